@@ -1,0 +1,1 @@
+"""cqsim: discrete-event simulation of Chongqing's opening-up freight corridors."""

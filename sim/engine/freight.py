@@ -1,0 +1,58 @@
+"""Freight on the move: lots (many TEU travelling together) and the vehicles carrying them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class Lot:
+    """Many TEU of one flow on one route; splits when a vehicle fills."""
+
+    __slots__ = ("id", "flow", "route", "teu", "tonnes_per_teu", "created", "leg", "ready",
+                 "wait", "alight")
+
+    def __init__(self, ident: int, flow: int, route: Any, teu: float, tonnes_per_teu: float,
+                 created: float) -> None:
+        self.id = ident
+        self.flow = flow
+        self.route = route          # sim.routing.Route
+        self.teu = teu
+        self.tonnes_per_teu = tonnes_per_teu
+        self.created = created
+        self.leg = 0                # index of the next leg to ride
+        self.ready = created        # when the lot became ready to board (for waits)
+        self.wait = 0.0             # hours spent waiting (queues, yards, boarding)
+        self.alight = -1            # stop index where it leaves the current vehicle
+
+    def split(self, ident: int, teu: float) -> "Lot":
+        """Take `teu` off this lot as a new lot with the same history."""
+        part = Lot(ident, self.flow, self.route, teu, self.tonnes_per_teu, self.created)
+        part.leg, part.ready, part.wait = self.leg, self.ready, self.wait
+        self.teu -= teu
+        return part
+
+
+class Vehicle:
+    """A train, vessel, truck or aircraft run: the lots on board and their TEU."""
+
+    __slots__ = ("lots", "teu", "tonnes")
+
+    def __init__(self) -> None:
+        self.lots: list[Lot] = []
+        self.teu = 0.0
+        self.tonnes = 0.0
+
+    def load(self, lot: Lot) -> None:
+        self.lots.append(lot)
+        self.teu += lot.teu
+        self.tonnes += lot.teu * lot.tonnes_per_teu
+
+    def unload(self, stop: int) -> list[Lot]:
+        """Take off the lots alighting at stop index `stop`."""
+        off = [lot for lot in self.lots if lot.alight == stop]
+        if off:
+            self.lots = [lot for lot in self.lots if lot.alight != stop]
+            for lot in off:
+                self.teu -= lot.teu
+                self.tonnes -= lot.teu * lot.tonnes_per_teu
+        return off

@@ -1,0 +1,223 @@
+"""Hubs at run time: a yard (full yard holds freight back upstream), handling positions,
+and customs/clearance dwell. Gauge-change borders also handle whole through trains.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING, Callable, Generator
+
+import numpy as np
+import simpy
+
+from sim.engine.freight import Lot
+from sim.engine.windows import factor_at
+from sim.network import Window
+from sim.specs import HubSpec
+
+if TYPE_CHECKING:
+    from sim.engine.model import Model
+
+
+def gamma_sampler(rng: np.random.Generator, cv: float) -> Callable[[float], float]:
+    """A function mean -> gamma-distributed draw with the given coefficient of variation."""
+    if cv <= 0:
+        return lambda mean: mean
+    shape = 1.0 / (cv * cv)
+    scale = cv * cv
+    gamma = rng.gamma
+    return lambda mean: mean * gamma(shape, scale) if mean > 0 else 0.0
+
+
+class Yard:
+    """Yard space in TEU; entering blocks (FIFO) while the yard is full."""
+
+    __slots__ = ("env", "capacity", "level", "waiting", "area", "last", "peak")
+
+    def __init__(self, env: simpy.Environment, capacity: float) -> None:
+        self.env = env
+        self.capacity = capacity
+        self.level = 0.0
+        self.waiting: deque[tuple[float, simpy.Event]] = deque()
+        self.area = 0.0     # integral of level over time, TEU-hours
+        self.last = 0.0
+        self.peak = 0.0
+
+    def _tick(self) -> None:
+        now = self.env.now
+        self.area += self.level * (now - self.last)
+        self.last = now
+
+    def enter(self, teu: float) -> simpy.Event | None:
+        """Claim space; returns an event to wait for when the yard is full, else None."""
+        if not self.waiting and self.level + teu <= self.capacity + 1e-9:
+            self._tick()
+            self.level += teu
+            if self.level > self.peak:
+                self.peak = self.level
+            return None
+        event = self.env.event()
+        self.waiting.append((teu, event))
+        return event
+
+    def leave(self, teu: float) -> None:
+        """Free space and let waiting freight in, first come first served."""
+        self._tick()
+        self.level -= teu
+        while self.waiting and self.level + self.waiting[0][0] <= self.capacity + 1e-9:
+            amount, event = self.waiting.popleft()
+            self.level += amount
+            event.succeed()
+        if self.level > self.peak:
+            self.peak = self.level
+
+    def reset_stats(self) -> None:
+        self._tick()
+        self.area = 0.0
+        self.peak = self.level
+
+
+class Servers:
+    """c identical handling positions with one FIFO queue."""
+
+    __slots__ = ("env", "free", "queue")
+
+    def __init__(self, env: simpy.Environment, count: int) -> None:
+        self.env = env
+        self.free = count
+        self.queue: deque[simpy.Event] = deque()
+
+    def acquire(self) -> simpy.Event | None:
+        """Take a position; returns an event to wait for when all are busy, else None."""
+        if self.free > 0 and not self.queue:
+            self.free -= 1
+            return None
+        event = self.env.event()
+        self.queue.append(event)
+        return event
+
+    def release(self) -> None:
+        if self.queue:
+            self.queue.popleft().succeed()
+        else:
+            self.free += 1
+
+
+class HubStats:
+    """Counters of one hub since the end of the warm-up."""
+
+    __slots__ = ("teu", "jobs", "wait_sum", "wait_max", "busy", "vehicles", "arrivals")
+
+    def __init__(self) -> None:
+        self.teu = 0.0          # TEU handled
+        self.jobs = 0           # handling jobs (lots from shippers, vehicle batches, trains)
+        self.wait_sum = 0.0     # hours jobs waited for yard space and a position
+        self.wait_max = 0.0
+        self.busy = 0.0         # position-hours spent handling
+        self.vehicles = 0       # through trains handled (gauge change)
+        self.arrivals = 0       # jobs arrived (for Little's law and arrival rates)
+
+
+class Hub:
+    """A hub's state for one replication."""
+
+    def __init__(self, model: "Model", spec: HubSpec, windows: tuple[Window, ...],
+                 rng: np.random.Generator, dwell_cv: float) -> None:
+        self.model = model
+        self.env = model.env
+        self.spec = spec
+        self.windows = windows
+        self.yard = Yard(self.env, spec.yard_teu)
+        self.servers = Servers(self.env, spec.handling_servers)
+        self.stats = HubStats()
+        self.in_system = 0      # jobs between arrival and end of handling
+        self._rng = rng
+        self._dwell = gamma_sampler(rng, dwell_cv)
+        self._rate = spec.handling_teu_per_hour
+        self._setup = spec.handling_setup_hours
+        self._expo = spec.handling_dist == "exponential"
+
+    # --------------------------------------------------------------- handling
+    def handling_time(self, teu: float) -> float:
+        mean = self._setup + teu / self._rate
+        return float(self._rng.exponential(mean)) if self._expo else mean
+
+    def excess_wait(self) -> float:
+        """Hours a job arriving now would wait for a position (queue x mean job / servers)."""
+        queued = len(self.servers.queue)
+        if not queued:
+            return 0.0
+        mean = self._setup + self.model.plan.lot_teu / self._rate
+        return queued * mean / self.spec.handling_servers
+
+    def _handle(self, teu: float) -> Generator[simpy.Event, object, float]:
+        """Wait for a position, handle `teu`, release. Returns hours waited for the position."""
+        env = self.env
+        t0 = env.now
+        request = self.servers.acquire()
+        if request is not None:
+            yield request
+        waited = env.now - t0
+        while True:
+            factor, until = factor_at(self.windows, env.now) if self.windows else (1.0, 0.0)
+            if factor > 0:
+                break
+            yield env.timeout(until - env.now)  # closed: wait for the window to end
+        duration = self.handling_time(teu) / factor
+        yield env.timeout(duration)
+        self.servers.release()
+        stats = self.stats
+        stats.busy += duration
+        stats.teu += teu
+        stats.jobs += 1
+        return waited
+
+    # --------------------------------------------------------------- freight
+    def receive(self, lots: list[Lot]) -> None:
+        """Freight arrives (from a shipper or off a vehicle): yard, handling, dwell, onward."""
+        model = self.model
+        for lot in lots:
+            model.at_hubs[lot.id] = lot
+        self.env.process(self._visit(lots))
+
+    def _visit(self, lots: list[Lot]) -> Generator[simpy.Event, object, None]:
+        env = self.env
+        t0 = env.now
+        self.stats.arrivals += 1
+        self.in_system += 1
+        teu = sum(lot.teu for lot in lots)
+        blocked = self.yard.enter(teu)
+        if blocked is not None:
+            yield blocked
+        waited = (env.now - t0) + (yield from self._handle(teu))
+        self.in_system -= 1
+        stats = self.stats
+        stats.wait_sum += waited
+        if waited > stats.wait_max:
+            stats.wait_max = waited
+        dwell = self._dwell(self.spec.dwell_hours)
+        if dwell > 0:
+            yield env.timeout(dwell)
+        model = self.model
+        for lot in lots:
+            del model.at_hubs[lot.id]
+            lot.wait += waited
+            model.forward(lot, self)
+
+    def pass_vehicle(self, teu: float) -> Generator[simpy.Event, object, None]:
+        """A through train at a border: gauge change (if any) and border dwell."""
+        if self.spec.gauge_change and teu > 0:
+            self.stats.arrivals += 1
+            self.in_system += 1
+            waited = yield from self._handle(teu)
+            self.in_system -= 1
+            self.stats.wait_sum += waited
+            self.stats.wait_max = max(self.stats.wait_max, waited)
+            self.stats.vehicles += 1
+        dwell = self._dwell(self.spec.dwell_hours)
+        if dwell > 0:
+            yield self.env.timeout(dwell)
+
+    def reset_stats(self) -> None:
+        self.stats = HubStats()
+        self.yard.reset_stats()

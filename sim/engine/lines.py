@@ -1,0 +1,235 @@
+"""Lines at run time: scheduled vehicles (trains, barges, ships) and continuous flows
+(trucks, air). Freight waits in a FIFO queue per boarding stop; a departure leaves with
+what is ready, up to its capacity, splitting the lot that does not fit.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING, Generator
+
+import numpy as np
+import simpy
+
+from sim.engine.freight import Lot, Vehicle
+from sim.engine.hub import Hub, gamma_sampler
+from sim.engine.windows import factor_at
+from sim.network import Hop, Line, Window
+
+if TYPE_CHECKING:
+    from sim.engine.lock import Lock
+    from sim.engine.model import Model
+
+
+class LineStats:
+    """Counters of one line since the end of the warm-up."""
+
+    __slots__ = ("departures", "loaded", "teu", "capacity", "wait_sum", "boardings")
+
+    def __init__(self) -> None:
+        self.departures = 0     # vehicles (or continuous loads) started
+        self.loaded = 0         # of which carried freight
+        self.teu = 0.0          # TEU boarded
+        self.capacity = 0.0     # TEU capacity offered at the first stop
+        self.wait_sum = 0.0     # TEU-weighted boarding wait, TEU-hours
+        self.boardings = 0
+
+
+class HopStats:
+    """Freight over one stretch of infrastructure in one direction."""
+
+    __slots__ = ("teu", "tonnes", "vehicles", "capacity")
+
+    def __init__(self) -> None:
+        self.teu = 0.0
+        self.tonnes = 0.0
+        self.vehicles = 0
+        self.capacity = 0.0
+
+
+class LineBase:
+    """What scheduled and continuous lines share: queues, hubs, hops and statistics."""
+
+    def __init__(self, model: "Model", index: int, line: Line, windows: tuple[Window, ...],
+                 rng: np.random.Generator, running_cv: float) -> None:
+        self.model = model
+        self.env = model.env
+        self.index = index
+        self.line = line
+        self.windows = windows
+        self.hubs: list[Hub] = [model.hubs[s] for s in line.stops]
+        self.locks: list[Lock | None] = [
+            model.locks[h.link.lock] if h.link.lock is not None else None for h in line.hops]
+        self.queues: list[deque[Lot]] = [deque() for _ in line.stops]
+        self.queued_teu = [0.0] * len(line.stops)
+        self.stats = LineStats()
+        self.vehicles: set[Vehicle] = set()     # on the move: for the conservation check
+        self._rng = rng
+        self._running = gamma_sampler(rng, running_cv)
+
+    def enqueue(self, stop: int, lot: Lot) -> None:
+        """A lot is ready to board at stop index `stop`."""
+        lot.ready = self.env.now
+        self.queues[stop].append(lot)
+        self.queued_teu[stop] += lot.teu
+
+    def factor(self) -> tuple[float, float]:
+        return factor_at(self.windows, self.env.now) if self.windows else (1.0, float("inf"))
+
+    def _boarded(self, stop: int, lot: Lot, vehicle: Vehicle, hop_stats: HopStats) -> None:
+        now = self.env.now
+        self.hubs[stop].yard.leave(lot.teu)
+        waited = now - lot.ready
+        lot.wait += waited
+        stats = self.stats
+        stats.wait_sum += waited * lot.teu
+        stats.boardings += 1
+        stats.teu += lot.teu
+        lot.alight = lot.route.legs[lot.leg].alight
+        vehicle.load(lot)
+
+    def _run_hop(self, k: int, vehicle: Vehicle) -> Generator[simpy.Event, object, None]:
+        """Drive hop k (through its lock, if any) and count the freight on it."""
+        hop: Hop = self.line.hops[k]
+        stats = self.model.hop_stats[(hop.link.id, hop.direction)]
+        stats.teu += vehicle.teu
+        stats.tonnes += vehicle.tonnes
+        stats.vehicles += 1
+        hours = self._running(hop.link.hours)
+        lock = self.locks[k]
+        if lock is None or vehicle.tonnes <= 0 or hop.lock_at is None:
+            yield self.env.timeout(hours)
+            return
+        yield self.env.timeout(hours * hop.lock_at)
+        yield lock.pass_vessel(hop.direction, vehicle.tonnes)
+        yield self.env.timeout(hours * (1.0 - hop.lock_at))
+
+    def reset_stats(self) -> None:
+        self.stats = LineStats()
+
+
+class ScheduledLine(LineBase):
+    """Vehicles leave the first stop every headway and call at every stop in turn."""
+
+    def start(self) -> None:
+        self.env.process(self._timetable())
+
+    def excess_wait(self, stop: int) -> float:
+        """Hours beyond half a headway that a lot joining the queue at `stop` would wait:
+        one headway for every full vehicle-load already queued ahead of it."""
+        spec = self.line.spec
+        assert spec.vehicle_teu is not None
+        return self.line.headway_hours * (self.queued_teu[stop] // spec.vehicle_teu)
+
+    def _timetable(self) -> Generator[simpy.Event, object, None]:
+        env = self.env
+        headway = self.line.headway_hours
+        yield env.timeout(float(self._rng.uniform(0.0, headway)))
+        while True:
+            env.process(self._vehicle())
+            yield env.timeout(headway)
+
+    def _vehicle(self) -> Generator[simpy.Event, object, None]:
+        env = self.env
+        line = self.line
+        spec = line.spec
+        assert spec.vehicle_teu is not None
+        factor, _ = self.factor()
+        capacity = spec.vehicle_teu * factor
+        if capacity <= 0:
+            return  # cancelled by a disruption
+        stats = self.stats
+        stats.departures += 1
+        stats.capacity += capacity
+        vehicle = Vehicle()
+        self.vehicles.add(vehicle)
+        last = len(line.stops) - 1
+        for k in range(last + 1):
+            hub = self.hubs[k]
+            if k > 0:
+                off = vehicle.unload(k)
+                if off:
+                    for lot in off:
+                        lot.leg += 1
+                    hub.receive(off)
+                if k == last:
+                    break
+                if hub.spec.kind == "border":
+                    yield from hub.pass_vehicle(vehicle.teu)
+                elif spec.stop_hours > 0:
+                    yield env.timeout(spec.stop_hours)
+            hop_stats = self.model.hop_stats[(line.hops[k].link.id, line.hops[k].direction)]
+            queue = self.queues[k]
+            room = capacity - vehicle.teu
+            while queue and room > 1e-9:
+                lot = queue[0]
+                if lot.teu <= room + 1e-9:
+                    queue.popleft()
+                else:
+                    lot = lot.split(self.model.next_lot_id(), room)
+                self.queued_teu[k] -= lot.teu
+                self._boarded(k, lot, vehicle, hop_stats)
+                room -= lot.teu
+            if k == 0 and vehicle.teu > 0:
+                stats.loaded += 1
+            hop_stats.capacity += capacity
+            yield from self._run_hop(k, vehicle)
+        self.vehicles.discard(vehicle)
+
+
+class ContinuousLine(LineBase):
+    """Trucks or aircraft: freight leaves as fast as the line's TEU/day rate allows."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        spec = self.line.spec
+        assert spec.capacity_teu_per_day is not None
+        self.rate = spec.capacity_teu_per_day / 24.0
+        self._wake: simpy.Event | None = None
+
+    def start(self) -> None:
+        self.env.process(self._loader())
+
+    def excess_wait(self, stop: int) -> float:
+        """Hours to load the TEU queued ahead of a lot joining at `stop` now."""
+        return self.queued_teu[stop] / self.rate
+
+    def enqueue(self, stop: int, lot: Lot) -> None:
+        super().enqueue(stop, lot)
+        if self._wake is not None:
+            self._wake.succeed()
+            self._wake = None
+
+    def _loader(self) -> Generator[simpy.Event, object, None]:
+        env = self.env
+        queue = self.queues[0]
+        hop = self.line.hops[0]
+        hop_stats = self.model.hop_stats[(hop.link.id, hop.direction)]
+        while True:
+            if not queue:
+                self._wake = env.event()
+                yield self._wake
+                continue
+            factor, until = self.factor()
+            if factor <= 0:
+                yield env.timeout(until - env.now)
+                continue
+            lot = queue.popleft()
+            self.queued_teu[0] -= lot.teu
+            vehicle = Vehicle()
+            self.vehicles.add(vehicle)
+            self._boarded(0, lot, vehicle, hop_stats)
+            stats = self.stats
+            stats.departures += 1
+            stats.loaded += 1
+            duration = lot.teu / (self.rate * factor)
+            yield env.timeout(duration)
+            env.process(self._carry(vehicle))
+
+    def _carry(self, vehicle: Vehicle) -> Generator[simpy.Event, object, None]:
+        yield from self._run_hop(0, vehicle)
+        self.vehicles.discard(vehicle)
+        off = vehicle.unload(1)
+        for lot in off:
+            lot.leg += 1
+        self.hubs[1].receive(off)

@@ -1,0 +1,179 @@
+"""The ship lock as its own mechanism: lockage cycles per lane, a chamber of limited
+tonnage, and bulk background vessels sharing one first-come-first-served queue per direction.
+
+Bulk vessels are not processes: their arrival times are drawn lazily, when a lockage
+starts or the lock falls idle, and merged with the container vessels by arrival time.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING, Generator
+
+import numpy as np
+import simpy
+
+from sim.engine.windows import factor_at
+from sim.network import HOURS_PER_YEAR, Window
+from sim.specs import HubSpec, LockTraffic
+
+if TYPE_CHECKING:
+    from sim.engine.model import Model
+
+DIRECTIONS = ("down", "up")
+
+
+class LockStats:
+    """Counters of one direction of a lock since the end of the warm-up."""
+
+    __slots__ = ("lockages", "container_t", "bulk_t", "container_vessels", "bulk_vessels",
+                 "container_wait", "bulk_wait", "offered_t")
+
+    def __init__(self) -> None:
+        self.lockages = 0
+        self.container_t = 0.0
+        self.bulk_t = 0.0
+        self.container_vessels = 0
+        self.bulk_vessels = 0
+        self.container_wait = 0.0   # vessel-hours waited before the lockage started
+        self.bulk_wait = 0.0
+        self.offered_t = 0.0        # chamber tonnes offered by the lockages run
+
+
+class _Direction:
+    """Queues and bulk arrival stream of one direction."""
+
+    def __init__(self, env: simpy.Environment, rng: np.random.Generator, bulk_per_hour: float,
+                 bulk_t: float) -> None:
+        self.env = env
+        self.rng = rng
+        self.rate = bulk_per_hour
+        self.bulk_t = bulk_t
+        self.containers: deque[tuple[float, float, simpy.Event]] = deque()  # (arrival, t, ev)
+        self.bulk: deque[float] = deque()  # arrival times of bulk vessels waiting
+        self.next_bulk = self._draw(0.0)
+        self.wake: simpy.Event | None = None
+        self.stats = LockStats()
+
+    def _draw(self, after: float) -> float:
+        if self.rate <= 0:
+            return float("inf")
+        return after + float(self.rng.standard_exponential()) / self.rate
+
+    def admit_bulk(self) -> None:
+        """Bring every bulk vessel that has arrived by now into the queue."""
+        now = self.env.now
+        while self.next_bulk <= now:
+            self.bulk.append(self.next_bulk)
+            self.next_bulk = self._draw(self.next_bulk)
+
+    def queued_t(self) -> float:
+        return sum(t for _, t, _ in self.containers) + len(self.bulk) * self.bulk_t
+
+
+class Lock:
+    """A lock hub: `lanes` chambers per direction, one lockage per lane every cycle."""
+
+    def __init__(self, model: "Model", spec: HubSpec, traffic: LockTraffic | None,
+                 windows: tuple[Window, ...], rng: np.random.Generator) -> None:
+        assert spec.lock_lanes and spec.lock_cycle_hours and spec.lock_chamber_t
+        assert spec.lock_passage_hours
+        self.model = model
+        self.env = model.env
+        self.spec = spec
+        self.windows = windows
+        bulk_vessels = 0.0
+        bulk_t = 1.0
+        share = {"down": 0.5, "up": 0.5}
+        if traffic is not None:
+            bulk_t = traffic.bulk_vessel_t
+            bulk_vessels = traffic.bulk_mt_per_year * 1e6 / bulk_t / HOURS_PER_YEAR
+            share = {"down": traffic.downstream_share, "up": 1.0 - traffic.downstream_share}
+        streams = rng.spawn(len(DIRECTIONS))
+        self.directions = {
+            d: _Direction(self.env, streams[i], bulk_vessels * share[d], bulk_t)
+            for i, d in enumerate(DIRECTIONS)}
+
+    def start(self) -> None:
+        for d in DIRECTIONS:
+            for _ in range(self.spec.lock_lanes or 0):
+                self.env.process(self._lane(self.directions[d]))
+
+    def pass_vessel(self, direction: str, tonnes: float) -> simpy.Event:
+        """A container vessel joins the queue; the event fires when it leaves the lock."""
+        side = self.directions[direction]
+        event = self.env.event()
+        side.containers.append((self.env.now, tonnes, event))
+        if side.wake is not None:
+            side.wake.succeed()
+            side.wake = None
+        return event
+
+    def excess_wait(self, direction: str) -> float:
+        """Hours a vessel arriving now would wait: queued tonnes over the lift rate."""
+        spec = self.spec
+        side = self.directions[direction]
+        side.admit_bulk()
+        rate = (spec.lock_lanes or 1) * (spec.lock_chamber_t or 1.0) / (spec.lock_cycle_hours
+                                                                         or 1.0)
+        return side.queued_t() / rate
+
+    def _lane(self, side: _Direction) -> Generator[simpy.Event, object, None]:
+        env = self.env
+        spec = self.spec
+        assert spec.lock_chamber_t and spec.lock_cycle_hours and spec.lock_passage_hours
+        while True:
+            side.admit_bulk()
+            if not side.containers and not side.bulk:
+                side.wake = env.event()
+                wait_for = side.next_bulk - env.now
+                if wait_for == float("inf"):
+                    yield side.wake
+                else:
+                    yield side.wake | env.timeout(wait_for)
+                side.wake = None
+                continue
+            factor, until = factor_at(self.windows, env.now) if self.windows else (1.0, 0.0)
+            room = spec.lock_chamber_t * factor
+            taken = self._fill(side, room)
+            if taken is None:  # closed, or the head vessel does not fit the reduced chamber
+                yield env.timeout(until - env.now)
+                continue
+            stats = side.stats
+            stats.lockages += 1
+            stats.offered_t += room
+            if taken:
+                done = env.timeout(spec.lock_passage_hours)
+                done.callbacks.append(lambda _ev, evs=taken: [e.succeed() for e in evs])
+            yield env.timeout(spec.lock_cycle_hours)
+
+    def _fill(self, side: _Direction, room: float) -> list[simpy.Event] | None:
+        """Fill one chamber first come first served; None when not even the head fits."""
+        now = self.env.now
+        stats = side.stats
+        events: list[simpy.Event] = []
+        used = 0.0
+        containers, bulk = side.containers, side.bulk
+        while containers or bulk:
+            container_first = bool(containers) and (not bulk or containers[0][0] <= bulk[0])
+            tonnes = containers[0][1] if container_first else side.bulk_t
+            if used + tonnes > room + 1e-9:
+                break
+            used += tonnes
+            if container_first:
+                arrived, _, event = containers.popleft()
+                events.append(event)
+                stats.container_t += tonnes
+                stats.container_vessels += 1
+                stats.container_wait += now - arrived
+            else:
+                stats.bulk_t += tonnes
+                stats.bulk_vessels += 1
+                stats.bulk_wait += now - bulk.popleft()
+        if used == 0.0:
+            return None
+        return events
+
+    def reset_stats(self) -> None:
+        for side in self.directions.values():
+            side.stats = LockStats()

@@ -1,0 +1,68 @@
+"""Flow maps: simulated TEU on every link over the countries basemap (plots stay out of
+the engine; they read `Results` only)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from sim.results import Results
+
+CORRIDOR_COLOURS = {"east": "#1f77b4", "west": "#d62728", "south": "#2ca02c",
+                    "north": "#9467bd", "air": "#ff7f0e", "feeder": "#7f7f7f"}
+BASEMAP_FILE = "basemap.gpkg"
+MAX_WIDTH = 9.0
+
+
+def draw_flows(results: Results, ax: Axes, *, title: str | None = None,
+               max_teu: float | None = None, labels: bool = True) -> Axes:
+    """Draw one scenario's flows on `ax`; pass a shared `max_teu` to compare maps."""
+    import geopandas as gpd
+
+    from sim.outputs import flows_frames
+
+    links, hubs = flows_frames(results)
+    basemap = Path(results.plan.geodata) / BASEMAP_FILE
+    minx, miny, maxx, maxy = links.total_bounds
+    pad_x, pad_y = (maxx - minx) * 0.04 + 1, (maxy - miny) * 0.08 + 1
+    if basemap.is_file():
+        gpd.read_file(basemap).plot(ax=ax, color="#eeeeee", edgecolor="#bbbbbb",
+                                    linewidth=0.4)
+    top = max_teu or float(links["teu"].max()) or 1.0
+    idle = links[links["teu"] <= 0]
+    if len(idle):
+        idle.plot(ax=ax, color="#999999", linewidth=0.6, linestyle=":")
+    for corridor, sub in links[links["teu"] > 0].groupby("corridor"):
+        sub.plot(ax=ax, color=CORRIDOR_COLOURS.get(str(corridor), "black"),
+                 linewidth=0.8 + MAX_WIDTH * sub["teu"] / top, alpha=0.85)
+    hubs.plot(ax=ax, color="black", markersize=10, zorder=5)
+    if labels:
+        for _, h in hubs.iterrows():
+            ax.annotate(h["name"], (h.geometry.x, h.geometry.y), xytext=(3, 3),
+                        textcoords="offset points", fontsize=6, zorder=6)
+    ax.set_xlim(minx - pad_x, maxx + pad_x)
+    ax.set_ylim(miny - pad_y, maxy + pad_y)
+    ax.set_xlabel("longitude")
+    ax.set_ylabel("latitude")
+    handles = [Line2D([], [], color=c, linewidth=3, label=k)
+               for k, c in CORRIDOR_COLOURS.items() if k in set(links["corridor"])]
+    for teu in (top / 4, top):
+        handles.append(Line2D([], [], color="black", linewidth=0.8 + MAX_WIDTH * teu / top,
+                              label=f"{teu / 1000:,.0f}k TEU"))
+    handles.append(Line2D([], [], color="#999999", linestyle=":", label="no flow"))
+    ax.legend(handles=handles, loc="lower left", fontsize=7, framealpha=0.9)
+    ax.set_title(title or f"{results.plan.name}: simulated TEU per link "
+                 f"({results.plan.horizon.days:g} days, mean of "
+                 f"{len(results.replications)} replication(s))", fontsize=9)
+    return ax
+
+
+def flow_map(results: Results, *, figsize: tuple[float, float] = (14, 7.5)) -> Figure:
+    """A figure with the flow map of one scenario."""
+    fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+    draw_flows(results, ax)
+    return fig

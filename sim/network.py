@@ -1,0 +1,298 @@
+"""Build step: scenario + geodata + changes -> one resolved, checked `Network` and `Plan`.
+
+Input goes normalize -> validate -> build. Everything here is immutable; the engine turns a
+`Plan` into runtime objects for one replication.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from sim.errors import InputError
+from sim.geodata import read_hubs, read_links
+from sim.scenario import (
+    AddHub,
+    AddLink,
+    DemandGrowth,
+    Disruption,
+    Horizon,
+    Routing,
+    ScaleChange,
+    Scenario,
+    SetChange,
+    Variability,
+)
+from sim.specs import (
+    CommodityClass,
+    EmissionFactor,
+    Flow,
+    HubSpec,
+    LinkSpec,
+    LockTraffic,
+    ServiceSpec,
+)
+
+HOURS_PER_DAY = 24.0
+HOURS_PER_WEEK = 168.0
+HOURS_PER_YEAR = 8760.0
+
+Window = tuple[float, float, float]  # (start h, end h, capacity factor)
+
+
+@dataclass(frozen=True, slots=True)
+class Hop:
+    """One stop-to-stop stretch of a line, in running direction."""
+
+    link: LinkSpec
+    forward: bool
+    lock_at: float | None  # fraction of running time at which the lock is reached
+
+    @property
+    def direction(self) -> str:
+        """`down` when running from the link's first vertex to its last, else `up`."""
+        return "down" if self.forward else "up"
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """A service in one running direction: what vehicles (or the continuous flow) do."""
+
+    id: str
+    service: str
+    spec: ServiceSpec
+    stops: tuple[str, ...]
+    hops: tuple[Hop, ...]
+
+    @property
+    def km(self) -> float:
+        return sum(h.link.km for h in self.hops)
+
+    @property
+    def headway_hours(self) -> float:
+        """Hours between departures (scheduled lines only)."""
+        assert self.spec.departures_per_week is not None
+        return HOURS_PER_WEEK / self.spec.departures_per_week
+
+
+@dataclass(frozen=True)
+class Network:
+    """Hubs, links and lines, resolved and checked against each other."""
+
+    hubs: dict[str, HubSpec]
+    links: dict[str, LinkSpec]
+    lines: tuple[Line, ...]
+    lock_traffic: dict[str, LockTraffic]
+    emission_factors: dict[str, EmissionFactor]
+    disruptions: dict[tuple[str, str], tuple[Window, ...]] = field(default_factory=dict)
+
+    def windows(self, kind: str, ident: str) -> tuple[Window, ...]:
+        """Capacity windows of one component (kind: hub, link or service)."""
+        return self.disruptions.get((kind, ident), ())
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything one simulation needs: the built network, demand and run settings."""
+
+    name: str
+    source_file: str
+    geodata: str
+    network: Network
+    classes: dict[str, CommodityClass]
+    flows: tuple[Flow, ...]
+    lot_teu: float
+    seasonality: tuple[float, ...]
+    horizon: Horizon
+    seed: int
+    replications: int
+    routing: Routing
+    variability: Variability
+
+
+def _revalidate(model: BaseModel, updates: dict[str, Any], file: str, field_name: str) -> Any:
+    try:
+        return type(model).model_validate({**model.model_dump(), **updates})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise InputError(file, field_name, err["msg"].removeprefix("Value error, "),
+                         err.get("input") if err["type"] != "missing" else None) from None
+
+
+def _apply_changes(scenario: Scenario, hubs: dict[str, HubSpec], links: dict[str, LinkSpec],
+                   services: dict[str, ServiceSpec], flows: list[Flow],
+                   disruptions: dict[tuple[str, str], list[Window]]) -> None:
+    file = scenario.source_file
+    tables: dict[str, dict[str, Any]] = {"hub": hubs, "link": links, "service": services}
+    for i, change in enumerate(scenario.changes):
+        where = f"changes.{i}"
+        if isinstance(change, (SetChange, ScaleChange, Disruption)):
+            kind, ident = change.target
+            if ident not in tables[kind]:
+                raise InputError(file, f"{where}.{kind}", f"a known {kind} id", ident)
+        if isinstance(change, (SetChange, ScaleChange)):
+            table = tables[kind]
+            spec = table[ident]
+            if change.field not in type(spec).model_fields or change.field == "id":
+                raise InputError(file, f"{where}.field", f"a {kind} attribute", change.field)
+            if isinstance(change, ScaleChange):
+                old = getattr(spec, change.field)
+                if isinstance(old, bool) or not isinstance(old, (int, float)):
+                    raise InputError(file, f"{where}.field", "a numeric attribute to scale",
+                                     change.field)
+                value: Any = old * change.factor
+                if isinstance(old, int):
+                    value = max(1, round(value))
+            else:
+                value = change.value
+            table[ident] = _revalidate(spec, {change.field: value}, file, f"{where}.value")
+        elif isinstance(change, Disruption):
+            disruptions.setdefault((kind, ident), []).append(
+                (change.start_day * HOURS_PER_DAY, change.end_day * HOURS_PER_DAY,
+                 change.capacity_factor))
+        elif isinstance(change, AddHub):
+            if change.hub.id in hubs:
+                raise InputError(file, f"{where}.hub.id", "a new hub id", change.hub.id)
+            hubs[change.hub.id] = change.hub
+        elif isinstance(change, AddLink):
+            if change.link.id in links:
+                raise InputError(file, f"{where}.link.id", "a new link id", change.link.id)
+            links[change.link.id] = change.link
+        elif isinstance(change, DemandGrowth):
+            for j, flow in enumerate(flows):
+                if all(getattr(change, k) in (None, getattr(flow, k))
+                       for k in ("origin", "destination", "commodity")):
+                    flows[j] = flow.model_copy(
+                        update={"teu_per_year": flow.teu_per_year * change.factor})
+
+
+def _resolve_hops(sid: str, spec: ServiceSpec, stops: tuple[str, ...],
+                  links: dict[str, LinkSpec], file: str) -> tuple[Hop, ...]:
+    hops = []
+    for k, (a, b) in enumerate(zip(stops, stops[1:])):
+        if spec.links is not None:
+            if len(spec.links) != len(spec.stops) - 1:
+                raise InputError(file, f"network.services.{sid}.links",
+                                 "one link id per pair of consecutive stops")
+            lid = spec.links[k] if stops == spec.stops else spec.links[len(spec.links) - 1 - k]
+            if lid not in links:
+                raise InputError(file, f"network.services.{sid}.links", "known link ids", lid)
+            candidates = [links[lid]]
+            if {candidates[0].from_hub, candidates[0].to_hub} != {a, b}:
+                raise InputError(file, f"network.services.{sid}.links",
+                                 f"a link between {a} and {b}", lid)
+        else:
+            candidates = [ln for ln in links.values()
+                          if {ln.from_hub, ln.to_hub} == {a, b} and ln.mode == spec.mode]
+        if not candidates:
+            raise InputError(file, f"network.services.{sid}.stops",
+                             f"a {spec.mode} link between {a} and {b} in the geodata")
+        if len(candidates) > 1:
+            raise InputError(file, f"network.services.{sid}.links",
+                             f"link ids: several {spec.mode} links join {a} and {b}")
+        link = candidates[0]
+        forward = link.from_hub == a
+        lock_at = None
+        if link.lock is not None:
+            at = 0.5 if link.lock_at is None else link.lock_at
+            lock_at = at if forward else 1.0 - at
+        hops.append(Hop(link=link, forward=forward, lock_at=lock_at))
+    return tuple(hops)
+
+
+def _check(scenario: Scenario, net: Network, flows: tuple[Flow, ...]) -> None:
+    file = scenario.source_file
+    hubs = net.hubs
+    for lid, link in net.links.items():
+        for end in (link.from_hub, link.to_hub):
+            if end not in hubs:
+                raise InputError(file, f"links.{lid}", "endpoints that are known hubs", end)
+        if link.lock is not None and (link.lock not in hubs or hubs[link.lock].kind != "lock"):
+            raise InputError(file, f"links.{lid}.lock", "the id of a lock hub", link.lock)
+    for lock_id, traffic in net.lock_traffic.items():
+        hub = hubs.get(lock_id)
+        if hub is None or hub.kind != "lock":
+            raise InputError(file, f"network.locks.{lock_id}", "the id of a lock hub", lock_id)
+        assert hub.lock_chamber_t is not None
+        if traffic.bulk_vessel_t > hub.lock_chamber_t:
+            raise InputError(file, f"network.locks.{lock_id}.bulk_vessel_t",
+                             f"at most the chamber's {hub.lock_chamber_t:g} t",
+                             traffic.bulk_vessel_t)
+    max_t = max(c.tonnes_per_teu for c in scenario.demand.classes.values())
+    for line in net.lines:
+        where = f"network.services.{line.service}"
+        for stop in line.stops:
+            if hubs[stop].kind == "lock":
+                raise InputError(file, f"{where}.stops", "hubs that handle freight, not a lock",
+                                 stop)
+        cap = line.spec.vehicle_teu or 0.0
+        for stop in line.stops[1:]:
+            if hubs[stop].yard_teu < cap:
+                raise InputError(file, f"{where}.vehicle_teu",
+                                 f"at most the yard of {stop} ({hubs[stop].yard_teu:g} TEU)", cap)
+        for hop in line.hops:
+            if hop.link.lock is not None:
+                chamber = hubs[hop.link.lock].lock_chamber_t or 0.0
+                if cap * max_t > chamber:
+                    raise InputError(file, f"{where}.vehicle_teu",
+                                     f"a loaded vessel ({max_t:g} t/TEU) that fits the "
+                                     f"{chamber:g} t lock chamber", cap)
+    for i, flow in enumerate(flows):
+        for end in ("origin", "destination"):
+            hub_id = getattr(flow, end)
+            if hub_id not in hubs or hubs[hub_id].kind == "lock":
+                raise InputError(file, f"demand.flows.{i}.{end}", "a known hub id", hub_id)
+            if hubs[hub_id].yard_teu < scenario.demand.lot_teu:
+                raise InputError(file, "demand.lot_teu",
+                                 f"at most the yard of {hub_id} ({hubs[hub_id].yard_teu:g} TEU)",
+                                 scenario.demand.lot_teu)
+
+
+def build(scenario: Scenario) -> Plan:
+    """Resolve a validated scenario into a `Plan`, or raise InputError naming the field."""
+    folder = Path(scenario.network.geodata)
+    if not folder.is_dir():
+        raise InputError(scenario.source_file, "network.geodata", "an existing directory",
+                         scenario.network.geodata)
+    hubs = read_hubs(folder)
+    links = read_links(folder)
+    services = dict(scenario.network.services)
+    flows = list(scenario.demand.flows)
+    disruptions: dict[tuple[str, str], list[Window]] = {}
+    _apply_changes(scenario, hubs, links, services, flows, disruptions)
+
+    file = scenario.source_file
+    lines: list[Line] = []
+    for sid, spec in services.items():
+        for stop in spec.stops:
+            if stop not in hubs:
+                raise InputError(file, f"network.services.{sid}.stops", "known hub ids", stop)
+        directions = [(sid, spec.stops)]
+        if spec.bidirectional:
+            directions.append((f"{sid}:back", tuple(reversed(spec.stops))))
+        for lid, stops in directions:
+            hops = _resolve_hops(sid, spec, stops, links, file)
+            lines.append(Line(id=lid, service=sid, spec=spec, stops=stops, hops=hops))
+
+    net = Network(hubs=hubs, links=links, lines=tuple(lines),
+                  lock_traffic=dict(scenario.network.locks),
+                  emission_factors=dict(scenario.network.emission_factors),
+                  disruptions={k: tuple(v) for k, v in disruptions.items()})
+    for mode in {ln.mode for ln in links.values()}:
+        if mode not in net.emission_factors:
+            raise InputError(file, f"network.emission_factors.{mode}",
+                             "an emission factor for every mode in the geodata")
+    _check(scenario, net, tuple(flows))
+    seasonality = scenario.demand.seasonality
+    mean = sum(seasonality) / len(seasonality)
+    return Plan(
+        name=scenario.name, source_file=file, geodata=str(folder), network=net,
+        classes=dict(scenario.demand.classes), flows=tuple(flows),
+        lot_teu=scenario.demand.lot_teu,
+        seasonality=tuple(s / mean for s in seasonality),
+        horizon=scenario.horizon, seed=scenario.seed, replications=scenario.replications,
+        routing=scenario.routing, variability=scenario.variability,
+    )

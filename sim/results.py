@@ -1,0 +1,102 @@
+"""Results over replications: tidy tables by replication and summaries with 95% CIs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim.engine.recorder import ReplicationResult
+from sim.network import Plan
+
+# The columns that identify an entity in each table (the rest are measures or labels).
+KEYS: dict[str, list[str]] = {
+    "corridors": ["corridor"],
+    "hubs": ["hub"],
+    "lines": ["line"],
+    "links": ["link", "direction"],
+    "locks": ["lock", "direction"],
+    "routes": ["route"],
+    "timeseries": ["week", "corridor"],
+    "conservation": [],
+}
+
+
+def mean_ci(samples: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    """Mean and half-width of the t confidence interval (NaN with fewer than 2 samples)."""
+    samples = np.asarray(samples, dtype=float)
+    n = samples.size
+    mean = float(samples.mean()) if n else float("nan")
+    if n < 2:
+        return mean, float("nan")
+    half = stats.t.ppf(0.5 + level / 2.0, n - 1) * samples.std(ddof=1) / np.sqrt(n)
+    return mean, float(half)
+
+
+def summarize(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Mean and `<col>_ci95` half-width of every numeric column, per entity."""
+    numeric = [c for c in table.select_dtypes("number").columns
+               if c not in keys and c != "replication"]
+    labels = [c for c in table.columns if c not in numeric and c not in keys
+              and c != "replication"]
+    rows = []
+    groups = table.groupby(keys, sort=False, dropna=False) if keys else [((), table)]
+    for key, sub in groups:
+        key = key if isinstance(key, tuple) else (key,)
+        row = dict(zip(keys, key))
+        row.update({c: sub[c].iloc[0] for c in labels})
+        for c in numeric:
+            mean, half = mean_ci(sub[c].to_numpy())
+            row[c] = mean
+            row[f"{c}_ci95"] = half
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+@dataclass
+class Results:
+    """All replications of one scenario run."""
+
+    plan: Plan
+    replications: list[ReplicationResult]
+    wall_seconds: float = 0.0
+    _cache: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    @property
+    def names(self) -> list[str]:
+        return list(KEYS)
+
+    def by_replication(self, name: str) -> pd.DataFrame:
+        """Table `name` with one block of rows per replication (column `replication`)."""
+        key = f"rep:{name}"
+        if key not in self._cache:
+            frames = [r.tables[name].assign(replication=r.replication)
+                      for r in self.replications]
+            self._cache[key] = pd.concat(frames, ignore_index=True)
+        return self._cache[key]
+
+    def summary(self, name: str) -> pd.DataFrame:
+        """Table `name` averaged over replications, with 95% CI half-widths."""
+        key = f"sum:{name}"
+        if key not in self._cache:
+            self._cache[key] = summarize(self.by_replication(name), KEYS[name])
+        return self._cache[key]
+
+    @property
+    def corridors(self) -> pd.DataFrame:
+        return self.summary("corridors")
+
+    @property
+    def links(self) -> pd.DataFrame:
+        return self.summary("links")
+
+    @property
+    def hubs(self) -> pd.DataFrame:
+        return self.summary("hubs")
+
+    def conservation_ok(self) -> bool:
+        """True when every replication balanced (a breach raises during the run)."""
+        return all(abs(r.conservation["residual_teu"]) <= 1e-6 * max(
+            1.0, r.conservation["created_teu"]) for r in self.replications)

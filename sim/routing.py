@@ -1,0 +1,193 @@
+"""Candidate routes by generalized cost, and a logit choice among them that feels congestion.
+
+A route is a sequence of legs; a leg rides one line from a boarding stop to an alighting
+stop. Generalized cost = tariff + value of time x expected time (waits, running, stops,
+borders, locks, handling and dwell). Candidate routes are the k cheapest simple paths on a
+graph whose nodes are hubs and legs, so parallel services between two hubs stay distinct.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from itertools import islice
+from typing import Sequence
+
+import networkx as nx
+
+from sim.errors import InputError
+from sim.network import Line, Plan
+from sim.specs import HubSpec
+
+
+@dataclass(frozen=True, slots=True)
+class Leg:
+    """Ride line `line` (index into the network's lines) from stop `board` to `alight`."""
+
+    line: int
+    board: int
+    alight: int
+
+
+@dataclass(frozen=True)
+class Route:
+    """One candidate route of a flow, with its static (uncongested) figures per TEU."""
+
+    index: int
+    legs: tuple[Leg, ...]
+    hubs: tuple[str, ...]
+    corridor: str
+    km: float
+    price_cny: float
+    base_hours: float
+    co2_kg_per_t: float
+
+
+@dataclass(frozen=True)
+class ChoiceSet:
+    """The candidate routes of one flow (origin, destination, commodity)."""
+
+    flow: int
+    value_of_time: float
+    routes: tuple[Route, ...]
+
+
+def handling_hours(hub: HubSpec, teu: float) -> float:
+    """Expected hours to handle `teu` at a hub, once a position is free, plus dwell."""
+    return hub.handling_setup_hours + teu / hub.handling_teu_per_hour + hub.dwell_hours
+
+
+def _leg_figures(plan: Plan, line: Line, board: int, alight: int) -> tuple[float, float, float]:
+    """(price CNY/TEU, expected hours, kg CO2 per t) of riding `line` from board to alight."""
+    net = plan.network
+    spec = line.spec
+    hops = line.hops[board:alight]
+    km = sum(h.link.km for h in hops)
+    price = spec.price_cny_per_teu * km / line.km
+    if spec.schedule == "scheduled":
+        hours = line.headway_hours / 2.0
+    else:
+        assert spec.capacity_teu_per_day is not None
+        hours = plan.lot_teu / (spec.capacity_teu_per_day / 24.0)
+    for k, hop in enumerate(hops):
+        hours += hop.link.hours
+        if hop.link.lock is not None:
+            lock = net.hubs[hop.link.lock]
+            assert lock.lock_passage_hours is not None and lock.lock_cycle_hours is not None
+            hours += lock.lock_passage_hours + lock.lock_cycle_hours / 2.0
+        if k + 1 < len(hops):  # an intermediate stop passed through
+            hub = net.hubs[line.stops[board + k + 1]]
+            if hub.kind == "border":
+                hours += hub.dwell_hours
+                if hub.gauge_change:
+                    hours += hub.handling_setup_hours + (spec.vehicle_teu or 0.0) / (
+                        hub.handling_teu_per_hour)
+            else:
+                hours += spec.stop_hours
+    co2 = sum(h.link.km * net.emission_factors[h.link.mode].g_per_tkm for h in hops) / 1000.0
+    return price, hours, co2
+
+
+def _graph(plan: Plan, vot: float) -> nx.DiGraph:
+    g = nx.DiGraph()
+    for li, line in enumerate(plan.network.lines):
+        n = len(line.stops)
+        for i in range(n - 1):
+            for j in range(i + 1, n):
+                price, hours, _ = _leg_figures(plan, line, i, j)
+                alight = plan.network.hubs[line.stops[j]]
+                node = ("leg", li, i, j)
+                g.add_edge(line.stops[i], node, w=price + vot * hours)
+                g.add_edge(node, line.stops[j],
+                           w=vot * handling_hours(alight, plan.lot_teu))
+    return g
+
+
+def _route(plan: Plan, index: int, legs: tuple[Leg, ...], origin: str) -> Route:
+    net = plan.network
+    price = hours = co2 = 0.0
+    hours = handling_hours(net.hubs[origin], plan.lot_teu)
+    km_by_corridor: dict[str, float] = {}
+    hubs = [origin]
+    km = 0.0
+    for leg in legs:
+        line = net.lines[leg.line]
+        p, h, c = _leg_figures(plan, line, leg.board, leg.alight)
+        stop = line.stops[leg.alight]
+        price, hours, co2 = price + p, hours + h + handling_hours(
+            net.hubs[stop], plan.lot_teu), co2 + c
+        leg_km = sum(x.link.km for x in line.hops[leg.board:leg.alight])
+        km += leg_km
+        corridor = line.spec.corridor
+        km_by_corridor[corridor] = km_by_corridor.get(corridor, 0.0) + leg_km
+        hubs.append(stop)
+    main = {k: v for k, v in km_by_corridor.items() if k != "feeder"} or km_by_corridor
+    corridor = max(main, key=lambda k: main[k])
+    return Route(index=index, legs=legs, hubs=tuple(hubs), corridor=corridor, km=km,
+                 price_cny=price, base_hours=hours, co2_kg_per_t=co2)
+
+
+def choice_sets(plan: Plan) -> tuple[ChoiceSet, ...]:
+    """Candidate routes of every flow, or InputError for a flow no service can carry."""
+    graphs: dict[float, nx.DiGraph] = {}
+    out: list[ChoiceSet] = []
+    index = 0
+    for fi, flow in enumerate(plan.flows):
+        vot = plan.classes[flow.commodity].value_of_time_cny_per_teu_hour
+        g = graphs.get(vot)
+        if g is None:
+            g = graphs[vot] = _graph(plan, vot)
+        if flow.origin not in g or flow.destination not in g:
+            paths: list[list] = []
+        else:
+            try:
+                gen = nx.shortest_simple_paths(g, flow.origin, flow.destination, weight="w")
+                paths = list(islice(gen, plan.routing.k_routes * 5))
+            except nx.NetworkXNoPath:
+                paths = []
+        if not paths:
+            raise InputError(plan.source_file, f"demand.flows.{fi}",
+                             "an origin-destination pair joined by services",
+                             f"{flow.origin} -> {flow.destination}")
+        routes: list[Route] = []
+        best = None
+        for path in paths:
+            legs = tuple(Leg(n[1], n[2], n[3]) for n in path if isinstance(n, tuple))
+            services = [plan.network.lines[leg.line].service for leg in legs]
+            if len(set(services)) != len(services):
+                continue  # riding one service twice is never a sensible route
+            cost = nx.path_weight(g, path, weight="w")
+            best = cost if best is None else best
+            if cost > plan.routing.max_cost_ratio * best:
+                break
+            routes.append(_route(plan, index, legs, flow.origin))
+            index += 1
+            if len(routes) == plan.routing.k_routes:
+                break
+        out.append(ChoiceSet(flow=fi, value_of_time=vot, routes=tuple(routes)))
+    return tuple(out)
+
+
+def choose(cs: ChoiceSet, extra_hours: Sequence[float], u: float, scale: float) -> int:
+    """Pick a route index by logit over relative generalized cost; `u` is uniform on [0, 1).
+
+    Utility is -scale x (cost / best cost - 1), so `scale` reads as: a route 10% dearer than
+    the best is chosen exp(-0.1 x scale) times as often.
+    """
+    routes = cs.routes
+    if len(routes) == 1:
+        return 0
+    vot = cs.value_of_time
+    costs = [r.price_cny + vot * (r.base_hours + x) for r, x in zip(routes, extra_hours)]
+    best = min(costs)
+    if best <= 0:
+        weights = [1.0 if c == best else 0.0 for c in costs]
+    else:
+        weights = [math.exp(-scale * (c / best - 1.0)) for c in costs]
+    target = u * sum(weights)
+    acc = 0.0
+    for i, w in enumerate(weights):
+        acc += w
+        if target < acc:
+            return i
+    return len(routes) - 1

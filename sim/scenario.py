@@ -1,0 +1,330 @@
+"""Scenario files: YAML in, a validated, immutable `Scenario` out (normalize -> validate).
+
+A scenario names the network (geodata plus the services run on it), demand, horizon, seed,
+replications and a list of changes. `extends: other.yaml` merges this file over another:
+mappings merge key by key, lists are replaced, except `changes`, which are appended to the
+base's. Relative paths (`extends`, `network.geodata`) are relative to the file naming them.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import yaml
+from pydantic import Field, ValidationError, model_validator
+
+from sim.errors import InputError
+from sim.specs import (
+    CommodityClass,
+    EmissionFactor,
+    Flow,
+    HubSpec,
+    LinkSpec,
+    LockTraffic,
+    Mode,
+    ServiceSpec,
+    Spec,
+)
+
+MAX_ALIASES = 200  # YAML aliases allowed in one file: enough for reuse, too few for a bomb
+MAX_FILE_BYTES = 5_000_000
+
+
+class Horizon(Spec):
+    """Simulated period; statistics count from the end of the warm-up."""
+
+    days: float = Field(gt=0, le=36_600, description="simulated days")
+    warmup_days: float = Field(0.0, ge=0, description="days discarded from statistics")
+
+    @model_validator(mode="after")
+    def _warmup_inside(self) -> "Horizon":
+        if self.warmup_days >= self.days:
+            raise ValueError("warmup_days must be shorter than days")
+        return self
+
+
+class Routing(Spec):
+    """Route choice: k candidate routes per origin-destination-class, chosen by logit."""
+
+    k_routes: int = Field(4, ge=1, le=20, description="candidate routes per OD and class")
+    logit_scale: float = Field(6.0, ge=0, le=1e3,
+                               description="sensitivity to relative generalized cost")
+    max_cost_ratio: float = Field(3.0, ge=1, le=100,
+                                  description="drop routes costing more than this x the best")
+    congestion_aware: bool = Field(True, description="choice sees current queues")
+
+
+class Variability(Spec):
+    """Coefficients of variation of the random times (gamma distributed)."""
+
+    dwell_cv: float = Field(0.3, ge=0, le=5)
+    running_time_cv: float = Field(0.05, ge=0, le=5)
+
+
+class Demand(Spec):
+    """Origin-destination table of annual TEU by class, with value per TEU and seasonality."""
+
+    lot_teu: float = Field(gt=0, le=10_000, description="TEU per lot (consignment batch)")
+    seasonality: tuple[float, ...] = Field(
+        (1.0,) * 12, min_length=12, max_length=12,
+        description="monthly demand factors, January first (normalised to mean 1)")
+    classes: dict[str, CommodityClass] = Field(min_length=1)
+    flows: tuple[Flow, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Demand":
+        if any(s < 0 for s in self.seasonality) or sum(self.seasonality) <= 0:
+            raise ValueError("seasonality factors must be >= 0 with a positive sum")
+        for i, flow in enumerate(self.flows):
+            if flow.commodity not in self.classes:
+                raise ValueError(f"flows.{i}.commodity: unknown class {flow.commodity!r}")
+        return self
+
+
+class NetworkSection(Spec):
+    """Geodata directory plus the services, lock traffic and emission factors on it."""
+
+    geodata: str = Field(description="directory with hubs.geojson and links.geojson")
+    services: dict[str, ServiceSpec] = Field(min_length=1)
+    locks: dict[str, LockTraffic] = Field(default_factory=dict)
+    emission_factors: dict[Mode, EmissionFactor]
+
+
+class _Targeted(Spec):
+    """A change aimed at exactly one service, hub or link."""
+
+    service: str | None = None
+    hub: str | None = None
+    link: str | None = None
+    why: str = ""
+
+    @model_validator(mode="after")
+    def _one_target(self) -> "_Targeted":
+        if sum(x is not None for x in (self.service, self.hub, self.link)) != 1:
+            raise ValueError("name exactly one of service, hub or link")
+        return self
+
+    @property
+    def target(self) -> tuple[str, str]:
+        """(kind, id) of the component changed."""
+        for kind in ("service", "hub", "link"):
+            value = getattr(self, kind)
+            if value is not None:
+                return kind, value
+        raise AssertionError("unreachable: validated above")
+
+
+class SetChange(_Targeted):
+    kind: Literal["set"]
+    field: str
+    value: float | bool | str
+
+
+class ScaleChange(_Targeted):
+    kind: Literal["scale"]
+    field: str
+    factor: float = Field(gt=0, le=1e4)
+
+
+class Disruption(_Targeted):
+    """A time window of reduced capacity (0 = closed) on a hub, lock, link or service."""
+
+    kind: Literal["disruption"]
+    start_day: float = Field(ge=0)
+    end_day: float = Field(gt=0)
+    capacity_factor: float = Field(ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _window(self) -> "Disruption":
+        if self.end_day <= self.start_day:
+            raise ValueError("end_day must be after start_day")
+        return self
+
+
+class AddHub(Spec):
+    kind: Literal["add_hub"]
+    hub: HubSpec
+    why: str = ""
+
+
+class AddLink(Spec):
+    kind: Literal["add_link"]
+    link: LinkSpec
+    why: str = ""
+
+
+class DemandGrowth(Spec):
+    """Multiply the annual TEU of matching flows (all flows when no filter is given)."""
+
+    kind: Literal["demand_growth"]
+    factor: float = Field(ge=0, le=1e3)
+    origin: str | None = None
+    destination: str | None = None
+    commodity: str | None = None
+    why: str = ""
+
+
+Change = Annotated[
+    Union[SetChange, ScaleChange, Disruption, AddHub, AddLink, DemandGrowth],
+    Field(discriminator="kind"),
+]
+
+
+class Scenario(Spec):
+    """A whole scenario file, validated."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    extends: str | None = Field(None, description="base scenario this file was merged over")
+    network: NetworkSection
+    horizon: Horizon
+    seed: int = Field(ge=0, le=2**63 - 1)
+    replications: int = Field(1, ge=1, le=10_000)
+    demand: Demand
+    routing: Routing = Routing()
+    variability: Variability = Variability()
+    changes: tuple[Change, ...] = ()
+    source_file: str = Field("", description="set by the loader: the file read")
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+class _SafeCountingLoader(yaml.SafeLoader):
+    """SafeLoader that refuses documents with more aliases than a human would write."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
+        if self.check_event(yaml.AliasEvent):
+            self._aliases = getattr(self, "_aliases", 0) + 1
+            if self._aliases > MAX_ALIASES:
+                raise yaml.YAMLError(f"more than {MAX_ALIASES} aliases (alias bomb?)")
+        return super().compose_node(parent, index)
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """Read one YAML mapping, turning every failure into an InputError naming the file."""
+    if not path.is_file():
+        raise InputError(path, "", "an existing scenario file")
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise InputError(path, "", f"a file smaller than {MAX_FILE_BYTES} bytes")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(path, "", f"UTF-8 text (bad byte at offset {exc.start})") from None
+    try:
+        data = yaml.load(text, Loader=_SafeCountingLoader)  # noqa: S506 - safe subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1} column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise InputError(path, where, f"valid YAML ({problem})") from None
+    if not isinstance(data, dict):
+        raise InputError(path, "", "a YAML mapping at the top level", type(data).__name__)
+    return data
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        if key == "changes" and isinstance(value, list):
+            out[key] = list(out.get(key) or []) + copy.deepcopy(value)
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _resolve_paths(raw: dict[str, Any], folder: Path) -> None:
+    network = raw.get("network")
+    if isinstance(network, dict) and isinstance(network.get("geodata"), str):
+        network["geodata"] = str((folder / network["geodata"]).resolve())
+
+
+def _load_chain(path: Path, seen: tuple[Path, ...]) -> list[tuple[Path, dict[str, Any]]]:
+    """Files from the root base to `path`, each with its raw (path-resolved) mapping."""
+    path = path.resolve()
+    if path in seen:
+        cycle = " -> ".join(p.name for p in (*seen, path))
+        raise InputError(seen[-1], "extends", f"no cycle of extends ({cycle})")
+    raw = read_yaml(path)
+    _resolve_paths(raw, path.parent)
+    parent = raw.get("extends")
+    if parent is None:
+        return [(path, raw)]
+    if not isinstance(parent, str):
+        raise InputError(path, "extends", "a file name (string)", parent)
+    return _load_chain(path.parent / parent, (*seen, path)) + [(path, raw)]
+
+
+def _has_path(raw: Any, loc: tuple[Any, ...]) -> bool:
+    for key in loc:
+        if isinstance(raw, dict) and key in raw:
+            raw = raw[key]
+        elif isinstance(raw, list) and isinstance(key, int) and key < len(raw):
+            raw = raw[key]
+        else:
+            return False
+    return True
+
+
+def validation_error(exc: ValidationError, chain: list[tuple[Path, dict[str, Any]]]) -> InputError:
+    """The first pydantic error as an InputError naming the file that set the field."""
+    err = exc.errors()[0]
+    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in _UNION_TAGS))
+    field = ".".join(str(p) for p in loc)
+    file = next((p for p, raw in reversed(chain) if _has_path(raw, loc)), chain[-1][0])
+    expected = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        expected = "no such key (unknown field)"
+    got = err.get("input") if err["type"] != "missing" else None
+    if isinstance(got, (dict, list)):
+        got = None
+    return InputError(file, field, expected, got)
+
+
+_UNION_TAGS = {"set", "scale", "disruption", "add_hub", "add_link", "demand_growth"}
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read, merge (`extends`) and validate a scenario file."""
+    chain = _load_chain(Path(path), ())
+    merged: dict[str, Any] = {}
+    for _, raw in chain:
+        merged = _merge(merged, raw)
+    merged["extends"] = chain[-2][0].name if len(chain) > 1 else None
+    merged["source_file"] = str(chain[-1][0])
+    try:
+        return Scenario.model_validate(merged)
+    except ValidationError as exc:
+        raise validation_error(exc, chain) from None
+
+
+def with_overrides(scenario: Scenario, **fields: Any) -> Scenario:
+    """Return a copy with dotted-path fields replaced and revalidated.
+
+    `with_overrides(s, **{"network.services.ilstc-qinzhou.departures_per_week": 21})`
+    """
+    data = scenario.model_dump(mode="json")
+    for dotted, value in fields.items():
+        node: Any = data
+        keys = dotted.split(".")
+        for key in keys[:-1]:
+            if isinstance(node, list) and key.isdigit() and int(key) < len(node):
+                node = node[int(key)]
+            elif isinstance(node, dict) and key in node:
+                node = node[key]
+            else:
+                raise InputError(scenario.source_file, dotted, "an existing scenario field")
+        if isinstance(node, dict) and keys[-1] in node:
+            node[keys[-1]] = value
+        elif isinstance(node, list) and keys[-1].isdigit() and int(keys[-1]) < len(node):
+            node[int(keys[-1])] = value
+        else:
+            raise InputError(scenario.source_file, dotted, "an existing scenario field")
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc, [(Path(scenario.source_file), data)]) from None

@@ -1,0 +1,152 @@
+"""Component specs: the typed, documented attribute schema of every network component.
+
+Specs are immutable descriptions (what the network *is*); runtime objects in `sim.engine`
+hold state (what is happening). Every numeric field states its unit in its description;
+every shipped figure carries a `source`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+HubKind = Literal["rail_terminal", "river_port", "sea_port", "airport", "border", "lock"]
+Mode = Literal["rail", "river", "sea", "road", "air"]
+Corridor = Literal["east", "west", "south", "north", "air", "feeder"]
+CORRIDORS: tuple[str, ...] = ("east", "west", "south", "north", "air")
+
+# A sane ceiling for any capacity-like number: beyond it a value is a typo, not a plan.
+ABSURD = 1e9
+
+
+class Spec(BaseModel):
+    """Base of all specs: immutable, strict about unknown keys, no NaN or infinity."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class HubSpec(Spec):
+    """A node where freight is handled: terminal, port, airport, border crossing or lock."""
+
+    id: str = Field(min_length=1, description="unique snake_case id")
+    name: str = Field(min_length=1, description="display name")
+    kind: HubKind = Field(description="what the hub is")
+    country: str = Field(min_length=2, max_length=2, description="ISO 3166 alpha-2")
+    lon: float = Field(ge=-180, le=180, description="longitude, degrees (EPSG:4326)")
+    lat: float = Field(ge=-90, le=90, description="latitude, degrees (EPSG:4326)")
+    handling_servers: int = Field(gt=0, le=10_000, description="parallel handling positions")
+    handling_teu_per_hour: float = Field(gt=0, le=ABSURD, description="TEU/h per position")
+    handling_setup_hours: float = Field(0.0, ge=0, le=1e4, description="h fixed per job")
+    handling_dist: Literal["deterministic", "exponential"] = Field(
+        "deterministic", description="distribution of handling time around its mean")
+    yard_teu: float = Field(gt=0, le=ABSURD, description="yard capacity, TEU")
+    dwell_hours: float = Field(0.0, ge=0, le=1e4, description="customs/clearance dwell, h")
+    gauge_change: bool = Field(False, description="trains change gauge here")
+    lock_lanes: int | None = Field(None, gt=0, le=100, description="lock lanes per direction")
+    lock_cycle_hours: float | None = Field(None, gt=0, le=1e3, description="h between lockages")
+    lock_chamber_t: float | None = Field(None, gt=0, le=ABSURD, description="t per lockage")
+    lock_passage_hours: float | None = Field(None, gt=0, le=1e3, description="h to pass")
+    sources: str = Field(min_length=1, description="source ids, ';'-separated")
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _lock_fields(self) -> "HubSpec":
+        lock_fields = (self.lock_lanes, self.lock_cycle_hours, self.lock_chamber_t,
+                       self.lock_passage_hours)
+        if self.kind == "lock" and any(v is None for v in lock_fields):
+            raise ValueError("a lock hub needs lock_lanes, lock_cycle_hours, lock_chamber_t "
+                             "and lock_passage_hours")
+        return self
+
+
+class LinkSpec(Spec):
+    """An infrastructure segment between two hubs, usable in both directions."""
+
+    id: str = Field(min_length=1, description="unique id")
+    from_hub: str = Field(min_length=1, description="hub id at the first vertex")
+    to_hub: str = Field(min_length=1, description="hub id at the last vertex")
+    mode: Mode
+    corridor: Corridor
+    km: float = Field(gt=0, le=1e5, description="route distance, km")
+    hours: float = Field(gt=0, le=1e5, description="running time, h")
+    lock: str | None = Field(None, description="lock hub passed on the way")
+    lock_at: float | None = Field(None, ge=0, le=1, description="fraction of running time")
+    coords: tuple[tuple[float, float], ...] = Field(
+        min_length=2, description="geometry vertices (lon, lat)")
+    sources: str = Field(min_length=1)
+    note: str = ""
+
+
+class ServiceSpec(Spec):
+    """A transport service over a sequence of stops: scheduled vehicles or a continuous flow."""
+
+    corridor: Corridor
+    mode: Mode
+    stops: tuple[str, ...] = Field(min_length=2, description="hub ids in running order")
+    links: tuple[str, ...] | None = Field(
+        None, description="link ids between stops; needed only where links are parallel")
+    schedule: Literal["scheduled", "continuous"] = "scheduled"
+    departures_per_week: float | None = Field(None, gt=0, le=1e4, description="per direction")
+    vehicle_teu: float | None = Field(None, gt=0, le=1e5, description="TEU per vehicle")
+    capacity_teu_per_day: float | None = Field(None, gt=0, le=ABSURD,
+                                               description="continuous services, per direction")
+    price_cny_per_teu: float = Field(ge=0, le=ABSURD, description="tariff end to end, CNY/TEU")
+    stop_hours: float = Field(2.0, ge=0, le=1e3, description="h a vehicle stands at a stop")
+    bidirectional: bool = True
+    source: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _schedule_fields(self) -> "ServiceSpec":
+        if self.schedule == "scheduled":
+            if self.departures_per_week is None or self.vehicle_teu is None:
+                raise ValueError("a scheduled service needs departures_per_week and vehicle_teu")
+        else:
+            if self.capacity_teu_per_day is None:
+                raise ValueError("a continuous service needs capacity_teu_per_day")
+            if len(self.stops) != 2:
+                raise ValueError("a continuous service runs between exactly two stops")
+        if len(set(self.stops)) != len(self.stops):
+            raise ValueError("stops must not repeat")
+        return self
+
+
+class LockTraffic(Spec):
+    """Bulk background traffic that shares a lock with the container vessels."""
+
+    bulk_mt_per_year: float = Field(ge=0, le=1e4, description="Mt/yr, both directions")
+    bulk_vessel_t: float = Field(gt=0, le=1e6, description="t of cargo per bulk vessel")
+    downstream_share: float = Field(0.5, ge=0, le=1, description="share going downstream")
+    source: str = Field(min_length=1)
+
+
+class EmissionFactor(Spec):
+    """Well-to-wheel CO2e per tonne-km of one mode."""
+
+    g_per_tkm: float = Field(ge=0, le=1e5)
+    source: str = Field(min_length=1)
+
+
+class CommodityClass(Spec):
+    """A class of goods: what a TEU is worth and what an hour of delay costs its owner."""
+
+    value_cny_per_teu: float = Field(gt=0, le=ABSURD)
+    value_of_time_cny_per_teu_hour: float = Field(ge=0, le=1e7)
+    tonnes_per_teu: float = Field(10.0, gt=0, le=40)
+    source: str = Field(min_length=1)
+
+
+class Flow(Spec):
+    """One row of the origin-destination table: annual TEU of a class from one hub to another."""
+
+    origin: str
+    destination: str
+    commodity: str
+    teu_per_year: float = Field(gt=0, le=ABSURD)
+    source: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> "Flow":
+        if self.origin == self.destination:
+            raise ValueError("origin and destination must differ")
+        return self
