@@ -38,7 +38,7 @@ def draw_flows(results: Results, ax: Axes, *, title: str | None = None,
         idle.plot(ax=ax, color="#999999", linewidth=0.6, linestyle=":")
     for corridor, sub in links[links["teu"] > 0].groupby("corridor"):
         sub.plot(ax=ax, color=CORRIDOR_COLOURS.get(str(corridor), "black"),
-                 linewidth=0.8 + MAX_WIDTH * sub["teu"] / top, alpha=0.85)
+                 linewidth=(0.8 + MAX_WIDTH * sub["teu"] / top).to_numpy(), alpha=0.85)
     hubs.plot(ax=ax, color="black", markersize=10, zorder=5)
     if labels:
         for _, h in hubs.iterrows():

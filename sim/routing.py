@@ -97,7 +97,8 @@ def _graph(plan: Plan, vot: float) -> nx.DiGraph:
                 price, hours, _ = _leg_figures(plan, line, i, j)
                 alight = plan.network.hubs[line.stops[j]]
                 node = ("leg", li, i, j)
-                g.add_edge(line.stops[i], node, w=price + vot * hours)
+                transfer = plan.routing.transfer_cost_cny
+                g.add_edge(line.stops[i], node, w=price + transfer + vot * hours)
                 g.add_edge(node, line.stops[j],
                            w=vot * handling_hours(alight, plan.lot_teu))
     return g
@@ -121,10 +122,27 @@ def _route(plan: Plan, index: int, legs: tuple[Leg, ...], origin: str) -> Route:
         corridor = line.spec.corridor
         km_by_corridor[corridor] = km_by_corridor.get(corridor, 0.0) + leg_km
         hubs.append(stop)
+    price += plan.routing.transfer_cost_cny * (len(legs) - 1)
     main = {k: v for k, v in km_by_corridor.items() if k != "feeder"} or km_by_corridor
     corridor = max(main, key=lambda k: main[k])
     return Route(index=index, legs=legs, hubs=tuple(hubs), corridor=corridor, km=km,
                  price_cny=price, base_hours=hours, co2_kg_per_t=co2)
+
+
+def needless_transfer(plan: Plan, legs: tuple[Leg, ...]) -> bool:
+    """True when a change of service buys nothing: the first vehicle runs on to the second
+    one's next hub, or the second one already called at the first one's boarding hub by the
+    same stops."""
+    lines = plan.network.lines
+    for a, b in zip(legs, legs[1:]):
+        first, second = lines[a.line].stops, lines[b.line].stops
+        if a.alight + 1 < len(first) and b.board + 1 < len(second) and \
+                first[a.alight + 1] == second[b.board + 1]:
+            return True
+        back = b.board - (a.alight - a.board)
+        if back >= 0 and second[back:b.board + 1] == first[a.board:a.alight + 1]:
+            return True
+    return False
 
 
 def choice_sets(plan: Plan) -> tuple[ChoiceSet, ...]:
@@ -142,7 +160,7 @@ def choice_sets(plan: Plan) -> tuple[ChoiceSet, ...]:
         else:
             try:
                 gen = nx.shortest_simple_paths(g, flow.origin, flow.destination, weight="w")
-                paths = list(islice(gen, plan.routing.k_routes * 5))
+                paths = list(islice(gen, plan.routing.k_routes * 8))
             except nx.NetworkXNoPath:
                 paths = []
         if not paths:
@@ -154,8 +172,8 @@ def choice_sets(plan: Plan) -> tuple[ChoiceSet, ...]:
         for path in paths:
             legs = tuple(Leg(n[1], n[2], n[3]) for n in path if isinstance(n, tuple))
             services = [plan.network.lines[leg.line].service for leg in legs]
-            if len(set(services)) != len(services):
-                continue  # riding one service twice is never a sensible route
+            if len(set(services)) != len(services) or needless_transfer(plan, legs):
+                continue  # riding one service twice, or leaving a vehicle that runs on
             cost = nx.path_weight(g, path, weight="w")
             best = cost if best is None else best
             if cost > plan.routing.max_cost_ratio * best:
@@ -168,22 +186,28 @@ def choice_sets(plan: Plan) -> tuple[ChoiceSet, ...]:
     return tuple(out)
 
 
-def choose(cs: ChoiceSet, extra_hours: Sequence[float], u: float, scale: float) -> int:
+def choose(cs: ChoiceSet, extra_hours: Sequence[float], u: float, scale: float,
+           max_extra: float = math.inf) -> int:
     """Pick a route index by logit over relative generalized cost; `u` is uniform on [0, 1).
 
     Utility is -scale x (cost / best cost - 1), so `scale` reads as: a route 10% dearer than
-    the best is chosen exp(-0.1 x scale) times as often.
+    the best is chosen exp(-0.1 x scale) times as often. Routes whose current extra wait
+    exceeds `max_extra` hours are not offered unless every route does.
     """
     routes = cs.routes
     if len(routes) == 1:
         return 0
     vot = cs.value_of_time
+    open_ = [x <= max_extra for x in extra_hours]
+    if not any(open_):
+        open_ = [True] * len(routes)
     costs = [r.price_cny + vot * (r.base_hours + x) for r, x in zip(routes, extra_hours)]
-    best = min(costs)
+    best = min(c for c, ok in zip(costs, open_) if ok)
     if best <= 0:
-        weights = [1.0 if c == best else 0.0 for c in costs]
+        weights = [1.0 if c == best and ok else 0.0 for c, ok in zip(costs, open_)]
     else:
-        weights = [math.exp(-scale * (c / best - 1.0)) for c in costs]
+        weights = [math.exp(-scale * (c / best - 1.0)) if ok else 0.0
+                   for c, ok in zip(costs, open_)]
     target = u * sum(weights)
     acc = 0.0
     for i, w in enumerate(weights):

@@ -54,6 +54,13 @@ class Routing(Spec):
     max_cost_ratio: float = Field(3.0, ge=1, le=100,
                                   description="drop routes costing more than this x the best")
     congestion_aware: bool = Field(True, description="choice sees current queues")
+    max_excess_wait_hours: float = Field(
+        168.0, gt=0, le=1e5,
+        description="a route whose queues would delay a lot longer than this is not offered "
+                    "(bookings refused), unless every route is that congested")
+    transfer_cost_cny: float = Field(
+        1000.0, ge=0, le=1e7,
+        description="CNY/TEU charged per change of service (terminal handling at transfer)")
 
 
 class Variability(Spec):

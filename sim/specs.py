@@ -35,12 +35,12 @@ class HubSpec(Spec):
     country: str = Field(min_length=2, max_length=2, description="ISO 3166 alpha-2")
     lon: float = Field(ge=-180, le=180, description="longitude, degrees (EPSG:4326)")
     lat: float = Field(ge=-90, le=90, description="latitude, degrees (EPSG:4326)")
-    handling_servers: int = Field(gt=0, le=10_000, description="parallel handling positions")
-    handling_teu_per_hour: float = Field(gt=0, le=ABSURD, description="TEU/h per position")
+    handling_servers: int = Field(ge=0, le=10_000, description="parallel handling positions")
+    handling_teu_per_hour: float = Field(ge=0, le=ABSURD, description="TEU/h per position")
     handling_setup_hours: float = Field(0.0, ge=0, le=1e4, description="h fixed per job")
     handling_dist: Literal["deterministic", "exponential"] = Field(
         "deterministic", description="distribution of handling time around its mean")
-    yard_teu: float = Field(gt=0, le=ABSURD, description="yard capacity, TEU")
+    yard_teu: float = Field(ge=0, le=ABSURD, description="yard capacity, TEU")
     dwell_hours: float = Field(0.0, ge=0, le=1e4, description="customs/clearance dwell, h")
     gauge_change: bool = Field(False, description="trains change gauge here")
     lock_lanes: int | None = Field(None, gt=0, le=100, description="lock lanes per direction")
@@ -57,6 +57,10 @@ class HubSpec(Spec):
         if self.kind == "lock" and any(v is None for v in lock_fields):
             raise ValueError("a lock hub needs lock_lanes, lock_cycle_hours, lock_chamber_t "
                              "and lock_passage_hours")
+        if self.kind != "lock" and min(self.handling_servers, self.handling_teu_per_hour,
+                                       self.yard_teu) <= 0:
+            raise ValueError("handling_servers, handling_teu_per_hour and yard_teu must be "
+                             "greater than 0 at a hub that handles freight")
         return self
 
 

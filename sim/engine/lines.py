@@ -24,15 +24,18 @@ if TYPE_CHECKING:
 class LineStats:
     """Counters of one line since the end of the warm-up."""
 
-    __slots__ = ("departures", "loaded", "teu", "capacity", "wait_sum", "boardings")
+    __slots__ = ("departures", "loaded", "teu", "capacity", "wait_sum", "boardings", "teu_km",
+                 "capacity_km")
 
     def __init__(self) -> None:
         self.departures = 0     # vehicles (or continuous loads) started
-        self.loaded = 0         # of which carried freight
-        self.teu = 0.0          # TEU boarded
-        self.capacity = 0.0     # TEU capacity offered at the first stop
+        self.loaded = 0         # of which carried freight on some hop
+        self.teu = 0.0          # TEU boarded, at any stop
+        self.capacity = 0.0     # TEU capacity offered by the departures
         self.wait_sum = 0.0     # TEU-weighted boarding wait, TEU-hours
         self.boardings = 0
+        self.teu_km = 0.0       # TEU carried x km: with capacity_km, the load factor
+        self.capacity_km = 0.0
 
 
 class HopStats:
@@ -95,6 +98,7 @@ class LineBase:
         stats.teu += vehicle.teu
         stats.tonnes += vehicle.tonnes
         stats.vehicles += 1
+        self.stats.teu_km += vehicle.teu * hop.link.km
         hours = self._running(hop.link.hours)
         lock = self.locks[k]
         if lock is None or vehicle.tonnes <= 0 or hop.lock_at is None:
@@ -143,6 +147,7 @@ class ScheduledLine(LineBase):
         stats.capacity += capacity
         vehicle = Vehicle()
         self.vehicles.add(vehicle)
+        loaded = False
         last = len(line.stops) - 1
         for k in range(last + 1):
             hub = self.hubs[k]
@@ -170,9 +175,11 @@ class ScheduledLine(LineBase):
                 self.queued_teu[k] -= lot.teu
                 self._boarded(k, lot, vehicle, hop_stats)
                 room -= lot.teu
-            if k == 0 and vehicle.teu > 0:
+            if vehicle.teu > 0 and not loaded:
+                loaded = True
                 stats.loaded += 1
             hop_stats.capacity += capacity
+            stats.capacity_km += capacity * line.hops[k].link.km
             yield from self._run_hop(k, vehicle)
         self.vehicles.discard(vehicle)
 

@@ -107,6 +107,7 @@ class Model:
         season = plan.seasonality
         origin = self.hubs[flow.origin]
         scale = plan.routing.logit_scale
+        max_extra = plan.routing.max_excess_wait_hours
         aware = plan.routing.congestion_aware and len(cs.routes) > 1
         env = self.env
         routes = cs.routes
@@ -123,7 +124,7 @@ class Model:
             yield env.timeout(gap / rate)
             u = float(choices.random())
             extra = self._extra_hours(routes) if aware else static
-            route = routes[choose(cs, extra, u, scale)]
+            route = routes[choose(cs, extra, u, scale, max_extra)]
             lot = Lot(self.next_lot_id(), cs.flow, route, plan.lot_teu, tonnes, env.now)
             self.created_teu += lot.teu
             self.recorder.created(lot)

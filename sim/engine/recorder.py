@@ -162,13 +162,14 @@ class Recorder:
                 capacity = spec.capacity_teu_per_day * period / HOURS_PER_DAY
                 hop = line.line.hops[0]
                 model.hop_stats[(hop.link.id, hop.direction)].capacity += capacity
+                capacity_km = capacity * hop.link.km
             else:
-                capacity = s.capacity
+                capacity, capacity_km = s.capacity, s.capacity_km
             lines.append({
                 "line": line.line.id, "service": line.line.service, "corridor": spec.corridor,
                 "mode": spec.mode, "schedule": spec.schedule, "departures": s.departures,
                 "loaded_departures": s.loaded, "teu": s.teu, "capacity_teu": capacity,
-                "load_factor": s.teu / capacity if capacity else 0.0,
+                "load_factor": s.teu_km / capacity_km if capacity_km else 0.0,
                 "boarding_wait_mean_h": s.wait_sum / s.teu if s.teu else 0.0,
                 "queue_end_teu": sum(line.queued_teu)})
 
