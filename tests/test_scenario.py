@@ -1,0 +1,142 @@
+"""Scenario files: schema, extends, overrides and changes, with errors that name the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+import netbuilder as nb
+from sim.errors import InputError
+from sim.network import build
+from sim.scenario import load_scenario, with_overrides
+
+
+def _doc(tmp_path: Path) -> dict:
+    path = nb.line_network(tmp_path)
+    return yaml.safe_load(path.read_text())
+
+
+def _write(tmp_path: Path, doc: dict, name: str = "s.yaml") -> Path:
+    return nb.write_scenario(tmp_path / name, doc)
+
+
+def _error(path: Path) -> InputError:
+    with pytest.raises(InputError) as info:
+        build(load_scenario(path))
+    return info.value
+
+
+def test_unknown_key_is_rejected_with_its_path(tmp_path: Path) -> None:
+    doc = _doc(tmp_path)
+    doc["network"]["services"]["ab"]["departures_per_wek"] = 3
+    err = _error(_write(tmp_path, doc))
+    assert err.field == "network.services.ab.departures_per_wek"
+    assert "unknown" in err.expected
+    assert err.file.endswith("s.yaml")
+
+
+def test_negative_capacity_and_wrong_type(tmp_path: Path) -> None:
+    doc = _doc(tmp_path)
+    doc["network"]["services"]["ab"]["vehicle_teu"] = -5
+    assert _error(_write(tmp_path, doc)).field == "network.services.ab.vehicle_teu"
+    doc = _doc(tmp_path)
+    doc["horizon"]["days"] = "a year"
+    err = _error(_write(tmp_path, doc))
+    assert err.field == "horizon.days" and err.got == "a year"
+
+
+def test_unknown_hub_and_missing_route(tmp_path: Path) -> None:
+    doc = _doc(tmp_path)
+    doc["demand"]["flows"][0]["destination"] = "atlantis"
+    assert _error(_write(tmp_path, doc)).field == "demand.flows.0.destination"
+    # a third hub no service calls at: the pair has no route
+    doc = _doc(tmp_path)
+    a, b, c = nb.hub("a", 0), nb.hub("b", 1), nb.hub("c", 2)
+    nb.write_geodata(tmp_path / "geo", [a, b, c], [nb.link("a-b", a, b)])
+    doc["demand"]["flows"].append(nb.flow("a", "c", 100))
+    from sim.routing import choice_sets
+    with pytest.raises(InputError) as info:
+        choice_sets(build(load_scenario(_write(tmp_path, doc))))
+    assert info.value.field == "demand.flows.1"
+
+
+def test_extends_merges_and_appends_changes(tmp_path: Path) -> None:
+    doc = _doc(tmp_path)
+    doc["changes"] = [{"kind": "scale", "service": "ab", "field": "vehicle_teu", "factor": 2}]
+    _write(tmp_path, doc, "base.yaml")
+    child = {"extends": "base.yaml", "name": "child", "seed": 9,
+             "changes": [{"kind": "set", "service": "ab", "field": "departures_per_week",
+                          "value": 14}]}
+    scenario = load_scenario(_write(tmp_path, child, "child.yaml"))
+    assert scenario.name == "child" and scenario.seed == 9
+    assert scenario.demand.lot_teu == doc["demand"]["lot_teu"]
+    assert [c.kind for c in scenario.changes] == ["scale", "set"]
+    spec = build(scenario).network.lines[0].spec
+    assert spec.vehicle_teu == 200 and spec.departures_per_week == 14
+
+
+def test_extends_cycle_is_an_input_error(tmp_path: Path) -> None:
+    _write(tmp_path, {"extends": "b.yaml", "name": "a"}, "a.yaml")
+    _write(tmp_path, {"extends": "a.yaml", "name": "b"}, "b.yaml")
+    with pytest.raises(InputError) as info:
+        load_scenario(tmp_path / "a.yaml")
+    assert info.value.field == "extends" and "cycle" in info.value.expected
+
+
+def test_error_names_the_file_that_set_the_field(tmp_path: Path) -> None:
+    doc = _doc(tmp_path)
+    _write(tmp_path, doc, "base.yaml")
+    child = {"extends": "base.yaml", "horizon": {"days": -1}}
+    with pytest.raises(InputError) as info:
+        load_scenario(_write(tmp_path, child, "child.yaml"))
+    assert info.value.file.endswith("child.yaml") and info.value.field == "horizon.days"
+
+
+def test_with_overrides_dotted_paths(tmp_path: Path) -> None:
+    scenario = load_scenario(nb.line_network(tmp_path))
+    changed = with_overrides(scenario, **{"network.services.ab.departures_per_week": 21,
+                                          "horizon.days": 10})
+    assert changed.network.services["ab"].departures_per_week == 21
+    assert changed.horizon.days == 10 and scenario.horizon.days == 60
+    with pytest.raises(InputError):
+        with_overrides(scenario, **{"network.services.zz.departures_per_week": 1})
+    with pytest.raises(InputError):
+        with_overrides(scenario, **{"network.services.ab.departures_per_week": -1})
+
+
+def test_changes_set_scale_disruption_growth(tmp_path: Path) -> None:
+    doc = _doc(tmp_path)
+    doc["changes"] = [
+        {"kind": "scale", "hub": "a", "field": "handling_servers", "factor": 2.4},
+        {"kind": "set", "link": "a-b", "field": "hours", "value": 5},
+        {"kind": "disruption", "hub": "b", "start_day": 10, "end_day": 20,
+         "capacity_factor": 0.0},
+        {"kind": "demand_growth", "factor": 1.5, "origin": "a"},
+    ]
+    plan = build(load_scenario(_write(tmp_path, doc)))
+    assert plan.network.hubs["a"].handling_servers == 5
+    assert plan.network.links["a-b"].hours == 5
+    assert plan.network.windows("hub", "b") == ((240.0, 480.0, 0.0),)
+    assert plan.flows[0].teu_per_year == pytest.approx(30_000)
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"kind": "scale", "hub": "nope", "field": "yard_teu", "factor": 2}, "changes.0.hub"),
+    ({"kind": "set", "service": "ab", "field": "colour", "value": 1}, "changes.0.field"),
+    ({"kind": "set", "hub": "a", "field": "yard_teu", "value": -3}, "changes.0.value"),
+    ({"kind": "disruption", "hub": "a", "start_day": 5, "end_day": 2,
+      "capacity_factor": 0.5}, "changes.0"),
+])
+def test_bad_changes_name_their_field(tmp_path: Path, change: dict, field: str) -> None:
+    doc = _doc(tmp_path)
+    doc["changes"] = [change]
+    assert _error(_write(tmp_path, doc)).field == field
+
+
+def test_baseline_scenario_builds() -> None:
+    from conftest import ROOT
+    plan = build(load_scenario(ROOT / "scenarios" / "baseline.yaml"))
+    corridors = {line.spec.corridor for line in plan.network.lines}
+    assert {"east", "west", "south", "north", "air"} <= corridors
