@@ -7,7 +7,7 @@ simpy Environment and nothing is global.
 from __future__ import annotations
 
 from functools import partial
-from typing import Callable, Generator, Sequence
+from typing import Callable, Generator, Mapping, Sequence
 
 import simpy
 
@@ -29,9 +29,12 @@ class Model:
     """All runtime state of one replication of a plan."""
 
     def __init__(self, plan: Plan, replication: int,
-                 choices: Sequence[ChoiceSet] | None = None) -> None:
+                 choices: Sequence[ChoiceSet] | None = None,
+                 route_delay: Mapping[int, float] | None = None) -> None:
         self.plan = plan
         self.replication = replication
+        # hours of delay per route index learnt from earlier passes (sim.equilibrium)
+        self.route_delay = dict(route_delay or {})
         self.env = simpy.Environment()
         self.choices = tuple(choices) if choices is not None else choice_sets(plan)
         net = plan.network
@@ -93,7 +96,9 @@ class Model:
     def _extra_hours(self, routes: tuple[Route, ...]) -> list[float]:
         """Current waits beyond the uncongested expectation, per candidate route."""
         points = self._wait_points
-        return [sum(wait() for wait in points[route.index]) for route in routes]
+        learnt = self.route_delay
+        return [sum(wait() for wait in points[route.index]) + learnt.get(route.index, 0.0)
+                for route in routes]
 
     def _demand(self, cs: ChoiceSet) -> Generator[simpy.Event, object, None]:
         """Poisson lot arrivals of one flow, rate following the monthly seasonality."""
@@ -111,7 +116,7 @@ class Model:
         aware = plan.routing.congestion_aware and len(cs.routes) > 1
         env = self.env
         routes = cs.routes
-        static = [0.0] * len(routes)
+        static = [self.route_delay.get(r.index, 0.0) for r in routes]
         while True:
             now = env.now
             month = int(now // MONTH_HOURS)
@@ -155,14 +160,18 @@ class Model:
             raise ConservationError(f"freight lost: {row}")
         return row
 
-    def run(self) -> ReplicationResult:
-        """Simulate the horizon and return this replication's records."""
+    def start(self) -> None:
+        """Start every process (timetables, locks, demand); `run` calls it."""
         for part in (*self.locks.values(), *self.lines):
             part.start()
         for cs in self.choices:
             self.env.process(self._demand(cs))
         if self.stats_from > 0:
             self.env.process(self._reset_stats())
+
+    def run(self) -> ReplicationResult:
+        """Simulate the horizon and return this replication's records."""
+        self.start()
         end = self.plan.horizon.days * HOURS_PER_DAY
         self.env.run(until=end)
         conservation = self.check_conservation()
@@ -170,6 +179,7 @@ class Model:
 
 
 def simulate(plan: Plan, replication: int = 0,
-             choices: Sequence[ChoiceSet] | None = None) -> ReplicationResult:
+             choices: Sequence[ChoiceSet] | None = None,
+             route_delay: Mapping[int, float] | None = None) -> ReplicationResult:
     """Run one replication of `plan` and return its records."""
-    return Model(plan, replication, choices).run()
+    return Model(plan, replication, choices, route_delay).run()

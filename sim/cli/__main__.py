@@ -1,0 +1,5 @@
+"""`python -m sim.cli` runs the `cqsim` command."""
+
+from sim.cli import main
+
+main()

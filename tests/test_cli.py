@@ -1,0 +1,89 @@
+"""`cqsim run` and `cqsim validate` end to end, as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+
+from conftest import ROOT
+
+CQSIM = [sys.executable, "-m", "sim.cli"]
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+
+
+def cqsim(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([*CQSIM, *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=300)
+
+
+@pytest.fixture(scope="module")
+def baseline_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    out = tmp_path_factory.mktemp("run") / "out"
+    proc = cqsim("run", str(BASELINE), "--days", "45", "--replications", "2", "--out",
+                 str(out))
+    assert proc.returncode == 0, proc.stderr
+    return out, proc.stdout
+
+
+def test_run_writes_every_table_map_and_flows(baseline_run: tuple[Path, str]) -> None:
+    out, stdout = baseline_run
+    for name in ("corridors", "links", "hubs", "lines", "locks", "routes", "timeseries",
+                 "conservation"):
+        assert (out / f"{name}.csv").is_file() and (out / f"{name}.parquet").is_file()
+    corridors = pd.read_csv(out / "corridors.csv").set_index("corridor")
+    assert list(corridors.index[:5]) == ["east", "west", "south", "north", "air"]
+    assert (corridors.loc[["east", "west", "south", "north", "air"], "teu"] > 0).all()
+    assert (corridors.loc[["east", "west", "south", "north", "air"], "trade_value_cny"]
+            > 0).all()
+    assert "teu_ci95" in corridors.columns
+    reps = pd.read_parquet(out / "corridors.parquet")
+    assert sorted(reps["replication"].unique()) == [0, 1]
+    links = gpd.read_file(out / "flows.gpkg", layer="links")
+    hubs = gpd.read_file(out / "flows.gpkg", layer="hubs")
+    assert links.crs.to_epsg() == 4326 and (links["teu"] > 0).any() and len(hubs) > 20
+    assert (out / "map.png").stat().st_size > 50_000
+    meta = json.loads((out / "run.json").read_text())
+    assert meta["conservation_ok"] and meta["replications"] == 2
+    for corridor in ("east", "west", "south", "north", "air"):
+        assert corridor in stdout
+    assert "conservation" in stdout
+
+
+def test_validate_reports_a_valid_file() -> None:
+    proc = cqsim("validate", str(BASELINE))
+    assert proc.returncode == 0 and "valid" in proc.stdout
+
+
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(BASELINE.read_text().replace("vehicle_teu: 82", "vehicle_teu: -82", 1)
+                   .replace("geodata: ../geodata", f"geodata: {ROOT / 'geodata'}"))
+    out = tmp_path / "out"
+    proc = cqsim("run", str(bad), "--out", str(out))
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "bad.yaml" in lines[0] and "vehicle_teu" in lines[0]
+    assert "Traceback" not in proc.stderr
+    assert not out.exists()
+
+
+def test_quiet_when_not_a_terminal(tmp_path: Path) -> None:
+    proc = cqsim("run", str(BASELINE), "--days", "5", "--replications", "2", "--no-map",
+                 "--out", str(tmp_path / "o"))
+    assert proc.returncode == 0 and proc.stderr == ""
+
+
+def test_same_seed_same_tables_on_any_worker_count(tmp_path: Path) -> None:
+    args = ("run", str(BASELINE), "--days", "20", "--replications", "2", "--no-map")
+    one = cqsim(*args, "--out", str(tmp_path / "one"))
+    two = cqsim(*args, "--workers", "2", "--out", str(tmp_path / "two"))
+    assert one.returncode == 0 and two.returncode == 0
+    for name in ("corridors", "hubs", "links", "lines"):
+        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "one" / f"{name}.parquet"),
+                                      pd.read_parquet(tmp_path / "two" / f"{name}.parquet"))

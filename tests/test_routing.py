@@ -1,0 +1,70 @@
+"""Routing: candidate routes by generalized cost, logit choice, rerouting under congestion."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import netbuilder as nb
+from sim.engine import simulate
+from sim.network import build
+from sim.routing import choice_sets, choose
+from sim.scenario import load_scenario
+
+
+def _two_channels(tmp_path: Path, teu_per_year: float, aware: bool = True) -> Path:
+    """a -> b by a cheap, small rail service (west) or a dearer, big river one (east)."""
+    a, b = nb.hub("a", 0), nb.hub("b", 1)
+    nb.write_geodata(tmp_path / "geo", [a, b], [
+        nb.link("rail", a, b, mode="rail", corridor="west"),
+        nb.link("river", a, b, mode="river", corridor="east")])
+    services = {
+        "cheap": nb.train(["a", "b"], per_week=7, teu=100, price=1000, corridor="west"),
+        "dear": {"corridor": "east", "mode": "river", "stops": ["a", "b"],
+                 "departures_per_week": 7, "vehicle_teu": 2000, "price_cny_per_teu": 1300,
+                 "source": "test"},
+    }
+    doc = nb.scenario(str(tmp_path / "geo"), services, [nb.flow("a", "b", teu_per_year)],
+                      horizon={"days": 150}, routing={"congestion_aware": aware})
+    return nb.write_scenario(tmp_path / "s.yaml", doc)
+
+
+def _share_west(path: Path) -> float:
+    routes = simulate(build(load_scenario(path))).tables["routes"].set_index("corridor")
+    return routes.loc["west", "teu_created"] / routes["teu_created"].sum()
+
+
+def test_candidate_routes_are_ordered_by_generalized_cost(tmp_path: Path) -> None:
+    plan = build(load_scenario(_two_channels(tmp_path, 1000)))
+    (cs,) = choice_sets(plan)
+    assert [r.corridor for r in cs.routes] == ["west", "east"]
+    assert cs.routes[0].price_cny < cs.routes[1].price_cny
+
+
+def test_logit_prefers_the_cheaper_route_and_honours_refusal(tmp_path: Path) -> None:
+    plan = build(load_scenario(_two_channels(tmp_path, 1000)))
+    (cs,) = choice_sets(plan)
+    picks = [choose(cs, [0.0, 0.0], u / 1000, scale=8.0) for u in range(1000)]
+    assert 0.6 < picks.count(0) / 1000 < 1.0
+    # the cheap route's queue is over the booking limit: everything goes the other way
+    refused = [choose(cs, [500.0, 0.0], u / 100, 8.0, max_extra=168.0) for u in range(100)]
+    assert set(refused) == {1}
+
+
+def test_traffic_moves_to_the_other_channel_when_one_saturates(tmp_path: Path) -> None:
+    light = _share_west(_two_channels(tmp_path, 3_000))
+    heavy = _share_west(_two_channels(tmp_path, 60_000))
+    blind = _share_west(_two_channels(tmp_path, 60_000, aware=False))
+    # 100 TEU a day of rail capacity is about 36,500 TEU/yr of which light demand takes
+    # little; heavy demand saturates it and the congestion-aware choice sheds to the river
+    assert light > 0.6
+    assert heavy < light - 0.15
+    assert blind == pytest.approx(light, abs=0.1)
+
+
+def test_parallel_services_between_two_hubs_stay_distinct(tmp_path: Path) -> None:
+    plan = build(load_scenario(_two_channels(tmp_path, 1000)))
+    (cs,) = choice_sets(plan)
+    services = {plan.network.lines[r.legs[0].line].service for r in cs.routes}
+    assert services == {"cheap", "dear"}
