@@ -21,6 +21,7 @@ KEYS: dict[str, list[str]] = {
     "routes": ["route"],
     "timeseries": ["week", "corridor"],
     "conservation": [],
+    "checks": ["hub"],
 }
 
 

@@ -106,9 +106,10 @@ class Servers:
 class HubStats:
     """Counters of one hub since the end of the warm-up."""
 
-    __slots__ = ("teu", "jobs", "wait_sum", "wait_max", "busy", "vehicles", "arrivals")
+    __slots__ = ("teu", "jobs", "wait_sum", "wait_max", "busy", "vehicles", "arrivals",
+                 "busy_sq", "gaps", "gap_sum", "gap_sq", "area", "last")
 
-    def __init__(self) -> None:
+    def __init__(self, now: float = 0.0) -> None:
         self.teu = 0.0          # TEU handled
         self.jobs = 0           # handling jobs (lots from shippers, vehicle batches, trains)
         self.wait_sum = 0.0     # hours jobs waited for yard space and a position
@@ -116,6 +117,12 @@ class HubStats:
         self.busy = 0.0         # position-hours spent handling
         self.vehicles = 0       # through trains handled (gauge change)
         self.arrivals = 0       # jobs arrived (for Little's law and arrival rates)
+        self.busy_sq = 0.0      # sum of squared handling times (service variability)
+        self.gaps = 0           # inter-arrival times seen, their sum and sum of squares
+        self.gap_sum = 0.0
+        self.gap_sq = 0.0
+        self.area = 0.0         # integral of jobs in system over time (Little's L)
+        self.last = now         # time of the last change of jobs in system
 
 
 class Hub:
@@ -131,6 +138,9 @@ class Hub:
         self.servers = Servers(self.env, spec.handling_servers)
         self.stats = HubStats()
         self.in_system = 0      # jobs between arrival and end of handling
+        self.last_arrival: float | None = None
+        self.daily_wait: list[float] = []   # per day: hours waited by jobs handled that day
+        self.daily_jobs: list[int] = []     # (warm-up check; grows with days, not with lots)
         self._rng = rng
         self._dwell = gamma_sampler(rng, dwell_cv)
         self._rate = spec.handling_teu_per_hour
@@ -168,9 +178,48 @@ class Hub:
         self.servers.release()
         stats = self.stats
         stats.busy += duration
+        stats.busy_sq += duration * duration
         stats.teu += teu
         stats.jobs += 1
         return waited
+
+    # --------------------------------------------------------------- counting
+    def _arrive(self) -> None:
+        """A job enters: count it, its inter-arrival gap and the jobs-in-system area."""
+        now = self.env.now
+        stats = self.stats
+        stats.area += self.in_system * (now - stats.last)
+        stats.last = now
+        self.in_system += 1
+        stats.arrivals += 1
+        if self.last_arrival is not None:
+            gap = now - self.last_arrival
+            stats.gaps += 1
+            stats.gap_sum += gap
+            stats.gap_sq += gap * gap
+        self.last_arrival = now
+
+    def _done(self, waited: float) -> None:
+        """A job's handling ends: count its wait (in total and for its day)."""
+        now = self.env.now
+        stats = self.stats
+        stats.area += self.in_system * (now - stats.last)
+        stats.last = now
+        self.in_system -= 1
+        stats.wait_sum += waited
+        if waited > stats.wait_max:
+            stats.wait_max = waited
+        day = int(now // 24.0)
+        while len(self.daily_jobs) <= day:
+            self.daily_jobs.append(0)
+            self.daily_wait.append(0.0)
+        self.daily_jobs[day] += 1
+        self.daily_wait[day] += waited
+
+    def in_system_mean(self, end: float, period: float) -> float:
+        """Time-average number of jobs at the hub (waiting or in handling) over `period`."""
+        stats = self.stats
+        return (stats.area + self.in_system * (end - stats.last)) / period if period else 0.0
 
     # --------------------------------------------------------------- freight
     def receive(self, lots: list[Lot]) -> None:
@@ -183,18 +232,13 @@ class Hub:
     def _visit(self, lots: list[Lot]) -> Generator[simpy.Event, object, None]:
         env = self.env
         t0 = env.now
-        self.stats.arrivals += 1
-        self.in_system += 1
+        self._arrive()
         teu = sum(lot.teu for lot in lots)
         blocked = self.yard.enter(teu)
         if blocked is not None:
             yield blocked
         waited = (env.now - t0) + (yield from self._handle(teu))
-        self.in_system -= 1
-        stats = self.stats
-        stats.wait_sum += waited
-        if waited > stats.wait_max:
-            stats.wait_max = waited
+        self._done(waited)
         dwell = self._dwell(self.spec.dwell_hours)
         if dwell > 0:
             yield env.timeout(dwell)
@@ -207,17 +251,14 @@ class Hub:
     def pass_vehicle(self, teu: float) -> Generator[simpy.Event, object, None]:
         """A through train at a border: gauge change (if any) and border dwell."""
         if self.spec.gauge_change and teu > 0:
-            self.stats.arrivals += 1
-            self.in_system += 1
+            self._arrive()
             waited = yield from self._handle(teu)
-            self.in_system -= 1
-            self.stats.wait_sum += waited
-            self.stats.wait_max = max(self.stats.wait_max, waited)
+            self._done(waited)
             self.stats.vehicles += 1
         dwell = self._dwell(self.spec.dwell_hours)
         if dwell > 0:
             yield self.env.timeout(dwell)
 
     def reset_stats(self) -> None:
-        self.stats = HubStats()
+        self.stats = HubStats(self.env.now)
         self.yard.reset_stats()

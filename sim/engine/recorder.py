@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 import pandas as pd
 
+from sim.checks import checks_table
 from sim.engine.lock import DIRECTIONS
 from sim.network import HOURS_PER_DAY, Plan
 from sim.routing import ChoiceSet
@@ -151,6 +152,8 @@ class Recorder:
                 "yard_mean_teu": (hub.yard.area + hub.yard.level * (end - hub.yard.last)) / period,
                 "yard_peak_teu": hub.yard.peak, "yard_teu": spec.yard_teu,
                 "queue_end": len(hub.servers.queue) + len(hub.yard.waiting),
+                "in_system_mean": hub.in_system_mean(end, period),
+                "service_mean_h": s.busy / s.jobs if s.jobs else 0.0,
                 "lon": spec.lon, "lat": spec.lat})
 
         lines = []
@@ -216,6 +219,7 @@ class Recorder:
             "routes": self._route_table(),
             "timeseries": self._timeseries(lots),
             "conservation": pd.DataFrame([conservation]),
+            "checks": checks_table(list(model.hubs.values()), self.stats_from, end),
         }
         return ReplicationResult(replication=model.replication, tables=tables,
                                  conservation=conservation)
