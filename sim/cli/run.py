@@ -9,6 +9,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from sim.checks import flagged
 from sim.network import build
 from sim.results import Results
 from sim.routing import choice_sets
@@ -80,6 +81,9 @@ def run(scenario: Path, out: Path | None, seed: int | None, replications: int | 
         f"+ waiting {cons['waiting_teu'].sum():,.0f} (all replications; residual "
         f"{cons['residual_teu'].abs().max():.2g}) - OK")
     console.print(f"wrote {out}/ in {results.wall_seconds:.1f} s of simulation")
+    notes = flagged(results.summary("checks"))
+    if notes:
+        click.echo(f"cqsim: warning: {'; '.join(notes)} (see {out}/checks.csv)", err=True)
 
 
 @click.command()
