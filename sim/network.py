@@ -19,11 +19,13 @@ from sim.scenario import (
     AddLink,
     DemandGrowth,
     Disruption,
+    Equilibrium,
     Horizon,
     Routing,
     ScaleChange,
     Scenario,
     SetChange,
+    Trade,
     Variability,
 )
 from sim.specs import (
@@ -111,6 +113,10 @@ class Plan:
     replications: int
     routing: Routing
     variability: Variability
+    elasticity: float = 0.0               # demand response to generalized cost (sim.demand)
+    reference_scenario: str | None = None  # network of the base TEU (None: this one)
+    trade: Trade = field(default_factory=Trade)
+    equilibrium: Equilibrium = field(default_factory=Equilibrium)
 
 
 def _revalidate(model: BaseModel, updates: dict[str, Any], file: str, field_name: str) -> Any:
@@ -295,4 +301,7 @@ def build(scenario: Scenario) -> Plan:
         seasonality=tuple(s / mean for s in seasonality),
         horizon=scenario.horizon, seed=scenario.seed, replications=scenario.replications,
         routing=scenario.routing, variability=scenario.variability,
+        elasticity=scenario.demand.elasticity,
+        reference_scenario=scenario.demand.reference_scenario,
+        trade=scenario.trade, equilibrium=scenario.equilibrium,
     )

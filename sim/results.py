@@ -19,6 +19,7 @@ KEYS: dict[str, list[str]] = {
     "links": ["link", "direction"],
     "locks": ["lock", "direction"],
     "routes": ["route"],
+    "legs": ["route", "leg"],
     "timeseries": ["week", "corridor"],
     "conservation": [],
     "checks": ["hub"],
@@ -63,6 +64,7 @@ class Results:
     plan: Plan
     replications: list[ReplicationResult]
     wall_seconds: float = 0.0
+    equilibrium: dict[str, object] = field(default_factory=dict)  # sim.equilibrium report
     _cache: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     @property

@@ -11,10 +11,11 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterator, Mapping, Sequence
 
 from sim.engine import simulate
 from sim.engine.recorder import ReplicationResult
+from sim.equilibrium import solve
 from sim.network import Plan, build
 from sim.results import Results
 from sim.routing import ChoiceSet, choice_sets
@@ -40,9 +41,10 @@ def prepare(scenario: Scenario | str | Path, *, seed: int | None = None,
     return build(scenario)
 
 
-def _one(args: tuple[Plan, int, Sequence[ChoiceSet]]) -> ReplicationResult:
-    plan, rep, choices = args
-    return simulate(plan, rep, choices)
+def _one(args: tuple[Plan, int, Sequence[ChoiceSet], Mapping[int, float] | None]
+         ) -> ReplicationResult:
+    plan, rep, choices, route_delay = args
+    return simulate(plan, rep, choices, route_delay)
 
 
 def _progress(total: int, show: bool, label: str):  # type: ignore[no-untyped-def]
@@ -54,10 +56,14 @@ def _progress(total: int, show: bool, label: str):  # type: ignore[no-untyped-de
                     TimeRemainingColumn(), transient=True)
 
 
-def iter_replications(plan: Plan, choices: Sequence[ChoiceSet], workers: int = 1
+def iter_replications(plan: Plan, choices: Sequence[ChoiceSet], workers: int = 1,
+                      route_delay: Mapping[int, float] | None = None
                       ) -> Iterator[ReplicationResult]:
-    """Yield replication results in completion order (serial when workers <= 1)."""
-    jobs = [(plan, r, choices) for r in range(plan.replications)]
+    """Yield replication results in completion order (serial when workers <= 1).
+
+    `route_delay`: learnt hours per route index added to route choice (sim.equilibrium).
+    """
+    jobs = [(plan, r, choices, route_delay) for r in range(plan.replications)]
     if workers <= 1 or len(jobs) <= 1:
         yield from map(_one, jobs)
         return
@@ -77,13 +83,16 @@ def run(scenario: Scenario | str | Path | Plan, *, seed: int | None = None,
     plan = scenario if isinstance(scenario, Plan) else prepare(
         scenario, seed=seed, replications=replications, days=days)
     choices = choice_sets(plan)
+    eq = solve(plan, choices)  # demand response to cost, MSA feedback of simulated delays
+    plan = eq.plan
     show = (sys.stderr.isatty() and plan.replications > 1) if progress is None else progress
     reps: list[ReplicationResult] = []
     with _progress(plan.replications, show, plan.name) as bar:
         task = bar.add_task(plan.name, total=plan.replications) if bar else None
-        for result in iter_replications(plan, choices, workers):
+        for result in iter_replications(plan, choices, workers, eq.route_delay):
             reps.append(result)
             if bar is not None:
                 bar.advance(task)
     reps.sort(key=lambda r: r.replication)
-    return Results(plan=plan, replications=reps, wall_seconds=time.perf_counter() - start)
+    return Results(plan=plan, replications=reps, wall_seconds=time.perf_counter() - start,
+                   equilibrium=eq.report.as_dict())

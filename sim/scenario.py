@@ -79,6 +79,18 @@ class Demand(Spec):
         description="monthly demand factors, January first (normalised to mean 1)")
     classes: dict[str, CommodityClass] = Field(min_length=1)
     flows: tuple[Flow, ...] = Field(min_length=1)
+    elasticity: float = Field(
+        -0.8, ge=-5, le=0,
+        description="elasticity of each flow's TEU to the generalized cost (logsum over its "
+                    "routes) of reaching its market, relative to the reference network: "
+                    "TEU = base TEU x (GC / GC_reference)^elasticity. Default -0.8: reasoning "
+                    "in docs/modelling.md (distance elasticity of trade about -0.9 in the "
+                    "meta-analysis of Disdier and Head 2008, REStat 90(1); freight cost is a "
+                    "part of the trade cost that distance stands for). 0 = fixed demand")
+    reference_scenario: str | None = Field(
+        None, description="scenario file whose uncongested network gives GC_reference (the "
+                          "network on which the base TEU were observed), relative to the file "
+                          "naming it; none = this scenario's own network")
 
     @model_validator(mode="after")
     def _consistent(self) -> "Demand":
@@ -88,6 +100,35 @@ class Demand(Spec):
             if flow.commodity not in self.classes:
                 raise ValueError(f"flows.{i}.commodity: unknown class {flow.commodity!r}")
         return self
+
+
+class Trade(Spec):
+    """Goods trade outside the simulated channels, added to their freight value."""
+
+    other_trade_bn_cny: float = Field(
+        0.0, ge=-1e5, le=1e5,
+        description="bn CNY/yr of goods trade the simulated channels do not carry (pipelines, "
+                    "trucks to coastal ports, unmodelled services), net of channel freight "
+                    "that is not the city's customs trade; held fixed across scenarios")
+    excluded_hubs: tuple[str, ...] = Field(
+        (), description="flows from or to these hubs are carried but are not the city's trade "
+                        "(e.g. Chengdu's boxes on the shared Express)")
+    source: str = Field("", description="where other_trade_bn_cny comes from")
+
+
+class Equilibrium(Spec):
+    """Method of successive averages between simulated delays, route choice and demand."""
+
+    max_iterations: int = Field(
+        1, ge=1, le=50,
+        description="simulation passes that feed observed route delays back into choice and "
+                    "demand before the final run; 1 = no feedback")
+    tolerance: float = Field(0.02, gt=0, le=1,
+                             description="stop when route flows change by less than this "
+                                         "share between passes")
+    days: float | None = Field(None, gt=0, le=36_600,
+                               description="horizon of the feedback passes (default: the "
+                                           "scenario's horizon)")
 
 
 class NetworkSection(Spec):
@@ -192,6 +233,8 @@ class Scenario(Spec):
     demand: Demand
     routing: Routing = Routing()
     variability: Variability = Variability()
+    trade: Trade = Trade()
+    equilibrium: Equilibrium = Equilibrium()
     changes: tuple[Change, ...] = ()
     source_file: str = Field("", description="set by the loader: the file read")
 
@@ -248,6 +291,9 @@ def _resolve_paths(raw: dict[str, Any], folder: Path) -> None:
     network = raw.get("network")
     if isinstance(network, dict) and isinstance(network.get("geodata"), str):
         network["geodata"] = str((folder / network["geodata"]).resolve())
+    demand = raw.get("demand")
+    if isinstance(demand, dict) and isinstance(demand.get("reference_scenario"), str):
+        demand["reference_scenario"] = str((folder / demand["reference_scenario"]).resolve())
 
 
 def _load_chain(path: Path, seen: tuple[Path, ...]) -> list[tuple[Path, dict[str, Any]]]:

@@ -1,0 +1,85 @@
+"""Demand that answers to the network: each flow's TEU follow the generalized cost of reaching
+its market, through a constant elasticity.
+
+    TEU = base TEU x (GC / GC_reference) ^ elasticity
+
+GC is the logsum (expected best) generalized cost over the flow's candidate routes, in the
+same relative-cost logit the route choice uses (`sim.routing.choose`), plus any delay per
+route learnt from earlier simulation passes (`sim.equilibrium`). GC_reference is the same
+quantity, uncongested, on the reference network: the scenario named by
+`demand.reference_scenario` (the network on which the base TEU were observed), or the
+scenario's own network when none is named. A cheaper or faster route, or a new one, lowers
+GC and so induces trade; congestion raises it and so deters trade.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import Mapping, Sequence
+
+from sim.network import Plan, build
+from sim.routing import ChoiceSet, choice_sets
+from sim.scenario import load_scenario
+
+FlowKey = tuple[str, str, str]  # (origin, destination, commodity)
+
+
+def logsum_cost(costs: Sequence[float], scale: float) -> float:
+    """Expected best generalized cost under the relative-cost logit of `choose()`.
+
+    With utilities -scale x (c / best - 1) this is best x (1 - ln(sum exp(u)) / scale): it
+    equals `best` for one route and falls when a route is added, as consumer surplus should.
+    """
+    best = min(costs)
+    if scale <= 0 or best <= 0 or len(costs) == 1:
+        return best
+    total = sum(math.exp(-scale * (c / best - 1.0)) for c in costs)
+    return best * (1.0 - math.log(total) / scale)
+
+
+def flow_costs(plan: Plan, choices: Sequence[ChoiceSet],
+               route_delay: Mapping[int, float] | None = None) -> dict[FlowKey, float]:
+    """Logsum generalized cost (CNY/TEU) of every flow, with learnt delays added per route."""
+    delay = route_delay or {}
+    out: dict[FlowKey, float] = {}
+    for cs in choices:
+        flow = plan.flows[cs.flow]
+        costs = [r.price_cny + cs.value_of_time * (r.base_hours + delay.get(r.index, 0.0))
+                 for r in cs.routes]
+        out[(flow.origin, flow.destination, flow.commodity)] = logsum_cost(
+            costs, plan.routing.logit_scale)
+    return out
+
+
+def reference_costs(plan: Plan, choices: Sequence[ChoiceSet]) -> dict[FlowKey, float]:
+    """Uncongested logsum costs on the reference network (this plan's own when none named)."""
+    if plan.reference_scenario is None or plan.reference_scenario == plan.source_file:
+        return flow_costs(plan, choices)
+    ref = build(load_scenario(plan.reference_scenario))
+    return flow_costs(ref, choice_sets(ref))
+
+
+def demand_factors(plan: Plan, choices: Sequence[ChoiceSet], reference: Mapping[FlowKey, float],
+                   route_delay: Mapping[int, float] | None = None) -> tuple[float, ...]:
+    """Multiplier on each flow's base TEU; 1 where the reference has no such flow."""
+    if plan.elasticity == 0:
+        return (1.0,) * len(plan.flows)
+    costs = flow_costs(plan, choices, route_delay)
+    factors = [1.0] * len(plan.flows)
+    for cs in choices:
+        flow = plan.flows[cs.flow]
+        key = (flow.origin, flow.destination, flow.commodity)
+        ref = reference.get(key)
+        if ref is not None and ref > 0 and costs[key] > 0:
+            factors[cs.flow] = (costs[key] / ref) ** plan.elasticity
+    return tuple(factors)
+
+
+def respond(base: Plan, factors: Sequence[float]) -> Plan:
+    """A copy of `base` whose flows carry `factors` x their base TEU."""
+    if all(f == 1.0 for f in factors):
+        return base
+    flows = tuple(f.model_copy(update={"teu_per_year": f.teu_per_year * k})
+                  for f, k in zip(base.flows, factors))
+    return replace(base, flows=flows)

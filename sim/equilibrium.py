@@ -1,0 +1,114 @@
+"""Feed the delays the simulation produced back into route choice and demand (method of
+successive averages), until route flows settle.
+
+Pass n simulates replication 0 (horizon `equilibrium.days`, default the scenario's) with the
+current learnt delay per route; the observed extra delay of each route (mean door-to-door
+transit minus its uncongested `base_hours`, floored at 0) updates the learnt delay by MSA,
+
+    d_n = d_(n-1) + (observed_n - d_(n-1)) / n,
+
+and demand is re-derived from the generalized costs including d_n (`sim.demand`). The gap
+is the share of route TEU that changed between consecutive passes; iteration stops when it
+falls below `equilibrium.tolerance` or after `equilibrium.max_iterations` passes. Route
+choice then adds d to the live queue signal in every replication of the final run. Passes
+use the scenario's seed, so the result is deterministic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Sequence
+
+import numpy as np
+
+from sim.demand import demand_factors, reference_costs, respond
+from sim.engine import simulate
+from sim.network import Plan
+from sim.routing import ChoiceSet
+from sim.scenario import Horizon
+
+
+@dataclass(frozen=True)
+class EquilibriumReport:
+    """How the feedback went: passes run, whether flows settled, and the gaps seen."""
+
+    passes: int
+    converged: bool
+    gap: float                       # last relative change of route TEU (NaN: not measured)
+    gaps: tuple[float, ...]
+    tolerance: float
+    demand_factor_min: float
+    demand_factor_max: float
+    induced_teu_per_year: float      # sum over flows of (factor - 1) x base TEU
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready fields (NaN as None)."""
+        def clean(x: float) -> float | None:
+            return None if np.isnan(x) else round(float(x), 6)
+        return {"passes": self.passes, "converged": self.converged, "gap": clean(self.gap),
+                "gaps": [clean(g) for g in self.gaps], "tolerance": self.tolerance,
+                "demand_factor_min": clean(self.demand_factor_min),
+                "demand_factor_max": clean(self.demand_factor_max),
+                "induced_teu_per_year": clean(self.induced_teu_per_year)}
+
+
+@dataclass(frozen=True)
+class Equilibrium:
+    """The plan to run (demand responded) and the learnt delay per route index."""
+
+    plan: Plan
+    route_delay: dict[int, float]
+    report: EquilibriumReport
+
+
+def _pass_plan(plan: Plan) -> Plan:
+    days = plan.equilibrium.days or plan.horizon.days
+    warmup = plan.horizon.warmup_days if plan.horizon.warmup_days < days else 0.0
+    return replace(plan, horizon=Horizon(days=days, warmup_days=warmup))
+
+
+def _report(base: Plan, factors: Sequence[float], passes: int, converged: bool,
+            gaps: list[float]) -> EquilibriumReport:
+    induced = sum((k - 1.0) * f.teu_per_year for f, k in zip(base.flows, factors))
+    return EquilibriumReport(
+        passes=passes, converged=converged, gap=gaps[-1] if gaps else float("nan"),
+        gaps=tuple(gaps), tolerance=base.equilibrium.tolerance,
+        demand_factor_min=min(factors, default=1.0), demand_factor_max=max(factors, default=1.0),
+        induced_teu_per_year=induced)
+
+
+def solve(base: Plan, choices: Sequence[ChoiceSet]) -> Equilibrium:
+    """Demand response and (when `max_iterations` > 1) MSA feedback of simulated delays."""
+    reference = reference_costs(base, choices) if base.elasticity != 0 else {}
+    delay: dict[int, float] = {}
+    factors = demand_factors(base, choices, reference, delay)
+    settings = base.equilibrium
+    gaps: list[float] = []
+    converged = False
+    passes = 0
+    if settings.max_iterations > 1:
+        index = [r.index for cs in choices for r in cs.routes]
+        base_hours = {r.index: r.base_hours for cs in choices for r in cs.routes}
+        delay = {i: 0.0 for i in index}
+        previous: np.ndarray | None = None
+        for n in range(1, settings.max_iterations + 1):
+            plan = _pass_plan(respond(base, factors))
+            routes = simulate(plan, 0, choices, delay).tables["routes"].set_index("route")
+            passes = n
+            flows = routes["teu_created"].reindex(index).fillna(0.0).to_numpy()
+            if previous is not None:
+                gaps.append(float(np.abs(flows - previous).sum() / max(previous.sum(), 1e-9)))
+            previous = flows
+            transit = routes["transit_mean_h"].reindex(index)
+            for i in index:
+                seen = transit.get(i)
+                if seen is None or np.isnan(seen):
+                    continue  # nothing delivered on this route: no news, keep the estimate
+                observed = max(0.0, float(seen) - base_hours[i])
+                delay[i] += (observed - delay[i]) / n
+            factors = demand_factors(base, choices, reference, delay)
+            if gaps and gaps[-1] < settings.tolerance:
+                converged = True
+                break
+    return Equilibrium(plan=respond(base, factors), route_delay=delay,
+                       report=_report(base, factors, passes, converged, gaps))
