@@ -9,7 +9,7 @@ class Lot:
     """Many TEU of one flow on one route; splits when a vehicle fills."""
 
     __slots__ = ("id", "flow", "route", "teu", "tonnes_per_teu", "created", "leg", "ready",
-                 "wait", "alight")
+                 "wait", "alight", "boarded")
 
     def __init__(self, ident: int, flow: int, route: Any, teu: float, tonnes_per_teu: float,
                  created: float) -> None:
@@ -23,6 +23,7 @@ class Lot:
         self.ready = created        # when the lot became ready to board (for waits)
         self.wait = 0.0             # hours spent waiting (queues, yards, boarding)
         self.alight = -1            # stop index where it leaves the current vehicle
+        self.boarded = created      # when it boarded its current vehicle (for ride times)
 
     def split(self, ident: int, teu: float) -> "Lot":
         """Take `teu` off this lot as a new lot with the same history."""

@@ -89,6 +89,7 @@ class LineBase:
         stats.boardings += 1
         stats.teu += lot.teu
         lot.alight = lot.route.legs[lot.leg].alight
+        lot.boarded = now
         vehicle.load(lot)
 
     def _run_hop(self, k: int, vehicle: Vehicle) -> Generator[simpy.Event, object, None]:
@@ -155,6 +156,7 @@ class ScheduledLine(LineBase):
                 off = vehicle.unload(k)
                 if off:
                     for lot in off:
+                        self.model.recorder.rode(lot, env.now)
                         lot.leg += 1
                     hub.receive(off)
                 if k == last:
@@ -238,5 +240,6 @@ class ContinuousLine(LineBase):
         self.vehicles.discard(vehicle)
         off = vehicle.unload(1)
         for lot in off:
+            self.model.recorder.rode(lot, self.env.now)
             lot.leg += 1
         self.hubs[1].receive(off)

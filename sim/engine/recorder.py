@@ -53,20 +53,31 @@ class Recorder:
         n = max(self.routes, default=-1) + 1
         self.route_created = np.zeros(n)
         self.route_delivered = np.zeros(n)
+        self.route_transit = np.zeros(n)    # TEU-hours door to door, for the mean per route
         self.route_ids = array("i")
         self.teu = array("d")
         self.transit = array("d")
         self.wait = array("d")
         self.at = array("d")
+        self.rides: dict[tuple[int, int], list[float]] = {}  # (route, leg) -> [TEU, TEU-h]
 
     def created(self, lot: "Lot") -> None:
         if lot.created >= self.stats_from:
             self.route_created[lot.route.index] += lot.teu
 
+    def rode(self, lot: "Lot", now: float) -> None:
+        """A lot alights from the vehicle of its current leg: count its time on board."""
+        if now < self.stats_from:
+            return
+        acc = self.rides.setdefault((lot.route.index, lot.leg), [0.0, 0.0])
+        acc[0] += lot.teu
+        acc[1] += lot.teu * (now - lot.boarded)
+
     def delivered(self, lot: "Lot", now: float) -> None:
         if now < self.stats_from:
             return
         self.route_delivered[lot.route.index] += lot.teu
+        self.route_transit[lot.route.index] += lot.teu * (now - lot.created)
         self.route_ids.append(lot.route.index)
         self.teu.append(lot.teu)
         self.transit.append(now - lot.created)
@@ -87,8 +98,24 @@ class Recorder:
                 "km": route.km, "price_cny_per_teu": route.price_cny,
                 "base_hours": route.base_hours,
                 "teu_created": self.route_created[idx],
-                "teu_delivered": self.route_delivered[idx]})
+                "teu_delivered": self.route_delivered[idx],
+                "transit_mean_h": (self.route_transit[idx] / self.route_delivered[idx]
+                                   if self.route_delivered[idx] > 0 else np.nan)})
         return pd.DataFrame(rows)
+
+    def _leg_table(self) -> pd.DataFrame:
+        """Time on board per leg of every route (boarding to alighting, stops and borders
+        passed on the way included): the measured counterpart of published leg times."""
+        net = self.plan.network
+        rows = []
+        for (idx, k), (teu, teu_h) in sorted(self.rides.items()):
+            leg = self.routes[idx][1].legs[k]
+            line = net.lines[leg.line]
+            rows.append({"route": idx, "leg": k, "service": line.service, "line": line.id,
+                         "board": line.stops[leg.board], "alight": line.stops[leg.alight],
+                         "teu": teu, "ride_mean_h": teu_h / teu if teu > 0 else np.nan})
+        return pd.DataFrame(rows, columns=["route", "leg", "service", "line", "board",
+                                           "alight", "teu", "ride_mean_h"])
 
     def _lots(self) -> pd.DataFrame:
         plan = self.plan
@@ -217,6 +244,7 @@ class Recorder:
                 "lock", "direction", "lockages", "container_t", "bulk_t", "total_t",
                 "utilization", "container_wait_mean_h", "bulk_wait_mean_h", "queue_end_t"]),
             "routes": self._route_table(),
+            "legs": self._leg_table(),
             "timeseries": self._timeseries(lots),
             "conservation": pd.DataFrame([conservation]),
             "checks": checks_table(list(model.hubs.values()), self.stats_from, end),
