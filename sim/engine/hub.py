@@ -103,6 +103,17 @@ class Servers:
             self.free += 1
 
 
+class _Job:
+    """Freight handled together at a hub: one lot from a shipper, or one vehicle's batch."""
+
+    __slots__ = ("lots", "teu", "since")
+
+    def __init__(self, lots: list[Lot], teu: float, since: float) -> None:
+        self.lots = lots
+        self.teu = teu
+        self.since = since
+
+
 class HubStats:
     """Counters of one hub since the end of the warm-up."""
 
@@ -175,13 +186,17 @@ class Hub:
             yield env.timeout(until - env.now)  # closed: wait for the window to end
         duration = self.handling_time(teu) / factor
         yield env.timeout(duration)
+        self._handled(teu, duration)
+        return waited
+
+    def _handled(self, teu: float, duration: float) -> None:
+        """A handling job ends: free its position and count it."""
         self.servers.release()
         stats = self.stats
         stats.busy += duration
         stats.busy_sq += duration * duration
         stats.teu += teu
         stats.jobs += 1
-        return waited
 
     # --------------------------------------------------------------- counting
     def _arrive(self) -> None:
@@ -223,27 +238,55 @@ class Hub:
 
     # --------------------------------------------------------------- freight
     def receive(self, lots: list[Lot]) -> None:
-        """Freight arrives (from a shipper or off a vehicle): yard, handling, dwell, onward."""
+        """Freight arrives (from a shipper or off a vehicle): yard, handling, dwell, onward.
+
+        The visit is a chain of callbacks, not a process: a lot that finds yard space and a
+        free position costs one timeout for its handling (and one for its dwell).
+        """
         model = self.model
+        teu = 0.0
         for lot in lots:
             model.at_hubs[lot.id] = lot
-        self.env.process(self._visit(lots))
-
-    def _visit(self, lots: list[Lot]) -> Generator[simpy.Event, object, None]:
-        env = self.env
-        t0 = env.now
+            teu += lot.teu
+        job = _Job(lots, teu, self.env.now)
         self._arrive()
-        teu = sum(lot.teu for lot in lots)
         blocked = self.yard.enter(teu)
-        if blocked is not None:
-            yield blocked
-        waited = (env.now - t0) + (yield from self._handle(teu))
+        if blocked is None:
+            self._queue(job)
+        else:
+            blocked.callbacks.append(lambda _ev: self._queue(job))
+
+    def _queue(self, job: "_Job") -> None:
+        request = self.servers.acquire()
+        if request is None:
+            self._start(job)
+        else:
+            request.callbacks.append(lambda _ev: self._start(job))
+
+    def _start(self, job: "_Job") -> None:
+        env = self.env
+        factor, until = factor_at(self.windows, env.now) if self.windows else (1.0, 0.0)
+        if factor <= 0:  # closed: the job holds its position until the window ends
+            env.timeout(until - env.now).callbacks.append(lambda _ev: self._start(job))
+            return
+        waited = env.now - job.since
+        duration = self.handling_time(job.teu) / factor
+        env.timeout(duration).callbacks.append(
+            lambda _ev: self._finish(job, waited, duration))
+
+    def _finish(self, job: "_Job", waited: float, duration: float) -> None:
+        self._handled(job.teu, duration)
         self._done(waited)
         dwell = self._dwell(self.spec.dwell_hours)
         if dwell > 0:
-            yield env.timeout(dwell)
+            self.env.timeout(dwell).callbacks.append(lambda _ev: self._clear(job, waited))
+        else:
+            self._clear(job, waited)
+
+    def _clear(self, job: "_Job", waited: float) -> None:
+        """Cleared: each lot goes on to its next leg, or is delivered."""
         model = self.model
-        for lot in lots:
+        for lot in job.lots:
             del model.at_hubs[lot.id]
             lot.wait += waited
             model.forward(lot, self)
