@@ -101,6 +101,9 @@ def write_results(results: Results, out: Path, *, map_png: bool = True) -> list[
             plt.close(fig)
 
         written.append(write_atomic(out / "map.png", _png))
+    from sim.trade import trade_table
+    written.append(write_atomic(out / "trade.csv",
+                                lambda p: trade_table(results).to_csv(p, index=False)))
     meta = run_metadata(results)
     written.append(write_atomic(out / "run.json",
                                 lambda p: p.write_text(json.dumps(meta, indent=2))))
@@ -121,6 +124,7 @@ def run_metadata(results: Results) -> dict[str, object]:
         "conservation_ok": results.conservation_ok(),
         "created_teu": cons["created_teu"].tolist(),
         "residual_teu": cons["residual_teu"].tolist(),
+        "equilibrium": results.equilibrium,
     }
 
 

@@ -49,6 +49,26 @@ def corridor_table(results: Results) -> Table:
     return table
 
 
+def equilibrium_lines(results: Results) -> list[str]:
+    """How demand answered to cost and whether the delay feedback settled (sim.equilibrium)."""
+    eq = results.equilibrium
+    if not eq:
+        return []
+    plan = results.plan
+    induced = eq.get("induced_teu_per_year") or 0.0
+    text = (f"demand: elasticity {plan.elasticity:g} to generalized cost vs "
+            f"{Path(plan.reference_scenario).name if plan.reference_scenario else 'own network'}"
+            f": {induced:+,.0f} TEU/yr induced (flow factors {eq['demand_factor_min']:.3f}-"
+            f"{eq['demand_factor_max']:.3f})")
+    if eq.get("passes"):
+        gap = eq.get("gap")
+        text += (f"; delay feedback (MSA): {eq['passes']} pass(es), "
+                 f"{'converged' if eq['converged'] else 'not converged'}, last change of "
+                 f"route flows {gap * 100 if gap is not None else float('nan'):.1f}% "
+                 f"(tolerance {float(eq['tolerance']) * 100:g}%)")  # type: ignore[arg-type]
+    return [text]
+
+
 @click.command()
 @click.argument("scenario", type=click.Path(path_type=Path))
 @click.option("--out", "out", type=click.Path(path_type=Path), default=None,
@@ -74,6 +94,9 @@ def run(scenario: Path, out: Path | None, seed: int | None, replications: int | 
     write_results(results, out, map_png=not no_map)
     console = Console(width=None if Console().is_terminal else 110)
     console.print(corridor_table(results))
+    from sim.trade import attainment_lines
+    for line in attainment_lines(results) + equilibrium_lines(results):
+        console.print(line)
     cons = results.by_replication("conservation")
     console.print(
         f"conservation: created {cons['created_teu'].sum():,.0f} TEU = delivered "

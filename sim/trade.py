@@ -1,0 +1,170 @@
+"""Goods trade accounting: what the simulated channels carry, in bn CNY a year, plus the trade
+they do not carry, against 2023 and the plan's 2025 target.
+
+Per replication:
+
+    channel trade (corridor) = sum over delivered TEU of the class value per TEU, on routes of
+                               that corridor, for flows not touching `trade.excluded_hubs`,
+                               annualized: x 365 / (days - warmup_days)
+    total                    = sum of channel trade (air cargo is a corridor) + trade.other_trade
+
+Attainment = total / target with a t confidence interval over replications; the probability
+of meeting the target is the share of replications at or above it, and, from mean and sd, a
+normal approximation (labelled as such) that is less coarse when replications are few.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim.results import Results, mean_ci
+from sim.specs import CORRIDORS
+
+DAYS_PER_YEAR = 365.0
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A published trade figure: its value in bn CNY and where it comes from."""
+
+    label: str
+    bn_cny: float
+    source: str
+
+
+def references() -> tuple[Reference, Reference]:
+    """(2023 goods trade, 2025 goods trade target), from sim.targets when present."""
+    try:  # the plan's targets as data (seeds/), when that module exists
+        from sim import targets  # type: ignore[attr-defined]
+        goods = targets.goods_trade_target()  # type: ignore[attr-defined]
+        target = Reference("2025 target", float(goods.value), str(goods.source))
+    except (ImportError, AttributeError):
+        target = Reference("2025 target", 900.0, "seeds/published-figures.csv "
+                           "target_goods_2025 (seed document: chongqing-inland-opening-up-plan)")
+    base = Reference("2023", 713.7, "seeds/published-figures.csv trade_2023 (derived from the "
+                     "2024 figure and its reported +0.2% growth)")
+    return base, target
+
+
+def annual_factor(results: Results) -> float:
+    """Multiplier from the statistics period to a year."""
+    h = results.plan.horizon
+    return DAYS_PER_YEAR / (h.days - h.warmup_days)
+
+
+def channel_trade(results: Results) -> pd.DataFrame:
+    """bn CNY/yr carried per replication and corridor (columns replication, corridor, bn_cny)."""
+    plan = results.plan
+    routes = results.by_replication("routes")
+    excluded = set(plan.trade.excluded_hubs)
+    value = {c: k.value_cny_per_teu for c, k in plan.classes.items()}
+    counted = ~(routes["origin"].isin(excluded) | routes["destination"].isin(excluded))
+    bn = routes["teu_delivered"] * routes["commodity"].map(value) * annual_factor(results) / 1e9
+    frame = routes.assign(bn_cny=bn.where(counted, 0.0))
+    by = frame.groupby(["replication", "corridor"], as_index=False)["bn_cny"].sum()
+    names = list(CORRIDORS) + sorted(set(by["corridor"]) - set(CORRIDORS))
+    full = pd.MultiIndex.from_product([sorted(frame["replication"].unique()), names],
+                                      names=["replication", "corridor"])
+    return by.set_index(["replication", "corridor"]).reindex(full, fill_value=0.0).reset_index()
+
+
+def total_trade(results: Results) -> pd.Series:
+    """Total goods trade, bn CNY/yr, per replication (channels plus the other-trade input)."""
+    per = channel_trade(results).groupby("replication")["bn_cny"].sum()
+    return per + results.plan.trade.other_trade_bn_cny
+
+
+@dataclass(frozen=True)
+class Attainment:
+    """Total trade against the 2023 figure and the target, over replications."""
+
+    total_bn: float
+    total_ci: float
+    vs_2023_pct: float
+    vs_2023_ci: float
+    target_pct: float
+    target_ci: float
+    p_meet: float               # share of replications at or above the target
+    p_meet_normal: float        # normal approximation from mean and sd (NaN: < 2 reps)
+    replications: int
+    base: Reference
+    target: Reference
+
+
+def attainment(results: Results) -> Attainment:
+    """Attainment of the 2025 target and change on 2023, with CIs and P(meet target)."""
+    base, target = references()
+    totals = total_trade(results).to_numpy()
+    mean, half = mean_ci(totals)
+    sd = float(totals.std(ddof=1)) if totals.size > 1 else float("nan")
+    if totals.size < 2:
+        p_normal = float("nan")
+    elif sd == 0:
+        p_normal = float(mean >= target.bn_cny)
+    else:
+        p_normal = float(stats.norm.sf(target.bn_cny, loc=mean, scale=sd))
+    return Attainment(
+        total_bn=mean, total_ci=half,
+        vs_2023_pct=100 * mean / base.bn_cny, vs_2023_ci=100 * half / base.bn_cny,
+        target_pct=100 * mean / target.bn_cny, target_ci=100 * half / target.bn_cny,
+        p_meet=float(np.mean(totals >= target.bn_cny)), p_meet_normal=p_normal,
+        replications=int(totals.size), base=base, target=target)
+
+
+def trade_table(results: Results) -> pd.DataFrame:
+    """The `trade` table: bn CNY/yr per corridor, the other-trade input, total and attainment."""
+    plan = results.plan
+    per = channel_trade(results)
+    rows = []
+    for corridor, sub in per.groupby("corridor", sort=False):
+        mean, half = mean_ci(sub["bn_cny"].to_numpy())
+        rows.append({"item": f"corridor:{corridor}", "value": mean, "ci95": half,
+                     "unit": "bn CNY/yr", "source": "simulated channel freight, annualized"})
+    channels = per.groupby("replication")["bn_cny"].sum().to_numpy()
+    mean, half = mean_ci(channels)
+    rows.append({"item": "channels", "value": mean, "ci95": half, "unit": "bn CNY/yr",
+                 "source": "simulated" + (f"; excludes flows touching "
+                                          f"{', '.join(plan.trade.excluded_hubs)}"
+                                          if plan.trade.excluded_hubs else "")})
+    rows.append({"item": "other_trade", "value": plan.trade.other_trade_bn_cny, "ci95": 0.0,
+                 "unit": "bn CNY/yr", "source": plan.trade.source or "scenario input"})
+    a = attainment(results)
+    rows += [
+        {"item": "total", "value": a.total_bn, "ci95": a.total_ci, "unit": "bn CNY/yr",
+         "source": "channels + other_trade"},
+        {"item": f"{a.base.label} goods trade", "value": a.base.bn_cny, "ci95": 0.0,
+         "unit": "bn CNY/yr", "source": a.base.source},
+        {"item": "vs 2023", "value": a.vs_2023_pct, "ci95": a.vs_2023_ci, "unit": "%",
+         "source": "total / 2023"},
+        {"item": f"{a.target.label}", "value": a.target.bn_cny, "ci95": 0.0,
+         "unit": "bn CNY/yr", "source": a.target.source},
+        {"item": "attainment", "value": a.target_pct, "ci95": a.target_ci, "unit": "%",
+         "source": "total / target"},
+        {"item": "p_meet_target", "value": a.p_meet, "ci95": np.nan, "unit": "probability",
+         "source": f"share of {a.replications} replications with total >= target"},
+        {"item": "p_meet_target_normal", "value": a.p_meet_normal, "ci95": np.nan,
+         "unit": "probability", "source": "normal approximation from mean and sd over "
+                                          "replications"},
+    ]
+    return pd.DataFrame(rows)
+
+
+def attainment_lines(results: Results) -> list[str]:
+    """Two or three lines for the console after a run."""
+    a = attainment(results)
+    ci = (lambda x: f" ± {x:,.1f}") if a.replications > 1 else (lambda x: "")
+    other = results.plan.trade.other_trade_bn_cny
+    lines = [
+        f"goods trade: {a.total_bn:,.1f}{ci(a.total_ci)} bn CNY/yr (channels "
+        f"{a.total_bn - other:,.1f} + other trade {other:,.1f}, a scenario input); "
+        f"{a.vs_2023_pct:,.1f}%{ci(a.vs_2023_ci)} of 2023 ({a.base.bn_cny:g} bn)",
+        f"target {a.target.bn_cny:g} bn CNY (2025): attainment {a.target_pct:,.1f}%"
+        f"{ci(a.target_ci)}; P(meet) = {a.p_meet:.2f} over {a.replications} replication(s)"
+        + (f", {a.p_meet_normal:.2f} by normal approximation" if not np.isnan(a.p_meet_normal)
+           else ""),
+    ]
+    return lines
