@@ -1,0 +1,66 @@
+"""`cqsim sweep`: scenario variants x replications on a local pool or a Dask cluster."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+
+def variant_table(summary, params: list[str], limit: int = 30) -> Table:  # type: ignore[no-untyped-def]
+    """Headline KPIs per variant (mean ± 95% CI) for the terminal."""
+    from sim.sweep_plots import short
+
+    table = Table(title="per variant: mean ± 95% CI over replications")
+    for col in ("variant", *(short(p) for p in params), "ok", "TEU", "trade bn CNY"):
+        table.add_column(col, justify="left" if col == "variant" else "right")
+    for _, row in summary.head(limit).iterrows():
+        def fmt(col: str, scale: float = 1.0, digits: int = 0) -> str:
+            value, half = row.get(col), row.get(f"{col}_ci95")
+            if value is None or value != value:
+                return "-"
+            text = f"{value / scale:,.{digits}f}"
+            return text + (f" ± {half / scale:,.{digits}f}" if half == half and half is not None
+                           else "")
+        table.add_row(str(row["variant"]), *(f"{row[p]:g}" if isinstance(row[p], float)
+                                             else str(row[p]) for p in params),
+                      f"{row['runs_ok']}/{row['runs_ok'] + row['runs_failed']}",
+                      fmt("total_teu"), fmt("total_trade_value_cny", 1e9, 1))
+    return table
+
+
+@click.command()
+@click.argument("sweep_file", type=click.Path(path_type=Path))
+@click.option("--out", "out", type=click.Path(path_type=Path), default=None,
+              help="Results folder (default out/sweeps/<name>).")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Local processes (or LocalCluster workers); default: CPU count. "
+                   "1 runs in this process.")
+@click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
+              help="Run on an existing Dask distributed scheduler.")
+@click.option("--local-cluster", is_flag=True, help="Start a Dask LocalCluster for this sweep.")
+@click.option("--resume", is_flag=True,
+              help="Continue an interrupted sweep in --out: finished runs are not redone.")
+@click.option("--no-plots", is_flag=True, help="Skip the PNG plots (faster).")
+def sweep(sweep_file: Path, out: Path | None, workers: int | None, scheduler: str | None,
+          local_cluster: bool, resume: bool, no_plots: bool) -> None:
+    """Run every variant x replication of SWEEP_FILE and write runs, summary and plots."""
+    from sim.sweep import execute_sweep, load_sweep
+
+    if scheduler and local_cluster:
+        raise click.UsageError("--scheduler and --local-cluster exclude each other")
+    spec = load_sweep(sweep_file)
+    out = out or Path("out") / "sweeps" / spec.name
+    outcome = execute_sweep(spec, out, workers=workers, scheduler=scheduler,
+                            local_cluster=local_cluster, resume=resume, plots=not no_plots)
+    console = Console(width=None if Console().is_terminal else 110)
+    console.print(variant_table(outcome.summary, spec.parameters.names))
+    total = len(outcome.runs)
+    console.print(f"{total} runs ({outcome.resumed} done before resume, {outcome.failed} failed)"
+                  f" on {outcome.executor} in {outcome.wall_seconds:.1f} s -> {out}/")
+    if outcome.failed:
+        click.echo(f"cqsim: {outcome.failed} of {total} runs failed; their errors are in "
+                   f"{out}/runs.parquet (status, error); --resume retries them", err=True)
+        raise SystemExit(1)

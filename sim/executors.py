@@ -1,0 +1,120 @@
+"""Where sweep runs execute: in this process, on a local process pool, or on a Dask cluster.
+
+Every executor calls the same `sim.sweep.execute_run` on the same `RunTask`s and hands each
+finished row to `record` in the calling process (which makes it durable), so results do not
+depend on the executor and a remote worker needs no access to the sweep's files.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections import Counter, deque
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, Callable, Sequence
+
+from sim.errors import InputError
+from sim.sweep import RunTask, execute_run, failed_row
+
+Record = Callable[[dict[str, Any]], None]
+Notify = Callable[[str], None]
+MAX_ATTEMPTS = 3  # a run in flight when its worker died this many times is recorded failed
+
+
+def run_serial(tasks: Sequence[RunTask], record: Record) -> None:
+    """Run every task in this process, in order."""
+    for task in tasks:
+        record(execute_run(task))
+
+
+def run_pool(tasks: Sequence[RunTask], record: Record, *, workers: int,
+             notify: Notify = lambda msg: None, max_attempts: int = MAX_ATTEMPTS) -> None:
+    """Run tasks on a pool of `workers` fresh processes; survive a worker process dying.
+
+    At most 2 x workers runs are in flight. When a worker dies (killed, out of memory,
+    crashed) the pool breaks and loses the runs in flight: they go to the back of the queue on
+    a new pool, and a run lost `max_attempts` times is recorded as failed.
+    """
+    queue: deque[RunTask] = deque(tasks)
+    lost: Counter[str] = Counter()
+    context = multiprocessing.get_context("spawn")  # no fork of a threaded parent
+    while queue:
+        in_flight: dict[Future[dict[str, Any]], RunTask] = {}
+        broken = False
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        try:
+            while (queue or in_flight) and not broken:
+                while queue and len(in_flight) < 2 * workers:
+                    task = queue.popleft()
+                    try:
+                        in_flight[pool.submit(execute_run, task)] = task
+                    except BrokenProcessPool:
+                        queue.appendleft(task)
+                        broken = True
+                        break
+                if not in_flight:
+                    break
+                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    if isinstance(fut.exception(), BrokenProcessPool):
+                        broken = True
+                        continue
+                    record(fut.result())
+                    del in_flight[fut]
+        finally:
+            pool.shutdown(wait=not broken, cancel_futures=True)
+        if broken:
+            retry = []
+            for fut, task in in_flight.items():
+                if fut.done() and fut.exception() is None:
+                    record(fut.result())
+                    continue
+                lost[task.run_id] += 1
+                if lost[task.run_id] >= max_attempts:
+                    record(failed_row(task, f"worker process died {lost[task.run_id]} times "
+                                            "while running this run"))
+                else:
+                    retry.append(task)
+            notify(f"a worker process died; restarting the pool and retrying {len(retry)} "
+                   "run(s) that were in flight")
+            queue.extend(retry)
+
+
+def run_dask(tasks: Sequence[RunTask], record: Record, *, address: str | None,
+             workers: int, key_prefix: str, notify: Notify = lambda msg: None) -> None:
+    """Run tasks on a Dask cluster: the scheduler at `address`, or a new LocalCluster.
+
+    Dask reschedules the runs of a worker that dies; a run whose workers died more than the
+    scheduler's `allowed-failures` is recorded as failed (KilledWorker).
+    """
+    from distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    try:
+        if address is None:
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                   dashboard_address=None)
+            client = Client(cluster)
+        else:
+            try:
+                client = Client(address, timeout="15s")
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise InputError(address, "--scheduler",
+                                 f"a reachable Dask scheduler tcp://HOST:PORT ({exc})") from None
+        with client:
+            notify(f"dask: {len(client.scheduler_info().get('workers', {}))} worker(s) at "
+                   f"{client.scheduler.address}")
+            by_key = {f"{key_prefix}-{t.run_id}": t for t in tasks}
+            futures = [client.submit(execute_run, t, key=k, pure=False)
+                       for k, t in by_key.items()]
+            for fut in as_completed(futures):
+                task = by_key[fut.key]
+                try:
+                    row = fut.result()
+                except Exception as exc:  # noqa: BLE001 - KilledWorker, lost data: a failed run
+                    row = failed_row(task, f"{type(exc).__name__}: {exc}")
+                record(row)
+                fut.release()
+    finally:
+        if cluster is not None:
+            cluster.close()
