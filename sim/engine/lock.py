@@ -50,6 +50,7 @@ class _Direction:
         self.rate = bulk_per_hour
         self.bulk_t = bulk_t
         self.containers: deque[tuple[float, float, simpy.Event]] = deque()  # (arrival, t, ev)
+        self.container_t = 0.0   # tonnes in `containers`, kept as a running sum
         self.bulk: deque[float] = deque()  # arrival times of bulk vessels waiting
         self.next_bulk = self._draw(0.0)
         self.wake: simpy.Event | None = None
@@ -68,7 +69,8 @@ class _Direction:
             self.next_bulk = self._draw(self.next_bulk)
 
     def queued_t(self) -> float:
-        return sum(t for _, t, _ in self.containers) + len(self.bulk) * self.bulk_t
+        """Tonnes waiting (after `admit_bulk`), in constant time."""
+        return self.container_t + len(self.bulk) * self.bulk_t
 
 
 class Lock:
@@ -104,6 +106,7 @@ class Lock:
         side = self.directions[direction]
         event = self.env.event()
         side.containers.append((self.env.now, tonnes, event))
+        side.container_t += tonnes
         if side.wake is not None:
             side.wake.succeed()
             side.wake = None
@@ -162,6 +165,7 @@ class Lock:
             used += tonnes
             if container_first:
                 arrived, _, event = containers.popleft()
+                side.container_t -= tonnes
                 events.append(event)
                 stats.container_t += tonnes
                 stats.container_vessels += 1

@@ -1,0 +1,193 @@
+"""cqsim benchmarks, run on demand (`make bench` or `python benchmarks/run.py`), never in
+`make test`. Every figure is measured side by side in one run and printed with its goal.
+
+    python benchmarks/run.py                 # everything (a few minutes)
+    python benchmarks/run.py --only tandem   # one section: tandem, baseline, growth, sweep
+    python benchmarks/run.py --profile       # cProfile top entries of one baseline year
+
+Memory is the peak resident set of a fresh subprocess per case (`ru_maxrss`), so it includes
+the interpreter and libraries (about 150 MB of it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def _baseline_path() -> Path:
+    calibrated = ROOT / "scenarios" / "baseline-2023.yaml"
+    return calibrated if calibrated.is_file() else ROOT / "scenarios" / "baseline.yaml"
+
+
+# ----------------------------------------------------------------------- one case (child)
+def case(years: float, demand: float) -> dict[str, float]:
+    """One replication of the baseline for `years` with demand x `demand` (in this process)."""
+    from sim.engine import Model
+    from sim.network import build
+    from sim.routing import choice_sets
+    from sim.scenario import DemandGrowth, load_scenario, with_overrides
+
+    scenario = load_scenario(_baseline_path())
+    scenario = with_overrides(scenario, **{"horizon.days": 365.0 * years,
+                                           "horizon.warmup_days": 0.0})
+    if demand != 1.0:
+        growth = DemandGrowth(kind="demand_growth", factor=demand, why="benchmark")
+        scenario = scenario.model_copy(update={"changes": (*scenario.changes, growth)})
+    plan = build(scenario)
+    choices = choice_sets(plan)
+    model = Model(plan, 0, choices)
+    t0 = time.perf_counter()
+    result = model.run()
+    wall = time.perf_counter() - t0
+    lots = model._lot_id  # lots created, split parts included
+    return {"wall_s": wall, "lots": lots, "events_per_s": 0.0,
+            "delivered_teu": result.conservation["delivered_teu"],
+            "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}
+
+
+def run_case(years: float, demand: float = 1.0) -> dict[str, float]:
+    """Run `case` in a fresh interpreter so peak memory belongs to that case alone."""
+    out = subprocess.run([sys.executable, __file__, "--case", str(years), str(demand)],
+                         capture_output=True, text=True, check=True, cwd=ROOT)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# ----------------------------------------------------------------------- sections
+def line(label: str, value: str, goal: str, ok: bool | None) -> None:
+    mark = "" if ok is None else ("  ok" if ok else "  MISSED")
+    print(f"  {label:<46} {value:>22}   goal {goal}{mark}")
+
+
+def tandem_section(lots: int) -> None:
+    import tandem
+
+    print(f"\n1. Engine overhead: 3-stage tandem of M/M/{tandem.SERVERS} hubs, "
+          f"{lots:,} lots (utilization 2/3)")
+    runs = {}
+    for name, fn in (("bare SimPy", tandem.bare_simpy), ("cqsim", tandem.cqsim_tandem),
+                     ("ciw", tandem.ciw_tandem)):
+        wall, done, sojourn = fn(lots)
+        runs[name] = (wall / done * 1e6, sojourn)
+        line(f"{name}: us per lot (mean sojourn {sojourn:.2f} h)", f"{wall / done * 1e6:.1f}",
+             "", None)
+    print(f"  {'theory (Jackson) mean sojourn':<46} {tandem.theory_sojourn():>22.2f} h")
+    ratio = runs["cqsim"][0] / runs["bare SimPy"][0]
+    line("cqsim / bare SimPy, time per lot", f"{ratio:.2f}x", "<= 1.5x", ratio <= 1.5)
+    ratio = runs["cqsim"][0] / runs["ciw"][0]
+    line("cqsim / ciw, time per lot", f"{ratio:.2f}x", "< 1x", ratio < 1.0)
+
+
+def baseline_section() -> None:
+    print(f"\n2. A baseline year: {_baseline_path().name}, 1 replication, 365 days")
+    r = run_case(1.0)
+    line("wall time of the simulation", f"{r['wall_s']:.2f} s", "< 3 s", r["wall_s"] < 3.0)
+    line("peak memory of the process", f"{r['maxrss_mb']:.0f} MB", "< 500 MB",
+         r["maxrss_mb"] < 500)
+    line("lots per second", f"{r['lots'] / r['wall_s']:,.0f}", "", None)
+
+
+def growth_section() -> None:
+    print("\n3. Growth (time and memory per unit of work; 1.00 = linear, goal within 10%)")
+    for label, cases in (("horizon (years)", [(1, 1.0), (2, 1.0), (4, 1.0)]),
+                         ("demand (x baseline)", [(1, 1.0), (1, 2.0), (1, 4.0)])):
+        base = None
+        for years, demand in cases:
+            r = run_case(years, demand)
+            unit = years * demand
+            per = r["wall_s"] / unit
+            base = base or (per, r["maxrss_mb"], r["lots"] / unit)
+            rel = per / base[0]
+            lots_rel = r["lots"] / unit / base[2]
+            key = f"{years:g} y" if "horizon" in label else f"x{demand:g}"
+            line(f"{label} {key}: s, s/unit rel, lots/unit rel",
+                 f"{r['wall_s']:.2f} {rel:.2f} {lots_rel:.2f}", "0.9-1.1",
+                 0.9 <= rel <= 1.1 if unit > 1 else None)
+            line(f"{label} {key}: peak MB", f"{r['maxrss_mb']:.0f}", "", None)
+
+
+def sweep_section() -> None:
+    print("\n4. Sweep scaling: 40 runs of the baseline (60 days each)")
+    try:
+        import sim.sweep as sweep  # noqa: F401
+    except ImportError:
+        print("  sim.sweep is not available: skipped")
+        return
+    spec = {"base": str(_baseline_path()), "replications": 4, "days": 60,
+            "parameters": {"grid": {
+                "network.services.south-rail-sea-qinzhou.departures_per_week":
+                    [10, 12, 14, 16, 18, 20, 22, 24, 26, 28]}}}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "sweep.yaml"
+        import yaml
+        path.write_text(yaml.safe_dump(spec))
+        walls = {}
+        for label, args in (("local pool, 1 worker", ["--workers", "1"]),
+                            ("local pool, 2 workers", ["--workers", "2"]),
+                            ("dask LocalCluster, 2 workers", ["--workers", "2",
+                                                              "--local-cluster"])):
+            t0 = time.perf_counter()
+            proc = subprocess.run([sys.executable, "-m", "sim.cli", "sweep", str(path),
+                                   "--out", str(Path(tmp) / label.replace(" ", "_")), *args],
+                                  capture_output=True, text=True, cwd=ROOT)
+            walls[label] = time.perf_counter() - t0
+            status = "" if proc.returncode == 0 else f" (failed: {proc.stderr[-200:]})"
+            line(f"{label}: wall", f"{walls[label]:.1f} s{status}", "", None)
+        speedup = walls["local pool, 1 worker"] / walls["local pool, 2 workers"]
+        line("speed-up 2 workers vs 1", f"{speedup:.2f}x", ">= 1.7x", speedup >= 1.7)
+        overhead = (walls["dask LocalCluster, 2 workers"] - walls["local pool, 2 workers"]) / 40
+        line("Dask overhead per run vs local pool", f"{overhead * 1000:.0f} ms", "", None)
+
+
+def profile_section() -> None:
+    import cProfile
+    import pstats
+
+    from sim.engine import Model
+    from sim.runner import prepare
+
+    plan = prepare(_baseline_path(), replications=1)
+    model = Model(plan, 0)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    model.run()
+    profiler.disable()
+    print(f"\n5. Profile of one baseline year ({_baseline_path().name}), by own time")
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", choices=["tandem", "baseline", "growth", "sweep"])
+    parser.add_argument("--lots", type=int, default=200_000, help="lots in the tandem")
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--case", nargs=2, type=float, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.case:
+        print(json.dumps(case(*args.case)))
+        return
+    if args.profile:
+        profile_section()
+        return
+    print(f"cqsim benchmarks on {os.cpu_count()} cores, python {sys.version.split()[0]}")
+    sections = {"tandem": lambda: tandem_section(args.lots), "baseline": baseline_section,
+                "growth": growth_section, "sweep": sweep_section}
+    for name, fn in sections.items():
+        if args.only in (None, name):
+            fn()
+
+
+if __name__ == "__main__":
+    main()
