@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.errors import InputError
 from sim.results import Results, mean_ci
 from sim.specs import CORRIDORS
 
@@ -37,17 +38,21 @@ class Reference:
 
 
 def references() -> tuple[Reference, Reference]:
-    """(2023 goods trade, 2025 goods trade target), from sim.targets when present."""
-    try:  # the plan's targets as data (seeds/), when that module exists
-        from sim import targets  # type: ignore[attr-defined]
-        goods = targets.goods_trade_target()  # type: ignore[attr-defined]
-        target = Reference("2025 target", float(goods.value), str(goods.source))
-    except (ImportError, AttributeError):
-        target = Reference("2025 target", 900.0, "seeds/published-figures.csv "
-                           "target_goods_2025 (seed document: chongqing-inland-opening-up-plan)")
-    base = Reference("2023", 713.7, "seeds/published-figures.csv trade_2023 (derived from the "
-                     "2024 figure and its reported +0.2% growth)")
-    return base, target
+    """(2023 goods trade, 2025 goods trade target): from seeds/targets.csv via sim.targets,
+    else the same figures of seeds/published-figures.csv held here."""
+    try:
+        from sim.targets import target
+        t23, t25 = target("goods_trade_2023"), target("goods_trade_2025")
+        return (Reference("2023", float(t23.value), f"seeds/targets.csv goods_trade_2023: "
+                                                    f"{t23.source}"),
+                Reference("2025 target", float(t25.value), f"seeds/targets.csv "
+                                                           f"goods_trade_2025: {t25.source}"))
+    except (ImportError, InputError, KeyError):
+        base = Reference("2023", 713.7, "seeds/published-figures.csv trade_2023 (derived from "
+                         "the 2024 figure and its reported +0.2% growth)")
+        goal = Reference("2025 target", 900.0, "seeds/published-figures.csv target_goods_2025 "
+                         "(seed document: chongqing-inland-opening-up-plan)")
+        return base, goal
 
 
 def annual_factor(results: Results) -> float:

@@ -1,0 +1,171 @@
+"""`cqsim compare` (paired deltas with common random numbers) and `cqsim rank` (what to fund
+first)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from sim.errors import InputError
+
+DAYS = click.FloatRange(min=0, min_open=True)
+
+
+def _console() -> Console:
+    return Console(width=None if Console().is_terminal else 120)
+
+
+def _pm(value: float, half: float, digits: int = 1, scale: float = 1.0) -> str:
+    if pd.isna(value):
+        return "-"
+    text = f"{value / scale:+,.{digits}f}"
+    if not pd.isna(half):
+        text += f" ± {half / scale:,.{digits}f}"
+    return text
+
+
+def delta_table(deltas: pd.DataFrame, variant: str, reps: int, pairing: str) -> Table:
+    """Per corridor and total: ΔTEU/yr, Δtrade, Δtransit, ΔCO2 with 95% CIs."""
+    table = Table(title=f"{variant} − base: paired deltas, 95% CI over {reps} replications "
+                        f"({pairing})")
+    for col in ("scope", "Δ kTEU/yr", "Δ trade bn CNY", "Δ transit d", "Δ CO2 kt/yr"):
+        table.add_column(col, justify="left" if col == "scope" else "right")
+    sub = deltas[deltas["variant"] == variant]
+    for scope in dict.fromkeys(sub["scope"]):
+        rows = sub[sub["scope"] == scope].set_index("metric")
+
+        def cell(metric: str, digits: int, scale: float) -> str:
+            if metric not in rows.index:
+                return "-"
+            r = rows.loc[metric]
+            return _pm(r["delta"], r["delta_ci95"], digits, scale)
+        table.add_row(str(scope), cell("teu_per_year", 1, 1e3), cell("trade_bn_cny", 1, 1.0),
+                      cell("transit_mean_h", 2, 24.0), cell("co2_kt_per_year", 1, 1.0),
+                      style="bold" if scope == "total" else None)
+    return table
+
+
+def _write(out: Path, name: str, df: pd.DataFrame) -> Path:
+    from sim.outputs import write_atomic
+    return write_atomic(out / name, lambda p: df.to_csv(p, index=False))
+
+
+@click.command()
+@click.argument("base", type=click.Path(path_type=Path))
+@click.argument("alts", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--replications", type=click.IntRange(min=2), default=None,
+              help="Replications per variant (default: BASE's; at least 2 for a CI).")
+@click.option("--days", type=DAYS, default=None, help="Override the horizon in days.")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Directory for compare.csv, bottlenecks.csv, compare.png "
+                   "(default out/compare-<base>).")
+@click.option("--independent", is_flag=True,
+              help="Run each ALT with a shifted seed (no common random numbers), to see the "
+                   "CI without CRN.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True)
+def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: float | None,
+            out: Path | None, independent: bool, workers: int) -> None:
+    """Paired deltas ALT − BASE (throughput, trade, transit, CO2) and bottlenecks."""
+    from sim.compare import compare as run_compare
+    from sim.compare import draw_comparison
+    from sim.outputs import write_atomic
+
+    cmp = run_compare(base, list(alts), replications=replications, days=days,
+                      independent=independent, workers=workers)
+    if len(cmp.base.results.replications) < 2:
+        raise InputError(base, "replications", "at least 2 replications for a CI")
+    out = out or Path("out") / f"compare-{cmp.base.name}"
+    _write(out, "compare.csv", cmp.deltas)
+    _write(out, "bottlenecks.csv", cmp.bottlenecks)
+
+    def _png(p: Path) -> None:
+        import matplotlib.pyplot as plt
+        fig = draw_comparison(cmp)
+        fig.savefig(p, dpi=120, format="png")
+        plt.close(fig)
+    write_atomic(out / "compare.png", _png)
+
+    console = _console()
+    reps = len(cmp.base.results.replications)
+    pairing = "independent seeds" if independent else f"common random numbers, seed " \
+                                                      f"{cmp.base.seed}"
+    for v in cmp.alts:
+        console.print(delta_table(cmp.deltas, v.name, reps, pairing))
+    necks = Table(title="bottlenecks (highest utilization)")
+    for col in ("variant", "kind", "id", "utilization", "wait h", "queue at end"):
+        necks.add_column(col, justify="right" if col in ("utilization", "wait h",
+                                                         "queue at end") else "left")
+    for _, r in cmp.bottlenecks.iterrows():
+        necks.add_row(str(r["variant"]), str(r["kind"]), str(r["id"]),
+                      f"{r['utilization']:.2f}",
+                      "-" if pd.isna(r["wait_mean_h"]) else f"{r['wait_mean_h']:.1f}",
+                      "-" if pd.isna(r["queue_end"]) else f"{r['queue_end']:,.0f}")
+    console.print(necks)
+    console.print(f"wrote {out}/compare.csv, bottlenecks.csv, compare.png")
+
+
+@click.command()
+@click.argument("base", type=click.Path(path_type=Path))
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--changes", "changes", multiple=True, type=click.Path(path_type=Path),
+              help="A candidate: a file with a `changes:` list, or a scenario that extends "
+                   "BASE (repeatable; positional FILES work too).")
+@click.option("--candidate", "named", multiple=True, metavar="NAME=FILE",
+              help="A candidate with an explicit name (repeatable).")
+@click.option("--replications", type=click.IntRange(min=2), default=None)
+@click.option("--days", type=DAYS, default=None, help="Override the horizon in days.")
+@click.option("--per", type=click.Choice(["capacity", "none"]), default="capacity",
+              show_default=True,
+              help="Rank by extra trade per added TEU/yr of capacity, or by extra trade.")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Directory for rank.csv and compare.csv (default out/rank-<base>).")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True)
+def rank(base: Path, files: tuple[Path, ...], changes: tuple[Path, ...],
+         named: tuple[str, ...], replications: int | None, days: float | None, per: str,
+         out: Path | None, workers: int) -> None:
+    """Rank candidate expansions of BASE: extra TEU and trade per unit of added capacity."""
+    from sim.compare import candidate
+    from sim.compare import rank as run_rank
+    from sim.scenario import load_scenario
+
+    base_s = load_scenario(base)
+    candidates = {}
+    for path in (*files, *changes):
+        c = candidate(base_s, path)
+        candidates[c.name if c.name not in candidates else path.stem] = c
+    for item in named:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            raise InputError("--candidate", "", "NAME=FILE", item)
+        candidates[name] = candidate(base_s, Path(path), name)
+    if not candidates:
+        raise InputError("--changes", "", "at least one candidate file")
+    table, cmp = run_rank(base_s, candidates, replications=replications, days=days,
+                          workers=workers, per=per)
+    out = out or Path("out") / f"rank-{base_s.name}"
+    _write(out, "rank.csv", table)
+    _write(out, "compare.csv", cmp.deltas)
+    reps = len(cmp.base.results.replications)
+    t = Table(title=f"what to fund first: candidates against {base_s.name}, paired deltas "
+                    f"(CRN), 95% CI over {reps} replications")
+    for col in ("rank", "candidate", "added cap. kTEU/yr", "Δ kTEU/yr", "Δ trade bn CNY",
+                "Δ TEU per cap. TEU", "Δ trade CNY per cap. TEU"):
+        t.add_column(col, justify="left" if col == "candidate" else "right")
+    for _, r in table.iterrows():
+        t.add_row(str(r["rank"]), str(r["candidate"]),
+                  f"{r['added_capacity_teu_per_year'] / 1e3:,.1f}",
+                  _pm(r["extra_teu_per_year"], r["extra_teu_ci95"], 1, 1e3),
+                  _pm(r["extra_trade_bn_cny"], r["extra_trade_ci95"], 2),
+                  _pm(r["extra_teu_per_capacity_teu"], r["extra_teu_per_capacity_ci95"], 3),
+                  _pm(r["extra_trade_cny_per_capacity_teu"],
+                      r["extra_trade_cny_per_capacity_ci95"], 0))
+    console = _console()
+    console.print(t)
+    console.print("added capacity: lines departures x vehicle TEU x 52 (continuous TEU/day x "
+                  "365), hubs servers x TEU/h x 8760, locks lift / mean t per TEU; "
+                  "candidates adding none rank last, by extra trade")
+    console.print(f"wrote {out}/rank.csv, compare.csv")
