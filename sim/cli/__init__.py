@@ -45,8 +45,6 @@ def _register() -> None:
     main.add_command(run_cmd.validate)
     main.add_command(__import__("sim.cli.compare", fromlist=["compare"]).compare)
     main.add_command(__import__("sim.cli.compare", fromlist=["rank"]).rank)
-    main.add_command(__import__("sim.cli.compare", fromlist=["compare"]).compare)
-    main.add_command(__import__("sim.cli.compare", fromlist=["rank"]).rank)
     main.add_command(__import__("sim.cli.sweep", fromlist=["sweep"]).sweep)
 
 
