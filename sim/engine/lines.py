@@ -204,7 +204,8 @@ class ContinuousLine(LineBase):
         spec = self.line.spec
         assert spec.capacity_teu_per_day is not None
         self.rate = spec.capacity_teu_per_day / 24.0
-        self.busy = False
+        self.busy = False       # a callback is due to load the next lot
+        self.free_at = 0.0      # when the lot being loaded is aboard
         hop = self.line.hops[0]
         self._hop_key = (hop.link.id, hop.direction)
         self._lock_free = self.locks[0] is None
@@ -214,22 +215,31 @@ class ContinuousLine(LineBase):
 
     def excess_wait(self, stop: int) -> float:
         """Hours to load the TEU queued ahead of a lot joining at `stop` now."""
-        return self.queued_teu[stop] / self.rate
+        return self.queued_teu[stop] / self.rate + max(0.0, self.free_at - self.env.now)
 
     def enqueue(self, stop: int, lot: Lot) -> None:
         super().enqueue(stop, lot)
-        if not self.busy:
+        if self.busy:
+            return
+        self.busy = True
+        wait = self.free_at - self.env.now
+        if wait > 0:  # still loading the previous lot
+            self.env.timeout(wait).callbacks.append(self._load_next)
+        else:
             self._load_next()
 
     def _load_next(self, _event: object = None) -> None:
-        """Start loading the next lot, or fall idle."""
+        """Load the next lot and send it off; schedule another load only if one waits.
+
+        The loader needs no event of its own when it falls idle: `free_at` says when it
+        is free again, so an uncontended lot costs a single timeout on this line.
+        """
         queue = self.queues[0]
         if not queue:
             self.busy = False
             return
         env = self.env
         factor, until = self.factor()
-        self.busy = True
         if factor <= 0:  # closed: try again when the window ends
             env.timeout(until - env.now).callbacks.append(self._load_next)
             return
@@ -241,19 +251,24 @@ class ContinuousLine(LineBase):
         stats = self.stats
         stats.departures += 1
         stats.loaded += 1
-        loaded = env.timeout(lot.teu / (self.rate * factor))
-        loaded.callbacks.append(self._load_next)
-        loaded.callbacks.append(lambda _ev, v=vehicle: self._depart(v))
+        loading = lot.teu / (self.rate * factor)
+        self.free_at = env.now + loading
+        if queue:
+            env.timeout(loading).callbacks.append(self._load_next)
+        else:
+            self.busy = False
+        self._depart(vehicle, loading)
 
-    def _depart(self, vehicle: Vehicle) -> None:
+    def _depart(self, vehicle: Vehicle, loading: float) -> None:
         if not self._lock_free:
-            self.env.process(self._carry(vehicle))
+            self.env.process(self._carry(vehicle, loading))
             return
         hop = self._count_hop(0, vehicle)
-        arrive = self.env.timeout(self._running(hop.link.hours))
+        arrive = self.env.timeout(loading + self._running(hop.link.hours))
         arrive.callbacks.append(lambda _ev: self._arrive(vehicle))
 
-    def _carry(self, vehicle: Vehicle) -> Generator[simpy.Event, object, None]:
+    def _carry(self, vehicle: Vehicle, loading: float) -> Generator[simpy.Event, object, None]:
+        yield self.env.timeout(loading)
         yield from self._run_hop(0, vehicle)
         self._arrive(vehicle)
 
