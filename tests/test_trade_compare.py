@@ -1,0 +1,206 @@
+"""Trade accounting, demand elasticity, MSA equilibrium, paired comparisons (CRN) and the
+ranking of candidate expansions, on small networks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import sim
+from netbuilder import flow, hub, link, scenario, train, write_geodata, write_scenario
+from sim.cli import main
+from sim.compare import added_capacity, candidate, compare, rank
+from sim.demand import flow_costs, logsum_cost
+from sim.equilibrium import solve
+from sim.routing import choice_sets
+from sim.trade import attainment, channel_trade, references, total_trade, trade_table
+
+
+def _two_lines(tmp: Path, ab_per_week: float = 7, cd_per_week: float = 7, **kw) -> Path:
+    """A -> B (demand 50k TEU/yr on a 36k TEU/yr train: saturated) and C -> D (5k TEU/yr)."""
+    a, b, c, d = hub("a", 0.0), hub("b", 1.0), hub("c", 0.0, 31.0), hub("d", 1.0, 31.0)
+    write_geodata(tmp / "geo", [a, b, c, d], [link("a-b", a, b), link("c-d", c, d)])
+    doc = scenario(str(tmp / "geo"),
+                   {"ab": train(["a", "b"], per_week=ab_per_week),
+                    "cd": train(["c", "d"], per_week=cd_per_week, corridor="south")},
+                   [flow("a", "b", 50_000), flow("c", "d", 5_000)], **kw)
+    return write_scenario(tmp / "base.yaml", doc)
+
+
+# ----------------------------------------------------------------------------- trade
+
+
+def test_trade_accounting_adds_annualized_channel_value_and_other_trade(tmp_path: Path) -> None:
+    path = _two_lines(tmp_path, horizon={"days": 60, "warmup_days": 10}, replications=2,
+                      trade={"other_trade_bn_cny": 5.0, "source": "test input"})
+    results = sim.run(path)
+    # independent path: the engine's corridor table (TEU x value per lot) annualized
+    cor = results.by_replication("corridors")
+    expected = cor.groupby("replication")["trade_value_cny"].sum() * 365 / 50 / 1e9 + 5.0
+    np.testing.assert_allclose(total_trade(results).to_numpy(), expected.to_numpy())
+    # by hand: delivered TEU x 100k CNY/TEU, annualized, in bn CNY
+    routes = results.by_replication("routes")
+    hand = routes.groupby("replication")["teu_delivered"].sum() * 1e5 * 365 / 50 / 1e9 + 5.0
+    np.testing.assert_allclose(total_trade(results).to_numpy(), hand.to_numpy())
+    a = attainment(results)
+    base, target = references()
+    assert target.bn_cny == 900.0 and base.bn_cny == pytest.approx(713.7)
+    assert a.target_pct == pytest.approx(100 * total_trade(results).mean() / 900.0)
+    assert a.p_meet == 0.0 and a.p_meet_normal < 1e-6 and a.replications == 2
+    table = trade_table(results).set_index("item")
+    assert table.loc["other_trade", "value"] == 5.0
+    assert table.loc["total", "value"] == pytest.approx(a.total_bn)
+
+
+def test_excluded_hubs_are_carried_but_not_counted(tmp_path: Path) -> None:
+    path = _two_lines(tmp_path, trade={"other_trade_bn_cny": 1.0, "excluded_hubs": ["a"]})
+    results = sim.run(path)
+    per = channel_trade(results).set_index("corridor")["bn_cny"]
+    assert per["west"] == 0.0 and per["south"] > 0  # a -> b rides west, c -> d south
+    assert results.corridors.set_index("corridor").loc["west", "teu"] > 0
+
+
+def test_probability_of_meeting_a_reachable_target(tmp_path: Path) -> None:
+    path = _two_lines(tmp_path, replications=3, trade={"other_trade_bn_cny": 950.0})
+    a = attainment(sim.run(path))
+    assert a.p_meet == 1.0 and a.target_pct > 100 and a.p_meet_normal > 0.99
+
+
+# ----------------------------------------------------------------------------- demand
+
+
+def test_logsum_falls_when_a_route_is_added() -> None:
+    assert logsum_cost([100.0], 8.0) == 100.0
+    assert logsum_cost([100.0, 130.0], 8.0) < 100.0
+    assert logsum_cost([100.0, 100.0], 8.0) == pytest.approx(100 * (1 - np.log(2) / 8))
+
+
+def test_elasticity_induces_demand_when_a_cheaper_faster_service_is_added(tmp_path: Path
+                                                                          ) -> None:
+    base = _two_lines(tmp_path)
+    doc = scenario(str(tmp_path / "geo"),
+                   {"ab": train(["a", "b"]), "cd": train(["c", "d"], corridor="south"),
+                    "ab-express": train(["a", "b"], per_week=21, price=600)},
+                   [flow("a", "b", 50_000), flow("c", "d", 5_000)],
+                   name="express", demand={"reference_scenario": str(base)})
+    alt = write_scenario(tmp_path / "alt.yaml", doc)
+    plan = sim.prepare(alt)
+    choices = choice_sets(plan)
+    eq = solve(plan, choices)
+    ref = sim.prepare(base)
+    gc_ref = flow_costs(ref, choice_sets(ref))[("a", "b", "general")]
+    gc = flow_costs(plan, choices)[("a", "b", "general")]
+    assert gc < gc_ref
+    assert eq.plan.flows[0].teu_per_year == pytest.approx(50_000 * (gc / gc_ref) ** -0.8)
+    assert eq.plan.flows[1].teu_per_year == pytest.approx(5_000)  # c -> d: cost unchanged
+    assert eq.report.induced_teu_per_year > 0
+    # fixed demand (elasticity 0) only shifts, never induces
+    fixed = sim.with_overrides(sim.load_scenario(alt), **{"demand.elasticity": 0.0})
+    assert solve(sim.prepare(fixed), choices).plan.flows[0].teu_per_year == 50_000
+    created = [sim.run(p).by_replication("conservation")["created_teu"].sum()
+               for p in (base, alt)]
+    assert created[1] > created[0] * 1.05
+
+
+# ----------------------------------------------------------------------------- equilibrium
+
+
+def test_msa_feeds_simulated_delays_back_reports_passes_and_converges(tmp_path: Path) -> None:
+    a, b = hub("a", 0.0), hub("b", 1.0)
+    write_geodata(tmp_path / "geo", [a, b], [link("a-b", a, b)])
+    doc = scenario(str(tmp_path / "geo"),
+                   {"cheap": train(["a", "b"], per_week=7, price=800),
+                    "dear": train(["a", "b"], per_week=7, price=1500)},
+                   [flow("a", "b", 55_000)], horizon={"days": 90},
+                   equilibrium={"max_iterations": 8, "tolerance": 0.05})
+    path = write_scenario(tmp_path / "msa.yaml", doc)
+    results = sim.run(path)
+    eq = results.equilibrium
+    assert eq["converged"] and 2 <= eq["passes"] <= 8
+    assert len(eq["gaps"]) == eq["passes"] - 1 and eq["gap"] < 0.05
+    assert eq["demand_factor_max"] < 1.0  # congestion found in the simulation deters demand
+    again = sim.run(path)  # same seed, same everything
+    assert again.equilibrium == eq
+    assert again.corridors["teu"].tolist() == results.corridors["teu"].tolist()
+    routes = results.summary("routes").set_index("services")
+    assert routes.loc["dear", "teu_created"] > 0  # the learnt delay of 'cheap' shifts some
+
+
+# ----------------------------------------------------------------------------- compare, rank
+
+
+def test_common_random_numbers_narrow_the_ci_of_a_clear_effect(tmp_path: Path) -> None:
+    # A -> B well below capacity; the ALT adds a cheaper express: it induces trade
+    # (elasticity -0.8 against BASE) and cuts the wait for a departure
+    a, b = hub("a", 0.0), hub("b", 1.0)
+    write_geodata(tmp_path / "geo", [a, b], [link("a-b", a, b)])
+    services = {"ab": train(["a", "b"], per_week=7)}
+    doc = scenario(str(tmp_path / "geo"), services, [flow("a", "b", 20_000)],
+                   horizon={"days": 60})
+    base = write_scenario(tmp_path / "base.yaml", doc)
+    express = {**services, "ab-express": train(["a", "b"], per_week=14, price=700)}
+    alt = write_scenario(tmp_path / "alt.yaml", {**doc, "name": "express",
+                                                 "network": {**doc["network"],
+                                                             "services": express}})
+    crn = compare(base, [alt], replications=4).deltas
+    ind = compare(base, [alt], replications=4, independent=True).deltas
+
+    def total(df, metric):  # type: ignore[no-untyped-def]
+        return df[(df["metric"] == metric) & (df["scope"] == "total")].iloc[0]
+    for metric in ("teu_per_year", "trade_bn_cny"):
+        c, i = total(crn, metric), total(ind, metric)
+        assert c["delta"] - c["delta_ci95"] > 0, metric  # a clear effect under CRN
+        assert c["delta_ci95"] < 0.5 * i["delta_ci95"], (metric, c["delta_ci95"],
+                                                         i["delta_ci95"])
+    # transit: the schedule, not the shared arrivals, sets most of its spread
+    c = total(crn, "transit_mean_h")
+    assert c["delta"] + c["delta_ci95"] < 0
+    assert (crn["pairing"] == "common random numbers").all()
+    assert (ind["pairing"] == "independent seeds").all()
+
+
+def test_rank_puts_the_candidate_that_relieves_the_bottleneck_first(tmp_path: Path) -> None:
+    base_path = _two_lines(tmp_path, horizon={"days": 60}, replications=3)
+    base = sim.load_scenario(base_path)
+    files = {}
+    for name, service in (("more-cd", "cd"), ("more-ab", "ab")):
+        files[name] = write_scenario(tmp_path / f"{name}.yaml", {"name": name, "changes": [
+            {"kind": "scale", "service": service, "field": "departures_per_week",
+             "factor": 2}]})
+    cands = {n: candidate(base, p) for n, p in files.items()}
+    cap = added_capacity(sim.prepare(base), sim.prepare(cands["more-ab"]))
+    assert cap.lines == pytest.approx(2 * 7 * 100 * 52) and cap.hubs == 0 == cap.locks
+    table, _ = rank(base, cands)
+    assert table["candidate"].tolist() == ["more-ab", "more-cd"]
+    top = table.iloc[0]
+    assert top["extra_teu_per_year"] - top["extra_teu_ci95"] > 5_000
+    assert top["extra_trade_cny_per_capacity_teu"] > table.iloc[1][
+        "extra_trade_cny_per_capacity_teu"]
+
+
+def test_cli_run_compare_and_rank(tmp_path: Path) -> None:
+    base = _two_lines(tmp_path, horizon={"days": 40}, replications=2)
+    more = write_scenario(tmp_path / "more.yaml", {
+        "extends": "base.yaml", "name": "more",
+        "changes": [{"kind": "scale", "service": "ab", "field": "departures_per_week",
+                     "factor": 2}]})
+    runner = CliRunner()
+    res = runner.invoke(main, ["run", str(base), "--out", str(tmp_path / "run"), "--no-map"])
+    assert res.exit_code == 0, res.output
+    assert "attainment" in res.output and "P(meet)" in res.output
+    assert (tmp_path / "run" / "trade.csv").is_file()
+    res = runner.invoke(main, ["compare", str(base), str(more), "--out",
+                               str(tmp_path / "cmp")])
+    assert res.exit_code == 0, res.output
+    for name in ("compare.csv", "bottlenecks.csv", "compare.png"):
+        assert (tmp_path / "cmp" / name).stat().st_size > 0
+    res = runner.invoke(main, ["rank", str(base), "--candidate", f"double={more}", "--out",
+                               str(tmp_path / "rank")])
+    assert res.exit_code == 0, res.output
+    assert "double" in res.output and (tmp_path / "rank" / "rank.csv").is_file()
+    bad = write_scenario(tmp_path / "bad.yaml", {"changes": "nope"})
+    res = runner.invoke(main, ["rank", str(base), str(bad)])
+    assert res.exit_code == 2 and "changes" in res.output
