@@ -8,6 +8,7 @@ that is what makes common random numbers work across scenario variants.
 from __future__ import annotations
 
 import zlib
+from typing import Callable
 
 import numpy as np
 
@@ -17,3 +18,24 @@ def stream(seed: int, replication: int, name: str) -> np.random.Generator:
     key = zlib.crc32(name.encode("utf-8"))
     seq = np.random.SeedSequence(entropy=int(seed), spawn_key=(int(replication), key))
     return np.random.Generator(np.random.PCG64(seq))
+
+
+class Draws:
+    """Scalar draws served from blocks of one stream: numpy is fast per array and slow per
+    scalar call, and the engine asks for one number at a time."""
+
+    __slots__ = ("_fill", "_block", "_buf", "_i")
+
+    def __init__(self, fill: Callable[[int], np.ndarray], block: int = 256) -> None:
+        self._fill = fill
+        self._block = block
+        self._buf: list[float] = []
+        self._i = 0
+
+    def __call__(self) -> float:
+        i = self._i
+        if i >= len(self._buf):
+            self._buf = self._fill(self._block).tolist()
+            i = 0
+        self._i = i + 1
+        return self._buf[i]

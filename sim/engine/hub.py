@@ -13,6 +13,7 @@ import simpy
 from sim.engine.freight import Lot
 from sim.engine.windows import factor_at
 from sim.network import Window
+from sim.rng import Draws
 from sim.specs import HubSpec
 
 if TYPE_CHECKING:
@@ -25,8 +26,8 @@ def gamma_sampler(rng: np.random.Generator, cv: float) -> Callable[[float], floa
         return lambda mean: mean
     shape = 1.0 / (cv * cv)
     scale = cv * cv
-    gamma = rng.gamma
-    return lambda mean: mean * gamma(shape, scale) if mean > 0 else 0.0
+    draw = Draws(lambda n: rng.standard_gamma(shape, n))
+    return lambda mean: mean * scale * draw() if mean > 0 else 0.0
 
 
 class Yard:
@@ -157,11 +158,12 @@ class Hub:
         self._rate = spec.handling_teu_per_hour
         self._setup = spec.handling_setup_hours
         self._expo = spec.handling_dist == "exponential"
+        self._expo_draw = Draws(rng.standard_exponential)
 
     # --------------------------------------------------------------- handling
     def handling_time(self, teu: float) -> float:
         mean = self._setup + teu / self._rate
-        return float(self._rng.exponential(mean)) if self._expo else mean
+        return mean * self._expo_draw() if self._expo else mean
 
     def excess_wait(self) -> float:
         """Hours a job arriving now would wait for a position (queue x mean job / servers)."""

@@ -18,7 +18,7 @@ from sim.engine.lock import DIRECTIONS, Lock
 from sim.engine.recorder import Recorder, ReplicationResult
 from sim.errors import ConservationError
 from sim.network import HOURS_PER_DAY, HOURS_PER_YEAR, Plan
-from sim.rng import stream
+from sim.rng import Draws, stream
 from sim.routing import ChoiceSet, Route, choice_sets, choose
 
 MONTH_HOURS = HOURS_PER_YEAR / 12.0
@@ -105,8 +105,9 @@ class Model:
         plan = self.plan
         flow = plan.flows[cs.flow]
         name = f"{flow.origin}>{flow.destination}:{flow.commodity}"
-        arrivals = stream(plan.seed, self.replication, f"demand:{name}")
-        choices = stream(plan.seed, self.replication, f"choice:{name}")
+        arrivals = Draws(stream(plan.seed, self.replication,
+                                f"demand:{name}").standard_exponential)
+        choices = Draws(stream(plan.seed, self.replication, f"choice:{name}").random)
         tonnes = plan.classes[flow.commodity].tonnes_per_teu
         base_rate = flow.teu_per_year / plan.lot_teu / HOURS_PER_YEAR  # lots per hour
         season = plan.seasonality
@@ -122,12 +123,12 @@ class Model:
             month = int(now // MONTH_HOURS)
             boundary = (month + 1) * MONTH_HOURS
             rate = base_rate * season[month % 12]
-            gap = float(arrivals.standard_exponential())
+            gap = arrivals()
             if rate <= 0 or now + gap / rate >= boundary:
                 yield env.timeout(boundary - now)  # memoryless: redraw in the next month
                 continue
             yield env.timeout(gap / rate)
-            u = float(choices.random())
+            u = choices()
             extra = self._extra_hours(routes) if aware else static
             route = routes[choose(cs, extra, u, scale, max_extra)]
             lot = Lot(self.next_lot_id(), cs.flow, route, plan.lot_teu, tonnes, env.now)
