@@ -2,9 +2,10 @@
 
 Main effect of parameter p on KPI y: for each value of p, the mean of y over every ok run with
 that value (the other parameters varied as the design varies them) and the 95% t interval of
-that mean. Sensitivity: a linear least-squares fit of y on all numeric parameters, each scaled
-to [0, 1] over its range, gives each parameter's swing (change in y from its lowest to its
-highest value, others held) with a 95% CI; the tornado chart ranks parameters by |swing|.
+that mean. Sensitivity: a linear least-squares fit of y on all numeric parameters (each scaled
+to [0, 1] over its range) plus replication blocks gives each parameter's swing (change in y
+from its lowest to its highest value, others held) with a 95% CI; the tornado chart ranks
+parameters by |swing|.
 """
 
 from __future__ import annotations
@@ -20,9 +21,15 @@ from scipy import stats
 from sim.outputs import write_atomic
 from sim.results import mean_ci
 
-LABELS = {"total_teu": "total TEU delivered", "total_trade_value_cny": "trade value (CNY)",
-          "total_co2_t": "CO2 (t)", "transit_mean_h": "mean transit (h)",
+LABELS = {"total_teu": "total TEU delivered", "total_trade_value_cny": "trade value (bn CNY)",
+          "total_co2_t": "CO2 (kt)", "transit_mean_h": "mean transit (h)",
           "max_hub_utilization": "max hub utilization"}
+SCALES = {"total_trade_value_cny": 1e9, "total_co2_t": 1e3}  # plotted in the units above
+
+
+def label(kpi: str) -> str:
+    """Axis label of a KPI, with the unit it is plotted in."""
+    return LABELS.get(kpi, kpi)
 
 
 def short(path: str) -> str:
@@ -55,22 +62,33 @@ def kpi_plots(runs: pd.DataFrame, params: Sequence[str], kpis: Sequence[str],
             eff = main_effect(runs, param, kpi)
             numeric = _numeric(runs[param])
             x = eff["value"].astype(float).to_numpy() if numeric else np.arange(len(eff))
-            half = eff["ci95"].fillna(0.0).to_numpy()
-            ax.plot(x, eff["mean"], marker="o", color="tab:blue")
-            ax.fill_between(x, eff["mean"] - half, eff["mean"] + half, color="tab:blue",
+            scale = SCALES.get(kpi, 1.0)
+            half = eff["ci95"].fillna(0.0).to_numpy() / scale
+            mean = eff["mean"].to_numpy() / scale
+            ax.plot(x, mean, marker="o", color="tab:blue")
+            ax.fill_between(x, mean - half, mean + half, color="tab:blue",
                             alpha=0.25, linewidth=0, label="95% CI of the mean")
             if not numeric:
                 ax.set_xticks(x, [str(v) for v in eff["value"]])
             ax.set_xlabel(short(param))
-            ax.set_ylabel(LABELS.get(kpi, kpi))
+            ax.set_ylabel(label(kpi))
             ax.grid(alpha=0.3)
         axes[0].legend(loc="best", fontsize="small")
-        fig.suptitle(f"{LABELS.get(kpi, kpi)}: mean over runs at each parameter value")
+        fig.suptitle(f"{label(kpi)}: mean over runs at each parameter value")
         fig.text(0.01, 0.005, "source: cqsim sweep runs.parquet (simulated)", fontsize=6,
                  color="0.4")
         written.append(write_atomic(folder / f"{kpi}.png",
                                     lambda p, f=fig: f.savefig(p, dpi=110, format="png")))
     return written
+
+
+def _blocks(runs: pd.DataFrame) -> np.ndarray:
+    """Replication dummies (all but the first): runs of one replication share random numbers,
+    so blocking on it removes their common noise from the swings (common random numbers)."""
+    if "replication" not in runs or runs["replication"].nunique() < 2:
+        return np.empty((len(runs), 0))
+    levels = sorted(runs["replication"].unique())[1:]
+    return np.column_stack([(runs["replication"] == r).to_numpy(dtype=float) for r in levels])
 
 
 def sensitivity(runs: pd.DataFrame, params: Sequence[str], kpis: Sequence[str]) -> pd.DataFrame:
@@ -85,20 +103,22 @@ def sensitivity(runs: pd.DataFrame, params: Sequence[str], kpis: Sequence[str]) 
             continue
         data = ok[[*varied, kpi]].dropna()
         y = data[kpi].to_numpy(dtype=float)
-        if not varied or len(y) <= len(varied) + 1:
+        if not varied:
             continue
         lows = data[varied].min().to_numpy(dtype=float)
         highs = data[varied].max().to_numpy(dtype=float)
         unit = (data[varied].to_numpy(dtype=float) - lows) / (highs - lows)
-        design = np.column_stack([np.ones(len(y)), unit])
+        design = np.column_stack([np.ones(len(y)), unit, _blocks(ok.loc[data.index])])
         coef, *_ = np.linalg.lstsq(design, y, rcond=None)
-        dof = len(y) - design.shape[1]
+        dof = len(y) - np.linalg.matrix_rank(design)
+        if dof < 1:
+            continue
         resid = y - design @ coef
         sigma2 = float(resid @ resid) / dof
         cov = sigma2 * np.linalg.pinv(design.T @ design)
         tcrit = stats.t.ppf(0.975, dof)
         centre = unit.mean(axis=0)
-        ybar = float(y.mean())
+        ybar = float(y.mean())  # low/high values: the other parameters and blocks at their mean
         for i, param in enumerate(varied):
             swing = float(coef[i + 1])
             rows.append({
@@ -121,7 +141,10 @@ def tornado_plot(sens: pd.DataFrame, path: Path) -> Path:
                  layout="constrained")
     axes = fig.subplots(len(kpis), 1, squeeze=False)[:, 0]
     for ax, kpi in zip(axes, kpis):
-        sub = sens[sens["kpi"] == kpi].iloc[::-1]  # largest on top
+        scale = SCALES.get(kpi, 1.0)
+        sub = sens[sens["kpi"] == kpi].iloc[::-1].copy()  # largest on top
+        for col in ("kpi_at_low", "kpi_at_high", "swing", "swing_ci95"):
+            sub[col] = sub[col] / scale
         if sub.empty:
             ax.text(0.5, 0.5, "no sensitivity: too few runs or no numeric parameter varied",
                     ha="center", va="center", transform=ax.transAxes)
@@ -136,7 +159,7 @@ def tornado_plot(sens: pd.DataFrame, path: Path) -> Path:
             ax.text(left, y + 0.32, f"{row['low']:g} -> {row['high']:g}", fontsize=7)
         ax.axvline(centre, color="0.3", linewidth=0.8)
         ax.set_yticks(range(len(sub)), [short(p) for p in sub["parameter"]])
-        ax.set_xlabel(f"{LABELS.get(kpi, kpi)} (bar: low -> high value; whisker: 95% CI)")
+        ax.set_xlabel(f"{label(kpi)} (bar: low -> high value; whisker: 95% CI)")
         ax.grid(axis="x", alpha=0.3)
     fig.suptitle("Sensitivity: swing from each parameter's low to high value (linear fit)")
     fig.text(0.01, 0.005, "source: cqsim sweep sensitivity.csv (simulated)", fontsize=6,

@@ -1,0 +1,328 @@
+"""Sweeps: spec validation, designs, common random numbers, failures, resume after SIGKILL,
+a dead pool worker, and a real Dask scheduler + worker on loopback."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import psutil
+import pytest
+import yaml
+from click.testing import CliRunner
+
+import sim
+import sim.sweep as sweep_mod
+from netbuilder import line_network
+from sim.cli import main
+from sim.errors import InputError
+from sim.progress import SweepProgress, format_duration
+from sim.sweep import TIMING_COLUMNS, design, load_sweep, prepare_sweep, run_sweep
+
+BIN = Path(sys.executable).parent
+SERVICE = "network.services.ab.departures_per_week"
+
+
+def tiny_sweep(tmp: Path, values: list = [7, 14], replications: int = 3,
+               teu_per_year: float = 20_000, days: float = 60, **extra: object) -> Path:
+    """A sweep over the A-B train frequency of the smallest network (runs of ~0.02 s)."""
+    line_network(tmp, teu_per_year=teu_per_year, horizon={"days": days})
+    doc = {"base": "scenario.yaml", "replications": replications,
+           "parameters": {"grid": {SERVICE: values}}, **extra}
+    path = tmp / "sweep.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+def slow_sweep(tmp: Path, runs: int = 24) -> Path:
+    """Same network with heavy demand: runs of ~0.2 s, so a kill lands mid-sweep."""
+    return tiny_sweep(tmp, values=[7, 10, 14, 21], replications=runs // 4,
+                      teu_per_year=400_000, days=120)
+
+
+def comparable(runs: pd.DataFrame) -> pd.DataFrame:
+    return runs.drop(columns=list(TIMING_COLUMNS)).sort_values("run_id").reset_index(drop=True)
+
+
+def cqsim(*args: str, **kw: object) -> subprocess.Popen:
+    return subprocess.Popen([str(BIN / "cqsim"), *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **kw)
+
+
+def wait_for_parts(folder: Path, n: int, proc: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while len(list((folder / "runs").glob("v*.parquet"))) < n:
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "sweep made no progress"
+        time.sleep(0.02)
+
+
+# ----------------------------------------------------------------------------- the file
+
+
+def test_unknown_key_is_an_input_error_naming_file_and_field(tmp_path: Path) -> None:
+    path = tiny_sweep(tmp_path, replicatons=2)
+    with pytest.raises(InputError) as err:
+        load_sweep(path)
+    assert err.value.file == str(path) and err.value.field == "replicatons"
+    result = CliRunner().invoke(main, ["sweep", str(path)])
+    assert result.exit_code == 2
+    assert "sweep.yaml: replicatons: expected no such key" in result.output
+
+
+@pytest.mark.parametrize("param, value, field", [
+    ("network.services.nope.departures_per_week", 7,
+     "parameters.grid.network.services.nope.departures_per_week"),
+    (SERVICE, -3, f"parameters.grid.{SERVICE}"),
+])
+def test_bad_parameter_names_the_sweep_file(tmp_path: Path, param: str, value: object,
+                                            field: str) -> None:
+    path = tiny_sweep(tmp_path)
+    doc = yaml.safe_load(path.read_text())
+    doc["parameters"]["grid"] = {param: [7, value]}
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(InputError) as err:
+        prepare_sweep(path)
+    assert err.value.file == str(path.resolve()) and err.value.field == field
+
+
+def test_grid_and_sample_exclude_each_other(tmp_path: Path) -> None:
+    path = tiny_sweep(tmp_path)
+    doc = yaml.safe_load(path.read_text())
+    doc["parameters"]["sample"] = {"n": 4, "seed": 1, "ranges": {SERVICE: [7, 14]}}
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(InputError, match="exactly one of grid or sample"):
+        load_sweep(path)
+
+
+def test_designs() -> None:
+    grid = sweep_mod.Parameters(grid={"a.x": [1, 2, 3], "b.y": [10, 20]})
+    assert design(grid) == [{"a.x": a, "b.y": b} for a in (1, 2, 3) for b in (10, 20)]
+    lhs = sweep_mod.Parameters(sample={"n": 10, "seed": 3, "ranges": {
+        "a.x": [0.0, 10.0], "b.y": {"low": 5, "high": 25, "integer": True}}})
+    points = design(lhs)
+    assert points == design(lhs)  # the design seed makes it reproducible
+    xs = np.array([p["a.x"] for p in points])
+    assert sorted((xs // 1.0).astype(int)) == list(range(10))  # one point per stratum
+    assert all(isinstance(p["b.y"], int) and 5 <= p["b.y"] <= 25 for p in points)
+    rnd = sweep_mod.Parameters(sample={"method": "random", "n": 5, "seed": 3,
+                                       "ranges": {"a.x": [0, 1]}})
+    assert len(design(rnd)) == 5 and design(rnd) != design(lhs)[:5]
+
+
+# ----------------------------------------------------------------------------- runs
+
+
+def test_runs_use_the_scenario_seed_and_replication(tmp_path: Path) -> None:
+    """Common random numbers: variant k, replication r = a plain run's replication r."""
+    path = tiny_sweep(tmp_path, values=[7, 14], replications=2)
+    runs = run_sweep(path, tmp_path / "out", workers=1, plots=False)
+    assert list(runs["run_id"]) == ["v0000-r000", "v0000-r001", "v0001-r000", "v0001-r001"]
+    assert set(runs["status"]) == {"ok"}
+    scenario = sim.with_overrides(sim.load_scenario(tmp_path / "scenario.yaml"), **{SERVICE: 14})
+    plain = sim.run(scenario, replications=2).by_replication("corridors")
+    for r in (0, 1):
+        expected = plain[plain["replication"] == r].set_index("corridor")
+        got = runs[runs["run_id"] == f"v0001-r00{r}"].iloc[0]
+        assert got["seed"] == 1 and got["replication"] == r
+        assert got["total_teu"] == expected["teu"].sum() > 0
+        assert got["west_trade_value_cny"] == expected.loc["west", "trade_value_cny"]
+    summary = pd.read_csv(tmp_path / "out" / "summary.csv")
+    assert list(summary["runs_ok"]) == [2, 2] and "total_teu_ci95" in summary
+
+
+def test_failed_run_is_recorded_and_retried_on_resume(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tiny_sweep(tmp_path, values=[7, 14], replications=3)
+    real = sweep_mod.simulate
+
+    def flaky(plan, replication, choices):  # type: ignore[no-untyped-def]
+        if replication == 1:
+            raise RuntimeError("boom in replication 1")
+        return real(plan, replication, choices)
+
+    monkeypatch.setattr(sweep_mod, "simulate", flaky)
+    out = tmp_path / "out"
+    outcome = sweep_mod.execute_sweep(path, out, workers=1, progress=False)
+    failed = outcome.runs[outcome.runs["status"] == "failed"]
+    assert list(failed["run_id"]) == ["v0000-r001", "v0001-r001"]
+    assert failed["error"].str.contains("RuntimeError: boom in replication 1").all()
+    assert outcome.runs.loc[outcome.runs["status"] == "ok", "total_teu"].notna().all()
+    assert list(outcome.summary["runs_failed"]) == [1, 1]
+    assert (out / "plots" / "total_teu.png").stat().st_size > 0
+    assert (out / "plots" / "sensitivity.png").stat().st_size > 0
+
+    ok_parts = {p: p.stat().st_mtime_ns for p in (out / "runs").glob("*.parquet")
+                if "r001" not in p.name}
+    monkeypatch.setattr(sweep_mod, "simulate", real)
+    with pytest.raises(InputError, match="--resume"):
+        sweep_mod.execute_sweep(path, out, workers=1, progress=False)
+    again = sweep_mod.execute_sweep(path, out, workers=1, progress=False, resume=True)
+    assert again.resumed == 4 and set(again.runs["status"]) == {"ok"}
+    assert len(again.runs) == 6 and again.runs["run_id"].is_unique
+    assert {p: p.stat().st_mtime_ns for p in ok_parts} == ok_parts
+
+
+def test_resume_refuses_a_changed_sweep(tmp_path: Path) -> None:
+    path = tiny_sweep(tmp_path, values=[7], replications=1)
+    run_sweep(path, tmp_path / "out", workers=1, plots=False)
+    path.write_text(path.read_text().replace("- 7", "- 8"))
+    with pytest.raises(InputError, match="same sweep"):
+        run_sweep(path, tmp_path / "out", workers=1, resume=True)
+
+
+def test_plain_progress_lines() -> None:
+    stream = io.StringIO()
+    with SweepProgress(4, 1, "demo", None, interval=0.0, stream=stream) as bar:
+        bar.advance()
+        bar.advance(failed=True)
+        bar.advance()
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == "demo: resuming: 1/4 runs already done" or "resuming" in lines[0]
+    assert lines[1].startswith("demo: 2/4 runs done, ETA ")
+    assert lines[2].startswith("demo: 3/4 runs done (1 failed), ETA ")
+    assert lines[-1].startswith("demo: 4/4 runs done (1 failed), ") and "elapsed" in lines[-1]
+    assert format_duration(80) == "1m20s" and format_duration(7505) == "2h05m"
+
+
+# ----------------------------------------------------------------------------- real kills
+
+
+def test_sigkill_mid_sweep_then_resume(tmp_path: Path) -> None:
+    path = slow_sweep(tmp_path, runs=24)
+    out = tmp_path / "out"
+    proc = cqsim("sweep", str(path), "--out", str(out), "--workers", "2", "--no-plots",
+                 start_new_session=True)
+    try:
+        wait_for_parts(out, 4, proc)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # the sweep and its pool, no clean-up
+        proc.communicate()
+    before = {p.name: p.stat().st_mtime_ns for p in (out / "runs").glob("v*.parquet")}
+    assert 4 <= len(before) < 24 and not (out / "runs.parquet").exists()
+
+    proc = cqsim("sweep", str(path), "--out", str(out), "--workers", "2", "--resume",
+                 "--no-plots")
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 0, stderr
+    assert f"resuming: {len(before)}/24 runs already done" in stderr
+    assert "24/24 runs done" in stderr
+    runs = pd.read_parquet(out / "runs.parquet")
+    expected = {f"v{k:04d}-r{r:03d}" for k in range(4) for r in range(6)}
+    assert set(runs["run_id"]) == expected and runs["run_id"].is_unique
+    assert set(runs["status"]) == {"ok"}
+    after = {p.name: p.stat().st_mtime_ns for p in (out / "runs").glob("v*.parquet")}
+    assert {name: after[name] for name in before} == before  # finished runs not recomputed
+
+
+def _pool_workers(pid: int) -> list[psutil.Process]:
+    return [c for c in psutil.Process(pid).children(recursive=True)
+            if "spawn_main" in " ".join(c.cmdline())]
+
+
+def test_pool_worker_killed_mid_sweep(tmp_path: Path) -> None:
+    path = slow_sweep(tmp_path, runs=16)
+    out = tmp_path / "out"
+    proc = cqsim("sweep", str(path), "--out", str(out), "--workers", "2", "--no-plots")
+    try:
+        wait_for_parts(out, 2, proc)
+        victims = _pool_workers(proc.pid)
+        assert victims
+        victims[0].send_signal(signal.SIGKILL)
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, stderr
+    assert "a worker process died" in stderr
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert len(runs) == 16 and runs["run_id"].is_unique and set(runs["status"]) == {"ok"}
+    reference = run_sweep(path, workers=1, plots=False)
+    pd.testing.assert_frame_equal(comparable(runs), comparable(reference))
+
+
+# ----------------------------------------------------------------------------- a real cluster
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """`dask scheduler` and one `dask worker` (1 process, 1 thread) on loopback."""
+    from distributed import Client
+
+    logs = tmp_path_factory.mktemp("dask")
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    procs: list[subprocess.Popen] = []
+    try:
+        procs.append(subprocess.Popen(
+            [str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port),
+             "--no-dashboard"], stdout=subprocess.DEVNULL,
+            stderr=open(logs / "scheduler.log", "w")))
+        procs.append(subprocess.Popen(
+            [str(BIN / "dask"), "worker", address, "--nworkers", "1", "--nthreads", "1",
+             "--no-dashboard", "--host", "127.0.0.1"], stdout=subprocess.DEVNULL,
+            stderr=open(logs / "worker.log", "w")))
+        with Client(address, timeout="30s") as client:
+            client.wait_for_workers(1, timeout=60)
+        yield address, procs[1]
+    finally:
+        for proc in reversed(procs):
+            _stop(proc)
+
+
+def test_dask_cluster_gives_the_local_pool_results(tmp_path: Path, cluster) -> None:  # type: ignore[no-untyped-def]
+    address, _ = cluster
+    path = tiny_sweep(tmp_path, values=[7, 14], replications=3)
+    proc = cqsim("sweep", str(path), "--out", str(tmp_path / "dask"), "--scheduler", address,
+                 "--no-plots")
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 0, stderr
+    on_dask = pd.read_parquet(tmp_path / "dask" / "runs.parquet")
+    on_pool = run_sweep(path, tmp_path / "pool", workers=2, plots=False)
+    assert len(on_dask) == 6 and set(on_dask["status"]) == {"ok"}
+    assert on_dask["worker"].nunique() == 1 and on_pool["worker"].nunique() >= 1
+    pd.testing.assert_frame_equal(comparable(on_dask), comparable(on_pool))
+
+
+def test_dask_worker_killed_mid_sweep(tmp_path: Path, cluster) -> None:  # type: ignore[no-untyped-def]
+    address, worker_cli = cluster
+    path = slow_sweep(tmp_path, runs=12)
+    out = tmp_path / "out"
+    proc = cqsim("sweep", str(path), "--out", str(out), "--scheduler", address, "--no-plots")
+    try:
+        wait_for_parts(out, 2, proc)
+        workers = psutil.Process(worker_cli.pid).children(recursive=True)
+        victim = next(c for c in workers if "resource_tracker" not in " ".join(c.cmdline()))
+        victim.send_signal(signal.SIGKILL)  # the nanny restarts it; the scheduler reschedules
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, stderr
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert len(runs) == 12 and runs["run_id"].is_unique and set(runs["status"]) == {"ok"}
+    assert runs["worker"].nunique() == 2  # the killed process, then its replacement
