@@ -1,0 +1,226 @@
+"""Calibration: simulated figures set against the published ones, each within a band.
+
+The targets are data (`seeds/calibration.csv`): what was published, its band, its unit, its
+source and how the comparable figure is measured from the simulation. A measure is a short
+expression read from the result tables:
+
+- `loaded_departures:<corridor>:<mode>`  loaded departures of the corridor's lines (per year)
+- `link_teu:<corridor>:<hub>`            TEU on the corridor's links touching `hub`, both
+                                          directions (per year)
+- `hub_teu:<hub>`                        TEU handled at a hub (per year)
+- `lock_t:<lock>`                        tonnes through a lock, both directions (per year)
+- `ride:<from>><to>`                     mean hours on board from `from` to `to` (legs table)
+- `door:<origin>><destination>[:<corridor>]`  mean door-to-door hours of delivered lots
+
+Counts are annualised over the statistics period (horizon minus warm-up); times are
+TEU-weighted means. Every measure is computed per replication, then averaged with a 95% CI.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from sim.errors import InputError
+from sim.results import Results, mean_ci
+from sim.targets import seeds_dir
+
+CALIBRATION_FILE = "calibration.csv"
+DAYS_PER_YEAR = 365.0
+UNIT_FACTORS: dict[str, float] = {   # measured base unit -> published unit
+    "trains/yr": 1.0, "TEU/yr": 1.0, "Mt/yr": 1e-6, "t/yr": 1.0, "h": 1.0, "days": 1 / 24.0}
+COLUMNS = ("id", "metric", "published", "low", "high", "unit", "measure", "how_measured",
+           "source")
+
+
+@dataclass(frozen=True)
+class CalibrationTarget:
+    """One published figure, its acceptance band and how to measure it in the simulation."""
+
+    id: str
+    metric: str
+    published: float
+    low: float
+    high: float
+    unit: str
+    measure: str
+    how_measured: str
+    source: str
+
+
+@dataclass(frozen=True)
+class CalibrationRow:
+    """A target with its simulated value (mean over replications) and 95% CI half-width."""
+
+    target: CalibrationTarget
+    simulated: float
+    ci95: float
+
+    @property
+    def ok(self) -> bool:
+        """Inside the band (a NaN, i.e. nothing measured, is outside)."""
+        return bool(self.target.low <= self.simulated <= self.target.high)
+
+    @property
+    def deviation(self) -> float:
+        """Simulated relative to published, as a fraction (0.05 = 5% above)."""
+        return self.simulated / self.target.published - 1.0
+
+
+def load_calibration_targets(path: str | Path | None = None) -> list[CalibrationTarget]:
+    """Read the calibration targets (default: `seeds/calibration.csv` of this repository)."""
+    file = Path(path) if path is not None else seeds_dir() / CALIBRATION_FILE
+    if not file.is_file():
+        raise InputError(file, "", "an existing calibration table (CSV)")
+    targets = []
+    with file.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise InputError(file, "header", f"columns {', '.join(COLUMNS)}",
+                             ", ".join(missing) + " missing")
+        for line, row in enumerate(reader, start=2):
+            try:
+                published, low, high = (float(row[k]) for k in ("published", "low", "high"))
+            except ValueError:
+                raise InputError(file, f"line {line}", "numbers in published, low, high",
+                                 (row["published"], row["low"], row["high"])) from None
+            if not low <= published <= high:
+                raise InputError(file, f"line {line}", "low <= published <= high",
+                                 (low, published, high))
+            if row["unit"] not in UNIT_FACTORS:
+                raise InputError(file, f"line {line}.unit", f"one of {sorted(UNIT_FACTORS)}",
+                                 row["unit"])
+            _parse(row["measure"], file, line)
+            targets.append(CalibrationTarget(
+                id=row["id"], metric=row["metric"], published=published, low=low, high=high,
+                unit=row["unit"], measure=row["measure"], how_measured=row["how_measured"],
+                source=row["source"]))
+    return targets
+
+
+# ----------------------------------------------------------------------------- measures
+
+Measure = Callable[[Results], np.ndarray]   # one value per replication, base unit
+
+
+def _annual(results: Results) -> float:
+    horizon = results.plan.horizon
+    return DAYS_PER_YEAR / (horizon.days - horizon.warmup_days)
+
+
+def _per_rep(results: Results, table: pd.DataFrame, column: str) -> np.ndarray:
+    reps = [r.replication for r in results.replications]
+    sums = table.groupby("replication")[column].sum()
+    return np.array([float(sums.get(r, 0.0)) for r in reps])
+
+
+def _weighted_per_rep(results: Results, table: pd.DataFrame, value: str,
+                      weight: str) -> np.ndarray:
+    out = []
+    for rep in (r.replication for r in results.replications):
+        sub = table[(table["replication"] == rep) & (table[weight] > 0)
+                    & table[value].notna()]
+        w = sub[weight].to_numpy(dtype=float)
+        out.append(float(np.average(sub[value], weights=w)) if w.sum() > 0 else np.nan)
+    return np.array(out)
+
+
+def _loaded_departures(corridor: str, mode: str) -> Measure:
+    def measure(results: Results) -> np.ndarray:
+        lines = results.by_replication("lines")
+        sub = lines[(lines["corridor"] == corridor) & (lines["mode"] == mode)]
+        return _per_rep(results, sub, "loaded_departures") * _annual(results)
+    return measure
+
+
+def _link_teu(corridor: str, hub: str) -> Measure:
+    def measure(results: Results) -> np.ndarray:
+        links = results.by_replication("links")
+        sub = links[(links["corridor"] == corridor)
+                    & ((links["from_hub"] == hub) | (links["to_hub"] == hub))]
+        return _per_rep(results, sub, "teu") * _annual(results)
+    return measure
+
+
+def _hub_teu(hub: str) -> Measure:
+    def measure(results: Results) -> np.ndarray:
+        hubs = results.by_replication("hubs")
+        return _per_rep(results, hubs[hubs["hub"] == hub], "teu") * _annual(results)
+    return measure
+
+
+def _lock_t(lock: str) -> Measure:
+    def measure(results: Results) -> np.ndarray:
+        locks = results.by_replication("locks")
+        return _per_rep(results, locks[locks["lock"] == lock], "total_t") * _annual(results)
+    return measure
+
+
+def _ride(board: str, alight: str) -> Measure:
+    def measure(results: Results) -> np.ndarray:
+        legs = results.by_replication("legs")
+        sub = legs[(legs["board"] == board) & (legs["alight"] == alight)]
+        return _weighted_per_rep(results, sub, "ride_mean_h", "teu")
+    return measure
+
+
+def _door(origin: str, destination: str, corridor: str | None) -> Measure:
+    def measure(results: Results) -> np.ndarray:
+        routes = results.by_replication("routes")
+        sub = routes[(routes["origin"] == origin) & (routes["destination"] == destination)]
+        if corridor is not None:
+            sub = sub[sub["corridor"] == corridor]
+        return _weighted_per_rep(results, sub, "transit_mean_h", "teu_delivered")
+    return measure
+
+
+def _parse(text: str, file: Path | str = "", line: int = 0) -> Measure:
+    """The measure named by `text` (see the module docstring), or InputError."""
+    kind, _, rest = text.partition(":")
+    args = rest.split(":") if rest else []
+    try:
+        if kind == "loaded_departures" and len(args) == 2:
+            return _loaded_departures(*args)
+        if kind == "link_teu" and len(args) == 2:
+            return _link_teu(*args)
+        if kind == "hub_teu" and len(args) == 1:
+            return _hub_teu(args[0])
+        if kind == "lock_t" and len(args) == 1:
+            return _lock_t(args[0])
+        if kind == "ride" and len(args) == 1:
+            board, alight = args[0].split(">")
+            return _ride(board, alight)
+        if kind == "door" and len(args) in (1, 2):
+            origin, destination = args[0].split(">")
+            return _door(origin, destination, args[1] if len(args) == 2 else None)
+    except ValueError:
+        pass
+    raise InputError(file, f"line {line}.measure",
+                     "loaded_departures:C:M, link_teu:C:HUB, hub_teu:HUB, lock_t:LOCK, "
+                     "ride:A>B or door:A>B[:C]", text)
+
+
+def calibrate(results: Results, targets: list[CalibrationTarget]) -> list[CalibrationRow]:
+    """Measure every target on `results` (mean over replications and 95% CI half-width)."""
+    rows = []
+    for target in targets:
+        per_rep = _parse(target.measure)(results) * UNIT_FACTORS[target.unit]
+        values = per_rep[~np.isnan(per_rep)]
+        mean, half = mean_ci(values) if values.size else (float("nan"), float("nan"))
+        rows.append(CalibrationRow(target=target, simulated=mean, ci95=half))
+    return rows
+
+
+def calibration_frame(rows: list[CalibrationRow]) -> pd.DataFrame:
+    """The calibration rows as a table (one row per target)."""
+    return pd.DataFrame([{
+        "id": r.target.id, "metric": r.target.metric, "unit": r.target.unit,
+        "published": r.target.published, "low": r.target.low, "high": r.target.high,
+        "simulated": r.simulated, "ci95": r.ci95, "deviation": r.deviation, "ok": r.ok,
+        "how_measured": r.target.how_measured, "source": r.target.source} for r in rows])

@@ -1,0 +1,122 @@
+"""The plan's targets and its named channels and platforms, read from `seeds/`.
+
+Only goods trade is simulated; the services-trade and foreign-investment targets are carried
+as inputs, labelled `simulated = False`, so that no table can pass them off as model output.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from sim.errors import InputError
+
+TARGETS_FILE = "targets.csv"
+CHANNELS_FILE = "channels.csv"
+TARGET_COLUMNS = ("id", "metric", "value", "unit", "year", "simulated", "source", "note")
+CHANNEL_COLUMNS = ("id", "name", "kind", "corridor", "cqsim_ids", "source", "note")
+
+
+@dataclass(frozen=True)
+class Target:
+    """One figure of the plan (or the published baseline it is measured against)."""
+
+    id: str
+    metric: str
+    value: float
+    unit: str
+    year: int
+    simulated: bool
+    source: str
+    note: str
+
+    @property
+    def label(self) -> str:
+        """Human label that says whether cqsim simulates the figure."""
+        tag = "" if self.simulated else " (input, not simulated)"
+        return f"{self.metric}: {self.value:g} {self.unit} by {self.year}{tag}"
+
+
+@dataclass(frozen=True)
+class Channel:
+    """A channel or platform the plan names, with the cqsim hubs/services it maps to."""
+
+    id: str
+    name: str
+    kind: str
+    corridor: str
+    cqsim_ids: tuple[str, ...]
+    source: str
+    note: str
+
+
+def seeds_dir(path: str | Path | None = None) -> Path:
+    """The seeds directory: `path` if given, else `seeds/` of the repository cqsim runs from.
+
+    cqsim is installed editable from its repository (`pip install -e .`), so the seeds sit
+    next to the `sim` package; a non-editable install must pass the directory explicitly.
+    """
+    folder = Path(path) if path is not None else Path(__file__).resolve().parent.parent / "seeds"
+    if not folder.is_dir():
+        raise InputError(folder, "", "the seeds directory of the cqsim repository "
+                                     "(pass its path explicitly)")
+    return folder
+
+
+def _rows(file: Path, columns: tuple[str, ...]) -> list[dict[str, str]]:
+    if not file.is_file():
+        raise InputError(file, "", "an existing CSV file")
+    with file.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        missing = [c for c in columns if c not in (reader.fieldnames or [])]
+        if missing:
+            raise InputError(file, "header", f"columns {', '.join(columns)}",
+                             ", ".join(missing) + " missing")
+        return list(reader)
+
+
+def load_targets(path: str | Path | None = None) -> list[Target]:
+    """The plan's targets (and the 2023 reference) from `targets.csv` in the seeds folder."""
+    file = seeds_dir(path) / TARGETS_FILE
+    out = []
+    for line, row in enumerate(_rows(file, TARGET_COLUMNS), start=2):
+        simulated = row["simulated"].strip().lower()
+        if simulated not in ("true", "false"):
+            raise InputError(file, f"line {line}.simulated", "true or false", row["simulated"])
+        try:
+            value, year = float(row["value"]), int(row["year"])
+        except ValueError:
+            raise InputError(file, f"line {line}", "a number in value and a year in year",
+                             (row["value"], row["year"])) from None
+        out.append(Target(id=row["id"], metric=row["metric"], value=value, unit=row["unit"],
+                          year=year, simulated=simulated == "true", source=row["source"],
+                          note=row["note"]))
+    return out
+
+
+def targets_frame(path: str | Path | None = None) -> pd.DataFrame:
+    """The targets as a table, with a `label` column that marks what is not simulated."""
+    targets = load_targets(path)
+    frame = pd.DataFrame([t.__dict__ for t in targets])
+    frame["label"] = [t.label for t in targets]
+    return frame
+
+
+def target(ident: str, path: str | Path | None = None) -> Target:
+    """One target by id (e.g. `goods_trade_2025`)."""
+    for t in load_targets(path):
+        if t.id == ident:
+            return t
+    raise InputError(seeds_dir(path) / TARGETS_FILE, "id", "an existing target id", ident)
+
+
+def load_channels(path: str | Path | None = None) -> list[Channel]:
+    """The channels and platforms named by the plan, from `channels.csv` in the seeds folder."""
+    file = seeds_dir(path) / CHANNELS_FILE
+    return [Channel(id=r["id"], name=r["name"], kind=r["kind"], corridor=r["corridor"],
+                    cqsim_ids=tuple(x for x in r["cqsim_ids"].split(";") if x),
+                    source=r["source"], note=r["note"])
+            for r in _rows(file, CHANNEL_COLUMNS)]
