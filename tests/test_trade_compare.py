@@ -160,6 +160,8 @@ def test_common_random_numbers_narrow_the_ci_of_a_clear_effect(tmp_path: Path) -
     assert c["delta"] + c["delta_ci95"] < 0
     assert (crn["pairing"] == "common random numbers").all()
     assert (ind["pairing"] == "independent seeds").all()
+    same = compare(base, [base], replications=2).deltas  # a variant against itself: nothing
+    assert (same["delta"].fillna(0) == 0).all() and (same["delta_ci95"].fillna(0) == 0).all()
 
 
 def test_rank_puts_the_candidate_that_relieves_the_bottleneck_first(tmp_path: Path) -> None:

@@ -49,6 +49,12 @@ def delta_table(deltas: pd.DataFrame, variant: str, reps: int, pairing: str) -> 
     return table
 
 
+def _need_two(replications: int, base: Path) -> None:
+    if replications < 2:
+        raise InputError(base, "replications", "at least 2 replications for a confidence "
+                                               "interval (pass --replications)", replications)
+
+
 def _write(out: Path, name: str, df: pd.DataFrame) -> Path:
     from sim.outputs import write_atomic
     return write_atomic(out / name, lambda p: df.to_csv(p, index=False))
@@ -74,10 +80,11 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
     from sim.compare import draw_comparison
     from sim.outputs import write_atomic
 
-    cmp = run_compare(base, list(alts), replications=replications, days=days,
+    from sim.scenario import load_scenario
+    base_s = load_scenario(base)
+    _need_two(base_s.replications if replications is None else replications, base)
+    cmp = run_compare(base_s, list(alts), replications=replications, days=days,
                       independent=independent, workers=workers)
-    if len(cmp.base.results.replications) < 2:
-        raise InputError(base, "replications", "at least 2 replications for a CI")
     out = out or Path("out") / f"compare-{cmp.base.name}"
     _write(out, "compare.csv", cmp.deltas)
     _write(out, "bottlenecks.csv", cmp.bottlenecks)
@@ -133,6 +140,7 @@ def rank(base: Path, files: tuple[Path, ...], changes: tuple[Path, ...],
     from sim.scenario import load_scenario
 
     base_s = load_scenario(base)
+    _need_two(base_s.replications if replications is None else replications, base)
     candidates = {}
     for path in (*files, *changes):
         c = candidate(base_s, path)
