@@ -1,7 +1,7 @@
 """Feed the delays the simulation produced back into route choice and demand (method of
 successive averages), until route flows settle.
 
-Pass n simulates replication 0 (horizon `equilibrium.days`, default the scenario's) with the
+Pass n simulates replication 0 (horizon `equilibrium.days`, at most the scenario's) with the
 current learnt delay per route; the observed extra delay of each route (mean door-to-door
 transit minus its uncongested `base_hours`, floored at 0) updates the learnt delay by MSA,
 
@@ -62,7 +62,7 @@ class Equilibrium:
 
 
 def _pass_plan(plan: Plan) -> Plan:
-    days = plan.equilibrium.days or plan.horizon.days
+    days = min(plan.equilibrium.days or plan.horizon.days, plan.horizon.days)
     warmup = plan.horizon.warmup_days if plan.horizon.warmup_days < days else 0.0
     return replace(plan, horizon=Horizon(days=days, warmup_days=warmup))
 
