@@ -6,6 +6,7 @@
     results = sim.run(faster, replications=3)
     results.corridors            # pandas DataFrame, mean and 95% CI per corridor
     sim.flow_map(results)        # matplotlib Figure
+    runs = sim.run_sweep("scenarios/sweeps/ilstc-expansion.yaml", "out/ilstc")  # a row per run
 """
 
 from sim.errors import ConservationError, InputError
@@ -15,8 +16,10 @@ from sim.outputs import write_results
 from sim.results import Results
 from sim.runner import prepare, run
 from sim.scenario import Scenario, load_scenario, with_overrides
+from sim.sweep import run_sweep
 
 __all__ = [
     "ConservationError", "InputError", "Plan", "Results", "Scenario", "build", "draw_flows",
-    "flow_map", "load_scenario", "prepare", "run", "with_overrides", "write_results",
+    "flow_map", "load_scenario", "prepare", "run", "run_sweep", "with_overrides",
+    "write_results",
 ]
