@@ -46,6 +46,7 @@ def _register() -> None:
     main.add_command(__import__("sim.cli.compare", fromlist=["compare"]).compare)
     main.add_command(__import__("sim.cli.compare", fromlist=["rank"]).rank)
     main.add_command(__import__("sim.cli.sweep", fromlist=["sweep"]).sweep)
+    main.add_command(__import__("sim.cli.calibrate", fromlist=["x"]).calibrate_cmd)
 
 
 _register()

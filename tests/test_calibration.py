@@ -1,0 +1,102 @@
+"""The calibrated 2023 baseline against the published figures, and the calibrate command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from sim.calibration import (CalibrationTarget, calibrate, calibration_frame,
+                             load_calibration_targets)
+from sim.cli import main
+from sim.errors import InputError
+from sim.results import Results
+from sim.runner import run
+from sim.targets import load_channels, load_targets, targets_frame
+
+ROOT = Path(__file__).resolve().parent.parent
+BASELINE_2023 = ROOT / "scenarios" / "baseline-2023.yaml"
+
+
+@pytest.fixture(scope="module")
+def results() -> Results:
+    """One full-year replication of the calibrated baseline (a few seconds)."""
+    return run(BASELINE_2023, replications=1)
+
+
+def test_every_published_2023_figure_is_within_its_band(results: Results) -> None:
+    rows = calibrate(results, load_calibration_targets())
+    frame = calibration_frame(rows)
+    assert len(rows) >= 10
+    assert frame["simulated"].notna().all(), frame[["id", "simulated"]]
+    outside = frame[~frame["ok"]]
+    assert outside.empty, outside[["id", "published", "low", "high", "simulated"]]
+
+
+def test_a_band_the_simulation_misses_is_reported_outside(results: Results) -> None:
+    target = CalibrationTarget(id="x", metric="west trains", published=10.0, low=9.0,
+                               high=11.0, unit="trains/yr", measure="loaded_departures:west:rail",
+                               how_measured="", source="test")
+    (row,) = calibrate(results, [target])
+    assert row.simulated > 1000 and not row.ok
+
+
+def test_calibrate_cli_exits_0_inside_and_1_outside(tmp_path: Path) -> None:
+    runner = CliRunner()
+    ok = runner.invoke(main, ["calibrate", str(BASELINE_2023), "--replications", "1",
+                              "--days", "120", "--targets", str(tmp_path / "t.csv")])
+    assert ok.exit_code == 2 and "calibration table" in ok.output  # missing table: bad input
+    table = tmp_path / "t.csv"
+    header = "id,metric,published,low,high,unit,measure,how_measured,source\n"
+    table.write_text(header + "lock,locks,169,152.1,185.9,Mt/yr,lock_t:three_gorges_locks,"
+                              "both directions,east_lock_mt_2023\n")
+    ok = runner.invoke(main, ["calibrate", str(BASELINE_2023), "--replications", "1",
+                              "--days", "120", "--targets", str(table),
+                              "--out", str(tmp_path / "cal.csv")])
+    assert ok.exit_code == 0, ok.output
+    assert "east_lock_mt_2023" in ok.output and (tmp_path / "cal.csv").is_file()
+    table.write_text(header + "lock,locks,500,450,550,Mt/yr,lock_t:three_gorges_locks,"
+                              "both directions,made up\n")
+    out = runner.invoke(main, ["calibrate", str(BASELINE_2023), "--replications", "1",
+                               "--days", "120", "--targets", str(table)])
+    assert out.exit_code == 1 and "outside the band" in out.output
+
+
+@pytest.mark.parametrize("row, field", [
+    ("a,b,10,9,11,h,teleport:x,how,src", "measure"),
+    ("a,b,10,11,12,h,ride:a>b,how,src", "low <= published <= high"),
+    ("a,b,ten,9,11,h,ride:a>b,how,src", "numbers"),
+    ("a,b,10,9,11,furlongs,ride:a>b,how,src", "unit"),
+])
+def test_bad_calibration_rows_are_input_errors(tmp_path: Path, row: str, field: str) -> None:
+    table = tmp_path / "t.csv"
+    table.write_text("id,metric,published,low,high,unit,measure,how_measured,source\n" + row)
+    with pytest.raises(InputError, match=field):
+        load_calibration_targets(table)
+
+
+def test_plan_targets_label_what_is_not_simulated() -> None:
+    targets = {t.id: t for t in load_targets()}
+    assert targets["goods_trade_2025"].value == 900 and targets["goods_trade_2025"].simulated
+    assert targets["goods_trade_2023"].value == pytest.approx(713.7)
+    for ident in ("services_trade_2025", "fdi_paid_in_2025"):
+        assert not targets[ident].simulated
+        assert "not simulated" in targets[ident].label
+    assert targets["fdi_paid_in_2025"].unit == "bn USD"
+    frame = targets_frame()
+    assert frame["source"].str.len().min() > 0
+    assert (frame["year"] == 2035).any()
+
+
+def test_channels_map_to_existing_cqsim_ids() -> None:
+    from sim.runner import prepare
+    plan = prepare(BASELINE_2023)
+    known = set(plan.network.hubs) | {line.service for line in plan.network.lines} \
+        | set(plan.network.links)
+    channels = load_channels()
+    assert {"ilstc", "china_railway_express", "yangtze_golden_waterway",
+            "chongqing_manzhouli_russia"} <= {c.id for c in channels}
+    for channel in channels:
+        assert channel.source
+        assert set(channel.cqsim_ids) <= known, (channel.id, set(channel.cqsim_ids) - known)
