@@ -29,6 +29,7 @@ from sim.specs import (
 )
 
 MAX_ALIASES = 200  # YAML aliases allowed in one file: enough for reuse, too few for a bomb
+MAX_EXPANDED = 100_000  # nodes those aliases may expand to (a real scenario has ~1,000)
 MAX_FILE_BYTES = 5_000_000
 
 
@@ -54,6 +55,11 @@ class Routing(Spec):
     max_cost_ratio: float = Field(3.0, ge=1, le=100,
                                   description="drop routes costing more than this x the best")
     congestion_aware: bool = Field(True, description="choice sees current queues")
+    refresh_hours: float = Field(
+        2.0, ge=0, le=8760,
+        description="how often (h) the queues seen by route choice are re-read: shippers "
+                    "book on a picture that is hours old, and re-reading it per lot is the "
+                    "costliest step of a run")
     max_excess_wait_hours: float = Field(
         168.0, gt=0, le=1e5,
         description="a route whose queues would delay a lot longer than this is not offered "
@@ -242,14 +248,36 @@ class Scenario(Spec):
 # ----------------------------------------------------------------------------- loading
 
 
+def _node_size(node: yaml.Node, sizes: dict[int, int]) -> int:
+    """Nodes in `node` once every alias is expanded (memoised: a bomb costs nothing here)."""
+    size = sizes.get(id(node))
+    if size is None:
+        if isinstance(node, yaml.SequenceNode):
+            size = 1 + sum(_node_size(child, sizes) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            size = 1 + sum(_node_size(k, sizes) + _node_size(v, sizes) for k, v in node.value)
+        else:
+            size = 1
+        sizes[id(node)] = size
+    return size
+
+
 class _SafeCountingLoader(yaml.SafeLoader):
-    """SafeLoader that refuses documents with more aliases than a human would write."""
+    """SafeLoader that refuses documents with more aliases than a human would write, or whose
+    aliases would expand to more than MAX_EXPANDED nodes (a "billion laughs" bomb)."""
 
     def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
         if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
             self._aliases = getattr(self, "_aliases", 0) + 1
-            if self._aliases > MAX_ALIASES:
-                raise yaml.YAMLError(f"more than {MAX_ALIASES} aliases (alias bomb?)")
+            sizes = self.__dict__.setdefault("_sizes", {})
+            anchored = self.anchors.get(event.anchor)
+            self._expanded = getattr(self, "_expanded", 0) + (
+                _node_size(anchored, sizes) if anchored is not None else 0)
+            if self._aliases > MAX_ALIASES or self._expanded > MAX_EXPANDED:
+                raise yaml.composer.ComposerError(
+                    None, None, f"at most {MAX_ALIASES} aliases expanding to at most "
+                    f"{MAX_EXPANDED} nodes (alias bomb?)", event.start_mark)
         return super().compose_node(parent, index)
 
 
@@ -309,6 +337,8 @@ def _load_chain(path: Path, seen: tuple[Path, ...]) -> list[tuple[Path, dict[str
         return [(path, raw)]
     if not isinstance(parent, str):
         raise InputError(path, "extends", "a file name (string)", parent)
+    if not (path.parent / parent).is_file():
+        raise InputError(path, "extends", "an existing scenario file", parent)
     return _load_chain(path.parent / parent, (*seen, path)) + [(path, raw)]
 
 

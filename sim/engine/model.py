@@ -118,6 +118,7 @@ class Model:
         env = self.env
         routes = cs.routes
         static = [self.route_delay.get(r.index, 0.0) for r in routes]
+        extra, seen_until, refresh = static, 0.0, plan.routing.refresh_hours
         while True:
             now = env.now
             month = int(now // MONTH_HOURS)
@@ -129,7 +130,9 @@ class Model:
                 continue
             yield env.timeout(gap / rate)
             u = choices()
-            extra = self._extra_hours(routes) if aware else static
+            if aware and env.now >= seen_until:  # the congestion picture is refreshed
+                extra = self._extra_hours(routes)  # every `refresh_hours`, not per lot
+                seen_until = env.now + refresh
             route = routes[choose(cs, extra, u, scale, max_extra)]
             lot = Lot(self.next_lot_id(), cs.flow, route, plan.lot_teu, tonnes, env.now)
             self.created_teu += lot.teu
