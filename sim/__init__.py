@@ -9,14 +9,25 @@
     runs = sim.run_sweep("scenarios/sweeps/ilstc-expansion.yaml", "out/ilstc")  # a row per run
 """
 
-from sim.errors import ConservationError, InputError
-from sim.maps import draw_flows, flow_map
-from sim.network import Plan, build
-from sim.outputs import write_results
-from sim.results import Results
-from sim.runner import prepare, run
-from sim.scenario import Scenario, load_scenario, with_overrides
-from sim.sweep import run_sweep
+from importlib import import_module
+from typing import Any
+
+# name -> module: imported on first use, so `cqsim` starts (and fails on bad input) fast
+_API = {
+    "ConservationError": "sim.errors", "InputError": "sim.errors", "draw_flows": "sim.maps",
+    "flow_map": "sim.maps", "Plan": "sim.network", "build": "sim.network",
+    "write_results": "sim.outputs", "Results": "sim.results", "prepare": "sim.runner",
+    "run": "sim.runner", "Scenario": "sim.scenario", "load_scenario": "sim.scenario",
+    "with_overrides": "sim.scenario", "run_sweep": "sim.sweep",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Lazy access to the public API (PEP 562)."""
+    if name in _API:
+        return getattr(import_module(_API[name]), name)
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")
+
 
 __all__ = [
     "ConservationError", "InputError", "Plan", "Results", "Scenario", "build", "draw_flows",
