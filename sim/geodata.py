@@ -49,7 +49,8 @@ def _spec(cls: type, path: Path, i: int, props: dict[str, Any]) -> Any:
         if err["type"] == "extra_forbidden":
             expected = "no such attribute (unknown field)"
         got = err.get("input") if err["type"] != "missing" else None
-        raise InputError(path, f"features[{fid}].{loc}", expected,
+        field = f"features[{fid}].{loc}" if loc else f"features[{fid}]"
+        raise InputError(path, field, expected,
                          None if isinstance(got, dict) else got) from None
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from sim.errors import InputError
-from sim.geodata import read_hubs, read_links
+from sim.geodata import LINKS_FILE, read_hubs, read_links
 from sim.scenario import (
     AddHub,
     AddLink,
@@ -212,12 +212,18 @@ def _resolve_hops(sid: str, spec: ServiceSpec, stops: tuple[str, ...],
 def _check(scenario: Scenario, net: Network, flows: tuple[Flow, ...]) -> None:
     file = scenario.source_file
     hubs = net.hubs
+    added = {c.link.id: i for i, c in enumerate(scenario.changes) if isinstance(c, AddLink)}
     for lid, link in net.links.items():
-        for end in (link.from_hub, link.to_hub):
-            if end not in hubs:
-                raise InputError(file, f"links.{lid}", "endpoints that are known hubs", end)
+        # name the file that defined the link: a change in the scenario, or the geodata
+        if lid in added:
+            src, where = file, f"changes.{added[lid]}.link"
+        else:
+            src, where = str(Path(scenario.network.geodata) / LINKS_FILE), f"features[{lid}]"
+        for side in ("from_hub", "to_hub"):
+            if getattr(link, side) not in hubs:
+                raise InputError(src, f"{where}.{side}", "a known hub id", getattr(link, side))
         if link.lock is not None and (link.lock not in hubs or hubs[link.lock].kind != "lock"):
-            raise InputError(file, f"links.{lid}.lock", "the id of a lock hub", link.lock)
+            raise InputError(src, f"{where}.lock", "the id of a lock hub", link.lock)
     for lock_id, traffic in net.lock_traffic.items():
         hub = hubs.get(lock_id)
         if hub is None or hub.kind != "lock":
