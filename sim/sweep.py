@@ -354,6 +354,8 @@ def _check_out(sweep: Sweep, out: Path, resume: bool) -> set[str]:
         if old != sweep.fingerprint:
             raise InputError(meta, "fingerprint", "the same sweep as the one being resumed "
                              "(the sweep file or its base scenario changed; use another --out)")
+    for stale in (out / "runs").glob(".*.tmp*"):  # torn writes of a killed sweep
+        stale.unlink(missing_ok=True)
     return finished_runs(out) if resume else set()
 
 

@@ -159,6 +159,9 @@ def test_failed_run_is_recorded_and_retried_on_resume(tmp_path: Path,
     assert list(outcome.summary["runs_failed"]) == [1, 1]
     assert (out / "plots" / "total_teu.png").stat().st_size > 0
     assert (out / "plots" / "sensitivity.png").stat().st_size > 0
+    result = CliRunner().invoke(main, ["sweep", str(path), "--out", str(tmp_path / "cli"),
+                                       "--workers", "1", "--no-plots"])
+    assert result.exit_code == 1 and "2 of 6 runs failed" in result.output
 
     ok_parts = {p: p.stat().st_mtime_ns for p in (out / "runs").glob("*.parquet")
                 if "r001" not in p.name}
