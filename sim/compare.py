@@ -12,12 +12,13 @@ the interval one would get without CRN.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 
 from sim.errors import InputError
 from sim.network import HOURS_PER_YEAR, Plan, build
@@ -77,7 +78,7 @@ def run_variants(base: Scenario | str | Path, alts: Sequence[Scenario | str | Pa
 
 
 def _same_warmup(plan: Plan, base: Plan) -> Plan:
-    from dataclasses import replace
+    """`plan` on BASE's horizon, so both variants count statistics over the same period."""
     return replace(plan, horizon=base.horizon)
 
 
@@ -239,11 +240,8 @@ def candidate(base: Scenario, path: str | Path, name: str | None = None) -> Scen
         data["demand"]["reference_scenario"] = base.source_file
     try:
         return Scenario.model_validate(data)
-    except Exception as exc:  # pydantic.ValidationError, with the file that set it
-        from pydantic import ValidationError
-        if isinstance(exc, ValidationError):
-            raise validation_error(exc, [(path, {"changes": raw["changes"]})]) from None
-        raise
+    except ValidationError as exc:
+        raise validation_error(exc, [(path, {"changes": data["changes"]})]) from None
 
 
 @dataclass(frozen=True)
