@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sim.engine.recorder import ReplicationResult
 from sim.network import Plan
@@ -33,6 +32,8 @@ def mean_ci(samples: np.ndarray, level: float = 0.95) -> tuple[float, float]:
     mean = float(samples.mean()) if n else float("nan")
     if n < 2:
         return mean, float("nan")
+    from scipy import stats  # here, not at import: scipy.stats takes 0.3 s to load
+
     half = stats.t.ppf(0.5 + level / 2.0, n - 1) * samples.std(ddof=1) / np.sqrt(n)
     return mean, float(half)
 
