@@ -16,6 +16,45 @@ CORRIDOR_COLOURS = {"east": "#1f77b4", "west": "#d62728", "south": "#2ca02c",
                     "north": "#9467bd", "air": "#ff7f0e", "feeder": "#7f7f7f"}
 BASEMAP_FILE = "basemap.gpkg"
 MAX_WIDTH = 9.0
+LABEL_SPACING_DEG = 1.5   # no label closer than this to one already placed (degrees)
+CHONGQING_PREFIX = "cq_"
+
+
+def short_name(hub_id: str, name: str) -> str:
+    """A map label: the place, without the facility ("Alashankou border station" ->
+    "Alashankou", "Port of Hamburg" -> "Hamburg")."""
+    if hub_id.startswith(CHONGQING_PREFIX):
+        return hub_id[len(CHONGQING_PREFIX):].replace("_", " ").title()
+    text = name.split(" (")[0].removeprefix("Port of ").strip()
+    words = text.split()
+    return " ".join(words[:2]) if words[:2] == ["Three", "Gorges"] else (words[0] if words
+                                                                          else hub_id)
+
+
+def label_hubs(ax: Axes, hubs: "object", *, min_spacing_deg: float = LABEL_SPACING_DEG) -> None:
+    """Label hubs by short name, busiest first, skipping any hub within `min_spacing_deg` of
+    one already labelled; the Chongqing hubs, too close together to label one by one, get a
+    single "Chongqing" label listing them."""
+    import pandas as pd
+
+    frame = pd.DataFrame({"hub": hubs["hub"], "name": hubs["name"],
+                          "teu": hubs["teu"] if "teu" in hubs else 0.0,
+                          "x": hubs.geometry.x, "y": hubs.geometry.y})
+    cq = frame[frame["hub"].str.startswith(CHONGQING_PREFIX)]
+    placed: list[tuple[float, float]] = []
+    if len(cq):
+        names = ", ".join(short_name(h, n) for h, n in zip(cq["hub"], cq["name"]))
+        x, y = float(cq["x"].mean()), float(cq["y"].mean())
+        ax.annotate(f"Chongqing\n({names})", (x, y), xytext=(4, -4), textcoords="offset points",
+                    fontsize=6.5, fontweight="bold", va="top", zorder=6)
+        placed.append((x, y))
+    rest = frame.drop(cq.index).sort_values("teu", ascending=False, kind="stable")
+    for _, h in rest.iterrows():
+        if any((h["x"] - x) ** 2 + (h["y"] - y) ** 2 < min_spacing_deg ** 2 for x, y in placed):
+            continue
+        ax.annotate(short_name(h["hub"], h["name"]), (h["x"], h["y"]), xytext=(3, 3),
+                    textcoords="offset points", fontsize=6, zorder=6)
+        placed.append((h["x"], h["y"]))
 
 
 def draw_flows(results: Results, ax: Axes, *, title: str | None = None,
@@ -41,9 +80,7 @@ def draw_flows(results: Results, ax: Axes, *, title: str | None = None,
                  linewidth=(0.8 + MAX_WIDTH * sub["teu"] / top).to_numpy(), alpha=0.85)
     hubs.plot(ax=ax, color="black", markersize=10, zorder=5)
     if labels:
-        for _, h in hubs.iterrows():
-            ax.annotate(h["name"], (h.geometry.x, h.geometry.y), xytext=(3, 3),
-                        textcoords="offset points", fontsize=6, zorder=6)
+        label_hubs(ax, hubs)
     ax.set_xlim(minx - pad_x, maxx + pad_x)
     ax.set_ylim(miny - pad_y, maxy + pad_y)
     ax.set_xlabel("longitude")
