@@ -79,9 +79,20 @@ def _write_gpkg(results: Results, path: Path) -> None:
     hubs.to_file(path, layer="hubs", driver="GPKG", mode="a")  # type: ignore[attr-defined]
 
 
+def remove_stale_temporaries(out: Path) -> list[Path]:
+    """Delete temporary files (`.<name>.<random>.tmp<suffix>`) that a killed run left in
+    `out`; returns what was removed. (Two runs writing one directory at once is not
+    supported anyway: each would overwrite the other's files.)"""
+    stale = [p for p in out.glob(".*.tmp*") if p.is_file()]
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale
+
+
 def write_results(results: Results, out: Path, *, map_png: bool = True) -> list[Path]:
     """Write every table, flows.gpkg, map.png and run.json into `out`; return the paths."""
     out.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(out)
     written: list[Path] = []
     for name in results.names:
         summary = results.summary(name)
