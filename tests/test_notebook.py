@@ -1,0 +1,45 @@
+"""notebooks/plan-scenarios.ipynb executes top to bottom (so it cannot rot)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK = ROOT / "notebooks" / "plan-scenarios.ipynb"
+KERNEL = "cqsim-test-python"
+
+
+def test_generated_notebook_is_up_to_date() -> None:
+    sys.path.insert(0, str(ROOT / "notebooks"))
+    try:
+        from build_plan_scenarios import build
+    finally:
+        sys.path.pop(0)
+    on_disk = nbformat.read(NOTEBOOK, as_version=4)
+    assert [c.source for c in on_disk.cells] == [c.source for c in build().cells], \
+        "run python notebooks/build_plan_scenarios.py"
+
+
+def test_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a kernelspec pointing at this interpreter, so the notebook runs in the project's venv
+    # whatever other "python3" kernels the machine has
+    spec = tmp_path / "kernels" / KERNEL
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "cqsim test", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+    monkeypatch.delenv("MPLBACKEND", raising=False)  # the kernel draws inline (PNG outputs)
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    client = NotebookClient(nb, kernel_name=KERNEL, timeout=300,
+                            resources={"metadata": {"path": str(NOTEBOOK.parent)}})
+    client.execute()
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    assert any("image/png" in o.get("data", {}) for o in outputs), "the plots were drawn"
