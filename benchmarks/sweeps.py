@@ -5,8 +5,11 @@ Parquet contents are identical, and the per-run overhead of each executor.
     .venv/bin/python benchmarks/sweeps.py                      # the shipped ILSTC sweep
     .venv/bin/python benchmarks/sweeps.py --workers 2 --overhead-runs 200
 
-Per-run overhead = (wall time x workers - simulation time inside the runs) / runs, measured on
-a sweep of tiny runs (about 10 ms each) so that the executor's own cost dominates. Figures are
+Overhead is measured on sweeps of tiny runs (about 20 ms each) so the executor's own cost
+dominates: the fixed cost is the wall time of a 2-run sweep (preparing the sweep, starting the
+pool's processes or connecting to the scheduler, assembling results), and the per-run overhead
+is (wall(N runs) - wall(2 runs)) x workers / (N - 2) minus the mean simulation time of a run:
+what each extra run costs beyond its simulation (shipping it, writing its part file). Figures are
 printed with the machine's core count; docs/sweeps.md quotes one such output.
 """
 
@@ -82,38 +85,51 @@ def tiny_sweep(folder: Path, runs: int) -> Path:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sweep", nargs="?", default=str(ROOT / "scenarios/sweeps/ilstc-expansion.yaml"))
+    parser.add_argument("sweep", nargs="?",
+                        default=str(ROOT / "scenarios/sweeps/ilstc-expansion.yaml"))
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--overhead-runs", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="pool and dask alternate this many times (shared machines are noisy)")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="cqsim-bench-"))
-    print(f"machine: {os.cpu_count()} cores; workers: {args.workers} x 1 thread")
-
-    pool_s, pool = timed(Path(args.sweep), tmp / "pool", workers=args.workers)
+    sweep = Path(args.sweep)
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; "
+          f"workers: {args.workers} x 1 thread")
     cluster = HandStartedCluster(args.workers)
+    results: list[tuple[str, float, pd.DataFrame]] = []
     try:
-        dask_s, on_dask = timed(Path(args.sweep), tmp / "dask", scheduler=cluster.address)
+        for r in range(args.rounds):
+            results.append(("local pool", *timed(sweep, tmp / f"pool{r}", workers=args.workers)))
+            results.append(("dask scheduler",
+                            *timed(sweep, tmp / f"dask{r}", scheduler=cluster.address)))
         tiny = tiny_sweep(tmp / "tiny", args.overhead_runs)
-        tiny_pool_s, tiny_pool = timed(tiny, tmp / "tiny-pool", workers=args.workers)
-        tiny_dask_s, tiny_dask = timed(tiny, tmp / "tiny-dask", scheduler=cluster.address)
+        two = tiny_sweep(tmp / "two", 2)
+        overhead = []
+        for name, kw in (("local pool", {"workers": args.workers}),
+                         ("dask scheduler", {"scheduler": cluster.address})):
+            wall, runs = timed(tiny, tmp / f"tiny-{name}", **kw)
+            fixed, _ = timed(two, tmp / f"two-{name}", **kw)
+            overhead.append((name, wall, fixed, runs))
     finally:
         cluster.close()
-    for name, runs in (("pool", pool), ("dask", on_dask), ("tiny pool", tiny_pool),
-                       ("tiny dask", tiny_dask)):
+    for name, _, runs in results + [(o[0], 0.0, o[3]) for o in overhead]:
         if (runs["status"] != "ok").any():
             raise SystemExit(f"{name}: failed runs: {runs['error'].unique()[:3]}")
-    same = comparable(pool).equals(comparable(on_dask))
-    n = len(pool)
-    print(f"{Path(args.sweep).name}: {n} runs, simulation {pool['wall_s'].sum():.1f} s of CPU")
-    print(f"  local pool     : {pool_s:6.1f} s wall ({pool_s / n:.2f} s/run)")
-    print(f"  dask scheduler : {dask_s:6.1f} s wall ({dask_s / n:.2f} s/run)")
+    reference = comparable(results[0][2])
+    same = all(comparable(runs).equals(reference) for _, _, runs in results)
+    n = len(reference)
+    print(f"{sweep.name}: {n} runs")
+    for name, wall, runs in results:
+        print(f"  {name:14s}: {wall:6.1f} s wall ({wall / n:.2f} s/run; mean simulation "
+              f"{runs['wall_s'].mean():.2f} s/run inside the workers)")
     print(f"  identical Parquet contents (sorted by run_id, timing columns excluded): {same}")
-    for name, wall, runs in (("local pool", tiny_pool_s, tiny_pool),
-                             ("dask scheduler", tiny_dask_s, tiny_dask)):
+    for name, wall, fixed, runs in overhead:
         k = len(runs)
-        over = (wall * args.workers - runs["wall_s"].sum()) / k
-        print(f"  per-run overhead, {name:14s}: {over * 1e3:6.1f} ms "
-              f"({k} runs of {runs['wall_s'].mean() * 1e3:.0f} ms in {wall:.1f} s)")
+        per_run = (wall - fixed) * args.workers / (k - 2) - runs["wall_s"].mean()
+        print(f"  {name:14s}: fixed cost {fixed:4.1f} s, per-run overhead {per_run * 1e3:5.1f} ms"
+              f" ({k} runs of {runs['wall_s'].mean() * 1e3:.0f} ms in {wall:.1f} s)")
+    print(f"load average at the end {os.getloadavg()[0]:.1f}")
     if not same:
         raise SystemExit("executors disagree")
 
