@@ -9,7 +9,7 @@ queues were still filling up from empty is biased low. Formulas: `sim.queueing`.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 import pandas as pd
@@ -33,7 +33,7 @@ COLUMNS = ["hub", "servers", "arrivals", "arrival_rate_per_h", "service_mean_h",
            "warmup_short"]
 
 
-def warmup_cut(daily_wait: list[float], daily_jobs: list[int], first_day: int) -> int:
+def warmup_cut(daily_wait: Sequence[float], daily_jobs: Sequence[int], first_day: int) -> int:
     """Days after `first_day` that MSER would still discard, 0 when the bias they carry is
     immaterial (less than WARMUP_BIAS of the mean wait) or the data are too few."""
     jobs = np.asarray(daily_jobs[first_day:], dtype=float)

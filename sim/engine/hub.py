@@ -4,6 +4,7 @@ and customs/clearance dwell. Gauge-change borders also handle whole through trai
 
 from __future__ import annotations
 
+from array import array
 from collections import deque
 from typing import TYPE_CHECKING, Callable, Generator
 
@@ -151,8 +152,8 @@ class Hub:
         self.stats = HubStats()
         self.in_system = 0      # jobs between arrival and end of handling
         self.last_arrival: float | None = None
-        self.daily_wait: list[float] = []   # per day: hours waited by jobs handled that day
-        self.daily_jobs: list[int] = []     # (warm-up check; grows with days, not with lots)
+        self.daily_wait = array("d")   # per day: hours waited by jobs handled that day
+        self.daily_jobs = array("l")   # (warm-up check; typed, grows with days, not lots)
         self._rng = rng
         self._dwell = gamma_sampler(rng, dwell_cv)
         self._rate = spec.handling_teu_per_hour
