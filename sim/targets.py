@@ -7,7 +7,7 @@ as inputs, labelled `simulated = False`, so that no table can pass them off as m
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -100,7 +100,7 @@ def load_targets(path: str | Path | None = None) -> list[Target]:
 def targets_frame(path: str | Path | None = None) -> pd.DataFrame:
     """The targets as a table, with a `label` column that marks what is not simulated."""
     targets = load_targets(path)
-    frame = pd.DataFrame([t.__dict__ for t in targets])
+    frame = pd.DataFrame([asdict(t) for t in targets])
     frame["label"] = [t.label for t in targets]
     return frame
 
