@@ -4,7 +4,6 @@ and customs/clearance dwell. Gauge-change borders also handle whole through trai
 
 from __future__ import annotations
 
-from array import array
 from collections import deque
 from typing import TYPE_CHECKING, Callable, Generator
 
@@ -152,8 +151,6 @@ class Hub:
         self.stats = HubStats()
         self.in_system = 0      # jobs between arrival and end of handling
         self.last_arrival: float | None = None
-        self.daily_wait = array("d")   # per day: hours waited by jobs handled that day
-        self.daily_jobs = array("l")   # (warm-up check; typed, grows with days, not lots)
         self._rng = rng
         self._dwell = gamma_sampler(rng, dwell_cv)
         self._rate = spec.handling_teu_per_hour
@@ -218,7 +215,7 @@ class Hub:
         self.last_arrival = now
 
     def _done(self, waited: float) -> None:
-        """A job's handling ends: count its wait (in total and for its day)."""
+        """A job's handling ends: count it out and its wait."""
         now = self.env.now
         stats = self.stats
         stats.area += self.in_system * (now - stats.last)
@@ -227,12 +224,6 @@ class Hub:
         stats.wait_sum += waited
         if waited > stats.wait_max:
             stats.wait_max = waited
-        day = int(now // 24.0)
-        while len(self.daily_jobs) <= day:
-            self.daily_jobs.append(0)
-            self.daily_wait.append(0.0)
-        self.daily_jobs[day] += 1
-        self.daily_wait[day] += waited
 
     def in_system_mean(self, end: float, period: float) -> float:
         """Time-average number of jobs at the hub (waiting or in handling) over `period`."""

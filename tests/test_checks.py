@@ -1,0 +1,73 @@
+"""The checks table of every run: theory beside observation per hub, and the flags planners
+rely on (unstable hub, warm-up too short), down to the warning `cqsim run` prints."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import queues as Q
+from sim.checks import COLUMNS, flagged
+from sim.cli import main
+from sim.queueing import relaxation_time, start_up_bias, warmup_needed
+
+
+def _checks(tmp: Path, lam: float, days: float, warmup: float) -> pd.DataFrame:
+    results = Q.simulate(Q.mmc_scenario(tmp, 1, lam, 1.0, days, warmup, 3))
+    checks = results.by_replication("checks")
+    assert list(checks.columns[:-1]) == COLUMNS
+    return checks[checks["hub"] == "q"]
+
+
+def test_relaxation_and_start_up_bias_formulas() -> None:
+    # M/M/1, rho 0.9: 4 lam/(mu - lam)^2 = 360 h, near the exact 1/(1 - sqrt 0.9)^2 = 379 h
+    tau = relaxation_time(0.9, 1.0, 1, 1.0, 1.0)
+    assert tau == pytest.approx(360.0)
+    assert tau == pytest.approx(1 / (1 - math.sqrt(0.9)) ** 2, rel=0.06)
+    assert relaxation_time(1.0, 1.0, 1, 1.0, 1.0) == math.inf
+    assert start_up_bias(360.0, 3600.0, 0.0) == pytest.approx(0.1)
+    assert start_up_bias(360.0, 3600.0, warmup_needed(360.0, 3600.0, 0.05)) == \
+        pytest.approx(0.05)
+    assert warmup_needed(10.0, 3600.0, 0.05) == 0.0
+
+
+def test_stable_warmed_up_hub_is_not_flagged(tmp_path: Path) -> None:
+    checks = _checks(tmp_path, lam=0.5, days=120, warmup=10)
+    assert (checks["unstable"] == 0).all() and (checks["warmup_short"] == 0).all()
+    assert ((checks["wait_approx_h"] - 1.0).abs() < 0.3).all()  # M/M/1 rho 0.5: 1 h
+    assert ((checks["arrival_cv2"] - 1.0).abs() < 0.2).all()   # Poisson arrivals
+    assert ((checks["service_cv2"] - 1.0).abs() < 0.2).all()   # exponential handling
+
+
+def test_overloaded_hub_is_flagged_unstable(tmp_path: Path) -> None:
+    checks = _checks(tmp_path, lam=1.2, days=60, warmup=0)
+    assert (checks["unstable"] == 1).all()
+    assert (checks["utilization"] > 1.0).all()
+    assert (checks["queue_growth"] > 100).all()
+
+
+def test_cold_start_of_a_busy_hub_is_flagged(tmp_path: Path) -> None:
+    # rho 0.95 relaxes over ~65 days: a 60-day run from empty is mostly start-up
+    checks = _checks(tmp_path, lam=0.95, days=60, warmup=0)
+    assert (checks["warmup_short"] == 1).all()
+    assert (checks["warmup_needed_days"] > 30).all()
+    assert flagged(checks)
+
+
+def test_cqsim_run_warns_in_one_line(tmp_path: Path) -> None:
+    runner = CliRunner()
+    busy = Q.mmc_scenario(tmp_path, 1, 1.2, 1.0, 30, 0, 1)
+    done = runner.invoke(main, ["run", str(busy), "--out", str(tmp_path / "o1"), "--no-map"])
+    assert done.exit_code == 0, done.output
+    warnings = [ln for ln in done.stderr.splitlines() if ln.startswith("cqsim: warning:")]
+    assert len(warnings) == 1 and "unstable" in warnings[0] and ": q" in warnings[0]
+    assert (tmp_path / "o1" / "checks.csv").is_file()
+
+    calm = Q.mmc_scenario(tmp_path, 1, 0.3, 1.0, 30, 2, 1)
+    done = runner.invoke(main, ["run", str(calm), "--out", str(tmp_path / "o2"), "--no-map"])
+    assert done.exit_code == 0, done.output
+    assert "warning" not in done.stderr
