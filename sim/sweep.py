@@ -337,7 +337,11 @@ def finished_runs(out: Path) -> set[str]:
 
     done = set()
     for part in (out / "runs").glob("v*.parquet"):
-        status = pq.read_table(part, columns=["status"]).column("status").to_pylist()
+        try:
+            status = pq.read_table(part, columns=["status"]).column("status").to_pylist()
+        except Exception:  # noqa: BLE001 - unreadable (e.g. lost in a crash): run it again
+            part.unlink(missing_ok=True)
+            continue
         if status == ["ok"]:
             done.add(part.stem)
     return done
