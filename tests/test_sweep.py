@@ -139,6 +139,25 @@ def test_runs_use_the_scenario_seed_and_replication(tmp_path: Path) -> None:
     assert list(summary["runs_ok"]) == [2, 2] and "total_teu_ci95" in summary
 
 
+def test_sampled_sweep_writes_summary_sensitivity_and_plots(tmp_path: Path) -> None:
+    path = tiny_sweep(tmp_path)
+    doc = yaml.safe_load(path.read_text())
+    doc["replications"] = 2
+    doc["parameters"] = {"sample": {"n": 4, "seed": 5, "ranges": {
+        SERVICE: {"low": 3, "high": 21, "integer": True}, "demand.lot_teu": [5, 20]}}}
+    path.write_text(yaml.safe_dump(doc))
+    out = tmp_path / "out"
+    outcome = sweep_mod.execute_sweep(path, out, workers=1, progress=False)
+    assert len(outcome.runs) == 8 and set(outcome.runs["status"]) == {"ok"}
+    assert outcome.runs[SERVICE].between(3, 21).all()
+    assert outcome.runs["demand.lot_teu"].between(5, 20).all()
+    sens = pd.read_csv(out / "sensitivity.csv")
+    assert set(sens["parameter"]) == {SERVICE, "demand.lot_teu"}
+    assert set(sens["kpi"]) == {"total_teu", "total_trade_value_cny"}
+    for name in ("total_teu", "total_trade_value_cny", "sensitivity"):
+        assert (out / "plots" / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
+
+
 def test_failed_run_is_recorded_and_retried_on_resume(tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     path = tiny_sweep(tmp_path, values=[7, 14], replications=3)

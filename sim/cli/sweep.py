@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
 
-def variant_table(summary, params: list[str], limit: int = 30) -> Table:  # type: ignore[no-untyped-def]
+def variant_table(summary: pd.DataFrame, params: list[str], limit: int = 30) -> Table:
     """Headline KPIs per variant (mean ± 95% CI) for the terminal."""
     from sim.sweep_plots import short
 
