@@ -93,7 +93,7 @@ def run_dask(tasks: Sequence[RunTask], record: Record, *, address: str | None,
     try:
         if address is None:
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                   dashboard_address=None)
+                                   dashboard_address=":0")  # None still binds :8787 (dask#8136)
             client = Client(cluster)
         else:
             try:

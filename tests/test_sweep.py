@@ -328,6 +328,8 @@ def test_dask_cluster_gives_the_local_pool_results(tmp_path: Path, cluster) -> N
     assert len(on_dask) == 6 and set(on_dask["status"]) == {"ok"}
     assert on_dask["worker"].nunique() == 1 and on_pool["worker"].nunique() >= 1
     pd.testing.assert_frame_equal(comparable(on_dask), comparable(on_pool))
+    on_local_cluster = run_sweep(path, local_cluster=True, workers=1, plots=False)
+    pd.testing.assert_frame_equal(comparable(on_local_cluster), comparable(on_pool))
 
 
 def test_dask_worker_killed_mid_sweep(tmp_path: Path, cluster) -> None:  # type: ignore[no-untyped-def]
