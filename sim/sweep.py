@@ -102,7 +102,10 @@ class Parameters(Spec):
     @property
     def names(self) -> list[str]:
         """Dotted paths of the parameters, in file order."""
-        return list(self.grid) if self.grid is not None else list(self.sample.ranges)  # type: ignore[union-attr]
+        if self.grid is not None:
+            return list(self.grid)
+        assert self.sample is not None  # validated: exactly one of the two
+        return list(self.sample.ranges)
 
 
 class SweepSpec(Spec):

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import pandas as pd
@@ -291,7 +292,7 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, subprocess.Popen]]:
     """`dask scheduler` and one `dask worker` (1 process, 1 thread) on loopback."""
     from distributed import Client
 
@@ -316,7 +317,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untype
             _stop(proc)
 
 
-def test_dask_cluster_gives_the_local_pool_results(tmp_path: Path, cluster) -> None:  # type: ignore[no-untyped-def]
+def test_dask_cluster_gives_the_local_pool_results(tmp_path: Path,
+                                                   cluster: tuple[str, subprocess.Popen]) -> None:
     address, _ = cluster
     path = tiny_sweep(tmp_path, values=[7, 14], replications=3)
     proc = cqsim("sweep", str(path), "--out", str(tmp_path / "dask"), "--scheduler", address,
@@ -332,7 +334,8 @@ def test_dask_cluster_gives_the_local_pool_results(tmp_path: Path, cluster) -> N
     pd.testing.assert_frame_equal(comparable(on_local_cluster), comparable(on_pool))
 
 
-def test_dask_worker_killed_mid_sweep(tmp_path: Path, cluster) -> None:  # type: ignore[no-untyped-def]
+def test_dask_worker_killed_mid_sweep(tmp_path: Path,
+                                      cluster: tuple[str, subprocess.Popen]) -> None:
     address, worker_cli = cluster
     path = slow_sweep(tmp_path, runs=12)
     out = tmp_path / "out"
