@@ -14,7 +14,8 @@ import pytest
 
 HERE = Path(__file__).resolve().parent / "bad_inputs"
 CASES = json.loads((HERE / "cases.json").read_text())
-CQSIM = Path(sys.executable).with_name("cqsim")
+_SCRIPT = Path(sys.executable).with_name("cqsim")
+CQSIM = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "sim.cli"]
 TIMEOUT_S = 60
 
 
@@ -25,7 +26,7 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
 
 def _cqsim(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONWARNINGS": "ignore", "COLUMNS": "200"}
-    return subprocess.run([str(CQSIM), *args], capture_output=True, text=True,
+    return subprocess.run([*CQSIM, *args], capture_output=True, text=True,
                           timeout=TIMEOUT_S, env=env, cwd=cwd)
 
 

@@ -18,13 +18,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
-CQSIM = Path(sys.executable).with_name("cqsim")
+_SCRIPT = Path(sys.executable).with_name("cqsim")
+CQSIM = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "sim.cli"]
 PNG_END = b"IEND\xaeB`\x82"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 def _start(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([str(CQSIM), *args], stdout=subprocess.PIPE,
+    return subprocess.Popen([*CQSIM, *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONWARNINGS": "ignore"})
 
@@ -83,7 +84,7 @@ def _check_dir(out: Path) -> list[str]:
 def test_sigkill_mid_write_never_leaves_a_torn_file(tmp_path: Path) -> None:
     out = tmp_path / "out"
     base = ["run", str(BASELINE), "--days", "10", "--out", str(out)]
-    done = subprocess.run([str(CQSIM), *base, "--seed", "1"], capture_output=True, text=True,
+    done = subprocess.run([*CQSIM, *base, "--seed", "1"], capture_output=True, text=True,
                           timeout=300)
     assert done.returncode == 0, done.stderr
     earlier = sorted(p.name for p in out.iterdir())
@@ -105,7 +106,7 @@ def test_sigkill_mid_write_never_leaves_a_torn_file(tmp_path: Path) -> None:
             assert visible == earlier, f"{label}: files went missing"
     assert killed >= 1, "could not catch the run while writing"
 
-    done = subprocess.run([str(CQSIM), *new], capture_output=True, text=True, timeout=300)
+    done = subprocess.run([*CQSIM, *new], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert _check_dir(out) == [], "the next run left temporary files behind"
     assert json.loads((out / "run.json").read_text())["seed"] == 2
