@@ -31,20 +31,24 @@ def run_pool(tasks: Sequence[RunTask], record: Record, *, workers: int,
              notify: Notify = lambda msg: None, max_attempts: int = MAX_ATTEMPTS) -> None:
     """Run tasks on a pool of `workers` fresh processes; survive a worker process dying.
 
-    At most 2 x workers runs are in flight. When a worker dies (killed, out of memory,
-    crashed) the pool breaks and loses the runs in flight: they go to the back of the queue on
-    a new pool, and a run lost `max_attempts` times is recorded as failed.
+    At most 4 x workers runs are in flight (queued in the pool, so no worker waits on this
+    process). When a worker dies (killed, out of memory, crashed) the pool breaks and loses the
+    runs in flight: they go to the back of the queue on a new pool, and a run lost
+    `max_attempts` times is recorded as failed. If `max_attempts` pools in a row break before
+    finishing any run (workers that cannot even start), every remaining run is recorded failed.
     """
     queue: deque[RunTask] = deque(tasks)
     lost: Counter[str] = Counter()
+    barren = 0  # pools in a row that broke without finishing a run
     context = multiprocessing.get_context("spawn")  # no fork of a threaded parent
     while queue:
         in_flight: dict[Future[dict[str, Any]], RunTask] = {}
         broken = False
+        finished = 0
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
         try:
             while (queue or in_flight) and not broken:
-                while queue and len(in_flight) < 2 * workers:
+                while queue and len(in_flight) < 4 * workers:
                     task = queue.popleft()
                     try:
                         in_flight[pool.submit(execute_run, task)] = task
@@ -60,24 +64,35 @@ def run_pool(tasks: Sequence[RunTask], record: Record, *, workers: int,
                         broken = True
                         continue
                     record(fut.result())
+                    finished += 1
                     del in_flight[fut]
         finally:
             pool.shutdown(wait=not broken, cancel_futures=True)
-        if broken:
-            retry = []
-            for fut, task in in_flight.items():
-                if fut.done() and fut.exception() is None:
-                    record(fut.result())
-                    continue
-                lost[task.run_id] += 1
-                if lost[task.run_id] >= max_attempts:
-                    record(failed_row(task, f"worker process died {lost[task.run_id]} times "
-                                            "while running this run"))
-                else:
-                    retry.append(task)
-            notify(f"a worker process died; restarting the pool and retrying {len(retry)} "
-                   "run(s) that were in flight")
-            queue.extend(retry)
+        if not broken:
+            continue
+        retry = []
+        for fut, task in in_flight.items():
+            if fut.done() and fut.exception() is None:
+                record(fut.result())
+                finished += 1
+                continue
+            lost[task.run_id] += 1
+            if lost[task.run_id] >= max_attempts:
+                record(failed_row(task, f"worker process died {lost[task.run_id]} times "
+                                        "while running this run"))
+            else:
+                retry.append(task)
+        queue.extend(retry)
+        barren = 0 if finished else barren + 1
+        if barren >= max_attempts:
+            why = (f"worker processes died {barren} times in a row before finishing any run "
+                   "(in a script, call the sweep under `if __name__ == '__main__':`)")
+            notify(f"local pool: {why}; recording the {len(queue)} remaining run(s) as failed")
+            while queue:
+                record(failed_row(queue.popleft(), why))
+            return
+        notify(f"a worker process died; restarting the pool and retrying {len(retry)} "
+               "run(s) that were in flight")
 
 
 def run_dask(tasks: Sequence[RunTask], record: Record, *, address: str | None,
