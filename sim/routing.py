@@ -130,12 +130,14 @@ def _route(plan: Plan, index: int, legs: tuple[Leg, ...], origin: str) -> Route:
 
 
 def needless_transfer(plan: Plan, legs: tuple[Leg, ...]) -> bool:
-    """True when a change of service buys nothing: the first vehicle runs on to the second
-    one's next hub, or the second one already called at the first one's boarding hub by the
-    same stops."""
+    """True when a change of service buys nothing or is not offered: the first vehicle runs
+    on to the second one's next hub, the second one already called at the first one's
+    boarding hub by the same stops, or the change would be at a border crossing."""
     lines = plan.network.lines
     for a, b in zip(legs, legs[1:]):
         first, second = lines[a.line].stops, lines[b.line].stops
+        if plan.network.hubs[first[a.alight]].kind == "border":
+            return True  # border crossings pass through trains; freight is not re-booked there
         if a.alight + 1 < len(first) and b.board + 1 < len(second) and \
                 first[a.alight + 1] == second[b.board + 1]:
             return True
