@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -15,7 +16,13 @@ from sim.results import Results
 CORRIDOR_COLOURS = {"east": "#1f77b4", "west": "#d62728", "south": "#2ca02c",
                     "north": "#9467bd", "air": "#ff7f0e", "feeder": "#7f7f7f"}
 BASEMAP_FILE = "basemap.gpkg"
-MAX_WIDTH = 9.0
+MAX_WIDTH = 7.0
+
+
+def line_width(teu: "np.ndarray | float", top: float) -> "np.ndarray | float":
+    """Points of line width for `teu`: area-like (square-root) scaling, so a corridor with a
+    tenth of the busiest flow still reads as a line rather than a hairline."""
+    return 0.6 + MAX_WIDTH * np.sqrt(np.asarray(teu, dtype=float) / top)
 LABEL_SPACING_DEG = 1.5   # no label closer than this to one already placed (degrees)
 CHONGQING_PREFIX = "cq_"
 
@@ -77,7 +84,7 @@ def draw_flows(results: Results, ax: Axes, *, title: str | None = None,
         idle.plot(ax=ax, color="#999999", linewidth=0.6, linestyle=":")
     for corridor, sub in links[links["teu"] > 0].groupby("corridor"):
         sub.plot(ax=ax, color=CORRIDOR_COLOURS.get(str(corridor), "black"),
-                 linewidth=(0.8 + MAX_WIDTH * sub["teu"] / top).to_numpy(), alpha=0.85)
+                 linewidth=line_width(sub["teu"].to_numpy(), top), alpha=0.85)
     hubs.plot(ax=ax, color="black", markersize=10, zorder=5)
     if labels:
         label_hubs(ax, hubs)
@@ -87,8 +94,8 @@ def draw_flows(results: Results, ax: Axes, *, title: str | None = None,
     ax.set_ylabel("latitude")
     handles = [Line2D([], [], color=c, linewidth=3, label=k)
                for k, c in CORRIDOR_COLOURS.items() if k in set(links["corridor"])]
-    for teu in (top / 4, top):
-        handles.append(Line2D([], [], color="black", linewidth=0.8 + MAX_WIDTH * teu / top,
+    for teu in (top / 100, top / 10, top):
+        handles.append(Line2D([], [], color="black", linewidth=float(line_width(teu, top)),
                               label=f"{teu / 1000:,.0f}k TEU"))
     handles.append(Line2D([], [], color="#999999", linestyle=":", label="no flow"))
     ax.legend(handles=handles, loc="lower left", fontsize=7, framealpha=0.9)
