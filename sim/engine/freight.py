@@ -34,26 +34,30 @@ class Lot:
 
 
 class Vehicle:
-    """A train, vessel, truck or aircraft run: the lots on board and their TEU."""
+    """A train, vessel, truck or aircraft run: the lots on board, by the stop they leave at."""
 
-    __slots__ = ("lots", "teu", "tonnes")
+    __slots__ = ("by_stop", "teu", "tonnes")
 
     def __init__(self) -> None:
-        self.lots: list[Lot] = []
+        self.by_stop: dict[int, list[Lot]] = {}
         self.teu = 0.0
         self.tonnes = 0.0
 
+    @property
+    def lots(self) -> list[Lot]:
+        """Every lot on board."""
+        return [lot for lots in self.by_stop.values() for lot in lots]
+
     def load(self, lot: Lot) -> None:
-        self.lots.append(lot)
+        """Take a lot on board; it leaves at its `alight` stop."""
+        self.by_stop.setdefault(lot.alight, []).append(lot)
         self.teu += lot.teu
         self.tonnes += lot.teu * lot.tonnes_per_teu
 
     def unload(self, stop: int) -> list[Lot]:
         """Take off the lots alighting at stop index `stop`."""
-        off = [lot for lot in self.lots if lot.alight == stop]
-        if off:
-            self.lots = [lot for lot in self.lots if lot.alight != stop]
-            for lot in off:
-                self.teu -= lot.teu
-                self.tonnes -= lot.teu * lot.tonnes_per_teu
+        off = self.by_stop.pop(stop, [])
+        for lot in off:
+            self.teu -= lot.teu
+            self.tonnes -= lot.teu * lot.tonnes_per_teu
         return off
