@@ -102,15 +102,17 @@ class LineBase:
         self.stats.teu_km += vehicle.teu * hop.link.km
         return hop
 
-    def _run_hop(self, k: int, vehicle: Vehicle) -> Generator[simpy.Event, object, None]:
-        """Drive hop k (through its lock, if any) and count the freight on it."""
+    def _run_hop(self, k: int, vehicle: Vehicle,
+                 standing: float = 0.0) -> Generator[simpy.Event, object, None]:
+        """Stand `standing` hours at the stop, then drive hop k (through its lock, if any);
+        count the freight on it."""
         hop = self._count_hop(k, vehicle)
         hours = self._running(hop.link.hours)
         lock = self.locks[k]
         if lock is None or vehicle.tonnes <= 0 or hop.lock_at is None:
-            yield self.env.timeout(hours)
+            yield self.env.timeout(standing + hours)
             return
-        yield self.env.timeout(hours * hop.lock_at)
+        yield self.env.timeout(standing + hours * hop.lock_at)
         yield lock.pass_vessel(hop.direction, vehicle.tonnes)
         yield self.env.timeout(hours * (1.0 - hop.lock_at))
 
@@ -156,6 +158,7 @@ class ScheduledLine(LineBase):
         loaded = False
         last = len(line.stops) - 1
         for k in range(last + 1):
+            standing = 0.0
             hub = self.hubs[k]
             if k > 0:
                 off = vehicle.unload(k)
@@ -168,8 +171,8 @@ class ScheduledLine(LineBase):
                     break
                 if hub.spec.kind == "border":
                     yield from hub.pass_vehicle(vehicle.teu)
-                elif spec.stop_hours > 0:
-                    yield env.timeout(spec.stop_hours)
+                else:  # freight boards on arrival; the stop's time is run with the next hop
+                    standing = spec.stop_hours
             hop_stats = self.model.hop_stats[(line.hops[k].link.id, line.hops[k].direction)]
             queue = self.queues[k]
             room = capacity - vehicle.teu
@@ -187,7 +190,7 @@ class ScheduledLine(LineBase):
                 stats.loaded += 1
             hop_stats.capacity += capacity
             stats.capacity_km += capacity * line.hops[k].link.km
-            yield from self._run_hop(k, vehicle)
+            yield from self._run_hop(k, vehicle, standing)
         self.vehicles.discard(vehicle)
 
 
