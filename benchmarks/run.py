@@ -150,11 +150,6 @@ def growth_section() -> None:
 
 def sweep_section() -> None:
     print("\n4. Sweep scaling: 40 runs of the baseline (365 days each)")
-    try:
-        import sim.sweep as sweep  # noqa: F401
-    except ImportError:
-        print("  sim.sweep is not available: skipped")
-        return
     spec = {"base": str(_baseline_path()), "replications": 4, "days": 365,
             "parameters": {"grid": {
                 "network.services.south-rail-sea-qinzhou.departures_per_week":

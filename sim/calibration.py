@@ -18,7 +18,6 @@ TEU-weighted means. Every measure is computed per replication, then averaged wit
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -28,7 +27,7 @@ import pandas as pd
 
 from sim.errors import InputError
 from sim.results import Results, mean_ci
-from sim.targets import seeds_dir
+from sim.targets import read_rows, seeds_dir
 
 CALIBRATION_FILE = "calibration.csv"
 DAYS_PER_YEAR = 365.0
@@ -75,32 +74,24 @@ class CalibrationRow:
 def load_calibration_targets(path: str | Path | None = None) -> list[CalibrationTarget]:
     """Read the calibration targets (default: `seeds/calibration.csv` of this repository)."""
     file = Path(path) if path is not None else seeds_dir() / CALIBRATION_FILE
-    if not file.is_file():
-        raise InputError(file, "", "an existing calibration table (CSV)")
     targets = []
-    with file.open(newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise InputError(file, "header", f"columns {', '.join(COLUMNS)}",
-                             ", ".join(missing) + " missing")
-        for line, row in enumerate(reader, start=2):
-            try:
-                published, low, high = (float(row[k]) for k in ("published", "low", "high"))
-            except ValueError:
-                raise InputError(file, f"line {line}", "numbers in published, low, high",
-                                 (row["published"], row["low"], row["high"])) from None
-            if not low <= published <= high:
-                raise InputError(file, f"line {line}", "low <= published <= high",
-                                 (low, published, high))
-            if row["unit"] not in UNIT_FACTORS:
-                raise InputError(file, f"line {line}.unit", f"one of {sorted(UNIT_FACTORS)}",
-                                 row["unit"])
-            _parse(row["measure"], file, line)
-            targets.append(CalibrationTarget(
-                id=row["id"], metric=row["metric"], published=published, low=low, high=high,
-                unit=row["unit"], measure=row["measure"], how_measured=row["how_measured"],
-                source=row["source"]))
+    for line, row in enumerate(read_rows(file, COLUMNS, "calibration table (CSV)"), start=2):
+        try:
+            published, low, high = (float(row[k]) for k in ("published", "low", "high"))
+        except ValueError:
+            raise InputError(file, f"line {line}", "numbers in published, low, high",
+                             (row["published"], row["low"], row["high"])) from None
+        if not low <= published <= high:
+            raise InputError(file, f"line {line}", "low <= published <= high",
+                             (low, published, high))
+        if row["unit"] not in UNIT_FACTORS:
+            raise InputError(file, f"line {line}.unit", f"one of {sorted(UNIT_FACTORS)}",
+                             row["unit"])
+        _parse(row["measure"], file, line)
+        targets.append(CalibrationTarget(
+            id=row["id"], metric=row["metric"], published=published, low=low, high=high,
+            unit=row["unit"], measure=row["measure"], how_measured=row["how_measured"],
+            source=row["source"]))
     return targets
 
 

@@ -66,9 +66,11 @@ def seeds_dir(path: str | Path | None = None) -> Path:
     return folder
 
 
-def _rows(file: Path, columns: tuple[str, ...]) -> list[dict[str, str]]:
+def read_rows(file: Path, columns: tuple[str, ...],
+              what: str = "CSV file") -> list[dict[str, str]]:
+    """Rows of a seeds CSV as dicts, or InputError naming a missing file or column."""
     if not file.is_file():
-        raise InputError(file, "", "an existing CSV file")
+        raise InputError(file, "", f"an existing {what}")
     with file.open(newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         missing = [c for c in columns if c not in (reader.fieldnames or [])]
@@ -82,7 +84,7 @@ def load_targets(path: str | Path | None = None) -> list[Target]:
     """The plan's targets (and the 2023 reference) from `targets.csv` in the seeds folder."""
     file = seeds_dir(path) / TARGETS_FILE
     out = []
-    for line, row in enumerate(_rows(file, TARGET_COLUMNS), start=2):
+    for line, row in enumerate(read_rows(file, TARGET_COLUMNS), start=2):
         simulated = row["simulated"].strip().lower()
         if simulated not in ("true", "false"):
             raise InputError(file, f"line {line}.simulated", "true or false", row["simulated"])
@@ -119,4 +121,4 @@ def load_channels(path: str | Path | None = None) -> list[Channel]:
     return [Channel(id=r["id"], name=r["name"], kind=r["kind"], corridor=r["corridor"],
                     cqsim_ids=tuple(x for x in r["cqsim_ids"].split(";") if x),
                     source=r["source"], note=r["note"])
-            for r in _rows(file, CHANNEL_COLUMNS)]
+            for r in read_rows(file, CHANNEL_COLUMNS)]
