@@ -89,11 +89,26 @@ def _leg_figures(plan: Plan, line: Line, board: int, alight: int) -> tuple[float
 
 
 def _graph(plan: Plan, vot: float) -> nx.DiGraph:
+    """Hubs and legs, weighted by generalized cost for value of time `vot`.
+
+    Freight is not re-booked at border crossings, so a leg that starts or ends at a border
+    is left out unless a flow starts or ends there: fewer dead-end paths to enumerate.
+    """
+    hubs = plan.network.hubs
+    ends = {f.origin for f in plan.flows} | {f.destination for f in plan.flows}
+
+    def usable(stop: str) -> bool:
+        return hubs[stop].kind != "border" or stop in ends
+
     g = nx.DiGraph()
     for li, line in enumerate(plan.network.lines):
         n = len(line.stops)
         for i in range(n - 1):
+            if not usable(line.stops[i]):
+                continue
             for j in range(i + 1, n):
+                if not usable(line.stops[j]):
+                    continue
                 price, hours, _ = _leg_figures(plan, line, i, j)
                 alight = plan.network.hubs[line.stops[j]]
                 node = ("leg", li, i, j)
