@@ -151,7 +151,6 @@ class Hub:
         self.stats = HubStats()
         self.in_system = 0      # jobs between arrival and end of handling
         self.last_arrival: float | None = None
-        self._rng = rng
         self._dwell = gamma_sampler(rng, dwell_cv)
         self._rate = spec.handling_teu_per_hour
         self._setup = spec.handling_setup_hours
@@ -162,14 +161,6 @@ class Hub:
     def handling_time(self, teu: float) -> float:
         mean = self._setup + teu / self._rate
         return mean * self._expo_draw() if self._expo else mean
-
-    def excess_wait(self) -> float:
-        """Hours a job arriving now would wait for a position (queue x mean job / servers)."""
-        queued = len(self.servers.queue)
-        if not queued:
-            return 0.0
-        mean = self._setup + self.model.plan.lot_teu / self._rate
-        return queued * mean / self.spec.handling_servers
 
     def _handle(self, teu: float) -> Generator[simpy.Event, object, float]:
         """Wait for a position, handle `teu`, release. Returns hours waited for the position."""

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 class LineStats:
     """Counters of one line since the end of the warm-up."""
 
-    __slots__ = ("departures", "loaded", "teu", "capacity", "wait_sum", "boardings", "teu_km",
+    __slots__ = ("departures", "loaded", "teu", "capacity", "wait_sum", "teu_km",
                  "capacity_km")
 
     def __init__(self) -> None:
@@ -33,7 +33,6 @@ class LineStats:
         self.teu = 0.0          # TEU boarded, at any stop
         self.capacity = 0.0     # TEU capacity offered by the departures
         self.wait_sum = 0.0     # TEU-weighted boarding wait, TEU-hours
-        self.boardings = 0
         self.teu_km = 0.0       # TEU carried x km: with capacity_km, the load factor
         self.capacity_km = 0.0
 
@@ -86,7 +85,6 @@ class LineBase:
         lot.wait += waited
         stats = self.stats
         stats.wait_sum += waited * lot.teu
-        stats.boardings += 1
         stats.teu += lot.teu
         lot.alight = lot.route.legs[lot.leg].alight
         lot.boarded = now

@@ -27,7 +27,7 @@ class LockStats:
     """Counters of one direction of a lock since the end of the warm-up."""
 
     __slots__ = ("lockages", "container_t", "bulk_t", "container_vessels", "bulk_vessels",
-                 "container_wait", "bulk_wait", "offered_t")
+                 "container_wait", "bulk_wait")
 
     def __init__(self) -> None:
         self.lockages = 0
@@ -37,7 +37,6 @@ class LockStats:
         self.bulk_vessels = 0
         self.container_wait = 0.0   # vessel-hours waited before the lockage started
         self.bulk_wait = 0.0
-        self.offered_t = 0.0        # chamber tonnes offered by the lockages run
 
 
 class _Direction:
@@ -144,7 +143,6 @@ class Lock:
                 continue
             stats = side.stats
             stats.lockages += 1
-            stats.offered_t += room
             if taken:
                 done = env.timeout(spec.lock_passage_hours)
                 done.callbacks.append(lambda _ev, evs=taken: [e.succeed() for e in evs])
