@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from functools import lru_cache
+from pathlib import Path
 from typing import Mapping, Sequence
 
 from sim.network import Plan, build
@@ -53,11 +55,24 @@ def flow_costs(plan: Plan, choices: Sequence[ChoiceSet],
 
 
 def reference_costs(plan: Plan, choices: Sequence[ChoiceSet]) -> dict[FlowKey, float]:
-    """Uncongested logsum costs on the reference network (this plan's own when none named)."""
-    if plan.reference_scenario is None or plan.reference_scenario == plan.source_file:
+    """Uncongested logsum costs on the reference network (this plan's own when none named).
+
+    A named reference is always read from its file, even when it is the plan's own: a
+    variant of a file (an override, a sweep point, a ranked candidate) keeps that file's
+    name but not its network, and must be measured against the file as written.
+    """
+    if plan.reference_scenario is None:
         return flow_costs(plan, choices)
-    ref = build(load_scenario(plan.reference_scenario))
-    return flow_costs(ref, choice_sets(ref))
+    path = Path(plan.reference_scenario)
+    mtime = path.stat().st_mtime_ns if path.is_file() else 0
+    return dict(_file_costs(str(path), mtime))
+
+
+@lru_cache(maxsize=8)
+def _file_costs(path: str, mtime: int) -> tuple[tuple[FlowKey, float], ...]:
+    """Reference costs of a scenario file, cached per file version (`mtime`)."""
+    ref = build(load_scenario(path))
+    return tuple(flow_costs(ref, choice_sets(ref)).items())
 
 
 def demand_factors(plan: Plan, choices: Sequence[ChoiceSet], reference: Mapping[FlowKey, float],

@@ -31,6 +31,7 @@ from pydantic import Field, StrictBool, ValidationError, field_validator, model_
 
 from sim.engine import simulate
 from sim.engine.recorder import ReplicationResult
+from sim.equilibrium import solve
 from sim.errors import InputError
 from sim.network import Plan
 from sim.outputs import write_atomic
@@ -185,6 +186,7 @@ class RunTask:
     params: dict[str, Any]
     plan: Plan
     choices: tuple[ChoiceSet, ...]
+    route_delay: dict[int, float] = field(default_factory=dict)  # from sim.equilibrium
 
     def head(self) -> dict[str, Any]:
         """The identifying columns of this run's row."""
@@ -235,7 +237,7 @@ def execute_run(task: RunTask) -> dict[str, Any]:
     """Simulate one run and return its row; an exception becomes a `failed` row, not a raise."""
     start = time.perf_counter()
     try:
-        result = simulate(task.plan, task.replication, task.choices)
+        result = simulate(task.plan, task.replication, task.choices, task.route_delay)
         measures = kpis(result)
     except Exception as exc:  # noqa: BLE001 - a failed run is data; the sweep goes on
         return failed_row(task, f"{type(exc).__name__}: {exc}", time.perf_counter() - start)
@@ -295,11 +297,13 @@ def prepare_sweep(spec: SweepSpec | str | Path) -> Sweep:
         try:
             plan = prepare(scenario, seed=spec.seed, replications=reps, days=spec.days)
             choices = tuple(choice_sets(plan))
+            settled = solve(plan, choices)  # demand response and delay feedback, as sim.run
         except InputError as exc:
             raise InputError(spec.source_file, f"parameters (variant {vid}: {point})",
                              f"a scenario that builds ({exc})") from None
         for r in range(reps):
-            tasks.append(RunTask(f"{vid}-r{r:03d}", vid, r, dict(point), plan, choices))
+            tasks.append(RunTask(f"{vid}-r{r:03d}", vid, r, dict(point), settled.plan,
+                                 choices, settled.route_delay))
     identity = {
         "base": base.model_dump(mode="json", exclude={"source_file"}),
         "variants": points, "replications": reps, "days": spec.days, "seed": spec.seed,

@@ -122,6 +122,21 @@ def test_designs() -> None:
 # ----------------------------------------------------------------------------- runs
 
 
+def test_sweep_runs_answer_to_cost_as_plain_runs_do(tmp_path: Path) -> None:
+    """Demand elasticity applies in a sweep exactly as in `sim.run`: a variant with twice the
+    trains of the reference network induces freight, in both."""
+    path = tiny_sweep(tmp_path, values=[7, 28], replications=1, days=120)
+    doc = yaml.safe_load((tmp_path / "scenario.yaml").read_text())
+    doc["demand"]["reference_scenario"] = "scenario.yaml"
+    (tmp_path / "scenario.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    runs = run_sweep(path, tmp_path / "out", workers=1, plots=False).set_index("variant")
+    scenario = sim.with_overrides(sim.load_scenario(tmp_path / "scenario.yaml"), **{SERVICE: 28})
+    plain = sim.run(scenario, replications=1)
+    assert plain.equilibrium["induced_teu_per_year"] > 0
+    assert runs.loc["v0001", "total_teu"] == plain.corridors["teu"].sum()
+    assert runs.loc["v0001", "total_teu"] > runs.loc["v0000", "total_teu"]
+
+
 def test_runs_use_the_scenario_seed_and_replication(tmp_path: Path) -> None:
     """Common random numbers: variant k, replication r = a plain run's replication r."""
     path = tiny_sweep(tmp_path, values=[7, 14], replications=2)
@@ -164,10 +179,10 @@ def test_failed_run_is_recorded_and_retried_on_resume(tmp_path: Path,
     path = tiny_sweep(tmp_path, values=[7, 14], replications=3)
     real = sweep_mod.simulate
 
-    def flaky(plan, replication, choices):  # type: ignore[no-untyped-def]
+    def flaky(plan, replication, *args):  # type: ignore[no-untyped-def]
         if replication == 1:
             raise RuntimeError("boom in replication 1")
-        return real(plan, replication, choices)
+        return real(plan, replication, *args)
 
     monkeypatch.setattr(sweep_mod, "simulate", flaky)
     out = tmp_path / "out"
