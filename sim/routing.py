@@ -91,14 +91,15 @@ def _leg_figures(plan: Plan, line: Line, board: int, alight: int) -> tuple[float
 def _graph(plan: Plan, vot: float) -> nx.DiGraph:
     """Hubs and legs, weighted by generalized cost for value of time `vot`.
 
-    Freight is not re-booked at border crossings, so a leg that starts or ends at a border
-    is left out unless a flow starts or ends there: fewer dead-end paths to enumerate.
+    Freight is not re-booked where trains change gauge, so a leg that starts or ends at such
+    a border is left out unless a flow starts or ends there: fewer dead-end paths to
+    enumerate.
     """
     hubs = plan.network.hubs
     ends = {f.origin for f in plan.flows} | {f.destination for f in plan.flows}
 
     def usable(stop: str) -> bool:
-        return hubs[stop].kind != "border" or stop in ends
+        return not hubs[stop].gauge_change or stop in ends
 
     g = nx.DiGraph()
     for li, line in enumerate(plan.network.lines):
@@ -147,12 +148,12 @@ def _route(plan: Plan, index: int, legs: tuple[Leg, ...], origin: str) -> Route:
 def needless_transfer(plan: Plan, legs: tuple[Leg, ...]) -> bool:
     """True when a change of service buys nothing or is not offered: the first vehicle runs
     on to the second one's next hub, the second one already called at the first one's
-    boarding hub by the same stops, or the change would be at a border crossing."""
+    boarding hub by the same stops, or the change would be at a gauge-change border."""
     lines = plan.network.lines
     for a, b in zip(legs, legs[1:]):
         first, second = lines[a.line].stops, lines[b.line].stops
-        if plan.network.hubs[first[a.alight]].kind == "border":
-            return True  # border crossings pass through trains; freight is not re-booked there
+        if plan.network.hubs[first[a.alight]].gauge_change:
+            return True  # gauge-change borders pass through trains; no re-booking there
         if a.alight + 1 < len(first) and b.board + 1 < len(second) and \
                 first[a.alight + 1] == second[b.board + 1]:
             return True
@@ -209,15 +210,18 @@ def choose(cs: ChoiceSet, extra_hours: Sequence[float], u: float, scale: float,
 
     Utility is -scale x (cost / best cost - 1), so `scale` reads as: a route 10% dearer than
     the best is chosen exp(-0.1 x scale) times as often. Routes whose current extra wait
-    exceeds `max_extra` hours are not offered unless every route does.
+    exceeds `max_extra` hours are not offered; when every route does, the one with the
+    shortest backlog is (cost alone would send cheap, low-value freight to the longest queue
+    and let it grow without bound).
     """
     routes = cs.routes
     if len(routes) == 1:
         return 0
     vot = cs.value_of_time
     open_ = [x <= max_extra for x in extra_hours]
-    if not any(open_):
-        open_ = [True] * len(routes)
+    if not any(open_):  # every route is backed up: book the shortest backlog
+        least = min(extra_hours)
+        open_ = [x == least for x in extra_hours]
     costs = [r.price_cny + vot * (r.base_hours + x) for r, x in zip(routes, extra_hours)]
     best = min(c for c, ok in zip(costs, open_) if ok)
     if best <= 0:

@@ -202,3 +202,22 @@ def test_same_seed_identical_tables_other_seed_differs(tmp_path: Path) -> None:
         pd.testing.assert_frame_equal(table, second.tables[name])
     other = simulate(plan, 1)
     assert not first.tables["corridors"].equals(other.tables["corridors"])
+
+
+def test_freight_held_at_a_full_yard_gate_counts_as_backlog(tmp_path: Path) -> None:
+    """Route choice must see freight still outside a full yard, not only the queue inside."""
+    a = nb.hub("a", 0, yard_teu=100.0)
+    b = nb.hub("b", 1)
+    nb.write_geodata(tmp_path / "geo", [a, b], [nb.link("a-b", a, b)])
+    doc = nb.scenario(str(tmp_path / "geo"), {"ab": nb.train(["a", "b"], per_week=1, teu=100)},
+                      [nb.flow("a", "b", 20_000)], horizon={"days": 60})
+    model = Model(_plan(nb.write_scenario(tmp_path / "s.yaml", doc)), 0)
+    model.start()
+    model.env.run(until=24 * 30)
+    line = model.lines[0]
+    at_gate = sum(amount for amount, _ in model.hubs["a"].yard.waiting)
+    assert at_gate > 0 and line.queued_teu[0] <= 100
+    at_hub = sum(lot.teu for lot in model.at_hubs.values() if lot.leg == 0)  # gate, handling
+    assert line.booked_teu[0] == pytest.approx(line.queued_teu[0] + at_hub)
+    assert line.booked_teu[0] >= line.queued_teu[0] + at_gate
+    assert line.excess_wait(0) == line.line.headway_hours * (line.booked_teu[0] // 100)

@@ -50,6 +50,11 @@ def test_logit_prefers_the_cheaper_route_and_honours_refusal(tmp_path: Path) -> 
     # the cheap route's queue is over the booking limit: everything goes the other way
     refused = [choose(cs, [500.0, 0.0], u / 100, 8.0, max_extra=168.0) for u in range(100)]
     assert set(refused) == {1}
+    # both are backed up: the shorter backlog is booked, not the cheaper route
+    jammed = [choose(cs, [300.0, 500.0], u / 100, 8.0, max_extra=168.0) for u in range(100)]
+    assert set(jammed) == {0}
+    jammed = [choose(cs, [500.0, 300.0], u / 100, 8.0, max_extra=168.0) for u in range(100)]
+    assert set(jammed) == {1}
 
 
 def test_traffic_moves_to_the_other_channel_when_one_saturates(tmp_path: Path) -> None:

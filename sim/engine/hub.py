@@ -233,6 +233,10 @@ class Hub:
         for lot in lots:
             model.at_hubs[lot.id] = lot
             teu += lot.teu
+            legs = lot.route.legs
+            if lot.leg < len(legs):  # it will board here: the line counts it from now
+                leg = legs[lot.leg]
+                model.lines[leg.line].booked_teu[leg.board] += lot.teu
         job = _Job(lots, teu, self.env.now)
         self._arrive()
         blocked = self.yard.enter(teu)

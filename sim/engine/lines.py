@@ -64,6 +64,10 @@ class LineBase:
             model.locks[h.link.lock] if h.link.lock is not None else None for h in line.hops]
         self.queues: list[deque[Lot]] = [deque() for _ in line.stops]
         self.queued_teu = [0.0] * len(line.stops)
+        # TEU at each boarding hub that will ride this line next: from arrival at the hub
+        # (gate, handling, dwell, queue) until boarding. Freight held at a full yard's gate
+        # counts, so route choice sees a backlog the queue alone would hide.
+        self.booked_teu = [0.0] * len(line.stops)
         self.stats = LineStats()
         self.vehicles: set[Vehicle] = set()     # on the move: for the conservation check
         self._rng = rng
@@ -81,6 +85,7 @@ class LineBase:
     def _boarded(self, stop: int, lot: Lot, vehicle: Vehicle, hop_stats: HopStats) -> None:
         now = self.env.now
         self.hubs[stop].yard.leave(lot.teu)
+        self.booked_teu[stop] -= lot.teu
         waited = now - lot.ready
         lot.wait += waited
         stats = self.stats
@@ -125,11 +130,11 @@ class ScheduledLine(LineBase):
         self.env.process(self._timetable())
 
     def excess_wait(self, stop: int) -> float:
-        """Hours beyond half a headway that a lot joining the queue at `stop` would wait:
-        one headway for every full vehicle-load already queued ahead of it."""
+        """Hours beyond half a headway that a lot arriving at `stop` now would wait: one
+        headway for every full vehicle-load at that hub ahead of it."""
         spec = self.line.spec
         assert spec.vehicle_teu is not None
-        return self.line.headway_hours * (self.queued_teu[stop] // spec.vehicle_teu)
+        return self.line.headway_hours * (self.booked_teu[stop] // spec.vehicle_teu)
 
     def _timetable(self) -> Generator[simpy.Event, object, None]:
         env = self.env
@@ -215,8 +220,8 @@ class ContinuousLine(LineBase):
         """Nothing runs until freight arrives."""
 
     def excess_wait(self, stop: int) -> float:
-        """Hours to load the TEU queued ahead of a lot joining at `stop` now."""
-        return self.queued_teu[stop] / self.rate + max(0.0, self.free_at - self.env.now)
+        """Hours to load the TEU at `stop` ahead of a lot arriving there now."""
+        return self.booked_teu[stop] / self.rate + max(0.0, self.free_at - self.env.now)
 
     def enqueue(self, stop: int, lot: Lot) -> None:
         super().enqueue(stop, lot)
