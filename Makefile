@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 OUT ?= out/baseline
 SCENARIO ?= scenarios/baseline.yaml
 
-.PHONY: run test bench install clean
+.PHONY: run test test-fast lint bench install clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,8 +19,15 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/cqsim run $(SCENARIO) --out $(OUT)
 
-test: $(STAMP)
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: lint
 	$(BIN)/python -m pytest -n 2 -q
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -q -m "not slow"
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

@@ -164,8 +164,9 @@ def sweep_section() -> None:
                             ("dask LocalCluster, 2 workers", ["--workers", "2",
                                                               "--local-cluster"])):
             t0 = time.perf_counter()
-            proc = subprocess.run([sys.executable, "-m", "sim.cli", "sweep", str(path), "--no-plots",
-                                   "--out", str(Path(tmp) / label.replace(" ", "_")), *args],
+            proc = subprocess.run([sys.executable, "-m", "sim.cli", "sweep", str(path),
+                                   "--no-plots", "--out",
+                                   str(Path(tmp) / label.replace(" ", "_")), *args],
                                   capture_output=True, text=True, cwd=ROOT)
             walls[label] = time.perf_counter() - t0
             status = "" if proc.returncode == 0 else f" (failed: {proc.stderr[-200:]})"

@@ -17,8 +17,10 @@ import csv
 import json
 import re
 import sys
+from collections.abc import Callable
+from itertools import pairwise
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 from pyproj import Geod
@@ -112,7 +114,8 @@ def read_hubs(path: Path, problems: list[str]) -> list[Record]:
 
 
 def read_links(path: Path, problems: list[str]) -> list[Record]:
-    """Read ``links.yaml`` into typed records, each with a ``waypoints`` list of (name, lon, lat)."""
+    """Read ``links.yaml`` into typed records, each with a ``waypoints`` list of
+    (name, lon, lat)."""
     entries = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("links") or []
     links = []
     for n, raw in enumerate(entries):
@@ -151,7 +154,7 @@ def link_coords(link: Record, hubs: dict[str, Record]) -> Coords:
 
 def line_km(coords: Coords) -> float:
     """Geodesic (WGS84) length of a polyline in km."""
-    lons, lats = zip(*coords)
+    lons, lats = zip(*coords, strict=True)
     return GEOD.line_length(lons, lats) / 1000.0
 
 
@@ -160,12 +163,18 @@ def check_ids(hubs: list[Record], links: list[Record], sources: dict[str, Record
     out = []
     for layer, rows, pattern in (("hub", hubs, HUB_ID), ("link", links, LINK_ID)):
         ids = [r["id"] for r in rows]
-        out += [f"duplicate {layer} id {i!r}" for i in sorted({i for i in ids if ids.count(i) > 1})]
-        out += [f"{layer} id {i!r} is not {pattern.pattern}" for i in ids if not pattern.match(i or "")]
-    out += [f"hub {h['id']}: kind {h['kind']!r} not in {sorted(HUB_KINDS)}" for h in hubs if h["kind"] not in HUB_KINDS]
-    out += [f"hub {h['id']}: country {h['country']!r} is not ISO alpha-2" for h in hubs if not COUNTRY.match(h["country"] or "")]
-    out += [f"link {k['id']}: mode {k['mode']!r} not in {sorted(MODES)}" for k in links if k["mode"] not in MODES]
-    out += [f"link {k['id']}: corridor {k['corridor']!r} not in {sorted(CORRIDORS)}" for k in links if k["corridor"] not in CORRIDORS]
+        out += [f"duplicate {layer} id {i!r}"
+                for i in sorted({i for i in ids if ids.count(i) > 1})]
+        out += [f"{layer} id {i!r} is not {pattern.pattern}"
+                for i in ids if not pattern.match(i or "")]
+    out += [f"hub {h['id']}: kind {h['kind']!r} not in {sorted(HUB_KINDS)}"
+            for h in hubs if h["kind"] not in HUB_KINDS]
+    out += [f"hub {h['id']}: country {h['country']!r} is not ISO alpha-2"
+            for h in hubs if not COUNTRY.match(h["country"] or "")]
+    out += [f"link {k['id']}: mode {k['mode']!r} not in {sorted(MODES)}"
+            for k in links if k["mode"] not in MODES]
+    out += [f"link {k['id']}: corridor {k['corridor']!r} not in {sorted(CORRIDORS)}"
+            for k in links if k["corridor"] not in CORRIDORS]
     return out
 
 
@@ -180,12 +189,14 @@ def check_values(hubs: list[Record], links: list[Record], sources: dict[str, Rec
                     out.append(f"{layer} {r['id']}: {field} is empty")
                 if typ in (int, float) and value is not None and value < 0:
                     out.append(f"{layer} {r['id']}: {field} = {value} is negative")
-    out += [f"link {k['id']}: {f} must be > 0" for k in links for f in ("km", "hours") if not (k[f] or 0) > 0]
+    out += [f"link {k['id']}: {f} must be > 0"
+            for k in links for f in ("km", "hours") if not (k[f] or 0) > 0]
     return out
 
 
 def check_locks(hubs: list[Record], links: list[Record], sources: dict[str, Record]) -> list[str]:
-    """Lock fields are filled exactly for lock hubs; a link's lock names a lock hub with lock_at in [0, 1]."""
+    """Lock fields are filled exactly for lock hubs; a link's lock names a lock hub with
+    lock_at in [0, 1]."""
     out = []
     kinds = {h["id"]: h["kind"] for h in hubs}
     for h in hubs:
@@ -206,12 +217,15 @@ def check_locks(hubs: list[Record], links: list[Record], sources: dict[str, Reco
     return out
 
 
-def check_references(hubs: list[Record], links: list[Record], sources: dict[str, Record]) -> list[str]:
-    """Links join two different existing hubs; every row cites known sources; every source is used."""
+def check_references(hubs: list[Record], links: list[Record],
+                     sources: dict[str, Record]) -> list[str]:
+    """Links join two different existing hubs; every row cites known sources; every source
+    is used."""
     out = []
     hub_ids = {h["id"] for h in hubs}
     for k in links:
-        out += [f"link {k['id']}: {e} {k[e]!r} is not a hub" for e in ("from_hub", "to_hub") if k[e] not in hub_ids]
+        out += [f"link {k['id']}: {e} {k[e]!r} is not a hub"
+                for e in ("from_hub", "to_hub") if k[e] not in hub_ids]
         if k["from_hub"] == k["to_hub"]:
             out.append(f"link {k['id']}: from_hub equals to_hub")
     used: set[str] = set()
@@ -221,39 +235,45 @@ def check_references(hubs: list[Record], links: list[Record], sources: dict[str,
             used |= set(ids)
             if not ids:
                 out.append(f"{layer} {r['id']}: sources is empty")
-            out += [f"{layer} {r['id']}: source {s!r} not in sources.csv" for s in ids if s not in sources]
+            out += [f"{layer} {r['id']}: source {s!r} not in sources.csv"
+                    for s in ids if s not in sources]
     for sid, row in sources.items():
         if sid not in used:
             out.append(f"source {sid!r} is not referenced by any hub or link")
         if not (row.get("citation") or "").strip():
             out.append(f"source {sid!r}: citation is empty")
         if sid.startswith("assumption-") and not (row.get("note") or "").strip():
-            out.append(f"source {sid!r}: an assumption must say in its note what was assumed and why")
+            out.append(f"source {sid!r}: an assumption must say in its note what was assumed "
+                       "and why")
     return out
 
 
-def check_geometry(hubs: list[Record], links: list[Record], sources: dict[str, Record]) -> list[str]:
+def check_geometry(hubs: list[Record], links: list[Record],
+                   sources: dict[str, Record]) -> list[str]:
     """Coordinates are valid, lines start/end at their hubs, km fits the line, locks lie on it."""
     out = []
     by_id = {h["id"]: h for h in hubs}
     for h in hubs:
-        if h["lon"] is None or h["lat"] is None or not (-180 <= h["lon"] <= 180 and -90 <= h["lat"] <= 90):
+        if h["lon"] is None or h["lat"] is None or not (
+                -180 <= h["lon"] <= 180 and -90 <= h["lat"] <= 90):
             out.append(f"hub {h['id']}: invalid lon/lat {h['lon']}, {h['lat']}")
     for k in links:
         if k["from_hub"] not in by_id or k["to_hub"] not in by_id:
             continue  # reported by check_references
         coords = link_coords(k, by_id)
         start, end = by_id[k["from_hub"]], by_id[k["to_hub"]]
-        if (abs(coords[0][0] - start["lon"]) > COORD_TOL_DEG or abs(coords[0][1] - start["lat"]) > COORD_TOL_DEG
-                or abs(coords[-1][0] - end["lon"]) > COORD_TOL_DEG or abs(coords[-1][1] - end["lat"]) > COORD_TOL_DEG):
+        ends = (coords[0][0] - start["lon"], coords[0][1] - start["lat"],
+                coords[-1][0] - end["lon"], coords[-1][1] - end["lat"])
+        if any(abs(d) > COORD_TOL_DEG for d in ends):
             out.append(f"link {k['id']}: geometry does not start at from_hub and end at to_hub")
         if any(not (-180 <= x <= 180 and -90 <= y <= 90) for x, y in coords):
             out.append(f"link {k['id']}: waypoint outside lon/lat range")
-        if any(a == b for a, b in zip(coords, coords[1:])):
+        if any(a == b for a, b in pairwise(coords)):
             out.append(f"link {k['id']}: repeated consecutive vertex")
         drawn = line_km(coords)
         if k["km"] is not None and k["km"] < MIN_KM_RATIO * drawn:
-            out.append(f"link {k['id']}: km {k['km']} is shorter than the drawn line ({drawn:.0f} km)")
+            out.append(f"link {k['id']}: km {k['km']} is shorter than the drawn line "
+                       f"({drawn:.0f} km)")
         if k["lock"] in by_id and k["lock_at"] is not None:
             lock = by_id[k["lock"]]
             gaps = [GEOD.inv(x, y, lock["lon"], lock["lat"])[2] / 1000 for x, y in coords]
@@ -261,7 +281,8 @@ def check_geometry(hubs: list[Record], links: list[Record], sources: dict[str, R
             if gaps[i] > LOCK_ON_LINE_KM:
                 out.append(f"link {k['id']}: lock {k['lock']} is not a vertex of the line")
             elif abs(line_km(coords[: i + 1]) / drawn - k["lock_at"]) > LOCK_AT_TOL:
-                out.append(f"link {k['id']}: lock_at {k['lock_at']} does not match the lock's place on the line")
+                out.append(f"link {k['id']}: lock_at {k['lock_at']} does not match the lock's "
+                           "place on the line")
     return out
 
 
@@ -272,18 +293,21 @@ CHECKS: tuple[Callable[[list[Record], list[Record], dict[str, Record]], list[str
 
 def validate(hubs: list[Record], links: list[Record], sources: dict[str, Record]) -> None:
     """Run every named check; raise BuildError listing all problems found."""
-    problems = [f"[{check.__name__}] {p}" for check in CHECKS for p in check(hubs, links, sources)]
+    problems = [f"[{check.__name__}] {p}"
+                for check in CHECKS for p in check(hubs, links, sources)]
     if problems:
         raise BuildError(problems)
 
 
 def feature(record: Record, schema: dict[str, type], geometry: Record) -> Record:
     """GeoJSON Feature with the schema's fields in order as properties."""
-    return {"type": "Feature", "properties": {f: record[f] for f in schema}, "geometry": geometry}
+    return {"type": "Feature", "properties": {f: record[f] for f in schema},
+            "geometry": geometry}
 
 
 def write_collection(path: Path, name: str, features: list[Record]) -> None:
-    """Write an RFC 7946 FeatureCollection (WGS84 lon/lat, i.e. EPSG:4326), one feature a line."""
+    """Write an RFC 7946 FeatureCollection (WGS84 lon/lat, i.e. EPSG:4326), one feature a
+    line."""
     lines = ",\n".join(json.dumps(f, ensure_ascii=False) for f in features)
     head = json.dumps({"type": "FeatureCollection", "name": name})[:-1]
     path.write_text(f'{head}, "features": [\n{lines}\n]}}\n', encoding="utf-8")
@@ -300,9 +324,11 @@ def build(root: Path = ROOT) -> tuple[int, int]:
     validate(hubs, links, sources)
     by_id = {h["id"]: h for h in hubs}
     write_collection(root / "hubs.geojson", "hubs", [
-        feature(h, HUB_SCHEMA, {"type": "Point", "coordinates": [h["lon"], h["lat"]]}) for h in hubs])
+        feature(h, HUB_SCHEMA, {"type": "Point", "coordinates": [h["lon"], h["lat"]]})
+        for h in hubs])
     write_collection(root / "links.geojson", "links", [
-        feature(k, LINK_SCHEMA, {"type": "LineString", "coordinates": [list(c) for c in link_coords(k, by_id)]})
+        feature(k, LINK_SCHEMA, {"type": "LineString",
+                                 "coordinates": [list(c) for c in link_coords(k, by_id)]})
         for k in links])
     return len(hubs), len(links)
 
@@ -311,6 +337,7 @@ if __name__ == "__main__":
     try:
         n_hubs, n_links = build()
     except BuildError as err:
-        print(f"geodata build failed with {len(err.problems)} problem(s):", *err.problems, sep="\n  ", file=sys.stderr)
+        print(f"geodata build failed with {len(err.problems)} problem(s):", *err.problems,
+              sep="\n  ", file=sys.stderr)
         sys.exit(1)
     print(f"wrote {n_hubs} hubs and {n_links} links to {ROOT}")

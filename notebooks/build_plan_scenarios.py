@@ -29,7 +29,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 import sim
-from sim.outputs import flows_frames
+from sim.flows import flows_frames
 from sim.targets import targets_frame
 from sim import trade
 
@@ -56,7 +56,8 @@ for ax, (name, r) in zip(axes, results.items()):
     ax.set_xlim(0, 130)
     ax.set_ylim(0, 62)
 plt.show()"""),
-    ("md", "## Throughput over time (TEU delivered per full week of the statistics period, mean over replications)"),
+    ("md", "## Throughput over time (TEU delivered per full week of the statistics period, "
+           "mean over replications)"),
     ("code", """fig, axes = plt.subplots(1, 2, figsize=(13, 4), layout="constrained")
 for name, r in results.items():
     h = r.plan.horizon
@@ -97,18 +98,21 @@ ax.set_ylabel("goods trade, bn CNY/yr")
 ax.legend(loc="lower right")
 plt.show()
 attain.round(2)"""),
-    ("code", """# the numbers this notebook shows are the simulation's, not typed in: check they hang together
+    ("code", """# the numbers this notebook shows are the simulation's, not typed in:
+# check they hang together
 assert set(attain.index) == set(NAMES)
 assert (attain["goods trade bn CNY"] > 0).all()
-assert attain.loc["plan-2035", "goods trade bn CNY"] > attain.loc["baseline-2023", "goods trade bn CNY"]"""),
+trade = attain["goods trade bn CNY"]
+assert trade["plan-2035"] > trade["baseline-2023"]"""),
 ]
 
 
 def build() -> nbformat.NotebookNode:
     """The notebook object, cells in order."""
     nb = new_notebook()
-    nb.cells = [new_markdown_cell(src) if kind == "md" else new_code_cell(src)
-                for kind, src in CELLS]
+    nb.cells = [new_markdown_cell(src, id=f"cell-{i:02d}") if kind == "md"
+                else new_code_cell(src, id=f"cell-{i:02d}")
+                for i, (kind, src) in enumerate(CELLS)]  # fixed ids: no churn on rebuild
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}

@@ -2,7 +2,8 @@
 
     import sim
     scenario = sim.load_scenario("scenarios/baseline.yaml")
-    faster = sim.with_overrides(scenario, **{"network.services.west-alashankou-duisburg.departures_per_week": 35})
+    faster = sim.with_overrides(
+        scenario, **{"network.services.west-alashankou-duisburg.departures_per_week": 35})
     results = sim.run(faster, replications=3)
     results.corridors            # pandas DataFrame, mean and 95% CI per corridor
     sim.flow_map(results)        # matplotlib Figure

@@ -18,9 +18,9 @@ TEU-weighted means. Every measure is computed per replication, then averaged wit
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd

@@ -37,7 +37,7 @@ COLUMNS = ["hub", "servers", "arrivals", "arrival_rate_per_h", "service_mean_h",
            "start_up_bias", "warmup_needed_days", "warmup_short"]
 
 
-def hub_check(hub: "Hub", period: float, warmup: float) -> dict[str, object]:
+def hub_check(hub: Hub, period: float, warmup: float) -> dict[str, object]:
     """One row of the checks table for a hub, from its counters since the warm-up."""
     s = hub.stats
     servers = hub.spec.handling_servers
@@ -72,7 +72,7 @@ def hub_check(hub: "Hub", period: float, warmup: float) -> dict[str, object]:
         "warmup_short": int(bias > WARMUP_BIAS)}
 
 
-def checks_table(hubs: list["Hub"], stats_from: float, end: float) -> pd.DataFrame:
+def checks_table(hubs: list[Hub], stats_from: float, end: float) -> pd.DataFrame:
     """Per hub: observed wait vs theory and the trust flags (1 = flagged) of one run."""
     rows = [hub_check(h, end - stats_from, stats_from) for h in hubs]
     return pd.DataFrame(rows, columns=COLUMNS)

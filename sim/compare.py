@@ -12,9 +12,10 @@ the interval one would get without CRN.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -91,24 +92,26 @@ def metrics(results: Results) -> pd.DataFrame:
     k = annual_factor(results)
     cor = results.by_replication("corridors")
     rows = []
-    for _, r in cor.iterrows():
+    for r in cor.to_dict("records"):
         rep, c = int(r["replication"]), str(r["corridor"])
         rows += [(rep, "teu_per_year", c, r["teu"] * k),
                  (rep, "transit_mean_h", c, r["transit_mean_h"]),
                  (rep, "co2_kt_per_year", c, r["co2_t"] * k / 1e3)]
-    for rep, sub in cor.groupby("replication"):
+    for _, sub in cor.groupby("replication"):
+        rep = int(sub["replication"].iloc[0])
         teu = sub["teu"].to_numpy()
         transit = sub["transit_mean_h"].to_numpy()
         ok = teu > 0
         mean_transit = float(np.average(transit[ok], weights=teu[ok])) if ok.any() else np.nan
-        rows += [(int(rep), "teu_per_year", TOTAL, teu.sum() * k),
-                 (int(rep), "transit_mean_h", TOTAL, mean_transit),
-                 (int(rep), "co2_kt_per_year", TOTAL, sub["co2_t"].sum() * k / 1e3)]
+        rows += [(rep, "teu_per_year", TOTAL, teu.sum() * k),
+                 (rep, "transit_mean_h", TOTAL, mean_transit),
+                 (rep, "co2_kt_per_year", TOTAL, sub["co2_t"].sum() * k / 1e3)]
     trade = channel_trade(results)
-    rows += [(int(r.replication), "trade_bn_cny", str(r.corridor), float(r.bn_cny))
-             for r in trade.itertuples()]
+    rows += [(int(r["replication"]), "trade_bn_cny", str(r["corridor"]), float(r["bn_cny"]))
+             for r in trade.to_dict("records")]
+    totals = total_trade(results)
     rows += [(int(rep), "trade_bn_cny", TOTAL, float(v))
-             for rep, v in total_trade(results).items()]
+             for rep, v in zip(totals.index, totals.to_numpy(), strict=True)]
     return pd.DataFrame(rows, columns=["replication", "metric", "scope", "value"])
 
 
@@ -193,7 +196,7 @@ def draw_comparison(cmp: Comparison) -> Any:
     fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.2))
     names = [v.name for v in cmp.alts]
     width = 0.8 / max(1, len(names))
-    for ax, (metric, title, scale, unit) in zip(axes, panels):
+    for ax, (metric, title, scale, unit) in zip(axes, panels, strict=True):
         sub = cmp.deltas[cmp.deltas["metric"] == metric]
         scopes = list(dict.fromkeys(sub["scope"]))
         x = np.arange(len(scopes))

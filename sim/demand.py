@@ -15,10 +15,10 @@ GC and so induces trade; congestion raises it and so deters trade.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Mapping, Sequence
 
 from sim.network import Plan, build
 from sim.routing import ChoiceSet, choice_sets
@@ -96,5 +96,5 @@ def respond(base: Plan, factors: Sequence[float]) -> Plan:
     if all(f == 1.0 for f in factors):
         return base
     flows = tuple(f.model_copy(update={"teu_per_year": f.teu_per_year * k})
-                  for f, k in zip(base.flows, factors))
+                  for f, k in zip(base.flows, factors, strict=True))
     return replace(base, flows=flows)

@@ -16,8 +16,8 @@ use the scenario's seed, so the result is deterministic.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Sequence
 
 import numpy as np
 
@@ -69,7 +69,7 @@ def _pass_plan(plan: Plan) -> Plan:
 
 def _report(base: Plan, factors: Sequence[float], passes: int, converged: bool,
             gaps: list[float]) -> EquilibriumReport:
-    induced = sum((k - 1.0) * f.teu_per_year for f, k in zip(base.flows, factors))
+    induced = sum((k - 1.0) * f.teu_per_year for f, k in zip(base.flows, factors, strict=True))
     return EquilibriumReport(
         passes=passes, converged=converged, gap=gaps[-1] if gaps else float("nan"),
         gaps=tuple(gaps), tolerance=base.equilibrium.tolerance,
@@ -89,7 +89,7 @@ def solve(base: Plan, choices: Sequence[ChoiceSet]) -> Equilibrium:
     if settings.max_iterations > 1:
         index = [r.index for cs in choices for r in cs.routes]
         base_hours = {r.index: r.base_hours for cs in choices for r in cs.routes}
-        delay = {i: 0.0 for i in index}
+        delay = dict.fromkeys(index, 0.0)
         previous: np.ndarray | None = None
         for n in range(1, settings.max_iterations + 1):
             plan = _pass_plan(respond(base, factors))

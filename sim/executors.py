@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import multiprocessing
 from collections import Counter, deque
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from sim.errors import InputError
 from sim.sweep import RunTask, execute_run, failed_row
@@ -118,7 +119,7 @@ def run_dask(tasks: Sequence[RunTask], record: Record, *, address: str | None,
                                  f"a reachable Dask scheduler tcp://HOST:PORT ({exc})") from None
         with client:
             notify(f"dask: {len(client.scheduler_info().get('workers', {}))} worker(s) at "
-                   f"{client.scheduler.address}")
+                   f"{client.scheduler_info().get('address', address)}")
             by_key = {f"{key_prefix}-{t.run_id}": t for t in tasks}
             futures = [client.submit(execute_run, t, key=k, pure=False)
                        for k, t in by_key.items()]
@@ -126,7 +127,7 @@ def run_dask(tasks: Sequence[RunTask], record: Record, *, address: str | None,
                 task = by_key[fut.key]
                 try:
                     row = fut.result()
-                except Exception as exc:  # noqa: BLE001 - KilledWorker, lost data: a failed run
+                except Exception as exc:  # KilledWorker, lost data: a failed run
                     row = failed_row(task, f"{type(exc).__name__}: {exc}")
                 record(row)
                 fut.release()

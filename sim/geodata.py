@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from sim.errors import InputError
 from sim.specs import HubSpec, LinkSpec
@@ -37,7 +37,7 @@ def _features(path: Path) -> list[dict[str, Any]]:
     return feats
 
 
-def _spec(cls: type, path: Path, i: int, props: dict[str, Any]) -> Any:
+def _spec(cls: type[BaseModel], path: Path, i: int, props: dict[str, Any]) -> Any:
     clean = {k: v for k, v in props.items() if v is not None and v != ""}
     try:
         return cls.model_validate(clean)

@@ -4,6 +4,7 @@ the engine; they read `Results` only)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -13,13 +14,16 @@ from matplotlib.lines import Line2D
 
 from sim.results import Results
 
+if TYPE_CHECKING:
+    import geopandas as gpd
+
 CORRIDOR_COLOURS = {"east": "#1f77b4", "west": "#d62728", "south": "#2ca02c",
                     "north": "#9467bd", "air": "#ff7f0e", "feeder": "#7f7f7f"}
 BASEMAP_FILE = "basemap.gpkg"
 MAX_WIDTH = 7.0
 
 
-def line_width(teu: "np.ndarray | float", top: float) -> "np.ndarray | float":
+def line_width(teu: np.ndarray | float, top: float) -> np.ndarray | float:
     """Points of line width for `teu`: area-like (square-root) scaling, so a corridor with a
     tenth of the busiest flow still reads as a line rather than a hairline."""
     return 0.6 + MAX_WIDTH * np.sqrt(np.asarray(teu, dtype=float) / top)
@@ -38,7 +42,8 @@ def short_name(hub_id: str, name: str) -> str:
                                                                           else hub_id)
 
 
-def label_hubs(ax: Axes, hubs: "object", *, min_spacing_deg: float = LABEL_SPACING_DEG) -> None:
+def label_hubs(ax: Axes, hubs: gpd.GeoDataFrame, *,
+               min_spacing_deg: float = LABEL_SPACING_DEG) -> None:
     """Label hubs by short name, busiest first, skipping any hub within `min_spacing_deg` of
     one already labelled; the Chongqing hubs, too close together to label one by one, get a
     single "Chongqing" label listing them."""
@@ -50,7 +55,7 @@ def label_hubs(ax: Axes, hubs: "object", *, min_spacing_deg: float = LABEL_SPACI
     cq = frame[frame["hub"].str.startswith(CHONGQING_PREFIX)]
     placed: list[tuple[float, float]] = []
     if len(cq):
-        names = ", ".join(short_name(h, n) for h, n in zip(cq["hub"], cq["name"]))
+        names = ", ".join(short_name(h, n) for h, n in zip(cq["hub"], cq["name"], strict=True))
         x, y = float(cq["x"].mean()), float(cq["y"].mean())
         ax.annotate(f"Chongqing\n({names})", (x, y), xytext=(4, -4), textcoords="offset points",
                     fontsize=6.5, fontweight="bold", va="top", zorder=6)
@@ -69,7 +74,7 @@ def draw_flows(results: Results, ax: Axes, *, title: str | None = None,
     """Draw one scenario's flows on `ax`; pass a shared `max_teu` to compare maps."""
     import geopandas as gpd
 
-    from sim.outputs import flows_frames
+    from sim.flows import flows_frames
 
     links, hubs = flows_frames(results)
     basemap = Path(results.plan.geodata) / BASEMAP_FILE

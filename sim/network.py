@@ -7,6 +7,7 @@ Input goes normalize -> validate -> build. Everything here is immutable; the eng
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -178,7 +179,7 @@ def _apply_changes(scenario: Scenario, hubs: dict[str, HubSpec], links: dict[str
 def _resolve_hops(sid: str, spec: ServiceSpec, stops: tuple[str, ...],
                   links: dict[str, LinkSpec], file: str) -> tuple[Hop, ...]:
     hops = []
-    for k, (a, b) in enumerate(zip(stops, stops[1:])):
+    for k, (a, b) in enumerate(pairwise(stops)):
         if spec.links is not None:
             if len(spec.links) != len(spec.stops) - 1:
                 raise InputError(file, f"network.services.{sid}.links",
@@ -291,7 +292,8 @@ def build(scenario: Scenario) -> Plan:
 
     net = Network(hubs=hubs, links=links, lines=tuple(lines),
                   lock_traffic=dict(scenario.network.locks),
-                  emission_factors=dict(scenario.network.emission_factors),
+                  emission_factors={str(mode): ef for mode, ef in
+                                    scenario.network.emission_factors.items()},
                   disruptions={k: tuple(v) for k, v in disruptions.items()})
     for mode in {ln.mode for ln in links.values()}:
         if mode not in net.emission_factors:

@@ -25,7 +25,7 @@ Sources:
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 
 def offered_load(lam: float, service: float) -> float:

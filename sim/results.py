@@ -48,7 +48,7 @@ def summarize(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     groups = table.groupby(keys, sort=False, dropna=False) if keys else [((), table)]
     for key, sub in groups:
         key = key if isinstance(key, tuple) else (key,)
-        row = dict(zip(keys, key))
+        row = dict(zip(keys, key, strict=True))
         row.update({c: sub[c].iloc[0] for c in labels})
         for c in numeric:
             mean, half = mean_ci(sub[c].to_numpy())

@@ -8,7 +8,7 @@ that is what makes common random numbers work across scenario variants.
 from __future__ import annotations
 
 import zlib
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -9,9 +9,9 @@ graph whose nodes are hubs and legs, so parallel services between two hubs stay 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import islice
-from typing import Sequence
+from itertools import islice, pairwise
 
 import networkx as nx
 
@@ -140,8 +140,8 @@ def _route(plan: Plan, index: int, legs: tuple[Leg, ...], origin: str) -> Route:
         hubs.append(stop)
     price += plan.routing.transfer_cost_cny * (len(legs) - 1)
     main = {k: v for k, v in km_by_corridor.items() if k != "feeder"} or km_by_corridor
-    corridor = max(main, key=lambda k: main[k])
-    return Route(index=index, legs=legs, hubs=tuple(hubs), corridor=corridor, km=km,
+    return Route(index=index, legs=legs, hubs=tuple(hubs),
+                 corridor=max(main, key=lambda k: main[k]), km=km,
                  price_cny=price, base_hours=hours, co2_kg_per_t=co2)
 
 
@@ -150,7 +150,7 @@ def needless_transfer(plan: Plan, legs: tuple[Leg, ...]) -> bool:
     on to the second one's next hub, the second one already called at the first one's
     boarding hub by the same stops, or the change would be at a gauge-change border."""
     lines = plan.network.lines
-    for a, b in zip(legs, legs[1:]):
+    for a, b in pairwise(legs):
         first, second = lines[a.line].stops, lines[b.line].stops
         if plan.network.hubs[first[a.alight]].gauge_change:
             return True  # gauge-change borders pass through trains; no re-booking there
@@ -222,13 +222,14 @@ def choose(cs: ChoiceSet, extra_hours: Sequence[float], u: float, scale: float,
     if not any(open_):  # every route is backed up: book the shortest backlog
         least = min(extra_hours)
         open_ = [x == least for x in extra_hours]
-    costs = [r.price_cny + vot * (r.base_hours + x) for r, x in zip(routes, extra_hours)]
-    best = min(c for c, ok in zip(costs, open_) if ok)
+    costs = [r.price_cny + vot * (r.base_hours + x)
+             for r, x in zip(routes, extra_hours, strict=True)]
+    best = min(c for c, ok in zip(costs, open_, strict=True) if ok)
     if best <= 0:
-        weights = [1.0 if c == best and ok else 0.0 for c, ok in zip(costs, open_)]
+        weights = [1.0 if c == best and ok else 0.0 for c, ok in zip(costs, open_, strict=True)]
     else:
         weights = [math.exp(-scale * (c / best - 1.0)) if ok else 0.0
-                   for c, ok in zip(costs, open_)]
+                   for c, ok in zip(costs, open_, strict=True)]
     target = u * sum(weights)
     acc = 0.0
     for i, w in enumerate(weights):

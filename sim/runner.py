@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from sim.engine import simulate
 from sim.engine.recorder import ReplicationResult
@@ -20,6 +21,9 @@ from sim.network import Plan, build
 from sim.results import Results
 from sim.routing import ChoiceSet, choice_sets
 from sim.scenario import Scenario, load_scenario, with_overrides
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 
 def prepare(scenario: Scenario | str | Path, *, seed: int | None = None,
@@ -47,11 +51,18 @@ def _one(args: tuple[Plan, int, Sequence[ChoiceSet], Mapping[int, float] | None]
     return simulate(plan, rep, choices, route_delay)
 
 
-def _progress(total: int, show: bool, label: str):  # type: ignore[no-untyped-def]
+def _progress(show: bool, label: str) -> AbstractContextManager[Progress | None]:
+    """A rich progress bar (transient), or nothing when not `show`."""
     if not show:
         return nullcontext(None)
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                               TimeElapsedColumn, TimeRemainingColumn)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
     return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                     TimeRemainingColumn(), transient=True)
 
@@ -87,11 +98,11 @@ def run(scenario: Scenario | str | Path | Plan, *, seed: int | None = None,
     plan = eq.plan
     show = (sys.stderr.isatty() and plan.replications > 1) if progress is None else progress
     reps: list[ReplicationResult] = []
-    with _progress(plan.replications, show, plan.name) as bar:
+    with _progress(show, plan.name) as bar:
         task = bar.add_task(plan.name, total=plan.replications) if bar else None
         for result in iter_replications(plan, choices, workers, eq.route_delay):
             reps.append(result)
-            if bar is not None:
+            if bar is not None and task is not None:
                 bar.advance(task)
     reps.sort(key=lambda r: r.replication)
     return Results(plan=plan, replications=reps, wall_seconds=time.perf_counter() - start,

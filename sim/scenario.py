@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import Field, ValidationError, model_validator
@@ -40,7 +40,7 @@ class Horizon(Spec):
     warmup_days: float = Field(0.0, ge=0, description="days discarded from statistics")
 
     @model_validator(mode="after")
-    def _warmup_inside(self) -> "Horizon":
+    def _warmup_inside(self) -> Horizon:
         if self.warmup_days >= self.days:
             raise ValueError("warmup_days must be shorter than days")
         return self
@@ -99,7 +99,7 @@ class Demand(Spec):
                           "naming it; none = this scenario's own network")
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Demand":
+    def _consistent(self) -> Demand:
         if any(s < 0 for s in self.seasonality) or sum(self.seasonality) <= 0:
             raise ValueError("seasonality factors must be >= 0 with a positive sum")
         for i, flow in enumerate(self.flows):
@@ -155,7 +155,7 @@ class _Targeted(Spec):
     why: str = ""
 
     @model_validator(mode="after")
-    def _one_target(self) -> "_Targeted":
+    def _one_target(self) -> _Targeted:
         if sum(x is not None for x in (self.service, self.hub, self.link)) != 1:
             raise ValueError("name exactly one of service, hub or link")
         return self
@@ -191,7 +191,7 @@ class Disruption(_Targeted):
     capacity_factor: float = Field(ge=0, le=1)
 
     @model_validator(mode="after")
-    def _window(self) -> "Disruption":
+    def _window(self) -> Disruption:
         if self.end_day <= self.start_day:
             raise ValueError("end_day must be after start_day")
         return self
@@ -221,7 +221,7 @@ class DemandGrowth(Spec):
 
 
 Change = Annotated[
-    Union[SetChange, ScaleChange, Disruption, AddHub, AddLink, DemandGrowth],
+    SetChange | ScaleChange | Disruption | AddHub | AddLink | DemandGrowth,
     Field(discriminator="kind"),
 ]
 
@@ -266,7 +266,7 @@ class _SafeCountingLoader(yaml.SafeLoader):
     """SafeLoader that refuses documents with more aliases than a human would write, or whose
     aliases would expand to more than MAX_EXPANDED nodes (a "billion laughs" bomb)."""
 
-    def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
+    def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
             self._aliases = getattr(self, "_aliases", 0) + 1
@@ -292,7 +292,7 @@ def read_yaml(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise InputError(path, "", f"UTF-8 text (bad byte at offset {exc.start})") from None
     try:
-        data = yaml.load(text, Loader=_SafeCountingLoader)  # noqa: S506 - safe subclass
+        data = yaml.load(text, Loader=_SafeCountingLoader)  # a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1} column {mark.column + 1}" if mark else ""

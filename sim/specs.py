@@ -51,7 +51,7 @@ class HubSpec(Spec):
     note: str = ""
 
     @model_validator(mode="after")
-    def _lock_fields(self) -> "HubSpec":
+    def _lock_fields(self) -> HubSpec:
         lock_fields = (self.lock_lanes, self.lock_cycle_hours, self.lock_chamber_t,
                        self.lock_passage_hours)
         if self.kind == "lock" and any(v is None for v in lock_fields):
@@ -101,7 +101,7 @@ class ServiceSpec(Spec):
     source: str = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _schedule_fields(self) -> "ServiceSpec":
+    def _schedule_fields(self) -> ServiceSpec:
         if self.schedule == "scheduled":
             if self.departures_per_week is None or self.vehicle_teu is None:
                 raise ValueError("a scheduled service needs departures_per_week and vehicle_teu")
@@ -150,7 +150,7 @@ class Flow(Spec):
     source: str = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _distinct(self) -> "Flow":
+    def _distinct(self) -> Flow:
         if self.origin == self.destination:
             raise ValueError("origin and destination must differ")
         return self

@@ -21,27 +21,28 @@ import os
 import socket
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Optional, Sequence, Union
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from pydantic import Field, StrictBool, ValidationError, field_validator, model_validator
 
+from sim.atomic import write_csv, write_parquet, write_text
 from sim.engine import simulate
 from sim.engine.recorder import ReplicationResult
 from sim.equilibrium import solve
 from sim.errors import InputError
 from sim.network import Plan
-from sim.outputs import write_atomic
 from sim.results import mean_ci
 from sim.routing import ChoiceSet, choice_sets
 from sim.runner import prepare
 from sim.scenario import Scenario, load_scenario, read_yaml, with_overrides
 from sim.specs import Spec
 
-Scalar = Union[StrictBool, int, float, str]
+Scalar = StrictBool | int | float | str
 ID_COLUMNS = ("run_id", "variant", "replication", "seed")
 STATUS_COLUMNS = ("status", "error")
 TIMING_COLUMNS = ("wall_s", "worker")  # where and how long: differ between executors
@@ -58,7 +59,7 @@ class Range(Spec):
     integer: bool = False
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Range":
+    def _ordered(self) -> Range:
         if self.high <= self.low:
             raise ValueError("high must be greater than low")
         return self
@@ -85,11 +86,11 @@ class Sample(Spec):
 class Parameters(Spec):
     """Exactly one of a full `grid` (path: [values]) or a `sample`."""
 
-    grid: Optional[dict[str, list[Scalar]]] = None
-    sample: Optional[Sample] = None
+    grid: dict[str, list[Scalar]] | None = None
+    sample: Sample | None = None
 
     @model_validator(mode="after")
-    def _one(self) -> "Parameters":
+    def _one(self) -> Parameters:
         if (self.grid is None) == (self.sample is None):
             raise ValueError("exactly one of grid or sample")
         if self.grid is not None:
@@ -116,10 +117,10 @@ class SweepSpec(Spec):
     description: str = ""
     base: str = Field(min_length=1, description="base scenario, relative to the sweep file")
     parameters: Parameters
-    replications: Optional[int] = Field(None, ge=1, le=10_000,
+    replications: int | None = Field(None, ge=1, le=10_000,
                                         description="default: the base scenario's")
-    days: Optional[float] = Field(None, gt=0, le=36_600, description="horizon override")
-    seed: Optional[int] = Field(None, ge=0, le=2**63 - 1,
+    days: float | None = Field(None, gt=0, le=36_600, description="horizon override")
+    seed: int | None = Field(None, ge=0, le=2**63 - 1,
                                 description="seed of every run (default: the base's)")
     fixed: dict[str, Scalar] = Field(default_factory=dict,
                                      description="dotted-path overrides for every variant")
@@ -151,7 +152,8 @@ def design(params: Parameters) -> list[dict[str, Any]]:
     """The variants: every grid combination (last parameter fastest) or the sampled points."""
     if params.grid is not None:
         names = list(params.grid)
-        return [dict(zip(names, combo)) for combo in itertools.product(*params.grid.values())]
+        return [dict(zip(names, combo, strict=True))
+                for combo in itertools.product(*params.grid.values())]
     sample = params.sample
     assert sample is not None
     names = list(sample.ranges)
@@ -165,7 +167,7 @@ def design(params: Parameters) -> list[dict[str, Any]]:
     variants = []
     for row in unit:
         point: dict[str, Any] = {}
-        for name, u in zip(names, row):
+        for name, u in zip(names, row, strict=True):
             rng = sample.ranges[name]
             value = rng.low + float(u) * (rng.high - rng.low)
             point[name] = int(round(value)) if rng.integer else value
@@ -239,7 +241,7 @@ def execute_run(task: RunTask) -> dict[str, Any]:
     try:
         result = simulate(task.plan, task.replication, task.choices, task.route_delay)
         measures = kpis(result)
-    except Exception as exc:  # noqa: BLE001 - a failed run is data; the sweep goes on
+    except Exception as exc:  # a failed run is data; the sweep goes on
         return failed_row(task, f"{type(exc).__name__}: {exc}", time.perf_counter() - start)
     return {**task.head(), "status": "ok", "error": "", **measures,
             "wall_s": time.perf_counter() - start, "worker": _worker_name()}
@@ -346,7 +348,7 @@ def finished_runs(out: Path) -> set[str]:
     for part in (out / "runs").glob("v*.parquet"):
         try:
             status = pq.read_table(part, columns=["status"]).column("status").to_pylist()
-        except Exception:  # noqa: BLE001 - unreadable (e.g. lost in a crash): run it again
+        except Exception:  # unreadable (e.g. lost in a crash): run it again
             part.unlink(missing_ok=True)
             continue
         if status == ["ok"]:
@@ -380,8 +382,7 @@ def _write_meta(sweep: Sweep, out: Path, extra: dict[str, Any]) -> Path:
             "replications": sweep.tasks[0].plan.replications if sweep.tasks else None,
             "days": sweep.tasks[0].plan.horizon.days if sweep.tasks else None,
             "cqsim_version": version("cqsim"), **extra}
-    return write_atomic(out / "sweep.json",
-                        lambda p: p.write_text(json.dumps(meta, indent=2, default=str)))
+    return write_text(out / "sweep.json", json.dumps(meta, indent=2, default=str))
 
 
 def collect(out: Path, params: Sequence[str] = ()) -> pd.DataFrame:
@@ -438,8 +439,12 @@ def execute_sweep(spec: SweepSpec | str | Path, out: str | Path | None = None, *
 
     start = time.perf_counter()
     sweep = prepare_sweep(spec)
-    tmp = tempfile.TemporaryDirectory(prefix="cqsim-sweep-") if out is None else None
-    folder = Path(tmp.name) if tmp is not None else Path(out)  # type: ignore[arg-type]
+    tmp: tempfile.TemporaryDirectory[str] | None = None
+    if out is None:
+        tmp = tempfile.TemporaryDirectory(prefix="cqsim-sweep-")
+        folder = Path(tmp.name)
+    else:
+        folder = Path(out)
     try:
         done = _check_out(sweep, folder, resume)
         (folder / "runs").mkdir(parents=True, exist_ok=True)
@@ -457,7 +462,7 @@ def execute_sweep(spec: SweepSpec | str | Path, out: str | Path | None = None, *
                            progress) as bar:
             def record(row: dict[str, Any]) -> None:
                 part = _part_path(folder, row["run_id"])
-                write_atomic(part, lambda p: pd.DataFrame([row]).to_parquet(p, index=False))
+                write_parquet(part, pd.DataFrame([row]))
                 bar.advance(row["status"] != "ok")
 
             if todo and (scheduler or local_cluster):
@@ -491,9 +496,9 @@ def assemble(sweep: Sweep, out: Path, *, plots: bool = True) -> SweepOutcome:
     summary = summarize_variants(runs, sweep.params)
     sens = sensitivity(runs, sweep.params, HEADLINE_KPIS)
     files = [
-        write_atomic(out / "runs.parquet", lambda p: runs.to_parquet(p, index=False)),
-        write_atomic(out / "summary.csv", lambda p: summary.to_csv(p, index=False)),
-        write_atomic(out / "sensitivity.csv", lambda p: sens.to_csv(p, index=False)),
+        write_parquet(out / "runs.parquet", runs),
+        write_csv(out / "summary.csv", summary),
+        write_csv(out / "sensitivity.csv", sens),
     ]
     if plots and (runs["status"] == "ok").any():
         files += kpi_plots(runs, sweep.params, plotted_kpis(runs, sweep.params), out / "plots")

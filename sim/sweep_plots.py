@@ -10,15 +10,15 @@ parameters by |swing|.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from scipy import stats
 
-from sim.outputs import write_atomic
+from sim.atomic import write_png
 from sim.results import mean_ci
 
 LABELS = {"total_teu": "total TEU delivered", "total_trade_value_cny": "trade value (bn CNY)",
@@ -58,7 +58,7 @@ def kpi_plots(runs: pd.DataFrame, params: Sequence[str], kpis: Sequence[str],
     for kpi in kpis:
         fig = Figure(figsize=(4.2 * len(params), 3.4), layout="constrained")
         axes = fig.subplots(1, len(params), squeeze=False)[0]
-        for ax, param in zip(axes, params):
+        for ax, param in zip(axes, params, strict=True):
             eff = main_effect(runs, param, kpi)
             numeric = _numeric(runs[param])
             x = eff["value"].astype(float).to_numpy() if numeric else np.arange(len(eff))
@@ -77,8 +77,7 @@ def kpi_plots(runs: pd.DataFrame, params: Sequence[str], kpis: Sequence[str],
         fig.suptitle(f"{label(kpi)}: mean over runs at each parameter value")
         fig.text(0.01, 0.005, "source: cqsim sweep runs.parquet (simulated)", fontsize=6,
                  color="0.4")
-        written.append(write_atomic(folder / f"{kpi}.png",
-                                    lambda p, f=fig: f.savefig(p, dpi=110, format="png")))
+        written.append(write_png(folder / f"{kpi}.png", fig, dpi=110))
     return written
 
 
@@ -140,7 +139,7 @@ def tornado_plot(sens: pd.DataFrame, path: Path) -> Path:
     fig = Figure(figsize=(7.5, 1.2 + 0.9 * max(1, sens["parameter"].nunique()) * len(kpis)),
                  layout="constrained")
     axes = fig.subplots(len(kpis), 1, squeeze=False)[:, 0]
-    for ax, kpi in zip(axes, kpis):
+    for ax, kpi in zip(axes, kpis, strict=True):
         scale = SCALES.get(kpi, 1.0)
         sub = sens[sens["kpi"] == kpi].iloc[::-1].copy()  # largest on top
         for col in ("kpi_at_low", "kpi_at_high", "swing", "swing_ci95"):
@@ -164,4 +163,4 @@ def tornado_plot(sens: pd.DataFrame, path: Path) -> Path:
     fig.suptitle("Sensitivity: swing from each parameter's low to high value (linear fit)")
     fig.text(0.01, 0.005, "source: cqsim sweep sensitivity.csv (simulated)", fontsize=6,
              color="0.4")
-    return write_atomic(path, lambda p: fig.savefig(p, dpi=110, format="png"))
+    return write_png(path, fig, dpi=110)

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import ciw
+import netbuilder as nb
 import numpy as np
 
-import netbuilder as nb
 from sim.network import HOURS_PER_DAY, HOURS_PER_YEAR
 from sim.results import Results, mean_ci
 from sim.runner import run

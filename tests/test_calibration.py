@@ -7,8 +7,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from sim.calibration import (CalibrationTarget, calibrate, calibration_frame,
-                             load_calibration_targets)
+from sim.calibration import (
+    CalibrationTarget,
+    calibrate,
+    calibration_frame,
+    load_calibration_targets,
+)
 from sim.cli import main
 from sim.errors import InputError
 from sim.results import Results

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import queues as Q
 from click.testing import CliRunner
 
-import queues as Q
 from sim.checks import COLUMNS, flagged
 from sim.cli import main
 from sim.queueing import relaxation_time, start_up_bias, warmup_needed

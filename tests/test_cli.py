@@ -10,7 +10,6 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pytest
-
 from conftest import ROOT
 
 CQSIM = [sys.executable, "-m", "sim.cli"]

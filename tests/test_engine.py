@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import netbuilder as nb
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
-import netbuilder as nb
 from sim.engine import Model, simulate
 from sim.errors import ConservationError
 from sim.network import build

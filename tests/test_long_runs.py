@@ -9,6 +9,7 @@ import tracemalloc
 from pathlib import Path
 
 import netbuilder as nb
+
 from sim.engine import Model
 from sim.network import build
 from sim.scenario import load_scenario

@@ -8,12 +8,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import netbuilder as nb
 import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import netbuilder as nb
 from sim.engine import Model
 from sim.engine.recorder import ReplicationResult
 from sim.network import Plan, build

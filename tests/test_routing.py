@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import netbuilder as nb
 import pytest
 
-import netbuilder as nb
 from sim.engine import simulate
 from sim.network import build
 from sim.routing import choice_sets, choose

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import netbuilder as nb
 import pytest
 import yaml
 
-import netbuilder as nb
 from sim.errors import InputError
 from sim.network import build
 from sim.scenario import load_scenario, with_overrides

@@ -10,8 +10,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pandas as pd
@@ -19,10 +19,10 @@ import psutil
 import pytest
 import yaml
 from click.testing import CliRunner
+from netbuilder import line_network
 
 import sim
 import sim.sweep as sweep_mod
-from netbuilder import line_network
 from sim.cli import main
 from sim.errors import InputError
 from sim.progress import SweepProgress, format_duration
@@ -32,12 +32,12 @@ BIN = Path(sys.executable).parent
 SERVICE = "network.services.ab.departures_per_week"
 
 
-def tiny_sweep(tmp: Path, values: list = [7, 14], replications: int = 3,
+def tiny_sweep(tmp: Path, values: Sequence[float] = (7, 14), replications: int = 3,
                teu_per_year: float = 20_000, days: float = 60, **extra: object) -> Path:
     """A sweep over the A-B train frequency of the smallest network (runs of ~0.02 s)."""
     line_network(tmp, teu_per_year=teu_per_year, horizon={"days": days})
     doc = {"base": "scenario.yaml", "replications": replications,
-           "parameters": {"grid": {SERVICE: values}}, **extra}
+           "parameters": {"grid": {SERVICE: list(values)}}, **extra}
     path = tmp / "sweep.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     return path
@@ -179,7 +179,7 @@ def test_failed_run_is_recorded_and_retried_on_resume(tmp_path: Path,
     path = tiny_sweep(tmp_path, values=[7, 14], replications=3)
     real = sweep_mod.simulate
 
-    def flaky(plan, replication, *args):  # type: ignore[no-untyped-def]
+    def flaky(plan: object, replication: int, *args: object) -> object:
         if replication == 1:
             raise RuntimeError("boom in replication 1")
         return real(plan, replication, *args)

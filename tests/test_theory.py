@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 import queues as Q
+
 from sim.queueing import (
     erlang_c,
     ggc_wait,
@@ -101,7 +101,7 @@ def test_mmc_hub_matches_erlang_c_littles_law_and_ciw(tmp_path: Path, servers: i
 
 # ----------------------------------------------------------------------------- tandem
 
-TANDEM = dict(lam=0.6, service1_h=1.0, service2_h=1.25)  # rho = 0.6 then 0.75
+TANDEM = {"lam": 0.6, "service1_h": 1.0, "service2_h": 1.25}  # rho = 0.6 then 0.75
 
 
 def test_tandem_matches_jackson_and_ciw(tmp_path: Path) -> None:

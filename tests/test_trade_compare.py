@@ -6,11 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from click.testing import CliRunner
+from netbuilder import flow, hub, link, scenario, train, write_geodata, write_scenario
 
 import sim
-from netbuilder import flow, hub, link, scenario, train, write_geodata, write_scenario
 from sim.cli import main
 from sim.compare import added_capacity, candidate, compare, rank
 from sim.demand import flow_costs, logsum_cost
@@ -148,7 +149,7 @@ def test_common_random_numbers_narrow_the_ci_of_a_clear_effect(tmp_path: Path) -
     crn = compare(base, [alt], replications=4).deltas
     ind = compare(base, [alt], replications=4, independent=True).deltas
 
-    def total(df, metric):  # type: ignore[no-untyped-def]
+    def total(df: pd.DataFrame, metric: str) -> pd.Series:
         return df[(df["metric"] == metric) & (df["scope"] == "total")].iloc[0]
     for metric in ("teu_per_year", "trade_bn_cny"):
         c, i = total(crn, metric), total(ind, metric)

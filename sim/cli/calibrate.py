@@ -51,7 +51,7 @@ def calibrate_cmd(scenario: Path, replications: int | None, seed: int | None,
                   out: Path | None) -> None:
     """Simulate SCENARIO and compare it with the published figures; exit 1 if one is out
     of its band."""
-    from sim.outputs import write_atomic
+    from sim.atomic import write_csv
     from sim.runner import prepare, run
 
     targets = load_calibration_targets(targets_file)
@@ -64,8 +64,7 @@ def calibrate_cmd(scenario: Path, replications: int | None, seed: int | None,
         rows, f"{plan.name}: calibration, {plan.horizon.days - plan.horizon.warmup_days:g} "
               f"days measured, {reps} replication(s)" + ("  (± = 95% CI)" if reps > 1 else "")))
     if out is not None:
-        frame = calibration_frame(rows)
-        write_atomic(out, lambda tmp: frame.to_csv(tmp, index=False))
+        write_csv(out, calibration_frame(rows))
         console.print(f"wrote {out}")
     outside = [r.target.id for r in rows if not r.ok]
     if outside:

@@ -37,27 +37,26 @@ def delta_table(deltas: pd.DataFrame, variant: str, reps: int, pairing: str) -> 
     sub = deltas[deltas["variant"] == variant]
     for scope in dict.fromkeys(sub["scope"]):
         rows = sub[sub["scope"] == scope].set_index("metric")
-
-        def cell(metric: str, digits: int, scale: float) -> str:
-            if metric not in rows.index:
-                return "-"
-            r = rows.loc[metric]
-            return _pm(r["delta"], r["delta_ci95"], digits, scale)
-        table.add_row(str(scope), cell("teu_per_year", 1, 1e3), cell("trade_bn_cny", 1, 1.0),
-                      cell("transit_mean_h", 2, 24.0), cell("co2_kt_per_year", 1, 1.0),
+        table.add_row(str(scope), _delta_cell(rows, "teu_per_year", 1, 1e3),
+                      _delta_cell(rows, "trade_bn_cny", 1, 1.0),
+                      _delta_cell(rows, "transit_mean_h", 2, 24.0),
+                      _delta_cell(rows, "co2_kt_per_year", 1, 1.0),
                       style="bold" if scope == "total" else None)
     return table
+
+
+def _delta_cell(rows: pd.DataFrame, metric: str, digits: int, scale: float) -> str:
+    """'delta ± CI' of one metric of a scope's rows (indexed by metric), or '-'."""
+    if metric not in rows.index:
+        return "-"
+    r = rows.loc[metric]
+    return _pm(r["delta"], r["delta_ci95"], digits, scale)
 
 
 def _need_two(replications: int, base: Path) -> None:
     if replications < 2:
         raise InputError(base, "replications", "at least 2 replications for a confidence "
                                                "interval (pass --replications)", replications)
-
-
-def _write(out: Path, name: str, df: pd.DataFrame) -> Path:
-    from sim.outputs import write_atomic
-    return write_atomic(out / name, lambda p: df.to_csv(p, index=False))
 
 
 @click.command()
@@ -76,25 +75,23 @@ def _write(out: Path, name: str, df: pd.DataFrame) -> Path:
 def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: float | None,
             out: Path | None, independent: bool, workers: int) -> None:
     """Paired deltas ALT − BASE (throughput, trade, transit, CO2) and bottlenecks."""
+    from sim.atomic import write_csv, write_png
     from sim.compare import compare as run_compare
     from sim.compare import draw_comparison
-    from sim.outputs import write_atomic
-
     from sim.scenario import load_scenario
+
     base_s = load_scenario(base)
     _need_two(base_s.replications if replications is None else replications, base)
     cmp = run_compare(base_s, list(alts), replications=replications, days=days,
                       independent=independent, workers=workers)
     out = out or Path("out") / f"compare-{cmp.base.name}"
-    _write(out, "compare.csv", cmp.deltas)
-    _write(out, "bottlenecks.csv", cmp.bottlenecks)
+    write_csv(out / "compare.csv", cmp.deltas)
+    write_csv(out / "bottlenecks.csv", cmp.bottlenecks)
+    import matplotlib.pyplot as plt
 
-    def _png(p: Path) -> None:
-        import matplotlib.pyplot as plt
-        fig = draw_comparison(cmp)
-        fig.savefig(p, dpi=120, format="png")
-        plt.close(fig)
-    write_atomic(out / "compare.png", _png)
+    fig = draw_comparison(cmp)
+    write_png(out / "compare.png", fig, dpi=120)
+    plt.close(fig)
 
     console = _console()
     reps = len(cmp.base.results.replications)
@@ -135,6 +132,7 @@ def rank(base: Path, files: tuple[Path, ...], changes: tuple[Path, ...],
          named: tuple[str, ...], replications: int | None, days: float | None, per: str,
          out: Path | None, workers: int) -> None:
     """Rank candidate expansions of BASE: extra TEU and trade per unit of added capacity."""
+    from sim.atomic import write_csv
     from sim.compare import candidate
     from sim.compare import rank as run_rank
     from sim.scenario import load_scenario
@@ -146,17 +144,17 @@ def rank(base: Path, files: tuple[Path, ...], changes: tuple[Path, ...],
         c = candidate(base_s, path)
         candidates[c.name if c.name not in candidates else path.stem] = c
     for item in named:
-        name, sep, path = item.partition("=")
-        if not sep or not name or not path:
+        name, sep, file = item.partition("=")
+        if not sep or not name or not file:
             raise InputError("--candidate", "", "NAME=FILE", item)
-        candidates[name] = candidate(base_s, Path(path), name)
+        candidates[name] = candidate(base_s, Path(file), name)
     if not candidates:
         raise InputError("--changes", "", "at least one candidate file")
     table, cmp = run_rank(base_s, candidates, replications=replications, days=days,
                           workers=workers, per=per)
     out = out or Path("out") / f"rank-{base_s.name}"
-    _write(out, "rank.csv", table)
-    _write(out, "compare.csv", cmp.deltas)
+    write_csv(out / "rank.csv", table)
+    write_csv(out / "compare.csv", cmp.deltas)
     reps = len(cmp.base.results.replications)
     t = Table(title=f"what to fund first: candidates against {base_s.name}, paired deltas "
                     f"(CRN), 95% CI over {reps} replications")

@@ -39,8 +39,10 @@ def corridor_table(results: Results) -> Table:
 
     for _, row in df.iterrows():
         table.add_row(str(row["corridor"]), fmt(row, "teu"),
-                      fmt(row, "trade_value_cny", 1e9, 1), fmt(row, "transit_mean_h", 24, 1, False),
-                      fmt(row, "transit_p95_h", 24, 1, False), fmt(row, "wait_mean_h", 24, 1, False),
+                      fmt(row, "trade_value_cny", 1e9, 1),
+                      fmt(row, "transit_mean_h", 24, 1, False),
+                      fmt(row, "transit_p95_h", 24, 1, False),
+                      fmt(row, "wait_mean_h", 24, 1, False),
                       fmt(row, "co2_t", 1e3, 1, False))
     total = df["teu"].sum()
     value = df["trade_value_cny"].sum() / 1e9
@@ -61,12 +63,16 @@ def equilibrium_lines(results: Results) -> list[str]:
             f": {induced:+,.0f} TEU/yr induced (flow factors {eq['demand_factor_min']:.3f}-"
             f"{eq['demand_factor_max']:.3f})")
     if eq.get("passes"):
-        gap = eq.get("gap")
+        gap, tolerance = eq.get("gap"), eq.get("tolerance")
         text += (f"; delay feedback (MSA): {eq['passes']} pass(es), "
                  f"{'converged' if eq['converged'] else 'not converged'}, last change of "
-                 f"route flows {gap * 100 if gap is not None else float('nan'):.1f}% "
-                 f"(tolerance {float(eq['tolerance']) * 100:g}%)")  # type: ignore[arg-type]
+                 f"route flows {_percent(gap):.1f}% (tolerance {_percent(tolerance):g}%)")
     return [text]
+
+
+def _percent(share: object) -> float:
+    """A share from the equilibrium report as a percentage (NaN when not measured)."""
+    return float(share) * 100 if isinstance(share, (int, float)) else float("nan")
 
 
 @click.command()

@@ -18,18 +18,21 @@ def variant_table(summary: pd.DataFrame, params: list[str], limit: int = 30) -> 
     for col in ("variant", *(short(p) for p in params), "ok", "TEU", "trade bn CNY"):
         table.add_column(col, justify="left" if col == "variant" else "right")
     for _, row in summary.head(limit).iterrows():
-        def fmt(col: str, scale: float = 1.0, digits: int = 0) -> str:
-            value, half = row.get(col), row.get(f"{col}_ci95")
-            if value is None or value != value:
-                return "-"
-            text = f"{value / scale:,.{digits}f}"
-            return text + (f" ± {half / scale:,.{digits}f}" if half == half and half is not None
-                           else "")
         table.add_row(str(row["variant"]), *(f"{row[p]:g}" if isinstance(row[p], float)
                                              else str(row[p]) for p in params),
                       f"{row['runs_ok']}/{row['runs_ok'] + row['runs_failed']}",
-                      fmt("total_teu"), fmt("total_trade_value_cny", 1e9, 1))
+                      _mean_ci(row, "total_teu"), _mean_ci(row, "total_trade_value_cny", 1e9, 1))
     return table
+
+
+def _mean_ci(row: pd.Series, col: str, scale: float = 1.0, digits: int = 0) -> str:
+    """'mean ± CI' of one KPI of a summary row, or '-'."""
+    value, half = row.get(col), row.get(f"{col}_ci95")
+    if value is None or value != value:
+        return "-"
+    text = f"{value / scale:,.{digits}f}"
+    return text + (f" ± {half / scale:,.{digits}f}" if half == half and half is not None
+                   else "")
 
 
 @click.command()

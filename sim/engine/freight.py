@@ -25,7 +25,7 @@ class Lot:
         self.alight = -1            # stop index where it leaves the current vehicle
         self.boarded = created      # when it boarded its current vehicle (for ride times)
 
-    def split(self, ident: int, teu: float) -> "Lot":
+    def split(self, ident: int, teu: float) -> Lot:
         """Take `teu` off this lot as a new lot with the same history."""
         part = Lot(ident, self.flow, self.route, teu, self.tonnes_per_teu, self.created)
         part.leg, part.ready, part.wait = self.leg, self.ready, self.wait

@@ -5,7 +5,8 @@ and customs/clearance dwell. Gauge-change borders also handle whole through trai
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING, Callable, Generator
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING
 
 import numpy as np
 import simpy
@@ -140,7 +141,7 @@ class HubStats:
 class Hub:
     """A hub's state for one replication."""
 
-    def __init__(self, model: "Model", spec: HubSpec, windows: tuple[Window, ...],
+    def __init__(self, model: Model, spec: HubSpec, windows: tuple[Window, ...],
                  rng: np.random.Generator, dwell_cv: float) -> None:
         self.model = model
         self.env = model.env
@@ -245,14 +246,14 @@ class Hub:
         else:
             blocked.callbacks.append(lambda _ev: self._queue(job))
 
-    def _queue(self, job: "_Job") -> None:
+    def _queue(self, job: _Job) -> None:
         request = self.servers.acquire()
         if request is None:
             self._start(job)
         else:
             request.callbacks.append(lambda _ev: self._start(job))
 
-    def _start(self, job: "_Job") -> None:
+    def _start(self, job: _Job) -> None:
         env = self.env
         factor, until = factor_at(self.windows, env.now) if self.windows else (1.0, 0.0)
         if factor <= 0:  # closed: the job holds its position until the window ends
@@ -263,7 +264,7 @@ class Hub:
         env.timeout(duration).callbacks.append(
             lambda _ev: self._finish(job, waited, duration))
 
-    def _finish(self, job: "_Job", waited: float, duration: float) -> None:
+    def _finish(self, job: _Job, waited: float, duration: float) -> None:
         self._handled(job.teu, duration)
         self._done(waited)
         dwell = self._dwell(self.spec.dwell_hours)
@@ -272,7 +273,7 @@ class Hub:
         else:
             self._clear(job, waited)
 
-    def _clear(self, job: "_Job", waited: float) -> None:
+    def _clear(self, job: _Job, waited: float) -> None:
         """Cleared: each lot goes on to its next leg, or is delivered."""
         model = self.model
         for lot in job.lots:

@@ -6,7 +6,8 @@ what is ready, up to its capacity, splitting the lot that does not fit.
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING, Generator
+from collections.abc import Generator
+from typing import TYPE_CHECKING
 
 import numpy as np
 import simpy
@@ -52,7 +53,7 @@ class HopStats:
 class LineBase:
     """What scheduled and continuous lines share: queues, hubs, hops and statistics."""
 
-    def __init__(self, model: "Model", index: int, line: Line, windows: tuple[Window, ...],
+    def __init__(self, model: Model, index: int, line: Line, windows: tuple[Window, ...],
                  rng: np.random.Generator, running_cv: float) -> None:
         self.model = model
         self.env = model.env
@@ -118,6 +119,13 @@ class LineBase:
         yield self.env.timeout(standing + hours * hop.lock_at)
         yield lock.pass_vessel(hop.direction, vehicle.tonnes)
         yield self.env.timeout(hours * (1.0 - hop.lock_at))
+
+    def start(self) -> None:
+        """Start this line's processes (none until freight arrives, by default)."""
+
+    def excess_wait(self, stop: int) -> float:
+        """Hours beyond the uncongested expectation a lot arriving at `stop` now would wait."""
+        raise NotImplementedError
 
     def reset_stats(self) -> None:
         self.stats = LineStats()
@@ -205,8 +213,9 @@ class ContinuousLine(LineBase):
     costs about as many events here as in a bare SimPy queue.
     """
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, model: Model, index: int, line: Line, windows: tuple[Window, ...],
+                 rng: np.random.Generator, running_cv: float) -> None:
+        super().__init__(model, index, line, windows, rng, running_cv)
         spec = self.line.spec
         assert spec.capacity_teu_per_day is not None
         self.rate = spec.capacity_teu_per_day / 24.0
@@ -215,9 +224,6 @@ class ContinuousLine(LineBase):
         hop = self.line.hops[0]
         self._hop_key = (hop.link.id, hop.direction)
         self._lock_free = self.locks[0] is None
-
-    def start(self) -> None:
-        """Nothing runs until freight arrives."""
 
     def excess_wait(self, stop: int) -> float:
         """Hours to load the TEU at `stop` ahead of a lot arriving there now."""

@@ -8,7 +8,9 @@ starts or the lock falls idle, and merged with the container vessels by arrival 
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING, Generator
+from collections.abc import Generator
+from functools import partial
+from typing import TYPE_CHECKING
 
 import numpy as np
 import simpy
@@ -72,10 +74,16 @@ class _Direction:
         return self.container_t + len(self.bulk) * self.bulk_t
 
 
+def _release(vessels: list[simpy.Event], _done: simpy.Event) -> None:
+    """A lockage is over: every container vessel in it leaves the lock."""
+    for vessel in vessels:
+        vessel.succeed()
+
+
 class Lock:
     """A lock hub: `lanes` chambers per direction, one lockage per lane every cycle."""
 
-    def __init__(self, model: "Model", spec: HubSpec, traffic: LockTraffic | None,
+    def __init__(self, model: Model, spec: HubSpec, traffic: LockTraffic | None,
                  windows: tuple[Window, ...], rng: np.random.Generator) -> None:
         assert spec.lock_lanes and spec.lock_cycle_hours and spec.lock_chamber_t
         assert spec.lock_passage_hours
@@ -145,7 +153,7 @@ class Lock:
             stats.lockages += 1
             if taken:
                 done = env.timeout(spec.lock_passage_hours)
-                done.callbacks.append(lambda _ev, evs=taken: [e.succeed() for e in evs])
+                done.callbacks.append(partial(_release, taken))
             yield env.timeout(spec.lock_cycle_hours)
 
     def _fill(self, side: _Direction, room: float) -> list[simpy.Event] | None:

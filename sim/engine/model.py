@@ -6,8 +6,8 @@ simpy Environment and nothing is global.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Generator, Mapping, Sequence
 from functools import partial
-from typing import Callable, Generator, Mapping, Sequence
 
 import simpy
 
@@ -142,8 +142,12 @@ class Model:
     # ------------------------------------------------------------------ running
     def _reset_stats(self) -> Generator[simpy.Event, object, None]:
         yield self.env.timeout(self.stats_from)
-        for part in (*self.hubs.values(), *self.locks.values(), *self.lines):
-            part.reset_stats()
+        for hub in self.hubs.values():
+            hub.reset_stats()
+        for lock in self.locks.values():
+            lock.reset_stats()
+        for line in self.lines:
+            line.reset_stats()
         for key in self.hop_stats:
             self.hop_stats[key] = HopStats()
 
@@ -166,8 +170,10 @@ class Model:
 
     def start(self) -> None:
         """Start every process (timetables, locks, demand); `run` calls it."""
-        for part in (*self.locks.values(), *self.lines):
-            part.start()
+        for lock in self.locks.values():
+            lock.start()
+        for line in self.lines:
+            line.start()
         for cs in self.choices:
             self.env.process(self._demand(cs))
         if self.stats_from > 0:

@@ -5,8 +5,9 @@ and the end-of-run tables built from them and from the runtime counters.
 from __future__ import annotations
 
 from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -61,11 +62,11 @@ class Recorder:
         self.at = array("d")
         self.rides: dict[tuple[int, int], list[float]] = {}  # (route, leg) -> [TEU, TEU-h]
 
-    def created(self, lot: "Lot") -> None:
+    def created(self, lot: Lot) -> None:
         if lot.created >= self.stats_from:
             self.route_created[lot.route.index] += lot.teu
 
-    def rode(self, lot: "Lot", now: float) -> None:
+    def rode(self, lot: Lot, now: float) -> None:
         """A lot alights from the vehicle of its current leg: count its time on board."""
         if now < self.stats_from:
             return
@@ -73,7 +74,7 @@ class Recorder:
         acc[0] += lot.teu
         acc[1] += lot.teu * (now - lot.boarded)
 
-    def delivered(self, lot: "Lot", now: float) -> None:
+    def delivered(self, lot: Lot, now: float) -> None:
         if now < self.stats_from:
             return
         self.route_delivered[lot.route.index] += lot.teu
@@ -159,7 +160,7 @@ class Recorder:
         ts = lots.assign(week=week).groupby(["week", "corridor"], as_index=False)["teu"].sum()
         return ts
 
-    def result(self, model: "Model", conservation: dict[str, float],
+    def result(self, model: Model, conservation: dict[str, float],
                end: float) -> ReplicationResult:
         """Every table of this replication."""
         plan = self.plan
@@ -185,26 +186,26 @@ class Recorder:
 
         lines = []
         for line in model.lines:
-            s = line.stats
-            spec = line.line.spec
-            if spec.schedule == "continuous":
-                assert spec.capacity_teu_per_day is not None
-                capacity = spec.capacity_teu_per_day * period / HOURS_PER_DAY
+            ls = line.stats
+            service = line.line.spec
+            if service.schedule == "continuous":
+                assert service.capacity_teu_per_day is not None
+                capacity = service.capacity_teu_per_day * period / HOURS_PER_DAY
                 hop = line.line.hops[0]
                 model.hop_stats[(hop.link.id, hop.direction)].capacity += capacity
                 capacity_km = capacity * hop.link.km
             else:
-                capacity, capacity_km = s.capacity, s.capacity_km
+                capacity, capacity_km = ls.capacity, ls.capacity_km
             lines.append({
-                "line": line.line.id, "service": line.line.service, "corridor": spec.corridor,
-                "mode": spec.mode, "schedule": spec.schedule, "departures": s.departures,
-                "loaded_departures": s.loaded, "teu": s.teu, "capacity_teu": capacity,
-                "load_factor": s.teu_km / capacity_km if capacity_km else 0.0,
-                "boarding_wait_mean_h": s.wait_sum / s.teu if s.teu else 0.0,
+                "line": line.line.id, "service": line.line.service, "corridor": service.corridor,
+                "mode": service.mode, "schedule": service.schedule, "departures": ls.departures,
+                "loaded_departures": ls.loaded, "teu": ls.teu, "capacity_teu": capacity,
+                "load_factor": ls.teu_km / capacity_km if capacity_km else 0.0,
+                "boarding_wait_mean_h": ls.wait_sum / ls.teu if ls.teu else 0.0,
                 "queue_end_teu": sum(line.queued_teu)})
 
         links = []
-        for (lid, direction), s in model.hop_stats.items():
+        for (lid, direction), hs in model.hop_stats.items():
             link = net.links[lid]
             ef = net.emission_factors[link.mode].g_per_tkm
             links.append({
@@ -212,27 +213,28 @@ class Recorder:
                 "from_hub": link.from_hub if direction == "down" else link.to_hub,
                 "to_hub": link.to_hub if direction == "down" else link.from_hub,
                 "mode": link.mode, "corridor": link.corridor, "km": link.km,
-                "teu": s.teu, "vehicles": s.vehicles, "capacity_teu": s.capacity,
-                "utilization": s.teu / s.capacity if s.capacity else 0.0,
-                "teu_km": s.teu * link.km, "co2_t": s.tonnes * link.km * ef / 1e6})
+                "teu": hs.teu, "vehicles": hs.vehicles, "capacity_teu": hs.capacity,
+                "utilization": hs.teu / hs.capacity if hs.capacity else 0.0,
+                "teu_km": hs.teu * link.km, "co2_t": hs.tonnes * link.km * ef / 1e6})
 
         locks = []
         for lid, lock in model.locks.items():
-            spec = lock.spec
-            assert spec.lock_chamber_t and spec.lock_cycle_hours and spec.lock_lanes
-            lift = spec.lock_lanes * spec.lock_chamber_t * period / spec.lock_cycle_hours
+            lock_spec = lock.spec
+            assert lock_spec.lock_chamber_t and lock_spec.lock_cycle_hours and lock_spec.lock_lanes
+            lift = (lock_spec.lock_lanes * lock_spec.lock_chamber_t * period
+                    / lock_spec.lock_cycle_hours)
             for d in DIRECTIONS:
                 side = lock.directions[d]
-                s = side.stats
-                total = s.container_t + s.bulk_t
+                ks = side.stats
+                total = ks.container_t + ks.bulk_t
                 side.admit_bulk()
                 locks.append({
-                    "lock": lid, "direction": d, "lockages": s.lockages,
-                    "container_t": s.container_t, "bulk_t": s.bulk_t, "total_t": total,
+                    "lock": lid, "direction": d, "lockages": ks.lockages,
+                    "container_t": ks.container_t, "bulk_t": ks.bulk_t, "total_t": total,
                     "utilization": total / lift,
-                    "container_wait_mean_h": (s.container_wait / s.container_vessels
-                                              if s.container_vessels else 0.0),
-                    "bulk_wait_mean_h": s.bulk_wait / s.bulk_vessels if s.bulk_vessels else 0.0,
+                    "container_wait_mean_h": (ks.container_wait / ks.container_vessels
+                                              if ks.container_vessels else 0.0),
+                    "bulk_wait_mean_h": ks.bulk_wait / ks.bulk_vessels if ks.bulk_vessels else 0.0,
                     "queue_end_t": side.queued_t()})
 
         tables = {

@@ -1,0 +1,43 @@
+"""Mean flows per link and hub as GeoDataFrames (EPSG:4326): the geometry behind
+flows.gpkg and the maps, read from `Results` only."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sim.results import Results
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+
+def flows_frames(results: Results) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """(links, hubs) GeoDataFrames of mean flows, EPSG:4326."""
+    import geopandas as gpd
+    from shapely.geometry import LineString, Point
+
+    net = results.plan.network
+    links = results.links
+    both = links.groupby("link", as_index=False).agg(
+        teu=("teu", "sum"), teu_km=("teu_km", "sum"), co2_t=("co2_t", "sum"),
+        capacity_teu=("capacity_teu", "sum"))
+    down = links[links["direction"] == "down"].set_index("link")["teu"]
+    up = links[links["direction"] == "up"].set_index("link")["teu"]
+    rows = []
+    for _, row in both.iterrows():
+        spec = net.links[row["link"]]
+        rows.append({
+            "link": spec.id, "from_hub": spec.from_hub, "to_hub": spec.to_hub,
+            "mode": spec.mode, "corridor": spec.corridor, "km": spec.km,
+            "teu": row["teu"], "teu_down": float(down.get(spec.id, 0.0)),
+            "teu_up": float(up.get(spec.id, 0.0)), "teu_km": row["teu_km"],
+            "co2_t": row["co2_t"],
+            "utilization": row["teu"] / row["capacity_teu"] if row["capacity_teu"] else 0.0,
+            "geometry": LineString(spec.coords)})
+    link_gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
+    hubs = results.hubs
+    hub_gdf = gpd.GeoDataFrame(
+        hubs.drop(columns=["lon", "lat"]),
+        geometry=[Point(xy) for xy in zip(hubs["lon"], hubs["lat"], strict=True)],
+        crs="EPSG:4326")
+    return link_gdf, hub_gdf
