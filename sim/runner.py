@@ -20,7 +20,7 @@ from sim.equilibrium import solve
 from sim.network import Plan, build
 from sim.results import Results
 from sim.routing import ChoiceSet, choice_sets
-from sim.scenario import Scenario, load_scenario, with_overrides
+from sim.scenario import Scenario, as_scenario, with_overrides
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -29,8 +29,7 @@ if TYPE_CHECKING:
 def prepare(scenario: Scenario | str | Path, *, seed: int | None = None,
             replications: int | None = None, days: float | None = None) -> Plan:
     """Load (if a path), apply run overrides and build the plan; InputError on bad input."""
-    if not isinstance(scenario, Scenario):
-        scenario = load_scenario(scenario)
+    scenario = as_scenario(scenario)
     overrides: dict[str, object] = {}
     if seed is not None:
         overrides["seed"] = seed

@@ -385,6 +385,11 @@ def load_scenario(path: str | Path) -> Scenario:
         raise validation_error(exc, chain) from None
 
 
+def as_scenario(scenario: Scenario | str | Path) -> Scenario:
+    """`scenario` itself, or the scenario file it names, loaded."""
+    return scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+
+
 def with_overrides(scenario: Scenario, **fields: Any) -> Scenario:
     """Return a copy with dotted-path fields replaced and revalidated.
 

@@ -23,6 +23,7 @@ from netbuilder import line_network
 
 import sim
 import sim.sweep as sweep_mod
+import sim.sweep.tasks as sweep_tasks
 from sim.cli import main
 from sim.errors import InputError
 from sim.progress import SweepProgress, format_duration
@@ -177,14 +178,14 @@ def test_sampled_sweep_writes_summary_sensitivity_and_plots(tmp_path: Path) -> N
 def test_failed_run_is_recorded_and_retried_on_resume(tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     path = tiny_sweep(tmp_path, values=[7, 14], replications=3)
-    real = sweep_mod.simulate
+    real = sweep_tasks.simulate
 
     def flaky(plan: object, replication: int, *args: object) -> object:
         if replication == 1:
             raise RuntimeError("boom in replication 1")
         return real(plan, replication, *args)
 
-    monkeypatch.setattr(sweep_mod, "simulate", flaky)
+    monkeypatch.setattr(sweep_tasks, "simulate", flaky)
     out = tmp_path / "out"
     outcome = sweep_mod.execute_sweep(path, out, workers=1, progress=False)
     failed = outcome.runs[outcome.runs["status"] == "failed"]
@@ -200,7 +201,7 @@ def test_failed_run_is_recorded_and_retried_on_resume(tmp_path: Path,
 
     ok_parts = {p: p.stat().st_mtime_ns for p in (out / "runs").glob("*.parquet")
                 if "r001" not in p.name}
-    monkeypatch.setattr(sweep_mod, "simulate", real)
+    monkeypatch.setattr(sweep_tasks, "simulate", real)
     with pytest.raises(InputError, match="--resume"):
         sweep_mod.execute_sweep(path, out, workers=1, progress=False)
     again = sweep_mod.execute_sweep(path, out, workers=1, progress=False, resume=True)

@@ -13,9 +13,10 @@ from netbuilder import flow, hub, link, scenario, train, write_geodata, write_sc
 
 import sim
 from sim.cli import main
-from sim.compare import added_capacity, candidate, compare, rank
+from sim.compare import compare
 from sim.demand import flow_costs, logsum_cost
 from sim.equilibrium import solve
+from sim.rank import added_capacity, candidate, rank
 from sim.routing import choice_sets
 from sim.trade import attainment, channel_trade, references, total_trade, trade_table
 

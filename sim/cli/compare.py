@@ -133,8 +133,8 @@ def rank(base: Path, files: tuple[Path, ...], changes: tuple[Path, ...],
          out: Path | None, workers: int) -> None:
     """Rank candidate expansions of BASE: extra TEU and trade per unit of added capacity."""
     from sim.atomic import write_csv
-    from sim.compare import candidate
-    from sim.compare import rank as run_rank
+    from sim.rank import candidate
+    from sim.rank import rank as run_rank
     from sim.scenario import load_scenario
 
     base_s = load_scenario(base)

@@ -12,7 +12,7 @@ from rich.table import Table
 
 def variant_table(summary: pd.DataFrame, params: list[str], limit: int = 30) -> Table:
     """Headline KPIs per variant (mean ± 95% CI) for the terminal."""
-    from sim.sweep_plots import short
+    from sim.sweep.plots import short
 
     table = Table(title="per variant: mean ± 95% CI over replications")
     for col in ("variant", *(short(p) for p in params), "ok", "TEU", "trade bn CNY"):

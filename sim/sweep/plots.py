@@ -1,12 +1,5 @@
-"""Sweep plots: each KPI against each parameter with a 95% CI band, and a tornado chart.
-
-Main effect of parameter p on KPI y: for each value of p, the mean of y over every ok run with
-that value (the other parameters varied as the design varies them) and the 95% t interval of
-that mean. Sensitivity: a linear least-squares fit of y on all numeric parameters (each scaled
-to [0, 1] over its range) plus replication blocks gives each parameter's swing (change in y
-from its lowest to its highest value, others held) with a 95% CI; the tornado chart ranks
-parameters by |swing|.
-"""
+"""Sweep plots: each KPI against each parameter with a 95% CI band, and a tornado chart of
+the sensitivity table (`sim.sweep.summary`)."""
 
 from __future__ import annotations
 
@@ -16,10 +9,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from scipy import stats
 
 from sim.atomic import write_png
-from sim.results import mean_ci
+from sim.sweep.store import kpi_columns
+from sim.sweep.summary import is_numeric, main_effect
+from sim.sweep.tasks import HEADLINE_KPIS
 
 LABELS = {"total_teu": "total TEU delivered", "total_trade_value_cny": "trade value (bn CNY)",
           "total_co2_t": "CO2 (kt)", "transit_mean_h": "mean transit (h)",
@@ -37,18 +31,15 @@ def short(path: str) -> str:
     return ".".join(path.split(".")[-2:])
 
 
-def main_effect(runs: pd.DataFrame, param: str, kpi: str) -> pd.DataFrame:
-    """Per value of `param`: runs, mean of `kpi` and 95% CI half-width (ok runs only)."""
-    ok = runs[(runs["status"] == "ok") & runs[kpi].notna()]
-    rows = []
-    for value, sub in ok.groupby(param, sort=True):
-        mean, half = mean_ci(sub[kpi].to_numpy())
-        rows.append({"value": value, "runs": len(sub), "mean": mean, "ci95": half})
-    return pd.DataFrame(rows, columns=["value", "runs", "mean", "ci95"])
-
-
-def _numeric(series: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)
+def plotted_kpis(runs: pd.DataFrame, params: Sequence[str]) -> list[str]:
+    """Headline KPIs plus each corridor's TEU that carries freight."""
+    cols = kpi_columns(runs, params)
+    chosen = [c for c in (*HEADLINE_KPIS, "total_co2_t", "transit_mean_h",
+                          "max_hub_utilization") if c in cols]
+    chosen += [c for c in cols if c.endswith("_teu") and not c.startswith("total")
+               and c not in {"created_teu", "delivered_teu", "waiting_teu", "in_transit_teu"}
+               and runs[c].fillna(0).abs().sum() > 0]
+    return chosen
 
 
 def kpi_plots(runs: pd.DataFrame, params: Sequence[str], kpis: Sequence[str],
@@ -60,7 +51,7 @@ def kpi_plots(runs: pd.DataFrame, params: Sequence[str], kpis: Sequence[str],
         axes = fig.subplots(1, len(params), squeeze=False)[0]
         for ax, param in zip(axes, params, strict=True):
             eff = main_effect(runs, param, kpi)
-            numeric = _numeric(runs[param])
+            numeric = is_numeric(runs[param])
             x = eff["value"].astype(float).to_numpy() if numeric else np.arange(len(eff))
             scale = SCALES.get(kpi, 1.0)
             half = eff["ci95"].fillna(0.0).to_numpy() / scale
@@ -79,58 +70,6 @@ def kpi_plots(runs: pd.DataFrame, params: Sequence[str], kpis: Sequence[str],
                  color="0.4")
         written.append(write_png(folder / f"{kpi}.png", fig, dpi=110))
     return written
-
-
-def _blocks(runs: pd.DataFrame) -> np.ndarray:
-    """Replication dummies (all but the first): runs of one replication share random numbers,
-    so blocking on it removes their common noise from the swings (common random numbers)."""
-    if "replication" not in runs or runs["replication"].nunique() < 2:
-        return np.empty((len(runs), 0))
-    levels = sorted(runs["replication"].unique())[1:]
-    return np.column_stack([(runs["replication"] == r).to_numpy(dtype=float) for r in levels])
-
-
-def sensitivity(runs: pd.DataFrame, params: Sequence[str], kpis: Sequence[str]) -> pd.DataFrame:
-    """Swing of each KPI from each numeric parameter's low to high value (linear fit, 95% CI)."""
-    cols = ["kpi", "parameter", "low", "high", "kpi_at_low", "kpi_at_high", "swing",
-            "swing_ci95", "swing_pct_of_mean"]
-    ok = runs[runs["status"] == "ok"] if "status" in runs else runs
-    varied = [p for p in params if p in ok and _numeric(ok[p]) and ok[p].nunique() > 1]
-    rows = []
-    for kpi in kpis:
-        if kpi not in ok:
-            continue
-        data = ok[[*varied, kpi]].dropna()
-        y = data[kpi].to_numpy(dtype=float)
-        if not varied:
-            continue
-        lows = data[varied].min().to_numpy(dtype=float)
-        highs = data[varied].max().to_numpy(dtype=float)
-        unit = (data[varied].to_numpy(dtype=float) - lows) / (highs - lows)
-        design = np.column_stack([np.ones(len(y)), unit, _blocks(ok.loc[data.index])])
-        coef, *_ = np.linalg.lstsq(design, y, rcond=None)
-        dof = len(y) - np.linalg.matrix_rank(design)
-        if dof < 1:
-            continue
-        resid = y - design @ coef
-        sigma2 = float(resid @ resid) / dof
-        cov = sigma2 * np.linalg.pinv(design.T @ design)
-        tcrit = stats.t.ppf(0.975, dof)
-        centre = unit.mean(axis=0)
-        ybar = float(y.mean())  # low/high values: the other parameters and blocks at their mean
-        for i, param in enumerate(varied):
-            swing = float(coef[i + 1])
-            rows.append({
-                "kpi": kpi, "parameter": param, "low": lows[i], "high": highs[i],
-                "kpi_at_low": ybar - swing * centre[i],
-                "kpi_at_high": ybar + swing * (1 - centre[i]), "swing": swing,
-                "swing_ci95": float(tcrit * np.sqrt(max(cov[i + 1, i + 1], 0.0))),
-                "swing_pct_of_mean": 100.0 * swing / ybar if ybar else float("nan")})
-    out = pd.DataFrame(rows, columns=cols)
-    if len(out):
-        out = out.assign(_abs=out["swing"].abs()).sort_values(
-            ["kpi", "_abs"], ascending=[True, False]).drop(columns="_abs")
-    return out.reset_index(drop=True)
 
 
 def tornado_plot(sens: pd.DataFrame, path: Path) -> Path:

@@ -1,6 +1,6 @@
 """Where sweep runs execute: in this process, on a local process pool, or on a Dask cluster.
 
-Every executor calls the same `sim.sweep.execute_run` on the same `RunTask`s and hands each
+Every executor calls the same `sim.sweep.tasks.execute_run` on the same `RunTask`s and hands each
 finished row to `record` in the calling process (which makes it durable), so results do not
 depend on the executor and a remote worker needs no access to the sweep's files.
 """
@@ -15,7 +15,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from sim.errors import InputError
-from sim.sweep import RunTask, execute_run, failed_row
+from sim.sweep.tasks import RunTask, execute_run, failed_row
 
 Record = Callable[[dict[str, Any]], None]
 Notify = Callable[[str], None]

@@ -1,0 +1,162 @@
+"""A sweep resolved into runs: every variant validated and settled into a plan, every
+(variant, replication) a `RunTask`, and the function any executor calls on one."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.engine import simulate
+from sim.engine.recorder import ReplicationResult
+from sim.equilibrium import solve
+from sim.errors import InputError
+from sim.network import Plan
+from sim.routing import ChoiceSet, choice_sets
+from sim.runner import prepare
+from sim.scenario import Scenario, load_scenario, with_overrides
+from sim.sweep.design import design
+from sim.sweep.spec import SweepSpec, load_sweep
+
+HEADLINE_KPIS = ("total_teu", "total_trade_value_cny")
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """One simulation: variant `variant` of the sweep, replication `replication`."""
+
+    run_id: str
+    variant: str
+    replication: int
+    params: dict[str, Any]
+    plan: Plan
+    choices: tuple[ChoiceSet, ...]
+    route_delay: dict[int, float] = field(default_factory=dict)  # from sim.equilibrium
+
+    def head(self) -> dict[str, Any]:
+        """The identifying columns of this run's row."""
+        return {"run_id": self.run_id, "variant": self.variant,
+                "replication": self.replication, "seed": self.plan.seed, **self.params}
+
+
+def kpis(result: ReplicationResult) -> dict[str, float]:
+    """Flat KPIs of one replication: per corridor (wide columns), totals and peak utilizations."""
+    row: dict[str, float] = {}
+    corridors = result.tables["corridors"]
+    measures = ("teu", "trade_value_cny", "transit_mean_h", "transit_p95_h", "wait_mean_h",
+                "co2_t")
+    for _, c in corridors.iterrows():
+        for m in measures:
+            if m in c:
+                row[f"{c['corridor']}_{m}"] = float(c[m])
+    teu = corridors["teu"].to_numpy(dtype=float)
+    row["total_teu"] = float(teu.sum())
+    row["total_trade_value_cny"] = float(corridors["trade_value_cny"].sum())
+    row["total_co2_t"] = float(corridors["co2_t"].sum())
+    transit = corridors["transit_mean_h"].to_numpy(dtype=float)
+    ok = np.isfinite(transit) & (teu > 0)
+    row["transit_mean_h"] = float(np.average(transit[ok], weights=teu[ok])) if ok.any() \
+        else float("nan")
+    for table, col in (("hubs", "utilization"), ("links", "utilization"),
+                       ("locks", "utilization"), ("lines", "load_factor")):
+        df = result.tables.get(table)
+        if df is not None and col in df and len(df):
+            row[f"max_{table.rstrip('s')}_{col}"] = float(df[col].max())
+    for key in ("created_teu", "delivered_teu", "waiting_teu", "in_transit_teu"):
+        if key in result.conservation:
+            row[key] = float(result.conservation[key])
+    return row
+
+
+def failed_row(task: RunTask, error: str, wall: float = 0.0) -> dict[str, Any]:
+    """The row recorded for a run that raised or whose worker died."""
+    return {**task.head(), "status": "failed", "error": error[:500], "wall_s": wall,
+            "worker": _worker_name()}
+
+
+def _worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def execute_run(task: RunTask) -> dict[str, Any]:
+    """Simulate one run and return its row; an exception becomes a `failed` row, not a raise."""
+    start = time.perf_counter()
+    try:
+        result = simulate(task.plan, task.replication, task.choices, task.route_delay)
+        measures = kpis(result)
+    except Exception as exc:  # a failed run is data; the sweep goes on
+        return failed_row(task, f"{type(exc).__name__}: {exc}", time.perf_counter() - start)
+    return {**task.head(), "status": "ok", "error": "", **measures,
+            "wall_s": time.perf_counter() - start, "worker": _worker_name()}
+
+
+@dataclass
+class Sweep:
+    """A sweep file resolved into variants and runs, ready for an executor."""
+
+    spec: SweepSpec
+    base: Scenario
+    params: list[str]
+    variants: list[dict[str, Any]]
+    tasks: list[RunTask]
+    fingerprint: str
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+
+def _variant_scenario(spec: SweepSpec, base: Scenario, kind: str,
+                      point: dict[str, Any]) -> Scenario:
+    """The base with fixed and varied overrides, errors naming the sweep file and field."""
+    overrides = {**spec.fixed, **point}
+    try:
+        return with_overrides(base, **overrides)
+    except InputError as exc:
+        where = exc.field if exc.field in overrides else next(
+            (p for p in overrides if exc.field.startswith(p)), exc.field)
+        prefix = "fixed" if where in spec.fixed and where not in point else f"parameters.{kind}"
+        raise InputError(spec.source_file, f"{prefix}.{where}",
+                         f"{exc.expected} (in base scenario {spec.base})", exc.got) from None
+
+
+def prepare_sweep(spec: SweepSpec | str | Path) -> Sweep:
+    """Load the base, expand and validate every variant, build plans and route choice sets.
+
+    Every input error surfaces here, before any run starts.
+    """
+    if not isinstance(spec, SweepSpec):
+        spec = load_sweep(spec)
+    folder = Path(spec.source_file).parent if spec.source_file else Path.cwd()
+    base = load_scenario(folder / spec.base)
+    kind = "grid" if spec.parameters.grid is not None else "sample.ranges"
+    points = design(spec.parameters)
+    tasks: list[RunTask] = []
+    reps = spec.replications or base.replications
+    for k, point in enumerate(points):
+        scenario = _variant_scenario(spec, base, kind, point)
+        vid = f"v{k:04d}"
+        try:
+            plan = prepare(scenario, seed=spec.seed, replications=reps, days=spec.days)
+            choices = tuple(choice_sets(plan))
+            settled = solve(plan, choices)  # demand response and delay feedback, as sim.run
+        except InputError as exc:
+            raise InputError(spec.source_file, f"parameters (variant {vid}: {point})",
+                             f"a scenario that builds ({exc})") from None
+        for r in range(reps):
+            tasks.append(RunTask(f"{vid}-r{r:03d}", vid, r, dict(point), settled.plan,
+                                 choices, settled.route_delay))
+    identity = {
+        "base": base.model_dump(mode="json", exclude={"source_file"}),
+        "variants": points, "replications": reps, "days": spec.days, "seed": spec.seed,
+        "fixed": spec.fixed,
+    }
+    digest = hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode())
+    return Sweep(spec, base, spec.parameters.names, points, tasks, digest.hexdigest())
