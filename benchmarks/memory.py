@@ -1,7 +1,7 @@
 """Peak memory against horizon: one replication of a scenario for 1, 5 and 10 years, each in
 a fresh process, so that one run's memory cannot hide in another's.
 
-    .venv/bin/python benchmarks/memory.py [scenarios/baseline.yaml] [--years 1 5 10]
+    .venv/bin/python -m benchmarks.memory [scenarios/baseline.yaml] [--years 1 5 10]
 
 Prints a Markdown table: horizon, lots delivered, the size of the recorder's per-lot typed
 arrays, lots still waiting at hubs when the run ends, the resident set size after imports

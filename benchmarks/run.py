@@ -1,9 +1,9 @@
-"""cqsim benchmarks, run on demand (`make bench` or `python benchmarks/run.py`), never in
+"""cqsim benchmarks, run on demand (`make bench` or `python -m benchmarks.run`), never in
 `make test`. Every figure is measured side by side in one run and printed with its goal.
 
-    python benchmarks/run.py                 # everything (a few minutes)
-    python benchmarks/run.py --only tandem   # one section: tandem, baseline, growth, sweep
-    python benchmarks/run.py --profile       # cProfile top entries of one baseline year
+    python -m benchmarks.run                 # everything (a few minutes)
+    python -m benchmarks.run --only tandem   # one section: tandem, baseline, growth, sweep
+    python -m benchmarks.run --profile       # cProfile top entries of one baseline year
 
 Memory is the peak resident set of a fresh subprocess per case (VmHWM), so it includes the
 interpreter and libraries (about 125 MB of it).
@@ -22,8 +22,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 def _baseline_path() -> Path:
@@ -84,8 +82,8 @@ def peak_mb() -> float:
 
 def run_case(years: float, demand: float = 1.0, capacity: float = 1.0) -> dict[str, float]:
     """Run `case` in a fresh interpreter so peak memory belongs to that case alone."""
-    out = subprocess.run([sys.executable, __file__, "--case", str(years), str(demand),
-                          str(capacity)],
+    out = subprocess.run([sys.executable, "-m", "benchmarks.run", "--case", str(years),
+                          str(demand), str(capacity)],
                          capture_output=True, text=True, check=True, cwd=ROOT)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -97,7 +95,7 @@ def line(label: str, value: str, goal: str, ok: bool | None) -> None:
 
 
 def tandem_section(lots: int) -> None:
-    import tandem
+    from benchmarks import tandem
 
     print(f"\n1. Engine overhead: 3-stage tandem of M/M/{tandem.SERVERS} hubs, "
           f"{lots:,} lots (utilization 2/3)")

@@ -2,8 +2,8 @@
 started by hand (`dask scheduler` + `dask worker --nworkers N --nthreads 1`), whether their
 Parquet contents are identical, and the per-run overhead of each executor.
 
-    .venv/bin/python benchmarks/sweeps.py                      # the shipped ILSTC sweep
-    .venv/bin/python benchmarks/sweeps.py --workers 2 --overhead-runs 200
+    .venv/bin/python -m benchmarks.sweeps                      # the shipped ILSTC sweep
+    .venv/bin/python -m benchmarks.sweeps --workers 2 --overhead-runs 200
 
 Overhead is measured on sweeps of tiny runs (about 20 ms each) so the executor's own cost
 dominates: the fixed cost is the wall time of a 2-run sweep (preparing the sweep, starting the
@@ -27,11 +27,11 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from sim.sweep import TIMING_COLUMNS, execute_sweep
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-sys.path.insert(0, str(ROOT / "tests"))
 
-from sim.sweep import TIMING_COLUMNS, execute_sweep  # noqa: E402
 
 
 def free_port() -> int:
@@ -74,7 +74,7 @@ def comparable(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def tiny_sweep(folder: Path, runs: int) -> Path:
-    from netbuilder import line_network
+    from tests.support.netbuilder import line_network
 
     line_network(folder, teu_per_year=20_000, horizon={"days": 30})
     doc = {"base": "scenario.yaml", "replications": runs // 2,

@@ -8,7 +8,6 @@ checked against each other as well as timed.
 
 from __future__ import annotations
 
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -75,8 +74,7 @@ def ciw_tandem(lots: int, seed: int = 1) -> tuple[float, int, float]:
 def cqsim_scenario(folder: Path, lots: int) -> Path:
     """Write geodata and a scenario for the tandem: hubs s0..s2 (M/M/c) and an exit hub,
     joined by continuous services so fast they add no measurable time."""
-    sys.path.insert(0, str(ROOT / "tests"))
-    import netbuilder as nb
+    from tests.support import netbuilder as nb
 
     hubs = [nb.hub(f"s{i}", float(i), handling_servers=SERVERS,
                    handling_teu_per_hour=SERVICE_PER_HOUR, handling_dist="exponential",

@@ -1,22 +1,17 @@
 """Theory against simulation for every queueing case of tests/test_theory.py, with the same
 seeds, run lengths and replications, printed as the Markdown table of docs/validation.md.
 
-    .venv/bin/python benchmarks/validation.py        # about a minute on one core
+    .venv/bin/python -m benchmarks.validation        # about a minute on one core
 """
 
 from __future__ import annotations
 
-import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-
-import queues as Q  # noqa: E402
-from test_theory import MMC_CASES, TANDEM, WARMUP_DAYS  # noqa: E402
-
-from sim.queueing import jackson_tandem_sojourn, mmc_wait, scheduled_wait  # noqa: E402
+from sim.queueing import jackson_tandem_sojourn, mmc_wait, scheduled_wait
+from tests.engine.test_theory import MMC_CASES, TANDEM, WARMUP_DAYS
+from tests.support import queues as Q
 
 
 def _row(case: str, quantity: str, theory: float, sim: Q.Estimate,

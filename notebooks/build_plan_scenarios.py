@@ -1,7 +1,7 @@
 """Write notebooks/plan-scenarios.ipynb (run: python notebooks/build_plan_scenarios.py).
 
 The notebook is generated so that its cells stay reviewable as code; the test suite executes
-the generated file (tests/test_notebook.py).
+the generated file (tests/analysis/test_notebook.py).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Sweep progress: a rich bar with ETA on a terminal, plain periodic lines otherwise (CI, logs)."""
+"""Progress of many runs (a sweep's runs, a scenario's replications): a rich bar with ETA on a
+terminal, plain periodic lines otherwise (CI, logs)."""
 
 from __future__ import annotations
 
@@ -17,17 +18,21 @@ def format_duration(seconds: float) -> str:
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
 
 
-class SweepProgress:
-    """Counts finished runs of a sweep and reports them.
+class Progress:
+    """Counts finished runs and reports them.
 
     `show=None` picks a bar when the stream is a terminal and plain lines ("12/40 runs done,
-    ETA 1m20s") at most every `interval` seconds otherwise; `show=False` is silent. The ETA
-    uses the pace of this session only (runs skipped on resume are not counted as work).
+    ETA 1m20s") otherwise: one when the work starts (after all set-up: a caller may wait for
+    it), then at most every `interval` seconds; `show=False` is silent. The ETA uses the pace
+    of this session only (runs skipped on resume are not counted as work). `unit` names what
+    is counted; a `transient` bar disappears when done.
     """
 
     def __init__(self, total: int, already: int, label: str, show: bool | None = None, *,
-                 interval: float = 10.0, stream: TextIO | None = None) -> None:
-        self.total, self.already, self.label = total, already, label
+                 unit: str = "runs", transient: bool = False, interval: float = 10.0,
+                 stream: TextIO | None = None) -> None:
+        self.total, self.already, self.label, self.unit = total, already, label, unit
+        self.transient = transient
         self.stream = stream or sys.stderr
         self.interval = interval
         tty = bool(getattr(self.stream, "isatty", lambda: False)())
@@ -39,27 +44,31 @@ class SweepProgress:
         self._bar: Any = None
         self._task: Any = None
 
-    def __enter__(self) -> SweepProgress:
+    def __enter__(self) -> Progress:
         self.start = time.perf_counter()
         if self.mode == "bar":
             from rich.console import Console
             from rich.progress import (
                 BarColumn,
                 MofNCompleteColumn,
-                Progress,
                 TextColumn,
                 TimeElapsedColumn,
                 TimeRemainingColumn,
             )
-            self._bar = Progress(TextColumn("{task.description}"), BarColumn(),
+            from rich.progress import Progress as RichProgress
+
+            self._bar = RichProgress(TextColumn("{task.description}"), BarColumn(),
                                  MofNCompleteColumn(), TextColumn("{task.fields[failed]}"),
                                  TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-                                 console=Console(file=self.stream), transient=False)
+                                 console=Console(file=self.stream),
+                                 transient=self.transient)
             self._bar.start()
             self._task = self._bar.add_task(self.label, total=self.total,
                                             completed=self.already, failed="")
         elif self.mode == "lines" and self.already:
-            self._line(f"resuming: {self.already}/{self.total} runs already done")
+            self._line(f"resuming: {self.already}/{self.total} {self.unit} already done")
+        elif self.mode == "lines":
+            self._line(f"{self.label}: 0/{self.total} {self.unit} done, started")
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -86,7 +95,7 @@ class SweepProgress:
         tail = ", ETA " + format_duration(eta) if eta is not None and self.remaining else ""
         if not self.remaining:
             tail = f", {format_duration(time.perf_counter() - self.start)} elapsed"
-        return f"{self.label}: {finished}/{self.total} runs done{failed}{tail}"
+        return f"{self.label}: {finished}/{self.total} {self.unit} done{failed}{tail}"
 
     def advance(self, failed: bool = False) -> None:
         """Count one finished run (failed or not) and report if it is time to."""

@@ -10,20 +10,16 @@ import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sim.engine import simulate
-from sim.engine.recorder import ReplicationResult
-from sim.equilibrium import solve
 from sim.network import Plan, build
-from sim.results import Results
 from sim.routing import ChoiceSet, choice_sets
 from sim.scenario import Scenario, as_scenario, with_overrides
 
-if TYPE_CHECKING:
-    from rich.progress import Progress
+if TYPE_CHECKING:  # the engine and tables load on the first run, not for bad input
+    from sim.engine.recorder import ReplicationResult
+    from sim.results import Results
 
 
 def prepare(scenario: Scenario | str | Path, *, seed: int | None = None,
@@ -46,24 +42,10 @@ def prepare(scenario: Scenario | str | Path, *, seed: int | None = None,
 
 def _one(args: tuple[Plan, int, Sequence[ChoiceSet], Mapping[int, float] | None]
          ) -> ReplicationResult:
+    from sim.engine import simulate
+
     plan, rep, choices, route_delay = args
     return simulate(plan, rep, choices, route_delay)
-
-
-def _progress(show: bool, label: str) -> AbstractContextManager[Progress | None]:
-    """A rich progress bar (transient), or nothing when not `show`."""
-    if not show:
-        return nullcontext(None)
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    TimeRemainingColumn(), transient=True)
 
 
 def iter_replications(plan: Plan, choices: Sequence[ChoiceSet], workers: int = 1,
@@ -87,22 +69,27 @@ def run(scenario: Scenario | str | Path | Plan, *, seed: int | None = None,
     """Simulate every replication of a scenario and return its `Results`.
 
     `progress=None` shows a bar only when stderr is a terminal and there is more than one
-    replication.
+    replication; True shows a bar on a terminal and plain lines otherwise (the first when
+    the replications start); False shows nothing.
     """
+    from sim.equilibrium import solve
+    from sim.progress import Progress
+    from sim.results import Results
+
     start = time.perf_counter()
     plan = scenario if isinstance(scenario, Plan) else prepare(
         scenario, seed=seed, replications=replications, days=days)
     choices = choice_sets(plan)
     eq = solve(plan, choices)  # demand response to cost, MSA feedback of simulated delays
     plan = eq.plan
-    show = (sys.stderr.isatty() and plan.replications > 1) if progress is None else progress
+    if progress is None:
+        progress = sys.stderr.isatty() and plan.replications > 1
     reps: list[ReplicationResult] = []
-    with _progress(show, plan.name) as bar:
-        task = bar.add_task(plan.name, total=plan.replications) if bar else None
+    with Progress(plan.replications, 0, plan.name, None if progress else False,
+                  unit="replications", transient=True) as bar:
         for result in iter_replications(plan, choices, workers, eq.route_delay):
             reps.append(result)
-            if bar is not None and task is not None:
-                bar.advance(task)
+            bar.advance()
     reps.sort(key=lambda r: r.replication)
     return Results(plan=plan, replications=reps, wall_seconds=time.perf_counter() - start,
                    equilibrium=eq.report.as_dict())

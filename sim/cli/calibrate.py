@@ -5,32 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.table import Table
-
-from sim.calibration import CalibrationRow, calibrate, calibration_frame, load_calibration_targets
-
-
-def calibration_table(rows: list[CalibrationRow], title: str) -> Table:
-    """Published vs simulated, band, verdict and source of every calibration target."""
-    table = Table(title=title)
-    for col in ("figure", "unit", "published", "band", "simulated", "dev.", "", "source"):
-        table.add_column(col, justify="right" if col in ("published", "simulated", "dev.")
-                         else "left", overflow="fold")
-
-    def num(x: float) -> str:
-        return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.2f}"
-
-    for row in rows:
-        t = row.target
-        sim = num(row.simulated) if row.simulated == row.simulated else "-"
-        if row.ci95 == row.ci95 and row.simulated == row.simulated:
-            sim += f" ± {num(row.ci95)}"
-        verdict = "[green]ok[/green]" if row.ok else "[bold red]OUT[/bold red]"
-        table.add_row(t.metric, t.unit, num(t.published), f"{num(t.low)}-{num(t.high)}", sim,
-                      f"{row.deviation:+.1%}" if row.simulated == row.simulated else "-",
-                      verdict, t.source)
-    return table
 
 
 @click.command(name="calibrate")
@@ -52,6 +26,8 @@ def calibrate_cmd(scenario: Path, replications: int | None, seed: int | None,
     """Simulate SCENARIO and compare it with the published figures; exit 1 if one is out
     of its band."""
     from sim.atomic import write_csv
+    from sim.calibration import calibrate, calibration_frame, load_calibration_targets
+    from sim.cli.render import calibration_table, console
     from sim.runner import prepare, run
 
     targets = load_calibration_targets(targets_file)
@@ -59,15 +35,15 @@ def calibrate_cmd(scenario: Path, replications: int | None, seed: int | None,
     results = run(plan, workers=workers)
     rows = calibrate(results, targets)
     reps = len(results.replications)
-    console = Console(width=None if Console().is_terminal else 160)
-    console.print(calibration_table(
+    screen = console(160)
+    screen.print(calibration_table(
         rows, f"{plan.name}: calibration, {plan.horizon.days - plan.horizon.warmup_days:g} "
               f"days measured, {reps} replication(s)" + ("  (± = 95% CI)" if reps > 1 else "")))
     if out is not None:
         write_csv(out, calibration_frame(rows))
-        console.print(f"wrote {out}")
+        screen.print(f"wrote {out}")
     outside = [r.target.id for r in rows if not r.ok]
     if outside:
-        console.print(f"[bold red]outside the band:[/bold red] {', '.join(outside)}")
+        screen.print(f"[bold red]outside the band:[/bold red] {', '.join(outside)}")
         raise SystemExit(1)
-    console.print(f"all {len(rows)} calibrated figures within their bands")
+    screen.print(f"all {len(rows)} calibrated figures within their bands")

@@ -6,51 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import pandas as pd
-from rich.console import Console
-from rich.table import Table
 
 from sim.errors import InputError
 
 DAYS = click.FloatRange(min=0, min_open=True)
-
-
-def _console() -> Console:
-    return Console(width=None if Console().is_terminal else 120)
-
-
-def _pm(value: float, half: float, digits: int = 1, scale: float = 1.0) -> str:
-    if pd.isna(value):
-        return "-"
-    text = f"{value / scale:+,.{digits}f}"
-    if not pd.isna(half):
-        text += f" ± {half / scale:,.{digits}f}"
-    return text
-
-
-def delta_table(deltas: pd.DataFrame, variant: str, reps: int, pairing: str) -> Table:
-    """Per corridor and total: ΔTEU/yr, Δtrade, Δtransit, ΔCO2 with 95% CIs."""
-    table = Table(title=f"{variant} − base: paired deltas, 95% CI over {reps} replications "
-                        f"({pairing})")
-    for col in ("scope", "Δ kTEU/yr", "Δ trade bn CNY", "Δ transit d", "Δ CO2 kt/yr"):
-        table.add_column(col, justify="left" if col == "scope" else "right")
-    sub = deltas[deltas["variant"] == variant]
-    for scope in dict.fromkeys(sub["scope"]):
-        rows = sub[sub["scope"] == scope].set_index("metric")
-        table.add_row(str(scope), _delta_cell(rows, "teu_per_year", 1, 1e3),
-                      _delta_cell(rows, "trade_bn_cny", 1, 1.0),
-                      _delta_cell(rows, "transit_mean_h", 2, 24.0),
-                      _delta_cell(rows, "co2_kt_per_year", 1, 1.0),
-                      style="bold" if scope == "total" else None)
-    return table
-
-
-def _delta_cell(rows: pd.DataFrame, metric: str, digits: int, scale: float) -> str:
-    """'delta ± CI' of one metric of a scope's rows (indexed by metric), or '-'."""
-    if metric not in rows.index:
-        return "-"
-    r = rows.loc[metric]
-    return _pm(r["delta"], r["delta_ci95"], digits, scale)
 
 
 def _need_two(replications: int, base: Path) -> None:
@@ -93,23 +52,16 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
     write_png(out / "compare.png", fig, dpi=120)
     plt.close(fig)
 
-    console = _console()
+    from sim.cli.render import bottleneck_table, console, delta_table
+
+    screen = console(120)
     reps = len(cmp.base.results.replications)
     pairing = "independent seeds" if independent else f"common random numbers, seed " \
                                                       f"{cmp.base.seed}"
     for v in cmp.alts:
-        console.print(delta_table(cmp.deltas, v.name, reps, pairing))
-    necks = Table(title="bottlenecks (highest utilization)")
-    for col in ("variant", "kind", "id", "utilization", "wait h", "queue at end"):
-        necks.add_column(col, justify="right" if col in ("utilization", "wait h",
-                                                         "queue at end") else "left")
-    for _, r in cmp.bottlenecks.iterrows():
-        necks.add_row(str(r["variant"]), str(r["kind"]), str(r["id"]),
-                      f"{r['utilization']:.2f}",
-                      "-" if pd.isna(r["wait_mean_h"]) else f"{r['wait_mean_h']:.1f}",
-                      "-" if pd.isna(r["queue_end"]) else f"{r['queue_end']:,.0f}")
-    console.print(necks)
-    console.print(f"wrote {out}/compare.csv, bottlenecks.csv, compare.png")
+        screen.print(delta_table(cmp.deltas, v.name, reps, pairing))
+    screen.print(bottleneck_table(cmp.bottlenecks))
+    screen.print(f"wrote {out}/compare.csv, bottlenecks.csv, compare.png")
 
 
 @click.command()
@@ -155,23 +107,11 @@ def rank(base: Path, files: tuple[Path, ...], changes: tuple[Path, ...],
     out = out or Path("out") / f"rank-{base_s.name}"
     write_csv(out / "rank.csv", table)
     write_csv(out / "compare.csv", cmp.deltas)
-    reps = len(cmp.base.results.replications)
-    t = Table(title=f"what to fund first: candidates against {base_s.name}, paired deltas "
-                    f"(CRN), 95% CI over {reps} replications")
-    for col in ("rank", "candidate", "added cap. kTEU/yr", "Δ kTEU/yr", "Δ trade bn CNY",
-                "Δ TEU per cap. TEU", "Δ trade CNY per cap. TEU"):
-        t.add_column(col, justify="left" if col == "candidate" else "right")
-    for _, r in table.iterrows():
-        t.add_row(str(r["rank"]), str(r["candidate"]),
-                  f"{r['added_capacity_teu_per_year'] / 1e3:,.1f}",
-                  _pm(r["extra_teu_per_year"], r["extra_teu_ci95"], 1, 1e3),
-                  _pm(r["extra_trade_bn_cny"], r["extra_trade_ci95"], 2),
-                  _pm(r["extra_teu_per_capacity_teu"], r["extra_teu_per_capacity_ci95"], 3),
-                  _pm(r["extra_trade_cny_per_capacity_teu"],
-                      r["extra_trade_cny_per_capacity_ci95"], 0))
-    console = _console()
-    console.print(t)
-    console.print("added capacity: lines departures x vehicle TEU x 52 (continuous TEU/day x "
-                  "365), hubs servers x TEU/h x 8760, locks lift / mean t per TEU; "
-                  "candidates adding none rank last, by extra trade")
-    console.print(f"wrote {out}/rank.csv, compare.csv")
+    from sim.cli.render import console, rank_table
+
+    screen = console(120)
+    screen.print(rank_table(table, base_s.name, len(cmp.base.results.replications)))
+    screen.print("added capacity: lines departures x vehicle TEU x 52 (continuous TEU/day x "
+                 "365), hubs servers x TEU/h x 8760, locks lift / mean t per TEU; "
+                 "candidates adding none rank last, by extra trade")
+    screen.print(f"wrote {out}/rank.csv, compare.csv")

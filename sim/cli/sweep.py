@@ -5,34 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import pandas as pd
-from rich.console import Console
-from rich.table import Table
-
-
-def variant_table(summary: pd.DataFrame, params: list[str], limit: int = 30) -> Table:
-    """Headline KPIs per variant (mean ± 95% CI) for the terminal."""
-    from sim.sweep.plots import short
-
-    table = Table(title="per variant: mean ± 95% CI over replications")
-    for col in ("variant", *(short(p) for p in params), "ok", "TEU", "trade bn CNY"):
-        table.add_column(col, justify="left" if col == "variant" else "right")
-    for _, row in summary.head(limit).iterrows():
-        table.add_row(str(row["variant"]), *(f"{row[p]:g}" if isinstance(row[p], float)
-                                             else str(row[p]) for p in params),
-                      f"{row['runs_ok']}/{row['runs_ok'] + row['runs_failed']}",
-                      _mean_ci(row, "total_teu"), _mean_ci(row, "total_trade_value_cny", 1e9, 1))
-    return table
-
-
-def _mean_ci(row: pd.Series, col: str, scale: float = 1.0, digits: int = 0) -> str:
-    """'mean ± CI' of one KPI of a summary row, or '-'."""
-    value, half = row.get(col), row.get(f"{col}_ci95")
-    if value is None or value != value:
-        return "-"
-    text = f"{value / scale:,.{digits}f}"
-    return text + (f" ± {half / scale:,.{digits}f}" if half == half and half is not None
-                   else "")
 
 
 @click.command()
@@ -59,10 +31,12 @@ def sweep(sweep_file: Path, out: Path | None, workers: int | None, scheduler: st
     out = out or Path("out") / "sweeps" / spec.name
     outcome = execute_sweep(spec, out, workers=workers, scheduler=scheduler,
                             local_cluster=local_cluster, resume=resume, plots=not no_plots)
-    console = Console(width=None if Console().is_terminal else 110)
-    console.print(variant_table(outcome.summary, spec.parameters.names))
+    from sim.cli.render import console, variant_table
+
+    screen = console(110)
+    screen.print(variant_table(outcome.summary, spec.parameters.names))
     total = len(outcome.runs)
-    console.print(f"{total} runs ({outcome.resumed} done before resume, {outcome.failed} failed)"
+    screen.print(f"{total} runs ({outcome.resumed} done before resume, {outcome.failed} failed)"
                   f" on {outcome.executor} in {outcome.wall_seconds:.1f} s -> {out}/")
     if outcome.failed:
         click.echo(f"cqsim: {outcome.failed} of {total} runs failed; their errors are in "

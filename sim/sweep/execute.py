@@ -48,7 +48,7 @@ def execute_sweep(spec: SweepSpec | str | Path, out: str | Path | None = None, *
     LocalCluster of `workers` processes when `local_cluster`. `progress=None` shows a bar on
     a terminal and periodic plain lines otherwise; False is silent.
     """
-    from sim.progress import SweepProgress
+    from sim.progress import Progress
     from sim.sweep.executors import run_dask, run_pool, run_serial
 
     start = time.perf_counter()
@@ -72,7 +72,7 @@ def execute_sweep(spec: SweepSpec | str | Path, out: str | Path | None = None, *
             executor = "this process" if workers <= 1 else f"local pool ({workers} processes)"
         write_meta(sweep, folder, {"status": "running", "executor": executor})
 
-        with SweepProgress(len(sweep.tasks), len(sweep.tasks) - len(todo), sweep.name,
+        with Progress(len(sweep.tasks), len(sweep.tasks) - len(todo), sweep.name,
                            progress) as bar:
             def record(row: dict[str, Any]) -> None:
                 part = part_path(folder, row["run_id"])

@@ -2,7 +2,7 @@
 
 Run from anywhere: `python tests/bad_inputs/make_corpus.py`. It rewrites the corpus in this
 folder, `cases.json` (what each case breaks, which file and field the error must name) and
-README.md. tests/test_bad_inputs.py runs `cqsim run` on every case.
+README.md. tests/build/test_bad_inputs.py runs `cqsim run` on every case.
 
 Every case is a small mutation of `ok.yaml` on `geo_ok/`, which is valid (the test checks
 that too), so each failure is caused by the one thing the case breaks.
@@ -287,7 +287,7 @@ def build_corpus() -> None:
     (HERE / "cases.json").write_text(json.dumps(CASES, indent=1) + "\n")
     lines = ["# Bad-input corpus", "",
              "Each file breaks one thing in an otherwise valid scenario (`ok.yaml` on "
-             "`geo_ok/`). `tests/test_bad_inputs.py` runs `cqsim run FILE --out DIR` on each and "
+             "`geo_ok/`). `tests/build/test_bad_inputs.py` runs `cqsim run FILE --out DIR` on each and "
              "expects exit code 2, one line on stderr naming the file and the field, no "
              "traceback, no hang, and `DIR` untouched. Regenerate with "
              "`python tests/bad_inputs/make_corpus.py` (also rewrites `cases.json`).", "",

@@ -8,9 +8,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import netbuilder as nb
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,6 +18,7 @@ from sim.engine import Model
 from sim.engine.recorder import ReplicationResult
 from sim.network import Plan, build
 from sim.scenario import load_scenario
+from tests.support import netbuilder as nb
 
 SETTINGS = settings(max_examples=25, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -81,6 +82,7 @@ def _run(plan: Plan) -> tuple[Model, ReplicationResult]:
     return model, model.run()
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(networks())
 def test_conservation_nonnegative_times_and_connected_routes(net: dict[str, Any]) -> None:
@@ -127,6 +129,7 @@ def test_conservation_nonnegative_times_and_connected_routes(net: dict[str, Any]
         assert at == flow.destination
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(networks())
 def test_same_seed_same_results(net: dict[str, Any]) -> None:
@@ -138,6 +141,7 @@ def test_same_seed_same_results(net: dict[str, Any]) -> None:
         pd.testing.assert_frame_equal(first.tables[name], second.tables[name], check_exact=True)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(per_week=st.floats(1.0, 14.0), teu=st.floats(10.0, 200.0),
        more=st.floats(1.0, 3.0), overload=st.floats(1.2, 4.0),

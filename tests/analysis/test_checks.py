@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import queues as Q
 from click.testing import CliRunner
 
 from sim.checks import COLUMNS, flagged
 from sim.cli import main
 from sim.queueing import relaxation_time, start_up_bias, warmup_needed
+from tests.support import queues as Q
 
 
 def _checks(tmp: Path, lam: float, days: float, warmup: float) -> pd.DataFrame:

@@ -1,5 +1,5 @@
 """Small queueing networks built from cqsim hubs, and the same queues in ciw, for the
-validation tests (tests/test_theory.py) and docs/validation.md.
+validation tests (tests/engine/test_theory.py) and docs/validation.md.
 
 A hub is an M/M/c queue when its lots arrive as a Poisson process (every demand flow is
 one), each lot is one TEU, handling is exponential with no set-up time, there is no dwell
@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import ciw
-import netbuilder as nb
 import numpy as np
 
 from sim.network import HOURS_PER_DAY, HOURS_PER_YEAR
 from sim.results import Results, mean_ci
 from sim.runner import run
+from tests.support import netbuilder as nb
 
 LINK_HOURS = 0.001
 FAST = 1e6  # TEU/h: a hub that handles in a microsecond (a sink)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import netbuilder as nb
 import pytest
 import yaml
 
 from sim.errors import InputError
 from sim.network import build
 from sim.scenario import load_scenario, with_overrides
+from tests.support import netbuilder as nb
 
 
 def _doc(tmp_path: Path) -> dict:
@@ -136,7 +136,7 @@ def test_bad_changes_name_their_field(tmp_path: Path, change: dict, field: str) 
 
 
 def test_baseline_scenario_builds() -> None:
-    from conftest import ROOT
+    from tests.support.paths import ROOT
     plan = build(load_scenario(ROOT / "scenarios" / "baseline.yaml"))
     corridors = {line.spec.corridor for line in plan.network.lines}
     assert {"east", "west", "south", "north", "air"} <= corridors

@@ -18,9 +18,7 @@ from sim.errors import InputError
 from sim.results import Results
 from sim.runner import run
 from sim.targets import load_channels, load_targets, targets_frame
-
-ROOT = Path(__file__).resolve().parent.parent
-BASELINE_2023 = ROOT / "scenarios" / "baseline-2023.yaml"
+from tests.support.paths import BASELINE_2023
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +27,7 @@ def results() -> Results:
     return run(BASELINE_2023, replications=1)
 
 
+@pytest.mark.slow
 def test_every_published_2023_figure_is_within_its_band(results: Results) -> None:
     rows = calibrate(results, load_calibration_targets())
     frame = calibration_frame(rows)
@@ -38,6 +37,7 @@ def test_every_published_2023_figure_is_within_its_band(results: Results) -> Non
     assert outside.empty, outside[["id", "published", "low", "high", "simulated"]]
 
 
+@pytest.mark.slow
 def test_a_band_the_simulation_misses_is_reported_outside(results: Results) -> None:
     target = CalibrationTarget(id="x", metric="west trains", published=10.0, low=9.0,
                                high=11.0, unit="trains/yr", measure="loaded_departures:west:rail",
@@ -46,6 +46,7 @@ def test_a_band_the_simulation_misses_is_reported_outside(results: Results) -> N
     assert row.simulated > 1000 and not row.ok
 
 
+@pytest.mark.slow
 def test_calibrate_cli_exits_0_inside_and_1_outside(tmp_path: Path) -> None:
     runner = CliRunner()
     ok = runner.invoke(main, ["calibrate", str(BASELINE_2023), "--replications", "1",

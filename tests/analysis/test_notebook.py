@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import runpy
 import sys
 from pathlib import Path
 
@@ -10,22 +11,20 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.paths import ROOT
+
 NOTEBOOK = ROOT / "notebooks" / "plan-scenarios.ipynb"
 KERNEL = "cqsim-test-python"
 
 
 def test_generated_notebook_is_up_to_date() -> None:
-    sys.path.insert(0, str(ROOT / "notebooks"))
-    try:
-        from build_plan_scenarios import build
-    finally:
-        sys.path.pop(0)
+    build = runpy.run_path(str(ROOT / "notebooks" / "build_plan_scenarios.py"))["build"]
     on_disk = nbformat.read(NOTEBOOK, as_version=4)
     assert [c.source for c in on_disk.cells] == [c.source for c in build().cells], \
         "run python notebooks/build_plan_scenarios.py"
 
 
+@pytest.mark.slow
 def test_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # a kernelspec pointing at this interpreter, so the notebook runs in the project's venv
     # whatever other "python3" kernels the machine has

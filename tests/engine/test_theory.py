@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import queues as Q
 
 from sim.queueing import (
     erlang_c,
@@ -25,6 +24,7 @@ from sim.queueing import (
     mmc_wait,
     scheduled_wait,
 )
+from tests.support import queues as Q
 
 PRECISION = 0.15    # a CI half-width wider than this share of the theory value proves little
 WARMUP_DAYS = 20    # 480 h: several relaxation times of the busiest queue here (~380 h)
@@ -58,6 +58,7 @@ def test_erlang_c_known_values() -> None:
 # ----------------------------------------------------------------------------- M/M/c
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("servers,rho,days,reps", MMC_CASES,
                          ids=[f"M/M/{c}-rho{r}" for c, r, _, _ in MMC_CASES])
 def test_mmc_hub_matches_erlang_c_littles_law_and_ciw(tmp_path: Path, servers: int,
@@ -104,6 +105,7 @@ def test_mmc_hub_matches_erlang_c_littles_law_and_ciw(tmp_path: Path, servers: i
 TANDEM = {"lam": 0.6, "service1_h": 1.0, "service2_h": 1.25}  # rho = 0.6 then 0.75
 
 
+@pytest.mark.slow
 def test_tandem_matches_jackson_and_ciw(tmp_path: Path) -> None:
     days, reps = 500, 8
     results = Q.simulate(Q.tandem_scenario(tmp_path, days=days, warmup_days=WARMUP_DAYS,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import netbuilder as nb
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,6 +14,7 @@ from sim.engine import Model, simulate
 from sim.errors import ConservationError
 from sim.network import build
 from sim.scenario import load_scenario
+from tests.support import netbuilder as nb
 
 
 def _plan(path: Path):

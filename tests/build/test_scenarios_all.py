@@ -11,9 +11,7 @@ from click.testing import CliRunner
 
 from sim.cli import main
 from sim.runner import prepare, run
-
-ROOT = Path(__file__).resolve().parent.parent
-SCENARIOS = ROOT / "scenarios"
+from tests.support.paths import SCENARIOS
 
 
 def scenario_files() -> list[Path]:
@@ -29,6 +27,8 @@ def scenario_files() -> list[Path]:
 
 
 FILES = scenario_files()
+# run in make test-fast too: the two baselines and the plan's combined scenario
+QUICK = {"baseline", "baseline-2023", "plan-2025"}
 
 
 def test_the_plan_scenarios_are_all_there() -> None:
@@ -39,7 +39,9 @@ def test_the_plan_scenarios_are_all_there() -> None:
             "yangtze-low-water", "alashankou-closure", "qinzhou-congestion"} <= names
 
 
-@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+@pytest.mark.parametrize("path", [
+    pytest.param(p, marks=() if p.stem in QUICK else pytest.mark.slow, id=p.stem)
+    for p in FILES])
 def test_scenario_validates_and_runs(path: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     valid = runner.invoke(main, ["validate", str(path)])
@@ -61,6 +63,7 @@ def test_plan_scenarios_say_what_they_change_and_why(path: Path) -> None:
         assert str(change.get("why", "")).strip(), change
 
 
+@pytest.mark.slow
 def test_alashankou_closure_moves_west_traffic_to_khorgos() -> None:
     base = run(SCENARIOS / "baseline-2023.yaml", replications=1, days=120)
     closed = run(SCENARIOS / "alashankou-closure.yaml", replications=1, days=120)

@@ -10,10 +10,10 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pytest
-from conftest import ROOT
 
-CQSIM = [sys.executable, "-m", "sim.cli"]
-BASELINE = ROOT / "scenarios" / "baseline.yaml"
+from tests.support.paths import BASELINE, ROOT
+
+CQSIM = [sys.executable, "-m", "sim.cli"]  # the module path, as `python -m sim.cli`
 
 
 def cqsim(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -78,6 +78,7 @@ def test_quiet_when_not_a_terminal(tmp_path: Path) -> None:
     assert proc.returncode == 0 and proc.stderr == ""
 
 
+@pytest.mark.slow
 def test_same_seed_same_tables_on_any_worker_count(tmp_path: Path) -> None:
     args = ("run", str(BASELINE), "--days", "20", "--replications", "2", "--no-map")
     one = cqsim(*args, "--out", str(tmp_path / "one"))

@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from netbuilder import flow, hub, link, scenario, train, write_geodata, write_scenario
 
 import sim
 from sim.cli import main
@@ -19,6 +18,7 @@ from sim.equilibrium import solve
 from sim.rank import added_capacity, candidate, rank
 from sim.routing import choice_sets
 from sim.trade import attainment, channel_trade, references, total_trade, trade_table
+from tests.support.netbuilder import flow, hub, link, scenario, train, write_geodata, write_scenario
 
 
 def _two_lines(tmp: Path, ab_per_week: float = 7, cd_per_week: float = 7, **kw) -> Path:

@@ -8,7 +8,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -19,17 +18,17 @@ import psutil
 import pytest
 import yaml
 from click.testing import CliRunner
-from netbuilder import line_network
 
 import sim
 import sim.sweep as sweep_mod
 import sim.sweep.tasks as sweep_tasks
 from sim.cli import main
 from sim.errors import InputError
-from sim.progress import SweepProgress, format_duration
+from sim.progress import Progress, format_duration
 from sim.sweep import TIMING_COLUMNS, design, load_sweep, prepare_sweep, run_sweep
+from tests.support.netbuilder import line_network
+from tests.support.paths import BIN, CQSIM
 
-BIN = Path(sys.executable).parent
 SERVICE = "network.services.ab.departures_per_week"
 
 
@@ -55,7 +54,7 @@ def comparable(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def cqsim(*args: str, **kw: object) -> subprocess.Popen:
-    return subprocess.Popen([str(BIN / "cqsim"), *args], stdout=subprocess.PIPE,
+    return subprocess.Popen([*CQSIM, *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, **kw)
 
 
@@ -220,7 +219,7 @@ def test_resume_refuses_a_changed_sweep(tmp_path: Path) -> None:
 
 def test_plain_progress_lines() -> None:
     stream = io.StringIO()
-    with SweepProgress(4, 1, "demo", None, interval=0.0, stream=stream) as bar:
+    with Progress(4, 1, "demo", None, interval=0.0, stream=stream) as bar:
         bar.advance()
         bar.advance(failed=True)
         bar.advance()
@@ -235,6 +234,7 @@ def test_plain_progress_lines() -> None:
 # ----------------------------------------------------------------------------- real kills
 
 
+@pytest.mark.slow
 def test_sigkill_mid_sweep_then_resume(tmp_path: Path) -> None:
     path = slow_sweep(tmp_path, runs=24)
     out = tmp_path / "out"
@@ -267,6 +267,7 @@ def _pool_workers(pid: int) -> list[psutil.Process]:
             if "spawn_main" in " ".join(c.cmdline())]
 
 
+@pytest.mark.slow
 def test_pool_worker_killed_mid_sweep(tmp_path: Path) -> None:
     path = slow_sweep(tmp_path, runs=16)
     out = tmp_path / "out"
@@ -333,6 +334,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, sub
             _stop(proc)
 
 
+@pytest.mark.slow
 def test_dask_cluster_gives_the_local_pool_results(tmp_path: Path,
                                                    cluster: tuple[str, subprocess.Popen]) -> None:
     address, _ = cluster
@@ -350,6 +352,7 @@ def test_dask_cluster_gives_the_local_pool_results(tmp_path: Path,
     pd.testing.assert_frame_equal(comparable(on_local_cluster), comparable(on_pool))
 
 
+@pytest.mark.slow
 def test_dask_worker_killed_mid_sweep(tmp_path: Path,
                                       cluster: tuple[str, subprocess.Popen]) -> None:
     address, worker_cli = cluster

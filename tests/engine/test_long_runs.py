@@ -8,11 +8,12 @@ import gc
 import tracemalloc
 from pathlib import Path
 
-import netbuilder as nb
+import pytest
 
 from sim.engine import Model
 from sim.network import build
 from sim.scenario import load_scenario
+from tests.support import netbuilder as nb
 
 RECORDER_BYTES_PER_LOT = 4 + 4 * 8   # route id (int32) + teu, transit, wait, at (float64)
 
@@ -38,6 +39,7 @@ def _retained(tmp: Path, years: float) -> tuple[int, int, Model]:
     return held, len(model.recorder.teu), model
 
 
+@pytest.mark.slow
 def test_memory_grows_only_by_the_recorder_arrays(tmp_path: Path) -> None:
     for name in ("warm", "1", "3"):
         (tmp_path / name).mkdir()

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import netbuilder as nb
 import pytest
 
 from sim.engine import simulate
 from sim.network import build
 from sim.routing import choice_sets, choose
 from sim.scenario import load_scenario
+from tests.support import netbuilder as nb
 
 
 def _two_channels(tmp_path: Path, teu_per_year: float, aware: bool = True) -> Path:

@@ -7,15 +7,14 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-HERE = Path(__file__).resolve().parent / "bad_inputs"
+from tests.support.paths import CQSIM, ROOT
+
+HERE = ROOT / "tests" / "bad_inputs"
 CASES = json.loads((HERE / "cases.json").read_text())
-_SCRIPT = Path(sys.executable).with_name("cqsim")
-CQSIM = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "sim.cli"]
 TIMEOUT_S = 60
 
 

@@ -1,0 +1,192 @@
+"""What the commands print: rich tables and lines built from results (imported by a command
+when it has results to show, so `cqsim --help` and bad input stay fast)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from sim.calibration import CalibrationRow
+    from sim.results import Results
+
+
+def console(width: int) -> Console:
+    """A console as wide as the terminal, or `width` columns when output is not a terminal."""
+    return Console(width=None if Console().is_terminal else width)
+
+
+def corridor_table(results: Results) -> Table:
+    """The per-corridor KPI table printed after a run."""
+    df = results.corridors
+    reps = len(results.replications)
+    table = Table(title=f"{results.plan.name}: {results.plan.horizon.days:g} days, "
+                        f"{reps} replication(s), seed {results.plan.seed}"
+                        + ("  (± = 95% CI)" if reps > 1 else ""))
+    for col in ("corridor", "TEU", "trade bn CNY", "transit d", "p95 d", "wait d", "CO2 kt"):
+        table.add_column(col, justify="left" if col == "corridor" else "right")
+
+    def fmt(row: pd.Series, col: str, scale: float = 1.0, digits: int = 0,
+            ci: bool = True) -> str:
+        value = row[col] / scale
+        if pd.isna(value):
+            return "-"
+        text = f"{value:,.{digits}f}"
+        half = row.get(f"{col}_ci95")
+        if ci and half is not None and not pd.isna(half):
+            text += f" ± {half / scale:,.{digits}f}"
+        return text
+
+    for _, row in df.iterrows():
+        table.add_row(str(row["corridor"]), fmt(row, "teu"),
+                      fmt(row, "trade_value_cny", 1e9, 1),
+                      fmt(row, "transit_mean_h", 24, 1, False),
+                      fmt(row, "transit_p95_h", 24, 1, False),
+                      fmt(row, "wait_mean_h", 24, 1, False),
+                      fmt(row, "co2_t", 1e3, 1, False))
+    total = df["teu"].sum()
+    value = df["trade_value_cny"].sum() / 1e9
+    table.add_row("total", f"{total:,.0f}", f"{value:,.1f}", "", "", "", "",
+                  style="bold")
+    return table
+
+
+def equilibrium_lines(results: Results) -> list[str]:
+    """How demand answered to cost and whether the delay feedback settled (sim.equilibrium)."""
+    eq = results.equilibrium
+    if not eq:
+        return []
+    plan = results.plan
+    induced = eq.get("induced_teu_per_year") or 0.0
+    text = (f"demand: elasticity {plan.elasticity:g} to generalized cost vs "
+            f"{Path(plan.reference_scenario).name if plan.reference_scenario else 'own network'}"
+            f": {induced:+,.0f} TEU/yr induced (flow factors {eq['demand_factor_min']:.3f}-"
+            f"{eq['demand_factor_max']:.3f})")
+    if eq.get("passes"):
+        gap, tolerance = eq.get("gap"), eq.get("tolerance")
+        text += (f"; delay feedback (MSA): {eq['passes']} pass(es), "
+                 f"{'converged' if eq['converged'] else 'not converged'}, last change of "
+                 f"route flows {_percent(gap):.1f}% (tolerance {_percent(tolerance):g}%)")
+    return [text]
+
+
+def _percent(share: object) -> float:
+    """A share from the equilibrium report as a percentage (NaN when not measured)."""
+    return float(share) * 100 if isinstance(share, (int, float)) else float("nan")
+
+
+def _pm(value: float, half: float, digits: int = 1, scale: float = 1.0) -> str:
+    if pd.isna(value):
+        return "-"
+    text = f"{value / scale:+,.{digits}f}"
+    if not pd.isna(half):
+        text += f" ± {half / scale:,.{digits}f}"
+    return text
+
+
+def delta_table(deltas: pd.DataFrame, variant: str, reps: int, pairing: str) -> Table:
+    """Per corridor and total: ΔTEU/yr, Δtrade, Δtransit, ΔCO2 with 95% CIs."""
+    table = Table(title=f"{variant} − base: paired deltas, 95% CI over {reps} replications "
+                        f"({pairing})")
+    for col in ("scope", "Δ kTEU/yr", "Δ trade bn CNY", "Δ transit d", "Δ CO2 kt/yr"):
+        table.add_column(col, justify="left" if col == "scope" else "right")
+    sub = deltas[deltas["variant"] == variant]
+    for scope in dict.fromkeys(sub["scope"]):
+        rows = sub[sub["scope"] == scope].set_index("metric")
+        table.add_row(str(scope), _delta_cell(rows, "teu_per_year", 1, 1e3),
+                      _delta_cell(rows, "trade_bn_cny", 1, 1.0),
+                      _delta_cell(rows, "transit_mean_h", 2, 24.0),
+                      _delta_cell(rows, "co2_kt_per_year", 1, 1.0),
+                      style="bold" if scope == "total" else None)
+    return table
+
+
+def _delta_cell(rows: pd.DataFrame, metric: str, digits: int, scale: float) -> str:
+    """'delta ± CI' of one metric of a scope's rows (indexed by metric), or '-'."""
+    if metric not in rows.index:
+        return "-"
+    r = rows.loc[metric]
+    return _pm(r["delta"], r["delta_ci95"], digits, scale)
+
+
+def bottleneck_table(bottlenecks: pd.DataFrame) -> Table:
+    """The most utilized hubs, links and locks of every variant, with waits and queues."""
+    necks = Table(title="bottlenecks (highest utilization)")
+    for col in ("variant", "kind", "id", "utilization", "wait h", "queue at end"):
+        necks.add_column(col, justify="right" if col in ("utilization", "wait h",
+                                                         "queue at end") else "left")
+    for _, r in bottlenecks.iterrows():
+        necks.add_row(str(r["variant"]), str(r["kind"]), str(r["id"]),
+                      f"{r['utilization']:.2f}",
+                      "-" if pd.isna(r["wait_mean_h"]) else f"{r['wait_mean_h']:.1f}",
+                      "-" if pd.isna(r["queue_end"]) else f"{r['queue_end']:,.0f}")
+    return necks
+
+
+def rank_table(table: pd.DataFrame, base: str, reps: int) -> Table:
+    """Candidates in rank order: added capacity, extra TEU and trade, and both per capacity."""
+    t = Table(title=f"what to fund first: candidates against {base}, paired deltas "
+                    f"(CRN), 95% CI over {reps} replications")
+    for col in ("rank", "candidate", "added cap. kTEU/yr", "Δ kTEU/yr", "Δ trade bn CNY",
+                "Δ TEU per cap. TEU", "Δ trade CNY per cap. TEU"):
+        t.add_column(col, justify="left" if col == "candidate" else "right")
+    for _, r in table.iterrows():
+        t.add_row(str(r["rank"]), str(r["candidate"]),
+                  f"{r['added_capacity_teu_per_year'] / 1e3:,.1f}",
+                  _pm(r["extra_teu_per_year"], r["extra_teu_ci95"], 1, 1e3),
+                  _pm(r["extra_trade_bn_cny"], r["extra_trade_ci95"], 2),
+                  _pm(r["extra_teu_per_capacity_teu"], r["extra_teu_per_capacity_ci95"], 3),
+                  _pm(r["extra_trade_cny_per_capacity_teu"],
+                      r["extra_trade_cny_per_capacity_ci95"], 0))
+    return t
+
+
+def calibration_table(rows: list[CalibrationRow], title: str) -> Table:
+    """Published vs simulated, band, verdict and source of every calibration target."""
+    table = Table(title=title)
+    for col in ("figure", "unit", "published", "band", "simulated", "dev.", "", "source"):
+        table.add_column(col, justify="right" if col in ("published", "simulated", "dev.")
+                         else "left", overflow="fold")
+
+    def num(x: float) -> str:
+        return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.2f}"
+
+    for row in rows:
+        t = row.target
+        sim = num(row.simulated) if row.simulated == row.simulated else "-"
+        if row.ci95 == row.ci95 and row.simulated == row.simulated:
+            sim += f" ± {num(row.ci95)}"
+        verdict = "[green]ok[/green]" if row.ok else "[bold red]OUT[/bold red]"
+        table.add_row(t.metric, t.unit, num(t.published), f"{num(t.low)}-{num(t.high)}", sim,
+                      f"{row.deviation:+.1%}" if row.simulated == row.simulated else "-",
+                      verdict, t.source)
+    return table
+
+
+def variant_table(summary: pd.DataFrame, params: list[str], limit: int = 30) -> Table:
+    """Headline KPIs per variant (mean ± 95% CI) for the terminal."""
+    from sim.sweep.plots import short
+
+    table = Table(title="per variant: mean ± 95% CI over replications")
+    for col in ("variant", *(short(p) for p in params), "ok", "TEU", "trade bn CNY"):
+        table.add_column(col, justify="left" if col == "variant" else "right")
+    for _, row in summary.head(limit).iterrows():
+        table.add_row(str(row["variant"]), *(f"{row[p]:g}" if isinstance(row[p], float)
+                                             else str(row[p]) for p in params),
+                      f"{row['runs_ok']}/{row['runs_ok'] + row['runs_failed']}",
+                      _mean_ci(row, "total_teu"), _mean_ci(row, "total_trade_value_cny", 1e9, 1))
+    return table
+
+
+def _mean_ci(row: pd.Series, col: str, scale: float = 1.0, digits: int = 0) -> str:
+    """'mean ± CI' of one KPI of a summary row, or '-'."""
+    value, half = row.get(col), row.get(f"{col}_ci95")
+    if value is None or value != value:
+        return "-"
+    text = f"{value / scale:,.{digits}f}"
+    return text + (f" ± {half / scale:,.{digits}f}" if half == half and half is not None
+                   else "")
