@@ -8,7 +8,6 @@ they need when they run, so `cqsim --help` and bad input answer at once.
 from __future__ import annotations
 
 import signal
-import sys
 from types import FrameType
 from typing import Any
 

@@ -287,7 +287,8 @@ def build_corpus() -> None:
     (HERE / "cases.json").write_text(json.dumps(CASES, indent=1) + "\n")
     lines = ["# Bad-input corpus", "",
              "Each file breaks one thing in an otherwise valid scenario (`ok.yaml` on "
-             "`geo_ok/`). `tests/build/test_bad_inputs.py` runs `cqsim run FILE --out DIR` on each and "
+             "`geo_ok/`). `tests/build/test_bad_inputs.py` runs `cqsim run FILE --out DIR` on "
+             "each and "
              "expects exit code 2, one line on stderr naming the file and the field, no "
              "traceback, no hang, and `DIR` untouched. Regenerate with "
              "`python tests/bad_inputs/make_corpus.py` (also rewrites `cases.json`).", "",
