@@ -46,22 +46,28 @@ def write_results(results: Results, out: Path, *, map_png: bool = True) -> list[
         fig = flow_map(results)
         written.append(write_png(out / "map.png", fig, dpi=130))
         plt.close(fig)
-    from sim.trade import trade_table
+    from sim.trade import trade_by_replication, trade_table
     written.append(write_csv(out / "trade.csv", trade_table(results)))
+    written.append(write_parquet(out / "trade.parquet", trade_by_replication(results)))
     written.append(write_text(out / "run.json", json.dumps(run_metadata(results), indent=2)))
     return written
 
 
 def run_metadata(results: Results) -> dict[str, object]:
     """What was run, how, and whether freight balanced: for reproducing a result."""
-    from importlib.metadata import version
+    from datetime import datetime, timezone
+
+    from sim.version import git_commit, package_version
 
     plan = results.plan
     cons = results.by_replication("conservation")
     return {
         "scenario": plan.name, "source_file": plan.source_file, "seed": plan.seed,
         "replications": plan.replications, "days": plan.horizon.days,
-        "warmup_days": plan.horizon.warmup_days, "cqsim_version": version("cqsim"),
+        "warmup_days": plan.horizon.warmup_days, "cqsim_version": package_version(),
+        "git_commit": git_commit(),
+        "created_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "geodata": str(Path(plan.geodata).resolve()),
         "wall_seconds": round(results.wall_seconds, 3),
         "conservation_ok": results.conservation_ok(),
         "created_teu": cons["created_teu"].tolist(),

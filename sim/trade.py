@@ -158,6 +158,20 @@ def trade_table(results: Results) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def trade_by_replication(results: Results) -> pd.DataFrame:
+    """The trade of every replication (columns replication, item, value, unit): the
+    `corridor:<name>`, `channels` and `total` items of `trade_table`, for paired comparisons
+    read from disk (`trade.parquet`)."""
+    per = channel_trade(results)
+    rows = [(int(r.replication), f"corridor:{r.corridor}", float(r.bn_cny))
+            for r in per.itertuples()]
+    channels = per.groupby("replication")["bn_cny"].sum()
+    rows += [(int(rep), "channels", float(v)) for rep, v in channels.items()]
+    rows += [(int(rep), "total", float(v)) for rep, v in total_trade(results).items()]
+    frame = pd.DataFrame(rows, columns=["replication", "item", "value"])
+    return frame.assign(unit="bn CNY/yr")
+
+
 def attainment_lines(results: Results) -> list[str]:
     """Two or three lines for the console after a run."""
     a = attainment(results)

@@ -80,6 +80,7 @@ def _register() -> None:
     main.add_command(__import__("sim.cli.compare", fromlist=["rank"]).rank)
     main.add_command(__import__("sim.cli.sweep", fromlist=["sweep"]).sweep)
     main.add_command(__import__("sim.cli.calibrate", fromlist=["x"]).calibrate_cmd)
+    main.add_command(__import__("sim.cli.report", fromlist=["report"]).report)
 
 
 _register()

@@ -1,0 +1,21 @@
+"""`cqsim report`: the HTML report of one run or a comparison of runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.argument("run_dirs", nargs=-1, required=True,
+                type=click.Path(path_type=Path, file_okay=False))
+@click.option("-o", "--out", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="The HTML file (default RUN_DIR/report.html of the first run).")
+def report(run_dirs: tuple[Path, ...], out: Path | None) -> None:
+    """Write one self-contained HTML report of RUN_DIR (several: a comparison against the
+    first). It works offline: open it by double-click."""
+    from sim.report import write_report
+
+    path = write_report(list(run_dirs), out)
+    click.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")

@@ -1,0 +1,207 @@
+"""Map geometry shared by the static map (`sim/maps.py`) and the browser report
+(`sim/report/`): one projection, the basemap clipped and simplified, one line per link and
+direction offset to the right of travel, and the extent of the Chongqing close-up.
+
+Works on the (links, hubs) GeoDataFrames that `sim.outputs.flows_frames` builds and
+`flows.gpkg` stores, so the report can draw a run it only reads from disk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+# Lambert conformal conic centred on the network (about 65E, 40N) with standard parallels at
+# 25N and 55N: shapes are true locally from Singapore to Hamburg, so a close-up keeps its
+# angles, and both maps share one set of coordinates (metres).
+EURASIA_CRS = ("+proj=lcc +lat_0=40 +lon_0=65 +lat_1=25 +lat_2=55 +x_0=0 +y_0=0 "
+               "+datum=WGS84 +units=m +no_defs")
+BASEMAP_FILE = "basemap.gpkg"
+CHONGQING_PREFIX = "cq_"
+CLOSE_UP_KM = 420.0  # hubs within this distance of the Chongqing hubs' centre are in the close-up
+CORRIDOR_COLOURS = {"east": "#1f77b4", "west": "#d62728", "south": "#2ca02c",
+                    "north": "#9467bd", "air": "#ff7f0e", "feeder": "#7f7f7f"}
+DIRECTIONS = ("down", "up")  # down: from_hub -> to_hub, as in links.csv
+
+
+def corridor_colour(corridor: str) -> str:
+    """The colour of a corridor on every map and chart (unknown corridors in dark grey)."""
+    return CORRIDOR_COLOURS.get(corridor, "#444444")
+
+
+def project(frame: "gpd.GeoDataFrame") -> "gpd.GeoDataFrame":
+    """`frame` in the map projection (metres)."""
+    return frame.to_crs(EURASIA_CRS)
+
+
+def basemap(path: Path, bounds: tuple[float, float, float, float],
+            tolerance_m: float) -> "gpd.GeoDataFrame | None":
+    """Countries of `path` (a basemap.gpkg) projected, clipped to `bounds` (projected metres,
+    padded) and simplified to `tolerance_m`: small enough to inline in an HTML page."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    if not path.is_file():
+        return None
+    world = gpd.read_file(path)
+    # clip in lon/lat first (a conic projection folds the far side of the globe over the map)
+    world = world.clip(box(-30.0, -15.0, 160.0, 80.0))
+    proj = project(world)
+    proj["geometry"] = proj.geometry.make_valid()
+    minx, miny, maxx, maxy = bounds
+    proj = proj.clip(box(minx, miny, maxx, maxy))
+    proj = proj[~proj.geometry.is_empty]
+    proj["geometry"] = proj.geometry.simplify(tolerance_m, preserve_topology=True)
+    return proj[~proj.geometry.is_empty]
+
+
+def padded_bounds(frame: "gpd.GeoDataFrame", pad: float = 0.06) -> tuple[float, float, float,
+                                                                          float]:
+    """Total bounds of `frame` grown by `pad` of its width and height on each side."""
+    minx, miny, maxx, maxy = (float(v) for v in frame.total_bounds)
+    dx, dy = (maxx - minx) * pad, (maxy - miny) * pad
+    return minx - dx, miny - dy, maxx + dx, maxy + dy
+
+
+def directed_lines(links: "gpd.GeoDataFrame", offset_m: float) -> "gpd.GeoDataFrame":
+    """One row per link and direction with TEU > 0 or no flow at all, geometry offset
+    `offset_m` to the right of travel and running in the direction of travel (so an arrow at
+    its end points the right way). Columns: link, direction, from_hub, to_hub, corridor, mode,
+    km, teu (of that direction), geometry. `links` must be projected."""
+    import geopandas as gpd
+    from shapely.geometry import LineString
+
+    rows = []
+    for rec in links.itertuples(index=False):
+        geom = rec.geometry
+        for direction in DIRECTIONS:
+            teu = float(getattr(rec, f"teu_{direction}"))
+            line = geom if direction == "down" else LineString(list(geom.coords)[::-1])
+            shifted = line.offset_curve(-offset_m) if offset_m > 0 else line
+            if shifted.geom_type != "LineString" or shifted.is_empty:
+                shifted = line  # a line too wiggly to offset is drawn on its axis
+            src, dst = ((rec.from_hub, rec.to_hub) if direction == "down"
+                        else (rec.to_hub, rec.from_hub))
+            rows.append({"link": rec.link, "direction": direction, "from_hub": src,
+                         "to_hub": dst, "corridor": rec.corridor, "mode": rec.mode,
+                         "km": rec.km, "teu": teu, "geometry": shifted})
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=links.crs)
+
+
+def close_up_hubs(hubs: "gpd.GeoDataFrame") -> "gpd.GeoDataFrame":
+    """The hubs near Chongqing (within CLOSE_UP_KM of the centre of the `cq_` hubs); `hubs`
+    must be projected. Empty when the network has no Chongqing hub."""
+    cq = hubs[hubs["hub"].astype(str).str.startswith(CHONGQING_PREFIX)]
+    if cq.empty:
+        return cq
+    cx, cy = float(cq.geometry.x.mean()), float(cq.geometry.y.mean())
+    dist = np.hypot(hubs.geometry.x - cx, hubs.geometry.y - cy)
+    return hubs[dist <= CLOSE_UP_KM * 1e3]
+
+
+def close_up_bounds(hubs: "gpd.GeoDataFrame") -> tuple[float, float, float, float] | None:
+    """Projected extent of the Chongqing close-up (its hubs, padded), or None."""
+    near = close_up_hubs(hubs)
+    if near.empty:
+        return None
+    minx, miny, maxx, maxy = padded_bounds(near, 0.15)
+    pad = 25e3  # at least 25 km around a lone hub
+    return minx - pad, miny - pad, maxx + pad, maxy + pad
+
+
+def line_width(teu: "np.ndarray | float", top: float, widest: float,
+               thinnest: float = 0.6) -> "np.ndarray | float":
+    """Line width for `teu` when `top` draws `widest`: area-like (square-root) scaling, so a
+    link with a tenth of the busiest flow still reads as a line rather than a hairline."""
+    return thinnest + widest * np.sqrt(np.clip(np.asarray(teu, dtype=float), 0, None)
+                                       / max(top, 1e-9))
+
+
+# Label placement: candidate offsets (display units) around a point, nearest first, in the
+# order right, above-right, above, left, below-right, below, below-left, above-left.
+_DIRS = ((1, 0), (0.7, 0.7), (0, 1), (-1, 0), (0.7, -0.7), (0, -1), (-0.7, -0.7),
+         (-0.7, 0.7))
+_RADII = (4.0, 12.0, 22.0, 34.0, 48.0)
+
+
+@dataclass(frozen=True)
+class Label:
+    """Where a label goes: offset (dx, dy) of its anchor from the point, in display units
+    (y up), its alignment, and whether it is far enough to need a leader line."""
+
+    dx: float
+    dy: float
+    ha: str  # "left" | "center" | "right"
+    va: str  # "bottom" | "middle" | "top"
+    leader: bool
+
+
+def place_labels(points: "np.ndarray", sizes: "list[tuple[float, float]]",
+                 frame: tuple[float, float, float, float]) -> list[Label]:
+    """Greedy collision-free label placement in display space: each label (in the order
+    given: put the most important first) takes the nearest candidate position whose box
+    overlaps no label already placed, no other point and stays inside `frame` (x0, y0, x1,
+    y1); if none is free it takes the least-overlapping one, so every point gets a label.
+    `points` is an (n, 2) array and `sizes` the (width, height) of each label, both in the
+    same display units (pixels or points)."""
+    boxes: list[tuple[float, float, float, float]] = []
+    pts = np.asarray(points, dtype=float).reshape(-1, 2)
+    out: list[Label] = []
+    dot = 3.0
+    for i, ((x, y), (w, h)) in enumerate(zip(pts, sizes)):
+        best: tuple[float, Label, tuple[float, float, float, float]] | None = None
+        for r in _RADII:
+            for ux, uy in _DIRS:
+                dx, dy = ux * r, uy * r
+                ha = "left" if ux > 0.1 else ("right" if ux < -0.1 else "center")
+                va = "bottom" if uy > 0.1 else ("top" if uy < -0.1 else "middle")
+                x0 = x + dx - (0 if ha == "left" else w if ha == "right" else w / 2)
+                y0 = y + dy - (0 if va == "bottom" else h if va == "top" else h / 2)
+                box = (x0, y0, x0 + w, y0 + h)
+                cost = sum(_overlap(box, b) for b in boxes)
+                cost += sum(_overlap(box, (px - dot, py - dot, px + dot, py + dot))
+                            for j, (px, py) in enumerate(pts) if j != i)
+                fx0, fy0, fx1, fy1 = frame
+                cost += w * h - _overlap(box, (fx0, fy0, fx1, fy1))
+                cost += 1e-3 * r  # prefer near positions among free ones
+                if best is None or cost < best[0]:
+                    best = (cost, Label(dx, dy, ha, va, r > _RADII[1]), box)
+                if cost < 1.0:
+                    break
+            if best is not None and best[0] < 1.0:
+                break
+        assert best is not None
+        out.append(best[1])
+        boxes.append(best[2])
+    return out
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    return w * h if w > 0 and h > 0 else 0.0
+
+
+def text_size(text: str, font_size: float) -> tuple[float, float]:
+    """Approximate (width, height) of a one- or multi-line label in the units of
+    `font_size` (average glyph about 0.58 em wide)."""
+    lines = text.split("\n")
+    return max(len(s) for s in lines) * 0.58 * font_size, len(lines) * 1.25 * font_size
+
+
+def short_name(hub_id: str, name: str) -> str:
+    """A map label: the place, without the facility ("Alashankou border station" ->
+    "Alashankou", "Port of Hamburg" -> "Hamburg", "cq_tuanjiecun" -> "Tuanjiecun")."""
+    if hub_id.startswith(CHONGQING_PREFIX):
+        return hub_id[len(CHONGQING_PREFIX):].replace("_", " ").title()
+    text = name.split(" (")[0].removeprefix("Port of ").strip()
+    words = text.split()
+    if words[:2] == ["Three", "Gorges"]:
+        return "Three Gorges locks"
+    return words[0] if words else hub_id

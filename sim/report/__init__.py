@@ -1,0 +1,26 @@
+"""The planner's report: one self-contained HTML file (`cqsim report`) read from run
+directories, for one run or a comparison (the first directory is the base)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+from sim.report.rundir import RunDir
+
+REPORT_FILE = "report.html"
+
+
+def write_report(run_dirs: Sequence[str | Path], out: str | Path | None = None) -> Path:
+    """Write the report of `run_dirs` to `out` (default: report.html in the first run
+    directory) and return its path. Reads only the files `cqsim run` wrote."""
+    from sim.outputs import write_atomic
+    from sim.report.page import render
+
+    runs = [RunDir.open(p) for p in run_dirs]
+    target = Path(out) if out is not None else runs[0].path / REPORT_FILE
+    text = render(runs)
+    return write_atomic(target, lambda p: p.write_text(text, encoding="utf-8"))
+
+
+__all__ = ["REPORT_FILE", "RunDir", "write_report"]

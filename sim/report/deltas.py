@@ -1,0 +1,127 @@
+"""Differences ALT - BASE read from run directories' tables by replication.
+
+When both runs used the same seed and number of replications (common random numbers, as
+`cqsim compare` runs them), replication r of one is paired with replication r of the other
+and the CI is the t interval of the paired differences, as in `sim.compare`. Otherwise the
+runs are independent and the CI is Welch's interval for a difference of two means.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sim.report import rundir as rd
+from sim.results import mean_ci
+
+TOTAL = "total"
+PAIRED = "paired by replication (common random numbers)"
+WELCH = "independent runs (Welch interval)"
+
+# metric -> (label with unit, digits)
+METRICS = {"teu_per_year": ("throughput, TEU/yr", 0),
+           "trade_bn_cny": ("trade carried, bn CNY/yr", 1),
+           "transit_mean_h": ("mean transit, h", 1),
+           "co2_kt_per_year": ("CO2, kt/yr", 1)}
+
+
+def paired(base: rd.RunDir, alt: rd.RunDir) -> bool:
+    """True when replication r of ALT can be paired with replication r of BASE."""
+    return base.seed == alt.seed and base.replications == alt.replications
+
+
+def metrics(run: rd.RunDir) -> pd.DataFrame:
+    """Per replication: TEU/yr, trade bn CNY/yr, TEU-weighted mean transit h and CO2 kt/yr
+    per channel and in total (columns replication, metric, scope, value)."""
+    cor = run.by_replication("corridors")
+    if cor.empty:
+        return pd.DataFrame(columns=["replication", "metric", "scope", "value"])
+    teu = rd.TEU.values(cor, run.per_year)[0]
+    co2 = rd.CO2.values(cor, run.per_year)[0]
+    frame = cor.assign(_teu=teu.to_numpy(), _co2=co2.to_numpy(),
+                       _transit=cor["transit_mean_h"].astype(float))
+    rows = []
+    for r in frame.itertuples(index=False):
+        rep, c = int(r.replication), str(r.corridor)
+        rows += [(rep, "teu_per_year", c, r._teu), (rep, "transit_mean_h", c, r._transit),
+                 (rep, "co2_kt_per_year", c, r._co2)]
+    for rep, sub in frame.groupby("replication"):
+        ok = (sub["_teu"] > 0) & sub["_transit"].notna()
+        transit = float(np.average(sub["_transit"][ok], weights=sub["_teu"][ok])) \
+            if ok.any() else np.nan
+        rows += [(int(rep), "teu_per_year", TOTAL, float(sub["_teu"].sum())),
+                 (int(rep), "transit_mean_h", TOTAL, transit),
+                 (int(rep), "co2_kt_per_year", TOTAL, float(sub["_co2"].sum()))]
+    trade = run.by_replication("trade")
+    if not trade.empty:
+        for r in trade.itertuples(index=False):
+            item = str(r.item)
+            if item.startswith("corridor:") or item == TOTAL:
+                rows.append((int(r.replication), "trade_bn_cny",
+                             item.removeprefix("corridor:"), float(r.value)))
+    return pd.DataFrame(rows, columns=["replication", "metric", "scope", "value"])
+
+
+def _delta(b: np.ndarray, a: np.ndarray, pair: bool) -> tuple[float, float]:
+    """Mean difference a - b and its 95% CI half-width."""
+    if pair:
+        d = a - b
+        d = d[~np.isnan(d)]
+        return mean_ci(d) if d.size else (np.nan, np.nan)
+    b, a = b[~np.isnan(b)], a[~np.isnan(a)]
+    if b.size < 2 or a.size < 2:
+        return float(np.mean(a) - np.mean(b)) if a.size and b.size else np.nan, np.nan
+    from scipy import stats
+
+    vb, va = b.var(ddof=1) / b.size, a.var(ddof=1) / a.size
+    se = np.sqrt(vb + va)
+    if se == 0:
+        return float(a.mean() - b.mean()), 0.0
+    dof = (vb + va) ** 2 / (vb ** 2 / (b.size - 1) + va ** 2 / (a.size - 1))
+    return float(a.mean() - b.mean()), float(stats.t.ppf(0.975, dof) * se)
+
+
+def _table_deltas(b: pd.DataFrame, a: pd.DataFrame, keys: list[str], pair: bool,
+                  variant: str, *, absent_is_zero: bool = False) -> pd.DataFrame:
+    """Per key: mean of BASE and ALT and the delta with its CI (columns keys, base, alt,
+    delta, delta_ci95, variant). `b` and `a` carry replication, keys and value. With
+    `absent_is_zero` (flows) a key one run lacks counts as 0 there; otherwise it is left out."""
+    both = b.merge(a, on=keys + ["replication"], how="outer" if absent_is_zero else "inner",
+                   suffixes=("_base", "_alt"))
+    rows = []
+    for key, sub in both.groupby(keys, sort=False):
+        vb, va = sub["value_base"].to_numpy(float), sub["value_alt"].to_numpy(float)
+        if absent_is_zero:
+            vb, va = np.nan_to_num(vb), np.nan_to_num(va)
+        delta, half = _delta(vb, va, pair)
+        row = dict(zip(keys, key if isinstance(key, tuple) else (key,)))
+        row.update(base=float(np.nanmean(vb)) if vb.size else np.nan,
+                   alt=float(np.nanmean(va)) if va.size else np.nan, delta=delta,
+                   delta_ci95=half, variant=variant)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def channel_deltas(base: rd.RunDir, alt: rd.RunDir) -> pd.DataFrame:
+    """ALT - BASE per metric and scope (channel or total), with 95% CIs and the pairing."""
+    pair = paired(base, alt)
+    out = _table_deltas(metrics(base), metrics(alt), ["metric", "scope"], pair, alt.name)
+    if out.empty:
+        return out
+    out["delta_pct"] = 100 * out["delta"] / out["base"].where(out["base"] != 0)
+    out["pairing"] = PAIRED if pair else WELCH
+    return out
+
+
+def link_deltas(base: rd.RunDir, alt: rd.RunDir) -> pd.DataFrame:
+    """ALT - BASE TEU/yr per link and direction, with 95% CIs."""
+    frames = []
+    for run in (base, alt):
+        links = run.by_replication("links")
+        if links.empty:
+            return pd.DataFrame(columns=["link", "direction", "base", "alt", "delta",
+                                         "delta_ci95"])
+        frames.append(links[["replication", "link", "direction"]].assign(
+            value=rd.LINK_TEU.values(links, run.per_year)[0].to_numpy()))
+    return _table_deltas(frames[0], frames[1], ["link", "direction"], paired(base, alt),
+                         alt.name, absent_is_zero=True)

@@ -1,0 +1,514 @@
+"""Plotly figures of the report, built as plain dicts (no validation pass: fast) from the
+files of run directories. Maps are drawn on projected coordinates (`sim.mapdata`), so the
+browser needs no map service: the countries are traces of the page itself."""
+
+from __future__ import annotations
+
+import html
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from sim import mapdata
+from sim.report import rundir as rd
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+Fig = dict[str, Any]
+FONT = ("system-ui, -apple-system, 'Segoe UI', Roboto, 'Noto Sans', 'Helvetica Neue', Arial, "
+        "'Noto Sans CJK SC', 'Microsoft YaHei', sans-serif")
+SEA, LAND, BORDER = "#e3eef7", "#f4f1ea", "#c9c3b6"
+MAP_WIDTH_PX = 1060.0  # the width the label placement assumes (the page's content width)
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+DAYS_PER_MONTH = rd.DAYS_PER_YEAR / 12.0  # the model's month (seasonality: January first)
+
+
+def _layout(**extra: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {"font": {"family": FONT, "size": 12, "color": "#222"},
+                            "margin": {"l": 60, "r": 20, "t": 40, "b": 50},
+                            "paper_bgcolor": "white", "plot_bgcolor": "white",
+                            "hoverlabel": {"font": {"family": FONT}},
+                            "legend": {"orientation": "h", "y": -0.12}}
+    base.update(extra)
+    return base
+
+
+def fmt(value: float, digits: int = 0) -> str:
+    """A number with thousands separators, '-' for NaN."""
+    return "-" if value is None or not np.isfinite(value) else f"{value:,.{digits}f}"
+
+
+def pm(value: float, half: float, digits: int = 0, sign: bool = False) -> str:
+    """'value ± half' (the CI is left out when it is NaN)."""
+    if value is None or not np.isfinite(value):
+        return "-"
+    text = f"{value:+,.{digits}f}" if sign else f"{value:,.{digits}f}"
+    return text + (f" ± {half:,.{digits}f}" if half is not None and np.isfinite(half) else "")
+
+
+# ----------------------------------------------------------------------------- maps
+
+
+def _xy(geom: Any) -> tuple[list[float], list[float]]:
+    xs, ys = geom.xy
+    return list(np.round(np.asarray(xs), 0)), list(np.round(np.asarray(ys), 0))
+
+
+def _land_trace(land: "gpd.GeoDataFrame | None") -> list[dict[str, Any]]:
+    if land is None or land.empty:
+        return []
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    for geom in land.geometry:
+        polys = getattr(geom, "geoms", [geom])
+        for poly in polys:
+            if poly.geom_type != "Polygon":
+                continue
+            x, y = _xy(poly.exterior)
+            xs += x + [None]
+            ys += y + [None]
+    return [{"type": "scatter", "x": xs, "y": ys, "mode": "lines", "fill": "toself",
+             "fillcolor": LAND, "line": {"color": BORDER, "width": 0.6}, "hoverinfo": "skip",
+             "showlegend": False, "name": "land"}]
+
+
+def hub_label(hub: str, name: str, name_zh: Any = None) -> str:
+    """Hover title of a hub: its name, its Chinese name when the geodata gives one."""
+    zh = f" {html.escape(str(name_zh))}" if isinstance(name_zh, str) and name_zh else ""
+    return f"<b>{html.escape(str(name))}</b>{zh}"
+
+
+def _hub_hover(hubs: pd.DataFrame, run: rd.RunDir) -> list[str]:
+    teu, teu_ci = rd.HUB_TEU.values(hubs, run.per_year)
+    util = rd.HUB_UTIL.values(hubs, run.per_year)[0]
+    wait = rd.HUB_WAIT.values(hubs, run.per_year)[0]
+    peak = rd.HUB_YARD_PEAK.values(hubs, run.per_year)[0]
+    out = []
+    for i, h in enumerate(hubs.itertuples(index=False)):
+        out.append(f"{hub_label(h.hub, h.name, getattr(h, 'name_zh', None))}<br>"
+                   f"{html.escape(str(getattr(h, 'kind', '')))}<br>"
+                   f"handled {pm(teu.iloc[i], teu_ci.iloc[i])} TEU/yr<br>"
+                   f"utilization {fmt(util.iloc[i], 2)}, mean wait {fmt(wait.iloc[i], 1)} h"
+                   f"<br>yard peak {fmt(peak.iloc[i])} TEU")
+    return out
+
+
+def _label_annotations(hubs: "gpd.GeoDataFrame", texts: list[str],
+                       bounds: tuple[float, float, float, float],
+                       height_px: float, font_px: float = 11.0) -> list[dict[str, Any]]:
+    """Annotations naming hubs, placed without overlap for a map `height_px` high."""
+    minx, miny, maxx, maxy = bounds
+    scale = min(MAP_WIDTH_PX / (maxx - minx), height_px / (maxy - miny))  # px per metre
+    pts = np.column_stack([(hubs.geometry.x - minx) * scale, (hubs.geometry.y - miny) * scale])
+    sizes = [mapdata.text_size(t, font_px) for t in texts]
+    frame = (0.0, 0.0, (maxx - minx) * scale, (maxy - miny) * scale)
+    notes = []
+    for (x, y), text, lab in zip(zip(hubs.geometry.x, hubs.geometry.y), texts,
+                                 mapdata.place_labels(pts, sizes, frame)):
+        note: dict[str, Any] = {"x": float(x), "y": float(y), "text": html.escape(text).replace(
+            "\n", "<br>"), "font": {"size": font_px, "color": "#111"},
+            "xanchor": lab.ha, "yanchor": lab.va, "bgcolor": "rgba(255,255,255,0.6)",
+            "borderpad": 1}
+        if lab.leader:
+            note.update(showarrow=True, arrowhead=0, arrowwidth=0.7, arrowcolor="#555",
+                        ax=lab.dx, ay=-lab.dy, standoff=3)
+        else:
+            note.update(showarrow=False, xshift=lab.dx, yshift=lab.dy)
+        notes.append(note)
+    return notes
+
+
+def _arrow(geom: Any) -> tuple[float, float, float]:
+    """(x, y, angle) of an arrow at the middle of a line, pointing along it (degrees
+    clockwise from up, as Plotly's marker.angle)."""
+    mid = geom.interpolate(0.5, normalized=True)
+    ahead = geom.interpolate(min(1.0, 0.5 + 0.02), normalized=True)
+    behind = geom.interpolate(max(0.0, 0.5 - 0.02), normalized=True)
+    angle = math.degrees(math.atan2(ahead.x - behind.x, ahead.y - behind.y))
+    return float(mid.x), float(mid.y), angle
+
+
+def _link_traces(lines: "gpd.GeoDataFrame", hover: list[str], widths: "np.ndarray",
+                 colours: list[str], legend: bool) -> list[dict[str, Any]]:
+    traces: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    arrows: dict[str, list[tuple[float, float, float, str, float]]] = {}
+    for i, row in enumerate(lines.itertuples(index=False)):
+        x, y = _xy(row.geometry)
+        group = str(row.corridor)
+        idle = row.teu <= 0
+        traces.append({
+            "type": "scatter", "x": x, "y": y, "mode": "lines",
+            "line": {"color": "#9a9a9a" if idle else colours[i], "width": float(widths[i]),
+                     "dash": "dot" if idle else "solid"},
+            "opacity": 0.9, "name": group, "legendgroup": group,
+            "showlegend": legend and group not in seen and not idle,
+            "text": hover[i], "hovertemplate": "%{text}<extra></extra>"})
+        if not idle:
+            seen.add(group)
+            ax, ay, angle = _arrow(row.geometry)
+            arrows.setdefault(group, []).append((ax, ay, angle, hover[i], float(widths[i])))
+    for group, items in arrows.items():
+        traces.append({
+            "type": "scatter", "mode": "markers", "legendgroup": group, "showlegend": False,
+            "x": [a[0] for a in items], "y": [a[1] for a in items],
+            "marker": {"symbol": "arrow", "angle": [a[2] for a in items],
+                       "size": [max(7.0, 2.2 * a[4]) for a in items],
+                       "color": "#333", "line": {"width": 0}},
+            "text": [a[3] for a in items], "hovertemplate": "%{text}<extra></extra>",
+            "name": group})
+    return traces
+
+
+def fit_aspect(bounds: tuple[float, float, float, float],
+               height_px: float) -> tuple[float, float, float, float]:
+    """`bounds` grown in one dimension to the aspect of a map MAP_WIDTH_PX x `height_px`."""
+    minx, miny, maxx, maxy = bounds
+    w, h = maxx - minx, maxy - miny
+    want = MAP_WIDTH_PX / height_px
+    if w / h < want:
+        grow = (h * want - w) / 2
+        return minx - grow, miny, maxx + grow, maxy
+    grow = (w / want - h) / 2
+    return minx, miny - grow, maxx, maxy + grow
+
+
+def _map_layout(bounds: tuple[float, float, float, float], height: int, title: str,
+                notes: list[dict[str, Any]]) -> dict[str, Any]:
+    minx, miny, maxx, maxy = bounds
+    axis = {"visible": False, "showgrid": False, "zeroline": False}
+    return _layout(
+        title={"text": title, "x": 0.01, "font": {"size": 14}}, height=height,
+        margin={"l": 5, "r": 5, "t": 40, "b": 5}, plot_bgcolor=SEA, dragmode="pan",
+        hovermode="closest", annotations=notes,
+        xaxis={**axis, "range": [minx, maxx]},
+        yaxis={**axis, "range": [miny, maxy], "scaleanchor": "x", "scaleratio": 1},
+        legend={"x": 0.01, "y": 0.02, "bgcolor": "rgba(255,255,255,0.85)",
+                "title": {"text": "channel (width: TEU/yr)"}})
+
+
+def _directed(run: rd.RunDir, offset_m: float) -> "gpd.GeoDataFrame":
+    """Projected link lines per direction with TEU/yr, CI and utilization from links.csv."""
+    links, _ = run.flows
+    lines = mapdata.directed_lines(mapdata.project(run.link_teu_per_year(links)), offset_m)
+    table = run.table("links")
+    if not table.empty:
+        teu, ci = rd.LINK_TEU.values(table, run.per_year)
+        extra = table[["link", "direction"]].assign(teu_ci95=ci.to_numpy(),
+                                                   utilization=table.get("utilization"))
+        lines = lines.merge(extra, on=["link", "direction"], how="left")
+    else:
+        lines = lines.assign(teu_ci95=np.nan, utilization=np.nan)
+    return lines
+
+
+def _names(hubs: pd.DataFrame) -> dict[str, str]:
+    return {str(h): mapdata.short_name(str(h), str(n)) for h, n in zip(hubs["hub"],
+                                                                       hubs["name"])}
+
+
+def _link_hover(lines: pd.DataFrame, names: dict[str, str]) -> list[str]:
+    out = []
+    for r in lines.itertuples(index=False):
+        util = getattr(r, "utilization", np.nan)
+        out.append(f"<b>{html.escape(names.get(r.from_hub, r.from_hub))} → "
+                   f"{html.escape(names.get(r.to_hub, r.to_hub))}</b><br>"
+                   f"{r.corridor}, {r.mode}, {fmt(r.km)} km<br>"
+                   f"{pm(r.teu, getattr(r, 'teu_ci95', np.nan))} TEU/yr"
+                   + (f"<br>utilization {util:.2f}" if np.isfinite(util) else ""))
+    return out
+
+
+def flow_maps(run: rd.RunDir) -> tuple[Fig, Fig | None]:
+    """(overview map, Chongqing close-up) of one run's flows, per direction, in TEU/yr."""
+    links, hubs_ll = run.flows
+    hubs = mapdata.project(hubs_ll)
+    projected = mapdata.project(links)
+    bounds = fit_aspect(mapdata.padded_bounds(projected, 0.04), 620 - 45)
+    span = bounds[2] - bounds[0]
+    land = mapdata.basemap(run.geodata / mapdata.BASEMAP_FILE, bounds, span / 1500) \
+        if run.geodata else None
+    names = _names(hubs)
+    near = mapdata.close_up_hubs(hubs)
+    overview = _flow_figure(run, hubs, near, names, land, bounds, span / 260, 620,
+                            f"{run.name}: freight per link and direction, TEU per year "
+                            f"(mean of {run.replications} replication(s))", close_up=False)
+    cu = mapdata.close_up_bounds(hubs)
+    if cu is None:
+        return overview, None
+    cu = fit_aspect(cu, 560 - 45)
+    land_cu = mapdata.basemap(run.geodata / mapdata.BASEMAP_FILE, cu, (cu[2] - cu[0]) / 2000) \
+        if run.geodata else None
+    close = _flow_figure(run, near, near, names, land_cu, cu, (cu[2] - cu[0]) / 180, 560,
+                         "Chongqing close-up (same flows; every hub within "
+                         f"{mapdata.CLOSE_UP_KM:g} km)", close_up=True)
+    return overview, close
+
+
+def _flow_figure(run: rd.RunDir, hubs: "gpd.GeoDataFrame", near: "gpd.GeoDataFrame",
+                 names: dict[str, str], land: "gpd.GeoDataFrame | None",
+                 bounds: tuple[float, float, float, float], offset_m: float, height: int,
+                 title: str, *, close_up: bool) -> Fig:
+    lines = _directed(run, offset_m)
+    top = float(lines["teu"].max()) or 1.0
+    widths = mapdata.line_width(lines["teu"].to_numpy(), top, 9.0, 0.8)
+    colours = [mapdata.corridor_colour(str(c)) for c in lines["corridor"]]
+    traces = _land_trace(land) + _link_traces(lines, _link_hover(lines, names),
+                                              np.asarray(widths), colours,
+                                              legend=not close_up)
+    shown = hubs if close_up else hubs.drop(index=near.index[1:]) if len(near) else hubs
+    texts = [names[h] for h in shown["hub"]]
+    if not close_up and len(near):
+        texts[list(shown.index).index(near.index[0])] = "Chongqing area\n(see close-up)"
+    traces.append({"type": "scatter", "mode": "markers", "x": list(hubs.geometry.x),
+                   "y": list(hubs.geometry.y), "showlegend": False, "name": "hubs",
+                   "marker": {"size": 8, "color": "white", "line": {"color": "#111",
+                                                                   "width": 1.6}},
+                   "text": _hub_hover(hubs, run), "hovertemplate": "%{text}<extra></extra>"})
+    notes = _label_annotations(shown, texts, bounds, height - 45)
+    notes += _width_legend(top)
+    layout = _map_layout(bounds, height, title, notes)
+    layout["showlegend"] = not close_up
+    return {"data": traces, "layout": layout}
+
+
+def _width_legend(top: float) -> list[dict[str, Any]]:
+    """A note giving the flow each line width stands for (annotations, bottom right)."""
+    steps = [top / 100, top / 10, top]
+    text = "line width: " + ", ".join(
+        f"{mapdata.line_width(t, top, 9.0, 0.8):.0f} px = {fmt(t)} TEU/yr" for t in steps)
+    return [{"xref": "paper", "yref": "paper", "x": 0.99, "y": 0.01, "xanchor": "right",
+             "yanchor": "bottom", "showarrow": False, "text": text + "<br>arrows: direction; "
+             "each direction drawn to the right of travel; dotted: no flow",
+             "font": {"size": 10}, "bgcolor": "rgba(255,255,255,0.85)", "align": "right"}]
+
+
+def difference_map(base: rd.RunDir, alt: rd.RunDir, deltas: pd.DataFrame) -> Fig:
+    """Map of ALT - BASE per link and direction (TEU/yr; blue gains, red losses), with the
+    95% CI of each delta in the hover text. `deltas`: link, direction, delta, delta_ci95."""
+    links, hubs_ll = alt.flows
+    hubs = mapdata.project(hubs_ll)
+    projected = mapdata.project(links)
+    bounds = fit_aspect(mapdata.padded_bounds(projected, 0.04), 620 - 45)
+    span = bounds[2] - bounds[0]
+    land = mapdata.basemap(alt.geodata / mapdata.BASEMAP_FILE, bounds, span / 1500) \
+        if alt.geodata else None
+    lines = mapdata.directed_lines(mapdata.project(alt.link_teu_per_year(links)), span / 260)
+    lines = lines.merge(deltas, on=["link", "direction"], how="left")
+    lines["delta"] = lines["delta"].fillna(lines["teu"])  # a link new in ALT gains all its TEU
+    top = float(lines["delta"].abs().max()) or 1.0
+    widths = mapdata.line_width(lines["delta"].abs().to_numpy(), top, 9.0, 0.6)
+    names = _names(hubs)
+    hover = []
+    colours = []
+    for r in lines.itertuples(index=False):
+        sig = np.isfinite(r.delta_ci95) and abs(r.delta) > r.delta_ci95
+        colours.append("#2166ac" if r.delta > 0 else "#b2182b")
+        hover.append(f"<b>{html.escape(names.get(r.from_hub, r.from_hub))} → "
+                     f"{html.escape(names.get(r.to_hub, r.to_hub))}</b> ({r.corridor})<br>"
+                     f"Δ {pm(r.delta, r.delta_ci95, sign=True)} TEU/yr "
+                     f"({'CI excludes 0' if sig else 'CI includes 0'})<br>"
+                     f"base {fmt(getattr(r, 'base', np.nan))}, {html.escape(alt.name)} "
+                     f"{fmt(getattr(r, 'alt', np.nan))} TEU/yr")
+    lines = lines.assign(teu=lines["delta"].abs().where(lines["delta"].abs() > top * 1e-3, 0))
+    traces = _land_trace(land) + _link_traces(lines, hover, np.asarray(widths), colours,
+                                              legend=False)
+    traces += [{"type": "scatter", "mode": "lines", "x": [None], "y": [None], "name": name,
+                "line": {"color": colour, "width": 5}}
+               for name, colour in (("more TEU in " + alt.name, "#2166ac"),
+                                    ("less TEU in " + alt.name, "#b2182b"))]
+    traces.append({"type": "scatter", "mode": "markers", "x": list(hubs.geometry.x),
+                   "y": list(hubs.geometry.y), "showlegend": False, "name": "hubs",
+                   "marker": {"size": 7, "color": "white", "line": {"color": "#111",
+                                                                   "width": 1.4}},
+                   "text": _hub_hover(hubs, alt), "hovertemplate": "%{text}<extra></extra>"})
+    near = mapdata.close_up_hubs(hubs)
+    shown = hubs.drop(index=near.index[1:]) if len(near) else hubs
+    texts = [names[h] if h not in set(near["hub"]) else "Chongqing" for h in shown["hub"]]
+    notes = _label_annotations(shown, texts, bounds, 575)
+    notes.append({"xref": "paper", "yref": "paper", "x": 0.99, "y": 0.01, "xanchor": "right",
+                  "yanchor": "bottom", "showarrow": False, "font": {"size": 10},
+                  "bgcolor": "rgba(255,255,255,0.85)", "align": "right",
+                  "text": f"width: |Δ| (widest {fmt(top)} TEU/yr); paired 95% CI in the "
+                          "hover text"})
+    layout = _map_layout(bounds, 620, f"{alt.name} − {base.name}: change of freight per link "
+                                      "and direction, TEU per year", notes)
+    layout["legend"]["title"] = {"text": ""}
+    return {"data": traces, "layout": layout}
+
+
+# ----------------------------------------------------------------------------- charts
+
+
+def _month_axis(days: float) -> dict[str, Any]:
+    """A day axis with ticks at the model's calendar months (January first)."""
+    n = int(math.ceil(days / DAYS_PER_MONTH))
+    step = 1 if n <= 24 else 3 if n <= 72 else 12
+    vals = [m * DAYS_PER_MONTH for m in range(0, n + 1, step)]
+    text = [MONTHS[m % 12] + (f" y{m // 12 + 1}" if days > rd.DAYS_PER_YEAR + 1 else "")
+            for m in range(0, n + 1, step)]
+    return {"tickvals": vals, "ticktext": text, "title": {"text": "model calendar (day 0 = "
+                                                                  "1 January)"},
+            "showgrid": True, "gridcolor": "#eee", "range": [0, days]}
+
+
+def _band(x: list[float], mean: "np.ndarray", half: "np.ndarray", colour: str, name: str,
+          group: str, dash: str = "solid") -> list[dict[str, Any]]:
+    """A mean line with a shaded 95% CI band (two traces for the band, one for the line)."""
+    half = np.nan_to_num(np.asarray(half, dtype=float))
+    r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    fill = f"rgba({r},{g},{b},0.18)"
+    lo, hi = (np.asarray(mean) - half).tolist(), (np.asarray(mean) + half).tolist()
+    return [
+        {"type": "scatter", "x": x, "y": hi, "mode": "lines", "line": {"width": 0},
+         "hoverinfo": "skip", "showlegend": False, "legendgroup": group},
+        {"type": "scatter", "x": x, "y": lo, "mode": "lines", "line": {"width": 0},
+         "fill": "tonexty", "fillcolor": fill, "hoverinfo": "skip", "showlegend": False,
+         "legendgroup": group},
+        {"type": "scatter", "x": x, "y": np.asarray(mean).tolist(), "mode": "lines",
+         "line": {"color": colour, "width": 2, "dash": dash}, "name": name,
+         "legendgroup": group, "customdata": half.tolist(),
+         "hovertemplate": f"{html.escape(name)}: %{{y:,.0f}} ± %{{customdata:,.0f}}"
+                          "<extra></extra>"}]
+
+
+def weekly_figure(runs: list[rd.RunDir]) -> Fig | None:
+    """TEU delivered per week and channel with the 95% CI band, on the model calendar; the
+    partial last week and the warm-up are left out."""
+    traces: list[dict[str, Any]] = []
+    days = 0.0
+    for k, run in enumerate(runs):
+        ts = run.table("timeseries")
+        if ts.empty:
+            continue
+        mean, half = rd.WEEKLY_TEU.values(ts, run.per_year)
+        ts = ts.assign(_v=mean.to_numpy(), _h=half.to_numpy())
+        full = (ts["week"] + 1) * 7 <= run.days + 1e-9
+        after = ts["week"] * 7 >= run.warmup_days - 1e-9
+        ts = ts[full & after]
+        days = max(days, run.days)
+        for corridor, sub in ts.groupby("corridor", sort=False):
+            sub = sub.sort_values("week")
+            x = (sub["week"] * 7 + 3.5).round(1).tolist()
+            name = str(corridor) if len(runs) == 1 else f"{corridor} ({run.name})"
+            traces += _band(x, sub["_v"].to_numpy(), sub["_h"].to_numpy(),
+                            mapdata.corridor_colour(str(corridor)), name, name,
+                            dash="solid" if k == 0 else "dash")
+    if not traces:
+        return None
+    return {"data": traces, "layout": _layout(
+        height=430, hovermode="x unified", xaxis=_month_axis(days),
+        legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.02,
+                "yanchor": "bottom"},
+        yaxis={"title": {"text": "TEU delivered per week"}, "gridcolor": "#eee",
+               "rangemode": "tozero"},
+        title={"text": "Weekly throughput per channel (mean, shaded: 95% CI over "
+                       "replications)", "x": 0.01, "font": {"size": 14}})}
+
+
+def trade_figure(runs: list[rd.RunDir], refs: dict[str, tuple[float, str]]) -> Fig | None:
+    """Goods trade per run: channels stacked plus the other-trade input, against the 2023
+    figure and the 2025 target (`refs`: label -> (bn CNY/yr, source))."""
+    traces: list[dict[str, Any]] = []
+    names = [r.name for r in runs]
+    parts: dict[str, list[float]] = {}
+    totals, total_ci = [], []
+    for run in runs:
+        t = run.table("trade")
+        if t.empty:
+            return None
+        items = t.set_index("item")
+        for item in t["item"]:
+            if item.startswith("corridor:") or item == "other_trade":
+                parts.setdefault(item, [np.nan] * len(runs))
+        for item in parts:
+            parts[item][runs.index(run)] = float(items["value"].get(item, np.nan))
+        totals.append(float(items["value"].get("total", np.nan)))
+        total_ci.append(float(items["ci95"].get("total", np.nan)))
+    for item, values in parts.items():
+        label = item.removeprefix("corridor:").replace("other_trade", "other trade (input)")
+        colour = mapdata.corridor_colour(label) if item.startswith("corridor:") else "#cccccc"
+        traces.append({"type": "bar", "x": names, "y": values, "name": label,
+                       "marker": {"color": colour},
+                       "hovertemplate": f"{html.escape(label)}: %{{y:,.1f}} bn CNY/yr"
+                                        "<extra></extra>"})
+    traces.append({"type": "scatter", "mode": "markers", "x": names, "y": totals,
+                   "name": "total ± 95% CI", "marker": {"color": "#111", "size": 9,
+                                                        "symbol": "diamond"},
+                   "error_y": {"type": "data", "array": np.nan_to_num(total_ci).tolist(),
+                               "color": "#111"},
+                   "hovertemplate": "total: %{y:,.1f} bn CNY/yr<extra></extra>"})
+    shapes, notes = [], []
+    for label, (value, _source) in refs.items():
+        shapes.append({"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": value,
+                       "y1": value, "line": {"color": "#d62728" if "target" in label
+                                             else "#555", "dash": "dash", "width": 1.5}})
+        notes.append({"xref": "paper", "x": 1.0, "xanchor": "right", "y": value,
+                      "yanchor": "bottom", "showarrow": False, "font": {"size": 11},
+                      "text": f"{html.escape(label)}: {value:,.1f} bn CNY"})
+    return {"data": traces, "layout": _layout(
+        barmode="stack", height=420, bargap=0.7 if len(runs) == 1 else 0.35, shapes=shapes, annotations=notes,
+        yaxis={"title": {"text": "goods trade, bn CNY per year"}, "gridcolor": "#eee"},
+        title={"text": "Goods trade carried, against 2023 and the 2025 target", "x": 0.01,
+               "font": {"size": 14}}, legend={"orientation": "v", "x": 1.02, "y": 1})}
+
+
+def daily_figure(run: rd.RunDir, name: str, key: str,
+                 measures: dict[str, tuple[str, str]]) -> Fig | None:
+    """Daily congestion series (`locks_daily` / `hubs_daily`): one panel per measure, one
+    line per entity (and direction), mean with 95% CI band."""
+    table = run.table(name)
+    present = [m for m in measures if m in table.columns]
+    if table.empty or not present:
+        return None
+    groups = [key] + (["direction"] if "direction" in table.columns else [])
+    if key == "hub":  # the ten hubs with the longest queues, for legibility
+        worst = table.groupby("hub")[present[0]].max().sort_values(ascending=False)
+        table = table[table["hub"].isin(list(worst.index[:10]))]
+    palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2",
+               "#7f7f7f", "#bcbd22", "#17becf"]
+    traces = []
+    n = len(present)
+    for p, col in enumerate(present):
+        for g, (ident, sub) in enumerate(table.groupby(groups, sort=False)):
+            label = " ".join(map(str, ident if isinstance(ident, tuple) else (ident,)))
+            sub = sub.sort_values("day")
+            ci = sub[col + rd.CI] if col + rd.CI in sub.columns else pd.Series(np.nan,
+                                                                               sub.index)
+            band = _band(sub["day"].astype(float).tolist(), sub[col].to_numpy(),
+                         ci.to_numpy(), palette[g % len(palette)], label, label)
+            for t in band:
+                t["xaxis"], t["yaxis"] = "x", f"y{p + 1 if p else ''}"
+                t["showlegend"] = t.get("showlegend", True) and p == 0
+            traces += band
+    layout = _layout(height=260 * n + 60, hovermode="x unified",
+                     xaxis={**_month_axis(run.days), "anchor": f"y{n if n > 1 else ''}"},
+                     title={"text": f"{name.replace('_', ' ')}: mean over replications, "
+                                    "shaded: 95% CI", "x": 0.01, "font": {"size": 14}})
+    for p, col in enumerate(present):
+        label, unit = measures[col]
+        top = 1 - p / n
+        layout[f"yaxis{p + 1 if p else ''}"] = {
+            "domain": [max(0.0, top - 1 / n + 0.07), top], "gridcolor": "#eee",
+            "title": {"text": f"{label} ({unit})"}, "rangemode": "tozero"}
+    return {"data": traces, "layout": layout}
+
+
+def delta_figure(deltas: pd.DataFrame, metric: str, label: str) -> Fig:
+    """Paired deltas ALT - BASE per channel with 95% CI error bars, one bar per ALT."""
+    sub = deltas[deltas["metric"] == metric]
+    traces = []
+    for variant, rows in sub.groupby("variant", sort=False):
+        traces.append({"type": "bar", "x": rows["scope"].tolist(), "y": rows["delta"].tolist(),
+                       "name": str(variant), "error_y": {
+                           "type": "data", "array": rows["delta_ci95"].fillna(0).tolist()},
+                       "hovertemplate": "%{x}: %{y:+,.1f}<extra>" + html.escape(str(variant))
+                                        + "</extra>"})
+    return {"data": traces, "layout": _layout(
+        height=340, barmode="group", yaxis={"title": {"text": label}, "gridcolor": "#eee",
+                                            "zeroline": True, "zerolinecolor": "#333"},
+        title={"text": f"Δ {label}: paired difference, 95% CI", "x": 0.01,
+               "font": {"size": 14}})}

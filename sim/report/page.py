@@ -1,0 +1,336 @@
+"""The report page: header, key figures, maps, KPI tables, charts, and for a comparison the
+paired deltas and a difference map; one self-contained HTML file (Plotly's JavaScript inlined
+once, system fonts, no request leaves the page)."""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime, timezone
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from sim import mapdata
+from sim.report import deltas as dl
+from sim.report import figures as fg
+from sim.report import rundir as rd
+
+CSS = """
+:root { color-scheme: light; }
+body { font-family: %(font)s; margin: 0; color: #222; background: #fafafa; line-height: 1.4; }
+main { max-width: 1100px; margin: 0 auto; padding: 0 20px 40px; background: white; }
+header { padding: 22px 0 8px; border-bottom: 3px solid #1f77b4; margin-bottom: 12px; }
+h1 { font-size: 24px; margin: 0 0 6px; } h2 { font-size: 19px; margin: 30px 0 8px;
+  border-bottom: 1px solid #ddd; padding-bottom: 4px; } h3 { font-size: 15px; margin: 18px 0 6px; }
+.meta { display: grid; grid-template-columns: repeat(auto-fill, minmax(200px, 1fr)); gap: 2px 18px;
+  font-size: 13px; color: #444; } .meta b { color: #222; }
+.cards { display: flex; flex-wrap: wrap; gap: 12px; margin: 12px 0; }
+.card { flex: 1 1 200px; border: 1px solid #ddd; border-radius: 6px; padding: 10px 12px;
+  background: #f7fafd; } .card .v { font-size: 22px; font-weight: 600; }
+.card .l { font-size: 12px; color: #555; }
+table { border-collapse: collapse; font-size: 13px; margin: 6px 0 4px; width: 100%%; }
+th, td { padding: 4px 8px; border-bottom: 1px solid #e4e4e4; text-align: right;
+  white-space: nowrap; } th { background: #f1f3f5; font-weight: 600; vertical-align: bottom; }
+td.t, th.t { text-align: left; white-space: normal; } tr.total td { font-weight: 600; }
+th small { font-weight: 400; color: #555; display: block; }
+.note { font-size: 12px; color: #555; margin: 4px 0 10px; }
+.plot { margin: 8px 0 4px; } .sig { color: #1a7f37; } .nsig { color: #888; }
+.scroll { overflow-x: auto; }
+footer { font-size: 12px; color: #555; border-top: 1px solid #ddd; margin-top: 30px;
+  padding-top: 8px; }
+""" % {"font": fg.FONT}
+
+PLOT_CONFIG = {"displaylogo": False, "responsive": True,
+               "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
+MAP_CONFIG = {**PLOT_CONFIG, "scrollZoom": True}
+
+
+class Page:
+    """Sections of HTML and the figures to embed, in order."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.count = 0
+
+    def add(self, text: str) -> None:
+        self.parts.append(text)
+
+    def figure(self, fig: dict[str, Any] | None, config: dict[str, Any] = PLOT_CONFIG,
+               kind: str = "chart") -> None:
+        """Embed a Plotly figure (a div and the call that draws it)."""
+        if fig is None:
+            return
+        import plotly.io as pio
+
+        self.count += 1
+        self.add(f'<div class="plot {kind}">' + pio.to_html(
+            fig, include_plotlyjs=False, full_html=False, validate=False, config=config,
+            div_id=f"{kind}-{self.count}", default_width="100%",
+            default_height=f"{fig['layout'].get('height', 400)}px") + "</div>")
+
+
+def table(headers: Sequence[tuple[str, str]], rows: Sequence[Sequence[str]],
+          text_cols: int = 1, total_last: bool = False, text_last: int = 0) -> str:
+    """An HTML table; headers are (label, unit); the first `text_cols` and the last
+    `text_last` columns are text (left-aligned, wrapped)."""
+    n = len(headers)
+
+    def cls(i: int) -> str:
+        return "t" if i < text_cols or i >= n - text_last else ""
+
+    head = "".join(f'<th class="{cls(i)}">{html.escape(label)}'
+                   + (f"<small>{html.escape(unit)}</small>" if unit else "") + "</th>"
+                   for i, (label, unit) in enumerate(headers))
+    body = []
+    for k, row in enumerate(rows):
+        total = ' class="total"' if total_last and k == len(rows) - 1 else ""
+        body.append(f"<tr{total}>" + "".join(
+            f'<td class="{cls(i)}">{cell}</td>'
+            for i, cell in enumerate(row)) + "</tr>")
+    return (f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>'
+            + "".join(body) + "</tbody></table></div>")
+
+
+def measure_table(run: rd.RunDir, frame: pd.DataFrame, keys: Sequence[str],
+                  measures: Sequence[rd.Measure], *, extras: bool = False,
+                  total: dict[str, tuple[float, float]] | None = None) -> str:
+    """A KPI table: key columns, then value ± 95% CI of every measure the table has (and,
+    with `extras`, any other numeric column, so new result columns appear)."""
+    shown = [m for m in measures if m.column(frame)]
+    more = rd.extra_columns(frame, tuple(measures), tuple(keys)) if extras else []
+    headers = [(k, "") for k in keys] + [(m.label, m.unit) for m in shown] + \
+              [(c, rd.unit_from_name(c)) for c in more]
+    values = [m.values(frame, run.per_year) for m in shown]
+    rows = []
+    for i in range(len(frame)):
+        row = [html.escape(str(frame[k].iloc[i])) for k in keys]
+        row += [fg.pm(v.iloc[i], h.iloc[i], m.digits) for m, (v, h) in zip(shown, values)]
+        row += [fg.pm(frame[c].iloc[i], frame.get(c + rd.CI, pd.Series(np.nan,
+                                                                      frame.index)).iloc[i], 2)
+                for c in more]
+        rows.append(row)
+    if total:
+        row = ["total"] + [""] * (len(keys) - 1)
+        row += [fg.pm(*total[m.label], m.digits) if m.label in total else "" for m in shown]
+        rows.append(row + [""] * len(more))
+    return table(headers, rows, text_cols=len(keys), total_last=bool(total))
+
+
+def _channel_totals(run: rd.RunDir) -> dict[str, tuple[float, float]]:
+    """Totals of the channel rows with CIs from the replications' totals."""
+    reps = run.by_replication("corridors")
+    out: dict[str, tuple[float, float]] = {}
+    if not reps.empty:
+        from sim.results import mean_ci
+        for m in (rd.TEU, rd.TRADE, rd.CO2, rd.LOTS):
+            if m.column(reps):
+                per = reps.assign(_v=m.values(reps, run.per_year)[0]).groupby(
+                    "replication")["_v"].sum()
+                out[m.label] = mean_ci(per.to_numpy())
+    return out
+
+
+def header(runs: list[rd.RunDir]) -> str:
+    """Title and what was run: scenario, horizon, replications, seed, code version, dates."""
+    base = runs[0]
+    title = (f"{base.name}" if len(runs) == 1 else
+             f"{', '.join(r.name for r in runs[1:])} compared with {base.name}")
+    metas = []
+    for run in runs:
+        m = run.meta
+        commit = m.get("git_commit")
+        code = (f"git {str(commit)[:12]}{' (modified)' if str(commit).endswith('+dirty') else ''}"
+                f", cqsim {m.get('cqsim_version', '?')}" if commit
+                else f"cqsim {m.get('cqsim_version', '?')}")
+        items = [("scenario", run.name), ("horizon", f"{run.days:g} days"
+                                          + (f" ({run.warmup_days:g} warm-up)"
+                                             if run.warmup_days else "")),
+                 ("replications", str(run.replications)), ("seed", str(run.seed)),
+                 ("code", code), ("run on", str(m.get("created_utc", "unknown"))),
+                 ("files", str(run.path))]
+        metas.append('<div class="meta">' + "".join(
+            f"<div><b>{k}:</b> {html.escape(v)}</div>" for k, v in items) + "</div>")
+    made = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return (f"<header><h1>Chongqing freight corridors: {html.escape(title)}</h1>"
+            + "<hr style='border:0;border-top:1px dashed #ddd'>".join(metas)
+            + f'<div class="note">Report made {made} by <code>cqsim report</code>. Figures are '
+              "per year (annualised over the statistics period, horizon minus warm-up) unless "
+              "labelled otherwise; ± is the 95% confidence interval over replications.</div>"
+              "</header>")
+
+
+def cards(run: rd.RunDir) -> str:
+    """Key figures: throughput, goods trade, against 2023 and the 2025 target."""
+    totals = _channel_totals(run)
+    items = []
+    if rd.TEU.label in totals:
+        items.append((fg.pm(*totals[rd.TEU.label]), "TEU per year on the channels"))
+    trade = run.table("trade")
+    if not trade.empty:
+        t = trade.set_index("item")
+        for item, label, digits, unit in (("total", "goods trade, bn CNY per year", 1, ""),
+                                          ("vs 2023", "of 2023 goods trade", 1, "%"),
+                                          ("attainment", "of the 2025 target", 1, "%")):
+            if item in t.index:
+                items.append((fg.pm(float(t.loc[item, "value"]), float(t.loc[item, "ci95"]),
+                                    digits) + unit, label))
+    return '<div class="cards">' + "".join(
+        f'<div class="card"><div class="v">{v}</div><div class="l">{html.escape(lab)}</div>'
+        "</div>" for v, lab in items) + "</div>"
+
+
+def trade_refs(run: rd.RunDir) -> dict[str, tuple[float, str]]:
+    """The published references in trade.csv: 2023 goods trade and the 2025 target."""
+    t = run.table("trade")
+    refs = {}
+    for r in t.itertuples(index=False):
+        item = str(r.item)
+        if r.unit == "bn CNY/yr" and (item.endswith("goods trade") or item.endswith("target")):
+            refs[item] = (float(r.value), str(r.source))
+    return refs
+
+
+def trade_table(run: rd.RunDir) -> str:
+    """trade.csv as it is (every row, with unit and source)."""
+    t = run.table("trade")
+    rows = []
+    for r in t.itertuples(index=False):
+        digits = 2 if r.unit == "probability" else 1
+        rows.append([html.escape(str(r.item)), fg.pm(float(r.value), float(r.ci95), digits),
+                     html.escape(str(r.unit)), html.escape(str(r.source))])
+    return table([("item", ""), ("value ± 95% CI", ""), ("unit", ""), ("source", "")], rows,
+                 text_cols=1, text_last=2)
+
+
+def run_sections(page: Page, run: rd.RunDir, heading: str = "") -> None:
+    """Every section of one run."""
+    if heading:
+        page.add(f"<h2>{html.escape(heading)}</h2>")
+    page.add(cards(run))
+    page.add("<h2>Map of flows</h2><div class='note'>Lambert conformal conic projection. Drag "
+             "to pan, scroll or use the toolbar to zoom, hover a line or hub for its figures; "
+             "click a channel in the legend to hide it.</div>")
+    overview, close = fg.flow_maps(run)
+    page.figure(overview, MAP_CONFIG, "map")
+    page.figure(close, MAP_CONFIG, "map")
+    if run.geodata is None or not (run.geodata / "basemap.gpkg").is_file():
+        page.add("<div class='note'>No basemap: the geodata folder named in run.json was not "
+                 "found.</div>")
+    page.add("<h2>Channels</h2>")
+    corridors = run.table("corridors")
+    page.add(measure_table(run, corridors, ["corridor"], rd.CHANNEL_MEASURES, extras=True,
+                           total=_channel_totals(run)))
+    page.add("<div class='note'>Trade carried here counts every flow on the channel; the goods "
+             "trade below follows trade.csv (which may leave out flows of other cities, as its "
+             "source column says).</div>")
+    for name in ("gateways",):  # written by the market model when present
+        if run.has(name):
+            page.add(f"<h3>{name.title()}</h3>")
+            frame = run.table(name)
+            key = [c for c in frame.columns if frame[c].dtype == object][:1] or [frame.columns[0]]
+            page.add(measure_table(run, frame, key, rd.CHANNEL_MEASURES, extras=True))
+    page.add("<h2>Goods trade</h2>")
+    page.figure(fg.trade_figure([run], trade_refs(run)))
+    if run.has("trade"):
+        page.add(trade_table(run))
+    page.add("<h2>Through the year</h2>")
+    page.figure(fg.weekly_figure([run]))
+    congestion(page, run)
+    page.add("<h2>Services</h2>")
+    lines = run.table("lines")
+    if not lines.empty:
+        page.add(measure_table(run, lines, ["line", "corridor"], rd.LINE_MEASURES))
+
+
+def congestion(page: Page, run: rd.RunDir) -> None:
+    """Locks and hubs: daily queues when the run wrote them, else the summary tables."""
+    page.add("<h2>Locks and hubs</h2>")
+    page.figure(fg.daily_figure(run, "locks_daily", "lock", rd.LOCK_DAILY))
+    page.figure(fg.daily_figure(run, "hubs_daily", "hub", rd.HUB_DAILY))
+    if not (run.has("locks_daily") or run.has("hubs_daily")):
+        page.add("<div class='note'>This run wrote no daily queue series (locks_daily.csv, "
+                 "hubs_daily.csv); the tables give the means over the statistics period and "
+                 "the queues at its end.</div>")
+    locks = run.table("locks")
+    if not locks.empty:
+        page.add("<h3>Locks</h3>" + measure_table(run, locks, ["lock", "direction"],
+                                                  rd.LOCK_MEASURES))
+    hubs = run.table("hubs")
+    if not hubs.empty:
+        busiest = hubs.assign(place=[mapdata.short_name(str(h), str(n)) for h, n in
+                                     zip(hubs["hub"], hubs["name"])]).sort_values(
+            "utilization", ascending=False)
+        page.add("<h3>Hubs, busiest first</h3>" + measure_table(
+            run, busiest, ["place", "kind"], rd.HUB_MEASURES))
+
+
+def comparison_sections(page: Page, runs: list[rd.RunDir]) -> None:
+    """Deltas of every ALT against BASE (first run), a difference map each, and the runs'
+    trade side by side."""
+    base = runs[0]
+    page.add("<h2>Differences from the base</h2>")
+    frames = []
+    for alt in runs[1:]:
+        d = dl.channel_deltas(base, alt)
+        frames.append(d)
+        if d.empty:
+            continue
+        page.add(f"<h3>{html.escape(alt.name)} − {html.escape(base.name)}</h3>"
+                 f"<div class='note'>{html.escape(str(d['pairing'].iloc[0]))}; ± is the 95% "
+                 "confidence interval of the difference; green: the interval excludes 0."
+                 "</div>")
+        scopes = list(dict.fromkeys(d["scope"]))
+        headers = [("channel", "")] + [(label.split(",")[0], label.split(", ")[1])
+                                       for label, _ in dl.METRICS.values()]
+        rows = []
+        for scope in scopes:
+            row = [html.escape(str(scope))]
+            for metric, (_, digits) in dl.METRICS.items():
+                hit = d[(d["scope"] == scope) & (d["metric"] == metric)]
+                if hit.empty:
+                    row.append("-")
+                    continue
+                r = hit.iloc[0]
+                sig = np.isfinite(r["delta_ci95"]) and abs(r["delta"]) > r["delta_ci95"]
+                row.append(f"<span class='{'sig' if sig else 'nsig'}'>"
+                           f"{fg.pm(r['delta'], r['delta_ci95'], digits, sign=True)}</span>"
+                           f"<br><small>{fg.fmt(r['base'], digits)} → "
+                           f"{fg.fmt(r['alt'], digits)}</small>")
+            rows.append(row)
+        page.add(table(headers, rows, total_last=dl.TOTAL in scopes))
+        page.figure(fg.difference_map(base, alt, dl.link_deltas(base, alt)), MAP_CONFIG, "map")
+    if frames and not all(f.empty for f in frames):
+        both = pd.concat(frames, ignore_index=True)
+        page.figure(fg.delta_figure(both, "teu_per_year", "throughput, TEU/yr"))
+        page.figure(fg.delta_figure(both, "trade_bn_cny", "trade carried, bn CNY/yr"))
+    page.add("<h2>Goods trade of every run</h2>")
+    page.figure(fg.trade_figure(runs, trade_refs(base)))
+    page.add("<h2>Weekly throughput of every run</h2>")
+    page.figure(fg.weekly_figure(runs))
+
+
+def render(runs: list[rd.RunDir]) -> str:
+    """The whole page as one HTML string."""
+    from plotly.offline import get_plotlyjs
+
+    page = Page()
+    if len(runs) > 1:
+        comparison_sections(page, runs)
+        for run in runs:
+            page.add(f"<h2 style='border-bottom:3px solid #1f77b4'>Run: {html.escape(run.name)}"
+                     "</h2>")
+            run_sections(page, run)
+    else:
+        run_sections(page, runs[0])
+    footer = ("<footer>Sources: every input figure cites seeds/published-figures.csv or "
+              "geodata/sources.csv in the scenario and geodata files; the 2023 figure and the "
+              "2025 target are from the trade table's source column. Basemap: "
+              "geodata/basemap.gpkg (simplified). Charts: Plotly, inlined; this file needs no "
+              "network.</footer>")
+    title = html.escape(" vs ".join(r.name for r in runs))
+    return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+            "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+            f"<title>cqsim report: {title}</title><style>{CSS}</style>"
+            f"<script>{get_plotlyjs()}</script></head><body><main>"
+            + header(runs) + "".join(page.parts) + footer + "</main></body></html>")

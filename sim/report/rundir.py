@@ -1,0 +1,227 @@
+"""A run directory as the report sees it: run.json, the CSV summaries, the Parquet tables by
+replication and flows.gpkg. The report reads only these files, never the engine.
+
+Every column name the report uses is resolved here (`Measure`), so a renamed result column
+(the unit convention: `teu` -> `teu_per_year`, ...) is one edit in this file.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from sim.errors import InputError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+DAYS_PER_YEAR = 365.0
+CI = "_ci95"
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A figure the report shows: its label and unit, and the columns that can hold it, each
+    as (column, multiplier, annualise). `annualise` marks a total over the statistics period
+    (horizon minus warm-up) that is turned into a figure per year."""
+
+    label: str
+    unit: str
+    columns: tuple[tuple[str, float, bool], ...]
+    digits: int = 0
+
+    def column(self, frame: pd.DataFrame) -> str | None:
+        """The first of this measure's columns that `frame` has."""
+        return next((c for c, _, _ in self.columns if c in frame.columns), None)
+
+    def values(self, frame: pd.DataFrame, per_year: float) -> tuple[pd.Series, pd.Series]:
+        """(value, 95% CI half-width) in this measure's unit; NaN where the table has none."""
+        for col, mult, annualise in self.columns:
+            if col in frame.columns:
+                k = mult * (per_year if annualise else 1.0)
+                ci = frame[col + CI] if col + CI in frame.columns else pd.Series(
+                    np.nan, index=frame.index)
+                return frame[col].astype(float) * k, ci.astype(float) * abs(k)
+        nan = pd.Series(np.nan, index=frame.index)
+        return nan, nan
+
+
+def _m(label: str, unit: str, *columns: tuple[str, float, bool], digits: int = 0) -> Measure:
+    return Measure(label, unit, tuple(columns), digits)
+
+
+# Channel (corridor / gateway) figures, newest column names first.
+TEU = _m("throughput", "TEU/yr", ("teu_per_year", 1.0, False), ("teu", 1.0, True))
+TRADE = _m("trade carried", "bn CNY/yr", ("trade_bn_cny_per_year", 1.0, False),
+           ("trade_value_cny", 1e-9, True), digits=1)
+TRANSIT = _m("mean transit", "days", ("transit_mean_h", 1 / 24, False), digits=1)
+TRANSIT_P95 = _m("95th pct transit", "days", ("transit_p95_h", 1 / 24, False), digits=1)
+WAIT = _m("mean wait", "days", ("wait_mean_h", 1 / 24, False), digits=2)
+CO2 = _m("CO2", "kt/yr", ("co2_t_per_year", 1e-3, False), ("co2_t", 1e-3, True), digits=1)
+LOTS = _m("consignments", "lots/yr", ("lots_per_year", 1.0, False), ("lots", 1.0, True))
+CHANNEL_MEASURES = (TEU, TRADE, TRANSIT, TRANSIT_P95, WAIT, CO2, LOTS)
+
+# Hub figures.
+HUB_TEU = _m("handled", "TEU/yr", ("teu_per_year", 1.0, False), ("teu", 1.0, True))
+HUB_UTIL = _m("utilization", "share", ("utilization", 1.0, False), digits=2)
+HUB_WAIT = _m("mean wait", "h", ("wait_mean_h", 1.0, False), digits=1)
+HUB_YARD = _m("yard mean", "TEU", ("yard_mean_teu", 1.0, False))
+HUB_YARD_PEAK = _m("yard peak", "TEU", ("yard_peak_teu", 1.0, False))
+HUB_QUEUE = _m("queue at end", "lots", ("queue_end", 1.0, False))
+HUB_MEASURES = (HUB_TEU, HUB_UTIL, HUB_WAIT, HUB_YARD, HUB_YARD_PEAK, HUB_QUEUE)
+
+# Service (line) figures.
+LINE_DEPARTURES = _m("departures", "per yr", ("departures_per_year", 1.0, False),
+                     ("departures", 1.0, True))
+LINE_TEU = _m("carried", "TEU/yr", ("teu_per_year", 1.0, False), ("teu", 1.0, True))
+LINE_LOAD = _m("load factor", "share", ("load_factor", 1.0, False), digits=2)
+LINE_WAIT = _m("boarding wait", "h", ("boarding_wait_mean_h", 1.0, False), digits=1)
+LINE_MEASURES = (LINE_DEPARTURES, LINE_TEU, LINE_LOAD, LINE_WAIT)
+
+# Lock figures.
+LOCK_LOCKAGES = _m("lockages", "per day", ("lockages_per_day", 1.0, False),
+                   ("lockages", 1 / DAYS_PER_YEAR, True), digits=1)
+LOCK_TONNES = _m("tonnes", "Mt/yr", ("total_t_per_year", 1e-6, False), ("total_t", 1e-6, True),
+                 digits=1)
+LOCK_UTIL = _m("utilization", "share", ("utilization", 1.0, False), digits=2)
+LOCK_WAIT = _m("container vessels' mean wait", "h", ("container_wait_mean_h", 1.0, False),
+               digits=1)
+LOCK_QUEUE = _m("queue at end", "t", ("queue_end_t", 1.0, False))
+LOCK_MEASURES = (LOCK_LOCKAGES, LOCK_TONNES, LOCK_UTIL, LOCK_WAIT, LOCK_QUEUE)
+
+# Weekly series: TEU delivered per week (a per-week rate already).
+WEEKLY_TEU = _m("delivered", "TEU/week", ("teu_per_week", 1.0, False), ("teu", 1.0, False))
+
+# Link figures (flows.gpkg carries horizon totals until the unit convention lands).
+LINK_TEU = _m("flow", "TEU/yr", ("teu_per_year", 1.0, False), ("teu", 1.0, True))
+
+# Daily congestion series (written by the congestion work when present).
+LOCK_DAILY = {"queue_vessels": ("vessels waiting", "vessels"),
+              "queue_t": ("tonnes waiting", "t"),
+              "wait_mean_h": ("mean wait of vessels entering", "h")}
+HUB_DAILY = {"queue_teu": ("queue", "TEU"), "yard_teu": ("yard", "TEU"),
+             "wait_mean_h": ("mean wait", "h")}
+
+KNOWN_LABELS = {"corridor", "gateway", "name", "kind", "mode", "lon", "lat", "replication"}
+
+
+def unit_from_name(column: str) -> str:
+    """The unit a column's name declares under the unit convention (suffix), or ''."""
+    for suffix, unit in (("_per_year", "/yr"), ("_per_week", "/week"), ("_per_day", "/day"),
+                         ("_h", "h"), ("_teu", "TEU"), ("_t", "t"), ("_cny", "CNY"),
+                         ("_km", "km")):
+        if column.endswith(suffix):
+            return unit
+    return ""
+
+
+@dataclass
+class RunDir:
+    """The files of one `cqsim run` output directory."""
+
+    path: Path
+    _tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def open(cls, path: str | Path) -> "RunDir":
+        """A run directory, or InputError naming what is missing."""
+        folder = Path(path)
+        for name in ("run.json", "corridors.csv", "flows.gpkg"):
+            if not (folder / name).is_file():
+                raise InputError(folder / name, "", "a run directory written by `cqsim run` "
+                                                    "(file missing)")
+        return cls(folder)
+
+    @cached_property
+    def meta(self) -> dict[str, Any]:
+        """run.json."""
+        try:
+            return dict(json.loads((self.path / "run.json").read_text()))
+        except (OSError, ValueError) as exc:
+            raise InputError(self.path / "run.json", "", "JSON written by `cqsim run`",
+                             str(exc)) from None
+
+    @property
+    def name(self) -> str:
+        return str(self.meta.get("scenario", self.path.name))
+
+    @property
+    def days(self) -> float:
+        return float(self.meta["days"])
+
+    @property
+    def warmup_days(self) -> float:
+        return float(self.meta.get("warmup_days", 0.0))
+
+    @property
+    def per_year(self) -> float:
+        """Multiplier from the statistics period (horizon minus warm-up) to a year."""
+        return DAYS_PER_YEAR / (self.days - self.warmup_days)
+
+    @property
+    def seed(self) -> int:
+        return int(self.meta["seed"])
+
+    @property
+    def replications(self) -> int:
+        return int(self.meta["replications"])
+
+    def has(self, name: str) -> bool:
+        return (self.path / f"{name}.csv").is_file()
+
+    def table(self, name: str) -> pd.DataFrame:
+        """`<name>.csv`: the mean over replications with `_ci95` columns (empty if absent)."""
+        if name not in self._tables:
+            file = self.path / f"{name}.csv"
+            self._tables[name] = pd.read_csv(file) if file.is_file() else pd.DataFrame()
+        return self._tables[name]
+
+    def by_replication(self, name: str) -> pd.DataFrame:
+        """`<name>.parquet`: one block of rows per replication (empty if absent)."""
+        key = f"rep:{name}"
+        if key not in self._tables:
+            file = self.path / f"{name}.parquet"
+            self._tables[key] = pd.read_parquet(file) if file.is_file() else pd.DataFrame()
+        return self._tables[key]
+
+    @cached_property
+    def flows(self) -> tuple["gpd.GeoDataFrame", "gpd.GeoDataFrame"]:
+        """(links, hubs) layers of flows.gpkg, lon/lat."""
+        import geopandas as gpd
+
+        file = self.path / "flows.gpkg"
+        return (gpd.read_file(file, layer="links"), gpd.read_file(file, layer="hubs"))
+
+    @property
+    def geodata(self) -> Path | None:
+        """The geodata folder of the run (for the basemap), when run.json names it."""
+        folder = self.meta.get("geodata")
+        return Path(folder) if folder else None
+
+    def teu_per_year(self, frame: pd.DataFrame, measure: Measure = TEU) -> pd.Series:
+        """A frame's TEU per year (any table with `teu` or `teu_per_year`)."""
+        return measure.values(frame, self.per_year)[0]
+
+    def link_teu_per_year(self, links: "gpd.GeoDataFrame") -> "gpd.GeoDataFrame":
+        """flows.gpkg links with teu, teu_down and teu_up in TEU/yr."""
+        out = links.copy()
+        for col in ("teu", "teu_down", "teu_up"):
+            if f"{col}_per_year" in out.columns:
+                out[col] = out[f"{col}_per_year"]
+            else:
+                out[col] = out[col] * self.per_year
+        return out
+
+
+def extra_columns(frame: pd.DataFrame, measures: tuple[Measure, ...],
+                  keys: tuple[str, ...]) -> list[str]:
+    """Numeric columns of `frame` no measure covers (so a new result column still shows)."""
+    known = {c for m in measures for c, _, _ in m.columns} | set(keys) | KNOWN_LABELS
+    return [c for c in frame.select_dtypes("number").columns
+            if not c.endswith(CI) and c not in known]
