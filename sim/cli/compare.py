@@ -4,10 +4,14 @@ first)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from sim.errors import InputError
+
+if TYPE_CHECKING:
+    from sim.compare import Comparison
 
 DAYS = click.FloatRange(min=0, min_open=True)
 
@@ -16,6 +20,21 @@ def _need_two(replications: int, base: Path) -> None:
     if replications < 2:
         raise InputError(base, "replications", "at least 2 replications for a confidence "
                                                "interval (pass --replications)", replications)
+
+
+def _variant_report(cmp: Comparison, out: Path) -> str:
+    """Write each variant's results to its own run directory under `out` (base first) and a
+    report.html comparing them; return what was written."""
+    from sim.outputs import write_results
+    from sim.report import write_report
+
+    dirs = []
+    for i, v in enumerate([cmp.base, *cmp.alts]):
+        folder = out / (f"{i}-{v.name}" if v.name != cmp.base.name or i == 0 else f"{i}-alt")
+        write_results(v.results, folder, map_png=False)
+        dirs.append(folder)
+    write_report(dirs, out / "report.html")
+    return f"report.html and the run directories {', '.join(d.name for d in dirs)}/"
 
 
 @click.command()
@@ -31,8 +50,10 @@ def _need_two(replications: int, base: Path) -> None:
               help="Run each ALT with a shifted seed (no common random numbers), to see the "
                    "CI without CRN.")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--no-report", is_flag=True,
+              help="Skip the run directories of the variants and report.html (faster).")
 def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: float | None,
-            out: Path | None, independent: bool, workers: int) -> None:
+            out: Path | None, independent: bool, workers: int, no_report: bool) -> None:
     """Paired deltas ALT − BASE (throughput, trade, transit, CO2) and bottlenecks."""
     from sim.atomic import write_csv, write_png
     from sim.compare import compare as run_compare
@@ -51,6 +72,9 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
     fig = draw_comparison(cmp)
     write_png(out / "compare.png", fig, dpi=120)
     plt.close(fig)
+    written = "compare.csv, bottlenecks.csv, compare.png"
+    if not no_report:
+        written += ", " + _variant_report(cmp, out)
 
     from sim.cli.render import bottleneck_table, console, delta_table
 
@@ -61,7 +85,7 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
     for v in cmp.alts:
         screen.print(delta_table(cmp.deltas, v.name, reps, pairing))
     screen.print(bottleneck_table(cmp.bottlenecks))
-    screen.print(f"wrote {out}/compare.csv, bottlenecks.csv, compare.png")
+    screen.print(f"wrote {out}/{written}")
 
 
 @click.command()

@@ -10,7 +10,8 @@ import click
 @click.command()
 @click.argument("scenario", type=click.Path(path_type=Path))
 @click.option("--out", "out", type=click.Path(path_type=Path), default=None,
-              help="Directory for tables, flows.gpkg and map.png (default out/<name>).")
+              help="Directory for tables, flows.gpkg, map.png and report.html "
+                   "(default out/<name>).")
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Override the seed.")
 @click.option("--replications", type=click.IntRange(min=1), default=None,
               help="Override the number of replications.")
@@ -19,11 +20,13 @@ import click
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Processes for replications (same results for any number).")
 @click.option("--no-map", is_flag=True, help="Skip map.png (faster).")
+@click.option("--no-report", is_flag=True, help="Skip report.html (faster).")
 @click.option("--progress", is_flag=True,
               help="Report progress on stderr even when it is not a terminal (plain lines; "
                    "the first when the replications start).")
 def run(scenario: Path, out: Path | None, seed: int | None, replications: int | None,
-        days: float | None, workers: int, no_map: bool, progress: bool) -> None:
+        days: float | None, workers: int, no_map: bool, no_report: bool,
+        progress: bool) -> None:
     """Simulate SCENARIO and write its results."""
     from sim.runner import prepare
     from sim.runner import run as run_plan
@@ -38,6 +41,9 @@ def run(scenario: Path, out: Path | None, seed: int | None, replications: int | 
     from sim.trade import attainment_lines
 
     write_results(results, out, map_png=not no_map)
+    if not no_report:
+        from sim.report import write_report
+        write_report([out])
     screen = console(110)
     screen.print(corridor_table(results))
     for line in attainment_lines(results) + equilibrium_lines(results):

@@ -38,20 +38,20 @@ def metrics(run: rd.RunDir) -> pd.DataFrame:
         return pd.DataFrame(columns=["replication", "metric", "scope", "value"])
     teu = rd.TEU.values(cor, run.per_year)[0]
     co2 = rd.CO2.values(cor, run.per_year)[0]
-    frame = cor.assign(_teu=teu.to_numpy(), _co2=co2.to_numpy(),
-                       _transit=cor["transit_mean_h"].astype(float))
+    frame = cor.assign(v_teu=teu.to_numpy(), v_co2=co2.to_numpy(),
+                       v_transit=cor["transit_mean_h"].astype(float))
     rows = []
     for r in frame.itertuples(index=False):
         rep, c = int(r.replication), str(r.corridor)
-        rows += [(rep, "teu_per_year", c, r._teu), (rep, "transit_mean_h", c, r._transit),
-                 (rep, "co2_kt_per_year", c, r._co2)]
+        rows += [(rep, "teu_per_year", c, r.v_teu), (rep, "transit_mean_h", c, r.v_transit),
+                 (rep, "co2_kt_per_year", c, r.v_co2)]
     for rep, sub in frame.groupby("replication"):
-        ok = (sub["_teu"] > 0) & sub["_transit"].notna()
-        transit = float(np.average(sub["_transit"][ok], weights=sub["_teu"][ok])) \
+        ok = (sub["v_teu"] > 0) & sub["v_transit"].notna()
+        transit = float(np.average(sub["v_transit"][ok], weights=sub["v_teu"][ok])) \
             if ok.any() else np.nan
-        rows += [(int(rep), "teu_per_year", TOTAL, float(sub["_teu"].sum())),
+        rows += [(int(rep), "teu_per_year", TOTAL, float(sub["v_teu"].sum())),
                  (int(rep), "transit_mean_h", TOTAL, transit),
-                 (int(rep), "co2_kt_per_year", TOTAL, float(sub["_co2"].sum()))]
+                 (int(rep), "co2_kt_per_year", TOTAL, float(sub["v_co2"].sum()))]
     trade = run.by_replication("trade")
     if not trade.empty:
         for r in trade.itertuples(index=False):

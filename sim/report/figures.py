@@ -306,7 +306,8 @@ def difference_map(base: rd.RunDir, alt: rd.RunDir, deltas: pd.DataFrame) -> Fig
     colours = []
     for r in lines.itertuples(index=False):
         sig = np.isfinite(r.delta_ci95) and abs(r.delta) > r.delta_ci95
-        colours.append("#2166ac" if r.delta > 0 else "#b2182b")
+        colours.append(("#2166ac" if sig else "#92c5de") if r.delta > 0
+                       else ("#b2182b" if sig else "#f4a582"))
         hover.append(f"<b>{html.escape(names.get(r.from_hub, r.from_hub))} → "
                      f"{html.escape(names.get(r.to_hub, r.to_hub))}</b> ({r.corridor})<br>"
                      f"Δ {pm(r.delta, r.delta_ci95, sign=True)} TEU/yr "
@@ -319,7 +320,9 @@ def difference_map(base: rd.RunDir, alt: rd.RunDir, deltas: pd.DataFrame) -> Fig
     traces += [{"type": "scatter", "mode": "lines", "x": [None], "y": [None], "name": name,
                 "line": {"color": colour, "width": 5}}
                for name, colour in (("more TEU in " + alt.name, "#2166ac"),
-                                    ("less TEU in " + alt.name, "#b2182b"))]
+                                    ("less TEU in " + alt.name, "#b2182b"),
+                                    ("more, CI includes 0", "#92c5de"),
+                                    ("less, CI includes 0", "#f4a582"))]
     traces.append({"type": "scatter", "mode": "markers", "x": list(hubs.geometry.x),
                    "y": list(hubs.geometry.y), "showlegend": False, "name": "hubs",
                    "marker": {"size": 7, "color": "white", "line": {"color": "#111",
