@@ -6,9 +6,9 @@ STAMP := $(VENV)/.installed
 OUT ?= out/baseline
 SCENARIO ?= scenarios/baseline.yaml
 
-.PHONY: run test test-fast lint bench install clean
+.PHONY: run test test-fast lint bench install clean chromium notebook
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
@@ -23,11 +23,24 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: lint
+CHROMIUM ?= /usr/bin/chromium
+# The browser tests (tests/report) open report.html in Debian's Chromium, driven by Playwright
+# with that binary (no browser download); CI runs as root on a clean Debian machine.
+chromium:
+	@test -x $(CHROMIUM) || { echo "installing Debian's chromium for the browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+
+test: lint chromium
 	$(BIN)/python -m pytest -n 2 -q
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q -m "not slow"
+
+# JupyterLab on notebooks/ (installs the [notebook] extra first).
+notebook: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,notebook]'
+	$(BIN)/jupyter lab notebooks/
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run

@@ -82,11 +82,51 @@ class Results:
         return self._cache[key]
 
     def summary(self, name: str) -> pd.DataFrame:
-        """Table `name` averaged over replications, with 95% CI half-widths."""
+        """Table `name` averaged over replications, with 95% CI half-widths (`"trade"`: the
+        goods trade table of `sim.trade`)."""
+        if name == "trade":
+            return self.trade
+        if name not in KEYS:
+            raise KeyError(f"no table {name!r}; the tables are {', '.join(self.names)} "
+                           "and trade")
         key = f"sum:{name}"
         if key not in self._cache:
             self._cache[key] = summarize(self.by_replication(name), KEYS[name])
         return self._cache[key]
+
+    @property
+    def trade(self) -> pd.DataFrame:
+        """Goods trade in bn CNY/yr per channel, total, against 2023 and the 2025 target."""
+        if "trade" not in self._cache:
+            from sim.trade import trade_table
+            self._cache["trade"] = trade_table(self)
+        return self._cache["trade"]
+
+    def _headline(self) -> str:
+        h = self.plan.horizon
+        return (f"{self.plan.name}: {h.days:g} days"
+                + (f" ({h.warmup_days:g} warm-up)" if h.warmup_days else "")
+                + f", {len(self.replications)} replication(s), seed {self.plan.seed}")
+
+    def __repr__(self) -> str:
+        return (f"<Results {self._headline()}; tables: {', '.join(self.names)}, trade; "
+                "e.g. results.corridors>")
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the headline and the per-corridor TEU per year with 95% CIs."""
+        import html
+
+        from sim.trade import annual_factor
+
+        k = annual_factor(self)
+        rows = "".join(
+            f"<tr><td>{html.escape(str(r['corridor']))}</td><td>{r['teu'] * k:,.0f}"
+            + (f" ± {r['teu_ci95'] * k:,.0f}" if pd.notna(r.get("teu_ci95")) else "")
+            + "</td></tr>" for _, r in self.corridors.iterrows())
+        return (f"<b>Results</b> {html.escape(self._headline())}<table><tr><th>corridor</th>"
+                f"<th>TEU per year (± 95% CI)</th></tr>{rows}</table><small>tables: "
+                f"{', '.join(self.names)}, trade (results.summary(name), "
+                "results.by_replication(name))</small>")
 
     @property
     def corridors(self) -> pd.DataFrame:

@@ -53,13 +53,23 @@ class Channel:
     note: str
 
 
-def seeds_dir(path: str | Path | None = None) -> Path:
-    """The seeds directory: `path` if given, else `seeds/` of the repository cqsim runs from.
+def packaged_seeds() -> Path:
+    """Where the installed package keeps the seeds (`importlib.resources`), falling back to
+    `seeds/` beside the `sim` package of a checkout that was never installed."""
+    from importlib.resources import files
 
-    cqsim is installed editable from its repository (`pip install -e .`), so the seeds sit
-    next to the `sim` package; a non-editable install must pass the directory explicitly.
-    """
-    folder = Path(path) if path is not None else Path(__file__).resolve().parent.parent / "seeds"
+    try:
+        folder = Path(str(files("sim.seeds")))
+    except (ModuleNotFoundError, TypeError):
+        folder = Path(__file__).resolve().parent.parent / "seeds"
+    return folder
+
+
+def seeds_dir(path: str | Path | None = None) -> Path:
+    """The seeds directory: `path` if given, else the package's `sim.seeds` (the repository's
+    `seeds/`, shipped as package data by setup.py, so an editable and a non-editable install
+    both find it)."""
+    folder = Path(path) if path is not None else packaged_seeds()
     if not folder.is_dir():
         raise InputError(folder, "", "the seeds directory of the cqsim repository "
                                      "(pass its path explicitly)")

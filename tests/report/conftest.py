@@ -1,21 +1,56 @@
-"""Open an HTML file in headless Chromium (Debian's /usr/bin/chromium, driven by Playwright)
-with the network blocked: every request other than the file itself is aborted and recorded."""
+"""Fixtures of the report tests: small runs written by the CLI, and a headless Chromium
+(Debian's /usr/bin/chromium, driven by Playwright) that opens a page with the network blocked:
+every request other than the file itself is aborted and recorded."""
 
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CQSIM = [sys.executable, "-m", "sim"]
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 
 
+def cqsim(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run the command line as a user does."""
+    return subprocess.run([*CQSIM, *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=600)
+
+
+@pytest.fixture(scope="session")
+def one_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`cqsim run` of the baseline, 30 days, 2 replications (report.html by default)."""
+    out = tmp_path_factory.mktemp("report-run") / "baseline"
+    proc = cqsim("run", str(BASELINE), "--days", "30", "--replications", "2", "--no-map",
+                 "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+@pytest.fixture(scope="session")
+def comparison(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`cqsim compare` of the baseline and more China-Europe trains, 30 days, 2 reps."""
+    out = tmp_path_factory.mktemp("report-compare") / "cmp"
+    proc = cqsim("compare", str(BASELINE), str(ROOT / "scenarios" / "china-europe-frequency.yaml"),
+                 "--days", "30", "--replications", "2", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
 @dataclass
 class Visit:
-    """What happened when the page was opened."""
+    """What happened when a page was opened."""
 
     console_errors: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
@@ -24,15 +59,17 @@ class Visit:
     screenshot: Path | None = None
 
 
-def chromium_path() -> str | None:
-    """The Chromium binary, or None when it is not installed."""
-    return CHROMIUM if Path(CHROMIUM).is_file() else shutil.which("chromium")
+def chromium_path() -> str:
+    """Debian's Chromium; the test fails (not skips) without it: `make chromium` installs it."""
+    found = CHROMIUM if Path(CHROMIUM).is_file() else shutil.which("chromium")
+    assert found, "Chromium is missing: `make chromium` (apt-get install chromium)"
+    return found
 
 
 def visit(page_file: Path, selectors: list[str], screenshot: Path | None = None,
           width: int = 1200, height: int = 900, full_page: bool = False) -> Visit:
     """Open `page_file` offline, wait for the charts, count `selectors`, take a screenshot."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import Route, sync_playwright
 
     url = page_file.resolve().as_uri()
     out = Visit()
@@ -41,7 +78,7 @@ def visit(page_file: Path, selectors: list[str], screenshot: Path | None = None,
             profile, executable_path=chromium_path(), headless=True, args=FLAGS,
             viewport={"width": width, "height": height})
         try:
-            def route(r):  # type: ignore[no-untyped-def]
+            def route(r: Route) -> None:
                 if r.request.url == url:
                     r.continue_()
                 else:
@@ -54,7 +91,7 @@ def visit(page_file: Path, selectors: list[str], screenshot: Path | None = None,
             page.on("pageerror", lambda e: out.page_errors.append(str(e)))
             page.on("request", lambda r: out.requests.append(r.url) if r.url != url else None)
             page.goto(url, wait_until="load")
-            page.wait_for_selector(".plot .main-svg", timeout=30_000)
+            page.wait_for_selector(".plot .main-svg", timeout=60_000)
             page.wait_for_timeout(500)
             out.counts = {s: page.locator(s).count() for s in selectors}
             if screenshot is not None:
@@ -64,3 +101,8 @@ def visit(page_file: Path, selectors: list[str], screenshot: Path | None = None,
             browser.close()
     out.requests = sorted(set(out.requests))
     return out
+
+
+@pytest.fixture(scope="session")
+def browser_visit() -> Callable[..., Visit]:
+    return visit

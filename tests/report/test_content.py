@@ -1,0 +1,112 @@
+"""What the report says, read from its HTML and from the run directories (no browser)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim.report import RunDir, write_report
+from sim.report.deltas import PAIRED, WELCH, channel_deltas
+
+from .conftest import cqsim
+
+
+def test_run_writes_a_self_contained_report(one_run: Path) -> None:
+    page = (one_run / "report.html").read_text(encoding="utf-8")
+    meta = json.loads((one_run / "run.json").read_text())
+    # header: scenario, horizon, replications, seed, code version, date
+    for text in ("<b>scenario:</b> baseline", "<b>horizon:</b> 30 days",
+                 "<b>replications:</b> 2", f"<b>seed:</b> {meta['seed']}",
+                 f"cqsim {meta['cqsim_version']}", meta["created_utc"]):
+        assert text in page
+    if meta["git_commit"]:
+        assert f"git {meta['git_commit'][:12]}" in page
+    # nothing fetched: no external script, style, image, font or frame in the markup (the
+    # inlined library's own text is checked by the browser test, which blocks the network)
+    markup = re.sub(r"<script[^>]*>.*?</script>", "<script></script>", page, flags=re.S)
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", markup)
+    assert not re.search(r"@import|url\(|@font-face", markup)
+    assert "<script src" not in page and page.count("<script") >= 3
+    # units: figures per year, with CIs
+    for text in ("TEU/yr", "bn CNY/yr", "95% CI", "2025 target", "2023 goods trade"):
+        assert text in page
+
+
+def test_run_json_records_the_code_version(one_run: Path) -> None:
+    meta = json.loads((one_run / "run.json").read_text())
+    assert meta["cqsim_version"]
+    if (Path(__file__).resolve().parents[2] / ".git").exists():
+        assert re.fullmatch(r"[0-9a-f]{40}(\+dirty)?", meta["git_commit"])
+
+
+def test_no_report_skips_it(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    proc = cqsim("run", str(Path(__file__).resolve().parents[2] / "scenarios" / "baseline.yaml"),
+                 "--days", "10", "--replications", "1", "--no-map", "--no-report",
+                 "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "corridors.csv").is_file() and not (out / "report.html").exists()
+
+
+def test_comparison_deltas_match_compare_csv(comparison: Path) -> None:
+    dirs = sorted(p for p in comparison.iterdir() if p.is_dir())
+    assert [d.name for d in dirs] == ["0-baseline", "1-china-europe-frequency"]
+    ours = channel_deltas(RunDir.open(dirs[0]), RunDir.open(dirs[1]))
+    theirs = pd.read_csv(comparison / "compare.csv")
+    both = ours.merge(theirs, on=["metric", "scope"], suffixes=("", "_cmp"))
+    assert len(both) == len(theirs) and (ours["pairing"] == PAIRED).all()
+    pd.testing.assert_series_equal(both["delta"], both["delta_cmp"], check_names=False,
+                                   rtol=1e-9)
+    pd.testing.assert_series_equal(both["delta_ci95"], both["delta_ci95_cmp"],
+                                   check_names=False, rtol=1e-9)
+    page = (comparison / "report.html").read_text(encoding="utf-8")
+    assert "china-europe-frequency − baseline" in page and PAIRED in page
+
+
+def test_unpaired_runs_get_welch_intervals(comparison: Path, tmp_path: Path) -> None:
+    base, alt = (comparison / "0-baseline"), tmp_path / "alt"
+    shutil.copytree(comparison / "1-china-europe-frequency", alt)
+    meta = json.loads((alt / "run.json").read_text())
+    meta["seed"] += 1
+    (alt / "run.json").write_text(json.dumps(meta))
+    d = channel_deltas(RunDir.open(base), RunDir.open(alt))
+    assert (d["pairing"] == WELCH).all() and d["delta_ci95"].notna().any()
+
+
+def test_new_columns_rows_and_daily_series_appear(one_run: Path, tmp_path: Path) -> None:
+    """Tables are data-driven: a new channel row and a new column show up; the congestion
+    series are drawn when the run has them; Chinese names show in the hover text."""
+    run = tmp_path / "run"
+    shutil.copytree(one_run, run)
+    cor = pd.read_csv(run / "corridors.csv")
+    extra = cor.iloc[[0]].assign(corridor="coastal-shenzhen")
+    cor = pd.concat([cor, extra]).assign(empty_teu_per_year=123.0, empty_teu_per_year_ci95=4.0)
+    cor.to_csv(run / "corridors.csv", index=False)
+    days = pd.DataFrame({"lock": "three_gorges_locks", "direction": "down", "day": range(30),
+                         "queue_vessels": 5.0, "queue_vessels_ci95": 1.0, "queue_t": 9e4,
+                         "queue_t_ci95": 1e4, "wait_mean_h": 30.0, "wait_mean_h_ci95": 3.0})
+    days.to_csv(run / "locks_daily.csv", index=False)
+    hubs = pd.DataFrame({"hub": "alashankou", "day": range(30), "queue_teu": 400.0,
+                         "queue_teu_ci95": 50.0, "yard_teu": 900.0, "yard_teu_ci95": 60.0,
+                         "wait_mean_h": 12.0, "wait_mean_h_ci95": 2.0})
+    hubs.to_csv(run / "hubs_daily.csv", index=False)
+    import geopandas as gpd
+    layer = gpd.read_file(run / "flows.gpkg", layer="hubs")
+    layer["name_zh"] = layer["hub"].map({"cq_tuanjiecun": "团结村"})
+    layer.to_file(run / "flows.gpkg", layer="hubs", driver="GPKG")
+    page = write_report([run]).read_text(encoding="utf-8")
+    assert "coastal-shenzhen" in page and "empty_teu_per_year" in page
+    assert "locks daily" in page and "hubs daily" in page
+    assert "vessels waiting (vessels)" in page and "queue (TEU)" in page
+    assert "团结村" in page or json.dumps("团结村")[1:-1] in page  # JSON may escape it
+
+
+def test_report_of_a_missing_dir_is_one_line(tmp_path: Path) -> None:
+    proc = cqsim("report", str(tmp_path / "nothing"))
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("cqsim: error:") and "Traceback" not in proc.stderr
