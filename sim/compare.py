@@ -178,16 +178,23 @@ def compare(base: Scenario | str | Path, alts: Sequence[Scenario | str | Path], 
 
 
 def draw_comparison(cmp: Comparison) -> Any:
-    """Figure: deltas with 95% CI error bars per corridor and variant (TEU and trade)."""
+    """Figure: deltas with 95% CI error bars per corridor and variant (TEU, trade, transit,
+    CO2) above a map of the change of flows of each variant (`sim.maps.draw_difference`)."""
     import matplotlib
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
+
+    from sim.maps import draw_difference
 
     panels = [("teu_per_year", "TEU/yr", 1e3, "thousand TEU/yr"),
               ("trade_bn_cny", "trade", 1.0, "bn CNY/yr"),
               ("transit_mean_h", "transit", 24.0, "days"),
               ("co2_kt_per_year", "CO2", 1.0, "kt/yr")]
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.2))
+    fig = plt.figure(figsize=(4.2 * len(panels), 4.6 + 7.6 * len(cmp.alts)),
+                     layout="constrained")
+    top, *maps = fig.subfigures(1 + len(cmp.alts), 1,
+                                height_ratios=[4.6] + [7.6] * len(cmp.alts))
+    axes = top.subplots(1, len(panels))
     names = [v.name for v in cmp.alts]
     width = 0.8 / max(1, len(names))
     for ax, (metric, title, scale, unit) in zip(axes, panels, strict=True):
@@ -204,7 +211,8 @@ def draw_comparison(cmp: Comparison) -> Any:
         ax.set_title(f"Δ {title} ({unit})")
     axes[0].legend(fontsize=8)
     pairing = "independent seeds" if cmp.independent else "common random numbers"
-    fig.suptitle(f"ALT − {cmp.base.name}: paired deltas, 95% CI over "
+    top.suptitle(f"ALT − {cmp.base.name}: paired deltas, 95% CI over "
                  f"{len(cmp.base.results.replications)} replications ({pairing})")
-    fig.tight_layout()
+    for sub_fig, variant in zip(maps, cmp.alts):
+        draw_difference(cmp.base.results, variant.results, sub_fig.subplots())
     return fig

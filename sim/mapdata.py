@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -69,11 +69,13 @@ def padded_bounds(frame: "gpd.GeoDataFrame", pad: float = 0.06) -> tuple[float, 
     return minx - dx, miny - dy, maxx + dx, maxy + dy
 
 
-def directed_lines(links: "gpd.GeoDataFrame", offset_m: float) -> "gpd.GeoDataFrame":
-    """One row per link and direction with TEU > 0 or no flow at all, geometry offset
-    `offset_m` to the right of travel and running in the direction of travel (so an arrow at
-    its end points the right way). Columns: link, direction, from_hub, to_hub, corridor, mode,
-    km, teu (of that direction), geometry. `links` must be projected."""
+def directed_lines(links: "gpd.GeoDataFrame",
+                   offset_m: "float | Callable[[float], float]") -> "gpd.GeoDataFrame":
+    """One row per link and direction, the geometry offset `offset_m` (metres, or a function
+    of the direction's TEU giving metres: half its line width and a gap) to the right of
+    travel and running in the direction of travel, so an arrow along it points the right way.
+    Columns: link, direction, from_hub, to_hub, corridor, mode, km, teu (of that direction),
+    geometry. `links` must be projected."""
     import geopandas as gpd
     from shapely.geometry import LineString
 
@@ -83,7 +85,8 @@ def directed_lines(links: "gpd.GeoDataFrame", offset_m: float) -> "gpd.GeoDataFr
         for direction in DIRECTIONS:
             teu = float(getattr(rec, f"teu_{direction}"))
             line = geom if direction == "down" else LineString(list(geom.coords)[::-1])
-            shifted = line.offset_curve(-offset_m) if offset_m > 0 else line
+            dist = offset_m(teu) if callable(offset_m) else offset_m
+            shifted = line.offset_curve(-dist) if dist > 0 else line
             if shifted.geom_type != "LineString" or shifted.is_empty:
                 shifted = line  # a line too wiggly to offset is drawn on its axis
             src, dst = ((rec.from_hub, rec.to_hub) if direction == "down"

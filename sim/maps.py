@@ -1,8 +1,11 @@
-"""Flow maps: simulated TEU on every link over the countries basemap (plots stay out of
-the engine; they read `Results` only)."""
+"""Static flow maps (map.png, the difference map of compare.png): freight per link and
+direction in TEU per year, on the countries basemap, in a Lambert conformal conic projection
+with a Chongqing inset. Plots stay out of the engine: they read `Results` (or the frames of
+flows.gpkg) only; the geometry is shared with the browser report (`sim.mapdata`)."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,106 +15,269 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from sim import mapdata
+from sim.mapdata import CORRIDOR_COLOURS, short_name
 from sim.results import Results
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
-CORRIDOR_COLOURS = {"east": "#1f77b4", "west": "#d62728", "south": "#2ca02c",
-                    "north": "#9467bd", "air": "#ff7f0e", "feeder": "#7f7f7f"}
-BASEMAP_FILE = "basemap.gpkg"
-MAX_WIDTH = 7.0
+__all__ = ["CORRIDOR_COLOURS", "draw_difference", "draw_flows", "draw_map", "flow_map",
+           "short_name"]
+
+MAX_WIDTH = 7.0     # points: the busiest direction of a link
+MIN_WIDTH = 0.6
+GAP_PT = 0.5        # between the two directions of a link
+LABEL_PT = 6.5      # hub labels
+LAND, BORDER, SEA = "#f1eee7", "#c4bdae", "#e6eff7"
+LABEL_GID = "hub-label"
+INSET = (0.005, 0.01, 0.33, 0.42)  # the close-up, in axes fractions (x, y, width, height)
+SOURCE_NOTE = ("Lambert conformal conic centred at 65°E 40°N, standard parallels 25°N and "
+               "55°N; basemap: geodata/basemap.gpkg; flows: simulated by cqsim")
+GAIN, LOSS = "#2166ac", "#b2182b"
 
 
-def line_width(teu: np.ndarray | float, top: float) -> np.ndarray | float:
-    """Points of line width for `teu`: area-like (square-root) scaling, so a corridor with a
-    tenth of the busiest flow still reads as a line rather than a hairline."""
-    return 0.6 + MAX_WIDTH * np.sqrt(np.asarray(teu, dtype=float) / top)
-LABEL_SPACING_DEG = 1.5   # no label closer than this to one already placed (degrees)
-CHONGQING_PREFIX = "cq_"
+def _per_year(results: Results) -> float:
+    h = results.plan.horizon
+    return 365.0 / (h.days - h.warmup_days)
 
 
-def short_name(hub_id: str, name: str) -> str:
-    """A map label: the place, without the facility ("Alashankou border station" ->
-    "Alashankou", "Port of Hamburg" -> "Hamburg")."""
-    if hub_id.startswith(CHONGQING_PREFIX):
-        return hub_id[len(CHONGQING_PREFIX):].replace("_", " ").title()
-    text = name.split(" (")[0].removeprefix("Port of ").strip()
-    words = text.split()
-    return " ".join(words[:2]) if words[:2] == ["Three", "Gorges"] else (words[0] if words
-                                                                          else hub_id)
+def annual_frames(results: Results) -> tuple["gpd.GeoDataFrame", "gpd.GeoDataFrame"]:
+    """flows_frames with link TEU (teu, teu_down, teu_up) per year."""
+    from sim.outputs import flows_frames
+
+    links, hubs = flows_frames(results)
+    k = _per_year(results)
+    links = links.assign(teu=links["teu"] * k, teu_down=links["teu_down"] * k,  # type: ignore
+                         teu_up=links["teu_up"] * k)
+    return links, hubs  # type: ignore[return-value]
 
 
-def label_hubs(ax: Axes, hubs: gpd.GeoDataFrame, *,
-               min_spacing_deg: float = LABEL_SPACING_DEG) -> None:
-    """Label hubs by short name, busiest first, skipping any hub within `min_spacing_deg` of
-    one already labelled; the Chongqing hubs, too close together to label one by one, get a
-    single "Chongqing" label listing them."""
-    import pandas as pd
+def _root(ax: Axes) -> Figure:
+    """The figure `ax` is drawn in, through any subfigure."""
+    fig = ax.figure
+    while not isinstance(fig, Figure):
+        fig = fig.figure  # type: ignore[union-attr]
+    return fig
 
-    frame = pd.DataFrame({"hub": hubs["hub"], "name": hubs["name"],
-                          "teu": hubs["teu"] if "teu" in hubs else 0.0,
-                          "x": hubs.geometry.x, "y": hubs.geometry.y})
-    cq = frame[frame["hub"].str.startswith(CHONGQING_PREFIX)]
-    placed: list[tuple[float, float]] = []
-    if len(cq):
-        names = ", ".join(short_name(h, n) for h, n in zip(cq["hub"], cq["name"], strict=True))
-        x, y = float(cq["x"].mean()), float(cq["y"].mean())
-        ax.annotate(f"Chongqing\n({names})", (x, y), xytext=(4, -4), textcoords="offset points",
-                    fontsize=6.5, fontweight="bold", va="top", zorder=6)
-        placed.append((x, y))
-    rest = frame.drop(cq.index).sort_values("teu", ascending=False, kind="stable")
-    for _, h in rest.iterrows():
-        if any((h["x"] - x) ** 2 + (h["y"] - y) ** 2 < min_spacing_deg ** 2 for x, y in placed):
+
+def _metres_per_point(ax: Axes) -> float:
+    x0, x1 = ax.get_xlim()
+    width_pt = ax.get_window_extent().width * 72.0 / _root(ax).dpi
+    return abs(x1 - x0) / max(width_pt, 1.0)
+
+
+def _draw_lines(ax: Axes, links: "gpd.GeoDataFrame", top: float,
+                colour_of: "dict[str, str] | None" = None, value: str = "teu") -> None:
+    """Both directions of every link, offset to the right of travel, width by |value|,
+    an arrow at the middle of each; `links` projected, `value` per direction."""
+    m_pt = _metres_per_point(ax)
+
+    def width(teu: float) -> float:
+        return float(mapdata.line_width(abs(teu), top, MAX_WIDTH, MIN_WIDTH))
+
+    lines = mapdata.directed_lines(links, lambda teu: (width(teu) / 2 + GAP_PT / 2) * m_pt)
+    for r in lines.itertuples(index=False):
+        xs, ys = r.geometry.xy
+        if abs(r.teu) <= top * 1e-4:
+            ax.plot(xs, ys, color="#9a9a9a", lw=0.5, ls=":", zorder=2, solid_capstyle="butt")
             continue
-        ax.annotate(short_name(h["hub"], h["name"]), (h["x"], h["y"]), xytext=(3, 3),
-                    textcoords="offset points", fontsize=6, zorder=6)
-        placed.append((h["x"], h["y"]))
+        colour = (colour_of or {}).get(f"{r.link}:{r.direction}") or \
+            mapdata.corridor_colour(str(r.corridor))
+        w = width(r.teu)
+        ax.plot(xs, ys, color=colour, lw=w, alpha=0.9, zorder=3, solid_capstyle="butt",
+                solid_joinstyle="round")
+        if r.geometry.length > 40 * m_pt:  # an arrow where there is room for one
+            mid = r.geometry.interpolate(0.5, normalized=True)
+            a = r.geometry.interpolate(0.48, normalized=True)
+            b = r.geometry.interpolate(0.52, normalized=True)
+            angle = math.degrees(math.atan2(b.y - a.y, b.x - a.x))
+            ax.plot([mid.x], [mid.y], marker=(3, 0, angle - 90), markersize=max(3.0, w + 1.5),
+                    color="#222", markeredgewidth=0, zorder=4)
+
+
+def _draw_hubs(ax: Axes, hubs: "gpd.GeoDataFrame") -> None:
+    ax.scatter(hubs.geometry.x, hubs.geometry.y, s=14, facecolor="white", edgecolor="#111",
+               linewidth=0.9, zorder=5)
+
+
+def label_hubs(ax: Axes, hubs: "gpd.GeoDataFrame", texts: list[str]) -> None:
+    """Label `hubs` (projected) with `texts`, placed without overlap in display space
+    (`sim.mapdata.place_labels`, most important first), leader lines for far labels."""
+    fig = _root(ax)
+    fig.draw_without_rendering()  # settle the layout so display coordinates are final
+    to_px = ax.transData.transform
+    pts = to_px(np.column_stack([hubs.geometry.x, hubs.geometry.y]))
+    px_per_pt = fig.dpi / 72.0
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    sizes = []
+    for text in texts:  # the size each label really takes, with its box and a margin
+        probe = ax.text(0, 0, text, fontsize=LABEL_PT)
+        ext = probe.get_window_extent(renderer)
+        probe.remove()
+        sizes.append((ext.width + 0.6 * LABEL_PT * px_per_pt, ext.height + 0.4 * LABEL_PT
+                      * px_per_pt))
+    box = ax.get_window_extent()
+    placed = mapdata.place_labels(pts, sizes, (box.x0, box.y0, box.x1, box.y1))  # type: ignore
+    for (x, y), text, lab in zip(zip(hubs.geometry.x, hubs.geometry.y), texts, placed):
+        ax.annotate(text, (x, y), xytext=(lab.dx / px_per_pt, lab.dy / px_per_pt),
+                    textcoords="offset points", ha=lab.ha, va={"middle": "center_baseline"}.get(
+                        lab.va, lab.va), fontsize=LABEL_PT, zorder=7, gid=LABEL_GID,
+                    bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none",
+                          "alpha": 0.65},
+                    arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "#444",
+                                "shrinkA": 0, "shrinkB": 2} if lab.leader else None)
+
+
+def _frame(ax: Axes, bounds: tuple[float, float, float, float]) -> None:
+    ax.set_xlim(bounds[0], bounds[2])
+    ax.set_ylim(bounds[1], bounds[3])
+    ax.set_aspect("equal")
+    ax.set_facecolor(SEA)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+
+
+def _basemap(ax: Axes, geodata: Path | None, bounds: tuple[float, float, float, float],
+             tolerance_m: float) -> None:
+    land = mapdata.basemap(geodata / mapdata.BASEMAP_FILE, bounds, tolerance_m) \
+        if geodata else None
+    if land is not None:
+        land.plot(ax=ax, color=LAND, edgecolor=BORDER, linewidth=0.4, zorder=1)
+
+
+def draw_map(ax: Axes, links: "gpd.GeoDataFrame", hubs: "gpd.GeoDataFrame", *,
+             geodata: Path | None, top: float | None = None, labels: bool = True,
+             inset: bool = True, colour_of: "dict[str, str] | None" = None) -> Axes | None:
+    """Draw flows (`links` with teu_down/teu_up per year, lon/lat) on `ax`, with a Chongqing
+    inset (returned) when the network has Chongqing hubs and `inset` is set."""
+    plinks, phubs = mapdata.project(links), mapdata.project(hubs)
+    bounds = mapdata.padded_bounds(plinks, 0.03)
+    _frame(ax, bounds)
+    _root(ax).draw_without_rendering()
+    _basemap(ax, geodata, bounds, (bounds[2] - bounds[0]) / 1500)
+    _frame(ax, bounds)
+    top = top or float(np.nanmax(np.abs(plinks[["teu_down", "teu_up"]].to_numpy()))) or 1.0
+    _draw_lines(ax, plinks, top, colour_of)
+    _draw_hubs(ax, phubs)
+    near = mapdata.close_up_hubs(phubs) if inset else phubs.iloc[:0]
+    if labels:
+        import pandas as pd
+
+        far = phubs.drop(index=near.index)
+        order = far.assign(_t=far["teu"] if "teu" in far else 0.0).sort_values(
+            "_t", ascending=False)
+        texts = [short_name(str(h), str(n)) for h, n in zip(order["hub"], order["name"])]
+        if len(near):
+            cq = near[near["hub"].astype(str).str.startswith(mapdata.CHONGQING_PREFIX)]
+            anchor = cq.iloc[[0]] if len(cq) else near.iloc[[0]]
+            order = pd.concat([anchor, order])
+            texts = ["Chongqing (inset)"] + texts
+        label_hubs(ax, order, texts)
+    if not len(near):
+        return None
+    cu = mapdata.close_up_bounds(phubs)
+    assert cu is not None
+    sub = ax.inset_axes(INSET)
+    w, h = cu[2] - cu[0], cu[3] - cu[1]
+    box = ax.get_window_extent()
+    want = (box.width * INSET[2]) / (box.height * INSET[3])
+    if w / h < want:
+        cu = (cu[0] - (h * want - w) / 2, cu[1], cu[2] + (h * want - w) / 2, cu[3])
+    else:
+        cu = (cu[0], cu[1] - (w / want - h) / 2, cu[2], cu[3] + (w / want - h) / 2)
+    _frame(sub, cu)
+    _basemap(sub, geodata, cu, (cu[2] - cu[0]) / 1500)
+    _frame(sub, cu)
+    _root(ax).draw_without_rendering()
+    _draw_lines(sub, plinks, top, colour_of)
+    inside = phubs.cx[cu[0]:cu[2], cu[1]:cu[3]]
+    _draw_hubs(sub, inside)
+    if labels:
+        label_hubs(sub, inside, [short_name(str(h), str(n)) for h, n in zip(inside["hub"],
+                                                                          inside["name"])])
+    sub.set_title("Chongqing close-up", fontsize=7, pad=2)
+    for spine in sub.spines.values():
+        spine.set_edgecolor("#333")
+    ax.indicate_inset((cu[0], cu[1], cu[2] - cu[0], cu[3] - cu[1]), sub, edgecolor="#333",
+                      linewidth=0.7)
+    return sub
+
+
+def _width_handles(top: float, unit: str) -> list[Line2D]:
+    handles = []
+    for teu in (top / 100, top / 10, top):
+        handles.append(Line2D([], [], color="#333", linewidth=float(
+            mapdata.line_width(teu, top, MAX_WIDTH, MIN_WIDTH)), label=f"{_k(teu)} {unit}"))
+    return handles
+
+
+def _legend(ax: Axes, handles: list[Line2D], title: str) -> None:
+    """The legend in one row under the map, where it hides no hub."""
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.005),
+              ncol=len(handles), fontsize=6.5, frameon=False, title=title, title_fontsize=7,
+              handlelength=2.2, columnspacing=1.2)
+
+
+def _k(value: float) -> str:
+    """12,345 -> '12k', 1,234,567 -> '1.2M', 950 -> '950'."""
+    v = abs(value)
+    return (f"{value / 1e6:,.1f}M" if v >= 1e6 else f"{value / 1e3:,.0f}k" if v >= 1e4
+            else f"{value / 1e3:,.1f}k" if v >= 1e3 else f"{value:,.0f}")
 
 
 def draw_flows(results: Results, ax: Axes, *, title: str | None = None,
-               max_teu: float | None = None, labels: bool = True) -> Axes:
-    """Draw one scenario's flows on `ax`; pass a shared `max_teu` to compare maps."""
-    import geopandas as gpd
-
-    from sim.flows import flows_frames
-
-    links, hubs = flows_frames(results)
-    basemap = Path(results.plan.geodata) / BASEMAP_FILE
-    minx, miny, maxx, maxy = links.total_bounds
-    pad_x, pad_y = (maxx - minx) * 0.04 + 1, (maxy - miny) * 0.08 + 1
-    if basemap.is_file():
-        gpd.read_file(basemap).plot(ax=ax, color="#eeeeee", edgecolor="#bbbbbb",
-                                    linewidth=0.4)
-    top = max_teu or float(links["teu"].max()) or 1.0
-    idle = links[links["teu"] <= 0]
-    if len(idle):
-        idle.plot(ax=ax, color="#999999", linewidth=0.6, linestyle=":")
-    for corridor, sub in links[links["teu"] > 0].groupby("corridor"):
-        sub.plot(ax=ax, color=CORRIDOR_COLOURS.get(str(corridor), "black"),
-                 linewidth=line_width(sub["teu"].to_numpy(), top), alpha=0.85)
-    hubs.plot(ax=ax, color="black", markersize=10, zorder=5)
-    if labels:
-        label_hubs(ax, hubs)
-    ax.set_xlim(minx - pad_x, maxx + pad_x)
-    ax.set_ylim(miny - pad_y, maxy + pad_y)
-    ax.set_xlabel("longitude")
-    ax.set_ylabel("latitude")
+               max_teu: float | None = None, labels: bool = True,
+               inset: bool = True) -> Axes:
+    """Draw one scenario's flows on `ax` in TEU per year; pass a shared `max_teu` (TEU per
+    year of one direction) to draw several maps on one scale."""
+    links, hubs = annual_frames(results)
+    top = max_teu or float(np.nanmax(links[["teu_down", "teu_up"]].to_numpy())) or 1.0
+    draw_map(ax, links, hubs, geodata=Path(results.plan.geodata), top=top, labels=labels,
+             inset=inset)
+    present = set(links["corridor"])
     handles = [Line2D([], [], color=c, linewidth=3, label=k)
-               for k, c in CORRIDOR_COLOURS.items() if k in set(links["corridor"])]
-    for teu in (top / 100, top / 10, top):
-        handles.append(Line2D([], [], color="black", linewidth=float(line_width(teu, top)),
-                              label=f"{teu / 1000:,.0f}k TEU"))
-    handles.append(Line2D([], [], color="#999999", linestyle=":", label="no flow"))
-    ax.legend(handles=handles, loc="lower left", fontsize=7, framealpha=0.9)
-    ax.set_title(title or f"{results.plan.name}: simulated TEU per link "
-                 f"({results.plan.horizon.days:g} days, mean of "
+               for k, c in CORRIDOR_COLOURS.items() if k in present]
+    handles += _width_handles(top, "TEU/yr")
+    handles += [Line2D([], [], color="#222", marker=(3, 0, -90), linestyle="none",
+                       label="direction (drawn right of travel)"),
+                Line2D([], [], color="#9a9a9a", linestyle=":", label="no flow")]
+    _legend(ax, handles, "channel; line width: TEU per year")
+    h = results.plan.horizon
+    ax.set_title(title or f"{results.plan.name}: freight per link and direction, TEU per year "
+                 f"(annualised from {h.days - h.warmup_days:g} days, mean of "
                  f"{len(results.replications)} replication(s))", fontsize=9)
     return ax
 
 
-def flow_map(results: Results, *, figsize: tuple[float, float] = (14, 7.5)) -> Figure:
+def flow_map(results: Results, *, figsize: tuple[float, float] = (13, 8.2)) -> Figure:
     """A figure with the flow map of one scenario."""
     fig, ax = plt.subplots(figsize=figsize, layout="constrained")
     draw_flows(results, ax)
+    fig.supxlabel(SOURCE_NOTE, x=0.995, ha="right", fontsize=5.5, color="#555")
     return fig
+
+
+def draw_difference(base: Results, alt: Results, ax: Axes, *, title: str | None = None) -> Axes:
+    """ALT - BASE TEU per year on every link and direction: blue gains, red losses (means
+    over replications; the paired CIs are in compare.csv and the report)."""
+    links_b, _ = annual_frames(base)
+    links_a, hubs = annual_frames(alt)
+    cols = ["link", "teu_down", "teu_up"]
+    merged = links_a.merge(links_b[cols], on="link", how="left", suffixes=("", "_base"))
+    for d in ("down", "up"):
+        merged[f"teu_{d}"] = merged[f"teu_{d}"] - merged[f"teu_{d}_base"].fillna(0.0)
+    top = float(np.nanmax(np.abs(merged[["teu_down", "teu_up"]].to_numpy()))) or 1.0
+    colour_of = {f"{r.link}:{d}": GAIN if getattr(r, f"teu_{d}") > 0 else LOSS
+                 for r in merged.itertuples(index=False) for d in ("down", "up")}
+    draw_map(ax, merged, hubs, geodata=Path(alt.plan.geodata), top=top,  # type: ignore
+             colour_of=colour_of)
+    handles = [Line2D([], [], color=GAIN, linewidth=3, label=f"more in {alt.plan.name}"),
+               Line2D([], [], color=LOSS, linewidth=3, label="less")]
+    handles += _width_handles(top, "TEU/yr")
+    _legend(ax, handles, "change; line width: TEU per year")
+    ax.set_title(title or f"{alt.plan.name} − {base.plan.name}: change of freight per link and "
+                 "direction, TEU per year (means; paired CIs in compare.csv)", fontsize=9)
+    return ax

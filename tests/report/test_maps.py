@@ -1,0 +1,83 @@
+"""map.png: projected, every hub labelled without overlap, a Chongqing inset in which a dry
+port 40 km from Tuanjiecun stands apart, direction and a legend in TEU per year."""
+
+from __future__ import annotations
+
+from itertools import combinations
+from pathlib import Path
+
+import geopandas as gpd
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
+from pyproj import Geod  # noqa: E402
+from shapely.geometry import LineString, Point  # noqa: E402
+
+from sim import mapdata  # noqa: E402
+from sim.maps import LABEL_GID, draw_map  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _with_dry_port(run: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The run's flows plus a dry port 40 km east of Tuanjiecun, linked to it."""
+    links = gpd.read_file(run / "flows.gpkg", layer="links")
+    hubs = gpd.read_file(run / "flows.gpkg", layer="hubs")
+    tj = hubs.loc[hubs["hub"] == "cq_tuanjiecun"].geometry.iloc[0]
+    lon, lat, _ = Geod(ellps="WGS84").fwd(tj.x, tj.y, 90.0, 40_000.0)
+    port = hubs.iloc[[0]].assign(hub="cq_dry_port", name="Dry port (new)", teu=1.0,
+                                 geometry=[Point(lon, lat)])
+    link = links.iloc[[0]].assign(link="cq_tuanjiecun-cq_dry_port", from_hub="cq_tuanjiecun",
+                                  to_hub="cq_dry_port", corridor="feeder", km=45.0,
+                                  teu_down=20_000.0, teu_up=5_000.0,
+                                  geometry=[LineString([(tj.x, tj.y), (lon, lat)])])
+    return (gpd.GeoDataFrame(pd.concat([links, link]), crs=links.crs),
+            gpd.GeoDataFrame(pd.concat([hubs, port]), crs=hubs.crs))
+
+
+def _labels(ax: plt.Axes) -> list:
+    return [t for t in ax.texts if t.get_gid() == LABEL_GID]
+
+
+def test_every_hub_labelled_without_overlap_and_the_dry_port_in_the_inset(
+        one_run: Path) -> None:
+    links, hubs = _with_dry_port(one_run)
+    fig, ax = plt.subplots(figsize=(13, 8.2), layout="constrained")
+    inset = draw_map(ax, links, hubs, geodata=ROOT / "geodata")
+    assert inset is not None
+    fig.canvas.draw()
+    main, close = _labels(ax), _labels(inset)
+    texts = {t.get_text() for t in main} | {t.get_text() for t in close}
+    for name in ("Qianjiang", "Dry Port", "Tuanjiecun", "Wanzhou", "Chengdu", "Duisburg",
+                 "Frankfurt", "Alashankou", "Khorgos", "Qinzhou", "Hanoi"):
+        assert name in texts, name
+    assert len(main) + len(close) >= len(hubs)  # every hub has a label somewhere
+    for labels in (main, close):
+        # the text itself (an Annotation's own extent includes its leader line)
+        boxes = [Text.get_window_extent(t).expanded(0.98, 0.9) for t in labels]
+        clashes = [(a.get_text(), b.get_text()) for (a, ba), (b, bb) in
+                   combinations(zip(labels, boxes), 2) if ba.overlaps(bb)]
+        assert clashes == []
+    # in the inset the dry port and Tuanjiecun are apart by more than a marker's width
+    two = hubs.set_index("hub").loc[["cq_tuanjiecun", "cq_dry_port"]]
+    pts = inset.transData.transform(
+        mapdata.project(two).get_coordinates().to_numpy())
+    assert abs(pts[0] - pts[1]).max() > 12
+    plt.close(fig)
+
+
+def test_map_png_is_projected_with_a_legend_per_year(one_run: Path) -> None:
+    import sim
+
+    res = sim.run(sim.prepare(ROOT / "scenarios" / "baseline.yaml", days=20, replications=1),
+                  progress=False)
+    fig = sim.flow_map(res)
+    ax = fig.axes[0]
+    assert abs(ax.get_xlim()[1] - ax.get_xlim()[0]) > 1e6  # metres, not degrees
+    legend = " ".join(t.get_text() for t in ax.get_legend().get_texts())
+    assert "TEU/yr" in legend and "direction" in legend
+    assert "TEU per year" in ax.get_title()
+    plt.close(fig)
