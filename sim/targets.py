@@ -56,13 +56,14 @@ class Channel:
 def packaged_seeds() -> Path:
     """Where the installed package keeps the seeds (`importlib.resources`), falling back to
     `seeds/` beside the `sim` package of a checkout that was never installed."""
-    from importlib.resources import files
+    from importlib.util import find_spec
 
-    try:
-        folder = Path(str(files("sim.seeds")))
-    except (ModuleNotFoundError, TypeError):
-        folder = Path(__file__).resolve().parent.parent / "seeds"
-    return folder
+    try:  # a data-only (namespace) package: its folder is its search location
+        spec = find_spec("sim.seeds")
+    except ModuleNotFoundError:
+        spec = None
+    places = list(spec.submodule_search_locations or []) if spec else []
+    return Path(places[0]) if places else Path(__file__).resolve().parent.parent / "seeds"
 
 
 def seeds_dir(path: str | Path | None = None) -> Path:
