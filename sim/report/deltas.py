@@ -81,6 +81,12 @@ def _delta(b: np.ndarray, a: np.ndarray, pair: bool) -> tuple[float, float]:
     return float(a.mean() - b.mean()), float(stats.t.ppf(0.975, dof) * se)
 
 
+def _mean(values: np.ndarray) -> float:
+    """Mean of the values that are not NaN; NaN (quietly) when there are none."""
+    ok = values[~np.isnan(values)]
+    return float(ok.mean()) if ok.size else np.nan
+
+
 def _table_deltas(b: pd.DataFrame, a: pd.DataFrame, keys: list[str], pair: bool,
                   variant: str, *, absent_is_zero: bool = False) -> pd.DataFrame:
     """Per key: mean of BASE and ALT and the delta with its CI (columns keys, base, alt,
@@ -95,8 +101,7 @@ def _table_deltas(b: pd.DataFrame, a: pd.DataFrame, keys: list[str], pair: bool,
             vb, va = np.nan_to_num(vb), np.nan_to_num(va)
         delta, half = _delta(vb, va, pair)
         row = dict(zip(keys, key if isinstance(key, tuple) else (key,)))
-        row.update(base=float(np.nanmean(vb)) if vb.size else np.nan,
-                   alt=float(np.nanmean(va)) if va.size else np.nan, delta=delta,
+        row.update(base=_mean(vb), alt=_mean(va), delta=delta,
                    delta_ci95=half, variant=variant)
         rows.append(row)
     return pd.DataFrame(rows)

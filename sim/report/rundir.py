@@ -179,7 +179,10 @@ class RunDir:
         """`<name>.csv`: the mean over replications with `_ci95` columns (empty if absent)."""
         if name not in self._tables:
             file = self.path / f"{name}.csv"
-            self._tables[name] = pd.read_csv(file) if file.is_file() else pd.DataFrame()
+            try:
+                self._tables[name] = pd.read_csv(file) if file.is_file() else pd.DataFrame()
+            except pd.errors.EmptyDataError:  # a table with no rows (e.g. no lock)
+                self._tables[name] = pd.DataFrame()
         return self._tables[name]
 
     def by_replication(self, name: str) -> pd.DataFrame:

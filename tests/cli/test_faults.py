@@ -44,6 +44,9 @@ def _complete(path: Path) -> None:
         assert data.startswith(b"\x89PNG") and data.endswith(PNG_END), path
     elif suffix == ".json":
         json.loads(path.read_text())
+    elif suffix == ".html":
+        text = path.read_text(encoding="utf-8")
+        assert text.startswith("<!DOCTYPE html>") and text.rstrip().endswith("</html>"), path
     else:
         raise AssertionError(f"unexpected file {path.name}")
 
