@@ -22,6 +22,7 @@ FONT = ("system-ui, -apple-system, 'Segoe UI', Roboto, 'Noto Sans', 'Helvetica N
         "'Noto Sans CJK SC', 'Microsoft YaHei', sans-serif")
 SEA, LAND, BORDER = "#e3eef7", "#f4f1ea", "#c9c3b6"
 MAP_WIDTH_PX = 1060.0  # the width the label placement assumes (the page's content width)
+WIDEST_PX, THINNEST_PX = 9.0, 0.8  # line widths of the busiest direction and of none
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 DAYS_PER_MONTH = rd.DAYS_PER_YEAR / 12.0  # the model's month (seasonality: January first)
 
@@ -184,16 +185,27 @@ def _map_layout(bounds: tuple[float, float, float, float], height: int, title: s
         title={"text": title, "x": 0.01, "font": {"size": 14}}, height=height,
         margin={"l": 5, "r": 5, "t": 40, "b": 5}, plot_bgcolor=SEA, dragmode="pan",
         hovermode="closest", annotations=notes,
-        xaxis={**axis, "range": [minx, maxx]},
-        yaxis={**axis, "range": [miny, maxy], "scaleanchor": "x", "scaleratio": 1},
+        xaxis={**axis, "range": [minx, maxx], "constrain": "domain"},
+        yaxis={**axis, "range": [miny, maxy], "scaleanchor": "x", "scaleratio": 1,
+               "constrain": "domain"},
         legend={"x": 0.01, "y": 0.02, "bgcolor": "rgba(255,255,255,0.85)",
                 "title": {"text": "channel (width: TEU/yr)"}})
 
 
-def _directed(run: rd.RunDir, offset_m: float) -> "gpd.GeoDataFrame":
-    """Projected link lines per direction with TEU/yr, CI and utilization from links.csv."""
+def _directed(run: rd.RunDir, bounds: tuple[float, float, float, float],
+              top: float | None = None) -> tuple["gpd.GeoDataFrame", float]:
+    """Projected link lines per direction, each offset right of travel by half its width and
+    a gap (for a map of `bounds` MAP_WIDTH_PX wide), with TEU/yr, CI and utilization from
+    links.csv; and the busiest direction's TEU/yr (the width scale, unless `top` is given)."""
     links, _ = run.flows
-    lines = mapdata.directed_lines(mapdata.project(run.link_teu_per_year(links)), offset_m)
+    annual = run.link_teu_per_year(links)
+    top = top or float(annual[["teu_down", "teu_up"]].to_numpy().max()) or 1.0
+    m_px = (bounds[2] - bounds[0]) / MAP_WIDTH_PX
+
+    def offset(teu: float) -> float:
+        return (float(mapdata.line_width(teu, top, WIDEST_PX, THINNEST_PX)) / 2 + 0.8) * m_px
+
+    lines = mapdata.directed_lines(mapdata.project(annual), offset)
     table = run.table("links")
     if not table.empty:
         teu, ci = rd.LINK_TEU.values(table, run.per_year)
@@ -202,7 +214,7 @@ def _directed(run: rd.RunDir, offset_m: float) -> "gpd.GeoDataFrame":
         lines = lines.merge(extra, on=["link", "direction"], how="left")
     else:
         lines = lines.assign(teu_ci95=np.nan, utilization=np.nan)
-    return lines
+    return lines, top
 
 
 def _names(hubs: pd.DataFrame) -> dict[str, str]:
@@ -233,7 +245,7 @@ def flow_maps(run: rd.RunDir) -> tuple[Fig, Fig | None]:
         if run.geodata else None
     names = _names(hubs)
     near = mapdata.close_up_hubs(hubs)
-    overview = _flow_figure(run, hubs, near, names, land, bounds, span / 260, 620,
+    overview = _flow_figure(run, hubs, near, names, land, bounds, 620,
                             f"{run.name}: freight per link and direction, TEU per year "
                             f"(mean of {run.replications} replication(s))", close_up=False)
     cu = mapdata.close_up_bounds(hubs)
@@ -242,7 +254,7 @@ def flow_maps(run: rd.RunDir) -> tuple[Fig, Fig | None]:
     cu = fit_aspect(cu, 560 - 45)
     land_cu = mapdata.basemap(run.geodata / mapdata.BASEMAP_FILE, cu, (cu[2] - cu[0]) / 2000) \
         if run.geodata else None
-    close = _flow_figure(run, near, near, names, land_cu, cu, (cu[2] - cu[0]) / 180, 560,
+    close = _flow_figure(run, near, near, names, land_cu, cu, 560,
                          "Chongqing close-up (same flows; every hub within "
                          f"{mapdata.CLOSE_UP_KM:g} km)", close_up=True)
     return overview, close
@@ -250,11 +262,10 @@ def flow_maps(run: rd.RunDir) -> tuple[Fig, Fig | None]:
 
 def _flow_figure(run: rd.RunDir, hubs: "gpd.GeoDataFrame", near: "gpd.GeoDataFrame",
                  names: dict[str, str], land: "gpd.GeoDataFrame | None",
-                 bounds: tuple[float, float, float, float], offset_m: float, height: int,
+                 bounds: tuple[float, float, float, float], height: int,
                  title: str, *, close_up: bool) -> Fig:
-    lines = _directed(run, offset_m)
-    top = float(lines["teu"].max()) or 1.0
-    widths = mapdata.line_width(lines["teu"].to_numpy(), top, 9.0, 0.8)
+    lines, top = _directed(run, bounds)
+    widths = mapdata.line_width(lines["teu"].to_numpy(), top, WIDEST_PX, THINNEST_PX)
     colours = [mapdata.corridor_colour(str(c)) for c in lines["corridor"]]
     traces = _land_trace(land) + _link_traces(lines, _link_hover(lines, names),
                                               np.asarray(widths), colours,
@@ -279,7 +290,8 @@ def _width_legend(top: float) -> list[dict[str, Any]]:
     """A note giving the flow each line width stands for (annotations, bottom right)."""
     steps = [top / 100, top / 10, top]
     text = "line width: " + ", ".join(
-        f"{mapdata.line_width(t, top, 9.0, 0.8):.0f} px = {fmt(t)} TEU/yr" for t in steps)
+        f"{mapdata.line_width(t, top, WIDEST_PX, THINNEST_PX):.0f} px = {fmt(t)} TEU/yr"
+        for t in steps)
     return [{"xref": "paper", "yref": "paper", "x": 0.99, "y": 0.01, "xanchor": "right",
              "yanchor": "bottom", "showarrow": False, "text": text + "<br>arrows: direction; "
              "each direction drawn to the right of travel; dotted: no flow",
@@ -296,11 +308,18 @@ def difference_map(base: rd.RunDir, alt: rd.RunDir, deltas: pd.DataFrame) -> Fig
     span = bounds[2] - bounds[0]
     land = mapdata.basemap(alt.geodata / mapdata.BASEMAP_FILE, bounds, span / 1500) \
         if alt.geodata else None
-    lines = mapdata.directed_lines(mapdata.project(alt.link_teu_per_year(links)), span / 260)
-    lines = lines.merge(deltas, on=["link", "direction"], how="left")
-    lines["delta"] = lines["delta"].fillna(lines["teu"])  # a link new in ALT gains all its TEU
-    top = float(lines["delta"].abs().max()) or 1.0
-    widths = mapdata.line_width(lines["delta"].abs().to_numpy(), top, 9.0, 0.6)
+    annual = alt.link_teu_per_year(links)
+    by = deltas.set_index(["link", "direction"])["delta"]
+    for d in mapdata.DIRECTIONS:  # the delta of each direction (a link new in ALT: all its TEU)
+        annual[f"teu_{d}"] = [float(by.get((k, d), v)) for k, v in zip(annual["link"],
+                                                                       annual[f"teu_{d}"])]
+    top = float(np.abs(annual[["teu_down", "teu_up"]].to_numpy()).max()) or 1.0
+    m_px = span / MAP_WIDTH_PX
+    lines = mapdata.directed_lines(mapdata.project(annual), lambda t: (float(
+        mapdata.line_width(abs(t), top, WIDEST_PX, THINNEST_PX)) / 2 + 0.8) * m_px)
+    lines = lines.drop(columns=["teu"]).assign(delta=lines["teu"].to_numpy()).merge(
+        deltas.drop(columns=["delta"]), on=["link", "direction"], how="left")
+    widths = mapdata.line_width(lines["delta"].abs().to_numpy(), top, WIDEST_PX, THINNEST_PX)
     names = _names(hubs)
     hover = []
     colours = []

@@ -258,9 +258,10 @@ def congestion(page: Page, run: rd.RunDir) -> None:
                                                   rd.LOCK_MEASURES))
     hubs = run.table("hubs")
     if not hubs.empty:
-        busiest = hubs.assign(place=[mapdata.short_name(str(h), str(n)) for h, n in
-                                     zip(hubs["hub"], hubs["name"])]).sort_values(
-            "utilization", ascending=False)
+        zh = run.names_zh()
+        busiest = hubs.assign(place=[mapdata.short_name(str(h), str(n)) + (
+            f" {zh[h]}" if h in zh else "") for h, n in zip(hubs["hub"], hubs["name"])])
+        busiest = busiest.sort_values("utilization", ascending=False)
         page.add("<h3>Hubs, busiest first</h3>" + measure_table(
             run, busiest, ["place", "kind"], rd.HUB_MEASURES))
 

@@ -195,11 +195,29 @@ class RunDir:
 
     @cached_property
     def flows(self) -> tuple["gpd.GeoDataFrame", "gpd.GeoDataFrame"]:
-        """(links, hubs) layers of flows.gpkg, lon/lat."""
+        """(links, hubs) layers of flows.gpkg, lon/lat; hubs carry `name_zh` when the layer
+        or the run's geodata (hubs.geojson) gives Chinese names."""
         import geopandas as gpd
 
         file = self.path / "flows.gpkg"
-        return (gpd.read_file(file, layer="links"), gpd.read_file(file, layer="hubs"))
+        links, hubs = gpd.read_file(file, layer="links"), gpd.read_file(file, layer="hubs")
+        if "name_zh" not in hubs.columns:
+            names = self.names_zh()
+            if names:
+                hubs["name_zh"] = hubs["hub"].map(names)
+        return links, hubs
+
+    def names_zh(self) -> dict[str, str]:
+        """Hub id -> Chinese name from the run's geodata/hubs.geojson (empty if none)."""
+        file = self.geodata / "hubs.geojson" if self.geodata else None
+        if file is None or not file.is_file():
+            return {}
+        try:
+            features = json.loads(file.read_text(encoding="utf-8"))["features"]
+        except (OSError, ValueError, KeyError):
+            return {}
+        return {str(f["properties"]["id"]): str(f["properties"]["name_zh"])
+                for f in features if f.get("properties", {}).get("name_zh")}
 
     @property
     def geodata(self) -> Path | None:
