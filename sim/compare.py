@@ -213,6 +213,6 @@ def draw_comparison(cmp: Comparison) -> Any:
     pairing = "independent seeds" if cmp.independent else "common random numbers"
     top.suptitle(f"ALT − {cmp.base.name}: paired deltas, 95% CI over "
                  f"{len(cmp.base.results.replications)} replications ({pairing})")
-    for sub_fig, variant in zip(maps, cmp.alts):
+    for sub_fig, variant in zip(maps, cmp.alts, strict=True):
         draw_difference(cmp.base.results, variant.results, sub_fig.subplots())
     return fig

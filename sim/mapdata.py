@@ -8,9 +8,10 @@ Works on the (links, hubs) GeoDataFrames that `sim.outputs.flows_frames` builds 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -35,13 +36,13 @@ def corridor_colour(corridor: str) -> str:
     return CORRIDOR_COLOURS.get(corridor, "#444444")
 
 
-def project(frame: "gpd.GeoDataFrame") -> "gpd.GeoDataFrame":
+def project(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """`frame` in the map projection (metres)."""
     return frame.to_crs(EURASIA_CRS)
 
 
 def basemap(path: Path, bounds: tuple[float, float, float, float],
-            tolerance_m: float) -> "gpd.GeoDataFrame | None":
+            tolerance_m: float) -> gpd.GeoDataFrame | None:
     """Countries of `path` (a basemap.gpkg) projected, clipped to `bounds` (projected metres,
     padded) and simplified to `tolerance_m`: small enough to inline in an HTML page."""
     import geopandas as gpd
@@ -61,7 +62,7 @@ def basemap(path: Path, bounds: tuple[float, float, float, float],
     return proj[~proj.geometry.is_empty]
 
 
-def padded_bounds(frame: "gpd.GeoDataFrame", pad: float = 0.06) -> tuple[float, float, float,
+def padded_bounds(frame: gpd.GeoDataFrame, pad: float = 0.06) -> tuple[float, float, float,
                                                                           float]:
     """Total bounds of `frame` grown by `pad` of its width and height on each side."""
     minx, miny, maxx, maxy = (float(v) for v in frame.total_bounds)
@@ -69,8 +70,8 @@ def padded_bounds(frame: "gpd.GeoDataFrame", pad: float = 0.06) -> tuple[float, 
     return minx - dx, miny - dy, maxx + dx, maxy + dy
 
 
-def directed_lines(links: "gpd.GeoDataFrame",
-                   offset_m: "float | Callable[[float], float]") -> "gpd.GeoDataFrame":
+def directed_lines(links: gpd.GeoDataFrame,
+                   offset_m: float | Callable[[float], float]) -> gpd.GeoDataFrame:
     """One row per link and direction, the geometry offset `offset_m` (metres, or a function
     of the direction's TEU giving metres: half its line width and a gap) to the right of
     travel and running in the direction of travel, so an arrow along it points the right way.
@@ -97,7 +98,7 @@ def directed_lines(links: "gpd.GeoDataFrame",
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=links.crs)
 
 
-def close_up_hubs(hubs: "gpd.GeoDataFrame") -> "gpd.GeoDataFrame":
+def close_up_hubs(hubs: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The hubs near Chongqing (within CLOSE_UP_KM of the centre of the `cq_` hubs); `hubs`
     must be projected. Empty when the network has no Chongqing hub."""
     cq = hubs[hubs["hub"].astype(str).str.startswith(CHONGQING_PREFIX)]
@@ -108,7 +109,7 @@ def close_up_hubs(hubs: "gpd.GeoDataFrame") -> "gpd.GeoDataFrame":
     return hubs[dist <= CLOSE_UP_KM * 1e3]
 
 
-def close_up_bounds(hubs: "gpd.GeoDataFrame") -> tuple[float, float, float, float] | None:
+def close_up_bounds(hubs: gpd.GeoDataFrame) -> tuple[float, float, float, float] | None:
     """Projected extent of the Chongqing close-up (its hubs, padded), or None."""
     near = close_up_hubs(hubs)
     if near.empty:
@@ -118,8 +119,8 @@ def close_up_bounds(hubs: "gpd.GeoDataFrame") -> tuple[float, float, float, floa
     return minx - pad, miny - pad, maxx + pad, maxy + pad
 
 
-def line_width(teu: "np.ndarray | float", top: float, widest: float,
-               thinnest: float = 0.6) -> "np.ndarray | float":
+def line_width(teu: np.ndarray | float, top: float, widest: float,
+               thinnest: float = 0.6) -> np.ndarray | float:
     """Line width for `teu` when `top` draws `widest`: area-like (square-root) scaling, so a
     link with a tenth of the busiest flow still reads as a line rather than a hairline."""
     return thinnest + widest * np.sqrt(np.clip(np.asarray(teu, dtype=float), 0, None)
@@ -145,7 +146,7 @@ class Label:
     leader: bool
 
 
-def place_labels(points: "np.ndarray", sizes: "list[tuple[float, float]]",
+def place_labels(points: np.ndarray, sizes: list[tuple[float, float]],
                  frame: tuple[float, float, float, float]) -> list[Label]:
     """Greedy collision-free label placement in display space: each label (in the order
     given: put the most important first) takes the nearest candidate position whose box
@@ -157,7 +158,7 @@ def place_labels(points: "np.ndarray", sizes: "list[tuple[float, float]]",
     pts = np.asarray(points, dtype=float).reshape(-1, 2)
     out: list[Label] = []
     dot = 3.0
-    for i, ((x, y), (w, h)) in enumerate(zip(pts, sizes)):
+    for i, ((x, y), (w, h)) in enumerate(zip(pts, sizes, strict=True)):
         best: tuple[float, Label, tuple[float, float, float, float]] | None = None
         for r in _RADII:
             for ux, uy in _DIRS:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -42,22 +42,23 @@ def _per_year(results: Results) -> float:
     return 365.0 / (h.days - h.warmup_days)
 
 
-def annual_frames(results: Results) -> tuple["gpd.GeoDataFrame", "gpd.GeoDataFrame"]:
+def annual_frames(results: Results) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """flows_frames with link TEU (teu, teu_down, teu_up) per year."""
     from sim.outputs import flows_frames
 
-    links, hubs = flows_frames(results)
+    frames = flows_frames(results)
+    links, hubs = cast("gpd.GeoDataFrame", frames[0]), cast("gpd.GeoDataFrame", frames[1])
     k = _per_year(results)
-    links = links.assign(teu=links["teu"] * k, teu_down=links["teu_down"] * k,  # type: ignore
+    links = links.assign(teu=links["teu"] * k, teu_down=links["teu_down"] * k,
                          teu_up=links["teu_up"] * k)
-    return links, hubs  # type: ignore[return-value]
+    return links, hubs
 
 
 def _root(ax: Axes) -> Figure:
     """The figure `ax` is drawn in, through any subfigure."""
     fig = ax.figure
     while not isinstance(fig, Figure):
-        fig = fig.figure  # type: ignore[union-attr]
+        fig = fig.figure
     return fig
 
 
@@ -67,8 +68,8 @@ def _metres_per_point(ax: Axes) -> float:
     return abs(x1 - x0) / max(width_pt, 1.0)
 
 
-def _draw_lines(ax: Axes, links: "gpd.GeoDataFrame", top: float,
-                colour_of: "dict[str, str] | None" = None, value: str = "teu") -> None:
+def _draw_lines(ax: Axes, links: gpd.GeoDataFrame, top: float,
+                colour_of: dict[str, str] | None = None, value: str = "teu") -> None:
     """Both directions of every link, offset to the right of travel, width by |value|,
     an arrow at the middle of each; `links` projected, `value` per direction."""
     m_pt = _metres_per_point(ax)
@@ -96,12 +97,12 @@ def _draw_lines(ax: Axes, links: "gpd.GeoDataFrame", top: float,
                     color="#222", markeredgewidth=0, zorder=4)
 
 
-def _draw_hubs(ax: Axes, hubs: "gpd.GeoDataFrame") -> None:
+def _draw_hubs(ax: Axes, hubs: gpd.GeoDataFrame) -> None:
     ax.scatter(hubs.geometry.x, hubs.geometry.y, s=14, facecolor="white", edgecolor="#111",
                linewidth=0.9, zorder=5)
 
 
-def label_hubs(ax: Axes, hubs: "gpd.GeoDataFrame", texts: list[str]) -> None:
+def label_hubs(ax: Axes, hubs: gpd.GeoDataFrame, texts: list[str]) -> None:
     """Label `hubs` (projected) with `texts`, placed without overlap in display space
     (`sim.mapdata.place_labels`, most important first), leader lines for far labels."""
     fig = _root(ax)
@@ -118,8 +119,9 @@ def label_hubs(ax: Axes, hubs: "gpd.GeoDataFrame", texts: list[str]) -> None:
         sizes.append((ext.width + 0.6 * LABEL_PT * px_per_pt, ext.height + 0.4 * LABEL_PT
                       * px_per_pt))
     box = ax.get_window_extent()
-    placed = mapdata.place_labels(pts, sizes, (box.x0, box.y0, box.x1, box.y1))  # type: ignore
-    for (x, y), text, lab in zip(zip(hubs.geometry.x, hubs.geometry.y), texts, placed):
+    placed = mapdata.place_labels(pts, sizes, (box.x0, box.y0, box.x1, box.y1))
+    xy = zip(hubs.geometry.x, hubs.geometry.y, strict=True)
+    for (x, y), text, lab in zip(xy, texts, placed, strict=True):
         ax.annotate(text, (x, y), xytext=(lab.dx / px_per_pt, lab.dy / px_per_pt),
                     textcoords="offset points", ha=lab.ha, va={"middle": "center_baseline"}.get(
                         lab.va, lab.va), fontsize=LABEL_PT, zorder=7, gid=LABEL_GID,
@@ -148,9 +150,9 @@ def _basemap(ax: Axes, geodata: Path | None, bounds: tuple[float, float, float, 
         land.plot(ax=ax, color=LAND, edgecolor=BORDER, linewidth=0.4, zorder=1)
 
 
-def draw_map(ax: Axes, links: "gpd.GeoDataFrame", hubs: "gpd.GeoDataFrame", *,
+def draw_map(ax: Axes, links: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame, *,
              geodata: Path | None, top: float | None = None, labels: bool = True,
-             inset: bool = True, colour_of: "dict[str, str] | None" = None) -> Axes | None:
+             inset: bool = True, colour_of: dict[str, str] | None = None) -> Axes | None:
     """Draw flows (`links` with teu_down/teu_up per year, lon/lat) on `ax`, with a Chongqing
     inset (returned) when the network has Chongqing hubs and `inset` is set."""
     plinks, phubs = mapdata.project(links), mapdata.project(hubs)
@@ -169,7 +171,8 @@ def draw_map(ax: Axes, links: "gpd.GeoDataFrame", hubs: "gpd.GeoDataFrame", *,
         far = phubs.drop(index=near.index)
         order = far.assign(_t=far["teu"] if "teu" in far else 0.0).sort_values(
             "_t", ascending=False)
-        texts = [short_name(str(h), str(n)) for h, n in zip(order["hub"], order["name"])]
+        texts = [short_name(str(h), str(n))
+                 for h, n in zip(order["hub"], order["name"], strict=True)]
         if len(near):
             cq = near[near["hub"].astype(str).str.startswith(mapdata.CHONGQING_PREFIX)]
             anchor = cq.iloc[[0]] if len(cq) else near.iloc[[0]]
@@ -196,8 +199,8 @@ def draw_map(ax: Axes, links: "gpd.GeoDataFrame", hubs: "gpd.GeoDataFrame", *,
     inside = phubs.cx[cu[0]:cu[2], cu[1]:cu[3]]
     _draw_hubs(sub, inside)
     if labels:
-        label_hubs(sub, inside, [short_name(str(h), str(n)) for h, n in zip(inside["hub"],
-                                                                          inside["name"])])
+        label_hubs(sub, inside, [short_name(str(h), str(n))
+                                 for h, n in zip(inside["hub"], inside["name"], strict=True)])
     sub.set_title("Chongqing close-up", fontsize=7, pad=2)
     for spine in sub.spines.values():
         spine.set_edgecolor("#333")
@@ -272,8 +275,7 @@ def draw_difference(base: Results, alt: Results, ax: Axes, *, title: str | None 
     top = float(np.nanmax(np.abs(merged[["teu_down", "teu_up"]].to_numpy()))) or 1.0
     colour_of = {f"{r.link}:{d}": GAIN if getattr(r, f"teu_{d}") > 0 else LOSS
                  for r in merged.itertuples(index=False) for d in ("down", "up")}
-    draw_map(ax, merged, hubs, geodata=Path(alt.plan.geodata), top=top,  # type: ignore
-             colour_of=colour_of)
+    draw_map(ax, merged, hubs, geodata=Path(alt.plan.geodata), top=top, colour_of=colour_of)
     handles = [Line2D([], [], color=GAIN, linewidth=3, label=f"more in {alt.plan.name}"),
                Line2D([], [], color=LOSS, linewidth=3, label="less")]
     handles += _width_handles(top, "TEU/yr")

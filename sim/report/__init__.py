@@ -3,8 +3,8 @@ directories, for one run or a comparison (the first directory is the base)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from sim.report.rundir import RunDir
 
@@ -20,7 +20,11 @@ def write_report(run_dirs: Sequence[str | Path], out: str | Path | None = None) 
     runs = [RunDir.open(p) for p in run_dirs]
     target = Path(out) if out is not None else runs[0].path / REPORT_FILE
     text = render(runs)
-    return write_atomic(target, lambda p: p.write_text(text, encoding="utf-8"))
+
+    def write(path: Path) -> None:
+        path.write_text(text, encoding="utf-8")
+
+    return write_atomic(target, write)
 
 
 __all__ = ["REPORT_FILE", "RunDir", "write_report"]

@@ -54,11 +54,11 @@ def metrics(run: rd.RunDir) -> pd.DataFrame:
                  (int(rep), "co2_kt_per_year", TOTAL, float(sub["v_co2"].sum()))]
     trade = run.by_replication("trade")
     if not trade.empty:
-        for r in trade.itertuples(index=False):
-            item = str(r.item)
+        for r in trade.to_dict("records"):
+            item = str(r["item"])
             if item.startswith("corridor:") or item == TOTAL:
-                rows.append((int(r.replication), "trade_bn_cny",
-                             item.removeprefix("corridor:"), float(r.value)))
+                rows.append((int(r["replication"]), "trade_bn_cny",
+                             item.removeprefix("corridor:"), float(r["value"])))
     return pd.DataFrame(rows, columns=["replication", "metric", "scope", "value"])
 
 
@@ -100,7 +100,7 @@ def _table_deltas(b: pd.DataFrame, a: pd.DataFrame, keys: list[str], pair: bool,
         if absent_is_zero:
             vb, va = np.nan_to_num(vb), np.nan_to_num(va)
         delta, half = _delta(vb, va, pair)
-        row = dict(zip(keys, key if isinstance(key, tuple) else (key,)))
+        row = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
         row.update(base=_mean(vb), alt=_mean(va), delta=delta,
                    delta_ci95=half, variant=variant)
         rows.append(row)

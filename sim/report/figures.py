@@ -58,7 +58,7 @@ def _xy(geom: Any) -> tuple[list[float], list[float]]:
     return list(np.round(np.asarray(xs), 0)), list(np.round(np.asarray(ys), 0))
 
 
-def _land_trace(land: "gpd.GeoDataFrame | None") -> list[dict[str, Any]]:
+def _land_trace(land: gpd.GeoDataFrame | None) -> list[dict[str, Any]]:
     if land is None or land.empty:
         return []
     xs: list[float | None] = []
@@ -88,16 +88,16 @@ def _hub_hover(hubs: pd.DataFrame, run: rd.RunDir) -> list[str]:
     wait = rd.HUB_WAIT.values(hubs, run.per_year)[0]
     peak = rd.HUB_YARD_PEAK.values(hubs, run.per_year)[0]
     out = []
-    for i, h in enumerate(hubs.itertuples(index=False)):
-        out.append(f"{hub_label(h.hub, h.name, getattr(h, 'name_zh', None))}<br>"
-                   f"{html.escape(str(getattr(h, 'kind', '')))}<br>"
+    for i, h in enumerate(hubs.to_dict("records")):
+        out.append(f"{hub_label(str(h['hub']), str(h['name']), h.get('name_zh'))}<br>"
+                   f"{html.escape(str(h.get('kind', '')))}<br>"
                    f"handled {pm(teu.iloc[i], teu_ci.iloc[i])} TEU/yr<br>"
                    f"utilization {fmt(util.iloc[i], 2)}, mean wait {fmt(wait.iloc[i], 1)} h"
                    f"<br>yard peak {fmt(peak.iloc[i])} TEU")
     return out
 
 
-def _label_annotations(hubs: "gpd.GeoDataFrame", texts: list[str],
+def _label_annotations(hubs: gpd.GeoDataFrame, texts: list[str],
                        bounds: tuple[float, float, float, float],
                        height_px: float, font_px: float = 11.0) -> list[dict[str, Any]]:
     """Annotations naming hubs, placed without overlap for a map `height_px` high."""
@@ -107,8 +107,8 @@ def _label_annotations(hubs: "gpd.GeoDataFrame", texts: list[str],
     sizes = [mapdata.text_size(t, font_px) for t in texts]
     frame = (0.0, 0.0, (maxx - minx) * scale, (maxy - miny) * scale)
     notes = []
-    for (x, y), text, lab in zip(zip(hubs.geometry.x, hubs.geometry.y), texts,
-                                 mapdata.place_labels(pts, sizes, frame)):
+    for (x, y), text, lab in zip(zip(hubs.geometry.x, hubs.geometry.y, strict=True), texts,
+                                 mapdata.place_labels(pts, sizes, frame), strict=True):
         note: dict[str, Any] = {"x": float(x), "y": float(y), "text": html.escape(text).replace(
             "\n", "<br>"), "font": {"size": font_px, "color": "#111"},
             "xanchor": lab.ha, "yanchor": lab.va, "bgcolor": "rgba(255,255,255,0.6)",
@@ -132,7 +132,7 @@ def _arrow(geom: Any) -> tuple[float, float, float]:
     return float(mid.x), float(mid.y), angle
 
 
-def _link_traces(lines: "gpd.GeoDataFrame", hover: list[str], widths: "np.ndarray",
+def _link_traces(lines: gpd.GeoDataFrame, hover: list[str], widths: np.ndarray,
                  colours: list[str], legend: bool) -> list[dict[str, Any]]:
     traces: list[dict[str, Any]] = []
     seen: set[str] = set()
@@ -193,7 +193,7 @@ def _map_layout(bounds: tuple[float, float, float, float], height: int, title: s
 
 
 def _directed(run: rd.RunDir, bounds: tuple[float, float, float, float],
-              top: float | None = None) -> tuple["gpd.GeoDataFrame", float]:
+              top: float | None = None) -> tuple[gpd.GeoDataFrame, float]:
     """Projected link lines per direction, each offset right of travel by half its width and
     a gap (for a map of `bounds` MAP_WIDTH_PX wide), with TEU/yr, CI and utilization from
     links.csv; and the busiest direction's TEU/yr (the width scale, unless `top` is given)."""
@@ -219,17 +219,18 @@ def _directed(run: rd.RunDir, bounds: tuple[float, float, float, float],
 
 def _names(hubs: pd.DataFrame) -> dict[str, str]:
     return {str(h): mapdata.short_name(str(h), str(n)) for h, n in zip(hubs["hub"],
-                                                                       hubs["name"])}
+                                                                       hubs["name"], strict=True)}
 
 
 def _link_hover(lines: pd.DataFrame, names: dict[str, str]) -> list[str]:
     out = []
-    for r in lines.itertuples(index=False):
-        util = getattr(r, "utilization", np.nan)
-        out.append(f"<b>{html.escape(names.get(r.from_hub, r.from_hub))} → "
-                   f"{html.escape(names.get(r.to_hub, r.to_hub))}</b><br>"
-                   f"{r.corridor}, {r.mode}, {fmt(r.km)} km<br>"
-                   f"{pm(r.teu, getattr(r, 'teu_ci95', np.nan))} TEU/yr"
+    for r in lines.to_dict("records"):
+        util = float(r.get("utilization", np.nan))
+        src, dst = str(r["from_hub"]), str(r["to_hub"])
+        out.append(f"<b>{html.escape(names.get(src, src))} → "
+                   f"{html.escape(names.get(dst, dst))}</b><br>"
+                   f"{r['corridor']}, {r['mode']}, {fmt(r['km'])} km<br>"
+                   f"{pm(r['teu'], r.get('teu_ci95', np.nan))} TEU/yr"
                    + (f"<br>utilization {util:.2f}" if np.isfinite(util) else ""))
     return out
 
@@ -260,8 +261,8 @@ def flow_maps(run: rd.RunDir) -> tuple[Fig, Fig | None]:
     return overview, close
 
 
-def _flow_figure(run: rd.RunDir, hubs: "gpd.GeoDataFrame", near: "gpd.GeoDataFrame",
-                 names: dict[str, str], land: "gpd.GeoDataFrame | None",
+def _flow_figure(run: rd.RunDir, hubs: gpd.GeoDataFrame, near: gpd.GeoDataFrame,
+                 names: dict[str, str], land: gpd.GeoDataFrame | None,
                  bounds: tuple[float, float, float, float], height: int,
                  title: str, *, close_up: bool) -> Fig:
     lines, top = _directed(run, bounds)
@@ -311,8 +312,8 @@ def difference_map(base: rd.RunDir, alt: rd.RunDir, deltas: pd.DataFrame) -> Fig
     annual = alt.link_teu_per_year(links)
     by = deltas.set_index(["link", "direction"])["delta"]
     for d in mapdata.DIRECTIONS:  # the delta of each direction (a link new in ALT: all its TEU)
-        annual[f"teu_{d}"] = [float(by.get((k, d), v)) for k, v in zip(annual["link"],
-                                                                       annual[f"teu_{d}"])]
+        annual[f"teu_{d}"] = [float(by.get((k, d), v))
+                              for k, v in zip(annual["link"], annual[f"teu_{d}"], strict=True)]
     top = float(np.abs(annual[["teu_down", "teu_up"]].to_numpy()).max()) or 1.0
     m_px = span / MAP_WIDTH_PX
     lines = mapdata.directed_lines(mapdata.project(annual), lambda t: (float(
@@ -377,7 +378,7 @@ def _month_axis(days: float) -> dict[str, Any]:
             "showgrid": True, "gridcolor": "#eee", "range": [0, days]}
 
 
-def _band(x: list[float], mean: "np.ndarray", half: "np.ndarray", colour: str, name: str,
+def _band(x: list[float], mean: np.ndarray, half: np.ndarray, colour: str, name: str,
           group: str, dash: str = "solid") -> list[dict[str, Any]]:
     """A mean line with a shaded 95% CI band (two traces for the band, one for the line)."""
     half = np.nan_to_num(np.asarray(half, dtype=float))
@@ -472,7 +473,8 @@ def trade_figure(runs: list[rd.RunDir], refs: dict[str, tuple[float, str]]) -> F
                       "yanchor": "bottom", "showarrow": False, "font": {"size": 11},
                       "text": f"{html.escape(label)}: {value:,.1f} bn CNY"})
     return {"data": traces, "layout": _layout(
-        barmode="stack", height=420, bargap=0.7 if len(runs) == 1 else 0.35, shapes=shapes, annotations=notes,
+        barmode="stack", height=420, bargap=0.7 if len(runs) == 1 else 0.35, shapes=shapes,
+        annotations=notes,
         yaxis={"title": {"text": "goods trade, bn CNY per year"}, "gridcolor": "#eee"},
         title={"text": "Goods trade carried, against 2023 and the 2025 target", "x": 0.01,
                "font": {"size": 14}}, legend={"orientation": "v", "x": 1.02, "y": 1})}

@@ -5,8 +5,9 @@ once, system fonts, no request leaves the page)."""
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from datetime import datetime, timezone
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,30 +17,31 @@ from sim.report import deltas as dl
 from sim.report import figures as fg
 from sim.report import rundir as rd
 
-CSS = """
-:root { color-scheme: light; }
-body { font-family: %(font)s; margin: 0; color: #222; background: #fafafa; line-height: 1.4; }
-main { max-width: 1100px; margin: 0 auto; padding: 0 20px 40px; background: white; }
-header { padding: 22px 0 8px; border-bottom: 3px solid #1f77b4; margin-bottom: 12px; }
-h1 { font-size: 24px; margin: 0 0 6px; } h2 { font-size: 19px; margin: 30px 0 8px;
-  border-bottom: 1px solid #ddd; padding-bottom: 4px; } h3 { font-size: 15px; margin: 18px 0 6px; }
-.meta { display: grid; grid-template-columns: repeat(auto-fill, minmax(200px, 1fr)); gap: 2px 18px;
-  font-size: 13px; color: #444; } .meta b { color: #222; }
-.cards { display: flex; flex-wrap: wrap; gap: 12px; margin: 12px 0; }
-.card { flex: 1 1 200px; border: 1px solid #ddd; border-radius: 6px; padding: 10px 12px;
-  background: #f7fafd; } .card .v { font-size: 22px; font-weight: 600; }
-.card .l { font-size: 12px; color: #555; }
-table { border-collapse: collapse; font-size: 13px; margin: 6px 0 4px; width: 100%%; }
-th, td { padding: 4px 8px; border-bottom: 1px solid #e4e4e4; text-align: right;
-  white-space: nowrap; } th { background: #f1f3f5; font-weight: 600; vertical-align: bottom; }
-td.t, th.t { text-align: left; white-space: normal; } tr.total td { font-weight: 600; }
-th small { font-weight: 400; color: #555; display: block; }
-.note { font-size: 12px; color: #555; margin: 4px 0 10px; }
-.plot { margin: 8px 0 4px; } .sig { color: #1a7f37; } .nsig { color: #888; }
-.scroll { overflow-x: auto; }
-footer { font-size: 12px; color: #555; border-top: 1px solid #ddd; margin-top: 30px;
-  padding-top: 8px; }
-""" % {"font": fg.FONT}
+CSS = f"""
+:root {{ color-scheme: light; }}
+body {{ font-family: {fg.FONT}; margin: 0; color: #222; background: #fafafa; line-height: 1.4; }}
+main {{ max-width: 1100px; margin: 0 auto; padding: 0 20px 40px; background: white; }}
+header {{ padding: 22px 0 8px; border-bottom: 3px solid #1f77b4; margin-bottom: 12px; }}
+h1 {{ font-size: 24px; margin: 0 0 6px; }} h2 {{ font-size: 19px; margin: 30px 0 8px;
+  border-bottom: 1px solid #ddd; padding-bottom: 4px; }}
+h3 {{ font-size: 15px; margin: 18px 0 6px; }}
+.meta {{ display: grid; grid-template-columns: repeat(auto-fill, minmax(200px, 1fr));
+  gap: 2px 18px; font-size: 13px; color: #444; }} .meta b {{ color: #222; }}
+.cards {{ display: flex; flex-wrap: wrap; gap: 12px; margin: 12px 0; }}
+.card {{ flex: 1 1 200px; border: 1px solid #ddd; border-radius: 6px; padding: 10px 12px;
+  background: #f7fafd; }} .card .v {{ font-size: 22px; font-weight: 600; }}
+.card .l {{ font-size: 12px; color: #555; }}
+table {{ border-collapse: collapse; font-size: 13px; margin: 6px 0 4px; width: 100%; }}
+th, td {{ padding: 4px 8px; border-bottom: 1px solid #e4e4e4; text-align: right;
+  white-space: nowrap; }} th {{ background: #f1f3f5; font-weight: 600; vertical-align: bottom; }}
+td.t, th.t {{ text-align: left; white-space: normal; }} tr.total td {{ font-weight: 600; }}
+th small {{ font-weight: 400; color: #555; display: block; }}
+.note {{ font-size: 12px; color: #555; margin: 4px 0 10px; }}
+.plot {{ margin: 8px 0 4px; }} .sig {{ color: #1a7f37; }} .nsig {{ color: #888; }}
+.scroll {{ overflow-x: auto; }}
+footer {{ font-size: 12px; color: #555; border-top: 1px solid #ddd; margin-top: 30px;
+  padding-top: 8px; }}
+"""
 
 PLOT_CONFIG = {"displaylogo": False, "responsive": True,
                "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
@@ -105,7 +107,8 @@ def measure_table(run: rd.RunDir, frame: pd.DataFrame, keys: Sequence[str],
     rows = []
     for i in range(len(frame)):
         row = [html.escape(str(frame[k].iloc[i])) for k in keys]
-        row += [fg.pm(v.iloc[i], h.iloc[i], m.digits) for m, (v, h) in zip(shown, values)]
+        row += [fg.pm(v.iloc[i], h.iloc[i], m.digits)
+                for m, (v, h) in zip(shown, values, strict=True)]
         row += [fg.pm(frame[c].iloc[i], frame.get(c + rd.CI, pd.Series(np.nan,
                                                                       frame.index)).iloc[i], 2)
                 for c in more]
@@ -184,10 +187,10 @@ def trade_refs(run: rd.RunDir) -> dict[str, tuple[float, str]]:
     """The published references in trade.csv: 2023 goods trade and the 2025 target."""
     t = run.table("trade")
     refs = {}
-    for r in t.itertuples(index=False):
-        item = str(r.item)
-        if r.unit == "bn CNY/yr" and (item.endswith("goods trade") or item.endswith("target")):
-            refs[item] = (float(r.value), str(r.source))
+    for r in t.to_dict("records"):
+        item = str(r["item"])
+        if r["unit"] == "bn CNY/yr" and (item.endswith("goods trade") or item.endswith("target")):
+            refs[item] = (float(r["value"]), str(r["source"]))
     return refs
 
 
@@ -195,10 +198,11 @@ def trade_table(run: rd.RunDir) -> str:
     """trade.csv as it is (every row, with unit and source)."""
     t = run.table("trade")
     rows = []
-    for r in t.itertuples(index=False):
-        digits = 2 if r.unit == "probability" else 1
-        rows.append([html.escape(str(r.item)), fg.pm(float(r.value), float(r.ci95), digits),
-                     html.escape(str(r.unit)), html.escape(str(r.source))])
+    for r in t.to_dict("records"):
+        digits = 2 if r["unit"] == "probability" else 1
+        rows.append([html.escape(str(r["item"])), fg.pm(float(r["value"]), float(r["ci95"]),
+                                                         digits),
+                     html.escape(str(r["unit"])), html.escape(str(r["source"]))])
     return table([("item", ""), ("value ± 95% CI", ""), ("unit", ""), ("source", "")], rows,
                  text_cols=1, text_last=2)
 
@@ -259,8 +263,9 @@ def congestion(page: Page, run: rd.RunDir) -> None:
     hubs = run.table("hubs")
     if not hubs.empty:
         zh = run.names_zh()
-        busiest = hubs.assign(place=[mapdata.short_name(str(h), str(n)) + (
-            f" {zh[h]}" if h in zh else "") for h, n in zip(hubs["hub"], hubs["name"])])
+        places = [mapdata.short_name(str(h), str(n)) + (f" {zh[h]}" if h in zh else "")
+                  for h, n in zip(hubs["hub"], hubs["name"], strict=True)]
+        busiest = hubs.assign(place=places)
         busiest = busiest.sort_values("utilization", ascending=False)
         page.add("<h3>Hubs, busiest first</h3>" + measure_table(
             run, busiest, ["place", "kind"], rd.HUB_MEASURES))

@@ -129,7 +129,7 @@ class RunDir:
     _tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def open(cls, path: str | Path) -> "RunDir":
+    def open(cls, path: str | Path) -> RunDir:
         """A run directory, or InputError naming what is missing."""
         folder = Path(path)
         for name in ("run.json", "corridors.csv", "flows.gpkg"):
@@ -194,7 +194,7 @@ class RunDir:
         return self._tables[key]
 
     @cached_property
-    def flows(self) -> tuple["gpd.GeoDataFrame", "gpd.GeoDataFrame"]:
+    def flows(self) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
         """(links, hubs) layers of flows.gpkg, lon/lat; hubs carry `name_zh` when the layer
         or the run's geodata (hubs.geojson) gives Chinese names."""
         import geopandas as gpd
@@ -229,7 +229,7 @@ class RunDir:
         """A frame's TEU per year (any table with `teu` or `teu_per_year`)."""
         return measure.values(frame, self.per_year)[0]
 
-    def link_teu_per_year(self, links: "gpd.GeoDataFrame") -> "gpd.GeoDataFrame":
+    def link_teu_per_year(self, links: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         """flows.gpkg links with teu, teu_down and teu_up in TEU/yr."""
         out = links.copy()
         for col in ("teu", "teu_down", "teu_up"):

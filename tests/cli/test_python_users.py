@@ -16,19 +16,19 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def results() -> "sim.Results":
+def results() -> sim.Results:
     return sim.run(sim.prepare(ROOT / "scenarios" / "baseline.yaml", days=15, replications=2),
                    progress=False)
 
 
-def test_repr_is_short_and_html_repr_shows_the_corridors(results: "sim.Results") -> None:
+def test_repr_is_short_and_html_repr_shows_the_corridors(results: sim.Results) -> None:
     text = repr(results)
     assert len(text) < 300 and "baseline" in text and "2 replication(s)" in text
     page = results._repr_html_()
     assert len(page) < 5_000 and "TEU per year" in page and "west" in page
 
 
-def test_trade_is_a_table_and_summary_names_the_tables(results: "sim.Results") -> None:
+def test_trade_is_a_table_and_summary_names_the_tables(results: sim.Results) -> None:
     assert results.trade.equals(results.summary("trade"))
     assert {"total", "attainment"} <= set(results.trade["item"])
     with pytest.raises(KeyError, match="the tables are corridors"):
@@ -44,8 +44,9 @@ def test_python_m_sim_runs_the_cli() -> None:
 @pytest.mark.slow
 def test_the_wheel_ships_the_seeds(tmp_path: Path) -> None:
     """A non-editable install gets seeds/ as package data (sim.seeds), which calibrate reads."""
-    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                           "-q", str(ROOT), "-w", str(tmp_path)], capture_output=True,
+    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps",
+                           "--no-build-isolation", "-q", str(ROOT), "-w", str(tmp_path)],
+                          capture_output=True,
                           text=True, timeout=600, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     wheel = next(tmp_path.glob("cqsim-*.whl"))

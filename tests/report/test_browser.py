@@ -3,8 +3,8 @@ charts, logs no error and asks for nothing beyond its own file."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pytest

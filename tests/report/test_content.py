@@ -8,7 +8,6 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from sim.report import RunDir, write_report
 from sim.report.deltas import PAIRED, WELCH, channel_deltas

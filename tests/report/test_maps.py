@@ -59,7 +59,7 @@ def test_every_hub_labelled_without_overlap_and_the_dry_port_in_the_inset(
         # the text itself (an Annotation's own extent includes its leader line)
         boxes = [Text.get_window_extent(t).expanded(0.98, 0.9) for t in labels]
         clashes = [(a.get_text(), b.get_text()) for (a, ba), (b, bb) in
-                   combinations(zip(labels, boxes), 2) if ba.overlaps(bb)]
+                   combinations(zip(labels, boxes, strict=True), 2) if ba.overlaps(bb)]
         assert clashes == []
     # in the inset the dry port and Tuanjiecun are apart by more than a marker's width
     two = hubs.set_index("hub").loc[["cq_tuanjiecun", "cq_dry_port"]]
