@@ -22,6 +22,7 @@ FONT = ("system-ui, -apple-system, 'Segoe UI', Roboto, 'Noto Sans', 'Helvetica N
         "'Noto Sans CJK SC', 'Microsoft YaHei', sans-serif")
 SEA, LAND, BORDER = "#e3eef7", "#f4f1ea", "#c9c3b6"
 MAP_WIDTH_PX = 1060.0  # the width the label placement assumes (the page's content width)
+OVERVIEW_PX = 620  # height of the whole-network maps
 WIDEST_PX, THINNEST_PX = 9.0, 0.8  # line widths of the busiest direction and of none
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 DAYS_PER_MONTH = rd.DAYS_PER_YEAR / 12.0  # the model's month (seasonality: January first)
@@ -235,18 +236,22 @@ def _link_hover(lines: pd.DataFrame, names: dict[str, str]) -> list[str]:
     return out
 
 
+def _overview(run: rd.RunDir) -> tuple["gpd.GeoDataFrame", tuple[float, float, float, float],
+                                       "gpd.GeoDataFrame | None"]:
+    """Projected hubs, the extent of the whole network (map aspect) and its basemap."""
+    links, hubs = run.flows
+    bounds = fit_aspect(mapdata.padded_bounds(mapdata.project(links), 0.04), OVERVIEW_PX - 45)
+    land = mapdata.basemap(run.geodata / mapdata.BASEMAP_FILE, bounds,
+                           (bounds[2] - bounds[0]) / 1500) if run.geodata else None
+    return mapdata.project(hubs), bounds, land
+
+
 def flow_maps(run: rd.RunDir) -> tuple[Fig, Fig | None]:
     """(overview map, Chongqing close-up) of one run's flows, per direction, in TEU/yr."""
-    links, hubs_ll = run.flows
-    hubs = mapdata.project(hubs_ll)
-    projected = mapdata.project(links)
-    bounds = fit_aspect(mapdata.padded_bounds(projected, 0.04), 620 - 45)
-    span = bounds[2] - bounds[0]
-    land = mapdata.basemap(run.geodata / mapdata.BASEMAP_FILE, bounds, span / 1500) \
-        if run.geodata else None
+    hubs, bounds, land = _overview(run)
     names = _names(hubs)
     near = mapdata.close_up_hubs(hubs)
-    overview = _flow_figure(run, hubs, near, names, land, bounds, 620,
+    overview = _flow_figure(run, hubs, near, names, land, bounds, OVERVIEW_PX,
                             f"{run.name}: freight per link and direction, TEU per year "
                             f"(mean of {run.replications} replication(s))", close_up=False)
     cu = mapdata.close_up_bounds(hubs)
@@ -302,14 +307,9 @@ def _width_legend(top: float) -> list[dict[str, Any]]:
 def difference_map(base: rd.RunDir, alt: rd.RunDir, deltas: pd.DataFrame) -> Fig:
     """Map of ALT - BASE per link and direction (TEU/yr; blue gains, red losses), with the
     95% CI of each delta in the hover text. `deltas`: link, direction, delta, delta_ci95."""
-    links, hubs_ll = alt.flows
-    hubs = mapdata.project(hubs_ll)
-    projected = mapdata.project(links)
-    bounds = fit_aspect(mapdata.padded_bounds(projected, 0.04), 620 - 45)
+    hubs, bounds, land = _overview(alt)
     span = bounds[2] - bounds[0]
-    land = mapdata.basemap(alt.geodata / mapdata.BASEMAP_FILE, bounds, span / 1500) \
-        if alt.geodata else None
-    annual = alt.link_teu_per_year(links)
+    annual = alt.link_teu_per_year(alt.flows[0])
     by = deltas.set_index(["link", "direction"])["delta"]
     for d in mapdata.DIRECTIONS:  # the delta of each direction (a link new in ALT: all its TEU)
         annual[f"teu_{d}"] = [float(by.get((k, d), v))
@@ -351,13 +351,13 @@ def difference_map(base: rd.RunDir, alt: rd.RunDir, deltas: pd.DataFrame) -> Fig
     near = mapdata.close_up_hubs(hubs)
     shown = hubs.drop(index=near.index[1:]) if len(near) else hubs
     texts = [names[h] if h not in set(near["hub"]) else "Chongqing" for h in shown["hub"]]
-    notes = _label_annotations(shown, texts, bounds, 575)
+    notes = _label_annotations(shown, texts, bounds, OVERVIEW_PX - 45)
     notes.append({"xref": "paper", "yref": "paper", "x": 0.99, "y": 0.01, "xanchor": "right",
                   "yanchor": "bottom", "showarrow": False, "font": {"size": 10},
                   "bgcolor": "rgba(255,255,255,0.85)", "align": "right",
                   "text": f"width: |Δ| (widest {fmt(top)} TEU/yr); paired 95% CI in the "
                           "hover text"})
-    layout = _map_layout(bounds, 620, f"{alt.name} − {base.name}: change of freight per link "
+    layout = _map_layout(bounds, OVERVIEW_PX, f"{alt.name} − {base.name}: change of freight per link "
                                       "and direction, TEU per year", notes)
     layout["legend"]["title"] = {"text": ""}
     return {"data": traces, "layout": layout}
