@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 Fig = dict[str, Any]
 FONT = ("system-ui, -apple-system, 'Segoe UI', Roboto, 'Noto Sans', 'Helvetica Neue', Arial, "
-        "'Noto Sans CJK SC', 'Microsoft YaHei', sans-serif")
+        "'Noto Sans CJK SC', 'PingFang SC', 'Microsoft YaHei', sans-serif")
 SEA, LAND, BORDER = "#e3eef7", "#f4f1ea", "#c9c3b6"
 MAP_WIDTH_PX = 1060.0  # the width the label placement assumes (the page's content width)
 OVERVIEW_PX = 620  # height of the whole-network maps
@@ -148,7 +148,7 @@ def _link_traces(lines: gpd.GeoDataFrame, hover: list[str], widths: np.ndarray,
                      "dash": "dot" if idle else "solid"},
             "opacity": 0.9, "name": group, "legendgroup": group,
             "showlegend": legend and group not in seen and not idle,
-            "text": hover[i], "hovertemplate": "%{text}<extra></extra>"})
+            "hovertemplate": hover[i] + "<extra></extra>"})
         if not idle:
             seen.add(group)
             ax, ay, angle = _arrow(row.geometry)

@@ -11,8 +11,12 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page, Route
 
 ROOT = Path(__file__).resolve().parents[2]
 CQSIM = [sys.executable, "-m", "sim"]
@@ -56,6 +60,7 @@ class Visit:
     page_errors: list[str] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)  # every URL the page asked for
     counts: dict[str, int] = field(default_factory=dict)  # CSS selector -> elements found
+    hovers: list[str] = field(default_factory=list)  # tooltips met over the first map's hubs
     screenshot: Path | None = None
 
 
@@ -69,7 +74,7 @@ def chromium_path() -> str:
 def visit(page_file: Path, selectors: list[str], screenshot: Path | None = None,
           width: int = 1200, height: int = 900, full_page: bool = False) -> Visit:
     """Open `page_file` offline, wait for the charts, count `selectors`, take a screenshot."""
-    from playwright.sync_api import Route, sync_playwright
+    from playwright.sync_api import sync_playwright
 
     url = page_file.resolve().as_uri()
     out = Visit()
@@ -94,6 +99,7 @@ def visit(page_file: Path, selectors: list[str], screenshot: Path | None = None,
             page.wait_for_selector(".plot .main-svg", timeout=60_000)
             page.wait_for_timeout(500)
             out.counts = {s: page.locator(s).count() for s in selectors}
+            out.hovers = _hover_hubs(page)
             if screenshot is not None:
                 page.screenshot(path=str(screenshot), full_page=full_page)
                 out.screenshot = screenshot
@@ -101,6 +107,23 @@ def visit(page_file: Path, selectors: list[str], screenshot: Path | None = None,
             browser.close()
     out.requests = sorted(set(out.requests))
     return out
+
+
+def _hover_hubs(page: Page, most: int = 8) -> list[str]:
+    """Move the mouse onto the first map's hub markers (its last trace) and collect the
+    tooltips Plotly shows."""
+    first = page.locator(".map").first
+    first.scroll_into_view_if_needed()
+    points = first.locator(".scatterlayer .trace").last.locator("path.point")
+    texts = []
+    for k in range(min(most, points.count())):
+        box = points.nth(k).bounding_box()
+        if box is None:
+            continue
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=4)
+        page.wait_for_timeout(150)
+        texts += first.locator(".hoverlayer .hovertext").all_text_contents()
+    return texts
 
 
 @pytest.fixture(scope="session")

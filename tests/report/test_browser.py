@@ -21,6 +21,9 @@ def _check(page: Path, visit: Callable, shot: Path) -> dict[str, int]:
     assert v.counts[".map .main-svg"] >= 2 and v.counts[".map .scatterlayer .trace"] >= 20
     assert v.counts[".chart .main-svg"] >= 2 and v.counts[".chart .scatterlayer .trace"] >= 1
     assert v.counts["table"] >= 3
+    # hovering a hub shows its figures (TEU per year, utilization)
+    assert any("handled" in t and "TEU/yr" in t and "utilization" in t for t in v.hovers), \
+        v.hovers
     pixels = np.asarray(Image.open(shot).convert("L"), dtype=float)
     assert pixels.std() > 20, "the screenshot is blank"
     # the map, not only the page, is drawn: many distinct grey levels in its area
