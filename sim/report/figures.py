@@ -236,8 +236,8 @@ def _link_hover(lines: pd.DataFrame, names: dict[str, str]) -> list[str]:
     return out
 
 
-def _overview(run: rd.RunDir) -> tuple["gpd.GeoDataFrame", tuple[float, float, float, float],
-                                       "gpd.GeoDataFrame | None"]:
+def _overview(run: rd.RunDir) -> tuple[gpd.GeoDataFrame, tuple[float, float, float, float],
+                                       gpd.GeoDataFrame | None]:
     """Projected hubs, the extent of the whole network (map aspect) and its basemap."""
     links, hubs = run.flows
     bounds = fit_aspect(mapdata.padded_bounds(mapdata.project(links), 0.04), OVERVIEW_PX - 45)
@@ -357,8 +357,8 @@ def difference_map(base: rd.RunDir, alt: rd.RunDir, deltas: pd.DataFrame) -> Fig
                   "bgcolor": "rgba(255,255,255,0.85)", "align": "right",
                   "text": f"width: |Δ| (widest {fmt(top)} TEU/yr); paired 95% CI in the "
                           "hover text"})
-    layout = _map_layout(bounds, OVERVIEW_PX, f"{alt.name} − {base.name}: change of freight per link "
-                                      "and direction, TEU per year", notes)
+    layout = _map_layout(bounds, OVERVIEW_PX, f"{alt.name} − {base.name}: change of freight "
+                         "per link and direction, TEU per year", notes)
     layout["legend"]["title"] = {"text": ""}
     return {"data": traces, "layout": layout}
 
