@@ -55,8 +55,9 @@ top = max(float(annual_frames(r)[0][["teu_down", "teu_up"]].to_numpy().max())
           for r in results.values())
 fig, axes = plt.subplots(len(NAMES), 1, figsize=(12, 7.6 * len(NAMES)), layout="constrained")
 for ax, (name, r) in zip(axes, results.items()):
+    start = r.plan.horizon.warmup_days
     sim.draw_flows(r, ax, max_teu=top,
-                   title=f"{name}: TEU per year, annualised from days {r.plan.horizon.warmup_days:g}-{DAYS:g}")
+                   title=f"{name}: TEU per year, annualised from days {start:g}-{DAYS:g}")
 plt.show()"""),
     ("md", "## Throughput over time (TEU delivered per full week of the statistics period, "
            "mean over replications)"),

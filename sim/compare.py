@@ -192,8 +192,9 @@ def draw_comparison(cmp: Comparison) -> Any:
               ("co2_kt_per_year", "CO2", 1.0, "kt/yr")]
     fig = plt.figure(figsize=(4.2 * len(panels), 4.6 + 7.6 * len(cmp.alts)),
                      layout="constrained")
-    top, *maps = fig.subfigures(1 + len(cmp.alts), 1,
-                                height_ratios=[4.6] + [7.6] * len(cmp.alts))
+    rows = fig.subfigures(1 + len(cmp.alts), 1, squeeze=False,
+                          height_ratios=[4.6] + [7.6] * len(cmp.alts))
+    top, *maps = list(rows[:, 0])
     axes = top.subplots(1, len(panels))
     names = [v.name for v in cmp.alts]
     width = 0.8 / max(1, len(names))

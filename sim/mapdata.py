@@ -2,7 +2,7 @@
 (`sim/report/`): one projection, the basemap clipped and simplified, one line per link and
 direction offset to the right of travel, and the extent of the Chongqing close-up.
 
-Works on the (links, hubs) GeoDataFrames that `sim.outputs.flows_frames` builds and
+Works on the (links, hubs) GeoDataFrames that `sim.flows.flows_frames` builds and
 `flows.gpkg` stores, so the report can draw a run it only reads from disk.
 """
 

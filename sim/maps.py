@@ -18,6 +18,7 @@ from matplotlib.lines import Line2D
 from sim import mapdata
 from sim.mapdata import CORRIDOR_COLOURS, short_name
 from sim.results import Results
+from sim.trade import annual_factor
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -37,18 +38,13 @@ SOURCE_NOTE = ("Lambert conformal conic centred at 65°E 40°N, standard paralle
 GAIN, LOSS = "#2166ac", "#b2182b"
 
 
-def _per_year(results: Results) -> float:
-    h = results.plan.horizon
-    return 365.0 / (h.days - h.warmup_days)
-
-
 def annual_frames(results: Results) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """flows_frames with link TEU (teu, teu_down, teu_up) per year."""
-    from sim.outputs import flows_frames
+    from sim.flows import flows_frames
 
     frames = flows_frames(results)
     links, hubs = cast("gpd.GeoDataFrame", frames[0]), cast("gpd.GeoDataFrame", frames[1])
-    k = _per_year(results)
+    k = annual_factor(results)
     links = links.assign(teu=links["teu"] * k, teu_down=links["teu_down"] * k,
                          teu_up=links["teu_up"] * k)
     return links, hubs

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
+
+from sim.stats import mean_ci
 
 if TYPE_CHECKING:  # types only: reading result files (sim.report) needs no engine
     from sim.engine.recorder import ReplicationResult
@@ -25,19 +26,6 @@ KEYS: dict[str, list[str]] = {
     "conservation": [],
     "checks": ["hub"],
 }
-
-
-def mean_ci(samples: np.ndarray, level: float = 0.95) -> tuple[float, float]:
-    """Mean and half-width of the t confidence interval (NaN with fewer than 2 samples)."""
-    samples = np.asarray(samples, dtype=float)
-    n = samples.size
-    mean = float(samples.mean()) if n else float("nan")
-    if n < 2:
-        return mean, float("nan")
-    from scipy.special import stdtrit  # the t quantile, without loading scipy.stats (0.3 s+)
-
-    half = stdtrit(n - 1, 0.5 + level / 2.0) * samples.std(ddof=1) / np.sqrt(n)
-    return mean, float(half)
 
 
 def summarize(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

@@ -16,16 +16,20 @@ normal approximation (labelled as such) that is less coarse when replications ar
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from sim.errors import InputError
-from sim.results import Results, mean_ci
 from sim.specs import CORRIDORS
+from sim.stats import mean_ci
 
 DAYS_PER_YEAR = 365.0
+
+if TYPE_CHECKING:
+    from sim.results import Results
 
 
 @dataclass(frozen=True)
@@ -163,11 +167,12 @@ def trade_by_replication(results: Results) -> pd.DataFrame:
     `corridor:<name>`, `channels` and `total` items of `trade_table`, for paired comparisons
     read from disk (`trade.parquet`)."""
     per = channel_trade(results)
-    rows = [(int(r.replication), f"corridor:{r.corridor}", float(r.bn_cny))
-            for r in per.itertuples()]
+    rows: list[tuple[int, str, float]] = [
+        (int(r["replication"]), f"corridor:{r['corridor']}", float(r["bn_cny"]))
+        for r in per.to_dict("records")]
     channels = per.groupby("replication")["bn_cny"].sum()
-    rows += [(int(rep), "channels", float(v)) for rep, v in channels.items()]
-    rows += [(int(rep), "total", float(v)) for rep, v in total_trade(results).items()]
+    for series, item in ((channels, "channels"), (total_trade(results), "total")):
+        rows += [(int(str(rep)), item, float(v)) for rep, v in series.items()]
     frame = pd.DataFrame(rows, columns=["replication", "item", "value"])
     return frame.assign(unit="bn CNY/yr")
 

@@ -14,17 +14,12 @@ REPORT_FILE = "report.html"
 def write_report(run_dirs: Sequence[str | Path], out: str | Path | None = None) -> Path:
     """Write the report of `run_dirs` to `out` (default: report.html in the first run
     directory) and return its path. Reads only the files `cqsim run` wrote."""
-    from sim.outputs import write_atomic
+    from sim.atomic import write_text
     from sim.report.page import render
 
     runs = [RunDir.open(p) for p in run_dirs]
     target = Path(out) if out is not None else runs[0].path / REPORT_FILE
-    text = render(runs)
-
-    def write(path: Path) -> None:
-        path.write_text(text, encoding="utf-8")
-
-    return write_atomic(target, write)
+    return write_text(target, render(runs))
 
 
 __all__ = ["REPORT_FILE", "RunDir", "write_report"]

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from sim.report import rundir as rd
-from sim.results import mean_ci
+from sim.stats import mean_ci
 
 TOTAL = "total"
 PAIRED = "paired by replication (common random numbers)"

@@ -25,7 +25,7 @@ MAP_WIDTH_PX = 1060.0  # the width the label placement assumes (the page's conte
 OVERVIEW_PX = 620  # height of the whole-network maps
 WIDEST_PX, THINNEST_PX = 9.0, 0.8  # line widths of the busiest direction and of none
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-DAYS_PER_MONTH = rd.DAYS_PER_YEAR / 12.0  # the model's month (seasonality: January first)
+DAYS_PER_MONTH = rd.DAYS_PER_YEAR / 12  # the model's month (seasonality: January first)
 
 
 def _layout(**extra: Any) -> dict[str, Any]:

@@ -125,7 +125,7 @@ def _channel_totals(run: rd.RunDir) -> dict[str, tuple[float, float]]:
     reps = run.by_replication("corridors")
     out: dict[str, tuple[float, float]] = {}
     if not reps.empty:
-        from sim.results import mean_ci
+        from sim.stats import mean_ci
         for m in (rd.TEU, rd.TRADE, rd.CO2, rd.LOTS):
             if m.column(reps):
                 per = reps.assign(_v=m.values(reps, run.per_year)[0]).groupby(

@@ -21,8 +21,8 @@ from sim.errors import InputError
 if TYPE_CHECKING:
     import geopandas as gpd
 
-DAYS_PER_YEAR = 365.0
 CI = "_ci95"
+DAYS_PER_YEAR = 365.0  # the model's year (sim.network.HOURS_PER_YEAR / 24)
 
 
 @dataclass(frozen=True)

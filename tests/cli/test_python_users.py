@@ -11,13 +11,12 @@ from pathlib import Path
 import pytest
 
 import sim
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.paths import BASELINE, ROOT
 
 
 @pytest.fixture(scope="module")
 def results() -> sim.Results:
-    return sim.run(sim.prepare(ROOT / "scenarios" / "baseline.yaml", days=15, replications=2),
+    return sim.run(sim.prepare(BASELINE, days=15, replications=2),
                    progress=False)
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,12 +14,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.support.paths import BASELINE, CQSIM, SCENARIOS
+
 if TYPE_CHECKING:
     from playwright.sync_api import Page, Route
 
-ROOT = Path(__file__).resolve().parents[2]
-CQSIM = [sys.executable, "-m", "sim"]
-BASELINE = ROOT / "scenarios" / "baseline.yaml"
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
@@ -46,7 +44,7 @@ def one_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def comparison(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`cqsim compare` of the baseline and more China-Europe trains, 30 days, 2 reps."""
     out = tmp_path_factory.mktemp("report-compare") / "cmp"
-    proc = cqsim("compare", str(BASELINE), str(ROOT / "scenarios" / "china-europe-frequency.yaml"),
+    proc = cqsim("compare", str(BASELINE), str(SCENARIOS / "china-europe-frequency.yaml"),
                  "--days", "30", "--replications", "2", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     return out

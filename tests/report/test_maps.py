@@ -18,8 +18,7 @@ from shapely.geometry import LineString, Point  # noqa: E402
 
 from sim import mapdata  # noqa: E402
 from sim.maps import LABEL_GID, draw_map  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.paths import BASELINE, ROOT  # noqa: E402
 
 
 def _with_dry_port(run: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
@@ -72,7 +71,7 @@ def test_every_hub_labelled_without_overlap_and_the_dry_port_in_the_inset(
 def test_map_png_is_projected_with_a_legend_per_year(one_run: Path) -> None:
     import sim
 
-    res = sim.run(sim.prepare(ROOT / "scenarios" / "baseline.yaml", days=20, replications=1),
+    res = sim.run(sim.prepare(BASELINE, days=20, replications=1),
                   progress=False)
     fig = sim.flow_map(res)
     ax = fig.axes[0]
