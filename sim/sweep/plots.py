@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.axis import Axis
 from matplotlib.figure import Figure
 
 from sim.atomic import write_png
@@ -15,20 +16,71 @@ from sim.sweep.store import kpi_columns
 from sim.sweep.summary import is_numeric, main_effect
 from sim.sweep.tasks import HEADLINE_KPIS
 
-LABELS = {"total_teu": "total TEU delivered", "total_trade_value_cny": "trade value (bn CNY)",
-          "total_co2_t": "CO2 (kt)", "transit_mean_h": "mean transit (h)",
-          "max_hub_utilization": "max hub utilization"}
-SCALES = {"total_trade_value_cny": 1e9, "total_co2_t": 1e3}  # plotted in the units above
+# KPI -> (label, unit it is plotted in, divisor from the runs table's unit)
+KPI_LABELS = {"total_teu": ("TEU delivered", "TEU over the horizon", 1.0),
+              "total_trade_value_cny": ("trade carried", "bn CNY over the horizon", 1e9),
+              "total_co2_t": ("CO2", "kt over the horizon", 1e3),
+              "transit_mean_h": ("mean transit", "h", 1.0),
+              "max_hub_utilization": ("busiest hub's utilization", "share", 1.0),
+              "max_link_utilization": ("busiest link's utilization", "share", 1.0),
+              "max_lock_utilization": ("busiest lock's utilization", "share", 1.0),
+              "max_line_load_factor": ("fullest service's load factor", "share", 1.0)}
+CORRIDOR_MEASURES = {"teu": ("TEU", "TEU over the horizon", 1.0),
+                     "trade_value_cny": ("trade", "bn CNY over the horizon", 1e9),
+                     "transit_mean_h": ("mean transit", "h", 1.0),
+                     "transit_p95_h": ("95th pct transit", "h", 1.0),
+                     "wait_mean_h": ("mean wait", "h", 1.0),
+                     "co2_t": ("CO2", "kt over the horizon", 1e3)}
+SOURCE = "source: cqsim sweep, {file} (simulated; mean of the runs at each value)"
 
 
-def label(kpi: str) -> str:
-    """Axis label of a KPI, with the unit it is plotted in."""
-    return LABELS.get(kpi, kpi)
+def kpi_label(kpi: str, runs: pd.DataFrame | None = None) -> tuple[str, str, float]:
+    """(label, unit, divisor) of a KPI column; a peak names where it is (the hub, link...
+    that is busiest in most runs, from the `<kpi>_at` column)."""
+    if kpi in KPI_LABELS:
+        text, unit, scale = KPI_LABELS[kpi]
+    else:
+        corridor, _, measure = kpi.partition("_")
+        text, unit, scale = CORRIDOR_MEASURES.get(measure, (measure.replace("_", " "), "", 1.0))
+        text = f"{corridor} channel: {text}" if measure in CORRIDOR_MEASURES else \
+            kpi.replace("_", " ")
+    where = f"{kpi}_at"
+    if runs is not None and where in runs.columns and runs[where].notna().any():
+        counts = runs[where].dropna().value_counts()
+        text += f" ({counts.index[0]} in {counts.iloc[0]} of {int(counts.sum())} runs)"
+    return text, unit, scale
+
+
+def label(kpi: str, runs: pd.DataFrame | None = None) -> str:
+    """Axis label of a KPI with the unit it is plotted in."""
+    text, unit, _ = kpi_label(kpi, runs)
+    return f"{text}, {unit}" if unit else text
 
 
 def short(path: str) -> str:
-    """A readable label for a dotted scenario path: its last two parts."""
-    return ".".join(path.split(".")[-2:])
+    """A readable label for a dotted scenario path: the item and the field in words
+    ("network.services.west-x.departures_per_week" -> "west-x: departures per week")."""
+    parts = path.split(".")
+    field = parts[-1].replace("_", " ")
+    return f"{parts[-2]}: {field}" if len(parts) > 1 else field
+
+
+def _thousands(value: float, _pos: object = None) -> str:
+    """Tick text: 12,500 -> '12.5k', 3,400,000 -> '3.4M', 0.85 -> '0.85'."""
+    v = abs(value)
+    if v >= 1e6:
+        return f"{value / 1e6:,.3g}M"
+    if v >= 1e4:
+        return f"{value / 1e3:,.4g}k"
+    return f"{value:,.4g}"
+
+
+def _tidy_axis(axis: Axis) -> None:
+    """At most five ticks, short numbers, no offset text (legible on a narrow panel)."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(nbins=5))
+    axis.set_major_formatter(FuncFormatter(_thousands))
 
 
 def plotted_kpis(runs: pd.DataFrame, params: Sequence[str]) -> list[str]:
@@ -42,44 +94,55 @@ def plotted_kpis(runs: pd.DataFrame, params: Sequence[str]) -> list[str]:
     return chosen
 
 
+def kpi_figure(runs: pd.DataFrame, params: Sequence[str], kpi: str) -> Figure:
+    """One panel per parameter: the mean of `kpi` at each of its values with the 95% CI."""
+    fig = Figure(figsize=(4.2 * len(params), 3.4), layout="constrained")
+    axes = fig.subplots(1, len(params), squeeze=False)[0]
+    scale = kpi_label(kpi)[2]
+    for ax, param in zip(axes, params, strict=True):
+        eff = main_effect(runs, param, kpi)
+        numeric = is_numeric(runs[param])
+        x = eff["value"].astype(float).to_numpy() if numeric else np.arange(len(eff))
+        half = eff["ci95"].fillna(0.0).to_numpy() / scale
+        mean = eff["mean"].to_numpy() / scale
+        ax.plot(x, mean, marker="o", color="tab:blue")
+        ax.fill_between(x, mean - half, mean + half, color="tab:blue",
+                        alpha=0.25, linewidth=0, label="95% CI of the mean")
+        if numeric:
+            _tidy_axis(ax.xaxis)
+        else:
+            ax.set_xticks(x, [str(v) for v in eff["value"]], rotation=30, ha="right")
+        _tidy_axis(ax.yaxis)
+        ax.set_xlabel(short(param))
+        ax.set_ylabel(label(kpi))
+        ax.grid(alpha=0.3)
+    axes[0].legend(loc="best", fontsize="small")
+    fig.suptitle(f"{label(kpi, runs)}: mean over runs at each parameter value")
+    fig.supxlabel(SOURCE.format(file="runs.parquet"), fontsize=6, color="0.4", x=0.99,
+                  ha="right")
+    return fig
+
+
 def kpi_plots(runs: pd.DataFrame, params: Sequence[str], kpis: Sequence[str],
               folder: Path) -> list[Path]:
     """One PNG per KPI (plots/<kpi>.png), one panel per parameter, mean and CI band."""
-    written = []
-    for kpi in kpis:
-        fig = Figure(figsize=(4.2 * len(params), 3.4), layout="constrained")
-        axes = fig.subplots(1, len(params), squeeze=False)[0]
-        for ax, param in zip(axes, params, strict=True):
-            eff = main_effect(runs, param, kpi)
-            numeric = is_numeric(runs[param])
-            x = eff["value"].astype(float).to_numpy() if numeric else np.arange(len(eff))
-            scale = SCALES.get(kpi, 1.0)
-            half = eff["ci95"].fillna(0.0).to_numpy() / scale
-            mean = eff["mean"].to_numpy() / scale
-            ax.plot(x, mean, marker="o", color="tab:blue")
-            ax.fill_between(x, mean - half, mean + half, color="tab:blue",
-                            alpha=0.25, linewidth=0, label="95% CI of the mean")
-            if not numeric:
-                ax.set_xticks(x, [str(v) for v in eff["value"]])
-            ax.set_xlabel(short(param))
-            ax.set_ylabel(label(kpi))
-            ax.grid(alpha=0.3)
-        axes[0].legend(loc="best", fontsize="small")
-        fig.suptitle(f"{label(kpi)}: mean over runs at each parameter value")
-        fig.text(0.01, 0.005, "source: cqsim sweep runs.parquet (simulated)", fontsize=6,
-                 color="0.4")
-        written.append(write_png(folder / f"{kpi}.png", fig, dpi=110))
-    return written
+    return [write_png(folder / f"{kpi}.png", kpi_figure(runs, params, kpi), dpi=110)
+            for kpi in kpis]
 
 
 def tornado_plot(sens: pd.DataFrame, path: Path) -> Path:
+    """Tornado chart (PNG at `path`) of the sensitivity table."""
+    return write_png(path, tornado_figure(sens), dpi=110)
+
+
+def tornado_figure(sens: pd.DataFrame) -> Figure:
     """Tornado chart: per KPI, bars from the KPI at each parameter's low to its high value."""
     kpis = list(dict.fromkeys(sens["kpi"])) or ["(no numeric parameter varied)"]
-    fig = Figure(figsize=(7.5, 1.2 + 0.9 * max(1, sens["parameter"].nunique()) * len(kpis)),
+    fig = Figure(figsize=(9.0, 1.4 + 0.9 * max(1, sens["parameter"].nunique()) * len(kpis)),
                  layout="constrained")
     axes = fig.subplots(len(kpis), 1, squeeze=False)[:, 0]
     for ax, kpi in zip(axes, kpis, strict=True):
-        scale = SCALES.get(kpi, 1.0)
+        scale = kpi_label(kpi)[2]
         sub = sens[sens["kpi"] == kpi].iloc[::-1].copy()  # largest on top
         for col in ("kpi_at_low", "kpi_at_high", "swing", "swing_ci95"):
             sub[col] = sub[col] / scale
@@ -94,12 +157,16 @@ def tornado_plot(sens: pd.DataFrame, path: Path) -> Path:
             ax.barh(y, abs(row["swing"]), left=left, color=color, alpha=0.8)
             ax.errorbar(row["kpi_at_high"], y, xerr=row["swing_ci95"], color="k", capsize=3,
                         linewidth=1)
-            ax.text(left, y + 0.32, f"{row['low']:g} -> {row['high']:g}", fontsize=7)
         ax.axvline(centre, color="0.3", linewidth=0.8)
-        ax.set_yticks(range(len(sub)), [short(p) for p in sub["parameter"]])
-        ax.set_xlabel(f"{label(kpi)} (bar: low -> high value; whisker: 95% CI)")
+        ax.set_yticks(range(len(sub)), [f"{short(p)}\n{lo:g} → {hi:g}" for p, lo, hi in
+                                        zip(sub["parameter"], sub["low"], sub["high"],
+                                            strict=True)], fontsize=8)
+        _tidy_axis(ax.xaxis)
+        ax.set_xlabel(label(kpi))
         ax.grid(axis="x", alpha=0.3)
-    fig.suptitle("Sensitivity: swing from each parameter's low to high value (linear fit)")
-    fig.text(0.01, 0.005, "source: cqsim sweep sensitivity.csv (simulated)", fontsize=6,
-             color="0.4")
-    return write_png(path, fig, dpi=110)
+    fig.suptitle("Sensitivity: swing from each parameter's low to high value (linear fit)\n"
+                 "bar: the KPI from the low to the high value; whisker: 95% CI; green: rises",
+                 fontsize=10)
+    fig.supxlabel(SOURCE.format(file="sensitivity.csv"), fontsize=6, color="0.4", x=0.99,
+                  ha="right")
+    return fig

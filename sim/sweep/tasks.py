@@ -46,9 +46,13 @@ class RunTask:
                 "replication": self.replication, "seed": self.plan.seed, **self.params}
 
 
-def kpis(result: ReplicationResult) -> dict[str, float]:
-    """Flat KPIs of one replication: per corridor (wide columns), totals and peak utilizations."""
-    row: dict[str, float] = {}
+PEAK_KEYS = {"hubs": "hub", "links": "link", "locks": "lock", "lines": "line"}
+
+
+def kpis(result: ReplicationResult) -> dict[str, float | str]:
+    """Flat KPIs of one replication: per corridor (wide columns), totals and peak utilizations
+    with where each peak is (`max_hub_utilization_at`: the hub's id, ...)."""
+    row: dict[str, float | str] = {}
     corridors = result.tables["corridors"]
     measures = ("teu", "trade_value_cny", "transit_mean_h", "transit_p95_h", "wait_mean_h",
                 "co2_t")
@@ -68,7 +72,12 @@ def kpis(result: ReplicationResult) -> dict[str, float]:
                        ("locks", "utilization"), ("lines", "load_factor")):
         df = result.tables.get(table)
         if df is not None and col in df and len(df):
-            row[f"max_{table.rstrip('s')}_{col}"] = float(df[col].max())
+            key = f"max_{table.rstrip('s')}_{col}"
+            row[key] = float(df[col].max())
+            peak = df.iloc[int(np.argmax(np.nan_to_num(df[col].to_numpy(dtype=float),
+                                                       nan=-np.inf)))]
+            row[f"{key}_at"] = ":".join(str(peak[c]) for c in (PEAK_KEYS[table], "direction")
+                                        if c in df.columns)
     for key in ("created_teu", "delivered_teu", "waiting_teu", "in_transit_teu"):
         if key in result.conservation:
             row[key] = float(result.conservation[key])
