@@ -121,7 +121,8 @@ attain.round(2)"""),
 assert set(attain.index) == set(NAMES)
 assert (attain["goods trade bn CNY"] > 0).all()
 trade = attain["goods trade bn CNY"]
-assert trade["plan-2035"] > trade["baseline-2023"]"""),
+assert trade["plan-2035"] > trade["baseline-2023"]
+assert "2025 target" in ax.get_title() and "seasonal factor" in ax.get_title()  # says why"""),
 ]
 
 
