@@ -120,7 +120,8 @@ class HubStats:
     """Counters of one hub since the end of the warm-up."""
 
     __slots__ = ("teu", "jobs", "wait_sum", "wait_max", "busy", "vehicles", "arrivals",
-                 "busy_sq", "gaps", "gap_sum", "gap_sq", "area", "last")
+                 "busy_sq", "gaps", "gap_sum", "gap_sq", "area", "last", "since",
+                 "busy_in_period")
 
     def __init__(self, now: float = 0.0) -> None:
         self.teu = 0.0          # TEU handled
@@ -136,6 +137,9 @@ class HubStats:
         self.gap_sq = 0.0
         self.area = 0.0         # integral of jobs in system over time (Little's L)
         self.last = now         # time of the last change of jobs in system
+        self.since = now        # start of the statistics period
+        self.busy_in_period = 0.0  # position-hours handling within the period (utilization):
+        # a job begun in the warm-up counts only its part after `since`
 
 
 class Hub:
@@ -186,6 +190,7 @@ class Hub:
         self.servers.release()
         stats = self.stats
         stats.busy += duration
+        stats.busy_in_period += min(duration, self.env.now - stats.since)
         stats.busy_sq += duration * duration
         stats.teu += teu
         stats.jobs += 1

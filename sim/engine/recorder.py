@@ -176,7 +176,7 @@ class Recorder:
                 "hub": hid, "name": spec.name, "kind": spec.kind, "teu": s.teu, "jobs": s.jobs,
                 "arrivals": s.arrivals, "trains_gauge_changed": s.vehicles,
                 "wait_mean_h": s.wait_sum / s.jobs if s.jobs else 0.0, "wait_max_h": s.wait_max,
-                "utilization": s.busy / (spec.handling_servers * period),
+                "utilization": s.busy_in_period / (spec.handling_servers * period),
                 "yard_mean_teu": (hub.yard.area + hub.yard.level * (end - hub.yard.last)) / period,
                 "yard_peak_teu": hub.yard.peak, "yard_teu": spec.yard_teu,
                 "queue_end": len(hub.servers.queue) + len(hub.yard.waiting),

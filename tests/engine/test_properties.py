@@ -169,3 +169,22 @@ def test_more_capacity_never_lowers_throughput(per_week: float, teu: float, more
         delivered.append(_run(plan)[1].conservation["delivered_teu"])
     assert delivered[0] > 0
     assert delivered[1] >= delivered[0] - 1e-6, delivered
+
+
+def test_utilization_counts_only_the_statistics_period(tmp_path: Path) -> None:
+    """A handling job begun in the warm-up counts only its part after it: utilization stays
+    at most 1 (found by the property test above: 1.008 at a one-position hub)."""
+    h0 = nb.hub("h0", 0.0, handling_servers=1, handling_teu_per_hour=5.0,
+                handling_setup_hours=0.0, handling_dist="deterministic")
+    h1 = nb.hub("h1", 1.0, handling_servers=1, handling_teu_per_hour=5.0,
+                handling_setup_hours=2.0, handling_dist="deterministic")
+    net = {"hubs": [h0, h1],
+           "links": [nb.link("l0", h0, h1, hours=1.0),
+                     nb.link("r0", h0, h1, mode="road", hours=1.0)],
+           "services": {"backbone": nb.train(["h0", "h1"], per_week=1.0, teu=20.0)},
+           "flows": [nb.flow("h1", "h0", 5993.0)], "lot_teu": 1.0, "days": 10.0,
+           "warmup": 3.0, "seed": 0, "dwell_cv": 0.0, "running_cv": 0.0}
+    _, result = _run(_plan(net, tmp_path))
+    hubs = result.tables["hubs"].set_index("hub")
+    assert hubs.loc["h1", "utilization"] > 0.95  # saturated: the case that matters
+    assert (hubs["utilization"] <= 1.0 + 1e-9).all()
