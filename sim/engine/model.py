@@ -6,6 +6,7 @@ simpy Environment and nothing is global.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Generator, Mapping, Sequence
 from functools import partial
 
@@ -153,9 +154,11 @@ class Model:
 
     def inventory(self) -> tuple[float, float]:
         """(TEU in transit on vehicles, TEU waiting at hubs and in queues), counted from state."""
-        in_transit = sum(v.teu for line in self.lines for v in line.vehicles)
-        waiting = sum(lot.teu for lot in self.at_hubs.values())
-        waiting += sum(lot.teu for line in self.lines for q in line.queues for lot in q)
+        # fsum: the vehicles are a set (iterated in memory order), so a plain sum could differ
+        # in its last bits between two runs of one seed
+        in_transit = math.fsum(v.teu for line in self.lines for v in line.vehicles)
+        waiting = math.fsum([*(lot.teu for lot in self.at_hubs.values()),
+                             *(lot.teu for line in self.lines for q in line.queues for lot in q)])
         return in_transit, waiting
 
     def check_conservation(self) -> dict[str, float]:
