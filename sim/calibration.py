@@ -28,11 +28,12 @@ import pandas as pd
 from sim.errors import InputError
 from sim.results import Results, mean_ci
 from sim.targets import read_rows, seeds_dir
+from sim.units import HOURS_PER_DAY, annual_factor
 
 CALIBRATION_FILE = "calibration.csv"
-DAYS_PER_YEAR = 365.0
 UNIT_FACTORS: dict[str, float] = {   # measured base unit -> published unit
-    "trains/yr": 1.0, "TEU/yr": 1.0, "Mt/yr": 1e-6, "t/yr": 1.0, "h": 1.0, "days": 1 / 24.0}
+    "trains/yr": 1.0, "TEU/yr": 1.0, "Mt/yr": 1e-6, "t/yr": 1.0, "h": 1.0,
+    "days": 1 / HOURS_PER_DAY}
 COLUMNS = ("id", "metric", "published", "low", "high", "unit", "measure", "how_measured",
            "source")
 
@@ -101,8 +102,7 @@ Measure = Callable[[Results], np.ndarray]   # one value per replication, base un
 
 
 def _annual(results: Results) -> float:
-    horizon = results.plan.horizon
-    return DAYS_PER_YEAR / (horizon.days - horizon.warmup_days)
+    return annual_factor(results.plan.horizon)
 
 
 def _per_rep(results: Results, table: pd.DataFrame, column: str) -> np.ndarray:

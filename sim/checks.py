@@ -22,11 +22,11 @@ from sim.queueing import (
     utilization,
     warmup_needed,
 )
+from sim.units import HOURS_PER_DAY
 
 if TYPE_CHECKING:
     from sim.engine.hub import Hub
 
-HOURS_PER_DAY = 24.0
 GROWTH_SHARE = 0.05      # queue grew by more than this share of the period's arrivals ...
 GROWTH_MIN_JOBS = 10     # ... and by more than this many jobs: the queue is still growing
 WARMUP_BIAS = 0.05       # start-up bias of a mean wait above this share: warm-up too short

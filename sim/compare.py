@@ -24,7 +24,8 @@ from sim.network import Plan
 from sim.results import Results, mean_ci
 from sim.runner import prepare, run
 from sim.scenario import Scenario, as_scenario, with_overrides
-from sim.trade import annual_factor, channel_trade, total_trade
+from sim.trade import channel_trade, total_trade
+from sim.units import HOURS_PER_DAY, annual_factor
 
 INDEPENDENT_SEED_OFFSET = 1_000_003  # a prime far from any seed a scenario is likely to use
 TOTAL = "total"
@@ -83,7 +84,7 @@ def _same_warmup(plan: Plan, base: Plan) -> Plan:
 def metrics(results: Results) -> pd.DataFrame:
     """Per replication: TEU/yr, trade bn CNY/yr, mean transit h and CO2 kt/yr, per corridor
     and in total (columns replication, metric, scope, value)."""
-    k = annual_factor(results)
+    k = annual_factor(results.plan.horizon)
     cor = results.by_replication("corridors")
     rows = []
     for r in cor.to_dict("records"):
@@ -188,7 +189,7 @@ def draw_comparison(cmp: Comparison) -> Any:
 
     panels = [("teu_per_year", "TEU/yr", 1e3, "thousand TEU/yr"),
               ("trade_bn_cny", "trade", 1.0, "bn CNY/yr"),
-              ("transit_mean_h", "transit", 24.0, "days"),
+              ("transit_mean_h", "transit", HOURS_PER_DAY, "days"),
               ("co2_kt_per_year", "CO2", 1.0, "kt/yr")]
     fig = plt.figure(figsize=(4.2 * len(panels), 4.6 + 7.6 * len(cmp.alts)),
                      layout="constrained")

@@ -18,7 +18,7 @@ from matplotlib.lines import Line2D
 from sim import mapdata
 from sim.mapdata import CORRIDOR_COLOURS, short_name
 from sim.results import Results
-from sim.trade import annual_factor
+from sim.units import annual_factor
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -44,7 +44,7 @@ def annual_frames(results: Results) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]
 
     frames = flows_frames(results)
     links, hubs = cast("gpd.GeoDataFrame", frames[0]), cast("gpd.GeoDataFrame", frames[1])
-    k = annual_factor(results)
+    k = annual_factor(results.plan.horizon)
     links = links.assign(teu=links["teu"] * k, teu_down=links["teu_down"] * k,
                          teu_up=links["teu_up"] * k)
     return links, hubs

@@ -38,10 +38,7 @@ from sim.specs import (
     LockTraffic,
     ServiceSpec,
 )
-
-HOURS_PER_DAY = 24.0
-HOURS_PER_WEEK = 168.0
-HOURS_PER_YEAR = 8760.0
+from sim.units import HOURS_PER_DAY, HOURS_PER_WEEK
 
 Window = tuple[float, float, float]  # (start h, end h, capacity factor)
 

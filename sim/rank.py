@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from sim.compare import TOTAL, Comparison, compare
 from sim.errors import InputError
-from sim.network import HOURS_PER_YEAR, Plan, build
+from sim.network import Plan, build
 from sim.scenario import (
     Scenario,
     as_scenario,
@@ -21,6 +21,7 @@ from sim.scenario import (
     validation_error,
     with_overrides,
 )
+from sim.units import HOURS_PER_YEAR
 
 
 def candidate(base: Scenario, path: str | Path, name: str | None = None) -> Scenario:

@@ -106,9 +106,9 @@ class Results:
         """Jupyter's view: the headline and the per-corridor TEU per year with 95% CIs."""
         import html
 
-        from sim.trade import annual_factor
+        from sim.units import annual_factor
 
-        k = annual_factor(self)
+        k = annual_factor(self.plan.horizon)
         rows = "".join(
             f"<tr><td>{html.escape(str(r['corridor']))}</td><td>{r['teu'] * k:,.0f}"
             + (f" ± {r['teu_ci95'] * k:,.0f}" if pd.notna(r.get("teu_ci95")) else "")

@@ -18,6 +18,7 @@ import networkx as nx
 from sim.errors import InputError
 from sim.network import Line, Plan
 from sim.specs import HubSpec
+from sim.units import HOURS_PER_DAY
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +69,7 @@ def _leg_figures(plan: Plan, line: Line, board: int, alight: int) -> tuple[float
         hours = line.headway_hours / 2.0
     else:
         assert spec.capacity_teu_per_day is not None
-        hours = plan.lot_teu / (spec.capacity_teu_per_day / 24.0)
+        hours = plan.lot_teu / (spec.capacity_teu_per_day / HOURS_PER_DAY)
     for k, hop in enumerate(hops):
         hours += hop.link.hours
         if hop.link.lock is not None:

@@ -25,8 +25,7 @@ from scipy import stats
 from sim.errors import InputError
 from sim.specs import CORRIDORS
 from sim.stats import mean_ci
-
-DAYS_PER_YEAR = 365.0
+from sim.units import annual_factor
 
 if TYPE_CHECKING:
     from sim.results import Results
@@ -59,10 +58,6 @@ def references() -> tuple[Reference, Reference]:
         return base, goal
 
 
-def annual_factor(results: Results) -> float:
-    """Multiplier from the statistics period to a year."""
-    h = results.plan.horizon
-    return DAYS_PER_YEAR / (h.days - h.warmup_days)
 
 
 def channel_trade(results: Results) -> pd.DataFrame:
@@ -72,7 +67,8 @@ def channel_trade(results: Results) -> pd.DataFrame:
     excluded = set(plan.trade.excluded_hubs)
     value = {c: k.value_cny_per_teu for c, k in plan.classes.items()}
     counted = ~(routes["origin"].isin(excluded) | routes["destination"].isin(excluded))
-    bn = routes["teu_delivered"] * routes["commodity"].map(value) * annual_factor(results) / 1e9
+    k = annual_factor(plan.horizon)
+    bn = routes["teu_delivered"] * routes["commodity"].map(value) * k / 1e9
     frame = routes.assign(bn_cny=bn.where(counted, 0.0))
     by = frame.groupby(["replication", "corridor"], as_index=False)["bn_cny"].sum()
     names = list(CORRIDORS) + sorted(set(by["corridor"]) - set(CORRIDORS))

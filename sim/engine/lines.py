@@ -16,6 +16,7 @@ from sim.engine.freight import Lot, Vehicle
 from sim.engine.hub import Hub, gamma_sampler
 from sim.engine.windows import factor_at
 from sim.network import Hop, Line, Window
+from sim.units import HOURS_PER_DAY
 
 if TYPE_CHECKING:
     from sim.engine.lock import Lock
@@ -218,7 +219,7 @@ class ContinuousLine(LineBase):
         super().__init__(model, index, line, windows, rng, running_cv)
         spec = self.line.spec
         assert spec.capacity_teu_per_day is not None
-        self.rate = spec.capacity_teu_per_day / 24.0
+        self.rate = spec.capacity_teu_per_day / HOURS_PER_DAY
         self.busy = False       # a callback is due to load the next lot
         self.free_at = 0.0      # when the lot being loaded is aboard
         hop = self.line.hops[0]

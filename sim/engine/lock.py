@@ -16,8 +16,9 @@ import numpy as np
 import simpy
 
 from sim.engine.windows import factor_at
-from sim.network import HOURS_PER_YEAR, Window
+from sim.network import Window
 from sim.specs import HubSpec, LockTraffic
+from sim.units import HOURS_PER_YEAR
 
 if TYPE_CHECKING:
     from sim.engine.model import Model

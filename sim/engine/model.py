@@ -18,11 +18,11 @@ from sim.engine.lines import ContinuousLine, HopStats, LineBase, ScheduledLine
 from sim.engine.lock import DIRECTIONS, Lock
 from sim.engine.recorder import Recorder, ReplicationResult
 from sim.errors import ConservationError
-from sim.network import HOURS_PER_DAY, HOURS_PER_YEAR, Plan
+from sim.network import Plan
 from sim.rng import Draws, stream
 from sim.routing import ChoiceSet, Route, choice_sets, choose
+from sim.units import HOURS_PER_DAY, HOURS_PER_MONTH, HOURS_PER_YEAR
 
-MONTH_HOURS = HOURS_PER_YEAR / 12.0
 TOLERANCE_TEU = 1e-6
 
 
@@ -122,8 +122,8 @@ class Model:
         extra, seen_until, refresh = static, 0.0, plan.routing.refresh_hours
         while True:
             now = env.now
-            month = int(now // MONTH_HOURS)
-            boundary = (month + 1) * MONTH_HOURS
+            month = int(now // HOURS_PER_MONTH)
+            boundary = (month + 1) * HOURS_PER_MONTH
             rate = base_rate * season[month % 12]
             gap = arrivals()
             if rate <= 0 or now + gap / rate >= boundary:

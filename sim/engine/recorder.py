@@ -14,15 +14,15 @@ import pandas as pd
 
 from sim.checks import checks_table
 from sim.engine.lock import DIRECTIONS
-from sim.network import HOURS_PER_DAY, Plan
+from sim.network import Plan
 from sim.routing import ChoiceSet
 from sim.specs import CORRIDORS
+from sim.units import HOURS_PER_DAY, HOURS_PER_WEEK
 
 if TYPE_CHECKING:
     from sim.engine.freight import Lot
     from sim.engine.model import Model
 
-WEEK_HOURS = 168.0
 
 
 @dataclass
@@ -156,7 +156,7 @@ class Recorder:
         return pd.DataFrame(rows)
 
     def _timeseries(self, lots: pd.DataFrame) -> pd.DataFrame:
-        week = (lots["at_h"] // WEEK_HOURS).astype(int)
+        week = (lots["at_h"] // HOURS_PER_WEEK).astype(int)
         ts = lots.assign(week=week).groupby(["week", "corridor"], as_index=False)["teu"].sum()
         return ts
 

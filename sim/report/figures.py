@@ -13,6 +13,7 @@ import pandas as pd
 
 from sim import mapdata
 from sim.report import rundir as rd
+from sim.units import DAYS_PER_MONTH, DAYS_PER_YEAR
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -25,7 +26,6 @@ MAP_WIDTH_PX = 1060.0  # the width the label placement assumes (the page's conte
 OVERVIEW_PX = 620  # height of the whole-network maps
 WIDEST_PX, THINNEST_PX = 9.0, 0.8  # line widths of the busiest direction and of none
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-DAYS_PER_MONTH = rd.DAYS_PER_YEAR / 12  # the model's month (seasonality: January first)
 
 
 def _layout(**extra: Any) -> dict[str, Any]:
@@ -371,7 +371,7 @@ def _month_axis(days: float) -> dict[str, Any]:
     n = int(math.ceil(days / DAYS_PER_MONTH))
     step = 1 if n <= 24 else 3 if n <= 72 else 12
     vals = [m * DAYS_PER_MONTH for m in range(0, n + 1, step)]
-    text = [MONTHS[m % 12] + (f" y{m // 12 + 1}" if days > rd.DAYS_PER_YEAR + 1 else "")
+    text = [MONTHS[m % 12] + (f" y{m // 12 + 1}" if days > DAYS_PER_YEAR + 1 else "")
             for m in range(0, n + 1, step)]
     return {"tickvals": vals, "ticktext": text, "title": {"text": "model calendar (day 0 = "
                                                                   "1 January)"},

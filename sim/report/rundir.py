@@ -17,12 +17,12 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
+from sim.units import DAYS_PER_YEAR, HOURS_PER_DAY
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
 CI = "_ci95"
-DAYS_PER_YEAR = 365.0  # the model's year (sim.network.HOURS_PER_YEAR / 24)
 
 
 @dataclass(frozen=True)
@@ -60,9 +60,9 @@ def _m(label: str, unit: str, *columns: tuple[str, float, bool], digits: int = 0
 TEU = _m("throughput", "TEU/yr", ("teu_per_year", 1.0, False), ("teu", 1.0, True))
 TRADE = _m("trade carried", "bn CNY/yr", ("trade_bn_cny_per_year", 1.0, False),
            ("trade_value_cny", 1e-9, True), digits=1)
-TRANSIT = _m("mean transit", "days", ("transit_mean_h", 1 / 24, False), digits=1)
-TRANSIT_P95 = _m("95th pct transit", "days", ("transit_p95_h", 1 / 24, False), digits=1)
-WAIT = _m("mean wait", "days", ("wait_mean_h", 1 / 24, False), digits=2)
+TRANSIT = _m("mean transit", "days", ("transit_mean_h", 1 / HOURS_PER_DAY, False), digits=1)
+TRANSIT_P95 = _m("95th pct transit", "days", ("transit_p95_h", 1 / HOURS_PER_DAY, False), digits=1)
+WAIT = _m("mean wait", "days", ("wait_mean_h", 1 / HOURS_PER_DAY, False), digits=2)
 CO2 = _m("CO2", "kt/yr", ("co2_t_per_year", 1e-3, False), ("co2_t", 1e-3, True), digits=1)
 LOTS = _m("consignments", "lots/yr", ("lots_per_year", 1.0, False), ("lots", 1.0, True))
 CHANNEL_MEASURES = (TEU, TRADE, TRANSIT, TRANSIT_P95, WAIT, CO2, LOTS)

@@ -1,0 +1,40 @@
+"""Units of time, in one place: the simulation clock runs in hours.
+
+A year is 365 days (8760 h) and a month a twelfth of it, so that annual rates, monthly
+seasonality and weekly series agree with each other. `annual_factor` turns a count over the
+statistics period (horizon minus warm-up) into a count per year.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+HOURS_PER_DAY = 24.0
+DAYS_PER_WEEK = 7.0
+DAYS_PER_YEAR = 365.0
+MONTHS_PER_YEAR = 12
+HOURS_PER_WEEK = HOURS_PER_DAY * DAYS_PER_WEEK          # 168
+HOURS_PER_YEAR = HOURS_PER_DAY * DAYS_PER_YEAR          # 8760
+HOURS_PER_MONTH = HOURS_PER_YEAR / MONTHS_PER_YEAR      # 730
+DAYS_PER_MONTH = DAYS_PER_YEAR / MONTHS_PER_YEAR        # 30.42
+WEEKS_PER_YEAR = DAYS_PER_YEAR / DAYS_PER_WEEK          # 52.14
+
+
+class HasPeriod(Protocol):
+    """A horizon: simulated days and the warm-up days before statistics count."""
+
+    @property
+    def days(self) -> float: ...
+
+    @property
+    def warmup_days(self) -> float: ...
+
+
+def stats_days(horizon: HasPeriod) -> float:
+    """Days over which statistics are counted: the horizon minus its warm-up."""
+    return horizon.days - horizon.warmup_days
+
+
+def annual_factor(horizon: HasPeriod) -> float:
+    """Multiplier from a count over the statistics period to a count per year."""
+    return DAYS_PER_YEAR / stats_days(horizon)
