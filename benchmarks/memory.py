@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CHILD = r"""
 import json, resource, sys, time
 from sim.engine import Model, recorder
-from sim.runner import prepare
+from sim.pipeline import prepare
 
 def rss_mb():
     return int(open("/proc/self/statm").read().split()[1]) * resource.getpagesize() / 2**20

@@ -180,7 +180,7 @@ def profile_section() -> None:
     import pstats
 
     from sim.engine import Model
-    from sim.runner import prepare
+    from sim.pipeline import prepare
 
     plan = prepare(_baseline_path(), replications=1)
     model = Model(plan, 0)

@@ -98,7 +98,7 @@ def cqsim_scenario(folder: Path, lots: int) -> Path:
 def cqsim_tandem(lots: int) -> tuple[float, int, float]:
     """The tandem through cqsim's own path: scenario file -> plan -> engine."""
     from sim.engine import Model
-    from sim.runner import prepare
+    from sim.pipeline import prepare
 
     with tempfile.TemporaryDirectory() as tmp:
         plan = prepare(cqsim_scenario(Path(tmp), lots))

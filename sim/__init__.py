@@ -17,8 +17,8 @@ from typing import Any
 _API = {
     "ConservationError": "sim.errors", "InputError": "sim.errors", "draw_flows": "sim.maps",
     "flow_map": "sim.maps", "Plan": "sim.network", "build": "sim.network",
-    "write_results": "sim.outputs", "Results": "sim.results", "prepare": "sim.runner",
-    "run": "sim.runner", "Scenario": "sim.scenario", "load_scenario": "sim.scenario",
+    "write_results": "sim.outputs", "Results": "sim.results", "prepare": "sim.pipeline",
+    "run": "sim.pipeline", "Scenario": "sim.scenario", "load_scenario": "sim.scenario",
     "with_overrides": "sim.scenario", "run_sweep": "sim.sweep",
 }
 

@@ -13,17 +13,17 @@ the interval one would get without CRN.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from sim.network import Plan
+from sim.network import revise
+from sim.pipeline import prepare, run
 from sim.results import Results, mean_ci
-from sim.runner import prepare, run
-from sim.scenario import Scenario, as_scenario, with_overrides
+from sim.scenario import Scenario, as_scenario
 from sim.trade import channel_trade, total_trade
 from sim.units import HOURS_PER_DAY, annual_factor
 
@@ -43,14 +43,6 @@ class Variant:
     seed: int
 
 
-def _against(alt: Scenario, base: Scenario) -> Scenario:
-    """ALT with BASE as its demand reference when ALT names none (so it can induce trade)."""
-    if alt.demand.reference_scenario is None and base.source_file:
-        ref = base.demand.reference_scenario or base.source_file
-        return with_overrides(alt, **{"demand.reference_scenario": ref})
-    return alt
-
-
 def run_variants(base: Scenario | str | Path, alts: Sequence[Scenario | str | Path], *,
                  replications: int | None = None, days: float | None = None,
                  independent: bool = False, workers: int = 1,
@@ -59,23 +51,19 @@ def run_variants(base: Scenario | str | Path, alts: Sequence[Scenario | str | Pa
     base_s = as_scenario(base)
     base_plan = prepare(base_s, replications=replications, days=days)
     seed = base_plan.seed
+    # an ALT naming no demand reference is measured against BASE's, so it can induce trade
+    reference = base_plan.reference_scenario or base_s.source_file or None
     out_base = Variant(base_plan.name, run(base_plan, workers=workers, progress=False), seed)
     variants = []
     for i, alt in enumerate(alts):
-        alt_s = _against(as_scenario(alt), base_s)
         alt_seed = seed + INDEPENDENT_SEED_OFFSET * (i + 1) if independent else seed
-        plan = prepare(alt_s, seed=alt_seed % (2**63), replications=base_plan.replications,
-                       days=base_plan.horizon.days)
-        if plan.horizon.warmup_days != base_plan.horizon.warmup_days:
-            plan = _same_warmup(plan, base_plan)
+        plan = prepare(alt, seed=alt_seed % (2**63), replications=base_plan.replications)
+        # BASE's horizon, so both variants count statistics over the same period
+        plan = revise(plan, horizon=base_plan.horizon,
+                      reference_scenario=plan.reference_scenario or reference)
         name = names[i] if names else plan.name
         variants.append(Variant(name, run(plan, workers=workers, progress=False), alt_seed))
     return out_base, variants
-
-
-def _same_warmup(plan: Plan, base: Plan) -> Plan:
-    """`plan` on BASE's horizon, so both variants count statistics over the same period."""
-    return replace(plan, horizon=base.horizon)
 
 
 # ----------------------------------------------------------------------------- metrics

@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
-from sim.network import Plan, build
+from sim.network import Plan, build, revise
 from sim.routing import ChoiceSet, choice_sets
 from sim.scenario import load_scenario
 
@@ -95,6 +94,6 @@ def respond(base: Plan, factors: Sequence[float]) -> Plan:
     """A copy of `base` whose flows carry `factors` x their base TEU."""
     if all(f == 1.0 for f in factors):
         return base
-    flows = tuple(f.model_copy(update={"teu_per_year": f.teu_per_year * k})
-                  for f, k in zip(base.flows, factors, strict=True))
-    return replace(base, flows=flows)
+    flows = [f.model_copy(update={"teu_per_year": f.teu_per_year * k})
+             for f, k in zip(base.flows, factors, strict=True)]
+    return revise(base, flows=flows)  # validated there

@@ -17,15 +17,14 @@ use the scenario's seed, so the result is deterministic.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
 from sim.demand import demand_factors, reference_costs, respond
 from sim.engine import simulate
-from sim.network import Plan
-from sim.routing import ChoiceSet
-from sim.scenario import Horizon
+from sim.network import Plan, with_horizon_days
+from sim.routing import ChoiceSet, choice_sets
 
 
 @dataclass(frozen=True)
@@ -53,18 +52,19 @@ class EquilibriumReport:
 
 
 @dataclass(frozen=True)
-class Equilibrium:
-    """The plan to run (demand responded) and the learnt delay per route index."""
+class Settled:
+    """A plan settled for replication: demand responded to cost, the candidate routes of every
+    flow and the delay per route index that route choice learnt from the feedback passes."""
 
     plan: Plan
+    choices: tuple[ChoiceSet, ...]
     route_delay: dict[int, float]
     report: EquilibriumReport
 
 
 def _pass_plan(plan: Plan) -> Plan:
     days = min(plan.equilibrium.days or plan.horizon.days, plan.horizon.days)
-    warmup = plan.horizon.warmup_days if plan.horizon.warmup_days < days else 0.0
-    return replace(plan, horizon=Horizon(days=days, warmup_days=warmup))
+    return with_horizon_days(plan, days)
 
 
 def _report(base: Plan, factors: Sequence[float], passes: int, converged: bool,
@@ -77,8 +77,10 @@ def _report(base: Plan, factors: Sequence[float], passes: int, converged: bool,
         induced_teu_per_year=induced)
 
 
-def solve(base: Plan, choices: Sequence[ChoiceSet]) -> Equilibrium:
-    """Demand response and (when `max_iterations` > 1) MSA feedback of simulated delays."""
+def settle(base: Plan, choices: Sequence[ChoiceSet] | None = None) -> Settled:
+    """Route choice sets (unless given), demand response and (when `max_iterations` > 1) MSA
+    feedback of simulated delays: what every replication of `base` then runs with."""
+    choices = tuple(choice_sets(base) if choices is None else choices)
     reference = reference_costs(base, choices) if base.elasticity != 0 else {}
     delay: dict[int, float] = {}
     factors = demand_factors(base, choices, reference, delay)
@@ -110,5 +112,5 @@ def solve(base: Plan, choices: Sequence[ChoiceSet]) -> Equilibrium:
             if gaps and gaps[-1] < settings.tolerance:
                 converged = True
                 break
-    return Equilibrium(plan=respond(base, factors), route_delay=delay,
-                       report=_report(base, factors, passes, converged, gaps))
+    return Settled(plan=respond(base, factors), choices=choices, route_delay=delay,
+                   report=_report(base, factors, passes, converged, gaps))

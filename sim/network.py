@@ -6,12 +6,13 @@ Input goes normalize -> validate -> build. Everything here is immutable; the eng
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from sim.errors import InputError
 from sim.geodata import LINKS_FILE, read_hubs, read_links
@@ -22,9 +23,11 @@ from sim.scenario import (
     Disruption,
     Equilibrium,
     Horizon,
+    Replications,
     Routing,
     ScaleChange,
     Scenario,
+    Seed,
     SetChange,
     Trade,
     Variability,
@@ -117,13 +120,57 @@ class Plan:
     equilibrium: Equilibrium = field(default_factory=Equilibrium)
 
 
+def _input_error(exc: ValidationError, file: str, field_name: str) -> InputError:
+    err = exc.errors()[0]
+    return InputError(file, field_name, err["msg"].removeprefix("Value error, "),
+                      err.get("input") if err["type"] != "missing" else None)
+
+
 def _revalidate(model: BaseModel, updates: dict[str, Any], file: str, field_name: str) -> Any:
     try:
         return type(model).model_validate({**model.model_dump(), **updates})
     except ValidationError as exc:
-        err = exc.errors()[0]
-        raise InputError(file, field_name, err["msg"].removeprefix("Value error, "),
-                         err.get("input") if err["type"] != "missing" else None) from None
+        raise _input_error(exc, file, field_name) from None
+
+
+def revise(plan: Plan, *, seed: int | None = None, replications: int | None = None,
+           horizon: Horizon | None = None, flows: Sequence[Flow] | None = None,
+           reference_scenario: str | None = None) -> Plan:
+    """`plan` with new run settings or demand, each validated as a scenario file's would be.
+
+    The one way to edit a Plan (run overrides, demand response, the horizon of feedback
+    passes, a comparison's common horizon): a value a scenario file may not hold raises an
+    InputError naming the plan's file and the field.
+    """
+    changes: dict[str, Any] = {}
+    for name, kind, value in (("seed", Seed, seed), ("replications", Replications,
+                                                      replications)):
+        if value is not None:
+            try:
+                changes[name] = TypeAdapter(kind).validate_python(value)
+            except ValidationError as exc:
+                raise _input_error(exc, plan.source_file, name) from None
+    if horizon is not None:
+        changes["horizon"] = _revalidate(horizon, {}, plan.source_file, "horizon")
+    if reference_scenario is not None:
+        if not Path(reference_scenario).is_file():
+            raise InputError(plan.source_file, "demand.reference_scenario",
+                             "an existing scenario file", reference_scenario)
+        changes["reference_scenario"] = reference_scenario
+    if flows is not None:
+        changes["flows"] = tuple(_revalidate(f, {}, plan.source_file, f"demand.flows.{i}")
+                                 for i, f in enumerate(flows))
+    return replace(plan, **changes) if changes else plan
+
+
+def with_horizon_days(plan: Plan, days: float) -> Plan:
+    """`plan` simulated for `days`, keeping its warm-up when it is shorter than that."""
+    warmup = plan.horizon.warmup_days if plan.horizon.warmup_days < days else 0.0
+    try:
+        horizon = Horizon(days=days, warmup_days=warmup)
+    except ValidationError as exc:
+        raise _input_error(exc, plan.source_file, "horizon.days") from None
+    return revise(plan, horizon=horizon)
 
 
 def _apply_changes(scenario: Scenario, hubs: dict[str, HubSpec], links: dict[str, LinkSpec],
@@ -169,8 +216,8 @@ def _apply_changes(scenario: Scenario, hubs: dict[str, HubSpec], links: dict[str
             for j, flow in enumerate(flows):
                 if all(getattr(change, k) in (None, getattr(flow, k))
                        for k in ("origin", "destination", "commodity")):
-                    flows[j] = flow.model_copy(
-                        update={"teu_per_year": flow.teu_per_year * change.factor})
+                    flows[j] = _revalidate(flow, {"teu_per_year": flow.teu_per_year
+                                                  * change.factor}, file, f"{where}.factor")
 
 
 def _resolve_hops(sid: str, spec: ServiceSpec, stops: tuple[str, ...],

@@ -32,6 +32,10 @@ MAX_ALIASES = 200  # YAML aliases allowed in one file: enough for reuse, too few
 MAX_EXPANDED = 100_000  # nodes those aliases may expand to (a real scenario has ~1,000)
 MAX_FILE_BYTES = 5_000_000
 
+# Run settings, constrained once: a scenario file and a run override obey the same bounds.
+Seed = Annotated[int, Field(ge=0, le=2**63 - 1)]
+Replications = Annotated[int, Field(ge=1, le=10_000)]
+
 
 class Horizon(Spec):
     """Simulated period; statistics count from the end of the warm-up."""
@@ -234,8 +238,8 @@ class Scenario(Spec):
     extends: str | None = Field(None, description="base scenario this file was merged over")
     network: NetworkSection
     horizon: Horizon
-    seed: int = Field(ge=0, le=2**63 - 1)
-    replications: int = Field(1, ge=1, le=10_000)
+    seed: Seed
+    replications: Replications = 1
     demand: Demand
     routing: Routing = Routing()
     variability: Variability = Variability()

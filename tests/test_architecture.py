@@ -75,3 +75,15 @@ def test_the_graph_is_read_from_the_code() -> None:
 def test_no_import_cycle_in_sim() -> None:
     cycles = list(nx.simple_cycles(import_graph()))
     assert not cycles, "import cycles: " + "; ".join(" -> ".join([*c, c[0]]) for c in cycles)
+
+
+def test_plans_are_edited_only_through_revise() -> None:
+    """dataclasses.replace makes a Plan without validation: only sim.network.revise may."""
+    offenders = []
+    for path in PACKAGE.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module == "dataclasses" and any(
+                    a.name == "replace" for a in node.names) and path.name != "network.py":
+                offenders.append(str(path.relative_to(ROOT)))
+    assert not offenders, offenders

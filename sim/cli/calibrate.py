@@ -28,7 +28,7 @@ def calibrate_cmd(scenario: Path, replications: int | None, seed: int | None,
     from sim.atomic import write_csv
     from sim.calibration import calibrate, calibration_frame, load_calibration_targets
     from sim.cli.render import calibration_table, console
-    from sim.runner import prepare, run
+    from sim.pipeline import prepare, run
 
     targets = load_calibration_targets(targets_file)
     plan = prepare(scenario, seed=seed, replications=replications, days=days)

@@ -28,8 +28,8 @@ def run(scenario: Path, out: Path | None, seed: int | None, replications: int | 
         days: float | None, workers: int, no_map: bool, no_report: bool,
         progress: bool) -> None:
     """Simulate SCENARIO and write its results."""
-    from sim.runner import prepare
-    from sim.runner import run as run_plan
+    from sim.pipeline import prepare
+    from sim.pipeline import run as run_plan
 
     plan = prepare(scenario, seed=seed, replications=replications, days=days)
     results = run_plan(plan, workers=workers, progress=True if progress else None)

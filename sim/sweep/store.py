@@ -58,12 +58,13 @@ def check_out(sweep: Sweep, out: Path, resume: bool) -> set[str]:
 def write_meta(sweep: Sweep, out: Path, extra: dict[str, Any]) -> Path:
     from importlib.metadata import version
 
+    plan = sweep.tasks[0].settled.plan if sweep.tasks else None
     meta = {"name": sweep.name, "sweep_file": sweep.spec.source_file, "base": sweep.spec.base,
             "fingerprint": sweep.fingerprint, "parameters": sweep.params,
             "variants": {f"v{k:04d}": v for k, v in enumerate(sweep.variants)},
-            "runs": len(sweep.tasks), "seed": sweep.tasks[0].plan.seed if sweep.tasks else None,
-            "replications": sweep.tasks[0].plan.replications if sweep.tasks else None,
-            "days": sweep.tasks[0].plan.horizon.days if sweep.tasks else None,
+            "runs": len(sweep.tasks), "seed": plan.seed if plan else None,
+            "replications": plan.replications if plan else None,
+            "days": plan.horizon.days if plan else None,
             "cqsim_version": version("cqsim"), **extra}
     return write_text(out / "sweep.json", json.dumps(meta, indent=2, default=str))
 

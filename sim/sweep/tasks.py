@@ -8,19 +8,16 @@ import json
 import os
 import socket
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from sim.engine import simulate
 from sim.engine.recorder import ReplicationResult
-from sim.equilibrium import solve
+from sim.equilibrium import Settled
 from sim.errors import InputError
-from sim.network import Plan
-from sim.routing import ChoiceSet, choice_sets
-from sim.runner import prepare
+from sim.pipeline import prepare, replicate_one, settle
 from sim.scenario import Scenario, load_scenario, with_overrides
 from sim.sweep.design import design
 from sim.sweep.spec import SweepSpec, load_sweep
@@ -36,14 +33,13 @@ class RunTask:
     variant: str
     replication: int
     params: dict[str, Any]
-    plan: Plan
-    choices: tuple[ChoiceSet, ...]
-    route_delay: dict[int, float] = field(default_factory=dict)  # from sim.equilibrium
+    settled: Settled        # the variant's plan, settled as sim.run settles it
 
     def head(self) -> dict[str, Any]:
         """The identifying columns of this run's row."""
         return {"run_id": self.run_id, "variant": self.variant,
-                "replication": self.replication, "seed": self.plan.seed, **self.params}
+                "replication": self.replication, "seed": self.settled.plan.seed,
+                **self.params}
 
 
 PEAK_KEYS = {"hubs": "hub", "links": "link", "locks": "lock", "lines": "line"}
@@ -98,7 +94,7 @@ def execute_run(task: RunTask) -> dict[str, Any]:
     """Simulate one run and return its row; an exception becomes a `failed` row, not a raise."""
     start = time.perf_counter()
     try:
-        result = simulate(task.plan, task.replication, task.choices, task.route_delay)
+        result = replicate_one(task.settled, task.replication)
         measures = kpis(result)
     except Exception as exc:  # a failed run is data; the sweep goes on
         return failed_row(task, f"{type(exc).__name__}: {exc}", time.perf_counter() - start)
@@ -153,15 +149,13 @@ def prepare_sweep(spec: SweepSpec | str | Path) -> Sweep:
         scenario = _variant_scenario(spec, base, kind, point)
         vid = f"v{k:04d}"
         try:
-            plan = prepare(scenario, seed=spec.seed, replications=reps, days=spec.days)
-            choices = tuple(choice_sets(plan))
-            settled = solve(plan, choices)  # demand response and delay feedback, as sim.run
+            settled = settle(prepare(scenario, seed=spec.seed, replications=reps,
+                                     days=spec.days))
         except InputError as exc:
             raise InputError(spec.source_file, f"parameters (variant {vid}: {point})",
                              f"a scenario that builds ({exc})") from None
         for r in range(reps):
-            tasks.append(RunTask(f"{vid}-r{r:03d}", vid, r, dict(point), settled.plan,
-                                 choices, settled.route_delay))
+            tasks.append(RunTask(f"{vid}-r{r:03d}", vid, r, dict(point), settled))
     identity = {
         "base": base.model_dump(mode="json", exclude={"source_file"}),
         "variants": points, "replications": reps, "days": spec.days, "seed": spec.seed,

@@ -15,8 +15,8 @@ from sim.calibration import (
 )
 from sim.cli import main
 from sim.errors import InputError
+from sim.pipeline import run
 from sim.results import Results
-from sim.runner import run
 from sim.targets import load_channels, load_targets, targets_frame
 from tests.support.paths import BASELINE_2023
 
@@ -95,7 +95,7 @@ def test_plan_targets_label_what_is_not_simulated() -> None:
 
 
 def test_channels_map_to_existing_cqsim_ids() -> None:
-    from sim.runner import prepare
+    from sim.pipeline import prepare
     plan = prepare(BASELINE_2023)
     known = set(plan.network.hubs) | {line.service for line in plan.network.lines} \
         | set(plan.network.links)

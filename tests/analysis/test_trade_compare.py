@@ -14,7 +14,7 @@ import sim
 from sim.cli import main
 from sim.compare import compare
 from sim.demand import flow_costs, logsum_cost
-from sim.equilibrium import solve
+from sim.equilibrium import settle
 from sim.rank import added_capacity, candidate, rank
 from sim.routing import choice_sets
 from sim.trade import attainment, channel_trade, references, total_trade, trade_table
@@ -91,7 +91,7 @@ def test_elasticity_induces_demand_when_a_cheaper_faster_service_is_added(tmp_pa
     alt = write_scenario(tmp_path / "alt.yaml", doc)
     plan = sim.prepare(alt)
     choices = choice_sets(plan)
-    eq = solve(plan, choices)
+    eq = settle(plan, choices)
     ref = sim.prepare(base)
     gc_ref = flow_costs(ref, choice_sets(ref))[("a", "b", "general")]
     gc = flow_costs(plan, choices)[("a", "b", "general")]
@@ -101,7 +101,7 @@ def test_elasticity_induces_demand_when_a_cheaper_faster_service_is_added(tmp_pa
     assert eq.report.induced_teu_per_year > 0
     # fixed demand (elasticity 0) only shifts, never induces
     fixed = sim.with_overrides(sim.load_scenario(alt), **{"demand.elasticity": 0.0})
-    assert solve(sim.prepare(fixed), choices).plan.flows[0].teu_per_year == 50_000
+    assert settle(sim.prepare(fixed), choices).plan.flows[0].teu_per_year == 50_000
     created = [sim.run(p).by_replication("conservation")["created_teu"].sum()
                for p in (base, alt)]
     assert created[1] > created[0] * 1.05

@@ -10,7 +10,7 @@ import yaml
 from click.testing import CliRunner
 
 from sim.cli import main
-from sim.runner import prepare, run
+from sim.pipeline import prepare, run
 from tests.support.paths import SCENARIOS
 
 

@@ -18,8 +18,8 @@ from typing import Any
 import ciw
 import numpy as np
 
+from sim.pipeline import run
 from sim.results import Results, mean_ci
-from sim.runner import run
 from sim.units import HOURS_PER_DAY, HOURS_PER_YEAR
 from tests.support import netbuilder as nb
 

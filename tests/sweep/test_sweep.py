@@ -23,6 +23,8 @@ import sim
 import sim.sweep as sweep_mod
 import sim.sweep.tasks as sweep_tasks
 from sim.cli import main
+from sim.engine.recorder import ReplicationResult
+from sim.equilibrium import Settled
 from sim.errors import InputError
 from sim.progress import Progress, format_duration
 from sim.sweep import TIMING_COLUMNS, design, load_sweep, prepare_sweep, run_sweep
@@ -177,14 +179,14 @@ def test_sampled_sweep_writes_summary_sensitivity_and_plots(tmp_path: Path) -> N
 def test_failed_run_is_recorded_and_retried_on_resume(tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     path = tiny_sweep(tmp_path, values=[7, 14], replications=3)
-    real = sweep_tasks.simulate
+    real = sweep_tasks.replicate_one
 
-    def flaky(plan: object, replication: int, *args: object) -> object:
+    def flaky(settled: Settled, replication: int) -> ReplicationResult:
         if replication == 1:
             raise RuntimeError("boom in replication 1")
-        return real(plan, replication, *args)
+        return real(settled, replication)
 
-    monkeypatch.setattr(sweep_tasks, "simulate", flaky)
+    monkeypatch.setattr(sweep_tasks, "replicate_one", flaky)
     out = tmp_path / "out"
     outcome = sweep_mod.execute_sweep(path, out, workers=1, progress=False)
     failed = outcome.runs[outcome.runs["status"] == "failed"]
@@ -200,7 +202,7 @@ def test_failed_run_is_recorded_and_retried_on_resume(tmp_path: Path,
 
     ok_parts = {p: p.stat().st_mtime_ns for p in (out / "runs").glob("*.parquet")
                 if "r001" not in p.name}
-    monkeypatch.setattr(sweep_tasks, "simulate", real)
+    monkeypatch.setattr(sweep_tasks, "replicate_one", real)
     with pytest.raises(InputError, match="--resume"):
         sweep_mod.execute_sweep(path, out, workers=1, progress=False)
     again = sweep_mod.execute_sweep(path, out, workers=1, progress=False, resume=True)

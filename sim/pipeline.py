@@ -1,0 +1,109 @@
+"""The pipeline every command runs: load -> validate -> build a Plan -> settle -> replicate.
+
+- `prepare` loads a scenario file (if given a path), validates it, builds its `Plan` and
+  applies run settings (seed, replications, days) through `sim.network.revise`.
+- `settle` (`sim.equilibrium`) finds every flow's candidate routes, lets demand answer to
+  generalized cost and, when asked, feeds simulated delays back (MSA): the plan that is then
+  replicated, with what route choice learnt.
+- `replicate` simulates every replication of a settled plan, serially or on a local process
+  pool, into `Results`. Replication r of seed s always draws from the streams (s, r,
+  component), whichever executor runs it, so results are identical on every executor.
+
+`sim.run`, `cqsim run`, `compare`, `rank`, `calibrate` and every sweep run go through these
+functions, so no command settles or replicates a plan its own way.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sim.network import Plan, build, revise, with_horizon_days
+from sim.scenario import Scenario, as_scenario
+
+if TYPE_CHECKING:  # the engine and tables load on the first run, not for bad input
+    from sim.engine.recorder import ReplicationResult
+    from sim.equilibrium import Settled
+    from sim.results import Results
+
+
+def with_run_settings(plan: Plan, *, seed: int | None = None, replications: int | None = None,
+                      days: float | None = None) -> Plan:
+    """`plan` with the run settings given (None keeps the plan's); `days` keeps the warm-up
+    when it is shorter than the new horizon, else drops it."""
+    if days is not None:
+        plan = with_horizon_days(plan, days)
+    return revise(plan, seed=seed, replications=replications)
+
+
+def prepare(scenario: Scenario | str | Path, *, seed: int | None = None,
+            replications: int | None = None, days: float | None = None) -> Plan:
+    """Load (if a path), validate and build the plan with its run settings; InputError on
+    bad input."""
+    plan = build(as_scenario(scenario))
+    return with_run_settings(plan, seed=seed, replications=replications, days=days)
+
+
+def settle(plan: Plan) -> Settled:
+    """Choice sets, demand response and delay feedback of `plan` (see `sim.equilibrium`)."""
+    from sim.equilibrium import settle as settle_plan
+
+    return settle_plan(plan)
+
+
+def replicate_one(settled: Settled, replication: int) -> ReplicationResult:
+    """Simulate replication `replication` of a settled plan."""
+    from sim.engine import simulate
+
+    return simulate(settled.plan, replication, settled.choices, settled.route_delay)
+
+
+def replicate(settled: Settled, *, workers: int = 1, progress: bool | None = None,
+              started: float | None = None) -> Results:
+    """Every replication of a settled plan, serially or on `workers` processes.
+
+    `progress=None` shows a bar only when stderr is a terminal and there is more than one
+    replication; True shows a bar on a terminal and plain lines otherwise (the first when
+    the replications start); False shows nothing. `started`: when the run began (for
+    `Results.wall_seconds`), default now.
+    """
+    from sim.progress import Progress
+    from sim.results import Results
+
+    start = time.perf_counter() if started is None else started
+    plan = settled.plan
+    if progress is None:
+        progress = sys.stderr.isatty() and plan.replications > 1
+    one = partial(replicate_one, settled)
+    reps: list[ReplicationResult] = []
+    with Progress(plan.replications, 0, plan.name, None if progress else False,
+                  unit="replications", transient=True) as bar:
+        if workers <= 1 or plan.replications <= 1:
+            done = map(one, range(plan.replications))
+            for result in done:
+                reps.append(result)
+                bar.advance()
+        else:
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                for result in pool.map(one, range(plan.replications)):
+                    reps.append(result)
+                    bar.advance()
+    reps.sort(key=lambda r: r.replication)
+    return Results(plan=plan, replications=reps, wall_seconds=time.perf_counter() - start,
+                   equilibrium=settled.report.as_dict())
+
+
+def run(scenario: Scenario | str | Path | Plan, *, seed: int | None = None,
+        replications: int | None = None, days: float | None = None, workers: int = 1,
+        progress: bool | None = None) -> Results:
+    """Simulate every replication of a scenario (a file, a `Scenario` or a built `Plan`) and
+    return its `Results`; `seed`, `replications` and `days` override the scenario's, for a
+    Plan as for a file. `progress`: see `replicate`."""
+    start = time.perf_counter()
+    plan = scenario if isinstance(scenario, Plan) else build(as_scenario(scenario))
+    plan = with_run_settings(plan, seed=seed, replications=replications, days=days)
+    return replicate(settle(plan), workers=workers, progress=progress, started=start)

@@ -1,0 +1,56 @@
+"""The pipeline every command shares: run settings applied through one validated path, for a
+built Plan as for a file; settle and replicate in one place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import sim
+from sim.errors import InputError
+from sim.network import revise
+from sim.pipeline import prepare, replicate, settle
+from sim.scenario import Horizon
+from tests.support.netbuilder import line_network
+
+
+def test_run_of_a_plan_applies_its_overrides(tmp_path: Path) -> None:
+    plan = prepare(line_network(tmp_path))
+    assert plan.replications == 1 and plan.horizon.days == 60
+    results = sim.run(plan, replications=2, days=20, seed=7)
+    assert len(results.replications) == 2
+    assert results.plan.horizon.days == 20 and results.plan.seed == 7
+
+
+def test_a_plan_runs_as_its_file_does(tmp_path: Path) -> None:
+    path = line_network(tmp_path)
+    from_file = sim.run(path, replications=2, days=30)
+    from_plan = sim.run(prepare(path), replications=2, days=30)
+    for name in ("corridors", "routes", "conservation"):
+        assert from_file.by_replication(name).equals(from_plan.by_replication(name))
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"replications": 0}, "replications"), ({"seed": -1}, "seed"),
+    ({"horizon": Horizon.model_construct(days=10.0, warmup_days=20.0)}, "horizon")])
+def test_revise_validates_like_a_scenario_file(tmp_path: Path, change: dict[str, object],
+                                               field: str) -> None:
+    plan = prepare(line_network(tmp_path))
+    with pytest.raises(InputError) as err:
+        revise(plan, **change)
+    assert err.value.field == field and err.value.file == plan.source_file
+
+
+def test_days_beyond_the_limit_is_an_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as err:
+        prepare(line_network(tmp_path), days=40_000)
+    assert err.value.field == "horizon.days"
+
+
+def test_replicate_returns_every_replication_in_order(tmp_path: Path) -> None:
+    settled = settle(prepare(line_network(tmp_path), replications=3, days=20))
+    results = replicate(settled, workers=2)
+    assert [r.replication for r in results.replications] == [0, 1, 2]
+    serial = replicate(settled, workers=1)
+    assert results.by_replication("corridors").equals(serial.by_replication("corridors"))
