@@ -1,8 +1,9 @@
 """Build the cqsim geodata layers from their editable sources.
 
 Inputs (next to this script): ``src/hubs.csv`` (one row per hub, with lon/lat),
-``src/links.yaml`` (one entry per link, with its waypoints) and ``sources.csv``.
-Outputs: ``hubs.geojson`` (Points) and ``links.geojson`` (LineStrings), both EPSG:4326.
+``src/locks.csv`` (one row per ship lock), ``src/links.yaml`` (one entry per link, with its
+waypoints) and ``sources.csv``. Outputs: ``hubs.geojson`` and ``locks.geojson`` (Points) and
+``links.geojson`` (LineStrings), all EPSG:4326.
 
 Every input is validated first (named checks, PyPSA style); if any check fails the build
 stops, lists every problem and writes nothing. The schema is documented in README.md.
@@ -18,6 +19,7 @@ import json
 import re
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -34,17 +36,19 @@ Coords = list[tuple[float, float]]
 HUB_SCHEMA: dict[str, type] = {
     "id": str, "name": str, "kind": str, "country": str,
     "handling_servers": int, "handling_teu_per_hour": float, "handling_setup_hours": float,
-    "yard_teu": float, "dwell_hours": float, "gauge_change": bool,
-    "lock_lanes": int, "lock_cycle_hours": float, "lock_chamber_t": float,
-    "lock_passage_hours": float, "sources": str, "note": str,
+    "yard_teu": float, "dwell_hours": float, "gauge_change": bool, "sources": str, "note": str,
+}
+LOCK_SCHEMA: dict[str, type] = {
+    "id": str, "name": str, "kind": str, "country": str, "lanes": int, "cycle_hours": float,
+    "chamber_t": float, "passage_hours": float, "sources": str, "note": str,
 }
 LINK_SCHEMA: dict[str, type] = {
     "id": str, "from_hub": str, "to_hub": str, "mode": str, "corridor": str,
     "km": float, "hours": float, "lock": str, "lock_at": float, "sources": str, "note": str,
 }
-LOCK_FIELDS = ("lock_lanes", "lock_cycle_hours", "lock_chamber_t", "lock_passage_hours")
-OPTIONAL = {"hub": set(LOCK_FIELDS) | {"note"}, "link": {"lock", "lock_at", "note"}}
-HUB_KINDS = {"rail_terminal", "river_port", "sea_port", "airport", "border", "lock"}
+OPTIONAL = {"hub": {"gauge_change", "note"}, "lock": {"note"}, "link": {"lock", "lock_at", "note"}}
+HUB_KINDS = {"rail_terminal", "river_port", "sea_port", "airport", "border"}
+LOCK_KINDS = {"lock"}
 MODES = {"rail", "river", "sea", "road", "air"}
 CORRIDORS = {"east", "west", "south", "north", "air", "feeder"}
 HUB_ID = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
@@ -95,11 +99,12 @@ def typed_record(raw: Record, schema: dict[str, type], where: str, problems: lis
     return out
 
 
-def read_hubs(path: Path, problems: list[str]) -> list[Record]:
-    """Read ``hubs.csv`` into typed records with ``lon``/``lat`` kept for the geometry."""
+def read_points(path: Path, schema: dict[str, type], problems: list[str]) -> list[Record]:
+    """Read a CSV of points (``hubs.csv``, ``locks.csv``) into typed records with
+    ``lon``/``lat`` kept for the geometry."""
     with path.open(newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
-        expected = set(HUB_SCHEMA) | {"lon", "lat"}
+        expected = set(schema) | {"lon", "lat"}
         if set(reader.fieldnames or []) != expected:
             problems.append(f"{path.name}: columns differ from schema: "
                             f"missing {sorted(expected - set(reader.fieldnames or []))}, "
@@ -108,8 +113,7 @@ def read_hubs(path: Path, problems: list[str]) -> list[Record]:
     hubs = []
     for n, raw in enumerate(rows, start=2):
         where = f"{path.name} line {n} ({raw.get('id')})"
-        hub = typed_record(raw, HUB_SCHEMA | {"lon": float, "lat": float}, where, problems)
-        hubs.append(hub)
+        hubs.append(typed_record(raw, schema | {"lon": float, "lat": float}, where, problems))
     return hubs
 
 
@@ -158,30 +162,50 @@ def line_km(coords: Coords) -> float:
     return GEOD.line_length(lons, lats) / 1000.0
 
 
-def check_ids(hubs: list[Record], links: list[Record], sources: dict[str, Record]) -> list[str]:
-    """Ids are unique and well formed; enumerated fields take allowed values."""
+@dataclass(frozen=True)
+class Layers:
+    """The typed records of every source table, as the checks see them."""
+
+    hubs: list[Record]
+    locks: list[Record]
+    links: list[Record]
+    sources: dict[str, Record]
+
+    def points(self) -> list[tuple[str, list[Record]]]:
+        return [("hub", self.hubs), ("lock", self.locks)]
+
+
+def check_ids(geo: Layers) -> list[str]:
+    """Ids are unique and well formed (one namespace for hubs and locks); enumerated fields
+    take allowed values."""
     out = []
-    for layer, rows, pattern in (("hub", hubs, HUB_ID), ("link", links, LINK_ID)):
-        ids = [r["id"] for r in rows]
-        out += [f"duplicate {layer} id {i!r}"
-                for i in sorted({i for i in ids if ids.count(i) > 1})]
-        out += [f"{layer} id {i!r} is not {pattern.pattern}"
-                for i in ids if not pattern.match(i or "")]
-    out += [f"hub {h['id']}: kind {h['kind']!r} not in {sorted(HUB_KINDS)}"
-            for h in hubs if h["kind"] not in HUB_KINDS]
-    out += [f"hub {h['id']}: country {h['country']!r} is not ISO alpha-2"
-            for h in hubs if not COUNTRY.match(h["country"] or "")]
+    nodes = [r["id"] for _, rows in geo.points() for r in rows]
+    out += [f"duplicate hub/lock id {i!r}"
+            for i in sorted({i for i in nodes if nodes.count(i) > 1})]
+    ids = [r["id"] for r in geo.links]
+    out += [f"duplicate link id {i!r}" for i in sorted({i for i in ids if ids.count(i) > 1})]
+    for layer, rows, pattern in (("hub", geo.hubs, HUB_ID), ("lock", geo.locks, HUB_ID),
+                                 ("link", geo.links, LINK_ID)):
+        out += [f"{layer} id {r['id']!r} is not {pattern.pattern}"
+                for r in rows if not pattern.match(r["id"] or "")]
+    for layer, rows, allowed in (("hub", geo.hubs, HUB_KINDS), ("lock", geo.locks, LOCK_KINDS)):
+        out += [f"{layer} {r['id']}: kind {r['kind']!r} not in {sorted(allowed)}"
+                for r in rows if r["kind"] not in allowed]
+        out += [f"{layer} {r['id']}: country {r['country']!r} is not ISO alpha-2"
+                for r in rows if not COUNTRY.match(r["country"] or "")]
     out += [f"link {k['id']}: mode {k['mode']!r} not in {sorted(MODES)}"
-            for k in links if k["mode"] not in MODES]
+            for k in geo.links if k["mode"] not in MODES]
     out += [f"link {k['id']}: corridor {k['corridor']!r} not in {sorted(CORRIDORS)}"
-            for k in links if k["corridor"] not in CORRIDORS]
+            for k in geo.links if k["corridor"] not in CORRIDORS]
     return out
 
 
-def check_values(hubs: list[Record], links: list[Record], sources: dict[str, Record]) -> list[str]:
-    """Required fields are present, numbers are non-negative, link km and hours are positive."""
+def check_values(geo: Layers) -> list[str]:
+    """Required fields are present, numbers are non-negative, link km and hours, hub handling
+    and lock figures are positive; gauge_change is given for borders only."""
     out = []
-    for layer, rows, schema in (("hub", hubs, HUB_SCHEMA), ("link", links, LINK_SCHEMA)):
+    for layer, rows, schema in (("hub", geo.hubs, HUB_SCHEMA), ("lock", geo.locks, LOCK_SCHEMA),
+                                ("link", geo.links, LINK_SCHEMA)):
         for r in rows:
             for field, typ in schema.items():
                 value = r.get(field)
@@ -189,27 +213,24 @@ def check_values(hubs: list[Record], links: list[Record], sources: dict[str, Rec
                     out.append(f"{layer} {r['id']}: {field} is empty")
                 if typ in (int, float) and value is not None and value < 0:
                     out.append(f"{layer} {r['id']}: {field} = {value} is negative")
-    out += [f"link {k['id']}: {f} must be > 0"
-            for k in links for f in ("km", "hours") if not (k[f] or 0) > 0]
+    for layer, rows, fields in (
+            ("link", geo.links, ("km", "hours")),
+            ("hub", geo.hubs, ("handling_servers", "handling_teu_per_hour", "yard_teu")),
+            ("lock", geo.locks, ("lanes", "cycle_hours", "chamber_t", "passage_hours"))):
+        out += [f"{layer} {r['id']}: {f} must be > 0"
+                for r in rows for f in fields if not (r[f] or 0) > 0]
+    out += [f"hub {h['id']}: gauge_change is for borders only"
+            for h in geo.hubs if h["kind"] != "border" and h["gauge_change"] is not None]
     return out
 
 
-def check_locks(hubs: list[Record], links: list[Record], sources: dict[str, Record]) -> list[str]:
-    """Lock fields are filled exactly for lock hubs; a link's lock names a lock hub with
-    lock_at in [0, 1]."""
+def check_locks(geo: Layers) -> list[str]:
+    """A link's lock names a lock of locks.csv, with lock_at in [0, 1]."""
     out = []
-    kinds = {h["id"]: h["kind"] for h in hubs}
-    for h in hubs:
-        filled = [f for f in LOCK_FIELDS if h[f] is not None]
-        if h["kind"] == "lock" and len(filled) != len(LOCK_FIELDS):
-            out.append(f"hub {h['id']}: a lock needs all of {LOCK_FIELDS}")
-        if h["kind"] == "lock" and (h["lock_lanes"] or 0) < 1:
-            out.append(f"hub {h['id']}: lock_lanes must be >= 1")
-        if h["kind"] != "lock" and filled:
-            out.append(f"hub {h['id']}: {filled} are for locks only")
-    for k in links:
-        if k["lock"] and kinds.get(k["lock"]) != "lock":
-            out.append(f"link {k['id']}: lock {k['lock']!r} is not a lock hub")
+    lock_ids = {r["id"] for r in geo.locks}
+    for k in geo.links:
+        if k["lock"] and k["lock"] not in lock_ids:
+            out.append(f"link {k['id']}: lock {k['lock']!r} is not in locks.csv")
         if bool(k["lock"]) != (k["lock_at"] is not None):
             out.append(f"link {k['id']}: lock and lock_at must be given together")
         if k["lock_at"] is not None and not 0 <= k["lock_at"] <= 1:
@@ -217,29 +238,28 @@ def check_locks(hubs: list[Record], links: list[Record], sources: dict[str, Reco
     return out
 
 
-def check_references(hubs: list[Record], links: list[Record],
-                     sources: dict[str, Record]) -> list[str]:
+def check_references(geo: Layers) -> list[str]:
     """Links join two different existing hubs; every row cites known sources; every source
     is used."""
     out = []
-    hub_ids = {h["id"] for h in hubs}
-    for k in links:
+    hub_ids = {h["id"] for h in geo.hubs}
+    for k in geo.links:
         out += [f"link {k['id']}: {e} {k[e]!r} is not a hub"
                 for e in ("from_hub", "to_hub") if k[e] not in hub_ids]
         if k["from_hub"] == k["to_hub"]:
             out.append(f"link {k['id']}: from_hub equals to_hub")
     used: set[str] = set()
-    for layer, rows in (("hub", hubs), ("link", links)):
+    for layer, rows in (*geo.points(), ("link", geo.links)):
         for r in rows:
             ids = source_ids(r)
             used |= set(ids)
             if not ids:
                 out.append(f"{layer} {r['id']}: sources is empty")
             out += [f"{layer} {r['id']}: source {s!r} not in sources.csv"
-                    for s in ids if s not in sources]
-    for sid, row in sources.items():
+                    for s in ids if s not in geo.sources]
+    for sid, row in geo.sources.items():
         if sid not in used:
-            out.append(f"source {sid!r} is not referenced by any hub or link")
+            out.append(f"source {sid!r} is not referenced by any hub, lock or link")
         if not (row.get("citation") or "").strip():
             out.append(f"source {sid!r}: citation is empty")
         if sid.startswith("assumption-") and not (row.get("note") or "").strip():
@@ -248,16 +268,17 @@ def check_references(hubs: list[Record], links: list[Record],
     return out
 
 
-def check_geometry(hubs: list[Record], links: list[Record],
-                   sources: dict[str, Record]) -> list[str]:
+def check_geometry(geo: Layers) -> list[str]:
     """Coordinates are valid, lines start/end at their hubs, km fits the line, locks lie on it."""
     out = []
-    by_id = {h["id"]: h for h in hubs}
-    for h in hubs:
-        if h["lon"] is None or h["lat"] is None or not (
-                -180 <= h["lon"] <= 180 and -90 <= h["lat"] <= 90):
-            out.append(f"hub {h['id']}: invalid lon/lat {h['lon']}, {h['lat']}")
-    for k in links:
+    by_id = {h["id"]: h for h in geo.hubs}
+    locks = {r["id"]: r for r in geo.locks}
+    for layer, rows in geo.points():
+        for h in rows:
+            if h["lon"] is None or h["lat"] is None or not (
+                    -180 <= h["lon"] <= 180 and -90 <= h["lat"] <= 90):
+                out.append(f"{layer} {h['id']}: invalid lon/lat {h['lon']}, {h['lat']}")
+    for k in geo.links:
         if k["from_hub"] not in by_id or k["to_hub"] not in by_id:
             continue  # reported by check_references
         coords = link_coords(k, by_id)
@@ -274,8 +295,8 @@ def check_geometry(hubs: list[Record], links: list[Record],
         if k["km"] is not None and k["km"] < MIN_KM_RATIO * drawn:
             out.append(f"link {k['id']}: km {k['km']} is shorter than the drawn line "
                        f"({drawn:.0f} km)")
-        if k["lock"] in by_id and k["lock_at"] is not None:
-            lock = by_id[k["lock"]]
+        if k["lock"] in locks and k["lock_at"] is not None:
+            lock = locks[k["lock"]]
             gaps = [GEOD.inv(x, y, lock["lon"], lock["lat"])[2] / 1000 for x, y in coords]
             i = min(range(len(gaps)), key=gaps.__getitem__)
             if gaps[i] > LOCK_ON_LINE_KM:
@@ -286,15 +307,14 @@ def check_geometry(hubs: list[Record], links: list[Record],
     return out
 
 
-CHECKS: tuple[Callable[[list[Record], list[Record], dict[str, Record]], list[str]], ...] = (
+CHECKS: tuple[Callable[[Layers], list[str]], ...] = (
     check_ids, check_values, check_locks, check_references, check_geometry,
 )
 
 
-def validate(hubs: list[Record], links: list[Record], sources: dict[str, Record]) -> None:
+def validate(geo: Layers) -> None:
     """Run every named check; raise BuildError listing all problems found."""
-    problems = [f"[{check.__name__}] {p}"
-                for check in CHECKS for p in check(hubs, links, sources)]
+    problems = [f"[{check.__name__}] {p}" for check in CHECKS for p in check(geo)]
     if problems:
         raise BuildError(problems)
 
@@ -305,6 +325,10 @@ def feature(record: Record, schema: dict[str, type], geometry: Record) -> Record
             "geometry": geometry}
 
 
+def point(record: Record) -> Record:
+    return {"type": "Point", "coordinates": [record["lon"], record["lat"]]}
+
+
 def write_collection(path: Path, name: str, features: list[Record]) -> None:
     """Write an RFC 7946 FeatureCollection (WGS84 lon/lat, i.e. EPSG:4326), one feature a
     line."""
@@ -313,31 +337,32 @@ def write_collection(path: Path, name: str, features: list[Record]) -> None:
     path.write_text(f'{head}, "features": [\n{lines}\n]}}\n', encoding="utf-8")
 
 
-def build(root: Path = ROOT) -> tuple[int, int]:
-    """Read, validate and write both layers under ``root``; return (hub count, link count)."""
+def build(root: Path = ROOT) -> tuple[int, int, int]:
+    """Read, validate and write the three layers under ``root``; return (hubs, locks, links)."""
     problems: list[str] = []
-    hubs = read_hubs(root / "src" / "hubs.csv", problems)
+    hubs = read_points(root / "src" / "hubs.csv", HUB_SCHEMA, problems)
+    locks = read_points(root / "src" / "locks.csv", LOCK_SCHEMA, problems)
     links = read_links(root / "src" / "links.yaml", problems)
     if problems:
         raise BuildError([f"[read] {p}" for p in problems])
-    sources = read_sources(root / "sources.csv")
-    validate(hubs, links, sources)
+    validate(Layers(hubs, locks, links, read_sources(root / "sources.csv")))
     by_id = {h["id"]: h for h in hubs}
-    write_collection(root / "hubs.geojson", "hubs", [
-        feature(h, HUB_SCHEMA, {"type": "Point", "coordinates": [h["lon"], h["lat"]]})
-        for h in hubs])
+    write_collection(root / "hubs.geojson", "hubs",
+                     [feature(h, HUB_SCHEMA, point(h)) for h in hubs])
+    write_collection(root / "locks.geojson", "locks",
+                     [feature(r, LOCK_SCHEMA, point(r)) for r in locks])
     write_collection(root / "links.geojson", "links", [
         feature(k, LINK_SCHEMA, {"type": "LineString",
                                  "coordinates": [list(c) for c in link_coords(k, by_id)]})
         for k in links])
-    return len(hubs), len(links)
+    return len(hubs), len(locks), len(links)
 
 
 if __name__ == "__main__":
     try:
-        n_hubs, n_links = build()
+        n_hubs, n_locks, n_links = build()
     except BuildError as err:
         print(f"geodata build failed with {len(err.problems)} problem(s):", *err.problems,
               sep="\n  ", file=sys.stderr)
         sys.exit(1)
-    print(f"wrote {n_hubs} hubs and {n_links} links to {ROOT}")
+    print(f"wrote {n_hubs} hubs, {n_locks} locks and {n_links} links to {ROOT}")

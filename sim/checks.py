@@ -9,7 +9,7 @@ queues were still filling up from empty is biased low. Formulas: `sim.queueing`.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -24,9 +24,6 @@ from sim.queueing import (
 )
 from sim.units import HOURS_PER_DAY
 
-if TYPE_CHECKING:
-    from sim.engine.hub import Hub
-
 GROWTH_SHARE = 0.05      # queue grew by more than this share of the period's arrivals ...
 GROWTH_MIN_JOBS = 10     # ... and by more than this many jobs: the queue is still growing
 WARMUP_BIAS = 0.05       # start-up bias of a mean wait above this share: warm-up too short
@@ -37,10 +34,25 @@ COLUMNS = ["hub", "servers", "arrivals", "arrival_rate_per_h", "service_mean_h",
            "start_up_bias", "warmup_needed_days", "warmup_short"]
 
 
-def hub_check(hub: Hub, period: float, warmup: float) -> dict[str, object]:
-    """One row of the checks table for a hub, from its counters since the warm-up."""
-    s = hub.stats
-    servers = hub.spec.handling_servers
+@dataclass(frozen=True)
+class QueueCounts:
+    """What a hub counted since the warm-up, as a queue: all a check needs."""
+
+    hub: str
+    servers: int
+    arrivals: int       # jobs arrived
+    jobs: int           # jobs handled
+    busy: float         # position-hours of handling, and the sum of their squares
+    busy_sq: float
+    gaps: int           # inter-arrival times seen, their sum and sum of squares
+    gap_sum: float
+    gap_sq: float
+    wait_sum: float     # hours handled jobs waited for yard space and a position
+
+
+def hub_check(s: QueueCounts, period: float, warmup: float) -> dict[str, object]:
+    """One row of the checks table for a hub, from its counts since the warm-up."""
+    servers = s.servers
     lam = s.arrivals / period if period > 0 else 0.0
     service = s.busy / s.jobs if s.jobs else float("nan")
     ca2 = squared_cv(s.gap_sum, s.gap_sq, s.gaps)
@@ -61,7 +73,7 @@ def hub_check(hub: Hub, period: float, warmup: float) -> dict[str, object]:
     bias = start_up_bias(relax, period, warmup)
     needed = warmup_needed(relax, period, WARMUP_BIAS)
     return {
-        "hub": hub.spec.id, "servers": servers, "arrivals": s.arrivals,
+        "hub": s.hub, "servers": servers, "arrivals": s.arrivals,
         "arrival_rate_per_h": lam, "service_mean_h": service, "arrival_cv2": ca2,
         "service_cv2": cs2, "utilization": rho,
         "wait_observed_h": s.wait_sum / s.jobs if s.jobs else float("nan"),
@@ -70,12 +82,6 @@ def hub_check(hub: Hub, period: float, warmup: float) -> dict[str, object]:
         "queue_growth": growth, "unstable": int(unstable), "relaxation_h": relax,
         "start_up_bias": bias, "warmup_needed_days": needed / HOURS_PER_DAY,
         "warmup_short": int(bias > WARMUP_BIAS)}
-
-
-def checks_table(hubs: list[Hub], stats_from: float, end: float) -> pd.DataFrame:
-    """Per hub: observed wait vs theory and the trust flags (1 = flagged) of one run."""
-    rows = [hub_check(h, end - stats_from, stats_from) for h in hubs]
-    return pd.DataFrame(rows, columns=COLUMNS)
 
 
 def flagged(checks: pd.DataFrame) -> list[str]:

@@ -1,4 +1,5 @@
-"""Read the network's geodata (hubs and links GeoJSON, EPSG:4326) into specs.
+"""Read the network's geodata (hubs, locks and links GeoJSON, EPSG:4326) into specs, each
+row as the spec class of its kind (`sim.components`).
 
 Plain `json` keeps engine start-up fast and free of GDAL; geopandas is only needed for
 outputs and maps.
@@ -10,12 +11,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
+from sim.components import DISCRIMINATORS, validate_spec
 from sim.errors import InputError
-from sim.specs import HubSpec, LinkSpec
+from sim.specs import HubSpec, LinkSpec, LockSpec, Spec
 
 HUBS_FILE = "hubs.geojson"
+LOCKS_FILE = "locks.geojson"   # optional: a network may have no lock
 LINKS_FILE = "links.geojson"
 
 
@@ -37,10 +40,10 @@ def _features(path: Path) -> list[dict[str, Any]]:
     return feats
 
 
-def _spec(cls: type[BaseModel], path: Path, i: int, props: dict[str, Any]) -> Any:
+def _spec(table: str, path: Path, i: int, props: dict[str, Any]) -> Spec:
     clean = {k: v for k, v in props.items() if v is not None and v != ""}
     try:
-        return cls.model_validate(clean)
+        return validate_spec(table, clean)
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(p) for p in err["loc"])
@@ -52,6 +55,9 @@ def _spec(cls: type[BaseModel], path: Path, i: int, props: dict[str, Any]) -> An
         field = f"features[{fid}].{loc}" if loc else f"features[{fid}]"
         raise InputError(path, field, expected,
                          None if isinstance(got, dict) else got) from None
+    except ValueError as exc:  # a row of no known kind
+        key = DISCRIMINATORS.get(table, "")
+        raise InputError(path, f"features[{props.get('id', i)}].{key}", str(exc)) from None
 
 
 def _geometry(path: Path, i: int, feat: dict[str, Any], kind: str) -> list[Any]:
@@ -62,17 +68,28 @@ def _geometry(path: Path, i: int, feat: dict[str, Any], kind: str) -> list[Any]:
     return geom["coordinates"]
 
 
-def read_hubs(folder: Path) -> dict[str, HubSpec]:
-    """Hubs keyed by id, from `hubs.geojson` (Point features)."""
-    path = folder / HUBS_FILE
-    hubs: dict[str, HubSpec] = {}
+def _points(path: Path, table: str, noun: str) -> dict[str, Any]:
+    """Point features of one table keyed by id."""
+    nodes: dict[str, Any] = {}
     for i, feat in enumerate(_features(path)):
         lon, lat = _geometry(path, i, feat, "Point")[:2]
-        hub = _spec(HubSpec, path, i, {**(feat.get("properties") or {}), "lon": lon, "lat": lat})
-        if hub.id in hubs:
-            raise InputError(path, f"features[{hub.id}].id", "a unique hub id", hub.id)
-        hubs[hub.id] = hub
-    return hubs
+        node = _spec(table, path, i, {**(feat.get("properties") or {}), "lon": lon, "lat": lat})
+        ident = getattr(node, "id", "")
+        if ident in nodes:
+            raise InputError(path, f"features[{ident}].id", f"a unique {noun} id", ident)
+        nodes[ident] = node
+    return nodes
+
+
+def read_hubs(folder: Path) -> dict[str, HubSpec]:
+    """Hubs keyed by id, from `hubs.geojson` (Point features)."""
+    return _points(folder / HUBS_FILE, "hubs", "hub")
+
+
+def read_locks(folder: Path) -> dict[str, LockSpec]:
+    """Locks keyed by id, from `locks.geojson` (Point features); none when there is no file."""
+    path = folder / LOCKS_FILE
+    return _points(path, "locks", "lock") if path.exists() else {}
 
 
 def read_links(folder: Path) -> dict[str, LinkSpec]:
@@ -83,7 +100,8 @@ def read_links(folder: Path) -> dict[str, LinkSpec]:
         coords = _geometry(path, i, feat, "LineString")
         props = {**(feat.get("properties") or {}),
                  "coords": [tuple(c[:2]) for c in coords if isinstance(c, list)]}
-        link = _spec(LinkSpec, path, i, props)
+        link = _spec("links", path, i, props)
+        assert isinstance(link, LinkSpec)
         if link.id in links:
             raise InputError(path, f"features[{link.id}].id", "a unique link id", link.id)
         links[link.id] = link

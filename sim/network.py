@@ -14,8 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from sim.components import validate_spec
 from sim.errors import InputError
-from sim.geodata import LINKS_FILE, read_hubs, read_links
+from sim.geodata import LINKS_FILE, read_hubs, read_links, read_locks
 from sim.scenario import (
     AddHub,
     AddLink,
@@ -38,12 +39,14 @@ from sim.specs import (
     Flow,
     HubSpec,
     LinkSpec,
+    LockSpec,
     LockTraffic,
     ServiceSpec,
 )
-from sim.units import HOURS_PER_DAY, HOURS_PER_WEEK
+from sim.units import HOURS_PER_DAY
 
 Window = tuple[float, float, float]  # (start h, end h, capacity factor)
+DIRECTIONS = ("down", "up")   # down: from a link's first vertex to its last
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,12 +77,6 @@ class Line:
     def km(self) -> float:
         return sum(h.link.km for h in self.hops)
 
-    @property
-    def headway_hours(self) -> float:
-        """Hours between departures (scheduled lines only)."""
-        assert self.spec.departures_per_week is not None
-        return HOURS_PER_WEEK / self.spec.departures_per_week
-
 
 @dataclass(frozen=True)
 class Network:
@@ -91,9 +88,11 @@ class Network:
     lock_traffic: dict[str, LockTraffic]
     emission_factors: dict[str, EmissionFactor]
     disruptions: dict[tuple[str, str], tuple[Window, ...]] = field(default_factory=dict)
+    locks: dict[str, LockSpec] = field(default_factory=dict)
+    services: dict[str, ServiceSpec] = field(default_factory=dict)
 
     def windows(self, kind: str, ident: str) -> tuple[Window, ...]:
-        """Capacity windows of one component (kind: hub, link or service)."""
+        """Capacity windows of one component (kind: hub, lock, link or service)."""
         return self.disruptions.get((kind, ident), ())
 
 
@@ -173,11 +172,23 @@ def with_horizon_days(plan: Plan, days: float) -> Plan:
     return revise(plan, horizon=horizon)
 
 
-def _apply_changes(scenario: Scenario, hubs: dict[str, HubSpec], links: dict[str, LinkSpec],
-                   services: dict[str, ServiceSpec], flows: list[Flow],
+def _revalidate_row(table: str, spec: BaseModel, updates: dict[str, Any], file: str,
+                    field_name: str) -> Any:
+    """A component spec with `updates`, validated as the class of its (possibly new) kind."""
+    try:
+        return validate_spec(table, {**spec.model_dump(), **updates})
+    except ValidationError as exc:
+        raise _input_error(exc, file, field_name) from None
+    except ValueError as exc:  # the update names no known kind
+        raise InputError(file, field_name, str(exc)) from None
+
+
+def _apply_changes(scenario: Scenario, tables: dict[str, dict[str, Any]], flows: list[Flow],
                    disruptions: dict[tuple[str, str], list[Window]]) -> None:
+    """Apply the scenario's changes to `tables` (hub, lock, link and service specs by id),
+    `flows` and `disruptions`, in file order."""
     file = scenario.source_file
-    tables: dict[str, dict[str, Any]] = {"hub": hubs, "link": links, "service": services}
+    hubs, links = tables["hub"], tables["link"]
     for i, change in enumerate(scenario.changes):
         where = f"changes.{i}"
         if isinstance(change, (SetChange, ScaleChange, Disruption)):
@@ -199,7 +210,8 @@ def _apply_changes(scenario: Scenario, hubs: dict[str, HubSpec], links: dict[str
                     value = max(1, round(value))
             else:
                 value = change.value
-            table[ident] = _revalidate(spec, {change.field: value}, file, f"{where}.value")
+            table[ident] = _revalidate_row(f"{kind}s", spec, {change.field: value}, file,
+                                           f"{where}.value")
         elif isinstance(change, Disruption):
             disruptions.setdefault((kind, ident), []).append(
                 (change.start_day * HOURS_PER_DAY, change.end_day * HOURS_PER_DAY,
@@ -267,32 +279,30 @@ def _check(scenario: Scenario, net: Network, flows: tuple[Flow, ...]) -> None:
         for side in ("from_hub", "to_hub"):
             if getattr(link, side) not in hubs:
                 raise InputError(src, f"{where}.{side}", "a known hub id", getattr(link, side))
-        if link.lock is not None and (link.lock not in hubs or hubs[link.lock].kind != "lock"):
-            raise InputError(src, f"{where}.lock", "the id of a lock hub", link.lock)
+        if link.lock is not None and link.lock not in net.locks:
+            raise InputError(src, f"{where}.lock", "the id of a lock", link.lock)
+    for lock_id in net.locks.keys() & hubs.keys():
+        raise InputError(scenario.network.geodata, f"locks[{lock_id}].id",
+                         "an id no hub has (a lock and a hub share it)", lock_id)
     for lock_id, traffic in net.lock_traffic.items():
-        hub = hubs.get(lock_id)
-        if hub is None or hub.kind != "lock":
-            raise InputError(file, f"network.locks.{lock_id}", "the id of a lock hub", lock_id)
-        assert hub.lock_chamber_t is not None
-        if traffic.bulk_vessel_t > hub.lock_chamber_t:
+        lock = net.locks.get(lock_id)
+        if lock is None:
+            raise InputError(file, f"network.locks.{lock_id}", "the id of a lock", lock_id)
+        if traffic.bulk_vessel_t > lock.chamber_t:
             raise InputError(file, f"network.locks.{lock_id}.bulk_vessel_t",
-                             f"at most the chamber's {hub.lock_chamber_t:g} t",
+                             f"at most the chamber's {lock.chamber_t:g} t",
                              traffic.bulk_vessel_t)
     max_t = max(c.tonnes_per_teu for c in scenario.demand.classes.values())
     for line in net.lines:
         where = f"network.services.{line.service}"
-        for stop in line.stops:
-            if hubs[stop].kind == "lock":
-                raise InputError(file, f"{where}.stops", "hubs that handle freight, not a lock",
-                                 stop)
-        cap = line.spec.vehicle_teu or 0.0
+        cap = line.spec.vehicle_capacity_teu
         for stop in line.stops[1:]:
             if hubs[stop].yard_teu < cap:
                 raise InputError(file, f"{where}.vehicle_teu",
                                  f"at most the yard of {stop} ({hubs[stop].yard_teu:g} TEU)", cap)
         for hop in line.hops:
             if hop.link.lock is not None:
-                chamber = hubs[hop.link.lock].lock_chamber_t or 0.0
+                chamber = net.locks[hop.link.lock].chamber_t
                 if cap * max_t > chamber:
                     raise InputError(file, f"{where}.vehicle_teu",
                                      f"a loaded vessel ({max_t:g} t/TEU) that fits the "
@@ -300,7 +310,7 @@ def _check(scenario: Scenario, net: Network, flows: tuple[Flow, ...]) -> None:
     for i, flow in enumerate(flows):
         for end in ("origin", "destination"):
             hub_id = getattr(flow, end)
-            if hub_id not in hubs or hubs[hub_id].kind == "lock":
+            if hub_id not in hubs:
                 raise InputError(file, f"demand.flows.{i}.{end}", "a known hub id", hub_id)
             if hubs[hub_id].yard_teu < scenario.demand.lot_teu:
                 raise InputError(file, "demand.lot_teu",
@@ -315,18 +325,22 @@ def build(scenario: Scenario) -> Plan:
         raise InputError(scenario.source_file, "network.geodata", "an existing directory",
                          scenario.network.geodata)
     hubs = read_hubs(folder)
+    locks = read_locks(folder)
     links = read_links(folder)
     services = dict(scenario.network.services)
     flows = list(scenario.demand.flows)
     disruptions: dict[tuple[str, str], list[Window]] = {}
-    _apply_changes(scenario, hubs, links, services, flows, disruptions)
+    _apply_changes(scenario, {"hub": hubs, "lock": locks, "link": links, "service": services},
+                   flows, disruptions)
 
     file = scenario.source_file
     lines: list[Line] = []
     for sid, spec in services.items():
         for stop in spec.stops:
             if stop not in hubs:
-                raise InputError(file, f"network.services.{sid}.stops", "known hub ids", stop)
+                what = "hub ids (a lock is passed on a link, not called at)" \
+                    if stop in locks else "known hub ids"
+                raise InputError(file, f"network.services.{sid}.stops", what, stop)
         directions = [(sid, spec.stops)]
         if spec.bidirectional:
             directions.append((f"{sid}:back", tuple(reversed(spec.stops))))
@@ -338,7 +352,8 @@ def build(scenario: Scenario) -> Plan:
                   lock_traffic=dict(scenario.network.locks),
                   emission_factors={str(mode): ef for mode, ef in
                                     scenario.network.emission_factors.items()},
-                  disruptions={k: tuple(v) for k, v in disruptions.items()})
+                  disruptions={k: tuple(v) for k, v in disruptions.items()},
+                  locks=locks, services=services)
     for mode in {ln.mode for ln in links.values()}:
         if mode not in net.emission_factors:
             raise InputError(file, f"network.emission_factors.{mode}",

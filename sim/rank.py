@@ -65,46 +65,29 @@ class Capacity:
         return self.lines + self.hubs + self.locks
 
 
-def _line_capacity(plan: Plan) -> dict[str, float]:
-    out = {}
-    for line in plan.network.lines:
-        spec = line.spec
-        if spec.schedule == "scheduled":
-            assert spec.departures_per_week is not None and spec.vehicle_teu is not None
-            out[line.id] = spec.departures_per_week * spec.vehicle_teu * 52.0
-        else:
-            assert spec.capacity_teu_per_day is not None
-            out[line.id] = spec.capacity_teu_per_day * 365.0
-    return out
-
-
-def _hub_capacity(plan: Plan) -> tuple[dict[str, float], dict[str, float]]:
-    """(handling TEU/yr of freight hubs, lift of locks in TEU/yr at the mean t/TEU)."""
+def _capacities(plan: Plan) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
+    """TEU/yr of every line (per direction), hub (handling) and lock (lift of both
+    directions at the mean tonnes per TEU of the plan's demand), each from its spec."""
     flows = plan.flows
     teu = sum(f.teu_per_year for f in flows)
     t_per_teu = sum(f.teu_per_year * plan.classes[f.commodity].tonnes_per_teu
                     for f in flows) / teu
-    hubs, locks = {}, {}
-    for hid, h in plan.network.hubs.items():
-        if h.kind == "lock":
-            assert h.lock_lanes and h.lock_chamber_t and h.lock_cycle_hours
-            lift_t = 2 * h.lock_lanes * h.lock_chamber_t * HOURS_PER_YEAR / h.lock_cycle_hours
-            locks[hid] = lift_t / t_per_teu
-        else:
-            hubs[hid] = h.handling_servers * h.handling_teu_per_hour * HOURS_PER_YEAR
-    return hubs, locks
+    net = plan.network
+    return ({line.id: line.spec.capacity_teu_per_year() for line in net.lines},
+            {hid: hub.handling_teu_per_year() for hid, hub in net.hubs.items()},
+            {lid: 2 * lock.lift_t(HOURS_PER_YEAR) / t_per_teu
+             for lid, lock in net.locks.items()})
 
 
 def added_capacity(base: Plan, cand: Plan) -> Capacity:
     """Sum of the capacity increases (decreases ignored) of lines, hubs and locks, TEU/yr:
-    a line departures x vehicle TEU x 52 (or continuous TEU/day x 365), a hub servers x
-    TEU/h x 8760, a lock lanes x chamber t x 8760 / cycle h, both ways, / mean t per TEU."""
+    a line departures/week x vehicle TEU x 52.14 weeks (or continuous TEU/day x 365), a hub
+    servers x TEU/h x 8760, a lock lanes x chamber t x 8760 / cycle h, both ways, / mean t
+    per TEU."""
     def gain(a: dict[str, float], b: dict[str, float]) -> float:
         return sum(max(0.0, v - a.get(k, 0.0)) for k, v in b.items())
-    bh, bl = _hub_capacity(base)
-    ch, cl = _hub_capacity(cand)
-    return Capacity(lines=gain(_line_capacity(base), _line_capacity(cand)),
-                    hubs=gain(bh, ch), locks=gain(bl, cl))
+    (bl, bh, bk), (cl, ch, ck) = _capacities(base), _capacities(cand)
+    return Capacity(lines=gain(bl, cl), hubs=gain(bh, ch), locks=gain(bk, ck))
 
 
 def rank(base: Scenario | str | Path, candidates: dict[str, Scenario], *,

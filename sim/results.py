@@ -13,19 +13,15 @@ if TYPE_CHECKING:  # types only: reading result files (sim.report) needs no engi
     from sim.engine.recorder import ReplicationResult
     from sim.network import Plan
 
-# The columns that identify an entity in each table (the rest are measures or labels).
-KEYS: dict[str, list[str]] = {
-    "corridors": ["corridor"],
-    "hubs": ["hub"],
-    "lines": ["line"],
-    "links": ["link", "direction"],
-    "locks": ["lock", "direction"],
-    "routes": ["route"],
-    "legs": ["route", "leg"],
-    "timeseries": ["week", "corridor"],
-    "conservation": [],
-    "checks": ["hub"],
-}
+
+def table_keys() -> dict[str, list[str]]:
+    """Every result table with the columns that identify an entity in it (the rest are
+    measures or labels): the recorder's own tables, then those component kinds write."""
+    from sim.engine.recorder import RECORDER_KEYS, component_tables
+
+    keys = {name: list(k) for name, k in RECORDER_KEYS.items()}
+    keys.update({t.name: list(t.keys) for t in component_tables()})
+    return keys
 
 
 def summarize(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -60,7 +56,7 @@ class Results:
 
     @property
     def names(self) -> list[str]:
-        return list(KEYS)
+        return list(table_keys())
 
     def by_replication(self, name: str) -> pd.DataFrame:
         """Table `name` with one block of rows per replication (column `replication`)."""
@@ -76,12 +72,12 @@ class Results:
         goods trade table of `sim.trade`)."""
         if name == "trade":
             return self.trade
-        if name not in KEYS:
+        if name not in table_keys():
             raise KeyError(f"no table {name!r}; the tables are {', '.join(self.names)} "
                            "and trade")
         key = f"sum:{name}"
         if key not in self._cache:
-            self._cache[key] = summarize(self.by_replication(name), KEYS[name])
+            self._cache[key] = summarize(self.by_replication(name), table_keys()[name])
         return self._cache[key]
 
     @property

@@ -18,7 +18,6 @@ import networkx as nx
 from sim.errors import InputError
 from sim.network import Line, Plan
 from sim.specs import HubSpec
-from sim.units import HOURS_PER_DAY
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,26 +64,13 @@ def _leg_figures(plan: Plan, line: Line, board: int, alight: int) -> tuple[float
     hops = line.hops[board:alight]
     km = sum(h.link.km for h in hops)
     price = spec.price_cny_per_teu * km / line.km
-    if spec.schedule == "scheduled":
-        hours = line.headway_hours / 2.0
-    else:
-        assert spec.capacity_teu_per_day is not None
-        hours = plan.lot_teu / (spec.capacity_teu_per_day / HOURS_PER_DAY)
+    hours = spec.boarding_hours(plan.lot_teu)
     for k, hop in enumerate(hops):
         hours += hop.link.hours
         if hop.link.lock is not None:
-            lock = net.hubs[hop.link.lock]
-            assert lock.lock_passage_hours is not None and lock.lock_cycle_hours is not None
-            hours += lock.lock_passage_hours + lock.lock_cycle_hours / 2.0
+            hours = net.locks[hop.link.lock].expected_hours(hours)
         if k + 1 < len(hops):  # an intermediate stop passed through
-            hub = net.hubs[line.stops[board + k + 1]]
-            if hub.kind == "border":
-                hours += hub.dwell_hours
-                if hub.gauge_change:
-                    hours += hub.handling_setup_hours + (spec.vehicle_teu or 0.0) / (
-                        hub.handling_teu_per_hour)
-            else:
-                hours += spec.stop_hours
+            hours = net.hubs[line.stops[board + k + 1]].pass_through_hours(hours, spec)
     co2 = sum(h.link.km * net.emission_factors[h.link.mode].g_per_tkm for h in hops) / 1000.0
     return price, hours, co2
 
@@ -100,7 +86,7 @@ def _graph(plan: Plan, vot: float) -> nx.DiGraph:
     ends = {f.origin for f in plan.flows} | {f.destination for f in plan.flows}
 
     def usable(stop: str) -> bool:
-        return not hubs[stop].gauge_change or stop in ends
+        return hubs[stop].transfers or stop in ends
 
     g = nx.DiGraph()
     for li, line in enumerate(plan.network.lines):
@@ -153,7 +139,7 @@ def needless_transfer(plan: Plan, legs: tuple[Leg, ...]) -> bool:
     lines = plan.network.lines
     for a, b in pairwise(legs):
         first, second = lines[a.line].stops, lines[b.line].stops
-        if plan.network.hubs[first[a.alight]].gauge_change:
+        if not plan.network.hubs[first[a.alight]].transfers:
             return True  # gauge-change borders pass through trains; no re-booking there
         if a.alight + 1 < len(first) and b.board + 1 < len(second) and \
                 first[a.alight + 1] == second[b.board + 1]:

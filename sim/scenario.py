@@ -9,12 +9,14 @@ base's. Relative paths (`extends`, `network.geodata`) are relative to the file n
 from __future__ import annotations
 
 import copy
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, PlainValidator, SerializeAsAny, ValidationError, model_validator
 
+from sim.components import validate_spec
 from sim.errors import InputError
 from sim.specs import (
     CommodityClass,
@@ -31,6 +33,11 @@ from sim.specs import (
 MAX_ALIASES = 200  # YAML aliases allowed in one file: enough for reuse, too few for a bomb
 MAX_EXPANDED = 100_000  # nodes those aliases may expand to (a real scenario has ~1,000)
 MAX_FILE_BYTES = 5_000_000
+
+# A spec of any registered kind of a table, validated as the class of its kind
+AnyHub = Annotated[SerializeAsAny[HubSpec], PlainValidator(partial(validate_spec, "hubs"))]
+AnyService = Annotated[SerializeAsAny[ServiceSpec],
+                       PlainValidator(partial(validate_spec, "services"))]
 
 # Run settings, constrained once: a scenario file and a run override obey the same bounds.
 Seed = Annotated[int, Field(ge=0, le=2**63 - 1)]
@@ -145,29 +152,33 @@ class NetworkSection(Spec):
     """Geodata directory plus the services, lock traffic and emission factors on it."""
 
     geodata: str = Field(description="directory with hubs.geojson and links.geojson")
-    services: dict[str, ServiceSpec] = Field(min_length=1)
+    services: dict[str, AnyService] = Field(min_length=1)
     locks: dict[str, LockTraffic] = Field(default_factory=dict)
     emission_factors: dict[Mode, EmissionFactor]
 
 
+TARGETS = ("service", "hub", "lock", "link")   # what a change names: a row of that table
+
+
 class _Targeted(Spec):
-    """A change aimed at exactly one service, hub or link."""
+    """A change aimed at exactly one service, hub, lock or link."""
 
     service: str | None = None
     hub: str | None = None
+    lock: str | None = None
     link: str | None = None
     why: str = ""
 
     @model_validator(mode="after")
     def _one_target(self) -> _Targeted:
-        if sum(x is not None for x in (self.service, self.hub, self.link)) != 1:
-            raise ValueError("name exactly one of service, hub or link")
+        if sum(getattr(self, t) is not None for t in TARGETS) != 1:
+            raise ValueError("name exactly one of service, hub, lock or link")
         return self
 
     @property
     def target(self) -> tuple[str, str]:
         """(kind, id) of the component changed."""
-        for kind in ("service", "hub", "link"):
+        for kind in TARGETS:
             value = getattr(self, kind)
             if value is not None:
                 return kind, value
@@ -203,7 +214,7 @@ class Disruption(_Targeted):
 
 class AddHub(Spec):
     kind: Literal["add_hub"]
-    hub: HubSpec
+    hub: AnyHub
     why: str = ""
 
 

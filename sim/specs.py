@@ -1,8 +1,11 @@
 """Component specs: the typed, documented attribute schema of every network component.
 
 Specs are immutable descriptions (what the network *is*); runtime objects in `sim.engine`
-hold state (what is happening). Every numeric field states its unit in its description;
-every shipped figure carries a `source`.
+hold state (what is happening). Each kind of component is one spec class here, one runtime
+class in `sim.engine` and one entry in the registry (`sim.components`); what differs between
+kinds (the time a vehicle spends passing a hub, the wait to board a service) is a method of
+its spec, not a test of a `kind` string elsewhere. Every numeric field states its unit in
+its description; every shipped figure carries a `source`.
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-HubKind = Literal["rail_terminal", "river_port", "sea_port", "airport", "border", "lock"]
+from sim.units import DAYS_PER_YEAR, HOURS_PER_DAY, HOURS_PER_WEEK, HOURS_PER_YEAR, WEEKS_PER_YEAR
+
 Mode = Literal["rail", "river", "sea", "road", "air"]
 Corridor = Literal["east", "west", "south", "north", "air", "feeder"]
 CORRIDORS: tuple[str, ...] = ("east", "west", "south", "north", "air")
@@ -26,42 +30,91 @@ class Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
-class HubSpec(Spec):
-    """A node where freight is handled: terminal, port, airport, border crossing or lock."""
+class NodeSpec(Spec):
+    """A place on the map: a hub that handles freight, or a lock that vessels pass."""
 
     id: str = Field(min_length=1, description="unique snake_case id")
     name: str = Field(min_length=1, description="display name")
-    kind: HubKind = Field(description="what the hub is")
+    kind: str = Field(description="what the node is (each kind a spec class of its own)")
     country: str = Field(min_length=2, max_length=2, description="ISO 3166 alpha-2")
     lon: float = Field(ge=-180, le=180, description="longitude, degrees (EPSG:4326)")
     lat: float = Field(ge=-90, le=90, description="latitude, degrees (EPSG:4326)")
-    handling_servers: int = Field(ge=0, le=10_000, description="parallel handling positions")
-    handling_teu_per_hour: float = Field(ge=0, le=ABSURD, description="TEU/h per position")
-    handling_setup_hours: float = Field(0.0, ge=0, le=1e4, description="h fixed per job")
-    handling_dist: Literal["deterministic", "exponential"] = Field(
-        "deterministic", description="distribution of handling time around its mean")
-    yard_teu: float = Field(ge=0, le=ABSURD, description="yard capacity, TEU")
-    dwell_hours: float = Field(0.0, ge=0, le=1e4, description="customs/clearance dwell, h")
-    gauge_change: bool = Field(False, description="trains change gauge here")
-    lock_lanes: int | None = Field(None, gt=0, le=100, description="lock lanes per direction")
-    lock_cycle_hours: float | None = Field(None, gt=0, le=1e3, description="h between lockages")
-    lock_chamber_t: float | None = Field(None, gt=0, le=ABSURD, description="t per lockage")
-    lock_passage_hours: float | None = Field(None, gt=0, le=1e3, description="h to pass")
     sources: str = Field(min_length=1, description="source ids, ';'-separated")
     note: str = ""
 
-    @model_validator(mode="after")
-    def _lock_fields(self) -> HubSpec:
-        lock_fields = (self.lock_lanes, self.lock_cycle_hours, self.lock_chamber_t,
-                       self.lock_passage_hours)
-        if self.kind == "lock" and any(v is None for v in lock_fields):
-            raise ValueError("a lock hub needs lock_lanes, lock_cycle_hours, lock_chamber_t "
-                             "and lock_passage_hours")
-        if self.kind != "lock" and min(self.handling_servers, self.handling_teu_per_hour,
-                                       self.yard_teu) <= 0:
-            raise ValueError("handling_servers, handling_teu_per_hour and yard_teu must be "
-                             "greater than 0 at a hub that handles freight")
-        return self
+
+class HubSpec(NodeSpec):
+    """A node where freight is handled: yard, handling positions, dwell. Concrete kinds:
+    `TerminalSpec`, `BorderSpec` (and any kind registered in `sim.components`)."""
+
+    handling_servers: int = Field(gt=0, le=10_000, description="parallel handling positions")
+    handling_teu_per_hour: float = Field(gt=0, le=ABSURD, description="TEU/h per position")
+    handling_setup_hours: float = Field(0.0, ge=0, le=1e4, description="h fixed per job")
+    handling_dist: Literal["deterministic", "exponential"] = Field(
+        "deterministic", description="distribution of handling time around its mean")
+    yard_teu: float = Field(gt=0, le=ABSURD, description="yard capacity, TEU")
+    dwell_hours: float = Field(0.0, ge=0, le=1e4, description="customs/clearance dwell, h")
+
+    @property
+    def transfers(self) -> bool:
+        """Whether freight may change service here."""
+        return True
+
+    def pass_through_hours(self, hours: float, service: ServiceSpec) -> float:
+        """`hours` plus the expected time a vehicle of `service` spends here on its way
+        through (route costs): it stands for the service's stop time."""
+        return hours + service.stop_hours
+
+    def handling_teu_per_year(self) -> float:
+        """Handling capacity, TEU/yr: every position busy all year."""
+        return self.handling_servers * self.handling_teu_per_hour * HOURS_PER_YEAR
+
+
+class TerminalSpec(HubSpec):
+    """A rail terminal, river port, sea port or airport."""
+
+    kind: Literal["rail_terminal", "river_port", "sea_port", "airport"] = Field(
+        description="what the hub is")
+
+
+class BorderSpec(HubSpec):
+    """A border crossing: a hub whose through trains stop for the border (dwell) and, where
+    the gauge changes, are handled whole at a handling position."""
+
+    kind: Literal["border"] = Field(description="a border crossing")
+    gauge_change: bool = Field(False, description="trains change gauge here")
+
+    @property
+    def transfers(self) -> bool:
+        """Freight is not re-booked where trains change gauge: they pass through whole."""
+        return not self.gauge_change
+
+    def pass_through_hours(self, hours: float, service: ServiceSpec) -> float:
+        """`hours` plus the border dwell and, where the gauge changes, the handling of the
+        whole vehicle."""
+        hours += self.dwell_hours
+        if self.gauge_change:
+            hours += self.handling_setup_hours + service.vehicle_capacity_teu / (
+                self.handling_teu_per_hour)
+        return hours
+
+
+class LockSpec(NodeSpec):
+    """A ship lock: `lanes` chambers per direction, one lockage per lane every cycle."""
+
+    kind: Literal["lock"] = Field("lock", description="a ship lock")
+    lanes: int = Field(gt=0, le=100, description="lock lanes (chambers) per direction")
+    cycle_hours: float = Field(gt=0, le=1e3, description="h between lockages of a lane")
+    chamber_t: float = Field(gt=0, le=ABSURD, description="t of vessels per lockage")
+    passage_hours: float = Field(gt=0, le=1e3, description="h from entering to leaving")
+
+    def lift_t(self, hours: float) -> float:
+        """Tonnes one direction can lift in `hours` with every lane cycling."""
+        return self.lanes * self.chamber_t * hours / self.cycle_hours
+
+    def expected_hours(self, hours: float) -> float:
+        """`hours` plus the uncongested time to pass: the passage and half a cycle's wait."""
+        return hours + (self.passage_hours + self.cycle_hours / 2.0)
 
 
 class LinkSpec(Spec):
@@ -74,7 +127,7 @@ class LinkSpec(Spec):
     corridor: Corridor
     km: float = Field(gt=0, le=1e5, description="route distance, km")
     hours: float = Field(gt=0, le=1e5, description="running time, h")
-    lock: str | None = Field(None, description="lock hub passed on the way")
+    lock: str | None = Field(None, description="lock passed on the way")
     lock_at: float | None = Field(None, ge=0, le=1, description="fraction of running time")
     coords: tuple[tuple[float, float], ...] = Field(
         min_length=2, description="geometry vertices (lon, lat)")
@@ -83,36 +136,82 @@ class LinkSpec(Spec):
 
 
 class ServiceSpec(Spec):
-    """A transport service over a sequence of stops: scheduled vehicles or a continuous flow."""
+    """A transport service over a sequence of stops, run by vehicles on a timetable
+    (`ScheduledService`) or as a continuous flow (`ContinuousService`)."""
 
     corridor: Corridor
     mode: Mode
     stops: tuple[str, ...] = Field(min_length=2, description="hub ids in running order")
     links: tuple[str, ...] | None = Field(
         None, description="link ids between stops; needed only where links are parallel")
-    schedule: Literal["scheduled", "continuous"] = "scheduled"
-    departures_per_week: float | None = Field(None, gt=0, le=1e4, description="per direction")
-    vehicle_teu: float | None = Field(None, gt=0, le=1e5, description="TEU per vehicle")
-    capacity_teu_per_day: float | None = Field(None, gt=0, le=ABSURD,
-                                               description="continuous services, per direction")
+    schedule: str = Field(description="how the service runs (each a spec class of its own)")
     price_cny_per_teu: float = Field(ge=0, le=ABSURD, description="tariff end to end, CNY/TEU")
     stop_hours: float = Field(2.0, ge=0, le=1e3, description="h a vehicle stands at a stop")
     bidirectional: bool = True
     source: str = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _schedule_fields(self) -> ServiceSpec:
-        if self.schedule == "scheduled":
-            if self.departures_per_week is None or self.vehicle_teu is None:
-                raise ValueError("a scheduled service needs departures_per_week and vehicle_teu")
-        else:
-            if self.capacity_teu_per_day is None:
-                raise ValueError("a continuous service needs capacity_teu_per_day")
-            if len(self.stops) != 2:
-                raise ValueError("a continuous service runs between exactly two stops")
+    def _distinct_stops(self) -> ServiceSpec:
         if len(set(self.stops)) != len(self.stops):
             raise ValueError("stops must not repeat")
         return self
+
+    @property
+    def vehicle_capacity_teu(self) -> float:
+        """TEU one vehicle carries (0 where no vehicle runs: a continuous flow)."""
+        return 0.0
+
+    def boarding_hours(self, lot_teu: float) -> float:
+        """Expected hours a lot waits to board, uncongested (route costs)."""
+        raise NotImplementedError
+
+    def capacity_teu_per_year(self) -> float:
+        """TEU per year offered in each direction."""
+        raise NotImplementedError
+
+
+class ScheduledService(ServiceSpec):
+    """Vehicles (trains, barges, ships) leaving the first stop every headway."""
+
+    schedule: Literal["scheduled"] = "scheduled"
+    departures_per_week: float = Field(gt=0, le=1e4, description="per direction")
+    vehicle_teu: float = Field(gt=0, le=1e5, description="TEU per vehicle")
+
+    @property
+    def headway_hours(self) -> float:
+        """Hours between departures."""
+        return HOURS_PER_WEEK / self.departures_per_week
+
+    @property
+    def vehicle_capacity_teu(self) -> float:
+        return self.vehicle_teu
+
+    def boarding_hours(self, lot_teu: float) -> float:
+        """Half a headway: a lot arrives at a random moment of the timetable."""
+        return self.headway_hours / 2.0
+
+    def capacity_teu_per_year(self) -> float:
+        return self.departures_per_week * self.vehicle_teu * WEEKS_PER_YEAR
+
+
+class ContinuousService(ServiceSpec):
+    """Trucks or aircraft between two stops: freight leaves as fast as a TEU/day rate allows."""
+
+    schedule: Literal["continuous"]
+    capacity_teu_per_day: float = Field(gt=0, le=ABSURD, description="per direction")
+
+    @model_validator(mode="after")
+    def _two_stops(self) -> ContinuousService:
+        if len(self.stops) != 2:
+            raise ValueError("a continuous service runs between exactly two stops")
+        return self
+
+    def boarding_hours(self, lot_teu: float) -> float:
+        """The time to load one lot at the line's rate."""
+        return lot_teu / (self.capacity_teu_per_day / HOURS_PER_DAY)
+
+    def capacity_teu_per_year(self) -> float:
+        return self.capacity_teu_per_day * DAYS_PER_YEAR
 
 
 class LockTraffic(Spec):

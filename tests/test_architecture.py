@@ -87,3 +87,23 @@ def test_plans_are_edited_only_through_revise() -> None:
                     a.name == "replace" for a in node.names) and path.name != "network.py":
                 offenders.append(str(path.relative_to(ROOT)))
     assert not offenders, offenders
+
+
+def test_no_dispatch_on_kind_strings_outside_the_registry() -> None:
+    """What differs between kinds of component is a method of their spec or runtime class,
+    found through sim.components: no module compares a spec's `kind` or `schedule` with a
+    string."""
+    offenders = []
+    for path in PACKAGE.rglob("*.py"):
+        if path.name == "components.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Compare):
+                sides = [node.left, *node.comparators]
+                named = any(isinstance(s, ast.Attribute) and s.attr in ("kind", "schedule")
+                            for s in sides)
+                literal = any(isinstance(s, ast.Constant) and isinstance(s.value, str)
+                              for s in sides)
+                if named and literal:
+                    offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not offenders, offenders

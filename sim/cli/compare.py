@@ -135,7 +135,7 @@ def rank(base: Path, files: tuple[Path, ...], changes: tuple[Path, ...],
 
     screen = console(120)
     screen.print(rank_table(table, base_s.name, len(cmp.base.results.replications)))
-    screen.print("added capacity: lines departures x vehicle TEU x 52 (continuous TEU/day x "
-                 "365), hubs servers x TEU/h x 8760, locks lift / mean t per TEU; "
+    screen.print("added capacity: lines departures/week x vehicle TEU x 52.14 (continuous "
+                 "TEU/day x 365), hubs servers x TEU/h x 8760, locks lift / mean t per TEU; "
                  "candidates adding none rank last, by extra trade")
     screen.print(f"wrote {out}/rank.csv, compare.csv")

@@ -1,21 +1,24 @@
 """Hubs at run time: a yard (full yard holds freight back upstream), handling positions,
-and customs/clearance dwell. Gauge-change borders also handle whole through trains.
+and customs/clearance dwell (`Hub`). Borders also hold through trains for the border and,
+where the gauge changes, handle them whole (`Border`).
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
 import simpy
 
+from sim.checks import COLUMNS as CHECK_COLUMNS
+from sim.checks import QueueCounts, hub_check
+from sim.engine.component import Component, Row, TableSchema
 from sim.engine.freight import Lot
 from sim.engine.windows import factor_at
-from sim.network import Window
 from sim.rng import Draws
-from sim.specs import HubSpec
+from sim.specs import BorderSpec, HubSpec
 
 if TYPE_CHECKING:
     from sim.engine.model import Model
@@ -142,15 +145,24 @@ class HubStats:
         # a job begun in the warm-up counts only its part after `since`
 
 
-class Hub:
-    """A hub's state for one replication."""
+HUB_COLUMNS = ("hub", "name", "kind", "teu", "jobs", "arrivals", "trains_gauge_changed",
+               "wait_mean_h", "wait_max_h", "utilization", "yard_mean_teu", "yard_peak_teu",
+               "yard_teu", "queue_end", "in_system_mean", "service_mean_h", "lon", "lat")
 
-    def __init__(self, model: Model, spec: HubSpec, windows: tuple[Window, ...],
-                 rng: np.random.Generator, dwell_cv: float) -> None:
-        self.model = model
-        self.env = model.env
+
+class Hub(Component):
+    """A hub's state for one replication: yard, handling positions, dwell, the lots here."""
+
+    tables = (TableSchema("hubs", ("hub",), HUB_COLUMNS),
+              TableSchema("checks", ("hub",), tuple(CHECK_COLUMNS)))
+
+    def __init__(self, model: Model, spec: HubSpec) -> None:
+        super().__init__(model)
         self.spec = spec
-        self.windows = windows
+        self.windows = model.plan.network.windows("hub", spec.id)
+        rng = self.stream(f"hub:{spec.id}")
+        dwell_cv = model.plan.variability.dwell_cv
+        self.lots: dict[int, Lot] = {}    # lots between arrival and onward queue
         self.yard = Yard(self.env, spec.yard_teu)
         self.servers = Servers(self.env, spec.handling_servers)
         self.stats = HubStats()
@@ -236,8 +248,9 @@ class Hub:
         """
         model = self.model
         teu = 0.0
+        here = self.lots
         for lot in lots:
-            model.at_hubs[lot.id] = lot
+            here[lot.id] = lot
             teu += lot.teu
             legs = lot.route.legs
             if lot.leg < len(legs):  # it will board here: the line counts it from now
@@ -281,13 +294,62 @@ class Hub:
     def _clear(self, job: _Job, waited: float) -> None:
         """Cleared: each lot goes on to its next leg, or is delivered."""
         model = self.model
+        here = self.lots
         for lot in job.lots:
-            del model.at_hubs[lot.id]
+            del here[lot.id]
             lot.wait += waited
             model.forward(lot, self)
 
-    def pass_vehicle(self, teu: float) -> Generator[simpy.Event, object, None]:
-        """A through train at a border: gauge change (if any) and border dwell."""
+    def through(self, teu: float) -> Generator[simpy.Event, object, None] | None:
+        """A vehicle carrying `teu` passes through: None when it just stands for the
+        service's stop time; a process to run (border, gauge change) otherwise."""
+        return None
+
+    # --------------------------------------------------------------- component
+    def reset_stats(self) -> None:
+        self.stats = HubStats(self.env.now)
+        self.yard.reset_stats()
+
+    def inventory(self) -> tuple[Iterable[float], Iterable[float]]:
+        return (), [lot.teu for lot in self.lots.values()]
+
+    def queue_counts(self) -> QueueCounts:
+        """What this hub counted since the warm-up, as a queue (for the checks)."""
+        s = self.stats
+        return QueueCounts(
+            hub=self.spec.id, servers=self.spec.handling_servers, arrivals=s.arrivals,
+            jobs=s.jobs, busy=s.busy, busy_sq=s.busy_sq, gaps=s.gaps, gap_sum=s.gap_sum,
+            gap_sq=s.gap_sq, wait_sum=s.wait_sum)
+
+    def rows(self, period: float, end: float) -> Iterator[tuple[str, Row]]:
+        s = self.stats
+        spec = self.spec
+        yard = self.yard
+        yield "hubs", {
+            "hub": spec.id, "name": spec.name, "kind": spec.kind, "teu": s.teu,
+            "jobs": s.jobs, "arrivals": s.arrivals, "trains_gauge_changed": s.vehicles,
+            "wait_mean_h": s.wait_sum / s.jobs if s.jobs else 0.0, "wait_max_h": s.wait_max,
+            "utilization": s.busy_in_period / (spec.handling_servers * period),
+            "yard_mean_teu": (yard.area + yard.level * (end - yard.last)) / period,
+            "yard_peak_teu": yard.peak, "yard_teu": spec.yard_teu,
+            "queue_end": len(self.servers.queue) + len(yard.waiting),
+            "in_system_mean": self.in_system_mean(end, period),
+            "service_mean_h": s.busy / s.jobs if s.jobs else 0.0,
+            "lon": spec.lon, "lat": spec.lat}
+        yield "checks", hub_check(self.queue_counts(), period, self.model.stats_from)
+
+
+class Border(Hub):
+    """A border crossing: through trains stop for the border dwell and, where the gauge
+    changes, are handled whole at a handling position."""
+
+    spec: BorderSpec
+
+    def through(self, teu: float) -> Generator[simpy.Event, object, None] | None:
+        return self._pass_vehicle(teu)
+
+    def _pass_vehicle(self, teu: float) -> Generator[simpy.Event, object, None]:
+        """Gauge change (if any) and border dwell of a through train carrying `teu`."""
         if self.spec.gauge_change and teu > 0:
             self._arrive()
             waited = yield from self._handle(teu)
@@ -296,7 +358,3 @@ class Hub:
         dwell = self._dwell(self.spec.dwell_hours)
         if dwell > 0:
             yield self.env.timeout(dwell)
-
-    def reset_stats(self) -> None:
-        self.stats = HubStats(self.env.now)
-        self.yard.reset_stats()

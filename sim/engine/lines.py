@@ -6,16 +6,19 @@ what is ready, up to its capacity, splitting the lot that does not fit.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Generator
+from collections.abc import Callable, Generator, Iterable, Iterator
+from functools import partial
 from typing import TYPE_CHECKING
 
-import numpy as np
 import simpy
 
+from sim.engine.component import Component, Row, TableSchema
 from sim.engine.freight import Lot, Vehicle
 from sim.engine.hub import Hub, gamma_sampler
+from sim.engine.links import HopStats
 from sim.engine.windows import factor_at
-from sim.network import Hop, Line, Window
+from sim.network import Hop, Line
+from sim.specs import ContinuousService, ScheduledService
 from sim.units import HOURS_PER_DAY
 
 if TYPE_CHECKING:
@@ -39,31 +42,31 @@ class LineStats:
         self.capacity_km = 0.0
 
 
-class HopStats:
-    """Freight over one stretch of infrastructure in one direction."""
-
-    __slots__ = ("teu", "tonnes", "vehicles", "capacity")
-
-    def __init__(self) -> None:
-        self.teu = 0.0
-        self.tonnes = 0.0
-        self.vehicles = 0
-        self.capacity = 0.0
+LINE_COLUMNS = ("line", "service", "corridor", "mode", "schedule", "departures",
+                "loaded_departures", "teu", "capacity_teu", "load_factor",
+                "boarding_wait_mean_h", "queue_end_teu")
 
 
-class LineBase:
-    """What scheduled and continuous lines share: queues, hubs, hops and statistics."""
+class LineBase(Component):
+    """What scheduled and continuous lines share: queues, hubs, hops and statistics.
 
-    def __init__(self, model: Model, index: int, line: Line, windows: tuple[Window, ...],
-                 rng: np.random.Generator, running_cv: float) -> None:
-        self.model = model
-        self.env = model.env
-        self.index = index
+    The runtime of one direction of a service (a `Line` of the plan)."""
+
+    tables = (TableSchema("lines", ("line",), LINE_COLUMNS),)
+
+    def __init__(self, model: Model, line: Line) -> None:
+        super().__init__(model)
+        net = model.plan.network
         self.line = line
-        self.windows = windows
+        self.windows = net.windows("service", line.service) + tuple(
+            w for hop in line.hops for w in net.windows("link", hop.link.id))
+        rng = self.stream(f"line:{line.id}")
         self.hubs: list[Hub] = [model.hubs[s] for s in line.stops]
         self.locks: list[Lock | None] = [
             model.locks[h.link.lock] if h.link.lock is not None else None for h in line.hops]
+        # what crosses each hop is counted on its link, in the hop's direction
+        self.hop_stats: list[HopStats] = [model.links[h.link.id].stats[h.direction]
+                                          for h in line.hops]
         self.queues: list[deque[Lot]] = [deque() for _ in line.stops]
         self.queued_teu = [0.0] * len(line.stops)
         # TEU at each boarding hub that will ride this line next: from arrival at the hub
@@ -73,7 +76,7 @@ class LineBase:
         self.stats = LineStats()
         self.vehicles: set[Vehicle] = set()     # on the move: for the conservation check
         self._rng = rng
-        self._running = gamma_sampler(rng, running_cv)
+        self._running = gamma_sampler(rng, model.plan.variability.running_time_cv)
 
     def enqueue(self, stop: int, lot: Lot) -> None:
         """A lot is ready to board at stop index `stop`."""
@@ -84,7 +87,7 @@ class LineBase:
     def factor(self) -> tuple[float, float]:
         return factor_at(self.windows, self.env.now) if self.windows else (1.0, float("inf"))
 
-    def _boarded(self, stop: int, lot: Lot, vehicle: Vehicle, hop_stats: HopStats) -> None:
+    def _boarded(self, stop: int, lot: Lot, vehicle: Vehicle) -> None:
         now = self.env.now
         self.hubs[stop].yard.leave(lot.teu)
         self.booked_teu[stop] -= lot.teu
@@ -100,7 +103,7 @@ class LineBase:
     def _count_hop(self, k: int, vehicle: Vehicle) -> Hop:
         """Count the freight a vehicle takes over hop k; return the hop."""
         hop: Hop = self.line.hops[k]
-        stats = self.model.hop_stats[(hop.link.id, hop.direction)]
+        stats = self.hop_stats[k]
         stats.teu += vehicle.teu
         stats.tonnes += vehicle.tonnes
         stats.vehicles += 1
@@ -121,19 +124,53 @@ class LineBase:
         yield lock.pass_vessel(hop.direction, vehicle.tonnes)
         yield self.env.timeout(hours * (1.0 - hop.lock_at))
 
-    def start(self) -> None:
-        """Start this line's processes (none until freight arrives, by default)."""
-
     def excess_wait(self, stop: int) -> float:
         """Hours beyond the uncongested expectation a lot arriving at `stop` now would wait."""
         raise NotImplementedError
 
+    def wait_points(self, board: int, alight: int) -> list[Callable[[], float]]:
+        """Where a lot riding from stop `board` to `alight` may queue beyond the
+        uncongested expectation: boarding here, and every lock on the way."""
+        points: list[Callable[[], float]] = [partial(self.excess_wait, board)]
+        for k in range(board, alight):
+            lock = self.locks[k]
+            if lock is not None:
+                points.append(partial(lock.excess_wait, self.line.hops[k].direction))
+        return points
+
+    def capacity_teu(self, period: float) -> tuple[float, float]:
+        """(TEU of capacity offered over `period` hours, the same times km)."""
+        return self.stats.capacity, self.stats.capacity_km
+
+    # --------------------------------------------------------------- component
     def reset_stats(self) -> None:
         self.stats = LineStats()
+
+    def inventory(self) -> tuple[Iterable[float], Iterable[float]]:
+        return ([v.teu for v in self.vehicles],
+                [lot.teu for q in self.queues for lot in q])
+
+    def rows(self, period: float, end: float) -> Iterator[tuple[str, Row]]:
+        s = self.stats
+        line = self.line
+        spec = line.spec
+        capacity, capacity_km = self.capacity_teu(period)
+        yield "lines", {
+            "line": line.id, "service": line.service, "corridor": spec.corridor,
+            "mode": spec.mode, "schedule": spec.schedule, "departures": s.departures,
+            "loaded_departures": s.loaded, "teu": s.teu, "capacity_teu": capacity,
+            "load_factor": s.teu_km / capacity_km if capacity_km else 0.0,
+            "boarding_wait_mean_h": s.wait_sum / s.teu if s.teu else 0.0,
+            "queue_end_teu": sum(self.queued_teu)}
 
 
 class ScheduledLine(LineBase):
     """Vehicles leave the first stop every headway and call at every stop in turn."""
+
+    def __init__(self, model: Model, line: Line) -> None:
+        super().__init__(model, line)
+        assert isinstance(line.spec, ScheduledService)
+        self.service: ScheduledService = line.spec
 
     def start(self) -> None:
         self.env.process(self._timetable())
@@ -141,13 +178,12 @@ class ScheduledLine(LineBase):
     def excess_wait(self, stop: int) -> float:
         """Hours beyond half a headway that a lot arriving at `stop` now would wait: one
         headway for every full vehicle-load at that hub ahead of it."""
-        spec = self.line.spec
-        assert spec.vehicle_teu is not None
-        return self.line.headway_hours * (self.booked_teu[stop] // spec.vehicle_teu)
+        spec = self.service
+        return spec.headway_hours * (self.booked_teu[stop] // spec.vehicle_teu)
 
     def _timetable(self) -> Generator[simpy.Event, object, None]:
         env = self.env
-        headway = self.line.headway_hours
+        headway = self.service.headway_hours
         yield env.timeout(float(self._rng.uniform(0.0, headway)))
         while True:
             env.process(self._vehicle())
@@ -156,8 +192,7 @@ class ScheduledLine(LineBase):
     def _vehicle(self) -> Generator[simpy.Event, object, None]:
         env = self.env
         line = self.line
-        spec = line.spec
-        assert spec.vehicle_teu is not None
+        spec = self.service
         factor, _ = self.factor()
         capacity = spec.vehicle_teu * factor
         if capacity <= 0:
@@ -181,11 +216,12 @@ class ScheduledLine(LineBase):
                     hub.receive(off)
                 if k == last:
                     break
-                if hub.spec.kind == "border":
-                    yield from hub.pass_vehicle(vehicle.teu)
+                passing = hub.through(vehicle.teu)
+                if passing is not None:  # a border: the vehicle is held there
+                    yield from passing
                 else:  # freight boards on arrival; the stop's time is run with the next hop
                     standing = spec.stop_hours
-            hop_stats = self.model.hop_stats[(line.hops[k].link.id, line.hops[k].direction)]
+            hop_stats = self.hop_stats[k]
             queue = self.queues[k]
             room = capacity - vehicle.teu
             while queue and room > 1e-9:
@@ -195,7 +231,7 @@ class ScheduledLine(LineBase):
                 else:
                     lot = lot.split(self.model.next_lot_id(), room)
                 self.queued_teu[k] -= lot.teu
-                self._boarded(k, lot, vehicle, hop_stats)
+                self._boarded(k, lot, vehicle)
                 room -= lot.teu
             if vehicle.teu > 0 and not loaded:
                 loaded = True
@@ -214,17 +250,24 @@ class ContinuousLine(LineBase):
     costs about as many events here as in a bare SimPy queue.
     """
 
-    def __init__(self, model: Model, index: int, line: Line, windows: tuple[Window, ...],
-                 rng: np.random.Generator, running_cv: float) -> None:
-        super().__init__(model, index, line, windows, rng, running_cv)
-        spec = self.line.spec
-        assert spec.capacity_teu_per_day is not None
-        self.rate = spec.capacity_teu_per_day / HOURS_PER_DAY
+    def __init__(self, model: Model, line: Line) -> None:
+        super().__init__(model, line)
+        assert isinstance(line.spec, ContinuousService)
+        self.service: ContinuousService = line.spec
+        self.rate = self.service.capacity_teu_per_day / HOURS_PER_DAY
         self.busy = False       # a callback is due to load the next lot
         self.free_at = 0.0      # when the lot being loaded is aboard
         hop = self.line.hops[0]
-        self._hop_key = (hop.link.id, hop.direction)
+        model.links[hop.link.id].offer(hop.direction, self)
         self._lock_free = self.locks[0] is None
+
+    def offered_teu(self, period: float) -> float:
+        """TEU of capacity offered over `period` hours, at the line's rate."""
+        return self.service.capacity_teu_per_day * period / HOURS_PER_DAY
+
+    def capacity_teu(self, period: float) -> tuple[float, float]:
+        capacity = self.offered_teu(period)
+        return capacity, capacity * self.line.hops[0].link.km
 
     def excess_wait(self, stop: int) -> float:
         """Hours to load the TEU at `stop` ahead of a lot arriving there now."""
@@ -260,7 +303,7 @@ class ContinuousLine(LineBase):
         self.queued_teu[0] -= lot.teu
         vehicle = Vehicle()
         self.vehicles.add(vehicle)
-        self._boarded(0, lot, vehicle, self.model.hop_stats[self._hop_key])
+        self._boarded(0, lot, vehicle)
         stats = self.stats
         stats.departures += 1
         stats.loaded += 1

@@ -8,22 +8,22 @@ starts or the lock falls idle, and merged with the container vessels by arrival 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
 import simpy
 
+from sim.engine.component import Component, Row, TableSchema
 from sim.engine.windows import factor_at
-from sim.network import Window
-from sim.specs import HubSpec, LockTraffic
+from sim.network import DIRECTIONS
+from sim.specs import LockSpec
 from sim.units import HOURS_PER_YEAR
 
 if TYPE_CHECKING:
     from sim.engine.model import Model
 
-DIRECTIONS = ("down", "up")
 
 
 class LockStats:
@@ -81,17 +81,21 @@ def _release(vessels: list[simpy.Event], _done: simpy.Event) -> None:
         vessel.succeed()
 
 
-class Lock:
-    """A lock hub: `lanes` chambers per direction, one lockage per lane every cycle."""
+LOCK_COLUMNS = ("lock", "direction", "lockages", "container_t", "bulk_t", "total_t",
+                "utilization", "container_wait_mean_h", "bulk_wait_mean_h", "queue_end_t")
 
-    def __init__(self, model: Model, spec: HubSpec, traffic: LockTraffic | None,
-                 windows: tuple[Window, ...], rng: np.random.Generator) -> None:
-        assert spec.lock_lanes and spec.lock_cycle_hours and spec.lock_chamber_t
-        assert spec.lock_passage_hours
-        self.model = model
-        self.env = model.env
+
+class Lock(Component):
+    """A ship lock: `lanes` chambers per direction, one lockage per lane every cycle."""
+
+    tables = (TableSchema("locks", ("lock", "direction"), LOCK_COLUMNS),)
+
+    def __init__(self, model: Model, spec: LockSpec) -> None:
+        super().__init__(model)
         self.spec = spec
-        self.windows = windows
+        self.windows = model.plan.network.windows("lock", spec.id)
+        traffic = model.plan.network.lock_traffic.get(spec.id)
+        rng = self.stream(f"lock:{spec.id}")
         bulk_vessels = 0.0
         bulk_t = 1.0
         share = {"down": 0.5, "up": 0.5}
@@ -106,7 +110,7 @@ class Lock:
 
     def start(self) -> None:
         for d in DIRECTIONS:
-            for _ in range(self.spec.lock_lanes or 0):
+            for _ in range(self.spec.lanes):
                 self.env.process(self._lane(self.directions[d]))
 
     def pass_vessel(self, direction: str, tonnes: float) -> simpy.Event:
@@ -122,17 +126,13 @@ class Lock:
 
     def excess_wait(self, direction: str) -> float:
         """Hours a vessel arriving now would wait: queued tonnes over the lift rate."""
-        spec = self.spec
         side = self.directions[direction]
         side.admit_bulk()
-        rate = (spec.lock_lanes or 1) * (spec.lock_chamber_t or 1.0) / (spec.lock_cycle_hours
-                                                                         or 1.0)
-        return side.queued_t() / rate
+        return side.queued_t() / self.spec.lift_t(1.0)
 
     def _lane(self, side: _Direction) -> Generator[simpy.Event, object, None]:
         env = self.env
         spec = self.spec
-        assert spec.lock_chamber_t and spec.lock_cycle_hours and spec.lock_passage_hours
         while True:
             side.admit_bulk()
             if not side.containers and not side.bulk:
@@ -145,7 +145,7 @@ class Lock:
                 side.wake = None
                 continue
             factor, until = factor_at(self.windows, env.now) if self.windows else (1.0, 0.0)
-            room = spec.lock_chamber_t * factor
+            room = spec.chamber_t * factor
             taken = self._fill(side, room)
             if taken is None:  # closed, or the head vessel does not fit the reduced chamber
                 yield env.timeout(until - env.now)
@@ -153,9 +153,9 @@ class Lock:
             stats = side.stats
             stats.lockages += 1
             if taken:
-                done = env.timeout(spec.lock_passage_hours)
+                done = env.timeout(spec.passage_hours)
                 done.callbacks.append(partial(_release, taken))
-            yield env.timeout(spec.lock_cycle_hours)
+            yield env.timeout(spec.cycle_hours)
 
     def _fill(self, side: _Direction, room: float) -> list[simpy.Event] | None:
         """Fill one chamber first come first served; None when not even the head fits."""
@@ -188,3 +188,19 @@ class Lock:
     def reset_stats(self) -> None:
         for side in self.directions.values():
             side.stats = LockStats()
+
+    def rows(self, period: float, end: float) -> Iterator[tuple[str, Row]]:
+        lift = self.spec.lift_t(period)
+        for d in DIRECTIONS:
+            side = self.directions[d]
+            s = side.stats
+            total = s.container_t + s.bulk_t
+            side.admit_bulk()  # the queue at the end includes bulk vessels arrived by now
+            yield "locks", {
+                "lock": self.spec.id, "direction": d, "lockages": s.lockages,
+                "container_t": s.container_t, "bulk_t": s.bulk_t, "total_t": total,
+                "utilization": total / lift,
+                "container_wait_mean_h": (s.container_wait / s.container_vessels
+                                          if s.container_vessels else 0.0),
+                "bulk_wait_mean_h": s.bulk_wait / s.bulk_vessels if s.bulk_vessels else 0.0,
+                "queue_end_t": side.queued_t()}

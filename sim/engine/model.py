@@ -8,19 +8,24 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Generator, Mapping, Sequence
-from functools import partial
+from typing import Any
 
+import numpy as np
 import simpy
 
+from sim.components import kind_of
+from sim.engine.component import Component
 from sim.engine.freight import Lot
 from sim.engine.hub import Hub
-from sim.engine.lines import ContinuousLine, HopStats, LineBase, ScheduledLine
-from sim.engine.lock import DIRECTIONS, Lock
+from sim.engine.lines import LineBase
+from sim.engine.links import Link
+from sim.engine.lock import Lock
 from sim.engine.recorder import Recorder, ReplicationResult
 from sim.errors import ConservationError
 from sim.network import Plan
 from sim.rng import Draws, stream
 from sim.routing import ChoiceSet, Route, choice_sets, choose
+from sim.specs import Spec
 from sim.units import HOURS_PER_DAY, HOURS_PER_MONTH, HOURS_PER_YEAR
 
 TOLERANCE_TEU = 1e-6
@@ -39,44 +44,40 @@ class Model:
         self.env = simpy.Environment()
         self.choices = tuple(choices) if choices is not None else choice_sets(plan)
         net = plan.network
-        seed = plan.seed
-        self.at_hubs: dict[int, Lot] = {}     # lots between arrival and onward queue
         self._lot_id = 0
         self.created_teu = 0.0
         self.delivered_teu = 0.0
         self.stats_from = plan.horizon.warmup_days * HOURS_PER_DAY
         self.recorder = Recorder(plan, self.choices, self.stats_from)
-        self.locks = {
-            hid: Lock(self, hub, net.lock_traffic.get(hid), net.windows("hub", hid),
-                      stream(seed, replication, f"lock:{hid}"))
-            for hid, hub in net.hubs.items() if hub.kind == "lock"}
-        self.hubs = {
-            hid: Hub(self, hub, net.windows("hub", hid), stream(seed, replication, f"hub:{hid}"),
-                     plan.variability.dwell_cv)
-            for hid, hub in net.hubs.items() if hub.kind != "lock"}
-        self.hop_stats: dict[tuple[str, str], HopStats] = {
-            (lid, d): HopStats() for lid in net.links for d in DIRECTIONS}
-        self.lines: list[LineBase] = []
-        for i, line in enumerate(net.lines):
-            cls = ScheduledLine if line.spec.schedule == "scheduled" else ContinuousLine
-            windows = net.windows("service", line.service) + tuple(
-                w for hop in line.hops for w in net.windows("link", hop.link.id))
-            self.lines.append(cls(self, i, line, windows,
-                                  stream(seed, replication, f"line:{line.id}"),
-                                  plan.variability.running_time_cv))
+        # one runtime object per component, of the class its kind registers; locks, hubs and
+        # links first (lines hold references to them), then lines in the plan's order (a
+        # lot's legs name lines by that index)
+        self.locks: dict[str, Lock] = {i: self._build(s) for i, s in net.locks.items()}
+        self.hubs: dict[str, Hub] = {i: self._build(s) for i, s in net.hubs.items()}
+        self.links: dict[str, Link] = {i: self._build(s) for i, s in net.links.items()}
+        self.lines: list[LineBase] = [
+            kind_of(line.spec).runtime_class()(self, line) for line in net.lines]
+        self.components: list[Component] = [
+            *self.locks.values(), *self.hubs.values(), *self.links.values(), *self.lines]
         self._wait_points = {r.index: self._waits(r) for cs in self.choices for r in cs.routes}
 
+    def _build(self, spec: Spec) -> Any:
+        """The runtime object of a spec, of the class its kind registers."""
+        return kind_of(spec).runtime_class()(self, spec)
+
+    def stream(self, name: str) -> np.random.Generator:
+        """Random stream `name` of this replication (`sim.rng`)."""
+        return stream(self.plan.seed, self.replication, name)
+
+    @property
+    def at_hubs(self) -> dict[int, Lot]:
+        """Lots at hubs between arrival and their onward queue, by lot id (a view)."""
+        return {i: lot for hub in self.hubs.values() for i, lot in hub.lots.items()}
+
     def _waits(self, route: Route) -> tuple[Callable[[], float], ...]:
-        """Where a route queues: boarding stops and locks, as expected-wait estimators."""
-        points: list[Callable[[], float]] = []
-        for leg in route.legs:
-            line = self.lines[leg.line]
-            points.append(partial(line.excess_wait, leg.board))
-            for hop in line.line.hops[leg.board:leg.alight]:
-                if hop.link.lock is not None:
-                    points.append(partial(self.locks[hop.link.lock].excess_wait,
-                                          hop.direction))
-        return tuple(points)
+        """Where a route queues (boarding stops, locks), as expected-wait estimators."""
+        return tuple(point for leg in route.legs
+                     for point in self.lines[leg.line].wait_points(leg.board, leg.alight))
 
     # ------------------------------------------------------------------ freight flow
     def next_lot_id(self) -> int:
@@ -143,23 +144,21 @@ class Model:
     # ------------------------------------------------------------------ running
     def _reset_stats(self) -> Generator[simpy.Event, object, None]:
         yield self.env.timeout(self.stats_from)
-        for hub in self.hubs.values():
-            hub.reset_stats()
-        for lock in self.locks.values():
-            lock.reset_stats()
-        for line in self.lines:
-            line.reset_stats()
-        for key in self.hop_stats:
-            self.hop_stats[key] = HopStats()
+        for part in self.components:
+            part.reset_stats()
 
     def inventory(self) -> tuple[float, float]:
-        """(TEU in transit on vehicles, TEU waiting at hubs and in queues), counted from state."""
-        # fsum: the vehicles are a set (iterated in memory order), so a plain sum could differ
-        # in its last bits between two runs of one seed
-        in_transit = math.fsum(v.teu for line in self.lines for v in line.vehicles)
-        waiting = math.fsum([*(lot.teu for lot in self.at_hubs.values()),
-                             *(lot.teu for line in self.lines for q in line.queues for lot in q)])
-        return in_transit, waiting
+        """(TEU in transit on vehicles, TEU waiting at hubs and in queues), as every component
+        counts it from its own state."""
+        moving: list[float] = []
+        held: list[float] = []
+        for part in self.components:
+            on_vehicles, waiting_here = part.inventory()
+            moving.extend(on_vehicles)
+            held.extend(waiting_here)
+        # fsum: exact whatever the order (vehicles are a set, iterated in memory order, so a
+        # plain sum could differ in its last bits between two runs of one seed)
+        return math.fsum(moving), math.fsum(held)
 
     def check_conservation(self) -> dict[str, float]:
         """Every TEU created is delivered, in transit or waiting; raise if not."""
@@ -172,11 +171,9 @@ class Model:
         return row
 
     def start(self) -> None:
-        """Start every process (timetables, locks, demand); `run` calls it."""
-        for lock in self.locks.values():
-            lock.start()
-        for line in self.lines:
-            line.start()
+        """Start every process (lock lanes, timetables, demand); `run` calls it."""
+        for part in self.components:
+            part.start()
         for cs in self.choices:
             self.env.process(self._demand(cs))
         if self.stats_from > 0:

@@ -1,5 +1,6 @@
 """One recorder per replication: compact per-lot records (typed arrays, not Python objects)
-and the end-of-run tables built from them and from the runtime counters.
+and the end-of-run tables: its own, built from those records, and the rows each runtime
+component writes about itself.
 """
 
 from __future__ import annotations
@@ -12,17 +13,23 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from sim.checks import checks_table
-from sim.engine.lock import DIRECTIONS
+from sim.components import kinds
+from sim.engine.component import Row, TableSchema
 from sim.network import Plan
 from sim.routing import ChoiceSet
 from sim.specs import CORRIDORS
-from sim.units import HOURS_PER_DAY, HOURS_PER_WEEK
+from sim.units import HOURS_PER_WEEK
 
 if TYPE_CHECKING:
     from sim.engine.freight import Lot
     from sim.engine.model import Model
 
+
+
+# the recorder's own tables, with the columns that identify an entity in each
+RECORDER_KEYS: dict[str, tuple[str, ...]] = {
+    "corridors": ("corridor",), "routes": ("route",), "legs": ("route", "leg"),
+    "timeseries": ("week", "corridor"), "conservation": ()}
 
 
 @dataclass
@@ -162,94 +169,32 @@ class Recorder:
 
     def result(self, model: Model, conservation: dict[str, float],
                end: float) -> ReplicationResult:
-        """Every table of this replication."""
-        plan = self.plan
-        net = plan.network
+        """Every table of this replication: the recorder's own (corridors, routes, legs,
+        timeseries, conservation) and the rows every component writes (hubs, lines, links,
+        locks, checks and whatever else a registered kind declares)."""
         period = end - self.stats_from
         lots = self._lots()
-
-        hubs = []
-        for hid, hub in model.hubs.items():
-            s = hub.stats
-            spec = hub.spec
-            hubs.append({
-                "hub": hid, "name": spec.name, "kind": spec.kind, "teu": s.teu, "jobs": s.jobs,
-                "arrivals": s.arrivals, "trains_gauge_changed": s.vehicles,
-                "wait_mean_h": s.wait_sum / s.jobs if s.jobs else 0.0, "wait_max_h": s.wait_max,
-                "utilization": s.busy_in_period / (spec.handling_servers * period),
-                "yard_mean_teu": (hub.yard.area + hub.yard.level * (end - hub.yard.last)) / period,
-                "yard_peak_teu": hub.yard.peak, "yard_teu": spec.yard_teu,
-                "queue_end": len(hub.servers.queue) + len(hub.yard.waiting),
-                "in_system_mean": hub.in_system_mean(end, period),
-                "service_mean_h": s.busy / s.jobs if s.jobs else 0.0,
-                "lon": spec.lon, "lat": spec.lat})
-
-        lines = []
-        for line in model.lines:
-            ls = line.stats
-            service = line.line.spec
-            if service.schedule == "continuous":
-                assert service.capacity_teu_per_day is not None
-                capacity = service.capacity_teu_per_day * period / HOURS_PER_DAY
-                hop = line.line.hops[0]
-                model.hop_stats[(hop.link.id, hop.direction)].capacity += capacity
-                capacity_km = capacity * hop.link.km
-            else:
-                capacity, capacity_km = ls.capacity, ls.capacity_km
-            lines.append({
-                "line": line.line.id, "service": line.line.service, "corridor": service.corridor,
-                "mode": service.mode, "schedule": service.schedule, "departures": ls.departures,
-                "loaded_departures": ls.loaded, "teu": ls.teu, "capacity_teu": capacity,
-                "load_factor": ls.teu_km / capacity_km if capacity_km else 0.0,
-                "boarding_wait_mean_h": ls.wait_sum / ls.teu if ls.teu else 0.0,
-                "queue_end_teu": sum(line.queued_teu)})
-
-        links = []
-        for (lid, direction), hs in model.hop_stats.items():
-            link = net.links[lid]
-            ef = net.emission_factors[link.mode].g_per_tkm
-            links.append({
-                "link": lid, "direction": direction,
-                "from_hub": link.from_hub if direction == "down" else link.to_hub,
-                "to_hub": link.to_hub if direction == "down" else link.from_hub,
-                "mode": link.mode, "corridor": link.corridor, "km": link.km,
-                "teu": hs.teu, "vehicles": hs.vehicles, "capacity_teu": hs.capacity,
-                "utilization": hs.teu / hs.capacity if hs.capacity else 0.0,
-                "teu_km": hs.teu * link.km, "co2_t": hs.tonnes * link.km * ef / 1e6})
-
-        locks = []
-        for lid, lock in model.locks.items():
-            lock_spec = lock.spec
-            assert lock_spec.lock_chamber_t and lock_spec.lock_cycle_hours and lock_spec.lock_lanes
-            lift = (lock_spec.lock_lanes * lock_spec.lock_chamber_t * period
-                    / lock_spec.lock_cycle_hours)
-            for d in DIRECTIONS:
-                side = lock.directions[d]
-                ks = side.stats
-                total = ks.container_t + ks.bulk_t
-                side.admit_bulk()
-                locks.append({
-                    "lock": lid, "direction": d, "lockages": ks.lockages,
-                    "container_t": ks.container_t, "bulk_t": ks.bulk_t, "total_t": total,
-                    "utilization": total / lift,
-                    "container_wait_mean_h": (ks.container_wait / ks.container_vessels
-                                              if ks.container_vessels else 0.0),
-                    "bulk_wait_mean_h": ks.bulk_wait / ks.bulk_vessels if ks.bulk_vessels else 0.0,
-                    "queue_end_t": side.queued_t()})
-
+        rows: dict[str, list[Row]] = {t.name: [] for t in component_tables()}
+        for part in model.components:
+            for table, row in part.rows(period, end):
+                rows[table].append(row)
         tables = {
             "corridors": self._corridor_table(lots),
-            "hubs": pd.DataFrame(hubs),
-            "lines": pd.DataFrame(lines),
-            "links": pd.DataFrame(links),
-            "locks": pd.DataFrame(locks, columns=[
-                "lock", "direction", "lockages", "container_t", "bulk_t", "total_t",
-                "utilization", "container_wait_mean_h", "bulk_wait_mean_h", "queue_end_t"]),
             "routes": self._route_table(),
             "legs": self._leg_table(),
             "timeseries": self._timeseries(lots),
             "conservation": pd.DataFrame([conservation]),
-            "checks": checks_table(list(model.hubs.values()), self.stats_from, end),
         }
+        for schema in component_tables():
+            tables[schema.name] = pd.DataFrame(rows[schema.name], columns=list(schema.columns))
         return ReplicationResult(replication=model.replication, tables=tables,
                                  conservation=conservation)
+
+
+def component_tables() -> tuple[TableSchema, ...]:
+    """The tables component kinds write, in registration order, each once."""
+    seen: dict[str, TableSchema] = {}
+    for kind in kinds():
+        for schema in getattr(kind.runtime_class(), "tables", ()):
+            seen.setdefault(schema.name, schema)
+    return tuple(seen.values())

@@ -97,8 +97,8 @@ def test_plan_targets_label_what_is_not_simulated() -> None:
 def test_channels_map_to_existing_cqsim_ids() -> None:
     from sim.pipeline import prepare
     plan = prepare(BASELINE_2023)
-    known = set(plan.network.hubs) | {line.service for line in plan.network.lines} \
-        | set(plan.network.links)
+    known = set(plan.network.hubs) | set(plan.network.locks) \
+        | {line.service for line in plan.network.lines} | set(plan.network.links)
     channels = load_channels()
     assert {"ilstc", "china_railway_express", "yangtze_golden_waterway",
             "chongqing_manzhouli_russia"} <= {c.id for c in channels}

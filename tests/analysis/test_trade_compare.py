@@ -176,7 +176,7 @@ def test_rank_puts_the_candidate_that_relieves_the_bottleneck_first(tmp_path: Pa
              "factor": 2}]})
     cands = {n: candidate(base, p) for n, p in files.items()}
     cap = added_capacity(sim.prepare(base), sim.prepare(cands["more-ab"]))
-    assert cap.lines == pytest.approx(2 * 7 * 100 * 52) and cap.hubs == 0 == cap.locks
+    assert cap.lines == pytest.approx(2 * 7 * 100 * 365 / 7) and cap.hubs == 0 == cap.locks
     table, _ = rank(base, cands)
     assert table["candidate"].tolist() == ["more-ab", "more-cd"]
     top = table.iloc[0]

@@ -119,12 +119,11 @@ def test_gauge_change_border_handles_every_loaded_train(tmp_path: Path) -> None:
 
 def _river(tmp_path: Path, bulk_mt: float, chamber_t: float = 12_000.0) -> Path:
     a, b = nb.hub("a", 0, kind="river_port"), nb.hub("b", 2, kind="river_port")
-    lock = nb.hub("lk", 1, kind="lock", handling_servers=0, handling_teu_per_hour=0,
-                  yard_teu=0, lock_lanes=1, lock_cycle_hours=2.0, lock_chamber_t=chamber_t,
-                  lock_passage_hours=3.0)
-    nb.write_geodata(tmp_path / "geo", [a, lock, b],
+    lock = nb.lock("lk", 1, lanes=1, cycle_hours=2.0, chamber_t=chamber_t,
+                   passage_hours=3.0)
+    nb.write_geodata(tmp_path / "geo", [a, b],
                      [nb.link("a-b", a, b, mode="river", corridor="east", lock="lk",
-                              lock_at=0.5)])
+                              lock_at=0.5)], locks=[lock])
     barge = {"corridor": "east", "mode": "river", "stops": ["a", "b"],
              "departures_per_week": 14, "vehicle_teu": 200, "price_cny_per_teu": 500,
              "source": "test"}
@@ -220,4 +219,4 @@ def test_freight_held_at_a_full_yard_gate_counts_as_backlog(tmp_path: Path) -> N
     at_hub = sum(lot.teu for lot in model.at_hubs.values() if lot.leg == 0)  # gate, handling
     assert line.booked_teu[0] == pytest.approx(line.queued_teu[0] + at_hub)
     assert line.booked_teu[0] >= line.queued_teu[0] + at_gate
-    assert line.excess_wait(0) == line.line.headway_hours * (line.booked_teu[0] // 100)
+    assert line.excess_wait(0) == line.line.spec.headway_hours * (line.booked_teu[0] // 100)

@@ -23,6 +23,15 @@ def hub(ident: str, lon: float, lat: float = 30.0, **kw: Any) -> dict[str, Any]:
             "geometry": {"type": "Point", "coordinates": [lon, lat]}}
 
 
+def lock(ident: str, lon: float, lat: float = 30.0, **kw: Any) -> dict[str, Any]:
+    """A ship lock (for locks.geojson): one lane each way by default."""
+    props = {"id": ident, "name": ident, "kind": "lock", "country": "CN", "lanes": 1,
+             "cycle_hours": 2.0, "chamber_t": 10_000.0, "passage_hours": 3.0,
+             "sources": "test", **kw}
+    return {"type": "Feature", "properties": props,
+            "geometry": {"type": "Point", "coordinates": [lon, lat]}}
+
+
 def link(ident: str, a: dict, b: dict, mode: str = "rail", km: float = 100.0,
          hours: float = 10.0, corridor: str = "west", **kw: Any) -> dict[str, Any]:
     props = {"id": ident, "from_hub": a["properties"]["id"], "to_hub": b["properties"]["id"],
@@ -34,9 +43,13 @@ def link(ident: str, a: dict, b: dict, mode: str = "rail", km: float = 100.0,
                                          b["geometry"]["coordinates"]]}}
 
 
-def write_geodata(folder: Path, hubs: list[dict], links: list[dict]) -> Path:
+def write_geodata(folder: Path, hubs: list[dict], links: list[dict],
+                  locks: list[dict] | None = None) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    for name, feats in (("hubs.geojson", hubs), ("links.geojson", links)):
+    layers = [("hubs.geojson", hubs), ("links.geojson", links)]
+    if locks:
+        layers.append(("locks.geojson", locks))
+    for name, feats in layers:
         (folder / name).write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
     return folder
 

@@ -1,0 +1,69 @@
+"""The runtime side of a component kind: what the model asks of every component.
+
+The model builds one runtime object per spec (per direction of a service) with
+`Kind.runtime_class()(model, spec)` and then only talks to it through this protocol, as
+Mesa's model talks to its agents and Ciw's simulation to its nodes:
+
+- `start()`: start its processes (timetables, lock lanes); nothing for passive components;
+- `reset_stats()`: forget what was counted during the warm-up;
+- `inventory()`: (TEU in transit on its vehicles, TEU waiting in it), for conservation;
+- `rows(period, end)`: its rows of the result tables, as (table name, row) pairs;
+- `excess_wait(at)` (components freight queues at): hours beyond the uncongested
+  expectation that a lot arriving now would wait, for route choice.
+
+The tables a kind writes are declared once, in `tables`, with their key columns and every
+column, so a table exists (empty) even when no component of the kind is in the network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sim.engine.model import Model
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class TableSchema:
+    """A result table: its name, the columns that identify a row, and all its columns."""
+
+    name: str
+    keys: tuple[str, ...]
+    columns: tuple[str, ...]
+
+
+class Component:
+    """Base of the runtime classes of component kinds: does nothing, counts nothing."""
+
+    tables: ClassVar[tuple[TableSchema, ...]] = ()
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        self.env = model.env
+
+    def start(self) -> None:
+        """Start this component's processes (none by default)."""
+
+    def reset_stats(self) -> None:
+        """Forget the statistics counted so far (at the end of the warm-up)."""
+
+    def inventory(self) -> tuple[Iterable[float], Iterable[float]]:
+        """The TEU of every lot or vehicle load this component holds: (in transit on its
+        vehicles, waiting in it). The model adds them up for the conservation check."""
+        return (), ()
+
+    def rows(self, period: float, end: float) -> Iterator[tuple[str, Row]]:
+        """This component's rows of the result tables over the statistics `period` (h)
+        ending at hour `end`."""
+        return iter(())
+
+    def stream(self, name: str) -> np.random.Generator:
+        """The random stream `name` of this replication (keyed by name: common random
+        numbers across scenario variants)."""
+        return self.model.stream(name)
