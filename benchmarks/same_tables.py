@@ -32,7 +32,8 @@ REFERENCE = "cca0c95"  # main before the architecture work (issue 9)
 SCENARIO = "scenarios/baseline-2023.yaml"
 WORKTREE = "worktree"
 # run.json keys that say where and how long, not what: they differ between two trees
-PROVENANCE = ("wall_seconds", "source_file", "code_version", "commit")
+PROVENANCE = ("wall_seconds", "source_file", "code_version", "commit", "git_commit", "created_utc",
+              "geodata")  # where and when it ran, not what it found
 
 
 def export(rev: str, into: Path) -> Path:
@@ -131,7 +132,8 @@ def compare_file(a: Path, b: Path) -> str:
 def compare_dirs(ref: Path, new: Path) -> int:
     """Print one line per result file; return the number of files that differ."""
     names = sorted({p.name for p in ref.iterdir()} | {p.name for p in new.iterdir()})
-    names = [n for n in names if not n.startswith(".") and not n.endswith(".png")]
+    # renderings of the tables (map.png, report.html) are not results
+    names = [n for n in names if not n.startswith(".") and not n.endswith((".png", ".html"))]
     differ = 0
     width = max(len(n) for n in names)
     for name in names:

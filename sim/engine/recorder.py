@@ -15,6 +15,7 @@ import pandas as pd
 
 from sim.components import kinds
 from sim.engine.component import Row, TableSchema
+from sim.kpis import corridor_row
 from sim.network import Plan
 from sim.routing import ChoiceSet
 from sim.specs import CORRIDORS
@@ -40,15 +41,6 @@ class ReplicationResult:
     tables: dict[str, pd.DataFrame]
     conservation: dict[str, float]
     events: dict[str, float] = field(default_factory=dict)
-
-
-def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
-    """Quantile of `values` where each value counts `weights` times (e.g. TEU)."""
-    if values.size == 0:
-        return float("nan")
-    order = np.argsort(values, kind="stable")
-    cum = np.cumsum(weights[order])
-    return float(values[order][np.searchsorted(cum, q * cum[-1])])
 
 
 class Recorder:
@@ -146,21 +138,10 @@ class Recorder:
             "at_h": np.asarray(self.at)})
 
     def _corridor_table(self, lots: pd.DataFrame) -> pd.DataFrame:
-        rows = []
+        """Every KPI (`sim.kpis`) per corridor, the five channels first."""
         names = list(CORRIDORS) + sorted(set(lots["corridor"]) - set(CORRIDORS))
-        for name in names:
-            sub = lots[lots["corridor"] == name]
-            teu = sub["teu"].to_numpy()
-            total = teu.sum()
-            transit = sub["transit_h"].to_numpy()
-            rows.append({
-                "corridor": name, "teu": total, "trade_value_cny": sub["value_cny"].sum(),
-                "lots": len(sub),
-                "transit_mean_h": float(np.average(transit, weights=teu)) if total else np.nan,
-                "transit_p95_h": weighted_quantile(transit, teu, 0.95),
-                "wait_mean_h": float(np.average(sub["wait_h"], weights=teu)) if total else np.nan,
-                "co2_t": sub["co2_t"].sum()})
-        return pd.DataFrame(rows)
+        return pd.DataFrame([{"corridor": name, **corridor_row(lots[lots["corridor"] == name])}
+                             for name in names])
 
     def _timeseries(self, lots: pd.DataFrame) -> pd.DataFrame:
         week = (lots["at_h"] // HOURS_PER_WEEK).astype(int)

@@ -11,50 +11,25 @@ import pandas as pd
 from matplotlib.axis import Axis
 from matplotlib.figure import Figure
 
+from sim import kpis
 from sim.atomic import write_png
+from sim.kpis import PEAKS, measure_of, shown
 from sim.sweep.store import kpi_columns
 from sim.sweep.summary import is_numeric, main_effect
 from sim.sweep.tasks import HEADLINE_KPIS
 
-# KPI -> (label, unit it is plotted in, divisor from the runs table's unit)
-KPI_LABELS = {"total_teu": ("TEU delivered", "TEU over the horizon", 1.0),
-              "total_trade_value_cny": ("trade carried", "bn CNY over the horizon", 1e9),
-              "total_co2_t": ("CO2", "kt over the horizon", 1e3),
-              "transit_mean_h": ("mean transit", "h", 1.0),
-              "max_hub_utilization": ("busiest hub's utilization", "share", 1.0),
-              "max_link_utilization": ("busiest link's utilization", "share", 1.0),
-              "max_lock_utilization": ("busiest lock's utilization", "share", 1.0),
-              "max_line_load_factor": ("fullest service's load factor", "share", 1.0)}
-CORRIDOR_MEASURES = {"teu": ("TEU", "TEU over the horizon", 1.0),
-                     "trade_value_cny": ("trade", "bn CNY over the horizon", 1e9),
-                     "transit_mean_h": ("mean transit", "h", 1.0),
-                     "transit_p95_h": ("95th pct transit", "h", 1.0),
-                     "wait_mean_h": ("mean wait", "h", 1.0),
-                     "co2_t": ("CO2", "kt over the horizon", 1e3)}
 SOURCE = "source: cqsim sweep, {file} (simulated; mean of the runs at each value)"
 
 
-def kpi_label(kpi: str, runs: pd.DataFrame | None = None) -> tuple[str, str, float]:
-    """(label, unit, divisor) of a KPI column; a peak names where it is (the hub, link...
-    that is busiest in most runs, from the `<kpi>_at` column)."""
-    if kpi in KPI_LABELS:
-        text, unit, scale = KPI_LABELS[kpi]
-    else:
-        corridor, _, measure = kpi.partition("_")
-        text, unit, scale = CORRIDOR_MEASURES.get(measure, (measure.replace("_", " "), "", 1.0))
-        text = f"{corridor} channel: {text}" if measure in CORRIDOR_MEASURES else \
-            kpi.replace("_", " ")
+def label(kpi: str, runs: pd.DataFrame | None = None) -> str:
+    """Axis label of a KPI in words with the unit it is plotted in (`sim.kpis.label`); a peak
+    names where it is (the hub, link... that is busiest in most runs, its `<kpi>_at`)."""
+    text = kpis.label(kpi)
     where = f"{kpi}_at"
     if runs is not None and where in runs.columns and runs[where].notna().any():
         counts = runs[where].dropna().value_counts()
         text += f" ({counts.index[0]} in {counts.iloc[0]} of {int(counts.sum())} runs)"
-    return text, unit, scale
-
-
-def label(kpi: str, runs: pd.DataFrame | None = None) -> str:
-    """Axis label of a KPI with the unit it is plotted in."""
-    text, unit, _ = kpi_label(kpi, runs)
-    return f"{text}, {unit}" if unit else text
+    return text
 
 
 def short(path: str) -> str:
@@ -84,13 +59,18 @@ def _tidy_axis(axis: Axis) -> None:
 
 
 def plotted_kpis(runs: pd.DataFrame, params: Sequence[str]) -> list[str]:
-    """Headline KPIs plus each corridor's TEU that carries freight."""
+    """Headline KPIs, total CO2 and transit, the busiest hub, and the TEU of each corridor
+    that carries freight."""
     cols = kpi_columns(runs, params)
-    chosen = [c for c in (*HEADLINE_KPIS, "total_co2_t", "transit_mean_h",
-                          "max_hub_utilization") if c in cols]
-    chosen += [c for c in cols if c.endswith("_teu") and not c.startswith("total")
-               and c not in {"created_teu", "delivered_teu", "waiting_teu", "in_transit_teu"}
-               and runs[c].fillna(0).abs().sum() > 0]
+    teu = kpis.kpi("teu").column
+    chosen = [c for c in (*HEADLINE_KPIS, f"total_{kpis.kpi('co2_t').column}",
+                          f"total_{kpis.kpi('transit_mean_h').column}", PEAKS[0].column)
+              if c in cols]
+    for c in cols:
+        found = measure_of(c)
+        if found and found[0].column == teu and found[1] not in ("", "total") and \
+                runs[c].fillna(0).abs().sum() > 0:
+            chosen.append(c)
     return chosen
 
 
@@ -98,13 +78,12 @@ def kpi_figure(runs: pd.DataFrame, params: Sequence[str], kpi: str) -> Figure:
     """One panel per parameter: the mean of `kpi` at each of its values with the 95% CI."""
     fig = Figure(figsize=(4.2 * len(params), 3.4), layout="constrained")
     axes = fig.subplots(1, len(params), squeeze=False)[0]
-    scale = kpi_label(kpi)[2]
     for ax, param in zip(axes, params, strict=True):
         eff = main_effect(runs, param, kpi)
         numeric = is_numeric(runs[param])
         x = eff["value"].astype(float).to_numpy() if numeric else np.arange(len(eff))
-        half = eff["ci95"].fillna(0.0).to_numpy() / scale
-        mean = eff["mean"].to_numpy() / scale
+        half = shown(kpi, eff["ci95"].fillna(0.0).to_numpy())
+        mean = shown(kpi, eff["mean"].to_numpy())
         ax.plot(x, mean, marker="o", color="tab:blue")
         ax.fill_between(x, mean - half, mean + half, color="tab:blue",
                         alpha=0.25, linewidth=0, label="95% CI of the mean")
@@ -142,10 +121,9 @@ def tornado_figure(sens: pd.DataFrame) -> Figure:
                  layout="constrained")
     axes = fig.subplots(len(kpis), 1, squeeze=False)[:, 0]
     for ax, kpi in zip(axes, kpis, strict=True):
-        scale = kpi_label(kpi)[2]
         sub = sens[sens["kpi"] == kpi].iloc[::-1].copy()  # largest on top
         for col in ("kpi_at_low", "kpi_at_high", "swing", "swing_ci95"):
-            sub[col] = sub[col] / scale
+            sub[col] = shown(kpi, sub[col].to_numpy())
         if sub.empty:
             ax.text(0.5, 0.5, "no sensitivity: too few runs or no numeric parameter varied",
                     ha="center", va="center", transform=ax.transAxes)

@@ -17,12 +17,13 @@ import numpy as np
 from sim.engine.recorder import ReplicationResult
 from sim.equilibrium import Settled
 from sim.errors import InputError
+from sim.kpis import KPIS, PEAKS, totals
 from sim.pipeline import prepare, replicate_one, settle
 from sim.scenario import Scenario, load_scenario, with_overrides
 from sim.sweep.design import design
 from sim.sweep.spec import SweepSpec, load_sweep
 
-HEADLINE_KPIS = ("total_teu", "total_trade_value_cny")
+HEADLINE_KPIS = ("total_teu", "total_trade_value_cny")   # the sensitivity table's
 
 
 @dataclass(frozen=True)
@@ -42,38 +43,25 @@ class RunTask:
                 **self.params}
 
 
-PEAK_KEYS = {"hubs": "hub", "links": "link", "locks": "lock", "lines": "line"}
-
-
 def kpis(result: ReplicationResult) -> dict[str, float | str]:
-    """Flat KPIs of one replication: per corridor (wide columns), totals and peak utilizations
-    with where each peak is (`max_hub_utilization_at`: the hub's id, ...)."""
+    """Flat KPIs of one replication: every corridor KPI per corridor (`<corridor>_<kpi>`) and
+    in total (`total_<kpi>`, `sim.kpis`), peak utilizations with where each peak is
+    (`max_hub_utilization_at`: the hub's id; `link:direction`, ...) and the conservation
+    balance."""
     row: dict[str, float | str] = {}
     corridors = result.tables["corridors"]
-    measures = ("teu", "trade_value_cny", "transit_mean_h", "transit_p95_h", "wait_mean_h",
-                "co2_t")
-    for _, c in corridors.iterrows():
-        for m in measures:
-            if m in c:
-                row[f"{c['corridor']}_{m}"] = float(c[m])
-    teu = corridors["teu"].to_numpy(dtype=float)
-    row["total_teu"] = float(teu.sum())
-    row["total_trade_value_cny"] = float(corridors["trade_value_cny"].sum())
-    row["total_co2_t"] = float(corridors["co2_t"].sum())
-    transit = corridors["transit_mean_h"].to_numpy(dtype=float)
-    ok = np.isfinite(transit) & (teu > 0)
-    row["transit_mean_h"] = float(np.average(transit[ok], weights=teu[ok])) if ok.any() \
-        else float("nan")
-    for table, col in (("hubs", "utilization"), ("links", "utilization"),
-                       ("locks", "utilization"), ("lines", "load_factor")):
-        df = result.tables.get(table)
-        if df is not None and col in df and len(df):
-            key = f"max_{table.rstrip('s')}_{col}"
-            row[key] = float(df[col].max())
-            peak = df.iloc[int(np.argmax(np.nan_to_num(df[col].to_numpy(dtype=float),
-                                                       nan=-np.inf)))]
-            row[f"{key}_at"] = ":".join(str(peak[c]) for c in (PEAK_KEYS[table], "direction")
-                                        if c in df.columns)
+    for c in corridors.to_dict("records"):
+        for k in KPIS:
+            row[f"{c['corridor']}_{k.column}"] = float(c[k.column])
+    row.update({f"total_{name}": value for name, value in totals(corridors).items()})
+    for peak in PEAKS:
+        df = result.tables.get(peak.table)
+        if df is not None and peak.source in df and len(df):
+            values = df[peak.source].to_numpy(dtype=float)
+            row[peak.column] = float(values.max())
+            top = df.iloc[int(np.argmax(np.nan_to_num(values, nan=-np.inf)))]
+            row[peak.at] = ":".join(str(top[c]) for c in (peak.key, "direction")
+                                    if c in df.columns)
     for key in ("created_teu", "delivered_teu", "waiting_teu", "in_transit_teu"):
         if key in result.conservation:
             row[key] = float(result.conservation[key])
