@@ -37,6 +37,7 @@ def case(years: float, demand: float, capacity: float = 1.0) -> dict[str, float]
     from sim.network import build
     from sim.routing import choice_sets
     from sim.scenario import DemandGrowth, ScaleChange, load_scenario, with_overrides
+    from sim.specs import ScheduledService
 
     scenario = load_scenario(_baseline_path())
     scenario = with_overrides(scenario, **{"horizon.days": 365.0 * years,
@@ -47,14 +48,14 @@ def case(years: float, demand: float, capacity: float = 1.0) -> dict[str, float]
     if capacity != 1.0:
         plan = build(scenario)
         for sid, spec in scenario.network.services.items():
-            field = "vehicle_teu" if spec.schedule == "scheduled" else "capacity_teu_per_day"
+            field = "vehicle_teu" if isinstance(spec, ScheduledService) \
+                else "capacity_teu_per_day"
             changes.append(ScaleChange(kind="scale", service=sid, field=field,
                                        factor=capacity))
-        for hid, hub in plan.network.hubs.items():
-            fields = ("lock_chamber_t",) if hub.kind == "lock" else ("handling_servers",
-                                                                     "yard_teu")
-            changes += [ScaleChange(kind="scale", hub=hid, field=f, factor=capacity)
-                        for f in fields]
+        changes += [ScaleChange(kind="scale", hub=hid, field=f, factor=capacity)
+                    for hid in plan.network.hubs for f in ("handling_servers", "yard_teu")]
+        changes += [ScaleChange(kind="scale", lock=lid, field="chamber_t", factor=capacity)
+                    for lid in plan.network.locks]
     scenario = scenario.model_copy(update={"changes": tuple(changes)})
     plan = build(scenario)
     choices = choice_sets(plan)

@@ -29,9 +29,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 import sim
-from sim.flows import flows_frames
-from sim.targets import targets_frame
 from sim import trade
+from sim.targets import targets_frame
+from sim.units import DAYS_PER_MONTH, HOURS_PER_DAY, HOURS_PER_WEEK
 
 ROOT = next(p for p in (Path.cwd(), *Path.cwd().parents) if (p / "scenarios").is_dir())
 DAYS = 120          # simulated days, the first 30 of them warm-up
@@ -47,7 +47,8 @@ targets[["id", "metric", "value", "unit", "year", "simulated", "source"]]"""),
     ("code", """results = {name: sim.run(ROOT / "scenarios" / f"{name}.yaml", days=DAYS,
                         replications=REPLICATIONS, progress=False)
            for name in NAMES}
-pd.DataFrame({name: r.corridors.set_index("corridor")["teu"] for name, r in results.items()})"""),
+pd.DataFrame({name: r.corridors.set_index("corridor")["teu_per_year"]
+              for name, r in results.items()})"""),
     ("md", "## Flow maps (one scale: TEU per year, each direction of a link drawn on its right)"),
     ("code", """from sim.maps import annual_frames
 
@@ -65,18 +66,19 @@ plt.show()"""),
 for name, r in results.items():
     h = r.plan.horizon
     ts = r.by_replication("timeseries")
-    first, last = h.warmup_days * 24 / 168, h.days * 24 / 168 - 1   # whole weeks only
+    week = HOURS_PER_WEEK / HOURS_PER_DAY   # days
+    first, last = h.warmup_days / week, h.days / week - 1   # whole weeks only
     ts = ts[(ts["week"] >= first) & (ts["week"] <= last)]
-    weekly = ts.groupby(["replication", "week"])["teu"].sum().groupby("week").mean()
+    weekly = ts.groupby(["replication", "week"])["teu_per_week"].sum().groupby("week").mean()
     axes[0].plot(weekly.index, weekly.to_numpy(), marker=".", label=name)
-    west = ts[ts["corridor"] == "west"].groupby(["replication", "week"])["teu"].sum()
+    west = ts[ts["corridor"] == "west"].groupby(["replication", "week"])["teu_per_week"].sum()
     west = west.groupby("week").mean()
     axes[1].plot(west.index, west.to_numpy(), marker=".", label=name)
 axes[0].set_title("all corridors")
 axes[1].set_title("west (China-Europe Railway Express)")
 for ax in axes:
     ax.set_xlabel("week of the simulation")
-    ax.set_ylabel("TEU delivered")
+    ax.set_ylabel("TEU delivered per week")
     ax.legend()
 plt.show()"""),
     ("md", """## Target attainment
@@ -100,7 +102,7 @@ for name, r in results.items():
 attain = pd.DataFrame(rows).set_index("scenario")
 h = results["baseline-2023"].plan.horizon
 season = results["baseline-2023"].plan.seasonality
-months = [int(d // (365 / 12)) % 12 for d in range(int(h.warmup_days), int(h.days))]
+months = [int(d // DAYS_PER_MONTH) % 12 for d in range(int(h.warmup_days), int(h.days))]
 factor = sum(season[m] for m in months) / len(months)
 print(f"statistics period: days {h.warmup_days:g}-{h.days:g}; mean seasonal factor {factor:.2f} "
       "(a whole year: 1.00)")

@@ -12,8 +12,9 @@ expression read from the result tables:
 - `ride:<from>><to>`                     mean hours on board from `from` to `to` (legs table)
 - `door:<origin>><destination>[:<corridor>]`  mean door-to-door hours of delivered lots
 
-Counts are annualised over the statistics period (horizon minus warm-up); times are
-TEU-weighted means. Every measure is computed per replication, then averaged with a 95% CI.
+Counts are read per year, as every result table reports them (annualised over the
+statistics period, horizon minus warm-up); times are TEU-weighted means. Every measure is
+computed per replication, then averaged with a 95% CI.
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
-from sim.results import Results, mean_ci
+from sim.results import Results
+from sim.stats import mean_ci
 from sim.targets import read_rows, seeds_dir
-from sim.units import HOURS_PER_DAY, annual_factor
+from sim.units import HOURS_PER_DAY
 
 CALIBRATION_FILE = "calibration.csv"
 UNIT_FACTORS: dict[str, float] = {   # measured base unit -> published unit
@@ -101,10 +103,6 @@ def load_calibration_targets(path: str | Path | None = None) -> list[Calibration
 Measure = Callable[[Results], np.ndarray]   # one value per replication, base unit
 
 
-def _annual(results: Results) -> float:
-    return annual_factor(results.plan.horizon)
-
-
 def _per_rep(results: Results, table: pd.DataFrame, column: str) -> np.ndarray:
     reps = [r.replication for r in results.replications]
     sums = table.groupby("replication")[column].sum()
@@ -126,7 +124,7 @@ def _loaded_departures(corridor: str, mode: str) -> Measure:
     def measure(results: Results) -> np.ndarray:
         lines = results.by_replication("lines")
         sub = lines[(lines["corridor"] == corridor) & (lines["mode"] == mode)]
-        return _per_rep(results, sub, "loaded_departures") * _annual(results)
+        return _per_rep(results, sub, "loaded_departures_per_year")
     return measure
 
 
@@ -135,21 +133,21 @@ def _link_teu(corridor: str, hub: str) -> Measure:
         links = results.by_replication("links")
         sub = links[(links["corridor"] == corridor)
                     & ((links["from_hub"] == hub) | (links["to_hub"] == hub))]
-        return _per_rep(results, sub, "teu") * _annual(results)
+        return _per_rep(results, sub, "teu_per_year")
     return measure
 
 
 def _hub_teu(hub: str) -> Measure:
     def measure(results: Results) -> np.ndarray:
         hubs = results.by_replication("hubs")
-        return _per_rep(results, hubs[hubs["hub"] == hub], "teu") * _annual(results)
+        return _per_rep(results, hubs[hubs["hub"] == hub], "teu_per_year")
     return measure
 
 
 def _lock_t(lock: str) -> Measure:
     def measure(results: Results) -> np.ndarray:
         locks = results.by_replication("locks")
-        return _per_rep(results, locks[locks["lock"] == lock], "total_t") * _annual(results)
+        return _per_rep(results, locks[locks["lock"] == lock], "total_t_per_year")
     return measure
 
 
@@ -157,7 +155,7 @@ def _ride(board: str, alight: str) -> Measure:
     def measure(results: Results) -> np.ndarray:
         legs = results.by_replication("legs")
         sub = legs[(legs["board"] == board) & (legs["alight"] == alight)]
-        return _weighted_per_rep(results, sub, "ride_mean_h", "teu")
+        return _weighted_per_rep(results, sub, "ride_mean_h", "teu_per_year")
     return measure
 
 
@@ -167,7 +165,7 @@ def _door(origin: str, destination: str, corridor: str | None) -> Measure:
         sub = routes[(routes["origin"] == origin) & (routes["destination"] == destination)]
         if corridor is not None:
             sub = sub[sub["corridor"] == corridor]
-        return _weighted_per_rep(results, sub, "transit_mean_h", "teu_delivered")
+        return _weighted_per_rep(results, sub, "transit_mean_h", "teu_delivered_per_year")
     return measure
 
 

@@ -20,12 +20,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.kpis import kpi, total
 from sim.network import revise
 from sim.pipeline import prepare, run
-from sim.results import Results, mean_ci
+from sim.results import Results
 from sim.scenario import Scenario, as_scenario
-from sim.trade import channel_trade, total_trade
-from sim.units import HOURS_PER_DAY, annual_factor
+from sim.stats import mean_ci
 
 INDEPENDENT_SEED_OFFSET = 1_000_003  # a prime far from any seed a scenario is likely to use
 TOTAL = "total"
@@ -69,32 +69,22 @@ def run_variants(base: Scenario | str | Path, alts: Sequence[Scenario | str | Pa
 # ----------------------------------------------------------------------------- metrics
 
 
+COMPARED = ("teu", "trade_bn_cny", "transit_mean_h", "co2_t")   # KPIs (`sim.kpis`) compared
+
+
 def metrics(results: Results) -> pd.DataFrame:
-    """Per replication: TEU/yr, trade bn CNY/yr, mean transit h and CO2 kt/yr, per corridor
-    and in total (columns replication, metric, scope, value)."""
-    k = annual_factor(results.plan.horizon)
+    """Per replication, the compared KPIs (TEU/yr, trade bn CNY/yr, mean transit h, CO2 t/yr)
+    per corridor and in total, as the corridors table has them (columns replication, metric,
+    scope, value; metric is the KPI's column)."""
     cor = results.by_replication("corridors")
+    compared = [kpi(name) for name in COMPARED]
     rows = []
     for r in cor.to_dict("records"):
         rep, c = int(r["replication"]), str(r["corridor"])
-        rows += [(rep, "teu_per_year", c, r["teu"] * k),
-                 (rep, "transit_mean_h", c, r["transit_mean_h"]),
-                 (rep, "co2_kt_per_year", c, r["co2_t"] * k / 1e3)]
+        rows += [(rep, k.column, c, float(r[k.column])) for k in compared]
     for _, sub in cor.groupby("replication"):
         rep = int(sub["replication"].iloc[0])
-        teu = sub["teu"].to_numpy()
-        transit = sub["transit_mean_h"].to_numpy()
-        ok = teu > 0
-        mean_transit = float(np.average(transit[ok], weights=teu[ok])) if ok.any() else np.nan
-        rows += [(rep, "teu_per_year", TOTAL, teu.sum() * k),
-                 (rep, "transit_mean_h", TOTAL, mean_transit),
-                 (rep, "co2_kt_per_year", TOTAL, sub["co2_t"].sum() * k / 1e3)]
-    trade = channel_trade(results)
-    rows += [(int(r["replication"]), "trade_bn_cny", str(r["corridor"]), float(r["bn_cny"]))
-             for r in trade.to_dict("records")]
-    totals = total_trade(results)
-    rows += [(int(rep), "trade_bn_cny", TOTAL, float(v))
-             for rep, v in zip(totals.index, totals.to_numpy(), strict=True)]
+        rows += [(rep, k.column, TOTAL, total(k, sub)) for k in compared]
     return pd.DataFrame(rows, columns=["replication", "metric", "scope", "value"])
 
 
@@ -123,12 +113,12 @@ def bottlenecks(results: Results, variant: str, top: int = 3) -> pd.DataFrame:
     for _, h in hubs.iterrows():
         rows.append({"variant": variant, "kind": "hub", "id": h["hub"],
                      "utilization": h["utilization"], "wait_mean_h": h["wait_mean_h"],
-                     "queue_end": h["queue_end"]})
+                     "queue_end": h["queue_end_jobs"], "queue_unit": "jobs"})
     links = results.summary("links").sort_values("utilization", ascending=False).head(top)
     for _, ln in links.iterrows():
         rows.append({"variant": variant, "kind": "link", "id": f"{ln['link']}:{ln['direction']}",
                      "utilization": ln["utilization"], "wait_mean_h": np.nan,
-                     "queue_end": np.nan})
+                     "queue_end": np.nan, "queue_unit": ""})
     locks = results.summary("locks")
     if len(locks):
         for _, lk in locks.sort_values("utilization", ascending=False).head(top).iterrows():
@@ -136,7 +126,7 @@ def bottlenecks(results: Results, variant: str, top: int = 3) -> pd.DataFrame:
                          "id": f"{lk['lock']}:{lk['direction']}",
                          "utilization": lk["utilization"],
                          "wait_mean_h": lk["container_wait_mean_h"],
-                         "queue_end": lk["queue_end_t"]})
+                         "queue_end": lk["queue_end_t"], "queue_unit": "t"})
     return pd.DataFrame(rows)
 
 
@@ -175,10 +165,7 @@ def draw_comparison(cmp: Comparison) -> Any:
 
     from sim.maps import draw_difference
 
-    panels = [("teu_per_year", "TEU/yr", 1e3, "thousand TEU/yr"),
-              ("trade_bn_cny", "trade", 1.0, "bn CNY/yr"),
-              ("transit_mean_h", "transit", HOURS_PER_DAY, "days"),
-              ("co2_kt_per_year", "CO2", 1.0, "kt/yr")]
+    panels = [kpi(name) for name in COMPARED]
     fig = plt.figure(figsize=(4.2 * len(panels), 4.6 + 7.6 * len(cmp.alts)),
                      layout="constrained")
     rows = fig.subfigures(1 + len(cmp.alts), 1, squeeze=False,
@@ -187,18 +174,18 @@ def draw_comparison(cmp: Comparison) -> Any:
     axes = top.subplots(1, len(panels))
     names = [v.name for v in cmp.alts]
     width = 0.8 / max(1, len(names))
-    for ax, (metric, title, scale, unit) in zip(axes, panels, strict=True):
-        sub = cmp.deltas[cmp.deltas["metric"] == metric]
+    for ax, k in zip(axes, panels, strict=True):
+        sub = cmp.deltas[cmp.deltas["metric"] == k.column]
         scopes = list(dict.fromkeys(sub["scope"]))
         x = np.arange(len(scopes))
         for i, name in enumerate(names):
             d = sub[sub["variant"] == name].set_index("scope").reindex(scopes)
-            err = d["delta_ci95"].fillna(0.0).to_numpy() / scale
-            ax.bar(x + (i - (len(names) - 1) / 2) * width, d["delta"].to_numpy() / scale,
+            err = k.show(d["delta_ci95"].fillna(0.0).to_numpy())
+            ax.bar(x + (i - (len(names) - 1) / 2) * width, k.show(d["delta"].to_numpy()),
                    width, yerr=err, capsize=3, label=name)
         ax.axhline(0, color="black", lw=0.8)
         ax.set_xticks(x, scopes, rotation=45, ha="right")
-        ax.set_title(f"Δ {title} ({unit})")
+        ax.set_title(f"Δ {k.label} ({k.display_unit})", fontsize=9)
     axes[0].legend(fontsize=8)
     pairing = "independent seeds" if cmp.independent else "common random numbers"
     top.suptitle(f"ALT − {cmp.base.name}: paired deltas, 95% CI over "

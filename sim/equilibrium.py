@@ -97,7 +97,7 @@ def settle(base: Plan, choices: Sequence[ChoiceSet] | None = None) -> Settled:
             plan = _pass_plan(respond(base, factors))
             routes = simulate(plan, 0, choices, delay).tables["routes"].set_index("route")
             passes = n
-            flows = routes["teu_created"].reindex(index).fillna(0.0).to_numpy()
+            flows = routes["teu_created_per_year"].reindex(index).fillna(0.0).to_numpy()
             if previous is not None:
                 gaps.append(float(np.abs(flows - previous).sum() / max(previous.sum(), 1e-9)))
             previous = flows

@@ -1,5 +1,5 @@
 """Mean flows per link and hub as GeoDataFrames (EPSG:4326): the geometry behind
-flows.gpkg and the maps, read from `Results` only."""
+flows.gpkg and the maps, read from `Results` only. Flows are per year, as in the tables."""
 
 from __future__ import annotations
 
@@ -19,19 +19,19 @@ def flows_frames(results: Results) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     net = results.plan.network
     links = results.links
     both = links.groupby("link", as_index=False).agg(
-        teu=("teu", "sum"), teu_km=("teu_km", "sum"), co2_t=("co2_t", "sum"),
-        capacity_teu=("capacity_teu", "sum"))
-    down = links[links["direction"] == "down"].set_index("link")["teu"]
-    up = links[links["direction"] == "up"].set_index("link")["teu"]
+        teu=("teu_per_year", "sum"), teu_km=("teu_km_per_year", "sum"),
+        co2_t=("co2_t_per_year", "sum"), capacity_teu=("capacity_teu_per_year", "sum"))
+    down = links[links["direction"] == "down"].set_index("link")["teu_per_year"]
+    up = links[links["direction"] == "up"].set_index("link")["teu_per_year"]
     rows = []
     for _, row in both.iterrows():
         spec = net.links[row["link"]]
         rows.append({
             "link": spec.id, "from_hub": spec.from_hub, "to_hub": spec.to_hub,
             "mode": spec.mode, "corridor": spec.corridor, "km": spec.km,
-            "teu": row["teu"], "teu_down": float(down.get(spec.id, 0.0)),
-            "teu_up": float(up.get(spec.id, 0.0)), "teu_km": row["teu_km"],
-            "co2_t": row["co2_t"],
+            "teu_per_year": row["teu"], "teu_down_per_year": float(down.get(spec.id, 0.0)),
+            "teu_up_per_year": float(up.get(spec.id, 0.0)), "teu_km_per_year": row["teu_km"],
+            "co2_t_per_year": row["co2_t"],
             "utilization": row["teu"] / row["capacity_teu"] if row["capacity_teu"] else 0.0,
             "geometry": LineString(spec.coords)})
     link_gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")

@@ -1,8 +1,15 @@
 """KPIs and table columns, each declared once: name, unit, label, how it totals over corridors
 and whether it is a count over the statistics period.
 
-Every table column is a `Column`; the corridor KPIs (`KPIS`) add how they are computed from
-the delivered lots, how corridors make a total, and how the terminal and plots show them.
+Every table column is a `Column` of a `Table`; the corridor KPIs (`KPIS`) add how they are
+computed from the delivered lots, how corridors make a total, and how the terminal and plots
+show them.
+
+The unit convention lives in `Column.column` and `Table.frame`: a count over the statistics
+period (TEU, tonnes, trade, CO2, departures, lockages, vehicles, lots) is annualised and
+named `<name>_per_year`; a weekly series `<name>_per_week`; a total over the whole horizon
+`<name>_horizon`. Stocks (`yard_mean_teu`, `queue_end_t`), times (`_h`) and shares keep
+their names.
 The result tables (`sim.engine.recorder`), sweeps (`sim.sweep`), comparisons (`sim.compare`),
 the command line (`sim.cli.render`) and the sweep plots all read these declarations, so a
 KPI is added, renamed or relabelled here and nowhere else.
@@ -15,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -38,8 +45,33 @@ class Column:
 
     @property
     def column(self) -> str:
-        """The column's name in the result table."""
-        return self.name
+        """The column's name in the result table: a count says its unit of time."""
+        if self.per is None:
+            return self.name
+        return f"{self.name}_horizon" if self.per == "horizon" else f"{self.name}_per_{self.per}"
+
+
+def col(name: str, unit: str = "", per: Per | None = None, label: str = "") -> Column:
+    """A table column (shorthand)."""
+    return Column(name=name, unit=unit, per=per, label=label)
+
+
+@dataclass(frozen=True)
+class Table:
+    """A result table: its name, the columns that identify a row, and every column."""
+
+    name: str
+    keys: tuple[str, ...]
+    columns: tuple[Column, ...]
+
+    def frame(self, rows: list[dict[str, object]], per_year: float) -> pd.DataFrame:
+        """The table from rows written with the columns' own names: counts over the
+        statistics period times `per_year`, every column under its table name."""
+        frame = pd.DataFrame(rows, columns=[c.name for c in self.columns])
+        for c in self.columns:
+            if c.per == "year":
+                frame[c.name] = frame[c.name] * per_year
+        return frame.rename(columns={c.name: c.column for c in self.columns})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,16 +83,18 @@ class KPI(Column):
     scale: float = 1.0                     # shown as value / scale ...
     shown_as: str = ""                     # ... in this unit
     digits: int = 0
+    short: str = ""                        # header of a terminal table column
+    in_console: bool = True                # a column of the table `cqsim run` prints
 
-    def show(self, value: float) -> float:
-        """The value in the unit it is shown in."""
+    def show(self, value: Any) -> Any:
+        """The value (or array) in the unit it is shown in."""
         return value / self.scale
 
     @property
     def display_unit(self) -> str:
-        """The unit it is shown in, with the period where it is a count over the period."""
+        """The unit it is shown in, per year where it is a count over the period."""
         unit = self.shown_as or self.unit
-        return f"{unit} over the horizon" if self.per == "year" else unit
+        return f"{unit}/yr" if self.per == "year" else unit
 
 
 def teu_weighted_mean(values: np.ndarray | pd.Series, teu: np.ndarray | pd.Series) -> float:
@@ -80,28 +114,34 @@ def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> floa
     return float(values[order][np.searchsorted(cum, q * cum[-1])])
 
 
-# lots frame columns: corridor, teu, value_cny, co2_t, transit_h, wait_h, at_h (one row a lot)
+# lots frame (one row a delivered lot): corridor, teu, value_cny, trade_cny (the value when
+# the flow is Chongqing's trade, else 0: `trade.excluded_hubs`), co2_t, transit_h, wait_h, at_h
 KPIS: tuple[KPI, ...] = (
-    KPI(name="teu", unit="TEU", per="year", label="TEU delivered",
-        of=lambda lots: lots["teu"].to_numpy().sum(), scale=1e3, shown_as="kTEU"),
-    KPI(name="trade_value_cny", unit="CNY", per="year", label="trade carried",
-        of=lambda lots: lots["value_cny"].sum(), scale=1e9, shown_as="bn CNY", digits=1),
-    KPI(name="lots", unit="lots", per="year", label="lots delivered",
-        of=lambda lots: len(lots)),
+    KPI(name="teu", unit="TEU", per="year", label="TEU delivered", short="TEU",
+        of=lambda lots: lots["teu"].to_numpy().sum(), scale=1e3, shown_as="kTEU", digits=1),
+    KPI(name="trade_bn_cny", unit="bn CNY", per="year", label="Chongqing goods trade",
+        short="trade", of=lambda lots: lots["trade_cny"].sum() / 1e9, digits=1),
+    KPI(name="value_bn_cny", unit="bn CNY", per="year",
+        label="value of the goods carried (Chongqing's trade and excluded hubs')",
+        short="value", of=lambda lots: lots["value_cny"].sum() / 1e9, digits=1,
+        in_console=False),
+    KPI(name="lots", unit="lots", per="year", label="lots delivered", short="lots",
+        of=lambda lots: len(lots), in_console=False),
     KPI(name="transit_mean_h", unit="h", label="mean transit", total="teu_mean",
-        of=lambda lots: teu_weighted_mean(lots["transit_h"], lots["teu"]),
+        short="transit", of=lambda lots: teu_weighted_mean(lots["transit_h"], lots["teu"]),
         scale=24.0, shown_as="days", digits=1),
     KPI(name="transit_p95_h", unit="h", label="95th pct transit", total="none",
-        of=lambda lots: weighted_quantile(lots["transit_h"].to_numpy(),
-                                          lots["teu"].to_numpy(), 0.95),
+        short="p95", of=lambda lots: weighted_quantile(lots["transit_h"].to_numpy(),
+                                                       lots["teu"].to_numpy(), 0.95),
         scale=24.0, shown_as="days", digits=1),
-    KPI(name="wait_mean_h", unit="h", label="mean wait", total="teu_mean",
+    KPI(name="wait_mean_h", unit="h", label="mean wait", total="teu_mean", short="wait",
         of=lambda lots: teu_weighted_mean(lots["wait_h"], lots["teu"]),
         scale=24.0, shown_as="days", digits=1),
-    KPI(name="co2_t", unit="t", per="year", label="CO2 well to wheel",
+    KPI(name="co2_t", unit="t", per="year", label="CO2 well to wheel", short="CO2",
         of=lambda lots: lots["co2_t"].sum(), scale=1e3, shown_as="kt", digits=1),
 )
-BY_NAME: dict[str, KPI] = {k.column: k for k in KPIS}
+BY_NAME: dict[str, KPI] = {k.name: k for k in KPIS}
+BY_COLUMN: dict[str, KPI] = {k.column: k for k in KPIS}
 SCOPES = frozenset((*get_args(Corridor), "total"))   # what a flat KPI column is about
 
 
@@ -131,14 +171,15 @@ PEAKS: tuple[Peak, ...] = (
 )
 
 
-def kpi(column: str) -> KPI:
-    """The KPI of a corridors-table column."""
-    return BY_NAME[column]
+def kpi(name: str) -> KPI:
+    """The KPI named `name` ("teu", not its column "teu_per_year")."""
+    return BY_NAME[name]
 
 
 def corridor_row(lots: pd.DataFrame) -> dict[str, float]:
-    """Every KPI over a frame of delivered lots (one corridor's, or all)."""
-    return {k.column: k.of(lots) for k in KPIS}
+    """Every KPI over a frame of delivered lots (one corridor's, or all), by its own name and
+    over the statistics period, as a row of the corridors table is written."""
+    return {k.name: k.of(lots) for k in KPIS}
 
 
 def total(k: KPI, corridors: pd.DataFrame) -> float:
@@ -164,15 +205,15 @@ def measure_of(column: str) -> tuple[Column, str] | None:
         if column == peak.column:
             return peak, ""
     scope, _, rest = column.partition("_")
-    if scope in SCOPES and rest in BY_NAME:
-        return BY_NAME[rest], scope
+    if scope in SCOPES and rest in BY_COLUMN:
+        return BY_COLUMN[rest], scope
     return None
 
 
 def label(column: str) -> str:
     """'[corridor channel: ]label, unit shown' of a measure column, for axes and headers;
     the column in words when no KPI is behind it."""
-    found = measure_of(column) if column not in BY_NAME else (BY_NAME[column], "")
+    found = measure_of(column) if column not in BY_COLUMN else (BY_COLUMN[column], "")
     if found is None:
         return column.replace("_", " ")
     k, scope = found
@@ -183,6 +224,6 @@ def label(column: str) -> str:
 
 def shown(column: str, values: np.ndarray) -> np.ndarray:
     """Values of a measure column in the unit `label` names."""
-    found = measure_of(column) if column not in BY_NAME else (BY_NAME[column], "")
+    found = measure_of(column) if column not in BY_COLUMN else (BY_COLUMN[column], "")
     k = found[0] if found else None
     return values / k.scale if isinstance(k, KPI) else values

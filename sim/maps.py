@@ -18,7 +18,6 @@ from matplotlib.lines import Line2D
 from sim import mapdata
 from sim.mapdata import CORRIDOR_COLOURS, short_name
 from sim.results import Results
-from sim.units import annual_factor
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -39,14 +38,12 @@ GAIN, LOSS = "#2166ac", "#b2182b"
 
 
 def annual_frames(results: Results) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """flows_frames with link TEU (teu, teu_down, teu_up) per year."""
+    """flows_frames with link TEU per year as the drawing reads it (teu, teu_down, teu_up)."""
     from sim.flows import flows_frames
 
     frames = flows_frames(results)
     links, hubs = cast("gpd.GeoDataFrame", frames[0]), cast("gpd.GeoDataFrame", frames[1])
-    k = annual_factor(results.plan.horizon)
-    links = links.assign(teu=links["teu"] * k, teu_down=links["teu_down"] * k,
-                         teu_up=links["teu_up"] * k)
+    links = links.rename(columns={f"{c}_per_year": c for c in ("teu", "teu_down", "teu_up")})
     return links, hubs
 
 
@@ -165,8 +162,7 @@ def draw_map(ax: Axes, links: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame, *,
         import pandas as pd
 
         far = phubs.drop(index=near.index)
-        order = far.assign(_t=far["teu"] if "teu" in far else 0.0).sort_values(
-            "_t", ascending=False)
+        order = far.assign(_t=far.get("teu_per_year", 0.0)).sort_values("_t", ascending=False)
         texts = [short_name(str(h), str(n))
                  for h, n in zip(order["hub"], order["name"], strict=True)]
         if len(near):

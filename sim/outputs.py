@@ -70,7 +70,7 @@ def run_metadata(results: Results) -> dict[str, object]:
         "geodata": str(Path(plan.geodata).resolve()),
         "wall_seconds": round(results.wall_seconds, 3),
         "conservation_ok": results.conservation_ok(),
-        "created_teu": cons["created_teu"].tolist(),
+        "created_teu_horizon": cons["created_teu_horizon"].tolist(),
         "residual_teu": cons["residual_teu"].tolist(),
         "equilibrium": results.equilibrium,
     }

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from sim.compare import TOTAL, Comparison, compare
 from sim.errors import InputError
+from sim.kpis import kpi
 from sim.network import Plan, build
 from sim.scenario import (
     Scenario,
@@ -104,24 +105,30 @@ def rank(base: Scenario | str | Path, candidates: dict[str, Scenario], *,
     for name in names:
         cap = added_capacity(base_plan, build(candidates[name]))
         d = cmp.deltas[(cmp.deltas["variant"] == name) & (cmp.deltas["scope"] == TOTAL)]
-        teu = d[d["metric"] == "teu_per_year"].iloc[0]
-        trade = d[d["metric"] == "trade_bn_cny"].iloc[0]
+        teu = d[d["metric"] == kpi("teu").column].iloc[0]
+        trade = d[d["metric"] == kpi("trade_bn_cny").column].iloc[0]
         c = cap.total
         rows.append({
             "candidate": name, "added_capacity_teu_per_year": c,
-            "added_line_capacity": cap.lines, "added_hub_capacity": cap.hubs,
-            "added_lock_capacity": cap.locks,
-            "extra_teu_per_year": teu["delta"], "extra_teu_ci95": teu["delta_ci95"],
-            "extra_trade_bn_cny": trade["delta"], "extra_trade_ci95": trade["delta_ci95"],
+            "added_line_capacity_teu_per_year": cap.lines,
+            "added_hub_capacity_teu_per_year": cap.hubs,
+            "added_lock_capacity_teu_per_year": cap.locks,
+            "extra_teu_per_year": teu["delta"], "extra_teu_per_year_ci95": teu["delta_ci95"],
+            "extra_trade_bn_cny_per_year": trade["delta"],
+            "extra_trade_bn_cny_per_year_ci95": trade["delta_ci95"],
+            # TEU/yr gained per TEU/yr of capacity added (a share), and CNY of trade a year
+            # per TEU/yr of capacity added
             "extra_teu_per_capacity_teu": teu["delta"] / c if c else np.nan,
-            "extra_teu_per_capacity_ci95": teu["delta_ci95"] / c if c else np.nan,
+            "extra_teu_per_capacity_teu_ci95": teu["delta_ci95"] / c if c else np.nan,
             "extra_trade_cny_per_capacity_teu": trade["delta"] * 1e9 / c if c else np.nan,
-            "extra_trade_cny_per_capacity_ci95": trade["delta_ci95"] * 1e9 / c if c else np.nan,
+            "extra_trade_cny_per_capacity_teu_ci95":
+                trade["delta_ci95"] * 1e9 / c if c else np.nan,
         })
     table = pd.DataFrame(rows)
-    key = "extra_trade_cny_per_capacity_teu" if per == "capacity" else "extra_trade_bn_cny"
+    extra = "extra_trade_bn_cny_per_year"
+    key = "extra_trade_cny_per_capacity_teu" if per == "capacity" else extra
     # candidates adding no capacity (e.g. shorter dwell) rank after, by absolute extra trade
     table = table.assign(_no=table[key].isna()).sort_values(
-        ["_no", key, "extra_trade_bn_cny"], ascending=[True, False, False]).drop(columns="_no")
+        ["_no", key, extra], ascending=[True, False, False]).drop(columns="_no")
     table.insert(0, "rank", range(1, len(table) + 1))
     return table.reset_index(drop=True), cmp

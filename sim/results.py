@@ -17,11 +17,9 @@ if TYPE_CHECKING:  # types only: reading result files (sim.report) needs no engi
 def table_keys() -> dict[str, list[str]]:
     """Every result table with the columns that identify an entity in it (the rest are
     measures or labels): the recorder's own tables, then those component kinds write."""
-    from sim.engine.recorder import RECORDER_KEYS, component_tables
+    from sim.engine.recorder import all_tables
 
-    keys = {name: list(k) for name, k in RECORDER_KEYS.items()}
-    keys.update({t.name: list(t.keys) for t in component_tables()})
-    return keys
+    return {t.name: list(t.keys) for t in all_tables()}
 
 
 def summarize(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -102,13 +100,13 @@ class Results:
         """Jupyter's view: the headline and the per-corridor TEU per year with 95% CIs."""
         import html
 
-        from sim.units import annual_factor
+        from sim.kpis import kpi
 
-        k = annual_factor(self.plan.horizon)
+        teu = kpi("teu").column
         rows = "".join(
-            f"<tr><td>{html.escape(str(r['corridor']))}</td><td>{r['teu'] * k:,.0f}"
-            + (f" ± {r['teu_ci95'] * k:,.0f}" if pd.notna(r.get("teu_ci95")) else "")
-            + "</td></tr>" for _, r in self.corridors.iterrows())
+            f"<tr><td>{html.escape(str(r['corridor']))}</td><td>{r[teu]:,.0f}"
+            + (f" ± {r[teu + '_ci95']:,.0f}" if pd.notna(r.get(teu + "_ci95")) else "")
+            + "</td></tr>" for r in self.corridors.to_dict("records"))
         return (f"<b>Results</b> {html.escape(self._headline())}<table><tr><th>corridor</th>"
                 f"<th>TEU per year (± 95% CI)</th></tr>{rows}</table><small>tables: "
                 f"{', '.join(self.names)}, trade (results.summary(name), "

@@ -5,7 +5,8 @@ Per replication:
 
     channel trade (corridor) = sum over delivered TEU of the class value per TEU, on routes of
                                that corridor, for flows not touching `trade.excluded_hubs`,
-                               annualized: x 365 / (days - warmup_days)
+                               per year (x 365 / (days - warmup_days)): the corridors
+                               table's `trade_bn_cny_per_year` (`sim.kpis`)
     total                    = sum of channel trade (air cargo is a corridor) + trade.other_trade
 
 Attainment = total / target with a t confidence interval over replications; the probability
@@ -23,9 +24,8 @@ import pandas as pd
 from scipy import stats
 
 from sim.errors import InputError
-from sim.specs import CORRIDORS
+from sim.kpis import kpi
 from sim.stats import mean_ci
-from sim.units import annual_factor
 
 if TYPE_CHECKING:
     from sim.results import Results
@@ -58,23 +58,13 @@ def references() -> tuple[Reference, Reference]:
         return base, goal
 
 
-
-
 def channel_trade(results: Results) -> pd.DataFrame:
-    """bn CNY/yr carried per replication and corridor (columns replication, corridor, bn_cny)."""
-    plan = results.plan
-    routes = results.by_replication("routes")
-    excluded = set(plan.trade.excluded_hubs)
-    value = {c: k.value_cny_per_teu for c, k in plan.classes.items()}
-    counted = ~(routes["origin"].isin(excluded) | routes["destination"].isin(excluded))
-    k = annual_factor(plan.horizon)
-    bn = routes["teu_delivered"] * routes["commodity"].map(value) * k / 1e9
-    frame = routes.assign(bn_cny=bn.where(counted, 0.0))
-    by = frame.groupby(["replication", "corridor"], as_index=False)["bn_cny"].sum()
-    names = list(CORRIDORS) + sorted(set(by["corridor"]) - set(CORRIDORS))
-    full = pd.MultiIndex.from_product([sorted(frame["replication"].unique()), names],
-                                      names=["replication", "corridor"])
-    return by.set_index(["replication", "corridor"]).reindex(full, fill_value=0.0).reset_index()
+    """bn CNY/yr of the city's goods trade carried per replication and corridor (columns
+    replication, corridor, bn_cny): the corridors table's trade column, so the console,
+    corridors.csv, compare and trade.csv count the same rows."""
+    cor = results.by_replication("corridors")
+    column = kpi("trade_bn_cny").column
+    return cor[["replication", "corridor", column]].rename(columns={column: "bn_cny"})
 
 
 def total_trade(results: Results) -> pd.Series:

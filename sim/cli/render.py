@@ -10,6 +10,9 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from sim.kpis import KPI, KPIS, kpi, totals
+from sim.units import stats_days
+
 if TYPE_CHECKING:
     from sim.calibration import CalibrationRow
     from sim.results import Results
@@ -20,39 +23,41 @@ def console(width: int) -> Console:
     return Console(width=None if Console().is_terminal else width)
 
 
+def _header(k: KPI) -> str:
+    return f"{k.short} {k.display_unit}"
+
+
 def corridor_table(results: Results) -> Table:
-    """The per-corridor KPI table printed after a run."""
+    """The per-corridor KPI table printed after a run, with the total of every KPI that has
+    one (the same rows as corridors.csv and trade.csv)."""
     df = results.corridors
     reps = len(results.replications)
+    shown = [k for k in KPIS if k.in_console]
     table = Table(title=f"{results.plan.name}: {results.plan.horizon.days:g} days, "
-                        f"{reps} replication(s), seed {results.plan.seed}"
+                        f"{reps} replication(s), seed {results.plan.seed}, per year over "
+                        f"the {stats_days(results.plan.horizon):g} days measured"
                         + ("  (± = 95% CI)" if reps > 1 else ""))
-    for col in ("corridor", "TEU", "trade bn CNY", "transit d", "p95 d", "wait d", "CO2 kt"):
-        table.add_column(col, justify="left" if col == "corridor" else "right")
-
-    def fmt(row: pd.Series, col: str, scale: float = 1.0, digits: int = 0,
-            ci: bool = True) -> str:
-        value = row[col] / scale
-        if pd.isna(value):
-            return "-"
-        text = f"{value:,.{digits}f}"
-        half = row.get(f"{col}_ci95")
-        if ci and half is not None and not pd.isna(half):
-            text += f" ± {half / scale:,.{digits}f}"
-        return text
-
-    for _, row in df.iterrows():
-        table.add_row(str(row["corridor"]), fmt(row, "teu"),
-                      fmt(row, "trade_value_cny", 1e9, 1),
-                      fmt(row, "transit_mean_h", 24, 1, False),
-                      fmt(row, "transit_p95_h", 24, 1, False),
-                      fmt(row, "wait_mean_h", 24, 1, False),
-                      fmt(row, "co2_t", 1e3, 1, False))
-    total = df["teu"].sum()
-    value = df["trade_value_cny"].sum() / 1e9
-    table.add_row("total", f"{total:,.0f}", f"{value:,.1f}", "", "", "", "",
-                  style="bold")
+    table.add_column("corridor")
+    for k in shown:
+        table.add_column(_header(k), justify="right")
+    for row in df.to_dict("records"):
+        table.add_row(str(row["corridor"]), *(_cell(k, row[k.column],
+                                                    row.get(f"{k.column}_ci95"))
+                                              for k in shown))
+    total = totals(df)
+    table.add_row("total", *(_cell(k, total.get(k.column, float("nan")), None)
+                             for k in shown), style="bold")
     return table
+
+
+def _cell(k: KPI, value: float, half: float | None) -> str:
+    """A KPI value as shown, with its CI half-width for counts."""
+    if pd.isna(value):
+        return "-"
+    text = f"{k.show(value):,.{k.digits}f}"
+    if k.per == "year" and half is not None and not pd.isna(half):
+        text += f" ± {k.show(half):,.{k.digits}f}"
+    return text
 
 
 def equilibrium_lines(results: Results) -> list[str]:
@@ -89,28 +94,29 @@ def _pm(value: float, half: float, digits: int = 1, scale: float = 1.0) -> str:
 
 
 def delta_table(deltas: pd.DataFrame, variant: str, reps: int, pairing: str) -> Table:
-    """Per corridor and total: ΔTEU/yr, Δtrade, Δtransit, ΔCO2 with 95% CIs."""
+    """Per corridor and total: the compared KPIs' paired deltas with 95% CIs."""
+    from sim.compare import COMPARED
+
+    compared = [kpi(name) for name in COMPARED]
     table = Table(title=f"{variant} − base: paired deltas, 95% CI over {reps} replications "
                         f"({pairing})")
-    for col in ("scope", "Δ kTEU/yr", "Δ trade bn CNY", "Δ transit d", "Δ CO2 kt/yr"):
-        table.add_column(col, justify="left" if col == "scope" else "right")
+    table.add_column("scope")
+    for k in compared:
+        table.add_column(f"Δ {_header(k)}", justify="right")
     sub = deltas[deltas["variant"] == variant]
     for scope in dict.fromkeys(sub["scope"]):
         rows = sub[sub["scope"] == scope].set_index("metric")
-        table.add_row(str(scope), _delta_cell(rows, "teu_per_year", 1, 1e3),
-                      _delta_cell(rows, "trade_bn_cny", 1, 1.0),
-                      _delta_cell(rows, "transit_mean_h", 2, 24.0),
-                      _delta_cell(rows, "co2_kt_per_year", 1, 1.0),
+        table.add_row(str(scope), *(_delta_cell(rows, k) for k in compared),
                       style="bold" if scope == "total" else None)
     return table
 
 
-def _delta_cell(rows: pd.DataFrame, metric: str, digits: int, scale: float) -> str:
-    """'delta ± CI' of one metric of a scope's rows (indexed by metric), or '-'."""
-    if metric not in rows.index:
+def _delta_cell(rows: pd.DataFrame, k: KPI) -> str:
+    """'delta ± CI' of one KPI of a scope's rows (indexed by metric), or '-'."""
+    if k.column not in rows.index:
         return "-"
-    r = rows.loc[metric]
-    return _pm(r["delta"], r["delta_ci95"], digits, scale)
+    r = rows.loc[k.column]
+    return _pm(r["delta"], r["delta_ci95"], k.digits + 1, k.scale)
 
 
 def bottleneck_table(bottlenecks: pd.DataFrame) -> Table:
@@ -123,7 +129,8 @@ def bottleneck_table(bottlenecks: pd.DataFrame) -> Table:
         necks.add_row(str(r["variant"]), str(r["kind"]), str(r["id"]),
                       f"{r['utilization']:.2f}",
                       "-" if pd.isna(r["wait_mean_h"]) else f"{r['wait_mean_h']:.1f}",
-                      "-" if pd.isna(r["queue_end"]) else f"{r['queue_end']:,.0f}")
+                      "-" if pd.isna(r["queue_end"])
+                      else f"{r['queue_end']:,.0f} {r['queue_unit']}")
     return necks
 
 
@@ -131,17 +138,18 @@ def rank_table(table: pd.DataFrame, base: str, reps: int) -> Table:
     """Candidates in rank order: added capacity, extra TEU and trade, and both per capacity."""
     t = Table(title=f"what to fund first: candidates against {base}, paired deltas "
                     f"(CRN), 95% CI over {reps} replications")
-    for col in ("rank", "candidate", "added cap. kTEU/yr", "Δ kTEU/yr", "Δ trade bn CNY",
-                "Δ TEU per cap. TEU", "Δ trade CNY per cap. TEU"):
+    for col in ("rank", "candidate", "added cap. kTEU/yr", "Δ kTEU/yr", "Δ trade bn CNY/yr",
+                "Δ TEU/yr per cap. TEU/yr", "Δ trade CNY/yr per cap. TEU/yr"):
         t.add_column(col, justify="left" if col == "candidate" else "right")
     for _, r in table.iterrows():
         t.add_row(str(r["rank"]), str(r["candidate"]),
                   f"{r['added_capacity_teu_per_year'] / 1e3:,.1f}",
-                  _pm(r["extra_teu_per_year"], r["extra_teu_ci95"], 1, 1e3),
-                  _pm(r["extra_trade_bn_cny"], r["extra_trade_ci95"], 2),
-                  _pm(r["extra_teu_per_capacity_teu"], r["extra_teu_per_capacity_ci95"], 3),
+                  _pm(r["extra_teu_per_year"], r["extra_teu_per_year_ci95"], 1, 1e3),
+                  _pm(r["extra_trade_bn_cny_per_year"],
+                      r["extra_trade_bn_cny_per_year_ci95"], 2),
+                  _pm(r["extra_teu_per_capacity_teu"], r["extra_teu_per_capacity_teu_ci95"], 3),
                   _pm(r["extra_trade_cny_per_capacity_teu"],
-                      r["extra_trade_cny_per_capacity_ci95"], 0))
+                      r["extra_trade_cny_per_capacity_teu_ci95"], 0))
     return t
 
 
@@ -172,13 +180,16 @@ def variant_table(summary: pd.DataFrame, params: list[str], limit: int = 30) -> 
     from sim.sweep.plots import short
 
     table = Table(title="per variant: mean ± 95% CI over replications")
-    for col in ("variant", *(short(p) for p in params), "ok", "TEU", "trade bn CNY"):
+    headline = [kpi("teu"), kpi("trade_bn_cny")]
+    for col in ("variant", *(short(p) for p in params), "ok",
+                *(f"{k.short} {k.display_unit}" for k in headline)):
         table.add_column(col, justify="left" if col == "variant" else "right")
     for _, row in summary.head(limit).iterrows():
         table.add_row(str(row["variant"]), *(f"{row[p]:g}" if isinstance(row[p], float)
                                              else str(row[p]) for p in params),
                       f"{row['runs_ok']}/{row['runs_ok'] + row['runs_failed']}",
-                      _mean_ci(row, "total_teu"), _mean_ci(row, "total_trade_value_cny", 1e9, 1))
+                      *(_mean_ci(row, f"total_{k.column}", k.scale, k.digits)
+                        for k in headline))
     return table
 
 

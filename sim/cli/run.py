@@ -50,8 +50,9 @@ def run(scenario: Path, out: Path | None, seed: int | None, replications: int | 
         screen.print(line)
     cons = results.by_replication("conservation")
     screen.print(
-        f"conservation: created {cons['created_teu'].sum():,.0f} TEU = delivered "
-        f"{cons['delivered_teu'].sum():,.0f} + in transit {cons['in_transit_teu'].sum():,.0f} "
+        f"conservation over the horizon: created {cons['created_teu_horizon'].sum():,.0f} TEU"
+        f" = delivered {cons['delivered_teu_horizon'].sum():,.0f} + in transit "
+        f"{cons['in_transit_teu'].sum():,.0f} "
         f"+ waiting {cons['waiting_teu'].sum():,.0f} (all replications; residual "
         f"{cons['residual_teu'].abs().max():.2g}) - OK")
     screen.print(f"wrote {out}/ in {results.wall_seconds:.1f} s of simulation")

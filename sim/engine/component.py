@@ -11,17 +11,20 @@ Mesa's model talks to its agents and Ciw's simulation to its nodes:
 - `excess_wait(at)` (components freight queues at): hours beyond the uncongested
   expectation that a lot arriving now would wait, for route choice.
 
-The tables a kind writes are declared once, in `tables`, with their key columns and every
-column, so a table exists (empty) even when no component of the kind is in the network.
+The tables a kind writes are declared once, in `tables` (`sim.kpis.Table`: key columns and
+every column with its unit), so a table exists (empty) even when no component of the kind is
+in the network, and counts are annualised and named by one rule. Rows use the columns' own
+names (`teu`, not `teu_per_year`) and raw counts over the statistics period.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
+
+from sim.kpis import Table
 
 if TYPE_CHECKING:
     from sim.engine.model import Model
@@ -29,19 +32,10 @@ if TYPE_CHECKING:
 Row = dict[str, Any]
 
 
-@dataclass(frozen=True)
-class TableSchema:
-    """A result table: its name, the columns that identify a row, and all its columns."""
-
-    name: str
-    keys: tuple[str, ...]
-    columns: tuple[str, ...]
-
-
 class Component:
     """Base of the runtime classes of component kinds: does nothing, counts nothing."""
 
-    tables: ClassVar[tuple[TableSchema, ...]] = ()
+    tables: ClassVar[tuple[Table, ...]] = ()
 
     def __init__(self, model: Model) -> None:
         self.model = model

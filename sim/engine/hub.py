@@ -14,9 +14,10 @@ import simpy
 
 from sim.checks import COLUMNS as CHECK_COLUMNS
 from sim.checks import QueueCounts, hub_check
-from sim.engine.component import Component, Row, TableSchema
+from sim.engine.component import Component, Row
 from sim.engine.freight import Lot
 from sim.engine.windows import factor_at
+from sim.kpis import Table, col
 from sim.rng import Draws
 from sim.specs import BorderSpec, HubSpec
 
@@ -145,16 +146,23 @@ class HubStats:
         # a job begun in the warm-up counts only its part after `since`
 
 
-HUB_COLUMNS = ("hub", "name", "kind", "teu", "jobs", "arrivals", "trains_gauge_changed",
-               "wait_mean_h", "wait_max_h", "utilization", "yard_mean_teu", "yard_peak_teu",
-               "yard_teu", "queue_end", "in_system_mean", "service_mean_h", "lon", "lat")
+HUBS = Table("hubs", ("hub",), (
+    col("hub"), col("name"), col("kind"), col("teu", "TEU", "year", "TEU handled"),
+    col("jobs", "jobs", "year", "handling jobs (lots, vehicle batches, trains)"),
+    col("arrivals", "jobs", "year"), col("trains_gauge_changed", "trains", "year"),
+    col("wait_mean_h", "h"), col("wait_max_h", "h"), col("utilization", "share"),
+    col("yard_mean_teu", "TEU"), col("yard_peak_teu", "TEU"), col("yard_teu", "TEU"),
+    col("queue_end_jobs", "jobs", label="jobs waiting for the yard or a position at the end"),
+    col("in_system_mean_jobs", "jobs"), col("service_mean_h", "h"), col("lon", "deg"),
+    col("lat", "deg")))
+CHECKS = Table("checks", ("hub",), tuple(
+    col(c, per="year") if c in ("arrivals", "queue_growth") else col(c) for c in CHECK_COLUMNS))
 
 
 class Hub(Component):
     """A hub's state for one replication: yard, handling positions, dwell, the lots here."""
 
-    tables = (TableSchema("hubs", ("hub",), HUB_COLUMNS),
-              TableSchema("checks", ("hub",), tuple(CHECK_COLUMNS)))
+    tables = (HUBS, CHECKS)
 
     def __init__(self, model: Model, spec: HubSpec) -> None:
         super().__init__(model)
@@ -332,8 +340,8 @@ class Hub(Component):
             "utilization": s.busy_in_period / (spec.handling_servers * period),
             "yard_mean_teu": (yard.area + yard.level * (end - yard.last)) / period,
             "yard_peak_teu": yard.peak, "yard_teu": spec.yard_teu,
-            "queue_end": len(self.servers.queue) + len(yard.waiting),
-            "in_system_mean": self.in_system_mean(end, period),
+            "queue_end_jobs": len(self.servers.queue) + len(yard.waiting),
+            "in_system_mean_jobs": self.in_system_mean(end, period),
             "service_mean_h": s.busy / s.jobs if s.jobs else 0.0,
             "lon": spec.lon, "lat": spec.lat}
         yield "checks", hub_check(self.queue_counts(), period, self.model.stats_from)

@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING
 
 import simpy
 
-from sim.engine.component import Component, Row, TableSchema
+from sim.engine.component import Component, Row
 from sim.engine.freight import Lot, Vehicle
 from sim.engine.hub import Hub, gamma_sampler
 from sim.engine.links import HopStats
 from sim.engine.windows import factor_at
+from sim.kpis import Table, col
 from sim.network import Hop, Line
 from sim.specs import ContinuousService, ScheduledService
 from sim.units import HOURS_PER_DAY
@@ -42,9 +43,13 @@ class LineStats:
         self.capacity_km = 0.0
 
 
-LINE_COLUMNS = ("line", "service", "corridor", "mode", "schedule", "departures",
-                "loaded_departures", "teu", "capacity_teu", "load_factor",
-                "boarding_wait_mean_h", "queue_end_teu")
+LINES = Table("lines", ("line",), (
+    col("line"), col("service"), col("corridor"), col("mode"), col("schedule"),
+    col("departures", "departures", "year"),
+    col("loaded_departures", "departures", "year", "departures that carried freight"),
+    col("teu", "TEU", "year", "TEU boarded"), col("capacity_teu", "TEU", "year"),
+    col("load_factor", "share", label="TEU-km carried / TEU-km offered"),
+    col("boarding_wait_mean_h", "h"), col("queue_end_teu", "TEU")))
 
 
 class LineBase(Component):
@@ -52,7 +57,7 @@ class LineBase(Component):
 
     The runtime of one direction of a service (a `Line` of the plan)."""
 
-    tables = (TableSchema("lines", ("line",), LINE_COLUMNS),)
+    tables = (LINES,)
 
     def __init__(self, model: Model, line: Line) -> None:
         super().__init__(model)

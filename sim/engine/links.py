@@ -6,15 +6,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Protocol
 
-from sim.engine.component import Component, Row, TableSchema
+from sim.engine.component import Component, Row
+from sim.kpis import Table, col
 from sim.network import DIRECTIONS
 from sim.specs import LinkSpec
 
 if TYPE_CHECKING:
     from sim.engine.model import Model
 
-LINK_COLUMNS = ("link", "direction", "from_hub", "to_hub", "mode", "corridor", "km", "teu",
-                "vehicles", "capacity_teu", "utilization", "teu_km", "co2_t")
+LINKS = Table("links", ("link", "direction"), (
+    col("link"), col("direction"), col("from_hub"), col("to_hub"), col("mode"), col("corridor"),
+    col("km", "km"), col("teu", "TEU", "year"), col("vehicles", "vehicles", "year"),
+    col("capacity_teu", "TEU", "year"), col("utilization", "share"),
+    col("teu_km", "TEU-km", "year"), col("co2_t", "t", "year")))
 
 
 class HopStats:
@@ -42,7 +46,7 @@ class OffersCapacity(Protocol):
 class Link(Component):
     """A link's two directions: what crossed them and what could have."""
 
-    tables = (TableSchema("links", ("link", "direction"), LINK_COLUMNS),)
+    tables = (LINKS,)
 
     def __init__(self, model: Model, spec: LinkSpec) -> None:
         super().__init__(model)

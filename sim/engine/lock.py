@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import simpy
 
-from sim.engine.component import Component, Row, TableSchema
+from sim.engine.component import Component, Row
 from sim.engine.windows import factor_at
+from sim.kpis import Table, col
 from sim.network import DIRECTIONS
 from sim.specs import LockSpec
 from sim.units import HOURS_PER_YEAR
@@ -81,14 +82,17 @@ def _release(vessels: list[simpy.Event], _done: simpy.Event) -> None:
         vessel.succeed()
 
 
-LOCK_COLUMNS = ("lock", "direction", "lockages", "container_t", "bulk_t", "total_t",
-                "utilization", "container_wait_mean_h", "bulk_wait_mean_h", "queue_end_t")
+LOCKS = Table("locks", ("lock", "direction"), (
+    col("lock"), col("direction"), col("lockages", "lockages", "year"),
+    col("container_t", "t", "year"), col("bulk_t", "t", "year"), col("total_t", "t", "year"),
+    col("utilization", "share", label="tonnes lifted / tonnes the lanes can lift"),
+    col("container_wait_mean_h", "h"), col("bulk_wait_mean_h", "h"), col("queue_end_t", "t")))
 
 
 class Lock(Component):
     """A ship lock: `lanes` chambers per direction, one lockage per lane every cycle."""
 
-    tables = (TableSchema("locks", ("lock", "direction"), LOCK_COLUMNS),)
+    tables = (LOCKS,)
 
     def __init__(self, model: Model, spec: LockSpec) -> None:
         super().__init__(model)

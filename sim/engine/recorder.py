@@ -14,12 +14,12 @@ import numpy as np
 import pandas as pd
 
 from sim.components import kinds
-from sim.engine.component import Row, TableSchema
-from sim.kpis import corridor_row
+from sim.engine.component import Row
+from sim.kpis import KPIS, Table, col, corridor_row
 from sim.network import Plan
 from sim.routing import ChoiceSet
 from sim.specs import CORRIDORS
-from sim.units import HOURS_PER_WEEK
+from sim.units import HOURS_PER_WEEK, annual_factor
 
 if TYPE_CHECKING:
     from sim.engine.freight import Lot
@@ -27,10 +27,26 @@ if TYPE_CHECKING:
 
 
 
-# the recorder's own tables, with the columns that identify an entity in each
-RECORDER_KEYS: dict[str, tuple[str, ...]] = {
-    "corridors": ("corridor",), "routes": ("route",), "legs": ("route", "leg"),
-    "timeseries": ("week", "corridor"), "conservation": ()}
+# the recorder's own tables
+CORRIDORS_TABLE = Table("corridors", ("corridor",), (col("corridor"), *KPIS))
+ROUTES = Table("routes", ("route",), (
+    col("route"), col("origin"), col("destination"), col("commodity"), col("corridor"),
+    col("path"), col("services"), col("km", "km"), col("price_cny_per_teu", "CNY/TEU"),
+    col("base_h", "h", label="uncongested door-to-door time"),
+    col("teu_created", "TEU", "year"), col("teu_delivered", "TEU", "year"),
+    col("transit_mean_h", "h")))
+LEGS = Table("legs", ("route", "leg"), (
+    col("route"), col("leg"), col("service"), col("line"), col("board"), col("alight"),
+    col("teu", "TEU", "year"), col("ride_mean_h", "h", label="boarding to alighting")))
+TIMESERIES = Table("timeseries", ("week", "corridor"), (
+    col("week", label="week of the horizon, from 0"), col("corridor"),
+    col("teu", "TEU", "week", "TEU delivered in the week")))
+CONSERVATION = Table("conservation", (), (
+    col("created_teu", "TEU", "horizon"), col("delivered_teu", "TEU", "horizon"),
+    col("in_transit_teu", "TEU", label="on vehicles at the end"),
+    col("waiting_teu", "TEU", label="at hubs and in queues at the end"),
+    col("residual_teu", "TEU", label="created - delivered - in transit - waiting")))
+RECORDER_TABLES = (CORRIDORS_TABLE, ROUTES, LEGS, TIMESERIES, CONSERVATION)
 
 
 @dataclass
@@ -85,7 +101,7 @@ class Recorder:
         self.at.append(now)
 
     # ------------------------------------------------------------------ tables
-    def _route_table(self) -> pd.DataFrame:
+    def _route_table(self) -> list[Row]:
         plan = self.plan
         rows = []
         for idx, (fi, route) in sorted(self.routes.items()):
@@ -96,14 +112,14 @@ class Recorder:
                 "path": " > ".join(route.hubs),
                 "services": " > ".join(plan.network.lines[leg.line].service for leg in route.legs),
                 "km": route.km, "price_cny_per_teu": route.price_cny,
-                "base_hours": route.base_hours,
+                "base_h": route.base_hours,
                 "teu_created": self.route_created[idx],
                 "teu_delivered": self.route_delivered[idx],
                 "transit_mean_h": (self.route_transit[idx] / self.route_delivered[idx]
                                    if self.route_delivered[idx] > 0 else np.nan)})
-        return pd.DataFrame(rows)
+        return rows
 
-    def _leg_table(self) -> pd.DataFrame:
+    def _leg_table(self) -> list[Row]:
         """Time on board per leg of every route (boarding to alighting, stops and borders
         passed on the way included): the measured counterpart of published leg times."""
         net = self.plan.network
@@ -114,8 +130,7 @@ class Recorder:
             rows.append({"route": idx, "leg": k, "service": line.service, "line": line.id,
                          "board": line.stops[leg.board], "alight": line.stops[leg.alight],
                          "teu": teu, "ride_mean_h": teu_h / teu if teu > 0 else np.nan})
-        return pd.DataFrame(rows, columns=["route", "leg", "service", "line", "board",
-                                           "alight", "teu", "ride_mean_h"])
+        return rows
 
     def _lots(self) -> pd.DataFrame:
         plan = self.plan
@@ -128,25 +143,30 @@ class Recorder:
         co2 = np.array([plan.classes[plan.flows[self.routes[i][0]].commodity].tonnes_per_teu
                         * self.routes[i][1].co2_kg_per_t / 1000.0
                         for i in range(len(self.routes))])
+        excluded = set(plan.trade.excluded_hubs)   # carried, but not Chongqing's trade
+        trade = np.array([value[i] if not {plan.flows[self.routes[i][0]].origin,
+                                           plan.flows[self.routes[i][0]].destination} & excluded
+                          else 0.0 for i in range(len(self.routes))])
         teu = np.asarray(self.teu)
         return pd.DataFrame({
             "corridor": corridor[ids] if ids.size else np.array([], dtype=object),
             "teu": teu,
             "value_cny": teu * (value[ids] if ids.size else 0.0),
+            "trade_cny": teu * (trade[ids] if ids.size else 0.0),
             "co2_t": teu * (co2[ids] if ids.size else 0.0),
             "transit_h": np.asarray(self.transit), "wait_h": np.asarray(self.wait),
             "at_h": np.asarray(self.at)})
 
-    def _corridor_table(self, lots: pd.DataFrame) -> pd.DataFrame:
+    def _corridor_table(self, lots: pd.DataFrame) -> list[Row]:
         """Every KPI (`sim.kpis`) per corridor, the five channels first."""
         names = list(CORRIDORS) + sorted(set(lots["corridor"]) - set(CORRIDORS))
-        return pd.DataFrame([{"corridor": name, **corridor_row(lots[lots["corridor"] == name])}
-                             for name in names])
+        return [{"corridor": name, **corridor_row(lots[lots["corridor"] == name])}
+                for name in names]
 
-    def _timeseries(self, lots: pd.DataFrame) -> pd.DataFrame:
+    def _timeseries(self, lots: pd.DataFrame) -> list[Row]:
         week = (lots["at_h"] // HOURS_PER_WEEK).astype(int)
         ts = lots.assign(week=week).groupby(["week", "corridor"], as_index=False)["teu"].sum()
-        return ts
+        return ts.to_dict("records")
 
     def result(self, model: Model, conservation: dict[str, float],
                end: float) -> ReplicationResult:
@@ -155,27 +175,29 @@ class Recorder:
         locks, checks and whatever else a registered kind declares)."""
         period = end - self.stats_from
         lots = self._lots()
-        rows: dict[str, list[Row]] = {t.name: [] for t in component_tables()}
+        rows: dict[str, list[Row]] = {
+            "corridors": self._corridor_table(lots), "routes": self._route_table(),
+            "legs": self._leg_table(), "timeseries": self._timeseries(lots),
+            "conservation": [conservation]}
+        rows.update({t.name: [] for t in component_tables()})
         for part in model.components:
             for table, row in part.rows(period, end):
                 rows[table].append(row)
-        tables = {
-            "corridors": self._corridor_table(lots),
-            "routes": self._route_table(),
-            "legs": self._leg_table(),
-            "timeseries": self._timeseries(lots),
-            "conservation": pd.DataFrame([conservation]),
-        }
-        for schema in component_tables():
-            tables[schema.name] = pd.DataFrame(rows[schema.name], columns=list(schema.columns))
+        per_year = annual_factor(self.plan.horizon)
+        tables = {t.name: t.frame(rows[t.name], per_year) for t in all_tables()}
         return ReplicationResult(replication=model.replication, tables=tables,
                                  conservation=conservation)
 
 
-def component_tables() -> tuple[TableSchema, ...]:
+def component_tables() -> tuple[Table, ...]:
     """The tables component kinds write, in registration order, each once."""
-    seen: dict[str, TableSchema] = {}
+    seen: dict[str, Table] = {}
     for kind in kinds():
-        for schema in getattr(kind.runtime_class(), "tables", ()):
-            seen.setdefault(schema.name, schema)
+        for table in getattr(kind.runtime_class(), "tables", ()):
+            seen.setdefault(table.name, table)
     return tuple(seen.values())
+
+
+def all_tables() -> tuple[Table, ...]:
+    """Every result table of a replication: the recorder's, then the components'."""
+    return (*RECORDER_TABLES, *component_tables())

@@ -20,9 +20,9 @@ WELCH = "independent runs (Welch interval)"
 
 # metric -> (label with unit, digits)
 METRICS = {"teu_per_year": ("throughput, TEU/yr", 0),
-           "trade_bn_cny": ("trade carried, bn CNY/yr", 1),
+           "trade_bn_cny_per_year": ("trade carried, bn CNY/yr", 1),
            "transit_mean_h": ("mean transit, h", 1),
-           "co2_kt_per_year": ("CO2, kt/yr", 1)}
+           "co2_t_per_year": ("CO2, t/yr", 0)}
 
 
 def paired(base: rd.RunDir, alt: rd.RunDir) -> bool:
@@ -31,34 +31,35 @@ def paired(base: rd.RunDir, alt: rd.RunDir) -> bool:
 
 
 def metrics(run: rd.RunDir) -> pd.DataFrame:
-    """Per replication: TEU/yr, trade bn CNY/yr, TEU-weighted mean transit h and CO2 kt/yr
+    """Per replication: TEU/yr, trade bn CNY/yr, TEU-weighted mean transit h and CO2 t/yr
     per channel and in total (columns replication, metric, scope, value)."""
     cor = run.by_replication("corridors")
     if cor.empty:
         return pd.DataFrame(columns=["replication", "metric", "scope", "value"])
     teu = rd.TEU.values(cor, run.per_year)[0]
-    co2 = rd.CO2.values(cor, run.per_year)[0]
+    co2 = rd.CO2.values(cor, run.per_year)[0] * 1e3  # t/yr
     frame = cor.assign(v_teu=teu.to_numpy(), v_co2=co2.to_numpy(),
                        v_transit=cor["transit_mean_h"].astype(float))
     rows = []
     for r in frame.itertuples(index=False):
         rep, c = int(r.replication), str(r.corridor)
         rows += [(rep, "teu_per_year", c, r.v_teu), (rep, "transit_mean_h", c, r.v_transit),
-                 (rep, "co2_kt_per_year", c, r.v_co2)]
+                 (rep, "co2_t_per_year", c, r.v_co2)]
     for rep, sub in frame.groupby("replication"):
         ok = (sub["v_teu"] > 0) & sub["v_transit"].notna()
         transit = float(np.average(sub["v_transit"][ok], weights=sub["v_teu"][ok])) \
             if ok.any() else np.nan
         rows += [(int(rep), "teu_per_year", TOTAL, float(sub["v_teu"].sum())),
                  (int(rep), "transit_mean_h", TOTAL, transit),
-                 (int(rep), "co2_kt_per_year", TOTAL, float(sub["v_co2"].sum()))]
+                 (int(rep), "co2_t_per_year", TOTAL, float(sub["v_co2"].sum()))]
     trade = run.by_replication("trade")
     if not trade.empty:
         for r in trade.to_dict("records"):
-            item = str(r["item"])
-            if item.startswith("corridor:") or item == TOTAL:
-                rows.append((int(r["replication"]), "trade_bn_cny",
-                             item.removeprefix("corridor:"), float(r["value"])))
+            item = str(r["item"])  # the channels' total, as for every other metric
+            if item.startswith("corridor:") or item == "channels":
+                scope = TOTAL if item == "channels" else item.removeprefix("corridor:")
+                rows.append((int(r["replication"]), "trade_bn_cny_per_year", scope,
+                             float(r["value"])))
     return pd.DataFrame(rows, columns=["replication", "metric", "scope", "value"])
 
 

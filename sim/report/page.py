@@ -309,7 +309,7 @@ def comparison_sections(page: Page, runs: list[rd.RunDir]) -> None:
     if frames and not all(f.empty for f in frames):
         both = pd.concat(frames, ignore_index=True)
         page.figure(fg.delta_figure(both, "teu_per_year", "throughput, TEU/yr"))
-        page.figure(fg.delta_figure(both, "trade_bn_cny", "trade carried, bn CNY/yr"))
+        page.figure(fg.delta_figure(both, "trade_bn_cny_per_year", "trade carried, bn CNY/yr"))
     page.add("<h2>Goods trade of every run</h2>")
     page.figure(fg.trade_figure(runs, trade_refs(base)))
     page.add("<h2>Weekly throughput of every run</h2>")

@@ -73,7 +73,7 @@ HUB_UTIL = _m("utilization", "share", ("utilization", 1.0, False), digits=2)
 HUB_WAIT = _m("mean wait", "h", ("wait_mean_h", 1.0, False), digits=1)
 HUB_YARD = _m("yard mean", "TEU", ("yard_mean_teu", 1.0, False))
 HUB_YARD_PEAK = _m("yard peak", "TEU", ("yard_peak_teu", 1.0, False))
-HUB_QUEUE = _m("queue at end", "lots", ("queue_end", 1.0, False))
+HUB_QUEUE = _m("queue at end", "lots", ("queue_end_jobs", 1.0, False), ("queue_end", 1.0, False))
 HUB_MEASURES = (HUB_TEU, HUB_UTIL, HUB_WAIT, HUB_YARD, HUB_YARD_PEAK, HUB_QUEUE)
 
 # Service (line) figures.
@@ -86,6 +86,7 @@ LINE_MEASURES = (LINE_DEPARTURES, LINE_TEU, LINE_LOAD, LINE_WAIT)
 
 # Lock figures.
 LOCK_LOCKAGES = _m("lockages", "per day", ("lockages_per_day", 1.0, False),
+                   ("lockages_per_year", 1 / DAYS_PER_YEAR, False),
                    ("lockages", 1 / DAYS_PER_YEAR, True), digits=1)
 LOCK_TONNES = _m("tonnes", "Mt/yr", ("total_t_per_year", 1e-6, False), ("total_t", 1e-6, True),
                  digits=1)
@@ -98,7 +99,7 @@ LOCK_MEASURES = (LOCK_LOCKAGES, LOCK_TONNES, LOCK_UTIL, LOCK_WAIT, LOCK_QUEUE)
 # Weekly series: TEU delivered per week (a per-week rate already).
 WEEKLY_TEU = _m("delivered", "TEU/week", ("teu_per_week", 1.0, False), ("teu", 1.0, False))
 
-# Link figures (flows.gpkg carries horizon totals until the unit convention lands).
+# Link figures (flows.gpkg of runs before the unit convention carries horizon totals).
 LINK_TEU = _m("flow", "TEU/yr", ("teu_per_year", 1.0, False), ("teu", 1.0, True))
 
 # Daily congestion series (written by the congestion work when present).

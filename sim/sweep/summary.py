@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.results import mean_ci
+from sim.stats import mean_ci
 from sim.sweep.store import kpi_columns
 
 

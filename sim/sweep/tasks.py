@@ -23,7 +23,7 @@ from sim.scenario import Scenario, load_scenario, with_overrides
 from sim.sweep.design import design
 from sim.sweep.spec import SweepSpec, load_sweep
 
-HEADLINE_KPIS = ("total_teu", "total_trade_value_cny")   # the sensitivity table's
+HEADLINE_KPIS = ("total_teu_per_year", "total_trade_bn_cny_per_year")   # for sensitivity
 
 
 @dataclass(frozen=True)
@@ -62,9 +62,8 @@ def kpis(result: ReplicationResult) -> dict[str, float | str]:
             top = df.iloc[int(np.argmax(np.nan_to_num(values, nan=-np.inf)))]
             row[peak.at] = ":".join(str(top[c]) for c in (peak.key, "direction")
                                     if c in df.columns)
-    for key in ("created_teu", "delivered_teu", "waiting_teu", "in_transit_teu"):
-        if key in result.conservation:
-            row[key] = float(result.conservation[key])
+    balance = result.tables["conservation"].to_dict("records")[0]
+    row.update({str(k): float(v) for k, v in balance.items() if k != "residual_teu"})
     return row
 
 

@@ -8,32 +8,46 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.kpis import KPIS, corridor_row, label, measure_of, teu_weighted_mean, totals
+from sim.engine.recorder import CORRIDORS_TABLE
+from sim.kpis import KPIS, Table, col, corridor_row, label, measure_of, teu_weighted_mean, totals
 
 
 def _lots() -> pd.DataFrame:
     return pd.DataFrame({"corridor": ["west", "west", "east"], "teu": [40.0, 20.0, 40.0],
-                         "value_cny": [4e6, 1e6, 2e6], "co2_t": [10.0, 5.0, 2.0],
-                         "transit_h": [100.0, 400.0, 200.0], "wait_h": [10.0, 40.0, 0.0],
-                         "at_h": [1.0, 2.0, 3.0]})
+                         "value_cny": [4e6, 1e6, 2e6], "trade_cny": [4e6, 0.0, 2e6],
+                         "co2_t": [10.0, 5.0, 2.0], "transit_h": [100.0, 400.0, 200.0],
+                         "wait_h": [10.0, 40.0, 0.0], "at_h": [1.0, 2.0, 3.0]})
 
 
 def test_a_corridor_row_has_every_kpi() -> None:
     row = corridor_row(_lots()[lambda d: d["corridor"] == "west"])
-    assert list(row) == [k.column for k in KPIS]
-    assert row["teu"] == 60 and row["lots"] == 2 and row["trade_value_cny"] == 5e6
+    assert list(row) == [k.name for k in KPIS]
+    assert row["teu"] == 60 and row["lots"] == 2
+    assert row["value_bn_cny"] == 5e-3 and row["trade_bn_cny"] == 4e-3
     assert row["transit_mean_h"] == pytest.approx((40 * 100 + 20 * 400) / 60)
     assert row["transit_p95_h"] == 400.0
 
 
+def test_counts_are_annualised_and_say_so() -> None:
+    rows = [{"corridor": "west", **corridor_row(_lots())}]
+    table = CORRIDORS_TABLE.frame(rows, per_year=365 / 50).iloc[0]   # 50 days measured
+    assert table["teu_per_year"] == pytest.approx(100 * 365 / 50)
+    assert table["transit_mean_h"] == rows[0]["transit_mean_h"]     # a time: as it is
+    weekly = Table("t", (), (col("week"), col("teu", "TEU", "week"),
+                             col("created_teu", "TEU", "horizon")))
+    assert list(weekly.frame([{"week": 1, "teu": 5.0, "created_teu": 9.0}], 3.0)) == [
+        "week", "teu_per_week", "created_teu_horizon"]
+
+
 def test_totals_sum_counts_and_weigh_times_by_teu() -> None:
     lots = _lots()
-    corridors = pd.DataFrame([{"corridor": c, **corridor_row(lots[lots["corridor"] == c])}
-                              for c in ("west", "east")])
-    total = totals(corridors)
+    rows = [{"corridor": c, **corridor_row(lots[lots["corridor"] == c])}
+            for c in ("west", "east")]
+    total = totals(CORRIDORS_TABLE.frame(rows, per_year=1.0))
     everything = corridor_row(lots)
-    for name in ("teu", "trade_value_cny", "lots", "co2_t", "transit_mean_h", "wait_mean_h"):
-        assert total[name] == pytest.approx(everything[name]), name  # same as over all lots
+    for k in KPIS:
+        if k.total != "none":   # same as over all the lots at once
+            assert total[k.column] == pytest.approx(everything[k.name]), k.name
     assert "transit_p95_h" not in total   # a percentile does not add up
 
 
@@ -43,7 +57,8 @@ def test_weighted_mean_skips_empty_corridors() -> None:
 
 
 def test_labels_name_the_scope_kpi_and_unit() -> None:
-    assert label("west_teu") == "west channel: TEU delivered, kTEU over the horizon"
+    assert label("west_teu_per_year") == "west channel: TEU delivered, kTEU/yr"
     assert label("total_transit_mean_h") == "mean transit, days"
     assert label("max_hub_utilization") == "busiest hub's utilization, share"
-    assert measure_of("created_teu") is None and label("created_teu") == "created teu"
+    assert measure_of("created_teu_horizon") is None
+    assert label("created_teu_horizon") == "created teu horizon"

@@ -39,13 +39,14 @@ def test_trade_accounting_adds_annualized_channel_value_and_other_trade(tmp_path
     path = _two_lines(tmp_path, horizon={"days": 60, "warmup_days": 10}, replications=2,
                       trade={"other_trade_bn_cny": 5.0, "source": "test input"})
     results = sim.run(path)
-    # independent path: the engine's corridor table (TEU x value per lot) annualized
+    # no excluded hub: the trade is the value of all the goods carried, per year
     cor = results.by_replication("corridors")
-    expected = cor.groupby("replication")["trade_value_cny"].sum() * 365 / 50 / 1e9 + 5.0
+    expected = cor.groupby("replication")["value_bn_cny_per_year"].sum() + 5.0
     np.testing.assert_allclose(total_trade(results).to_numpy(), expected.to_numpy())
-    # by hand: delivered TEU x 100k CNY/TEU, annualized, in bn CNY
+    # by hand: TEU delivered in the 50 days measured x 100k CNY/TEU, annualized, in bn CNY
     routes = results.by_replication("routes")
-    hand = routes.groupby("replication")["teu_delivered"].sum() * 1e5 * 365 / 50 / 1e9 + 5.0
+    teu = routes.groupby("replication")["teu_delivered_per_year"].sum() * 50 / 365
+    hand = teu * 1e5 * 365 / 50 / 1e9 + 5.0
     np.testing.assert_allclose(total_trade(results).to_numpy(), hand.to_numpy())
     a = attainment(results)
     base, target = references()
@@ -62,7 +63,8 @@ def test_excluded_hubs_are_carried_but_not_counted(tmp_path: Path) -> None:
     results = sim.run(path)
     per = channel_trade(results).set_index("corridor")["bn_cny"]
     assert per["west"] == 0.0 and per["south"] > 0  # a -> b rides west, c -> d south
-    assert results.corridors.set_index("corridor").loc["west", "teu"] > 0
+    west = results.corridors.set_index("corridor").loc["west"]
+    assert west["teu_per_year"] > 0 and west["value_bn_cny_per_year"] > 0  # carried
 
 
 def test_probability_of_meeting_a_reachable_target(tmp_path: Path) -> None:
@@ -102,7 +104,7 @@ def test_elasticity_induces_demand_when_a_cheaper_faster_service_is_added(tmp_pa
     # fixed demand (elasticity 0) only shifts, never induces
     fixed = sim.with_overrides(sim.load_scenario(alt), **{"demand.elasticity": 0.0})
     assert settle(sim.prepare(fixed), choices).plan.flows[0].teu_per_year == 50_000
-    created = [sim.run(p).by_replication("conservation")["created_teu"].sum()
+    created = [sim.run(p).by_replication("conservation")["created_teu_horizon"].sum()
                for p in (base, alt)]
     assert created[1] > created[0] * 1.05
 
@@ -126,9 +128,9 @@ def test_msa_feeds_simulated_delays_back_reports_passes_and_converges(tmp_path: 
     assert eq["demand_factor_max"] < 1.0  # congestion found in the simulation deters demand
     again = sim.run(path)  # same seed, same everything
     assert again.equilibrium == eq
-    assert again.corridors["teu"].tolist() == results.corridors["teu"].tolist()
+    assert again.corridors["teu_per_year"].tolist() == results.corridors["teu_per_year"].tolist()
     routes = results.summary("routes").set_index("services")
-    assert routes.loc["dear", "teu_created"] > 0  # the learnt delay of 'cheap' shifts some
+    assert routes.loc["dear", "teu_created_per_year"] > 0  # learnt delay of 'cheap' shifts some
 
 
 # ----------------------------------------------------------------------------- compare, rank
@@ -152,7 +154,7 @@ def test_common_random_numbers_narrow_the_ci_of_a_clear_effect(tmp_path: Path) -
 
     def total(df: pd.DataFrame, metric: str) -> pd.Series:
         return df[(df["metric"] == metric) & (df["scope"] == "total")].iloc[0]
-    for metric in ("teu_per_year", "trade_bn_cny"):
+    for metric in ("teu_per_year", "trade_bn_cny_per_year"):
         c, i = total(crn, metric), total(ind, metric)
         assert c["delta"] - c["delta_ci95"] > 0, metric  # a clear effect under CRN
         assert c["delta_ci95"] < 0.5 * i["delta_ci95"], (metric, c["delta_ci95"],
@@ -180,7 +182,7 @@ def test_rank_puts_the_candidate_that_relieves_the_bottleneck_first(tmp_path: Pa
     table, _ = rank(base, cands)
     assert table["candidate"].tolist() == ["more-ab", "more-cd"]
     top = table.iloc[0]
-    assert top["extra_teu_per_year"] - top["extra_teu_ci95"] > 5_000
+    assert top["extra_teu_per_year"] - top["extra_teu_per_year_ci95"] > 5_000
     assert top["extra_trade_cny_per_capacity_teu"] > table.iloc[1][
         "extra_trade_cny_per_capacity_teu"]
 

@@ -32,7 +32,7 @@ def _two_channels(tmp_path: Path, teu_per_year: float, aware: bool = True) -> Pa
 
 def _share_west(path: Path) -> float:
     routes = simulate(build(load_scenario(path))).tables["routes"].set_index("corridor")
-    return routes.loc["west", "teu_created"] / routes["teu_created"].sum()
+    return routes.loc["west", "teu_created_per_year"] / routes["teu_created_per_year"].sum()
 
 
 def test_candidate_routes_are_ordered_by_generalized_cost(tmp_path: Path) -> None:

@@ -67,6 +67,7 @@ def test_plan_scenarios_say_what_they_change_and_why(path: Path) -> None:
 def test_alashankou_closure_moves_west_traffic_to_khorgos() -> None:
     base = run(SCENARIOS / "baseline-2023.yaml", replications=1, days=120)
     closed = run(SCENARIOS / "alashankou-closure.yaml", replications=1, days=120)
-    b, c = base.hubs.set_index("hub")["teu"], closed.hubs.set_index("hub")["teu"]
+    b = base.hubs.set_index("hub")["teu_per_year"]
+    c = closed.hubs.set_index("hub")["teu_per_year"]
     assert c["alashankou"] < 0.9 * b["alashankou"]
     assert c["khorgos"] > b["khorgos"]

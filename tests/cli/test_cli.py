@@ -37,15 +37,20 @@ def test_run_writes_every_table_map_and_flows(baseline_run: tuple[Path, str]) ->
         assert (out / f"{name}.csv").is_file() and (out / f"{name}.parquet").is_file()
     corridors = pd.read_csv(out / "corridors.csv").set_index("corridor")
     assert list(corridors.index[:5]) == ["east", "west", "south", "north", "air"]
-    assert (corridors.loc[["east", "west", "south", "north", "air"], "teu"] > 0).all()
-    assert (corridors.loc[["east", "west", "south", "north", "air"], "trade_value_cny"]
-            > 0).all()
-    assert "teu_ci95" in corridors.columns
+    channels = ["east", "west", "south", "north", "air"]
+    assert (corridors.loc[channels, "teu_per_year"] > 0).all()
+    assert (corridors.loc[channels, "trade_bn_cny_per_year"] > 0).all()
+    assert "teu_per_year_ci95" in corridors.columns
+    # the console's trade total counts the rows trade.csv counts (Chengdu's boxes excluded)
+    trade = pd.read_csv(out / "trade.csv").set_index("item")
+    assert trade.loc["channels", "value"] == pytest.approx(
+        corridors["trade_bn_cny_per_year"].sum())
     reps = pd.read_parquet(out / "corridors.parquet")
     assert sorted(reps["replication"].unique()) == [0, 1]
     links = gpd.read_file(out / "flows.gpkg", layer="links")
     hubs = gpd.read_file(out / "flows.gpkg", layer="hubs")
-    assert links.crs.to_epsg() == 4326 and (links["teu"] > 0).any() and len(hubs) > 20
+    assert links.crs.to_epsg() == 4326 and (links["teu_per_year"] > 0).any()
+    assert len(hubs) > 20
     assert (out / "map.png").stat().st_size > 50_000
     meta = json.loads((out / "run.json").read_text())
     assert meta["conservation_ok"] and meta["replications"] == 2

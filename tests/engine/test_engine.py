@@ -38,13 +38,13 @@ def test_scheduled_service_caps_each_departure_and_splits_lots(tmp_path: Path) -
     result = _run(path)
     links = result.tables["links"].set_index(["link", "direction"])
     down = links.loc[("a-b", "down")]
-    assert down["teu"] <= down["vehicles"] * 25 + 1e-9
-    assert down["teu"] >= 0.95 * down["vehicles"] * 25  # saturated: trains leave full
+    assert down["teu_per_year"] <= down["vehicles_per_year"] * 25 + 1e-9
+    assert down["teu_per_year"] >= 0.95 * down["vehicles_per_year"] * 25  # trains leave full
     lines = _table(result, "lines", "line")
     assert lines.loc["ab", "load_factor"] > 0.95
     # 10 TEU lots fill 25 TEU trains only by splitting: more delivered records than lots
     west = _table(result, "corridors", "corridor").loc["west"]
-    assert west["lots"] > west["teu"] / 10
+    assert west["lots_per_year"] > west["teu_per_year"] / 10
 
 
 def test_wait_for_a_daily_train_is_about_half_a_headway(tmp_path: Path) -> None:
@@ -111,10 +111,10 @@ def test_gauge_change_border_handles_every_loaded_train(tmp_path: Path) -> None:
     result = _run(nb.write_scenario(tmp_path / "s.yaml", doc))
     hubs = _table(result, "hubs", "hub")
     lines = _table(result, "lines", "line")
-    assert hubs.loc["x", "trains_gauge_changed"] == lines.loc["axb", "loaded_departures"] > 0
+    trains = lines.loc["axb", "loaded_departures_per_year"]
+    assert hubs.loc["x", "trains_gauge_changed_per_year"] == pytest.approx(trains) and trains > 0
     # a through train spends setup + load/rate at the border: about 3.1 h per 100 TEU train
-    assert hubs.loc["x", "utilization"] == pytest.approx(
-        lines.loc["axb", "loaded_departures"] * 3.1 / (90 * 24), rel=0.05)
+    assert hubs.loc["x", "utilization"] == pytest.approx(trains * 3.1 / 8760, rel=0.05)
 
 
 def _river(tmp_path: Path, bulk_mt: float, chamber_t: float = 12_000.0) -> Path:
@@ -140,10 +140,10 @@ def test_lock_is_shared_with_bulk_traffic(tmp_path: Path) -> None:
     busy = _run(_river(tmp_path, bulk_mt=95.0))
     q = quiet.tables["locks"].set_index("direction").loc["down"]
     b = busy.tables["locks"].set_index("direction").loc["down"]
-    assert b["bulk_t"] > 10 * q["bulk_t"]
+    assert b["bulk_t_per_year"] > 10 * q["bulk_t_per_year"]
     assert b["container_wait_mean_h"] > q["container_wait_mean_h"]
     # one lane lifts at most 12,000 t every 2 h
-    assert b["total_t"] <= 12_000 * (120 * 24 / 2.0) + 1e-6
+    assert b["total_t_per_year"] <= 12_000 * (8760 / 2.0) + 1e-6
     assert b["utilization"] > 0.8
     transit_q = _table(quiet, "corridors", "corridor").loc["east", "transit_mean_h"]
     transit_b = _table(busy, "corridors", "corridor").loc["east", "transit_mean_h"]
@@ -157,7 +157,7 @@ def test_disruption_closes_a_hub_for_its_window(tmp_path: Path) -> None:
     doc["changes"] = [{"kind": "disruption", "hub": "b", "start_day": 28, "end_day": 56,
                        "capacity_factor": 0.0}]
     result = _run(nb.write_scenario(path, doc))
-    weekly = result.tables["timeseries"].groupby("week")["teu"].sum()
+    weekly = result.tables["timeseries"].groupby("week")["teu_per_week"].sum()
     # week 4 starts at the closure: only jobs begun before it finish; weeks 5-7 see nothing
     assert weekly.get(4, 0.0) < 0.25 * weekly[3]
     assert all(weekly.get(w, 0.0) == 0.0 for w in (5, 6, 7))
@@ -173,8 +173,8 @@ def test_continuous_service_rate_bounds_throughput(tmp_path: Path) -> None:
     doc = nb.scenario(str(tmp_path / "geo"), {"truck": truck}, [nb.flow("a", "b", 36_500)],
                       horizon={"days": 100})
     result = _run(nb.write_scenario(tmp_path / "s.yaml", doc))
-    teu = _table(result, "corridors", "corridor").loc["south", "teu"]
-    assert 0.9 * 20 * 100 <= teu <= 20 * 100 + 10  # 100 TEU/day offered, 20 TEU/day carried
+    teu = _table(result, "corridors", "corridor").loc["south", "teu_per_year"]
+    assert 0.9 * 20 * 365 <= teu <= (20 * 100 + 10) * 365 / 100  # 100 TEU/day asked, 20 carried
 
 
 def test_conservation_holds_and_a_lost_lot_is_caught(tmp_path: Path) -> None:

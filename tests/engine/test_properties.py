@@ -103,11 +103,11 @@ def test_conservation_nonnegative_times_and_connected_routes(net: dict[str, Any]
         assert (arr >= -1e-9).all(), name
     assert (np.asarray(rec.wait) <= np.asarray(rec.transit) + 1e-6).all()
     tables = result.tables
-    for table, cols in {"hubs": ["wait_mean_h", "wait_max_h", "utilization", "in_system_mean",
+    for table, cols in {"hubs": ["wait_mean_h", "wait_max_h", "utilization", "in_system_mean_jobs",
                                  "yard_mean_teu"],
-                        "lines": ["boarding_wait_mean_h", "teu", "load_factor"],
-                        "corridors": ["transit_mean_h", "wait_mean_h", "teu"],
-                        "links": ["teu", "utilization"]}.items():
+                        "lines": ["boarding_wait_mean_h", "teu_per_year", "load_factor"],
+                        "corridors": ["transit_mean_h", "wait_mean_h", "teu_per_year"],
+                        "links": ["teu_per_year", "utilization"]}.items():
         values = tables[table][cols].to_numpy(dtype=float)
         assert (np.nan_to_num(values) >= -1e-9).all(), table
     assert (tables["hubs"]["utilization"] <= 1.0 + 1e-9).all()

@@ -24,6 +24,7 @@ from sim.queueing import (
     mmc_wait,
     scheduled_wait,
 )
+from sim.units import HOURS_PER_YEAR
 from tests.support import queues as Q
 
 PRECISION = 0.15    # a CI half-width wider than this share of the theory value proves little
@@ -81,9 +82,10 @@ def test_mmc_hub_matches_erlang_c_littles_law_and_ciw(tmp_path: Path, servers: i
 
     # Little's law, per replication: L (time average) = lambda x W (per job)
     period = Q.stats_hours(results)
-    for _, row in hub.iterrows():
-        little = row["arrivals"] / period * (row["wait_mean_h"] + row["service_mean_h"])
-        assert row["in_system_mean"] == pytest.approx(little, rel=0.01)
+    for _, row in hub.iterrows():  # arrivals per hour = per year / 8760
+        little = row["arrivals_per_year"] / HOURS_PER_YEAR * (
+            row["wait_mean_h"] + row["service_mean_h"])
+        assert row["in_system_mean_jobs"] == pytest.approx(little, rel=0.01)
 
     # the checks table puts the same theory beside the observation, from measured rates
     checks = results.by_replication("checks")

@@ -19,7 +19,8 @@ import ciw
 import numpy as np
 
 from sim.pipeline import run
-from sim.results import Results, mean_ci
+from sim.results import Results
+from sim.stats import mean_ci
 from sim.units import HOURS_PER_DAY, HOURS_PER_YEAR
 from tests.support import netbuilder as nb
 

@@ -27,9 +27,9 @@ def _runs() -> pd.DataFrame:
         for price in (4000, 4500, 5000):
             for rep in range(3):
                 rows.append({"status": "ok", TRAINS: trains, PRICE: price, "replication": rep,
-                             "total_teu": 435_500 + 250 * trains - 10 * price / 100
+                             "total_teu_per_year": 435_500 + 250 * trains - 10 * price / 100
                              + rng.normal(0, 40),
-                             "total_trade_value_cny": 4.1e10 + 1e8 * trains,
+                             "total_trade_bn_cny_per_year": 41 + 0.1 * trains,
                              "max_hub_utilization": 0.7 + 0.001 * trains,
                              "max_hub_utilization_at": "cq_guoyuan" if rep else "qinzhou"})
     return pd.DataFrame(rows)
@@ -47,11 +47,11 @@ def test_kpi_plot_is_labelled_in_words_with_legible_ticks() -> None:
     fig = kpi_figure(runs, [TRAINS, PRICE], "max_hub_utilization")
     fig.canvas.draw()
     assert "cq_guoyuan in 24 of 36 runs" in fig.get_suptitle()  # the hub is named
-    fig = kpi_figure(runs, [TRAINS, PRICE], "total_teu")
+    fig = kpi_figure(runs, [TRAINS, PRICE], "total_teu_per_year")
     fig.canvas.draw()
     for ax in fig.axes:
         assert "." not in ax.get_xlabel() and ":" in ax.get_xlabel()  # "south-...: price ..."
-        assert "TEU" in ax.get_ylabel() and "horizon" in ax.get_ylabel()  # unit of time
+        assert "TEU" in ax.get_ylabel() and "/yr" in ax.get_ylabel()  # unit of time
         for axis in (ax.xaxis, ax.yaxis):
             labels = [t for t in axis.get_ticklabels() if t.get_text()]
             assert 2 <= len(labels) <= 7
@@ -65,7 +65,8 @@ def test_kpi_plot_is_labelled_in_words_with_legible_ticks() -> None:
 
 def test_tornado_has_no_text_on_its_bars() -> None:
     runs = _runs()
-    sens = sensitivity(runs, [TRAINS, PRICE], ["total_teu", "total_trade_value_cny"])
+    sens = sensitivity(runs, [TRAINS, PRICE], ["total_teu_per_year",
+                                                "total_trade_bn_cny_per_year"])
     fig = tornado_figure(sens)
     fig.canvas.draw()
     note = fig._supxlabel.get_window_extent()

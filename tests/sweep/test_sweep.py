@@ -135,8 +135,8 @@ def test_sweep_runs_answer_to_cost_as_plain_runs_do(tmp_path: Path) -> None:
     scenario = sim.with_overrides(sim.load_scenario(tmp_path / "scenario.yaml"), **{SERVICE: 28})
     plain = sim.run(scenario, replications=1)
     assert plain.equilibrium["induced_teu_per_year"] > 0
-    assert runs.loc["v0001", "total_teu"] == plain.corridors["teu"].sum()
-    assert runs.loc["v0001", "total_teu"] > runs.loc["v0000", "total_teu"]
+    assert runs.loc["v0001", "total_teu_per_year"] == plain.corridors["teu_per_year"].sum()
+    assert runs.loc["v0001", "total_teu_per_year"] > runs.loc["v0000", "total_teu_per_year"]
 
 
 def test_runs_use_the_scenario_seed_and_replication(tmp_path: Path) -> None:
@@ -151,10 +151,10 @@ def test_runs_use_the_scenario_seed_and_replication(tmp_path: Path) -> None:
         expected = plain[plain["replication"] == r].set_index("corridor")
         got = runs[runs["run_id"] == f"v0001-r00{r}"].iloc[0]
         assert got["seed"] == 1 and got["replication"] == r
-        assert got["total_teu"] == expected["teu"].sum() > 0
-        assert got["west_trade_value_cny"] == expected.loc["west", "trade_value_cny"]
+        assert got["total_teu_per_year"] == expected["teu_per_year"].sum() > 0
+        assert got["west_trade_bn_cny_per_year"] == expected.loc["west", "trade_bn_cny_per_year"]
     summary = pd.read_csv(tmp_path / "out" / "summary.csv")
-    assert list(summary["runs_ok"]) == [2, 2] and "total_teu_ci95" in summary
+    assert list(summary["runs_ok"]) == [2, 2] and "total_teu_per_year_ci95" in summary
 
 
 def test_sampled_sweep_writes_summary_sensitivity_and_plots(tmp_path: Path) -> None:
@@ -171,8 +171,8 @@ def test_sampled_sweep_writes_summary_sensitivity_and_plots(tmp_path: Path) -> N
     assert outcome.runs["demand.lot_teu"].between(5, 20).all()
     sens = pd.read_csv(out / "sensitivity.csv")
     assert set(sens["parameter"]) == {SERVICE, "demand.lot_teu"}
-    assert set(sens["kpi"]) == {"total_teu", "total_trade_value_cny"}
-    for name in ("total_teu", "total_trade_value_cny", "sensitivity"):
+    assert set(sens["kpi"]) == {"total_teu_per_year", "total_trade_bn_cny_per_year"}
+    for name in ("total_teu_per_year", "total_trade_bn_cny_per_year", "sensitivity"):
         assert (out / "plots" / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
 
 
@@ -192,9 +192,9 @@ def test_failed_run_is_recorded_and_retried_on_resume(tmp_path: Path,
     failed = outcome.runs[outcome.runs["status"] == "failed"]
     assert list(failed["run_id"]) == ["v0000-r001", "v0001-r001"]
     assert failed["error"].str.contains("RuntimeError: boom in replication 1").all()
-    assert outcome.runs.loc[outcome.runs["status"] == "ok", "total_teu"].notna().all()
+    assert outcome.runs.loc[outcome.runs["status"] == "ok", "total_teu_per_year"].notna().all()
     assert list(outcome.summary["runs_failed"]) == [1, 1]
-    assert (out / "plots" / "total_teu.png").stat().st_size > 0
+    assert (out / "plots" / "total_teu_per_year.png").stat().st_size > 0
     assert (out / "plots" / "sensitivity.png").stat().st_size > 0
     result = CliRunner().invoke(main, ["sweep", str(path), "--out", str(tmp_path / "cli"),
                                        "--workers", "1", "--no-plots"])
