@@ -2,7 +2,8 @@
 `make test`. Every figure is measured side by side in one run and printed with its goal.
 
     python -m benchmarks.run                 # everything (a few minutes)
-    python -m benchmarks.run --only tandem   # one section: tandem, baseline, growth, sweep
+    python -m benchmarks.run --only tandem   # one section: tandem, baseline, growth, sweep,
+                                             # command (whole `cqsim run` vs bare SimPy)
     python -m benchmarks.run --profile       # cProfile top entries of one baseline year
 
 Memory is the peak resident set of a fresh subprocess per case (VmHWM), so it includes the
@@ -176,6 +177,44 @@ def sweep_section() -> None:
         line("Dask overhead per run vs local pool", f"{overhead * 1000:.0f} ms", "", None)
 
 
+def command_section(rounds: int) -> None:
+    """Whole commands as a user runs them, in fresh processes: `cqsim run` of a baseline
+    year (imports, settling, simulation, tables, GeoPackage and map included) against a bare
+    SimPy M/M/3 queue of 200,000 customers (benchmarks/mm3.py), alternating, median of
+    `rounds` each."""
+    import statistics
+
+    scenario = _baseline_path()
+    print(f"\n6. Whole command: `cqsim run {scenario.name} --replications 1 --days 365` vs a "
+          f"bare SimPy M/M/3 of 200,000 customers, each a fresh process, median of {rounds}")
+    cqsim = [sys.executable, "-m", "sim.cli", "run", str(scenario), "--replications", "1",
+             "--days", "365"]
+    floor = [sys.executable, "-m", "benchmarks.mm3", "--customers", "200000"]
+    walls: dict[str, list[float]] = {"cqsim run": [], "bare SimPy M/M/3": []}
+    cpus: dict[str, list[float]] = {"cqsim run": [], "bare SimPy M/M/3": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in range(rounds):
+            for label, cmd in (("bare SimPy M/M/3", floor),
+                               ("cqsim run", [*cqsim, "--out", f"{tmp}/run{r}"])):
+                t0 = time.perf_counter()
+                proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL, cwd=ROOT)
+                _, status, usage = os.wait4(proc.pid, 0)
+                walls[label].append(time.perf_counter() - t0)
+                cpus[label].append(usage.ru_utime + usage.ru_stime)
+                proc.returncode = os.waitstatus_to_exitcode(status)
+                if proc.returncode:
+                    raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode})")
+    for what, values_of in (("wall", walls), ("CPU", cpus)):
+        med = {k: statistics.median(v) for k, v in values_of.items()}
+        for label, values in values_of.items():
+            line(f"{label}: {what}, median (min-max)",
+                 f"{med[label]:.2f} s ({min(values):.2f}-{max(values):.2f})", "", None)
+        ratio = med["cqsim run"] / med["bare SimPy M/M/3"]
+        line(f"cqsim run / bare SimPy M/M/3, {what}", f"{ratio:.2f}x", "<= 2x" if what == "wall"
+             else "", ratio <= 2.0 if what == "wall" else None)
+
+
 def profile_section() -> None:
     import cProfile
     import pstats
@@ -196,7 +235,8 @@ def profile_section() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", choices=["tandem", "baseline", "growth", "sweep"])
+    parser.add_argument("--only", choices=["tandem", "baseline", "growth", "sweep", "command"])
+    parser.add_argument("--rounds", type=int, default=5, help="whole-command rounds")
     parser.add_argument("--lots", type=int, default=200_000, help="lots in the tandem")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--case", nargs=3, type=float, help=argparse.SUPPRESS)
@@ -209,7 +249,8 @@ def main() -> None:
         return
     print(f"cqsim benchmarks on {os.cpu_count()} cores, python {sys.version.split()[0]}")
     sections = {"tandem": lambda: tandem_section(args.lots), "baseline": baseline_section,
-                "growth": growth_section, "sweep": sweep_section}
+                "growth": growth_section, "sweep": sweep_section,
+                "command": lambda: command_section(args.rounds)}
     for name, fn in sections.items():
         if args.only in (None, name):
             fn()

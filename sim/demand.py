@@ -64,13 +64,31 @@ def reference_costs(plan: Plan, choices: Sequence[ChoiceSet]) -> dict[FlowKey, f
         return flow_costs(plan, choices)
     path = Path(plan.reference_scenario)
     mtime = path.stat().st_mtime_ns if path.is_file() else 0
+    ref = _file_plan(str(path), mtime)
+    if _same_candidates(ref, plan):  # the plan's routes are the reference's: reuse them
+        return flow_costs(ref, choices)
     return dict(_file_costs(str(path), mtime))
+
+
+def _same_candidates(a: Plan, b: Plan) -> bool:
+    """Whether two plans have the same candidate routes (`choice_sets` reads no more)."""
+    def keys(p: Plan) -> list[tuple[str, str, str, float]]:
+        return [(f.origin, f.destination, f.commodity,
+                 p.classes[f.commodity].value_of_time_cny_per_teu_hour) for f in p.flows]
+    return (a.network == b.network and a.routing == b.routing and a.lot_teu == b.lot_teu
+            and keys(a) == keys(b))
+
+
+@lru_cache(maxsize=8)
+def _file_plan(path: str, mtime: int) -> Plan:
+    """The plan of a scenario file, cached per file version (`mtime`)."""
+    return build(load_scenario(path))
 
 
 @lru_cache(maxsize=8)
 def _file_costs(path: str, mtime: int) -> tuple[tuple[FlowKey, float], ...]:
     """Reference costs of a scenario file, cached per file version (`mtime`)."""
-    ref = build(load_scenario(path))
+    ref = _file_plan(path, mtime)
     return tuple(flow_costs(ref, choice_sets(ref)).items())
 
 

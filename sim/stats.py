@@ -6,6 +6,14 @@ from __future__ import annotations
 import numpy as np
 
 
+def t_quantile(p: float, dof: float) -> float:
+    """Quantile `p` of Student's t with `dof` degrees of freedom (scipy.stats.t.ppf computes
+    it with the same function; scipy.special loads without scipy.stats, 0.3 s+ faster)."""
+    from scipy.special import stdtrit
+
+    return float(stdtrit(dof, p))
+
+
 def mean_ci(samples: np.ndarray, level: float = 0.95) -> tuple[float, float]:
     """Mean and half-width of the t confidence interval (NaN with fewer than 2 samples)."""
     samples = np.asarray(samples, dtype=float)
@@ -13,7 +21,5 @@ def mean_ci(samples: np.ndarray, level: float = 0.95) -> tuple[float, float]:
     mean = float(samples.mean()) if n else float("nan")
     if n < 2:
         return mean, float("nan")
-    from scipy.special import stdtrit  # the t quantile, without loading scipy.stats (0.3 s+)
-
-    half = stdtrit(n - 1, 0.5 + level / 2.0) * samples.std(ddof=1) / np.sqrt(n)
+    half = t_quantile(0.5 + level / 2.0, n - 1) * samples.std(ddof=1) / np.sqrt(n)
     return mean, float(half)

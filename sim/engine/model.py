@@ -95,12 +95,17 @@ class Model:
         leg = legs[lot.leg]
         self.lines[leg.line].enqueue(leg.board, lot)
 
-    def _extra_hours(self, routes: tuple[Route, ...]) -> list[float]:
+    def _waits_of(self, routes: tuple[Route, ...]
+                  ) -> list[tuple[tuple[Callable[[], float], ...], float]]:
+        """Per candidate route: where it queues, and the delay learnt for it."""
+        return [(self._wait_points[r.index], self.route_delay.get(r.index, 0.0))
+                for r in routes]
+
+    @staticmethod
+    def _extra_hours(waits: list[tuple[tuple[Callable[[], float], ...], float]]
+                     ) -> list[float]:
         """Current waits beyond the uncongested expectation, per candidate route."""
-        points = self._wait_points
-        learnt = self.route_delay
-        return [sum(wait() for wait in points[route.index]) + learnt.get(route.index, 0.0)
-                for route in routes]
+        return [sum([wait() for wait in points]) + learnt for points, learnt in waits]
 
     def _demand(self, cs: ChoiceSet) -> Generator[simpy.Event, object, None]:
         """Poisson lot arrivals of one flow, rate following the monthly seasonality."""
@@ -119,6 +124,7 @@ class Model:
         aware = plan.routing.congestion_aware and len(cs.routes) > 1
         env = self.env
         routes = cs.routes
+        waits = self._waits_of(routes)
         static = [self.route_delay.get(r.index, 0.0) for r in routes]
         extra, seen_until, refresh = static, 0.0, plan.routing.refresh_hours
         while True:
@@ -133,7 +139,7 @@ class Model:
             yield env.timeout(gap / rate)
             u = choices()
             if aware and env.now >= seen_until:  # the congestion picture is refreshed
-                extra = self._extra_hours(routes)  # every `refresh_hours`, not per lot
+                extra = self._extra_hours(waits)  # every `refresh_hours`, not per lot
                 seen_until = env.now + refresh
             route = routes[choose(cs, extra, u, scale, max_extra)]
             lot = Lot(self.next_lot_id(), cs.flow, route, plan.lot_teu, tonnes, env.now)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from sim.report import rundir as rd
-from sim.stats import mean_ci
+from sim.stats import mean_ci, t_quantile
 
 TOTAL = "total"
 PAIRED = "paired by replication (common random numbers)"
@@ -72,14 +72,12 @@ def _delta(b: np.ndarray, a: np.ndarray, pair: bool) -> tuple[float, float]:
     b, a = b[~np.isnan(b)], a[~np.isnan(a)]
     if b.size < 2 or a.size < 2:
         return float(np.mean(a) - np.mean(b)) if a.size and b.size else np.nan, np.nan
-    from scipy import stats
-
     vb, va = b.var(ddof=1) / b.size, a.var(ddof=1) / a.size
     se = np.sqrt(vb + va)
     if se == 0:
         return float(a.mean() - b.mean()), 0.0
     dof = (vb + va) ** 2 / (vb ** 2 / (b.size - 1) + va ** 2 / (a.size - 1))
-    return float(a.mean() - b.mean()), float(stats.t.ppf(0.975, dof) * se)
+    return float(a.mean() - b.mean()), t_quantile(0.975, dof) * se
 
 
 def _mean(values: np.ndarray) -> float:
