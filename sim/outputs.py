@@ -3,10 +3,11 @@
 Every file is written atomically (`sim.atomic`): a run killed mid-write leaves the earlier
 file or none, never a torn one.
 
-flows.gpkg and map.png need geopandas and matplotlib, which take longer to import than the
-tables take to write. Where it is safe (Linux, no other thread in this process) they are
-written by a forked child process while this one writes the tables, so a run uses a second
-core for them; the child dies with its parent, and an error in it is an error of the run.
+flows.gpkg and map.png need geopandas and matplotlib, which take longer to import (over a
+second) than the tables take to write. Where it is safe (Linux, no other thread in this
+process) a `SpatialWriter` child process imports them while the simulation runs and writes
+the two files while this process writes the tables: a run uses a second core for them. The
+child dies with its parent, and an error in it is an error of the run.
 """
 
 from __future__ import annotations
@@ -14,10 +15,13 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import pickle
 import signal
 import sys
+import tempfile
 import threading
 import traceback
+from importlib import import_module
 from pathlib import Path
 
 import pandas as pd
@@ -69,33 +73,80 @@ def _die_with_parent() -> None:
         pass
 
 
-class _SpatialOutputs:
-    """flows.gpkg and map.png, written by a forked child while the caller goes on, or at
-    once when forking is not safe (`_can_fork`)."""
+def _prepare_spatial() -> None:
+    """Import what the spatial outputs need (the slow part of writing them)."""
+    import matplotlib
 
-    def __init__(self, results: Results, out: Path, map_png: bool) -> None:
-        self.paths = [out / "flows.gpkg", *([out / "map.png"] if map_png else [])]
+    matplotlib.use("Agg")
+    for module in ("geopandas", "sim.maps"):
+        import_module(module)
+
+
+class SpatialWriter:
+    """flows.gpkg and map.png, written by a child process.
+
+    Created before the simulation (as `cqsim run` does), it forks at once: the child imports
+    geopandas and matplotlib while this process simulates, then waits for `start` to hand
+    it the results (pickled to a temporary file) and writes them while this process writes
+    the tables. Where forking is not safe (`_can_fork`), `start` writes them here.
+    """
+
+    def __init__(self) -> None:
         self.pid: int | None = None
+        self._pipe: int | None = None
+        self._paths: list[Path] = []
         if not _can_fork():
+            return
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns
+            os.close(write)
+            self._child(read)
+        os.close(read)
+        self.pid, self._pipe = pid, write
+
+    @staticmethod
+    def _child(pipe: int) -> None:
+        code = 1
+        try:
+            _die_with_parent()
+            signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C: just stop
+            _prepare_spatial()
+            with os.fdopen(pipe, "rb") as fh:
+                job = fh.read()
+            if job:  # nothing: the run ended without results
+                with open(job, "rb") as fh:
+                    results, out, map_png = pickle.load(fh)
+                os.unlink(job)
+                _write_spatial(results, out, map_png)
+            code = 0
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            os._exit(code)
+
+    def start(self, results: Results, out: Path, map_png: bool) -> None:
+        """Write flows.gpkg and (if `map_png`) map.png of `results` into `out`."""
+        self._paths = [out / "flows.gpkg", *([out / "map.png"] if map_png else [])]
+        if self.pid is None or self._pipe is None:
             _write_spatial(results, out, map_png)
             return
-        pid = os.fork()
-        if pid == 0:  # the child: write, report an error on stderr, never return
-            code = 1
-            try:
-                _die_with_parent()
-                signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C: just stop
-                _write_spatial(results, out, map_png)
-                code = 0
-            except BaseException:
-                traceback.print_exc()
-            finally:
-                os._exit(code)
-        self.pid = pid
+        fd, job = tempfile.mkstemp(prefix="cqsim-results-", suffix=".pickle")
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump((results, out, map_png), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            with os.fdopen(self._pipe, "wb") as fh:
+                fh.write(os.fsencode(job))
+        except BrokenPipeError:  # the child failed already: wait() says so
+            os.unlink(job)
+        self._pipe = None
 
     def cancel(self) -> None:
-        """Stop the child (the caller failed or was interrupted): it leaves at most a
+        """Stop the child (the run failed or was interrupted): it leaves at most a
         temporary file, which the next run removes."""
+        if self._pipe is not None:
+            os.close(self._pipe)
+            self._pipe = None
         if self.pid is not None:
             os.kill(self.pid, signal.SIGKILL)
             os.waitpid(self.pid, 0)
@@ -103,21 +154,30 @@ class _SpatialOutputs:
 
     def wait(self) -> list[Path]:
         """The paths written; RuntimeError when the child failed."""
+        if self._pipe is not None:  # never started: the child has nothing to do
+            os.close(self._pipe)
+            self._pipe = None
         if self.pid is not None:
             _, status = os.waitpid(self.pid, 0)
             self.pid = None
             if os.waitstatus_to_exitcode(status) != 0:
                 raise RuntimeError("writing flows.gpkg and map.png failed (the error is above)")
-        return self.paths
+        return self._paths
 
 
-def write_results(results: Results, out: Path, *, map_png: bool = True) -> list[Path]:
-    """Write every table, flows.gpkg, map.png and run.json into `out`; return the paths."""
+def write_results(results: Results, out: Path, *, map_png: bool = True,
+                  spatial: SpatialWriter | None = None) -> list[Path]:
+    """Write every table, flows.gpkg, map.png and run.json into `out`; return the paths.
+
+    `spatial`: a `SpatialWriter` made before the results (its child has imported what the
+    map needs meanwhile); default: one made now.
+    """
     out.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(out)
-    summaries = {name: results.summary(name) for name in results.names}  # shared with the child
-    spatial = _SpatialOutputs(results, out, map_png)
+    summaries = {name: results.summary(name) for name in results.names}  # sent with results
+    spatial = spatial or SpatialWriter()
     try:
+        spatial.start(results, out, map_png)
         written: list[Path] = []
         for name in results.names:
             written.append(write_csv(out / f"{name}.csv", summaries[name]))

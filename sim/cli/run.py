@@ -28,19 +28,24 @@ def run(scenario: Path, out: Path | None, seed: int | None, replications: int | 
         days: float | None, workers: int, no_map: bool, no_report: bool,
         progress: bool) -> None:
     """Simulate SCENARIO and write its results."""
+    from sim.outputs import SpatialWriter, write_results
     from sim.pipeline import prepare
     from sim.pipeline import run as run_plan
 
     plan = prepare(scenario, seed=seed, replications=replications, days=days)
-    results = run_plan(plan, workers=workers, progress=True if progress else None)
+    spatial = SpatialWriter()  # imports what flows.gpkg and map.png need while we simulate
+    try:
+        results = run_plan(plan, workers=workers, progress=True if progress else None)
+    except BaseException:
+        spatial.cancel()
+        raise
     out = out or Path("out") / plan.name
 
     from sim.checks import flagged
     from sim.cli.render import console, corridor_table, equilibrium_lines
-    from sim.outputs import write_results
     from sim.trade import attainment_lines
 
-    write_results(results, out, map_png=not no_map)
+    write_results(results, out, map_png=not no_map, spatial=spatial)
     if not no_report:
         from sim.report import write_report
         write_report([out])
