@@ -126,8 +126,7 @@ def validate_spec(table: str, data: Any) -> Spec:
         chosen = [k for k in candidates if value in k.values]
         if not chosen:
             allowed = ", ".join(repr(v) for k in candidates for v in k.values)
-            raise ValueError(f"{field} one of {allowed}" + (f" (got {value!r})"
-                                                            if value is not None else ""))
+            raise ValueError(f"{field} one of {allowed}")
         candidates = tuple(chosen)
     return candidates[0].spec.model_validate(data)
 

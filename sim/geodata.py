@@ -57,7 +57,8 @@ def _spec(table: str, path: Path, i: int, props: dict[str, Any]) -> Spec:
                          None if isinstance(got, dict) else got) from None
     except ValueError as exc:  # a row of no known kind
         key = DISCRIMINATORS.get(table, "")
-        raise InputError(path, f"features[{props.get('id', i)}].{key}", str(exc)) from None
+        raise InputError(path, f"features[{props.get('id', i)}].{key}", str(exc),
+                         props.get(key)) from None
 
 
 def _geometry(path: Path, i: int, feat: dict[str, Any], kind: str) -> list[Any]:

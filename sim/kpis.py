@@ -1,7 +1,7 @@
 """KPIs and table columns, each declared once: name, unit, label, how it totals over corridors
 and whether it is a count over the statistics period.
 
-Every table column is a `Column` of a `Table`; the corridor KPIs (`KPIS`) add how they are
+Every table column is a `Column` of a `Table`; the corridor KPIs (`kpis()`) add how they are
 computed from the delivered lots, how corridors make a total, and how the terminal and plots
 show them.
 
@@ -116,7 +116,7 @@ def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> floa
 
 # lots frame (one row a delivered lot): corridor, teu, value_cny, trade_cny (the value when
 # the flow is Chongqing's trade, else 0: `trade.excluded_hubs`), co2_t, transit_h, wait_h, at_h
-KPIS: tuple[KPI, ...] = (
+_KPIS: list[KPI] = [
     KPI(name="teu", unit="TEU", per="year", label="TEU delivered", short="TEU",
         of=lambda lots: lots["teu"].to_numpy().sum(), scale=1e3, shown_as="kTEU", digits=1),
     KPI(name="trade_bn_cny", unit="bn CNY", per="year", label="Chongqing goods trade",
@@ -139,9 +139,26 @@ KPIS: tuple[KPI, ...] = (
         scale=24.0, shown_as="days", digits=1),
     KPI(name="co2_t", unit="t", per="year", label="CO2 well to wheel", short="CO2",
         of=lambda lots: lots["co2_t"].sum(), scale=1e3, shown_as="kt", digits=1),
-)
-BY_NAME: dict[str, KPI] = {k.name: k for k in KPIS}
-BY_COLUMN: dict[str, KPI] = {k.column: k for k in KPIS}
+]
+
+
+def kpis() -> tuple[KPI, ...]:
+    """Every corridor KPI, in the order of the corridors table's columns."""
+    return tuple(_KPIS)
+
+
+def add_kpi(k: KPI) -> KPI:
+    """Declare a corridor KPI: from the next run on it is a column of the corridors table,
+    a KPI of every sweep run, in the terminal table if `in_console`."""
+    if any(other.name == k.name for other in _KPIS):
+        raise ValueError(f"a KPI named {k.name!r} is already declared")
+    _KPIS.append(k)
+    return k
+
+
+def remove_kpi(name: str) -> None:
+    """Forget a KPI added with `add_kpi` (tests, notebooks)."""
+    _KPIS[:] = [k for k in _KPIS if k.name != name]
 SCOPES = frozenset((*get_args(Corridor), "total"))   # what a flat KPI column is about
 
 
@@ -173,13 +190,20 @@ PEAKS: tuple[Peak, ...] = (
 
 def kpi(name: str) -> KPI:
     """The KPI named `name` ("teu", not its column "teu_per_year")."""
-    return BY_NAME[name]
+    for k in _KPIS:
+        if k.name == name:
+            return k
+    raise KeyError(name)
+
+
+def _by_column(column: str) -> KPI | None:
+    return next((k for k in _KPIS if k.column == column), None)
 
 
 def corridor_row(lots: pd.DataFrame) -> dict[str, float]:
     """Every KPI over a frame of delivered lots (one corridor's, or all), by its own name and
     over the statistics period, as a row of the corridors table is written."""
-    return {k.name: k.of(lots) for k in KPIS}
+    return {k.name: k.of(lots) for k in _KPIS}
 
 
 def total(k: KPI, corridors: pd.DataFrame) -> float:
@@ -194,7 +218,7 @@ def total(k: KPI, corridors: pd.DataFrame) -> float:
 
 def totals(corridors: pd.DataFrame) -> dict[str, float]:
     """Every KPI that has a total, over all corridors (rows of one replication, or means)."""
-    return {k.column: total(k, corridors) for k in KPIS if k.total != "none"}
+    return {k.column: total(k, corridors) for k in _KPIS if k.total != "none"}
 
 
 def measure_of(column: str) -> tuple[Column, str] | None:
@@ -205,15 +229,15 @@ def measure_of(column: str) -> tuple[Column, str] | None:
         if column == peak.column:
             return peak, ""
     scope, _, rest = column.partition("_")
-    if scope in SCOPES and rest in BY_COLUMN:
-        return BY_COLUMN[rest], scope
-    return None
+    k = _by_column(rest) if scope in SCOPES else None
+    return (k, scope) if k is not None else None
 
 
 def label(column: str) -> str:
     """'[corridor channel: ]label, unit shown' of a measure column, for axes and headers;
     the column in words when no KPI is behind it."""
-    found = measure_of(column) if column not in BY_COLUMN else (BY_COLUMN[column], "")
+    direct = _by_column(column)
+    found = (direct, "") if direct is not None else measure_of(column)
     if found is None:
         return column.replace("_", " ")
     k, scope = found
@@ -224,6 +248,7 @@ def label(column: str) -> str:
 
 def shown(column: str, values: np.ndarray) -> np.ndarray:
     """Values of a measure column in the unit `label` names."""
-    found = measure_of(column) if column not in BY_COLUMN else (BY_COLUMN[column], "")
+    direct = _by_column(column)
+    found = (direct, "") if direct is not None else measure_of(column)
     k = found[0] if found else None
     return values / k.scale if isinstance(k, KPI) else values

@@ -10,7 +10,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from sim.kpis import KPI, KPIS, kpi, totals
+from sim.kpis import KPI, kpi, kpis, totals
 from sim.units import stats_days
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ def corridor_table(results: Results) -> Table:
     one (the same rows as corridors.csv and trade.csv)."""
     df = results.corridors
     reps = len(results.replications)
-    shown = [k for k in KPIS if k.in_console]
+    shown = [k for k in kpis() if k.in_console]
     table = Table(title=f"{results.plan.name}: {results.plan.horizon.days:g} days, "
                         f"{reps} replication(s), seed {results.plan.seed}, per year over "
                         f"the {stats_days(results.plan.horizon):g} days measured"

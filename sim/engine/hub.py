@@ -293,7 +293,7 @@ class Hub(Component):
     def _finish(self, job: _Job, waited: float, duration: float) -> None:
         self._handled(job.teu, duration)
         self._done(waited)
-        dwell = self._dwell(self.spec.dwell_hours)
+        dwell = self.clearance_hours(job.teu)
         if dwell > 0:
             self.env.timeout(dwell).callbacks.append(lambda _ev: self._clear(job, waited))
         else:
@@ -307,6 +307,11 @@ class Hub(Component):
             del here[lot.id]
             lot.wait += waited
             model.forward(lot, self)
+
+    def clearance_hours(self, teu: float) -> float:
+        """Hours `teu` handled together dwell here (customs, clearance, a border), drawn
+        around the hub's mean dwell."""
+        return self._dwell(self.spec.dwell_hours)
 
     def through(self, teu: float) -> Generator[simpy.Event, object, None] | None:
         """A vehicle carrying `teu` passes through: None when it just stands for the
@@ -363,6 +368,6 @@ class Border(Hub):
             waited = yield from self._handle(teu)
             self._done(waited)
             self.stats.vehicles += 1
-        dwell = self._dwell(self.spec.dwell_hours)
+        dwell = self.clearance_hours(teu)
         if dwell > 0:
             yield self.env.timeout(dwell)

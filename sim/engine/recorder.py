@@ -15,7 +15,7 @@ import pandas as pd
 
 from sim.components import kinds
 from sim.engine.component import Row
-from sim.kpis import KPIS, Table, col, corridor_row
+from sim.kpis import Table, col, corridor_row, kpis
 from sim.network import Plan
 from sim.routing import ChoiceSet
 from sim.specs import CORRIDORS
@@ -28,7 +28,6 @@ if TYPE_CHECKING:
 
 
 # the recorder's own tables
-CORRIDORS_TABLE = Table("corridors", ("corridor",), (col("corridor"), *KPIS))
 ROUTES = Table("routes", ("route",), (
     col("route"), col("origin"), col("destination"), col("commodity"), col("corridor"),
     col("path"), col("services"), col("km", "km"), col("price_cny_per_teu", "CNY/TEU"),
@@ -46,7 +45,11 @@ CONSERVATION = Table("conservation", (), (
     col("in_transit_teu", "TEU", label="on vehicles at the end"),
     col("waiting_teu", "TEU", label="at hubs and in queues at the end"),
     col("residual_teu", "TEU", label="created - delivered - in transit - waiting")))
-RECORDER_TABLES = (CORRIDORS_TABLE, ROUTES, LEGS, TIMESERIES, CONSERVATION)
+
+
+def corridors_table() -> Table:
+    """The corridors table: one column per KPI declared (`sim.kpis`)."""
+    return Table("corridors", ("corridor",), (col("corridor"), *kpis()))
 
 
 @dataclass
@@ -200,4 +203,4 @@ def component_tables() -> tuple[Table, ...]:
 
 def all_tables() -> tuple[Table, ...]:
     """Every result table of a replication: the recorder's, then the components'."""
-    return (*RECORDER_TABLES, *component_tables())
+    return (corridors_table(), ROUTES, LEGS, TIMESERIES, CONSERVATION, *component_tables())

@@ -17,7 +17,7 @@ import numpy as np
 from sim.engine.recorder import ReplicationResult
 from sim.equilibrium import Settled
 from sim.errors import InputError
-from sim.kpis import KPIS, PEAKS, totals
+from sim.kpis import PEAKS, kpis, totals
 from sim.pipeline import prepare, replicate_one, settle
 from sim.scenario import Scenario, load_scenario, with_overrides
 from sim.sweep.design import design
@@ -43,7 +43,7 @@ class RunTask:
                 **self.params}
 
 
-def kpis(result: ReplicationResult) -> dict[str, float | str]:
+def run_kpis(result: ReplicationResult) -> dict[str, float | str]:
     """Flat KPIs of one replication: every corridor KPI per corridor (`<corridor>_<kpi>`) and
     in total (`total_<kpi>`, `sim.kpis`), peak utilizations with where each peak is
     (`max_hub_utilization_at`: the hub's id; `link:direction`, ...) and the conservation
@@ -51,7 +51,7 @@ def kpis(result: ReplicationResult) -> dict[str, float | str]:
     row: dict[str, float | str] = {}
     corridors = result.tables["corridors"]
     for c in corridors.to_dict("records"):
-        for k in KPIS:
+        for k in kpis():
             row[f"{c['corridor']}_{k.column}"] = float(c[k.column])
     row.update({f"total_{name}": value for name, value in totals(corridors).items()})
     for peak in PEAKS:
@@ -82,7 +82,7 @@ def execute_run(task: RunTask) -> dict[str, Any]:
     start = time.perf_counter()
     try:
         result = replicate_one(task.settled, task.replication)
-        measures = kpis(result)
+        measures = run_kpis(result)
     except Exception as exc:  # a failed run is data; the sweep goes on
         return failed_row(task, f"{type(exc).__name__}: {exc}", time.perf_counter() - start)
     return {**task.head(), "status": "ok", "error": "", **measures,

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.engine.recorder import CORRIDORS_TABLE
-from sim.kpis import KPIS, Table, col, corridor_row, label, measure_of, teu_weighted_mean, totals
+from sim.engine.recorder import corridors_table
+from sim.kpis import Table, col, corridor_row, kpis, label, measure_of, teu_weighted_mean, totals
 
 
 def _lots() -> pd.DataFrame:
@@ -21,7 +21,7 @@ def _lots() -> pd.DataFrame:
 
 def test_a_corridor_row_has_every_kpi() -> None:
     row = corridor_row(_lots()[lambda d: d["corridor"] == "west"])
-    assert list(row) == [k.name for k in KPIS]
+    assert list(row) == [k.name for k in kpis()]
     assert row["teu"] == 60 and row["lots"] == 2
     assert row["value_bn_cny"] == 5e-3 and row["trade_bn_cny"] == 4e-3
     assert row["transit_mean_h"] == pytest.approx((40 * 100 + 20 * 400) / 60)
@@ -30,7 +30,7 @@ def test_a_corridor_row_has_every_kpi() -> None:
 
 def test_counts_are_annualised_and_say_so() -> None:
     rows = [{"corridor": "west", **corridor_row(_lots())}]
-    table = CORRIDORS_TABLE.frame(rows, per_year=365 / 50).iloc[0]   # 50 days measured
+    table = corridors_table().frame(rows, per_year=365 / 50).iloc[0]   # 50 days measured
     assert table["teu_per_year"] == pytest.approx(100 * 365 / 50)
     assert table["transit_mean_h"] == rows[0]["transit_mean_h"]     # a time: as it is
     weekly = Table("t", (), (col("week"), col("teu", "TEU", "week"),
@@ -43,9 +43,9 @@ def test_totals_sum_counts_and_weigh_times_by_teu() -> None:
     lots = _lots()
     rows = [{"corridor": c, **corridor_row(lots[lots["corridor"] == c])}
             for c in ("west", "east")]
-    total = totals(CORRIDORS_TABLE.frame(rows, per_year=1.0))
+    total = totals(corridors_table().frame(rows, per_year=1.0))
     everything = corridor_row(lots)
-    for k in KPIS:
+    for k in kpis():
         if k.total != "none":   # same as over all the lots at once
             assert total[k.column] == pytest.approx(everything[k.name]), k.name
     assert "transit_p95_h" not in total   # a percentile does not add up

@@ -1,0 +1,83 @@
+"""docs/architecture.md's worked example, run as written: a new component kind (a dry port)
+and a new KPI, each one declaration, work through the whole pipeline."""
+
+from __future__ import annotations
+
+import re
+import sys
+import types
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import sim
+from sim.components import unregister
+from sim.errors import InputError
+from sim.kpis import remove_kpi
+from tests.support import netbuilder as nb
+from tests.support.paths import ROOT
+
+DOC = ROOT / "docs" / "architecture.md"
+
+
+def _example_code() -> list[str]:
+    """The python blocks of the section 'Worked example' of the architecture doc."""
+    text = DOC.read_text(encoding="utf-8")
+    section = text.split("## Worked example", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```python\n(.*?)```", section, flags=re.S)
+
+
+@pytest.fixture()
+def example() -> Iterator[types.ModuleType]:
+    module = types.ModuleType("architecture_example")
+    sys.modules[module.__name__] = module  # classes pickle by reference to it
+    try:
+        for block in _example_code():
+            exec(compile(block, str(DOC), "exec"), module.__dict__)
+        yield module
+    finally:
+        unregister("dry_port")
+        remove_kpi("slow_share")
+        sys.modules.pop(module.__name__, None)
+
+
+def _dry_port_network(tmp: Path, **port: object) -> Path:
+    d = nb.hub("d", 0.0, kind="dry_port", dwell_hours=6.0, **port)
+    b = nb.hub("b", 1.0)
+    nb.write_geodata(tmp / "geo", [d, b], [nb.link("d-b", d, b, hours=440.0)])
+    doc = nb.scenario(str(tmp / "geo"), {"db": nb.train(["d", "b"], per_week=14)},
+                      [nb.flow("d", "b", 20_000)], horizon={"days": 120, "warmup_days": 20},
+                      replications=2)
+    return nb.write_scenario(tmp / "s.yaml", doc)
+
+
+def test_the_docs_example_adds_a_kind_and_a_kpi(example: types.ModuleType,
+                                                tmp_path: Path) -> None:
+    assert len(_example_code()) == 2   # the kind, then the KPI
+    results = sim.run(_dry_port_network(tmp_path, inspected_share=0.5, inspection_hours=48.0))
+    hubs = results.summary("hubs").set_index("hub")
+    assert hubs.loc["d", "kind"] == "dry_port" and hubs.loc["d", "teu_per_year"] > 0
+    ports = results.summary("dry_ports").set_index("hub")
+    jobs = hubs.loc["d", "jobs_per_year"]
+    assert 0.4 * jobs < ports.loc["d", "inspections_per_year"] < 0.6 * jobs
+    corridors = results.summary("corridors").set_index("corridor")
+    # 440 h on the link, about 6 h dwell and up to 12 h for a train: under 20 days (480 h);
+    # the inspected half dwells 48 h more: over it
+    slow = corridors.loc["west", "slow_share"]
+    assert 0.4 < slow < 0.6
+    assert results.conservation_ok()
+
+
+def test_the_new_kind_is_validated_as_its_spec(example: types.ModuleType,
+                                               tmp_path: Path) -> None:
+    with pytest.raises(InputError) as err:
+        sim.prepare(_dry_port_network(tmp_path, inspected_share=2.0, inspection_hours=1.0))
+    assert "inspected_share" in err.value.field
+
+
+def test_without_the_registry_entry_the_kind_is_unknown(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as err:
+        sim.prepare(_dry_port_network(tmp_path, inspected_share=0.5, inspection_hours=1.0))
+    assert err.value.field.endswith(".kind") and "dry_port" not in err.value.expected
+    assert err.value.got == "dry_port"
