@@ -97,6 +97,8 @@ class SpatialWriter:
         self._paths: list[Path] = []
         if not _can_fork():
             return
+        # what both processes need is imported once, before the fork (pandas: half a second)
+        import_module("sim.results")
         read, write = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child: never returns

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
-from sim.stats import mean_ci
+from sim.stats import mean_ci, t_quantile
 
 if TYPE_CHECKING:  # types only: reading result files (sim.report) needs no engine
     from sim.engine.recorder import ReplicationResult
@@ -22,24 +23,47 @@ def table_keys() -> dict[str, list[str]]:
     return {t.name: list(t.keys) for t in all_tables()}
 
 
-def summarize(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Mean and `<col>_ci95` half-width of every numeric column, per entity."""
+def summarize(table: pd.DataFrame, keys: list[str], level: float = 0.95) -> pd.DataFrame:
+    """Mean and `<col>_ci95` half-width of every numeric column, per entity (rows in order of
+    first appearance; labels from an entity's first row), exactly as `mean_ci` gives them.
+
+    Entities that appear equally often (once per replication: the usual case) are summarized
+    together, as one array of shape (entities, columns, replications); otherwise entity by
+    entity.
+    """
     numeric = [c for c in table.select_dtypes("number").columns
                if c not in keys and c != "replication"]
     labels = [c for c in table.columns if c not in numeric and c not in keys
               and c != "replication"]
-    rows = []
-    groups = table.groupby(keys, sort=False, dropna=False) if keys else [((), table)]
-    for key, sub in groups:
-        key = key if isinstance(key, tuple) else (key,)
-        row = dict(zip(keys, key, strict=True))
-        row.update({c: sub[c].iloc[0] for c in labels})
-        for c in numeric:
-            mean, half = mean_ci(sub[c].to_numpy())
-            row[c] = mean
-            row[f"{c}_ci95"] = half
-        rows.append(row)
-    return pd.DataFrame(rows)
+    codes = (table.groupby([table[k] for k in keys], sort=False, dropna=False).ngroup()
+             .to_numpy() if keys else np.zeros(len(table), dtype=np.int64))
+    sizes = np.bincount(codes) if len(codes) else np.zeros(0, dtype=np.int64)
+    first = table.drop_duplicates(subset=keys, keep="first") if keys else table.head(1)
+    out = first[[*keys, *labels]].reset_index(drop=True)
+    samples = table[numeric].to_numpy(dtype=float)[np.argsort(codes, kind="stable")]
+    if not len(sizes):   # no row: no entity
+        mean = half = np.zeros((0, len(numeric)))
+    elif sizes.min() == sizes.max():
+        n = int(sizes[0])
+        # (entities, columns, replications), each row contiguous: numpy reduces it as it
+        # reduces the samples of one entity and column alone (mean_ci)
+        block = np.ascontiguousarray(samples.reshape(len(sizes), n, len(numeric))
+                                     .transpose(0, 2, 1))
+        mean = block.mean(axis=2)
+        if n < 2:
+            half = np.full(mean.shape, np.nan)
+        else:
+            half = t_quantile(0.5 + level / 2.0, n - 1) * block.std(axis=2, ddof=1) / np.sqrt(n)
+    else:
+        parts = np.split(samples, np.cumsum(sizes)[:-1])   # the rows of each entity
+        pairs = [[mean_ci(np.ascontiguousarray(part[:, j]), level)
+                  for j in range(len(numeric))] for part in parts]
+        mean = np.array([[p[0] for p in row] for row in pairs]).reshape(len(sizes), -1)
+        half = np.array([[p[1] for p in row] for row in pairs]).reshape(len(sizes), -1)
+    for j, c in enumerate(numeric):
+        out[c] = mean[:, j]
+        out[f"{c}_ci95"] = half[:, j]
+    return out
 
 
 @dataclass
