@@ -73,25 +73,26 @@ def _die_with_parent() -> None:
         pass
 
 
-def _prepare_spatial() -> None:
+def _prepare_spatial(map_png: bool) -> None:
     """Import what the spatial outputs need (the slow part of writing them)."""
-    import matplotlib
+    import_module("geopandas")
+    if map_png:
+        import matplotlib
 
-    matplotlib.use("Agg")
-    for module in ("geopandas", "sim.maps"):
-        import_module(module)
+        matplotlib.use("Agg")
+        import_module("sim.maps")
 
 
 class SpatialWriter:
     """flows.gpkg and map.png, written by a child process.
 
     Created before the simulation (as `cqsim run` does), it forks at once: the child imports
-    geopandas and matplotlib while this process simulates, then waits for `start` to hand
-    it the results (pickled to a temporary file) and writes them while this process writes
-    the tables. Where forking is not safe (`_can_fork`), `start` writes them here.
+    geopandas and (for `map_png`) matplotlib while this process simulates, then waits for
+    `start` to hand it the results (pickled to a temporary file) and writes them while this
+    process writes the tables. Where forking is not safe (`_can_fork`), `start` writes them here.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, map_png: bool = True) -> None:
         self.pid: int | None = None
         self._pipe: int | None = None
         self._paths: list[Path] = []
@@ -103,17 +104,17 @@ class SpatialWriter:
         pid = os.fork()
         if pid == 0:  # the child: never returns
             os.close(write)
-            self._child(read)
+            self._child(read, map_png)
         os.close(read)
         self.pid, self._pipe = pid, write
 
     @staticmethod
-    def _child(pipe: int) -> None:
+    def _child(pipe: int, map_png: bool) -> None:
         code = 1
         try:
             _die_with_parent()
             signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C: just stop
-            _prepare_spatial()
+            _prepare_spatial(map_png)
             with os.fdopen(pipe, "rb") as fh:
                 job = fh.read()
             if job:  # nothing: the run ended without results
@@ -177,7 +178,7 @@ def write_results(results: Results, out: Path, *, map_png: bool = True,
     out.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(out)
     summaries = {name: results.summary(name) for name in results.names}  # sent with results
-    spatial = spatial or SpatialWriter()
+    spatial = spatial or SpatialWriter(map_png)
     try:
         spatial.start(results, out, map_png)
         written: list[Path] = []

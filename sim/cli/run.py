@@ -33,7 +33,8 @@ def run(scenario: Path, out: Path | None, seed: int | None, replications: int | 
     from sim.pipeline import run as run_plan
 
     plan = prepare(scenario, seed=seed, replications=replications, days=days)
-    spatial = SpatialWriter()  # imports what flows.gpkg and map.png need while we simulate
+    # a child imports what flows.gpkg and map.png need while this process simulates
+    spatial = SpatialWriter(map_png=not no_map)
     try:
         results = run_plan(plan, workers=workers, progress=True if progress else None)
     except BaseException:
