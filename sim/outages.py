@@ -1,0 +1,194 @@
+"""Outage windows: when a component (a lock flight, a hub, a link, a service) works at reduced
+capacity or not at all. Pure functions of their specs and a random stream, so a replication
+draws the same windows on any executor and a scenario variant that leaves an outage spec
+unchanged draws the same windows for it (common random numbers).
+
+Three shapes:
+- scheduled: a fixed window of days (a works closure, a strike, the Sept 2025 Polish closure);
+- random: events per year starting in given months, lognormal durations (fog, wind, floods);
+- maintenance of one lock flight: that flight is down and the other alternates direction
+  every `reversal_hours` (Three Gorges practice, cg_lock_maint_* in seeds/published-figures.csv).
+
+A window is (start h, end h, capacity factor); overlapping windows multiply
+(`sim.engine.windows.factor_at`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Annotated, Literal
+
+import numpy as np
+from pydantic import Field, model_validator
+
+from sim.rng import stream
+from sim.specs import Spec
+
+HOURS_PER_DAY = 24.0
+HOURS_PER_MONTH = 730.0     # a twelfth of 8760 h: the month of demand seasonality
+MONTHS = tuple(range(1, 13))
+
+Window = tuple[float, float, float]              # (start h, end h, capacity factor)
+Segment = tuple[float, float, str | None]        # (start h, end h, direction served or None)
+
+
+class ScheduledOutage(Spec):
+    """A fixed window of reduced capacity (0 = closed), in days from the start of the run."""
+
+    shape: Literal["scheduled"] = "scheduled"
+    start_day: float = Field(ge=0, le=36_600)
+    end_day: float = Field(gt=0, le=36_600)
+    capacity_factor: float = Field(0.0, ge=0, le=1, description="share of capacity left")
+    source: str = Field("", description="where the dates come from")
+
+    @model_validator(mode="after")
+    def _window(self) -> ScheduledOutage:
+        if self.end_day <= self.start_day:
+            raise ValueError("end_day must be after start_day")
+        return self
+
+
+class RandomOutage(Spec):
+    """Random events: a Poisson number per year starting uniformly in the season's months,
+    each lasting a lognormal time (median `median_hours`, log-sd `sigma`)."""
+
+    shape: Literal["random"] = "random"
+    name: str = Field(min_length=1, max_length=60,
+                      description="names the random stream (e.g. fog): one stream per name")
+    events_per_year: float = Field(ge=0, le=10_000)
+    months: tuple[int, ...] = Field(MONTHS, min_length=1, max_length=12,
+                                    description="months (1-12) in which events start")
+    median_hours: float = Field(gt=0, le=8760, description="median duration, h")
+    sigma: float = Field(0.0, ge=0, le=5, description="log-sd of the duration (0 = fixed)")
+    max_hours: float | None = Field(None, gt=0, le=8760, description="cap on one duration")
+    capacity_factor: float = Field(0.0, ge=0, le=1, description="share of capacity left")
+    source: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _months(self) -> RandomOutage:
+        if any(m < 1 or m > 12 for m in self.months) or len(set(self.months)) != len(
+                self.months):
+            raise ValueError("months must be distinct numbers from 1 to 12")
+        return self
+
+    @property
+    def mean_hours(self) -> float:
+        """Mean duration of one event (uncapped)."""
+        return self.median_hours * math.exp(self.sigma * self.sigma / 2.0)
+
+
+Outage = Annotated[ScheduledOutage | RandomOutage, Field(discriminator="shape")]
+
+
+class Maintenance(Spec):
+    """One flight of a two-flight lock out of service; the other alternates direction."""
+
+    flight: str = Field(min_length=1, description="id of the flight under maintenance")
+    start_day: float = Field(ge=0, le=36_600)
+    end_day: float = Field(gt=0, le=36_600)
+    reversal_hours: float = Field(48.0, gt=0, le=8760,
+                                  description="h the surviving flight serves one direction "
+                                              "before it turns round")
+    source: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _window(self) -> Maintenance:
+        if self.end_day <= self.start_day:
+            raise ValueError("end_day must be after start_day")
+        return self
+
+
+def scheduled_window(outage: ScheduledOutage) -> Window:
+    """The window of a scheduled outage, in hours."""
+    return (outage.start_day * HOURS_PER_DAY, outage.end_day * HOURS_PER_DAY,
+            outage.capacity_factor)
+
+
+def random_windows(outage: RandomOutage, hours: float, rng: np.random.Generator) -> list[Window]:
+    """Draw the windows of a random outage over [0, hours).
+
+    Months are drawn in order, each with its own Poisson count, so a longer horizon only
+    appends windows: the first year's windows do not depend on the horizon.
+    """
+    season = set(outage.months)
+    rate = outage.events_per_year / (len(season) * HOURS_PER_MONTH)  # events per season hour
+    mu = math.log(outage.median_hours)
+    out: list[Window] = []
+    month = 0
+    while month * HOURS_PER_MONTH < hours:
+        count = int(rng.poisson(rate * HOURS_PER_MONTH))
+        starts = np.sort(rng.uniform(0.0, HOURS_PER_MONTH, count)) + month * HOURS_PER_MONTH
+        lengths = rng.lognormal(mu, outage.sigma, count) if outage.sigma > 0 else np.full(
+            count, outage.median_hours)
+        if month % 12 + 1 in season:
+            for start, length in zip(starts.tolist(), lengths.tolist(), strict=True):
+                if outage.max_hours is not None:
+                    length = min(length, outage.max_hours)
+                if start < hours:
+                    out.append((start, start + length, outage.capacity_factor))
+        month += 1
+    return out
+
+
+def outage_windows(outages: Iterable[ScheduledOutage | RandomOutage], hours: float,
+                   seed: int, replication: int, owner: str) -> tuple[Window, ...]:
+    """Every window of `owner`'s outages in one replication, sorted by start.
+
+    Each random outage draws from its own stream `outage:<owner>:<name>`, so adding an
+    outage to a component leaves the windows of every other outage unchanged.
+    """
+    out: list[Window] = []
+    for outage in outages:
+        if isinstance(outage, ScheduledOutage):
+            out.append(scheduled_window(outage))
+        else:
+            rng = stream(seed, replication, f"outage:{owner}:{outage.name}")
+            out.extend(random_windows(outage, hours, rng))
+    return tuple(sorted(out))
+
+
+def closed_hours(windows: Sequence[Window], hours: float) -> float:
+    """Hours of [0, hours) in which capacity is zero (overlaps counted once)."""
+    shut = sorted((max(0.0, s), min(e, hours)) for s, e, f in windows if f <= 0 and s < hours)
+    total, reach = 0.0, 0.0
+    for start, end in shut:
+        if end > reach:
+            total += end - max(start, reach)
+            reach = end
+    return total
+
+
+def flight_segments(flight: str, direction: str, other: str,
+                    maintenances: Sequence[Maintenance]) -> tuple[Segment, ...]:
+    """When flight `flight` (normally serving `direction`) serves which direction.
+
+    Outside maintenance it serves `direction`. While it is maintained it serves none. While
+    the other flight is maintained it alternates: `direction` first, then `other`, each for
+    `reversal_hours`. Segments cover only the maintenance periods; between them the normal
+    direction applies (see `direction_at`).
+    """
+    out: list[Segment] = []
+    for m in sorted(maintenances, key=lambda m: m.start_day):
+        start, end = m.start_day * HOURS_PER_DAY, m.end_day * HOURS_PER_DAY
+        if m.flight == flight:
+            out.append((start, end, None))
+            continue
+        t, k = start, 0
+        while t < end:
+            nxt = min(t + m.reversal_hours, end)
+            out.append((t, nxt, direction if k % 2 == 0 else other))
+            t, k = nxt, k + 1
+    return tuple(out)
+
+
+def direction_at(segments: Sequence[Segment], normal: str,
+                 t: float) -> tuple[str | None, float]:
+    """(direction served at hour t, hour when that may next change); `normal` outside the
+    segments, None while the flight is down."""
+    for start, end, served in segments:
+        if start <= t < end:
+            return served, end
+        if t < start:
+            return normal, start
+    return normal, math.inf

@@ -1,0 +1,97 @@
+"""Outage windows (sim/outages.py): random windows follow their spec, are reproducible and
+stable under horizon and scenario changes; maintenance turns the other flight round."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from sim.outages import (
+    HOURS_PER_MONTH,
+    Maintenance,
+    RandomOutage,
+    ScheduledOutage,
+    closed_hours,
+    direction_at,
+    flight_segments,
+    outage_windows,
+    random_windows,
+)
+from sim.rng import stream
+
+FOG = RandomOutage(name="fog", events_per_year=12, months=(10, 11, 12, 1, 2, 3, 4, 5, 6),
+                   median_hours=14, sigma=0.8, source="test")
+YEAR = 8760.0
+
+
+def test_random_windows_follow_the_spec() -> None:
+    years = 200
+    windows = random_windows(FOG, years * YEAR, stream(1, 0, "t"))
+    # Poisson count: mean 2400, sd 49
+    assert abs(len(windows) - 12 * years) < 4 * math.sqrt(12 * years)
+    months = {int(start // HOURS_PER_MONTH) % 12 + 1 for start, _, _ in windows}
+    assert months <= set(FOG.months) and months == set(FOG.months)
+    lengths = np.array([end - start for start, end, _ in windows])
+    assert np.median(lengths) == pytest.approx(14, rel=0.08)
+    assert np.log(lengths).std() == pytest.approx(0.8, rel=0.08)
+    assert lengths.mean() == pytest.approx(FOG.mean_hours, rel=0.1)
+    assert all(f == 0.0 for _, _, f in windows)
+
+
+def test_random_windows_reproducible_and_horizon_stable() -> None:
+    one = random_windows(FOG, YEAR, stream(3, 1, "x"))
+    again = random_windows(FOG, YEAR, stream(3, 1, "x"))
+    three = random_windows(FOG, 3 * YEAR, stream(3, 1, "x"))
+    assert one == again
+    assert three[: len(one)] == one          # a longer run appends windows only
+    assert random_windows(FOG, YEAR, stream(3, 2, "x")) != one
+
+
+def test_fixed_duration_and_cap() -> None:
+    fixed = RandomOutage(name="w", events_per_year=50, median_hours=5, source="t")
+    assert {round(e - s, 9) for s, e, _ in random_windows(fixed, YEAR, stream(0, 0, "w"))} \
+        == {5.0}
+    capped = RandomOutage(name="c", events_per_year=50, median_hours=50, sigma=2,
+                          max_hours=60, source="t")
+    assert max(e - s for s, e, _ in random_windows(capped, 5 * YEAR, stream(0, 0, "c"))) <= 60
+
+
+def test_streams_are_named_per_outage() -> None:
+    """Adding an outage to a component leaves the windows of the others unchanged."""
+    wind = RandomOutage(name="wind", events_per_year=6, median_hours=4, sigma=0.5, source="t")
+    alone = outage_windows([FOG], YEAR, 7, 0, "lock:a")
+    both = outage_windows([FOG, wind], YEAR, 7, 0, "lock:a")
+    assert set(alone) <= set(both) and len(both) > len(alone)
+    assert outage_windows([FOG], YEAR, 7, 0, "lock:b") != alone   # owner names the stream
+    assert list(both) == sorted(both)
+
+
+def test_scheduled_and_closed_hours() -> None:
+    sept = ScheduledOutage(start_day=254, end_day=267, source="t")
+    windows = outage_windows([sept], YEAR, 0, 0, "hub:pl")
+    assert windows == ((254 * 24.0, 267 * 24.0, 0.0),)
+    assert closed_hours([(0, 10, 0.0), (5, 20, 0.0), (30, 40, 0.5), (8750, 8800, 0.0)],
+                        YEAR) == 30.0
+    with pytest.raises(ValidationError):
+        ScheduledOutage(start_day=5, end_day=5)
+    with pytest.raises(ValidationError):
+        RandomOutage(name="x", events_per_year=1, months=(0, 3), median_hours=1, source="t")
+    with pytest.raises(ValidationError):
+        RandomOutage(name="x", events_per_year=1, months=(3, 3), median_hours=1, source="t")
+
+
+def test_maintenance_turns_the_other_flight_round() -> None:
+    north = Maintenance(flight="north", start_day=50, end_day=55, reversal_hours=48,
+                        source="t")
+    down = flight_segments("north", "up", "down", [north])
+    assert down == ((1200.0, 1320.0, None),)
+    south = flight_segments("south", "down", "up", [north])
+    assert south == ((1200.0, 1248.0, "down"), (1248.0, 1296.0, "up"),
+                     (1296.0, 1320.0, "down"))
+    assert direction_at(south, "down", 100.0) == ("down", 1200.0)
+    assert direction_at(south, "down", 1250.0) == ("up", 1296.0)
+    assert direction_at(south, "down", 1400.0) == ("down", math.inf)
+    assert direction_at(down, "up", 1300.0) == (None, 1320.0)
