@@ -24,6 +24,7 @@ from typing import Any, Literal, get_args
 from pydantic import BaseModel
 
 from sim.specs import (
+    BackgroundTraffic,
     BorderSpec,
     ContinuousService,
     LinkSpec,
@@ -33,7 +34,7 @@ from sim.specs import (
     TerminalSpec,
 )
 
-Table = Literal["hubs", "locks", "links", "services"]
+Table = Literal["hubs", "locks", "links", "services", "background"]
 # the field that says which kind a row of a table is (links have one kind)
 DISCRIMINATORS: dict[str, str] = {"hubs": "kind", "locks": "kind", "services": "schedule"}
 
@@ -137,3 +138,5 @@ register(Kind("lock", "locks", LockSpec, "sim.engine.lock:Lock"))
 register(Kind("link", "links", LinkSpec, "sim.engine.links:Link"))
 register(Kind("scheduled", "services", ScheduledService, "sim.engine.lines:ScheduledLine"))
 register(Kind("continuous", "services", ContinuousService, "sim.engine.lines:ContinuousLine"))
+register(Kind("background", "background", BackgroundTraffic,
+              "sim.engine.background:Background"))

@@ -34,6 +34,8 @@ from sim.scenario import (
     Variability,
 )
 from sim.specs import (
+    BackgroundTraffic,
+    BorderSpec,
     CommodityClass,
     EmissionFactor,
     Flow,
@@ -90,6 +92,7 @@ class Network:
     disruptions: dict[tuple[str, str], tuple[Window, ...]] = field(default_factory=dict)
     locks: dict[str, LockSpec] = field(default_factory=dict)
     services: dict[str, ServiceSpec] = field(default_factory=dict)
+    background: dict[str, BackgroundTraffic] = field(default_factory=dict)
 
     def windows(self, kind: str, ident: str) -> tuple[Window, ...]:
         """Capacity windows of one component (kind: hub, lock, link or service)."""
@@ -292,6 +295,19 @@ def _check(scenario: Scenario, net: Network, flows: tuple[Flow, ...]) -> None:
             raise InputError(file, f"network.locks.{lock_id}.bulk_vessel_t",
                              f"at most the chamber's {lock.chamber_t:g} t",
                              traffic.bulk_vessel_t)
+    for hub_id, other in net.background.items():
+        where = f"network.background.{hub_id}"
+        hub = hubs.get(hub_id)
+        if hub is None:
+            raise InputError(file, where, "the id of a hub that handles freight", hub_id)
+        if other.direction != "both" and not isinstance(hub, BorderSpec):
+            raise InputError(file, f"{where}.direction", "both (only borders are directional)",
+                             other.direction)
+        through = isinstance(hub, BorderSpec) and hub.gauge_change  # trains pass whole
+        if not through and other.batch_teu > hub.yard_teu:
+            raise InputError(file, f"{where}.batch_teu",
+                             f"at most the yard of {hub_id} ({hub.yard_teu:g} TEU)",
+                             other.batch_teu)
     max_t = max(c.tonnes_per_teu for c in scenario.demand.classes.values())
     for line in net.lines:
         where = f"network.services.{line.service}"
@@ -353,7 +369,9 @@ def build(scenario: Scenario) -> Plan:
                   emission_factors={str(mode): ef for mode, ef in
                                     scenario.network.emission_factors.items()},
                   disruptions={k: tuple(v) for k, v in disruptions.items()},
-                  locks=locks, services=services)
+                  locks=locks, services=services,
+                  background={hid: spec.model_copy(update={"hub": hid})
+                              for hid, spec in scenario.network.background.items()})
     for mode in {ln.mode for ln in links.values()}:
         if mode not in net.emission_factors:
             raise InputError(file, f"network.emission_factors.{mode}",

@@ -19,6 +19,7 @@ from pydantic import Field, PlainValidator, SerializeAsAny, ValidationError, mod
 from sim.components import validate_spec
 from sim.errors import InputError
 from sim.specs import (
+    BackgroundTraffic,
     CommodityClass,
     EmissionFactor,
     Flow,
@@ -149,11 +150,14 @@ class Equilibrium(Spec):
 
 
 class NetworkSection(Spec):
-    """Geodata directory plus the services, lock traffic and emission factors on it."""
+    """Geodata directory plus the services, lock and background traffic and emission factors
+    on it."""
 
     geodata: str = Field(description="directory with hubs.geojson and links.geojson")
     services: dict[str, AnyService] = Field(min_length=1)
     locks: dict[str, LockTraffic] = Field(default_factory=dict)
+    background: dict[str, BackgroundTraffic] = Field(
+        default_factory=dict, description="other traffic at hubs, by hub id")
     emission_factors: dict[Mode, EmissionFactor]
 
 

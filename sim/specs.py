@@ -253,3 +253,42 @@ class Flow(Spec):
         if self.origin == self.destination:
             raise ValueError("origin and destination must differ")
         return self
+
+
+class BackgroundTraffic(Spec):
+    """Other users of a hub: a Poisson stream of anonymous jobs (trains, vessel calls,
+    trucks) that take the hub's handling positions and yard (gauge-change positions at a
+    border) like tracked freight but carry no tracked lots. Give the volume as TEU or, at a
+    border, as trains per year. Direction is relative to China: `outbound` jobs travel away
+    from it (exports), `inbound` towards it; `both` splits the jobs evenly at random."""
+
+    hub: str = Field("", description="the hub served: the key of `network.background`, "
+                                      "filled in when the network is built")
+    teu_per_year: float | None = Field(None, gt=0, le=ABSURD, description="TEU/yr, all jobs")
+    trains_per_year: float | None = Field(None, gt=0, le=1e6, description="trains/yr")
+    batch_teu: float = Field(gt=0, le=1e5, description="TEU per job (a train, a call...)")
+    direction: Literal["both", "inbound", "outbound"] = Field(
+        "both", description="borders: the direction the jobs travel (gauge change is "
+                            "directional); other hubs: both")
+    seasonality: tuple[float, ...] | None = Field(
+        None, min_length=12, max_length=12,
+        description="monthly factors, January first (normalised to mean 1); none = the "
+                    "demand's seasonality")
+    source: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _volume(self) -> BackgroundTraffic:
+        if (self.teu_per_year is None) == (self.trains_per_year is None):
+            raise ValueError("give exactly one of teu_per_year or trains_per_year")
+        if self.seasonality is not None and (
+                min(self.seasonality) < 0 or sum(self.seasonality) <= 0):
+            raise ValueError("seasonality factors must be >= 0 with a positive sum")
+        return self
+
+    @property
+    def jobs_per_year(self) -> float:
+        """Jobs (trains, calls) per year."""
+        if self.trains_per_year is not None:
+            return self.trains_per_year
+        assert self.teu_per_year is not None
+        return self.teu_per_year / self.batch_teu

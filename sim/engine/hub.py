@@ -110,14 +110,17 @@ class Servers:
 
 
 class _Job:
-    """Freight handled together at a hub: one lot from a shipper, or one vehicle's batch."""
+    """Freight handled together at a hub: one lot from a shipper, one vehicle's batch, or a
+    background job (no lots: other users' boxes, counted apart)."""
 
-    __slots__ = ("lots", "teu", "since")
+    __slots__ = ("lots", "teu", "since", "background")
 
-    def __init__(self, lots: list[Lot], teu: float, since: float) -> None:
+    def __init__(self, lots: list[Lot], teu: float, since: float,
+                 background: bool = False) -> None:
         self.lots = lots
         self.teu = teu
         self.since = since
+        self.background = background
 
 
 class HubStats:
@@ -125,10 +128,12 @@ class HubStats:
 
     __slots__ = ("teu", "jobs", "wait_sum", "wait_max", "busy", "vehicles", "arrivals",
                  "busy_sq", "gaps", "gap_sum", "gap_sq", "area", "last", "since",
-                 "busy_in_period")
+                 "busy_in_period", "background_teu", "background_jobs")
 
     def __init__(self, now: float = 0.0) -> None:
-        self.teu = 0.0          # TEU handled
+        self.teu = 0.0          # tracked TEU handled (lots and through trains)
+        self.background_teu = 0.0   # other users' TEU handled (background jobs)
+        self.background_jobs = 0
         self.jobs = 0           # handling jobs (lots from shippers, vehicle batches, trains)
         self.wait_sum = 0.0     # hours jobs waited for yard space and a position
         self.wait_max = 0.0
@@ -148,6 +153,8 @@ class HubStats:
 
 HUBS = Table("hubs", ("hub",), (
     col("hub"), col("name"), col("kind"), col("teu", "TEU", "year", "TEU handled"),
+    col("background_teu", "TEU", "year", "other users' TEU handled (background traffic)"),
+    col("background_jobs", "jobs", "year", "background jobs (trains, calls) handled"),
     col("jobs", "jobs", "year", "handling jobs (lots, vehicle batches, trains)"),
     col("arrivals", "jobs", "year"), col("trains_gauge_changed", "trains", "year"),
     col("wait_mean_h", "h"), col("wait_max_h", "h"), col("utilization", "share"),
@@ -187,7 +194,8 @@ class Hub(Component):
         mean = self._setup + teu / self._rate
         return mean * self._expo_draw() if self._expo else mean
 
-    def _handle(self, teu: float) -> Generator[simpy.Event, object, float]:
+    def _handle(self, teu: float,
+                background: bool = False) -> Generator[simpy.Event, object, float]:
         """Wait for a position, handle `teu`, release. Returns hours waited for the position."""
         env = self.env
         t0 = env.now
@@ -202,18 +210,22 @@ class Hub(Component):
             yield env.timeout(until - env.now)  # closed: wait for the window to end
         duration = self.handling_time(teu) / factor
         yield env.timeout(duration)
-        self._handled(teu, duration)
+        self._handled(teu, duration, background)
         return waited
 
-    def _handled(self, teu: float, duration: float) -> None:
+    def _handled(self, teu: float, duration: float, background: bool = False) -> None:
         """A handling job ends: free its position and count it."""
         self.servers.release()
         stats = self.stats
         stats.busy += duration
         stats.busy_in_period += min(duration, self.env.now - stats.since)
         stats.busy_sq += duration * duration
-        stats.teu += teu
         stats.jobs += 1
+        if background:
+            stats.background_teu += teu
+            stats.background_jobs += 1
+        else:
+            stats.teu += teu
 
     # --------------------------------------------------------------- counting
     def _arrive(self) -> None:
@@ -264,7 +276,16 @@ class Hub(Component):
             if lot.leg < len(legs):  # it will board here: the line counts it from now
                 leg = legs[lot.leg]
                 model.lines[leg.line].booked_teu[leg.board] += lot.teu
-        job = _Job(lots, teu, self.env.now)
+        self._enter(_Job(lots, teu, self.env.now))
+
+    def receive_background(self, teu: float) -> None:
+        """A background job arrives: it takes yard space and a handling position like
+        freight, dwells, and leaves."""
+        self._enter(_Job([], teu, self.env.now, background=True))
+
+    def _enter(self, job: _Job) -> None:
+        """A job arrives: the yard's gate, then the queue for a handling position."""
+        teu = job.teu
         self._arrive()
         blocked = self.yard.enter(teu)
         if blocked is None:
@@ -291,7 +312,7 @@ class Hub(Component):
             lambda _ev: self._finish(job, waited, duration))
 
     def _finish(self, job: _Job, waited: float, duration: float) -> None:
-        self._handled(job.teu, duration)
+        self._handled(job.teu, duration, job.background)
         self._done(waited)
         dwell = self.clearance_hours(job.teu)
         if dwell > 0:
@@ -300,7 +321,11 @@ class Hub(Component):
             self._clear(job, waited)
 
     def _clear(self, job: _Job, waited: float) -> None:
-        """Cleared: each lot goes on to its next leg, or is delivered."""
+        """Cleared: each lot goes on to its next leg, or is delivered; a background job
+        leaves the yard."""
+        if job.background:
+            self.yard.leave(job.teu)
+            return
         model = self.model
         here = self.lots
         for lot in job.lots:
@@ -340,6 +365,7 @@ class Hub(Component):
         yard = self.yard
         yield "hubs", {
             "hub": spec.id, "name": spec.name, "kind": spec.kind, "teu": s.teu,
+            "background_teu": s.background_teu, "background_jobs": s.background_jobs,
             "jobs": s.jobs, "arrivals": s.arrivals, "trains_gauge_changed": s.vehicles,
             "wait_mean_h": s.wait_sum / s.jobs if s.jobs else 0.0, "wait_max_h": s.wait_max,
             "utilization": s.busy_in_period / (spec.handling_servers * period),
@@ -360,6 +386,19 @@ class Border(Hub):
 
     def through(self, teu: float) -> Generator[simpy.Event, object, None] | None:
         return self._pass_vehicle(teu)
+
+    def receive_background(self, teu: float) -> None:
+        """A background train: where the gauge changes it is handled whole at a position,
+        like Chongqing's through trains; elsewhere it takes the yard like freight."""
+        if self.spec.gauge_change:
+            self.env.process(self._background_train(teu))
+        else:
+            super().receive_background(teu)
+
+    def _background_train(self, teu: float) -> Generator[simpy.Event, object, None]:
+        self._arrive()
+        waited = yield from self._handle(teu, background=True)
+        self._done(waited)
 
     def _pass_vehicle(self, teu: float) -> Generator[simpy.Event, object, None]:
         """Gauge change (if any) and border dwell of a through train carrying `teu`."""

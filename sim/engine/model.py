@@ -57,8 +57,10 @@ class Model:
         self.links: dict[str, Link] = {i: self._build(s) for i, s in net.links.items()}
         self.lines: list[LineBase] = [
             kind_of(line.spec).runtime_class()(self, line) for line in net.lines]
+        self.background: list[Component] = [self._build(s) for s in net.background.values()]
         self.components: list[Component] = [
-            *self.locks.values(), *self.hubs.values(), *self.links.values(), *self.lines]
+            *self.locks.values(), *self.hubs.values(), *self.links.values(), *self.lines,
+            *self.background]
         self._wait_points = {r.index: self._waits(r) for cs in self.choices for r in cs.routes}
 
     def _build(self, spec: Spec) -> Any:

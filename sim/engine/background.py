@@ -1,0 +1,57 @@
+"""Background traffic: the other users of a hub, as a Poisson stream of anonymous jobs.
+
+Ports, borders and terminals serve far more than Chongqing's freight; their capacity binds
+only if that traffic is there. A background job (a train, a vessel call, a truck) takes the
+hub's yard and a handling position like tracked freight (a gauge-change position at a
+border) but carries no lots, so conservation of tracked freight is unaffected; the hub
+counts its TEU apart (`background_teu_per_year` in hubs.csv).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import TYPE_CHECKING
+
+import simpy
+
+from sim.engine.component import Component
+from sim.rng import Draws
+from sim.specs import BackgroundTraffic
+from sim.units import HOURS_PER_MONTH, HOURS_PER_YEAR
+
+if TYPE_CHECKING:
+    from sim.engine.model import Model
+
+
+class Background(Component):
+    """The background stream of one hub: jobs arrive at the spec's yearly rate times the
+    month's seasonal factor (a non-homogeneous Poisson process, piecewise constant by
+    month), from the stream `background:<hub>`."""
+
+    def __init__(self, model: Model, spec: BackgroundTraffic) -> None:
+        super().__init__(model)
+        self.spec = spec
+        self.hub = model.hubs[spec.hub]
+        factors = spec.seasonality if spec.seasonality is not None else model.plan.seasonality
+        mean = sum(factors) / len(factors)
+        self.season = tuple(f / mean for f in factors)
+        self.rate = spec.jobs_per_year / HOURS_PER_YEAR      # jobs per hour at factor 1
+        self._gaps = Draws(self.stream(f"background:{spec.hub}").standard_exponential)
+
+    def start(self) -> None:
+        self.env.process(self._arrivals())
+
+    def _arrivals(self) -> Generator[simpy.Event, object, None]:
+        env = self.env
+        teu = self.spec.batch_teu
+        while True:
+            now = env.now
+            month = int(now // HOURS_PER_MONTH)
+            boundary = (month + 1) * HOURS_PER_MONTH
+            rate = self.rate * self.season[month % 12]
+            gap = self._gaps()
+            if rate <= 0 or now + gap / rate >= boundary:
+                yield env.timeout(boundary - now)  # memoryless: redraw in the next month
+                continue
+            yield env.timeout(gap / rate)
+            self.hub.receive_background(teu)

@@ -1,0 +1,127 @@
+"""Background traffic (sim/engine/background.py): other users' jobs take a hub's yard and
+positions, are counted apart, leave tracked freight balanced, and a gauge-change border fed
+by Poisson background trains waits as the M/D/c queue it is (against ciw)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim.errors import InputError
+from sim.pipeline import run
+from sim.queueing import mdc_wait
+from sim.scenario import load_scenario
+from tests.support import locks as L
+from tests.support import netbuilder as nb
+from tests.support.queues import estimate
+
+YEAR_H = 8760.0
+
+
+def _network(tmp: Path, background: dict, border: dict | None = None, days: float = 120,
+             replications: int = 1, warmup: float = 0.0, seed: int = 1) -> Path:
+    """a -- b by a daily train carrying a small flow; hub `x` (a port) and border `g` sit
+    apart on their own link and see only background traffic."""
+    a, b = nb.hub("a", 0.0), nb.hub("b", 1.0)
+    x = nb.hub("x", 2.0, handling_servers=2, handling_teu_per_hour=50.0,
+               handling_setup_hours=0.5, yard_teu=5_000.0, dwell_hours=10.0)
+    g = nb.hub("g", 3.0, kind="border", gauge_change=True, **(border or {}))
+    nb.write_geodata(tmp / "geo", [a, b, x, g],
+                     [nb.link("a-b", a, b), nb.link("x-g", x, g)])
+    doc = nb.scenario(str(tmp / "geo"), {"ab": nb.train(["a", "b"])},
+                      [nb.flow("a", "b", 5_000)],
+                      horizon={"days": days, "warmup_days": warmup}, seed=seed,
+                      replications=replications,
+                      variability={"dwell_cv": 0.0, "running_time_cv": 0.0})
+    doc["network"]["background"] = background
+    return nb.write_scenario(tmp / "scenario.yaml", doc)
+
+
+def test_background_uses_the_yard_and_positions_and_is_counted_apart(tmp_path: Path) -> None:
+    teu_per_year = 200_000.0
+    path = _network(tmp_path, {"x": {"teu_per_year": teu_per_year, "batch_teu": 100,
+                                     "source": "test"}}, days=730, warmup=30)
+    res = run(path)
+    hubs = res.hubs.set_index("hub")
+    jobs_per_year = teu_per_year / 100
+    # Poisson count over 700 days: sd about 2.7% of the mean
+    assert hubs.loc["x", "background_teu_per_year"] == pytest.approx(teu_per_year, rel=0.1)
+    assert hubs.loc["x", "background_jobs_per_year"] == pytest.approx(jobs_per_year, rel=0.1)
+    assert hubs.loc["x", "teu_per_year"] == 0.0        # no tracked freight passes x
+    assert hubs.loc["a", "background_teu_per_year"] == 0.0
+    # utilization: each job holds a position 0.5 h + 100/50 h on one of 2 positions
+    lam = hubs.loc["x", "arrivals_per_year"] / YEAR_H
+    assert hubs.loc["x", "utilization"] == pytest.approx(lam * 2.5 / 2, rel=0.02)
+    # Little's law for the yard: TEU in the yard = TEU rate x time in yard (wait, handling,
+    # 10 h dwell)
+    stay = hubs.loc["x", "wait_mean_h"] + 2.5 + 10.0
+    assert hubs.loc["x", "yard_mean_teu"] == pytest.approx(lam * 100 * stay, rel=0.03)
+    cons = res.by_replication("conservation").iloc[0]
+    assert abs(cons["residual_teu"]) < 1e-6 and cons["created_teu_horizon"] > 0
+
+
+def test_background_trains_at_a_border_and_seasonality(tmp_path: Path) -> None:
+    """Trains per year at a gauge-change border; a season that puts every train in the
+    first six months leaves the second half-year empty."""
+    season = [2.0] * 6 + [0.0] * 6
+    path = _network(tmp_path, {"g": {"trains_per_year": 3650, "batch_teu": 82,
+                                     "seasonality": season, "source": "test"}}, days=365)
+    res = run(path)
+    g = res.hubs.set_index("hub").loc["g"]
+    assert g["background_jobs_per_year"] == pytest.approx(3650, rel=0.08)
+    assert g["background_teu_per_year"] == pytest.approx(82 * g["background_jobs_per_year"])
+    assert g["trains_gauge_changed_per_year"] == 0   # only Chongqing's trains count here
+    short = _network(tmp_path, {"g": {"trains_per_year": 3650, "batch_teu": 82,
+                                      "seasonality": season, "source": "test"}}, days=180)
+    first_half = run(short).hubs.set_index("hub").loc["g", "background_jobs_per_year"]
+    # all of a year's trains run in the first 182.5 days: 180 days see about 2 x the rate
+    assert first_half == pytest.approx(2 * 3650, rel=0.08)
+
+
+def test_border_fed_by_background_trains_is_md_c(tmp_path: Path) -> None:
+    """Poisson trains with a fixed gauge-change time at c = 3 positions are an M/D/3 queue:
+    cqsim against ciw (the same queue, independent code) and Cosmetatos' formula."""
+    servers, service, rho = 3, 2.0, 0.8         # 0.5 h set-up + 82 TEU / 54.67 TEU/h
+    lam = rho * servers / service               # trains per hour
+    path = _network(tmp_path, {"g": {"trains_per_year": lam * YEAR_H, "batch_teu": 82,
+                                     "source": "test"}},
+                    border={"handling_servers": servers, "handling_setup_hours": 0.5,
+                            "handling_teu_per_hour": 82 / 1.5, "dwell_hours": 0.0},
+                    days=720, warmup=20, replications=6, seed=8)
+    res = run(path)
+    hubs = res.by_replication("hubs")
+    ours = estimate(hubs.loc[hubs["hub"] == "g", "wait_mean_h"].to_numpy())
+    ciw = estimate([L.ciw_mdc_wait(lam, service, servers, 700 * 24, 20 * 24, seed=60 + r)
+                    for r in range(6)])
+    theory = mdc_wait(lam, service, servers)
+    assert ours.half < 0.15 * theory, ours
+    assert ours.covers(theory), (theory, ours)
+    assert abs(ours.mean - ciw.mean) < ours.half + ciw.half, (ours, ciw)
+    util = hubs.loc[hubs["hub"] == "g", "utilization"].to_numpy()
+    assert np.mean(util) == pytest.approx(rho, rel=0.03)
+
+
+@pytest.mark.parametrize("entry,field", [
+    ({"teu_per_year": 1000, "trains_per_year": 10, "batch_teu": 82, "source": "t"},
+     "network.background.x"),
+    ({"teu_per_year": 1000, "batch_teu": 82, "direction": "inbound", "source": "t"},
+     "network.background.x.direction"),
+    ({"teu_per_year": 1000, "batch_teu": 82}, "network.background.x.source"),
+])
+def test_bad_background_is_refused_naming_the_field(tmp_path: Path, entry: dict,
+                                                    field: str) -> None:
+    path = _network(tmp_path, {"x": entry})
+    with pytest.raises(InputError) as err:
+        from sim.network import build
+        build(load_scenario(path))
+    assert field in str(err.value)
+
+
+def test_background_at_an_unknown_hub_is_refused(tmp_path: Path) -> None:
+    from sim.network import build
+    path = _network(tmp_path, {"nowhere": {"teu_per_year": 1000, "batch_teu": 82,
+                                           "source": "t"}})
+    with pytest.raises(InputError, match="network.background.nowhere"):
+        build(load_scenario(path))
