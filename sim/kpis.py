@@ -63,6 +63,7 @@ class Table:
     name: str
     keys: tuple[str, ...]
     columns: tuple[Column, ...]
+    series: bool = False    # one row per entity and day: summarised skipping empty days
 
     def frame(self, rows: list[dict[str, object]], per_year: float) -> pd.DataFrame:
         """The table from rows written with the columns' own names: counts over the

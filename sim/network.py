@@ -41,8 +41,8 @@ from sim.specs import (
     Flow,
     HubSpec,
     LinkSpec,
+    LockOperation,
     LockSpec,
-    LockTraffic,
     ServiceSpec,
 )
 from sim.units import HOURS_PER_DAY
@@ -87,7 +87,7 @@ class Network:
     hubs: dict[str, HubSpec]
     links: dict[str, LinkSpec]
     lines: tuple[Line, ...]
-    lock_traffic: dict[str, LockTraffic]
+    lock_traffic: dict[str, LockOperation]
     emission_factors: dict[str, EmissionFactor]
     disruptions: dict[tuple[str, str], tuple[Window, ...]] = field(default_factory=dict)
     locks: dict[str, LockSpec] = field(default_factory=dict)
@@ -287,14 +287,23 @@ def _check(scenario: Scenario, net: Network, flows: tuple[Flow, ...]) -> None:
     for lock_id in net.locks.keys() & hubs.keys():
         raise InputError(scenario.network.geodata, f"locks[{lock_id}].id",
                          "an id no hub has (a lock and a hub share it)", lock_id)
-    for lock_id, traffic in net.lock_traffic.items():
+    for lock_id, operation in net.lock_traffic.items():
+        where = f"network.locks.{lock_id}"
         lock = net.locks.get(lock_id)
         if lock is None:
-            raise InputError(file, f"network.locks.{lock_id}", "the id of a lock", lock_id)
-        if traffic.bulk_vessel_t > lock.chamber_t:
-            raise InputError(file, f"network.locks.{lock_id}.bulk_vessel_t",
-                             f"at most the chamber's {lock.chamber_t:g} t",
-                             traffic.bulk_vessel_t)
+            raise InputError(file, where, "the id of a lock", lock_id)
+        for name, vessels in operation.classes.items():
+            room = operation.lift.max_vessel_t if vessels.lift and operation.lift \
+                else lock.chamber_t
+            if vessels.vessel_t > room:
+                raise InputError(file, f"{where}.classes.{name}.vessel_t",
+                                 f"at most {room:g} t (what the chamber or lift takes)",
+                                 vessels.vessel_t)
+        flights = {flight for flight, _ in lock.flights()}
+        for i, m in enumerate(operation.maintenance):
+            if m.flight not in flights:
+                raise InputError(file, f"{where}.maintenance.{i}.flight",
+                                 f"one of {sorted(flights)}", m.flight)
     for hub_id, other in net.background.items():
         where = f"network.background.{hub_id}"
         hub = hubs.get(hub_id)

@@ -17,86 +17,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import Field, model_validator
 
 from sim.rng import stream
-from sim.specs import Spec
-
-HOURS_PER_DAY = 24.0
-HOURS_PER_MONTH = 730.0     # a twelfth of 8760 h: the month of demand seasonality
-MONTHS = tuple(range(1, 13))
+from sim.specs import Maintenance, RandomOutage, ScheduledOutage
+from sim.units import HOURS_PER_DAY, HOURS_PER_MONTH
 
 Window = tuple[float, float, float]              # (start h, end h, capacity factor)
 Segment = tuple[float, float, str | None]        # (start h, end h, direction served or None)
-
-
-class ScheduledOutage(Spec):
-    """A fixed window of reduced capacity (0 = closed), in days from the start of the run."""
-
-    shape: Literal["scheduled"] = "scheduled"
-    start_day: float = Field(ge=0, le=36_600)
-    end_day: float = Field(gt=0, le=36_600)
-    capacity_factor: float = Field(0.0, ge=0, le=1, description="share of capacity left")
-    source: str = Field("", description="where the dates come from")
-
-    @model_validator(mode="after")
-    def _window(self) -> ScheduledOutage:
-        if self.end_day <= self.start_day:
-            raise ValueError("end_day must be after start_day")
-        return self
-
-
-class RandomOutage(Spec):
-    """Random events: a Poisson number per year starting uniformly in the season's months,
-    each lasting a lognormal time (median `median_hours`, log-sd `sigma`)."""
-
-    shape: Literal["random"] = "random"
-    name: str = Field(min_length=1, max_length=60,
-                      description="names the random stream (e.g. fog): one stream per name")
-    events_per_year: float = Field(ge=0, le=10_000)
-    months: tuple[int, ...] = Field(MONTHS, min_length=1, max_length=12,
-                                    description="months (1-12) in which events start")
-    median_hours: float = Field(gt=0, le=8760, description="median duration, h")
-    sigma: float = Field(0.0, ge=0, le=5, description="log-sd of the duration (0 = fixed)")
-    max_hours: float | None = Field(None, gt=0, le=8760, description="cap on one duration")
-    capacity_factor: float = Field(0.0, ge=0, le=1, description="share of capacity left")
-    source: str = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _months(self) -> RandomOutage:
-        if any(m < 1 or m > 12 for m in self.months) or len(set(self.months)) != len(
-                self.months):
-            raise ValueError("months must be distinct numbers from 1 to 12")
-        return self
-
-    @property
-    def mean_hours(self) -> float:
-        """Mean duration of one event (uncapped)."""
-        return self.median_hours * math.exp(self.sigma * self.sigma / 2.0)
-
-
-Outage = Annotated[ScheduledOutage | RandomOutage, Field(discriminator="shape")]
-
-
-class Maintenance(Spec):
-    """One flight of a two-flight lock out of service; the other alternates direction."""
-
-    flight: str = Field(min_length=1, description="id of the flight under maintenance")
-    start_day: float = Field(ge=0, le=36_600)
-    end_day: float = Field(gt=0, le=36_600)
-    reversal_hours: float = Field(48.0, gt=0, le=8760,
-                                  description="h the surviving flight serves one direction "
-                                              "before it turns round")
-    source: str = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _window(self) -> Maintenance:
-        if self.end_day <= self.start_day:
-            raise ValueError("end_day must be after start_day")
-        return self
 
 
 def scheduled_window(outage: ScheduledOutage) -> Window:
@@ -148,14 +77,15 @@ def outage_windows(outages: Iterable[ScheduledOutage | RandomOutage], hours: flo
     return tuple(sorted(out))
 
 
-def closed_hours(windows: Sequence[Window], hours: float) -> float:
-    """Hours of [0, hours) in which capacity is zero (overlaps counted once)."""
-    shut = sorted((max(0.0, s), min(e, hours)) for s, e, f in windows if f <= 0 and s < hours)
-    total, reach = 0.0, 0.0
-    for start, end in shut:
-        if end > reach:
-            total += end - max(start, reach)
-            reach = end
+def closed_hours(windows: Sequence[Window], end: float, start: float = 0.0) -> float:
+    """Hours of [start, end) in which capacity is zero (overlaps counted once)."""
+    shut = sorted((max(start, s), min(e, end)) for s, e, f in windows
+                  if f <= 0 and s < end and e > start)
+    total, reach = 0.0, start
+    for s, e in shut:
+        if e > reach:
+            total += e - max(s, reach)
+            reach = e
     return total
 
 

@@ -66,6 +66,30 @@ def summarize(table: pd.DataFrame, keys: list[str], level: float = 0.95) -> pd.D
     return out
 
 
+def summarize_series(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """`summarize` for daily series (many rows): vectorised, and a day on which a
+    replication recorded nothing (NaN) is left out of that day's mean, not propagated."""
+    numeric = [c for c in table.select_dtypes("number").columns
+               if c not in keys and c != "replication"]
+    groups = table.groupby(keys, sort=False, dropna=False)[numeric]
+    mean, std, count = groups.mean(), groups.std(ddof=1), groups.count()
+    from scipy import stats  # here, not at import: scipy.stats takes 0.3 s to load
+
+    n = count.to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = np.where(n >= 2, stats.t.ppf(0.975, np.maximum(n - 1, 1)), np.nan)
+        half = t * std.to_numpy() / np.sqrt(n)
+    out = mean.copy()
+    for i, c in enumerate(numeric):
+        out.insert(out.columns.get_loc(c) + 1, f"{c}_ci95", half[:, i])
+    return out.reset_index()
+
+
+def series_tables() -> set[str]:
+    """Names of the daily-series tables (summarised by `summarize_series`)."""
+    return {t.name for t in all_tables() if t.series}
+
+
 @dataclass
 class Results:
     """All replications of one scenario run."""
@@ -99,7 +123,8 @@ class Results:
                            "and trade")
         key = f"sum:{name}"
         if key not in self._cache:
-            self._cache[key] = summarize(self.by_replication(name), table_keys()[name])
+            how = summarize_series if name in series_tables() else summarize
+            self._cache[key] = how(self.by_replication(name), table_keys()[name])
         return self._cache[key]
 
     @property

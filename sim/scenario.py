@@ -25,7 +25,7 @@ from sim.specs import (
     Flow,
     HubSpec,
     LinkSpec,
-    LockTraffic,
+    LockOperation,
     Mode,
     ServiceSpec,
     Spec,
@@ -155,7 +155,7 @@ class NetworkSection(Spec):
 
     geodata: str = Field(description="directory with hubs.geojson and links.geojson")
     services: dict[str, AnyService] = Field(min_length=1)
-    locks: dict[str, LockTraffic] = Field(default_factory=dict)
+    locks: dict[str, LockOperation] = Field(default_factory=dict)
     background: dict[str, BackgroundTraffic] = Field(
         default_factory=dict, description="other traffic at hubs, by hub id")
     emission_factors: dict[Mode, EmissionFactor]

@@ -10,7 +10,9 @@ its description; every shipped figure carries a `source`.
 
 from __future__ import annotations
 
-from typing import Literal
+import math
+from itertools import pairwise
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -107,6 +109,16 @@ class LockSpec(NodeSpec):
     cycle_hours: float = Field(gt=0, le=1e3, description="h between lockages of a lane")
     chamber_t: float = Field(gt=0, le=ABSURD, description="t of vessels per lockage")
     passage_hours: float = Field(gt=0, le=1e3, description="h from entering to leaving")
+
+    def flights(self) -> tuple[tuple[str, str], ...]:
+        """(flight id, direction it serves in normal operation): `lanes` flights each way,
+        `south` downstream and `north` upstream as at the Three Gorges (cg_lock_* figures),
+        then `south_2`, `north_2`..."""
+        out: list[tuple[str, str]] = []
+        for k in range(self.lanes):
+            tail = "" if k == 0 else f"_{k + 1}"
+            out += [(f"south{tail}", "down"), (f"north{tail}", "up")]
+        return tuple(out)
 
     def lift_t(self, hours: float) -> float:
         """Tonnes one direction can lift in `hours` with every lane cycling."""
@@ -214,13 +226,165 @@ class ContinuousService(ServiceSpec):
         return self.capacity_teu_per_day * DAYS_PER_YEAR
 
 
-class LockTraffic(Spec):
-    """Bulk background traffic that shares a lock with the container vessels."""
+class ScheduledOutage(Spec):
+    """A fixed window of reduced capacity (0 = closed), in days from the start of the run."""
 
-    bulk_mt_per_year: float = Field(ge=0, le=1e4, description="Mt/yr, both directions")
-    bulk_vessel_t: float = Field(gt=0, le=1e6, description="t of cargo per bulk vessel")
-    downstream_share: float = Field(0.5, ge=0, le=1, description="share going downstream")
+    shape: Literal["scheduled"] = "scheduled"
+    start_day: float = Field(ge=0, le=36_600)
+    end_day: float = Field(gt=0, le=36_600)
+    capacity_factor: float = Field(0.0, ge=0, le=1, description="share of capacity left")
+    source: str = Field("", description="where the dates come from")
+
+    @model_validator(mode="after")
+    def _window(self) -> ScheduledOutage:
+        if self.end_day <= self.start_day:
+            raise ValueError("end_day must be after start_day")
+        return self
+
+
+class RandomOutage(Spec):
+    """Random events: a Poisson number per year starting uniformly in the season's months,
+    each lasting a lognormal time (median `median_hours`, log-sd `sigma`)."""
+
+    shape: Literal["random"] = "random"
+    name: str = Field(min_length=1, max_length=60,
+                      description="names the random stream (e.g. fog): one stream per name")
+    events_per_year: float = Field(ge=0, le=10_000)
+    months: tuple[int, ...] = Field(tuple(range(1, 13)), min_length=1, max_length=12,
+                                    description="months (1-12) in which events start")
+    median_hours: float = Field(gt=0, le=8760, description="median duration, h")
+    sigma: float = Field(0.0, ge=0, le=5, description="log-sd of the duration (0 = fixed)")
+    max_hours: float | None = Field(None, gt=0, le=8760, description="cap on one duration")
+    capacity_factor: float = Field(0.0, ge=0, le=1, description="share of capacity left")
     source: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _months(self) -> RandomOutage:
+        if any(m < 1 or m > 12 for m in self.months) or len(set(self.months)) != len(
+                self.months):
+            raise ValueError("months must be distinct numbers from 1 to 12")
+        return self
+
+    @property
+    def mean_hours(self) -> float:
+        """Mean duration of one event (uncapped)."""
+        return self.median_hours * math.exp(self.sigma * self.sigma / 2.0)
+
+
+Outage = Annotated[ScheduledOutage | RandomOutage, Field(discriminator="shape")]
+
+
+class Maintenance(Spec):
+    """One flight of a lock out of service; the flight serving the other direction
+    alternates between the two."""
+
+    flight: str = Field(min_length=1, description="id of the flight under maintenance "
+                                                  "(`north`, `south`, `north_2`...)")
+    start_day: float = Field(ge=0, le=36_600)
+    end_day: float = Field(gt=0, le=36_600)
+    reversal_hours: float = Field(48.0, gt=0, le=8760,
+                                  description="h the surviving flight serves one direction "
+                                              "before it turns round")
+    source: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _window(self) -> Maintenance:
+        if self.end_day <= self.start_day:
+            raise ValueError("end_day must be after start_day")
+        return self
+
+
+class VesselClass(Spec):
+    """Vessels that share a lock with the simulated container vessels (bulk carriers,
+    dangerous goods, ro-ro, passenger ships): a Poisson stream per direction."""
+
+    mt_per_year: float | None = Field(None, ge=0, le=1e4, description="Mt/yr, both ways")
+    vessels_per_year: float | None = Field(None, ge=0, le=1e7, description="both ways")
+    vessel_t: float = Field(gt=0, le=1e6, description="mean t of cargo per vessel")
+    vessel_t_cv: float = Field(0.0, ge=0, le=2,
+                               description="coefficient of variation of t per vessel (gamma)")
+    downstream_share: float = Field(0.5, ge=0, le=1, description="share going downstream")
+    priority: int = Field(5, ge=0, le=100,
+                          description="order of entry when priority applies (0 first)")
+    entry_hours: dict[Literal["down", "up"], tuple[float, float]] | None = Field(
+        None, description="daily window (start h, end h of the day) in which these vessels "
+                          "may enter, in dedicated lockages (class-1 dangerous goods)")
+    lift: bool = Field(False, description="uses the ship lift, not the locks")
+    diverts: bool = Field(False, description="goes another way (road transfer round the "
+                                             "dam, rail) when the expected wait exceeds the "
+                                             "lock's divert_wait_hours")
+    source: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _volume(self) -> VesselClass:
+        if (self.mt_per_year is None) == (self.vessels_per_year is None):
+            raise ValueError("give exactly one of mt_per_year or vessels_per_year")
+        for hours in (self.entry_hours or {}).values():
+            if not 0 <= hours[0] < hours[1] <= 24:
+                raise ValueError("entry_hours: 0 <= start < end <= 24")
+        return self
+
+    @property
+    def per_year(self) -> float:
+        """Vessels per year, both directions."""
+        if self.vessels_per_year is not None:
+            return self.vessels_per_year
+        assert self.mt_per_year is not None
+        return self.mt_per_year * 1e6 / self.vessel_t
+
+
+class ShipLift(Spec):
+    """A ship lift beside a lock: one vessel a trip, both directions in turn."""
+
+    trip_hours: float = Field(gt=0, le=100, description="h from one trip start to the next")
+    max_vessel_t: float = Field(gt=0, le=1e5, description="largest vessel it takes, t")
+    source: str = Field(min_length=1)
+
+
+class LockOperation(Spec):
+    """How a lock is operated in a scenario: the other vessels, priority, outages,
+    maintenance, the ship lift and the free behavioural parameters."""
+
+    classes: dict[str, VesselClass] = Field(default_factory=dict,
+                                            description="vessels other than the simulated "
+                                                        "container vessels, by class name")
+    container_priority: int = Field(4, ge=0, le=100,
+                                    description="priority of the simulated container vessels")
+    priority_when: Literal["always", "one_flight", "never"] = Field(
+        "one_flight", description="when vessels enter by priority class (else first come "
+                                  "first served by declaration): the published rules are for "
+                                  "periods with one flight (cg_lock_priority_2017)")
+    chamber_vessels: int | None = Field(None, gt=0, le=100, description="vessels per lockage")
+    divert_wait_hours: float | None = Field(
+        None, gt=0, le=1e4, description="a diverting class's vessel goes another way when "
+                                        "the tonnes ahead of it would take longer than this "
+                                        "to pass (the dispatcher's total control)")
+    seasonality: tuple[float, ...] | None = Field(
+        None, min_length=12, max_length=12,
+        description="monthly factors of the classes' traffic, January first (normalised)")
+    passage_hours_by_month: tuple[float, ...] | None = Field(
+        None, min_length=12, max_length=12,
+        description="h to pass the flight, January first (four or five steps by reservoir "
+                    "level); none = the lock's passage_hours")
+    outages: tuple[Outage, ...] = Field((), description="stops for fog, wind, floods...")
+    maintenance: tuple[Maintenance, ...] = Field((), description="flights out of service")
+    lift: ShipLift | None = None
+    source: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> LockOperation:
+        for name in ("seasonality", "passage_hours_by_month"):
+            values = getattr(self, name)
+            if values is not None and (min(values) < 0 or sum(values) <= 0):
+                raise ValueError(f"{name}: values >= 0 with a positive sum")
+        if self.lift is None and any(c.lift for c in self.classes.values()):
+            raise ValueError("a class uses the ship lift but the lock has no `lift`")
+        if self.divert_wait_hours is None and any(c.diverts for c in self.classes.values()):
+            raise ValueError("a class diverts but divert_wait_hours is not set")
+        spans = sorted((m.start_day, m.end_day) for m in self.maintenance)
+        if any(b[0] < a[1] for a, b in pairwise(spans)):
+            raise ValueError("maintenance periods must not overlap")
+        return self
 
 
 class EmissionFactor(Spec):

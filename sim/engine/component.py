@@ -8,6 +8,8 @@ Mesa's model talks to its agents and Ciw's simulation to its nodes:
 - `reset_stats()`: forget what was counted during the warm-up;
 - `inventory()`: (TEU in transit on its vehicles, TEU waiting in it), for conservation;
 - `rows(period, end)`: its rows of the result tables, as (table name, row) pairs;
+- `close_day(day)`: the model's day clock at the end of each simulation day after the
+  warm-up: record the day's stocks in its daily series (`sim.engine.daily`);
 - `excess_wait(at)` (components freight queues at): hours beyond the uncongested
   expectation that a lot arriving now would wait, for route choice.
 
@@ -56,6 +58,9 @@ class Component:
         """This component's rows of the result tables over the statistics `period` (h)
         ending at hour `end`."""
         return iter(())
+
+    def close_day(self, day: int) -> None:
+        """The end of simulation day `day` (statistics period only): record the day."""
 
     def stream(self, name: str) -> np.random.Generator:
         """The random stream `name` of this replication (keyed by name: common random

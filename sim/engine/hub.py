@@ -15,6 +15,7 @@ import simpy
 from sim.checks import COLUMNS as CHECK_COLUMNS
 from sim.checks import QueueCounts, hub_check
 from sim.engine.component import Component, Row
+from sim.engine.daily import DailySeries
 from sim.engine.freight import Lot
 from sim.engine.windows import factor_at
 from sim.kpis import Table, col
@@ -166,10 +167,19 @@ CHECKS = Table("checks", ("hub",), tuple(
     col(c, per="year") if c in ("arrivals", "queue_growth") else col(c) for c in CHECK_COLUMNS))
 
 
+HUBS_DAILY = Table("hubs_daily", ("hub", "day"), (
+    col("hub"), col("day", "day"),
+    col("queue_teu", "TEU", label="TEU at the yard's gate or waiting for a handling "
+                                  "position (gauge change at a border) at the end of the day"),
+    col("yard_teu", "TEU", label="TEU in the yard at the end of the day"),
+    col("wait_mean_h", "h", label="mean wait of the jobs whose handling started that day")),
+    series=True)
+
+
 class Hub(Component):
     """A hub's state for one replication: yard, handling positions, dwell, the lots here."""
 
-    tables = (HUBS, CHECKS)
+    tables = (HUBS, HUBS_DAILY, CHECKS)
 
     def __init__(self, model: Model, spec: HubSpec) -> None:
         super().__init__(model)
@@ -181,6 +191,8 @@ class Hub(Component):
         self.yard = Yard(self.env, spec.yard_teu)
         self.servers = Servers(self.env, spec.handling_servers)
         self.stats = HubStats()
+        self.waiting_teu = 0.0  # TEU at the yard's gate or waiting for a position
+        self.daily = DailySeries(model.first_day, model.days, ("queue_teu", "yard_teu"))
         self.in_system = 0      # jobs between arrival and end of handling
         self.last_arrival: float | None = None
         self._dwell = gamma_sampler(rng, dwell_cv)
@@ -199,15 +211,18 @@ class Hub(Component):
         """Wait for a position, handle `teu`, release. Returns hours waited for the position."""
         env = self.env
         t0 = env.now
+        self.waiting_teu += teu
         request = self.servers.acquire()
         if request is not None:
             yield request
-        waited = env.now - t0
         while True:
             factor, until = factor_at(self.windows, env.now) if self.windows else (1.0, 0.0)
             if factor > 0:
                 break
             yield env.timeout(until - env.now)  # closed: wait for the window to end
+        waited = env.now - t0
+        self.waiting_teu -= teu
+        self.daily.wait(env.now, waited)
         duration = self.handling_time(teu) / factor
         yield env.timeout(duration)
         self._handled(teu, duration, background)
@@ -287,6 +302,7 @@ class Hub(Component):
         """A job arrives: the yard's gate, then the queue for a handling position."""
         teu = job.teu
         self._arrive()
+        self.waiting_teu += teu
         blocked = self.yard.enter(teu)
         if blocked is None:
             self._queue(job)
@@ -307,6 +323,8 @@ class Hub(Component):
             env.timeout(until - env.now).callbacks.append(lambda _ev: self._start(job))
             return
         waited = env.now - job.since
+        self.waiting_teu -= job.teu
+        self.daily.wait(env.now, waited)
         duration = self.handling_time(job.teu) / factor
         env.timeout(duration).callbacks.append(
             lambda _ev: self._finish(job, waited, duration))
@@ -376,6 +394,11 @@ class Hub(Component):
             "service_mean_h": s.busy / s.jobs if s.jobs else 0.0,
             "lon": spec.lon, "lat": spec.lat}
         yield "checks", hub_check(self.queue_counts(), period, self.model.stats_from)
+        for row in self.daily.rows(hub=spec.id):
+            yield "hubs_daily", row
+
+    def close_day(self, day: int) -> None:
+        self.daily.close_day(day, queue_teu=self.waiting_teu, yard_teu=self.yard.level)
 
 
 class Border(Hub):

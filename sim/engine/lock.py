@@ -1,210 +1,499 @@
-"""The ship lock as its own mechanism: lockage cycles per lane, a chamber of limited
-tonnage, and bulk background vessels sharing one first-come-first-served queue per direction.
+"""The ship lock as operated (Three Gorges practice, cg_lock_* in seeds/published-figures.csv).
 
-Bulk vessels are not processes: their arrival times are drawn lazily, when a lockage
-starts or the lock falls idle, and merged with the container vessels by arrival time.
+- **Flights.** `lanes` flights each way (`south` downstream, `north` upstream). A flight
+  starts a lockage as soon as a vessel waits and its previous lockage started at least
+  `cycle_hours` before; the vessels leave the flight `passage_hours` later (by month when
+  the reservoir level sets four or five steps). A chamber takes vessels up to `chamber_t`
+  tonnes and `chamber_vessels` vessels.
+- **Vessel classes.** The simulated container vessels and the scenario's other classes
+  (bulk, dangerous goods, ro-ro, passenger) queue per direction. Vessels enter first come
+  first served by declaration (arrival at the confirmation line); while priority applies
+  (`priority_when`) they enter by class priority first. Dangerous goods enter only in their
+  daily window, in dedicated lockages.
+- **Outages.** Scenario disruptions of the lock and its random outages (fog, wind, floods)
+  stop or shrink every lockage; maintenance takes one flight out and the flight serving the
+  other direction turns round every `reversal_hours`, after its last lockage has cleared.
+- **Total control.** A vessel of a diverting class (bulk) goes another way when the tonnes
+  ahead of it would take longer than `divert_wait_hours` to pass: the one behavioural
+  parameter, estimated (docs/validation.md), that bounds the queue as the dispatcher does.
+- **Ship lift.** Classes that use the lift queue for it, both directions, one vessel a trip.
+
+Other vessels are not processes: their arrivals are drawn lazily (when a flight looks at the
+queue or a day ends) and merged by arrival time, which is exact because nothing is served in
+between.
 """
 
 from __future__ import annotations
 
+import heapq
+import math
 from collections import deque
 from collections.abc import Generator, Iterator
 from functools import partial
 from typing import TYPE_CHECKING
 
-import numpy as np
 import simpy
 
 from sim.engine.component import Component, Row
+from sim.engine.daily import DailySeries
 from sim.engine.windows import factor_at
 from sim.kpis import Table, col
 from sim.network import DIRECTIONS
-from sim.specs import LockSpec
-from sim.units import HOURS_PER_YEAR
+from sim.outages import closed_hours, direction_at, flight_segments, outage_windows
+from sim.rng import Draws
+from sim.specs import LockOperation, LockSpec, VesselClass
+from sim.units import HOURS_PER_DAY, HOURS_PER_MONTH, HOURS_PER_YEAR
 
 if TYPE_CHECKING:
     from sim.engine.model import Model
 
+CONTAINER = "container"        # the class of the simulated container vessels
+NO_OPERATION = LockOperation(source="none: container vessels only")
+
+Vessel = tuple[float, float, simpy.Event | None]   # (arrival h, tonnes, event to fire)
 
 
-class LockStats:
-    """Counters of one direction of a lock since the end of the warm-up."""
+class _Arrivals:
+    """Lazy Poisson arrivals of one class in one direction, thinned by monthly factors."""
 
-    __slots__ = ("lockages", "container_t", "bulk_t", "container_vessels", "bulk_vessels",
-                 "container_wait", "bulk_wait")
+    __slots__ = ("peak", "season", "gaps", "uniform", "size", "next")
+
+    def __init__(self, model: Model, name: str, per_hour: float, season: tuple[float, ...],
+                 vessels: VesselClass) -> None:
+        rng = model.stream(name)
+        self.season = season
+        self.peak = per_hour * max(season)          # candidate rate, thinned per month
+        self.gaps = Draws(rng.standard_exponential)
+        self.uniform = Draws(rng.random)
+        mean, cv = vessels.vessel_t, vessels.vessel_t_cv
+        if cv > 0:
+            shape = 1.0 / (cv * cv)
+            draw = Draws(lambda n: rng.standard_gamma(shape, n))
+            self.size = lambda: mean / shape * draw()
+        else:
+            self.size = lambda: mean
+        self.next = self._after(0.0)
+
+    def _after(self, t: float) -> float:
+        if self.peak <= 0:
+            return math.inf
+        top = max(self.season)
+        while True:
+            t += self.gaps() / self.peak
+            if self.uniform() * top < self.season[int(t // HOURS_PER_MONTH) % 12]:
+                return t
+
+    def until(self, now: float) -> Iterator[tuple[float, float]]:
+        """(arrival h, tonnes) of every vessel arrived by `now`, in order."""
+        while self.next <= now:
+            t = self.next
+            self.next = self._after(t)
+            yield t, self.size()
+
+
+class ClassStats:
+    """Counters of one vessel class in one direction since the warm-up."""
+
+    __slots__ = ("vessels", "tonnes", "wait", "diverted", "diverted_t")
 
     def __init__(self) -> None:
+        self.vessels = 0
+        self.tonnes = 0.0
+        self.wait = 0.0            # vessel-hours waited before entering
+        self.diverted = 0
+        self.diverted_t = 0.0
+
+
+class _Side:
+    """The queues of one direction: a deque per class, first come first served within it."""
+
+    def __init__(self, names: list[str], daily: DailySeries) -> None:
+        self.queues: dict[str, deque[Vessel]] = {n: deque() for n in names}
+        self.queued_t = 0.0
+        self.queued = 0
+        self.waiters: list[simpy.Event] = []       # idle flights waiting for a vessel
+        self.stats = {n: ClassStats() for n in names}
         self.lockages = 0
-        self.container_t = 0.0
-        self.bulk_t = 0.0
-        self.container_vessels = 0
-        self.bulk_vessels = 0
-        self.container_wait = 0.0   # vessel-hours waited before the lockage started
-        self.bulk_wait = 0.0
+        self.daily = daily
+
+    def push(self, name: str, vessel: Vessel) -> None:
+        self.queues[name].append(vessel)
+        self.queued_t += vessel[1]
+        self.queued += 1
+
+    def wake(self) -> None:
+        for event in self.waiters:
+            event.succeed()
+        self.waiters.clear()
 
 
-class _Direction:
-    """Queues and bulk arrival stream of one direction."""
+LOCKS = Table("locks", ("lock", "direction"), (
+    col("lock"), col("direction"), col("lockages", "lockages", "year"),
+    col("lockages_per_day", "lockages/day", label="lockages a day, all flights serving"),
+    col("vessels", "vessels", "year", "vessels that entered the flights"),
+    col("vessels_per_lockage", "vessels"), col("t_per_lockage", "t"),
+    col("container_t", "t", "year"),
+    col("bulk_t", "t", "year", "tonnes of every other class through the flights"),
+    col("total_t", "t", "year"),
+    col("utilization", "share", label="tonnes lifted / tonnes the flights can lift"),
+    col("wait_mean_h", "h", label="mean wait of all vessels before entering"),
+    col("container_wait_mean_h", "h"),
+    col("bulk_wait_mean_h", "h", label="mean wait of the other classes"),
+    col("queue_mean_vessels", "vessels", label="vessels waiting, time average"),
+    col("diverted_t", "t", "year", "tonnes that went another way (total control)"),
+    col("queue_end_t", "t"), col("queue_end_vessels", "vessels"),
+    col("closed_h", "h", "year", "hours the lock was closed (outages, disruptions)"),
+    col("lift_trips", "trips", "year"), col("lift_t", "t", "year"),
+    col("lift_wait_mean_h", "h")))
+LOCK_CLASSES = Table("lock_classes", ("lock", "direction", "vessel_class", "via"), (
+    col("lock"), col("direction"), col("vessel_class"), col("via"),
+    col("vessels", "vessels", "year"), col("t", "t", "year"), col("wait_mean_h", "h"),
+    col("diverted_vessels", "vessels", "year"), col("diverted_t", "t", "year")))
+LOCKS_DAILY = Table("locks_daily", ("lock", "direction", "day"), (
+    col("lock"), col("direction"), col("day", "day"),
+    col("queue_vessels", "vessels", label="vessels waiting at the end of the day"),
+    col("queue_t", "t", label="tonnes waiting at the end of the day"),
+    col("wait_mean_h", "h", label="mean wait of the vessels that entered that day")),
+    series=True)
 
-    def __init__(self, env: simpy.Environment, rng: np.random.Generator, bulk_per_hour: float,
-                 bulk_t: float) -> None:
-        self.env = env
-        self.rng = rng
-        self.rate = bulk_per_hour
-        self.bulk_t = bulk_t
-        self.containers: deque[tuple[float, float, simpy.Event]] = deque()  # (arrival, t, ev)
-        self.container_t = 0.0   # tonnes in `containers`, kept as a running sum
-        self.bulk: deque[float] = deque()  # arrival times of bulk vessels waiting
-        self.next_bulk = self._draw(0.0)
-        self.wake: simpy.Event | None = None
-        self.stats = LockStats()
 
-    def _draw(self, after: float) -> float:
-        if self.rate <= 0:
-            return float("inf")
-        return after + float(self.rng.standard_exponential()) / self.rate
+class Lock(Component):
+    """A ship lock: flights of chambers each way, its vessel classes and its ship lift."""
 
-    def admit_bulk(self) -> None:
-        """Bring every bulk vessel that has arrived by now into the queue."""
+    tables = (LOCKS, LOCK_CLASSES, LOCKS_DAILY)
+
+    def __init__(self, model: Model, spec: LockSpec) -> None:
+        super().__init__(model)
+        self.spec = spec
+        op = model.plan.network.lock_traffic.get(spec.id, NO_OPERATION)
+        self.op = op
+        horizon = model.plan.horizon.days * HOURS_PER_DAY
+        self.windows = tuple(sorted(model.plan.network.windows("lock", spec.id) + outage_windows(
+            op.outages, horizon, model.plan.seed, model.replication, f"lock:{spec.id}")))
+        season = op.seasonality or (1.0,) * 12
+        mean = sum(season) / 12.0
+        season = tuple(f / mean for f in season)
+        self.classes = dict(op.classes)
+        names = [CONTAINER, *(n for n, c in op.classes.items() if not c.lift)]
+        self.sides = {d: _Side(names, DailySeries(model.first_day, model.days,
+                                                  ("queue_vessels", "queue_t")))
+                      for d in DIRECTIONS}
+        self.priority = {CONTAINER: op.container_priority,
+                         **{n: c.priority for n, c in op.classes.items()}}
+        self.arrivals: dict[str, list[tuple[str, _Arrivals]]] = {d: [] for d in DIRECTIONS}
+        self.lift_arrivals: list[tuple[str, str, _Arrivals]] = []
+        for name, vessels in op.classes.items():
+            for d in DIRECTIONS:
+                share = vessels.downstream_share if d == "down" else 1 - vessels.downstream_share
+                stream = _Arrivals(model, f"lock:{spec.id}:{name}:{d}",
+                                   vessels.per_year * share / HOURS_PER_YEAR, season, vessels)
+                if vessels.lift:
+                    self.lift_arrivals.append((name, d, stream))
+                else:
+                    self.arrivals[d].append((name, stream))
+        self.flights = spec.flights()
+        self.segments = {flight: flight_segments(flight, normal,
+                                                 "up" if normal == "down" else "down",
+                                                 op.maintenance)
+                         for flight, normal in self.flights}
+        self.lift_queue: deque[tuple[str, str, float, float]] = deque()
+        self.lift_stats = {(n, d): ClassStats() for n, d, _ in self.lift_arrivals}
+        self.lift_trips = dict.fromkeys(DIRECTIONS, 0)
+        self._cap = op.chamber_vessels or 10**9
+
+    # ------------------------------------------------------------------ queue
+    def passage_hours(self, now: float) -> float:
+        """Hours to pass the flight now (four or five steps by month)."""
+        by_month = self.op.passage_hours_by_month
+        if by_month is None:
+            return self.spec.passage_hours
+        return by_month[int(now // HOURS_PER_MONTH) % 12]
+
+    def serving(self, direction: str, now: float) -> float:
+        """Flights serving `direction` now, a flight in timed reversal counting half."""
+        total = 0.0
+        for flight, normal in self.flights:
+            served, _ = direction_at(self.segments[flight], normal, now)
+            if served is None:
+                continue
+            alternating = any(s <= now < e and m for s, e, m in self.segments[flight])
+            if alternating:
+                total += 0.5
+            elif served == direction:
+                total += 1.0
+        return total
+
+    def _rate(self, direction: str, now: float) -> float:
+        """Tonnes per hour the lock can pass in `direction` now (closures aside)."""
+        return self.serving(direction, now) * self.spec.chamber_t / self.spec.cycle_hours
+
+    def admit(self, direction: str) -> None:
+        """Bring every vessel arrived by now into the queue, in arrival order; a diverting
+        vessel that sees more than `divert_wait_hours` of tonnes ahead goes another way."""
         now = self.env.now
-        while self.next_bulk <= now:
-            self.bulk.append(self.next_bulk)
-            self.next_bulk = self._draw(self.next_bulk)
+        side = self.sides[direction]
+        pending = [(t, tonnes, name) for name, stream in self.arrivals[direction]
+                   for t, tonnes in stream.until(now)]
+        if not pending:
+            return
+        pending.sort()
+        limit = self.op.divert_wait_hours
+        rate = self._rate(direction, now) if limit is not None else 0.0
+        for t, tonnes, name in pending:
+            if limit is not None and self.classes[name].diverts and (
+                    rate <= 0 or side.queued_t / rate > limit):
+                stats = side.stats[name]
+                stats.diverted += 1
+                stats.diverted_t += tonnes
+                continue
+            side.push(name, (t, tonnes, None))
 
-    def queued_t(self) -> float:
-        """Tonnes waiting (after `admit_bulk`), in constant time."""
-        return self.container_t + len(self.bulk) * self.bulk_t
+    def pass_vessel(self, direction: str, tonnes: float) -> simpy.Event:
+        """A container vessel joins the queue; the event fires when it leaves the lock."""
+        self.admit(direction)
+        side = self.sides[direction]
+        event = self.env.event()
+        side.push(CONTAINER, (self.env.now, tonnes, event))
+        side.wake()
+        return event
+
+    def excess_wait(self, direction: str) -> float:
+        """Hours a vessel arriving now would wait: the tonnes ahead over the lift rate."""
+        self.admit(direction)
+        rate = self._rate(direction, self.env.now)
+        queued = self.sides[direction].queued_t
+        return queued / rate if rate > 0 else (math.inf if queued > 0 else 0.0)
+
+    # ------------------------------------------------------------------ flights
+    def start(self) -> None:
+        for flight, normal in self.flights:
+            self.env.process(self._flight(flight, normal))
+        if self.lift_arrivals and self.op.lift is not None:
+            self.env.process(self._lift())
+
+    def _by_priority(self, now: float) -> bool:
+        when = self.op.priority_when
+        if when == "always":
+            return True
+        if when == "never":
+            return False
+        return any(s <= now < e for segs in self.segments.values() for s, e, _ in segs)
+
+    def _flight(self, flight: str, normal: str) -> Generator[simpy.Event, object, None]:
+        env = self.env
+        spec = self.spec
+        segments = self.segments[flight]
+        last_dir, clear_at = normal, 0.0
+        while True:
+            now = env.now
+            direction, until = direction_at(segments, normal, now)
+            if direction is None:                      # under maintenance
+                yield env.timeout(until - now)
+                continue
+            if direction != last_dir and clear_at > now:
+                yield env.timeout(clear_at - now)      # turning round: the flight empties
+                continue
+            last_dir = direction
+            side = self.sides[direction]
+            self.admit(direction)
+            factor, reopen = factor_at(self.windows, now) if self.windows else (1.0, math.inf)
+            if factor <= 0:
+                yield env.timeout(min(reopen, until) - now)
+                continue
+            opens = self._window_opens(direction, now)
+            if now < opens < now + spec.cycle_hours:
+                yield env.timeout(opens - now)         # keep the flight for the window
+                continue
+            taken = self._fill(side, direction, spec.chamber_t * factor, now)
+            if taken is None:                          # nothing that may enter fits now
+                wake = env.event()
+                side.waiters.append(wake)
+                nxt = min([until, reopen, self._next_arrival(direction),
+                           self._window_opens(direction, now)])
+                yield wake | env.timeout(nxt - now) if nxt < math.inf else wake
+                if wake in side.waiters:
+                    side.waiters.remove(wake)
+                continue
+            side.lockages += 1
+            passage = self.passage_hours(now)
+            clear_at = now + passage
+            if taken:
+                env.timeout(passage).callbacks.append(partial(_release, taken))
+            yield env.timeout(spec.cycle_hours)
+
+    def _next_arrival(self, direction: str) -> float:
+        return min((s.next for _, s in self.arrivals[direction]), default=math.inf)
+
+    def _window_opens(self, direction: str, now: float) -> float:
+        """Next start of a daily entry window of a class that has vessels waiting (inf when
+        none waits or a window is open now)."""
+        side = self.sides[direction]
+        day = now // HOURS_PER_DAY * HOURS_PER_DAY
+        hour = now - day
+        out = math.inf
+        for name, vessels in self.classes.items():
+            window = _entry_window(vessels, direction)
+            if window is None or not side.queues.get(name):
+                continue
+            if window[0] <= hour < window[1]:
+                return math.inf
+            start = day + window[0]
+            out = min(out, start if start > now else start + HOURS_PER_DAY)
+        return out
+
+    def _fill(self, side: _Side, direction: str, room: float,
+              now: float) -> list[simpy.Event] | None:
+        """Fill one chamber; the container vessels' events to fire when they leave, or None
+        when no vessel that may enter now fits."""
+        hour = now % HOURS_PER_DAY
+        windowed: list[str] = []
+        eligible: list[str] = []
+        for name, queue in side.queues.items():
+            if not queue:
+                continue
+            window = _entry_window(self.classes[name], direction) \
+                if name in self.classes else None
+            if window is None:
+                eligible.append(name)
+            elif window[0] <= hour < window[1]:
+                windowed.append(name)
+        if windowed:               # dangerous goods in their window: a dedicated lockage
+            eligible = windowed
+        if not eligible:
+            return None
+        by_priority = self._by_priority(now)
+        heads = [((self.priority[n] if by_priority else 0), side.queues[n][0][0], n)
+                 for n in eligible]
+        heapq.heapify(heads)
+        events: list[simpy.Event] = []
+        used, count = 0.0, 0
+        while heads and count < self._cap:
+            _, _, name = heads[0]
+            queue = side.queues[name]
+            arrived, tonnes, event = queue[0]
+            if used + tonnes > room + 1e-9:
+                break
+            queue.popleft()
+            used += tonnes
+            count += 1
+            side.queued_t -= tonnes
+            side.queued -= 1
+            stats = side.stats[name]
+            stats.vessels += 1
+            stats.tonnes += tonnes
+            stats.wait += now - arrived
+            side.daily.wait(now, now - arrived)
+            if event is not None:
+                events.append(event)
+            if queue:
+                heapq.heapreplace(heads, (heads[0][0], queue[0][0], name))
+            else:
+                heapq.heappop(heads)
+        if count == 0:
+            return None
+        return events
+
+    # ------------------------------------------------------------------ ship lift
+    def _lift(self) -> Generator[simpy.Event, object, None]:
+        """One vessel a trip, both directions, first come first served."""
+        env = self.env
+        assert self.op.lift is not None
+        trip = self.op.lift.trip_hours
+        queue = self.lift_queue
+        while True:
+            now = env.now
+            arrived = sorted((t, d, tonnes, name) for name, d, s in self.lift_arrivals
+                             for t, tonnes in s.until(now))
+            queue.extend((name, d, t, tonnes) for t, d, tonnes, name in arrived)
+            factor, reopen = factor_at(self.windows, now) if self.windows else (1.0, math.inf)
+            if factor <= 0:
+                yield env.timeout(reopen - now)
+                continue
+            if not queue:
+                nxt = min(s.next for _, _, s in self.lift_arrivals)
+                if nxt == math.inf:
+                    return
+                yield env.timeout(nxt - now)
+                continue
+            name, d, t, tonnes = queue.popleft()
+            stats = self.lift_stats[(name, d)]
+            stats.vessels += 1
+            stats.tonnes += tonnes
+            stats.wait += now - t
+            self.lift_trips[d] += 1
+            yield env.timeout(trip)
+
+    # ------------------------------------------------------------------ component
+    def close_day(self, day: int) -> None:
+        for d in DIRECTIONS:
+            self.admit(d)
+            side = self.sides[d]
+            side.daily.close_day(day, queue_vessels=side.queued, queue_t=side.queued_t)
+
+    def reset_stats(self) -> None:
+        for side in self.sides.values():
+            side.stats = {n: ClassStats() for n in side.stats}
+            side.lockages = 0
+        self.lift_stats = {k: ClassStats() for k in self.lift_stats}
+        self.lift_trips = dict.fromkeys(DIRECTIONS, 0)
+
+    def rows(self, period: float, end: float) -> Iterator[tuple[str, Row]]:
+        days = period / HOURS_PER_DAY
+        start = end - period
+        closed = closed_hours(self.windows, end, start)
+        for d in DIRECTIONS:
+            side = self.sides[d]
+            self.admit(d)
+            stats = side.stats
+            vessels = sum(s.vessels for s in stats.values())
+            total = sum(s.tonnes for s in stats.values())
+            wait = sum(s.wait for s in stats.values())
+            other = [s for n, s in stats.items() if n != CONTAINER]
+            other_n = sum(s.vessels for s in other)
+            box = stats[CONTAINER]
+            residual = sum(end - max(v[0], start) for q in side.queues.values() for v in q)
+            lift = [s for (n, dd), s in self.lift_stats.items() if dd == d]
+            lift_n = sum(s.vessels for s in lift)
+            yield "locks", {
+                "lock": self.spec.id, "direction": d, "lockages": side.lockages,
+                "lockages_per_day": side.lockages / days, "vessels": vessels,
+                "vessels_per_lockage": vessels / side.lockages if side.lockages else 0.0,
+                "t_per_lockage": total / side.lockages if side.lockages else 0.0,
+                "container_t": box.tonnes, "bulk_t": total - box.tonnes, "total_t": total,
+                "utilization": total / self.spec.lift_t(period),
+                "wait_mean_h": wait / vessels if vessels else 0.0,
+                "container_wait_mean_h": box.wait / box.vessels if box.vessels else 0.0,
+                "bulk_wait_mean_h": (sum(s.wait for s in other) / other_n
+                                     if other_n else 0.0),
+                "queue_mean_vessels": (wait + residual) / period,
+                "diverted_t": sum(s.diverted_t for s in stats.values()),
+                "queue_end_t": side.queued_t, "queue_end_vessels": side.queued,
+                "closed_h": closed,
+                "lift_trips": self.lift_trips[d], "lift_t": sum(s.tonnes for s in lift),
+                "lift_wait_mean_h": sum(s.wait for s in lift) / lift_n if lift_n else 0.0}
+            for name, s in stats.items():
+                yield "lock_classes", _class_row(self.spec.id, d, name, "locks", s)
+        for (name, d), s in self.lift_stats.items():
+            yield "lock_classes", _class_row(self.spec.id, d, name, "lift", s)
+        for d in DIRECTIONS:
+            for row in self.sides[d].daily.rows(lock=self.spec.id, direction=d):
+                yield "locks_daily", row
+
+
+def _class_row(lock: str, direction: str, name: str, via: str, s: ClassStats) -> Row:
+    return {"lock": lock, "direction": direction, "vessel_class": name, "via": via,
+            "vessels": s.vessels, "t": s.tonnes,
+            "wait_mean_h": s.wait / s.vessels if s.vessels else 0.0,
+            "diverted_vessels": s.diverted, "diverted_t": s.diverted_t}
+
+
+def _entry_window(vessels: VesselClass, direction: str) -> tuple[float, float] | None:
+    """The daily entry window of a class in `direction` (None: no window, any time)."""
+    entry = vessels.entry_hours or {}
+    return entry.get("down") if direction == "down" else entry.get("up")
 
 
 def _release(vessels: list[simpy.Event], _done: simpy.Event) -> None:
     """A lockage is over: every container vessel in it leaves the lock."""
     for vessel in vessels:
         vessel.succeed()
-
-
-LOCKS = Table("locks", ("lock", "direction"), (
-    col("lock"), col("direction"), col("lockages", "lockages", "year"),
-    col("container_t", "t", "year"), col("bulk_t", "t", "year"), col("total_t", "t", "year"),
-    col("utilization", "share", label="tonnes lifted / tonnes the lanes can lift"),
-    col("container_wait_mean_h", "h"), col("bulk_wait_mean_h", "h"), col("queue_end_t", "t")))
-
-
-class Lock(Component):
-    """A ship lock: `lanes` chambers per direction, one lockage per lane every cycle."""
-
-    tables = (LOCKS,)
-
-    def __init__(self, model: Model, spec: LockSpec) -> None:
-        super().__init__(model)
-        self.spec = spec
-        self.windows = model.plan.network.windows("lock", spec.id)
-        traffic = model.plan.network.lock_traffic.get(spec.id)
-        rng = self.stream(f"lock:{spec.id}")
-        bulk_vessels = 0.0
-        bulk_t = 1.0
-        share = {"down": 0.5, "up": 0.5}
-        if traffic is not None:
-            bulk_t = traffic.bulk_vessel_t
-            bulk_vessels = traffic.bulk_mt_per_year * 1e6 / bulk_t / HOURS_PER_YEAR
-            share = {"down": traffic.downstream_share, "up": 1.0 - traffic.downstream_share}
-        streams = rng.spawn(len(DIRECTIONS))
-        self.directions = {
-            d: _Direction(self.env, streams[i], bulk_vessels * share[d], bulk_t)
-            for i, d in enumerate(DIRECTIONS)}
-
-    def start(self) -> None:
-        for d in DIRECTIONS:
-            for _ in range(self.spec.lanes):
-                self.env.process(self._lane(self.directions[d]))
-
-    def pass_vessel(self, direction: str, tonnes: float) -> simpy.Event:
-        """A container vessel joins the queue; the event fires when it leaves the lock."""
-        side = self.directions[direction]
-        event = self.env.event()
-        side.containers.append((self.env.now, tonnes, event))
-        side.container_t += tonnes
-        if side.wake is not None:
-            side.wake.succeed()
-            side.wake = None
-        return event
-
-    def excess_wait(self, direction: str) -> float:
-        """Hours a vessel arriving now would wait: queued tonnes over the lift rate."""
-        side = self.directions[direction]
-        side.admit_bulk()
-        return side.queued_t() / self.spec.lift_t(1.0)
-
-    def _lane(self, side: _Direction) -> Generator[simpy.Event, object, None]:
-        env = self.env
-        spec = self.spec
-        while True:
-            side.admit_bulk()
-            if not side.containers and not side.bulk:
-                side.wake = env.event()
-                wait_for = side.next_bulk - env.now
-                if wait_for == float("inf"):
-                    yield side.wake
-                else:
-                    yield side.wake | env.timeout(wait_for)
-                side.wake = None
-                continue
-            factor, until = factor_at(self.windows, env.now) if self.windows else (1.0, 0.0)
-            room = spec.chamber_t * factor
-            taken = self._fill(side, room)
-            if taken is None:  # closed, or the head vessel does not fit the reduced chamber
-                yield env.timeout(until - env.now)
-                continue
-            stats = side.stats
-            stats.lockages += 1
-            if taken:
-                done = env.timeout(spec.passage_hours)
-                done.callbacks.append(partial(_release, taken))
-            yield env.timeout(spec.cycle_hours)
-
-    def _fill(self, side: _Direction, room: float) -> list[simpy.Event] | None:
-        """Fill one chamber first come first served; None when not even the head fits."""
-        now = self.env.now
-        stats = side.stats
-        events: list[simpy.Event] = []
-        used = 0.0
-        containers, bulk = side.containers, side.bulk
-        while containers or bulk:
-            container_first = bool(containers) and (not bulk or containers[0][0] <= bulk[0])
-            tonnes = containers[0][1] if container_first else side.bulk_t
-            if used + tonnes > room + 1e-9:
-                break
-            used += tonnes
-            if container_first:
-                arrived, _, event = containers.popleft()
-                side.container_t -= tonnes
-                events.append(event)
-                stats.container_t += tonnes
-                stats.container_vessels += 1
-                stats.container_wait += now - arrived
-            else:
-                stats.bulk_t += tonnes
-                stats.bulk_vessels += 1
-                stats.bulk_wait += now - bulk.popleft()
-        if used == 0.0:
-            return None
-        return events
-
-    def reset_stats(self) -> None:
-        for side in self.directions.values():
-            side.stats = LockStats()
-
-    def rows(self, period: float, end: float) -> Iterator[tuple[str, Row]]:
-        lift = self.spec.lift_t(period)
-        for d in DIRECTIONS:
-            side = self.directions[d]
-            s = side.stats
-            total = s.container_t + s.bulk_t
-            side.admit_bulk()  # the queue at the end includes bulk vessels arrived by now
-            yield "locks", {
-                "lock": self.spec.id, "direction": d, "lockages": s.lockages,
-                "container_t": s.container_t, "bulk_t": s.bulk_t, "total_t": total,
-                "utilization": total / lift,
-                "container_wait_mean_h": (s.container_wait / s.container_vessels
-                                          if s.container_vessels else 0.0),
-                "bulk_wait_mean_h": s.bulk_wait / s.bulk_vessels if s.bulk_vessels else 0.0,
-                "queue_end_t": side.queued_t()}

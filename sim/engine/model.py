@@ -15,6 +15,7 @@ import simpy
 
 from sim.components import kind_of
 from sim.engine.component import Component
+from sim.engine.daily import day_span
 from sim.engine.freight import Lot
 from sim.engine.hub import Hub
 from sim.engine.lines import LineBase
@@ -49,6 +50,9 @@ class Model:
         self.delivered_teu = 0.0
         self.stats_from = plan.horizon.warmup_days * HOURS_PER_DAY
         self.recorder = Recorder(plan, self.choices, self.stats_from)
+        # days of the statistics period, for the components' daily series
+        self.first_day, self.days = day_span(self.stats_from, plan.horizon.days * HOURS_PER_DAY)
+        self._days_closed = 0
         # one runtime object per component, of the class its kind registers; locks, hubs and
         # links first (lines hold references to them), then lines in the plan's order (a
         # lot's legs name lines by that index)
@@ -178,10 +182,31 @@ class Model:
             raise ConservationError(f"freight lost: {row}")
         return row
 
+    def _close_days(self, until: float) -> None:
+        """Tell every component with a daily series that each day ending by `until` is over."""
+        daily = [part for part in self.components
+                 if type(part).close_day is not Component.close_day]
+        while self._days_closed < self.days:
+            day = self.first_day + self._days_closed
+            if (day + 1) * HOURS_PER_DAY > until + 1e-9:
+                break
+            for part in daily:
+                part.close_day(day)
+            self._days_closed += 1
+
+    def _day_clock(self) -> Generator[simpy.Event, object, None]:
+        """Close each day of the statistics period at its end (the last one after the run:
+        the run stops before events at its end time)."""
+        for k in range(self.days):
+            yield self.env.timeout((self.first_day + k + 1) * HOURS_PER_DAY - self.env.now)
+            self._close_days(self.env.now)
+
     def start(self) -> None:
         """Start every process (lock lanes, timetables, demand); `run` calls it."""
         for part in self.components:
             part.start()
+        if self.days:
+            self.env.process(self._day_clock())
         for cs in self.choices:
             self.env.process(self._demand(cs))
         if self.stats_from > 0:
@@ -192,6 +217,7 @@ class Model:
         self.start()
         end = self.plan.horizon.days * HOURS_PER_DAY
         self.env.run(until=end)
+        self._close_days(end)
         conservation = self.check_conservation()
         return self.recorder.result(self, conservation, end)
 

@@ -10,10 +10,6 @@ import pytest
 from pydantic import ValidationError
 
 from sim.outages import (
-    HOURS_PER_MONTH,
-    Maintenance,
-    RandomOutage,
-    ScheduledOutage,
     closed_hours,
     direction_at,
     flight_segments,
@@ -21,6 +17,8 @@ from sim.outages import (
     random_windows,
 )
 from sim.rng import stream
+from sim.specs import Maintenance, RandomOutage, ScheduledOutage
+from sim.units import HOURS_PER_MONTH
 
 FOG = RandomOutage(name="fog", events_per_year=12, months=(10, 11, 12, 1, 2, 3, 4, 5, 6),
                    median_hours=14, sigma=0.8, source="test")
@@ -73,8 +71,9 @@ def test_scheduled_and_closed_hours() -> None:
     sept = ScheduledOutage(start_day=254, end_day=267, source="t")
     windows = outage_windows([sept], YEAR, 0, 0, "hub:pl")
     assert windows == ((254 * 24.0, 267 * 24.0, 0.0),)
-    assert closed_hours([(0, 10, 0.0), (5, 20, 0.0), (30, 40, 0.5), (8750, 8800, 0.0)],
-                        YEAR) == 30.0
+    windows = [(0, 10, 0.0), (5, 20, 0.0), (30, 40, 0.5), (8750, 8800, 0.0)]
+    assert closed_hours(windows, YEAR) == 30.0
+    assert closed_hours(windows, YEAR, start=8) == 22.0
     with pytest.raises(ValidationError):
         ScheduledOutage(start_day=5, end_day=5)
     with pytest.raises(ValidationError):

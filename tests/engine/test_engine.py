@@ -130,8 +130,8 @@ def _river(tmp_path: Path, bulk_mt: float, chamber_t: float = 12_000.0) -> Path:
     doc = nb.scenario(str(tmp_path / "geo"), {"barge": barge}, [nb.flow("a", "b", 50_000)],
                       horizon={"days": 120}, variability={"dwell_cv": 0.0,
                                                           "running_time_cv": 0.0})
-    doc["network"]["locks"] = {"lk": {"bulk_mt_per_year": bulk_mt, "bulk_vessel_t": 3000,
-                                      "source": "test"}}
+    doc["network"]["locks"] = {"lk": {"classes": {"bulk": {
+        "mt_per_year": bulk_mt, "vessel_t": 3000, "source": "test"}}, "source": "test"}}
     return nb.write_scenario(tmp_path / "s.yaml", doc)
 
 

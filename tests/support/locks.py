@@ -13,9 +13,13 @@ may start `cycle` hours later. Two start rules exist:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import ciw
 import numpy as np
+
+from tests.support import netbuilder as nb
 
 
 def batch_server_waits(lam: float, cycle: float, batch: int, hours: float, warmup: float,
@@ -93,3 +97,39 @@ def ciw_mdc_wait(lam: float, service: float, servers: int, hours: float, warmup:
     sim.simulate_until_max_time(warmup + hours)
     waits = [r.waiting_time for r in sim.get_all_records() if r.arrival_date >= warmup]
     return float(np.mean(waits))
+
+
+# ----------------------------------------------------------------------------- cqsim lock
+
+
+def lock_scenario(tmp: Path, operation: dict[str, Any], *, cycle: float = 1.5,
+                  chamber_t: float = 4000.0, passage: float = 3.0, lanes: int = 1,
+                  days: float = 365, warmup: float = 30, replications: int = 1,
+                  seed: int = 1, barge_per_week: float | None = None,
+                  changes: list[dict[str, Any]] | None = None) -> Path:
+    """A lock `lk` on the river link a-b; a flow between two rail hubs elsewhere keeps the
+    demand table valid. The lock sees only `operation`'s vessel classes, plus container
+    barges a -> b when `barge_per_week` is given."""
+    a, b = nb.hub("a", 0, kind="river_port"), nb.hub("b", 2, kind="river_port")
+    c, d = nb.hub("c", 4), nb.hub("d", 5)
+    lock = nb.lock("lk", 1, lanes=lanes, cycle_hours=cycle, chamber_t=chamber_t,
+                   passage_hours=passage)
+    nb.write_geodata(tmp / "geo", [a, b, c, d],
+                     [nb.link("a-b", a, b, mode="river", corridor="east", lock="lk",
+                              lock_at=0.5),
+                      nb.link("c-d", c, d)], locks=[lock])
+    services: dict[str, Any] = {"cd": nb.train(["c", "d"])}
+    flows = [nb.flow("c", "d", 1000)]
+    if barge_per_week is not None:
+        services["barge"] = {"corridor": "east", "mode": "river", "stops": ["a", "b"],
+                             "departures_per_week": barge_per_week, "vehicle_teu": 100,
+                             "price_cny_per_teu": 500, "source": "test"}
+        flows.append(nb.flow("a", "b", 20_000))
+    doc = nb.scenario(str(tmp / "geo"), services, flows,
+                      horizon={"days": days, "warmup_days": warmup}, seed=seed,
+                      replications=replications,
+                      variability={"dwell_cv": 0.0, "running_time_cv": 0.0})
+    doc["network"]["locks"] = {"lk": {"source": "test", **operation}}
+    if changes:
+        doc["changes"] = changes
+    return nb.write_scenario(tmp / "lock.yaml", doc)

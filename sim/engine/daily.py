@@ -1,0 +1,65 @@
+"""Daily series: per-day accumulators that components keep beside their counters.
+
+A component owns one `DailySeries` per thing it reports by day (a lock direction, a hub).
+It adds each wait when the waiting ends (`wait`) and the model's day clock asks it for its
+stocks at the end of every day (`close_day`). Memory is a few arrays of one number per day
+of the statistics period, whatever the traffic.
+
+Day numbers are days of the simulation clock (day d covers hours 24 d to 24 (d + 1)), the
+clock of a scenario's `start_day`/`end_day`, so a closure and the backlog it leaves line up
+in `locks_daily.csv` and `hubs_daily.csv`. Only days after the warm-up are kept.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+HOURS_PER_DAY = 24.0
+
+
+class DailySeries:
+    """End-of-day stocks and the mean wait of the jobs whose wait ended that day."""
+
+    __slots__ = ("first", "stocks", "wait_sum", "wait_count")
+
+    def __init__(self, first_day: int, days: int, stocks: tuple[str, ...]) -> None:
+        self.first = first_day
+        self.stocks = {name: np.full(days, np.nan) for name in stocks}
+        self.wait_sum = np.zeros(days)
+        self.wait_count = np.zeros(days, dtype=np.int64)
+
+    def wait(self, now: float, hours: float) -> None:
+        """A job stops waiting at hour `now` after `hours`: count it in the day of `now`."""
+        day = int(now // HOURS_PER_DAY) - self.first
+        if 0 <= day < self.wait_sum.size:
+            self.wait_sum[day] += hours
+            self.wait_count[day] += 1
+
+    def close_day(self, day: int, **stocks: float) -> None:
+        """The stocks at the end of simulation day `day` (names as given at creation)."""
+        i = day - self.first
+        if 0 <= i < self.wait_sum.size:
+            for name, value in stocks.items():
+                self.stocks[name][i] = value
+
+    def rows(self, **keys: Any) -> Iterator[dict[str, Any]]:
+        """One row per day: `keys`, `day`, the stocks and `wait_mean_h` (NaN on a day when
+        no wait ended)."""
+        for i in range(self.wait_sum.size):
+            n = int(self.wait_count[i])
+            row = {**keys, "day": self.first + i}
+            row.update({name: float(values[i]) for name, values in self.stocks.items()})
+            row["wait_mean_h"] = self.wait_sum[i] / n if n else math.nan
+            yield row
+
+
+def day_span(stats_from: float, end: float) -> tuple[int, int]:
+    """(first day, number of days) of the statistics period [stats_from, end) in hours:
+    whole days only, from the first day that starts at or after the warm-up."""
+    first = math.ceil(stats_from / HOURS_PER_DAY - 1e-9)
+    last = math.floor(end / HOURS_PER_DAY + 1e-9)
+    return first, max(last - first, 0)
