@@ -9,6 +9,10 @@ expression read from the result tables:
                                           directions (per year)
 - `hub_teu:<hub>`                        TEU handled at a hub (per year)
 - `lock_t:<lock>`                        tonnes through a lock, both directions (per year)
+- `lock:<lock>:<figure>`                 a lock's `lockages` per day, `vessels_per_lockage`,
+                                          mean `wait` of all vessels (`wait.<class>`: of one
+                                          class) or time-average `queue` (vessels), both
+                                          directions
 - `ride:<from>><to>`                     mean hours on board from `from` to `to` (legs table)
 - `door:<origin>><destination>[:<corridor>]`  mean door-to-door hours of delivered lots
 
@@ -30,12 +34,13 @@ from sim.errors import InputError
 from sim.results import Results
 from sim.stats import mean_ci
 from sim.targets import read_rows, seeds_dir
-from sim.units import HOURS_PER_DAY
+from sim.units import DAYS_PER_YEAR, HOURS_PER_DAY
 
 CALIBRATION_FILE = "calibration.csv"
 UNIT_FACTORS: dict[str, float] = {   # measured base unit -> published unit
     "trains/yr": 1.0, "TEU/yr": 1.0, "Mt/yr": 1e-6, "t/yr": 1.0, "h": 1.0,
-    "days": 1 / HOURS_PER_DAY}
+    "days": 1 / HOURS_PER_DAY, "lockages/day": 1.0, "vessels/lockage": 1.0, "vessels": 1.0}
+LOCK_FIGURES = ("lockages", "vessels_per_lockage", "wait", "queue")
 COLUMNS = ("id", "metric", "published", "low", "high", "unit", "measure", "how_measured",
            "source")
 
@@ -151,6 +156,30 @@ def _lock_t(lock: str) -> Measure:
     return measure
 
 
+def _lock_figure(lock: str, what: str) -> Measure:
+    """Both directions of a lock together: `lockages` per day, `vessels_per_lockage`, the
+    vessel-weighted mean `wait` of all vessels (or of one class, `wait.<class>`) and the
+    time-average `queue` of vessels waiting."""
+    def measure(results: Results) -> np.ndarray:
+        if what.startswith("wait."):
+            rows = results.by_replication("lock_classes")
+            rows = rows[(rows["lock"] == lock) & (rows["vessel_class"] == what[5:])]
+            return _weighted_per_rep(results, rows, "wait_mean_h", "vessels_per_year")
+        locks = results.by_replication("locks")
+        locks = locks[locks["lock"] == lock]
+        if what == "wait":
+            return _weighted_per_rep(results, locks, "wait_mean_h", "vessels_per_year")
+        lockages = _per_rep(results, locks, "lockages_per_year")
+        if what == "lockages":
+            return lockages / DAYS_PER_YEAR
+        if what == "vessels_per_lockage":
+            return _per_rep(results, locks, "vessels_per_year") / lockages
+        if what == "queue":
+            return _per_rep(results, locks, "queue_mean_vessels")
+        raise ValueError(what)
+    return measure
+
+
 def _ride(board: str, alight: str) -> Measure:
     def measure(results: Results) -> np.ndarray:
         legs = results.by_replication("legs")
@@ -182,6 +211,9 @@ def _parse(text: str, file: Path | str = "", line: int = 0) -> Measure:
             return _hub_teu(args[0])
         if kind == "lock_t" and len(args) == 1:
             return _lock_t(args[0])
+        if kind == "lock" and len(args) == 2 and (args[1] in LOCK_FIGURES or (
+                args[1].startswith("wait.") and len(args[1]) > 5)):
+            return _lock_figure(*args)
         if kind == "ride" and len(args) == 1:
             board, alight = args[0].split(">")
             return _ride(board, alight)
@@ -192,7 +224,7 @@ def _parse(text: str, file: Path | str = "", line: int = 0) -> Measure:
         pass
     raise InputError(file, f"line {line}.measure",
                      "loaded_departures:C:M, link_teu:C:HUB, hub_teu:HUB, lock_t:LOCK, "
-                     "ride:A>B or door:A>B[:C]", text)
+                     "lock:LOCK:FIGURE, ride:A>B or door:A>B[:C]", text)
 
 
 def calibrate(results: Results, targets: list[CalibrationTarget]) -> list[CalibrationRow]:

@@ -85,7 +85,30 @@ def metrics(results: Results) -> pd.DataFrame:
     for _, sub in cor.groupby("replication"):
         rep = int(sub["replication"].iloc[0])
         rows += [(rep, k.column, TOTAL, total(k, sub)) for k in compared]
+    rows += lock_metrics(results)
     return pd.DataFrame(rows, columns=["replication", "metric", "scope", "value"])
+
+
+def lock_metrics(results: Results) -> list[tuple[int, str, str, float]]:
+    """Per replication and lock (both directions): mean wait of all vessels and of the
+    container vessels (h), tonnes passed and tonnes diverted (t/yr), lockages per year."""
+    locks = results.by_replication("locks")
+    rows: list[tuple[int, str, str, float]] = []
+    for _, sub in locks.groupby(["replication", "lock"]):
+        rep, lock = int(sub["replication"].iloc[0]), str(sub["lock"].iloc[0])
+        vessels = sub["vessels_per_year"].to_numpy(dtype=float)
+        tonnes = sub["container_t_per_year"].to_numpy(dtype=float)
+        rows += [
+            (rep, "lock_wait_mean_h", lock,
+             float(np.average(sub["wait_mean_h"], weights=vessels))
+             if vessels.sum() else np.nan),
+            (rep, "lock_container_wait_mean_h", lock,
+             float(np.average(sub["container_wait_mean_h"], weights=tonnes))
+             if tonnes.sum() else np.nan),
+            (rep, "lock_t_per_year", lock, float(sub["total_t_per_year"].sum())),
+            (rep, "lock_diverted_t_per_year", lock, float(sub["diverted_t_per_year"].sum())),
+            (rep, "lockages_per_year", lock, float(sub["lockages_per_year"].sum()))]
+    return rows
 
 
 def paired_deltas(base: Results, alt: Results, variant: str) -> pd.DataFrame:
@@ -154,6 +177,48 @@ def compare(base: Scenario | str | Path, alts: Sequence[Scenario | str | Path], 
     necks = pd.concat([bottlenecks(b.results, b.name)]
                       + [bottlenecks(v.results, v.name) for v in variants], ignore_index=True)
     return Comparison(b, variants, deltas, necks, independent)
+
+
+def draw_daily(cmp: Comparison, hubs: int = 3) -> Any:
+    """Figure: daily series of every variant (mean over replications): vessels waiting at
+    each lock direction, and TEU queued at the hubs whose queues differ most between the
+    variants (locks_daily.csv and hubs_daily.csv)."""
+    import matplotlib
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    variants = [cmp.base, *cmp.alts]
+    locks = {v.name: v.results.summary("locks_daily") for v in variants}
+    hub_days = {v.name: v.results.summary("hubs_daily") for v in variants}
+    panels: list[tuple[str, str, str, str]] = []   # (table, id, direction, title)
+    for lock, direction in locks[cmp.base.name][["lock", "direction"]].drop_duplicates() \
+            .itertuples(index=False):
+        panels.append(("locks", str(lock), str(direction),
+                       f"{lock} {direction}: vessels waiting"))
+    peak = pd.concat([h.groupby("hub")["queue_teu"].max().rename(n)
+                      for n, h in hub_days.items()], axis=1).fillna(0.0)
+    spread = (peak.max(axis=1) - peak.min(axis=1)).where(peak.max(axis=1) > 0)
+    for hub in spread.dropna().sort_values(ascending=False).index[:hubs]:
+        panels.append(("hubs", str(hub), "", f"{hub}: TEU queued"))
+    fig, axes = plt.subplots(len(panels), 1, figsize=(11, 2.4 * max(1, len(panels))),
+                             squeeze=False)
+    for ax, (table, ident, direction, title) in zip(axes[:, 0], panels, strict=True):
+        for v in variants:
+            if table == "locks":
+                d = locks[v.name]
+                d = d[(d["lock"] == ident) & (d["direction"] == direction)]
+                y = d["queue_vessels"]
+            else:
+                d = hub_days[v.name]
+                d = d[d["hub"] == ident]
+                y = d["queue_teu"]
+            ax.plot(d["day"], y, lw=1, label=v.name)
+        ax.set_title(title, fontsize=9, loc="left")
+        ax.set_xlabel("simulation day")
+    axes[0, 0].legend(fontsize=8)
+    fig.suptitle(f"Daily series, mean over {len(cmp.base.results.replications)} replications")
+    fig.tight_layout()
+    return fig
 
 
 def draw_comparison(cmp: Comparison) -> Any:

@@ -87,6 +87,8 @@ def summarize_series(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 def series_tables() -> set[str]:
     """Names of the daily-series tables (summarised by `summarize_series`)."""
+    from sim.engine.recorder import all_tables
+
     return {t.name for t in all_tables() if t.series}
 
 

@@ -85,19 +85,49 @@ class BorderSpec(HubSpec):
 
     kind: Literal["border"] = Field(description="a border crossing")
     gauge_change: bool = Field(False, description="trains change gauge here")
+    outbound_trains_per_day: float | None = Field(
+        None, gt=0, le=1000,
+        description="published gauge-change capacity for trains leaving China, trains/day: "
+                    "each direction then has handling_servers positions of its own and a "
+                    "train holds one for handling_servers x 24 / this h")
+    inbound_trains_per_day: float | None = Field(
+        None, gt=0, le=1000, description="the same for trains towards China, trains/day")
+
+    @model_validator(mode="after")
+    def _directional(self) -> BorderSpec:
+        if self.directional and not self.gauge_change:
+            raise ValueError("directional capacities need gauge_change: true")
+        return self
+
+    @property
+    def directional(self) -> bool:
+        """Whether each direction has its own gauge-change positions (a capacity is
+        published for at least one of them)."""
+        return self.outbound_trains_per_day is not None or (
+            self.inbound_trains_per_day is not None)
 
     @property
     def transfers(self) -> bool:
         """Freight is not re-booked where trains change gauge: they pass through whole."""
         return not self.gauge_change
 
+    def train_hours(self, teu: float, outbound: bool | None) -> float:
+        """Hours a through train holds a gauge-change position: from the direction's
+        published capacity when there is one, else set-up plus `teu` at the handling rate;
+        `outbound` None: the mean of the two directions."""
+        if outbound is None:
+            return (self.train_hours(teu, True) + self.train_hours(teu, False)) / 2
+        per_day = self.outbound_trains_per_day if outbound else self.inbound_trains_per_day
+        if per_day is None:
+            return self.handling_setup_hours + teu / self.handling_teu_per_hour
+        return self.handling_servers * HOURS_PER_DAY / per_day
+
     def pass_through_hours(self, hours: float, service: ServiceSpec) -> float:
         """`hours` plus the border dwell and, where the gauge changes, the handling of the
         whole vehicle."""
         hours += self.dwell_hours
         if self.gauge_change:
-            hours += self.handling_setup_hours + service.vehicle_capacity_teu / (
-                self.handling_teu_per_hour)
+            hours += self.train_hours(service.vehicle_capacity_teu, None)
         return hours
 
 

@@ -44,7 +44,7 @@ def _variant_report(cmp: Comparison, out: Path) -> str:
               help="Replications per variant (default: BASE's; at least 2 for a CI).")
 @click.option("--days", type=DAYS, default=None, help="Override the horizon in days.")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Directory for compare.csv, bottlenecks.csv, compare.png "
+              help="Directory for compare.csv, bottlenecks.csv, compare.png, daily.png "
                    "(default out/compare-<base>).")
 @click.option("--independent", is_flag=True,
               help="Run each ALT with a shifted seed (no common random numbers), to see the "
@@ -57,7 +57,7 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
     """Paired deltas ALT − BASE (throughput, trade, transit, CO2) and bottlenecks."""
     from sim.atomic import write_csv, write_png
     from sim.compare import compare as run_compare
-    from sim.compare import draw_comparison
+    from sim.compare import draw_comparison, draw_daily
     from sim.scenario import load_scenario
 
     base_s = load_scenario(base)
@@ -72,11 +72,14 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
     fig = draw_comparison(cmp)
     write_png(out / "compare.png", fig, dpi=120)
     plt.close(fig)
-    written = "compare.csv, bottlenecks.csv, compare.png"
+    fig = draw_daily(cmp)
+    write_png(out / "daily.png", fig, dpi=110)
+    plt.close(fig)
+    written = "compare.csv, bottlenecks.csv, compare.png, daily.png"
     if not no_report:
         written += ", " + _variant_report(cmp, out)
 
-    from sim.cli.render import bottleneck_table, console, delta_table
+    from sim.cli.render import bottleneck_table, console, delta_table, lock_delta_table
 
     screen = console(120)
     reps = len(cmp.base.results.replications)
@@ -84,6 +87,9 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
                                                       f"{cmp.base.seed}"
     for v in cmp.alts:
         screen.print(delta_table(cmp.deltas, v.name, reps, pairing))
+        locks = lock_delta_table(cmp.deltas, v.name)
+        if locks is not None:
+            screen.print(locks)
     screen.print(bottleneck_table(cmp.bottlenecks))
     screen.print(f"wrote {out}/{written}")
 

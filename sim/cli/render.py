@@ -103,11 +103,41 @@ def delta_table(deltas: pd.DataFrame, variant: str, reps: int, pairing: str) -> 
     table.add_column("scope")
     for k in compared:
         table.add_column(f"Δ {_header(k)}", justify="right")
-    sub = deltas[deltas["variant"] == variant]
+    sub = deltas[(deltas["variant"] == variant)
+                 & deltas["metric"].isin([k.column for k in compared])]
     for scope in dict.fromkeys(sub["scope"]):
         rows = sub[sub["scope"] == scope].set_index("metric")
         table.add_row(str(scope), *(_delta_cell(rows, k) for k in compared),
                       style="bold" if scope == "total" else None)
+    return table
+
+
+LOCK_DELTAS = (("lock_wait_mean_h", "wait all vessels h", 1.0),
+               ("lock_container_wait_mean_h", "wait containers h", 1.0),
+               ("lock_t_per_year", "Mt/yr passed", 1e6),
+               ("lock_diverted_t_per_year", "Mt/yr diverted", 1e6),
+               ("lockages_per_year", "lockages/yr", 1.0))
+
+
+def lock_delta_table(deltas: pd.DataFrame, variant: str) -> Table | None:
+    """The locks' paired deltas (waits, tonnes passed and diverted, lockages), or None."""
+    sub = deltas[(deltas["variant"] == variant)
+                 & deltas["metric"].isin([m for m, _, _ in LOCK_DELTAS])]
+    if sub.empty:
+        return None
+    table = Table(title=f"{variant} − base at the locks: base, alt, paired delta ± 95% CI")
+    table.add_column("lock")
+    table.add_column("figure")
+    for name in ("base", "alt", "delta"):
+        table.add_column(name, justify="right")
+    for scope in dict.fromkeys(sub["scope"]):
+        rows = sub[sub["scope"] == scope].set_index("metric")
+        for metric, label, scale in LOCK_DELTAS:
+            if metric in rows.index:
+                r = rows.loc[metric]
+                table.add_row(str(scope), label, f"{r['base'] / scale:,.1f}",
+                              f"{r['alt'] / scale:,.1f}",
+                              _pm(r["delta"], r["delta_ci95"], 1, scale))
     return table
 
 

@@ -36,7 +36,9 @@ class Background(Component):
         mean = sum(factors) / len(factors)
         self.season = tuple(f / mean for f in factors)
         self.rate = spec.jobs_per_year / HOURS_PER_YEAR      # jobs per hour at factor 1
-        self._gaps = Draws(self.stream(f"background:{spec.hub}").standard_exponential)
+        rng = self.stream(f"background:{spec.hub}")
+        self._gaps = Draws(rng.standard_exponential)
+        self._coin = Draws(rng.random)      # direction of a `both` job, outbound if < 0.5
 
     def start(self) -> None:
         self.env.process(self._arrivals())
@@ -54,4 +56,6 @@ class Background(Component):
                 yield env.timeout(boundary - now)  # memoryless: redraw in the next month
                 continue
             yield env.timeout(gap / rate)
-            self.hub.receive_background(teu)
+            direction = self.spec.direction
+            outbound = direction == "outbound" or (direction == "both" and self._coin() < 0.5)
+            self.hub.receive_background(teu, outbound)

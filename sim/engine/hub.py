@@ -206,13 +206,15 @@ class Hub(Component):
         mean = self._setup + teu / self._rate
         return mean * self._expo_draw() if self._expo else mean
 
-    def _handle(self, teu: float,
-                background: bool = False) -> Generator[simpy.Event, object, float]:
-        """Wait for a position, handle `teu`, release. Returns hours waited for the position."""
+    def _handle(self, teu: float, background: bool = False, servers: Servers | None = None,
+                hours: float | None = None) -> Generator[simpy.Event, object, float]:
+        """Wait for a position (of `servers`, else the hub's), handle `teu` (for `hours`,
+        else the handling time), release. Returns hours waited, closures included."""
         env = self.env
         t0 = env.now
         self.waiting_teu += teu
-        request = self.servers.acquire()
+        pool = servers if servers is not None else self.servers
+        request = pool.acquire()
         if request is not None:
             yield request
         while True:
@@ -223,14 +225,15 @@ class Hub(Component):
         waited = env.now - t0
         self.waiting_teu -= teu
         self.daily.wait(env.now, waited)
-        duration = self.handling_time(teu) / factor
+        duration = (self.handling_time(teu) if hours is None else hours) / factor
         yield env.timeout(duration)
-        self._handled(teu, duration, background)
+        self._handled(teu, duration, background, pool)
         return waited
 
-    def _handled(self, teu: float, duration: float, background: bool = False) -> None:
+    def _handled(self, teu: float, duration: float, background: bool = False,
+                 servers: Servers | None = None) -> None:
         """A handling job ends: free its position and count it."""
-        self.servers.release()
+        (servers if servers is not None else self.servers).release()
         stats = self.stats
         stats.busy += duration
         stats.busy_in_period += min(duration, self.env.now - stats.since)
@@ -293,9 +296,9 @@ class Hub(Component):
                 model.lines[leg.line].booked_teu[leg.board] += lot.teu
         self._enter(_Job(lots, teu, self.env.now))
 
-    def receive_background(self, teu: float) -> None:
+    def receive_background(self, teu: float, outbound: bool) -> None:
         """A background job arrives: it takes yard space and a handling position like
-        freight, dwells, and leaves."""
+        freight, dwells, and leaves (its direction matters only at a border)."""
         self._enter(_Job([], teu, self.env.now, background=True))
 
     def _enter(self, job: _Job) -> None:
@@ -356,9 +359,15 @@ class Hub(Component):
         around the hub's mean dwell."""
         return self._dwell(self.spec.dwell_hours)
 
-    def through(self, teu: float) -> Generator[simpy.Event, object, None] | None:
-        """A vehicle carrying `teu` passes through: None when it just stands for the
-        service's stop time; a process to run (border, gauge change) otherwise."""
+    def positions(self) -> int:
+        """Handling positions in all (a directional border has a set for each way)."""
+        return self.spec.handling_servers
+
+    def through(self, teu: float,
+                outbound: bool) -> Generator[simpy.Event, object, None] | None:
+        """A vehicle carrying `teu` passes through (`outbound`: travelling away from China):
+        None when it just stands for the service's stop time; a process to run (border,
+        gauge change) otherwise."""
         return None
 
     # --------------------------------------------------------------- component
@@ -373,7 +382,7 @@ class Hub(Component):
         """What this hub counted since the warm-up, as a queue (for the checks)."""
         s = self.stats
         return QueueCounts(
-            hub=self.spec.id, servers=self.spec.handling_servers, arrivals=s.arrivals,
+            hub=self.spec.id, servers=self.positions(), arrivals=s.arrivals,
             jobs=s.jobs, busy=s.busy, busy_sq=s.busy_sq, gaps=s.gaps, gap_sum=s.gap_sum,
             gap_sq=s.gap_sq, wait_sum=s.wait_sum)
 
@@ -386,7 +395,7 @@ class Hub(Component):
             "background_teu": s.background_teu, "background_jobs": s.background_jobs,
             "jobs": s.jobs, "arrivals": s.arrivals, "trains_gauge_changed": s.vehicles,
             "wait_mean_h": s.wait_sum / s.jobs if s.jobs else 0.0, "wait_max_h": s.wait_max,
-            "utilization": s.busy_in_period / (spec.handling_servers * period),
+            "utilization": s.busy_in_period / (self.positions() * period),
             "yard_mean_teu": (yard.area + yard.level * (end - yard.last)) / period,
             "yard_peak_teu": yard.peak, "yard_teu": spec.yard_teu,
             "queue_end_jobs": len(self.servers.queue) + len(yard.waiting),
@@ -407,29 +416,42 @@ class Border(Hub):
 
     spec: BorderSpec
 
-    def through(self, teu: float) -> Generator[simpy.Event, object, None] | None:
-        return self._pass_vehicle(teu)
+    def __init__(self, model: Model, spec: BorderSpec) -> None:
+        super().__init__(model, spec)
+        # gauge-change positions by direction (outbound: away from China); one shared pool
+        # unless the border has a published capacity for each direction
+        second = Servers(self.env, spec.handling_servers) if spec.directional else self.servers
+        self.pools = {True: self.servers, False: second}
 
-    def receive_background(self, teu: float) -> None:
-        """A background train: where the gauge changes it is handled whole at a position,
-        like Chongqing's through trains; elsewhere it takes the yard like freight."""
+    def positions(self) -> int:
+        return self.spec.handling_servers * (2 if self.spec.directional else 1)
+
+    def through(self, teu: float,
+                outbound: bool) -> Generator[simpy.Event, object, None] | None:
+        return self._pass_vehicle(teu, outbound)
+
+    def receive_background(self, teu: float, outbound: bool) -> None:
+        """A background train: where the gauge changes it is handled whole at a position of
+        its direction, like Chongqing's through trains; elsewhere it takes the yard."""
         if self.spec.gauge_change:
-            self.env.process(self._background_train(teu))
+            self.env.process(self._gauge_change(teu, outbound, background=True))
         else:
-            super().receive_background(teu)
+            super().receive_background(teu, outbound)
 
-    def _background_train(self, teu: float) -> Generator[simpy.Event, object, None]:
+    def _gauge_change(self, teu: float, outbound: bool,
+                      background: bool = False) -> Generator[simpy.Event, object, None]:
+        """A whole train at a gauge-change position of its direction."""
         self._arrive()
-        waited = yield from self._handle(teu, background=True)
+        hours = self.spec.train_hours(teu, outbound) if self.spec.directional else None
+        waited = yield from self._handle(teu, background, self.pools[outbound], hours)
         self._done(waited)
+        if not background:
+            self.stats.vehicles += 1
 
-    def _pass_vehicle(self, teu: float) -> Generator[simpy.Event, object, None]:
+    def _pass_vehicle(self, teu: float, outbound: bool) -> Generator[simpy.Event, object, None]:
         """Gauge change (if any) and border dwell of a through train carrying `teu`."""
         if self.spec.gauge_change and teu > 0:
-            self._arrive()
-            waited = yield from self._handle(teu)
-            self._done(waited)
-            self.stats.vehicles += 1
+            yield from self._gauge_change(teu, outbound)
         dwell = self.clearance_hours(teu)
         if dwell > 0:
             yield self.env.timeout(dwell)

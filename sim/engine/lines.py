@@ -67,6 +67,8 @@ class LineBase(Component):
             w for hop in line.hops for w in net.windows("link", hop.link.id))
         rng = self.stream(f"line:{line.id}")
         self.hubs: list[Hub] = [model.hubs[s] for s in line.stops]
+        # vehicles travel away from China on this line (borders are directional)
+        self.outbound = net.hubs[line.stops[0]].country == "CN"
         self.locks: list[Lock | None] = [
             model.locks[h.link.lock] if h.link.lock is not None else None for h in line.hops]
         # what crosses each hop is counted on its link, in the hop's direction
@@ -221,7 +223,7 @@ class ScheduledLine(LineBase):
                     hub.receive(off)
                 if k == last:
                     break
-                passing = hub.through(vehicle.teu)
+                passing = hub.through(vehicle.teu, self.outbound)
                 if passing is not None:  # a border: the vehicle is held there
                     yield from passing
                 else:  # freight boards on arrival; the stop's time is run with the next hop

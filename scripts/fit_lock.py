@@ -1,0 +1,147 @@
+"""Estimate the Three Gorges locks' free parameters through the simulation.
+
+Three parameters, three fitting figures (seeds/calibration.csv, role `fit`):
+
+- lock `cycle_hours` (lockage headway) to the 26 h mean wait of all vessels (lock_wait_2013);
+- lock `chamber_t` (tonnes a chamber takes) to 3.87 vessels per lockage
+  (cg_lock_vessels_per_lockage_2023);
+- bulk `mt_per_year` (bulk offered) to 169 Mt/yr through the locks (east_lock_mt_2023).
+
+Lockages per day (31.0, cg_lock_lockages_day_2023) then follow from the tonnes and the
+tonnes per lockage (an identity, so they are reported, not validated); `divert_wait_hours`
+is not fitted (72 h, the published "up to 3 days in busy seasons"). Each pass runs
+baseline-2023 with the same seed (common random numbers) and moves each parameter along its
+own figure by a secant step on logarithms (the elasticity estimated from the last two
+passes, a prior before), until every figure is within `--tolerance`. Nothing here is read
+at run time: the estimates are written into baseline-2023.yaml by hand with this command as
+their source; `--check` runs the scenario as it is and prints the figures.
+
+Run: `.venv/bin/python scripts/fit_lock.py [--replications 4] [--passes 10]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import math
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from sim.pipeline import run
+from sim.results import Results
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIO = ROOT / "scenarios" / "baseline-2023.yaml"
+LOCK = "three_gorges_locks"
+TARGETS = {"wait_mean_h": 26.0, "vessels_per_lockage": 3.87, "mt_per_year": 169.0}
+# parameter -> (its figure, prior elasticity of the figure to it)
+DRIVES = {"cycle_hours": ("wait_mean_h", 15.0), "chamber_t": ("vessels_per_lockage", 1.0),
+          "bulk_mt": ("mt_per_year", 1.0)}
+
+
+@dataclass
+class Params:
+    cycle_hours: float
+    chamber_t: float
+    bulk_mt: float
+    divert_h: float
+
+
+def measure(res: Results) -> dict[str, float]:
+    """The four fitting figures from a run, both directions together (means over
+    replications; counts per year of the statistics period)."""
+    locks = res.by_replication("locks")
+    locks = locks[locks["lock"] == LOCK]
+    by_rep = locks.groupby("replication").sum(numeric_only=True)
+    horizon = res.plan.horizon
+    days = horizon.days - horizon.warmup_days
+    return {
+        "lockages_per_day": float((by_rep["lockages"] / days).mean()),
+        "vessels_per_lockage": float((by_rep["vessels"] / by_rep["lockages"]).mean()),
+        "mt_per_year": float((by_rep["total_t"] * 365 / days / 1e6).mean()),
+        "wait_mean_h": float((
+            (locks["wait_mean_h"] * locks["vessels"]).groupby(locks["replication"]).sum()
+            / by_rep["vessels"]).mean()),
+        "container_wait_mean_h": float((
+            (locks["container_wait_mean_h"] * locks["vessels"]).groupby(
+                locks["replication"]).sum() / by_rep["vessels"]).mean()),
+        "diverted_mt_per_year": float((by_rep["diverted_t"] * 365 / days / 1e6).mean()),
+    }
+
+
+def scenario_with(base: dict, p: Params, path: Path) -> Path:
+    """baseline-2023 with the parameters `p`, written to `path` (beside the original, so
+    that its relative paths hold)."""
+    doc = copy.deepcopy(base)
+    op = doc["network"]["locks"][LOCK]
+    op["classes"]["bulk"]["mt_per_year"] = p.bulk_mt
+    op["divert_wait_hours"] = p.divert_h
+    changes = [c for c in doc.get("changes", [])
+               if not (c.get("lock") == LOCK and c.get("field") in ("cycle_hours",
+                                                                   "chamber_t"))]
+    changes += [{"kind": "set", "lock": LOCK, "field": "cycle_hours", "value": p.cycle_hours},
+                {"kind": "set", "lock": LOCK, "field": "chamber_t", "value": p.chamber_t}]
+    doc["changes"] = changes
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+def current(base: dict) -> Params:
+    op = base["network"]["locks"][LOCK]
+    values = {c["field"]: c["value"] for c in base.get("changes", [])
+              if c.get("lock") == LOCK and c.get("kind") == "set"}
+    return Params(cycle_hours=float(values.get("cycle_hours", 1.5)),
+                  chamber_t=float(values.get("chamber_t", 16_000)),
+                  bulk_mt=float(op["classes"]["bulk"]["mt_per_year"]),
+                  divert_h=float(op["divert_wait_hours"]))
+
+
+def step(history: list[tuple[Params, dict[str, float]]], damping: float) -> Params:
+    """The next parameters: for each, a damped secant step in logs towards its figure."""
+    p, got = history[-1]
+    values = dict(vars(p))
+    for name, (figure, prior) in DRIVES.items():
+        elasticity = prior
+        if len(history) > 1:
+            q, before = history[-2]
+            dx = math.log(getattr(p, name) / getattr(q, name))
+            dy = math.log(got[figure] / before[figure])
+            if abs(dx) > 1e-6 and dy / dx > 0:
+                elasticity = dy / dx
+        values[name] = getattr(p, name) * math.exp(
+            damping * math.log(TARGETS[figure] / got[figure]) / elasticity)
+    return Params(**values)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--replications", type=int, default=4)
+    parser.add_argument("--passes", type=int, default=12)
+    parser.add_argument("--tolerance", type=float, default=0.02)
+    parser.add_argument("--damping", type=float, default=0.7)
+    parser.add_argument("--check", action="store_true",
+                        help="run the scenario as it is and print the figures")
+    args = parser.parse_args()
+    base = yaml.safe_load(SCENARIO.read_text())
+    p = current(base)
+    history: list[tuple[Params, dict[str, float]]] = []
+    with tempfile.NamedTemporaryFile(suffix=".yaml", prefix=".fit-", dir=SCENARIO.parent) as f:
+        for k in range(1 if args.check else args.passes):
+            path = scenario_with(base, p, Path(f.name))
+            got = measure(run(path, replications=args.replications))
+            print(f"pass {k}: {p}")
+            print("   " + ", ".join(f"{name} {value:.3f}" for name, value in got.items()),
+                  flush=True)
+            history.append((p, got))
+            if args.check or max(abs(got[n] / t - 1) for n, t in TARGETS.items()) < \
+                    args.tolerance:
+                break
+            p = step(history, args.damping)
+    print(f"estimates: {p}")
+
+
+if __name__ == "__main__":
+    main()
