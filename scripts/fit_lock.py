@@ -2,9 +2,10 @@
 
 Three parameters, three fitting figures (seeds/calibration.csv, role `fit`):
 
-- lock `cycle_hours` (lockage headway) to the 26 h mean wait of all vessels (lock_wait_2013);
-- lock `chamber_t` (tonnes a chamber takes) to 3.87 vessels per lockage
-  (cg_lock_vessels_per_lockage_2023);
+- the flight's rate, lock `chamber_t` / `cycle_hours` (t/h), to the 26 h mean wait of all
+  vessels (lock_wait_2013);
+- lock `chamber_t` (tonnes a chamber takes; `cycle_hours` moves with it at a constant rate)
+  to 3.87 vessels per lockage (cg_lock_vessels_per_lockage_2023);
 - bulk `mt_per_year` (bulk offered) to 169 Mt/yr through the locks (east_lock_mt_2023).
 
 Lockages per day (31.0, cg_lock_lockages_day_2023) then follow from the tonnes and the
@@ -37,8 +38,10 @@ ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "scenarios" / "baseline-2023.yaml"
 LOCK = "three_gorges_locks"
 TARGETS = {"wait_mean_h": 26.0, "vessels_per_lockage": 3.87, "mt_per_year": 169.0}
-# parameter -> (its figure, prior elasticity of the figure to it)
-DRIVES = {"cycle_hours": ("wait_mean_h", 15.0), "chamber_t": ("vessels_per_lockage", 1.0),
+# what each step moves -> (its figure, prior elasticity of the figure to it): the flight's
+# rate in t/h (chamber_t / cycle_hours) sets the load and so the wait; the chamber at that
+# rate sets how full a lockage is; the bulk offered sets the tonnes
+DRIVES = {"rate": ("wait_mean_h", -15.0), "chamber_t": ("vessels_per_lockage", 1.0),
           "bulk_mt": ("mt_per_year", 1.0)}
 
 
@@ -99,21 +102,29 @@ def current(base: dict) -> Params:
                   divert_h=float(op["divert_wait_hours"]))
 
 
+def _moves(p: Params) -> dict[str, float]:
+    return {"rate": p.chamber_t / p.cycle_hours, "chamber_t": p.chamber_t,
+            "bulk_mt": p.bulk_mt}
+
+
 def step(history: list[tuple[Params, dict[str, float]]], damping: float) -> Params:
-    """The next parameters: for each, a damped secant step in logs towards its figure."""
+    """The next parameters: for each move, a damped secant step in logs towards its figure
+    (the chamber changes at a constant rate, so the load, and the wait, stay put)."""
     p, got = history[-1]
-    values = dict(vars(p))
+    now = _moves(p)
+    new = dict(now)
     for name, (figure, prior) in DRIVES.items():
         elasticity = prior
         if len(history) > 1:
             q, before = history[-2]
-            dx = math.log(getattr(p, name) / getattr(q, name))
+            dx = math.log(now[name] / _moves(q)[name])
             dy = math.log(got[figure] / before[figure])
-            if abs(dx) > 1e-6 and dy / dx > 0:
+            if abs(dx) > 1e-3 and dy / dx * prior > 0:
                 elasticity = dy / dx
-        values[name] = getattr(p, name) * math.exp(
+        new[name] = now[name] * math.exp(
             damping * math.log(TARGETS[figure] / got[figure]) / elasticity)
-    return Params(**values)
+    return Params(cycle_hours=new["chamber_t"] / new["rate"], chamber_t=new["chamber_t"],
+                  bulk_mt=new["bulk_mt"], divert_h=p.divert_h)
 
 
 def main() -> None:

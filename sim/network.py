@@ -17,6 +17,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from sim.components import validate_spec
 from sim.errors import InputError
 from sim.geodata import LINKS_FILE, read_hubs, read_links, read_locks
+from sim.outages import outage_windows
 from sim.scenario import (
     AddHub,
     AddLink,
@@ -43,6 +44,7 @@ from sim.specs import (
     LinkSpec,
     LockOperation,
     LockSpec,
+    RandomOutage,
     ServiceSpec,
 )
 from sim.units import HOURS_PER_DAY
@@ -93,10 +95,20 @@ class Network:
     locks: dict[str, LockSpec] = field(default_factory=dict)
     services: dict[str, ServiceSpec] = field(default_factory=dict)
     background: dict[str, BackgroundTraffic] = field(default_factory=dict)
+    # random disruptions by (kind, id): drawn per replication (`windows`)
+    outages: dict[tuple[str, str], tuple[RandomOutage, ...]] = field(default_factory=dict)
 
-    def windows(self, kind: str, ident: str) -> tuple[Window, ...]:
-        """Capacity windows of one component (kind: hub, lock, link or service)."""
-        return self.disruptions.get((kind, ident), ())
+    def windows(self, kind: str, ident: str, seed: int = 0, replication: int = 0,
+                hours: float = 0.0) -> tuple[Window, ...]:
+        """Capacity windows of one component (kind: hub, lock, link or service): the fixed
+        ones, and those of its random disruptions drawn over `hours` for replication
+        `replication` of `seed` (stream `outage:disruption:<kind>:<id>:<name>`)."""
+        fixed = self.disruptions.get((kind, ident), ())
+        random = self.outages.get((kind, ident), ())
+        if not random:
+            return fixed
+        drawn = outage_windows(random, hours, seed, replication, f"disruption:{kind}:{ident}")
+        return tuple(sorted(fixed + drawn))
 
 
 @dataclass(frozen=True)
@@ -187,9 +199,10 @@ def _revalidate_row(table: str, spec: BaseModel, updates: dict[str, Any], file: 
 
 
 def _apply_changes(scenario: Scenario, tables: dict[str, dict[str, Any]], flows: list[Flow],
-                   disruptions: dict[tuple[str, str], list[Window]]) -> None:
+                   disruptions: dict[tuple[str, str], list[Window]],
+                   outages: dict[tuple[str, str], list[RandomOutage]]) -> None:
     """Apply the scenario's changes to `tables` (hub, lock, link and service specs by id),
-    `flows` and `disruptions`, in file order."""
+    `flows`, `disruptions` (fixed windows) and `outages` (random ones), in file order."""
     file = scenario.source_file
     hubs, links = tables["hub"], tables["link"]
     for i, change in enumerate(scenario.changes):
@@ -216,9 +229,14 @@ def _apply_changes(scenario: Scenario, tables: dict[str, dict[str, Any]], flows:
             table[ident] = _revalidate_row(f"{kind}s", spec, {change.field: value}, file,
                                            f"{where}.value")
         elif isinstance(change, Disruption):
-            disruptions.setdefault((kind, ident), []).append(
-                (change.start_day * HOURS_PER_DAY, change.end_day * HOURS_PER_DAY,
-                 change.capacity_factor))
+            if change.random is not None:
+                outages.setdefault((kind, ident), []).append(change.random)
+            else:
+                assert change.start_day is not None and change.end_day is not None
+                assert change.capacity_factor is not None
+                disruptions.setdefault((kind, ident), []).append(
+                    (change.start_day * HOURS_PER_DAY, change.end_day * HOURS_PER_DAY,
+                     change.capacity_factor))
         elif isinstance(change, AddHub):
             if change.hub.id in hubs:
                 raise InputError(file, f"{where}.hub.id", "a new hub id", change.hub.id)
@@ -355,8 +373,9 @@ def build(scenario: Scenario) -> Plan:
     services = dict(scenario.network.services)
     flows = list(scenario.demand.flows)
     disruptions: dict[tuple[str, str], list[Window]] = {}
+    outages: dict[tuple[str, str], list[RandomOutage]] = {}
     _apply_changes(scenario, {"hub": hubs, "lock": locks, "link": links, "service": services},
-                   flows, disruptions)
+                   flows, disruptions, outages)
 
     file = scenario.source_file
     lines: list[Line] = []
@@ -378,6 +397,7 @@ def build(scenario: Scenario) -> Plan:
                   emission_factors={str(mode): ef for mode, ef in
                                     scenario.network.emission_factors.items()},
                   disruptions={k: tuple(v) for k, v in disruptions.items()},
+                  outages={k: tuple(v) for k, v in outages.items()},
                   locks=locks, services=services,
                   background={hid: spec.model_copy(update={"hub": hid})
                               for hid, spec in scenario.network.background.items()})

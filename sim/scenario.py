@@ -27,6 +27,7 @@ from sim.specs import (
     LinkSpec,
     LockOperation,
     Mode,
+    RandomOutage,
     ServiceSpec,
     Spec,
 )
@@ -202,15 +203,28 @@ class ScaleChange(_Targeted):
 
 
 class Disruption(_Targeted):
-    """A time window of reduced capacity (0 = closed) on a hub, lock, link or service."""
+    """Reduced capacity (0 = closed) on a hub, lock, link or service: a fixed window of days
+    (`start_day`, `end_day`, `capacity_factor`) or random events (`random`: events a year
+    in given months, lognormal durations, drawn per replication from a named stream)."""
 
     kind: Literal["disruption"]
-    start_day: float = Field(ge=0)
-    end_day: float = Field(gt=0)
-    capacity_factor: float = Field(ge=0, le=1)
+    start_day: float | None = Field(None, ge=0)
+    end_day: float | None = Field(None, gt=0)
+    capacity_factor: float | None = Field(None, ge=0, le=1)
+    random: RandomOutage | None = None
 
     @model_validator(mode="after")
     def _window(self) -> Disruption:
+        fixed = (self.start_day, self.end_day, self.capacity_factor)
+        if self.random is not None:
+            if any(v is not None for v in fixed):
+                raise ValueError("give either start_day, end_day and capacity_factor, or "
+                                 "random, not both")
+            return self
+        if any(v is None for v in fixed):
+            raise ValueError("a fixed window needs start_day, end_day and capacity_factor "
+                             "(or give random)")
+        assert self.start_day is not None and self.end_day is not None
         if self.end_day <= self.start_day:
             raise ValueError("end_day must be after start_day")
         return self

@@ -184,7 +184,7 @@ class Hub(Component):
     def __init__(self, model: Model, spec: HubSpec) -> None:
         super().__init__(model)
         self.spec = spec
-        self.windows = model.plan.network.windows("hub", spec.id)
+        self.windows = model.windows("hub", spec.id)
         rng = self.stream(f"hub:{spec.id}")
         dwell_cv = model.plan.variability.dwell_cv
         self.lots: dict[int, Lot] = {}    # lots between arrival and onward queue

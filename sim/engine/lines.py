@@ -63,8 +63,8 @@ class LineBase(Component):
         super().__init__(model)
         net = model.plan.network
         self.line = line
-        self.windows = net.windows("service", line.service) + tuple(
-            w for hop in line.hops for w in net.windows("link", hop.link.id))
+        self.windows = model.windows("service", line.service) + tuple(
+            w for hop in line.hops for w in model.windows("link", hop.link.id))
         rng = self.stream(f"line:{line.id}")
         self.hubs: list[Hub] = [model.hubs[s] for s in line.stops]
         # vehicles travel away from China on this line (borders are directional)

@@ -168,7 +168,7 @@ class Lock(Component):
         op = model.plan.network.lock_traffic.get(spec.id, NO_OPERATION)
         self.op = op
         horizon = model.plan.horizon.days * HOURS_PER_DAY
-        self.windows = tuple(sorted(model.plan.network.windows("lock", spec.id) + outage_windows(
+        self.windows = tuple(sorted(model.windows("lock", spec.id) + outage_windows(
             op.outages, horizon, model.plan.seed, model.replication, f"lock:{spec.id}")))
         season = op.seasonality or (1.0,) * 12
         mean = sum(season) / 12.0

@@ -71,6 +71,12 @@ class Model:
         """The runtime object of a spec, of the class its kind registers."""
         return kind_of(spec).runtime_class()(self, spec)
 
+    def windows(self, kind: str, ident: str) -> tuple[tuple[float, float, float], ...]:
+        """Capacity windows of a component in this replication (fixed and drawn)."""
+        plan = self.plan
+        return plan.network.windows(kind, ident, plan.seed, self.replication,
+                                    plan.horizon.days * HOURS_PER_DAY)
+
     def stream(self, name: str) -> np.random.Generator:
         """Random stream `name` of this replication (`sim.rng`)."""
         return stream(self.plan.seed, self.replication, name)

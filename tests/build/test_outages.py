@@ -4,11 +4,13 @@ stable under horizon and scenario changes; maintenance turns the other flight ro
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 from pydantic import ValidationError
 
+from sim.errors import InputError
 from sim.outages import (
     closed_hours,
     direction_at,
@@ -94,3 +96,31 @@ def test_maintenance_turns_the_other_flight_round() -> None:
     assert direction_at(south, "down", 1250.0) == ("up", 1296.0)
     assert direction_at(south, "down", 1400.0) == ("down", math.inf)
     assert direction_at(down, "up", 1300.0) == (None, 1320.0)
+
+
+def test_a_disruption_change_takes_the_random_shape(tmp_path: Path) -> None:
+    """Any node or link can be disrupted at random: `random` in a `disruption` change draws
+    its windows per replication, reproducibly, beside the fixed ones."""
+    import yaml
+
+    from sim.network import build
+    from sim.scenario import load_scenario
+    from tests.support import netbuilder as nb
+
+    path = nb.line_network(tmp_path)
+    doc = yaml.safe_load(path.read_text())
+    doc["changes"] = [
+        {"kind": "disruption", "hub": "b", "random": {
+            "name": "strike", "events_per_year": 40, "median_hours": 24, "sigma": 0.3,
+            "source": "t"}},
+        {"kind": "disruption", "hub": "b", "start_day": 5, "end_day": 6, "capacity_factor": 0.5}]
+    net = build(load_scenario(nb.write_scenario(path, doc))).network
+    ten_years = net.windows("hub", "b", 1, 0, 10 * YEAR)
+    assert abs(len(ten_years) - 1 - 400) < 4 * 20
+    assert (120.0, 144.0, 0.5) in ten_years
+    assert ten_years == net.windows("hub", "b", 1, 0, 10 * YEAR)
+    assert ten_years != net.windows("hub", "b", 1, 1, 10 * YEAR)
+    assert net.windows("hub", "a", 1, 0, YEAR) == ()
+    doc["changes"][0]["start_day"] = 3                  # both shapes at once: refused
+    with pytest.raises(InputError, match="changes.0"):
+        build(load_scenario(nb.write_scenario(path, doc)))

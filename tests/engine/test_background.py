@@ -6,37 +6,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from sim.errors import InputError
 from sim.pipeline import run
-from sim.queueing import mdc_wait
 from sim.scenario import load_scenario
 from tests.support import locks as L
-from tests.support import netbuilder as nb
-from tests.support.queues import estimate
 
 YEAR_H = 8760.0
 
 
-def _network(tmp: Path, background: dict, border: dict | None = None, days: float = 120,
-             replications: int = 1, warmup: float = 0.0, seed: int = 1) -> Path:
-    """a -- b by a daily train carrying a small flow; hub `x` (a port) and border `g` sit
-    apart on their own link and see only background traffic."""
-    a, b = nb.hub("a", 0.0), nb.hub("b", 1.0)
-    x = nb.hub("x", 2.0, handling_servers=2, handling_teu_per_hour=50.0,
-               handling_setup_hours=0.5, yard_teu=5_000.0, dwell_hours=10.0)
-    g = nb.hub("g", 3.0, kind="border", gauge_change=True, **(border or {}))
-    nb.write_geodata(tmp / "geo", [a, b, x, g],
-                     [nb.link("a-b", a, b), nb.link("x-g", x, g)])
-    doc = nb.scenario(str(tmp / "geo"), {"ab": nb.train(["a", "b"])},
-                      [nb.flow("a", "b", 5_000)],
-                      horizon={"days": days, "warmup_days": warmup}, seed=seed,
-                      replications=replications,
-                      variability={"dwell_cv": 0.0, "running_time_cv": 0.0})
-    doc["network"]["background"] = background
-    return nb.write_scenario(tmp / "scenario.yaml", doc)
+_network = L.background_network
 
 
 def test_background_uses_the_yard_and_positions_and_is_counted_apart(tmp_path: Path) -> None:
@@ -83,24 +63,11 @@ def test_background_trains_at_a_border_and_seasonality(tmp_path: Path) -> None:
 def test_border_fed_by_background_trains_is_md_c(tmp_path: Path) -> None:
     """Poisson trains with a fixed gauge-change time at c = 3 positions are an M/D/3 queue:
     cqsim against ciw (the same queue, independent code) and Cosmetatos' formula."""
-    servers, service, rho = 3, 2.0, 0.8         # 0.5 h set-up + 82 TEU / 54.67 TEU/h
-    lam = rho * servers / service               # trains per hour
-    path = _network(tmp_path, {"g": {"trains_per_year": lam * YEAR_H, "batch_teu": 82,
-                                     "source": "test"}},
-                    border={"handling_servers": servers, "handling_setup_hours": 0.5,
-                            "handling_teu_per_hour": 82 / 1.5, "dwell_hours": 0.0},
-                    days=720, warmup=20, replications=6, seed=8)
-    res = run(path)
-    hubs = res.by_replication("hubs")
-    ours = estimate(hubs.loc[hubs["hub"] == "g", "wait_mean_h"].to_numpy())
-    ciw = estimate([L.ciw_mdc_wait(lam, service, servers, 700 * 24, 20 * 24, seed=60 + r)
-                    for r in range(6)])
-    theory = mdc_wait(lam, service, servers)
+    theory, ours, ciw, util = L.border_mdc_case(tmp_path)
     assert ours.half < 0.15 * theory, ours
     assert ours.covers(theory), (theory, ours)
     assert abs(ours.mean - ciw.mean) < ours.half + ciw.half, (ours, ciw)
-    util = hubs.loc[hubs["hub"] == "g", "utilization"].to_numpy()
-    assert np.mean(util) == pytest.approx(rho, rel=0.03)
+    assert util == pytest.approx(L.MDC["rho"], rel=0.03)
 
 
 @pytest.mark.parametrize("entry,field", [

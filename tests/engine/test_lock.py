@@ -13,24 +13,11 @@ import pandas as pd
 import pytest
 
 from sim.pipeline import run
-from sim.queueing import (
-    closure_wait,
-    headway_batch_wait,
-    lognormal_moments,
-    priority_fixed_cycle_waits,
-)
 from sim.results import Results
 from tests.support import locks as L
-from tests.support.queues import estimate
+from tests.support.locks import BATCH, CYCLE, VESSEL_T, YEAR_H
 
-CYCLE, BATCH, VESSEL_T = 1.5, 4, 1000.0
-YEAR_H = 8760.0
-
-
-def _bulk(per_hour: float, **kw: object) -> dict:
-    """A class of equal vessels, `per_hour` each way (so 2 x per_hour in all)."""
-    return {"vessels_per_year": 2 * per_hour * YEAR_H, "vessel_t": VESSEL_T, "source": "t",
-            **kw}
+_bulk = L.equal_vessels
 
 
 def _locks(res: Results) -> pd.DataFrame:
@@ -41,17 +28,11 @@ def _classes(res: Results) -> pd.DataFrame:
     return res.by_replication("lock_classes")
 
 
-@pytest.mark.parametrize("rho", [0.8, 0.9])
+@pytest.mark.parametrize("rho", [0.8, pytest.param(0.9, marks=pytest.mark.slow)])
 def test_equal_vessels_wait_as_the_batch_server(tmp_path: Path, rho: float) -> None:
     """One flight each way, 4 vessels a lockage, Poisson arrivals: the exact idle-start
     batch-server wait (Bailey's chain), both directions pooled as replications."""
-    lam = rho * BATCH / CYCLE
-    path = L.lock_scenario(tmp_path, {"classes": {"bulk": _bulk(lam)}}, cycle=CYCLE,
-                           chamber_t=BATCH * VESSEL_T, days=2000, warmup=20, replications=4,
-                           seed=int(10 * rho))
-    waits = _locks(run(path))["bulk_wait_mean_h"].to_numpy()
-    theory = headway_batch_wait(lam, CYCLE, BATCH)
-    est = estimate(waits)
+    theory, est = L.batch_case(tmp_path, rho, days=1000 if rho < 0.85 else 2000)
     assert est.half < 0.10 * theory, est
     assert est.covers(theory), (theory, est)
 
@@ -61,38 +42,20 @@ def test_priority_classes_wait_as_ciw_slotted(tmp_path: Path) -> None:
     exact fixed-cycle priority waits, which ciw's `Slotted` reproduces
     (tests/engine/test_lock_theory.py). At this load the lock is seldom idle, so the two
     start rules wait alike: each class within 10%."""
-    lams = [0.3 * BATCH / CYCLE, 0.6 * BATCH / CYCLE]
-    op = {"priority_when": "always",
-          "classes": {"first": _bulk(lams[0], priority=0), "second": _bulk(lams[1], priority=1)}}
-    path = L.lock_scenario(tmp_path, op, cycle=CYCLE, chamber_t=BATCH * VESSEL_T, days=1000,
-                           warmup=20, replications=4, seed=3)
-    classes = _classes(run(path))
-    theory = priority_fixed_cycle_waits(lams, CYCLE, BATCH)
-    for name, value in zip(("first", "second"), theory, strict=True):
-        est = estimate(classes.loc[classes["vessel_class"] == name, "wait_mean_h"])
-        assert abs(est.mean - value) < 0.10 * value + est.half, (name, value, est)
+    theory, estimates = L.priority_case(tmp_path)
+    for value, est in zip(theory, estimates, strict=True):
+        assert abs(est.mean - value) < 0.10 * value + est.half, (value, est)
     assert theory[0] < theory[1]
 
 
 @pytest.mark.slow
 def test_random_closures_wait_as_the_closure_formula(tmp_path: Path) -> None:
     """Random closures all year (a `random` outage: Poisson events, lognormal durations)
-    against `closure_wait` (vacation decomposition; within 5% of a reference simulation)."""
-    lam = 0.75 * BATCH / CYCLE
-    events, median, sigma = 16.0, 10.0, 0.5
-    op = {"classes": {"bulk": _bulk(lam)},
-          "outages": [{"shape": "random", "name": "weather", "events_per_year": events,
-                       "median_hours": median, "sigma": sigma, "source": "t"}]}
-    path = L.lock_scenario(tmp_path, op, cycle=CYCLE, chamber_t=BATCH * VESSEL_T,
-                           days=3650, warmup=30, replications=4, seed=5)
-    res = run(path)
-    locks = _locks(res)
-    mean_d, second_d = lognormal_moments(median, sigma)
-    theory = closure_wait(lam, CYCLE, BATCH, events / YEAR_H, mean_d, second_d)
-    est = estimate(locks["bulk_wait_mean_h"])
+    against `closure_wait` (vacation decomposition; within 5% of a reference simulation),
+    and the closed hours against the outage spec."""
+    theory, est, closed_expected, closed = L.closure_case(tmp_path)
     assert abs(est.mean - theory) < 0.15 * theory + est.half, (theory, est)
-    closed = locks["closed_h"].mean() / (3620 / 365)          # per year
-    assert closed == pytest.approx(events * mean_d, rel=0.15)
+    assert closed == pytest.approx(closed_expected, rel=0.15)
 
 
 def test_maintenance_turns_the_other_flight_round(tmp_path: Path) -> None:

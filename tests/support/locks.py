@@ -133,3 +133,120 @@ def lock_scenario(tmp: Path, operation: dict[str, Any], *, cycle: float = 1.5,
     if changes:
         doc["changes"] = changes
     return nb.write_scenario(tmp / "lock.yaml", doc)
+
+
+# ----------------------------------------------------------------------------- cases
+# Shared by tests/engine/test_lock.py, tests/engine/test_background.py and
+# benchmarks/lock_validation.py (the table of docs/validation.md): same seeds, same lengths.
+
+CYCLE, BATCH, VESSEL_T = 1.5, 4, 1000.0
+YEAR_H = 8760.0
+
+
+def equal_vessels(per_hour: float, **kw: Any) -> dict[str, Any]:
+    """A class of equal vessels, `per_hour` each way (2 x per_hour in all)."""
+    return {"vessels_per_year": 2 * per_hour * YEAR_H, "vessel_t": VESSEL_T, "source": "t",
+            **kw}
+
+
+def batch_case(tmp: Path, rho: float, days: float = 2000,
+               replications: int = 4) -> tuple[float, Any]:
+    """(theory, cqsim estimate) of the mean wait of equal vessels at one flight each way:
+    the idle-start batch server (sim.queueing.headway_batch_wait)."""
+    from sim.pipeline import run
+    from sim.queueing import headway_batch_wait
+    from tests.support.queues import estimate
+
+    lam = rho * BATCH / CYCLE
+    path = lock_scenario(tmp, {"classes": {"bulk": equal_vessels(lam)}}, cycle=CYCLE,
+                         chamber_t=BATCH * VESSEL_T, days=days, warmup=20,
+                         replications=replications, seed=int(10 * rho))
+    waits = run(path).by_replication("locks")["bulk_wait_mean_h"]
+    return headway_batch_wait(lam, CYCLE, BATCH), estimate(waits)
+
+
+def priority_case(tmp: Path) -> tuple[list[float], list[Any]]:
+    """(exact fixed-cycle class waits, cqsim estimates) for two classes entering by priority
+    at rho 0.3 + 0.6."""
+    from sim.pipeline import run
+    from sim.queueing import priority_fixed_cycle_waits
+    from tests.support.queues import estimate
+
+    lams = [0.3 * BATCH / CYCLE, 0.6 * BATCH / CYCLE]
+    op = {"priority_when": "always",
+          "classes": {"first": equal_vessels(lams[0], priority=0),
+                      "second": equal_vessels(lams[1], priority=1)}}
+    path = lock_scenario(tmp, op, cycle=CYCLE, chamber_t=BATCH * VESSEL_T, days=1000,
+                         warmup=20, replications=4, seed=3)
+    classes = run(path).by_replication("lock_classes")
+    return (priority_fixed_cycle_waits(lams, CYCLE, BATCH),
+            [estimate(classes.loc[classes["vessel_class"] == n, "wait_mean_h"])
+             for n in ("first", "second")])
+
+
+CLOSURES = {"events": 16.0, "median": 10.0, "sigma": 0.5, "rho": 0.75}
+
+
+def closure_case(tmp: Path) -> tuple[float, Any, float, float]:
+    """(closure_wait, cqsim estimate of the wait, closed h/yr expected, measured) for random
+    closures all year at rho 0.75."""
+    from sim.pipeline import run
+    from sim.queueing import closure_wait, lognormal_moments
+    from tests.support.queues import estimate
+
+    c = CLOSURES
+    lam = c["rho"] * BATCH / CYCLE
+    op = {"classes": {"bulk": equal_vessels(lam)},
+          "outages": [{"shape": "random", "name": "weather", "events_per_year": c["events"],
+                       "median_hours": c["median"], "sigma": c["sigma"], "source": "t"}]}
+    path = lock_scenario(tmp, op, cycle=CYCLE, chamber_t=BATCH * VESSEL_T, days=3650,
+                         warmup=30, replications=4, seed=5)
+    locks = run(path).by_replication("locks")
+    mean_d, second_d = lognormal_moments(c["median"], c["sigma"])
+    theory = closure_wait(lam, CYCLE, BATCH, c["events"] / YEAR_H, mean_d, second_d)
+    closed = float(locks["closed_h"].mean()) / (3620 / 365)
+    return theory, estimate(locks["bulk_wait_mean_h"]), c["events"] * mean_d, closed
+
+
+def background_network(tmp: Path, background: dict, border: dict | None = None, days: float = 120,
+             replications: int = 1, warmup: float = 0.0, seed: int = 1) -> Path:
+    """a -- b by a daily train carrying a small flow; hub `x` (a port) and border `g` sit
+    apart on their own link and see only background traffic."""
+    a, b = nb.hub("a", 0.0), nb.hub("b", 1.0)
+    x = nb.hub("x", 2.0, handling_servers=2, handling_teu_per_hour=50.0,
+               handling_setup_hours=0.5, yard_teu=5_000.0, dwell_hours=10.0)
+    g = nb.hub("g", 3.0, kind="border", gauge_change=True, **(border or {}))
+    nb.write_geodata(tmp / "geo", [a, b, x, g],
+                     [nb.link("a-b", a, b), nb.link("x-g", x, g)])
+    doc = nb.scenario(str(tmp / "geo"), {"ab": nb.train(["a", "b"])},
+                      [nb.flow("a", "b", 5_000)],
+                      horizon={"days": days, "warmup_days": warmup}, seed=seed,
+                      replications=replications,
+                      variability={"dwell_cv": 0.0, "running_time_cv": 0.0})
+    doc["network"]["background"] = background
+    return nb.write_scenario(tmp / "scenario.yaml", doc)
+
+
+MDC = {"servers": 3, "service": 2.0, "rho": 0.8}   # 0.5 h set-up + 82 TEU / 54.67 TEU/h
+
+
+def border_mdc_case(tmp: Path) -> tuple[float, Any, Any, float]:
+    """(Cosmetatos M/D/3 wait, cqsim estimate, ciw estimate, cqsim utilization) of a
+    gauge-change border fed by Poisson background trains."""
+    from sim.pipeline import run
+    from sim.queueing import mdc_wait
+    from tests.support.queues import estimate
+
+    servers, service, rho = int(MDC["servers"]), MDC["service"], MDC["rho"]
+    lam = rho * servers / service               # trains per hour
+    path = background_network(
+        tmp, {"g": {"trains_per_year": lam * YEAR_H, "batch_teu": 82, "source": "test"}},
+        border={"handling_servers": servers, "handling_setup_hours": 0.5,
+                "handling_teu_per_hour": 82 / 1.5, "dwell_hours": 0.0},
+        days=720, warmup=20, replications=6, seed=8)
+    hubs = run(path).by_replication("hubs")
+    g = hubs[hubs["hub"] == "g"]
+    ours = estimate(g["wait_mean_h"].to_numpy())
+    ciw = estimate([ciw_mdc_wait(lam, service, servers, 700 * 24, 20 * 24, seed=60 + r)
+                    for r in range(6)])
+    return mdc_wait(lam, service, servers), ours, ciw, float(g["utilization"].mean())

@@ -1,0 +1,51 @@
+"""A lock's operation in a scenario (network.locks) is checked at the input boundary: each
+mistake is refused with the file and the field named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sim.errors import InputError
+from sim.network import build
+from sim.scenario import load_scenario
+from tests.support import locks as L
+
+BULK = {"vessels_per_year": 1000, "vessel_t": 1000, "source": "t"}
+
+
+@pytest.mark.parametrize("operation,field", [
+    ({"classes": {"bulk": {**BULK, "vessel_t": 9000}}}, "network.locks.lk.classes.bulk.vessel_t"),
+    ({"classes": {"bulk": BULK}, "maintenance": [
+        {"flight": "east", "start_day": 1, "end_day": 5, "source": "t"}]},
+     "network.locks.lk.maintenance.0.flight"),
+    ({"classes": {"bulk": BULK}, "maintenance": [
+        {"flight": "north", "start_day": 1, "end_day": 5, "source": "t"},
+        {"flight": "south", "start_day": 4, "end_day": 9, "source": "t"}]},
+     "network.locks.lk"),
+    ({"classes": {"bulk": {**BULK, "diverts": True}}}, "network.locks.lk"),
+    ({"classes": {"small": {**BULK, "lift": True}}}, "network.locks.lk"),
+    ({"classes": {"bulk": {**BULK, "mt_per_year": 1.0}}}, "network.locks.lk.classes.bulk"),
+    ({"classes": {"dg": {**BULK, "entry_hours": {"down": [14, 13]}}}},
+     "network.locks.lk.classes.dg"),
+    ({"outages": [{"shape": "random", "name": "fog", "events_per_year": 3, "months": [13],
+                   "median_hours": 5, "source": "t"}]}, "network.locks.lk.outages.0"),
+    ({"outages": [{"shape": "sometimes", "start_day": 1, "end_day": 2}]},
+     "network.locks.lk.outages.0"),
+])
+def test_bad_lock_operation_is_refused(tmp_path: Path, operation: dict, field: str) -> None:
+    path = L.lock_scenario(tmp_path, operation, chamber_t=4000)
+    with pytest.raises(InputError) as err:
+        build(load_scenario(path))
+    assert field in str(err.value), str(err.value)
+
+
+def test_a_good_operation_builds(tmp_path: Path) -> None:
+    op = {"classes": {"bulk": BULK}, "outages": [
+        {"shape": "scheduled", "start_day": 3, "end_day": 4},
+        {"shape": "random", "name": "fog", "events_per_year": 3, "months": [1, 2],
+         "median_hours": 5, "sigma": 0.5, "source": "t"}],
+        "maintenance": [{"flight": "north", "start_day": 1, "end_day": 5, "source": "t"}]}
+    plan = build(load_scenario(L.lock_scenario(tmp_path, op, chamber_t=4000)))
+    assert plan.network.lock_traffic["lk"].maintenance[0].flight == "north"
