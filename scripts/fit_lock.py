@@ -54,24 +54,25 @@ class Params:
 
 
 def measure(res: Results) -> dict[str, float]:
-    """The four fitting figures from a run, both directions together (means over
-    replications; counts per year of the statistics period)."""
+    """The fitting figures from a run, both directions together (means over replications;
+    the tables' counts are per year of the statistics period)."""
     locks = res.by_replication("locks")
     locks = locks[locks["lock"] == LOCK]
     by_rep = locks.groupby("replication").sum(numeric_only=True)
-    horizon = res.plan.horizon
-    days = horizon.days - horizon.warmup_days
+    vessels = locks["vessels_per_year"]
+
+    def weighted(column: str) -> float:
+        return float(((locks[column] * vessels).groupby(locks["replication"]).sum()
+                      / by_rep["vessels_per_year"]).mean())
+
     return {
-        "lockages_per_day": float((by_rep["lockages"] / days).mean()),
-        "vessels_per_lockage": float((by_rep["vessels"] / by_rep["lockages"]).mean()),
-        "mt_per_year": float((by_rep["total_t"] * 365 / days / 1e6).mean()),
-        "wait_mean_h": float((
-            (locks["wait_mean_h"] * locks["vessels"]).groupby(locks["replication"]).sum()
-            / by_rep["vessels"]).mean()),
-        "container_wait_mean_h": float((
-            (locks["container_wait_mean_h"] * locks["vessels"]).groupby(
-                locks["replication"]).sum() / by_rep["vessels"]).mean()),
-        "diverted_mt_per_year": float((by_rep["diverted_t"] * 365 / days / 1e6).mean()),
+        "lockages_per_day": float((by_rep["lockages_per_year"] / 365).mean()),
+        "vessels_per_lockage": float((by_rep["vessels_per_year"]
+                                      / by_rep["lockages_per_year"]).mean()),
+        "mt_per_year": float((by_rep["total_t_per_year"] / 1e6).mean()),
+        "wait_mean_h": weighted("wait_mean_h"),
+        "container_wait_mean_h": weighted("container_wait_mean_h"),
+        "diverted_mt_per_year": float((by_rep["diverted_t_per_year"] / 1e6).mean()),
     }
 
 

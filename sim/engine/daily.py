@@ -22,15 +22,24 @@ HOURS_PER_DAY = 24.0
 
 
 class DailySeries:
-    """End-of-day stocks and the mean wait of the jobs whose wait ended that day."""
+    """End-of-day stocks, events counted per day, and the mean wait of the jobs whose wait
+    ended that day."""
 
-    __slots__ = ("first", "stocks", "wait_sum", "wait_count")
+    __slots__ = ("first", "stocks", "counts", "wait_sum", "wait_count")
 
-    def __init__(self, first_day: int, days: int, stocks: tuple[str, ...]) -> None:
+    def __init__(self, first_day: int, days: int, stocks: tuple[str, ...],
+                 counts: tuple[str, ...] = ()) -> None:
         self.first = first_day
         self.stocks = {name: np.full(days, np.nan) for name in stocks}
+        self.counts = {name: np.zeros(days) for name in counts}
         self.wait_sum = np.zeros(days)
         self.wait_count = np.zeros(days, dtype=np.int64)
+
+    def count(self, name: str, now: float, amount: float = 1.0) -> None:
+        """An event `name` (e.g. a lockage) at hour `now`: count it in the day of `now`."""
+        day = int(now // HOURS_PER_DAY) - self.first
+        if 0 <= day < self.wait_sum.size:
+            self.counts[name][day] += amount
 
     def wait(self, now: float, hours: float) -> None:
         """A job stops waiting at hour `now` after `hours`: count it in the day of `now`."""
@@ -53,6 +62,7 @@ class DailySeries:
             n = int(self.wait_count[i])
             row = {**keys, "day": self.first + i}
             row.update({name: float(values[i]) for name, values in self.stocks.items()})
+            row.update({name: float(values[i]) for name, values in self.counts.items()})
             row["wait_mean_h"] = self.wait_sum[i] / n if n else math.nan
             yield row
 

@@ -153,6 +153,8 @@ LOCKS_DAILY = Table("locks_daily", ("lock", "direction", "day"), (
     col("lock"), col("direction"), col("day", "day"),
     col("queue_vessels", "vessels", label="vessels waiting at the end of the day"),
     col("queue_t", "t", label="tonnes waiting at the end of the day"),
+    col("lockages_per_day", "lockages", label="lockages started that day"),
+    col("t_per_day", "t", label="tonnes that entered the flights that day"),
     col("wait_mean_h", "h", label="mean wait of the vessels that entered that day")),
     series=True)
 
@@ -176,7 +178,8 @@ class Lock(Component):
         self.classes = dict(op.classes)
         names = [CONTAINER, *(n for n, c in op.classes.items() if not c.lift)]
         self.sides = {d: _Side(names, DailySeries(model.first_day, model.days,
-                                                  ("queue_vessels", "queue_t")))
+                                                  ("queue_vessels", "queue_t"),
+                                                  ("lockages_per_day", "t_per_day")))
                       for d in DIRECTIONS}
         self.priority = {CONTAINER: op.container_priority,
                          **{n: c.priority for n, c in op.classes.items()}}
@@ -315,6 +318,7 @@ class Lock(Component):
                     side.waiters.remove(wake)
                 continue
             side.lockages += 1
+            side.daily.count("lockages_per_day", now)
             passage = self.passage_hours(now)
             clear_at = now + passage
             if taken:
@@ -383,6 +387,7 @@ class Lock(Component):
             stats.tonnes += tonnes
             stats.wait += now - arrived
             side.daily.wait(now, now - arrived)
+            side.daily.count("t_per_day", now, tonnes)
             if event is not None:
                 events.append(event)
             if queue:
