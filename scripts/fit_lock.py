@@ -23,7 +23,6 @@ Run: `.venv/bin/python scripts/fit_lock.py [--replications 4] [--passes 10]`.
 from __future__ import annotations
 
 import argparse
-import copy
 import math
 import tempfile
 from dataclasses import dataclass
@@ -76,19 +75,15 @@ def measure(res: Results) -> dict[str, float]:
     }
 
 
-def scenario_with(base: dict, p: Params, path: Path) -> Path:
-    """baseline-2023 with the parameters `p`, written to `path` (beside the original, so
-    that its relative paths hold)."""
-    doc = copy.deepcopy(base)
-    op = doc["network"]["locks"][LOCK]
-    op["classes"]["bulk"]["mt_per_year"] = p.bulk_mt
-    op["divert_wait_hours"] = p.divert_h
-    changes = [c for c in doc.get("changes", [])
-               if not (c.get("lock") == LOCK and c.get("field") in ("cycle_hours",
-                                                                   "chamber_t"))]
-    changes += [{"kind": "set", "lock": LOCK, "field": "cycle_hours", "value": p.cycle_hours},
-                {"kind": "set", "lock": LOCK, "field": "chamber_t", "value": p.chamber_t}]
-    doc["changes"] = changes
+def scenario_with(p: Params, path: Path) -> Path:
+    """A scenario at `path` that extends baseline-2023 with the parameters `p` (its `set`
+    changes come after the base's, so they win)."""
+    op = {"classes": {"bulk": {"mt_per_year": p.bulk_mt}}, "divert_wait_hours": p.divert_h}
+    doc = {"name": "baseline-2023-fit", "extends": str(SCENARIO),
+           "network": {"locks": {LOCK: op}},
+           "changes": [
+               {"kind": "set", "lock": LOCK, "field": "cycle_hours", "value": p.cycle_hours},
+               {"kind": "set", "lock": LOCK, "field": "chamber_t", "value": p.chamber_t}]}
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     return path
 
@@ -140,9 +135,9 @@ def main() -> None:
     base = yaml.safe_load(SCENARIO.read_text())
     p = current(base)
     history: list[tuple[Params, dict[str, float]]] = []
-    with tempfile.NamedTemporaryFile(suffix=".yaml", prefix=".fit-", dir=SCENARIO.parent) as f:
+    with tempfile.TemporaryDirectory() as tmp:
         for k in range(1 if args.check else args.passes):
-            path = scenario_with(base, p, Path(f.name))
+            path = scenario_with(p, Path(tmp) / "fit.yaml")
             got = measure(run(path, replications=args.replications))
             print(f"pass {k}: {p}")
             print("   " + ", ".join(f"{name} {value:.3f}" for name, value in got.items()),
