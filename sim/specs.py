@@ -330,10 +330,16 @@ class VesselClass(Spec):
 
     mt_per_year: float | None = Field(None, ge=0, le=1e4, description="Mt/yr, both ways")
     vessels_per_year: float | None = Field(None, ge=0, le=1e7, description="both ways")
-    vessel_t: float = Field(gt=0, le=1e6, description="mean t of cargo per vessel")
+    vessel_t: float = Field(gt=0, le=1e6,
+                            description="mean t of cargo a vessel carries fully loaded: its "
+                                        "size in the chamber")
     vessel_t_cv: float = Field(0.0, ge=0, le=2,
                                description="coefficient of variation of t per vessel (gamma)")
-    downstream_share: float = Field(0.5, ge=0, le=1, description="share going downstream")
+    downstream_share: float = Field(0.5, ge=0, le=1,
+                                    description="share of the vessels going downstream")
+    load_factor: dict[Literal["down", "up"], float] | None = Field(
+        None, description="cargo carried / vessel_t by direction (default 1 both ways): "
+                          "vessels come back, loaded lighter one way")
     priority: int = Field(5, ge=0, le=100,
                           description="order of entry when priority applies (0 first)")
     entry_hours: dict[Literal["down", "up"], tuple[float, float]] | None = Field(
@@ -352,7 +358,13 @@ class VesselClass(Spec):
         for hours in (self.entry_hours or {}).values():
             if not 0 <= hours[0] < hours[1] <= 24:
                 raise ValueError("entry_hours: 0 <= start < end <= 24")
+        if any(not 0 < f <= 1 for f in (self.load_factor or {}).values()):
+            raise ValueError("load_factor: shares in (0, 1]")
         return self
+
+    def load(self, direction: str) -> float:
+        """Cargo carried / vessel_t in `direction` ("down" or "up")."""
+        return (self.load_factor or {}).get("down" if direction == "down" else "up", 1.0)
 
     @property
     def per_year(self) -> float:
@@ -360,7 +372,9 @@ class VesselClass(Spec):
         if self.vessels_per_year is not None:
             return self.vessels_per_year
         assert self.mt_per_year is not None
-        return self.mt_per_year * 1e6 / self.vessel_t
+        share = self.downstream_share
+        mean_load = share * self.load("down") + (1 - share) * self.load("up")
+        return self.mt_per_year * 1e6 / (self.vessel_t * mean_load)
 
 
 class ShipLift(Spec):

@@ -4,7 +4,8 @@
   starts a lockage as soon as a vessel waits and its previous lockage started at least
   `cycle_hours` before; the vessels leave the flight `passage_hours` later (by month when
   the reservoir level sets four or five steps). A chamber takes vessels up to `chamber_t`
-  tonnes and `chamber_vessels` vessels.
+  tonnes of size (what they carry fully loaded; a vessel loaded lighter one way takes the
+  same room) and `chamber_vessels` vessels.
 - **Vessel classes.** The simulated container vessels and the scenario's other classes
   (bulk, dangerous goods, ro-ro, passenger) queue per direction. Vessels enter first come
   first served by declaration (arrival at the confirmation line); while priority applies
@@ -50,7 +51,8 @@ if TYPE_CHECKING:
 CONTAINER = "container"        # the class of the simulated container vessels
 NO_OPERATION = LockOperation(source="none: container vessels only")
 
-Vessel = tuple[float, float, simpy.Event | None]   # (arrival h, tonnes, event to fire)
+# (arrival h, size: t when fully loaded, cargo t, event to fire for a container vessel)
+Vessel = tuple[float, float, float, simpy.Event | None]
 
 
 class _Arrivals:
@@ -84,7 +86,7 @@ class _Arrivals:
                 return t
 
     def until(self, now: float) -> Iterator[tuple[float, float]]:
-        """(arrival h, tonnes) of every vessel arrived by `now`, in order."""
+        """(arrival h, size in t fully loaded) of every vessel arrived by `now`, in order."""
         while self.next <= now:
             t = self.next
             self.next = self._after(t)
@@ -109,7 +111,8 @@ class _Side:
 
     def __init__(self, names: list[str], daily: DailySeries) -> None:
         self.queues: dict[str, deque[Vessel]] = {n: deque() for n in names}
-        self.queued_t = 0.0
+        self.queued_t = 0.0         # cargo waiting
+        self.queued_size = 0.0      # room the waiting vessels take (t fully loaded)
         self.queued = 0
         self.waiters: list[simpy.Event] = []       # idle flights waiting for a vessel
         self.stats = {n: ClassStats() for n in names}
@@ -118,7 +121,8 @@ class _Side:
 
     def push(self, name: str, vessel: Vessel) -> None:
         self.queues[name].append(vessel)
-        self.queued_t += vessel[1]
+        self.queued_size += vessel[1]
+        self.queued_t += vessel[2]
         self.queued += 1
 
     def wake(self) -> None:
@@ -235,28 +239,29 @@ class Lock(Component):
         vessel that sees more than `divert_wait_hours` of tonnes ahead goes another way."""
         now = self.env.now
         side = self.sides[direction]
-        pending = [(t, tonnes, name) for name, stream in self.arrivals[direction]
-                   for t, tonnes in stream.until(now)]
+        pending = [(t, size, name) for name, stream in self.arrivals[direction]
+                   for t, size in stream.until(now)]
         if not pending:
             return
         pending.sort()
         limit = self.op.divert_wait_hours
         rate = self._rate(direction, now) if limit is not None else 0.0
-        for t, tonnes, name in pending:
+        for t, size, name in pending:
+            cargo = size * self.classes[name].load(direction)
             if limit is not None and self.classes[name].diverts and (
-                    rate <= 0 or side.queued_t / rate > limit):
+                    rate <= 0 or side.queued_size / rate > limit):
                 stats = side.stats[name]
                 stats.diverted += 1
-                stats.diverted_t += tonnes
+                stats.diverted_t += cargo
                 continue
-            side.push(name, (t, tonnes, None))
+            side.push(name, (t, size, cargo, None))
 
     def pass_vessel(self, direction: str, tonnes: float) -> simpy.Event:
         """A container vessel joins the queue; the event fires when it leaves the lock."""
         self.admit(direction)
         side = self.sides[direction]
         event = self.env.event()
-        side.push(CONTAINER, (self.env.now, tonnes, event))
+        side.push(CONTAINER, (self.env.now, tonnes, tonnes, event))
         side.wake()
         return event
 
@@ -264,7 +269,7 @@ class Lock(Component):
         """Hours a vessel arriving now would wait: the tonnes ahead over the lift rate."""
         self.admit(direction)
         rate = self._rate(direction, self.env.now)
-        queued = self.sides[direction].queued_t
+        queued = self.sides[direction].queued_size
         return queued / rate if rate > 0 else (math.inf if queued > 0 else 0.0)
 
     # ------------------------------------------------------------------ flights
@@ -374,12 +379,13 @@ class Lock(Component):
         while heads and count < self._cap:
             _, _, name = heads[0]
             queue = side.queues[name]
-            arrived, tonnes, event = queue[0]
-            if used + tonnes > room + 1e-9:
+            arrived, size, tonnes, event = queue[0]
+            if used + size > room + 1e-9:
                 break
             queue.popleft()
-            used += tonnes
+            used += size
             count += 1
+            side.queued_size -= size
             side.queued_t -= tonnes
             side.queued -= 1
             stats = side.stats[name]
@@ -407,9 +413,10 @@ class Lock(Component):
         queue = self.lift_queue
         while True:
             now = env.now
-            arrived = sorted((t, d, tonnes, name) for name, d, s in self.lift_arrivals
-                             for t, tonnes in s.until(now))
-            queue.extend((name, d, t, tonnes) for t, d, tonnes, name in arrived)
+            arrived = sorted((t, d, size, name) for name, d, s in self.lift_arrivals
+                             for t, size in s.until(now))
+            queue.extend((name, d, t, size * self.classes[name].load(d))
+                         for t, d, size, name in arrived)
             factor, reopen = factor_at(self.windows, now) if self.windows else (1.0, math.inf)
             if factor <= 0:
                 yield env.timeout(reopen - now)

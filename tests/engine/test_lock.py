@@ -171,3 +171,22 @@ def test_a_closure_leaves_a_backlog_that_clears(tmp_path: Path) -> None:
     assert down.loc[115:, "queue_vessels"].mean() < 15     # cleared within ~8-14 days
     assert down.loc[104, "queue_vessels"] > 0.5 * down.loc[101, "queue_vessels"]
     assert np.isfinite(down["queue_t"]).all()
+
+
+def test_vessels_come_back_lighter_and_take_the_same_room(tmp_path: Path) -> None:
+    """A class with a lighter load downstream: as many vessels each way, cargo by the load
+    factor, and the chamber packed by size, so both directions fill lockages alike."""
+    op = {"classes": {"bulk": _bulk(0.7 * BATCH / CYCLE, load_factor={"down": 0.5})}}
+    res = run(L.lock_scenario(tmp_path, op, cycle=CYCLE, chamber_t=BATCH * VESSEL_T,
+                              days=365, warmup=10))
+    classes = _classes(res)
+    bulk = classes[classes["vessel_class"] == "bulk"].set_index("direction")
+    assert bulk.loc["down", "vessels_per_year"] == pytest.approx(
+        bulk.loc["up", "vessels_per_year"], rel=0.05)
+    per_vessel = bulk["t_per_year"] / bulk["vessels_per_year"]
+    assert per_vessel["down"] == pytest.approx(0.5 * VESSEL_T)
+    assert per_vessel["up"] == pytest.approx(VESSEL_T)
+    locks = _locks(res).set_index("direction")
+    assert locks.loc["down", "vessels_per_lockage"] == pytest.approx(
+        locks.loc["up", "vessels_per_lockage"], rel=0.05)
+    assert locks["vessels_per_lockage"].max() <= BATCH

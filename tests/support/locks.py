@@ -204,7 +204,7 @@ def closure_case(tmp: Path) -> tuple[float, Any, float, float]:
     locks = run(path).by_replication("locks")
     mean_d, second_d = lognormal_moments(c["median"], c["sigma"])
     theory = closure_wait(lam, CYCLE, BATCH, c["events"] / YEAR_H, mean_d, second_d)
-    closed = float(locks["closed_h"].mean()) / (3620 / 365)
+    closed = float(locks["closed_h_per_year"].mean())
     return theory, estimate(locks["bulk_wait_mean_h"]), c["events"] * mean_d, closed
 
 
