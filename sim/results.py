@@ -73,11 +73,11 @@ def summarize_series(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
                if c not in keys and c != "replication"]
     groups = table.groupby(keys, sort=False, dropna=False)[numeric]
     mean, std, count = groups.mean(), groups.std(ddof=1), groups.count()
-    from scipy import stats  # here, not at import: scipy.stats takes 0.3 s to load
+    from scipy import special  # as t_quantile, vectorised over the counts
 
     n = count.to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        t = np.where(n >= 2, stats.t.ppf(0.975, np.maximum(n - 1, 1)), np.nan)
+        t = np.where(n >= 2, special.stdtrit(np.maximum(n - 1, 1), 0.975), np.nan)
         half = t * std.to_numpy() / np.sqrt(n)
     out = mean.copy()
     for i, c in enumerate(numeric):
