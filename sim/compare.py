@@ -200,8 +200,13 @@ def draw_daily(cmp: Comparison, hubs: int = 3) -> Any:
     spread = (peak.max(axis=1) - peak.min(axis=1)).where(peak.max(axis=1) > 0)
     for hub in spread.dropna().sort_values(ascending=False).index[:hubs]:
         panels.append(("hubs", str(hub), "", f"{hub}: TEU queued"))
-    fig, axes = plt.subplots(len(panels), 1, figsize=(11, 2.4 * max(1, len(panels))),
-                             squeeze=False)
+    if not panels:             # no lock and no hub ever queued: say so
+        fig, ax = plt.subplots(figsize=(8, 1.5))
+        ax.axis("off")
+        ax.text(0.5, 0.5, "no queues at locks or hubs in any variant", ha="center",
+                va="center")
+        return fig
+    fig, axes = plt.subplots(len(panels), 1, figsize=(11, 2.4 * len(panels)), squeeze=False)
     for ax, (table, ident, direction, title) in zip(axes[:, 0], panels, strict=True):
         for v in variants:
             if table == "locks":

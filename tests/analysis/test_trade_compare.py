@@ -201,7 +201,7 @@ def test_cli_run_compare_and_rank(tmp_path: Path) -> None:
     res = runner.invoke(main, ["compare", str(base), str(more), "--out",
                                str(tmp_path / "cmp")])
     assert res.exit_code == 0, res.output
-    for name in ("compare.csv", "bottlenecks.csv", "compare.png"):
+    for name in ("compare.csv", "bottlenecks.csv", "compare.png", "daily.png"):
         assert (tmp_path / "cmp" / name).stat().st_size > 0
     res = runner.invoke(main, ["rank", str(base), "--candidate", f"double={more}", "--out",
                                str(tmp_path / "rank")])
