@@ -16,8 +16,6 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-import numpy as np
-
 HOURS_PER_DAY = 24.0
 
 
@@ -30,36 +28,37 @@ class DailySeries:
     def __init__(self, first_day: int, days: int, stocks: tuple[str, ...],
                  counts: tuple[str, ...] = ()) -> None:
         self.first = first_day
-        self.stocks = {name: np.full(days, np.nan) for name in stocks}
-        self.counts = {name: np.zeros(days) for name in counts}
-        self.wait_sum = np.zeros(days)
-        self.wait_count = np.zeros(days, dtype=np.int64)
+        # plain lists: one element updated per event, where numpy scalars are slow
+        self.stocks = {name: [math.nan] * days for name in stocks}
+        self.counts = {name: [0.0] * days for name in counts}
+        self.wait_sum = [0.0] * days
+        self.wait_count = [0] * days
 
     def count(self, name: str, now: float, amount: float = 1.0) -> None:
         """An event `name` (e.g. a lockage) at hour `now`: count it in the day of `now`."""
         day = int(now // HOURS_PER_DAY) - self.first
-        if 0 <= day < self.wait_sum.size:
+        if 0 <= day < len(self.wait_sum):
             self.counts[name][day] += amount
 
     def wait(self, now: float, hours: float) -> None:
         """A job stops waiting at hour `now` after `hours`: count it in the day of `now`."""
         day = int(now // HOURS_PER_DAY) - self.first
-        if 0 <= day < self.wait_sum.size:
+        if 0 <= day < len(self.wait_sum):
             self.wait_sum[day] += hours
             self.wait_count[day] += 1
 
     def close_day(self, day: int, **stocks: float) -> None:
         """The stocks at the end of simulation day `day` (names as given at creation)."""
         i = day - self.first
-        if 0 <= i < self.wait_sum.size:
+        if 0 <= i < len(self.wait_sum):
             for name, value in stocks.items():
                 self.stocks[name][i] = value
 
     def rows(self, **keys: Any) -> Iterator[dict[str, Any]]:
         """One row per day: `keys`, `day`, the stocks and `wait_mean_h` (NaN on a day when
         no wait ended)."""
-        for i in range(self.wait_sum.size):
-            n = int(self.wait_count[i])
+        for i in range(len(self.wait_sum)):
+            n = self.wait_count[i]
             row = {**keys, "day": self.first + i}
             row.update({name: float(values[i]) for name, values in self.stocks.items()})
             row.update({name: float(values[i]) for name, values in self.counts.items()})

@@ -112,16 +112,20 @@ class Servers:
 
 class _Job:
     """Freight handled together at a hub: one lot from a shipper, one vehicle's batch, or a
-    background job (no lots: other users' boxes, counted apart)."""
+    background job (no lots: other users' boxes, counted apart). A background train at a
+    gauge-change border passes through: no yard, no dwell, a position of its direction's
+    `pool` for `hours`."""
 
-    __slots__ = ("lots", "teu", "since", "background")
+    __slots__ = ("lots", "teu", "since", "background", "pool", "hours")
 
-    def __init__(self, lots: list[Lot], teu: float, since: float,
-                 background: bool = False) -> None:
+    def __init__(self, lots: list[Lot], teu: float, since: float, background: bool = False,
+                 pool: Servers | None = None, hours: float | None = None) -> None:
         self.lots = lots
         self.teu = teu
         self.since = since
         self.background = background
+        self.pool = pool
+        self.hours = hours
 
 
 class HubStats:
@@ -206,7 +210,7 @@ class Hub(Component):
         mean = self._setup + teu / self._rate
         return mean * self._expo_draw() if self._expo else mean
 
-    def _handle(self, teu: float, background: bool = False, servers: Servers | None = None,
+    def _handle(self, teu: float, servers: Servers | None = None,
                 hours: float | None = None) -> Generator[simpy.Event, object, float]:
         """Wait for a position (of `servers`, else the hub's), handle `teu` (for `hours`,
         else the handling time), release. Returns hours waited, closures included."""
@@ -227,7 +231,7 @@ class Hub(Component):
         self.daily.wait(env.now, waited)
         duration = (self.handling_time(teu) if hours is None else hours) / factor
         yield env.timeout(duration)
-        self._handled(teu, duration, background, pool)
+        self._handled(teu, duration, False, pool)
         return waited
 
     def _handled(self, teu: float, duration: float, background: bool = False,
@@ -306,14 +310,14 @@ class Hub(Component):
         teu = job.teu
         self._arrive()
         self.waiting_teu += teu
-        blocked = self.yard.enter(teu)
+        blocked = None if job.pool is not None else self.yard.enter(teu)
         if blocked is None:
             self._queue(job)
         else:
             blocked.callbacks.append(lambda _ev: self._queue(job))
 
     def _queue(self, job: _Job) -> None:
-        request = self.servers.acquire()
+        request = (job.pool or self.servers).acquire()
         if request is None:
             self._start(job)
         else:
@@ -328,13 +332,16 @@ class Hub(Component):
         waited = env.now - job.since
         self.waiting_teu -= job.teu
         self.daily.wait(env.now, waited)
-        duration = self.handling_time(job.teu) / factor
+        hours = self.handling_time(job.teu) if job.hours is None else job.hours
+        duration = hours / factor
         env.timeout(duration).callbacks.append(
             lambda _ev: self._finish(job, waited, duration))
 
     def _finish(self, job: _Job, waited: float, duration: float) -> None:
-        self._handled(job.teu, duration, job.background)
+        self._handled(job.teu, duration, job.background, job.pool)
         self._done(waited)
+        if job.pool is not None:        # a through train: it leaves the border
+            return
         dwell = self.clearance_hours(job.teu)
         if dwell > 0:
             self.env.timeout(dwell).callbacks.append(lambda _ev: self._clear(job, waited))
@@ -434,19 +441,18 @@ class Border(Hub):
         """A background train: where the gauge changes it is handled whole at a position of
         its direction, like Chongqing's through trains; elsewhere it takes the yard."""
         if self.spec.gauge_change:
-            self.env.process(self._gauge_change(teu, outbound, background=True))
+            hours = self.spec.train_hours(teu, outbound) if self.spec.directional else None
+            self._enter(_Job([], teu, self.env.now, True, self.pools[outbound], hours))
         else:
             super().receive_background(teu, outbound)
 
-    def _gauge_change(self, teu: float, outbound: bool,
-                      background: bool = False) -> Generator[simpy.Event, object, None]:
-        """A whole train at a gauge-change position of its direction."""
+    def _gauge_change(self, teu: float, outbound: bool) -> Generator[simpy.Event, object, None]:
+        """A Chongqing train, whole, at a gauge-change position of its direction."""
         self._arrive()
         hours = self.spec.train_hours(teu, outbound) if self.spec.directional else None
-        waited = yield from self._handle(teu, background, self.pools[outbound], hours)
+        waited = yield from self._handle(teu, self.pools[outbound], hours)
         self._done(waited)
-        if not background:
-            self.stats.vehicles += 1
+        self.stats.vehicles += 1
 
     def _pass_vehicle(self, teu: float, outbound: bool) -> Generator[simpy.Event, object, None]:
         """Gauge change (if any) and border dwell of a through train carrying `teu`."""

@@ -199,6 +199,11 @@ class Lock(Component):
                 else:
                     self.arrivals[d].append((name, stream))
         self.flights = spec.flights()
+        self._normal = {d: float(sum(1 for _, n in self.flights if n == d)) for d in DIRECTIONS}
+        self._maintenance = [(m.start_day * HOURS_PER_DAY, m.end_day * HOURS_PER_DAY)
+                             for m in op.maintenance]
+        self._windowed = [(n, c) for n, c in op.classes.items()
+                          if c.entry_hours is not None and not c.lift]
         self.segments = {flight: flight_segments(flight, normal,
                                                  "up" if normal == "down" else "down",
                                                  op.maintenance)
@@ -218,6 +223,8 @@ class Lock(Component):
 
     def serving(self, direction: str, now: float) -> float:
         """Flights serving `direction` now, a flight in timed reversal counting half."""
+        if not self._maintained(now):
+            return self._normal[direction]
         total = 0.0
         for flight, normal in self.flights:
             served, _ = direction_at(self.segments[flight], normal, now)
@@ -238,11 +245,12 @@ class Lock(Component):
         """Bring every vessel arrived by now into the queue, in arrival order; a diverting
         vessel that sees more than `divert_wait_hours` of tonnes ahead goes another way."""
         now = self.env.now
-        side = self.sides[direction]
-        pending = [(t, size, name) for name, stream in self.arrivals[direction]
-                   for t, size in stream.until(now)]
-        if not pending:
+        streams = self.arrivals[direction]
+        if not streams or min(stream.next for _, stream in streams) > now:
             return
+        side = self.sides[direction]
+        pending = [(t, size, name) for name, stream in streams
+                   for t, size in stream.until(now)]
         pending.sort()
         limit = self.op.divert_wait_hours
         rate = self._rate(direction, now) if limit is not None else 0.0
@@ -285,7 +293,11 @@ class Lock(Component):
             return True
         if when == "never":
             return False
-        return any(s <= now < e for segs in self.segments.values() for s, e, _ in segs)
+        return self._maintained(now)
+
+    def _maintained(self, now: float) -> bool:
+        """Whether a flight is under maintenance now."""
+        return any(start <= now < end for start, end in self._maintenance)
 
     def _flight(self, flight: str, normal: str) -> Generator[simpy.Event, object, None]:
         env = self.env
@@ -340,7 +352,7 @@ class Lock(Component):
         day = now // HOURS_PER_DAY * HOURS_PER_DAY
         hour = now - day
         out = math.inf
-        for name, vessels in self.classes.items():
+        for name, vessels in self._windowed:
             window = _entry_window(vessels, direction)
             if window is None or not side.queues.get(name):
                 continue

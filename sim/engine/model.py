@@ -66,6 +66,8 @@ class Model:
             *self.locks.values(), *self.hubs.values(), *self.links.values(), *self.lines,
             *self.background]
         self._wait_points = {r.index: self._waits(r) for cs in self.choices for r in cs.routes}
+        self._daily = [part for part in self.components
+                       if type(part).close_day is not Component.close_day]
 
     def _build(self, spec: Spec) -> Any:
         """The runtime object of a spec, of the class its kind registers."""
@@ -190,8 +192,7 @@ class Model:
 
     def _close_days(self, until: float) -> None:
         """Tell every component with a daily series that each day ending by `until` is over."""
-        daily = [part for part in self.components
-                 if type(part).close_day is not Component.close_day]
+        daily = self._daily
         while self._days_closed < self.days:
             day = self.first_day + self._days_closed
             if (day + 1) * HOURS_PER_DAY > until + 1e-9:
