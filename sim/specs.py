@@ -256,20 +256,37 @@ class ContinuousService(ServiceSpec):
         return self.capacity_teu_per_day * DAYS_PER_YEAR
 
 
-class ScheduledOutage(Spec):
-    """A fixed window of reduced capacity (0 = closed), in days from the start of the run."""
+def exactly_one(first: object, second: object, first_name: str, second_name: str) -> None:
+    """Raise ValueError unless exactly one of two optional fields is given."""
+    if (first is None) == (second is None):
+        raise ValueError(f"give exactly one of {first_name} or {second_name}")
 
-    shape: Literal["scheduled"] = "scheduled"
+
+def check_factors(values: tuple[float, ...] | None, name: str) -> None:
+    """Raise ValueError unless monthly factors (when given) are >= 0 with a positive sum."""
+    if values is not None and (min(values) < 0 or sum(values) <= 0):
+        raise ValueError(f"{name}: factors >= 0 with a positive sum")
+
+
+class DayWindow(Spec):
+    """A window of simulation days (day 0 starts the run, warm-up included)."""
+
     start_day: float = Field(ge=0, le=36_600)
     end_day: float = Field(gt=0, le=36_600)
-    capacity_factor: float = Field(0.0, ge=0, le=1, description="share of capacity left")
-    source: str = Field("", description="where the dates come from")
 
     @model_validator(mode="after")
-    def _window(self) -> ScheduledOutage:
+    def _window(self) -> DayWindow:
         if self.end_day <= self.start_day:
             raise ValueError("end_day must be after start_day")
         return self
+
+
+class ScheduledOutage(DayWindow):
+    """A fixed window of reduced capacity (0 = closed)."""
+
+    shape: Literal["scheduled"] = "scheduled"
+    capacity_factor: float = Field(0.0, ge=0, le=1, description="share of capacity left")
+    source: str = Field("", description="where the dates come from")
 
 
 class RandomOutage(Spec):
@@ -304,24 +321,16 @@ class RandomOutage(Spec):
 Outage = Annotated[ScheduledOutage | RandomOutage, Field(discriminator="shape")]
 
 
-class Maintenance(Spec):
+class Maintenance(DayWindow):
     """One flight of a lock out of service; the flight serving the other direction
     alternates between the two."""
 
     flight: str = Field(min_length=1, description="id of the flight under maintenance "
                                                   "(`north`, `south`, `north_2`...)")
-    start_day: float = Field(ge=0, le=36_600)
-    end_day: float = Field(gt=0, le=36_600)
     reversal_hours: float = Field(48.0, gt=0, le=8760,
                                   description="h the surviving flight serves one direction "
                                               "before it turns round")
     source: str = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _window(self) -> Maintenance:
-        if self.end_day <= self.start_day:
-            raise ValueError("end_day must be after start_day")
-        return self
 
 
 class VesselClass(Spec):
@@ -353,8 +362,7 @@ class VesselClass(Spec):
 
     @model_validator(mode="after")
     def _volume(self) -> VesselClass:
-        if (self.mt_per_year is None) == (self.vessels_per_year is None):
-            raise ValueError("give exactly one of mt_per_year or vessels_per_year")
+        exactly_one(self.mt_per_year, self.vessels_per_year, "mt_per_year", "vessels_per_year")
         for hours in (self.entry_hours or {}).values():
             if not 0 <= hours[0] < hours[1] <= 24:
                 raise ValueError("entry_hours: 0 <= start < end <= 24")
@@ -417,10 +425,8 @@ class LockOperation(Spec):
 
     @model_validator(mode="after")
     def _consistent(self) -> LockOperation:
-        for name in ("seasonality", "passage_hours_by_month"):
-            values = getattr(self, name)
-            if values is not None and (min(values) < 0 or sum(values) <= 0):
-                raise ValueError(f"{name}: values >= 0 with a positive sum")
+        check_factors(self.seasonality, "seasonality")
+        check_factors(self.passage_hours_by_month, "passage_hours_by_month")
         if self.lift is None and any(c.lift for c in self.classes.values()):
             raise ValueError("a class uses the ship lift but the lock has no `lift`")
         if self.divert_wait_hours is None and any(c.diverts for c in self.classes.values()):
@@ -486,11 +492,8 @@ class BackgroundTraffic(Spec):
 
     @model_validator(mode="after")
     def _volume(self) -> BackgroundTraffic:
-        if (self.teu_per_year is None) == (self.trains_per_year is None):
-            raise ValueError("give exactly one of teu_per_year or trains_per_year")
-        if self.seasonality is not None and (
-                min(self.seasonality) < 0 or sum(self.seasonality) <= 0):
-            raise ValueError("seasonality factors must be >= 0 with a positive sum")
+        exactly_one(self.teu_per_year, self.trains_per_year, "teu_per_year", "trains_per_year")
+        check_factors(self.seasonality, "seasonality")
         return self
 
     @property
