@@ -23,11 +23,12 @@ class DailySeries:
     """End-of-day stocks, events counted per day, and the mean wait of the jobs whose wait
     ended that day."""
 
-    __slots__ = ("first", "stocks", "counts", "wait_sum", "wait_count")
+    __slots__ = ("first", "days", "stocks", "counts", "wait_sum", "wait_count")
 
     def __init__(self, first_day: int, days: int, stocks: tuple[str, ...],
                  counts: tuple[str, ...] = ()) -> None:
         self.first = first_day
+        self.days = days
         # plain lists: one element updated per event, where numpy scalars are slow
         self.stocks = {name: [math.nan] * days for name in stocks}
         self.counts = {name: [0.0] * days for name in counts}
@@ -37,27 +38,27 @@ class DailySeries:
     def count(self, name: str, now: float, amount: float = 1.0) -> None:
         """An event `name` (e.g. a lockage) at hour `now`: count it in the day of `now`."""
         day = int(now // HOURS_PER_DAY) - self.first
-        if 0 <= day < len(self.wait_sum):
+        if 0 <= day < self.days:
             self.counts[name][day] += amount
 
     def wait(self, now: float, hours: float) -> None:
         """A job stops waiting at hour `now` after `hours`: count it in the day of `now`."""
         day = int(now // HOURS_PER_DAY) - self.first
-        if 0 <= day < len(self.wait_sum):
+        if 0 <= day < self.days:
             self.wait_sum[day] += hours
             self.wait_count[day] += 1
 
     def close_day(self, day: int, **stocks: float) -> None:
         """The stocks at the end of simulation day `day` (names as given at creation)."""
         i = day - self.first
-        if 0 <= i < len(self.wait_sum):
+        if 0 <= i < self.days:
             for name, value in stocks.items():
                 self.stocks[name][i] = value
 
     def rows(self, **keys: Any) -> Iterator[dict[str, Any]]:
         """One row per day: `keys`, `day`, the stocks and `wait_mean_h` (NaN on a day when
         no wait ended)."""
-        for i in range(len(self.wait_sum)):
+        for i in range(self.days):
             n = self.wait_count[i]
             row = {**keys, "day": self.first + i}
             row.update({name: float(values[i]) for name, values in self.stocks.items()})

@@ -204,6 +204,9 @@ class Lock(Component):
                              for m in op.maintenance]
         self._windowed = [(n, c) for n, c in op.classes.items()
                           if c.entry_hours is not None and not c.lift]
+        self._loads = {d: {n: c.load(d) for n, c in op.classes.items()} for d in DIRECTIONS}
+        self._windows_of = {d: {n: _entry_window(c, d) for n, c in op.classes.items()}
+                            for d in DIRECTIONS}
         self.segments = {flight: flight_segments(flight, normal,
                                                  "up" if normal == "down" else "down",
                                                  op.maintenance)
@@ -246,7 +249,10 @@ class Lock(Component):
         vessel that sees more than `divert_wait_hours` of tonnes ahead goes another way."""
         now = self.env.now
         streams = self.arrivals[direction]
-        if not streams or min(stream.next for _, stream in streams) > now:
+        for _, stream in streams:       # a plain loop: this runs at every look at the queue
+            if stream.next <= now:
+                break
+        else:
             return
         side = self.sides[direction]
         pending = [(t, size, name) for name, stream in streams
@@ -254,8 +260,9 @@ class Lock(Component):
         pending.sort()
         limit = self.op.divert_wait_hours
         rate = self._rate(direction, now) if limit is not None else 0.0
+        loads = self._loads[direction]
         for t, size, name in pending:
-            cargo = size * self.classes[name].load(direction)
+            cargo = size * loads[name]
             if limit is not None and self.classes[name].diverts and (
                     rate <= 0 or side.queued_size / rate > limit):
                 stats = side.stats[name]
@@ -320,7 +327,7 @@ class Lock(Component):
             if factor <= 0:
                 yield env.timeout(min(reopen, until) - now)
                 continue
-            opens = self._window_opens(direction, now)
+            opens = self._window_opens(direction, now) if self._windowed else math.inf
             if now < opens < now + spec.cycle_hours:
                 yield env.timeout(opens - now)         # keep the flight for the window
                 continue
@@ -367,13 +374,13 @@ class Lock(Component):
         """Fill one chamber; the container vessels' events to fire when they leave, or None
         when no vessel that may enter now fits."""
         hour = now % HOURS_PER_DAY
+        windows = self._windows_of[direction]
         windowed: list[str] = []
         eligible: list[str] = []
         for name, queue in side.queues.items():
             if not queue:
                 continue
-            window = _entry_window(self.classes[name], direction) \
-                if name in self.classes else None
+            window = windows.get(name)
             if window is None:
                 eligible.append(name)
             elif window[0] <= hour < window[1]:
@@ -427,7 +434,7 @@ class Lock(Component):
             now = env.now
             arrived = sorted((t, d, size, name) for name, d, s in self.lift_arrivals
                              for t, size in s.until(now))
-            queue.extend((name, d, t, size * self.classes[name].load(d))
+            queue.extend((name, d, t, size * self._loads[d][name])
                          for t, d, size, name in arrived)
             factor, reopen = factor_at(self.windows, now) if self.windows else (1.0, math.inf)
             if factor <= 0:
