@@ -89,6 +89,18 @@ def metrics(results: Results) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["replication", "metric", "scope", "value"])
 
 
+# lock figures compared per lock (scope = lock id), written apart from the channels' KPIs
+LOCK_METRICS = ("lock_wait_mean_h", "lock_container_wait_mean_h", "lock_t_per_year",
+                "lock_diverted_t_per_year", "lockages_per_year")
+
+
+def split_deltas(deltas: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(the channels' KPI deltas: compare.csv, the locks' deltas: locks_compare.csv)."""
+    at_locks = deltas["metric"].isin(LOCK_METRICS)
+    return (deltas[~at_locks].reset_index(drop=True),
+            deltas[at_locks].reset_index(drop=True))
+
+
 def lock_metrics(results: Results) -> list[tuple[int, str, str, float]]:
     """Per replication and lock (both directions): mean wait of all vessels and of the
     container vessels (h), tonnes passed and tonnes diverted (t/yr), lockages per year."""

@@ -57,7 +57,7 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
     """Paired deltas ALT − BASE (throughput, trade, transit, CO2) and bottlenecks."""
     from sim.atomic import write_csv, write_png
     from sim.compare import compare as run_compare
-    from sim.compare import draw_comparison, draw_daily
+    from sim.compare import draw_comparison, draw_daily, split_deltas
     from sim.scenario import load_scenario
 
     base_s = load_scenario(base)
@@ -65,7 +65,10 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
     cmp = run_compare(base_s, list(alts), replications=replications, days=days,
                       independent=independent, workers=workers)
     out = out or Path("out") / f"compare-{cmp.base.name}"
-    write_csv(out / "compare.csv", cmp.deltas)
+    channels, at_locks = split_deltas(cmp.deltas)
+    write_csv(out / "compare.csv", channels)
+    if len(at_locks):
+        write_csv(out / "locks_compare.csv", at_locks)
     write_csv(out / "bottlenecks.csv", cmp.bottlenecks)
     import matplotlib.pyplot as plt
 
@@ -75,7 +78,8 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
     fig = draw_daily(cmp)
     write_png(out / "daily.png", fig, dpi=110)
     plt.close(fig)
-    written = "compare.csv, bottlenecks.csv, compare.png, daily.png"
+    written = "compare.csv, " + ("locks_compare.csv, " if len(at_locks) else "") + \
+        "bottlenecks.csv, compare.png, daily.png"
     if not no_report:
         written += ", " + _variant_report(cmp, out)
 
@@ -115,6 +119,7 @@ def rank(base: Path, files: tuple[Path, ...], changes: tuple[Path, ...],
          out: Path | None, workers: int) -> None:
     """Rank candidate expansions of BASE: extra TEU and trade per unit of added capacity."""
     from sim.atomic import write_csv
+    from sim.compare import split_deltas
     from sim.rank import candidate
     from sim.rank import rank as run_rank
     from sim.scenario import load_scenario
@@ -136,7 +141,7 @@ def rank(base: Path, files: tuple[Path, ...], changes: tuple[Path, ...],
                           workers=workers, per=per)
     out = out or Path("out") / f"rank-{base_s.name}"
     write_csv(out / "rank.csv", table)
-    write_csv(out / "compare.csv", cmp.deltas)
+    write_csv(out / "compare.csv", split_deltas(cmp.deltas)[0])
     from sim.cli.render import console, rank_table
 
     screen = console(120)

@@ -112,17 +112,17 @@ def delta_table(deltas: pd.DataFrame, variant: str, reps: int, pairing: str) -> 
     return table
 
 
-LOCK_DELTAS = (("lock_wait_mean_h", "wait all vessels h", 1.0),
-               ("lock_container_wait_mean_h", "wait containers h", 1.0),
-               ("lock_t_per_year", "Mt/yr passed", 1e6),
-               ("lock_diverted_t_per_year", "Mt/yr diverted", 1e6),
-               ("lockages_per_year", "lockages/yr", 1.0))
+LOCK_LABELS = {"lock_wait_mean_h": ("wait all vessels h", 1.0),
+               "lock_container_wait_mean_h": ("wait containers h", 1.0),
+               "lock_t_per_year": ("Mt/yr passed", 1e6),
+               "lock_diverted_t_per_year": ("Mt/yr diverted", 1e6),
+               "lockages_per_year": ("lockages/yr", 1.0)}   # sim.compare.LOCK_METRICS
 
 
 def lock_delta_table(deltas: pd.DataFrame, variant: str) -> Table | None:
     """The locks' paired deltas (waits, tonnes passed and diverted, lockages), or None."""
     sub = deltas[(deltas["variant"] == variant)
-                 & deltas["metric"].isin([m for m, _, _ in LOCK_DELTAS])]
+                 & deltas["metric"].isin(list(LOCK_LABELS))]
     if sub.empty:
         return None
     table = Table(title=f"{variant} − base at the locks: base, alt, paired delta ± 95% CI")
@@ -132,7 +132,7 @@ def lock_delta_table(deltas: pd.DataFrame, variant: str) -> Table | None:
         table.add_column(name, justify="right")
     for scope in dict.fromkeys(sub["scope"]):
         rows = sub[sub["scope"] == scope].set_index("metric")
-        for metric, label, scale in LOCK_DELTAS:
+        for metric, (label, scale) in LOCK_LABELS.items():
             if metric in rows.index:
                 r = rows.loc[metric]
                 table.add_row(str(scope), label, f"{r['base'] / scale:,.1f}",

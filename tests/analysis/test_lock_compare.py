@@ -1,0 +1,35 @@
+"""`cqsim compare` on a network with a lock: the locks' paired deltas go to
+locks_compare.csv and the console, the channels' to compare.csv; daily.png is drawn."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import yaml
+from click.testing import CliRunner
+
+from sim.cli import main
+from sim.cli.render import LOCK_LABELS
+from sim.compare import LOCK_METRICS
+from tests.support import locks as L
+
+
+def test_lock_deltas_are_written_apart(tmp_path: Path) -> None:
+    op = {"classes": {"bulk": L.equal_vessels(0.7 * L.BATCH / L.CYCLE)}}
+    base = L.lock_scenario(tmp_path, op, cycle=L.CYCLE, chamber_t=L.BATCH * L.VESSEL_T,
+                           days=60, warmup=5, replications=2, barge_per_week=7)
+    wider = tmp_path / "wider.yaml"
+    wider.write_text(yaml.safe_dump({"extends": "lock.yaml", "name": "wider", "changes": [
+        {"kind": "set", "lock": "lk", "field": "lanes", "value": 2}]}))
+    res = CliRunner().invoke(main, ["compare", str(base), str(wider), "--out",
+                                    str(tmp_path / "cmp"), "--no-report"])
+    assert res.exit_code == 0, res.output
+    channels = pd.read_csv(tmp_path / "cmp" / "compare.csv")
+    locks = pd.read_csv(tmp_path / "cmp" / "locks_compare.csv")
+    assert set(locks["metric"]) == set(LOCK_METRICS) == set(LOCK_LABELS)
+    assert not channels["metric"].isin(LOCK_METRICS).any()
+    wait = locks.set_index("metric").loc["lock_wait_mean_h"]
+    assert wait["delta"] < 0 and wait["alt"] < wait["base"]     # a second flight each way
+    assert "wait all vessels h" in res.output
+    assert (tmp_path / "cmp" / "daily.png").stat().st_size > 0
