@@ -30,10 +30,12 @@ if TYPE_CHECKING:
 # the recorder's own tables
 ROUTES = Table("routes", ("route",), (
     col("route"), col("origin"), col("destination"), col("commodity"), col("corridor"),
-    col("path"), col("services"), col("km", "km"), col("price_cny_per_teu", "CNY/TEU"),
+    col("gateway"), col("flow_class"), col("market"), col("path"), col("services"),
+    col("km", "km"), col("price_cny_per_teu", "CNY/TEU"),
     col("base_h", "h", label="uncongested door-to-door time"),
     col("teu_created", "TEU", "year"), col("teu_delivered", "TEU", "year"),
-    col("transit_mean_h", "h")))
+    col("transit_mean_h", "h"),
+    col("transit_p95_h", "h", label="95th percentile of the lots' door-to-door hours")))
 LEGS = Table("legs", ("route", "leg"), (
     col("route"), col("leg"), col("service"), col("line"), col("board"), col("alight"),
     col("teu", "TEU", "year"), col("ride_mean_h", "h", label="boarding to alighting")))
@@ -104,14 +106,26 @@ class Recorder:
         self.at.append(now)
 
     # ------------------------------------------------------------------ tables
+    def _p95(self) -> dict[int, float]:
+        """95th percentile of door-to-door hours of the lots delivered per route."""
+        if not len(self.route_ids):
+            return {}
+        ids = np.frombuffer(self.route_ids, dtype=np.int32)
+        order = np.argsort(ids, kind="stable")
+        keys, starts = np.unique(ids[order], return_index=True)
+        parts = np.split(np.asarray(self.transit)[order], starts[1:])
+        return {int(k): float(np.percentile(v, 95)) for k, v in zip(keys, parts, strict=True)}
+
     def _route_table(self) -> list[Row]:
         plan = self.plan
+        p95 = self._p95()
         rows = []
         for idx, (fi, route) in sorted(self.routes.items()):
             flow = plan.flows[fi]
             rows.append({
                 "route": idx, "origin": flow.origin, "destination": flow.destination,
                 "commodity": flow.commodity, "corridor": route.corridor,
+                "gateway": route.gateway, "flow_class": flow.flow_class, "market": flow.market,
                 "path": " > ".join(route.hubs),
                 "services": " > ".join(plan.network.lines[leg.line].service for leg in route.legs),
                 "km": route.km, "price_cny_per_teu": route.price_cny,
@@ -119,7 +133,8 @@ class Recorder:
                 "teu_created": self.route_created[idx],
                 "teu_delivered": self.route_delivered[idx],
                 "transit_mean_h": (self.route_transit[idx] / self.route_delivered[idx]
-                                   if self.route_delivered[idx] > 0 else np.nan)})
+                                   if self.route_delivered[idx] > 0 else np.nan),
+                "transit_p95_h": p95.get(idx, np.nan)})
         return rows
 
     def _leg_table(self) -> list[Row]:
