@@ -42,6 +42,17 @@ LEGS = Table("legs", ("route", "leg"), (
 TIMESERIES = Table("timeseries", ("week", "corridor"), (
     col("week", label="week of the horizon, from 0"), col("corridor"),
     col("teu", "TEU", "week", "TEU delivered in the week")))
+GATEWAYS = Table("gateways", ("gateway", "flow_class"), (
+    col("gateway", label="gateway of the route (a corridor for flows outside the market)"),
+    col("flow_class", label="trade (Chongqing's goods trade), domestic, transit or chengdu"),
+    col("teu", "TEU", "year", "loaded TEU delivered"),
+    col("trade_bn_cny", "bn CNY", "year", "Chongqing's goods trade delivered (trade class)"),
+    col("value_bn_cny", "bn CNY", "year", "value of the goods delivered, every class")))
+MARKETS = Table("markets", ("market", "direction", "gateway"), (
+    col("market"), col("direction", label="export (from the Chongqing zone) or import"),
+    col("gateway"), col("teu", "TEU", "year", "loaded TEU delivered"),
+    col("trade_bn_cny", "bn CNY", "year", "goods trade delivered"),
+    col("share", "share", label="share of the market's trade in this direction")))
 CONSERVATION = Table("conservation", (), (
     col("created_teu", "TEU", "horizon"), col("delivered_teu", "TEU", "horizon"),
     col("in_transit_teu", "TEU", label="on vehicles at the end"),
@@ -162,11 +173,19 @@ class Recorder:
                         * self.routes[i][1].co2_kg_per_t / 1000.0
                         for i in range(len(self.routes))])
         excluded = set(plan.trade.excluded_hubs)   # carried, but not Chongqing's trade
-        trade = np.array([value[i] if not {plan.flows[self.routes[i][0]].origin,
-                                           plan.flows[self.routes[i][0]].destination} & excluded
-                          else 0.0 for i in range(len(self.routes))])
+        flows = [plan.flows[self.routes[i][0]] for i in range(len(self.routes))]
+        trade = np.array([value[i] if f.flow_class == "trade"
+                          and not {f.origin, f.destination} & excluded else 0.0
+                          for i, f in enumerate(flows)])
+        labels = {
+            "gateway": np.array([self.routes[i][1].gateway for i in range(len(self.routes))],
+                                dtype=object),
+            "flow_class": np.array([f.flow_class for f in flows], dtype=object),
+            "market": np.array([f.market for f in flows], dtype=object),
+            "direction": np.array([_direction(plan, f.origin) for f in flows], dtype=object)}
         teu = np.asarray(self.teu)
         return pd.DataFrame({
+            **{k: v[ids] if ids.size else np.array([], dtype=object) for k, v in labels.items()},
             "corridor": corridor[ids] if ids.size else np.array([], dtype=object),
             "teu": teu,
             "value_cny": teu * (value[ids] if ids.size else 0.0),
@@ -180,6 +199,43 @@ class Recorder:
         names = list(CORRIDORS) + sorted(set(lots["corridor"]) - set(CORRIDORS))
         return [{"corridor": name, **corridor_row(lots[lots["corridor"] == name])}
                 for name in names]
+
+    def _gateway_table(self, lots: pd.DataFrame) -> list[Row]:
+        """Loaded TEU and trade per gateway and flow class (every candidate, zeros included)."""
+        plan = self.plan
+        keys = dict.fromkeys((r.gateway, plan.flows[fi].flow_class)
+                             for fi, r in self.routes.values())
+        sums = lots.groupby(["gateway", "flow_class"])[["teu", "trade_cny", "value_cny"]].sum()
+        rows = []
+        for g, fc in sorted(keys):
+            got = sums.loc[(g, fc)] if (g, fc) in sums.index else None
+            rows.append({"gateway": g, "flow_class": fc,
+                         "teu": float(got["teu"]) if got is not None else 0.0,
+                         "trade_bn_cny": float(got["trade_cny"]) / 1e9 if got is not None
+                         else 0.0,
+                         "value_bn_cny": float(got["value_cny"]) / 1e9 if got is not None
+                         else 0.0})
+        return rows
+
+    def _market_table(self, lots: pd.DataFrame) -> list[Row]:
+        """TEU, trade and share of each market's trade per direction and gateway."""
+        plan = self.plan
+        keys = sorted({(plan.flows[fi].market, _direction(plan, plan.flows[fi].origin),
+                        r.gateway) for fi, r in self.routes.values()
+                       if plan.flows[fi].market})
+        trade = lots[lots["market"] != ""]
+        sums = trade.groupby(["market", "direction", "gateway"])[["teu", "trade_cny"]].sum()
+        totals = trade.groupby(["market", "direction"])["trade_cny"].sum()
+        rows = []
+        for key in keys:
+            got = sums.loc[key] if key in sums.index else None
+            total = float(totals.get(key[:2], 0.0))
+            cny = float(got["trade_cny"]) if got is not None else 0.0
+            rows.append({"market": key[0], "direction": key[1], "gateway": key[2],
+                         "teu": float(got["teu"]) if got is not None else 0.0,
+                         "trade_bn_cny": cny / 1e9,
+                         "share": cny / total if total > 0 else np.nan})
+        return rows
 
     def _timeseries(self, lots: pd.DataFrame) -> list[Row]:
         week = (lots["at_h"] // HOURS_PER_WEEK).astype(int)
@@ -196,6 +252,7 @@ class Recorder:
         rows: dict[str, list[Row]] = {
             "corridors": self._corridor_table(lots), "routes": self._route_table(),
             "legs": self._leg_table(), "timeseries": self._timeseries(lots),
+            "gateways": self._gateway_table(lots), "markets": self._market_table(lots),
             "conservation": [conservation]}
         rows.update({t.name: [] for t in component_tables()})
         for part in model.components:
@@ -218,4 +275,13 @@ def component_tables() -> tuple[Table, ...]:
 
 def all_tables() -> tuple[Table, ...]:
     """Every result table of a replication: the recorder's, then the components'."""
-    return (corridors_table(), ROUTES, LEGS, TIMESERIES, CONSERVATION, *component_tables())
+    return (corridors_table(), ROUTES, LEGS, TIMESERIES, GATEWAYS, MARKETS, CONSERVATION,
+            *component_tables())
+
+
+def _direction(plan: Plan, origin: str) -> str:
+    """export when a flow leaves the market model's Chongqing zone, import when it arrives
+    there, '' outside the market model."""
+    if plan.market is None:
+        return ""
+    return "export" if origin == plan.market.section.origin else "import"
