@@ -205,17 +205,13 @@ class Recorder:
         plan = self.plan
         keys = dict.fromkeys((r.gateway, plan.flows[fi].flow_class)
                              for fi, r in self.routes.values())
-        sums = lots.groupby(["gateway", "flow_class"])[["teu", "trade_cny", "value_cny"]].sum()
-        rows = []
-        for g, fc in sorted(keys):
-            got = sums.loc[(g, fc)] if (g, fc) in sums.index else None
-            rows.append({"gateway": g, "flow_class": fc,
-                         "teu": float(got["teu"]) if got is not None else 0.0,
-                         "trade_bn_cny": float(got["trade_cny"]) / 1e9 if got is not None
-                         else 0.0,
-                         "value_bn_cny": float(got["value_cny"]) / 1e9 if got is not None
-                         else 0.0})
-        return rows
+        sums: dict = lots.groupby(["gateway", "flow_class"])[
+            ["teu", "trade_cny", "value_cny"]].sum().to_dict("index")
+        zero = {"teu": 0.0, "trade_cny": 0.0, "value_cny": 0.0}
+        return [{"gateway": g, "flow_class": fc, "teu": float(got["teu"]),
+                 "trade_bn_cny": float(got["trade_cny"]) / 1e9,
+                 "value_bn_cny": float(got["value_cny"]) / 1e9}
+                for g, fc in sorted(keys) for got in (sums.get((g, fc), zero),)]
 
     def _market_table(self, lots: pd.DataFrame) -> list[Row]:
         """TEU, trade and share of each market's trade per direction and gateway."""
@@ -224,17 +220,17 @@ class Recorder:
                         r.gateway) for fi, r in self.routes.values()
                        if plan.flows[fi].market})
         trade = lots[lots["market"] != ""]
-        sums = trade.groupby(["market", "direction", "gateway"])[["teu", "trade_cny"]].sum()
-        totals = trade.groupby(["market", "direction"])["trade_cny"].sum()
-        rows = []
+        sums: dict = trade.groupby(["market", "direction", "gateway"])[
+            ["teu", "trade_cny"]].sum().to_dict("index")
+        totals: dict = trade.groupby(["market", "direction"])["trade_cny"].sum().to_dict()
+        zero = {"teu": 0.0, "trade_cny": 0.0}
+        rows: list[Row] = []
         for key in keys:
-            got = sums.loc[key] if key in sums.index else None
+            got = sums.get(key, zero)
             total = float(totals.get(key[:2], 0.0))
-            cny = float(got["trade_cny"]) if got is not None else 0.0
             rows.append({"market": key[0], "direction": key[1], "gateway": key[2],
-                         "teu": float(got["teu"]) if got is not None else 0.0,
-                         "trade_bn_cny": cny / 1e9,
-                         "share": cny / total if total > 0 else np.nan})
+                         "teu": float(got["teu"]), "trade_bn_cny": float(got["trade_cny"]) / 1e9,
+                         "share": float(got["trade_cny"]) / total if total > 0 else np.nan})
         return rows
 
     def _timeseries(self, lots: pd.DataFrame) -> list[Row]:
