@@ -34,19 +34,20 @@ Record = dict[str, Any]
 Coords = list[tuple[float, float]]
 
 HUB_SCHEMA: dict[str, type] = {
-    "id": str, "name": str, "kind": str, "country": str,
+    "id": str, "name": str, "name_zh": str, "kind": str, "country": str,
     "handling_servers": int, "handling_teu_per_hour": float, "handling_setup_hours": float,
     "yard_teu": float, "dwell_hours": float, "gauge_change": bool, "sources": str, "note": str,
 }
 LOCK_SCHEMA: dict[str, type] = {
-    "id": str, "name": str, "kind": str, "country": str, "lanes": int, "cycle_hours": float,
-    "chamber_t": float, "passage_hours": float, "sources": str, "note": str,
+    "id": str, "name": str, "name_zh": str, "kind": str, "country": str, "lanes": int,
+    "cycle_hours": float, "chamber_t": float, "passage_hours": float, "sources": str, "note": str,
 }
 LINK_SCHEMA: dict[str, type] = {
     "id": str, "from_hub": str, "to_hub": str, "mode": str, "corridor": str,
     "km": float, "hours": float, "lock": str, "lock_at": float, "sources": str, "note": str,
 }
-OPTIONAL = {"hub": {"gauge_change", "note"}, "lock": {"note"}, "link": {"lock", "lock_at", "note"}}
+OPTIONAL = {"hub": {"gauge_change", "name_zh", "note"}, "lock": {"name_zh", "note"},
+            "link": {"lock", "lock_at", "note"}}
 HUB_KINDS = {"rail_terminal", "river_port", "sea_port", "airport", "border"}
 LOCK_KINDS = {"lock"}
 MODES = {"rail", "river", "sea", "road", "air"}

@@ -37,6 +37,7 @@ class NodeSpec(Spec):
 
     id: str = Field(min_length=1, description="unique snake_case id")
     name: str = Field(min_length=1, description="display name")
+    name_zh: str = Field("", description="Chinese name (simplified), optional; shown beside name")
     kind: str = Field(description="what the node is (each kind a spec class of its own)")
     country: str = Field(min_length=2, max_length=2, description="ISO 3166 alpha-2")
     lon: float = Field(ge=-180, le=180, description="longitude, degrees (EPSG:4326)")
