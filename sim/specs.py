@@ -19,8 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sim.units import DAYS_PER_YEAR, HOURS_PER_DAY, HOURS_PER_WEEK, HOURS_PER_YEAR, WEEKS_PER_YEAR
 
 Mode = Literal["rail", "river", "sea", "road", "air"]
-Corridor = Literal["east", "west", "south", "north", "air", "feeder"]
-CORRIDORS: tuple[str, ...] = ("east", "west", "south", "north", "air")
+Corridor = Literal["east", "west", "south", "north", "air", "coastal", "feeder"]
+# the channels and the competing gateways reported in every corridors table (feeder last)
+CORRIDORS: tuple[str, ...] = ("east", "west", "south", "north", "air", "coastal")
 
 # A sane ceiling for any capacity-like number: beyond it a value is a typo, not a plan.
 ABSURD = 1e9
