@@ -101,6 +101,8 @@ def demand_factors(plan: Plan, choices: Sequence[ChoiceSet], reference: Mapping[
     factors = [1.0] * len(plan.flows)
     for cs in choices:
         flow = plan.flows[cs.flow]
+        if flow.market:
+            continue  # answers to its logsum (market_factors)
         key = (flow.origin, flow.destination, flow.commodity)
         ref = reference.get(key)
         if ref is not None and ref > 0 and costs[key] > 0:
@@ -115,3 +117,94 @@ def respond(base: Plan, factors: Sequence[float]) -> Plan:
     flows = [f.model_copy(update={"teu_per_year": f.teu_per_year * k})
              for f, k in zip(base.flows, factors, strict=True)]
     return revise(base, flows=flows)  # validated there
+
+
+# ----------------------------------------------------------------------------- market flows
+
+MarketRef = dict[FlowKey, tuple[float, float]]   # flow -> (logsum in utils, expected GC CNY/TEU)
+
+
+def route_costs(plan: Plan, cs: ChoiceSet, delay: Mapping[int, float],
+                spread: Mapping[int, float]) -> list[float]:
+    """Generalized cost (CNY/TEU) of each route of a market flow: tariff and transfers, value of
+    time on the expected hours (learnt delay included) and on the learnt spread."""
+    rr = plan.market.section.choice.reliability_ratio if plan.market else 0.0
+    vot = cs.value_of_time
+    return [r.price_cny + vot * (r.base_hours + delay.get(r.index, 0.0)
+                                 + rr * spread.get(r.index, 0.0)) for r in cs.routes]
+
+
+def market_state(plan: Plan, choices: Sequence[ChoiceSet], delay: Mapping[int, float],
+                 spread: Mapping[int, float]) -> MarketRef:
+    """Logsum and expected generalized cost of every market flow."""
+    from sim.market.choice import nests_of, probabilities
+
+    out: MarketRef = {}
+    if plan.market is None:
+        return out
+    choice = plan.market.section.choice
+    for cs in choices:
+        flow = plan.flows[cs.flow]
+        if not flow.market:
+            continue
+        costs = route_costs(plan, cs, delay, spread)
+        nests = nests_of([r.gateway for r in cs.routes], flow.market,
+                         plan.classes[flow.commodity].value_cny_per_teu, choice)
+        probs, ls = probabilities(nests, costs)
+        out[(flow.origin, flow.destination, flow.commodity)] = (
+            ls, sum(p * c for p, c in zip(probs, costs, strict=True)))
+    return out
+
+
+def market_factors(plan: Plan, state: MarketRef, reference: MarketRef | None) -> dict[int, float]:
+    """Trade induced on each market flow (flow index -> V / V0) by the change of its logsum
+    from the reference: dGC = -(p / lambda) dLS, V / V0 = ((p + GC0 + dGC) / (p + GC0))^-sigma.
+    No reference (the plan is its own reference): the table's volumes, factor 1."""
+    from sim.market.choice import induced_factor
+
+    if plan.market is None:
+        return {}
+    choice = plan.market.section.choice
+    out: dict[int, float] = {}
+    for i, flow in enumerate(plan.flows):
+        if not flow.market:
+            continue
+        key = (flow.origin, flow.destination, flow.commodity)
+        if reference is None or key not in reference or key not in state:
+            out[i] = 1.0
+            continue
+        value = plan.classes[flow.commodity].value_cny_per_teu
+        ls0, gc0 = reference[key]
+        dgc = -(value / choice.cost_scale) * (state[key][0] - ls0)
+        out[i] = induced_factor(value, gc0, dgc, choice.trade_elasticity)
+    return out
+
+
+def market_reference(plan: Plan) -> MarketRef | None:
+    """Logsum and expected GC of every market flow on the reference network, settled (its
+    learnt delays and spreads included) with this plan's choice parameters; None when the
+    plan is its own reference (no reference named, or the same network and demand as the
+    file named): its market flows then carry the table's volumes."""
+    if plan.market is None or plan.reference_scenario is None:
+        return None
+    path = Path(plan.reference_scenario)
+    mtime = path.stat().st_mtime_ns if path.is_file() else 0
+    ref = _file_plan(str(path), mtime)
+    if ref.market is None:
+        return None
+    if _same_candidates(ref, plan) and ref.flows == plan.flows and ref.market.rows == \
+            plan.market.rows:
+        return None
+    choice = plan.market.section.choice
+    return dict(_settled_reference(str(path), mtime, choice.model_dump_json()))
+
+
+@lru_cache(maxsize=8)
+def _settled_reference(path: str, mtime: int, choice_json: str
+                       ) -> tuple[tuple[FlowKey, tuple[float, float]], ...]:
+    """Market logsums of a reference file settled with the given choice parameters."""
+    from sim.equilibrium import settle
+    from sim.market.spec import Choice
+
+    ref = revise(_file_plan(path, mtime), choice=Choice.model_validate_json(choice_json))
+    return tuple(settle(ref).market.items())

@@ -17,11 +17,20 @@ use the scenario's seed, so the result is deterministic.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
-from sim.demand import demand_factors, reference_costs, respond
+from sim.demand import (
+    MarketRef,
+    demand_factors,
+    market_factors,
+    market_reference,
+    market_state,
+    reference_costs,
+    respond,
+)
 from sim.engine import simulate
 from sim.network import Plan, with_horizon_days
 from sim.routing import ChoiceSet, choice_sets
@@ -54,12 +63,16 @@ class EquilibriumReport:
 @dataclass(frozen=True)
 class Settled:
     """A plan settled for replication: demand responded to cost, the candidate routes of every
-    flow and the delay per route index that route choice learnt from the feedback passes."""
+    flow and the delay (and spread) per route index that route choice learnt from the
+    feedback passes."""
 
     plan: Plan
     choices: tuple[ChoiceSet, ...]
     route_delay: dict[int, float]
     report: EquilibriumReport
+    route_spread: dict[int, float] = field(default_factory=dict)
+    market: MarketRef = field(default_factory=dict)   # logsum and expected GC per market flow
+    market_reference: MarketRef | None = None          # the same on the reference (None: self)
 
 
 def _pass_plan(plan: Plan) -> Plan:
@@ -77,13 +90,62 @@ def _report(base: Plan, factors: Sequence[float], passes: int, converged: bool,
         induced_teu_per_year=induced)
 
 
+SHRINK_LOTS = 20   # lots of a route that weigh as much as its gateway's spread (shrinkage)
+
+
+def _spreads(routes: pd.DataFrame, choices: Sequence[ChoiceSet], lot_teu: float,
+             previous: dict[int, float], n: int) -> dict[int, float]:
+    """Spread of transit (p95 - mean, h) per route seen in a pass, shrunk toward the TEU-weighted
+    spread of its gateway when it carried few lots, averaged over passes (MSA)."""
+    seen: dict[int, tuple[float, float]] = {}
+    by_gateway: dict[str, list[float]] = {}
+    for cs in choices:
+        for r in cs.routes:
+            if r.index not in routes.index:
+                continue
+            row = routes.loc[r.index]
+            teu, mean, p95 = (float(row["teu_delivered_per_year"]), float(row["transit_mean_h"]),
+                              float(row["transit_p95_h"]))
+            if teu > 0 and not (np.isnan(mean) or np.isnan(p95)):
+                seen[r.index] = (teu, p95 - mean)
+                acc = by_gateway.setdefault(r.gateway, [0.0, 0.0])
+                acc[0] += teu
+                acc[1] += teu * (p95 - mean)
+    out = dict(previous)
+    for cs in choices:
+        for r in cs.routes:
+            total = by_gateway.get(r.gateway)
+            prior = total[1] / total[0] if total else 0.0
+            teu, own = seen.get(r.index, (0.0, prior))
+            w = teu / (teu + SHRINK_LOTS * lot_teu)
+            observed = max(0.0, w * own + (1 - w) * prior)
+            old = previous.get(r.index, 0.0)
+            out[r.index] = old + (observed - old) / n
+    return out
+
+
+def _factors(base: Plan, choices: Sequence[ChoiceSet], reference: dict, mref: MarketRef | None,
+             delay: dict[int, float], spread: dict[int, float]
+             ) -> tuple[tuple[float, ...], MarketRef]:
+    """Demand factor of every flow (elasticity for plain flows, logsum for market flows) and
+    the market flows' logsums."""
+    factors = list(demand_factors(base, choices, reference, delay))
+    state = market_state(base, choices, delay, spread)
+    for i, k in market_factors(base, state, mref).items():
+        factors[i] = k
+    return tuple(factors), state
+
+
 def settle(base: Plan, choices: Sequence[ChoiceSet] | None = None) -> Settled:
     """Route choice sets (unless given), demand response and (when `max_iterations` > 1) MSA
-    feedback of simulated delays: what every replication of `base` then runs with."""
+    feedback of simulated delays (and, for market flows, of the spread of transit times): what
+    every replication of `base` then runs with."""
     choices = tuple(choice_sets(base) if choices is None else choices)
     reference = reference_costs(base, choices) if base.elasticity != 0 else {}
+    mref = market_reference(base)
     delay: dict[int, float] = {}
-    factors = demand_factors(base, choices, reference, delay)
+    spread: dict[int, float] = {}
+    factors, state = _factors(base, choices, reference, mref, delay, spread)
     settings = base.equilibrium
     gaps: list[float] = []
     converged = False
@@ -95,7 +157,7 @@ def settle(base: Plan, choices: Sequence[ChoiceSet] | None = None) -> Settled:
         previous: np.ndarray | None = None
         for n in range(1, settings.max_iterations + 1):
             plan = _pass_plan(respond(base, factors))
-            routes = simulate(plan, 0, choices, delay).tables["routes"].set_index("route")
+            routes = simulate(plan, 0, choices, delay, spread).tables["routes"].set_index("route")
             passes = n
             flows = routes["teu_created_per_year"].reindex(index).fillna(0.0).to_numpy()
             if previous is not None:
@@ -108,9 +170,12 @@ def settle(base: Plan, choices: Sequence[ChoiceSet] | None = None) -> Settled:
                     continue  # nothing delivered on this route: no news, keep the estimate
                 observed = max(0.0, float(seen) - base_hours[i])
                 delay[i] += (observed - delay[i]) / n
-            factors = demand_factors(base, choices, reference, delay)
+            if base.market is not None:
+                spread = _spreads(routes, choices, base.lot_teu, spread, n)
+            factors, state = _factors(base, choices, reference, mref, delay, spread)
             if gaps and gaps[-1] < settings.tolerance:
                 converged = True
                 break
     return Settled(plan=respond(base, factors), choices=choices, route_delay=delay,
-                   report=_report(base, factors, passes, converged, gaps))
+                   report=_report(base, factors, passes, converged, gaps),
+                   route_spread=spread, market=state, market_reference=mref)

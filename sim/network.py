@@ -17,6 +17,8 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from sim.components import validate_spec
 from sim.errors import InputError
 from sim.geodata import LINKS_FILE, read_hubs, read_links, read_locks
+from sim.market.spec import Choice
+from sim.market.table import MarketPlan, market_flows, read_market_table, unsimulated_bn
 from sim.outages import outage_windows
 from sim.scenario import (
     AddHub,
@@ -132,6 +134,7 @@ class Plan:
     reference_scenario: str | None = None  # network of the base TEU (None: this one)
     trade: Trade = field(default_factory=Trade)
     equilibrium: Equilibrium = field(default_factory=Equilibrium)
+    market: MarketPlan | None = None       # trade by market, competing gateways (sim.market)
 
 
 def _input_error(exc: ValidationError, file: str, field_name: str) -> InputError:
@@ -149,7 +152,7 @@ def _revalidate(model: BaseModel, updates: dict[str, Any], file: str, field_name
 
 def revise(plan: Plan, *, seed: int | None = None, replications: int | None = None,
            horizon: Horizon | None = None, flows: Sequence[Flow] | None = None,
-           reference_scenario: str | None = None) -> Plan:
+           reference_scenario: str | None = None, choice: Choice | None = None) -> Plan:
     """`plan` with new run settings or demand, each validated as a scenario file's would be.
 
     The one way to edit a Plan (run overrides, demand response, the horizon of feedback
@@ -174,6 +177,13 @@ def revise(plan: Plan, *, seed: int | None = None, replications: int | None = No
     if flows is not None:
         changes["flows"] = tuple(_revalidate(f, {}, plan.source_file, f"demand.flows.{i}")
                                  for i, f in enumerate(flows))
+    if choice is not None:
+        if plan.market is None:
+            raise InputError(plan.source_file, "market", "a market section to set choice in")
+        section = plan.market.section
+        section = _revalidate(section, {"choice": _revalidate(
+            choice, {}, plan.source_file, "market.choice")}, plan.source_file, "market")
+        changes["market"] = replace(plan.market, section=section)
     return replace(plan, **changes) if changes else plan
 
 
@@ -372,6 +382,13 @@ def build(scenario: Scenario) -> Plan:
     links = read_links(folder)
     services = dict(scenario.network.services)
     flows = list(scenario.demand.flows)
+    market = None
+    if scenario.market is not None:
+        rows = read_market_table(scenario.market, scenario.demand.classes,
+                                 scenario.source_file)
+        flows += market_flows(scenario.market, rows, scenario.demand.classes)
+        market = MarketPlan(section=scenario.market, rows=rows,
+                            unsimulated_bn=unsimulated_bn(scenario.market, rows))
     disruptions: dict[tuple[str, str], list[Window]] = {}
     outages: dict[tuple[str, str], list[RandomOutage]] = {}
     _apply_changes(scenario, {"hub": hubs, "lock": locks, "link": links, "service": services},
@@ -417,5 +434,5 @@ def build(scenario: Scenario) -> Plan:
         routing=scenario.routing, variability=scenario.variability,
         elasticity=scenario.demand.elasticity,
         reference_scenario=scenario.demand.reference_scenario,
-        trade=scenario.trade, equilibrium=scenario.equilibrium,
+        trade=scenario.trade, equilibrium=scenario.equilibrium, market=market,
     )

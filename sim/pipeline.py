@@ -59,7 +59,8 @@ def replicate_one(settled: Settled, replication: int) -> ReplicationResult:
     """Simulate replication `replication` of a settled plan."""
     from sim.engine import simulate
 
-    return simulate(settled.plan, replication, settled.choices, settled.route_delay)
+    return simulate(settled.plan, replication, settled.choices, settled.route_delay,
+                    settled.route_spread)
 
 
 def replicate(settled: Settled, *, workers: int = 1, progress: bool | None = None,

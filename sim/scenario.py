@@ -18,6 +18,7 @@ from pydantic import Field, PlainValidator, SerializeAsAny, ValidationError, mod
 
 from sim.components import validate_spec
 from sim.errors import InputError
+from sim.market.spec import MarketSection
 from sim.specs import (
     BackgroundTraffic,
     CommodityClass,
@@ -274,6 +275,9 @@ class Scenario(Spec):
     variability: Variability = Variability()
     trade: Trade = Trade()
     equilibrium: Equilibrium = Equilibrium()
+    market: MarketSection | None = Field(
+        None, description="Chongqing's trade by market, carried by competing gateways "
+                          "(sim.market)")
     changes: tuple[Change, ...] = ()
     source_file: str = Field("", description="set by the loader: the file read")
 
@@ -355,6 +359,11 @@ def _resolve_paths(raw: dict[str, Any], folder: Path) -> None:
     demand = raw.get("demand")
     if isinstance(demand, dict) and isinstance(demand.get("reference_scenario"), str):
         demand["reference_scenario"] = str((folder / demand["reference_scenario"]).resolve())
+    market = raw.get("market")
+    if isinstance(market, dict):
+        for key in ("table", "estimates"):
+            if isinstance(market.get(key), str):
+                market[key] = str((folder / market[key]).resolve())
 
 
 def _load_chain(path: Path, seen: tuple[Path, ...]) -> list[tuple[Path, dict[str, Any]]]:
@@ -412,6 +421,10 @@ def load_scenario(path: str | Path) -> Scenario:
         merged = _merge(merged, raw)
     merged["extends"] = chain[-2][0].name if len(chain) > 1 else None
     merged["source_file"] = str(chain[-1][0])
+    if isinstance(merged.get("market"), dict):
+        from sim.market.estimates import apply_estimates
+
+        apply_estimates(merged["market"], chain[-1][0])
     try:
         return Scenario.model_validate(merged)
     except ValidationError as exc:

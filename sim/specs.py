@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from itertools import pairwise
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -455,6 +455,12 @@ class CommodityClass(Spec):
     source: str = Field(min_length=1)
 
 
+FlowClass = Literal["trade", "domestic", "transit", "chengdu"]
+# what a flow's freight is: Chongqing's goods trade (the only class counted as trade), domestic
+# Yangtze boxes, transit from other provinces, Chengdu's own trade (throughput, not trade)
+FLOW_CLASSES: tuple[str, ...] = get_args(FlowClass)
+
+
 class Flow(Spec):
     """One row of the origin-destination table: annual TEU of a class from one hub to another."""
 
@@ -463,6 +469,8 @@ class Flow(Spec):
     commodity: str
     teu_per_year: float = Field(gt=0, le=ABSURD)
     source: str = Field(min_length=1)
+    flow_class: FlowClass = Field("trade", description="what the freight is (FLOW_CLASSES)")
+    market: str = Field("", description="partner market of a market-table flow ('' for others)")
 
     @model_validator(mode="after")
     def _distinct(self) -> Flow:
