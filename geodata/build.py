@@ -48,7 +48,7 @@ LINK_SCHEMA: dict[str, type] = {
 }
 OPTIONAL = {"hub": {"gauge_change", "name_zh", "note"}, "lock": {"name_zh", "note"},
             "link": {"lock", "lock_at", "note"}}
-HUB_KINDS = {"rail_terminal", "river_port", "sea_port", "airport", "border"}
+HUB_KINDS = {"rail_terminal", "river_port", "sea_port", "airport", "border", "zone"}
 LOCK_KINDS = {"lock"}
 MODES = {"rail", "river", "sea", "road", "air"}
 CORRIDORS = {"east", "west", "south", "north", "air", "coastal", "feeder"}

@@ -81,6 +81,17 @@ class TerminalSpec(HubSpec):
         description="what the hub is")
 
 
+class ZoneSpec(HubSpec):
+    """Where shippers are (e.g. Chongqing's exporters and importers): freight starts or ends
+    there and reaches the terminals by road, but is handled nowhere: the handling fields
+    default to a nominal, ample position so that a zone adds no time and never queues."""
+
+    kind: Literal["zone"] = Field(description="a zone of shippers")
+    handling_servers: int = Field(10_000, gt=0, le=10_000, description="nominal: ample")
+    handling_teu_per_hour: float = Field(1e6, gt=0, le=ABSURD, description="nominal: ample")
+    yard_teu: float = Field(1e8, gt=0, le=ABSURD, description="nominal: ample")
+
+
 class BorderSpec(HubSpec):
     """A border crossing: a hub whose through trains stop for the border (dwell) and, where
     the gauge changes, are handled whole at a handling position."""
