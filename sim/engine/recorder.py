@@ -195,7 +195,7 @@ class Recorder:
             "at_h": np.asarray(self.at)})
 
     def _corridor_table(self, lots: pd.DataFrame) -> list[Row]:
-        """Every KPI (`sim.kpis`) per corridor, the five channels first."""
+        """Every KPI (`sim.kpis`) per corridor, the channels and gateways of CORRIDORS first."""
         names = list(CORRIDORS) + sorted(set(lots["corridor"]) - set(CORRIDORS))
         return [{"corridor": name, **corridor_row(lots[lots["corridor"] == name])}
                 for name in names]
