@@ -7,7 +7,7 @@ expression read from the result tables:
 - `loaded_departures:<corridor>:<mode>`  loaded departures of the corridor's lines (per year)
 - `link_teu:<corridor>:<hub>`            TEU on the corridor's links touching `hub`, both
                                           directions (per year)
-- `hub_teu:<hub>`                        TEU handled at a hub (per year)
+- `hub_teu:<hub>[+<hub>...]`             TEU handled at a hub, or several together (per year)
 - `lock_t:<lock>`                        tonnes through a lock, both directions (per year)
 - `lock:<lock>:<figure>`                 a lock's `lockages` per day, `vessels_per_lockage`,
                                           mean `wait` of all vessels (`wait.<class>`: of one
@@ -15,7 +15,8 @@ expression read from the result tables:
                                           directions
 - `ride:<from>><to>`                     mean hours on board from `from` to `to` (legs table)
 - `door:<origin>><destination>[:<corridor>]`  mean door-to-door hours of delivered lots
-- `gateway_teu:<gateway>[:<flow class>]` loaded TEU delivered through a gateway (per year)
+- `gateway_teu:<gateway>[+<gateway>...][:<flow class>]` loaded TEU delivered through gateways
+                                          (per year)
 - `value_per_teu:<gateway>`              value of the goods over the loaded TEU delivered
                                           through a gateway, every flow class (CNY/TEU)
 - `share:<gateway>:<market>:<direction>:<commodity>`  share of the value of the market
@@ -163,7 +164,7 @@ def _link_teu(corridor: str, hub: str) -> Measure:
 def _hub_teu(hub: str) -> Measure:
     def measure(results: Results) -> np.ndarray:
         hubs = results.by_replication("hubs")
-        return _per_rep(results, hubs[hubs["hub"] == hub], "teu_per_year")
+        return _per_rep(results, hubs[hubs["hub"].isin(hub.split("+"))], "teu_per_year")
     return measure
 
 
@@ -219,7 +220,7 @@ def _door(origin: str, destination: str, corridor: str | None) -> Measure:
 def _gateway_teu(gateway: str, flow_class: str | None) -> Measure:
     def measure(results: Results) -> np.ndarray:
         rows = results.by_replication("gateways")
-        rows = rows[rows["gateway"] == gateway]
+        rows = rows[rows["gateway"].isin(gateway.split("+"))]
         if flow_class is not None:
             rows = rows[rows["flow_class"] == flow_class]
         return _per_rep(results, rows, "teu_per_year")

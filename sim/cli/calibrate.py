@@ -62,7 +62,7 @@ def calibrate_cmd(scenario: Path, replications: int | None, seed: int | None,
                         "cqsim " + shlex.join(["calibrate", *sys.argv[2:]]),
                         [r.target.id for r in result.rows], result.estimates)
         screen.print(f"estimated in {result.passes} pass(es)"
-                     f"{'' if result.converged else ' (not converged: last pass kept)'}; "
+                     f"{'' if result.converged else ' (not converged: the closest pass kept)'}; "
                      f"wrote {target}")
         for e in result.estimates:
             screen.print(f"  {e.path} = {e.value:.4g} ± {e.se:.2g} (se)")

@@ -4,13 +4,16 @@ The free parameters are the `market.choice.*` paths that fitting figures of the 
 table name in their `parameter` column (a gateway's constant to its volume, the value-of-time
 multiplier to the share of laptops flown, ...): as many figures as parameters. Each pass
 simulates the plan (settle and replicate, congestion and delay feedback included, the same seed
-every pass: common random numbers) and moves every parameter by
+every pass: common random numbers). Parameters are moved on their own scale x (constants as
+they are, multipliers as logs) by a quasi-Newton step on ln(figures):
 
-    x_k += ln(target_k / simulated_k)
+    x += J^-1 ln(target / simulated)     (each component clipped to +-MAX_MOVE)
 
-on its own scale (constants as they are, multipliers as logs): the classic constant iteration
-(d ln share / d constant = 1 - share, so the step undershoots and converges at the rate of the
-share; a secant per parameter was tried and diverged when gateways draw from each other).
+with J the Jacobian of ln(figures) in x, measured once by CRN-paired runs at the start and
+updated by Broyden's rank-one rule after every pass. (The classic constant iteration x_k +=
+ln(target_k / simulated_k) crawls when a figure is mostly input flows the constant does not
+move, e.g. the west TEU with Chengdu's and the transit boxes; a secant per parameter diverged
+when gateways draw from each other.)
 At the solution the Jacobian J of ln(figures) in x is measured by one CRN-paired run per
 parameter, and the standard errors follow by the delta method:
 
@@ -123,6 +126,9 @@ def estimate(plan: Plan, targets: list[CalibrationTarget], runner: Runner, *,
     x = np.array([_to_x(p, get_param(choice, p)) for p in paths])
     goal = np.log(np.array([t.published for t in fit]))
     prev_x: np.ndarray | None = None
+    prev_y: np.ndarray | None = None
+    jac: np.ndarray | None = None
+    best: tuple[float, np.ndarray, np.ndarray, list[CalibrationRow]] | None = None
     history: list[dict[str, float]] = []
     converged = False
     passes = 0
@@ -140,23 +146,27 @@ def estimate(plan: Plan, targets: list[CalibrationTarget], runner: Runner, *,
                 f"{t.id} {r.simulated:,.4g}/{t.published:,.4g}" for t, r in zip(
                     fit, rows, strict=True)))
         gap = goal - y
+        worst = float(np.nanmax(np.abs(gap))) if np.any(np.isfinite(gap)) else math.inf
+        if best is None or worst < best[0]:
+            best = (worst, x.copy(), y.copy(), rows)
         if np.all(np.isfinite(gap)) and np.all(np.abs(gap) < tolerance) and \
                 all(r.ok for r in rows):
             converged = True
             break
-        prev_x = x.copy()
-        move = np.where(np.isfinite(gap), gap, MAX_MOVE)
+        if jac is None:
+            jac = _jacobian(plan, choice, paths, x, y, fit, runner)
+        elif prev_x is not None and prev_y is not None:  # Broyden's update
+            dx, dy = x - prev_x, np.nan_to_num(y - prev_y)
+            if dx @ dx > 1e-12:
+                jac = jac + np.outer(dy - jac @ dx, dx) / (dx @ dx)
+        prev_x, prev_y = x.copy(), y.copy()
+        move = np.linalg.pinv(jac) @ np.where(np.isfinite(gap), gap, 0.0)
         x = x + np.clip(move, -MAX_MOVE, MAX_MOVE)
     choice = _choice_at(choice, paths, x)
-    if not converged:  # the last move was not simulated: the estimates are the last run's
-        x = prev_x if prev_x is not None else x
+    if not converged and best is not None:  # the closest pass's values
+        _, x, y, rows = best
         choice = _choice_at(choice, paths, x)
-    jac = np.zeros((len(paths), len(paths)))
-    for k in range(len(paths)):
-        bumped = x.copy()
-        bumped[k] += STEP
-        jac[:, k] = (_log_values(_evaluate(plan, _choice_at(choice, paths, bumped), fit,
-                                            runner)) - y) / STEP
+    jac = _jacobian(plan, choice, paths, x, y, fit, runner)
     sd = np.array([_log_sd(t, r) for t, r in zip(fit, rows, strict=True)])
     cov = _delta_cov(jac, sd)
     estimates = []
@@ -170,6 +180,18 @@ def estimate(plan: Plan, targets: list[CalibrationTarget], runner: Runner, *,
                    f"se: delta method from the CRN Jacobian and the figure's band"))
     return EstimationResult(estimates=estimates, rows=rows, passes=passes, converged=converged,
                             jacobian=jac, history=history)
+
+
+def _jacobian(plan: Plan, choice: Choice, paths: list[str], x: np.ndarray, y: np.ndarray,
+              fit: list[CalibrationTarget], runner: Runner) -> np.ndarray:
+    """d ln(figures) / dx by one CRN-paired run per parameter (forward differences)."""
+    jac = np.zeros((len(y), len(paths)))
+    for k in range(len(paths)):
+        bumped = x.copy()
+        bumped[k] += STEP
+        jac[:, k] = (_log_values(_evaluate(plan, _choice_at(choice, paths, bumped), fit,
+                                            runner)) - y) / STEP
+    return np.nan_to_num(jac)
 
 
 def _choice_at(choice: Choice, paths: list[str], x: np.ndarray) -> Choice:
