@@ -5,15 +5,15 @@ table name in their `parameter` column (a gateway's constant to its volume, the 
 multiplier to the share of laptops flown, ...): as many figures as parameters. Each pass
 simulates the plan (settle and replicate, congestion and delay feedback included, the same seed
 every pass: common random numbers). Parameters are moved on their own scale x (constants as
-they are, multipliers as logs) by a quasi-Newton step on ln(figures):
+they are, multipliers as logs) by a damped diagonal Newton step on ln(figures):
 
-    x += J^-1 ln(target / simulated)     (each component clipped to +-MAX_MOVE)
+    x_k += DAMPING x ln(target_k / simulated_k) / J_kk     (clipped to +-MAX_MOVE)
 
-with J the Jacobian of ln(figures) in x, measured once by CRN-paired runs at the start and
-updated by Broyden's rank-one rule after every pass. (The classic constant iteration x_k +=
-ln(target_k / simulated_k) crawls when a figure is mostly input flows the constant does not
-move, e.g. the west TEU with Chengdu's and the transit boxes; a secant per parameter diverged
-when gateways draw from each other.)
+with J_kk the sensitivity of figure k to its own parameter, measured once by a CRN-paired run
+per parameter at the start. (The classic constant iteration, J_kk = 1, crawls when a figure is
+mostly input flows the constant does not move, e.g. the west TEU with Chengdu's and the
+transit boxes; a full quasi-Newton step with Broyden updates and a secant per parameter both
+oscillated on the simulation's noise when gateways draw from each other.)
 At the solution the Jacobian J of ln(figures) in x is measured by one CRN-paired run per
 parameter, and the standard errors follow by the delta method:
 
@@ -40,7 +40,9 @@ from sim.network import Plan, revise
 
 LOG_SCALE = ("vot_multiplier", "cost_scale", "trade_elasticity")   # positive: estimated as logs
 STEP = 0.2          # perturbation of x for the Jacobian (utils, or log units)
-MAX_MOVE = 2.0      # at most this change of x in one pass
+MAX_MOVE = 1.5      # at most this change of x in one pass
+DAMPING = 0.8       # share of the Newton step taken (the figures are noisy)
+MIN_SLOPE = 0.05    # floor of a sensitivity (a figure its parameter hardly moves)
 BAND_Z = 1.96       # a band read as a 95% interval
 
 
@@ -125,9 +127,8 @@ def estimate(plan: Plan, targets: list[CalibrationTarget], runner: Runner, *,
     choice = plan.market.section.choice
     x = np.array([_to_x(p, get_param(choice, p)) for p in paths])
     goal = np.log(np.array([t.published for t in fit]))
-    prev_x: np.ndarray | None = None
-    prev_y: np.ndarray | None = None
     jac: np.ndarray | None = None
+    own = np.ones(len(paths))
     best: tuple[float, np.ndarray, np.ndarray, list[CalibrationRow]] | None = None
     history: list[dict[str, float]] = []
     converged = False
@@ -143,6 +144,8 @@ def estimate(plan: Plan, targets: list[CalibrationTarget], runner: Runner, *,
                                                                         strict=True)}})
         if progress:
             progress(f"pass {passes}: " + ", ".join(
+                f"{p.rsplit('.', 1)[-1]}={_from_x(p, v):.3f}" for p, v in zip(
+                    paths, x, strict=True)) + "; " + ", ".join(
                 f"{t.id} {r.simulated:,.4g}/{t.published:,.4g}" for t, r in zip(
                     fit, rows, strict=True)))
         gap = goal - y
@@ -155,12 +158,11 @@ def estimate(plan: Plan, targets: list[CalibrationTarget], runner: Runner, *,
             break
         if jac is None:
             jac = _jacobian(plan, choice, paths, x, y, fit, runner)
-        elif prev_x is not None and prev_y is not None:  # Broyden's update
-            dx, dy = x - prev_x, np.nan_to_num(y - prev_y)
-            if dx @ dx > 1e-12:
-                jac = jac + np.outer(dy - jac @ dx, dx) / (dx @ dx)
-        prev_x, prev_y = x.copy(), y.copy()
-        move = np.linalg.pinv(jac) @ np.where(np.isfinite(gap), gap, 0.0)
+            own = np.clip(np.abs(np.diag(jac)), MIN_SLOPE, None)
+            if progress:
+                progress("sensitivity of each figure to its parameter: " + ", ".join(
+                    f"{t.id} {v:.3f}" for t, v in zip(fit, np.diag(jac), strict=True)))
+        move = DAMPING * np.where(np.isfinite(gap), gap, 0.0) / own
         x = x + np.clip(move, -MAX_MOVE, MAX_MOVE)
     choice = _choice_at(choice, paths, x)
     if not converged and best is not None:  # the closest pass's values
