@@ -179,7 +179,7 @@ def estimate(plan: Plan, targets: list[CalibrationTarget], runner: Runner, *,
         se = value * se_x if _is_log(path) else se_x
         estimates.append(Estimate(
             path=path, value=value, se=se, unit="utils" if not _is_log(path) else "-",
-            method=f"fitted to {t.id} through the simulation (ASC iteration, CRN passes); "
+            method=f"fitted to {t.id} through the simulation (damped Newton steps on CRN runs); "
                    f"se: delta method from the CRN Jacobian and the figure's band"))
     return EstimationResult(estimates=estimates, rows=rows, passes=passes, converged=converged,
                             jacobian=jac, history=history)
