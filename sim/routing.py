@@ -166,14 +166,24 @@ def _paths(g: nx.DiGraph, origin: str, destination: str, limit: int) -> list[lis
 def _routes(plan: Plan, g: nx.DiGraph, paths: list[list], origin: str, start: int,
             keep: int, gateway: str | None = None) -> list[Route]:
     """Routes of `paths` (cheapest first): no service ridden twice, no needless transfer,
-    none dearer than `max_cost_ratio` x the best, at most `keep`."""
+    none dearer than `max_cost_ratio` x the best, at most `keep`; through a gateway, none
+    that rides the same services as a cheaper one but for its feeders (a detour by another
+    urban dray is no alternative)."""
     routes: list[Route] = []
     best = None
+    seen: set[tuple[str, ...]] = set()
+    lines = plan.network.lines
     for path in paths:
         legs = tuple(Leg(n[1], n[2], n[3]) for n in path if isinstance(n, tuple))
-        services = [plan.network.lines[leg.line].service for leg in legs]
+        services = [lines[leg.line].service for leg in legs]
         if len(set(services)) != len(services) or needless_transfer(plan, legs):
             continue  # riding one service twice, or leaving a vehicle that runs on
+        if gateway is not None:  # a gateway's alternatives differ in more than their drays
+            main = tuple(lines[leg.line].service for leg in legs
+                         if lines[leg.line].spec.corridor != "feeder")
+            if main in seen:
+                continue
+            seen.add(main)
         cost = nx.path_weight(g, path, weight="w")
         best = cost if best is None else best
         if cost > plan.routing.max_cost_ratio * best:
@@ -238,7 +248,7 @@ def choice_sets(plan: Plan) -> tuple[ChoiceSet, ...]:
             keep = plan.market.section.routes_per_gateway if plan.market else 1
             for name, sub in gws.items():
                 via = sub.graph.get("via")
-                paths = [p for p in _paths(sub, flow.origin, flow.destination, keep * 4)
+                paths = [p for p in _paths(sub, flow.origin, flow.destination, keep * 8)
                          if not via or via & set(p)]
                 found = _routes(plan, sub, paths, flow.origin, index, keep, name)
                 index += len(found)
