@@ -64,13 +64,13 @@ def reference_costs(plan: Plan, choices: Sequence[ChoiceSet]) -> dict[FlowKey, f
         return flow_costs(plan, choices)
     path = Path(plan.reference_scenario)
     mtime = path.stat().st_mtime_ns if path.is_file() else 0
-    ref = _file_plan(str(path), mtime)
-    if _same_candidates(ref, plan):  # the plan's routes are the reference's: reuse them
+    ref = file_plan(str(path), mtime)
+    if same_candidates(ref, plan):  # the plan's routes are the reference's: reuse them
         return flow_costs(ref, choices)
     return dict(_file_costs(str(path), mtime))
 
 
-def _same_candidates(a: Plan, b: Plan) -> bool:
+def same_candidates(a: Plan, b: Plan) -> bool:
     """Whether two plans have the same candidate routes (`choice_sets` reads no more)."""
     def keys(p: Plan) -> list[tuple[str, str, str, float]]:
         return [(f.origin, f.destination, f.commodity,
@@ -80,7 +80,7 @@ def _same_candidates(a: Plan, b: Plan) -> bool:
 
 
 @lru_cache(maxsize=8)
-def _file_plan(path: str, mtime: int) -> Plan:
+def file_plan(path: str, mtime: int) -> Plan:
     """The plan of a scenario file, cached per file version (`mtime`)."""
     return build(load_scenario(path))
 
@@ -88,7 +88,7 @@ def _file_plan(path: str, mtime: int) -> Plan:
 @lru_cache(maxsize=8)
 def _file_costs(path: str, mtime: int) -> tuple[tuple[FlowKey, float], ...]:
     """Reference costs of a scenario file, cached per file version (`mtime`)."""
-    ref = _file_plan(path, mtime)
+    ref = file_plan(path, mtime)
     return tuple(flow_costs(ref, choice_sets(ref)).items())
 
 
@@ -179,32 +179,3 @@ def market_factors(plan: Plan, state: MarketRef, reference: MarketRef | None) ->
         out[i] = induced_factor(value, gc0, dgc, choice.trade_elasticity)
     return out
 
-
-def market_reference(plan: Plan) -> MarketRef | None:
-    """Logsum and expected GC of every market flow on the reference network, settled (its
-    learnt delays and spreads included) with this plan's choice parameters; None when the
-    plan is its own reference (no reference named, or the same network and demand as the
-    file named): its market flows then carry the table's volumes."""
-    if plan.market is None or plan.reference_scenario is None:
-        return None
-    path = Path(plan.reference_scenario)
-    mtime = path.stat().st_mtime_ns if path.is_file() else 0
-    ref = _file_plan(str(path), mtime)
-    if ref.market is None:
-        return None
-    if _same_candidates(ref, plan) and ref.flows == plan.flows and ref.market.rows == \
-            plan.market.rows:
-        return None
-    choice = plan.market.section.choice
-    return dict(_settled_reference(str(path), mtime, choice.model_dump_json()))
-
-
-@lru_cache(maxsize=8)
-def _settled_reference(path: str, mtime: int, choice_json: str
-                       ) -> tuple[tuple[FlowKey, tuple[float, float]], ...]:
-    """Market logsums of a reference file settled with the given choice parameters."""
-    from sim.equilibrium import settle
-    from sim.market.spec import Choice
-
-    ref = revise(_file_plan(path, mtime), choice=Choice.model_validate_json(choice_json))
-    return tuple(settle(ref).market.items())

@@ -18,21 +18,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from sim.demand import (
+    FlowKey,
     MarketRef,
     demand_factors,
+    file_plan,
     market_factors,
-    market_reference,
     market_state,
     reference_costs,
     respond,
+    same_candidates,
 )
 from sim.engine import simulate
-from sim.network import Plan, with_horizon_days
+from sim.network import Plan, revise, with_horizon_days
 from sim.routing import ChoiceSet, choice_sets
 
 
@@ -179,3 +183,32 @@ def settle(base: Plan, choices: Sequence[ChoiceSet] | None = None) -> Settled:
     return Settled(plan=respond(base, factors), choices=choices, route_delay=delay,
                    report=_report(base, factors, passes, converged, gaps),
                    route_spread=spread, market=state, market_reference=mref)
+
+
+def market_reference(plan: Plan) -> MarketRef | None:
+    """Logsum and expected GC of every market flow on the reference network, settled (its
+    learnt delays and spreads included) with this plan's choice parameters; None when the
+    plan is its own reference (no reference named, or the same network and demand as the
+    file named): its market flows then carry the table's volumes."""
+    if plan.market is None or plan.reference_scenario is None:
+        return None
+    path = Path(plan.reference_scenario)
+    mtime = path.stat().st_mtime_ns if path.is_file() else 0
+    ref = file_plan(str(path), mtime)
+    if ref.market is None:
+        return None
+    if same_candidates(ref, plan) and ref.flows == plan.flows and ref.market.rows == \
+            plan.market.rows:
+        return None
+    choice = plan.market.section.choice
+    return dict(_settled_reference(str(path), mtime, choice.model_dump_json()))
+
+
+@lru_cache(maxsize=8)
+def _settled_reference(path: str, mtime: int, choice_json: str
+                       ) -> tuple[tuple[FlowKey, tuple[float, float]], ...]:
+    """Market logsums of a reference file settled with the given choice parameters."""
+    from sim.market.spec import Choice
+
+    ref = revise(file_plan(path, mtime), choice=Choice.model_validate_json(choice_json))
+    return tuple(settle(ref).market.items())

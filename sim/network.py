@@ -258,7 +258,7 @@ def _apply_changes(scenario: Scenario, tables: dict[str, dict[str, Any]], flows:
         elif isinstance(change, DemandGrowth):
             for j, flow in enumerate(flows):
                 if all(getattr(change, k) in (None, getattr(flow, k))
-                       for k in ("origin", "destination", "commodity")):
+                       for k in ("origin", "destination", "commodity", "market")):
                     flows[j] = _revalidate(flow, {"teu_per_year": flow.teu_per_year
                                                   * change.factor}, file, f"{where}.factor")
 

@@ -242,8 +242,22 @@ def choice_sets(plan: Plan) -> tuple[ChoiceSet, ...]:
                 index += len(found)
                 routes += found
         else:
-            paths = _paths(g, flow.origin, flow.destination, plan.routing.k_routes * 8)
-            routes = _routes(plan, g, paths, flow.origin, index, plan.routing.k_routes)
+            bound = None
+            if flow.gateway and plan.market is not None:
+                gws = by_gateway.get(vot)
+                if gws is None:
+                    gws = by_gateway[vot] = gateway_graphs(plan, g)
+                if flow.gateway not in gws:
+                    raise InputError(plan.source_file, f"demand.flows.{fi}.gateway",
+                                     f"a gateway of market.gateways ({', '.join(gws)})",
+                                     flow.gateway)
+                bound = gws[flow.gateway]
+            sub = g if bound is None else bound
+            paths = _paths(sub, flow.origin, flow.destination, plan.routing.k_routes * 8)
+            if bound is not None and bound.graph["via"]:
+                paths = [p for p in paths if bound.graph["via"] & set(p)]
+            routes = _routes(plan, sub, paths, flow.origin, index, plan.routing.k_routes,
+                             flow.gateway or None)
             index += len(routes)
         if not routes:
             raise InputError(plan.source_file,

@@ -251,6 +251,7 @@ class DemandGrowth(Spec):
     origin: str | None = None
     destination: str | None = None
     commodity: str | None = None
+    market: str | None = Field(None, description="partner market of the market table")
     why: str = ""
 
 

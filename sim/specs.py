@@ -482,6 +482,9 @@ class Flow(Spec):
     source: str = Field(min_length=1)
     flow_class: FlowClass = Field("trade", description="what the freight is (FLOW_CLASSES)")
     market: str = Field("", description="partner market of a market-table flow ('' for others)")
+    gateway: str = Field("", description="a gateway of the market section this (non-market) "
+                                         "flow is bound to: its routes ride only that "
+                                         "gateway's services ('' = any route)")
 
     @model_validator(mode="after")
     def _distinct(self) -> Flow:

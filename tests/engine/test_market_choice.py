@@ -103,3 +103,24 @@ def test_conservation_with_market_flows(tmp_path: Path) -> None:
     assert c["created_teu"] > 0
     assert c["created_teu"] == pytest.approx(
         c["delivered_teu"] + c["in_transit_teu"] + c["waiting_teu"], abs=1e-6)
+
+
+def test_compare_attributes_the_change_to_gateways(tmp_path: Path) -> None:
+    """A cheaper south sea leg: south gains, the others lose (shifted), the total rises
+    (induced); induced = sum of the gateways' deltas."""
+    from sim.compare import compare
+
+    write_market_scenario(tmp_path, name="base.yaml", horizon={"days": 200, "warmup_days": 40},
+                          demand={"reference_scenario": "base.yaml"})
+    doc = market_doc(tmp_path, horizon={"days": 200, "warmup_days": 40},
+                     demand={"reference_scenario": "base.yaml"})
+    doc["network"]["services"]["south-sea-asean"] = service("south", "sea", ["qz", "asean"], 200)
+    write_scenario(tmp_path / "cheap.yaml", doc)
+    cmp = compare(tmp_path / "base.yaml", [tmp_path / "cheap.yaml"], replications=2)
+    assert cmp.attribution is not None
+    at = cmp.attribution.set_index("item")
+    assert at.loc["gateway:south", "delta_teu_per_year"] > 0
+    assert at.loc["shifted", "delta_teu_per_year"] > 0
+    gateways = at[at.index.str.startswith("gateway:")]
+    assert at.loc["induced", "delta_teu_per_year"] == pytest.approx(
+        gateways["delta_teu_per_year"].sum())
