@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -175,9 +175,12 @@ def _gateway_rows(results: Results) -> pd.DataFrame:
 
 def attribution(base: Results, alt: Results, variant: str) -> pd.DataFrame:
     """Where ALT's change of trade came from, per year: the paired delta of each gateway's
-    loaded TEU and trade (the trade flow class), then `induced` (the change of all gateways
-    together: trade that did not exist in BASE) and `shifted` (what the gateways that lost
-    gave up, i.e. moved to others), each with its 95% CI over paired replications."""
+    loaded TEU and trade (the trade flow class), `total` (all gateways together: trade that
+    did not exist in BASE) and `shifted` (what the gateways that lost gave up, i.e. moved to
+    others), each with its 95% CI over paired replications; then the two parts of the total
+    the settle stage knows exactly (no CI): `input growth` (the scenario's demand_growth of
+    the market table) and `induced by access` (the logsum response to cheaper access); what
+    is left of the total is simulation noise and congestion."""
     a, b = _gateway_rows(alt), _gateway_rows(base)
     both = b.merge(a, on=["replication", "gateway"], how="outer",
                    suffixes=("_base", "_alt")).fillna(0.0)
@@ -189,7 +192,7 @@ def attribution(base: Results, alt: Results, variant: str) -> pd.DataFrame:
             row[f"base_{col}"] = float(sub[f"{col}_base"].mean())
             row[f"delta_{col}"], row[f"delta_{col}_ci95"] = mean_ci(d)
         rows.append(row)
-    for item in ("induced", "shifted"):
+    for item in ("total", "shifted"):
         row = {"variant": variant, "item": item}
         for col in ("teu_per_year", "trade_bn_cny_per_year"):
             delta = both[f"{col}_alt"] - both[f"{col}_base"]
@@ -200,6 +203,17 @@ def attribution(base: Results, alt: Results, variant: str) -> pd.DataFrame:
             row[f"base_{col}"] = np.nan
             row[f"delta_{col}"], row[f"delta_{col}_ci95"] = mean_ci(d)
         rows.append(row)
+    a_eq, b_eq = alt.equilibrium or {}, base.equilibrium or {}
+
+    def change(key: str) -> float:
+        return float(cast(float, a_eq.get(key) or 0.0)) - float(cast(float, b_eq.get(key) or 0.0))
+
+    rows.append({"variant": variant, "item": "input growth",
+                 "delta_teu_per_year": change("market_input_teu_per_year"),
+                 "delta_trade_bn_cny_per_year": change("market_input_bn_cny_per_year")})
+    rows.append({"variant": variant, "item": "induced by access",
+                 "delta_teu_per_year": change("market_induced_teu_per_year"),
+                 "delta_trade_bn_cny_per_year": change("market_induced_bn_cny_per_year")})
     return pd.DataFrame(rows)
 
 

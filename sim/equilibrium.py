@@ -52,6 +52,12 @@ class EquilibriumReport:
     demand_factor_min: float
     demand_factor_max: float
     induced_teu_per_year: float      # sum over flows of (factor - 1) x base TEU
+    # market flows (trade): their TEU and bn CNY a year before the logsum response (the table
+    # with any demand_growth), and what the response adds (induced by cheaper access)
+    market_input_teu_per_year: float = 0.0
+    market_input_bn_cny_per_year: float = 0.0
+    market_induced_teu_per_year: float = 0.0
+    market_induced_bn_cny_per_year: float = 0.0
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready fields (NaN as None)."""
@@ -61,7 +67,11 @@ class EquilibriumReport:
                 "gaps": [clean(g) for g in self.gaps], "tolerance": self.tolerance,
                 "demand_factor_min": clean(self.demand_factor_min),
                 "demand_factor_max": clean(self.demand_factor_max),
-                "induced_teu_per_year": clean(self.induced_teu_per_year)}
+                "induced_teu_per_year": clean(self.induced_teu_per_year),
+                "market_input_teu_per_year": clean(self.market_input_teu_per_year),
+                "market_input_bn_cny_per_year": clean(self.market_input_bn_cny_per_year),
+                "market_induced_teu_per_year": clean(self.market_induced_teu_per_year),
+                "market_induced_bn_cny_per_year": clean(self.market_induced_bn_cny_per_year)}
 
 
 @dataclass(frozen=True)
@@ -87,7 +97,13 @@ def _pass_plan(plan: Plan) -> Plan:
 def _report(base: Plan, factors: Sequence[float], passes: int, converged: bool,
             gaps: list[float]) -> EquilibriumReport:
     induced = sum((k - 1.0) * f.teu_per_year for f, k in zip(base.flows, factors, strict=True))
+    market = [(f, k, base.classes[f.commodity].value_cny_per_teu / 1e9)
+              for f, k in zip(base.flows, factors, strict=True) if f.market]
     return EquilibriumReport(
+        market_input_teu_per_year=sum(f.teu_per_year for f, _, _ in market),
+        market_input_bn_cny_per_year=sum(f.teu_per_year * v for f, _, v in market),
+        market_induced_teu_per_year=sum((k - 1.0) * f.teu_per_year for f, k, _ in market),
+        market_induced_bn_cny_per_year=sum((k - 1.0) * f.teu_per_year * v for f, k, v in market),
         passes=passes, converged=converged, gap=gaps[-1] if gaps else float("nan"),
         gaps=tuple(gaps), tolerance=base.equilibrium.tolerance,
         demand_factor_min=min(factors, default=1.0), demand_factor_max=max(factors, default=1.0),

@@ -193,12 +193,14 @@ def gateway_graphs(plan: Plan, g: nx.DiGraph) -> dict[str, nx.DiGraph]:
     lines = plan.network.lines
     gateways = dict(section.gateways) or {
         c: Gateway(corridors=(c,)) for c in sorted({ln.spec.corridor for ln in lines} - {"feeder"})}
-    ends = {section.origin, *section.ends.values()}
     out: dict[str, nx.DiGraph] = {}
     for name, gw in gateways.items():
         corridors = {*gw.corridors, "feeder"}
+        # a market whose end hub is another gateway's via hub (Hong Kong through Shenzhen) is
+        # reached by that gateway only
         other_via = {h for other, o in gateways.items() if other != name
-                     and set(o.corridors) & set(gw.corridors) for h in o.via} - set(gw.via) - ends
+                     and set(o.corridors) & set(gw.corridors) for h in o.via} - set(gw.via)
+        other_via.discard(section.origin)
         keep = [n for n in g.nodes
                 if (lines[n[1]].spec.corridor in corridors if isinstance(n, tuple)
                     else n not in other_via)]

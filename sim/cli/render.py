@@ -214,12 +214,15 @@ def attribution_table(frame: pd.DataFrame, variant: str) -> Table:
     def base(x: float, digits: int) -> str:
         return "-" if x != x else f"{x:,.{digits}f}"
 
+    def delta(x: float, ci: float, digits: int) -> str:
+        return f"{x:+,.{digits}f}" + ("" if ci != ci else f" ± {ci:,.{digits}f}")
+
     for _, r in frame[frame["variant"] == variant].iterrows():
         table.add_row(str(r["item"]), base(r["base_teu_per_year"], 0),
-                      f"{r['delta_teu_per_year']:+,.0f} ± {r['delta_teu_per_year_ci95']:,.0f}",
+                      delta(r["delta_teu_per_year"], r["delta_teu_per_year_ci95"], 0),
                       base(r["base_trade_bn_cny_per_year"], 1),
-                      f"{r['delta_trade_bn_cny_per_year']:+,.2f} ± "
-                      f"{r['delta_trade_bn_cny_per_year_ci95']:,.2f}")
+                      delta(r["delta_trade_bn_cny_per_year"],
+                            r["delta_trade_bn_cny_per_year_ci95"], 2))
     return table
 
 

@@ -39,7 +39,8 @@ from sim.market.spec import Choice
 from sim.network import Plan, revise
 
 LOG_SCALE = ("vot_multiplier", "cost_scale", "trade_elasticity")   # positive: estimated as logs
-STEP = 0.2          # perturbation of x for the Jacobian (utils, or log units)
+STEP = 0.5          # perturbation of x for the Jacobian (utils, or log units): large enough
+                    # to stand out of the noise of a one-replication run
 MAX_MOVE = 1.5      # at most this change of x in one pass
 DAMPING = 0.8       # share of the Newton step taken (the figures are noisy)
 MIN_SLOPE = 0.05    # floor of a sensitivity (a figure its parameter hardly moves)
@@ -178,7 +179,7 @@ def estimate(plan: Plan, targets: list[CalibrationTarget], runner: Runner, *,
         se = value * se_x if _is_log(path) else se_x
         estimates.append(Estimate(
             path=path, value=value, se=se, unit="utils" if not _is_log(path) else "-",
-            method=f"fitted to {t.id} through the simulation (ASC iteration, CRN passes); "
+            method=f"fitted to {t.id} through the simulation (damped Newton steps on CRN runs); "
                    f"se: delta method from the CRN Jacobian and the figure's band"))
     return EstimationResult(estimates=estimates, rows=rows, passes=passes, converged=converged,
                             jacobian=jac, history=history)

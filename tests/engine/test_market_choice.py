@@ -107,7 +107,8 @@ def test_conservation_with_market_flows(tmp_path: Path) -> None:
 
 def test_compare_attributes_the_change_to_gateways(tmp_path: Path) -> None:
     """A cheaper south sea leg: south gains, the others lose (shifted), the total rises
-    (induced); induced = sum of the gateways' deltas."""
+    (total, all of it induced by access here: no input growth); total = sum of the gateways'
+    deltas."""
     from sim.compare import compare
 
     write_market_scenario(tmp_path, name="base.yaml", horizon={"days": 200, "warmup_days": 40},
@@ -122,5 +123,7 @@ def test_compare_attributes_the_change_to_gateways(tmp_path: Path) -> None:
     assert at.loc["gateway:south", "delta_teu_per_year"] > 0
     assert at.loc["shifted", "delta_teu_per_year"] > 0
     gateways = at[at.index.str.startswith("gateway:")]
-    assert at.loc["induced", "delta_teu_per_year"] == pytest.approx(
+    assert at.loc["total", "delta_teu_per_year"] == pytest.approx(
         gateways["delta_teu_per_year"].sum())
+    assert at.loc["input growth", "delta_teu_per_year"] == 0.0
+    assert at.loc["induced by access", "delta_teu_per_year"] > 0
