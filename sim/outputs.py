@@ -16,6 +16,7 @@ error of the run.
 from __future__ import annotations
 
 import ctypes
+import gc
 import json
 import os
 import pickle
@@ -228,9 +229,13 @@ class Writers:
         self.map_png, self.report = map_png, report
         # what every process needs is imported once, before the forks (pandas: half a second)
         import_module("sim.results")
-        self.spatial = Helper(partial(_prepare_spatial, map_png),
-                              "flows.gpkg" + (" and map.png" if map_png else ""))
-        self.reporter = Helper(_prepare_report, "report.html") if report else None
+        gc.freeze()  # the helpers' collections leave the shared objects' pages shared
+        try:
+            self.spatial = Helper(partial(_prepare_spatial, map_png),
+                                  "flows.gpkg" + (" and map.png" if map_png else ""))
+            self.reporter = Helper(_prepare_report, "report.html") if report else None
+        finally:
+            gc.unfreeze()  # here, everything is collectable again
 
     def helpers(self) -> list[Helper]:
         return [self.spatial, *([self.reporter] if self.reporter else [])]
