@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
+from sim.kpis import teu_weighted_mean
 from sim.results import Results
 from sim.stats import mean_ci
 from sim.targets import read_rows, seeds_dir
@@ -115,14 +116,10 @@ def _per_rep(results: Results, table: pd.DataFrame, column: str) -> np.ndarray:
 
 
 def _weighted_per_rep(results: Results, table: pd.DataFrame, value: str,
-                      weight: str) -> np.ndarray:
-    out = []
-    for rep in (r.replication for r in results.replications):
-        sub = table[(table["replication"] == rep) & (table[weight] > 0)
-                    & table[value].notna()]
-        w = sub[weight].to_numpy(dtype=float)
-        out.append(float(np.average(sub[value], weights=w)) if w.sum() > 0 else np.nan)
-    return np.array(out)
+                      teu: str) -> np.ndarray:
+    """The TEU-weighted mean of `value` per replication (`sim.kpis.teu_weighted_mean`)."""
+    return np.array([teu_weighted_mean(sub[value], sub[teu]) for sub in (
+        table[table["replication"] == r.replication] for r in results.replications)])
 
 
 def _loaded_departures(corridor: str, mode: str) -> Measure:

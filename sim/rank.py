@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from sim.compare import TOTAL, Comparison, compare
+from sim.compare import Comparison, compare
 from sim.errors import InputError
-from sim.kpis import kpi
+from sim.kpis import TOTAL, kpi
 from sim.network import Plan, build
 from sim.scenario import (
     Scenario,

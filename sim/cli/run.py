@@ -28,17 +28,17 @@ def run(scenario: Path, out: Path | None, seed: int | None, replications: int | 
         days: float | None, workers: int, no_map: bool, no_report: bool,
         progress: bool) -> None:
     """Simulate SCENARIO and write its results."""
-    from sim.outputs import SpatialWriter, write_results
+    from sim.outputs import Writers, write_results
     from sim.pipeline import prepare
     from sim.pipeline import run as run_plan
 
     plan = prepare(scenario, seed=seed, replications=replications, days=days)
-    # a child imports what flows.gpkg and map.png need while this process simulates
-    spatial = SpatialWriter(map_png=not no_map)
+    # helper processes import what flows.gpkg, map.png and report.html need meanwhile
+    writers = Writers(map_png=not no_map, report=not no_report)
     try:
         results = run_plan(plan, workers=workers, progress=True if progress else None)
     except BaseException:
-        spatial.cancel()
+        writers.cancel()
         raise
     out = out or Path("out") / plan.name
 
@@ -46,10 +46,7 @@ def run(scenario: Path, out: Path | None, seed: int | None, replications: int | 
     from sim.cli.render import console, corridor_table, equilibrium_lines
     from sim.trade import attainment_lines
 
-    write_results(results, out, map_png=not no_map, spatial=spatial)
-    if not no_report:
-        from sim.report import write_report
-        write_report([out])
+    write_results(results, out, writers=writers)
     screen = console(110)
     screen.print(corridor_table(results))
     for line in attainment_lines(results) + equilibrium_lines(results):

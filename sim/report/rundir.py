@@ -241,6 +241,20 @@ class RunDir:
         return out
 
 
+def current(frame: pd.DataFrame, measures: tuple[Measure, ...],
+            per_year: float) -> pd.DataFrame:
+    """`frame` with each measure's current column (its first), computed from an older one
+    where a run written before a renaming has only that (`teu` over the statistics period
+    becomes `teu_per_year`, ...), in the current column's unit."""
+    out = frame
+    for m in measures:
+        name, mult, annualise = m.columns[0]
+        if name not in frame.columns and m.column(frame) is not None:
+            k = mult * (per_year if annualise else 1.0)
+            out = out.assign(**{name: m.values(frame, per_year)[0] / k})
+    return out
+
+
 def extra_columns(frame: pd.DataFrame, measures: tuple[Measure, ...],
                   keys: tuple[str, ...]) -> list[str]:
     """Numeric columns of `frame` no measure covers (so a new result column still shows)."""
