@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from sim.network import Plan, build
 from sim.routing import ChoiceSet, choice_sets
-from sim.scenario import Scenario, as_scenario, with_overrides
+from sim.scenario import Scenario, as_scenario, run_overrides
 
 if TYPE_CHECKING:  # the engine and tables load on the first run, not for bad input
     from sim.engine.recorder import ReplicationResult
@@ -26,18 +26,7 @@ def prepare(scenario: Scenario | str | Path, *, seed: int | None = None,
             replications: int | None = None, days: float | None = None) -> Plan:
     """Load (if a path), apply run overrides and build the plan; InputError on bad input."""
     scenario = as_scenario(scenario)
-    overrides: dict[str, object] = {}
-    if seed is not None:
-        overrides["seed"] = seed
-    if replications is not None:
-        overrides["replications"] = replications
-    if days is not None:
-        overrides["horizon.days"] = days
-        if scenario.horizon.warmup_days >= days:
-            overrides["horizon.warmup_days"] = 0.0
-    if overrides:
-        scenario = with_overrides(scenario, **overrides)
-    return build(scenario)
+    return build(run_overrides(scenario, seed=seed, replications=replications, days=days))
 
 
 def _one(args: tuple[Plan, int, Sequence[ChoiceSet], Mapping[int, float] | None]
