@@ -1,6 +1,6 @@
 """The run-cost estimate of `sim.budget` beside the measured cost, to calibrate and check it.
 
-    .venv/bin/python benchmarks/budget.py [--quick]
+    .venv/bin/python -m benchmarks.budget [--quick]
 
 Each case runs one replication in a fresh process (so one case's memory cannot hide in
 another's) and prints: lots created, events scheduled and peak resident memory (VmHWM), as
