@@ -8,6 +8,8 @@ expected type whose coordinates are [lon, lat] numbers.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -95,18 +97,31 @@ def _spec(cls: type[BaseModel], path: Path, i: int, feat: dict[str, Any],
                          None if isinstance(got, (dict, list)) else got) from None
 
 
+@contextmanager
+def _reached_from(ref: tuple[str, str] | None) -> Iterator[None]:
+    """Say which scenario field led to a geodata file in every error about its content."""
+    try:
+        yield
+    except InputError as exc:
+        if ref is None or exc.via is not None or exc.file == ref[0]:
+            raise
+        raise InputError(exc.file, exc.field, exc.expected, exc.got,
+                         via=f"{ref[0]}: {ref[1]}") from None
+
+
 def read_hubs(folder: Path, ref: tuple[str, str] | None = None) -> dict[str, HubSpec]:
     """Hubs keyed by id, from `hubs.geojson` (Point features). `ref` = (scenario file, field)
-    that named the folder, for an error about a missing or unreadable file."""
+    that named the folder: errors say so."""
     path = folder / HUBS_FILE
     hubs: dict[str, HubSpec] = {}
-    for i, feat in enumerate(_features(path, ref)):
-        lon, lat = _geometry(path, i, feat, "Point")[:2]
-        hub = _spec(HubSpec, path, i, feat,
-                    {**feat["properties"], "lon": lon, "lat": lat})
-        if hub.id in hubs:
-            raise InputError(path, f"{_name(feat, i)}.id", "a unique hub id", hub.id)
-        hubs[hub.id] = hub
+    with _reached_from(ref):
+        for i, feat in enumerate(_features(path, ref)):
+            lon, lat = _geometry(path, i, feat, "Point")[:2]
+            hub = _spec(HubSpec, path, i, feat,
+                        {**feat["properties"], "lon": lon, "lat": lat})
+            if hub.id in hubs:
+                raise InputError(path, f"{_name(feat, i)}.id", "a unique hub id", hub.id)
+            hubs[hub.id] = hub
     return hubs
 
 
@@ -114,12 +129,12 @@ def read_links(folder: Path, ref: tuple[str, str] | None = None) -> dict[str, Li
     """Links keyed by id, from `links.geojson` (LineString features)."""
     path = folder / LINKS_FILE
     links: dict[str, LinkSpec] = {}
-    for i, feat in enumerate(_features(path, ref)):
-        coords = _geometry(path, i, feat, "LineString")
-        props = {**feat["properties"], "coords": [tuple(c[:2]) for c in coords]}
-        link = _spec(LinkSpec, path, i, feat, props)
-        if link.id in links:
-            raise InputError(path, f"{_name(feat, i)}.id", "a unique link id",
-                             link.id)
-        links[link.id] = link
+    with _reached_from(ref):
+        for i, feat in enumerate(_features(path, ref)):
+            coords = _geometry(path, i, feat, "LineString")
+            props = {**feat["properties"], "coords": [tuple(c[:2]) for c in coords]}
+            link = _spec(LinkSpec, path, i, feat, props)
+            if link.id in links:
+                raise InputError(path, f"{_name(feat, i)}.id", "a unique link id", link.id)
+            links[link.id] = link
     return links

@@ -285,19 +285,23 @@ def _check(scenario: Scenario, net: Network, flows: tuple[Flow, ...], flow_at: l
            service_at: dict[str, str]) -> None:
     hubs = net.hubs
     added = {c.link.id: i for i, c in enumerate(scenario.changes) if isinstance(c, AddLink)}
+    geodata = "{}: {}".format(*scenario.locate("network.geodata"))
     for lid, link in net.links.items():
         # name the file that defined the link: a change in the scenario, or the geodata
         if lid in added:
             src, where = scenario.locate(f"changes.{added[lid]}.link")
+            via = None
         else:
             src, where = str(Path(scenario.network.geodata) / LINKS_FILE), f"features[{lid}]"
+            via = geodata
         for side in ("from_hub", "to_hub"):
             if getattr(link, side) not in hubs:
                 raise InputError(src, f"{where}.{side}", "a known hub id" + did_you_mean(
-                    getattr(link, side), hubs), getattr(link, side))
+                    getattr(link, side), hubs), getattr(link, side), via=via)
         if link.lock is not None and (link.lock not in hubs or hubs[link.lock].kind != "lock"):
             raise InputError(src, f"{where}.lock", "the id of a lock hub" + did_you_mean(
-                link.lock, [h for h, spec in hubs.items() if spec.kind == "lock"]), link.lock)
+                link.lock, [h for h, spec in hubs.items() if spec.kind == "lock"]), link.lock,
+                via=via)
     locks = [h for h, spec in hubs.items() if spec.kind == "lock"]
     for lock_id, traffic in net.lock_traffic.items():
         hub = hubs.get(lock_id)
