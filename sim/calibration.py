@@ -23,6 +23,7 @@ computed per replication, then averaged with a 95% CI.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,13 +84,16 @@ class CalibrationRow:
 def load_calibration_targets(path: str | Path | None = None) -> list[CalibrationTarget]:
     """Read the calibration targets (default: `seeds/calibration.csv` of this repository)."""
     file = Path(path) if path is not None else seeds_dir() / CALIBRATION_FILE
-    targets = []
+    targets: list[CalibrationTarget] = []
     for line, row in enumerate(read_rows(file, COLUMNS, "calibration table (CSV)"), start=2):
         try:
             published, low, high = (float(row[k]) for k in ("published", "low", "high"))
         except ValueError:
             raise InputError(file, f"line {line}", "numbers in published, low, high",
                              (row["published"], row["low"], row["high"])) from None
+        if not all(math.isfinite(x) for x in (published, low, high)):
+            raise InputError(file, f"line {line}", "finite numbers in published, low, high",
+                             (row["published"], row["low"], row["high"]))
         if not low <= published <= high:
             raise InputError(file, f"line {line}", "low <= published <= high",
                              (low, published, high))
@@ -97,6 +101,8 @@ def load_calibration_targets(path: str | Path | None = None) -> list[Calibration
             raise InputError(file, f"line {line}.unit", f"one of {sorted(UNIT_FACTORS)}",
                              row["unit"])
         _parse(row["measure"], file, line)
+        if any(t.id == row["id"] for t in targets):
+            raise InputError(file, f"line {line}.id", "a unique target id", row["id"])
         targets.append(CalibrationTarget(
             id=row["id"], metric=row["metric"], published=published, low=low, high=high,
             unit=row["unit"], measure=row["measure"], how_measured=row["how_measured"],

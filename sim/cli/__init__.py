@@ -1,29 +1,64 @@
 """The `cqsim` command line: one module per command, one error policy for all.
 
-Bad input exits 2 with one line naming the file, the field and what was expected;
-Ctrl-C exits 130 with a message; neither prints a traceback. Command modules import what
-they need when they run, so `cqsim --help` and bad input answer at once.
+Bad input exits 2 with one line naming the file, the field and what was expected (usage
+errors name the option); Ctrl-C exits 130 with a message; neither prints a traceback.
+Warnings about valid but doubtful input print one `cqsim: warning:` line each. Command
+modules import what they need when they run, so `cqsim --help` and bad input answer at once.
 """
 
 from __future__ import annotations
 
 import signal
+import warnings
 from types import FrameType
 from typing import Any
 
 import click
 
-from sim.errors import ConservationError, InputError
+from sim.errors import ConservationError, InputError, InputWarning, printable
+
+
+def _usage_line(exc: click.UsageError) -> str:
+    """A click usage error (`--seed -1`, a missing argument) as one line with a pointer to
+    the command's help."""
+    text = printable(" ".join(exc.format_message().split()), 300).rstrip(".")
+    command = exc.ctx.command_path if exc.ctx is not None else "cqsim"
+    return f"cqsim: error: {text} (see {printable(command, 60)} --help)"
 
 
 class CqsimGroup(click.Group):
     """A click group that turns known failures into one-line messages and exit codes."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: Any) -> click.Context:
         try:
-            return super().invoke(ctx)
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as exc:
+            click.echo(_usage_line(exc), err=True)
+            raise click.exceptions.Exit(2) from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from sim.cli.common import NAMED, quote_policy, show_warning
+
+        shown = warnings.showwarning
+
+        def one_line(message: Any, category: Any, filename: str, lineno: int,
+                     file: Any = None, line: str | None = None) -> None:
+            if issubclass(category, InputWarning):
+                show_warning(str(message))
+            else:
+                shown(message, category, filename, lineno, file, line)
+
+        try:
+            with warnings.catch_warnings():
+                warnings.showwarning = one_line
+                return super().invoke(ctx)
+        except click.UsageError as exc:
+            click.echo(_usage_line(exc), err=True)
+            ctx.exit(2)
         except InputError as exc:
-            click.echo(f"cqsim: error: {exc}", err=True)
+            policy = quote_policy(ctx.meta.get(NAMED, []))
+            click.echo(f"cqsim: error: {exc.message(policy)}", err=True)
             ctx.exit(2)
         except ConservationError as exc:
             click.echo(f"cqsim: conservation check failed: {exc}", err=True)
@@ -76,6 +111,7 @@ def _register() -> None:
 
     main.add_command(run_cmd.run)
     main.add_command(run_cmd.validate)
+    main.add_command(run_cmd.list_ids)
     main.add_command(__import__("sim.cli.compare", fromlist=["compare"]).compare)
     main.add_command(__import__("sim.cli.compare", fromlist=["rank"]).rank)
     main.add_command(__import__("sim.cli.sweep", fromlist=["sweep"]).sweep)

@@ -8,12 +8,16 @@ from typing import TYPE_CHECKING
 
 import click
 
+from sim.cli.common import DAYS, InputPath, held_warnings, limit_options, limits
 from sim.errors import InputError
 
 if TYPE_CHECKING:
     from sim.compare import Comparison
 
-DAYS = click.FloatRange(min=0, min_open=True)
+ALLOW_UNRELATED = click.option(
+    "--allow-unrelated", is_flag=True,
+    help="Accept alternatives that are not BASE plus changes (another extends chain, or one "
+         "through a file that edits more than changes).")
 
 
 def _need_two(replications: int, base: Path) -> None:
@@ -26,11 +30,13 @@ def _variant_report(cmp: Comparison, out: Path) -> str:
     """Write each variant's results to its own run directory under `out` (base first) and a
     report.html comparing them; return what was written."""
     from sim.outputs import write_results
+    from sim.paths import safe_slug
     from sim.report import write_report
 
     dirs = []
-    for i, v in enumerate([cmp.base, *cmp.alts]):
-        folder = out / (f"{i}-{v.name}" if v.name != cmp.base.name or i == 0 else f"{i}-alt")
+    for i, v in enumerate([cmp.base, *cmp.alts]):  # names from files: one safe component
+        name = safe_slug(v.name) if v.name != cmp.base.name or i == 0 else "alt"
+        folder = out / f"{i}-{name}"
         write_results(v.results, folder, map_png=False)
         dirs.append(folder)
     write_report(dirs, out / "report.html")
@@ -38,8 +44,8 @@ def _variant_report(cmp: Comparison, out: Path) -> str:
 
 
 @click.command()
-@click.argument("base", type=click.Path(path_type=Path))
-@click.argument("alts", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("base", type=InputPath(path_type=Path))
+@click.argument("alts", nargs=-1, required=True, type=InputPath(path_type=Path))
 @click.option("--replications", type=click.IntRange(min=2), default=None,
               help="Replications per variant (default: BASE's; at least 2 for a CI).")
 @click.option("--days", type=DAYS, default=None, help="Override the horizon in days.")
@@ -52,19 +58,31 @@ def _variant_report(cmp: Comparison, out: Path) -> str:
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--no-report", is_flag=True,
               help="Skip the run directories of the variants and report.html (faster).")
+@ALLOW_UNRELATED
+@limit_options
 def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: float | None,
-            out: Path | None, independent: bool, workers: int, no_report: bool) -> None:
-    """Paired deltas ALT − BASE (throughput, trade, transit, CO2) and bottlenecks."""
+            out: Path | None, independent: bool, workers: int, no_report: bool,
+            allow_unrelated: bool, max_memory: float, max_events: float,
+            no_limit: bool) -> None:
+    """Paired deltas ALT − BASE (throughput, trade, transit, CO2) and bottlenecks. Each ALT
+    must be BASE plus changes (see --allow-unrelated)."""
+    from sim.boundary import admit_comparison
+    from sim.scenario import load_scenario
+
+    with held_warnings():
+        base_s = load_scenario(base)
+        _need_two(base_s.replications if replications is None else replications, base)
+        admit_comparison(base_s, [load_scenario(a) for a in alts], replications=replications,
+                         days=days, workers=workers, related=not allow_unrelated,
+                         limits=limits(max_memory, max_events, no_limit))
     from sim.atomic import write_csv, write_png
     from sim.compare import compare as run_compare
     from sim.compare import draw_comparison, draw_daily, split_deltas
-    from sim.scenario import load_scenario
+    from sim.paths import default_out
 
-    base_s = load_scenario(base)
-    _need_two(base_s.replications if replications is None else replications, base)
     cmp = run_compare(base_s, list(alts), replications=replications, days=days,
                       independent=independent, workers=workers)
-    out = out or Path("out") / f"compare-{cmp.base.name}"
+    out = out or default_out(cmp.base.name, prefix="compare-")
     channels, at_locks = split_deltas(cmp.deltas)
     write_csv(out / "compare.csv", channels)
     if len(at_locks):
@@ -99,9 +117,9 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
 
 
 @click.command()
-@click.argument("base", type=click.Path(path_type=Path))
-@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--changes", "changes", multiple=True, type=click.Path(path_type=Path),
+@click.argument("base", type=InputPath(path_type=Path))
+@click.argument("files", nargs=-1, type=InputPath(path_type=Path))
+@click.option("--changes", "changes", multiple=True, type=InputPath(path_type=Path),
               help="A candidate: a file with a `changes:` list, or a scenario that extends "
                    "BASE (repeatable; positional FILES work too).")
 @click.option("--candidate", "named", multiple=True, metavar="NAME=FILE",
@@ -114,32 +132,43 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Directory for rank.csv and compare.csv (default out/rank-<base>).")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True)
+@ALLOW_UNRELATED
+@limit_options
 def rank(base: Path, files: tuple[Path, ...], changes: tuple[Path, ...],
          named: tuple[str, ...], replications: int | None, days: float | None, per: str,
-         out: Path | None, workers: int) -> None:
-    """Rank candidate expansions of BASE: extra TEU and trade per unit of added capacity."""
-    from sim.atomic import write_csv
-    from sim.compare import split_deltas
+         out: Path | None, workers: int, allow_unrelated: bool, max_memory: float,
+         max_events: float, no_limit: bool) -> None:
+    """Rank candidate expansions of BASE: extra TEU and trade per unit of added capacity.
+    A candidate is a changes file, or a scenario that is BASE plus changes."""
+    from sim.boundary import admit_comparison
     from sim.rank import candidate
-    from sim.rank import rank as run_rank
     from sim.scenario import load_scenario
 
-    base_s = load_scenario(base)
-    _need_two(base_s.replications if replications is None else replications, base)
-    candidates = {}
-    for path in (*files, *changes):
-        c = candidate(base_s, path)
-        candidates[c.name if c.name not in candidates else path.stem] = c
-    for item in named:
-        name, sep, file = item.partition("=")
-        if not sep or not name or not file:
-            raise InputError("--candidate", "", "NAME=FILE", item)
-        candidates[name] = candidate(base_s, Path(file), name)
-    if not candidates:
-        raise InputError("--changes", "", "at least one candidate file")
+    with held_warnings():
+        base_s = load_scenario(base)
+        _need_two(base_s.replications if replications is None else replications, base)
+        candidates = {}
+        for path in (*files, *changes):
+            c = candidate(base_s, path)
+            candidates[c.name if c.name not in candidates else path.stem] = c
+        for item in named:
+            name, sep, file = item.partition("=")
+            if not sep or not name or not file:
+                raise InputError("--candidate", "", "NAME=FILE", item)
+            candidates[name] = candidate(base_s, Path(file), name)
+        if not candidates:
+            raise InputError("--changes", "", "at least one candidate file")
+        admit_comparison(base_s, list(candidates.values()), replications=replications,
+                         days=days, workers=workers, related=not allow_unrelated,
+                         limits=limits(max_memory, max_events, no_limit))
+    from sim.atomic import write_csv
+    from sim.compare import split_deltas
+    from sim.paths import default_out
+    from sim.rank import rank as run_rank
+
     table, cmp = run_rank(base_s, candidates, replications=replications, days=days,
                           workers=workers, per=per)
-    out = out or Path("out") / f"rank-{base_s.name}"
+    out = out or default_out(base_s.name, prefix="rank-")
     write_csv(out / "rank.csv", table)
     write_csv(out / "compare.csv", split_deltas(cmp.deltas)[0])
     from sim.cli.render import console, rank_table

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
 
+from sim.cli.common import InputPath, held_warnings, limit_options, limits
+
 
 @click.command()
-@click.argument("sweep_file", type=click.Path(path_type=Path))
+@click.argument("sweep_file", type=InputPath(path_type=Path))
 @click.option("--out", "out", type=click.Path(path_type=Path), default=None,
               help="Results folder (default out/sweeps/<name>).")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
@@ -20,16 +23,23 @@ import click
 @click.option("--resume", is_flag=True,
               help="Continue an interrupted sweep in --out: finished runs are not redone.")
 @click.option("--no-plots", is_flag=True, help="Skip the PNG plots (faster).")
+@limit_options
 def sweep(sweep_file: Path, out: Path | None, workers: int | None, scheduler: str | None,
-          local_cluster: bool, resume: bool, no_plots: bool) -> None:
+          local_cluster: bool, resume: bool, no_plots: bool, max_memory: float,
+          max_events: float, no_limit: bool) -> None:
     """Run every variant x replication of SWEEP_FILE and write runs, summary and plots."""
-    from sim.sweep import execute_sweep, load_sweep
+    from sim.sweep import execute_sweep, load_sweep, prepare_sweep
 
     if scheduler and local_cluster:
         raise click.UsageError("--scheduler and --local-cluster exclude each other")
-    spec = load_sweep(sweep_file)
-    out = out or Path("out") / "sweeps" / spec.name
-    outcome = execute_sweep(spec, out, workers=workers, scheduler=scheduler,
+    with held_warnings():
+        prepared = prepare_sweep(load_sweep(sweep_file), limits(max_memory, max_events, no_limit),
+                                 workers or os.cpu_count() or 1)
+    from sim.paths import default_out
+
+    spec = prepared.spec
+    out = out or default_out(spec.name, folder="sweeps")
+    outcome = execute_sweep(prepared, out, workers=workers, scheduler=scheduler,
                             local_cluster=local_cluster, resume=resume, plots=not no_plots)
     from sim.cli.render import console, variant_table
 

@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from sim.atomic import write_csv, write_parquet
+from sim.budget import DEFAULT_LIMITS, Limits
 from sim.sweep.spec import SweepSpec
 from sim.sweep.store import check_out, collect, part_path, write_meta
 from sim.sweep.summary import sensitivity, summarize_variants
@@ -37,11 +38,13 @@ class SweepOutcome:
         return int((self.runs["status"] != "ok").sum()) if len(self.runs) else 0
 
 
-def execute_sweep(spec: SweepSpec | str | Path, out: str | Path | None = None, *,
+def execute_sweep(spec: Sweep | SweepSpec | str | Path, out: str | Path | None = None, *,
                   workers: int | None = None, scheduler: str | None = None,
                   local_cluster: bool = False, resume: bool = False,
-                  progress: bool | None = None, plots: bool = True) -> SweepOutcome:
-    """Run a sweep into `out` (a temporary folder when None) and assemble its results.
+                  progress: bool | None = None, plots: bool = True,
+                  limits: Limits | None = DEFAULT_LIMITS) -> SweepOutcome:
+    """Run a sweep (prepared, or a file) into `out` (a temporary folder when None) and
+    assemble its results; `limits` bound its estimated cost (sim.budget).
 
     Executor: a local process pool of `workers` processes (default: CPU count; 1 runs in this
     process), an existing Dask scheduler at `scheduler` (tcp://HOST:PORT), or a Dask
@@ -52,7 +55,8 @@ def execute_sweep(spec: SweepSpec | str | Path, out: str | Path | None = None, *
     from sim.sweep.executors import run_dask, run_pool, run_serial
 
     start = time.perf_counter()
-    sweep = prepare_sweep(spec)
+    sweep = spec if isinstance(spec, Sweep) else prepare_sweep(
+        spec, limits, workers or os.cpu_count() or 1)
     tmp: tempfile.TemporaryDirectory[str] | None = None
     if out is None:
         tmp = tempfile.TemporaryDirectory(prefix="cqsim-sweep-")
