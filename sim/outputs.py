@@ -1,7 +1,8 @@
 """Write results: tidy CSV summaries, Parquet by replication, a GeoPackage of flows, metadata.
 
-Every file is written atomically (`sim.atomic`): a run killed mid-write leaves the earlier
-file or none, never a torn one.
+A results folder is written whole or not at all (`sim.staging`): the files go to a staging
+folder beside it, which replaces the folder in one step once every file is written, with a
+manifest (scenario, seed, code version, size and sha256 of every file) in `run.json`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from pathlib import Path
 import pandas as pd
 
 from sim.atomic import (
-    remove_stale_temporaries,
     write_atomic,
     write_csv,
     write_parquet,
@@ -29,10 +29,33 @@ def _write_gpkg(results: Results, path: Path) -> None:
     hubs.to_file(path, layer="hubs", driver="GPKG", mode="a")
 
 
-def write_results(results: Results, out: Path, *, map_png: bool = True) -> list[Path]:
-    """Write every table, flows.gpkg, map.png and run.json into `out`; return the paths."""
-    out.mkdir(parents=True, exist_ok=True)
-    remove_stale_temporaries(out)
+def write_results(results: Results, out: str | Path, *, map_png: bool = True,
+                  overwrite: bool = False) -> list[Path]:
+    """Write every table, flows.gpkg, map.png and run.json into the folder `out`, whole or
+    not at all, replacing what an earlier cqsim command wrote there; return the paths.
+
+    `out` must be absent, empty or a folder cqsim wrote (`overwrite`: any folder); see
+    `sim.staging.check_out`."""
+    from sim.staging import ResultFolder
+
+    with ResultFolder(out, command="run", overwrite=overwrite) as folder:
+        written = write_run(results, folder.path, map_png=map_png)
+        final = folder.commit("run.json", run_about(results))
+    return [final / p.relative_to(folder.path) for p in written]
+
+
+def run_about(results: Results) -> dict[str, object]:
+    """What the manifest of a run says it is."""
+    plan = results.plan
+    return {"scenario": plan.name, "source_file": plan.source_file, "seed": plan.seed,
+            "replications": plan.replications, "days": plan.horizon.days}
+
+
+def write_run(results: Results, folder: Path, *, map_png: bool = True) -> list[Path]:
+    """Write every table, flows.gpkg, map.png and run.json (without its manifest) into
+    `folder`, a new folder of a command's staging folder; return the paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder
     written: list[Path] = []
     for name in results.names:
         written.append(write_csv(out / f"{name}.csv", results.summary(name)))

@@ -8,20 +8,24 @@ from typing import Any
 import click
 
 from sim.cli.common import (
+    OVERWRITE,
     InputPath,
+    OutPath,
     admitted,
     held_warnings,
     limit_options,
     limits,
+    named_inputs,
     override_options,
 )
 
 
 @click.command()
 @click.argument("scenario", type=InputPath(path_type=Path))
-@click.option("--out", "out", type=click.Path(path_type=Path), default=None,
-              help="Directory for tables, flows.gpkg, map.png and report.html "
-                   "(default out/<name>).")
+@click.option("--out", "out", type=OutPath(), default=None,
+              help="Folder for tables, flows.gpkg, map.png and report.html (default "
+                   "out/<name>): written whole, replacing an earlier result there.")
+@OVERWRITE
 @override_options
 @click.option("--no-map", is_flag=True, help="Skip map.png (faster).")
 @click.option("--no-report", is_flag=True, help="Skip report.html (faster).")
@@ -29,27 +33,35 @@ from sim.cli.common import (
               help="Report progress on stderr even when it is not a terminal (plain lines; "
                    "the first when the replications start).")
 @limit_options
-def run(scenario: Path, out: Path | None, seed: int | None, replications: int | None,
-        days: float | None, workers: int, no_map: bool, no_report: bool, progress: bool,
-        max_memory: float, max_events: float, no_limit: bool) -> None:
+def run(scenario: Path, out: Path | None, overwrite: bool, seed: int | None,
+        replications: int | None, days: float | None, workers: int, no_map: bool,
+        no_report: bool, progress: bool, max_memory: float, max_events: float,
+        no_limit: bool) -> None:
     """Simulate SCENARIO and write its results."""
     plan = admitted(scenario, seed, replications, days, workers, max_memory, max_events,
                     no_limit).plan
     from sim.paths import default_out
     from sim.runner import run as run_plan
+    from sim.staging import ResultFolder, replaced_line
 
-    results = run_plan(plan, workers=workers, progress=True if progress else None)
-    out = out or default_out(plan.name)
+    # the folder is checked, locked and staged before the simulation, so a bad --out or a
+    # second run into it is refused at once
+    with ResultFolder(default_out(plan.name) if out is None else out, command="run",
+                      overwrite=overwrite, inputs=(*named_inputs(), plan.geodata)) as folder:
+        results = run_plan(plan, workers=workers, progress=True if progress else None)
+
+        from sim.outputs import run_about, write_run
+
+        write_run(results, folder.path, map_png=not no_map)
+        if not no_report:
+            from sim.report import write_report
+            write_report([folder.path], shown_as=[folder.final])
+        folder.commit("run.json", run_about(results))
 
     from sim.checks import flagged
     from sim.cli.render import console, corridor_table, equilibrium_lines
-    from sim.outputs import write_results
     from sim.trade import attainment_lines
 
-    write_results(results, out, map_png=not no_map)
-    if not no_report:
-        from sim.report import write_report
-        write_report([out])
     screen = console(110)
     screen.print(corridor_table(results))
     for line in attainment_lines(results) + equilibrium_lines(results):
@@ -60,10 +72,13 @@ def run(scenario: Path, out: Path | None, seed: int | None, replications: int | 
         f"{cons['delivered_teu'].sum():,.0f} + in transit {cons['in_transit_teu'].sum():,.0f} "
         f"+ waiting {cons['waiting_teu'].sum():,.0f} (all replications; residual "
         f"{cons['residual_teu'].abs().max():.2g}) - OK")
-    screen.print(f"wrote {out}/ in {results.wall_seconds:.1f} s of simulation")
+    screen.print(f"wrote {folder.target.shown}/ in {results.wall_seconds:.1f} s of simulation")
+    if folder.replaced:
+        screen.print(replaced_line(folder))
     notes = flagged(results.summary("checks"))
     if notes:
-        click.echo(f"cqsim: warning: {'; '.join(notes)} (see {out}/checks.csv)", err=True)
+        click.echo(f"cqsim: warning: {'; '.join(notes)} (see "
+                   f"{folder.target.shown}/checks.csv)", err=True)
 
 
 @click.command()
