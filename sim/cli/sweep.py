@@ -95,6 +95,13 @@ def _security(scheduler: str | None, ca: Path | None, cert: Path | None,
     given = [o for o, v in (("--tls-ca-file", ca), ("--tls-cert", cert), ("--tls-key", key))
              if v is not None]
     if not given:
+        import dask.config
+
+        if (scheduler or "").startswith("tls://") and not dask.config.get(
+                "distributed.comm.tls.ca-file", None):
+            raise click.UsageError(f"--scheduler {scheduler} needs --tls-ca-file and "
+                                   "--tls-cert (and --tls-key when the key is not in the "
+                                   "certificate file), or Dask's distributed.comm.tls settings")
         return None
     if not (scheduler or "").startswith("tls://"):
         raise click.UsageError(f"{', '.join(given)} need --scheduler tls://HOST:PORT")

@@ -89,6 +89,8 @@ def execute_sweep(spec: Sweep | SweepSpec | str | Path, out: str | Path | None =
             final = stack.enter_context(ResultFolder(
                 out, command="sweep", overwrite=overwrite, inputs=inputs))
             folder = work_folder(final.final)
+            if not folder.exists():  # removed again if the sweep stops before a run is done
+                stack.callback(_drop_if_empty, folder)
             done = open_work(sweep, final.final, folder, resume=resume, overwrite=overwrite)
         progressed = _execute(sweep, folder, done, workers=workers, scheduler=scheduler,
                            local_cluster=local_cluster, progress=progress,
@@ -111,6 +113,13 @@ def execute_sweep(spec: Sweep | SweepSpec | str | Path, out: str | Path | None =
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def _drop_if_empty(work: Path) -> None:
+    """Remove a work folder that holds no finished run (an error or an interrupt before the
+    first run ended): nothing is left behind."""
+    if work.is_dir() and not any((work / "runs").glob("v*.parquet")):
+        shutil.rmtree(work, ignore_errors=True)
+
+
 @dataclass
 class _Progress:
     done: int
@@ -126,6 +135,7 @@ def _execute(sweep: Sweep, folder: Path, done: set[str], *, workers: int | None,
     from sim.sweep.executors import (
         LOOPBACK_DASHBOARD,
         NO_WORKER_TIMEOUT_S,
+        dask_client,
         run_dask,
         run_pool,
         run_serial,
@@ -141,17 +151,24 @@ def _execute(sweep: Sweep, folder: Path, done: set[str], *, workers: int | None,
         executor = "this process" if workers <= 1 else f"local pool ({workers} processes)"
     write_meta(sweep, folder, {"status": "running", "executor": executor})
 
-    with Progress(len(sweep.tasks), len(sweep.tasks) - len(todo), sweep.name, progress) as bar:
+    with contextlib.ExitStack() as stack:
+        client = None  # connected before anything is shown: a bad --scheduler is one line
+        if todo and (scheduler or local_cluster):
+            client = stack.enter_context(dask_client(
+                scheduler, workers=workers, security=security,
+                dashboard_address=dashboard_address or LOOPBACK_DASHBOARD))
+        bar = stack.enter_context(Progress(len(sweep.tasks), len(sweep.tasks) - len(todo),
+                                           sweep.name, progress))
+
         def record(row: dict[str, Any]) -> None:
             part = part_path(folder, row["run_id"])
             write_parquet(part, pd.DataFrame([row]))
             bar.advance(row["status"] != "ok")
 
-        if todo and (scheduler or local_cluster):
-            run_dask(todo, record, address=scheduler, workers=workers, notify=bar.note,
-                     key_prefix=f"cqsim-{sweep.fingerprint[:12]}", security=security,
-                     no_worker_timeout=no_worker_timeout or NO_WORKER_TIMEOUT_S,
-                     dashboard_address=dashboard_address or LOOPBACK_DASHBOARD)
+        if client is not None:
+            run_dask(todo, record, client=client, notify=bar.note,
+                     key_prefix=f"cqsim-{sweep.fingerprint[:12]}",
+                     no_worker_timeout=no_worker_timeout or NO_WORKER_TIMEOUT_S)
         elif todo and workers > 1:
             run_pool(todo, record, workers=workers, notify=bar.note)
         elif todo:

@@ -12,9 +12,10 @@ import multiprocessing
 import os
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from typing import Any
 
 from sim.errors import InputError
@@ -119,19 +120,13 @@ def run_pool(tasks: Sequence[RunTask], record: Record, *, workers: int,
                "run(s) that were in flight")
 
 
-def run_dask(tasks: Sequence[RunTask], record: Record, *, address: str | None,
-             workers: int, key_prefix: str, notify: Notify = lambda msg: None,
-             security: Any = None, no_worker_timeout: float = NO_WORKER_TIMEOUT_S,
-             dashboard_address: str = LOOPBACK_DASHBOARD) -> None:
-    """Run tasks on a Dask cluster: the scheduler at `address` (tcp:// or tls://, with
-    `security`, a distributed.Security), or a new LocalCluster on loopback.
-
-    Dask reschedules the runs of a worker that dies; a run whose workers died more than the
-    scheduler's `allowed-failures` is recorded as failed (KilledWorker). When the cluster has
-    had no worker at all for `no_worker_timeout` seconds, the sweep says so and records the
-    runs not done as failed (`--resume` runs them) instead of waiting for ever.
-    """
-    from distributed import Client, LocalCluster, wait
+@contextmanager
+def dask_client(address: str | None, *, workers: int, security: Any = None,
+                dashboard_address: str = LOOPBACK_DASHBOARD) -> Iterator[Any]:
+    """A client of the Dask scheduler at `address` (tcp:// or tls://, with `security`, a
+    distributed.Security), or of a new LocalCluster of `workers` processes on loopback (its
+    dashboard at `dashboard_address`); an unreachable scheduler is an InputError."""
+    from distributed import Client, LocalCluster
 
     cluster = None
     try:
@@ -147,44 +142,59 @@ def run_dask(tasks: Sequence[RunTask], record: Record, *, address: str | None,
                                  "a reachable Dask scheduler tcp://HOST:PORT or tls://HOST:PORT "
                                  f"(with --tls-ca-file, --tls-cert, --tls-key) ({exc})") from None
         with client:
-            notify(f"dask: {len(client.scheduler_info().get('workers', {}))} worker(s) at "
-                   f"{client.scheduler_info().get('address', address)}; the sweep stops if "
-                   f"no worker is left for {no_worker_timeout:g} s")
-            by_key = {f"{key_prefix}-{t.run_id}": t for t in tasks}
-            pending = {client.submit(execute_run, t, key=k, pure=False)
-                       for k, t in by_key.items()}
-            alone_since: float | None = None
-            while pending:
-                try:
-                    done, pending = wait(pending, timeout=POLL_S,
-                                         return_when="FIRST_COMPLETED")
-                except (TimeoutError, asyncio.TimeoutError):  # none finished: still waiting
-                    done = set()
-                for fut in done:
-                    task = by_key[str(fut.key)]
-                    try:
-                        row = fut.result()
-                    except Exception as exc:  # KilledWorker, lost data: a failed run
-                        row = failed_row(task, f"{type(exc).__name__}: {exc}")
-                    record(row)
-                    fut.release()
-                if done or not pending:
-                    alone_since = None
-                    continue
-                if client.nthreads():
-                    alone_since = None
-                    continue
-                alone_since = alone_since or time.monotonic()
-                if time.monotonic() - alone_since >= no_worker_timeout:
-                    why = (f"no Dask worker for {no_worker_timeout:g} s at "
-                           f"{client.scheduler_info().get('address', address)}")
-                    notify(f"dask: {why}: stopping; the {len(pending)} run(s) not done are "
-                           "recorded failed (--resume runs them)")
-                    for fut in pending:
-                        record(failed_row(by_key[str(fut.key)], why))
-                    client.cancel(list(pending))
-                    return
+            yield client
     finally:
         if cluster is not None:
             cluster.close()
+
+
+def run_dask(tasks: Sequence[RunTask], record: Record, *, client: Any, key_prefix: str,
+             notify: Notify = lambda msg: None,
+             no_worker_timeout: float = NO_WORKER_TIMEOUT_S) -> None:
+    """Run tasks on the Dask cluster of `client` (`dask_client`).
+
+    Dask reschedules the runs of a worker that dies; a run whose workers died more than the
+    scheduler's `allowed-failures` is recorded as failed (KilledWorker). When the cluster has
+    had no worker at all for `no_worker_timeout` seconds, the sweep says so and records the
+    runs not done as failed (`--resume` runs them) instead of waiting for ever.
+    """
+    from distributed import wait
+
+    address = client.scheduler_info().get("address", "?")
+    notify(f"dask: {len(client.scheduler_info().get('workers', {}))} worker(s) at "
+           f"{address}; the sweep stops if no worker is left for "
+           f"{no_worker_timeout:g} s")
+    by_key = {f"{key_prefix}-{t.run_id}": t for t in tasks}
+    pending = {client.submit(execute_run, t, key=k, pure=False)
+               for k, t in by_key.items()}
+    alone_since: float | None = None
+    while pending:
+        try:
+            done, pending = wait(pending, timeout=POLL_S,
+                                 return_when="FIRST_COMPLETED")
+        except (TimeoutError, asyncio.TimeoutError):  # none finished: still waiting
+            done = set()
+        for fut in done:
+            task = by_key[str(fut.key)]
+            try:
+                row = fut.result()
+            except Exception as exc:  # KilledWorker, lost data: a failed run
+                row = failed_row(task, f"{type(exc).__name__}: {exc}")
+            record(row)
+            fut.release()
+        if done or not pending:
+            alone_since = None
+            continue
+        if client.nthreads():
+            alone_since = None
+            continue
+        alone_since = alone_since or time.monotonic()
+        if time.monotonic() - alone_since >= no_worker_timeout:
+            why = f"no Dask worker for {no_worker_timeout:g} s at {address}"
+            notify(f"dask: {why}: stopping; the {len(pending)} run(s) not done are "
+                   "recorded failed (--resume runs them)")
+            for fut in pending:
+                record(failed_row(by_key[str(fut.key)], why))
+            client.cancel(list(pending))
+            return
 
