@@ -508,6 +508,27 @@ class ResultFolder:
             self._lock.release()
 
 
+@contextlib.contextmanager
+def updating(folder: Path) -> Iterator[None]:
+    """Change a file of a finished results folder (`cqsim report` rewriting its report.html):
+    with the folder locked, then its manifest brought up to date. A folder without a manifest
+    is changed as it is."""
+    found = read_manifest(folder)
+    held = found[1].get(MANIFEST_KEY) if found is not None else None
+    if found is None or not isinstance(held, dict):
+        yield
+        return
+    target = Path(os.path.realpath(folder))
+    lock = FolderLock(target, option="RUN_DIR", shown=str(folder))
+    lock.acquire()
+    try:
+        yield
+        about = {k: v for k, v in held.items() if k not in ("tool", "code_version", "files")}
+        write_manifest(target, found[0], about)
+    finally:
+        lock.release()
+
+
 def replaced_line(folder: ResultFolder) -> str:
     """'replaced what out/baseline/ held: 24 files of the run of baseline (...)' or ''."""
     return (f"replaced what {folder.target.shown.rstrip(os.sep)}/ held: {folder.replaced}"

@@ -18,12 +18,15 @@ def write_report(run_dirs: Sequence[str | Path], out: str | Path | None = None, 
     folders the report names (where the runs will be once a staging folder is swapped in)."""
     from sim.atomic import write_text
     from sim.report.page import render
+    from sim.staging import updating
 
     runs = [RunDir.open(p) for p in run_dirs]
     for run, shown in zip(runs, shown_as or (), strict=False):
         run.shown_as = Path(shown)
     target = Path(out) if out is not None else runs[0].path / REPORT_FILE
-    return write_text(target, render(runs))
+    page = render(runs)
+    with updating(target.parent):  # a results folder's manifest lists report.html too
+        return write_text(target, page)
 
 
 __all__ = ["REPORT_FILE", "RunDir", "write_report"]

@@ -153,3 +153,14 @@ def test_calibrate_out_is_a_file_cqsim_may_replace(tmp_path: Path) -> None:
         assert result.exit_code == 2, result.output
         assert len(result.stderr.strip().splitlines()) == 1 and expected in result.stderr
     assert table.read_text() == "my,own,table\n"
+
+
+def test_cqsim_report_keeps_the_manifest_true(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert _cqsim("run", str(OK), "--no-map", "--no-report", "--out", str(out)).returncode == 0
+    assert "report.html" not in json.loads((out / "run.json").read_text())["manifest"]["files"]
+    made = _cqsim("report", str(out))
+    assert made.returncode == 0, made.stderr
+    assert verify(out) == []  # report.html is listed, with its hash
+    assert check_out(out).holds == "cqsim"  # so a new run may replace the folder
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
