@@ -241,9 +241,13 @@ def calibrate(results: Results, targets: list[CalibrationTarget]) -> list[Calibr
     return rows
 
 
+CALIBRATION_COLUMNS = ("id", "metric", "unit", "published", "low", "high", "simulated", "ci95",
+                       "deviation", "ok", "how_measured", "source")
+
+
 def calibration_frame(rows: list[CalibrationRow]) -> pd.DataFrame:
-    """The calibration rows as a table (one row per target)."""
-    return pd.DataFrame([{
+    """The calibration rows as a table (one row per target; `CALIBRATION_COLUMNS`)."""
+    return pd.DataFrame(columns=list(CALIBRATION_COLUMNS), data=[{
         "id": r.target.id, "metric": r.target.metric, "unit": r.target.unit,
         "published": r.target.published, "low": r.target.low, "high": r.target.high,
         "simulated": r.simulated, "ci95": r.ci95, "deviation": r.deviation, "ok": r.ok,

@@ -1,8 +1,10 @@
 """Write results: tidy CSV summaries, Parquet by replication, a GeoPackage of flows, the map,
 the report and metadata.
 
-Every file is written atomically (`sim.atomic`): a run killed mid-write leaves the earlier
-file or none, never a torn one.
+A results folder is written whole or not at all (`sim.staging`): the files go to a staging
+folder beside it, which replaces the folder in one step once every file is written, with a
+manifest (scenario, seed, code version, size and sha256 of every file) in `run.json`. Every
+file is written atomically (`sim.atomic`) too.
 
 flows.gpkg, map.png and report.html need geopandas, matplotlib and plotly, which take longer
 to import (over a second) than the tables take to write. Where it is safe (Linux, no other
@@ -34,7 +36,6 @@ from typing import ClassVar
 import pandas as pd
 
 from sim.atomic import (
-    remove_stale_temporaries,
     write_atomic,
     write_csv,
     write_parquet,
@@ -68,10 +69,10 @@ def _write_spatial(results: Results, out: Path, map_png: bool,
         plt.close(fig)
 
 
-def _write_report(out: Path, mark: Mark = lambda: None) -> None:
+def _write_report(out: Path, shown: Path, mark: Mark = lambda: None) -> None:
     from sim.report import write_report
 
-    write_report([out])
+    write_report([out], shown_as=[shown])
 
 
 def _prepare_spatial(map_png: bool) -> None:
@@ -249,18 +250,43 @@ class Writers:
             helper.wait()
 
 
-def write_results(results: Results, out: Path, *, map_png: bool = True, report: bool = False,
-                  writers: Writers | None = None) -> list[Path]:
+def write_results(results: Results, out: str | Path, *, map_png: bool = True,
+                  report: bool = False, overwrite: bool = False) -> list[Path]:
     """Write every table, flows.gpkg, map.png (`map_png`), run.json and report.html
-    (`report`) into `out`; return the paths.
+    (`report`) into the folder `out`, whole or not at all, replacing what an earlier cqsim
+    command wrote there; return the paths.
+
+    `out` must be absent, empty or a folder cqsim wrote (`overwrite`: any folder); see
+    `sim.staging.check_out`."""
+    from sim.staging import ResultFolder
+
+    with ResultFolder(out, command="run", overwrite=overwrite) as folder:
+        written = write_run(results, folder.path, writers=Writers(map_png, report),
+                            shown_as=folder.final)
+        final = folder.commit("run.json", run_about(results))
+    return [final / p.relative_to(folder.path) for p in written]
+
+
+def run_about(results: Results) -> dict[str, object]:
+    """What the manifest of a run says it is."""
+    plan = results.plan
+    return {"scenario": plan.name, "source_file": plan.source_file, "seed": plan.seed,
+            "replications": plan.replications, "days": plan.horizon.days}
+
+
+def write_run(results: Results, folder: Path, *, map_png: bool = True,
+              writers: Writers | None = None, shown_as: Path | None = None) -> list[Path]:
+    """Write every table, flows.gpkg, map.png, run.json (without its manifest) and, if the
+    writers say so, report.html into `folder` (a command's staging folder); return the paths.
 
     `writers`: `Writers` made before the results (their helpers have imported what the map
-    and report need meanwhile), whose `map_png` and `report` then apply; default: made now.
+    and report need meanwhile), whose `map_png` and `report` then apply; default: made now,
+    no report. `shown_as`: the folder the report names (the final one, not the staging one).
     """
-    out.mkdir(parents=True, exist_ok=True)
-    remove_stale_temporaries(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder
     summaries = {name: results.summary(name) for name in results.names}  # sent with results
-    writers = writers or Writers(map_png, report)
+    writers = writers or Writers(map_png, False)
     try:
         writers.spatial.start(_write_spatial, results, out, writers.map_png)
         written: list[Path] = []
@@ -275,7 +301,7 @@ def write_results(results: Results, out: Path, *, map_png: bool = True, report: 
                                   json.dumps(run_metadata(results), indent=2)))
         if writers.reporter:  # it reads the tables and flows.gpkg
             writers.spatial.wait_mark()
-            writers.reporter.start(_write_report, out)
+            writers.reporter.start(_write_report, out, shown_as or out)
         writers.wait()
     except BaseException:
         writers.cancel()

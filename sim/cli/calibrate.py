@@ -7,7 +7,9 @@ from pathlib import Path
 import click
 
 from sim.cli.common import (
+    OVERWRITE,
     InputPath,
+    OutPath,
     admitted,
     limit_options,
     override_options,
@@ -20,12 +22,14 @@ from sim.cli.common import (
 @override_options
 @click.option("--targets", "targets_file", type=InputPath(path_type=Path), default=None,
               help="Calibration table (default: seeds/calibration.csv).")
-@click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Also write the comparison as CSV to this file.")
+@click.option("--out", type=OutPath(), default=None,
+              help="Also write the comparison as CSV to this file (replacing only a table "
+                   "cqsim wrote, unless --overwrite).")
+@OVERWRITE
 @limit_options
 def calibrate_cmd(scenario: Path, seed: int | None, replications: int | None,
                   days: float | None, workers: int, targets_file: Path | None,
-                  out: Path | None, max_memory: float, max_events: float,
+                  out: Path | None, overwrite: bool, max_memory: float, max_events: float,
                   no_limit: bool) -> None:
     """Simulate SCENARIO and compare it with the published figures; exit 1 if one is out
     of its band. Counts are annualised over the days measured."""
@@ -36,6 +40,11 @@ def calibrate_cmd(scenario: Path, seed: int | None, replications: int | None,
     checked = admitted(scenario, seed, replications, days, workers, max_memory, max_events,
                        no_limit)
     plan = checked.plan
+    if out is not None:
+        from sim.calibration import CALIBRATION_COLUMNS
+        from sim.staging import check_file_out
+
+        out = check_file_out(out, header=",".join(CALIBRATION_COLUMNS), overwrite=overwrite)
     measured = stats_days(plan.horizon)
     if measured < DAYS_PER_YEAR and len(set(plan.seasonality)) > 1:
         show_warning(f"{plan.source_file}: {measured:g} days measured with seasonality on: "

@@ -55,6 +55,29 @@ def quote_policy(named: list[Path]) -> Callable[[str], bool]:
     return quote
 
 
+class OutPath(click.ParamType):
+    """A results path (`--out`), kept exactly as typed: click.Path would turn '' into '.',
+    the working folder. It is checked by `sim.staging` after the input, before any run."""
+
+    name = "path"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        return value if isinstance(value, Path) else Path(value) if value else value
+
+
+OVERWRITE = click.option(
+    "--overwrite", is_flag=True,
+    help="Replace --out even when it holds files cqsim did not write (all of them go).")
+
+
+def named_inputs() -> tuple[Path, ...]:
+    """The input files named on this command line (`InputPath`): an output folder may not
+    hold one."""
+    ctx = click.get_current_context(silent=True)
+    return tuple(ctx.meta.get(NAMED, ())) if ctx is not None else ()
+
+
 class Size(click.ParamType):
     """A size in bytes: `4GB`, `500MB`, `2e9`."""
 

@@ -8,20 +8,24 @@ from typing import Any
 import click
 
 from sim.cli.common import (
+    OVERWRITE,
     InputPath,
+    OutPath,
     admitted,
     held_warnings,
     limit_options,
     limits,
+    named_inputs,
     override_options,
 )
 
 
 @click.command()
 @click.argument("scenario", type=InputPath(path_type=Path))
-@click.option("--out", "out", type=click.Path(path_type=Path), default=None,
-              help="Directory for tables, flows.gpkg, map.png and report.html "
-                   "(default out/<name>).")
+@click.option("--out", "out", type=OutPath(), default=None,
+              help="Folder for tables, flows.gpkg, map.png and report.html (default "
+                   "out/<name>): written whole, replacing an earlier result there.")
+@OVERWRITE
 @override_options
 @click.option("--no-map", is_flag=True, help="Skip map.png (faster).")
 @click.option("--no-report", is_flag=True, help="Skip report.html (faster).")
@@ -29,32 +33,38 @@ from sim.cli.common import (
               help="Report progress on stderr even when it is not a terminal (plain lines; "
                    "the first when the replications start).")
 @limit_options
-def run(scenario: Path, out: Path | None, seed: int | None, replications: int | None,
-        days: float | None, workers: int, no_map: bool, no_report: bool, progress: bool,
-        max_memory: float, max_events: float, no_limit: bool) -> None:
+def run(scenario: Path, out: Path | None, overwrite: bool, seed: int | None,
+        replications: int | None, days: float | None, workers: int, no_map: bool,
+        no_report: bool, progress: bool, max_memory: float, max_events: float,
+        no_limit: bool) -> None:
     """Simulate SCENARIO and write its results."""
     checked = admitted(scenario, seed, replications, days, workers, max_memory, max_events,
                        no_limit)
     plan = checked.plan
-    from sim.outputs import Writers, write_results
+    from sim.outputs import Writers, run_about, write_run
     from sim.paths import default_out
     from sim.pipeline import run as run_plan
+    from sim.staging import ResultFolder, replaced_line
 
-    # helper processes import what flows.gpkg, map.png and report.html need meanwhile
-    writers = Writers(map_png=not no_map, report=not no_report)
-    try:
-        results = run_plan(plan, workers=workers, progress=True if progress else None,
-                           choices=checked.choices)
-    except BaseException:
-        writers.cancel()
-        raise
-    out = out or default_out(plan.name)
+    # the folder is checked, locked and staged before the simulation, so a bad --out or a
+    # second run into it is refused at once
+    with ResultFolder(default_out(plan.name) if out is None else out, command="run",
+                      overwrite=overwrite, inputs=(*named_inputs(), plan.geodata)) as folder:
+        # helper processes import what flows.gpkg, map.png and report.html need meanwhile
+        writers = Writers(map_png=not no_map, report=not no_report)
+        try:
+            results = run_plan(plan, workers=workers, progress=True if progress else None,
+                               choices=checked.choices)
+        except BaseException:
+            writers.cancel()
+            raise
+        write_run(results, folder.path, writers=writers, shown_as=folder.final)
+        folder.commit("run.json", run_about(results))
 
     from sim.checks import flagged
     from sim.cli.render import console, corridor_table, equilibrium_lines
     from sim.trade import attainment_lines
 
-    write_results(results, out, writers=writers)
     screen = console(110)
     screen.print(corridor_table(results))
     for line in attainment_lines(results) + equilibrium_lines(results):
@@ -66,10 +76,13 @@ def run(scenario: Path, out: Path | None, seed: int | None, replications: int | 
         f"{cons['in_transit_teu'].sum():,.0f} "
         f"+ waiting {cons['waiting_teu'].sum():,.0f} (all replications; residual "
         f"{cons['residual_teu'].abs().max():.2g}) - OK")
-    screen.print(f"wrote {out}/ in {results.wall_seconds:.1f} s of simulation")
+    screen.print(f"wrote {folder.target.shown}/ in {results.wall_seconds:.1f} s of simulation")
+    if folder.replaced:
+        screen.print(replaced_line(folder))
     notes = flagged(results.summary("checks"))
     if notes:
-        click.echo(f"cqsim: warning: {'; '.join(notes)} (see {out}/checks.csv)", err=True)
+        click.echo(f"cqsim: warning: {'; '.join(notes)} (see "
+                   f"{folder.target.shown}/checks.csv)", err=True)
 
 
 @click.command()

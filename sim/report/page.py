@@ -151,7 +151,7 @@ def header(runs: list[rd.RunDir]) -> str:
                                              if run.warmup_days else "")),
                  ("replications", str(run.replications)), ("seed", str(run.seed)),
                  ("code", code), ("run on", str(m.get("created_utc", "unknown"))),
-                 ("files", str(run.path))]
+                 ("files", str(run.shown_as or run.path))]
         metas.append('<div class="meta">' + "".join(
             f"<div><b>{k}:</b> {html.escape(v)}</div>" for k, v in items) + "</div>")
     made = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

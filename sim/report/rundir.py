@@ -127,6 +127,7 @@ class RunDir:
     """The files of one `cqsim run` output directory."""
 
     path: Path
+    shown_as: Path | None = None  # the folder named in the report (default: path)
     _tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     @classmethod

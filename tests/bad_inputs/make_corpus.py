@@ -434,6 +434,72 @@ def hostile_cases(edit: Callable[[str, str], str]) -> None:
             kind="paths")
 
 
+def output_cases() -> None:
+    """Hostile `--out` values, with valid inputs: each refused before anything runs, one
+    line naming the folder (or file) and the option. `{out}` is the test's results folder,
+    which holds a file cqsim did not write (`sentinel.csv`); `named` is taken as written
+    when it starts with `'`, `-` or `/` (after `{out}` is filled in)."""
+    (HERE / "ok_sweep.yaml").write_text(_sweep({"parameters": {"grid": {
+        "network.services.ab.departures_per_week": [7, 14]}}}))
+    (HERE / "ok_alternative.yaml").write_text(
+        "extends: ok.yaml\nname: ok-alternative\nchanges:\n  - {kind: set, service: ab, "
+        "field: departures_per_week, value: 14}\n")
+    run = ["run", "{here}/ok.yaml", "--out"]
+    for name, breaks, out, named, field in (
+            ("out_foreign_folder", "a folder holding files cqsim did not write", "{out}",
+             "{out}", "--out: expected an empty folder or one cqsim wrote"),
+            ("out_is_a_file", "an existing file", "{out}/sentinel.csv",
+             "{out}/sentinel.csv", "--out: expected a folder"),
+            ("out_dev_null", "/dev/null (was a traceback after the whole run)", "/dev/null",
+             "/dev/null", "--out: expected a folder"),
+            ("out_empty", "an empty name (was the working folder)", "", "''", "--out"),
+            ("out_root", "/ (23 files were written into /)", "/", "/: --out",
+             "a folder below the root"),
+            ("out_unwritable", "a place nothing can be written to, even as root (was a "
+             "traceback after the whole run)", "/proc/cqsim-results", "/proc/cqsim-results",
+             "--out: expected a folder in a place this user can write to")):
+        entry = {"file": "ok.yaml", "case": name, "named": named, "field": field,
+                 "kind": "outputs", "breaks": f"run --out: {breaks}", "commands": [[*run, out]]}
+        if out == "/":  # replay.py must not try it on a revision that fails it
+            entry["unsafe_to_replay"] = "code that fails it writes its results into /"
+        CASES.append(entry)
+    for command, args in (
+            ("compare", ["compare", "{here}/ok.yaml", "{here}/ok_alternative.yaml",
+                         "--replications", "2"]),
+            ("rank", ["rank", "{here}/ok.yaml", "{here}/ok_alternative.yaml",
+                      "--replications", "2"]),
+            ("sweep", ["sweep", "{here}/ok_sweep.yaml", "--workers", "1"])):
+        CASES.append({"file": "ok.yaml", "case": f"{command}_out_foreign_folder",
+                      "named": "{out}", "field": "--out: expected an empty folder",
+                      "kind": "outputs", "breaks": f"{command} --out: a folder holding files "
+                      "cqsim did not write", "commands": [[*args, "--out", "{out}"]]})
+        CASES.append({"file": "ok.yaml", "case": f"{command}_out_dev_null",
+                      "named": "/dev/null", "field": "--out: expected a folder",
+                      "kind": "outputs", "breaks": f"{command} --out /dev/null",
+                      "commands": [[*args, "--out", "/dev/null"]]})
+    calibrate = ["calibrate", "{here}/ok.yaml", "--out"]
+    for name, breaks, out, named, field in (
+            ("calibrate_out_folder", "a folder (was a traceback)", "{out}", "{out}",
+             "--out: expected a file name for the table; it is a folder"),
+            ("calibrate_out_foreign_file", "a file cqsim did not write", "{out}/sentinel.csv",
+             "{out}/sentinel.csv", "--out: expected a new file or one cqsim wrote"),
+            ("calibrate_out_dev_null", "/dev/null (a device: the atomic rename would replace "
+             "it)", "/dev/null", "/dev/null", "--out: expected a file name")):
+        entry = {"file": "ok.yaml", "case": name, "named": named, "field": field,
+                 "kind": "outputs", "breaks": f"calibrate --out: {breaks}",
+                 "commands": [[*calibrate, out]]}
+        if out == "/dev/null":  # as root, code that fails it makes /dev/null a plain file
+            entry["unsafe_to_replay"] = "code that fails it, run as root, replaces /dev/null " \
+                                        "with a regular file"
+        CASES.append(entry)
+    CASES.append({"file": "ok_sweep.yaml", "case": "sweep_tls_without_certificates",
+                  "named": "--scheduler tls://", "field": "--tls-ca-file", "kind": "outputs",
+                  "breaks": "a tls:// scheduler without certificates (one line before any "
+                            "connection)",
+                  "commands": [["sweep", "{file}", "--scheduler", "tls://127.0.0.1:9",
+                                "--out", "{out}/new"]]})
+
+
 def build_corpus() -> None:
     for old in HERE.iterdir():
         if old.is_dir() and not old.is_symlink() and (
@@ -596,6 +662,7 @@ def build_corpus() -> None:
         if entry.get("kind", "scenario") == "scenario":
             entry["kind"] = _first_kind(entry["file"])
     hostile_cases(edit)
+    output_cases()
     (HERE / "cases.json").write_text(json.dumps(CASES, indent=1) + "\n")
     lines = ["# Bad-input corpus", "",
              "Each file breaks one thing in an otherwise valid scenario (`ok.yaml` on "

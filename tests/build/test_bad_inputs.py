@@ -28,6 +28,13 @@ TIMEOUT_S = 60
 MAX_LINE = 700  # characters: a file path, a field, an expectation and a 40-character excerpt
 
 
+def _named(case: dict, out: Path) -> str:
+    """What the error line must name: a corpus file, or (starting with `'`, `-` or `/`) an
+    option or path as written, with `{out}` filled in."""
+    named = case["named"].format(out=out, here=HERE)
+    return named if named.startswith(("'", "-", "/")) else str(HERE / named)
+
+
 def _snapshot(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() if p.is_file() else b"<dir>"
             for p in sorted(folder.rglob("*"))}
@@ -76,7 +83,7 @@ def test_bad_input_fails_cleanly(case: dict, tmp_path: Path) -> None:
     before = _snapshot(out)
     cwd = tmp_path / "cwd"
     cwd.mkdir()
-    named = case["named"] if case["named"].startswith("'") else str(HERE / case["named"])
+    named = _named(case, out)
     for template in case.get("commands", DEFAULT_COMMANDS):
         args = [a.format(file=HERE / case["file"], out=out, here=HERE) for a in template]
         code, stdout, stderr = _cqsim(*args, cwd=cwd)
