@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from pathlib import Path
@@ -29,6 +30,7 @@ if TYPE_CHECKING:  # the engine and tables load on the first run, not for bad in
     from sim.engine.recorder import ReplicationResult
     from sim.equilibrium import Settled
     from sim.results import Results
+    from sim.routing import ChoiceSet
 
 
 def with_run_settings(plan: Plan, *, seed: int | None = None, replications: int | None = None,
@@ -48,11 +50,12 @@ def prepare(scenario: Scenario | str | Path, *, seed: int | None = None,
     return with_run_settings(plan, seed=seed, replications=replications, days=days)
 
 
-def settle(plan: Plan) -> Settled:
-    """Choice sets, demand response and delay feedback of `plan` (see `sim.equilibrium`)."""
+def settle(plan: Plan, choices: Sequence[ChoiceSet] | None = None) -> Settled:
+    """Choice sets (unless given, e.g. by `sim.boundary.admit`), demand response and delay
+    feedback of `plan` (see `sim.equilibrium`)."""
     from sim.equilibrium import settle as settle_plan
 
-    return settle_plan(plan)
+    return settle_plan(plan, choices)
 
 
 def replicate_one(settled: Settled, replication: int) -> ReplicationResult:
@@ -100,11 +103,12 @@ def replicate(settled: Settled, *, workers: int = 1, progress: bool | None = Non
 
 def run(scenario: Scenario | str | Path | Plan, *, seed: int | None = None,
         replications: int | None = None, days: float | None = None, workers: int = 1,
-        progress: bool | None = None) -> Results:
+        progress: bool | None = None, choices: Sequence[ChoiceSet] | None = None) -> Results:
     """Simulate every replication of a scenario (a file, a `Scenario` or a built `Plan`) and
     return its `Results`; `seed`, `replications` and `days` override the scenario's, for a
-    Plan as for a file. `progress`: see `replicate`."""
+    Plan as for a file. `progress`: see `replicate`; `choices`: the plan's route choice sets
+    when already found (the input boundary finds them to estimate the cost of a run)."""
     start = time.perf_counter()
     plan = scenario if isinstance(scenario, Plan) else build(as_scenario(scenario))
     plan = with_run_settings(plan, seed=seed, replications=replications, days=days)
-    return replicate(settle(plan), workers=workers, progress=progress, started=start)
+    return replicate(settle(plan, choices), workers=workers, progress=progress, started=start)

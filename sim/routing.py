@@ -272,9 +272,12 @@ def choice_sets(plan: Plan) -> tuple[ChoiceSet, ...]:
                              flow.gateway or None)
             index += len(routes)
         if not routes:
-            raise InputError(plan.source_file,
-                             f"market.ends.{flow.market}" if market else f"demand.flows.{fi}",
-                             "an origin-destination pair joined by services",
+            file, field = plan.flow_sources[fi] if fi < len(plan.flow_sources) else (
+                plan.source_file, f"demand.flows.{fi}")
+            if market:
+                field = f"{field}: market {flow.market} ({flow.commodity}, {flow.origin} -> " \
+                        f"{flow.destination})"
+            raise InputError(file, field, "an origin-destination pair joined by services",
                              f"{flow.origin} -> {flow.destination}")
         out.append(ChoiceSet(flow=fi, value_of_time=vot, routes=tuple(routes)))
     return tuple(out)

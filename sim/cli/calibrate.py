@@ -11,20 +11,26 @@ from pathlib import Path
 
 import click
 
+from sim.cli.common import (
+    OVERWRITE,
+    InputPath,
+    OutPath,
+    admitted,
+    limit_options,
+    override_options,
+    show_warning,
+)
+
 
 @click.command(name="calibrate")
-@click.argument("scenario", type=click.Path(path_type=Path))
-@click.option("--replications", type=click.IntRange(min=1), default=None,
-              help="Override the number of replications.")
-@click.option("--seed", type=click.IntRange(min=0), default=None, help="Override the seed.")
-@click.option("--days", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Override the horizon (counts are annualised over what is simulated).")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Processes for replications.")
-@click.option("--targets", "targets_file", type=click.Path(path_type=Path), default=None,
+@click.argument("scenario", type=InputPath(path_type=Path))
+@override_options
+@click.option("--targets", "targets_file", type=InputPath(path_type=Path), default=None,
               help="Calibration table (default: seeds/calibration.csv).")
-@click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Also write the comparison as CSV to this file.")
+@click.option("--out", type=OutPath(), default=None,
+              help="Also write the comparison as CSV to this file (replacing only a table "
+                   "cqsim wrote, unless --overwrite).")
+@OVERWRITE
 @click.option("--estimate", is_flag=True,
               help="Re-estimate the market model's free parameters (the market.choice paths "
                    "fitting figures name) through the simulation, then evaluate.")
@@ -33,24 +39,45 @@ import click
                    "the scenario).")
 @click.option("--max-passes", type=click.IntRange(min=1, max=50), default=10,
               show_default=True, help="Estimation passes at most.")
-def calibrate_cmd(scenario: Path, replications: int | None, seed: int | None,
+@limit_options
+def calibrate_cmd(scenario: Path, seed: int | None, replications: int | None,
                   days: float | None, workers: int, targets_file: Path | None,
-                  out: Path | None, estimate: bool, estimates_out: Path | None,
-                  max_passes: int) -> None:
+                  out: Path | None, overwrite: bool, estimate: bool,
+                  estimates_out: Path | None, max_passes: int, max_memory: float,
+                  max_events: float, no_limit: bool) -> None:
     """Simulate SCENARIO and compare it with the published figures, fitting and validation
-    figures apart; exit 1 if a fitting figure is out of its band."""
-    from sim.atomic import write_csv
-    from sim.calibration import calibrate, calibration_frame, load_calibration_targets
-    from sim.cli.render import calibration_table, console
-    from sim.network import revise
-    from sim.pipeline import prepare, run
+    figures apart; exit 1 if a fitting figure is out of its band. Counts are annualised over
+    the days measured."""
+    from sim.calibration import load_calibration_targets
+    from sim.units import DAYS_PER_YEAR, stats_days
 
     targets = load_calibration_targets(targets_file)
-    plan = prepare(scenario, seed=seed, replications=replications, days=days)
+    checked = admitted(scenario, seed, replications, days, workers, max_memory, max_events,
+                       no_limit)
+    plan = checked.plan
+    if out is not None:
+        from sim.calibration import CALIBRATION_COLUMNS
+        from sim.staging import check_file_out
+
+        out = check_file_out(out, header=",".join(CALIBRATION_COLUMNS), overwrite=overwrite)
+    measured = stats_days(plan.horizon)
+    if measured < DAYS_PER_YEAR and len(set(plan.seasonality)) > 1:
+        show_warning(f"{plan.source_file}: {measured:g} days measured with seasonality on: "
+                     "counts annualised from part of a year carry that part's season "
+                     "(measure a whole year, e.g. --days 365 plus the warm-up)")
+
+    from sim.atomic import write_csv
+    from sim.calibration import calibrate, calibration_frame
+    from sim.cli.render import calibration_table, console
+    from sim.pipeline import run
+
     screen = console(160)
+    choices: tuple | None = checked.choices
     if estimate:
         from sim.market.estimates import write_estimates
         from sim.market.estimation import estimate as run_estimation
+        from sim.market.estimation import set_param
+        from sim.network import revise
 
         if plan.market is None:
             raise click.UsageError(f"{scenario}: --estimate needs a market section")
@@ -67,25 +94,23 @@ def calibrate_cmd(scenario: Path, replications: int | None, seed: int | None,
         for e in result.estimates:
             screen.print(f"  {e.path} = {e.value:.4g} ± {e.se:.2g} (se)")
         choice = plan.market.section.choice
-        from sim.market.estimation import set_param
-
         for e in result.estimates:
             choice = set_param(choice, e.path, e.value)
-        plan = revise(plan, choice=choice)
-    results = run(plan, workers=workers)
+        plan, choices = revise(plan, choice=choice), None
+    results = run(plan, workers=workers, choices=choices)
     rows = calibrate(results, targets)
     reps = len(results.replications)
-    measured = f"{plan.horizon.days - plan.horizon.warmup_days:g} days measured, " \
-               f"{reps} replication(s)" + ("  (± = 95% CI)" if reps > 1 else "")
+    measured_text = f"{measured:g} days measured, {reps} replication(s)" + (
+        "  (± = 95% CI)" if reps > 1 else "")
     fitting = [r for r in rows if r.target.role == "fit"]
     validating = [r for r in rows if r.target.role == "validate"]
     screen.print(calibration_table(
         fitting, f"{plan.name}: FITTING figures (a parameter was set or estimated to each: "
-                 f"they check the fit, not the model), {measured}"))
+                 f"they check the fit, not the model), {measured_text}"))
     if validating:
         screen.print(calibration_table(
             validating, f"{plan.name}: VALIDATION figures (held out: nothing was set to "
-                        f"them), {measured}"))
+                        f"them), {measured_text}"))
     if out is not None:
         write_csv(out, calibration_frame(rows))
         screen.print(f"wrote {out}")

@@ -9,16 +9,18 @@ import os
 import socket
 import time
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 import numpy as np
 
+from sim.budget import Limits, estimate
 from sim.engine.recorder import ReplicationResult
 from sim.equilibrium import Settled
 from sim.errors import InputError
 from sim.kpis import PEAKS, kpis, totals
 from sim.pipeline import prepare, replicate_one, settle
+from sim.routing import choice_sets
 from sim.scenario import Scenario, load_scenario, with_overrides
 from sim.sweep.design import design
 from sim.sweep.spec import SweepSpec, load_sweep
@@ -119,19 +121,44 @@ def _variant_scenario(spec: SweepSpec, base: Scenario, kind: str,
                          f"{exc.expected} (in base scenario {spec.base})", exc.got) from None
 
 
-def prepare_sweep(spec: SweepSpec | str | Path) -> Sweep:
+def load_base(spec: SweepSpec) -> Scenario:
+    """The sweep's base scenario; an error in it names the sweep file and `base`."""
+    folder = Path(spec.source_file).parent if spec.source_file else Path.cwd()
+    path = folder / spec.base
+    if not os.path.isfile(path):
+        raise InputError(spec.source_file, "base", "an existing scenario file",
+                         PurePath(spec.base))
+    try:
+        return load_scenario(path)
+    except InputError as exc:
+        if exc.via is not None:
+            raise
+        raise InputError(exc.file, exc.field, exc.expected, exc.got,
+                         via=f"{spec.source_file}: base") from None
+
+
+def prepare_sweep(spec: SweepSpec | str | Path, limits: Limits | None = None,
+                  workers: int = 1) -> Sweep:
     """Load the base, expand and validate every variant, build plans and route choice sets.
 
-    Every input error surfaces here, before any run starts.
+    Every input error surfaces here, before any run starts; with `limits`, a sweep whose
+    estimated cost passes them is refused before its variants are built (sim.boundary).
     """
+    from sim.boundary import check_sweep, count_variants
+
     if not isinstance(spec, SweepSpec):
         spec = load_sweep(spec)
-    folder = Path(spec.source_file).parent if spec.source_file else Path.cwd()
-    base = load_scenario(folder / spec.base)
+    base = load_base(spec)
     kind = "grid" if spec.parameters.grid is not None else "sample.ranges"
+    reps = spec.replications or base.replications
+    sample = spec.parameters.sample
+    variants = count_variants(spec.parameters.grid, sample.n if sample else None)
+    first = prepare(_variant_scenario(spec, base, kind, {}), seed=spec.seed,
+                    replications=reps, days=spec.days)
+    per_run = estimate(first, choice_sets(first))
+    check_sweep(variants, per_run, workers, limits, spec.source_file)
     points = design(spec.parameters)
     tasks: list[RunTask] = []
-    reps = spec.replications or base.replications
     for k, point in enumerate(points):
         scenario = _variant_scenario(spec, base, kind, point)
         vid = f"v{k:04d}"
@@ -144,7 +171,7 @@ def prepare_sweep(spec: SweepSpec | str | Path) -> Sweep:
         for r in range(reps):
             tasks.append(RunTask(f"{vid}-r{r:03d}", vid, r, dict(point), settled))
     identity = {
-        "base": base.model_dump(mode="json", exclude={"source_file"}),
+        "base": base.model_dump(mode="json", exclude={"source_file", "provenance"}),
         "variants": points, "replications": reps, "days": spec.days, "seed": spec.seed,
         "fixed": spec.fixed,
     }

@@ -75,7 +75,8 @@ def test_border_fed_by_background_trains_is_md_c(tmp_path: Path) -> None:
      "network.background.x"),
     ({"teu_per_year": 1000, "batch_teu": 82, "direction": "inbound", "source": "t"},
      "network.background.x.direction"),
-    ({"teu_per_year": 1000, "batch_teu": 82}, "network.background.x.source"),
+    ({"teu_per_year": 1000, "batch_teu": 82},
+     "network.background.x: expected the missing field source"),
 ])
 def test_bad_background_is_refused_naming_the_field(tmp_path: Path, entry: dict,
                                                     field: str) -> None:

@@ -54,7 +54,7 @@ def test_no_report_skips_it(tmp_path: Path) -> None:
 
 def test_comparison_deltas_match_compare_csv(comparison: Path) -> None:
     dirs = sorted(p for p in comparison.iterdir() if p.is_dir())
-    assert [d.name for d in dirs] == ["0-baseline", "1-china-europe-frequency"]
+    assert [d.name for d in dirs] == ["0-baseline-2023", "1-china-europe-frequency"]
     ours = channel_deltas(RunDir.open(dirs[0]), RunDir.open(dirs[1]))
     theirs = pd.read_csv(comparison / "compare.csv")
     both = ours.merge(theirs, on=["metric", "scope"], suffixes=("", "_cmp"))
@@ -68,7 +68,7 @@ def test_comparison_deltas_match_compare_csv(comparison: Path) -> None:
 
 
 def test_unpaired_runs_get_welch_intervals(comparison: Path, tmp_path: Path) -> None:
-    base, alt = (comparison / "0-baseline"), tmp_path / "alt"
+    base, alt = (comparison / "0-baseline-2023"), tmp_path / "alt"
     shutil.copytree(comparison / "1-china-europe-frequency", alt)
     meta = json.loads((alt / "run.json").read_text())
     meta["seed"] += 1
