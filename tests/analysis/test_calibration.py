@@ -28,12 +28,14 @@ def results() -> Results:
 
 
 @pytest.mark.slow
-def test_every_published_2023_figure_is_within_its_band(results: Results) -> None:
+def test_every_fitting_2023_figure_is_within_its_band(results: Results) -> None:
     rows = calibrate(results, load_calibration_targets())
     frame = calibration_frame(rows)
     assert len(rows) >= 10
     assert frame["simulated"].notna().all(), frame[["id", "simulated"]]
-    outside = frame[~frame["ok"]]
+    # fitting figures must be in band; validation figures are held out and reported with
+    # their error (`cqsim calibrate` gates on the fitting ones only)
+    outside = frame[~frame["ok"] & (frame["role"] == "fit")]
     assert outside.empty, outside[["id", "published", "low", "high", "simulated"]]
 
 
