@@ -75,7 +75,19 @@ def test_control_scenario_is_valid() -> None:
     assert code == 0, err
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.get("case", c["file"]) for c in CASES])
+def _tiered(cases: list[dict]) -> list[object]:
+    """Every case; the first two of each kind also run in `make test-fast`, the rest are
+    marked slow (each `run` is a whole process: the corpus takes minutes)."""
+    seen: dict[str, int] = {}
+    params = []
+    for c in cases:
+        seen[c["kind"]] = seen.get(c["kind"], 0) + 1
+        marks = [pytest.mark.slow] if seen[c["kind"]] > 2 else []
+        params.append(pytest.param(c, marks=marks, id=c.get("case", c["file"])))
+    return params
+
+
+@pytest.mark.parametrize("case", _tiered(CASES))
 def test_bad_input_fails_cleanly(case: dict, tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()

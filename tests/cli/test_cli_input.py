@@ -101,6 +101,7 @@ def test_list_prints_ids_with_a_description(tmp_path: Path) -> None:
     assert "a-b" in _cqsim("list", "links", path).stdout
 
 
+@pytest.mark.slow
 def test_compare_refuses_an_unrelated_alternative_unless_allowed(tmp_path: Path) -> None:
     path = nb.line_network(tmp_path)
     other = tmp_path / "other.yaml"

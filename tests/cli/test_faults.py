@@ -174,6 +174,7 @@ def _first_line(stream: IO[str], timeout: float) -> str:
     return stream.readline() if ready else ""
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_a_run_cleanly(tmp_path: Path) -> None:
     out = tmp_path / "out"
     proc = _popen(["run", str(BASELINE), "--days", "3650", "--progress", "--out", str(out)])

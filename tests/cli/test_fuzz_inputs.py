@@ -23,6 +23,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from click.testing import CliRunner
 from hypothesis import HealthCheck, Phase, event, given, settings
@@ -173,6 +174,7 @@ def _mutated_text(data: st.DataObject, doc: Any) -> str | None:
     return None if text is None else _text_edit(data, text)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(data=st.data())
 def test_mutated_scenarios_fail_cleanly(data: st.DataObject) -> None:
@@ -184,6 +186,7 @@ def test_mutated_scenarios_fail_cleanly(data: st.DataObject) -> None:
         _check_scenario(folder, _write_network(folder, text))
 
 
+@pytest.mark.slow
 @FUZZ
 @given(data=st.data())
 def test_mutated_geodata_fails_cleanly(data: st.DataObject) -> None:
@@ -204,6 +207,7 @@ def test_mutated_geodata_fails_cleanly(data: st.DataObject) -> None:
         _check_scenario(folder, path)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(data=st.data())
 def test_mutated_sweeps_fail_cleanly(data: st.DataObject) -> None:
@@ -234,6 +238,7 @@ def _is_sweep(text: str) -> bool:
     return not isinstance(doc, dict) or "base" in doc or "parameters" in doc
 
 
+@pytest.mark.slow
 def test_a_few_hostile_files_in_a_real_process(tmp_path: Path) -> None:
     """The same promise from a real `cqsim` process, for a few fixed hostile files."""
     import subprocess

@@ -108,6 +108,7 @@ def test_commit_swaps_in_a_whole_folder_with_its_manifest(tmp_path: Path) -> Non
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
 
 
+@pytest.mark.slow
 def test_a_new_run_replaces_every_file_of_the_earlier_one_and_says_so(tmp_path: Path) -> None:
     out = tmp_path / "out"
     first = _cqsim("run", str(OK), "--out", str(out))
@@ -155,6 +156,7 @@ def test_calibrate_out_is_a_file_cqsim_may_replace(tmp_path: Path) -> None:
     assert table.read_text() == "my,own,table\n"
 
 
+@pytest.mark.slow
 def test_cqsim_report_keeps_the_manifest_true(tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert _cqsim("run", str(OK), "--no-map", "--no-report", "--out", str(out)).returncode == 0

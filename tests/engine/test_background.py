@@ -60,6 +60,7 @@ def test_background_trains_at_a_border_and_seasonality(tmp_path: Path) -> None:
     assert first_half == pytest.approx(2 * 3650, rel=0.08)
 
 
+@pytest.mark.slow
 def test_border_fed_by_background_trains_is_md_c(tmp_path: Path) -> None:
     """Poisson trains with a fixed gauge-change time at c = 3 positions are an M/D/3 queue:
     cqsim against ciw (the same queue, independent code) and Cosmetatos' formula."""

@@ -105,6 +105,7 @@ def test_conservation_with_market_flows(tmp_path: Path) -> None:
         c["delivered_teu"] + c["in_transit_teu"] + c["waiting_teu"], abs=1e-6)
 
 
+@pytest.mark.slow
 def test_compare_attributes_the_change_to_gateways(tmp_path: Path) -> None:
     """A cheaper south sea leg: south gains, the others lose (shifted), the total rises
     (total, all of it induced by access here: no input growth); total = sum of the gateways'

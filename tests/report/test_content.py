@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from sim.report import RunDir, write_report
 from sim.report.deltas import PAIRED, WELCH, channel_deltas
@@ -15,6 +16,7 @@ from sim.report.deltas import PAIRED, WELCH, channel_deltas
 from .conftest import cqsim
 
 
+@pytest.mark.slow
 def test_run_writes_a_self_contained_report(one_run: Path) -> None:
     page = (one_run / "report.html").read_text(encoding="utf-8")
     meta = json.loads((one_run / "run.json").read_text())
@@ -36,6 +38,7 @@ def test_run_writes_a_self_contained_report(one_run: Path) -> None:
         assert text in page
 
 
+@pytest.mark.slow
 def test_run_json_records_the_code_version(one_run: Path) -> None:
     meta = json.loads((one_run / "run.json").read_text())
     assert meta["cqsim_version"]
@@ -43,6 +46,7 @@ def test_run_json_records_the_code_version(one_run: Path) -> None:
         assert re.fullmatch(r"[0-9a-f]{40}(\+dirty)?", meta["git_commit"])
 
 
+@pytest.mark.slow
 def test_no_report_skips_it(tmp_path: Path) -> None:
     out = tmp_path / "out"
     proc = cqsim("run", str(Path(__file__).resolve().parents[2] / "scenarios" / "baseline.yaml"),
@@ -52,6 +56,7 @@ def test_no_report_skips_it(tmp_path: Path) -> None:
     assert (out / "corridors.csv").is_file() and not (out / "report.html").exists()
 
 
+@pytest.mark.slow
 def test_comparison_deltas_match_compare_csv(comparison: Path) -> None:
     dirs = sorted(p for p in comparison.iterdir() if p.is_dir())
     assert [d.name for d in dirs] == ["0-baseline-2023", "1-china-europe-frequency"]

@@ -160,6 +160,7 @@ def test_runs_use_the_scenario_seed_and_replication(tmp_path: Path) -> None:
     assert list(summary["runs_ok"]) == [2, 2] and "total_teu_per_year_ci95" in summary
 
 
+@pytest.mark.slow
 def test_sampled_sweep_writes_summary_sensitivity_and_plots(tmp_path: Path) -> None:
     path = tiny_sweep(tmp_path)
     doc = yaml.safe_load(path.read_text())
@@ -179,6 +180,7 @@ def test_sampled_sweep_writes_summary_sensitivity_and_plots(tmp_path: Path) -> N
         assert (out / "plots" / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
 
 
+@pytest.mark.slow
 def test_failed_run_is_recorded_and_retried_on_resume(tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     path = tiny_sweep(tmp_path, values=[7, 14], replications=3)
