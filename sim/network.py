@@ -253,6 +253,26 @@ def _apply_changes(scenario: Scenario, tables: dict[str, dict[str, Any]], flows:
                                                   * change.factor}, file, f"{where}.factor")
 
 
+def _apply_growth(scenario: Scenario, hubs: dict[str, Any], flows: list[Flow]) -> None:
+    """Multiply the TEU of each market's flows (origin or destination among its hubs) by the
+    market's growth factor."""
+    file = scenario.source_file
+    market_of: dict[str, str] = {}
+    for market, spec in scenario.growth.items():
+        for hub in spec.hubs:
+            if hub not in hubs:
+                raise InputError(file, f"growth.{market}.hubs", "known hub ids", hub)
+            market_of[hub] = market
+    for j, flow in enumerate(flows):
+        found = market_of.get(flow.origin) or market_of.get(flow.destination)
+        if found is None:
+            continue
+        market, factor = found, scenario.growth[found].factor
+        if factor != 1.0:
+            flows[j] = _revalidate(flow, {"teu_per_year": flow.teu_per_year * factor}, file,
+                                   f"growth.{market}.factor")
+
+
 def _resolve_hops(sid: str, spec: ServiceSpec, stops: tuple[str, ...],
                   links: dict[str, LinkSpec], file: str) -> tuple[Hop, ...]:
     hops = []
@@ -376,6 +396,7 @@ def build(scenario: Scenario) -> Plan:
     outages: dict[tuple[str, str], list[RandomOutage]] = {}
     _apply_changes(scenario, {"hub": hubs, "lock": locks, "link": links, "service": services},
                    flows, disruptions, outages)
+    _apply_growth(scenario, hubs, flows)
 
     file = scenario.source_file
     lines: list[Line] = []

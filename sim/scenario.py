@@ -31,6 +31,7 @@ from sim.specs import (
     ServiceSpec,
     Spec,
 )
+from sim.uncertain import Distribution, FromCalibration, UncertainInput, lookup
 
 MAX_ALIASES = 200  # YAML aliases allowed in one file: enough for reuse, too few for a bomb
 MAX_EXPANDED = 100_000  # nodes those aliases may expand to (a real scenario has ~1,000)
@@ -259,6 +260,16 @@ Change = Annotated[
 ]
 
 
+class MarketGrowth(Spec):
+    """A market's growth since the base year: flows from or to its hubs carry `factor` x
+    their TEU (a pathway sets it year by year; `uncertain:` can vary it)."""
+
+    hubs: tuple[str, ...] = Field(min_length=1, description="flows from or to these hubs "
+                                                            "belong to the market")
+    factor: float = Field(1.0, gt=0, le=100, description="multiplier on the market's TEU")
+    source: str = Field("", description="where the hubs-to-market mapping comes from")
+
+
 class Scenario(Spec):
     """A whole scenario file, validated."""
 
@@ -275,7 +286,23 @@ class Scenario(Spec):
     trade: Trade = Trade()
     equilibrium: Equilibrium = Equilibrium()
     changes: tuple[Change, ...] = ()
+    growth: dict[str, MarketGrowth] = Field(
+        default_factory=dict, description="markets (by name) whose flows grow by a factor")
+    uncertain: dict[str, Distribution] = Field(
+        default_factory=dict, description="dotted path -> distribution (sim.uncertain): "
+                                          "inputs `cqsim uncertainty` varies")
     source_file: str = Field("", description="set by the loader: the file read")
+
+    @model_validator(mode="after")
+    def _markets_apart(self) -> Scenario:
+        seen: dict[str, str] = {}
+        for market, spec in self.growth.items():
+            for hub in spec.hubs:
+                if hub in seen:
+                    raise ValueError(f"growth.{market}.hubs: {hub!r} is already in market "
+                                     f"{seen[hub]!r} (a hub belongs to one market)")
+                seen[hub] = market
+        return self
 
 
 # ----------------------------------------------------------------------------- loading
@@ -355,6 +382,11 @@ def _resolve_paths(raw: dict[str, Any], folder: Path) -> None:
     demand = raw.get("demand")
     if isinstance(demand, dict) and isinstance(demand.get("reference_scenario"), str):
         demand["reference_scenario"] = str((folder / demand["reference_scenario"]).resolve())
+    uncertain = raw.get("uncertain")
+    if isinstance(uncertain, dict):
+        for entry in uncertain.values():
+            if isinstance(entry, dict) and isinstance(entry.get("estimates"), str):
+                entry["estimates"] = str((folder / entry["estimates"]).resolve())
 
 
 def _load_chain(path: Path, seen: tuple[Path, ...]) -> list[tuple[Path, dict[str, Any]]]:
@@ -401,7 +433,8 @@ def validation_error(exc: ValidationError, chain: list[tuple[Path, dict[str, Any
     return InputError(file, field, expected, got)
 
 
-_UNION_TAGS = {"set", "scale", "disruption", "add_hub", "add_link", "demand_growth"}
+_UNION_TAGS = {"set", "scale", "disruption", "add_hub", "add_link", "demand_growth",
+               "normal", "lognormal", "triangular", "uniform", "from_calibration"}
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -413,9 +446,46 @@ def load_scenario(path: str | Path) -> Scenario:
     merged["extends"] = chain[-2][0].name if len(chain) > 1 else None
     merged["source_file"] = str(chain[-1][0])
     try:
-        return Scenario.model_validate(merged)
+        scenario = Scenario.model_validate(merged)
     except ValidationError as exc:
         raise validation_error(exc, chain) from None
+    uncertain_inputs(scenario, chain)
+    return scenario
+
+
+def uncertain_inputs(scenario: Scenario, chain: list[tuple[Path, dict[str, Any]]] | None = None
+                     ) -> list[UncertainInput]:
+    """The scenario's uncertain inputs, resolved (estimates read) and checked: each path names
+    a numeric field of the scenario; InputError naming the file and `uncertain.<path>`."""
+    if not scenario.uncertain:
+        return []
+    data = scenario.model_dump(mode="json")
+    out = []
+    for path, dist in scenario.uncertain.items():
+        loc = ("uncertain", path)
+        file = next((p for p, raw in reversed(chain or []) if _has_path(raw, loc)),
+                    scenario.source_file)
+        if path.split(".")[0] in ("uncertain", "source_file", "name", "extends"):
+            raise InputError(file, f"uncertain.{path}", "a path to a numeric scenario field")
+        try:
+            current = lookup(data, path)
+        except KeyError:
+            raise InputError(file, f"uncertain.{path}", "a path to an existing scenario field "
+                             "(dotted, list items by index)") from None
+        if isinstance(current, bool) or not isinstance(current, (int, float)):
+            raise InputError(file, f"uncertain.{path}", "a path to a numeric scenario field",
+                             current)
+        if isinstance(dist, FromCalibration):
+            estimates = Path(dist.estimates)
+            if not estimates.is_file():
+                raise InputError(file, f"uncertain.{path}.estimates",
+                                 "an existing estimates file (cqsim calibrate --estimate)",
+                                 dist.estimates)
+            out.append(UncertainInput(path, dist.resolve(read_yaml(estimates), path,
+                                                         str(estimates))))
+        else:
+            out.append(UncertainInput(path, dist))
+    return out
 
 
 def as_scenario(scenario: Scenario | str | Path) -> Scenario:

@@ -40,19 +40,21 @@ class SweepOutcome:
 def execute_sweep(spec: SweepSpec | str | Path, out: str | Path | None = None, *,
                   workers: int | None = None, scheduler: str | None = None,
                   local_cluster: bool = False, resume: bool = False,
-                  progress: bool | None = None, plots: bool = True) -> SweepOutcome:
+                  progress: bool | None = None, plots: bool = True,
+                  settle_here: bool = True) -> SweepOutcome:
     """Run a sweep into `out` (a temporary folder when None) and assemble its results.
 
     Executor: a local process pool of `workers` processes (default: CPU count; 1 runs in this
     process), an existing Dask scheduler at `scheduler` (tcp://HOST:PORT), or a Dask
     LocalCluster of `workers` processes when `local_cluster`. `progress=None` shows a bar on
-    a terminal and periodic plain lines otherwise; False is silent.
+    a terminal and periodic plain lines otherwise; False is silent. `settle_here=False`
+    leaves settling each variant to the workers (`sim.sweep.tasks.prepare_sweep`).
     """
     from sim.progress import Progress
     from sim.sweep.executors import run_dask, run_pool, run_serial
 
     start = time.perf_counter()
-    sweep = prepare_sweep(spec)
+    sweep = prepare_sweep(spec, settle_here=settle_here)
     tmp: tempfile.TemporaryDirectory[str] | None = None
     if out is None:
         tmp = tempfile.TemporaryDirectory(prefix="cqsim-sweep-")

@@ -8,6 +8,7 @@ import json
 import os
 import socket
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from sim.engine.recorder import ReplicationResult
 from sim.equilibrium import Settled
 from sim.errors import InputError
 from sim.kpis import PEAKS, kpis, totals
+from sim.network import Plan
 from sim.pipeline import prepare, replicate_one, settle
 from sim.scenario import Scenario, load_scenario, with_overrides
 from sim.sweep.design import design
@@ -28,19 +30,51 @@ HEADLINE_KPIS = ("total_teu_per_year", "total_trade_bn_cny_per_year")   # for se
 
 @dataclass(frozen=True)
 class RunTask:
-    """One simulation: variant `variant` of the sweep, replication `replication`."""
+    """One simulation: variant `variant` of the sweep, replication `replication`.
+
+    It carries the variant's plan settled in the calling process (`settled`), or its built
+    `plan` for the worker to settle (`key` names the variant: a worker settles each variant
+    once and keeps the last few, so its replications and later variants on the same network
+    reuse the route choice sets).
+    """
 
     run_id: str
     variant: str
     replication: int
     params: dict[str, Any]
-    settled: Settled        # the variant's plan, settled as sim.run settles it
+    settled: Settled | None = None     # the variant's plan, settled as sim.run settles it ...
+    plan: Plan | None = None           # ... or built, settled where the run executes
+    key: str = ""                      # identity of the variant (sweep fingerprint + id)
 
     def head(self) -> dict[str, Any]:
         """The identifying columns of this run's row."""
+        plan = self.settled.plan if self.settled is not None else self.plan
         return {"run_id": self.run_id, "variant": self.variant,
-                "replication": self.replication, "seed": self.settled.plan.seed,
+                "replication": self.replication, "seed": plan.seed if plan else None,
                 **self.params}
+
+    def settle(self) -> Settled:
+        """The variant's settled plan: carried, or settled here once per process."""
+        if self.settled is not None:
+            return self.settled
+        assert self.plan is not None, "a RunTask carries a settled or a built plan"
+        return settled_variant(self.key, self.plan)
+
+
+_SETTLED: OrderedDict[str, Settled] = OrderedDict()   # per-process memo of settled variants
+SETTLED_KEPT = 4
+
+
+def settled_variant(key: str, plan: Plan) -> Settled:
+    """`settle(plan)`, remembered under `key` for the next runs of the same variant."""
+    if key in _SETTLED:
+        _SETTLED.move_to_end(key)
+        return _SETTLED[key]
+    done = settle(plan)
+    _SETTLED[key] = done
+    while len(_SETTLED) > SETTLED_KEPT:
+        _SETTLED.popitem(last=False)
+    return done
 
 
 def run_kpis(result: ReplicationResult) -> dict[str, float | str]:
@@ -81,7 +115,7 @@ def execute_run(task: RunTask) -> dict[str, Any]:
     """Simulate one run and return its row; an exception becomes a `failed` row, not a raise."""
     start = time.perf_counter()
     try:
-        result = replicate_one(task.settled, task.replication)
+        result = replicate_one(task.settle(), task.replication)
         measures = run_kpis(result)
     except Exception as exc:  # a failed run is data; the sweep goes on
         return failed_row(task, f"{type(exc).__name__}: {exc}", time.perf_counter() - start)
@@ -119,8 +153,10 @@ def _variant_scenario(spec: SweepSpec, base: Scenario, kind: str,
                          f"{exc.expected} (in base scenario {spec.base})", exc.got) from None
 
 
-def prepare_sweep(spec: SweepSpec | str | Path) -> Sweep:
-    """Load the base, expand and validate every variant, build plans and route choice sets.
+def prepare_sweep(spec: SweepSpec | str | Path, *, settle_here: bool = True) -> Sweep:
+    """Load the base, expand and validate every variant, build plans and (`settle_here`)
+    route choice sets; otherwise the workers settle each variant (many variants, each run
+    once: the settling is then spread over the workers).
 
     Every input error surfaces here, before any run starts.
     """
@@ -128,25 +164,30 @@ def prepare_sweep(spec: SweepSpec | str | Path) -> Sweep:
         spec = load_sweep(spec)
     folder = Path(spec.source_file).parent if spec.source_file else Path.cwd()
     base = load_scenario(folder / spec.base)
-    kind = "grid" if spec.parameters.grid is not None else "sample.ranges"
+    kind = ("grid" if spec.parameters.grid is not None else
+            "points" if spec.parameters.points is not None else "sample.ranges")
     points = design(spec.parameters)
     tasks: list[RunTask] = []
     reps = spec.replications or base.replications
+    identity = {
+        "base": base.model_dump(mode="json", exclude={"source_file"}),
+        "variants": points, "replications": reps, "days": spec.days, "seed": spec.seed,
+        "fixed": spec.fixed, "point_replications": spec.point_replications,
+    }
+    text = json.dumps(identity, sort_keys=True, default=str)
+    fingerprint = hashlib.sha256(text.encode()).hexdigest()
     for k, point in enumerate(points):
         scenario = _variant_scenario(spec, base, kind, point)
         vid = f"v{k:04d}"
         try:
-            settled = settle(prepare(scenario, seed=spec.seed, replications=reps,
-                                     days=spec.days))
+            plan = prepare(scenario, seed=spec.seed, replications=reps, days=spec.days)
+            settled = settle(plan) if settle_here else None
         except InputError as exc:
             raise InputError(spec.source_file, f"parameters (variant {vid}: {point})",
                              f"a scenario that builds ({exc})") from None
-        for r in range(reps):
-            tasks.append(RunTask(f"{vid}-r{r:03d}", vid, r, dict(point), settled))
-    identity = {
-        "base": base.model_dump(mode="json", exclude={"source_file"}),
-        "variants": points, "replications": reps, "days": spec.days, "seed": spec.seed,
-        "fixed": spec.fixed,
-    }
-    digest = hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode())
-    return Sweep(spec, base, spec.parameters.names, points, tasks, digest.hexdigest())
+        chosen = (spec.point_replications[k] if spec.point_replications is not None
+                  else range(reps))
+        for r in chosen:
+            tasks.append(RunTask(f"{vid}-r{r:03d}", vid, r, dict(point), settled,
+                                 None if settle_here else plan, f"{fingerprint[:16]}-{vid}"))
+    return Sweep(spec, base, spec.parameters.names, points, tasks, fingerprint)
