@@ -51,7 +51,7 @@ def execute_sweep(spec: SweepSpec | str | Path, out: str | Path | None = None, *
     leaves settling each variant to the workers (`sim.sweep.tasks.prepare_sweep`).
     """
     from sim.progress import Progress
-    from sim.sweep.executors import run_dask, run_pool, run_serial
+    from sim.sweep.executors import describe, dispatch
 
     start = time.perf_counter()
     sweep = prepare_sweep(spec, settle_here=settle_here)
@@ -66,12 +66,7 @@ def execute_sweep(spec: SweepSpec | str | Path, out: str | Path | None = None, *
         (folder / "runs").mkdir(parents=True, exist_ok=True)
         todo = [t for t in sweep.tasks if t.run_id not in done]
         workers = workers or min(os.cpu_count() or 1, max(1, len(todo)))
-        if scheduler:
-            executor = f"dask scheduler {scheduler}"
-        elif local_cluster:
-            executor = f"dask LocalCluster ({workers} workers)"
-        else:
-            executor = "this process" if workers <= 1 else f"local pool ({workers} processes)"
+        executor = describe(workers, scheduler, local_cluster)
         write_meta(sweep, folder, {"status": "running", "executor": executor})
 
         with Progress(len(sweep.tasks), len(sweep.tasks) - len(todo), sweep.name,
@@ -81,13 +76,9 @@ def execute_sweep(spec: SweepSpec | str | Path, out: str | Path | None = None, *
                 write_parquet(part, pd.DataFrame([row]))
                 bar.advance(row["status"] != "ok")
 
-            if todo and (scheduler or local_cluster):
-                run_dask(todo, record, address=scheduler, workers=workers, notify=bar.note,
-                         key_prefix=f"cqsim-{sweep.fingerprint[:12]}")
-            elif todo and workers > 1:
-                run_pool(todo, record, workers=workers, notify=bar.note)
-            elif todo:
-                run_serial(todo, record)
+            dispatch(todo, record, workers=workers, scheduler=scheduler,
+                     local_cluster=local_cluster, notify=bar.note,
+                     key_prefix=f"cqsim-{sweep.fingerprint[:12]}")
         outcome = assemble(sweep, folder, plots=plots and out is not None)
         outcome.executor = executor
         outcome.resumed = len(done)

@@ -1,8 +1,9 @@
 """Where sweep runs execute: in this process, on a local process pool, or on a Dask cluster.
 
-Every executor calls the same `sim.sweep.tasks.execute_run` on the same `RunTask`s and hands each
-finished row to `record` in the calling process (which makes it durable), so results do not
-depend on the executor and a remote worker needs no access to the sweep's files.
+Every executor calls the same function (`sim.sweep.tasks.execute_run` for a sweep, another for
+a pathway's samples) on the same tasks and hands each finished row to `record` in the calling
+process (which makes it durable), so results do not depend on the executor and a remote worker
+needs no access to the sweep's files.
 """
 
 from __future__ import annotations
@@ -18,18 +19,20 @@ from sim.errors import InputError
 from sim.sweep.tasks import RunTask, execute_run, failed_row
 
 Record = Callable[[dict[str, Any]], None]
+Execute = Callable[[Any], dict[str, Any]]   # a task (with run_id and head()) -> its row
 Notify = Callable[[str], None]
 MAX_ATTEMPTS = 3  # a run in flight when its worker died this many times is recorded failed
 
 
-def run_serial(tasks: Sequence[RunTask], record: Record) -> None:
+def run_serial(tasks: Sequence[RunTask], record: Record, *, fn: Execute = execute_run) -> None:
     """Run every task in this process, in order."""
     for task in tasks:
-        record(execute_run(task))
+        record(fn(task))
 
 
 def run_pool(tasks: Sequence[RunTask], record: Record, *, workers: int,
-             notify: Notify = lambda msg: None, max_attempts: int = MAX_ATTEMPTS) -> None:
+             notify: Notify = lambda msg: None, max_attempts: int = MAX_ATTEMPTS,
+             fn: Execute = execute_run) -> None:
     """Run tasks on a pool of `workers` fresh processes; survive a worker process dying.
 
     At most 4 x workers runs are in flight (queued in the pool, so no worker waits on this
@@ -52,7 +55,7 @@ def run_pool(tasks: Sequence[RunTask], record: Record, *, workers: int,
                 while queue and len(in_flight) < 4 * workers:
                     task = queue.popleft()
                     try:
-                        in_flight[pool.submit(execute_run, task)] = task
+                        in_flight[pool.submit(fn, task)] = task
                     except BrokenProcessPool:
                         queue.appendleft(task)
                         broken = True
@@ -97,7 +100,8 @@ def run_pool(tasks: Sequence[RunTask], record: Record, *, workers: int,
 
 
 def run_dask(tasks: Sequence[RunTask], record: Record, *, address: str | None,
-             workers: int, key_prefix: str, notify: Notify = lambda msg: None) -> None:
+             workers: int, key_prefix: str, notify: Notify = lambda msg: None,
+             fn: Execute = execute_run) -> None:
     """Run tasks on a Dask cluster: the scheduler at `address`, or a new LocalCluster.
 
     Dask reschedules the runs of a worker that dies; a run whose workers died more than the
@@ -121,7 +125,7 @@ def run_dask(tasks: Sequence[RunTask], record: Record, *, address: str | None,
             notify(f"dask: {len(client.scheduler_info().get('workers', {}))} worker(s) at "
                    f"{client.scheduler_info().get('address', address)}")
             by_key = {f"{key_prefix}-{t.run_id}": t for t in tasks}
-            futures = [client.submit(execute_run, t, key=k, pure=False)
+            futures = [client.submit(fn, t, key=k, pure=False)
                        for k, t in by_key.items()]
             for fut in as_completed(futures):
                 task = by_key[fut.key]
@@ -134,3 +138,27 @@ def run_dask(tasks: Sequence[RunTask], record: Record, *, address: str | None,
     finally:
         if cluster is not None:
             cluster.close()
+
+
+def describe(workers: int, scheduler: str | None, local_cluster: bool) -> str:
+    """The executor `dispatch` uses, in words."""
+    if scheduler:
+        return f"dask scheduler {scheduler}"
+    if local_cluster:
+        return f"dask LocalCluster ({workers} workers)"
+    return "this process" if workers <= 1 else f"local pool ({workers} processes)"
+
+
+def dispatch(tasks: Sequence[Any], record: Record, *, workers: int, scheduler: str | None,
+             local_cluster: bool, key_prefix: str, notify: Notify = lambda msg: None,
+             fn: Execute = execute_run) -> None:
+    """Run `tasks` on the executor chosen as `describe` says."""
+    if not tasks:
+        return
+    if scheduler or local_cluster:
+        run_dask(tasks, record, address=scheduler, workers=workers, notify=notify,
+                 key_prefix=key_prefix, fn=fn)
+    elif workers > 1:
+        run_pool(tasks, record, workers=workers, notify=notify, fn=fn)
+    else:
+        run_serial(tasks, record, fn=fn)

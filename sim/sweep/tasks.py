@@ -11,7 +11,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -101,7 +101,16 @@ def run_kpis(result: ReplicationResult) -> dict[str, float | str]:
     return row
 
 
-def failed_row(task: RunTask, error: str, wall: float = 0.0) -> dict[str, Any]:
+class Headed(Protocol):
+    """A task an executor runs: its id and the identifying columns of its row."""
+
+    @property
+    def run_id(self) -> str: ...
+
+    def head(self) -> dict[str, Any]: ...
+
+
+def failed_row(task: Headed, error: str, wall: float = 0.0) -> dict[str, Any]:
     """The row recorded for a run that raised or whose worker died."""
     return {**task.head(), "status": "failed", "error": error[:500], "wall_s": wall,
             "worker": _worker_name()}
