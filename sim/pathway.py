@@ -131,19 +131,9 @@ def load_pathway(path: str | Path, to: int | None = None,
     try:
         spec = PathwaySpec.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"])
-        expected = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            expected = "no such key (unknown field)"
-        got = err.get("input") if err["type"] != "missing" else None
-        raise InputError(path, loc, expected,
-                         None if isinstance(got, (dict, list)) else got) from None
+        raise spec_error(exc, path) from None
     base = load_scenario(path.parent / spec.scenario)
-    for market in spec.growth:
-        if market not in base.growth:
-            raise InputError(path, f"growth.{market}", "a market of the scenario's growth "
-                             f"section ({', '.join(base.growth) or 'none'})", market)
+    check_growth_markets(spec.growth, base, path)
     from sim.network import build
 
     for i, exp in enumerate(spec.expansions):   # each at full share must build
@@ -157,6 +147,25 @@ def load_pathway(path: str | Path, to: int | None = None,
             raise InputError(path, f"expansions.{i}.changes",
                              f"changes that apply to the scenario ({exc})") from None
     return spec, base
+
+
+def spec_error(exc: ValidationError, path: Path) -> InputError:
+    """The first error of a pathway or candidates file as an InputError naming the field."""
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"])
+    expected = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        expected = "no such key (unknown field)"
+    got = err.get("input") if err["type"] != "missing" else None
+    return InputError(path, loc, expected, None if isinstance(got, (dict, list)) else got)
+
+
+def check_growth_markets(growth: dict[str, Any], base: Scenario, path: Path) -> None:
+    """Every market given a growth rate is a market of the scenario's growth section."""
+    for market in growth:
+        if market not in base.growth:
+            raise InputError(path, f"growth.{market}", "a market of the scenario's growth "
+                             f"section ({', '.join(base.growth) or 'none'})", market)
 
 
 def year_scenario(base: Scenario, spec: PathwaySpec, rates: dict[str, float], year: int,

@@ -83,6 +83,7 @@ def _register() -> None:
     main.add_command(__import__("sim.cli.report", fromlist=["report"]).report)
     main.add_command(__import__("sim.cli.uncertainty", fromlist=["x"]).uncertainty)
     main.add_command(__import__("sim.cli.pathway", fromlist=["x"]).pathway)
+    main.add_command(__import__("sim.cli.plan", fromlist=["x"]).plan)
 
 
 _register()
