@@ -51,10 +51,19 @@ def execute_sweep(spec: SweepSpec | str | Path, out: str | Path | None = None, *
     leaves settling each variant to the workers (`sim.sweep.tasks.prepare_sweep`).
     """
     from sim.progress import Progress
-    from sim.sweep.executors import describe, dispatch
+    from sim.sweep.executors import describe, dispatch, new_pool
 
     start = time.perf_counter()
-    sweep = prepare_sweep(spec, settle_here=settle_here)
+    wanted = workers or os.cpu_count() or 1
+    # a local pool starts before the variants are settled and settles them (each variant's
+    # routes enumerated once, in parallel); the same warm processes then run the sweep
+    warm = new_pool(wanted) if wanted > 1 and not (scheduler or local_cluster) else None
+    try:
+        sweep = prepare_sweep(spec, settle_here=settle_here, pool=warm)
+    except BaseException:
+        if warm is not None:
+            warm.shutdown(cancel_futures=True)
+        raise
     tmp: tempfile.TemporaryDirectory[str] | None = None
     if out is None:
         tmp = tempfile.TemporaryDirectory(prefix="cqsim-sweep-")
@@ -76,8 +85,11 @@ def execute_sweep(spec: SweepSpec | str | Path, out: str | Path | None = None, *
                 write_parquet(part, pd.DataFrame([row]))
                 bar.advance(row["status"] != "ok")
 
+            if warm is not None and workers <= 1:
+                warm.shutdown()
+                warm = None
             dispatch(todo, record, workers=workers, scheduler=scheduler,
-                     local_cluster=local_cluster, notify=bar.note,
+                     local_cluster=local_cluster, notify=bar.note, pool=warm,
                      key_prefix=f"cqsim-{sweep.fingerprint[:12]}")
         outcome = assemble(sweep, folder, plots=plots and out is not None)
         outcome.executor = executor
@@ -91,6 +103,8 @@ def execute_sweep(spec: SweepSpec | str | Path, out: str | Path | None = None, *
             outcome.out, outcome.files = None, []
         return outcome
     finally:
+        if warm is not None:
+            warm.shutdown(cancel_futures=True)
         if tmp is not None:
             tmp.cleanup()
 

@@ -30,9 +30,15 @@ def run_serial(tasks: Sequence[RunTask], record: Record, *, fn: Execute = execut
         record(fn(task))
 
 
+def new_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool of `workers` fresh (spawned) processes: no fork of a threaded parent."""
+    return ProcessPoolExecutor(max_workers=workers,
+                               mp_context=multiprocessing.get_context("spawn"))
+
+
 def run_pool(tasks: Sequence[RunTask], record: Record, *, workers: int,
              notify: Notify = lambda msg: None, max_attempts: int = MAX_ATTEMPTS,
-             fn: Execute = execute_run) -> None:
+             fn: Execute = execute_run, pool: ProcessPoolExecutor | None = None) -> None:
     """Run tasks on a pool of `workers` fresh processes; survive a worker process dying.
 
     At most 4 x workers runs are in flight (queued in the pool, so no worker waits on this
@@ -40,16 +46,18 @@ def run_pool(tasks: Sequence[RunTask], record: Record, *, workers: int,
     runs in flight: they go to the back of the queue on a new pool, and a run lost
     `max_attempts` times is recorded as failed. If `max_attempts` pools in a row break before
     finishing any run (workers that cannot even start), every remaining run is recorded failed.
+    `pool`: a pool already started (warm: its processes have imported cqsim and settled the
+    variants) for the first round; it is shut down at the end.
     """
     queue: deque[RunTask] = deque(tasks)
     lost: Counter[str] = Counter()
     barren = 0  # pools in a row that broke without finishing a run
-    context = multiprocessing.get_context("spawn")  # no fork of a threaded parent
+    warm = pool
     while queue:
         in_flight: dict[Future[dict[str, Any]], RunTask] = {}
         broken = False
         finished = 0
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        pool, warm = warm or new_pool(workers), None
         try:
             while (queue or in_flight) and not broken:
                 while queue and len(in_flight) < 4 * workers:
@@ -151,14 +159,16 @@ def describe(workers: int, scheduler: str | None, local_cluster: bool) -> str:
 
 def dispatch(tasks: Sequence[Any], record: Record, *, workers: int, scheduler: str | None,
              local_cluster: bool, key_prefix: str, notify: Notify = lambda msg: None,
-             fn: Execute = execute_run) -> None:
-    """Run `tasks` on the executor chosen as `describe` says."""
+             fn: Execute = execute_run, pool: ProcessPoolExecutor | None = None) -> None:
+    """Run `tasks` on the executor chosen as `describe` says (`pool`: a warm local pool)."""
     if not tasks:
+        if pool is not None:
+            pool.shutdown()
         return
     if scheduler or local_cluster:
         run_dask(tasks, record, address=scheduler, workers=workers, notify=notify,
                  key_prefix=key_prefix, fn=fn)
     elif workers > 1:
-        run_pool(tasks, record, workers=workers, notify=notify, fn=fn)
+        run_pool(tasks, record, workers=workers, notify=notify, fn=fn, pool=pool)
     else:
         run_serial(tasks, record, fn=fn)

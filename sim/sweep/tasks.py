@@ -9,6 +9,7 @@ import os
 import socket
 import time
 from collections import OrderedDict
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -162,10 +163,18 @@ def _variant_scenario(spec: SweepSpec, base: Scenario, kind: str,
                          f"{exc.expected} (in base scenario {spec.base})", exc.got) from None
 
 
-def prepare_sweep(spec: SweepSpec | str | Path, *, settle_here: bool = True) -> Sweep:
+def _variant_error(spec: SweepSpec, k: int, point: dict[str, Any], exc: InputError
+                   ) -> InputError:
+    return InputError(spec.source_file, f"parameters (variant v{k:04d}: {point})",
+                      f"a scenario that builds ({exc})")
+
+
+def prepare_sweep(spec: SweepSpec | str | Path, *, settle_here: bool = True,
+                  pool: Executor | None = None) -> Sweep:
     """Load the base, expand and validate every variant, build plans and (`settle_here`)
     route choice sets; otherwise the workers settle each variant (many variants, each run
-    once: the settling is then spread over the workers).
+    once: the settling is then spread over the workers). `pool`: settle the variants on these
+    processes, in parallel (a local pool then runs the sweep warm).
 
     Every input error surfaces here, before any run starts.
     """
@@ -185,18 +194,26 @@ def prepare_sweep(spec: SweepSpec | str | Path, *, settle_here: bool = True) -> 
     }
     text = json.dumps(identity, sort_keys=True, default=str)
     fingerprint = hashlib.sha256(text.encode()).hexdigest()
+    plans = []
     for k, point in enumerate(points):
         scenario = _variant_scenario(spec, base, kind, point)
-        vid = f"v{k:04d}"
         try:
-            plan = prepare(scenario, seed=spec.seed, replications=reps, days=spec.days)
-            settled = settle(plan) if settle_here else None
+            plans.append(prepare(scenario, seed=spec.seed, replications=reps, days=spec.days))
         except InputError as exc:
-            raise InputError(spec.source_file, f"parameters (variant {vid}: {point})",
-                             f"a scenario that builds ({exc})") from None
+            raise _variant_error(spec, k, point, exc) from None
+    settled: list[Settled | None] = [None] * len(plans)
+    if settle_here:
+        futures = [pool.submit(settle, p) for p in plans] if pool is not None else None
+        for k, plan in enumerate(plans):
+            try:
+                settled[k] = futures[k].result() if futures is not None else settle(plan)
+            except InputError as exc:
+                raise _variant_error(spec, k, points[k], exc) from None
+    for k, (point, plan) in enumerate(zip(points, plans, strict=True)):
+        vid = f"v{k:04d}"
         chosen = (spec.point_replications[k] if spec.point_replications is not None
                   else range(reps))
         for r in chosen:
-            tasks.append(RunTask(f"{vid}-r{r:03d}", vid, r, dict(point), settled,
+            tasks.append(RunTask(f"{vid}-r{r:03d}", vid, r, dict(point), settled[k],
                                  None if settle_here else plan, f"{fingerprint[:16]}-{vid}"))
     return Sweep(spec, base, spec.parameters.names, points, tasks, fingerprint)
