@@ -142,3 +142,20 @@ def test_plan_by_simulation_writes_its_tables(tmp_path: Path) -> None:
                     values="trade_bn_cny_per_year").dropna()
     assert len(by) >= 2 and (by["double@2025"] > by["(nothing)"]).all()   # paired
     assert (tmp_path / "out" / "frontier.png").is_file()
+
+
+@pytest.mark.parametrize("command", ["plan", "pathway"])
+def test_cli_bad_file_is_one_line_exit_2(tmp_path: Path, command: str) -> None:
+    from tests.cli.test_cli import cqsim
+    from tests.support.netbuilder import line_network
+
+    line_network(tmp_path)
+    doc = {"scenario": "scenario.yaml", "base_year": 2023, "decided_from": 2024,
+           "candidates": [candidate("a", -5)]} if command == "plan" else {
+        "scenario": "scenario.yaml", "base_year": 2023, "to": 2020}
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    done = cqsim(command, str(path), "--out", str(tmp_path / "out"))
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().count("\n") == 0 and "bad.yaml" in done.stderr
+    assert not (tmp_path / "out").exists()
