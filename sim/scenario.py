@@ -31,7 +31,7 @@ from sim.specs import (
     ServiceSpec,
     Spec,
 )
-from sim.uncertain import Distribution, FromCalibration, UncertainInput, lookup
+from sim.uncertain import DIST_TAGS, Distribution, FromCalibration, UncertainInput, lookup
 
 MAX_ALIASES = 200  # YAML aliases allowed in one file: enough for reuse, too few for a bomb
 MAX_EXPANDED = 100_000  # nodes those aliases may expand to (a real scenario has ~1,000)
@@ -434,7 +434,7 @@ def validation_error(exc: ValidationError, chain: list[tuple[Path, dict[str, Any
 
 
 _UNION_TAGS = {"set", "scale", "disruption", "add_hub", "add_link", "demand_growth",
-               "normal", "lognormal", "triangular", "uniform", "from_calibration"}
+               *DIST_TAGS}
 
 
 def load_scenario(path: str | Path) -> Scenario:

@@ -174,6 +174,7 @@ class FromCalibration(_Bounded):
                              f"{data.get('command', '')}".strip())
 
 
+DIST_TAGS = ("normal", "lognormal", "triangular", "uniform", "from_calibration")
 Distribution = Annotated[Normal | LogNormal | Triangular | Uniform | FromCalibration,
                          Field(discriminator="dist")]
 Concrete = Normal | LogNormal | Triangular | Uniform
