@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import Discriminator, Field, Tag, model_validator
 
 from sim.errors import InputError
 from sim.specs import Spec
@@ -175,8 +175,15 @@ class FromCalibration(_Bounded):
 
 
 DIST_TAGS = ("normal", "lognormal", "triangular", "uniform", "from_calibration")
-Distribution = Annotated[Normal | LogNormal | Triangular | Uniform | FromCalibration,
-                         Field(discriminator="dist")]
+def _dist_kind(value: Any) -> Any:
+    return value.get("dist") if isinstance(value, dict) else getattr(value, "dist", None)
+
+
+Distribution = Annotated[
+    (Annotated[Normal, Tag("normal")] | Annotated[LogNormal, Tag("lognormal")]
+     | Annotated[Triangular, Tag("triangular")] | Annotated[Uniform, Tag("uniform")]
+     | Annotated[FromCalibration, Tag("from_calibration")]),
+    Discriminator(_dist_kind)]
 Concrete = Normal | LogNormal | Triangular | Uniform
 
 
