@@ -34,6 +34,8 @@ chromium:
 test: lint chromium
 	$(BIN)/python -m pytest -n 2 -q
 
+# Quick tier while developing: leaves out the tests marked slow (whole processes, theory
+# checks against Ciw, most of the bad-input corpus); make test runs everything.
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q -m "not slow"
 

@@ -10,8 +10,12 @@
     runs = sim.run_sweep("scenarios/sweeps/ilstc-expansion.yaml", "out/ilstc")  # a row per run
 """
 
+from __future__ import annotations
+
 from importlib import import_module
-from typing import Any
+
+if False:  # for type checkers only: importing typing would delay the Ctrl-C handler
+    from typing import Any
 
 # name -> module: imported on first use, so `cqsim` starts (and fails on bad input) fast
 _API = {

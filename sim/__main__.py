@@ -1,5 +1,5 @@
 """`python -m sim` runs the `cqsim` command line."""
 
-from sim.cli import main
+from sim.console import entry
 
-main(prog_name="cqsim")
+entry("cqsim")

@@ -58,13 +58,3 @@ def write_text(target: Path, text: str) -> Path:
 def write_png(target: Path, figure: Figure, dpi: int) -> Path:
     """A matplotlib figure as PNG."""
     return write_atomic(target, lambda p: figure.savefig(p, dpi=dpi, format="png"))
-
-
-def remove_stale_temporaries(folder: Path) -> list[Path]:
-    """Delete temporary files (`.<name>.<random>.tmp<suffix>`) that a killed run left in
-    `folder`; returns what was removed. (Two runs writing one directory at once is not
-    supported anyway: each would overwrite the other's files.)"""
-    stale = [p for p in folder.glob(".*.tmp*") if p.is_file()]
-    for path in stale:
-        path.unlink(missing_ok=True)
-    return stale

@@ -23,6 +23,7 @@ computed per replication, then averaged with a 95% CI.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
+from sim.kpis import teu_weighted_mean
 from sim.results import Results
 from sim.stats import mean_ci
 from sim.targets import read_rows, seeds_dir
@@ -82,13 +84,16 @@ class CalibrationRow:
 def load_calibration_targets(path: str | Path | None = None) -> list[CalibrationTarget]:
     """Read the calibration targets (default: `seeds/calibration.csv` of this repository)."""
     file = Path(path) if path is not None else seeds_dir() / CALIBRATION_FILE
-    targets = []
+    targets: list[CalibrationTarget] = []
     for line, row in enumerate(read_rows(file, COLUMNS, "calibration table (CSV)"), start=2):
         try:
             published, low, high = (float(row[k]) for k in ("published", "low", "high"))
         except ValueError:
             raise InputError(file, f"line {line}", "numbers in published, low, high",
                              (row["published"], row["low"], row["high"])) from None
+        if not all(math.isfinite(x) for x in (published, low, high)):
+            raise InputError(file, f"line {line}", "finite numbers in published, low, high",
+                             (row["published"], row["low"], row["high"]))
         if not low <= published <= high:
             raise InputError(file, f"line {line}", "low <= published <= high",
                              (low, published, high))
@@ -96,6 +101,8 @@ def load_calibration_targets(path: str | Path | None = None) -> list[Calibration
             raise InputError(file, f"line {line}.unit", f"one of {sorted(UNIT_FACTORS)}",
                              row["unit"])
         _parse(row["measure"], file, line)
+        if any(t.id == row["id"] for t in targets):
+            raise InputError(file, f"line {line}.id", "a unique target id", row["id"])
         targets.append(CalibrationTarget(
             id=row["id"], metric=row["metric"], published=published, low=low, high=high,
             unit=row["unit"], measure=row["measure"], how_measured=row["how_measured"],
@@ -115,14 +122,10 @@ def _per_rep(results: Results, table: pd.DataFrame, column: str) -> np.ndarray:
 
 
 def _weighted_per_rep(results: Results, table: pd.DataFrame, value: str,
-                      weight: str) -> np.ndarray:
-    out = []
-    for rep in (r.replication for r in results.replications):
-        sub = table[(table["replication"] == rep) & (table[weight] > 0)
-                    & table[value].notna()]
-        w = sub[weight].to_numpy(dtype=float)
-        out.append(float(np.average(sub[value], weights=w)) if w.sum() > 0 else np.nan)
-    return np.array(out)
+                      teu: str) -> np.ndarray:
+    """The TEU-weighted mean of `value` per replication (`sim.kpis.teu_weighted_mean`)."""
+    return np.array([teu_weighted_mean(sub[value], sub[teu]) for sub in (
+        table[table["replication"] == r.replication] for r in results.replications)])
 
 
 def _loaded_departures(corridor: str, mode: str) -> Measure:
@@ -238,9 +241,13 @@ def calibrate(results: Results, targets: list[CalibrationTarget]) -> list[Calibr
     return rows
 
 
+CALIBRATION_COLUMNS = ("id", "metric", "unit", "published", "low", "high", "simulated", "ci95",
+                       "deviation", "ok", "how_measured", "source")
+
+
 def calibration_frame(rows: list[CalibrationRow]) -> pd.DataFrame:
-    """The calibration rows as a table (one row per target)."""
-    return pd.DataFrame([{
+    """The calibration rows as a table (one row per target; `CALIBRATION_COLUMNS`)."""
+    return pd.DataFrame(columns=list(CALIBRATION_COLUMNS), data=[{
         "id": r.target.id, "metric": r.target.metric, "unit": r.target.unit,
         "published": r.target.published, "low": r.target.low, "high": r.target.high,
         "simulated": r.simulated, "ci95": r.ci95, "deviation": r.deviation, "ok": r.ok,

@@ -20,15 +20,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.kpis import kpi, total
+from sim.kpis import compared, compared_by_replication
 from sim.network import revise
 from sim.pipeline import prepare, run
 from sim.results import Results
 from sim.scenario import Scenario, as_scenario
-from sim.stats import mean_ci
+from sim.stats import difference_ci
 
 INDEPENDENT_SEED_OFFSET = 1_000_003  # a prime far from any seed a scenario is likely to use
-TOTAL = "total"
 
 
 # ----------------------------------------------------------------------------- running
@@ -69,24 +68,13 @@ def run_variants(base: Scenario | str | Path, alts: Sequence[Scenario | str | Pa
 # ----------------------------------------------------------------------------- metrics
 
 
-COMPARED = ("teu", "trade_bn_cny", "transit_mean_h", "co2_t")   # KPIs (`sim.kpis`) compared
-
-
 def metrics(results: Results) -> pd.DataFrame:
-    """Per replication, the compared KPIs (TEU/yr, trade bn CNY/yr, mean transit h, CO2 t/yr)
-    per corridor and in total, as the corridors table has them (columns replication, metric,
-    scope, value; metric is the KPI's column)."""
-    cor = results.by_replication("corridors")
-    compared = [kpi(name) for name in COMPARED]
-    rows = []
-    for r in cor.to_dict("records"):
-        rep, c = int(r["replication"]), str(r["corridor"])
-        rows += [(rep, k.column, c, float(r[k.column])) for k in compared]
-    for _, sub in cor.groupby("replication"):
-        rep = int(sub["replication"].iloc[0])
-        rows += [(rep, k.column, TOTAL, total(k, sub)) for k in compared]
-    rows += lock_metrics(results)
-    return pd.DataFrame(rows, columns=["replication", "metric", "scope", "value"])
+    """Per replication, the compared KPIs (`sim.kpis.compared`: TEU/yr, trade bn CNY/yr, mean
+    transit h, CO2 t/yr) per corridor and in total (columns replication, metric, scope,
+    value; metric is the KPI's column)."""
+    rows = compared_by_replication(results.by_replication("corridors"))
+    locks = pd.DataFrame(lock_metrics(results), columns=list(rows.columns))
+    return pd.concat([rows, locks], ignore_index=True) if len(locks) else rows
 
 
 # lock figures compared per lock (scope = lock id), written apart from the channels' KPIs
@@ -129,15 +117,14 @@ def paired_deltas(base: Results, alt: Results, variant: str) -> pd.DataFrame:
     both = b.merge(a, on=["replication", "metric", "scope"], suffixes=("_base", "_alt"))
     rows = []
     for (metric, scope), sub in both.groupby(["metric", "scope"], sort=False):
-        d = (sub["value_alt"] - sub["value_base"]).to_numpy()
-        d = d[~np.isnan(d)]
-        delta, half = mean_ci(d) if d.size else (np.nan, np.nan)
+        vb, va = sub["value_base"].to_numpy(), sub["value_alt"].to_numpy()
+        delta, half = difference_ci(vb, va, paired=True)
         base_mean = float(sub["value_base"].mean())
         rows.append({"variant": variant, "metric": metric, "scope": scope,
                      "base": base_mean, "alt": float(sub["value_alt"].mean()),
                      "delta": delta, "delta_ci95": half,
                      "delta_pct": 100 * delta / base_mean if base_mean else np.nan,
-                     "replications": int(d.size)})
+                     "replications": int((~np.isnan(va - vb)).sum())})
     return pd.DataFrame(rows)
 
 
@@ -247,7 +234,7 @@ def draw_comparison(cmp: Comparison) -> Any:
 
     from sim.maps import draw_difference
 
-    panels = [kpi(name) for name in COMPARED]
+    panels = compared()
     fig = plt.figure(figsize=(4.2 * len(panels), 4.6 + 7.6 * len(cmp.alts)),
                      layout="constrained")
     rows = fig.subfigures(1 + len(cmp.alts), 1, squeeze=False,

@@ -124,6 +124,8 @@ def validate_spec(table: str, data: Any) -> Spec:
         value = data.get(field)
         if value is None:
             value = next((k.default for k in candidates if k.default), None)
+        if value is None:  # no kind given: report every field missing, the kind's included
+            return candidates[0].spec.model_validate(data)
         chosen = [k for k in candidates if value in k.values]
         if not chosen:
             allowed = ", ".join(repr(v) for k in candidates for v in k.values)

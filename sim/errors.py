@@ -1,28 +1,115 @@
-"""Input errors that name the file, the field and what was expected."""
+"""Input errors that name the file, the field and what was expected, on one printable line.
+
+A message quotes at most EXCERPT_CHARS characters of the offending value, with control
+characters (NUL, newline, escape...) escaped, so that no input can make a message span lines
+or flood a terminal. Whether the value is quoted at all is decided where the message is
+shown (`InputError.message`): the command line quotes values only from the files the user
+named and the files beside them (see docs/validation.md, "What a message may quote").
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+import difflib
+from collections.abc import Callable, Iterable
+from pathlib import Path, PurePath
+
+EXCERPT_CHARS = 40   # characters of a value a message may quote
+FIELD_CHARS = 120    # characters of a field path (keys come from the user's file)
+EXPECTED_CHARS = 400  # characters of the "expected ..." part
+
+
+def printable(text: str, limit: int | None = None) -> str:
+    """`text` with every non-printable character escaped (`\\x00`, `\\n`, `\\u200b`), cut to
+    `limit` characters (an ellipsis marks the cut)."""
+    out = []
+    for ch in text:
+        out.append(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii"))
+    joined = "".join(out)
+    if limit is not None and len(joined) > limit:
+        joined = joined[:limit] + "..."
+    return joined
+
+
+def describe(value: object) -> str:
+    """The type of a value without its content: what a message says when it may not quote."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, (str, bytes)):
+        return f"a {'text' if isinstance(value, str) else 'byte string'} of {len(value)} " \
+               f"characters"
+    if isinstance(value, dict):
+        return f"a mapping of {len(value)} keys"
+    if isinstance(value, (list, tuple)):
+        return f"a list of {len(value)} items"
+    if value is None:
+        return "nothing (null)"
+    return f"a {type(value).__name__}"
+
+
+def excerpt(value: object) -> str:
+    """A short, printable rendering of a value for a message (at most ~EXCERPT_CHARS)."""
+    if isinstance(value, PurePath):  # a path: its end says the most
+        text = printable(str(value))
+        return "'" + (text if len(text) <= EXCERPT_CHARS else "..." + text[-EXCERPT_CHARS:]) \
+            + "'"
+    if isinstance(value, str):
+        return "'" + printable(value, EXCERPT_CHARS) + "'"
+    if isinstance(value, (bool, int, float)) or value is None:
+        text = repr(value)
+        return text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS] + "..."
+    if isinstance(value, tuple) and all(isinstance(v, (str, int, float)) for v in value):
+        return printable("(" + ", ".join(excerpt(v) for v in value) + ")", 2 * EXCERPT_CHARS)
+    if isinstance(value, (dict, list, tuple, bytes)):
+        return describe(value)
+    return printable(repr(value), EXCERPT_CHARS)
+
+
+def did_you_mean(value: object, choices: Iterable[str]) -> str:
+    """` (did you mean 'x'?)` when a choice is close to `value`, else an empty string."""
+    if not isinstance(value, str):
+        return ""
+    close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {excerpt(close[0])}?)" if close else ""
 
 
 class InputError(Exception):
-    """Bad user input: reported as one line, exit code 2, never a traceback."""
+    """Bad user input: reported as one line, exit code 2, never a traceback.
 
-    def __init__(self, file: str | Path, field: str, expected: str, got: object = None) -> None:
+    `got` is the offending value (None: none to show); `via` says how the file was reached
+    when the user did not name it (e.g. "scenarios/x.yaml: extends").
+    """
+
+    def __init__(self, file: str | Path, field: str, expected: str, got: object = None,
+                 *, via: str | None = None) -> None:
         self.file = str(file)
         self.field = field
         self.expected = expected
         self.got = got
-        super().__init__(str(self))
+        self.via = via
+        super().__init__(self.message())
+
+    def message(self, quote: Callable[[str], bool] | None = None) -> str:
+        """The one-line message; `quote(file)` decides whether the value may be quoted
+        (default: always)."""
+        field = printable(self.field, FIELD_CHARS)
+        where = f"{printable(self.file)}: {field}" if field else printable(self.file)
+        msg = f"{where}: expected {printable(self.expected, EXPECTED_CHARS)}"
+        if self.got is not None:
+            shown = quote is None or quote(self.file)
+            msg += f", got {excerpt(self.got) if shown else describe(self.got)}"
+        if self.via:
+            msg += f" (read for {printable(self.via, FIELD_CHARS)})"
+        return msg
 
     def __str__(self) -> str:
-        where = f"{self.file}: {self.field}" if self.field else self.file
-        msg = f"{where}: expected {self.expected}"
-        if self.got is not None:
-            got = repr(self.got)
-            msg += f", got {got[:80] + '...' if len(got) > 80 else got}"
-        return msg
+        return self.message()
 
 
 class ConservationError(RuntimeError):
     """Freight was created but is neither delivered, in transit nor waiting."""
+
+
+class InputWarning(UserWarning):
+    """Input that is valid but probably not what was meant (the CLI prints one line)."""

@@ -2,108 +2,156 @@
 row as the spec class of its kind (`sim.components`).
 
 Plain `json` keeps engine start-up fast and free of GDAL; geopandas is only needed for
-outputs and maps.
+outputs and maps. The structure of each file is checked before any value is used: a
+FeatureCollection of Feature objects, each with a `properties` object and a geometry of the
+expected type whose coordinates are [lon, lat] numbers.
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from sim.components import DISCRIMINATORS, validate_spec
-from sim.errors import InputError
+from sim.errors import InputError, excerpt
+from sim.readers import read_json
 from sim.specs import HubSpec, LinkSpec, LockSpec, Spec
+from sim.specs import expected as expected_by
 
 HUBS_FILE = "hubs.geojson"
 LOCKS_FILE = "locks.geojson"   # optional: a network may have no lock
 LINKS_FILE = "links.geojson"
+BASEMAP_FILE = "basemap.gpkg"
 
 
-def _features(path: Path) -> list[dict[str, Any]]:
-    if not path.is_file():
-        raise InputError(path, "", "an existing GeoJSON file")
-    try:
-        doc = json.loads(path.read_bytes().decode("utf-8"))
-    except UnicodeDecodeError:
-        raise InputError(path, "", "UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(path, f"line {exc.lineno} column {exc.colno}",
-                         f"valid JSON ({exc.msg})") from None
+def _features(path: Path, ref: tuple[str, str] | None) -> list[dict[str, Any]]:
+    doc = read_json(path, "GeoJSON file", ref)
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
         raise InputError(path, "type", "a GeoJSON FeatureCollection")
     feats = doc.get("features")
     if not isinstance(feats, list) or not feats:
         raise InputError(path, "features", "a non-empty list of features")
+    for i, feat in enumerate(feats):
+        if not isinstance(feat, dict):
+            raise InputError(path, f"features[{i}]", "a Feature object", feat)
+        props = feat.get("properties")
+        if not isinstance(props, dict):
+            raise InputError(path, f"{_name(feat, i)}.properties",
+                             "an object of attributes", props)
     return feats
 
 
-def _spec(table: str, path: Path, i: int, props: dict[str, Any]) -> Spec:
+def _name(feat: dict[str, Any], i: int) -> str:
+    """`features[<id>]`, or `features[<position>]` when the id is missing or not text."""
+    props = feat.get("properties")
+    ident = props.get("id") if isinstance(props, dict) else None
+    if isinstance(ident, str) and ident:
+        shown = excerpt(ident)[1:-1]
+        return f"features[{shown}]"
+    return f"features[{i}]"
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _position(value: Any) -> bool:
+    """[lon, lat] or [lon, lat, elevation], numbers."""
+    return isinstance(value, list) and 2 <= len(value) <= 3 and all(_number(v) for v in value)
+
+
+def _geometry(path: Path, i: int, feat: dict[str, Any], kind: str) -> Any:
+    geom = feat.get("geometry")
+    where = f"{_name(feat, i)}.geometry"
+    if not isinstance(geom, dict) or geom.get("type") != kind:
+        raise InputError(path, where, f"a {kind} geometry object",
+                         geom if not isinstance(geom, dict) else geom.get("type"))
+    coords = geom.get("coordinates")
+    if kind == "Point":
+        ok = _position(coords)
+        shape = "[lon, lat] (two numbers, EPSG:4326)"
+    else:
+        ok = isinstance(coords, list) and len(coords) >= 2 and all(_position(c) for c in coords)
+        shape = "a list of at least two [lon, lat] pairs of numbers (EPSG:4326)"
+    if not ok:
+        raise InputError(path, f"{where}.coordinates", shape,
+                         coords if not isinstance(coords, (list, dict)) else None)
+    return coords
+
+
+def _spec(table: str, path: Path, i: int, feat: dict[str, Any], props: dict[str, Any]) -> Spec:
     clean = {k: v for k, v in props.items() if v is not None and v != ""}
     try:
         return validate_spec(table, clean)
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(p) for p in err["loc"])
-        fid = props.get("id", i)
-        expected = err["msg"].removeprefix("Value error, ")
+        expected = expected_by(err)
+        got = err.get("input") if err["type"] not in ("missing", "extra_forbidden") else None
         if err["type"] == "extra_forbidden":
             expected = "no such attribute (unknown field)"
-        got = err.get("input") if err["type"] != "missing" else None
-        field = f"features[{fid}].{loc}" if loc else f"features[{fid}]"
+        field = f"{_name(feat, i)}.{loc}" if loc else _name(feat, i)
         raise InputError(path, field, expected,
-                         None if isinstance(got, dict) else got) from None
+                         None if isinstance(got, (dict, list)) else got) from None
     except ValueError as exc:  # a row of no known kind
         key = DISCRIMINATORS.get(table, "")
-        raise InputError(path, f"features[{props.get('id', i)}].{key}", str(exc),
-                         props.get(key)) from None
+        raise InputError(path, f"{_name(feat, i)}.{key}", str(exc), props.get(key)) from None
 
 
-def _geometry(path: Path, i: int, feat: dict[str, Any], kind: str) -> list[Any]:
-    geom = feat.get("geometry") or {}
-    if geom.get("type") != kind or not isinstance(geom.get("coordinates"), list):
-        fid = (feat.get("properties") or {}).get("id", i)
-        raise InputError(path, f"features[{fid}].geometry", f"a {kind}")
-    return geom["coordinates"]
+@contextmanager
+def _reached_from(ref: tuple[str, str] | None) -> Iterator[None]:
+    """Say which scenario field led to a geodata file in every error about its content."""
+    try:
+        yield
+    except InputError as exc:
+        if ref is None or exc.via is not None or exc.file == ref[0]:
+            raise
+        raise InputError(exc.file, exc.field, exc.expected, exc.got,
+                         via=f"{ref[0]}: {ref[1]}") from None
 
 
-def _points(path: Path, table: str, noun: str) -> dict[str, Any]:
-    """Point features of one table keyed by id."""
+def _points(path: Path, table: str, noun: str,
+            ref: tuple[str, str] | None) -> dict[str, Any]:
+    """Point features of one table keyed by id. `ref` = (scenario file, field) that named the
+    folder: errors say so."""
     nodes: dict[str, Any] = {}
-    for i, feat in enumerate(_features(path)):
-        lon, lat = _geometry(path, i, feat, "Point")[:2]
-        node = _spec(table, path, i, {**(feat.get("properties") or {}), "lon": lon, "lat": lat})
-        ident = getattr(node, "id", "")
-        if ident in nodes:
-            raise InputError(path, f"features[{ident}].id", f"a unique {noun} id", ident)
-        nodes[ident] = node
+    with _reached_from(ref):
+        for i, feat in enumerate(_features(path, ref)):
+            lon, lat = _geometry(path, i, feat, "Point")[:2]
+            node = _spec(table, path, i, feat, {**feat["properties"], "lon": lon, "lat": lat})
+            ident = getattr(node, "id", "")
+            if ident in nodes:
+                raise InputError(path, f"{_name(feat, i)}.id", f"a unique {noun} id", ident)
+            nodes[ident] = node
     return nodes
 
 
-def read_hubs(folder: Path) -> dict[str, HubSpec]:
+def read_hubs(folder: Path, ref: tuple[str, str] | None = None) -> dict[str, HubSpec]:
     """Hubs keyed by id, from `hubs.geojson` (Point features)."""
-    return _points(folder / HUBS_FILE, "hubs", "hub")
+    return _points(folder / HUBS_FILE, "hubs", "hub", ref)
 
 
-def read_locks(folder: Path) -> dict[str, LockSpec]:
+def read_locks(folder: Path, ref: tuple[str, str] | None = None) -> dict[str, LockSpec]:
     """Locks keyed by id, from `locks.geojson` (Point features); none when there is no file."""
     path = folder / LOCKS_FILE
-    return _points(path, "locks", "lock") if path.exists() else {}
+    return _points(path, "locks", "lock", ref) if path.exists() else {}
 
 
-def read_links(folder: Path) -> dict[str, LinkSpec]:
+def read_links(folder: Path, ref: tuple[str, str] | None = None) -> dict[str, LinkSpec]:
     """Links keyed by id, from `links.geojson` (LineString features)."""
     path = folder / LINKS_FILE
     links: dict[str, LinkSpec] = {}
-    for i, feat in enumerate(_features(path)):
-        coords = _geometry(path, i, feat, "LineString")
-        props = {**(feat.get("properties") or {}),
-                 "coords": [tuple(c[:2]) for c in coords if isinstance(c, list)]}
-        link = _spec("links", path, i, props)
-        assert isinstance(link, LinkSpec)
-        if link.id in links:
-            raise InputError(path, f"features[{link.id}].id", "a unique link id", link.id)
-        links[link.id] = link
+    with _reached_from(ref):
+        for i, feat in enumerate(_features(path, ref)):
+            coords = _geometry(path, i, feat, "LineString")
+            props = {**feat["properties"], "coords": [tuple(c[:2]) for c in coords]}
+            link = _spec("links", path, i, feat, props)
+            assert isinstance(link, LinkSpec)
+            if link.id in links:
+                raise InputError(path, f"{_name(feat, i)}.id", "a unique link id", link.id)
+            links[link.id] = link
     return links

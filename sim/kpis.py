@@ -222,6 +222,29 @@ def totals(corridors: pd.DataFrame) -> dict[str, float]:
     return {k.column: total(k, corridors) for k in _KPIS if k.total != "none"}
 
 
+COMPARED = ("teu", "trade_bn_cny", "transit_mean_h", "co2_t")   # between scenario variants
+TOTAL = "total"   # the scope of all corridors together
+
+
+def compared() -> list[KPI]:
+    """The KPIs a comparison of scenario variants shows (compare.csv, its table, the report)."""
+    return [kpi(name) for name in COMPARED]
+
+
+def compared_by_replication(corridors: pd.DataFrame) -> pd.DataFrame:
+    """The compared KPIs per replication, per corridor and in total, from the corridors table
+    by replication (columns replication, metric, scope, value; metric is the KPI's column,
+    the value in its unit): what paired deltas of two variants are taken of."""
+    chosen = compared()
+    rows: list[tuple[int, str, str, float]] = []
+    for r in corridors.to_dict("records"):
+        c = str(r["corridor"])
+        rows += [(int(r["replication"]), k.column, c, float(r[k.column])) for k in chosen]
+    for rep, sub in corridors.groupby("replication", sort=False):
+        rows += [(int(str(rep)), k.column, TOTAL, total(k, sub)) for k in chosen]
+    return pd.DataFrame(rows, columns=["replication", "metric", "scope", "value"])
+
+
 def measure_of(column: str) -> tuple[Column, str] | None:
     """The KPI behind a flat measure column (`<corridor>_<kpi>`, `total_<kpi>`, as sweeps
     write them) with its scope (the corridor or "total"), or a peak with scope ""; None

@@ -12,8 +12,12 @@ from typing import TYPE_CHECKING, cast
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.markers import MarkerStyle
+from matplotlib.path import Path as MplPath
+from matplotlib.transforms import IdentityTransform
 
 from sim import mapdata
 from sim.mapdata import CORRIDOR_COLOURS, short_name
@@ -71,23 +75,35 @@ def _draw_lines(ax: Axes, links: gpd.GeoDataFrame, top: float,
         return float(mapdata.line_width(abs(teu), top, MAX_WIDTH, MIN_WIDTH))
 
     lines = mapdata.directed_lines(links, lambda teu: (width(teu) / 2 + GAP_PT / 2) * m_pt)
+    idle, paths, colours, widths, arrows = [], [], [], [], []
     for r in lines.itertuples(index=False):
-        xs, ys = r.geometry.xy
+        xy = np.column_stack(r.geometry.xy)
         if abs(r.teu) <= top * 1e-4:
-            ax.plot(xs, ys, color="#9a9a9a", lw=0.5, ls=":", zorder=2, solid_capstyle="butt")
+            idle.append(xy)
             continue
-        colour = (colour_of or {}).get(f"{r.link}:{r.direction}") or \
-            mapdata.corridor_colour(str(r.corridor))
-        w = width(r.teu)
-        ax.plot(xs, ys, color=colour, lw=w, alpha=0.9, zorder=3, solid_capstyle="butt",
-                solid_joinstyle="round")
+        paths.append(xy)
+        colours.append((colour_of or {}).get(f"{r.link}:{r.direction}") or
+                       mapdata.corridor_colour(str(r.corridor)))
+        widths.append(width(r.teu))
         if r.geometry.length > 40 * m_pt:  # an arrow where there is room for one
             mid = r.geometry.interpolate(0.5, normalized=True)
             a = r.geometry.interpolate(0.48, normalized=True)
             b = r.geometry.interpolate(0.52, normalized=True)
             angle = math.degrees(math.atan2(b.y - a.y, b.x - a.x))
-            ax.plot([mid.x], [mid.y], marker=(3, 0, angle - 90), markersize=max(3.0, w + 1.5),
-                    color="#222", markeredgewidth=0, zorder=4)
+            arrows.append((mid.x, mid.y, angle, max(3.0, widths[-1] + 1.5)))
+    # one collection per kind of line (not an artist per line: the map is drawn five times)
+    ax.add_collection(LineCollection(idle, colors="#9a9a9a", linewidths=0.5, linestyles=":",
+                                     zorder=2, capstyle="butt"), autolim=False)
+    ax.add_collection(LineCollection(paths, colors=colours, linewidths=widths, alpha=0.9,
+                                     zorder=3, capstyle="butt", joinstyle="round"),
+                      autolim=False)
+    if arrows:
+        markers = [MarkerStyle((3, 0, angle - 90)) for _, _, angle, _ in arrows]
+        ax.add_collection(PathCollection(
+            [m.get_path().transformed(m.get_transform()) for m in markers],
+            sizes=[size ** 2 for *_, size in arrows], offsets=[(x, y) for x, y, *_ in arrows],
+            offset_transform=ax.transData, transform=IdentityTransform(), facecolors="#222",
+            edgecolors="none", linewidths=0, zorder=4), autolim=False)
 
 
 def _draw_hubs(ax: Axes, hubs: gpd.GeoDataFrame) -> None:
@@ -139,8 +155,20 @@ def _basemap(ax: Axes, geodata: Path | None, bounds: tuple[float, float, float, 
              tolerance_m: float) -> None:
     land = mapdata.basemap(geodata / mapdata.BASEMAP_FILE, bounds, tolerance_m) \
         if geodata else None
-    if land is not None:
-        land.plot(ax=ax, color=LAND, edgecolor=BORDER, linewidth=0.4, zorder=1)
+    if land is not None:  # a PathCollection: what GeoDataFrame.plot draws, made directly
+        ax.add_collection(PathCollection(_polygon_paths(land.geometry), facecolors=LAND,
+                                         edgecolors=BORDER, linewidths=0.4, zorder=1),
+                          autolim=False)
+
+
+def _polygon_paths(polygons: gpd.GeoSeries) -> list[MplPath]:
+    """One compound path (exterior and holes) per polygon part."""
+    import shapely
+
+    return [MplPath.make_compound_path(*(MplPath(shapely.get_coordinates(ring), closed=True)
+                                         for ring in (part.exterior, *part.interiors)))
+            for part in shapely.get_parts(polygons.to_numpy())
+            if part.geom_type == "Polygon"]
 
 
 def draw_map(ax: Axes, links: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame, *,

@@ -6,6 +6,7 @@ Input goes normalize -> validate -> build. Everything here is immutable; the eng
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
@@ -15,16 +16,19 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from sim.components import validate_spec
-from sim.errors import InputError
+from sim.errors import InputError, InputWarning, did_you_mean
 from sim.geodata import LINKS_FILE, read_hubs, read_links, read_locks
 from sim.outages import outage_windows
 from sim.scenario import (
+    AddFlow,
     AddHub,
     AddLink,
+    AddService,
     DemandGrowth,
     Disruption,
     Equilibrium,
     Horizon,
+    RemoveService,
     Replications,
     Routing,
     ScaleChange,
@@ -46,6 +50,7 @@ from sim.specs import (
     LockSpec,
     RandomOutage,
     ServiceSpec,
+    expected,
 )
 from sim.units import HOURS_PER_DAY
 
@@ -132,6 +137,7 @@ class Plan:
     reference_scenario: str | None = None  # network of the base TEU (None: this one)
     trade: Trade = field(default_factory=Trade)
     equilibrium: Equilibrium = field(default_factory=Equilibrium)
+    flow_sources: tuple[tuple[str, str], ...] = ()  # (file, field there) of each flow
 
 
 def _input_error(exc: ValidationError, file: str, field_name: str) -> InputError:
@@ -187,46 +193,80 @@ def with_horizon_days(plan: Plan, days: float) -> Plan:
     return revise(plan, horizon=horizon)
 
 
-def _revalidate_row(table: str, spec: BaseModel, updates: dict[str, Any], file: str,
+def _revalidate_row(table: str, spec: BaseModel, updates: dict[str, Any], scenario: Scenario,
                     field_name: str) -> Any:
     """A component spec with `updates`, validated as the class of its (possibly new) kind."""
     try:
         return validate_spec(table, {**spec.model_dump(), **updates})
     except ValidationError as exc:
-        raise _input_error(exc, file, field_name) from None
+        raise _located(exc, scenario, field_name) from None
     except ValueError as exc:  # the update names no known kind
-        raise InputError(file, field_name, str(exc)) from None
+        raise scenario.error(field_name, str(exc)) from None
+
+
+def _revalidated(model: BaseModel, updates: dict[str, Any], scenario: Scenario,
+                 field_name: str) -> Any:
+    """`model` with `updates`, validated; errors located in the user's own file."""
+    try:
+        return type(model).model_validate({**model.model_dump(), **updates})
+    except ValidationError as exc:
+        raise _located(exc, scenario, field_name) from None
+
+
+def _located(exc: ValidationError, scenario: Scenario, field_name: str) -> InputError:
+    """The first error of `exc` as an InputError at `field_name` of the user's own file."""
+    err = exc.errors()[0]
+    return scenario.error(field_name, expected(err),
+                          err.get("input") if err["type"] != "missing" else None)
+
+
+def _known(scenario: Scenario, dotted: str, what: str, ident: Any, table: Any) -> None:
+    """Refuse an id that is not in `table`, offering the nearest one."""
+    if ident not in table:
+        raise scenario.error(dotted, f"a known {what} id" + did_you_mean(ident, table), ident)
+
+
+def _scaled(scenario: Scenario, where: str, ident: str, change: ScaleChange, old: Any) -> Any:
+    """`old` x factor; a whole-number attribute is rounded, with a warning when that changes
+    the value (3 positions x 1.5 = 4.5 -> 4)."""
+    if isinstance(old, bool) or not isinstance(old, (int, float)):
+        raise scenario.error(f"{where}.field", "a numeric attribute to scale", change.field)
+    value: Any = old * change.factor
+    if isinstance(old, int):
+        rounded = max(1, round(value))
+        if rounded != value:
+            file, field = scenario.locate(where)
+            warnings.warn(InputWarning(
+                f"{file}: {field}: {change.field} of {ident} scaled to {old} x "
+                f"{change.factor:g} = {value:g}, rounded to {rounded} (a whole number; use "
+                f"a change of kind set to choose the value)"), stacklevel=2)
+        value = rounded
+    return value
 
 
 def _apply_changes(scenario: Scenario, tables: dict[str, dict[str, Any]], flows: list[Flow],
                    disruptions: dict[tuple[str, str], list[Window]],
-                   outages: dict[tuple[str, str], list[RandomOutage]]) -> None:
+                   outages: dict[tuple[str, str], list[RandomOutage]],
+                   flow_at: list[str]) -> None:
     """Apply the scenario's changes to `tables` (hub, lock, link and service specs by id),
-    `flows`, `disruptions` (fixed windows) and `outages` (random ones), in file order."""
-    file = scenario.source_file
-    hubs, links = tables["hub"], tables["link"]
+    `flows` (their places in `flow_at`), `disruptions` (fixed windows) and `outages` (random
+    ones), in file order."""
+    hubs, links, services = tables["hub"], tables["link"], tables["service"]
     for i, change in enumerate(scenario.changes):
         where = f"changes.{i}"
         if isinstance(change, (SetChange, ScaleChange, Disruption)):
             kind, ident = change.target
-            if ident not in tables[kind]:
-                raise InputError(file, f"{where}.{kind}", f"a known {kind} id", ident)
+            _known(scenario, f"{where}.{kind}", kind, ident, tables[kind])
         if isinstance(change, (SetChange, ScaleChange)):
             table = tables[kind]
             spec = table[ident]
             if change.field not in type(spec).model_fields or change.field == "id":
-                raise InputError(file, f"{where}.field", f"a {kind} attribute", change.field)
-            if isinstance(change, ScaleChange):
-                old = getattr(spec, change.field)
-                if isinstance(old, bool) or not isinstance(old, (int, float)):
-                    raise InputError(file, f"{where}.field", "a numeric attribute to scale",
-                                     change.field)
-                value: Any = old * change.factor
-                if isinstance(old, int):
-                    value = max(1, round(value))
-            else:
-                value = change.value
-            table[ident] = _revalidate_row(f"{kind}s", spec, {change.field: value}, file,
+                raise scenario.error(f"{where}.field", f"a {kind} attribute" + did_you_mean(
+                    change.field, [f for f in type(spec).model_fields if f != "id"]),
+                    change.field)
+            value = _scaled(scenario, where, ident, change, getattr(spec, change.field)) \
+                if isinstance(change, ScaleChange) else change.value
+            table[ident] = _revalidate_row(f"{kind}s", spec, {change.field: value}, scenario,
                                            f"{where}.value")
         elif isinstance(change, Disruption):
             if change.random is not None:
@@ -239,29 +279,27 @@ def _apply_changes(scenario: Scenario, tables: dict[str, dict[str, Any]], flows:
                      change.capacity_factor))
         elif isinstance(change, AddHub):
             if change.hub.id in hubs:
-                raise InputError(file, f"{where}.hub.id", "a new hub id", change.hub.id)
+                raise scenario.error(f"{where}.hub.id", "a new hub id", change.hub.id)
             hubs[change.hub.id] = change.hub
         elif isinstance(change, AddLink):
             if change.link.id in links:
-                raise InputError(file, f"{where}.link.id", "a new link id", change.link.id)
+                raise scenario.error(f"{where}.link.id", "a new link id", change.link.id)
             links[change.link.id] = change.link
+        elif isinstance(change, (AddService, RemoveService)):
+            _change_services(scenario, where, change, services)
+        elif isinstance(change, AddFlow):
+            _add_flow(scenario, where, change, flows, flow_at)
         elif isinstance(change, DemandGrowth):
-            for j, flow in enumerate(flows):
-                if all(getattr(change, k) in (None, getattr(flow, k))
-                       for k in ("origin", "destination", "commodity")):
-                    flows[j] = _revalidate(flow, {"teu_per_year": flow.teu_per_year
-                                                  * change.factor}, file, f"{where}.factor")
+            _grow(scenario, where, change, hubs, flows)
 
 
 def _apply_growth(scenario: Scenario, hubs: dict[str, Any], flows: list[Flow]) -> None:
     """Multiply the TEU of each market's flows (origin or destination among its hubs) by the
     market's growth factor."""
-    file = scenario.source_file
     market_of: dict[str, str] = {}
     for market, spec in scenario.growth.items():
         for hub in spec.hubs:
-            if hub not in hubs:
-                raise InputError(file, f"growth.{market}.hubs", "known hub ids", hub)
+            _known(scenario, f"growth.{market}.hubs", "hub", hub, hubs)
             market_of[hub] = market
     for j, flow in enumerate(flows):
         found = market_of.get(flow.origin) or market_of.get(flow.destination)
@@ -269,148 +307,209 @@ def _apply_growth(scenario: Scenario, hubs: dict[str, Any], flows: list[Flow]) -
             continue
         market, factor = found, scenario.growth[found].factor
         if factor != 1.0:
-            flows[j] = _revalidate(flow, {"teu_per_year": flow.teu_per_year * factor}, file,
-                                   f"growth.{market}.factor")
+            flows[j] = _revalidated(flow, {"teu_per_year": flow.teu_per_year * factor},
+                                    scenario, f"growth.{market}.factor")
 
 
-def _resolve_hops(sid: str, spec: ServiceSpec, stops: tuple[str, ...],
-                  links: dict[str, LinkSpec], file: str) -> tuple[Hop, ...]:
+def _change_services(scenario: Scenario, where: str, change: AddService | RemoveService,
+                     services: dict[str, ServiceSpec]) -> None:
+    if isinstance(change, AddService):
+        if change.id in services:
+            raise scenario.error(f"{where}.id", "a new service id (to change a service, use "
+                                                "set or scale)", change.id)
+        services[change.id] = change.service
+    else:
+        _known(scenario, f"{where}.service", "service", change.service, services)
+        del services[change.service]
+        if not services:
+            raise scenario.error(where, "at least one service left running")
+
+
+def _add_flow(scenario: Scenario, where: str, change: AddFlow, flows: list[Flow],
+              flow_at: list[str]) -> None:
+    new = change.flow
+    for j, flow in enumerate(flows):
+        if (flow.origin, flow.destination, flow.commodity) == \
+                (new.origin, new.destination, new.commodity):
+            raise scenario.error(f"{where}.flow", "an origin, destination and commodity not "
+                                 f"yet in the table (it is {scenario.locate(flow_at[j])[1]}; "
+                                 "use "
+                                 "demand_growth to change it)",
+                                 f"{new.origin} -> {new.destination} ({new.commodity})")
+    if new.commodity not in scenario.demand.classes:
+        raise scenario.error(f"{where}.flow.commodity", "a class of demand.classes" +
+                             did_you_mean(new.commodity, scenario.demand.classes),
+                             new.commodity)
+    flows.append(new)
+    flow_at.append(f"{where}.flow")
+
+
+def _grow(scenario: Scenario, where: str, change: DemandGrowth, hubs: dict[str, HubSpec],
+          flows: list[Flow]) -> None:
+    for key, table in (("origin", hubs), ("destination", hubs),
+                       ("commodity", scenario.demand.classes)):
+        value = getattr(change, key)
+        if value is not None:
+            _known(scenario, f"{where}.{key}", "hub" if table is hubs else "class", value,
+                   table)
+    for j, flow in enumerate(flows):
+        if all(getattr(change, k) in (None, getattr(flow, k))
+               for k in ("origin", "destination", "commodity")):
+            flows[j] = _revalidated(flow, {"teu_per_year": flow.teu_per_year * change.factor},
+                                   scenario, f"{where}.factor")
+
+
+def _resolve_hops(scenario: Scenario, at: str, spec: ServiceSpec, stops: tuple[str, ...],
+                  links: dict[str, LinkSpec]) -> tuple[Hop, ...]:
+    """The links a service runs over between consecutive stops; `at` is where the service
+    was defined (`network.services.<id>` or `changes.<i>.service`)."""
     hops = []
     for k, (a, b) in enumerate(pairwise(stops)):
         if spec.links is not None:
             if len(spec.links) != len(spec.stops) - 1:
-                raise InputError(file, f"network.services.{sid}.links",
-                                 "one link id per pair of consecutive stops")
+                raise scenario.error(f"{at}.links", "one link id per pair of consecutive stops")
             lid = spec.links[k] if stops == spec.stops else spec.links[len(spec.links) - 1 - k]
-            if lid not in links:
-                raise InputError(file, f"network.services.{sid}.links", "known link ids", lid)
+            _known(scenario, f"{at}.links", "link", lid, links)
             candidates = [links[lid]]
             if {candidates[0].from_hub, candidates[0].to_hub} != {a, b}:
-                raise InputError(file, f"network.services.{sid}.links",
-                                 f"a link between {a} and {b}", lid)
+                raise scenario.error(f"{at}.links", f"a link between {a} and {b}", lid)
         else:
             candidates = [ln for ln in links.values()
                           if {ln.from_hub, ln.to_hub} == {a, b} and ln.mode == spec.mode]
         if not candidates:
-            raise InputError(file, f"network.services.{sid}.stops",
-                             f"a {spec.mode} link between {a} and {b} in the geodata")
+            raise scenario.error(f"{at}.stops",
+                                 f"a {spec.mode} link between {a} and {b} in the geodata")
         if len(candidates) > 1:
-            raise InputError(file, f"network.services.{sid}.links",
-                             f"link ids: several {spec.mode} links join {a} and {b}")
+            raise scenario.error(f"{at}.links",
+                                 f"link ids: several {spec.mode} links join {a} and {b}")
         link = candidates[0]
         forward = link.from_hub == a
         lock_at = None
         if link.lock is not None:
-            at = 0.5 if link.lock_at is None else link.lock_at
-            lock_at = at if forward else 1.0 - at
+            at_fraction = 0.5 if link.lock_at is None else link.lock_at
+            lock_at = at_fraction if forward else 1.0 - at_fraction
         hops.append(Hop(link=link, forward=forward, lock_at=lock_at))
     return tuple(hops)
 
 
-def _check(scenario: Scenario, net: Network, flows: tuple[Flow, ...]) -> None:
-    file = scenario.source_file
+def _check(scenario: Scenario, net: Network, flows: tuple[Flow, ...], flow_at: list[str],
+           service_at: dict[str, str]) -> None:
     hubs = net.hubs
     added = {c.link.id: i for i, c in enumerate(scenario.changes) if isinstance(c, AddLink)}
+    geodata = "{}: {}".format(*scenario.locate("network.geodata"))
     for lid, link in net.links.items():
         # name the file that defined the link: a change in the scenario, or the geodata
         if lid in added:
-            src, where = file, f"changes.{added[lid]}.link"
+            src, where = scenario.locate(f"changes.{added[lid]}.link")
+            via = None
         else:
             src, where = str(Path(scenario.network.geodata) / LINKS_FILE), f"features[{lid}]"
+            via = geodata
         for side in ("from_hub", "to_hub"):
             if getattr(link, side) not in hubs:
-                raise InputError(src, f"{where}.{side}", "a known hub id", getattr(link, side))
+                raise InputError(src, f"{where}.{side}", "a known hub id" + did_you_mean(
+                    getattr(link, side), hubs), getattr(link, side), via=via)
         if link.lock is not None and link.lock not in net.locks:
-            raise InputError(src, f"{where}.lock", "the id of a lock", link.lock)
+            raise InputError(src, f"{where}.lock", "the id of a lock" + did_you_mean(
+                link.lock, net.locks), link.lock, via=via)
     for lock_id in net.locks.keys() & hubs.keys():
-        raise InputError(scenario.network.geodata, f"locks[{lock_id}].id",
-                         "an id no hub has (a lock and a hub share it)", lock_id)
+        raise scenario.error("network.geodata", "lock ids no hub has (a lock and a hub share "
+                             f"{lock_id})", lock_id)
     for lock_id, operation in net.lock_traffic.items():
         where = f"network.locks.{lock_id}"
         lock = net.locks.get(lock_id)
         if lock is None:
-            raise InputError(file, where, "the id of a lock", lock_id)
+            raise scenario.error(where, "the id of a lock" + did_you_mean(lock_id, net.locks),
+                                 lock_id)
         for name, vessels in operation.classes.items():
             room = operation.lift.max_vessel_t if vessels.lift and operation.lift \
                 else lock.chamber_t
             if vessels.vessel_t > room:
-                raise InputError(file, f"{where}.classes.{name}.vessel_t",
-                                 f"at most {room:g} t (what the chamber or lift takes)",
-                                 vessels.vessel_t)
+                raise scenario.error(f"{where}.classes.{name}.vessel_t",
+                                     f"at most {room:g} t (what the chamber or lift takes)",
+                                     vessels.vessel_t)
         flights = {flight for flight, _ in lock.flights()}
         for i, m in enumerate(operation.maintenance):
             if m.flight not in flights:
-                raise InputError(file, f"{where}.maintenance.{i}.flight",
-                                 f"one of {sorted(flights)}", m.flight)
+                raise scenario.error(f"{where}.maintenance.{i}.flight",
+                                     f"one of {sorted(flights)}", m.flight)
     for hub_id, other in net.background.items():
         where = f"network.background.{hub_id}"
         hub = hubs.get(hub_id)
         if hub is None:
-            raise InputError(file, where, "the id of a hub that handles freight", hub_id)
+            raise scenario.error(where, "the id of a hub that handles freight" +
+                                 did_you_mean(hub_id, hubs), hub_id)
         if other.direction != "both" and not isinstance(hub, BorderSpec):
-            raise InputError(file, f"{where}.direction", "both (only borders are directional)",
-                             other.direction)
+            raise scenario.error(f"{where}.direction", "both (only borders are directional)",
+                                 other.direction)
         through = isinstance(hub, BorderSpec) and hub.gauge_change  # trains pass whole
         if not through and other.batch_teu > hub.yard_teu:
-            raise InputError(file, f"{where}.batch_teu",
-                             f"at most the yard of {hub_id} ({hub.yard_teu:g} TEU)",
-                             other.batch_teu)
+            raise scenario.error(f"{where}.batch_teu",
+                                 f"at most the yard of {hub_id} ({hub.yard_teu:g} TEU)",
+                                 other.batch_teu)
     max_t = max(c.tonnes_per_teu for c in scenario.demand.classes.values())
     for line in net.lines:
-        where = f"network.services.{line.service}"
+        where = service_at[line.service]
         cap = line.spec.vehicle_capacity_teu
         for stop in line.stops[1:]:
             if hubs[stop].yard_teu < cap:
-                raise InputError(file, f"{where}.vehicle_teu",
-                                 f"at most the yard of {stop} ({hubs[stop].yard_teu:g} TEU)", cap)
+                raise scenario.error(f"{where}.vehicle_teu", f"at most the yard of {stop} "
+                                     f"({hubs[stop].yard_teu:g} TEU)", cap)
         for hop in line.hops:
             if hop.link.lock is not None:
                 chamber = net.locks[hop.link.lock].chamber_t
                 if cap * max_t > chamber:
-                    raise InputError(file, f"{where}.vehicle_teu",
-                                     f"a loaded vessel ({max_t:g} t/TEU) that fits the "
-                                     f"{chamber:g} t lock chamber", cap)
+                    raise scenario.error(f"{where}.vehicle_teu",
+                                         f"a loaded vessel ({max_t:g} t/TEU) that fits the "
+                                         f"{chamber:g} t lock chamber", cap)
+    freight_hubs = list(hubs)
     for i, flow in enumerate(flows):
         for end in ("origin", "destination"):
             hub_id = getattr(flow, end)
             if hub_id not in hubs:
-                raise InputError(file, f"demand.flows.{i}.{end}", "a known hub id", hub_id)
+                raise scenario.error(f"{flow_at[i]}.{end}", "a known hub id" + did_you_mean(
+                    hub_id, hubs), hub_id)
             if hubs[hub_id].yard_teu < scenario.demand.lot_teu:
-                raise InputError(file, "demand.lot_teu",
-                                 f"at most the yard of {hub_id} ({hubs[hub_id].yard_teu:g} TEU)",
-                                 scenario.demand.lot_teu)
+                raise scenario.error("demand.lot_teu", f"at most the yard of {hub_id} "
+                                     f"({hubs[hub_id].yard_teu:g} TEU)", scenario.demand.lot_teu)
+    for i, hub_id in enumerate(scenario.trade.excluded_hubs):
+        _known(scenario, f"trade.excluded_hubs.{i}", "hub", hub_id, freight_hubs)
 
 
 def build(scenario: Scenario) -> Plan:
     """Resolve a validated scenario into a `Plan`, or raise InputError naming the field."""
     folder = Path(scenario.network.geodata)
     if not folder.is_dir():
-        raise InputError(scenario.source_file, "network.geodata", "an existing directory",
-                         scenario.network.geodata)
-    hubs = read_hubs(folder)
-    locks = read_locks(folder)
-    links = read_links(folder)
+        raise scenario.error("network.geodata", "an existing directory",
+                             scenario.network.geodata)
+    ref = scenario.locate("network.geodata")
+    hubs = read_hubs(folder, ref)
+    locks = read_locks(folder, ref)
+    links = read_links(folder, ref)
     services = dict(scenario.network.services)
+    service_at = {sid: f"network.services.{sid}" for sid in services}
+    service_at.update({c.id: f"changes.{i}.service" for i, c in enumerate(scenario.changes)
+                       if isinstance(c, AddService)})
     flows = list(scenario.demand.flows)
+    flow_at = [f"demand.flows.{i}" for i in range(len(flows))]
     disruptions: dict[tuple[str, str], list[Window]] = {}
     outages: dict[tuple[str, str], list[RandomOutage]] = {}
     _apply_changes(scenario, {"hub": hubs, "lock": locks, "link": links, "service": services},
-                   flows, disruptions, outages)
+                   flows, disruptions, outages, flow_at)
     _apply_growth(scenario, hubs, flows)
 
-    file = scenario.source_file
     lines: list[Line] = []
     for sid, spec in services.items():
         for stop in spec.stops:
             if stop not in hubs:
                 what = "hub ids (a lock is passed on a link, not called at)" \
-                    if stop in locks else "known hub ids"
-                raise InputError(file, f"network.services.{sid}.stops", what, stop)
+                    if stop in locks else "a known hub id" + did_you_mean(stop, hubs)
+                raise scenario.error(f"{service_at[sid]}.stops", what, stop)
         directions = [(sid, spec.stops)]
         if spec.bidirectional:
             directions.append((f"{sid}:back", tuple(reversed(spec.stops))))
         for lid, stops in directions:
-            hops = _resolve_hops(sid, spec, stops, links, file)
+            hops = _resolve_hops(scenario, service_at[sid], spec, stops, links)
             lines.append(Line(id=lid, service=sid, spec=spec, stops=stops, hops=hops))
 
     net = Network(hubs=hubs, links=links, lines=tuple(lines),
@@ -424,13 +523,13 @@ def build(scenario: Scenario) -> Plan:
                               for hid, spec in scenario.network.background.items()})
     for mode in {ln.mode for ln in links.values()}:
         if mode not in net.emission_factors:
-            raise InputError(file, f"network.emission_factors.{mode}",
-                             "an emission factor for every mode in the geodata")
-    _check(scenario, net, tuple(flows))
+            raise scenario.error(f"network.emission_factors.{mode}",
+                                 "an emission factor for every mode in the geodata")
+    _check(scenario, net, tuple(flows), flow_at, service_at)
     seasonality = scenario.demand.seasonality
     mean = sum(seasonality) / len(seasonality)
     return Plan(
-        name=scenario.name, source_file=file, geodata=str(folder), network=net,
+        name=scenario.name, source_file=scenario.source_file, geodata=str(folder), network=net,
         classes=dict(scenario.demand.classes), flows=tuple(flows),
         lot_teu=scenario.demand.lot_teu,
         seasonality=tuple(s / mean for s in seasonality),
@@ -439,4 +538,5 @@ def build(scenario: Scenario) -> Plan:
         elasticity=scenario.demand.elasticity,
         reference_scenario=scenario.demand.reference_scenario,
         trade=scenario.trade, equilibrium=scenario.equilibrium,
+        flow_sources=tuple(scenario.locate(at) for at in flow_at),
     )

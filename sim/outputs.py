@@ -1,18 +1,24 @@
-"""Write results: tidy CSV summaries, Parquet by replication, a GeoPackage of flows, metadata.
+"""Write results: tidy CSV summaries, Parquet by replication, a GeoPackage of flows, the map,
+the report and metadata.
 
-Every file is written atomically (`sim.atomic`): a run killed mid-write leaves the earlier
-file or none, never a torn one.
+A results folder is written whole or not at all (`sim.staging`): the files go to a staging
+folder beside it, which replaces the folder in one step once every file is written, with a
+manifest (scenario, seed, code version, size and sha256 of every file) in `run.json`. Every
+file is written atomically (`sim.atomic`) too.
 
-flows.gpkg and map.png need geopandas and matplotlib, which take longer to import (over a
-second) than the tables take to write. Where it is safe (Linux, no other thread in this
-process) a `SpatialWriter` child process imports them while the simulation runs and writes
-the two files while this process writes the tables: a run uses a second core for them. The
-child dies with its parent, and an error in it is an error of the run.
+flows.gpkg, map.png and report.html need geopandas, matplotlib and plotly, which take longer
+to import (over a second) than the tables take to write. Where it is safe (Linux, no other
+thread in this process) `Writers` forks two helper processes: they import those while this
+process simulates; then one writes flows.gpkg and draws the map while this process writes
+the tables, and the other writes the report once the tables and flows.gpkg are there. A
+run uses the second core for them. A helper dies with its parent, and an error in it is an
+error of the run.
 """
 
 from __future__ import annotations
 
 import ctypes
+import gc
 import json
 import os
 import pickle
@@ -21,13 +27,15 @@ import sys
 import tempfile
 import threading
 import traceback
+from collections.abc import Callable
+from functools import partial
 from importlib import import_module
 from pathlib import Path
+from typing import ClassVar
 
 import pandas as pd
 
 from sim.atomic import (
-    remove_stale_temporaries,
     write_atomic,
     write_csv,
     write_parquet,
@@ -37,6 +45,8 @@ from sim.atomic import (
 from sim.flows import flows_frames
 from sim.results import Results
 
+Mark = Callable[[], None]
+
 
 def _write_gpkg(results: Results, path: Path) -> None:
     links, hubs = flows_frames(results)
@@ -44,18 +54,42 @@ def _write_gpkg(results: Results, path: Path) -> None:
     hubs.to_file(path, layer="hubs", driver="GPKG", mode="a", use_arrow=True)
 
 
-def _write_spatial(results: Results, out: Path, map_png: bool) -> list[Path]:
-    """flows.gpkg and (if asked) map.png."""
-    written = [write_atomic(out / "flows.gpkg", lambda p: _write_gpkg(results, p))]
+def _write_spatial(results: Results, out: Path, map_png: bool,
+                   mark: Mark = lambda: None) -> None:
+    """flows.gpkg (then `mark()`) and, if asked, map.png."""
+    write_atomic(out / "flows.gpkg", lambda p: _write_gpkg(results, p))
+    mark()
     if map_png:
         import matplotlib.pyplot as plt
 
         from sim.maps import flow_map
 
         fig = flow_map(results)
-        written.append(write_png(out / "map.png", fig, dpi=130))
+        write_png(out / "map.png", fig, dpi=130)
         plt.close(fig)
-    return written
+
+
+def _write_report(out: Path, shown: Path, mark: Mark = lambda: None) -> None:
+    from sim.report import write_report
+
+    write_report([out], shown_as=[shown])
+
+
+def _prepare_spatial(map_png: bool) -> None:
+    """Import what flows.gpkg and the map need (the slow part of writing them)."""
+    import_module("geopandas")
+    if map_png:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import_module("sim.maps")
+
+
+def _prepare_report() -> None:
+    """Import what the report needs."""
+    for name in ("geopandas", "pyarrow.parquet", "plotly.io", "plotly.offline",
+                 "sim.report.page"):
+        import_module(name)
 
 
 def _can_fork() -> bool:
@@ -73,114 +107,188 @@ def _die_with_parent() -> None:
         pass
 
 
-def _prepare_spatial(map_png: bool) -> None:
-    """Import what the spatial outputs need (the slow part of writing them)."""
-    import_module("geopandas")
-    if map_png:
-        import matplotlib
+class Helper:
+    """A child process that does one job for this one, forked at once.
 
-        matplotlib.use("Agg")
-        import_module("sim.maps")
-
-
-class SpatialWriter:
-    """flows.gpkg and map.png, written by a child process.
-
-    Created before the simulation (as `cqsim run` does), it forks at once: the child imports
-    geopandas and (for `map_png`) matplotlib while this process simulates, then waits for
-    `start` to hand it the results (pickled to a temporary file) and writes them while this
-    process writes the tables. Where forking is not safe (`_can_fork`), `start` writes them here.
+    The child runs `prepare` (imports, typically) while this process goes on, then waits for
+    `start` to hand it the job: a function and its arguments, pickled to a temporary file.
+    The job may call `mark()` once, which `wait_mark` here waits for (a milestone, such as a
+    file the next step needs). Where forking is not safe (`_can_fork`), `start` runs the job
+    here.
     """
 
-    def __init__(self, map_png: bool = True) -> None:
+    _parent_fds: ClassVar[set[int]] = set()   # every helper's pipe ends held by this process
+
+    def __init__(self, prepare: Callable[[], None], what: str) -> None:
+        self.what = what
         self.pid: int | None = None
-        self._pipe: int | None = None
-        self._paths: list[Path] = []
+        self._job: int | None = None    # write end: the job to the child
+        self._mark: int | None = None   # read end: the child's mark
+        self._file: str | None = None   # the pickled job, until the child has opened it
         if not _can_fork():
             return
-        # what both processes need is imported once, before the fork (pandas: half a second)
-        import_module("sim.results")
-        read, write = os.pipe()
+        job_read, job_write = os.pipe()
+        mark_read, mark_write = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child: never returns
-            os.close(write)
-            self._child(read, map_png)
-        os.close(read)
-        self.pid, self._pipe = pid, write
+            for fd in (job_write, mark_read, *Helper._parent_fds):
+                os.close(fd)   # another helper's pipes: it must see its own end of file
+            self._child(prepare, job_read, mark_write)
+        os.close(job_read)
+        os.close(mark_write)
+        self.pid, self._job, self._mark = pid, job_write, mark_read
+        Helper._parent_fds.update((job_write, mark_read))
 
     @staticmethod
-    def _child(pipe: int, map_png: bool) -> None:
+    def _child(prepare: Callable[[], None], job_fd: int, mark_fd: int) -> None:
         code = 1
         try:
             _die_with_parent()
             signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C: just stop
-            _prepare_spatial(map_png)
-            with os.fdopen(pipe, "rb") as fh:
-                job = fh.read()
-            if job:  # nothing: the run ended without results
+            prepare()
+            with os.fdopen(job_fd, "rb") as fh:
+                job = fh.readline().rstrip(b"\n")  # a line: a process forked later may
+            if job:  # hold the pipe open; nothing: the run ended without results
                 with open(job, "rb") as fh:
-                    results, out, map_png = pickle.load(fh)
-                os.unlink(job)
-                _write_spatial(results, out, map_png)
+                    os.unlink(job)
+                    fn, args = pickle.load(fh)
+
+                def mark() -> None:
+                    try:
+                        os.write(mark_fd, b"m")
+                    except BrokenPipeError:  # nobody waits for it
+                        pass
+
+                fn(*args, mark=mark)
             code = 0
         except BaseException:
             traceback.print_exc()
         finally:
             os._exit(code)
 
-    def start(self, results: Results, out: Path, map_png: bool) -> None:
-        """Write flows.gpkg and (if `map_png`) map.png of `results` into `out`."""
-        self._paths = [out / "flows.gpkg", *([out / "map.png"] if map_png else [])]
-        if self.pid is None or self._pipe is None:
-            _write_spatial(results, out, map_png)
+    def _close(self, name: str) -> None:
+        fd = getattr(self, name)
+        if fd is not None:
+            os.close(fd)
+            Helper._parent_fds.discard(fd)
+            setattr(self, name, None)
+
+    def start(self, fn: Callable[..., None], *args: object) -> None:
+        """Run `fn(*args, mark=...)` in the child (here, without one)."""
+        if self.pid is None or self._job is None:
+            fn(*args, mark=lambda: None)
             return
-        fd, job = tempfile.mkstemp(prefix="cqsim-results-", suffix=".pickle")
+        fd, self._file = tempfile.mkstemp(prefix="cqsim-job-", suffix=".pickle")
         with os.fdopen(fd, "wb") as fh:
-            pickle.dump((results, out, map_png), fh, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((fn, args), fh, protocol=pickle.HIGHEST_PROTOCOL)
         try:
-            with os.fdopen(self._pipe, "wb") as fh:
-                fh.write(os.fsencode(job))
+            os.write(self._job, os.fsencode(self._file) + b"\n")
         except BrokenPipeError:  # the child failed already: wait() says so
-            os.unlink(job)
-        self._pipe = None
+            pass
+        self._close("_job")
+
+    def _forget_file(self) -> None:
+        """Remove the job's file if the child did not get to open it."""
+        if self._file is not None:
+            Path(self._file).unlink(missing_ok=True)
+            self._file = None
+
+    def wait_mark(self) -> None:
+        """Return once the job called `mark()` (or ended: `wait` says whether it failed)."""
+        if self._mark is not None:
+            os.read(self._mark, 1)
+            self._close("_mark")
 
     def cancel(self) -> None:
         """Stop the child (the run failed or was interrupted): it leaves at most a
         temporary file, which the next run removes."""
-        if self._pipe is not None:
-            os.close(self._pipe)
-            self._pipe = None
+        self._close("_job")
+        self._close("_mark")
         if self.pid is not None:
             os.kill(self.pid, signal.SIGKILL)
             os.waitpid(self.pid, 0)
             self.pid = None
+        self._forget_file()
 
-    def wait(self) -> list[Path]:
-        """The paths written; RuntimeError when the child failed."""
-        if self._pipe is not None:  # never started: the child has nothing to do
-            os.close(self._pipe)
-            self._pipe = None
+    def wait(self) -> None:
+        """Wait for the job to end; RuntimeError when it failed."""
+        self._close("_job")   # never started: the child has nothing to do
+        self._close("_mark")
         if self.pid is not None:
             _, status = os.waitpid(self.pid, 0)
             self.pid = None
+            self._forget_file()
             if os.waitstatus_to_exitcode(status) != 0:
-                raise RuntimeError("writing flows.gpkg and map.png failed (the error is above)")
-        return self._paths
+                raise RuntimeError(f"writing {self.what} failed (the error is above)")
 
 
-def write_results(results: Results, out: Path, *, map_png: bool = True,
-                  spatial: SpatialWriter | None = None) -> list[Path]:
-    """Write every table, flows.gpkg, map.png and run.json into `out`; return the paths.
+class Writers:
+    """The helpers `write_results` uses: one for flows.gpkg and map.png, one for report.html.
+    Made before the simulation (as `cqsim run` does), their imports overlap it."""
 
-    `spatial`: a `SpatialWriter` made before the results (its child has imported what the
-    map needs meanwhile); default: one made now.
+    def __init__(self, map_png: bool = True, report: bool = False) -> None:
+        self.map_png, self.report = map_png, report
+        # what every process needs is imported once, before the forks (pandas: half a second)
+        import_module("sim.results")
+        gc.freeze()  # the helpers' collections leave the shared objects' pages shared
+        try:
+            self.spatial = Helper(partial(_prepare_spatial, map_png),
+                                  "flows.gpkg" + (" and map.png" if map_png else ""))
+            self.reporter = Helper(_prepare_report, "report.html") if report else None
+        finally:
+            gc.unfreeze()  # here, everything is collectable again
+
+    def helpers(self) -> list[Helper]:
+        return [self.spatial, *([self.reporter] if self.reporter else [])]
+
+    def cancel(self) -> None:
+        for helper in self.helpers():
+            helper.cancel()
+
+    def wait(self) -> None:
+        for helper in self.helpers():
+            helper.wait()
+
+
+def write_results(results: Results, out: str | Path, *, map_png: bool = True,
+                  report: bool = False, overwrite: bool = False) -> list[Path]:
+    """Write every table, flows.gpkg, map.png (`map_png`), run.json and report.html
+    (`report`) into the folder `out`, whole or not at all, replacing what an earlier cqsim
+    command wrote there; return the paths.
+
+    `out` must be absent, empty or a folder cqsim wrote (`overwrite`: any folder); see
+    `sim.staging.check_out`."""
+    from sim.staging import ResultFolder
+
+    with ResultFolder(out, command="run", overwrite=overwrite) as folder:
+        written = write_run(results, folder.path, writers=Writers(map_png, report),
+                            shown_as=folder.final)
+        final = folder.commit("run.json", run_about(results))
+    return [final / p.relative_to(folder.path) for p in written]
+
+
+def run_about(results: Results) -> dict[str, object]:
+    """What the manifest of a run says it is."""
+    plan = results.plan
+    return {"scenario": plan.name, "source_file": plan.source_file, "seed": plan.seed,
+            "replications": plan.replications, "days": plan.horizon.days}
+
+
+def write_run(results: Results, folder: Path, *, map_png: bool = True,
+              writers: Writers | None = None, shown_as: Path | None = None) -> list[Path]:
+    """Write every table, flows.gpkg, map.png, run.json (without its manifest) and, if the
+    writers say so, report.html into `folder` (a command's staging folder); return the paths.
+
+    `writers`: `Writers` made before the results (their helpers have imported what the map
+    and report need meanwhile), whose `map_png` and `report` then apply; default: made now,
+    no report. `shown_as`: the folder the report names (the final one, not the staging one).
     """
-    out.mkdir(parents=True, exist_ok=True)
-    remove_stale_temporaries(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder
     summaries = {name: results.summary(name) for name in results.names}  # sent with results
-    spatial = spatial or SpatialWriter(map_png)
+    writers = writers or Writers(map_png, False)
     try:
-        spatial.start(results, out, map_png)
+        writers.spatial.start(_write_spatial, results, out, writers.map_png)
         written: list[Path] = []
         for name in results.names:
             written.append(write_csv(out / f"{name}.csv", summaries[name]))
@@ -189,11 +297,18 @@ def write_results(results: Results, out: Path, *, map_png: bool = True,
         from sim.trade import trade_by_replication, trade_table
         written.append(write_csv(out / "trade.csv", trade_table(results)))
         written.append(write_parquet(out / "trade.parquet", trade_by_replication(results)))
+        written.append(write_text(out / "run.json",
+                                  json.dumps(run_metadata(results), indent=2)))
+        if writers.reporter:  # it reads the tables and flows.gpkg
+            writers.spatial.wait_mark()
+            writers.reporter.start(_write_report, out, shown_as or out)
+        writers.wait()
     except BaseException:
-        spatial.cancel()
+        writers.cancel()
         raise
-    written.extend(spatial.wait())
-    written.append(write_text(out / "run.json", json.dumps(run_metadata(results), indent=2)))
+    written.append(out / "flows.gpkg")
+    written += [out / "map.png"] if writers.map_png else []
+    written += [out / "report.html"] if writers.reporter else []
     return written
 
 

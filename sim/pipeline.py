@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from pathlib import Path
@@ -55,19 +56,22 @@ _CHOICES: list[tuple[Plan, tuple[ChoiceSet, ...]]] = []   # per-process memo, ne
 CHOICES_KEPT = 4
 
 
-def settle(plan: Plan, initial_delay: Mapping[int, float] | None = None) -> Settled:
-    """Choice sets, demand response and delay feedback of `plan` (see `sim.equilibrium`).
+def settle(plan: Plan, choices: Sequence[ChoiceSet] | None = None,
+           initial_delay: Mapping[int, float] | None = None) -> Settled:
+    """Choice sets (unless given, e.g. by `sim.boundary.admit`), demand response and delay
+    feedback of `plan` (see `sim.equilibrium`).
 
-    The choice sets of the last few plans settled in this process are reused when `plan` has
-    the same candidates (`sim.demand._same_candidates`: network, routing, lots, flows and
-    their values of time): the variants of an uncertainty study that vary demand, values or
-    elasticities then enumerate their routes once. `initial_delay`: learnt delay per route
-    index to start from (a pathway's previous year)."""
+    Without `choices`, the choice sets of the last few plans settled in this process are
+    reused when `plan` has the same candidates (`sim.demand._same_candidates`: network,
+    routing, lots, flows and their values of time): the variants of an uncertainty study that
+    vary demand, values or elasticities then enumerate their routes once. `initial_delay`:
+    learnt delay per route index to start from (a pathway's previous year)."""
     from sim.demand import _same_candidates as same_candidates
     from sim.equilibrium import settle as settle_plan
     from sim.routing import choice_sets
 
-    choices = next((c for known, c in _CHOICES if same_candidates(known, plan)), None)
+    if choices is None:
+        choices = next((c for known, c in _CHOICES if same_candidates(known, plan)), None)
     if choices is None:
         choices = tuple(choice_sets(plan))
         _CHOICES.append((plan, choices))
@@ -119,11 +123,12 @@ def replicate(settled: Settled, *, workers: int = 1, progress: bool | None = Non
 
 def run(scenario: Scenario | str | Path | Plan, *, seed: int | None = None,
         replications: int | None = None, days: float | None = None, workers: int = 1,
-        progress: bool | None = None) -> Results:
+        progress: bool | None = None, choices: Sequence[ChoiceSet] | None = None) -> Results:
     """Simulate every replication of a scenario (a file, a `Scenario` or a built `Plan`) and
     return its `Results`; `seed`, `replications` and `days` override the scenario's, for a
-    Plan as for a file. `progress`: see `replicate`."""
+    Plan as for a file. `progress`: see `replicate`; `choices`: the plan's route choice sets
+    when already found (the input boundary finds them to estimate the cost of a run)."""
     start = time.perf_counter()
     plan = scenario if isinstance(scenario, Plan) else build(as_scenario(scenario))
     plan = with_run_settings(plan, seed=seed, replications=replications, days=days)
-    return replicate(settle(plan), workers=workers, progress=progress, started=start)
+    return replicate(settle(plan, choices), workers=workers, progress=progress, started=start)

@@ -10,15 +10,17 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from sim.compare import TOTAL, Comparison, compare
+from sim.compare import Comparison, compare
 from sim.errors import InputError
-from sim.kpis import kpi
+from sim.kpis import TOTAL, kpi
 from sim.network import Plan, build
 from sim.scenario import (
+    Provenance,
     Scenario,
     as_scenario,
+    check_scenario,
     load_scenario,
-    read_yaml,
+    read_yaml_file,
     validation_error,
     with_overrides,
 )
@@ -29,13 +31,13 @@ def candidate(base: Scenario, path: str | Path, name: str | None = None) -> Scen
     """A candidate expansion: a scenario file that `extends`, or a file with a `changes:`
     list (and optional `name`, `description`) appended to BASE's changes."""
     path = Path(path)
-    raw = read_yaml(path)
+    resolved, raw = read_yaml_file(path, "candidate file")
     if "extends" in raw:
         scenario = load_scenario(path)
         return with_overrides(scenario, name=name) if name else scenario
     unknown = set(raw) - {"name", "description", "changes"}
     if unknown:
-        raise InputError(path, sorted(unknown)[0],
+        raise InputError(path, str(sorted(map(str, unknown))[0]),
                          "a changes file (name, description, changes) or a scenario with "
                          "extends")
     if not isinstance(raw.get("changes"), list) or not raw["changes"]:
@@ -44,13 +46,23 @@ def candidate(base: Scenario, path: str | Path, name: str | None = None) -> Scen
     data["changes"] = list(data.get("changes") or []) + raw["changes"]
     data["name"] = name or str(raw.get("name") or path.stem)
     data["description"] = str(raw.get("description") or "")
-    data["source_file"] = str(path.resolve())
+    data["source_file"] = str(resolved)
+    # the candidate's changes are positions in its own file
+    where = base.provenance
+    own = len(where.files)
+    data["provenance"] = Provenance(
+        files=(*where.files, str(resolved)), keys=where.keys,
+        changes=(*where.changes, *((own, j) for j in range(len(raw["changes"])))),
+        sections=(*where.sections, tuple(str(k) for k in raw))).model_dump(mode="json")
     if data["demand"].get("reference_scenario") is None:
         data["demand"]["reference_scenario"] = base.source_file
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise validation_error(exc, [(path, {"changes": data["changes"]})]) from None
+        raise validation_error(exc, Provenance.model_validate(data["provenance"]),
+                               resolved) from None
+    check_scenario(scenario)
+    return scenario
 
 
 @dataclass(frozen=True)

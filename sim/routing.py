@@ -169,8 +169,9 @@ def choice_sets(plan: Plan) -> tuple[ChoiceSet, ...]:
             except nx.NetworkXNoPath:
                 paths = []
         if not paths:
-            raise InputError(plan.source_file, f"demand.flows.{fi}",
-                             "an origin-destination pair joined by services",
+            file, field = plan.flow_sources[fi] if fi < len(plan.flow_sources) else (
+                plan.source_file, f"demand.flows.{fi}")
+            raise InputError(file, field, "an origin-destination pair joined by services",
                              f"{flow.origin} -> {flow.destination}")
         routes: list[Route] = []
         best = None

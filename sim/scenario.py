@@ -3,21 +3,40 @@
 A scenario names the network (geodata plus the services run on it), demand, horizon, seed,
 replications and a list of changes. `extends: other.yaml` merges this file over another:
 mappings merge key by key, lists are replaced, except `changes`, which are appended to the
-base's. Relative paths (`extends`, `network.geodata`) are relative to the file naming them.
+base's. Relative paths (`extends`, `network.geodata`, `demand.reference_scenario`) are
+relative to the file naming them. Every field of every section and change is documented,
+with its unit and an example, in docs/scenarios.md.
+
+Errors name the file the user wrote and the position in it (`Provenance`): `changes.3` is the
+fourth change of the file that set it, not of the merged list.
 """
 
 from __future__ import annotations
 
 import copy
+import os
+import warnings
 from functools import partial
-from pathlib import Path
-from typing import Annotated, Any, Literal
+from pathlib import Path, PurePath
+from typing import Annotated, Any, Literal, get_args
 
-import yaml
-from pydantic import Field, PlainValidator, SerializeAsAny, ValidationError, model_validator
+from pydantic import (
+    Discriminator,
+    Field,
+    PlainValidator,
+    SerializeAsAny,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    Tag,
+    ValidationError,
+    model_validator,
+)
 
 from sim.components import validate_spec
-from sim.errors import InputError
+from sim.errors import InputError, InputWarning, did_you_mean
+from sim.readers import MAX_ALIASES, MAX_EXPANDED, read_yaml, read_yaml_file  # noqa: F401 - API
 from sim.specs import (
     BackgroundTraffic,
     CommodityClass,
@@ -31,11 +50,17 @@ from sim.specs import (
     ServiceSpec,
     Spec,
 )
-from sim.uncertain import DIST_TAGS, Distribution, FromCalibration, UncertainInput, lookup
+from sim.specs import expected as expected_by
+from sim.uncertain import (
+    DIST_TAGS,
+    Distribution,
+    FromCalibration,
+    UncertainInput,
+    lookup,
+)
 
-MAX_ALIASES = 200  # YAML aliases allowed in one file: enough for reuse, too few for a bomb
-MAX_EXPANDED = 100_000  # nodes those aliases may expand to (a real scenario has ~1,000)
-MAX_FILE_BYTES = 5_000_000
+MAX_EXTENDS = 16  # files in one extends chain (the shipped scenarios use at most 4)
+MIN_DAYS = 1.0    # shortest horizon: a shorter run has no statistics to speak of
 
 # A spec of any registered kind of a table, validated as the class of its kind
 AnyHub = Annotated[SerializeAsAny[HubSpec], PlainValidator(partial(validate_spec, "hubs"))]
@@ -50,7 +75,7 @@ Replications = Annotated[int, Field(ge=1, le=10_000)]
 class Horizon(Spec):
     """Simulated period; statistics count from the end of the warm-up."""
 
-    days: float = Field(gt=0, le=36_600, description="simulated days")
+    days: float = Field(ge=MIN_DAYS, le=36_600, description="simulated days")
     warmup_days: float = Field(0.0, ge=0, description="days discarded from statistics")
 
     @model_validator(mode="after")
@@ -146,7 +171,7 @@ class Equilibrium(Spec):
     tolerance: float = Field(0.02, gt=0, le=1,
                              description="stop when route flows change by less than this "
                                          "share between passes")
-    days: float | None = Field(None, gt=0, le=36_600,
+    days: float | None = Field(None, ge=MIN_DAYS, le=36_600,
                                description="horizon of the feedback passes (default: the "
                                            "scenario's horizon)")
 
@@ -192,12 +217,16 @@ class _Targeted(Spec):
 
 
 class SetChange(_Targeted):
+    """Set one attribute of a service, hub or link (validated as the attribute is)."""
+
     kind: Literal["set"]
     field: str
-    value: float | bool | str
+    value: StrictBool | StrictInt | StrictFloat | StrictStr
 
 
 class ScaleChange(_Targeted):
+    """Multiply one numeric attribute; a whole-number attribute is rounded (and says so)."""
+
     kind: Literal["scale"]
     field: str
     factor: float = Field(gt=0, le=1e4)
@@ -232,14 +261,43 @@ class Disruption(_Targeted):
 
 
 class AddHub(Spec):
+    """A new hub (terminal, port, border...) with every attribute of the geodata's hubs."""
+
     kind: Literal["add_hub"]
     hub: AnyHub
     why: str = ""
 
 
 class AddLink(Spec):
+    """A new link between two hubs, with every attribute of the geodata's links."""
+
     kind: Literal["add_link"]
     link: LinkSpec
+    why: str = ""
+
+
+class AddFlow(Spec):
+    """A new row of the origin-destination table (a pair and class not already in it)."""
+
+    kind: Literal["add_flow"]
+    flow: Flow
+    why: str = ""
+
+
+class AddService(Spec):
+    """A new service, with every attribute of `network.services`."""
+
+    kind: Literal["add_service"]
+    id: str = Field(min_length=1, description="id of the new service")
+    service: AnyService
+    why: str = ""
+
+
+class RemoveService(Spec):
+    """Withdraw a service (freight it carried must find another route)."""
+
+    kind: Literal["remove_service"]
+    service: str = Field(min_length=1)
     why: str = ""
 
 
@@ -254,10 +312,55 @@ class DemandGrowth(Spec):
     why: str = ""
 
 
+CHANGE_KINDS = (SetChange, ScaleChange, Disruption, AddHub, AddLink, AddFlow, AddService,
+                RemoveService, DemandGrowth)
+CHANGE_TAGS: tuple[str, ...] = tuple(get_args(k.model_fields["kind"].annotation)[0]
+                                     for k in CHANGE_KINDS)
+
+
+def _change_kind(value: Any) -> Any:
+    return value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)
+
+
 Change = Annotated[
-    SetChange | ScaleChange | Disruption | AddHub | AddLink | DemandGrowth,
-    Field(discriminator="kind"),
+    (Annotated[SetChange, Tag("set")] | Annotated[ScaleChange, Tag("scale")]
+     | Annotated[Disruption, Tag("disruption")] | Annotated[AddHub, Tag("add_hub")]
+     | Annotated[AddLink, Tag("add_link")] | Annotated[AddFlow, Tag("add_flow")]
+     | Annotated[AddService, Tag("add_service")]
+     | Annotated[RemoveService, Tag("remove_service")]
+     | Annotated[DemandGrowth, Tag("demand_growth")]),
+    Discriminator(_change_kind),
 ]
+REPLACEABLE = ("demand.flows",)  # lists a child may replace on purpose (`replaces:`)
+
+
+class Provenance(Spec):
+    """Which file set what, so that an error names the user's own file and position.
+
+    `files`: the extends chain, root base first. `keys`: every dotted mapping path -> index
+    (in `files`) of the last file that set it. `changes`: for each change of the merged list,
+    (index in `files`, position in that file's own `changes`). `sections`: the top-level
+    keys each file sets.
+    """
+
+    files: tuple[str, ...] = ()
+    keys: dict[str, int] = Field(default_factory=dict)
+    changes: tuple[tuple[int, int], ...] = ()
+    sections: tuple[tuple[str, ...], ...] = ()
+
+    def locate(self, dotted: str, default: str) -> tuple[str, str]:
+        """(file, field in that file) of a dotted path of the merged scenario."""
+        parts = dotted.split(".")
+        if parts[0] == "changes" and len(parts) > 1 and parts[1].isdigit():
+            i = int(parts[1])
+            if i < len(self.changes):
+                f, j = self.changes[i]
+                return self.files[f], ".".join(["changes", str(j), *parts[2:]])
+        for k in range(len(parts), 0, -1):
+            setter = self.keys.get(".".join(parts[:k]))
+            if setter is not None:
+                return self.files[setter], dotted
+        return default, dotted
 
 
 class MarketGrowth(Spec):
@@ -291,7 +394,21 @@ class Scenario(Spec):
     uncertain: dict[str, Distribution] = Field(
         default_factory=dict, description="dotted path -> distribution (sim.uncertain): "
                                           "inputs `cqsim uncertainty` varies")
+    replaces: tuple[Literal[REPLACEABLE], ...] = Field(  # type: ignore[valid-type]
+        (), description="lists of the base this file replaces on purpose (no warning): "
+                        "demand.flows")
     source_file: str = Field("", description="set by the loader: the file read")
+    provenance: Provenance = Field(default_factory=Provenance,
+                                   description="set by the loader: which file set what")
+
+    def locate(self, dotted: str) -> tuple[str, str]:
+        """(file, field in the user's file) of a dotted path of this scenario."""
+        return self.provenance.locate(dotted, self.source_file)
+
+    def error(self, dotted: str, expected: str, got: object = None) -> InputError:
+        """An InputError about a field, naming the file that set it and its position there."""
+        file, field = self.locate(dotted)
+        return InputError(file, field, expected, got)
 
     @model_validator(mode="after")
     def _markets_apart(self) -> Scenario:
@@ -308,66 +425,13 @@ class Scenario(Spec):
 # ----------------------------------------------------------------------------- loading
 
 
-def _node_size(node: yaml.Node, sizes: dict[int, int]) -> int:
-    """Nodes in `node` once every alias is expanded (memoised: a bomb costs nothing here)."""
-    size = sizes.get(id(node))
-    if size is None:
-        if isinstance(node, yaml.SequenceNode):
-            size = 1 + sum(_node_size(child, sizes) for child in node.value)
-        elif isinstance(node, yaml.MappingNode):
-            size = 1 + sum(_node_size(k, sizes) + _node_size(v, sizes) for k, v in node.value)
-        else:
-            size = 1
-        sizes[id(node)] = size
-    return size
-
-
-class _SafeCountingLoader(yaml.SafeLoader):
-    """SafeLoader that refuses documents with more aliases than a human would write, or whose
-    aliases would expand to more than MAX_EXPANDED nodes (a "billion laughs" bomb)."""
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            self._aliases = getattr(self, "_aliases", 0) + 1
-            sizes = self.__dict__.setdefault("_sizes", {})
-            anchored = self.anchors.get(event.anchor)
-            self._expanded = getattr(self, "_expanded", 0) + (
-                _node_size(anchored, sizes) if anchored is not None else 0)
-            if self._aliases > MAX_ALIASES or self._expanded > MAX_EXPANDED:
-                raise yaml.composer.ComposerError(
-                    None, None, f"at most {MAX_ALIASES} aliases expanding to at most "
-                    f"{MAX_EXPANDED} nodes (alias bomb?)", event.start_mark)
-        return super().compose_node(parent, index)
-
-
-def read_yaml(path: Path) -> dict[str, Any]:
-    """Read one YAML mapping, turning every failure into an InputError naming the file."""
-    if not path.is_file():
-        raise InputError(path, "", "an existing scenario file")
-    if path.stat().st_size > MAX_FILE_BYTES:
-        raise InputError(path, "", f"a file smaller than {MAX_FILE_BYTES} bytes")
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(path, "", f"UTF-8 text (bad byte at offset {exc.start})") from None
-    try:
-        data = yaml.load(text, Loader=_SafeCountingLoader)  # a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1} column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise InputError(path, where, f"valid YAML ({problem})") from None
-    if not isinstance(data, dict):
-        raise InputError(path, "", "a YAML mapping at the top level", type(data).__name__)
-    return data
-
-
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     out = copy.deepcopy(base)
     for key, value in over.items():
         if key == "changes" and isinstance(value, list):
-            out[key] = list(out.get(key) or []) + copy.deepcopy(value)
+            earlier = out.get(key)
+            out[key] = (list(earlier) if isinstance(earlier, list) else []) + \
+                copy.deepcopy(value)
         elif isinstance(value, dict) and isinstance(out.get(key), dict):
             out[key] = _merge(out[key], value)
         else:
@@ -375,85 +439,221 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _resolve_paths(raw: dict[str, Any], folder: Path) -> None:
-    network = raw.get("network")
-    if isinstance(network, dict) and isinstance(network.get("geodata"), str):
-        network["geodata"] = str((folder / network["geodata"]).resolve())
-    demand = raw.get("demand")
-    if isinstance(demand, dict) and isinstance(demand.get("reference_scenario"), str):
-        demand["reference_scenario"] = str((folder / demand["reference_scenario"]).resolve())
+def _absolute(path: Path) -> str:
+    """`path` made absolute, symlinks resolved where they can be (a loop is left to the
+    reader to report)."""
+    try:
+        return str(path.resolve())
+    except (OSError, RuntimeError, ValueError):
+        return os.path.normpath(os.path.abspath(path))
+
+
+_PATH_FIELDS = (("network", "geodata"), ("demand", "reference_scenario"))
+
+
+def _resolve_paths(raw: dict[str, Any], folder: Path, file: Path,
+                   written: dict[str, tuple[Path, str]]) -> None:
+    """Make the file's relative paths absolute; remember (file, value as written) of each."""
+    for section, key in _PATH_FIELDS:
+        node = raw.get(section)
+        if isinstance(node, dict) and isinstance(node.get(key), str):
+            written[f"{section}.{key}"] = (file, node[key])
+            node[key] = _absolute(folder / node[key])
     uncertain = raw.get("uncertain")
     if isinstance(uncertain, dict):
-        for entry in uncertain.values():
+        for path, entry in uncertain.items():
             if isinstance(entry, dict) and isinstance(entry.get("estimates"), str):
-                entry["estimates"] = str((folder / entry["estimates"]).resolve())
+                written[f"uncertain.{path}.estimates"] = (file, entry["estimates"])
+                entry["estimates"] = _absolute(folder / entry["estimates"])
 
 
-def _load_chain(path: Path, seen: tuple[Path, ...]) -> list[tuple[Path, dict[str, Any]]]:
-    """Files from the root base to `path`, each with its raw (path-resolved) mapping."""
-    path = path.resolve()
-    if path in seen:
-        cycle = " -> ".join(p.name for p in (*seen, path))
-        raise InputError(seen[-1], "extends", f"no cycle of extends ({cycle})")
-    raw = read_yaml(path)
-    _resolve_paths(raw, path.parent)
-    parent = raw.get("extends")
-    if parent is None:
-        return [(path, raw)]
-    if not isinstance(parent, str):
-        raise InputError(path, "extends", "a file name (string)", parent)
-    if not (path.parent / parent).is_file():
-        raise InputError(path, "extends", "an existing scenario file", parent)
-    return _load_chain(path.parent / parent, (*seen, path)) + [(path, raw)]
+def _load_chain(path: Path, written: dict[str, tuple[Path, str]]
+                ) -> list[tuple[Path, dict[str, Any]]]:
+    """Files from the root base to `path`, each with its raw (path-resolved) mapping; at most
+    MAX_EXTENDS files, read without recursion."""
+    chain: list[tuple[Path, dict[str, Any]]] = []
+    current, ref = Path(path), None
+    while True:
+        resolved, raw = read_yaml_file(current, "scenario file", ref)
+        if any(resolved == p for p, _ in chain):
+            cycle = " -> ".join(p.name for p in (*(p for p, _ in chain), resolved))
+            raise InputError(chain[-1][0], "extends", f"no cycle of extends ({cycle})")
+        chain.append((resolved, raw))
+        _resolve_paths(raw, resolved.parent, resolved, written)
+        parent = raw.get("extends")
+        if parent is None:
+            break
+        if not isinstance(parent, str) or not parent.strip():
+            raise InputError(resolved, "extends", "a file name (text)", parent)
+        if len(chain) >= MAX_EXTENDS:
+            raise InputError(resolved, "extends", f"a chain of at most {MAX_EXTENDS} files "
+                                                  "(scenarios extending scenarios)", parent)
+        current, ref = resolved.parent / parent, (str(resolved), "extends")
+    chain.reverse()
+    return chain
 
 
-def _has_path(raw: Any, loc: tuple[Any, ...]) -> bool:
-    for key in loc:
-        if isinstance(raw, dict) and key in raw:
-            raw = raw[key]
-        elif isinstance(raw, list) and isinstance(key, int) and key < len(raw):
-            raw = raw[key]
-        else:
-            return False
-    return True
+def _flatten(node: dict[Any, Any], prefix: str, index: int, keys: dict[str, int]) -> None:
+    for key, value in node.items():
+        dotted = f"{prefix}{key}"
+        keys[dotted] = index
+        if isinstance(value, dict):
+            _flatten(value, dotted + ".", index, keys)
 
 
-def validation_error(exc: ValidationError, chain: list[tuple[Path, dict[str, Any]]]) -> InputError:
-    """The first pydantic error as an InputError naming the file that set the field."""
-    err = exc.errors()[0]
-    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in _UNION_TAGS))
-    field = ".".join(str(p) for p in loc)
-    file = next((p for p, raw in reversed(chain) if _has_path(raw, loc)), chain[-1][0])
-    expected = err["msg"].removeprefix("Value error, ")
-    if err["type"] == "extra_forbidden":
-        expected = "no such key (unknown field)"
+def provenance(chain: list[tuple[Path, dict[str, Any]]]) -> Provenance:
+    """Which file of the chain (root base first) set each key, and where each change is."""
+    keys: dict[str, int] = {}
+    changes: list[tuple[int, int]] = []
+    sections = []
+    for f, (_, raw) in enumerate(chain):
+        _flatten(raw, "", f, keys)
+        sections.append(tuple(str(k) for k in raw))
+        own = raw.get("changes")
+        if isinstance(own, list):
+            changes += [(f, j) for j in range(len(own))]
+        elif "changes" in raw:
+            changes = []
+    return Provenance(files=tuple(str(p) for p, _ in chain), keys=keys,
+                      changes=tuple(changes), sections=tuple(sections))
+
+
+def _loc(err: Any) -> tuple[Any, ...]:
+    """An error's location without pydantic's union tags (`changes.0.set.field`)."""
+    tags = DIST_TAGS if err["loc"][:1] == ("uncertain",) else CHANGE_TAGS
+    return tuple(p for p in err["loc"] if not (isinstance(p, str) and p in tags))
+
+
+def validation_error(exc: ValidationError, where: Provenance, default: str | Path
+                     ) -> InputError:
+    """The first pydantic error as an InputError naming the file that set the field and
+    the position in it; when fields are missing, all missing fields of that place at once."""
+    errors = exc.errors()
+    err = errors[0]
+    loc = _loc(err)
+    expected = expected_by(err)
     got = err.get("input") if err["type"] != "missing" else None
+    if err["type"] == "missing":
+        names = [str(_loc(e)[-1]) for e in errors
+                 if e["type"] == "missing" and _loc(e)[:-1] == loc[:-1]]
+        loc = loc[:-1]
+        expected = ("the missing field " if len(names) == 1 else "the missing fields ") + \
+            ", ".join(names)
+    elif err["type"] == "extra_forbidden":
+        expected = "no such key (unknown field)"
+        got = None  # never quote the value of a key the schema does not know
+    elif err["type"] == "union_tag_invalid" and loc[:1] == ("uncertain",):
+        tag = err.get("ctx", {}).get("tag")
+        loc = (*loc, "dist")
+        expected = f"a distribution: one of {', '.join(DIST_TAGS)}" + \
+            did_you_mean(tag, DIST_TAGS)
+        got = tag
+    elif err["type"] == "union_tag_invalid":
+        tag = err.get("ctx", {}).get("tag")
+        loc = (*loc, "kind")
+        expected = f"a kind of change: one of {', '.join(CHANGE_TAGS)}" + \
+            did_you_mean(tag, CHANGE_TAGS)
+        got = tag
+    elif err["type"] == "union_tag_not_found":
+        expected = f"a change with a kind (one of {', '.join(CHANGE_TAGS)})"
+        got = None
     if isinstance(got, (dict, list)):
         got = None
+    file, field = where.locate(".".join(str(p) for p in loc), str(default))
+    shown = len({(str(_loc(e)), e["type"]) for e in errors})
+    more = shown - (len(names) if err["type"] == "missing" else 1)
+    if more > 0:
+        expected += f" ({more} more problem{'s' if more > 1 else ''} after this one)"
     return InputError(file, field, expected, got)
 
 
-_UNION_TAGS = {"set", "scale", "disruption", "add_hub", "add_link", "demand_growth",
-               *DIST_TAGS}
+def _flow_key(flow: Any) -> str:
+    return f"{flow.origin} -> {flow.destination} ({flow.commodity})"
+
+
+def _warn_replaced(chain: list[tuple[Path, dict[str, Any]]]) -> None:
+    """Warn when a file replaces a list of its base it did not declare in `replaces:`."""
+    merged: dict[str, Any] = {}
+    for path, raw in chain:
+        before = merged
+        merged = _merge(merged, raw)
+        declared: list[Any] = raw["replaces"] if isinstance(raw.get("replaces"), list) else []
+        old = (before.get("demand") or {}).get("flows") if isinstance(
+            before.get("demand"), dict) else None
+        new = (raw.get("demand") or {}).get("flows") if isinstance(
+            raw.get("demand"), dict) else None
+        if not (isinstance(old, list) and old and isinstance(new, list)) or \
+                "demand.flows" in declared:
+            continue  # nothing replaced, or replaced on purpose
+        kept = {(f.get("origin"), f.get("destination"), f.get("commodity"))
+                for f in new if isinstance(f, dict)}
+        dropped = [f"{f.get('origin')} -> {f.get('destination')} ({f.get('commodity')})"
+                   for f in old if isinstance(f, dict)
+                   and (f.get("origin"), f.get("destination"), f.get("commodity")) not in kept]
+        if not dropped:
+            continue  # every row of the base is still there (with new figures, maybe)
+        names = ", ".join(dropped[:3]) + (f" and {len(dropped) - 3} more"
+                                          if len(dropped) > 3 else "")
+        warnings.warn(InputWarning(
+            f"{path}: demand.flows replaces the {len(old)} flows of the base with "
+            f"{len(new)}, dropping {len(dropped)}: {names}; to add flows use changes of kind "
+            "add_flow, or write `replaces: [demand.flows]` if dropping them is meant"),
+            stacklevel=3)
+
+
+def check_scenario(scenario: Scenario) -> None:
+    """Checks across fields that need the whole scenario but not the geodata: one row per
+    origin-destination-class, disruptions inside the horizon, no repeated excluded hub."""
+    seen: dict[tuple[str, str, str], int] = {}
+    for i, flow in enumerate(scenario.demand.flows):
+        key = (flow.origin, flow.destination, flow.commodity)
+        if key in seen:
+            raise scenario.error(
+                f"demand.flows.{i}", f"one row per origin, destination and commodity "
+                f"(the same as demand.flows.{seen[key]}: add the TEU up, or use "
+                f"demand_growth)", _flow_key(flow))
+        seen[key] = i
+    days = scenario.horizon.days
+    for i, change in enumerate(scenario.changes):
+        if isinstance(change, Disruption) and change.start_day is not None \
+                and change.start_day >= days:
+            raise scenario.error(f"changes.{i}.start_day",
+                                 f"a start inside the {days:g}-day horizon (a disruption "
+                                 "wholly after the end of the run has no effect)",
+                                 change.start_day)
+    hubs = scenario.trade.excluded_hubs
+    for i, hub in enumerate(hubs):
+        if hub in hubs[:i]:
+            raise scenario.error(f"trade.excluded_hubs.{i}", "each hub once", hub)
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Read, merge (`extends`) and validate a scenario file."""
-    chain = _load_chain(Path(path), ())
+    """Read, merge (`extends`) and validate a scenario file.
+
+    Files referred to (`extends`, `network.geodata`, `demand.reference_scenario`) must exist;
+    an error about one names the scenario file and field that refer to it.
+    """
+    written: dict[str, tuple[Path, str]] = {}
+    chain = _load_chain(Path(path), written)
     merged: dict[str, Any] = {}
     for _, raw in chain:
         merged = _merge(merged, raw)
+    where = provenance(chain)
     merged["extends"] = chain[-2][0].name if len(chain) > 1 else None
     merged["source_file"] = str(chain[-1][0])
+    merged["provenance"] = where
     try:
         scenario = Scenario.model_validate(merged)
     except ValidationError as exc:
-        raise validation_error(exc, chain) from None
-    uncertain_inputs(scenario, chain)
+        raise validation_error(exc, where, chain[-1][0]) from None
+    _check_paths(scenario, written)
+    check_scenario(scenario)
+    uncertain_inputs(scenario, written)
+    _warn_replaced(chain)
     return scenario
 
 
-def uncertain_inputs(scenario: Scenario, chain: list[tuple[Path, dict[str, Any]]] | None = None
+def uncertain_inputs(scenario: Scenario, written: dict[str, tuple[Path, str]] | None = None
                      ) -> list[UncertainInput]:
     """The scenario's uncertain inputs, resolved (estimates read) and checked: each path names
     a numeric field of the scenario; InputError naming the file and `uncertain.<path>`."""
@@ -462,27 +662,25 @@ def uncertain_inputs(scenario: Scenario, chain: list[tuple[Path, dict[str, Any]]
     data = scenario.model_dump(mode="json")
     out = []
     for path, dist in scenario.uncertain.items():
-        loc = ("uncertain", path)
-        file = next((p for p, raw in reversed(chain or []) if _has_path(raw, loc)),
-                    scenario.source_file)
-        if path.split(".")[0] in ("uncertain", "source_file", "name", "extends"):
-            raise InputError(file, f"uncertain.{path}", "a path to a numeric scenario field")
+        at = f"uncertain.{path}"
+        if path.split(".")[0] in ("uncertain", "source_file", "name", "extends", "provenance"):
+            raise scenario.error(at, "a path to a numeric scenario field")
         try:
             current = lookup(data, path)
         except KeyError:
-            raise InputError(file, f"uncertain.{path}", "a path to an existing scenario field "
-                             "(dotted, list items by index)") from None
+            raise scenario.error(at, "a path to an existing scenario field (dotted, list "
+                                     "items by index)") from None
         if isinstance(current, bool) or not isinstance(current, (int, float)):
-            raise InputError(file, f"uncertain.{path}", "a path to a numeric scenario field",
-                             current)
+            raise scenario.error(at, "a path to a numeric scenario field", current)
         if isinstance(dist, FromCalibration):
             estimates = Path(dist.estimates)
             if not estimates.is_file():
-                raise InputError(file, f"uncertain.{path}.estimates",
-                                 "an existing estimates file (cqsim calibrate --estimate)",
-                                 dist.estimates)
-            out.append(UncertainInput(path, dist.resolve(read_yaml(estimates), path,
-                                                         str(estimates))))
+                file, as_written = (written or {}).get(
+                    f"{at}.estimates", (Path(scenario.source_file), dist.estimates))
+                raise InputError(file, f"{at}.estimates", "an existing estimates file "
+                                 "(cqsim calibrate --estimate)", PurePath(as_written))
+            _, data_file = read_yaml_file(estimates, "estimates file", None)
+            out.append(UncertainInput(path, dist.resolve(data_file, path, str(estimates))))
         else:
             out.append(UncertainInput(path, dist))
     return out
@@ -491,6 +689,40 @@ def uncertain_inputs(scenario: Scenario, chain: list[tuple[Path, dict[str, Any]]
 def as_scenario(scenario: Scenario | str | Path) -> Scenario:
     """`scenario` itself, or the scenario file it names, loaded."""
     return scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+
+
+def _check_paths(scenario: Scenario, written: dict[str, tuple[Path, str]]) -> None:
+    """The geodata folder and reference scenario exist (errors name the file that set them)."""
+    checks = (("network.geodata", scenario.network.geodata, "an existing folder with "
+               "hubs.geojson and links.geojson", os.path.isdir),
+              ("demand.reference_scenario", scenario.demand.reference_scenario,
+               "an existing scenario file", os.path.isfile))
+    for dotted, value, expected, exists in checks:
+        if value is None:
+            continue
+        try:
+            ok = exists(value)
+        except (OSError, ValueError):
+            ok = False
+        if not ok:
+            file, as_written = written.get(dotted, (Path(scenario.source_file), value))
+            raise InputError(file, dotted, expected, PurePath(as_written))
+
+
+def run_overrides(scenario: Scenario, *, seed: int | None = None,
+                  replications: int | None = None, days: float | None = None) -> Scenario:
+    """The scenario with the command line's seed, replications and horizon (a warm-up as
+    long as a shortened horizon is dropped)."""
+    overrides: dict[str, object] = {}
+    if seed is not None:
+        overrides["seed"] = seed
+    if replications is not None:
+        overrides["replications"] = replications
+    if days is not None:
+        overrides["horizon.days"] = days
+        if scenario.horizon.warmup_days >= days:
+            overrides["horizon.warmup_days"] = 0.0
+    return with_overrides(scenario, **overrides) if overrides else scenario
 
 
 def with_overrides(scenario: Scenario, **fields: Any) -> Scenario:
@@ -518,4 +750,4 @@ def with_overrides(scenario: Scenario, **fields: Any) -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        raise validation_error(exc, [(Path(scenario.source_file), data)]) from None
+        raise validation_error(exc, Provenance(), scenario.source_file) from None

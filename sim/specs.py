@@ -11,10 +11,23 @@ its description; every shipped figure carries a `source`.
 from __future__ import annotations
 
 import math
+import types
+import typing
+from collections.abc import Callable
+from functools import cache
 from itertools import pairwise
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from sim.units import DAYS_PER_YEAR, HOURS_PER_DAY, HOURS_PER_WEEK, HOURS_PER_YEAR, WEEKS_PER_YEAR
 
@@ -24,12 +37,118 @@ CORRIDORS: tuple[str, ...] = ("east", "west", "south", "north", "air")
 
 # A sane ceiling for any capacity-like number: beyond it a value is a typo, not a plan.
 ABSURD = 1e9
+# Floors of rates: below them a rate means no service at all, and its inverse (a headway, a
+# handling time) overflows (found by the fuzz test: 5e-324 departures a week crashed a run).
+MIN_DEPARTURES_PER_WEEK = 1e-3  # one departure in 19 years
+MIN_TEU_PER_DAY = 1e-2          # one TEU in 100 days
+MIN_TEU_PER_HOUR = 1e-3         # one TEU in 6 weeks of handling
+
+
+Check = Callable[[Any], str | None]
+
+
+def _number_check(annotation: Any) -> Check | None:
+    """A function telling what is wrong with a value given for a number (a boolean or a text
+    that pydantic's lax mode would turn into 1 or 21), for numeric annotations and the
+    optionals, tuples, lists and dicts of them; None when the annotation holds no number."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _number_check(args[0])
+    if annotation in (int, float):
+        def scalar(value: Any) -> str | None:
+            if isinstance(value, bool):
+                return "a number (not true or false)"
+            if isinstance(value, str):
+                return "a number (not text)"
+            return None
+        return scalar
+    if origin in (Union, types.UnionType):
+        members = [a for a in args if a is not type(None)]
+        checks = [_number_check(a) for a in members]
+        if not members or any(c is None for c in checks):
+            return None  # a member takes text or booleans (e.g. a `set` change's value)
+        first = checks[0]
+        return lambda value: None if value is None else first(value)  # type: ignore[misc]
+    if origin in (tuple, list) and args:
+        items = [_number_check(a) for a in args if a is not Ellipsis]
+        if all(c is None for c in items):
+            return None
+
+        def sequence(value: Any) -> str | None:
+            if not isinstance(value, (list, tuple)):
+                return None
+            for i, item in enumerate(value):
+                check = items[0] if len(items) == 1 else (items[i] if i < len(items) else None)
+                problem = check(item) if check else None
+                if problem:
+                    return f"item {i}: {problem}"
+            return None
+        return sequence
+    if origin is dict and len(args) == 2:
+        inner = _number_check(args[1])
+        if inner is None:
+            return None
+
+        def mapping(value: Any) -> str | None:
+            if not isinstance(value, dict):
+                return None
+            for key, item in value.items():
+                problem = inner(item)
+                if problem:
+                    return f"{key}: {problem}"
+            return None
+        return mapping
+    return None
+
+
+_BOUNDS = {"greater_than_equal": ("ge", ">="), "greater_than": ("gt", ">"),
+           "less_than_equal": ("le", "<="), "less_than": ("lt", "<")}
+
+
+def expected(err: Any) -> str:
+    """What a pydantic error says was expected, phrased to follow "expected" in a message
+    ("a number >= 0.001", "one of 'rail', 'river'... (did you mean 'rail'?)")."""
+    kind, ctx = err["type"], err.get("ctx") or {}
+    if kind in _BOUNDS:
+        key, sign = _BOUNDS[kind]
+        return f"a number {sign} {ctx.get(key)}"
+    if kind == "literal_error":
+        from sim.errors import did_you_mean
+
+        choices = [c.strip(" '") for c in str(ctx.get("expected", "")).replace(" or ", ", ")
+                   .split(",")]
+        return f"one of {ctx.get('expected')}" + did_you_mean(err.get("input"), choices)
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return "a whole number"
+    if kind in ("float_type", "float_parsing"):
+        return "a number"
+    if kind == "string_type":
+        return "text"
+    msg = str(err["msg"]).removeprefix("Value error, ").removeprefix("Input should be ")
+    return msg
+
+
+@cache
+def _field_check(model: type, field: str) -> Check | None:
+    info = model.model_fields.get(field)  # type: ignore[attr-defined]
+    return _number_check(info.annotation) if info is not None else None
 
 
 class Spec(BaseModel):
-    """Base of all specs: immutable, strict about unknown keys, no NaN or infinity."""
+    """Base of all specs: immutable, strict about unknown keys, no NaN or infinity, and no
+    boolean or text where a number belongs (`departures_per_week: true` is refused, not run
+    as 1)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _strict_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        check = _field_check(cls, info.field_name) if info.field_name else None
+        problem = check(value) if check is not None else None
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 class NodeSpec(Spec):
@@ -50,7 +169,8 @@ class HubSpec(NodeSpec):
     `TerminalSpec`, `BorderSpec` (and any kind registered in `sim.components`)."""
 
     handling_servers: int = Field(gt=0, le=10_000, description="parallel handling positions")
-    handling_teu_per_hour: float = Field(gt=0, le=ABSURD, description="TEU/h per position")
+    handling_teu_per_hour: float = Field(ge=MIN_TEU_PER_HOUR, le=ABSURD,
+                                         description="TEU/h per position")
     handling_setup_hours: float = Field(0.0, ge=0, le=1e4, description="h fixed per job")
     handling_dist: Literal["deterministic", "exponential"] = Field(
         "deterministic", description="distribution of handling time around its mean")
@@ -176,6 +296,12 @@ class LinkSpec(Spec):
     sources: str = Field(min_length=1)
     note: str = ""
 
+    @model_validator(mode="after")
+    def _two_ends(self) -> LinkSpec:
+        if self.from_hub == self.to_hub:
+            raise ValueError("from_hub and to_hub must differ (a link from a hub to itself)")
+        return self
+
 
 class ServiceSpec(Spec):
     """A transport service over a sequence of stops, run by vehicles on a timetable
@@ -216,7 +342,8 @@ class ScheduledService(ServiceSpec):
     """Vehicles (trains, barges, ships) leaving the first stop every headway."""
 
     schedule: Literal["scheduled"] = "scheduled"
-    departures_per_week: float = Field(gt=0, le=1e4, description="per direction")
+    departures_per_week: float = Field(ge=MIN_DEPARTURES_PER_WEEK, le=1e4,
+                                       description="per direction")
     vehicle_teu: float = Field(gt=0, le=1e5, description="TEU per vehicle")
 
     @property
@@ -240,7 +367,7 @@ class ContinuousService(ServiceSpec):
     """Trucks or aircraft between two stops: freight leaves as fast as a TEU/day rate allows."""
 
     schedule: Literal["continuous"]
-    capacity_teu_per_day: float = Field(gt=0, le=ABSURD, description="per direction")
+    capacity_teu_per_day: float = Field(ge=MIN_TEU_PER_DAY, le=ABSURD, description="per direction")
 
     @model_validator(mode="after")
     def _two_stops(self) -> ContinuousService:
@@ -318,7 +445,15 @@ class RandomOutage(Spec):
         return self.median_hours * math.exp(self.sigma * self.sigma / 2.0)
 
 
-Outage = Annotated[ScheduledOutage | RandomOutage, Field(discriminator="shape")]
+def _outage_shape(value: Any) -> Any:
+    """An outage's shape (a callable discriminator: `shape` has a default, and every field of
+    a Spec passes the strict-number check, which a plain discriminator field may not)."""
+    return value.get("shape", "scheduled") if isinstance(value, dict) else getattr(
+        value, "shape", None)
+
+
+Outage = Annotated[Annotated[ScheduledOutage, Tag("scheduled")]
+                   | Annotated[RandomOutage, Tag("random")], Discriminator(_outage_shape)]
 
 
 class Maintenance(DayWindow):

@@ -23,3 +23,26 @@ def mean_ci(samples: np.ndarray, level: float = 0.95) -> tuple[float, float]:
         return mean, float("nan")
     half = t_quantile(0.5 + level / 2.0, n - 1) * samples.std(ddof=1) / np.sqrt(n)
     return mean, float(half)
+
+
+def difference_ci(base: np.ndarray, alt: np.ndarray, paired: bool,
+                  level: float = 0.95) -> tuple[float, float]:
+    """Mean difference ALT - BASE and the half-width of its confidence interval: the t
+    interval of the differences when replication r of one is paired with replication r of the
+    other (common random numbers), else Welch's interval for a difference of two means.
+    NaN samples (and pairs with one) are left out."""
+    base, alt = np.asarray(base, dtype=float), np.asarray(alt, dtype=float)
+    if paired:
+        d = alt - base
+        d = d[~np.isnan(d)]
+        return mean_ci(d, level) if d.size else (float("nan"), float("nan"))
+    base, alt = base[~np.isnan(base)], alt[~np.isnan(alt)]
+    if base.size < 2 or alt.size < 2:
+        delta = float(alt.mean() - base.mean()) if alt.size and base.size else float("nan")
+        return delta, float("nan")
+    vb, va = base.var(ddof=1) / base.size, alt.var(ddof=1) / alt.size
+    se = float(np.sqrt(vb + va))
+    if se == 0:
+        return float(alt.mean() - base.mean()), 0.0
+    dof = (vb + va) ** 2 / (vb ** 2 / (base.size - 1) + va ** 2 / (alt.size - 1))
+    return float(alt.mean() - base.mean()), t_quantile(0.5 + level / 2.0, dof) * se

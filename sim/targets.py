@@ -6,13 +6,13 @@ as inputs, labelled `simulated = False`, so that no table can pass them off as m
 
 from __future__ import annotations
 
-import csv
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from sim.errors import InputError
+from sim.readers import read_csv
 
 TARGETS_FILE = "targets.csv"
 CHANNELS_FILE = "channels.csv"
@@ -79,16 +79,9 @@ def seeds_dir(path: str | Path | None = None) -> Path:
 
 def read_rows(file: Path, columns: tuple[str, ...],
               what: str = "CSV file") -> list[dict[str, str]]:
-    """Rows of a seeds CSV as dicts, or InputError naming a missing file or column."""
-    if not file.is_file():
-        raise InputError(file, "", f"an existing {what}")
-    with file.open(newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in columns if c not in (reader.fieldnames or [])]
-        if missing:
-            raise InputError(file, "header", f"columns {', '.join(columns)}",
-                             ", ".join(missing) + " missing")
-        return list(reader)
+    """Rows of a seeds CSV as dicts, or InputError naming the file and what is wrong (missing,
+    binary, not UTF-8, a missing column, a row too short or too long)."""
+    return read_csv(file, columns, what)
 
 
 def load_targets(path: str | Path | None = None) -> list[Target]:

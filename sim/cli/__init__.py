@@ -1,68 +1,110 @@
 """The `cqsim` command line: one module per command, one error policy for all.
 
-Bad input exits 2 with one line naming the file, the field and what was expected;
-Ctrl-C exits 130 with a message; neither prints a traceback. Command modules import what
-they need when they run, so `cqsim --help` and bad input answer at once.
+Bad input exits 2 with one line naming the file, the field and what was expected (usage
+errors name the option); Ctrl-C (SIGINT) exits 130 and SIGTERM 143 with one line; none prints
+a traceback. An interrupted command leaves its results folder as it was (`sim.staging`).
+Warnings about valid but doubtful input print one `cqsim: warning:` line each. Command
+modules import what they need when they run, so `cqsim --help` and bad input answer at once.
 """
 
 from __future__ import annotations
 
 import signal
+import warnings
 from types import FrameType
 from typing import Any
 
 import click
 
-from sim.errors import ConservationError, InputError
+from sim.errors import ConservationError, InputError, InputWarning, printable
+
+
+def _usage_line(exc: click.UsageError) -> str:
+    """A click usage error (`--seed -1`, a missing argument) as one line with a pointer to
+    the command's help."""
+    text = printable(" ".join(exc.format_message().split()), 300).rstrip(".")
+    command = exc.ctx.command_path if exc.ctx is not None else "cqsim"
+    return f"cqsim: error: {text} (see {printable(command, 60)} --help)"
 
 
 class CqsimGroup(click.Group):
     """A click group that turns known failures into one-line messages and exit codes."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: Any) -> click.Context:
         try:
-            return super().invoke(ctx)
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as exc:
+            click.echo(_usage_line(exc), err=True)
+            raise click.exceptions.Exit(2) from None
+        except KeyboardInterrupt:
+            raise click.exceptions.Exit(_interrupted()) from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from sim.cli.common import NAMED, quote_policy, show_warning
+
+        shown = warnings.showwarning
+
+        def one_line(message: Any, category: Any, filename: str, lineno: int,
+                     file: Any = None, line: str | None = None) -> None:
+            if issubclass(category, InputWarning):
+                show_warning(str(message))
+            else:
+                shown(message, category, filename, lineno, file, line)
+
+        try:
+            with warnings.catch_warnings():
+                warnings.showwarning = one_line
+                return super().invoke(ctx)
+        except click.UsageError as exc:
+            click.echo(_usage_line(exc), err=True)
+            ctx.exit(2)
         except InputError as exc:
-            click.echo(f"cqsim: error: {exc}", err=True)
+            policy = quote_policy(ctx.meta.get(NAMED, []))
+            click.echo(f"cqsim: error: {exc.message(policy)}", err=True)
             ctx.exit(2)
         except ConservationError as exc:
             click.echo(f"cqsim: conservation check failed: {exc}", err=True)
             ctx.exit(1)
         except KeyboardInterrupt:
-            _stop_repeating()
-            click.echo("cqsim: interrupted; results already written are complete, "
-                       "nothing was half-written", err=True)
-            ctx.exit(130)
+            ctx.exit(_interrupted())
 
 
 REPEAT_SECONDS = 2.0
+_received: list[int] = []  # the signal that stopped the command (its exit code is 128 + it)
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
-    """Ctrl-C: raise KeyboardInterrupt, and raise it again every REPEAT_SECONDS until the
-    command has stopped. Python drops an exception raised inside a finalizer or a weakref
-    callback ("Exception ignored in ..."); an interrupt landing there must not leave a
+    """Ctrl-C or SIGTERM: raise KeyboardInterrupt, and raise it again every REPEAT_SECONDS
+    until the command has stopped. Python drops an exception raised inside a finalizer or a
+    weakref callback ("Exception ignored in ..."); an interrupt landing there must not leave a
     ten-year run going."""
+    if signum != getattr(signal, "SIGALRM", None):
+        _received.append(signum)
     if hasattr(signal, "setitimer"):
         signal.signal(signal.SIGALRM, _interrupt)
         signal.setitimer(signal.ITIMER_REAL, REPEAT_SECONDS)
     raise KeyboardInterrupt
 
 
-def _stop_repeating() -> None:
+def _interrupted() -> int:
+    """Say that the command was interrupted (one line); return its exit code."""
     if hasattr(signal, "setitimer"):
         signal.setitimer(signal.ITIMER_REAL, 0.0)
+    click.echo("cqsim: interrupted; no result was half-written: --out holds the previous "
+               "result or none (a sweep keeps its finished runs for --resume)", err=True)
+    return 128 + (_received[0] if _received else signal.SIGINT)
 
 
-def entry() -> None:
-    """The `cqsim` console script: the interrupt handler, then the command group.
-
-    An inherited "ignore SIGINT" (a background job of a non-interactive shell) is respected,
-    as Python itself does.
-    """
-    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+def entry(prog_name: str | None = None) -> None:
+    """The command group under the interrupt handler (`sim.console.entry` is the console
+    script). An inherited "ignore SIGINT" (a background job of a non-interactive shell) is
+    respected, as Python itself does."""
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
         signal.signal(signal.SIGINT, _interrupt)
-    main()
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_IGN:
+        signal.signal(signal.SIGTERM, _interrupt)
+    main(prog_name=prog_name)
 
 
 @click.group(cls=CqsimGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -76,6 +118,7 @@ def _register() -> None:
 
     main.add_command(run_cmd.run)
     main.add_command(run_cmd.validate)
+    main.add_command(run_cmd.list_ids)
     main.add_command(__import__("sim.cli.compare", fromlist=["compare"]).compare)
     main.add_command(__import__("sim.cli.compare", fromlist=["rank"]).rank)
     main.add_command(__import__("sim.cli.sweep", fromlist=["sweep"]).sweep)

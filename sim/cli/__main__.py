@@ -1,5 +1,5 @@
 """`python -m sim.cli` runs the `cqsim` command."""
 
-from sim.cli import entry
+from sim.console import entry
 
-entry()
+entry("cqsim")

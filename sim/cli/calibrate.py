@@ -6,33 +6,57 @@ from pathlib import Path
 
 import click
 
+from sim.cli.common import (
+    OVERWRITE,
+    InputPath,
+    OutPath,
+    admitted,
+    limit_options,
+    override_options,
+    show_warning,
+)
+
 
 @click.command(name="calibrate")
-@click.argument("scenario", type=click.Path(path_type=Path))
-@click.option("--replications", type=click.IntRange(min=1), default=None,
-              help="Override the number of replications.")
-@click.option("--seed", type=click.IntRange(min=0), default=None, help="Override the seed.")
-@click.option("--days", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Override the horizon (counts are annualised over what is simulated).")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Processes for replications.")
-@click.option("--targets", "targets_file", type=click.Path(path_type=Path), default=None,
+@click.argument("scenario", type=InputPath(path_type=Path))
+@override_options
+@click.option("--targets", "targets_file", type=InputPath(path_type=Path), default=None,
               help="Calibration table (default: seeds/calibration.csv).")
-@click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Also write the comparison as CSV to this file.")
-def calibrate_cmd(scenario: Path, replications: int | None, seed: int | None,
+@click.option("--out", type=OutPath(), default=None,
+              help="Also write the comparison as CSV to this file (replacing only a table "
+                   "cqsim wrote, unless --overwrite).")
+@OVERWRITE
+@limit_options
+def calibrate_cmd(scenario: Path, seed: int | None, replications: int | None,
                   days: float | None, workers: int, targets_file: Path | None,
-                  out: Path | None) -> None:
+                  out: Path | None, overwrite: bool, max_memory: float, max_events: float,
+                  no_limit: bool) -> None:
     """Simulate SCENARIO and compare it with the published figures; exit 1 if one is out
-    of its band."""
-    from sim.atomic import write_csv
-    from sim.calibration import calibrate, calibration_frame, load_calibration_targets
-    from sim.cli.render import calibration_table, console
-    from sim.pipeline import prepare, run
+    of its band. Counts are annualised over the days measured."""
+    from sim.calibration import load_calibration_targets
+    from sim.units import DAYS_PER_YEAR, stats_days
 
     targets = load_calibration_targets(targets_file)
-    plan = prepare(scenario, seed=seed, replications=replications, days=days)
-    results = run(plan, workers=workers)
+    checked = admitted(scenario, seed, replications, days, workers, max_memory, max_events,
+                       no_limit)
+    plan = checked.plan
+    if out is not None:
+        from sim.calibration import CALIBRATION_COLUMNS
+        from sim.staging import check_file_out
+
+        out = check_file_out(out, header=",".join(CALIBRATION_COLUMNS), overwrite=overwrite)
+    measured = stats_days(plan.horizon)
+    if measured < DAYS_PER_YEAR and len(set(plan.seasonality)) > 1:
+        show_warning(f"{plan.source_file}: {measured:g} days measured with seasonality on: "
+                     "counts annualised from part of a year carry that part's season "
+                     "(measure a whole year, e.g. --days 365 plus the warm-up)")
+
+    from sim.atomic import write_csv
+    from sim.calibration import calibrate, calibration_frame
+    from sim.cli.render import calibration_table, console
+    from sim.pipeline import run
+
+    results = run(plan, workers=workers, choices=checked.choices)
     rows = calibrate(results, targets)
     reps = len(results.replications)
     screen = console(160)

@@ -8,12 +8,26 @@ from typing import TYPE_CHECKING
 
 import click
 
+from sim.cli.common import (
+    DAYS,
+    OVERWRITE,
+    InputPath,
+    OutPath,
+    held_warnings,
+    limit_options,
+    limits,
+    named_inputs,
+)
 from sim.errors import InputError
 
 if TYPE_CHECKING:
     from sim.compare import Comparison
+    from sim.staging import ResultFolder
 
-DAYS = click.FloatRange(min=0, min_open=True)
+ALLOW_UNRELATED = click.option(
+    "--allow-unrelated", is_flag=True,
+    help="Accept alternatives that are not BASE plus changes (another extends chain, or one "
+         "through a file that edits more than changes).")
 
 
 def _need_two(replications: int, base: Path) -> None:
@@ -22,66 +36,95 @@ def _need_two(replications: int, base: Path) -> None:
                                                "interval (pass --replications)", replications)
 
 
-def _variant_report(cmp: Comparison, out: Path) -> str:
-    """Write each variant's results to its own run directory under `out` (base first) and a
-    report.html comparing them; return what was written."""
-    from sim.outputs import write_results
+def _variant_report(cmp: Comparison, out: ResultFolder) -> str:
+    """Write each variant's results to its own run directory in the staging folder of `out`
+    (base first) and a report.html comparing them; return what was written."""
+    from sim.outputs import run_about, write_run
+    from sim.paths import safe_slug
     from sim.report import write_report
+    from sim.staging import write_manifest
 
     dirs = []
-    for i, v in enumerate([cmp.base, *cmp.alts]):
-        folder = out / (f"{i}-{v.name}" if v.name != cmp.base.name or i == 0 else f"{i}-alt")
-        write_results(v.results, folder, map_png=False)
+    for i, v in enumerate([cmp.base, *cmp.alts]):  # names from files: one safe component
+        name = safe_slug(v.name) if v.name != cmp.base.name or i == 0 else "alt"
+        folder = out.path / f"{i}-{name}"
+        write_run(v.results, folder, map_png=False)
+        write_manifest(folder, "run.json", {"command": "run", **run_about(v.results)})
         dirs.append(folder)
-    write_report(dirs, out / "report.html")
+    write_report(dirs, out.path / "report.html", shown_as=[out.final / d.name for d in dirs])
     return f"report.html and the run directories {', '.join(d.name for d in dirs)}/"
 
 
+def _comparison_about(cmp: Comparison) -> dict[str, object]:
+    """What the manifest of a comparison says it is."""
+    plan = cmp.base.results.plan
+    return {"scenario": cmp.base.name, "alternatives": [v.name for v in cmp.alts],
+            "seed": cmp.base.seed, "replications": len(cmp.base.results.replications),
+            "days": plan.horizon.days}
+
+
 @click.command()
-@click.argument("base", type=click.Path(path_type=Path))
-@click.argument("alts", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("base", type=InputPath(path_type=Path))
+@click.argument("alts", nargs=-1, required=True, type=InputPath(path_type=Path))
 @click.option("--replications", type=click.IntRange(min=2), default=None,
               help="Replications per variant (default: BASE's; at least 2 for a CI).")
 @click.option("--days", type=DAYS, default=None, help="Override the horizon in days.")
-@click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Directory for compare.csv, bottlenecks.csv, compare.png, daily.png "
-                   "(default out/compare-<base>).")
+@click.option("--out", type=OutPath(), default=None,
+              help="Folder for compare.csv, locks_compare.csv, bottlenecks.csv, compare.png, "
+                   "daily.png, the variants' run folders and report.html (default "
+                   "out/compare-<base>), written whole.")
+@OVERWRITE
 @click.option("--independent", is_flag=True,
               help="Run each ALT with a shifted seed (no common random numbers), to see the "
                    "CI without CRN.")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--no-report", is_flag=True,
               help="Skip the run directories of the variants and report.html (faster).")
+@ALLOW_UNRELATED
+@limit_options
 def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: float | None,
-            out: Path | None, independent: bool, workers: int, no_report: bool) -> None:
-    """Paired deltas ALT − BASE (throughput, trade, transit, CO2) and bottlenecks."""
+            out: Path | None, overwrite: bool, independent: bool, workers: int, no_report: bool,
+            allow_unrelated: bool, max_memory: float, max_events: float,
+            no_limit: bool) -> None:
+    """Paired deltas ALT − BASE (throughput, trade, transit, CO2) and bottlenecks. Each ALT
+    must be BASE plus changes (see --allow-unrelated)."""
+    from sim.boundary import admit_comparison
+    from sim.scenario import load_scenario
+
+    with held_warnings():
+        base_s = load_scenario(base)
+        _need_two(base_s.replications if replications is None else replications, base)
+        admit_comparison(base_s, [load_scenario(a) for a in alts], replications=replications,
+                         days=days, workers=workers, related=not allow_unrelated,
+                         limits=limits(max_memory, max_events, no_limit))
     from sim.atomic import write_csv, write_png
     from sim.compare import compare as run_compare
     from sim.compare import draw_comparison, draw_daily, split_deltas
-    from sim.scenario import load_scenario
+    from sim.paths import default_out
+    from sim.staging import ResultFolder, replaced_line
 
-    base_s = load_scenario(base)
-    _need_two(base_s.replications if replications is None else replications, base)
-    cmp = run_compare(base_s, list(alts), replications=replications, days=days,
-                      independent=independent, workers=workers)
-    out = out or Path("out") / f"compare-{cmp.base.name}"
-    channels, at_locks = split_deltas(cmp.deltas)
-    write_csv(out / "compare.csv", channels)
-    if len(at_locks):
-        write_csv(out / "locks_compare.csv", at_locks)
-    write_csv(out / "bottlenecks.csv", cmp.bottlenecks)
-    import matplotlib.pyplot as plt
+    with ResultFolder(default_out(base_s.name, prefix="compare-") if out is None else out,
+                      command="compare", overwrite=overwrite, inputs=named_inputs()) as folder:
+        cmp = run_compare(base_s, list(alts), replications=replications, days=days,
+                          independent=independent, workers=workers)
+        channels, at_locks = split_deltas(cmp.deltas)
+        write_csv(folder.path / "compare.csv", channels)
+        if len(at_locks):
+            write_csv(folder.path / "locks_compare.csv", at_locks)
+        write_csv(folder.path / "bottlenecks.csv", cmp.bottlenecks)
+        import matplotlib.pyplot as plt
 
-    fig = draw_comparison(cmp)
-    write_png(out / "compare.png", fig, dpi=120)
-    plt.close(fig)
-    fig = draw_daily(cmp)
-    write_png(out / "daily.png", fig, dpi=110)
-    plt.close(fig)
-    written = "compare.csv, " + ("locks_compare.csv, " if len(at_locks) else "") + \
-        "bottlenecks.csv, compare.png, daily.png"
-    if not no_report:
-        written += ", " + _variant_report(cmp, out)
+        fig = draw_comparison(cmp)
+        write_png(folder.path / "compare.png", fig, dpi=120)
+        plt.close(fig)
+        fig = draw_daily(cmp)
+        write_png(folder.path / "daily.png", fig, dpi=110)
+        plt.close(fig)
+        written = "compare.csv, " + ("locks_compare.csv, " if len(at_locks) else "") + \
+            "bottlenecks.csv, compare.png, daily.png"
+        if not no_report:
+            written += ", " + _variant_report(cmp, folder)
+        folder.commit("compare.json", _comparison_about(cmp))
 
     from sim.cli.render import bottleneck_table, console, delta_table, lock_delta_table
 
@@ -95,13 +138,15 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
         if locks is not None:
             screen.print(locks)
     screen.print(bottleneck_table(cmp.bottlenecks))
-    screen.print(f"wrote {out}/{written}")
+    screen.print(f"wrote {folder.target.shown}/{written}")
+    if folder.replaced:
+        screen.print(replaced_line(folder))
 
 
 @click.command()
-@click.argument("base", type=click.Path(path_type=Path))
-@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--changes", "changes", multiple=True, type=click.Path(path_type=Path),
+@click.argument("base", type=InputPath(path_type=Path))
+@click.argument("files", nargs=-1, type=InputPath(path_type=Path))
+@click.option("--changes", "changes", multiple=True, type=InputPath(path_type=Path),
               help="A candidate: a file with a `changes:` list, or a scenario that extends "
                    "BASE (repeatable; positional FILES work too).")
 @click.option("--candidate", "named", multiple=True, metavar="NAME=FILE",
@@ -111,37 +156,54 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
 @click.option("--per", type=click.Choice(["capacity", "none"]), default="capacity",
               show_default=True,
               help="Rank by extra trade per added TEU/yr of capacity, or by extra trade.")
-@click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Directory for rank.csv and compare.csv (default out/rank-<base>).")
+@click.option("--out", type=OutPath(), default=None,
+              help="Folder for rank.csv and compare.csv (default out/rank-<base>), written "
+                   "whole.")
+@OVERWRITE
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True)
+@ALLOW_UNRELATED
+@limit_options
 def rank(base: Path, files: tuple[Path, ...], changes: tuple[Path, ...],
          named: tuple[str, ...], replications: int | None, days: float | None, per: str,
-         out: Path | None, workers: int) -> None:
-    """Rank candidate expansions of BASE: extra TEU and trade per unit of added capacity."""
-    from sim.atomic import write_csv
-    from sim.compare import split_deltas
+         out: Path | None, overwrite: bool, workers: int, allow_unrelated: bool,
+         max_memory: float,
+         max_events: float, no_limit: bool) -> None:
+    """Rank candidate expansions of BASE: extra TEU and trade per unit of added capacity.
+    A candidate is a changes file, or a scenario that is BASE plus changes."""
+    from sim.boundary import admit_comparison
     from sim.rank import candidate
-    from sim.rank import rank as run_rank
     from sim.scenario import load_scenario
 
-    base_s = load_scenario(base)
-    _need_two(base_s.replications if replications is None else replications, base)
-    candidates = {}
-    for path in (*files, *changes):
-        c = candidate(base_s, path)
-        candidates[c.name if c.name not in candidates else path.stem] = c
-    for item in named:
-        name, sep, file = item.partition("=")
-        if not sep or not name or not file:
-            raise InputError("--candidate", "", "NAME=FILE", item)
-        candidates[name] = candidate(base_s, Path(file), name)
-    if not candidates:
-        raise InputError("--changes", "", "at least one candidate file")
-    table, cmp = run_rank(base_s, candidates, replications=replications, days=days,
-                          workers=workers, per=per)
-    out = out or Path("out") / f"rank-{base_s.name}"
-    write_csv(out / "rank.csv", table)
-    write_csv(out / "compare.csv", split_deltas(cmp.deltas)[0])
+    with held_warnings():
+        base_s = load_scenario(base)
+        _need_two(base_s.replications if replications is None else replications, base)
+        candidates = {}
+        for path in (*files, *changes):
+            c = candidate(base_s, path)
+            candidates[c.name if c.name not in candidates else path.stem] = c
+        for item in named:
+            name, sep, file = item.partition("=")
+            if not sep or not name or not file:
+                raise InputError("--candidate", "", "NAME=FILE", item)
+            candidates[name] = candidate(base_s, Path(file), name)
+        if not candidates:
+            raise InputError("--changes", "", "at least one candidate file")
+        admit_comparison(base_s, list(candidates.values()), replications=replications,
+                         days=days, workers=workers, related=not allow_unrelated,
+                         limits=limits(max_memory, max_events, no_limit))
+    from sim.atomic import write_csv
+    from sim.compare import split_deltas
+    from sim.paths import default_out
+    from sim.rank import rank as run_rank
+    from sim.staging import ResultFolder, replaced_line
+
+    with ResultFolder(default_out(base_s.name, prefix="rank-") if out is None else out,
+                      command="rank", overwrite=overwrite, inputs=named_inputs()) as folder:
+        table, cmp = run_rank(base_s, candidates, replications=replications, days=days,
+                              workers=workers, per=per)
+        write_csv(folder.path / "rank.csv", table)
+        write_csv(folder.path / "compare.csv", split_deltas(cmp.deltas)[0])
+        folder.commit("rank.json", {**_comparison_about(cmp), "per": per})
     from sim.cli.render import console, rank_table
 
     screen = console(120)
@@ -149,4 +211,6 @@ def rank(base: Path, files: tuple[Path, ...], changes: tuple[Path, ...],
     screen.print("added capacity: lines departures/week x vehicle TEU x 52.14 (continuous "
                  "TEU/day x 365), hubs servers x TEU/h x 8760, locks lift / mean t per TEU; "
                  "candidates adding none rank last, by extra trade")
-    screen.print(f"wrote {out}/rank.csv, compare.csv")
+    screen.print(f"wrote {folder.target.shown}/rank.csv, compare.csv")
+    if folder.replaced:
+        screen.print(replaced_line(folder))

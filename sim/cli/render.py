@@ -95,9 +95,9 @@ def _pm(value: float, half: float, digits: int = 1, scale: float = 1.0) -> str:
 
 def delta_table(deltas: pd.DataFrame, variant: str, reps: int, pairing: str) -> Table:
     """Per corridor and total: the compared KPIs' paired deltas with 95% CIs."""
-    from sim.compare import COMPARED
+    from sim.kpis import compared as compared_kpis
 
-    compared = [kpi(name) for name in COMPARED]
+    compared = compared_kpis()
     table = Table(title=f"{variant} − base: paired deltas, 95% CI over {reps} replications "
                         f"({pairing})")
     table.add_column("scope")

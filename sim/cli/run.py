@@ -1,55 +1,70 @@
-"""`cqsim run` and `cqsim validate`."""
+"""`cqsim run`, `cqsim validate` and `cqsim list`."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
+from sim.cli.common import (
+    OVERWRITE,
+    InputPath,
+    OutPath,
+    admitted,
+    held_warnings,
+    limit_options,
+    limits,
+    named_inputs,
+    override_options,
+)
+
 
 @click.command()
-@click.argument("scenario", type=click.Path(path_type=Path))
-@click.option("--out", "out", type=click.Path(path_type=Path), default=None,
-              help="Directory for tables, flows.gpkg, map.png and report.html "
-                   "(default out/<name>).")
-@click.option("--seed", type=click.IntRange(min=0), default=None, help="Override the seed.")
-@click.option("--replications", type=click.IntRange(min=1), default=None,
-              help="Override the number of replications.")
-@click.option("--days", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Override the horizon in days.")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Processes for replications (same results for any number).")
+@click.argument("scenario", type=InputPath(path_type=Path))
+@click.option("--out", "out", type=OutPath(), default=None,
+              help="Folder for tables, flows.gpkg, map.png and report.html (default "
+                   "out/<name>): written whole, replacing an earlier result there.")
+@OVERWRITE
+@override_options
 @click.option("--no-map", is_flag=True, help="Skip map.png (faster).")
 @click.option("--no-report", is_flag=True, help="Skip report.html (faster).")
 @click.option("--progress", is_flag=True,
               help="Report progress on stderr even when it is not a terminal (plain lines; "
                    "the first when the replications start).")
-def run(scenario: Path, out: Path | None, seed: int | None, replications: int | None,
-        days: float | None, workers: int, no_map: bool, no_report: bool,
-        progress: bool) -> None:
+@limit_options
+def run(scenario: Path, out: Path | None, overwrite: bool, seed: int | None,
+        replications: int | None, days: float | None, workers: int, no_map: bool,
+        no_report: bool, progress: bool, max_memory: float, max_events: float,
+        no_limit: bool) -> None:
     """Simulate SCENARIO and write its results."""
-    from sim.outputs import SpatialWriter, write_results
-    from sim.pipeline import prepare
+    checked = admitted(scenario, seed, replications, days, workers, max_memory, max_events,
+                       no_limit)
+    plan = checked.plan
+    from sim.outputs import Writers, run_about, write_run
+    from sim.paths import default_out
     from sim.pipeline import run as run_plan
+    from sim.staging import ResultFolder, replaced_line
 
-    plan = prepare(scenario, seed=seed, replications=replications, days=days)
-    # a child imports what flows.gpkg and map.png need while this process simulates
-    spatial = SpatialWriter(map_png=not no_map)
-    try:
-        results = run_plan(plan, workers=workers, progress=True if progress else None)
-    except BaseException:
-        spatial.cancel()
-        raise
-    out = out or Path("out") / plan.name
+    # the folder is checked, locked and staged before the simulation, so a bad --out or a
+    # second run into it is refused at once
+    with ResultFolder(default_out(plan.name) if out is None else out, command="run",
+                      overwrite=overwrite, inputs=(*named_inputs(), plan.geodata)) as folder:
+        # helper processes import what flows.gpkg, map.png and report.html need meanwhile
+        writers = Writers(map_png=not no_map, report=not no_report)
+        try:
+            results = run_plan(plan, workers=workers, progress=True if progress else None,
+                               choices=checked.choices)
+        except BaseException:
+            writers.cancel()
+            raise
+        write_run(results, folder.path, writers=writers, shown_as=folder.final)
+        folder.commit("run.json", run_about(results))
 
     from sim.checks import flagged
     from sim.cli.render import console, corridor_table, equilibrium_lines
     from sim.trade import attainment_lines
 
-    write_results(results, out, map_png=not no_map, spatial=spatial)
-    if not no_report:
-        from sim.report import write_report
-        write_report([out])
     screen = console(110)
     screen.print(corridor_table(results))
     for line in attainment_lines(results) + equilibrium_lines(results):
@@ -61,23 +76,79 @@ def run(scenario: Path, out: Path | None, seed: int | None, replications: int | 
         f"{cons['in_transit_teu'].sum():,.0f} "
         f"+ waiting {cons['waiting_teu'].sum():,.0f} (all replications; residual "
         f"{cons['residual_teu'].abs().max():.2g}) - OK")
-    screen.print(f"wrote {out}/ in {results.wall_seconds:.1f} s of simulation")
+    screen.print(f"wrote {folder.target.shown}/ in {results.wall_seconds:.1f} s of simulation")
+    if folder.replaced:
+        screen.print(replaced_line(folder))
     notes = flagged(results.summary("checks"))
     if notes:
-        click.echo(f"cqsim: warning: {'; '.join(notes)} (see {out}/checks.csv)", err=True)
+        click.echo(f"cqsim: warning: {'; '.join(notes)} (see "
+                   f"{folder.target.shown}/checks.csv)", err=True)
 
 
 @click.command()
-@click.argument("scenario", type=click.Path(path_type=Path))
-def validate(scenario: Path) -> None:
-    """Check SCENARIO (schema, geodata, references, routes) without running it."""
-    from sim.network import build
-    from sim.routing import choice_sets
-    from sim.scenario import load_scenario
+@click.argument("scenario", type=InputPath(path_type=Path))
+@override_options
+@limit_options
+def validate(scenario: Path, seed: int | None, replications: int | None, days: float | None,
+             workers: int, max_memory: float, max_events: float, no_limit: bool) -> None:
+    """Check SCENARIO exactly as `run` does (files, schema, geodata, basemap, references,
+    routes, cost estimate) without running it; a sweep file is checked as `sweep` does."""
+    from sim.readers import read_yaml
 
-    plan = build(load_scenario(scenario))
-    choices = choice_sets(plan)
-    routes = sum(len(cs.routes) for cs in choices)
+    raw = read_yaml(scenario, "scenario or sweep file")
+    if "parameters" in raw or "base" in raw:  # keys only a sweep file has
+        _validate_sweep(scenario, workers, limits(max_memory, max_events, no_limit))
+        return
+    checked = admitted(scenario, seed, replications, days, workers, max_memory, max_events,
+                       no_limit)
+    plan = checked.plan
+    routes = sum(len(cs.routes) for cs in checked.choices)
     click.echo(f"{scenario}: valid ({len(plan.network.hubs)} hubs, "
                f"{len(plan.network.links)} links, {len(plan.network.lines)} lines, "
-               f"{len(plan.flows)} flows, {routes} candidate routes)")
+               f"{len(plan.flows)} flows, {routes} candidate routes; estimate: "
+               f"{checked.estimate.describe()})")
+
+
+def _validate_sweep(path: Path, workers: int, caps: Any) -> None:
+    from sim.sweep import load_sweep, prepare_sweep
+
+    with held_warnings():
+        sweep = prepare_sweep(load_sweep(path), caps, workers)
+    click.echo(f"{path}: valid sweep ({len(sweep.variants)} variants, {len(sweep.tasks)} runs "
+               f"of base {sweep.spec.base})")
+
+
+@click.command(name="list")
+@click.argument("what", type=click.Choice(["hubs", "services", "links", "flows"]))
+@click.argument("scenario", type=InputPath(path_type=Path))
+def list_ids(what: str, scenario: Path) -> None:
+    """Print the ids of a scenario's hubs, services, links or flows (changes applied), one a
+    line with a short description: the ids changes and sweeps refer to."""
+    from sim.network import build
+    from sim.scenario import load_scenario
+    from sim.specs import ScheduledService
+
+    with held_warnings():
+        plan = build(load_scenario(scenario))
+    net = plan.network
+    if what == "hubs":
+        rows = [(h.id, f"{h.kind}, {h.name} ({h.country}), {h.handling_servers} positions")
+                for h in net.hubs.values()]
+        rows += [(k.id, f"lock, {k.name} ({k.country}), {k.lanes} lane(s) each way")
+                 for k in net.locks.values()]
+    elif what == "services":
+        services = {line.service: line.spec for line in net.lines}
+        rows = [(sid, f"{s.corridor} {s.mode}, {' > '.join(s.stops)}, " + (
+                 f"{s.departures_per_week:g}/week x {s.vehicle_teu:g} TEU"
+                 if isinstance(s, ScheduledService) else
+                 f"{s.capacity_teu_per_year():,.0f} TEU/yr"))
+                for sid, s in services.items()]
+    elif what == "links":
+        rows = [(ln.id, f"{ln.corridor} {ln.mode}, {ln.from_hub} - {ln.to_hub}, "
+                        f"{ln.km:,.0f} km, {ln.hours:g} h") for ln in net.links.values()]
+    else:
+        rows = [(f"{f.origin} > {f.destination}",
+                 f"{f.commodity}, {f.teu_per_year:,.0f} TEU/yr") for f in plan.flows]
+    width = max(len(r[0]) for r in rows)
+    for ident, text in rows:
+        click.echo(f"{ident:<{width}}  {text}")

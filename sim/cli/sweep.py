@@ -2,43 +2,113 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
 import click
 
+from sim.cli.common import (
+    OVERWRITE,
+    InputPath,
+    OutPath,
+    held_warnings,
+    limit_options,
+    limits,
+    named_inputs,
+)
+
 
 @click.command()
-@click.argument("sweep_file", type=click.Path(path_type=Path))
-@click.option("--out", "out", type=click.Path(path_type=Path), default=None,
-              help="Results folder (default out/sweeps/<name>).")
+@click.argument("sweep_file", type=InputPath(path_type=Path))
+@click.option("--out", "out", type=OutPath(), default=None,
+              help="Results folder (default out/sweeps/<name>), written whole at the end; "
+                   "finished runs wait beside it until then.")
+@OVERWRITE
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Local processes (or LocalCluster workers); default: CPU count. "
                    "1 runs in this process.")
 @click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
-              help="Run on an existing Dask distributed scheduler.")
+              help="Run on an existing Dask distributed scheduler (tls://HOST:PORT with "
+                   "--tls-ca-file, --tls-cert and --tls-key).")
+@click.option("--tls-ca-file", type=InputPath(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="CA certificate (PEM) the scheduler's certificate is signed by.")
+@click.option("--tls-cert", type=InputPath(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="This client's certificate (PEM).")
+@click.option("--tls-key", type=InputPath(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="This client's private key (PEM), if not in --tls-cert.")
 @click.option("--local-cluster", is_flag=True, help="Start a Dask LocalCluster for this sweep.")
+@click.option("--dashboard-address", default="127.0.0.1:0", show_default=True,
+              metavar="HOST:PORT",
+              help="Where a --local-cluster serves its dashboard (default: this machine only, "
+                   "any free port; :8787 for every interface).")
+@click.option("--no-worker-timeout", type=click.FloatRange(min=1), default=None,
+              metavar="SECONDS",
+              help="Stop a Dask sweep that has had no worker this long (default 120).")
 @click.option("--resume", is_flag=True,
-              help="Continue an interrupted sweep in --out: finished runs are not redone.")
+              help="Continue an interrupted sweep into --out (finished runs are not redone), "
+                   "or retry the failed runs of a finished one.")
 @click.option("--no-plots", is_flag=True, help="Skip the PNG plots (faster).")
-def sweep(sweep_file: Path, out: Path | None, workers: int | None, scheduler: str | None,
-          local_cluster: bool, resume: bool, no_plots: bool) -> None:
+@limit_options
+def sweep(sweep_file: Path, out: Path | None, overwrite: bool, workers: int | None,
+          scheduler: str | None, tls_ca_file: Path | None, tls_cert: Path | None,
+          tls_key: Path | None, local_cluster: bool, dashboard_address: str,
+          no_worker_timeout: float | None, resume: bool, no_plots: bool, max_memory: float,
+          max_events: float, no_limit: bool) -> None:
     """Run every variant x replication of SWEEP_FILE and write runs, summary and plots."""
-    from sim.sweep import execute_sweep, load_sweep
+    from sim.sweep import execute_sweep, load_sweep, prepare_sweep
 
     if scheduler and local_cluster:
         raise click.UsageError("--scheduler and --local-cluster exclude each other")
-    spec = load_sweep(sweep_file)
-    out = out or Path("out") / "sweeps" / spec.name
-    outcome = execute_sweep(spec, out, workers=workers, scheduler=scheduler,
-                            local_cluster=local_cluster, resume=resume, plots=not no_plots)
+    security = _security(scheduler, tls_ca_file, tls_cert, tls_key)
+    with held_warnings():
+        prepared = prepare_sweep(load_sweep(sweep_file), limits(max_memory, max_events, no_limit),
+                                 workers or os.cpu_count() or 1)
+    from sim.paths import default_out
+
+    spec = prepared.spec
+    outcome = execute_sweep(prepared, default_out(spec.name, folder="sweeps") if out is None
+                            else out, workers=workers, scheduler=scheduler,
+                            local_cluster=local_cluster, resume=resume, plots=not no_plots,
+                            overwrite=overwrite, inputs=named_inputs(), security=security,
+                            no_worker_timeout=no_worker_timeout,
+                            dashboard_address=dashboard_address)
     from sim.cli.render import console, variant_table
 
+    shown = out if out is not None else outcome.out
     screen = console(110)
     screen.print(variant_table(outcome.summary, spec.parameters.names))
     total = len(outcome.runs)
     screen.print(f"{total} runs ({outcome.resumed} done before resume, {outcome.failed} failed)"
-                  f" on {outcome.executor} in {outcome.wall_seconds:.1f} s -> {out}/")
+                  f" on {outcome.executor} in {outcome.wall_seconds:.1f} s -> {shown}/")
+    if outcome.replaced:
+        screen.print(f"replaced what {shown}/ held: {outcome.replaced}")
     if outcome.failed:
         click.echo(f"cqsim: {outcome.failed} of {total} runs failed; their errors are in "
-                   f"{out}/runs.parquet (status, error); --resume retries them", err=True)
+                   f"{shown}/runs.parquet (status, error); --resume retries them", err=True)
         raise SystemExit(1)
+
+
+def _security(scheduler: str | None, ca: Path | None, cert: Path | None,
+              key: Path | None) -> Any:
+    """The distributed.Security for a tls:// scheduler (None: Dask's own configuration)."""
+    given = [o for o, v in (("--tls-ca-file", ca), ("--tls-cert", cert), ("--tls-key", key))
+             if v is not None]
+    if not given:
+        import dask.config
+
+        if (scheduler or "").startswith("tls://") and not dask.config.get(
+                "distributed.comm.tls.ca-file", None):
+            raise click.UsageError(f"--scheduler {scheduler} needs --tls-ca-file and "
+                                   "--tls-cert (and --tls-key when the key is not in the "
+                                   "certificate file), or Dask's distributed.comm.tls settings")
+        return None
+    if not (scheduler or "").startswith("tls://"):
+        raise click.UsageError(f"{', '.join(given)} need --scheduler tls://HOST:PORT")
+    if ca is None or cert is None:
+        raise click.UsageError("a tls:// scheduler needs --tls-ca-file and --tls-cert "
+                               "(and --tls-key when the key is not in the certificate file)")
+    from distributed import Security
+
+    return Security(tls_ca_file=str(ca), tls_client_cert=str(cert),
+                    tls_client_key=str(key) if key else None, require_encryption=True)

@@ -11,15 +11,22 @@ from sim.report.rundir import RunDir
 REPORT_FILE = "report.html"
 
 
-def write_report(run_dirs: Sequence[str | Path], out: str | Path | None = None) -> Path:
+def write_report(run_dirs: Sequence[str | Path], out: str | Path | None = None, *,
+                 shown_as: Sequence[str | Path] | None = None) -> Path:
     """Write the report of `run_dirs` to `out` (default: report.html in the first run
-    directory) and return its path. Reads only the files `cqsim run` wrote."""
+    directory) and return its path. Reads only the files `cqsim run` wrote. `shown_as`: the
+    folders the report names (where the runs will be once a staging folder is swapped in)."""
     from sim.atomic import write_text
     from sim.report.page import render
+    from sim.staging import updating
 
     runs = [RunDir.open(p) for p in run_dirs]
+    for run, shown in zip(runs, shown_as or (), strict=False):
+        run.shown_as = Path(shown)
     target = Path(out) if out is not None else runs[0].path / REPORT_FILE
-    return write_text(target, render(runs))
+    page = render(runs)
+    with updating(target.parent):  # a results folder's manifest lists report.html too
+        return write_text(target, page)
 
 
 __all__ = ["REPORT_FILE", "RunDir", "write_report"]

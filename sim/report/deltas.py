@@ -11,18 +11,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sim import kpis
 from sim.report import rundir as rd
-from sim.stats import mean_ci, t_quantile
+from sim.stats import difference_ci
 
-TOTAL = "total"
+TOTAL = kpis.TOTAL
 PAIRED = "paired by replication (common random numbers)"
 WELCH = "independent runs (Welch interval)"
-
-# metric -> (label with unit, digits)
-METRICS = {"teu_per_year": ("throughput, TEU/yr", 0),
-           "trade_bn_cny_per_year": ("trade carried, bn CNY/yr", 1),
-           "transit_mean_h": ("mean transit, h", 1),
-           "co2_t_per_year": ("CO2, t/yr", 0)}
 
 
 def paired(base: rd.RunDir, alt: rd.RunDir) -> bool:
@@ -31,53 +26,13 @@ def paired(base: rd.RunDir, alt: rd.RunDir) -> bool:
 
 
 def metrics(run: rd.RunDir) -> pd.DataFrame:
-    """Per replication: TEU/yr, trade bn CNY/yr, TEU-weighted mean transit h and CO2 t/yr
-    per channel and in total (columns replication, metric, scope, value)."""
+    """Per replication, the KPIs `cqsim compare` compares (`sim.kpis.compared`) per channel
+    and in total, in the corridors table's units (columns replication, metric, scope,
+    value), computed as compare computes them."""
     cor = run.by_replication("corridors")
     if cor.empty:
         return pd.DataFrame(columns=["replication", "metric", "scope", "value"])
-    teu = rd.TEU.values(cor, run.per_year)[0]
-    co2 = rd.CO2.values(cor, run.per_year)[0] * 1e3  # t/yr
-    frame = cor.assign(v_teu=teu.to_numpy(), v_co2=co2.to_numpy(),
-                       v_transit=cor["transit_mean_h"].astype(float))
-    rows = []
-    for r in frame.itertuples(index=False):
-        rep, c = int(r.replication), str(r.corridor)
-        rows += [(rep, "teu_per_year", c, r.v_teu), (rep, "transit_mean_h", c, r.v_transit),
-                 (rep, "co2_t_per_year", c, r.v_co2)]
-    for rep, sub in frame.groupby("replication"):
-        ok = (sub["v_teu"] > 0) & sub["v_transit"].notna()
-        transit = float(np.average(sub["v_transit"][ok], weights=sub["v_teu"][ok])) \
-            if ok.any() else np.nan
-        rows += [(int(rep), "teu_per_year", TOTAL, float(sub["v_teu"].sum())),
-                 (int(rep), "transit_mean_h", TOTAL, transit),
-                 (int(rep), "co2_t_per_year", TOTAL, float(sub["v_co2"].sum()))]
-    trade = run.by_replication("trade")
-    if not trade.empty:
-        for r in trade.to_dict("records"):
-            item = str(r["item"])  # the channels' total, as for every other metric
-            if item.startswith("corridor:") or item == "channels":
-                scope = TOTAL if item == "channels" else item.removeprefix("corridor:")
-                rows.append((int(r["replication"]), "trade_bn_cny_per_year", scope,
-                             float(r["value"])))
-    return pd.DataFrame(rows, columns=["replication", "metric", "scope", "value"])
-
-
-def _delta(b: np.ndarray, a: np.ndarray, pair: bool) -> tuple[float, float]:
-    """Mean difference a - b and its 95% CI half-width."""
-    if pair:
-        d = a - b
-        d = d[~np.isnan(d)]
-        return mean_ci(d) if d.size else (np.nan, np.nan)
-    b, a = b[~np.isnan(b)], a[~np.isnan(a)]
-    if b.size < 2 or a.size < 2:
-        return float(np.mean(a) - np.mean(b)) if a.size and b.size else np.nan, np.nan
-    vb, va = b.var(ddof=1) / b.size, a.var(ddof=1) / a.size
-    se = np.sqrt(vb + va)
-    if se == 0:
-        return float(a.mean() - b.mean()), 0.0
-    dof = (vb + va) ** 2 / (vb ** 2 / (b.size - 1) + va ** 2 / (a.size - 1))
-    return float(a.mean() - b.mean()), t_quantile(0.975, dof) * se
+    return kpis.compared_by_replication(rd.current(cor, rd.CHANNEL_MEASURES, run.per_year))
 
 
 def _mean(values: np.ndarray) -> float:
@@ -98,7 +53,7 @@ def _table_deltas(b: pd.DataFrame, a: pd.DataFrame, keys: list[str], pair: bool,
         vb, va = sub["value_base"].to_numpy(float), sub["value_alt"].to_numpy(float)
         if absent_is_zero:
             vb, va = np.nan_to_num(vb), np.nan_to_num(va)
-        delta, half = _delta(vb, va, pair)
+        delta, half = difference_ci(vb, va, pair)
         row = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
         row.update(base=_mean(vb), alt=_mean(va), delta=delta,
                    delta_ci95=half, variant=variant)

@@ -18,6 +18,8 @@ from sim.units import DAYS_PER_MONTH, DAYS_PER_YEAR
 if TYPE_CHECKING:
     import geopandas as gpd
 
+    from sim.kpis import KPI
+
 Fig = dict[str, Any]
 FONT = ("system-ui, -apple-system, 'Segoe UI', Roboto, 'Noto Sans', 'Helvetica Neue', Arial, "
         "'Noto Sans CJK SC', 'PingFang SC', 'Microsoft YaHei', sans-serif")
@@ -521,14 +523,17 @@ def daily_figure(run: rd.RunDir, name: str, key: str,
     return {"data": traces, "layout": layout}
 
 
-def delta_figure(deltas: pd.DataFrame, metric: str, label: str) -> Fig:
-    """Paired deltas ALT - BASE per channel with 95% CI error bars, one bar per ALT."""
-    sub = deltas[deltas["metric"] == metric]
+def delta_figure(deltas: pd.DataFrame, k: KPI) -> Fig:
+    """Paired deltas ALT - BASE of KPI `k` per channel with 95% CI error bars, one bar per
+    ALT, in the unit the KPI is shown in."""
+    sub = deltas[deltas["metric"] == k.column]
+    label = f"{k.label}, {k.display_unit}"
     traces = []
     for variant, rows in sub.groupby("variant", sort=False):
-        traces.append({"type": "bar", "x": rows["scope"].tolist(), "y": rows["delta"].tolist(),
-                       "name": str(variant), "error_y": {
-                           "type": "data", "array": rows["delta_ci95"].fillna(0).tolist()},
+        traces.append({"type": "bar", "x": rows["scope"].tolist(),
+                       "y": k.show(rows["delta"]).tolist(), "name": str(variant), "error_y": {
+                           "type": "data",
+                           "array": k.show(rows["delta_ci95"].fillna(0)).tolist()},
                        "hovertemplate": "%{x}: %{y:+,.1f}<extra>" + html.escape(str(variant))
                                         + "</extra>"})
     return {"data": traces, "layout": _layout(

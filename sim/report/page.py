@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim import mapdata
+from sim import kpis, mapdata
 from sim.report import deltas as dl
 from sim.report import figures as fg
 from sim.report import rundir as rd
@@ -151,7 +151,7 @@ def header(runs: list[rd.RunDir]) -> str:
                                              if run.warmup_days else "")),
                  ("replications", str(run.replications)), ("seed", str(run.seed)),
                  ("code", code), ("run on", str(m.get("created_utc", "unknown"))),
-                 ("files", str(run.path))]
+                 ("files", str(run.shown_as or run.path))]
         metas.append('<div class="meta">' + "".join(
             f"<div><b>{k}:</b> {html.escape(v)}</div>" for k, v in items) + "</div>")
     made = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -287,29 +287,31 @@ def comparison_sections(page: Page, runs: list[rd.RunDir]) -> None:
                  "confidence interval of the difference; green: the interval excludes 0."
                  "</div>")
         scopes = list(dict.fromkeys(d["scope"]))
-        headers = [("channel", "")] + [(label.split(",")[0], label.split(", ")[1])
-                                       for label, _ in dl.METRICS.values()]
+        shown = kpis.compared()   # labels, units and digits as every other view shows them
+        headers = [("channel", "")] + [(k.label, k.display_unit) for k in shown]
         rows = []
         for scope in scopes:
             row = [html.escape(str(scope))]
-            for metric, (_, digits) in dl.METRICS.items():
-                hit = d[(d["scope"] == scope) & (d["metric"] == metric)]
+            for k in shown:
+                hit = d[(d["scope"] == scope) & (d["metric"] == k.column)]
                 if hit.empty:
                     row.append("-")
                     continue
                 r = hit.iloc[0]
                 sig = np.isfinite(r["delta_ci95"]) and abs(r["delta"]) > r["delta_ci95"]
+                delta, half, was, now = (k.show(r[c]) for c in ("delta", "delta_ci95", "base",
+                                                                   "alt"))
                 row.append(f"<span class='{'sig' if sig else 'nsig'}'>"
-                           f"{fg.pm(r['delta'], r['delta_ci95'], digits, sign=True)}</span>"
-                           f"<br><small>{fg.fmt(r['base'], digits)} → "
-                           f"{fg.fmt(r['alt'], digits)}</small>")
+                           f"{fg.pm(delta, half, k.digits, sign=True)}</span>"
+                           f"<br><small>{fg.fmt(was, k.digits)} → "
+                           f"{fg.fmt(now, k.digits)}</small>")
             rows.append(row)
         page.add(table(headers, rows, total_last=dl.TOTAL in scopes))
         page.figure(fg.difference_map(base, alt, dl.link_deltas(base, alt)), MAP_CONFIG, "map")
     if frames and not all(f.empty for f in frames):
         both = pd.concat(frames, ignore_index=True)
-        page.figure(fg.delta_figure(both, "teu_per_year", "throughput, TEU/yr"))
-        page.figure(fg.delta_figure(both, "trade_bn_cny_per_year", "trade carried, bn CNY/yr"))
+        page.figure(fg.delta_figure(both, kpis.kpi("teu")))
+        page.figure(fg.delta_figure(both, kpis.kpi("trade_bn_cny")))
     page.add("<h2>Goods trade of every run</h2>")
     page.figure(fg.trade_figure(runs, trade_refs(base)))
     page.add("<h2>Weekly throughput of every run</h2>")

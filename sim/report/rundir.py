@@ -127,6 +127,7 @@ class RunDir:
     """The files of one `cqsim run` output directory."""
 
     path: Path
+    shown_as: Path | None = None  # the folder named in the report (default: path)
     _tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -239,6 +240,20 @@ class RunDir:
             else:
                 out[col] = out[col] * self.per_year
         return out
+
+
+def current(frame: pd.DataFrame, measures: tuple[Measure, ...],
+            per_year: float) -> pd.DataFrame:
+    """`frame` with each measure's current column (its first), computed from an older one
+    where a run written before a renaming has only that (`teu` over the statistics period
+    becomes `teu_per_year`, ...), in the current column's unit."""
+    out = frame
+    for m in measures:
+        name, mult, annualise = m.columns[0]
+        if name not in frame.columns and m.column(frame) is not None:
+            k = mult * (per_year if annualise else 1.0)
+            out = out.assign(**{name: m.values(frame, per_year)[0] / k})
+    return out
 
 
 def extra_columns(frame: pd.DataFrame, measures: tuple[Measure, ...],

@@ -3,7 +3,9 @@ at once, and assemble the results folder."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -13,8 +15,16 @@ from typing import Any
 import pandas as pd
 
 from sim.atomic import write_csv, write_parquet
+from sim.budget import DEFAULT_LIMITS, Limits
 from sim.sweep.spec import SweepSpec
-from sim.sweep.store import check_out, collect, part_path, write_meta
+from sim.sweep.store import (
+    assemble_into,
+    collect,
+    open_work,
+    part_path,
+    work_folder,
+    write_meta,
+)
 from sim.sweep.summary import sensitivity, summarize_variants
 from sim.sweep.tasks import HEADLINE_KPIS, Sweep, prepare_sweep
 
@@ -31,82 +41,163 @@ class SweepOutcome:
     wall_seconds: float
     resumed: int = 0
     files: list[Path] = field(default_factory=list)
+    replaced: str = ""  # what `out` held before, when it held a result
 
     @property
     def failed(self) -> int:
         return int((self.runs["status"] != "ok").sum()) if len(self.runs) else 0
 
 
-def execute_sweep(spec: SweepSpec | str | Path, out: str | Path | None = None, *,
+def execute_sweep(spec: Sweep | SweepSpec | str | Path, out: str | Path | None = None, *,
                   workers: int | None = None, scheduler: str | None = None,
                   local_cluster: bool = False, resume: bool = False,
                   progress: bool | None = None, plots: bool = True,
+                  limits: Limits | None = DEFAULT_LIMITS, overwrite: bool = False,
+                  inputs: tuple[str | Path, ...] = (), security: Any = None,
+                  no_worker_timeout: float | None = None,
+                  dashboard_address: str | None = None,
                   settle_here: bool = True) -> SweepOutcome:
-    """Run a sweep into `out` (a temporary folder when None) and assemble its results.
+    """Run a sweep (prepared, or a file) into `out` (a temporary folder when None) and
+    assemble its results; `limits` bound its estimated cost (sim.budget).
+
+    `out` is written whole (`sim.staging`): the finished runs wait in a work folder beside
+    it (`resume` continues an interrupted sweep from there), and the assembled results
+    replace `out` at the end. `overwrite`: replace a folder cqsim did not write, or drop an
+    interrupted sweep's runs; `inputs`: files `out` must not hold.
+
+    Dask: `security` (a distributed.Security) for a tls:// scheduler; a sweep that has had no
+    worker for `no_worker_timeout` seconds stops; a LocalCluster serves its dashboard at
+    `dashboard_address` (default: loopback only).
 
     Executor: a local process pool of `workers` processes (default: CPU count; 1 runs in this
     process), an existing Dask scheduler at `scheduler` (tcp://HOST:PORT), or a Dask
     LocalCluster of `workers` processes when `local_cluster`. `progress=None` shows a bar on
     a terminal and periodic plain lines otherwise; False is silent. `settle_here=False`
     leaves settling each variant to the workers (`sim.sweep.tasks.prepare_sweep`).
+
+    A local pool starts before the variants are settled and settles them (each variant's
+    routes enumerated once, in parallel); the same warm processes then run the sweep.
     """
-    from sim.progress import Progress
-    from sim.sweep.executors import describe, dispatch, new_pool
+    from sim.staging import ResultFolder
+    from sim.sweep.executors import new_pool
 
     start = time.perf_counter()
     wanted = workers or os.cpu_count() or 1
-    # a local pool starts before the variants are settled and settles them (each variant's
-    # routes enumerated once, in parallel); the same warm processes then run the sweep
     warm = new_pool(wanted) if wanted > 1 and not (scheduler or local_cluster) else None
-    try:
-        sweep = prepare_sweep(spec, settle_here=settle_here, pool=warm)
-    except BaseException:
+    with contextlib.ExitStack() as stack:
         if warm is not None:
-            warm.shutdown(cancel_futures=True)
-        raise
-    tmp: tempfile.TemporaryDirectory[str] | None = None
-    if out is None:
-        tmp = tempfile.TemporaryDirectory(prefix="cqsim-sweep-")
-        folder = Path(tmp.name)
-    else:
-        folder = Path(out)
-    try:
-        done = check_out(sweep, folder, resume)
-        (folder / "runs").mkdir(parents=True, exist_ok=True)
-        todo = [t for t in sweep.tasks if t.run_id not in done]
-        workers = workers or min(os.cpu_count() or 1, max(1, len(todo)))
-        executor = describe(workers, scheduler, local_cluster)
-        write_meta(sweep, folder, {"status": "running", "executor": executor})
-
-        with Progress(len(sweep.tasks), len(sweep.tasks) - len(todo), sweep.name,
-                           progress) as bar:
-            def record(row: dict[str, Any]) -> None:
-                part = part_path(folder, row["run_id"])
-                write_parquet(part, pd.DataFrame([row]))
-                bar.advance(row["status"] != "ok")
-
-            if warm is not None and workers <= 1:
-                warm.shutdown()
-                warm = None
-            dispatch(todo, record, workers=workers, scheduler=scheduler,
-                     local_cluster=local_cluster, notify=bar.note, pool=warm,
-                     key_prefix=f"cqsim-{sweep.fingerprint[:12]}")
-        outcome = assemble(sweep, folder, plots=plots and out is not None)
-        outcome.executor = executor
-        outcome.resumed = len(done)
-        outcome.wall_seconds = time.perf_counter() - start
-        write_meta(sweep, folder, {
-            "status": "complete", "executor": executor,
-            "wall_seconds": round(outcome.wall_seconds, 3), "resumed_runs": len(done),
-            "failed_runs": outcome.failed})
-        if tmp is not None:
+            stack.callback(warm.shutdown, cancel_futures=True)
+        sweep = spec if isinstance(spec, Sweep) else prepare_sweep(
+            spec, limits, wanted, settle_here=settle_here, pool=warm)
+        if out is None:
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(
+                prefix="cqsim-sweep-")))
+            final = None
+            (folder / "runs").mkdir()
+            done: set[str] = set()
+        else:
+            final = stack.enter_context(ResultFolder(
+                out, command="sweep", overwrite=overwrite, inputs=inputs))
+            folder = work_folder(final.final)
+            if not folder.exists():  # removed again if the sweep stops before a run is done
+                stack.callback(_drop_if_empty, folder)
+            done = open_work(sweep, final.final, folder, resume=resume, overwrite=overwrite)
+        progressed = _execute(sweep, folder, done, workers=workers, scheduler=scheduler,
+                           local_cluster=local_cluster, progress=progress,
+                           security=security, no_worker_timeout=no_worker_timeout,
+                           dashboard_address=dashboard_address, pool=warm)
+        if final is None:
+            outcome = _finish(sweep, folder, progressed, start, plots=False)
             outcome.out, outcome.files = None, []
+            return outcome
+        assemble_into(folder, final.path)
+        outcome = _finish(sweep, final.path, progressed, start, plots=plots)
+        seed = sweep.tasks[0].head()["seed"] if sweep.tasks else None
+        final.commit("sweep.json", {"scenario": sweep.spec.base, "sweep": sweep.name,
+                                    "seed": seed, "runs": len(sweep.tasks)})
+        shutil.rmtree(folder, ignore_errors=True)
+        outcome.replaced = final.replaced
+        outcome.out = final.final
+        outcome.files = [final.final / p.relative_to(final.path) for p in outcome.files]
         return outcome
-    finally:
-        if warm is not None:
-            warm.shutdown(cancel_futures=True)
-        if tmp is not None:
-            tmp.cleanup()
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _drop_if_empty(work: Path) -> None:
+    """Remove a work folder that holds no finished run (an error or an interrupt before the
+    first run ended): nothing is left behind."""
+    if work.is_dir() and not any((work / "runs").glob("v*.parquet")):
+        shutil.rmtree(work, ignore_errors=True)
+
+
+@dataclass
+class _Progress:
+    done: int
+    executor: str
+
+
+def _execute(sweep: Sweep, folder: Path, done: set[str], *, workers: int | None,
+             scheduler: str | None, local_cluster: bool, progress: bool | None,
+             security: Any, no_worker_timeout: float | None,
+             dashboard_address: str | None, pool: Any = None) -> _Progress:
+    """Run the runs of `sweep` not in `done`, each written at once to `folder`/runs."""
+    from sim.progress import Progress
+    from sim.sweep.executors import (
+        LOOPBACK_DASHBOARD,
+        NO_WORKER_TIMEOUT_S,
+        dask_client,
+        run_dask,
+        run_pool,
+        run_serial,
+    )
+
+    todo = [t for t in sweep.tasks if t.run_id not in done]
+    workers = workers or min(os.cpu_count() or 1, max(1, len(todo)))
+    if scheduler:
+        executor = f"dask scheduler {scheduler}"
+    elif local_cluster:
+        executor = f"dask LocalCluster ({workers} workers)"
+    else:
+        executor = "this process" if workers <= 1 else f"local pool ({workers} processes)"
+    write_meta(sweep, folder, {"status": "running", "executor": executor})
+
+    with contextlib.ExitStack() as stack:
+        client = None  # connected before anything is shown: a bad --scheduler is one line
+        if todo and (scheduler or local_cluster):
+            client = stack.enter_context(dask_client(
+                scheduler, workers=workers, security=security,
+                dashboard_address=dashboard_address or LOOPBACK_DASHBOARD))
+        bar = stack.enter_context(Progress(len(sweep.tasks), len(sweep.tasks) - len(todo),
+                                           sweep.name, progress))
+
+        def record(row: dict[str, Any]) -> None:
+            part = part_path(folder, row["run_id"])
+            write_parquet(part, pd.DataFrame([row]))
+            bar.advance(row["status"] != "ok")
+
+        if client is not None:
+            run_dask(todo, record, client=client, notify=bar.note,
+                     key_prefix=f"cqsim-{sweep.fingerprint[:12]}",
+                     no_worker_timeout=no_worker_timeout or NO_WORKER_TIMEOUT_S)
+        elif todo and workers > 1:
+            run_pool(todo, record, workers=workers, notify=bar.note, pool=pool)
+        elif todo:
+            run_serial(todo, record)
+    return _Progress(len(done), executor)
+
+
+def _finish(sweep: Sweep, folder: Path, progress: _Progress, start: float, *,
+            plots: bool) -> SweepOutcome:
+    """Assemble the runs in `folder` and mark its metadata complete."""
+    outcome = assemble(sweep, folder, plots=plots)
+    outcome.executor = progress.executor
+    outcome.resumed = progress.done
+    outcome.wall_seconds = time.perf_counter() - start
+    write_meta(sweep, folder, {
+        "status": "complete", "executor": progress.executor,
+        "wall_seconds": round(outcome.wall_seconds, 3), "resumed_runs": progress.done,
+        "failed_runs": outcome.failed})
+    return outcome
 
 
 def assemble(sweep: Sweep, out: Path, *, plots: bool = True) -> SweepOutcome:

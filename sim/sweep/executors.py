@@ -1,27 +1,45 @@
 """Where sweep runs execute: in this process, on a local process pool, or on a Dask cluster.
 
 Every executor calls the same function (`sim.sweep.tasks.execute_run` for a sweep, another for
-a pathway's samples) on the same tasks and hands each finished row to `record` in the calling
-process (which makes it durable), so results do not depend on the executor and a remote worker
-needs no access to the sweep's files.
+a pathway's samples or a plan's runs) on the same tasks and hands each finished row to `record`
+in the calling process (which makes it durable), so results do not depend on the executor and
+a remote worker needs no access to the sweep's files.
 """
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
+import os
+import time
 from collections import Counter, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from typing import Any
 
 from sim.errors import InputError
+from sim.lifeline import pool_worker
 from sim.sweep.tasks import RunTask, execute_run, failed_row
 
 Record = Callable[[dict[str, Any]], None]
 Execute = Callable[[Any], dict[str, Any]]   # a task (with run_id and head()) -> its row
 Notify = Callable[[str], None]
 MAX_ATTEMPTS = 3  # a run in flight when its worker died this many times is recorded failed
+NO_WORKER_TIMEOUT_S = 120.0  # a Dask sweep with no worker this long stops
+POLL_S = 1.0
+LOOPBACK_DASHBOARD = "127.0.0.1:0"  # a LocalCluster's dashboard: this machine only
+
+
+def _kill_workers(pool: ProcessPoolExecutor) -> None:
+    """End a pool's worker processes now (an interrupt: their runs are not waited for).
+    ProcessPoolExecutor has no public way before Python 3.14 (`kill_workers`)."""
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+        try:
+            proc.kill()
+        except (OSError, ValueError, AttributeError):
+            pass
 
 
 def run_serial(tasks: Sequence[RunTask], record: Record, *, fn: Execute = execute_run) -> None:
@@ -31,9 +49,11 @@ def run_serial(tasks: Sequence[RunTask], record: Record, *, fn: Execute = execut
 
 
 def new_pool(workers: int) -> ProcessPoolExecutor:
-    """A pool of `workers` fresh (spawned) processes: no fork of a threaded parent."""
+    """A pool of `workers` fresh (spawned: no fork of a threaded parent) processes that die
+    with this one (`sim.lifeline`)."""
     return ProcessPoolExecutor(max_workers=workers,
-                               mp_context=multiprocessing.get_context("spawn"))
+                               mp_context=multiprocessing.get_context("spawn"),
+                               initializer=pool_worker, initargs=(os.getpid(),))
 
 
 def run_pool(tasks: Sequence[RunTask], record: Record, *, workers: int,
@@ -46,6 +66,7 @@ def run_pool(tasks: Sequence[RunTask], record: Record, *, workers: int,
     runs in flight: they go to the back of the queue on a new pool, and a run lost
     `max_attempts` times is recorded as failed. If `max_attempts` pools in a row break before
     finishing any run (workers that cannot even start), every remaining run is recorded failed.
+    Workers die with this process (`sim.lifeline`), and are killed when it is interrupted.
     `pool`: a pool already started (warm: its processes have imported cqsim and settled the
     variants) for the first round; it is shut down at the end.
     """
@@ -58,6 +79,7 @@ def run_pool(tasks: Sequence[RunTask], record: Record, *, workers: int,
         broken = False
         finished = 0
         pool, warm = warm or new_pool(workers), None
+        stopped = True  # by an interrupt or an error here, until the loop ends normally
         try:
             while (queue or in_flight) and not broken:
                 while queue and len(in_flight) < 4 * workers:
@@ -78,8 +100,11 @@ def run_pool(tasks: Sequence[RunTask], record: Record, *, workers: int,
                     record(fut.result())
                     finished += 1
                     del in_flight[fut]
+            stopped = False
         finally:
-            pool.shutdown(wait=not broken, cancel_futures=True)
+            if stopped:
+                _kill_workers(pool)
+            pool.shutdown(wait=not broken and not stopped, cancel_futures=True)
         if not broken:
             continue
         retry = []
@@ -107,45 +132,84 @@ def run_pool(tasks: Sequence[RunTask], record: Record, *, workers: int,
                "run(s) that were in flight")
 
 
-def run_dask(tasks: Sequence[RunTask], record: Record, *, address: str | None,
-             workers: int, key_prefix: str, notify: Notify = lambda msg: None,
-             fn: Execute = execute_run) -> None:
-    """Run tasks on a Dask cluster: the scheduler at `address`, or a new LocalCluster.
-
-    Dask reschedules the runs of a worker that dies; a run whose workers died more than the
-    scheduler's `allowed-failures` is recorded as failed (KilledWorker).
-    """
-    from distributed import Client, LocalCluster, as_completed
+@contextmanager
+def dask_client(address: str | None, *, workers: int, security: Any = None,
+                dashboard_address: str = LOOPBACK_DASHBOARD) -> Iterator[Any]:
+    """A client of the Dask scheduler at `address` (tcp:// or tls://, with `security`, a
+    distributed.Security), or of a new LocalCluster of `workers` processes on loopback (its
+    dashboard at `dashboard_address`); an unreachable scheduler is an InputError."""
+    from distributed import Client, LocalCluster
 
     cluster = None
     try:
         if address is None:
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                   dashboard_address=":0")  # None still binds :8787 (dask#8136)
+                                   host="127.0.0.1", dashboard_address=dashboard_address)
             client = Client(cluster)
         else:
             try:
-                client = Client(address, timeout="15s")
-            except (OSError, TimeoutError, ValueError) as exc:
+                client = Client(address, timeout="15s", security=security)
+            except (OSError, TimeoutError, ValueError, TypeError) as exc:
                 raise InputError(address, "--scheduler",
-                                 f"a reachable Dask scheduler tcp://HOST:PORT ({exc})") from None
+                                 "a reachable Dask scheduler tcp://HOST:PORT or tls://HOST:PORT "
+                                 f"(with --tls-ca-file, --tls-cert, --tls-key) ({exc})") from None
         with client:
-            notify(f"dask: {len(client.scheduler_info().get('workers', {}))} worker(s) at "
-                   f"{client.scheduler_info().get('address', address)}")
-            by_key = {f"{key_prefix}-{t.run_id}": t for t in tasks}
-            futures = [client.submit(fn, t, key=k, pure=False)
-                       for k, t in by_key.items()]
-            for fut in as_completed(futures):
-                task = by_key[fut.key]
-                try:
-                    row = fut.result()
-                except Exception as exc:  # KilledWorker, lost data: a failed run
-                    row = failed_row(task, f"{type(exc).__name__}: {exc}")
-                record(row)
-                fut.release()
+            yield client
     finally:
         if cluster is not None:
             cluster.close()
+
+
+def run_dask(tasks: Sequence[RunTask], record: Record, *, client: Any, key_prefix: str,
+             notify: Notify = lambda msg: None,
+             no_worker_timeout: float = NO_WORKER_TIMEOUT_S, fn: Execute = execute_run) -> None:
+    """Run tasks on the Dask cluster of `client` (`dask_client`).
+
+    Dask reschedules the runs of a worker that dies; a run whose workers died more than the
+    scheduler's `allowed-failures` is recorded as failed (KilledWorker). When the cluster has
+    had no worker at all for `no_worker_timeout` seconds, the sweep says so and records the
+    runs not done as failed (`--resume` runs them) instead of waiting for ever.
+    """
+    from distributed import wait
+
+    address = client.scheduler_info().get("address", "?")
+    notify(f"dask: {len(client.scheduler_info().get('workers', {}))} worker(s) at "
+           f"{address}; the sweep stops if no worker is left for "
+           f"{no_worker_timeout:g} s")
+    by_key = {f"{key_prefix}-{t.run_id}": t for t in tasks}
+    pending = {client.submit(fn, t, key=k, pure=False)
+               for k, t in by_key.items()}
+    alone_since: float | None = None
+    while pending:
+        try:
+            done, pending = wait(pending, timeout=POLL_S,
+                                 return_when="FIRST_COMPLETED")
+        except (TimeoutError, asyncio.TimeoutError):  # none finished: still waiting
+            done = set()
+        for fut in done:
+            task = by_key[str(fut.key)]
+            try:
+                row = fut.result()
+            except Exception as exc:  # KilledWorker, lost data: a failed run
+                row = failed_row(task, f"{type(exc).__name__}: {exc}")
+            record(row)
+            fut.release()
+        if done or not pending:
+            alone_since = None
+            continue
+        if client.nthreads():
+            alone_since = None
+            continue
+        alone_since = alone_since or time.monotonic()
+        if time.monotonic() - alone_since >= no_worker_timeout:
+            why = f"no Dask worker for {no_worker_timeout:g} s at {address}"
+            notify(f"dask: {why}: stopping; the {len(pending)} run(s) not done are "
+                   "recorded failed (--resume runs them)")
+            for fut in pending:
+                record(failed_row(by_key[str(fut.key)], why))
+            client.cancel(list(pending))
+            return
+
 
 
 def describe(workers: int, scheduler: str | None, local_cluster: bool) -> str:
@@ -160,14 +224,16 @@ def describe(workers: int, scheduler: str | None, local_cluster: bool) -> str:
 def dispatch(tasks: Sequence[Any], record: Record, *, workers: int, scheduler: str | None,
              local_cluster: bool, key_prefix: str, notify: Notify = lambda msg: None,
              fn: Execute = execute_run, pool: ProcessPoolExecutor | None = None) -> None:
-    """Run `tasks` on the executor chosen as `describe` says (`pool`: a warm local pool)."""
+    """Run `tasks` with `fn` on the executor `describe` names (`pool`: a warm local pool):
+    for the commands that run their own tasks (pathway, plan)."""
     if not tasks:
         if pool is not None:
             pool.shutdown()
         return
     if scheduler or local_cluster:
-        run_dask(tasks, record, address=scheduler, workers=workers, notify=notify,
-                 key_prefix=key_prefix, fn=fn)
+        with dask_client(scheduler, workers=workers) as client:
+            run_dask(tasks, record, client=client, notify=notify, key_prefix=key_prefix,
+                     fn=fn)
     elif workers > 1:
         run_pool(tasks, record, workers=workers, notify=notify, fn=fn, pool=pool)
     else:

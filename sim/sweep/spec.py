@@ -8,8 +8,7 @@ from typing import Any, Literal
 
 from pydantic import Field, StrictBool, ValidationError, field_validator, model_validator
 
-from sim.errors import InputError
-from sim.scenario import read_yaml
+from sim.scenario import MIN_DAYS, Provenance, read_yaml, validation_error
 from sim.specs import Spec
 
 Scalar = StrictBool | int | float | str
@@ -91,7 +90,7 @@ class SweepSpec(Spec):
     parameters: Parameters
     replications: int | None = Field(None, ge=1, le=10_000,
                                         description="default: the base scenario's")
-    days: float | None = Field(None, gt=0, le=36_600, description="horizon override")
+    days: float | None = Field(None, ge=MIN_DAYS, le=36_600, description="horizon override")
     seed: int | None = Field(None, ge=0, le=2**63 - 1,
                                 description="seed of every run (default: the base's)")
     fixed: dict[str, Scalar] = Field(default_factory=dict,
@@ -115,19 +114,10 @@ class SweepSpec(Spec):
 def load_sweep(path: str | Path) -> SweepSpec:
     """Read and validate a sweep file; InputError naming the file and field otherwise."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(path, "", "an existing sweep file")
-    raw = read_yaml(path)
+    raw = read_yaml(path, "sweep file")
     raw.setdefault("name", path.stem)
     raw["source_file"] = str(path.resolve())
     try:
         return SweepSpec.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"])
-        expected = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            expected = "no such key (unknown field)"
-        got = err.get("input") if err["type"] != "missing" else None
-        raise InputError(path, loc, expected,
-                         None if isinstance(got, (dict, list)) else got) from None
+        raise validation_error(exc, Provenance(), path) from None

@@ -1,9 +1,18 @@
-"""A sweep's results folder: one durable part file per finished run, the sweep's metadata,
-and the parts collected into one table."""
+"""A sweep's folders: the work folder of a sweep in progress (one durable part file per
+finished run, and the sweep's metadata), and the parts collected into one table.
+
+A sweep into `DIR` keeps its parts in the work folder `.DIR.cqsim-sweep` beside it until every
+run is done; the results are then assembled in a staging folder and swapped in whole
+(`sim.staging`), so `DIR` holds the previous complete result until then, and the work folder
+is deleted. A sweep interrupted or killed keeps its work folder: `--resume` continues it.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -13,6 +22,13 @@ import pandas as pd
 from sim.atomic import write_text
 from sim.errors import InputError
 from sim.sweep.tasks import Sweep
+
+WORK = "cqsim-sweep"
+
+
+def work_folder(out: Path) -> Path:
+    """Where a sweep into `out` keeps its finished runs until it is complete."""
+    return out.parent / f".{out.name}.{WORK}"
 
 ID_COLUMNS = ("run_id", "variant", "replication", "seed")
 STATUS_COLUMNS = ("status", "error")
@@ -39,20 +55,60 @@ def finished_runs(out: Path) -> set[str]:
     return done
 
 
-def check_out(sweep: Sweep, out: Path, resume: bool) -> set[str]:
-    """Ids to skip; refuse to mix two different sweeps in one folder."""
-    meta = out / "sweep.json"
-    parts = list((out / "runs").glob("v*.parquet"))
-    if parts and not resume:
-        raise InputError(out, "--out", "an empty folder, or --resume to continue the sweep in it")
-    if resume and meta.is_file():
-        old = json.loads(meta.read_text()).get("fingerprint")
-        if old != sweep.fingerprint:
-            raise InputError(meta, "fingerprint", "the same sweep as the one being resumed "
+def _fingerprint(folder: Path) -> str | None:
+    try:
+        return json.loads((folder / "sweep.json").read_text()).get("fingerprint")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def _link_parts(source: Path, dest: Path) -> None:
+    """Put every part file of `source` into `dest` (hard links: nothing copied where the file
+    system allows)."""
+    (dest / "runs").mkdir(parents=True, exist_ok=True)
+    for part in (source / "runs").glob("v*.parquet"):
+        target = dest / "runs" / part.name
+        if target.exists():
+            continue
+        try:
+            os.link(part, target)
+        except OSError:
+            shutil.copy2(part, target)
+
+
+def open_work(sweep: Sweep, out: Path, work: Path, *, resume: bool,
+              overwrite: bool) -> set[str]:
+    """Make the work folder of a sweep into `out` ready (call with `out` locked); return the
+    run ids already finished (skipped). Refuses to mix two different sweeps, and to drop an
+    interrupted sweep's runs without `overwrite`."""
+    if work.is_dir() and not resume:
+        if not overwrite:
+            done = len(list((work / "runs").glob("v*.parquet")))
+            raise InputError(out, "--out", f"a folder with no interrupted sweep (one with {done} "
+                             "finished runs waits beside it); --resume to continue it, or "
+                             "--overwrite to start again")
+        shutil.rmtree(work)
+    if resume:
+        if work.is_dir():
+            held, where = _fingerprint(work), work / "sweep.json"
+        else:  # a complete sweep (to retry its failed runs), or one from before work folders
+            held, where = _fingerprint(out), out / "sweep.json"
+        if held is not None and held != sweep.fingerprint:
+            raise InputError(where, "fingerprint", "the same sweep as the one being resumed "
                              "(the sweep file or its base scenario changed; use another --out)")
-    for stale in (out / "runs").glob(".*.tmp*"):  # torn writes of a killed sweep
+        if not work.is_dir() and held is not None:
+            _link_parts(out, work)
+    (work / "runs").mkdir(parents=True, exist_ok=True)
+    for stale in (work / "runs").glob(".*.tmp*"):  # torn writes of a killed sweep
         stale.unlink(missing_ok=True)
-    return finished_runs(out) if resume else set()
+    return finished_runs(work) if resume else set()
+
+
+def assemble_into(work: Path, staging: Path) -> None:
+    """Start the final folder of a sweep: its part files and metadata from `work`."""
+    _link_parts(work, staging)
+    with contextlib.suppress(FileNotFoundError):
+        shutil.copy2(work / "sweep.json", staging / "sweep.json")
 
 
 def write_meta(sweep: Sweep, out: Path, extra: dict[str, Any]) -> Path:

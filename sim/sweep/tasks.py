@@ -11,17 +11,19 @@ import time
 from collections import OrderedDict
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, Protocol
 
 import numpy as np
 
+from sim.budget import Limits, estimate
 from sim.engine.recorder import ReplicationResult
 from sim.equilibrium import Settled
 from sim.errors import InputError
 from sim.kpis import PEAKS, kpis, totals
 from sim.network import Plan
 from sim.pipeline import prepare, replicate_one, settle
+from sim.routing import choice_sets
 from sim.scenario import Scenario, load_scenario, with_overrides
 from sim.sweep.design import design
 from sim.sweep.spec import SweepSpec, load_sweep
@@ -163,32 +165,59 @@ def _variant_scenario(spec: SweepSpec, base: Scenario, kind: str,
                          f"{exc.expected} (in base scenario {spec.base})", exc.got) from None
 
 
+def load_base(spec: SweepSpec) -> Scenario:
+    """The sweep's base scenario; an error in it names the sweep file and `base`."""
+    folder = Path(spec.source_file).parent if spec.source_file else Path.cwd()
+    path = folder / spec.base
+    if not os.path.isfile(path):
+        raise InputError(spec.source_file, "base", "an existing scenario file",
+                         PurePath(spec.base))
+    try:
+        return load_scenario(path)
+    except InputError as exc:
+        if exc.via is not None:
+            raise
+        raise InputError(exc.file, exc.field, exc.expected, exc.got,
+                         via=f"{spec.source_file}: base") from None
+
+
 def _variant_error(spec: SweepSpec, k: int, point: dict[str, Any], exc: InputError
                    ) -> InputError:
     return InputError(spec.source_file, f"parameters (variant v{k:04d}: {point})",
                       f"a scenario that builds ({exc})")
 
 
-def prepare_sweep(spec: SweepSpec | str | Path, *, settle_here: bool = True,
+def prepare_sweep(spec: SweepSpec | str | Path, limits: Limits | None = None,
+                  workers: int = 1, *, settle_here: bool = True,
                   pool: Executor | None = None) -> Sweep:
     """Load the base, expand and validate every variant, build plans and (`settle_here`)
     route choice sets; otherwise the workers settle each variant (many variants, each run
     once: the settling is then spread over the workers). `pool`: settle the variants on these
     processes, in parallel (a local pool then runs the sweep warm).
 
-    Every input error surfaces here, before any run starts.
+    Every input error surfaces here, before any run starts; with `limits`, a sweep whose
+    estimated cost passes them is refused before its variants are built (sim.boundary).
     """
+    from sim.boundary import check_sweep, count_variants
+
     if not isinstance(spec, SweepSpec):
         spec = load_sweep(spec)
-    folder = Path(spec.source_file).parent if spec.source_file else Path.cwd()
-    base = load_scenario(folder / spec.base)
+    base = load_base(spec)
     kind = ("grid" if spec.parameters.grid is not None else
             "points" if spec.parameters.points is not None else "sample.ranges")
+    reps = spec.replications or base.replications
+    sample = spec.parameters.sample
+    given = spec.parameters.points
+    variants = len(given) if given is not None else count_variants(
+        spec.parameters.grid, sample.n if sample else None)
+    first = prepare(_variant_scenario(spec, base, kind, {}), seed=spec.seed,
+                    replications=reps, days=spec.days)
+    per_run = estimate(first, choice_sets(first))
+    check_sweep(variants, per_run, workers, limits, spec.source_file)
     points = design(spec.parameters)
     tasks: list[RunTask] = []
-    reps = spec.replications or base.replications
     identity = {
-        "base": base.model_dump(mode="json", exclude={"source_file"}),
+        "base": base.model_dump(mode="json", exclude={"source_file", "provenance"}),
         "variants": points, "replications": reps, "days": spec.days, "seed": spec.seed,
         "fixed": spec.fixed, "point_replications": spec.point_replications,
     }

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 import yaml
 from click.testing import CliRunner
 
@@ -15,6 +16,7 @@ from sim.compare import LOCK_METRICS
 from tests.support import locks as L
 
 
+@pytest.mark.slow
 def test_lock_deltas_are_written_apart(tmp_path: Path) -> None:
     op = {"classes": {"bulk": L.equal_vessels(0.7 * L.BATCH / L.CYCLE)}}
     base = L.lock_scenario(tmp_path, op, cycle=L.CYCLE, chamber_t=L.BATCH * L.VESSEL_T,

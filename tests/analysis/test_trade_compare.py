@@ -187,6 +187,7 @@ def test_rank_puts_the_candidate_that_relieves_the_bottleneck_first(tmp_path: Pa
         "extra_trade_cny_per_capacity_teu"]
 
 
+@pytest.mark.slow
 def test_cli_run_compare_and_rank(tmp_path: Path) -> None:
     base = _two_lines(tmp_path, horizon={"days": 40}, replications=2)
     more = write_scenario(tmp_path / "more.yaml", {

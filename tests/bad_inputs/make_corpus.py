@@ -1,8 +1,10 @@
 """Write the bad-input corpus: malformed scenario and geodata files, each breaking one thing.
 
 Run from anywhere: `python tests/bad_inputs/make_corpus.py`. It rewrites the corpus in this
-folder, `cases.json` (what each case breaks, which file and field the error must name) and
-README.md. tests/build/test_bad_inputs.py runs `cqsim run` on every case.
+folder, `cases.json` (what each case breaks, which file and field the error must name, and
+the commands to try) and README.md. tests/build/test_bad_inputs.py runs every case's
+commands (`cqsim validate FILE` and `cqsim run FILE --out DIR` unless the case says
+otherwise).
 
 Every case is a small mutation of `ok.yaml` on `geo_ok/`, which is valid (the test checks
 that too), so each failure is caused by the one thing the case breaks.
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -60,34 +63,47 @@ BASE: dict[str, Any] = {
     },
 }
 
-CASES: list[dict[str, str]] = []
+CASES: list[dict[str, Any]] = []
+# the commands a case is tried with: {file} is the case, {out} a results folder, {here} this
+# folder; the default tries the checks alone and a run
+DEFAULT_COMMANDS = [["validate", "{file}"], ["run", "{file}", "--out", "{out}"]]
+SWEEP_COMMANDS = [["validate", "{file}"], ["sweep", "{file}", "--out", "{out}", "--workers", "1"]]
+EXTRA_DIRS = ("extends_chain", "reference_target")
 
 
 def _dump(doc: dict[str, Any]) -> str:
     return yaml.safe_dump(doc, sort_keys=False)
 
 
-def case(name: str, breaks: str, field: str, text: str | bytes, named: str | None = None
-         ) -> None:
-    """Write one scenario case; `named` is the file the error must name (default: itself)."""
+def case(name: str, breaks: str, field: str, text: str | bytes | None, named: str | None = None,
+         commands: list[list[str]] | None = None, kind: str = "scenario") -> None:
+    """Write one case (None: written by the caller); `named` is what the error line must
+    contain (default: the case's own path; an option such as `--seed` for usage errors) and
+    `field` what must follow it; `kind` groups the cases in docs/validation.md."""
     path = HERE / name
     if isinstance(text, bytes):
         path.write_bytes(text)
-    else:
+    elif text is not None:
         path.write_text(text, encoding="utf-8")
-    CASES.append({"file": name, "named": named or name, "field": field, "breaks": breaks})
+    entry: dict[str, Any] = {"file": name, "named": named or name, "field": field,
+                             "breaks": breaks, "kind": kind}
+    if commands is not None:
+        entry["commands"] = commands
+    CASES.append(entry)
 
 
-def mutated(name: str, breaks: str, field: str, change: Callable[[dict], None]) -> None:
+def mutated(name: str, breaks: str, field: str, change: Callable[[dict], None],
+            named: str | None = None, kind: str = "scenario") -> None:
     doc = copy.deepcopy(BASE)
     change(doc)
-    case(name, breaks, field, _dump(doc))
+    case(name, breaks, field, _dump(doc), named=named, kind=kind)
 
 
 def geo_case(name: str, breaks: str, field: str, hubs: Any = None, links: Any = None,
              raw: dict[str, bytes] | None = None, missing: str | None = None,
-             named: str = "hubs.geojson") -> None:
-    """A scenario on its own geodata folder `geo_<name>/` with one broken file."""
+             named: str | None = "hubs.geojson", links_loop: bool = False) -> None:
+    """A scenario on its own geodata folder `geo_<name>/` with one broken file; `named`
+    None: the error names the scenario (its network.geodata)."""
     folder = HERE / f"geo_{name}"
     folder.mkdir(exist_ok=True)
     for fname, feats in (("hubs.geojson", hubs or GEO_HUBS), ("links.geojson",
@@ -98,9 +114,13 @@ def geo_case(name: str, breaks: str, field: str, hubs: Any = None, links: Any = 
         (folder / fname).write_bytes(data)
     if missing:
         (folder / missing).unlink()
+    if links_loop:
+        (folder / "links.geojson").unlink()
+        os.symlink("links.geojson", folder / "links.geojson")
     doc = copy.deepcopy(BASE)
     doc["network"]["geodata"] = f"geo_{name}"
-    case(f"geo_{name}.yaml", breaks, field, _dump(doc), named=f"geo_{name}/{named}")
+    case(f"geo_{name}.yaml", breaks, field, _dump(doc),
+         named=f"geo_{name}/{named}" if named else None, kind="geodata")
 
 
 def _set(path: str, value: Any) -> Callable[[dict], None]:
@@ -127,11 +147,365 @@ def _drop(path: str) -> Callable[[dict], None]:
     return change
 
 
+def _first_kind(name: str) -> str:
+    if name.startswith(("syntax_", "top_level", "empty_file", "non_utf8", "alias_bomb",
+                        "no_such_scenario")):
+        return "file limits"
+    if name.startswith(("missing_file", "extends_", "missing_geodata")):
+        return "extends and references"
+    if name.startswith(("wrong_type", "unknown_top", "unknown_service_key", "unknown_mode",
+                        "missing_demand", "change_unknown_kind")):
+        return "schema and types"
+    if name.startswith(("unknown_hub", "unknown_commodity", "no_route", "same_origin",
+                        "change_unknown_hub")):
+        return "duplicates and ids"
+    return "numbers and bounds"
+
+
+def _sweep(doc: dict[str, Any]) -> str:
+    return _dump({"name": "bad-sweep", "base": "ok.yaml", "replications": 1, **doc})
+
+
+def _with_changes(*changes: dict[str, Any]) -> Callable[[dict], None]:
+    return _set("changes", list(changes))
+
+
+def hostile_cases(edit: Callable[[str, str], str]) -> None:
+    """Cases added by the input-hardening work (issue 14): limits, strict types, duplicates,
+    references, malformed geodata, the basemap, cost limits, usage errors, sweeps, targets."""
+    ok = _dump(BASE)
+    # ------------------------------------------------------------ file limits
+    case("deep_yaml_list.yaml", "a value nested 10,000 lists deep", "line ",
+         edit("name: bad-input-base", "name: bad-input-base\ndescription: "
+              + "[" * 10_000 + "]" * 10_000), kind="file limits")
+    case("deep_yaml_mapping.yaml", "a mapping nested 3,000 levels deep", "line ",
+         ok + "description: " + "{a: " * 3000 + "1" + "}" * 3000 + "\n", kind="file limits")
+    case("duplicate_key.yaml", "seed given twice (the last would win silently)", "line ",
+         ok + "seed: 2\n", kind="file limits")
+    case("duplicate_service_id.yaml", "a service id given twice in network.services",
+         "line ", edit("  services:\n", "  services:\n    ab: {}\n"), kind="file limits")
+    case("huge_integer.yaml", "a seed of 5,000 digits (beyond Python's int conversion)", "",
+         edit("seed: 1", "seed: " + "9" * 5000), kind="file limits")
+    case("python_tag.yaml", "a YAML tag that would run code in an unsafe loader", "line ",
+         ok + "description: !!python/object/apply:os.system [\"echo hacked\"]\n",
+         kind="file limits")
+    case("nul_and_newline_in_value.yaml", "a NUL byte and a newline in a bad value (one "
+         "escaped line)", "horizon.days", edit("  days: 10", '  days: "ten\\0days\\nnext line"'),
+         kind="file limits")
+    case("newline_in_key.yaml", "an unknown key with a newline in it", "hor\\nizon",
+         ok + '"hor\\nizon": 1\n', kind="file limits")
+    case("long_value.yaml", "a bad value 20,000 characters long (quoted short)",
+         "horizon.days", edit("  days: 10", "  days: " + "x" * 20_000), kind="file limits")
+    case("symlink_loop.yaml", "the scenario path is a symlink loop", "", None,
+         kind="file limits")
+    os.symlink("symlink_loop.yaml", HERE / "symlink_loop.yaml")
+    case("directory.yaml", "the scenario path is a folder", "", None, kind="file limits")
+    (HERE / "directory.yaml").mkdir(exist_ok=True)
+    (HERE / "directory.yaml" / ".keep").write_text("a folder named like a scenario\n")
+    # ------------------------------------------------------------ extends
+    chain = HERE / "extends_chain"
+    chain.mkdir(exist_ok=True)
+    for n in range(40):
+        (chain / f"c{n:02d}.yaml").write_text(f"extends: c{n + 1:02d}.yaml\n" if n < 39 else
+                                              ok.replace("geo_ok", "../geo_ok"))
+    case("extends_long_chain.yaml", "an extends chain of 41 files", "extends",
+         "extends: extends_chain/c00.yaml\nname: long-chain\n", named="extends_chain/c",
+         kind="extends and references")
+    case("extends_symlink_loop.yaml", "extends a path that is a symlink loop", "extends",
+         "extends: symlink_loop.yaml\nname: x\n", kind="extends and references")
+    case("extends_directory.yaml", "extends a folder", "extends",
+         "extends: geo_ok\nname: x\n", kind="extends and references")
+    case("extends_bad_yaml.yaml", "extends a file with a YAML syntax error (the error names "
+         "that file and says which file's extends led to it)", "extends_bad_yaml.yaml: extends",
+         "extends: syntax_tab_indent.yaml\nname: x\n", named="syntax_tab_indent.yaml",
+         kind="extends and references")
+    case("extends_empty_name.yaml", "extends an empty file name", "extends",
+         "extends: ''\nname: x\n", kind="extends and references")
+    mutated("reference_missing.yaml", "demand.reference_scenario names a missing file",
+            "demand.reference_scenario", _set("demand.reference_scenario", "no_such.yaml"),
+            kind="extends and references")
+    mutated("reference_invalid.yaml", "demand.reference_scenario names a file that is not a "
+            "scenario (a top-level list)", "demand.reference_scenario",
+            _set("demand.reference_scenario", "top_level_list.yaml"),
+            kind="extends and references")
+    mutated("geodata_is_a_file.yaml", "network.geodata names a file, not a folder",
+            "network.geodata", _set("network.geodata", "ok.yaml"),
+            kind="extends and references")
+    # ------------------------------------------------------------ strict types
+    mutated("set_bool_departures.yaml", "set departures_per_week: true (was run as 1)",
+            "changes.0.value", _with_changes({"kind": "set", "service": "ab",
+                                              "field": "departures_per_week", "value": True}),
+            kind="strict types")
+    mutated("bool_departures.yaml", "departures_per_week: true in the service",
+            "network.services.ab.departures_per_week",
+            _set("network.services.ab.departures_per_week", True), kind="strict types")
+    mutated("text_vehicle_teu.yaml", "vehicle_teu given as the text '100'",
+            "network.services.ab.vehicle_teu", _set("network.services.ab.vehicle_teu", "100"),
+            kind="strict types")
+    mutated("bool_seed.yaml", "seed: true", "seed", _set("seed", True), kind="strict types")
+    mutated("bool_in_seasonality.yaml", "a boolean among the monthly factors",
+            "demand.seasonality", _set("demand.seasonality", [1] * 11 + [True]),
+            kind="strict types")
+    mutated("binary_seed.yaml", "a seed given as !!binary bytes", "seed",
+            _set("seed", b"\x00\x01"), kind="strict types")
+    # ------------------------------------------------------------ duplicates and ids
+    mutated("duplicate_flow.yaml", "the same origin, destination and class twice (demand "
+            "doubled)", "demand.flows.1", lambda d: d["demand"]["flows"].append(
+                copy.deepcopy(d["demand"]["flows"][0])), kind="duplicates and ids")
+    mutated("self_loop_add_link.yaml", "an added link from a hub to itself",
+            "changes.0.link", _with_changes({"kind": "add_link", "link": {
+                "id": "a-a", "from_hub": "a", "to_hub": "a", "mode": "rail",
+                "corridor": "west", "km": 10, "hours": 1, "coords": [[0, 30], [0.1, 30]],
+                "sources": "test"}}), kind="duplicates and ids")
+    geo_case("self_loop", "a geodata link from a hub to itself", "features[a-a]",
+             links=[*GEO_LINKS, _link("a-a", "a", "a", 0.0, 0.5)], named="links.geojson")
+    mutated("excluded_unknown_hub.yaml", "trade.excluded_hubs names an unknown hub",
+            "trade.excluded_hubs.0", _set("trade", {"excluded_hubs": ["atlantis"]}),
+            kind="duplicates and ids")
+    mutated("excluded_hub_twice.yaml", "trade.excluded_hubs names a hub twice",
+            "trade.excluded_hubs.1", _set("trade", {"excluded_hubs": ["a", "a"]}),
+            kind="duplicates and ids")
+    mutated("service_id_typo.yaml", "a change aimed at service 'abb' (did you mean 'ab'?)",
+            "changes.0.service", _with_changes({"kind": "scale", "service": "abb",
+                                                "field": "vehicle_teu", "factor": 2}),
+            kind="duplicates and ids")
+    mutated("change_kind_typo.yaml", "kind: add_flows (did you mean 'add_flow'?)",
+            "changes.0.kind", _with_changes({"kind": "add_flows", "flow": {}}),
+            kind="duplicates and ids")
+    mutated("remove_unknown_service.yaml", "remove_service of a service that does not exist",
+            "changes.0.service", _with_changes({"kind": "remove_service", "service": "zz"}),
+            kind="duplicates and ids")
+    mutated("remove_last_service.yaml", "remove_service of the only service", "changes.0",
+            _with_changes({"kind": "remove_service", "service": "ab"}),
+            kind="duplicates and ids")
+    mutated("add_service_existing.yaml", "add_service with the id of an existing service",
+            "changes.0.id", _with_changes({"kind": "add_service", "id": "ab",
+                                           "service": BASE["network"]["services"]["ab"]}),
+            kind="duplicates and ids")
+    mutated("add_flow_duplicate.yaml", "add_flow of a pair and class already in the table",
+            "changes.0.flow", _with_changes({"kind": "add_flow",
+                                             "flow": BASE["demand"]["flows"][0]}),
+            kind="duplicates and ids")
+    mutated("add_flow_unknown_hub.yaml", "add_flow from a hub that does not exist",
+            "changes.0.flow.origin", _with_changes({"kind": "add_flow", "flow": {
+                **BASE["demand"]["flows"][0], "origin": "atlantis"}}),
+            kind="duplicates and ids")
+    mutated("add_hub_missing_fields.yaml", "add_hub with only an id and a name (every missing "
+            "field is listed at once)", "changes.0.hub", _with_changes(
+                {"kind": "add_hub", "hub": {"id": "d", "name": "D"}}), kind="duplicates and ids")
+    mutated("growth_unknown_origin.yaml", "demand_growth filtered on an unknown origin",
+            "changes.0.origin", _with_changes({"kind": "demand_growth", "origin": "atlantis",
+                                               "factor": 2}), kind="duplicates and ids")
+    # ------------------------------------------------------------ numbers and horizon
+    mutated("disruption_after_horizon.yaml", "a disruption wholly after the 10-day horizon",
+            "changes.0.start_day", _with_changes({"kind": "disruption", "hub": "a",
+                                                  "start_day": 100, "end_day": 120,
+                                                  "capacity_factor": 0}),
+            kind="numbers and bounds")
+    mutated("growth_past_ceiling.yaml", "demand_growth that multiplies a flow past 1e9 TEU/yr",
+            "changes.0.factor", lambda d: (_set("demand.flows.0.teu_per_year", 9e8)(d),
+                                           _with_changes({"kind": "demand_growth",
+                                                          "factor": 1000})(d)),
+            kind="numbers and bounds")
+    mutated("horizon_under_a_day.yaml", "a horizon of 1e-9 days", "horizon.days",
+            _set("horizon.days", 1e-9), kind="numbers and bounds")
+    # found by the fuzz test: a rate so small that its inverse overflows crashed the run
+    mutated("tiny_departures.yaml", "5e-324 departures a week (the headway overflowed)",
+            "network.services.ab.departures_per_week",
+            _set("network.services.ab.departures_per_week", 5e-324), kind="numbers and bounds")
+    mutated("tiny_truck_capacity.yaml", "a continuous service of 5e-324 TEU a day",
+            "network.services.ab.capacity_teu_per_day",
+            _set("network.services.ab", {"corridor": "west", "mode": "rail", "stops": ["a", "b"],
+                                         "schedule": "continuous", "capacity_teu_per_day": 5e-324,
+                                         "price_cny_per_teu": 1000, "source": "test"}),
+            kind="numbers and bounds")
+    geo_case("tiny_handling_rate", "a hub handling 5e-324 TEU an hour", "features[a]",
+             hubs=[_hub("a", 0.0, handling_teu_per_hour=5e-324), *GEO_HUBS[1:]])
+    # ------------------------------------------------------------ cost limits
+    mutated("budget_huge_demand.yaml", "1e9 TEU/yr for a year, allowed by the schema (the "
+            "run grew past 3.6 GB)", "expected a run within the limits",
+            lambda d: (_set("demand.flows.0.teu_per_year", 1e9)(d),
+                       _set("horizon.days", 365)(d)), kind="cost limits")
+    mutated("budget_many_replications.yaml", "10,000 replications of 100 years",
+            "expected a run within the limits",
+            lambda d: (_set("replications", 10_000)(d), _set("horizon.days", 36_500)(d)),
+            kind="cost limits")
+    # ------------------------------------------------------------ geodata structure
+    geo_case("feature_not_object", "a feature that is a string, not an object", "features[0]",
+             hubs=["not a feature", *GEO_HUBS])
+    geo_case("geometry_string", "a geometry given as the text 'POINT (0 30)'",
+             "features[a].geometry", hubs=[{**GEO_HUBS[0], "geometry": "POINT (0 30)"},
+                                           *GEO_HUBS[1:]])
+    geo_case("point_one_coordinate", "a Point with one coordinate",
+             "features[a].geometry.coordinates",
+             hubs=[{**GEO_HUBS[0], "geometry": {"type": "Point", "coordinates": [0.0]}},
+                   *GEO_HUBS[1:]])
+    geo_case("point_bool_coordinate", "a Point whose latitude is true",
+             "features[a].geometry.coordinates",
+             hubs=[{**GEO_HUBS[0], "geometry": {"type": "Point", "coordinates": [0.0, True]}},
+                   *GEO_HUBS[1:]])
+    geo_case("properties_list", "properties given as a list", "features[0].properties",
+             hubs=[{**GEO_HUBS[0], "properties": [["id", "a"]]}, *GEO_HUBS[1:]])
+    geo_case("linestring_one_point", "a link with a single vertex",
+             "features[a-b].geometry.coordinates", named="links.geojson",
+             links=[{**GEO_LINKS[0], "geometry": {"type": "LineString",
+                                                  "coordinates": [[0.0, 30.0]]}},
+                    GEO_LINKS[1]])
+    geo_case("bool_servers", "handling_servers: true", "features[a].handling_servers",
+             hubs=[_hub("a", 0.0, handling_servers=True), *GEO_HUBS[1:]])
+    geo_case("deep_nesting", "a GeoJSON nested 100,000 levels deep", "",
+             raw={"hubs.geojson": b'{"type": "FeatureCollection", "features": '
+                  + b"[" * 100_000 + b"]" * 100_000 + b"}"})
+    geo_case("links_symlink_loop", "links.geojson is a symlink loop", "network.geodata",
+             named=None, links_loop=True)
+    geo_case("basemap_garbage", "basemap.gpkg is not a GeoPackage (random bytes)", "",
+             raw={"basemap.gpkg": bytes(range(256)) * 64}, named="basemap.gpkg")
+    geo_case("basemap_corrupt", "basemap.gpkg: an SQLite header over zeroed pages", "",
+             raw={"basemap.gpkg": b"SQLite format 3\x00" + b"\x10\x00" + b"\x00" * 8190},
+             named="basemap.gpkg")
+    # ------------------------------------------------------------ command line
+    for name, args, option, breaks in (
+            ("cli_seed_negative", ["--seed", "-1"], "--seed", "--seed -1"),
+            ("cli_days_zero", ["--days", "0"], "--days", "--days 0"),
+            ("cli_days_tiny", ["--days", "1e-9"], "--days", "--days 1e-9"),
+            ("cli_replications_zero", ["--replications", "0"], "--replications",
+             "--replications 0"),
+            ("cli_max_memory_text", ["--max-memory", "lots"], "--max-memory",
+             "--max-memory lots")):
+        CASES.append({"file": "ok.yaml", "named": f"'{option}'", "field": "", "kind":
+                      "command line", "breaks": f"{breaks} on a valid scenario", "case": name,
+                      "commands": [["validate", "{file}", *args],
+                                   ["run", "{file}", "--out", "{out}", *args]]})
+    # ------------------------------------------------------------ sweeps
+    grid = {"network.services.ab.departures_per_week": list(range(1, 11))}
+    grid.update({"horizon.warmup_days": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]})
+    big = {"grid": {**grid, **{f"seed{i}": list(range(10)) for i in range(7)}}}
+    case("sweep_billion_grid.yaml", "a grid of 10^9 combinations (was built, 5.5 GB, then "
+         "MemoryError)", "parameters", _sweep({"parameters": big}), commands=SWEEP_COMMANDS,
+         kind="sweep files")
+    case("sweep_missing_base.yaml", "a sweep whose base scenario does not exist", "base",
+         _sweep({"base": "no_such.yaml", "parameters": {"grid": grid}}),
+         commands=SWEEP_COMMANDS, kind="sweep files")
+    case("sweep_bool_value.yaml", "a grid value true for departures_per_week",
+         "parameters.grid.network.services.ab.departures_per_week",
+         _sweep({"parameters": {"grid": {
+             "network.services.ab.departures_per_week": [7, True]}}}),
+         commands=SWEEP_COMMANDS, kind="sweep files")
+    case("sweep_duplicate_key.yaml", "a sweep file with replications given twice", "line ",
+         _sweep({"parameters": {"grid": grid}}) + "replications: 2\n",
+         commands=SWEEP_COMMANDS, kind="sweep files")
+    case("sweep_deep.yaml", "a sweep file nested 5,000 levels deep", "line ",
+         _sweep({"parameters": {"grid": grid}}) + "description: " + "[" * 5000 + "]" * 5000
+         + "\n", commands=SWEEP_COMMANDS, kind="sweep files")
+    case("sweep_base_broken.yaml", "a sweep whose base is not a scenario (the error names "
+         "the sweep file's base)", "sweep_base_broken.yaml: base",
+         _sweep({"base": "top_level_list.yaml", "parameters": {"grid": grid}}),
+         named="top_level_list.yaml", commands=SWEEP_COMMANDS, kind="sweep files")
+    # ------------------------------------------------------------ calibration targets
+    calibrate = [["calibrate", "{here}/ok.yaml", "--targets", "{file}", "--out",
+                  "{out}/calibration.csv"]]
+    header = ("id,metric,published,low,high,unit,measure,how_measured,source\n")
+    row = "t,trains,10,5,20,trains/yr,loaded_departures:west:rail,how,src\n"
+    case("targets_binary.csv", "a binary file given as --targets", "", bytes(range(256)) * 8,
+         commands=calibrate, kind="calibration table")
+    case("targets_nul.csv", "a targets table with a NUL byte", "",
+         header + row.replace("how", "h\x00w"), commands=calibrate, kind="calibration table")
+    case("targets_short_row.csv", "a targets row with too few values", "line 2",
+         header + "t,trains,10\n", commands=calibrate, kind="calibration table")
+    case("targets_infinite.csv", "published, low and high all infinite", "line 2",
+         header + row.replace("10,5,20", "inf,inf,inf"), commands=calibrate,
+         kind="calibration table")
+    case("targets_duplicate_id.csv", "two targets with one id", "line 3.id",
+         header + row + row, commands=calibrate, kind="calibration table")
+    # ------------------------------------------------------------ compare and rank
+    case("compare_unrelated.yaml", "compare an alternative that does not extend BASE "
+         "(ran silently: alashankou-closure vs baseline showed +85k TEU/yr)", "extends",
+         ok.replace("bad-input-base", "unrelated"), kind="compare and rank",
+         commands=[["compare", "{here}/ok.yaml", "{file}", "--replications", "2",
+                    "--out", "{out}"]])
+    case("rank_unrelated.yaml", "rank a candidate scenario that does not extend BASE",
+         "extends", "extends: compare_unrelated.yaml\nname: unrelated-candidate\n",
+         kind="compare and rank", commands=[["rank", "{here}/ok.yaml", "{file}",
+                                             "--replications", "2", "--out", "{out}"]])
+    # ------------------------------------------------------------ output confinement
+    mutated("name_escapes_then_fails.yaml", "name: ../../x with a bad horizon (nothing may "
+            "be written anywhere)", "horizon.days", lambda d: (
+                _set("name", "../../escaped")(d), _set("horizon.days", -1)(d)),
+            kind="paths")
+
+
+def output_cases() -> None:
+    """Hostile `--out` values, with valid inputs: each refused before anything runs, one
+    line naming the folder (or file) and the option. `{out}` is the test's results folder,
+    which holds a file cqsim did not write (`sentinel.csv`); `named` is taken as written
+    when it starts with `'`, `-` or `/` (after `{out}` is filled in)."""
+    (HERE / "ok_sweep.yaml").write_text(_sweep({"parameters": {"grid": {
+        "network.services.ab.departures_per_week": [7, 14]}}}))
+    (HERE / "ok_alternative.yaml").write_text(
+        "extends: ok.yaml\nname: ok-alternative\nchanges:\n  - {kind: set, service: ab, "
+        "field: departures_per_week, value: 14}\n")
+    run = ["run", "{here}/ok.yaml", "--out"]
+    for name, breaks, out, named, field in (
+            ("out_foreign_folder", "a folder holding files cqsim did not write", "{out}",
+             "{out}", "--out: expected an empty folder or one cqsim wrote"),
+            ("out_is_a_file", "an existing file", "{out}/sentinel.csv",
+             "{out}/sentinel.csv", "--out: expected a folder"),
+            ("out_dev_null", "/dev/null (was a traceback after the whole run)", "/dev/null",
+             "/dev/null", "--out: expected a folder"),
+            ("out_empty", "an empty name (was the working folder)", "", "''", "--out"),
+            ("out_root", "/ (23 files were written into /)", "/", "/: --out",
+             "a folder below the root"),
+            ("out_unwritable", "a place nothing can be written to, even as root (was a "
+             "traceback after the whole run)", "/proc/cqsim-results", "/proc/cqsim-results",
+             "--out: expected a folder in a place this user can write to")):
+        entry = {"file": "ok.yaml", "case": name, "named": named, "field": field,
+                 "kind": "outputs", "breaks": f"run --out: {breaks}", "commands": [[*run, out]]}
+        if out == "/":  # replay.py must not try it on a revision that fails it
+            entry["unsafe_to_replay"] = "code that fails it writes its results into /"
+        CASES.append(entry)
+    for command, args in (
+            ("compare", ["compare", "{here}/ok.yaml", "{here}/ok_alternative.yaml",
+                         "--replications", "2"]),
+            ("rank", ["rank", "{here}/ok.yaml", "{here}/ok_alternative.yaml",
+                      "--replications", "2"]),
+            ("sweep", ["sweep", "{here}/ok_sweep.yaml", "--workers", "1"])):
+        CASES.append({"file": "ok.yaml", "case": f"{command}_out_foreign_folder",
+                      "named": "{out}", "field": "--out: expected an empty folder",
+                      "kind": "outputs", "breaks": f"{command} --out: a folder holding files "
+                      "cqsim did not write", "commands": [[*args, "--out", "{out}"]]})
+        CASES.append({"file": "ok.yaml", "case": f"{command}_out_dev_null",
+                      "named": "/dev/null", "field": "--out: expected a folder",
+                      "kind": "outputs", "breaks": f"{command} --out /dev/null",
+                      "commands": [[*args, "--out", "/dev/null"]]})
+    calibrate = ["calibrate", "{here}/ok.yaml", "--out"]
+    for name, breaks, out, named, field in (
+            ("calibrate_out_folder", "a folder (was a traceback)", "{out}", "{out}",
+             "--out: expected a file name for the table; it is a folder"),
+            ("calibrate_out_foreign_file", "a file cqsim did not write", "{out}/sentinel.csv",
+             "{out}/sentinel.csv", "--out: expected a new file or one cqsim wrote"),
+            ("calibrate_out_dev_null", "/dev/null (a device: the atomic rename would replace "
+             "it)", "/dev/null", "/dev/null", "--out: expected a file name")):
+        entry = {"file": "ok.yaml", "case": name, "named": named, "field": field,
+                 "kind": "outputs", "breaks": f"calibrate --out: {breaks}",
+                 "commands": [[*calibrate, out]]}
+        if out == "/dev/null":  # as root, code that fails it makes /dev/null a plain file
+            entry["unsafe_to_replay"] = "code that fails it, run as root, replaces /dev/null " \
+                                        "with a regular file"
+        CASES.append(entry)
+    CASES.append({"file": "ok_sweep.yaml", "case": "sweep_tls_without_certificates",
+                  "named": "--scheduler tls://", "field": "--tls-ca-file", "kind": "outputs",
+                  "breaks": "a tls:// scheduler without certificates (one line before any "
+                            "connection)",
+                  "commands": [["sweep", "{file}", "--scheduler", "tls://127.0.0.1:9",
+                                "--out", "{out}/new"]]})
+
+
 def build_corpus() -> None:
     for old in HERE.iterdir():
-        if old.name.startswith("geo_") and old.is_dir():
+        if old.is_dir() and not old.is_symlink() and (
+                old.name.startswith("geo_") or old.name in EXTRA_DIRS or old.suffix == ".yaml"):
             shutil.rmtree(old)
-        elif old.suffix == ".yaml":
+        elif old.suffix in (".yaml", ".csv"):
             old.unlink()
     CASES.clear()
     good = HERE / "geo_ok"
@@ -251,8 +625,8 @@ def build_corpus() -> None:
     geo_case("non_utf8", "hubs.geojson in UTF-16", "",
              raw={"hubs.geojson": json.dumps({"type": "FeatureCollection",
                                               "features": GEO_HUBS}).encode("utf-16")})
-    geo_case("missing_links", "links.geojson is missing", "", missing="links.geojson",
-             named="links.geojson")
+    geo_case("missing_links", "links.geojson is missing", "network.geodata",
+             missing="links.geojson", named=None)
     geo_case("negative_servers", "a hub with -1 handling positions",
              "features[a].handling_servers", hubs=[_hub("a", 0.0, handling_servers=-1),
                                                   *GEO_HUBS[1:]])
@@ -284,18 +658,27 @@ def build_corpus() -> None:
                  {**GEO_HUBS[0], "geometry": {"type": "Point", "coordinates": [0.0, 95.0]}},
                  *GEO_HUBS[1:]]}).encode()})
 
+    for entry in CASES:  # the classes of the first corpus, for docs/validation.md
+        if entry.get("kind", "scenario") == "scenario":
+            entry["kind"] = _first_kind(entry["file"])
+    hostile_cases(edit)
+    output_cases()
     (HERE / "cases.json").write_text(json.dumps(CASES, indent=1) + "\n")
     lines = ["# Bad-input corpus", "",
              "Each file breaks one thing in an otherwise valid scenario (`ok.yaml` on "
-             "`geo_ok/`). `tests/build/test_bad_inputs.py` runs `cqsim run FILE --out DIR` on "
-             "each and "
-             "expects exit code 2, one line on stderr naming the file and the field, no "
-             "traceback, no hang, and `DIR` untouched. Regenerate with "
+             "`geo_ok/`), sweep file or calibration table. `tests/build/test_bad_inputs.py` runs "
+             "`cqsim validate FILE` and `cqsim run FILE --out DIR` on each (or the commands "
+             "the case names: `sweep`, `calibrate --targets`, `compare`, options such as "
+             "`--days 0`) and expects, from every command, exit code 2, one line on stderr "
+             "naming the file and the field, no traceback, no hang, `DIR` untouched and "
+             "nothing written in the working folder. Regenerate with "
              "`python tests/bad_inputs/make_corpus.py` (also rewrites `cases.json`).", "",
-             "| file | breaks | error names file | and field |", "|---|---|---|---|"]
+             "| file | class | breaks | error names | and field | commands |",
+             "|---|---|---|---|---|---|"]
     for c in CASES:
-        lines.append(f"| `{c['file']}` | {c['breaks']} | `{c['named']}` | "
-                     f"`{c['field'] or '(whole file)'}` |")
+        commands = "; ".join(" ".join(cmd) for cmd in c.get("commands", DEFAULT_COMMANDS))
+        lines.append(f"| `{c['file']}` | {c['kind']} | {c['breaks']} | `{c['named']}` | "
+                     f"`{c['field'] or '(whole file)'}` | `{commands}` |")
     (HERE / "README.md").write_text("\n".join(lines) + "\n")
 
 

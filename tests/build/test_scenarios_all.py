@@ -39,6 +39,7 @@ def test_the_plan_scenarios_are_all_there() -> None:
             "yangtze-low-water", "alashankou-closure", "qinzhou-congestion"} <= names
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", [
     pytest.param(p, marks=() if p.stem in QUICK else pytest.mark.slow, id=p.stem)
     for p in FILES])

@@ -30,6 +30,7 @@ def baseline_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     return out, proc.stdout
 
 
+@pytest.mark.slow
 def test_run_writes_every_table_map_and_flows(baseline_run: tuple[Path, str]) -> None:
     out, stdout = baseline_run
     for name in ("corridors", "links", "hubs", "lines", "locks", "routes", "timeseries",
@@ -77,6 +78,7 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path: Path) -> N
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_quiet_when_not_a_terminal(tmp_path: Path) -> None:
     proc = cqsim("run", str(BASELINE), "--days", "5", "--replications", "2", "--no-map",
                  "--out", str(tmp_path / "o"))

@@ -1,16 +1,20 @@
-"""Faults: a run killed with SIGKILL while writing leaves every result file complete (the
-earlier one or the new one), never torn, and the next run cleans up; Ctrl-C (SIGINT) stops
-a run with a message and exit code 130, no traceback."""
+"""Faults: a run killed with SIGKILL at any point of its writing leaves the earlier complete
+result or the new one (every file whole, the manifest's hashes matching), and the next run
+cleans up; a second run into a folder being written is refused; Ctrl-C (SIGINT) stops a
+command with one line and exit code 130 at any moment, imports included, and SIGTERM with
+143, leaving nothing temporary. Every wait is for a signal from the process (a line it
+prints, a file it writes), never a fixed sleep."""
 
 from __future__ import annotations
 
 import json
 import os
+import random
 import select
 import signal
 import subprocess
-import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
@@ -18,6 +22,7 @@ import pandas as pd
 import pyogrio
 import pytest
 
+from sim.staging import verify
 from tests.support.paths import BASELINE, CQSIM
 
 PNG_END = b"IEND\xaeB`\x82"
@@ -51,15 +56,35 @@ def _complete(path: Path) -> None:
         raise AssertionError(f"unexpected file {path.name}")
 
 
-def _kill_when(out: Path, ready, args: list[str], timeout: float = 120.0) -> bool:
-    """Start a run, SIGKILL it as soon as `ready(names in out)` holds; True if it was
-    killed before finishing."""
+def _leftovers(out: Path) -> list[str]:
+    """What a command into `out` has beside it: staging folders, the lock file."""
+    return sorted(p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}."))
+
+
+def _whole(out: Path, seeds: set[int]) -> int:
+    """`out` is one complete result (every file whole, the manifest's hashes match, no file
+    more or less) of one of `seeds`; return its seed."""
+    assert verify(out) == [], verify(out)
+    for path in out.rglob("*"):
+        if path.is_file():
+            _complete(path)
+    meta = json.loads((out / "run.json").read_text())
+    assert meta["seed"] in seeds and meta["manifest"]["seed"] == meta["seed"]
+    return int(meta["seed"])
+
+
+def _staging(out: Path) -> list[Path]:
+    return [p for p in out.parent.glob(f".{out.name}.cqsim-staging-*") if p.is_dir()]
+
+
+def _kill_when(ready: Callable[[], bool], args: list[str], timeout: float = 180.0) -> bool:
+    """Start a command, SIGKILL it as soon as `ready()` holds; True if it was killed before
+    it finished."""
     proc = _start(*args)
     deadline = time.monotonic() + timeout
     try:
         while proc.poll() is None and time.monotonic() < deadline:
-            names = [p.name for p in out.iterdir()] if out.is_dir() else []
-            if ready(names):
+            if ready():
                 proc.send_signal(signal.SIGKILL)
                 proc.wait(10)
                 return proc.returncode == -signal.SIGKILL
@@ -71,57 +96,75 @@ def _kill_when(out: Path, ready, args: list[str], timeout: float = 120.0) -> boo
         proc.communicate()
 
 
-def _check_dir(out: Path) -> list[str]:
-    """Every visible file is complete; return the temporary (hidden) leftovers."""
-    leftovers = []
-    for path in out.iterdir():
-        if path.name.startswith("."):
-            assert ".tmp" in path.name, f"stray file {path.name}"
-            leftovers.append(path.name)
-        else:
-            _complete(path)
-    return leftovers
+def _files_staged(out: Path, n: int) -> Callable[[], bool]:
+    """Ready when the run's staging folder holds `n` files (or more)."""
+    def ready() -> bool:
+        return any(sum(1 for p in s.rglob("*") if p.is_file()) >= n for s in _staging(out))
+    return ready
+
+
+def _manifest_staged(out: Path) -> Callable[[], bool]:
+    """Ready when run.json with its manifest is in the staging folder: the swap is next."""
+    def ready() -> bool:
+        for s in _staging(out):
+            try:
+                if "manifest" in json.loads((s / "run.json").read_text()):
+                    return True
+            except (OSError, ValueError):
+                pass
+        return False
+    return ready
+
+
+KILL_SEED = 20261130  # the kill points are drawn with this seed
 
 
 @pytest.mark.slow
-def test_sigkill_mid_write_never_leaves_a_torn_file(tmp_path: Path) -> None:
+def test_sigkill_at_random_points_leaves_the_old_or_the_new_result(tmp_path: Path) -> None:
     out = tmp_path / "out"
     base = ["run", str(BASELINE), "--days", "10", "--out", str(out)]
     done = subprocess.run([*CQSIM, *base, "--seed", "1"], capture_output=True, text=True,
                           timeout=300)
     assert done.returncode == 0, done.stderr
-    earlier = sorted(p.name for p in out.iterdir())
-    assert "run.json" in earlier and "flows.gpkg" in earlier
+    assert _whole(out, {1}) == 1
+    files = sum(1 for p in out.rglob("*") if p.is_file())
+    assert files >= 20 and _leftovers(out) == []
 
-    new = [*base, "--seed", "2"]
-    moments = {
-        "a table half-written": lambda names: any(
-            n.endswith(".tmp.csv") for n in names),
-        "GeoPackage half-written": lambda names: any(
-            n.startswith(".flows.") and ".tmp" in n for n in names),
-    }
-    killed = 0
-    for label, ready in moments.items():
-        if _kill_when(out, ready, new):
+    points = random.Random(KILL_SEED).sample(range(0, files), 5)
+    moments = [(f"{n} of {files} files staged", _files_staged(out, n)) for n in sorted(points)]
+    moments.append(("run.json with its manifest staged", _manifest_staged(out)))
+    killed, seen = 0, set()
+    for label, ready in moments:
+        if _kill_when(ready, [*base, "--seed", "2"]):
             killed += 1
-            _check_dir(out)
-            visible = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
-            assert visible == earlier, f"{label}: files went missing"
-    assert killed >= 1, "could not catch the run while writing"
+        seen.add(_whole(out, {1, 2}))  # after every kill: one whole result, old or new
+        assert all(n.startswith((f".{out.name}.cqsim-staging-", f".{out.name}.cqsim-lock"))
+                   for n in _leftovers(out)), (label, _leftovers(out))
+    assert killed >= 4, "could not catch the run while writing"
 
-    done = subprocess.run([*CQSIM, *new], capture_output=True, text=True, timeout=300)
+    done = subprocess.run([*CQSIM, *base, "--seed", "3"], capture_output=True, text=True,
+                          timeout=300)
     assert done.returncode == 0, done.stderr
-    assert _check_dir(out) == [], "the next run left temporary files behind"
-    assert json.loads((out / "run.json").read_text())["seed"] == 2
+    assert _whole(out, {3}) == 3
+    assert _leftovers(out) == [], "the next run left what the killed ones left"
+    assert "replaced what" in done.stdout
 
 
 # Start a command as a terminal does: SIGINT at its default action. A test process that
 # ignores SIGINT (pytest launched as a background job of a non-interactive shell, as CI and
 # scripts do) passes the "ignore" on to its children, and Python honours it: the run would
 # never see the Ctrl-C. That, not timing, is why this test once timed out on a fresh clone.
-AS_FROM_A_TERMINAL = [sys.executable, "-c", "import os, signal, sys; "
-                      "signal.signal(signal.SIGINT, signal.SIG_DFL); "
-                      "os.execv(sys.argv[1], sys.argv[1:])"]
+def _as_from_a_terminal() -> None:
+    """preexec_fn: SIGINT at its default action in the child, as a terminal starts it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _popen(args: list[str], **env: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([*CQSIM, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, preexec_fn=_as_from_a_terminal,
+                            env={**os.environ, "PYTHONWARNINGS": "ignore", **env})
+
+
 READY_TIMEOUT_S = 120
 
 
@@ -131,14 +174,10 @@ def _first_line(stream: IO[str], timeout: float) -> str:
     return stream.readline() if ready else ""
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_a_run_cleanly(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    command = [*CQSIM, "run", str(BASELINE), "--days", "3650", "--progress", "--out", str(out)]
-    if CQSIM[0] == sys.executable:  # `python -m sim.cli`: exec needs the interpreter's path
-        command = [sys.executable, *command]
-    proc = subprocess.Popen([*AS_FROM_A_TERMINAL, *command], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    proc = _popen(["run", str(BASELINE), "--days", "3650", "--progress", "--out", str(out)])
     try:
         # readiness: the first progress line is written when set-up is over and the
         # replications start, so the interrupt lands in the simulation
@@ -158,3 +197,94 @@ def test_ctrl_c_stops_a_run_cleanly(tmp_path: Path) -> None:
     lines = stderr.strip().splitlines()
     assert len(lines) == 1 and "interrupted" in lines[0], stderr
     assert not out.exists() or not any(out.iterdir())
+    assert _leftovers(out) == []
+
+
+def _lines(stderr: str) -> list[str]:
+    return [ln for ln in stderr.strip().splitlines() if not ln.startswith("import time:")]
+
+
+def test_ctrl_c_while_importing_exits_130_with_one_line(tmp_path: Path) -> None:
+    """Python reports each import on stderr as it ends (PYTHONPROFILEIMPORTTIME): the
+    interrupt is sent when click, the first thing the command line imports, is in, so it
+    lands while the rest of the command line is imported (or, on a fast machine, just
+    after: one line and 130 either way)."""
+    out = tmp_path / "out"
+    proc = _popen(["run", str(BASELINE), "--days", "5", "--out", str(out)],
+                  PYTHONPROFILEIMPORTTIME="1")
+    try:
+        seen = []
+        while True:
+            line = _first_line(proc.stderr, READY_TIMEOUT_S)
+            assert line, f"no import reported: {seen[-5:]}"
+            seen.append(line)
+            if line.split("|")[-1].strip() == "click._compat":
+                break
+        proc.send_signal(signal.SIGINT)
+        _, rest = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    stderr = "".join(seen) + rest
+    assert proc.returncode == 130, stderr[-2000:]
+    assert "Traceback" not in stderr
+    lines = _lines(stderr)
+    assert len(lines) == 1 and "interrupted" in lines[0], lines
+    assert not out.exists() and _leftovers(out) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_interrupt_while_writing_keeps_the_earlier_result(tmp_path: Path, sig: int,
+                                                          code: int) -> None:
+    out = tmp_path / "out"
+    base = ["run", str(BASELINE), "--days", "5", "--out", str(out)]
+    first = subprocess.run([*CQSIM, *base, "--seed", "1"], capture_output=True, text=True,
+                           timeout=300)
+    assert first.returncode == 0, first.stderr
+    proc = _popen([*base, "--seed", "2"])
+    try:
+        ready = _files_staged(out, 3)
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while not ready():
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the run wrote nothing"
+            time.sleep(0.002)
+        proc.send_signal(sig)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == code, stderr
+    assert "Traceback" not in stderr
+    lines = _lines(stderr)
+    assert len(lines) == 1 and "interrupted" in lines[0], lines
+    assert _whole(out, {1}) == 1
+    assert _leftovers(out) == [], "an interrupted run left temporary files"
+
+
+@pytest.mark.slow
+def test_a_second_run_into_a_folder_being_written_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = ["run", str(BASELINE), "--days", "30", "--no-map", "--out", str(out)]
+    first = _popen([*args, "--progress"])
+    try:
+        # readiness: the first progress line comes when the replications start; the folder
+        # is locked before that
+        ready = _first_line(first.stderr, READY_TIMEOUT_S)
+        assert "replications done, started" in ready, ready
+        second = subprocess.run([*CQSIM, *args, "--seed", "7"], capture_output=True,
+                                text=True, timeout=120)
+        _, rest = first.communicate(timeout=300)
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.communicate()
+    assert second.returncode == 2, second.stderr
+    lines = second.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--out" in lines[0] and f"process {first.pid}" in lines[0], lines
+    assert first.returncode == 0, rest
+    assert _whole(out, {json.loads((out / "run.json").read_text())["seed"]}) != 7
+    assert _leftovers(out) == []

@@ -60,6 +60,7 @@ def test_background_trains_at_a_border_and_seasonality(tmp_path: Path) -> None:
     assert first_half == pytest.approx(2 * 3650, rel=0.08)
 
 
+@pytest.mark.slow
 def test_border_fed_by_background_trains_is_md_c(tmp_path: Path) -> None:
     """Poisson trains with a fixed gauge-change time at c = 3 positions are an M/D/3 queue:
     cqsim against ciw (the same queue, independent code) and Cosmetatos' formula."""
@@ -75,7 +76,8 @@ def test_border_fed_by_background_trains_is_md_c(tmp_path: Path) -> None:
      "network.background.x"),
     ({"teu_per_year": 1000, "batch_teu": 82, "direction": "inbound", "source": "t"},
      "network.background.x.direction"),
-    ({"teu_per_year": 1000, "batch_teu": 82}, "network.background.x.source"),
+    ({"teu_per_year": 1000, "batch_teu": 82},
+     "network.background.x: expected the missing field source"),
 ])
 def test_bad_background_is_refused_naming_the_field(tmp_path: Path, entry: dict,
                                                     field: str) -> None:

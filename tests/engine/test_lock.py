@@ -28,6 +28,7 @@ def _classes(res: Results) -> pd.DataFrame:
     return res.by_replication("lock_classes")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("rho", [0.8, pytest.param(0.9, marks=pytest.mark.slow)])
 def test_equal_vessels_wait_as_the_batch_server(tmp_path: Path, rho: float) -> None:
     """One flight each way, 4 vessels a lockage, Poisson arrivals: the exact idle-start
@@ -37,6 +38,7 @@ def test_equal_vessels_wait_as_the_batch_server(tmp_path: Path, rho: float) -> N
     assert est.covers(theory), (theory, est)
 
 
+@pytest.mark.slow
 def test_priority_classes_wait_as_ciw_slotted(tmp_path: Path) -> None:
     """Two classes entering by priority at rho 0.9: cqsim's lock (idle start) against the
     exact fixed-cycle priority waits, which ciw's `Slotted` reproduces

@@ -91,6 +91,7 @@ def test_batch_server_against_reference_simulation(rho: float, idle_start: bool)
     assert est.covers(theory), (theory, est)
 
 
+@pytest.mark.slow
 def test_ciw_slotted_priorities_against_exact() -> None:
     """ciw's `Slotted` schedule, with two priority classes, against the exact class waits:
     an independent simulator of the same fixed-cycle lock."""
@@ -126,6 +127,7 @@ def test_closures_against_reference_simulation(per_day: float, closed_h_per_year
     assert est.covers(theory), (theory, est)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("servers,rho", [(3, 0.5), (3, 0.8)])
 def test_ciw_mdc_against_cosmetatos(servers: int, rho: float) -> None:
     """A gauge-change border as M/D/c in ciw against Cosmetatos' approximation (a few

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.support.paths import BASELINE, CQSIM, SCENARIOS
+from tests.support.paths import BASELINE, BASELINE_2023, CQSIM, SCENARIOS
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page, Route
@@ -42,9 +42,10 @@ def one_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def comparison(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`cqsim compare` of the baseline and more China-Europe trains, 30 days, 2 reps."""
+    """`cqsim compare` of the calibrated 2023 baseline and more China-Europe trains (a
+    scenario built on it by changes), 30 days, 2 reps."""
     out = tmp_path_factory.mktemp("report-compare") / "cmp"
-    proc = cqsim("compare", str(BASELINE), str(SCENARIOS / "china-europe-frequency.yaml"),
+    proc = cqsim("compare", str(BASELINE_2023), str(SCENARIOS / "china-europe-frequency.yaml"),
                  "--days", "30", "--replications", "2", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     return out

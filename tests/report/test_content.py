@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from sim.report import RunDir, write_report
 from sim.report.deltas import PAIRED, WELCH, channel_deltas
@@ -15,6 +16,7 @@ from sim.report.deltas import PAIRED, WELCH, channel_deltas
 from .conftest import cqsim
 
 
+@pytest.mark.slow
 def test_run_writes_a_self_contained_report(one_run: Path) -> None:
     page = (one_run / "report.html").read_text(encoding="utf-8")
     meta = json.loads((one_run / "run.json").read_text())
@@ -36,6 +38,7 @@ def test_run_writes_a_self_contained_report(one_run: Path) -> None:
         assert text in page
 
 
+@pytest.mark.slow
 def test_run_json_records_the_code_version(one_run: Path) -> None:
     meta = json.loads((one_run / "run.json").read_text())
     assert meta["cqsim_version"]
@@ -43,6 +46,7 @@ def test_run_json_records_the_code_version(one_run: Path) -> None:
         assert re.fullmatch(r"[0-9a-f]{40}(\+dirty)?", meta["git_commit"])
 
 
+@pytest.mark.slow
 def test_no_report_skips_it(tmp_path: Path) -> None:
     out = tmp_path / "out"
     proc = cqsim("run", str(Path(__file__).resolve().parents[2] / "scenarios" / "baseline.yaml"),
@@ -52,9 +56,10 @@ def test_no_report_skips_it(tmp_path: Path) -> None:
     assert (out / "corridors.csv").is_file() and not (out / "report.html").exists()
 
 
+@pytest.mark.slow
 def test_comparison_deltas_match_compare_csv(comparison: Path) -> None:
     dirs = sorted(p for p in comparison.iterdir() if p.is_dir())
-    assert [d.name for d in dirs] == ["0-baseline", "1-china-europe-frequency"]
+    assert [d.name for d in dirs] == ["0-baseline-2023", "1-china-europe-frequency"]
     ours = channel_deltas(RunDir.open(dirs[0]), RunDir.open(dirs[1]))
     theirs = pd.read_csv(comparison / "compare.csv")
     both = ours.merge(theirs, on=["metric", "scope"], suffixes=("", "_cmp"))
@@ -68,7 +73,7 @@ def test_comparison_deltas_match_compare_csv(comparison: Path) -> None:
 
 
 def test_unpaired_runs_get_welch_intervals(comparison: Path, tmp_path: Path) -> None:
-    base, alt = (comparison / "0-baseline"), tmp_path / "alt"
+    base, alt = (comparison / "0-baseline-2023"), tmp_path / "alt"
     shutil.copytree(comparison / "1-china-europe-frequency", alt)
     meta = json.loads((alt / "run.json").read_text())
     meta["seed"] += 1

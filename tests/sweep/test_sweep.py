@@ -28,6 +28,7 @@ from sim.equilibrium import Settled
 from sim.errors import InputError
 from sim.progress import Progress, format_duration
 from sim.sweep import TIMING_COLUMNS, design, load_sweep, prepare_sweep, run_sweep
+from sim.sweep.store import work_folder
 from tests.support.netbuilder import line_network
 from tests.support.paths import BIN, CQSIM
 
@@ -60,7 +61,9 @@ def cqsim(*args: str, **kw: object) -> subprocess.Popen:
                             stderr=subprocess.PIPE, text=True, **kw)
 
 
-def wait_for_parts(folder: Path, n: int, proc: subprocess.Popen, timeout: float = 60) -> None:
+def wait_for_parts(out: Path, n: int, proc: subprocess.Popen, timeout: float = 60) -> None:
+    """Wait until a sweep into `out` has finished `n` runs (kept in its work folder)."""
+    folder = work_folder(out)
     deadline = time.monotonic() + timeout
     while len(list((folder / "runs").glob("v*.parquet"))) < n:
         assert proc.poll() is None, proc.communicate()
@@ -157,6 +160,7 @@ def test_runs_use_the_scenario_seed_and_replication(tmp_path: Path) -> None:
     assert list(summary["runs_ok"]) == [2, 2] and "total_teu_per_year_ci95" in summary
 
 
+@pytest.mark.slow
 def test_sampled_sweep_writes_summary_sensitivity_and_plots(tmp_path: Path) -> None:
     path = tiny_sweep(tmp_path)
     doc = yaml.safe_load(path.read_text())
@@ -176,6 +180,7 @@ def test_sampled_sweep_writes_summary_sensitivity_and_plots(tmp_path: Path) -> N
         assert (out / "plots" / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
 
 
+@pytest.mark.slow
 def test_failed_run_is_recorded_and_retried_on_resume(tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     path = tiny_sweep(tmp_path, values=[7, 14], replications=3)
@@ -203,8 +208,6 @@ def test_failed_run_is_recorded_and_retried_on_resume(tmp_path: Path,
     ok_parts = {p: p.stat().st_mtime_ns for p in (out / "runs").glob("*.parquet")
                 if "r001" not in p.name}
     monkeypatch.setattr(sweep_tasks, "replicate_one", real)
-    with pytest.raises(InputError, match="--resume"):
-        sweep_mod.execute_sweep(path, out, workers=1, progress=False)
     again = sweep_mod.execute_sweep(path, out, workers=1, progress=False, resume=True)
     assert again.resumed == 4 and set(again.runs["status"]) == {"ok"}
     assert len(again.runs) == 6 and again.runs["run_id"].is_unique
@@ -247,8 +250,14 @@ def test_sigkill_mid_sweep_then_resume(tmp_path: Path) -> None:
     finally:
         os.killpg(proc.pid, signal.SIGKILL)  # the sweep and its pool, no clean-up
         proc.communicate()
-    before = {p.name: p.stat().st_mtime_ns for p in (out / "runs").glob("v*.parquet")}
-    assert 4 <= len(before) < 24 and not (out / "runs.parquet").exists()
+    before = {p.name: p.stat().st_mtime_ns
+              for p in (work_folder(out) / "runs").glob("v*.parquet")}
+    assert 4 <= len(before) < 24 and not out.exists()
+
+    proc = cqsim("sweep", str(path), "--out", str(out), "--workers", "2", "--no-plots")
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 2 and "--resume to continue it" in stderr, stderr
+    assert len(stderr.strip().splitlines()) == 1
 
     proc = cqsim("sweep", str(path), "--out", str(out), "--workers", "2", "--resume",
                  "--no-plots")

@@ -17,7 +17,8 @@ passes, a prior before), until every figure is within `--tolerance`. Nothing her
 at run time: the estimates are written into baseline-2023.yaml by hand with this command as
 their source; `--check` runs the scenario as it is and prints the figures.
 
-Run: `.venv/bin/python scripts/fit_lock.py [--replications 4] [--passes 10]`.
+Run from the repository folder: `.venv/bin/python -m sim.lockfit [--scenario
+scenarios/baseline-2023.yaml] [--replications 4] [--passes 10] [--check]`.
 """
 
 from __future__ import annotations
@@ -27,15 +28,17 @@ import math
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from sim.pipeline import run
 from sim.results import Results
 
-ROOT = Path(__file__).resolve().parent.parent
-SCENARIO = ROOT / "scenarios" / "baseline-2023.yaml"
+SCENARIO = Path("scenarios") / "baseline-2023.yaml"
 LOCK = "three_gorges_locks"
+# the fitting figures (seeds/calibration.csv role fit): lock_wait_2013, cg_lock_vessels_per_
+# lockage_2023, east_lock_mt_2023 (seeds/published-figures.csv)
 TARGETS = {"wait_mean_h": 26.0, "vessels_per_lockage": 3.87, "mt_per_year": 169.0}
 # what each step moves -> (its figure, prior elasticity of the figure to it): the flight's
 # rate in t/h (chamber_t / cycle_hours) sets the load and so the wait; the chamber at that
@@ -75,11 +78,11 @@ def measure(res: Results) -> dict[str, float]:
     }
 
 
-def scenario_with(p: Params, path: Path) -> Path:
+def scenario_with(p: Params, path: Path, scenario: Path = SCENARIO) -> Path:
     """A scenario at `path` that extends baseline-2023 with the parameters `p` (its `set`
     changes come after the base's, so they win)."""
     op = {"classes": {"bulk": {"mt_per_year": p.bulk_mt}}, "divert_wait_hours": p.divert_h}
-    doc = {"name": "baseline-2023-fit", "extends": str(SCENARIO),
+    doc = {"name": "baseline-2023-fit", "extends": str(scenario.resolve()),
            "network": {"locks": {LOCK: op}},
            "changes": [
                {"kind": "set", "lock": LOCK, "field": "cycle_hours", "value": p.cycle_hours},
@@ -88,7 +91,8 @@ def scenario_with(p: Params, path: Path) -> Path:
     return path
 
 
-def current(base: dict) -> Params:
+def current(base: dict[str, Any]) -> Params:
+    """The lock parameters a scenario document holds now."""
     op = base["network"]["locks"][LOCK]
     values = {c["field"]: c["value"] for c in base.get("changes", [])
               if c.get("lock") == LOCK and c.get("kind") == "set"}
@@ -124,7 +128,9 @@ def step(history: list[tuple[Params, dict[str, float]]], damping: float) -> Para
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    """Command line: fit (or with --check, measure) the lock parameters."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--scenario", type=Path, default=SCENARIO)
     parser.add_argument("--replications", type=int, default=4)
     parser.add_argument("--passes", type=int, default=12)
     parser.add_argument("--tolerance", type=float, default=0.02)
@@ -132,12 +138,12 @@ def main() -> None:
     parser.add_argument("--check", action="store_true",
                         help="run the scenario as it is and print the figures")
     args = parser.parse_args()
-    base = yaml.safe_load(SCENARIO.read_text())
+    base = yaml.safe_load(args.scenario.read_text())
     p = current(base)
     history: list[tuple[Params, dict[str, float]]] = []
     with tempfile.TemporaryDirectory() as tmp:
         for k in range(1 if args.check else args.passes):
-            path = scenario_with(p, Path(tmp) / "fit.yaml")
+            path = scenario_with(p, Path(tmp) / "fit.yaml", args.scenario)
             got = measure(run(path, replications=args.replications))
             print(f"pass {k}: {p}")
             print("   " + ", ".join(f"{name} {value:.3f}" for name, value in got.items()),

@@ -1,0 +1,173 @@
+"""One boundary for input: everything a command reads is parsed and checked here, before any
+simulation, and `cqsim validate` runs exactly these checks.
+
+`admit` takes a scenario file (or a loaded `Scenario`) and the command-line overrides to a
+checked `Plan` and its route choice sets, in the order that fails cheapest first:
+
+1. the scenario file and its `extends` chain (`sim.readers`, `sim.scenario`): size, depth,
+   duplicate keys, schema, strict numbers, references between fields;
+2. overrides and the geodata (`sim.network.build`): structure, ids, references, changes;
+3. the basemap (`basemap.gpkg`), when the geodata folder has one: a corrupt one is refused
+   here, not after the tables are written;
+4. routes for every flow (`sim.routing.choice_sets`);
+5. the cost estimate against the limits (`sim.budget`);
+6. the reference scenario of the demand response (`demand.reference_scenario`), loaded and
+   built as the run will.
+
+`count_variants` and `check_sweep` do the same for a sweep before its variants exist.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sim.budget import (
+    BASE_MEMORY,
+    DEFAULT_LIMITS,
+    MAX_VARIANTS,
+    Estimate,
+    Limits,
+    check,
+    combine,
+    estimate,
+)
+from sim.errors import InputError, InputWarning
+from sim.geodata import BASEMAP_FILE
+from sim.network import HOURS_PER_DAY, Plan, build
+from sim.readers import check_geopackage
+from sim.routing import ChoiceSet, choice_sets
+from sim.scenario import Scenario, load_scenario, run_overrides
+
+PLAN_BYTES = 1e6  # memory a sweep holds per variant (plan and route sets: 63 kB pickled)
+
+
+@dataclass(frozen=True)
+class Admitted:
+    """A scenario that passed every check: its plan, route choice sets and cost estimate."""
+
+    scenario: Scenario
+    plan: Plan
+    choices: tuple[ChoiceSet, ...]
+    estimate: Estimate
+
+
+def admit(scenario: Scenario | str | Path, *, seed: int | None = None,
+          replications: int | None = None, days: float | None = None, workers: int = 1,
+          limits: Limits | None = DEFAULT_LIMITS) -> Admitted:
+    """Every check a run relies on (module docstring); InputError on the first failure."""
+    loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    plan = build(run_overrides(loaded, seed=seed, replications=replications, days=days))
+    _warn_outside_horizon(loaded, plan)
+    basemap = Path(plan.geodata) / BASEMAP_FILE
+    if basemap.exists():
+        check_geopackage(basemap, loaded.locate("network.geodata"))
+    choices = tuple(choice_sets(plan))
+    cost = estimate(plan, choices, workers)
+    if limits is not None:
+        check(cost, limits, loaded.source_file)
+    check_reference(loaded, plan, choices)
+    return Admitted(loaded, plan, choices, cost)
+
+
+def _warn_outside_horizon(scenario: Scenario, plan: Plan) -> None:
+    """A disruption that a shortened horizon (`--days`) leaves wholly outside the run.
+
+    The scenario's own horizon is checked when it is loaded (refused there: the file
+    contradicts itself); a horizon shortened on the command line only warns."""
+    end = plan.horizon.days * HOURS_PER_DAY
+    for (kind, ident), windows in plan.network.disruptions.items():
+        for start, _, _ in windows:
+            if start >= end:
+                warnings.warn(InputWarning(
+                    f"{scenario.source_file}: the disruption of {kind} {ident} from day "
+                    f"{start / HOURS_PER_DAY:g} lies after the end of this "
+                    f"{plan.horizon.days:g}-day run and has no effect"), stacklevel=3)
+
+
+def check_reference(scenario: Scenario, plan: Plan, choices: tuple[ChoiceSet, ...]) -> None:
+    """Load and build the reference scenario as the demand response will (its costs are
+    cached for the run); an error in it names this scenario's `demand.reference_scenario`."""
+    if plan.reference_scenario is None or plan.elasticity == 0:
+        return
+    from sim.demand import reference_costs
+
+    try:
+        reference_costs(plan, choices)
+    except InputError as exc:
+        file, field = scenario.locate("demand.reference_scenario")
+        raise InputError(exc.file, exc.field, exc.expected, exc.got,
+                         via=f"{file}: {field}") from None
+
+
+def count_variants(grid: Mapping[str, Sequence[object]] | None, sample_n: int | None) -> int:
+    """Variants of a sweep design, counted without building them."""
+    if grid is not None:
+        return math.prod(len(values) for values in grid.values())
+    return int(sample_n or 0)
+
+
+def check_sweep(variants: int, per_run: Estimate, workers: int, limits: Limits | None,
+                file: str) -> Estimate:
+    """Refuse a sweep too large to hold or to run, before its variants are built; `per_run`
+    is the estimate of one variant (all its replications)."""
+    if limits is not None and (limits.max_memory is not None or
+                               limits.max_events is not None) and variants > MAX_VARIANTS:
+        raise InputError(file, "parameters", f"at most {MAX_VARIANTS:,} variants (each is a "
+                                             "plan held in memory; pass --no-limit to try)",
+                         f"{variants:,} variants")
+    at_once = max(1, workers)
+    memory = BASE_MEMORY + variants * PLAN_BYTES + at_once * (per_run.memory_bytes - BASE_MEMORY)
+    total = Estimate(per_run.lots_per_replication, per_run.events_per_replication,
+                     variants * per_run.runs, memory)  # per_run.runs: its replications + passes
+    if limits is not None:
+        check(total, limits, file, what=f"sweep of {variants:,} variants")
+    return total
+
+
+CHANGES_ONLY = {"name", "description", "extends", "changes", "replaces"}
+
+
+def check_related(base: Scenario, alt: Scenario) -> None:
+    """Refuse an alternative that is not BASE plus changes: BASE must be in its extends chain,
+    and every file between BASE and it may only add changes. A file in between that sets
+    more (as baseline-2023.yaml recalibrates baseline.yaml's services and demand) makes the
+    comparison measure that file's edits too, so it is refused (`--allow-unrelated` runs it)."""
+    files = alt.provenance.files
+    names = " <- ".join(Path(f).name for f in reversed(files))
+    if base.source_file not in files:
+        raise InputError(alt.source_file, "extends", f"a scenario that extends BASE "
+                         f"{Path(base.source_file).name} (its chain is {names}; pass "
+                         "--allow-unrelated to compare them anyway)")
+    first = files.index(base.source_file)
+    for f in range(first + 1, len(files) - 1):
+        extra = sorted(set(alt.provenance.sections[f]) - CHANGES_ONLY)
+        if extra:
+            raise InputError(alt.source_file, "extends", f"a scenario built on BASE "
+                             f"{Path(base.source_file).name} by changes only (its chain "
+                             f"{names} passes through {Path(files[f]).name}, which also sets "
+                             f"{', '.join(extra)}: compare against that file, or pass "
+                             "--allow-unrelated)")
+
+
+def admit_comparison(base: Scenario, alts: Sequence[Scenario], *, replications: int | None,
+                     days: float | None, workers: int, limits: Limits | None,
+                     related: bool = True) -> tuple[Admitted, list[Admitted]]:
+    """`admit` BASE and every alternative as `compare` and `rank` will run them (BASE's
+    seed, replications and horizon), each alternative checked to be BASE plus changes unless
+    `related` is False; the limits apply to all the runs together."""
+    first = admit(base, replications=replications, days=days, workers=workers, limits=None)
+    plan = first.plan
+    others = []
+    for alt in alts:
+        if related:
+            check_related(base, alt)
+        others.append(admit(alt, seed=plan.seed, replications=plan.replications,
+                            days=plan.horizon.days, workers=workers, limits=None))
+    if limits is not None:
+        check(combine([first.estimate, *(a.estimate for a in others)]), limits,
+              base.source_file, what=f"comparison of {len(others) + 1} scenarios")
+    return first, others

@@ -1,0 +1,172 @@
+"""What every command shares at the input boundary: paths the user named (which decide what a
+message may quote), the cost limits, and admission with its warnings held back until the
+input is known to be good (an error is then the only line printed)."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from sim.budget import DEFAULT_MAX_EVENTS, DEFAULT_MAX_MEMORY, Limits, parse_size
+
+if TYPE_CHECKING:
+    from sim.boundary import Admitted
+
+NAMED = "cqsim.named_paths"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class InputPath(click.Path):
+    """A path to a file the user names on the command line: recorded, so that messages may
+    quote values from it and from the files beside it (and from no others)."""
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        out = super().convert(value, param, ctx)
+        if ctx is not None:
+            ctx.meta.setdefault(NAMED, []).append(Path(os.fsdecode(out)))
+        return out
+
+
+def _real(path: str | Path) -> str:
+    try:
+        return os.path.realpath(path)
+    except (OSError, ValueError):
+        return os.path.abspath(path)
+
+
+def quote_policy(named: list[Path]) -> Callable[[str], bool]:
+    """May a message quote a value from `file`? Only from a file the user named, or one in
+    the folder of a named file or below it (docs/validation.md, "What a message may quote")."""
+    roots = []
+    for path in named:
+        real = _real(path)
+        roots.append((real, os.path.dirname(real) if not os.path.isdir(real) else real))
+
+    def quote(file: str) -> bool:
+        real = _real(file)
+        return any(real == named_file or real.startswith(folder.rstrip(os.sep) + os.sep)
+                   for named_file, folder in roots)
+    return quote
+
+
+class OutPath(click.ParamType):
+    """A results path (`--out`), kept exactly as typed: click.Path would turn '' into '.',
+    the working folder. It is checked by `sim.staging` after the input, before any run."""
+
+    name = "path"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        return value if isinstance(value, Path) else Path(value) if value else value
+
+
+OVERWRITE = click.option(
+    "--overwrite", is_flag=True,
+    help="Replace --out even when it holds files cqsim did not write (all of them go).")
+
+
+def named_inputs() -> tuple[Path, ...]:
+    """The input files named on this command line (`InputPath`): an output folder may not
+    hold one."""
+    ctx = click.get_current_context(silent=True)
+    return tuple(ctx.meta.get(NAMED, ())) if ctx is not None else ()
+
+
+class Size(click.ParamType):
+    """A size in bytes: `4GB`, `500MB`, `2e9`."""
+
+    name = "size"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> float:
+        if isinstance(value, (int, float)):
+            return float(value)
+        try:
+            return parse_size(str(value))
+        except ValueError:
+            self.fail(f"expected a size such as 4GB or 500MB, got {value!r}", param, ctx)
+
+
+def limit_options(f: F) -> F:
+    """--max-memory, --max-events and --no-limit (see `limits`)."""
+    f = click.option("--no-limit", is_flag=True,
+                     help="Run whatever the estimated cost (no memory or event limit).")(f)
+    f = click.option("--max-events", type=click.FloatRange(min=1), default=DEFAULT_MAX_EVENTS,
+                     show_default=True,
+                     help="Refuse a run estimated to schedule more simulation events.")(f)
+    f = click.option("--max-memory", type=Size(), default=DEFAULT_MAX_MEMORY,
+                     show_default="4GB",
+                     help="Refuse a run estimated to need more memory (e.g. 8GB).")(f)
+    return f
+
+
+def limits(max_memory: float, max_events: float, no_limit: bool) -> Limits | None:
+    """The limits the options ask for (None: none)."""
+    return None if no_limit else Limits(max_memory=max_memory, max_events=max_events)
+
+
+class held_warnings:  # noqa: N801 - used as a context manager, reads as a phrase
+    """Hold the warnings raised while input is checked; print them (one line each) only when
+    the checks pass, so that bad input prints its one error line and nothing else."""
+
+    def __enter__(self) -> list[warnings.WarningMessage]:
+        self._catch = warnings.catch_warnings(record=True)
+        self._seen = self._catch.__enter__()
+        from sim.errors import InputWarning
+
+        warnings.simplefilter("always", InputWarning)
+        return self._seen
+
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
+        self._catch.__exit__(kind, exc, tb)
+        if kind is not None:
+            return
+        from sim.errors import InputWarning
+
+        shown: set[str] = set()
+        for w in self._seen:
+            if issubclass(w.category, InputWarning):
+                if str(w.message) not in shown:
+                    show_warning(str(w.message))
+                    shown.add(str(w.message))
+            else:
+                warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+
+
+def show_warning(text: str) -> None:
+    """One `cqsim: warning: ...` line on stderr."""
+    from sim.errors import printable
+
+    click.echo(f"cqsim: warning: {printable(text, 600)}", err=True)
+
+
+DAYS = click.FloatRange(min=1.0)  # a shorter horizon has no statistics to speak of
+
+
+def override_options(f: Any) -> Any:
+    """--seed, --replications, --days and --workers, shared by run and validate."""
+    f = click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+                     help="Processes for replications (same results for any number).")(f)
+    f = click.option("--days", type=DAYS, default=None,
+                     help="Override the horizon in days (at least 1).")(f)
+    f = click.option("--replications", type=click.IntRange(min=1, max=10_000), default=None,
+                     help="Override the number of replications.")(f)
+    f = click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=None,
+                     help="Override the seed.")(f)
+    return f
+
+
+def admitted(scenario: Path, seed: int | None, replications: int | None, days: float | None,
+             workers: int, max_memory: float, max_events: float, no_limit: bool) -> Admitted:
+    """Every input check of `run` (sim.boundary.admit); warnings print once it passes."""
+    from sim.boundary import admit
+
+    with held_warnings():
+        return admit(scenario, seed=seed, replications=replications, days=days,
+                     workers=workers, limits=limits(max_memory, max_events, no_limit))

@@ -1,0 +1,541 @@
+"""Whole results or none: a results folder is written in a staging folder beside it and
+swapped in at the end, under a lock, with a manifest of every file.
+
+`--out DIR` of every command goes through `ResultFolder`:
+
+1. `check_out` refuses, before anything runs, a DIR that cannot or must not be replaced: an
+   empty name, `/`, a mount point, a file or device (`/dev/null`), the working folder or a
+   folder holding an input, a place where nothing can be written, or a folder holding files
+   cqsim did not write (unless `overwrite`).
+2. Entering takes an exclusive lock (`.<DIR>.cqsim-lock` beside DIR, `flock`, so a killed
+   process holds it no more), clears what a killed command left (its staging folders) and
+   makes an empty staging folder `.<DIR>.cqsim-staging-<random>` beside DIR, on the same file
+   system: the command writes there.
+3. `commit` writes the manifest (scenario, seed, code version, and the size and sha256 of
+   every file) into the command's JSON file and swaps the staging folder in: one atomic
+   `renameat2(RENAME_EXCHANGE)` on Linux, so DIR always holds either the previous complete
+   result or the new one. The previous result is then deleted: nothing of it is left beside
+   the new one.
+4. Leaving without a commit (an error, Ctrl-C) deletes the staging folder; the lock is
+   released either way. The swap and the clean-up run with SIGINT, SIGTERM and SIGALRM held
+   back, so an interrupt cannot cut them in half.
+
+A SIGKILL at any moment leaves DIR as it was or as the new result, plus at most a staging
+folder and the lock file, which the next command into DIR removes or reuses.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import errno
+import hashlib
+import json
+import os
+import shutil
+import signal
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from sim.errors import InputError, printable
+
+# the JSON file holding the manifest, by command; the first found marks a folder as cqsim's
+MANIFEST_FILES = ("run.json", "compare.json", "rank.json", "sweep.json")
+MANIFEST_KEY = "manifest"
+STAGING = "cqsim-staging"
+LOCK = "cqsim-lock"
+SHOWN_NAMES = 3  # names of unknown files quoted in a refusal
+
+
+def _hidden(target: Path, what: str) -> str:
+    return f".{target.name}.{what}"
+
+
+# ----------------------------------------------------------------------------- manifests
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _files(folder: Path) -> list[Path]:
+    """Every regular file below `folder`, sorted."""
+    return sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def manifest(folder: Path, about: dict[str, Any], exclude: str) -> dict[str, Any]:
+    """What a results folder holds: `about` (command, scenario, seed, code version...) and
+    each file's size and sha256 (all files below `folder` but `exclude`, the JSON file that
+    will hold this manifest)."""
+    from sim.version import git_commit, package_version
+
+    files = {}
+    for path in _files(folder):
+        rel = path.relative_to(folder).as_posix()
+        if rel != exclude:
+            files[rel] = {"bytes": path.stat().st_size, "sha256": _sha256(path)}
+    return {"tool": "cqsim", **about,
+            "code_version": {"cqsim": package_version(), "git_commit": git_commit()},
+            "files": files}
+
+
+def write_manifest(folder: Path, name: str, about: dict[str, Any]) -> Path:
+    """Add a manifest of `folder` to its JSON file `name` (created when missing)."""
+    from sim.atomic import write_text
+
+    meta_path = folder / name
+    meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.is_file() else {}
+    meta[MANIFEST_KEY] = manifest(folder, about, name)
+    return write_text(meta_path, json.dumps(meta, indent=2, default=str))
+
+
+def read_manifest(folder: Path) -> tuple[str, dict[str, Any]] | None:
+    """(file name, its JSON) of the first manifest file in `folder` that cqsim wrote (with a
+    manifest, or an older one with `cqsim_version`); None when there is none."""
+    for name in MANIFEST_FILES:
+        path = folder / name
+        if not path.is_file():
+            continue
+        try:
+            meta = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(meta, dict) and (
+                isinstance(meta.get(MANIFEST_KEY), dict) or "cqsim_version" in meta):
+            return name, meta
+    return None
+
+
+def verify(folder: Path) -> list[str]:
+    """What is wrong with a results folder against its manifest: files missing, changed or
+    not listed (an empty list: complete and intact)."""
+    found = read_manifest(folder)
+    if found is None or not isinstance(found[1].get(MANIFEST_KEY), dict):
+        return [f"{folder}: no manifest"]
+    name, meta = found
+    listed: dict[str, Any] = meta[MANIFEST_KEY]["files"]
+    problems = []
+    present = {p.relative_to(folder).as_posix() for p in _files(folder)} - {name}
+    for rel in sorted(present - set(listed)):
+        problems.append(f"{rel}: not in the manifest")
+    for rel, entry in sorted(listed.items()):
+        if rel not in present:
+            problems.append(f"{rel}: missing")
+        elif _sha256(folder / rel) != entry["sha256"]:
+            problems.append(f"{rel}: sha256 differs from the manifest")
+    return problems
+
+
+def describe_result(folder: Path) -> str:
+    """'the run of baseline (seed 42, 365 days, 2026-11-30T12:00:00Z)': what a cqsim folder
+    holds, for the line saying it was replaced."""
+    found = read_manifest(folder)
+    if found is None:
+        return "files"
+    name, meta = found
+    held = meta.get(MANIFEST_KEY)
+    about: dict[str, Any] = held if isinstance(held, dict) else meta
+    command = str(about.get("command", name.removesuffix(".json")))
+    scenario = about.get("scenario") or meta.get("scenario") or meta.get("name")
+    details = [f"seed {about['seed']}" if about.get("seed") is not None else "",
+               f"{about['days']:g} days" if isinstance(about.get("days"), (int, float)) else "",
+               str(meta.get("created_utc", ""))]
+    text = f"the {command}" + (f" of {printable(str(scenario), 60)}" if scenario else "")
+    details = [d for d in details if d]
+    return text + (f" ({', '.join(details)})" if details else "")
+
+
+# ----------------------------------------------------------------------------- checks
+
+
+@dataclass(frozen=True)
+class Target:
+    """A checked `--out` folder: where it is (symlinks resolved) and what it holds now."""
+
+    shown: str          # as the user wrote it
+    path: Path          # absolute, symlinks resolved
+    holds: str          # '' (absent or empty), 'cqsim' or 'other'
+    count: int          # files in it now
+    option: str = "--out"
+
+
+def _refuse(shown: str, option: str, expected: str) -> InputError:
+    return InputError(shown, option, expected)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def check_out(out: str | os.PathLike[str], *, overwrite: bool = False,
+              inputs: Iterable[str | os.PathLike[str]] = (), option: str = "--out") -> Target:
+    """The folder `out` checked as a place to write results into (see the module doc);
+    InputError naming it and `option` otherwise. Nothing is written."""
+    shown = os.fspath(out)
+    if not shown.strip():
+        raise _refuse(repr(shown), option, "a folder name (got an empty one)")
+    if "\x00" in shown:
+        raise _refuse(printable(shown, 80), option, "a folder name without NUL bytes")
+    try:
+        path = Path(os.path.realpath(shown))
+    except (OSError, ValueError) as exc:
+        raise _refuse(printable(shown, 200), option, f"a usable folder name ({exc})") from None
+    if path == Path(path.anchor):
+        raise _refuse(shown, option, "a folder below the root, not the root itself (every "
+                                      "file in it would be replaced)")
+    if path.exists() or path.is_symlink():
+        if not path.is_dir():
+            kind = "a file" if path.is_file() else "not a folder (a device, pipe or socket)"
+            raise _refuse(shown, option, f"a folder for the results; it is {kind}")
+        if os.path.ismount(path):
+            raise _refuse(shown, option, "a folder that is not a mount point (it cannot be "
+                                         "swapped for the new results)")
+    here = Path(os.path.realpath(os.getcwd()))
+    if _inside(here, path):
+        raise _refuse(shown, option, "a folder that does not hold the working folder (every "
+                                      "file in it would be replaced)")
+    for item in inputs:
+        real = Path(os.path.realpath(os.fspath(item)))
+        if _inside(real, path):
+            raise _refuse(shown, option, f"a folder that does not hold an input "
+                                          f"({printable(os.fspath(item), 80)}): every file in "
+                                          "it would be replaced")
+    parent = path.parent
+    existing = parent
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK) or (
+            path.exists() and not os.access(path, os.W_OK | os.X_OK)):
+        raise _refuse(shown, option, f"a folder in a place this user can write to "
+                                      f"({printable(str(existing), 80)} is not writable)")
+    if not path.is_dir():
+        return Target(shown, path, "", 0, option)
+    files = [p for p in path.rglob("*") if not p.is_dir()]
+    if not files:
+        return Target(shown, path, "", 0, option)
+    found = read_manifest(path)
+    holds = "other"
+    if found is not None:
+        listed = found[1].get(MANIFEST_KEY, {}).get("files") if isinstance(
+            found[1].get(MANIFEST_KEY), dict) else None
+        extra = [] if listed is None else [
+            p for p in files if p.relative_to(path).as_posix() not in listed
+            and p.name not in MANIFEST_FILES]
+        holds = "cqsim" if not extra else "other"
+        files = extra or files
+    if holds == "other" and not overwrite:
+        names = ", ".join(printable(p.relative_to(path).as_posix(), 40)
+                          for p in files[:SHOWN_NAMES])
+        more = f" and {len(files) - SHOWN_NAMES} more" if len(files) > SHOWN_NAMES else ""
+        why = ("it holds files cqsim did not write: " if found is not None
+               else "it holds files and no cqsim manifest: ")
+        raise _refuse(shown, option, f"an empty folder or one cqsim wrote ({why}{names}{more});"
+                                      f" choose another {option} or pass --overwrite to "
+                                      "replace all of it")
+    return Target(shown, path, holds, len([p for p in path.rglob("*") if p.is_file()]), option)
+
+
+def check_file_out(out: str | os.PathLike[str], *, header: str, overwrite: bool = False,
+                   option: str = "--out") -> Path:
+    """A results file (`calibrate --out`) checked before anything runs: a name, not a folder
+    or a device, in a writable folder, and absent, empty or a table cqsim wrote (its first
+    line is `header`) unless `overwrite`. It is then written atomically (`sim.atomic`)."""
+    shown = os.fspath(out)
+    if not shown.strip():
+        raise _refuse(repr(shown), option, "a file name (got an empty one)")
+    if "\x00" in shown:
+        raise _refuse(printable(shown, 80), option, "a file name without NUL bytes")
+    path = Path(os.path.realpath(shown))
+    if path.is_dir() or shown.endswith(os.sep):
+        raise _refuse(shown, option, "a file name for the table; it is a folder")
+    if path.exists() and not path.is_file():
+        raise _refuse(shown, option, "a file name for the table; it is a device, pipe or "
+                                      "socket")
+    existing = path.parent
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise _refuse(shown, option, f"a file in a place this user can write to "
+                                      f"({printable(str(existing), 80)} is not writable)")
+    if path.is_file() and path.stat().st_size and not overwrite:
+        with open(path, "rb") as fh:
+            first = fh.readline(len(header) + 2).decode("utf-8", "replace").rstrip("\r\n")
+        if first != header:
+            raise _refuse(shown, option, "a new file or one cqsim wrote (this one is not a "
+                                          "table of this command); choose another "
+                                          f"{option} or pass --overwrite to replace it")
+    return path
+
+
+# ----------------------------------------------------------------------------- the swap
+
+
+class deferred_signals:  # noqa: N801 - a context manager read as a phrase
+    """Hold back SIGINT, SIGTERM and SIGALRM while a step that must not be cut runs (the swap,
+    a clean-up); they are delivered when it ends."""
+
+    SIGNALS = {signal.SIGINT, signal.SIGTERM, *([signal.SIGALRM] if hasattr(signal, "SIGALRM")
+                                                 else [])}
+
+    def __enter__(self) -> None:
+        self._old: set[Any] | None = None
+        if hasattr(signal, "pthread_sigmask"):
+            self._old = signal.pthread_sigmask(signal.SIG_BLOCK, self.SIGNALS)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._old is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, self._old)
+
+
+RENAME_EXCHANGE = 2
+AT_FDCWD = -100
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux renameat2 RENAME_EXCHANGE); False where the system
+    or the file system cannot."""
+    if sys.platform != "linux":
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    if renameat2(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), str(a), None, str(b))
+
+
+def make_folder(parent: Path, prefix: str) -> Path:
+    """A new folder `<prefix><random>` in `parent`, with the permissions the umask gives (a
+    temporary folder's 0700 would become the results folder's)."""
+    import secrets
+
+    while True:
+        path = parent / f"{prefix}{secrets.token_hex(4)}"
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            continue
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def swap_in(staging: Path, target: Path) -> None:
+    """Make `staging` the folder `target`, atomically, and delete what `target` held."""
+    with deferred_signals():
+        if not target.exists() or (target.is_dir() and not any(target.iterdir())):
+            os.replace(staging, target)  # rename(2) replaces an empty folder atomically
+        elif exchange(staging, target):
+            _remove(staging)  # now the previous result
+        else:  # no atomic exchange: two renames; a kill between them is repaired (`recover`)
+            old = make_folder(target.parent, _hidden(target, STAGING) + "-old-")
+            os.replace(target, old / "result")
+            os.replace(staging, target)
+            _remove(old)
+        _fsync_dir(target.parent)
+
+
+def recover(target: Path) -> list[Path]:
+    """Clear what a killed command left beside `target` (call with the lock held): staging
+    folders are deleted, except a previous result that a kill between the two renames of the
+    fallback swap left without a home, which goes back to `target`. Returns what was removed."""
+    removed = []
+    for path in sorted(target.parent.glob(_hidden(target, STAGING) + "-*")):
+        orphan = path / "result"
+        if path.name.startswith(_hidden(target, STAGING) + "-old-") and orphan.is_dir() \
+                and not target.exists():
+            os.replace(orphan, target)
+        _remove(path)
+        removed.append(path)
+    return removed
+
+
+# ----------------------------------------------------------------------------- the lock
+
+
+class FolderLock:
+    """An exclusive lock on a results folder: `.<name>.cqsim-lock` beside it, locked with
+    flock (the kernel releases it when the holder dies, however it dies)."""
+
+    def __init__(self, target: Path, option: str = "--out", shown: str | None = None) -> None:
+        self.path = target.parent / _hidden(target, LOCK)
+        self.option = option
+        self.shown = shown or str(target)
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        import fcntl
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.read(fd, 32).decode("ascii", "replace").strip()
+                os.close(fd)
+                who = f"process {holder}" if holder.isdigit() else "another cqsim command"
+                raise InputError(self.shown, self.option,
+                                 f"a folder no other cqsim command is writing ({who} is "
+                                 "writing it now; wait for it or choose another "
+                                 f"{self.option})") from None
+            # the file may have been removed (by the holder we waited for) since we opened
+            # it: a lock on a file no longer at the path locks nothing
+            try:
+                same = os.stat(self.path).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode("ascii"))
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()  # while still held: no one can be waiting on this file
+        os.close(self._fd)
+        self._fd = None
+
+
+# ----------------------------------------------------------------------------- the folder
+
+
+@dataclass
+class ResultFolder:
+    """The results folder of one command, staged and swapped in whole (see the module doc).
+
+        with ResultFolder(out, command="run", overwrite=False) as folder:
+            ... write into folder.path ...
+            folder.commit("run.json", {"scenario": name, "seed": seed})
+        print(folder.replaced)   # what the previous contents were, '' if none
+    """
+
+    out: str | os.PathLike[str]
+    command: str
+    overwrite: bool = False
+    inputs: tuple[str | os.PathLike[str], ...] = ()
+    option: str = "--out"
+    target: Target = field(init=False)
+    path: Path = field(init=False)          # the staging folder: write here
+    replaced: str = field(init=False, default="")
+    committed: bool = field(init=False, default=False)
+
+    def __post_init__(self) -> None:
+        self.target = check_out(self.out, overwrite=self.overwrite, inputs=self.inputs,
+                                option=self.option)
+        self._lock = FolderLock(self.target.path, self.option, self.target.shown)
+
+    @property
+    def final(self) -> Path:
+        """Where the results will be once committed."""
+        return self.target.path
+
+    def __enter__(self) -> ResultFolder:
+        target = self.target.path
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._lock.acquire()
+        except OSError as exc:
+            raise InputError(self.target.shown, self.option, "a folder in a place this user "
+                             f"can write to ({exc.strerror or exc})") from None
+        try:
+            with deferred_signals():
+                recover(target)
+                # checked again under the lock: another command may have written it meanwhile
+                self.target = check_out(self.out, overwrite=self.overwrite,
+                                        inputs=self.inputs, option=self.option)
+                self.path = make_folder(target.parent, _hidden(target, STAGING) + "-")
+        except OSError as exc:
+            self._lock.release()
+            raise InputError(self.target.shown, self.option, "a folder in a place this user "
+                             f"can write to ({exc.strerror or exc})") from None
+        except BaseException:
+            self._lock.release()
+            raise
+        return self
+
+    def commit(self, meta_file: str, about: dict[str, Any]) -> Path:
+        """Write the manifest into `meta_file` and swap the results in; return the folder."""
+        write_manifest(self.path, meta_file, {"command": self.command, **about})
+        target = self.target.path
+        count = self.target.count
+        files = f"{count} file{'s' if count != 1 else ''}"
+        if self.target.holds == "cqsim":
+            self.replaced = f"{files} of {describe_result(target)}"
+        elif self.target.holds:
+            self.replaced = f"{files}, not all written by cqsim (--overwrite)"
+        swap_in(self.path, target)
+        self.committed = True
+        return target
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        with deferred_signals():
+            if not self.committed:
+                _remove(self.path)
+            self._lock.release()
+
+
+@contextlib.contextmanager
+def updating(folder: Path) -> Iterator[None]:
+    """Change a file of a finished results folder (`cqsim report` rewriting its report.html):
+    with the folder locked, then its manifest brought up to date. A folder without a manifest
+    is changed as it is."""
+    found = read_manifest(folder)
+    held = found[1].get(MANIFEST_KEY) if found is not None else None
+    if found is None or not isinstance(held, dict):
+        yield
+        return
+    target = Path(os.path.realpath(folder))
+    lock = FolderLock(target, option="RUN_DIR", shown=str(folder))
+    lock.acquire()
+    try:
+        yield
+        about = {k: v for k, v in held.items() if k not in ("tool", "code_version", "files")}
+        write_manifest(target, found[0], about)
+    finally:
+        lock.release()
+
+
+def replaced_line(folder: ResultFolder) -> str:
+    """'replaced what out/baseline/ held: 24 files of the run of baseline (...)' or ''."""
+    return (f"replaced what {folder.target.shown.rstrip(os.sep)}/ held: {folder.replaced}"
+            if folder.replaced else "")
+
+
+def staged_files(folder: Path) -> Iterator[Path]:
+    """The files of a results folder, relative (for messages and tests)."""
+    for path in _files(folder):
+        yield path.relative_to(folder)

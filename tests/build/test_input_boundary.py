@@ -1,0 +1,346 @@
+"""The input boundary (sim.readers, sim.scenario, sim.network, sim.boundary): limits, strict
+types, positions in the user's own file, every missing field at once, nearest ids, the new
+changes, warnings, references and the cost estimate."""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sim.boundary import admit, check_related, count_variants
+from sim.budget import Limits
+from sim.errors import InputError, InputWarning, excerpt
+from sim.network import build
+from sim.scenario import load_scenario
+from tests.support import netbuilder as nb
+from tests.support.paths import ROOT
+
+
+def _doc(tmp_path: Path) -> dict:
+    return yaml.safe_load(nb.line_network(tmp_path).read_text())
+
+
+def _write(tmp_path: Path, doc: dict, name: str = "s.yaml") -> Path:
+    return nb.write_scenario(tmp_path / name, doc)
+
+
+def _error(path: Path) -> InputError:
+    with pytest.raises(InputError) as info:
+        admit(path, limits=None)
+    return info.value
+
+
+def _three_hubs(tmp_path: Path) -> dict:
+    """a - b - c with rail links; one service a-b and a flow a->b."""
+    a, b, c = nb.hub("a", 0), nb.hub("b", 1), nb.hub("c", 2)
+    nb.write_geodata(tmp_path / "geo", [a, b, c], [nb.link("a-b", a, b), nb.link("b-c", b, c)])
+    return nb.scenario(str(tmp_path / "geo"), {"ab": nb.train(["a", "b"])},
+                       [nb.flow("a", "b", 1000)])
+
+
+# ----------------------------------------------------------------------------- files
+
+
+def test_duplicate_key_is_refused_naming_key_and_line(tmp_path: Path) -> None:
+    path = nb.line_network(tmp_path)
+    path.write_text(path.read_text() + "seed: 5\n")
+    err = _error(path)
+    assert "'seed' appears twice" in err.expected and err.field.startswith("line ")
+
+
+@pytest.mark.parametrize("depth", [3_000, 10_000])
+def test_deeply_nested_yaml_is_one_error(tmp_path: Path, depth: int) -> None:
+    path = nb.line_network(tmp_path)
+    path.write_text(path.read_text() + "description: " + "[" * depth + "]" * depth + "\n")
+    assert "levels of nesting" in _error(path).expected
+
+
+def test_an_extends_chain_of_1500_files_is_one_error(tmp_path: Path) -> None:
+    nb.line_network(tmp_path)
+    for n in range(1500):
+        (tmp_path / f"c{n}.yaml").write_text(f"extends: c{n + 1}.yaml\n" if n < 1499
+                                             else "extends: scenario.yaml\n")
+    err = _error(tmp_path / "c0.yaml")
+    assert err.field == "extends" and "chain of at most" in err.expected
+
+
+def test_symlink_loops_as_scenario_and_as_extends(tmp_path: Path) -> None:
+    os.symlink("loop.yaml", tmp_path / "loop.yaml")
+    assert "symlink loop" in _error(tmp_path / "loop.yaml").expected
+    (tmp_path / "child.yaml").write_text("extends: loop.yaml\nname: x\n")
+    err = _error(tmp_path / "child.yaml")
+    assert err.file.endswith("child.yaml") and err.field == "extends"
+    assert "symlink loop" in err.expected
+
+
+# ----------------------------------------------------------------------------- types
+
+
+@pytest.mark.parametrize("value", [True, "14"])
+def test_no_boolean_or_text_for_a_number(tmp_path: Path, value: object) -> None:
+    doc = _doc(tmp_path)
+    doc["changes"] = [{"kind": "set", "service": "ab", "field": "departures_per_week",
+                       "value": value}]
+    err = _error(_write(tmp_path, doc))
+    assert err.field == "changes.0.value" and "a number" in err.expected
+    doc = _doc(tmp_path)
+    doc["network"]["services"]["ab"]["departures_per_week"] = value
+    assert _error(_write(tmp_path, doc)).field == "network.services.ab.departures_per_week"
+
+
+def test_whole_numbers_in_float_fields_still_work(tmp_path: Path) -> None:
+    doc = _doc(tmp_path)
+    doc["changes"] = [{"kind": "set", "service": "ab", "field": "departures_per_week",
+                       "value": 14}]
+    plan = build(load_scenario(_write(tmp_path, doc)))
+    assert plan.network.lines[0].spec.departures_per_week == 14.0
+
+
+# ----------------------------------------------------------------------------- positions
+
+
+def test_changes_are_counted_in_the_file_that_wrote_them(tmp_path: Path) -> None:
+    doc = _doc(tmp_path)
+    ok = {"kind": "scale", "service": "ab", "field": "vehicle_teu", "factor": 1.0}
+    doc["changes"] = [ok, ok]
+    _write(tmp_path, doc, "base.yaml")
+    bad = {"kind": "scale", "hub": "nowhere", "field": "yard_teu", "factor": 2}
+    child = {"extends": "base.yaml", "name": "child", "changes": [ok, ok, ok, bad]}
+    err = _error(_write(tmp_path, child, "child.yaml"))
+    assert err.file.endswith("child.yaml") and err.field == "changes.3.hub"
+    doc["changes"] = [ok, bad]
+    _write(tmp_path, doc, "base.yaml")
+    child["changes"] = [ok]
+    err = _error(_write(tmp_path, child, "child.yaml"))
+    assert err.file.endswith("base.yaml") and err.field == "changes.1.hub"
+    # a schema error inside a change, too
+    child["changes"] = [ok, {"kind": "scale", "service": "ab", "field": "vehicle_teu",
+                             "factor": -1}]
+    doc["changes"] = [ok, ok]
+    _write(tmp_path, doc, "base.yaml")
+    err = _error(_write(tmp_path, child, "child.yaml"))
+    assert err.file.endswith("child.yaml") and err.field == "changes.1.factor"
+
+
+def test_every_missing_field_is_reported_at_once(tmp_path: Path) -> None:
+    doc = _doc(tmp_path)
+    doc["changes"] = [{"kind": "add_hub", "hub": {"id": "d", "name": "D"}}]
+    err = _error(_write(tmp_path, doc))
+    assert err.field == "changes.0.hub"
+    for name in ("kind", "country", "lon", "lat", "handling_servers", "yard_teu", "sources"):
+        assert name in err.expected
+
+
+@pytest.mark.parametrize("change, field, nearest", [
+    ({"kind": "scale", "service": "abb", "field": "vehicle_teu", "factor": 2},
+     "changes.0.service", "ab"),
+    ({"kind": "scale", "hub": "bb", "field": "yard_teu", "factor": 2}, "changes.0.hub", "b"),
+    ({"kind": "set", "service": "ab", "field": "vehicle_tue", "value": 3}, "changes.0.field",
+     "vehicle_teu"),
+    ({"kind": "add_flows", "flow": {}}, "changes.0.kind", "add_flow"),
+    ({"kind": "demand_growth", "origin": "aa", "factor": 2}, "changes.0.origin", "a"),
+])
+def test_unknown_ids_offer_the_nearest(tmp_path: Path, change: dict, field: str,
+                                       nearest: str) -> None:
+    doc = _doc(tmp_path)
+    doc["changes"] = [change]
+    err = _error(_write(tmp_path, doc))
+    assert err.field == field and f"did you mean '{nearest}'?" in err.expected
+
+
+# ----------------------------------------------------------------------------- new changes
+
+
+def test_add_flow_add_service_remove_service(tmp_path: Path) -> None:
+    doc = _three_hubs(tmp_path)
+    doc["changes"] = [
+        {"kind": "add_service", "id": "bc", "service": nb.train(["b", "c"])},
+        {"kind": "add_flow", "flow": nb.flow("a", "c", 500)},
+    ]
+    plan = build(load_scenario(_write(tmp_path, doc)))
+    assert {line.service for line in plan.network.lines} == {"ab", "bc"}
+    assert [(f.origin, f.destination) for f in plan.flows] == [("a", "b"), ("a", "c")]
+    assert plan.flow_sources[1][1] == "changes.1.flow"
+    doc["changes"].append({"kind": "remove_service", "service": "bc"})
+    from sim.routing import choice_sets
+    with pytest.raises(InputError) as info:  # a -> c has no route left
+        choice_sets(build(load_scenario(_write(tmp_path, doc))))
+    assert info.value.field == "changes.1.flow"
+
+
+def test_replaced_flows_warn_naming_what_was_dropped(tmp_path: Path) -> None:
+    doc = _three_hubs(tmp_path)
+    doc["demand"]["flows"].append(nb.flow("b", "a", 300))
+    _write(tmp_path, doc, "base.yaml")
+    child = {"extends": "base.yaml", "demand": {"flows": [nb.flow("a", "b", 2000)]}}
+    with pytest.warns(InputWarning, match=r"dropping 1: b -> a \(general\)"):
+        load_scenario(_write(tmp_path, child, "child.yaml"))
+    child["replaces"] = ["demand.flows"]  # replaced on purpose: quiet
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InputWarning)
+        load_scenario(_write(tmp_path, child, "child.yaml"))
+
+
+def test_scale_that_rounds_a_count_says_so(tmp_path: Path) -> None:
+    doc = _doc(tmp_path)
+    doc["changes"] = [{"kind": "scale", "hub": "a", "field": "handling_servers",
+                       "factor": 1.5}]  # 2 x 1.5 = 3 exactly: quiet
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InputWarning)
+        build(load_scenario(_write(tmp_path, doc)))
+    doc["changes"][0]["factor"] = 1.25  # 2.5 -> 2
+    with pytest.warns(InputWarning, match=r"2 x 1.25 = 2.5, rounded to 2"):
+        plan = build(load_scenario(_write(tmp_path, doc)))
+    assert plan.network.hubs["a"].handling_servers == 2
+
+
+def test_disruption_outside_the_horizon(tmp_path: Path) -> None:
+    doc = _doc(tmp_path)
+    doc["changes"] = [{"kind": "disruption", "hub": "a", "start_day": 90, "end_day": 95,
+                       "capacity_factor": 0}]
+    err = _error(_write(tmp_path, doc))  # the file's own 60-day horizon: refused
+    assert err.field == "changes.0.start_day"
+    doc["changes"][0].update(start_day=30, end_day=40)
+    path = _write(tmp_path, doc)
+    with pytest.warns(InputWarning, match="after the end of this 20-day run"):
+        admit(path, days=20)  # shortened on the command line: a warning
+
+
+def test_excluded_hubs_must_be_known(tmp_path: Path) -> None:
+    doc = _doc(tmp_path)
+    doc["trade"] = {"excluded_hubs": ["bb"]}
+    err = _error(_write(tmp_path, doc))
+    assert err.field == "trade.excluded_hubs.0" and "did you mean 'b'" in err.expected
+
+
+def test_reference_scenario_missing_or_broken_names_the_scenario(tmp_path: Path) -> None:
+    doc = _doc(tmp_path)
+    doc["demand"]["reference_scenario"] = "nope.yaml"
+    err = _error(_write(tmp_path, doc))
+    assert err.file.endswith("s.yaml") and err.field == "demand.reference_scenario"
+    (tmp_path / "broken.yaml").write_text("- a list\n")
+    doc["demand"]["reference_scenario"] = "broken.yaml"
+    err = _error(_write(tmp_path, doc))
+    assert err.file.endswith("broken.yaml") and "s.yaml: demand.reference_scenario" in str(err)
+
+
+# ----------------------------------------------------------------------------- geodata
+
+
+@pytest.mark.parametrize("feature, field", [
+    ("not an object", "features[0]"),
+    ({"type": "Feature", "properties": {"id": "a"}, "geometry": "POINT (0 30)"},
+     "features[a].geometry"),
+    ({"type": "Feature", "properties": {"id": "a"}, "geometry": {"type": "Point",
+                                                                 "coordinates": [0.0]}},
+     "features[a].geometry.coordinates"),
+    ({"type": "Feature", "properties": [["id", "a"]], "geometry": None},
+     "features[0].properties"),
+])
+def test_malformed_geojson_structures(tmp_path: Path, feature: object, field: str) -> None:
+    path = nb.line_network(tmp_path)
+    hubs = json.loads((tmp_path / "geo" / "hubs.geojson").read_text())
+    hubs["features"][0] = feature
+    (tmp_path / "geo" / "hubs.geojson").write_text(json.dumps(hubs))
+    err = _error(path)
+    assert err.file.endswith("hubs.geojson") and err.field == field
+
+
+def test_geojson_nested_100000_levels(tmp_path: Path) -> None:
+    path = nb.line_network(tmp_path)
+    (tmp_path / "geo" / "hubs.geojson").write_text(
+        '{"type": "FeatureCollection", "features": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    assert "levels deep" in _error(path).expected
+
+
+def test_the_shipped_basemap_passes_and_a_truncated_one_is_refused(tmp_path: Path) -> None:
+    path = nb.line_network(tmp_path)
+    shipped = (ROOT / "geodata" / "basemap.gpkg").read_bytes()
+    (tmp_path / "geo" / "basemap.gpkg").write_bytes(shipped)
+    admit(path)
+    (tmp_path / "geo" / "basemap.gpkg").write_bytes(shipped[: len(shipped) // 2])
+    err = _error(path)
+    assert err.file.endswith("basemap.gpkg") and "network.geodata" in str(err)
+
+
+# ----------------------------------------------------------------------------- cost
+
+
+def test_estimate_is_close_to_a_measured_run_and_errs_high(tmp_path: Path) -> None:
+    from sim.engine import Model
+
+    checked = admit(nb.line_network(tmp_path, teu_per_year=50_000), days=120)
+    model = Model(checked.plan, 0, checked.choices)
+    model.run()
+    lots, events = model._lot_id, next(model.env._eid)
+    est = checked.estimate
+    assert lots <= est.lots_per_replication <= 2 * lots
+    assert events <= est.events_per_replication <= 3 * events
+
+
+def test_a_run_past_the_limits_is_refused_with_its_estimate(tmp_path: Path) -> None:
+    doc = _doc(tmp_path)
+    doc["demand"]["flows"][0]["teu_per_year"] = 1e9
+    doc["horizon"]["days"] = 365
+    path = _write(tmp_path, doc)
+    with pytest.raises(InputError) as info:
+        admit(path)
+    assert "within the limits" in info.value.expected and "GB" in info.value.expected
+    assert admit(path, limits=None).estimate.memory_bytes > 4e9  # --no-limit: admitted
+
+
+def test_a_billion_variant_grid_is_refused_before_it_is_built(tmp_path: Path,
+                                                             monkeypatch) -> None:
+    import sim.sweep as sweep
+
+    nb.line_network(tmp_path)
+    grid = {f"seed{i}": list(range(10)) for i in range(9)}
+    (tmp_path / "sweep.yaml").write_text(yaml.safe_dump(
+        {"base": "scenario.yaml", "parameters": {"grid": grid}}))
+    assert count_variants(grid, None) == 10**9
+
+    def never(*args: object) -> None:
+        raise AssertionError("the design was built")
+    monkeypatch.setattr(sweep, "design", never)
+    with pytest.raises(InputError) as info:
+        sweep.prepare_sweep(tmp_path / "sweep.yaml", Limits())
+    assert "1,000,000,000 variants" in str(info.value)
+
+
+# ----------------------------------------------------------------------------- compare
+
+
+def test_alternatives_must_be_base_plus_changes() -> None:
+    scenarios = ROOT / "scenarios"
+    baseline = load_scenario(scenarios / "baseline.yaml")
+    calibrated = load_scenario(scenarios / "baseline-2023.yaml")
+    closure = load_scenario(scenarios / "alashankou-closure.yaml")
+    with pytest.raises(InputError) as info:
+        check_related(baseline, closure)  # through baseline-2023, which recalibrates
+    assert info.value.field == "extends" and "baseline-2023.yaml" in info.value.expected
+    check_related(calibrated, closure)
+    check_related(calibrated, load_scenario(scenarios / "plan-2035.yaml"))
+    with pytest.raises(InputError):
+        check_related(closure, calibrated)
+
+
+# ----------------------------------------------------------------------------- messages
+
+
+def test_excerpts_are_short_printable_and_one_line() -> None:
+    text = excerpt("a\x00b\nc" + "x" * 500)
+    assert "\n" not in text and "\\x00" in text and len(text) < 50
+    err = InputError("f.yaml", "k\ney", "a number", "v\x1b[31mred" * 50)
+    assert "\n" not in str(err) and "\x1b" not in str(err) and len(str(err)) < 200
+
+
+def test_unknown_keys_never_quote_their_value(tmp_path: Path) -> None:
+    doc = _doc(tmp_path)
+    doc["token"] = "s3cr3t-value"
+    err = _error(_write(tmp_path, doc))
+    assert err.field == "token" and "s3cr3t" not in str(err)

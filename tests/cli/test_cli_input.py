@@ -1,0 +1,141 @@
+"""The command line at the input boundary: one-line usage errors, what messages may quote,
+confined default output folders, `cqsim list`, compare's relatedness check, warnings."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner, Result
+
+from sim.cli import main
+from tests.support import netbuilder as nb
+
+
+def _cqsim(*args: str) -> Result:
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+@pytest.mark.parametrize("args, option", [
+    (["--seed", "-1"], "--seed"), (["--days", "0"], "--days"), (["--days", "1e-9"], "--days"),
+    (["--replications", "0"], "--replications"), (["--max-memory", "x"], "--max-memory"),
+    (["--bogus"], "--bogus"),
+])
+def test_usage_errors_are_one_line_naming_the_option(tmp_path: Path, args: list[str],
+                                                     option: str) -> None:
+    path = nb.line_network(tmp_path)
+    for command in ("run", "validate"):
+        result = _cqsim(command, path, *args)
+        assert result.exit_code == 2
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and option in lines[0] and lines[0].startswith("cqsim: error:")
+
+
+def test_group_level_usage_errors_are_one_line() -> None:
+    for args in (["--nope"], ["nosuchcommand"], ["run"]):
+        result = _cqsim(*args)
+        assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_validate_prints_the_estimate_and_checks_sweeps(tmp_path: Path) -> None:
+    path = nb.line_network(tmp_path)
+    result = _cqsim("validate", path)
+    assert result.exit_code == 0 and "estimate:" in result.stdout and "peak memory" in \
+        result.stdout
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_text(yaml.safe_dump({"base": path.name, "parameters": {"grid": {
+        "network.services.ab.departures_per_week": [7, 14]}}}))
+    result = _cqsim("validate", sweep)
+    assert result.exit_code == 0 and "valid sweep (2 variants" in result.stdout
+
+
+def test_values_are_quoted_only_from_files_beside_the_one_named(tmp_path: Path) -> None:
+    """A base outside the named file's folder (reached through extends) may hold anything:
+    its values are described by type, never quoted."""
+    outside = tmp_path / "elsewhere"
+    project = tmp_path / "project"
+    outside.mkdir()
+    project.mkdir()
+    doc = yaml.safe_load(nb.line_network(outside).read_text())
+    doc["horizon"]["days"] = "hunter2-token"
+    nb.write_scenario(outside / "base.yaml", doc)
+    (project / "child.yaml").write_text("extends: ../elsewhere/base.yaml\nname: c\n")
+    result = _cqsim("validate", project / "child.yaml")
+    assert result.exit_code == 2 and "hunter2" not in result.stderr
+    assert "horizon.days" in result.stderr and "a text of 13 characters" in result.stderr
+    result = _cqsim("validate", outside / "base.yaml")  # named: quoted
+    assert "'hunter2-token'" in result.stderr
+
+
+@pytest.mark.parametrize("name, folder", [("../../escaped", "escaped"),
+                                          ("/tmp/elsewhere", "tmp-elsewhere")])
+def test_a_scenario_name_cannot_place_results_outside_out(tmp_path: Path, name: str,
+                                                          folder: str) -> None:
+    work = tmp_path / "a" / "b" / "work"
+    work.mkdir(parents=True)
+    doc = yaml.safe_load(nb.line_network(work).read_text())
+    doc["name"] = name
+    doc["horizon"]["days"] = 5
+    path = nb.write_scenario(work / "named.yaml", doc)
+    old = Path.cwd()
+    os.chdir(work)
+    try:
+        result = _cqsim("run", path, "--no-map")
+    finally:
+        os.chdir(old)
+    assert result.exit_code == 0, result.output
+    assert (work / "out" / folder / "run.json").is_file()
+    assert not (tmp_path / "a" / "escaped").exists() and not (tmp_path / "escaped").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a"]
+
+
+def test_list_prints_ids_with_a_description(tmp_path: Path) -> None:
+    path = nb.line_network(tmp_path)
+    hubs = _cqsim("list", "hubs", path)
+    assert hubs.exit_code == 0 and hubs.stdout.split()[0] == "a" and "positions" in hubs.stdout
+    services = _cqsim("list", "services", path)
+    assert services.stdout.startswith("ab") and "7/week" in services.stdout
+    assert "a > b" in _cqsim("list", "flows", path).stdout
+    assert "a-b" in _cqsim("list", "links", path).stdout
+
+
+@pytest.mark.slow
+def test_compare_refuses_an_unrelated_alternative_unless_allowed(tmp_path: Path) -> None:
+    path = nb.line_network(tmp_path)
+    other = tmp_path / "other.yaml"
+    other.write_text(path.read_text().replace("name: test", "name: other"))
+    result = _cqsim("compare", path, other, "--replications", "2", "--days", "5",
+                    "--out", tmp_path / "cmp")
+    assert result.exit_code == 2 and "--allow-unrelated" in result.stderr
+    assert not (tmp_path / "cmp").exists()
+    result = _cqsim("compare", path, other, "--replications", "2", "--days", "5",
+                    "--out", tmp_path / "cmp", "--allow-unrelated")
+    assert result.exit_code == 0, result.output
+
+
+def test_warnings_are_held_back_when_the_input_then_fails(tmp_path: Path) -> None:
+    doc = yaml.safe_load(nb.line_network(tmp_path).read_text())
+    doc["changes"] = [{"kind": "scale", "hub": "a", "field": "handling_servers",
+                       "factor": 1.25}]  # warns (2.5 -> 2) ...
+    path = nb.write_scenario(tmp_path / "w.yaml", doc)
+    result = _cqsim("validate", path)
+    assert result.exit_code == 0 and result.stderr.startswith("cqsim: warning:")
+    doc["demand"]["flows"][0]["origin"] = "nowhere"  # ... then fails: one line only
+    nb.write_scenario(path, doc)
+    result = _cqsim("validate", path)
+    assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_calibrate_warns_about_a_short_horizon_with_seasonality(tmp_path: Path) -> None:
+    doc = yaml.safe_load(nb.line_network(tmp_path).read_text())
+    doc["demand"]["seasonality"] = [0.8] * 6 + [1.2] * 6
+    path = nb.write_scenario(tmp_path / "s.yaml", doc)
+    table = tmp_path / "t.csv"
+    table.write_text("id,metric,published,low,high,unit,measure,how_measured,source\n"
+                     "t,trains,700,1,100000,trains/yr,loaded_departures:west:rail,how,src\n")
+    result = _cqsim("calibrate", path, "--days", "30", "--targets", table)
+    assert "30 days measured with seasonality on" in result.stderr
+    result = _cqsim("calibrate", path, "--days", "365", "--targets", table)
+    assert "seasonality" not in result.stderr

@@ -1,0 +1,168 @@
+"""The results folder: what `--out` may be, the lock, the manifest, and a new result replacing
+every file of the earlier one (sim.staging). Faults (kills, interrupts) are in test_faults.py."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from sim.cli import main
+from sim.errors import InputError
+from sim.staging import FolderLock, ResultFolder, check_out, verify
+from tests.support.paths import CQSIM, ROOT
+
+OK = ROOT / "tests" / "bad_inputs" / "ok.yaml"  # 3 hubs, 10 days: a run of a second
+
+
+def _cqsim(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CQSIM, *args], capture_output=True, text=True, timeout=300,
+                          cwd=cwd, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+
+
+def _refused(out: str | Path, *expected: str, **kw: object) -> str:
+    with pytest.raises(InputError) as err:
+        check_out(out, **kw)  # type: ignore[arg-type]
+    line = str(err.value)
+    assert "--out" in line and "\n" not in line
+    for text in expected:
+        assert text in line, line
+    return line
+
+
+def test_out_that_cannot_be_replaced_is_refused(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a-file").write_text("x")
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine")
+    _refused("", "empty")
+    _refused("/", "root")
+    _refused("/dev/null", "not a folder")
+    _refused(tmp_path / "a-file", "it is a file")
+    _refused(".", "working folder")
+    _refused(tmp_path, "working folder")
+    _refused(foreign, "no cqsim manifest", "notes.txt", "--overwrite")
+    scenario = foreign / "s.yaml"
+    scenario.write_text("x")
+    _refused(foreign, "an input", inputs=[scenario], overwrite=True)
+    assert check_out(foreign, overwrite=True).holds == "other"
+    assert check_out(tmp_path / "new" / "deeper").holds == ""
+    (tmp_path / "empty").mkdir()
+    assert check_out(tmp_path / "empty").holds == ""
+    assert foreign.is_dir() and (foreign / "notes.txt").read_text() == "mine"
+
+
+def test_a_folder_where_nothing_can_be_written_is_refused_before_running(
+        tmp_path: Path) -> None:
+    # /proc refuses new files even to root, whom permission bits do not stop
+    result = CliRunner().invoke(main, ["run", str(OK), "--out", "/proc/cqsim-results"])
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "/proc/cqsim-results: --out: expected a folder in a place" \
+        in lines[0], result.stderr
+
+
+def test_the_lock_refuses_a_second_writer(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with ResultFolder(out, command="run") as first:
+        with pytest.raises(InputError, match=f"process {os.getpid()} is writing it"):
+            ResultFolder(out, command="run").__enter__()
+        assert first.path.is_dir() and first.path.parent == tmp_path
+    assert not first.path.exists(), "an uncommitted staging folder is removed"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [], "the lock file is removed"
+    lock = FolderLock(out)
+    lock.acquire()
+    lock.release()
+    assert not lock.path.exists()
+
+
+def test_commit_swaps_in_a_whole_folder_with_its_manifest(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    with ResultFolder(out, command="run") as folder:
+        (folder.path / "a.csv").write_text("x\n1\n")
+        (folder.path / "sub").mkdir()
+        (folder.path / "sub" / "b.csv").write_text("y\n2\n")
+        folder.commit("run.json", {"scenario": "demo", "seed": 4})
+    meta = json.loads((out / "run.json").read_text())["manifest"]
+    assert meta["tool"] == "cqsim" and meta["command"] == "run" and meta["seed"] == 4
+    assert set(meta["files"]) == {"a.csv", "sub/b.csv"} and meta["code_version"]["cqsim"]
+    assert verify(out) == []
+    (out / "a.csv").write_text("x\n9\n")
+    (out / "stray.txt").write_text("")
+    assert verify(out) == ["stray.txt: not in the manifest",
+                           "a.csv: sha256 differs from the manifest"]
+    _refused(out, "files cqsim did not write: stray.txt")
+    (out / "stray.txt").unlink()
+    with ResultFolder(out, command="run") as again:
+        (again.path / "c.csv").write_text("z\n")
+        again.commit("run.json", {"scenario": "demo", "seed": 5})
+    assert sorted(p.name for p in out.iterdir()) == ["c.csv", "run.json"]
+    assert again.replaced.startswith("3 files of the run of demo (seed 4")
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+@pytest.mark.slow
+def test_a_new_run_replaces_every_file_of_the_earlier_one_and_says_so(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    first = _cqsim("run", str(OK), "--out", str(out))
+    assert first.returncode == 0, first.stderr
+    assert (out / "map.png").is_file() and "replaced" not in first.stdout
+    second = _cqsim("run", str(OK), "--days", "5", "--no-map", "--no-report", "--out",
+                    str(out))
+    assert second.returncode == 0, second.stderr
+    assert not (out / "map.png").exists() and not (out / "report.html").exists()
+    assert f"replaced what {out}/ held:" in second.stdout
+    assert "the run of bad-input-base (seed 1, 10 days" in second.stdout
+    assert json.loads((out / "run.json").read_text())["days"] == 5
+    assert verify(out) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+@pytest.mark.slow
+def test_compare_and_rank_write_whole_folders(tmp_path: Path) -> None:
+    alt = tmp_path / "alt.yaml"
+    alt.write_text(f"extends: {OK}\nname: alt\nchanges:\n  - {{kind: set, service: ab, "
+                   "field: departures_per_week, value: 14}\n")
+    out = tmp_path / "cmp"
+    done = _cqsim("compare", str(OK), str(alt), "--replications", "2", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert verify(out) == [] and verify(out / "0-bad-input-base") == []
+    assert json.loads((out / "compare.json").read_text())["manifest"]["alternatives"] == ["alt"]
+    report = (out / "report.html").read_text()
+    assert str(out / "1-alt") in report and ".cqsim-staging" not in report
+    ranked = tmp_path / "rank"
+    done = _cqsim("rank", str(OK), str(alt), "--replications", "2", "--out", str(ranked))
+    assert done.returncode == 0, done.stderr
+    assert verify(ranked) == [] and (ranked / "rank.csv").is_file()
+    refused = _cqsim("run", str(OK), "--out", str(tmp_path))  # holds alt.yaml, an input
+    assert refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1
+
+
+def test_calibrate_out_is_a_file_cqsim_may_replace(tmp_path: Path) -> None:
+    table = tmp_path / "calibration.csv"
+    table.write_text("my,own,table\n")
+    for out, expected in ((tmp_path, "it is a folder"), ("/dev/null", "device"),
+                          ("", "empty"), (table, "--overwrite")):
+        result = CliRunner().invoke(main, ["calibrate", str(OK), "--out", str(out)])
+        assert result.exit_code == 2, result.output
+        assert len(result.stderr.strip().splitlines()) == 1 and expected in result.stderr
+    assert table.read_text() == "my,own,table\n"
+
+
+@pytest.mark.slow
+def test_cqsim_report_keeps_the_manifest_true(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert _cqsim("run", str(OK), "--no-map", "--no-report", "--out", str(out)).returncode == 0
+    assert "report.html" not in json.loads((out / "run.json").read_text())["manifest"]["files"]
+    made = _cqsim("report", str(out))
+    assert made.returncode == 0, made.stderr
+    assert verify(out) == []  # report.html is listed, with its hash
+    assert check_out(out).holds == "cqsim"  # so a new run may replace the folder
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
