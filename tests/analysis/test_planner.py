@@ -159,3 +159,16 @@ def test_cli_bad_file_is_one_line_exit_2(tmp_path: Path, command: str) -> None:
     assert done.returncode == 2, done.stderr
     assert done.stderr.strip().count("\n") == 0 and "bad.yaml" in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_shipped_candidates_and_pathway_load() -> None:
+    """The shipped files validate, every cost and lead time sourced or labelled."""
+    from sim.pathway import load_pathway
+    from tests.support.paths import SCENARIOS
+
+    spec, _ = load_candidates(SCENARIOS / "candidates" / "plan-2025.yaml")
+    assert len(spec.candidates) >= 6
+    lock = next(c for c in spec.candidates if c.name == "second-three-gorges-lock")
+    assert options(spec, 2025)[lock.name] == []          # 9.3 years: not by 2025
+    path, _ = load_pathway(SCENARIOS / "pathways" / "plan.yaml")
+    assert path.to == 2035 and {e.name for e in path.expansions} >= {lock.name}
