@@ -40,7 +40,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -52,6 +52,29 @@ from sim.specs import Spec
 from sim.uncertain import Distribution, FromCalibration, UncertainInput
 
 GOODS_TRADE = "goods_trade_bn_cny_per_year"
+
+
+def check_ramp(ramp_up: tuple[float, ...]) -> None:
+    """Ramp-up shares: each in (0, 1], never falling."""
+    if any(not 0 < s <= 1 for s in ramp_up):
+        raise ValueError("ramp_up shares must be in (0, 1]")
+    if any(b < a for a, b in zip(ramp_up, ramp_up[1:], strict=False)):
+        raise ValueError("ramp_up shares must not fall")
+
+
+def ramp_share(ramp_up: tuple[float, ...], in_service: int, year: int) -> float:
+    """Share of the full effect in `year` of something in service from `in_service`."""
+    if year < in_service:
+        return 0.0
+    return ramp_up[min(year - in_service, len(ramp_up) - 1)]
+
+
+def check_plan_inputs(names: list[str], what: str, growth: dict[str, Any]) -> None:
+    """Distinct names; growth rates drawn from a distribution (not an estimate)."""
+    if len(set(names)) != len(names):
+        raise ValueError(f"{what} names must be distinct")
+    if any(isinstance(d, FromCalibration) for d in growth.values()):
+        raise ValueError("growth rates: normal, lognormal, triangular or uniform")
 
 
 class Expansion(Spec):
@@ -67,17 +90,12 @@ class Expansion(Spec):
 
     @model_validator(mode="after")
     def _shares(self) -> Expansion:
-        if any(not 0 < s <= 1 for s in self.ramp_up):
-            raise ValueError("ramp_up shares must be in (0, 1]")
-        if any(b < a for a, b in zip(self.ramp_up, self.ramp_up[1:], strict=False)):
-            raise ValueError("ramp_up shares must not fall")
+        check_ramp(self.ramp_up)
         return self
 
     def share(self, year: int) -> float:
         """Share of the full change in service in `year` (0 before the in-service year)."""
-        if year < self.in_service:
-            return 0.0
-        return self.ramp_up[min(year - self.in_service, len(self.ramp_up) - 1)]
+        return ramp_share(self.ramp_up, self.in_service, year)
 
     def changes_at(self, share: float) -> list[dict[str, Any]]:
         """The changes at `share` of their full effect, as scenario change mappings."""
@@ -90,50 +108,62 @@ class Expansion(Spec):
         return out
 
 
-class PathwaySpec(Spec):
-    """A pathway file, validated."""
+class PlanFile(Spec):
+    """What a pathway file and a candidates file share: the base-year scenario, market
+    growth (% per year, uncertain) and the run settings."""
 
     name: str = Field("", description="default: the file name without .yaml")
     description: str = ""
     scenario: str = Field(min_length=1, description="base-year scenario, relative to this file")
     base_year: int = Field(ge=1900, le=2200)
-    to: int = Field(2035, ge=1900, le=2200, description="last year simulated")
-    samples: int = Field(8, ge=1, le=10_000, description="input draws (one replication each)")
     seed: int = Field(7, ge=0, le=2**32 - 1, description="seed of the draws of growth rates")
     days: float | None = Field(None, gt=0, le=36_600, description="horizon of each year's run")
     growth: dict[str, Distribution] = Field(default_factory=dict,
                                             description="market -> growth, % per year")
-    expansions: tuple[Expansion, ...] = ()
     source_file: str = ""
+
+
+class PathwaySpec(PlanFile):
+    """A pathway file, validated."""
+
+    to: int = Field(2035, ge=1900, le=2200, description="last year simulated")
+    samples: int = Field(8, ge=1, le=10_000, description="input draws (one replication each)")
+    expansions: tuple[Expansion, ...] = ()
 
     @model_validator(mode="after")
     def _years(self) -> PathwaySpec:
         if self.to < self.base_year:
             raise ValueError("to must not be before base_year")
-        names = [e.name for e in self.expansions]
-        if len(set(names)) != len(names):
-            raise ValueError("expansion names must be distinct")
-        if any(isinstance(d, FromCalibration) for d in self.growth.values()):
-            raise ValueError("growth rates: normal, lognormal, triangular or uniform")
+        check_plan_inputs([e.name for e in self.expansions], "expansion", self.growth)
         return self
+
+
+FileT = TypeVar("FileT", bound=PlanFile)
+
+
+def read_plan_file(path: str | Path, cls: type[FileT],
+                   overrides: dict[str, Any] | None = None) -> tuple[FileT, Scenario]:
+    """A pathway or candidates file validated as `cls` (`overrides`: command-line values, None
+    kept) and its base scenario; InputError naming the file and field."""
+    path = Path(path)
+    raw = read_yaml(path)
+    raw.setdefault("name", path.stem)
+    raw["source_file"] = str(path.resolve())
+    raw.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    try:
+        spec = cls.model_validate(raw)
+    except ValidationError as exc:
+        raise spec_error(exc, path) from None
+    base = load_scenario(path.parent / spec.scenario)
+    check_growth_markets(spec.growth, base, path)
+    return spec, base
 
 
 def load_pathway(path: str | Path, to: int | None = None,
                  samples: int | None = None) -> tuple[PathwaySpec, Scenario]:
     """Read and validate a pathway file and its base scenario (InputError naming the field)."""
     path = Path(path)
-    raw = read_yaml(path)
-    raw.setdefault("name", path.stem)
-    raw["source_file"] = str(path.resolve())
-    for key, value in (("to", to), ("samples", samples)):
-        if value is not None:
-            raw[key] = value
-    try:
-        spec = PathwaySpec.model_validate(raw)
-    except ValidationError as exc:
-        raise spec_error(exc, path) from None
-    base = load_scenario(path.parent / spec.scenario)
-    check_growth_markets(spec.growth, base, path)
+    spec, base = read_plan_file(path, PathwaySpec, {"to": to, "samples": samples})
     from sim.network import build
 
     for i, exp in enumerate(spec.expansions):   # each at full share must build

@@ -37,12 +37,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
 from sim.errors import InputError
-from sim.scenario import Change, Scenario, load_scenario, read_yaml
+from sim.pathway import PlanFile, check_plan_inputs, check_ramp, ramp_share, read_plan_file
+from sim.scenario import Change, Scenario
 from sim.specs import Spec
-from sim.uncertain import Distribution, FromCalibration
 
 
 def _sourced(text: str) -> str:
@@ -69,59 +69,34 @@ class Candidate(Spec):
     def _documented(self) -> Candidate:
         for name in ("lead_time_source", "capital_source", "operating_source"):
             _sourced(getattr(self, name))
-        if any(not 0 < s <= 1 for s in self.ramp_up):
-            raise ValueError("ramp_up shares must be in (0, 1]")
+        check_ramp(self.ramp_up)
         return self
 
     def share(self, in_service: int, year: int) -> float:
-        if year < in_service:
-            return 0.0
-        return self.ramp_up[min(year - in_service, len(self.ramp_up) - 1)]
+        """Share of the full change in `year` when in service from `in_service`."""
+        return ramp_share(self.ramp_up, in_service, year)
 
     def cost(self, in_service: int, year: int) -> float:
         """Capital plus operating cost of every year in service up to `year`, CNY."""
         return self.capital_cny + self.operating_cny_per_year * max(0, year - in_service + 1)
 
 
-class CandidatesSpec(Spec):
+class CandidatesSpec(PlanFile):
     """A candidates file, validated."""
 
-    name: str = ""
-    description: str = ""
-    scenario: str = Field(min_length=1, description="base-year scenario, relative to this file")
-    base_year: int = Field(ge=1900, le=2200)
     decided_from: int = Field(ge=1900, le=2200, description="first year a decision is taken")
-    growth: dict[str, Distribution] = Field(default_factory=dict)
     candidates: tuple[Candidate, ...] = Field(min_length=1)
     seed: int = Field(11, ge=0, le=2**32 - 1, description="seed of the growth draws")
-    days: float | None = Field(None, gt=0, le=36_600)
-    source_file: str = ""
 
     @model_validator(mode="after")
     def _names(self) -> CandidatesSpec:
-        names = [c.name for c in self.candidates]
-        if len(set(names)) != len(names):
-            raise ValueError("candidate names must be distinct")
-        if any(isinstance(d, FromCalibration) for d in self.growth.values()):
-            raise ValueError("growth rates: normal, lognormal, triangular or uniform")
+        check_plan_inputs([c.name for c in self.candidates], "candidate", self.growth)
         return self
 
 
 def load_candidates(path: str | Path) -> tuple[CandidatesSpec, Scenario]:
     """Read and validate a candidates file and its base scenario."""
-    from sim.pathway import check_growth_markets, spec_error
-
-    path = Path(path)
-    raw = read_yaml(path)
-    raw.setdefault("name", path.stem)
-    raw["source_file"] = str(path.resolve())
-    try:
-        spec = CandidatesSpec.model_validate(raw)
-    except ValidationError as exc:
-        raise spec_error(exc, path) from None
-    base = load_scenario(path.parent / spec.scenario)
-    check_growth_markets(spec.growth, base, path)
-    return spec, base
+    return read_plan_file(path, CandidatesSpec)
 
 
 Portfolio = tuple[tuple[str, int], ...]   # (candidate name, in-service year), sorted by name
