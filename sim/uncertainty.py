@@ -169,6 +169,7 @@ def sweep_spec(study: StudyDesign, days: float | None = None) -> Any:
     return SweepSpec(name=f"uncertainty-{study.scenario.name}", base=file.name,
                      parameters=Parameters(points=study.points),
                      point_replications=study.replications, days=days,
+                     replications=1,   # each design point runs once (the budget check)
                      description=f"{study.method} study of {len(study.inputs)} inputs",
                      source_file=str(file))
 
