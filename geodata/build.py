@@ -34,23 +34,24 @@ Record = dict[str, Any]
 Coords = list[tuple[float, float]]
 
 HUB_SCHEMA: dict[str, type] = {
-    "id": str, "name": str, "kind": str, "country": str,
+    "id": str, "name": str, "name_zh": str, "kind": str, "country": str,
     "handling_servers": int, "handling_teu_per_hour": float, "handling_setup_hours": float,
     "yard_teu": float, "dwell_hours": float, "gauge_change": bool, "sources": str, "note": str,
 }
 LOCK_SCHEMA: dict[str, type] = {
-    "id": str, "name": str, "kind": str, "country": str, "lanes": int, "cycle_hours": float,
-    "chamber_t": float, "passage_hours": float, "sources": str, "note": str,
+    "id": str, "name": str, "name_zh": str, "kind": str, "country": str, "lanes": int,
+    "cycle_hours": float, "chamber_t": float, "passage_hours": float, "sources": str, "note": str,
 }
 LINK_SCHEMA: dict[str, type] = {
     "id": str, "from_hub": str, "to_hub": str, "mode": str, "corridor": str,
     "km": float, "hours": float, "lock": str, "lock_at": float, "sources": str, "note": str,
 }
-OPTIONAL = {"hub": {"gauge_change", "note"}, "lock": {"note"}, "link": {"lock", "lock_at", "note"}}
-HUB_KINDS = {"rail_terminal", "river_port", "sea_port", "airport", "border"}
+OPTIONAL = {"hub": {"gauge_change", "name_zh", "note"}, "lock": {"name_zh", "note"},
+            "link": {"lock", "lock_at", "note"}}
+HUB_KINDS = {"rail_terminal", "river_port", "sea_port", "airport", "border", "zone"}
 LOCK_KINDS = {"lock"}
 MODES = {"rail", "river", "sea", "road", "air"}
-CORRIDORS = {"east", "west", "south", "north", "air", "feeder"}
+CORRIDORS = {"east", "west", "south", "north", "air", "coastal", "feeder"}
 HUB_ID = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 LINK_ID = re.compile(r"^[a-z0-9_]+(-[a-z0-9_]+)+$")
 COUNTRY = re.compile(r"^[A-Z]{2}$")

@@ -7,7 +7,7 @@ expression read from the result tables:
 - `loaded_departures:<corridor>:<mode>`  loaded departures of the corridor's lines (per year)
 - `link_teu:<corridor>:<hub>`            TEU on the corridor's links touching `hub`, both
                                           directions (per year)
-- `hub_teu:<hub>`                        TEU handled at a hub (per year)
+- `hub_teu:<hub>[+<hub>...]`             TEU handled at a hub, or several together (per year)
 - `lock_t:<lock>`                        tonnes through a lock, both directions (per year)
 - `lock:<lock>:<figure>`                 a lock's `lockages` per day, `vessels_per_lockage`,
                                           mean `wait` of all vessels (`wait.<class>`: of one
@@ -15,6 +15,18 @@ expression read from the result tables:
                                           directions
 - `ride:<from>><to>`                     mean hours on board from `from` to `to` (legs table)
 - `door:<origin>><destination>[:<corridor>]`  mean door-to-door hours of delivered lots
+- `gateway_teu:<gateway>[+<gateway>...][:<flow class>]` loaded TEU delivered through gateways
+                                          (per year)
+- `value_per_teu:<gateway>`              value of the goods over the loaded TEU delivered
+                                          through a gateway, every flow class (CNY/TEU)
+- `share:<gateway>:<market>:<direction>:<commodity>`  share of the value of the market
+                                          model's trade delivered through a gateway (`*`: any)
+- `trade_total`                          total goods trade (bn CNY/yr, `sim.trade`)
+
+Each figure has a `role`: `fit` (a free parameter was set or estimated to it: the figure then
+checks the fit, not the model; `parameter` names what was fitted, and `market.choice.*`
+parameters are estimated by `cqsim calibrate --estimate`) or `validate` (held out: nothing was
+set to it). Both columns are optional (role fit, no parameter).
 
 Counts are read per year, as every result table reports them (annualised over the
 statistics period, horizon minus warm-up); times are TEU-weighted means. Every measure is
@@ -41,7 +53,9 @@ from sim.units import DAYS_PER_YEAR, HOURS_PER_DAY
 CALIBRATION_FILE = "calibration.csv"
 UNIT_FACTORS: dict[str, float] = {   # measured base unit -> published unit
     "trains/yr": 1.0, "TEU/yr": 1.0, "Mt/yr": 1e-6, "t/yr": 1.0, "h": 1.0,
-    "days": 1 / HOURS_PER_DAY, "lockages/day": 1.0, "vessels/lockage": 1.0, "vessels": 1.0}
+    "days": 1 / HOURS_PER_DAY, "lockages/day": 1.0, "vessels/lockage": 1.0, "vessels": 1.0,
+    "CNY/TEU": 1.0, "share": 1.0, "bn CNY/yr": 1.0}
+ROLES = ("fit", "validate")
 LOCK_FIGURES = ("lockages", "vessels_per_lockage", "wait", "queue")
 COLUMNS = ("id", "metric", "published", "low", "high", "unit", "measure", "how_measured",
            "source")
@@ -60,6 +74,8 @@ class CalibrationTarget:
     measure: str
     how_measured: str
     source: str
+    role: str = "fit"            # fit: a parameter was set or estimated to it; validate: held out
+    parameter: str = ""          # what was fitted to it (a dotted path, or prose)
 
 
 @dataclass(frozen=True)
@@ -101,12 +117,15 @@ def load_calibration_targets(path: str | Path | None = None) -> list[Calibration
             raise InputError(file, f"line {line}.unit", f"one of {sorted(UNIT_FACTORS)}",
                              row["unit"])
         _parse(row["measure"], file, line)
+        role = (row.get("role") or "fit").strip()
+        if role not in ROLES:
+            raise InputError(file, f"line {line}.role", "fit or validate", role)
         if any(t.id == row["id"] for t in targets):
             raise InputError(file, f"line {line}.id", "a unique target id", row["id"])
         targets.append(CalibrationTarget(
             id=row["id"], metric=row["metric"], published=published, low=low, high=high,
             unit=row["unit"], measure=row["measure"], how_measured=row["how_measured"],
-            source=row["source"]))
+            source=row["source"], role=role, parameter=(row.get("parameter") or "").strip()))
     return targets
 
 
@@ -148,7 +167,7 @@ def _link_teu(corridor: str, hub: str) -> Measure:
 def _hub_teu(hub: str) -> Measure:
     def measure(results: Results) -> np.ndarray:
         hubs = results.by_replication("hubs")
-        return _per_rep(results, hubs[hubs["hub"] == hub], "teu_per_year")
+        return _per_rep(results, hubs[hubs["hub"].isin(hub.split("+"))], "teu_per_year")
     return measure
 
 
@@ -201,6 +220,54 @@ def _door(origin: str, destination: str, corridor: str | None) -> Measure:
     return measure
 
 
+def _gateway_teu(gateway: str, flow_class: str | None) -> Measure:
+    def measure(results: Results) -> np.ndarray:
+        rows = results.by_replication("gateways")
+        rows = rows[rows["gateway"].isin(gateway.split("+"))]
+        if flow_class is not None:
+            rows = rows[rows["flow_class"] == flow_class]
+        return _per_rep(results, rows, "teu_per_year")
+    return measure
+
+
+def _value_per_teu(gateway: str) -> Measure:
+    def measure(results: Results) -> np.ndarray:
+        rows = results.by_replication("gateways")
+        rows = rows[rows["gateway"] == gateway]
+        teu = _per_rep(results, rows, "teu_per_year")
+        value = _per_rep(results, rows, "value_bn_cny_per_year") * 1e9
+        return np.divide(value, teu, out=np.full_like(teu, np.nan), where=teu > 0)
+    return measure
+
+
+def _share(gateway: str, market: str, direction: str, commodity: str) -> Measure:
+    def measure(results: Results) -> np.ndarray:
+        routes = results.by_replication("routes")
+        plan = results.plan
+        sub = routes[routes["market"] != ""]
+        if plan.market is not None:
+            zone = plan.market.section.origin
+            sub = sub.assign(direction=np.where(sub["origin"] == zone, "export", "import"))
+        for column, want in (("market", market), ("direction", direction),
+                             ("commodity", commodity)):
+            if want != "*" and column in sub:
+                sub = sub[sub[column] == want]
+        value = sub["teu_delivered_per_year"] * sub["commodity"].map(
+            {k: c.value_cny_per_teu for k, c in plan.classes.items()})
+        sub = sub.assign(value=value)
+        total = _per_rep(results, sub, "value")
+        through = _per_rep(results, sub[sub["gateway"] == gateway], "value")
+        return np.divide(through, total, out=np.full_like(total, np.nan), where=total > 0)
+    return measure
+
+
+def _trade_total(results: Results) -> np.ndarray:
+    from sim.trade import total_trade
+
+    per = total_trade(results)
+    return np.array([float(per.get(r.replication, np.nan)) for r in results.replications])
+
+
 def _parse(text: str, file: Path | str = "", line: int = 0) -> Measure:
     """The measure named by `text` (see the module docstring), or InputError."""
     kind, _, rest = text.partition(":")
@@ -223,11 +290,20 @@ def _parse(text: str, file: Path | str = "", line: int = 0) -> Measure:
         if kind == "door" and len(args) in (1, 2):
             origin, destination = args[0].split(">")
             return _door(origin, destination, args[1] if len(args) == 2 else None)
+        if kind == "gateway_teu" and len(args) in (1, 2):
+            return _gateway_teu(args[0], args[1] if len(args) == 2 else None)
+        if kind == "value_per_teu" and len(args) == 1:
+            return _value_per_teu(args[0])
+        if kind == "share" and len(args) == 4:
+            return _share(*args)
+        if kind == "trade_total" and not args:
+            return _trade_total
     except ValueError:
         pass
     raise InputError(file, f"line {line}.measure",
                      "loaded_departures:C:M, link_teu:C:HUB, hub_teu:HUB, lock_t:LOCK, "
-                     "lock:LOCK:FIGURE, ride:A>B or door:A>B[:C]", text)
+                     "lock:LOCK:FIGURE, ride:A>B, door:A>B[:C], gateway_teu:G[:CLASS], "
+                     "value_per_teu:G, share:G:MARKET:DIRECTION:CLASS or trade_total", text)
 
 
 def calibrate(results: Results, targets: list[CalibrationTarget]) -> list[CalibrationRow]:
@@ -242,7 +318,7 @@ def calibrate(results: Results, targets: list[CalibrationTarget]) -> list[Calibr
 
 
 CALIBRATION_COLUMNS = ("id", "metric", "unit", "published", "low", "high", "simulated", "ci95",
-                       "deviation", "ok", "how_measured", "source")
+                       "deviation", "ok", "role", "parameter", "how_measured", "source")
 
 
 def calibration_frame(rows: list[CalibrationRow]) -> pd.DataFrame:
@@ -251,4 +327,5 @@ def calibration_frame(rows: list[CalibrationRow]) -> pd.DataFrame:
         "id": r.target.id, "metric": r.target.metric, "unit": r.target.unit,
         "published": r.target.published, "low": r.target.low, "high": r.target.high,
         "simulated": r.simulated, "ci95": r.ci95, "deviation": r.deviation, "ok": r.ok,
+        "role": r.target.role, "parameter": r.target.parameter,
         "how_measured": r.target.how_measured, "source": r.target.source} for r in rows])

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -25,7 +25,7 @@ from sim.network import revise
 from sim.pipeline import prepare, run
 from sim.results import Results
 from sim.scenario import Scenario, as_scenario
-from sim.stats import difference_ci
+from sim.stats import difference_ci, mean_ci
 
 INDEPENDENT_SEED_OFFSET = 1_000_003  # a prime far from any seed a scenario is likely to use
 
@@ -152,6 +152,58 @@ def bottlenecks(results: Results, variant: str, top: int = 3) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _gateway_rows(results: Results) -> pd.DataFrame:
+    """Per replication and gateway: loaded TEU/yr and trade bn CNY/yr of the trade class."""
+    gw = results.by_replication("gateways")
+    gw = gw[gw["flow_class"] == "trade"]
+    return gw.groupby(["replication", "gateway"], as_index=False)[
+        ["teu_per_year", "trade_bn_cny_per_year"]].sum()
+
+
+def attribution(base: Results, alt: Results, variant: str) -> pd.DataFrame:
+    """Where ALT's change of trade came from, per year: the paired delta of each gateway's
+    loaded TEU and trade (the trade flow class), `total` (all gateways together: trade that
+    did not exist in BASE) and `shifted` (what the gateways that lost gave up, i.e. moved to
+    others), each with its 95% CI over paired replications; then the two parts of the total
+    the settle stage knows exactly (no CI): `input growth` (the scenario's demand_growth of
+    the market table) and `induced by access` (the logsum response to cheaper access); what
+    is left of the total is simulation noise and congestion."""
+    a, b = _gateway_rows(alt), _gateway_rows(base)
+    both = b.merge(a, on=["replication", "gateway"], how="outer",
+                   suffixes=("_base", "_alt")).fillna(0.0)
+    rows = []
+    for gateway, sub in both.groupby("gateway", sort=True):
+        row: dict[str, Any] = {"variant": variant, "item": f"gateway:{gateway}"}
+        for col in ("teu_per_year", "trade_bn_cny_per_year"):
+            d = (sub[f"{col}_alt"] - sub[f"{col}_base"]).to_numpy()
+            row[f"base_{col}"] = float(sub[f"{col}_base"].mean())
+            row[f"delta_{col}"], row[f"delta_{col}_ci95"] = mean_ci(d)
+        rows.append(row)
+    for item in ("total", "shifted"):
+        row = {"variant": variant, "item": item}
+        for col in ("teu_per_year", "trade_bn_cny_per_year"):
+            delta = both[f"{col}_alt"] - both[f"{col}_base"]
+            if item == "shifted":  # what the gateways that lost (on average) gave up
+                losers = delta.groupby(both["gateway"]).mean() < 0
+                delta = -delta.where(both["gateway"].map(losers), 0.0)
+            d = delta.groupby(both["replication"]).sum().to_numpy()
+            row[f"base_{col}"] = np.nan
+            row[f"delta_{col}"], row[f"delta_{col}_ci95"] = mean_ci(d)
+        rows.append(row)
+    a_eq, b_eq = alt.equilibrium or {}, base.equilibrium or {}
+
+    def change(key: str) -> float:
+        return float(cast(float, a_eq.get(key) or 0.0)) - float(cast(float, b_eq.get(key) or 0.0))
+
+    rows.append({"variant": variant, "item": "input growth",
+                 "delta_teu_per_year": change("market_input_teu_per_year"),
+                 "delta_trade_bn_cny_per_year": change("market_input_bn_cny_per_year")})
+    rows.append({"variant": variant, "item": "induced by access",
+                 "delta_teu_per_year": change("market_induced_teu_per_year"),
+                 "delta_trade_bn_cny_per_year": change("market_induced_bn_cny_per_year")})
+    return pd.DataFrame(rows)
+
+
 @dataclass(frozen=True)
 class Comparison:
     """Deltas of every ALT against BASE, and the bottlenecks of every variant."""
@@ -161,6 +213,7 @@ class Comparison:
     deltas: pd.DataFrame
     bottlenecks: pd.DataFrame
     independent: bool
+    attribution: pd.DataFrame | None = None   # per gateway, induced and shifted (market model)
 
 
 def compare(base: Scenario | str | Path, alts: Sequence[Scenario | str | Path], *,
@@ -175,7 +228,11 @@ def compare(base: Scenario | str | Path, alts: Sequence[Scenario | str | Path], 
     deltas["pairing"] = "independent seeds" if independent else "common random numbers"
     necks = pd.concat([bottlenecks(b.results, b.name)]
                       + [bottlenecks(v.results, v.name) for v in variants], ignore_index=True)
-    return Comparison(b, variants, deltas, necks, independent)
+    where = None
+    if b.results.plan.market is not None:
+        where = pd.concat([attribution(b.results, v.results, v.name) for v in variants],
+                          ignore_index=True)
+    return Comparison(b, variants, deltas, necks, independent, where)
 
 
 def draw_daily(cmp: Comparison, hubs: int = 3) -> Any:

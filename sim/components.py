@@ -32,6 +32,7 @@ from sim.specs import (
     ScheduledService,
     Spec,
     TerminalSpec,
+    ZoneSpec,
 )
 
 Table = Literal["hubs", "locks", "links", "services", "background"]
@@ -136,6 +137,7 @@ def validate_spec(table: str, data: Any) -> Spec:
 
 register(Kind("hub", "hubs", TerminalSpec, "sim.engine.hub:Hub"))
 register(Kind("border", "hubs", BorderSpec, "sim.engine.hub:Border"))
+register(Kind("zone", "hubs", ZoneSpec, "sim.engine.hub:Hub"))
 register(Kind("lock", "locks", LockSpec, "sim.engine.lock:Lock"))
 register(Kind("link", "links", LinkSpec, "sim.engine.links:Link"))
 register(Kind("scheduled", "services", ScheduledService, "sim.engine.lines:ScheduledLine"))

@@ -64,13 +64,13 @@ def reference_costs(plan: Plan, choices: Sequence[ChoiceSet]) -> dict[FlowKey, f
         return flow_costs(plan, choices)
     path = Path(plan.reference_scenario)
     mtime = path.stat().st_mtime_ns if path.is_file() else 0
-    ref = _file_plan(str(path), mtime)
-    if _same_candidates(ref, plan):  # the plan's routes are the reference's: reuse them
+    ref = file_plan(str(path), mtime)
+    if same_candidates(ref, plan):  # the plan's routes are the reference's: reuse them
         return flow_costs(ref, choices)
     return dict(_file_costs(str(path), mtime))
 
 
-def _same_candidates(a: Plan, b: Plan) -> bool:
+def same_candidates(a: Plan, b: Plan) -> bool:
     """Whether two plans have the same candidate routes (`choice_sets` reads no more)."""
     def keys(p: Plan) -> list[tuple[str, str, str, float]]:
         return [(f.origin, f.destination, f.commodity,
@@ -80,7 +80,7 @@ def _same_candidates(a: Plan, b: Plan) -> bool:
 
 
 @lru_cache(maxsize=8)
-def _file_plan(path: str, mtime: int) -> Plan:
+def file_plan(path: str, mtime: int) -> Plan:
     """The plan of a scenario file, cached per file version (`mtime`)."""
     return build(load_scenario(path))
 
@@ -88,7 +88,7 @@ def _file_plan(path: str, mtime: int) -> Plan:
 @lru_cache(maxsize=8)
 def _file_costs(path: str, mtime: int) -> tuple[tuple[FlowKey, float], ...]:
     """Reference costs of a scenario file, cached per file version (`mtime`)."""
-    ref = _file_plan(path, mtime)
+    ref = file_plan(path, mtime)
     return tuple(flow_costs(ref, choice_sets(ref)).items())
 
 
@@ -101,6 +101,8 @@ def demand_factors(plan: Plan, choices: Sequence[ChoiceSet], reference: Mapping[
     factors = [1.0] * len(plan.flows)
     for cs in choices:
         flow = plan.flows[cs.flow]
+        if flow.market:
+            continue  # answers to its logsum (market_factors)
         key = (flow.origin, flow.destination, flow.commodity)
         ref = reference.get(key)
         if ref is not None and ref > 0 and costs[key] > 0:
@@ -115,3 +117,65 @@ def respond(base: Plan, factors: Sequence[float]) -> Plan:
     flows = [f.model_copy(update={"teu_per_year": f.teu_per_year * k})
              for f, k in zip(base.flows, factors, strict=True)]
     return revise(base, flows=flows)  # validated there
+
+
+# ----------------------------------------------------------------------------- market flows
+
+MarketRef = dict[FlowKey, tuple[float, float]]   # flow -> (logsum in utils, expected GC CNY/TEU)
+
+
+def route_costs(plan: Plan, cs: ChoiceSet, delay: Mapping[int, float],
+                spread: Mapping[int, float]) -> list[float]:
+    """Generalized cost (CNY/TEU) of each route of a market flow: tariff and transfers, value of
+    time on the expected hours (learnt delay included) and on the learnt spread."""
+    rr = plan.market.section.choice.reliability_ratio if plan.market else 0.0
+    vot = cs.value_of_time
+    return [r.price_cny + vot * (r.base_hours + delay.get(r.index, 0.0)
+                                 + rr * spread.get(r.index, 0.0)) for r in cs.routes]
+
+
+def market_state(plan: Plan, choices: Sequence[ChoiceSet], delay: Mapping[int, float],
+                 spread: Mapping[int, float]) -> MarketRef:
+    """Logsum and expected generalized cost of every market flow."""
+    from sim.market.choice import nests_of, probabilities
+
+    out: MarketRef = {}
+    if plan.market is None:
+        return out
+    choice = plan.market.section.choice
+    for cs in choices:
+        flow = plan.flows[cs.flow]
+        if not flow.market:
+            continue
+        costs = route_costs(plan, cs, delay, spread)
+        nests = nests_of([r.gateway for r in cs.routes], flow.market,
+                         plan.classes[flow.commodity].value_cny_per_teu, choice)
+        probs, ls = probabilities(nests, costs)
+        out[(flow.origin, flow.destination, flow.commodity)] = (
+            ls, sum(p * c for p, c in zip(probs, costs, strict=True)))
+    return out
+
+
+def market_factors(plan: Plan, state: MarketRef, reference: MarketRef | None) -> dict[int, float]:
+    """Trade induced on each market flow (flow index -> V / V0) by the change of its logsum
+    from the reference: dGC = -(p / lambda) dLS, V / V0 = ((p + GC0 + dGC) / (p + GC0))^-sigma.
+    No reference (the plan is its own reference): the table's volumes, factor 1."""
+    from sim.market.choice import induced_factor
+
+    if plan.market is None:
+        return {}
+    choice = plan.market.section.choice
+    out: dict[int, float] = {}
+    for i, flow in enumerate(plan.flows):
+        if not flow.market:
+            continue
+        key = (flow.origin, flow.destination, flow.commodity)
+        if reference is None or key not in reference or key not in state:
+            out[i] = 1.0
+            continue
+        value = plan.classes[flow.commodity].value_cny_per_teu
+        ls0, gc0 = reference[key]
+        dgc = -(value / choice.cost_scale) * (state[key][0] - ls0)
+        out[i] = induced_factor(value, gc0, dgc, choice.trade_elasticity)
+    return out
+

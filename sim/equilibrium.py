@@ -17,13 +17,26 @@ use the scenario's seed, so the result is deterministic.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
-from sim.demand import demand_factors, reference_costs, respond
+from sim.demand import (
+    FlowKey,
+    MarketRef,
+    demand_factors,
+    file_plan,
+    market_factors,
+    market_state,
+    reference_costs,
+    respond,
+    same_candidates,
+)
 from sim.engine import simulate
-from sim.network import Plan, with_horizon_days
+from sim.network import Plan, revise, with_horizon_days
 from sim.routing import ChoiceSet, choice_sets
 
 
@@ -39,6 +52,12 @@ class EquilibriumReport:
     demand_factor_min: float
     demand_factor_max: float
     induced_teu_per_year: float      # sum over flows of (factor - 1) x base TEU
+    # market flows (trade): their TEU and bn CNY a year before the logsum response (the table
+    # with any demand_growth), and what the response adds (induced by cheaper access)
+    market_input_teu_per_year: float = 0.0
+    market_input_bn_cny_per_year: float = 0.0
+    market_induced_teu_per_year: float = 0.0
+    market_induced_bn_cny_per_year: float = 0.0
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready fields (NaN as None)."""
@@ -48,18 +67,26 @@ class EquilibriumReport:
                 "gaps": [clean(g) for g in self.gaps], "tolerance": self.tolerance,
                 "demand_factor_min": clean(self.demand_factor_min),
                 "demand_factor_max": clean(self.demand_factor_max),
-                "induced_teu_per_year": clean(self.induced_teu_per_year)}
+                "induced_teu_per_year": clean(self.induced_teu_per_year),
+                "market_input_teu_per_year": clean(self.market_input_teu_per_year),
+                "market_input_bn_cny_per_year": clean(self.market_input_bn_cny_per_year),
+                "market_induced_teu_per_year": clean(self.market_induced_teu_per_year),
+                "market_induced_bn_cny_per_year": clean(self.market_induced_bn_cny_per_year)}
 
 
 @dataclass(frozen=True)
 class Settled:
     """A plan settled for replication: demand responded to cost, the candidate routes of every
-    flow and the delay per route index that route choice learnt from the feedback passes."""
+    flow and the delay (and spread) per route index that route choice learnt from the
+    feedback passes."""
 
     plan: Plan
     choices: tuple[ChoiceSet, ...]
     route_delay: dict[int, float]
     report: EquilibriumReport
+    route_spread: dict[int, float] = field(default_factory=dict)
+    market: MarketRef = field(default_factory=dict)   # logsum and expected GC per market flow
+    market_reference: MarketRef | None = None          # the same on the reference (None: self)
 
 
 def _pass_plan(plan: Plan) -> Plan:
@@ -70,25 +97,80 @@ def _pass_plan(plan: Plan) -> Plan:
 def _report(base: Plan, factors: Sequence[float], passes: int, converged: bool,
             gaps: list[float]) -> EquilibriumReport:
     induced = sum((k - 1.0) * f.teu_per_year for f, k in zip(base.flows, factors, strict=True))
+    market = [(f, k, base.classes[f.commodity].value_cny_per_teu / 1e9)
+              for f, k in zip(base.flows, factors, strict=True) if f.market]
     return EquilibriumReport(
+        market_input_teu_per_year=sum(f.teu_per_year for f, _, _ in market),
+        market_input_bn_cny_per_year=sum(f.teu_per_year * v for f, _, v in market),
+        market_induced_teu_per_year=sum((k - 1.0) * f.teu_per_year for f, k, _ in market),
+        market_induced_bn_cny_per_year=sum((k - 1.0) * f.teu_per_year * v for f, k, v in market),
         passes=passes, converged=converged, gap=gaps[-1] if gaps else float("nan"),
         gaps=tuple(gaps), tolerance=base.equilibrium.tolerance,
         demand_factor_min=min(factors, default=1.0), demand_factor_max=max(factors, default=1.0),
         induced_teu_per_year=induced)
 
 
+SHRINK_LOTS = 20   # lots of a route that weigh as much as its gateway's spread (shrinkage)
+
+
+def _spreads(routes: pd.DataFrame, choices: Sequence[ChoiceSet], lot_teu: float,
+             previous: dict[int, float], n: int) -> dict[int, float]:
+    """Spread of transit (p95 - mean, h) per route seen in a pass, shrunk toward the TEU-weighted
+    spread of its gateway when it carried few lots, averaged over passes (MSA)."""
+    seen: dict[int, tuple[float, float]] = {}
+    by_gateway: dict[str, list[float]] = {}
+    for cs in choices:
+        for r in cs.routes:
+            if r.index not in routes.index:
+                continue
+            row = routes.loc[r.index]
+            teu, mean, p95 = (float(row["teu_delivered_per_year"]), float(row["transit_mean_h"]),
+                              float(row["transit_p95_h"]))
+            if teu > 0 and not (np.isnan(mean) or np.isnan(p95)):
+                seen[r.index] = (teu, p95 - mean)
+                acc = by_gateway.setdefault(r.gateway, [0.0, 0.0])
+                acc[0] += teu
+                acc[1] += teu * (p95 - mean)
+    out = dict(previous)
+    for cs in choices:
+        for r in cs.routes:
+            total = by_gateway.get(r.gateway)
+            prior = total[1] / total[0] if total else 0.0
+            teu, own = seen.get(r.index, (0.0, prior))
+            w = teu / (teu + SHRINK_LOTS * lot_teu)
+            observed = max(0.0, w * own + (1 - w) * prior)
+            old = previous.get(r.index, 0.0)
+            out[r.index] = old + (observed - old) / n
+    return out
+
+
+def _factors(base: Plan, choices: Sequence[ChoiceSet], reference: dict, mref: MarketRef | None,
+             delay: dict[int, float], spread: dict[int, float]
+             ) -> tuple[tuple[float, ...], MarketRef]:
+    """Demand factor of every flow (elasticity for plain flows, logsum for market flows) and
+    the market flows' logsums."""
+    factors = list(demand_factors(base, choices, reference, delay))
+    state = market_state(base, choices, delay, spread)
+    for i, k in market_factors(base, state, mref).items():
+        factors[i] = k
+    return tuple(factors), state
+
+
 def settle(base: Plan, choices: Sequence[ChoiceSet] | None = None,
            initial_delay: Mapping[int, float] | None = None) -> Settled:
     """Route choice sets (unless given), demand response and (when `max_iterations` > 1) MSA
-    feedback of simulated delays: what every replication of `base` then runs with.
+    feedback of simulated delays (and, for market flows, of the spread of transit times): what
+    every replication of `base` then runs with.
 
     `initial_delay` (learnt delay per route index, e.g. a pathway's previous year) is where
     the learning starts: without feedback passes it is the delay route choice and demand
     see; with them, the first pass runs with it."""
     choices = tuple(choice_sets(base) if choices is None else choices)
     reference = reference_costs(base, choices) if base.elasticity != 0 else {}
+    mref = market_reference(base)
     delay: dict[int, float] = dict(initial_delay or {})
-    factors = demand_factors(base, choices, reference, delay)
+    spread: dict[int, float] = {}
+    factors, state = _factors(base, choices, reference, mref, delay, spread)
     settings = base.equilibrium
     gaps: list[float] = []
     converged = False
@@ -100,7 +182,7 @@ def settle(base: Plan, choices: Sequence[ChoiceSet] | None = None,
         previous: np.ndarray | None = None
         for n in range(1, settings.max_iterations + 1):
             plan = _pass_plan(respond(base, factors))
-            routes = simulate(plan, 0, choices, delay).tables["routes"].set_index("route")
+            routes = simulate(plan, 0, choices, delay, spread).tables["routes"].set_index("route")
             passes = n
             flows = routes["teu_created_per_year"].reindex(index).fillna(0.0).to_numpy()
             if previous is not None:
@@ -113,9 +195,41 @@ def settle(base: Plan, choices: Sequence[ChoiceSet] | None = None,
                     continue  # nothing delivered on this route: no news, keep the estimate
                 observed = max(0.0, float(seen) - base_hours[i])
                 delay[i] += (observed - delay[i]) / n
-            factors = demand_factors(base, choices, reference, delay)
+            if base.market is not None:
+                spread = _spreads(routes, choices, base.lot_teu, spread, n)
+            factors, state = _factors(base, choices, reference, mref, delay, spread)
             if gaps and gaps[-1] < settings.tolerance:
                 converged = True
                 break
     return Settled(plan=respond(base, factors), choices=choices, route_delay=delay,
-                   report=_report(base, factors, passes, converged, gaps))
+                   report=_report(base, factors, passes, converged, gaps),
+                   route_spread=spread, market=state, market_reference=mref)
+
+
+def market_reference(plan: Plan) -> MarketRef | None:
+    """Logsum and expected GC of every market flow on the reference network, settled (its
+    learnt delays and spreads included) with this plan's choice parameters; None when the
+    plan is its own reference (no reference named, or the same network and demand as the
+    file named): its market flows then carry the table's volumes."""
+    if plan.market is None or plan.reference_scenario is None:
+        return None
+    path = Path(plan.reference_scenario)
+    mtime = path.stat().st_mtime_ns if path.is_file() else 0
+    ref = file_plan(str(path), mtime)
+    if ref.market is None:
+        return None
+    if same_candidates(ref, plan) and ref.flows == plan.flows and ref.market.rows == \
+            plan.market.rows:
+        return None
+    choice = plan.market.section.choice
+    return dict(_settled_reference(str(path), mtime, choice.model_dump_json()))
+
+
+@lru_cache(maxsize=8)
+def _settled_reference(path: str, mtime: int, choice_json: str
+                       ) -> tuple[tuple[FlowKey, tuple[float, float]], ...]:
+    """Market logsums of a reference file settled with the given choice parameters."""
+    from sim.market.spec import Choice
+
+    ref = revise(file_plan(path, mtime), choice=Choice.model_validate_json(choice_json))
+    return tuple(settle(ref).market.items())

@@ -27,8 +27,12 @@ BASEMAP_FILE = "basemap.gpkg"
 CHONGQING_PREFIX = "cq_"
 CLOSE_UP_KM = 420.0  # hubs within this distance of the Chongqing hubs' centre are in the close-up
 CORRIDOR_COLOURS = {"east": "#1f77b4", "west": "#d62728", "south": "#2ca02c",
-                    "north": "#9467bd", "air": "#ff7f0e", "feeder": "#7f7f7f"}
+                    "north": "#9467bd", "air": "#ff7f0e", "coastal": "#17becf",
+                    "feeder": "#7f7f7f"}
 DIRECTIONS = ("down", "up")  # down: from_hub -> to_hub, as in links.csv
+# lon/lat window the maps open on (Europe to Japan, Moscow to Singapore): links to market ends
+# beyond it (Los Angeles, Santos) leave the frame, their far hubs are marked at its edge
+MAP_WINDOW = (-15.0, -12.0, 150.0, 66.0)
 
 
 def corridor_colour(corridor: str) -> str:
@@ -68,6 +72,23 @@ def padded_bounds(frame: gpd.GeoDataFrame, pad: float = 0.06) -> tuple[float, fl
     minx, miny, maxx, maxy = (float(v) for v in frame.total_bounds)
     dx, dy = (maxx - minx) * pad, (maxy - miny) * pad
     return minx - dx, miny - dy, maxx + dx, maxy + dy
+
+
+def _in_window(lon: float, lat: float) -> bool:
+    return MAP_WINDOW[0] <= lon <= MAP_WINDOW[2] and MAP_WINDOW[1] <= lat <= MAP_WINDOW[3]
+
+
+def map_bounds(links: gpd.GeoDataFrame, pad: float = 0.03) -> tuple[float, float, float, float]:
+    """Projected extent of the maps: the links (lon/lat) whose both ends lie in MAP_WINDOW,
+    padded (all links when none does), so a far market end does not shrink Eurasia to a dot."""
+    ends = [g.coords[0] + g.coords[-1] for g in links.geometry]
+    inside = [_in_window(a, b) and _in_window(c, d) for a, b, c, d in ends]
+    return padded_bounds(project(links[inside] if any(inside) else links), pad)
+
+
+def off_map(hubs: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The hubs (lon/lat) outside MAP_WINDOW."""
+    return hubs[[not _in_window(p.x, p.y) for p in hubs.geometry]]
 
 
 def directed_lines(links: gpd.GeoDataFrame,
@@ -204,8 +225,13 @@ def short_name(hub_id: str, name: str) -> str:
     "Alashankou", "Port of Hamburg" -> "Hamburg", "cq_tuanjiecun" -> "Tuanjiecun")."""
     if hub_id.startswith(CHONGQING_PREFIX):
         return hub_id[len(CHONGQING_PREFIX):].replace("_", " ").title()
-    text = name.split(" (")[0].removeprefix("Port of ").strip()
+    text = name.split(" (")[0].removeprefix("Port of ").removeprefix("Ports of ").strip()
     words = text.split()
     if words[:2] == ["Three", "Gorges"]:
         return "Three Gorges locks"
-    return words[0] if words else hub_id
+    place = []  # the capitalised words before the first lower-case one ("Laem Chabang port")
+    for word in words:
+        if not word[:1].isupper():
+            break
+        place.append(word)
+    return " ".join(place[:2]) or (words[0] if words else hub_id)

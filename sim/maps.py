@@ -140,6 +140,27 @@ def label_hubs(ax: Axes, hubs: gpd.GeoDataFrame, texts: list[str]) -> None:
                                 "shrinkA": 0, "shrinkB": 2} if lab.leader else None)
 
 
+def _mark_off_map(ax: Axes, far: gpd.GeoDataFrame,
+                  bounds: tuple[float, float, float, float]) -> None:
+    """An arrow at the frame's edge toward each hub (projected) beyond the map window."""
+    cx, cy = (bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2
+    hw, hh = (bounds[2] - bounds[0]) / 2 * 0.97, (bounds[3] - bounds[1]) / 2 * 0.97
+    seen: list[str] = []
+    kinds = far["kind"] if "kind" in far else [""] * len(far)
+    for hub, name, kind, p in zip(far["hub"], far["name"], kinds, far.geometry, strict=True):
+        place = short_name(str(hub), str(name))
+        back_f = 0.93 - 0.05 * seen.count(place)  # a second hub of one place stacks inward
+        seen.append(place)
+        dx, dy = p.x - cx, p.y - cy
+        t = min(hw / abs(dx) if dx else math.inf, hh / abs(dy) if dy else math.inf)
+        tip = (cx + dx * t, cy + dy * t)
+        back = (cx + dx * t * back_f, cy + dy * t * back_f)
+        text = f"{place} airport" if kind == "airport" else place
+        ax.annotate(text, tip, xytext=back, fontsize=LABEL_PT,
+                    ha="center", va="center", zorder=7, color="#333", gid=LABEL_GID,
+                    arrowprops={"arrowstyle": "->", "lw": 0.7, "color": "#333"})
+
+
 def _frame(ax: Axes, bounds: tuple[float, float, float, float]) -> None:
     ax.set_xlim(bounds[0], bounds[2])
     ax.set_ylim(bounds[1], bounds[3])
@@ -176,8 +197,9 @@ def draw_map(ax: Axes, links: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame, *,
              inset: bool = True, colour_of: dict[str, str] | None = None) -> Axes | None:
     """Draw flows (`links` with teu_down/teu_up per year, lon/lat) on `ax`, with a Chongqing
     inset (returned) when the network has Chongqing hubs and `inset` is set."""
-    plinks, phubs = mapdata.project(links), mapdata.project(hubs)
-    bounds = mapdata.padded_bounds(plinks, 0.03)
+    far = mapdata.project(mapdata.off_map(hubs))
+    plinks, phubs = mapdata.project(links), mapdata.project(hubs.drop(index=far.index))
+    bounds = mapdata.map_bounds(links, 0.03)
     _frame(ax, bounds)
     _root(ax).draw_without_rendering()
     _basemap(ax, geodata, bounds, (bounds[2] - bounds[0]) / 1500)
@@ -185,12 +207,13 @@ def draw_map(ax: Axes, links: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame, *,
     top = top or float(np.nanmax(np.abs(plinks[["teu_down", "teu_up"]].to_numpy()))) or 1.0
     _draw_lines(ax, plinks, top, colour_of)
     _draw_hubs(ax, phubs)
+    _mark_off_map(ax, far, bounds)
     near = mapdata.close_up_hubs(phubs) if inset else phubs.iloc[:0]
     if labels:
         import pandas as pd
 
-        far = phubs.drop(index=near.index)
-        order = far.assign(_t=far.get("teu_per_year", 0.0)).sort_values("_t", ascending=False)
+        rest = phubs.drop(index=near.index)
+        order = rest.assign(_t=far.get("teu_per_year", 0.0)).sort_values("_t", ascending=False)
         texts = [short_name(str(h), str(n))
                  for h, n in zip(order["hub"], order["name"], strict=True)]
         if len(near):

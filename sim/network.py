@@ -18,6 +18,8 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from sim.components import validate_spec
 from sim.errors import InputError, InputWarning, did_you_mean
 from sim.geodata import LINKS_FILE, read_hubs, read_links, read_locks
+from sim.market.spec import Choice
+from sim.market.table import MarketPlan, market_flows, read_market_table, unsimulated_bn
 from sim.outages import outage_windows
 from sim.scenario import (
     AddFlow,
@@ -137,6 +139,7 @@ class Plan:
     reference_scenario: str | None = None  # network of the base TEU (None: this one)
     trade: Trade = field(default_factory=Trade)
     equilibrium: Equilibrium = field(default_factory=Equilibrium)
+    market: MarketPlan | None = None       # trade by market, competing gateways (sim.market)
     flow_sources: tuple[tuple[str, str], ...] = ()  # (file, field there) of each flow
 
 
@@ -155,7 +158,7 @@ def _revalidate(model: BaseModel, updates: dict[str, Any], file: str, field_name
 
 def revise(plan: Plan, *, seed: int | None = None, replications: int | None = None,
            horizon: Horizon | None = None, flows: Sequence[Flow] | None = None,
-           reference_scenario: str | None = None) -> Plan:
+           reference_scenario: str | None = None, choice: Choice | None = None) -> Plan:
     """`plan` with new run settings or demand, each validated as a scenario file's would be.
 
     The one way to edit a Plan (run overrides, demand response, the horizon of feedback
@@ -180,6 +183,13 @@ def revise(plan: Plan, *, seed: int | None = None, replications: int | None = No
     if flows is not None:
         changes["flows"] = tuple(_revalidate(f, {}, plan.source_file, f"demand.flows.{i}")
                                  for i, f in enumerate(flows))
+    if choice is not None:
+        if plan.market is None:
+            raise InputError(plan.source_file, "market", "a market section to set choice in")
+        section = plan.market.section
+        section = _revalidate(section, {"choice": _revalidate(
+            choice, {}, plan.source_file, "market.choice")}, plan.source_file, "market")
+        changes["market"] = replace(plan.market, section=section)
     return replace(plan, **changes) if changes else plan
 
 
@@ -354,7 +364,7 @@ def _grow(scenario: Scenario, where: str, change: DemandGrowth, hubs: dict[str, 
                    table)
     for j, flow in enumerate(flows):
         if all(getattr(change, k) in (None, getattr(flow, k))
-               for k in ("origin", "destination", "commodity")):
+               for k in ("origin", "destination", "commodity", "market")):
             flows[j] = _revalidated(flow, {"teu_per_year": flow.teu_per_year * change.factor},
                                    scenario, f"{where}.factor")
 
@@ -492,6 +502,15 @@ def build(scenario: Scenario) -> Plan:
                        if isinstance(c, AddService)})
     flows = list(scenario.demand.flows)
     flow_at = [f"demand.flows.{i}" for i in range(len(flows))]
+    market = None
+    if scenario.market is not None:
+        rows = read_market_table(scenario.market, scenario.demand.classes,
+                                 scenario.source_file)
+        added = market_flows(scenario.market, rows, scenario.demand.classes)
+        flows += added
+        flow_at += ["market.table"] * len(added)
+        market = MarketPlan(section=scenario.market, rows=rows,
+                            unsimulated_bn=unsimulated_bn(scenario.market, rows))
     disruptions: dict[tuple[str, str], list[Window]] = {}
     outages: dict[tuple[str, str], list[RandomOutage]] = {}
     _apply_changes(scenario, {"hub": hubs, "lock": locks, "link": links, "service": services},
@@ -537,6 +556,6 @@ def build(scenario: Scenario) -> Plan:
         routing=scenario.routing, variability=scenario.variability,
         elasticity=scenario.demand.elasticity,
         reference_scenario=scenario.demand.reference_scenario,
-        trade=scenario.trade, equilibrium=scenario.equilibrium,
+        trade=scenario.trade, equilibrium=scenario.equilibrium, market=market,
         flow_sources=tuple(scenario.locate(at) for at in flow_at),
     )

@@ -191,11 +191,20 @@ def spec_error(exc: ValidationError, path: Path) -> InputError:
 
 
 def check_growth_markets(growth: dict[str, Any], base: Scenario, path: Path) -> None:
-    """Every market given a growth rate is a market of the scenario's growth section."""
-    for market in growth:
-        if market not in base.growth:
-            raise InputError(path, f"growth.{market}", "a market of the scenario's growth "
-                             f"section ({', '.join(base.growth) or 'none'})", market)
+    """Every market given a growth rate is a market of the scenario's market table (the
+    scenario's `demand_growth` by market, issue 10, is how markets grow)."""
+    from sim.network import build
+
+    if not growth:
+        return
+    data = base.model_dump(mode="json")
+    data["changes"] = [*data["changes"], *({"kind": "demand_growth", "market": m, "factor": 1.0}
+                                           for m in growth)]
+    try:
+        build(Scenario.model_validate(data))
+    except (InputError, ValidationError) as exc:
+        raise InputError(path, "growth", f"markets of the scenario's market table ({exc})",
+                         sorted(growth)) from None
 
 
 def year_scenario(base: Scenario, spec: PathwaySpec, rates: dict[str, float], year: int,
@@ -203,8 +212,11 @@ def year_scenario(base: Scenario, spec: PathwaySpec, rates: dict[str, float], ye
     """The base scenario in `year`: growth factors from `rates` (% per year by market) and
     the expansions at their shares."""
     data = base.model_dump(mode="json")
-    for market, rate in rates.items():
-        data["growth"][market]["factor"] = (1.0 + rate / 100.0) ** (year - spec.base_year)
+    data["changes"] = [*data["changes"], *(
+        {"kind": "demand_growth", "market": market,
+         "factor": (1.0 + rate / 100.0) ** (year - spec.base_year),
+         "why": f"pathway: {rate:.2f}%/yr from {spec.base_year}"}
+        for market, rate in rates.items())]
     for exp in spec.expansions:
         share = exp.share(year)
         if share > 0:

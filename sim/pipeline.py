@@ -62,11 +62,11 @@ def settle(plan: Plan, choices: Sequence[ChoiceSet] | None = None,
     feedback of `plan` (see `sim.equilibrium`).
 
     Without `choices`, the choice sets of the last few plans settled in this process are
-    reused when `plan` has the same candidates (`sim.demand._same_candidates`: network,
+    reused when `plan` has the same candidates (`sim.demand.same_candidates`: network,
     routing, lots, flows and their values of time): the variants of an uncertainty study that
     vary demand, values or elasticities then enumerate their routes once. `initial_delay`:
     learnt delay per route index to start from (a pathway's previous year)."""
-    from sim.demand import _same_candidates as same_candidates
+    from sim.demand import same_candidates
     from sim.equilibrium import settle as settle_plan
     from sim.routing import choice_sets
 
@@ -83,7 +83,8 @@ def replicate_one(settled: Settled, replication: int) -> ReplicationResult:
     """Simulate replication `replication` of a settled plan."""
     from sim.engine import simulate
 
-    return simulate(settled.plan, replication, settled.choices, settled.route_delay)
+    return simulate(settled.plan, replication, settled.choices, settled.route_delay,
+                    settled.route_spread)
 
 
 def replicate(settled: Settled, *, workers: int = 1, progress: bool | None = None,

@@ -16,6 +16,7 @@ from itertools import islice, pairwise
 import networkx as nx
 
 from sim.errors import InputError
+from sim.market.spec import Gateway
 from sim.network import Line, Plan
 from sim.specs import HubSpec
 
@@ -41,6 +42,7 @@ class Route:
     price_cny: float
     base_hours: float
     co2_kg_per_t: float
+    gateway: str = ""          # the gateway a market flow's route belongs to, else its corridor
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,8 @@ def _graph(plan: Plan, vot: float) -> nx.DiGraph:
     return g
 
 
-def _route(plan: Plan, index: int, legs: tuple[Leg, ...], origin: str) -> Route:
+def _route(plan: Plan, index: int, legs: tuple[Leg, ...], origin: str,
+           gateway: str | None = None) -> Route:
     net = plan.network
     price = hours = co2 = 0.0
     hours = handling_hours(net.hubs[origin], plan.lot_teu)
@@ -122,14 +125,14 @@ def _route(plan: Plan, index: int, legs: tuple[Leg, ...], origin: str) -> Route:
             net.hubs[stop], plan.lot_teu), co2 + c
         leg_km = sum(x.link.km for x in line.hops[leg.board:leg.alight])
         km += leg_km
-        corridor = line.spec.corridor
-        km_by_corridor[corridor] = km_by_corridor.get(corridor, 0.0) + leg_km
+        km_by_corridor[line.spec.corridor] = km_by_corridor.get(line.spec.corridor, 0.0) + leg_km
         hubs.append(stop)
     price += plan.routing.transfer_cost_cny * (len(legs) - 1)
     main = {k: v for k, v in km_by_corridor.items() if k != "feeder"} or km_by_corridor
-    return Route(index=index, legs=legs, hubs=tuple(hubs),
-                 corridor=max(main, key=lambda k: main[k]), km=km,
-                 price_cny=price, base_hours=hours, co2_kg_per_t=co2)
+    corridor: str = max(main, key=lambda k: main[k])
+    return Route(index=index, legs=legs, hubs=tuple(hubs), corridor=corridor, km=km,
+                 price_cny=price, base_hours=hours, co2_kg_per_t=co2,
+                 gateway=gateway if gateway is not None else corridor)
 
 
 def needless_transfer(plan: Plan, legs: tuple[Leg, ...]) -> bool:
@@ -150,51 +153,139 @@ def needless_transfer(plan: Plan, legs: tuple[Leg, ...]) -> bool:
     return False
 
 
+def _paths(g: nx.DiGraph, origin: str, destination: str, limit: int) -> list[list]:
+    """Up to `limit` cheapest simple paths of `g` (none when the ends are not joined)."""
+    if origin not in g or destination not in g:
+        return []
+    try:
+        return list(islice(nx.shortest_simple_paths(g, origin, destination, weight="w"), limit))
+    except nx.NetworkXNoPath:
+        return []
+
+
+def _routes(plan: Plan, g: nx.DiGraph, paths: list[list], origin: str, start: int,
+            keep: int, gateway: str | None = None) -> list[Route]:
+    """Routes of `paths` (cheapest first): no service ridden twice, no needless transfer,
+    none dearer than `max_cost_ratio` x the best, at most `keep`; through a gateway, none
+    that rides the same services as a cheaper one but for its feeders (a detour by another
+    urban dray is no alternative)."""
+    routes: list[Route] = []
+    best = None
+    seen: set[tuple[str, ...]] = set()
+    lines = plan.network.lines
+    for path in paths:
+        legs = tuple(Leg(n[1], n[2], n[3]) for n in path if isinstance(n, tuple))
+        services = [lines[leg.line].service for leg in legs]
+        if len(set(services)) != len(services) or needless_transfer(plan, legs):
+            continue  # riding one service twice, or leaving a vehicle that runs on
+        if gateway is not None:  # a gateway's alternatives differ in more than their drays
+            main = tuple(lines[leg.line].service for leg in legs
+                         if lines[leg.line].spec.corridor != "feeder")
+            if main in seen:
+                continue
+            seen.add(main)
+        cost = nx.path_weight(g, path, weight="w")
+        best = cost if best is None else best
+        if cost > plan.routing.max_cost_ratio * best:
+            break
+        routes.append(_route(plan, start + len(routes), legs, origin, gateway))
+        if len(routes) == keep:
+            break
+    return routes
+
+
+def gateway_graphs(plan: Plan, g: nx.DiGraph) -> dict[str, nx.DiGraph]:
+    """The graph of each gateway of the plan's market: legs of lines of its corridors (and
+    feeders) only, without the hubs by which other gateways of a shared corridor are told
+    apart (`via`)."""
+    assert plan.market is not None
+    section = plan.market.section
+    lines = plan.network.lines
+    gateways = dict(section.gateways) or {
+        c: Gateway(corridors=(c,)) for c in sorted({ln.spec.corridor for ln in lines} - {"feeder"})}
+    out: dict[str, nx.DiGraph] = {}
+    for name, gw in gateways.items():
+        corridors = {*gw.corridors, "feeder"}
+        # a market whose end hub is another gateway's via hub (Hong Kong through Shenzhen) is
+        # reached by that gateway only
+        other_via = {h for other, o in gateways.items() if other != name
+                     and set(o.corridors) & set(gw.corridors) for h in o.via} - set(gw.via)
+        other_via.discard(section.origin)
+        keep = [n for n in g.nodes
+                if (lines[n[1]].spec.corridor in corridors if isinstance(n, tuple)
+                    else n not in other_via)]
+        sub = g.subgraph(keep).copy()
+        sub.graph["via"] = set(gw.via)   # a route of the gateway must pass one (if any)
+        out[name] = sub
+    return out
+
+
 def choice_sets(plan: Plan) -> tuple[ChoiceSet, ...]:
-    """Candidate routes of every flow, or InputError for a flow no service can carry."""
+    """Candidate routes of every flow, or InputError for a flow no service can carry.
+
+    A market flow (`Flow.market`) gets up to `market.routes_per_gateway` routes through each
+    gateway that reaches its market (the nests of the nested logit); other flows the
+    `routing.k_routes` cheapest.
+    """
     graphs: dict[float, nx.DiGraph] = {}
+    by_gateway: dict[float, dict[str, nx.DiGraph]] = {}
+    multiplier = plan.market.section.choice.vot_multiplier if plan.market else 1.0
     out: list[ChoiceSet] = []
     index = 0
     for fi, flow in enumerate(plan.flows):
         vot = plan.classes[flow.commodity].value_of_time_cny_per_teu_hour
+        market = bool(flow.market) and plan.market is not None
+        if market:
+            vot *= multiplier
         g = graphs.get(vot)
         if g is None:
             g = graphs[vot] = _graph(plan, vot)
-        if flow.origin not in g or flow.destination not in g:
-            paths: list[list] = []
+        routes: list[Route] = []
+        if market:
+            gws = by_gateway.get(vot)
+            if gws is None:
+                gws = by_gateway[vot] = gateway_graphs(plan, g)
+            keep = plan.market.section.routes_per_gateway if plan.market else 1
+            for name, sub in gws.items():
+                via = sub.graph.get("via")
+                paths = [p for p in _paths(sub, flow.origin, flow.destination, keep * 8)
+                         if not via or via & set(p)]
+                found = _routes(plan, sub, paths, flow.origin, index, keep, name)
+                index += len(found)
+                routes += found
         else:
-            try:
-                gen = nx.shortest_simple_paths(g, flow.origin, flow.destination, weight="w")
-                paths = list(islice(gen, plan.routing.k_routes * 8))
-            except nx.NetworkXNoPath:
-                paths = []
-        if not paths:
+            bound = None
+            if flow.gateway and plan.market is not None:
+                gws = by_gateway.get(vot)
+                if gws is None:
+                    gws = by_gateway[vot] = gateway_graphs(plan, g)
+                if flow.gateway not in gws:
+                    raise InputError(plan.source_file, f"demand.flows.{fi}.gateway",
+                                     f"a gateway of market.gateways ({', '.join(gws)})",
+                                     flow.gateway)
+                bound = gws[flow.gateway]
+            sub = g if bound is None else bound
+            paths = _paths(sub, flow.origin, flow.destination, plan.routing.k_routes * 8)
+            if bound is not None and bound.graph["via"]:
+                paths = [p for p in paths if bound.graph["via"] & set(p)]
+            routes = _routes(plan, sub, paths, flow.origin, index, plan.routing.k_routes,
+                             flow.gateway or None)
+            index += len(routes)
+        if not routes:
             file, field = plan.flow_sources[fi] if fi < len(plan.flow_sources) else (
                 plan.source_file, f"demand.flows.{fi}")
+            if market:
+                field = f"{field}: market {flow.market} ({flow.commodity}, {flow.origin} -> " \
+                        f"{flow.destination})"
             raise InputError(file, field, "an origin-destination pair joined by services",
                              f"{flow.origin} -> {flow.destination}")
-        routes: list[Route] = []
-        best = None
-        for path in paths:
-            legs = tuple(Leg(n[1], n[2], n[3]) for n in path if isinstance(n, tuple))
-            services = [plan.network.lines[leg.line].service for leg in legs]
-            if len(set(services)) != len(services) or needless_transfer(plan, legs):
-                continue  # riding one service twice, or leaving a vehicle that runs on
-            cost = nx.path_weight(g, path, weight="w")
-            best = cost if best is None else best
-            if cost > plan.routing.max_cost_ratio * best:
-                break
-            routes.append(_route(plan, index, legs, flow.origin))
-            index += 1
-            if len(routes) == plan.routing.k_routes:
-                break
         out.append(ChoiceSet(flow=fi, value_of_time=vot, routes=tuple(routes)))
     return tuple(out)
 
 
-def choose(cs: ChoiceSet, extra_hours: Sequence[float], u: float, scale: float,
-           max_extra: float = math.inf) -> int:
-    """Pick a route index by logit over relative generalized cost; `u` is uniform on [0, 1).
+def weights(cs: ChoiceSet, extra_hours: Sequence[float], scale: float,
+            max_extra: float = math.inf) -> list[float]:
+    """Choice weights of a flow's routes by logit over relative generalized cost.
 
     Utility is -scale x (cost / best cost - 1), so `scale` reads as: a route 10% dearer than
     the best is chosen exp(-0.1 x scale) times as often. Routes whose current extra wait
@@ -204,7 +295,7 @@ def choose(cs: ChoiceSet, extra_hours: Sequence[float], u: float, scale: float,
     """
     routes = cs.routes
     if len(routes) == 1:
-        return 0
+        return [1.0]
     vot = cs.value_of_time
     open_ = [x <= max_extra for x in extra_hours]
     if not any(open_):  # every route is backed up: book the shortest backlog
@@ -214,14 +305,19 @@ def choose(cs: ChoiceSet, extra_hours: Sequence[float], u: float, scale: float,
              for r, x in zip(routes, extra_hours, strict=True)]
     best = min(c for c, ok in zip(costs, open_, strict=True) if ok)
     if best <= 0:
-        weights = [1.0 if c == best and ok else 0.0 for c, ok in zip(costs, open_, strict=True)]
-    else:
-        weights = [math.exp(-scale * (c / best - 1.0)) if ok else 0.0
-                   for c, ok in zip(costs, open_, strict=True)]
-    target = u * sum(weights)
+        return [1.0 if c == best and ok else 0.0 for c, ok in zip(costs, open_, strict=True)]
+    return [math.exp(-scale * (c / best - 1.0)) if ok else 0.0
+            for c, ok in zip(costs, open_, strict=True)]
+
+
+def choose(cs: ChoiceSet, extra_hours: Sequence[float], u: float, scale: float,
+           max_extra: float = math.inf) -> int:
+    """Pick a route index by `weights`; `u` is uniform on [0, 1)."""
+    w = weights(cs, extra_hours, scale, max_extra)
+    target = u * sum(w)
     acc = 0.0
-    for i, w in enumerate(weights):
-        acc += w
+    for i, x in enumerate(w):
+        acc += x
         if target < acc:
             return i
-    return len(routes) - 1
+    return len(w) - 1

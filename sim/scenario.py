@@ -36,6 +36,7 @@ from pydantic import (
 
 from sim.components import validate_spec
 from sim.errors import InputError, InputWarning, did_you_mean
+from sim.market.spec import MarketSection
 from sim.readers import MAX_ALIASES, MAX_EXPANDED, read_yaml, read_yaml_file  # noqa: F401 - API
 from sim.specs import (
     BackgroundTraffic,
@@ -309,6 +310,7 @@ class DemandGrowth(Spec):
     origin: str | None = None
     destination: str | None = None
     commodity: str | None = None
+    market: str | None = Field(None, description="partner market of the market table")
     why: str = ""
 
 
@@ -388,6 +390,9 @@ class Scenario(Spec):
     variability: Variability = Variability()
     trade: Trade = Trade()
     equilibrium: Equilibrium = Equilibrium()
+    market: MarketSection | None = Field(
+        None, description="Chongqing's trade by market, carried by competing gateways "
+                          "(sim.market)")
     changes: tuple[Change, ...] = ()
     growth: dict[str, MarketGrowth] = Field(
         default_factory=dict, description="markets (by name) whose flows grow by a factor")
@@ -448,7 +453,8 @@ def _absolute(path: Path) -> str:
         return os.path.normpath(os.path.abspath(path))
 
 
-_PATH_FIELDS = (("network", "geodata"), ("demand", "reference_scenario"))
+_PATH_FIELDS = (("network", "geodata"), ("demand", "reference_scenario"), ("market", "table"),
+                ("market", "estimates"))
 
 
 def _resolve_paths(raw: dict[str, Any], folder: Path, file: Path,
@@ -642,6 +648,10 @@ def load_scenario(path: str | Path) -> Scenario:
     merged["extends"] = chain[-2][0].name if len(chain) > 1 else None
     merged["source_file"] = str(chain[-1][0])
     merged["provenance"] = where
+    if isinstance(merged.get("market"), dict):
+        from sim.market.estimates import apply_estimates
+
+        apply_estimates(merged["market"], chain[-1][0])
     try:
         scenario = Scenario.model_validate(merged)
     except ValidationError as exc:

@@ -16,7 +16,7 @@ import typing
 from collections.abc import Callable
 from functools import cache
 from itertools import pairwise
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Union, get_args
 
 from pydantic import (
     BaseModel,
@@ -32,8 +32,9 @@ from pydantic import (
 from sim.units import DAYS_PER_YEAR, HOURS_PER_DAY, HOURS_PER_WEEK, HOURS_PER_YEAR, WEEKS_PER_YEAR
 
 Mode = Literal["rail", "river", "sea", "road", "air"]
-Corridor = Literal["east", "west", "south", "north", "air", "feeder"]
-CORRIDORS: tuple[str, ...] = ("east", "west", "south", "north", "air")
+Corridor = Literal["east", "west", "south", "north", "air", "coastal", "feeder"]
+# the channels and the competing gateways reported in every corridors table (feeder last)
+CORRIDORS: tuple[str, ...] = ("east", "west", "south", "north", "air", "coastal")
 
 # A sane ceiling for any capacity-like number: beyond it a value is a typo, not a plan.
 ABSURD = 1e9
@@ -156,6 +157,7 @@ class NodeSpec(Spec):
 
     id: str = Field(min_length=1, description="unique snake_case id")
     name: str = Field(min_length=1, description="display name")
+    name_zh: str = Field("", description="Chinese name (simplified), optional; shown beside name")
     kind: str = Field(description="what the node is (each kind a spec class of its own)")
     country: str = Field(min_length=2, max_length=2, description="ISO 3166 alpha-2")
     lon: float = Field(ge=-180, le=180, description="longitude, degrees (EPSG:4326)")
@@ -197,6 +199,17 @@ class TerminalSpec(HubSpec):
 
     kind: Literal["rail_terminal", "river_port", "sea_port", "airport"] = Field(
         description="what the hub is")
+
+
+class ZoneSpec(HubSpec):
+    """Where shippers are (e.g. Chongqing's exporters and importers): freight starts or ends
+    there and reaches the terminals by road, but is handled nowhere: the handling fields
+    default to a nominal, ample position so that a zone adds no time and never queues."""
+
+    kind: Literal["zone"] = Field(description="a zone of shippers")
+    handling_servers: int = Field(10_000, gt=0, le=10_000, description="nominal: ample")
+    handling_teu_per_hour: float = Field(1e6, gt=0, le=ABSURD, description="nominal: ample")
+    yard_teu: float = Field(1e8, gt=0, le=ABSURD, description="nominal: ample")
 
 
 class BorderSpec(HubSpec):
@@ -588,6 +601,12 @@ class CommodityClass(Spec):
     source: str = Field(min_length=1)
 
 
+FlowClass = Literal["trade", "domestic", "transit", "chengdu"]
+# what a flow's freight is: Chongqing's goods trade (the only class counted as trade), domestic
+# Yangtze boxes, transit from other provinces, Chengdu's own trade (throughput, not trade)
+FLOW_CLASSES: tuple[str, ...] = get_args(FlowClass)
+
+
 class Flow(Spec):
     """One row of the origin-destination table: annual TEU of a class from one hub to another."""
 
@@ -596,6 +615,11 @@ class Flow(Spec):
     commodity: str
     teu_per_year: float = Field(gt=0, le=ABSURD)
     source: str = Field(min_length=1)
+    flow_class: FlowClass = Field("trade", description="what the freight is (FLOW_CLASSES)")
+    market: str = Field("", description="partner market of a market-table flow ('' for others)")
+    gateway: str = Field("", description="a gateway of the market section this (non-market) "
+                                         "flow is bound to: its routes ride only that "
+                                         "gateway's services ('' = any route)")
 
     @model_validator(mode="after")
     def _distinct(self) -> Flow:

@@ -4,10 +4,15 @@ they do not carry, against 2023 and the plan's 2025 target.
 Per replication:
 
     channel trade (corridor) = sum over delivered TEU of the class value per TEU, on routes of
-                               that corridor, for flows not touching `trade.excluded_hubs`,
-                               per year (x 365 / (days - warmup_days)): the corridors
-                               table's `trade_bn_cny_per_year` (`sim.kpis`)
-    total                    = sum of channel trade (air cargo is a corridor) + trade.other_trade
+                               that corridor, for flows of class `trade` (Chongqing's goods
+                               trade: not domestic, transit or Chengdu's) not touching
+                               `trade.excluded_hubs`, per year (x 365 / (days - warmup_days)):
+                               the corridors table's `trade_bn_cny_per_year` (`sim.kpis`)
+    total                    = sum of channel trade (air cargo is a corridor)
+                               + the market table's classes declared not simulated (sourced)
+                               + trade.other_trade (a residual input: 0 with a market table)
+
+The same delivered trade per gateway (the market model's gateways) is the gateways table.
 
 Attainment = total / target with a t confidence interval over replications; the probability
 of meeting the target is the share of replications at or above it, and, from mean and sd, a
@@ -66,10 +71,17 @@ def channel_trade(results: Results) -> pd.DataFrame:
     return cor[["replication", "corridor", column]].rename(columns={column: "bn_cny"})
 
 
+def unsimulated_bn(results: Results) -> float:
+    """bn CNY/yr of the market table's classes declared not simulated (0 without a market)."""
+    market = results.plan.market
+    return sum(market.unsimulated_bn.values()) if market is not None else 0.0
+
+
 def total_trade(results: Results) -> pd.Series:
-    """Total goods trade, bn CNY/yr, per replication (channels plus the other-trade input)."""
+    """Total goods trade, bn CNY/yr, per replication (channels, the market table's classes not
+    simulated, and the other-trade input)."""
     per = channel_trade(results).groupby("replication")["bn_cny"].sum()
-    return per + results.plan.trade.other_trade_bn_cny
+    return per + unsimulated_bn(results) + results.plan.trade.other_trade_bn_cny
 
 
 @dataclass(frozen=True)
@@ -127,12 +139,26 @@ def trade_table(results: Results) -> pd.DataFrame:
                  "source": "simulated" + (f"; excludes flows touching "
                                           f"{', '.join(plan.trade.excluded_hubs)}"
                                           if plan.trade.excluded_hubs else "")})
+    if plan.market is not None:
+        gw = results.by_replication("gateways")
+        gw = gw[gw["flow_class"] == "trade"]
+        column = "trade_bn_cny_per_year"
+        for gateway, sub in gw.groupby("gateway", sort=True):
+            mean, half = mean_ci(sub.groupby("replication")[column].sum().to_numpy())
+            rows.append({"item": f"gateway:{gateway}", "value": mean, "ci95": half,
+                         "unit": "bn CNY/yr", "source": "simulated trade flows by gateway "
+                                                        "(the same TEU as the corridors)"})
+        for cls, bn in plan.market.unsimulated_bn.items():
+            rows.append({"item": f"not_simulated:{cls}", "value": bn, "ci95": 0.0,
+                         "unit": "bn CNY/yr",
+                         "source": f"market table, class declared not simulated: "
+                                   f"{plan.market.section.not_simulated[cls]}"})
     rows.append({"item": "other_trade", "value": plan.trade.other_trade_bn_cny, "ci95": 0.0,
                  "unit": "bn CNY/yr", "source": plan.trade.source or "scenario input"})
     a = attainment(results)
     rows += [
         {"item": "total", "value": a.total_bn, "ci95": a.total_ci, "unit": "bn CNY/yr",
-         "source": "channels + other_trade"},
+         "source": "channels + not simulated + other_trade"},
         {"item": f"{a.base.label} goods trade", "value": a.base.bn_cny, "ci95": 0.0,
          "unit": "bn CNY/yr", "source": a.base.source},
         {"item": "vs 2023", "value": a.vs_2023_pct, "ci95": a.vs_2023_ci, "unit": "%",
@@ -170,9 +196,14 @@ def attainment_lines(results: Results) -> list[str]:
     a = attainment(results)
     ci = (lambda x: f" ± {x:,.1f}") if a.replications > 1 else (lambda x: "")
     other = results.plan.trade.other_trade_bn_cny
+    outside = unsimulated_bn(results)
+    parts = f"channels {a.total_bn - other - outside:,.1f}"
+    if outside:
+        parts += f" + not simulated {outside:,.1f}, market table"
+    if other or results.plan.market is None:
+        parts += f" + other trade {other:,.1f}, a scenario input"
     lines = [
-        f"goods trade: {a.total_bn:,.1f}{ci(a.total_ci)} bn CNY/yr (channels "
-        f"{a.total_bn - other:,.1f} + other trade {other:,.1f}, a scenario input); "
+        f"goods trade: {a.total_bn:,.1f}{ci(a.total_ci)} bn CNY/yr ({parts}); "
         f"{a.vs_2023_pct:,.1f}%{ci(a.vs_2023_ci)} of 2023 ({a.base.bn_cny:g} bn)",
         f"target {a.target.bn_cny:g} bn CNY (2025): attainment {a.target_pct:,.1f}%"
         f"{ci(a.target_ci)}; P(meet) = {a.p_meet:.2f} over {a.replications} replication(s)"

@@ -112,6 +112,8 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
         if len(at_locks):
             write_csv(folder.path / "locks_compare.csv", at_locks)
         write_csv(folder.path / "bottlenecks.csv", cmp.bottlenecks)
+        if cmp.attribution is not None:
+            write_csv(folder.path / "attribution.csv", cmp.attribution)
         import matplotlib.pyplot as plt
 
         fig = draw_comparison(cmp)
@@ -121,12 +123,19 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
         write_png(folder.path / "daily.png", fig, dpi=110)
         plt.close(fig)
         written = "compare.csv, " + ("locks_compare.csv, " if len(at_locks) else "") + \
+            ("attribution.csv, " if cmp.attribution is not None else "") + \
             "bottlenecks.csv, compare.png, daily.png"
         if not no_report:
             written += ", " + _variant_report(cmp, folder)
         folder.commit("compare.json", _comparison_about(cmp))
 
-    from sim.cli.render import bottleneck_table, console, delta_table, lock_delta_table
+    from sim.cli.render import (
+        attribution_table,
+        bottleneck_table,
+        console,
+        delta_table,
+        lock_delta_table,
+    )
 
     screen = console(120)
     reps = len(cmp.base.results.replications)
@@ -137,6 +146,8 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
         locks = lock_delta_table(cmp.deltas, v.name)
         if locks is not None:
             screen.print(locks)
+        if cmp.attribution is not None:
+            screen.print(attribution_table(cmp.attribution, v.name))
     screen.print(bottleneck_table(cmp.bottlenecks))
     screen.print(f"wrote {folder.target.shown}/{written}")
     if folder.replaced:

@@ -205,6 +205,27 @@ def calibration_table(rows: list[CalibrationRow], title: str) -> Table:
     return table
 
 
+def attribution_table(frame: pd.DataFrame, variant: str) -> Table:
+    """Where a variant's trade came from: per gateway, induced and shifted (paired deltas)."""
+    table = Table(title=f"{variant}: where the change of trade came from, per year "
+                        "(paired delta ± 95% CI; trade flow class)")
+    for col in ("item", "TEU/yr", "Δ TEU/yr", "trade bn CNY/yr", "Δ trade bn CNY/yr"):
+        table.add_column(col, justify="left" if col == "item" else "right")
+    def base(x: float, digits: int) -> str:
+        return "-" if x != x else f"{x:,.{digits}f}"
+
+    def delta(x: float, ci: float, digits: int) -> str:
+        return f"{x:+,.{digits}f}" + ("" if ci != ci else f" ± {ci:,.{digits}f}")
+
+    for _, r in frame[frame["variant"] == variant].iterrows():
+        table.add_row(str(r["item"]), base(r["base_teu_per_year"], 0),
+                      delta(r["delta_teu_per_year"], r["delta_teu_per_year_ci95"], 0),
+                      base(r["base_trade_bn_cny_per_year"], 1),
+                      delta(r["delta_trade_bn_cny_per_year"],
+                            r["delta_trade_bn_cny_per_year_ci95"], 2))
+    return table
+
+
 def variant_table(summary: pd.DataFrame, params: list[str], limit: int = 30) -> Table:
     """Headline KPIs per variant (mean ± 95% CI) for the terminal."""
     from sim.sweep.plots import short

@@ -7,6 +7,7 @@ simpy Environment and nothing is global.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections.abc import Callable, Generator, Mapping, Sequence
 from typing import Any
 
@@ -23,9 +24,10 @@ from sim.engine.links import Link
 from sim.engine.lock import Lock
 from sim.engine.recorder import Recorder, ReplicationResult
 from sim.errors import ConservationError
+from sim.market.choice import cumulative, nests_of, probabilities
 from sim.network import Plan
 from sim.rng import Draws, stream
-from sim.routing import ChoiceSet, Route, choice_sets, choose
+from sim.routing import ChoiceSet, Route, choice_sets, weights
 from sim.specs import Spec
 from sim.units import HOURS_PER_DAY, HOURS_PER_MONTH, HOURS_PER_YEAR
 
@@ -37,11 +39,14 @@ class Model:
 
     def __init__(self, plan: Plan, replication: int,
                  choices: Sequence[ChoiceSet] | None = None,
-                 route_delay: Mapping[int, float] | None = None) -> None:
+                 route_delay: Mapping[int, float] | None = None,
+                 route_spread: Mapping[int, float] | None = None) -> None:
         self.plan = plan
         self.replication = replication
         # hours of delay per route index learnt from earlier passes (sim.equilibrium)
         self.route_delay = dict(route_delay or {})
+        # hours of spread (p95 - mean transit) per route index, learnt likewise (market choice)
+        self.route_spread = dict(route_spread or {})
         self.env = simpy.Environment()
         self.choices = tuple(choices) if choices is not None else choice_sets(plan)
         net = plan.network
@@ -121,6 +126,37 @@ class Model:
         """Current waits beyond the uncongested expectation, per candidate route."""
         return [sum([wait() for wait in points]) + learnt for points, learnt in waits]
 
+    def _picker(self, cs: ChoiceSet) -> Callable[[list[float]], list[float]]:
+        """Cumulative choice weights of a flow's routes given their extra hours: the nested
+        logit over gateways for a market flow (`sim.market.choice`), else the relative-cost
+        logit of `sim.routing.choose`. Called when the congestion picture is refreshed, so
+        a lot is drawn from cached weights."""
+        plan = self.plan
+        flow = plan.flows[cs.flow]
+        routes = cs.routes
+        vot = cs.value_of_time
+        max_extra = plan.routing.max_excess_wait_hours
+        if flow.market and plan.market is not None:
+            choice = plan.market.section.choice
+            nests = nests_of([r.gateway for r in routes], flow.market,
+                             plan.classes[flow.commodity].value_cny_per_teu, choice)
+            rr = choice.reliability_ratio
+            static = [r.price_cny + vot * (r.base_hours
+                                           + rr * self.route_spread.get(r.index, 0.0))
+                      for r in routes]
+
+            def nested(extra: list[float]) -> list[float]:
+                open_ = [x <= max_extra for x in extra]
+                if not any(open_):  # every route is backed up: book the shortest backlog
+                    least = min(extra)
+                    open_ = [x == least for x in extra]
+                probs, _ = probabilities(nests, [c + vot * x for c, x in
+                                                 zip(static, extra, strict=True)], open_)
+                return cumulative(probs)
+            return nested
+        scale = plan.routing.logit_scale
+        return lambda extra: cumulative(weights(cs, extra, scale, max_extra))
+
     def _demand(self, cs: ChoiceSet) -> Generator[simpy.Event, object, None]:
         """Poisson lot arrivals of one flow, rate following the monthly seasonality."""
         plan = self.plan
@@ -133,14 +169,15 @@ class Model:
         base_rate = flow.teu_per_year / plan.lot_teu / HOURS_PER_YEAR  # lots per hour
         season = plan.seasonality
         origin = self.hubs[flow.origin]
-        scale = plan.routing.logit_scale
-        max_extra = plan.routing.max_excess_wait_hours
         aware = plan.routing.congestion_aware and len(cs.routes) > 1
         env = self.env
         routes = cs.routes
         waits = self._waits_of(routes)
+        pick = self._picker(cs)
         static = [self.route_delay.get(r.index, 0.0) for r in routes]
-        extra, seen_until, refresh = static, 0.0, plan.routing.refresh_hours
+        cum = pick(static)
+        seen_until, refresh = 0.0, plan.routing.refresh_hours
+        last = len(routes) - 1
         while True:
             now = env.now
             month = int(now // HOURS_PER_MONTH)
@@ -153,9 +190,9 @@ class Model:
             yield env.timeout(gap / rate)
             u = choices()
             if aware and env.now >= seen_until:  # the congestion picture is refreshed
-                extra = self._extra_hours(waits)  # every `refresh_hours`, not per lot
+                cum = pick(self._extra_hours(waits))  # every `refresh_hours`, not per lot
                 seen_until = env.now + refresh
-            route = routes[choose(cs, extra, u, scale, max_extra)]
+            route = routes[min(bisect_right(cum, u * cum[-1]), last)]
             lot = Lot(self.next_lot_id(), cs.flow, route, plan.lot_teu, tonnes, env.now)
             self.created_teu += lot.teu
             self.recorder.created(lot)
@@ -231,6 +268,7 @@ class Model:
 
 def simulate(plan: Plan, replication: int = 0,
              choices: Sequence[ChoiceSet] | None = None,
-             route_delay: Mapping[int, float] | None = None) -> ReplicationResult:
+             route_delay: Mapping[int, float] | None = None,
+             route_spread: Mapping[int, float] | None = None) -> ReplicationResult:
     """Run one replication of `plan` and return its records."""
-    return Model(plan, replication, choices, route_delay).run()
+    return Model(plan, replication, choices, route_delay, route_spread).run()

@@ -30,16 +30,29 @@ if TYPE_CHECKING:
 # the recorder's own tables
 ROUTES = Table("routes", ("route",), (
     col("route"), col("origin"), col("destination"), col("commodity"), col("corridor"),
-    col("path"), col("services"), col("km", "km"), col("price_cny_per_teu", "CNY/TEU"),
+    col("gateway"), col("flow_class"), col("market"), col("path"), col("services"),
+    col("km", "km"), col("price_cny_per_teu", "CNY/TEU"),
     col("base_h", "h", label="uncongested door-to-door time"),
     col("teu_created", "TEU", "year"), col("teu_delivered", "TEU", "year"),
-    col("transit_mean_h", "h")))
+    col("transit_mean_h", "h"),
+    col("transit_p95_h", "h", label="95th percentile of the lots' door-to-door hours")))
 LEGS = Table("legs", ("route", "leg"), (
     col("route"), col("leg"), col("service"), col("line"), col("board"), col("alight"),
     col("teu", "TEU", "year"), col("ride_mean_h", "h", label="boarding to alighting")))
 TIMESERIES = Table("timeseries", ("week", "corridor"), (
     col("week", label="week of the horizon, from 0"), col("corridor"),
     col("teu", "TEU", "week", "TEU delivered in the week")))
+GATEWAYS = Table("gateways", ("gateway", "flow_class"), (
+    col("gateway", label="gateway of the route (a corridor for flows outside the market)"),
+    col("flow_class", label="trade (Chongqing's goods trade), domestic, transit or chengdu"),
+    col("teu", "TEU", "year", "loaded TEU delivered"),
+    col("trade_bn_cny", "bn CNY", "year", "Chongqing's goods trade delivered (trade class)"),
+    col("value_bn_cny", "bn CNY", "year", "value of the goods delivered, every class")))
+MARKETS = Table("markets", ("market", "direction", "gateway"), (
+    col("market"), col("direction", label="export (from the Chongqing zone) or import"),
+    col("gateway"), col("teu", "TEU", "year", "loaded TEU delivered"),
+    col("trade_bn_cny", "bn CNY", "year", "goods trade delivered"),
+    col("share", "share", label="share of the market's trade in this direction")))
 CONSERVATION = Table("conservation", (), (
     col("created_teu", "TEU", "horizon"), col("delivered_teu", "TEU", "horizon"),
     col("in_transit_teu", "TEU", label="on vehicles at the end"),
@@ -104,14 +117,26 @@ class Recorder:
         self.at.append(now)
 
     # ------------------------------------------------------------------ tables
+    def _p95(self) -> dict[int, float]:
+        """95th percentile of door-to-door hours of the lots delivered per route."""
+        if not len(self.route_ids):
+            return {}
+        ids = np.frombuffer(self.route_ids, dtype=np.int32)
+        order = np.argsort(ids, kind="stable")
+        keys, starts = np.unique(ids[order], return_index=True)
+        parts = np.split(np.asarray(self.transit)[order], starts[1:])
+        return {int(k): float(np.percentile(v, 95)) for k, v in zip(keys, parts, strict=True)}
+
     def _route_table(self) -> list[Row]:
         plan = self.plan
+        p95 = self._p95()
         rows = []
         for idx, (fi, route) in sorted(self.routes.items()):
             flow = plan.flows[fi]
             rows.append({
                 "route": idx, "origin": flow.origin, "destination": flow.destination,
                 "commodity": flow.commodity, "corridor": route.corridor,
+                "gateway": route.gateway, "flow_class": flow.flow_class, "market": flow.market,
                 "path": " > ".join(route.hubs),
                 "services": " > ".join(plan.network.lines[leg.line].service for leg in route.legs),
                 "km": route.km, "price_cny_per_teu": route.price_cny,
@@ -119,7 +144,8 @@ class Recorder:
                 "teu_created": self.route_created[idx],
                 "teu_delivered": self.route_delivered[idx],
                 "transit_mean_h": (self.route_transit[idx] / self.route_delivered[idx]
-                                   if self.route_delivered[idx] > 0 else np.nan)})
+                                   if self.route_delivered[idx] > 0 else np.nan),
+                "transit_p95_h": p95.get(idx, np.nan)})
         return rows
 
     def _leg_table(self) -> list[Row]:
@@ -147,11 +173,19 @@ class Recorder:
                         * self.routes[i][1].co2_kg_per_t / 1000.0
                         for i in range(len(self.routes))])
         excluded = set(plan.trade.excluded_hubs)   # carried, but not Chongqing's trade
-        trade = np.array([value[i] if not {plan.flows[self.routes[i][0]].origin,
-                                           plan.flows[self.routes[i][0]].destination} & excluded
-                          else 0.0 for i in range(len(self.routes))])
+        flows = [plan.flows[self.routes[i][0]] for i in range(len(self.routes))]
+        trade = np.array([value[i] if f.flow_class == "trade"
+                          and not {f.origin, f.destination} & excluded else 0.0
+                          for i, f in enumerate(flows)])
+        labels = {
+            "gateway": np.array([self.routes[i][1].gateway for i in range(len(self.routes))],
+                                dtype=object),
+            "flow_class": np.array([f.flow_class for f in flows], dtype=object),
+            "market": np.array([f.market for f in flows], dtype=object),
+            "direction": np.array([_direction(plan, f.origin) for f in flows], dtype=object)}
         teu = np.asarray(self.teu)
         return pd.DataFrame({
+            **{k: v[ids] if ids.size else np.array([], dtype=object) for k, v in labels.items()},
             "corridor": corridor[ids] if ids.size else np.array([], dtype=object),
             "teu": teu,
             "value_cny": teu * (value[ids] if ids.size else 0.0),
@@ -161,10 +195,43 @@ class Recorder:
             "at_h": np.asarray(self.at)})
 
     def _corridor_table(self, lots: pd.DataFrame) -> list[Row]:
-        """Every KPI (`sim.kpis`) per corridor, the five channels first."""
+        """Every KPI (`sim.kpis`) per corridor, the channels and gateways of CORRIDORS first."""
         names = list(CORRIDORS) + sorted(set(lots["corridor"]) - set(CORRIDORS))
         return [{"corridor": name, **corridor_row(lots[lots["corridor"] == name])}
                 for name in names]
+
+    def _gateway_table(self, lots: pd.DataFrame) -> list[Row]:
+        """Loaded TEU and trade per gateway and flow class (every candidate, zeros included)."""
+        plan = self.plan
+        keys = dict.fromkeys((r.gateway, plan.flows[fi].flow_class)
+                             for fi, r in self.routes.values())
+        sums: dict = lots.groupby(["gateway", "flow_class"])[
+            ["teu", "trade_cny", "value_cny"]].sum().to_dict("index")
+        zero = {"teu": 0.0, "trade_cny": 0.0, "value_cny": 0.0}
+        return [{"gateway": g, "flow_class": fc, "teu": float(got["teu"]),
+                 "trade_bn_cny": float(got["trade_cny"]) / 1e9,
+                 "value_bn_cny": float(got["value_cny"]) / 1e9}
+                for g, fc in sorted(keys) for got in (sums.get((g, fc), zero),)]
+
+    def _market_table(self, lots: pd.DataFrame) -> list[Row]:
+        """TEU, trade and share of each market's trade per direction and gateway."""
+        plan = self.plan
+        keys = sorted({(plan.flows[fi].market, _direction(plan, plan.flows[fi].origin),
+                        r.gateway) for fi, r in self.routes.values()
+                       if plan.flows[fi].market})
+        trade = lots[lots["market"] != ""]
+        sums: dict = trade.groupby(["market", "direction", "gateway"])[
+            ["teu", "trade_cny"]].sum().to_dict("index")
+        totals: dict = trade.groupby(["market", "direction"])["trade_cny"].sum().to_dict()
+        zero = {"teu": 0.0, "trade_cny": 0.0}
+        rows: list[Row] = []
+        for key in keys:
+            got = sums.get(key, zero)
+            total = float(totals.get(key[:2], 0.0))
+            rows.append({"market": key[0], "direction": key[1], "gateway": key[2],
+                         "teu": float(got["teu"]), "trade_bn_cny": float(got["trade_cny"]) / 1e9,
+                         "share": float(got["trade_cny"]) / total if total > 0 else np.nan})
+        return rows
 
     def _timeseries(self, lots: pd.DataFrame) -> list[Row]:
         week = (lots["at_h"] // HOURS_PER_WEEK).astype(int)
@@ -181,6 +248,7 @@ class Recorder:
         rows: dict[str, list[Row]] = {
             "corridors": self._corridor_table(lots), "routes": self._route_table(),
             "legs": self._leg_table(), "timeseries": self._timeseries(lots),
+            "gateways": self._gateway_table(lots), "markets": self._market_table(lots),
             "conservation": [conservation]}
         rows.update({t.name: [] for t in component_tables()})
         for part in model.components:
@@ -203,4 +271,13 @@ def component_tables() -> tuple[Table, ...]:
 
 def all_tables() -> tuple[Table, ...]:
     """Every result table of a replication: the recorder's, then the components'."""
-    return (corridors_table(), ROUTES, LEGS, TIMESERIES, CONSERVATION, *component_tables())
+    return (corridors_table(), ROUTES, LEGS, TIMESERIES, GATEWAYS, MARKETS, CONSERVATION,
+            *component_tables())
+
+
+def _direction(plan: Plan, origin: str) -> str:
+    """export when a flow leaves the market model's Chongqing zone, import when it arrives
+    there, '' outside the market model."""
+    if plan.market is None:
+        return ""
+    return "export" if origin == plan.market.section.origin else "import"

@@ -242,7 +242,7 @@ def _overview(run: rd.RunDir) -> tuple[gpd.GeoDataFrame, tuple[float, float, flo
                                        gpd.GeoDataFrame | None]:
     """Projected hubs, the extent of the whole network (map aspect) and its basemap."""
     links, hubs = run.flows
-    bounds = fit_aspect(mapdata.padded_bounds(mapdata.project(links), 0.04), OVERVIEW_PX - 45)
+    bounds = fit_aspect(mapdata.map_bounds(links, 0.04), OVERVIEW_PX - 45)
     land = mapdata.basemap(run.geodata / mapdata.BASEMAP_FILE, bounds,
                            (bounds[2] - bounds[0]) / 1500) if run.geodata else None
     return mapdata.project(hubs), bounds, land

@@ -20,7 +20,6 @@ def _pathway(tmp_path: Path, **over: object) -> Path:
     scen = line_network(tmp_path, per_week=2, teu_per_year=40_000,
                         horizon={"days": 120, "warmup_days": 10})
     doc = yaml.safe_load(scen.read_text())
-    doc["growth"] = {"b_market": {"hubs": ["b"], "source": "test"}}
     doc["demand"]["elasticity"] = 0   # fixed demand: the queues learnt do not deter trade
     scen.write_text(yaml.safe_dump(doc, sort_keys=False))
     spec = {"scenario": scen.name, "base_year": 2023, "to": 2026, "samples": 1,
@@ -49,15 +48,15 @@ def test_ramp_up_raises_throughput_in_its_in_service_year_not_before(tmp_path: P
 
 
 def test_growth_compounds_from_the_base_year(tmp_path: Path) -> None:
-    path = _pathway(tmp_path, expansions=[], to=2025, samples=2, growth={
-        "b_market": {"dist": "uniform", "low": 9.99, "high": 10.01, "reason": "test"}})
-    spec, base = load_pathway(path)
-    from sim.network import build
+    """A market's growth is a demand_growth change by market (the market model's mechanism)
+    whose factor compounds from the base year."""
+    spec, base = load_pathway(_pathway(tmp_path, expansions=[], to=2025))
     from sim.pathway import year_scenario
 
-    flows = [build(year_scenario(base, spec, {"b_market": 10.0}, y)).flows[0].teu_per_year
-             for y in (2023, 2024, 2025)]
-    assert flows == pytest.approx([40_000, 44_000, 48_400])
+    factors = [year_scenario(base, spec, {"eu": 10.0}, y).changes[-1].factor
+               for y in (2023, 2024, 2025)]
+    assert factors == pytest.approx([1.0, 1.1, 1.21])
+    assert year_scenario(base, spec, {"eu": 10.0}, 2025).changes[-1].market == "eu"
 
 
 def test_learnt_delays_carry_over_between_years(tmp_path: Path) -> None:

@@ -123,11 +123,7 @@ def test_plan_by_simulation_writes_its_tables(tmp_path: Path) -> None:
 
     scen = line_network(tmp_path, per_week=2, teu_per_year=40_000,
                         horizon={"days": 40, "warmup_days": 5})
-    doc = yaml.safe_load(scen.read_text())
-    doc["growth"] = {"b_market": {"hubs": ["b"], "source": "test"}}
-    scen.write_text(yaml.safe_dump(doc, sort_keys=False))
     cands = {"scenario": scen.name, "base_year": 2023, "decided_from": 2024,
-             "growth": {"b_market": {"dist": "uniform", "low": 0, "high": 5, "reason": "t"}},
              "candidates": [candidate("double", 1e9), candidate("slow", 1e8, lead=5)]}
     path = tmp_path / "cands.yaml"
     path.write_text(yaml.safe_dump(cands, sort_keys=False))

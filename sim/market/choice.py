@@ -1,0 +1,97 @@
+"""Nested logit over gateways and routes, its logsum, and the trade it induces.
+
+For one flow (market x class x direction) with routes r in gateways g, value per TEU p:
+
+    V_r  = -lambda x GC_r / p
+    I_g  = ln sum_{r in g} exp(V_r / mu)                  (inclusive value of gateway g)
+    A_g  = asc_g + mu x I_g
+    P(g) = exp(A_g) / sum_h exp(A_h),   P(r | g) = exp(V_r / mu - I_g)
+    LS   = ln sum_g exp(A_g)                              (logsum, utils)
+
+A change of the network changes LS; its money equivalent per TEU is dGC = -(p / lambda) x dLS
+(the compensating variation of the logit), and the flow's trade answers to it with the trade
+elasticity sigma in the ad valorem form
+
+    V = V0 x ((p + GC0 + dGC) / (p + GC0)) ^ -sigma
+
+with GC0 the flow's expected generalized cost on the reference network (`sim.demand`).
+Written in plain Python: the engine calls it once per flow each time the congestion picture is
+refreshed, and draws each lot from the cached cumulative weights.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import accumulate
+
+from sim.market.spec import Choice
+
+
+@dataclass(frozen=True)
+class Nests:
+    """The nest structure of one flow's routes: the gateway of each route and the constants."""
+
+    nest: tuple[int, ...]        # nest index of each route
+    gateways: tuple[str, ...]    # name of each nest
+    asc: tuple[float, ...]       # constant of each nest (utils)
+    scale: float                 # lambda / p: utils per CNY/TEU
+    mu: float                    # nest scale (1: multinomial logit)
+
+
+def nests_of(gateways: Sequence[str], market: str, value_cny_per_teu: float,
+             choice: Choice) -> Nests:
+    """Nests of a flow whose routes belong to `gateways` (one name per route)."""
+    names = tuple(dict.fromkeys(gateways))
+    asc = tuple(choice.asc.get(g, 0.0) + choice.asc.get(f"{g}@{market}", 0.0) for g in names)
+    return Nests(nest=tuple(names.index(g) for g in gateways), gateways=names, asc=asc,
+                 scale=choice.cost_scale / value_cny_per_teu, mu=choice.nest_scale)
+
+
+def probabilities(n: Nests, costs: Sequence[float],
+                  open_: Sequence[bool] | None = None) -> tuple[list[float], float]:
+    """(probability of each route, logsum in utils) for generalized costs `costs` (CNY/TEU);
+    routes not open get 0 (a gateway with no open route drops out)."""
+    k = len(n.asc)
+    mu = n.mu
+    util = [-n.scale * c / mu for c in costs]
+    top = [-math.inf] * k
+    for r, u in enumerate(util):
+        if open_ is None or open_[r]:
+            g = n.nest[r]
+            if u > top[g]:
+                top[g] = u
+    sums = [0.0] * k
+    expo = [0.0] * len(util)
+    for r, u in enumerate(util):
+        g = n.nest[r]
+        if top[g] > -math.inf and (open_ is None or open_[r]):
+            expo[r] = math.exp(u - top[g])
+            sums[g] += expo[r]
+    upper = [n.asc[g] + mu * (top[g] + math.log(sums[g])) if sums[g] > 0 else -math.inf
+             for g in range(k)]
+    peak = max(upper)
+    if peak == -math.inf:
+        return [0.0] * len(util), -math.inf
+    shares = [math.exp(a - peak) for a in upper]
+    total = sum(shares)
+    probs = [shares[n.nest[r]] / total * expo[r] / sums[n.nest[r]] if expo[r] else 0.0
+             for r in range(len(util))]
+    return probs, peak + math.log(total)
+
+
+def logsum(n: Nests, costs: Sequence[float]) -> float:
+    """The logsum (utils) of a flow with route costs `costs`."""
+    return probabilities(n, costs)[1]
+
+
+def cumulative(probs: Sequence[float]) -> list[float]:
+    """Cumulative weights to draw a route with one uniform number (bisect)."""
+    return list(accumulate(probs))
+
+
+def induced_factor(value: float, gc0: float, dgc: float, sigma: float) -> float:
+    """V / V0 = ((p + GC0 + dGC) / (p + GC0)) ^ -sigma, for value per TEU p."""
+    base = value + gc0
+    return ((base + dgc) / base) ** (-sigma) if base + dgc > 0 else 1.0

@@ -1,0 +1,96 @@
+"""The estimates file: what `cqsim calibrate --estimate` estimated for a scenario, with standard
+errors, read by the scenario (`market.estimates`) and by the planner (`from_calibration`).
+
+    scenario: baseline-2023
+    estimated: 2026-11-30
+    command: "cqsim calibrate scenarios/baseline-2023.yaml --estimate ..."
+    fitting_figures: [west_teu, ...]
+    parameters:
+      market.choice.asc.west: {value: 1.23, se: 0.11, unit: utils, method: "..."}
+
+A parameter the scenario files set explicitly wins over the file (a variant may fix one); the
+others are filled in from it when the scenario is loaded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sim.errors import InputError
+
+PREFIX = "market.choice."
+FIELDS = ("value", "se", "unit", "method")
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One estimated parameter: dotted path into the scenario, value and standard error."""
+
+    path: str
+    value: float
+    se: float
+    unit: str
+    method: str
+
+
+def read_estimates(file: Path, named_by: Path | str) -> dict[str, Estimate]:
+    """The parameters of an estimates file, by dotted path (InputError on bad content)."""
+    if not file.is_file():
+        raise InputError(named_by, "market.estimates", "an existing estimates file", str(file))
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise InputError(file, "", f"valid YAML ({type(exc).__name__})") from None
+    params = data.get("parameters") if isinstance(data, dict) else None
+    if not isinstance(params, dict):
+        raise InputError(file, "parameters", "a mapping of dotted path -> {value, se, unit, "
+                                             "method}")
+    out: dict[str, Estimate] = {}
+    for path, entry in params.items():
+        where = f"parameters.{path}"
+        if not isinstance(path, str) or not path.startswith(PREFIX):
+            raise InputError(file, where, f"a path starting with {PREFIX}", path)
+        if not isinstance(entry, dict) or set(entry) - set(FIELDS) or "value" not in entry:
+            raise InputError(file, where, "{value, se, unit, method}", entry)
+        try:
+            value, se = float(entry["value"]), float(entry.get("se", "nan"))
+        except (TypeError, ValueError):
+            raise InputError(file, where, "numbers in value and se", entry) from None
+        out[path] = Estimate(path, value, se, str(entry.get("unit", "")),
+                             str(entry.get("method", "")))
+    return out
+
+
+def apply_estimates(market: dict[str, Any], scenario_file: Path) -> None:
+    """Fill the market section's choice parameters the files leave out from its estimates
+    file (in place)."""
+    name = market.get("estimates")
+    if not isinstance(name, str):
+        return
+    choice = market.setdefault("choice", {})
+    if not isinstance(choice, dict):
+        return  # validation reports it
+    for path, est in read_estimates(Path(name), scenario_file).items():
+        keys = path[len(PREFIX):].split(".")
+        node = choice
+        for key in keys[:-1]:
+            node = node.setdefault(key, {})
+            if not isinstance(node, dict):
+                raise InputError(name, f"parameters.{path}", "a path into market.choice", path)
+        node.setdefault(keys[-1], est.value)
+
+
+def write_estimates(file: Path, scenario: str, estimated: str, command: str,
+                    fitting: list[str], estimates: list[Estimate]) -> None:
+    """Write an estimates file (atomically)."""
+    from sim.atomic import write_text
+
+    data = {"scenario": scenario, "estimated": estimated, "command": command,
+            "fitting_figures": list(fitting),
+            "parameters": {e.path: {"value": round(e.value, 6), "se": round(e.se, 6),
+                                    "unit": e.unit, "method": e.method} for e in estimates}}
+    write_text(file, yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100))

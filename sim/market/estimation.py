@@ -1,0 +1,218 @@
+"""Estimation of the market model's free parameters through the simulation.
+
+The free parameters are the `market.choice.*` paths that fitting figures of the calibration
+table name in their `parameter` column (a gateway's constant to its volume, the value-of-time
+multiplier to the share of laptops flown, ...): as many figures as parameters. Each pass
+simulates the plan (settle and replicate, congestion and delay feedback included, the same seed
+every pass: common random numbers). Parameters are moved on their own scale x (constants as
+they are, multipliers as logs) by a damped diagonal Newton step on ln(figures):
+
+    x_k += DAMPING x ln(target_k / simulated_k) / J_kk     (clipped to +-MAX_MOVE)
+
+with J_kk the sensitivity of figure k to its own parameter, measured once by a CRN-paired run
+per parameter at the start. (The classic constant iteration, J_kk = 1, crawls when a figure is
+mostly input flows the constant does not move, e.g. the west TEU with Chengdu's and the
+transit boxes; a full quasi-Newton step with Broyden updates and a secant per parameter both
+oscillated on the simulation's noise when gateways draw from each other.)
+At the solution the Jacobian J of ln(figures) in x is measured by one CRN-paired run per
+parameter, and the standard errors follow by the delta method:
+
+    Cov(x) = J^-1 Sigma J^-T,  Sigma = diag(sd of ln figure)^2
+
+where a figure's sd combines its band read as a 95% interval of what was published
+(assumption: the band is the figure's uncertainty) and the simulation's own 95% CI.
+No parameter is set to a figure it is checked against: the figures it is fitted to are
+reported as fitting figures, and only the validation figures check the model.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.calibration import CalibrationRow, CalibrationTarget, calibrate
+from sim.market.estimates import PREFIX, Estimate
+from sim.market.spec import Choice
+from sim.network import Plan, revise
+
+LOG_SCALE = ("vot_multiplier", "cost_scale", "trade_elasticity")   # positive: estimated as logs
+STEP = 0.5          # perturbation of x for the Jacobian (utils, or log units): large enough
+                    # to stand out of the noise of a one-replication run
+MAX_MOVE = 1.5      # at most this change of x in one pass
+DAMPING = 0.8       # share of the Newton step taken (the figures are noisy)
+MIN_SLOPE = 0.05    # floor of a sensitivity (a figure its parameter hardly moves)
+BAND_Z = 1.96       # a band read as a 95% interval
+
+
+@dataclass(frozen=True)
+class EstimationResult:
+    """Estimates with standard errors, the fitting rows at the estimates, and the passes."""
+
+    estimates: list[Estimate]
+    rows: list[CalibrationRow]
+    passes: int
+    converged: bool
+    jacobian: np.ndarray
+    history: list[dict[str, float]] = field(default_factory=list)
+
+
+def free_parameters(targets: list[CalibrationTarget]) -> list[tuple[str, CalibrationTarget]]:
+    """(parameter path, fitting figure) of every fitting figure that names a market.choice
+    parameter, in file order."""
+    return [(t.parameter, t) for t in targets if t.role == "fit"
+            and t.parameter.startswith(PREFIX)]
+
+
+def get_param(choice: Choice, path: str) -> float:
+    """The value of a `market.choice.*` path (a constant not given is 0)."""
+    keys = path[len(PREFIX):].split(".")
+    if keys[0] == "asc" and len(keys) == 2:
+        return float(choice.asc.get(keys[1], 0.0))
+    if len(keys) == 1 and keys[0] in Choice.model_fields and keys[0] != "asc":
+        return float(getattr(choice, keys[0]))
+    raise ValueError(f"not an estimable parameter: {path}")
+
+
+def set_param(choice: Choice, path: str, value: float) -> Choice:
+    """`choice` with the parameter at `path` set to `value` (validated)."""
+    keys = path[len(PREFIX):].split(".")
+    data = choice.model_dump()
+    if keys[0] == "asc" and len(keys) == 2:
+        data["asc"] = {**data["asc"], keys[1]: value}
+    else:
+        data[keys[0]] = value
+    return Choice.model_validate(data)
+
+
+def _is_log(path: str) -> bool:
+    return path.split(".")[-1] in LOG_SCALE
+
+
+def _to_x(path: str, value: float) -> float:
+    return math.log(value) if _is_log(path) else value
+
+
+def _from_x(path: str, x: float) -> float:
+    return math.exp(x) if _is_log(path) else x
+
+
+Runner = Callable[[Plan], object]   # a plan -> Results (sim.pipeline.run with the settings)
+
+
+def _evaluate(plan: Plan, choice: Choice, targets: list[CalibrationTarget],
+              runner: Runner) -> list[CalibrationRow]:
+    results = runner(revise(plan, choice=choice))
+    return calibrate(results, targets)  # type: ignore[arg-type]
+
+
+def _log_values(rows: list[CalibrationRow]) -> np.ndarray:
+    sim = np.array([r.simulated for r in rows], dtype=float)
+    return np.log(np.where(sim > 0, sim, np.nan))
+
+
+def estimate(plan: Plan, targets: list[CalibrationTarget], runner: Runner, *,
+             max_passes: int = 10, tolerance: float = 0.03,
+             progress: Callable[[str], None] | None = None) -> EstimationResult:
+    """Estimate the free parameters of `plan`'s market model to the fitting figures of
+    `targets` (see the module docstring); `runner` simulates a plan into Results."""
+    if plan.market is None:
+        raise ValueError("the scenario has no market section: nothing to estimate")
+    pairs = free_parameters(targets)
+    if not pairs:
+        raise ValueError("no fitting figure names a market.choice parameter")
+    fit = [t for _, t in pairs]
+    paths = [p for p, _ in pairs]
+    choice = plan.market.section.choice
+    x = np.array([_to_x(p, get_param(choice, p)) for p in paths])
+    goal = np.log(np.array([t.published for t in fit]))
+    jac: np.ndarray | None = None
+    own = np.ones(len(paths))
+    best: tuple[float, np.ndarray, np.ndarray, list[CalibrationRow]] | None = None
+    history: list[dict[str, float]] = []
+    converged = False
+    passes = 0
+    rows: list[CalibrationRow] = []
+    y = np.zeros(len(paths))
+    for passes in range(1, max_passes + 1):
+        choice = _choice_at(choice, paths, x)
+        rows = _evaluate(plan, choice, fit, runner)
+        y = _log_values(rows)
+        history.append({**{p: _from_x(p, v) for p, v in zip(paths, x, strict=True)},
+                        **{f"ln_gap:{t.id}": float(g) for t, g in zip(fit, goal - y,
+                                                                        strict=True)}})
+        if progress:
+            progress(f"pass {passes}: " + ", ".join(
+                f"{p.rsplit('.', 1)[-1]}={_from_x(p, v):.3f}" for p, v in zip(
+                    paths, x, strict=True)) + "; " + ", ".join(
+                f"{t.id} {r.simulated:,.4g}/{t.published:,.4g}" for t, r in zip(
+                    fit, rows, strict=True)))
+        gap = goal - y
+        worst = float(np.nanmax(np.abs(gap))) if np.any(np.isfinite(gap)) else math.inf
+        if best is None or worst < best[0]:
+            best = (worst, x.copy(), y.copy(), rows)
+        if np.all(np.isfinite(gap)) and np.all(np.abs(gap) < tolerance) and \
+                all(r.ok for r in rows):
+            converged = True
+            break
+        if jac is None:
+            jac = _jacobian(plan, choice, paths, x, y, fit, runner)
+            own = np.clip(np.abs(np.diag(jac)), MIN_SLOPE, None)
+            if progress:
+                progress("sensitivity of each figure to its parameter: " + ", ".join(
+                    f"{t.id} {v:.3f}" for t, v in zip(fit, np.diag(jac), strict=True)))
+        move = DAMPING * np.where(np.isfinite(gap), gap, 0.0) / own
+        x = x + np.clip(move, -MAX_MOVE, MAX_MOVE)
+    choice = _choice_at(choice, paths, x)
+    if not converged and best is not None:  # the closest pass's values
+        _, x, y, rows = best
+        choice = _choice_at(choice, paths, x)
+    jac = _jacobian(plan, choice, paths, x, y, fit, runner)
+    sd = np.array([_log_sd(t, r) for t, r in zip(fit, rows, strict=True)])
+    cov = _delta_cov(jac, sd)
+    estimates = []
+    for k, (path, t) in enumerate(pairs):
+        value = _from_x(path, float(x[k]))
+        se_x = math.sqrt(cov[k, k]) if np.isfinite(cov[k, k]) and cov[k, k] >= 0 else math.nan
+        se = value * se_x if _is_log(path) else se_x
+        estimates.append(Estimate(
+            path=path, value=value, se=se, unit="utils" if not _is_log(path) else "-",
+            method=f"fitted to {t.id} through the simulation (damped Newton steps on CRN runs); "
+                   f"se: delta method from the CRN Jacobian and the figure's band"))
+    return EstimationResult(estimates=estimates, rows=rows, passes=passes, converged=converged,
+                            jacobian=jac, history=history)
+
+
+def _jacobian(plan: Plan, choice: Choice, paths: list[str], x: np.ndarray, y: np.ndarray,
+              fit: list[CalibrationTarget], runner: Runner) -> np.ndarray:
+    """d ln(figures) / dx by one CRN-paired run per parameter (forward differences)."""
+    jac = np.zeros((len(y), len(paths)))
+    for k in range(len(paths)):
+        bumped = x.copy()
+        bumped[k] += STEP
+        jac[:, k] = (_log_values(_evaluate(plan, _choice_at(choice, paths, bumped), fit,
+                                            runner)) - y) / STEP
+    return np.nan_to_num(jac)
+
+
+def _choice_at(choice: Choice, paths: list[str], x: np.ndarray) -> Choice:
+    for p, v in zip(paths, x, strict=True):
+        choice = set_param(choice, p, _from_x(p, float(v)))
+    return choice
+
+
+def _log_sd(target: CalibrationTarget, row: CalibrationRow) -> float:
+    """sd of ln(figure): its band read as a 95% interval, plus the simulation's CI."""
+    band = (math.log(target.high) - math.log(target.low)) / (2 * BAND_Z) \
+        if target.low > 0 else math.nan
+    noise = row.ci95 / BAND_Z / row.simulated if row.simulated > 0 and \
+        np.isfinite(row.ci95) else 0.0
+    return math.sqrt(band ** 2 + noise ** 2)
+
+
+def _delta_cov(jac: np.ndarray, sd: np.ndarray) -> np.ndarray:
+    """Cov(x) = J^-1 Sigma J^-T (pseudo-inverse when J is singular)."""
+    inv = np.linalg.pinv(jac)
+    return inv @ np.diag(sd ** 2) @ inv.T

@@ -1,0 +1,90 @@
+"""The scenario's `market:` section: the market table, the Chongqing origin zone, the hub that
+stands for each partner market, the gateways, and the choice parameters.
+
+The routes of a gateway ride only services of its `corridors` (and feeders) and, when `via` is
+given, pass one of the `via` hubs and none of the `via` hubs of another gateway that shares a
+corridor with it (so `coastal` via Ningbo and via Yantian are two gateways). With no gateways
+given, each corridor is one. Choice parameters left out are read from the estimates file
+(`estimates`), else take the defaults below.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from sim.specs import Spec
+
+
+class Gateway(Spec):
+    """Which routes a gateway is: by their corridor and, optionally, a hub they pass."""
+
+    corridors: tuple[str, ...] = Field(min_length=1, description="route corridors it takes")
+    via: tuple[str, ...] = Field((), description="hub ids; a route must pass one (none: any)")
+    label: str = Field("", description="for people (tables, docs)")
+
+
+class Choice(Spec):
+    """Nested logit (nest = gateway) on generalized cost per TEU as a share of the value:
+
+        V_r = -cost_scale x GC_r / value_per_teu            (route r of gateway g)
+        GC_r = tariff + transfers + m x VOT x (hours + learnt delay)
+               + reliability_ratio x m x VOT x (p95 - mean transit, learnt)
+        P(r) = P(g) P(r | g),  P(r | g) = exp(V_r / mu) / sum exp(V_s / mu)
+        P(g) = exp(asc_g + mu I_g) / sum_h exp(asc_h + mu I_h),  I_g = ln sum exp(V_r / mu)
+    """
+
+    cost_scale: float = Field(
+        100.0, gt=0, le=1e5,
+        description="logit scale on generalized cost as a share of the goods' value (1/share). "
+                    "assumption: 100 (a route dearer by 1% of the value is chosen e^-1 as often "
+                    "before the nest); see docs/modelling.md")
+    nest_scale: float = Field(
+        0.7, gt=0, le=1.0,
+        description="mu, the dissimilarity of routes within a gateway (1 = multinomial logit); "
+                    "mkt_nesting_china_ports / scratch parameters nest_scale_gateway: "
+                    "assumption 0.7 (range 0.4-1.0)")
+    vot_multiplier: float = Field(
+        1.0, gt=0, le=1e3,
+        description="m, value of time of every class times this (the classes' VOT is the "
+                    "inventory cost, a lower bound: estimated)")
+    reliability_ratio: float = Field(
+        1.0, ge=0, le=10,
+        description="value of an hour of spread (p95 - mean transit) over an hour of mean time; "
+                    "mkt_reliability_ratio: assumption 1.0 (range 0.5-1.5)")
+    asc: dict[str, float] = Field(
+        default_factory=dict,
+        description="alternative-specific constant per gateway (utils; absent = 0); "
+                    "`<gateway>@<market>` adds a market-specific constant")
+    trade_elasticity: float = Field(
+        4.5, ge=0, le=20,
+        description="sigma of V = V0 ((p + GC) / (p + GC0))^-sigma per market x class x "
+                    "direction, GC the logsum cost; mkt_trade_elasticity_sw2014 / _hs6 / "
+                    "_hm2014: 4.5 (range 3-6)")
+
+
+class MarketSection(Spec):
+    """Chongqing's trade by market, class and direction, and how shippers reach the markets."""
+
+    table: str = Field(description="market table CSV (market, direction, commodity, "
+                                   "value_bn_cny_per_year, source[, note]), relative to the "
+                                   "scenario file naming it")
+    origin: str = Field(min_length=1, description="hub id of Chongqing's shippers (the zone)")
+    ends: dict[str, str] = Field(min_length=1, description="market -> hub id that stands for it")
+    gateways: dict[str, Gateway] = Field(default_factory=dict,
+                                         description="gateway name -> which routes it is")
+    not_simulated: dict[str, str] = Field(
+        default_factory=dict,
+        description="class -> source: trade of these classes is not carried by simulated "
+                    "routes (e.g. bulk, pipelines) and is reported on its own line")
+    routes_per_gateway: int = Field(2, ge=1, le=10,
+                                    description="candidate routes kept per gateway and flow")
+    choice: Choice = Choice()
+    estimates: str | None = Field(None, description="estimates file (YAML) written by `cqsim "
+                                                    "calibrate --estimate`, relative to the "
+                                                    "scenario file naming it")
+
+    @model_validator(mode="after")
+    def _checked(self) -> MarketSection:
+        if self.origin in self.ends.values():
+            raise ValueError("origin must differ from every market's end hub")
+        return self

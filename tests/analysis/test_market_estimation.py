@@ -1,0 +1,66 @@
+"""Estimation recovers known constants from a synthetic network's own simulated volumes, and
+the estimates file round-trips into the scenario."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sim.calibration import CalibrationTarget, calibrate
+from sim.market.estimates import Estimate, read_estimates, write_estimates
+from sim.market.estimation import estimate
+from sim.network import revise
+from sim.pipeline import prepare, run
+from sim.scenario import load_scenario
+from tests.support.market import market_doc
+from tests.support.netbuilder import write_scenario
+
+TRUTH = {"south": 0.6, "east": -0.4}
+
+
+def _target(ident: str, measure: str, value: float, parameter: str) -> CalibrationTarget:
+    return CalibrationTarget(id=ident, metric=ident, published=value, low=value * 0.95,
+                             high=value * 1.05, unit="TEU/yr", measure=measure,
+                             how_measured="test", source="test", role="fit",
+                             parameter=parameter)
+
+
+@pytest.mark.slow
+def test_estimation_recovers_known_constants(tmp_path: Path) -> None:
+    doc = market_doc(tmp_path, horizon={"days": 400, "warmup_days": 35},
+                     routing={"congestion_aware": False})
+    doc["demand"]["lot_teu"] = 5
+    plan = prepare(write_scenario(tmp_path / "m.yaml", doc))
+    assert plan.market is not None
+
+    def runner(p):  # type: ignore[no-untyped-def]
+        return run(p, progress=False)
+
+    truth = plan.market.section.choice.model_copy(update={"asc": TRUTH})
+    observed = run(revise(plan, choice=truth), progress=False)
+    probes = [_target(f"{g}_teu", f"gateway_teu:{g}:trade", 1.0, f"market.choice.asc.{g}")
+              for g in TRUTH]
+    targets = [_target(t.id, t.measure, row.simulated, t.parameter)
+               for t, row in zip(probes, calibrate(observed, probes), strict=True)]
+    result = estimate(plan, targets, runner, tolerance=0.01)
+    got = {e.path.rsplit(".", 1)[1]: e for e in result.estimates}
+    for gateway, value in TRUTH.items():
+        assert got[gateway].value == pytest.approx(value, abs=0.1), result.history
+        assert 0 < got[gateway].se < 1.0
+    assert all(r.ok for r in result.rows), (result.history, result.rows)
+
+
+def test_estimates_file_fills_the_scenario(tmp_path: Path) -> None:
+    doc = market_doc(tmp_path)
+    doc["market"]["estimates"] = "estimates/m.yaml"
+    doc["market"]["choice"] = {"vot_multiplier": 2.0}
+    write_estimates(tmp_path / "estimates" / "m.yaml", "m", "2026-11-30", "test", ["x"], [
+        Estimate("market.choice.asc.south", 0.7, 0.1, "utils", "test"),
+        Estimate("market.choice.vot_multiplier", 5.0, 1.0, "-", "test")])
+    scenario = load_scenario(write_scenario(tmp_path / "m.yaml", doc))
+    assert scenario.market is not None
+    assert scenario.market.choice.asc["south"] == 0.7
+    assert scenario.market.choice.vot_multiplier == 2.0   # the file's own value wins
+    read = read_estimates(tmp_path / "estimates" / "m.yaml", "m.yaml")
+    assert read["market.choice.asc.south"].se == 0.1

@@ -1,0 +1,39 @@
+"""The market table at the input boundary: rows become trade flows; bad rows are refused
+naming the file, the line and the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sim.errors import InputError
+from sim.pipeline import prepare
+from tests.support.market import ROWS, market_doc, write_market_table
+from tests.support.netbuilder import write_scenario
+
+
+def test_rows_become_trade_flows_with_teu_from_the_class_value(tmp_path: Path) -> None:
+    plan = prepare(write_scenario(tmp_path / "m.yaml", market_doc(tmp_path)))
+    trade = [f for f in plan.flows if f.flow_class == "trade"]
+    assert len(trade) == len(ROWS)
+    eu = next(f for f in trade if f.market == "eu" and f.commodity == "electronics")
+    assert (eu.origin, eu.destination) == ("cq", "eu")
+    assert eu.teu_per_year == pytest.approx(20.0e9 / 2_000_000)
+    assert plan.market is not None and plan.market.total_bn == pytest.approx(27.0)
+
+
+@pytest.mark.parametrize(("row", "field"), [
+    (("mars", "export", "materials", 1.0), "line 6.market"),
+    (("eu", "sideways", "materials", 1.0), "line 6.direction"),
+    (("eu", "export", "cheese", 1.0), "line 6.commodity"),
+    (("eu", "export", "materials", -1.0), "line 6.value_bn_cny_per_year"),
+    (("eu", "export", "electronics", 1.0), "line 6"),   # a second eu/export/electronics row
+])
+def test_a_bad_row_is_refused_naming_the_line_and_field(tmp_path: Path, row: tuple,
+                                                        field: str) -> None:
+    doc = market_doc(tmp_path)
+    write_market_table(tmp_path / "markets.csv", [*ROWS, row])
+    with pytest.raises(InputError) as err:
+        prepare(write_scenario(tmp_path / "m.yaml", doc))
+    assert err.value.file.endswith("markets.csv") and err.value.field == field

@@ -1,0 +1,130 @@
+"""The market model's choice: the nested logit against a hand computation, the engine's draws
+against the model's probabilities, induced trade, and conservation with market flows."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from sim.market.choice import induced_factor, nests_of, probabilities
+from sim.market.spec import Choice
+from sim.pipeline import prepare, replicate, settle
+from tests.support.market import market_doc, service, write_market_scenario
+from tests.support.netbuilder import write_scenario
+
+
+def test_nested_logit_by_hand() -> None:
+    """Two routes through gateway A (10,000 and 12,000 CNY/TEU), one through B (11,000),
+    goods worth 100,000 CNY/TEU, cost scale 100 (so V = -10, -12, -11), nest scale 0.5, B's
+    constant 0.5. By hand: I_A = -20 + ln(1 + e^-4), A_A = 0.5 I_A = -9.99093, A_B = 0.5 - 11
+    = -10.5, P(A) = 1 / (1 + e^(A_B - A_A)) = 0.624590, P(1 | A) = 1 / (1 + e^-4)."""
+    nests = nests_of(["A", "A", "B"], "eu", 100_000.0,
+                     Choice(cost_scale=100.0, nest_scale=0.5, asc={"B": 0.5}))
+    probs, ls = probabilities(nests, [10_000.0, 12_000.0, 11_000.0])
+    assert probs == pytest.approx([0.6133556, 0.0112340, 0.3754104], abs=1e-7)
+    assert ls == pytest.approx(-9.5202646, abs=1e-7)
+    # a market-specific constant adds to the gateway's
+    both = nests_of(["A", "B"], "eu", 100_000.0, Choice(asc={"B": 0.5, "B@eu": -0.5}))
+    assert both.asc == (0.0, 0.0)
+
+
+def test_nest_scale_one_is_multinomial_and_closed_routes_drop_out() -> None:
+    nests = nests_of(["A", "A", "B"], "m", 50_000.0, Choice(cost_scale=50.0, nest_scale=1.0))
+    costs = [1000.0, 1500.0, 1200.0]
+    probs, ls = probabilities(nests, costs)
+    expo = [math.exp(-c / 1000.0) for c in costs]
+    assert probs == pytest.approx([e / sum(expo) for e in expo])
+    assert ls == pytest.approx(math.log(sum(expo)))
+    probs, _ = probabilities(nests, costs, [True, True, False])
+    assert probs[2] == 0.0 and sum(probs) == pytest.approx(1.0)
+
+
+def test_induced_trade_ad_valorem() -> None:
+    # p = 200k, GC0 = 10k: 1% cheaper access (dGC = -2.1k) with sigma 4.5 raises trade by
+    # (208.9 / 210)^-4.5 - 1 = +2.38%
+    assert induced_factor(200_000.0, 10_000.0, -2_100.0, 4.5) == pytest.approx(
+        (207_900 / 210_000) ** -4.5)
+    assert induced_factor(200_000.0, 10_000.0, 0.0, 4.5) == 1.0
+
+
+def test_lots_follow_the_nested_logit(tmp_path: Path) -> None:
+    """With nothing queued, the TEU each route is given match the model's probabilities."""
+    doc = market_doc(tmp_path, horizon={"days": 730}, routing={"congestion_aware": False})
+    doc["demand"]["lot_teu"] = 5
+    doc["market"]["choice"] = {"cost_scale": 30.0, "nest_scale": 0.6,
+                               "asc": {"south": 0.4, "east": -0.2}}
+    plan = prepare(write_scenario(tmp_path / "m.yaml", doc))
+    settled = settle(plan)
+    routes = replicate(settled).replications[0].tables["routes"].set_index("route")
+    choice = plan.market.section.choice
+    checked = 0
+    for cs in settled.choices:
+        flow = plan.flows[cs.flow]
+        if not flow.market:
+            continue
+        nests = nests_of([r.gateway for r in cs.routes], flow.market,
+                         plan.classes[flow.commodity].value_cny_per_teu, choice)
+        costs = [r.price_cny + cs.value_of_time * r.base_hours for r in cs.routes]
+        probs, _ = probabilities(nests, costs)
+        teu = routes.loc[[r.index for r in cs.routes], "teu_created_per_year"].to_numpy()
+        lots = teu.sum() / plan.lot_teu
+        for p, t in zip(probs, teu, strict=True):
+            se = math.sqrt(p * (1 - p) / lots)
+            assert abs(t / teu.sum() - p) < 4 * se + 1e-9, (flow, probs, teu)
+            checked += 1
+    assert checked >= 8
+
+
+def test_cheaper_gateway_shifts_and_induces_trade(tmp_path: Path) -> None:
+    """Halving the south sea tariff raises the south gateway's share of asean trade (shift) and
+    the trade itself (induced, against the base file as reference)."""
+    base = write_market_scenario(tmp_path, name="base.yaml",
+                                 demand={"reference_scenario": "base.yaml"})
+    doc = market_doc(tmp_path, demand={"reference_scenario": "base.yaml"})
+    doc["network"]["services"]["south-sea-asean"] = service("south", "sea", ["qz", "asean"], 200)
+    cheap = write_scenario(tmp_path / "cheap.yaml", doc)
+    a, b = settle(prepare(base)), settle(prepare(cheap))
+    assert a.market_reference is None  # the base is its own reference
+    key = ("cq", "asean", "materials")
+    flow_a = next(f for f in a.plan.flows if (f.origin, f.destination, f.commodity) == key)
+    flow_b = next(f for f in b.plan.flows if (f.origin, f.destination, f.commodity) == key)
+    assert flow_b.teu_per_year > flow_a.teu_per_year * 1.001   # induced
+    assert b.market[key][0] > a.market[key][0]                 # logsum rose
+    untouched = ("cq", "eu", "electronics")
+    assert b.market[untouched] == pytest.approx(a.market[untouched])
+
+
+def test_conservation_with_market_flows(tmp_path: Path) -> None:
+    plan = prepare(write_market_scenario(tmp_path, horizon={"days": 90}))
+    result = replicate(settle(plan)).replications[0]
+    c = result.conservation
+    assert c["created_teu"] > 0
+    assert c["created_teu"] == pytest.approx(
+        c["delivered_teu"] + c["in_transit_teu"] + c["waiting_teu"], abs=1e-6)
+
+
+@pytest.mark.slow
+def test_compare_attributes_the_change_to_gateways(tmp_path: Path) -> None:
+    """A cheaper south sea leg: south gains, the others lose (shifted), the total rises
+    (total, all of it induced by access here: no input growth); total = sum of the gateways'
+    deltas."""
+    from sim.compare import compare
+
+    write_market_scenario(tmp_path, name="base.yaml", horizon={"days": 200, "warmup_days": 40},
+                          demand={"reference_scenario": "base.yaml"})
+    doc = market_doc(tmp_path, horizon={"days": 200, "warmup_days": 40},
+                     demand={"reference_scenario": "base.yaml"})
+    doc["network"]["services"]["south-sea-asean"] = service("south", "sea", ["qz", "asean"], 200)
+    write_scenario(tmp_path / "cheap.yaml", doc)
+    cmp = compare(tmp_path / "base.yaml", [tmp_path / "cheap.yaml"], replications=2)
+    assert cmp.attribution is not None
+    at = cmp.attribution.set_index("item")
+    assert at.loc["gateway:south", "delta_teu_per_year"] > 0
+    assert at.loc["shifted", "delta_teu_per_year"] > 0
+    gateways = at[at.index.str.startswith("gateway:")]
+    assert at.loc["total", "delta_teu_per_year"] == pytest.approx(
+        gateways["delta_teu_per_year"].sum())
+    assert at.loc["input growth", "delta_teu_per_year"] == 0.0
+    assert at.loc["induced by access", "delta_teu_per_year"] > 0
