@@ -4,7 +4,7 @@ into service with a ramp-up, and what route choice learnt carries over between y
 A pathway file (`scenarios/pathways/*.yaml`):
 
     name: plan
-    scenario: ../baseline-2023.yaml      # the base-year scenario (with a `growth:` section)
+    scenario: ../baseline-2023.yaml      # the base-year scenario (markets of its market table)
     base_year: 2023
     to: 2035
     samples: 8                           # input draws; sample s runs replication s every year
@@ -21,7 +21,7 @@ A pathway file (`scenarios/pathways/*.yaml`):
                                          # changes apply in full from the in-service year
         source: "..."
 
-Year y of sample s is the base scenario with every market's growth factor at
+Year y of sample s is the base scenario with a demand_growth change per market, factor
 (1 + g_s,m / 100) ^ (y - base_year) and every expansion at its share for y, simulated with
 replication s (common random numbers across years and expansions).
 
