@@ -352,7 +352,7 @@ def fan_chart(table: pd.DataFrame, path: Path, *, target: float, target_year: in
     ax.set_xlabel("year")
     ax.set_ylabel("goods trade, bn CNY/yr")
     ax.set_title("Chongqing goods trade along the pathway (simulated channels + other trade)")
-    ax.legend(loc="upper left", fontsize=8)
+    ax.legend(loc="lower right", fontsize=8)   # the target marker sits top left
     fig.tight_layout()
     try:
         return write_png(path, fig, 120)
