@@ -128,7 +128,9 @@ def check_sweep(variants: int, per_run: Estimate, workers: int, limits: Limits |
     return total
 
 
-CHANGES_ONLY = {"name", "description", "extends", "changes", "replaces"}
+# sections a file between BASE and an alternative may set: `uncertain` describes what is not
+# known about the inputs (cqsim uncertainty), it changes nothing a run simulates
+CHANGES_ONLY = {"name", "description", "extends", "changes", "replaces", "uncertain"}
 
 
 def check_related(base: Scenario, alt: Scenario) -> None:

@@ -16,7 +16,7 @@ use the scenario's seed, so the result is deterministic.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -156,14 +156,19 @@ def _factors(base: Plan, choices: Sequence[ChoiceSet], reference: dict, mref: Ma
     return tuple(factors), state
 
 
-def settle(base: Plan, choices: Sequence[ChoiceSet] | None = None) -> Settled:
+def settle(base: Plan, choices: Sequence[ChoiceSet] | None = None,
+           initial_delay: Mapping[int, float] | None = None) -> Settled:
     """Route choice sets (unless given), demand response and (when `max_iterations` > 1) MSA
     feedback of simulated delays (and, for market flows, of the spread of transit times): what
-    every replication of `base` then runs with."""
+    every replication of `base` then runs with.
+
+    `initial_delay` (learnt delay per route index, e.g. a pathway's previous year) is where
+    the learning starts: without feedback passes it is the delay route choice and demand
+    see; with them, the first pass runs with it."""
     choices = tuple(choice_sets(base) if choices is None else choices)
     reference = reference_costs(base, choices) if base.elasticity != 0 else {}
     mref = market_reference(base)
-    delay: dict[int, float] = {}
+    delay: dict[int, float] = dict(initial_delay or {})
     spread: dict[int, float] = {}
     factors, state = _factors(base, choices, reference, mref, delay, spread)
     settings = base.equilibrium
@@ -173,7 +178,7 @@ def settle(base: Plan, choices: Sequence[ChoiceSet] | None = None) -> Settled:
     if settings.max_iterations > 1:
         index = [r.index for cs in choices for r in cs.routes]
         base_hours = {r.index: r.base_hours for cs in choices for r in cs.routes}
-        delay = dict.fromkeys(index, 0.0)
+        delay = {i: delay.get(i, 0.0) for i in index}
         previous: np.ndarray | None = None
         for n in range(1, settings.max_iterations + 1):
             plan = _pass_plan(respond(base, factors))

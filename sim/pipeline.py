@@ -27,6 +27,8 @@ from sim.network import Plan, build, revise, with_horizon_days
 from sim.scenario import Scenario, as_scenario
 
 if TYPE_CHECKING:  # the engine and tables load on the first run, not for bad input
+    from collections.abc import Mapping
+
     from sim.engine.recorder import ReplicationResult
     from sim.equilibrium import Settled
     from sim.results import Results
@@ -50,12 +52,31 @@ def prepare(scenario: Scenario | str | Path, *, seed: int | None = None,
     return with_run_settings(plan, seed=seed, replications=replications, days=days)
 
 
-def settle(plan: Plan, choices: Sequence[ChoiceSet] | None = None) -> Settled:
-    """Choice sets (unless given, e.g. by `sim.boundary.admit`), demand response and delay
-    feedback of `plan` (see `sim.equilibrium`)."""
-    from sim.equilibrium import settle as settle_plan
+_CHOICES: list[tuple[Plan, tuple[ChoiceSet, ...]]] = []   # per-process memo, newest last
+CHOICES_KEPT = 4
 
-    return settle_plan(plan, choices)
+
+def settle(plan: Plan, choices: Sequence[ChoiceSet] | None = None,
+           initial_delay: Mapping[int, float] | None = None) -> Settled:
+    """Choice sets (unless given, e.g. by `sim.boundary.admit`), demand response and delay
+    feedback of `plan` (see `sim.equilibrium`).
+
+    Without `choices`, the choice sets of the last few plans settled in this process are
+    reused when `plan` has the same candidates (`sim.demand.same_candidates`: network,
+    routing, lots, flows and their values of time): the variants of an uncertainty study that
+    vary demand, values or elasticities then enumerate their routes once. `initial_delay`:
+    learnt delay per route index to start from (a pathway's previous year)."""
+    from sim.demand import same_candidates
+    from sim.equilibrium import settle as settle_plan
+    from sim.routing import choice_sets
+
+    if choices is None:
+        choices = next((c for known, c in _CHOICES if same_candidates(known, plan)), None)
+    if choices is None:
+        choices = tuple(choice_sets(plan))
+        _CHOICES.append((plan, choices))
+        del _CHOICES[:-CHOICES_KEPT]
+    return settle_plan(plan, choices, initial_delay)
 
 
 def replicate_one(settled: Settled, replication: int) -> ReplicationResult:

@@ -52,6 +52,13 @@ from sim.specs import (
     Spec,
 )
 from sim.specs import expected as expected_by
+from sim.uncertain import (
+    DIST_TAGS,
+    Distribution,
+    FromCalibration,
+    UncertainInput,
+    lookup,
+)
 
 MAX_EXTENDS = 16  # files in one extends chain (the shipped scenarios use at most 4)
 MIN_DAYS = 1.0    # shortest horizon: a shorter run has no statistics to speak of
@@ -358,6 +365,16 @@ class Provenance(Spec):
         return default, dotted
 
 
+class MarketGrowth(Spec):
+    """A market's growth since the base year: flows from or to its hubs carry `factor` x
+    their TEU (a pathway sets it year by year; `uncertain:` can vary it)."""
+
+    hubs: tuple[str, ...] = Field(min_length=1, description="flows from or to these hubs "
+                                                            "belong to the market")
+    factor: float = Field(1.0, gt=0, le=100, description="multiplier on the market's TEU")
+    source: str = Field("", description="where the hubs-to-market mapping comes from")
+
+
 class Scenario(Spec):
     """A whole scenario file, validated."""
 
@@ -377,6 +394,11 @@ class Scenario(Spec):
         None, description="Chongqing's trade by market, carried by competing gateways "
                           "(sim.market)")
     changes: tuple[Change, ...] = ()
+    growth: dict[str, MarketGrowth] = Field(
+        default_factory=dict, description="markets (by name) whose flows grow by a factor")
+    uncertain: dict[str, Distribution] = Field(
+        default_factory=dict, description="dotted path -> distribution (sim.uncertain): "
+                                          "inputs `cqsim uncertainty` varies")
     replaces: tuple[Literal[REPLACEABLE], ...] = Field(  # type: ignore[valid-type]
         (), description="lists of the base this file replaces on purpose (no warning): "
                         "demand.flows")
@@ -392,6 +414,17 @@ class Scenario(Spec):
         """An InputError about a field, naming the file that set it and its position there."""
         file, field = self.locate(dotted)
         return InputError(file, field, expected, got)
+
+    @model_validator(mode="after")
+    def _markets_apart(self) -> Scenario:
+        seen: dict[str, str] = {}
+        for market, spec in self.growth.items():
+            for hub in spec.hubs:
+                if hub in seen:
+                    raise ValueError(f"growth.{market}.hubs: {hub!r} is already in market "
+                                     f"{seen[hub]!r} (a hub belongs to one market)")
+                seen[hub] = market
+        return self
 
 
 # ----------------------------------------------------------------------------- loading
@@ -432,6 +465,12 @@ def _resolve_paths(raw: dict[str, Any], folder: Path, file: Path,
         if isinstance(node, dict) and isinstance(node.get(key), str):
             written[f"{section}.{key}"] = (file, node[key])
             node[key] = _absolute(folder / node[key])
+    uncertain = raw.get("uncertain")
+    if isinstance(uncertain, dict):
+        for path, entry in uncertain.items():
+            if isinstance(entry, dict) and isinstance(entry.get("estimates"), str):
+                written[f"uncertain.{path}.estimates"] = (file, entry["estimates"])
+                entry["estimates"] = _absolute(folder / entry["estimates"])
 
 
 def _load_chain(path: Path, written: dict[str, tuple[Path, str]]
@@ -487,7 +526,8 @@ def provenance(chain: list[tuple[Path, dict[str, Any]]]) -> Provenance:
 
 def _loc(err: Any) -> tuple[Any, ...]:
     """An error's location without pydantic's union tags (`changes.0.set.field`)."""
-    return tuple(p for p in err["loc"] if not (isinstance(p, str) and p in CHANGE_TAGS))
+    tags = DIST_TAGS if err["loc"][:1] == ("uncertain",) else CHANGE_TAGS
+    return tuple(p for p in err["loc"] if not (isinstance(p, str) and p in tags))
 
 
 def validation_error(exc: ValidationError, where: Provenance, default: str | Path
@@ -508,6 +548,12 @@ def validation_error(exc: ValidationError, where: Provenance, default: str | Pat
     elif err["type"] == "extra_forbidden":
         expected = "no such key (unknown field)"
         got = None  # never quote the value of a key the schema does not know
+    elif err["type"] == "union_tag_invalid" and loc[:1] == ("uncertain",):
+        tag = err.get("ctx", {}).get("tag")
+        loc = (*loc, "dist")
+        expected = f"a distribution: one of {', '.join(DIST_TAGS)}" + \
+            did_you_mean(tag, DIST_TAGS)
+        got = tag
     elif err["type"] == "union_tag_invalid":
         tag = err.get("ctx", {}).get("tag")
         loc = (*loc, "kind")
@@ -612,8 +658,42 @@ def load_scenario(path: str | Path) -> Scenario:
         raise validation_error(exc, where, chain[-1][0]) from None
     _check_paths(scenario, written)
     check_scenario(scenario)
+    uncertain_inputs(scenario, written)
     _warn_replaced(chain)
     return scenario
+
+
+def uncertain_inputs(scenario: Scenario, written: dict[str, tuple[Path, str]] | None = None
+                     ) -> list[UncertainInput]:
+    """The scenario's uncertain inputs, resolved (estimates read) and checked: each path names
+    a numeric field of the scenario; InputError naming the file and `uncertain.<path>`."""
+    if not scenario.uncertain:
+        return []
+    data = scenario.model_dump(mode="json")
+    out = []
+    for path, dist in scenario.uncertain.items():
+        at = f"uncertain.{path}"
+        if path.split(".")[0] in ("uncertain", "source_file", "name", "extends", "provenance"):
+            raise scenario.error(at, "a path to a numeric scenario field")
+        try:
+            current = lookup(data, path)
+        except KeyError:
+            raise scenario.error(at, "a path to an existing scenario field (dotted, list "
+                                     "items by index)") from None
+        if isinstance(current, bool) or not isinstance(current, (int, float)):
+            raise scenario.error(at, "a path to a numeric scenario field", current)
+        if isinstance(dist, FromCalibration):
+            estimates = Path(dist.estimates)
+            if not estimates.is_file():
+                file, as_written = (written or {}).get(
+                    f"{at}.estimates", (Path(scenario.source_file), dist.estimates))
+                raise InputError(file, f"{at}.estimates", "an existing estimates file "
+                                 "(cqsim calibrate --estimate)", PurePath(as_written))
+            _, data_file = read_yaml_file(estimates, "estimates file", None)
+            out.append(UncertainInput(path, dist.resolve(data_file, path, str(estimates))))
+        else:
+            out.append(UncertainInput(path, dist))
+    return out
 
 
 def as_scenario(scenario: Scenario | str | Path) -> Scenario:

@@ -124,6 +124,9 @@ def _register() -> None:
     main.add_command(__import__("sim.cli.sweep", fromlist=["sweep"]).sweep)
     main.add_command(__import__("sim.cli.calibrate", fromlist=["x"]).calibrate_cmd)
     main.add_command(__import__("sim.cli.report", fromlist=["report"]).report)
+    main.add_command(__import__("sim.cli.uncertainty", fromlist=["x"]).uncertainty)
+    main.add_command(__import__("sim.cli.pathway", fromlist=["x"]).pathway)
+    main.add_command(__import__("sim.cli.plan", fromlist=["x"]).plan)
 
 
 _register()

@@ -11,7 +11,10 @@ from sim.sweep.spec import Parameters
 
 
 def design(params: Parameters) -> list[dict[str, Any]]:
-    """The variants: every grid combination (last parameter fastest) or the sampled points."""
+    """The variants: every grid combination (last parameter fastest), the sampled points, or
+    the explicit points."""
+    if params.points is not None:
+        return [dict(p) for p in params.points]
     if params.grid is not None:
         names = list(params.grid)
         return [dict(zip(names, combo, strict=True))

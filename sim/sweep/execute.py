@@ -55,7 +55,8 @@ def execute_sweep(spec: Sweep | SweepSpec | str | Path, out: str | Path | None =
                   limits: Limits | None = DEFAULT_LIMITS, overwrite: bool = False,
                   inputs: tuple[str | Path, ...] = (), security: Any = None,
                   no_worker_timeout: float | None = None,
-                  dashboard_address: str | None = None) -> SweepOutcome:
+                  dashboard_address: str | None = None,
+                  settle_here: bool = True) -> SweepOutcome:
     """Run a sweep (prepared, or a file) into `out` (a temporary folder when None) and
     assemble its results; `limits` bound its estimated cost (sim.budget).
 
@@ -71,14 +72,23 @@ def execute_sweep(spec: Sweep | SweepSpec | str | Path, out: str | Path | None =
     Executor: a local process pool of `workers` processes (default: CPU count; 1 runs in this
     process), an existing Dask scheduler at `scheduler` (tcp://HOST:PORT), or a Dask
     LocalCluster of `workers` processes when `local_cluster`. `progress=None` shows a bar on
-    a terminal and periodic plain lines otherwise; False is silent.
+    a terminal and periodic plain lines otherwise; False is silent. `settle_here=False`
+    leaves settling each variant to the workers (`sim.sweep.tasks.prepare_sweep`).
+
+    A local pool starts before the variants are settled and settles them (each variant's
+    routes enumerated once, in parallel); the same warm processes then run the sweep.
     """
     from sim.staging import ResultFolder
+    from sim.sweep.executors import new_pool
 
     start = time.perf_counter()
-    sweep = spec if isinstance(spec, Sweep) else prepare_sweep(
-        spec, limits, workers or os.cpu_count() or 1)
+    wanted = workers or os.cpu_count() or 1
+    warm = new_pool(wanted) if wanted > 1 and not (scheduler or local_cluster) else None
     with contextlib.ExitStack() as stack:
+        if warm is not None:
+            stack.callback(warm.shutdown, cancel_futures=True)
+        sweep = spec if isinstance(spec, Sweep) else prepare_sweep(
+            spec, limits, wanted, settle_here=settle_here, pool=warm)
         if out is None:
             folder = Path(stack.enter_context(tempfile.TemporaryDirectory(
                 prefix="cqsim-sweep-")))
@@ -95,14 +105,14 @@ def execute_sweep(spec: Sweep | SweepSpec | str | Path, out: str | Path | None =
         progressed = _execute(sweep, folder, done, workers=workers, scheduler=scheduler,
                            local_cluster=local_cluster, progress=progress,
                            security=security, no_worker_timeout=no_worker_timeout,
-                           dashboard_address=dashboard_address)
+                           dashboard_address=dashboard_address, pool=warm)
         if final is None:
             outcome = _finish(sweep, folder, progressed, start, plots=False)
             outcome.out, outcome.files = None, []
             return outcome
         assemble_into(folder, final.path)
         outcome = _finish(sweep, final.path, progressed, start, plots=plots)
-        seed = sweep.tasks[0].settled.plan.seed if sweep.tasks else None
+        seed = sweep.tasks[0].head()["seed"] if sweep.tasks else None
         final.commit("sweep.json", {"scenario": sweep.spec.base, "sweep": sweep.name,
                                     "seed": seed, "runs": len(sweep.tasks)})
         shutil.rmtree(folder, ignore_errors=True)
@@ -129,7 +139,7 @@ class _Progress:
 def _execute(sweep: Sweep, folder: Path, done: set[str], *, workers: int | None,
              scheduler: str | None, local_cluster: bool, progress: bool | None,
              security: Any, no_worker_timeout: float | None,
-             dashboard_address: str | None) -> _Progress:
+             dashboard_address: str | None, pool: Any = None) -> _Progress:
     """Run the runs of `sweep` not in `done`, each written at once to `folder`/runs."""
     from sim.progress import Progress
     from sim.sweep.executors import (
@@ -170,7 +180,7 @@ def _execute(sweep: Sweep, folder: Path, done: set[str], *, workers: int | None,
                      key_prefix=f"cqsim-{sweep.fingerprint[:12]}",
                      no_worker_timeout=no_worker_timeout or NO_WORKER_TIMEOUT_S)
         elif todo and workers > 1:
-            run_pool(todo, record, workers=workers, notify=bar.note)
+            run_pool(todo, record, workers=workers, notify=bar.note, pool=pool)
         elif todo:
             run_serial(todo, record)
     return _Progress(len(done), executor)

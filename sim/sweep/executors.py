@@ -1,8 +1,9 @@
 """Where sweep runs execute: in this process, on a local process pool, or on a Dask cluster.
 
-Every executor calls the same `sim.sweep.tasks.execute_run` on the same `RunTask`s and hands each
-finished row to `record` in the calling process (which makes it durable), so results do not
-depend on the executor and a remote worker needs no access to the sweep's files.
+Every executor calls the same function (`sim.sweep.tasks.execute_run` for a sweep, another for
+a pathway's samples or a plan's runs) on the same tasks and hands each finished row to `record`
+in the calling process (which makes it durable), so results do not depend on the executor and
+a remote worker needs no access to the sweep's files.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sim.lifeline import pool_worker
 from sim.sweep.tasks import RunTask, execute_run, failed_row
 
 Record = Callable[[dict[str, Any]], None]
+Execute = Callable[[Any], dict[str, Any]]   # a task (with run_id and head()) -> its row
 Notify = Callable[[str], None]
 MAX_ATTEMPTS = 3  # a run in flight when its worker died this many times is recorded failed
 NO_WORKER_TIMEOUT_S = 120.0  # a Dask sweep with no worker this long stops
@@ -40,14 +42,23 @@ def _kill_workers(pool: ProcessPoolExecutor) -> None:
             pass
 
 
-def run_serial(tasks: Sequence[RunTask], record: Record) -> None:
+def run_serial(tasks: Sequence[RunTask], record: Record, *, fn: Execute = execute_run) -> None:
     """Run every task in this process, in order."""
     for task in tasks:
-        record(execute_run(task))
+        record(fn(task))
+
+
+def new_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool of `workers` fresh (spawned: no fork of a threaded parent) processes that die
+    with this one (`sim.lifeline`)."""
+    return ProcessPoolExecutor(max_workers=workers,
+                               mp_context=multiprocessing.get_context("spawn"),
+                               initializer=pool_worker, initargs=(os.getpid(),))
 
 
 def run_pool(tasks: Sequence[RunTask], record: Record, *, workers: int,
-             notify: Notify = lambda msg: None, max_attempts: int = MAX_ATTEMPTS) -> None:
+             notify: Notify = lambda msg: None, max_attempts: int = MAX_ATTEMPTS,
+             fn: Execute = execute_run, pool: ProcessPoolExecutor | None = None) -> None:
     """Run tasks on a pool of `workers` fresh processes; survive a worker process dying.
 
     At most 4 x workers runs are in flight (queued in the pool, so no worker waits on this
@@ -56,24 +67,25 @@ def run_pool(tasks: Sequence[RunTask], record: Record, *, workers: int,
     `max_attempts` times is recorded as failed. If `max_attempts` pools in a row break before
     finishing any run (workers that cannot even start), every remaining run is recorded failed.
     Workers die with this process (`sim.lifeline`), and are killed when it is interrupted.
+    `pool`: a pool already started (warm: its processes have imported cqsim and settled the
+    variants) for the first round; it is shut down at the end.
     """
     queue: deque[RunTask] = deque(tasks)
     lost: Counter[str] = Counter()
     barren = 0  # pools in a row that broke without finishing a run
-    context = multiprocessing.get_context("spawn")  # no fork of a threaded parent
+    warm = pool
     while queue:
         in_flight: dict[Future[dict[str, Any]], RunTask] = {}
         broken = False
         finished = 0
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                                   initializer=pool_worker, initargs=(os.getpid(),))
+        pool, warm = warm or new_pool(workers), None
         stopped = True  # by an interrupt or an error here, until the loop ends normally
         try:
             while (queue or in_flight) and not broken:
                 while queue and len(in_flight) < 4 * workers:
                     task = queue.popleft()
                     try:
-                        in_flight[pool.submit(execute_run, task)] = task
+                        in_flight[pool.submit(fn, task)] = task
                     except BrokenProcessPool:
                         queue.appendleft(task)
                         broken = True
@@ -150,7 +162,7 @@ def dask_client(address: str | None, *, workers: int, security: Any = None,
 
 def run_dask(tasks: Sequence[RunTask], record: Record, *, client: Any, key_prefix: str,
              notify: Notify = lambda msg: None,
-             no_worker_timeout: float = NO_WORKER_TIMEOUT_S) -> None:
+             no_worker_timeout: float = NO_WORKER_TIMEOUT_S, fn: Execute = execute_run) -> None:
     """Run tasks on the Dask cluster of `client` (`dask_client`).
 
     Dask reschedules the runs of a worker that dies; a run whose workers died more than the
@@ -165,7 +177,7 @@ def run_dask(tasks: Sequence[RunTask], record: Record, *, client: Any, key_prefi
            f"{address}; the sweep stops if no worker is left for "
            f"{no_worker_timeout:g} s")
     by_key = {f"{key_prefix}-{t.run_id}": t for t in tasks}
-    pending = {client.submit(execute_run, t, key=k, pure=False)
+    pending = {client.submit(fn, t, key=k, pure=False)
                for k, t in by_key.items()}
     alone_since: float | None = None
     while pending:
@@ -198,3 +210,31 @@ def run_dask(tasks: Sequence[RunTask], record: Record, *, client: Any, key_prefi
             client.cancel(list(pending))
             return
 
+
+
+def describe(workers: int, scheduler: str | None, local_cluster: bool) -> str:
+    """The executor `dispatch` uses, in words."""
+    if scheduler:
+        return f"dask scheduler {scheduler}"
+    if local_cluster:
+        return f"dask LocalCluster ({workers} workers)"
+    return "this process" if workers <= 1 else f"local pool ({workers} processes)"
+
+
+def dispatch(tasks: Sequence[Any], record: Record, *, workers: int, scheduler: str | None,
+             local_cluster: bool, key_prefix: str, notify: Notify = lambda msg: None,
+             fn: Execute = execute_run, pool: ProcessPoolExecutor | None = None) -> None:
+    """Run `tasks` with `fn` on the executor `describe` names (`pool`: a warm local pool):
+    for the commands that run their own tasks (pathway, plan)."""
+    if not tasks:
+        if pool is not None:
+            pool.shutdown()
+        return
+    if scheduler or local_cluster:
+        with dask_client(scheduler, workers=workers) as client:
+            run_dask(tasks, record, client=client, notify=notify, key_prefix=key_prefix,
+                     fn=fn)
+    elif workers > 1:
+        run_pool(tasks, record, workers=workers, notify=notify, fn=fn, pool=pool)
+    else:
+        run_serial(tasks, record, fn=fn)

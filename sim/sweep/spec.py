@@ -47,15 +47,21 @@ class Sample(Spec):
 
 
 class Parameters(Spec):
-    """Exactly one of a full `grid` (path: [values]) or a `sample`."""
+    """Exactly one of a full `grid` (path: [values]), a `sample`, or explicit `points` (a list
+    of variants, each path: value, all with the same paths: what `cqsim uncertainty` and
+    `cqsim plan` generate)."""
 
     grid: dict[str, list[Scalar]] | None = None
     sample: Sample | None = None
+    points: list[dict[str, Scalar]] | None = None
 
     @model_validator(mode="after")
     def _one(self) -> Parameters:
-        if (self.grid is None) == (self.sample is None):
-            raise ValueError("exactly one of grid or sample")
+        if sum(x is not None for x in (self.grid, self.sample, self.points)) != 1:
+            raise ValueError("exactly one of grid, sample or points")
+        if self.points is not None:
+            if not self.points or any(set(p) != set(self.points[0]) for p in self.points):
+                raise ValueError("points: at least one, each with the same paths")
         if self.grid is not None:
             if not self.grid:
                 raise ValueError("grid needs at least one parameter")
@@ -69,6 +75,8 @@ class Parameters(Spec):
         """Dotted paths of the parameters, in file order."""
         if self.grid is not None:
             return list(self.grid)
+        if self.points is not None:
+            return list(self.points[0])
         assert self.sample is not None  # validated: exactly one of the two
         return list(self.sample.ranges)
 
@@ -87,7 +95,20 @@ class SweepSpec(Spec):
                                 description="seed of every run (default: the base's)")
     fixed: dict[str, Scalar] = Field(default_factory=dict,
                                      description="dotted-path overrides for every variant")
+    point_replications: list[list[int]] | None = Field(
+        None, description="with `points` only: the replication indices each point runs "
+                          "(default: 0 .. replications-1 for every point)")
     source_file: str = Field("", description="set by the loader: the file read")
+
+    @model_validator(mode="after")
+    def _per_point(self) -> SweepSpec:
+        reps = self.point_replications
+        if reps is not None:
+            if self.parameters.points is None or len(reps) != len(self.parameters.points):
+                raise ValueError("point_replications: one list per point of parameters.points")
+            if any(not r or len(set(r)) != len(r) or min(r) < 0 for r in reps):
+                raise ValueError("point_replications: distinct replication indices >= 0")
+        return self
 
 
 def load_sweep(path: str | Path) -> SweepSpec:

@@ -114,7 +114,8 @@ def assemble_into(work: Path, staging: Path) -> None:
 def write_meta(sweep: Sweep, out: Path, extra: dict[str, Any]) -> Path:
     from importlib.metadata import version
 
-    plan = sweep.tasks[0].settled.plan if sweep.tasks else None
+    first = sweep.tasks[0] if sweep.tasks else None
+    plan = (first.settled.plan if first.settled else first.plan) if first else None
     meta = {"name": sweep.name, "sweep_file": sweep.spec.source_file, "base": sweep.spec.base,
             "fingerprint": sweep.fingerprint, "parameters": sweep.params,
             "variants": {f"v{k:04d}": v for k, v in enumerate(sweep.variants)},

@@ -8,9 +8,11 @@ import json
 import os
 import socket
 import time
+from collections import OrderedDict
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path, PurePath
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -19,6 +21,7 @@ from sim.engine.recorder import ReplicationResult
 from sim.equilibrium import Settled
 from sim.errors import InputError
 from sim.kpis import PEAKS, kpis, totals
+from sim.network import Plan
 from sim.pipeline import prepare, replicate_one, settle
 from sim.routing import choice_sets
 from sim.scenario import Scenario, load_scenario, with_overrides
@@ -30,19 +33,51 @@ HEADLINE_KPIS = ("total_teu_per_year", "total_trade_bn_cny_per_year")   # for se
 
 @dataclass(frozen=True)
 class RunTask:
-    """One simulation: variant `variant` of the sweep, replication `replication`."""
+    """One simulation: variant `variant` of the sweep, replication `replication`.
+
+    It carries the variant's plan settled in the calling process (`settled`), or its built
+    `plan` for the worker to settle (`key` names the variant: a worker settles each variant
+    once and keeps the last few, so its replications and later variants on the same network
+    reuse the route choice sets).
+    """
 
     run_id: str
     variant: str
     replication: int
     params: dict[str, Any]
-    settled: Settled        # the variant's plan, settled as sim.run settles it
+    settled: Settled | None = None     # the variant's plan, settled as sim.run settles it ...
+    plan: Plan | None = None           # ... or built, settled where the run executes
+    key: str = ""                      # identity of the variant (sweep fingerprint + id)
 
     def head(self) -> dict[str, Any]:
         """The identifying columns of this run's row."""
+        plan = self.settled.plan if self.settled is not None else self.plan
         return {"run_id": self.run_id, "variant": self.variant,
-                "replication": self.replication, "seed": self.settled.plan.seed,
+                "replication": self.replication, "seed": plan.seed if plan else None,
                 **self.params}
+
+    def settle(self) -> Settled:
+        """The variant's settled plan: carried, or settled here once per process."""
+        if self.settled is not None:
+            return self.settled
+        assert self.plan is not None, "a RunTask carries a settled or a built plan"
+        return settled_variant(self.key, self.plan)
+
+
+_SETTLED: OrderedDict[str, Settled] = OrderedDict()   # per-process memo of settled variants
+SETTLED_KEPT = 4
+
+
+def settled_variant(key: str, plan: Plan) -> Settled:
+    """`settle(plan)`, remembered under `key` for the next runs of the same variant."""
+    if key in _SETTLED:
+        _SETTLED.move_to_end(key)
+        return _SETTLED[key]
+    done = settle(plan)
+    _SETTLED[key] = done
+    while len(_SETTLED) > SETTLED_KEPT:
+        _SETTLED.popitem(last=False)
+    return done
 
 
 def run_kpis(result: ReplicationResult) -> dict[str, float | str]:
@@ -69,7 +104,16 @@ def run_kpis(result: ReplicationResult) -> dict[str, float | str]:
     return row
 
 
-def failed_row(task: RunTask, error: str, wall: float = 0.0) -> dict[str, Any]:
+class Headed(Protocol):
+    """A task an executor runs: its id and the identifying columns of its row."""
+
+    @property
+    def run_id(self) -> str: ...
+
+    def head(self) -> dict[str, Any]: ...
+
+
+def failed_row(task: Headed, error: str, wall: float = 0.0) -> dict[str, Any]:
     """The row recorded for a run that raised or whose worker died."""
     return {**task.head(), "status": "failed", "error": error[:500], "wall_s": wall,
             "worker": _worker_name()}
@@ -83,7 +127,7 @@ def execute_run(task: RunTask) -> dict[str, Any]:
     """Simulate one run and return its row; an exception becomes a `failed` row, not a raise."""
     start = time.perf_counter()
     try:
-        result = replicate_one(task.settled, task.replication)
+        result = replicate_one(task.settle(), task.replication)
         measures = run_kpis(result)
     except Exception as exc:  # a failed run is data; the sweep goes on
         return failed_row(task, f"{type(exc).__name__}: {exc}", time.perf_counter() - start)
@@ -137,9 +181,19 @@ def load_base(spec: SweepSpec) -> Scenario:
                          via=f"{spec.source_file}: base") from None
 
 
+def _variant_error(spec: SweepSpec, k: int, point: dict[str, Any], exc: InputError
+                   ) -> InputError:
+    return InputError(spec.source_file, f"parameters (variant v{k:04d}: {point})",
+                      f"a scenario that builds ({exc})")
+
+
 def prepare_sweep(spec: SweepSpec | str | Path, limits: Limits | None = None,
-                  workers: int = 1) -> Sweep:
-    """Load the base, expand and validate every variant, build plans and route choice sets.
+                  workers: int = 1, *, settle_here: bool = True,
+                  pool: Executor | None = None) -> Sweep:
+    """Load the base, expand and validate every variant, build plans and (`settle_here`)
+    route choice sets; otherwise the workers settle each variant (many variants, each run
+    once: the settling is then spread over the workers). `pool`: settle the variants on these
+    processes, in parallel (a local pool then runs the sweep warm).
 
     Every input error surfaces here, before any run starts; with `limits`, a sweep whose
     estimated cost passes them is refused before its variants are built (sim.boundary).
@@ -149,31 +203,46 @@ def prepare_sweep(spec: SweepSpec | str | Path, limits: Limits | None = None,
     if not isinstance(spec, SweepSpec):
         spec = load_sweep(spec)
     base = load_base(spec)
-    kind = "grid" if spec.parameters.grid is not None else "sample.ranges"
+    kind = ("grid" if spec.parameters.grid is not None else
+            "points" if spec.parameters.points is not None else "sample.ranges")
     reps = spec.replications or base.replications
     sample = spec.parameters.sample
-    variants = count_variants(spec.parameters.grid, sample.n if sample else None)
+    given = spec.parameters.points
+    variants = len(given) if given is not None else count_variants(
+        spec.parameters.grid, sample.n if sample else None)
     first = prepare(_variant_scenario(spec, base, kind, {}), seed=spec.seed,
                     replications=reps, days=spec.days)
     per_run = estimate(first, choice_sets(first))
     check_sweep(variants, per_run, workers, limits, spec.source_file)
     points = design(spec.parameters)
     tasks: list[RunTask] = []
-    for k, point in enumerate(points):
-        scenario = _variant_scenario(spec, base, kind, point)
-        vid = f"v{k:04d}"
-        try:
-            settled = settle(prepare(scenario, seed=spec.seed, replications=reps,
-                                     days=spec.days))
-        except InputError as exc:
-            raise InputError(spec.source_file, f"parameters (variant {vid}: {point})",
-                             f"a scenario that builds ({exc})") from None
-        for r in range(reps):
-            tasks.append(RunTask(f"{vid}-r{r:03d}", vid, r, dict(point), settled))
     identity = {
         "base": base.model_dump(mode="json", exclude={"source_file", "provenance"}),
         "variants": points, "replications": reps, "days": spec.days, "seed": spec.seed,
-        "fixed": spec.fixed,
+        "fixed": spec.fixed, "point_replications": spec.point_replications,
     }
-    digest = hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode())
-    return Sweep(spec, base, spec.parameters.names, points, tasks, digest.hexdigest())
+    text = json.dumps(identity, sort_keys=True, default=str)
+    fingerprint = hashlib.sha256(text.encode()).hexdigest()
+    plans = []
+    for k, point in enumerate(points):
+        scenario = _variant_scenario(spec, base, kind, point)
+        try:
+            plans.append(prepare(scenario, seed=spec.seed, replications=reps, days=spec.days))
+        except InputError as exc:
+            raise _variant_error(spec, k, point, exc) from None
+    settled: list[Settled | None] = [None] * len(plans)
+    if settle_here:
+        futures = [pool.submit(settle, p) for p in plans] if pool is not None else None
+        for k, plan in enumerate(plans):
+            try:
+                settled[k] = futures[k].result() if futures is not None else settle(plan)
+            except InputError as exc:
+                raise _variant_error(spec, k, points[k], exc) from None
+    for k, (point, plan) in enumerate(zip(points, plans, strict=True)):
+        vid = f"v{k:04d}"
+        chosen = (spec.point_replications[k] if spec.point_replications is not None
+                  else range(reps))
+        for r in chosen:
+            tasks.append(RunTask(f"{vid}-r{r:03d}", vid, r, dict(point), settled[k],
+                                 None if settle_here else plan, f"{fingerprint[:16]}-{vid}"))
+    return Sweep(spec, base, spec.parameters.names, points, tasks, fingerprint)

@@ -105,7 +105,7 @@ def test_grid_and_sample_exclude_each_other(tmp_path: Path) -> None:
     doc = yaml.safe_load(path.read_text())
     doc["parameters"]["sample"] = {"n": 4, "seed": 1, "ranges": {SERVICE: [7, 14]}}
     path.write_text(yaml.safe_dump(doc))
-    with pytest.raises(InputError, match="exactly one of grid or sample"):
+    with pytest.raises(InputError, match="exactly one of grid, sample or points"):
         load_sweep(path)
 
 

@@ -1,0 +1,66 @@
+"""`cqsim plan`: the cheapest portfolio of candidate expansions that meets a trade target."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.argument("candidates_file", type=click.Path(path_type=Path))
+@click.option("--target", type=click.FloatRange(min=0), default=900.0, show_default=True,
+              help="Goods trade target, bn CNY/yr.")
+@click.option("--year", type=click.IntRange(min=1900, max=2200), default=2025,
+              show_default=True, help="Year the target is to be met.")
+@click.option("--probability", type=click.FloatRange(min=0, max=1, min_open=True,
+                                                     max_open=True),
+              default=0.8, show_default=True, help="Required P(trade >= target).")
+@click.option("--first", type=click.IntRange(min=2, max=1000), default=4, show_default=True,
+              help="Replications of every portfolio in the first screening stage.")
+@click.option("--most", type=click.IntRange(min=2, max=10_000), default=64,
+              show_default=True, help="Replications at most per portfolio in screening "
+                                      "(P(meet) >= 0.8 needs about 32 to be shown).")
+@click.option("--confirm", type=click.IntRange(min=0, max=10_000), default=32,
+              show_default=True, help="Fresh replications that confirm the choice.")
+@click.option("--no-monotone", is_flag=True,
+              help="Do not assume that a subset of an infeasible portfolio is infeasible.")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Results folder (default out/plan/<candidates name>).")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Local processes (or LocalCluster workers); default: CPU count.")
+@click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
+              help="Run on an existing Dask distributed scheduler.")
+@click.option("--local-cluster", is_flag=True, help="Start a Dask LocalCluster.")
+def plan(candidates_file: Path, target: float, year: int, probability: float, first: int,
+         most: int, confirm: int, no_monotone: bool, out: Path | None, workers: int | None,
+         scheduler: str | None, local_cluster: bool) -> None:
+    """Search CANDIDATES_FILE's portfolios; write plan.csv, frontier.csv, frontier.png."""
+    from sim.planner import label, load_candidates, run_plan
+
+    if scheduler and local_cluster:
+        raise click.UsageError("--scheduler and --local-cluster exclude each other")
+    if most < first:
+        raise click.UsageError("--most must be at least --first")
+    spec, _ = load_candidates(candidates_file)
+    out = out or Path("out") / "plan" / spec.name
+    _, result, _ = run_plan(candidates_file, out, target=target, year=year,
+                            probability=probability, first=first, most=most, confirm=confirm,
+                            monotone=not no_monotone, workers=workers, scheduler=scheduler,
+                            local_cluster=local_cluster)
+    if result.chosen is not None:
+        x = result.confirm_trade
+        p = float((x >= target).mean()) if x.size else float("nan")
+        click.echo(f"chosen: {label(result.chosen.portfolio)}; cost to {year} "
+                   f"{result.chosen.cost / 1e9:.2f} bn CNY; P(trade >= {target:g} bn) on "
+                   f"{x.size} fresh replications: {p:.2f}")
+    for note in result.notes:
+        click.echo(f"note: {note}")
+    screened = [s for s in result.screened if s.trade.size]
+    best = max(screened, key=lambda s: s.p_meet(target), default=None)
+    if best is not None:
+        click.echo(f"highest P(meet) screened: {label(best.portfolio)}: "
+                   f"{best.p_meet(target):.2f} over {best.trade.size} replications, mean "
+                   f"trade {best.trade.mean():.1f} bn CNY/yr, cost {best.cost / 1e9:.2f} bn")
+    click.echo(f"{len(screened)} portfolios screened -> {out}/ (plan.csv, frontier.csv, "
+               "frontier.png)")

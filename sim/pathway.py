@@ -1,0 +1,445 @@
+"""Year by year from the base year: markets grow at their (uncertain) rates, expansions come
+into service with a ramp-up, and what route choice learnt carries over between years.
+
+A pathway file (`scenarios/pathways/*.yaml`):
+
+    name: plan
+    scenario: ../baseline-2023.yaml      # the base-year scenario (markets of its market table)
+    base_year: 2023
+    to: 2035
+    samples: 8                           # input draws; sample s runs replication s every year
+    growth:                              # % per year for each market of the scenario
+      eu: {dist: triangular, low: 0, mode: 2, high: 4, source: "..."}
+    expansions:
+      - name: ilstc-expansion
+        in_service: 2025                 # first year it carries freight
+        lead_time_years: 2               # decided (money committed) in in_service - lead time
+        ramp_up: [0.5, 1.0]              # share of the full change in the in-service year,
+                                         # the next, ...; the last share holds after
+        changes: [{kind: scale, ...}]    # scenario changes; `scale` (and demand_growth)
+                                         # factors ramp as 1 + share x (factor - 1); other
+                                         # changes apply in full from the in-service year
+        source: "..."
+
+Year y of sample s is the base scenario with a demand_growth change per market, factor
+(1 + g_s,m / 100) ^ (y - base_year) and every expansion at its share for y, simulated with
+replication s (common random numbers across years and expansions).
+
+What carries over from year y to y + 1 (within a sample), precisely: the delay route choice
+has learnt per route (door-to-door transit beyond the uncongested time, averaged as
+d_(y+1) = (d_y + observed_y) / 2 per route, matched across years by flow and line ids), which
+route choice and demand see from the first day of the next year (`sim.equilibrium.settle`'s
+`initial_delay`). Queues, yards and vehicles in transit do not: each year starts empty and
+fills in its warm-up (baseline-2023: 30 days), so a backlog at the end of a year is not
+carried into the next. The other-trade input stays at the base year's value.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+import pandas as pd
+from pydantic import Field, ValidationError, model_validator
+
+from sim.errors import InputError
+from sim.scenario import Change, ScaleChange, Scenario, load_scenario, read_yaml
+from sim.specs import Spec
+from sim.uncertain import Distribution, FromCalibration, UncertainInput
+
+GOODS_TRADE = "goods_trade_bn_cny_per_year"
+
+
+def check_ramp(ramp_up: tuple[float, ...]) -> None:
+    """Ramp-up shares: each in (0, 1], never falling."""
+    if any(not 0 < s <= 1 for s in ramp_up):
+        raise ValueError("ramp_up shares must be in (0, 1]")
+    if any(b < a for a, b in zip(ramp_up, ramp_up[1:], strict=False)):
+        raise ValueError("ramp_up shares must not fall")
+
+
+def ramp_share(ramp_up: tuple[float, ...], in_service: int, year: int) -> float:
+    """Share of the full effect in `year` of something in service from `in_service`."""
+    if year < in_service:
+        return 0.0
+    return ramp_up[min(year - in_service, len(ramp_up) - 1)]
+
+
+def check_plan_inputs(names: list[str], what: str, growth: dict[str, Any]) -> None:
+    """Distinct names; growth rates drawn from a distribution (not an estimate)."""
+    if len(set(names)) != len(names):
+        raise ValueError(f"{what} names must be distinct")
+    if any(isinstance(d, FromCalibration) for d in growth.values()):
+        raise ValueError("growth rates: normal, lognormal, triangular or uniform")
+
+
+class Expansion(Spec):
+    """Scenario changes that come into service in a year, with a lead time and a ramp-up."""
+
+    name: str = Field(min_length=1)
+    in_service: int = Field(ge=1900, le=2200, description="first year it carries freight")
+    lead_time_years: float = Field(ge=0, le=50, description="years from decision to service")
+    ramp_up: tuple[float, ...] = Field((1.0,), min_length=1, description=(
+        "share of the full change in the in-service year, the next, ...; the last holds"))
+    changes: tuple[Change, ...] = Field(min_length=1)
+    source: str = Field(min_length=1, description="where the expansion and its dates come from")
+
+    @model_validator(mode="after")
+    def _shares(self) -> Expansion:
+        check_ramp(self.ramp_up)
+        return self
+
+    def share(self, year: int) -> float:
+        """Share of the full change in service in `year` (0 before the in-service year)."""
+        return ramp_share(self.ramp_up, self.in_service, year)
+
+    def changes_at(self, share: float) -> list[dict[str, Any]]:
+        """The changes at `share` of their full effect, as scenario change mappings."""
+        out = []
+        for change in self.changes:
+            row = change.model_dump(mode="json", exclude_none=True)
+            if isinstance(change, ScaleChange) or row.get("kind") == "demand_growth":
+                row["factor"] = 1.0 + share * (row["factor"] - 1.0)
+            out.append(row)
+        return out
+
+
+class PlanFile(Spec):
+    """What a pathway file and a candidates file share: the base-year scenario, market
+    growth (% per year, uncertain) and the run settings."""
+
+    name: str = Field("", description="default: the file name without .yaml")
+    description: str = ""
+    scenario: str = Field(min_length=1, description="base-year scenario, relative to this file")
+    base_year: int = Field(ge=1900, le=2200)
+    seed: int = Field(7, ge=0, le=2**32 - 1, description="seed of the draws of growth rates")
+    days: float | None = Field(None, gt=0, le=36_600, description="horizon of each year's run")
+    growth: dict[str, Distribution] = Field(default_factory=dict,
+                                            description="market -> growth, % per year")
+    source_file: str = ""
+
+
+class PathwaySpec(PlanFile):
+    """A pathway file, validated."""
+
+    to: int = Field(2035, ge=1900, le=2200, description="last year simulated")
+    samples: int = Field(8, ge=1, le=10_000, description="input draws (one replication each)")
+    expansions: tuple[Expansion, ...] = ()
+
+    @model_validator(mode="after")
+    def _years(self) -> PathwaySpec:
+        if self.to < self.base_year:
+            raise ValueError("to must not be before base_year")
+        check_plan_inputs([e.name for e in self.expansions], "expansion", self.growth)
+        return self
+
+
+FileT = TypeVar("FileT", bound=PlanFile)
+
+
+def read_plan_file(path: str | Path, cls: type[FileT],
+                   overrides: dict[str, Any] | None = None) -> tuple[FileT, Scenario]:
+    """A pathway or candidates file validated as `cls` (`overrides`: command-line values, None
+    kept) and its base scenario; InputError naming the file and field."""
+    path = Path(path)
+    raw = read_yaml(path)
+    raw.setdefault("name", path.stem)
+    raw["source_file"] = str(path.resolve())
+    raw.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    try:
+        spec = cls.model_validate(raw)
+    except ValidationError as exc:
+        raise spec_error(exc, path) from None
+    base = load_scenario(path.parent / spec.scenario)
+    check_growth_markets(spec.growth, base, path)
+    return spec, base
+
+
+def load_pathway(path: str | Path, to: int | None = None,
+                 samples: int | None = None) -> tuple[PathwaySpec, Scenario]:
+    """Read and validate a pathway file and its base scenario (InputError naming the field)."""
+    path = Path(path)
+    spec, base = read_plan_file(path, PathwaySpec, {"to": to, "samples": samples})
+    from sim.network import build
+
+    for i, exp in enumerate(spec.expansions):   # each at full share must build
+        year = exp.in_service + len(exp.ramp_up)
+        solo = spec.model_copy(update={"expansions": (exp,)})
+        try:
+            build(year_scenario(base, solo, {}, year, path, f"expansions.{i}"))
+        except InputError as exc:
+            if exc.file == str(path):
+                raise
+            raise InputError(path, f"expansions.{i}.changes",
+                             f"changes that apply to the scenario ({exc})") from None
+    return spec, base
+
+
+def spec_error(exc: ValidationError, path: Path) -> InputError:
+    """The first error of a pathway or candidates file as an InputError naming the field."""
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"])
+    expected = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        expected = "no such key (unknown field)"
+    got = err.get("input") if err["type"] != "missing" else None
+    return InputError(path, loc, expected, None if isinstance(got, (dict, list)) else got)
+
+
+def check_growth_markets(growth: dict[str, Any], base: Scenario, path: Path) -> None:
+    """Every market given a growth rate is a market of the scenario's market table (the
+    scenario's `demand_growth` by market, issue 10, is how markets grow)."""
+    from sim.network import build
+
+    if not growth:
+        return
+    data = base.model_dump(mode="json")
+    data["changes"] = [*data["changes"], *({"kind": "demand_growth", "market": m, "factor": 1.0}
+                                           for m in growth)]
+    try:
+        build(Scenario.model_validate(data))
+    except (InputError, ValidationError) as exc:
+        raise InputError(path, "growth", f"markets of the scenario's market table ({exc})",
+                         sorted(growth)) from None
+
+
+def year_scenario(base: Scenario, spec: PathwaySpec, rates: dict[str, float], year: int,
+                  file: str | Path | None = None, where: str = "expansions") -> Scenario:
+    """The base scenario in `year`: growth factors from `rates` (% per year by market) and
+    the expansions at their shares."""
+    data = base.model_dump(mode="json")
+    data["changes"] = [*data["changes"], *(
+        {"kind": "demand_growth", "market": market,
+         "factor": (1.0 + rate / 100.0) ** (year - spec.base_year),
+         "why": f"pathway: {rate:.2f}%/yr from {spec.base_year}"}
+        for market, rate in rates.items())]
+    for exp in spec.expansions:
+        share = exp.share(year)
+        if share > 0:
+            data["changes"] = [*data["changes"], *exp.changes_at(share)]
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise InputError(file or spec.source_file, where,
+                         f"changes that make a valid scenario ({err['msg']})") from None
+
+
+def growth_draws(spec: PathwaySpec) -> list[dict[str, float]]:
+    """Growth rates (% per year) of each sample: a Latin hypercube over the markets; with one
+    sample, every market at its central rate."""
+    inputs = [UncertainInput(m, d) for m, d in spec.growth.items()
+              if not isinstance(d, FromCalibration)]
+    if not inputs:
+        return [{} for _ in range(spec.samples)]
+    if spec.samples == 1:
+        return [{i.path: float(i.dist.central) for i in inputs}]
+    from sim.uncertainty import lhs_design
+
+    unit = lhs_design(len(inputs), spec.samples, spec.seed)
+    return [{inp.path: float(inp.dist.ppf(unit[k:k + 1, j])[0]) for j, inp in
+             enumerate(inputs)} for k in range(spec.samples)]
+
+
+@dataclass(frozen=True)
+class PathTask:
+    """One sample of a pathway: its growth rates, simulated year by year."""
+
+    run_id: str
+    sample: int
+    rates: dict[str, float]
+    spec: PathwaySpec
+    base: Scenario
+    years: tuple[int, ...]
+
+    def head(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "sample": self.sample,
+                **{f"growth_pct.{m}": r for m, r in self.rates.items()}}
+
+
+def _route_keys(settled: Any) -> dict[int, tuple[Any, ...]]:
+    """Route index -> identity across years (flow, lines ridden, hubs)."""
+    plan = settled.plan
+    keys = {}
+    for cs in settled.choices:
+        f = plan.flows[cs.flow]
+        for r in cs.routes:
+            lines = tuple(plan.network.lines[leg.line].id for leg in r.legs)
+            keys[r.index] = (f.origin, f.destination, f.commodity, lines, r.hubs)
+    return keys
+
+
+def execute_path(task: PathTask) -> dict[str, Any]:
+    """Simulate the task's sample year by year; a failure becomes a failed row."""
+    import time
+
+    from sim.pipeline import prepare, replicate_one, settle
+    from sim.sweep.tasks import failed_row, run_kpis
+
+    start = time.perf_counter()
+    rows = []
+    learnt: dict[tuple[Any, ...], float] = {}
+    try:
+        for year in task.years:
+            scen = year_scenario(task.base, task.spec, task.rates, year)
+            plan = prepare(scen, replications=max(task.sample + 1, 1), days=task.spec.days)
+            probe = settle(plan)
+            keys = _route_keys(probe)
+            initial = {i: learnt[k] for i, k in keys.items() if k in learnt}
+            settled = settle(plan, initial_delay=initial) if initial else probe
+            result = replicate_one(settled, task.sample)
+            kpis = run_kpis(result)
+            routes = result.tables["routes"].set_index("route")
+            base_hours = {r.index: r.base_hours for cs in settled.choices for r in cs.routes}
+            for index, key in keys.items():
+                seen = routes["transit_mean_h"].get(index) if index in routes.index else None
+                if seen is None or not np.isfinite(seen):
+                    continue
+                observed = max(0.0, float(seen) - base_hours[index])
+                learnt[key] = observed if key not in learnt else 0.5 * (learnt[key] + observed)
+            trade = float(kpis["total_trade_bn_cny_per_year"]) + scen.trade.other_trade_bn_cny
+            rows.append({**task.head(), "year": year, GOODS_TRADE: trade,
+                         "learnt_routes": len(initial),
+                         **{f"share.{e.name}": e.share(year) for e in task.spec.expansions},
+                         **kpis})
+    except Exception as exc:  # a failed sample is data; the pathway goes on
+        return failed_row(task, f"{type(exc).__name__}: {exc}", time.perf_counter() - start)
+    return {**task.head(), "status": "ok", "years": rows,
+            "wall_s": time.perf_counter() - start}
+
+
+def quantiles(rows: pd.DataFrame, kpis: Sequence[str]) -> pd.DataFrame:
+    """pathway.csv: per year and KPI, mean and 5/25/50/75/95% quantiles over the samples."""
+    out = []
+    for year, sub in rows.groupby("year", sort=True):
+        for k in kpis:
+            x = sub[k].dropna().to_numpy(dtype=float)
+            if not x.size:
+                continue
+            q = np.quantile(x, [0.05, 0.25, 0.5, 0.75, 0.95])
+            out.append({"year": year, "kpi": k, "samples": x.size, "mean": x.mean(),
+                        "p5": q[0], "p25": q[1], "p50": q[2], "p75": q[3], "p95": q[4]})
+    return pd.DataFrame(out)
+
+
+def fan_chart(table: pd.DataFrame, path: Path, *, target: float, target_year: int,
+              horizon_year: int, base: tuple[int, float] | None = None) -> Path:
+    """Total goods trade by year: median, 25-75% and 5-95% bands, the target and horizon."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from sim.atomic import write_png
+
+    t = table[table["kpi"] == GOODS_TRADE].sort_values("year")
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    ax.fill_between(t["year"], t["p5"], t["p95"], color="tab:blue", alpha=0.18,
+                    label="5-95% of samples")
+    ax.fill_between(t["year"], t["p25"], t["p75"], color="tab:blue", alpha=0.35,
+                    label="25-75%")
+    ax.plot(t["year"], t["p50"], color="tab:blue", lw=2, label="median")
+    ax.axhline(target, color="tab:red", ls="--", lw=1)
+    ax.plot([target_year], [target], "o", color="tab:red",
+            label=f"{target_year} target {target:g} bn CNY")
+    ax.axvline(horizon_year, color="grey", ls=":", lw=1, label=f"{horizon_year} horizon")
+    if base is not None:
+        ax.plot([base[0]], [base[1]], "s", color="black", label=f"{base[0]} published")
+    ax.set_xlabel("year")
+    ax.set_ylabel("goods trade, bn CNY/yr")
+    ax.set_title("Chongqing goods trade along the pathway (simulated channels + other trade)")
+    ax.legend(loc="lower right", fontsize=8)   # the target marker sits top left
+    fig.tight_layout()
+    try:
+        return write_png(path, fig, 120)
+    finally:
+        plt.close(fig)
+
+
+@dataclass
+class PathwayOutcome:
+    rows: pd.DataFrame
+    table: pd.DataFrame
+    out: Path
+    executor: str
+    wall_seconds: float
+    failed: int
+
+
+def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
+                samples: int | None = None, workers: int | None = None,
+                scheduler: str | None = None, local_cluster: bool = False,
+                resume: bool = False) -> PathwayOutcome:
+    """Simulate every sample of a pathway year by year; write pathway.csv and fan.png."""
+    import hashlib
+    import os
+    import time
+
+    from sim.atomic import write_csv, write_parquet, write_text
+    from sim.sweep.executors import describe, dispatch
+    from sim.trade import references
+
+    start = time.perf_counter()
+    spec, base = load_pathway(path, to, samples)
+    years = tuple(range(spec.base_year, spec.to + 1))
+    identity = json.dumps({"spec": spec.model_dump(mode="json", exclude={"source_file"}),
+                           "base": base.model_dump(mode="json", exclude={"source_file"})},
+                          sort_keys=True, default=str)
+    fingerprint = hashlib.sha256(identity.encode()).hexdigest()
+    folder = Path(out)
+    parts = folder / "runs"
+    meta = folder / "pathway.json"
+    if parts.is_dir() and any(parts.glob("s*.parquet")):
+        if not resume:
+            raise InputError(folder, "--out", "an empty folder, or --resume to continue")
+        if meta.is_file() and json.loads(meta.read_text()).get("fingerprint") != fingerprint:
+            raise InputError(meta, "fingerprint", "the same pathway as the one being resumed")
+    parts.mkdir(parents=True, exist_ok=True)
+    tasks = [PathTask(f"s{k:03d}", k, rates, spec, base, years)
+             for k, rates in enumerate(growth_draws(spec))]
+    done = {p.stem for p in parts.glob("s*.parquet")
+            if (pd.read_parquet(p, columns=["status"])["status"] == "ok").all()}
+    todo = [t for t in tasks if t.run_id not in done]
+    workers = workers or min(os.cpu_count() or 1, max(1, len(todo)))
+    executor = describe(workers, scheduler, local_cluster)
+    write_text(meta, json.dumps({"pathway": spec.source_file, "fingerprint": fingerprint,
+                                 "status": "running", "executor": executor}, indent=2))
+
+    def record(row: dict[str, Any]) -> None:
+        years_rows = row.pop("years", None)
+        frame = pd.DataFrame(years_rows) if years_rows else pd.DataFrame([row])
+        frame["status"] = row.get("status", "failed")
+        frame["error"] = row.get("error", "")
+        write_parquet(parts / f"{row['run_id']}.parquet", frame)
+
+    dispatch(todo, record, workers=workers, scheduler=scheduler, local_cluster=local_cluster,
+             key_prefix=f"cqsim-pathway-{fingerprint[:12]}", fn=execute_path)
+    rows = pd.concat([pd.read_parquet(p) for p in sorted(parts.glob("s*.parquet"))],
+                     ignore_index=True)
+    ok = rows[rows["status"] == "ok"]
+    kpis = [c for c in ok.select_dtypes("number").columns
+            if c not in ("sample", "year", "replication", "learnt_routes")
+            and not c.startswith(("growth_pct.", "share."))]
+    table = quantiles(ok, kpis)
+    (base_ref, goal) = references()
+    write_parquet(folder / "pathway_runs.parquet", rows)
+    write_csv(folder / "pathway.csv", table)
+    if len(table):
+        fan_chart(table, folder / "fan.png", target=goal.bn_cny, target_year=2025,
+                  horizon_year=max(2035, spec.to),
+                  base=(int(base_ref.label[:4]), base_ref.bn_cny)
+                  if base_ref.label[:4].isdigit() else None)
+    failed = int(rows.drop_duplicates("run_id")["status"].ne("ok").sum())
+    wall = time.perf_counter() - start
+    write_text(meta, json.dumps({
+        "pathway": spec.source_file, "fingerprint": fingerprint, "status": "complete",
+        "executor": executor, "years": [years[0], years[-1]], "samples": spec.samples,
+        "resumed_samples": len(done), "failed_samples": failed,
+        "wall_seconds": round(wall, 1),
+        "carries_over": "learnt route delays (sim/pathway.py docstring); queues do not",
+        "growth_draws": [t.rates for t in tasks]}, indent=2, default=str))
+    return PathwayOutcome(rows, table, folder, executor, wall, failed)

@@ -1,0 +1,480 @@
+"""The cheapest set of expansions that meets a trade target with a stated probability.
+
+A candidates file (`scenarios/candidates/*.yaml`) names the base scenario, the base year,
+the first year money can be committed (`decided_from`), market growth (% per year, uncertain)
+and the candidate expansions, each with its scenario changes, ramp-up, lead time, capital
+cost and yearly operating cost in CNY (each with a source or a labelled assumption).
+
+A portfolio is a set of candidates with their in-service years. Its cost to the target year
+is capital plus operating cost for every year in service up to the target year (CNY, not
+discounted). An in-service year needs `decided_from + lead_time_years` <= year <= target;
+of the years that give a candidate the same ramp-up share in the target year only the latest
+(cheapest) is considered.
+
+Evaluation: replication r of a portfolio simulates the target year with the market growth
+draw r and the simulation's replication r: every portfolio sees the same draws (common random
+numbers), so portfolios are compared on paired replications.
+
+Selection (successive screening): every portfolio starts with `first` replications; at each
+stage a portfolio whose P(meet) has a Clopper-Pearson upper bound (Bonferroni over the
+portfolios screened) below the required probability is dropped, one whose lower bound is at
+or above it is feasible, every portfolio dearer than the cheapest feasible one is dropped, and
+the undecided ones get twice the replications, up to `most`. With `monotone` (default), a
+portfolio found infeasible drops its subsets too (an expansion does not lower trade; say
+`--no-monotone` where that may fail). The cheapest feasible portfolio is then confirmed on
+fresh replications (indices after those used in screening), which give the P(meet) and the
+95% Wilson interval reported.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import Field, model_validator
+
+from sim.errors import InputError
+from sim.pathway import PlanFile, check_plan_inputs, check_ramp, ramp_share, read_plan_file
+from sim.scenario import Change, Scenario
+from sim.specs import Spec
+
+
+def _sourced(text: str) -> str:
+    if not text.strip():
+        raise ValueError("a source, or `assumption:` with its reasoning")
+    return text
+
+
+class Candidate(Spec):
+    """An expansion that may be chosen: its changes, timing and costs, each sourced."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    changes: tuple[Change, ...] = Field(min_length=1)
+    ramp_up: tuple[float, ...] = Field((1.0,), min_length=1)
+    lead_time_years: float = Field(ge=0, le=50)
+    lead_time_source: str
+    capital_cny: float = Field(ge=0, le=1e13)
+    capital_source: str
+    operating_cny_per_year: float = Field(ge=0, le=1e12)
+    operating_source: str
+
+    @model_validator(mode="after")
+    def _documented(self) -> Candidate:
+        for name in ("lead_time_source", "capital_source", "operating_source"):
+            _sourced(getattr(self, name))
+        check_ramp(self.ramp_up)
+        return self
+
+    def share(self, in_service: int, year: int) -> float:
+        """Share of the full change in `year` when in service from `in_service`."""
+        return ramp_share(self.ramp_up, in_service, year)
+
+    def cost(self, in_service: int, year: int) -> float:
+        """Capital plus operating cost of every year in service up to `year`, CNY."""
+        return self.capital_cny + self.operating_cny_per_year * max(0, year - in_service + 1)
+
+
+class CandidatesSpec(PlanFile):
+    """A candidates file, validated."""
+
+    decided_from: int = Field(ge=1900, le=2200, description="first year a decision is taken")
+    candidates: tuple[Candidate, ...] = Field(min_length=1)
+    seed: int = Field(11, ge=0, le=2**32 - 1, description="seed of the growth draws")
+
+    @model_validator(mode="after")
+    def _names(self) -> CandidatesSpec:
+        check_plan_inputs([c.name for c in self.candidates], "candidate", self.growth)
+        return self
+
+
+def load_candidates(path: str | Path) -> tuple[CandidatesSpec, Scenario]:
+    """Read and validate a candidates file and its base scenario."""
+    return read_plan_file(path, CandidatesSpec)
+
+
+Portfolio = tuple[tuple[str, int], ...]   # (candidate name, in-service year), sorted by name
+
+
+def options(spec: CandidatesSpec, year: int) -> dict[str, list[int]]:
+    """In-service years worth considering per candidate for target `year`: the latest year
+    of each distinct share (none when the lead time does not allow service by `year`)."""
+    out: dict[str, list[int]] = {}
+    for c in spec.candidates:
+        first = spec.decided_from + math.ceil(c.lead_time_years)
+        best: dict[float, int] = {}
+        for y in range(first, year + 1):
+            best[c.share(y, year)] = y    # later years overwrite: same share, cheaper
+        out[c.name] = sorted(best.values())
+    return out
+
+
+def portfolios(spec: CandidatesSpec, year: int) -> list[Portfolio]:
+    """Every portfolio of feasible in-service choices (the empty one included)."""
+    opts = options(spec, year)
+    names = [c.name for c in spec.candidates]
+    choices = [[None, *opts[n]] for n in names]
+    out = []
+    for combo in itertools.product(*choices):
+        out.append(tuple((n, y) for n, y in zip(names, combo, strict=True) if y is not None))
+    return out
+
+
+def portfolio_cost(spec: CandidatesSpec, p: Portfolio, year: int) -> float:
+    by = {c.name: c for c in spec.candidates}
+    return sum(by[n].cost(y, year) for n, y in p)
+
+
+def label(p: Portfolio) -> str:
+    return " + ".join(f"{n}@{y}" for n, y in p) or "(nothing)"
+
+
+def clopper_pearson(k: int, n: int, alpha: float) -> tuple[float, float]:
+    """Exact two-sided (1 - alpha) interval of a binomial proportion."""
+    from scipy.special import betaincinv
+
+    low = 0.0 if k == 0 else float(betaincinv(k, n - k + 1, alpha / 2))
+    high = 1.0 if k == n else float(betaincinv(k + 1, n - k, 1 - alpha / 2))
+    return low, high
+
+
+# evaluate(portfolios, replications) -> {portfolio: (trade per replication, co2 per replication)}
+Evaluate = Callable[[Sequence[Portfolio], Sequence[int]],
+                    dict[Portfolio, tuple[np.ndarray, np.ndarray]]]
+
+
+@dataclass
+class Screened:
+    """What the search knows of one portfolio."""
+
+    portfolio: Portfolio
+    cost: float
+    trade: np.ndarray = field(default_factory=lambda: np.empty(0))
+    co2: np.ndarray = field(default_factory=lambda: np.empty(0))
+    status: str = "undecided"        # feasible | infeasible | dearer | pruned | undecided
+
+    def p_meet(self, target: float) -> float:
+        return float(np.mean(self.trade >= target)) if self.trade.size else float("nan")
+
+
+@dataclass
+class PlanResult:
+    chosen: Screened | None
+    confirm_trade: np.ndarray
+    screened: list[Screened]
+    target: float
+    probability: float
+    year: int
+    notes: list[str]
+
+
+def _subset(a: Portfolio, b: Portfolio) -> bool:
+    """Whether `a` expands no more than `b` (each of a's candidates in b, no later)."""
+    by = dict(b)
+    return all(n in by and by[n] <= y for n, y in a)
+
+
+def search(spec: CandidatesSpec, year: int, target: float, probability: float,
+           evaluate: Evaluate, *, first: int = 4, most: int = 32, confirm: int = 32,
+           alpha: float = 0.05, monotone: bool = True,
+           frontier: bool = True) -> PlanResult:
+    """Successive screening with paired replications (module docstring)."""
+    pool = [Screened(p, portfolio_cost(spec, p, year)) for p in portfolios(spec, year)]
+    pool.sort(key=lambda s: (s.cost, len(s.portfolio)))
+    notes: list[str] = []
+    if not pool:
+        raise InputError(spec.source_file, "candidates", "at least one portfolio")
+
+    def run(items: list[Screened], n: int) -> None:
+        todo = [s for s in items if s.trade.size < n]
+        if not todo:
+            return
+        done = min(s.trade.size for s in todo)
+        got = evaluate([s.portfolio for s in todo], list(range(done, n)))
+        for s in todo:
+            trade, co2 = got[s.portfolio]
+            have = s.trade.size
+            s.trade = np.concatenate([s.trade, trade[have - done:]])
+            s.co2 = np.concatenate([s.co2, co2[have - done:]])
+
+    if frontier:   # a picture of the trade-off even when nothing is feasible
+        names = {c.name for c in spec.candidates}
+        marks = [s for s in pool if len(s.portfolio) <= 1
+                 or {n for n, _ in s.portfolio} == names]
+        run(marks, first)
+    def decide(items: list[Screened], n: int, level: float) -> None:
+        run(items, n)
+        for s in items:
+            k = int((s.trade[:n] >= target).sum())
+            low, high = clopper_pearson(k, n, level)
+            if high < probability:
+                s.status = "infeasible"
+                if monotone:
+                    for other in pool:
+                        if other.status == "undecided" and _subset(other.portfolio,
+                                                                   s.portfolio):
+                            other.status = "pruned"
+            elif low >= probability:
+                s.status = "feasible"
+
+    n = first
+    while True:
+        undecided = [s for s in pool if s.status == "undecided"]
+        level = alpha / max(1, len(undecided))   # Bonferroni over the stage's portfolios
+        if monotone:   # the largest first, to a decision: if they cannot meet the
+            top = [s for s in undecided if not any(     # target, no subset can
+                o is not s and _subset(s.portfolio, o.portfolio) for o in undecided)]
+            m = n
+            while True:
+                decide(top, m, level)
+                top = [s for s in top if s.status == "undecided"]
+                if not top or m >= most:
+                    break
+                m = min(2 * m, most)
+        decide([s for s in pool if s.status == "undecided"], n, level)
+        feasible = [s for s in pool if s.status == "feasible"]
+        if feasible:
+            best = min(s.cost for s in feasible)
+            for s in pool:
+                if s.status == "undecided" and s.cost > best:
+                    s.status = "dearer"
+        if not any(s.status == "undecided" for s in pool) or n >= most:
+            break
+        n = min(2 * n, most)
+    left = [s for s in pool if s.status == "undecided"]
+    if left:
+        notes.append(f"{len(left)} portfolio(s) still undecided after {most} replications "
+                     "(P(meet) too close to the required probability); cheaper ones among "
+                     "them may also meet it")
+    feasible = sorted((s for s in pool if s.status == "feasible"), key=lambda s: s.cost)
+    chosen = feasible[0] if feasible else None
+    confirm_trade = np.empty(0)
+    if chosen is not None and confirm > 0:
+        start = max(s.trade.size for s in pool)
+        got = evaluate([chosen.portfolio], list(range(start, start + confirm)))
+        confirm_trade = got[chosen.portfolio][0]
+    elif chosen is None:
+        notes.append(f"no portfolio meets {target:g} bn CNY in {year} with probability "
+                     f">= {probability:g}")
+    return PlanResult(chosen, confirm_trade, pool, target, probability, year, notes)
+
+
+def tables(spec: CandidatesSpec, result: PlanResult) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """plan.csv (the chosen portfolio, cost, P(meet) with CI) and frontier.csv."""
+    from sim.uncertainty import wilson
+
+    t = result.target
+    rows = []
+    for s in result.screened:
+        if not s.trade.size:
+            continue
+        k, n = int((s.trade >= t).sum()), s.trade.size
+        low, high = wilson(k, n)
+        rows.append({"portfolio": label(s.portfolio), "candidates": len(s.portfolio),
+                     "cost_bn_cny": s.cost / 1e9, "replications": n, "p_meet": k / n,
+                     "p_meet_ci95_low": low, "p_meet_ci95_high": high,
+                     "trade_mean_bn_cny_per_year": float(s.trade.mean()),
+                     "co2_mean_kt_per_year": float(s.co2.mean()) / 1e3, "status": s.status})
+    front = pd.DataFrame(rows).sort_values("cost_bn_cny", kind="stable") if rows else \
+        pd.DataFrame(columns=["portfolio", "cost_bn_cny", "p_meet"])
+    plan_rows = []
+    by = {c.name: c for c in spec.candidates}
+    if result.chosen is not None:
+        x = result.confirm_trade
+        k = int((x >= t).sum())
+        low, high = wilson(k, x.size) if x.size else (float("nan"), float("nan"))
+        for name, y in result.chosen.portfolio:
+            c = by[name]
+            plan_rows.append({
+                "candidate": name, "in_service": y, "decide_by": y - math.ceil(c.lead_time_years),
+                "capital_bn_cny": c.capital_cny / 1e9,
+                "operating_bn_cny_per_year": c.operating_cny_per_year / 1e9,
+                "cost_to_target_bn_cny": c.cost(y, result.year) / 1e9,
+                "capital_source": c.capital_source, "operating_source": c.operating_source,
+                "lead_time_source": c.lead_time_source})
+        plan_rows.append({"candidate": "TOTAL", "cost_to_target_bn_cny": result.chosen.cost / 1e9,
+                          "p_meet": k / x.size if x.size else float("nan"),
+                          "p_meet_ci95_low": low, "p_meet_ci95_high": high,
+                          "confirm_replications": x.size, "target_bn_cny": t,
+                          "target_year": result.year, "probability_required": result.probability})
+    return pd.DataFrame(plan_rows), front
+
+
+def frontier_plot(front: pd.DataFrame, path: Path, probability: float) -> Path:
+    """Cost against P(meet), each point coloured by its mean CO2."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from sim.atomic import write_png
+
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    pts = ax.scatter(front["cost_bn_cny"], front["p_meet"], c=front["co2_mean_kt_per_year"],
+                     cmap="viridis", s=36)
+    ax.errorbar(front["cost_bn_cny"], front["p_meet"],
+                yerr=[front["p_meet"] - front["p_meet_ci95_low"],
+                      front["p_meet_ci95_high"] - front["p_meet"]],
+                fmt="none", ecolor="grey", alpha=0.5, lw=0.8)
+    ax.axhline(probability, color="tab:red", ls="--", lw=1,
+               label=f"required P(meet) {probability:g}")
+    fig.colorbar(pts, ax=ax, label="CO2, kt/yr")
+    ax.set_xlabel("cost to the target year, bn CNY (capital + operating, undiscounted)")
+    ax.set_ylabel("P(goods trade >= target)")
+    ax.set_ylim(-0.03, 1.03)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    try:
+        return write_png(path, fig, 120)
+    finally:
+        plt.close(fig)
+
+
+def write_outputs(spec: CandidatesSpec, result: PlanResult, out: Path) -> list[Path]:
+    from sim.atomic import write_csv
+
+    plan, front = tables(spec, result)
+    files = [write_csv(out / "plan.csv", plan), write_csv(out / "frontier.csv", front)]
+    if len(front):
+        files.append(frontier_plot(front, out / "frontier.png", result.probability))
+    return files
+
+
+def _unit_draw(seed: int, replication: int, d: int) -> np.ndarray:
+    return np.random.default_rng([seed, replication]).random(d)
+
+
+def growth_rates(spec: CandidatesSpec, replication: int) -> dict[str, float]:
+    """Market growth (% per year) of replication r: its own draw, the same for every
+    portfolio (common random numbers)."""
+    markets = list(spec.growth)
+    u = _unit_draw(spec.seed, replication, len(markets))
+    return {m: float(spec.growth[m].ppf(u[j:j + 1])[0])      # type: ignore[union-attr]
+            for j, m in enumerate(markets)}
+
+
+@dataclass(frozen=True)
+class PlanTask:
+    """One simulation of a portfolio in the target year."""
+
+    run_id: str
+    portfolio: Portfolio
+    replication: int
+    year: int
+    spec: CandidatesSpec
+    base: Scenario
+
+    def head(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "portfolio": label(self.portfolio),
+                "replication": self.replication}
+
+
+def year_plan_scenario(spec: CandidatesSpec, base: Scenario, p: Portfolio, year: int,
+                       rates: dict[str, float]) -> Scenario:
+    """The base scenario in `year` with the portfolio's expansions at their shares."""
+    from sim.pathway import Expansion, PathwaySpec, year_scenario
+
+    by = {c.name: c for c in spec.candidates}
+    expansions = tuple(Expansion(name=n, in_service=y, lead_time_years=by[n].lead_time_years,
+                                 ramp_up=by[n].ramp_up, changes=by[n].changes,
+                                 source=by[n].capital_source) for n, y in p)
+    path = PathwaySpec(scenario=spec.scenario, base_year=spec.base_year, to=year,
+                       expansions=expansions, source_file=spec.source_file)
+    return year_scenario(base, path, rates, year)
+
+
+def execute_plan_run(task: PlanTask) -> dict[str, Any]:
+    """Simulate one portfolio x replication; a failure becomes a failed row."""
+    import time
+
+    from sim.pipeline import prepare, replicate_one
+    from sim.sweep.tasks import failed_row, run_kpis, settled_variant
+
+    start = time.perf_counter()
+    try:
+        rates = growth_rates(task.spec, task.replication)
+        scen = year_plan_scenario(task.spec, task.base, task.portfolio, task.year, rates)
+        plan = prepare(scen, replications=task.replication + 1, days=task.spec.days)
+        key = f"{label(task.portfolio)}|{task.replication}"   # growth differs per replication
+        kpis = run_kpis(replicate_one(settled_variant(key, plan), task.replication))
+    except Exception as exc:  # a failed run is data
+        return failed_row(task, f"{type(exc).__name__}: {exc}", time.perf_counter() - start)
+    trade = float(kpis["total_trade_bn_cny_per_year"]) + scen.trade.other_trade_bn_cny
+    return {**task.head(), "status": "ok", "error": "", "trade_bn_cny_per_year": trade,
+            "co2_t_per_year": float(kpis["total_co2_t_per_year"]),
+            "wall_s": time.perf_counter() - start}
+
+
+def simulation_evaluator(spec: CandidatesSpec, base: Scenario, year: int, out: Path, *,
+                         workers: int, scheduler: str | None = None,
+                         local_cluster: bool = False) -> Evaluate:
+    """Evaluate portfolios by simulation on the chosen executor; every run is a part file in
+    out/runs (an interrupted plan resumes from them)."""
+    from sim.atomic import write_parquet
+    from sim.sweep.executors import dispatch
+
+    parts = out / "runs"
+    parts.mkdir(parents=True, exist_ok=True)
+    ids: dict[Portfolio, str] = {}
+
+    def part(p: Portfolio, r: int) -> Path:
+        pid = ids.setdefault(p, f"p{len(ids):04d}")
+        return parts / f"{pid}-r{r:04d}.parquet"
+
+    def evaluate(items: Sequence[Portfolio], reps: Sequence[int]
+                 ) -> dict[Portfolio, tuple[np.ndarray, np.ndarray]]:
+        tasks = [PlanTask(part(p, r).stem, p, r, year, spec, base) for p in items
+                 for r in reps if not part(p, r).is_file()]
+        def record(row: dict[str, Any]) -> None:
+            write_parquet(parts / f"{row['run_id']}.parquet", pd.DataFrame([row]))
+
+        dispatch(tasks, record, workers=workers, scheduler=scheduler,
+                 local_cluster=local_cluster, key_prefix="cqsim-plan", fn=execute_plan_run)
+        got = {}
+        for p in items:
+            trade, co2 = [], []
+            for r in reps:
+                row = pd.read_parquet(part(p, r)).iloc[0].to_dict()
+                if row.get("status") != "ok":
+                    raise RuntimeError(f"run {part(p, r).stem} failed: {row.get('error')}")
+                trade.append(row["trade_bn_cny_per_year"])
+                co2.append(row["co2_t_per_year"])
+            got[p] = (np.array(trade), np.array(co2))
+        return got
+
+    return evaluate
+
+
+def run_plan(path: str | Path, out: str | Path, *, target: float, year: int,
+             probability: float, first: int = 4, most: int = 64, confirm: int = 32,
+             monotone: bool = True, workers: int | None = None, scheduler: str | None = None,
+             local_cluster: bool = False) -> tuple[CandidatesSpec, PlanResult, list[Path]]:
+    """Search the candidates file's portfolios by simulation and write plan.csv,
+    frontier.csv and frontier.png into `out` (runs kept in out/runs: a rerun reuses them)."""
+    import json
+    import os
+
+    from sim.atomic import write_text
+
+    spec, base = load_candidates(path)
+    if year < spec.base_year:
+        raise InputError("--year", "", f"a year from the base year {spec.base_year}", year)
+    folder = Path(out)
+    workers = workers or os.cpu_count() or 1
+    evaluate = simulation_evaluator(spec, base, year, folder, workers=workers,
+                                    scheduler=scheduler, local_cluster=local_cluster)
+    result = search(spec, year, target, probability, evaluate, first=first, most=most,
+                    confirm=confirm, monotone=monotone)
+    files = write_outputs(spec, result, folder)
+    files.append(write_text(folder / "plan.json", json.dumps({
+        "candidates": spec.source_file, "target_bn_cny": target, "year": year,
+        "probability": probability, "replications": {"first": first, "most": most,
+                                                     "confirm": confirm},
+        "monotone": monotone, "notes": result.notes}, indent=2)))
+    return spec, result, files

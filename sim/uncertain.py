@@ -1,0 +1,233 @@
+"""Uncertain inputs: a scenario's `uncertain:` block gives numeric fields distributions.
+
+    uncertain:
+      demand.elasticity: {dist: uniform, low: -1.2, high: -0.4, reason: "..."}
+      growth.eu.factor: {dist: triangular, low: 1.0, mode: 1.04, high: 1.08, source: "..."}
+      demand.classes.machinery.value_cny_per_teu: {dist: lognormal, median: 490000, sigma: 0.2,
+                                                  source: "..."}
+      market.asc.west: {dist: from_calibration, estimates: estimates/baseline-2023.yaml}
+
+Each key is a dotted path into the scenario (as `sim.scenario.with_overrides` takes it); each
+entry is one of `normal` (mean, sd), `lognormal` (median, sigma of the log), `triangular`
+(low, mode, high), `uniform` (low, high) or `from_calibration` (normal with the estimate's
+value and standard error, read from the estimates file `cqsim calibrate --estimate` writes),
+with a `source` or a `reason`. Normal draws can be truncated to [low, high]. A distribution
+maps a uniform number u in (0, 1) to a value (`ppf`), so any design over the unit cube (Sobol,
+Latin hypercube) becomes a design over the inputs.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import Discriminator, Field, Tag, model_validator
+
+from sim.errors import InputError
+from sim.specs import Spec
+
+EPS = 1e-9   # u is kept inside [EPS, 1 - EPS]: a normal's 0 and 1 quantiles are infinite
+
+
+class _Documented(Spec):
+    """Every uncertain input says where its distribution comes from."""
+
+    source: str = Field("", description="where the distribution comes from (figure ids, URL)")
+    reason: str = Field("", description="why this distribution (when no source gives it)")
+    group: str = Field("", description="Sobol group: inputs sharing a group are varied and "
+                                       "reported together (default: the input alone)")
+
+    @model_validator(mode="after")
+    def _documented(self) -> _Documented:
+        if not (self.source.strip() or self.reason.strip()):
+            raise ValueError("give a source or a reason for this distribution")
+        return self
+
+
+def _unit(u: np.ndarray) -> np.ndarray:
+    return np.clip(np.asarray(u, dtype=float), EPS, 1.0 - EPS)
+
+
+def _normal_ppf(u: np.ndarray, mean: float, sd: float, low: float | None,
+                high: float | None) -> np.ndarray:
+    """Quantiles of a normal truncated to [low, high] (exact: u rescaled into the CDF range)."""
+    from scipy.special import ndtr, ndtri
+
+    lo = float(ndtr((low - mean) / sd)) if low is not None else 0.0
+    hi = float(ndtr((high - mean) / sd)) if high is not None else 1.0
+    values = mean + sd * ndtri(np.clip(lo + _unit(u) * (hi - lo), EPS, 1.0 - EPS))
+    return np.clip(values, -np.inf if low is None else low, np.inf if high is None else high)
+
+
+class _Bounded(_Documented):
+    low: float | None = Field(None, description="truncate draws below this")
+    high: float | None = Field(None, description="truncate draws above this")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> _Bounded:
+        if self.low is not None and self.high is not None and self.high <= self.low:
+            raise ValueError("high must be greater than low")
+        return self
+
+
+class Normal(_Bounded):
+    dist: Literal["normal"]
+    mean: float
+    sd: float = Field(gt=0)
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        return _normal_ppf(u, self.mean, self.sd, self.low, self.high)
+
+    @property
+    def central(self) -> float:
+        return float(self.ppf(np.array([0.5]))[0])
+
+
+class LogNormal(_Documented):
+    dist: Literal["lognormal"]
+    median: float = Field(gt=0)
+    sigma: float = Field(gt=0, le=5, description="standard deviation of the log")
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        from scipy.special import ndtri
+
+        return np.asarray(self.median * np.exp(self.sigma * ndtri(_unit(u))))
+
+    @property
+    def central(self) -> float:
+        return self.median
+
+
+class Triangular(_Documented):
+    dist: Literal["triangular"]
+    low: float
+    mode: float
+    high: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Triangular:
+        if not self.low <= self.mode <= self.high or self.high <= self.low:
+            raise ValueError("low <= mode <= high with low < high")
+        return self
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        u = np.asarray(u, dtype=float).clip(0.0, 1.0)
+        a, c, b = self.low, self.mode, self.high
+        cut = (c - a) / (b - a)
+        left = a + np.sqrt(u * (b - a) * (c - a))
+        right = b - np.sqrt((1.0 - u) * (b - a) * (b - c))
+        return np.where(u < cut, left, right)
+
+    @property
+    def central(self) -> float:
+        return self.mode
+
+
+class Uniform(_Documented):
+    dist: Literal["uniform"]
+    low: float
+    high: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Uniform:
+        if self.high <= self.low:
+            raise ValueError("high must be greater than low")
+        return self
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        return self.low + np.asarray(u, dtype=float).clip(0.0, 1.0) * (self.high - self.low)
+
+    @property
+    def central(self) -> float:
+        return 0.5 * (self.low + self.high)
+
+
+class FromCalibration(_Bounded):
+    """normal(value, se) of a parameter in an estimates file (`cqsim calibrate --estimate`)."""
+
+    dist: Literal["from_calibration"]
+    estimates: str = Field(min_length=1, description="estimates file, relative to the scenario")
+    parameter: str | None = Field(None, description="its key under `parameters` (default: "
+                                                    "the uncertain input's own path)")
+    source: str = "estimated by cqsim calibrate (the estimates file's command)"
+
+    def resolve(self, data: dict[str, Any], path: str, file: str) -> Normal:
+        """The normal distribution the estimate and its standard error give."""
+        key = self.parameter or path
+        params = data.get("parameters")
+        entry = params.get(key) if isinstance(params, dict) else None
+        if not isinstance(entry, dict):
+            raise InputError(file, f"parameters.{key}", "an estimate of this parameter "
+                             "(value and se)")
+        value, se = entry.get("value"), entry.get("se")
+        for name, x in (("value", value), ("se", se)):
+            if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
+                raise InputError(file, f"parameters.{key}.{name}", "a finite number", x)
+        assert isinstance(value, (int, float)) and isinstance(se, (int, float))
+        if se <= 0:
+            raise InputError(file, f"parameters.{key}.se", "a standard error > 0", se)
+        return Normal(dist="normal", mean=float(value), sd=float(se), low=self.low,
+                      high=self.high, group=self.group,
+                      source=f"{file} parameters.{key} (estimate and standard error); "
+                             f"{data.get('command', '')}".strip())
+
+
+DIST_TAGS = ("normal", "lognormal", "triangular", "uniform", "from_calibration")
+def _dist_kind(value: Any) -> Any:
+    return value.get("dist") if isinstance(value, dict) else getattr(value, "dist", None)
+
+
+Distribution = Annotated[
+    (Annotated[Normal, Tag("normal")] | Annotated[LogNormal, Tag("lognormal")]
+     | Annotated[Triangular, Tag("triangular")] | Annotated[Uniform, Tag("uniform")]
+     | Annotated[FromCalibration, Tag("from_calibration")]),
+    Discriminator(_dist_kind)]
+Concrete = Normal | LogNormal | Triangular | Uniform
+
+
+@dataclass(frozen=True)
+class UncertainInput:
+    """One uncertain input: the dotted path it sets and its (resolved) distribution."""
+
+    path: str
+    dist: Concrete
+
+    @property
+    def group(self) -> str:
+        return self.dist.group or self.path
+
+    @property
+    def described(self) -> str:
+        """Distribution and source in one line (for tables)."""
+        d = self.dist
+        args = {k: v for k, v in d.model_dump().items()
+                if k not in ("dist", "source", "reason", "group") and v is not None}
+        text = f"{d.dist}({', '.join(f'{k}={v:g}' for k, v in args.items())})"
+        return f"{text}; {d.source or 'reason: ' + d.reason}"
+
+
+def lookup(data: Any, path: str) -> Any:
+    """The value at a dotted path in a dumped scenario (list items by index); KeyError if none."""
+    node = data
+    for key in path.split("."):
+        if isinstance(node, dict) and key in node:
+            node = node[key]
+        elif isinstance(node, list) and key.isdigit() and int(key) < len(node):
+            node = node[int(key)]
+        else:
+            raise KeyError(path)
+    return node
+
+
+def values(inputs: list[UncertainInput], unit: np.ndarray) -> list[dict[str, float]]:
+    """The points (path -> value) of a design over the unit cube (rows, one column per input)."""
+    columns = [inp.dist.ppf(unit[:, j]) for j, inp in enumerate(inputs)]
+    return [{inp.path: float(columns[j][i]) for j, inp in enumerate(inputs)}
+            for i in range(unit.shape[0])]
+
+
+def central(inputs: list[UncertainInput]) -> dict[str, float]:
+    """Every input at its central value (median of normals, mode of triangles...)."""
+    return {inp.path: float(inp.dist.central) for inp in inputs}

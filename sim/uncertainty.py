@@ -1,0 +1,299 @@
+"""Propagate a scenario's uncertain inputs (`uncertain:`, `sim.uncertain`) through the
+simulation: a design over the inputs, its runs on the sweep machinery, and what they say.
+
+Design. `sobol`: SALib's Sobol' sequence in Saltelli's scheme without second-order terms
+(N x (G + 2) points for G groups of inputs, N a power of two), every point run with
+replication 0, so all points share their random numbers and the indices are about the
+inputs. `lhs`: a Latin hypercube, point k run with replication k, so its spread is input
+uncertainty and simulation noise together. Both add the central point (every input at its
+central value) run with replications 0..R-1: the simulation-noise-only spread.
+
+Runs go through `sim.sweep` as a sweep of explicit points (`parameters.points`), so they run
+in this process, on a local pool or on Dask, each finished run written at once, resumable.
+
+Outputs: `uncertainty.csv` (every KPI's mean, sd, 5/50/95% quantiles, per basis),
+`p_meet.csv` (P(goods trade >= target) with a 95% Wilson interval, per basis), `sobol.csv`
+(first-order and total indices with 95% intervals per input group, for goods trade and each
+channel's TEU), `inputs.csv` (the distributions and their sources).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from sim.errors import InputError
+from sim.scenario import Scenario, load_scenario, uncertain_inputs, with_overrides
+from sim.uncertain import UncertainInput, central, lookup, values
+
+Method = Literal["sobol", "lhs"]
+GOODS_TRADE = "goods_trade_bn_cny_per_year"   # channel trade plus the other-trade input
+EDGE = 1e-5   # designs stay inside [EDGE, 1 - EDGE]; the support is checked at both ends
+NOISE = "simulation noise only"
+INPUTS = "input uncertainty and simulation noise"
+
+
+def groups_of(inputs: Sequence[UncertainInput]) -> list[str]:
+    """Sobol groups in first-seen order (an input without a group is its own)."""
+    return list(dict.fromkeys(inp.group for inp in inputs))
+
+
+def problem(inputs: Sequence[UncertainInput]) -> dict[str, Any]:
+    """SALib problem over the unit cube, grouped when groups differ from the inputs."""
+    prob: dict[str, Any] = {"num_vars": len(inputs), "names": [i.path for i in inputs],
+                            "bounds": [[0.0, 1.0]] * len(inputs)}
+    if len(groups_of(inputs)) != len(inputs):
+        prob["groups"] = [i.group for i in inputs]
+    return prob
+
+
+def sobol_design(prob: dict[str, Any], n: int, seed: int) -> np.ndarray:
+    """Saltelli's points (N x (G + 2) rows, no second-order terms) over the unit cube."""
+    from SALib.sample import sobol
+
+    unit = sobol.sample(prob, n, calc_second_order=False, scramble=True, seed=seed)
+    return np.clip(unit, EDGE, 1.0 - EDGE)
+
+
+def sobol_indices(prob: dict[str, Any], y: np.ndarray, seed: int) -> pd.DataFrame:
+    """First-order and total Sobol indices with 95% bootstrap half-widths, per group."""
+    from SALib.analyze import sobol
+
+    res = sobol.analyze(prob, np.asarray(y, dtype=float), calc_second_order=False,
+                        conf_level=0.95, seed=seed)
+    names = list(dict.fromkeys(prob.get("groups") or prob["names"]))
+    return pd.DataFrame({"input": names, "S1": res["S1"], "S1_ci95": res["S1_conf"],
+                         "ST": res["ST"], "ST_ci95": res["ST_conf"]})
+
+
+def lhs_design(d: int, n: int, seed: int) -> np.ndarray:
+    from scipy.stats import qmc
+
+    return np.clip(qmc.LatinHypercube(d=d, seed=np.random.default_rng(seed)).random(n),
+                   EDGE, 1.0 - EDGE)
+
+
+def wilson(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
+    """95% Wilson score interval of a proportion (sound near 0 and 1, unlike p +- 2 se)."""
+    if n == 0:
+        return float("nan"), float("nan")
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _typed(data: Any, point: dict[str, float]) -> dict[str, float | int]:
+    """Values rounded where the scenario field holds an integer (servers, lanes...)."""
+    return {p: (int(round(v)) if isinstance(lookup(data, p), int) else v)
+            for p, v in point.items()}
+
+
+def check_support(scenario: Scenario, inputs: Sequence[UncertainInput]) -> None:
+    """Each input at both ends of its design range makes a valid scenario, before any run."""
+    data = scenario.model_dump(mode="json")
+    for inp in inputs:
+        for u in (EDGE, 1.0 - EDGE):
+            value = float(inp.dist.ppf(np.array([u]))[0])
+            try:
+                with_overrides(scenario, **_typed(data, {inp.path: value}))
+            except InputError as exc:
+                raise InputError(scenario.source_file, f"uncertain.{inp.path}",
+                                 f"a distribution inside the field's allowed values "
+                                 f"({exc.expected}; truncate it with low/high)",
+                                 round(value, 6)) from None
+
+
+@dataclass
+class StudyDesign:
+    """The points of a study: the central point first, then the design's."""
+
+    scenario: Scenario
+    inputs: list[UncertainInput]
+    method: Method
+    seed: int
+    unit: np.ndarray                     # design over the unit cube (one row per point)
+    points: list[dict[str, float | int]]
+    replications: list[list[int]]
+    problem: dict[str, Any] = field(default_factory=dict)
+    base_n: int = 0                      # Sobol: N (points = N x (groups + 2))
+
+
+def design_study(scenario: Scenario | str | Path, samples: int, method: Method, *,
+                 seed: int = 12345, noise_replications: int = 8) -> StudyDesign:
+    """Validate the inputs and lay out `samples` runs: `noise_replications` of the central
+    point and the rest for the design (Sobol: the largest N, a power of two, that fits)."""
+    scen = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    inputs = uncertain_inputs(scen)
+    if not inputs:
+        raise InputError(scen.source_file, "uncertain", "at least one uncertain input "
+                         "(dotted path: distribution with a source or reason)")
+    check_support(scen, inputs)
+    budget = samples - noise_replications
+    prob = problem(inputs)
+    groups = groups_of(inputs)
+    base_n = 0
+    if method == "sobol":
+        per = len(groups) + 2
+        if budget < 2 * per:
+            raise InputError("--samples", "", f"at least {2 * per + noise_replications} runs "
+                             f"for a Sobol study of {len(groups)} input groups "
+                             f"(2 x (groups + 2) + {noise_replications} noise replications)",
+                             samples)
+        base_n = 2 ** int(math.floor(math.log2(budget / per)))
+        unit = sobol_design(prob, base_n, seed)
+        reps = [[0] for _ in range(len(unit))]
+    else:
+        if budget < 2:
+            raise InputError("--samples", "", f"at least {noise_replications + 2} runs", samples)
+        unit = lhs_design(len(inputs), budget, seed)
+        reps = [[k] for k in range(len(unit))]
+    data = scen.model_dump(mode="json")
+    points = [_typed(data, central(inputs))] + [_typed(data, p) for p in values(inputs, unit)]
+    return StudyDesign(scen, inputs, method, seed, unit, points,
+                       [list(range(noise_replications))] + reps, prob, base_n)
+
+
+def sweep_spec(study: StudyDesign, days: float | None = None) -> Any:
+    """The study as a sweep of explicit points over the scenario."""
+    from sim.sweep.spec import Parameters, SweepSpec
+
+    file = Path(study.scenario.source_file)
+    return SweepSpec(name=f"uncertainty-{study.scenario.name}", base=file.name,
+                     parameters=Parameters(points=study.points),
+                     point_replications=study.replications, days=days,
+                     replications=1,   # each design point runs once (the budget check)
+                     description=f"{study.method} study of {len(study.inputs)} inputs",
+                     source_file=str(file))
+
+
+def goods_trade(runs: pd.DataFrame, scenario: Scenario) -> pd.Series:
+    """Goods trade per run, bn CNY/yr: channel trade plus the other-trade input (the run's
+    own when it is an uncertain input)."""
+    other = "trade.other_trade_bn_cny"
+    extra = runs[other] if other in runs else scenario.trade.other_trade_bn_cny
+    return runs["total_trade_bn_cny_per_year"] + extra
+
+
+def quantile_table(runs: pd.DataFrame, kpis: Sequence[str], basis: str) -> pd.DataFrame:
+    from sim.kpis import label
+
+    rows = []
+    for k in kpis:
+        x = runs[k].dropna().to_numpy(dtype=float)
+        if not x.size:
+            continue
+        q = np.quantile(x, [0.05, 0.5, 0.95])
+        rows.append({"basis": basis, "kpi": k, "label": label(k), "runs": x.size,
+                     "mean": x.mean(), "sd": x.std(ddof=1) if x.size > 1 else float("nan"),
+                     "p5": q[0], "p50": q[1], "p95": q[2]})
+    return pd.DataFrame(rows)
+
+
+def p_meet_row(trade: pd.Series, target: float, basis: str) -> dict[str, Any]:
+    x = trade.dropna().to_numpy(dtype=float)
+    hits = int((x >= target).sum())
+    low, high = wilson(hits, x.size)
+    return {"basis": basis, "target_bn_cny": target, "runs": x.size, "meeting": hits,
+            "p_meet": hits / x.size if x.size else float("nan"), "ci95_low": low,
+            "ci95_high": high, "trade_mean_bn_cny_per_year": float(x.mean()) if x.size
+            else float("nan")}
+
+
+@dataclass
+class StudyOutcome:
+    study: StudyDesign
+    runs: pd.DataFrame
+    quantiles: pd.DataFrame
+    p_meet: pd.DataFrame
+    sobol: pd.DataFrame
+    out: Path | None
+    executor: str
+    wall_seconds: float
+    failed: int
+    notes: list[str] = field(default_factory=list)
+
+
+def analyse(study: StudyDesign, runs: pd.DataFrame, target: float) -> tuple[
+        pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str]]:
+    """uncertainty.csv, p_meet.csv and sobol.csv tables from the study's runs."""
+    from sim.sweep.store import kpi_columns
+
+    runs = runs.assign(**{GOODS_TRADE: goods_trade(runs, study.scenario)})
+    ok = runs[runs["status"] == "ok"]
+    noise = ok[ok["variant"] == "v0000"]
+    design = ok[ok["variant"] != "v0000"]
+    kpis = [k for k in kpi_columns(runs, [i.path for i in study.inputs])
+            if k not in ("wall_s",)]
+    quant = pd.concat([quantile_table(design, kpis, INPUTS), quantile_table(noise, kpis, NOISE)],
+                      ignore_index=True)
+    pm = pd.DataFrame([p_meet_row(design[GOODS_TRADE], target, INPUTS),
+                       p_meet_row(noise[GOODS_TRADE], target, NOISE)])
+    notes: list[str] = []
+    sob = pd.DataFrame(columns=["output", "input", "S1", "S1_ci95", "ST", "ST_ci95"])
+    if study.method == "sobol":
+        ordered = runs[runs["variant"] != "v0000"].sort_values("variant")
+        outputs = [GOODS_TRADE] + [c for c in runs.columns if c.endswith("_teu_per_year")
+                                   and not c.startswith("total_")]
+        frames = []
+        for out in outputs:
+            y = ordered[out].to_numpy(dtype=float)
+            if (ordered["status"] != "ok").any() or np.isnan(y).any():
+                notes.append(f"sobol: {out} has failed or empty runs; no indices")
+                continue
+            if np.ptp(y) == 0:
+                notes.append(f"sobol: {out} does not vary; no indices")
+                continue
+            frames.append(sobol_indices(study.problem, y, study.seed).assign(output=out))
+        if frames:
+            sob = pd.concat(frames, ignore_index=True)[list(sob.columns)]
+    return quant, pm, sob, notes
+
+
+def inputs_table(study: StudyDesign) -> pd.DataFrame:
+    return pd.DataFrame([{"input": i.path, "group": i.group, "distribution": i.dist.dist,
+                          "central": float(i.dist.central), "described": i.described}
+                         for i in study.inputs])
+
+
+def run_uncertainty(scenario: Scenario | str | Path, out: str | Path | None = None, *,
+                    samples: int = 256, method: Method = "sobol", seed: int = 12345,
+                    noise_replications: int = 8, days: float | None = None,
+                    target: float | None = None, workers: int | None = None,
+                    scheduler: str | None = None, local_cluster: bool = False,
+                    resume: bool = False, progress: bool | None = None) -> StudyOutcome:
+    """Design, run (sweep machinery) and analyse an uncertainty study; write its tables."""
+    from sim.atomic import write_csv, write_text
+    from sim.sweep.execute import execute_sweep
+    from sim.trade import references
+
+    study = design_study(scenario, samples, method, seed=seed,
+                         noise_replications=noise_replications)
+    goal = references()[1].bn_cny if target is None else target
+    spec = sweep_spec(study, days)
+    outcome = execute_sweep(spec, out, workers=workers, scheduler=scheduler,
+                            local_cluster=local_cluster, resume=resume, progress=progress,
+                            plots=False, settle_here=False)
+    quant, pm, sob, notes = analyse(study, outcome.runs, goal)
+    result = StudyOutcome(study, outcome.runs, quant, pm, sob, outcome.out, outcome.executor,
+                          outcome.wall_seconds, outcome.failed, notes)
+    if out is not None:
+        folder = Path(out)
+        write_csv(folder / "uncertainty.csv", quant)
+        write_csv(folder / "p_meet.csv", pm)
+        write_csv(folder / "sobol.csv", sob)
+        write_csv(folder / "inputs.csv", inputs_table(study))
+        write_text(folder / "uncertainty.json", json.dumps({
+            "scenario": study.scenario.source_file, "method": method, "seed": seed,
+            "samples": samples, "runs": len(outcome.runs), "sobol_base_n": study.base_n,
+            "noise_replications": noise_replications, "target_bn_cny": goal, "days": days,
+            "executor": outcome.executor, "wall_seconds": round(outcome.wall_seconds, 1),
+            "failed_runs": outcome.failed, "notes": notes}, indent=2))
+    return result

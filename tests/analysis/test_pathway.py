@@ -1,0 +1,89 @@
+"""Pathways: year by year, expansions ramp up in their in-service year and not before, growth
+compounds, what route choice learnt carries over."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from sim.errors import InputError
+from sim.pathway import Expansion, load_pathway, run_pathway
+from tests.support.netbuilder import line_network
+
+
+def _pathway(tmp_path: Path, **over: object) -> Path:
+    # capacity 2 trains a week x 100 TEU = 10.4k TEU/yr (6 trains: 31.2k) against 40k TEU/yr: the
+    # line binds, so throughput follows its capacity
+    scen = line_network(tmp_path, per_week=2, teu_per_year=40_000,
+                        horizon={"days": 120, "warmup_days": 10})
+    doc = yaml.safe_load(scen.read_text())
+    doc["demand"]["elasticity"] = 0   # fixed demand: the queues learnt do not deter trade
+    scen.write_text(yaml.safe_dump(doc, sort_keys=False))
+    spec = {"scenario": scen.name, "base_year": 2023, "to": 2026, "samples": 1,
+            "expansions": [{
+                "name": "more-trains", "in_service": 2025, "lead_time_years": 2,
+                "ramp_up": [0.5, 1.0], "source": "test",
+                "changes": [{"kind": "scale", "service": "ab", "field": "departures_per_week",
+                             "factor": 3.0}]}], **over}
+    path = tmp_path / "pathway.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return path
+
+
+def test_ramp_up_raises_throughput_in_its_in_service_year_not_before(tmp_path: Path) -> None:
+    result = run_pathway(_pathway(tmp_path), tmp_path / "out", workers=1)
+    teu = result.rows.set_index("year")["total_teu_per_year"]
+    assert list(teu.index) == [2023, 2024, 2025, 2026]
+    assert teu[2024] == pytest.approx(teu[2023], rel=0.05)     # nothing new before 2025
+    assert teu[2025] > 1.5 * teu[2024]                         # half of x3: 2 -> 4 trains
+    assert teu[2026] > 1.1 * teu[2025]                         # full: 6 trains
+    shares = result.rows.set_index("year")["share.more-trains"]
+    assert list(shares) == [0.0, 0.0, 0.5, 1.0]
+    table = pd.read_csv(tmp_path / "out" / "pathway.csv")
+    assert {"year", "kpi", "mean", "p5", "p50", "p95"} <= set(table.columns)
+    assert (tmp_path / "out" / "fan.png").stat().st_size > 10_000
+
+
+def test_growth_compounds_from_the_base_year(tmp_path: Path) -> None:
+    """A market's growth is a demand_growth change by market (the market model's mechanism)
+    whose factor compounds from the base year."""
+    spec, base = load_pathway(_pathway(tmp_path, expansions=[], to=2025))
+    from sim.pathway import year_scenario
+
+    factors = [year_scenario(base, spec, {"eu": 10.0}, y).changes[-1].factor
+               for y in (2023, 2024, 2025)]
+    assert factors == pytest.approx([1.0, 1.1, 1.21])
+    assert year_scenario(base, spec, {"eu": 10.0}, 2025).changes[-1].market == "eu"
+
+
+def test_learnt_delays_carry_over_between_years(tmp_path: Path) -> None:
+    result = run_pathway(_pathway(tmp_path, expansions=[], to=2024), tmp_path / "o", workers=1)
+    learnt = result.rows.set_index("year")["learnt_routes"]
+    assert learnt[2023] == 0 and learnt[2024] >= 1
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"ramp_up": [1.0, 0.5]}, "expansions.0"),
+    ({"in_service": "soon"}, "expansions.0.in_service"),
+    ({"changes": [{"kind": "scale", "service": "nope", "field": "departures_per_week",
+                   "factor": 2}]}, "expansions.0"),
+])
+def test_bad_expansions_name_the_field(tmp_path: Path, change: dict, field: str) -> None:
+    path = _pathway(tmp_path)
+    doc = yaml.safe_load(path.read_text())
+    doc["expansions"][0].update(change)
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(InputError) as err:
+        load_pathway(path)
+    assert err.value.field.startswith(field)
+
+
+def test_expansion_share_schedule() -> None:
+    exp = Expansion(name="x", in_service=2030, lead_time_years=5, ramp_up=(0.2, 0.6, 1.0),
+                    source="t", changes=({"kind": "scale", "hub": "h", "field": "f",
+                                          "factor": 2.0},))
+    assert [exp.share(y) for y in (2029, 2030, 2031, 2032, 2040)] == [0, 0.2, 0.6, 1.0, 1.0]
+    assert exp.changes_at(0.5)[0]["factor"] == pytest.approx(1.5)

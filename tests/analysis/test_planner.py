@@ -1,0 +1,170 @@
+"""cqsim plan: the search finds the cheapest portfolio that meets a target with the required
+probability, on a synthetic case whose answer is known; costs and in-service options."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from sim.errors import InputError
+from sim.planner import (
+    CandidatesSpec,
+    Portfolio,
+    clopper_pearson,
+    load_candidates,
+    options,
+    portfolio_cost,
+    portfolios,
+    search,
+)
+
+CHANGE = [{"kind": "scale", "service": "ab", "field": "departures_per_week", "factor": 2.0}]
+
+
+def candidate(name: str, capital: float, lead: float = 0, **kw: object) -> dict:
+    return {"name": name, "changes": CHANGE, "lead_time_years": lead,
+            "lead_time_source": "assumption: test", "capital_cny": capital,
+            "capital_source": "assumption: test", "operating_cny_per_year": 0,
+            "operating_source": "assumption: test", **kw}
+
+
+def synthetic_spec(cands: list[dict]) -> CandidatesSpec:
+    return CandidatesSpec(scenario="x.yaml", base_year=2023, decided_from=2024,
+                          candidates=cands)
+
+
+def synthetic(effects: dict[str, float], base: float, sd: float, seed: int = 3):
+    """Trade = base + sum of effects x ramp share + noise; replication r has the same noise
+    for every portfolio (common random numbers). Counts the runs it is asked for."""
+    calls = {"runs": 0}
+
+    def evaluate(items: Sequence[Portfolio], reps: Sequence[int]):
+        out = {}
+        for p in items:
+            noise = np.array([np.random.default_rng([seed, r]).normal(0, sd) for r in reps])
+            trade = base + sum(effects[n] for n, _ in p) + noise
+            out[p] = (trade, np.full(len(reps), 1e6 + 1e5 * len(p)))
+            calls["runs"] += len(reps)
+        return out
+    return evaluate, calls
+
+
+def test_search_finds_the_known_cheapest_portfolio() -> None:
+    # base 850, target 900, P >= 0.8, noise sd 10: a portfolio needs a mean of about 908.
+    # a (cost 1, +30) and b (cost 2, +50) together: 930, cost 3 -- the cheapest that meets it;
+    # b alone (900) meets it half the time; c (cost 4, +100) and d (cost 8) meet it dearer.
+    spec = synthetic_spec([candidate("a", 1e9), candidate("b", 2e9), candidate("c", 4e9),
+                           candidate("d", 8e9)])
+    evaluate, calls = synthetic({"a": 30, "b": 50, "c": 100, "d": 120}, 850, 10)
+    result = search(spec, 2025, 900, 0.8, evaluate, first=8, most=64, confirm=64)
+    assert result.chosen is not None
+    assert sorted(n for n, _ in result.chosen.portfolio) == ["a", "b"]
+    assert result.chosen.cost == pytest.approx(3e9)
+    assert np.mean(result.confirm_trade >= 900) >= 0.8
+    # screening drops what is dearer than a feasible portfolio, or clearly infeasible: under
+    # half the runs of all 16 portfolios at 64 replications (the 64 confirmation runs apart)
+    assert calls["runs"] - 64 < 16 * 64 / 2
+    statuses = {tuple(n for n, _ in s.portfolio): s.status for s in result.screened}
+    assert statuses[("b",)] in ("infeasible", "undecided")
+    assert statuses[("c", "d")] in ("dearer", "feasible")
+
+
+def test_search_says_when_nothing_meets_the_target() -> None:
+    spec = synthetic_spec([candidate("a", 1e9), candidate("b", 2e9)])
+    evaluate, calls = synthetic({"a": 10, "b": 20}, 700, 10)
+    result = search(spec, 2025, 900, 0.8, evaluate, first=4, most=32, frontier=False)
+    assert result.chosen is None and "no portfolio meets" in result.notes[-1]
+    # monotone: the largest portfolio fails, so every subset is pruned without a run
+    assert calls["runs"] == 4
+
+
+def test_in_service_options_follow_lead_time_and_ramp_up() -> None:
+    spec = synthetic_spec([candidate("quick", 1e9, lead=1, operating_cny_per_year=1e8),
+                           candidate("ramp", 1e9, lead=0, ramp_up=[0.5, 1.0]),
+                           candidate("slow", 1e9, lead=5)])
+    opts = options(spec, 2025)
+    assert opts == {"quick": [2025], "ramp": [2024, 2025], "slow": []}
+    assert len(portfolios(spec, 2025)) == 2 * 3
+    assert portfolio_cost(spec, (("quick", 2025),), 2025) == pytest.approx(1e9 + 1e8)
+
+
+def test_clopper_pearson() -> None:
+    low, high = clopper_pearson(0, 10, 0.05)
+    assert low == 0 and high == pytest.approx(0.3085, abs=1e-3)
+    low, high = clopper_pearson(10, 10, 0.05)
+    assert high == 1 and low == pytest.approx(0.6915, abs=1e-3)
+
+
+def test_candidates_need_sources(tmp_path: Path) -> None:
+    from tests.support.netbuilder import line_network
+
+    line_network(tmp_path)
+    doc = {"scenario": "scenario.yaml", "base_year": 2023, "decided_from": 2024,
+           "candidates": [candidate("a", 1e9, capital_source=" ")]}
+    path = tmp_path / "cands.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(InputError, match="assumption") as err:
+        load_candidates(path)
+    assert err.value.field == "candidates.0"
+
+
+def test_plan_by_simulation_writes_its_tables(tmp_path: Path) -> None:
+    """End to end on a two-hub line: the evaluator simulates the target year, every
+    portfolio sees the same replications, and the tables say that nothing meets an
+    unreachable target."""
+    import pandas as pd
+
+    from sim.planner import run_plan
+    from tests.support.netbuilder import line_network
+
+    scen = line_network(tmp_path, per_week=2, teu_per_year=40_000,
+                        horizon={"days": 40, "warmup_days": 5})
+    cands = {"scenario": scen.name, "base_year": 2023, "decided_from": 2024,
+             "candidates": [candidate("double", 1e9), candidate("slow", 1e8, lead=5)]}
+    path = tmp_path / "cands.yaml"
+    path.write_text(yaml.safe_dump(cands, sort_keys=False))
+    spec, result, _ = run_plan(path, tmp_path / "out", target=1e6, year=2025,
+                               probability=0.8, first=2, most=4, confirm=2, workers=1)
+    assert result.chosen is None
+    front = pd.read_csv(tmp_path / "out" / "frontier.csv")
+    assert set(front["portfolio"]) == {"(nothing)", "double@2025"}     # slow: too late
+    runs = pd.concat([pd.read_parquet(p) for p in (tmp_path / "out" / "runs").glob("*.parquet")])
+    assert (runs["status"] == "ok").all()
+    by = runs.pivot(index="replication", columns="portfolio",
+                    values="trade_bn_cny_per_year").dropna()
+    assert len(by) >= 2 and (by["double@2025"] > by["(nothing)"]).all()   # paired
+    assert (tmp_path / "out" / "frontier.png").is_file()
+
+
+@pytest.mark.parametrize("command", ["plan", "pathway"])
+def test_cli_bad_file_is_one_line_exit_2(tmp_path: Path, command: str) -> None:
+    from tests.cli.test_cli import cqsim
+    from tests.support.netbuilder import line_network
+
+    line_network(tmp_path)
+    doc = {"scenario": "scenario.yaml", "base_year": 2023, "decided_from": 2024,
+           "candidates": [candidate("a", -5)]} if command == "plan" else {
+        "scenario": "scenario.yaml", "base_year": 2023, "to": 2020}
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    done = cqsim(command, str(path), "--out", str(tmp_path / "out"))
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().count("\n") == 0 and "bad.yaml" in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_shipped_candidates_and_pathway_load() -> None:
+    """The shipped files validate, every cost and lead time sourced or labelled."""
+    from sim.pathway import load_pathway
+    from tests.support.paths import SCENARIOS
+
+    spec, _ = load_candidates(SCENARIOS / "candidates" / "plan-2025.yaml")
+    assert len(spec.candidates) >= 6
+    lock = next(c for c in spec.candidates if c.name == "second-three-gorges-lock")
+    assert options(spec, 2025)[lock.name] == []          # 9.3 years: not by 2025
+    path, _ = load_pathway(SCENARIOS / "pathways" / "plan.yaml")
+    assert path.to == 2035 and {e.name for e in path.expansions} >= {lock.name}

@@ -1,0 +1,216 @@
+"""Uncertain inputs and the uncertainty study: distributions, validation at the input
+boundary, the Sobol machinery on a function with known indices, a study on a tiny network."""
+
+from __future__ import annotations
+
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from sim.errors import InputError
+from sim.network import build
+from sim.scenario import load_scenario, uncertain_inputs
+from sim.uncertain import LogNormal, Normal, Triangular, Uniform
+from sim.uncertainty import (
+    design_study,
+    problem,
+    run_uncertainty,
+    sobol_design,
+    sobol_indices,
+    wilson,
+)
+from tests.support.netbuilder import line_network
+
+ESTIMATES = Path(__file__).parents[1] / "support" / "estimates" / "line.yaml"
+
+
+def _with(path: Path, **top: object) -> Path:
+    doc = yaml.safe_load(path.read_text())
+    doc.update(top)
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+# ------------------------------------------------------------------ distributions
+
+
+def test_distributions_map_the_unit_interval_to_their_quantiles() -> None:
+    u = np.array([0.05, 0.5, 0.95])
+    normal = Normal(dist="normal", mean=10, sd=2, reason="t").ppf(u)
+    assert normal == pytest.approx([10 - 1.644854 * 2, 10, 10 + 1.644854 * 2], rel=1e-6)
+    cut = Normal(dist="normal", mean=0, sd=1, low=0, high=1, reason="t").ppf(
+        np.linspace(0, 1, 101))
+    assert cut.min() >= 0 and cut.max() <= 1 and np.all(np.diff(cut) >= 0)
+    assert LogNormal(dist="lognormal", median=5, sigma=0.3, reason="t").ppf(
+        np.array([0.5]))[0] == pytest.approx(5)
+    tri = Triangular(dist="triangular", low=0, mode=1, high=4, reason="t")
+    assert tri.ppf(np.array([0.25]))[0] == pytest.approx(1.0)   # P(X <= mode) = 1/4
+    assert Uniform(dist="uniform", low=2, high=4, reason="t").ppf(u) == pytest.approx(
+        [2.1, 3.0, 3.9])
+
+
+def test_wilson_interval() -> None:
+    low, high = wilson(0, 10)
+    assert low == 0 and 0.25 < high < 0.32
+    low, high = wilson(8, 10)
+    assert low < 0.8 < high
+
+
+# ------------------------------------------------------------------ Sobol machinery
+
+
+def ishigami(x: np.ndarray, a: float = 7.0, b: float = 0.1) -> np.ndarray:
+    return np.sin(x[:, 0]) + a * np.sin(x[:, 1]) ** 2 + b * x[:, 2] ** 4 * np.sin(x[:, 0])
+
+
+def test_sobol_machinery_recovers_the_ishigami_indices() -> None:
+    """Analytic indices of Ishigami (a=7, b=0.1): S1 = 0.3139, 0.4424, 0; ST = 0.5576,
+    0.4424, 0.2437 (Saltelli et al. 2008, Global Sensitivity Analysis, section 4.9)."""
+    from sim.uncertain import UncertainInput
+
+    inputs = [UncertainInput(f"x{i}", Uniform(dist="uniform", low=-math.pi, high=math.pi,
+                                             reason="Ishigami")) for i in range(3)]
+    prob = problem(inputs)
+    unit = sobol_design(prob, 2048, seed=1)
+    assert unit.shape == (2048 * 5, 3)
+    x = np.column_stack([inp.dist.ppf(unit[:, j]) for j, inp in enumerate(inputs)])
+    got = sobol_indices(prob, ishigami(x), seed=1).set_index("input")
+    s1, st = (0.3139, 0.4424, 0.0), (0.5576, 0.4424, 0.2437)
+    for i, name in enumerate(["x0", "x1", "x2"]):
+        assert got.loc[name, "S1"] == pytest.approx(s1[i], abs=0.04)
+        assert got.loc[name, "ST"] == pytest.approx(st[i], abs=0.04)
+        assert got.loc[name, "ST_ci95"] < 0.1
+
+
+# ------------------------------------------------------------------ validation
+
+
+def test_uncertain_block_resolves_estimates(tmp_path: Path) -> None:
+    path = line_network(tmp_path)
+    shutil.copy(ESTIMATES, tmp_path / "estimates.yaml")
+    _with(path, uncertain={
+        "demand.elasticity": {"dist": "from_calibration", "estimates": "estimates.yaml",
+                              "high": 0},
+        "demand.flows.0.teu_per_year": {"dist": "triangular", "low": 15000, "mode": 20000,
+                                        "high": 30000, "source": "test"}})
+    inputs = {i.path: i.dist for i in uncertain_inputs(load_scenario(path))}
+    elasticity = inputs["demand.elasticity"]
+    assert isinstance(elasticity, Normal)
+    assert (elasticity.mean, elasticity.sd, elasticity.high) == (-0.6, 0.1, 0)
+    assert "estimates.yaml parameters.demand.elasticity" in elasticity.source
+
+
+@pytest.mark.parametrize(("entry", "field", "expected"), [
+    ({"demand.nope": {"dist": "uniform", "low": 0, "high": 1, "reason": "r"}},
+     "uncertain.demand.nope", "existing scenario field"),
+    ({"name": {"dist": "uniform", "low": 0, "high": 1, "reason": "r"}},
+     "uncertain.name", "numeric scenario field"),
+    ({"demand.elasticity": {"dist": "uniform", "low": -1, "high": 0}},
+     "uncertain.demand.elasticity", "source or a reason"),
+    ({"demand.elasticity": {"dist": "normal", "mean": -1, "sd": -2, "reason": "r"}},
+     "uncertain.demand.elasticity.sd", "> 0"),
+    ({"demand.elasticity": {"dist": "beta", "reason": "r"}},
+     "uncertain.demand.elasticity.dist", "a distribution: one of normal"),
+    ({"demand.elasticity": {"dist": "from_calibration", "estimates": "missing.yaml"}},
+     "uncertain.demand.elasticity.estimates", "existing estimates file"),
+    ({"demand.lot_teu": {"dist": "from_calibration", "estimates": "estimates.yaml"}},
+     "parameters.demand.lot_teu", "an estimate of this parameter"),
+])
+def test_bad_uncertain_entries_name_file_and_field(tmp_path: Path, entry: dict, field: str,
+                                                   expected: str) -> None:
+    path = line_network(tmp_path)
+    shutil.copy(ESTIMATES, tmp_path / "estimates.yaml")
+    _with(path, uncertain=entry)
+    with pytest.raises(InputError) as err:
+        load_scenario(path)
+    assert err.value.field == field
+    assert expected in err.value.expected
+
+
+def test_a_distribution_outside_the_field_is_refused_before_any_run(tmp_path: Path) -> None:
+    path = _with(line_network(tmp_path), uncertain={"demand.elasticity": {
+        "dist": "normal", "mean": -0.5, "sd": 0.5, "reason": "r"}})   # elasticity <= 0
+    with pytest.raises(InputError, match="truncate it with low/high") as err:
+        design_study(path, 20, "lhs", noise_replications=2)
+    assert err.value.field == "uncertain.demand.elasticity"
+
+
+def test_cli_bad_uncertain_entry_is_one_line_exit_2(tmp_path: Path) -> None:
+    from tests.cli.test_cli import cqsim
+
+    path = _with(line_network(tmp_path), uncertain={"demand.nope": {
+        "dist": "uniform", "low": 0, "high": 1, "reason": "r"}})
+    done = cqsim("uncertainty", str(path), "--out", str(tmp_path / "out"))
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0 and "uncertain.demand.nope" in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_market_growth_multiplies_the_markets_flows(tmp_path: Path) -> None:
+    path = line_network(tmp_path)
+    _with(path, growth={"b_market": {"hubs": ["b"], "factor": 1.5, "source": "test"}})
+    assert build(load_scenario(path)).flows[0].teu_per_year == pytest.approx(30_000)
+    _with(path, growth={"m1": {"hubs": ["b"]}, "m2": {"hubs": ["b"]}})
+    with pytest.raises(InputError, match="belongs to one market"):
+        load_scenario(path)
+    _with(path, growth={"m1": {"hubs": ["zz"]}})
+    with pytest.raises(InputError) as err:
+        build(load_scenario(path))
+    assert err.value.field == "growth.m1.hubs"
+
+
+# ------------------------------------------------------------------ studies
+
+
+def _study_network(tmp_path: Path) -> Path:
+    path = line_network(tmp_path, horizon={"days": 40, "warmup_days": 5})
+    return _with(path, uncertain={
+        "demand.flows.0.teu_per_year": {"dist": "uniform", "low": 5_000, "high": 35_000,
+                                        "reason": "test"},
+        "trade.other_trade_bn_cny": {"dist": "normal", "mean": 0.5, "sd": 0.2,
+                                     "reason": "test"}})
+
+
+def test_lhs_study_on_a_tiny_network(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = run_uncertainty(_study_network(tmp_path), out, samples=10, method="lhs",
+                             noise_replications=2, target=2.5, workers=1, progress=False)
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert len(runs) == 10 and (runs["status"] == "ok").all()
+    assert sorted(runs[runs["variant"] == "v0000"]["replication"]) == [0, 1]
+    design = runs[runs["variant"] != "v0000"]
+    assert sorted(design["replication"]) == list(range(8))   # its own noise per point
+    assert design["demand.flows.0.teu_per_year"].between(5_000, 35_000).all()
+    quant = pd.read_csv(out / "uncertainty.csv")
+    row = quant[(quant["kpi"] == "total_teu_per_year")
+                & (quant["basis"].str.startswith("input"))].iloc[0]
+    assert row["p5"] <= row["p50"] <= row["p95"] and row["runs"] == 8
+    # input uncertainty (sd of U(5k, 35k) about 8.7k TEU/yr) spreads throughput more than
+    # noise alone (about 2k TEU/yr over 35 days of statistics)
+    noise = quant[(quant["kpi"] == "total_teu_per_year")
+                  & (quant["basis"].str.startswith("simulation"))].iloc[0]
+    assert row["sd"] > 2 * noise["sd"]
+    pm = pd.read_csv(out / "p_meet.csv").set_index("basis")
+    trade = result.runs["total_trade_bn_cny_per_year"] + result.runs["trade.other_trade_bn_cny"]
+    hits = int((trade[result.runs["variant"] != "v0000"] >= 2.5).sum())
+    assert pm["meeting"].iloc[0] == hits and pm["runs"].iloc[0] == 8
+
+
+def test_sobol_study_on_a_tiny_network(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run_uncertainty(_study_network(tmp_path), out, samples=10, method="sobol",
+                    noise_replications=2, workers=1, progress=False)
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert len(runs) == 2 + 2 * 4                    # N = 2 points x (2 inputs + 2)
+    assert (runs[runs["variant"] != "v0000"]["replication"] == 0).all()   # CRN
+    sob = pd.read_csv(out / "sobol.csv")
+    trade = sob[sob["output"] == "goods_trade_bn_cny_per_year"]
+    assert set(trade["input"]) == {"demand.flows.0.teu_per_year", "trade.other_trade_bn_cny"}
+    teu = sob[sob["output"] == "west_teu_per_year"].set_index("input")
+    assert teu.loc["trade.other_trade_bn_cny", "ST"] == 0   # trade input moves no TEU
+    assert {"S1", "S1_ci95", "ST", "ST_ci95"} <= set(sob.columns)
