@@ -303,24 +303,6 @@ def _apply_changes(scenario: Scenario, tables: dict[str, dict[str, Any]], flows:
             _grow(scenario, where, change, hubs, flows)
 
 
-def _apply_growth(scenario: Scenario, hubs: dict[str, Any], flows: list[Flow]) -> None:
-    """Multiply the TEU of each market's flows (origin or destination among its hubs) by the
-    market's growth factor."""
-    market_of: dict[str, str] = {}
-    for market, spec in scenario.growth.items():
-        for hub in spec.hubs:
-            _known(scenario, f"growth.{market}.hubs", "hub", hub, hubs)
-            market_of[hub] = market
-    for j, flow in enumerate(flows):
-        found = market_of.get(flow.origin) or market_of.get(flow.destination)
-        if found is None:
-            continue
-        market, factor = found, scenario.growth[found].factor
-        if factor != 1.0:
-            flows[j] = _revalidated(flow, {"teu_per_year": flow.teu_per_year * factor},
-                                    scenario, f"growth.{market}.factor")
-
-
 def _change_services(scenario: Scenario, where: str, change: AddService | RemoveService,
                      services: dict[str, ServiceSpec]) -> None:
     if isinstance(change, AddService):
@@ -515,7 +497,6 @@ def build(scenario: Scenario) -> Plan:
     outages: dict[tuple[str, str], list[RandomOutage]] = {}
     _apply_changes(scenario, {"hub": hubs, "lock": locks, "link": links, "service": services},
                    flows, disruptions, outages, flow_at)
-    _apply_growth(scenario, hubs, flows)
 
     lines: list[Line] = []
     for sid, spec in services.items():

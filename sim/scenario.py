@@ -365,16 +365,6 @@ class Provenance(Spec):
         return default, dotted
 
 
-class MarketGrowth(Spec):
-    """A market's growth since the base year: flows from or to its hubs carry `factor` x
-    their TEU (a pathway sets it year by year; `uncertain:` can vary it)."""
-
-    hubs: tuple[str, ...] = Field(min_length=1, description="flows from or to these hubs "
-                                                            "belong to the market")
-    factor: float = Field(1.0, gt=0, le=100, description="multiplier on the market's TEU")
-    source: str = Field("", description="where the hubs-to-market mapping comes from")
-
-
 class Scenario(Spec):
     """A whole scenario file, validated."""
 
@@ -394,8 +384,6 @@ class Scenario(Spec):
         None, description="Chongqing's trade by market, carried by competing gateways "
                           "(sim.market)")
     changes: tuple[Change, ...] = ()
-    growth: dict[str, MarketGrowth] = Field(
-        default_factory=dict, description="markets (by name) whose flows grow by a factor")
     uncertain: dict[str, Distribution] = Field(
         default_factory=dict, description="dotted path -> distribution (sim.uncertain): "
                                           "inputs `cqsim uncertainty` varies")
@@ -414,17 +402,6 @@ class Scenario(Spec):
         """An InputError about a field, naming the file that set it and its position there."""
         file, field = self.locate(dotted)
         return InputError(file, field, expected, got)
-
-    @model_validator(mode="after")
-    def _markets_apart(self) -> Scenario:
-        seen: dict[str, str] = {}
-        for market, spec in self.growth.items():
-            for hub in spec.hubs:
-                if hub in seen:
-                    raise ValueError(f"growth.{market}.hubs: {hub!r} is already in market "
-                                     f"{seen[hub]!r} (a hub belongs to one market)")
-                seen[hub] = market
-        return self
 
 
 # ----------------------------------------------------------------------------- loading
