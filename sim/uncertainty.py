@@ -270,7 +270,6 @@ def run_uncertainty(scenario: Scenario | str | Path, out: str | Path | None = No
                     scheduler: str | None = None, local_cluster: bool = False,
                     resume: bool = False, progress: bool | None = None) -> StudyOutcome:
     """Design, run (sweep machinery) and analyse an uncertainty study; write its tables."""
-    from sim.atomic import write_csv, write_text
     from sim.sweep.execute import execute_sweep
     from sim.trade import references
 
@@ -285,15 +284,25 @@ def run_uncertainty(scenario: Scenario | str | Path, out: str | Path | None = No
     result = StudyOutcome(study, outcome.runs, quant, pm, sob, outcome.out, outcome.executor,
                           outcome.wall_seconds, outcome.failed, notes)
     if out is not None:
-        folder = Path(out)
-        write_csv(folder / "uncertainty.csv", quant)
-        write_csv(folder / "p_meet.csv", pm)
-        write_csv(folder / "sobol.csv", sob)
-        write_csv(folder / "inputs.csv", inputs_table(study))
-        write_text(folder / "uncertainty.json", json.dumps({
+        _write_tables(Path(out), study, quant, pm, sob, {
             "scenario": study.scenario.source_file, "method": method, "seed": seed,
             "samples": samples, "runs": len(outcome.runs), "sobol_base_n": study.base_n,
             "noise_replications": noise_replications, "target_bn_cny": goal, "days": days,
             "executor": outcome.executor, "wall_seconds": round(outcome.wall_seconds, 1),
-            "failed_runs": outcome.failed, "notes": notes}, indent=2))
+            "failed_runs": outcome.failed, "notes": notes})
     return result
+
+
+def _write_tables(folder: Path, study: StudyDesign, quant: pd.DataFrame, pm: pd.DataFrame,
+                  sob: pd.DataFrame, about: dict[str, Any]) -> None:
+    """The study's tables beside the sweep's, with the folder locked and its manifest brought
+    up to date (`sim.staging.updating`), so the manifest lists and hashes them too."""
+    from sim.atomic import write_csv, write_text
+    from sim.staging import updating
+
+    with updating(folder):
+        write_csv(folder / "uncertainty.csv", quant)
+        write_csv(folder / "p_meet.csv", pm)
+        write_csv(folder / "sobol.csv", sob)
+        write_csv(folder / "inputs.csv", inputs_table(study))
+        write_text(folder / "uncertainty.json", json.dumps(about, indent=2))

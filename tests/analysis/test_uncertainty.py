@@ -3,6 +3,7 @@ boundary, the Sobol machinery on a function with known indices, a study on a tin
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 from pathlib import Path
@@ -194,6 +195,11 @@ def test_lhs_study_on_a_tiny_network(tmp_path: Path) -> None:
     trade = result.runs["total_trade_bn_cny_per_year"] + result.runs["trade.other_trade_bn_cny"]
     hits = int((trade[result.runs["variant"] != "v0000"] >= 2.5).sum())
     assert pm["meeting"].iloc[0] == hits and pm["runs"].iloc[0] == 8
+    # the study's tables are in the folder's manifest, hashes true
+    from sim.staging import read_manifest, verify
+    found = read_manifest(out)
+    assert found is not None and "uncertainty.csv" in json.dumps(found[1])
+    assert verify(out) == []
 
 
 def test_sobol_study_on_a_tiny_network(tmp_path: Path) -> None:
