@@ -39,6 +39,7 @@ from sim.errors import InputError, InputWarning, did_you_mean
 from sim.market.spec import MarketSection
 from sim.readers import MAX_ALIASES, MAX_EXPANDED, read_yaml, read_yaml_file  # noqa: F401 - API
 from sim.specs import (
+    OUTAGE_TAGS,
     BackgroundTraffic,
     CommodityClass,
     EmissionFactor,
@@ -501,10 +502,23 @@ def provenance(chain: list[tuple[Path, dict[str, Any]]]) -> Provenance:
                       changes=tuple(changes), sections=tuple(sections))
 
 
+# Tagged unions of the schema, by their discriminator function as pydantic names it: (the
+# field that holds the tag, what a tag names, the tags). Error messages come from this table.
+TAGGED: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "_change_kind()": ("kind", "a kind of change", CHANGE_TAGS),
+    "_dist_kind()": ("dist", "a distribution", DIST_TAGS),
+    "_outage_shape()": ("shape", "an outage shape", OUTAGE_TAGS),
+}
+ALL_TAGS = frozenset(t for _, _, tags in TAGGED.values() for t in tags)
+
+
 def _loc(err: Any) -> tuple[Any, ...]:
-    """An error's location without pydantic's union tags (`changes.0.set.field`)."""
-    tags = DIST_TAGS if err["loc"][:1] == ("uncertain",) else CHANGE_TAGS
-    return tuple(p for p in err["loc"] if not (isinstance(p, str) and p in tags))
+    """An error's location without pydantic's union tags (`changes.0.set.field`): a tag
+    follows a list position (changes, outages) or an uncertain input's path."""
+    loc = err["loc"]
+    return tuple(p for i, p in enumerate(loc) if not (
+        isinstance(p, str) and p in ALL_TAGS and i > 0
+        and (isinstance(loc[i - 1], int) or (loc[0] == "uncertain" and i == 2))))
 
 
 def validation_error(exc: ValidationError, where: Provenance, default: str | Path
@@ -525,21 +539,16 @@ def validation_error(exc: ValidationError, where: Provenance, default: str | Pat
     elif err["type"] == "extra_forbidden":
         expected = "no such key (unknown field)"
         got = None  # never quote the value of a key the schema does not know
-    elif err["type"] == "union_tag_invalid" and loc[:1] == ("uncertain",):
-        tag = err.get("ctx", {}).get("tag")
-        loc = (*loc, "dist")
-        expected = f"a distribution: one of {', '.join(DIST_TAGS)}" + \
-            did_you_mean(tag, DIST_TAGS)
-        got = tag
-    elif err["type"] == "union_tag_invalid":
-        tag = err.get("ctx", {}).get("tag")
-        loc = (*loc, "kind")
-        expected = f"a kind of change: one of {', '.join(CHANGE_TAGS)}" + \
-            did_you_mean(tag, CHANGE_TAGS)
-        got = tag
-    elif err["type"] == "union_tag_not_found":
-        expected = f"a change with a kind (one of {', '.join(CHANGE_TAGS)})"
-        got = None
+    elif err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        ctx = err.get("ctx", {})
+        key, noun, tags = TAGGED.get(ctx.get("discriminator", ""), ("kind", "a kind", ()))
+        if err["type"] == "union_tag_invalid":
+            loc = (*loc, key)
+            expected = f"{noun}: one of {', '.join(tags)}" + did_you_mean(ctx.get("tag"), tags)
+            got = ctx.get("tag")
+        else:
+            expected = f"a mapping with `{key}` ({noun}: one of {', '.join(tags)})"
+            got = None
     if isinstance(got, (dict, list)):
         got = None
     file, field = where.locate(".".join(str(p) for p in loc), str(default))

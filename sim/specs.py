@@ -465,6 +465,7 @@ def _outage_shape(value: Any) -> Any:
         value, "shape", None)
 
 
+OUTAGE_TAGS = ("scheduled", "random")
 Outage = Annotated[Annotated[ScheduledOutage, Tag("scheduled")]
                    | Annotated[RandomOutage, Tag("random")], Discriminator(_outage_shape)]
 

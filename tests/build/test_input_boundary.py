@@ -344,3 +344,27 @@ def test_unknown_keys_never_quote_their_value(tmp_path: Path) -> None:
     doc["token"] = "s3cr3t-value"
     err = _error(_write(tmp_path, doc))
     assert err.field == "token" and "s3cr3t" not in str(err)
+
+
+@pytest.mark.parametrize("item, field, expected", [
+    ({"kind": "sett", "hub": "a"}, "changes.0.kind", "a kind of change: one of set"),
+    (5, "changes.0", "a mapping with `kind`"),
+])
+def test_a_bad_tag_names_its_own_union(tmp_path: Path, item: object, field: str,
+                                       expected: str) -> None:
+    """Every tagged union (changes, outages, distributions) is explained by its own tags."""
+    doc = _doc(tmp_path)
+    doc["changes"] = [item]
+    err = _error(_write(tmp_path, doc))
+    assert err.field == field and expected in err.expected
+
+
+def test_a_bad_outage_shape_is_an_outage_error_not_a_change_error(tmp_path: Path) -> None:
+    path = tmp_path / "fog.yaml"
+    path.write_text(yaml.safe_dump({
+        "name": "fog", "extends": str(ROOT / "scenarios" / "baseline-2023.yaml"),
+        "network": {"locks": {"three_gorges_locks": {"outages": [{"shape": "weird"}]}}}}))
+    with pytest.raises(InputError) as info:
+        load_scenario(path)
+    assert info.value.field == "network.locks.three_gorges_locks.outages.0.shape"
+    assert "an outage shape: one of scheduled, random" in info.value.expected
