@@ -33,7 +33,8 @@ SCENARIO = "scenarios/baseline-2023.yaml"
 WORKTREE = "worktree"
 # run.json keys that say where and how long, not what: they differ between two trees
 PROVENANCE = ("wall_seconds", "source_file", "code_version", "commit", "git_commit", "created_utc",
-              "geodata")  # where and when it ran, not what it found
+              "geodata",  # where and when it ran, not what it found
+              "manifest")  # the code version and each file's hash: the files are compared here
 
 
 def export(rev: str, into: Path) -> Path:
