@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import simpy
 
 from sim.engine.component import Component, Row
+from sim.engine.coroutine import drive
 from sim.engine.freight import Lot, Vehicle
 from sim.engine.hub import Hub, gamma_sampler
 from sim.engine.links import HopStats
@@ -131,6 +132,19 @@ class LineBase(Component):
         yield lock.pass_vessel(hop.direction, vehicle.tonnes)
         yield self.env.timeout(hours * (1.0 - hop.lock_at))
 
+    def _idle_run(self, k: int, vehicle: Vehicle) -> bool:
+        """Count the run of an empty vehicle over hop k, to the last stop, and say True when
+        nothing waits for its arrival: no lot on board and no lock to pass (an empty vessel
+        skips it). Its running time is still drawn, so the line's stream stays in step; no
+        event is scheduled for an arrival at which nothing happens."""
+        if vehicle.by_stop or vehicle.teu != 0.0 or (
+                self.locks[k] is not None and vehicle.tonnes > 0
+                and self.line.hops[k].lock_at is not None):
+            return False
+        hop = self._count_hop(k, vehicle)
+        self._running(hop.link.hours)
+        return True
+
     def excess_wait(self, stop: int) -> float:
         """Hours beyond the uncongested expectation a lot arriving at `stop` now would wait."""
         raise NotImplementedError
@@ -193,8 +207,11 @@ class ScheduledLine(LineBase):
         headway = self.service.headway_hours
         yield env.timeout(float(self._rng.uniform(0.0, headway)))
         while True:
-            env.process(self._vehicle())
-            yield env.timeout(headway)
+            # the next departure is scheduled before this one runs, as when each trip was
+            # a process started here (`drive`)
+            following = env.timeout(headway)
+            drive(self._vehicle())
+            yield following
 
     def _vehicle(self) -> Generator[simpy.Event, object, None]:
         env = self.env
@@ -245,6 +262,8 @@ class ScheduledLine(LineBase):
                 stats.loaded += 1
             hop_stats.capacity += capacity
             stats.capacity_km += capacity * line.hops[k].link.km
+            if k + 1 == last and self._idle_run(k, vehicle):
+                break
             yield from self._run_hop(k, vehicle, standing)
         self.vehicles.discard(vehicle)
 
