@@ -85,6 +85,7 @@ class LineBase(Component):
         self.vehicles: set[Vehicle] = set()     # on the move: for the conservation check
         self._rng = rng
         self._running = gamma_sampler(rng, model.plan.variability.running_time_cv)
+        self._points: dict[int, Callable[[], float]] = {}   # boarding stop -> wait point
 
     def enqueue(self, stop: int, lot: Lot) -> None:
         """A lot is ready to board at stop index `stop`."""
@@ -151,12 +152,14 @@ class LineBase(Component):
 
     def wait_points(self, board: int, alight: int) -> list[Callable[[], float]]:
         """Where a lot riding from stop `board` to `alight` may queue beyond the
-        uncongested expectation: boarding here, and every lock on the way."""
-        points: list[Callable[[], float]] = [partial(self.excess_wait, board)]
+        uncongested expectation: boarding here, and every lock on the way. One function
+        per place (the same object each time it is asked for), so route choice reads a
+        place shared by several routes once."""
+        points = [self._points.setdefault(board, partial(self.excess_wait, board))]
         for k in range(board, alight):
             lock = self.locks[k]
             if lock is not None:
-                points.append(partial(lock.excess_wait, self.line.hops[k].direction))
+                points.append(lock.wait_point(self.line.hops[k].direction))
         return points
 
     def capacity_teu(self, period: float) -> tuple[float, float]:
@@ -192,6 +195,8 @@ class ScheduledLine(LineBase):
         super().__init__(model, line)
         assert isinstance(line.spec, ScheduledService)
         self.service: ScheduledService = line.spec
+        self._headway = line.spec.headway_hours     # read at every look at the queue
+        self._vehicle_teu = line.spec.vehicle_teu
 
     def start(self) -> None:
         self.env.process(self._timetable())
@@ -199,8 +204,7 @@ class ScheduledLine(LineBase):
     def excess_wait(self, stop: int) -> float:
         """Hours beyond half a headway that a lot arriving at `stop` now would wait: one
         headway for every full vehicle-load at that hub ahead of it."""
-        spec = self.service
-        return spec.headway_hours * (self.booked_teu[stop] // spec.vehicle_teu)
+        return self._headway * (self.booked_teu[stop] // self._vehicle_teu)
 
     def _timetable(self) -> Generator[simpy.Event, object, None]:
         env = self.env

@@ -29,7 +29,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections import deque
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -170,6 +170,7 @@ class Lock(Component):
 
     def __init__(self, model: Model, spec: LockSpec) -> None:
         super().__init__(model)
+        self._points: dict[str, Callable[[], float]] = {}  # direction -> wait point
         self.spec = spec
         op = model.plan.network.lock_traffic.get(spec.id, NO_OPERATION)
         self.op = op
@@ -279,6 +280,11 @@ class Lock(Component):
         side.push(CONTAINER, (self.env.now, tonnes, tonnes, event))
         side.wake()
         return event
+
+    def wait_point(self, direction: str) -> Callable[[], float]:
+        """`excess_wait` of `direction` as a function of nothing, the same object each
+        time (route choice reads a place shared by several routes once)."""
+        return self._points.setdefault(direction, partial(self.excess_wait, direction))
 
     def excess_wait(self, direction: str) -> float:
         """Hours a vessel arriving now would wait: the tonnes ahead over the lift rate."""

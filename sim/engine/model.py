@@ -35,6 +35,10 @@ from sim.units import HOURS_PER_DAY, HOURS_PER_MONTH, HOURS_PER_YEAR
 
 TOLERANCE_TEU = 1e-6
 
+# a flow's places to queue (expected-wait functions), and per candidate route the indices of
+# its places and the delay learnt for it
+Waits = tuple[tuple[Callable[[], float], ...], tuple[tuple[tuple[int, ...], float], ...]]
+
 
 @contextmanager
 def gc_paused() -> Iterator[None]:
@@ -135,17 +139,31 @@ class Model:
         leg = legs[lot.leg]
         self.lines[leg.line].enqueue(leg.board, lot)
 
-    def _waits_of(self, routes: tuple[Route, ...]
-                  ) -> list[tuple[tuple[Callable[[], float], ...], float]]:
-        """Per candidate route: where it queues, and the delay learnt for it."""
-        return [(self._wait_points[r.index], self.route_delay.get(r.index, 0.0))
-                for r in routes]
+    def _waits_of(self, routes: tuple[Route, ...]) -> Waits:
+        """Where a flow's candidate routes queue: each place once (routes share their first
+        boarding, a lock), and per route the indices of its places in order and the delay
+        learnt for it."""
+        index: dict[int, int] = {}
+        places: list[Callable[[], float]] = []
+        per_route = []
+        for r in routes:
+            at = []
+            for point in self._wait_points[r.index]:
+                k = index.get(id(point))
+                if k is None:
+                    k = index[id(point)] = len(places)
+                    places.append(point)
+                at.append(k)
+            per_route.append((tuple(at), self.route_delay.get(r.index, 0.0)))
+        return tuple(places), tuple(per_route)
 
     @staticmethod
-    def _extra_hours(waits: list[tuple[tuple[Callable[[], float], ...], float]]
-                     ) -> list[float]:
-        """Current waits beyond the uncongested expectation, per candidate route."""
-        return [sum([wait() for wait in points]) + learnt for points, learnt in waits]
+    def _extra_hours(waits: Waits) -> list[float]:
+        """Current waits beyond the uncongested expectation, per candidate route (each place
+        read once; a route's waits added in its own order, as when read route by route)."""
+        places, per_route = waits
+        now = [wait() for wait in places]
+        return [sum([now[k] for k in at]) + learnt for at, learnt in per_route]
 
     def _picker(self, cs: ChoiceSet) -> Callable[[list[float]], list[float]]:
         """Cumulative choice weights of a flow's routes given their extra hours: the nested
