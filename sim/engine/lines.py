@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import simpy
 
 from sim.engine.component import Component, Row
-from sim.engine.coroutine import drive
+from sim.engine.loop import drive
 from sim.engine.freight import Lot, Vehicle
 from sim.engine.hub import Hub, gamma_sampler
 from sim.engine.links import HopStats

@@ -24,6 +24,7 @@ from sim.engine.hub import Hub
 from sim.engine.lines import LineBase
 from sim.engine.links import Link
 from sim.engine.lock import Lock
+from sim.engine.loop import run_until
 from sim.engine.recorder import Recorder, ReplicationResult
 from sim.errors import ConservationError
 from sim.market.choice import cumulative, nests_of, probabilities
@@ -300,7 +301,7 @@ class Model:
         self.start()
         end = self.plan.horizon.days * HOURS_PER_DAY
         with gc_paused():
-            self.env.run(until=end)
+            run_until(self.env, end)
         self._close_days(end)
         conservation = self.check_conservation()
         return self.recorder.result(self, conservation, end)
