@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable
+from itertools import chain, repeat
 
 import numpy as np
 
@@ -20,22 +21,12 @@ def stream(seed: int, replication: int, name: str) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(seq))
 
 
-class Draws:
+def draws(fill: Callable[[int], np.ndarray], block: int = 256) -> Callable[[], float]:
     """Scalar draws served from blocks of one stream: numpy is fast per array and slow per
-    scalar call, and the engine asks for one number at a time."""
+    scalar call, and the engine asks for one number at a time.
 
-    __slots__ = ("_fill", "_block", "_buf", "_i")
-
-    def __init__(self, fill: Callable[[int], np.ndarray], block: int = 256) -> None:
-        self._fill = fill
-        self._block = block
-        self._buf: list[float] = []
-        self._i = 0
-
-    def __call__(self) -> float:
-        i = self._i
-        if i >= len(self._buf):
-            self._buf = self._fill(self._block).tolist()
-            i = 0
-        self._i = i + 1
-        return self._buf[i]
+    Returns the `__next__` of an endless chain of blocks: a call is a C call (no Python
+    frame), and a block is drawn only when the previous one is used up, so draws from two
+    callers of one stream interleave as they would one by one."""
+    blocks = (fill(n).tolist() for n in repeat(block))
+    return chain.from_iterable(blocks).__next__

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import simpy
 
 from sim.engine.component import Component
-from sim.rng import Draws
+from sim.rng import draws
 from sim.specs import BackgroundTraffic
 from sim.units import HOURS_PER_MONTH, HOURS_PER_YEAR
 
@@ -37,8 +37,8 @@ class Background(Component):
         self.season = tuple(f / mean for f in factors)
         self.rate = spec.jobs_per_year / HOURS_PER_YEAR      # jobs per hour at factor 1
         rng = self.stream(f"background:{spec.hub}")
-        self._gaps = Draws(rng.standard_exponential)
-        self._coin = Draws(rng.random)      # direction of a `both` job, outbound if < 0.5
+        self._gaps = draws(rng.standard_exponential)
+        self._coin = draws(rng.random)      # direction of a `both` job, outbound if < 0.5
 
     def start(self) -> None:
         self.env.process(self._arrivals())

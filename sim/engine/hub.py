@@ -19,7 +19,7 @@ from sim.engine.daily import DailySeries
 from sim.engine.freight import Lot
 from sim.engine.windows import factor_at
 from sim.kpis import Table, col
-from sim.rng import Draws
+from sim.rng import draws
 from sim.specs import BorderSpec, HubSpec
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ def gamma_sampler(rng: np.random.Generator, cv: float) -> Callable[[float], floa
         return lambda mean: mean
     shape = 1.0 / (cv * cv)
     scale = cv * cv
-    draw = Draws(lambda n: rng.standard_gamma(shape, n))
+    draw = draws(lambda n: rng.standard_gamma(shape, n))
     return lambda mean: mean * scale * draw() if mean > 0 else 0.0
 
 
@@ -203,7 +203,7 @@ class Hub(Component):
         self._rate = spec.handling_teu_per_hour
         self._setup = spec.handling_setup_hours
         self._expo = spec.handling_dist == "exponential"
-        self._expo_draw = Draws(rng.standard_exponential)
+        self._expo_draw = draws(rng.standard_exponential)
 
     # --------------------------------------------------------------- handling
     def handling_time(self, teu: float) -> float:

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 import simpy
 
 from sim.engine.component import Component, Row
-from sim.engine.loop import drive
 from sim.engine.freight import Lot, Vehicle
 from sim.engine.hub import Hub, gamma_sampler
 from sim.engine.links import HopStats
+from sim.engine.loop import drive
 from sim.engine.windows import factor_at
 from sim.kpis import Table, col
 from sim.network import Hop, Line

@@ -41,7 +41,7 @@ from sim.engine.windows import factor_at
 from sim.kpis import Table, col
 from sim.network import DIRECTIONS
 from sim.outages import closed_hours, direction_at, flight_segments, outage_windows
-from sim.rng import Draws
+from sim.rng import draws
 from sim.specs import LockOperation, LockSpec, VesselClass
 from sim.units import HOURS_PER_DAY, HOURS_PER_MONTH, HOURS_PER_YEAR
 
@@ -65,12 +65,12 @@ class _Arrivals:
         rng = model.stream(name)
         self.season = season
         self.peak = per_hour * max(season)          # candidate rate, thinned per month
-        self.gaps = Draws(rng.standard_exponential)
-        self.uniform = Draws(rng.random)
+        self.gaps = draws(rng.standard_exponential)
+        self.uniform = draws(rng.random)
         mean, cv = vessels.vessel_t, vessels.vessel_t_cv
         if cv > 0:
             shape = 1.0 / (cv * cv)
-            draw = Draws(lambda n: rng.standard_gamma(shape, n))
+            draw = draws(lambda n: rng.standard_gamma(shape, n))
             self.size = lambda: mean / shape * draw()
         else:
             self.size = lambda: mean

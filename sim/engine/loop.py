@@ -36,7 +36,7 @@ def run_until(env: simpy.Environment, at: float) -> None:
         env._now, _, _, event = heappop(queue)
         if event is stop:
             return
-        callbacks, event.callbacks = event.callbacks, None
+        callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
         for callback in callbacks:
             callback(event)
         if not event._ok and not hasattr(event, "_defused"):
@@ -64,7 +64,9 @@ class _Driven:
                 elif event.ok:
                     target = steps.send(event.value)
                 else:
-                    target = steps.throw(event.value)
+                    failure = event.value
+                    assert isinstance(failure, BaseException)
+                    target = steps.throw(failure)
             except StopIteration:
                 return
             if target.callbacks is not None:    # not yet processed: wait for it

@@ -29,7 +29,7 @@ from sim.engine.recorder import Recorder, ReplicationResult
 from sim.errors import ConservationError
 from sim.market.choice import cumulative, nests_of, probabilities
 from sim.network import Plan
-from sim.rng import Draws, stream
+from sim.rng import draws, stream
 from sim.routing import ChoiceSet, Route, choice_sets, weights
 from sim.specs import Spec
 from sim.units import HOURS_PER_DAY, HOURS_PER_MONTH, HOURS_PER_YEAR
@@ -202,9 +202,9 @@ class Model:
         plan = self.plan
         flow = plan.flows[cs.flow]
         name = f"{flow.origin}>{flow.destination}:{flow.commodity}"
-        arrivals = Draws(stream(plan.seed, self.replication,
+        arrivals = draws(stream(plan.seed, self.replication,
                                 f"demand:{name}").standard_exponential)
-        choices = Draws(stream(plan.seed, self.replication, f"choice:{name}").random)
+        choices = draws(stream(plan.seed, self.replication, f"choice:{name}").random)
         tonnes = plan.classes[flow.commodity].tonnes_per_teu
         base_rate = flow.teu_per_year / plan.lot_teu / HOURS_PER_YEAR  # lots per hour
         season = plan.seasonality
