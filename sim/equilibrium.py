@@ -119,13 +119,15 @@ def _spreads(routes: pd.DataFrame, choices: Sequence[ChoiceSet], lot_teu: float,
     spread of its gateway when it carried few lots, averaged over passes (MSA)."""
     seen: dict[int, tuple[float, float]] = {}
     by_gateway: dict[str, list[float]] = {}
+    # one dict per column: a row lookup (routes.loc) per route cost more than the pass's sums
+    teus, means, p95s = (routes[c].to_dict() for c in (
+        "teu_delivered_per_year", "transit_mean_h", "transit_p95_h"))
     for cs in choices:
         for r in cs.routes:
-            if r.index not in routes.index:
+            if r.index not in teus:
                 continue
-            row = routes.loc[r.index]
-            teu, mean, p95 = (float(row["teu_delivered_per_year"]), float(row["transit_mean_h"]),
-                              float(row["transit_p95_h"]))
+            teu, mean, p95 = (float(teus[r.index]), float(means[r.index]),
+                              float(p95s[r.index]))
             if teu > 0 and not (np.isnan(mean) or np.isnan(p95)):
                 seen[r.index] = (teu, p95 - mean)
                 acc = by_gateway.setdefault(r.gateway, [0.0, 0.0])
