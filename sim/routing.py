@@ -9,7 +9,7 @@ graph whose nodes are hubs and legs, so parallel services between two hubs stay 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice, pairwise
 
@@ -153,17 +153,19 @@ def needless_transfer(plan: Plan, legs: tuple[Leg, ...]) -> bool:
     return False
 
 
-def _paths(g: nx.DiGraph, origin: str, destination: str, limit: int) -> list[list]:
-    """Up to `limit` cheapest simple paths of `g` (none when the ends are not joined)."""
+def _paths(g: nx.DiGraph, origin: str, destination: str, limit: int) -> Iterator[list]:
+    """Up to `limit` cheapest simple paths of `g`, cheapest first (none when the ends are not
+    joined), found one at a time: each costs Yen's algorithm a round of shortest-path
+    searches, and `_routes` usually has what it keeps long before `limit`."""
     if origin not in g or destination not in g:
-        return []
+        return
     try:
-        return list(islice(nx.shortest_simple_paths(g, origin, destination, weight="w"), limit))
+        yield from islice(nx.shortest_simple_paths(g, origin, destination, weight="w"), limit)
     except nx.NetworkXNoPath:
-        return []
+        return
 
 
-def _routes(plan: Plan, g: nx.DiGraph, paths: list[list], origin: str, start: int,
+def _routes(plan: Plan, g: nx.DiGraph, paths: Iterable[list], origin: str, start: int,
             keep: int, gateway: str | None = None) -> list[Route]:
     """Routes of `paths` (cheapest first): no service ridden twice, no needless transfer,
     none dearer than `max_cost_ratio` x the best, at most `keep`; through a gateway, none
@@ -248,8 +250,9 @@ def choice_sets(plan: Plan) -> tuple[ChoiceSet, ...]:
             keep = plan.market.section.routes_per_gateway if plan.market else 1
             for name, sub in gws.items():
                 via = sub.graph.get("via")
-                paths = [p for p in _paths(sub, flow.origin, flow.destination, keep * 8)
-                         if not via or via & set(p)]
+                paths: Iterator[list] = (
+                    p for p in _paths(sub, flow.origin, flow.destination, keep * 8)
+                    if not via or via & set(p))
                 found = _routes(plan, sub, paths, flow.origin, index, keep, name)
                 index += len(found)
                 routes += found
@@ -267,7 +270,8 @@ def choice_sets(plan: Plan) -> tuple[ChoiceSet, ...]:
             sub = g if bound is None else bound
             paths = _paths(sub, flow.origin, flow.destination, plan.routing.k_routes * 8)
             if bound is not None and bound.graph["via"]:
-                paths = [p for p in paths if bound.graph["via"] & set(p)]
+                via = bound.graph["via"]
+                paths = (p for p in paths if via & set(p))
             routes = _routes(plan, sub, paths, flow.origin, index, plan.routing.k_routes,
                              flow.gateway or None)
             index += len(routes)
