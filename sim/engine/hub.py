@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -17,6 +18,7 @@ from sim.checks import QueueCounts, hub_check
 from sim.engine.component import Component, Row
 from sim.engine.daily import DailySeries
 from sim.engine.freight import Lot
+from sim.engine.loop import later
 from sim.engine.windows import factor_at
 from sim.kpis import Table, col
 from sim.rng import draws
@@ -116,7 +118,7 @@ class _Job:
     gauge-change border passes through: no yard, no dwell, a position of its direction's
     `pool` for `hours`."""
 
-    __slots__ = ("lots", "teu", "since", "background", "pool", "hours")
+    __slots__ = ("lots", "teu", "since", "background", "pool", "hours", "waited", "duration")
 
     def __init__(self, lots: list[Lot], teu: float, since: float, background: bool = False,
                  pool: Servers | None = None, hours: float | None = None) -> None:
@@ -126,6 +128,8 @@ class _Job:
         self.background = background
         self.pool = pool
         self.hours = hours
+        self.waited = 0.0       # hours waited for the yard and a position (set at the start)
+        self.duration = 0.0     # hours of handling (set at the start)
 
 
 class HubStats:
@@ -323,32 +327,32 @@ class Hub(Component):
         else:
             request.callbacks.append(lambda _ev: self._start(job))
 
-    def _start(self, job: _Job) -> None:
+    def _start(self, job: _Job, _event: object = None) -> None:
         env = self.env
         factor, until = factor_at(self.windows, env.now) if self.windows else (1.0, 0.0)
         if factor <= 0:  # closed: the job holds its position until the window ends
-            env.timeout(until - env.now).callbacks.append(lambda _ev: self._start(job))
+            later(env, until - env.now, partial(self._start, job))
             return
         waited = env.now - job.since
         self.waiting_teu -= job.teu
         self.daily.wait(env.now, waited)
         hours = self.handling_time(job.teu) if job.hours is None else job.hours
-        duration = hours / factor
-        env.timeout(duration).callbacks.append(
-            lambda _ev: self._finish(job, waited, duration))
+        job.waited = waited
+        job.duration = duration = hours / factor
+        later(env, duration, partial(self._finish, job))
 
-    def _finish(self, job: _Job, waited: float, duration: float) -> None:
-        self._handled(job.teu, duration, job.background, job.pool)
-        self._done(waited)
+    def _finish(self, job: _Job, _event: object) -> None:
+        self._handled(job.teu, job.duration, job.background, job.pool)
+        self._done(job.waited)
         if job.pool is not None:        # a through train: it leaves the border
             return
         dwell = self.clearance_hours(job.teu)
         if dwell > 0:
-            self.env.timeout(dwell).callbacks.append(lambda _ev: self._clear(job, waited))
+            later(self.env, dwell, partial(self._clear, job))
         else:
-            self._clear(job, waited)
+            self._clear(job)
 
-    def _clear(self, job: _Job, waited: float) -> None:
+    def _clear(self, job: _Job, _event: object = None) -> None:
         """Cleared: each lot goes on to its next leg, or is delivered; a background job
         leaves the yard."""
         if job.background:
@@ -356,6 +360,7 @@ class Hub(Component):
             return
         model = self.model
         here = self.lots
+        waited = job.waited
         for lot in job.lots:
             del here[lot.id]
             lot.wait += waited

@@ -16,7 +16,7 @@ from sim.engine.component import Component, Row
 from sim.engine.freight import Lot, Vehicle
 from sim.engine.hub import Hub, gamma_sampler
 from sim.engine.links import HopStats
-from sim.engine.loop import drive
+from sim.engine.loop import drive, later
 from sim.engine.windows import factor_at
 from sim.kpis import Table, col
 from sim.network import Hop, Line
@@ -310,7 +310,7 @@ class ContinuousLine(LineBase):
         self.busy = True
         wait = self.free_at - self.env.now
         if wait > 0:  # still loading the previous lot
-            self.env.timeout(wait).callbacks.append(self._load_next)
+            later(self.env, wait, self._load_next)
         else:
             self._load_next()
 
@@ -327,7 +327,7 @@ class ContinuousLine(LineBase):
         env = self.env
         factor, until = self.factor()
         if factor <= 0:  # closed: try again when the window ends
-            env.timeout(until - env.now).callbacks.append(self._load_next)
+            later(env, until - env.now, self._load_next)
             return
         lot = queue.popleft()
         self.queued_teu[0] -= lot.teu
@@ -340,7 +340,7 @@ class ContinuousLine(LineBase):
         loading = lot.teu / (self.rate * factor)
         self.free_at = env.now + loading
         if queue:
-            env.timeout(loading).callbacks.append(self._load_next)
+            later(env, loading, self._load_next)
         else:
             self.busy = False
         self._depart(vehicle, loading)
@@ -350,12 +350,15 @@ class ContinuousLine(LineBase):
             self.env.process(self._carry(vehicle, loading))
             return
         hop = self._count_hop(0, vehicle)
-        arrive = self.env.timeout(loading + self._running(hop.link.hours))
-        arrive.callbacks.append(lambda _ev: self._arrive(vehicle))
+        later(self.env, loading + self._running(hop.link.hours),
+              partial(self._arrived, vehicle))
 
     def _carry(self, vehicle: Vehicle, loading: float) -> Generator[simpy.Event, object, None]:
         yield self.env.timeout(loading)
         yield from self._run_hop(0, vehicle)
+        self._arrive(vehicle)
+
+    def _arrived(self, vehicle: Vehicle, _event: object) -> None:
         self._arrive(vehicle)
 
     def _arrive(self, vehicle: Vehicle) -> None:
