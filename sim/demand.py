@@ -70,13 +70,28 @@ def reference_costs(plan: Plan, choices: Sequence[ChoiceSet]) -> dict[FlowKey, f
     return dict(_file_costs(str(path), mtime))
 
 
-def same_candidates(a: Plan, b: Plan) -> bool:
-    """Whether two plans have the same candidate routes (`choice_sets` reads no more)."""
-    def keys(p: Plan) -> list[tuple[str, str, str, float]]:
-        return [(f.origin, f.destination, f.commodity,
-                 p.classes[f.commodity].value_of_time_cny_per_teu_hour) for f in p.flows]
+def same_candidates(a: Plan, b: Plan, *, same_choice: bool = True) -> bool:
+    """Whether two plans have the same candidate routes (`choice_sets` reads no more): the
+    network, routing and lots, each flow's ends, class, market and gateway with the value of
+    time its routes are searched at, and the market's gateways. A market flow's value of
+    time is its class's times the market's `vot_multiplier`; `same_choice=False` compares
+    the plans as if both had `a`'s choice parameters (a reference settled with a plan's)."""
+    multiplier = {id(p): p.market.section.choice.vot_multiplier if p.market else 1.0
+                  for p in (a, b)}
+    if not same_choice:
+        multiplier[id(b)] = multiplier[id(a)]
+
+    def keys(p: Plan) -> list[tuple[object, ...]]:
+        return [(f.origin, f.destination, f.commodity, f.market, f.gateway,
+                 p.classes[f.commodity].value_of_time_cny_per_teu_hour
+                 * (multiplier[id(p)] if f.market and p.market is not None else 1.0))
+                for f in p.flows]
+
+    def gateways(p: Plan) -> tuple[object, ...] | None:
+        s = p.market.section if p.market else None
+        return None if s is None else (s.origin, s.ends, s.gateways, s.routes_per_gateway)
     return (a.network == b.network and a.routing == b.routing and a.lot_teu == b.lot_teu
-            and keys(a) == keys(b))
+            and keys(a) == keys(b) and gateways(a) == gateways(b))
 
 
 @lru_cache(maxsize=8)

@@ -220,8 +220,8 @@ def market_reference(plan: Plan) -> MarketRef | None:
     ref = file_plan(str(path), mtime)
     if ref.market is None:
         return None
-    if same_candidates(ref, plan) and ref.flows == plan.flows and ref.market.rows == \
-            plan.market.rows:
+    if same_candidates(ref, plan, same_choice=False) and ref.flows == plan.flows and \
+            ref.market.rows == plan.market.rows:
         return None
     choice = plan.market.section.choice
     return dict(_settled_reference(str(path), mtime, choice.model_dump_json()))

@@ -54,3 +54,27 @@ def test_replicate_returns_every_replication_in_order(tmp_path: Path) -> None:
     assert [r.replication for r in results.replications] == [0, 1, 2]
     serial = replicate(settled, workers=1)
     assert results.by_replication("corridors").equals(serial.by_replication("corridors"))
+
+
+def test_a_variant_with_another_value_of_time_gets_its_own_routes() -> None:
+    """The market's vot_multiplier weighs the route search: an uncertainty study that varies
+    it must not reuse the choice sets of a variant searched at another (the memo in
+    sim.pipeline.settle and the reference's); a variant of other choice parameters may."""
+    from sim.demand import same_candidates
+    from sim.routing import choice_sets
+
+    root = Path(__file__).resolve().parents[2]
+    plan = prepare(root / "scenarios" / "baseline-2023.yaml", days=30)
+    assert plan.market is not None
+    choice = plan.market.section.choice
+    dearer = revise(plan, choice=choice.model_copy(
+        update={"vot_multiplier": choice.vot_multiplier * 2}))
+    flatter = revise(plan, choice=choice.model_copy(update={"nest_scale": 0.5}))
+    assert not same_candidates(plan, dearer)
+    assert same_candidates(plan, dearer, same_choice=False)
+    assert same_candidates(plan, flatter)
+    sets = choice_sets(dearer)
+    market = next(cs for cs in sets if dearer.flows[cs.flow].market)
+    flow = dearer.flows[market.flow]
+    assert market.value_of_time == pytest.approx(
+        dearer.classes[flow.commodity].value_of_time_cny_per_teu_hour * choice.vot_multiplier * 2)
