@@ -36,6 +36,7 @@ from sim.demand import (
     same_candidates,
 )
 from sim.engine import simulate
+from sim.market.empties import with_empties
 from sim.network import Plan, revise, with_horizon_days
 from sim.routing import ChoiceSet, choice_sets
 
@@ -183,7 +184,7 @@ def settle(base: Plan, choices: Sequence[ChoiceSet] | None = None,
         delay = {i: delay.get(i, 0.0) for i in index}
         previous: np.ndarray | None = None
         for n in range(1, settings.max_iterations + 1):
-            plan = _pass_plan(respond(base, factors))
+            plan = _pass_plan(with_empties(respond(base, factors), choices, delay, spread))
             routes = simulate(plan, 0, choices, delay, spread).tables["routes"].set_index("route")
             passes = n
             flows = routes["teu_created_per_year"].reindex(index).fillna(0.0).to_numpy()
@@ -203,7 +204,8 @@ def settle(base: Plan, choices: Sequence[ChoiceSet] | None = None,
             if gaps and gaps[-1] < settings.tolerance:
                 converged = True
                 break
-    return Settled(plan=respond(base, factors), choices=choices, route_delay=delay,
+    return Settled(plan=with_empties(respond(base, factors), choices, delay, spread),
+                   choices=choices, route_delay=delay,
                    report=_report(base, factors, passes, converged, gaps),
                    route_spread=spread, market=state, market_reference=mref)
 
