@@ -14,11 +14,17 @@ expression read from the result tables:
                                           class) or time-average `queue` (vessels), both
                                           directions
 - `ride:<from>><to>`                     mean hours on board from `from` to `to` (legs table)
+- `arrive:<origin>><hub>`                mean hours from the hand-over at a route's origin to
+                                          alighting at `hub` (legs table, door_mean_h): door
+                                          to door to a hub lots pass on their way
+- `loaded_ratio:<gateway>[+<gateway>...]:<out|in>`  loaded TEU / (loaded + empty TEU)
+                                          delivered through the gateways leaving China (`out`)
+                                          or coming back (`in`), routes table
 - `door:<origin>><destination>[:<corridor>]`  mean door-to-door hours of delivered lots
 - `gateway_teu:<gateway>[+<gateway>...][:<flow class>]` loaded TEU delivered through gateways
                                           (per year)
 - `value_per_teu:<gateway>`              value of the goods over the loaded TEU delivered
-                                          through a gateway, every flow class (CNY/TEU)
+                                          through a gateway, every loaded flow class (CNY/TEU)
 - `share:<gateway>:<market>:<direction>:<commodity>`  share of the value of the market
                                           model's trade delivered through a gateway (`*`: any)
 - `trade_total`                          total goods trade (bn CNY/yr, `sim.trade`)
@@ -210,6 +216,35 @@ def _ride(board: str, alight: str) -> Measure:
     return measure
 
 
+def _arrive(origin: str, hub: str) -> Measure:
+    def measure(results: Results) -> np.ndarray:
+        legs = results.by_replication("legs")
+        routes = results.by_replication("routes")[["replication", "route", "origin"]]
+        sub = legs.merge(routes, on=["replication", "route"])
+        sub = sub[(sub["origin"] == origin) & (sub["alight"] == hub)]
+        return _weighted_per_rep(results, sub, "door_mean_h", "teu_per_year")
+    return measure
+
+
+def _loaded_ratio(gateways: str, way: str) -> Measure:
+    if way not in ("out", "in"):
+        raise ValueError(way)
+
+    def measure(results: Results) -> np.ndarray:
+        hubs = results.plan.network.hubs
+        routes = results.by_replication("routes")
+        routes = routes[routes["gateway"].isin(gateways.split("+"))]
+        leaving = np.array([hubs[o].country == "CN" and hubs[d].country != "CN"
+                            for o, d in zip(routes["origin"], routes["destination"],
+                                            strict=True)], dtype=bool)
+        routes = routes[leaving if way == "out" else ~leaving]
+        empty = routes["flow_class"] == "empty"
+        loaded = _per_rep(results, routes[~empty], "teu_delivered_per_year")
+        total = _per_rep(results, routes, "teu_delivered_per_year")
+        return np.divide(loaded, total, out=np.full_like(total, np.nan), where=total > 0)
+    return measure
+
+
 def _door(origin: str, destination: str, corridor: str | None) -> Measure:
     def measure(results: Results) -> np.ndarray:
         routes = results.by_replication("routes")
@@ -233,7 +268,7 @@ def _gateway_teu(gateway: str, flow_class: str | None) -> Measure:
 def _value_per_teu(gateway: str) -> Measure:
     def measure(results: Results) -> np.ndarray:
         rows = results.by_replication("gateways")
-        rows = rows[rows["gateway"] == gateway]
+        rows = rows[(rows["gateway"] == gateway) & (rows["flow_class"] != "empty")]
         teu = _per_rep(results, rows, "teu_per_year")
         value = _per_rep(results, rows, "value_bn_cny_per_year") * 1e9
         return np.divide(value, teu, out=np.full_like(teu, np.nan), where=teu > 0)
@@ -287,6 +322,11 @@ def _parse(text: str, file: Path | str = "", line: int = 0) -> Measure:
         if kind == "ride" and len(args) == 1:
             board, alight = args[0].split(">")
             return _ride(board, alight)
+        if kind == "arrive" and len(args) == 1:
+            origin, hub = args[0].split(">")
+            return _arrive(origin, hub)
+        if kind == "loaded_ratio" and len(args) == 2:
+            return _loaded_ratio(*args)
         if kind == "door" and len(args) in (1, 2):
             origin, destination = args[0].split(">")
             return _door(origin, destination, args[1] if len(args) == 2 else None)
@@ -302,8 +342,9 @@ def _parse(text: str, file: Path | str = "", line: int = 0) -> Measure:
         pass
     raise InputError(file, f"line {line}.measure",
                      "loaded_departures:C:M, link_teu:C:HUB, hub_teu:HUB, lock_t:LOCK, "
-                     "lock:LOCK:FIGURE, ride:A>B, door:A>B[:C], gateway_teu:G[:CLASS], "
-                     "value_per_teu:G, share:G:MARKET:DIRECTION:CLASS or trade_total", text)
+                     "lock:LOCK:FIGURE, ride:A>B, arrive:A>HUB, door:A>B[:C], "
+                     "gateway_teu:G[:CLASS], value_per_teu:G, loaded_ratio:G:out|in, "
+                     "share:G:MARKET:DIRECTION:CLASS or trade_total", text)
 
 
 def calibrate(results: Results, targets: list[CalibrationTarget]) -> list[CalibrationRow]:

@@ -19,7 +19,13 @@ from sim.components import validate_spec
 from sim.errors import InputError, InputWarning, did_you_mean
 from sim.geodata import LINKS_FILE, read_hubs, read_links, read_locks
 from sim.market.spec import Choice
-from sim.market.table import MarketPlan, market_flows, read_market_table, unsimulated_bn
+from sim.market.table import (
+    MarketPlan,
+    empty_flows,
+    market_flows,
+    read_market_table,
+    unsimulated_bn,
+)
 from sim.outages import outage_windows
 from sim.scenario import (
     AddFlow,
@@ -491,6 +497,14 @@ def build(scenario: Scenario) -> Plan:
         added = market_flows(scenario.market, rows, scenario.demand.classes)
         flows += added
         flow_at += ["market.table"] * len(added)
+        empties = scenario.market.empties
+        if empties is not None and empties.commodity not in scenario.demand.classes:
+            raise InputError(scenario.source_file, "market.empties.commodity",
+                             f"a class of demand.classes ({', '.join(scenario.demand.classes)})",
+                             empties.commodity)
+        added = empty_flows(scenario.market)
+        flows += added
+        flow_at += ["market.empties"] * len(added)
         market = MarketPlan(section=scenario.market, rows=rows,
                             unsimulated_bn=unsimulated_bn(scenario.market, rows))
     disruptions: dict[tuple[str, str], list[Window]] = {}

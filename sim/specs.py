@@ -596,15 +596,16 @@ class EmissionFactor(Spec):
 class CommodityClass(Spec):
     """A class of goods: what a TEU is worth and what an hour of delay costs its owner."""
 
-    value_cny_per_teu: float = Field(gt=0, le=ABSURD)
+    value_cny_per_teu: float = Field(ge=0, le=ABSURD, description="0 only for empty boxes")
     value_of_time_cny_per_teu_hour: float = Field(ge=0, le=1e7)
     tonnes_per_teu: float = Field(10.0, gt=0, le=40)
     source: str = Field(min_length=1)
 
 
-FlowClass = Literal["trade", "domestic", "transit", "chengdu"]
+FlowClass = Literal["trade", "domestic", "transit", "chengdu", "empty"]
 # what a flow's freight is: Chongqing's goods trade (the only class counted as trade), domestic
-# Yangtze boxes, transit from other provinces, Chengdu's own trade (throughput, not trade)
+# Yangtze boxes, transit from other provinces, Chengdu's own trade (throughput, not trade),
+# empty boxes repositioned (`market.empties`: sized when the plan is settled)
 FLOW_CLASSES: tuple[str, ...] = get_args(FlowClass)
 
 
@@ -614,7 +615,8 @@ class Flow(Spec):
     origin: str
     destination: str
     commodity: str
-    teu_per_year: float = Field(gt=0, le=ABSURD)
+    teu_per_year: float = Field(ge=0, le=ABSURD, description="> 0 but for empty boxes, which "
+                                                          "are sized when the plan settles")
     source: str = Field(min_length=1)
     flow_class: FlowClass = Field("trade", description="what the freight is (FLOW_CLASSES)")
     market: str = Field("", description="partner market of a market-table flow ('' for others)")
@@ -626,6 +628,8 @@ class Flow(Spec):
     def _distinct(self) -> Flow:
         if self.origin == self.destination:
             raise ValueError("origin and destination must differ")
+        if self.teu_per_year <= 0 and self.flow_class != "empty":
+            raise ValueError("teu_per_year must be greater than 0")
         return self
 
 

@@ -62,6 +62,37 @@ class Choice(Spec):
                     "_hm2014: 4.5 (range 3-6)")
 
 
+class EmptyLane(Spec):
+    """Where empty boxes are repositioned: between a hub in China and hubs abroad, over the
+    loaded routes of some gateways."""
+
+    gateways: tuple[str, ...] = Field(min_length=1, description="gateways whose loaded routes "
+                                      "count; the empties ride the first")
+    china: str = Field(min_length=1, description="hub id of the depot in China (on the routes)")
+    abroad: tuple[str, ...] = Field(min_length=1, description="hub ids of the ends abroad")
+
+
+class Empties(Spec):
+    """Empty boxes: where a lane's loaded TEU one way exceed those the other way, a share of
+    the difference goes back empty on the same gateway (the rest are one-way boxes: sold,
+    leased off-hire, or repositioned by other means). Sized from the loaded flows the settled
+    choice sends each way (`sim.market.empties`)."""
+
+    commodity: str = Field("empty", description="class of demand.classes of an empty box "
+                                                "(value 0, its tare tonnes)")
+    repositioned_share: float = Field(ge=0, le=1, description="share of the imbalance that "
+                                                              "goes back empty")
+    lanes: tuple[EmptyLane, ...] = Field(min_length=1)
+    source: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _pairs_once(self) -> Empties:
+        pairs = [(lane.china, end) for lane in self.lanes for end in lane.abroad]
+        if len(set(pairs)) < len(pairs):
+            raise ValueError("each (china, abroad) pair in one lane only")
+        return self
+
+
 class MarketSection(Spec):
     """Chongqing's trade by market, class and direction, and how shippers reach the markets."""
 
@@ -79,6 +110,8 @@ class MarketSection(Spec):
     routes_per_gateway: int = Field(2, ge=1, le=10,
                                     description="candidate routes kept per gateway and flow")
     choice: Choice = Choice()
+    empties: Empties | None = Field(None, description="empty boxes repositioned (none: not "
+                                                      "simulated)")
     estimates: str | None = Field(None, description="estimates file (YAML) written by `cqsim "
                                                     "calibrate --estimate`, relative to the "
                                                     "scenario file naming it")

@@ -49,9 +49,9 @@ def read_market_table(section: MarketSection, classes: dict[str, CommodityClass]
                              f"a market of market.ends ({', '.join(section.ends)})", market)
         if direction not in DIRECTIONS:
             raise InputError(file, f"line {line}.direction", "export or import", direction)
-        if commodity not in classes:
-            raise InputError(file, f"line {line}.commodity",
-                             f"a class of demand.classes ({', '.join(classes)})", commodity)
+        if commodity not in classes or classes[commodity].value_cny_per_teu <= 0:
+            raise InputError(file, f"line {line}.commodity", "a class of demand.classes with "
+                             f"a value per TEU ({', '.join(classes)})", commodity)
         try:
             value = float(raw["value_bn_cny_per_year"])
         except ValueError:
@@ -88,6 +88,19 @@ def market_flows(section: MarketSection, rows: tuple[MarketRow, ...],
                           teu_per_year=teu, market=row.market, flow_class="trade",
                           source=f"market table {Path(section.table).name}: {row.source}"))
     return flows
+
+
+def empty_flows(section: MarketSection) -> list[Flow]:
+    """Both ways of every lane of `market.empties`, bound to the lane's first gateway, at 0
+    TEU: the settle stage sizes them (`sim.market.empties`)."""
+    if section.empties is None:
+        return []
+    e = section.empties
+    return [Flow(origin=a, destination=b, commodity=e.commodity, teu_per_year=0.0,
+                 flow_class="empty", gateway=lane.gateways[0],
+                 source=f"market.empties (sized from the loaded imbalance): {e.source}")
+            for lane in e.lanes for end in lane.abroad
+            for a, b in ((lane.china, end), (end, lane.china))]
 
 
 def unsimulated_bn(section: MarketSection, rows: tuple[MarketRow, ...]) -> dict[str, float]:

@@ -57,7 +57,7 @@ def test_weighted_mean_skips_empty_corridors() -> None:
 
 
 def test_labels_name_the_scope_kpi_and_unit() -> None:
-    assert label("west_teu_per_year") == "west channel: TEU delivered, kTEU/yr"
+    assert label("west_teu_per_year") == "west channel: loaded TEU delivered, kTEU/yr"
     assert label("total_transit_mean_h") == "mean transit, days"
     assert label("max_hub_utilization") == "busiest hub's utilization, share"
     assert measure_of("created_teu_horizon") is None

@@ -45,7 +45,7 @@ def market_doc(tmp: Path, rows: list[tuple[str, str, str, float]] = ROWS,
     """Geodata and market table written under `tmp`; the scenario document (not written)."""
     cq, wb, qz, sh = hub("cq", 106.5), hub("wb", 80.0), hub("qz", 108.6, 21.9), \
         hub("sh", 121.5, 31.2)
-    eu, asean = hub("eu", 6.8, 51.4), hub("asean", 103.8, 1.3)
+    eu, asean = hub("eu", 6.8, 51.4, country="DE"), hub("asean", 103.8, 1.3, country="SG")
     links = [
         link("cq-wb", cq, wb, km=3000, hours=80, corridor="west"),
         link("wb-eu", wb, eu, km=8000, hours=220, corridor="west"),

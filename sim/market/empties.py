@@ -1,0 +1,84 @@
+"""Empty boxes repositioned where a lane runs unbalanced (`market.empties`).
+
+For a lane (a depot in China, hubs abroad, some gateways) the loaded TEU a year that the
+settled plan sends each way between the depot and each hub abroad are
+
+    L_out(E) = sum over loaded flows and their routes through the lane's gateways that pass
+               the depot and end at E:  flow TEU x P(route)
+    L_in(E)  = the same from E to the depot
+
+with P the choice probabilities at the learnt delays and spreads (a market flow's nested logit;
+a flow bound to a gateway rides it whole). A share s (`repositioned_share`) of the imbalance
+goes back empty on the lane's first gateway:
+
+    empty out to E = s x max(0, L_in(E) - L_out(E)),  empty in from E = s x max(0, L_out - L_in)
+
+The empties are lots like any other (they take slots on trains, handling at terminals and
+borders, and pay the tariff) but carry no value and count for no trade.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from sim.network import Plan, revise
+from sim.routing import ChoiceSet
+
+
+def loaded_teu(plan: Plan, choices: Sequence[ChoiceSet], delay: Mapping[int, float],
+               spread: Mapping[int, float]) -> dict[tuple[str, str, str], float]:
+    """Loaded TEU/yr per (depot in China, hub abroad, 'out' | 'in') of every lane."""
+    from sim.demand import route_costs
+    from sim.market.choice import nests_of, probabilities
+
+    out: dict[tuple[str, str, str], float] = {}
+    if plan.market is None or plan.market.section.empties is None:
+        return out
+    section = plan.market.section
+    lanes = section.empties.lanes if section.empties else ()
+    for cs in choices:
+        flow = plan.flows[cs.flow]
+        if flow.flow_class == "empty" or flow.teu_per_year <= 0:
+            continue
+        if flow.market:
+            nests = nests_of([r.gateway for r in cs.routes], flow.market,
+                             plan.classes[flow.commodity].value_cny_per_teu, section.choice)
+            probs, _ = probabilities(nests, route_costs(plan, cs, delay, spread))
+        else:
+            probs = [1.0 / len(cs.routes)] * len(cs.routes)
+        for lane in lanes:
+            for route, p in zip(cs.routes, probs, strict=True):
+                if p <= 0 or route.gateway not in lane.gateways or lane.china not in route.hubs:
+                    continue
+                if flow.destination in lane.abroad:
+                    key = (lane.china, flow.destination, "out")
+                elif flow.origin in lane.abroad:
+                    key = (lane.china, flow.origin, "in")
+                else:
+                    continue
+                out[key] = out.get(key, 0.0) + flow.teu_per_year * p
+    return out
+
+
+def with_empties(plan: Plan, choices: Sequence[ChoiceSet], delay: Mapping[int, float],
+                 spread: Mapping[int, float]) -> Plan:
+    """`plan` whose empty flows carry the repositioned share of their lane's imbalance."""
+    if plan.market is None or plan.market.section.empties is None:
+        return plan
+    share = plan.market.section.empties.repositioned_share
+    loaded = loaded_teu(plan, choices, delay, spread)
+    china = {(lane.china, end) for lane in plan.market.section.empties.lanes
+             for end in lane.abroad}
+    flows = []
+    for f in plan.flows:
+        if f.flow_class != "empty":
+            flows.append(f)
+            continue
+        if (f.origin, f.destination) in china:        # out from the depot
+            depot, end, way, back = f.origin, f.destination, "out", "in"
+        else:
+            depot, end, way, back = f.destination, f.origin, "in", "out"
+        teu = share * max(0.0, loaded.get((depot, end, back), 0.0)
+                          - loaded.get((depot, end, way), 0.0))
+        flows.append(f.model_copy(update={"teu_per_year": teu}))
+    return revise(plan, flows=flows)

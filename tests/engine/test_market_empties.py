@@ -1,0 +1,97 @@
+"""Empty boxes (market.empties): sized as the repositioned share of a lane's loaded imbalance
+(against a hand computation from the nested logit), carried as lots that take slots,
+counted apart from the loaded TEU, and conserved; trade counted when declared."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sim.calibration import CalibrationTarget, calibrate
+from sim.market.choice import nests_of, probabilities
+from sim.pipeline import prepare, replicate, settle
+from tests.support.market import market_doc
+from tests.support.netbuilder import write_scenario
+
+EMPTY = {"value_cny_per_teu": 0, "value_of_time_cny_per_teu_hour": 0, "tonnes_per_teu": 2.2,
+         "source": "test"}
+
+
+def _doc(tmp: Path, share: float = 0.5, **kw: Any) -> dict[str, Any]:
+    doc = market_doc(tmp, **kw)
+    doc["demand"]["classes"]["empty"] = EMPTY
+    doc["market"]["empties"] = {"repositioned_share": share, "source": "test",
+                                "lanes": [{"gateways": ["west"], "china": "cq",
+                                           "abroad": ["eu"]}]}
+    return doc
+
+
+def test_empties_are_the_share_of_the_loaded_imbalance(tmp_path: Path) -> None:
+    settled = settle(prepare(write_scenario(tmp_path / "m.yaml", _doc(tmp_path, share=0.4))))
+    plan = settled.plan
+    choice = plan.market.section.choice
+    loaded = {"out": 0.0, "in": 0.0}
+    for cs in settled.choices:
+        flow = plan.flows[cs.flow]
+        if flow.market != "eu":
+            continue
+        nests = nests_of([r.gateway for r in cs.routes], flow.market,
+                         plan.classes[flow.commodity].value_cny_per_teu, choice)
+        probs, _ = probabilities(nests, [r.price_cny + cs.value_of_time * r.base_hours
+                                         for r in cs.routes])
+        west = sum(p for p, r in zip(probs, cs.routes, strict=True) if r.gateway == "west")
+        loaded["out" if flow.origin == "cq" else "in"] += flow.teu_per_year * west
+    empties = {(f.origin, f.destination): f.teu_per_year for f in plan.flows
+               if f.flow_class == "empty"}
+    assert loaded["out"] > loaded["in"] > 0       # electronics out, materials back
+    assert empties[("eu", "cq")] == pytest.approx(0.4 * (loaded["out"] - loaded["in"]))
+    assert empties[("cq", "eu")] == 0.0
+
+
+def test_empties_take_slots_count_apart_and_are_conserved(tmp_path: Path) -> None:
+    doc = _doc(tmp_path, horizon={"days": 120, "warmup_days": 20})
+    doc["demand"]["lot_teu"] = 10
+    plan = prepare(write_scenario(tmp_path / "m.yaml", doc))
+    results = replicate(settle(plan))
+    rep = results.replications[0]
+    c = rep.conservation
+    assert c["created_teu"] == pytest.approx(
+        c["delivered_teu"] + c["in_transit_teu"] + c["waiting_teu"], abs=1e-6)
+    gw = rep.tables["gateways"].set_index(["gateway", "flow_class"])
+    empty = gw.loc[("west", "empty"), "teu_per_year"]
+    assert empty > 0
+    assert gw.loc[("west", "empty"), "value_bn_cny_per_year"] == 0.0
+    routes = rep.tables["routes"]
+    cor = rep.tables["corridors"].set_index("corridor")
+    all_west = routes.loc[routes["corridor"] == "west", "teu_delivered_per_year"].sum()
+    assert cor.loc["west", "teu_per_year"] + cor.loc["west", "empty_teu_per_year"] == \
+        pytest.approx(all_west)
+    assert cor.loc["west", "empty_teu_per_year"] == pytest.approx(empty)
+    ratio = CalibrationTarget(id="r", metric="r", published=0.8, low=0.0, high=1.0,
+                              unit="share", measure="loaded_ratio:west:in", how_measured="",
+                              source="test")
+    row = calibrate(results, [ratio])[0]
+    back = routes[(routes["gateway"] == "west") & (routes["destination"] == "cq")]
+    loaded_back = back.loc[back["flow_class"] != "empty", "teu_delivered_per_year"].sum()
+    assert row.simulated == pytest.approx(loaded_back / (loaded_back + empty))
+    assert 0 < row.simulated < 1
+
+
+def test_trade_is_counted_when_declared(tmp_path: Path) -> None:
+    """Trade per corridor = TEU handed over in the period x the class value (trade flows), not
+    what happened to be delivered before the horizon."""
+    doc = market_doc(tmp_path, horizon={"days": 60, "warmup_days": 10})
+    plan = prepare(write_scenario(tmp_path / "m.yaml", doc))
+    rep = replicate(settle(plan)).replications[0]
+    routes = rep.tables["routes"]
+    value = {k: c.value_cny_per_teu for k, c in plan.classes.items()}
+    trade = routes[routes["flow_class"] == "trade"]
+    declared = (trade["teu_created_per_year"] * trade["commodity"].map(value)).groupby(
+        trade["corridor"]).sum() / 1e9
+    delivered = (trade["teu_delivered_per_year"] * trade["commodity"].map(value)).sum() / 1e9
+    cor = rep.tables["corridors"].set_index("corridor")
+    for corridor, bn in declared.items():
+        assert cor.loc[corridor, "trade_bn_cny_per_year"] == pytest.approx(bn)
+    assert declared.sum() > delivered   # 60 days: much is still on the way at the end
