@@ -133,6 +133,7 @@ def trade_table(results: Results) -> pd.DataFrame:
         mean, half = mean_ci(sub["bn_cny"].to_numpy())
         rows.append({"item": f"corridor:{corridor}", "value": mean, "ci95": half,
                      "unit": "bn CNY/yr", "source": "simulated channel freight, annualized"})
+    rows += _teu_rows(results)
     channels = per.groupby("replication")["bn_cny"].sum().to_numpy()
     mean, half = mean_ci(channels)
     rows.append({"item": "channels", "value": mean, "ci95": half, "unit": "bn CNY/yr",
@@ -174,6 +175,24 @@ def trade_table(results: Results) -> pd.DataFrame:
                                           "replications"},
     ]
     return pd.DataFrame(rows)
+
+
+def _teu_rows(results: Results) -> list[dict[str, object]]:
+    """Loaded and empty TEU/yr per corridor (the corridors table's), beside its trade."""
+    cor = results.by_replication("corridors")
+    rows: list[dict[str, object]] = []
+    for name, label in (("teu", "loaded"), ("empty_teu", "empty")):
+        column = kpi(name).column
+        if column not in cor:
+            continue
+        for corridor, sub in cor.groupby("corridor", sort=False):
+            mean, half = mean_ci(sub[column].to_numpy())
+            if mean == 0 and label == "empty":
+                continue
+            rows.append({"item": f"teu_{label}:{corridor}", "value": mean, "ci95": half,
+                         "unit": "TEU/yr", "source": f"simulated {label} boxes delivered, "
+                                                     f"annualized"})
+    return rows
 
 
 def trade_by_replication(results: Results) -> pd.DataFrame:
