@@ -615,10 +615,10 @@ class Flow(Spec):
     origin: str
     destination: str
     commodity: str
+    flow_class: FlowClass = Field("trade", description="what the freight is (FLOW_CLASSES)")
     teu_per_year: float = Field(ge=0, le=ABSURD, description="> 0 but for empty boxes, which "
                                                           "are sized when the plan settles")
     source: str = Field(min_length=1)
-    flow_class: FlowClass = Field("trade", description="what the freight is (FLOW_CLASSES)")
     market: str = Field("", description="partner market of a market-table flow ('' for others)")
     gateway: str = Field("", description="a gateway of the market section this (non-market) "
                                          "flow is bound to: its routes ride only that "
@@ -628,9 +628,14 @@ class Flow(Spec):
     def _distinct(self) -> Flow:
         if self.origin == self.destination:
             raise ValueError("origin and destination must differ")
-        if self.teu_per_year <= 0 and self.flow_class != "empty":
-            raise ValueError("teu_per_year must be greater than 0")
         return self
+
+    @field_validator("teu_per_year")
+    @classmethod
+    def _positive(cls, v: float, info: ValidationInfo) -> float:
+        if v <= 0 and info.data.get("flow_class", "trade") != "empty":
+            raise ValueError("Input should be greater than 0")
+        return v
 
 
 class BackgroundTraffic(Spec):
