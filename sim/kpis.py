@@ -124,7 +124,7 @@ def _empty(lots: pd.DataFrame) -> np.ndarray:
 
 # lots frame (one row a delivered lot): corridor, flow_class, teu, value_cny, trade_cny (the
 # value when the flow is Chongqing's trade, else 0: `trade.excluded_hubs`), co2_t, transit_h,
-# wait_h, at_h. The recorder counts trade as declared (handed over in the period,
+# wait_h, at_h. The recorder counts trade as declared (left the origin in the period,
 # `sim.engine.recorder`), not from this frame.
 _KPIS: list[KPI] = [
     KPI(name="teu", unit="TEU", per="year", label="loaded TEU delivered", short="TEU",
@@ -135,7 +135,7 @@ _KPIS: list[KPI] = [
         of=lambda lots: lots["teu"].to_numpy()[_empty(lots)].sum(), scale=1e3,
         shown_as="kTEU", digits=1, in_console=False),
     KPI(name="trade_bn_cny", unit="bn CNY", per="year",
-        label="Chongqing goods trade (declared: handed over in the period)",
+        label="Chongqing goods trade (declared: left the origin in the period)",
         short="trade", of=lambda lots: lots["trade_cny"].sum() / 1e9, digits=1),
     KPI(name="value_bn_cny", unit="bn CNY", per="year",
         label="value of the goods carried (Chongqing's trade and excluded hubs')",

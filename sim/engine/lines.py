@@ -107,6 +107,8 @@ class LineBase(Component):
         stats.teu += lot.teu
         lot.alight = lot.route.legs[lot.leg].alight
         lot.boarded = now
+        if lot.leg == 0:
+            self.model.recorder.departed(lot, now)
         vehicle.load(lot)
 
     def _count_hop(self, k: int, vehicle: Vehicle) -> Hop:

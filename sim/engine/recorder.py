@@ -33,7 +33,9 @@ ROUTES = Table("routes", ("route",), (
     col("gateway"), col("flow_class"), col("market"), col("path"), col("services"),
     col("km", "km"), col("price_cny_per_teu", "CNY/TEU"),
     col("base_h", "h", label="uncongested door-to-door time"),
-    col("teu_created", "TEU", "year"), col("teu_delivered", "TEU", "year"),
+    col("teu_created", "TEU", "year"),
+    col("teu_departed", "TEU", "year", "TEU that left the route's origin (trade is counted so)"),
+    col("teu_delivered", "TEU", "year"),
     col("transit_mean_h", "h"),
     col("transit_p95_h", "h", label="95th percentile of the lots' door-to-door hours")))
 LEGS = Table("legs", ("route", "leg"), (
@@ -47,13 +49,13 @@ GATEWAYS = Table("gateways", ("gateway", "flow_class"), (
     col("gateway", label="gateway of the route (a corridor for flows outside the market)"),
     col("flow_class", label="trade (Chongqing's goods trade), domestic, transit or chengdu"),
     col("teu", "TEU", "year", "TEU delivered (empty boxes on the rows of flow class empty)"),
-    col("trade_bn_cny", "bn CNY", "year", "Chongqing's goods trade declared: handed over in "
-                                           "the period (trade class)"),
+    col("trade_bn_cny", "bn CNY", "year", "Chongqing's goods trade declared: left their "
+                                           "origin in the period (trade class)"),
     col("value_bn_cny", "bn CNY", "year", "value of the goods delivered, every class")))
 MARKETS = Table("markets", ("market", "direction", "gateway"), (
     col("market"), col("direction", label="export (from the Chongqing zone) or import"),
     col("gateway"), col("teu", "TEU", "year", "loaded TEU delivered"),
-    col("trade_bn_cny", "bn CNY", "year", "goods trade declared (handed over in the period)"),
+    col("trade_bn_cny", "bn CNY", "year", "goods trade declared (left the origin in the period)"),
     col("share", "share", label="share of the market's trade in this direction")))
 CONSERVATION = Table("conservation", (), (
     col("created_teu", "TEU", "horizon"), col("delivered_teu", "TEU", "horizon"),
@@ -86,6 +88,7 @@ class Recorder:
         self.routes = {r.index: (cs.flow, r) for cs in choices for r in cs.routes}
         n = max(self.routes, default=-1) + 1
         self.route_created = np.zeros(n)
+        self.route_departed = np.zeros(n)   # TEU that boarded their first vehicle
         self.route_delivered = np.zeros(n)
         self.route_transit = np.zeros(n)    # TEU-hours door to door, for the mean per route
         self.route_ids = array("i")
@@ -99,6 +102,11 @@ class Recorder:
     def created(self, lot: Lot) -> None:
         if lot.created >= self.stats_from:
             self.route_created[lot.route.index] += lot.teu
+
+    def departed(self, lot: Lot, now: float) -> None:
+        """A lot boards the first vehicle of its route: it leaves its origin (is declared)."""
+        if now >= self.stats_from:
+            self.route_departed[lot.route.index] += lot.teu
 
     def rode(self, lot: Lot, now: float) -> None:
         """A lot alights from the vehicle of its current leg: count its time on board."""
@@ -146,6 +154,7 @@ class Recorder:
                 "km": route.km, "price_cny_per_teu": route.price_cny,
                 "base_h": route.base_hours,
                 "teu_created": self.route_created[idx],
+                "teu_departed": self.route_departed[idx],
                 "teu_delivered": self.route_delivered[idx],
                 "transit_mean_h": (self.route_transit[idx] / self.route_delivered[idx]
                                    if self.route_delivered[idx] > 0 else np.nan),
@@ -205,14 +214,16 @@ class Recorder:
             "at_h": np.asarray(self.at)})
 
     def _declared(self, per: dict[str, np.ndarray]) -> pd.DataFrame:
-        """Trade declared per route: the TEU handed over (created) in the statistics period x
-        the trade value. Customs count a shipment when it is declared, at departure, not
-        when it arrives: counted so, trade does not depend on which lots of the last weeks
-        happen to be delivered before the horizon (a 40-TEU lot of laptops is 0.23 bn CNY)."""
+        """Trade declared per route: the TEU that left their origin (boarded the first vehicle
+        of their route) in the statistics period x the trade value. Customs count a shipment
+        when it is declared, at departure, not when it arrives: counted so, trade does not
+        depend on which lots of the last weeks happen to be delivered before the horizon (a
+        40-TEU lot of laptops is 0.23 bn CNY), while boxes that cannot leave (a backlog at
+        their origin) are not counted."""
         n = len(self.routes)
         frame = pd.DataFrame({k: per[k] for k in ("corridor", "gateway", "flow_class",
                                                    "market", "direction")})
-        return frame.assign(trade_cny=self.route_created[:n] * per["trade"])
+        return frame.assign(trade_cny=self.route_departed[:n] * per["trade"])
 
     def _corridor_table(self, lots: pd.DataFrame, declared: pd.DataFrame) -> list[Row]:
         """Every KPI (`sim.kpis`) per corridor, the channels and gateways of CORRIDORS first;

@@ -80,15 +80,15 @@ def test_empties_take_slots_count_apart_and_are_conserved(tmp_path: Path) -> Non
 
 
 def test_trade_is_counted_when_declared(tmp_path: Path) -> None:
-    """Trade per corridor = TEU handed over in the period x the class value (trade flows), not
-    what happened to be delivered before the horizon."""
+    """Trade per corridor = TEU that left their origin in the period x the class value (trade
+    flows), not what happened to be delivered before the horizon."""
     doc = market_doc(tmp_path, horizon={"days": 60, "warmup_days": 10})
     plan = prepare(write_scenario(tmp_path / "m.yaml", doc))
     rep = replicate(settle(plan)).replications[0]
     routes = rep.tables["routes"]
     value = {k: c.value_cny_per_teu for k, c in plan.classes.items()}
     trade = routes[routes["flow_class"] == "trade"]
-    declared = (trade["teu_created_per_year"] * trade["commodity"].map(value)).groupby(
+    declared = (trade["teu_departed_per_year"] * trade["commodity"].map(value)).groupby(
         trade["corridor"]).sum() / 1e9
     delivered = (trade["teu_delivered_per_year"] * trade["commodity"].map(value)).sum() / 1e9
     cor = rep.tables["corridors"].set_index("corridor")
