@@ -395,6 +395,7 @@ def execute_plan_run(task: PlanTask) -> dict[str, Any]:
 
     from sim.pipeline import prepare, replicate_one
     from sim.sweep.tasks import failed_row, run_kpis, settled_variant
+    from sim.trade import GOODS_TRADE
 
     start = time.perf_counter()
     try:
@@ -402,11 +403,11 @@ def execute_plan_run(task: PlanTask) -> dict[str, Any]:
         scen = year_plan_scenario(task.spec, task.base, task.portfolio, task.year, rates)
         plan = prepare(scen, replications=task.replication + 1, days=task.spec.days)
         key = f"{label(task.portfolio)}|{task.replication}"   # growth differs per replication
-        kpis = run_kpis(replicate_one(settled_variant(key, plan), task.replication))
+        kpis = run_kpis(replicate_one(settled_variant(key, plan), task.replication), plan)
     except Exception as exc:  # a failed run is data
         return failed_row(task, f"{type(exc).__name__}: {exc}", time.perf_counter() - start)
-    trade = float(kpis["total_trade_bn_cny_per_year"]) + scen.trade.other_trade_bn_cny
-    return {**task.head(), "status": "ok", "error": "", "trade_bn_cny_per_year": trade,
+    return {**task.head(), "status": "ok", "error": "",
+            "trade_bn_cny_per_year": float(kpis[GOODS_TRADE]),
             "co2_t_per_year": float(kpis["total_co2_t_per_year"]),
             "wall_s": time.perf_counter() - start}
 

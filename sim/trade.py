@@ -32,7 +32,11 @@ from sim.kpis import kpi
 from sim.stats import mean_ci
 
 if TYPE_CHECKING:
+    from sim.network import Plan
     from sim.results import Results
+
+
+GOODS_TRADE = "goods_trade_bn_cny_per_year"   # a run's channel trade + outside_channels_bn
 
 
 @dataclass(frozen=True)
@@ -71,17 +75,23 @@ def channel_trade(results: Results) -> pd.DataFrame:
     return cor[["replication", "corridor", column]].rename(columns={column: "bn_cny"})
 
 
-def unsimulated_bn(results: Results) -> float:
+def unsimulated_bn(plan: Plan) -> float:
     """bn CNY/yr of the market table's classes declared not simulated (0 without a market)."""
-    market = results.plan.market
+    market = plan.market
     return sum(market.unsimulated_bn.values()) if market is not None else 0.0
+
+
+def outside_channels_bn(plan: Plan) -> float:
+    """bn CNY/yr of goods trade no simulated route carries: the market table's classes declared
+    not simulated and the other-trade input. Total goods trade = channel trade + this."""
+    return unsimulated_bn(plan) + plan.trade.other_trade_bn_cny
 
 
 def total_trade(results: Results) -> pd.Series:
     """Total goods trade, bn CNY/yr, per replication (channels, the market table's classes not
     simulated, and the other-trade input)."""
     per = channel_trade(results).groupby("replication")["bn_cny"].sum()
-    return per + unsimulated_bn(results) + results.plan.trade.other_trade_bn_cny
+    return per + outside_channels_bn(results.plan)
 
 
 @dataclass(frozen=True)
@@ -215,7 +225,7 @@ def attainment_lines(results: Results) -> list[str]:
     a = attainment(results)
     ci = (lambda x: f" ± {x:,.1f}") if a.replications > 1 else (lambda x: "")
     other = results.plan.trade.other_trade_bn_cny
-    outside = unsimulated_bn(results)
+    outside = unsimulated_bn(results.plan)
     parts = f"channels {a.total_bn - other - outside:,.1f}"
     if outside:
         parts += f" + not simulated {outside:,.1f}, market table"

@@ -31,10 +31,10 @@ import pandas as pd
 
 from sim.errors import InputError
 from sim.scenario import Scenario, load_scenario, uncertain_inputs, with_overrides
+from sim.trade import GOODS_TRADE
 from sim.uncertain import UncertainInput, central, lookup, values
 
 Method = Literal["sobol", "lhs"]
-GOODS_TRADE = "goods_trade_bn_cny_per_year"   # channel trade plus the other-trade input
 EDGE = 1e-5   # designs stay inside [EDGE, 1 - EDGE]; the support is checked at both ends
 NOISE = "simulation noise only"
 INPUTS = "input uncertainty and simulation noise"
@@ -174,14 +174,6 @@ def sweep_spec(study: StudyDesign, days: float | None = None) -> Any:
                      source_file=str(file))
 
 
-def goods_trade(runs: pd.DataFrame, scenario: Scenario) -> pd.Series:
-    """Goods trade per run, bn CNY/yr: channel trade plus the other-trade input (the run's
-    own when it is an uncertain input)."""
-    other = "trade.other_trade_bn_cny"
-    extra = runs[other] if other in runs else scenario.trade.other_trade_bn_cny
-    return runs["total_trade_bn_cny_per_year"] + extra
-
-
 def quantile_table(runs: pd.DataFrame, kpis: Sequence[str], basis: str) -> pd.DataFrame:
     from sim.kpis import label
 
@@ -226,7 +218,6 @@ def analyse(study: StudyDesign, runs: pd.DataFrame, target: float) -> tuple[
     """uncertainty.csv, p_meet.csv and sobol.csv tables from the study's runs."""
     from sim.sweep.store import kpi_columns
 
-    runs = runs.assign(**{GOODS_TRADE: goods_trade(runs, study.scenario)})
     ok = runs[runs["status"] == "ok"]
     noise = ok[ok["variant"] == "v0000"]
     design = ok[ok["variant"] != "v0000"]

@@ -80,17 +80,21 @@ def settled_variant(key: str, plan: Plan) -> Settled:
     return done
 
 
-def run_kpis(result: ReplicationResult) -> dict[str, float | str]:
-    """Flat KPIs of one replication: every corridor KPI per corridor (`<corridor>_<kpi>`) and
-    in total (`total_<kpi>`, `sim.kpis`), peak utilizations with where each peak is
-    (`max_hub_utilization_at`: the hub's id; `link:direction`, ...) and the conservation
-    balance."""
+def run_kpis(result: ReplicationResult, plan: Plan) -> dict[str, float | str]:
+    """Flat KPIs of one replication of `plan`: every corridor KPI per corridor
+    (`<corridor>_<kpi>`) and in total (`total_<kpi>`, `sim.kpis`), the goods trade
+    (`goods_trade_bn_cny_per_year`: channels plus what no simulated route carries,
+    `sim.trade`), peak utilizations with where each peak is (`max_hub_utilization_at`: the
+    hub's id; `link:direction`, ...) and the conservation balance."""
+    from sim.trade import GOODS_TRADE, outside_channels_bn
+
     row: dict[str, float | str] = {}
     corridors = result.tables["corridors"]
     for c in corridors.to_dict("records"):
         for k in kpis():
             row[f"{c['corridor']}_{k.column}"] = float(c[k.column])
     row.update({f"total_{name}": value for name, value in totals(corridors).items()})
+    row[GOODS_TRADE] = float(row["total_trade_bn_cny_per_year"]) + outside_channels_bn(plan)
     for peak in PEAKS:
         df = result.tables.get(peak.table)
         if df is not None and peak.source in df and len(df):
@@ -127,8 +131,8 @@ def execute_run(task: RunTask) -> dict[str, Any]:
     """Simulate one run and return its row; an exception becomes a `failed` row, not a raise."""
     start = time.perf_counter()
     try:
-        result = replicate_one(task.settle(), task.replication)
-        measures = run_kpis(result)
+        settled = task.settle()
+        measures = run_kpis(replicate_one(settled, task.replication), settled.plan)
     except Exception as exc:  # a failed run is data; the sweep goes on
         return failed_row(task, f"{type(exc).__name__}: {exc}", time.perf_counter() - start)
     return {**task.head(), "status": "ok", "error": "", **measures,
