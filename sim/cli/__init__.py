@@ -68,6 +68,12 @@ class CqsimGroup(click.Group):
             ctx.exit(1)
         except KeyboardInterrupt:
             ctx.exit(_interrupted())
+        except Exception:
+            # an interrupt that lands inside library code (an import half done, a C call) can
+            # surface as another exception: after a signal, the command was interrupted
+            if _received:
+                ctx.exit(_interrupted())
+            raise
 
 
 REPEAT_SECONDS = 2.0

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
+import click
 import pandas as pd
 import pyogrio
 import pytest
@@ -311,3 +312,50 @@ def test_a_second_run_into_a_folder_being_written_is_refused(tmp_path: Path) -> 
     assert first.returncode == 0, rest
     assert _whole(out, {json.loads((out / "run.json").read_text())["seed"]}) != 7
     assert _leftovers(out) == []
+
+
+def _group_with(error: Exception, signum: int | None) -> click.Group:
+    """A command group under cqsim's error policy whose one command raises `error`, after
+    `signum` arrived (None: no signal)."""
+    from sim import cli
+
+    @click.group(cls=cli.CqsimGroup)
+    def group() -> None:
+        pass
+
+    @group.command()
+    def boom() -> None:
+        if signum is not None:
+            cli._received.append(signum)
+        raise error
+
+    return group
+
+
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_an_interrupt_that_surfaces_as_another_error_exits_as_interrupted(
+        signum: int, code: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A signal landing inside an import in progress once came out as "TypeError: expected a
+    message argument" with a traceback and exit 1 (CI, the pyarrow import of the first
+    parquet file): after a signal any exception is the interrupt."""
+    from click.testing import CliRunner
+
+    from sim import cli
+
+    monkeypatch.setattr(cli, "_received", [])
+    result = CliRunner().invoke(_group_with(TypeError("expected a message argument"), signum),
+                                ["boom"])
+    assert result.exit_code == code
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "interrupted" in lines[0], lines
+
+
+def test_an_error_without_a_signal_is_not_called_an_interrupt(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from sim import cli
+
+    monkeypatch.setattr(cli, "_received", [])
+    result = CliRunner().invoke(_group_with(TypeError("a bug"), None), ["boom"])
+    assert isinstance(result.exception, TypeError) and result.exit_code == 1
