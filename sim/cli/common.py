@@ -106,6 +106,23 @@ def limit_options(f: F) -> F:
     return f
 
 
+def executor_options(f: F) -> F:
+    """--workers, --scheduler and --local-cluster of the commands that run many simulations
+    (`one_executor` checks that at most one of the last two is given)."""
+    f = click.option("--local-cluster", is_flag=True, help="Start a Dask LocalCluster.")(f)
+    f = click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                     help="Run on an existing Dask distributed scheduler.")(f)
+    f = click.option("--workers", type=click.IntRange(min=1), default=None,
+                     help="Local processes (or LocalCluster workers); default: CPU count.")(f)
+    return f
+
+
+def one_executor(scheduler: str | None, local_cluster: bool) -> None:
+    """Refuse --scheduler with --local-cluster (a usage error: one line, exit 2)."""
+    if scheduler and local_cluster:
+        raise click.UsageError("--scheduler and --local-cluster exclude each other")
+
+
 def limits(max_memory: float, max_events: float, no_limit: bool) -> Limits | None:
     """The limits the options ask for (None: none)."""
     return None if no_limit else Limits(max_memory=max_memory, max_events=max_events)

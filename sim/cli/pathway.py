@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from sim.cli.common import executor_options, one_executor
+
 
 @click.command()
 @click.argument("pathway_file", type=click.Path(path_type=Path))
@@ -15,20 +17,16 @@ import click
               help="Draws of the growth rates (default: the file's).")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Results folder (default out/pathways/<name>).")
-@click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Local processes (or LocalCluster workers); default: CPU count.")
-@click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
-              help="Run on an existing Dask distributed scheduler.")
-@click.option("--local-cluster", is_flag=True, help="Start a Dask LocalCluster.")
+@executor_options
 @click.option("--resume", is_flag=True, help="Continue an interrupted pathway in --out.")
 def pathway(pathway_file: Path, to: int | None, samples: int | None, out: Path | None,
             workers: int | None, scheduler: str | None, local_cluster: bool,
             resume: bool) -> None:
     """Simulate PATHWAY_FILE year by year; write pathway.csv and the fan chart fan.png."""
-    from sim.pathway import GOODS_TRADE, load_pathway, run_pathway
+    from sim.pathway import load_pathway, run_pathway
+    from sim.trade import GOODS_TRADE
 
-    if scheduler and local_cluster:
-        raise click.UsageError("--scheduler and --local-cluster exclude each other")
+    one_executor(scheduler, local_cluster)
     spec, _ = load_pathway(pathway_file, to, samples)
     out = out or Path("out") / "pathways" / spec.name
     result = run_pathway(pathway_file, out, to=to, samples=samples, workers=workers,

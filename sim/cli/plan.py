@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from sim.cli.common import executor_options, one_executor
+
 
 @click.command()
 @click.argument("candidates_file", type=click.Path(path_type=Path))
@@ -27,19 +29,14 @@ import click
               help="Do not assume that a subset of an infeasible portfolio is infeasible.")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Results folder (default out/plan/<candidates name>).")
-@click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Local processes (or LocalCluster workers); default: CPU count.")
-@click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
-              help="Run on an existing Dask distributed scheduler.")
-@click.option("--local-cluster", is_flag=True, help="Start a Dask LocalCluster.")
+@executor_options
 def plan(candidates_file: Path, target: float, year: int, probability: float, first: int,
          most: int, confirm: int, no_monotone: bool, out: Path | None, workers: int | None,
          scheduler: str | None, local_cluster: bool) -> None:
     """Search CANDIDATES_FILE's portfolios; write plan.csv, frontier.csv, frontier.png."""
     from sim.planner import label, load_candidates, run_plan
 
-    if scheduler and local_cluster:
-        raise click.UsageError("--scheduler and --local-cluster exclude each other")
+    one_executor(scheduler, local_cluster)
     if most < first:
         raise click.UsageError("--most must be at least --first")
     spec, _ = load_candidates(candidates_file)

@@ -16,6 +16,7 @@ from sim.cli.common import (
     limit_options,
     limits,
     named_inputs,
+    one_executor,
 )
 
 
@@ -58,8 +59,7 @@ def sweep(sweep_file: Path, out: Path | None, overwrite: bool, workers: int | No
     """Run every variant x replication of SWEEP_FILE and write runs, summary and plots."""
     from sim.sweep import execute_sweep, load_sweep, prepare_sweep
 
-    if scheduler and local_cluster:
-        raise click.UsageError("--scheduler and --local-cluster exclude each other")
+    one_executor(scheduler, local_cluster)
     security = _security(scheduler, tls_ca_file, tls_cert, tls_key)
     with held_warnings():
         prepared = prepare_sweep(load_sweep(sweep_file), limits(max_memory, max_events, no_limit),

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from sim.cli.common import executor_options, one_executor
+
 
 @click.command()
 @click.argument("scenario", type=click.Path(path_type=Path))
@@ -23,11 +25,7 @@ import click
               help="Goods trade target, bn CNY/yr (default: seeds/targets.csv 2025, 900).")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Results folder (default out/uncertainty/<scenario name>).")
-@click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Local processes (or LocalCluster workers); default: CPU count.")
-@click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
-              help="Run on an existing Dask distributed scheduler.")
-@click.option("--local-cluster", is_flag=True, help="Start a Dask LocalCluster.")
+@executor_options
 @click.option("--resume", is_flag=True, help="Continue an interrupted study in --out.")
 def uncertainty(scenario: Path, samples: int, method: str, noise_replications: int, seed: int,
                 days: float | None, target: float | None, out: Path | None,
@@ -37,8 +35,7 @@ def uncertainty(scenario: Path, samples: int, method: str, noise_replications: i
     from sim.scenario import load_scenario
     from sim.uncertainty import NOISE, run_uncertainty
 
-    if scheduler and local_cluster:
-        raise click.UsageError("--scheduler and --local-cluster exclude each other")
+    one_executor(scheduler, local_cluster)
     scen = load_scenario(scenario)
     out = out or Path("out") / "uncertainty" / scen.name
     result = run_uncertainty(scen, out, samples=samples, method=method,  # type: ignore[arg-type]

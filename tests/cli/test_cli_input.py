@@ -139,3 +139,16 @@ def test_calibrate_warns_about_a_short_horizon_with_seasonality(tmp_path: Path) 
     assert "30 days measured with seasonality on" in result.stderr
     result = _cqsim("calibrate", path, "--days", "365", "--targets", table)
     assert "seasonality" not in result.stderr
+
+
+@pytest.mark.parametrize("command", ["sweep", "uncertainty", "pathway", "plan"])
+def test_scheduler_and_local_cluster_exclude_each_other(command: str, tmp_path: Path) -> None:
+    """Every command that runs many simulations refuses both executors at once: one line,
+    exit 2, before it reads its file (`sim.cli.common.one_executor`)."""
+    result = CliRunner().invoke(main, [command, str(tmp_path / "missing.yaml"),
+                                       "--scheduler", "tcp://127.0.0.1:1", "--local-cluster",
+                                       "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "exclude each other" in lines[0], lines
+    assert not (tmp_path / "out").exists()
