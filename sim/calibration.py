@@ -23,8 +23,10 @@ expression read from the result tables:
 - `door:<origin>><destination>[:<corridor>]`  mean door-to-door hours of delivered lots
 - `gateway_teu:<gateway>[+<gateway>...][:<flow class>]` loaded TEU delivered through gateways
                                           (per year)
-- `value_per_teu:<gateway>`              value of the goods over the loaded TEU delivered
-                                          through a gateway, every loaded flow class (CNY/TEU)
+- `gateway_value:<gateway>[+<gateway>...][:<flow class>]` value of the goods delivered
+                                          through gateways (bn CNY per year)
+- `value_per_teu:<gateway>[+<gateway>...]`  value of the goods over the loaded TEU delivered
+                                          through gateways, every loaded flow class (CNY/TEU)
 - `share:<gateway>:<market>:<direction>:<commodity>`  share of the value of the market
                                           model's trade delivered through a gateway (`*`: any)
 - `trade_total`                          total goods trade (bn CNY/yr, `sim.trade`)
@@ -63,6 +65,8 @@ UNIT_FACTORS: dict[str, float] = {   # measured base unit -> published unit
     "CNY/TEU": 1.0, "share": 1.0, "bn CNY/yr": 1.0}
 ROLES = ("fit", "validate")
 LOCK_FIGURES = ("lockages", "vessels_per_lockage", "wait", "queue")
+GATEWAY_SUMS = {"gateway_teu": "teu_per_year",             # measure -> gateways table column
+                "gateway_value": "value_bn_cny_per_year"}
 COLUMNS = ("id", "metric", "published", "low", "high", "unit", "measure", "how_measured",
            "source")
 
@@ -255,20 +259,21 @@ def _door(origin: str, destination: str, corridor: str | None) -> Measure:
     return measure
 
 
-def _gateway_teu(gateway: str, flow_class: str | None) -> Measure:
+def _gateway_sum(column: str, gateway: str, flow_class: str | None) -> Measure:
+    """A per-year column of the gateways table summed over gateways (and one flow class)."""
     def measure(results: Results) -> np.ndarray:
         rows = results.by_replication("gateways")
         rows = rows[rows["gateway"].isin(gateway.split("+"))]
         if flow_class is not None:
             rows = rows[rows["flow_class"] == flow_class]
-        return _per_rep(results, rows, "teu_per_year")
+        return _per_rep(results, rows, column)
     return measure
 
 
 def _value_per_teu(gateway: str) -> Measure:
     def measure(results: Results) -> np.ndarray:
         rows = results.by_replication("gateways")
-        rows = rows[(rows["gateway"] == gateway) & (rows["flow_class"] != "empty")]
+        rows = rows[rows["gateway"].isin(gateway.split("+")) & (rows["flow_class"] != "empty")]
         teu = _per_rep(results, rows, "teu_per_year")
         value = _per_rep(results, rows, "value_bn_cny_per_year") * 1e9
         return np.divide(value, teu, out=np.full_like(teu, np.nan), where=teu > 0)
@@ -330,8 +335,8 @@ def _parse(text: str, file: Path | str = "", line: int = 0) -> Measure:
         if kind == "door" and len(args) in (1, 2):
             origin, destination = args[0].split(">")
             return _door(origin, destination, args[1] if len(args) == 2 else None)
-        if kind == "gateway_teu" and len(args) in (1, 2):
-            return _gateway_teu(args[0], args[1] if len(args) == 2 else None)
+        if kind in GATEWAY_SUMS and len(args) in (1, 2):
+            return _gateway_sum(GATEWAY_SUMS[kind], args[0], args[1] if len(args) == 2 else None)
         if kind == "value_per_teu" and len(args) == 1:
             return _value_per_teu(args[0])
         if kind == "share" and len(args) == 4:
@@ -343,7 +348,8 @@ def _parse(text: str, file: Path | str = "", line: int = 0) -> Measure:
     raise InputError(file, f"line {line}.measure",
                      "loaded_departures:C:M, link_teu:C:HUB, hub_teu:HUB, lock_t:LOCK, "
                      "lock:LOCK:FIGURE, ride:A>B, arrive:A>HUB, door:A>B[:C], "
-                     "gateway_teu:G[:CLASS], value_per_teu:G, loaded_ratio:G:out|in, "
+                     "gateway_teu:G[:CLASS], gateway_value:G[:CLASS], value_per_teu:G, "
+                     "loaded_ratio:G:out|in, "
                      "share:G:MARKET:DIRECTION:CLASS or trade_total", text)
 
 

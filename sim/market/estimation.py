@@ -127,6 +127,7 @@ def estimate(plan: Plan, targets: list[CalibrationTarget], runner: Runner, *,
     paths = [p for p, _ in pairs]
     choice = plan.market.section.choice
     x = np.array([_to_x(p, get_param(choice, p)) for p in paths])
+    low, high = (np.array(b) for b in zip(*(domain(p) for p in paths), strict=True))
     goal = np.log(np.array([t.published for t in fit]))
     jac: np.ndarray | None = None
     own = np.ones(len(paths))
@@ -159,12 +160,12 @@ def estimate(plan: Plan, targets: list[CalibrationTarget], runner: Runner, *,
             break
         if jac is None:
             jac = _jacobian(plan, choice, paths, x, y, fit, runner)
-            own = np.clip(np.abs(np.diag(jac)), MIN_SLOPE, None)
+            own = own_slopes(jac)
             if progress:
                 progress("sensitivity of each figure to its parameter: " + ", ".join(
                     f"{t.id} {v:.3f}" for t, v in zip(fit, np.diag(jac), strict=True)))
         move = DAMPING * np.where(np.isfinite(gap), gap, 0.0) / own
-        x = x + np.clip(move, -MAX_MOVE, MAX_MOVE)
+        x = np.clip(x + np.clip(move, -MAX_MOVE, MAX_MOVE), low, high)
     choice = _choice_at(choice, paths, x)
     if not converged and best is not None:  # the closest pass's values
         _, x, y, rows = best
@@ -185,16 +186,46 @@ def estimate(plan: Plan, targets: list[CalibrationTarget], runner: Runner, *,
                             jacobian=jac, history=history)
 
 
+def own_slopes(jac: np.ndarray) -> np.ndarray:
+    """Each figure's sensitivity to its own parameter, signed (a figure may fall as its
+    parameter rises: the ILSTC's value per TEU as the value of time rises) and at least
+    MIN_SLOPE in size, so that a flat figure does not send its parameter off in one step."""
+    slope = np.diag(jac)
+    return np.where(slope < 0, -1.0, 1.0) * np.clip(np.abs(slope), MIN_SLOPE, None)
+
+
 def _jacobian(plan: Plan, choice: Choice, paths: list[str], x: np.ndarray, y: np.ndarray,
               fit: list[CalibrationTarget], runner: Runner) -> np.ndarray:
     """d ln(figures) / dx by one CRN-paired run per parameter (forward differences)."""
     jac = np.zeros((len(y), len(paths)))
     for k in range(len(paths)):
+        step = STEP if x[k] + STEP <= domain(paths[k])[1] else -STEP   # inside the bounds
         bumped = x.copy()
-        bumped[k] += STEP
+        bumped[k] += step
         jac[:, k] = (_log_values(_evaluate(plan, _choice_at(choice, paths, bumped), fit,
-                                            runner)) - y) / STEP
+                                            runner)) - y) / step
     return np.nan_to_num(jac)
+
+
+def domain(path: str) -> tuple[float, float]:
+    """The bounds of a parameter on its estimation scale x, from the Choice field's own
+    constraints (a step never leaves what a scenario file may hold; constants are free)."""
+    name = path.split(".")[-1]
+    field_ = Choice.model_fields.get(name)
+    lo, hi = -math.inf, math.inf
+    for rule in field_.metadata if field_ is not None and name != "asc" else ():
+        for attr, toward in (("gt", math.inf), ("ge", None), ("lt", -math.inf), ("le", None)):
+            bound = getattr(rule, attr, None)
+            if bound is None:
+                continue
+            edge = float(bound) if toward is None else math.nextafter(float(bound), toward)
+            if attr in ("gt", "ge"):
+                lo = max(lo, edge)
+            else:
+                hi = min(hi, edge)
+    if _is_log(path):
+        return (math.log(lo) if lo > 0 else -math.inf, math.log(hi))
+    return lo, hi
 
 
 def _choice_at(choice: Choice, paths: list[str], x: np.ndarray) -> Choice:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from sim.calibration import CalibrationTarget, calibrate
 from sim.market.estimates import Estimate, read_estimates, write_estimates
-from sim.market.estimation import estimate
+from sim.market.estimation import MIN_SLOPE, domain, estimate, own_slopes
 from sim.network import revise
 from sim.pipeline import prepare, run
 from sim.scenario import load_scenario
@@ -64,3 +65,22 @@ def test_estimates_file_fills_the_scenario(tmp_path: Path) -> None:
     assert scenario.market.choice.vot_multiplier == 2.0   # the file's own value wins
     read = read_estimates(tmp_path / "estimates" / "m.yaml", "m.yaml")
     assert read["market.choice.asc.south"].se == 0.1
+
+
+def test_newton_steps_follow_the_sign_of_each_figure_s_slope() -> None:
+    """A figure that falls as its parameter rises (the ILSTC's value per TEU as the value of
+    time rises) must move its parameter up when the figure is too high, not down."""
+    slopes = own_slopes(np.array([[-0.18, 0.3], [0.1, 0.001]]))
+    assert slopes[0] == pytest.approx(-0.18)
+    assert slopes[1] == pytest.approx(MIN_SLOPE)
+    gap = np.log(170_000 / 224_000)          # figure too high: ln(target / simulated) < 0
+    assert gap / slopes[0] > 0               # the parameter goes up
+
+
+def test_estimation_steps_stay_inside_what_a_scenario_may_hold() -> None:
+    """The value-of-time multiplier (at most 1000) on its log scale; constants are free."""
+    low, high = domain("market.choice.vot_multiplier")
+    assert low < -700 and high == pytest.approx(np.log(1000.0))
+    assert domain("market.choice.asc.west@eu") == (-np.inf, np.inf)
+    low, high = domain("market.choice.nest_scale")
+    assert 0.0 < low < 1e-300 and high == 1.0

@@ -95,3 +95,27 @@ def test_trade_is_counted_when_declared(tmp_path: Path) -> None:
     for corridor, bn in declared.items():
         assert cor.loc[corridor, "trade_bn_cny_per_year"] == pytest.approx(bn)
     assert declared.sum() > delivered   # 60 days: much is still on the way at the end
+
+
+def test_gateway_measures_sum_over_gateways(tmp_path: Path) -> None:
+    """`gateway_value:G+H:CLASS` sums the value delivered per year through several gateways;
+    `value_per_teu:G+H` divides their loaded value by their loaded TEU (empties left out)."""
+    doc = _doc(tmp_path, horizon={"days": 120, "warmup_days": 20})
+    doc["demand"]["lot_teu"] = 10
+    results = replicate(settle(prepare(write_scenario(tmp_path / "m.yaml", doc))))
+    gw = results.replications[0].tables["gateways"]
+    both = gw[gw["gateway"].isin(["west", "south"])]
+    assert set(both["gateway"]) == {"west", "south"}
+
+    def figure(measure: str) -> float:
+        target = CalibrationTarget(id="x", metric="x", published=1.0, low=0.0, high=1e12,
+                                   unit="bn CNY/yr", measure=measure, how_measured="",
+                                   source="test")
+        return calibrate(results, [target])[0].simulated
+
+    trade = both[both["flow_class"] == "trade"]
+    assert figure("gateway_value:west+south:trade") == pytest.approx(
+        trade["value_bn_cny_per_year"].sum())
+    loaded = both[both["flow_class"] != "empty"]
+    assert figure("value_per_teu:west+south") == pytest.approx(
+        loaded["value_bn_cny_per_year"].sum() * 1e9 / loaded["teu_per_year"].sum())
