@@ -1,16 +1,19 @@
 """Estimation of the market model's free parameters through the simulation.
 
 The free parameters are the `market.choice.*` paths that fitting figures of the calibration
-table name in their `parameter` column (a gateway's constant to its volume, the value-of-time
-multiplier to the share of laptops flown, ...): as many figures as parameters. Each pass
+table name in their `parameter` column (a gateway's constant to its volume, a market-specific
+constant to a value carried, ...): as many figures as parameters. Each pass
 simulates the plan (settle and replicate, congestion and delay feedback included, the same seed
 every pass: common random numbers). Parameters are moved on their own scale x (constants as
 they are, multipliers as logs) by a damped diagonal Newton step on ln(figures):
 
     x_k += DAMPING x ln(target_k / simulated_k) / J_kk     (clipped to +-MAX_MOVE)
 
-with J_kk the sensitivity of figure k to its own parameter, measured once by a CRN-paired run
-per parameter at the start. (The classic constant iteration, J_kk = 1, crawls when a figure is
+with J_kk the sensitivity of figure k to its own parameter, signed and at least MIN_SLOPE in
+size, measured once by a CRN-paired run per parameter at the start; x stays inside the bounds
+a scenario file may hold. A figure its parameter hardly moves (a sensitivity near the floor)
+does not identify it: the parameter crawls by MAX_MOVE a pass, and the figure belongs among the
+validation figures, the parameter held. (The classic constant iteration, J_kk = 1, crawls when a figure is
 mostly input flows the constant does not move, e.g. the west TEU with Chengdu's and the
 transit boxes; a full quasi-Newton step with Broyden updates and a secant per parameter both
 oscillated on the simulation's noise when gateways draw from each other.)
