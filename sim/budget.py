@@ -122,7 +122,8 @@ def estimate(plan: Plan, choices: Sequence[ChoiceSet] | None = None,
     `choices` (route choice sets) give the legs per route (one leg when not given);
     `concurrent` replications run at once, each with its own memory."""
     years = plan.horizon.days / 365.0
-    lots_by_flow = [f.teu_per_year / plan.lot_teu * years * SPLIT_FACTOR for f in plan.flows]
+    lots_by_flow = [f.teu_per_year / plan.lot_teu_of(f.commodity) * years * SPLIT_FACTOR
+                    for f in plan.flows]
     legs = [1.0] * len(plan.flows)
     for cs in choices or ():
         if cs.routes:

@@ -148,6 +148,12 @@ class Plan:
     market: MarketPlan | None = None       # trade by market, competing gateways (sim.market)
     flow_sources: tuple[tuple[str, str], ...] = ()  # (file, field there) of each flow
 
+    def lot_teu_of(self, commodity: str) -> float:
+        """TEU per lot of a class: its own `lot_teu`, else the demand's. Route times (handling
+        of a lot) are computed for the demand's lot."""
+        own = self.classes[commodity].lot_teu
+        return self.lot_teu if own is None else own
+
 
 def _input_error(exc: ValidationError, file: str, field_name: str) -> InputError:
     err = exc.errors()[0]

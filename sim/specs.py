@@ -599,6 +599,11 @@ class CommodityClass(Spec):
     value_cny_per_teu: float = Field(ge=0, le=ABSURD, description="0 only for empty boxes")
     value_of_time_cny_per_teu_hour: float = Field(ge=0, le=1e7)
     tonnes_per_teu: float = Field(10.0, gt=0, le=40)
+    lot_teu: float | None = Field(
+        None, gt=0, le=10_000,
+        description="TEU per lot (consignment) of this class; none: demand.lot_teu. Value-dense "
+                    "goods ship in smaller consignments, and a smaller lot keeps a run's trade "
+                    "from moving in steps of one very valuable lot")
     source: str = Field(min_length=1)
 
 

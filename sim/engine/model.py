@@ -206,7 +206,8 @@ class Model:
                                 f"demand:{name}").standard_exponential)
         choices = draws(stream(plan.seed, self.replication, f"choice:{name}").random)
         tonnes = plan.classes[flow.commodity].tonnes_per_teu
-        base_rate = flow.teu_per_year / plan.lot_teu / HOURS_PER_YEAR  # lots per hour
+        lot_teu = plan.lot_teu_of(flow.commodity)
+        base_rate = flow.teu_per_year / lot_teu / HOURS_PER_YEAR  # lots per hour
         season = plan.seasonality
         origin = self.hubs[flow.origin]
         aware = plan.routing.congestion_aware and len(cs.routes) > 1
@@ -233,7 +234,7 @@ class Model:
                 cum = pick(self._extra_hours(waits))  # every `refresh_hours`, not per lot
                 seen_until = env.now + refresh
             route = routes[min(bisect_right(cum, u * cum[-1]), last)]
-            lot = Lot(self.next_lot_id(), cs.flow, route, plan.lot_teu, tonnes, env.now)
+            lot = Lot(self.next_lot_id(), cs.flow, route, lot_teu, tonnes, env.now)
             self.created_teu += lot.teu
             self.recorder.created(lot)
             origin.receive([lot])

@@ -220,3 +220,24 @@ def test_freight_held_at_a_full_yard_gate_counts_as_backlog(tmp_path: Path) -> N
     assert line.booked_teu[0] == pytest.approx(line.queued_teu[0] + at_hub)
     assert line.booked_teu[0] >= line.queued_teu[0] + at_gate
     assert line.excess_wait(0) == line.line.spec.headway_hours * (line.booked_teu[0] // 100)
+
+
+def test_a_class_ships_in_its_own_lot_size(tmp_path: Path) -> None:
+    """`demand.classes.<class>.lot_teu` sizes that class's lots (the demand's lot otherwise):
+    the same TEU a year arrive as four times as many lots of a quarter of the size."""
+    a, b = nb.hub("a", 0), nb.hub("b", 1)
+    nb.write_geodata(tmp_path / "geo", [a, b], [nb.link("a-b", a, b)])
+    doc = nb.scenario(str(tmp_path / "geo"), {"ab": nb.train(["a", "b"], per_week=7)},
+                      [nb.flow("a", "b", 20_000)], horizon={"days": 60})
+    plain = Model(_plan(nb.write_scenario(tmp_path / "s.yaml", doc)), 0)
+    doc["demand"]["classes"]["general"]["lot_teu"] = 2.5
+    small = Model(_plan(nb.write_scenario(tmp_path / "t.yaml", doc)), 0)
+    for model in (plain, small):
+        model.start()
+        model.env.run(until=24 * 60)
+    assert plain.plan.lot_teu_of("general") == 10 and small.plan.lot_teu_of("general") == 2.5
+    lots = {m: m.next_lot_id() - 1 for m in (plain, small)}      # lots created so far
+    assert plain.created_teu == pytest.approx(10 * lots[plain])
+    assert small.created_teu == pytest.approx(2.5 * lots[small])
+    assert lots[small] == pytest.approx(4 * lots[plain], rel=0.1)
+    assert small.created_teu == pytest.approx(plain.created_teu, rel=0.1)
