@@ -13,10 +13,10 @@ with J_kk the sensitivity of figure k to its own parameter, signed and at least 
 size, measured once by a CRN-paired run per parameter at the start; x stays inside the bounds
 a scenario file may hold. A figure its parameter hardly moves (a sensitivity near the floor)
 does not identify it: the parameter crawls by MAX_MOVE a pass, and the figure belongs among the
-validation figures, the parameter held. (The classic constant iteration, J_kk = 1, crawls when a figure is
-mostly input flows the constant does not move, e.g. the west TEU with Chengdu's and the
-transit boxes; a full quasi-Newton step with Broyden updates and a secant per parameter both
-oscillated on the simulation's noise when gateways draw from each other.)
+validation figures, the parameter held. (The classic constant iteration, J_kk = 1, crawls
+when a figure is mostly input flows the constant does not move; a full quasi-Newton step
+with Broyden updates and a secant per parameter both oscillated on the simulation's noise
+when gateways draw from each other.)
 At the solution the Jacobian J of ln(figures) in x is measured by one CRN-paired run per
 parameter, and the standard errors follow by the delta method:
 
