@@ -27,6 +27,9 @@ expression read from the result tables:
                                           through gateways (bn CNY per year)
 - `value_per_teu:<gateway>[+<gateway>...]`  value of the goods over the loaded TEU delivered
                                           through gateways, every loaded flow class (CNY/TEU)
+- `class_value:<gateway>[+<gateway>...]:<commodity>`  value of one commodity class of
+                                          Chongqing's trade delivered through gateways (bn CNY
+                                          per year)
 - `share:<gateway>:<market>:<direction>:<commodity>`  share of the value of the market
                                           model's trade delivered through a gateway (`*`: any)
 - `trade_total`                          total goods trade (bn CNY/yr, `sim.trade`)
@@ -301,6 +304,18 @@ def _share(gateway: str, market: str, direction: str, commodity: str) -> Measure
     return measure
 
 
+def _class_value(gateway: str, commodity: str) -> Measure:
+    """Value (bn CNY/yr) of one class of Chongqing's trade delivered through gateways."""
+    def measure(results: Results) -> np.ndarray:
+        routes = results.by_replication("routes")
+        sub = routes[routes["gateway"].isin(gateway.split("+"))
+                     & (routes["commodity"] == commodity) & (routes["flow_class"] == "trade")]
+        per_teu = results.plan.classes[commodity].value_cny_per_teu / 1e9
+        return _per_rep(results, sub.assign(value=sub["teu_delivered_per_year"] * per_teu),
+                        "value")
+    return measure
+
+
 def _trade_total(results: Results) -> np.ndarray:
     from sim.trade import total_trade
 
@@ -339,6 +354,8 @@ def _parse(text: str, file: Path | str = "", line: int = 0) -> Measure:
             return _gateway_sum(GATEWAY_SUMS[kind], args[0], args[1] if len(args) == 2 else None)
         if kind == "value_per_teu" and len(args) == 1:
             return _value_per_teu(args[0])
+        if kind == "class_value" and len(args) == 2:
+            return _class_value(*args)
         if kind == "share" and len(args) == 4:
             return _share(*args)
         if kind == "trade_total" and not args:
@@ -348,7 +365,8 @@ def _parse(text: str, file: Path | str = "", line: int = 0) -> Measure:
     raise InputError(file, f"line {line}.measure",
                      "loaded_departures:C:M, link_teu:C:HUB, hub_teu:HUB, lock_t:LOCK, "
                      "lock:LOCK:FIGURE, ride:A>B, arrive:A>HUB, door:A>B[:C], "
-                     "gateway_teu:G[:CLASS], gateway_value:G[:CLASS], value_per_teu:G, "
+                     "gateway_teu:G[:CLASS], gateway_value:G[:CLASS], class_value:G:CLASS, "
+                     "value_per_teu:G, "
                      "loaded_ratio:G:out|in, "
                      "share:G:MARKET:DIRECTION:CLASS or trade_total", text)
 

@@ -164,7 +164,8 @@ def market_state(plan: Plan, choices: Sequence[ChoiceSet], delay: Mapping[int, f
             continue
         costs = route_costs(plan, cs, delay, spread)
         nests = nests_of([r.gateway for r in cs.routes], flow.market,
-                         plan.classes[flow.commodity].value_cny_per_teu, choice)
+                         plan.classes[flow.commodity].value_cny_per_teu, choice,
+                         commodity=flow.commodity)
         probs, ls = probabilities(nests, costs)
         out[(flow.origin, flow.destination, flow.commodity)] = (
             ls, sum(p * c for p, c in zip(probs, costs, strict=True)))

@@ -179,7 +179,8 @@ class Model:
         if flow.market and plan.market is not None:
             choice = plan.market.section.choice
             nests = nests_of([r.gateway for r in routes], flow.market,
-                             plan.classes[flow.commodity].value_cny_per_teu, choice)
+                             plan.classes[flow.commodity].value_cny_per_teu, choice,
+                             commodity=flow.commodity)
             rr = choice.reliability_ratio
             static = [r.price_cny + vot * (r.base_hours
                                            + rr * self.route_spread.get(r.index, 0.0))

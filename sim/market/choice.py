@@ -41,10 +41,13 @@ class Nests:
 
 
 def nests_of(gateways: Sequence[str], market: str, value_cny_per_teu: float,
-             choice: Choice) -> Nests:
-    """Nests of a flow whose routes belong to `gateways` (one name per route)."""
+             choice: Choice, commodity: str = "") -> Nests:
+    """Nests of a flow whose routes belong to `gateways` (one name per route); a gateway's
+    constant is `asc[g]` plus its market's `asc[g@market]` plus its class's
+    `asc[g#commodity]` where given."""
     names = tuple(dict.fromkeys(gateways))
-    asc = tuple(choice.asc.get(g, 0.0) + choice.asc.get(f"{g}@{market}", 0.0) for g in names)
+    asc = tuple(choice.asc.get(g, 0.0) + choice.asc.get(f"{g}@{market}", 0.0)
+                + choice.asc.get(f"{g}#{commodity}", 0.0) for g in names)
     return Nests(nest=tuple(names.index(g) for g in gateways), gateways=names, asc=asc,
                  scale=choice.cost_scale / value_cny_per_teu, mu=choice.nest_scale)
 

@@ -42,7 +42,8 @@ def loaded_teu(plan: Plan, choices: Sequence[ChoiceSet], delay: Mapping[int, flo
             continue
         if flow.market:
             nests = nests_of([r.gateway for r in cs.routes], flow.market,
-                             plan.classes[flow.commodity].value_cny_per_teu, section.choice)
+                             plan.classes[flow.commodity].value_cny_per_teu, section.choice,
+                             commodity=flow.commodity)
             probs, _ = probabilities(nests, route_costs(plan, cs, delay, spread))
         else:
             probs = [1.0 / len(cs.routes)] * len(cs.routes)

@@ -54,7 +54,8 @@ class Choice(Spec):
     asc: dict[str, float] = Field(
         default_factory=dict,
         description="alternative-specific constant per gateway (utils; absent = 0); "
-                    "`<gateway>@<market>` adds a market-specific constant")
+                    "`<gateway>@<market>` adds a market-specific constant, "
+                    "`<gateway>#<class>` a class-specific one")
     trade_elasticity: float = Field(
         4.5, ge=0, le=20,
         description="sigma of V = V0 ((p + GC) / (p + GC0))^-sigma per market x class x "

@@ -28,6 +28,10 @@ def test_nested_logit_by_hand() -> None:
     # a market-specific constant adds to the gateway's
     both = nests_of(["A", "B"], "eu", 100_000.0, Choice(asc={"B": 0.5, "B@eu": -0.5}))
     assert both.asc == (0.0, 0.0)
+    # and a class-specific constant to both, for that class only
+    rule = Choice(asc={"B": 0.5, "B@eu": -0.5, "B#laptops": -2.0})
+    assert nests_of(["A", "B"], "eu", 1e5, rule, commodity="laptops").asc == (0.0, -2.0)
+    assert nests_of(["A", "B"], "eu", 1e5, rule, commodity="grain").asc == (0.0, 0.0)
 
 
 def test_nest_scale_one_is_multinomial_and_closed_routes_drop_out() -> None:
