@@ -16,7 +16,7 @@ from sim.engine.component import Component, Row
 from sim.engine.freight import Lot, Vehicle
 from sim.engine.hub import Hub, gamma_sampler
 from sim.engine.links import HopStats
-from sim.engine.loop import drive, later
+from sim.engine.loop import begin, drive, later
 from sim.engine.windows import factor_at
 from sim.kpis import Table, col
 from sim.network import Hop, Line
@@ -201,23 +201,23 @@ class ScheduledLine(LineBase):
         self._vehicle_teu = line.spec.vehicle_teu
 
     def start(self) -> None:
-        self.env.process(self._timetable())
+        begin(self.env, self._first)
 
     def excess_wait(self, stop: int) -> float:
         """Hours beyond half a headway that a lot arriving at `stop` now would wait: one
         headway for every full vehicle-load at that hub ahead of it."""
         return self._headway * (self.booked_teu[stop] // self._vehicle_teu)
 
-    def _timetable(self) -> Generator[simpy.Event, object, None]:
-        env = self.env
-        headway = self.service.headway_hours
-        yield env.timeout(float(self._rng.uniform(0.0, headway)))
-        while True:
-            # the next departure is scheduled before this one runs, as when each trip was
-            # a process started here (`drive`)
-            following = env.timeout(headway)
-            drive(self._vehicle())
-            yield following
+    def _first(self, _event: object) -> None:
+        """The first departure, at a uniform offset within a headway."""
+        later(self.env, float(self._rng.uniform(0.0, self.service.headway_hours)),
+              self._depart)
+
+    def _depart(self, _event: object) -> None:
+        """A departure by the timetable. The next one is armed before this one runs, as when
+        the timetable was a process that started each trip as a process (`drive`)."""
+        later(self.env, self.service.headway_hours, self._depart)
+        drive(self._vehicle())
 
     def _vehicle(self) -> Generator[simpy.Event, object, None]:
         env = self.env

@@ -24,7 +24,7 @@ from sim.engine.hub import Hub
 from sim.engine.lines import LineBase
 from sim.engine.links import Link
 from sim.engine.lock import Lock
-from sim.engine.loop import run_until
+from sim.engine.loop import begin, later, run_until
 from sim.engine.recorder import Recorder, ReplicationResult
 from sim.errors import ConservationError
 from sim.market.choice import cumulative, nests_of, probabilities
@@ -197,47 +197,9 @@ class Model:
         scale = plan.routing.logit_scale
         return lambda extra: cumulative(weights(cs, extra, scale, max_extra))
 
-    def _demand(self, cs: ChoiceSet) -> Generator[simpy.Event, object, None]:
+    def _demand(self, cs: ChoiceSet) -> _Arrivals:
         """Poisson lot arrivals of one flow, rate following the monthly seasonality."""
-        plan = self.plan
-        flow = plan.flows[cs.flow]
-        name = f"{flow.origin}>{flow.destination}:{flow.commodity}"
-        arrivals = draws(stream(plan.seed, self.replication,
-                                f"demand:{name}").standard_exponential)
-        choices = draws(stream(plan.seed, self.replication, f"choice:{name}").random)
-        tonnes = plan.classes[flow.commodity].tonnes_per_teu
-        lot_teu = plan.lot_teu_of(flow.commodity)
-        base_rate = flow.teu_per_year / lot_teu / HOURS_PER_YEAR  # lots per hour
-        season = plan.seasonality
-        origin = self.hubs[flow.origin]
-        aware = plan.routing.congestion_aware and len(cs.routes) > 1
-        env = self.env
-        routes = cs.routes
-        waits = self._waits_of(routes)
-        pick = self._picker(cs)
-        static = [self.route_delay.get(r.index, 0.0) for r in routes]
-        cum = pick(static)
-        seen_until, refresh = 0.0, plan.routing.refresh_hours
-        last = len(routes) - 1
-        while True:
-            now = env.now
-            month = int(now // HOURS_PER_MONTH)
-            boundary = (month + 1) * HOURS_PER_MONTH
-            rate = base_rate * season[month % 12]
-            gap = arrivals()
-            if rate <= 0 or now + gap / rate >= boundary:
-                yield env.timeout(boundary - now)  # memoryless: redraw in the next month
-                continue
-            yield env.timeout(gap / rate)
-            u = choices()
-            if aware and env.now >= seen_until:  # the congestion picture is refreshed
-                cum = pick(self._extra_hours(waits))  # every `refresh_hours`, not per lot
-                seen_until = env.now + refresh
-            route = routes[min(bisect_right(cum, u * cum[-1]), last)]
-            lot = Lot(self.next_lot_id(), cs.flow, route, lot_teu, tonnes, env.now)
-            self.created_teu += lot.teu
-            self.recorder.created(lot)
-            origin.receive([lot])
+        return _Arrivals(self, cs)
 
     # ------------------------------------------------------------------ running
     def _reset_stats(self) -> Generator[simpy.Event, object, None]:
@@ -293,7 +255,7 @@ class Model:
         if self.days:
             self.env.process(self._day_clock())
         for cs in self.choices:
-            self.env.process(self._demand(cs))
+            begin(self.env, self._demand(cs).next)
         if self.stats_from > 0:
             self.env.process(self._reset_stats())
 
@@ -306,6 +268,71 @@ class Model:
         self._close_days(end)
         conservation = self.check_conservation()
         return self.recorder.result(self, conservation, end)
+
+
+class _Arrivals:
+    """The lot arrivals of one flow: a Poisson stream whose rate follows the monthly
+    seasonality, each lot drawn a route from the flow's choice weights, re-read from the
+    queues every `routing.refresh_hours`. Callbacks re-armed with `later`, in the order of
+    the generator process they replace (`sim.engine.loop`)."""
+
+    __slots__ = ("model", "cs", "env", "arrivals", "choices", "tonnes", "base_rate",
+                 "season", "origin", "aware", "routes", "waits", "pick", "cum",
+                 "seen_until", "refresh", "last", "lot_teu")
+
+    def __init__(self, model: Model, cs: ChoiceSet) -> None:
+        plan = model.plan
+        flow = plan.flows[cs.flow]
+        name = f"{flow.origin}>{flow.destination}:{flow.commodity}"
+        self.model = model
+        self.cs = cs
+        self.env = model.env
+        self.arrivals = draws(stream(plan.seed, model.replication,
+                                     f"demand:{name}").standard_exponential)
+        self.choices = draws(stream(plan.seed, model.replication, f"choice:{name}").random)
+        self.tonnes = plan.classes[flow.commodity].tonnes_per_teu
+        self.lot_teu = plan.lot_teu_of(flow.commodity)
+        self.base_rate = flow.teu_per_year / self.lot_teu / HOURS_PER_YEAR  # lots per hour
+        self.season = plan.seasonality
+        self.origin = model.hubs[flow.origin]
+        self.aware = plan.routing.congestion_aware and len(cs.routes) > 1
+        self.routes = routes = cs.routes
+        self.waits = model._waits_of(routes)
+        self.pick = model._picker(cs)
+        self.cum = self.pick([model.route_delay.get(r.index, 0.0) for r in routes])
+        self.seen_until, self.refresh = 0.0, plan.routing.refresh_hours
+        self.last = len(routes) - 1
+
+    def next(self, _event: object = None) -> None:
+        """Draw the gap to the next lot and arm its arrival."""
+        env = self.env
+        now = env.now
+        month = int(now // HOURS_PER_MONTH)
+        boundary = (month + 1) * HOURS_PER_MONTH
+        rate = self.base_rate * self.season[month % 12]
+        gap = self.arrivals()
+        if rate <= 0 or now + gap / rate >= boundary:
+            later(env, boundary - now, self.next)  # memoryless: redraw in the next month
+            return
+        later(env, gap / rate, self.arrive)
+
+    def arrive(self, _event: object) -> None:
+        """A lot arrives: its route drawn from the choice weights, refreshed from the
+        congestion picture every `refresh_hours`, not per lot."""
+        env = self.env
+        model = self.model
+        u = self.choices()
+        if self.aware and env.now >= self.seen_until:
+            self.cum = self.pick(model._extra_hours(self.waits))
+            self.seen_until = env.now + self.refresh
+        cum = self.cum
+        route = self.routes[min(bisect_right(cum, u * cum[-1]), self.last)]
+        lot = Lot(model.next_lot_id(), self.cs.flow, route, self.lot_teu, self.tonnes,
+                  env.now)
+        model.created_teu += lot.teu
+        model.recorder.created(lot)
+        self.origin.receive([lot])
+        self.next()
 
 
 def simulate(plan: Plan, replication: int = 0,
