@@ -35,10 +35,11 @@ from sim.specs import Spec
 from sim.units import HOURS_PER_DAY, HOURS_PER_MONTH, HOURS_PER_YEAR
 
 TOLERANCE_TEU = 1e-6
+MAX_PICTURES = 4096     # choice weights kept per flow, by congestion picture seen
 
-# a flow's places to queue (expected-wait functions), and per candidate route the indices of
-# its places and the delay learnt for it
-Waits = tuple[tuple[Callable[[], float], ...], tuple[tuple[tuple[int, ...], float], ...]]
+# a flow's places to queue (indices into the model's places), and per candidate route the
+# positions of its places among the flow's and the delay learnt for it
+Waits = tuple[tuple[int, ...], tuple[tuple[tuple[int, ...], float], ...]]
 
 
 @contextmanager
@@ -97,6 +98,13 @@ class Model:
             *self.locks.values(), *self.hubs.values(), *self.links.values(), *self.lines,
             *self.background]
         self._wait_points = {r.index: self._waits(r) for cs in self.choices for r in cs.routes}
+        # the congestion picture route choice reads (`picture`): every place to queue, the
+        # epoch it was last read in and what was read
+        self._places: list[Callable[[], float]] = []
+        self._place_index: dict[int, int] = {}
+        self._seen: list[int | None] = []
+        self._seen_hours: list[float] = []
+        self._grid = plan.routing.wait_resolution_hours
         self._daily = [part for part in self.components
                        if type(part).close_day is not Component.close_day]
 
@@ -142,10 +150,10 @@ class Model:
 
     def _waits_of(self, routes: tuple[Route, ...]) -> Waits:
         """Where a flow's candidate routes queue: each place once (routes share their first
-        boarding, a lock), and per route the indices of its places in order and the delay
-        learnt for it."""
+        boarding, a lock), as indices into the model's places, and per route the positions
+        of its places among the flow's in order and the delay learnt for it."""
         index: dict[int, int] = {}
-        places: list[Callable[[], float]] = []
+        places: list[int] = []
         per_route = []
         for r in routes:
             at = []
@@ -153,18 +161,41 @@ class Model:
                 k = index.get(id(point))
                 if k is None:
                     k = index[id(point)] = len(places)
-                    places.append(point)
+                    places.append(self._place(point))
                 at.append(k)
             per_route.append((tuple(at), self.route_delay.get(r.index, 0.0)))
         return tuple(places), tuple(per_route)
 
+    def _place(self, point: Callable[[], float]) -> int:
+        """The model's index of a place to queue (one per estimator object)."""
+        k = self._place_index.get(id(point))
+        if k is None:
+            k = self._place_index[id(point)] = len(self._places)
+            self._places.append(point)
+            self._seen.append(None)
+            self._seen_hours.append(0.0)
+        return k
+
+    def picture(self, places: tuple[int, ...], epoch: int) -> tuple[float, ...]:
+        """The congestion picture of `epoch` at `places`: each place's extra wait (hours)
+        read once per epoch of `routing.refresh_hours`, at the first look in it, and rounded
+        to `routing.wait_resolution_hours` (assumption: shippers book on a picture that is
+        hours old and in whole hours, the same picture for every shipper)."""
+        seen = self._seen
+        hours = self._seen_hours
+        grid = self._grid
+        for k in places:
+            if seen[k] != epoch:
+                x = self._places[k]()
+                hours[k] = round(x / grid) * grid if grid > 0 and x != math.inf else x
+                seen[k] = epoch
+        return tuple([hours[k] for k in places])
+
     @staticmethod
-    def _extra_hours(waits: Waits) -> list[float]:
-        """Current waits beyond the uncongested expectation, per candidate route (each place
-        read once; a route's waits added in its own order, as when read route by route)."""
-        places, per_route = waits
-        now = [wait() for wait in places]
-        return [sum([now[k] for k in at]) + learnt for at, learnt in per_route]
+    def _extra_hours(waits: Waits, picture: tuple[float, ...]) -> list[float]:
+        """Waits beyond the uncongested expectation, per candidate route, from the picture
+        of the flow's places (a route's waits added in its own order)."""
+        return [sum([picture[k] for k in at]) + learnt for at, learnt in waits[1]]
 
     def _picker(self, cs: ChoiceSet) -> Callable[[list[float]], list[float]]:
         """Cumulative choice weights of a flow's routes given their extra hours: the nested
@@ -278,7 +309,7 @@ class _Arrivals:
 
     __slots__ = ("model", "cs", "env", "arrivals", "choices", "tonnes", "base_rate",
                  "season", "origin", "aware", "routes", "waits", "pick", "cum",
-                 "seen_until", "refresh", "last", "lot_teu")
+                 "epoch", "refresh", "last", "lot_teu", "picture", "weights")
 
     def __init__(self, model: Model, cs: ChoiceSet) -> None:
         plan = model.plan
@@ -300,7 +331,11 @@ class _Arrivals:
         self.waits = model._waits_of(routes)
         self.pick = model._picker(cs)
         self.cum = self.pick([model.route_delay.get(r.index, 0.0) for r in routes])
-        self.seen_until, self.refresh = 0.0, plan.routing.refresh_hours
+        self.refresh = plan.routing.refresh_hours
+        self.epoch: int | None = None   # of the picture the weights were last refreshed from
+        self.picture: tuple[float, ...] | None = None
+        # cumulative weights by picture seen (pictures recur: most places read 0 most days)
+        self.weights: dict[tuple[float, ...], list[float]] = {}
         self.last = len(routes) - 1
 
     def next(self, _event: object = None) -> None:
@@ -322,9 +357,20 @@ class _Arrivals:
         env = self.env
         model = self.model
         u = self.choices()
-        if self.aware and env.now >= self.seen_until:
-            self.cum = self.pick(model._extra_hours(self.waits))
-            self.seen_until = env.now + self.refresh
+        if self.aware:
+            epoch = int(env.now // self.refresh) if self.refresh > 0 else -model._lot_id
+            if epoch != self.epoch:  # a new picture: every `refresh_hours`, not per lot
+                self.epoch = epoch
+                picture = model.picture(self.waits[0], epoch)
+                if picture != self.picture:
+                    self.picture = picture
+                    cum = self.weights.get(picture)
+                    if cum is None:
+                        if len(self.weights) >= MAX_PICTURES:
+                            self.weights.clear()
+                        cum = self.weights[picture] = self.pick(
+                            model._extra_hours(self.waits, picture))
+                    self.cum = cum
         cum = self.cum
         route = self.routes[min(bisect_right(cum, u * cum[-1]), self.last)]
         lot = Lot(model.next_lot_id(), self.cs.flow, route, self.lot_teu, self.tonnes,
