@@ -9,7 +9,7 @@ from __future__ import annotations
 import gc
 import math
 from bisect import bisect_right
-from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Generator, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -290,15 +290,16 @@ class Model:
         if self.stats_from > 0:
             self.env.process(self._reset_stats())
 
-    def run(self) -> ReplicationResult:
-        """Simulate the horizon and return this replication's records."""
+    def run(self, tables: Collection[str] | None = None) -> ReplicationResult:
+        """Simulate the horizon and return this replication's records (every table, or
+        those named in `tables`)."""
         self.start()
         end = self.plan.horizon.days * HOURS_PER_DAY
         with gc_paused():
             run_until(self.env, end)
         self._close_days(end)
         conservation = self.check_conservation()
-        return self.recorder.result(self, conservation, end)
+        return self.recorder.result(self, conservation, end, tables)
 
 
 class _Arrivals:
@@ -384,6 +385,8 @@ class _Arrivals:
 def simulate(plan: Plan, replication: int = 0,
              choices: Sequence[ChoiceSet] | None = None,
              route_delay: Mapping[int, float] | None = None,
-             route_spread: Mapping[int, float] | None = None) -> ReplicationResult:
-    """Run one replication of `plan` and return its records."""
-    return Model(plan, replication, choices, route_delay, route_spread).run()
+             route_spread: Mapping[int, float] | None = None,
+             tables: Collection[str] | None = None) -> ReplicationResult:
+    """Run one replication of `plan` and return its records (every table, or those named
+    in `tables`)."""
+    return Model(plan, replication, choices, route_delay, route_spread).run(tables)
