@@ -98,17 +98,15 @@ class Routing(Spec):
     congestion_aware: bool = Field(True, description="choice sees current queues")
     refresh_hours: float = Field(
         2.0, ge=0, le=8760,
-        description="how often (h) the queues seen by route choice are re-read: the "
-                    "picture of each period of this length (from hour 0) is read at the "
-                    "first look in it and is the same for every shipper; shippers book on a "
-                    "picture that is hours old, and re-reading it per lot is the costliest "
-                    "step of a run (0: read per lot)")
+        description="how often (h) the queues seen by route choice are re-read: shippers "
+                    "book on a picture that is hours old, and re-reading it per lot is the "
+                    "costliest step of a run")
     wait_resolution_hours: float = Field(
         1.0, ge=0, le=1e3,
         description="the waits route choice sees are rounded to this many hours (0: as "
                     "read). assumption: shippers book on a picture in whole hours (an hour "
-                    "costs a box a few tens of CNY, its routes differ by thousands), so the "
-                    "choice weights of a picture seen before are reused")
+                    "costs a box a few tens of CNY, its routes differ by thousands), so a "
+                    "flow reuses the choice weights of a picture it has seen before")
     max_excess_wait_hours: float = Field(
         168.0, gt=0, le=1e5,
         description="a route whose queues would delay a lot longer than this is not offered "

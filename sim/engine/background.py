@@ -45,7 +45,7 @@ class Background(Component):
         """Draw the gap to the next job and arm its arrival (callbacks re-armed with
         `later`, in the order a generator process yielding timeouts had)."""
         env = self.env
-        now = env.now
+        now = env._now
         month = int(now // HOURS_PER_MONTH)
         boundary = (month + 1) * HOURS_PER_MONTH
         rate = self.rate * self.season[month % 12]

@@ -89,15 +89,15 @@ class LineBase(Component):
 
     def enqueue(self, stop: int, lot: Lot) -> None:
         """A lot is ready to board at stop index `stop`."""
-        lot.ready = self.env.now
+        lot.ready = self.env._now
         self.queues[stop].append(lot)
         self.queued_teu[stop] += lot.teu
 
     def factor(self) -> tuple[float, float]:
-        return factor_at(self.windows, self.env.now) if self.windows else (1.0, float("inf"))
+        return factor_at(self.windows, self.env._now) if self.windows else (1.0, float("inf"))
 
     def _boarded(self, stop: int, lot: Lot, vehicle: Vehicle) -> None:
-        now = self.env.now
+        now = self.env._now
         self.hubs[stop].yard.leave(lot.teu)
         self.booked_teu[stop] -= lot.teu
         waited = now - lot.ready
@@ -241,7 +241,7 @@ class ScheduledLine(LineBase):
                 off = vehicle.unload(k)
                 if off:
                     for lot in off:
-                        self.model.recorder.rode(lot, env.now)
+                        self.model.recorder.rode(lot, env._now)
                         lot.leg += 1
                     hub.receive(off)
                 if k == last:
@@ -303,14 +303,14 @@ class ContinuousLine(LineBase):
 
     def excess_wait(self, stop: int) -> float:
         """Hours to load the TEU at `stop` ahead of a lot arriving there now."""
-        return self.booked_teu[stop] / self.rate + max(0.0, self.free_at - self.env.now)
+        return self.booked_teu[stop] / self.rate + max(0.0, self.free_at - self.env._now)
 
     def enqueue(self, stop: int, lot: Lot) -> None:
         super().enqueue(stop, lot)
         if self.busy:
             return
         self.busy = True
-        wait = self.free_at - self.env.now
+        wait = self.free_at - self.env._now
         if wait > 0:  # still loading the previous lot
             later(self.env, wait, self._load_next)
         else:
@@ -329,7 +329,7 @@ class ContinuousLine(LineBase):
         env = self.env
         factor, until = self.factor()
         if factor <= 0:  # closed: try again when the window ends
-            later(env, until - env.now, self._load_next)
+            later(env, until - env._now, self._load_next)
             return
         lot = queue.popleft()
         self.queued_teu[0] -= lot.teu
@@ -340,7 +340,7 @@ class ContinuousLine(LineBase):
         stats.departures += 1
         stats.loaded += 1
         loading = lot.teu / (self.rate * factor)
-        self.free_at = env.now + loading
+        self.free_at = env._now + loading
         if queue:
             later(env, loading, self._load_next)
         else:
@@ -367,6 +367,6 @@ class ContinuousLine(LineBase):
         self.vehicles.discard(vehicle)
         off = vehicle.unload(1)
         for lot in off:
-            self.model.recorder.rode(lot, self.env.now)
+            self.model.recorder.rode(lot, self.env._now)
             lot.leg += 1
         self.hubs[1].receive(off)

@@ -98,12 +98,9 @@ class Model:
             *self.locks.values(), *self.hubs.values(), *self.links.values(), *self.lines,
             *self.background]
         self._wait_points = {r.index: self._waits(r) for cs in self.choices for r in cs.routes}
-        # the congestion picture route choice reads (`picture`): every place to queue, the
-        # epoch it was last read in and what was read
+        # every place to queue route choice reads (`picture`), by index
         self._places: list[Callable[[], float]] = []
         self._place_index: dict[int, int] = {}
-        self._seen: list[int | None] = []
-        self._seen_hours: list[float] = []
         self._grid = plan.routing.wait_resolution_hours
         self._daily = [part for part in self.components
                        if type(part).close_day is not Component.close_day]
@@ -143,7 +140,7 @@ class Model:
         if lot.leg >= len(legs):
             hub.yard.leave(lot.teu)
             self.delivered_teu += lot.teu
-            self.recorder.delivered(lot, self.env.now)
+            self.recorder.delivered(lot, self.env._now)
             return
         leg = legs[lot.leg]
         self.lines[leg.line].enqueue(leg.board, lot)
@@ -172,24 +169,21 @@ class Model:
         if k is None:
             k = self._place_index[id(point)] = len(self._places)
             self._places.append(point)
-            self._seen.append(None)
-            self._seen_hours.append(0.0)
         return k
 
-    def picture(self, places: tuple[int, ...], epoch: int) -> tuple[float, ...]:
-        """The congestion picture of `epoch` at `places`: each place's extra wait (hours)
-        read once per epoch of `routing.refresh_hours`, at the first look in it, and rounded
-        to `routing.wait_resolution_hours` (assumption: shippers book on a picture that is
-        hours old and in whole hours, the same picture for every shipper)."""
-        seen = self._seen
-        hours = self._seen_hours
+    def picture(self, places: tuple[int, ...]) -> tuple[float, ...]:
+        """The congestion picture at `places` now: each place's extra wait (hours), rounded
+        to `routing.wait_resolution_hours` (assumption: shippers book on waits in whole
+        hours; a picture seen before then has its choice weights cached)."""
         grid = self._grid
+        every = self._places
+        if grid <= 0:
+            return tuple([every[k]() for k in places])
+        out = []
         for k in places:
-            if seen[k] != epoch:
-                x = self._places[k]()
-                hours[k] = round(x / grid) * grid if grid > 0 and x != math.inf else x
-                seen[k] = epoch
-        return tuple([hours[k] for k in places])
+            x = every[k]()
+            out.append(round(x / grid) * grid if x != math.inf else x)
+        return tuple(out)
 
     @staticmethod
     def _extra_hours(waits: Waits, picture: tuple[float, ...]) -> list[float]:
@@ -276,8 +270,8 @@ class Model:
         """Close each day of the statistics period at its end (the last one after the run:
         the run stops before events at its end time)."""
         for k in range(self.days):
-            yield self.env.timeout((self.first_day + k + 1) * HOURS_PER_DAY - self.env.now)
-            self._close_days(self.env.now)
+            yield self.env.timeout((self.first_day + k + 1) * HOURS_PER_DAY - self.env._now)
+            self._close_days(self.env._now)
 
     def start(self) -> None:
         """Start every process (lock lanes, timetables, demand); `run` calls it."""
@@ -310,7 +304,7 @@ class _Arrivals:
 
     __slots__ = ("model", "cs", "env", "arrivals", "choices", "tonnes", "base_rate",
                  "season", "origin", "aware", "routes", "waits", "pick", "cum",
-                 "epoch", "refresh", "last", "lot_teu", "picture", "weights")
+                 "seen_until", "refresh", "last", "lot_teu", "picture", "weights")
 
     def __init__(self, model: Model, cs: ChoiceSet) -> None:
         plan = model.plan
@@ -332,8 +326,7 @@ class _Arrivals:
         self.waits = model._waits_of(routes)
         self.pick = model._picker(cs)
         self.cum = self.pick([model.route_delay.get(r.index, 0.0) for r in routes])
-        self.refresh = plan.routing.refresh_hours
-        self.epoch: int | None = None   # of the picture the weights were last refreshed from
+        self.seen_until, self.refresh = 0.0, plan.routing.refresh_hours
         self.picture: tuple[float, ...] | None = None
         # cumulative weights by picture seen (pictures recur: most places read 0 most days)
         self.weights: dict[tuple[float, ...], list[float]] = {}
@@ -342,7 +335,7 @@ class _Arrivals:
     def next(self, _event: object = None) -> None:
         """Draw the gap to the next lot and arm its arrival."""
         env = self.env
-        now = env.now
+        now = env._now
         month = int(now // HOURS_PER_MONTH)
         boundary = (month + 1) * HOURS_PER_MONTH
         rate = self.base_rate * self.season[month % 12]
@@ -358,24 +351,22 @@ class _Arrivals:
         env = self.env
         model = self.model
         u = self.choices()
-        if self.aware:
-            epoch = int(env.now // self.refresh) if self.refresh > 0 else -model._lot_id
-            if epoch != self.epoch:  # a new picture: every `refresh_hours`, not per lot
-                self.epoch = epoch
-                picture = model.picture(self.waits[0], epoch)
-                if picture != self.picture:
-                    self.picture = picture
-                    cum = self.weights.get(picture)
-                    if cum is None:
-                        if len(self.weights) >= MAX_PICTURES:
-                            self.weights.clear()
-                        cum = self.weights[picture] = self.pick(
-                            model._extra_hours(self.waits, picture))
-                    self.cum = cum
+        if self.aware and env._now >= self.seen_until:  # the congestion picture is
+            self.seen_until = env._now + self.refresh    # refreshed every `refresh_hours`
+            picture = model.picture(self.waits[0])
+            if picture != self.picture:
+                self.picture = picture
+                cum = self.weights.get(picture)
+                if cum is None:
+                    if len(self.weights) >= MAX_PICTURES:
+                        self.weights.clear()
+                    cum = self.weights[picture] = self.pick(
+                        model._extra_hours(self.waits, picture))
+                self.cum = cum
         cum = self.cum
         route = self.routes[min(bisect_right(cum, u * cum[-1]), self.last)]
         lot = Lot(model.next_lot_id(), self.cs.flow, route, self.lot_teu, self.tonnes,
-                  env.now)
+                  env._now)
         model.created_teu += lot.teu
         model.recorder.created(lot)
         self.origin.receive([lot])
