@@ -199,6 +199,7 @@ class ScheduledLine(LineBase):
         self.service: ScheduledService = line.spec
         self._headway = line.spec.headway_hours     # read at every look at the queue
         self._vehicle_teu = line.spec.vehicle_teu
+        self._direct = len(line.stops) == 2     # one hop: an empty departure is counted
 
     def start(self) -> None:
         begin(self.env, self._first)
@@ -217,7 +218,25 @@ class ScheduledLine(LineBase):
         """A departure by the timetable. The next one is armed before this one runs, as when
         the timetable was a process that started each trip as a process (`drive`)."""
         later(self.env, self.service.headway_hours, self._depart)
-        drive(self._vehicle())
+        if self._direct and not self.queues[0]:
+            self._empty_run()
+        else:
+            drive(self._vehicle())
+
+    def _empty_run(self) -> None:
+        """A departure of a one-hop line with nothing to board: what `_vehicle` counts for
+        it (a departure, its capacity, an empty run of the hop with its running time drawn),
+        without a generator and a vehicle (33,000 of 60,000 departures a year)."""
+        factor, _ = self.factor()
+        capacity = self._vehicle_teu * factor
+        if capacity <= 0:
+            return  # cancelled by a disruption
+        stats = self.stats
+        stats.departures += 1
+        stats.capacity += capacity
+        self.hop_stats[0].capacity += capacity
+        stats.capacity_km += capacity * self.line.hops[0].link.km
+        self._idle_run(0, Vehicle())
 
     def _vehicle(self) -> Generator[simpy.Event, object, None]:
         env = self.env
