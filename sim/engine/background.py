@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sim.engine.component import Component
-from sim.engine.loop import begin, later
+from sim.engine.loop import arm_arrival, begin
 from sim.rng import draws
 from sim.specs import BackgroundTraffic
 from sim.units import HOURS_PER_MONTH, HOURS_PER_YEAR
@@ -43,17 +43,10 @@ class Background(Component):
 
     def _next(self, _event: object = None) -> None:
         """Draw the gap to the next job and arm its arrival (callbacks re-armed with
-        `later`, in the order a generator process yielding timeouts had)."""
-        env = self.env
-        now = env._now
-        month = int(now // HOURS_PER_MONTH)
-        boundary = (month + 1) * HOURS_PER_MONTH
-        rate = self.rate * self.season[month % 12]
-        gap = self._gaps()
-        if rate <= 0 or now + gap / rate >= boundary:
-            later(env, boundary - now, self._next)  # memoryless: redraw in the next month
-            return
-        later(env, gap / rate, self._arrive)
+        `arm_arrival`, in the order a generator process yielding timeouts had)."""
+        month = int(self.env._now // HOURS_PER_MONTH)
+        arm_arrival(self.env, self.rate * self.season[month % 12], self._gaps(), self._arrive,
+                    self._next)
 
     def _arrive(self, _event: object) -> None:
         direction = self.spec.direction

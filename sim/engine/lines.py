@@ -227,28 +227,32 @@ class ScheduledLine(LineBase):
         """A departure of a one-hop line with nothing to board: what `_vehicle` counts for
         it (a departure, its capacity, an empty run of the hop with its running time drawn),
         without a generator and a vehicle (33,000 of 60,000 departures a year)."""
-        factor, _ = self.factor()
-        capacity = self._vehicle_teu * factor
+        capacity = self._departure()
         if capacity <= 0:
             return  # cancelled by a disruption
-        stats = self.stats
-        stats.departures += 1
-        stats.capacity += capacity
         self.hop_stats[0].capacity += capacity
-        stats.capacity_km += capacity * self.line.hops[0].link.km
+        self.stats.capacity_km += capacity * self.line.hops[0].link.km
         self._idle_run(0, Vehicle())
+
+    def _departure(self) -> float:
+        """A departure by the timetable: its capacity (TEU), counted; 0 when a disruption
+        cancels it."""
+        factor, _ = self.factor()
+        capacity = self._vehicle_teu * factor
+        if capacity > 0:
+            stats = self.stats
+            stats.departures += 1
+            stats.capacity += capacity
+        return capacity
 
     def _vehicle(self) -> Generator[simpy.Event, object, None]:
         env = self.env
         line = self.line
         spec = self.service
-        factor, _ = self.factor()
-        capacity = spec.vehicle_teu * factor
+        capacity = self._departure()
         if capacity <= 0:
             return  # cancelled by a disruption
         stats = self.stats
-        stats.departures += 1
-        stats.capacity += capacity
         vehicle = Vehicle()
         self.vehicles.add(vehicle)
         loaded = False

@@ -31,6 +31,8 @@ from typing import Any
 import simpy
 from simpy.events import NORMAL, URGENT
 
+from sim.units import HOURS_PER_MONTH
+
 
 def run_until(env: simpy.Environment, at: float) -> None:
     """Process every event before hour `at` (and the urgent ones at `at` scheduled before
@@ -79,6 +81,20 @@ def begin(env: simpy.Environment, callback: Callable[[Any], None]) -> None:
     """Call `callback` (with a stand-in event) at the place in the queue where the first
     step of a process started now would run (`env.process`: an urgent event, delay 0)."""
     heappush(env._queue, (env._now, URGENT, next(env._eid), _Due(callback)))  # type: ignore[misc]
+
+
+def arm_arrival(env: simpy.Environment, rate: float, gap: float,
+                arrive: Callable[[Any], None], redraw: Callable[[Any], None]) -> None:
+    """Arm the next arrival of a Poisson stream whose rate (per hour) is constant within
+    the month of `now`: `arrive` after `gap` (a standard exponential draw) / `rate`, or
+    `redraw` at the month's end when that falls after it (memoryless: the next month draws
+    again at its own rate)."""
+    now = env._now
+    boundary = (int(now // HOURS_PER_MONTH) + 1) * HOURS_PER_MONTH
+    if rate <= 0 or now + gap / rate >= boundary:
+        later(env, boundary - now, redraw)
+        return
+    later(env, gap / rate, arrive)
 
 
 class _Driven:

@@ -24,7 +24,7 @@ from sim.engine.hub import Hub
 from sim.engine.lines import LineBase
 from sim.engine.links import Link
 from sim.engine.lock import Lock
-from sim.engine.loop import begin, later, run_until
+from sim.engine.loop import arm_arrival, begin, run_until
 from sim.engine.recorder import Recorder, ReplicationResult
 from sim.errors import ConservationError
 from sim.market.choice import cumulative, nests_of, probabilities
@@ -334,16 +334,9 @@ class _Arrivals:
 
     def next(self, _event: object = None) -> None:
         """Draw the gap to the next lot and arm its arrival."""
-        env = self.env
-        now = env._now
-        month = int(now // HOURS_PER_MONTH)
-        boundary = (month + 1) * HOURS_PER_MONTH
-        rate = self.base_rate * self.season[month % 12]
-        gap = self.arrivals()
-        if rate <= 0 or now + gap / rate >= boundary:
-            later(env, boundary - now, self.next)  # memoryless: redraw in the next month
-            return
-        later(env, gap / rate, self.arrive)
+        month = int(self.env._now // HOURS_PER_MONTH)
+        arm_arrival(self.env, self.base_rate * self.season[month % 12], self.arrivals(),
+                    self.arrive, self.next)
 
     def arrive(self, _event: object) -> None:
         """A lot arrives: its route drawn from the choice weights, refreshed from the
