@@ -13,6 +13,8 @@
   timetable, an arrival stream) written as callbacks that re-arm themselves with `later` is
   then processed in the same order as the generator process it replaces, without a
   `Process`, a `Timeout` and a generator resume per step (about 175,000 a year).
+- `arm_arrival(env, rate, gap, arrive, redraw)` arms the next arrival of a Poisson stream
+  whose rate is constant within a month (lots of a flow, background jobs).
 - `drive(steps)` runs a generator of events without a `simpy.Process`. A `Process` costs two
   scheduled events of its own: its start (an urgent event at once) and its end (an event
   nobody waits for when no one joins it). A vehicle trip is a generator that no other process
