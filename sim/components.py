@@ -137,7 +137,7 @@ def validate_spec(table: str, data: Any) -> Spec:
 
 register(Kind("hub", "hubs", TerminalSpec, "sim.engine.hub:Hub"))
 register(Kind("border", "hubs", BorderSpec, "sim.engine.hub:Border"))
-register(Kind("zone", "hubs", ZoneSpec, "sim.engine.hub:Hub"))
+register(Kind("zone", "hubs", ZoneSpec, "sim.engine.hub:Zone"))
 register(Kind("lock", "locks", LockSpec, "sim.engine.lock:Lock"))
 register(Kind("link", "links", LinkSpec, "sim.engine.links:Link"))
 register(Kind("scheduled", "services", ScheduledService, "sim.engine.lines:ScheduledLine"))

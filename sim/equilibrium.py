@@ -185,7 +185,8 @@ def settle(base: Plan, choices: Sequence[ChoiceSet] | None = None,
         previous: np.ndarray | None = None
         for n in range(1, settings.max_iterations + 1):
             plan = _pass_plan(with_empties(respond(base, factors), choices, delay, spread))
-            routes = simulate(plan, 0, choices, delay, spread).tables["routes"].set_index("route")
+            routes = simulate(plan, 0, choices, delay, spread,
+                              tables=("routes",)).tables["routes"].set_index("route")
             passes = n
             flows = routes["teu_created_per_year"].reindex(index).fillna(0.0).to_numpy()
             if previous is not None:

@@ -116,7 +116,10 @@ def relaxation_time(lam: float, service: float, servers: int, ca2: float, cs2: f
     """Hours a queue takes to forget its initial state: 2 lam (ca^2 + cs^2) / (c mu - lam)^2,
     the relaxation time of the reflected Brownian motion approximating it in heavy traffic
     (Whitt 1989). For M/M/1 it gives 4 lam / (mu - lam)^2, within 5% of the exact
-    1 / (mu (1 - sqrt(rho))^2) at rho = 0.9. inf when unstable."""
+    1 / (mu (1 - sqrt(rho))^2) at rho = 0.9. inf when unstable; 0 when service takes no
+    time (a zone): nothing ever queues."""
+    if service <= 0:
+        return 0.0
     drift = servers / service - lam
     if drift <= 0:
         return math.inf

@@ -101,6 +101,12 @@ class Routing(Spec):
         description="how often (h) the queues seen by route choice are re-read: shippers "
                     "book on a picture that is hours old, and re-reading it per lot is the "
                     "costliest step of a run")
+    wait_resolution_hours: float = Field(
+        1.0, ge=0, le=1e3,
+        description="the waits route choice sees are rounded to this many hours (0: as "
+                    "read). assumption: shippers book on a picture in whole hours (an hour "
+                    "costs a box a few tens of CNY, its routes differ by thousands), so a "
+                    "flow reuses the choice weights of a picture it has seen before")
     max_excess_wait_hours: float = Field(
         168.0, gt=0, le=1e5,
         description="a route whose queues would delay a lot longer than this is not offered "

@@ -9,12 +9,10 @@ counts its TEU apart (`background_teu_per_year` in hubs.csv).
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from typing import TYPE_CHECKING
 
-import simpy
-
 from sim.engine.component import Component
+from sim.engine.loop import arm_arrival, begin
 from sim.rng import draws
 from sim.specs import BackgroundTraffic
 from sim.units import HOURS_PER_MONTH, HOURS_PER_YEAR
@@ -41,21 +39,17 @@ class Background(Component):
         self._coin = draws(rng.random)      # direction of a `both` job, outbound if < 0.5
 
     def start(self) -> None:
-        self.env.process(self._arrivals())
+        begin(self.env, self._next)
 
-    def _arrivals(self) -> Generator[simpy.Event, object, None]:
-        env = self.env
-        teu = self.spec.batch_teu
-        while True:
-            now = env.now
-            month = int(now // HOURS_PER_MONTH)
-            boundary = (month + 1) * HOURS_PER_MONTH
-            rate = self.rate * self.season[month % 12]
-            gap = self._gaps()
-            if rate <= 0 or now + gap / rate >= boundary:
-                yield env.timeout(boundary - now)  # memoryless: redraw in the next month
-                continue
-            yield env.timeout(gap / rate)
-            direction = self.spec.direction
-            outbound = direction == "outbound" or (direction == "both" and self._coin() < 0.5)
-            self.hub.receive_background(teu, outbound)
+    def _next(self, _event: object = None) -> None:
+        """Draw the gap to the next job and arm its arrival (callbacks re-armed with
+        `arm_arrival`, in the order a generator process yielding timeouts had)."""
+        month = int(self.env._now // HOURS_PER_MONTH)
+        arm_arrival(self.env, self.rate * self.season[month % 12], self._gaps(), self._arrive,
+                    self._next)
+
+    def _arrive(self, _event: object) -> None:
+        direction = self.spec.direction
+        outbound = direction == "outbound" or (direction == "both" and self._coin() < 0.5)
+        self.hub.receive_background(self.spec.batch_teu, outbound)
+        self._next()

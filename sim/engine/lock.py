@@ -248,7 +248,7 @@ class Lock(Component):
     def admit(self, direction: str) -> None:
         """Bring every vessel arrived by now into the queue, in arrival order; a diverting
         vessel that sees more than `divert_wait_hours` of tonnes ahead goes another way."""
-        now = self.env.now
+        now = self.env._now
         streams = self.arrivals[direction]
         for _, stream in streams:       # a plain loop: this runs at every look at the queue
             if stream.next <= now:
@@ -277,7 +277,7 @@ class Lock(Component):
         self.admit(direction)
         side = self.sides[direction]
         event = self.env.event()
-        side.push(CONTAINER, (self.env.now, tonnes, tonnes, event))
+        side.push(CONTAINER, (self.env._now, tonnes, tonnes, event))
         side.wake()
         return event
 
@@ -289,7 +289,7 @@ class Lock(Component):
     def excess_wait(self, direction: str) -> float:
         """Hours a vessel arriving now would wait: the tonnes ahead over the lift rate."""
         self.admit(direction)
-        rate = self._rate(direction, self.env.now)
+        rate = self._rate(direction, self.env._now)
         queued = self.sides[direction].queued_size
         return queued / rate if rate > 0 else (math.inf if queued > 0 else 0.0)
 
@@ -318,7 +318,7 @@ class Lock(Component):
         segments = self.segments[flight]
         last_dir, clear_at = normal, 0.0
         while True:
-            now = env.now
+            now = env._now
             direction, until = direction_at(segments, normal, now)
             if direction is None:                      # under maintenance
                 yield env.timeout(until - now)
@@ -437,7 +437,7 @@ class Lock(Component):
         trip = self.op.lift.trip_hours
         queue = self.lift_queue
         while True:
-            now = env.now
+            now = env._now
             arrived = sorted((t, d, size, name) for name, d, s in self.lift_arrivals
                              for t, size in s.until(now))
             queue.extend((name, d, t, size * self._loads[d][name])

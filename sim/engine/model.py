@@ -9,7 +9,7 @@ from __future__ import annotations
 import gc
 import math
 from bisect import bisect_right
-from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Generator, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -24,7 +24,7 @@ from sim.engine.hub import Hub
 from sim.engine.lines import LineBase
 from sim.engine.links import Link
 from sim.engine.lock import Lock
-from sim.engine.loop import run_until
+from sim.engine.loop import arm_arrival, begin, run_until
 from sim.engine.recorder import Recorder, ReplicationResult
 from sim.errors import ConservationError
 from sim.market.choice import cumulative, nests_of, probabilities
@@ -35,10 +35,11 @@ from sim.specs import Spec
 from sim.units import HOURS_PER_DAY, HOURS_PER_MONTH, HOURS_PER_YEAR
 
 TOLERANCE_TEU = 1e-6
+MAX_PICTURES = 4096     # choice weights kept per flow, by congestion picture seen
 
-# a flow's places to queue (expected-wait functions), and per candidate route the indices of
-# its places and the delay learnt for it
-Waits = tuple[tuple[Callable[[], float], ...], tuple[tuple[tuple[int, ...], float], ...]]
+# a flow's places to queue (indices into the model's places), and per candidate route the
+# positions of its places among the flow's and the delay learnt for it
+Waits = tuple[tuple[int, ...], tuple[tuple[tuple[int, ...], float], ...]]
 
 
 @contextmanager
@@ -97,6 +98,10 @@ class Model:
             *self.locks.values(), *self.hubs.values(), *self.links.values(), *self.lines,
             *self.background]
         self._wait_points = {r.index: self._waits(r) for cs in self.choices for r in cs.routes}
+        # every place to queue route choice reads (`picture`), by index
+        self._places: list[Callable[[], float]] = []
+        self._place_index: dict[int, int] = {}
+        self._grid = plan.routing.wait_resolution_hours
         self._daily = [part for part in self.components
                        if type(part).close_day is not Component.close_day]
 
@@ -135,17 +140,17 @@ class Model:
         if lot.leg >= len(legs):
             hub.yard.leave(lot.teu)
             self.delivered_teu += lot.teu
-            self.recorder.delivered(lot, self.env.now)
+            self.recorder.delivered(lot, self.env._now)
             return
         leg = legs[lot.leg]
         self.lines[leg.line].enqueue(leg.board, lot)
 
     def _waits_of(self, routes: tuple[Route, ...]) -> Waits:
         """Where a flow's candidate routes queue: each place once (routes share their first
-        boarding, a lock), and per route the indices of its places in order and the delay
-        learnt for it."""
+        boarding, a lock), as indices into the model's places, and per route the positions
+        of its places among the flow's in order and the delay learnt for it."""
         index: dict[int, int] = {}
-        places: list[Callable[[], float]] = []
+        places: list[int] = []
         per_route = []
         for r in routes:
             at = []
@@ -153,18 +158,38 @@ class Model:
                 k = index.get(id(point))
                 if k is None:
                     k = index[id(point)] = len(places)
-                    places.append(point)
+                    places.append(self._place(point))
                 at.append(k)
             per_route.append((tuple(at), self.route_delay.get(r.index, 0.0)))
         return tuple(places), tuple(per_route)
 
+    def _place(self, point: Callable[[], float]) -> int:
+        """The model's index of a place to queue (one per estimator object)."""
+        k = self._place_index.get(id(point))
+        if k is None:
+            k = self._place_index[id(point)] = len(self._places)
+            self._places.append(point)
+        return k
+
+    def picture(self, places: tuple[int, ...]) -> tuple[float, ...]:
+        """The congestion picture at `places` now: each place's extra wait (hours), rounded
+        to `routing.wait_resolution_hours` (assumption: shippers book on waits in whole
+        hours; a picture seen before then has its choice weights cached)."""
+        grid = self._grid
+        every = self._places
+        if grid <= 0:
+            return tuple([every[k]() for k in places])
+        out = []
+        for k in places:
+            x = every[k]()
+            out.append(round(x / grid) * grid if x != math.inf else x)
+        return tuple(out)
+
     @staticmethod
-    def _extra_hours(waits: Waits) -> list[float]:
-        """Current waits beyond the uncongested expectation, per candidate route (each place
-        read once; a route's waits added in its own order, as when read route by route)."""
-        places, per_route = waits
-        now = [wait() for wait in places]
-        return [sum([now[k] for k in at]) + learnt for at, learnt in per_route]
+    def _extra_hours(waits: Waits, picture: tuple[float, ...]) -> list[float]:
+        """Waits beyond the uncongested expectation, per candidate route, from the picture
+        of the flow's places (a route's waits added in its own order)."""
+        return [sum([picture[k] for k in at]) + learnt for at, learnt in waits[1]]
 
     def _picker(self, cs: ChoiceSet) -> Callable[[list[float]], list[float]]:
         """Cumulative choice weights of a flow's routes given their extra hours: the nested
@@ -198,47 +223,9 @@ class Model:
         scale = plan.routing.logit_scale
         return lambda extra: cumulative(weights(cs, extra, scale, max_extra))
 
-    def _demand(self, cs: ChoiceSet) -> Generator[simpy.Event, object, None]:
+    def _demand(self, cs: ChoiceSet) -> _Arrivals:
         """Poisson lot arrivals of one flow, rate following the monthly seasonality."""
-        plan = self.plan
-        flow = plan.flows[cs.flow]
-        name = f"{flow.origin}>{flow.destination}:{flow.commodity}"
-        arrivals = draws(stream(plan.seed, self.replication,
-                                f"demand:{name}").standard_exponential)
-        choices = draws(stream(plan.seed, self.replication, f"choice:{name}").random)
-        tonnes = plan.classes[flow.commodity].tonnes_per_teu
-        lot_teu = plan.lot_teu_of(flow.commodity)
-        base_rate = flow.teu_per_year / lot_teu / HOURS_PER_YEAR  # lots per hour
-        season = plan.seasonality
-        origin = self.hubs[flow.origin]
-        aware = plan.routing.congestion_aware and len(cs.routes) > 1
-        env = self.env
-        routes = cs.routes
-        waits = self._waits_of(routes)
-        pick = self._picker(cs)
-        static = [self.route_delay.get(r.index, 0.0) for r in routes]
-        cum = pick(static)
-        seen_until, refresh = 0.0, plan.routing.refresh_hours
-        last = len(routes) - 1
-        while True:
-            now = env.now
-            month = int(now // HOURS_PER_MONTH)
-            boundary = (month + 1) * HOURS_PER_MONTH
-            rate = base_rate * season[month % 12]
-            gap = arrivals()
-            if rate <= 0 or now + gap / rate >= boundary:
-                yield env.timeout(boundary - now)  # memoryless: redraw in the next month
-                continue
-            yield env.timeout(gap / rate)
-            u = choices()
-            if aware and env.now >= seen_until:  # the congestion picture is refreshed
-                cum = pick(self._extra_hours(waits))  # every `refresh_hours`, not per lot
-                seen_until = env.now + refresh
-            route = routes[min(bisect_right(cum, u * cum[-1]), last)]
-            lot = Lot(self.next_lot_id(), cs.flow, route, lot_teu, tonnes, env.now)
-            self.created_teu += lot.teu
-            self.recorder.created(lot)
-            origin.receive([lot])
+        return _Arrivals(self, cs)
 
     # ------------------------------------------------------------------ running
     def _reset_stats(self) -> Generator[simpy.Event, object, None]:
@@ -284,8 +271,8 @@ class Model:
         """Close each day of the statistics period at its end (the last one after the run:
         the run stops before events at its end time)."""
         for k in range(self.days):
-            yield self.env.timeout((self.first_day + k + 1) * HOURS_PER_DAY - self.env.now)
-            self._close_days(self.env.now)
+            yield self.env.timeout((self.first_day + k + 1) * HOURS_PER_DAY - self.env._now)
+            self._close_days(self.env._now)
 
     def start(self) -> None:
         """Start every process (lock lanes, timetables, demand); `run` calls it."""
@@ -294,24 +281,97 @@ class Model:
         if self.days:
             self.env.process(self._day_clock())
         for cs in self.choices:
-            self.env.process(self._demand(cs))
+            begin(self.env, self._demand(cs).next)
         if self.stats_from > 0:
             self.env.process(self._reset_stats())
 
-    def run(self) -> ReplicationResult:
-        """Simulate the horizon and return this replication's records."""
+    def run(self, tables: Collection[str] | None = None) -> ReplicationResult:
+        """Simulate the horizon and return this replication's records (every table, or
+        those named in `tables`)."""
         self.start()
         end = self.plan.horizon.days * HOURS_PER_DAY
         with gc_paused():
             run_until(self.env, end)
         self._close_days(end)
         conservation = self.check_conservation()
-        return self.recorder.result(self, conservation, end)
+        return self.recorder.result(self, conservation, end, tables)
+
+
+class _Arrivals:
+    """The lot arrivals of one flow: a Poisson stream whose rate follows the monthly
+    seasonality, each lot drawn a route from the flow's choice weights, re-read from the
+    queues every `routing.refresh_hours`. Callbacks re-armed with `later`, in the order of
+    the generator process they replace (`sim.engine.loop`)."""
+
+    __slots__ = ("model", "cs", "env", "arrivals", "choices", "tonnes", "base_rate",
+                 "season", "origin", "aware", "routes", "waits", "pick", "cum",
+                 "seen_until", "refresh", "last", "lot_teu", "picture", "weights")
+
+    def __init__(self, model: Model, cs: ChoiceSet) -> None:
+        plan = model.plan
+        flow = plan.flows[cs.flow]
+        name = f"{flow.origin}>{flow.destination}:{flow.commodity}"
+        self.model = model
+        self.cs = cs
+        self.env = model.env
+        self.arrivals = draws(stream(plan.seed, model.replication,
+                                     f"demand:{name}").standard_exponential)
+        self.choices = draws(stream(plan.seed, model.replication, f"choice:{name}").random)
+        self.tonnes = plan.classes[flow.commodity].tonnes_per_teu
+        self.lot_teu = plan.lot_teu_of(flow.commodity)
+        self.base_rate = flow.teu_per_year / self.lot_teu / HOURS_PER_YEAR  # lots per hour
+        self.season = plan.seasonality
+        self.origin = model.hubs[flow.origin]
+        self.aware = plan.routing.congestion_aware and len(cs.routes) > 1
+        self.routes = routes = cs.routes
+        self.waits = model._waits_of(routes)
+        self.pick = model._picker(cs)
+        self.cum = self.pick([model.route_delay.get(r.index, 0.0) for r in routes])
+        self.seen_until, self.refresh = 0.0, plan.routing.refresh_hours
+        self.picture: tuple[float, ...] | None = None
+        # cumulative weights by picture seen (pictures recur: most places read 0 most days)
+        self.weights: dict[tuple[float, ...], list[float]] = {}
+        self.last = len(routes) - 1
+
+    def next(self, _event: object = None) -> None:
+        """Draw the gap to the next lot and arm its arrival."""
+        month = int(self.env._now // HOURS_PER_MONTH)
+        arm_arrival(self.env, self.base_rate * self.season[month % 12], self.arrivals(),
+                    self.arrive, self.next)
+
+    def arrive(self, _event: object) -> None:
+        """A lot arrives: its route drawn from the choice weights, refreshed from the
+        congestion picture every `refresh_hours`, not per lot."""
+        env = self.env
+        model = self.model
+        u = self.choices()
+        if self.aware and env._now >= self.seen_until:  # the congestion picture is
+            self.seen_until = env._now + self.refresh    # refreshed every `refresh_hours`
+            picture = model.picture(self.waits[0])
+            if picture != self.picture:
+                self.picture = picture
+                cum = self.weights.get(picture)
+                if cum is None:
+                    if len(self.weights) >= MAX_PICTURES:
+                        self.weights.clear()
+                    cum = self.weights[picture] = self.pick(
+                        model._extra_hours(self.waits, picture))
+                self.cum = cum
+        cum = self.cum
+        route = self.routes[min(bisect_right(cum, u * cum[-1]), self.last)]
+        lot = Lot(model.next_lot_id(), self.cs.flow, route, self.lot_teu, self.tonnes,
+                  env._now)
+        model.created_teu += lot.teu
+        model.recorder.created(lot)
+        self.origin.receive([lot])
+        self.next()
 
 
 def simulate(plan: Plan, replication: int = 0,
              choices: Sequence[ChoiceSet] | None = None,
              route_delay: Mapping[int, float] | None = None,
-             route_spread: Mapping[int, float] | None = None) -> ReplicationResult:
-    """Run one replication of `plan` and return its records."""
-    return Model(plan, replication, choices, route_delay, route_spread).run()
+             route_spread: Mapping[int, float] | None = None,
+             tables: Collection[str] | None = None) -> ReplicationResult:
+    """Run one replication of `plan` and return its records (every table, or those named
+    in `tables`)."""
+    return Model(plan, replication, choices, route_delay, route_spread).run(tables)

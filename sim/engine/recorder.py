@@ -6,7 +6,7 @@ component writes about itself.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -274,26 +274,40 @@ class Recorder:
         ts = lots.assign(week=week).groupby(["week", "corridor"], as_index=False)["teu"].sum()
         return ts.to_dict("records")
 
-    def result(self, model: Model, conservation: dict[str, float],
-               end: float) -> ReplicationResult:
-        """Every table of this replication: the recorder's own (corridors, routes, legs,
-        timeseries, conservation) and the rows every component writes (hubs, lines, links,
-        locks, checks and whatever else a registered kind declares)."""
+    def result(self, model: Model, conservation: dict[str, float], end: float,
+               only: Collection[str] | None = None) -> ReplicationResult:
+        """Every table of this replication (or those named in `only`): the recorder's own
+        (corridors, routes, legs, timeseries, conservation) and the rows every component
+        writes (hubs, lines, links, locks, checks and whatever else a registered kind
+        declares)."""
+        def wanted(name: str) -> bool:
+            return only is None or name in only
+
         period = end - self.stats_from
-        per = self._per_route()
-        lots, declared = self._lots(per), self._declared(per)
-        rows: dict[str, list[Row]] = {
-            "corridors": self._corridor_table(lots, declared), "routes": self._route_table(),
-            "legs": self._leg_table(), "timeseries": self._timeseries(lots),
-            "gateways": self._gateway_table(lots, declared),
-            "markets": self._market_table(lots, declared),
-            "conservation": [conservation]}
-        rows.update({t.name: [] for t in component_tables()})
-        for part in model.components:
-            for table, row in part.rows(period, end):
-                rows[table].append(row)
+        rows: dict[str, list[Row]] = {}
+        if any(map(wanted, ("corridors", "timeseries", "gateways", "markets"))):
+            per = self._per_route()
+            lots, declared = self._lots(per), self._declared(per)
+            rows.update({
+                "corridors": self._corridor_table(lots, declared),
+                "timeseries": self._timeseries(lots),
+                "gateways": self._gateway_table(lots, declared),
+                "markets": self._market_table(lots, declared)})
+        if wanted("routes"):
+            rows["routes"] = self._route_table()
+        if wanted("legs"):
+            rows["legs"] = self._leg_table()
+        rows["conservation"] = [conservation]
+        parts = [t.name for t in component_tables() if wanted(t.name)]
+        if parts:
+            rows.update({name: [] for name in parts})
+            for part in model.components:
+                for table, row in part.rows(period, end):
+                    if table in rows:
+                        rows[table].append(row)
         per_year = annual_factor(self.plan.horizon)
-        tables = {t.name: t.frame(rows[t.name], per_year) for t in all_tables()}
+        tables = {t.name: t.frame(rows[t.name], per_year) for t in all_tables()
+                  if wanted(t.name)}
         return ReplicationResult(replication=model.replication, tables=tables,
                                  conservation=conservation)
 
