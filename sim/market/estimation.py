@@ -47,6 +47,7 @@ STEP = 0.5          # perturbation of x for the Jacobian (utils, or log units): 
 MAX_MOVE = 1.5      # at most this change of x in one pass
 DAMPING = 0.8       # share of the Newton step taken (the figures are noisy)
 MIN_SLOPE = 0.05    # floor of a sensitivity (a figure its parameter hardly moves)
+FLAT = 1e-3         # below this for every figure, a parameter is not identified at its value
 BAND_Z = 1.96       # a band read as a 95% interval
 
 
@@ -179,14 +180,28 @@ def estimate(plan: Plan, targets: list[CalibrationTarget], runner: Runner, *,
     estimates = []
     for k, (path, t) in enumerate(pairs):
         value = _from_x(path, float(x[k]))
-        se_x = math.sqrt(cov[k, k]) if np.isfinite(cov[k, k]) and cov[k, k] >= 0 else math.nan
-        se = value * se_x if _is_log(path) else se_x
-        estimates.append(Estimate(
-            path=path, value=value, se=se, unit="utils" if not _is_log(path) else "-",
-            method=f"fitted to {t.id} through the simulation (damped Newton steps on CRN runs); "
-                   f"se: delta method from the CRN Jacobian and the figure's band"))
+        how = (f"fitted to {t.id} through the simulation (damped Newton steps on CRN runs); "
+               f"se: delta method from the CRN Jacobian and the figure's band")
+        if unidentified(jac[:, k]):
+            se = math.inf
+            how = (f"fitted to {t.id} through the simulation (damped Newton steps on CRN runs); "
+                   f"not identified here: no fitting figure moves with it at this value (a "
+                   f"flat Jacobian column), so any value beyond it fits as well; se infinite")
+        else:
+            se_x = math.sqrt(cov[k, k]) if np.isfinite(cov[k, k]) and cov[k, k] >= 0 \
+                else math.nan
+            se = value * se_x if _is_log(path) else se_x
+        estimates.append(Estimate(path=path, value=value, se=se,
+                                  unit="utils" if not _is_log(path) else "-", method=how))
     return EstimationResult(estimates=estimates, rows=rows, passes=passes, converged=converged,
                             jacobian=jac, history=history)
+
+
+def unidentified(column: np.ndarray) -> bool:
+    """A parameter no fitting figure moves at its value (every sensitivity below FLAT): the
+    delta method would give it a standard error of 0 (the pseudo-inverse drops the direction),
+    where the truth is that the figures do not bound it."""
+    return bool(np.all(np.abs(column) < FLAT))
 
 
 def own_slopes(jac: np.ndarray) -> np.ndarray:

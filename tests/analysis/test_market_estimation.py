@@ -10,7 +10,7 @@ import pytest
 
 from sim.calibration import CalibrationTarget, calibrate
 from sim.market.estimates import Estimate, read_estimates, write_estimates
-from sim.market.estimation import MIN_SLOPE, domain, estimate, own_slopes
+from sim.market.estimation import MIN_SLOPE, domain, estimate, own_slopes, unidentified
 from sim.network import revise
 from sim.pipeline import prepare, run
 from sim.scenario import load_scenario
@@ -84,3 +84,11 @@ def test_estimation_steps_stay_inside_what_a_scenario_may_hold() -> None:
     assert domain("market.choice.asc.west@eu") == (-np.inf, np.inf)
     low, high = domain("market.choice.nest_scale")
     assert 0.0 < low < 1e-300 and high == 1.0
+
+
+def test_a_parameter_no_figure_moves_is_not_given_a_standard_error_of_zero() -> None:
+    """At -8 the south's electronics constant had sent every laptop off the ILSTC: the
+    figures no longer move with it, and the pseudo-inverse gave it se 0; it is unidentified."""
+    assert unidentified(np.array([0.0, 0.0, 0.0, 0.0]))
+    assert unidentified(np.array([2e-4, -5e-4]))
+    assert not unidentified(np.array([0.0, 0.03]))
