@@ -278,6 +278,16 @@ def check_file_out(out: str | os.PathLike[str], *, header: str, overwrite: bool 
 # ----------------------------------------------------------------------------- the swap
 
 
+STOP_SIGNALS: list[int] = []  # signals that asked this command to stop (`sim.cli` records them)
+
+
+def stop_requested() -> int | None:
+    """The first signal that asked the command to stop, if one did. An interrupt raised inside
+    a finalizer or a library can be swallowed and the command go on: it must still not swap
+    its result in."""
+    return STOP_SIGNALS[0] if STOP_SIGNALS else None
+
+
 class deferred_signals:  # noqa: N801 - a context manager read as a phrase
     """Hold back SIGINT, SIGTERM and SIGALRM while a step that must not be cut runs (the swap,
     a clean-up); they are delivered when it ends."""
@@ -349,8 +359,11 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def swap_in(staging: Path, target: Path) -> None:
-    """Make `staging` the folder `target`, atomically, and delete what `target` held."""
+    """Make `staging` the folder `target`, atomically, and delete what `target` held; not
+    after a signal asked the command to stop (KeyboardInterrupt: `target` is left as it was)."""
     with deferred_signals():
+        if stop_requested() is not None:
+            raise KeyboardInterrupt
         if not target.exists() or (target.is_dir() and not any(target.iterdir())):
             os.replace(staging, target)  # rename(2) replaces an empty folder atomically
         elif exchange(staging, target):

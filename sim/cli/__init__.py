@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from sim import staging
 from sim.errors import ConservationError, InputError, InputWarning, printable
 
 
@@ -71,13 +72,12 @@ class CqsimGroup(click.Group):
         except Exception:
             # an interrupt that lands inside library code (an import half done, a C call) can
             # surface as another exception: after a signal, the command was interrupted
-            if _received:
+            if staging.stop_requested() is not None:
                 ctx.exit(_interrupted())
             raise
 
 
 REPEAT_SECONDS = 2.0
-_received: list[int] = []  # the signal that stopped the command (its exit code is 128 + it)
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -86,7 +86,7 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     weakref callback ("Exception ignored in ..."); an interrupt landing there must not leave a
     ten-year run going."""
     if signum != getattr(signal, "SIGALRM", None):
-        _received.append(signum)
+        staging.STOP_SIGNALS.append(signum)  # the exit code is 128 + the first
     if hasattr(signal, "setitimer"):
         signal.signal(signal.SIGALRM, _interrupt)
         signal.setitimer(signal.ITIMER_REAL, REPEAT_SECONDS)
@@ -99,7 +99,7 @@ def _interrupted() -> int:
         signal.setitimer(signal.ITIMER_REAL, 0.0)
     click.echo("cqsim: interrupted; no result was half-written: --out holds the previous "
                "result or none (a sweep keeps its finished runs for --resume)", err=True)
-    return 128 + (_received[0] if _received else signal.SIGINT)
+    return 128 + (staging.stop_requested() or signal.SIGINT)
 
 
 def entry(prog_name: str | None = None) -> None:

@@ -317,7 +317,7 @@ def test_a_second_run_into_a_folder_being_written_is_refused(tmp_path: Path) -> 
 def _group_with(error: Exception, signum: int | None) -> click.Group:
     """A command group under cqsim's error policy whose one command raises `error`, after
     `signum` arrived (None: no signal)."""
-    from sim import cli
+    from sim import cli, staging
 
     @click.group(cls=cli.CqsimGroup)
     def group() -> None:
@@ -326,7 +326,7 @@ def _group_with(error: Exception, signum: int | None) -> click.Group:
     @group.command()
     def boom() -> None:
         if signum is not None:
-            cli._received.append(signum)
+            staging.STOP_SIGNALS.append(signum)
         raise error
 
     return group
@@ -340,9 +340,9 @@ def test_an_interrupt_that_surfaces_as_another_error_exits_as_interrupted(
     parquet file): after a signal any exception is the interrupt."""
     from click.testing import CliRunner
 
-    from sim import cli
+    from sim import staging
 
-    monkeypatch.setattr(cli, "_received", [])
+    monkeypatch.setattr(staging, "STOP_SIGNALS", [])
     result = CliRunner().invoke(_group_with(TypeError("expected a message argument"), signum),
                                 ["boom"])
     assert result.exit_code == code
@@ -354,8 +354,29 @@ def test_an_error_without_a_signal_is_not_called_an_interrupt(
         monkeypatch: pytest.MonkeyPatch) -> None:
     from click.testing import CliRunner
 
-    from sim import cli
+    from sim import staging
 
-    monkeypatch.setattr(cli, "_received", [])
+    monkeypatch.setattr(staging, "STOP_SIGNALS", [])
     result = CliRunner().invoke(_group_with(TypeError("a bug"), None), ["boom"])
     assert isinstance(result.exception, TypeError) and result.exit_code == 1
+
+
+def test_a_stop_swallowed_on_the_way_still_keeps_the_earlier_result(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An interrupt raised inside a finalizer or a library can be swallowed and the command
+    go on to the end (CI: a run signalled while it wrote exited 0 with the new result swapped
+    in): once a signal asked it to stop, the result is not swapped in."""
+    from sim import staging
+
+    target, new = tmp_path / "out", tmp_path / "new"
+    target.mkdir()
+    (target / "a.csv").write_text("old\n")
+    new.mkdir()
+    (new / "a.csv").write_text("new\n")
+    monkeypatch.setattr(staging, "STOP_SIGNALS", [signal.SIGINT])
+    with pytest.raises(KeyboardInterrupt):
+        staging.swap_in(new, target)
+    assert (target / "a.csv").read_text() == "old\n" and (new / "a.csv").exists()
+    monkeypatch.setattr(staging, "STOP_SIGNALS", [])
+    staging.swap_in(new, target)
+    assert (target / "a.csv").read_text() == "new\n"
