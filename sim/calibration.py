@@ -295,13 +295,17 @@ def _share(gateway: str, market: str, direction: str, commodity: str) -> Measure
                              ("commodity", commodity)):
             if want != "*" and column in sub:
                 sub = sub[sub[column] == want]
-        value = sub["teu_delivered_per_year"] * sub["commodity"].map(
-            {k: c.value_cny_per_teu for k, c in plan.classes.items()})
-        sub = sub.assign(value=value)
+        sub = sub.assign(value=_delivered_value(results, sub))
         total = _per_rep(results, sub, "value")
         through = _per_rep(results, sub[sub["gateway"] == gateway], "value")
         return np.divide(through, total, out=np.full_like(total, np.nan), where=total > 0)
     return measure
+
+
+def _delivered_value(results: Results, routes: pd.DataFrame) -> pd.Series:
+    """CNY a year of the goods delivered on each row of a routes frame (TEU x class value)."""
+    return routes["teu_delivered_per_year"] * routes["commodity"].map(
+        {k: c.value_cny_per_teu for k, c in results.plan.classes.items()})
 
 
 def _class_value(gateway: str, commodity: str) -> Measure:
@@ -310,9 +314,7 @@ def _class_value(gateway: str, commodity: str) -> Measure:
         routes = results.by_replication("routes")
         sub = routes[routes["gateway"].isin(gateway.split("+"))
                      & (routes["commodity"] == commodity) & (routes["flow_class"] == "trade")]
-        per_teu = results.plan.classes[commodity].value_cny_per_teu / 1e9
-        return _per_rep(results, sub.assign(value=sub["teu_delivered_per_year"] * per_teu),
-                        "value")
+        return _per_rep(results, sub.assign(value=_delivered_value(results, sub) / 1e9), "value")
     return measure
 
 
@@ -366,9 +368,8 @@ def _parse(text: str, file: Path | str = "", line: int = 0) -> Measure:
                      "loaded_departures:C:M, link_teu:C:HUB, hub_teu:HUB, lock_t:LOCK, "
                      "lock:LOCK:FIGURE, ride:A>B, arrive:A>HUB, door:A>B[:C], "
                      "gateway_teu:G[:CLASS], gateway_value:G[:CLASS], class_value:G:CLASS, "
-                     "value_per_teu:G, "
-                     "loaded_ratio:G:out|in, "
-                     "share:G:MARKET:DIRECTION:CLASS or trade_total", text)
+                     "value_per_teu:G, loaded_ratio:G:out|in, share:G:MARKET:DIRECTION:CLASS "
+                     "or trade_total", text)
 
 
 def calibrate(results: Results, targets: list[CalibrationTarget]) -> list[CalibrationRow]:

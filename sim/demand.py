@@ -152,21 +152,17 @@ def route_costs(plan: Plan, cs: ChoiceSet, delay: Mapping[int, float],
 def market_state(plan: Plan, choices: Sequence[ChoiceSet], delay: Mapping[int, float],
                  spread: Mapping[int, float]) -> MarketRef:
     """Logsum and expected generalized cost of every market flow."""
-    from sim.market.choice import nests_of, probabilities
+    from sim.market.choice import flow_nests, probabilities
 
     out: MarketRef = {}
     if plan.market is None:
         return out
-    choice = plan.market.section.choice
     for cs in choices:
         flow = plan.flows[cs.flow]
         if not flow.market:
             continue
         costs = route_costs(plan, cs, delay, spread)
-        nests = nests_of([r.gateway for r in cs.routes], flow.market,
-                         plan.classes[flow.commodity].value_cny_per_teu, choice,
-                         commodity=flow.commodity)
-        probs, ls = probabilities(nests, costs)
+        probs, ls = probabilities(flow_nests(plan, cs), costs)
         out[(flow.origin, flow.destination, flow.commodity)] = (
             ls, sum(p * c for p, c in zip(probs, costs, strict=True)))
     return out

@@ -15,7 +15,7 @@ from sim.engine.component import Component
 from sim.engine.loop import arm_arrival, begin
 from sim.rng import draws
 from sim.specs import BackgroundTraffic
-from sim.units import HOURS_PER_MONTH, HOURS_PER_YEAR
+from sim.units import HOURS_PER_YEAR
 
 if TYPE_CHECKING:
     from sim.engine.model import Model
@@ -44,9 +44,7 @@ class Background(Component):
     def _next(self, _event: object = None) -> None:
         """Draw the gap to the next job and arm its arrival (callbacks re-armed with
         `arm_arrival`, in the order a generator process yielding timeouts had)."""
-        month = int(self.env._now // HOURS_PER_MONTH)
-        arm_arrival(self.env, self.rate * self.season[month % 12], self._gaps(), self._arrive,
-                    self._next)
+        arm_arrival(self.env, self.rate, self.season, self._gaps(), self._arrive, self._next)
 
     def _arrive(self, _event: object) -> None:
         direction = self.spec.direction

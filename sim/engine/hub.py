@@ -292,17 +292,22 @@ class Hub(Component):
         The visit is a chain of callbacks, not a process: a lot that finds yard space and a
         free position costs one timeout for its handling (and one for its dwell).
         """
-        model = self.model
         teu = 0.0
         here = self.lots
         for lot in lots:
             here[lot.id] = lot
             teu += lot.teu
-            legs = lot.route.legs
-            if lot.leg < len(legs):  # it will board here: the line counts it from now
-                leg = legs[lot.leg]
-                model.lines[leg.line].booked_teu[leg.board] += lot.teu
+        self._book(lots)
         self._enter(_Job(lots, teu, self.env._now))
+
+    def _book(self, lots: list[Lot]) -> None:
+        """Lots that will board here: the line counts them as booked from now."""
+        lines = self.model.lines
+        for lot in lots:
+            legs = lot.route.legs
+            if lot.leg < len(legs):
+                leg = legs[lot.leg]
+                lines[leg.line].booked_teu[leg.board] += lot.teu
 
     def receive_background(self, teu: float, outbound: bool) -> None:
         """A background job arrives: it takes yard space and a handling position like
@@ -440,12 +445,7 @@ class Zone(Hub):
                 or servers.free <= 0 or yard.level + teu > yard.capacity + 1e-9):
             super().receive(lots)
             return
-        model = self.model
-        for lot in lots:
-            legs = lot.route.legs
-            if lot.leg < len(legs):  # it will board here: the line counts it from now
-                leg = legs[lot.leg]
-                model.lines[leg.line].booked_teu[leg.board] += lot.teu
+        self._book(lots)
         yard.enter(teu)
         servers.acquire()
         self._arrive()
@@ -453,7 +453,7 @@ class Zone(Hub):
         self._handled(teu, 0.0)
         self._done(0.0)
         for lot in lots:
-            model.forward(lot, self)
+            self.model.forward(lot, self)
 
 
 class Border(Hub):

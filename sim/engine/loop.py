@@ -13,8 +13,8 @@
   timetable, an arrival stream) written as callbacks that re-arm themselves with `later` is
   then processed in the same order as the generator process it replaces, without a
   `Process`, a `Timeout` and a generator resume per step (about 175,000 a year).
-- `arm_arrival(env, rate, gap, arrive, redraw)` arms the next arrival of a Poisson stream
-  whose rate is constant within a month (lots of a flow, background jobs).
+- `arm_arrival(env, rate, season, gap, arrive, redraw)` arms the next arrival of a Poisson
+  stream whose rate follows the monthly seasonality (lots of a flow, background jobs).
 - `drive(steps)` runs a generator of events without a `simpy.Process`. A `Process` costs two
   scheduled events of its own: its start (an urgent event at once) and its end (an event
   nobody waits for when no one joins it). A vehicle trip is a generator that no other process
@@ -26,7 +26,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from heapq import heappop, heappush
 from typing import Any
 
@@ -85,14 +85,16 @@ def begin(env: simpy.Environment, callback: Callable[[Any], None]) -> None:
     heappush(env._queue, (env._now, URGENT, next(env._eid), _Due(callback)))  # type: ignore[misc]
 
 
-def arm_arrival(env: simpy.Environment, rate: float, gap: float,
+def arm_arrival(env: simpy.Environment, rate: float, season: Sequence[float], gap: float,
                 arrive: Callable[[Any], None], redraw: Callable[[Any], None]) -> None:
-    """Arm the next arrival of a Poisson stream whose rate (per hour) is constant within
-    the month of `now`: `arrive` after `gap` (a standard exponential draw) / `rate`, or
+    """Arm the next arrival of a Poisson stream of `rate` per hour times the month's factor
+    of `season` (twelve): `arrive` after `gap` (a standard exponential draw) / that rate, or
     `redraw` at the month's end when that falls after it (memoryless: the next month draws
     again at its own rate)."""
     now = env._now
-    boundary = (int(now // HOURS_PER_MONTH) + 1) * HOURS_PER_MONTH
+    month = int(now // HOURS_PER_MONTH)
+    rate *= season[month % 12]
+    boundary = (month + 1) * HOURS_PER_MONTH
     if rate <= 0 or now + gap / rate >= boundary:
         later(env, boundary - now, redraw)
         return

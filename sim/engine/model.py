@@ -27,12 +27,12 @@ from sim.engine.lock import Lock
 from sim.engine.loop import arm_arrival, begin, run_until
 from sim.engine.recorder import Recorder, ReplicationResult
 from sim.errors import ConservationError
-from sim.market.choice import cumulative, nests_of, probabilities
+from sim.market.choice import cumulative, flow_nests, probabilities
 from sim.network import Plan
 from sim.rng import draws, stream
 from sim.routing import ChoiceSet, Route, choice_sets, weights
 from sim.specs import Spec
-from sim.units import HOURS_PER_DAY, HOURS_PER_MONTH, HOURS_PER_YEAR
+from sim.units import HOURS_PER_DAY, HOURS_PER_YEAR
 
 TOLERANCE_TEU = 1e-6
 MAX_PICTURES = 4096     # choice weights kept per flow, by congestion picture seen
@@ -203,9 +203,7 @@ class Model:
         max_extra = plan.routing.max_excess_wait_hours
         if flow.market and plan.market is not None:
             choice = plan.market.section.choice
-            nests = nests_of([r.gateway for r in routes], flow.market,
-                             plan.classes[flow.commodity].value_cny_per_teu, choice,
-                             commodity=flow.commodity)
+            nests = flow_nests(plan, cs)
             rr = choice.reliability_ratio
             static = [r.price_cny + vot * (r.base_hours
                                            + rr * self.route_spread.get(r.index, 0.0))
@@ -335,9 +333,8 @@ class _Arrivals:
 
     def next(self, _event: object = None) -> None:
         """Draw the gap to the next lot and arm its arrival."""
-        month = int(self.env._now // HOURS_PER_MONTH)
-        arm_arrival(self.env, self.base_rate * self.season[month % 12], self.arrivals(),
-                    self.arrive, self.next)
+        arm_arrival(self.env, self.base_rate, self.season, self.arrivals(), self.arrive,
+                    self.next)
 
     def arrive(self, _event: object) -> None:
         """A lot arrives: its route drawn from the choice weights, refreshed from the

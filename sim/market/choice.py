@@ -25,8 +25,13 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import accumulate
+from typing import TYPE_CHECKING
 
 from sim.market.spec import Choice
+
+if TYPE_CHECKING:
+    from sim.network import Plan
+    from sim.routing import ChoiceSet
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,16 @@ def nests_of(gateways: Sequence[str], market: str, value_cny_per_teu: float,
                 + choice.asc.get(f"{g}#{commodity}", 0.0) for g in names)
     return Nests(nest=tuple(names.index(g) for g in gateways), gateways=names, asc=asc,
                  scale=choice.cost_scale / value_cny_per_teu, mu=choice.nest_scale)
+
+
+def flow_nests(plan: Plan, cs: ChoiceSet) -> Nests:
+    """Nests of a market flow's candidate routes under the plan's choice parameters (the
+    flow's market and class pick their constants; its class gives the value per TEU)."""
+    assert plan.market is not None, "a market flow needs the plan's market section"
+    flow = plan.flows[cs.flow]
+    return nests_of([r.gateway for r in cs.routes], flow.market,
+                    plan.classes[flow.commodity].value_cny_per_teu,
+                    plan.market.section.choice, flow.commodity)
 
 
 def probabilities(n: Nests, costs: Sequence[float],

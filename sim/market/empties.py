@@ -29,22 +29,19 @@ def loaded_teu(plan: Plan, choices: Sequence[ChoiceSet], delay: Mapping[int, flo
                spread: Mapping[int, float]) -> dict[tuple[str, str, str], float]:
     """Loaded TEU/yr per (depot in China, hub abroad, 'out' | 'in') of every lane."""
     from sim.demand import route_costs
-    from sim.market.choice import nests_of, probabilities
+    from sim.market.choice import flow_nests, probabilities
 
     out: dict[tuple[str, str, str], float] = {}
     if plan.market is None or plan.market.section.empties is None:
         return out
-    section = plan.market.section
-    lanes = section.empties.lanes if section.empties else ()
+    lanes = plan.market.section.empties.lanes
     for cs in choices:
         flow = plan.flows[cs.flow]
         if flow.flow_class == "empty" or flow.teu_per_year <= 0:
             continue
         if flow.market:
-            nests = nests_of([r.gateway for r in cs.routes], flow.market,
-                             plan.classes[flow.commodity].value_cny_per_teu, section.choice,
-                             commodity=flow.commodity)
-            probs, _ = probabilities(nests, route_costs(plan, cs, delay, spread))
+            costs = route_costs(plan, cs, delay, spread)
+            probs, _ = probabilities(flow_nests(plan, cs), costs)
         else:
             probs = [1.0 / len(cs.routes)] * len(cs.routes)
         for lane in lanes:
