@@ -7,7 +7,7 @@ Input goes normalize -> validate -> build. Everything here is immutable; the eng
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from pathlib import Path
@@ -18,7 +18,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from sim.components import validate_spec
 from sim.errors import InputError, InputWarning, did_you_mean
 from sim.geodata import LINKS_FILE, read_hubs, read_links, read_locks
-from sim.market.spec import Choice
+from sim.market.spec import Choice, MarketSection
 from sim.market.table import (
     MarketPlan,
     empty_flows,
@@ -396,6 +396,28 @@ def _resolve_hops(scenario: Scenario, at: str, spec: ServiceSpec, stops: tuple[s
     return tuple(hops)
 
 
+def _check_constants(scenario: Scenario, section: MarketSection,
+                     corridors: Collection[str]) -> None:
+    """Every key of market.choice.asc names a gateway (`g`), a gateway and a market
+    (`g@market`) or a gateway and a class (`g#class`): a misspelt key would add nothing."""
+    gateways = set(section.gateways) or corridors
+    for key in section.choice.asc:
+        where = f"market.choice.asc.{key}"
+        gateway, kind, other = key, "", ""
+        for mark in ("#", "@"):
+            if mark in key:
+                gateway, kind, other = key.partition(mark)
+                break
+        if gateway not in gateways:
+            raise scenario.error(where, "a gateway" + did_you_mean(gateway, gateways), key)
+        if kind == "#" and other not in scenario.demand.classes:
+            raise scenario.error(where, "<gateway>#<a class of demand.classes>"
+                                 + did_you_mean(other, scenario.demand.classes), key)
+        if kind == "@" and other not in section.ends:
+            raise scenario.error(where, "<gateway>@<a market of market.ends>"
+                                 + did_you_mean(other, section.ends), key)
+
+
 def _check(scenario: Scenario, net: Network, flows: tuple[Flow, ...], flow_at: list[str],
            service_at: dict[str, str]) -> None:
     hubs = net.hubs
@@ -473,9 +495,16 @@ def _check(scenario: Scenario, net: Network, flows: tuple[Flow, ...], flow_at: l
             if hub_id not in hubs:
                 raise scenario.error(f"{flow_at[i]}.{end}", "a known hub id" + did_you_mean(
                     hub_id, hubs), hub_id)
-            if hubs[hub_id].yard_teu < scenario.demand.lot_teu:
-                raise scenario.error("demand.lot_teu", f"at most the yard of {hub_id} "
-                                     f"({hubs[hub_id].yard_teu:g} TEU)", scenario.demand.lot_teu)
+            own = scenario.demand.classes.get(flow.commodity)
+            lot, field_name = ((own.lot_teu, f"demand.classes.{flow.commodity}.lot_teu")
+                               if own is not None and own.lot_teu is not None
+                               else (scenario.demand.lot_teu, "demand.lot_teu"))
+            if hubs[hub_id].yard_teu < lot:
+                raise scenario.error(field_name, f"at most the yard of {hub_id} "
+                                     f"({hubs[hub_id].yard_teu:g} TEU)", lot)
+    if scenario.market is not None:
+        _check_constants(scenario, scenario.market, {
+            s.corridor for s in net.services.values()} - {"feeder"})
     for i, hub_id in enumerate(scenario.trade.excluded_hubs):
         _known(scenario, f"trade.excluded_hubs.{i}", "hub", hub_id, freight_hubs)
 

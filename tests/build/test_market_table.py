@@ -37,3 +37,31 @@ def test_a_bad_row_is_refused_naming_the_line_and_field(tmp_path: Path, row: tup
     with pytest.raises(InputError) as err:
         prepare(write_scenario(tmp_path / "m.yaml", doc))
     assert err.value.file.endswith("markets.csv") and err.value.field == field
+
+
+@pytest.mark.parametrize(("key", "expected"), [
+    ("wset", "a gateway (did you mean 'west'?)"),
+    ("west@aesan", "<gateway>@<a market of market.ends> (did you mean 'asean'?)"),
+    ("south#electronic", "<gateway>#<a class of demand.classes> (did you mean 'electronics'?)"),
+])
+def test_a_constant_for_no_gateway_market_or_class_is_refused(tmp_path: Path, key: str,
+                                                             expected: str) -> None:
+    """A misspelt key of market.choice.asc would add nothing to any nest, silently."""
+    doc = market_doc(tmp_path)
+    doc["market"]["choice"] = {"asc": {"west": 0.5, "west@eu": 1.0, "south#electronics": -2.0,
+                                       key: 1.0}}
+    with pytest.raises(InputError) as err:
+        prepare(write_scenario(tmp_path / "m.yaml", doc))
+    assert err.value.field == f"market.choice.asc.{key}" and err.value.expected == expected
+
+
+def test_a_class_lot_larger_than_a_yard_it_enters_is_refused(tmp_path: Path) -> None:
+    doc = market_doc(tmp_path)
+    doc["demand"]["classes"] = {**doc["demand"]["classes"], "electronics": {
+        **doc["demand"]["classes"]["electronics"], "lot_teu": 1000}}
+    doc["changes"] = [{"kind": "set", "hub": "cq", "field": "yard_teu", "value": 500,
+                       "why": "test: a yard smaller than a lot of electronics"}]
+    with pytest.raises(InputError) as err:
+        prepare(write_scenario(tmp_path / "m.yaml", doc))
+    assert err.value.field == "demand.classes.electronics.lot_teu"
+    assert err.value.expected.startswith("at most the yard of")
