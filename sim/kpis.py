@@ -20,7 +20,7 @@ it weighs lots within a corridor or corridors within the total.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
@@ -77,9 +77,10 @@ class Table:
 
 @dataclass(frozen=True, kw_only=True)
 class KPI(Column):
-    """A corridor KPI: a column of the corridors table, computed from the delivered lots."""
+    """A corridor KPI: a column of the corridors table, computed from the delivered lots (or,
+    where `of` is None, given by the recorder: trade, counted when declared)."""
 
-    of: Callable[[pd.DataFrame], float]   # value over a frame of delivered lots
+    of: Callable[[pd.DataFrame], float] | None   # value over a frame of delivered lots
     total: Total = "sum"                   # how the corridors' values make the total
     scale: float = 1.0                     # shown as value / scale ...
     shown_as: str = ""                     # ... in this unit
@@ -122,10 +123,9 @@ def _empty(lots: pd.DataFrame) -> np.ndarray:
     return (lots["flow_class"] == "empty").to_numpy()
 
 
-# lots frame (one row a delivered lot): corridor, flow_class, teu, value_cny, trade_cny (the
-# value when the flow is Chongqing's trade, else 0: `trade.excluded_hubs`), co2_t, transit_h,
-# wait_h, at_h. The recorder counts trade as declared (left the origin in the period,
-# `sim.engine.recorder`), not from this frame.
+# lots frame (one row a delivered lot): corridor, flow_class, teu, value_cny, co2_t, transit_h,
+# wait_h, at_h. Trade is not a sum over delivered lots: the recorder counts it as declared
+# (left the origin in the period, `sim.engine.recorder`) and gives it to `corridor_row`.
 _KPIS: list[KPI] = [
     KPI(name="teu", unit="TEU", per="year", label="loaded TEU delivered", short="TEU",
         of=lambda lots: lots["teu"].to_numpy()[~_empty(lots)].sum(), scale=1e3,
@@ -136,7 +136,7 @@ _KPIS: list[KPI] = [
         shown_as="kTEU", digits=1, in_console=False),
     KPI(name="trade_bn_cny", unit="bn CNY", per="year",
         label="Chongqing goods trade (declared: left the origin in the period)",
-        short="trade", of=lambda lots: lots["trade_cny"].sum() / 1e9, digits=1),
+        short="trade", of=None, digits=1),
     KPI(name="value_bn_cny", unit="bn CNY", per="year",
         label="value of the goods carried (Chongqing's trade and excluded hubs')",
         short="value", of=lambda lots: lots["value_cny"].sum() / 1e9, digits=1,
@@ -216,10 +216,11 @@ def _by_column(column: str) -> KPI | None:
     return next((k for k in _KPIS if k.column == column), None)
 
 
-def corridor_row(lots: pd.DataFrame) -> dict[str, float]:
+def corridor_row(lots: pd.DataFrame, given: Mapping[str, float]) -> dict[str, float]:
     """Every KPI over a frame of delivered lots (one corridor's, or all), by its own name and
-    over the statistics period, as a row of the corridors table is written."""
-    return {k.name: k.of(lots) for k in _KPIS}
+    over the statistics period, as a row of the corridors table is written; the KPIs without
+    `of` from `given` (trade: the recorder counts it when declared)."""
+    return {k.name: given[k.name] if k.of is None else k.of(lots) for k in _KPIS}
 
 
 def total(k: KPI, corridors: pd.DataFrame) -> float:

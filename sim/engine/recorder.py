@@ -208,7 +208,6 @@ class Recorder:
             **{k: per[k][ids] if ids.size else np.array([], dtype=object) for k in labels},
             "teu": teu,
             "value_cny": teu * (per["value"][ids] if ids.size else 0.0),
-            "trade_cny": teu * (per["trade"][ids] if ids.size else 0.0),
             "co2_t": teu * (per["co2"][ids] if ids.size else 0.0),
             "transit_h": np.asarray(self.transit), "wait_h": np.asarray(self.wait),
             "at_h": np.asarray(self.at)})
@@ -231,8 +230,8 @@ class Recorder:
         names = list(CORRIDORS) + sorted((set(lots["corridor"]) | set(
             declared.loc[declared["trade_cny"] > 0, "corridor"])) - set(CORRIDORS))
         trade = declared.groupby("corridor")["trade_cny"].sum()
-        return [{"corridor": name, **corridor_row(lots[lots["corridor"] == name]),
-                 "trade_bn_cny": float(trade.get(name, 0.0)) / 1e9} for name in names]
+        return [{"corridor": name, **corridor_row(lots[lots["corridor"] == name], {
+                    "trade_bn_cny": float(trade.get(name, 0.0)) / 1e9})} for name in names]
 
     def _gateway_table(self, lots: pd.DataFrame, declared: pd.DataFrame) -> list[Row]:
         """TEU delivered, trade declared and value delivered per gateway and flow class (every

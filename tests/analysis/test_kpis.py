@@ -14,13 +14,17 @@ from sim.kpis import Table, col, corridor_row, kpis, label, measure_of, teu_weig
 
 def _lots() -> pd.DataFrame:
     return pd.DataFrame({"corridor": ["west", "west", "east"], "teu": [40.0, 20.0, 40.0],
-                         "value_cny": [4e6, 1e6, 2e6], "trade_cny": [4e6, 0.0, 2e6],
+                         "value_cny": [4e6, 1e6, 2e6],
                          "co2_t": [10.0, 5.0, 2.0], "transit_h": [100.0, 400.0, 200.0],
                          "wait_h": [10.0, 40.0, 0.0], "at_h": [1.0, 2.0, 3.0]})
 
 
+TRADE = {"west": 4e-3, "east": 2e-3}   # bn CNY declared (the recorder counts it, not the lots)
+
+
 def test_a_corridor_row_has_every_kpi() -> None:
-    row = corridor_row(_lots()[lambda d: d["corridor"] == "west"])
+    row = corridor_row(_lots()[lambda d: d["corridor"] == "west"],
+                       {"trade_bn_cny": TRADE["west"]})
     assert list(row) == [k.name for k in kpis()]
     assert row["teu"] == 60 and row["lots"] == 2
     assert row["value_bn_cny"] == 5e-3 and row["trade_bn_cny"] == 4e-3
@@ -29,7 +33,7 @@ def test_a_corridor_row_has_every_kpi() -> None:
 
 
 def test_counts_are_annualised_and_say_so() -> None:
-    rows = [{"corridor": "west", **corridor_row(_lots())}]
+    rows = [{"corridor": "west", **corridor_row(_lots(), {"trade_bn_cny": 6e-3})}]
     table = corridors_table().frame(rows, per_year=365 / 50).iloc[0]   # 50 days measured
     assert table["teu_per_year"] == pytest.approx(100 * 365 / 50)
     assert table["transit_mean_h"] == rows[0]["transit_mean_h"]     # a time: as it is
@@ -41,10 +45,11 @@ def test_counts_are_annualised_and_say_so() -> None:
 
 def test_totals_sum_counts_and_weigh_times_by_teu() -> None:
     lots = _lots()
-    rows = [{"corridor": c, **corridor_row(lots[lots["corridor"] == c])}
+    rows = [{"corridor": c, **corridor_row(lots[lots["corridor"] == c],
+                                           {"trade_bn_cny": TRADE[c]})}
             for c in ("west", "east")]
     total = totals(corridors_table().frame(rows, per_year=1.0))
-    everything = corridor_row(lots)
+    everything = corridor_row(lots, {"trade_bn_cny": sum(TRADE.values())})
     for k in kpis():
         if k.total != "none":   # same as over all the lots at once
             assert total[k.column] == pytest.approx(everything[k.name]), k.name
