@@ -98,9 +98,16 @@ def _kill_when(ready: Callable[[], bool], args: list[str], timeout: float = 180.
 
 
 def _files_staged(out: Path, n: int) -> Callable[[], bool]:
-    """Ready when the run's staging folder holds `n` files (or more)."""
+    """Ready when the run's staging folder holds `n` files (or more). The folder can vanish
+    while it is counted (swapped in, or cleared): then it holds none."""
+    def count(folder: Path) -> int:
+        try:
+            return sum(1 for p in folder.rglob("*") if p.is_file())
+        except FileNotFoundError:
+            return 0
+
     def ready() -> bool:
-        return any(sum(1 for p in s.rglob("*") if p.is_file()) >= n for s in _staging(out))
+        return any(count(s) >= n for s in _staging(out))
     return ready
 
 
