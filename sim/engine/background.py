@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sim.engine.component import Component
-from sim.engine.loop import arm_arrival, begin
+from sim.engine.loop import Poisson, begin
 from sim.rng import draws
 from sim.specs import BackgroundTraffic
 from sim.units import HOURS_PER_YEAR
@@ -35,19 +35,15 @@ class Background(Component):
         self.season = tuple(f / mean for f in factors)
         self.rate = spec.jobs_per_year / HOURS_PER_YEAR      # jobs per hour at factor 1
         rng = self.stream(f"background:{spec.hub}")
-        self._gaps = draws(rng.standard_exponential)
+        self._clock = Poisson(model.env, self.rate, self.season,
+                              draws(rng.standard_exponential), self._arrive)
         self._coin = draws(rng.random)      # direction of a `both` job, outbound if < 0.5
 
     def start(self) -> None:
-        begin(self.env, self._next)
-
-    def _next(self, _event: object = None) -> None:
-        """Draw the gap to the next job and arm its arrival (callbacks re-armed with
-        `arm_arrival`, in the order a generator process yielding timeouts had)."""
-        arm_arrival(self.env, self.rate, self.season, self._gaps(), self._arrive, self._next)
+        begin(self.env, self._clock.next)
 
     def _arrive(self, _event: object) -> None:
         direction = self.spec.direction
         outbound = direction == "outbound" or (direction == "both" and self._coin() < 0.5)
         self.hub.receive_background(self.spec.batch_teu, outbound)
-        self._next()
+        self._clock.next()

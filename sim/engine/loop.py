@@ -13,8 +13,8 @@
   timetable, an arrival stream) written as callbacks that re-arm themselves with `later` is
   then processed in the same order as the generator process it replaces, without a
   `Process`, a `Timeout` and a generator resume per step (about 175,000 a year).
-- `arm_arrival(env, rate, season, gap, arrive, redraw)` arms the next arrival of a Poisson
-  stream whose rate follows the monthly seasonality (lots of a flow, background jobs).
+- `Poisson` arms the arrivals of a Poisson stream whose rate follows the monthly
+  seasonality (lots of a flow, background jobs), one exponential draw per arrival.
 - `drive(steps)` runs a generator of events without a `simpy.Process`. A `Process` costs two
   scheduled events of its own: its start (an urgent event at once) and its end (an event
   nobody waits for when no one joins it). A vehicle trip is a generator that no other process
@@ -85,20 +85,47 @@ def begin(env: simpy.Environment, callback: Callable[[Any], None]) -> None:
     heappush(env._queue, (env._now, URGENT, next(env._eid), _Due(callback)))  # type: ignore[misc]
 
 
-def arm_arrival(env: simpy.Environment, rate: float, season: Sequence[float], gap: float,
-                arrive: Callable[[Any], None], redraw: Callable[[Any], None]) -> None:
-    """Arm the next arrival of a Poisson stream of `rate` per hour times the month's factor
-    of `season` (twelve): `arrive` after `gap` (a standard exponential draw) / that rate, or
-    `redraw` at the month's end when that falls after it (memoryless: the next month draws
-    again at its own rate)."""
-    now = env._now
-    month = int(now // HOURS_PER_MONTH)
-    rate *= season[month % 12]
-    boundary = (month + 1) * HOURS_PER_MONTH
-    if rate <= 0 or now + gap / rate >= boundary:
-        later(env, boundary - now, redraw)
-        return
-    later(env, gap / rate, arrive)
+class Poisson:
+    """Arrivals of a Poisson stream of `rate` per hour times the month's factor of `season`
+    (twelve), by inversion of its cumulative rate: arrival k comes when the cumulative rate
+    since arrival k-1 reaches the k-th standard exponential draw of `gaps`. A draw that
+    outlasts its month carries what is left of it into the next month, at that month's rate.
+
+    Why not redraw at the month's end (memoryless, the same process in law): two variants
+    whose rates differ slightly then redraw at different months' ends, their draws fall out
+    of step and, once out of step, differ by about a lot a month per flow for the rest of
+    the year. Carried over, the k-th arrival spends the k-th draw in every variant: its time
+    moves smoothly with the rate and common random numbers stay synchronised.
+
+    `arrive` is called at each arrival and must call `next` to arm the one after it."""
+
+    __slots__ = ("env", "rate", "season", "gaps", "arrive", "rest")
+
+    def __init__(self, env: simpy.Environment, rate: float, season: Sequence[float],
+                 gaps: Callable[[], float], arrive: Callable[[Any], None]) -> None:
+        self.env = env
+        self.rate = rate
+        self.season = season
+        self.gaps = gaps
+        self.arrive = arrive
+        self.rest = 0.0          # cumulative rate still to spend before the next arrival
+
+    def next(self, _event: object = None) -> None:
+        """Draw the next arrival's gap and arm it."""
+        self.rest = self.gaps()
+        self._arm()
+
+    def _arm(self, _event: object = None) -> None:
+        env = self.env
+        now = env._now
+        month = int(now // HOURS_PER_MONTH)
+        rate = self.rate * self.season[month % 12]
+        left = (month + 1) * HOURS_PER_MONTH - now
+        if rate > 0 and self.rest < rate * left:
+            later(env, self.rest / rate, self.arrive)
+            return
+        self.rest = max(0.0, self.rest - rate * left)
+        later(env, left, self._arm)
 
 
 class _Driven:

@@ -24,7 +24,7 @@ from sim.engine.hub import Hub
 from sim.engine.lines import LineBase
 from sim.engine.links import Link
 from sim.engine.lock import Lock
-from sim.engine.loop import arm_arrival, begin, run_until
+from sim.engine.loop import Poisson, begin, run_until
 from sim.engine.recorder import Recorder, ReplicationResult
 from sim.errors import ConservationError
 from sim.market.choice import cumulative, flow_nests, probabilities
@@ -279,7 +279,7 @@ class Model:
         if self.days:
             self.env.process(self._day_clock())
         for cs in self.choices:
-            begin(self.env, self._demand(cs).next)
+            begin(self.env, self._demand(cs).clock.next)
         if self.stats_from > 0:
             self.env.process(self._reset_stats())
 
@@ -301,8 +301,8 @@ class _Arrivals:
     queues every `routing.refresh_hours`. Callbacks re-armed with `later`, in the order of
     the generator process they replace (`sim.engine.loop`)."""
 
-    __slots__ = ("model", "cs", "env", "arrivals", "choices", "tonnes", "base_rate",
-                 "season", "origin", "aware", "routes", "waits", "pick", "cum",
+    __slots__ = ("model", "cs", "env", "clock", "choices", "tonnes", "origin", "aware",
+                 "routes", "waits", "pick", "cum",
                  "seen_until", "refresh", "last", "lot_teu", "picture", "weights")
 
     def __init__(self, model: Model, cs: ChoiceSet) -> None:
@@ -312,13 +312,13 @@ class _Arrivals:
         self.model = model
         self.cs = cs
         self.env = model.env
-        self.arrivals = draws(stream(plan.seed, model.replication,
-                                     f"demand:{name}").standard_exponential)
         self.choices = draws(stream(plan.seed, model.replication, f"choice:{name}").random)
         self.tonnes = plan.classes[flow.commodity].tonnes_per_teu
         self.lot_teu = plan.lot_teu_of(flow.commodity)
-        self.base_rate = flow.teu_per_year / self.lot_teu / HOURS_PER_YEAR  # lots per hour
-        self.season = plan.seasonality
+        self.clock = Poisson(model.env, flow.teu_per_year / self.lot_teu / HOURS_PER_YEAR,
+                             plan.seasonality, draws(stream(
+                                 plan.seed, model.replication,
+                                 f"demand:{name}").standard_exponential), self.arrive)
         self.origin = model.hubs[flow.origin]
         self.aware = plan.routing.congestion_aware and len(cs.routes) > 1
         self.routes = routes = cs.routes
@@ -330,11 +330,6 @@ class _Arrivals:
         # cumulative weights by picture seen (pictures recur: most places read 0 most days)
         self.weights: dict[tuple[float, ...], list[float]] = {}
         self.last = len(routes) - 1
-
-    def next(self, _event: object = None) -> None:
-        """Draw the gap to the next lot and arm its arrival."""
-        arm_arrival(self.env, self.base_rate, self.season, self.arrivals(), self.arrive,
-                    self.next)
 
     def arrive(self, _event: object) -> None:
         """A lot arrives: its route drawn from the choice weights, refreshed from the
@@ -361,7 +356,7 @@ class _Arrivals:
         model.created_teu += lot.teu
         model.recorder.created(lot)
         self.origin.receive([lot])
-        self.next()
+        self.clock.next()
 
 
 def simulate(plan: Plan, replication: int = 0,

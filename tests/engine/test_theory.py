@@ -31,7 +31,7 @@ PRECISION = 0.15    # a CI half-width wider than this share of the theory value 
 WARMUP_DAYS = 20    # 480 h: several relaxation times of the busiest queue here (~380 h)
 
 # (servers, utilization, days per replication, replications)
-MMC_CASES = [(1, 0.5, 400, 8), (1, 0.9, 1460, 8), (3, 0.5, 250, 8), (3, 0.9, 540, 8)]
+MMC_CASES = [(1, 0.5, 400, 8), (1, 0.9, 2920, 8), (3, 0.5, 250, 8), (3, 0.9, 540, 8)]
 
 
 # ----------------------------------------------------------------------------- formulas
