@@ -140,7 +140,9 @@ def estimate(plan: Plan, choices: Sequence[ChoiceSet] | None = None,
         lockages += 2 * lock.lanes * plan.horizon.days * 24.0 / lock.cycle_hours
     months = plan.horizon.days / MONTH_DAYS * len(plan.flows)
     events = per_lots + EVENTS_PER_STOP * stops + 2 * lockages + months
-    runs = plan.replications + plan.equilibrium.max_iterations - 1  # feedback passes
+    passes = plan.equilibrium.max_iterations - 1               # feedback passes
+    runs = plan.replications * (1 + passes) if plan.equilibrium.per_replication else \
+        plan.replications + passes
     at_once = max(1, min(concurrent, plan.replications))
     memory = (BASE_MEMORY + lots * BYTES_PER_LOT) * at_once
     return Estimate(lots, events, runs, memory)

@@ -165,9 +165,10 @@ def attribution(base: Results, alt: Results, variant: str) -> pd.DataFrame:
     loaded TEU and trade (the trade flow class), `total` (all gateways together: trade that
     did not exist in BASE) and `shifted` (what the gateways that lost gave up, i.e. moved to
     others), each with its 95% CI over paired replications; then the two parts of the total
-    the settle stage knows exactly (no CI): `input growth` (the scenario's demand_growth of
-    the market table) and `induced by access` (the logsum response to cheaper access); what
-    is left of the total is simulation noise and congestion."""
+    the settle stage gives: `input growth` (the scenario's demand_growth of the market table)
+    and `induced by access` (the logsum response to cheaper access), with a CI when every
+    replication settled on its own streams (else exact given the one settling); what is
+    left of the total is simulation noise and congestion."""
     a, b = _gateway_rows(alt), _gateway_rows(base)
     both = b.merge(a, on=["replication", "gateway"], how="outer",
                    suffixes=("_base", "_alt")).fillna(0.0)
@@ -190,18 +191,29 @@ def attribution(base: Results, alt: Results, variant: str) -> pd.DataFrame:
             row[f"base_{col}"] = np.nan
             row[f"delta_{col}"], row[f"delta_{col}_ci95"] = mean_ci(d)
         rows.append(row)
-    a_eq, b_eq = alt.equilibrium or {}, base.equilibrium or {}
-
-    def change(key: str) -> float:
-        return float(cast(float, a_eq.get(key) or 0.0)) - float(cast(float, b_eq.get(key) or 0.0))
-
-    rows.append({"variant": variant, "item": "input growth",
-                 "delta_teu_per_year": change("market_input_teu_per_year"),
-                 "delta_trade_bn_cny_per_year": change("market_input_bn_cny_per_year")})
-    rows.append({"variant": variant, "item": "induced by access",
-                 "delta_teu_per_year": change("market_induced_teu_per_year"),
-                 "delta_trade_bn_cny_per_year": change("market_induced_bn_cny_per_year")})
+    for item, key in (("input growth", "market_input"), ("induced by access", "market_induced")):
+        row = {"variant": variant, "item": item}
+        for unit, col in (("teu", "teu_per_year"), ("bn_cny", "trade_bn_cny_per_year")):
+            d = _settled_change(base, alt, f"{key}_{unit}_per_year")
+            row[f"delta_{col}"] = float(d[0])
+            if d.size > 1:                 # each replication settled on its own streams
+                row[f"delta_{col}"], row[f"delta_{col}_ci95"] = mean_ci(d)
+        rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _settled_change(base: Results, alt: Results, key: str) -> np.ndarray:
+    """ALT - BASE of a figure of the settle stage: one paired delta per replication when
+    both settled per replication (`equilibrium.per_replication`), else the single delta of
+    their one settling (exact given it: no interval)."""
+    def per_rep(results: Results) -> list[float]:
+        eq = results.equilibrium or {}
+        reps = cast(list[dict[str, object]], eq.get("by_replication") or [eq])
+        return [float(cast(float, r.get(key) or 0.0)) for r in reps]
+    a, b = per_rep(alt), per_rep(base)
+    if len(a) != len(b):   # one side settled once: its figure pairs with every replication
+        a, b = (a * len(b), b) if len(a) == 1 else (a, b * len(a))
+    return np.asarray(a) - np.asarray(b)
 
 
 @dataclass(frozen=True)

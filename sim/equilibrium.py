@@ -12,6 +12,14 @@ is the share of route TEU that changed between consecutive passes; iteration sto
 falls below `equilibrium.tolerance` or after `equilibrium.max_iterations` passes. Route
 choice then adds d to the live queue signal in every replication of the final run. Passes
 use the scenario's seed, so the result is deterministic.
+
+The passes of one replication's streams are a single draw: the delays they learn, and the
+trade the logsums then induce, carry its noise (on baseline-2023 the trade induced by the
+ILSTC expansion came out -0.20, +0.05, -0.04 and +0.75 bn CNY/yr with four seeds). With
+`equilibrium.per_replication`, replication r runs its own passes on its own streams
+(`for_replication`), so that noise is in the spread over replications and in every
+confidence interval; otherwise every replication runs with what replication 0's passes
+learnt, and intervals are conditional on them.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -88,6 +97,9 @@ class Settled:
     route_spread: dict[int, float] = field(default_factory=dict)
     market: MarketRef = field(default_factory=dict)   # logsum and expected GC per market flow
     market_reference: MarketRef | None = None          # the same on the reference (None: self)
+    base: Plan | None = None                # the plan before demand answered (to settle again)
+    initial_delay: Mapping[int, float] | None = None  # where the learning started
+    replication: int = 0                    # whose random streams the passes ran on
 
 
 def _pass_plan(plan: Plan) -> Plan:
@@ -160,17 +172,18 @@ def _factors(base: Plan, choices: Sequence[ChoiceSet], reference: dict, mref: Ma
 
 
 def settle(base: Plan, choices: Sequence[ChoiceSet] | None = None,
-           initial_delay: Mapping[int, float] | None = None) -> Settled:
+           initial_delay: Mapping[int, float] | None = None, replication: int = 0) -> Settled:
     """Route choice sets (unless given), demand response and (when `max_iterations` > 1) MSA
     feedback of simulated delays (and, for market flows, of the spread of transit times): what
     every replication of `base` then runs with.
 
     `initial_delay` (learnt delay per route index, e.g. a pathway's previous year) is where
     the learning starts: without feedback passes it is the delay route choice and demand
-    see; with them, the first pass runs with it."""
+    see; with them, the first pass runs with it. The passes run on the random streams of
+    `replication` (and so does the settling of the market reference)."""
     choices = tuple(choice_sets(base) if choices is None else choices)
     reference = reference_costs(base, choices) if base.elasticity != 0 else {}
-    mref = market_reference(base)
+    mref = market_reference(base, replication)
     delay: dict[int, float] = dict(initial_delay or {})
     spread: dict[int, float] = {}
     factors, state = _factors(base, choices, reference, mref, delay, spread)
@@ -185,7 +198,7 @@ def settle(base: Plan, choices: Sequence[ChoiceSet] | None = None,
         previous: np.ndarray | None = None
         for n in range(1, settings.max_iterations + 1):
             plan = _pass_plan(with_empties(respond(base, factors), choices, delay, spread))
-            routes = simulate(plan, 0, choices, delay, spread,
+            routes = simulate(plan, replication, choices, delay, spread,
                               tables=("routes",)).tables["routes"].set_index("route")
             passes = n
             flows = routes["teu_created_per_year"].reindex(index).fillna(0.0).to_numpy()
@@ -208,12 +221,25 @@ def settle(base: Plan, choices: Sequence[ChoiceSet] | None = None,
     return Settled(plan=with_empties(respond(base, factors), choices, delay, spread),
                    choices=choices, route_delay=delay,
                    report=_report(base, factors, passes, converged, gaps),
-                   route_spread=spread, market=state, market_reference=mref)
+                   route_spread=spread, market=state, market_reference=mref, base=base,
+                   initial_delay=initial_delay, replication=replication)
 
 
-def market_reference(plan: Plan) -> MarketRef | None:
+def for_replication(settled: Settled, replication: int) -> Settled:
+    """What replication `replication` runs with: `settled` itself, or, when the plan asks
+    for `equilibrium.per_replication` and has feedback passes, the same plan settled again
+    on that replication's streams."""
+    plan = settled.base
+    if (plan is None or replication == settled.replication
+            or not plan.equilibrium.per_replication or plan.equilibrium.max_iterations <= 1):
+        return settled
+    return settle(plan, settled.choices, settled.initial_delay, replication)
+
+
+def market_reference(plan: Plan, replication: int = 0) -> MarketRef | None:
     """Logsum and expected GC of every market flow on the reference network, settled (its
-    learnt delays and spreads included) with this plan's choice parameters; None when the
+    learnt delays and spreads included, on the streams of `replication`) with this plan's
+    choice parameters; None when the
     plan is its own reference (no reference named, or the same network and demand as the
     file named): its market flows then carry the table's volumes."""
     if plan.market is None or plan.reference_scenario is None:
@@ -227,14 +253,36 @@ def market_reference(plan: Plan) -> MarketRef | None:
             ref.market.rows == plan.market.rows:
         return None
     choice = plan.market.section.choice
-    return dict(_settled_reference(str(path), mtime, choice.model_dump_json()))
+    own = replication if ref.equilibrium.per_replication else 0   # whose passes it learns from
+    return dict(_settled_reference(str(path), mtime, choice.model_dump_json(), own))
 
 
 @lru_cache(maxsize=8)
-def _settled_reference(path: str, mtime: int, choice_json: str
+def _settled_reference(path: str, mtime: int, choice_json: str, replication: int
                        ) -> tuple[tuple[FlowKey, tuple[float, float]], ...]:
-    """Market logsums of a reference file settled with the given choice parameters."""
+    """Market logsums of a reference file settled with the given choice parameters, on the
+    streams of `replication`."""
     from sim.market.spec import Choice
 
     ref = revise(file_plan(path, mtime), choice=Choice.model_validate_json(choice_json))
-    return tuple(settle(ref).market.items())
+    return tuple(settle(ref, replication=replication).market.items())
+
+
+def combined(reports: Sequence[dict[str, object]]) -> dict[str, object]:
+    """One report for a run whose replications settled apart (`per_replication`): the mean
+    of each figure, settled only when every replication settled, the most passes run, and
+    every replication's own report under `by_replication` (paired comparisons take their
+    intervals from them). A single report, or identical ones, are returned as they are."""
+    if not reports:
+        return {}
+    if all(r == reports[0] for r in reports):
+        return dict(reports[0])
+    out: dict[str, object] = dict(reports[0])
+    for key, value in reports[0].items():
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            seen = [float(cast(float, r[key])) for r in reports if r.get(key) is not None]
+            out[key] = float(np.mean(seen)) if seen else None
+    out["passes"] = max(int(cast(int, r["passes"])) for r in reports)
+    out["converged"] = all(bool(r["converged"]) for r in reports)
+    out["by_replication"] = [dict(r) for r in reports]
+    return out

@@ -80,11 +80,16 @@ def settle(plan: Plan, choices: Sequence[ChoiceSet] | None = None,
 
 
 def replicate_one(settled: Settled, replication: int) -> ReplicationResult:
-    """Simulate replication `replication` of a settled plan."""
+    """Simulate replication `replication` of a settled plan (settled again on its own
+    streams first when the plan asks for `equilibrium.per_replication`), its settling
+    report attached: every executor runs a replication the same way."""
     from sim.engine import simulate
+    from sim.equilibrium import for_replication
 
-    return simulate(settled.plan, replication, settled.choices, settled.route_delay,
-                    settled.route_spread)
+    own = for_replication(settled, replication)
+    result = simulate(own.plan, replication, own.choices, own.route_delay, own.route_spread)
+    result.equilibrium = own.report.as_dict()
+    return result
 
 
 def replicate(settled: Settled, *, workers: int = 1, progress: bool | None = None,
@@ -96,6 +101,7 @@ def replicate(settled: Settled, *, workers: int = 1, progress: bool | None = Non
     the replications start); False shows nothing. `started`: when the run began (for
     `Results.wall_seconds`), default now.
     """
+    from sim.equilibrium import combined
     from sim.progress import Progress
     from sim.results import Results
 
@@ -119,7 +125,7 @@ def replicate(settled: Settled, *, workers: int = 1, progress: bool | None = Non
                     bar.advance()
     reps.sort(key=lambda r: r.replication)
     return Results(plan=plan, replications=reps, wall_seconds=time.perf_counter() - start,
-                   equilibrium=settled.report.as_dict())
+                   equilibrium=combined([r.equilibrium for r in reps]))
 
 
 def run(scenario: Scenario | str | Path | Plan, *, seed: int | None = None,

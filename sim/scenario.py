@@ -182,6 +182,11 @@ class Equilibrium(Spec):
     days: float | None = Field(None, ge=MIN_DAYS, le=36_600,
                                description="horizon of the feedback passes (default: the "
                                            "scenario's horizon)")
+    per_replication: bool = Field(
+        False, description="every replication learns its own delays from passes on its own "
+                           "random streams (false: all learn from passes on replication 0's): "
+                           "the confidence intervals then include the noise of the feedback "
+                           "passes, at the cost of max_iterations - 1 more runs a replication")
 
 
 class NetworkSection(Spec):

@@ -77,6 +77,7 @@ class ReplicationResult:
     tables: dict[str, pd.DataFrame]
     conservation: dict[str, float]
     events: dict[str, float] = field(default_factory=dict)
+    equilibrium: dict[str, object] = field(default_factory=dict)  # its settling (sim.equilibrium)
 
 
 class Recorder:

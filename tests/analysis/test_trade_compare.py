@@ -131,6 +131,40 @@ def test_msa_feeds_simulated_delays_back_reports_passes_and_converges(tmp_path: 
     assert routes.loc["dear", "teu_created_per_year"] > 0  # learnt delay of 'cheap' shifts some
 
 
+def test_per_replication_settling_learns_on_each_replications_streams(tmp_path: Path) -> None:
+    """`equilibrium.per_replication`: replication r runs its own feedback passes on its own
+    streams (so the noise of the passes is in the spread over replications); replication 0
+    learns what a run settling once learns; serial and parallel runs agree."""
+    a, b = hub("a", 0.0), hub("b", 1.0)
+    write_geodata(tmp_path / "geo", [a, b], [link("a-b", a, b)])
+    doc = scenario(str(tmp_path / "geo"),
+                   {"cheap": train(["a", "b"], per_week=7, price=800),
+                    "dear": train(["a", "b"], per_week=7, price=1500)},
+                   [flow("a", "b", 55_000)], horizon={"days": 60}, replications=3)
+    once = write_scenario(tmp_path / "once.yaml", {
+        **doc, "equilibrium": {"max_iterations": 3, "tolerance": 0.001}})
+    apart = write_scenario(tmp_path / "apart.yaml", {
+        **doc, "equilibrium": {"max_iterations": 3, "tolerance": 0.001,
+                               "per_replication": True}})
+    shared = sim.run(once)
+    own = sim.run(apart)
+    reports = own.equilibrium["by_replication"]
+    assert len(reports) == 3 and "by_replication" not in shared.equilibrium
+    assert reports[0] == shared.equilibrium            # replication 0: the same passes
+    factors = [r["demand_factor_max"] for r in reports]
+    assert len(set(factors)) == 3                      # each learnt from its own streams
+    assert own.equilibrium["demand_factor_max"] == pytest.approx(float(np.mean(factors)))
+    rep0 = shared.by_replication("routes")
+    rep0_own = own.by_replication("routes")
+    pd.testing.assert_frame_equal(rep0[rep0["replication"] == 0],
+                                  rep0_own[rep0_own["replication"] == 0])
+    assert not rep0[rep0["replication"] == 1].reset_index(drop=True).equals(
+        rep0_own[rep0_own["replication"] == 1].reset_index(drop=True))
+    parallel = sim.run(apart, workers=2)
+    assert parallel.equilibrium == own.equilibrium
+    assert parallel.corridors["teu_per_year"].tolist() == own.corridors["teu_per_year"].tolist()
+
+
 # ----------------------------------------------------------------------------- compare, rank
 
 
