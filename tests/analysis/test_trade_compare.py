@@ -163,6 +163,10 @@ def test_per_replication_settling_learns_on_each_replications_streams(tmp_path: 
     parallel = sim.run(apart, workers=2)
     assert parallel.equilibrium == own.equilibrium
     assert parallel.corridors["teu_per_year"].tolist() == own.corridors["teu_per_year"].tolist()
+    from sim.budget import estimate
+    from sim.pipeline import prepare
+    assert estimate(prepare(once)).runs == 3 + 2            # the passes once
+    assert estimate(prepare(apart)).runs == 3 * (1 + 2)     # the passes in every replication
 
 
 # ----------------------------------------------------------------------------- compare, rank
