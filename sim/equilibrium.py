@@ -91,13 +91,13 @@ class Settled:
     feedback passes."""
 
     plan: Plan
+    base: Plan                               # the plan before demand answered (to settle again)
     choices: tuple[ChoiceSet, ...]
     route_delay: dict[int, float]
     report: EquilibriumReport
     route_spread: dict[int, float] = field(default_factory=dict)
     market: MarketRef = field(default_factory=dict)   # logsum and expected GC per market flow
     market_reference: MarketRef | None = None          # the same on the reference (None: self)
-    base: Plan | None = None                # the plan before demand answered (to settle again)
     initial_delay: Mapping[int, float] | None = None  # where the learning started
     replication: int = 0                    # whose random streams the passes ran on
 
@@ -219,9 +219,9 @@ def settle(base: Plan, choices: Sequence[ChoiceSet] | None = None,
                 converged = True
                 break
     return Settled(plan=with_empties(respond(base, factors), choices, delay, spread),
-                   choices=choices, route_delay=delay,
+                   base=base, choices=choices, route_delay=delay,
                    report=_report(base, factors, passes, converged, gaps),
-                   route_spread=spread, market=state, market_reference=mref, base=base,
+                   route_spread=spread, market=state, market_reference=mref,
                    initial_delay=initial_delay, replication=replication)
 
 
@@ -230,18 +230,18 @@ def for_replication(settled: Settled, replication: int) -> Settled:
     for `equilibrium.per_replication` and has feedback passes, the same plan settled again
     on that replication's streams."""
     plan = settled.base
-    if (plan is None or replication == settled.replication
-            or not plan.equilibrium.per_replication or plan.equilibrium.max_iterations <= 1):
+    if (replication == settled.replication or not plan.equilibrium.per_replication
+            or plan.equilibrium.max_iterations <= 1):
         return settled
     return settle(plan, settled.choices, settled.initial_delay, replication)
 
 
 def market_reference(plan: Plan, replication: int = 0) -> MarketRef | None:
     """Logsum and expected GC of every market flow on the reference network, settled (its
-    learnt delays and spreads included, on the streams of `replication`) with this plan's
-    choice parameters; None when the
-    plan is its own reference (no reference named, or the same network and demand as the
-    file named): its market flows then carry the table's volumes."""
+    learnt delays and spreads included, on the streams of `replication` when the reference
+    settles per replication) with this plan's choice parameters; None when the plan is its
+    own reference (no reference named, or the same network and demand as the file named):
+    its market flows then carry the table's volumes."""
     if plan.market is None or plan.reference_scenario is None:
         return None
     path = Path(plan.reference_scenario)
@@ -271,13 +271,14 @@ def _settled_reference(path: str, mtime: int, choice_json: str, replication: int
 def combined(reports: Sequence[dict[str, object]]) -> dict[str, object]:
     """One report for a run whose replications settled apart (`per_replication`): the mean
     of each figure, settled only when every replication settled, the most passes run, and
-    every replication's own report under `by_replication` (paired comparisons take their
-    intervals from them). A single report, or identical ones, are returned as they are."""
+    every replication's own report (its gaps too) under `by_replication` (paired comparisons
+    take their intervals from them). A single report, or identical ones, are returned as
+    they are."""
     if not reports:
         return {}
     if all(r == reports[0] for r in reports):
         return dict(reports[0])
-    out: dict[str, object] = dict(reports[0])
+    out: dict[str, object] = {k: v for k, v in reports[0].items() if k != "gaps"}
     for key, value in reports[0].items():
         if isinstance(value, int | float) and not isinstance(value, bool):
             seen = [float(cast(float, r[key])) for r in reports if r.get(key) is not None]

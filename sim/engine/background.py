@@ -32,10 +32,9 @@ class Background(Component):
         self.hub = model.hubs[spec.hub]
         factors = spec.seasonality if spec.seasonality is not None else model.plan.seasonality
         mean = sum(factors) / len(factors)
-        self.season = tuple(f / mean for f in factors)
-        self.rate = spec.jobs_per_year / HOURS_PER_YEAR      # jobs per hour at factor 1
         rng = self.stream(f"background:{spec.hub}")
-        self._clock = Poisson(model.env, self.rate, self.season,
+        self._clock = Poisson(model.env, spec.jobs_per_year / HOURS_PER_YEAR,  # at factor 1
+                              tuple(f / mean for f in factors),
                               draws(rng.standard_exponential), self._arrive)
         self._coin = draws(rng.random)      # direction of a `both` job, outbound if < 0.5
 

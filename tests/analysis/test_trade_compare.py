@@ -150,6 +150,7 @@ def test_per_replication_settling_learns_on_each_replications_streams(tmp_path: 
     own = sim.run(apart)
     reports = own.equilibrium["by_replication"]
     assert len(reports) == 3 and "by_replication" not in shared.equilibrium
+    assert "gaps" not in own.equilibrium and all("gaps" in r for r in reports)
     assert reports[0] == shared.equilibrium            # replication 0: the same passes
     factors = [r["demand_factor_max"] for r in reports]
     assert len(set(factors)) == 3                      # each learnt from its own streams
