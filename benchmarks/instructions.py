@@ -43,7 +43,8 @@ def main() -> None:
     control("-i", "on")
     settled = equilibrium.settle(plan, choices)
     control("-d", "settle")
-    model = Model(settled.plan, 0, settled.choices, settled.route_delay, settled.route_spread)
+    model = Model(settled.plan, 0, settled.choices, settled.route_unforeseen,
+                  settled.route_spread)
     model.run()
     control("-d", "replication")
     control("-i", "off")

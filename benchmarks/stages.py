@@ -45,7 +45,7 @@ def main() -> None:
     t4 = clock()
     replication = []
     for _ in range(max(args.repeat, 1)):
-        model = Model(settled.plan, 0, settled.choices, settled.route_delay,
+        model = Model(settled.plan, 0, settled.choices, settled.route_unforeseen,
                       settled.route_spread)
         start = clock()
         model.run()

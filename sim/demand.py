@@ -149,11 +149,34 @@ def route_costs(plan: Plan, cs: ChoiceSet, delay: Mapping[int, float],
                                  + rr * spread.get(r.index, 0.0)) for r in cs.routes]
 
 
-def market_state(plan: Plan, choices: Sequence[ChoiceSet], delay: Mapping[int, float],
-                 spread: Mapping[int, float]) -> MarketRef:
-    """Logsum and expected generalized cost of every market flow."""
-    from sim.market.choice import flow_nests, probabilities
+def market_choice(plan: Plan, cs: ChoiceSet, delay: Mapping[int, float],
+                  spread: Mapping[int, float], offered: Mapping[int, float] | None = None
+                  ) -> tuple[list[float], float, list[float]]:
+    """(probability of each route, logsum in utils, generalized cost of each route in
+    CNY/TEU) of a market flow at the learnt delays and spreads.
 
+    `offered` is the share of the flow's bookings at which each route was offered (not
+    queued beyond `routing.max_excess_wait_hours`), learnt from the passes: a route offered
+    in a share a of them enters the logit as exp(V / mu) x a, Cascetta and Papola's implicit
+    availability (a capacity that binds makes its routes scarce, and the logsum sees it); a
+    route never offered drops out. Missing: offered always."""
+    from sim.market.choice import available, flow_nests, probabilities
+
+    nests = flow_nests(plan, cs)
+    costs = route_costs(plan, cs, delay, spread)
+    if not offered:
+        probs, ls = probabilities(nests, costs)
+        return probs, ls, costs
+    probs, ls = probabilities(nests, *available(
+        nests, costs, [offered.get(r.index, 1.0) for r in cs.routes]))
+    return probs, ls, costs
+
+
+def market_state(plan: Plan, choices: Sequence[ChoiceSet], delay: Mapping[int, float],
+                 spread: Mapping[int, float], offered: Mapping[int, float] | None = None
+                 ) -> MarketRef:
+    """Logsum and expected generalized cost (tariffs and time, what shippers pay) of every
+    market flow (`market_choice`)."""
     out: MarketRef = {}
     if plan.market is None:
         return out
@@ -161,8 +184,7 @@ def market_state(plan: Plan, choices: Sequence[ChoiceSet], delay: Mapping[int, f
         flow = plan.flows[cs.flow]
         if not flow.market:
             continue
-        costs = route_costs(plan, cs, delay, spread)
-        probs, ls = probabilities(flow_nests(plan, cs), costs)
+        probs, ls, costs = market_choice(plan, cs, delay, spread, offered)
         out[(flow.origin, flow.destination, flow.commodity)] = (
             ls, sum(p * c for p, c in zip(probs, costs, strict=True)))
     return out

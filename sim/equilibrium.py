@@ -9,9 +9,21 @@ transit minus its uncongested `base_hours`, floored at 0) updates the learnt del
 
 and demand is re-derived from the generalized costs including d_n (`sim.demand`). The gap
 is the share of route TEU that changed between consecutive passes; iteration stops when it
-falls below `equilibrium.tolerance` or after `equilibrium.max_iterations` passes. Route
-choice then adds d to the live queue signal in every replication of the final run. Passes
+falls below `equilibrium.tolerance` or after `equilibrium.max_iterations` passes. Passes
 use the scenario's seed, so the result is deterministic.
+
+Route choice in the run sees the queues live (the congestion picture at booking: backlogs
+at boarding, the locks' queues), so it must not be handed d whole, or it would count the
+waits it sees twice. The passes also learn, by the same MSA, the part of d that the picture
+did not foresee, u = observed - (mean hours the picture showed at booking, over the route's
+delivered lots), and route choice adds u to the picture in the passes and the run: its
+expected cost of a route is then d, the cost the logsums of demand are taken at.
+
+A route queued beyond `routing.max_excess_wait_hours` is not offered to the lots booked then
+(a capacity that binds rations it). The passes learn, by MSA, the share of each flow's
+bookings at which each of its routes was offered, and the market logsums weigh each route
+by it (implicit availability, `sim.demand.market_choice`): relieving a binding capacity
+makes its routes available more often, which the logsum, and so the trade induced, sees.
 
 The passes of one replication's streams are a single draw: the delays they learn, and the
 trade the logsums then induce, carry its noise (on baseline-2023 the trade induced by the
@@ -100,6 +112,13 @@ class Settled:
     market_reference: MarketRef | None = None          # the same on the reference (None: self)
     initial_delay: Mapping[int, float] | None = None  # where the learning started
     replication: int = 0                    # whose random streams the passes ran on
+    # per route index, the hours of `route_delay` that the congestion picture at booking did
+    # not foresee: what the run's route choice adds to the picture (the rest it sees live)
+    route_unforeseen: dict[int, float] = field(default_factory=dict)
+    initial_unforeseen: Mapping[int, float] | None = None
+    # per route index, the share of its flow's bookings at which it was offered (not queued
+    # beyond the rebooking bound): the availability the market logsums see
+    route_offered: dict[int, float] = field(default_factory=dict)
 
 
 def _pass_plan(plan: Plan) -> Plan:
@@ -160,33 +179,38 @@ def _spreads(routes: pd.DataFrame, choices: Sequence[ChoiceSet], lot_teu: float,
 
 
 def _factors(base: Plan, choices: Sequence[ChoiceSet], reference: dict, mref: MarketRef | None,
-             delay: dict[int, float], spread: dict[int, float]
+             delay: dict[int, float], spread: dict[int, float], offered: dict[int, float]
              ) -> tuple[tuple[float, ...], MarketRef]:
     """Demand factor of every flow (elasticity for plain flows, logsum for market flows) and
     the market flows' logsums."""
     factors = list(demand_factors(base, choices, reference, delay))
-    state = market_state(base, choices, delay, spread)
+    state = market_state(base, choices, delay, spread, offered)
     for i, k in market_factors(base, state, mref).items():
         factors[i] = k
     return tuple(factors), state
 
 
 def settle(base: Plan, choices: Sequence[ChoiceSet] | None = None,
-           initial_delay: Mapping[int, float] | None = None, replication: int = 0) -> Settled:
+           initial_delay: Mapping[int, float] | None = None, replication: int = 0,
+           initial_unforeseen: Mapping[int, float] | None = None) -> Settled:
     """Route choice sets (unless given), demand response and (when `max_iterations` > 1) MSA
     feedback of simulated delays (and, for market flows, of the spread of transit times): what
     every replication of `base` then runs with.
 
     `initial_delay` (learnt delay per route index, e.g. a pathway's previous year) is where
-    the learning starts: without feedback passes it is the delay route choice and demand
-    see; with them, the first pass runs with it. The passes run on the random streams of
+    the learning starts: without feedback passes it is the delay demand sees; with them,
+    the first pass's demand answers to it. `initial_unforeseen` is the same for the part of
+    the delay the congestion picture does not foresee (what route choice adds to the
+    picture in the run, and in the first pass). The passes run on the random streams of
     `replication` (and so does the settling of the market reference)."""
     choices = tuple(choice_sets(base) if choices is None else choices)
     reference = reference_costs(base, choices) if base.elasticity != 0 else {}
     mref = market_reference(base, replication)
     delay: dict[int, float] = dict(initial_delay or {})
+    unforeseen: dict[int, float] = dict(initial_unforeseen or {})
     spread: dict[int, float] = {}
-    factors, state = _factors(base, choices, reference, mref, delay, spread)
+    offered: dict[int, float] = {}
+    factors, state = _factors(base, choices, reference, mref, delay, spread, offered)
     settings = base.equilibrium
     gaps: list[float] = []
     converged = False
@@ -195,10 +219,12 @@ def settle(base: Plan, choices: Sequence[ChoiceSet] | None = None,
         index = [r.index for cs in choices for r in cs.routes]
         base_hours = {r.index: r.base_hours for cs in choices for r in cs.routes}
         delay = {i: delay.get(i, 0.0) for i in index}
+        unforeseen = {i: unforeseen.get(i, 0.0) for i in index}
         previous: np.ndarray | None = None
         for n in range(1, settings.max_iterations + 1):
-            plan = _pass_plan(with_empties(respond(base, factors), choices, delay, spread))
-            routes = simulate(plan, replication, choices, delay, spread,
+            plan = _pass_plan(with_empties(respond(base, factors), choices, delay, spread,
+                                           offered))
+            routes = simulate(plan, replication, choices, unforeseen, spread,
                               tables=("routes",)).tables["routes"].set_index("route")
             passes = n
             flows = routes["teu_created_per_year"].reindex(index).fillna(0.0).to_numpy()
@@ -206,23 +232,32 @@ def settle(base: Plan, choices: Sequence[ChoiceSet] | None = None,
                 gaps.append(float(np.abs(flows - previous).sum() / max(previous.sum(), 1e-9)))
             previous = flows
             transit = routes["transit_mean_h"].reindex(index)
+            foreseen = routes["foreseen_mean_h"].reindex(index)
+            for i, a in routes["offered_share"].reindex(index).items():
+                if not np.isnan(a):   # its flow booked lots in the pass
+                    old = offered.get(i, 1.0)
+                    offered[i] = old + (float(a) - old) / n
             for i in index:
                 seen = transit.get(i)
                 if seen is None or np.isnan(seen):
                     continue  # nothing delivered on this route: no news, keep the estimate
                 observed = max(0.0, float(seen) - base_hours[i])
                 delay[i] += (observed - delay[i]) / n
+                unforeseen[i] += (observed - float(foreseen[i]) - unforeseen[i]) / n
             if base.market is not None:
                 spread = _spreads(routes, choices, base.lot_teu, spread, n)
-            factors, state = _factors(base, choices, reference, mref, delay, spread)
+            factors, state = _factors(base, choices, reference, mref, delay, spread,
+                                      offered)
             if gaps and gaps[-1] < settings.tolerance:
                 converged = True
                 break
-    return Settled(plan=with_empties(respond(base, factors), choices, delay, spread),
+    return Settled(plan=with_empties(respond(base, factors), choices, delay, spread, offered),
                    base=base, choices=choices, route_delay=delay,
                    report=_report(base, factors, passes, converged, gaps),
                    route_spread=spread, market=state, market_reference=mref,
-                   initial_delay=initial_delay, replication=replication)
+                   initial_delay=initial_delay, replication=replication,
+                   route_unforeseen=unforeseen, initial_unforeseen=initial_unforeseen,
+                   route_offered=offered)
 
 
 def for_replication(settled: Settled, replication: int) -> Settled:
@@ -233,7 +268,8 @@ def for_replication(settled: Settled, replication: int) -> Settled:
     if (replication == settled.replication or not plan.equilibrium.per_replication
             or plan.equilibrium.max_iterations <= 1):
         return settled
-    return settle(plan, settled.choices, settled.initial_delay, replication)
+    return settle(plan, settled.choices, settled.initial_delay, replication,
+                  settled.initial_unforeseen)
 
 
 def market_reference(plan: Plan, replication: int = 0) -> MarketRef | None:

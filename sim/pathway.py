@@ -281,7 +281,8 @@ def execute_path(task: PathTask) -> dict[str, Any]:
 
     start = time.perf_counter()
     rows = []
-    learnt: dict[tuple[Any, ...], float] = {}
+    learnt: dict[tuple[Any, ...], float] = {}       # delay per route key (demand sees it)
+    unforeseen: dict[tuple[Any, ...], float] = {}   # its part the picture does not show
     try:
         for year in task.years:
             scen = year_scenario(task.base, task.spec, task.rates, year)
@@ -289,7 +290,9 @@ def execute_path(task: PathTask) -> dict[str, Any]:
             probe = settle(plan)
             keys = _route_keys(probe)
             initial = {i: learnt[k] for i, k in keys.items() if k in learnt}
-            settled = settle(plan, initial_delay=initial) if initial else probe
+            settled = settle(plan, initial_delay=initial, initial_unforeseen={
+                i: unforeseen[k] for i, k in keys.items() if k in unforeseen}) \
+                if initial else probe
             result = replicate_one(settled, task.sample)
             kpis = run_kpis(result, settled.plan)
             routes = result.tables["routes"].set_index("route")
@@ -299,7 +302,10 @@ def execute_path(task: PathTask) -> dict[str, Any]:
                 if seen is None or not np.isfinite(seen):
                     continue
                 observed = max(0.0, float(seen) - base_hours[index])
+                hidden = observed - float(routes["foreseen_mean_h"][index])
                 learnt[key] = observed if key not in learnt else 0.5 * (learnt[key] + observed)
+                unforeseen[key] = hidden if key not in unforeseen else \
+                    0.5 * (unforeseen[key] + hidden)
             rows.append({**task.head(), "year": year,
                          "learnt_routes": len(initial),
                          **{f"share.{e.name}": e.share(year) for e in task.spec.expansions},

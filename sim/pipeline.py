@@ -57,7 +57,8 @@ CHOICES_KEPT = 4
 
 
 def settle(plan: Plan, choices: Sequence[ChoiceSet] | None = None,
-           initial_delay: Mapping[int, float] | None = None) -> Settled:
+           initial_delay: Mapping[int, float] | None = None,
+           initial_unforeseen: Mapping[int, float] | None = None) -> Settled:
     """Choice sets (unless given, e.g. by `sim.boundary.admit`), demand response and delay
     feedback of `plan` (see `sim.equilibrium`).
 
@@ -65,7 +66,8 @@ def settle(plan: Plan, choices: Sequence[ChoiceSet] | None = None,
     reused when `plan` has the same candidates (`sim.demand.same_candidates`: network,
     routing, lots, flows and their values of time): the variants of an uncertainty study that
     vary demand, values or elasticities then enumerate their routes once. `initial_delay`:
-    learnt delay per route index to start from (a pathway's previous year)."""
+    learnt delay per route index to start from (a pathway's previous year);
+    `initial_unforeseen`: its part the congestion picture does not show (`sim.equilibrium`)."""
     from sim.demand import same_candidates
     from sim.equilibrium import settle as settle_plan
     from sim.routing import choice_sets
@@ -76,7 +78,8 @@ def settle(plan: Plan, choices: Sequence[ChoiceSet] | None = None,
         choices = tuple(choice_sets(plan))
         _CHOICES.append((plan, choices))
         del _CHOICES[:-CHOICES_KEPT]
-    return settle_plan(plan, choices, initial_delay)
+    return settle_plan(plan, choices, initial_delay,
+                       initial_unforeseen=initial_unforeseen)
 
 
 def replicate_one(settled: Settled, replication: int) -> ReplicationResult:
@@ -87,7 +90,8 @@ def replicate_one(settled: Settled, replication: int) -> ReplicationResult:
     from sim.equilibrium import for_replication
 
     own = for_replication(settled, replication)
-    result = simulate(own.plan, replication, own.choices, own.route_delay, own.route_spread)
+    result = simulate(own.plan, replication, own.choices, own.route_unforeseen,
+                      own.route_spread)
     result.equilibrium = own.report.as_dict()
     return result
 

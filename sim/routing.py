@@ -287,24 +287,32 @@ def choice_sets(plan: Plan) -> tuple[ChoiceSet, ...]:
     return tuple(out)
 
 
+def offered(queued: Sequence[float], max_extra: float) -> list[bool]:
+    """Which routes are offered: those queued no more than `max_extra` hours beyond
+    normal; when every route is, the one with the shortest backlog (cost alone would send
+    cheap, low-value freight to the longest queue and let it grow without bound)."""
+    open_ = [x <= max_extra for x in queued]
+    if not any(open_):
+        least = min(queued)
+        open_ = [x == least for x in queued]
+    return open_
+
+
 def weights(cs: ChoiceSet, extra_hours: Sequence[float], scale: float,
-            max_extra: float = math.inf) -> list[float]:
+            max_extra: float = math.inf, queued: Sequence[float] | None = None
+            ) -> list[float]:
     """Choice weights of a flow's routes by logit over relative generalized cost.
 
     Utility is -scale x (cost / best cost - 1), so `scale` reads as: a route 10% dearer than
-    the best is chosen exp(-0.1 x scale) times as often. Routes whose current extra wait
-    exceeds `max_extra` hours are not offered; when every route does, the one with the
-    shortest backlog is (cost alone would send cheap, low-value freight to the longest queue
-    and let it grow without bound).
+    the best is chosen exp(-0.1 x scale) times as often. `extra_hours` are the hours beyond
+    normal each route is expected to take; routes whose current queue (`queued`, by default
+    the extra hours) exceeds `max_extra` hours are not offered (`offered`).
     """
     routes = cs.routes
     if len(routes) == 1:
         return [1.0]
     vot = cs.value_of_time
-    open_ = [x <= max_extra for x in extra_hours]
-    if not any(open_):  # every route is backed up: book the shortest backlog
-        least = min(extra_hours)
-        open_ = [x == least for x in extra_hours]
+    open_ = offered(extra_hours if queued is None else queued, max_extra)
     costs = [r.price_cny + vot * (r.base_hours + x)
              for r, x in zip(routes, extra_hours, strict=True)]
     best = min(c for c, ok in zip(costs, open_, strict=True) if ok)

@@ -9,7 +9,7 @@ class Lot:
     """Many TEU of one flow on one route; splits when a vehicle fills."""
 
     __slots__ = ("id", "flow", "route", "teu", "tonnes_per_teu", "created", "leg", "ready",
-                 "wait", "alight", "boarded")
+                 "wait", "alight", "boarded", "foreseen")
 
     def __init__(self, ident: int, flow: int, route: Any, teu: float, tonnes_per_teu: float,
                  created: float) -> None:
@@ -24,11 +24,13 @@ class Lot:
         self.wait = 0.0             # hours spent waiting (queues, yards, boarding)
         self.alight = -1            # stop index where it leaves the current vehicle
         self.boarded = created      # when it boarded its current vehicle (for ride times)
+        self.foreseen = 0.0         # hours of queueing the congestion picture showed at booking
 
     def split(self, ident: int, teu: float) -> Lot:
         """Take `teu` off this lot as a new lot with the same history."""
         part = Lot(ident, self.flow, self.route, teu, self.tonnes_per_teu, self.created)
         part.leg, part.ready, part.wait = self.leg, self.ready, self.wait
+        part.foreseen = self.foreseen
         self.teu -= teu
         return part
 

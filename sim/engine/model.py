@@ -30,7 +30,7 @@ from sim.errors import ConservationError
 from sim.market.choice import cumulative, flow_nests, probabilities
 from sim.network import Plan
 from sim.rng import draws, stream
-from sim.routing import ChoiceSet, Route, choice_sets, weights
+from sim.routing import ChoiceSet, Route, choice_sets, offered, weights
 from sim.specs import Spec
 from sim.units import HOURS_PER_DAY, HOURS_PER_YEAR
 
@@ -38,8 +38,10 @@ TOLERANCE_TEU = 1e-6
 MAX_PICTURES = 4096     # choice weights kept per flow, by congestion picture seen
 
 # a flow's places to queue (indices into the model's places), and per candidate route the
-# positions of its places among the flow's and the delay learnt for it
-Waits = tuple[tuple[int, ...], tuple[tuple[tuple[int, ...], float], ...]]
+# positions of its places among the flow's
+Waits = tuple[tuple[int, ...], tuple[tuple[int, ...], ...]]
+# cumulative choice weights of a flow's routes, and which of them were offered
+Picked = tuple[list[float], tuple[bool, ...]]
 
 
 @contextmanager
@@ -70,7 +72,8 @@ class Model:
                  route_spread: Mapping[int, float] | None = None) -> None:
         self.plan = plan
         self.replication = replication
-        # hours of delay per route index learnt from earlier passes (sim.equilibrium)
+        # hours of delay per route index learnt from earlier passes that the congestion
+        # picture at booking does not foresee: route choice adds them to it (sim.equilibrium)
         self.route_delay = dict(route_delay or {})
         # hours of spread (p95 - mean transit) per route index, learnt likewise (market choice)
         self.route_spread = dict(route_spread or {})
@@ -148,7 +151,7 @@ class Model:
     def _waits_of(self, routes: tuple[Route, ...]) -> Waits:
         """Where a flow's candidate routes queue: each place once (routes share their first
         boarding, a lock), as indices into the model's places, and per route the positions
-        of its places among the flow's in order and the delay learnt for it."""
+        of its places among the flow's in order."""
         index: dict[int, int] = {}
         places: list[int] = []
         per_route = []
@@ -160,7 +163,7 @@ class Model:
                     k = index[id(point)] = len(places)
                     places.append(self._place(point))
                 at.append(k)
-            per_route.append((tuple(at), self.route_delay.get(r.index, 0.0)))
+            per_route.append(tuple(at))
         return tuple(places), tuple(per_route)
 
     def _place(self, point: Callable[[], float]) -> int:
@@ -186,40 +189,46 @@ class Model:
         return tuple(out)
 
     @staticmethod
-    def _extra_hours(waits: Waits, picture: tuple[float, ...]) -> list[float]:
-        """Waits beyond the uncongested expectation, per candidate route, from the picture
-        of the flow's places (a route's waits added in its own order)."""
-        return [sum([picture[k] for k in at]) + learnt for at, learnt in waits[1]]
+    def _live_hours(waits: Waits, picture: tuple[float, ...]) -> list[float]:
+        """Waits beyond the uncongested expectation that the picture of the flow's places
+        shows, per candidate route (a route's waits added in its own order)."""
+        return [sum([picture[k] for k in at]) for at in waits[1]]
 
-    def _picker(self, cs: ChoiceSet) -> Callable[[list[float]], list[float]]:
-        """Cumulative choice weights of a flow's routes given their extra hours: the nested
-        logit over gateways for a market flow (`sim.market.choice`), else the relative-cost
-        logit of `sim.routing.choose`. Called when the congestion picture is refreshed, so
-        a lot is drawn from cached weights."""
+    def _picker(self, cs: ChoiceSet) -> Callable[[list[float]], Picked]:
+        """Cumulative choice weights of a flow's routes given the hours queued beyond normal
+        that the congestion picture shows on each: the nested logit over gateways for a
+        market flow (`sim.market.choice`), else the relative-cost logit of
+        `sim.routing.choose`, on the queued hours plus the delay learnt for each route that
+        the picture does not foresee; a route queued beyond `max_excess_wait_hours` is not
+        offered (which routes were is returned beside the weights). Called when the picture
+        is refreshed, so a lot is drawn from cached weights."""
         plan = self.plan
         flow = plan.flows[cs.flow]
         routes = cs.routes
         vot = cs.value_of_time
         max_extra = plan.routing.max_excess_wait_hours
+        learnt = [self.route_delay.get(r.index, 0.0) for r in routes]
         if flow.market and plan.market is not None:
             choice = plan.market.section.choice
             nests = flow_nests(plan, cs)
             rr = choice.reliability_ratio
-            static = [r.price_cny + vot * (r.base_hours
+            static = [r.price_cny + vot * (r.base_hours + learnt[k]
                                            + rr * self.route_spread.get(r.index, 0.0))
-                      for r in routes]
+                      for k, r in enumerate(routes)]
 
-            def nested(extra: list[float]) -> list[float]:
-                open_ = [x <= max_extra for x in extra]
-                if not any(open_):  # every route is backed up: book the shortest backlog
-                    least = min(extra)
-                    open_ = [x == least for x in extra]
+            def nested(queued: list[float]) -> Picked:
+                open_ = offered(queued, max_extra)
                 probs, _ = probabilities(nests, [c + vot * x for c, x in
-                                                 zip(static, extra, strict=True)], open_)
-                return cumulative(probs)
+                                                 zip(static, queued, strict=True)], open_)
+                return cumulative(probs), tuple(open_)
             return nested
         scale = plan.routing.logit_scale
-        return lambda extra: cumulative(weights(cs, extra, scale, max_extra))
+
+        def plain(queued: list[float]) -> Picked:
+            extra = [x + d for x, d in zip(queued, learnt, strict=True)]
+            return (cumulative(weights(cs, extra, scale, max_extra, queued)),
+                    tuple(offered(queued, max_extra)))
+        return plain
 
     def _demand(self, cs: ChoiceSet) -> _Arrivals:
         """Poisson lot arrivals of one flow, rate following the monthly seasonality."""
@@ -302,7 +311,7 @@ class _Arrivals:
     the generator process they replace (`sim.engine.loop`)."""
 
     __slots__ = ("model", "cs", "env", "clock", "choices", "tonnes", "origin", "aware",
-                 "routes", "waits", "pick", "cum",
+                 "routes", "waits", "pick", "cum", "live", "open",
                  "seen_until", "refresh", "last", "lot_teu", "picture", "weights")
 
     def __init__(self, model: Model, cs: ChoiceSet) -> None:
@@ -324,11 +333,13 @@ class _Arrivals:
         self.routes = routes = cs.routes
         self.waits = model._waits_of(routes)
         self.pick = model._picker(cs)
-        self.cum = self.pick([model.route_delay.get(r.index, 0.0) for r in routes])
+        self.live = [0.0] * len(routes)    # hours of queueing the picture shows per route
+        self.cum, self.open = self.pick(self.live)
         self.seen_until, self.refresh = 0.0, plan.routing.refresh_hours
         self.picture: tuple[float, ...] | None = None
-        # cumulative weights by picture seen (pictures recur: most places read 0 most days)
-        self.weights: dict[tuple[float, ...], list[float]] = {}
+        # cumulative weights and live hours by picture seen (pictures recur: most places
+        # read 0 most days)
+        self.weights: dict[tuple[float, ...], tuple[Picked, list[float]]] = {}
         self.last = len(routes) - 1
 
     def arrive(self, _event: object) -> None:
@@ -342,19 +353,21 @@ class _Arrivals:
             picture = model.picture(self.waits[0])
             if picture != self.picture:
                 self.picture = picture
-                cum = self.weights.get(picture)
-                if cum is None:
+                known = self.weights.get(picture)
+                if known is None:
                     if len(self.weights) >= MAX_PICTURES:
                         self.weights.clear()
-                    cum = self.weights[picture] = self.pick(
-                        model._extra_hours(self.waits, picture))
-                self.cum = cum
+                    live = model._live_hours(self.waits, picture)
+                    known = self.weights[picture] = (self.pick(live), live)
+                (self.cum, self.open), self.live = known
         cum = self.cum
-        route = self.routes[min(bisect_right(cum, u * cum[-1]), self.last)]
-        lot = Lot(model.next_lot_id(), self.cs.flow, route, self.lot_teu, self.tonnes,
-                  env._now)
+        k = min(bisect_right(cum, u * cum[-1]), self.last)
+        lot = Lot(model.next_lot_id(), self.cs.flow, self.routes[k], self.lot_teu,
+                  self.tonnes, env._now)
+        queued = self.live[k]   # a halted lock shows no end: count it as the rebooking bound
+        lot.foreseen = queued if queued < math.inf else model.plan.routing.max_excess_wait_hours
         model.created_teu += lot.teu
-        model.recorder.created(lot)
+        model.recorder.created(lot, self.open)
         self.origin.receive([lot])
         self.clock.next()
 

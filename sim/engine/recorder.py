@@ -37,7 +37,11 @@ ROUTES = Table("routes", ("route",), (
     col("teu_departed", "TEU", "year", "TEU that left the route's origin (trade is counted so)"),
     col("teu_delivered", "TEU", "year"),
     col("transit_mean_h", "h"),
-    col("transit_p95_h", "h", label="95th percentile of the lots' door-to-door hours")))
+    col("transit_p95_h", "h", label="95th percentile of the lots' door-to-door hours"),
+    col("foreseen_mean_h", "h", label="queueing beyond normal that route choice saw on the "
+                                      "route when its delivered lots were booked"),
+    col("offered_share", "share", label="share of the flow's TEU booked while the route was "
+                                        "offered (not queued beyond max_excess_wait_hours)")))
 LEGS = Table("legs", ("route", "leg"), (
     col("route"), col("leg"), col("service"), col("line"), col("board"), col("alight"),
     col("teu", "TEU", "year"), col("ride_mean_h", "h", label="boarding to alighting"),
@@ -87,11 +91,16 @@ class Recorder:
         self.plan = plan
         self.stats_from = stats_from
         self.routes = {r.index: (cs.flow, r) for cs in choices for r in cs.routes}
+        self.position = {r.index: k for cs in choices for k, r in enumerate(cs.routes)}
+        # per flow: TEU booked under each pattern of its routes offered (True: offered)
+        self.bookings: dict[int, dict[tuple[bool, ...], float]] = {
+            cs.flow: {} for cs in choices}
         n = max(self.routes, default=-1) + 1
         self.route_created = np.zeros(n)
         self.route_departed = np.zeros(n)   # TEU that boarded their first vehicle
         self.route_delivered = np.zeros(n)
         self.route_transit = np.zeros(n)    # TEU-hours door to door, for the mean per route
+        self.route_foreseen = np.zeros(n)   # TEU-hours of queueing seen at booking
         self.route_ids = array("i")
         self.teu = array("d")
         self.transit = array("d")
@@ -100,9 +109,12 @@ class Recorder:
         # (route, leg) -> [TEU, TEU-h on board, TEU-h since the hand-over at the origin]
         self.rides: dict[tuple[int, int], list[float]] = {}
 
-    def created(self, lot: Lot) -> None:
+    def created(self, lot: Lot, offered: tuple[bool, ...]) -> None:
+        """A lot is booked on its route, when the flow's routes marked in `offered` were."""
         if lot.created >= self.stats_from:
             self.route_created[lot.route.index] += lot.teu
+            booked = self.bookings[lot.flow]
+            booked[offered] = booked.get(offered, 0.0) + lot.teu
 
     def departed(self, lot: Lot, now: float) -> None:
         """A lot boards the first vehicle of its route: it leaves its origin (is declared)."""
@@ -123,6 +135,7 @@ class Recorder:
             return
         self.route_delivered[lot.route.index] += lot.teu
         self.route_transit[lot.route.index] += lot.teu * (now - lot.created)
+        self.route_foreseen[lot.route.index] += lot.teu * lot.foreseen
         self.route_ids.append(lot.route.index)
         self.teu.append(lot.teu)
         self.transit.append(now - lot.created)
@@ -139,6 +152,14 @@ class Recorder:
         keys, starts = np.unique(ids[order], return_index=True)
         parts = np.split(np.asarray(self.transit)[order], starts[1:])
         return {int(k): float(np.percentile(v, 95)) for k, v in zip(keys, parts, strict=True)}
+
+    def _offered(self, idx: int) -> float:
+        """Share of its flow's TEU booked while route `idx` was offered (NaN: none booked)."""
+        fi, _ = self.routes[idx]
+        k = self.position[idx]
+        booked = self.bookings[fi]
+        total = sum(booked.values())
+        return sum(t for pattern, t in booked.items() if pattern[k]) / total if total else np.nan
 
     def _route_table(self) -> list[Row]:
         plan = self.plan
@@ -159,7 +180,10 @@ class Recorder:
                 "teu_delivered": self.route_delivered[idx],
                 "transit_mean_h": (self.route_transit[idx] / self.route_delivered[idx]
                                    if self.route_delivered[idx] > 0 else np.nan),
-                "transit_p95_h": p95.get(idx, np.nan)})
+                "transit_p95_h": p95.get(idx, np.nan),
+                "foreseen_mean_h": (self.route_foreseen[idx] / self.route_delivered[idx]
+                                    if self.route_delivered[idx] > 0 else np.nan),
+                "offered_share": self._offered(idx)})
         return rows
 
     def _leg_table(self) -> list[Row]:

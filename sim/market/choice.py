@@ -99,6 +99,15 @@ def probabilities(n: Nests, costs: Sequence[float],
     return probs, peak + math.log(total)
 
 
+def available(n: Nests, costs: Sequence[float], shares: Sequence[float]
+              ) -> tuple[list[float], list[bool]]:
+    """Costs and open flags for `probabilities` of routes offered at a share of bookings:
+    a route offered at a share a enters its nest as a x exp(V / mu) (Cascetta and Papola's
+    implicit availability), as if dearer by -(mu / scale) ln a; never offered, it is out."""
+    return ([c - n.mu * math.log(a) / n.scale if 0 < a < 1 else c
+             for c, a in zip(costs, shares, strict=True)], [a > 0 for a in shares])
+
+
 def logsum(n: Nests, costs: Sequence[float]) -> float:
     """The logsum (utils) of a flow with route costs `costs`."""
     return probabilities(n, costs)[1]

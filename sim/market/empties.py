@@ -7,8 +7,9 @@ settled plan sends each way between the depot and each hub abroad are
                the depot and end at E:  flow TEU x P(route)
     L_in(E)  = the same from E to the depot
 
-with P the choice probabilities at the learnt delays and spreads (a market flow's nested logit;
-a flow bound to a gateway rides it whole). A share s (`repositioned_share`) of the imbalance
+with P the choice probabilities at the learnt delays, spreads and availability of routes (a
+market flow's nested logit, `sim.demand.market_choice`; a flow bound to a gateway rides it
+whole). A share s (`repositioned_share`) of the imbalance
 goes back empty on the lane's first gateway:
 
     empty out to E = s x max(0, L_in(E) - L_out(E)),  empty in from E = s x max(0, L_out - L_in)
@@ -26,10 +27,10 @@ from sim.routing import ChoiceSet
 
 
 def loaded_teu(plan: Plan, choices: Sequence[ChoiceSet], delay: Mapping[int, float],
-               spread: Mapping[int, float]) -> dict[tuple[str, str, str], float]:
+               spread: Mapping[int, float], offered: Mapping[int, float] | None = None
+               ) -> dict[tuple[str, str, str], float]:
     """Loaded TEU/yr per (depot in China, hub abroad, 'out' | 'in') of every lane."""
-    from sim.demand import route_costs
-    from sim.market.choice import flow_nests, probabilities
+    from sim.demand import market_choice
 
     out: dict[tuple[str, str, str], float] = {}
     if plan.market is None or plan.market.section.empties is None:
@@ -40,8 +41,7 @@ def loaded_teu(plan: Plan, choices: Sequence[ChoiceSet], delay: Mapping[int, flo
         if flow.flow_class == "empty" or flow.teu_per_year <= 0:
             continue
         if flow.market:
-            costs = route_costs(plan, cs, delay, spread)
-            probs, _ = probabilities(flow_nests(plan, cs), costs)
+            probs, _, _ = market_choice(plan, cs, delay, spread, offered)
         else:
             probs = [1.0 / len(cs.routes)] * len(cs.routes)
         for lane in lanes:
@@ -59,12 +59,13 @@ def loaded_teu(plan: Plan, choices: Sequence[ChoiceSet], delay: Mapping[int, flo
 
 
 def with_empties(plan: Plan, choices: Sequence[ChoiceSet], delay: Mapping[int, float],
-                 spread: Mapping[int, float]) -> Plan:
+                 spread: Mapping[int, float], offered: Mapping[int, float] | None = None
+                 ) -> Plan:
     """`plan` whose empty flows carry the repositioned share of their lane's imbalance."""
     if plan.market is None or plan.market.section.empties is None:
         return plan
     share = plan.market.section.empties.repositioned_share
-    loaded = loaded_teu(plan, choices, delay, spread)
+    loaded = loaded_teu(plan, choices, delay, spread, offered)
     china = {(lane.china, end) for lane in plan.market.section.empties.lanes
              for end in lane.abroad}
     flows = []

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.market.choice import induced_factor, nests_of, probabilities
+from sim.market.choice import available, induced_factor, nests_of, probabilities
 from sim.market.spec import Choice
 from sim.pipeline import prepare, replicate, settle
 from tests.support.market import market_doc, service, write_market_scenario
@@ -132,3 +132,59 @@ def test_compare_attributes_the_change_to_gateways(tmp_path: Path) -> None:
         gateways["delta_teu_per_year"].sum())
     assert at.loc["input growth", "delta_teu_per_year"] == 0.0
     assert at.loc["induced by access", "delta_teu_per_year"] > 0
+
+
+def test_availability_weighs_a_route_by_the_share_it_was_offered() -> None:
+    """Implicit availability (Cascetta and Papola): a route offered at half the bookings
+    enters its nest as 0.5 x exp(V / mu). The example above with route 1 offered half the
+    time: I_A = ln(0.5 e^-20 + e^-24), A_A = 0.5 I_A, A_B = -10.5; a route never offered
+    drops out."""
+    nests = nests_of(["A", "A", "B"], "eu", 100_000.0,
+                     Choice(cost_scale=100.0, nest_scale=0.5, asc={"B": 0.5}))
+    costs, open_ = available(nests, [10_000.0, 12_000.0, 11_000.0], [0.5, 1.0, 1.0])
+    probs, ls = probabilities(nests, costs, open_)
+    inclusive = math.log(0.5 * math.exp(-20.0) + math.exp(-24.0))
+    upper = [0.5 * inclusive, 0.5 - 11.0]
+    p_a = math.exp(upper[0]) / (math.exp(upper[0]) + math.exp(upper[1]))
+    within = 0.5 * math.exp(-20.0) / math.exp(inclusive)
+    assert probs == pytest.approx([p_a * within, p_a * (1 - within), 1 - p_a], abs=1e-9)
+    assert ls == pytest.approx(math.log(sum(math.exp(a) for a in upper)), abs=1e-9)
+    # always offered: unchanged; never offered: out of the choice
+    assert available(nests, [1.0, 2.0, 3.0], [1.0, 1.0, 1.0]) == ([1.0, 2.0, 3.0],
+                                                                  [True, True, True])
+    probs, _ = probabilities(nests, *available(nests, [1e4, 1.2e4, 1.1e4], [0.0, 1.0, 1.0]))
+    assert probs[0] == 0.0 and sum(probs) == pytest.approx(1.0)
+
+
+def test_a_binding_capacity_rations_its_routes_and_the_logsum_sees_it(tmp_path: Path) -> None:
+    """A south train far too small for the ASEAN trade queues beyond the rebooking bound for
+    part of the year: the run offers its routes at only a share of the bookings, the feedback
+    passes learn that share, and the logsum demand answers to is lower than with the routes
+    always offered. Route choice closes a route on its live queue only, never on the delay
+    learnt for it (that would close a busy route for good)."""
+    from sim.demand import market_state
+    from sim.engine import simulate
+
+    doc = market_doc(tmp_path, horizon={"days": 240, "warmup_days": 30},
+                     routing={"max_excess_wait_hours": 24},
+                     equilibrium={"max_iterations": 2})
+    doc["network"]["services"]["south-rail"] = service("south", "rail", ["cq", "qz"], 500,
+                                                       per_week=2, teu=40)
+    plan = prepare(write_scenario(tmp_path / "tight.yaml", doc))
+    settled = settle(plan)
+    south = [r.index for cs in settled.choices for r in cs.routes
+             if r.gateway == "south" and plan.flows[cs.flow].market]
+    assert south and min(settled.route_offered[i] for i in south) < 0.9
+    assert all(0.0 <= a <= 1.0 for a in settled.route_offered.values())
+    rationed = market_state(settled.plan, settled.choices, settled.route_delay,
+                            settled.route_spread, settled.route_offered)
+    free = market_state(settled.plan, settled.choices, settled.route_delay,
+                        settled.route_spread)
+    key = ("cq", "asean", "materials")
+    assert rationed[key][0] < free[key][0] - 1e-6
+    # a learnt delay far beyond the bound does not close a route whose queue is short
+    others = [r.index for cs in settled.choices for r in cs.routes if r.index not in south]
+    routes = simulate(settled.plan, 0, settled.choices, dict.fromkeys(others, 1e4),
+                      settled.route_spread, tables=("routes",)).tables["routes"]
+    open_ = routes[routes["gateway"].isin(["west", "east"])]["offered_share"].dropna()
+    assert len(open_) >= 3 and (open_ == 1.0).all()
