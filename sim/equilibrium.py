@@ -19,7 +19,9 @@ ILSTC expansion came out -0.20, +0.05, -0.04 and +0.75 bn CNY/yr with four seeds
 `equilibrium.per_replication`, replication r runs its own passes on its own streams
 (`for_replication`), so that noise is in the spread over replications and in every
 confidence interval; otherwise every replication runs with what replication 0's passes
-learnt, and intervals are conditional on them.
+learnt, and intervals are conditional on them. A market reference is settled the same way
+(`market_reference`), unless a comparison's base run already settled the very plan it asks
+for (`settles_reference_of`): the alternative then takes the base's settled state.
 """
 
 from __future__ import annotations
