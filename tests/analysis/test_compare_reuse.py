@@ -54,7 +54,6 @@ def _assert_same(a: Comparison, b: Comparison) -> None:
     pd.testing.assert_frame_equal(a.attribution, b.attribution)
 
 
-@pytest.mark.slow
 def test_compare_reuses_the_base_runs_settling_only_when_it_is_the_same(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     base, alt, other = _scenarios(tmp_path)
