@@ -46,13 +46,19 @@ def run_variants(base: Scenario | str | Path, alts: Sequence[Scenario | str | Pa
                  replications: int | None = None, days: float | None = None,
                  independent: bool = False, workers: int = 1,
                  names: Sequence[str] | None = None) -> tuple[Variant, list[Variant]]:
-    """Run BASE and every ALT with BASE's seed (CRN), or shifted seeds when `independent`."""
+    """Run BASE and every ALT with BASE's seed (CRN), or shifted seeds when `independent`.
+
+    An ALT whose market reference is BASE's plan, settled the same way (`settles_reference_of`),
+    takes it from BASE's run, replication by replication, instead of settling it again."""
+    from sim.equilibrium import settles_reference_of  # the engine loads on the first run
+
     base_s = as_scenario(base)
     base_plan = prepare(base_s, replications=replications, days=days)
     seed = base_plan.seed
     # an ALT naming no demand reference is measured against BASE's, so it can induce trade
     reference = base_plan.reference_scenario or base_s.source_file or None
     out_base = Variant(base_plan.name, run(base_plan, workers=workers, progress=False), seed)
+    settled = {r.replication: r.market for r in out_base.results.replications}
     variants = []
     for i, alt in enumerate(alts):
         alt_seed = seed + INDEPENDENT_SEED_OFFSET * (i + 1) if independent else seed
@@ -61,7 +67,9 @@ def run_variants(base: Scenario | str | Path, alts: Sequence[Scenario | str | Pa
         plan = revise(plan, horizon=base_plan.horizon,
                       reference_scenario=plan.reference_scenario or reference)
         name = names[i] if names else plan.name
-        variants.append(Variant(name, run(plan, workers=workers, progress=False), alt_seed))
+        given = settled if settles_reference_of(base_plan, plan) else None
+        variants.append(Variant(name, run(plan, workers=workers, progress=False,
+                                          given_reference=given), alt_seed))
     return out_base, variants
 
 

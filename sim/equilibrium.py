@@ -31,7 +31,9 @@ ILSTC expansion came out -0.20, +0.05, -0.04 and +0.75 bn CNY/yr with four seeds
 `equilibrium.per_replication`, replication r runs its own passes on its own streams
 (`for_replication`), so that noise is in the spread over replications and in every
 confidence interval; otherwise every replication runs with what replication 0's passes
-learnt, and intervals are conditional on them.
+learnt, and intervals are conditional on them. A market reference is settled the same way
+(`market_reference`), unless a comparison's base run already settled the very plan it asks
+for (`settles_reference_of`): the alternative then takes the base's settled state.
 """
 
 from __future__ import annotations
@@ -80,9 +82,11 @@ class EquilibriumReport:
     market_input_bn_cny_per_year: float = 0.0
     market_induced_teu_per_year: float = 0.0
     market_induced_bn_cny_per_year: float = 0.0
+    reference_from_base_run: bool = False   # market reference taken from a comparison's base
 
     def as_dict(self) -> dict[str, object]:
-        """JSON-ready fields (NaN as None)."""
+        """JSON-ready fields (NaN as None); `reference_from_base_run` only when true, so a
+        run of one scenario reports what it always did."""
         def clean(x: float) -> float | None:
             return None if np.isnan(x) else round(float(x), 6)
         return {"passes": self.passes, "converged": self.converged, "gap": clean(self.gap),
@@ -93,7 +97,8 @@ class EquilibriumReport:
                 "market_input_teu_per_year": clean(self.market_input_teu_per_year),
                 "market_input_bn_cny_per_year": clean(self.market_input_bn_cny_per_year),
                 "market_induced_teu_per_year": clean(self.market_induced_teu_per_year),
-                "market_induced_bn_cny_per_year": clean(self.market_induced_bn_cny_per_year)}
+                "market_induced_bn_cny_per_year": clean(self.market_induced_bn_cny_per_year),
+                **({"reference_from_base_run": True} if self.reference_from_base_run else {})}
 
 
 @dataclass(frozen=True)
@@ -119,6 +124,8 @@ class Settled:
     # per route index, the share of its flow's bookings at which it was offered (not queued
     # beyond the rebooking bound): the availability the market logsums see
     route_offered: dict[int, float] = field(default_factory=dict)
+    # the market reference's settled state per replication, given (a comparison's base run)
+    given_reference: Mapping[int, MarketRef] | None = None
 
 
 def _pass_plan(plan: Plan) -> Plan:
@@ -127,7 +134,7 @@ def _pass_plan(plan: Plan) -> Plan:
 
 
 def _report(base: Plan, factors: Sequence[float], passes: int, converged: bool,
-            gaps: list[float]) -> EquilibriumReport:
+            gaps: list[float], reused: bool = False) -> EquilibriumReport:
     induced = sum((k - 1.0) * f.teu_per_year for f, k in zip(base.flows, factors, strict=True))
     market = [(f, k, base.classes[f.commodity].value_cny_per_teu / 1e9)
               for f, k in zip(base.flows, factors, strict=True) if f.market]
@@ -139,7 +146,7 @@ def _report(base: Plan, factors: Sequence[float], passes: int, converged: bool,
         passes=passes, converged=converged, gap=gaps[-1] if gaps else float("nan"),
         gaps=tuple(gaps), tolerance=base.equilibrium.tolerance,
         demand_factor_min=min(factors, default=1.0), demand_factor_max=max(factors, default=1.0),
-        induced_teu_per_year=induced)
+        induced_teu_per_year=induced, reference_from_base_run=reused)
 
 
 SHRINK_LOTS = 20   # lots of a route that weigh as much as its gateway's spread (shrinkage)
@@ -192,7 +199,8 @@ def _factors(base: Plan, choices: Sequence[ChoiceSet], reference: dict, mref: Ma
 
 def settle(base: Plan, choices: Sequence[ChoiceSet] | None = None,
            initial_delay: Mapping[int, float] | None = None, replication: int = 0,
-           initial_unforeseen: Mapping[int, float] | None = None) -> Settled:
+           initial_unforeseen: Mapping[int, float] | None = None,
+           given_reference: Mapping[int, MarketRef] | None = None) -> Settled:
     """Route choice sets (unless given), demand response and (when `max_iterations` > 1) MSA
     feedback of simulated delays (and, for market flows, of the spread of transit times): what
     every replication of `base` then runs with.
@@ -202,10 +210,12 @@ def settle(base: Plan, choices: Sequence[ChoiceSet] | None = None,
     the first pass's demand answers to it. `initial_unforeseen` is the same for the part of
     the delay the congestion picture does not foresee (what route choice adds to the
     picture in the run, and in the first pass). The passes run on the random streams of
-    `replication` (and so does the settling of the market reference)."""
+    `replication` (and so does the settling of the market reference). `given_reference`: the
+    market reference's settled state per replication when already computed (see
+    `market_reference`), carried to every replication's settling."""
     choices = tuple(choice_sets(base) if choices is None else choices)
     reference = reference_costs(base, choices) if base.elasticity != 0 else {}
-    mref = market_reference(base, replication)
+    mref = market_reference(base, replication, given_reference)
     delay: dict[int, float] = dict(initial_delay or {})
     unforeseen: dict[int, float] = dict(initial_unforeseen or {})
     spread: dict[int, float] = {}
@@ -253,11 +263,12 @@ def settle(base: Plan, choices: Sequence[ChoiceSet] | None = None,
                 break
     return Settled(plan=with_empties(respond(base, factors), choices, delay, spread, offered),
                    base=base, choices=choices, route_delay=delay,
-                   report=_report(base, factors, passes, converged, gaps),
+                   report=_report(base, factors, passes, converged, gaps,
+                                  reused=given_reference is not None and mref is not None),
                    route_spread=spread, market=state, market_reference=mref,
                    initial_delay=initial_delay, replication=replication,
                    route_unforeseen=unforeseen, initial_unforeseen=initial_unforeseen,
-                   route_offered=offered)
+                   route_offered=offered, given_reference=given_reference)
 
 
 def for_replication(settled: Settled, replication: int) -> Settled:
@@ -269,15 +280,46 @@ def for_replication(settled: Settled, replication: int) -> Settled:
             or plan.equilibrium.max_iterations <= 1):
         return settled
     return settle(plan, settled.choices, settled.initial_delay, replication,
-                  settled.initial_unforeseen)
+                  settled.initial_unforeseen, settled.given_reference)
 
 
-def market_reference(plan: Plan, replication: int = 0) -> MarketRef | None:
+def market_reference(plan: Plan, replication: int = 0,
+                     given: Mapping[int, MarketRef] | None = None) -> MarketRef | None:
     """Logsum and expected GC of every market flow on the reference network, settled (its
     learnt delays and spreads included, on the streams of `replication` when the reference
     settles per replication) with this plan's choice parameters; None when the plan is its
     own reference (no reference named, or the same network and demand as the file named):
-    its market flows then carry the table's volumes."""
+    its market flows then carry the table's volumes. `given`: that settled state per
+    replication, already computed (a comparison's base run when `settles_reference_of`
+    holds), taken instead of settling the reference again."""
+    found = _reference_file(plan)
+    if found is None:
+        return None
+    path, mtime, choice_json = found
+    own = replication if file_plan(path, mtime).equilibrium.per_replication else 0
+    if given is not None:
+        return dict(given[own])
+    return dict(_settled_reference(path, mtime, choice_json, own))
+
+
+def settles_reference_of(base: Plan, plan: Plan) -> bool:
+    """Whether settling `base` (each replication, as its run does) is the very computation
+    that gives `plan`'s market reference: the two plans as the feedback passes read them
+    (`_pass_plan`: network, demand, market, choice parameters, seed, pass horizon,
+    equilibrium, routing, lots) are equal, the number of replications aside. Decided by
+    comparing the plans, not assumed from the file named."""
+    found = _reference_file(plan)
+    if found is None:
+        return False
+
+    def as_read(p: Plan) -> Plan:
+        return revise(_pass_plan(p), replications=1)
+    return as_read(base) == as_read(_reference_plan(*found))
+
+
+def _reference_file(plan: Plan) -> tuple[str, int, str] | None:
+    """(path, version, choice parameters as JSON) of the file whose settling gives `plan`'s
+    market reference; None when the plan is its own reference."""
     if plan.market is None or plan.reference_scenario is None:
         return None
     path = Path(plan.reference_scenario)
@@ -288,9 +330,14 @@ def market_reference(plan: Plan, replication: int = 0) -> MarketRef | None:
     if same_candidates(ref, plan, same_choice=False) and ref.flows == plan.flows and \
             ref.market.rows == plan.market.rows:
         return None
-    choice = plan.market.section.choice
-    own = replication if ref.equilibrium.per_replication else 0   # whose passes it learns from
-    return dict(_settled_reference(str(path), mtime, choice.model_dump_json(), own))
+    return str(path), mtime, plan.market.section.choice.model_dump_json()
+
+
+def _reference_plan(path: str, mtime: int, choice_json: str) -> Plan:
+    """The reference file's plan with the given choice parameters: what is settled."""
+    from sim.market.spec import Choice
+
+    return revise(file_plan(path, mtime), choice=Choice.model_validate_json(choice_json))
 
 
 @lru_cache(maxsize=8)
@@ -298,9 +345,7 @@ def _settled_reference(path: str, mtime: int, choice_json: str, replication: int
                        ) -> tuple[tuple[FlowKey, tuple[float, float]], ...]:
     """Market logsums of a reference file settled with the given choice parameters, on the
     streams of `replication`."""
-    from sim.market.spec import Choice
-
-    ref = revise(file_plan(path, mtime), choice=Choice.model_validate_json(choice_json))
+    ref = _reference_plan(path, mtime, choice_json)
     return tuple(settle(ref, replication=replication).market.items())
 
 

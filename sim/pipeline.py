@@ -29,6 +29,7 @@ from sim.scenario import Scenario, as_scenario
 if TYPE_CHECKING:  # the engine and tables load on the first run, not for bad input
     from collections.abc import Mapping
 
+    from sim.demand import MarketRef
     from sim.engine.recorder import ReplicationResult
     from sim.equilibrium import Settled
     from sim.results import Results
@@ -58,7 +59,8 @@ CHOICES_KEPT = 4
 
 def settle(plan: Plan, choices: Sequence[ChoiceSet] | None = None,
            initial_delay: Mapping[int, float] | None = None,
-           initial_unforeseen: Mapping[int, float] | None = None) -> Settled:
+           initial_unforeseen: Mapping[int, float] | None = None,
+           given_reference: Mapping[int, MarketRef] | None = None) -> Settled:
     """Choice sets (unless given, e.g. by `sim.boundary.admit`), demand response and delay
     feedback of `plan` (see `sim.equilibrium`).
 
@@ -67,7 +69,9 @@ def settle(plan: Plan, choices: Sequence[ChoiceSet] | None = None,
     routing, lots, flows and their values of time): the variants of an uncertainty study that
     vary demand, values or elasticities then enumerate their routes once. `initial_delay`:
     learnt delay per route index to start from (a pathway's previous year);
-    `initial_unforeseen`: its part the congestion picture does not show (`sim.equilibrium`)."""
+    `initial_unforeseen`: its part the congestion picture does not show (`sim.equilibrium`);
+    `given_reference`: the market reference already settled, per replication (a comparison's
+    base run, see `sim.equilibrium.settles_reference_of`)."""
     from sim.demand import same_candidates
     from sim.equilibrium import settle as settle_plan
     from sim.routing import choice_sets
@@ -79,13 +83,14 @@ def settle(plan: Plan, choices: Sequence[ChoiceSet] | None = None,
         _CHOICES.append((plan, choices))
         del _CHOICES[:-CHOICES_KEPT]
     return settle_plan(plan, choices, initial_delay,
-                       initial_unforeseen=initial_unforeseen)
+                       initial_unforeseen=initial_unforeseen, given_reference=given_reference)
 
 
 def replicate_one(settled: Settled, replication: int) -> ReplicationResult:
     """Simulate replication `replication` of a settled plan (settled again on its own
     streams first when the plan asks for `equilibrium.per_replication`), its settling
-    report attached: every executor runs a replication the same way."""
+    report and settled market state attached: every executor runs a replication the same
+    way."""
     from sim.engine import simulate
     from sim.equilibrium import for_replication
 
@@ -93,6 +98,7 @@ def replicate_one(settled: Settled, replication: int) -> ReplicationResult:
     result = simulate(own.plan, replication, own.choices, own.route_unforeseen,
                       own.route_spread)
     result.equilibrium = own.report.as_dict()
+    result.market = own.market
     return result
 
 
@@ -134,12 +140,15 @@ def replicate(settled: Settled, *, workers: int = 1, progress: bool | None = Non
 
 def run(scenario: Scenario | str | Path | Plan, *, seed: int | None = None,
         replications: int | None = None, days: float | None = None, workers: int = 1,
-        progress: bool | None = None, choices: Sequence[ChoiceSet] | None = None) -> Results:
+        progress: bool | None = None, choices: Sequence[ChoiceSet] | None = None,
+        given_reference: Mapping[int, MarketRef] | None = None) -> Results:
     """Simulate every replication of a scenario (a file, a `Scenario` or a built `Plan`) and
     return its `Results`; `seed`, `replications` and `days` override the scenario's, for a
     Plan as for a file. `progress`: see `replicate`; `choices`: the plan's route choice sets
-    when already found (the input boundary finds them to estimate the cost of a run)."""
+    when already found (the input boundary finds them to estimate the cost of a run);
+    `given_reference`: see `settle`."""
     start = time.perf_counter()
     plan = scenario if isinstance(scenario, Plan) else build(as_scenario(scenario))
     plan = with_run_settings(plan, seed=seed, replications=replications, days=days)
-    return replicate(settle(plan, choices), workers=workers, progress=progress, started=start)
+    return replicate(settle(plan, choices, given_reference=given_reference), workers=workers,
+                     progress=progress, started=start)
