@@ -290,8 +290,8 @@ def execute_path(task: PathTask) -> dict[str, Any]:
             probe = settle(plan)
             keys = _route_keys(probe)
             initial = {i: learnt[k] for i, k in keys.items() if k in learnt}
-            settled = settle(plan, initial_delay=initial, initial_unforeseen={
-                i: unforeseen[k] for i, k in keys.items() if k in unforeseen}) \
+            hidden = {i: unforeseen[k] for i, k in keys.items() if k in unforeseen}
+            settled = settle(plan, initial_delay=initial, initial_unforeseen=hidden) \
                 if initial else probe
             result = replicate_one(settled, task.sample)
             kpis = run_kpis(result, settled.plan)
@@ -302,10 +302,9 @@ def execute_path(task: PathTask) -> dict[str, Any]:
                 if seen is None or not np.isfinite(seen):
                     continue
                 observed = max(0.0, float(seen) - base_hours[index])
-                hidden = observed - float(routes["foreseen_mean_h"][index])
-                learnt[key] = observed if key not in learnt else 0.5 * (learnt[key] + observed)
-                unforeseen[key] = hidden if key not in unforeseen else \
-                    0.5 * (unforeseen[key] + hidden)
+                unseen = observed - float(routes["foreseen_mean_h"][index])
+                for memory, value in ((learnt, observed), (unforeseen, unseen)):
+                    memory[key] = value if key not in memory else 0.5 * (memory[key] + value)
             rows.append({**task.head(), "year": year,
                          "learnt_routes": len(initial),
                          **{f"share.{e.name}": e.share(year) for e in task.spec.expansions},

@@ -299,20 +299,21 @@ def offered(queued: Sequence[float], max_extra: float) -> list[bool]:
 
 
 def weights(cs: ChoiceSet, extra_hours: Sequence[float], scale: float,
-            max_extra: float = math.inf, queued: Sequence[float] | None = None
+            max_extra: float = math.inf, open_: Sequence[bool] | None = None
             ) -> list[float]:
     """Choice weights of a flow's routes by logit over relative generalized cost.
 
     Utility is -scale x (cost / best cost - 1), so `scale` reads as: a route 10% dearer than
     the best is chosen exp(-0.1 x scale) times as often. `extra_hours` are the hours beyond
-    normal each route is expected to take; routes whose current queue (`queued`, by default
-    the extra hours) exceeds `max_extra` hours are not offered (`offered`).
+    normal each route is expected to take; only the routes in `open_` are offered (default:
+    those whose extra hours are within `max_extra`, `offered`).
     """
     routes = cs.routes
     if len(routes) == 1:
         return [1.0]
     vot = cs.value_of_time
-    open_ = offered(extra_hours if queued is None else queued, max_extra)
+    if open_ is None:
+        open_ = offered(extra_hours, max_extra)
     costs = [r.price_cny + vot * (r.base_hours + x)
              for r, x in zip(routes, extra_hours, strict=True)]
     best = min(c for c, ok in zip(costs, open_, strict=True) if ok)

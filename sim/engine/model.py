@@ -225,9 +225,9 @@ class Model:
         scale = plan.routing.logit_scale
 
         def plain(queued: list[float]) -> Picked:
+            open_ = offered(queued, max_extra)
             extra = [x + d for x, d in zip(queued, learnt, strict=True)]
-            return (cumulative(weights(cs, extra, scale, max_extra, queued)),
-                    tuple(offered(queued, max_extra)))
+            return cumulative(weights(cs, extra, scale, open_=open_)), tuple(open_)
         return plain
 
     def _demand(self, cs: ChoiceSet) -> _Arrivals:
@@ -311,7 +311,7 @@ class _Arrivals:
     the generator process they replace (`sim.engine.loop`)."""
 
     __slots__ = ("model", "cs", "env", "clock", "choices", "tonnes", "origin", "aware",
-                 "routes", "waits", "pick", "cum", "live", "open",
+                 "routes", "waits", "pick", "cum", "foreseen", "open",
                  "seen_until", "refresh", "last", "lot_teu", "picture", "weights")
 
     def __init__(self, model: Model, cs: ChoiceSet) -> None:
@@ -333,12 +333,13 @@ class _Arrivals:
         self.routes = routes = cs.routes
         self.waits = model._waits_of(routes)
         self.pick = model._picker(cs)
-        self.live = [0.0] * len(routes)    # hours of queueing the picture shows per route
-        self.cum, self.open = self.pick(self.live)
+        # hours of queueing the picture shows per route (its first picture: none)
+        self.foreseen = [0.0] * len(routes)
+        self.cum, self.open = self.pick(self.foreseen)
         self.seen_until, self.refresh = 0.0, plan.routing.refresh_hours
         self.picture: tuple[float, ...] | None = None
-        # cumulative weights and live hours by picture seen (pictures recur: most places
-        # read 0 most days)
+        # choice weights, routes offered and hours foreseen by picture seen (pictures recur:
+        # most places read 0 most days)
         self.weights: dict[tuple[float, ...], tuple[Picked, list[float]]] = {}
         self.last = len(routes) - 1
 
@@ -358,14 +359,16 @@ class _Arrivals:
                     if len(self.weights) >= MAX_PICTURES:
                         self.weights.clear()
                     live = model._live_hours(self.waits, picture)
-                    known = self.weights[picture] = (self.pick(live), live)
-                (self.cum, self.open), self.live = known
+                    # a halted lock shows no end: foreseen as the rebooking bound
+                    bound = model.plan.routing.max_excess_wait_hours
+                    known = self.weights[picture] = (
+                        self.pick(live), [x if x < math.inf else bound for x in live])
+                (self.cum, self.open), self.foreseen = known
         cum = self.cum
         k = min(bisect_right(cum, u * cum[-1]), self.last)
         lot = Lot(model.next_lot_id(), self.cs.flow, self.routes[k], self.lot_teu,
                   self.tonnes, env._now)
-        queued = self.live[k]   # a halted lock shows no end: count it as the rebooking bound
-        lot.foreseen = queued if queued < math.inf else model.plan.routing.max_excess_wait_hours
+        lot.foreseen = self.foreseen[k]
         model.created_teu += lot.teu
         model.recorder.created(lot, self.open)
         self.origin.receive([lot])
