@@ -164,11 +164,9 @@ def market_choice(plan: Plan, cs: ChoiceSet, delay: Mapping[int, float],
 
     nests = flow_nests(plan, cs)
     costs = route_costs(plan, cs, delay, spread)
-    if not offered:
-        probs, ls = probabilities(nests, costs)
-        return probs, ls, costs
-    probs, ls = probabilities(nests, *available(
-        nests, costs, [offered.get(r.index, 1.0) for r in cs.routes]))
+    got = offered or {}
+    shares = [got.get(r.index, 1.0) for r in cs.routes]
+    probs, ls = probabilities(nests, *available(nests, costs, shares))
     return probs, ls, costs
 
 
