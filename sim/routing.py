@@ -153,6 +153,46 @@ def needless_transfer(plan: Plan, legs: tuple[Leg, ...]) -> bool:
     return False
 
 
+HOME_KM = 100.0
+"""assumption: hubs within 100 km of a flow's origin or destination are its city's (Chongqing's
+zone, Guoyuan, Tuanjiecun and Jiangbei lie within 30 km of each other; Chengdu is 270 km
+away)."""
+
+
+def _km(a: HubSpec, b: HubSpec) -> float:
+    """Great-circle distance between two hubs, km."""
+    p = math.pi / 180.0
+    h = (math.sin((b.lat - a.lat) * p / 2) ** 2
+         + math.cos(a.lat * p) * math.cos(b.lat * p) * math.sin((b.lon - a.lon) * p / 2) ** 2)
+    return 12742.0 * math.asin(math.sqrt(h))
+
+
+def doubles_back(plan: Plan, origin: str, destination: str, legs: tuple[Leg, ...]) -> bool:
+    """True when a route comes back to its origin's city after leaving it, or passes its
+    destination's city before arriving (trucked to Shanghai, railed back to Chongqing,
+    then the train to Moscow): a detour no shipper books."""
+    hubs = plan.network.hubs
+    lines = plan.network.lines
+    stops = [origin]
+    for leg in legs:
+        on = lines[leg.line].stops[leg.board:leg.alight + 1]
+        stops += on[1:] if on[0] == stops[-1] else on
+    home, away = hubs[origin], hubs[destination]
+    near_home = [_km(hubs[h], home) < HOME_KM for h in stops]
+    near_away = [_km(hubs[h], away) < HOME_KM for h in stops]
+    left = near_home.index(False) if False in near_home else len(stops)
+    arrived = len(stops) - (near_away[::-1].index(False) if False in near_away else len(stops))
+    return any(near_home[left:]) or any(near_away[:arrived])
+
+
+def _main_services(plan: Plan, legs: Iterable[Leg]) -> tuple[str, ...]:
+    """The services a route rides but for its feeders (urban drays): what makes it a way of
+    shipping of its own."""
+    lines = plan.network.lines
+    return tuple(lines[leg.line].service for leg in legs
+                 if lines[leg.line].spec.corridor != "feeder")
+
+
 def _paths(g: nx.DiGraph, origin: str, destination: str, limit: int) -> Iterator[list]:
     """Up to `limit` cheapest simple paths of `g`, cheapest first (none when the ends are not
     joined), found one at a time: each costs Yen's algorithm a round of shortest-path
@@ -167,10 +207,10 @@ def _paths(g: nx.DiGraph, origin: str, destination: str, limit: int) -> Iterator
 
 def _routes(plan: Plan, g: nx.DiGraph, paths: Iterable[list], origin: str, start: int,
             keep: int, gateway: str | None = None) -> list[Route]:
-    """Routes of `paths` (cheapest first): no service ridden twice, no needless transfer,
-    none dearer than `max_cost_ratio` x the best, at most `keep`; through a gateway, none
-    that rides the same services as a cheaper one but for its feeders (a detour by another
-    urban dray is no alternative)."""
+    """Routes of `paths` (cheapest first): no service ridden twice, no needless transfer, no
+    detour back (`doubles_back`), none dearer than `max_cost_ratio` x the best, at most
+    `keep`; through a gateway, none that rides the same services as a cheaper one but for
+    its feeders (a detour by another urban dray is no alternative)."""
     routes: list[Route] = []
     best = None
     seen: set[tuple[str, ...]] = set()
@@ -178,11 +218,11 @@ def _routes(plan: Plan, g: nx.DiGraph, paths: Iterable[list], origin: str, start
     for path in paths:
         legs = tuple(Leg(n[1], n[2], n[3]) for n in path if isinstance(n, tuple))
         services = [lines[leg.line].service for leg in legs]
-        if len(set(services)) != len(services) or needless_transfer(plan, legs):
-            continue  # riding one service twice, or leaving a vehicle that runs on
+        if (len(set(services)) != len(services) or needless_transfer(plan, legs)
+                or doubles_back(plan, origin, path[-1], legs)):
+            continue  # riding one service twice, leaving a vehicle that runs on, a detour
         if gateway is not None:  # a gateway's alternatives differ in more than their drays
-            main = tuple(lines[leg.line].service for leg in legs
-                         if lines[leg.line].spec.corridor != "feeder")
+            main = _main_services(plan, legs)
             if main in seen:
                 continue
             seen.add(main)
@@ -197,29 +237,47 @@ def _routes(plan: Plan, g: nx.DiGraph, paths: Iterable[list], origin: str, start
 
 
 def gateway_graphs(plan: Plan, g: nx.DiGraph) -> dict[str, nx.DiGraph]:
-    """The graph of each gateway of the plan's market: legs of lines of its corridors (and
-    feeders) only, without the hubs by which other gateways of a shared corridor are told
-    apart (`via`)."""
+    """The graph of each gateway of the plan's market: legs of lines of its corridors, its
+    onward corridors and feeders only, without the hubs by which other gateways of a shared
+    corridor are told apart (`via`). What a path of it must pass and ride to be a route of
+    the gateway is in the graph's attributes (`gateway_paths` reads them)."""
     assert plan.market is not None
     section = plan.market.section
     lines = plan.network.lines
     gateways = dict(section.gateways) or {
         c: Gateway(corridors=(c,)) for c in sorted({ln.spec.corridor for ln in lines} - {"feeder"})}
+    reach = {name: {*gw.corridors, *gw.onward} for name, gw in gateways.items()}
     out: dict[str, nx.DiGraph] = {}
     for name, gw in gateways.items():
-        corridors = {*gw.corridors, "feeder"}
+        corridors = {*reach[name], "feeder"}
         # a market whose end hub is another gateway's via hub (Hong Kong through Shenzhen) is
         # reached by that gateway only
         other_via = {h for other, o in gateways.items() if other != name
-                     and set(o.corridors) & set(gw.corridors) for h in o.via} - set(gw.via)
+                     and reach[other] & reach[name] for h in o.via} - set(gw.via)
         other_via.discard(section.origin)
         keep = [n for n in g.nodes
                 if (lines[n[1]].spec.corridor in corridors if isinstance(n, tuple)
                     else n not in other_via)]
         sub = g.subgraph(keep).copy()
         sub.graph["via"] = set(gw.via)   # a route of the gateway must pass one (if any)
+        sub.graph["own"] = set(gw.corridors)    # and ride a service of one of these
         out[name] = sub
     return out
+
+
+def gateway_paths(plan: Plan, sub: nx.DiGraph, origin: str, destination: str,
+                  limit: int) -> Iterator[list]:
+    """Cheapest paths of a gateway's graph (`gateway_graphs`) that are routes of the
+    gateway: they pass one of its `via` hubs (if any) and ride a service of its own
+    corridors (a path on its onward corridors alone is another gateway's route)."""
+    via = sub.graph["via"]
+    own = sub.graph["own"]
+    lines = plan.network.lines
+    for p in _paths(sub, origin, destination, limit):
+        if via and not via & set(p):
+            continue
+        if any(isinstance(n, tuple) and lines[n[1]].spec.corridor in own for n in p):
+            yield p
 
 
 def choice_sets(plan: Plan) -> tuple[ChoiceSet, ...]:
@@ -248,12 +306,19 @@ def choice_sets(plan: Plan) -> tuple[ChoiceSet, ...]:
             if gws is None:
                 gws = by_gateway[vot] = gateway_graphs(plan, g)
             keep = plan.market.section.routes_per_gateway if plan.market else 1
+            offered_by: dict[tuple[str, ...], str] = {}
             for name, sub in gws.items():
-                via = sub.graph.get("via")
-                paths: Iterator[list] = (
-                    p for p in _paths(sub, flow.origin, flow.destination, keep * 8)
-                    if not via or via & set(p))
+                paths = gateway_paths(plan, sub, flow.origin, flow.destination, keep * 8)
                 found = _routes(plan, sub, paths, flow.origin, index, keep, name)
+                for r in found:
+                    main = _main_services(plan, r.legs)
+                    other = offered_by.setdefault(main, name)
+                    if other != name:
+                        raise InputError(
+                            plan.source_file, f"market.gateways.{name}",
+                            f"gateways told apart by corridors, onward or via (a route "
+                            f"{flow.origin} -> {flow.destination} by {' > '.join(main)} is "
+                            f"also one of gateway {other})", name)
                 index += len(found)
                 routes += found
         else:
@@ -268,10 +333,9 @@ def choice_sets(plan: Plan) -> tuple[ChoiceSet, ...]:
                                      flow.gateway)
                 bound = gws[flow.gateway]
             sub = g if bound is None else bound
-            paths = _paths(sub, flow.origin, flow.destination, plan.routing.k_routes * 8)
-            if bound is not None and bound.graph["via"]:
-                via = bound.graph["via"]
-                paths = (p for p in paths if via & set(p))
+            limit = plan.routing.k_routes * 8
+            paths = (_paths(sub, flow.origin, flow.destination, limit) if bound is None else
+                     gateway_paths(plan, bound, flow.origin, flow.destination, limit))
             routes = _routes(plan, sub, paths, flow.origin, index, plan.routing.k_routes,
                              flow.gateway or None)
             index += len(routes)

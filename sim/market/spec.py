@@ -1,9 +1,12 @@
 """The scenario's `market:` section: the market table, the Chongqing origin zone, the hub that
 stands for each partner market, the gateways, and the choice parameters.
 
-The routes of a gateway ride only services of its `corridors` (and feeders) and, when `via` is
-given, pass one of the `via` hubs and none of the `via` hubs of another gateway that shares a
-corridor with it (so `coastal` via Ningbo and via Yantian are two gateways). With no gateways
+The routes of a gateway ride at least one service of its `corridors`, otherwise only services
+of those, of its `onward` corridors (the Trans-Siberian after the sea to Vladivostok) and
+feeders; when `via` is given, they pass one of the `via` hubs and none of the `via` hubs of
+another gateway that shares a corridor with it (so `coastal` via Ningbo and via Yantian are
+two gateways). A route that another gateway of the flow also offers (the same services but
+for feeders) is an input error: one way of shipping is one alternative. With no gateways
 given, each corridor is one. Choice parameters left out are read from the estimates file
 (`estimates`), else take the defaults below.
 """
@@ -18,7 +21,11 @@ from sim.specs import Spec
 class Gateway(Spec):
     """Which routes a gateway is: by their corridor and, optionally, a hub they pass."""
 
-    corridors: tuple[str, ...] = Field(min_length=1, description="route corridors it takes")
+    corridors: tuple[str, ...] = Field(
+        min_length=1, description="its own corridors: each route rides a service of one")
+    onward: tuple[str, ...] = Field(
+        (), description="corridors its routes may go on by, but not ride alone (the "
+                        "Trans-Siberian after the sea to Vladivostok)")
     via: tuple[str, ...] = Field((), description="hub ids; a route must pass one (none: any)")
     label: str = Field("", description="for people (tables, docs)")
 
