@@ -1,0 +1,62 @@
+"""Which routes a gateway offers: a route rides one of the gateway's own corridors (its
+onward corridors only after them), one way of shipping is one alternative, and no route
+doubles back to its origin's city."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sim.errors import InputError
+from sim.network import Plan
+from sim.pipeline import prepare
+from sim.routing import Leg, Route, choice_sets, doubles_back
+from tests.support.market import market_doc
+from tests.support.netbuilder import write_scenario
+
+
+def _corridors(plan: Plan, route: Route) -> set[str]:
+    lines = plan.network.lines
+    return {lines[leg.line].spec.corridor for leg in route.legs} - {"feeder"}
+
+
+def test_a_gateway_listing_another_ones_corridor_is_refused(tmp_path: Path) -> None:
+    """East given the west corridor as its own would offer the west trains as an east route
+    to the EU: the same way of shipping twice in the nested logit."""
+    doc = market_doc(tmp_path)
+    doc["market"]["gateways"]["east"] = {"corridors": ["east", "west"]}
+    plan = prepare(write_scenario(tmp_path / "s.yaml", doc))
+    with pytest.raises(InputError, match=r"market\.gateways\.east.*also one of gateway west"):
+        choice_sets(plan)
+
+
+def test_onward_corridors_are_ridden_only_after_the_gateways_own(tmp_path: Path) -> None:
+    doc = market_doc(tmp_path)
+    doc["market"]["gateways"]["east"] = {"corridors": ["east"], "onward": ["west", "south"]}
+    plan = prepare(write_scenario(tmp_path / "s.yaml", doc))
+    by_gateway: dict[str, list[set[str]]] = {}
+    for cs in choice_sets(plan):
+        for r in cs.routes:
+            by_gateway.setdefault(r.gateway or "", []).append(_corridors(plan, r))
+    assert by_gateway["east"] and all("east" in c for c in by_gateway["east"])
+    assert all(c == {"west"} for c in by_gateway["west"])
+
+
+def test_a_route_back_through_its_origins_city_is_a_detour(tmp_path: Path) -> None:
+    plan = prepare(write_scenario(tmp_path / "s.yaml", market_doc(tmp_path)))
+    line = {ln.id: k for k, ln in enumerate(plan.network.lines)}
+    lines = plan.network.lines
+    river, west = line["east-river"], line["west-rail"]
+    back = next(k for k, ln in enumerate(lines) if ln.service == "east-river" and k != river)
+    assert lines[back].stops == ("sh", "cq")
+    direct = (Leg(west, 0, 2),)
+    detour = (Leg(river, 0, 1), Leg(back, 0, 1), Leg(west, 0, 2))
+    assert not doubles_back(plan, "cq", "eu", direct)
+    assert doubles_back(plan, "cq", "eu", detour)
+    # an import that passes its destination's city before arriving
+    west_back = next(k for k, ln in enumerate(lines) if ln.service == "west-rail" and k != west)
+    assert lines[west_back].stops == ("eu", "wb", "cq")
+    assert not doubles_back(plan, "eu", "cq", (Leg(west_back, 0, 2),))
+    assert doubles_back(plan, "eu", "cq", (Leg(west_back, 0, 2), Leg(river, 0, 1),
+                                           Leg(back, 0, 1)))
