@@ -167,22 +167,31 @@ def _km(a: HubSpec, b: HubSpec) -> float:
     return 12742.0 * math.asin(math.sqrt(h))
 
 
-def doubles_back(plan: Plan, origin: str, destination: str, legs: tuple[Leg, ...]) -> bool:
+def near(plan: Plan, hub: str) -> frozenset[str]:
+    """The hubs of `hub`'s city: those within `HOME_KM` of it."""
+    hubs = plan.network.hubs
+    at = hubs[hub]
+    return frozenset(h for h, spec in hubs.items() if _km(spec, at) < HOME_KM)
+
+
+def doubles_back(plan: Plan, origin: str, destination: str, legs: tuple[Leg, ...],
+                 home: frozenset[str] | None = None,
+                 away: frozenset[str] | None = None) -> bool:
     """True when a route comes back to its origin's city after leaving it, or passes its
     destination's city before arriving (trucked to Shanghai, railed back to Chongqing,
-    then the train to Moscow): a detour no shipper books."""
-    hubs = plan.network.hubs
+    then the train to Moscow): a detour no shipper books. `home` and `away` are the two
+    cities' hubs (`near`), when the caller has them."""
     lines = plan.network.lines
     stops = [origin]
     for leg in legs:
         on = lines[leg.line].stops[leg.board:leg.alight + 1]
         stops += on[1:] if on[0] == stops[-1] else on
-    home, away = hubs[origin], hubs[destination]
-    near_home = [_km(hubs[h], home) < HOME_KM for h in stops]
-    near_away = [_km(hubs[h], away) < HOME_KM for h in stops]
-    left = near_home.index(False) if False in near_home else len(stops)
-    arrived = len(stops) - (near_away[::-1].index(False) if False in near_away else len(stops))
-    return any(near_home[left:]) or any(near_away[:arrived])
+    home = near(plan, origin) if home is None else home
+    away = near(plan, destination) if away is None else away
+    left = next((k for k, h in enumerate(stops) if h not in home), len(stops))
+    arrived = next((k + 1 for k in range(len(stops) - 1, -1, -1) if stops[k] not in away), 0)
+    return (any(h in home for h in stops[left:])
+            or any(h in away for h in stops[:arrived]))
 
 
 def _main_services(plan: Plan, legs: Iterable[Leg]) -> tuple[str, ...]:
@@ -215,11 +224,15 @@ def _routes(plan: Plan, g: nx.DiGraph, paths: Iterable[list], origin: str, start
     best = None
     seen: set[tuple[str, ...]] = set()
     lines = plan.network.lines
+    home = near(plan, origin)
+    away: frozenset[str] | None = None
     for path in paths:
+        if away is None:
+            away = near(plan, path[-1])
         legs = tuple(Leg(n[1], n[2], n[3]) for n in path if isinstance(n, tuple))
         services = [lines[leg.line].service for leg in legs]
         if (len(set(services)) != len(services) or needless_transfer(plan, legs)
-                or doubles_back(plan, origin, path[-1], legs)):
+                or doubles_back(plan, origin, path[-1], legs, home, away)):
             continue  # riding one service twice, leaving a vehicle that runs on, a detour
         if gateway is not None:  # a gateway's alternatives differ in more than their drays
             main = _main_services(plan, legs)
