@@ -4,6 +4,7 @@ Shanghai), services ample so nothing queues unless a test says so."""
 
 from __future__ import annotations
 
+import copy
 import csv
 from pathlib import Path
 from typing import Any
@@ -74,7 +75,8 @@ def market_doc(tmp: Path, rows: list[tuple[str, str, str, float]] = ROWS,
                                "source": "test: a domestic flow"}]
     doc["demand"]["elasticity"] = 0.0
     doc["market"] = {"table": "markets.csv", "origin": "cq",
-                     "ends": {"eu": "eu", "asean": "asean"}, "gateways": GATEWAYS,
+                     "ends": {"eu": "eu", "asean": "asean"},
+                     "gateways": copy.deepcopy(GATEWAYS),  # a test may edit its own
                      **doc.get("market", {})}
     return doc
 
