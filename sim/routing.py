@@ -174,24 +174,20 @@ def near(plan: Plan, hub: str) -> frozenset[str]:
     return frozenset(h for h, spec in hubs.items() if _km(spec, at) < HOME_KM)
 
 
-def doubles_back(plan: Plan, origin: str, destination: str, legs: tuple[Leg, ...],
-                 home: frozenset[str] | None = None,
-                 away: frozenset[str] | None = None) -> bool:
-    """True when a route comes back to its origin's city after leaving it, or passes its
-    destination's city before arriving (trucked to Shanghai, railed back to Chongqing,
-    then the train to Moscow): a detour no shipper books. `home` and `away` are the two
-    cities' hubs (`near`), when the caller has them."""
+def doubles_back(plan: Plan, origin: str, legs: Sequence[Leg], home: frozenset[str],
+                 away: frozenset[str]) -> bool:
+    """True when a route's stops, those it passes included, come back to the origin's city
+    (`home`) after leaving it, or reach the destination's city (`away`) before arriving:
+    trucked to Shanghai, railed back to Chongqing, then the train to Moscow, or by river past
+    Nanjing to Shanghai and back, is a detour no shipper books."""
     lines = plan.network.lines
     stops = [origin]
     for leg in legs:
         on = lines[leg.line].stops[leg.board:leg.alight + 1]
         stops += on[1:] if on[0] == stops[-1] else on
-    home = near(plan, origin) if home is None else home
-    away = near(plan, destination) if away is None else away
     left = next((k for k, h in enumerate(stops) if h not in home), len(stops))
     arrived = next((k + 1 for k in range(len(stops) - 1, -1, -1) if stops[k] not in away), 0)
-    return (any(h in home for h in stops[left:])
-            or any(h in away for h in stops[:arrived]))
+    return any(h in home for h in stops[left:]) or any(h in away for h in stops[:arrived])
 
 
 def _main_services(plan: Plan, legs: Iterable[Leg]) -> tuple[str, ...]:
@@ -215,24 +211,22 @@ def _paths(g: nx.DiGraph, origin: str, destination: str, limit: int) -> Iterator
 
 
 def _routes(plan: Plan, g: nx.DiGraph, paths: Iterable[list], origin: str, start: int,
-            keep: int, gateway: str | None = None) -> list[Route]:
+            keep: int, cities: tuple[frozenset[str], frozenset[str]],
+            gateway: str | None = None) -> list[Route]:
     """Routes of `paths` (cheapest first): no service ridden twice, no needless transfer, no
     detour back (`doubles_back`), none dearer than `max_cost_ratio` x the best, at most
     `keep`; through a gateway, none that rides the same services as a cheaper one but for
-    its feeders (a detour by another urban dray is no alternative)."""
+    its feeders (a detour by another urban dray is no alternative). `cities`: the hubs of
+    the origin's and the destination's city (`near`)."""
     routes: list[Route] = []
     best = None
     seen: set[tuple[str, ...]] = set()
     lines = plan.network.lines
-    home = near(plan, origin)
-    away: frozenset[str] | None = None
     for path in paths:
-        if away is None:
-            away = near(plan, path[-1])
         legs = tuple(Leg(n[1], n[2], n[3]) for n in path if isinstance(n, tuple))
         services = [lines[leg.line].service for leg in legs]
         if (len(set(services)) != len(services) or needless_transfer(plan, legs)
-                or doubles_back(plan, origin, path[-1], legs, home, away)):
+                or doubles_back(plan, origin, legs, *cities)):
             continue  # riding one service twice, leaving a vehicle that runs on, a detour
         if gateway is not None:  # a gateway's alternatives differ in more than their drays
             main = _main_services(plan, legs)
@@ -305,7 +299,12 @@ def choice_sets(plan: Plan) -> tuple[ChoiceSet, ...]:
     multiplier = plan.market.section.choice.vot_multiplier if plan.market else 1.0
     out: list[ChoiceSet] = []
     index = 0
+    city: dict[str, frozenset[str]] = {}
     for fi, flow in enumerate(plan.flows):
+        for end in (flow.origin, flow.destination):
+            if end not in city:
+                city[end] = near(plan, end)
+        cities = city[flow.origin], city[flow.destination]
         vot = plan.classes[flow.commodity].value_of_time_cny_per_teu_hour
         market = bool(flow.market) and plan.market is not None
         if market:
@@ -322,7 +321,7 @@ def choice_sets(plan: Plan) -> tuple[ChoiceSet, ...]:
             offered_by: dict[tuple[str, ...], str] = {}
             for name, sub in gws.items():
                 paths = gateway_paths(plan, sub, flow.origin, flow.destination, keep * 8)
-                found = _routes(plan, sub, paths, flow.origin, index, keep, name)
+                found = _routes(plan, sub, paths, flow.origin, index, keep, cities, name)
                 for r in found:
                     main = _main_services(plan, r.legs)
                     other = offered_by.setdefault(main, name)
@@ -350,7 +349,7 @@ def choice_sets(plan: Plan) -> tuple[ChoiceSet, ...]:
             paths = (_paths(sub, flow.origin, flow.destination, limit) if bound is None else
                      gateway_paths(plan, bound, flow.origin, flow.destination, limit))
             routes = _routes(plan, sub, paths, flow.origin, index, plan.routing.k_routes,
-                             flow.gateway or None)
+                             cities, flow.gateway or None)
             index += len(routes)
         if not routes:
             file, field = plan.flow_sources[fi] if fi < len(plan.flow_sources) else (

@@ -15,15 +15,15 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from sim.specs import Spec
+from sim.specs import Corridor, Spec
 
 
 class Gateway(Spec):
     """Which routes a gateway is: by their corridor and, optionally, a hub they pass."""
 
-    corridors: tuple[str, ...] = Field(
+    corridors: tuple[Corridor, ...] = Field(
         min_length=1, description="its own corridors: each route rides a service of one")
-    onward: tuple[str, ...] = Field(
+    onward: tuple[Corridor, ...] = Field(
         (), description="corridors its routes may go on by, but not ride alone (the "
                         "Trans-Siberian after the sea to Vladivostok)")
     via: tuple[str, ...] = Field((), description="hub ids; a route must pass one (none: any)")

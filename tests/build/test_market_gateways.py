@@ -11,7 +11,7 @@ import pytest
 from sim.errors import InputError
 from sim.network import Plan
 from sim.pipeline import prepare
-from sim.routing import Leg, Route, choice_sets, doubles_back
+from sim.routing import Leg, Route, choice_sets, doubles_back, near
 from tests.support.market import market_doc
 from tests.support.netbuilder import write_scenario
 
@@ -50,13 +50,17 @@ def test_a_route_back_through_its_origins_city_is_a_detour(tmp_path: Path) -> No
     river, west = line["east-river"], line["west-rail"]
     back = next(k for k, ln in enumerate(lines) if ln.service == "east-river" and k != river)
     assert lines[back].stops == ("sh", "cq")
-    direct = (Leg(west, 0, 2),)
+    cq, eu = near(plan, "cq"), near(plan, "eu")
+    assert cq == {"cq"}
+    assert not doubles_back(plan, "cq", (Leg(west, 0, 2),), cq, eu)
     detour = (Leg(river, 0, 1), Leg(back, 0, 1), Leg(west, 0, 2))
-    assert not doubles_back(plan, "cq", "eu", direct)
-    assert doubles_back(plan, "cq", "eu", detour)
-    # an import that passes its destination's city before arriving
+    assert doubles_back(plan, "cq", detour, cq, eu)
+    # an import that passes its destination's city before arriving, here on a through
+    # train (the stops a route passes count, not only where it changes)
     west_back = next(k for k, ln in enumerate(lines) if ln.service == "west-rail" and k != west)
     assert lines[west_back].stops == ("eu", "wb", "cq")
-    assert not doubles_back(plan, "eu", "cq", (Leg(west_back, 0, 2),))
-    assert doubles_back(plan, "eu", "cq", (Leg(west_back, 0, 2), Leg(river, 0, 1),
-                                           Leg(back, 0, 1)))
+    assert not doubles_back(plan, "eu", (Leg(west_back, 0, 2),), eu, cq)
+    assert doubles_back(plan, "cq", (Leg(west, 0, 2), Leg(west_back, 0, 1)), cq,
+                        near(plan, "wb"))  # through wb to eu, then back to wb
+    assert doubles_back(plan, "eu", (Leg(west_back, 0, 2), Leg(river, 0, 1),
+                                     Leg(back, 0, 1)), eu, cq)
