@@ -1,16 +1,17 @@
 """Empty boxes repositioned where a lane runs unbalanced (`market.empties`).
 
-For a lane (a depot in China, hubs abroad, some gateways) the loaded TEU a year that the
+For a lane (a gateway, a depot in China, hubs abroad) the loaded TEU a year that the
 settled plan sends each way between the depot and each hub abroad are
 
-    L_out(E) = sum over loaded flows and their routes through the lane's gateways that pass
+    L_out(E) = sum over loaded flows and their routes through the lane's gateway that pass
                the depot and end at E:  flow TEU x P(route)
     L_in(E)  = the same from E to the depot
 
 with P the choice probabilities at the learnt delays, spreads and availability of routes (a
 market flow's nested logit, `sim.demand.market_choice`; a flow bound to a gateway rides it
 whole). A share s (`repositioned_share`) of the imbalance
-goes back empty on the lane's first gateway:
+goes back empty on the lane's gateway (each gateway balances its own boxes: the imbalance of
+the Russia lane's north trains is not sent back on the west trains):
 
     empty out to E = s x max(0, L_in(E) - L_out(E)),  empty in from E = s x max(0, L_out - L_in)
 
@@ -28,11 +29,11 @@ from sim.routing import ChoiceSet
 
 def loaded_teu(plan: Plan, choices: Sequence[ChoiceSet], delay: Mapping[int, float],
                spread: Mapping[int, float], offered: Mapping[int, float] | None = None
-               ) -> dict[tuple[str, str, str], float]:
-    """Loaded TEU/yr per (depot in China, hub abroad, 'out' | 'in') of every lane."""
+               ) -> dict[tuple[str, str, str, str], float]:
+    """Loaded TEU/yr per (gateway, depot in China, hub abroad, 'out' | 'in') of every lane."""
     from sim.demand import market_choice
 
-    out: dict[tuple[str, str, str], float] = {}
+    out: dict[tuple[str, str, str, str], float] = {}
     if plan.market is None or plan.market.section.empties is None:
         return out
     lanes = plan.market.section.empties.lanes
@@ -46,12 +47,12 @@ def loaded_teu(plan: Plan, choices: Sequence[ChoiceSet], delay: Mapping[int, flo
             probs = [1.0 / len(cs.routes)] * len(cs.routes)
         for lane in lanes:
             for route, p in zip(cs.routes, probs, strict=True):
-                if p <= 0 or route.gateway not in lane.gateways or lane.china not in route.hubs:
+                if p <= 0 or route.gateway != lane.gateway or lane.china not in route.hubs:
                     continue
                 if flow.destination in lane.abroad:
-                    key = (lane.china, flow.destination, "out")
+                    key = (lane.gateway, lane.china, flow.destination, "out")
                 elif flow.origin in lane.abroad:
-                    key = (lane.china, flow.origin, "in")
+                    key = (lane.gateway, lane.china, flow.origin, "in")
                 else:
                     continue
                 out[key] = out.get(key, 0.0) + flow.teu_per_year * p
@@ -66,18 +67,19 @@ def with_empties(plan: Plan, choices: Sequence[ChoiceSet], delay: Mapping[int, f
         return plan
     share = plan.market.section.empties.repositioned_share
     loaded = loaded_teu(plan, choices, delay, spread, offered)
-    china = {(lane.china, end) for lane in plan.market.section.empties.lanes
+    china = {(lane.gateway, lane.china, end) for lane in plan.market.section.empties.lanes
              for end in lane.abroad}
     flows = []
     for f in plan.flows:
         if f.flow_class != "empty":
             flows.append(f)
             continue
-        if (f.origin, f.destination) in china:        # out from the depot
-            depot, end, way, back = f.origin, f.destination, "out", "in"
+        if (f.gateway, f.origin, f.destination) in china:        # out from the depot
+            lane = f.gateway, f.origin, f.destination
+            way, back = "out", "in"
         else:
-            depot, end, way, back = f.destination, f.origin, "in", "out"
-        teu = share * max(0.0, loaded.get((depot, end, back), 0.0)
-                          - loaded.get((depot, end, way), 0.0))
+            lane = f.gateway, f.destination, f.origin
+            way, back = "in", "out"
+        teu = share * max(0.0, loaded.get((*lane, back), 0.0) - loaded.get((*lane, way), 0.0))
         flows.append(f.model_copy(update={"teu_per_year": teu}))
     return revise(plan, flows=flows)

@@ -71,18 +71,20 @@ class Choice(Spec):
 
 
 class EmptyLane(Spec):
-    """Where empty boxes are repositioned: between a hub in China and hubs abroad, over the
-    loaded routes of some gateways."""
+    """Where empty boxes are repositioned: one gateway's services between a hub in China and
+    hubs abroad. Each gateway balances its own boxes (its loaded routes set the imbalance and
+    its empties ride them), so one gateway's empties never crowd another's trains."""
 
-    gateways: tuple[str, ...] = Field(min_length=1, description="gateways whose loaded routes "
-                                      "count; the empties ride the first")
+    gateway: str = Field(min_length=1, description="gateway (of market.gateways) whose loaded "
+                                                   "routes count and whose services the "
+                                                   "empties ride")
     china: str = Field(min_length=1, description="hub id of the depot in China (on the routes)")
     abroad: tuple[str, ...] = Field(min_length=1, description="hub ids of the ends abroad")
 
 
 class Empties(Spec):
     """Empty boxes: where a lane's loaded TEU one way exceed those the other way, a share of
-    the difference goes back empty on the same gateway (the rest are one-way boxes: sold,
+    the difference goes back empty on the lane's gateway (the rest are one-way boxes: sold,
     leased off-hire, or repositioned by other means). Sized from the loaded flows the settled
     choice sends each way (`sim.market.empties`)."""
 
@@ -95,9 +97,9 @@ class Empties(Spec):
 
     @model_validator(mode="after")
     def _pairs_once(self) -> Empties:
-        pairs = [(lane.china, end) for lane in self.lanes for end in lane.abroad]
+        pairs = [(lane.gateway, lane.china, end) for lane in self.lanes for end in lane.abroad]
         if len(set(pairs)) < len(pairs):
-            raise ValueError("each (china, abroad) pair in one lane only")
+            raise ValueError("each (gateway, china, abroad) in one lane only")
         return self
 
 
@@ -128,4 +130,9 @@ class MarketSection(Spec):
     def _checked(self) -> MarketSection:
         if self.origin in self.ends.values():
             raise ValueError("origin must differ from every market's end hub")
+        if self.gateways and self.empties is not None:
+            for i, lane in enumerate(self.empties.lanes):
+                if lane.gateway not in self.gateways:
+                    raise ValueError(f"empties.lanes.{i}.gateway: one of market.gateways "
+                                     f"({', '.join(self.gateways)}), got {lane.gateway!r}")
         return self

@@ -91,13 +91,13 @@ def market_flows(section: MarketSection, rows: tuple[MarketRow, ...],
 
 
 def empty_flows(section: MarketSection) -> list[Flow]:
-    """Both ways of every lane of `market.empties`, bound to the lane's first gateway, at 0
-    TEU: the settle stage sizes them (`sim.market.empties`)."""
+    """Both ways of every lane of `market.empties`, bound to the lane's gateway, at 0 TEU: the
+    settle stage sizes them (`sim.market.empties`)."""
     if section.empties is None:
         return []
     e = section.empties
     return [Flow(origin=a, destination=b, commodity=e.commodity, teu_per_year=0.0,
-                 flow_class="empty", gateway=lane.gateways[0],
+                 flow_class="empty", gateway=lane.gateway,
                  source=f"market.empties (sized from the loaded imbalance): {e.source}")
             for lane in e.lanes for end in lane.abroad
             for a, b in ((lane.china, end), (end, lane.china))]

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from sim.calibration import CalibrationTarget, calibrate
+from sim.errors import InputError
 from sim.market.choice import nests_of, probabilities
 from sim.pipeline import prepare, replicate, settle
 from tests.support.market import market_doc
@@ -23,31 +24,73 @@ def _doc(tmp: Path, share: float = 0.5, **kw: Any) -> dict[str, Any]:
     doc = market_doc(tmp, **kw)
     doc["demand"]["classes"]["empty"] = EMPTY
     doc["market"]["empties"] = {"repositioned_share": share, "source": "test",
-                                "lanes": [{"gateways": ["west"], "china": "cq",
+                                "lanes": [{"gateway": "west", "china": "cq",
                                            "abroad": ["eu"]}]}
     return doc
 
 
-def test_empties_are_the_share_of_the_loaded_imbalance(tmp_path: Path) -> None:
-    settled = settle(prepare(write_scenario(tmp_path / "m.yaml", _doc(tmp_path, share=0.4))))
+def _loaded_by_gateway(settled: Any, market: str) -> dict[tuple[str, str], float]:
+    """Hand computation: loaded TEU/yr per (gateway, 'out' | 'in') of a market's flows, by
+    the nested logit at free-flow cost."""
     plan = settled.plan
     choice = plan.market.section.choice
-    loaded = {"out": 0.0, "in": 0.0}
+    loaded: dict[tuple[str, str], float] = {}
     for cs in settled.choices:
         flow = plan.flows[cs.flow]
-        if flow.market != "eu":
+        if flow.market != market:
             continue
         nests = nests_of([r.gateway for r in cs.routes], flow.market,
                          plan.classes[flow.commodity].value_cny_per_teu, choice)
         probs, _ = probabilities(nests, [r.price_cny + cs.value_of_time * r.base_hours
                                          for r in cs.routes])
-        west = sum(p for p, r in zip(probs, cs.routes, strict=True) if r.gateway == "west")
-        loaded["out" if flow.origin == "cq" else "in"] += flow.teu_per_year * west
-    empties = {(f.origin, f.destination): f.teu_per_year for f in plan.flows
+        way = "out" if flow.origin == "cq" else "in"
+        for p, r in zip(probs, cs.routes, strict=True):
+            loaded[(r.gateway, way)] = loaded.get((r.gateway, way), 0.0) + flow.teu_per_year * p
+    return loaded
+
+
+def test_empties_are_the_share_of_the_loaded_imbalance(tmp_path: Path) -> None:
+    settled = settle(prepare(write_scenario(tmp_path / "m.yaml", _doc(tmp_path, share=0.4))))
+    loaded = _loaded_by_gateway(settled, "eu")
+    empties = {(f.origin, f.destination): f.teu_per_year for f in settled.plan.flows
                if f.flow_class == "empty"}
-    assert loaded["out"] > loaded["in"] > 0       # electronics out, materials back
-    assert empties[("eu", "cq")] == pytest.approx(0.4 * (loaded["out"] - loaded["in"]))
+    assert loaded[("west", "out")] > loaded[("west", "in")] > 0   # electronics out, materials back
+    assert empties[("eu", "cq")] == pytest.approx(
+        0.4 * (loaded[("west", "out")] - loaded[("west", "in")]))
     assert empties[("cq", "eu")] == 0.0
+
+
+def test_each_gateway_balances_its_own_boxes(tmp_path: Path) -> None:
+    """Two lanes between the same depot and end: each gateway's empties answer its own
+    imbalance and ride its own services (one gateway's empties never crowd the other's)."""
+    doc = _doc(tmp_path, share=0.5)
+    doc["market"]["empties"]["lanes"].append({"gateway": "east", "china": "cq",
+                                              "abroad": ["eu"]})
+    settled = settle(prepare(write_scenario(tmp_path / "m.yaml", doc)))
+    loaded = _loaded_by_gateway(settled, "eu")
+    empties = {(f.gateway, f.origin, f.destination): f.teu_per_year for f in settled.plan.flows
+               if f.flow_class == "empty"}
+    assert set(empties) == {(g, a, b) for g in ("west", "east")
+                            for a, b in (("cq", "eu"), ("eu", "cq"))}
+    for g in ("west", "east"):
+        assert loaded[(g, "out")] > 0
+        assert empties[(g, "eu", "cq")] == pytest.approx(
+            0.5 * max(0.0, loaded[(g, "out")] - loaded.get((g, "in"), 0.0)))
+        assert empties[(g, "cq", "eu")] == pytest.approx(
+            0.5 * max(0.0, loaded.get((g, "in"), 0.0) - loaded[(g, "out")]))
+    bound = {cs.flow: {r.gateway for r in cs.routes} for cs in settled.choices}
+    for fi, f in enumerate(settled.plan.flows):
+        if f.flow_class == "empty":
+            assert bound[fi] == {f.gateway}
+
+
+def test_a_lane_of_an_unknown_gateway_is_refused_in_one_line(tmp_path: Path) -> None:
+    doc = _doc(tmp_path)
+    doc["market"]["empties"]["lanes"][0]["gateway"] = "wets"
+    path = write_scenario(tmp_path / "m.yaml", doc)
+    with pytest.raises(InputError) as err:
+        prepare(path)
+    assert "empties.lanes.0.gateway" in str(err.value) and "wets" in str(err.value)
 
 
 def test_empties_take_slots_count_apart_and_are_conserved(tmp_path: Path) -> None:
