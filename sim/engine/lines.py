@@ -5,6 +5,7 @@ what is ready, up to its capacity, splitting the lot that does not fit.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
 from functools import partial
@@ -26,6 +27,11 @@ from sim.units import HOURS_PER_DAY
 if TYPE_CHECKING:
     from sim.engine.lock import Lock
     from sim.engine.model import Model
+
+
+# weight of a call in the moving mean of the room vehicles have at a stop (assumption: a
+# forwarder judges a stop by about its last ten calls)
+ROOM_WEIGHT = 0.1
 
 
 class LineStats:
@@ -200,14 +206,23 @@ class ScheduledLine(LineBase):
         self._headway = line.spec.headway_hours     # read at every look at the queue
         self._vehicle_teu = line.spec.vehicle_teu
         self._direct = len(line.stops) == 2     # one hop: an empty departure is counted
+        # TEU of room a vehicle has had on arrival at each stop, before boarding there
+        # (moving mean over its calls): a through vessel that reaches a stop nearly full
+        # takes few of the boxes waiting there
+        self.room = [float(line.spec.vehicle_teu)] * len(line.stops)
 
     def start(self) -> None:
         begin(self.env, self._first)
 
     def excess_wait(self, stop: int) -> float:
         """Hours beyond half a headway that a lot arriving at `stop` now would wait: one
-        headway for every full vehicle-load at that hub ahead of it."""
-        return self._headway * (self.booked_teu[stop] // self._vehicle_teu)
+        headway for every vehicle's room (as vehicles have reached the stop of late) of
+        freight at that hub ahead of it; no end when they have come full."""
+        booked = self.booked_teu[stop]
+        room = self.room[stop]
+        if room < 1.0:
+            return math.inf if booked > 0 else 0.0
+        return self._headway * (booked // room)
 
     def _first(self, _event: object) -> None:
         """The first departure, at a uniform offset within a headway."""
@@ -277,6 +292,7 @@ class ScheduledLine(LineBase):
             hop_stats = self.hop_stats[k]
             queue = self.queues[k]
             room = capacity - vehicle.teu
+            self.room[k] += ROOM_WEIGHT * (room - self.room[k])
             while queue and room > 1e-9:
                 lot = queue[0]
                 if lot.teu <= room + 1e-9:

@@ -222,6 +222,32 @@ def test_freight_held_at_a_full_yard_gate_counts_as_backlog(tmp_path: Path) -> N
     assert line.excess_wait(0) == line.line.spec.headway_hours * (line.booked_teu[0] // 100)
 
 
+def test_a_stop_the_through_vehicles_reach_nearly_full_shows_its_longer_wait(
+        tmp_path: Path) -> None:
+    """At an intermediate stop a lot waits for the room the vehicles bring, not for whole
+    vehicle-loads: route choice reads one headway per vehicle's room (as the last calls had
+    it) of freight booked ahead, and no end when they come full."""
+    a, b, c = nb.hub("a", 0), nb.hub("b", 1), nb.hub("c", 2)
+    nb.write_geodata(tmp_path / "geo", [a, b, c], [nb.link("a-b", a, b), nb.link("b-c", b, c)])
+    doc = nb.scenario(str(tmp_path / "geo"),
+                      {"abc": nb.train(["a", "b", "c"], per_week=7, teu=100)},
+                      [nb.flow("a", "c", 29_000), nb.flow("b", "c", 2_000)],
+                      horizon={"days": 60})
+    model = Model(_plan(nb.write_scenario(tmp_path / "s.yaml", doc)), 0)
+    model.start()
+    model.env.run(until=24 * 40)
+    line = next(x for x in model.lines if x.line.stops[0] == "a")
+    assert line.room[0] == pytest.approx(100.0)        # every train leaves a empty
+    assert line.room[1] < 40.0                         # and reaches b about 80% full
+    headway = line.line.spec.headway_hours
+    assert line.excess_wait(1) == headway * (line.booked_teu[1] // line.room[1])
+    line.room[1] = 0.0                                 # trains that came full of late
+    line.booked_teu[1] = 5.0
+    assert line.excess_wait(1) == float("inf")
+    line.booked_teu[1] = 0.0
+    assert line.excess_wait(1) == 0.0
+
+
 def test_a_class_ships_in_its_own_lot_size(tmp_path: Path) -> None:
     """`demand.classes.<class>.lot_teu` sizes that class's lots (the demand's lot otherwise):
     the same TEU a year arrive as four times as many lots of a quarter of the size."""
