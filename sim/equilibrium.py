@@ -9,8 +9,9 @@ transit minus its uncongested `base_hours`, floored at 0) updates the learnt del
 
 and demand is re-derived from the generalized costs including d_n (`sim.demand`). The gap
 is the share of route TEU that changed between consecutive passes; iteration stops when it
-falls below `equilibrium.tolerance` or after `equilibrium.max_iterations` passes. Passes
-use the scenario's seed, so the result is deterministic.
+falls below `equilibrium.tolerance` (once `equilibrium.min_iterations` passes have run) or
+after `equilibrium.max_iterations` passes. Passes use the scenario's seed, so the result is
+deterministic.
 
 Route choice in the run sees the queues live (the congestion picture at booking: backlogs
 at boarding, the locks' queues), so it must not be handed d whole, or it would count the
@@ -258,7 +259,7 @@ def settle(base: Plan, choices: Sequence[ChoiceSet] | None = None,
                 spread = _spreads(routes, choices, base.lot_teu, spread, n)
             factors, state = _factors(base, choices, reference, mref, delay, spread,
                                       offered)
-            if gaps and gaps[-1] < settings.tolerance:
+            if gaps and gaps[-1] < settings.tolerance and n >= settings.min_iterations:
                 converged = True
                 break
     return Settled(plan=with_empties(respond(base, factors), choices, delay, spread, offered),

@@ -176,6 +176,10 @@ class Equilibrium(Spec):
         1, ge=1, le=50,
         description="simulation passes that feed observed route delays back into choice and "
                     "demand before the final run; 1 = no feedback")
+    min_iterations: int = Field(
+        1, ge=1, le=50,
+        description="passes run before the tolerance may stop them (= max_iterations: a "
+                    "fixed number, so a compared pair learns over the same passes)")
     tolerance: float = Field(0.02, gt=0, le=1,
                              description="stop when route flows change by less than this "
                                          "share between passes")
@@ -187,6 +191,13 @@ class Equilibrium(Spec):
                            "random streams (false: all learn from passes on replication 0's): "
                            "the confidence intervals then include the noise of the feedback "
                            "passes, at the cost of max_iterations - 1 more runs a replication")
+
+    @model_validator(mode="after")
+    def _min_below_max(self) -> Equilibrium:
+        if self.min_iterations > self.max_iterations:
+            raise ValueError(f"min_iterations ({self.min_iterations}) at most max_iterations "
+                             f"({self.max_iterations})")
+        return self
 
 
 class NetworkSection(Spec):

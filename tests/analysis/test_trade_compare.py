@@ -15,6 +15,7 @@ from sim.cli import main
 from sim.compare import compare
 from sim.demand import flow_costs, logsum_cost
 from sim.equilibrium import settle
+from sim.errors import InputError
 from sim.rank import added_capacity, candidate, rank
 from sim.routing import choice_sets
 from sim.trade import attainment, channel_trade, references, total_trade, trade_table
@@ -129,6 +130,20 @@ def test_msa_feeds_simulated_delays_back_reports_passes_and_converges(tmp_path: 
     assert again.corridors["teu_per_year"].tolist() == results.corridors["teu_per_year"].tolist()
     routes = results.summary("routes").set_index("services")
     assert routes.loc["dear", "teu_created_per_year"] > 0  # learnt delay of 'cheap' shifts some
+    # min_iterations: the tolerance stops nothing before it (a fixed number when = max)
+    fixed = sim.with_overrides(sim.load_scenario(path), **{"equilibrium.min_iterations": 8})
+    eq8 = settle(sim.prepare(fixed)).report
+    assert eq["passes"] < 8 and eq8.passes == 8 and len(eq8.gaps) == 7
+    assert eq8.gaps[: eq["passes"] - 1] == pytest.approx(eq["gaps"], abs=1e-6)  # as_dict rounds
+
+
+def test_min_iterations_above_max_is_refused_in_one_line(tmp_path: Path) -> None:
+    a, b = hub("a", 0.0), hub("b", 1.0)
+    write_geodata(tmp_path / "geo", [a, b], [link("a-b", a, b)])
+    doc = scenario(str(tmp_path / "geo"), {"t": train(["a", "b"])}, [flow("a", "b", 5_000)],
+                   equilibrium={"max_iterations": 2, "min_iterations": 3})
+    with pytest.raises(InputError, match="min_iterations"):
+        sim.load_scenario(write_scenario(tmp_path / "bad.yaml", doc))
 
 
 def test_per_replication_settling_learns_on_each_replications_streams(tmp_path: Path) -> None:
