@@ -287,6 +287,14 @@ def gateway_paths(plan: Plan, sub: nx.DiGraph, origin: str, destination: str,
             yield p
 
 
+def _flow_at(plan: Plan, fi: int) -> tuple[str, str]:
+    """(file, field) where flow `fi` was written: a row of demand.flows, the market table,
+    market.empties or a change."""
+    if fi < len(plan.flow_sources):
+        return plan.flow_sources[fi]
+    return plan.source_file, f"demand.flows.{fi}"
+
+
 def choice_sets(plan: Plan) -> tuple[ChoiceSet, ...]:
     """Candidate routes of every flow, or InputError for a flow no service can carry.
 
@@ -340,7 +348,8 @@ def choice_sets(plan: Plan) -> tuple[ChoiceSet, ...]:
                 if gws is None:
                     gws = by_gateway[vot] = gateway_graphs(plan, g)
                 if flow.gateway not in gws:
-                    raise InputError(plan.source_file, f"demand.flows.{fi}.gateway",
+                    file, field = _flow_at(plan, fi)
+                    raise InputError(file, f"{field}.gateway",
                                      f"a gateway of market.gateways ({', '.join(gws)})",
                                      flow.gateway)
                 bound = gws[flow.gateway]
@@ -352,8 +361,7 @@ def choice_sets(plan: Plan) -> tuple[ChoiceSet, ...]:
                              cities, flow.gateway or None)
             index += len(routes)
         if not routes:
-            file, field = plan.flow_sources[fi] if fi < len(plan.flow_sources) else (
-                plan.source_file, f"demand.flows.{fi}")
+            file, field = _flow_at(plan, fi)
             if market:
                 field = f"{field}: market {flow.market} ({flow.commodity}, {flow.origin} -> " \
                         f"{flow.destination})"

@@ -67,14 +67,14 @@ def with_empties(plan: Plan, choices: Sequence[ChoiceSet], delay: Mapping[int, f
         return plan
     share = plan.market.section.empties.repositioned_share
     loaded = loaded_teu(plan, choices, delay, spread, offered)
-    china = {(lane.gateway, lane.china, end) for lane in plan.market.section.empties.lanes
-             for end in lane.abroad}
+    outward = {(lane.gateway, lane.china, end) for lane in plan.market.section.empties.lanes
+               for end in lane.abroad}
     flows = []
     for f in plan.flows:
         if f.flow_class != "empty":
             flows.append(f)
             continue
-        if (f.gateway, f.origin, f.destination) in china:        # out from the depot
+        if (f.gateway, f.origin, f.destination) in outward:      # out from the depot
             lane = f.gateway, f.origin, f.destination
             way, back = "out", "in"
         else:

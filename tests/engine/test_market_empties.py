@@ -91,6 +91,12 @@ def test_a_lane_of_an_unknown_gateway_is_refused_in_one_line(tmp_path: Path) -> 
     with pytest.raises(InputError) as err:
         prepare(path)
     assert "empties.lanes.0.gateway" in str(err.value) and "wets" in str(err.value)
+    # without market.gateways (a gateway per corridor) the empty flow's choice set names the
+    # place it was written
+    doc["market"]["gateways"] = {}
+    with pytest.raises(InputError) as err:
+        settle(prepare(write_scenario(tmp_path / "n.yaml", doc)))
+    assert "market.empties.gateway" in str(err.value) and "wets" in str(err.value)
 
 
 def test_empties_take_slots_count_apart_and_are_conserved(tmp_path: Path) -> None:
