@@ -48,6 +48,7 @@ from typing import cast
 import numpy as np
 import pandas as pd
 
+from sim import cache
 from sim.demand import (
     FlowKey,
     MarketRef,
@@ -198,6 +199,70 @@ def _factors(base: Plan, choices: Sequence[ChoiceSet], reference: dict, mref: Ma
     return tuple(factors), state
 
 
+@dataclass(frozen=True)
+class Learnt:
+    """What the feedback passes of one settling learnt (what `sim.cache` keeps): per route
+    index the delay, its part the congestion picture did not foresee, the spread of transit
+    and the share of bookings it was offered at; the passes run and their gaps."""
+
+    delay: dict[int, float]
+    unforeseen: dict[int, float]
+    spread: dict[int, float]
+    offered: dict[int, float]
+    passes: int
+    converged: bool
+    gaps: tuple[float, ...]
+
+
+def _passes(base: Plan, choices: tuple[ChoiceSet, ...], reference: dict,
+            mref: MarketRef | None, replication: int, initial_delay: Mapping[int, float],
+            initial_unforeseen: Mapping[int, float], factors: tuple[float, ...]) -> Learnt:
+    """The MSA feedback passes of `settle` on the streams of `replication`, from the demand
+    factors `factors` that the initial delays give."""
+    settings = base.equilibrium
+    index = [r.index for cs in choices for r in cs.routes]
+    base_hours = {r.index: r.base_hours for cs in choices for r in cs.routes}
+    delay = {i: initial_delay.get(i, 0.0) for i in index}
+    unforeseen = {i: initial_unforeseen.get(i, 0.0) for i in index}
+    spread: dict[int, float] = {}
+    offered: dict[int, float] = {}
+    gaps: list[float] = []
+    converged = False
+    passes = 0
+    previous: np.ndarray | None = None
+    for n in range(1, settings.max_iterations + 1):
+        plan = _pass_plan(with_empties(respond(base, factors), choices, delay, spread,
+                                       offered))
+        routes = simulate(plan, replication, choices, unforeseen, spread,
+                          tables=("routes",)).tables["routes"].set_index("route")
+        passes = n
+        flows = routes["teu_created_per_year"].reindex(index).fillna(0.0).to_numpy()
+        if previous is not None:
+            gaps.append(float(np.abs(flows - previous).sum() / max(previous.sum(), 1e-9)))
+        previous = flows
+        transit = routes["transit_mean_h"].reindex(index)
+        foreseen = routes["foreseen_mean_h"].reindex(index)
+        for i, a in routes["offered_share"].reindex(index).items():
+            if not np.isnan(a):   # its flow booked lots in the pass
+                old = offered.get(i, 1.0)
+                offered[i] = old + (float(a) - old) / n
+        for i in index:
+            seen = transit.get(i)
+            if seen is None or np.isnan(seen):
+                continue  # nothing delivered on this route: no news, keep the estimate
+            observed = max(0.0, float(seen) - base_hours[i])
+            delay[i] += (observed - delay[i]) / n
+            unforeseen[i] += (observed - float(foreseen[i]) - unforeseen[i]) / n
+        if base.market is not None:
+            spread = _spreads(routes, choices, base.lot_teu, spread, n)
+        factors, _ = _factors(base, choices, reference, mref, delay, spread, offered)
+        if gaps and gaps[-1] < settings.tolerance and n >= settings.min_iterations:
+            converged = True
+            break
+    return Learnt(delay=delay, unforeseen=unforeseen, spread=spread, offered=offered,
+                  passes=passes, converged=converged, gaps=tuple(gaps))
+
+
 def settle(base: Plan, choices: Sequence[ChoiceSet] | None = None,
            initial_delay: Mapping[int, float] | None = None, replication: int = 0,
            initial_unforeseen: Mapping[int, float] | None = None,
@@ -222,46 +287,21 @@ def settle(base: Plan, choices: Sequence[ChoiceSet] | None = None,
     spread: dict[int, float] = {}
     offered: dict[int, float] = {}
     factors, state = _factors(base, choices, reference, mref, delay, spread, offered)
-    settings = base.equilibrium
+    passes, converged = 0, False
     gaps: list[float] = []
-    converged = False
-    passes = 0
-    if settings.max_iterations > 1:
-        index = [r.index for cs in choices for r in cs.routes]
-        base_hours = {r.index: r.base_hours for cs in choices for r in cs.routes}
-        delay = {i: delay.get(i, 0.0) for i in index}
-        unforeseen = {i: unforeseen.get(i, 0.0) for i in index}
-        previous: np.ndarray | None = None
-        for n in range(1, settings.max_iterations + 1):
-            plan = _pass_plan(with_empties(respond(base, factors), choices, delay, spread,
-                                           offered))
-            routes = simulate(plan, replication, choices, unforeseen, spread,
-                              tables=("routes",)).tables["routes"].set_index("route")
-            passes = n
-            flows = routes["teu_created_per_year"].reindex(index).fillna(0.0).to_numpy()
-            if previous is not None:
-                gaps.append(float(np.abs(flows - previous).sum() / max(previous.sum(), 1e-9)))
-            previous = flows
-            transit = routes["transit_mean_h"].reindex(index)
-            foreseen = routes["foreseen_mean_h"].reindex(index)
-            for i, a in routes["offered_share"].reindex(index).items():
-                if not np.isnan(a):   # its flow booked lots in the pass
-                    old = offered.get(i, 1.0)
-                    offered[i] = old + (float(a) - old) / n
-            for i in index:
-                seen = transit.get(i)
-                if seen is None or np.isnan(seen):
-                    continue  # nothing delivered on this route: no news, keep the estimate
-                observed = max(0.0, float(seen) - base_hours[i])
-                delay[i] += (observed - delay[i]) / n
-                unforeseen[i] += (observed - float(foreseen[i]) - unforeseen[i]) / n
-            if base.market is not None:
-                spread = _spreads(routes, choices, base.lot_teu, spread, n)
-            factors, state = _factors(base, choices, reference, mref, delay, spread,
-                                      offered)
-            if gaps and gaps[-1] < settings.tolerance and n >= settings.min_iterations:
-                converged = True
-                break
+    if base.equilibrium.max_iterations > 1:
+        name = cache.key(["settle", repr(revise(base, replications=1)), repr(choices),
+                          repr(sorted(delay.items())), repr(sorted(unforeseen.items())),
+                          str(replication), repr(mref)])
+        learnt = cache.load(name)
+        if not isinstance(learnt, Learnt):
+            learnt = _passes(base, choices, reference, mref, replication, delay, unforeseen,
+                             factors)
+            cache.store(name, learnt)
+        delay, unforeseen, spread, offered = (learnt.delay, learnt.unforeseen, learnt.spread,
+                                              learnt.offered)
+        factors, state = _factors(base, choices, reference, mref, delay, spread, offered)
+        passes, converged, gaps = learnt.passes, learnt.converged, list(learnt.gaps)
     return Settled(plan=with_empties(respond(base, factors), choices, delay, spread, offered),
                    base=base, choices=choices, route_delay=delay,
                    report=_report(base, factors, passes, converged, gaps,

@@ -1,0 +1,109 @@
+"""What the feedback passes learnt, kept on disk, so a plan settled once is not settled again.
+
+The passes of `sim.equilibrium.settle` are most of a run's time on a scenario with feedback
+(three simulated years of four for baseline-2023), and the same passes recur: a scenario
+run again, a comparison whose base was run before, every alternative whose market reference
+is the same file. Each settling is stored under a key made of everything it depends on: the
+plan as `repr` writes it (network, demand, market, choice parameters, seed, horizon,
+routing: every field of the frozen specs), the route choice sets, where the learning
+started, the replication whose streams the passes ran on, the market reference's settled
+state, and the code (a hash of every source file of the `sim` package and the versions of
+Python, NumPy and SimPy). A changed input or a changed line of code is a different key, so
+an entry is never stale; it is read back as the exact floats it was written with, so a run
+from the cache has the same tables as one without.
+
+Where: `$CQSIM_CACHE_DIR`, else `$XDG_CACHE_HOME/cqsim/settled`, else
+`~/.cache/cqsim/settled`; `CQSIM_CACHE_DIR=off` turns it off. At most `KEEP` entries
+(the oldest read go first). A cache that cannot be read or written is skipped: it only ever
+saves time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import platform
+import tempfile
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+
+ENV = "CQSIM_CACHE_DIR"
+OFF = {"", "off", "0", "false", "no", "none"}
+KEEP = 256                      # entries kept (a settling is tens to hundreds of kB)
+SUFFIX = ".pickle"
+
+
+def directory() -> Path | None:
+    """The cache's folder, None when turned off."""
+    given = os.environ.get(ENV)
+    if given is not None:
+        return None if given.strip().lower() in OFF else Path(given).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "cqsim" / "settled"
+
+
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """Hash of the `sim` package's source and of the interpreter and libraries that shape a
+    simulation's numbers."""
+    import numpy
+    import simpy
+
+    digest = hashlib.sha256()
+    root = Path(__file__).resolve().parent
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    for part in (platform.python_version(), numpy.__version__, simpy.__version__):
+        digest.update(part.encode())
+    return digest.hexdigest()
+
+
+def key(parts: Iterable[str]) -> str:
+    """The key of a computation from the text of its inputs (the code's version included)."""
+    digest = hashlib.sha256(code_version().encode())
+    for part in parts:
+        digest.update(b"\0")
+        digest.update(part.encode())
+    return digest.hexdigest()
+
+
+def load(name: str) -> object | None:
+    """The value stored under `name`, None when absent, unreadable or the cache is off."""
+    folder = directory()
+    if folder is None:
+        return None
+    path = folder / f"{name}{SUFFIX}"
+    try:
+        with path.open("rb") as handle:
+            value = pickle.load(handle)
+        os.utime(path)          # read: the last to be evicted
+    except Exception:           # absent, torn, from another pickle protocol: not there
+        return None
+    return value
+
+
+def store(name: str, value: object) -> None:
+    """Store `value` under `name` (written whole, then renamed: never a torn entry); then
+    evict the entries read longest ago beyond `KEEP`. Does nothing when the cache is off or
+    its folder cannot be written."""
+    folder = directory()
+    if folder is None:
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=folder)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, folder / f"{name}{SUFFIX}")
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        entries = sorted(folder.glob(f"*{SUFFIX}"), key=lambda p: p.stat().st_mtime_ns)
+        for old in entries[:-KEEP]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        return

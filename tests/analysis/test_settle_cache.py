@@ -1,0 +1,145 @@
+"""The cache of feedback passes (`sim.cache`): a plan settled once is read back, not settled
+again, with the same results; any change of its inputs is another entry; a cache that cannot
+be used only costs time."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import yaml
+from click.testing import CliRunner
+
+import sim.equilibrium as equilibrium
+from sim import cache
+from sim.cli import main
+from sim.pipeline import prepare, settle
+from tests.support.market import write_market_scenario
+
+PASSES = {"max_iterations": 3, "min_iterations": 3, "days": 40, "tolerance": 0.001,
+          "per_replication": True}
+
+
+def _scenario(tmp: Path, **kw: Any) -> Path:
+    return write_market_scenario(tmp, horizon={"days": 40, "warmup_days": 5},
+                                 replications=2, equilibrium=PASSES, **kw)
+
+
+@pytest.fixture
+def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The cache on, in a folder of the test's own (the suite runs with it off)."""
+    where = tmp_path / "cache"
+    monkeypatch.setenv(cache.ENV, str(where))
+    return where
+
+
+def _counting(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the feedback passes' simulations."""
+    calls: list[int] = []
+    real = equilibrium.simulate
+
+    def counted(*args: Any, **kw: Any) -> Any:
+        calls.append(1)
+        return real(*args, **kw)
+    monkeypatch.setattr(equilibrium, "simulate", counted)
+    return calls
+
+
+def test_a_settled_plan_is_read_back_with_the_same_state(
+        tmp_path: Path, folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    plan = prepare(_scenario(tmp_path))
+    calls = _counting(monkeypatch)
+    first = settle(plan)
+    assert len(calls) == 3 and len(list(folder.glob("*.pickle"))) == 1
+    again = settle(plan)
+    assert len(calls) == 3, "read from the cache, not simulated again"
+    for name in ("route_delay", "route_unforeseen", "route_spread", "route_offered",
+                 "market", "report"):
+        assert getattr(again, name) == getattr(first, name), name
+    assert again.plan == first.plan
+    monkeypatch.setenv(cache.ENV, "off")
+    fresh = settle(plan)
+    assert len(calls) == 6
+    assert fresh.route_delay == first.route_delay and fresh.plan == first.plan
+
+
+def test_every_input_of_the_passes_is_part_of_the_key(
+        tmp_path: Path, folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    plan = prepare(_scenario(tmp_path))
+    calls = _counting(monkeypatch)
+    settle(plan)
+    settle(prepare(plan.source_file, seed=plan.seed + 1))          # another seed
+    equilibrium.settle(plan, replication=1)                        # another replication's streams
+    settle(plan, initial_delay={0: 5.0})                           # another start of learning
+    doc = yaml.safe_load(Path(plan.source_file).read_text(encoding="utf-8"))
+    doc["network"]["services"]["south-rail"]["departures_per_week"] = 140
+    Path(plan.source_file).write_text(yaml.safe_dump(doc), encoding="utf-8")
+    settle(prepare(plan.source_file))       # the same file and name, another frequency
+    assert len(calls) == 5 * 3 and len(list(folder.glob("*.pickle"))) == 5
+    settle(prepare(plan.source_file, replications=5))              # replications: the same
+    assert len(calls) == 5 * 3
+    monkeypatch.setattr(cache, "code_version", lambda: "another version of the code")
+    settle(plan)
+    assert len(calls) == 6 * 3
+
+
+def test_a_run_from_the_cache_writes_the_same_tables(
+        tmp_path: Path, folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _scenario(tmp_path)
+    runner = CliRunner()
+    calls = _counting(monkeypatch)
+    outs = []
+    for k in range(2):
+        out = tmp_path / f"out{k}"
+        done = runner.invoke(main, ["run", str(path), "--no-map", "--no-report", "--out",
+                                    str(out)])
+        assert done.exit_code == 0, done.output
+        outs.append(out)
+    assert len(list(folder.glob("*.pickle"))) == 2            # each replication's passes
+    assert len(calls) == 2 * 3, "the second run read both replications' passes"
+    for table in sorted(outs[0].glob("*.csv")):
+        pd.testing.assert_frame_equal(pd.read_csv(table), pd.read_csv(outs[1] / table.name))
+
+
+def test_a_torn_entry_is_computed_again(tmp_path: Path, folder: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    plan = prepare(_scenario(tmp_path))
+    calls = _counting(monkeypatch)
+    first = settle(plan)
+    (entry,) = folder.glob("*.pickle")
+    entry.write_bytes(entry.read_bytes()[:50])
+    again = settle(plan)
+    assert len(calls) == 6 and again.route_delay == first.route_delay
+    assert isinstance(pickle.loads(entry.read_bytes()), equilibrium.Learnt), "written anew"
+
+
+def test_an_unwritable_cache_costs_only_time(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "a file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv(cache.ENV, str(blocker / "cache"))
+    plan = prepare(_scenario(tmp_path))
+    assert settle(plan).report.passes == 3
+    assert cache.load("anything") is None
+
+
+def test_the_oldest_entries_go_first(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cache, "KEEP", 3)
+    for k in range(5):
+        cache.store(f"entry{k}", k)
+        os.utime(folder / f"entry{k}.pickle", ns=(k * 10**9, k * 10**9))
+    assert cache.load("entry2") == 2         # read: now the newest
+    cache.store("entry5", 5)
+    assert sorted(p.stem for p in folder.glob("*.pickle")) == ["entry2", "entry4", "entry5"]
+
+
+def test_where_the_cache_is(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv(cache.ENV, "off")
+    assert cache.directory() is None
+    monkeypatch.delenv(cache.ENV)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert cache.directory() == tmp_path / "cqsim" / "settled"
