@@ -143,3 +143,13 @@ def test_where_the_cache_is(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
     monkeypatch.delenv(cache.ENV)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert cache.directory() == tmp_path / "cqsim" / "settled"
+
+
+def test_the_key_reads_every_field_of_a_plan() -> None:
+    # the key is the plan's repr: an object without a repr of its values (a graph, a
+    # function, a default object repr) would hide its content from the key
+    from tests.support.paths import BASELINE_2023
+
+    text = repr(prepare(BASELINE_2023))
+    assert " object at 0x" not in text and "Graph" not in text
+    assert "<function" not in text and "<bound method" not in text
