@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT ?= out/baseline
 SCENARIO ?= scenarios/baseline.yaml
+# replications run on every core (the tables are the same on any number of workers)
+WORKERS ?= $(shell nproc 2>/dev/null || echo 1)
 
 .PHONY: run test test-fast lint bench install clean chromium notebook
 
@@ -17,7 +19,7 @@ $(STAMP): pyproject.toml setup.py
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/cqsim run $(SCENARIO) --out $(OUT)
+	$(BIN)/cqsim run $(SCENARIO) --out $(OUT) --workers $(WORKERS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
