@@ -24,10 +24,12 @@ import hashlib
 import os
 import pickle
 import platform
-import tempfile
 from collections.abc import Iterable
+from contextlib import suppress
 from functools import lru_cache
 from pathlib import Path
+
+from sim.atomic import write_atomic
 
 ENV = "CQSIM_CACHE_DIR"
 OFF = {"", "off", "0", "false", "no", "none"}
@@ -77,32 +79,26 @@ def load(name: str) -> object | None:
         return None
     path = folder / f"{name}{SUFFIX}"
     try:
-        with path.open("rb") as handle:
-            value = pickle.load(handle)
-        os.utime(path)          # read: the last to be evicted
+        value = pickle.loads(path.read_bytes())
     except Exception:           # absent, torn, from another pickle protocol: not there
         return None
+    with suppress(OSError):     # read: the last to be evicted (a read-only cache still reads)
+        os.utime(path)
     return value
 
 
 def store(name: str, value: object) -> None:
-    """Store `value` under `name` (written whole, then renamed: never a torn entry); then
-    evict the entries read longest ago beyond `KEEP`. Does nothing when the cache is off or
-    its folder cannot be written."""
+    """Store `value` under `name` (`sim.atomic`: written whole, then renamed), then evict the
+    entries read longest ago beyond `KEEP`. Does nothing when the cache is off or its folder
+    cannot be written."""
     folder = directory()
     if folder is None:
         return
+    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=folder)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, folder / f"{name}{SUFFIX}")
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-        entries = sorted(folder.glob(f"*{SUFFIX}"), key=lambda p: p.stat().st_mtime_ns)
+        write_atomic(folder / f"{name}{SUFFIX}", lambda p: p.write_bytes(data))
+        entries = sorted((p for p in folder.glob(f"*{SUFFIX}") if not p.name.startswith(".")),
+                         key=lambda p: p.stat().st_mtime_ns)   # not others' files in writing
         for old in entries[:-KEEP]:
             old.unlink(missing_ok=True)
     except OSError:

@@ -18,7 +18,7 @@ from sim.errors import InputError
 from sim.pipeline import run
 from sim.results import Results
 from sim.targets import load_channels, load_targets, targets_frame
-from tests.support.cache import SETTLED_CACHE, shared_cache_dir
+from tests.support.cache import shared_settled_cache
 from tests.support.paths import BASELINE_2023
 
 
@@ -26,8 +26,7 @@ from tests.support.paths import BASELINE_2023
 def results(tmp_path_factory: pytest.TempPathFactory) -> Results:
     """One full-year replication of the calibrated baseline, its feedback passes shared
     with the suite's other settlings of baseline-2023 (`shared_settled_cache`)."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(SETTLED_CACHE, str(shared_cache_dir(tmp_path_factory)))
+    with shared_settled_cache(tmp_path_factory):
         return run(BASELINE_2023, replications=1)
 
 
@@ -53,8 +52,8 @@ def test_a_band_the_simulation_misses_is_reported_outside(results: Results) -> N
 
 
 @pytest.mark.slow
-def test_calibrate_cli_exits_0_inside_and_1_outside(tmp_path: Path,
-                                                   shared_settled_cache: Path) -> None:
+@pytest.mark.usefixtures("shared_settled_cache")
+def test_calibrate_cli_exits_0_inside_and_1_outside(tmp_path: Path) -> None:
     runner = CliRunner()
     ok = runner.invoke(main, ["calibrate", str(BASELINE_2023), "--replications", "1",
                               "--days", "120", "--targets", str(tmp_path / "t.csv")])

@@ -25,8 +25,8 @@ def test_generated_notebook_is_up_to_date() -> None:
 
 
 @pytest.mark.slow
-def test_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                       shared_settled_cache: Path) -> None:
+@pytest.mark.usefixtures("shared_settled_cache")
+def test_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # a kernelspec pointing at this interpreter, so the notebook runs in the project's venv
     # whatever other "python3" kernels the machine has
     spec = tmp_path / "kernels" / KERNEL

@@ -43,8 +43,8 @@ def test_the_plan_scenarios_are_all_there() -> None:
 @pytest.mark.parametrize("path", [
     pytest.param(p, marks=() if p.stem in QUICK else pytest.mark.slow, id=p.stem)
     for p in FILES])
-def test_scenario_validates_and_runs(path: Path, tmp_path: Path,
-                                     shared_settled_cache: Path) -> None:
+@pytest.mark.usefixtures("shared_settled_cache")
+def test_scenario_validates_and_runs(path: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     valid = runner.invoke(main, ["validate", str(path)])
     assert valid.exit_code == 0, valid.output
@@ -66,7 +66,8 @@ def test_plan_scenarios_say_what_they_change_and_why(path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_alashankou_closure_moves_west_traffic_to_khorgos(shared_settled_cache: Path) -> None:
+@pytest.mark.usefixtures("shared_settled_cache")
+def test_alashankou_closure_moves_west_traffic_to_khorgos() -> None:
     base = run(SCENARIOS / "baseline-2023.yaml", replications=1, days=120)
     closed = run(SCENARIOS / "alashankou-closure.yaml", replications=1, days=120)
     b = base.hubs.set_index("hub")["teu_per_year"]

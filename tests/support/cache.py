@@ -1,19 +1,22 @@
-"""Where the suite's tests that share the cache of feedback passes keep it."""
+"""The cache of feedback passes that the suite's costliest settlings of baseline-2023 share."""
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
-from sim.cache import ENV as SETTLED_CACHE
-
-__all__ = ["SETTLED_CACHE", "shared_cache_dir"]
+from sim.cache import ENV
 
 
-def shared_cache_dir(factory: pytest.TempPathFactory) -> Path:
-    """A folder of this test session, the same for all its xdist workers (their base
-    temporary folders are siblings in the session's folder)."""
+@contextmanager
+def shared_settled_cache(factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The cache on, in a folder of this test session that all its xdist workers share
+    (their base temporary folders are siblings in the session's folder)."""
     base = factory.getbasetemp()
-    return (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "settled-cache"
+    where = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "settled-cache"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(ENV, str(where))
+        yield
