@@ -42,7 +42,12 @@ def directory() -> Path | None:
     given = os.environ.get(ENV)
     if given is not None:
         return None if given.strip().lower() in OFF else Path(given).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except RuntimeError:    # no home directory (a bare container user): no cache
+            return None
     return Path(base) / "cqsim" / "settled"
 
 

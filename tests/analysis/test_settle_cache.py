@@ -153,3 +153,14 @@ def test_the_key_reads_every_field_of_a_plan() -> None:
     text = repr(prepare(BASELINE_2023))
     assert " object at 0x" not in text and "Graph" not in text
     assert "<function" not in text and "<bound method" not in text
+
+
+def test_no_home_directory_means_no_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(cache.ENV)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+
+    def homeless() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+    monkeypatch.setattr(Path, "home", staticmethod(homeless))
+    assert cache.directory() is None
+
