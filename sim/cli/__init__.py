@@ -116,7 +116,8 @@ def entry(prog_name: str | None = None) -> None:
 @click.group(cls=CqsimGroup, context_settings={"help_option_names": ["-h", "--help"]},
              epilog="Environment: CQSIM_CACHE_DIR is where what feedback passes learnt is "
                     "kept, so a plan settled once is read back with the same results "
-                    "(default ~/.cache/cqsim/settled; off turns it off).")
+                    "(default $XDG_CACHE_HOME/cqsim/settled, else ~/.cache/cqsim/settled; "
+                    "off turns it off).")
 @click.version_option(package_name="cqsim")
 def main() -> None:
     """Simulate freight on Chongqing's opening-up channels."""

@@ -77,7 +77,8 @@ def _comparison_about(cmp: Comparison) -> dict[str, object]:
 @click.option("--independent", is_flag=True,
               help="Run each ALT with a shifted seed (no common random numbers), to see the "
                    "CI without CRN.")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Processes for the replications (same results for any number).")
 @click.option("--no-report", is_flag=True,
               help="Skip the run directories of the variants and report.html (faster).")
 @ALLOW_UNRELATED
@@ -162,7 +163,8 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
                    "BASE (repeatable; positional FILES work too).")
 @click.option("--candidate", "named", multiple=True, metavar="NAME=FILE",
               help="A candidate with an explicit name (repeatable).")
-@click.option("--replications", type=click.IntRange(min=2), default=None)
+@click.option("--replications", type=click.IntRange(min=2), default=None,
+              help="Replications per candidate (default: BASE's; at least 2 for a CI).")
 @click.option("--days", type=DAYS, default=None, help="Override the horizon in days.")
 @click.option("--per", type=click.Choice(["capacity", "none"]), default="capacity",
               show_default=True,
@@ -171,7 +173,8 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
               help="Folder for rank.csv and compare.csv (default out/rank-<base>), written "
                    "whole.")
 @OVERWRITE
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Processes for the replications (same results for any number).")
 @ALLOW_UNRELATED
 @limit_options
 def rank(base: Path, files: tuple[Path, ...], changes: tuple[Path, ...],

@@ -78,6 +78,8 @@ def test_border_fed_by_background_trains_is_md_c(tmp_path: Path) -> None:
      "network.background.x.direction"),
     ({"teu_per_year": 1000, "batch_teu": 82},
      "network.background.x: expected the missing field source"),
+    ({"teu_per_year": 1000, "batch_teu": 82, "source": "t", "hub": "y"},
+     "network.background.x.hub: expected nothing, or the key it is under (x)"),
 ])
 def test_bad_background_is_refused_naming_the_field(tmp_path: Path, entry: dict,
                                                     field: str) -> None:
