@@ -561,10 +561,10 @@ def build(scenario: Scenario) -> Plan:
             hops = _resolve_hops(scenario, service_at[sid], spec, stops, links)
             lines.append(Line(id=lid, service=sid, spec=spec, stops=stops, hops=hops))
 
-    for hid, spec in scenario.network.background.items():
-        if spec.hub not in ("", hid):  # filled in from the key below; another hub is a slip
+    for hid, other in scenario.network.background.items():
+        if other.hub not in ("", hid):  # filled in from the key below; another hub is a slip
             raise scenario.error(f"network.background.{hid}.hub",
-                                 f"nothing, or the key it is under ({hid})", spec.hub)
+                                 f"nothing, or the key it is under ({hid})", other.hub)
     net = Network(hubs=hubs, links=links, lines=tuple(lines),
                   lock_traffic=dict(scenario.network.locks),
                   emission_factors={str(mode): ef for mode, ef in
