@@ -381,5 +381,17 @@ def simulate(plan: Plan, replication: int = 0,
              route_spread: Mapping[int, float] | None = None,
              tables: Collection[str] | None = None) -> ReplicationResult:
     """Run one replication of `plan` and return its records (every table, or those named
-    in `tables`)."""
-    return Model(plan, replication, choices, route_delay, route_spread).run(tables)
+    in `tables`).
+
+    The model is a web of references (components, processes, the event queue and the model
+    point at each other), so reference counting cannot free it: it is dropped while the
+    collector is still paused and the youngest generation, where a run's objects all are,
+    is collected at once. Left to the collector, each finished model reached the oldest
+    generation first and stayed there: every feedback pass kept its predecessor's memory
+    (about 30 MB per 120-day pass of baseline-2023, 85 MB per year)."""
+    with gc_paused():
+        model = Model(plan, replication, choices, route_delay, route_spread)
+        result = model.run(tables)
+        del model
+    gc.collect(0)
+    return result
