@@ -33,12 +33,19 @@ h3 {{ font-size: 15px; margin: 18px 0 6px; }}
 .card .l {{ font-size: 12px; color: #555; }}
 table {{ border-collapse: collapse; font-size: 13px; margin: 6px 0 4px; width: 100%; }}
 th, td {{ padding: 4px 8px; border-bottom: 1px solid #e4e4e4; text-align: right;
-  white-space: nowrap; }} th {{ background: #f1f3f5; font-weight: 600; vertical-align: bottom; }}
+  white-space: nowrap; }} th {{ background: #f1f3f5; font-weight: 600; vertical-align: bottom;
+  white-space: normal; min-width: 4em; }}
 td.t, th.t {{ text-align: left; white-space: normal; }} tr.total td {{ font-weight: 600; }}
 th small {{ font-weight: 400; color: #555; display: block; }}
 .note {{ font-size: 12px; color: #555; margin: 4px 0 10px; }}
 .plot {{ margin: 8px 0 4px; }} .sig {{ color: #1a7f37; }} .nsig {{ color: #888; }}
-.scroll {{ overflow-x: auto; }}
+.scroll {{ overflow-x: auto; max-width: 100%; background:
+  linear-gradient(to right, white 30%, rgba(255,255,255,0)) left / 40px 100% no-repeat local,
+  linear-gradient(to left, white 30%, rgba(255,255,255,0)) right / 40px 100% no-repeat local,
+  radial-gradient(farthest-side at 0 50%, rgba(0,0,0,.25), transparent) left / 14px 100%
+    no-repeat scroll,
+  radial-gradient(farthest-side at 100% 50%, rgba(0,0,0,.25), transparent) right / 14px 100%
+    no-repeat scroll; }}  /* a wide table scrolls in its box; a shadow marks the hidden side */
 footer {{ font-size: 12px; color: #555; border-top: 1px solid #ddd; margin-top: 30px;
   padding-top: 8px; }}
 """
@@ -101,7 +108,7 @@ def measure_table(run: rd.RunDir, frame: pd.DataFrame, keys: Sequence[str],
     with `extras`, any other numeric column, so new result columns appear)."""
     shown = [m for m in measures if m.column(frame)]
     more = rd.extra_columns(frame, tuple(measures), tuple(keys)) if extras else []
-    headers = [(k, "") for k in keys] + [(m.label, m.unit) for m in shown] + \
+    headers = [(k.replace("_", " "), "") for k in keys] + [(m.label, m.unit) for m in shown] + \
               [(c, rd.unit_from_name(c)) for c in more]
     values = [m.values(frame, run.per_year) for m in shown]
     rows = []
@@ -120,18 +127,29 @@ def measure_table(run: rd.RunDir, frame: pd.DataFrame, keys: Sequence[str],
     return table(headers, rows, text_cols=len(keys), total_last=bool(total))
 
 
-def _channel_totals(run: rd.RunDir) -> dict[str, tuple[float, float]]:
-    """Totals of the channel rows with CIs from the replications' totals."""
-    reps = run.by_replication("corridors")
-    out: dict[str, tuple[float, float]] = {}
-    if not reps.empty:
-        from sim.stats import mean_ci
-        for m in (rd.TEU, rd.TRADE, rd.CO2, rd.LOTS):
-            if m.column(reps):
-                per = reps.assign(_v=m.values(reps, run.per_year)[0]).groupby(
-                    "replication")["_v"].sum()
-                out[m.label] = mean_ci(per.to_numpy())
-    return out
+def summed(run: rd.RunDir, name: str, measures: Sequence[rd.Measure],
+           by: Sequence[str] = ()) -> dict[tuple[str, ...], dict[str, tuple[float, float]]]:
+    """Sums of `measures` over the rows of table `name`, per group of the `by` columns
+    (group -> label -> (value, 95% CI)), the CIs from the replications' sums
+    (`<name>.parquet`); empty without the replications."""
+    from sim.stats import mean_ci
+
+    reps = run.by_replication(name)
+    shown = [m for m in measures if m.column(reps)] if not reps.empty else []
+    if not shown or not {"replication", *by} <= set(reps.columns):
+        return {}
+    reps = reps.assign(**{m.label: m.values(reps, run.per_year)[0] for m in shown})
+    per = reps.groupby([*by, "replication"], as_index=False)[[m.label for m in shown]].sum()
+    groups = per.groupby(list(by), sort=False) if by else [((), per)]
+    return {tuple(str(k) for k in (key if isinstance(key, tuple) else (key,))):
+            {m.label: mean_ci(sub[m.label].to_numpy()) for m in shown}
+            for key, sub in groups}
+
+
+def _totals(run: rd.RunDir, name: str = "corridors",
+            measures: Sequence[rd.Measure] = rd.SUMMED) -> dict[str, tuple[float, float]]:
+    """Totals over the rows of table `name` (label -> value, 95% CI)."""
+    return summed(run, name, measures).get((), {})
 
 
 def header(runs: list[rd.RunDir]) -> str:
@@ -165,7 +183,7 @@ def header(runs: list[rd.RunDir]) -> str:
 
 def cards(run: rd.RunDir) -> str:
     """Key figures: throughput, goods trade, against 2023 and the 2025 target."""
-    totals = _channel_totals(run)
+    totals = _totals(run)
     items = []
     if rd.TEU.label in totals:
         items.append((fg.pm(*totals[rd.TEU.label]), "TEU per year on the channels"))
@@ -224,16 +242,13 @@ def run_sections(page: Page, run: rd.RunDir, heading: str = "") -> None:
     page.add("<h2>Channels</h2>")
     corridors = run.table("corridors")
     page.add(measure_table(run, corridors, ["corridor"], rd.CHANNEL_MEASURES, extras=True,
-                           total=_channel_totals(run)))
-    page.add("<div class='note'>Trade carried here counts every flow on the channel; the goods "
-             "trade below follows trade.csv (which may leave out flows of other cities, as its "
-             "source column says).</div>")
-    for name in ("gateways",):  # written by the market model when present
-        if run.has(name):
-            page.add(f"<h3>{name.title()}</h3>")
-            frame = run.table(name)
-            key = [c for c in frame.columns if frame[c].dtype == object][:1] or [frame.columns[0]]
-            page.add(measure_table(run, frame, key, rd.CHANNEL_MEASURES, extras=True))
+                           total=_totals(run)))
+    page.add(f"<div class='note'><i>{html.escape(rd.TRADE.label)}</i> is counted when "
+             "declared (the box left its origin in the statistics period); boxes of other "
+             "cities (Chengdu's), domestic and transit boxes count for none. "
+             f"<i>{html.escape(rd.VALUE.label)}</i> is the value of every box the channel "
+             "carried, whoever's trade it is.</div>")
+    gateways(page, run)
     page.add("<h2>Goods trade</h2>")
     page.figure(fg.trade_figure([run], trade_refs(run)))
     if run.has("trade"):
@@ -245,6 +260,31 @@ def run_sections(page: Page, run: rd.RunDir, heading: str = "") -> None:
     lines = run.table("lines")
     if not lines.empty:
         page.add(measure_table(run, lines, ["line", "corridor"], rd.LINE_MEASURES))
+
+
+def gateway_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """gateways.csv in reading order: gateways by Chongqing's trade they carry (most first),
+    each gateway's flow classes in the order the scenario schema declares them."""
+    from sim.specs import FLOW_CLASSES
+
+    rank = {g: i for i, g in enumerate(rd.by_trade(frame, "gateway"))}
+    order = {c: i for i, c in enumerate(FLOW_CLASSES)}
+    keys = frame.assign(_g=frame["gateway"].astype(str).map(rank),
+                        _c=frame["flow_class"].map(order).fillna(len(order)))
+    return keys.sort_values(["_g", "_c"], kind="stable").drop(columns=["_g", "_c"])
+
+
+def gateways(page: Page, run: rd.RunDir) -> None:
+    """gateways.csv (written by the market model): a row per gateway and flow class."""
+    frame = run.table("gateways")
+    if frame.empty or not {"gateway", "flow_class"} <= set(frame.columns):
+        return
+    page.add("<h3>Gateways</h3>" + measure_table(
+        run, gateway_rows(frame), ["gateway", "flow_class"], rd.GATEWAY_MEASURES, extras=True,
+        total=_totals(run, "gateways", rd.GATEWAY_MEASURES)))
+    page.add("<div class='note'>A row per gateway and flow class: trade (Chongqing's markets), "
+             "domestic, transit, chengdu (Chengdu's boxes) and empty (repositioned boxes: "
+             f"{html.escape(rd.GATEWAY_TEU.label)} of that row are empty).</div>")
 
 
 def congestion(page: Page, run: rd.RunDir) -> None:

@@ -56,16 +56,26 @@ def _m(label: str, unit: str, *columns: tuple[str, float, bool], digits: int = 0
     return Measure(label, unit, tuple(columns), digits)
 
 
-# Channel (corridor / gateway) figures, newest column names first.
-TEU = _m("throughput", "TEU/yr", ("teu_per_year", 1.0, False), ("teu", 1.0, True))
-TRADE = _m("trade carried", "bn CNY/yr", ("trade_bn_cny_per_year", 1.0, False),
+# Channel (corridor / gateway) figures, newest column names first. Trade is Chongqing's,
+# counted when declared (flows of other cities such as Chengdu's count for none); the value
+# carried counts every box (README, the table of output files).
+TEU = _m("throughput (loaded)", "TEU/yr", ("teu_per_year", 1.0, False), ("teu", 1.0, True))
+EMPTY_TEU = _m("empty boxes", "TEU/yr", ("empty_teu_per_year", 1.0, False))
+TRADE = _m("Chongqing's trade carried", "bn CNY/yr", ("trade_bn_cny_per_year", 1.0, False),
            ("trade_value_cny", 1e-9, True), digits=1)
+VALUE = _m("goods value carried (every flow)", "bn CNY/yr",
+           ("value_bn_cny_per_year", 1.0, False), digits=1)
 TRANSIT = _m("mean transit", "days", ("transit_mean_h", 1 / HOURS_PER_DAY, False), digits=1)
 TRANSIT_P95 = _m("95th pct transit", "days", ("transit_p95_h", 1 / HOURS_PER_DAY, False), digits=1)
 WAIT = _m("mean wait", "days", ("wait_mean_h", 1 / HOURS_PER_DAY, False), digits=2)
 CO2 = _m("CO2", "kt/yr", ("co2_t_per_year", 1e-3, False), ("co2_t", 1e-3, True), digits=1)
 LOTS = _m("consignments", "lots/yr", ("lots_per_year", 1.0, False), ("lots", 1.0, True))
-CHANNEL_MEASURES = (TEU, TRADE, TRANSIT, TRANSIT_P95, WAIT, CO2, LOTS)
+CHANNEL_MEASURES = (TEU, EMPTY_TEU, TRADE, VALUE, TRANSIT, TRANSIT_P95, WAIT, CO2, LOTS)
+SUMMED = (TEU, EMPTY_TEU, TRADE, VALUE, CO2, LOTS)  # what adds up over channels (a total)
+
+# Gateway figures (gateways.csv: a row per gateway and flow class, empty boxes on their own).
+GATEWAY_TEU = _m("boxes carried", "TEU/yr", ("teu_per_year", 1.0, False))
+GATEWAY_MEASURES = (GATEWAY_TEU, TRADE, VALUE)
 
 # Hub figures.
 HUB_TEU = _m("handled", "TEU/yr", ("teu_per_year", 1.0, False), ("teu", 1.0, True))
@@ -254,6 +264,14 @@ def current(frame: pd.DataFrame, measures: tuple[Measure, ...],
             k = mult * (per_year if annualise else 1.0)
             out = out.assign(**{name: m.values(frame, per_year)[0] / k})
     return out
+
+
+def by_trade(frame: pd.DataFrame, key: str) -> list[str]:
+    """The values of column `key` ordered by the Chongqing trade their rows carry, most first
+    (ties by name), e.g. the gateways of gateways.csv or the markets of markets.csv."""
+    trade = TRADE.values(frame, 1.0)[0].fillna(0.0)
+    total = trade.groupby(frame[key].astype(str)).sum()
+    return sorted(total.index, key=lambda k: (-total[k], k))
 
 
 def extra_columns(frame: pd.DataFrame, measures: tuple[Measure, ...],

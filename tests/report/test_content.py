@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from sim.report import RunDir, write_report
+from sim.report import figures as fg
 from sim.report.deltas import PAIRED, WELCH, channel_deltas
 
 from .conftest import cqsim
@@ -89,7 +90,7 @@ def test_new_columns_rows_and_daily_series_appear(one_run: Path, tmp_path: Path)
     shutil.copytree(one_run, run)
     cor = pd.read_csv(run / "corridors.csv")
     extra = cor.iloc[[0]].assign(corridor="coastal-shenzhen")
-    cor = pd.concat([cor, extra]).assign(empty_teu_per_year=123.0, empty_teu_per_year_ci95=4.0)
+    cor = pd.concat([cor, extra]).assign(reefer_teu_per_year=123.0, reefer_teu_per_year_ci95=4.0)
     cor.to_csv(run / "corridors.csv", index=False)
     days = pd.DataFrame({"lock": "three_gorges_locks", "direction": "down", "day": range(30),
                          "queue_vessels": 5.0, "queue_vessels_ci95": 1.0, "queue_t": 9e4,
@@ -104,7 +105,7 @@ def test_new_columns_rows_and_daily_series_appear(one_run: Path, tmp_path: Path)
     layer["name_zh"] = layer["hub"].map({"cq_tuanjiecun": "团结村"})
     layer.to_file(run / "flows.gpkg", layer="hubs", driver="GPKG")
     page = write_report([run]).read_text(encoding="utf-8")
-    assert "coastal-shenzhen" in page and "empty_teu_per_year" in page
+    assert "coastal-shenzhen" in page and "reefer_teu_per_year" in page
     assert "locks daily" in page and "hubs daily" in page
     assert "vessels waiting (vessels)" in page and "queue (TEU)" in page
     assert "团结村" in page or json.dumps("团结村")[1:-1] in page  # JSON may escape it
@@ -114,3 +115,37 @@ def test_report_of_a_missing_dir_is_one_line(tmp_path: Path) -> None:
     proc = cqsim("report", str(tmp_path / "nothing"))
     assert proc.returncode == 2
     assert proc.stderr.startswith("cqsim: error:") and "Traceback" not in proc.stderr
+
+
+def _rows(page: str, heading: str) -> list[list[str]]:
+    """The cells of the first table after `heading` (tags stripped), one list per row."""
+    body = page.split(heading, 1)[1].split("</table>", 1)[0].split("<tbody>", 1)[1]
+    return [[re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+            for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body)]
+
+
+def test_gateways_are_keyed_by_gateway_and_flow_class(one_run: Path, tmp_path: Path) -> None:
+    """A row per gateway and flow class, grouped by gateway (most trade first, trade before
+    the other classes), each with its own figures; no raw column name as a header."""
+    page = write_report([one_run], tmp_path / "r.html").read_text(encoding="utf-8")
+    gw = pd.read_csv(one_run / "gateways.csv")
+    rows = _rows(page, "<h3>Gateways</h3>")
+    assert rows[-1][0] == "total"
+    keys = [(r[0], r[1]) for r in rows[:-1]]
+    assert sorted(keys) == sorted(zip(gw["gateway"], gw["flow_class"], strict=True))
+    order = list(dict.fromkeys(k[0] for k in keys))
+    assert [g for g, _ in keys] == sorted((g for g, _ in keys), key=order.index)  # grouped
+    trade = gw.groupby("gateway")["trade_bn_cny_per_year"].sum()
+    assert order[0] == trade.idxmax()
+    assert all(keys[[g for g, _ in keys].index(g)][1] == "trade"
+               for g in set(gw.loc[gw["flow_class"] == "trade", "gateway"]))
+    for r in rows[:-1]:
+        want = gw[(gw["gateway"] == r[0]) & (gw["flow_class"] == r[1])].iloc[0]
+        assert r[2] == fg.pm(want["teu_per_year"], want["teu_per_year_ci95"])
+        assert r[3] == fg.pm(want["trade_bn_cny_per_year"],
+                             want["trade_bn_cny_per_year_ci95"], 1)
+        assert r[4] == fg.pm(want["value_bn_cny_per_year"],
+                             want["value_bn_cny_per_year_ci95"], 1)
+    assert ">flow class<" in page and ">empty boxes<" in page
+    for raw in ("empty_teu_per_year", "value_bn_cny_per_year", ">flow_class<"):
+        assert raw not in page
