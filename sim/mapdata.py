@@ -8,7 +8,7 @@ Works on the (links, hubs) GeoDataFrames that `sim.flows.flows_frames` builds an
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -38,6 +38,38 @@ MAP_WINDOW = (-15.0, -12.0, 150.0, 66.0)
 def corridor_colour(corridor: str) -> str:
     """The colour of a corridor on every map and chart (unknown corridors in dark grey)."""
     return CORRIDOR_COLOURS.get(corridor, "#444444")
+
+
+SPARE_COLOURS = ("#8c564b", "#e377c2", "#bcbd22", "#393b79", "#637939", "#843c39")
+
+
+def _shade(colour: str, t: float) -> str:
+    """`colour` mixed with white (t > 0) or black (t < 0) by |t|."""
+    rgb = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+    end = 255 if t > 0 else 0
+    return "#" + "".join(f"{round(c + (end - c) * abs(t)):02x}" for c in rgb)
+
+
+def gateway_colours(gateways: Sequence[str]) -> dict[str, str]:
+    """A colour per gateway, the same on every chart: a gateway that is a channel (east,
+    west, ...) has the channel's colour, the gateways of one channel (coastal_ningbo,
+    coastal_shanghai, ... of coastal) shades of it, any other one a spare colour."""
+    family: dict[str, list[str]] = {}
+    out: dict[str, str] = {}
+    spare = iter(SPARE_COLOURS * (1 + len(gateways) // len(SPARE_COLOURS)))
+    for g in sorted(set(gateways)):
+        channel = g.split("_")[0]
+        if g in CORRIDOR_COLOURS:
+            out[g] = CORRIDOR_COLOURS[g]
+        elif channel in CORRIDOR_COLOURS:
+            family.setdefault(channel, []).append(g)
+        else:
+            out[g] = next(spare)
+    for channel, members in family.items():
+        n = len(members)
+        for k, g in enumerate(members):  # darker to lighter, the middle one the channel's
+            out[g] = _shade(CORRIDOR_COLOURS[channel], 0.0 if n == 1 else -0.4 + 0.8 * k / (n - 1))
+    return out
 
 
 def project(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

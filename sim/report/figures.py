@@ -541,3 +541,58 @@ def delta_figure(deltas: pd.DataFrame, k: KPI) -> Fig:
                                             "zeroline": True, "zerolinecolor": "#333"},
         title={"text": f"Δ {label}: paired difference, 95% CI", "x": 0.01,
                "font": {"size": 14}})}
+
+
+def market_figure(run: rd.RunDir) -> Fig | None:
+    """Chongqing's trade with each market by gateway (markets.csv), bn CNY per year: stacked
+    horizontal bars, exports and imports side by side, the largest market on top; gateways
+    in their channels' colours; hover: trade, TEU/yr and share of the market's trade ± CI."""
+    table = run.table("markets")
+    if table.empty or not {"market", "direction", "gateway"} <= set(table.columns):
+        return None
+    markets = rd.by_trade(table, "market")
+    gateways = rd.by_trade(table, "gateway")
+    colours = mapdata.gateway_colours(gateways)
+    directions = [d for d in ("export", "import") if d in set(table["direction"])] or \
+        sorted(set(table["direction"].astype(str)))
+    trade, teu, share = (m.values(table, run.per_year) for m in (rd.TRADE, rd.TEU, rd.SHARE))
+    frame = table.assign(_v=trade[0], _vh=trade[1], _t=teu[0], _th=teu[1], _s=share[0],
+                         _sh=share[1]).fillna({"_vh": 0.0, "_th": 0.0, "_sh": 0.0})
+    hover = ("<b>%{y}</b>, %{meta}<br>" + f"{rd.TRADE.label}: %{{x:,.{rd.TRADE.digits}f}} ± "
+             f"%{{customdata[0]:,.{rd.TRADE.digits}f}} {rd.TRADE.unit}<br>"
+             f"{rd.TEU.label}: %{{customdata[1]:,.0f}} ± %{{customdata[2]:,.0f}} {rd.TEU.unit}"
+             f"<br>{rd.SHARE.label}: %{{customdata[3]:.0f}} ± %{{customdata[4]:.0f}} "
+             f"{rd.SHARE.unit}")
+    traces: list[dict[str, Any]] = []
+    for p, direction in enumerate(directions):
+        for g in gateways:
+            sub = frame[(frame["direction"] == direction) & (frame["gateway"] == g)
+                        & (frame["_v"] > 0)]
+            if sub.empty:
+                continue
+            traces.append({
+                "type": "bar", "orientation": "h", "x": sub["_v"].tolist(),
+                "y": sub["market"].astype(str).tolist(), "name": g, "legendgroup": g,
+                "showlegend": not any(t["legendgroup"] == g for t in traces),
+                "marker": {"color": colours[g]}, "xaxis": f"x{p + 1 if p else ''}",
+                "meta": f"{html.escape(direction)} via {html.escape(g)}",
+                "customdata": sub[["_vh", "_t", "_th", "_s", "_sh"]].to_numpy().tolist(),
+                "hovertemplate": hover + "<extra></extra>"})
+    if not traces:
+        return None
+    n = len(directions)
+    layout = _layout(
+        barmode="stack", height=120 + 30 * len(markets), hovermode="closest",
+        yaxis={"categoryorder": "array", "categoryarray": markets, "autorange": "reversed",
+               "automargin": True},
+        legend={"orientation": "h", "y": -0.08 - 1.2 / len(markets), "title": {
+            "text": "gateway"}},
+        title={"text": f"Chongqing's trade with each market by gateway, {rd.TRADE.unit} "
+                       f"(mean of {run.replications} replication(s))", "x": 0.01,
+               "font": {"size": 14}})
+    for p, direction in enumerate(directions):
+        lo, hi = p / n + (0.03 if p else 0.0), (p + 1) / n - (0.03 if p < n - 1 else 0.0)
+        layout[f"xaxis{p + 1 if p else ''}"] = {
+            "domain": [lo, hi], "anchor": "y", "gridcolor": "#eee", "rangemode": "tozero",
+            "title": {"text": f"{direction}s, {rd.TRADE.unit}"}, **({"matches": "x"} if p else {})}
+    return {"data": traces, "layout": layout}

@@ -249,6 +249,7 @@ def run_sections(page: Page, run: rd.RunDir, heading: str = "") -> None:
              f"<i>{html.escape(rd.VALUE.label)}</i> is the value of every box the channel "
              "carried, whoever's trade it is.</div>")
     gateways(page, run)
+    markets(page, run)
     page.add("<h2>Goods trade</h2>")
     page.figure(fg.trade_figure([run], trade_refs(run)))
     if run.has("trade"):
@@ -285,6 +286,47 @@ def gateways(page: Page, run: rd.RunDir) -> None:
     page.add("<div class='note'>A row per gateway and flow class: trade (Chongqing's markets), "
              "domestic, transit, chengdu (Chengdu's boxes) and empty (repositioned boxes: "
              f"{html.escape(rd.GATEWAY_TEU.label)} of that row are empty).</div>")
+
+
+def _share(value: float) -> str:
+    """A share in the table of markets: blank for none, '<1' for a trace (not a misleading 0)."""
+    least = 10.0 ** -rd.SHARE.digits
+    if not value > 0:
+        return ""
+    return f"&lt;{fg.fmt(least, rd.SHARE.digits)}" if value < least / 2 else fg.fmt(
+        value, rd.SHARE.digits)
+
+
+def markets(page: Page, run: rd.RunDir) -> None:
+    """markets.csv (written by the market model): which gateways carry each market's trade,
+    a chart of the trade and a table of each gateway's share; nothing without the file."""
+    frame = run.table("markets")
+    fig = fg.market_figure(run)
+    if fig is None:
+        return
+    page.add("<h2>Markets</h2><div class='note'>Which gateways carry Chongqing's trade with "
+             "each market: hover a bar for its trade, TEU and share with their 95% CIs; click "
+             "a gateway in the legend to hide it.</div>")
+    page.figure(fig)
+    gateways = rd.by_trade(frame, "gateway")
+    totals = summed(run, "markets", [rd.TRADE], ["market", "direction"])
+    share = rd.SHARE.values(frame, run.per_year)[0]
+    at = {(str(m), str(d), str(g)): float(v) for m, d, g, v in zip(
+        frame["market"], frame["direction"], frame["gateway"], share, strict=True)}
+    rows = []
+    for market in rd.by_trade(frame, "market"):
+        for direction in sorted(set(frame.loc[frame["market"] == market, "direction"])):
+            key = (market, str(direction))
+            total = totals.get(key, {}).get(rd.TRADE.label) or (float(rd.TRADE.values(
+                frame[(frame["market"] == market) & (frame["direction"] == direction)],
+                run.per_year)[0].sum()), np.nan)
+            rows.append([html.escape(market), html.escape(str(direction)),
+                         fg.pm(*total, rd.TRADE.digits)]
+                        + [_share(at.get((*key, g), 0.0)) for g in gateways])
+    headers = [("market", ""), ("direction", ""), (rd.TRADE.label, rd.TRADE.unit)] + \
+              [(g.replace("_", " "), rd.SHARE.unit) for g in gateways]
+    page.add(f"<h3>{html.escape(rd.SHARE.label.capitalize())}, by gateway</h3>"
+             + table(headers, rows, text_cols=2))
 
 
 def congestion(page: Page, run: rd.RunDir) -> None:

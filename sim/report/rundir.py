@@ -77,6 +77,10 @@ SUMMED = (TEU, EMPTY_TEU, TRADE, VALUE, CO2, LOTS)  # what adds up over channels
 GATEWAY_TEU = _m("boxes carried", "TEU/yr", ("teu_per_year", 1.0, False))
 GATEWAY_MEASURES = (GATEWAY_TEU, TRADE, VALUE)
 
+# Market figures (markets.csv: a row per market, direction and gateway).
+SHARE = _m("share of the market's trade", "%", ("share", 100.0, False))
+MARKET_MEASURES = (TRADE, TEU, SHARE)
+
 # Hub figures.
 HUB_TEU = _m("handled", "TEU/yr", ("teu_per_year", 1.0, False), ("teu", 1.0, True))
 HUB_UTIL = _m("utilization", "share", ("utilization", 1.0, False), digits=2)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from sim import mapdata
 from sim.report import RunDir, write_report
 from sim.report import figures as fg
 from sim.report.deltas import PAIRED, WELCH, channel_deltas
@@ -149,3 +150,44 @@ def test_gateways_are_keyed_by_gateway_and_flow_class(one_run: Path, tmp_path: P
     assert ">flow class<" in page and ">empty boxes<" in page
     for raw in ("empty_teu_per_year", "value_bn_cny_per_year", ">flow_class<"):
         assert raw not in page
+
+
+def test_markets_section_shows_which_gateways_carry_each_market(one_run: Path,
+                                                                tmp_path: Path) -> None:
+    markets = pd.read_csv(one_run / "markets.csv")
+    fig = fg.market_figure(RunDir.open(one_run))
+    assert fig is not None
+    drawn: dict[tuple[str, str, str], float] = {}
+    for t in fig["data"]:
+        direction = t["meta"].split(" via ")[0]
+        for y, x in zip(t["y"], t["x"], strict=True):
+            drawn[(y, direction, t["name"])] = x
+    carried = markets[markets["trade_bn_cny_per_year"] > 0]
+    assert len(drawn) == len(carried)
+    for r in carried.itertuples():
+        assert drawn[(r.market, r.direction, r.gateway)] == pytest.approx(
+            r.trade_bn_cny_per_year)
+    colours = {t["name"]: t["marker"]["color"] for t in fig["data"]}
+    assert colours["east"] == mapdata.corridor_colour("east")
+    assert len(set(colours.values())) == len(colours)
+    assert "bn CNY/yr" in fig["layout"]["xaxis"]["title"]["text"]
+    page = write_report([one_run], tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "<h2>Markets</h2>" in page
+    rows = _rows(page, "by gateway</h3>")
+    top = markets.groupby("market")["trade_bn_cny_per_year"].sum().idxmax()
+    assert rows[0][0] == top and len(rows) == len(markets[["market", "direction"]]
+                                                  .drop_duplicates())
+    first = markets[(markets["market"] == top) & (markets["direction"] == rows[0][1])]
+    assert rows[0][2].startswith(fg.fmt(first["trade_bn_cny_per_year"].sum(), 1) + " ± ")
+
+
+def test_a_run_without_market_tables_still_renders(one_run: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    shutil.copytree(one_run, run)
+    for name in ("markets", "gateways"):
+        for ext in ("csv", "parquet"):
+            (run / f"{name}.{ext}").unlink()
+    page = write_report([run]).read_text(encoding="utf-8")
+    assert "<h2>Channels</h2>" in page and "<h2>Goods trade</h2>" in page
+    assert "<h2>Markets</h2>" not in page and "<h3>Gateways</h3>" not in page
+    assert fg.market_figure(RunDir.open(run)) is None
