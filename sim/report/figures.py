@@ -596,3 +596,34 @@ def market_figure(run: rd.RunDir) -> Fig | None:
             "domain": [lo, hi], "anchor": "y", "gridcolor": "#eee", "rangemode": "tozero",
             "title": {"text": f"{direction}s, {rd.TRADE.unit}"}, **({"matches": "x"} if p else {})}
     return {"data": traces, "layout": layout}
+
+
+def attribution_figure(base: rd.RunDir, alt: rd.RunDir, rows: pd.DataFrame) -> Fig | None:
+    """ALT - BASE of Chongqing's trade per gateway and in total (rows of attribution.csv,
+    `gateway` naming each), bn CNY per year with the paired 95% CI as error bars; gateways in
+    their channels' colours, the total in dark grey; hover adds the change of loaded TEU."""
+    if rows.empty:
+        return None
+    trade, trade_ci = rd.ATTR_TRADE.values(rows, alt.per_year)
+    teu, teu_ci = rd.ATTR_TEU.values(rows, alt.per_year)
+    names = rows["gateway"].astype(str).tolist()
+    colours = mapdata.gateway_colours(names)
+    d = rd.ATTR_TRADE.digits
+    return {"data": [{
+        "type": "bar", "x": names, "y": trade.tolist(), "showlegend": False,
+        "marker": {"color": [colours[n] if str(i).startswith(rd.GATEWAY_ITEM) else "#444444"
+                             for n, i in zip(names, rows["item"], strict=True)]},
+        "error_y": {"type": "data", "array": trade_ci.fillna(0).tolist(), "color": "#111"},
+        "customdata": np.column_stack([trade_ci, teu, teu_ci]).tolist(),
+        "hovertemplate": f"<b>%{{x}}</b><br>{rd.ATTR_TRADE.label}: %{{y:+,.{d}f}} ± "
+                         f"%{{customdata[0]:,.{d}f}} {rd.ATTR_TRADE.unit}<br>"
+                         f"{rd.ATTR_TEU.label}: %{{customdata[1]:+,.0f}} ± "
+                         f"%{{customdata[2]:,.0f}} {rd.ATTR_TEU.unit}<extra></extra>"}],
+        "layout": _layout(
+            height=360, xaxis={"automargin": True},
+            yaxis={"title": {"text": f"{rd.ATTR_TRADE.label}, "
+                                                 f"{rd.ATTR_TRADE.unit}"},
+                               "gridcolor": "#eee", "zeroline": True, "zerolinecolor": "#333"},
+            title={"text": f"{html.escape(alt.name)} − {html.escape(base.name)}: change of "
+                           f"Chongqing's trade per gateway, {rd.ATTR_TRADE.unit} (paired "
+                           "95% CI)", "x": 0.01, "font": {"size": 14}})}

@@ -101,6 +101,13 @@ def table(headers: Sequence[tuple[str, str]], rows: Sequence[Sequence[str]],
             + "".join(body) + "</tbody></table></div>")
 
 
+def delta_cell(delta: float, half: float, digits: int) -> str:
+    """A difference with its sign and CI, green where the CI excludes 0 (grey otherwise)."""
+    sig = np.isfinite(half) and abs(delta) > half
+    return (f"<span class='{'sig' if sig else 'nsig'}'>"
+            f"{fg.pm(delta, half, digits, sign=True)}</span>")
+
+
 def measure_table(run: rd.RunDir, frame: pd.DataFrame, keys: Sequence[str],
                   measures: Sequence[rd.Measure], *, extras: bool = False,
                   total: dict[str, tuple[float, float]] | None = None) -> str:
@@ -114,7 +121,7 @@ def measure_table(run: rd.RunDir, frame: pd.DataFrame, keys: Sequence[str],
     rows = []
     for i in range(len(frame)):
         row = [html.escape(str(frame[k].iloc[i])) for k in keys]
-        row += [fg.pm(v.iloc[i], h.iloc[i], m.digits)
+        row += [(delta_cell if m.signed else fg.pm)(v.iloc[i], h.iloc[i], m.digits)
                 for m, (v, h) in zip(shown, values, strict=True)]
         row += [fg.pm(frame[c].iloc[i], frame.get(c + rd.CI, pd.Series(np.nan,
                                                                       frame.index)).iloc[i], 2)
@@ -380,13 +387,11 @@ def comparison_sections(page: Page, runs: list[rd.RunDir]) -> None:
                     row.append("-")
                     continue
                 r = hit.iloc[0]
-                sig = np.isfinite(r["delta_ci95"]) and abs(r["delta"]) > r["delta_ci95"]
                 delta, half, was, now = (k.show(r[c]) for c in ("delta", "delta_ci95", "base",
                                                                    "alt"))
-                row.append(f"<span class='{'sig' if sig else 'nsig'}'>"
-                           f"{fg.pm(delta, half, k.digits, sign=True)}</span>"
-                           f"<br><small>{fg.fmt(was, k.digits)} → "
-                           f"{fg.fmt(now, k.digits)}</small>")
+                row.append(delta_cell(delta, half, k.digits)
+                           + f"<br><small>{fg.fmt(was, k.digits)} → "
+                             f"{fg.fmt(now, k.digits)}</small>")
             rows.append(row)
         page.add(table(headers, rows, total_last=dl.TOTAL in scopes))
         page.figure(fg.difference_map(base, alt, dl.link_deltas(base, alt)), MAP_CONFIG, "map")
@@ -394,10 +399,44 @@ def comparison_sections(page: Page, runs: list[rd.RunDir]) -> None:
         both = pd.concat(frames, ignore_index=True)
         page.figure(fg.delta_figure(both, kpis.kpi("teu")))
         page.figure(fg.delta_figure(both, kpis.kpi("trade_bn_cny")))
+    attribution_sections(page, runs, rd.attribution(runs))
     page.add("<h2>Goods trade of every run</h2>")
     page.figure(fg.trade_figure(runs, trade_refs(base)))
     page.add("<h2>Weekly throughput of every run</h2>")
     page.figure(fg.weekly_figure(runs))
+
+
+def attribution_sections(page: Page, runs: list[rd.RunDir], frame: pd.DataFrame) -> None:
+    """Where each ALT's change of trade came from (attribution.csv of `cqsim compare`): a
+    chart of the change per gateway and in total, and a table with the parts of the total;
+    nothing when the comparison wrote none (no market model, or runs not from one compare)."""
+    if frame.empty:
+        return
+    base = runs[0]
+    page.add("<h2>Where the change came from</h2><div class='note'>Per gateway, the paired "
+             "change of Chongqing's trade and of its loaded TEU (trade class), replication by "
+             "replication (common random numbers); <i>total</i>: their sum, the net change; "
+             "<i>shifted</i>: what the gateways that lost gave up to others; of the total, "
+             "<i>input growth</i> is the scenario's growth of the market table and "
+             "<i>induced by access</i> the trade cheaper access adds (without a CI when the "
+             "replications share one settling of the demand: exact given it); the rest is "
+             "simulation noise and congestion. ± is the 95% CI; green: it excludes 0.</div>")
+    for alt in runs[1:]:
+        rows = frame[frame["variant"] == alt.name]
+        if rows.empty:
+            continue
+        gateway = rows["item"].str.startswith(rd.GATEWAY_ITEM)
+        gws = rows[gateway].assign(gateway=rows["item"].str.removeprefix(rd.GATEWAY_ITEM))
+        gws = gws.sort_values(rd.ATTR_TRADE.columns[0][0], ascending=False)
+        order = {item: i for i, item in enumerate(rd.ATTRIBUTION_PARTS)}
+        parts = rows[~gateway].assign(gateway=rows["item"].map(
+            lambda i: rd.ATTRIBUTION_PARTS.get(i, i))).sort_values(
+            "item", key=lambda c: c.map(order).fillna(len(order)), kind="stable")
+        page.add(f"<h3>{html.escape(alt.name)} − {html.escape(base.name)}</h3>")
+        page.figure(fg.attribution_figure(base, alt, pd.concat(
+            [gws, parts[parts["item"] == "total"].assign(gateway="total")])))
+        page.add(measure_table(alt, pd.concat([gws, parts]), ["gateway"],
+                               rd.ATTRIBUTION_MEASURES))
 
 
 def render(runs: list[rd.RunDir]) -> str:

@@ -35,6 +35,7 @@ class Measure:
     unit: str
     columns: tuple[tuple[str, float, bool], ...]
     digits: int = 0
+    signed: bool = False  # a difference: shown with its sign, green where its CI excludes 0
 
     def column(self, frame: pd.DataFrame) -> str | None:
         """The first of this measure's columns that `frame` has."""
@@ -52,8 +53,9 @@ class Measure:
         return nan, nan
 
 
-def _m(label: str, unit: str, *columns: tuple[str, float, bool], digits: int = 0) -> Measure:
-    return Measure(label, unit, tuple(columns), digits)
+def _m(label: str, unit: str, *columns: tuple[str, float, bool], digits: int = 0,
+       signed: bool = False) -> Measure:
+    return Measure(label, unit, tuple(columns), digits, signed)
 
 
 # Channel (corridor / gateway) figures, newest column names first. Trade is Chongqing's,
@@ -109,6 +111,23 @@ LOCK_WAIT = _m("container vessels' mean wait", "h", ("container_wait_mean_h", 1.
                digits=1)
 LOCK_QUEUE = _m("queue at end", "t", ("queue_end_t", 1.0, False))
 LOCK_MEASURES = (LOCK_LOCKAGES, LOCK_TONNES, LOCK_UTIL, LOCK_WAIT, LOCK_QUEUE)
+
+# Where a comparison's change of trade came from (attribution.csv of `cqsim compare`): per
+# gateway ALT - BASE of the trade class, then the parts of the change (`item` -> label).
+ATTR_TRADE = _m("Δ Chongqing's trade", "bn CNY/yr", ("delta_trade_bn_cny_per_year", 1.0, False),
+                digits=1, signed=True)
+ATTR_BASE_TRADE = _m("trade in the base", "bn CNY/yr",
+                     ("base_trade_bn_cny_per_year", 1.0, False), digits=1)
+ATTR_TEU = _m("Δ loaded TEU", "TEU/yr", ("delta_teu_per_year", 1.0, False), signed=True)
+ATTR_BASE_TEU = _m("loaded TEU in the base", "TEU/yr", ("base_teu_per_year", 1.0, False))
+ATTRIBUTION_MEASURES = (ATTR_TRADE, ATTR_BASE_TRADE, ATTR_TEU, ATTR_BASE_TEU)
+ATTRIBUTION_FILE = "attribution.csv"
+GATEWAY_ITEM = "gateway:"
+ATTRIBUTION_PARTS = {
+    "total": "total: the net change (all gateways together)",
+    "shifted": "shifted: what the gateways that lost gave up",
+    "input growth": "of the total, input growth (the scenario's demand growth)",
+    "induced by access": "of the total, induced by cheaper access"}
 
 # Weekly series: TEU delivered per week (a per-week rate already).
 WEEKLY_TEU = _m("delivered", "TEU/week", ("teu_per_week", 1.0, False), ("teu", 1.0, False))
@@ -268,6 +287,29 @@ def current(frame: pd.DataFrame, measures: tuple[Measure, ...],
             k = mult * (per_year if annualise else 1.0)
             out = out.assign(**{name: m.values(frame, per_year)[0] / k})
     return out
+
+
+def attribution(runs: list[RunDir]) -> pd.DataFrame:
+    """The rows of attribution.csv for the ALTs among `runs`, when every run directory sits in
+    the folder of a `cqsim compare` that wrote it and its gateways' base figures are those of
+    the first run (the base): so the comparison's report, and `cqsim report` of its run
+    directories in the same order, show where the change came from. Empty otherwise."""
+    folder = runs[0].path.parent
+    file = folder / ATTRIBUTION_FILE
+    if len(runs) < 2 or not file.is_file() or any(r.path.parent != folder for r in runs):
+        return pd.DataFrame()
+    frame = pd.read_csv(file)
+    frame = frame[frame["variant"].isin([r.name for r in runs[1:]])]
+    gateways = frame[frame["item"].str.startswith(GATEWAY_ITEM)]
+    base = runs[0].table("gateways")
+    if gateways.empty or base.empty:
+        return pd.DataFrame()
+    rows = base[base["flow_class"] == "trade"]
+    trade = TRADE.values(rows, runs[0].per_year)[0].groupby(rows["gateway"]).sum()
+    said = gateways["item"].str.removeprefix(GATEWAY_ITEM).map(trade).fillna(0.0)
+    if not np.allclose(said, ATTR_BASE_TRADE.values(gateways, 1.0)[0], rtol=1e-6, atol=1e-9):
+        return pd.DataFrame()    # another base: its figures would be wrong for this one
+    return frame.reset_index(drop=True)
 
 
 def by_trade(frame: pd.DataFrame, key: str) -> list[str]:

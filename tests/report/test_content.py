@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -13,6 +14,7 @@ import pytest
 from sim import mapdata
 from sim.report import RunDir, write_report
 from sim.report import figures as fg
+from sim.report import rundir as rd
 from sim.report.deltas import PAIRED, WELCH, channel_deltas
 
 from .conftest import cqsim
@@ -121,7 +123,8 @@ def test_report_of_a_missing_dir_is_one_line(tmp_path: Path) -> None:
 def _rows(page: str, heading: str) -> list[list[str]]:
     """The cells of the first table after `heading` (tags stripped), one list per row."""
     body = page.split(heading, 1)[1].split("</table>", 1)[0].split("<tbody>", 1)[1]
-    return [[re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+    return [[html.unescape(re.sub(r"<[^>]+>", "", c))
+             for c in re.findall(r"<td[^>]*>(.*?)</td>", row)]
             for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body)]
 
 
@@ -191,3 +194,28 @@ def test_a_run_without_market_tables_still_renders(one_run: Path, tmp_path: Path
     assert "<h2>Channels</h2>" in page and "<h2>Goods trade</h2>" in page
     assert "<h2>Markets</h2>" not in page and "<h3>Gateways</h3>" not in page
     assert fg.market_figure(RunDir.open(run)) is None
+
+
+def test_comparison_shows_where_the_change_came_from(comparison: Path, tmp_path: Path) -> None:
+    """The report of `cqsim compare` shows attribution.csv: each gateway's change of trade
+    and TEU with its CI, then the total and its parts; `cqsim report` of the run directories
+    shows it again, but not with another base first nor for copies away from the file."""
+    heading = "<h2>Where the change came from</h2>"
+    page = (comparison / "report.html").read_text(encoding="utf-8")
+    att = pd.read_csv(comparison / "attribution.csv")
+    assert heading in page and "trade per gateway, bn CNY\\u002fyr (paired 95% CI)" in page
+    rows = {r[0]: r for r in _rows(page, heading)}
+    for r in att.itertuples():
+        gateway = str(r.item).removeprefix("gateway:")
+        shown = rows[gateway if gateway != r.item else rd.ATTRIBUTION_PARTS[str(r.item)]]
+        assert shown[1] == fg.pm(r.delta_trade_bn_cny_per_year,
+                                 r.delta_trade_bn_cny_per_year_ci95, 1, sign=True)
+        assert shown[3] == fg.pm(r.delta_teu_per_year, r.delta_teu_per_year_ci95, sign=True)
+    assert len(rows) == len(att)
+    dirs = sorted(p for p in comparison.iterdir() if p.is_dir())
+    again = write_report(dirs, tmp_path / "again.html").read_text(encoding="utf-8")
+    assert heading in again
+    assert heading not in write_report(dirs[::-1], tmp_path / "swapped.html").read_text(
+        encoding="utf-8")
+    away = [shutil.copytree(d, tmp_path / d.name) for d in dirs]
+    assert heading not in write_report(away, tmp_path / "away.html").read_text(encoding="utf-8")
