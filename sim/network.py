@@ -350,12 +350,13 @@ def _add_flow(scenario: Scenario, where: str, change: AddFlow, flows: list[Flow]
 
 def _grow(scenario: Scenario, where: str, change: DemandGrowth, hubs: dict[str, HubSpec],
           flows: list[Flow]) -> None:
-    for key, table in (("origin", hubs), ("destination", hubs),
-                       ("commodity", scenario.demand.classes)):
+    markets = scenario.market.ends if scenario.market is not None else {}
+    for key, what, table in (("origin", "hub", hubs), ("destination", "hub", hubs),
+                             ("commodity", "class", scenario.demand.classes),
+                             ("market", "market (of market.ends)", markets)):
         value = getattr(change, key)
         if value is not None:
-            _known(scenario, f"{where}.{key}", "hub" if table is hubs else "class", value,
-                   table)
+            _known(scenario, f"{where}.{key}", what, value, table)
     for j, flow in enumerate(flows):
         if all(getattr(change, k) in (None, getattr(flow, k))
                for k in ("origin", "destination", "commodity", "market")):

@@ -434,6 +434,16 @@ def hostile_cases(edit: Callable[[str, str], str]) -> None:
             kind="paths")
 
 
+def audit_cases() -> None:
+    """Cases of the adversarial input audit: each ran silently, hung or ended in a traceback
+    before its fix."""
+    mutated("growth_unknown_market.yaml", "demand_growth filtered on a market the scenario "
+            "does not have (grew nothing, silently; a pathway's growth of it too)",
+            "changes.0.market", _with_changes({"kind": "demand_growth", "market": "atlantis",
+                                               "factor": 2}), kind="audit")
+
+
+
 def output_cases() -> None:
     """Hostile `--out` values, with valid inputs: each refused before anything runs, one
     line naming the folder (or file) and the option. `{out}` is the test's results folder,
@@ -662,6 +672,7 @@ def build_corpus() -> None:
         if entry.get("kind", "scenario") == "scenario":
             entry["kind"] = _first_kind(entry["file"])
     hostile_cases(edit)
+    audit_cases()
     output_cases()
     (HERE / "cases.json").write_text(json.dumps(CASES, indent=1) + "\n")
     lines = ["# Bad-input corpus", "",
