@@ -6,7 +6,8 @@ The estimate is linear in what the plan asks for:
 - lots per replication = sum over flows of TEU/yr / lot TEU x days / 365 x SPLIT_FACTOR
   (a lot splits when a vehicle fills);
 - events per replication = lots x (EVENTS_PER_LOT + EVENTS_PER_LEG x mean legs of the flow's
-  candidate routes) + vehicle stops x EVENTS_PER_STOP + lockages + monthly demand steps;
+  candidate routes) + vehicle stops x EVENTS_PER_STOP + lockages + monthly demand steps
+  + EVENTS_PER_JOB x (background jobs at hubs + other vessels at locks);
 - peak memory = BASE_MEMORY + lots per replication x BYTES_PER_LOT x replications run at
   once (a lot that waits, e.g. at a full yard, is an object until the end of the run; a
   delivered lot costs 36 bytes in the recorder plus its row in the end-of-run tables).
@@ -34,6 +35,7 @@ SPLIT_FACTOR = 1.2        # lots created per demand lot (measured 1.12-1.17 on t
 EVENTS_PER_LOT = 2.0      # fitted on stable runs: 1.5 per lot ...
 EVENTS_PER_LEG = 2.5      # ... plus 2.2 per leg of its route ...
 EVENTS_PER_STOP = 2.0     # ... plus 2.0 per vehicle stop (a saturated run has fewer per lot)
+EVENTS_PER_JOB = 3.0      # a background job or another vessel at a lock: arrival, service, end
 BYTES_PER_LOT = 1000.0    # peak bytes per lot: ~300 when lots flow, ~900 when they wait
 BASE_MEMORY = 150e6       # interpreter, libraries, plan and route sets (measured 127-137 MB)
 MONTH_DAYS = 365.0 / 12
@@ -139,7 +141,12 @@ def estimate(plan: Plan, choices: Sequence[ChoiceSet] | None = None,
     for lock in plan.network.locks.values():
         lockages += 2 * lock.lanes * plan.horizon.days * 24.0 / lock.cycle_hours
     months = plan.horizon.days / MONTH_DAYS * len(plan.flows)
-    events = per_lots + EVENTS_PER_STOP * stops + 2 * lockages + months
+    # other traffic is not bounded by the demand (a batch of 0.001 TEU at 1e9 TEU/yr is 1e12
+    # jobs a year): found by the input audit, a run that validated and never ended
+    jobs = years * (sum(b.jobs_per_year for b in plan.network.background.values())
+                    + sum(c.per_year for op in plan.network.lock_traffic.values()
+                          for c in op.classes.values()))
+    events = per_lots + EVENTS_PER_STOP * stops + 2 * lockages + months + EVENTS_PER_JOB * jobs
     passes = plan.equilibrium.max_iterations - 1               # feedback passes
     runs = plan.replications * (1 + passes) if plan.equilibrium.per_replication else \
         plan.replications + passes

@@ -441,7 +441,10 @@ def audit_cases() -> None:
             "does not have (grew nothing, silently; a pathway's growth of it too)",
             "changes.0.market", _with_changes({"kind": "demand_growth", "market": "atlantis",
                                                "factor": 2}), kind="audit")
-
+    mutated("background_huge.yaml", "background traffic of 1e9 TEU/yr in jobs of 0.001 TEU "
+            "(validated, then the run never ended)", "expected a run within the limits",
+            _set("network.background", {"a": {"teu_per_year": 1e9, "batch_teu": 0.001,
+                                               "source": "test"}}), kind="audit")
 
 
 def output_cases() -> None:
