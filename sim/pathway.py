@@ -47,7 +47,14 @@ import pandas as pd
 from pydantic import Field, ValidationError, model_validator
 
 from sim.errors import InputError
-from sim.scenario import Change, ScaleChange, Scenario, load_scenario, read_yaml
+from sim.scenario import (
+    MIN_DAYS,
+    Change,
+    ScaleChange,
+    Scenario,
+    load_scenario_via,
+    read_yaml,
+)
 from sim.specs import Spec
 from sim.trade import GOODS_TRADE
 from sim.uncertain import Distribution, FromCalibration, UncertainInput
@@ -116,7 +123,8 @@ class PlanFile(Spec):
     scenario: str = Field(min_length=1, description="base-year scenario, relative to this file")
     base_year: int = Field(ge=1900, le=2200)
     seed: int = Field(7, ge=0, le=2**32 - 1, description="seed of the draws of growth rates")
-    days: float | None = Field(None, gt=0, le=36_600, description="horizon of each year's run")
+    days: float | None = Field(None, ge=MIN_DAYS, le=36_600,
+                               description="horizon of each year's run")
     growth: dict[str, Distribution] = Field(default_factory=dict,
                                             description="market -> growth, % per year")
     source_file: str = ""
@@ -153,7 +161,7 @@ def read_plan_file(path: str | Path, cls: type[FileT],
         spec = cls.model_validate(raw)
     except ValidationError as exc:
         raise spec_error(exc, path) from None
-    base = load_scenario(path.parent / spec.scenario)
+    base = load_scenario_via(path, "scenario", spec.scenario)
     check_growth_markets(spec.growth, base, path)
     return spec, base
 
@@ -163,19 +171,25 @@ def load_pathway(path: str | Path, to: int | None = None,
     """Read and validate a pathway file and its base scenario (InputError naming the field)."""
     path = Path(path)
     spec, base = read_plan_file(path, PathwaySpec, {"to": to, "samples": samples})
+    for i, exp in enumerate(spec.expansions):   # each at full share must build
+        check_builds(base, exp.changes_at(exp.share(exp.in_service + len(exp.ramp_up))),
+                     path, f"expansions.{i}.changes", "changes that apply to the scenario")
+    return spec, base
+
+
+def check_builds(base: Scenario, changes: list[dict[str, Any]], path: Path, where: str,
+                 expected: str, got: object = None) -> None:
+    """The base scenario with `changes` appended validates and builds; else InputError naming
+    `path` and `where` (an expansion's or a candidate's changes, the growth of markets)."""
     from sim.network import build
 
-    for i, exp in enumerate(spec.expansions):   # each at full share must build
-        year = exp.in_service + len(exp.ramp_up)
-        solo = spec.model_copy(update={"expansions": (exp,)})
-        try:
-            build(year_scenario(base, solo, {}, year, path, f"expansions.{i}"))
-        except InputError as exc:
-            if exc.file == str(path):
-                raise
-            raise InputError(path, f"expansions.{i}.changes",
-                             f"changes that apply to the scenario ({exc})") from None
-    return spec, base
+    data = base.model_dump(mode="json")
+    data["changes"] = [*data["changes"], *changes]
+    try:
+        build(Scenario.model_validate(data))
+    except (InputError, ValidationError) as exc:
+        detail = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+        raise InputError(path, where, f"{expected} ({detail})", got) from None
 
 
 def spec_error(exc: ValidationError, path: Path) -> InputError:
@@ -192,18 +206,10 @@ def spec_error(exc: ValidationError, path: Path) -> InputError:
 def check_growth_markets(growth: dict[str, Any], base: Scenario, path: Path) -> None:
     """Every market given a growth rate is a market of the scenario's market table (the
     scenario's `demand_growth` by market, issue 10, is how markets grow)."""
-    from sim.network import build
-
-    if not growth:
-        return
-    data = base.model_dump(mode="json")
-    data["changes"] = [*data["changes"], *({"kind": "demand_growth", "market": m, "factor": 1.0}
-                                           for m in growth)]
-    try:
-        build(Scenario.model_validate(data))
-    except (InputError, ValidationError) as exc:
-        raise InputError(path, "growth", f"markets of the scenario's market table ({exc})",
-                         sorted(growth)) from None
+    if growth:
+        check_builds(base, [{"kind": "demand_growth", "market": m, "factor": 1.0}
+                            for m in growth], path, "growth",
+                     "markets of the scenario's market table", sorted(growth))
 
 
 def year_scenario(base: Scenario, spec: PathwaySpec, rates: dict[str, float], year: int,
@@ -384,11 +390,13 @@ def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
     import time
 
     from sim.atomic import write_csv, write_parquet, write_text
+    from sim.staging import check_place
     from sim.sweep.executors import describe, dispatch
     from sim.trade import references
 
     start = time.perf_counter()
     spec, base = load_pathway(path, to, samples)
+    check_place(out, inputs=(path,))
     years = tuple(range(spec.base_year, spec.to + 1))
     identity = json.dumps({"spec": spec.model_dump(mode="json", exclude={"source_file"}),
                            "base": base.model_dump(mode="json", exclude={"source_file"})},

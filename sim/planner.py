@@ -40,7 +40,14 @@ import pandas as pd
 from pydantic import Field, model_validator
 
 from sim.errors import InputError
-from sim.pathway import PlanFile, check_plan_inputs, check_ramp, ramp_share, read_plan_file
+from sim.pathway import (
+    PlanFile,
+    check_builds,
+    check_plan_inputs,
+    check_ramp,
+    ramp_share,
+    read_plan_file,
+)
 from sim.scenario import Change, Scenario
 from sim.specs import Spec
 
@@ -95,8 +102,14 @@ class CandidatesSpec(PlanFile):
 
 
 def load_candidates(path: str | Path) -> tuple[CandidatesSpec, Scenario]:
-    """Read and validate a candidates file and its base scenario."""
-    return read_plan_file(path, CandidatesSpec)
+    """Read and validate a candidates file and its base scenario; each candidate's changes
+    must build on it (else every portfolio with it fails after the others have run)."""
+    spec, base = read_plan_file(path, CandidatesSpec)
+    for i, candidate in enumerate(spec.candidates):
+        check_builds(base, [c.model_dump(mode="json", exclude_none=True)
+                            for c in candidate.changes], Path(path),
+                     f"candidates.{i}.changes", "changes that apply to the scenario")
+    return spec, base
 
 
 Portfolio = tuple[tuple[str, int], ...]   # (candidate name, in-service year), sorted by name
@@ -462,10 +475,12 @@ def run_plan(path: str | Path, out: str | Path, *, target: float, year: int,
     import os
 
     from sim.atomic import write_text
+    from sim.staging import check_place
 
     spec, base = load_candidates(path)
     if year < spec.base_year:
         raise InputError("--year", "", f"a year from the base year {spec.base_year}", year)
+    check_place(out, inputs=(path,))
     folder = Path(out)
     workers = workers or os.cpu_count() or 1
     evaluate = simulation_evaluator(spec, base, year, folder, workers=workers,

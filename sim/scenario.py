@@ -671,6 +671,21 @@ def load_scenario(path: str | Path) -> Scenario:
     return scenario
 
 
+def load_scenario_via(file: str | Path, field: str, name: str) -> Scenario:
+    """The scenario `name` that `field` of `file` (a sweep, pathway or candidates file) names,
+    relative to that file's folder; an error in it says it was read for `file: field`."""
+    path = Path(file).parent / name
+    if not os.path.isfile(path):
+        raise InputError(file, field, "an existing scenario file", PurePath(name))
+    try:
+        return load_scenario(path)
+    except InputError as exc:
+        if exc.via is not None:
+            raise
+        raise InputError(exc.file, exc.field, exc.expected, exc.got,
+                         via=f"{file}: {field}") from None
+
+
 def uncertain_inputs(scenario: Scenario, written: dict[str, tuple[Path, str]] | None = None
                      ) -> list[UncertainInput]:
     """The scenario's uncertain inputs, resolved (estimates read) and checked: each path names

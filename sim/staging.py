@@ -179,6 +179,18 @@ def check_out(out: str | os.PathLike[str], *, overwrite: bool = False,
               inputs: Iterable[str | os.PathLike[str]] = (), option: str = "--out") -> Target:
     """The folder `out` checked as a place to write results into (see the module doc);
     InputError naming it and `option` otherwise. Nothing is written."""
+    shown, path = check_place(out, inputs=inputs, option=option)
+    if not path.is_dir():
+        return Target(shown, path, "", 0, option)
+    return _contents(shown, path, overwrite, option)
+
+
+def check_place(out: str | os.PathLike[str], *, inputs: Iterable[str | os.PathLike[str]] = (),
+                option: str = "--out") -> tuple[str, Path]:
+    """(`out` as written, its real path): a folder name usable for results, whatever the
+    folder holds (a pathway or plan folder keeps its runs to resume from): not a file or a
+    device, not the root, the working folder or a folder holding an input, in a place this
+    user can write to. InputError naming it and `option` otherwise; nothing is written."""
     shown = os.fspath(out)
     if not shown.strip():
         raise _refuse(repr(shown), option, "a folder name (got an empty one)")
@@ -216,8 +228,10 @@ def check_out(out: str | os.PathLike[str], *, overwrite: bool = False,
             path.exists() and not os.access(path, os.W_OK | os.X_OK)):
         raise _refuse(shown, option, f"a folder in a place this user can write to "
                                       f"({printable(str(existing), 80)} is not writable)")
-    if not path.is_dir():
-        return Target(shown, path, "", 0, option)
+    return shown, path
+
+
+def _contents(shown: str, path: Path, overwrite: bool, option: str) -> Target:
     files = [p for p in path.rglob("*") if not p.is_dir()]
     if not files:
         return Target(shown, path, "", 0, option)

@@ -163,7 +163,8 @@ def show_warning(text: str) -> None:
     click.echo(f"cqsim: warning: {printable(text, 600)}", err=True)
 
 
-DAYS = click.FloatRange(min=1.0)  # a shorter horizon has no statistics to speak of
+# a shorter horizon has no statistics to speak of; the longest is a scenario's (sim.scenario)
+DAYS = click.FloatRange(min=1.0, max=36_600)
 
 
 def override_options(f: Any) -> Any:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from sim.cli.common import executor_options, one_executor
+from sim.cli.common import DAYS, executor_options, one_executor
 
 
 @click.command()
@@ -19,7 +19,7 @@ from sim.cli.common import executor_options, one_executor
               show_default=True, help="Replications of the central point (noise only).")
 @click.option("--seed", type=click.IntRange(min=0, max=2**32 - 1), default=12345,
               show_default=True, help="Seed of the design (not of the simulation).")
-@click.option("--days", type=click.FloatRange(min=0, min_open=True, max=36_600), default=None,
+@click.option("--days", type=DAYS, default=None,
               help="Horizon of every run (default: the scenario's).")
 @click.option("--target", type=click.FloatRange(min=0), default=None,
               help="Goods trade target, bn CNY/yr (default: seeds/targets.csv 2025, 900).")

@@ -11,7 +11,7 @@ import time
 from collections import OrderedDict
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -24,7 +24,7 @@ from sim.kpis import PEAKS, kpis, totals
 from sim.network import Plan
 from sim.pipeline import prepare, replicate_one, settle
 from sim.routing import choice_sets
-from sim.scenario import Scenario, load_scenario, with_overrides
+from sim.scenario import Scenario, load_scenario_via, with_overrides
 from sim.sweep.design import design
 from sim.sweep.spec import SweepSpec, load_sweep
 
@@ -171,18 +171,7 @@ def _variant_scenario(spec: SweepSpec, base: Scenario, kind: str,
 
 def load_base(spec: SweepSpec) -> Scenario:
     """The sweep's base scenario; an error in it names the sweep file and `base`."""
-    folder = Path(spec.source_file).parent if spec.source_file else Path.cwd()
-    path = folder / spec.base
-    if not os.path.isfile(path):
-        raise InputError(spec.source_file, "base", "an existing scenario file",
-                         PurePath(spec.base))
-    try:
-        return load_scenario(path)
-    except InputError as exc:
-        if exc.via is not None:
-            raise
-        raise InputError(exc.file, exc.field, exc.expected, exc.got,
-                         via=f"{spec.source_file}: base") from None
+    return load_scenario_via(spec.source_file or Path.cwd() / "sweep.yaml", "base", spec.base)
 
 
 def _variant_error(spec: SweepSpec, k: int, point: dict[str, Any], exc: InputError

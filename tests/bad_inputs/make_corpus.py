@@ -446,6 +446,55 @@ def audit_cases() -> None:
             _set("network.background", {"a": {"teu_per_year": 1e9, "batch_teu": 0.001,
                                                "source": "test"}}), kind="audit")
 
+    pathway = {"scenario": "ok.yaml", "base_year": 2023, "to": 2024, "samples": 1, "days": 10,
+               "expansions": [{"name": "more-trains", "in_service": 2024, "lead_time_years": 1,
+                               "source": "test", "changes": [{
+                                   "kind": "scale", "service": "ab",
+                                   "field": "departures_per_week", "factor": 2}]}]}
+    candidates = {"scenario": "ok.yaml", "base_year": 2023, "decided_from": 2023, "days": 10,
+                  "candidates": [{"name": "more-trains", "lead_time_years": 0,
+                                  "lead_time_source": "assumption: test", "capital_cny": 1,
+                                  "capital_source": "assumption: test",
+                                  "operating_cny_per_year": 1,
+                                  "operating_source": "assumption: test",
+                                  "changes": pathway["expansions"][0]["changes"]}]}
+    (HERE / "ok_pathway.yaml").write_text(_dump(pathway))
+    (HERE / "ok_candidates.yaml").write_text(_dump(candidates))
+    run_pathway = [["pathway", "{file}", "--workers", "1", "--out", "{out}/new"]]
+    run_plan = [["plan", "{file}", "--year", "2023", "--first", "2", "--most", "2",
+                 "--confirm", "0", "--workers", "1", "--out", "{out}/new"]]
+    for name, breaks, field, doc, commands in (
+            ("pathway_days_tiny.yaml", "a pathway of 1e-9-day runs (a traceback after its "
+             "runs had failed, their files left in --out)", "days",
+             {**pathway, "days": 1e-9}, run_pathway),
+            ("pathway_growth_unknown_market.yaml", "growth of a market the scenario does not "
+             "have (ran, growing nothing)", "growth",
+             {**pathway, "growth": {"atlantis": {"dist": "uniform", "low": 0, "high": 1,
+                                                 "source": "test"}}}, run_pathway),
+            ("pathway_missing_scenario.yaml", "a pathway whose scenario does not exist (the "
+             "error named only the missing file)", "scenario",
+             {**pathway, "scenario": "no_such_base.yaml"}, run_pathway),
+            ("plan_days_tiny.yaml", "candidates run for 1e-9 days (a traceback after the "
+             "first runs, their files left in --out)", "days", {**candidates, "days": 1e-9},
+             run_plan),
+            ("plan_unknown_service.yaml", "a candidate scaling a service that does not exist "
+             "(a traceback after the other portfolios had run)", "candidates.0.changes",
+             {**candidates, "candidates": [{**candidates["candidates"][0], "changes": [{
+                 "kind": "scale", "service": "atlantis", "field": "departures_per_week",
+                 "factor": 2}]}]}, run_plan)):
+        case(name, breaks, field, _dump(doc), commands=commands, kind="audit")
+    for command, args in (("pathway", run_pathway[0][:-1]), ("plan", run_plan[0][:-1])):
+        CASES.append({"file": f"ok_{'pathway' if command == 'pathway' else 'candidates'}.yaml",
+                      "case": f"{command}_out_is_a_file", "named": "{out}/sentinel.csv",
+                      "field": "--out: expected a folder", "kind": "audit",
+                      "breaks": f"{command} --out: an existing file (a traceback)",
+                      "commands": [[*args, "{out}/sentinel.csv"]]})
+    CASES.append({"file": "ok.yaml", "case": "uncertainty_days_tiny", "named": "'--days'",
+                  "field": "", "kind": "audit", "breaks": "uncertainty --days 1e-9 (a "
+                  "traceback: the option allowed what the study's runs refuse)",
+                  "commands": [["uncertainty", "{file}", "--days", "1e-9", "--out",
+                                "{out}/new"]]})
+
 
 def output_cases() -> None:
     """Hostile `--out` values, with valid inputs: each refused before anything runs, one
