@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from sim.errors import InputError
 from sim.report.rundir import RunDir
 
 REPORT_FILE = "report.html"
@@ -25,8 +26,12 @@ def write_report(run_dirs: Sequence[str | Path], out: str | Path | None = None, 
         run.shown_as = Path(shown)
     target = Path(out) if out is not None else runs[0].path / REPORT_FILE
     page = render(runs)
-    with updating(target.parent):  # a results folder's manifest lists report.html too
-        return write_text(target, page)
+    try:
+        with updating(target.parent):  # a results folder's manifest lists report.html too
+            return write_text(target, page)
+    except OSError as exc:
+        raise InputError(target, "--out", f"a file in a place this user can write to "
+                                          f"({exc.strerror or type(exc).__name__})") from None
 
 
 __all__ = ["REPORT_FILE", "RunDir", "write_report"]

@@ -165,22 +165,41 @@ class RunDir:
 
     @classmethod
     def open(cls, path: str | Path) -> RunDir:
-        """A run directory, or InputError naming what is missing."""
+        """A run directory, or InputError naming what is missing or unreadable (run.json and
+        the tables with the columns the report is keyed on are read here)."""
         folder = Path(path)
         for name in ("run.json", "corridors.csv", "flows.gpkg"):
             if not (folder / name).is_file():
                 raise InputError(folder / name, "", "a run directory written by `cqsim run` "
                                                     "(file missing)")
-        return cls(folder)
+        run = cls(folder)
+        if run.days - run.warmup_days <= 0 or run.seed < 0 or run.replications < 1:
+            raise InputError(folder / "run.json", "days", "a horizon longer than its warm-up, "
+                             "a seed >= 0 and replications >= 1 (as `cqsim run` writes)")
+        for name in KEYS:
+            run.table(name)
+        return run
 
     @cached_property
     def meta(self) -> dict[str, Any]:
         """run.json."""
+        file = self.path / "run.json"
         try:
-            return dict(json.loads((self.path / "run.json").read_text()))
+            meta = json.loads(file.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise InputError(self.path / "run.json", "", "JSON written by `cqsim run`",
-                             str(exc)) from None
+            raise InputError(file, "", "JSON written by `cqsim run`", str(exc)) from None
+        if not isinstance(meta, dict):
+            raise InputError(file, "", "a JSON object written by `cqsim run`", meta)
+        for key, kind in (("days", float), ("seed", int), ("replications", int)):
+            value = meta.get(key)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not \
+                    np.isfinite(value) or (kind is int and value != int(value)):
+                raise InputError(file, key, f"a {'whole ' if kind is int else ''}number (as "
+                                            "`cqsim run` writes)", value)
+        warmup = meta.get("warmup_days", 0.0)
+        if isinstance(warmup, bool) or not isinstance(warmup, (int, float)) or warmup < 0:
+            raise InputError(file, "warmup_days", "a number >= 0", warmup)
+        return meta
 
     @property
     def name(self) -> str:
@@ -215,9 +234,14 @@ class RunDir:
         if name not in self._tables:
             file = self.path / f"{name}.csv"
             try:
-                self._tables[name] = pd.read_csv(file) if file.is_file() else pd.DataFrame()
+                frame = _read(file, pd.read_csv) if file.is_file() else pd.DataFrame()
             except pd.errors.EmptyDataError:  # a table with no rows (e.g. no lock)
-                self._tables[name] = pd.DataFrame()
+                frame = pd.DataFrame()
+            missing = [c for c in KEYS.get(name, ()) if c not in frame.columns]
+            if missing and not frame.empty:
+                raise InputError(file, "header", f"the columns `cqsim run` writes "
+                                                 f"({', '.join(missing)} missing)")
+            self._tables[name] = frame
         return self._tables[name]
 
     def by_replication(self, name: str) -> pd.DataFrame:
@@ -225,7 +249,8 @@ class RunDir:
         key = f"rep:{name}"
         if key not in self._tables:
             file = self.path / f"{name}.parquet"
-            self._tables[key] = pd.read_parquet(file) if file.is_file() else pd.DataFrame()
+            self._tables[key] = _read(file, pd.read_parquet) if file.is_file() \
+                else pd.DataFrame()
         return self._tables[key]
 
     @cached_property
@@ -235,7 +260,8 @@ class RunDir:
         import geopandas as gpd
 
         file = self.path / "flows.gpkg"
-        links, hubs = gpd.read_file(file, layer="links"), gpd.read_file(file, layer="hubs")
+        links = _read(file, lambda f: gpd.read_file(f, layer="links"))
+        hubs = _read(file, lambda f: gpd.read_file(f, layer="hubs"))
         if "name_zh" not in hubs.columns:
             names = self.names_zh()
             if names:
@@ -273,6 +299,23 @@ class RunDir:
             else:
                 out[col] = out[col] * self.per_year
         return out
+
+
+# The columns the report is keyed on, per table (a table without them is not a run's).
+KEYS = {"corridors": ("corridor",), "hubs": ("hub", "name")}
+
+
+def _read(file: Path, reader: Any) -> Any:
+    """`reader(file)`, or InputError naming the file when it is not what `cqsim run` wrote
+    (not UTF-8, not CSV, not Parquet: ValueError and pyarrow's; not a GeoPackage:
+    pyogrio's DataSourceError, a RuntimeError)."""
+    try:
+        return reader(file)
+    except pd.errors.EmptyDataError:
+        raise
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise InputError(file, "", f"a table written by `cqsim run` "
+                                   f"({type(exc).__name__})") from None
 
 
 def current(frame: pd.DataFrame, measures: tuple[Measure, ...],

@@ -4,6 +4,8 @@ confined default output folders, `cqsim list`, compare's relatedness check, warn
 from __future__ import annotations
 
 import os
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -152,3 +154,54 @@ def test_scheduler_and_local_cluster_exclude_each_other(command: str, tmp_path: 
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and "exclude each other" in lines[0], lines
     assert not (tmp_path / "out").exists()
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small run directory to break (10 days of the line network)."""
+    tmp = tmp_path_factory.mktemp("report-input")
+    result = _cqsim("run", nb.line_network(tmp), "--days", "10", "--no-map", "--no-report",
+                    "--out", tmp / "run")
+    assert result.exit_code == 0, result.stderr
+    return tmp / "run"
+
+
+def _truncate_header(folder: Path) -> None:
+    table = folder / "corridors.csv"
+    table.write_text("\n".join(line.split(",", 1)[-1]
+                               for line in table.read_text().splitlines()))
+
+
+@pytest.mark.parametrize("name, damage, named, field", [  # each was a traceback
+    ("run.json a list", lambda d: (d / "run.json").write_text("[1, 2]"), "run.json",
+     "a JSON object"),
+    ("run.json without days", lambda d: (d / "run.json").write_text("{}"), "run.json",
+     "days"),
+    ("run.json days as text", lambda d: (d / "run.json").write_text(
+        '{"days": "ten", "seed": 1, "replications": 1}'), "run.json", "days"),
+    ("binary corridors.csv", lambda d: (d / "corridors.csv").write_bytes(b"\x00\xff" * 99),
+     "corridors.csv", "a table written by"),
+    ("corridors.csv without its key column", _truncate_header, "corridors.csv", "corridor"),
+    ("corrupt parquet", lambda d: (d / "corridors.parquet").write_bytes(b"PAR1 garbage"),
+     "corridors.parquet", "a table written by"),
+    ("corrupt flows.gpkg", lambda d: (d / "flows.gpkg").write_bytes(b"not sqlite" * 99),
+     "flows.gpkg", "a table written by"),
+])
+def test_report_of_a_damaged_run_directory_is_one_line(
+        run_dir: Path, tmp_path: Path, name: str, damage: Callable[[Path], object],
+        named: str, field: str) -> None:
+    broken = tmp_path / "run"
+    shutil.copytree(run_dir, broken)
+    damage(broken)
+    result = _cqsim("report", broken, "--out", tmp_path / "report.html")
+    assert result.exit_code == 2, (name, result.stderr, result.exception)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and named in lines[0] and field in lines[0], lines
+    assert not (tmp_path / "report.html").exists()
+
+
+def test_report_into_a_place_nobody_can_write_is_one_line(run_dir: Path) -> None:
+    result = _cqsim("report", run_dir, "--out", "/proc/cqsim-report/report.html")
+    assert result.exit_code == 2, (result.stderr, result.exception)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--out" in lines[0], lines
