@@ -491,6 +491,9 @@ def _check(scenario: Scenario, net: Network, flows: tuple[Flow, ...], flow_at: l
                                          f"{chamber:g} t lock chamber", cap)
     freight_hubs = list(hubs)
     for i, flow in enumerate(flows):
+        if flow.gateway and scenario.market is None:
+            raise scenario.error(f"{flow_at[i]}.gateway", "no gateway: the scenario has no "
+                                 "market section (its routes would not be bound)", flow.gateway)
         for end in ("origin", "destination"):
             hub_id = getattr(flow, end)
             if hub_id not in hubs:
@@ -506,6 +509,9 @@ def _check(scenario: Scenario, net: Network, flows: tuple[Flow, ...], flow_at: l
     if scenario.market is not None:
         _check_constants(scenario, scenario.market, {
             s.corridor for s in net.services.values()} - {"feeder"})
+        for name, gateway in scenario.market.gateways.items():
+            for j, hub_id in enumerate(gateway.via):  # a typo left the gateway no route
+                _known(scenario, f"market.gateways.{name}.via.{j}", "hub", hub_id, hubs)
     for i, hub_id in enumerate(scenario.trade.excluded_hubs):
         _known(scenario, f"trade.excluded_hubs.{i}", "hub", hub_id, freight_hubs)
 

@@ -619,6 +619,16 @@ def check_scenario(scenario: Scenario) -> None:
     """Checks across fields that need the whole scenario but not the geodata: one row per
     origin-destination-class, disruptions inside the horizon, no repeated excluded hub."""
     seen: dict[tuple[str, str, str], int] = {}
+    written = [(f"demand.flows.{i}", f) for i, f in enumerate(scenario.demand.flows)] + [
+        (f"changes.{i}.flow", c.flow) for i, c in enumerate(scenario.changes)
+        if isinstance(c, AddFlow)]
+    for where, flow in written:  # what the market section sets, a row may not
+        if flow.market:
+            raise scenario.error(f"{where}.market", "no market on a written flow (the market "
+                                 "section makes the flows of its table)", flow.market)
+        if flow.flow_class == "empty":
+            raise scenario.error(f"{where}.flow_class", "trade, domestic, transit or chengdu "
+                                 "(empty boxes are made by market.empties)", flow.flow_class)
     for i, flow in enumerate(scenario.demand.flows):
         key = (flow.origin, flow.destination, flow.commodity)
         if key in seen:

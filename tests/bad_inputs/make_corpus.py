@@ -445,6 +445,12 @@ def audit_cases() -> None:
             "(validated, then the run never ended)", "expected a run within the limits",
             _set("network.background", {"a": {"teu_per_year": 1e9, "batch_teu": 0.001,
                                                "source": "test"}}), kind="audit")
+    mutated("flow_gateway_no_market.yaml", "a flow bound to a gateway in a scenario with no "
+            "market section (the binding was dropped, silently)", "demand.flows.0.gateway",
+            _set("demand.flows.0.gateway", "west"), kind="audit")
+    mutated("flow_market_written.yaml", "a written flow that names a market (taken for a "
+            "market-table flow, silently)", "demand.flows.0.market",
+            _set("demand.flows.0.market", "eu"), kind="audit")
 
     pathway = {"scenario": "ok.yaml", "base_year": 2023, "to": 2024, "samples": 1, "days": 10,
                "expansions": [{"name": "more-trains", "in_service": 2024, "lead_time_years": 1,

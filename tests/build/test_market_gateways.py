@@ -4,6 +4,8 @@ doubles back to its origin's city."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -29,6 +31,21 @@ def test_a_gateway_listing_another_ones_corridor_is_refused(tmp_path: Path) -> N
     plan = prepare(write_scenario(tmp_path / "s.yaml", doc))
     with pytest.raises(InputError, match=r"market\.gateways\.east.*also one of gateway west"):
         choice_sets(plan)
+
+
+@pytest.mark.parametrize("edit, field", [  # each was accepted, silently
+    (lambda d: d["market"]["gateways"]["west"].update(via=["atlantis"]),
+     "market.gateways.west.via.0"),   # the gateway then offered no route at all
+    (lambda d: d["demand"]["flows"][0].update(market="eu"), "demand.flows.0.market"),
+    (lambda d: d["demand"]["flows"][0].update(flow_class="empty"),
+     "demand.flows.0.flow_class"),
+])
+def test_market_references_name_the_field(tmp_path: Path, edit: Callable[[dict], object],
+                                          field: str) -> None:
+    doc = market_doc(tmp_path)
+    edit(doc)
+    with pytest.raises(InputError, match=re.escape(field)):
+        prepare(write_scenario(tmp_path / "s.yaml", doc))
 
 
 def test_onward_corridors_are_ridden_only_after_the_gateways_own(tmp_path: Path) -> None:
