@@ -35,7 +35,8 @@ SPLIT_FACTOR = 1.2        # lots created per demand lot (measured 1.12-1.17 on t
 EVENTS_PER_LOT = 2.0      # fitted on stable runs: 1.5 per lot ...
 EVENTS_PER_LEG = 2.5      # ... plus 2.2 per leg of its route ...
 EVENTS_PER_STOP = 2.0     # ... plus 2.0 per vehicle stop (a saturated run has fewer per lot)
-EVENTS_PER_JOB = 3.0      # a background job or another vessel at a lock: arrival, service, end
+EVENTS_PER_JOB = 3.0      # assumption: a background job or another vessel at a lock is an
+#  arrival and a service end (57k each a year on baseline-2023, docs/performance.md), 3 with a wait
 BYTES_PER_LOT = 1000.0    # peak bytes per lot: ~300 when lots flow, ~900 when they wait
 BASE_MEMORY = 150e6       # interpreter, libraries, plan and route sets (measured 127-137 MB)
 MONTH_DAYS = 365.0 / 12

@@ -82,9 +82,11 @@ def read_bytes(path: str | Path, what: str, limit: int,
 
 
 def decode_text(path: Path, data: bytes, via: str | None = None) -> str:
-    """UTF-8 text without NUL bytes, or InputError."""
+    """UTF-8 text without NUL bytes, or InputError. A leading byte-order mark is dropped:
+    spreadsheets write one ("CSV UTF-8" in Excel), and kept it would become part of the
+    first column's name."""
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(path, "", f"UTF-8 text (bad byte at offset {exc.start})",
                          via=via) from None

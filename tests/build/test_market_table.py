@@ -23,6 +23,15 @@ def test_rows_become_trade_flows_with_teu_from_the_class_value(tmp_path: Path) -
     assert plan.market is not None and plan.market.total_bn == pytest.approx(27.0)
 
 
+def test_a_table_saved_with_a_byte_order_mark_reads_the_same(tmp_path: Path) -> None:
+    """Spreadsheets save "CSV UTF-8" with a byte-order mark before the first column's name."""
+    scenario = write_scenario(tmp_path / "m.yaml", market_doc(tmp_path))
+    plain = prepare(scenario)
+    table = tmp_path / "markets.csv"
+    table.write_bytes(b"\xef\xbb\xbf" + table.read_bytes())
+    assert prepare(scenario).flows == plain.flows
+
+
 @pytest.mark.parametrize(("row", "field"), [
     (("mars", "export", "materials", 1.0), "line 6.market"),
     (("eu", "sideways", "materials", 1.0), "line 6.direction"),
