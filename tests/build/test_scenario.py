@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sim.errors import InputError
+from sim.errors import InputError, InputWarning
 from sim.network import build
 from sim.scenario import load_scenario, with_overrides
 from tests.support import netbuilder as nb
@@ -115,7 +115,8 @@ def test_changes_set_scale_disruption_growth(tmp_path: Path) -> None:
          "capacity_factor": 0.0},
         {"kind": "demand_growth", "factor": 1.5, "origin": "a"},
     ]
-    plan = build(load_scenario(_write(tmp_path, doc)))
+    with pytest.warns(InputWarning, match=r"2 x 2.4 = 4.8, rounded to 5"):  # says so
+        plan = build(load_scenario(_write(tmp_path, doc)))
     assert plan.network.hubs["a"].handling_servers == 5
     assert plan.network.links["a-b"].hours == 5
     assert plan.network.windows("hub", "b") == ((240.0, 480.0, 0.0),)
