@@ -44,7 +44,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from sim.errors import InputError
 from sim.scenario import (
@@ -137,10 +137,16 @@ class PathwaySpec(PlanFile):
     samples: int = Field(8, ge=1, le=10_000, description="input draws (one replication each)")
     expansions: tuple[Expansion, ...] = ()
 
+    @field_validator("to")
+    @classmethod
+    def _not_before_base_year(cls, to: int, info: ValidationInfo) -> int:
+        base = info.data.get("base_year")   # validated first: a field of the parent class
+        if base is not None and to < base:
+            raise ValueError(f"a year not before base_year ({base})")
+        return to
+
     @model_validator(mode="after")
-    def _years(self) -> PathwaySpec:
-        if self.to < self.base_year:
-            raise ValueError("to must not be before base_year")
+    def _inputs(self) -> PathwaySpec:
         check_plan_inputs([e.name for e in self.expansions], "expansion", self.growth)
         return self
 

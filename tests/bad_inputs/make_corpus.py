@@ -477,6 +477,9 @@ def audit_cases() -> None:
              "have (ran, growing nothing)", "growth",
              {**pathway, "growth": {"atlantis": {"dist": "uniform", "low": 0, "high": 1,
                                                  "source": "test"}}}, run_pathway),
+            ("pathway_to_before_base.yaml", "a pathway ending before its base year (the "
+             "error named no field)", "to: expected a year not before base_year",
+             {**pathway, "to": 2020}, run_pathway),
             ("pathway_missing_scenario.yaml", "a pathway whose scenario does not exist (the "
              "error named only the missing file)", "scenario",
              {**pathway, "scenario": "no_such_base.yaml"}, run_pathway),
