@@ -3,15 +3,32 @@ replications, validated into a `SweepSpec`."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, StrictBool, ValidationError, field_validator, model_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    StrictBool,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from sim.scenario import MIN_DAYS, Provenance, read_yaml, validation_error
 from sim.specs import Spec
 
-Scalar = StrictBool | int | float | str
+
+def _finite(value: Any) -> Any:
+    """A number is finite: NaN or infinity would otherwise fail each member of the union and
+    be reported against the first (`...0.bool: expected a valid boolean`)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("a finite number, a boolean or a text")
+    return value
+
+
+Scalar = Annotated[StrictBool | int | float | str, BeforeValidator(_finite)]
 
 
 class Range(Spec):

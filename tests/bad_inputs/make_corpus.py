@@ -391,6 +391,12 @@ def hostile_cases(edit: Callable[[str, str], str]) -> None:
          _sweep({"parameters": {"grid": {
              "network.services.ab.departures_per_week": [7, True]}}}),
          commands=SWEEP_COMMANDS, kind="sweep files")
+    case("sweep_nan_value.yaml", "a grid value NaN (was reported against the union's first "
+         "member: departures_per_week.0.bool, expected a valid boolean)",
+         "parameters.grid.network.services.ab.departures_per_week.0: expected a finite number",
+         _sweep({"parameters": {"grid": {
+             "network.services.ab.departures_per_week": [float("nan"), 7]}}}),
+         commands=SWEEP_COMMANDS, kind="sweep files")
     case("sweep_duplicate_key.yaml", "a sweep file with replications given twice", "line ",
          _sweep({"parameters": {"grid": grid}}) + "replications: 2\n",
          commands=SWEEP_COMMANDS, kind="sweep files")
