@@ -424,10 +424,13 @@ def weekly_figure(runs: list[rd.RunDir]) -> Fig | None:
                             dash="solid" if k == 0 else "dash")
     if not traces:
         return None
+    # one run's channels fit above the plot; a comparison's (channel x run) would cover the
+    # title there, so they go below the axis
+    legend = ({"orientation": "h", "x": 1, "xanchor": "right", "y": 1.02, "yanchor": "bottom"}
+              if len(runs) == 1 else {"orientation": "h", "x": 0, "y": -0.22, "yanchor": "top"})
     return {"data": traces, "layout": _layout(
-        height=430, hovermode="x unified", xaxis=_month_axis(days),
-        legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.02,
-                "yanchor": "bottom"},
+        height=430 if len(runs) == 1 else 500, hovermode="x unified", xaxis=_month_axis(days),
+        legend=legend,
         yaxis={"title": {"text": "TEU delivered per week"}, "gridcolor": "#eee",
                "rangemode": "tozero"},
         title={"text": "Weekly throughput per channel (mean, shaded: 95% CI over "
@@ -537,8 +540,9 @@ def delta_figure(deltas: pd.DataFrame, k: KPI) -> Fig:
                        "hovertemplate": "%{x}: %{y:+,.1f}<extra>" + html.escape(str(variant))
                                         + "</extra>"})
     return {"data": traces, "layout": _layout(
-        height=340, barmode="group", yaxis={"title": {"text": label}, "gridcolor": "#eee",
-                                            "zeroline": True, "zerolinecolor": "#333"},
+        height=340, barmode="group",  # the axis names the unit; the title says what it is
+        yaxis={"title": {"text": f"Δ {k.display_unit}"}, "gridcolor": "#eee",
+               "zeroline": True, "zerolinecolor": "#333"},
         title={"text": f"Δ {label}: paired difference, 95% CI", "x": 0.01,
                "font": {"size": 14}})}
 
