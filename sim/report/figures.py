@@ -438,8 +438,9 @@ def weekly_figure(runs: list[rd.RunDir]) -> Fig | None:
 
 
 def trade_figure(runs: list[rd.RunDir], refs: dict[str, tuple[float, str]]) -> Fig | None:
-    """Goods trade per run: channels stacked plus the other-trade input, against the 2023
-    figure and the 2025 target (`refs`: label -> (bn CNY/yr, source))."""
+    """Goods trade per run: channels stacked, plus the trade a market table declares not
+    simulated (bulk...) and any other-trade input, so the stack adds up to the total;
+    against the 2023 figure and the 2025 target (`refs`: label -> (bn CNY/yr, source))."""
     traces: list[dict[str, Any]] = []
     names = [r.name for r in runs]
     parts: dict[str, list[float]] = {}
@@ -450,15 +451,19 @@ def trade_figure(runs: list[rd.RunDir], refs: dict[str, tuple[float, str]]) -> F
             return None
         items = t.set_index("item")
         for item in t["item"]:
-            if item.startswith("corridor:") or item == "other_trade":
+            if item.startswith(("corridor:", "not_simulated:")) or item == "other_trade":
                 parts.setdefault(item, [np.nan] * len(runs))
         for item in parts:
             parts[item][runs.index(run)] = float(items["value"].get(item, np.nan))
         totals.append(float(items["value"].get("total", np.nan)))
         total_ci.append(float(items["ci95"].get("total", np.nan)))
     for item, values in parts.items():
+        if not any(v > 0 for v in values):  # e.g. no residual input under a market model
+            continue
         label = item.removeprefix("corridor:").replace("other_trade", "other trade (input)")
-        colour = mapdata.corridor_colour(label) if item.startswith("corridor:") else "#cccccc"
+        label = label.replace("not_simulated:", "not simulated: ")
+        colour = mapdata.corridor_colour(label) if item.startswith("corridor:") else \
+            "#999999" if item.startswith("not_simulated:") else "#cccccc"
         traces.append({"type": "bar", "x": names, "y": values, "name": label,
                        "marker": {"color": colour},
                        "hovertemplate": f"{html.escape(label)}: %{{y:,.1f}} bn CNY/yr"
