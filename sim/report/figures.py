@@ -382,11 +382,14 @@ def _month_axis(days: float) -> dict[str, Any]:
 
 def _band(x: list[float], mean: np.ndarray, half: np.ndarray, colour: str, name: str,
           group: str, dash: str = "solid") -> list[dict[str, Any]]:
-    """A mean line with a shaded 95% CI band (two traces for the band, one for the line)."""
+    """A mean line with a shaded 95% CI band (two traces for the band, one for the line).
+    Every series drawn so is a count, a flow or a wait: the band stops at 0 (a normal
+    interval over few replications reaches below it; no queue or flow does)."""
     half = np.nan_to_num(np.asarray(half, dtype=float))
     r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
     fill = f"rgba({r},{g},{b},0.18)"
-    lo, hi = (np.asarray(mean) - half).tolist(), (np.asarray(mean) + half).tolist()
+    lo = np.maximum(np.asarray(mean) - half, 0.0).tolist()
+    hi = (np.asarray(mean) + half).tolist()
     return [
         {"type": "scatter", "x": x, "y": hi, "mode": "lines", "line": {"width": 0},
          "hoverinfo": "skip", "showlegend": False, "legendgroup": group},

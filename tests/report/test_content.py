@@ -199,6 +199,17 @@ def test_the_trade_chart_adds_up_to_the_total(one_run: Path) -> None:
     assert "other trade (input)" not in bars  # no residual term under the market model
 
 
+def test_confidence_bands_of_queues_and_flows_stop_at_zero(one_run: Path) -> None:
+    """Two replications give wide normal intervals; no queue, wait or flow is negative, so
+    no band is drawn below 0 (they reached -50 vessels at the locks)."""
+    run = RunDir.open(one_run)
+    figures = [fg.daily_figure(run, "locks_daily", "lock", rd.LOCK_DAILY),
+               fg.daily_figure(run, "hubs_daily", "hub", rd.HUB_DAILY), fg.weekly_figure([run])]
+    ys = [y for fig in figures if fig for t in fig["data"] for y in t.get("y", [])
+          if y is not None]
+    assert ys and min(ys) >= 0.0
+
+
 def test_a_run_without_market_tables_still_renders(one_run: Path, tmp_path: Path) -> None:
     run = tmp_path / "run"
     shutil.copytree(one_run, run)
