@@ -514,6 +514,10 @@ def _check(scenario: Scenario, net: Network, flows: tuple[Flow, ...], flow_at: l
                 _known(scenario, f"market.gateways.{name}.via.{j}", "hub", hub_id, hubs)
     for i, hub_id in enumerate(scenario.trade.excluded_hubs):
         _known(scenario, f"trade.excluded_hubs.{i}", "hub", hub_id, freight_hubs)
+    for hid, other in scenario.network.background.items():
+        if other.hub not in ("", hid):  # the build fills it in from the key; another is a slip
+            raise scenario.error(f"network.background.{hid}.hub",
+                                 f"nothing, or the key it is under ({hid})", other.hub)
 
 
 def build(scenario: Scenario) -> Plan:
@@ -568,10 +572,6 @@ def build(scenario: Scenario) -> Plan:
             hops = _resolve_hops(scenario, service_at[sid], spec, stops, links)
             lines.append(Line(id=lid, service=sid, spec=spec, stops=stops, hops=hops))
 
-    for hid, other in scenario.network.background.items():
-        if other.hub not in ("", hid):  # filled in from the key below; another hub is a slip
-            raise scenario.error(f"network.background.{hid}.hub",
-                                 f"nothing, or the key it is under ({hid})", other.hub)
     net = Network(hubs=hubs, links=links, lines=tuple(lines),
                   lock_traffic=dict(scenario.network.locks),
                   emission_factors={str(mode): ef for mode, ef in

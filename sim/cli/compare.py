@@ -102,6 +102,7 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
     from sim.compare import compare as run_compare
     from sim.compare import draw_comparison, draw_daily, split_deltas
     from sim.paths import default_out
+    from sim.report.rundir import ATTRIBUTION_FILE
     from sim.staging import ResultFolder, replaced_line
 
     with ResultFolder(default_out(base_s.name, prefix="compare-") if out is None else out,
@@ -114,7 +115,7 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
             write_csv(folder.path / "locks_compare.csv", at_locks)
         write_csv(folder.path / "bottlenecks.csv", cmp.bottlenecks)
         if cmp.attribution is not None:
-            write_csv(folder.path / "attribution.csv", cmp.attribution)
+            write_csv(folder.path / ATTRIBUTION_FILE, cmp.attribution)
         import matplotlib.pyplot as plt
 
         fig = draw_comparison(cmp)
@@ -124,7 +125,7 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
         write_png(folder.path / "daily.png", fig, dpi=110)
         plt.close(fig)
         written = "compare.csv, " + ("locks_compare.csv, " if len(at_locks) else "") + \
-            ("attribution.csv, " if cmp.attribution is not None else "") + \
+            (f"{ATTRIBUTION_FILE}, " if cmp.attribution is not None else "") + \
             "bottlenecks.csv, compare.png, daily.png"
         if not no_report:
             written += ", " + _variant_report(cmp, folder)

@@ -81,7 +81,6 @@ GATEWAY_MEASURES = (GATEWAY_TEU, TRADE, VALUE)
 
 # Market figures (markets.csv: a row per market, direction and gateway).
 SHARE = _m("share of the market's trade", "%", ("share", 100.0, False))
-MARKET_MEASURES = (TRADE, TEU, SHARE)
 
 # Hub figures.
 HUB_TEU = _m("handled", "TEU/yr", ("teu_per_year", 1.0, False), ("teu", 1.0, True))
@@ -341,7 +340,9 @@ def attribution(runs: list[RunDir]) -> pd.DataFrame:
     file = folder / ATTRIBUTION_FILE
     if len(runs) < 2 or not file.is_file() or any(r.path.parent != folder for r in runs):
         return pd.DataFrame()
-    frame = pd.read_csv(file)
+    frame = _read(file, pd.read_csv)
+    if not {"variant", "item"} <= set(frame.columns):
+        raise InputError(file, "header", "the columns `cqsim compare` writes (variant, item)")
     frame = frame[frame["variant"].isin([r.name for r in runs[1:]])]
     gateways = frame[frame["item"].str.startswith(GATEWAY_ITEM)]
     base = runs[0].table("gateways")

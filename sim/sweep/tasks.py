@@ -24,7 +24,7 @@ from sim.kpis import PEAKS, kpis, totals
 from sim.network import Plan
 from sim.pipeline import prepare, replicate_one, settle
 from sim.routing import choice_sets
-from sim.scenario import Scenario, load_scenario_via, with_overrides
+from sim.scenario import Scenario, load_scenario, load_scenario_via, with_overrides
 from sim.sweep.design import design
 from sim.sweep.spec import SweepSpec, load_sweep
 
@@ -171,7 +171,9 @@ def _variant_scenario(spec: SweepSpec, base: Scenario, kind: str,
 
 def load_base(spec: SweepSpec) -> Scenario:
     """The sweep's base scenario; an error in it names the sweep file and `base`."""
-    return load_scenario_via(spec.source_file or Path.cwd() / "sweep.yaml", "base", spec.base)
+    if not spec.source_file:  # a spec made in Python: its base is relative to the working folder
+        return load_scenario(spec.base)
+    return load_scenario_via(spec.source_file, "base", spec.base)
 
 
 def _variant_error(spec: SweepSpec, k: int, point: dict[str, Any], exc: InputError

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from sim import mapdata
+from sim.errors import InputError
 from sim.report import RunDir, write_report
 from sim.report import figures as fg
 from sim.report import rundir as rd
@@ -245,3 +246,8 @@ def test_comparison_shows_where_the_change_came_from(comparison: Path, tmp_path:
         encoding="utf-8")
     away = [shutil.copytree(d, tmp_path / d.name) for d in dirs]
     assert heading not in write_report(away, tmp_path / "away.html").read_text(encoding="utf-8")
+    # a damaged attribution.csv beside them is one error naming it, not a traceback
+    for damage in (b"\x00\xff\xfe binary", b"a,b\n1,2\n"):
+        (tmp_path / "attribution.csv").write_bytes(damage)
+        with pytest.raises(InputError, match="attribution.csv"):
+            write_report(away, tmp_path / "damaged.html")
