@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from mypy_extensions import mypyc_attr
+
 from sim.engine.component import Component
 from sim.engine.loop import Poisson, begin
 from sim.rng import draws
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     from sim.engine.model import Model
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Background(Component):
     """The background stream of one hub: jobs arrive at the spec's yearly rate times the
     month's seasonal factor (a non-homogeneous Poisson process, piecewise constant by

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
+from mypy_extensions import mypyc_attr
 
 from sim.kpis import Table
 
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 Row = dict[str, Any]
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Component:
     """Base of the runtime classes of component kinds: does nothing, counts nothing."""
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import simpy
+from mypy_extensions import mypyc_attr
 
 from sim.checks import COLUMNS as CHECK_COLUMNS
 from sim.checks import QueueCounts, hub_check
@@ -184,6 +185,7 @@ HUBS_DAILY = Table("hubs_daily", ("hub", "day"), (
     series=True)
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Hub(Component):
     """A hub's state for one replication: yard, handling positions, dwell, the lots here."""
 
@@ -427,6 +429,7 @@ class Hub(Component):
         self.daily.close_day(day, queue_teu=self.waiting_teu, yard_teu=self.yard.level)
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Zone(Hub):
     """Where shippers are: freight starts or ends here and is handled nowhere (`ZoneSpec`).
 
@@ -456,6 +459,7 @@ class Zone(Hub):
             self.model.forward(lot, self)
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Border(Hub):
     """A border crossing: through trains stop for the border dwell and, where the gauge
     changes, are handled whole at a handling position."""

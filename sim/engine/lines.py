@@ -12,6 +12,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 import simpy
+from mypy_extensions import mypyc_attr
 
 from sim.engine.component import Component, Row
 from sim.engine.freight import Lot, Vehicle
@@ -59,6 +60,7 @@ LINES = Table("lines", ("line",), (
     col("boarding_wait_mean_h", "h"), col("queue_end_teu", "TEU")))
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class LineBase(Component):
     """What scheduled and continuous lines share: queues, hubs, hops and statistics.
 
@@ -196,6 +198,7 @@ class LineBase(Component):
             "queue_end_teu": sum(self.queued_teu)}
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class ScheduledLine(LineBase):
     """Vehicles leave the first stop every headway and call at every stop in turn."""
 
@@ -313,6 +316,7 @@ class ScheduledLine(LineBase):
         self.vehicles.discard(vehicle)
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class ContinuousLine(LineBase):
     """Trucks or aircraft: freight leaves as fast as the line's TEU/day rate allows.
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Protocol
 
+from mypy_extensions import mypyc_attr
+
 from sim.engine.component import Component, Row
 from sim.kpis import Table, col
 from sim.network import DIRECTIONS
@@ -43,6 +45,7 @@ class OffersCapacity(Protocol):
     def offered_teu(self, period: float) -> float: ...
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Link(Component):
     """A link's two directions: what crossed them and what could have."""
 

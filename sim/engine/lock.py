@@ -34,6 +34,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 import simpy
+from mypy_extensions import mypyc_attr
 
 from sim.engine.component import Component, Row
 from sim.engine.daily import DailySeries
@@ -163,6 +164,7 @@ LOCKS_DAILY = Table("locks_daily", ("lock", "direction", "day"), (
     series=True)
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Lock(Component):
     """A ship lock: flights of chambers each way, its vessel classes and its ship lift."""
 

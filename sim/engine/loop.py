@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator, Sequence
 from heapq import heappop, heappush
-from typing import Any
+from typing import Any, cast
 
 import simpy
 from simpy.events import NORMAL, URGENT
@@ -151,8 +151,11 @@ class _Driven:
                     target = steps.throw(failure)
             except StopIteration:
                 return
-            if target.callbacks is not None:    # not yet processed: wait for it
-                target.callbacks.append(self.resume)
+            # SimPy sets `callbacks` to None once an event is processed, though its type
+            # says list: read it untyped (compiled, a typed read would raise on None)
+            waiting: list[Callable[[Any], None]] | None = cast(Any, target).callbacks
+            if waiting is not None:             # not yet processed: wait for it
+                waiting.append(self.resume)
                 return
             event = target                      # already processed: go on at once
 

@@ -298,7 +298,7 @@ class Recorder:
     def _timeseries(self, lots: pd.DataFrame) -> list[Row]:
         week = (lots["at_h"] // HOURS_PER_WEEK).astype(int)
         ts = lots.assign(week=week).groupby(["week", "corridor"], as_index=False)["teu"].sum()
-        return ts.to_dict("records")
+        return ts.to_dict("records")  # type: ignore[call-overload,unused-ignore]
 
     def result(self, model: Model, conservation: dict[str, float], end: float,
                only: Collection[str] | None = None) -> ReplicationResult:
