@@ -1,0 +1,103 @@
+"""The compiled engine (`sim.native`): used only when built from these very sources, and its
+results are the plain engine's to the byte."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sim import native
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_no_build_for_other_sources_is_used(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(native.ENV, str(tmp_path))
+    stale = tmp_path / "0123456789abcdef01234567" / "sim" / "engine"
+    stale.mkdir(parents=True)
+    (stale / ".complete").write_text("an old key\n")
+    assert native.built() is None
+    assert native.search_path(["/the/sources"]) == ["/the/sources"]
+    mine = tmp_path / native.key() / "sim" / "engine"
+    mine.mkdir(parents=True)
+    assert native.built() is None, "a build left unfinished is not used"
+    (mine / ".complete").write_text(native.key() + "\n")
+    assert native.search_path(["/the/sources"]) == [str(mine), "/the/sources"]
+
+
+def test_off_runs_the_plain_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(native.ENV, "off")
+    assert native.directory() is None and native.built() is None
+    with pytest.raises(RuntimeError, match="off"):
+        native.build()
+
+
+def test_the_key_follows_the_sources(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sim import cache
+
+    before = native.key()
+    monkeypatch.setattr(cache, "code_version", lambda: "other sources")
+    assert native.key() != before
+
+
+def _run(out: Path, compiled: bool) -> str:
+    env = {**os.environ, "CQSIM_CACHE_DIR": "off"}
+    if not compiled:
+        env[native.ENV] = "off"
+    probe = ("import sim.engine.hub as h; print(h.__file__, flush=True); "
+             "from sim.console import entry; entry('cqsim')")
+    done = subprocess.run(
+        [sys.executable, "-c", probe, "run", str(ROOT / "scenarios" / "baseline-2023.yaml"),
+         "--days", "20", "--replications", "1", "--no-map", "--no-report", "--out", str(out)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.splitlines()[0]
+
+
+@pytest.mark.slow
+def test_compiled_and_plain_engines_write_the_same_tables(tmp_path: Path) -> None:
+    """baseline-2023 (feedback passes, market model, locks, borders) for 20 days both ways."""
+    if native.built() is None:
+        pytest.skip("no compiled engine for these sources (make run or python -m sim.native)")
+    compiled = _run(tmp_path / "compiled", compiled=True)
+    plain = _run(tmp_path / "plain", compiled=False)
+    assert compiled.endswith(".so") and plain.endswith(".py"), (compiled, plain)
+    tables = sorted(p.name for p in (tmp_path / "plain").glob("*.csv"))
+    assert len(tables) > 10
+    differ = [name for name in tables
+              if (tmp_path / "plain" / name).read_bytes()
+              != (tmp_path / "compiled" / name).read_bytes()]
+    assert not differ, f"tables differ between the compiled and the plain engine: {differ}"
+
+
+def test_every_component_class_can_be_subclassed_in_plain_python() -> None:
+    """A component kind of a user's own module subclasses the engine's classes; compiled,
+    they allow it only when marked (docs/architecture.md)."""
+    import ast
+
+    from sim.engine import component
+
+    marked: dict[str, bool] = {}
+    bases: dict[str, list[str]] = {}
+    for name in native.COMPILED:
+        tree = ast.parse((native.ENGINE / f"{name}.py").read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef):
+                bases[node.name] = [b.id for b in node.bases if isinstance(b, ast.Name)]
+                marked[node.name] = any(
+                    isinstance(d, ast.Call) and getattr(d.func, "id", "") == "mypyc_attr"
+                    and any(k.arg == "allow_interpreted_subclasses" for k in d.keywords)
+                    for d in node.decorator_list)
+
+    def is_component(cls: str) -> bool:
+        return cls == component.Component.__name__ or any(
+            is_component(b) for b in bases.get(cls, []))
+
+    components = [c for c in bases if is_component(c)]
+    assert len(components) >= 8
+    assert [c for c in components if not marked[c]] == []
