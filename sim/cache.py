@@ -37,18 +37,24 @@ KEEP = 256                      # entries kept (a settling is tens to hundreds o
 SUFFIX = ".pickle"
 
 
-def directory() -> Path | None:
-    """The cache's folder, None when turned off."""
-    given = os.environ.get(ENV)
+def user_folder(env: str, name: str) -> Path | None:
+    """A folder of cqsim's kept files: `$env` when set (None when it says off), else
+    `$XDG_CACHE_HOME/cqsim/<name>`, else `~/.cache/cqsim/<name>`; None without a home."""
+    given = os.environ.get(env)
     if given is not None:
         return None if given.strip().lower() in OFF else Path(given).expanduser()
     base = os.environ.get("XDG_CACHE_HOME")
     if not base:
         try:
             base = str(Path.home() / ".cache")
-        except RuntimeError:    # no home directory (a bare container user): no cache
+        except RuntimeError:    # no home directory (a bare container user): nothing kept
             return None
-    return Path(base) / "cqsim" / "settled"
+    return Path(base) / "cqsim" / name
+
+
+def directory() -> Path | None:
+    """The cache's folder, None when turned off."""
+    return user_folder(ENV, "settled")
 
 
 @lru_cache(maxsize=1)

@@ -1,4 +1,4 @@
-"""The engine compiled to C with mypyc: the same modules, the same results, about twice as fast.
+"""The engine compiled to C with mypyc: the same modules and results, 1.4-1.9x faster.
 
 `python -m sim.native` compiles the modules of `COMPILED` (mypyc, from the test extra,
 and a C compiler) into `<cache>/<key>/sim/engine/`, where `<key>` hashes the whole `sim`
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import shutil
 import subprocess
 import sys
@@ -27,7 +26,6 @@ from importlib import metadata
 from pathlib import Path
 
 ENV = "CQSIM_COMPILED"
-OFF = {"off", "0", "false", "no", "none"}
 # the modules of the event loop and the components (their hot paths); model.py last
 COMPILED = ("loop", "daily", "freight", "windows", "component", "hub", "links", "lines",
             "lock", "background", "recorder", "model")
@@ -37,16 +35,9 @@ ENGINE = Path(__file__).resolve().parent / "engine"
 
 def directory() -> Path | None:
     """The folder of the builds, None when the compiled engine is turned off."""
-    given = os.environ.get(ENV)
-    if given is not None:
-        return None if given.strip().lower() in OFF else Path(given).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME")
-    if not base:
-        try:
-            base = str(Path.home() / ".cache")
-        except RuntimeError:    # no home directory: no build, the plain engine
-            return None
-    return Path(base) / "cqsim" / "engine"
+    from sim.cache import user_folder
+
+    return user_folder(ENV, "engine")
 
 
 def key() -> str:
