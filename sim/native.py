@@ -1,4 +1,4 @@
-"""The engine compiled to C with mypyc: the same modules and results, 1.4-1.9x faster.
+"""The engine compiled to C with mypyc: the same modules and results, about 1.5x faster.
 
 `python -m sim.native` compiles the modules of `COMPILED` (mypyc, from the test extra,
 and a C compiler) into `<cache>/<key>/sim/engine/`, where `<key>` hashes the whole `sim`
