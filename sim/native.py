@@ -30,6 +30,7 @@ ENV = "CQSIM_COMPILED"
 COMPILED = ("loop", "daily", "freight", "windows", "component", "hub", "links", "lines",
             "lock", "background", "recorder", "model")
 GROUP = "sim.engine._native"    # the shared library of the compiled modules
+MYPY_CONFIG = "[mypy]\nplugins = pydantic.mypy\nignore_missing_imports = True\n"
 ENGINE = Path(__file__).resolve().parent / "engine"
 
 
@@ -83,12 +84,16 @@ def build(quiet: bool = True) -> Path:
         return target / "sim" / "engine"
     base.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=base, prefix=".build-") as tmp:
+        # mypy's settings for the build, the same in a checkout and in site-packages (where
+        # pyproject.toml is not): pydantic's plugin types the specs the engine reads
+        config = Path(tmp) / "mypy.ini"
+        config.write_text(MYPY_CONFIG)
         script = (
-            "import sys\n"
             "from setuptools import setup\n"
             "from mypyc.build import mypycify\n"
             f"out = {tmp!r}\n"
-            f"files = [f'sim/engine/{{m}}.py' for m in {COMPILED!r}]\n"
+            f"files = ['--config-file', {str(config)!r}]"
+            f" + [f'sim/engine/{{m}}.py' for m in {COMPILED!r}]\n"
             "setup(name='cqsim-engine', packages=[], py_modules=[],\n"
             f"      ext_modules=mypycify(files, opt_level='3', group_name={GROUP!r},\n"
             "                           target_dir=out + '/c'),\n"
