@@ -73,6 +73,13 @@ def search_path(path: list[str]) -> list[str]:
     return [str(engine), *path] if engine is not None else path
 
 
+def engine_name() -> str:
+    """"compiled" when this process runs the compiled engine, else "plain" (for manifests)."""
+    import sim.engine.model
+
+    return "plain" if str(sim.engine.model.__file__).endswith(".py") else "compiled"
+
+
 def build(quiet: bool = True) -> Path:
     """Compile the engine for these sources (nothing to do when the build exists) and return
     its `sim/engine` folder; raise `RuntimeError` with the compiler's last lines on failure."""

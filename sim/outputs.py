@@ -316,6 +316,7 @@ def run_metadata(results: Results) -> dict[str, object]:
     """What was run, how, and whether freight balanced: for reproducing a result."""
     from datetime import datetime, timezone
 
+    from sim.native import engine_name
     from sim.version import git_commit, package_version
 
     plan = results.plan
@@ -324,7 +325,7 @@ def run_metadata(results: Results) -> dict[str, object]:
         "scenario": plan.name, "source_file": plan.source_file, "seed": plan.seed,
         "replications": plan.replications, "days": plan.horizon.days,
         "warmup_days": plan.horizon.warmup_days, "cqsim_version": package_version(),
-        "git_commit": git_commit(),
+        "git_commit": git_commit(), "engine": engine_name(),
         "created_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "geodata": str(Path(plan.geodata).resolve()),
         "wall_seconds": round(results.wall_seconds, 3),

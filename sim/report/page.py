@@ -170,7 +170,8 @@ def header(runs: list[rd.RunDir]) -> str:
         commit = m.get("git_commit")
         code = (f"git {str(commit)[:12]}{' (modified)' if str(commit).endswith('+dirty') else ''}"
                 f", cqsim {m.get('cqsim_version', '?')}" if commit
-                else f"cqsim {m.get('cqsim_version', '?')}")
+                else f"cqsim {m.get('cqsim_version', '?')}") + (
+                    f", {m['engine']} engine" if m.get("engine") else "")
         items = [("scenario", run.name), ("horizon", f"{run.days:g} days"
                                           + (f" ({run.warmup_days:g} warm-up)"
                                              if run.warmup_days else "")),

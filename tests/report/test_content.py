@@ -32,6 +32,7 @@ def test_run_writes_a_self_contained_report(one_run: Path) -> None:
         assert text in page
     if meta["git_commit"]:
         assert f"git {meta['git_commit'][:12]}" in page
+    assert f"{meta['engine']} engine" in page
     # nothing fetched: no external script, style, image, font or frame in the markup (the
     # inlined library's own text is checked by the browser test, which blocks the network)
     markup = re.sub(r"<script[^>]*>.*?</script>", "<script></script>", page, flags=re.S)
@@ -47,6 +48,9 @@ def test_run_writes_a_self_contained_report(one_run: Path) -> None:
 def test_run_json_records_the_code_version(one_run: Path) -> None:
     meta = json.loads((one_run / "run.json").read_text())
     assert meta["cqsim_version"]
+    from sim.native import engine_name
+
+    assert meta["engine"] == engine_name()      # the engine that ran, compiled or plain
     if (Path(__file__).resolve().parents[2] / ".git").exists():
         assert re.fullmatch(r"[0-9a-f]{40}(\+dirty)?", meta["git_commit"])
 
