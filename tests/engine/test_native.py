@@ -101,3 +101,17 @@ def test_every_component_class_can_be_subclassed_in_plain_python() -> None:
     components = [c for c in bases if is_component(c)]
     assert len(components) >= 8
     assert [c for c in components if not marked[c]] == []
+
+
+def test_without_a_compiler_the_command_says_so_and_succeeds(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """`make run` goes on with the plain engine when the engine cannot be compiled."""
+    def fails(quiet: bool = True) -> Path:
+        raise RuntimeError("mypyc could not compile the engine:\ngcc: not found")
+    monkeypatch.setattr(native, "build", fails)
+    assert native.main([]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("compiled engine not built, the plain Python engine runs: mypyc")
+    monkeypatch.setenv(native.ENV, "off")
+    assert native.main(["--check"]) == 0
+    assert capsys.readouterr().out.strip() == "compiled engine: none (plain Python)"
