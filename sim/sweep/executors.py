@@ -186,15 +186,23 @@ def run_dask(tasks: Sequence[RunTask], record: Record, *, client: Any, key_prefi
                                  return_when="FIRST_COMPLETED")
         except (TimeoutError, asyncio.TimeoutError):  # none finished: still waiting
             done = set()
+        recorded = False
         for fut in done:
             task = by_key[str(fut.key)]
             try:
-                row = fut.result()
+                row = fut.result(timeout=POLL_S)
+            except (TimeoutError, asyncio.TimeoutError):
+                # finished on a worker that died before its result was fetched: Dask runs
+                # it again, so it is pending again (waiting here would wait for a worker
+                # that may never come, past the no-worker timeout)
+                pending.add(fut)
+                continue
             except Exception as exc:  # KilledWorker, lost data: a failed run
                 row = failed_row(task, f"{type(exc).__name__}: {exc}")
             record(row)
             fut.release()
-        if done or not pending:
+            recorded = True
+        if recorded or not pending:
             alone_since = None
             continue
         if client.nthreads():

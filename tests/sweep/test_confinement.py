@@ -224,3 +224,49 @@ def test_a_tls_scheduler_runs_a_sweep(tmp_path: Path,
     lines = bare.stderr.strip().splitlines()
     assert len(lines) == 1 and "--scheduler" in lines[0] and "--tls-ca-file" in lines[0]
     assert not (tmp_path / "bare").exists()
+
+
+class _LostResult:
+    """A run Dask reports finished whose result was on a worker that then died: fetching it
+    waits for a recomputation that needs a worker (forever, with none left)."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def result(self, timeout: float | None = None) -> dict:
+        if timeout is None:
+            raise AssertionError("waited without a timeout for a result no worker can make")
+        raise TimeoutError
+
+    def release(self) -> None:
+        pass
+
+
+class _NoWorkers:
+    def scheduler_info(self) -> dict:
+        return {"address": "tcp://127.0.0.1:1", "workers": {}}
+
+    def submit(self, fn: object, task: object, key: str, pure: bool) -> _LostResult:
+        return _LostResult(key)
+
+    def nthreads(self) -> dict:
+        return {}
+
+    def cancel(self, futures: list) -> None:
+        pass
+
+
+def test_a_finished_run_whose_worker_died_does_not_stop_the_no_worker_timeout(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The race behind a sweep that ran on with no worker (seen once under load): the only
+    worker finishes a run and dies before its result is fetched."""
+    import distributed
+
+    sweep = prepare_sweep(load_sweep(tiny_sweep(tmp_path, values=[7], replications=1)),
+                          None, 1)
+    monkeypatch.setattr(distributed, "wait", lambda fs, timeout, return_when: (set(fs), set()))
+    rows: list[dict] = []
+    run_dask(sweep.tasks[:1], rows.append, client=_NoWorkers(), key_prefix="lost",
+             no_worker_timeout=0.0)
+    assert [r["status"] for r in rows] == ["failed"]
+    assert "no Dask worker" in rows[0]["error"]
