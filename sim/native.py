@@ -30,6 +30,8 @@ ENV = "CQSIM_COMPILED"
 COMPILED = ("loop", "daily", "freight", "windows", "component", "hub", "links", "lines",
             "lock", "background", "recorder", "model")
 GROUP = "sim.engine._native"    # the shared library of the compiled modules
+# mypy's settings for the build, the same in a checkout and an installed copy (which has
+# no pyproject.toml): pydantic's plugin types the specs the engine reads
 MYPY_CONFIG = "[mypy]\nplugins = pydantic.mypy\nignore_missing_imports = True\n"
 ENGINE = Path(__file__).resolve().parent / "engine"
 
@@ -58,12 +60,17 @@ def _mypy_version() -> str:
         return "none"
 
 
+def _engine(build: Path) -> Path:
+    """The `sim/engine` folder of a build (its `.complete` marks it finished)."""
+    return build / "sim" / "engine"
+
+
 def built() -> Path | None:
     """The compiled `sim/engine` folder made from these very sources, if there is one."""
     base = directory()
     if base is None:
         return None
-    engine = base / key() / "sim" / "engine"
+    engine = _engine(base / key())
     return engine if (engine / ".complete").exists() else None
 
 
@@ -80,19 +87,20 @@ def engine_name() -> str:
     return "plain" if str(sim.engine.model.__file__).endswith(".py") else "compiled"
 
 
-def build(quiet: bool = True) -> Path:
+def build() -> Path:
     """Compile the engine for these sources (nothing to do when the build exists) and return
-    its `sim/engine` folder; raise `RuntimeError` with the compiler's last lines on failure."""
+    its `sim/engine` folder; raise `RuntimeError` (one line: the compiler's last, and where
+    its whole log is) on failure."""
     base = directory()
     if base is None:
         raise RuntimeError(f"{ENV}=off: the compiled engine is turned off")
-    target = base / key()
-    if (target / "sim" / "engine" / ".complete").exists():
-        return target / "sim" / "engine"
+    done_before = built()
+    if done_before is not None:
+        return done_before
+    name = key()
+    target = base / name
     base.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=base, prefix=".build-") as tmp:
-        # mypy's settings for the build, the same in a checkout and in site-packages (where
-        # pyproject.toml is not): pydantic's plugin types the specs the engine reads
         config = Path(tmp) / "mypy.ini"
         config.write_text(MYPY_CONFIG)
         script = (
@@ -109,17 +117,19 @@ def build(quiet: bool = True) -> Path:
         done = subprocess.run([sys.executable, "-c", script], cwd=ENGINE.parent.parent,
                               capture_output=True, text=True)
         if done.returncode != 0:
-            tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
-            raise RuntimeError(f"mypyc could not compile the engine:\n{tail}")
-        engine = Path(tmp) / "lib" / "sim" / "engine"
-        (engine / ".complete").write_text(key() + "\n")
+            log = base / "last-failure.log"
+            log.write_text(done.stdout + done.stderr)
+            last = (done.stdout + done.stderr).strip().splitlines()[-1:] or ["no output"]
+            raise RuntimeError(f"mypyc could not compile the engine ({last[0].strip()}; "
+                               f"the whole log: {log})")
         staged = Path(tmp) / "lib"
+        (_engine(staged) / ".complete").write_text(name + "\n")
         try:
             staged.rename(target)
         except OSError:         # another process finished the same build first
-            if not (target / "sim" / "engine" / ".complete").exists():
+            if built() is None:
                 raise
-    return target / "sim" / "engine"
+    return _engine(target)
 
 
 def prune(keep: int = 4) -> None:

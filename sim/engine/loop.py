@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator, Sequence
 from heapq import heappop, heappush
-from typing import Any, cast
+from typing import Any
 
 import simpy
 from simpy.events import NORMAL, URGENT
@@ -139,6 +139,9 @@ class _Driven:
 
     def resume(self, event: simpy.Event | None) -> None:
         steps = self.steps
+        # untyped: SimPy sets an event's `callbacks` to None once it is processed, though
+        # its type says list (compiled, a typed read of it would raise on None)
+        target: Any
         while True:
             try:
                 if event is None:
@@ -151,11 +154,8 @@ class _Driven:
                     target = steps.throw(failure)
             except StopIteration:
                 return
-            # SimPy sets `callbacks` to None once an event is processed, though its type
-            # says list: read it untyped (compiled, a typed read would raise on None)
-            waiting: list[Callable[[Any], None]] | None = cast(Any, target).callbacks
-            if waiting is not None:             # not yet processed: wait for it
-                waiting.append(self.resume)
+            if target.callbacks is not None:    # not yet processed: wait for it
+                target.callbacks.append(self.resume)
                 return
             event = target                      # already processed: go on at once
 
