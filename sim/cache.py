@@ -1,11 +1,14 @@
-"""What the feedback passes learnt, kept on disk, so a plan settled once is not settled again.
+"""What the feedback passes learnt, and route choice sets, kept on disk, so a plan settled
+once is not settled again.
 
 The passes of `sim.equilibrium.settle` are most of a run's time on a scenario with feedback
 (three simulated years of four for baseline-2023), and the same passes recur: a scenario
 run again, a comparison whose base was run before, every alternative whose market reference
-is the same file. Each settling is stored under a key made of everything it depends on: the
-plan as `repr` writes it (network, demand, market, choice parameters, seed, horizon,
-routing: every field of the frozen specs), the route choice sets, where the learning
+is the same file. Route choice sets (`sim.routing.choice_sets`, keyed by the plan's
+routing inputs) were a fifth of a run whose passes are kept. Each settling is stored under a
+key made of everything it depends on: the plan as `repr` writes it (network, demand,
+market, choice parameters, seed, horizon, routing: every field of the frozen specs), the
+route choice sets, where the learning
 started, the replication whose streams the passes ran on, the market reference's settled
 state, and the code (a hash of every source file of the `sim` package and the versions of
 Python, NumPy and SimPy). A changed input or a changed line of code is a different key, so

@@ -8,6 +8,7 @@ graph whose nodes are hubs and legs, so parallel services between two hubs stay 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from itertools import islice, pairwise
 
 import networkx as nx
 
+from sim import cache
 from sim.errors import InputError
 from sim.market.spec import Gateway
 from sim.network import Line, Plan
@@ -295,13 +297,40 @@ def _flow_at(plan: Plan, fi: int) -> tuple[str, str]:
     return plan.source_file, f"demand.flows.{fi}"
 
 
+# Fields of a Plan that route choice sets do not read: run settings, what the simulation and
+# demand response use, and where the plan was written (read only to word an InputError, and
+# a plan whose sets raise one is never kept). Every other field, a new one included, is part
+# of the key of the kept choice sets.
+NOT_ROUTING = frozenset({"name", "source_file", "geodata", "seed", "replications", "horizon",
+                         "seasonality", "variability", "elasticity", "reference_scenario",
+                         "trade", "equilibrium", "flow_sources"})
+
+
 def choice_sets(plan: Plan) -> tuple[ChoiceSet, ...]:
     """Candidate routes of every flow, or InputError for a flow no service can carry.
 
     A market flow (`Flow.market`) gets up to `market.routes_per_gateway` routes through each
     gateway that reaches its market (the nests of the nested logit); other flows the
     `routing.k_routes` cheapest.
+
+    Kept in `sim.cache` under the plan's routing inputs (every field but `NOT_ROUTING`) and
+    the code: enumerating the paths (Yen's algorithm, tens of thousands of shortest-path
+    searches for baseline-2023) is a fifth of a run whose feedback passes are kept, and the
+    same sets recur in every run of a scenario, of its seeds and of its comparisons.
     """
+    inputs = repr([(f.name, getattr(plan, f.name)) for f in dataclasses.fields(plan)
+                   if f.name not in NOT_ROUTING])
+    name = cache.key(["choice_sets", inputs])
+    kept = cache.load(name)
+    if isinstance(kept, tuple) and all(isinstance(cs, ChoiceSet) for cs in kept):
+        return kept
+    found = _choice_sets(plan)
+    cache.store(name, found)
+    return found
+
+
+def _choice_sets(plan: Plan) -> tuple[ChoiceSet, ...]:
+    """`choice_sets`, computed."""
     graphs: dict[float, nx.DiGraph] = {}
     by_gateway: dict[float, dict[str, nx.DiGraph]] = {}
     multiplier = plan.market.section.choice.vot_multiplier if plan.market else 1.0

@@ -1,6 +1,6 @@
-"""The cache of feedback passes (`sim.cache`): a plan settled once is read back, not settled
-again, with the same results; any change of its inputs is another entry; a cache that cannot
-be used only costs time."""
+"""The cache (`sim.cache`) of feedback passes and route choice sets: a plan settled once is
+read back, not settled again, with the same results; any change of its inputs is another
+entry; a cache that cannot be used only costs time."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ import yaml
 from click.testing import CliRunner
 
 import sim.equilibrium as equilibrium
-from sim import cache
+from sim import cache, routing
 from sim.cli import main
+from sim.errors import InputError
 from sim.pipeline import prepare, settle
 from tests.support.market import write_market_scenario
 
@@ -37,6 +38,12 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return where
 
 
+def _settlings(folder: Path) -> list[Path]:
+    """The entries of feedback passes (the cache keeps route choice sets beside them)."""
+    return [p for p in folder.glob("*.pickle")
+            if isinstance(pickle.loads(p.read_bytes()), equilibrium.Learnt)]
+
+
 def _counting(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Count the feedback passes' simulations."""
     calls: list[int] = []
@@ -54,7 +61,7 @@ def test_a_settled_plan_is_read_back_with_the_same_state(
     plan = prepare(_scenario(tmp_path))
     calls = _counting(monkeypatch)
     first = settle(plan)
-    assert len(calls) == 3 and len(list(folder.glob("*.pickle"))) == 1
+    assert len(calls) == 3 and len(_settlings(folder)) == 1
     again = settle(plan)
     assert len(calls) == 3, "read from the cache, not simulated again"
     for name in ("route_delay", "route_unforeseen", "route_spread", "route_offered",
@@ -79,7 +86,7 @@ def test_every_input_of_the_passes_is_part_of_the_key(
     doc["network"]["services"]["south-rail"]["departures_per_week"] = 140
     Path(plan.source_file).write_text(yaml.safe_dump(doc), encoding="utf-8")
     settle(prepare(plan.source_file))       # the same file and name, another frequency
-    assert len(calls) == 5 * 3 and len(list(folder.glob("*.pickle"))) == 5
+    assert len(calls) == 5 * 3 and len(_settlings(folder)) == 5
     settle(prepare(plan.source_file, replications=5))              # replications: the same
     assert len(calls) == 5 * 3
     monkeypatch.setattr(cache, "code_version", lambda: "another version of the code")
@@ -99,10 +106,54 @@ def test_a_run_from_the_cache_writes_the_same_tables(
                                     str(out)])
         assert done.exit_code == 0, done.output
         outs.append(out)
-    assert len(list(folder.glob("*.pickle"))) == 2            # each replication's passes
+    assert len(_settlings(folder)) == 2                       # each replication's passes
     assert len(calls) == 2 * 3, "the second run read both replications' passes"
     for table in sorted(outs[0].glob("*.csv")):
         pd.testing.assert_frame_equal(pd.read_csv(table), pd.read_csv(outs[1] / table.name))
+
+
+def test_choice_sets_are_kept_under_their_routing_inputs(
+        tmp_path: Path, folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    plan = prepare(_scenario(tmp_path))
+    calls: list[int] = []
+    real = routing._choice_sets
+
+    def counted(p: Any) -> Any:
+        calls.append(1)
+        return real(p)
+    monkeypatch.setattr(routing, "_choice_sets", counted)
+    first = routing.choice_sets(plan)
+    assert len(calls) == 1 and len(list(folder.glob("*.pickle"))) == 1
+    again = routing.choice_sets(plan)
+    assert len(calls) == 1, "read back, not enumerated again"
+    assert again == first and repr(again) == repr(first)
+    # run settings are not routing inputs: the same sets
+    routing.choice_sets(prepare(plan.source_file, seed=plan.seed + 1, replications=5, days=20))
+    assert len(calls) == 1
+    # a tariff is: another entry
+    doc = yaml.safe_load(Path(plan.source_file).read_text(encoding="utf-8"))
+    doc["network"]["services"]["south-rail"]["price_cny_per_teu"] = 9_000
+    Path(plan.source_file).write_text(yaml.safe_dump(doc), encoding="utf-8")
+    dearer = routing.choice_sets(prepare(plan.source_file))
+    assert len(calls) == 2 and dearer != first
+    monkeypatch.setattr(cache, "code_version", lambda: "another version of the code")
+    routing.choice_sets(plan)
+    assert len(calls) == 3
+    monkeypatch.setenv(cache.ENV, "off")
+    assert routing.choice_sets(plan) == first and len(calls) == 4
+
+
+def test_choice_sets_that_fail_are_not_kept(tmp_path: Path, folder: Path) -> None:
+    doc = yaml.safe_load(_scenario(tmp_path).read_text(encoding="utf-8"))
+    for name in ("east-river", "south-rail", "west-rail"):   # nothing leaves Chongqing
+        del doc["network"]["services"][name]
+    path = tmp_path / "cut-off.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    plan = prepare(path)
+    for _ in range(2):
+        with pytest.raises(InputError, match="joined by services"):
+            routing.choice_sets(plan)
+    assert not list(folder.glob("*.pickle"))
 
 
 def test_a_torn_entry_is_computed_again(tmp_path: Path, folder: Path,
@@ -110,7 +161,7 @@ def test_a_torn_entry_is_computed_again(tmp_path: Path, folder: Path,
     plan = prepare(_scenario(tmp_path))
     calls = _counting(monkeypatch)
     first = settle(plan)
-    (entry,) = folder.glob("*.pickle")
+    (entry,) = _settlings(folder)
     entry.write_bytes(entry.read_bytes()[:50])
     again = settle(plan)
     assert len(calls) == 6 and again.route_delay == first.route_delay
