@@ -225,7 +225,8 @@ def trade_table(run: rd.RunDir) -> str:
     t = run.table("trade")
     rows = []
     for r in t.to_dict("records"):
-        digits = 2 if r["unit"] == "probability" else 1
+        # whole boxes, shares to the hundredth, everything else (bn CNY, %) to a tenth
+        digits = {"probability": 2, "TEU/yr": 0}.get(str(r["unit"]), 1)
         rows.append([html.escape(str(r["item"])), fg.pm(float(r["value"]), float(r["ci95"]),
                                                          digits),
                      html.escape(str(r["unit"])), html.escape(str(r["source"]))])
