@@ -53,6 +53,7 @@ TIMESERIES = Table("timeseries", ("week", "corridor"), (
 GATEWAYS = Table("gateways", ("gateway", "flow_class"), (
     col("gateway", label="gateway of the route (a corridor for flows outside the market)"),
     col("flow_class", label="trade (Chongqing's goods trade), domestic, transit or chengdu"),
+    col("label", label="what the gateway is, as the scenario's market.gateways labels it"),
     col("teu", "TEU", "year", "TEU delivered (empty boxes on the rows of flow class empty)"),
     col("trade_bn_cny", "bn CNY", "year", "Chongqing's goods trade declared: left their "
                                            "origin in the period (trade class)"),
@@ -270,7 +271,9 @@ class Recorder:
             ["teu", "value_cny"]].sum().to_dict("index")
         trade = declared.groupby(["gateway", "flow_class"])["trade_cny"].sum()
         zero = {"teu": 0.0, "value_cny": 0.0}
-        return [{"gateway": g, "flow_class": fc, "teu": float(got["teu"]),
+        named = plan.market.section.gateways if plan.market is not None else {}
+        return [{"gateway": g, "flow_class": fc,
+                 "label": named[g].label if g in named else "", "teu": float(got["teu"]),
                  "trade_bn_cny": float(trade.get((g, fc), 0.0)) / 1e9,
                  "value_bn_cny": float(got["value_cny"]) / 1e9}
                 for g, fc in sorted(keys) for got in (sums.get((g, fc), zero),)]

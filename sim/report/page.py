@@ -38,6 +38,9 @@ th, td {{ padding: 4px 8px; border-bottom: 1px solid #e4e4e4; text-align: right;
 td.t, th.t {{ text-align: left; white-space: normal; }} tr.total td {{ font-weight: 600; }}
 th small {{ font-weight: 400; color: #555; display: block; }}
 .note {{ font-size: 12px; color: #555; margin: 4px 0 10px; }}
+dl.gateways {{ display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px;
+  font-size: 12px; color: #555; margin: 4px 0 10px; }} dl.gateways dt {{ color: #222; }}
+dl.gateways dd {{ margin: 0; }}
 .plot {{ margin: 8px 0 4px; }} .sig {{ color: #1a7f37; }} .nsig {{ color: #888; }}
 .scroll {{ overflow-x: auto; max-width: 100%; background:
   linear-gradient(to right, white 30%, rgba(255,255,255,0)) left / 40px 100% no-repeat local,
@@ -295,6 +298,15 @@ def gateways(page: Page, run: rd.RunDir) -> None:
     page.add("<div class='note'>A row per gateway and flow class: trade (Chongqing's markets), "
              "domestic, transit, chengdu (Chengdu's boxes) and empty (repositioned boxes: "
              f"{html.escape(rd.GATEWAY_TEU.label)} of that row are empty).</div>")
+    if "label" in frame.columns:     # what each gateway is, as the scenario labels it
+        pairs = zip(frame["gateway"], frame["label"], strict=True)
+        named = {str(g): lab for g, lab in pairs if isinstance(lab, str) and lab}
+        order = [g for g in dict.fromkeys(gateway_rows(frame)["gateway"].astype(str))
+                 if g in named]
+        if order:
+            page.add("<dl class='gateways'>" + "".join(
+                f"<dt>{html.escape(g)}</dt><dd>{html.escape(named[g])}</dd>" for g in order)
+                + "</dl>")
 
 
 def _share(value: float) -> str:

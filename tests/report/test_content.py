@@ -13,10 +13,12 @@ import pytest
 
 from sim import mapdata
 from sim.errors import InputError
+from sim.pipeline import prepare
 from sim.report import RunDir, write_report
 from sim.report import figures as fg
 from sim.report import rundir as rd
 from sim.report.deltas import PAIRED, WELCH, channel_deltas
+from tests.support.paths import BASELINE
 
 from .conftest import cqsim
 
@@ -158,6 +160,20 @@ def test_gateways_are_keyed_by_gateway_and_flow_class(one_run: Path, tmp_path: P
     assert ">flow class<" in page and ">empty boxes<" in page
     for raw in ("empty_teu_per_year", "value_bn_cny_per_year", ">flow_class<"):
         assert raw not in page
+
+
+def test_each_gateway_is_said_in_words(one_run: Path, tmp_path: Path) -> None:
+    """gateways.csv carries the scenario's label of each gateway, and the report lists the
+    gateways with their labels under the table, in the table's order."""
+    section = prepare(BASELINE).market
+    assert section is not None
+    gw = pd.read_csv(one_run / "gateways.csv", keep_default_na=False)
+    labels = dict(zip(gw["gateway"], gw["label"], strict=True))
+    assert labels and all(labels[g] == section.section.gateways[g].label for g in labels)
+    page = write_report([one_run], tmp_path / "r.html").read_text(encoding="utf-8")
+    listed = re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", page.split("<h3>Gateways</h3>")[1])
+    assert [(g, html.unescape(lab)) for g, lab in listed] == [
+        (g, labels[g]) for g in dict.fromkeys(r[0] for r in _rows(page, "<h3>Gateways</h3>")[:-1])]
 
 
 def test_markets_section_shows_which_gateways_carry_each_market(one_run: Path,
