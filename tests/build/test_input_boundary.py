@@ -368,3 +368,31 @@ def test_a_bad_outage_shape_is_an_outage_error_not_a_change_error(tmp_path: Path
         load_scenario(path)
     assert info.value.field == "network.locks.three_gorges_locks.outages.0.shape"
     assert "an outage shape: one of scheduled, random" in info.value.expected
+
+
+@pytest.mark.parametrize("loader", ["SafeLimitedLoader", "CSafeLimitedLoader"])
+def test_both_yaml_loaders_read_every_shipped_file_alike_and_keep_the_limits(
+        loader: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """LibYAML's parser under the same composer and constructor (`sim.readers.LOADER`) reads
+    every YAML file the project ships as the all-Python loader does, and refuses the same
+    bombs, duplicate keys, code tags and nesting."""
+    from sim import readers
+
+    if not hasattr(readers, loader):
+        pytest.skip("PyYAML without LibYAML")
+    if yaml.__with_libyaml__:   # what cqsim reads with: LibYAML's parser wherever PyYAML has it
+        assert readers.LOADER is readers.CSafeLimitedLoader
+    files = sorted({*(ROOT / "scenarios").rglob("*.yaml"), *(ROOT / "notebooks").rglob("*.yaml")})
+    assert len(files) > 20
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert yaml.load(text, Loader=getattr(readers, loader)) == yaml.load(  # noqa: S506
+            text, Loader=readers.SafeLimitedLoader), path
+    monkeypatch.setattr(readers, "LOADER", getattr(readers, loader))
+    bad = ROOT / "tests" / "bad_inputs"
+    for name, says in (("alias_bomb.yaml", "alias bomb"), ("duplicate_key.yaml", "unique keys"),
+                       ("python_tag.yaml", "python/object"),
+                       ("deep_yaml_list.yaml", "at most 32 levels of nesting"),
+                       ("deep_yaml_mapping.yaml", "at most 32 levels of nesting")):
+        with pytest.raises(InputError, match=says):
+            load_scenario(bad / name)
