@@ -8,12 +8,11 @@ is the same file. Route choice sets (`sim.routing.choice_sets`, keyed by the pla
 routing inputs) were a fifth of a run whose passes are kept. Each settling is stored under a
 key made of everything it depends on: the plan as `repr` writes it (network, demand,
 market, choice parameters, seed, horizon, routing: every field of the frozen specs), the
-route choice sets, where the learning
-started, the replication whose streams the passes ran on, the market reference's settled
-state, and the code (a hash of every source file of the `sim` package and the versions of
-Python, NumPy and SimPy). A changed input or a changed line of code is a different key, so
-an entry is never stale; it is read back as the exact floats it was written with, so a run
-from the cache has the same tables as one without.
+route choice sets, where the learning started, the replication whose streams the passes ran
+on, the market reference's settled state, and the code (a hash of every source file of the
+`sim` package and the versions of Python, NumPy and SimPy). A changed input or a changed
+line of code is a different key, so an entry is never stale; it is read back as the exact
+floats it was written with, so a run from the cache has the same tables as one without.
 
 Where: `$CQSIM_CACHE_DIR`, else `$XDG_CACHE_HOME/cqsim/settled`, else
 `~/.cache/cqsim/settled`; `CQSIM_CACHE_DIR=off` turns it off. At most `KEEP` entries
