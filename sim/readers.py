@@ -224,6 +224,12 @@ def parse_yaml(path: Path, text: str, via: str | None = None) -> Any:
         problem = getattr(exc, "problem", None) or str(exc)
         if problem == "exceeded maximum nesting depth":   # LibYAML's own limit (1,000) first
             problem = f"at most {MAX_DEPTH} levels of nesting"
+        elif problem == "found character that cannot start any token" and mark:
+            # LibYAML does not say which character (a tab, most often): the line does
+            lines = text.splitlines()
+            line = lines[mark.line] if mark.line < len(lines) else ""
+            if mark.column < len(line):
+                problem = f"found character {line[mark.column]!r} that cannot start any token"
         raise InputError(path, where, f"valid YAML ({problem})", via=via) from None
     except (ValueError, OverflowError, RecursionError) as exc:
         # e.g. an integer of more digits than Python converts (int_max_str_digits)

@@ -396,3 +396,5 @@ def test_both_yaml_loaders_read_every_shipped_file_alike_and_keep_the_limits(
                        ("deep_yaml_mapping.yaml", "at most 32 levels of nesting")):
         with pytest.raises(InputError, match=says):
             load_scenario(bad / name)
+    with pytest.raises(InputError, match=r"line 20 column 1: .*found character '\\t' that"):
+        load_scenario(bad / "syntax_tab_indent.yaml")      # the tab named, as PyYAML names it
