@@ -26,10 +26,11 @@ import hashlib
 import os
 import pickle
 import platform
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import suppress
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 from sim.atomic import write_atomic
 
@@ -37,6 +38,7 @@ ENV = "CQSIM_CACHE_DIR"
 OFF = {"", "off", "0", "false", "no", "none"}
 KEEP = 256                      # entries kept (a settling is tens to hundreds of kB)
 SUFFIX = ".pickle"
+T = TypeVar("T")
 
 
 def user_folder(env: str, name: str) -> Path | None:
@@ -83,6 +85,21 @@ def key(parts: Iterable[str]) -> str:
         digest.update(b"\0")
         digest.update(part.encode())
     return digest.hexdigest()
+
+
+def kept(parts: Callable[[], Iterable[str]], compute: Callable[[], T], kind: type[T]) -> T:
+    """What `compute()` returns, read back when a `kind` was stored under the key of
+    `parts()` (`key`), else computed and stored. The key's text (reprs of whole plans) is
+    made only when the cache is on."""
+    if directory() is None:
+        return compute()
+    name = key(parts())
+    value = load(name)
+    if isinstance(value, kind):
+        return value
+    value = compute()
+    store(name, value)
+    return value
 
 
 def load(name: str) -> object | None:

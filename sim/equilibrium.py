@@ -290,14 +290,12 @@ def settle(base: Plan, choices: Sequence[ChoiceSet] | None = None,
     passes, converged = 0, False
     gaps: list[float] = []
     if base.equilibrium.max_iterations > 1:
-        name = cache.key(["settle", repr(revise(base, replications=1)), repr(choices),
-                          repr(sorted(delay.items())), repr(sorted(unforeseen.items())),
-                          str(replication), repr(mref)])
-        learnt = cache.load(name)
-        if not isinstance(learnt, Learnt):
-            learnt = _passes(base, choices, reference, mref, replication, delay, unforeseen,
-                             factors)
-            cache.store(name, learnt)
+        learnt = cache.kept(
+            lambda: ["settle", repr(revise(base, replications=1)), repr(choices),
+                     repr(sorted(delay.items())), repr(sorted(unforeseen.items())),
+                     str(replication), repr(mref)],
+            lambda: _passes(base, choices, reference, mref, replication, delay, unforeseen,
+                            factors), Learnt)
         delay, unforeseen, spread, offered = (learnt.delay, learnt.unforeseen, learnt.spread,
                                               learnt.offered)
         factors, state = _factors(base, choices, reference, mref, delay, spread, offered)

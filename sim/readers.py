@@ -213,6 +213,20 @@ except ImportError:     # pragma: no cover - a PyYAML without LibYAML
     LOADER = SafeLimitedLoader
 
 
+def _in_our_words(problem: str, mark: Any, text: str) -> str:
+    """A YAML error as the all-Python loader words it, where LibYAML says less: its own
+    nesting limit (1,000, met before ours) and a character it cannot start a token with,
+    unnamed (a tab, most often)."""
+    if problem == "exceeded maximum nesting depth":
+        return f"at most {MAX_DEPTH} levels of nesting"
+    if problem == "found character that cannot start any token" and mark is not None:
+        lines = text.splitlines()
+        line = lines[mark.line] if mark.line < len(lines) else ""
+        if mark.column < len(line):
+            return f"found character {line[mark.column]!r} that cannot start any token"
+    return problem
+
+
 def parse_yaml(path: Path, text: str, via: str | None = None) -> Any:
     """Parse YAML text with the limits of `SafeLimitedLoader` (on LibYAML when PyYAML has
     it); InputError with line and column."""
@@ -221,15 +235,7 @@ def parse_yaml(path: Path, text: str, via: str | None = None) -> Any:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1} column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        if problem == "exceeded maximum nesting depth":   # LibYAML's own limit (1,000) first
-            problem = f"at most {MAX_DEPTH} levels of nesting"
-        elif problem == "found character that cannot start any token" and mark:
-            # LibYAML does not say which character (a tab, most often): the line does
-            lines = text.splitlines()
-            line = lines[mark.line] if mark.line < len(lines) else ""
-            if mark.column < len(line):
-                problem = f"found character {line[mark.column]!r} that cannot start any token"
+        problem = _in_our_words(getattr(exc, "problem", None) or str(exc), mark, text)
         raise InputError(path, where, f"valid YAML ({problem})", via=via) from None
     except (ValueError, OverflowError, RecursionError) as exc:
         # e.g. an integer of more digits than Python converts (int_max_str_digits)

@@ -318,15 +318,11 @@ def choice_sets(plan: Plan) -> tuple[ChoiceSet, ...]:
     searches for baseline-2023) is a fifth of a run whose feedback passes are kept, and the
     same sets recur in every run of a scenario, of its seeds and of its comparisons.
     """
-    inputs = repr([(f.name, getattr(plan, f.name)) for f in dataclasses.fields(plan)
-                   if f.name not in NOT_ROUTING])
-    name = cache.key(["choice_sets", inputs])
-    kept = cache.load(name)
-    if isinstance(kept, tuple) and all(isinstance(cs, ChoiceSet) for cs in kept):
-        return kept
-    found = _choice_sets(plan)
-    cache.store(name, found)
-    return found
+    return cache.kept(
+        lambda: ["choice_sets", repr([(f.name, getattr(plan, f.name))
+                                      for f in dataclasses.fields(plan)
+                                      if f.name not in NOT_ROUTING])],
+        lambda: _choice_sets(plan), tuple)
 
 
 def _choice_sets(plan: Plan) -> tuple[ChoiceSet, ...]:

@@ -292,21 +292,20 @@ def gateways(page: Page, run: rd.RunDir) -> None:
     frame = run.table("gateways")
     if frame.empty or not {"gateway", "flow_class"} <= set(frame.columns):
         return
+    rows = gateway_rows(frame)
     page.add("<h3>Gateways</h3>" + measure_table(
-        run, gateway_rows(frame), ["gateway", "flow_class"], rd.GATEWAY_MEASURES, extras=True,
+        run, rows, ["gateway", "flow_class"], rd.GATEWAY_MEASURES, extras=True,
         total=_totals(run, "gateways", rd.GATEWAY_MEASURES)))
     page.add("<div class='note'>A row per gateway and flow class: trade (Chongqing's markets), "
              "domestic, transit, chengdu (Chengdu's boxes) and empty (repositioned boxes: "
              f"{html.escape(rd.GATEWAY_TEU.label)} of that row are empty).</div>")
-    if "label" in frame.columns:     # what each gateway is, as the scenario labels it
-        pairs = zip(frame["gateway"], frame["label"], strict=True)
-        named = {str(g): lab for g, lab in pairs if isinstance(lab, str) and lab}
-        order = [g for g in dict.fromkeys(gateway_rows(frame)["gateway"].astype(str))
-                 if g in named]
-        if order:
+    if "label" in rows.columns:     # what each gateway is, as the scenario labels it
+        named = {str(g): lab for g, lab in zip(rows["gateway"], rows["label"], strict=True)
+                 if isinstance(lab, str) and lab}    # first row of each, in the table's order
+        if named:
             page.add("<dl class='gateways'>" + "".join(
-                f"<dt>{html.escape(g)}</dt><dd>{html.escape(named[g])}</dd>" for g in order)
-                + "</dl>")
+                f"<dt>{html.escape(g)}</dt><dd>{html.escape(lab)}</dd>"
+                for g, lab in named.items()) + "</dl>")
 
 
 def _share(value: float) -> str:
