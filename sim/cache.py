@@ -64,7 +64,8 @@ def directory() -> Path | None:
 @lru_cache(maxsize=1)
 def code_version() -> str:
     """Hash of the `sim` package's source and of the interpreter and libraries that shape a
-    simulation's numbers."""
+    simulation's numbers (igraph's: the order of routes of equal cost)."""
+    import igraph
     import numpy
     import simpy
 
@@ -73,7 +74,8 @@ def code_version() -> str:
     for path in sorted(root.rglob("*.py")):
         digest.update(path.relative_to(root).as_posix().encode())
         digest.update(path.read_bytes())
-    for part in (platform.python_version(), numpy.__version__, simpy.__version__):
+    for part in (platform.python_version(), numpy.__version__, simpy.__version__,
+                 igraph.__version__):
         digest.update(part.encode())
     return digest.hexdigest()
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from itertools import islice
 from pathlib import Path
 
+import networkx as nx
+import numpy as np
 import pytest
 
 from sim.engine import simulate
 from sim.network import build
-from sim.routing import choice_sets, choose
+from sim.routing import FIRST, _Search, choice_sets, choose
 from sim.scenario import load_scenario
 from tests.support import netbuilder as nb
 
@@ -73,3 +76,35 @@ def test_parallel_services_between_two_hubs_stay_distinct(tmp_path: Path) -> Non
     (cs,) = choice_sets(plan)
     services = {plan.network.lines[r.legs[0].line].service for r in cs.routes}
     assert services == {"cheap", "dear"}
+
+
+def test_path_search_finds_networkx_shortest_simple_paths() -> None:
+    """The k cheapest simple paths, cheapest first, with their costs, are networkx's (on
+    random graphs whose path costs do not tie), through the first batch and past it, on a
+    part of the graph too; none between nodes that are not joined."""
+    rng = np.random.default_rng(7)
+    counts = []
+    for trial in range(6):
+        g = nx.gnp_random_graph(18, 0.22, seed=trial, directed=True)
+        nx.set_edge_attributes(g, {e: float(rng.uniform(1, 100)) for e in g.edges}, "w")
+        g.add_node("alone")
+        search = _Search.of(g)
+        keep = [n == "alone" or n % 5 != 4 for n in g.nodes]
+        part = search.part(keep, frozenset(), frozenset())
+        g_part = g.subgraph([n for n, k in zip(g.nodes, keep, strict=True) if k])
+        for s, graph in ((search, g), (part, g_part)):
+            for origin, destination in [(0, 9), (3, 11), (2, 17), (5, 0), (1, "alone")]:
+                if origin not in graph or destination not in graph:
+                    assert not list(s.paths(origin, destination, 12))
+                    continue
+                try:
+                    expected = list(islice(nx.shortest_simple_paths(
+                        graph, origin, destination, weight="w"), 12))
+                except nx.NetworkXNoPath:
+                    expected = []
+                found = list(s.paths(origin, destination, 12))
+                assert [p for p, _ in found] == expected
+                assert [c for _, c in found] == [nx.path_weight(graph, p, "w")
+                                                 for p in expected]
+                counts.append(len(found))
+    assert max(counts) > FIRST and 0 in counts     # past the first batch; pairs not joined
