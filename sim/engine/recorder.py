@@ -60,7 +60,9 @@ GATEWAYS = Table("gateways", ("gateway", "flow_class"), (
     col("value_bn_cny", "bn CNY", "year", "value of the goods delivered, every class")))
 MARKETS = Table("markets", ("market", "direction", "gateway"), (
     col("market"), col("direction", label="export (from the Chongqing zone) or import"),
-    col("gateway"), col("teu", "TEU", "year", "loaded TEU delivered"),
+    col("gateway"),
+    col("label", label="what the market is, as the scenario's market.labels names it"),
+    col("teu", "TEU", "year", "loaded TEU delivered"),
     col("trade_bn_cny", "bn CNY", "year", "goods trade declared (left the origin in the period)"),
     col("share", "share", label="share of the market's trade in this direction")))
 CONSERVATION = Table("conservation", (), (
@@ -289,11 +291,13 @@ class Recorder:
         market = declared[declared["market"] != ""]
         trade = market.groupby(["market", "direction", "gateway"])["trade_cny"].sum()
         totals = market.groupby(["market", "direction"])["trade_cny"].sum()
+        labels = plan.market.section.labels if plan.market is not None else {}
         rows: list[Row] = []
         for key in keys:
             got = float(trade.get(key, 0.0))
             total = float(totals.get(key[:2], 0.0))
             rows.append({"market": key[0], "direction": key[1], "gateway": key[2],
+                         "label": labels.get(key[0], ""),
                          "teu": float(teu.get(key, 0.0)), "trade_bn_cny": got / 1e9,
                          "share": got / total if total > 0 else np.nan})
         return rows

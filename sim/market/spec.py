@@ -111,6 +111,9 @@ class MarketSection(Spec):
                                    "scenario file naming it")
     origin: str = Field(min_length=1, description="hub id of Chongqing's shippers (the zone)")
     ends: dict[str, str] = Field(min_length=1, description="market -> hub id that stands for it")
+    labels: dict[str, str] = Field(default_factory=dict,
+                                   description="market -> what it is, for people (markets.csv, "
+                                               "the report); a market of `ends`")
     gateways: dict[str, Gateway] = Field(default_factory=dict,
                                          description="gateway name -> which routes it is")
     not_simulated: dict[str, str] = Field(
@@ -130,6 +133,10 @@ class MarketSection(Spec):
     def _checked(self) -> MarketSection:
         if self.origin in self.ends.values():
             raise ValueError("origin must differ from every market's end hub")
+        for market in self.labels:
+            if market not in self.ends:
+                raise ValueError(f"labels.{market}: a market of ends "
+                                 f"({', '.join(self.ends)})")
         if self.gateways and self.empties is not None:
             for i, lane in enumerate(self.empties.lanes):
                 if lane.gateway not in self.gateways:

@@ -299,13 +299,23 @@ def gateways(page: Page, run: rd.RunDir) -> None:
     page.add("<div class='note'>A row per gateway and flow class: trade (Chongqing's markets), "
              "domestic, transit, chengdu (Chengdu's boxes) and empty (repositioned boxes: "
              f"{html.escape(rd.GATEWAY_TEU.label)} of that row are empty).</div>")
-    if "label" in rows.columns:     # what each gateway is, as the scenario labels it
-        named = {str(g): lab for g, lab in zip(rows["gateway"], rows["label"], strict=True)
-                 if isinstance(lab, str) and lab}    # first row of each, in the table's order
-        if named:
-            page.add("<dl class='gateways'>" + "".join(
-                f"<dt>{html.escape(g)}</dt><dd>{html.escape(lab)}</dd>"
-                for g, lab in named.items()) + "</dl>")
+    named = _labels(rows, "gateway")   # what each gateway is, in the table's order
+    if named:
+        page.add("<dl class='gateways'>" + "".join(
+            f"<dt>{html.escape(g)}</dt><dd>{html.escape(lab)}</dd>"
+            for g, lab in named.items()) + "</dl>")
+
+
+def _labels(frame: pd.DataFrame, key: str) -> dict[str, str]:
+    """`key` -> its label (the first, in the frame's order), as the scenario labels it in
+    gateways.csv and markets.csv; none in files written before they had labels."""
+    if "label" not in frame.columns:
+        return {}
+    out: dict[str, str] = {}
+    for k, lab in zip(frame[key].astype(str), frame["label"], strict=True):
+        if isinstance(lab, str) and lab:
+            out.setdefault(k, lab)
+    return out
 
 
 def _share(value: float) -> str:
@@ -333,14 +343,18 @@ def markets(page: Page, run: rd.RunDir) -> None:
     share = rd.SHARE.values(frame, run.per_year)[0]
     at = {(str(m), str(d), str(g)): float(v) for m, d, g, v in zip(
         frame["market"], frame["direction"], frame["gateway"], share, strict=True)}
+    labels = _labels(frame, "market")
     rows = []
     for market in rd.by_trade(frame, "market"):
+        name = html.escape(market)
+        if labels.get(market):          # in words, the id beside it (as in markets.csv)
+            name = f"{html.escape(labels[market])} <small>{name}</small>"
         for direction in sorted(set(frame.loc[frame["market"] == market, "direction"])):
             key = (market, str(direction))
             total = totals.get(key, {}).get(rd.TRADE.label) or (float(rd.TRADE.values(
                 frame[(frame["market"] == market) & (frame["direction"] == direction)],
                 run.per_year)[0].sum()), np.nan)
-            rows.append([html.escape(market), html.escape(str(direction)),
+            rows.append([name, html.escape(str(direction)),
                          fg.pm(*total, rd.TRADE.digits)]
                         + [_share(at.get((*key, g), 0.0)) for g in gateways])
     headers = [("market", ""), ("direction", ""), (rd.TRADE.label, rd.TRADE.unit)] + \

@@ -39,6 +39,8 @@ def test_a_gateway_listing_another_ones_corridor_is_refused(tmp_path: Path) -> N
     (lambda d: d["demand"]["flows"][0].update(market="eu"), "demand.flows.0.market"),
     (lambda d: d["demand"]["flows"][0].update(flow_class="empty"),
      "demand.flows.0.flow_class"),
+    (lambda d: d["market"].update(labels={"atlantis": "a market of no table"}),
+     "labels.atlantis: a market of ends"),
 ])
 def test_market_references_name_the_field(tmp_path: Path, edit: Callable[[dict], object],
                                           field: str) -> None:

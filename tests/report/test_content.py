@@ -199,8 +199,14 @@ def test_markets_section_shows_which_gateways_carry_each_market(one_run: Path,
     assert "<h2>Markets</h2>" in page
     rows = _rows(page, "by gateway</h3>")
     top = markets.groupby("market")["trade_bn_cny_per_year"].sum().idxmax()
-    assert rows[0][0] == top and len(rows) == len(markets[["market", "direction"]]
-                                                  .drop_duplicates())
+    # each market in words (the scenario's market.labels, in markets.csv), the id beside it
+    section = prepare(BASELINE).market
+    assert section is not None and section.section.labels
+    labels = dict(zip(markets["market"], markets["label"], strict=True))
+    assert labels == {m: section.section.labels[m] for m in labels}
+    assert {r[0] for r in rows} == {f"{labels[m]} {m}" for m in labels}
+    assert rows[0][0] == f"{labels[top]} {top}" and len(rows) == len(
+        markets[["market", "direction"]].drop_duplicates())
     first = markets[(markets["market"] == top) & (markets["direction"] == rows[0][1])]
     assert rows[0][2].startswith(fg.fmt(first["trade_bn_cny_per_year"].sum(), 1) + " ± ")
 
