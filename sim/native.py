@@ -102,7 +102,9 @@ def build() -> Path:
     base.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=base, prefix=".build-") as tmp:
         config = Path(tmp) / "mypy.ini"
-        config.write_text(MYPY_CONFIG)
+        # mypy's cache of this build beside the builds, not the checkout's .mypy_cache that
+        # `make lint` writes, possibly at the same time (`make test` runs them side by side)
+        config.write_text(f"{MYPY_CONFIG}cache_dir = {base / '.mypy_cache'}\n")
         script = (
             "from setuptools import setup\n"
             "from mypyc.build import mypycify\n"
