@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import traceback
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from sim.calibration import (
     CalibrationTarget,
@@ -51,6 +52,13 @@ def test_a_band_the_simulation_misses_is_reported_outside(results: Results) -> N
     assert row.simulated > 1000 and not row.ok
 
 
+def _said(result: Result) -> str:
+    """What a command printed and, when it raised, the traceback (an unexpected exception
+    is a bug: the test's message then says where)."""
+    raised = traceback.format_exception(*result.exc_info) if result.exc_info else []
+    return result.output + "".join(raised)
+
+
 @pytest.mark.slow
 @pytest.mark.usefixtures("shared_settled_cache")
 def test_calibrate_cli_exits_0_inside_and_1_outside(tmp_path: Path) -> None:
@@ -65,7 +73,7 @@ def test_calibrate_cli_exits_0_inside_and_1_outside(tmp_path: Path) -> None:
     ok = runner.invoke(main, ["calibrate", str(BASELINE_2023), "--replications", "1",
                               "--days", "120", "--targets", str(table),
                               "--out", str(tmp_path / "cal.csv")])
-    assert ok.exit_code == 0, ok.output
+    assert ok.exit_code == 0, _said(ok)
     assert "east_lock_mt_2023" in ok.output and (tmp_path / "cal.csv").is_file()
     table.write_text(header + "lock,locks,500,450,550,Mt/yr,lock_t:three_gorges_locks,"
                               "both directions,made up\n")
