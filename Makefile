@@ -14,14 +14,14 @@ $(STAMP): pyproject.toml setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
-	$(BIN)/python -m sim.native
 	touch $(STAMP)
 
-install: $(STAMP)
+install: native
 
 # The engine compiled with mypyc (sim/native.py): a replication in about 1/1.5 of the CPU,
-# the same tables. Part of the install; again here after an edit under sim/ (a no-op when
-# built for these sources; a one-line note and the plain engine when it cannot be built).
+# the same tables. Part of every target that runs the model; again after an edit under sim/
+# (a no-op when built for these sources; a one-line note and the plain engine when it cannot
+# be built).
 native: $(STAMP)
 	$(BIN)/python -m sim.native
 
@@ -52,7 +52,7 @@ test-fast: native
 	$(BIN)/python -m pytest -n 2 -q -m "not slow"
 
 # JupyterLab on notebooks/ (installs the [notebook] extra first).
-notebook: $(STAMP)
+notebook: native
 	$(BIN)/python -m pip install --quiet -e '.[test,notebook]'
 	$(BIN)/jupyter lab notebooks/
 
