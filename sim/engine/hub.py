@@ -464,17 +464,19 @@ class Border(Hub):
     """A border crossing: through trains stop for the border dwell and, where the gauge
     changes, are handled whole at a handling position."""
 
-    spec: BorderSpec
-
     def __init__(self, model: Model, spec: BorderSpec) -> None:
         super().__init__(model, spec)
+        # the spec as a BorderSpec, under a name of its own: compiled, a subclass that
+        # redeclared `spec` had the one reference visited twice by the garbage collector,
+        # which could then clear the live spec's attributes (`tests/engine/test_native.py`)
+        self.border = spec
         # gauge-change positions by direction (outbound: away from China); one shared pool
         # unless the border has a published capacity for each direction
         second = Servers(self.env, spec.handling_servers) if spec.directional else self.servers
         self.pools = {True: self.servers, False: second}
 
     def positions(self) -> int:
-        return self.spec.handling_servers * (2 if self.spec.directional else 1)
+        return self.border.handling_servers * (2 if self.border.directional else 1)
 
     def through(self, teu: float,
                 outbound: bool) -> Generator[simpy.Event, object, None] | None:
@@ -483,8 +485,8 @@ class Border(Hub):
     def receive_background(self, teu: float, outbound: bool) -> None:
         """A background train: where the gauge changes it is handled whole at a position of
         its direction, like Chongqing's through trains; elsewhere it takes the yard."""
-        if self.spec.gauge_change:
-            hours = self.spec.train_hours(teu, outbound) if self.spec.directional else None
+        if self.border.gauge_change:
+            hours = self.border.train_hours(teu, outbound) if self.border.directional else None
             self._enter(_Job([], teu, self.env._now, True, self.pools[outbound], hours))
         else:
             super().receive_background(teu, outbound)
@@ -492,14 +494,14 @@ class Border(Hub):
     def _gauge_change(self, teu: float, outbound: bool) -> Generator[simpy.Event, object, None]:
         """A Chongqing train, whole, at a gauge-change position of its direction."""
         self._arrive()
-        hours = self.spec.train_hours(teu, outbound) if self.spec.directional else None
+        hours = self.border.train_hours(teu, outbound) if self.border.directional else None
         waited = yield from self._handle(teu, self.pools[outbound], hours)
         self._done(waited)
         self.stats.vehicles += 1
 
     def _pass_vehicle(self, teu: float, outbound: bool) -> Generator[simpy.Event, object, None]:
         """Gauge change (if any) and border dwell of a through train carrying `teu`."""
-        if self.spec.gauge_change and teu > 0:
+        if self.border.gauge_change and teu > 0:
             yield from self._gauge_change(teu, outbound)
         dwell = self.clearance_hours(teu)
         if dwell > 0:

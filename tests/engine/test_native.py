@@ -3,6 +3,8 @@ results are the plain engine's to the byte."""
 
 from __future__ import annotations
 
+import ast
+import gc
 import os
 import subprocess
 import sys
@@ -78,8 +80,6 @@ def test_compiled_and_plain_engines_write_the_same_tables(tmp_path: Path) -> Non
 def test_every_component_class_can_be_subclassed_in_plain_python() -> None:
     """A component kind of a user's own module subclasses the engine's classes; compiled,
     they allow it only when marked (docs/architecture.md)."""
-    import ast
-
     from sim.engine import component
 
     marked: dict[str, bool] = {}
@@ -119,3 +119,91 @@ def test_a_failed_build_is_one_line_and_the_command_succeeds(
     monkeypatch.setenv(native.ENV, "off")
     assert native.main(["--check"]) == 0
     assert capsys.readouterr().out.strip() == "compiled engine: none (plain Python)"
+
+
+def _declared(node: ast.ClassDef) -> tuple[set[str], set[str]]:
+    """(every attribute a class sets or declares, those it declares with a type): class-body
+    annotations and `self.x = ...` / `self.x: T = ...` in its methods."""
+    every: set[str] = set()
+    typed: set[str] = set()
+    for item in node.body:
+        if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+            every.add(item.target.id)
+            typed.add(item.target.id)
+    for sub in ast.walk(node):
+        targets: list[ast.expr] = []
+        if isinstance(sub, ast.Assign):
+            targets = list(sub.targets)
+        elif isinstance(sub, ast.AnnAssign):
+            targets = [sub.target]
+        for t in targets:
+            if (isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name)
+                    and t.value.id == "self"):
+                every.add(t.attr)
+                if isinstance(sub, ast.AnnAssign):
+                    typed.add(t.attr)
+    return every, typed
+
+
+def test_no_engine_class_declares_an_attribute_of_its_base_again() -> None:
+    """Compiled, a subclass that declared an attribute its base already has (`Border` had
+    `spec: BorderSpec`) held it twice in mypyc's list of attributes, and the collector's
+    traversal then visited the one reference twice: counted once too often, a live spec could
+    be taken for garbage and have its fields cleared ("'BorderSpec' object has no attribute
+    'id'", two fresh-clone suites in a row). An attribute is declared once, where it is set."""
+    classes: dict[str, tuple[list[str], set[str], set[str]]] = {}
+    for name in native.COMPILED:
+        tree = ast.parse((native.ENGINE / f"{name}.py").read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef):
+                every, typed = _declared(node)
+                bases = [b.id for b in node.bases if isinstance(b, ast.Name)]
+                classes[node.name] = (bases, every, typed)
+
+    def inherited(cls: str) -> set[str]:
+        out: set[str] = set()
+        for base in classes.get(cls, ([], set(), set()))[0]:
+            if base in classes:
+                out |= classes[base][1] | inherited(base)
+        return out
+
+    again = {cls: sorted(typed & inherited(cls)) for cls, (_, _, typed) in classes.items()
+             if typed & inherited(cls)}
+    assert again == {}
+    assert "spec" in inherited("Border"), "the check reads the classes' attributes"
+
+
+def test_the_collector_sees_each_reference_of_the_engine_once() -> None:
+    """What the garbage collector's traversal visits of each engine object (compiled: mypyc's
+    tp_traverse) is no more than what its attributes hold, in a built baseline-2023 model
+    (hubs, borders, locks, lines, links and what they hold)."""
+    from collections import Counter, deque
+
+    from sim.engine import Model
+    from sim.pipeline import prepare
+    from sim.routing import choice_sets
+
+    plan = prepare(ROOT / "scenarios" / "baseline-2023.yaml", replications=1, days=5)
+    model = Model(plan, 0, tuple(choice_sets(plan)))
+    seen: set[int] = set()
+    todo: list[object] = [model]
+    checked = 0
+    while todo and checked < 50_000:
+        obj = todo.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, dict | list | tuple | deque):
+            todo.extend(obj.values() if isinstance(obj, dict) else obj)
+            continue
+        if not type(obj).__module__.startswith("sim.engine"):
+            continue
+        checked += 1
+        names = set(getattr(type(obj), "__mypyc_attrs__", ())) | set(getattr(obj, "__dict__", {}))
+        held = Counter(id(v) for n in names if (v := getattr(obj, n, None)) is not None)
+        visited = Counter(id(r) for r in gc.get_referents(obj))
+        over = {n for n in names if (v := getattr(obj, n, None)) is not None
+                and visited[id(v)] > held[id(v)]}
+        assert not over, f"{type(obj).__name__}: {sorted(over)} visited more than held"
+        todo.extend(gc.get_referents(obj))
+    assert checked > 100
