@@ -37,7 +37,7 @@ def networkx_paths() -> Callable[..., Iterator[tuple[list[Hashable], float]]]:
         if known is None:
             graph = nx.DiGraph()
             graph.add_nodes_from(search.nodes)
-            for (u, v), w in zip(search.ends, search.weights, strict=True):
+            for (u, v), w in zip(search.edges, search.weights, strict=True):
                 graph.add_edge(search.nodes[u], search.nodes[v], w=w)
             known = graphs[id(search)] = (search, graph)
         graph = known[1]

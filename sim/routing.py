@@ -217,14 +217,14 @@ class _Search:
     path of a gateway's part must pass and ride to be a route of the gateway
     (`gateway_paths`)."""
 
-    __slots__ = ("graph", "nodes", "ends", "weights", "index", "via", "own")
+    __slots__ = ("graph", "nodes", "edges", "weights", "index", "via", "own")
 
     def __init__(self, nodes: list[Hashable], edges: list[tuple[int, int]],
                  weights: list[float], via: frozenset[str] = frozenset(),
                  own: frozenset[str] = frozenset()) -> None:
         self.graph = igraph.Graph(n=len(nodes), edges=edges, directed=True)
         self.nodes = nodes
-        self.ends = edges
+        self.edges = edges
         self.weights = weights
         self.index = {node: i for i, node in enumerate(nodes)}
         self.via = via
@@ -247,7 +247,7 @@ class _Search:
         new = list(itertools.accumulate(keep, initial=0))   # a kept node's new id
         nodes = [n for n, k in zip(self.nodes, keep, strict=True) if k]
         edges, weights = [], []
-        for (u, v), w in zip(self.ends, self.weights, strict=True):
+        for (u, v), w in zip(self.edges, self.weights, strict=True):
             if keep[u] and keep[v]:
                 edges.append((new[u], new[v]))
                 weights.append(w)
@@ -269,8 +269,8 @@ class _Search:
             for path in found[done:]:
                 if not path:
                     return
-                nodes = [self.nodes[self.ends[path[0]][0]]]
-                nodes += [self.nodes[self.ends[e][1]] for e in path]
+                nodes = [self.nodes[self.edges[path[0]][0]]]
+                nodes += [self.nodes[self.edges[e][1]] for e in path]
                 yield nodes, sum(self.weights[e] for e in path)
             if len(found) < k:
                 return
