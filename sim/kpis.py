@@ -42,6 +42,9 @@ class Column:
     label: str = ""             # for people: plot axes, terminal tables
     per: Per | None = None      # a count over the statistics period ("year"), a week, or
                                 # the whole horizon; None for stocks, times, shares, labels
+    fixed: bool = False         # a number that describes the row's entity (a hub's
+                                # coordinates): the same in every replication, so a summary
+                                # carries it as a label, without a mean and a CI
 
     @property
     def column(self) -> str:
@@ -51,9 +54,10 @@ class Column:
         return f"{self.name}_horizon" if self.per == "horizon" else f"{self.name}_per_{self.per}"
 
 
-def col(name: str, unit: str = "", per: Per | None = None, label: str = "") -> Column:
+def col(name: str, unit: str = "", per: Per | None = None, label: str = "",
+        fixed: bool = False) -> Column:
     """A table column (shorthand)."""
-    return Column(name=name, unit=unit, per=per, label=label)
+    return Column(name=name, unit=unit, per=per, label=label, fixed=fixed)
 
 
 @dataclass(frozen=True)

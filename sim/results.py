@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -23,16 +24,26 @@ def table_keys() -> dict[str, list[str]]:
     return {t.name: list(t.keys) for t in all_tables()}
 
 
-def summarize(table: pd.DataFrame, keys: list[str], level: float = 0.95) -> pd.DataFrame:
-    """Mean and `<col>_ci95` half-width of every numeric column, per entity (rows in order of
-    first appearance; labels from an entity's first row), exactly as `mean_ci` gives them.
+def fixed_columns() -> dict[str, list[str]]:
+    """Every result table's numbers that describe an entity (`Column.fixed`: a hub's
+    coordinates), carried by a summary as labels."""
+    from sim.engine.recorder import all_tables
+
+    return {t.name: [c.column for c in t.columns if c.fixed] for t in all_tables()}
+
+
+def summarize(table: pd.DataFrame, keys: list[str], level: float = 0.95,
+              fixed: Sequence[str] = ()) -> pd.DataFrame:
+    """Mean and `<col>_ci95` half-width of every numeric column but the `fixed` ones, per
+    entity (rows in order of first appearance; labels and `fixed` columns from an entity's
+    first row), exactly as `mean_ci` gives them.
 
     Entities that appear equally often (once per replication: the usual case) are summarized
     together, as one array of shape (entities, columns, replications); otherwise entity by
     entity.
     """
     numeric = [c for c in table.select_dtypes("number").columns
-               if c not in keys and c != "replication"]
+               if c not in keys and c not in fixed and c != "replication"]
     labels = [c for c in table.columns if c not in numeric and c not in keys
               and c != "replication"]
     codes = (table.groupby([table[k] for k in keys], sort=False, dropna=False).ngroup()
@@ -125,8 +136,9 @@ class Results:
                            "and trade")
         key = f"sum:{name}"
         if key not in self._cache:
-            how = summarize_series if name in series_tables() else summarize
-            self._cache[key] = how(self.by_replication(name), table_keys()[name])
+            rows, keys = self.by_replication(name), table_keys()[name]
+            self._cache[key] = (summarize_series(rows, keys) if name in series_tables()
+                                else summarize(rows, keys, fixed=fixed_columns()[name]))
         return self._cache[key]
 
     @property

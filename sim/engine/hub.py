@@ -170,8 +170,8 @@ HUBS = Table("hubs", ("hub",), (
     col("wait_mean_h", "h"), col("wait_max_h", "h"), col("utilization", "share"),
     col("yard_mean_teu", "TEU"), col("yard_peak_teu", "TEU"), col("yard_teu", "TEU"),
     col("queue_end_jobs", "jobs", label="jobs waiting for the yard or a position at the end"),
-    col("in_system_mean_jobs", "jobs"), col("service_mean_h", "h"), col("lon", "deg"),
-    col("lat", "deg")))
+    col("in_system_mean_jobs", "jobs"), col("service_mean_h", "h"),
+    col("lon", "deg", fixed=True), col("lat", "deg", fixed=True)))
 CHECKS = Table("checks", ("hub",), tuple(
     col(c, per="year") if c in ("arrivals", "queue_growth") else col(c) for c in CHECK_COLUMNS))
 

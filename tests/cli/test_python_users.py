@@ -34,6 +34,16 @@ def test_trade_is_a_table_and_summary_names_the_tables(results: sim.Results) -> 
         results.summary("nope")
 
 
+def test_a_hubs_coordinates_are_labels_not_measures(results: sim.Results) -> None:
+    """A hub's lon and lat are the same in every replication: the summary carries them as
+    they are, without a mean's CI (`Column.fixed`)."""
+    hubs = results.summary("hubs")
+    raw = results.by_replication("hubs").drop_duplicates("hub").set_index("hub")
+    assert {"lon", "lat"} <= set(hubs) and not {"lon_ci95", "lat_ci95"} & set(hubs)
+    assert (hubs.set_index("hub")[["lon", "lat"]] == raw[["lon", "lat"]]).all().all()
+    assert "teu_per_year_ci95" in hubs
+
+
 def test_python_m_sim_runs_the_cli() -> None:
     proc = subprocess.run([sys.executable, "-m", "sim", "--help"], capture_output=True,
                           text=True, timeout=120, cwd=ROOT)
