@@ -62,6 +62,7 @@ def admit(scenario: Scenario | str | Path, *, seed: int | None = None,
     loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     plan = build(run_overrides(loaded, seed=seed, replications=replications, days=days))
     _warn_outside_horizon(loaded, plan)
+    _warn_no_warmup(loaded, plan)
     basemap = Path(plan.geodata) / BASEMAP_FILE
     if basemap.exists():
         check_geopackage(basemap, loaded.locate("network.geodata"))
@@ -86,6 +87,17 @@ def _warn_outside_horizon(scenario: Scenario, plan: Plan) -> None:
                     f"{scenario.source_file}: the disruption of {kind} {ident} from day "
                     f"{start / HOURS_PER_DAY:g} lies after the end of this "
                     f"{plan.horizon.days:g}-day run and has no effect"), stacklevel=3)
+
+
+def _warn_no_warmup(scenario: Scenario, plan: Plan) -> None:
+    """A horizon shortened (`--days`) to no more than the scenario's warm-up runs without
+    one: its statistics then include the start from empty queues."""
+    warmup = scenario.horizon.warmup_days
+    if warmup > 0 and plan.horizon.warmup_days == 0:
+        warnings.warn(InputWarning(
+            f"{scenario.source_file}: --days {plan.horizon.days:g} is not longer than the "
+            f"{warmup:g}-day warm-up (horizon.warmup_days), so this run has none: its "
+            "statistics include the start from empty"), stacklevel=3)
 
 
 def check_reference(scenario: Scenario, plan: Plan, choices: tuple[ChoiceSet, ...]) -> None:

@@ -473,6 +473,9 @@ def _resolve_paths(raw: dict[str, Any], folder: Path, file: Path,
                 entry["estimates"] = _absolute(folder / entry["estimates"])
 
 
+LOADER_FIELDS = ("source_file", "provenance")   # fields of `Scenario` no file may write
+
+
 def _load_chain(path: Path, written: dict[str, tuple[Path, str]]
                 ) -> list[tuple[Path, dict[str, Any]]]:
     """Files from the root base to `path`, each with its raw (path-resolved) mapping; at most
@@ -484,6 +487,10 @@ def _load_chain(path: Path, written: dict[str, tuple[Path, str]]
         if any(resolved == p for p, _ in chain):
             cycle = " -> ".join(p.name for p in (*(p for p, _ in chain), resolved))
             raise InputError(chain[-1][0], "extends", f"no cycle of extends ({cycle})")
+        for key in LOADER_FIELDS:
+            if key in raw:
+                raise InputError(resolved, key, "no such key (the loader sets it: the file "
+                                 "read and where each field came from)")
         chain.append((resolved, raw))
         _resolve_paths(raw, resolved.parent, resolved, written)
         parent = raw.get("extends")

@@ -398,3 +398,22 @@ def test_both_yaml_loaders_read_every_shipped_file_alike_and_keep_the_limits(
             load_scenario(bad / name)
     with pytest.raises(InputError, match=r"line 20 column 1: .*found character '\\t' that"):
         load_scenario(bad / "syntax_tab_indent.yaml")      # the tab named, as PyYAML names it
+
+
+def test_days_that_leave_no_warmup_say_so(tmp_path: Path) -> None:
+    doc = _doc(tmp_path)
+    doc["horizon"] = {"days": 60, "warmup_days": 10}
+    path = _write(tmp_path, doc)
+    with warnings.catch_warnings():   # longer than the warm-up: kept, quiet
+        warnings.simplefilter("error", InputWarning)
+        assert admit(path, days=11, limits=None).plan.horizon.warmup_days == 10
+    with pytest.warns(InputWarning, match=r"--days 10 is not longer than the 10-day warm-up"):
+        assert admit(path, days=10, limits=None).plan.horizon.warmup_days == 0
+
+
+@pytest.mark.parametrize("key", ["source_file", "provenance"])
+def test_what_the_loader_sets_is_no_field_of_a_file(tmp_path: Path, key: str) -> None:
+    doc = _doc(tmp_path)
+    doc[key] = "elsewhere.yaml" if key == "source_file" else {"files": ["a"]}
+    err = _error(_write(tmp_path, doc))
+    assert err.field == key and "no such key" in str(err) and err.file.endswith("s.yaml")
