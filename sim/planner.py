@@ -278,6 +278,13 @@ def search(spec: CandidatesSpec, year: int, target: float, probability: float,
     return PlanResult(chosen, confirm_trade, pool, target, probability, year, notes)
 
 
+PLAN_COLUMNS = ["candidate", "in_service", "decide_by", "capital_bn_cny",
+                "operating_bn_cny_per_year", "cost_to_target_bn_cny", "capital_source",
+                "operating_source", "lead_time_source", "p_meet", "p_meet_ci95_low",
+                "p_meet_ci95_high", "confirm_replications", "target_bn_cny", "target_year",
+                "probability_required", "note"]
+
+
 def tables(spec: CandidatesSpec, result: PlanResult) -> tuple[pd.DataFrame, pd.DataFrame]:
     """plan.csv (the chosen portfolio, cost, P(meet) with CI) and frontier.csv."""
     from sim.uncertainty import wilson
@@ -316,7 +323,11 @@ def tables(spec: CandidatesSpec, result: PlanResult) -> tuple[pd.DataFrame, pd.D
                           "p_meet_ci95_low": low, "p_meet_ci95_high": high,
                           "confirm_replications": x.size, "target_bn_cny": t,
                           "target_year": result.year, "probability_required": result.probability})
-    return pd.DataFrame(plan_rows), front
+    else:   # a row that says so, not a file without a header
+        plan_rows.append({"candidate": "NONE", "target_bn_cny": t, "target_year": result.year,
+                          "probability_required": result.probability,
+                          "note": "no portfolio meets the target with the required probability"})
+    return pd.DataFrame(plan_rows, columns=PLAN_COLUMNS), front
 
 
 def frontier_plot(front: pd.DataFrame, path: Path, probability: float) -> Path:

@@ -130,6 +130,8 @@ def test_plan_by_simulation_writes_its_tables(tmp_path: Path) -> None:
     spec, result, _ = run_plan(path, tmp_path / "out", target=1e6, year=2025,
                                probability=0.8, first=2, most=4, confirm=2, workers=1)
     assert result.chosen is None
+    plan = pd.read_csv(tmp_path / "out" / "plan.csv")   # says so, with its header
+    assert list(plan["candidate"]) == ["NONE"] and "no portfolio meets" in plan["note"][0]
     front = pd.read_csv(tmp_path / "out" / "frontier.csv")
     assert set(front["portfolio"]) == {"(nothing)", "double@2025"}     # slow: too late
     runs = pd.concat([pd.read_parquet(p) for p in (tmp_path / "out" / "runs").glob("*.parquet")])
