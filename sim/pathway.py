@@ -386,6 +386,10 @@ class PathwayOutcome:
     failed: int
 
 
+# what `run_pathway` writes into its --out beside its part files (runs/s*.parquet)
+PATHWAY_FILES = ("pathway.csv", "fan.png", "pathway_runs.parquet", "pathway.json")
+
+
 def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
                 samples: int | None = None, workers: int | None = None,
                 scheduler: str | None = None, local_cluster: bool = False,
@@ -396,13 +400,13 @@ def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
     import time
 
     from sim.atomic import write_csv, write_parquet, write_text
-    from sim.staging import check_place
+    from sim.staging import check_work_folder
     from sim.sweep.executors import describe, dispatch
     from sim.trade import references
 
     start = time.perf_counter()
     spec, base = load_pathway(path, to, samples)
-    check_place(out, inputs=(path,))
+    check_work_folder(out, own=PATHWAY_FILES, inputs=(path,))
     years = tuple(range(spec.base_year, spec.to + 1))
     identity = json.dumps({"spec": spec.model_dump(mode="json", exclude={"source_file"}),
                            "base": base.model_dump(mode="json", exclude={"source_file"})},

@@ -476,6 +476,10 @@ def simulation_evaluator(spec: CandidatesSpec, base: Scenario, year: int, out: P
     return evaluate
 
 
+# what `run_plan` writes into its --out beside its part files (runs/*.parquet)
+PLAN_FILES = ("plan.csv", "frontier.csv", "frontier.png", "plan.json")
+
+
 def run_plan(path: str | Path, out: str | Path, *, target: float, year: int,
              probability: float, first: int = 4, most: int = 64, confirm: int = 32,
              monotone: bool = True, workers: int | None = None, scheduler: str | None = None,
@@ -486,12 +490,12 @@ def run_plan(path: str | Path, out: str | Path, *, target: float, year: int,
     import os
 
     from sim.atomic import write_text
-    from sim.staging import check_place
+    from sim.staging import check_work_folder
 
     spec, base = load_candidates(path)
     if year < spec.base_year:
         raise InputError("--year", "", f"a year from the base year {spec.base_year}", year)
-    check_place(out, inputs=(path,))
+    check_work_folder(out, own=PLAN_FILES, inputs=(path,))
     folder = Path(out)
     workers = workers or os.cpu_count() or 1
     evaluate = simulation_evaluator(spec, base, year, folder, workers=workers,

@@ -35,7 +35,7 @@ import os
 import shutil
 import signal
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -231,6 +231,36 @@ def check_place(out: str | os.PathLike[str], *, inputs: Iterable[str | os.PathLi
     return shown, path
 
 
+def check_work_folder(out: str | os.PathLike[str], *, own: Iterable[str],
+                      inputs: Iterable[str | os.PathLike[str]] = (),
+                      option: str = "--out") -> Path:
+    """A folder a resumable command (`pathway`, `plan`) writes its part files and results
+    into: `check_place`, and absent, empty or holding only what such a command writes (the
+    file names in `own`, part files under `runs/`, temporary files of `sim.atomic`), so
+    neither another command's results nor the user's own files get mixed with its own.
+    InputError naming it otherwise; nothing is written."""
+    shown, path = check_place(out, inputs=inputs, option=option)
+    if not path.is_dir():
+        return path
+    names = set(own)
+    foreign = []
+    for p in sorted(path.rglob("*")):
+        rel = p.relative_to(path)
+        if p.is_dir() and rel.as_posix() == "runs":
+            continue
+        ours = (rel.as_posix() in names
+                or (len(rel.parts) == 2 and rel.parts[0] == "runs" and p.suffix == ".parquet")
+                or (p.name.startswith(".") and ".tmp" in p.name))
+        if not ours:
+            foreign.append(rel.as_posix())
+    if foreign:
+        names_shown = ", ".join(printable(f, 40) for f in foreign[:SHOWN_NAMES])
+        more = f" and {len(foreign) - SHOWN_NAMES} more" if len(foreign) > SHOWN_NAMES else ""
+        raise _refuse(shown, option, f"an empty folder or one this command wrote (it holds "
+                                      f"{names_shown}{more}); choose another {option}")
+    return path
+
+
 def _contents(shown: str, path: Path, overwrite: bool, option: str) -> Target:
     files = [p for p in path.rglob("*") if not p.is_dir()]
     if not files:
@@ -257,11 +287,13 @@ def _contents(shown: str, path: Path, overwrite: bool, option: str) -> Target:
     return Target(shown, path, holds, len([p for p in path.rglob("*") if p.is_file()]), option)
 
 
-def check_file_out(out: str | os.PathLike[str], *, header: str, overwrite: bool = False,
-                   option: str = "--out") -> Path:
-    """A results file (`calibrate --out`) checked before anything runs: a name, not a folder
-    or a device, in a writable folder, and absent, empty or a table cqsim wrote (its first
-    line is `header`) unless `overwrite`. It is then written atomically (`sim.atomic`)."""
+def check_file_out(out: str | os.PathLike[str], *, ours: Callable[[Path], bool], what: str,
+                   overwrite: bool = False, option: str = "--out") -> Path:
+    """A results file (`calibrate --out`, `--estimates-out`, `report -o`) checked before
+    anything runs: a name, not a folder or a device, in a writable folder, and absent, empty
+    or one cqsim wrote (`ours(path)`: e.g. `first_line(header)`) unless `overwrite`. `what`
+    names the file in the refusal ("a table", "a report"). It is then written atomically
+    (`sim.atomic`)."""
     shown = os.fspath(out)
     if not shown.strip():
         raise _refuse(repr(shown), option, "a file name (got an empty one)")
@@ -269,24 +301,42 @@ def check_file_out(out: str | os.PathLike[str], *, header: str, overwrite: bool 
         raise _refuse(printable(shown, 80), option, "a file name without NUL bytes")
     path = Path(os.path.realpath(shown))
     if path.is_dir() or shown.endswith(os.sep):
-        raise _refuse(shown, option, "a file name for the table; it is a folder")
+        raise _refuse(shown, option, f"a file name for {what}; it is a folder")
     if path.exists() and not path.is_file():
-        raise _refuse(shown, option, "a file name for the table; it is a device, pipe or "
+        raise _refuse(shown, option, f"a file name for {what}; it is a device, pipe or "
                                       "socket")
     existing = path.parent
     while not existing.exists():
         existing = existing.parent
-    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+    if not existing.is_dir():
+        raise _refuse(shown, option, f"a file in a folder ({printable(str(existing), 80)} "
+                                      "is a file)")
+    if not os.access(existing, os.W_OK | os.X_OK):
         raise _refuse(shown, option, f"a file in a place this user can write to "
                                       f"({printable(str(existing), 80)} is not writable)")
-    if path.is_file() and path.stat().st_size and not overwrite:
-        with open(path, "rb") as fh:
-            first = fh.readline(len(header) + 2).decode("utf-8", "replace").rstrip("\r\n")
-        if first != header:
-            raise _refuse(shown, option, "a new file or one cqsim wrote (this one is not a "
-                                          "table of this command); choose another "
-                                          f"{option} or pass --overwrite to replace it")
+    if path.is_file() and path.stat().st_size and not overwrite and not ours(path):
+        raise _refuse(shown, option, f"a new file or one cqsim wrote (this one is not "
+                                      f"{what} of this command); choose another "
+                                      f"{option} or pass --overwrite to replace it")
     return path
+
+
+def first_line(header: str) -> Callable[[Path], bool]:
+    """A test for `check_file_out`: the file's first line is `header` (a table cqsim wrote)."""
+    def ours(path: Path) -> bool:
+        with open(path, "rb") as fh:
+            line = fh.readline(len(header) + 2).decode("utf-8", "replace").rstrip("\r\n")
+        return line == header
+    return ours
+
+
+def begins_with(marker: str, within: int = 4096) -> Callable[[Path], bool]:
+    """A test for `check_file_out`: `marker` within the file's first `within` bytes (a
+    report's title, an estimates file's command)."""
+    def ours(path: Path) -> bool:
+        with open(path, "rb") as fh:
+            return marker.encode() in fh.read(within)
+    return ours
 
 
 # ----------------------------------------------------------------------------- the swap

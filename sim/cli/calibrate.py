@@ -36,7 +36,8 @@ from sim.cli.common import (
                    "fitting figures name) through the simulation, then evaluate.")
 @click.option("--estimates-out", type=click.Path(path_type=Path), default=None,
               help="Where --estimate writes (default: estimates/<scenario stem>.yaml beside "
-                   "the scenario).")
+                   "the scenario; replacing only an estimates file cqsim wrote, unless "
+                   "--overwrite).")
 @click.option("--max-passes", type=click.IntRange(min=1, max=50), default=10,
               show_default=True, help="Estimation passes at most.")
 @limit_options
@@ -57,9 +58,18 @@ def calibrate_cmd(scenario: Path, seed: int | None, replications: int | None,
     plan = checked.plan
     if out is not None:
         from sim.calibration import CALIBRATION_COLUMNS
-        from sim.staging import check_file_out
+        from sim.staging import check_file_out, first_line
 
-        out = check_file_out(out, header=",".join(CALIBRATION_COLUMNS), overwrite=overwrite)
+        out = check_file_out(out, ours=first_line(",".join(CALIBRATION_COLUMNS)),
+                             what="a table", overwrite=overwrite)
+    if estimate:   # checked before the estimation runs, which takes minutes
+        from sim.market.estimates import ESTIMATES_MARKER
+        from sim.staging import begins_with, check_file_out
+
+        estimates_out = check_file_out(
+            estimates_out or scenario.parent / "estimates" / f"{scenario.stem}.yaml",
+            ours=begins_with(ESTIMATES_MARKER), what="an estimates file", overwrite=overwrite,
+            option="--estimates-out")
     measured = stats_days(plan.horizon)
     if measured < DAYS_PER_YEAR and len(set(plan.seasonality)) > 1:
         show_warning(f"{plan.source_file}: {measured:g} days measured with seasonality on: "
@@ -84,7 +94,8 @@ def calibrate_cmd(scenario: Path, seed: int | None, replications: int | None,
         result = run_estimation(
             plan, targets, lambda p: run(p, workers=workers, progress=False),
             max_passes=max_passes, progress=screen.print)
-        target = estimates_out or scenario.parent / "estimates" / f"{scenario.stem}.yaml"
+        target = estimates_out
+        assert target is not None   # checked above
         write_estimates(target, scenario.stem, dt.date.today().isoformat(),
                         "cqsim " + shlex.join(["calibrate", *sys.argv[2:]]),
                         [r.target.id for r in result.rows], result.estimates)

@@ -11,11 +11,18 @@ import click
 @click.argument("run_dirs", nargs=-1, required=True,
                 type=click.Path(path_type=Path, file_okay=False))
 @click.option("-o", "--out", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="The HTML file (default RUN_DIR/report.html of the first run).")
-def report(run_dirs: tuple[Path, ...], out: Path | None) -> None:
+              help="The HTML file (default RUN_DIR/report.html of the first run; replacing "
+                   "only a report cqsim wrote, unless --overwrite).")
+@click.option("--overwrite", is_flag=True,
+              help="Replace --out even when it is not a report cqsim wrote.")
+def report(run_dirs: tuple[Path, ...], out: Path | None, overwrite: bool) -> None:
     """Write one self-contained HTML report of RUN_DIR (several: a comparison against the
     first). It works offline: open it by double-click."""
-    from sim.report import write_report
+    from sim.report import REPORT_MARKER, write_report
+    from sim.staging import begins_with, check_file_out
 
-    path = write_report(list(run_dirs), out)
+    target = check_file_out(out if out is not None else run_dirs[0] / "report.html",
+                            ours=begins_with(REPORT_MARKER), what="a report",
+                            overwrite=overwrite)
+    path = write_report(list(run_dirs), target)
     click.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")

@@ -84,6 +84,9 @@ def apply_estimates(market: dict[str, Any], scenario_file: Path) -> None:
         node.setdefault(keys[-1], est.value)
 
 
+ESTIMATES_MARKER = "\ncommand: cqsim calibrate"   # in the first lines of every estimates file
+
+
 def write_estimates(file: Path, scenario: str, estimated: str, command: str,
                     fitting: list[str], estimates: list[Estimate]) -> None:
     """Write an estimates file (atomically)."""

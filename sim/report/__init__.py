@@ -10,6 +10,7 @@ from sim.errors import InputError
 from sim.report.rundir import RunDir
 
 REPORT_FILE = "report.html"
+REPORT_MARKER = "<title>cqsim report"   # in the head of every report (`page.render`)
 
 
 def write_report(run_dirs: Sequence[str | Path], out: str | Path | None = None, *,
@@ -34,4 +35,4 @@ def write_report(run_dirs: Sequence[str | Path], out: str | Path | None = None, 
                                           f"({exc.strerror or type(exc).__name__})") from None
 
 
-__all__ = ["REPORT_FILE", "RunDir", "write_report"]
+__all__ = ["REPORT_FILE", "REPORT_MARKER", "RunDir", "write_report"]

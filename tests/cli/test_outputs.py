@@ -156,6 +156,57 @@ def test_calibrate_out_is_a_file_cqsim_may_replace(tmp_path: Path) -> None:
     assert table.read_text() == "my,own,table\n"
 
 
+def test_estimates_out_is_checked_before_the_estimation_runs(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine\n")
+    for out, expected in ((notes, "not an estimates file of this command"),
+                          (tmp_path, "it is a folder"), (notes / "e.yaml", "is a file")):
+        result = CliRunner().invoke(main, ["calibrate", str(OK), "--estimate",
+                                           "--estimates-out", str(out)])
+        assert result.exit_code == 2, result.output
+        line = result.stderr.strip()
+        assert "\n" not in line and "--estimates-out" in line and expected in line, line
+    assert notes.read_text() == "mine\n"
+
+
+def test_report_out_replaces_only_a_report_cqsim_wrote(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    assert CliRunner().invoke(main, ["run", str(OK), "--no-map", "--no-report", "--out",
+                                     str(run)]).exit_code == 0
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine\n")
+    for out, expected in ((notes, "--overwrite"), ("/dev/null", "device"),
+                          (tmp_path, "directory")):
+        result = CliRunner().invoke(main, ["report", str(run), "-o", str(out)])
+        assert result.exit_code == 2, result.output
+        assert len(result.stderr.strip().splitlines()) == 1 and expected in result.stderr
+    assert notes.read_text() == "mine\n"
+    page = tmp_path / "page.html"
+    for _ in range(2):   # a report cqsim wrote is replaced
+        assert CliRunner().invoke(main, ["report", str(run), "-o", str(page)]).exit_code == 0
+    assert CliRunner().invoke(main, ["report", str(run), "-o", str(notes),
+                                     "--overwrite"]).exit_code == 0
+
+
+def test_a_resumable_command_keeps_out_of_a_folder_of_other_files(tmp_path: Path) -> None:
+    from sim.staging import check_work_folder
+
+    own = ("pathway.csv", "pathway.json")
+    folder = tmp_path / "out"
+    (folder / "runs").mkdir(parents=True)
+    (folder / "runs" / "s000.parquet").write_bytes(b"")
+    (folder / "runs" / ".s001.abc.tmp.parquet").write_bytes(b"")   # a kill mid-write
+    (folder / "pathway.json").write_text("{}")
+    assert check_work_folder(folder, own=own) == folder.resolve()   # its own: resumable
+    for stray in ("precious.txt", "runs/notes.txt", "plan.csv"):
+        (folder / stray).write_text("x")
+        with pytest.raises(InputError, match=r"--out: expected an empty folder or one this "
+                                             r"command wrote \(it holds .*"
+                                             + stray.split("/")[-1].replace(".", r"\.")):
+            check_work_folder(folder, own=own)
+        (folder / stray).unlink()
+
+
 @pytest.mark.slow
 def test_cqsim_report_keeps_the_manifest_true(tmp_path: Path) -> None:
     out = tmp_path / "out"
