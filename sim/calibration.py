@@ -139,6 +139,9 @@ def load_calibration_targets(path: str | Path | None = None) -> list[Calibration
             id=row["id"], metric=row["metric"], published=published, low=low, high=high,
             unit=row["unit"], measure=row["measure"], how_measured=row["how_measured"],
             source=row["source"], role=role, parameter=(row.get("parameter") or "").strip()))
+    if not targets:   # else "all 0 fitting figures within their bands", exit 0
+        raise InputError(file, "rows", "at least one published figure (a header alone "
+                                       "checks nothing)")
     return targets
 
 

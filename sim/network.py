@@ -21,6 +21,7 @@ from sim.geodata import LINKS_FILE, read_hubs, read_links, read_locks
 from sim.market.spec import Choice, MarketSection
 from sim.market.table import (
     MarketPlan,
+    MarketRow,
     empty_flows,
     market_flows,
     read_market_table,
@@ -520,6 +521,30 @@ def _check(scenario: Scenario, net: Network, flows: tuple[Flow, ...], flow_at: l
                                  f"nothing, or the key it is under ({hid})", other.hub)
 
 
+
+def _check_market_names(scenario: Scenario, rows: Sequence[MarketRow]) -> None:
+    """What the market section names exists: the empty box's class (one of value 0), the
+    classes not simulated, a row of the table for every market of `ends`."""
+    section = scenario.market
+    assert section is not None
+    classes = scenario.demand.classes
+    known = f"a class of demand.classes ({', '.join(classes)})"
+    empties = section.empties
+    if empties is not None:
+        box = classes.get(empties.commodity)
+        if box is None or box.value_cny_per_teu != 0:
+            raise scenario.error("market.empties.commodity", f"{known} of value 0 (an empty "
+                                 "box carries no goods)", empties.commodity)
+    for name in section.not_simulated:
+        if name not in classes:
+            raise scenario.error(f"market.not_simulated.{name}", known, name)
+    traded = {row.market for row in rows}
+    for market in section.ends:
+        if market not in traded:
+            raise scenario.error(f"market.ends.{market}", "a market with rows in the market "
+                                 f"table {Path(section.table).name}", market)
+
+
 def build(scenario: Scenario) -> Plan:
     """Resolve a validated scenario into a `Plan`, or raise InputError naming the field."""
     folder = Path(scenario.network.geodata)
@@ -543,11 +568,7 @@ def build(scenario: Scenario) -> Plan:
         added = market_flows(scenario.market, rows, scenario.demand.classes)
         flows += added
         flow_at += ["market.table"] * len(added)
-        empties = scenario.market.empties
-        if empties is not None and empties.commodity not in scenario.demand.classes:
-            raise InputError(scenario.source_file, "market.empties.commodity",
-                             f"a class of demand.classes ({', '.join(scenario.demand.classes)})",
-                             empties.commodity)
+        _check_market_names(scenario, rows)
         added = empty_flows(scenario.market)
         flows += added
         flow_at += ["market.empties"] * len(added)

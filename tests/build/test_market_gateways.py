@@ -41,6 +41,14 @@ def test_a_gateway_listing_another_ones_corridor_is_refused(tmp_path: Path) -> N
      "demand.flows.0.flow_class"),
     (lambda d: d["market"].update(labels={"atlantis": "a market of no table"}),
      "labels.atlantis: a market of ends"),
+    (lambda d: d["market"]["ends"].update(mars="eu"), "market.ends.mars"),  # no rows
+    (lambda d: d["market"].update(not_simulated={"gold": "no such class"}),
+     "market.not_simulated.gold"),
+    (lambda d: d["market"].update(empties={   # a class of goods as the empty box
+        "commodity": "materials", "repositioned_share": 0.5, "source": "test",
+        "lanes": [{"gateway": "west", "china": "cq", "abroad": ["eu"]}]}),
+     "market.empties.commodity: expected a class of demand.classes (electronics, materials) "
+     "of value 0"),
 ])
 def test_market_references_name_the_field(tmp_path: Path, edit: Callable[[dict], object],
                                           field: str) -> None:
