@@ -28,6 +28,13 @@ def _finite(value: Any) -> Any:
     return value
 
 
+def _key(value: Any) -> tuple[str, Any]:
+    """A value as a grid compares it: 7 and 7.0 are one value, True and 1 are not."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return "number", float(value)
+    return type(value).__name__, value
+
+
 Scalar = Annotated[StrictBool | int | float | str, BeforeValidator(_finite)]
 
 
@@ -85,6 +92,9 @@ class Parameters(Spec):
             for path, values in self.grid.items():
                 if not values:
                     raise ValueError(f"grid.{path} needs at least one value")
+                if len({_key(v) for v in values}) < len(values):
+                    raise ValueError(f"grid.{path}: distinct values (a value twice runs the "
+                                     "same variant twice)")
         return self
 
     @property
@@ -119,6 +129,9 @@ class SweepSpec(Spec):
 
     @model_validator(mode="after")
     def _per_point(self) -> SweepSpec:
+        both = [p for p in self.parameters.names if p in self.fixed]
+        if both:   # the varied value would silently win over the fixed one
+            raise ValueError(f"fixed.{both[0]}: a path that parameters do not vary too")
         reps = self.point_replications
         if reps is not None:
             if self.parameters.points is None or len(reps) != len(self.parameters.points):

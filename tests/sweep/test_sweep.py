@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -85,7 +86,7 @@ def test_unknown_key_is_an_input_error_naming_file_and_field(tmp_path: Path) -> 
 
 
 @pytest.mark.parametrize("param, value, field", [
-    ("network.services.nope.departures_per_week", 7,
+    ("network.services.nope.departures_per_week", 8,
      "parameters.grid.network.services.nope.departures_per_week"),
     (SERVICE, -3, f"parameters.grid.{SERVICE}"),
 ])
@@ -106,6 +107,20 @@ def test_grid_and_sample_exclude_each_other(tmp_path: Path) -> None:
     doc["parameters"]["sample"] = {"n": 4, "seed": 1, "ranges": {SERVICE: [7, 14]}}
     path.write_text(yaml.safe_dump(doc))
     with pytest.raises(InputError, match="exactly one of grid, sample or points"):
+        load_sweep(path)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda d: d["parameters"].update(grid={SERVICE: [7, 7.0]}), "distinct values"),
+    (lambda d: d.update(fixed={SERVICE: 3}), f"fixed.{SERVICE}: a path that parameters"),
+])
+def test_a_sweep_that_says_one_thing_twice_is_refused(tmp_path: Path, edit, message) -> None:
+    """Each ran without a word: the same variant twice, or a fixed value the grid overrode."""
+    path = tiny_sweep(tmp_path)
+    doc = yaml.safe_load(path.read_text())
+    edit(doc)
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(InputError, match=re.escape(message)):
         load_sweep(path)
 
 
