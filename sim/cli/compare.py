@@ -195,11 +195,17 @@ def rank(base: Path, files: tuple[Path, ...], changes: tuple[Path, ...],
         candidates = {}
         for path in (*files, *changes):
             c = candidate(base_s, path)
-            candidates[c.name if c.name not in candidates else path.stem] = c
+            key = c.name if c.name not in candidates else path.stem
+            if key in candidates:   # two files of one name: the first would be dropped
+                raise InputError(path, "name", "a candidate name used once (rename it, or "
+                                 "name each with --candidate NAME=FILE)", key)
+            candidates[key] = c
         for item in named:
             name, sep, file = item.partition("=")
             if not sep or not name or not file:
                 raise InputError("--candidate", "", "NAME=FILE", item)
+            if name in candidates:
+                raise InputError("--candidate", "", "a candidate name used once", name)
             candidates[name] = candidate(base_s, Path(file), name)
         if not candidates:
             raise InputError("--changes", "", "at least one candidate file")

@@ -263,3 +263,6 @@ def test_cli_run_compare_and_rank(tmp_path: Path) -> None:
     bad = write_scenario(tmp_path / "bad.yaml", {"changes": "nope"})
     res = runner.invoke(main, ["rank", str(base), str(bad)])
     assert res.exit_code == 2 and "changes" in res.output
+    res = runner.invoke(main, ["rank", str(base), "--candidate", f"x={more}",   # one dropped
+                               "--candidate", f"x={more}"])
+    assert res.exit_code == 2 and "a candidate name used once" in res.output
