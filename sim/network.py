@@ -358,11 +358,17 @@ def _grow(scenario: Scenario, where: str, change: DemandGrowth, hubs: dict[str, 
         value = getattr(change, key)
         if value is not None:
             _known(scenario, f"{where}.{key}", what, value, table)
+    matched = 0
     for j, flow in enumerate(flows):
         if all(getattr(change, k) in (None, getattr(flow, k))
                for k in ("origin", "destination", "commodity", "market")):
             flows[j] = _revalidated(flow, {"teu_per_year": flow.teu_per_year * change.factor},
                                    scenario, f"{where}.factor")
+            matched += 1
+    if not matched:
+        file, field_name = scenario.locate(where)
+        warnings.warn(InputWarning(f"{file}: {field_name}: this demand_growth matches no flow "
+                                   "and changes nothing"), stacklevel=2)
 
 
 def _resolve_hops(scenario: Scenario, at: str, spec: ServiceSpec, stops: tuple[str, ...],

@@ -417,3 +417,15 @@ def test_what_the_loader_sets_is_no_field_of_a_file(tmp_path: Path, key: str) ->
     doc[key] = "elsewhere.yaml" if key == "source_file" else {"files": ["a"]}
     err = _error(_write(tmp_path, doc))
     assert err.field == key and "no such key" in str(err) and err.file.endswith("s.yaml")
+
+
+def test_growth_that_matches_no_flow_says_so(tmp_path: Path) -> None:
+    doc = _doc(tmp_path)   # one flow, a -> b
+    doc["changes"] = [{"kind": "demand_growth", "origin": "a", "factor": 2}]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InputWarning)
+        build(load_scenario(_write(tmp_path, doc)))
+    doc["changes"] = [{"kind": "demand_growth", "origin": "b", "destination": "b",
+                       "factor": 2}]
+    with pytest.warns(InputWarning, match=r"changes\.0: this demand_growth matches no flow"):
+        build(load_scenario(_write(tmp_path, doc)))
