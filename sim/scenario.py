@@ -14,6 +14,7 @@ fourth change of the file that set it, not of the merged list.
 from __future__ import annotations
 
 import copy
+import math
 import os
 import warnings
 from functools import partial
@@ -31,6 +32,7 @@ from pydantic import (
     StrictStr,
     Tag,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -246,6 +248,18 @@ class SetChange(_Targeted):
     kind: Literal["set"]
     field: str
     value: StrictBool | StrictInt | StrictFloat | StrictStr
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _one_value(cls, value: Any) -> Any:
+        """Say what a value may be (else pydantic reports its last type tried: a boolean)."""
+        if isinstance(value, (list, tuple, dict)):
+            raise ValueError("one number, true/false or text (a list or mapping cannot be "
+                             "set: change a service's stops with remove_service and "
+                             "add_service)")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError("a finite number")
+        return value
 
 
 class ScaleChange(_Targeted):

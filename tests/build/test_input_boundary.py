@@ -429,3 +429,15 @@ def test_growth_that_matches_no_flow_says_so(tmp_path: Path) -> None:
                        "factor": 2}]
     with pytest.warns(InputWarning, match=r"changes\.0: this demand_growth matches no flow"):
         build(load_scenario(_write(tmp_path, doc)))
+
+
+@pytest.mark.parametrize("value, expected", [
+    (float("nan"), "a finite number"), (float("inf"), "a finite number"),
+    (["a", "b"], "one number, true/false or text"), ({"a": 1}, "one number"),
+])
+def test_a_set_value_says_what_it_may_be(tmp_path: Path, value: object, expected: str) -> None:
+    """It said "expected a valid boolean" (the last type pydantic tried)."""
+    doc = _doc(tmp_path)
+    doc["changes"] = [{"kind": "set", "hub": "a", "field": "yard_teu", "value": value}]
+    err = _error(_write(tmp_path, doc))
+    assert err.field == "changes.0.value" and expected in str(err), str(err)
