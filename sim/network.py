@@ -504,8 +504,8 @@ def _check(scenario: Scenario, net: Network, flows: tuple[Flow, ...], flow_at: l
         for end in ("origin", "destination"):
             hub_id = getattr(flow, end)
             if hub_id not in hubs:
-                raise scenario.error(f"{flow_at[i]}.{end}", "a known hub id" + did_you_mean(
-                    hub_id, hubs), hub_id)
+                raise scenario.error(_hub_field(scenario, flow_at[i], end, hub_id, flow),
+                                     "a known hub id" + did_you_mean(hub_id, hubs), hub_id)
             own = scenario.demand.classes.get(flow.commodity)
             lot, field_name = ((own.lot_teu, f"demand.classes.{flow.commodity}.lot_teu")
                                if own is not None and own.lot_teu is not None
@@ -526,6 +526,19 @@ def _check(scenario: Scenario, net: Network, flows: tuple[Flow, ...], flow_at: l
             raise scenario.error(f"network.background.{hid}.hub",
                                  f"nothing, or the key it is under ({hid})", other.hub)
 
+
+
+
+def _hub_field(scenario: Scenario, at: str, end: str, hub_id: str, flow: Flow) -> str:
+    """Where the user wrote a flow's end hub: a row's own field, or for a flow of the market
+    table the market section's `origin` or `ends.<market>` it came from."""
+    section = scenario.market
+    if at == "market.table" and section is not None:
+        if hub_id == section.origin:
+            return "market.origin"
+        if flow.market is not None and section.ends.get(flow.market) == hub_id:
+            return f"market.ends.{flow.market}"
+    return f"{at}.{end}"
 
 
 def _check_market_names(scenario: Scenario, rows: Sequence[MarketRow]) -> None:

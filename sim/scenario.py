@@ -473,17 +473,19 @@ _PATH_FIELDS = (("network", "geodata"), ("demand", "reference_scenario"), ("mark
 
 def _resolve_paths(raw: dict[str, Any], folder: Path, file: Path,
                    written: dict[str, tuple[Path, str]]) -> None:
-    """Make the file's relative paths absolute; remember (file, value as written) of each."""
+    """Make the file's relative paths absolute; remember (file, value as written) of each.
+    Files are read from the one named down to the root base, so the first file to write a
+    path is the one whose value counts (a base's value is overridden)."""
     for section, key in _PATH_FIELDS:
         node = raw.get(section)
         if isinstance(node, dict) and isinstance(node.get(key), str):
-            written[f"{section}.{key}"] = (file, node[key])
+            written.setdefault(f"{section}.{key}", (file, node[key]))
             node[key] = _absolute(folder / node[key])
     uncertain = raw.get("uncertain")
     if isinstance(uncertain, dict):
         for path, entry in uncertain.items():
             if isinstance(entry, dict) and isinstance(entry.get("estimates"), str):
-                written[f"uncertain.{path}.estimates"] = (file, entry["estimates"])
+                written.setdefault(f"uncertain.{path}.estimates", (file, entry["estimates"]))
                 entry["estimates"] = _absolute(folder / entry["estimates"])
 
 

@@ -441,3 +441,16 @@ def test_a_set_value_says_what_it_may_be(tmp_path: Path, value: object, expected
     doc["changes"] = [{"kind": "set", "hub": "a", "field": "yard_teu", "value": value}]
     err = _error(_write(tmp_path, doc))
     assert err.field == "changes.0.value" and expected in str(err), str(err)
+
+
+def test_a_path_is_blamed_on_the_file_whose_value_counts(tmp_path: Path) -> None:
+    """A child's geodata or reference overriding its base's: the child and its value were
+    named (the base and "a PurePosixPath" were)."""
+    _write(tmp_path, _doc(tmp_path), "base.yaml")
+    for section, key, value in (("network", "geodata", "nogeo"),
+                                ("demand", "reference_scenario", "nope.yaml")):
+        child = _write(tmp_path, {"name": "c", "extends": "base.yaml",
+                                  section: {key: value}}, "child.yaml")
+        err = _error(child)
+        assert err.file.endswith("child.yaml") and err.field == f"{section}.{key}"
+        assert f"got '{value}'" in str(err), str(err)

@@ -42,6 +42,8 @@ def test_a_gateway_listing_another_ones_corridor_is_refused(tmp_path: Path) -> N
     (lambda d: d["market"].update(labels={"atlantis": "a market of no table"}),
      "labels.atlantis: a market of ends"),
     (lambda d: d["market"]["ends"].update(mars="eu"), "market.ends.mars"),  # no rows
+    (lambda d: d["market"].update(origin="atlantis"), "market.origin: expected a known hub"),
+    (lambda d: d["market"]["ends"].update(eu="atlantis"), "market.ends.eu: expected a known"),
     (lambda d: d["market"].update(not_simulated={"gold": "no such class"}),
      "market.not_simulated.gold"),
     (lambda d: d["market"].update(empties={   # a class of goods as the empty box
