@@ -10,6 +10,7 @@ import click
 
 from sim.cli.common import (
     OVERWRITE,
+    Finite,
     InputPath,
     OutPath,
     held_warnings,
@@ -43,7 +44,7 @@ from sim.cli.common import (
               metavar="HOST:PORT",
               help="Where a --local-cluster serves its dashboard (default: this machine only, "
                    "any free port; :8787 for every interface).")
-@click.option("--no-worker-timeout", type=click.FloatRange(min=1), default=None,
+@click.option("--no-worker-timeout", type=Finite(min=1), default=None,
               metavar="SECONDS",
               help="Stop a Dask sweep that has had no worker this long (default 120).")
 @click.option("--resume", is_flag=True,

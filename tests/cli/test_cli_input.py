@@ -8,6 +8,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import click
 import pytest
 import yaml
 from click.testing import CliRunner, Result
@@ -24,6 +25,11 @@ def _cqsim(*args: str) -> Result:
     (["--seed", "-1"], "--seed"), (["--days", "0"], "--days"), (["--days", "1e-9"], "--days"),
     (["--replications", "0"], "--replications"), (["--max-memory", "x"], "--max-memory"),
     (["--bogus"], "--bogus"),
+    # NaN passed click.FloatRange (it compares false): --max-events nan was no limit, and
+    # --days nan was blamed on the scenario's horizon.days
+    (["--days", "nan"], "--days"), (["--days", "inf"], "--days"),
+    (["--max-events", "nan"], "--max-events"), (["--max-events", "inf"], "--max-events"),
+    (["--max-memory", "nan"], "--max-memory"), (["--max-memory", "infGB"], "--max-memory"),
 ])
 def test_usage_errors_are_one_line_naming_the_option(tmp_path: Path, args: list[str],
                                                      option: str) -> None:
@@ -33,6 +39,38 @@ def test_usage_errors_are_one_line_naming_the_option(tmp_path: Path, args: list[
         assert result.exit_code == 2
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and option in lines[0] and lines[0].startswith("cqsim: error:")
+
+
+@pytest.mark.parametrize("args", [
+    ["plan", "c.yaml", "--target", "nan"], ["plan", "c.yaml", "--probability", "nan"],
+    ["plan", "c.yaml", "--target", "inf"],
+    ["uncertainty", "s.yaml", "--target", "nan"], ["uncertainty", "s.yaml", "--days", "nan"],
+    ["compare", "s.yaml", "t.yaml", "--days", "nan"], ["rank", "s.yaml", "--days", "nan"],
+    ["calibrate", "s.yaml", "--days", "nan"], ["calibrate", "s.yaml", "--max-events", "nan"],
+    ["sweep", "w.yaml", "--no-worker-timeout", "nan"], ["sweep", "w.yaml", "--max-events", "nan"],
+])
+def test_no_number_option_takes_nan_or_infinity(tmp_path: Path, args: list[str]) -> None:
+    """plan --target nan and uncertainty --target nan exited 0 having written their files;
+    uncertainty --days nan was a pydantic traceback. Each is now refused at the option."""
+    option = next(a for a in args if a.startswith("--"))
+    result = CliRunner().invoke(main, [args[0], *(str(tmp_path / a) if a.endswith(".yaml")
+                                                 else a for a in args[1:]),
+                                       "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, (result.output, result.exception)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and option in lines[0] and "finite number" in lines[0], lines
+    assert not (tmp_path / "out").exists()
+
+
+def test_every_float_option_is_finite() -> None:
+    """Every float option of every command takes `Finite` (click's FLOAT and FloatRange
+    let NaN through)."""
+    from sim.cli.common import Finite
+
+    for name, command in main.commands.items():
+        for param in command.params:
+            if isinstance(param.type, click.types.FloatParamType):
+                assert isinstance(param.type, Finite), (name, param.name)
 
 
 def test_group_level_usage_errors_are_one_line() -> None:
@@ -205,3 +243,4 @@ def test_report_into_a_place_nobody_can_write_is_one_line(run_dir: Path) -> None
     assert result.exit_code == 2, (result.stderr, result.exception)
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "--out" in lines[0], lines
+
