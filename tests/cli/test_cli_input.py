@@ -244,3 +244,45 @@ def test_report_into_a_place_nobody_can_write_is_one_line(run_dir: Path) -> None
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "--out" in lines[0], lines
 
+
+@pytest.mark.parametrize("address", ["notanaddr", "host:99999", ":", "a:b:1", "x:", ""])
+def test_a_bad_dashboard_address_is_refused_before_anything_runs(tmp_path: Path,
+                                                                 address: str) -> None:
+    """`--dashboard-address notanaddr` was a "Cluster failed to start" traceback after the
+    variants were settled."""
+    result = _cqsim("sweep", tmp_path / "missing.yaml", "--local-cluster",
+                    "--dashboard-address", address, "--out", tmp_path / "out")
+    assert result.exit_code == 2, (result.output, result.exception)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--dashboard-address" in lines[0] and "HOST:PORT" in lines[0]
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1:0", ":8787", "8787", "localhost:65535"])
+def test_the_dashboard_addresses_dask_takes_are_taken(address: str) -> None:
+    from sim.cli.sweep import DashboardAddress
+
+    assert DashboardAddress().convert(address, None, None) == address
+
+
+def test_a_local_cluster_that_does_not_start_is_one_line(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """An environment failure (a host that does not resolve, no sockets): exit 1, one line
+    naming --local-cluster and the cause, no traceback, no results folder."""
+    import distributed
+
+    def no_cluster(*args: object, **kw: object) -> None:
+        raise RuntimeError("Cluster failed to start: boom") from OSError("no such host")
+
+    monkeypatch.setattr(distributed, "LocalCluster", no_cluster)
+    path = nb.line_network(tmp_path, horizon={"days": 20})
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_text(yaml.safe_dump({"base": path.name, "replications": 1, "parameters": {
+        "grid": {"network.services.ab.departures_per_week": [7]}}}))
+    result = _cqsim("sweep", sweep, "--local-cluster", "--workers", "1",
+                    "--out", tmp_path / "out")
+    assert result.exit_code == 1, (result.output, result.exception)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("cqsim: error: --local-cluster:"), lines
+    assert "no such host" in lines[0]
+    assert not (tmp_path / "out").exists()
