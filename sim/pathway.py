@@ -40,11 +40,18 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import numpy as np
 import pandas as pd
-from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from sim.errors import InputError
 from sim.scenario import (
@@ -57,7 +64,12 @@ from sim.scenario import (
 )
 from sim.specs import Spec
 from sim.trade import GOODS_TRADE
-from sim.uncertain import Distribution, FromCalibration, UncertainInput
+from sim.uncertain import (
+    Distribution,
+    FromCalibration,
+    Normal,
+    UncertainInput,
+)
 
 
 def check_ramp(ramp_up: tuple[float, ...]) -> None:
@@ -81,6 +93,29 @@ def check_plan_inputs(names: list[str], what: str, growth: dict[str, Any]) -> No
         raise ValueError(f"{what} names must be distinct")
     if any(isinstance(d, FromCalibration) for d in growth.values()):
         raise ValueError("growth rates: normal, lognormal, triangular or uniform")
+
+
+MIN_GROWTH_PCT = -100.0   # a market cannot shrink by all of itself (or more) in a year
+
+
+def check_growth_rate(dist: Any) -> Any:
+    """A market's growth rate (% per year) stays above -100 for every draw its distribution
+    can give (its quantile at 0: a triangle's or a uniform's low, a normal's truncation or
+    its far tail): at -100 or below, (1 + g / 100) ^ years is no growth factor and every
+    year after the base year fails."""
+    if isinstance(dist, FromCalibration):   # refused by check_plan_inputs
+        return dist
+    lowest = float(dist.ppf(np.array([0.0]))[0])
+    if not lowest > MIN_GROWTH_PCT:
+        how = "truncate it with a low" if isinstance(dist, Normal) else "give it a low"
+        raise ValueError(
+            f"a growth rate above {MIN_GROWTH_PCT:g} %/yr for every draw (a market cannot "
+            f"shrink by all of itself or more in a year): this distribution draws down to "
+            f"{lowest:.6g} ({how} above {MIN_GROWTH_PCT:g})")
+    return dist
+
+
+GrowthRate = Annotated[Distribution, AfterValidator(check_growth_rate)]
 
 
 class Expansion(Spec):
@@ -125,8 +160,8 @@ class PlanFile(Spec):
     seed: int = Field(7, ge=0, le=2**32 - 1, description="seed of the draws of growth rates")
     days: float | None = Field(None, ge=MIN_DAYS, le=36_600,
                                description="horizon of each year's run")
-    growth: dict[str, Distribution] = Field(default_factory=dict,
-                                            description="market -> growth, % per year")
+    growth: dict[str, GrowthRate] = Field(default_factory=dict, description=(
+        "market -> growth, % per year (every draw above -100)"))
     source_file: str = ""
 
 

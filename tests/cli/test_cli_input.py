@@ -286,3 +286,40 @@ def test_a_local_cluster_that_does_not_start_is_one_line(tmp_path: Path,
     assert len(lines) == 1 and lines[0].startswith("cqsim: error: --local-cluster:"), lines
     assert "no such host" in lines[0]
     assert not (tmp_path / "out").exists()
+
+
+SHRINKING = {"dist": "triangular", "low": -150.0, "mode": -120.0, "high": -101.0,
+             "source": "test"}
+CANDIDATE = {"name": "more-trains", "lead_time_years": 0, "capital_cny": 1e9,
+             "lead_time_source": "assumption: test", "capital_source": "assumption: test",
+             "operating_cny_per_year": 0, "operating_source": "assumption: test",
+             "changes": [{"kind": "scale", "service": "west-rail",
+                          "field": "departures_per_week", "factor": 2.0}]}
+
+
+@pytest.mark.parametrize("command, growth, words", [
+    ("pathway", SHRINKING, "above -100"),
+    ("plan", SHRINKING, "above -100"),
+    ("pathway", {"dist": "normal", "mean": 2.0, "sd": 30.0, "source": "test"}, "above -100"),
+])
+def test_a_growth_rate_no_market_can_have_is_refused_on_loading(
+        tmp_path: Path, command: str, growth: dict, words: str) -> None:
+    """A market growing at -100 %/yr or less: `pathway` simulated, then died with
+    KeyError: 'year' leaving pathway.json and runs/; `plan` was a RuntimeError traceback.
+    Now one line naming the file and the market's growth, before anything runs."""
+    from tests.support.market import write_market_scenario
+
+    write_market_scenario(tmp_path)
+    doc: dict = {"scenario": "market.yaml", "base_year": 2023, "growth": {"eu": growth}}
+    doc.update({"to": 2024, "samples": 2} if command == "pathway" else
+               {"decided_from": 2023, "candidates": [CANDIDATE]})
+    path = tmp_path / "file.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    extra = ["--workers", "1"] + (["--first", "2", "--most", "2", "--confirm", "0"]
+                                  if command == "plan" else [])
+    result = _cqsim(command, path, "--out", tmp_path / "out", *extra)
+    assert result.exit_code == 2, (result.output, result.exception)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "file.yaml: growth.eu: expected" in lines[0], lines
+    assert words in lines[0], lines
+    assert not (tmp_path / "out").exists()
