@@ -55,6 +55,7 @@ from pydantic import (
 
 from sim.errors import InputError
 from sim.scenario import (
+    MAX_GROWTH_FACTOR,
     MIN_DAYS,
     Change,
     ScaleChange,
@@ -67,6 +68,7 @@ from sim.trade import GOODS_TRADE
 from sim.uncertain import (
     Distribution,
     FromCalibration,
+    LogNormal,
     Normal,
     UncertainInput,
 )
@@ -113,6 +115,27 @@ def check_growth_rate(dist: Any) -> Any:
             f"shrink by all of itself or more in a year): this distribution draws down to "
             f"{lowest:.6g} ({how} above {MIN_GROWTH_PCT:g})")
     return dist
+
+
+def check_growth_ceiling(growth: dict[str, Any], base_year: int, last_year: int,
+                         path: Path) -> None:
+    """Each market's highest growth draw, compounded from the base year to `last_year`, stays
+    within a demand_growth factor's ceiling (else every sample drawing it fails that year,
+    after the earlier years have run)."""
+    years = last_year - base_year
+    for market, dist in growth.items():
+        if isinstance(dist, FromCalibration) or years <= 0:
+            continue
+        highest = float(dist.ppf(np.array([1.0]))[0])
+        if (1.0 + highest / 100.0) ** years > MAX_GROWTH_FACTOR:
+            most = 100.0 * (MAX_GROWTH_FACTOR ** (1.0 / years) - 1.0)
+            how = ("truncate it with a high" if isinstance(dist, Normal) else "a smaller "
+                   "median or sigma" if isinstance(dist, LogNormal) else "a lower high")
+            raise InputError(path, f"growth.{market}",
+                             f"a growth rate whose draws compound to at most a factor "
+                             f"{MAX_GROWTH_FACTOR:g} by {last_year} ({most:.4g} %/yr over "
+                             f"{years} year{'s' if years > 1 else ''}): this distribution "
+                             f"draws up to {highest:.6g} ({how})")
 
 
 GrowthRate = Annotated[Distribution, AfterValidator(check_growth_rate)]
@@ -212,6 +235,7 @@ def load_pathway(path: str | Path, to: int | None = None,
     """Read and validate a pathway file and its base scenario (InputError naming the field)."""
     path = Path(path)
     spec, base = read_plan_file(path, PathwaySpec, {"to": to, "samples": samples})
+    check_growth_ceiling(spec.growth, spec.base_year, spec.to, path)
     for i, exp in enumerate(spec.expansions):   # each at full share must build
         check_builds(base, exp.changes_at(exp.share(exp.in_service + len(exp.ramp_up))),
                      path, f"expansions.{i}.changes", "changes that apply to the scenario")

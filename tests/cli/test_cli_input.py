@@ -301,12 +301,17 @@ CANDIDATE = {"name": "more-trains", "lead_time_years": 0, "capital_cny": 1e9,
     ("pathway", SHRINKING, "above -100"),
     ("plan", SHRINKING, "above -100"),
     ("pathway", {"dist": "normal", "mean": 2.0, "sd": 30.0, "source": "test"}, "above -100"),
+    ("pathway", {"dist": "uniform", "low": 1e5, "high": 2e5, "source": "test"},
+     "factor 1000 by 2024"),
+    ("plan", {"dist": "uniform", "low": 1e5, "high": 2e5, "source": "test"},
+     "factor 1000 by 2025"),
 ])
 def test_a_growth_rate_no_market_can_have_is_refused_on_loading(
         tmp_path: Path, command: str, growth: dict, words: str) -> None:
-    """A market growing at -100 %/yr or less: `pathway` simulated, then died with
-    KeyError: 'year' leaving pathway.json and runs/; `plan` was a RuntimeError traceback.
-    Now one line naming the file and the market's growth, before anything runs."""
+    """A market growing at -100 %/yr or less (or compounding past demand_growth's factor
+    1000): `pathway` simulated, then died with KeyError: 'year' leaving pathway.json and
+    runs/; `plan` was a RuntimeError traceback. Now one line naming the file and the market's
+    growth, before anything runs."""
     from tests.support.market import write_market_scenario
 
     write_market_scenario(tmp_path)
