@@ -53,6 +53,13 @@ class Limits:
     max_memory: float | None = DEFAULT_MAX_MEMORY
     max_events: float | None = DEFAULT_MAX_EVENTS
 
+    def __post_init__(self) -> None:
+        # NaN compares false with every estimate: it would be no limit at all, silently
+        for name in ("max_memory", "max_events"):
+            value = getattr(self, name)
+            if value is not None and not value > 0:
+                raise ValueError(f"Limits.{name} must be a number > 0 or None, got {value!r}")
+
 
 DEFAULT_LIMITS = Limits()
 

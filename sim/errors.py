@@ -107,6 +107,11 @@ class InputError(Exception):
         return self.message()
 
 
+class ClusterError(RuntimeError):
+    """The Dask cluster a command asked for (--local-cluster) did not start: a failure of
+    the environment, not of the input (the CLI prints one line, exit 1)."""
+
+
 class ConservationError(RuntimeError):
     """Freight was created but is neither delivered, in transit nor waiting."""
 

@@ -40,14 +40,22 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import numpy as np
 import pandas as pd
-from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from sim.errors import InputError
 from sim.scenario import (
+    MAX_GROWTH_FACTOR,
     MIN_DAYS,
     Change,
     ScaleChange,
@@ -57,7 +65,13 @@ from sim.scenario import (
 )
 from sim.specs import Spec
 from sim.trade import GOODS_TRADE
-from sim.uncertain import Distribution, FromCalibration, UncertainInput
+from sim.uncertain import (
+    Distribution,
+    FromCalibration,
+    LogNormal,
+    Normal,
+    UncertainInput,
+)
 
 
 def check_ramp(ramp_up: tuple[float, ...]) -> None:
@@ -81,6 +95,50 @@ def check_plan_inputs(names: list[str], what: str, growth: dict[str, Any]) -> No
         raise ValueError(f"{what} names must be distinct")
     if any(isinstance(d, FromCalibration) for d in growth.values()):
         raise ValueError("growth rates: normal, lognormal, triangular or uniform")
+
+
+MIN_GROWTH_PCT = -100.0   # a market cannot shrink by all of itself (or more) in a year
+
+
+def check_growth_rate(dist: Any) -> Any:
+    """A market's growth rate (% per year) stays above -100 for every draw its distribution
+    can give (its quantile at 0: a triangle's or a uniform's low, a normal's truncation or
+    its far tail): at -100 or below, (1 + g / 100) ^ years is no growth factor and every
+    year after the base year fails."""
+    if isinstance(dist, FromCalibration):   # refused by check_plan_inputs
+        return dist
+    lowest = float(dist.ppf(np.array([0.0]))[0])
+    if not lowest > MIN_GROWTH_PCT:
+        how = "truncate it with a low" if isinstance(dist, Normal) else "give it a low"
+        raise ValueError(
+            f"a growth rate above {MIN_GROWTH_PCT:g} %/yr for every draw (a market cannot "
+            f"shrink by all of itself or more in a year): this distribution draws down to "
+            f"{lowest:.6g} ({how} above {MIN_GROWTH_PCT:g})")
+    return dist
+
+
+def check_growth_ceiling(growth: dict[str, Any], base_year: int, last_year: int,
+                         path: Path) -> None:
+    """Each market's highest growth draw, compounded from the base year to `last_year`, stays
+    within a demand_growth factor's ceiling (else every sample drawing it fails that year,
+    after the earlier years have run)."""
+    years = last_year - base_year
+    for market, dist in growth.items():
+        if isinstance(dist, FromCalibration) or years <= 0:
+            continue
+        highest = float(dist.ppf(np.array([1.0]))[0])
+        if (1.0 + highest / 100.0) ** years > MAX_GROWTH_FACTOR:
+            most = 100.0 * (MAX_GROWTH_FACTOR ** (1.0 / years) - 1.0)
+            how = ("truncate it with a high" if isinstance(dist, Normal) else "a smaller "
+                   "median or sigma" if isinstance(dist, LogNormal) else "a lower high")
+            raise InputError(path, f"growth.{market}",
+                             f"a growth rate whose draws compound to at most a factor "
+                             f"{MAX_GROWTH_FACTOR:g} by {last_year} ({most:.4g} %/yr over "
+                             f"{years} year{'s' if years > 1 else ''}): this distribution "
+                             f"draws up to {highest:.6g} ({how})")
+
+
+GrowthRate = Annotated[Distribution, AfterValidator(check_growth_rate)]
 
 
 class Expansion(Spec):
@@ -125,8 +183,8 @@ class PlanFile(Spec):
     seed: int = Field(7, ge=0, le=2**32 - 1, description="seed of the draws of growth rates")
     days: float | None = Field(None, ge=MIN_DAYS, le=36_600,
                                description="horizon of each year's run")
-    growth: dict[str, Distribution] = Field(default_factory=dict,
-                                            description="market -> growth, % per year")
+    growth: dict[str, GrowthRate] = Field(default_factory=dict, description=(
+        "market -> growth, % per year (every draw above -100)"))
     source_file: str = ""
 
 
@@ -177,6 +235,7 @@ def load_pathway(path: str | Path, to: int | None = None,
     """Read and validate a pathway file and its base scenario (InputError naming the field)."""
     path = Path(path)
     spec, base = read_plan_file(path, PathwaySpec, {"to": to, "samples": samples})
+    check_growth_ceiling(spec.growth, spec.base_year, spec.to, path)
     for i, exp in enumerate(spec.expansions):   # each at full share must build
         check_builds(base, exp.changes_at(exp.share(exp.in_service + len(exp.ramp_up))),
                      path, f"expansions.{i}.changes", "changes that apply to the scenario")

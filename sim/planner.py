@@ -490,11 +490,13 @@ def run_plan(path: str | Path, out: str | Path, *, target: float, year: int,
     import os
 
     from sim.atomic import write_text
+    from sim.pathway import check_growth_ceiling
     from sim.staging import check_work_folder
 
     spec, base = load_candidates(path)
     if year < spec.base_year:
         raise InputError("--year", "", f"a year from the base year {spec.base_year}", year)
+    check_growth_ceiling(spec.growth, spec.base_year, year, Path(path))
     check_work_folder(out, own=PLAN_FILES, inputs=(path,))
     folder = Path(out)
     workers = workers or os.cpu_count() or 1

@@ -65,6 +65,7 @@ from sim.uncertain import (
 
 MAX_EXTENDS = 16  # files in one extends chain (the shipped scenarios use at most 4)
 MIN_DAYS = 1.0    # shortest horizon: a shorter run has no statistics to speak of
+MAX_GROWTH_FACTOR = 1e3  # largest demand_growth factor (pathway growth compounds up to it)
 
 # A spec of any registered kind of a table, validated as the class of its kind
 AnyHub = Annotated[SerializeAsAny[HubSpec], PlainValidator(partial(validate_spec, "hubs"))]
@@ -343,7 +344,7 @@ class DemandGrowth(Spec):
     """Multiply the annual TEU of matching flows (all flows when no filter is given)."""
 
     kind: Literal["demand_growth"]
-    factor: float = Field(ge=0, le=1e3)
+    factor: float = Field(ge=0, le=MAX_GROWTH_FACTOR)
     origin: str | None = None
     destination: str | None = None
     commodity: str | None = None

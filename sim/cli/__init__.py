@@ -1,10 +1,11 @@
 """The `cqsim` command line: one module per command, one error policy for all.
 
 Bad input exits 2 with one line naming the file, the field and what was expected (usage
-errors name the option); Ctrl-C (SIGINT) exits 130 and SIGTERM 143 with one line; none prints
-a traceback. An interrupted command leaves its results folder as it was (`sim.staging`).
-Warnings about valid but doubtful input print one `cqsim: warning:` line each. Command
-modules import what they need when they run, so `cqsim --help` and bad input answer at once.
+errors name the option); a Dask LocalCluster that does not start exits 1 with one line;
+Ctrl-C (SIGINT) exits 130 and SIGTERM 143 with one line; none prints a traceback. An
+interrupted command leaves its results folder as it was (`sim.staging`). Warnings about valid
+but doubtful input print one `cqsim: warning:` line each. Command modules import what they
+need when they run, so `cqsim --help` and bad input answer at once.
 """
 
 from __future__ import annotations
@@ -17,7 +18,13 @@ from typing import Any
 import click
 
 from sim import staging
-from sim.errors import ConservationError, InputError, InputWarning, printable
+from sim.errors import (
+    ClusterError,
+    ConservationError,
+    InputError,
+    InputWarning,
+    printable,
+)
 
 
 def _usage_line(exc: click.UsageError) -> str:
@@ -64,6 +71,11 @@ class CqsimGroup(click.Group):
             policy = quote_policy(ctx.meta.get(NAMED, []))
             click.echo(f"cqsim: error: {exc.message(policy)}", err=True)
             ctx.exit(2)
+        except ClusterError as exc:
+            if staging.stop_requested() is not None:  # interrupted while it started
+                ctx.exit(_interrupted())
+            click.echo(f"cqsim: error: {printable(str(exc), 600)}", err=True)
+            ctx.exit(1)
         except ConservationError as exc:
             click.echo(f"cqsim: conservation check failed: {exc}", err=True)
             ctx.exit(1)

@@ -4,6 +4,7 @@ input is known to be good (an error is then the only line printed)."""
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
 from collections.abc import Callable
@@ -93,13 +94,34 @@ class Size(click.ParamType):
             self.fail(f"expected a size such as 4GB or 500MB, got {value!r}", param, ctx)
 
 
+class Finite(click.FloatRange):
+    """A number in a range, and a number: click.FloatRange lets NaN through (every comparison
+    with NaN is false, so `--max-events nan` was no limit at all) and infinity through an
+    open end. Every float option takes this type; `allow_inf` lets infinity through where it
+    means something."""
+
+    def __init__(self, min: float | None = None, max: float | None = None, *,
+                 min_open: bool = False, max_open: bool = False,
+                 allow_inf: bool = False) -> None:
+        super().__init__(min=min, max=max, min_open=min_open, max_open=max_open)
+        self.allow_inf = allow_inf
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        number = click.FLOAT.convert(value, param, ctx)
+        if math.isnan(number) or (math.isinf(number) and not self.allow_inf):
+            self.fail(f"expected a finite number, got {value!r}", param, ctx)
+        return super().convert(number, param, ctx)
+
+
 def limit_options(f: F) -> F:
     """--max-memory, --max-events and --no-limit (see `limits`)."""
     f = click.option("--no-limit", is_flag=True,
                      help="Run whatever the estimated cost (no memory or event limit).")(f)
-    f = click.option("--max-events", type=click.FloatRange(min=1), default=DEFAULT_MAX_EVENTS,
+    f = click.option("--max-events", type=Finite(min=1), default=DEFAULT_MAX_EVENTS,
                      show_default=True,
-                     help="Refuse a run estimated to schedule more simulation events.")(f)
+                     help="Refuse a run estimated to schedule more simulation events "
+                          "(a finite number; --no-limit lifts both limits).")(f)
     f = click.option("--max-memory", type=Size(), default=DEFAULT_MAX_MEMORY,
                      show_default="4GB",
                      help="Refuse a run estimated to need more memory (e.g. 8GB).")(f)
@@ -164,7 +186,7 @@ def show_warning(text: str) -> None:
 
 
 # a shorter horizon has no statistics to speak of; the longest is a scenario's (sim.scenario)
-DAYS = click.FloatRange(min=1.0, max=36_600)
+DAYS = Finite(min=1.0, max=36_600)
 
 
 def override_options(f: Any) -> Any:

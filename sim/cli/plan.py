@@ -6,17 +6,16 @@ from pathlib import Path
 
 import click
 
-from sim.cli.common import executor_options, one_executor
+from sim.cli.common import Finite, executor_options, one_executor
 
 
 @click.command()
 @click.argument("candidates_file", type=click.Path(path_type=Path))
-@click.option("--target", type=click.FloatRange(min=0), default=900.0, show_default=True,
+@click.option("--target", type=Finite(min=0), default=900.0, show_default=True,
               help="Goods trade target, bn CNY/yr.")
 @click.option("--year", type=click.IntRange(min=1900, max=2200), default=2025,
               show_default=True, help="Year the target is to be met.")
-@click.option("--probability", type=click.FloatRange(min=0, max=1, min_open=True,
-                                                     max_open=True),
+@click.option("--probability", type=Finite(min=0, max=1, min_open=True, max_open=True),
               default=0.8, show_default=True, help="Required P(trade >= target).")
 @click.option("--first", type=click.IntRange(min=2, max=1000), default=4, show_default=True,
               help="Replications of every portfolio in the first screening stage.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import click
 
 from sim.cli.common import (
     OVERWRITE,
+    Finite,
     InputPath,
     OutPath,
     held_warnings,
@@ -18,6 +20,28 @@ from sim.cli.common import (
     named_inputs,
     one_executor,
 )
+
+
+class DashboardAddress(click.ParamType):
+    """Where a LocalCluster serves its dashboard, in the forms Dask takes for one address:
+    HOST:PORT, :PORT (every interface) or PORT; a port 0-65535 (0: any free one). Checked
+    here: Dask reports a bad one only as "Cluster failed to start", after the variants are
+    settled."""
+
+    name = "host:port"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        text = str(value)
+        host, _, port = text.rpartition(":")   # no colon: host "", port the whole text
+        if (not host or _HOST.fullmatch(host)) and port.isascii() and port.isdigit() \
+                and int(port) <= 65_535:
+            return text
+        self.fail(f"expected HOST:PORT, :PORT or PORT with a port 0-65535, got {text!r}",
+                  param, ctx)
+
+
+_HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}[A-Za-z0-9])?")  # a name or an IPv4
 
 
 @click.command()
@@ -39,11 +63,12 @@ from sim.cli.common import (
 @click.option("--tls-key", type=InputPath(exists=True, dir_okay=False, path_type=Path),
               default=None, help="This client's private key (PEM), if not in --tls-cert.")
 @click.option("--local-cluster", is_flag=True, help="Start a Dask LocalCluster for this sweep.")
-@click.option("--dashboard-address", default="127.0.0.1:0", show_default=True,
+@click.option("--dashboard-address", type=DashboardAddress(), default="127.0.0.1:0",
+              show_default=True,
               metavar="HOST:PORT",
               help="Where a --local-cluster serves its dashboard (default: this machine only, "
                    "any free port; :8787 for every interface).")
-@click.option("--no-worker-timeout", type=click.FloatRange(min=1), default=None,
+@click.option("--no-worker-timeout", type=Finite(min=1), default=None,
               metavar="SECONDS",
               help="Stop a Dask sweep that has had no worker this long (default 120).")
 @click.option("--resume", is_flag=True,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from sim.cli.common import DAYS, executor_options, one_executor
+from sim.cli.common import DAYS, Finite, executor_options, one_executor
 
 
 @click.command()
@@ -21,7 +21,7 @@ from sim.cli.common import DAYS, executor_options, one_executor
               show_default=True, help="Seed of the design (not of the simulation).")
 @click.option("--days", type=DAYS, default=None,
               help="Horizon of every run (default: the scenario's).")
-@click.option("--target", type=click.FloatRange(min=0), default=None,
+@click.option("--target", type=Finite(min=0), default=None,
               help="Goods trade target, bn CNY/yr (default: seeds/targets.csv 2025, 900).")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Results folder (default out/uncertainty/<scenario name>).")

@@ -9,6 +9,7 @@ a remote worker needs no access to the sweep's files.
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import os
 import time
@@ -19,7 +20,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from typing import Any
 
-from sim.errors import InputError
+from sim.errors import ClusterError, InputError, printable
 from sim.lifeline import pool_worker
 from sim.sweep.tasks import RunTask, execute_run, failed_row
 
@@ -132,19 +133,37 @@ def run_pool(tasks: Sequence[RunTask], record: Record, *, workers: int,
                "run(s) that were in flight")
 
 
+def _not_started(record: logging.LogRecord) -> bool:
+    """Drop distributed's "Cluster closed without starting up" warning."""
+    return record.getMessage() != "Cluster closed without starting up"
+
+
 @contextmanager
 def dask_client(address: str | None, *, workers: int, security: Any = None,
                 dashboard_address: str = LOOPBACK_DASHBOARD) -> Iterator[Any]:
     """A client of the Dask scheduler at `address` (tcp:// or tls://, with `security`, a
     distributed.Security), or of a new LocalCluster of `workers` processes on loopback (its
-    dashboard at `dashboard_address`); an unreachable scheduler is an InputError."""
+    dashboard at `dashboard_address`); an unreachable scheduler is an InputError, a
+    LocalCluster that does not start a ClusterError."""
     from distributed import Client, LocalCluster
 
     cluster = None
     try:
         if address is None:
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                   host="127.0.0.1", dashboard_address=dashboard_address)
+            spec_log = logging.getLogger("distributed.deploy.spec")
+            spec_log.addFilter(_not_started)   # the ClusterError says it, in one line
+            try:
+                cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
+                                       processes=True, host="127.0.0.1",
+                                       dashboard_address=dashboard_address)
+            except Exception as exc:  # distributed: RuntimeError("Cluster failed to start")
+                cause = exc.__cause__ or exc
+                raise ClusterError(
+                    f"--local-cluster: the Dask LocalCluster did not start (dashboard at "
+                    f"{printable(str(dashboard_address), 80)}): {type(cause).__name__}: "
+                    f"{printable(' '.join(str(cause).split()), 300)}") from None
+            finally:
+                spec_log.removeFilter(_not_started)
             client = Client(cluster)
         else:
             try:

@@ -454,3 +454,28 @@ def test_a_path_is_blamed_on_the_file_whose_value_counts(tmp_path: Path) -> None
         err = _error(child)
         assert err.file.endswith("child.yaml") and err.field == f"{section}.{key}"
         assert f"got '{value}'" in str(err), str(err)
+
+
+@pytest.mark.parametrize("growth, refused", [
+    ({"dist": "triangular", "low": -150, "mode": -120, "high": -101}, True),
+    ({"dist": "uniform", "low": -100, "high": 5}, True),               # -100: all of it
+    ({"dist": "normal", "mean": 2, "sd": 30}, True),                   # its far tail
+    ({"dist": "normal", "mean": 2, "sd": 30, "low": -99}, False),      # truncated
+    ({"dist": "triangular", "low": -99.9, "mode": 0, "high": 5}, False),
+    ({"dist": "lognormal", "median": 3, "sigma": 0.5}, False),
+])
+def test_a_growth_rate_stays_above_minus_100_percent(tmp_path: Path, growth: dict,
+                                                     refused: bool) -> None:
+    from sim.pathway import load_pathway
+    from tests.support.market import write_market_scenario
+
+    write_market_scenario(tmp_path)
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump({"scenario": "market.yaml", "base_year": 2023, "to": 2024,
+                                    "growth": {"eu": {**growth, "source": "test"}}}))
+    if not refused:
+        assert load_pathway(path)[0].growth["eu"].dist == growth["dist"]
+        return
+    with pytest.raises(InputError) as info:
+        load_pathway(path)
+    assert info.value.field == "growth.eu" and "above -100 %/yr" in info.value.expected

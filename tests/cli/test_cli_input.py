@@ -8,6 +8,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import click
 import pytest
 import yaml
 from click.testing import CliRunner, Result
@@ -24,6 +25,11 @@ def _cqsim(*args: str) -> Result:
     (["--seed", "-1"], "--seed"), (["--days", "0"], "--days"), (["--days", "1e-9"], "--days"),
     (["--replications", "0"], "--replications"), (["--max-memory", "x"], "--max-memory"),
     (["--bogus"], "--bogus"),
+    # NaN passed click.FloatRange (it compares false): --max-events nan was no limit, and
+    # --days nan was blamed on the scenario's horizon.days
+    (["--days", "nan"], "--days"), (["--days", "inf"], "--days"),
+    (["--max-events", "nan"], "--max-events"), (["--max-events", "inf"], "--max-events"),
+    (["--max-memory", "nan"], "--max-memory"), (["--max-memory", "infGB"], "--max-memory"),
 ])
 def test_usage_errors_are_one_line_naming_the_option(tmp_path: Path, args: list[str],
                                                      option: str) -> None:
@@ -33,6 +39,38 @@ def test_usage_errors_are_one_line_naming_the_option(tmp_path: Path, args: list[
         assert result.exit_code == 2
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and option in lines[0] and lines[0].startswith("cqsim: error:")
+
+
+@pytest.mark.parametrize("args", [
+    ["plan", "c.yaml", "--target", "nan"], ["plan", "c.yaml", "--probability", "nan"],
+    ["plan", "c.yaml", "--target", "inf"],
+    ["uncertainty", "s.yaml", "--target", "nan"], ["uncertainty", "s.yaml", "--days", "nan"],
+    ["compare", "s.yaml", "t.yaml", "--days", "nan"], ["rank", "s.yaml", "--days", "nan"],
+    ["calibrate", "s.yaml", "--days", "nan"], ["calibrate", "s.yaml", "--max-events", "nan"],
+    ["sweep", "w.yaml", "--no-worker-timeout", "nan"], ["sweep", "w.yaml", "--max-events", "nan"],
+])
+def test_no_number_option_takes_nan_or_infinity(tmp_path: Path, args: list[str]) -> None:
+    """plan --target nan and uncertainty --target nan exited 0 having written their files;
+    uncertainty --days nan was a pydantic traceback. Each is now refused at the option."""
+    option = next(a for a in args if a.startswith("--"))
+    result = CliRunner().invoke(main, [args[0], *(str(tmp_path / a) if a.endswith(".yaml")
+                                                 else a for a in args[1:]),
+                                       "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, (result.output, result.exception)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and option in lines[0] and "finite number" in lines[0], lines
+    assert not (tmp_path / "out").exists()
+
+
+def test_every_float_option_is_finite() -> None:
+    """Every float option of every command takes `Finite` (click's FLOAT and FloatRange
+    let NaN through)."""
+    from sim.cli.common import Finite
+
+    for name, command in main.commands.items():
+        for param in command.params:
+            if isinstance(param.type, click.types.FloatParamType):
+                assert isinstance(param.type, Finite), (name, param.name)
 
 
 def test_group_level_usage_errors_are_one_line() -> None:
@@ -205,3 +243,88 @@ def test_report_into_a_place_nobody_can_write_is_one_line(run_dir: Path) -> None
     assert result.exit_code == 2, (result.stderr, result.exception)
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "--out" in lines[0], lines
+
+
+@pytest.mark.parametrize("address", ["notanaddr", "host:99999", ":", "a:b:1", "x:", ""])
+def test_a_bad_dashboard_address_is_refused_before_anything_runs(tmp_path: Path,
+                                                                 address: str) -> None:
+    """`--dashboard-address notanaddr` was a "Cluster failed to start" traceback after the
+    variants were settled."""
+    result = _cqsim("sweep", tmp_path / "missing.yaml", "--local-cluster",
+                    "--dashboard-address", address, "--out", tmp_path / "out")
+    assert result.exit_code == 2, (result.output, result.exception)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--dashboard-address" in lines[0] and "HOST:PORT" in lines[0]
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1:0", ":8787", "8787", "localhost:65535"])
+def test_the_dashboard_addresses_dask_takes_are_taken(address: str) -> None:
+    from sim.cli.sweep import DashboardAddress
+
+    assert DashboardAddress().convert(address, None, None) == address
+
+
+def test_a_local_cluster_that_does_not_start_is_one_line(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """An environment failure (a host that does not resolve, no sockets): exit 1, one line
+    naming --local-cluster and the cause, no traceback, no results folder."""
+    import distributed
+
+    def no_cluster(*args: object, **kw: object) -> None:
+        raise RuntimeError("Cluster failed to start: boom") from OSError("no such host")
+
+    monkeypatch.setattr(distributed, "LocalCluster", no_cluster)
+    path = nb.line_network(tmp_path, horizon={"days": 20})
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_text(yaml.safe_dump({"base": path.name, "replications": 1, "parameters": {
+        "grid": {"network.services.ab.departures_per_week": [7]}}}))
+    result = _cqsim("sweep", sweep, "--local-cluster", "--workers", "1",
+                    "--out", tmp_path / "out")
+    assert result.exit_code == 1, (result.output, result.exception)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("cqsim: error: --local-cluster:"), lines
+    assert "no such host" in lines[0]
+    assert not (tmp_path / "out").exists()
+
+
+SHRINKING = {"dist": "triangular", "low": -150.0, "mode": -120.0, "high": -101.0,
+             "source": "test"}
+CANDIDATE = {"name": "more-trains", "lead_time_years": 0, "capital_cny": 1e9,
+             "lead_time_source": "assumption: test", "capital_source": "assumption: test",
+             "operating_cny_per_year": 0, "operating_source": "assumption: test",
+             "changes": [{"kind": "scale", "service": "west-rail",
+                          "field": "departures_per_week", "factor": 2.0}]}
+
+
+@pytest.mark.parametrize("command, growth, words", [
+    ("pathway", SHRINKING, "above -100"),
+    ("plan", SHRINKING, "above -100"),
+    ("pathway", {"dist": "normal", "mean": 2.0, "sd": 30.0, "source": "test"}, "above -100"),
+    ("pathway", {"dist": "uniform", "low": 1e5, "high": 2e5, "source": "test"},
+     "factor 1000 by 2024"),
+    ("plan", {"dist": "uniform", "low": 1e5, "high": 2e5, "source": "test"},
+     "factor 1000 by 2025"),
+])
+def test_a_growth_rate_no_market_can_have_is_refused_on_loading(
+        tmp_path: Path, command: str, growth: dict, words: str) -> None:
+    """A market growing at -100 %/yr or less (or compounding past demand_growth's factor
+    1000): `pathway` simulated, then died with KeyError: 'year' leaving pathway.json and
+    runs/; `plan` was a RuntimeError traceback. Now one line naming the file and the market's
+    growth, before anything runs."""
+    from tests.support.market import write_market_scenario
+
+    write_market_scenario(tmp_path)
+    doc: dict = {"scenario": "market.yaml", "base_year": 2023, "growth": {"eu": growth}}
+    doc.update({"to": 2024, "samples": 2} if command == "pathway" else
+               {"decided_from": 2023, "candidates": [CANDIDATE]})
+    path = tmp_path / "file.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    extra = ["--workers", "1"] + (["--first", "2", "--most", "2", "--confirm", "0"]
+                                  if command == "plan" else [])
+    result = _cqsim(command, path, "--out", tmp_path / "out", *extra)
+    assert result.exit_code == 2, (result.output, result.exception)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "file.yaml: growth.eu: expected" in lines[0], lines
+    assert words in lines[0], lines
+    assert not (tmp_path / "out").exists()
