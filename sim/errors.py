@@ -112,6 +112,11 @@ class ClusterError(RuntimeError):
     the environment, not of the input (the CLI prints one line, exit 1)."""
 
 
+class RunFailed(RuntimeError):
+    """A simulation of a study (`plan`) failed where the study cannot go on without it: the
+    CLI prints one line with its error and where it is kept, exit 1."""
+
+
 class ConservationError(RuntimeError):
     """Freight was created but is neither delivered, in transit nor waiting."""
 

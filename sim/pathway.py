@@ -389,6 +389,9 @@ def execute_path(task: PathTask) -> dict[str, Any]:
 def quantiles(rows: pd.DataFrame, kpis: Sequence[str]) -> pd.DataFrame:
     """pathway.csv: per year and KPI, mean and 5/25/50/75/95% quantiles over the samples."""
     out = []
+    if "year" not in rows:   # no sample finished a year (each failed): no quantiles
+        return pd.DataFrame(columns=["year", "kpi", "samples", "mean", "p5", "p25", "p50",
+                                     "p75", "p95"])
     for year, sub in rows.groupby("year", sort=True):
         for k in kpis:
             x = sub[k].dropna().to_numpy(dtype=float)

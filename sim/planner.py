@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, model_validator
 
-from sim.errors import InputError
+from sim.errors import InputError, RunFailed
 from sim.pathway import (
     PlanFile,
     check_builds,
@@ -467,7 +467,8 @@ def simulation_evaluator(spec: CandidatesSpec, base: Scenario, year: int, out: P
             for r in reps:
                 row = pd.read_parquet(part(p, r)).iloc[0].to_dict()
                 if row.get("status") != "ok":
-                    raise RuntimeError(f"run {part(p, r).stem} failed: {row.get('error')}")
+                    raise RunFailed(f"run {part(p, r).stem} failed: {row.get('error')} (kept "
+                                    f"in {part(p, r)}: delete it to run it again)")
                 trade.append(row["trade_bn_cny_per_year"])
                 co2.append(row["co2_t_per_year"])
             got[p] = (np.array(trade), np.array(co2))

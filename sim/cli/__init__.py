@@ -23,6 +23,7 @@ from sim.errors import (
     ConservationError,
     InputError,
     InputWarning,
+    RunFailed,
     printable,
 )
 
@@ -71,7 +72,7 @@ class CqsimGroup(click.Group):
             policy = quote_policy(ctx.meta.get(NAMED, []))
             click.echo(f"cqsim: error: {exc.message(policy)}", err=True)
             ctx.exit(2)
-        except ClusterError as exc:
+        except (ClusterError, RunFailed) as exc:
             if staging.stop_requested() is not None:  # interrupted while it started
                 ctx.exit(_interrupted())
             click.echo(f"cqsim: error: {printable(str(exc), 600)}", err=True)

@@ -87,3 +87,12 @@ def test_expansion_share_schedule() -> None:
                                           "factor": 2.0},))
     assert [exp.share(y) for y in (2029, 2030, 2031, 2032, 2040)] == [0, 0.2, 0.6, 1.0, 1.0]
     assert exp.changes_at(0.5)[0]["factor"] == pytest.approx(1.5)
+
+
+def test_no_finished_sample_gives_an_empty_table_not_a_crash() -> None:
+    """Every sample failed: its rows carry no year (it was `KeyError: 'year'`)."""
+    from sim.pathway import quantiles
+
+    failed = pd.DataFrame([{"run_id": "s000", "status": "failed", "error": "boom"}])
+    table = quantiles(failed, [])
+    assert table.empty and {"year", "kpi", "p50"} <= set(table.columns)

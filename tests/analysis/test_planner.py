@@ -170,3 +170,24 @@ def test_shipped_candidates_and_pathway_load() -> None:
     assert options(spec, 2025)[lock.name] == []          # 9.3 years: not by 2025
     path, _ = load_pathway(SCENARIOS / "pathways" / "plan.yaml")
     assert path.to == 2035 and {e.name for e in path.expansions} >= {lock.name}
+
+
+def test_a_failed_run_is_one_line_exit_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    import sim.planner
+    from sim.cli import main
+    from sim.errors import RunFailed
+
+    def fails(*_: object, **__: object) -> None:
+        raise RunFailed("run p0001-r0000 failed: boom (kept in x: delete it to run it again)")
+
+    monkeypatch.setattr(sim.planner, "run_plan", fails)
+    monkeypatch.setattr(sim.planner, "load_candidates", lambda _: (type("S", (), {
+        "name": "c"})(), None))
+    cands = tmp_path / "c.yaml"
+    cands.write_text("x: 1\n")
+    result = CliRunner().invoke(main, ["plan", str(cands), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.strip().splitlines() == [
+        "cqsim: error: run p0001-r0000 failed: boom (kept in x: delete it to run it again)"]
