@@ -426,12 +426,13 @@ def _check_constants(scenario: Scenario, section: MarketSection,
                                  + did_you_mean(other, section.ends), key)
 
 
-def _check(scenario: Scenario, net: Network, flows: tuple[Flow, ...], flow_at: list[str],
-           service_at: dict[str, str]) -> None:
-    hubs = net.hubs
+def _check_links(scenario: Scenario, hubs: dict[str, HubSpec], links: dict[str, LinkSpec],
+                 locks: dict[str, LockSpec]) -> None:
+    """Every link joins known hubs and names a known lock: checked before services are laid
+    on the links, so an error names the link, not a service that cannot find it."""
     added = {c.link.id: i for i, c in enumerate(scenario.changes) if isinstance(c, AddLink)}
     geodata = "{}: {}".format(*scenario.locate("network.geodata"))
-    for lid, link in net.links.items():
+    for lid, link in links.items():
         # name the file that defined the link: a change in the scenario, or the geodata
         if lid in added:
             src, where = scenario.locate(f"changes.{added[lid]}.link")
@@ -443,9 +444,14 @@ def _check(scenario: Scenario, net: Network, flows: tuple[Flow, ...], flow_at: l
             if getattr(link, side) not in hubs:
                 raise InputError(src, f"{where}.{side}", "a known hub id" + did_you_mean(
                     getattr(link, side), hubs), getattr(link, side), via=via)
-        if link.lock is not None and link.lock not in net.locks:
+        if link.lock is not None and link.lock not in locks:
             raise InputError(src, f"{where}.lock", "the id of a lock" + did_you_mean(
-                link.lock, net.locks), link.lock, via=via)
+                link.lock, locks), link.lock, via=via)
+
+
+def _check(scenario: Scenario, net: Network, flows: tuple[Flow, ...], flow_at: list[str],
+           service_at: dict[str, str]) -> None:
+    hubs = net.hubs
     for lock_id in net.locks.keys() & hubs.keys():
         raise scenario.error("network.geodata", "lock ids no hub has (a lock and a hub share "
                              f"{lock_id})", lock_id)
@@ -597,6 +603,7 @@ def build(scenario: Scenario) -> Plan:
     outages: dict[tuple[str, str], list[RandomOutage]] = {}
     _apply_changes(scenario, {"hub": hubs, "lock": locks, "link": links, "service": services},
                    flows, disruptions, outages, flow_at)
+    _check_links(scenario, hubs, links, locks)
 
     lines: list[Line] = []
     for sid, spec in services.items():

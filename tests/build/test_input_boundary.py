@@ -251,6 +251,17 @@ def test_malformed_geojson_structures(tmp_path: Path, feature: object, field: st
     assert err.file.endswith("hubs.geojson") and err.field == field
 
 
+def test_a_link_to_an_unknown_hub_names_the_link(tmp_path: Path) -> None:
+    """It named a service's stops instead (the service found no link between them)."""
+    path = nb.line_network(tmp_path)
+    links = json.loads((tmp_path / "geo" / "links.geojson").read_text())
+    links["features"][0]["properties"]["to_hub"] = "atlantis"
+    (tmp_path / "geo" / "links.geojson").write_text(json.dumps(links))
+    err = _error(path)
+    lid = links["features"][0]["properties"]["id"]
+    assert err.file.endswith("links.geojson") and err.field == f"features[{lid}].to_hub"
+
+
 def test_geojson_nested_100000_levels(tmp_path: Path) -> None:
     path = nb.line_network(tmp_path)
     (tmp_path / "geo" / "hubs.geojson").write_text(
