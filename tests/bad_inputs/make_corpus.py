@@ -557,7 +557,7 @@ def output_cases() -> None:
     calibrate = ["calibrate", "{here}/ok.yaml", "--out"]
     for name, breaks, out, named, field in (
             ("calibrate_out_folder", "a folder (was a traceback)", "{out}", "{out}",
-             "--out: expected a file name for the table; it is a folder"),
+             "--out: expected a file name for a table; it is a folder"),
             ("calibrate_out_foreign_file", "a file cqsim did not write", "{out}/sentinel.csv",
              "{out}/sentinel.csv", "--out: expected a new file or one cqsim wrote"),
             ("calibrate_out_dev_null", "/dev/null (a device: the atomic rename would replace "
