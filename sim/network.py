@@ -426,6 +426,9 @@ def _check_constants(scenario: Scenario, section: MarketSection,
                                  + did_you_mean(other, section.ends), key)
 
 
+VERTEX_AT_HUB_DEG = 0.01   # a link's end vertex this close to its hub (about 1 km) is at it
+
+
 def _check_links(scenario: Scenario, hubs: dict[str, HubSpec], links: dict[str, LinkSpec],
                  locks: dict[str, LockSpec]) -> None:
     """Every link joins known hubs and names a known lock: checked before services are laid
@@ -440,10 +443,17 @@ def _check_links(scenario: Scenario, hubs: dict[str, HubSpec], links: dict[str, 
         else:
             src, where = str(Path(scenario.network.geodata) / LINKS_FILE), f"features[{lid}]"
             via = geodata
-        for side in ("from_hub", "to_hub"):
-            if getattr(link, side) not in hubs:
+        for side, vertex in (("from_hub", link.coords[0]), ("to_hub", link.coords[-1])):
+            hub_id = getattr(link, side)
+            if hub_id not in hubs:
                 raise InputError(src, f"{where}.{side}", "a known hub id" + did_you_mean(
-                    getattr(link, side), hubs), getattr(link, side), via=via)
+                    hub_id, hubs), hub_id, via=via)
+            hub = hubs[hub_id]
+            if max(abs(vertex[0] - hub.lon), abs(vertex[1] - hub.lat)) > VERTEX_AT_HUB_DEG:
+                end = "first" if side == "from_hub" else "last"
+                raise InputError(src, f"{where}.coords", f"the {end} vertex at {side} "
+                                 f"{hub_id} ({hub.lon:g}, {hub.lat:g}; [lon, lat], longitude "
+                                 "first)", vertex, via=via)
         if link.lock is not None and link.lock not in locks:
             raise InputError(src, f"{where}.lock", "the id of a lock" + did_you_mean(
                 link.lock, locks), link.lock, via=via)

@@ -281,6 +281,20 @@ def _json_depth(doc: Any) -> int:
     return depth
 
 
+class _RepeatedKey(ValueError):
+    """A key twice in one JSON object (its message: the key)."""
+
+
+def _once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are each given once."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _RepeatedKey(key)
+        out[key] = value
+    return out
+
+
 def read_json(path: str | Path, what: str, ref: tuple[str, str] | None = None) -> Any:
     """Parse a JSON file (at most MAX_DEPTH levels deep); InputError on any failure."""
     via = f"{ref[0]}: {ref[1]}" if ref else None
@@ -288,7 +302,11 @@ def read_json(path: str | Path, what: str, ref: tuple[str, str] | None = None) -
     resolved = Path(path) if ref is None else Path(path).absolute()
     text = decode_text(resolved, data, via)
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, object_pairs_hook=_once)
+    except _RepeatedKey as exc:
+        raise InputError(resolved, str(exc), "each key once in an object (JSON keeps the "
+                                             "last value of a repeated key, silently)",
+                         via=via) from None
     except json.JSONDecodeError as exc:
         raise InputError(resolved, f"line {exc.lineno} column {exc.colno}",
                          f"valid JSON ({exc.msg})", via=via) from None

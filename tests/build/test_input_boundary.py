@@ -262,6 +262,31 @@ def test_a_link_to_an_unknown_hub_names_the_link(tmp_path: Path) -> None:
     assert err.file.endswith("links.geojson") and err.field == f"features[{lid}].to_hub"
 
 
+def test_a_link_drawn_away_from_its_hubs_is_refused(tmp_path: Path) -> None:
+    """Its shape must start at from_hub and end at to_hub (latitude and longitude swapped,
+    say, drew it elsewhere on the map, silently)."""
+    path = nb.line_network(tmp_path)
+    links = json.loads((tmp_path / "geo" / "links.geojson").read_text())
+    first = links["features"][0]
+    first["geometry"]["coordinates"][0] = first["geometry"]["coordinates"][0][::-1]
+    (tmp_path / "geo" / "links.geojson").write_text(json.dumps(links))
+    err = _error(path)
+    lid = first["properties"]["id"]
+    assert err.field == f"features[{lid}].coords" and "the first vertex at from_hub" in str(err)
+
+
+def test_a_key_twice_in_a_geojson_object_is_refused(tmp_path: Path) -> None:
+    """JSON keeps the last of a repeated key: a hub given two ids took the second, silently."""
+    path = nb.line_network(tmp_path)
+    file = tmp_path / "geo" / "hubs.geojson"
+    text = file.read_text()
+    file.write_text(text.replace('"id": "a"', '"id": "a", "id": "z"', 1))
+    assert '"id": "z"' in file.read_text()
+    err = _error(path)
+    assert err.file.endswith("hubs.geojson") and err.field == "id"
+    assert "each key once" in str(err)
+
+
 def test_geojson_nested_100000_levels(tmp_path: Path) -> None:
     path = nb.line_network(tmp_path)
     (tmp_path / "geo" / "hubs.geojson").write_text(
