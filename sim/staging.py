@@ -114,24 +114,36 @@ def read_manifest(folder: Path) -> tuple[str, dict[str, Any]] | None:
     return None
 
 
+def problems(folder: Path) -> list[tuple[str, str]]:
+    """What is wrong with a results folder against its manifest, as (file, what) pairs, the
+    file relative to `folder`: files not listed, then listed ones missing or changed, each
+    group sorted; a manifest that is not as cqsim writes it is one problem of its own file.
+    An empty list: complete and intact."""
+    found = read_manifest(folder)
+    if found is None or not isinstance(found[1].get(MANIFEST_KEY), dict):
+        return [(str(folder), "no manifest")]
+    name, meta = found
+    listed = meta[MANIFEST_KEY].get("files")
+    if not isinstance(listed, dict) or not all(
+            isinstance(e, dict) and isinstance(e.get("sha256"), str) for e in listed.values()):
+        return [(name, "manifest not as cqsim writes it (files: a sha256 for every file)")]
+    present = {p.relative_to(folder).as_posix() for p in _files(folder)} - {name}
+    found_problems = [(rel, "not in the manifest") for rel in sorted(present - set(listed))]
+    for rel, entry in sorted(listed.items()):
+        if rel not in present:
+            found_problems.append((rel, "missing"))
+        elif _sha256(folder / rel) != entry["sha256"]:
+            found_problems.append((rel, "sha256 differs from the manifest"))
+    return found_problems
+
+
 def verify(folder: Path) -> list[str]:
     """What is wrong with a results folder against its manifest: files missing, changed or
     not listed (an empty list: complete and intact)."""
-    found = read_manifest(folder)
-    if found is None or not isinstance(found[1].get(MANIFEST_KEY), dict):
+    found = problems(folder)
+    if found and found[0][1] == "no manifest":
         return [f"{folder}: no manifest"]
-    name, meta = found
-    listed: dict[str, Any] = meta[MANIFEST_KEY]["files"]
-    problems = []
-    present = {p.relative_to(folder).as_posix() for p in _files(folder)} - {name}
-    for rel in sorted(present - set(listed)):
-        problems.append(f"{rel}: not in the manifest")
-    for rel, entry in sorted(listed.items()):
-        if rel not in present:
-            problems.append(f"{rel}: missing")
-        elif _sha256(folder / rel) != entry["sha256"]:
-            problems.append(f"{rel}: sha256 differs from the manifest")
-    return problems
+    return [f"{rel}: {what}" for rel, what in found]
 
 
 def describe_result(folder: Path) -> str:
@@ -536,10 +548,13 @@ class ResultFolder:
 
 
 @contextlib.contextmanager
-def updating(folder: Path) -> Iterator[None]:
-    """Change a file of a finished results folder (`cqsim report` rewriting its report.html):
-    with the folder locked, then its manifest brought up to date. A folder without a manifest
-    is changed as it is."""
+def updating(folder: Path, *names: str) -> Iterator[None]:
+    """Change files of a finished results folder (`cqsim report` rewriting its report.html,
+    `cqsim uncertainty` adding its tables): with the folder locked, then the manifest's
+    entries of those files, `names` (relative to `folder`), brought up to date. Every other
+    entry, and the record of what wrote the folder, is kept as it was: a file changed behind
+    cqsim's back stays detectable (`verify`), not hashed anew as if cqsim had written it. A
+    folder without a manifest is changed as it is."""
     found = read_manifest(folder)
     held = found[1].get(MANIFEST_KEY) if found is not None else None
     if found is None or not isinstance(held, dict):
@@ -550,10 +565,30 @@ def updating(folder: Path) -> Iterator[None]:
     lock.acquire()
     try:
         yield
-        about = {k: v for k, v in held.items() if k not in ("tool", "code_version", "files")}
-        write_manifest(target, found[0], about)
+        _update_entries(target, found[0], names)
     finally:
         lock.release()
+
+
+def _update_entries(folder: Path, name: str, files: Iterable[str]) -> None:
+    """Bring the entries of `files` in the manifest in `folder / name` up to date (an entry
+    added or replaced, or dropped for a file that is gone); the rest as it is."""
+    from sim.atomic import write_text
+
+    meta_path = folder / name
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    listed = meta.get(MANIFEST_KEY, {}).get("files") if isinstance(meta, dict) and \
+        isinstance(meta.get(MANIFEST_KEY), dict) else None
+    if not isinstance(listed, dict):
+        return  # not a manifest cqsim wrote: nothing of it is made to look true
+    for rel in files:
+        path = folder / rel
+        if path.is_file():
+            listed[rel] = {"bytes": path.stat().st_size, "sha256": _sha256(path)}
+        else:
+            listed.pop(rel, None)
+    meta[MANIFEST_KEY]["files"] = dict(sorted(listed.items()))
+    write_text(meta_path, json.dumps(meta, indent=2, default=str))
 
 
 def replaced_line(folder: ResultFolder) -> str:

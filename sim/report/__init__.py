@@ -27,7 +27,8 @@ def write_report(run_dirs: Sequence[str | Path], out: str | Path | None = None, 
     target = Path(out) if out is not None else runs[0].path / REPORT_FILE
     page = render(runs)
     try:
-        with updating(target.parent):  # a results folder's manifest lists report.html too
+        # a results folder's manifest lists report.html too: its entry alone is updated
+        with updating(target.parent, target.name):
             return write_text(target, page)
     except OSError as exc:
         raise InputError(target, "--out", f"a file in a place this user can write to "
