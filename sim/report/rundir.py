@@ -181,7 +181,7 @@ class RunDir:
 
     @cached_property
     def meta(self) -> dict[str, Any]:
-        """run.json."""
+        """run.json, each field the report reads of the type `cqsim run` writes."""
         file = self.path / "run.json"
         try:
             meta = json.loads(file.read_text(encoding="utf-8"))
@@ -196,13 +196,17 @@ class RunDir:
                 raise InputError(file, key, f"a {'whole ' if kind is int else ''}number (as "
                                             "`cqsim run` writes)", value)
         warmup = meta.get("warmup_days", 0.0)
-        if isinstance(warmup, bool) or not isinstance(warmup, (int, float)) or warmup < 0:
+        if isinstance(warmup, bool) or not isinstance(warmup, (int, float)) or \
+                not np.isfinite(warmup) or warmup < 0:
             raise InputError(file, "warmup_days", "a number >= 0", warmup)
+        for key in RUN_TEXT:
+            if meta.get(key) is not None and not isinstance(meta[key], str):
+                raise InputError(file, key, "text (as `cqsim run` writes) or null", meta[key])
         return meta
 
     @property
     def name(self) -> str:
-        return str(self.meta.get("scenario", self.path.name))
+        return str(self.meta.get("scenario") or self.path.name)
 
     @property
     def days(self) -> float:
@@ -229,27 +233,18 @@ class RunDir:
         return (self.path / f"{name}.csv").is_file()
 
     def table(self, name: str) -> pd.DataFrame:
-        """`<name>.csv`: the mean over replications with `_ci95` columns (empty if absent)."""
+        """`<name>.csv`: the mean over replications with `_ci95` columns (empty if absent),
+        checked against its `Shape` (InputError naming the file and the column otherwise)."""
         if name not in self._tables:
-            file = self.path / f"{name}.csv"
-            try:
-                frame = _read(file, pd.read_csv) if file.is_file() else pd.DataFrame()
-            except pd.errors.EmptyDataError:  # a table with no rows (e.g. no lock)
-                frame = pd.DataFrame()
-            missing = [c for c in KEYS.get(name, ()) if c not in frame.columns]
-            if missing and not frame.empty:
-                raise InputError(file, "header", f"the columns `cqsim run` writes "
-                                                 f"({', '.join(missing)} missing)")
-            self._tables[name] = frame
+            self._tables[name] = read_table(self.path / f"{name}.csv", SHAPES[name])
         return self._tables[name]
 
     def by_replication(self, name: str) -> pd.DataFrame:
-        """`<name>.parquet`: one block of rows per replication (empty if absent)."""
+        """`<name>.parquet`: one block of rows per replication (empty if absent), checked
+        against its `Shape` and with a `replication` column."""
         key = f"rep:{name}"
         if key not in self._tables:
-            file = self.path / f"{name}.parquet"
-            self._tables[key] = _read(file, pd.read_parquet) if file.is_file() \
-                else pd.DataFrame()
+            self._tables[key] = read_table(self.path / f"{name}.parquet", SHAPES[name])
         return self._tables[key]
 
     @cached_property
@@ -259,8 +254,7 @@ class RunDir:
         import geopandas as gpd
 
         file = self.path / "flows.gpkg"
-        links = _read(file, lambda f: gpd.read_file(f, layer="links"))
-        hubs = _read(file, lambda f: gpd.read_file(f, layer="hubs"))
+        links, hubs = (_layer(file, layer, gpd.read_file) for layer in ("links", "hubs"))
         if "name_zh" not in hubs.columns:
             names = self.names_zh()
             if names:
@@ -274,10 +268,12 @@ class RunDir:
             return {}
         try:
             features = json.loads(file.read_text(encoding="utf-8"))["features"]
-        except (OSError, ValueError, KeyError):
+        except (OSError, ValueError, KeyError, TypeError):
             return {}
-        return {str(f["properties"]["id"]): str(f["properties"]["name_zh"])
-                for f in features if f.get("properties", {}).get("name_zh")}
+        props = [f.get("properties") for f in features if isinstance(f, dict)] \
+            if isinstance(features, list) else []
+        return {str(p["id"]): str(p["name_zh"]) for p in props
+                if isinstance(p, dict) and p.get("name_zh") and "id" in p}
 
     @property
     def geodata(self) -> Path | None:
@@ -300,8 +296,109 @@ class RunDir:
         return out
 
 
-# The columns the report is keyed on, per table (a table without them is not a run's).
-KEYS = {"corridors": ("corridor",), "hubs": ("hub", "name")}
+@dataclass(frozen=True)
+class Shape:
+    """A table as the report reads it, CSV or Parquet: the text columns it is keyed on
+    (`keys`), the number columns it cannot do without (`needs`; "a|b": either), the other
+    text columns (`text`); every other column holds numbers, as `cqsim run` writes a table
+    (labels, then figures with their `_ci95`), empty cells allowed. `rows`: cqsim writes it
+    with rows. By replication (Parquet) a table has a `replication` column too. The text
+    columns are those `sim.engine.recorder.all_tables()` declares without a unit
+    (tests/report/test_tampered.py holds the two together)."""
+
+    keys: tuple[str, ...]
+    needs: tuple[str, ...] = ()
+    text: tuple[str, ...] = ()
+    rows: bool = False
+
+
+# Every table the report reads (`RunDir.table`, `RunDir.by_replication`, attribution.csv).
+SHAPES = {
+    "corridors": Shape(("corridor",), rows=True),
+    "gateways": Shape(("gateway", "flow_class"), text=("label",)),
+    "markets": Shape(("market", "direction", "gateway"), text=("label",)),
+    "trade": Shape(("item",), ("value", "ci95"), text=("unit", "source")),
+    "timeseries": Shape(("corridor",), ("week",)),
+    "hubs": Shape(("hub", "name", "kind"), ("utilization",)),
+    "hubs_daily": Shape(("hub",), ("day",)),
+    "lines": Shape(("line", "corridor"), text=("service", "mode", "schedule")),
+    "links": Shape(("link", "direction"), text=("from_hub", "to_hub", "mode", "corridor")),
+    "locks": Shape(("lock", "direction")),
+    "locks_daily": Shape(("lock", "direction"), ("day",)),
+    "attribution": Shape(("variant", "item")),
+}
+# flows.gpkg's layers (and the geometry each holds)
+LAYERS = {
+    "links": (Shape(("link", "from_hub", "to_hub", "mode", "corridor"),
+                    ("km", "teu_down_per_year|teu_down", "teu_up_per_year|teu_up")),
+              "LineString"),
+    "hubs": (Shape(("hub", "name"), text=("kind", "name_zh")), "Point"),
+}
+# The tables RunDir.open reads (a folder without them is not a run's).
+KEYS = ("corridors", "hubs")
+# run.json's text fields the report shows (null or absent: not known)
+RUN_TEXT = ("scenario", "geodata", "git_commit", "cqsim_version", "engine", "created_utc")
+def read_table(file: Path, shape: Shape) -> pd.DataFrame:
+    """The table in `file` (.csv or .parquet; empty if absent or empty), checked against
+    `shape` (`checked`)."""
+    if not file.is_file():
+        return pd.DataFrame()
+    if file.suffix == ".parquet":
+        return checked(file, _read(file, pd.read_parquet), shape, by_replication=True)
+    text = dict.fromkeys((*shape.keys, *shape.text), str)
+    try:
+        frame = _read(file, lambda f: pd.read_csv(f, dtype=text))
+    except pd.errors.EmptyDataError:  # a table with no columns (e.g. no lock)
+        if shape.rows:
+            raise InputError(file, "header", "the table cqsim writes (the file is empty)") \
+                from None
+        return pd.DataFrame()
+    return checked(file, frame, shape)
+
+
+def checked(file: str | Path, frame: pd.DataFrame, shape: Shape, *,
+            by_replication: bool = False) -> pd.DataFrame:
+    """`frame` read from `file` if it has the columns `shape` needs (and, `by_replication`,
+    `replication`), rows where it must have them, and numbers in every column that is not
+    text (else InputError naming the file, the column and the CSV line or the row); the
+    number columns as numbers."""
+    needs = [*shape.keys, *shape.needs, *(["replication"] if by_replication else [])]
+    missing = [n.split("|")[0] for n in needs if not set(n.split("|")) & set(frame.columns)]
+    if missing:
+        raise InputError(file, "header", f"the columns cqsim writes ({', '.join(missing)} "
+                                         "missing)")
+    if shape.rows and frame.empty:
+        raise InputError(file, "rows", "the rows cqsim writes (none)")
+    text = {*shape.keys, *shape.text, "geometry"}
+    out = frame
+    for column in frame.columns:
+        values = frame[column]
+        if column in text or (pd.api.types.is_numeric_dtype(values)
+                              and not pd.api.types.is_bool_dtype(values)):
+            continue
+        numbers = pd.to_numeric(values, errors="coerce")
+        bad = np.flatnonzero(numbers.isna().to_numpy() & values.notna().to_numpy())
+        if len(bad) or pd.api.types.is_bool_dtype(values):
+            at = int(bad[0]) if len(bad) else 0
+            where = f"line {at + 2}" if str(file).endswith(".csv") else f"row {at}"
+            raise InputError(file, f"{where}.{column}", "a number (as cqsim writes)",
+                             values.iloc[at])
+        out = out.assign(**{column: numbers})
+    return out
+
+
+def _layer(file: Path, layer: str, reader: Any) -> Any:
+    """A layer of flows.gpkg checked against `LAYERS`: its columns, numbers, a coordinate
+    system and the geometry it holds in every row."""
+    shape, geometry = LAYERS[layer]
+    shown = f"{file}:{layer}"
+    frame = checked(shown, _read(file, lambda f: reader(f, layer=layer)), shape)
+    if frame.crs is None:
+        raise InputError(shown, "crs", "a coordinate system (EPSG:4326, as `cqsim run` writes)")
+    kinds = frame.geometry.geom_type
+    if kinds.isna().any() or (kinds != geometry).any() or frame.geometry.is_empty.any():
+        raise InputError(shown, "geometry", f"a {geometry} in every row (as `cqsim run` writes)")
+    return frame
 
 
 def _read(file: Path, reader: Any) -> Any:
@@ -340,9 +437,7 @@ def attribution(runs: list[RunDir]) -> pd.DataFrame:
     file = folder / ATTRIBUTION_FILE
     if len(runs) < 2 or not file.is_file() or any(r.path.parent != folder for r in runs):
         return pd.DataFrame()
-    frame = _read(file, pd.read_csv)
-    if not {"variant", "item"} <= set(frame.columns):
-        raise InputError(file, "header", "the columns `cqsim compare` writes (variant, item)")
+    frame = read_table(file, SHAPES["attribution"])
     frame = frame[frame["variant"].isin([r.name for r in runs[1:]])]
     gateways = frame[frame["item"].str.startswith(GATEWAY_ITEM)]
     base = runs[0].table("gateways")
