@@ -7,16 +7,16 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from sim.errors import InputError
-from sim.report.rundir import RunDir
-
-REPORT_FILE = "report.html"
+from sim.report.rundir import REPORT_FILE, RunDir
 
 
 def write_report(run_dirs: Sequence[str | Path], out: str | Path | None = None, *,
                  shown_as: Sequence[str | Path] | None = None) -> Path:
     """Write the report of `run_dirs` to `out` (default: report.html in the first run
-    directory) and return its path. Reads only the files `cqsim run` wrote. `shown_as`: the
-    folders the report names (where the runs will be once a staging folder is swapped in)."""
+    directory) and return its path. Reads only the files `cqsim run` wrote, first checked
+    against the run's manifest (`RunDir.check_intact`: InputError naming a file changed since).
+    `shown_as`: the folders the report names (where the runs will be once a staging folder is
+    swapped in)."""
     from sim.atomic import write_text
     from sim.report.page import render
     from sim.staging import updating

@@ -16,13 +16,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sim.errors import InputError
+from sim.errors import InputError, printable
 from sim.units import DAYS_PER_YEAR, HOURS_PER_DAY
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
 CI = "_ci95"
+REPORT_FILE = "report.html"
 
 
 @dataclass(frozen=True)
@@ -164,14 +165,16 @@ class RunDir:
 
     @classmethod
     def open(cls, path: str | Path) -> RunDir:
-        """A run directory, or InputError naming what is missing or unreadable (run.json and
-        the tables with the columns the report is keyed on are read here)."""
+        """A run directory, or InputError naming what is missing, changed or unreadable: first
+        its files against the manifest in run.json (`check_intact`), then run.json and the
+        tables with the columns the report is keyed on."""
         folder = Path(path)
         for name in ("run.json", "corridors.csv", "flows.gpkg"):
             if not (folder / name).is_file():
                 raise InputError(folder / name, "", "a run directory written by `cqsim run` "
                                                     "(file missing)")
         run = cls(folder)
+        run.check_intact()
         if run.days - run.warmup_days <= 0 or run.seed < 0 or run.replications < 1:
             raise InputError(folder / "run.json", "days", "a horizon longer than its warm-up, "
                              "a seed >= 0 and replications >= 1 (as `cqsim run` writes)")
@@ -179,9 +182,26 @@ class RunDir:
             run.table(name)
         return run
 
+    def check_intact(self) -> None:
+        """InputError naming the first file that is not as `cqsim run` wrote it, by the
+        manifest in run.json (`check_intact` of the folder; report.html is left out: the
+        report never reads it and writes it anew), or a field of run.json that is not what
+        the manifest records of the run (scenario, seed, replications, days)."""
+        from sim.staging import MANIFEST_KEY
+
+        check_intact(self.path, skip=(REPORT_FILE,))
+        about = self.raw.get(MANIFEST_KEY)
+        if not isinstance(about, dict):
+            return
+        for key in ("scenario", "seed", "replications", "days"):
+            if key in about and self.raw.get(key) != about[key]:
+                raise InputError(self.path / "run.json", key, f"the {key} run.json's manifest "
+                                 f"records ({printable(str(about[key]), 60)}), as `cqsim run` "
+                                 "wrote it: run the scenario again", self.raw.get(key))
+
     @cached_property
-    def meta(self) -> dict[str, Any]:
-        """run.json, each field the report reads of the type `cqsim run` writes."""
+    def raw(self) -> dict[str, Any]:
+        """run.json as it is: a JSON object."""
         file = self.path / "run.json"
         try:
             meta = json.loads(file.read_text(encoding="utf-8"))
@@ -189,6 +209,13 @@ class RunDir:
             raise InputError(file, "", "JSON written by `cqsim run`", str(exc)) from None
         if not isinstance(meta, dict):
             raise InputError(file, "", "a JSON object written by `cqsim run`", meta)
+        return meta
+
+    @cached_property
+    def meta(self) -> dict[str, Any]:
+        """run.json, each field the report reads of the type `cqsim run` writes."""
+        file = self.path / "run.json"
+        meta = self.raw
         for key, kind in (("days", float), ("seed", int), ("replications", int)):
             value = meta.get(key)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not \
@@ -414,6 +441,44 @@ def _read(file: Path, reader: Any) -> Any:
                                    f"({type(exc).__name__})") from None
 
 
+# what a manifest's problem (`sim.staging.problems`) means to the user
+TAMPERED = {
+    "sha256 differs from the manifest": "the file as cqsim wrote it (its sha256 differs from "
+                                        "{manifest}'s manifest): run `cqsim {command}` "
+                                        "again, or put back the file cqsim wrote",
+    "missing": "the file cqsim wrote ({manifest}'s manifest lists it; it is missing): run "
+               "`cqsim {command}` again, or put back the file cqsim wrote",
+    "not in the manifest": "only the files cqsim wrote (this one is not in {manifest}'s "
+                           "manifest): remove it, or run `cqsim {command}` again",
+    "malformed": "a manifest as cqsim writes it (an object with the size and sha256 of every "
+                 "file): run `cqsim {command}` again",
+}
+
+
+def check_intact(folder: Path, only: str | None = None, *, skip: tuple[str, ...] = ()) -> None:
+    """InputError naming the first file of the results folder `folder` that is not as cqsim
+    wrote it by the folder's manifest (`sim.staging.problems`: changed, missing or not
+    listed; `only`: that file alone), or naming the manifest's file when the manifest is not
+    cqsim's. Files in `skip` are left out. A folder whose JSON file holds no manifest
+    (written before cqsim wrote manifests) passes: its tables are checked as they are read
+    (`read_table`)."""
+    from sim.staging import MANIFEST_KEY, problems, read_manifest
+
+    found = read_manifest(folder)
+    if found is None or MANIFEST_KEY not in found[1]:
+        return
+    name = found[0]
+    wrong = [(rel, what) for rel, what in problems(folder)
+             if rel not in skip and (only is None or rel in (only, name, str(folder)))]
+    if not wrong:
+        return
+    rel, what = wrong[0]
+    if what not in TAMPERED:  # no manifest, or one that is not cqsim's
+        rel, what = name, "malformed"
+    raise InputError(folder / rel, MANIFEST_KEY, TAMPERED[what].format(
+        manifest=name, command=name.removesuffix(".json")))
+
+
 def current(frame: pd.DataFrame, measures: tuple[Measure, ...],
             per_year: float) -> pd.DataFrame:
     """`frame` with each measure's current column (its first), computed from an older one
@@ -437,6 +502,7 @@ def attribution(runs: list[RunDir]) -> pd.DataFrame:
     file = folder / ATTRIBUTION_FILE
     if len(runs) < 2 or not file.is_file() or any(r.path.parent != folder for r in runs):
         return pd.DataFrame()
+    check_intact(folder, ATTRIBUTION_FILE)
     frame = read_table(file, SHAPES["attribution"])
     frame = frame[frame["variant"].isin([r.name for r in runs[1:]])]
     gateways = frame[frame["item"].str.startswith(GATEWAY_ITEM)]

@@ -1,7 +1,9 @@
-"""A run directory whose files were changed after the run: `cqsim report` reads each table
-checked against its shape (`sim.report.rundir.SHAPES`), so what does not fit is one line
-naming the file and the column, exit 2, and nothing is written (it used to crash with a
-traceback, or to exit 0)."""
+"""A run directory whose files were changed after the run: `cqsim report` refuses it with one
+line naming the file (the manifest in run.json says what cqsim wrote), exit 2, writes nothing
+and leaves the manifest as it was (it used to crash, or to exit 0 and hash the changed files
+into the manifest, so the change could no longer be seen). A run directory without a
+manifest (written before cqsim wrote one) is read with each table checked against its shape:
+what does not fit is one line naming the file and the column, not a traceback."""
 
 from __future__ import annotations
 
@@ -18,6 +20,8 @@ from sim.cli import main
 from sim.report import rundir as rd
 from sim.staging import verify
 from tests.support.paths import BASELINE
+
+from .conftest import cqsim
 
 
 @pytest.fixture(scope="module")
@@ -65,28 +69,38 @@ def _header_only(d: Path) -> None:
     table.write_text(table.read_text().splitlines()[0] + "\n")
 
 
-# name: (damage, the file named, the field named)
-CASES: dict[str, tuple[Callable[[Path], object], str, str]] = {
+# name: (damage, the file named, its field with the manifest, without it (None: it renders))
+CASES: dict[str, tuple[Callable[[Path], object], str, str, str | None]] = {
     "week as text": (_write("timeseries.csv", "week,corridor,teu_per_week,teu_per_week_ci95\n"
-                                              "x,east,1,\n"), "timeseries.csv", "line 2.week"),
+                                              "x,east,1,\n"), "timeseries.csv", "manifest",
+                     "line 2.week"),
     "a figure as text": (_cell("corridors.csv", "teu_per_year", "abc"), "corridors.csv",
-                         "line 2.teu_per_year"),
+                         "manifest", "line 2.teu_per_year"),
     "hubs.csv without utilization": (_write("hubs.csv", "hub,name\nqinzhou,Q\n"), "hubs.csv",
-                                     "header"),
-    "trade.csv another table": (_write("trade.csv", "a,b\n1,2\n"), "trade.csv", "header"),
+                                     "manifest", "header"),
+    "trade.csv another table": (_write("trade.csv", "a,b\n1,2\n"), "trade.csv", "manifest",
+                                "header"),
     "a daily queue as text": (_cell("locks_daily.csv", "queue_t", "zz"), "locks_daily.csv",
-                              "line 2.queue_t"),
-    "lines.csv another table": (_write("lines.csv", "a\n1\n"), "lines.csv", "header"),
-    "links.csv another table": (_write("links.csv", "a\n1\n"), "links.csv", "header"),
-    "markets.csv another table": (_write("markets.csv", "x\n1\n"), "markets.csv", "header"),
-    "corridors.csv empty": (_write("corridors.csv", ""), "corridors.csv", "header"),
-    "corridors.csv header only": (_header_only, "corridors.csv", "rows"),
+                              "manifest", "line 2.queue_t"),
+    "lines.csv another table": (_write("lines.csv", "a\n1\n"), "lines.csv", "manifest",
+                                "header"),
+    "links.csv another table": (_write("links.csv", "a\n1\n"), "links.csv", "manifest",
+                                "header"),
+    "markets.csv another table": (_write("markets.csv", "x\n1\n"), "markets.csv", "manifest",
+                                  "header"),
+    "corridors.csv empty": (_write("corridors.csv", ""), "corridors.csv", "manifest",
+                            "header"),
+    "corridors.csv header only": (_header_only, "corridors.csv", "manifest", "rows"),
     "corridors.parquet swapped": (lambda d: shutil.copyfile(d / "hubs.parquet",
                                                             d / "corridors.parquet"),
-                                  "corridors.parquet", "header"),
-    "flows.gpkg links without km": (_links_without_km, "flows.gpkg:links", "header"),
-    "run.json geodata a number": (_run_json(geodata=5), "run.json", "geodata"),
-    "run.json scenario a list": (_run_json(scenario=[1]), "run.json", "scenario"),
+                                  "corridors.parquet", "manifest", "header"),
+    "flows.gpkg links without km": (_links_without_km, "flows.gpkg", "manifest", "header"),
+    "run.json geodata a number": (_run_json(geodata=5), "run.json", "geodata", "geodata"),
+    "run.json scenario a list": (_run_json(scenario=[1]), "run.json", "scenario", "scenario"),
+    "run.json another seed": (_run_json(seed=7), "run.json", "seed", None),
+    "a file added": (_write("locks_daily2.csv", "lock\n"), "locks_daily2.csv", "manifest",
+                     None),
+    "a file removed": (lambda d: (d / "markets.csv").unlink(), "markets.csv", "manifest", None),
 }
 
 
@@ -110,20 +124,79 @@ def _refused(folder: Path, named: str, field: str) -> str:
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_every_table_is_checked_as_it_is_read(run: Path, tmp_path: Path, case: str) -> None:
-    damage, named, field = CASES[case]
+def test_a_run_directory_changed_after_the_run_is_refused(run: Path, tmp_path: Path,
+                                                         case: str) -> None:
+    damage, named, field, _ = CASES[case]
     folder = tmp_path / "run"
     shutil.copytree(run, folder)
     damage(folder)
-    _refused(folder, named, field)
+    line = _refused(folder, named, field)
+    if field == "manifest":
+        assert "run.json's manifest" in line and "cqsim run" in line
+        assert verify(folder), "the change can still be seen"
 
 
-def test_an_intact_run_still_renders(run: Path, tmp_path: Path) -> None:
-    """The control of the test above: the checks refuse nothing cqsim writes."""
+@pytest.mark.parametrize("case", [c for c, v in CASES.items() if v[3] is not None])
+def test_without_a_manifest_every_table_is_checked_as_it_is_read(run: Path, tmp_path: Path,
+                                                                 case: str) -> None:
+    damage, named, _, field = CASES[case]
+    assert field is not None
     folder = tmp_path / "run"
     shutil.copytree(run, folder)
+    meta = json.loads((folder / "run.json").read_text())
+    del meta["manifest"]  # a run directory written before cqsim wrote manifests
+    (folder / "run.json").write_text(json.dumps(meta, indent=2))
+    damage(folder)
+    _refused(folder, f"{named}:links" if named == "flows.gpkg" else named, field)
+
+
+def test_a_run_without_a_manifest_still_renders(run: Path, tmp_path: Path) -> None:
+    """The control of the test above: an intact run without a manifest is not refused."""
+    folder = tmp_path / "run"
+    shutil.copytree(run, folder)
+    meta = json.loads((folder / "run.json").read_text())
+    del meta["manifest"]
+    (folder / "run.json").write_text(json.dumps(meta, indent=2))
     done = CliRunner().invoke(main, ["report", str(folder), "--out", str(tmp_path / "r.html")])
     assert done.exit_code == 0, (done.stderr, done.exception)
+
+
+def test_the_command_line_refuses_a_changed_file_and_keeps_the_manifest(run: Path,
+                                                                        tmp_path: Path) -> None:
+    """The audit's case, as a user meets it: markets.csv replaced by another table."""
+    folder = tmp_path / "run"
+    shutil.copytree(run, folder)
+    (folder / "markets.csv").write_text("x\n1\n")
+    manifest = (folder / "run.json").read_bytes()
+    page = (folder / "report.html").read_bytes()
+    proc = cqsim("report", str(folder))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        f"cqsim: error: {folder / 'markets.csv'}: manifest: expected the file as cqsim wrote "
+        "it (its sha256 differs from run.json's manifest): run `cqsim run` again, or put back "
+        "the file cqsim wrote"]
+    assert (folder / "run.json").read_bytes() == manifest
+    assert (folder / "report.html").read_bytes() == page
+    assert verify(folder) == ["markets.csv: sha256 differs from the manifest"]
+
+
+def test_a_report_made_again_updates_only_its_own_entry(run: Path, tmp_path: Path) -> None:
+    """report.html is not read: deleted or changed, it is written anew, and its entry is the
+    only one of the manifest that changes; the record of the code that wrote the run stays
+    (it became the report's code, as if this code had made the run)."""
+    folder = tmp_path / "run"
+    shutil.copytree(run, folder)
+    meta = json.loads((folder / "run.json").read_text())
+    meta["manifest"]["code_version"] = {"cqsim": "0.0.9", "git_commit": "0" * 40}
+    (folder / "run.json").write_text(json.dumps(meta, indent=2))  # a run by older code
+    (folder / "report.html").unlink()
+    before = json.loads((folder / "run.json").read_text())["manifest"]
+    done = CliRunner().invoke(main, ["report", str(folder)])
+    assert done.exit_code == 0, (done.stderr, done.exception)
+    after = json.loads((folder / "run.json").read_text())["manifest"]
+    assert verify(folder) == []
+    assert after["files"].pop("report.html") != before["files"].pop("report.html")
+    assert after == before
 
 
 def test_the_shapes_name_the_text_columns_the_engine_declares() -> None:
