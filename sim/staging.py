@@ -554,20 +554,44 @@ def updating(folder: Path, *names: str) -> Iterator[None]:
     entries of those files, `names` (relative to `folder`), brought up to date. Every other
     entry, and the record of what wrote the folder, is kept as it was: a file changed behind
     cqsim's back stays detectable (`verify`), not hashed anew as if cqsim had written it. A
+    folder inside another results folder (a comparison's run directory) is that folder's too:
+    each enclosing manifest that lists this one is updated the same way (else the comparison
+    would hold files cqsim "did not write" and a new `cqsim compare` into it be refused). A
     folder without a manifest is changed as it is."""
-    found = read_manifest(folder)
-    held = found[1].get(MANIFEST_KEY) if found is not None else None
-    if found is None or not isinstance(held, dict):
-        yield
-        return
-    target = Path(os.path.realpath(folder))
-    lock = FolderLock(target, option="RUN_DIR", shown=str(folder))
-    lock.acquire()
+    chain = _manifests_around(Path(os.path.realpath(folder)))
+    locks = [FolderLock(where, option="RUN_DIR", shown=str(where)) for where, _ in chain]
+    held: list[FolderLock] = []
     try:
+        for lock in reversed(locks):  # the outermost first
+            lock.acquire()
+            held.append(lock)
         yield
-        _update_entries(target, found[0], names)
+        inner = Path(os.path.realpath(folder))
+        changed = [inner / n for n in names]
+        for where, name in chain:   # the innermost first: its manifest changes the next one's
+            _update_entries(where, name, [p.relative_to(where).as_posix() for p in changed])
+            changed.append(where / name)
     finally:
-        lock.release()
+        for lock in reversed(held):
+            lock.release()
+
+
+def _manifests_around(folder: Path) -> list[tuple[Path, str]]:
+    """(folder, its manifest file) for `folder` when it has a manifest, then for each folder
+    around it whose manifest lists the one inside; innermost first."""
+    chain: list[tuple[Path, str]] = []
+    where = folder
+    while True:
+        found = read_manifest(where)
+        held = found[1].get(MANIFEST_KEY) if found is not None else None
+        listed = held.get("files") if isinstance(held, dict) else None
+        if found is None or not isinstance(listed, dict) or (chain and (
+                chain[-1][0] / chain[-1][1]).relative_to(where).as_posix() not in listed):
+            return chain
+        chain.append((where, found[0]))
+        if where.parent == where:
+            return chain
+        where = where.parent
 
 
 def _update_entries(folder: Path, name: str, files: Iterable[str]) -> None:
