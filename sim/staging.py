@@ -114,24 +114,36 @@ def read_manifest(folder: Path) -> tuple[str, dict[str, Any]] | None:
     return None
 
 
+def problems(folder: Path) -> list[tuple[str, str]]:
+    """What is wrong with a results folder against its manifest, as (file, what) pairs, the
+    file relative to `folder`: files not listed, then listed ones missing or changed, each
+    group sorted; a manifest that is not as cqsim writes it is one problem of its own file.
+    An empty list: complete and intact."""
+    found = read_manifest(folder)
+    if found is None or not isinstance(found[1].get(MANIFEST_KEY), dict):
+        return [(str(folder), "no manifest")]
+    name, meta = found
+    listed = meta[MANIFEST_KEY].get("files")
+    if not isinstance(listed, dict) or not all(
+            isinstance(e, dict) and isinstance(e.get("sha256"), str) for e in listed.values()):
+        return [(name, "manifest not as cqsim writes it (files: a sha256 for every file)")]
+    present = {p.relative_to(folder).as_posix() for p in _files(folder)} - {name}
+    found_problems = [(rel, "not in the manifest") for rel in sorted(present - set(listed))]
+    for rel, entry in sorted(listed.items()):
+        if rel not in present:
+            found_problems.append((rel, "missing"))
+        elif _sha256(folder / rel) != entry["sha256"]:
+            found_problems.append((rel, "sha256 differs from the manifest"))
+    return found_problems
+
+
 def verify(folder: Path) -> list[str]:
     """What is wrong with a results folder against its manifest: files missing, changed or
     not listed (an empty list: complete and intact)."""
-    found = read_manifest(folder)
-    if found is None or not isinstance(found[1].get(MANIFEST_KEY), dict):
+    found = problems(folder)
+    if found and found[0][1] == "no manifest":
         return [f"{folder}: no manifest"]
-    name, meta = found
-    listed: dict[str, Any] = meta[MANIFEST_KEY]["files"]
-    problems = []
-    present = {p.relative_to(folder).as_posix() for p in _files(folder)} - {name}
-    for rel in sorted(present - set(listed)):
-        problems.append(f"{rel}: not in the manifest")
-    for rel, entry in sorted(listed.items()):
-        if rel not in present:
-            problems.append(f"{rel}: missing")
-        elif _sha256(folder / rel) != entry["sha256"]:
-            problems.append(f"{rel}: sha256 differs from the manifest")
-    return problems
+    return [f"{rel}: {what}" for rel, what in found]
 
 
 def describe_result(folder: Path) -> str:
@@ -586,24 +598,71 @@ class ResultFolder:
 
 
 @contextlib.contextmanager
-def updating(folder: Path) -> Iterator[None]:
-    """Change a file of a finished results folder (`cqsim report` rewriting its report.html):
-    with the folder locked, then its manifest brought up to date. A folder without a manifest
-    is changed as it is."""
-    found = read_manifest(folder)
-    held = found[1].get(MANIFEST_KEY) if found is not None else None
-    if found is None or not isinstance(held, dict):
-        yield
-        return
-    target = Path(os.path.realpath(folder))
-    lock = FolderLock(target, option="RUN_DIR", shown=str(folder))
-    lock.acquire()
+def updating(folder: Path, *names: str) -> Iterator[None]:
+    """Change files of a finished results folder (`cqsim report` rewriting its report.html,
+    `cqsim uncertainty` adding its tables): with the folder locked, then the manifest's
+    entries of those files, `names` (relative to `folder`), brought up to date. Every other
+    entry, and the record of what wrote the folder, is kept as it was: a file changed behind
+    cqsim's back stays detectable (`verify`), not hashed anew as if cqsim had written it. A
+    folder inside another results folder (a comparison's run directory) is that folder's too:
+    each enclosing manifest that lists this one is updated the same way (else the comparison
+    would hold files cqsim "did not write" and a new `cqsim compare` into it be refused). A
+    folder without a manifest is changed as it is."""
+    chain = _manifests_around(Path(os.path.realpath(folder)))
+    locks = [FolderLock(where, option="RUN_DIR", shown=str(where)) for where, _ in chain]
+    held: list[FolderLock] = []
     try:
+        for lock in reversed(locks):  # the outermost first
+            lock.acquire()
+            held.append(lock)
         yield
-        about = {k: v for k, v in held.items() if k not in ("tool", "code_version", "files")}
-        write_manifest(target, found[0], about)
+        inner = Path(os.path.realpath(folder))
+        changed = [inner / n for n in names]
+        for where, name in chain:   # the innermost first: its manifest changes the next one's
+            _update_entries(where, name, [p.relative_to(where).as_posix() for p in changed])
+            changed.append(where / name)
     finally:
-        lock.release()
+        for lock in reversed(held):
+            lock.release()
+
+
+def _manifests_around(folder: Path) -> list[tuple[Path, str]]:
+    """(folder, its manifest file) for `folder` when it has a manifest, then for each folder
+    around it whose manifest lists the one inside; innermost first."""
+    chain: list[tuple[Path, str]] = []
+    where = folder
+    while True:
+        found = read_manifest(where)
+        held = found[1].get(MANIFEST_KEY) if found is not None else None
+        listed = held.get("files") if isinstance(held, dict) else None
+        if found is None or not isinstance(listed, dict) or (chain and (
+                chain[-1][0] / chain[-1][1]).relative_to(where).as_posix() not in listed):
+            return chain
+        chain.append((where, found[0]))
+        if where.parent == where:
+            return chain
+        where = where.parent
+
+
+def _update_entries(folder: Path, name: str, files: Iterable[str]) -> None:
+    """Bring the entries of `files` in the manifest in `folder / name` up to date (an entry
+    added or replaced, or dropped for a file that is gone); the rest as it is."""
+    from sim.atomic import write_text
+
+    meta_path = folder / name
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    listed = meta.get(MANIFEST_KEY, {}).get("files") if isinstance(meta, dict) and \
+        isinstance(meta.get(MANIFEST_KEY), dict) else None
+    if not isinstance(listed, dict):
+        return  # not a manifest cqsim wrote: nothing of it is made to look true
+    for rel in files:
+        path = folder / rel
+        if path.is_file():
+            listed[rel] = {"bytes": path.stat().st_size, "sha256": _sha256(path)}
+        else:
+            listed.pop(rel, None)
+    meta[MANIFEST_KEY]["files"] = dict(sorted(listed.items()))
+    write_text(meta_path, json.dumps(meta, indent=2, default=str))
 
 
 def replaced_line(folder: ResultFolder) -> str:

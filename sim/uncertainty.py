@@ -291,9 +291,9 @@ def _write_tables(folder: Path, study: StudyDesign, quant: pd.DataFrame, pm: pd.
     from sim.atomic import write_csv, write_text
     from sim.staging import updating
 
-    with updating(folder):
-        write_csv(folder / "uncertainty.csv", quant)
-        write_csv(folder / "p_meet.csv", pm)
-        write_csv(folder / "sobol.csv", sob)
-        write_csv(folder / "inputs.csv", inputs_table(study))
+    files = {"uncertainty.csv": quant, "p_meet.csv": pm, "sobol.csv": sob,
+             "inputs.csv": inputs_table(study)}
+    with updating(folder, *files, "uncertainty.json"):
+        for name, frame in files.items():
+            write_csv(folder / name, frame)
         write_text(folder / "uncertainty.json", json.dumps(about, indent=2))

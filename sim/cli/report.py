@@ -6,10 +6,12 @@ from pathlib import Path
 
 import click
 
+from sim.cli.common import InputPath
+
 
 @click.command()
 @click.argument("run_dirs", nargs=-1, required=True,
-                type=click.Path(path_type=Path, file_okay=False))
+                type=InputPath(path_type=Path, file_okay=False))
 @click.option("-o", "--out", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="The HTML file (default RUN_DIR/report.html of the first run; replacing "
                    "only a report cqsim wrote, unless --overwrite).")
@@ -17,7 +19,8 @@ import click
               help="Replace --out even when it is not a report cqsim wrote.")
 def report(run_dirs: tuple[Path, ...], out: Path | None, overwrite: bool) -> None:
     """Write one self-contained HTML report of RUN_DIR (several: a comparison against the
-    first). It works offline: open it by double-click."""
+    first). It works offline: open it by double-click. A RUN_DIR whose files differ from its
+    manifest (run.json) is refused."""
     from sim.report import REPORT_MARKER, write_report
     from sim.staging import begins_with, check_file_out
 

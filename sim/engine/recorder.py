@@ -48,7 +48,7 @@ LEGS = Table("legs", ("route", "leg"), (
     col("teu", "TEU", "year"), col("ride_mean_h", "h", label="boarding to alighting"),
     col("door_mean_h", "h", label="the shipper's hand-over at the route's origin to alighting")))
 TIMESERIES = Table("timeseries", ("week", "corridor"), (
-    col("week", label="week of the horizon, from 0"), col("corridor"),
+    col("week", "week", label="week of the horizon, from 0"), col("corridor"),
     col("teu", "TEU", "week", "TEU delivered in the week")))
 GATEWAYS = Table("gateways", ("gateway", "flow_class"), (
     col("gateway", label="gateway of the route (a corridor for flows outside the market)"),

@@ -7,17 +7,18 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from sim.errors import InputError
-from sim.report.rundir import RunDir
+from sim.report.rundir import REPORT_FILE, RunDir
 
-REPORT_FILE = "report.html"
 REPORT_MARKER = "<title>cqsim report"   # in the head of every report (`page.render`)
 
 
 def write_report(run_dirs: Sequence[str | Path], out: str | Path | None = None, *,
                  shown_as: Sequence[str | Path] | None = None) -> Path:
     """Write the report of `run_dirs` to `out` (default: report.html in the first run
-    directory) and return its path. Reads only the files `cqsim run` wrote. `shown_as`: the
-    folders the report names (where the runs will be once a staging folder is swapped in)."""
+    directory) and return its path. Reads only the files `cqsim run` wrote, first checked
+    against the run's manifest (`RunDir.check_intact`: InputError naming a file changed since).
+    `shown_as`: the folders the report names (where the runs will be once a staging folder is
+    swapped in)."""
     from sim.atomic import write_text
     from sim.report.page import render
     from sim.staging import updating
@@ -28,7 +29,8 @@ def write_report(run_dirs: Sequence[str | Path], out: str | Path | None = None, 
     target = Path(out) if out is not None else runs[0].path / REPORT_FILE
     page = render(runs)
     try:
-        with updating(target.parent):  # a results folder's manifest lists report.html too
+        # a results folder's manifest lists report.html too: its entry alone is updated
+        with updating(target.parent, target.name):
             return write_text(target, page)
     except OSError as exc:
         raise InputError(target, "--out", f"a file in a place this user can write to "

@@ -16,13 +16,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sim.errors import InputError
+from sim.errors import InputError, printable
 from sim.units import DAYS_PER_YEAR, HOURS_PER_DAY
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
 CI = "_ci95"
+REPORT_FILE = "report.html"
 
 
 @dataclass(frozen=True)
@@ -164,14 +165,16 @@ class RunDir:
 
     @classmethod
     def open(cls, path: str | Path) -> RunDir:
-        """A run directory, or InputError naming what is missing or unreadable (run.json and
-        the tables with the columns the report is keyed on are read here)."""
+        """A run directory, or InputError naming what is missing, changed or unreadable: first
+        its files against the manifest in run.json (`check_intact`), then run.json and the
+        tables with the columns the report is keyed on."""
         folder = Path(path)
         for name in ("run.json", "corridors.csv", "flows.gpkg"):
             if not (folder / name).is_file():
                 raise InputError(folder / name, "", "a run directory written by `cqsim run` "
                                                     "(file missing)")
         run = cls(folder)
+        run.check_intact()
         if run.days - run.warmup_days <= 0 or run.seed < 0 or run.replications < 1:
             raise InputError(folder / "run.json", "days", "a horizon longer than its warm-up, "
                              "a seed >= 0 and replications >= 1 (as `cqsim run` writes)")
@@ -179,9 +182,26 @@ class RunDir:
             run.table(name)
         return run
 
+    def check_intact(self) -> None:
+        """InputError naming the first file that is not as `cqsim run` wrote it, by the
+        manifest in run.json (`check_intact` of the folder; report.html is left out: the
+        report never reads it and writes it anew), or a field of run.json that is not what
+        the manifest records of the run (scenario, seed, replications, days)."""
+        from sim.staging import MANIFEST_KEY
+
+        check_intact(self.path, skip=(REPORT_FILE,))
+        about = self.raw.get(MANIFEST_KEY)
+        if not isinstance(about, dict):
+            return
+        for key in ("scenario", "seed", "replications", "days"):
+            if key in about and self.raw.get(key) != about[key]:
+                raise InputError(self.path / "run.json", key, f"the {key} run.json's manifest "
+                                 f"records ({printable(str(about[key]), 60)}), as `cqsim run` "
+                                 "wrote it: run the scenario again", self.raw.get(key))
+
     @cached_property
-    def meta(self) -> dict[str, Any]:
-        """run.json."""
+    def raw(self) -> dict[str, Any]:
+        """run.json as it is: a JSON object."""
         file = self.path / "run.json"
         try:
             meta = json.loads(file.read_text(encoding="utf-8"))
@@ -189,6 +209,13 @@ class RunDir:
             raise InputError(file, "", "JSON written by `cqsim run`", str(exc)) from None
         if not isinstance(meta, dict):
             raise InputError(file, "", "a JSON object written by `cqsim run`", meta)
+        return meta
+
+    @cached_property
+    def meta(self) -> dict[str, Any]:
+        """run.json, each field the report reads of the type `cqsim run` writes."""
+        file = self.path / "run.json"
+        meta = self.raw
         for key, kind in (("days", float), ("seed", int), ("replications", int)):
             value = meta.get(key)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not \
@@ -196,13 +223,17 @@ class RunDir:
                 raise InputError(file, key, f"a {'whole ' if kind is int else ''}number (as "
                                             "`cqsim run` writes)", value)
         warmup = meta.get("warmup_days", 0.0)
-        if isinstance(warmup, bool) or not isinstance(warmup, (int, float)) or warmup < 0:
+        if isinstance(warmup, bool) or not isinstance(warmup, (int, float)) or \
+                not np.isfinite(warmup) or warmup < 0:
             raise InputError(file, "warmup_days", "a number >= 0", warmup)
+        for key in RUN_TEXT:
+            if meta.get(key) is not None and not isinstance(meta[key], str):
+                raise InputError(file, key, "text (as `cqsim run` writes) or null", meta[key])
         return meta
 
     @property
     def name(self) -> str:
-        return str(self.meta.get("scenario", self.path.name))
+        return str(self.meta.get("scenario") or self.path.name)
 
     @property
     def days(self) -> float:
@@ -229,27 +260,18 @@ class RunDir:
         return (self.path / f"{name}.csv").is_file()
 
     def table(self, name: str) -> pd.DataFrame:
-        """`<name>.csv`: the mean over replications with `_ci95` columns (empty if absent)."""
+        """`<name>.csv`: the mean over replications with `_ci95` columns (empty if absent),
+        checked against its `Shape` (InputError naming the file and the column otherwise)."""
         if name not in self._tables:
-            file = self.path / f"{name}.csv"
-            try:
-                frame = _read(file, pd.read_csv) if file.is_file() else pd.DataFrame()
-            except pd.errors.EmptyDataError:  # a table with no rows (e.g. no lock)
-                frame = pd.DataFrame()
-            missing = [c for c in KEYS.get(name, ()) if c not in frame.columns]
-            if missing and not frame.empty:
-                raise InputError(file, "header", f"the columns `cqsim run` writes "
-                                                 f"({', '.join(missing)} missing)")
-            self._tables[name] = frame
+            self._tables[name] = read_table(self.path / f"{name}.csv", SHAPES[name])
         return self._tables[name]
 
     def by_replication(self, name: str) -> pd.DataFrame:
-        """`<name>.parquet`: one block of rows per replication (empty if absent)."""
+        """`<name>.parquet`: one block of rows per replication (empty if absent), checked
+        against its `Shape` and with a `replication` column."""
         key = f"rep:{name}"
         if key not in self._tables:
-            file = self.path / f"{name}.parquet"
-            self._tables[key] = _read(file, pd.read_parquet) if file.is_file() \
-                else pd.DataFrame()
+            self._tables[key] = read_table(self.path / f"{name}.parquet", SHAPES[name])
         return self._tables[key]
 
     @cached_property
@@ -259,8 +281,7 @@ class RunDir:
         import geopandas as gpd
 
         file = self.path / "flows.gpkg"
-        links = _read(file, lambda f: gpd.read_file(f, layer="links"))
-        hubs = _read(file, lambda f: gpd.read_file(f, layer="hubs"))
+        links, hubs = (_layer(file, layer, gpd.read_file) for layer in ("links", "hubs"))
         if "name_zh" not in hubs.columns:
             names = self.names_zh()
             if names:
@@ -274,10 +295,12 @@ class RunDir:
             return {}
         try:
             features = json.loads(file.read_text(encoding="utf-8"))["features"]
-        except (OSError, ValueError, KeyError):
+        except (OSError, ValueError, KeyError, TypeError):
             return {}
-        return {str(f["properties"]["id"]): str(f["properties"]["name_zh"])
-                for f in features if f.get("properties", {}).get("name_zh")}
+        props = [f.get("properties") for f in features if isinstance(f, dict)] \
+            if isinstance(features, list) else []
+        return {str(p["id"]): str(p["name_zh"]) for p in props
+                if isinstance(p, dict) and p.get("name_zh") and "id" in p}
 
     @property
     def geodata(self) -> Path | None:
@@ -300,8 +323,109 @@ class RunDir:
         return out
 
 
-# The columns the report is keyed on, per table (a table without them is not a run's).
-KEYS = {"corridors": ("corridor",), "hubs": ("hub", "name")}
+@dataclass(frozen=True)
+class Shape:
+    """A table as the report reads it, CSV or Parquet: the text columns it is keyed on
+    (`keys`), the number columns it cannot do without (`needs`; "a|b": either), the other
+    text columns (`text`); every other column holds numbers, as `cqsim run` writes a table
+    (labels, then figures with their `_ci95`), empty cells allowed. `rows`: cqsim writes it
+    with rows. By replication (Parquet) a table has a `replication` column too. The text
+    columns are those `sim.engine.recorder.all_tables()` declares without a unit
+    (tests/report/test_tampered.py holds the two together)."""
+
+    keys: tuple[str, ...]
+    needs: tuple[str, ...] = ()
+    text: tuple[str, ...] = ()
+    rows: bool = False
+
+
+# Every table the report reads (`RunDir.table`, `RunDir.by_replication`, attribution.csv).
+SHAPES = {
+    "corridors": Shape(("corridor",), rows=True),
+    "gateways": Shape(("gateway", "flow_class"), text=("label",)),
+    "markets": Shape(("market", "direction", "gateway"), text=("label",)),
+    "trade": Shape(("item",), ("value", "ci95"), text=("unit", "source")),
+    "timeseries": Shape(("corridor",), ("week",)),
+    "hubs": Shape(("hub", "name", "kind"), ("utilization",)),
+    "hubs_daily": Shape(("hub",), ("day",)),
+    "lines": Shape(("line", "corridor"), text=("service", "mode", "schedule")),
+    "links": Shape(("link", "direction"), text=("from_hub", "to_hub", "mode", "corridor")),
+    "locks": Shape(("lock", "direction")),
+    "locks_daily": Shape(("lock", "direction"), ("day",)),
+    "attribution": Shape(("variant", "item")),
+}
+# flows.gpkg's layers (and the geometry each holds)
+LAYERS = {
+    "links": (Shape(("link", "from_hub", "to_hub", "mode", "corridor"),
+                    ("km", "teu_down_per_year|teu_down", "teu_up_per_year|teu_up")),
+              "LineString"),
+    "hubs": (Shape(("hub", "name"), text=("kind", "name_zh")), "Point"),
+}
+# The tables RunDir.open reads (a folder without them is not a run's).
+KEYS = ("corridors", "hubs")
+# run.json's text fields the report shows (null or absent: not known)
+RUN_TEXT = ("scenario", "geodata", "git_commit", "cqsim_version", "engine", "created_utc")
+def read_table(file: Path, shape: Shape) -> pd.DataFrame:
+    """The table in `file` (.csv or .parquet; empty if absent or empty), checked against
+    `shape` (`checked`)."""
+    if not file.is_file():
+        return pd.DataFrame()
+    if file.suffix == ".parquet":
+        return checked(file, _read(file, pd.read_parquet), shape, by_replication=True)
+    text = dict.fromkeys((*shape.keys, *shape.text), str)
+    try:
+        frame = _read(file, lambda f: pd.read_csv(f, dtype=text))
+    except pd.errors.EmptyDataError:  # a table with no columns (e.g. no lock)
+        if shape.rows:
+            raise InputError(file, "header", "the table cqsim writes (the file is empty)") \
+                from None
+        return pd.DataFrame()
+    return checked(file, frame, shape)
+
+
+def checked(file: str | Path, frame: pd.DataFrame, shape: Shape, *,
+            by_replication: bool = False) -> pd.DataFrame:
+    """`frame` read from `file` if it has the columns `shape` needs (and, `by_replication`,
+    `replication`), rows where it must have them, and numbers in every column that is not
+    text (else InputError naming the file, the column and the CSV line or the row); the
+    number columns as numbers."""
+    needs = [*shape.keys, *shape.needs, *(["replication"] if by_replication else [])]
+    missing = [n.split("|")[0] for n in needs if not set(n.split("|")) & set(frame.columns)]
+    if missing:
+        raise InputError(file, "header", f"the columns cqsim writes ({', '.join(missing)} "
+                                         "missing)")
+    if shape.rows and frame.empty:
+        raise InputError(file, "rows", "the rows cqsim writes (none)")
+    text = {*shape.keys, *shape.text, "geometry"}
+    out = frame
+    for column in frame.columns:
+        values = frame[column]
+        if column in text or (pd.api.types.is_numeric_dtype(values)
+                              and not pd.api.types.is_bool_dtype(values)):
+            continue
+        numbers = pd.to_numeric(values, errors="coerce")
+        bad = np.flatnonzero(numbers.isna().to_numpy() & values.notna().to_numpy())
+        if len(bad) or pd.api.types.is_bool_dtype(values):
+            at = int(bad[0]) if len(bad) else 0
+            where = f"line {at + 2}" if str(file).endswith(".csv") else f"row {at}"
+            raise InputError(file, f"{where}.{column}", "a number (as cqsim writes)",
+                             values.iloc[at])
+        out = out.assign(**{column: numbers})
+    return out
+
+
+def _layer(file: Path, layer: str, reader: Any) -> Any:
+    """A layer of flows.gpkg checked against `LAYERS`: its columns, numbers, a coordinate
+    system and the geometry it holds in every row."""
+    shape, geometry = LAYERS[layer]
+    shown = f"{file}:{layer}"
+    frame = checked(shown, _read(file, lambda f: reader(f, layer=layer)), shape)
+    if frame.crs is None:
+        raise InputError(shown, "crs", "a coordinate system (EPSG:4326, as `cqsim run` writes)")
+    kinds = frame.geometry.geom_type
+    if kinds.isna().any() or (kinds != geometry).any() or frame.geometry.is_empty.any():
+        raise InputError(shown, "geometry", f"a {geometry} in every row (as `cqsim run` writes)")
+    return frame
 
 
 def _read(file: Path, reader: Any) -> Any:
@@ -315,6 +439,44 @@ def _read(file: Path, reader: Any) -> Any:
     except (OSError, ValueError, RuntimeError) as exc:
         raise InputError(file, "", f"a table written by `cqsim run` "
                                    f"({type(exc).__name__})") from None
+
+
+# what a manifest's problem (`sim.staging.problems`) means to the user
+TAMPERED = {
+    "sha256 differs from the manifest": "the file as cqsim wrote it (its sha256 differs from "
+                                        "{manifest}'s manifest): run `cqsim {command}` "
+                                        "again, or put back the file cqsim wrote",
+    "missing": "the file cqsim wrote ({manifest}'s manifest lists it; it is missing): run "
+               "`cqsim {command}` again, or put back the file cqsim wrote",
+    "not in the manifest": "only the files cqsim wrote (this one is not in {manifest}'s "
+                           "manifest): remove it, or run `cqsim {command}` again",
+    "malformed": "a manifest as cqsim writes it (an object with the size and sha256 of every "
+                 "file): run `cqsim {command}` again",
+}
+
+
+def check_intact(folder: Path, only: str | None = None, *, skip: tuple[str, ...] = ()) -> None:
+    """InputError naming the first file of the results folder `folder` that is not as cqsim
+    wrote it by the folder's manifest (`sim.staging.problems`: changed, missing or not
+    listed; `only`: that file alone), or naming the manifest's file when the manifest is not
+    cqsim's. Files in `skip` are left out. A folder whose JSON file holds no manifest
+    (written before cqsim wrote manifests) passes: its tables are checked as they are read
+    (`read_table`)."""
+    from sim.staging import MANIFEST_KEY, problems, read_manifest
+
+    found = read_manifest(folder)
+    if found is None or MANIFEST_KEY not in found[1]:
+        return
+    name = found[0]
+    wrong = [(rel, what) for rel, what in problems(folder)
+             if rel not in skip and (only is None or rel in (only, name, str(folder)))]
+    if not wrong:
+        return
+    rel, what = wrong[0]
+    if what not in TAMPERED:  # no manifest, or one that is not cqsim's
+        rel, what = name, "malformed"
+    raise InputError(folder / rel, MANIFEST_KEY, TAMPERED[what].format(
+        manifest=name, command=name.removesuffix(".json")))
 
 
 def current(frame: pd.DataFrame, measures: tuple[Measure, ...],
@@ -340,9 +502,8 @@ def attribution(runs: list[RunDir]) -> pd.DataFrame:
     file = folder / ATTRIBUTION_FILE
     if len(runs) < 2 or not file.is_file() or any(r.path.parent != folder for r in runs):
         return pd.DataFrame()
-    frame = _read(file, pd.read_csv)
-    if not {"variant", "item"} <= set(frame.columns):
-        raise InputError(file, "header", "the columns `cqsim compare` writes (variant, item)")
+    check_intact(folder, ATTRIBUTION_FILE)
+    frame = read_table(file, SHAPES["attribution"])
     frame = frame[frame["variant"].isin([r.name for r in runs[1:]])]
     gateways = frame[frame["item"].str.startswith(GATEWAY_ITEM)]
     base = runs[0].table("gateways")

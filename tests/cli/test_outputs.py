@@ -13,7 +13,14 @@ from click.testing import CliRunner
 
 from sim.cli import main
 from sim.errors import InputError
-from sim.staging import FolderLock, ResultFolder, check_out, verify
+from sim.staging import (
+    FolderLock,
+    ResultFolder,
+    check_out,
+    updating,
+    verify,
+    write_manifest,
+)
 from tests.support.paths import CQSIM, ROOT
 
 OK = ROOT / "tests" / "bad_inputs" / "ok.yaml"  # 3 hubs, 10 days: a run of a second
@@ -106,6 +113,52 @@ def test_commit_swaps_in_a_whole_folder_with_its_manifest(tmp_path: Path) -> Non
     assert sorted(p.name for p in out.iterdir()) == ["c.csv", "run.json"]
     assert again.replaced.startswith("3 files of the run of demo (seed 4")
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_updating_a_folder_refreshes_only_the_files_it_names(tmp_path: Path) -> None:
+    """`cqsim report` writing report.html into a results folder updates that file's entry
+    alone: a file changed behind cqsim's back stays detectable (it was hashed anew with the
+    rest), and the record of the code that wrote the folder stays."""
+    out = tmp_path / "out"
+    with ResultFolder(out, command="run") as folder:
+        (folder.path / "a.csv").write_text("x\n1\n")
+        folder.commit("run.json", {"scenario": "demo", "seed": 4})
+    before = json.loads((out / "run.json").read_text())["manifest"]
+    (out / "a.csv").write_text("x\n9\n")
+    with updating(out, "report.html"):
+        (out / "report.html").write_text("<html></html>")
+    after = json.loads((out / "run.json").read_text())["manifest"]
+    assert verify(out) == ["a.csv: sha256 differs from the manifest"]
+    assert after["files"].pop("report.html")["bytes"] == 13 and after == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # the lock is gone
+    # a manifest that is not cqsim's is one problem, not a traceback
+    meta = json.loads((out / "run.json").read_text())
+    for files in ([1], {"a.csv": "x"}, {"a.csv": {"bytes": 4}}):
+        meta["manifest"]["files"] = files
+        (out / "run.json").write_text(json.dumps(meta))
+        assert verify(out) == ["run.json: manifest not as cqsim writes it (files: a sha256 for "
+                               "every file)"]
+
+
+def test_updating_a_run_directory_of_a_comparison_keeps_the_comparison_whole(
+        tmp_path: Path) -> None:
+    """`cqsim report CMP/0-base CMP/1-alt` writes CMP/0-base/report.html: the comparison's
+    manifest (compare.json) lists it too, so CMP stays a folder cqsim wrote (a new compare into
+    it was refused as holding files cqsim did not write)."""
+    out = tmp_path / "cmp"
+    with ResultFolder(out, command="compare") as folder:
+        run = folder.path / "0-base"
+        run.mkdir()
+        (run / "a.csv").write_text("x\n1\n")
+        write_manifest(run, "run.json", {"command": "run", "seed": 1})
+        folder.commit("compare.json", {"seed": 1})
+    with updating(out / "0-base", "report.html"):
+        (out / "0-base" / "report.html").write_text("<html></html>")
+    assert verify(out / "0-base") == [] and verify(out) == []
+    assert "0-base/report.html" in json.loads((out / "compare.json").read_text())[
+        "manifest"]["files"]
+    assert check_out(out).holds == "cqsim"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cmp"]  # the locks are gone
 
 
 @pytest.mark.slow

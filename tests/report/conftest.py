@@ -4,6 +4,7 @@ every request other than the file itself is aborted and recorded."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import tempfile
@@ -28,6 +29,17 @@ def cqsim(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     """Run the command line as a user does."""
     return subprocess.run([*CQSIM, *args], capture_output=True, text=True, cwd=cwd,
                           timeout=600)
+
+
+def reseal(folder: Path) -> None:
+    """Write `folder`'s manifest anew, as if cqsim had written its files as they are now: for
+    the tests that change a run directory to stand for another run (a new column, another
+    seed), which the report would otherwise refuse as changed after the run."""
+    from sim.staging import write_manifest
+
+    meta = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    write_manifest(folder, "run.json", {"command": "run", **{
+        k: meta[k] for k in ("scenario", "source_file", "seed", "replications", "days")}})
 
 
 @pytest.fixture(scope="session")

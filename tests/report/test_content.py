@@ -20,7 +20,7 @@ from sim.report import rundir as rd
 from sim.report.deltas import PAIRED, WELCH, channel_deltas
 from tests.support.paths import BASELINE
 
-from .conftest import cqsim
+from .conftest import cqsim, reseal
 
 
 @pytest.mark.slow
@@ -89,6 +89,7 @@ def test_unpaired_runs_get_welch_intervals(comparison: Path, tmp_path: Path) -> 
     meta = json.loads((alt / "run.json").read_text())
     meta["seed"] += 1
     (alt / "run.json").write_text(json.dumps(meta))
+    reseal(alt)
     d = channel_deltas(RunDir.open(base), RunDir.open(alt))
     assert (d["pairing"] == WELCH).all() and d["delta_ci95"].notna().any()
 
@@ -114,6 +115,7 @@ def test_new_columns_rows_and_daily_series_appear(one_run: Path, tmp_path: Path)
     layer = gpd.read_file(run / "flows.gpkg", layer="hubs")
     layer["name_zh"] = layer["hub"].map({"cq_tuanjiecun": "团结村"})
     layer.to_file(run / "flows.gpkg", layer="hubs", driver="GPKG")
+    reseal(run)
     page = write_report([run]).read_text(encoding="utf-8")
     assert "coastal-shenzhen" in page and "reefer_teu_per_year" in page
     assert "locks daily" in page and "hubs daily" in page
@@ -243,6 +245,7 @@ def test_a_run_without_market_tables_still_renders(one_run: Path, tmp_path: Path
     for name in ("markets", "gateways"):
         for ext in ("csv", "parquet"):
             (run / f"{name}.{ext}").unlink()
+    reseal(run)
     page = write_report([run]).read_text(encoding="utf-8")
     assert "<h2>Channels</h2>" in page and "<h2>Goods trade</h2>" in page
     assert "<h2>Markets</h2>" not in page and "<h3>Gateways</h3>" not in page
