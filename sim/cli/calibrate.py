@@ -124,7 +124,7 @@ def calibrate_cmd(scenario: Path, seed: int | None, replications: int | None,
                         f"them), {measured_text}"))
     if out is not None:
         write_csv(out, calibration_frame(rows))
-        screen.print(f"wrote {out}")
+        screen.print(f"wrote {out}", soft_wrap=True)
     outside = [r.target.id for r in fitting if not r.ok]
     missed = [r.target.id for r in validating if not r.ok]
     if missed:

@@ -151,9 +151,9 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
         if cmp.attribution is not None:
             screen.print(attribution_table(cmp.attribution, v.name))
     screen.print(bottleneck_table(cmp.bottlenecks))
-    screen.print(f"wrote {folder.target.shown}/{written}")
+    screen.print(f"wrote {folder.target.shown}/{written}", soft_wrap=True)
     if folder.replaced:
-        screen.print(replaced_line(folder))
+        screen.print(replaced_line(folder), soft_wrap=True)
 
 
 @click.command()
@@ -232,6 +232,6 @@ def rank(base: Path, files: tuple[Path, ...], changes: tuple[Path, ...],
     screen.print("added capacity: lines departures/week x vehicle TEU x 52.14 (continuous "
                  "TEU/day x 365), hubs servers x TEU/h x 8760, locks lift / mean t per TEU; "
                  "candidates adding none rank last, by extra trade")
-    screen.print(f"wrote {folder.target.shown}/rank.csv, compare.csv")
+    screen.print(f"wrote {folder.target.shown}/rank.csv, compare.csv", soft_wrap=True)
     if folder.replaced:
-        screen.print(replaced_line(folder))
+        screen.print(replaced_line(folder), soft_wrap=True)

@@ -76,9 +76,10 @@ def run(scenario: Path, out: Path | None, overwrite: bool, seed: int | None,
         f"{cons['in_transit_teu'].sum():,.0f} "
         f"+ waiting {cons['waiting_teu'].sum():,.0f} (all replications; residual "
         f"{cons['residual_teu'].abs().max():.2g}) - OK")
-    screen.print(f"wrote {folder.target.shown}/ in {results.wall_seconds:.1f} s of simulation")
+    screen.print(f"wrote {folder.target.shown}/ in {results.wall_seconds:.1f} s of simulation",
+                 soft_wrap=True)
     if folder.replaced:
-        screen.print(replaced_line(folder))
+        screen.print(replaced_line(folder), soft_wrap=True)
     notes = flagged(results.summary("checks"))
     if notes:
         click.echo(f"cqsim: warning: {'; '.join(notes)} (see "

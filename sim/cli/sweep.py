@@ -107,7 +107,7 @@ def sweep(sweep_file: Path, out: Path | None, overwrite: bool, workers: int | No
     screen.print(f"{total} runs ({outcome.resumed} done before resume, {outcome.failed} failed)"
                   f" on {outcome.executor} in {outcome.wall_seconds:.1f} s -> {shown}/")
     if outcome.replaced:
-        screen.print(f"replaced what {shown}/ held: {outcome.replaced}")
+        screen.print(f"replaced what {shown}/ held: {outcome.replaced}", soft_wrap=True)
     if outcome.failed:
         click.echo(f"cqsim: {outcome.failed} of {total} runs failed; their errors are in "
                    f"{shown}/runs.parquet (status, error); --resume retries them", err=True)
