@@ -127,14 +127,30 @@ def step(history: list[tuple[Params, dict[str, float]]], damping: float) -> Para
                   bulk_mt=new["bulk_mt"], divert_h=p.divert_h)
 
 
+def _share(text: str) -> float:
+    """A finite number in (0, 1] (argparse type of --tolerance and --damping)."""
+    value = float(text)
+    if not (math.isfinite(value) and 0 < value <= 1):
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1], got {text!r}")
+    return value
+
+
+def _count(text: str) -> int:
+    """A whole number >= 1 (argparse type of --replications and --passes)."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
+
+
 def main() -> None:
     """Command line: fit (or with --check, measure) the lock parameters."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--scenario", type=Path, default=SCENARIO)
-    parser.add_argument("--replications", type=int, default=4)
-    parser.add_argument("--passes", type=int, default=12)
-    parser.add_argument("--tolerance", type=float, default=0.02)
-    parser.add_argument("--damping", type=float, default=0.7)
+    parser.add_argument("--replications", type=_count, default=4)
+    parser.add_argument("--passes", type=_count, default=12)
+    parser.add_argument("--tolerance", type=_share, default=0.02)
+    parser.add_argument("--damping", type=_share, default=0.7)
     parser.add_argument("--check", action="store_true",
                         help="run the scenario as it is and print the figures")
     args = parser.parse_args()
