@@ -47,9 +47,11 @@ computed per replication, then averaged with a 95% CI.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, get_args
 
 import numpy as np
 import pandas as pd
@@ -57,9 +59,13 @@ import pandas as pd
 from sim.errors import InputError
 from sim.kpis import teu_weighted_mean
 from sim.results import Results
+from sim.specs import Corridor
 from sim.stats import mean_ci
 from sim.targets import read_rows, seeds_dir
 from sim.units import DAYS_PER_YEAR, HOURS_PER_DAY
+
+if TYPE_CHECKING:
+    from sim.network import Plan
 
 CALIBRATION_FILE = "calibration.csv"
 UNIT_FACTORS: dict[str, float] = {   # measured base unit -> published unit
@@ -210,8 +216,9 @@ def _lock_figure(lock: str, what: str) -> Measure:
         lockages = _per_rep(results, locks, "lockages_per_year")
         if what == "lockages":
             return lockages / DAYS_PER_YEAR
-        if what == "vessels_per_lockage":
-            return _per_rep(results, locks, "vessels_per_year") / lockages
+        if what == "vessels_per_lockage":   # no lockage (no such lock): NaN, said once
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return _per_rep(results, locks, "vessels_per_year") / lockages
         if what == "queue":
             return _per_rep(results, locks, "queue_mean_vessels")
         raise ValueError(what)
@@ -307,8 +314,9 @@ def _share(gateway: str, market: str, direction: str, commodity: str) -> Measure
 
 def _delivered_value(results: Results, routes: pd.DataFrame) -> pd.Series:
     """CNY a year of the goods delivered on each row of a routes frame (TEU x class value)."""
-    return routes["teu_delivered_per_year"] * routes["commodity"].map(
-        {k: c.value_cny_per_teu for k, c in results.plan.classes.items()})
+    values = {k: c.value_cny_per_teu for k, c in results.plan.classes.items()}
+    # as floats: with no row, the map keeps the column's text dtype (a TypeError times TEU)
+    return routes["teu_delivered_per_year"] * routes["commodity"].map(values).astype(float)
 
 
 def _class_value(gateway: str, commodity: str) -> Measure:
@@ -373,6 +381,36 @@ def _parse(text: str, file: Path | str = "", line: int = 0) -> Measure:
                      "gateway_teu:G[:CLASS], gateway_value:G[:CLASS], class_value:G:CLASS, "
                      "value_per_teu:G, loaded_ratio:G:out|in, share:G:MARKET:DIRECTION:CLASS "
                      "or trade_total", text)
+
+
+# what each part of a measure names, by measure kind (`_parse`); None: not a name to check
+_NAMES: dict[str, tuple[str | None, ...]] = {
+    "loaded_departures": ("corridor", None), "link_teu": ("corridor", "hub"),
+    "hub_teu": ("hub",), "lock_t": ("lock",), "lock": ("lock", None), "ride": ("hub",),
+    "arrive": ("hub",), "door": ("hub", "corridor"), "loaded_ratio": ("gateway", None),
+    "gateway_teu": ("gateway", None), "gateway_value": ("gateway", None),
+    "value_per_teu": ("gateway",), "class_value": ("gateway", "class"),
+    "share": ("gateway", "market", None, "class"),
+}
+
+
+def unknown_names(targets: list[CalibrationTarget], plan: Plan) -> list[str]:
+    """`target id: kind name` for each hub, lock, corridor, gateway, market or class a
+    measure names that `plan` does not have: such a figure measures nothing (0 or NaN)."""
+    section = plan.market.section if plan.market is not None else None
+    known = {"hub": set(plan.network.hubs), "lock": set(plan.network.locks),
+             "corridor": set(get_args(Corridor)), "class": set(plan.classes),
+             "gateway": set(get_args(Corridor)) | set(section.gateways if section else ()),
+             "market": set(section.ends if section else ())}
+    out = []
+    for target in targets:
+        kind, _, rest = target.measure.partition(":")
+        for part, what in zip(rest.split(":") if rest else [], _NAMES.get(kind, ()),
+                              strict=False):
+            names = [n for n in re.split(r"[+>]", part) if n and n != "*"]
+            out += [f"{target.id}: {what} {n}" for n in names
+                    if what is not None and n not in known[what]]
+    return out
 
 
 def calibrate(results: Results, targets: list[CalibrationTarget]) -> list[CalibrationRow]:

@@ -49,7 +49,7 @@ def calibrate_cmd(scenario: Path, seed: int | None, replications: int | None,
     """Simulate SCENARIO and compare it with the published figures, fitting and validation
     figures apart; exit 1 if a fitting figure is out of its band. Counts are annualised over
     the days measured."""
-    from sim.calibration import load_calibration_targets
+    from sim.calibration import load_calibration_targets, unknown_names
     from sim.units import DAYS_PER_YEAR, stats_days
 
     targets = load_calibration_targets(targets_file)
@@ -70,6 +70,11 @@ def calibrate_cmd(scenario: Path, seed: int | None, replications: int | None,
             estimates_out or scenario.parent / "estimates" / f"{scenario.stem}.yaml",
             ours=begins_with(ESTIMATES_MARKER), what="an estimates file", overwrite=overwrite,
             option="--estimates-out")
+    unknown = unknown_names(targets, plan)
+    if unknown:
+        show_warning(f"{targets_file or 'seeds/calibration.csv'}: {len(unknown)} name(s) this "
+                     f"scenario does not have, so those figures measure nothing: "
+                     f"{'; '.join(unknown[:4])}{' ...' if len(unknown) > 4 else ''}")
     measured = stats_days(plan.horizon)
     if measured < DAYS_PER_YEAR and len(set(plan.seasonality)) > 1:
         show_warning(f"{plan.source_file}: {measured:g} days measured with seasonality on: "

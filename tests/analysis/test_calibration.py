@@ -20,7 +20,7 @@ from sim.pipeline import run
 from sim.results import Results
 from sim.targets import load_channels, load_targets, targets_frame
 from tests.support.cache import shared_settled_cache
-from tests.support.paths import BASELINE_2023
+from tests.support.paths import BASELINE_2023, ROOT
 
 
 @pytest.fixture(scope="module")
@@ -120,3 +120,34 @@ def test_channels_map_to_existing_cqsim_ids() -> None:
     for channel in channels:
         assert channel.source
         assert set(channel.cqsim_ids) <= known, (channel.id, set(channel.cqsim_ids) - known)
+
+
+def test_names_a_scenario_does_not_have_are_listed(tmp_path: Path) -> None:
+    """A figure of a hub or gateway the scenario lacks measured 0, silently."""
+    from sim.calibration import unknown_names
+    from sim.pipeline import prepare
+
+    table = tmp_path / "t.csv"
+    table.write_text("id,metric,published,low,high,unit,measure,how_measured,source\n"
+                     "ok,m,1,0,2,TEU/yr,hub_teu:a+b,how,src\n"
+                     "typo,m,1,0,2,TEU/yr,hub_teu:a+atlantis,how,src\n"
+                     "gw,m,1,0,2,TEU/yr,gateway_teu:west+mars:trade,how,src\n"
+                     "ride,m,1,0,2,h,ride:a>nowhere,how,src\n")
+    plan = prepare(ROOT / "tests" / "bad_inputs" / "ok.yaml")
+    assert unknown_names(load_calibration_targets(table), plan) == [
+        "typo: hub atlantis", "gw: gateway mars", "ride: hub nowhere"]
+
+
+def test_the_default_table_on_another_network_says_what_it_cannot_measure() -> None:
+    """Chongqing's figures on a three-hub network: a warning naming what is missing and the
+    figures out of band (exit 1); it was a TypeError traceback (no route of a class: the
+    value map kept its text dtype)."""
+    from click.testing import CliRunner
+
+    from sim.cli import main
+
+    out = CliRunner().invoke(main, ["calibrate", str(ROOT / "tests" / "bad_inputs" / "ok.yaml"),
+                                    "--replications", "1"])
+    assert out.exit_code == 1 and isinstance(out.exception, SystemExit), out.exception
+    assert "name(s) this scenario does not have" in out.stderr
+    assert "Traceback" not in out.output and "outside the band" in out.output
