@@ -475,8 +475,11 @@ def check_intact(folder: Path, only: str | None = None, *, skip: tuple[str, ...]
     rel, what = wrong[0]
     if what not in TAMPERED:  # no manifest, or one that is not cqsim's
         rel, what = name, "malformed"
+    command = name.removesuffix(".json")
+    if name == "run.json" and (folder.parent / "compare.json").is_file():
+        command = "compare"   # a variant's run directory inside a comparison
     raise InputError(folder / rel, MANIFEST_KEY, TAMPERED[what].format(
-        manifest=name, command=name.removesuffix(".json")))
+        manifest=name, command=command))
 
 
 def current(frame: pd.DataFrame, measures: tuple[Measure, ...],

@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from sim.cli import main
+from sim.errors import InputError
 from sim.report import rundir as rd
 from sim.staging import verify
 from tests.support.paths import BASELINE
@@ -212,3 +213,14 @@ def test_the_shapes_name_the_text_columns_the_engine_declares() -> None:
         assert text == {*shape.keys, *shape.text}, name
         columns = {c.column for c in declared[name].columns}
         assert {n.split("|")[0] for n in shape.needs} <= columns, name
+
+
+def test_a_changed_variant_of_a_comparison_asks_for_the_comparison_again(
+        run: Path, tmp_path: Path) -> None:
+    """A variant's run directory sits in a `cqsim compare` folder: that command makes it."""
+    folder = tmp_path / "cmp" / "0-base"
+    shutil.copytree(run, folder)
+    (folder.parent / "compare.json").write_text("{}")
+    (folder / "markets.csv").write_text("x\n1\n")
+    with pytest.raises(InputError, match=r"run `cqsim compare` again"):
+        rd.check_intact(folder)
