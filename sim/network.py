@@ -543,8 +543,6 @@ def _check(scenario: Scenario, net: Network, flows: tuple[Flow, ...], flow_at: l
                                  f"nothing, or the key it is under ({hid})", other.hub)
 
 
-
-
 def _hub_field(scenario: Scenario, at: str, end: str, hub_id: str, flow: Flow) -> str:
     """Where the user wrote a flow's end hub: a row's own field, or for a flow of the market
     table the market section's `origin` or `ends.<market>` it came from."""

@@ -179,6 +179,12 @@ class Target:
     option: str = "--out"
 
 
+def _some(names: list[str]) -> str:
+    """The first SHOWN_NAMES of `names` for a refusal, and how many more there are."""
+    more = f" and {len(names) - SHOWN_NAMES} more" if len(names) > SHOWN_NAMES else ""
+    return ", ".join(printable(n, 40) for n in names[:SHOWN_NAMES]) + more
+
+
 def _refuse(shown: str, option: str, expected: str) -> InputError:
     return InputError(shown, option, expected)
 
@@ -266,10 +272,8 @@ def check_work_folder(out: str | os.PathLike[str], *, own: Iterable[str],
         if not ours:
             foreign.append(rel.as_posix())
     if foreign:
-        names_shown = ", ".join(printable(f, 40) for f in foreign[:SHOWN_NAMES])
-        more = f" and {len(foreign) - SHOWN_NAMES} more" if len(foreign) > SHOWN_NAMES else ""
         raise _refuse(shown, option, f"an empty folder or one this command wrote (it holds "
-                                      f"{names_shown}{more}); choose another {option}")
+                                      f"{_some(foreign)}); choose another {option}")
     return path
 
 
@@ -288,12 +292,10 @@ def _contents(shown: str, path: Path, overwrite: bool, option: str) -> Target:
         holds = "cqsim" if not extra else "other"
         files = extra or files
     if holds == "other" and not overwrite:
-        names = ", ".join(printable(p.relative_to(path).as_posix(), 40)
-                          for p in files[:SHOWN_NAMES])
-        more = f" and {len(files) - SHOWN_NAMES} more" if len(files) > SHOWN_NAMES else ""
+        names = _some([p.relative_to(path).as_posix() for p in files])
         why = ("it holds files cqsim did not write: " if found is not None
                else "it holds files and no cqsim manifest: ")
-        raise _refuse(shown, option, f"an empty folder or one cqsim wrote ({why}{names}{more});"
+        raise _refuse(shown, option, f"an empty folder or one cqsim wrote ({why}{names});"
                                       f" choose another {option} or pass --overwrite to "
                                       "replace all of it")
     return Target(shown, path, holds, len([p for p in path.rglob("*") if p.is_file()]), option)
