@@ -557,7 +557,8 @@ def _hub_field(scenario: Scenario, at: str, end: str, hub_id: str, flow: Flow) -
 
 def _check_market_names(scenario: Scenario, rows: Sequence[MarketRow]) -> None:
     """What the market section names exists: the empty box's class (one of value 0), the
-    classes not simulated, a row of the table for every market of `ends`."""
+    classes not simulated, a row of the table for every market of `ends`; and no residual
+    trade beside it (`trade.other_trade_bn_cny` is for networks without a market table)."""
     section = scenario.market
     assert section is not None
     classes = scenario.demand.classes
@@ -571,6 +572,11 @@ def _check_market_names(scenario: Scenario, rows: Sequence[MarketRow]) -> None:
     for name in section.not_simulated:
         if name not in classes:
             raise scenario.error(f"market.not_simulated.{name}", known, name)
+    if scenario.trade.other_trade_bn_cny != 0:
+        raise scenario.error("trade.other_trade_bn_cny", "0 with a market section (the market "
+                             "table is the whole of the goods trade; goods it does not carry "
+                             "are a class in market.not_simulated)",
+                             scenario.trade.other_trade_bn_cny)
     traded = {row.market for row in rows}
     for market in section.ends:
         if market not in traded:

@@ -46,6 +46,8 @@ def test_a_gateway_listing_another_ones_corridor_is_refused(tmp_path: Path) -> N
     (lambda d: d["market"]["ends"].update(eu="atlantis"), "market.ends.eu: expected a known"),
     (lambda d: d["market"].update(not_simulated={"gold": "no such class"}),
      "market.not_simulated.gold"),
+    (lambda d: d.update(trade={"other_trade_bn_cny": -5000.0}),  # a residual beside
+     "trade.other_trade_bn_cny: expected 0 with a market section"),  # the table
     (lambda d: d["market"].update(empties={   # a class of goods as the empty box
         "commodity": "materials", "repositioned_share": 0.5, "source": "test",
         "lanes": [{"gateway": "west", "china": "cq", "abroad": ["eu"]}]}),
