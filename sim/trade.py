@@ -3,8 +3,9 @@ they do not carry, against 2023 and the plan's 2025 target.
 
 Per replication:
 
-    channel trade (corridor) = sum over delivered TEU of the class value per TEU, on routes of
-                               that corridor, for flows of class `trade` (Chongqing's goods
+    channel trade (corridor) = sum over TEU declared (leaving their origin in the statistics
+                               period) of the class value per TEU, on routes of that
+                               corridor, for flows of class `trade` (Chongqing's goods
                                trade: not domestic, transit or Chengdu's) not touching
                                `trade.excluded_hubs`, per year (x 365 / (days - warmup_days)):
                                the corridors table's `trade_bn_cny_per_year` (`sim.kpis`)
@@ -12,7 +13,7 @@ Per replication:
                                + the market table's classes declared not simulated (sourced)
                                + trade.other_trade (a residual input: 0 with a market table)
 
-The same delivered trade per gateway (the market model's gateways) is the gateways table.
+The same declared trade per gateway (the market model's gateways) is the gateways table.
 
 Attainment = total / target with a t confidence interval over replications; the probability
 of meeting the target is the share of replications at or above it, and, from mean and sd, a
