@@ -92,9 +92,9 @@ plt.show()"""),
     ("md", """## Target attainment
 
 Goods trade = Chongqing's trade that the simulated routes carried (annualised) + the classes
-the market table declares not simulated (bulk, each with its source; no residual term), against
-2023 (713.7 bn CNY) and the 900 bn CNY target for 2025; 95% CIs over replications and the share of replications at or
-above the target.
+the market table declares not simulated (bulk, each with its source; no residual term),
+against 2023 (713.7 bn CNY) and the 900 bn CNY target for 2025; 95% CIs over replications and
+the share of replications at or above the target.
 
 The horizon here is short: the statistics period (after the warm-up) covers only part of the
 year, and the demand's monthly seasonality is not flat, so a period holding the February dip

@@ -21,9 +21,10 @@ expression read from the result tables:
                                           delivered through the gateways leaving China (`out`)
                                           or coming back (`in`), routes table
 - `door:<origin>><destination>[:<corridor>]`  mean door-to-door hours of delivered lots
-- `gateway_teu:<gateway>[+<gateway>...][:<flow class>]` loaded TEU delivered through gateways
-                                          (per year)
-- `gateway_value:<gateway>[+<gateway>...][:<flow class>]` value of the goods delivered
+- `gateway_teu:<gateway>[+<gateway>...][:<flow class>[+<flow class>...]]` TEU delivered
+                                          through gateways, of the flow classes named (every
+                                          class, `empty` too, when none) (per year)
+- `gateway_value:<gateway>[+<gateway>...][:<flow class>[+...]]` value of the goods delivered
                                           through gateways (bn CNY per year)
 - `value_per_teu:<gateway>[+<gateway>...]`  value of the goods over the loaded TEU delivered
                                           through gateways, every loaded flow class (CNY/TEU)
@@ -36,8 +37,10 @@ expression read from the result tables:
 
 Each figure has a `role`: `fit` (a free parameter was set or estimated to it: the figure then
 checks the fit, not the model; `parameter` names what was fitted, and `market.choice.*`
-parameters are estimated by `cqsim calibrate --estimate`) or `validate` (held out: nothing was
-set to it). Both columns are optional (role fit, no parameter).
+parameters are estimated by `cqsim calibrate --estimate`), `validate` (held out: nothing was
+set to it) or `check` (an accounting check: the figure is mostly inputs derived from it or
+summing to it, e.g. the market table's total, so a run in its band shows the network carried
+its inputs, not that the model is right). Both columns are optional (role fit, no parameter).
 
 Counts are read per year, as every result table reports them (annualised over the
 statistics period, horizon minus warm-up); times are TEU-weighted means. Every measure is
@@ -72,7 +75,7 @@ UNIT_FACTORS: dict[str, float] = {   # measured base unit -> published unit
     "trains/yr": 1.0, "TEU/yr": 1.0, "Mt/yr": 1e-6, "t/yr": 1.0, "h": 1.0,
     "days": 1 / HOURS_PER_DAY, "lockages/day": 1.0, "vessels/lockage": 1.0, "vessels": 1.0,
     "CNY/TEU": 1.0, "share": 1.0, "bn CNY/yr": 1.0}
-ROLES = ("fit", "validate")
+ROLES = ("fit", "validate", "check")
 LOCK_FIGURES = ("lockages", "vessels_per_lockage", "wait", "queue")
 GATEWAY_SUMS = {"gateway_teu": "teu_per_year",             # measure -> gateways table column
                 "gateway_value": "value_bn_cny_per_year"}
@@ -93,7 +96,7 @@ class CalibrationTarget:
     measure: str
     how_measured: str
     source: str
-    role: str = "fit"            # fit: a parameter was set or estimated to it; validate: held out
+    role: str = "fit"            # fit, validate or check (module docstring)
     parameter: str = ""          # what was fitted to it (a dotted path, or prose)
 
 
@@ -138,7 +141,7 @@ def load_calibration_targets(path: str | Path | None = None) -> list[Calibration
         _parse(row["measure"], file, line)
         role = (row.get("role") or "fit").strip()
         if role not in ROLES:
-            raise InputError(file, f"line {line}.role", "fit or validate", role)
+            raise InputError(file, f"line {line}.role", "fit, validate or check", role)
         if any(t.id == row["id"] for t in targets):
             raise InputError(file, f"line {line}.id", "a unique target id", row["id"])
         targets.append(CalibrationTarget(
@@ -273,12 +276,12 @@ def _door(origin: str, destination: str, corridor: str | None) -> Measure:
 
 
 def _gateway_sum(column: str, gateway: str, flow_class: str | None) -> Measure:
-    """A per-year column of the gateways table summed over gateways (and one flow class)."""
+    """A per-year column of the gateways table summed over gateways (and flow classes)."""
     def measure(results: Results) -> np.ndarray:
         rows = results.by_replication("gateways")
         rows = rows[rows["gateway"].isin(gateway.split("+"))]
         if flow_class is not None:
-            rows = rows[rows["flow_class"] == flow_class]
+            rows = rows[rows["flow_class"].isin(flow_class.split("+"))]
         return _per_rep(results, rows, column)
     return measure
 
@@ -378,7 +381,7 @@ def _parse(text: str, file: Path | str = "", line: int = 0) -> Measure:
     raise InputError(file, f"line {line}.measure",
                      "loaded_departures:C:M, link_teu:C:HUB, hub_teu:HUB, lock_t:LOCK, "
                      "lock:LOCK:FIGURE, ride:A>B, arrive:A>HUB, door:A>B[:C], "
-                     "gateway_teu:G[:CLASS], gateway_value:G[:CLASS], class_value:G:CLASS, "
+                     "gateway_teu:G[:CLASSES], gateway_value:G[:CLASSES], class_value:G:CLASS, "
                      "value_per_teu:G, loaded_ratio:G:out|in, share:G:MARKET:DIRECTION:CLASS "
                      "or trade_total", text)
 

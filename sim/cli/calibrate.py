@@ -120,6 +120,7 @@ def calibrate_cmd(scenario: Path, seed: int | None, replications: int | None,
         "  (± = 95% CI)" if reps > 1 else "")
     fitting = [r for r in rows if r.target.role == "fit"]
     validating = [r for r in rows if r.target.role == "validate"]
+    checking = [r for r in rows if r.target.role == "check"]
     screen.print(calibration_table(
         fitting, f"{plan.name}: FITTING figures (a parameter was set or estimated to each: "
                  f"they check the fit, not the model), {measured_text}"))
@@ -127,17 +128,26 @@ def calibrate_cmd(scenario: Path, seed: int | None, replications: int | None,
         screen.print(calibration_table(
             validating, f"{plan.name}: VALIDATION figures (held out: nothing was set to "
                         f"them), {measured_text}"))
+    if checking:
+        screen.print(calibration_table(
+            checking, f"{plan.name}: ACCOUNTING CHECKS (mostly inputs derived from or summing "
+                      f"to the figure: in band, the network carried its inputs; they do not "
+                      f"validate the model), {measured_text}"))
     if out is not None:
         write_csv(out, calibration_frame(rows))
         screen.print(f"wrote {out}", soft_wrap=True)
     outside = [r.target.id for r in fitting if not r.ok]
     missed = [r.target.id for r in validating if not r.ok]
+    unbalanced = [r.target.id for r in checking if not r.ok]
     if missed:
         screen.print(f"validation figures outside their band: {', '.join(missed)}")
+    if unbalanced:
+        screen.print(f"accounting checks outside their band: {', '.join(unbalanced)}")
     if outside:
         screen.print(f"[bold red]fitting figures outside the band:[/bold red] "
                      f"{', '.join(outside)}")
         raise SystemExit(1)
     screen.print(f"all {len(fitting)} fitting figures within their bands; "
                  f"{len(validating) - len(missed)} of {len(validating)} validation figures "
+                 f"and {len(checking) - len(unbalanced)} of {len(checking)} accounting checks "
                  f"within theirs")

@@ -68,13 +68,18 @@ def test_calibrate_cli_exits_0_inside_and_1_outside(tmp_path: Path) -> None:
     assert ok.exit_code == 2 and "calibration table" in ok.output  # missing table: bad input
     table = tmp_path / "t.csv"
     header = "id,metric,published,low,high,unit,measure,how_measured,source\n"
-    table.write_text(header + "lock,locks,169,152.1,185.9,Mt/yr,lock_t:three_gorges_locks,"
-                              "both directions,east_lock_mt_2023\n")
+    table.write_text(header.replace("\n", ",role\n")
+                     + "lock,locks,169,152.1,185.9,Mt/yr,lock_t:three_gorges_locks,"
+                       "both directions,east_lock_mt_2023,fit\n"
+                     # an accounting check: printed apart, never gating the exit code
+                     + "total,trade,1,0.5,1.5,bn CNY/yr,trade_total,sum,the table,check\n")
     ok = runner.invoke(main, ["calibrate", str(BASELINE_2023), "--replications", "1",
                               "--days", "120", "--targets", str(table),
                               "--out", str(tmp_path / "cal.csv")])
     assert ok.exit_code == 0, _said(ok)
     assert "east_lock_mt_2023" in ok.output and (tmp_path / "cal.csv").is_file()
+    assert "ACCOUNTING CHECKS" in ok.output and "accounting checks outside" in ok.output
+    assert "0 of 1 accounting checks" in ok.output
     table.write_text(header + "lock,locks,500,450,550,Mt/yr,lock_t:three_gorges_locks,"
                               "both directions,made up\n")
     out = runner.invoke(main, ["calibrate", str(BASELINE_2023), "--replications", "1",
@@ -88,10 +93,13 @@ def test_calibrate_cli_exits_0_inside_and_1_outside(tmp_path: Path) -> None:
     ("a,b,ten,9,11,h,ride:a>b,how,src", "numbers"),
     ("a,b,10,9,11,furlongs,ride:a>b,how,src", "unit"),
     ("", "at least one published figure"),   # a header alone passed every figure, exit 0
+    ("a,b,10,9,11,h,ride:a>b,how,src,audit", "fit, validate or check"),
 ])
 def test_bad_calibration_rows_are_input_errors(tmp_path: Path, row: str, field: str) -> None:
     table = tmp_path / "t.csv"
-    table.write_text("id,metric,published,low,high,unit,measure,how_measured,source\n" + row)
+    header = "id,metric,published,low,high,unit,measure,how_measured,source"
+    role = ",role" if row.count(",") == header.count(",") + 1 else ""
+    table.write_text(f"{header}{role}\n{row}")
     with pytest.raises(InputError, match=field):
         load_calibration_targets(table)
 

@@ -157,15 +157,20 @@ def test_gateway_measures_sum_over_gateways(tmp_path: Path) -> None:
     both = gw[gw["gateway"].isin(["west", "south"])]
     assert set(both["gateway"]) == {"west", "south"}
 
-    def figure(measure: str) -> float:
+    def figure(measure: str, unit: str = "bn CNY/yr") -> float:
         target = CalibrationTarget(id="x", metric="x", published=1.0, low=0.0, high=1e12,
-                                   unit="bn CNY/yr", measure=measure, how_measured="",
+                                   unit=unit, measure=measure, how_measured="",
                                    source="test")
         return calibrate(results, [target])[0].simulated
 
     trade = both[both["flow_class"] == "trade"]
     assert figure("gateway_value:west+south:trade") == pytest.approx(
         trade["value_bn_cny_per_year"].sum())
+    # several flow classes: the boxes of Chongqing's trade and the empties together
+    boxes = both[both["flow_class"].isin(["trade", "empty"])]
+    assert set(boxes["flow_class"]) == {"trade", "empty"}
+    assert figure("gateway_teu:west+south:trade+empty", "TEU/yr") == pytest.approx(
+        boxes["teu_per_year"].sum())
     loaded = both[both["flow_class"] != "empty"]
     assert figure("value_per_teu:west+south") == pytest.approx(
         loaded["value_bn_cny_per_year"].sum() * 1e9 / loaded["teu_per_year"].sum())
