@@ -1,5 +1,6 @@
 """Checks on every run: each hub's observed wait beside queueing theory for its measured
-rates, hubs that are unstable (queue still growing), and warm-ups that were too short.
+rates, hubs that are unstable (queue still growing), warm-ups that were too short, and lines
+that end the horizon with a backlog.
 
 Planners read the `checks` table to see when a result should not be trusted: a hub whose
 offered load is at or above its capacity has no steady state, and a mean taken while the
@@ -22,7 +23,7 @@ from sim.queueing import (
     utilization,
     warmup_needed,
 )
-from sim.units import HOURS_PER_DAY
+from sim.units import HOURS_PER_DAY, HOURS_PER_WEEK, HOURS_PER_YEAR
 
 GROWTH_SHARE = 0.05      # queue grew by more than this share of the period's arrivals ...
 GROWTH_MIN_JOBS = 10     # ... and by more than this many jobs: the queue is still growing
@@ -82,6 +83,26 @@ def hub_check(s: QueueCounts, period: float, warmup: float) -> dict[str, object]
         "queue_growth": growth, "unstable": int(unstable), "relaxation_h": relax,
         "start_up_bias": bias, "warmup_needed_days": needed / HOURS_PER_DAY,
         "warmup_short": int(bias > WARMUP_BIAS)}
+
+
+# assumption: a line that ends the horizon with more than two weeks of its capacity still
+# waiting to board has demand above its capacity (or a closure not yet cleared): its
+# boarding waits are a backlog's, not a queue's in steady state. Full lines in steady state
+# end a year with up to about 1.5 weeks queued (the coastal trains' return legs in a
+# one-replication baseline-2023 run, 2026-12-02); the Almaty trains' backlog that grew all
+# year (3 a week, until 2026-12-02) ended at 2.8 weeks.
+BACKLOG_WEEKS = 2.0
+
+
+def backlogged_lines(lines: pd.DataFrame) -> list[str]:
+    """`line (TEU queued at the end, capacity a week)` for each line of a lines table (mean
+    over replications) whose queue at the end of the horizon exceeds `BACKLOG_WEEKS` of its
+    capacity: the hubs' checks do not see it (freight queues for a departure, not a
+    handling position)."""
+    weekly = lines["capacity_teu_per_year"] * HOURS_PER_WEEK / HOURS_PER_YEAR
+    late = lines[(weekly > 0) & (lines["queue_end_teu"] > BACKLOG_WEEKS * weekly)]
+    return [f"{row.line} ({row.queue_end_teu:,.0f} TEU queued, {cap:,.0f} a week)"
+            for row, cap in zip(late.itertuples(), weekly[late.index], strict=True)]
 
 
 def flagged(checks: pd.DataFrame) -> list[str]:

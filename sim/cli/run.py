@@ -61,7 +61,7 @@ def run(scenario: Path, out: Path | None, overwrite: bool, seed: int | None,
         write_run(results, folder.path, writers=writers, shown_as=folder.final)
         folder.commit("run.json", run_about(results))
 
-    from sim.checks import flagged
+    from sim.checks import BACKLOG_WEEKS, backlogged_lines, flagged
     from sim.cli.render import console, corridor_table, equilibrium_lines
     from sim.trade import attainment_lines
 
@@ -84,6 +84,12 @@ def run(scenario: Path, out: Path | None, overwrite: bool, seed: int | None,
     if notes:
         click.echo(f"cqsim: warning: {'; '.join(notes)} (see "
                    f"{folder.target.shown}/checks.csv)", err=True)
+    late = backlogged_lines(results.summary("lines"))
+    if late:
+        click.echo(f"cqsim: warning: lines ending the horizon with more than "
+                   f"{BACKLOG_WEEKS:g} weeks of their capacity waiting to board (demand above "
+                   f"capacity, or a closure not yet cleared): {', '.join(late)} (see "
+                   f"{folder.target.shown}/lines.csv)", err=True)
 
 
 @click.command()

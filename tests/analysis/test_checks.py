@@ -72,3 +72,25 @@ def test_cqsim_run_warns_in_one_line(tmp_path: Path) -> None:
     done = runner.invoke(main, ["run", str(calm), "--out", str(tmp_path / "o2"), "--no-map"])
     assert done.exit_code == 0, done.output
     assert "warning" not in done.stderr
+
+
+def test_a_line_left_with_a_backlog_is_warned_about(tmp_path: Path) -> None:
+    """Freight queues for a departure, not a hub's handling position, so the hubs' checks do
+    not see a line whose demand exceeds its capacity: 50,000 TEU/yr for a daily 100-TEU train
+    (36,500 TEU/yr) ends 60 days with about 2,200 TEU waiting, three weeks of its capacity."""
+    from tests.support.netbuilder import line_network
+
+    runner = CliRunner()
+    full = line_network(tmp_path / "full", teu_per_year=50_000)
+    done = runner.invoke(main, ["run", str(full), "--out", str(tmp_path / "o1"), "--no-map",
+                                "--no-report"])
+    assert done.exit_code == 0, done.output
+    late = [ln for ln in done.stderr.splitlines() if "waiting to board" in ln]
+    assert len(late) == 1 and "ab (" in late[0] and "700 a week" in late[0], done.stderr
+    assert "lines.csv" in late[0]
+
+    calm = line_network(tmp_path / "calm", teu_per_year=20_000)
+    done = runner.invoke(main, ["run", str(calm), "--out", str(tmp_path / "o2"), "--no-map",
+                                "--no-report"])
+    assert done.exit_code == 0, done.output
+    assert "waiting to board" not in done.stderr
