@@ -67,7 +67,12 @@ def equilibrium_lines(results: Results) -> list[str]:
         return []
     plan = results.plan
     induced = eq.get("induced_teu_per_year") or 0.0
-    text = (f"demand: elasticity {plan.elasticity:g} to generalized cost vs "
+    how = f"elasticity {plan.elasticity:g} to generalized cost"
+    if plan.market is not None:   # the market flows answer to their logsum, not to -0.8
+        how = (f"trade sigma {plan.market.section.choice.trade_elasticity:g} to its logsum "
+               f"cost (value {eq.get('market_induced_bn_cny_per_year') or 0.0:+,.2f} bn "
+               f"CNY/yr), other flows {how}")
+    text = (f"demand: {how} vs "
             f"{Path(plan.reference_scenario).name if plan.reference_scenario else 'own network'}"
             f": {induced:+,.0f} TEU/yr induced (flow factors {eq['demand_factor_min']:.3f}-"
             f"{eq['demand_factor_max']:.3f})")

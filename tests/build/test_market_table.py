@@ -74,3 +74,19 @@ def test_a_class_lot_larger_than_a_yard_it_enters_is_refused(tmp_path: Path) -> 
         prepare(write_scenario(tmp_path / "m.yaml", doc))
     assert err.value.field == "demand.classes.electronics.lot_teu"
     assert err.value.expected.startswith("at most the yard of")
+
+
+def test_the_demand_line_names_what_each_kind_of_flow_answers_to(tmp_path: Path) -> None:
+    """The console's demand line: trade answers to its logsum with sigma, the other flows
+    with the plan's elasticity (it printed the elasticity alone, as if trade had it too)."""
+    from types import SimpleNamespace
+
+    from sim.cli.render import equilibrium_lines
+
+    plan = prepare(write_scenario(tmp_path / "s.yaml", market_doc(tmp_path)))
+    eq = {"induced_teu_per_year": 120.0, "market_induced_bn_cny_per_year": 0.42,
+          "demand_factor_min": 0.99, "demand_factor_max": 1.01}
+    (line,) = equilibrium_lines(SimpleNamespace(plan=plan, equilibrium=eq))  # type: ignore[arg-type]
+    sigma = plan.market.section.choice.trade_elasticity
+    assert f"trade sigma {sigma:g} to its logsum cost (value +0.42 bn CNY/yr)" in line
+    assert f"other flows elasticity {plan.elasticity:g} to generalized cost" in line
