@@ -69,7 +69,7 @@ def market_doc(tmp: Path, rows: list[tuple[str, str, str, float]] = ROWS,
         "east-sea-asean": service("east", "sea", ["sh", "asean"], 1800),
     }
     doc = scenario(str(geo), services, [], **kw)
-    doc["demand"]["classes"] = CLASSES
+    doc["demand"]["classes"] = copy.deepcopy(CLASSES)   # a test may edit its own
     doc["demand"]["flows"] = [{"origin": "sh", "destination": "cq", "commodity": "materials",
                                "teu_per_year": 500, "flow_class": "domestic",
                                "source": "test: a domestic flow"}]
