@@ -6,10 +6,16 @@ its market, through a constant elasticity.
 GC is the logsum (expected best) generalized cost over the flow's candidate routes, in the
 same relative-cost logit the route choice uses (`sim.routing.choose`), plus any delay per
 route learnt from earlier simulation passes (`sim.equilibrium`). GC_reference is the same
-quantity, uncongested, on the reference network: the scenario named by
-`demand.reference_scenario` (the network on which the base TEU were observed), or the
-scenario's own network when none is named. A cheaper or faster route, or a new one, lowers
-GC and so induces trade; congestion raises it and so deters trade.
+quantity on the reference network: the scenario named by `demand.reference_scenario` (the
+network on which the base TEU were observed), or the scenario's own network when none is
+named. A cheaper or faster route, or a new one, lowers GC and so induces trade; congestion
+raises it and so deters trade.
+
+In a plan with a market section (Chongqing's trade by market) the market flows answer to
+their nested-logit logsum (`market_factors`), and the other flows (domestic, transit,
+Chengdu's boxes) to GC_reference as the reference network settled, congestion included: the
+base TEU were observed on it congested, so a plan that is its own reference carries them as
+they are. Without a market section GC_reference is the reference network's uncongested GC.
 """
 
 from __future__ import annotations
@@ -174,18 +180,30 @@ def market_state(plan: Plan, choices: Sequence[ChoiceSet], delay: Mapping[int, f
                  spread: Mapping[int, float], offered: Mapping[int, float] | None = None
                  ) -> MarketRef:
     """Logsum and expected generalized cost (tariffs and time, what shippers pay) of every
-    market flow (`market_choice`)."""
+    market flow (`market_choice`); for every other flow of a market plan (domestic, transit,
+    Chengdu's boxes) NaN and its logsum cost at the learnt delays (`flow_costs`), which such
+    flows answer to (`plain_reference`)."""
     out: MarketRef = {}
     if plan.market is None:
         return out
+    plain = flow_costs(plan, choices, delay)
     for cs in choices:
         flow = plan.flows[cs.flow]
+        key = (flow.origin, flow.destination, flow.commodity)
         if not flow.market:
+            out[key] = (math.nan, plain[key])
             continue
         probs, ls, costs = market_choice(plan, cs, delay, spread, offered)
-        out[(flow.origin, flow.destination, flow.commodity)] = (
-            ls, sum(p * c for p, c in zip(probs, costs, strict=True)))
+        out[key] = (ls, sum(p * c for p, c in zip(probs, costs, strict=True)))
     return out
+
+
+def plain_reference(reference: MarketRef) -> dict[FlowKey, float]:
+    """The costs a market plan's other flows answer to (`demand_factors`): those of the
+    reference network as it settled, congestion included, since their base TEU were observed
+    on it congested (against its uncongested costs the base year would shrink its own
+    inputs by its own congestion)."""
+    return {key: gc for key, (ls, gc) in reference.items() if math.isnan(ls)}
 
 
 def market_factors(plan: Plan, state: MarketRef, reference: MarketRef | None) -> dict[int, float]:
@@ -202,7 +220,8 @@ def market_factors(plan: Plan, state: MarketRef, reference: MarketRef | None) ->
         if not flow.market:
             continue
         key = (flow.origin, flow.destination, flow.commodity)
-        if reference is None or key not in reference or key not in state:
+        if reference is None or key not in reference or key not in state or math.isnan(
+                reference[key][0]):
             out[i] = 1.0
             continue
         value = plan.classes[flow.commodity].value_cny_per_teu

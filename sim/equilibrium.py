@@ -56,6 +56,7 @@ from sim.demand import (
     file_plan,
     market_factors,
     market_state,
+    plain_reference,
     reference_costs,
     respond,
     same_candidates,
@@ -191,9 +192,16 @@ def _factors(base: Plan, choices: Sequence[ChoiceSet], reference: dict, mref: Ma
              delay: dict[int, float], spread: dict[int, float], offered: dict[int, float]
              ) -> tuple[tuple[float, ...], MarketRef]:
     """Demand factor of every flow (elasticity for plain flows, logsum for market flows) and
-    the market flows' logsums."""
-    factors = list(demand_factors(base, choices, reference, delay))
+    the market state (`market_state`). In a market plan the plain flows answer to the
+    reference's settled costs (`plain_reference`), and carry their inputs when the plan is
+    its own reference; elsewhere to `reference`, the reference network's uncongested costs."""
     state = market_state(base, choices, delay, spread, offered)
+    if base.market is None:
+        factors = list(demand_factors(base, choices, reference, delay))
+    elif mref is None:
+        factors = [1.0] * len(base.flows)
+    else:
+        factors = list(demand_factors(base, choices, plain_reference(mref), delay))
     for i, k in market_factors(base, state, mref).items():
         factors[i] = k
     return tuple(factors), state
@@ -280,7 +288,8 @@ def settle(base: Plan, choices: Sequence[ChoiceSet] | None = None,
     market reference's settled state per replication when already computed (see
     `market_reference`), carried to every replication's settling."""
     choices = tuple(choice_sets(base) if choices is None else choices)
-    reference = reference_costs(base, choices) if base.elasticity != 0 else {}
+    reference = reference_costs(base, choices) if base.elasticity != 0 and \
+        base.market is None else {}
     mref = market_reference(base, replication, given_reference)
     delay: dict[int, float] = dict(initial_delay or {})
     unforeseen: dict[int, float] = dict(initial_unforeseen or {})

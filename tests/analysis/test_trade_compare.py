@@ -266,3 +266,39 @@ def test_cli_run_compare_and_rank(tmp_path: Path) -> None:
     res = runner.invoke(main, ["rank", str(base), "--candidate", f"x={more}",   # one dropped
                                "--candidate", f"x={more}"])
     assert res.exit_code == 2 and "a candidate name used once" in res.output
+
+
+def test_a_market_plans_other_flows_answer_to_the_settled_reference(tmp_path: Path) -> None:
+    """In a market plan the flows that are not Chongqing's trade (here a domestic flow) were
+    observed on the congested network: as its own reference the plan carries them as they
+    are (against the uncongested cost its own queue for a weekly boat shrank them), and a
+    variant answers to the reference's settled cost, waits included."""
+    from sim.demand import plain_reference
+    from tests.support.market import market_doc, service
+
+    def doc(boats: dict[str, dict]) -> dict:
+        d = market_doc(tmp_path, horizon={"days": 60},
+                       equilibrium={"max_iterations": 2, "tolerance": 1e-9})
+        d["demand"]["elasticity"] = -0.8
+        d["demand"]["flows"][0]["teu_per_year"] = 1000
+        d["network"]["services"].update(boats)
+        return d
+
+    # one boat of 12 TEU a week each way (624 TEU/yr) for 1,000 TEU/yr: a queue of days
+    weekly = {"east-river": service("east", "river", ["cq", "sh"], 2000, per_week=1, teu=12)}
+    base = write_scenario(tmp_path / "base.yaml", doc(weekly))
+    settled = settle(sim.prepare(base))
+    assert max(settled.route_delay.values()) > 24
+    assert settled.plan.flows[0].flow_class == "domestic"
+    assert settled.plan.flows[0].teu_per_year == 1000      # the input (was 926: shrunk)
+    assert settled.report.demand_factor_min == settled.report.demand_factor_max == 1.0
+
+    daily = doc({**weekly, "east-river-daily": service("east", "river", ["cq", "sh"], 2000)})
+    daily["demand"]["reference_scenario"] = str(base)
+    variant = settle(sim.prepare(write_scenario(tmp_path / "daily.yaml", daily)))
+    key = ("sh", "cq", "materials")
+    ref = plain_reference(variant.market_reference or {})
+    gc = flow_costs(variant.base, variant.choices, variant.route_delay)[key]
+    assert gc < ref[key]                                   # daily boats: less waiting
+    assert variant.plan.flows[0].teu_per_year == pytest.approx(1000 * (gc / ref[key]) ** -0.8)
+    assert variant.plan.flows[0].teu_per_year > 1000
