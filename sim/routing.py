@@ -15,15 +15,19 @@ import warnings
 from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
-
-import igraph
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from sim import cache
 from sim.errors import InputError
 from sim.market.spec import Gateway
 from sim.network import Line, Plan
 from sim.specs import HubSpec
+
+# networkx and igraph are imported where the routes are found: a command stopped by bad
+# input never gets there, and igraph's import (it brings matplotlib) took a second of the
+# two and a half `cqsim run` spent on a file it refused
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +98,8 @@ def _graph(plan: Plan, vot: float) -> nx.DiGraph:
 
     def usable(stop: str) -> bool:
         return hubs[stop].transfers or stop in ends
+
+    import networkx as nx
 
     g = nx.DiGraph()
     for li, line in enumerate(plan.network.lines):
@@ -222,6 +228,8 @@ class _Search:
     def __init__(self, nodes: list[Hashable], edges: list[tuple[int, int]],
                  weights: list[float], via: frozenset[str] = frozenset(),
                  own: frozenset[str] = frozenset()) -> None:
+        import igraph
+
         self.graph = igraph.Graph(n=len(nodes), edges=edges, directed=True)
         self.nodes = nodes
         self.edges = edges

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from sim.errors import InputError
 from sim.readers import read_csv
+
+if TYPE_CHECKING:   # imported by targets_frame: the scenario's build reads the tables
+    import pandas as pd  # without it, and a command stopped by bad input never needs it
 
 TARGETS_FILE = "targets.csv"
 CHANNELS_FILE = "channels.csv"
@@ -105,6 +107,8 @@ def load_targets(path: str | Path | None = None) -> list[Target]:
 
 def targets_frame(path: str | Path | None = None) -> pd.DataFrame:
     """The targets as a table, with a `label` column that marks what is not simulated."""
+    import pandas as pd
+
     targets = load_targets(path)
     frame = pd.DataFrame([asdict(t) for t in targets])
     frame["label"] = [t.label for t in targets]

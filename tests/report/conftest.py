@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.support.paths import BASELINE, BASELINE_2023, CQSIM, SCENARIOS
+from tests.support.session import made_once
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page, Route
@@ -44,12 +45,14 @@ def reseal(folder: Path) -> None:
 
 @pytest.fixture(scope="session")
 def one_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`cqsim run` of the baseline, 30 days, 2 replications (report.html by default)."""
-    out = tmp_path_factory.mktemp("report-run") / "baseline"
-    proc = cqsim("run", str(BASELINE), "--days", "30", "--replications", "2", "--no-map",
-                 "--out", str(out))
-    assert proc.returncode == 0, proc.stderr
-    return out
+    """`cqsim run` of the baseline, 30 days, 2 replications (report.html by default), made
+    once in the session for all xdist workers."""
+    def make(root: Path) -> None:
+        proc = cqsim("run", str(BASELINE), "--days", "30", "--replications", "2", "--no-map",
+                     "--out", str(root / "baseline"))
+        assert proc.returncode == 0, proc.stderr
+
+    return made_once(tmp_path_factory, "report-run", make) / "baseline"
 
 
 @pytest.fixture(scope="session")
@@ -59,19 +62,19 @@ def comparison(tmp_path_factory: pytest.TempPathFactory) -> Path:
     a year per replication; here, in a copy that extends it (and is its own market
     reference), they are 30 days and shared by the replications (the report does not depend
     on them, and a year's passes made this fixture two minutes of the suite in each worker
-    that needs it)."""
-    root = tmp_path_factory.mktemp("report-compare")
-    (root / "baseline-2023.yaml").write_text(
-        f"name: baseline-2023\nextends: {BASELINE_2023}\n"
-        "equilibrium: {days: 30, per_replication: false}\n"
-        "demand: {reference_scenario: baseline-2023.yaml}\n", encoding="utf-8")
-    alt = root / "china-europe-frequency.yaml"
-    shutil.copyfile(SCENARIOS / "china-europe-frequency.yaml", alt)
-    out = root / "cmp"
-    proc = cqsim("compare", str(root / "baseline-2023.yaml"), str(alt),
-                 "--days", "30", "--replications", "2", "--out", str(out))
-    assert proc.returncode == 0, proc.stderr
-    return out
+    that needs it). Made once in the session for all xdist workers."""
+    def make(root: Path) -> None:
+        (root / "baseline-2023.yaml").write_text(
+            f"name: baseline-2023\nextends: {BASELINE_2023}\n"
+            "equilibrium: {days: 30, per_replication: false}\n"
+            "demand: {reference_scenario: baseline-2023.yaml}\n", encoding="utf-8")
+        alt = root / "china-europe-frequency.yaml"
+        shutil.copyfile(SCENARIOS / "china-europe-frequency.yaml", alt)
+        proc = cqsim("compare", str(root / "baseline-2023.yaml"), str(alt),
+                     "--days", "30", "--replications", "2", "--out", str(root / "cmp"))
+        assert proc.returncode == 0, proc.stderr
+
+    return made_once(tmp_path_factory, "report-compare", make) / "cmp"
 
 
 @dataclass

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
 
 from sim.cache import ENV
+from tests.support.session import session_folder
 
 
 @contextmanager
 def shared_settled_cache(factory: pytest.TempPathFactory) -> Iterator[None]:
     """The cache on, in a folder of this test session that all its xdist workers share
     (their base temporary folders are siblings in the session's folder)."""
-    base = factory.getbasetemp()
-    where = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "settled-cache"
+    where = session_folder(factory) / "settled-cache"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(ENV, str(where))
         yield
