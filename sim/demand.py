@@ -186,7 +186,7 @@ def market_state(plan: Plan, choices: Sequence[ChoiceSet], delay: Mapping[int, f
     out: MarketRef = {}
     if plan.market is None:
         return out
-    plain = flow_costs(plan, choices, delay)
+    plain = flow_costs(plan, [cs for cs in choices if not plan.flows[cs.flow].market], delay)
     for cs in choices:
         flow = plan.flows[cs.flow]
         key = (flow.origin, flow.destination, flow.commodity)
@@ -220,8 +220,7 @@ def market_factors(plan: Plan, state: MarketRef, reference: MarketRef | None) ->
         if not flow.market:
             continue
         key = (flow.origin, flow.destination, flow.commodity)
-        if reference is None or key not in reference or key not in state or math.isnan(
-                reference[key][0]):
+        if reference is None or key not in reference or key not in state:
             out[i] = 1.0
             continue
         value = plan.classes[flow.commodity].value_cny_per_teu

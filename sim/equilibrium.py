@@ -192,16 +192,9 @@ def _factors(base: Plan, choices: Sequence[ChoiceSet], reference: dict, mref: Ma
              delay: dict[int, float], spread: dict[int, float], offered: dict[int, float]
              ) -> tuple[tuple[float, ...], MarketRef]:
     """Demand factor of every flow (elasticity for plain flows, logsum for market flows) and
-    the market state (`market_state`). In a market plan the plain flows answer to the
-    reference's settled costs (`plain_reference`), and carry their inputs when the plan is
-    its own reference; elsewhere to `reference`, the reference network's uncongested costs."""
+    the market state (`market_state`); plain flows answer to `reference` (`_plain_reference`)."""
+    factors = list(demand_factors(base, choices, reference, delay))
     state = market_state(base, choices, delay, spread, offered)
-    if base.market is None:
-        factors = list(demand_factors(base, choices, reference, delay))
-    elif mref is None:
-        factors = [1.0] * len(base.flows)
-    else:
-        factors = list(demand_factors(base, choices, plain_reference(mref), delay))
     for i, k in market_factors(base, state, mref).items():
         factors[i] = k
     return tuple(factors), state
@@ -271,6 +264,18 @@ def _passes(base: Plan, choices: tuple[ChoiceSet, ...], reference: dict,
                   passes=passes, converged=converged, gaps=tuple(gaps))
 
 
+def _plain_reference(base: Plan, choices: Sequence[ChoiceSet], mref: MarketRef | None
+                     ) -> dict[FlowKey, float]:
+    """The costs the plain (non-market) flows answer to: in a market plan, the reference's
+    settled costs (`plain_reference`; none when the plan is its own reference, so they carry
+    their inputs); otherwise the reference network's uncongested costs."""
+    if base.elasticity == 0:
+        return {}
+    if base.market is not None:
+        return plain_reference(mref or {})
+    return reference_costs(base, choices)
+
+
 def settle(base: Plan, choices: Sequence[ChoiceSet] | None = None,
            initial_delay: Mapping[int, float] | None = None, replication: int = 0,
            initial_unforeseen: Mapping[int, float] | None = None,
@@ -288,9 +293,8 @@ def settle(base: Plan, choices: Sequence[ChoiceSet] | None = None,
     market reference's settled state per replication when already computed (see
     `market_reference`), carried to every replication's settling."""
     choices = tuple(choice_sets(base) if choices is None else choices)
-    reference = reference_costs(base, choices) if base.elasticity != 0 and \
-        base.market is None else {}
     mref = market_reference(base, replication, given_reference)
+    reference = _plain_reference(base, choices, mref)
     delay: dict[int, float] = dict(initial_delay or {})
     unforeseen: dict[int, float] = dict(initial_unforeseen or {})
     spread: dict[int, float] = {}

@@ -21,6 +21,18 @@ from sim.cli.common import (
     show_warning,
 )
 
+# the tables `cqsim calibrate` prints, one per role of a figure (`sim.calibration.ROLES`):
+# role -> (heading, what its figures are called)
+ROLE_TABLES = {
+    "fit": ("FITTING figures (a parameter was set or estimated to each: they check the fit, "
+            "not the model)", "fitting figures"),
+    "validate": ("VALIDATION figures (held out: nothing was set to them)",
+                 "validation figures"),
+    "check": ("ACCOUNTING CHECKS (mostly inputs derived from or summing to the figure: in "
+              "band, the network carried its inputs; they do not validate the model)",
+              "accounting checks"),
+}
+
 
 @click.command(name="calibrate")
 @click.argument("scenario", type=InputPath(path_type=Path))
@@ -118,36 +130,23 @@ def calibrate_cmd(scenario: Path, seed: int | None, replications: int | None,
     reps = len(results.replications)
     measured_text = f"{measured:g} days measured, {reps} replication(s)" + (
         "  (± = 95% CI)" if reps > 1 else "")
-    fitting = [r for r in rows if r.target.role == "fit"]
-    validating = [r for r in rows if r.target.role == "validate"]
-    checking = [r for r in rows if r.target.role == "check"]
-    screen.print(calibration_table(
-        fitting, f"{plan.name}: FITTING figures (a parameter was set or estimated to each: "
-                 f"they check the fit, not the model), {measured_text}"))
-    if validating:
-        screen.print(calibration_table(
-            validating, f"{plan.name}: VALIDATION figures (held out: nothing was set to "
-                        f"them), {measured_text}"))
-    if checking:
-        screen.print(calibration_table(
-            checking, f"{plan.name}: ACCOUNTING CHECKS (mostly inputs derived from or summing "
-                      f"to the figure: in band, the network carried its inputs; they do not "
-                      f"validate the model), {measured_text}"))
+    by_role = {role: [r for r in rows if r.target.role == role] for role in ROLE_TABLES}
+    for role, (heading, _) in ROLE_TABLES.items():
+        if by_role[role] or role == "fit":
+            screen.print(calibration_table(by_role[role],
+                                           f"{plan.name}: {heading}, {measured_text}"))
     if out is not None:
         write_csv(out, calibration_frame(rows))
         screen.print(f"wrote {out}", soft_wrap=True)
-    outside = [r.target.id for r in fitting if not r.ok]
-    missed = [r.target.id for r in validating if not r.ok]
-    unbalanced = [r.target.id for r in checking if not r.ok]
-    if missed:
-        screen.print(f"validation figures outside their band: {', '.join(missed)}")
-    if unbalanced:
-        screen.print(f"accounting checks outside their band: {', '.join(unbalanced)}")
-    if outside:
+    off = {role: [r.target.id for r in got if not r.ok] for role, got in by_role.items()}
+    held = [role for role in ROLE_TABLES if role != "fit"]
+    for role in held:
+        if off[role]:
+            screen.print(f"{ROLE_TABLES[role][1]} outside their band: {', '.join(off[role])}")
+    if off["fit"]:
         screen.print(f"[bold red]fitting figures outside the band:[/bold red] "
-                     f"{', '.join(outside)}")
+                     f"{', '.join(off['fit'])}")
         raise SystemExit(1)
-    screen.print(f"all {len(fitting)} fitting figures within their bands; "
-                 f"{len(validating) - len(missed)} of {len(validating)} validation figures "
-                 f"and {len(checking) - len(unbalanced)} of {len(checking)} accounting checks "
-                 f"within theirs")
+    screen.print(f"all {len(by_role['fit'])} fitting figures within their bands; " + " and ".join(
+        f"{len(by_role[r]) - len(off[r])} of {len(by_role[r])} {ROLE_TABLES[r][1]}"
+        for r in held) + " within theirs")

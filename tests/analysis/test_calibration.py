@@ -80,6 +80,9 @@ def test_calibrate_cli_exits_0_inside_and_1_outside(tmp_path: Path) -> None:
     assert "east_lock_mt_2023" in ok.output and (tmp_path / "cal.csv").is_file()
     assert "ACCOUNTING CHECKS" in ok.output and "accounting checks outside" in ok.output
     assert "0 of 1 accounting checks" in ok.output
+    from sim.calibration import ROLES
+    from sim.cli.calibrate import ROLE_TABLES
+    assert tuple(ROLE_TABLES) == ROLES   # a table for every role a figure may have
     table.write_text(header + "lock,locks,500,450,550,Mt/yr,lock_t:three_gorges_locks,"
                               "both directions,made up\n")
     out = runner.invoke(main, ["calibrate", str(BASELINE_2023), "--replications", "1",
