@@ -26,8 +26,10 @@ expression read from the result tables:
                                           class, `empty` too, when none) (per year)
 - `gateway_value:<gateway>[+<gateway>...][:<flow class>[+...]]` value of the goods delivered
                                           through gateways (bn CNY per year)
-- `value_per_teu:<gateway>[+<gateway>...]`  value of the goods over the loaded TEU delivered
-                                          through gateways, every loaded flow class (CNY/TEU)
+- `value_per_teu:<gateway>[+<gateway>...][:all]`  value of the goods over the loaded TEU
+                                          delivered through gateways, every loaded flow class
+                                          (CNY/TEU); `:all` over every box, empties too, as
+                                          published counts of boxes or train slots divide
 - `class_value:<gateway>[+<gateway>...]:<commodity>`  value of one commodity class of
                                           Chongqing's trade delivered through gateways (bn CNY
                                           per year)
@@ -286,12 +288,14 @@ def _gateway_sum(column: str, gateway: str, flow_class: str | None) -> Measure:
     return measure
 
 
-def _value_per_teu(gateway: str) -> Measure:
+def _value_per_teu(gateway: str, boxes: str = "loaded") -> Measure:
     def measure(results: Results) -> np.ndarray:
         rows = results.by_replication("gateways")
-        rows = rows[rows["gateway"].isin(gateway.split("+")) & (rows["flow_class"] != "empty")]
+        rows = rows[rows["gateway"].isin(gateway.split("+"))]
+        value = _per_rep(results, rows, "value_bn_cny_per_year") * 1e9    # empties carry 0
+        if boxes == "loaded":
+            rows = rows[rows["flow_class"] != "empty"]
         teu = _per_rep(results, rows, "teu_per_year")
-        value = _per_rep(results, rows, "value_bn_cny_per_year") * 1e9
         return np.divide(value, teu, out=np.full_like(teu, np.nan), where=teu > 0)
     return measure
 
@@ -368,8 +372,9 @@ def _parse(text: str, file: Path | str = "", line: int = 0) -> Measure:
             return _door(origin, destination, args[1] if len(args) == 2 else None)
         if kind in GATEWAY_SUMS and len(args) in (1, 2):
             return _gateway_sum(GATEWAY_SUMS[kind], args[0], args[1] if len(args) == 2 else None)
-        if kind == "value_per_teu" and len(args) == 1:
-            return _value_per_teu(args[0])
+        if kind == "value_per_teu" and (len(args) == 1 or (len(args) == 2
+                                                          and args[1] == "all")):
+            return _value_per_teu(*args)
         if kind == "class_value" and len(args) == 2:
             return _class_value(*args)
         if kind == "share" and len(args) == 4:
@@ -382,7 +387,7 @@ def _parse(text: str, file: Path | str = "", line: int = 0) -> Measure:
                      "loaded_departures:C:M, link_teu:C:HUB, hub_teu:HUB, lock_t:LOCK, "
                      "lock:LOCK:FIGURE, ride:A>B, arrive:A>HUB, door:A>B[:C], "
                      "gateway_teu:G[:CLASSES], gateway_value:G[:CLASSES], class_value:G:CLASS, "
-                     "value_per_teu:G, loaded_ratio:G:out|in, share:G:MARKET:DIRECTION:CLASS "
+                     "value_per_teu:G[:all], loaded_ratio:G:out|in, share:G:MARKET:DIRECTION:CLASS "
                      "or trade_total", text)
 
 
@@ -392,7 +397,7 @@ _NAMES: dict[str, tuple[str | None, ...]] = {
     "hub_teu": ("hub",), "lock_t": ("lock",), "lock": ("lock", None), "ride": ("hub",),
     "arrive": ("hub",), "door": ("hub", "corridor"), "loaded_ratio": ("gateway", None),
     "gateway_teu": ("gateway", None), "gateway_value": ("gateway", None),
-    "value_per_teu": ("gateway",), "class_value": ("gateway", "class"),
+    "value_per_teu": ("gateway", None), "class_value": ("gateway", "class"),
     "share": ("gateway", "market", None, "class"),
 }
 

@@ -149,7 +149,8 @@ def test_trade_is_counted_when_declared(tmp_path: Path) -> None:
 def test_gateway_measures_sum_over_gateways(tmp_path: Path) -> None:
     """`gateway_value:G+H:CLASS` sums the value delivered per year through several gateways
     (`class_value:G:COMMODITY` of one commodity class of trade);
-    `value_per_teu:G+H` divides their loaded value by their loaded TEU (empties left out)."""
+    `value_per_teu:G+H` divides their loaded value by their loaded TEU (empties left out),
+    `value_per_teu:G+H:all` by every box they carried (as published counts of boxes do)."""
     doc = _doc(tmp_path, horizon={"days": 120, "warmup_days": 20})
     doc["demand"]["lot_teu"] = 10
     results = replicate(settle(prepare(write_scenario(tmp_path / "m.yaml", doc))))
@@ -174,6 +175,9 @@ def test_gateway_measures_sum_over_gateways(tmp_path: Path) -> None:
     loaded = both[both["flow_class"] != "empty"]
     assert figure("value_per_teu:west+south") == pytest.approx(
         loaded["value_bn_cny_per_year"].sum() * 1e9 / loaded["teu_per_year"].sum())
+    assert both.loc[both["flow_class"] == "empty", "teu_per_year"].sum() > 0
+    assert figure("value_per_teu:west+south:all") == pytest.approx(
+        both["value_bn_cny_per_year"].sum() * 1e9 / both["teu_per_year"].sum())
     routes = results.replications[0].tables["routes"]
     plan = results.plan
     for commodity in sorted(set(routes.loc[routes["flow_class"] == "trade", "commodity"])):
