@@ -48,6 +48,9 @@ def run_until(env: simpy.Environment, at: float) -> None:
     queue = env._queue
     while queue:
         env._now, _, _, event = heappop(queue)
+        if isinstance(event, _Due):     # a callback of `later`/`begin`: no list to go through
+            event.call(event)
+            continue
         if event is stop:
             return
         callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
@@ -61,14 +64,23 @@ def run_until(env: simpy.Environment, at: float) -> None:
 
 
 class _Due:
-    """A callback due at a time: what the loop needs of an event (callbacks, ok, value)."""
+    """A callback due at a time. `run_until` calls it directly; SimPy's own `step` (tests run
+    `env.run`) sees an event whose `callbacks` are a list of that one callback."""
 
-    __slots__ = ("callbacks",)
+    __slots__ = ("call",)
     _ok = True
     _value = None
 
     def __init__(self, callback: Callable[[Any], None]) -> None:
-        self.callbacks: list[Callable[[Any], None]] | None = [callback]
+        self.call = callback
+
+    @property
+    def callbacks(self) -> list[Callable[[Any], None]]:
+        return [self.call]
+
+    @callbacks.setter
+    def callbacks(self, _value: object) -> None:
+        """SimPy marks a processed event so (None); nothing waits on a `_Due`."""
 
 
 def later(env: simpy.Environment, delay: float, callback: Callable[[Any], None]) -> None:
