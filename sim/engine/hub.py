@@ -210,6 +210,7 @@ class Hub(Component):
         self._setup = spec.handling_setup_hours
         self._expo = spec.handling_dist == "exponential"
         self._expo_draw = draws(rng.standard_exponential)
+        self._dwell_hours = spec.dwell_hours    # the spec's, read at every clearance
 
     # --------------------------------------------------------------- handling
     def handling_time(self, teu: float) -> float:
@@ -376,7 +377,7 @@ class Hub(Component):
     def clearance_hours(self, teu: float) -> float:
         """Hours `teu` handled together dwell here (customs, clearance, a border), drawn
         around the hub's mean dwell."""
-        return self._dwell(self.spec.dwell_hours)
+        return self._dwell(self._dwell_hours)
 
     def positions(self) -> int:
         """Handling positions in all (a directional border has a set for each way)."""
@@ -444,7 +445,7 @@ class Zone(Hub):
         teu = 0.0
         for lot in lots:
             teu += lot.teu
-        if (self.windows or self.spec.dwell_hours > 0 or yard.waiting or servers.queue
+        if (self.windows or self._dwell_hours > 0 or yard.waiting or servers.queue
                 or servers.free <= 0 or yard.level + teu > yard.capacity + 1e-9):
             super().receive(lots)
             return
@@ -474,6 +475,10 @@ class Border(Hub):
         # unless the border has a published capacity for each direction
         second = Servers(self.env, spec.handling_servers) if spec.directional else self.servers
         self.pools = {True: self.servers, False: second}
+        # read at every through train and background job (`directional` is a property
+        # of the spec, computed in Python)
+        self._changes_gauge = spec.gauge_change
+        self._directional = spec.directional
 
     def positions(self) -> int:
         return self.border.handling_servers * (2 if self.border.directional else 1)
@@ -485,8 +490,8 @@ class Border(Hub):
     def receive_background(self, teu: float, outbound: bool) -> None:
         """A background train: where the gauge changes it is handled whole at a position of
         its direction, like Chongqing's through trains; elsewhere it takes the yard."""
-        if self.border.gauge_change:
-            hours = self.border.train_hours(teu, outbound) if self.border.directional else None
+        if self._changes_gauge:
+            hours = self.border.train_hours(teu, outbound) if self._directional else None
             self._enter(_Job([], teu, self.env._now, True, self.pools[outbound], hours))
         else:
             super().receive_background(teu, outbound)
@@ -494,14 +499,14 @@ class Border(Hub):
     def _gauge_change(self, teu: float, outbound: bool) -> Generator[simpy.Event, object, None]:
         """A Chongqing train, whole, at a gauge-change position of its direction."""
         self._arrive()
-        hours = self.border.train_hours(teu, outbound) if self.border.directional else None
+        hours = self.border.train_hours(teu, outbound) if self._directional else None
         waited = yield from self._handle(teu, self.pools[outbound], hours)
         self._done(waited)
         self.stats.vehicles += 1
 
     def _pass_vehicle(self, teu: float, outbound: bool) -> Generator[simpy.Event, object, None]:
         """Gauge change (if any) and border dwell of a through train carrying `teu`."""
-        if self.border.gauge_change and teu > 0:
+        if self._changes_gauge and teu > 0:
             yield from self._gauge_change(teu, outbound)
         dwell = self.clearance_hours(teu)
         if dwell > 0:

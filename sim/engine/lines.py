@@ -206,7 +206,9 @@ class ScheduledLine(LineBase):
         super().__init__(model, line)
         assert isinstance(line.spec, ScheduledService)
         self.service: ScheduledService = line.spec
-        self._headway = line.spec.headway_hours     # read at every look at the queue
+        # read at every look at the queue and every departure (a property of the spec,
+        # computed in Python at each read)
+        self._headway = line.spec.headway_hours
         self._vehicle_teu = line.spec.vehicle_teu
         self._direct = len(line.stops) == 2     # one hop: an empty departure is counted
         # TEU of room a vehicle has had on arrival at each stop, before boarding there
@@ -229,13 +231,13 @@ class ScheduledLine(LineBase):
 
     def _first(self, _event: object) -> None:
         """The first departure, at a uniform offset within a headway."""
-        later(self.env, float(self._rng.uniform(0.0, self.service.headway_hours)),
+        later(self.env, float(self._rng.uniform(0.0, self._headway)),
               self._depart)
 
     def _depart(self, _event: object) -> None:
         """A departure by the timetable. The next one is armed before this one runs, as when
         the timetable was a process that started each trip as a process (`drive`)."""
-        later(self.env, self.service.headway_hours, self._depart)
+        later(self.env, self._headway, self._depart)
         if self._direct and not self.queues[0]:
             self._empty_run()
         else:

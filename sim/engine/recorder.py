@@ -130,7 +130,10 @@ class Recorder:
         """A lot alights from the vehicle of its current leg: count its time on board."""
         if now < self.stats_from:
             return
-        acc = self.rides.setdefault((lot.route.index, lot.leg), [0.0, 0.0, 0.0])
+        key = (lot.route.index, lot.leg)
+        acc = self.rides.get(key)
+        if acc is None:     # not setdefault: that builds the default list at every call
+            acc = self.rides[key] = [0.0, 0.0, 0.0]
         acc[0] += lot.teu
         acc[1] += lot.teu * (now - lot.boarded)
         acc[2] += lot.teu * (now - lot.created)
