@@ -24,10 +24,10 @@ from sim.engine.hub import Hub
 from sim.engine.lines import LineBase
 from sim.engine.links import Link
 from sim.engine.lock import Lock
+from sim.engine.logit import cumulative, probabilities
 from sim.engine.loop import Poisson, begin, run_until
 from sim.engine.recorder import Recorder, ReplicationResult
 from sim.errors import ConservationError
-from sim.market.choice import cumulative, flow_nests, probabilities
 from sim.network import Plan
 from sim.rng import draws, stream
 from sim.routing import ChoiceSet, Route, choice_sets, offered, weights
@@ -209,6 +209,9 @@ class Model:
         max_extra = plan.routing.max_excess_wait_hours
         learnt = [self.route_delay.get(r.index, 0.0) for r in routes]
         if flow.market and plan.market is not None:
+            # imported here: sim.market.choice imports the engine (`sim.engine.logit`)
+            from sim.market.choice import flow_nests
+
             choice = plan.market.section.choice
             nests = flow_nests(plan, cs)
             rr = choice.reliability_ratio
