@@ -19,7 +19,7 @@ from sim.checks import QueueCounts, hub_check
 from sim.engine.component import Component, Row
 from sim.engine.daily import DailySeries
 from sim.engine.freight import Lot
-from sim.engine.loop import later
+from sim.engine.loop import Wait, later, pause
 from sim.engine.windows import factor_at
 from sim.kpis import Table, col
 from sim.rng import draws
@@ -218,9 +218,10 @@ class Hub(Component):
         return mean * self._expo_draw() if self._expo else mean
 
     def _handle(self, teu: float, servers: Servers | None = None,
-                hours: float | None = None) -> Generator[simpy.Event, object, float]:
+                hours: float | None = None) -> Generator[Wait, object, float]:
         """Wait for a position (of `servers`, else the hub's), handle `teu` (for `hours`,
-        else the handling time), release. Returns hours waited, closures included."""
+        else the handling time), release. Returns hours waited, closures included. Run
+        within a vehicle's trip (`sim.engine.loop.drive`): its waits are `pause`s."""
         env = self.env
         t0 = env._now
         self.waiting_teu += teu
@@ -232,12 +233,12 @@ class Hub(Component):
             factor, until = factor_at(self.windows, env._now) if self.windows else (1.0, 0.0)
             if factor > 0:
                 break
-            yield env.timeout(until - env._now)  # closed: wait for the window to end
+            yield pause(env, until - env._now)  # closed: wait for the window to end
         waited = env._now - t0
         self.waiting_teu -= teu
         self.daily.wait(env._now, waited)
         duration = (self.handling_time(teu) if hours is None else hours) / factor
-        yield env.timeout(duration)
+        yield pause(env, duration)
         self._handled(teu, duration, False, pool)
         return waited
 
@@ -384,10 +385,11 @@ class Hub(Component):
         return self.spec.handling_servers
 
     def through(self, teu: float,
-                outbound: bool) -> Generator[simpy.Event, object, None] | None:
+                outbound: bool) -> Generator[Wait, object, None] | None:
         """A vehicle carrying `teu` passes through (`outbound`: travelling away from China):
         None when it just stands for the service's stop time; a process to run (border,
-        gauge change) otherwise."""
+        gauge change) otherwise, that the vehicle's trip runs (`sim.engine.loop.drive`:
+        it may yield SimPy events and `pause`s)."""
         return None
 
     # --------------------------------------------------------------- component
@@ -484,7 +486,7 @@ class Border(Hub):
         return self.border.handling_servers * (2 if self.border.directional else 1)
 
     def through(self, teu: float,
-                outbound: bool) -> Generator[simpy.Event, object, None] | None:
+                outbound: bool) -> Generator[Wait, object, None] | None:
         return self._pass_vehicle(teu, outbound)
 
     def receive_background(self, teu: float, outbound: bool) -> None:
@@ -496,7 +498,7 @@ class Border(Hub):
         else:
             super().receive_background(teu, outbound)
 
-    def _gauge_change(self, teu: float, outbound: bool) -> Generator[simpy.Event, object, None]:
+    def _gauge_change(self, teu: float, outbound: bool) -> Generator[Wait, object, None]:
         """A Chongqing train, whole, at a gauge-change position of its direction."""
         self._arrive()
         hours = self.border.train_hours(teu, outbound) if self._directional else None
@@ -504,10 +506,10 @@ class Border(Hub):
         self._done(waited)
         self.stats.vehicles += 1
 
-    def _pass_vehicle(self, teu: float, outbound: bool) -> Generator[simpy.Event, object, None]:
+    def _pass_vehicle(self, teu: float, outbound: bool) -> Generator[Wait, object, None]:
         """Gauge change (if any) and border dwell of a through train carrying `teu`."""
         if self._changes_gauge and teu > 0:
             yield from self._gauge_change(teu, outbound)
         dwell = self.clearance_hours(teu)
         if dwell > 0:
-            yield self.env.timeout(dwell)
+            yield pause(self.env, dwell)

@@ -18,7 +18,7 @@ from sim.engine.component import Component, Row
 from sim.engine.freight import Lot, Vehicle
 from sim.engine.hub import Hub, gamma_sampler
 from sim.engine.links import HopStats
-from sim.engine.loop import begin, drive, later
+from sim.engine.loop import Wait, begin, drive, later, pause
 from sim.engine.windows import factor_at
 from sim.kpis import Table, col
 from sim.network import Hop, Line
@@ -265,7 +265,7 @@ class ScheduledLine(LineBase):
             stats.capacity += capacity
         return capacity
 
-    def _vehicle(self) -> Generator[simpy.Event, object, None]:
+    def _vehicle(self) -> Generator[Wait, object, None]:
         env = self.env
         line = self.line
         spec = self.service
@@ -314,7 +314,11 @@ class ScheduledLine(LineBase):
             stats.capacity_km += capacity * line.hops[k].link.km
             if k + 1 == last and self._idle_run(k, vehicle):
                 break
-            yield from self._run_hop(k, vehicle, standing)
+            if self.locks[k] is None:   # `_run_hop` without a lock, inline and with a pause
+                hop = self._count_hop(k, vehicle)
+                yield pause(env, standing + self._running(hop.link.hours))
+            else:
+                yield from self._run_hop(k, vehicle, standing)
         self.vehicles.discard(vehicle)
 
 

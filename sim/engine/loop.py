@@ -91,6 +91,25 @@ def later(env: simpy.Environment, delay: float, callback: Callable[[Any], None])
     heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), _Due(callback)))  # type: ignore[misc]
 
 
+def _unset(_event: object) -> None:
+    """The callback of a `pause` until the generator that yields it is resumed by it."""
+
+
+def pause(env: simpy.Environment, delay: float) -> _Due:
+    """`env.timeout(delay)` for a generator run by `drive` to yield: the same place in the
+    queue (time, priority, event id), a slotted object instead of a `Timeout` (whose three
+    constructors and `schedule` run in Python). Processed, it sends None, as a timeout does."""
+    if delay < 0:
+        raise ValueError(f"Negative delay {delay}")
+    due = _Due(_unset)
+    heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), due))  # type: ignore[misc]
+    return due
+
+
+# what a generator run by `drive` yields: a SimPy event, or a `pause`
+Wait = simpy.Event | _Due
+
+
 def begin(env: simpy.Environment, callback: Callable[[Any], None]) -> None:
     """Call `callback` (with a stand-in event) at the place in the queue where the first
     step of a process started now would run (`env.process`: an urgent event, delay 0)."""
@@ -146,17 +165,17 @@ class _Driven:
 
     __slots__ = ("steps",)
 
-    def __init__(self, steps: Generator[simpy.Event, object, None]) -> None:
+    def __init__(self, steps: Generator[Wait, object, None]) -> None:
         self.steps = steps
 
-    def resume(self, event: simpy.Event | None) -> None:
+    def resume(self, event: Wait | None) -> None:
         steps = self.steps
         # untyped: SimPy sets an event's `callbacks` to None once it is processed, though
         # its type says list (compiled, a typed read of it would raise on None)
         target: Any
         while True:
             try:
-                if event is None:
+                if event is None or isinstance(event, _Due):
                     target = steps.send(None)
                 elif event.ok:
                     target = steps.send(event.value)
@@ -166,13 +185,16 @@ class _Driven:
                     target = steps.throw(failure)
             except StopIteration:
                 return
+            if isinstance(target, _Due):        # a pause: always due later
+                target.call = self.resume
+                return
             if target.callbacks is not None:    # not yet processed: wait for it
                 target.callbacks.append(self.resume)
                 return
             event = target                      # already processed: go on at once
 
 
-def drive(steps: Generator[simpy.Event, object, None]) -> None:
+def drive(steps: Generator[Wait, object, None]) -> None:
     """Run `steps` now up to its first wait, then on as each event it yields is processed.
 
     Only for generators nothing waits for (no return value, not interruptible); an error in
