@@ -19,7 +19,7 @@ from sim.checks import QueueCounts, hub_check
 from sim.engine.component import Component, Row
 from sim.engine.daily import DailySeries
 from sim.engine.freight import Lot
-from sim.engine.loop import Wait, later, pause
+from sim.engine.loop import Due, Wait, later, pause, pending, succeed
 from sim.engine.windows import factor_at
 from sim.kpis import Table, col
 from sim.rng import draws
@@ -40,7 +40,9 @@ def gamma_sampler(rng: np.random.Generator, cv: float) -> Callable[[float], floa
 
 
 class Yard:
-    """Yard space in TEU; entering blocks (FIFO) while the yard is full."""
+    """Yard space in TEU; entering blocks (FIFO) while the yard is full. A blocked entry
+    waits on a `pending` (SimPy's `env.event()` with one waiter, in the same place in the
+    queue once let in)."""
 
     __slots__ = ("env", "capacity", "level", "waiting", "area", "last", "peak")
 
@@ -48,7 +50,7 @@ class Yard:
         self.env = env
         self.capacity = capacity
         self.level = 0.0
-        self.waiting: deque[tuple[float, simpy.Event]] = deque()
+        self.waiting: deque[tuple[float, Due]] = deque()
         self.area = 0.0     # integral of level over time, TEU-hours
         self.last = 0.0
         self.peak = 0.0
@@ -58,7 +60,7 @@ class Yard:
         self.area += self.level * (now - self.last)
         self.last = now
 
-    def enter(self, teu: float) -> simpy.Event | None:
+    def enter(self, teu: float) -> Due | None:
         """Claim space; returns an event to wait for when the yard is full, else None."""
         if not self.waiting and self.level + teu <= self.capacity + 1e-9:
             self._tick()
@@ -66,7 +68,7 @@ class Yard:
             if self.level > self.peak:
                 self.peak = self.level
             return None
-        event = self.env.event()
+        event = pending()
         self.waiting.append((teu, event))
         return event
 
@@ -77,7 +79,7 @@ class Yard:
         while self.waiting and self.level + self.waiting[0][0] <= self.capacity + 1e-9:
             amount, event = self.waiting.popleft()
             self.level += amount
-            event.succeed()
+            succeed(self.env, event)
         if self.level > self.peak:
             self.peak = self.level
 
@@ -88,27 +90,28 @@ class Yard:
 
 
 class Servers:
-    """c identical handling positions with one FIFO queue."""
+    """c identical handling positions with one FIFO queue (waiters on `pending`s, as the
+    yard's)."""
 
     __slots__ = ("env", "free", "queue")
 
     def __init__(self, env: simpy.Environment, count: int) -> None:
         self.env = env
         self.free = count
-        self.queue: deque[simpy.Event] = deque()
+        self.queue: deque[Due] = deque()
 
-    def acquire(self) -> simpy.Event | None:
+    def acquire(self) -> Due | None:
         """Take a position; returns an event to wait for when all are busy, else None."""
         if self.free > 0 and not self.queue:
             self.free -= 1
             return None
-        event = self.env.event()
+        event = pending()
         self.queue.append(event)
         return event
 
     def release(self) -> None:
         if self.queue:
-            self.queue.popleft().succeed()
+            succeed(self.env, self.queue.popleft())
         else:
             self.free += 1
 
@@ -327,14 +330,14 @@ class Hub(Component):
         if blocked is None:
             self._queue(job)
         else:
-            blocked.callbacks.append(lambda _ev: self._queue(job))
+            blocked.call = lambda _ev: self._queue(job)
 
     def _queue(self, job: _Job) -> None:
         request = (job.pool or self.servers).acquire()
         if request is None:
             self._start(job)
         else:
-            request.callbacks.append(lambda _ev: self._start(job))
+            request.call = lambda _ev: self._start(job)
 
     def _start(self, job: _Job, _event: object = None) -> None:
         env = self.env

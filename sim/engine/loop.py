@@ -48,8 +48,8 @@ def run_until(env: simpy.Environment, at: float) -> None:
     queue = env._queue
     while queue:
         env._now, _, _, event = heappop(queue)
-        if isinstance(event, _Due):     # a callback of `later`/`begin`: no list to go through
-            event.call(event)
+        if isinstance(event, Due):      # a callback of `later`, `begin`, `pause`, `pending`:
+            event.call(event)           # no list of callbacks to go through
             continue
         if event is stop:
             return
@@ -63,8 +63,9 @@ def run_until(env: simpy.Environment, at: float) -> None:
     raise RuntimeError(f'No scheduled events left but "until" event was not triggered: {stop}')
 
 
-class _Due:
-    """A callback due at a time. `run_until` calls it directly; SimPy's own `step` (tests run
+class Due:
+    """A callback due at a time, with one waiter: what `later`, `begin`, `pause` and `pending`
+    put in SimPy's queue. `run_until` calls it directly; SimPy's own `step` (tests run
     `env.run`) sees an event whose `callbacks` are a list of that one callback."""
 
     __slots__ = ("call",)
@@ -80,7 +81,7 @@ class _Due:
 
     @callbacks.setter
     def callbacks(self, _value: object) -> None:
-        """SimPy marks a processed event so (None); nothing waits on a `_Due`."""
+        """SimPy marks a processed event so (None); nothing waits on a `Due`."""
 
 
 def later(env: simpy.Environment, delay: float, callback: Callable[[Any], None]) -> None:
@@ -88,32 +89,43 @@ def later(env: simpy.Environment, delay: float, callback: Callable[[Any], None])
     `env.timeout(delay)` would be processed."""
     if delay < 0:
         raise ValueError(f"Negative delay {delay}")
-    heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), _Due(callback)))  # type: ignore[misc]
+    heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), Due(callback)))  # type: ignore[misc]
 
 
 def _unset(_event: object) -> None:
     """The callback of a `pause` until the generator that yields it is resumed by it."""
 
 
-def pause(env: simpy.Environment, delay: float) -> _Due:
+def pause(env: simpy.Environment, delay: float) -> Due:
     """`env.timeout(delay)` for a generator run by `drive` to yield: the same place in the
     queue (time, priority, event id), a slotted object instead of a `Timeout` (whose three
     constructors and `schedule` run in Python). Processed, it sends None, as a timeout does."""
     if delay < 0:
         raise ValueError(f"Negative delay {delay}")
-    due = _Due(_unset)
+    due = Due(_unset)
     heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), due))  # type: ignore[misc]
     return due
 
 
-# what a generator run by `drive` yields: a SimPy event, or a `pause`
-Wait = simpy.Event | _Due
+def pending() -> Due:
+    """`env.event()` with one waiter (who sets its `call`), made due by `succeed`."""
+    return Due(_unset)
+
+
+def succeed(env: simpy.Environment, due: Due) -> None:
+    """`event.succeed()` of a `pending`: processed now, after the events already due (the
+    same place in the queue as SimPy's: time, NORMAL priority, the next event id)."""
+    heappush(env._queue, (env._now, NORMAL, next(env._eid), due))  # type: ignore[misc]
+
+
+# what a generator run by `drive` yields: a SimPy event, a `pause` or a `pending`
+Wait = simpy.Event | Due
 
 
 def begin(env: simpy.Environment, callback: Callable[[Any], None]) -> None:
     """Call `callback` (with a stand-in event) at the place in the queue where the first
     step of a process started now would run (`env.process`: an urgent event, delay 0)."""
-    heappush(env._queue, (env._now, URGENT, next(env._eid), _Due(callback)))  # type: ignore[misc]
+    heappush(env._queue, (env._now, URGENT, next(env._eid), Due(callback)))  # type: ignore[misc]
 
 
 class Poisson:
@@ -175,7 +187,7 @@ class _Driven:
         target: Any
         while True:
             try:
-                if event is None or isinstance(event, _Due):
+                if event is None or isinstance(event, Due):
                     target = steps.send(None)
                 elif event.ok:
                     target = steps.send(event.value)
@@ -185,7 +197,7 @@ class _Driven:
                     target = steps.throw(failure)
             except StopIteration:
                 return
-            if isinstance(target, _Due):        # a pause: always due later
+            if isinstance(target, Due):         # a pause or a pending: always due later
                 target.call = self.resume
                 return
             if target.callbacks is not None:    # not yet processed: wait for it
