@@ -337,13 +337,18 @@ class _Arrivals:
         self.waits = model._waits_of(routes)
         self.pick = model._picker(cs)
         # hours of queueing the picture shows per route (its first picture: none)
-        self.foreseen = [0.0] * len(routes)
-        self.cum, self.open = self.pick(self.foreseen)
+        self.foreseen: Sequence[float] = [0.0] * len(routes)
+        cum, self.open = self.pick([0.0] * len(routes))
+        self.cum: Sequence[float] = cum
         self.seen_until, self.refresh = 0.0, plan.routing.refresh_hours
         self.picture: tuple[float, ...] | None = None
-        # choice weights, routes offered and hours foreseen by picture seen (pictures recur:
-        # most places read 0 most days)
-        self.weights: dict[tuple[float, ...], tuple[Picked, list[float]]] = {}
+        # cumulative choice weights, routes offered and hours foreseen by picture seen
+        # (pictures recur: most places read 0 most days); the numbers in tuples, not lists: a
+        # year makes about 30,000 entries, and the garbage collector stops tracking a tuple
+        # of numbers the first time it sees it, where it would go through every list at
+        # every collection after the run
+        self.weights: dict[tuple[float, ...],
+                           tuple[Sequence[float], tuple[bool, ...], Sequence[float]]] = {}
         self.last = len(routes) - 1
 
     def arrive(self, _event: object) -> None:
@@ -364,9 +369,11 @@ class _Arrivals:
                     live = model._live_hours(self.waits, picture)
                     # a halted lock shows no end: foreseen as the rebooking bound
                     bound = model.plan.routing.max_excess_wait_hours
+                    weights, open_ = self.pick(live)
                     known = self.weights[picture] = (
-                        self.pick(live), [x if x < math.inf else bound for x in live])
-                (self.cum, self.open), self.foreseen = known
+                        tuple(weights), open_,
+                        tuple([x if x < math.inf else bound for x in live]))
+                self.cum, self.open, self.foreseen = known
         cum = self.cum
         k = min(bisect_right(cum, u * cum[-1]), self.last)
         lot = Lot(model.next_lot_id(), self.cs.flow, self.routes[k], self.lot_teu,
