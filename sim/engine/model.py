@@ -191,8 +191,15 @@ class Model:
     @staticmethod
     def _live_hours(waits: Waits, picture: tuple[float, ...]) -> list[float]:
         """Waits beyond the uncongested expectation that the picture of the flow's places
-        shows, per candidate route (a route's waits added in its own order)."""
-        return [sum([picture[k] for k in at]) for at in waits[1]]
+        shows, per candidate route (a route's waits added in its own order, from 0 as `sum`
+        adds: typed, the additions are C doubles)."""
+        live: list[float] = []
+        for at in waits[1]:
+            total = 0.0
+            for k in at:
+                total += picture[k]
+            live.append(total)
+        return live
 
     def _picker(self, cs: ChoiceSet) -> Callable[[list[float]], Picked]:
         """Cumulative choice weights of a flow's routes given the hours queued beyond normal

@@ -260,7 +260,7 @@ class Recorder:
     def _corridor_table(self, lots: pd.DataFrame, declared: pd.DataFrame) -> list[Row]:
         """Every KPI (`sim.kpis`) per corridor, the channels and gateways of CORRIDORS first;
         trade as declared (`_declared`)."""
-        names = list(CORRIDORS) + sorted((set(lots["corridor"]) | set(
+        names = list(CORRIDORS) + sorted((set(lots["corridor"].unique()) | set(
             declared.loc[declared["trade_cny"] > 0, "corridor"])) - set(CORRIDORS))
         trade = declared.groupby("corridor")["trade_cny"].sum()
         return [{"corridor": name, **corridor_row(lots[lots["corridor"] == name], {
