@@ -18,7 +18,7 @@ from sim.engine.component import Component, Row
 from sim.engine.freight import Lot, Vehicle
 from sim.engine.hub import Hub, gamma_sampler
 from sim.engine.links import HopStats
-from sim.engine.loop import Wait, begin, drive, later, pause
+from sim.engine.loop import Due, Wait, again, begin, drive, later, pause
 from sim.engine.windows import factor_at
 from sim.kpis import Table, col
 from sim.network import Hop, Line
@@ -209,6 +209,7 @@ class ScheduledLine(LineBase):
         # read at every look at the queue and every departure (a property of the spec,
         # computed in Python at each read)
         self._headway = line.spec.headway_hours
+        self._next = Due(self._depart)   # the next departure (one due at a time: `again`)
         self._vehicle_teu = line.spec.vehicle_teu
         self._direct = len(line.stops) == 2     # one hop: an empty departure is counted
         # TEU of room a vehicle has had on arrival at each stop, before boarding there
@@ -237,7 +238,7 @@ class ScheduledLine(LineBase):
     def _depart(self, _event: object) -> None:
         """A departure by the timetable. The next one is armed before this one runs, as when
         the timetable was a process that started each trip as a process (`drive`)."""
-        later(self.env, self._headway, self._depart)
+        again(self.env, self._headway, self._next)
         if self._direct and not self.queues[0]:
             self._empty_run()
         else:

@@ -92,6 +92,15 @@ def later(env: simpy.Environment, delay: float, callback: Callable[[Any], None])
     heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), Due(callback)))  # type: ignore[misc]
 
 
+def again(env: simpy.Environment, delay: float, due: Due) -> None:
+    """`later` with a `Due` of the caller's own, not in the queue now: a chain that re-arms
+    itself (a timetable, a Poisson clock: one event of it due at a time) makes no new object
+    per event."""
+    if delay < 0:
+        raise ValueError(f"Negative delay {delay}")
+    heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), due))  # type: ignore[misc]
+
+
 def _unset(_event: object) -> None:
     """The callback of a `pause` until the generator that yields it is resumed by it."""
 
@@ -142,7 +151,7 @@ class Poisson:
 
     `arrive` is called at each arrival and must call `next` to arm the one after it."""
 
-    __slots__ = ("env", "rate", "season", "gaps", "arrive", "rest")
+    __slots__ = ("env", "rate", "season", "gaps", "arrive", "rest", "due", "arm")
 
     def __init__(self, env: simpy.Environment, rate: float, season: Sequence[float],
                  gaps: Callable[[], float], arrive: Callable[[Any], None]) -> None:
@@ -152,6 +161,9 @@ class Poisson:
         self.gaps = gaps
         self.arrive = arrive
         self.rest = 0.0          # cumulative rate still to spend before the next arrival
+        # the clock's one event in the queue at a time (`again`), and `_arm` bound once
+        self.due = Due(arrive)
+        self.arm: Callable[[Any], None] = self._arm
 
     def next(self, _event: object = None) -> None:
         """Draw the next arrival's gap and arm it."""
@@ -164,11 +176,14 @@ class Poisson:
         month = int(now // HOURS_PER_MONTH)
         rate = self.rate * self.season[month % 12]
         left = (month + 1) * HOURS_PER_MONTH - now
+        due = self.due
         if rate > 0 and self.rest < rate * left:
-            later(env, self.rest / rate, self.arrive)
+            due.call = self.arrive
+            again(env, self.rest / rate, due)
             return
         self.rest = max(0.0, self.rest - rate * left)
-        later(env, left, self._arm)
+        due.call = self.arm
+        again(env, left, due)
 
 
 class _Driven:

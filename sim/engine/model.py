@@ -322,7 +322,7 @@ class _Arrivals:
 
     __slots__ = ("model", "cs", "env", "clock", "choices", "tonnes", "origin", "aware",
                  "routes", "waits", "pick", "cum", "foreseen", "open",
-                 "seen_until", "refresh", "last", "lot_teu", "picture", "weights")
+                 "seen_until", "refresh", "last", "lot_teu", "picture", "weights", "patterns")
 
     def __init__(self, model: Model, cs: ChoiceSet) -> None:
         plan = model.plan
@@ -356,6 +356,9 @@ class _Arrivals:
         # every collection after the run
         self.weights: dict[tuple[float, ...],
                            tuple[Sequence[float], tuple[bool, ...], Sequence[float]]] = {}
+        # each pattern of routes offered once (most entries share a few): fewer objects for
+        # the collector
+        self.patterns: dict[tuple[bool, ...], tuple[bool, ...]] = {}
         self.last = len(routes) - 1
 
     def arrive(self, _event: object) -> None:
@@ -378,7 +381,7 @@ class _Arrivals:
                     bound = model.plan.routing.max_excess_wait_hours
                     weights, open_ = self.pick(live)
                     known = self.weights[picture] = (
-                        tuple(weights), open_,
+                        tuple(weights), self.patterns.setdefault(open_, open_),
                         tuple([x if x < math.inf else bound for x in live]))
                 self.cum, self.open, self.foreseen = known
         cum = self.cum
