@@ -321,7 +321,7 @@ class _Arrivals:
     the generator process they replace (`sim.engine.loop`)."""
 
     __slots__ = ("model", "cs", "env", "clock", "choices", "tonnes", "origin", "aware",
-                 "routes", "waits", "pick", "cum", "foreseen", "open",
+                 "routes", "waits", "pick", "entry",
                  "seen_until", "refresh", "last", "lot_teu", "picture", "weights", "patterns")
 
     def __init__(self, model: Model, cs: ChoiceSet) -> None:
@@ -343,23 +343,26 @@ class _Arrivals:
         self.routes = routes = cs.routes
         self.waits = model._waits_of(routes)
         self.pick = model._picker(cs)
-        # hours of queueing the picture shows per route (its first picture: none)
-        self.foreseen: Sequence[float] = [0.0] * len(routes)
-        cum, self.open = self.pick([0.0] * len(routes))
-        self.cum: Sequence[float] = cum
+        self.last = len(routes) - 1
+        # each pattern of routes offered once (most entries share a few)
+        self.patterns: dict[tuple[bool, ...], tuple[bool, ...]] = {}
+        # what a lot is drawn from, as one tuple (`_entry`): the routes offered, the
+        # cumulative choice weights and the hours of queueing foreseen per route (the first
+        # picture: none)
+        self.entry = self._entry(*self.pick([0.0] * len(routes)), [0.0] * len(routes))
         self.seen_until, self.refresh = 0.0, plan.routing.refresh_hours
         self.picture: tuple[float, ...] | None = None
-        # cumulative choice weights, routes offered and hours foreseen by picture seen
-        # (pictures recur: most places read 0 most days); the numbers in tuples, not lists: a
-        # year makes about 30,000 entries, and the garbage collector stops tracking a tuple
-        # of numbers the first time it sees it, where it would go through every list at
-        # every collection after the run
-        self.weights: dict[tuple[float, ...],
-                           tuple[Sequence[float], tuple[bool, ...], Sequence[float]]] = {}
-        # each pattern of routes offered once (most entries share a few): fewer objects for
-        # the collector
-        self.patterns: dict[tuple[bool, ...], tuple[bool, ...]] = {}
-        self.last = len(routes) - 1
+        # the entry of each picture seen (pictures recur: most places read 0 most days).
+        # About 30,000 a year, each one tuple of numbers and a shared pattern: the garbage
+        # collector stops tracking such a tuple the first time it sees it, where lists (or
+        # three tuples an entry) it would go through at every collection after the run
+        self.weights: dict[tuple[float, ...], tuple[Any, ...]] = {}
+
+    def _entry(self, cum: list[float], open_: tuple[bool, ...],
+               foreseen: list[float]) -> tuple[Any, ...]:
+        """(routes offered, cumulative weight of each route..., hours foreseen on each
+        route...)."""
+        return (self.patterns.setdefault(open_, open_), *cum, *foreseen)
 
     def arrive(self, _event: object) -> None:
         """A lot arrives: its route drawn from the choice weights, refreshed from the
@@ -379,18 +382,18 @@ class _Arrivals:
                     live = model._live_hours(self.waits, picture)
                     # a halted lock shows no end: foreseen as the rebooking bound
                     bound = model.plan.routing.max_excess_wait_hours
-                    weights, open_ = self.pick(live)
-                    known = self.weights[picture] = (
-                        tuple(weights), self.patterns.setdefault(open_, open_),
-                        tuple([x if x < math.inf else bound for x in live]))
-                self.cum, self.open, self.foreseen = known
-        cum = self.cum
-        k = min(bisect_right(cum, u * cum[-1]), self.last)
+                    known = self.weights[picture] = self._entry(
+                        *self.pick(live), [x if x < math.inf else bound for x in live])
+                self.entry = known
+        entry = self.entry
+        n = self.last + 1
+        # the cumulative weights are entry[1:n + 1]
+        k = min(bisect_right(entry, u * entry[n], 1, n + 1) - 1, self.last)
         lot = Lot(model.next_lot_id(), self.cs.flow, self.routes[k], self.lot_teu,
                   self.tonnes, env._now)
-        lot.foreseen = self.foreseen[k]
+        lot.foreseen = entry[1 + n + k]
         model.created_teu += lot.teu
-        model.recorder.created(lot, self.open)
+        model.recorder.created(lot, entry[0])
         self.origin.receive([lot])
         self.clock.next()
 
