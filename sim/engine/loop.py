@@ -22,6 +22,14 @@
   minus those two events: its first step at once (where the start event would be the very
   next event processed, so the order of everything else is unchanged), and each later step
   as a callback of the event it yields.
+- Stand-ins for SimPy's events built in Python, each put in the queue where SimPy would put
+  its event (the same time, priority and event id, so the same order): `pause(env, delay)`
+  for a driven generator to yield instead of `env.timeout`; `pending()` and
+  `succeed(env, due)` for `env.event()` and its `succeed()` with one waiter (yards,
+  handling positions); `delay(env, hours)` for a SimPy process to yield instead of
+  `env.timeout` (the locks); `again(env, delay, due)` re-arms a chain's own `Due` (a
+  timetable, a Poisson clock) instead of a new one per event. `run_until` calls a `Due`'s
+  callback directly; SimPy's own `step` (tests run `env.run`) processes them too.
 """
 
 from __future__ import annotations
