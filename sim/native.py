@@ -28,7 +28,7 @@ from pathlib import Path
 ENV = "CQSIM_COMPILED"
 # the modules of the event loop and the components (their hot paths); model.py last
 COMPILED = ("loop", "daily", "freight", "windows", "component", "hub", "links", "lines",
-            "lock", "background", "recorder", "model")
+            "lock", "background", "recorder", "logit", "model")
 GROUP = "sim.engine._native"    # the shared library of the compiled modules
 # mypy's settings for the build, the same in a checkout and an installed copy (which has
 # no pyproject.toml): pydantic's plugin types the specs the engine reads

@@ -40,12 +40,14 @@ class Background(Component):
                               tuple(f / mean for f in factors),
                               draws(rng.standard_exponential), self._arrive)
         self._coin = draws(rng.random)      # direction of a `both` job, outbound if < 0.5
+        self._direction = spec.direction    # the spec's, read at every job
+        self._batch_teu = spec.batch_teu
 
     def start(self) -> None:
         begin(self.env, self._clock.next)
 
     def _arrive(self, _event: object) -> None:
-        direction = self.spec.direction
+        direction = self._direction
         outbound = direction == "outbound" or (direction == "both" and self._coin() < 0.5)
-        self.hub.receive_background(self.spec.batch_teu, outbound)
+        self.hub.receive_background(self._batch_teu, outbound)
         self._clock.next()

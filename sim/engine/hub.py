@@ -19,7 +19,7 @@ from sim.checks import QueueCounts, hub_check
 from sim.engine.component import Component, Row
 from sim.engine.daily import DailySeries
 from sim.engine.freight import Lot
-from sim.engine.loop import later
+from sim.engine.loop import Due, Wait, later, pause, pending, succeed
 from sim.engine.windows import factor_at
 from sim.kpis import Table, col
 from sim.rng import draws
@@ -40,7 +40,9 @@ def gamma_sampler(rng: np.random.Generator, cv: float) -> Callable[[float], floa
 
 
 class Yard:
-    """Yard space in TEU; entering blocks (FIFO) while the yard is full."""
+    """Yard space in TEU; entering blocks (FIFO) while the yard is full. A blocked entry
+    waits on a `pending` (SimPy's `env.event()` with one waiter, in the same place in the
+    queue once let in)."""
 
     __slots__ = ("env", "capacity", "level", "waiting", "area", "last", "peak")
 
@@ -48,7 +50,7 @@ class Yard:
         self.env = env
         self.capacity = capacity
         self.level = 0.0
-        self.waiting: deque[tuple[float, simpy.Event]] = deque()
+        self.waiting: deque[tuple[float, Due]] = deque()
         self.area = 0.0     # integral of level over time, TEU-hours
         self.last = 0.0
         self.peak = 0.0
@@ -58,7 +60,7 @@ class Yard:
         self.area += self.level * (now - self.last)
         self.last = now
 
-    def enter(self, teu: float) -> simpy.Event | None:
+    def enter(self, teu: float) -> Due | None:
         """Claim space; returns an event to wait for when the yard is full, else None."""
         if not self.waiting and self.level + teu <= self.capacity + 1e-9:
             self._tick()
@@ -66,7 +68,7 @@ class Yard:
             if self.level > self.peak:
                 self.peak = self.level
             return None
-        event = self.env.event()
+        event = pending()
         self.waiting.append((teu, event))
         return event
 
@@ -77,7 +79,7 @@ class Yard:
         while self.waiting and self.level + self.waiting[0][0] <= self.capacity + 1e-9:
             amount, event = self.waiting.popleft()
             self.level += amount
-            event.succeed()
+            succeed(self.env, event)
         if self.level > self.peak:
             self.peak = self.level
 
@@ -88,27 +90,28 @@ class Yard:
 
 
 class Servers:
-    """c identical handling positions with one FIFO queue."""
+    """c identical handling positions with one FIFO queue (waiters on `pending`s, as the
+    yard's)."""
 
     __slots__ = ("env", "free", "queue")
 
     def __init__(self, env: simpy.Environment, count: int) -> None:
         self.env = env
         self.free = count
-        self.queue: deque[simpy.Event] = deque()
+        self.queue: deque[Due] = deque()
 
-    def acquire(self) -> simpy.Event | None:
+    def acquire(self) -> Due | None:
         """Take a position; returns an event to wait for when all are busy, else None."""
         if self.free > 0 and not self.queue:
             self.free -= 1
             return None
-        event = self.env.event()
+        event = pending()
         self.queue.append(event)
         return event
 
     def release(self) -> None:
         if self.queue:
-            self.queue.popleft().succeed()
+            succeed(self.env, self.queue.popleft())
         else:
             self.free += 1
 
@@ -210,6 +213,7 @@ class Hub(Component):
         self._setup = spec.handling_setup_hours
         self._expo = spec.handling_dist == "exponential"
         self._expo_draw = draws(rng.standard_exponential)
+        self._dwell_hours = spec.dwell_hours    # the spec's, read at every clearance
 
     # --------------------------------------------------------------- handling
     def handling_time(self, teu: float) -> float:
@@ -217,9 +221,10 @@ class Hub(Component):
         return mean * self._expo_draw() if self._expo else mean
 
     def _handle(self, teu: float, servers: Servers | None = None,
-                hours: float | None = None) -> Generator[simpy.Event, object, float]:
+                hours: float | None = None) -> Generator[Wait, object, float]:
         """Wait for a position (of `servers`, else the hub's), handle `teu` (for `hours`,
-        else the handling time), release. Returns hours waited, closures included."""
+        else the handling time), release. Returns hours waited, closures included. Run
+        within a vehicle's trip (`sim.engine.loop.drive`): its waits are `pause`s."""
         env = self.env
         t0 = env._now
         self.waiting_teu += teu
@@ -231,12 +236,12 @@ class Hub(Component):
             factor, until = factor_at(self.windows, env._now) if self.windows else (1.0, 0.0)
             if factor > 0:
                 break
-            yield env.timeout(until - env._now)  # closed: wait for the window to end
+            yield pause(env, until - env._now)  # closed: wait for the window to end
         waited = env._now - t0
         self.waiting_teu -= teu
         self.daily.wait(env._now, waited)
         duration = (self.handling_time(teu) if hours is None else hours) / factor
-        yield env.timeout(duration)
+        yield pause(env, duration)
         self._handled(teu, duration, False, pool)
         return waited
 
@@ -325,14 +330,14 @@ class Hub(Component):
         if blocked is None:
             self._queue(job)
         else:
-            blocked.callbacks.append(lambda _ev: self._queue(job))
+            blocked.call = lambda _ev: self._queue(job)
 
     def _queue(self, job: _Job) -> None:
         request = (job.pool or self.servers).acquire()
         if request is None:
             self._start(job)
         else:
-            request.callbacks.append(lambda _ev: self._start(job))
+            request.call = lambda _ev: self._start(job)
 
     def _start(self, job: _Job, _event: object = None) -> None:
         env = self.env
@@ -376,17 +381,18 @@ class Hub(Component):
     def clearance_hours(self, teu: float) -> float:
         """Hours `teu` handled together dwell here (customs, clearance, a border), drawn
         around the hub's mean dwell."""
-        return self._dwell(self.spec.dwell_hours)
+        return self._dwell(self._dwell_hours)
 
     def positions(self) -> int:
         """Handling positions in all (a directional border has a set for each way)."""
         return self.spec.handling_servers
 
     def through(self, teu: float,
-                outbound: bool) -> Generator[simpy.Event, object, None] | None:
+                outbound: bool) -> Generator[Wait, object, None] | None:
         """A vehicle carrying `teu` passes through (`outbound`: travelling away from China):
         None when it just stands for the service's stop time; a process to run (border,
-        gauge change) otherwise."""
+        gauge change) otherwise, that the vehicle's trip runs (`sim.engine.loop.drive`:
+        it may yield SimPy events and `pause`s)."""
         return None
 
     # --------------------------------------------------------------- component
@@ -444,7 +450,7 @@ class Zone(Hub):
         teu = 0.0
         for lot in lots:
             teu += lot.teu
-        if (self.windows or self.spec.dwell_hours > 0 or yard.waiting or servers.queue
+        if (self.windows or self._dwell_hours > 0 or yard.waiting or servers.queue
                 or servers.free <= 0 or yard.level + teu > yard.capacity + 1e-9):
             super().receive(lots)
             return
@@ -474,35 +480,39 @@ class Border(Hub):
         # unless the border has a published capacity for each direction
         second = Servers(self.env, spec.handling_servers) if spec.directional else self.servers
         self.pools = {True: self.servers, False: second}
+        # read at every through train and background job (`directional` is a property
+        # of the spec, computed in Python)
+        self._changes_gauge = spec.gauge_change
+        self._directional = spec.directional
 
     def positions(self) -> int:
         return self.border.handling_servers * (2 if self.border.directional else 1)
 
     def through(self, teu: float,
-                outbound: bool) -> Generator[simpy.Event, object, None] | None:
+                outbound: bool) -> Generator[Wait, object, None] | None:
         return self._pass_vehicle(teu, outbound)
 
     def receive_background(self, teu: float, outbound: bool) -> None:
         """A background train: where the gauge changes it is handled whole at a position of
         its direction, like Chongqing's through trains; elsewhere it takes the yard."""
-        if self.border.gauge_change:
-            hours = self.border.train_hours(teu, outbound) if self.border.directional else None
+        if self._changes_gauge:
+            hours = self.border.train_hours(teu, outbound) if self._directional else None
             self._enter(_Job([], teu, self.env._now, True, self.pools[outbound], hours))
         else:
             super().receive_background(teu, outbound)
 
-    def _gauge_change(self, teu: float, outbound: bool) -> Generator[simpy.Event, object, None]:
+    def _gauge_change(self, teu: float, outbound: bool) -> Generator[Wait, object, None]:
         """A Chongqing train, whole, at a gauge-change position of its direction."""
         self._arrive()
-        hours = self.border.train_hours(teu, outbound) if self.border.directional else None
+        hours = self.border.train_hours(teu, outbound) if self._directional else None
         waited = yield from self._handle(teu, self.pools[outbound], hours)
         self._done(waited)
         self.stats.vehicles += 1
 
-    def _pass_vehicle(self, teu: float, outbound: bool) -> Generator[simpy.Event, object, None]:
+    def _pass_vehicle(self, teu: float, outbound: bool) -> Generator[Wait, object, None]:
         """Gauge change (if any) and border dwell of a through train carrying `teu`."""
-        if self.border.gauge_change and teu > 0:
+        if self._changes_gauge and teu > 0:
             yield from self._gauge_change(teu, outbound)
         dwell = self.clearance_hours(teu)
         if dwell > 0:
-            yield self.env.timeout(dwell)
+            yield pause(self.env, dwell)

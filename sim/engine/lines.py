@@ -18,7 +18,7 @@ from sim.engine.component import Component, Row
 from sim.engine.freight import Lot, Vehicle
 from sim.engine.hub import Hub, gamma_sampler
 from sim.engine.links import HopStats
-from sim.engine.loop import begin, drive, later
+from sim.engine.loop import Due, Wait, again, begin, drive, later, pause
 from sim.engine.windows import factor_at
 from sim.kpis import Table, col
 from sim.network import Hop, Line
@@ -206,7 +206,10 @@ class ScheduledLine(LineBase):
         super().__init__(model, line)
         assert isinstance(line.spec, ScheduledService)
         self.service: ScheduledService = line.spec
-        self._headway = line.spec.headway_hours     # read at every look at the queue
+        # read at every look at the queue and every departure (a property of the spec,
+        # computed in Python at each read)
+        self._headway = line.spec.headway_hours
+        self._next = Due(self._depart)   # the next departure (one due at a time: `again`)
         self._vehicle_teu = line.spec.vehicle_teu
         self._direct = len(line.stops) == 2     # one hop: an empty departure is counted
         # TEU of room a vehicle has had on arrival at each stop, before boarding there
@@ -229,13 +232,13 @@ class ScheduledLine(LineBase):
 
     def _first(self, _event: object) -> None:
         """The first departure, at a uniform offset within a headway."""
-        later(self.env, float(self._rng.uniform(0.0, self.service.headway_hours)),
+        later(self.env, float(self._rng.uniform(0.0, self._headway)),
               self._depart)
 
     def _depart(self, _event: object) -> None:
         """A departure by the timetable. The next one is armed before this one runs, as when
         the timetable was a process that started each trip as a process (`drive`)."""
-        later(self.env, self.service.headway_hours, self._depart)
+        again(self.env, self._headway, self._next)
         if self._direct and not self.queues[0]:
             self._empty_run()
         else:
@@ -263,7 +266,7 @@ class ScheduledLine(LineBase):
             stats.capacity += capacity
         return capacity
 
-    def _vehicle(self) -> Generator[simpy.Event, object, None]:
+    def _vehicle(self) -> Generator[Wait, object, None]:
         env = self.env
         line = self.line
         spec = self.service
@@ -312,7 +315,11 @@ class ScheduledLine(LineBase):
             stats.capacity_km += capacity * line.hops[k].link.km
             if k + 1 == last and self._idle_run(k, vehicle):
                 break
-            yield from self._run_hop(k, vehicle, standing)
+            if self.locks[k] is None:   # `_run_hop` without a lock, inline and with a pause
+                hop = self._count_hop(k, vehicle)
+                yield pause(env, standing + self._running(hop.link.hours))
+            else:
+                yield from self._run_hop(k, vehicle, standing)
         self.vehicles.discard(vehicle)
 
 

@@ -38,6 +38,7 @@ from mypy_extensions import mypyc_attr
 
 from sim.engine.component import Component, Row
 from sim.engine.daily import DailySeries
+from sim.engine.loop import Delay, delay, later
 from sim.engine.windows import factor_at
 from sim.kpis import Table, col
 from sim.network import DIRECTIONS
@@ -297,10 +298,11 @@ class Lock(Component):
 
     # ------------------------------------------------------------------ flights
     def start(self) -> None:
+        # the processes wait on `delay`s, which SimPy takes for timeouts (its type says Event)
         for flight, normal in self.flights:
-            self.env.process(self._flight(flight, normal))
+            self.env.process(self._flight(flight, normal))  # type: ignore[arg-type]
         if self.lift_arrivals and self.op.lift is not None:
-            self.env.process(self._lift())
+            self.env.process(self._lift())  # type: ignore[arg-type]
 
     def _by_priority(self, now: float) -> bool:
         when = self.op.priority_when
@@ -314,7 +316,7 @@ class Lock(Component):
         """Whether a flight is under maintenance now."""
         return any(start <= now < end for start, end in self._maintenance)
 
-    def _flight(self, flight: str, normal: str) -> Generator[simpy.Event, object, None]:
+    def _flight(self, flight: str, normal: str) -> Generator[simpy.Event | Delay, object, None]:
         env = self.env
         spec = self.spec
         segments = self.segments[flight]
@@ -323,21 +325,21 @@ class Lock(Component):
             now = env._now
             direction, until = direction_at(segments, normal, now)
             if direction is None:                      # under maintenance
-                yield env.timeout(until - now)
+                yield delay(env, until - now)
                 continue
             if direction != last_dir and clear_at > now:
-                yield env.timeout(clear_at - now)      # turning round: the flight empties
+                yield delay(env, clear_at - now)       # turning round: the flight empties
                 continue
             last_dir = direction
             side = self.sides[direction]
             self.admit(direction)
             factor, reopen = factor_at(self.windows, now) if self.windows else (1.0, math.inf)
             if factor <= 0:
-                yield env.timeout(min(reopen, until) - now)
+                yield delay(env, min(reopen, until) - now)
                 continue
             opens = self._window_opens(direction, now) if self._windowed else math.inf
             if now < opens < now + spec.cycle_hours:
-                yield env.timeout(opens - now)         # keep the flight for the window
+                yield delay(env, opens - now)          # keep the flight for the window
                 continue
             taken = self._fill(side, direction, spec.chamber_t * factor, now)
             if taken is None:                          # nothing that may enter fits now
@@ -354,8 +356,8 @@ class Lock(Component):
             passage = self.passage_hours(now)
             clear_at = now + passage
             if taken:
-                env.timeout(passage).callbacks.append(partial(_release, taken))
-            yield env.timeout(spec.cycle_hours)
+                later(env, passage, partial(_release, taken))
+            yield delay(env, spec.cycle_hours)
 
     def _next_arrival(self, direction: str) -> float:
         return min((s.next for _, s in self.arrivals[direction]), default=math.inf)
@@ -432,7 +434,7 @@ class Lock(Component):
         return events
 
     # ------------------------------------------------------------------ ship lift
-    def _lift(self) -> Generator[simpy.Event, object, None]:
+    def _lift(self) -> Generator[simpy.Event | Delay, object, None]:
         """One vessel a trip, both directions, first come first served."""
         env = self.env
         assert self.op.lift is not None
@@ -446,13 +448,13 @@ class Lock(Component):
                          for t, d, size, name in arrived)
             factor, reopen = factor_at(self.windows, now) if self.windows else (1.0, math.inf)
             if factor <= 0:
-                yield env.timeout(reopen - now)
+                yield delay(env, reopen - now)
                 continue
             if not queue:
                 nxt = min(s.next for _, _, s in self.lift_arrivals)
                 if nxt == math.inf:
                     return
-                yield env.timeout(nxt - now)
+                yield delay(env, nxt - now)
                 continue
             name, d, t, tonnes = queue.popleft()
             stats = self.lift_stats[(name, d)]
@@ -460,7 +462,7 @@ class Lock(Component):
             stats.tonnes += tonnes
             stats.wait += now - t
             self.lift_trips[d] += 1
-            yield env.timeout(trip)
+            yield delay(env, trip)
 
     # ------------------------------------------------------------------ component
     def close_day(self, day: int) -> None:
@@ -532,7 +534,7 @@ def _entry_window(vessels: VesselClass, direction: str) -> tuple[float, float] |
     return entry.get("down") if direction == "down" else entry.get("up")
 
 
-def _release(vessels: list[simpy.Event], _done: simpy.Event) -> None:
+def _release(vessels: list[simpy.Event], _done: object) -> None:
     """A lockage is over: every container vessel in it leaves the lock."""
     for vessel in vessels:
         vessel.succeed()

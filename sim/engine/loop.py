@@ -22,6 +22,14 @@
   minus those two events: its first step at once (where the start event would be the very
   next event processed, so the order of everything else is unchanged), and each later step
   as a callback of the event it yields.
+- Stand-ins for SimPy's events built in Python, each put in the queue where SimPy would put
+  its event (the same time, priority and event id, so the same order): `pause(env, delay)`
+  for a driven generator to yield instead of `env.timeout`; `pending()` and
+  `succeed(env, due)` for `env.event()` and its `succeed()` with one waiter (yards,
+  handling positions); `delay(env, hours)` for a SimPy process to yield instead of
+  `env.timeout` (the locks); `again(env, delay, due)` re-arms a chain's own `Due` (a
+  timetable, a Poisson clock) instead of a new one per event. `run_until` calls a `Due`'s
+  callback directly; SimPy's own `step` (tests run `env.run`) processes them too.
 """
 
 from __future__ import annotations
@@ -48,6 +56,9 @@ def run_until(env: simpy.Environment, at: float) -> None:
     queue = env._queue
     while queue:
         env._now, _, _, event = heappop(queue)
+        if isinstance(event, Due):      # a callback of `later`, `begin`, `pause`, `pending`:
+            event.call(event)           # no list of callbacks to go through
+            continue
         if event is stop:
             return
         callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
@@ -60,15 +71,25 @@ def run_until(env: simpy.Environment, at: float) -> None:
     raise RuntimeError(f'No scheduled events left but "until" event was not triggered: {stop}')
 
 
-class _Due:
-    """A callback due at a time: what the loop needs of an event (callbacks, ok, value)."""
+class Due:
+    """A callback due at a time, with one waiter: what `later`, `begin`, `pause` and `pending`
+    put in SimPy's queue. `run_until` calls it directly; SimPy's own `step` (tests run
+    `env.run`) sees an event whose `callbacks` are a list of that one callback."""
 
-    __slots__ = ("callbacks",)
+    __slots__ = ("call",)
     _ok = True
     _value = None
 
     def __init__(self, callback: Callable[[Any], None]) -> None:
-        self.callbacks: list[Callable[[Any], None]] | None = [callback]
+        self.call = callback
+
+    @property
+    def callbacks(self) -> list[Callable[[Any], None]]:
+        return [self.call]
+
+    @callbacks.setter
+    def callbacks(self, _value: object) -> None:
+        """SimPy marks a processed event so (None); nothing waits on a `Due`."""
 
 
 def later(env: simpy.Environment, delay: float, callback: Callable[[Any], None]) -> None:
@@ -76,13 +97,75 @@ def later(env: simpy.Environment, delay: float, callback: Callable[[Any], None])
     `env.timeout(delay)` would be processed."""
     if delay < 0:
         raise ValueError(f"Negative delay {delay}")
-    heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), _Due(callback)))  # type: ignore[misc]
+    heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), Due(callback)))  # type: ignore[misc]
+
+
+def again(env: simpy.Environment, delay: float, due: Due) -> None:
+    """`later` with a `Due` of the caller's own, not in the queue now: a chain that re-arms
+    itself (a timetable, a Poisson clock: one event of it due at a time) makes no new object
+    per event."""
+    if delay < 0:
+        raise ValueError(f"Negative delay {delay}")
+    heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), due))  # type: ignore[misc]
+
+
+class Delay:
+    """What a SimPy process needs of `env.timeout(delay)` to wait on it (a list of callbacks,
+    ok, value None), compiled and slotted: see `delay`."""
+
+    __slots__ = ("callbacks",)
+    _ok = True
+    _value = None
+
+    def __init__(self) -> None:
+        self.callbacks: list[Callable[[Any], None]] | None = []
+
+
+def delay(env: simpy.Environment, hours: float) -> Delay:
+    """`env.timeout(hours)` for a SimPy process to yield (not to combine with `|` or `&`): the
+    same place in the queue, without the Timeout's three constructors and `schedule` in
+    Python."""
+    if hours < 0:
+        raise ValueError(f"Negative delay {hours}")
+    event = Delay()
+    heappush(env._queue, (env._now + hours, NORMAL, next(env._eid), event))  # type: ignore[misc]
+    return event
+
+
+def _unset(_event: object) -> None:
+    """The callback of a `pause` until the generator that yields it is resumed by it."""
+
+
+def pause(env: simpy.Environment, delay: float) -> Due:
+    """`env.timeout(delay)` for a generator run by `drive` to yield: the same place in the
+    queue (time, priority, event id), a slotted object instead of a `Timeout` (whose three
+    constructors and `schedule` run in Python). Processed, it sends None, as a timeout does."""
+    if delay < 0:
+        raise ValueError(f"Negative delay {delay}")
+    due = Due(_unset)
+    heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), due))  # type: ignore[misc]
+    return due
+
+
+def pending() -> Due:
+    """`env.event()` with one waiter (who sets its `call`), made due by `succeed`."""
+    return Due(_unset)
+
+
+def succeed(env: simpy.Environment, due: Due) -> None:
+    """`event.succeed()` of a `pending`: processed now, after the events already due (the
+    same place in the queue as SimPy's: time, NORMAL priority, the next event id)."""
+    heappush(env._queue, (env._now, NORMAL, next(env._eid), due))  # type: ignore[misc]
+
+
+# what a generator run by `drive` yields: a SimPy event, a `pause` or a `pending`
+Wait = simpy.Event | Due
 
 
 def begin(env: simpy.Environment, callback: Callable[[Any], None]) -> None:
     """Call `callback` (with a stand-in event) at the place in the queue where the first
     step of a process started now would run (`env.process`: an urgent event, delay 0)."""
-    heappush(env._queue, (env._now, URGENT, next(env._eid), _Due(callback)))  # type: ignore[misc]
+    heappush(env._queue, (env._now, URGENT, next(env._eid), Due(callback)))  # type: ignore[misc]
 
 
 class Poisson:
@@ -99,7 +182,7 @@ class Poisson:
 
     `arrive` is called at each arrival and must call `next` to arm the one after it."""
 
-    __slots__ = ("env", "rate", "season", "gaps", "arrive", "rest")
+    __slots__ = ("env", "rate", "season", "gaps", "arrive", "rest", "due", "arm")
 
     def __init__(self, env: simpy.Environment, rate: float, season: Sequence[float],
                  gaps: Callable[[], float], arrive: Callable[[Any], None]) -> None:
@@ -109,6 +192,9 @@ class Poisson:
         self.gaps = gaps
         self.arrive = arrive
         self.rest = 0.0          # cumulative rate still to spend before the next arrival
+        # the clock's one event in the queue at a time (`again`), and `_arm` bound once
+        self.due = Due(arrive)
+        self.arm: Callable[[Any], None] = self._arm
 
     def next(self, _event: object = None) -> None:
         """Draw the next arrival's gap and arm it."""
@@ -121,11 +207,14 @@ class Poisson:
         month = int(now // HOURS_PER_MONTH)
         rate = self.rate * self.season[month % 12]
         left = (month + 1) * HOURS_PER_MONTH - now
+        due = self.due
         if rate > 0 and self.rest < rate * left:
-            later(env, self.rest / rate, self.arrive)
+            due.call = self.arrive
+            again(env, self.rest / rate, due)
             return
         self.rest = max(0.0, self.rest - rate * left)
-        later(env, left, self._arm)
+        due.call = self.arm
+        again(env, left, due)
 
 
 class _Driven:
@@ -134,17 +223,17 @@ class _Driven:
 
     __slots__ = ("steps",)
 
-    def __init__(self, steps: Generator[simpy.Event, object, None]) -> None:
+    def __init__(self, steps: Generator[Wait, object, None]) -> None:
         self.steps = steps
 
-    def resume(self, event: simpy.Event | None) -> None:
+    def resume(self, event: Wait | None) -> None:
         steps = self.steps
         # untyped: SimPy sets an event's `callbacks` to None once it is processed, though
         # its type says list (compiled, a typed read of it would raise on None)
         target: Any
         while True:
             try:
-                if event is None:
+                if event is None or isinstance(event, Due):
                     target = steps.send(None)
                 elif event.ok:
                     target = steps.send(event.value)
@@ -154,13 +243,16 @@ class _Driven:
                     target = steps.throw(failure)
             except StopIteration:
                 return
+            if isinstance(target, Due):         # a pause or a pending: always due later
+                target.call = self.resume
+                return
             if target.callbacks is not None:    # not yet processed: wait for it
                 target.callbacks.append(self.resume)
                 return
             event = target                      # already processed: go on at once
 
 
-def drive(steps: Generator[simpy.Event, object, None]) -> None:
+def drive(steps: Generator[Wait, object, None]) -> None:
     """Run `steps` now up to its first wait, then on as each event it yields is processed.
 
     Only for generators nothing waits for (no return value, not interruptible); an error in

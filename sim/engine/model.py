@@ -24,10 +24,10 @@ from sim.engine.hub import Hub
 from sim.engine.lines import LineBase
 from sim.engine.links import Link
 from sim.engine.lock import Lock
+from sim.engine.logit import cumulative, probabilities
 from sim.engine.loop import Poisson, begin, run_until
 from sim.engine.recorder import Recorder, ReplicationResult
 from sim.errors import ConservationError
-from sim.market.choice import cumulative, flow_nests, probabilities
 from sim.network import Plan
 from sim.rng import draws, stream
 from sim.routing import ChoiceSet, Route, choice_sets, offered, weights
@@ -191,8 +191,15 @@ class Model:
     @staticmethod
     def _live_hours(waits: Waits, picture: tuple[float, ...]) -> list[float]:
         """Waits beyond the uncongested expectation that the picture of the flow's places
-        shows, per candidate route (a route's waits added in its own order)."""
-        return [sum([picture[k] for k in at]) for at in waits[1]]
+        shows, per candidate route (a route's waits added in its own order, from 0 as `sum`
+        adds: typed, the additions are C doubles)."""
+        live: list[float] = []
+        for at in waits[1]:
+            total = 0.0
+            for k in at:
+                total += picture[k]
+            live.append(total)
+        return live
 
     def _picker(self, cs: ChoiceSet) -> Callable[[list[float]], Picked]:
         """Cumulative choice weights of a flow's routes given the hours queued beyond normal
@@ -209,6 +216,9 @@ class Model:
         max_extra = plan.routing.max_excess_wait_hours
         learnt = [self.route_delay.get(r.index, 0.0) for r in routes]
         if flow.market and plan.market is not None:
+            # imported here: sim.market.choice imports the engine (`sim.engine.logit`)
+            from sim.market.choice import flow_nests
+
             choice = plan.market.section.choice
             nests = flow_nests(plan, cs)
             rr = choice.reliability_ratio
@@ -311,8 +321,8 @@ class _Arrivals:
     the generator process they replace (`sim.engine.loop`)."""
 
     __slots__ = ("model", "cs", "env", "clock", "choices", "tonnes", "origin", "aware",
-                 "routes", "waits", "pick", "cum", "foreseen", "open",
-                 "seen_until", "refresh", "last", "lot_teu", "picture", "weights")
+                 "routes", "waits", "pick", "entry",
+                 "seen_until", "refresh", "last", "lot_teu", "picture", "weights", "patterns")
 
     def __init__(self, model: Model, cs: ChoiceSet) -> None:
         plan = model.plan
@@ -333,15 +343,26 @@ class _Arrivals:
         self.routes = routes = cs.routes
         self.waits = model._waits_of(routes)
         self.pick = model._picker(cs)
-        # hours of queueing the picture shows per route (its first picture: none)
-        self.foreseen = [0.0] * len(routes)
-        self.cum, self.open = self.pick(self.foreseen)
+        self.last = len(routes) - 1
+        # each pattern of routes offered once (most entries share a few)
+        self.patterns: dict[tuple[bool, ...], tuple[bool, ...]] = {}
+        # what a lot is drawn from, as one tuple (`_entry`): the routes offered, the
+        # cumulative choice weights and the hours of queueing foreseen per route (the first
+        # picture: none)
+        self.entry = self._entry(*self.pick([0.0] * len(routes)), [0.0] * len(routes))
         self.seen_until, self.refresh = 0.0, plan.routing.refresh_hours
         self.picture: tuple[float, ...] | None = None
-        # choice weights, routes offered and hours foreseen by picture seen (pictures recur:
-        # most places read 0 most days)
-        self.weights: dict[tuple[float, ...], tuple[Picked, list[float]]] = {}
-        self.last = len(routes) - 1
+        # the entry of each picture seen (pictures recur: most places read 0 most days).
+        # About 30,000 a year, each one tuple of numbers and a shared pattern: the garbage
+        # collector stops tracking such a tuple the first time it sees it, where lists (or
+        # three tuples an entry) it would go through at every collection after the run
+        self.weights: dict[tuple[float, ...], tuple[Any, ...]] = {}
+
+    def _entry(self, cum: list[float], open_: tuple[bool, ...],
+               foreseen: list[float]) -> tuple[Any, ...]:
+        """(routes offered, cumulative weight of each route..., hours foreseen on each
+        route...)."""
+        return (self.patterns.setdefault(open_, open_), *cum, *foreseen)
 
     def arrive(self, _event: object) -> None:
         """A lot arrives: its route drawn from the choice weights, refreshed from the
@@ -361,16 +382,18 @@ class _Arrivals:
                     live = model._live_hours(self.waits, picture)
                     # a halted lock shows no end: foreseen as the rebooking bound
                     bound = model.plan.routing.max_excess_wait_hours
-                    known = self.weights[picture] = (
-                        self.pick(live), [x if x < math.inf else bound for x in live])
-                (self.cum, self.open), self.foreseen = known
-        cum = self.cum
-        k = min(bisect_right(cum, u * cum[-1]), self.last)
+                    known = self.weights[picture] = self._entry(
+                        *self.pick(live), [x if x < math.inf else bound for x in live])
+                self.entry = known
+        entry = self.entry
+        n = self.last + 1
+        # the cumulative weights are entry[1:n + 1]
+        k = min(bisect_right(entry, u * entry[n], 1, n + 1) - 1, self.last)
         lot = Lot(model.next_lot_id(), self.cs.flow, self.routes[k], self.lot_teu,
                   self.tonnes, env._now)
-        lot.foreseen = self.foreseen[k]
+        lot.foreseen = entry[1 + n + k]
         model.created_teu += lot.teu
-        model.recorder.created(lot, self.open)
+        model.recorder.created(lot, entry[0])
         self.origin.receive([lot])
         self.clock.next()
 

@@ -130,7 +130,10 @@ class Recorder:
         """A lot alights from the vehicle of its current leg: count its time on board."""
         if now < self.stats_from:
             return
-        acc = self.rides.setdefault((lot.route.index, lot.leg), [0.0, 0.0, 0.0])
+        key = (lot.route.index, lot.leg)
+        acc = self.rides.get(key)
+        if acc is None:     # not setdefault: that builds the default list at every call
+            acc = self.rides[key] = [0.0, 0.0, 0.0]
         acc[0] += lot.teu
         acc[1] += lot.teu * (now - lot.boarded)
         acc[2] += lot.teu * (now - lot.created)
@@ -257,7 +260,7 @@ class Recorder:
     def _corridor_table(self, lots: pd.DataFrame, declared: pd.DataFrame) -> list[Row]:
         """Every KPI (`sim.kpis`) per corridor, the channels and gateways of CORRIDORS first;
         trade as declared (`_declared`)."""
-        names = list(CORRIDORS) + sorted((set(lots["corridor"]) | set(
+        names = list(CORRIDORS) + sorted((set(lots["corridor"].unique()) | set(
             declared.loc[declared["trade_cny"] > 0, "corridor"])) - set(CORRIDORS))
         trade = declared.groupby("corridor")["trade_cny"].sum()
         return [{"corridor": name, **corridor_row(lots[lots["corridor"] == name], {

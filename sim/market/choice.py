@@ -15,8 +15,9 @@ elasticity sigma in the ad valorem form
     V = V0 x ((p + GC0 + dGC) / (p + GC0)) ^ -sigma
 
 with GC0 the flow's expected generalized cost on the reference network (`sim.demand`).
-Written in plain Python: the engine calls it once per flow each time the congestion picture is
-refreshed, and draws each lot from the cached cumulative weights.
+The engine calls the probabilities once per flow each time the congestion picture is
+refreshed, and draws each lot from the cached cumulative weights: they are computed in
+`sim.engine.logit`, compiled with the engine, and re-exported here.
 """
 
 from __future__ import annotations
@@ -24,14 +25,17 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import accumulate
 from typing import TYPE_CHECKING
 
+from sim.engine.logit import cumulative, probabilities
 from sim.market.spec import Choice
 
 if TYPE_CHECKING:
     from sim.network import Plan
     from sim.routing import ChoiceSet
+
+__all__ = ["Nests", "available", "cumulative", "flow_nests", "induced_factor", "logsum",
+           "nests_of", "probabilities"]
 
 
 @dataclass(frozen=True)
@@ -67,38 +71,6 @@ def flow_nests(plan: Plan, cs: ChoiceSet) -> Nests:
                     plan.market.section.choice, flow.commodity)
 
 
-def probabilities(n: Nests, costs: Sequence[float],
-                  open_: Sequence[bool] | None = None) -> tuple[list[float], float]:
-    """(probability of each route, logsum in utils) for generalized costs `costs` (CNY/TEU);
-    routes not open get 0 (a gateway with no open route drops out)."""
-    k = len(n.asc)
-    mu = n.mu
-    util = [-n.scale * c / mu for c in costs]
-    top = [-math.inf] * k
-    for r, u in enumerate(util):
-        if open_ is None or open_[r]:
-            g = n.nest[r]
-            if u > top[g]:
-                top[g] = u
-    sums = [0.0] * k
-    expo = [0.0] * len(util)
-    for r, u in enumerate(util):
-        g = n.nest[r]
-        if top[g] > -math.inf and (open_ is None or open_[r]):
-            expo[r] = math.exp(u - top[g])
-            sums[g] += expo[r]
-    upper = [n.asc[g] + mu * (top[g] + math.log(sums[g])) if sums[g] > 0 else -math.inf
-             for g in range(k)]
-    peak = max(upper)
-    if peak == -math.inf:
-        return [0.0] * len(util), -math.inf
-    shares = [math.exp(a - peak) for a in upper]
-    total = sum(shares)
-    probs = [shares[n.nest[r]] / total * expo[r] / sums[n.nest[r]] if expo[r] else 0.0
-             for r in range(len(util))]
-    return probs, peak + math.log(total)
-
-
 def available(n: Nests, costs: Sequence[float], shares: Sequence[float]
               ) -> tuple[list[float], list[bool]]:
     """Costs and open flags for `probabilities` of routes offered at a share of bookings:
@@ -111,11 +83,6 @@ def available(n: Nests, costs: Sequence[float], shares: Sequence[float]
 def logsum(n: Nests, costs: Sequence[float]) -> float:
     """The logsum (utils) of a flow with route costs `costs`."""
     return probabilities(n, costs)[1]
-
-
-def cumulative(probs: Sequence[float]) -> list[float]:
-    """Cumulative weights to draw a route with one uniform number (bisect)."""
-    return list(accumulate(probs))
 
 
 def induced_factor(value: float, gc0: float, dgc: float, sigma: float) -> float:
