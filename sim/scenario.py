@@ -3,8 +3,9 @@
 A scenario names the network (geodata plus the services run on it), demand, horizon, seed,
 replications and a list of changes. `extends: other.yaml` merges this file over another:
 mappings merge key by key, lists are replaced, except `changes`, which are appended to the
-base's. Relative paths (`extends`, `network.geodata`, `demand.reference_scenario`) are
-relative to the file naming them. Every field of every section and change is documented,
+base's. Relative paths (`extends`, `network.geodata`, `demand.reference_scenario`,
+`market.table`, `market.estimates`, an uncertain entry's `estimates`) are relative to the
+file naming them. Every field of every section and change is documented,
 with its unit and an example, in docs/scenarios.md.
 
 Errors name the file the user wrote and the position in it (`Provenance`): `changes.3` is the

@@ -5,7 +5,7 @@
       growth.eu.factor: {dist: triangular, low: 1.0, mode: 1.04, high: 1.08, source: "..."}
       demand.classes.machinery.value_cny_per_teu: {dist: lognormal, median: 490000, sigma: 0.2,
                                                   source: "..."}
-      market.asc.west: {dist: from_calibration, estimates: estimates/baseline-2023.yaml}
+      market.choice.asc.west: {dist: from_calibration, estimates: estimates/baseline-2023.yaml}
 
 Each key is a dotted path into the scenario (as `sim.scenario.with_overrides` takes it); each
 entry is one of `normal` (mean, sd), `lognormal` (median, sigma of the log), `triangular`

@@ -70,8 +70,9 @@ def _comparison_about(cmp: Comparison) -> dict[str, object]:
               help="Replications per variant (default: BASE's; at least 2 for a CI).")
 @click.option("--days", type=DAYS, default=None, help="Override the horizon in days.")
 @click.option("--out", type=OutPath(), default=None,
-              help="Folder for compare.csv, locks_compare.csv, bottlenecks.csv, compare.png, "
-                   "daily.png, the variants' run folders and report.html (default "
+              help="Folder for compare.csv, compare.json, attribution.csv, locks_compare.csv, "
+                   "bottlenecks.csv, compare.png, daily.png, the variants' run folders and "
+                   "report.html (default "
                    "out/compare-<base>), written whole.")
 @OVERWRITE
 @click.option("--independent", is_flag=True,

@@ -8,10 +8,11 @@ settled plan sends each way between the depot and each hub abroad are
     L_in(E)  = the same from E to the depot
 
 with P the choice probabilities at the learnt delays, spreads and availability of routes (a
-market flow's nested logit, `sim.demand.market_choice`; a flow bound to a gateway rides it
-whole). A share s (`repositioned_share`) of the imbalance
-goes back empty on the lane's gateway (each gateway balances its own boxes: the imbalance of
-the Russia lane's north trains is not sent back on the west trains):
+market flow's nested logit, `sim.demand.market_choice`); a flow outside the market (transit,
+Chengdu's boxes) counts with equal weight on each of its routes, so it counts whole where all
+of them pass the depot, as in the shipped scenarios. A share s (`repositioned_share`) of
+the imbalance goes back empty on the lane's gateway (each gateway balances its own boxes:
+the imbalance of the Russia lane's north trains is not sent back on the west trains):
 
     empty out to E = s x max(0, L_in(E) - L_out(E)),  empty in from E = s x max(0, L_out - L_in)
 
