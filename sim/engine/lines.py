@@ -129,6 +129,11 @@ class LineBase(Component):
         self.stats.teu_km += vehicle.teu * hop.link.km
         return hop
 
+    def _passes_lock(self, k: int, vehicle: Vehicle) -> bool:
+        """Whether the vehicle goes through a lock on hop k (an empty vessel skips it)."""
+        return (self.locks[k] is not None and vehicle.tonnes > 0
+                and self.line.hops[k].lock_at is not None)
+
     def _run_hop(self, k: int, vehicle: Vehicle,
                  standing: float = 0.0) -> Generator[simpy.Event, object, None]:
         """Stand `standing` hours at the stop, then drive hop k (through its lock, if any);
@@ -136,7 +141,7 @@ class LineBase(Component):
         hop = self._count_hop(k, vehicle)
         hours = self._running(hop.link.hours)
         lock = self.locks[k]
-        if lock is None or vehicle.tonnes <= 0 or hop.lock_at is None:
+        if lock is None or hop.lock_at is None or not self._passes_lock(k, vehicle):
             yield self.env.timeout(standing + hours)
             return
         yield self.env.timeout(standing + hours * hop.lock_at)
@@ -148,9 +153,7 @@ class LineBase(Component):
         nothing waits for its arrival: no lot on board and no lock to pass (an empty vessel
         skips it). Its running time is still drawn, so the line's stream stays in step; no
         event is scheduled for an arrival at which nothing happens."""
-        if vehicle.by_stop or vehicle.teu != 0.0 or (
-                self.locks[k] is not None and vehicle.tonnes > 0
-                and self.line.hops[k].lock_at is not None):
+        if vehicle.by_stop or vehicle.teu != 0.0 or self._passes_lock(k, vehicle):
             return False
         hop = self._count_hop(k, vehicle)
         self._running(hop.link.hours)
@@ -315,7 +318,7 @@ class ScheduledLine(LineBase):
             stats.capacity_km += capacity * line.hops[k].link.km
             if k + 1 == last and self._idle_run(k, vehicle):
                 break
-            if self.locks[k] is None:   # `_run_hop` without a lock, inline and with a pause
+            if not self._passes_lock(k, vehicle):   # `_run_hop` without a lock, inline
                 hop = self._count_hop(k, vehicle)
                 yield pause(env, standing + self._running(hop.link.hours))
             else:
