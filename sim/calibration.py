@@ -8,6 +8,8 @@ expression read from the result tables:
 - `link_teu:<corridor>:<hub>`            TEU on the corridor's links touching `hub`, both
                                           directions (per year)
 - `hub_teu:<hub>[+<hub>...]`             TEU handled at a hub, or several together (per year)
+- `line_teu:<service>[+<service>...]`    TEU carried by services' lines, both directions (per
+                                          year)
 - `lock_t:<lock>`                        tonnes through a lock, both directions (per year)
 - `lock:<lock>:<figure>`                 a lock's `lockages` per day, `vessels_per_lockage`,
                                           mean `wait` of all vessels (`wait.<class>`: of one
@@ -198,6 +200,15 @@ def _hub_teu(hub: str) -> Measure:
     return measure
 
 
+def _line_teu(services: str) -> Measure:
+    """TEU a year on the lines of the services named (`+`), both directions together."""
+    def measure(results: Results) -> np.ndarray:
+        lines = results.by_replication("lines")
+        return _per_rep(results, lines[lines["service"].isin(services.split("+"))],
+                        "teu_per_year")
+    return measure
+
+
 def _lock_t(lock: str) -> Measure:
     def measure(results: Results) -> np.ndarray:
         locks = results.by_replication("locks")
@@ -354,6 +365,8 @@ def _parse(text: str, file: Path | str = "", line: int = 0) -> Measure:
             return _link_teu(*args)
         if kind == "hub_teu" and len(args) == 1:
             return _hub_teu(args[0])
+        if kind == "line_teu" and len(args) == 1:
+            return _line_teu(args[0])
         if kind == "lock_t" and len(args) == 1:
             return _lock_t(args[0])
         if kind == "lock" and len(args) == 2 and (args[1] in LOCK_FIGURES or (
@@ -384,8 +397,8 @@ def _parse(text: str, file: Path | str = "", line: int = 0) -> Measure:
     except ValueError:
         pass
     raise InputError(file, f"line {line}.measure",
-                     "loaded_departures:C:M, link_teu:C:HUB, hub_teu:HUB, lock_t:LOCK, "
-                     "lock:LOCK:FIGURE, ride:A>B, arrive:A>HUB, door:A>B[:C], "
+                     "loaded_departures:C:M, link_teu:C:HUB, hub_teu:HUB, line_teu:SERVICE, "
+                     "lock_t:LOCK, lock:LOCK:FIGURE, ride:A>B, arrive:A>HUB, door:A>B[:C], "
                      "gateway_teu:G[:CLASSES], gateway_value:G[:CLASSES], class_value:G:CLASS, "
                      "value_per_teu:G[:all], loaded_ratio:G:out|in, share:G:MARKET:DIRECTION:CLASS "
                      "or trade_total", text)
@@ -394,7 +407,8 @@ def _parse(text: str, file: Path | str = "", line: int = 0) -> Measure:
 # what each part of a measure names, by measure kind (`_parse`); None: not a name to check
 _NAMES: dict[str, tuple[str | None, ...]] = {
     "loaded_departures": ("corridor", None), "link_teu": ("corridor", "hub"),
-    "hub_teu": ("hub",), "lock_t": ("lock",), "lock": ("lock", None), "ride": ("hub",),
+    "hub_teu": ("hub",), "line_teu": ("service",), "lock_t": ("lock",), "lock": ("lock", None),
+    "ride": ("hub",),
     "arrive": ("hub",), "door": ("hub", "corridor"), "loaded_ratio": ("gateway", None),
     "gateway_teu": ("gateway", None), "gateway_value": ("gateway", None),
     "value_per_teu": ("gateway", None), "class_value": ("gateway", "class"),
@@ -409,7 +423,8 @@ def unknown_names(targets: list[CalibrationTarget], plan: Plan) -> list[str]:
     known = {"hub": set(plan.network.hubs), "lock": set(plan.network.locks),
              "corridor": set(get_args(Corridor)), "class": set(plan.classes),
              "gateway": set(get_args(Corridor)) | set(section.gateways if section else ()),
-             "market": set(section.ends if section else ())}
+             "market": set(section.ends if section else ()),
+             "service": {line.service for line in plan.network.lines}}
     out = []
     for target in targets:
         kind, _, rest = target.measure.partition(":")

@@ -150,7 +150,8 @@ def test_gateway_measures_sum_over_gateways(tmp_path: Path) -> None:
     """`gateway_value:G+H:CLASS` sums the value delivered per year through several gateways
     (`class_value:G:COMMODITY` of one commodity class of trade);
     `value_per_teu:G+H` divides their loaded value by their loaded TEU (empties left out),
-    `value_per_teu:G+H:all` by every box they carried (as published counts of boxes do)."""
+    `value_per_teu:G+H:all` by every box they carried (as published counts of boxes do);
+    `line_teu:S+T` sums the TEU of services' lines, both directions."""
     doc = _doc(tmp_path, horizon={"days": 120, "warmup_days": 20})
     doc["demand"]["lot_teu"] = 10
     results = replicate(settle(prepare(write_scenario(tmp_path / "m.yaml", doc))))
@@ -184,3 +185,11 @@ def test_gateway_measures_sum_over_gateways(tmp_path: Path) -> None:
         on = routes[(routes["gateway"] == "west") & (routes["commodity"] == commodity)]
         assert figure(f"class_value:west:{commodity}") == pytest.approx(
             on["teu_delivered_per_year"].sum() * plan.classes[commodity].value_cny_per_teu / 1e9)
+    # `line_teu:S+T`: the TEU of services' lines, both running directions together
+    lines = results.replications[0].tables["lines"]
+    busy = lines[lines["teu_per_year"] > 0]
+    two = sorted(set(busy["service"]))[:2]
+    on = lines[lines["service"].isin(two)]
+    assert len(two) == 2 and on["line"].nunique() == 4, on[["line", "teu_per_year"]]
+    assert figure(f"line_teu:{'+'.join(two)}", "TEU/yr") == pytest.approx(
+        on["teu_per_year"].sum())
