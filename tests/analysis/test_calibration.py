@@ -72,6 +72,26 @@ def test_the_ilstc_brings_back_empties_that_its_published_counts_include(
     assert row.simulated == pytest.approx(value / (loaded + empty))
 
 
+@pytest.mark.slow
+def test_vietnam_is_reached_overland_via_pingxiang_and_by_sea_via_hai_phong(
+        results: Results) -> None:
+    """Vietnam is a market of its own, ended at Hanoi: the south's train via Pingxiang carries
+    Vietnam's trade (it carried nothing while mainland ASEAN ended at Laem Chabang), and the
+    sea gateways land their Vietnam boxes at Hai Phong and truck them on to Hanoi."""
+    rep = results.replications[0]
+    lines = rep.tables["lines"].set_index("line")
+    assert lines.loc["south-rail-hanoi", "teu_per_year"] > 0
+    assert lines.loc["south-rail-hanoi:back", "teu_per_year"] > 0
+    routes = rep.tables["routes"]
+    on_train = routes[routes["services"].str.contains("south-rail-hanoi")
+                      & (routes["teu_delivered_per_year"] > 0)]
+    assert set(on_train["market"]) == {"vietnam"}, on_train[["market", "flow_class"]]
+    vietnam = routes[(routes["market"] == "vietnam") & (routes["teu_delivered_per_year"] > 0)]
+    by_sea = vietnam[vietnam["services"].str.contains("haiphong-hanoi")]
+    assert {"east", "coastal_shenzhen", "south"} <= set(by_sea["gateway"])
+    assert set(vietnam["destination"]) | set(vietnam["origin"]) >= {"hanoi", "cq_zone"}
+
+
 def _said(result: Result) -> str:
     """What a command printed and, when it raised, the traceback (an unexpected exception
     is a bug: the test's message then says where)."""
@@ -164,10 +184,11 @@ def test_names_a_scenario_does_not_have_are_listed(tmp_path: Path) -> None:
                      "ok,m,1,0,2,TEU/yr,hub_teu:a+b,how,src\n"
                      "typo,m,1,0,2,TEU/yr,hub_teu:a+atlantis,how,src\n"
                      "gw,m,1,0,2,TEU/yr,gateway_teu:west+mars:trade,how,src\n"
-                     "ride,m,1,0,2,h,ride:a>nowhere,how,src\n")
+                     "ride,m,1,0,2,h,ride:a>nowhere,how,src\n"
+                     "line,m,1,0,2,TEU/yr,line_teu:ab+ba,how,src\n")
     plan = prepare(ROOT / "tests" / "bad_inputs" / "ok.yaml")
     assert unknown_names(load_calibration_targets(table), plan) == [
-        "typo: hub atlantis", "gw: gateway mars", "ride: hub nowhere"]
+        "typo: hub atlantis", "gw: gateway mars", "ride: hub nowhere", "line: service ba"]
 
 
 def test_the_default_table_on_another_network_says_what_it_cannot_measure() -> None:

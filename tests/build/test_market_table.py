@@ -90,3 +90,29 @@ def test_the_demand_line_names_what_each_kind_of_flow_answers_to(tmp_path: Path)
     sigma = plan.market.section.choice.trade_elasticity
     assert f"trade sigma {sigma:g} to its logsum cost (value +0.42 bn CNY/yr)" in line
     assert f"other flows elasticity {plan.elasticity:g} to generalized cost" in line
+
+
+def test_vietnam_is_split_from_mainland_asean_by_its_published_share() -> None:
+    """The shipped table's Vietnam rows are one share of each mainland ASEAN cell, the share
+    derived in seeds/published-figures.csv from Chongqing's 2024 trade with Vietnam; the
+    two markets together keep the cell's value and the table its 2023 total."""
+    import csv
+
+    from tests.support.paths import ROOT
+
+    figures = {r["id"]: r for r in csv.DictReader(
+        (ROOT / "seeds" / "published-figures.csv").open(encoding="utf-8"))}
+    share = float(figures["mkt_vietnam_share_2024"]["value"])
+    vietnam_cny = float(figures["mkt_vietnam_2024"]["value"]) * 7.12      # bn USD x CNY/USD
+    mainland = float(figures["mkt_asean_2024"]["value"]) * 0.606
+    assert share == pytest.approx(vietnam_cny / mainland, abs=0.001)
+    rows = list(csv.DictReader((ROOT / "seeds" / "markets-2023.csv").open(encoding="utf-8")))
+    cells: dict[tuple[str, str], dict[str, float]] = {}
+    for r in rows:
+        if r["market"] in ("vietnam", "asean_mainland"):
+            cells.setdefault((r["direction"], r["commodity"]), {})[r["market"]] = float(
+                r["value_bn_cny_per_year"])
+    assert len(cells) == 12 and all(len(c) == 2 for c in cells.values()), cells
+    for cell, by in cells.items():
+        assert by["vietnam"] == pytest.approx(share * sum(by.values()), abs=0.006), cell
+    assert sum(float(r["value_bn_cny_per_year"]) for r in rows) == pytest.approx(713.74)
