@@ -5,8 +5,8 @@ source and how the comparable figure is measured from the simulation. A measure 
 expression read from the result tables:
 
 - `loaded_departures:<corridor>:<mode>`  loaded departures of the corridor's lines (per year)
-- `link_teu:<corridor>:<hub>`            TEU on the corridor's links touching `hub`, both
-                                          directions (per year)
+- `link_teu:<corridor>:<hub>[+<hub>...]` TEU on the corridor's links touching `hub` (any of
+                                          them), both directions (per year)
 - `hub_teu:<hub>[+<hub>...]`             TEU handled at a hub, or several together (per year)
 - `line_teu:<service>[+<service>...]`    TEU carried by services' lines, both directions (per
                                           year)
@@ -185,10 +185,13 @@ def _loaded_departures(corridor: str, mode: str) -> Measure:
 
 
 def _link_teu(corridor: str, hub: str) -> Measure:
+    """TEU a year on the corridor's links touching `hub` (or any of `a+b`)."""
+    hubs = hub.split("+")
+
     def measure(results: Results) -> np.ndarray:
         links = results.by_replication("links")
         sub = links[(links["corridor"] == corridor)
-                    & ((links["from_hub"] == hub) | (links["to_hub"] == hub))]
+                    & (links["from_hub"].isin(hubs) | links["to_hub"].isin(hubs))]
         return _per_rep(results, sub, "teu_per_year")
     return measure
 
@@ -397,7 +400,7 @@ def _parse(text: str, file: Path | str = "", line: int = 0) -> Measure:
     except ValueError:
         pass
     raise InputError(file, f"line {line}.measure",
-                     "loaded_departures:C:M, link_teu:C:HUB, hub_teu:HUB, line_teu:SERVICE, "
+                     "loaded_departures:C:M, link_teu:C:HUB[+HUB], hub_teu:HUB, line_teu:SERVICE, "
                      "lock_t:LOCK, lock:LOCK:FIGURE, ride:A>B, arrive:A>HUB, door:A>B[:C], "
                      "gateway_teu:G[:CLASSES], gateway_value:G[:CLASSES], class_value:G:CLASS, "
                      "value_per_teu:G[:all], loaded_ratio:G:out|in, share:G:MARKET:DIRECTION:CLASS "

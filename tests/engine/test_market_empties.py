@@ -151,7 +151,8 @@ def test_gateway_measures_sum_over_gateways(tmp_path: Path) -> None:
     (`class_value:G:COMMODITY` of one commodity class of trade);
     `value_per_teu:G+H` divides their loaded value by their loaded TEU (empties left out),
     `value_per_teu:G+H:all` by every box they carried (as published counts of boxes do);
-    `line_teu:S+T` sums the TEU of services' lines, both directions."""
+    `line_teu:S+T` sums the TEU of services' lines, both directions, and `link_teu:C:A+B`
+    that of the corridor's links touching either hub."""
     doc = _doc(tmp_path, horizon={"days": 120, "warmup_days": 20})
     doc["demand"]["lot_teu"] = 10
     results = replicate(settle(prepare(write_scenario(tmp_path / "m.yaml", doc))))
@@ -193,3 +194,11 @@ def test_gateway_measures_sum_over_gateways(tmp_path: Path) -> None:
     assert len(two) == 2 and on["line"].nunique() == 4, on[["line", "teu_per_year"]]
     assert figure(f"line_teu:{'+'.join(two)}", "TEU/yr") == pytest.approx(
         on["teu_per_year"].sum())
+    # `link_teu:C:A+B`: the corridor's links touching either hub, each link once
+    links = results.replications[0].tables["links"]
+    west = links[links["corridor"] == "west"]
+    hubs = sorted(set(west["from_hub"]))[:2]
+    touching = west[west["from_hub"].isin(hubs) | west["to_hub"].isin(hubs)]
+    assert len(hubs) == 2 and touching["teu_per_year"].sum() > 0
+    assert figure(f"link_teu:west:{'+'.join(hubs)}", "TEU/yr") == pytest.approx(
+        touching["teu_per_year"].sum())
