@@ -194,11 +194,6 @@ def test_gateway_measures_sum_over_gateways(tmp_path: Path) -> None:
     assert len(two) == 2 and on["line"].nunique() == 4, on[["line", "teu_per_year"]]
     assert figure(f"line_teu:{'+'.join(two)}", "TEU/yr") == pytest.approx(
         on["teu_per_year"].sum())
-    # `loaded_departures:C+D:M`: the loaded departures of both corridors' lines of the mode
-    both_rail = lines[lines["corridor"].isin(["west", "south"]) & (lines["mode"] == "rail")]
-    assert set(both_rail["corridor"]) == {"west", "south"}
-    assert figure("loaded_departures:west+south:rail", "trains/yr") == pytest.approx(
-        both_rail["loaded_departures_per_year"].sum())
     # `link_teu:C:A+B`: the corridor's links touching either hub, each link once
     links = results.replications[0].tables["links"]
     west = links[links["corridor"] == "west"]
