@@ -411,8 +411,8 @@ def _parse(text: str, file: Path | str = "", line: int = 0) -> Measure:
 _NAMES: dict[str, tuple[str | None, ...]] = {
     "loaded_departures": ("corridor", None), "link_teu": ("corridor", "hub"),
     "hub_teu": ("hub",), "line_teu": ("service",), "lock_t": ("lock",), "lock": ("lock", None),
-    "ride": ("hub",),
-    "arrive": ("hub",), "door": ("hub", "corridor"), "loaded_ratio": ("gateway", None),
+    "ride": ("hub",), "arrive": ("hub",), "door": ("hub", "corridor"),
+    "loaded_ratio": ("gateway", None),
     "gateway_teu": ("gateway", None), "gateway_value": ("gateway", None),
     "value_per_teu": ("gateway", None), "class_value": ("gateway", "class"),
     "share": ("gateway", "market", None, "class"),
