@@ -277,15 +277,19 @@ def measure_of(column: str) -> tuple[Column, str] | None:
     return (k, scope) if k is not None else None
 
 
-def label(column: str) -> str:
-    """'[corridor channel: ]label, unit shown' of a measure column, for axes and headers;
-    the column in words when no KPI is behind it."""
+def label(column: str, scaled: bool = True) -> str:
+    """'[corridor channel: ]label, unit' of a measure column, for axes and headers: the unit
+    it is shown in (`shown`), or with `scaled=False` the unit of its raw values, as a table
+    writes them; the column in words when no KPI is behind it."""
     direct = _by_column(column)
     found = (direct, "") if direct is not None else measure_of(column)
     if found is None:
         return column.replace("_", " ")
     k, scope = found
-    unit = k.display_unit if isinstance(k, KPI) else k.unit
+    if isinstance(k, KPI) and scaled:
+        unit = k.display_unit
+    else:
+        unit = f"{k.unit}/yr" if k.per == "year" and k.unit else k.unit
     where = f"{scope} channel: " if scope not in ("", "total") else ""
     return f"{where}{k.label}, {unit}" if unit else f"{where}{k.label}"
 

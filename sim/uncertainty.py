@@ -183,7 +183,7 @@ def quantile_table(runs: pd.DataFrame, kpis: Sequence[str], basis: str) -> pd.Da
         if not x.size:
             continue
         q = np.quantile(x, [0.05, 0.5, 0.95])
-        rows.append({"basis": basis, "kpi": k, "label": label(k), "runs": x.size,
+        rows.append({"basis": basis, "kpi": k, "label": label(k, scaled=False), "runs": x.size,
                      "mean": x.mean(), "sd": x.std(ddof=1) if x.size > 1 else float("nan"),
                      "p5": q[0], "p50": q[1], "p95": q[2]})
     return pd.DataFrame(rows)
@@ -259,8 +259,10 @@ def run_uncertainty(scenario: Scenario | str | Path, out: str | Path | None = No
                     noise_replications: int = 8, days: float | None = None,
                     target: float | None = None, workers: int | None = None,
                     scheduler: str | None = None, local_cluster: bool = False,
-                    resume: bool = False, progress: bool | None = None) -> StudyOutcome:
-    """Design, run (sweep machinery) and analyse an uncertainty study; write its tables."""
+                    resume: bool = False, overwrite: bool = False,
+                    progress: bool | None = None) -> StudyOutcome:
+    """Design, run (sweep machinery) and analyse an uncertainty study; write its tables.
+    `overwrite`: replace an `out` that holds files cqsim did not write (`cqsim sweep`'s)."""
     from sim.sweep.execute import execute_sweep
     from sim.trade import references
 
@@ -270,7 +272,7 @@ def run_uncertainty(scenario: Scenario | str | Path, out: str | Path | None = No
     spec = sweep_spec(study, days)
     outcome = execute_sweep(spec, out, workers=workers, scheduler=scheduler,
                             local_cluster=local_cluster, resume=resume, progress=progress,
-                            plots=False, settle_here=False)
+                            plots=False, settle_here=False, overwrite=overwrite)
     quant, pm, sob, notes = analyse(study, outcome.runs, goal)
     result = StudyOutcome(study, outcome.runs, quant, pm, sob, outcome.out, outcome.executor,
                           outcome.wall_seconds, outcome.failed, notes)

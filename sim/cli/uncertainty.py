@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from sim.cli.common import DAYS, Finite, executor_options, one_executor
+from sim.cli.common import DAYS, OVERWRITE, Finite, executor_options, one_executor
 
 
 @click.command()
@@ -27,10 +27,11 @@ from sim.cli.common import DAYS, Finite, executor_options, one_executor
               help="Results folder (default out/uncertainty/<scenario name>).")
 @executor_options
 @click.option("--resume", is_flag=True, help="Continue an interrupted study in --out.")
+@OVERWRITE
 def uncertainty(scenario: Path, samples: int, method: str, noise_replications: int, seed: int,
                 days: float | None, target: float | None, out: Path | None,
                 workers: int | None, scheduler: str | None, local_cluster: bool,
-                resume: bool) -> None:
+                resume: bool, overwrite: bool) -> None:
     """Vary SCENARIO's `uncertain:` inputs and write uncertainty.csv, sobol.csv, p_meet.csv."""
     from sim.scenario import load_scenario
     from sim.uncertainty import NOISE, run_uncertainty
@@ -41,7 +42,8 @@ def uncertainty(scenario: Path, samples: int, method: str, noise_replications: i
     result = run_uncertainty(scen, out, samples=samples, method=method,  # type: ignore[arg-type]
                              seed=seed, noise_replications=noise_replications, days=days,
                              target=target, workers=workers, scheduler=scheduler,
-                             local_cluster=local_cluster, resume=resume)
+                             local_cluster=local_cluster, resume=resume,
+                             overwrite=overwrite)
     for row in result.p_meet.to_dict("records"):
         click.echo(f"P(goods trade >= {row['target_bn_cny']:g} bn CNY/yr), {row['basis']}: "
                    f"{row['p_meet']:.2f} (95% CI {row['ci95_low']:.2f}-{row['ci95_high']:.2f}, "

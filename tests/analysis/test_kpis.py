@@ -64,6 +64,9 @@ def test_weighted_mean_skips_empty_corridors() -> None:
 def test_labels_name_the_scope_kpi_and_unit() -> None:
     assert label("west_teu_per_year") == "west channel: loaded TEU delivered, kTEU/yr"
     assert label("total_transit_mean_h") == "mean transit, days"
+    # a table writes raw values: its label names their unit, not the one they are shown in
+    assert label("west_teu_per_year", scaled=False) == "west channel: loaded TEU delivered, TEU/yr"
+    assert label("total_transit_mean_h", scaled=False) == "mean transit, h"
     assert label("max_hub_utilization") == "busiest hub's utilization, share"
     assert measure_of("created_teu_horizon") is None
     assert label("created_teu_horizon") == "created teu horizon"

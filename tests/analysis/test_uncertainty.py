@@ -151,6 +151,23 @@ def test_cli_bad_uncertain_entry_is_one_line_exit_2(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
+def test_cli_out_with_foreign_files_needs_overwrite(tmp_path: Path) -> None:
+    """The refusal's advice (--overwrite) is an option the command has, and it works."""
+    from tests.cli.test_cli import cqsim
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    args = ("uncertainty", str(_study_network(tmp_path)), "--method", "lhs", "--samples", "4",
+            "--noise-replications", "2", "--workers", "1", "--out", str(out))
+    done = cqsim(*args)
+    assert done.returncode == 2 and "--overwrite" in done.stderr, done.stderr
+    assert (out / "notes.txt").read_text() == "mine"
+    done = cqsim(*args, "--overwrite")
+    assert done.returncode == 0, done.stderr
+    assert (out / "uncertainty.csv").is_file() and not (out / "notes.txt").exists()
+
+
 def test_growth_has_one_home_demand_growth(tmp_path: Path) -> None:
     """Markets grow through `demand_growth` changes only: a `growth:` section is refused."""
     path = line_network(tmp_path)
@@ -186,6 +203,8 @@ def test_lhs_study_on_a_tiny_network(tmp_path: Path) -> None:
     row = quant[(quant["kpi"] == "total_teu_per_year")
                 & (quant["basis"].str.startswith("input"))].iloc[0]
     assert row["p5"] <= row["p50"] <= row["p95"] and row["runs"] == 8
+    # the label names the unit of the numbers beside it (TEU/yr, not the kTEU/yr of plots)
+    assert row["label"].endswith(", TEU/yr") and row["mean"] > 1_000
     # input uncertainty (sd of U(5k, 35k) about 8.7k TEU/yr) spreads throughput more than
     # noise alone (about 2k TEU/yr over 35 days of statistics)
     noise = quant[(quant["kpi"] == "total_teu_per_year")
