@@ -42,7 +42,7 @@ class _Documented(Spec):
     @model_validator(mode="after")
     def _documented(self) -> _Documented:
         if not (self.source.strip() or self.reason.strip()):
-            raise ValueError("give a source or a reason for this distribution")
+            raise ValueError("a source or a reason for this distribution")
         return self
 
 
