@@ -114,11 +114,12 @@ def read_manifest(folder: Path) -> tuple[str, dict[str, Any]] | None:
     return None
 
 
-def problems(folder: Path) -> list[tuple[str, str]]:
+def problems(folder: str | os.PathLike[str]) -> list[tuple[str, str]]:
     """What is wrong with a results folder against its manifest, as (file, what) pairs, the
     file relative to `folder`: files not listed, then listed ones missing or changed, each
     group sorted; a manifest that is not as cqsim writes it is one problem of its own file.
     An empty list: complete and intact."""
+    folder = Path(folder)
     found = read_manifest(folder)
     if found is None or not isinstance(found[1].get(MANIFEST_KEY), dict):
         return [(str(folder), "no manifest")]
@@ -137,9 +138,10 @@ def problems(folder: Path) -> list[tuple[str, str]]:
     return found_problems
 
 
-def verify(folder: Path) -> list[str]:
+def verify(folder: str | os.PathLike[str]) -> list[str]:
     """What is wrong with a results folder against its manifest: files missing, changed or
-    not listed (an empty list: complete and intact)."""
+    not listed (an empty list: complete and intact). `folder` as a path or a string, as
+    notebooks pass it."""
     found = problems(folder)
     if found and found[0][1] == "no manifest":
         return [f"{folder}: no manifest"]

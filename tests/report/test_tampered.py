@@ -179,6 +179,7 @@ def test_the_command_line_refuses_a_changed_file_and_keeps_the_manifest(run: Pat
     assert (folder / "run.json").read_bytes() == manifest
     assert (folder / "report.html").read_bytes() == page
     assert verify(folder) == ["markets.csv: sha256 differs from the manifest"]
+    assert verify(str(folder)) == verify(folder)   # as a notebook passes it (README)
 
 
 def test_a_report_made_again_updates_only_its_own_entry(run: Path, tmp_path: Path) -> None:
