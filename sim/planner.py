@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +40,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, model_validator
 
-from sim.errors import InputError, RunFailed
+from sim.errors import InputError, InputWarning, RunFailed
 from sim.pathway import (
     PlanFile,
     check_builds,
@@ -157,6 +158,21 @@ def clopper_pearson(k: int, n: int, alpha: float) -> tuple[float, float]:
     return low, high
 
 
+def replications_to_decide(portfolios: int, probability: float,
+                           alpha: float = 0.05) -> tuple[int, int]:
+    """(n, m): the fewest replications in which a portfolio that never meets the target is
+    shown infeasible (n), and one that always meets it feasible (m), at the screening's
+    Bonferroni level over `portfolios`: with `most` below n the search can decide nothing."""
+    level = alpha / max(1, portfolios)
+    n = 1
+    while clopper_pearson(0, n, level)[1] >= probability:
+        n += 1
+    m = 1
+    while clopper_pearson(m, m, level)[0] < probability:
+        m += 1
+    return n, m
+
+
 # evaluate(portfolios, replications) -> {portfolio: (trade per replication, co2 per replication)}
 Evaluate = Callable[[Sequence[Portfolio], Sequence[int]],
                     dict[Portfolio, tuple[np.ndarray, np.ndarray]]]
@@ -203,6 +219,13 @@ def search(spec: CandidatesSpec, year: int, target: float, probability: float,
     notes: list[str] = []
     if not pool:
         raise InputError(spec.source_file, "candidates", "at least one portfolio")
+    need_out, need_in = replications_to_decide(len(pool), probability, alpha)
+    if most < need_out:
+        notes.append(f"--most {most} cannot decide any of the {len(pool)} portfolios: "
+                     f"{need_out} replications are needed to show one infeasible, {need_in} "
+                     f"feasible (P(meet) >= {probability:g}, Bonferroni over the "
+                     f"portfolios); every portfolio is run {most} times and none is dropped")
+        warnings.warn(InputWarning(notes[-1]), stacklevel=2)
 
     def run(items: list[Screened], n: int) -> None:
         todo = [s for s in items if s.trade.size < n]

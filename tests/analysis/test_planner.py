@@ -82,6 +82,30 @@ def test_search_says_when_nothing_meets_the_target() -> None:
     assert calls["runs"] == 4
 
 
+def test_too_few_replications_to_decide_are_said_before_any_run() -> None:
+    """--most below what the Bonferroni-corrected screening needs decides nothing: the search
+    says so up front (a warning, kept in the notes) instead of running every portfolio
+    without a word; enough replications decide as before."""
+    from sim.errors import InputWarning
+    from sim.planner import replications_to_decide
+
+    assert replications_to_decide(1, 0.8) == (3, 17)      # 0.05 CI, one portfolio
+    out64, in64 = replications_to_decide(64, 0.8)
+    assert clopper_pearson(0, out64, 0.05 / 64)[1] < 0.8 <= clopper_pearson(
+        0, out64 - 1, 0.05 / 64)[1]
+    assert clopper_pearson(in64, in64, 0.05 / 64)[0] >= 0.8
+    spec = synthetic_spec([candidate(n, 1e9) for n in "abcdef"])      # 64 portfolios
+    evaluate, calls = synthetic(dict.fromkeys("abcdef", 1.0), 700, 10)
+    with pytest.warns(InputWarning, match=f"--most 4 cannot decide any of the 64 .* {out64} "):
+        result = search(spec, 2025, 900, 0.8, evaluate, first=4, most=4, frontier=False)
+    assert "cannot decide" in result.notes[0]
+    assert all(s.status in ("undecided", "pruned") for s in result.screened)
+    evaluate, calls = synthetic(dict.fromkeys("abcdef", 1.0), 700, 10)
+    result = search(spec, 2025, 900, 0.8, evaluate, first=4, most=8, frontier=False)
+    assert not any("cannot decide" in n for n in result.notes)
+    assert calls["runs"] == 8        # the largest portfolio, decided; its subsets pruned
+
+
 def test_in_service_options_follow_lead_time_and_ramp_up() -> None:
     spec = synthetic_spec([candidate("quick", 1e9, lead=1, operating_cny_per_year=1e8),
                            candidate("ramp", 1e9, lead=0, ramp_up=[0.5, 1.0]),
