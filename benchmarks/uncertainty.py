@@ -2,7 +2,7 @@
 `cqsim uncertainty scenarios/baseline-2023.yaml --method sobol` on a local pool, with the
 simulation seconds of its runs, so that a loaded machine shows as such.
 
-    python -m benchmarks.uncertainty --samples 1544 --workers 2    # the goal: 1,000 runs under 15 min
+    python -m benchmarks.uncertainty --samples 1544 --workers 2  # goal: 1,000 runs in 15 min
     python -m benchmarks.uncertainty --samples 104 --workers 2     # a smaller study
 
 A study of G input groups runs N x (G + 2) design points plus 8 noise runs, N the largest power
