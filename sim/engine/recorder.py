@@ -49,7 +49,10 @@ LEGS = Table("legs", ("route", "leg"), (
     col("door_mean_h", "h", label="the shipper's hand-over at the route's origin to alighting")))
 TIMESERIES = Table("timeseries", ("week", "corridor"), (
     col("week", "week", label="week of the horizon, from 0"), col("corridor"),
-    col("teu", "TEU", "week", "TEU delivered in the week")))
+    col("teu", "TEU", "week", "TEU delivered in the week"),
+    col("days", "days", label="days of the week inside the statistics period: 7, fewer in the "
+                              "week the warm-up ends and the one the horizon ends (their TEU "
+                              "are of those days only)", fixed=True)))
 GATEWAYS = Table("gateways", ("gateway", "flow_class"), (
     col("gateway", label="gateway of the route (a corridor for flows outside the market)"),
     col("flow_class", label="trade (Chongqing's goods trade), domestic, transit or chengdu"),
@@ -305,9 +308,12 @@ class Recorder:
                          "share": got / total if total > 0 else np.nan})
         return rows
 
-    def _timeseries(self, lots: pd.DataFrame) -> list[Row]:
+    def _timeseries(self, lots: pd.DataFrame, end: float) -> list[Row]:
         week = (lots["at_h"] // HOURS_PER_WEEK).astype(int)
         ts = lots.assign(week=week).groupby(["week", "corridor"], as_index=False)["teu"].sum()
+        start = np.maximum(ts["week"] * HOURS_PER_WEEK, self.stats_from)
+        stop = np.minimum((ts["week"] + 1) * HOURS_PER_WEEK, end)
+        ts["days"] = ((stop - start) / 24.0).round(6)
         return ts.to_dict("records")  # type: ignore[call-overload,unused-ignore]
 
     def result(self, model: Model, conservation: dict[str, float], end: float,
@@ -326,7 +332,7 @@ class Recorder:
             lots, declared = self._lots(per), self._declared(per)
             rows.update({
                 "corridors": self._corridor_table(lots, declared),
-                "timeseries": self._timeseries(lots),
+                "timeseries": self._timeseries(lots, end),
                 "gateways": self._gateway_table(lots, declared),
                 "markets": self._market_table(lots, declared)})
         if wanted("routes"):

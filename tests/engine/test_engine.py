@@ -164,6 +164,18 @@ def test_disruption_closes_a_hub_for_its_window(tmp_path: Path) -> None:
     assert weekly.get(9, 0.0) > 0  # reopened: the backlog is delivered
 
 
+def test_weekly_series_says_how_many_days_each_week_measured(tmp_path: Path) -> None:
+    """The week the warm-up ends and the week the horizon ends are partly measured: their
+    `days` say so, so their TEU are not read as a full week's."""
+    path = nb.line_network(tmp_path, horizon={"days": 40, "warmup_days": 5})
+    ts = _run(path).tables["timeseries"]
+    days = ts.groupby("week")["days"].first()
+    assert days.get(0) == pytest.approx(2.0)                  # days 5-7
+    assert all(days[w] == pytest.approx(7.0) for w in days.index if 0 < w < 5)
+    assert days.get(5) == pytest.approx(5.0)                  # days 35-40
+    assert days.sum() == pytest.approx(35.0, abs=0.01)
+
+
 def test_continuous_service_rate_bounds_throughput(tmp_path: Path) -> None:
     a, b = nb.hub("a", 0), nb.hub("b", 1)
     nb.write_geodata(tmp_path / "geo", [a, b], [nb.link("a-b", a, b, mode="road")])
