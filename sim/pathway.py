@@ -422,7 +422,7 @@ def fan_chart(table: pd.DataFrame, path: Path, *, target: float, target_year: in
     ax.plot(t["year"], t["p50"], color="tab:blue", lw=2, label="median")
     ax.axhline(target, color="tab:red", ls="--", lw=1)
     ax.plot([target_year], [target], "o", color="tab:red",
-            label=f"{target_year} target {target:g} bn CNY")
+            label=f"{target_year} target {target:g} bn CNY/yr")
     ax.axvline(horizon_year, color="grey", ls=":", lw=1, label=f"{horizon_year} horizon")
     if base is not None:
         ax.plot([base[0]], [base[1]], "s", color="black", label=f"{base[0]} published")

@@ -304,7 +304,7 @@ def search(spec: CandidatesSpec, year: int, target: float, probability: float,
 PLAN_COLUMNS = ["candidate", "in_service", "decide_by", "capital_bn_cny",
                 "operating_bn_cny_per_year", "cost_to_target_bn_cny", "capital_source",
                 "operating_source", "lead_time_source", "p_meet", "p_meet_ci95_low",
-                "p_meet_ci95_high", "confirm_replications", "target_bn_cny", "target_year",
+                "p_meet_ci95_high", "confirm_replications", "target_bn_cny_per_year", "target_year",
                 "probability_required", "note"]
 
 
@@ -344,11 +344,11 @@ def tables(spec: CandidatesSpec, result: PlanResult) -> tuple[pd.DataFrame, pd.D
         plan_rows.append({"candidate": "TOTAL", "cost_to_target_bn_cny": result.chosen.cost / 1e9,
                           "p_meet": k / x.size if x.size else float("nan"),
                           "p_meet_ci95_low": low, "p_meet_ci95_high": high,
-                          "confirm_replications": x.size, "target_bn_cny": t,
+                          "confirm_replications": x.size, "target_bn_cny_per_year": t,
                           "target_year": result.year, "probability_required": result.probability})
     else:   # a row that says so, not a file without a header
-        plan_rows.append({"candidate": "NONE", "target_bn_cny": t, "target_year": result.year,
-                          "probability_required": result.probability,
+        plan_rows.append({"candidate": "NONE", "target_bn_cny_per_year": t,
+                          "target_year": result.year, "probability_required": result.probability,
                           "note": "no portfolio meets the target with the required probability"})
     return pd.DataFrame(plan_rows, columns=PLAN_COLUMNS), front
 
@@ -530,7 +530,7 @@ def run_plan(path: str | Path, out: str | Path, *, target: float, year: int,
                     confirm=confirm, monotone=monotone)
     files = write_outputs(spec, result, folder)
     files.append(write_text(folder / "plan.json", json.dumps({
-        "candidates": spec.source_file, "target_bn_cny": target, "year": year,
+        "candidates": spec.source_file, "target_bn_cny_per_year": target, "year": year,
         "probability": probability, "replications": {"first": first, "most": most,
                                                      "confirm": confirm},
         "monotone": monotone, "notes": result.notes}, indent=2)))

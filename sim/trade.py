@@ -234,8 +234,8 @@ def attainment_lines(results: Results) -> list[str]:
         parts += f" + other trade {other:,.1f}, a scenario input"
     lines = [
         f"goods trade: {a.total_bn:,.1f}{ci(a.total_ci)} bn CNY/yr ({parts}); "
-        f"{a.vs_2023_pct:,.1f}%{ci(a.vs_2023_ci)} of 2023 ({a.base.bn_cny:g} bn)",
-        f"target {a.target.bn_cny:g} bn CNY (2025): attainment {a.target_pct:,.1f}%"
+        f"{a.vs_2023_pct:,.1f}%{ci(a.vs_2023_ci)} of 2023 ({a.base.bn_cny:g} bn CNY/yr)",
+        f"target {a.target.bn_cny:g} bn CNY/yr (2025): attainment {a.target_pct:,.1f}%"
         f"{ci(a.target_ci)}; P(meet) = {a.p_meet:.2f} over {a.replications} replication(s)"
         + (f", {a.p_meet_normal:.2f} by normal approximation" if not np.isnan(a.p_meet_normal)
            else ""),

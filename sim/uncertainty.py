@@ -193,7 +193,7 @@ def p_meet_row(trade: pd.Series, target: float, basis: str) -> dict[str, Any]:
     x = trade.dropna().to_numpy(dtype=float)
     hits = int((x >= target).sum())
     low, high = wilson(hits, x.size)
-    return {"basis": basis, "target_bn_cny": target, "runs": x.size, "meeting": hits,
+    return {"basis": basis, "target_bn_cny_per_year": target, "runs": x.size, "meeting": hits,
             "p_meet": hits / x.size if x.size else float("nan"), "ci95_low": low,
             "ci95_high": high, "trade_mean_bn_cny_per_year": float(x.mean()) if x.size
             else float("nan")}
@@ -280,7 +280,7 @@ def run_uncertainty(scenario: Scenario | str | Path, out: str | Path | None = No
         _write_tables(Path(out), study, quant, pm, sob, {
             "scenario": study.scenario.source_file, "method": method, "seed": seed,
             "samples": samples, "runs": len(outcome.runs), "sobol_base_n": study.base_n,
-            "noise_replications": noise_replications, "target_bn_cny": goal, "days": days,
+            "noise_replications": noise_replications, "target_bn_cny_per_year": goal, "days": days,
             "executor": outcome.executor, "wall_seconds": round(outcome.wall_seconds, 1),
             "failed_runs": outcome.failed, "notes": notes})
     return result

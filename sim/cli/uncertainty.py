@@ -45,9 +45,10 @@ def uncertainty(scenario: Path, samples: int, method: str, noise_replications: i
                              local_cluster=local_cluster, resume=resume,
                              overwrite=overwrite)
     for row in result.p_meet.to_dict("records"):
-        click.echo(f"P(goods trade >= {row['target_bn_cny']:g} bn CNY/yr), {row['basis']}: "
-                   f"{row['p_meet']:.2f} (95% CI {row['ci95_low']:.2f}-{row['ci95_high']:.2f}, "
-                   f"{row['runs']} runs, mean {row['trade_mean_bn_cny_per_year']:.1f} bn)")
+        click.echo(f"P(goods trade >= {row['target_bn_cny_per_year']:g} bn CNY/yr), "
+                   f"{row['basis']}: {row['p_meet']:.2f} (95% CI {row['ci95_low']:.2f}-"
+                   f"{row['ci95_high']:.2f}, {row['runs']} runs, mean "
+                   f"{row['trade_mean_bn_cny_per_year']:.1f} bn CNY/yr)")
     if len(result.sobol):
         top = (result.sobol[result.sobol["output"] == "goods_trade_bn_cny_per_year"]
                .sort_values("ST", ascending=False).head(5))

@@ -484,7 +484,7 @@ def trade_figure(runs: list[rd.RunDir], refs: dict[str, tuple[float, str]]) -> F
                                              else "#555", "dash": "dash", "width": 1.5}})
         notes.append({"xref": "paper", "x": 1.0, "xanchor": "right", "y": value,
                       "yanchor": "bottom", "showarrow": False, "font": {"size": 11},
-                      "text": f"{html.escape(label)}: {value:,.1f} bn CNY"})
+                      "text": f"{html.escape(label)}: {value:,.1f} bn CNY/yr"})
     return {"data": traces, "layout": _layout(
         barmode="stack", height=420, bargap=0.7 if len(runs) == 1 else 0.35, shapes=shapes,
         annotations=notes,

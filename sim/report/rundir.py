@@ -89,7 +89,7 @@ HUB_UTIL = _m("utilization", "share", ("utilization", 1.0, False), digits=2)
 HUB_WAIT = _m("mean wait", "h", ("wait_mean_h", 1.0, False), digits=1)
 HUB_YARD = _m("yard mean", "TEU", ("yard_mean_teu", 1.0, False))
 HUB_YARD_PEAK = _m("yard peak", "TEU", ("yard_peak_teu", 1.0, False))
-HUB_QUEUE = _m("queue at end", "lots", ("queue_end_jobs", 1.0, False), ("queue_end", 1.0, False))
+HUB_QUEUE = _m("queue at end", "jobs", ("queue_end_jobs", 1.0, False), ("queue_end", 1.0, False))
 HUB_MEASURES = (HUB_TEU, HUB_UTIL, HUB_WAIT, HUB_YARD, HUB_YARD_PEAK, HUB_QUEUE)
 
 # Service (line) figures.

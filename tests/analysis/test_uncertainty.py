@@ -214,6 +214,7 @@ def test_lhs_study_on_a_tiny_network(tmp_path: Path) -> None:
     trade = result.runs["total_trade_bn_cny_per_year"] + result.runs["trade.other_trade_bn_cny"]
     hits = int((trade[result.runs["variant"] != "v0000"] >= 2.5).sum())
     assert pm["meeting"].iloc[0] == hits and pm["runs"].iloc[0] == 8
+    assert pm["target_bn_cny_per_year"].iloc[0] == 2.5    # a trade figure says its unit of time
     # the study's tables are in the folder's manifest, hashes true
     from sim.staging import read_manifest, verify
     found = read_manifest(out)
