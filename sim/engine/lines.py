@@ -315,7 +315,9 @@ class ScheduledLine(LineBase):
                 loaded = True
                 stats.loaded += 1
             hop_stats.capacity += capacity
-            stats.capacity_km += capacity * line.hops[k].link.km
+            # the stats of now, not of the departure: a vehicle that left in the warm-up
+            # offers its later hops to the period that counts their TEU-km (`_count_hop`)
+            self.stats.capacity_km += capacity * line.hops[k].link.km
             if k + 1 == last and self._idle_run(k, vehicle):
                 break
             if not self._passes_lock(k, vehicle):   # `_run_hop` without a lock, inline

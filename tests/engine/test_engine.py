@@ -176,6 +176,21 @@ def test_weekly_series_says_how_many_days_each_week_measured(tmp_path: Path) -> 
     assert days.sum() == pytest.approx(35.0, abs=0.01)
 
 
+def test_load_factor_of_full_trains_is_one_across_the_warm_up(tmp_path: Path) -> None:
+    """Trains on the road when the warm-up ends offer their later hops to the period that
+    counts those hops' TEU-km: a full line reads 1, not more (it read up to 1.14 in a
+    60-day baseline run when the offer stayed with the warm-up)."""
+    a, b, c = nb.hub("a", 0.0), nb.hub("b", 1.0), nb.hub("c", 2.0)
+    nb.write_geodata(tmp_path / "geo", [a, b, c], [nb.link("a-b", a, b, hours=60.0),
+                                                   nb.link("b-c", b, c, hours=60.0)])
+    doc = nb.scenario(str(tmp_path / "geo"), {"abc": nb.train(["a", "b", "c"], per_week=7)},
+                      [nb.flow("a", "c", 60_000)],     # twice what a daily 100-TEU train takes
+                      horizon={"days": 30, "warmup_days": 9.5})
+    lines = _run(nb.write_scenario(tmp_path / "s.yaml", doc)).tables["lines"]
+    outbound = lines.set_index("line").loc["abc"]
+    assert outbound["load_factor"] == pytest.approx(1.0, abs=1e-9)
+
+
 def test_continuous_service_rate_bounds_throughput(tmp_path: Path) -> None:
     a, b = nb.hub("a", 0), nb.hub("b", 1)
     nb.write_geodata(tmp_path / "geo", [a, b], [nb.link("a-b", a, b, mode="road")])
