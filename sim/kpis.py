@@ -277,13 +277,22 @@ def measure_of(column: str) -> tuple[Column, str] | None:
     return (k, scope) if k is not None else None
 
 
+# units read off a column's name when no KPI is behind it (the names say their unit)
+NAME_UNITS = (("_bn_cny_per_year", "bn CNY/yr"), ("_teu_per_year", "TEU/yr"),
+              ("_teu_horizon", "TEU over the horizon"), ("_teu", "TEU"))
+
+
 def label(column: str, scaled: bool = True) -> str:
     """'[corridor channel: ]label, unit' of a measure column, for axes and headers: the unit
     it is shown in (`shown`), or with `scaled=False` the unit of its raw values, as a table
-    writes them; the column in words when no KPI is behind it."""
+    writes them; the column in words, with the unit its name ends in, when no KPI is behind
+    it."""
     direct = _by_column(column)
     found = (direct, "") if direct is not None else measure_of(column)
     if found is None:
+        for suffix, unit in NAME_UNITS:
+            if column.endswith(suffix) and len(column) > len(suffix):
+                return f"{column[:-len(suffix)].replace('_', ' ')}, {unit}"
         return column.replace("_", " ")
     k, scope = found
     if isinstance(k, KPI) and scaled:

@@ -69,4 +69,7 @@ def test_labels_name_the_scope_kpi_and_unit() -> None:
     assert label("total_transit_mean_h", scaled=False) == "mean transit, h"
     assert label("max_hub_utilization") == "busiest hub's utilization, share"
     assert measure_of("created_teu_horizon") is None
-    assert label("created_teu_horizon") == "created teu horizon"
+    assert label("created_teu_horizon") == "created, TEU over the horizon"
+    assert label("goods_trade_bn_cny_per_year") == "goods trade, bn CNY/yr"
+    assert label("in_transit_teu") == "in transit, TEU"
+    assert label("replication") == "replication"
