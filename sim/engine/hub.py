@@ -171,7 +171,9 @@ HUBS = Table("hubs", ("hub",), (
     col("jobs", "jobs", "year", "handling jobs (lots, vehicle batches, trains)"),
     col("arrivals", "jobs", "year"), col("trains_gauge_changed", "trains", "year"),
     col("wait_mean_h", "h"), col("wait_max_h", "h"), col("utilization", "share"),
-    col("yard_mean_teu", "TEU"), col("yard_peak_teu", "TEU"), col("yard_teu", "TEU"),
+    col("yard_mean_teu", "TEU"), col("yard_peak_teu", "TEU"),
+    col("yard_teu", "TEU", label="yard capacity: the hub's yard_teu as the scenario sets it "
+                                 "(in hubs_daily.csv, yard_teu is the TEU in the yard)"),
     col("queue_end_jobs", "jobs", label="jobs waiting for the yard or a position at the end"),
     col("in_system_mean_jobs", "jobs"), col("service_mean_h", "h"),
     col("lon", "deg", fixed=True), col("lat", "deg", fixed=True)))
