@@ -7,6 +7,7 @@ Markdown table of docs/validation.md section 7.
 
 from __future__ import annotations
 
+import argparse
 import tempfile
 from pathlib import Path
 
@@ -27,6 +28,8 @@ def _row(case: str, quantity: str, theory: float, sim: Estimate, other: str = "-
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__,
+                            formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     print("| case | quantity | theory | cqsim (99% CI) | other | theory in cqsim CI |")
     print("|---|---|---:|---:|---:|:---:|")
     for rho, days in ((0.8, 1000), (0.9, 2000)):

@@ -1,4 +1,4 @@
-"""Theory against simulation for every queueing case of tests/test_theory.py, with the same
+"""Theory against simulation for every queueing case of tests/engine/test_theory.py, with the same
 seeds, run lengths and replications, printed as the Markdown table of docs/validation.md.
 
     .venv/bin/python -m benchmarks.validation        # about a minute on one core
@@ -6,6 +6,7 @@ seeds, run lengths and replications, printed as the Markdown table of docs/valid
 
 from __future__ import annotations
 
+import argparse
 import tempfile
 from pathlib import Path
 
@@ -22,6 +23,8 @@ def _row(case: str, quantity: str, theory: float, sim: Q.Estimate,
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__,
+                            formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     print("| case | quantity | theory | cqsim (99% CI) | ciw (99% CI) | theory in cqsim CI |")
     print("|---|---|---:|---:|---:|:---:|")
     for servers, rho, days, reps in MMC_CASES:
