@@ -34,7 +34,7 @@ import pandas as pd
 import sim
 from sim import trade
 from sim.targets import targets_frame
-from sim.units import DAYS_PER_MONTH, HOURS_PER_DAY, HOURS_PER_WEEK
+from sim.units import DAYS_PER_MONTH
 
 ROOT = next(p for p in (Path.cwd(), *Path.cwd().parents) if (p / "scenarios").is_dir())
 DAYS = 120          # simulated days, the first 30 of them warm-up
@@ -72,11 +72,8 @@ plt.show()"""),
            "mean over replications)"),
     ("code", """fig, axes = plt.subplots(1, 2, figsize=(13, 4), layout="constrained")
 for name, r in results.items():
-    h = r.plan.horizon
     ts = r.by_replication("timeseries")
-    week = HOURS_PER_WEEK / HOURS_PER_DAY   # days
-    first, last = h.warmup_days / week, h.days / week - 1   # whole weeks only
-    ts = ts[(ts["week"] >= first) & (ts["week"] <= last)]
+    ts = ts[ts["days"] == 7]   # whole weeks only: the first and last are partly measured
     weekly = ts.groupby(["replication", "week"])["teu_per_week"].sum().groupby("week").mean()
     axes[0].plot(weekly.index, weekly.to_numpy(), marker=".", label=name)
     west = ts[ts["corridor"] == "west"].groupby(["replication", "week"])["teu_per_week"].sum()
