@@ -20,7 +20,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from sim.kpis import compared, compared_by_replication
+from sim.kpis import LOCK_METRICS, compared, compared_by_replication, lock_metrics
 from sim.network import revise
 from sim.pipeline import prepare, run
 from sim.results import Results
@@ -81,13 +81,9 @@ def metrics(results: Results) -> pd.DataFrame:
     transit h, CO2 t/yr) per corridor and in total (columns replication, metric, scope,
     value; metric is the KPI's column)."""
     rows = compared_by_replication(results.by_replication("corridors"))
-    locks = pd.DataFrame(lock_metrics(results), columns=list(rows.columns))
+    locks = pd.DataFrame(lock_metrics(results.by_replication("locks")),
+                         columns=list(rows.columns))
     return pd.concat([rows, locks], ignore_index=True) if len(locks) else rows
-
-
-# lock figures compared per lock (scope = lock id), written apart from the channels' KPIs
-LOCK_METRICS = ("lock_wait_mean_h", "lock_container_wait_mean_h", "lock_t_per_year",
-                "lock_diverted_t_per_year", "lockages_per_year")
 
 
 def split_deltas(deltas: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -95,28 +91,6 @@ def split_deltas(deltas: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     at_locks = deltas["metric"].isin(LOCK_METRICS)
     return (deltas[~at_locks].reset_index(drop=True),
             deltas[at_locks].reset_index(drop=True))
-
-
-def lock_metrics(results: Results) -> list[tuple[int, str, str, float]]:
-    """Per replication and lock (both directions): mean wait of all vessels and of the
-    container vessels (h), tonnes passed and tonnes diverted (t/yr), lockages per year."""
-    locks = results.by_replication("locks")
-    rows: list[tuple[int, str, str, float]] = []
-    for _, sub in locks.groupby(["replication", "lock"]):
-        rep, lock = int(sub["replication"].iloc[0]), str(sub["lock"].iloc[0])
-        vessels = sub["vessels_per_year"].to_numpy(dtype=float)
-        tonnes = sub["container_t_per_year"].to_numpy(dtype=float)
-        rows += [
-            (rep, "lock_wait_mean_h", lock,
-             float(np.average(sub["wait_mean_h"], weights=vessels))
-             if vessels.sum() else np.nan),
-            (rep, "lock_container_wait_mean_h", lock,
-             float(np.average(sub["container_wait_mean_h"], weights=tonnes))
-             if tonnes.sum() else np.nan),
-            (rep, "lock_t_per_year", lock, float(sub["total_t_per_year"].sum())),
-            (rep, "lock_diverted_t_per_year", lock, float(sub["diverted_t_per_year"].sum())),
-            (rep, "lockages_per_year", lock, float(sub["lockages_per_year"].sum()))]
-    return rows
 
 
 def paired_deltas(base: Results, alt: Results, variant: str) -> pd.DataFrame:

@@ -251,6 +251,39 @@ def compared() -> list[KPI]:
     return [kpi(name) for name in COMPARED]
 
 
+# the locks' figures a comparison pairs per lock (scope: the lock's id), apart from the
+# channels' KPIs (locks_compare.csv): metric -> (label, unit shown, divisor to it, digits)
+LOCK_FIGURES: dict[str, tuple[str, str, float, int]] = {
+    "lock_wait_mean_h": ("wait all vessels", "h", 1.0, 1),
+    "lock_container_wait_mean_h": ("wait containers", "h", 1.0, 1),
+    "lock_t_per_year": ("passed", "Mt/yr", 1e6, 2),
+    "lock_diverted_t_per_year": ("diverted", "Mt/yr", 1e6, 2),
+    "lockages_per_year": ("lockages", "/yr", 1.0, 0)}
+LOCK_METRICS = tuple(LOCK_FIGURES)
+
+
+def lock_metrics(locks: pd.DataFrame) -> list[tuple[int, str, str, float]]:
+    """Per replication and lock (both directions) of a locks table by replication: mean wait
+    of all vessels and of the container vessels (h), tonnes passed and tonnes diverted (t/yr),
+    lockages per year (`locks_compare.csv`, and the report's lock differences)."""
+    rows: list[tuple[int, str, str, float]] = []
+    for _, sub in locks.groupby(["replication", "lock"]):
+        rep, lock = int(sub["replication"].iloc[0]), str(sub["lock"].iloc[0])
+        vessels = sub["vessels_per_year"].to_numpy(dtype=float)
+        tonnes = sub["container_t_per_year"].to_numpy(dtype=float)
+        rows += [
+            (rep, "lock_wait_mean_h", lock,
+             float(np.average(sub["wait_mean_h"], weights=vessels))
+             if vessels.sum() else np.nan),
+            (rep, "lock_container_wait_mean_h", lock,
+             float(np.average(sub["container_wait_mean_h"], weights=tonnes))
+             if tonnes.sum() else np.nan),
+            (rep, "lock_t_per_year", lock, float(sub["total_t_per_year"].sum())),
+            (rep, "lock_diverted_t_per_year", lock, float(sub["diverted_t_per_year"].sum())),
+            (rep, "lockages_per_year", lock, float(sub["lockages_per_year"].sum()))]
+    return rows
+
+
 def compared_by_replication(corridors: pd.DataFrame) -> pd.DataFrame:
     """The compared KPIs per replication, per corridor and in total, from the corridors table
     by replication (columns replication, metric, scope, value; metric is the KPI's column,

@@ -10,7 +10,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from sim.kpis import KPI, kpi, kpis, totals
+from sim.kpis import KPI, LOCK_FIGURES, kpi, kpis, totals
 from sim.units import stats_days
 
 if TYPE_CHECKING:
@@ -117,11 +117,8 @@ def delta_table(deltas: pd.DataFrame, variant: str, reps: int, pairing: str) -> 
     return table
 
 
-LOCK_LABELS = {"lock_wait_mean_h": ("wait all vessels h", 1.0),
-               "lock_container_wait_mean_h": ("wait containers h", 1.0),
-               "lock_t_per_year": ("Mt/yr passed", 1e6),
-               "lock_diverted_t_per_year": ("Mt/yr diverted", 1e6),
-               "lockages_per_year": ("lockages/yr", 1.0)}   # sim.compare.LOCK_METRICS
+LOCK_LABELS = {m: (f"{label} {unit}", scale)             # sim.kpis.LOCK_FIGURES
+               for m, (label, unit, scale, _) in LOCK_FIGURES.items()}
 
 
 def lock_delta_table(deltas: pd.DataFrame, variant: str) -> Table | None:

@@ -72,6 +72,19 @@ def channel_deltas(base: rd.RunDir, alt: rd.RunDir) -> pd.DataFrame:
     return out
 
 
+def lock_deltas(base: rd.RunDir, alt: rd.RunDir) -> pd.DataFrame:
+    """ALT - BASE of the locks' figures per lock (`sim.kpis.LOCK_FIGURES`, as
+    locks_compare.csv has them), with 95% CIs; empty where a run has no locks."""
+    frames = []
+    for run in (base, alt):
+        locks = run.by_replication("locks")
+        if locks.empty:
+            return pd.DataFrame()
+        frames.append(pd.DataFrame(kpis.lock_metrics(locks),
+                                   columns=["replication", "metric", "scope", "value"]))
+    return _table_deltas(frames[0], frames[1], ["metric", "scope"], paired(base, alt), alt.name)
+
+
 def link_deltas(base: rd.RunDir, alt: rd.RunDir) -> pd.DataFrame:
     """ALT - BASE TEU/yr per link and direction, with 95% CIs."""
     frames = []

@@ -421,6 +421,7 @@ def comparison_sections(page: Page, runs: list[rd.RunDir]) -> None:
                              f"{fg.fmt(now, k.digits)}</small>")
             rows.append(row)
         page.add(table(headers, rows, total_last=dl.TOTAL in scopes))
+        page.add(lock_delta_table(dl.lock_deltas(base, alt)))
         page.figure(fg.difference_map(base, alt, dl.link_deltas(base, alt)), MAP_CONFIG, "map")
     if frames and not all(f.empty for f in frames):
         both = pd.concat(frames, ignore_index=True)
@@ -431,6 +432,26 @@ def comparison_sections(page: Page, runs: list[rd.RunDir]) -> None:
     page.figure(fg.trade_figure(runs, trade_refs(base)))
     page.add("<h2>Weekly throughput of every run</h2>")
     page.figure(fg.weekly_figure(runs))
+
+
+def lock_delta_table(deltas: pd.DataFrame) -> str:
+    """The locks' differences (waits, tonnes passed and diverted, lockages), as
+    locks_compare.csv has them; nothing where the runs have no locks."""
+    if deltas.empty:
+        return ""
+    rows = []
+    for lock in dict.fromkeys(deltas["scope"]):
+        at = deltas[deltas["scope"] == lock].set_index("metric")
+        for metric, (label, unit, scale, digits) in kpis.LOCK_FIGURES.items():
+            if metric not in at.index:
+                continue
+            r = at.loc[metric]
+            rows.append([html.escape(str(lock)), html.escape(f"{label}, {unit}"),
+                         fg.fmt(r["base"] / scale, digits), fg.fmt(r["alt"] / scale, digits),
+                         delta_cell(r["delta"] / scale, r["delta_ci95"] / scale, digits)])
+    return "<h4>At the locks</h4>" + table(
+        [("lock", ""), ("figure", ""), ("base", ""), ("alt", ""), ("Δ ± 95% CI", "")], rows,
+        text_cols=2)
 
 
 def attribution_sections(page: Page, runs: list[rd.RunDir], frame: pd.DataFrame) -> None:

@@ -1,5 +1,6 @@
 """`cqsim compare` on a network with a lock: the locks' paired deltas go to
-locks_compare.csv and the console, the channels' to compare.csv; daily.png is drawn."""
+locks_compare.csv, the console and the report, the channels' to compare.csv; daily.png is
+drawn."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def test_lock_deltas_are_written_apart(tmp_path: Path) -> None:
     wider.write_text(yaml.safe_dump({"extends": "lock.yaml", "name": "wider", "changes": [
         {"kind": "set", "lock": "lk", "field": "lanes", "value": 2}]}))
     res = CliRunner().invoke(main, ["compare", str(base), str(wider), "--out",
-                                    str(tmp_path / "cmp"), "--no-report"])
+                                    str(tmp_path / "cmp")])
     assert res.exit_code == 0, res.output
     channels = pd.read_csv(tmp_path / "cmp" / "compare.csv")
     locks = pd.read_csv(tmp_path / "cmp" / "locks_compare.csv")
@@ -34,4 +35,8 @@ def test_lock_deltas_are_written_apart(tmp_path: Path) -> None:
     wait = locks.set_index("metric").loc["lock_wait_mean_h"]
     assert wait["delta"] < 0 and wait["alt"] < wait["base"]     # a second flight each way
     assert "wait all vessels h" in res.output
+    # the report shows the same deltas (it read none before 2026-12-02)
+    page = (tmp_path / "cmp" / "report.html").read_text(encoding="utf-8")
+    lockages = locks.set_index("metric").loc["lockages_per_year"]
+    assert "At the locks" in page and f"{lockages['alt']:,.0f}" in page
     assert (tmp_path / "cmp" / "daily.png").stat().st_size > 0
