@@ -117,14 +117,10 @@ def delta_table(deltas: pd.DataFrame, variant: str, reps: int, pairing: str) -> 
     return table
 
 
-LOCK_LABELS = {m: (f"{label} {unit}", scale)             # sim.kpis.LOCK_FIGURES
-               for m, (label, unit, scale, _) in LOCK_FIGURES.items()}
-
-
 def lock_delta_table(deltas: pd.DataFrame, variant: str) -> Table | None:
     """The locks' paired deltas (waits, tonnes passed and diverted, lockages), or None."""
     sub = deltas[(deltas["variant"] == variant)
-                 & deltas["metric"].isin(list(LOCK_LABELS))]
+                 & deltas["metric"].isin(list(LOCK_FIGURES))]
     if sub.empty:
         return None
     table = Table(title=f"{variant} − base at the locks: base, alt, paired delta ± 95% CI")
@@ -134,12 +130,12 @@ def lock_delta_table(deltas: pd.DataFrame, variant: str) -> Table | None:
         table.add_column(name, justify="right")
     for scope in dict.fromkeys(sub["scope"]):
         rows = sub[sub["scope"] == scope].set_index("metric")
-        for metric, (label, scale) in LOCK_LABELS.items():
+        for metric, (label, unit, scale, digits) in LOCK_FIGURES.items():
             if metric in rows.index:
                 r = rows.loc[metric]
-                table.add_row(str(scope), label, f"{r['base'] / scale:,.1f}",
-                              f"{r['alt'] / scale:,.1f}",
-                              _pm(r["delta"], r["delta_ci95"], 1, scale))
+                table.add_row(str(scope), f"{label} {unit}", f"{r['base'] / scale:,.{digits}f}",
+                              f"{r['alt'] / scale:,.{digits}f}",
+                              _pm(r["delta"], r["delta_ci95"], digits, scale))
     return table
 
 
