@@ -110,6 +110,17 @@ def paired_deltas(base: Results, alt: Results, variant: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def unmoved(deltas: pd.DataFrame) -> list[str]:
+    """The variants whose every paired delta is exactly 0, CI too: their changes moved no
+    compared figure in any replication. Under common random numbers a change that acts moves
+    something, so this flags a change that names a field with no effect in that scenario
+    (e.g. a TEU/h rate at a border whose trains follow their gauge-change capacities)."""
+    moved = deltas.assign(moved=(deltas["delta"].fillna(0.0) != 0)
+                          | (deltas["delta_ci95"].fillna(0.0) != 0))
+    by_variant = moved.groupby("variant", sort=False)["moved"].any()
+    return [str(v) for v, any_moved in by_variant.items() if not any_moved]
+
+
 def bottlenecks(results: Results, variant: str, top: int = 3) -> pd.DataFrame:
     """The most utilized hubs, links and locks of a variant, with their queues."""
     rows = []

@@ -17,6 +17,7 @@ from sim.cli.common import (
     limit_options,
     limits,
     named_inputs,
+    show_warning,
 )
 from sim.errors import InputError
 
@@ -57,10 +58,22 @@ def _variant_report(cmp: Comparison, out: ResultFolder) -> str:
 
 def _comparison_about(cmp: Comparison) -> dict[str, object]:
     """What the manifest of a comparison says it is."""
+    from sim.compare import unmoved
+
     plan = cmp.base.results.plan
     return {"scenario": cmp.base.name, "alternatives": [v.name for v in cmp.alts],
             "seed": cmp.base.seed, "replications": len(cmp.base.results.replications),
-            "days": plan.horizon.days}
+            "days": plan.horizon.days, "unmoved": unmoved(cmp.deltas)}
+
+
+def _warn_unmoved(cmp: Comparison) -> None:
+    """One warning per alternative whose changes moved nothing (`sim.compare.unmoved`)."""
+    from sim.compare import unmoved
+
+    for name in unmoved(cmp.deltas):
+        show_warning(f"{name}: no compared figure moved in any replication (every paired "
+                     f"delta is 0): its changes have no effect in this scenario; check that "
+                     f"each names a field that acts here (docs/scenarios.md)")
 
 
 @click.command()
@@ -155,6 +168,7 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
     screen.print(f"wrote {folder.target.shown}/{written}", soft_wrap=True)
     if folder.replaced:
         screen.print(replaced_line(folder), soft_wrap=True)
+    _warn_unmoved(cmp)
 
 
 @click.command()
@@ -236,3 +250,4 @@ def rank(base: Path, files: tuple[Path, ...], changes: tuple[Path, ...],
     screen.print(f"wrote {folder.target.shown}/rank.csv, compare.csv", soft_wrap=True)
     if folder.replaced:
         screen.print(replaced_line(folder), soft_wrap=True)
+    _warn_unmoved(cmp)

@@ -4,6 +4,7 @@ drawn."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -24,13 +25,17 @@ def test_lock_deltas_are_written_apart(tmp_path: Path) -> None:
     wider = tmp_path / "wider.yaml"
     wider.write_text(yaml.safe_dump({"extends": "lock.yaml", "name": "wider", "changes": [
         {"kind": "set", "lock": "lk", "field": "lanes", "value": 2}]}))
-    res = CliRunner().invoke(main, ["compare", str(base), str(wider), "--out",
+    same = tmp_path / "same.yaml"   # a change that acts on nothing: flagged, not silent
+    same.write_text(yaml.safe_dump({"extends": "lock.yaml", "name": "same", "changes": [
+        {"kind": "scale", "lock": "lk", "field": "lanes", "factor": 1.0}]}))
+    res = CliRunner().invoke(main, ["compare", str(base), str(wider), str(same), "--out",
                                     str(tmp_path / "cmp")])
     assert res.exit_code == 0, res.output
     channels = pd.read_csv(tmp_path / "cmp" / "compare.csv")
     locks = pd.read_csv(tmp_path / "cmp" / "locks_compare.csv")
     assert set(locks["metric"]) == set(LOCK_METRICS)
     assert not channels["metric"].isin(LOCK_METRICS).any()
+    locks = locks[locks["variant"] == "wider"]
     wait = locks.set_index("metric").loc["lock_wait_mean_h"]
     assert wait["delta"] < 0 and wait["alt"] < wait["base"]     # a second flight each way
     assert "wait all vessels h" in res.output
@@ -39,3 +44,7 @@ def test_lock_deltas_are_written_apart(tmp_path: Path) -> None:
     lockages = locks.set_index("metric").loc["lockages_per_year"]
     assert "At the locks" in page and f"{lockages['alt']:,.0f}" in page
     assert (tmp_path / "cmp" / "daily.png").stat().st_size > 0
+    warned = [ln for ln in res.output.splitlines() if "no compared figure moved" in ln]
+    assert len(warned) == 1 and warned[0].startswith("cqsim: warning: same:")
+    about = json.loads((tmp_path / "cmp" / "compare.json").read_text(encoding="utf-8"))
+    assert about["manifest"]["unmoved"] == ["same"]
