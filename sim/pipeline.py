@@ -129,7 +129,7 @@ def replicate(settled: Settled, *, workers: int = 1, progress: bool | None = Non
                 reps.append(result)
                 bar.advance()
         else:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
+            with ProcessPoolExecutor(max_workers=min(workers, plan.replications)) as pool:
                 for result in pool.map(one, range(plan.replications)):
                     reps.append(result)
                     bar.advance()

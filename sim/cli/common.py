@@ -134,8 +134,9 @@ def executor_options(f: F) -> F:
     f = click.option("--local-cluster", is_flag=True, help="Start a Dask LocalCluster.")(f)
     f = click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
                      help="Run on an existing Dask distributed scheduler.")(f)
-    f = click.option("--workers", type=click.IntRange(min=1), default=None,
-                     help="Local processes (or LocalCluster workers); default: CPU count.")(f)
+    f = click.option("--workers", type=WORKERS, default=None,
+                     help="Local processes (or LocalCluster workers, at most 4 per CPU); "
+                          "default: CPU count.")(f)
     return f
 
 
@@ -188,11 +189,17 @@ def show_warning(text: str) -> None:
 # a shorter horizon has no statistics to speak of; the longest is a scenario's (sim.scenario)
 DAYS = Finite(min=1.0, max=36_600)
 
+# More processes than this only queue for the same cores and each holds a copy of the
+# network; an unbounded number forks until the machine stops answering.
+MAX_WORKERS = 4 * (os.cpu_count() or 1)
+WORKERS = click.IntRange(min=1, max=MAX_WORKERS)
+
 
 def override_options(f: Any) -> Any:
     """--seed, --replications, --days and --workers, shared by run and validate."""
-    f = click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
-                     help="Processes for replications (same results for any number).")(f)
+    f = click.option("--workers", type=WORKERS, default=1, show_default=True,
+                     help="Processes for replications, at most 4 per CPU (same results for "
+                          "any number).")(f)
     f = click.option("--days", type=DAYS, default=None,
                      help="Override the horizon in days (at least 1).")(f)
     f = click.option("--replications", type=click.IntRange(min=1, max=10_000), default=None,

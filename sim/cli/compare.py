@@ -11,6 +11,7 @@ import click
 from sim.cli.common import (
     DAYS,
     OVERWRITE,
+    WORKERS,
     InputPath,
     OutPath,
     held_warnings,
@@ -91,7 +92,7 @@ def _warn_unmoved(cmp: Comparison) -> None:
 @click.option("--independent", is_flag=True,
               help="Run each ALT with a shifted seed (no common random numbers), to see the "
                    "CI without CRN.")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+@click.option("--workers", type=WORKERS, default=1, show_default=True,
               help="Processes for the replications (same results for any number).")
 @click.option("--no-report", is_flag=True,
               help="Skip the run directories of the variants and report.html (faster).")
@@ -189,7 +190,7 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
               help="Folder for rank.csv and compare.csv (default out/rank-<base>), written "
                    "whole.")
 @OVERWRITE
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+@click.option("--workers", type=WORKERS, default=1, show_default=True,
               help="Processes for the replications (same results for any number).")
 @ALLOW_UNRELATED
 @limit_options

@@ -11,6 +11,7 @@ import click
 
 from sim.cli.common import (
     OVERWRITE,
+    WORKERS,
     Finite,
     InputPath,
     OutPath,
@@ -50,7 +51,7 @@ _HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}[A-Za-z0-9])?")  # a name
               help="Results folder (default out/sweeps/<name>), written whole at the end; "
                    "finished runs wait beside it until then.")
 @OVERWRITE
-@click.option("--workers", type=click.IntRange(min=1), default=None,
+@click.option("--workers", type=WORKERS, default=None,
               help="Local processes (or LocalCluster workers); default: CPU count. "
                    "1 runs in this process.")
 @click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",

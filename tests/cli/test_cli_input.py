@@ -182,6 +182,23 @@ def test_calibrate_warns_about_a_short_horizon_with_seasonality(tmp_path: Path) 
     assert "seasonality" not in result.stderr
 
 
+@pytest.mark.parametrize("command", ["run", "validate", "calibrate", "compare", "rank", "sweep",
+                                     "uncertainty", "pathway", "plan"])
+def test_workers_are_bounded(command: str, tmp_path: Path) -> None:
+    """--workers 100000 forked until the machine stopped answering; every command now refuses
+    more than MAX_WORKERS at the option, one line, before it reads its file."""
+    from sim.cli.common import MAX_WORKERS
+
+    files = [str(tmp_path / "a.yaml")] + ([str(tmp_path / "b.yaml")] if command == "compare"
+                                          else [])
+    out = [] if command == "validate" else ["--out", str(tmp_path / "out")]
+    result = CliRunner().invoke(main, [command, *files, "--workers", str(MAX_WORKERS + 1), *out])
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--workers" in lines[0], lines
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize("command", ["sweep", "uncertainty", "pathway", "plan"])
 def test_scheduler_and_local_cluster_exclude_each_other(command: str, tmp_path: Path) -> None:
     """Every command that runs many simulations refuses both executors at once: one line,
