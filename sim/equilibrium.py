@@ -33,7 +33,8 @@ ILSTC expansion came out -0.20, +0.05, -0.04 and +0.75 bn CNY/yr with four seeds
 (`for_replication`), so that noise is in the spread over replications and in every
 confidence interval; otherwise every replication runs with what replication 0's passes
 learnt, and intervals are conditional on them. A market reference is settled the same way
-(`market_reference`), unless a comparison's base run already settled the very plan it asks
+(`market_reference`), over the plan's own pass horizon (a year's delays and a winter's
+must not be compared), unless a comparison's base run already settled the very plan it asks
 for (`settles_reference_of`): the alternative then takes the base's settled state.
 """
 
@@ -347,11 +348,11 @@ def market_reference(plan: Plan, replication: int = 0,
     found = _reference_file(plan)
     if found is None:
         return None
-    path, mtime, choice_json = found
+    path, mtime, choice_json, days = found
     own = replication if file_plan(path, mtime).equilibrium.per_replication else 0
     if given is not None:
         return dict(given[own])
-    return dict(_settled_reference(path, mtime, choice_json, own))
+    return dict(_settled_reference(path, mtime, choice_json, days, own))
 
 
 def settles_reference_of(base: Plan, plan: Plan) -> bool:
@@ -369,9 +370,13 @@ def settles_reference_of(base: Plan, plan: Plan) -> bool:
     return as_read(base) == as_read(_reference_plan(*found))
 
 
-def _reference_file(plan: Plan) -> tuple[str, int, str] | None:
-    """(path, version, choice parameters as JSON) of the file whose settling gives `plan`'s
-    market reference; None when the plan is its own reference."""
+def _reference_file(plan: Plan) -> tuple[str, int, str, float] | None:
+    """(path, version, choice parameters as JSON, pass horizon in days) of the file whose
+    settling gives `plan`'s market reference; None when the plan is its own reference.
+
+    The reference settles over `plan`'s own pass horizon: a plan cut to 120 days (--days)
+    learns a winter's delays, and a reference that learnt a whole year's (the summer lock
+    queues included) made any change look like induced trade (+2 bn CNY/yr in a null one)."""
     if plan.market is None or plan.reference_scenario is None:
         return None
     path = Path(plan.reference_scenario)
@@ -382,22 +387,25 @@ def _reference_file(plan: Plan) -> tuple[str, int, str] | None:
     if same_candidates(ref, plan, same_choice=False) and ref.flows == plan.flows and \
             ref.market.rows == plan.market.rows:
         return None
-    return str(path), mtime, plan.market.section.choice.model_dump_json()
+    return (str(path), mtime, plan.market.section.choice.model_dump_json(),
+            _pass_plan(plan).horizon.days)
 
 
-def _reference_plan(path: str, mtime: int, choice_json: str) -> Plan:
-    """The reference file's plan with the given choice parameters: what is settled."""
+def _reference_plan(path: str, mtime: int, choice_json: str, days: float) -> Plan:
+    """The reference file's plan with the given choice parameters and pass horizon: what is
+    settled."""
     from sim.market.spec import Choice
 
-    return revise(file_plan(path, mtime), choice=Choice.model_validate_json(choice_json))
+    ref = revise(file_plan(path, mtime), choice=Choice.model_validate_json(choice_json))
+    return with_horizon_days(ref, days)
 
 
 @lru_cache(maxsize=8)
-def _settled_reference(path: str, mtime: int, choice_json: str, replication: int
+def _settled_reference(path: str, mtime: int, choice_json: str, days: float, replication: int
                        ) -> tuple[tuple[FlowKey, tuple[float, float]], ...]:
-    """Market logsums of a reference file settled with the given choice parameters, on the
-    streams of `replication`."""
-    ref = _reference_plan(path, mtime, choice_json)
+    """Market logsums of a reference file settled with the given choice parameters over
+    `days` of passes, on the streams of `replication`."""
+    ref = _reference_plan(path, mtime, choice_json, days)
     return tuple(settle(ref, replication=replication).market.items())
 
 

@@ -109,3 +109,10 @@ def test_a_base_with_another_seed_or_horizon_is_not_the_reference(tmp_path: Path
     assert not equilibrium.settles_reference_of(
         prepare(base), revise(prepare(other), reference_scenario=str(base)))
     assert not equilibrium.settles_reference_of(prepare(base), prepare(base))  # own reference
+    # --days cuts both: the reference settles over the plan's own pass horizon (it settled a
+    # whole one, so a winter's delays against a year's read as induced trade), which is the
+    # base run's once the base is cut the same way
+    cut = revise(prepare(alt, days=30), reference_scenario=str(base))
+    assert equilibrium._reference_file(cut)[3] == 30          # type: ignore[index]
+    assert equilibrium.settles_reference_of(prepare(base, days=30), cut)
+    assert not equilibrium.settles_reference_of(prepare(base), cut)
