@@ -42,9 +42,12 @@ expression read from the result tables:
 Each figure has a `role`: `fit` (a free parameter was set or estimated to it: the figure then
 checks the fit, not the model; `parameter` names what was fitted, and `market.choice.*`
 parameters are estimated by `cqsim calibrate --estimate`), `validate` (held out: nothing was
-set to it) or `check` (an accounting check: the figure is mostly inputs derived from it or
-summing to it, e.g. the market table's total, so a run in its band shows the network carried
-its inputs, not that the model is right). Both columns are optional (role fit, no parameter).
+set to it, and it shares no published series with a fitting figure), `dependent` (neither:
+a parameter now held was once estimated to it, or it is derived from the series a fitting
+figure comes from, so in band it is not independent evidence; `parameter` says which) or
+`check` (an accounting check: the figure is mostly inputs derived from it or summing to it,
+e.g. the market table's total, so a run in its band shows the network carried its inputs,
+not that the model is right). Both columns are optional (role fit, no parameter).
 
 Counts are read per year, as every result table reports them (annualised over the
 statistics period, horizon minus warm-up); times are TEU-weighted means. Every measure is
@@ -79,7 +82,7 @@ UNIT_FACTORS: dict[str, float] = {   # measured base unit -> published unit
     "trains/yr": 1.0, "TEU/yr": 1.0, "Mt/yr": 1e-6, "t/yr": 1.0, "h": 1.0,
     "days": 1 / HOURS_PER_DAY, "lockages/day": 1.0, "vessels/lockage": 1.0, "vessels": 1.0,
     "CNY/TEU": 1.0, "share": 1.0, "bn CNY/yr": 1.0}
-ROLES = ("fit", "validate", "check")
+ROLES = ("fit", "validate", "dependent", "check")
 LOCK_FIGURES = ("lockages", "vessels_per_lockage", "wait", "queue")
 GATEWAY_SUMS = {"gateway_teu": "teu_per_year",             # measure -> gateways table column
                 "gateway_value": "value_bn_cny_per_year"}
@@ -100,7 +103,7 @@ class CalibrationTarget:
     measure: str
     how_measured: str
     source: str
-    role: str = "fit"            # fit, validate or check (module docstring)
+    role: str = "fit"            # fit, validate, dependent or check (module docstring)
     parameter: str = ""          # what was fitted to it (a dotted path, or prose)
 
 
@@ -145,7 +148,8 @@ def load_calibration_targets(path: str | Path | None = None) -> list[Calibration
         _parse(row["measure"], file, line)
         role = (row.get("role") or "fit").strip()
         if role not in ROLES:
-            raise InputError(file, f"line {line}.role", "fit, validate or check", role)
+            raise InputError(file, f"line {line}.role", "fit, validate, dependent or check",
+                             role)
         if any(t.id == row["id"] for t in targets):
             raise InputError(file, f"line {line}.id", "a unique target id", row["id"])
         targets.append(CalibrationTarget(

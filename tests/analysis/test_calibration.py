@@ -140,7 +140,7 @@ def test_calibrate_cli_exits_0_inside_and_1_outside(tmp_path: Path) -> None:
     ("a,b,ten,9,11,h,ride:a>b,how,src", "numbers"),
     ("a,b,10,9,11,furlongs,ride:a>b,how,src", "unit"),
     ("", "at least one published figure"),   # a header alone passed every figure, exit 0
-    ("a,b,10,9,11,h,ride:a>b,how,src,audit", "fit, validate or check"),
+    ("a,b,10,9,11,h,ride:a>b,how,src,audit", "fit, validate, dependent or check"),
 ])
 def test_bad_calibration_rows_are_input_errors(tmp_path: Path, row: str, field: str) -> None:
     table = tmp_path / "t.csv"
