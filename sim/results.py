@@ -32,15 +32,28 @@ def fixed_columns() -> dict[str, list[str]]:
     return {t.name: [c.column for c in t.columns if c.fixed] for t in all_tables()}
 
 
+def count_columns() -> dict[str, list[str]]:
+    """Every result table's counts over a period (`Column.per`: TEU per year, per week...):
+    a replication without the entity's row counted none, so they average it as 0."""
+    from sim.engine.recorder import all_tables
+
+    return {t.name: [c.column for c in t.columns if c.per is not None] for t in all_tables()}
+
+
 def summarize(table: pd.DataFrame, keys: list[str], level: float = 0.95,
-              fixed: Sequence[str] = ()) -> pd.DataFrame:
+              fixed: Sequence[str] = (), counts: Sequence[str] = (),
+              replications: int | None = None) -> pd.DataFrame:
     """Mean and `<col>_ci95` half-width of every numeric column but the `fixed` ones, per
     entity (rows in order of first appearance; labels and `fixed` columns from an entity's
     first row), exactly as `mean_ci` gives them.
 
-    Entities that appear equally often (once per replication: the usual case) are summarized
-    together, as one array of shape (entities, columns, replications); otherwise entity by
-    entity.
+    A table may leave out an entity in a replication (a week in which a corridor delivered
+    nothing, a leg no lot rode): its `counts` columns then take 0 for each of the
+    `replications` it lacks (the mean is over all of them, not over those with a row), the
+    others (times, shares) are averaged over the replications that have a row.
+
+    Entities that appear in every replication (the usual case) are summarized together, as
+    one array of shape (entities, columns, replications); otherwise entity by entity.
     """
     numeric = [c for c in table.select_dtypes("number").columns
                if c not in keys and c not in fixed and c != "replication"]
@@ -52,9 +65,10 @@ def summarize(table: pd.DataFrame, keys: list[str], level: float = 0.95,
     first = table.drop_duplicates(subset=keys, keep="first") if keys else table.head(1)
     out = first[[*keys, *labels]].reset_index(drop=True)
     samples = table[numeric].to_numpy(dtype=float)[np.argsort(codes, kind="stable")]
+    full = max(replications or 0, int(sizes.max()) if len(sizes) else 0)
     if not len(sizes):   # no row: no entity
         mean = half = np.zeros((0, len(numeric)))
-    elif sizes.min() == sizes.max():
+    elif sizes.min() == sizes.max() == full:
         n = int(sizes[0])
         # (entities, columns, replications), each row contiguous: numpy reduces it as it
         # reduces the samples of one entity and column alone (mean_ci)
@@ -67,8 +81,13 @@ def summarize(table: pd.DataFrame, keys: list[str], level: float = 0.95,
             half = t_quantile(0.5 + level / 2.0, n - 1) * block.std(axis=2, ddof=1) / np.sqrt(n)
     else:
         parts = np.split(samples, np.cumsum(sizes)[:-1])   # the rows of each entity
-        pairs = [[mean_ci(np.ascontiguousarray(part[:, j]), level)
-                  for j in range(len(numeric))] for part in parts]
+        zero = {j for j, c in enumerate(numeric) if c in set(counts)}
+
+        def column(part: np.ndarray, j: int) -> np.ndarray:
+            got = np.ascontiguousarray(part[:, j])
+            return np.concatenate([got, np.zeros(full - len(got))]) if j in zero else got
+        pairs = [[mean_ci(column(part, j), level) for j in range(len(numeric))]
+                 for part in parts]
         mean = np.array([[p[0] for p in row] for row in pairs]).reshape(len(sizes), -1)
         half = np.array([[p[1] for p in row] for row in pairs]).reshape(len(sizes), -1)
     for j, c in enumerate(numeric):
@@ -138,7 +157,9 @@ class Results:
         if key not in self._cache:
             rows, keys = self.by_replication(name), table_keys()[name]
             self._cache[key] = (summarize_series(rows, keys) if name in series_tables()
-                                else summarize(rows, keys, fixed=fixed_columns()[name]))
+                                else summarize(rows, keys, fixed=fixed_columns()[name],
+                                               counts=count_columns()[name],
+                                               replications=len(self.replications)))
         return self._cache[key]
 
     @property

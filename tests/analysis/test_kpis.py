@@ -73,3 +73,29 @@ def test_labels_name_the_scope_kpi_and_unit() -> None:
     assert label("goods_trade_bn_cny_per_year") == "goods trade, bn CNY/yr"
     assert label("in_transit_teu") == "in transit, TEU"
     assert label("replication") == "replication"
+
+
+def test_a_count_missing_in_a_replication_is_averaged_as_zero() -> None:
+    """The recorder writes a (week, corridor) or leg row only where lots were delivered: a
+    mean over the replications that had a row read week 0 of the west as 160 TEU when the
+    three replications delivered 120, 0 and 200 (106.7). Counts now average the missing
+    replication as 0; a time (not a count) stays the mean of the replications it has."""
+    from sim.results import summarize
+    from sim.stats import mean_ci
+
+    rows = pd.DataFrame({"week": [0, 0, 0, 1, 1], "corridor": ["west", "east", "west", "west",
+                                                                "east"],
+                         "teu_per_week": [120.0, 50.0, 200.0, 70.0, 60.0],
+                         "transit_h": [100.0, 80.0, 300.0, 90.0, 70.0],
+                         "replication": [0, 0, 2, 0, 1]})
+    out = summarize(rows, ["week", "corridor"], counts=["teu_per_week"], replications=3)
+    west0 = out[(out.week == 0) & (out.corridor == "west")].iloc[0]
+    mean, half = mean_ci(np.array([120.0, 200.0, 0.0]))
+    assert west0["teu_per_week"] == pytest.approx(mean) == pytest.approx(320 / 3)
+    assert west0["teu_per_week_ci95"] == pytest.approx(half)
+    assert west0["transit_h"] == 200.0          # over the two replications it rode in
+    assert out["teu_per_week"].sum() == pytest.approx(500 / 3)   # the totals' mean
+    # every entity in every replication: the same as before (one array of all entities)
+    full = summarize(rows.iloc[[0, 1]], ["week", "corridor"], counts=["teu_per_week"],
+                     replications=1)
+    assert list(full["teu_per_week"]) == [120.0, 50.0]
