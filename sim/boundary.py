@@ -41,6 +41,7 @@ from sim.network import HOURS_PER_DAY, Plan, build
 from sim.readers import check_geopackage
 from sim.routing import ChoiceSet, choice_sets
 from sim.scenario import Scenario, load_scenario, run_overrides
+from sim.trade import references
 
 PLAN_BYTES = 1e6  # memory a sweep holds per variant (plan and route sets: 63 kB pickled)
 
@@ -71,6 +72,7 @@ def admit(scenario: Scenario | str | Path, *, seed: int | None = None,
     if limits is not None:
         check(cost, limits, loaded.source_file)
     check_reference(loaded, plan, choices)
+    references()       # the trade figures every run reports against (seeds/targets.csv)
     return Admitted(loaded, plan, choices, cost)
 
 

@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from sim.errors import InputError
 from sim.kpis import kpi
 from sim.stats import mean_ci
 
@@ -50,21 +49,16 @@ class Reference:
 
 
 def references() -> tuple[Reference, Reference]:
-    """(2023 goods trade, 2025 goods trade target): from seeds/targets.csv via sim.targets,
-    else the same figures of seeds/published-figures.csv held here."""
-    try:
-        from sim.targets import target
-        t23, t25 = target("goods_trade_2023"), target("goods_trade_2025")
-        return (Reference("2023", float(t23.value), f"seeds/targets.csv goods_trade_2023: "
-                                                    f"{t23.source}"),
-                Reference("2025 target", float(t25.value), f"seeds/targets.csv "
-                                                           f"goods_trade_2025: {t25.source}"))
-    except (ImportError, InputError, KeyError):
-        base = Reference("2023", 713.7, "seeds/published-figures.csv trade_2023 (derived from "
-                         "the 2024 figure and its reported +0.2% growth)")
-        goal = Reference("2025 target", 900.0, "seeds/published-figures.csv target_goods_2025 "
-                         "(seed document: chongqing-inland-opening-up-plan)")
-        return base, goal
+    """(2023 goods trade, 2025 goods trade target) from seeds/targets.csv (`sim.targets`);
+    InputError naming the file and line when it is damaged (a run checks it before it
+    starts: `sim.boundary.admit`), never a figure held here instead."""
+    from sim.targets import target
+
+    t23, t25 = target("goods_trade_2023"), target("goods_trade_2025")
+    return (Reference("2023", float(t23.value), f"seeds/targets.csv goods_trade_2023: "
+                                                f"{t23.source}"),
+            Reference("2025 target", float(t25.value), f"seeds/targets.csv "
+                                                       f"goods_trade_2025: {t25.source}"))
 
 
 def channel_trade(results: Results) -> pd.DataFrame:

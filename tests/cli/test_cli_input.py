@@ -351,3 +351,24 @@ def test_a_growth_rate_no_market_can_have_is_refused_on_loading(
     assert len(lines) == 1 and "file.yaml: growth.eu: expected" in lines[0], lines
     assert words in lines[0], lines
     assert not (tmp_path / "out").exists()
+
+
+def test_a_damaged_targets_file_is_one_line_before_the_run(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A malformed seeds/targets.csv was ignored: the trade table fell back to figures held in
+    the code. It is now refused before anything runs, naming the file and the line."""
+    import sim.targets
+    from sim.targets import TARGETS_FILE, packaged_seeds
+
+    seeds = tmp_path / "seeds"
+    shutil.copytree(packaged_seeds(), seeds)
+    text = (seeds / TARGETS_FILE).read_text(encoding="utf-8")
+    (seeds / TARGETS_FILE).write_text(text.replace("713.7", "seven hundred", 1),
+                                      encoding="utf-8")
+    monkeypatch.setattr(sim.targets, "packaged_seeds", lambda: seeds)
+    out = tmp_path / "out"
+    result = _cqsim("run", nb.line_network(tmp_path), "--out", out)
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and TARGETS_FILE in lines[0] and "line" in lines[0], lines
+    assert not out.exists()
