@@ -648,13 +648,32 @@ def _manifests_around(folder: Path) -> list[tuple[Path, str]]:
         where = where.parent
 
 
+def results_file(path: Path) -> Path | None:
+    """The results folder whose manifest is `path` or lists it (a table, a map, run.json);
+    None when no folder around it holds it. What a command reads must not be its output."""
+    path = Path(os.path.realpath(path))
+    for where in path.parents:
+        found = read_manifest(where)
+        if found is None:
+            continue
+        held = found[1].get(MANIFEST_KEY)
+        listed = held.get("files") if isinstance(held, dict) else None
+        rel = path.relative_to(where).as_posix()
+        if rel in MANIFEST_FILES or (isinstance(listed, dict) and rel in listed):
+            return where
+    return None
+
+
 def _update_entries(folder: Path, name: str, files: Iterable[str]) -> None:
     """Bring the entries of `files` in the manifest in `folder / name` up to date (an entry
     added or replaced, or dropped for a file that is gone); the rest as it is."""
     from sim.atomic import write_text
 
     meta_path = folder / name
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except ValueError:
+        return  # not a manifest cqsim wrote: nothing of it is made to look true
     listed = meta.get(MANIFEST_KEY, {}).get("files") if isinstance(meta, dict) and \
         isinstance(meta.get(MANIFEST_KEY), dict) else None
     if not isinstance(listed, dict):

@@ -21,11 +21,22 @@ def report(run_dirs: tuple[Path, ...], out: Path | None, overwrite: bool) -> Non
     """Write one self-contained HTML report of RUN_DIR (several: a comparison against the
     first). It works offline: open it by double-click. A RUN_DIR whose files differ from its
     manifest (run.json) is refused."""
-    from sim.report import REPORT_MARKER, write_report
-    from sim.staging import begins_with, check_file_out
+    from sim.errors import InputError
+    from sim.report import REPORT_FILE, REPORT_MARKER, write_report
+    from sim.staging import begins_with, check_file_out, results_file
 
-    target = check_file_out(out if out is not None else run_dirs[0] / "report.html",
+    seen: set[Path] = set()
+    for run_dir in run_dirs:
+        if run_dir.resolve() in seen:
+            raise InputError(run_dir, "RUN_DIR", "each run folder once (it is given twice)")
+        seen.add(run_dir.resolve())
+    target = check_file_out(out if out is not None else run_dirs[0] / REPORT_FILE,
                             ours=begins_with(REPORT_MARKER), what="a report",
                             overwrite=overwrite)
+    holder = results_file(target)
+    if holder is not None and target.name != REPORT_FILE:
+        raise InputError(out, "--out", f"a file that is not one of the results of "
+                                       f"{holder} (it would overwrite {target.name}, even "
+                                       "with --overwrite)")
     path = write_report(list(run_dirs), target)
     click.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")

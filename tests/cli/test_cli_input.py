@@ -268,6 +268,25 @@ def test_report_into_a_place_nobody_can_write_is_one_line(run_dir: Path) -> None
     assert len(lines) == 1 and "--out" in lines[0], lines
 
 
+@pytest.mark.parametrize("args", [["-o", "{run}/run.json", "--overwrite"],
+                                  ["-o", "{run}/corridors.csv", "--overwrite"],
+                                  ["{run}", "-o", "{tmp}/r.html"]])
+def test_report_neither_writes_over_its_run_nor_reads_it_twice(
+        run_dir: Path, tmp_path: Path, args: list[str]) -> None:
+    """`report RUN -o RUN/run.json --overwrite` wrote HTML over the manifest and then failed
+    with a traceback (the run folder broken); `report RUN RUN` was a traceback. Both are one
+    line now, and the run folder is intact."""
+    from sim.staging import verify
+
+    run = tmp_path / "run"
+    shutil.copytree(run_dir, run)
+    result = _cqsim("report", run, *(a.format(run=run, tmp=tmp_path) for a in args))
+    assert result.exit_code == 2, (result.output, result.exception)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and ("--out" in lines[0] or "RUN_DIR" in lines[0]), lines
+    assert verify(run) == [] and not (tmp_path / "r.html").exists()
+
+
 @pytest.mark.parametrize("address", ["notanaddr", "host:99999", ":", "a:b:1", "x:", ""])
 def test_a_bad_dashboard_address_is_refused_before_anything_runs(tmp_path: Path,
                                                                  address: str) -> None:
