@@ -404,6 +404,19 @@ class Provenance(Spec):
         return default, dotted
 
 
+# settings of a run, not inputs of the model: a sweep's or an uncertainty analysis' own keys
+# (seed, replications, --samples) set them, and a runs table has them as columns already
+RUN_SETTINGS = ("seed", "replications")
+
+
+def check_not_run_setting(paths: Any) -> None:
+    """ValueError when a varied path is a run setting (`RUN_SETTINGS`)."""
+    for path in paths:
+        if path in RUN_SETTINGS:
+            raise ValueError(f"paths of model inputs, not {path} (a run setting: the "
+                             f"sweep's own {path}: key or the command's option sets it)")
+
+
 class Scenario(Spec):
     """A whole scenario file, validated."""
 
@@ -432,6 +445,12 @@ class Scenario(Spec):
     source_file: str = Field("", description="set by the loader: the file read")
     provenance: Provenance = Field(default_factory=Provenance,
                                    description="set by the loader: which file set what")
+
+    @field_validator("uncertain")
+    @classmethod
+    def _inputs_only(cls, value: dict[str, Distribution]) -> dict[str, Distribution]:
+        check_not_run_setting(value)
+        return value
 
     def locate(self, dotted: str) -> tuple[str, str]:
         """(file, field in the user's file) of a dotted path of this scenario."""

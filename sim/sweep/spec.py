@@ -16,7 +16,13 @@ from pydantic import (
     model_validator,
 )
 
-from sim.scenario import MIN_DAYS, Provenance, read_yaml, validation_error
+from sim.scenario import (
+    MIN_DAYS,
+    Provenance,
+    check_not_run_setting,
+    read_yaml,
+    validation_error,
+)
 from sim.specs import Spec
 
 
@@ -83,6 +89,7 @@ class Parameters(Spec):
     def _one(self) -> Parameters:
         if sum(x is not None for x in (self.grid, self.sample, self.points)) != 1:
             raise ValueError("exactly one of grid, sample or points")
+        check_not_run_setting(self.names)
         if self.points is not None:
             if not self.points or any(set(p) != set(self.points[0]) for p in self.points):
                 raise ValueError("points: at least one, each with the same paths")

@@ -391,3 +391,26 @@ def test_a_damaged_targets_file_is_one_line_before_the_run(
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and TARGETS_FILE in lines[0] and "line" in lines[0], lines
     assert not out.exists()
+
+
+@pytest.mark.parametrize("setting", ["seed", "replications"])
+def test_a_run_setting_is_not_a_parameter_to_vary(tmp_path: Path, setting: str) -> None:
+    """A sweep grid (or an uncertain entry) over `seed` passed validation, ran every variant
+    and then failed on two `seed` columns, leaving its staging folder. It is refused at
+    validation now, naming the block."""
+    base = nb.line_network(tmp_path)
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_text(yaml.safe_dump({"name": "s", "base": base.name, "replications": 1,
+                                     "parameters": {"grid": {setting: [1, 2]}}}))
+    scenario = tmp_path / "u.yaml"
+    scenario.write_text(yaml.safe_dump({"extends": base.name, "name": "u", "uncertain": {
+        setting: {"dist": "uniform", "low": 1, "high": 9, "source": "x"}}}))
+    for args, block in ((["validate", sweep], "parameters"), (["validate", scenario],
+                                                               "uncertain"),
+                        (["sweep", sweep, "--workers", "1", "--out", tmp_path / "o"],
+                         "parameters")):
+        result = _cqsim(*args)
+        assert result.exit_code == 2, (args, result.output)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and f"{block}: expected" in lines[0] and setting in lines[0]
+    assert not (tmp_path / "o").exists() and not list(tmp_path.glob(".o*"))
