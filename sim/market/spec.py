@@ -43,8 +43,9 @@ class Choice(Spec):
     cost_scale: float = Field(
         100.0, gt=0, le=1e5,
         description="logit scale on generalized cost as a share of the goods' value (1/share). "
-                    "assumption: 100 (a route dearer by 1% of the value is chosen e^-1 as often "
-                    "before the nest); see docs/modelling.md")
+                    "assumption: 100 (a gateway dearer by 1% of the value is chosen e^-1 as "
+                    "often; a route within its gateway e^(-1/nest_scale)); varied in cqsim "
+                    "uncertainty; see docs/modelling.md")
     nest_scale: float = Field(
         0.7, gt=0, le=1.0,
         description="mu, the dissimilarity of routes within a gateway (1 = multinomial logit); "
