@@ -57,10 +57,12 @@ targets[["id", "metric", "value", "unit", "year", "simulated", "source"]]"""),
 
 results = {name: sim.run(quick(name), days=DAYS, replications=REPLICATIONS, progress=False)
            for name in NAMES}
-pd.DataFrame({name: r.corridors.set_index("corridor")["teu_per_year"]
-              for name, r in results.items()})"""),
+teu = pd.DataFrame({name: r.corridors.set_index("corridor")["teu_per_year"]
+                    for name, r in results.items()})
+teu.style.format("{:,.0f}").set_caption("TEU per year by corridor (simulated by cqsim, "
+                                        "annualised from the statistics period)")"""),
     ("md", "## Flow maps (one scale: TEU per year, each direction of a link drawn on its right)"),
-    ("code", """from sim.maps import annual_frames
+    ("code", """from sim.maps import SOURCE_NOTE, annual_frames
 
 top = max(float(annual_frames(r)[0][["teu_down", "teu_up"]].to_numpy().max())
           for r in results.values())
@@ -69,6 +71,7 @@ for ax, (name, r) in zip(axes, results.items()):
     start = r.plan.horizon.warmup_days
     sim.draw_flows(r, ax, max_teu=top,
                    title=f"{name}: TEU per year, annualised from days {start:g}-{DAYS:g}")
+fig.supxlabel(SOURCE_NOTE, x=0.995, ha="right", fontsize=6, color="#555")
 plt.show()"""),
     ("md", "## Throughput over time (TEU delivered per full week of the statistics period, "
            "mean over replications)"),
@@ -83,6 +86,7 @@ for name, r in results.items():
     axes[1].plot(west.index, west.to_numpy(), marker=".", label=name)
 axes[0].set_title("all corridors")
 axes[1].set_title("west (China-Europe Railway Express)")
+fig.text(0.01, -0.02, "source: simulated by cqsim (timeseries table)", fontsize=7)
 for ax in axes:
     ax.set_xlabel("week of the simulation")
     ax.set_ylabel("TEU delivered per week")
@@ -116,8 +120,13 @@ print(f"statistics period: days {h.warmup_days:g}-{h.days:g}; mean seasonal fact
 fig, ax = plt.subplots(figsize=(7.5, 4.5), layout="constrained")
 ax.bar(attain.index, attain["goods trade bn CNY"], yerr=attain["ci95"].fillna(0), capsize=4,
        color="#4c72b0")
-ax.axhline(900, color="#d62728", linestyle="--", label="2025 target: 900 bn CNY")
-ax.axhline(713.7, color="#7f7f7f", linestyle=":", label="2023: 713.7 bn CNY")
+base_ref, goal = trade.references()   # seeds/targets.csv, each with its source
+ax.axhline(goal.bn_cny, color="#d62728", linestyle="--",
+           label=f"{goal.label}: {goal.bn_cny:g} bn CNY")
+ax.axhline(base_ref.bn_cny, color="#7f7f7f", linestyle=":",
+           label=f"{base_ref.label}: {base_ref.bn_cny:g} bn CNY")
+fig.text(0.01, -0.02, "bars: simulated by cqsim; lines: " + "; ".join(
+    (base_ref.source, goal.source))[:160], fontsize=7, ha="left", va="top")
 ax.set_ylabel("goods trade, bn CNY/yr")
 ax.set_title(f"Goods trade per year against 2023 and the 2025 target\\n(annualised from days "
              f"{h.warmup_days:g}-{h.days:g}; their seasonal factor {factor:.2f} puts a short "

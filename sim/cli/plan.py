@@ -21,7 +21,8 @@ from sim.cli.common import Finite, executor_options, one_executor
               help="Replications of every portfolio in the first screening stage.")
 @click.option("--most", type=click.IntRange(min=2, max=10_000), default=64,
               show_default=True, help="Replications at most per portfolio in screening "
-                                      "(P(meet) >= 0.8 needs about 32 to be shown).")
+                                      "(P(meet) >= 0.8 among 64 portfolios needs 36 to be "
+                                      "shown: sim.planner.replications_to_decide).")
 @click.option("--confirm", type=click.IntRange(min=0, max=10_000), default=32,
               show_default=True, help="Fresh replications that confirm the choice.")
 @click.option("--no-monotone", is_flag=True,
