@@ -54,7 +54,8 @@ class Choice(Spec):
     vot_multiplier: float = Field(
         1.0, gt=0, le=1e3,
         description="m, value of time of every class times this (the classes' VOT is the "
-                    "inventory cost, a lower bound: estimated)")
+                    "inventory cost, a lower bound; an assumption, varied by cqsim "
+                    "uncertainty: docs/modelling.md)")
     reliability_ratio: float = Field(
         1.0, ge=0, le=10,
         description="value of an hour of spread (p95 - mean transit) over an hour of mean time; "
