@@ -138,12 +138,13 @@ class Demand(Spec):
     flows: tuple[Flow, ...] = Field(min_length=1)
     elasticity: float = Field(
         -0.8, ge=-5, le=0,
-        description="elasticity of each flow's TEU to the generalized cost (logsum over its "
-                    "routes) of reaching its market, relative to the reference network: "
-                    "TEU = base TEU x (GC / GC_reference)^elasticity. Default -0.8: reasoning "
-                    "in docs/modelling.md (distance elasticity of trade about -0.9 in the "
-                    "meta-analysis of Disdier and Head 2008, REStat 90(1); freight cost is a "
-                    "part of the trade cost that distance stands for). 0 = fixed demand")
+        description="elasticity of the TEU of each flow outside the market table "
+                    "(domestic, transit, Chengdu's; market flows answer through "
+                    "market.choice.trade_elasticity) to the generalized cost (logsum over its "
+                    "routes), relative to the reference network: TEU = base TEU x "
+                    "(GC / GC_reference)^elasticity. Default -0.8, an assumption: inelastic, as "
+                    "the generalized-cost elasticities of intermodal container demand are "
+                    "(docs/modelling.md). 0 = fixed demand")
     reference_scenario: str | None = Field(
         None, description="scenario file whose uncongested network gives GC_reference (the "
                           "network on which the base TEU were observed), relative to the file "
