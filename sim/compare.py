@@ -160,8 +160,9 @@ def attribution(base: Results, alt: Results, variant: str) -> pd.DataFrame:
     others), each with its 95% CI over paired replications; then the two parts of the total
     the settle stage gives: `input growth` (the scenario's demand_growth of the market table)
     and `induced by access` (the logsum response to cheaper access), with a CI when every
-    replication settled on its own streams (else exact given the one settling); what is
-    left of the total is simulation noise and congestion."""
+    replication settled on its own streams (else exact given the one settling); and
+    `remainder`, the total less those two (simulation noise and congestion), so the parts
+    add up. `shifted` counts the same gateways in both columns: those whose trade fell."""
     a, b = _gateway_rows(alt), _gateway_rows(base)
     both = b.merge(a, on=["replication", "gateway"], how="outer",
                    suffixes=("_base", "_alt")).fillna(0.0)
@@ -173,25 +174,35 @@ def attribution(base: Results, alt: Results, variant: str) -> pd.DataFrame:
             row[f"base_{col}"] = float(sub[f"{col}_base"].mean())
             row[f"delta_{col}"], row[f"delta_{col}_ci95"] = mean_ci(d)
         rows.append(row)
+    trade = both["trade_bn_cny_per_year_alt"] - both["trade_bn_cny_per_year_base"]
+    losers = both["gateway"].map(trade.groupby(both["gateway"]).mean() < 0)
+    totals: dict[str, np.ndarray] = {}
     for item in ("total", "shifted"):
         row = {"variant": variant, "item": item}
         for col in ("teu_per_year", "trade_bn_cny_per_year"):
             delta = both[f"{col}_alt"] - both[f"{col}_base"]
-            if item == "shifted":  # what the gateways that lost (on average) gave up
-                losers = delta.groupby(both["gateway"]).mean() < 0
-                delta = -delta.where(both["gateway"].map(losers), 0.0)
+            if item == "shifted":  # what the gateways that lost trade (on average) gave up
+                delta = -delta.where(losers, 0.0)
             d = delta.groupby(both["replication"]).sum().to_numpy()
+            if item == "total":
+                totals[col] = d
             row[f"base_{col}"] = np.nan
             row[f"delta_{col}"], row[f"delta_{col}_ci95"] = mean_ci(d)
         rows.append(row)
+    left = dict(totals)
     for item, key in (("input growth", "market_input"), ("induced by access", "market_induced")):
         row = {"variant": variant, "item": item}
         for unit, col in (("teu", "teu_per_year"), ("bn_cny", "trade_bn_cny_per_year")):
             d = _settled_change(base, alt, f"{key}_{unit}_per_year")
+            left[col] = left[col] - (d if d.size == left[col].size else d[0])
             row[f"delta_{col}"] = float(d[0])
             if d.size > 1:                 # each replication settled on its own streams
                 row[f"delta_{col}"], row[f"delta_{col}_ci95"] = mean_ci(d)
         rows.append(row)
+    row = {"variant": variant, "item": "remainder"}
+    for col, d in left.items():
+        row[f"delta_{col}"], row[f"delta_{col}_ci95"] = mean_ci(d)
+    rows.append(row)
     return pd.DataFrame(rows)
 
 

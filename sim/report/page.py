@@ -464,11 +464,13 @@ def attribution_sections(page: Page, runs: list[rd.RunDir], frame: pd.DataFrame)
     page.add("<h2>Where the change came from</h2><div class='note'>Per gateway, the paired "
              "change of Chongqing's trade and of its loaded TEU (trade class), replication by "
              "replication (common random numbers); <i>total</i>: their sum, the net change; "
-             "<i>shifted</i>: what the gateways that lost gave up to others; of the total, "
-             "<i>input growth</i> is the scenario's growth of the market table and "
+             "<i>shifted</i>: what the gateways that lost trade gave up to others (the same "
+             "gateways in both columns); of the total, "
+             "<i>input growth</i> is the scenario's growth of the market table, "
              "<i>induced by access</i> the trade cheaper access adds (without a CI when the "
-             "replications share one settling of the demand: exact given it); the rest is "
-             "simulation noise and congestion. ± is the 95% CI; green: it excludes 0.</div>")
+             "replications share one settling of the demand: exact given it) and "
+             "<i>remainder</i> the rest, simulation noise and congestion, so the three add up "
+             "to the total. ± is the 95% CI; green: it excludes 0.</div>")
     for alt in runs[1:]:
         rows = frame[frame["variant"] == alt.name]
         if rows.empty:

@@ -125,9 +125,10 @@ ATTRIBUTION_FILE = "attribution.csv"
 GATEWAY_ITEM = "gateway:"
 ATTRIBUTION_PARTS = {
     "total": "total: the net change (all gateways together)",
-    "shifted": "shifted: what the gateways that lost gave up",
+    "shifted": "shifted: what the gateways that lost trade gave up",
     "input growth": "of the total, input growth (the scenario's demand growth)",
-    "induced by access": "of the total, induced by cheaper access"}
+    "induced by access": "of the total, induced by cheaper access",
+    "remainder": "of the total, the rest (simulation noise and congestion)"}
 
 # Weekly series: TEU delivered per week (a per-week rate already).
 WEEKLY_TEU = _m("delivered", "TEU/week", ("teu_per_week", 1.0, False), ("teu", 1.0, False))

@@ -132,6 +132,13 @@ def test_compare_attributes_the_change_to_gateways(tmp_path: Path) -> None:
         gateways["delta_teu_per_year"].sum())
     assert at.loc["input growth", "delta_teu_per_year"] == 0.0
     assert at.loc["induced by access", "delta_teu_per_year"] > 0
+    for col in ("delta_teu_per_year", "delta_trade_bn_cny_per_year"):  # the parts add up
+        assert at.loc["total", col] == pytest.approx(
+            at.loc[["input growth", "induced by access", "remainder"], col].sum())
+    # shifted: the same gateways (those whose trade fell) in both columns
+    losers = gateways[gateways["delta_trade_bn_cny_per_year"] < 0]
+    assert at.loc["shifted", "delta_teu_per_year"] == pytest.approx(
+        -losers["delta_teu_per_year"].sum())
 
 
 def test_availability_weighs_a_route_by_the_share_it_was_offered() -> None:
