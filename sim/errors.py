@@ -78,16 +78,19 @@ class InputError(Exception):
     """Bad user input: reported as one line, exit code 2, never a traceback.
 
     `got` is the offending value (None: none to show); `via` says how the file was reached
-    when the user did not name it (e.g. "scenarios/x.yaml: extends").
+    when the user did not name it (e.g. "scenarios/x.yaml: extends"); `after` names the
+    change that caused it ("sc/x.yaml: changes.0"), which then leads the message, so a check
+    of the network made after the changes blames the change, not the base file it reads.
     """
 
     def __init__(self, file: str | Path, field: str, expected: str, got: object = None,
-                 *, via: str | None = None) -> None:
+                 *, via: str | None = None, after: str | None = None) -> None:
         self.file = str(file)
         self.field = field
         self.expected = expected
         self.got = got
         self.via = via
+        self.after = after
         super().__init__(self.message())
 
     def message(self, quote: Callable[[str], bool] | None = None) -> str:
@@ -101,7 +104,15 @@ class InputError(Exception):
             msg += f", got {excerpt(self.got) if shown else describe(self.got)}"
         if self.via:
             msg += f" (read for {printable(self.via, FIELD_CHARS)})"
+        if self.after:
+            msg = (f"{printable(self.after, FIELD_CHARS)}: expected a change the network can "
+                   f"take, but after it {msg}")
         return msg
+
+    def caused_by(self, after: str) -> InputError:
+        """The same error, blamed on the change `after` (see the class docstring)."""
+        return InputError(self.file, self.field, self.expected, self.got, via=self.via,
+                          after=after)
 
     def __str__(self) -> str:
         return self.message()

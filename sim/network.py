@@ -585,7 +585,41 @@ def _check_market_names(scenario: Scenario, rows: Sequence[MarketRow]) -> None:
 
 
 def build(scenario: Scenario) -> Plan:
-    """Resolve a validated scenario into a `Plan`, or raise InputError naming the field."""
+    """Resolve a validated scenario into a `Plan`, or raise InputError naming the field.
+
+    The network is checked once every change is applied, so a check that fails there names
+    what it reads (a base file's service, the geodata); when the scenario builds without its
+    changes, the error is blamed on the first change after which it no longer builds."""
+    try:
+        return _build(scenario)
+    except InputError as exc:
+        if not scenario.changes or exc.after or exc.field.startswith("changes."):
+            raise
+        raise _blamed(scenario, exc) from None
+
+
+def _blamed(scenario: Scenario, exc: InputError) -> InputError:
+    """`exc` blamed on the first change of `scenario` that breaks the build (unchanged when
+    the scenario fails without its changes too)."""
+    def fails(k: int) -> bool:
+        try:
+            _build(scenario.model_copy(update={"changes": scenario.changes[:k]}))
+        except InputError:
+            return True
+        return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # the partial builds warn again about the same input
+        if fails(0):
+            return exc
+        for k in range(1, len(scenario.changes) + 1):
+            if fails(k):
+                file, where = scenario.locate(f"changes.{k - 1}")
+                return exc.caused_by(f"{file}: {where}")
+    return exc
+
+
+def _build(scenario: Scenario) -> Plan:
+    """`build` without blaming a change."""
     folder = Path(scenario.network.geodata)
     if not folder.is_dir():
         raise scenario.error("network.geodata", "an existing directory",

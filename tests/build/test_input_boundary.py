@@ -127,6 +127,26 @@ def test_changes_are_counted_in_the_file_that_wrote_them(tmp_path: Path) -> None
     assert err.file.endswith("child.yaml") and err.field == "changes.1.factor"
 
 
+@pytest.mark.parametrize("change, blamed", [
+    ({"kind": "set", "hub": "b", "field": "yard_teu", "value": 5},
+     "network.services.ab.vehicle_teu"),
+    ({"kind": "set", "link": "a-b", "field": "mode", "value": "road"},
+     "network.services.ab.stops"),
+])
+def test_a_check_a_change_fails_blames_the_change(tmp_path: Path, change: dict,
+                                                  blamed: str) -> None:
+    """The network is checked after every change is applied, so a check that fails names the
+    base file's service it reads; the message now leads with the change that caused it, in
+    the file that wrote it (the second of two changes, in the child file)."""
+    ok = {"kind": "scale", "service": "ab", "field": "vehicle_teu", "factor": 1.0}
+    _write(tmp_path, _doc(tmp_path), "base.yaml")
+    child = {"extends": "base.yaml", "name": "child", "changes": [ok, change]}
+    err = _error(_write(tmp_path, child, "child.yaml"))
+    assert err.file.endswith("base.yaml") and err.field == blamed   # what the check read
+    assert err.after is not None and err.after.endswith("child.yaml: changes.1")
+    assert str(err).startswith(err.after + ": expected a change the network can take")
+
+
 def test_every_missing_field_is_reported_at_once(tmp_path: Path) -> None:
     doc = _doc(tmp_path)
     doc["changes"] = [{"kind": "add_hub", "hub": {"id": "d", "name": "D"}}]
