@@ -236,10 +236,25 @@ def load_pathway(path: str | Path, to: int | None = None,
     path = Path(path)
     spec, base = read_plan_file(path, PathwaySpec, {"to": to, "samples": samples})
     check_growth_ceiling(spec.growth, spec.base_year, spec.to, path)
-    for i, exp in enumerate(spec.expansions):   # each at full share must build
-        check_builds(base, exp.changes_at(exp.share(exp.in_service + len(exp.ramp_up))),
-                     path, f"expansions.{i}.changes", "changes that apply to the scenario")
+    check_together(base, [(f"expansions.{i}.changes",    # each at full share, and all
+                           exp.changes_at(exp.share(exp.in_service + len(exp.ramp_up))))
+                          for i, exp in enumerate(spec.expansions)], path)
     return spec, base
+
+
+def check_together(base: Scenario, parts: list[tuple[str, list[dict[str, Any]]]],
+                   path: Path) -> None:
+    """Each part's changes build on `base` alone, and all of them together (a sample or a
+    portfolio applies several): else InputError naming `path` and the part, the first that
+    fails alone or, with those before it, together."""
+    for where, changes in parts:
+        check_builds(base, changes, path, where, "changes that apply to the scenario")
+    done: list[dict[str, Any]] = []
+    for k, (where, changes) in enumerate(parts):
+        done += changes
+        if k:
+            check_builds(base, done, path, where, f"changes that apply together with those "
+                         f"of {', '.join(w for w, _ in parts[:k])}")
 
 
 def check_builds(base: Scenario, changes: list[dict[str, Any]], path: Path, where: str,

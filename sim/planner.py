@@ -43,9 +43,9 @@ from pydantic import Field, model_validator
 from sim.errors import InputError, InputWarning, RunFailed
 from sim.pathway import (
     PlanFile,
-    check_builds,
     check_plan_inputs,
     check_ramp,
+    check_together,
     ramp_share,
     read_plan_file,
 )
@@ -106,10 +106,10 @@ def load_candidates(path: str | Path) -> tuple[CandidatesSpec, Scenario]:
     """Read and validate a candidates file and its base scenario; each candidate's changes
     must build on it (else every portfolio with it fails after the others have run)."""
     spec, base = read_plan_file(path, CandidatesSpec)
-    for i, candidate in enumerate(spec.candidates):
-        check_builds(base, [c.model_dump(mode="json", exclude_none=True)
-                            for c in candidate.changes], Path(path),
-                     f"candidates.{i}.changes", "changes that apply to the scenario")
+    check_together(base, [(f"candidates.{i}.changes",
+                           [c.model_dump(mode="json", exclude_none=True)
+                            for c in candidate.changes])
+                          for i, candidate in enumerate(spec.candidates)], Path(path))
     return spec, base
 
 

@@ -81,6 +81,22 @@ def test_bad_expansions_name_the_field(tmp_path: Path, change: dict, field: str)
     assert err.value.field.startswith(field)
 
 
+def test_expansions_that_clash_are_refused_on_loading(tmp_path: Path) -> None:
+    """Each expansion built alone; two that add the same service failed every sample at run
+    time, blaming the base file. They are refused on loading, naming the second."""
+    from tests.support.netbuilder import train
+
+    path = _pathway(tmp_path)
+    doc = yaml.safe_load(path.read_text())
+    add = [{"kind": "add_service", "id": "ab2", "service": train(["a", "b"])}]
+    doc["expansions"] = [{**doc["expansions"][0], "name": n, "changes": add}
+                         for n in ("first", "second")]
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(InputError, match="together with those of expansions.0") as err:
+        load_pathway(path)
+    assert err.value.field == "expansions.1.changes"
+
+
 def test_expansion_share_schedule() -> None:
     exp = Expansion(name="x", in_service=2030, lead_time_years=5, ramp_up=(0.2, 0.6, 1.0),
                     source="t", changes=({"kind": "scale", "hub": "h", "field": "f",

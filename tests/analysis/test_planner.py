@@ -136,6 +136,24 @@ def test_candidates_need_sources(tmp_path: Path) -> None:
     assert err.value.field == "candidates.0"
 
 
+def test_candidates_that_clash_are_refused_before_anything_runs(tmp_path: Path) -> None:
+    """Two candidates that each add a service `ab2` built one at a time, then the portfolio
+    with both failed after others had run, blaming the base file. Together they are refused
+    on loading, naming the second candidate."""
+    from tests.support.netbuilder import line_network, train
+
+    line_network(tmp_path)
+    add = [{"kind": "add_service", "id": "ab2", "service": train(["a", "b"])}]
+    doc = {"scenario": "scenario.yaml", "base_year": 2023, "decided_from": 2024,
+           "candidates": [candidate("one", 1e9, changes=add),
+                          candidate("two", 1e9, changes=add)]}
+    path = tmp_path / "cands.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(InputError, match="together with those of candidates.0") as err:
+        load_candidates(path)
+    assert err.value.file == str(path) and err.value.field == "candidates.1.changes"
+
+
 def test_plan_by_simulation_writes_its_tables(tmp_path: Path) -> None:
     """End to end on a two-hub line: the evaluator simulates the target year, every
     portfolio sees the same replications, and the tables say that nothing meets an
