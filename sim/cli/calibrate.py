@@ -79,6 +79,9 @@ def calibrate_cmd(scenario: Path, seed: int | None, replications: int | None,
                              what="a table", overwrite=overwrite)
     if estimate:   # checked before the estimation runs, which takes minutes
         from sim.market.estimates import ESTIMATES_MARKER
+
+        if plan.market is None:
+            raise click.UsageError(f"{scenario}: --estimate needs a market section")
         from sim.staging import begins_with, check_file_out
 
         estimates_out = check_file_out(
@@ -109,8 +112,6 @@ def calibrate_cmd(scenario: Path, seed: int | None, replications: int | None,
         from sim.market.estimation import set_param
         from sim.network import revise
 
-        if plan.market is None:
-            raise click.UsageError(f"{scenario}: --estimate needs a market section")
         result = run_estimation(
             plan, targets, lambda p: run(p, workers=workers, progress=False),
             max_passes=max_passes, progress=screen.print)

@@ -4,6 +4,7 @@ input is known to be good (an error is then the only line printed)."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import warnings
@@ -210,10 +211,12 @@ def override_options(f: Any) -> Any:
 
 
 def admitted(scenario: Path, seed: int | None, replications: int | None, days: float | None,
-             workers: int, max_memory: float, max_events: float, no_limit: bool) -> Admitted:
-    """Every input check of `run` (sim.boundary.admit); warnings print once it passes."""
+             workers: int, max_memory: float, max_events: float, no_limit: bool,
+             hold: bool = True) -> Admitted:
+    """Every input check of `run` (sim.boundary.admit); warnings print once it passes
+    (`hold=False`: the caller holds them, to check more, e.g. --out, before they print)."""
     from sim.boundary import admit
 
-    with held_warnings():
+    with held_warnings() if hold else contextlib.nullcontext():
         return admit(scenario, seed=seed, replications=replications, days=days,
                      workers=workers, limits=limits(max_memory, max_events, no_limit))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -38,18 +39,22 @@ def run(scenario: Path, out: Path | None, overwrite: bool, seed: int | None,
         no_report: bool, progress: bool, max_memory: float, max_events: float,
         no_limit: bool) -> None:
     """Simulate SCENARIO and write its results."""
-    checked = admitted(scenario, seed, replications, days, workers, max_memory, max_events,
-                       no_limit)
-    plan = checked.plan
     from sim.outputs import Writers, run_about, write_run
     from sim.paths import default_out
     from sim.pipeline import run as run_plan
     from sim.staging import ResultFolder, replaced_line
 
     # the folder is checked, locked and staged before the simulation, so a bad --out or a
-    # second run into it is refused at once
-    with ResultFolder(default_out(plan.name) if out is None else out, command="run",
-                      overwrite=overwrite, inputs=(*named_inputs(), plan.geodata)) as folder:
+    # second run into it is refused at once (and the input's warnings, held until then,
+    # do not print before that one error line)
+    with contextlib.ExitStack() as stack:
+        with held_warnings():
+            checked = admitted(scenario, seed, replications, days, workers, max_memory,
+                               max_events, no_limit, hold=False)
+            plan = checked.plan
+            folder = stack.enter_context(ResultFolder(
+                default_out(plan.name) if out is None else out, command="run",
+                overwrite=overwrite, inputs=(*named_inputs(), plan.geodata)))
         # helper processes import what flows.gpkg, map.png and report.html need meanwhile
         writers = Writers(map_png=not no_map, report=not no_report)
         try:

@@ -169,6 +169,13 @@ def test_warnings_are_held_back_when_the_input_then_fails(tmp_path: Path) -> Non
     nb.write_scenario(path, doc)
     result = _cqsim("validate", path)
     assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1
+    # valid input that warns, then an --out that cannot be written: the error line alone
+    doc["demand"]["flows"][0]["origin"] = "a"
+    nb.write_scenario(path, doc)
+    result = _cqsim("run", path, "--out", "/proc/cqsim-out")
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--out" in lines[0], lines
 
 
 def test_calibrate_warns_about_a_short_horizon_with_seasonality(tmp_path: Path) -> None:
