@@ -39,7 +39,7 @@ from sim.errors import InputError, InputWarning
 from sim.geodata import BASEMAP_FILE
 from sim.network import HOURS_PER_DAY, Plan, build
 from sim.readers import check_geopackage
-from sim.routing import ChoiceSet, choice_sets
+from sim.routing import ChoiceSet, choice_sets, keep_choice_sets
 from sim.scenario import Scenario, load_scenario, run_overrides
 from sim.trade import references
 
@@ -67,12 +67,13 @@ def admit(scenario: Scenario | str | Path, *, seed: int | None = None,
     basemap = Path(plan.geodata) / BASEMAP_FILE
     if basemap.exists():
         check_geopackage(basemap, loaded.locate("network.geodata"))
-    choices = tuple(choice_sets(plan))
+    choices = tuple(choice_sets(plan, keep=False))
     cost = estimate(plan, choices, workers)
     if limits is not None:
         check(cost, limits, loaded.source_file)
     check_reference(loaded, plan, choices)
     references()       # the trade figures every run reports against (seeds/targets.csv)
+    keep_choice_sets(plan, choices)   # admitted: worth keeping for the next command
     return Admitted(loaded, plan, choices, cost)
 
 

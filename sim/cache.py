@@ -89,10 +89,12 @@ def key(parts: Iterable[str]) -> str:
     return digest.hexdigest()
 
 
-def kept(parts: Callable[[], Iterable[str]], compute: Callable[[], T], kind: type[T]) -> T:
+def kept(parts: Callable[[], Iterable[str]], compute: Callable[[], T], kind: type[T],
+         *, keep: bool = True) -> T:
     """What `compute()` returns, read back when a `kind` was stored under the key of
-    `parts()` (`key`), else computed and stored. The key's text (reprs of whole plans) is
-    made only when the cache is on."""
+    `parts()` (`key`), else computed and stored (`keep=False`: not stored; the caller
+    stores it with `remember` once it is sure it wants it). The key's text (reprs of whole
+    plans) is made only when the cache is on."""
     if directory() is None:
         return compute()
     name = key(parts())
@@ -100,8 +102,19 @@ def kept(parts: Callable[[], Iterable[str]], compute: Callable[[], T], kind: typ
     if isinstance(value, kind):
         return value
     value = compute()
-    store(name, value)
+    if keep:
+        store(name, value)
     return value
+
+
+def remember(parts: Callable[[], Iterable[str]], value: object) -> None:
+    """Store `value` under the key of `parts()` unless an entry is there already (nothing
+    when the cache is off)."""
+    folder = directory()
+    if folder is not None:
+        name = key(parts())
+        if not (folder / f"{name}{SUFFIX}").is_file():
+            store(name, value)
 
 
 def load(name: str) -> object | None:

@@ -375,7 +375,7 @@ NOT_ROUTING = frozenset({"name", "source_file", "geodata", "seed", "replications
                          "trade", "equilibrium", "flow_sources"})
 
 
-def choice_sets(plan: Plan) -> tuple[ChoiceSet, ...]:
+def choice_sets(plan: Plan, *, keep: bool = True) -> tuple[ChoiceSet, ...]:
     """Candidate routes of every flow, or InputError for a flow no service can carry.
 
     A market flow (`Flow.market`) gets up to `market.routes_per_gateway` routes through each
@@ -386,12 +386,22 @@ def choice_sets(plan: Plan) -> tuple[ChoiceSet, ...]:
     the code: enumerating the paths (Yen's algorithm, tens of thousands of shortest-path
     searches for baseline-2023) is a fifth of a run whose feedback passes are kept, and the
     same sets recur in every run of a scenario, of its seeds and of its comparisons.
+    `keep=False` computes them without storing them (`keep_choice_sets` does, once a run is
+    admitted: a run refused by its budget leaves nothing in the cache).
     """
-    return cache.kept(
-        lambda: ["choice_sets", repr([(f.name, getattr(plan, f.name))
-                                      for f in dataclasses.fields(plan)
-                                      if f.name not in NOT_ROUTING])],
-        lambda: _choice_sets(plan), tuple)
+    return cache.kept(lambda: _choice_key(plan), lambda: _choice_sets(plan), tuple, keep=keep)
+
+
+def keep_choice_sets(plan: Plan, choices: tuple[ChoiceSet, ...]) -> None:
+    """Store the choice sets of `plan` in `sim.cache` (see `choice_sets`)."""
+    cache.remember(lambda: _choice_key(plan), choices)
+
+
+def _choice_key(plan: Plan) -> list[str]:
+    """The cache key's parts of a plan's choice sets: its routing inputs and the code."""
+    return ["choice_sets", repr([(f.name, getattr(plan, f.name))
+                                 for f in dataclasses.fields(plan)
+                                 if f.name not in NOT_ROUTING])]
 
 
 def _choice_sets(plan: Plan) -> tuple[ChoiceSet, ...]:

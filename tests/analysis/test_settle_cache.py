@@ -156,6 +156,21 @@ def test_choice_sets_that_fail_are_not_kept(tmp_path: Path, folder: Path) -> Non
     assert not list(folder.glob("*.pickle"))
 
 
+def test_a_run_its_budget_refuses_leaves_nothing_in_the_cache(tmp_path: Path,
+                                                               folder: Path) -> None:
+    """The choice sets were stored before the budget check: every refused run (exit 2)
+    wrote an entry and could push useful ones out. They are stored once admitted."""
+    from sim.boundary import admit
+    from sim.budget import Limits
+
+    path = _scenario(tmp_path)
+    with pytest.raises(InputError):
+        admit(path, limits=Limits(max_memory=4e9, max_events=1))
+    assert not list(folder.glob("*.pickle"))
+    admit(path, limits=None)
+    assert len(list(folder.glob("*.pickle"))) == 1
+
+
 def test_a_torn_entry_is_computed_again(tmp_path: Path, folder: Path,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     plan = prepare(_scenario(tmp_path))
