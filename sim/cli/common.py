@@ -142,9 +142,24 @@ def executor_options(f: F) -> F:
 
 
 def one_executor(scheduler: str | None, local_cluster: bool) -> None:
-    """Refuse --scheduler with --local-cluster (a usage error: one line, exit 2)."""
+    """Refuse --scheduler with --local-cluster, and a --scheduler that is not an address
+    (usage errors: one line, exit 2, before any folder is made)."""
     if scheduler and local_cluster:
         raise click.UsageError("--scheduler and --local-cluster exclude each other")
+    if scheduler is not None:
+        from distributed.comm import parse_address
+        from distributed.comm.addressing import parse_host_port
+
+        from sim.errors import InputError
+
+        try:
+            scheme, where = parse_address(scheduler)
+            _, port = parse_host_port(where)
+            if scheme not in ("tcp", "tls") or not 0 < int(port) < 65536:
+                raise ValueError(scheme)
+        except (ValueError, TypeError):
+            raise InputError(scheduler, "--scheduler", "a Dask scheduler address "
+                             "tcp://HOST:PORT or tls://HOST:PORT") from None
 
 
 def limits(max_memory: float, max_events: float, no_limit: bool) -> Limits | None:

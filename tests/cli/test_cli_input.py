@@ -296,6 +296,20 @@ def test_report_neither_writes_over_its_run_nor_reads_it_twice(
     assert verify(run) == [] and not (tmp_path / "r.html").exists()
 
 
+@pytest.mark.parametrize("command", ["sweep", "uncertainty", "pathway", "plan"])
+@pytest.mark.parametrize("address", ["tcp://[::1", "notanaddr", "h:99999", "udp://h:1"])
+def test_a_scheduler_that_is_no_address_is_refused_before_any_folder(
+        command: str, address: str, tmp_path: Path) -> None:
+    """`pathway --scheduler 'tcp://[::1'` exited 2 having written pathway.json ("running")
+    and runs/; every command now refuses it with the option, before it reads its file."""
+    result = CliRunner().invoke(main, [command, str(tmp_path / "missing.yaml"),
+                                       "--scheduler", address, "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--scheduler" in lines[0], lines
+    assert not (tmp_path / "o").exists()
+
+
 @pytest.mark.parametrize("address", ["notanaddr", "host:99999", ":", "a:b:1", "x:", ""])
 def test_a_bad_dashboard_address_is_refused_before_anything_runs(tmp_path: Path,
                                                                  address: str) -> None:
