@@ -37,6 +37,7 @@ carried into the next. The other-trade input stays at the base year's value.
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,7 +54,7 @@ from pydantic import (
     model_validator,
 )
 
-from sim.errors import InputError
+from sim.errors import InputError, InputWarning
 from sim.scenario import (
     MAX_GROWTH_FACTOR,
     MIN_DAYS,
@@ -240,6 +241,23 @@ def load_pathway(path: str | Path, to: int | None = None,
                            exp.changes_at(exp.share(exp.in_service + len(exp.ramp_up))))
                           for i, exp in enumerate(spec.expansions)], path)
     return spec, base
+
+
+def out_of_time(spec: PathwaySpec, path: str | Path) -> list[str]:
+    """One line per expansion whose service year the pathway cannot show: after its last year
+    (it never applies) or by its base year (it applies from the start, on a base that may
+    already hold it)."""
+    out = []
+    for i, exp in enumerate(spec.expansions):
+        if spec.base_year < exp.in_service <= spec.to:
+            continue
+        why = (f"after the pathway's last year {spec.to}: it never applies"
+               if exp.in_service > spec.to else
+               f"by the base year {spec.base_year}: it applies from the first year, on top "
+               "of a base that may already hold it")
+        out.append(f"{path}: expansions.{i}.in_service: {exp.name} enters service in "
+                   f"{exp.in_service}, {why}")
+    return out
 
 
 def check_together(base: Scenario, parts: list[tuple[str, list[dict[str, Any]]]],
@@ -484,6 +502,8 @@ def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
     start = time.perf_counter()
     spec, base = load_pathway(path, to, samples)
     check_work_folder(out, own=PATHWAY_FILES, inputs=(path,))
+    for text in out_of_time(spec, path):   # once the input is checked (one error line)
+        warnings.warn(InputWarning(text), stacklevel=2)
     years = tuple(range(spec.base_year, spec.to + 1))
     identity = json.dumps({"spec": spec.model_dump(mode="json", exclude={"source_file"}),
                            "base": base.model_dump(mode="json", exclude={"source_file"})},

@@ -521,7 +521,13 @@ def run_plan(path: str | Path, out: str | Path, *, target: float, year: int,
     if year < spec.base_year:
         raise InputError("--year", "", f"a year from the base year {spec.base_year}", year)
     check_growth_ceiling(spec.growth, spec.base_year, year, Path(path))
+    late = [f"{path}: candidates.{i}.lead_time_years: {c.name} cannot be in service by {year} "
+            f"(decided from {spec.decided_from}, {c.lead_time_years:g} years to build): left "
+            "out of every portfolio"
+            for i, c in enumerate(spec.candidates) if not options(spec, year)[c.name]]
     check_work_folder(out, own=PLAN_FILES, inputs=(path,))
+    for text in late:   # once the input is checked: bad input prints its error alone
+        warnings.warn(InputWarning(text), stacklevel=2)
     folder = Path(out)
     workers = workers or os.cpu_count() or 1
     evaluate = simulation_evaluator(spec, base, year, folder, workers=workers,
@@ -533,5 +539,5 @@ def run_plan(path: str | Path, out: str | Path, *, target: float, year: int,
         "candidates": spec.source_file, "target_bn_cny_per_year": target, "year": year,
         "probability": probability, "replications": {"first": first, "most": most,
                                                      "confirm": confirm},
-        "monotone": monotone, "notes": result.notes}, indent=2)))
+        "monotone": monotone, "notes": result.notes, "left_out": late}, indent=2)))
     return spec, result, files

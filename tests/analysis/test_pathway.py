@@ -97,6 +97,22 @@ def test_expansions_that_clash_are_refused_on_loading(tmp_path: Path) -> None:
     assert err.value.field == "expansions.1.changes"
 
 
+def test_an_expansion_the_pathway_cannot_show_is_named(tmp_path: Path) -> None:
+    """An expansion in service after `to` never applied, one by the base year applied from the
+    start: both silently. Each is now a warning line naming expansions.i.in_service."""
+    from sim.pathway import out_of_time
+
+    path = _pathway(tmp_path)
+    assert out_of_time(load_pathway(path)[0], path) == []
+    doc = yaml.safe_load(path.read_text())
+    doc["expansions"] = [{**doc["expansions"][0], "name": n, "in_service": y}
+                         for n, y in (("late", 2030), ("old", 1990))]
+    path.write_text(yaml.safe_dump(doc))
+    late, old = out_of_time(load_pathway(path)[0], path)
+    assert "expansions.0.in_service" in late and "never applies" in late
+    assert "expansions.1.in_service" in old and "base year 2023" in old
+
+
 def test_expansion_share_schedule() -> None:
     exp = Expansion(name="x", in_service=2030, lead_time_years=5, ramp_up=(0.2, 0.6, 1.0),
                     source="t", changes=({"kind": "scale", "hub": "h", "field": "f",

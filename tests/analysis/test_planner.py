@@ -154,6 +154,28 @@ def test_candidates_that_clash_are_refused_before_anything_runs(tmp_path: Path) 
     assert err.value.file == str(path) and err.value.field == "candidates.1.changes"
 
 
+def test_a_candidate_too_slow_for_the_year_is_named(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A candidate that cannot be in service by --year was left out of every portfolio with
+    no word; it is a warning line now (and plan.json's left_out), before anything runs."""
+    import sim.planner
+    from sim.errors import InputWarning
+    from tests.support.netbuilder import line_network
+
+    line_network(tmp_path)
+    doc = {"scenario": "scenario.yaml", "base_year": 2023, "decided_from": 2024,
+           "candidates": [candidate("slow", 1e9, lead=40)]}
+    path = tmp_path / "cands.yaml"
+    path.write_text(yaml.safe_dump(doc))
+
+    def stop(*args: object, **kw: object) -> None:
+        raise KeyboardInterrupt   # the search would start here
+    monkeypatch.setattr(sim.planner, "simulation_evaluator", stop)
+    with pytest.warns(InputWarning, match="candidates.0.lead_time_years: slow cannot"), \
+            pytest.raises(KeyboardInterrupt):
+        sim.planner.run_plan(path, tmp_path / "out", target=1.0, year=2025, probability=0.8)
+
+
 def test_plan_by_simulation_writes_its_tables(tmp_path: Path) -> None:
     """End to end on a two-hub line: the evaluator simulates the target year, every
     portfolio sees the same replications, and the tables say that nothing meets an
