@@ -238,9 +238,14 @@ def _revalidated(model: BaseModel, updates: dict[str, Any], scenario: Scenario,
 
 def _located(exc: ValidationError, scenario: Scenario, field_name: str) -> InputError:
     """The first error of `exc` as an InputError at `field_name` of the user's own file."""
-    err = exc.errors()[0]
-    return scenario.error(field_name, expected(err),
-                          err.get("input") if err["type"] != "missing" else None)
+    errors = exc.errors()
+    err = errors[0]
+    if err["type"] == "missing":   # the change made a kind that needs more fields
+        names = [str(e["loc"][-1]) for e in errors if e["type"] == "missing"]
+        return scenario.error(field_name, "a value the row can take as it stands (with it, "
+                              f"the row lacks the field{'s' if len(names) > 1 else ''} "
+                              f"{', '.join(names)})")
+    return scenario.error(field_name, expected(err), err.get("input"))
 
 
 def _known(scenario: Scenario, dotted: str, what: str, ident: Any, table: Any) -> None:

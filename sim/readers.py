@@ -337,8 +337,8 @@ def read_csv(path: str | Path, columns: tuple[str, ...], what: str = "CSV file",
         header = reader.fieldnames or []
         missing = [c for c in columns if c not in header]
         if missing:
-            raise InputError(shown, "header", f"columns {', '.join(columns)}",
-                             ", ".join(missing) + " missing", via=via)
+            raise InputError(shown, "header", f"columns {', '.join(columns)} (missing: "
+                             f"{', '.join(missing)})", via=via)
         rows = []
         for row in reader:
             line = reader.line_num

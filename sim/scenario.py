@@ -256,6 +256,8 @@ class SetChange(_Targeted):
     @classmethod
     def _one_value(cls, value: Any) -> Any:
         """Say what a value may be (else pydantic reports its last type tried: a boolean)."""
+        if value is None:
+            raise ValueError("one number, true/false or text (nothing cannot be set)")
         if isinstance(value, (list, tuple, dict)):
             raise ValueError("one number, true/false or text (a list or mapping cannot be "
                              "set: change a service's stops with remove_service and "

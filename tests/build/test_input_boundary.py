@@ -147,6 +147,19 @@ def test_a_check_a_change_fails_blames_the_change(tmp_path: Path, change: dict,
     assert str(err).startswith(err.after + ": expected a change the network can take")
 
 
+@pytest.mark.parametrize("change, words", [
+    ({"kind": "set", "service": "ab", "field": "schedule", "value": "continuous"},
+     "lacks the field capacity_teu_per_day"),             # was "expected Field required"
+    ({"kind": "set", "service": "ab", "field": "source", "value": None},
+     "nothing cannot be set"),        # was "changes.0.value.bool: expected a valid boolean"
+])
+def test_a_set_change_says_what_is_wrong(tmp_path: Path, change: dict, words: str) -> None:
+    doc = _doc(tmp_path)
+    doc["changes"] = [change]
+    err = _error(_write(tmp_path, doc))
+    assert err.field == "changes.0.value" and words in err.expected, str(err)
+
+
 def test_every_missing_field_is_reported_at_once(tmp_path: Path) -> None:
     doc = _doc(tmp_path)
     doc["changes"] = [{"kind": "add_hub", "hub": {"id": "d", "name": "D"}}]
