@@ -125,6 +125,7 @@ def calibrate_cmd(scenario: Path, seed: int | None, replications: int | None,
                      f"wrote {target}")
         for e in result.estimates:
             screen.print(f"  {e.path} = {e.value:.4g} ± {e.se:.2g} (se)")
+        assert plan.market is not None   # checked with the options
         choice = plan.market.section.choice
         for e in result.estimates:
             choice = set_param(choice, e.path, e.value)

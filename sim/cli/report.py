@@ -35,8 +35,8 @@ def report(run_dirs: tuple[Path, ...], out: Path | None, overwrite: bool) -> Non
                             overwrite=overwrite)
     holder = results_file(target)
     if holder is not None and target.name != REPORT_FILE:
-        raise InputError(out, "--out", f"a file that is not one of the results of "
-                                       f"{holder} (it would overwrite {target.name}, even "
-                                       "with --overwrite)")
+        raise InputError(target, "--out", f"a file that is not one of the results of "
+                                          f"{holder} (it would overwrite {target.name}, even "
+                                          "with --overwrite)")
     path = write_report(list(run_dirs), target)
     click.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
