@@ -108,7 +108,14 @@ def validate(scenario: Path, seed: int | None, replications: int | None, days: f
     from sim.readers import read_yaml
 
     raw = read_yaml(scenario, "scenario or sweep file")
-    if "parameters" in raw or "base" in raw:  # keys only a sweep file has
+    # keys only a sweep file has (a scenario's stray `base:` is its own error, as in `run`)
+    if "parameters" in raw or ("base" in raw and not {"extends", "network"} & set(raw)):
+        given = [o for o, v in (("--seed", seed), ("--replications", replications),
+                                ("--days", days)) if v is not None]
+        if given:
+            raise click.UsageError(f"{', '.join(given)}: a sweep file sets "
+                                   f"{'it' if len(given) == 1 else 'them'} itself (its seed:, "
+                                   "replications: and days: keys)")
         _validate_sweep(scenario, workers, limits(max_memory, max_events, no_limit))
         return
     checked = admitted(scenario, seed, replications, days, workers, max_memory, max_events,

@@ -92,6 +92,22 @@ def test_validate_prints_the_estimate_and_checks_sweeps(tmp_path: Path) -> None:
     assert result.exit_code == 0 and "valid sweep (2 variants" in result.stdout
 
 
+def test_validate_reads_a_file_as_run_and_sweep_do(tmp_path: Path) -> None:
+    """A scenario with a stray `base:` key was validated as a sweep (another message than
+    run's); `validate SWEEP --days 5` ignored the option. Both now agree with the command."""
+    base = nb.line_network(tmp_path)
+    stray = tmp_path / "stray.yaml"
+    stray.write_text(yaml.safe_dump({"extends": base.name, "name": "y", "base": 3}))
+    said = [_cqsim(c, stray).stderr.strip() for c in ("validate", "run")]
+    assert said[0] == said[1] and "base: expected no such key" in said[0], said
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_text(yaml.safe_dump({"name": "s", "base": base.name, "replications": 1,
+                                     "parameters": {"grid": {"demand.lot_teu": [20, 40]}}}))
+    assert _cqsim("validate", sweep).exit_code == 0
+    result = _cqsim("validate", sweep, "--days", "5")
+    assert result.exit_code == 2 and "--days" in result.stderr
+
+
 def test_values_are_quoted_only_from_files_beside_the_one_named(tmp_path: Path) -> None:
     """A base outside the named file's folder (reached through extends) may hold anything:
     its values are described by type, never quoted."""
