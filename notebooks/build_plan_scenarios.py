@@ -36,7 +36,7 @@ import pandas as pd
 import sim
 from sim import trade
 from sim.targets import targets_frame
-from sim.units import DAYS_PER_MONTH
+from sim.units import period_season
 
 ROOT = next(p for p in (Path.cwd(), *Path.cwd().parents) if (p / "scenarios").is_dir())
 DAYS = 120          # simulated days, the first 30 of them warm-up
@@ -112,9 +112,7 @@ for name, r in results.items():
                  "target ci95": a.target_ci, "P(meet)": a.p_meet})
 attain = pd.DataFrame(rows).set_index("scenario")
 h = results["baseline-2023"].plan.horizon
-season = results["baseline-2023"].plan.seasonality
-months = [int(d // DAYS_PER_MONTH) % 12 for d in range(int(h.warmup_days), int(h.days))]
-factor = sum(season[m] for m in months) / len(months)
+factor = period_season(results["baseline-2023"].plan.seasonality, h)
 print(f"statistics period: days {h.warmup_days:g}-{h.days:g}; mean seasonal factor {factor:.2f} "
       "(a whole year: 1.00)")
 fig, ax = plt.subplots(figsize=(7.5, 4.5), layout="constrained")

@@ -30,6 +30,7 @@ import pandas as pd
 
 from sim.kpis import kpi
 from sim.stats import mean_ci
+from sim.units import period_season
 
 if TYPE_CHECKING:
     from sim.network import Plan
@@ -216,7 +217,8 @@ def trade_by_replication(results: Results) -> pd.DataFrame:
 
 
 def attainment_lines(results: Results) -> list[str]:
-    """Two or three lines for the console after a run."""
+    """Two or three lines for the console after a run (a third when the figures carry part
+    of a year's season)."""
     a = attainment(results)
     ci = (lambda x: f" ± {x:,.1f}") if a.replications > 1 else (lambda x: "")
     other = results.plan.trade.other_trade_bn_cny
@@ -234,4 +236,10 @@ def attainment_lines(results: Results) -> list[str]:
         + (f", {a.p_meet_normal:.2f} by normal approximation" if not np.isnan(a.p_meet_normal)
            else ""),
     ]
+    season = period_season(results.plan.seasonality, results.plan.horizon)
+    if abs(season - 1.0) > 0.005:
+        h = results.plan.horizon
+        lines.append(f"note: annualised from days {h.warmup_days:g}-{h.days:g}, whose mean "
+                     f"seasonal factor is {season:.3f} (a whole year: 1): the per-year "
+                     "figures and the attainment carry that part of the year's season")
     return lines

@@ -38,3 +38,17 @@ def stats_days(horizon: HasPeriod) -> float:
 def annual_factor(horizon: HasPeriod) -> float:
     """Multiplier from a count over the statistics period to a count per year."""
     return DAYS_PER_YEAR / stats_days(horizon)
+
+
+def period_season(seasonality: tuple[float, ...], horizon: HasPeriod) -> float:
+    """Mean monthly factor (January first, mean 1) over the statistics period: what a count
+    annualised from part of a year carries of its season (1.0 for whole years)."""
+    start, end = horizon.warmup_days, horizon.days
+    if end <= start or not seasonality:
+        return 1.0
+    total, month = 0.0, int(start // DAYS_PER_MONTH)
+    while month * DAYS_PER_MONTH < end:     # each month the period overlaps, by its days in it
+        overlap = min(end, (month + 1) * DAYS_PER_MONTH) - max(start, month * DAYS_PER_MONTH)
+        total += seasonality[month % len(seasonality)] * max(0.0, overlap)
+        month += 1
+    return total / (end - start)

@@ -99,3 +99,20 @@ def test_a_count_missing_in_a_replication_is_averaged_as_zero() -> None:
     full = summarize(rows.iloc[[0, 1]], ["week", "corridor"], counts=["teu_per_week"],
                      replications=1)
     assert list(full["teu_per_week"]) == [120.0, 50.0]
+
+
+def test_the_season_a_part_year_carries() -> None:
+    """A count annualised from part of a year carries that part's seasonal factor (printed
+    beside the attainment): 1 over whole years, the months' mean by their days otherwise."""
+    from types import SimpleNamespace
+
+    from sim.units import DAYS_PER_MONTH, period_season
+
+    season = (1.0, 0.5, 1.5) + (1.0,) * 9
+    def period(start: float, end: float) -> SimpleNamespace:
+        return SimpleNamespace(warmup_days=start, days=end)
+    assert period_season(season, period(0, 365)) == pytest.approx(1.0)
+    assert period_season(season, period(30, 760)) == pytest.approx(1.0, abs=0.01)
+    assert period_season(season, period(DAYS_PER_MONTH, 2 * DAYS_PER_MONTH)) == 0.5
+    assert period_season(season, period(1.5 * DAYS_PER_MONTH, 2.5 * DAYS_PER_MONTH)) == \
+        pytest.approx(1.0)                 # half February, half March
