@@ -79,15 +79,14 @@ def calibrate_cmd(scenario: Path, seed: int | None, replications: int | None,
                              what="a table", overwrite=overwrite)
     if estimate:   # checked before the estimation runs, which takes minutes
         from sim.market.estimates import ESTIMATES_MARKER
-
-        if plan.market is None:
-            raise click.UsageError(f"{scenario}: --estimate needs a market section")
         from sim.staging import begins_with, check_file_out
 
         estimates_out = check_file_out(
             estimates_out or scenario.parent / "estimates" / f"{scenario.stem}.yaml",
             ours=begins_with(ESTIMATES_MARKER), what="an estimates file", overwrite=overwrite,
             option="--estimates-out")
+        if plan.market is None:
+            raise click.UsageError(f"{scenario}: --estimate needs a market section")
     unknown = unknown_names(targets, plan)
     if unknown:
         show_warning(f"{targets_file or 'seeds/calibration.csv'}: {len(unknown)} name(s) this "
