@@ -173,7 +173,7 @@ HUBS = Table("hubs", ("hub",), (
     col("wait_mean_h", "h"), col("wait_max_h", "h"), col("utilization", "share"),
     col("yard_mean_teu", "TEU"), col("yard_peak_teu", "TEU"),
     col("yard_teu", "TEU", label="yard capacity: the hub's yard_teu as the scenario sets it "
-                                 "(in hubs_daily.csv, yard_teu is the TEU in the yard)"),
+                                 "(hubs_daily.csv yard_stock_teu: what it holds)", fixed=True),
     col("queue_end_jobs", "jobs", label="jobs waiting for the yard or a position at the end"),
     col("in_system_mean_jobs", "jobs"), col("service_mean_h", "h"),
     col("lon", "deg", fixed=True), col("lat", "deg", fixed=True)))
@@ -185,7 +185,7 @@ HUBS_DAILY = Table("hubs_daily", ("hub", "day"), (
     col("hub"), col("day", "day"),
     col("queue_teu", "TEU", label="TEU at the yard's gate or waiting for a handling "
                                   "position (gauge change at a border) at the end of the day"),
-    col("yard_teu", "TEU", label="TEU in the yard at the end of the day"),
+    col("yard_stock_teu", "TEU", label="TEU in the yard at the end of the day"),
     col("wait_mean_h", "h", label="mean wait of the jobs whose handling started that day")),
     series=True)
 
@@ -207,7 +207,7 @@ class Hub(Component):
         self.servers = Servers(self.env, spec.handling_servers)
         self.stats = HubStats()
         self.waiting_teu = 0.0  # TEU at the yard's gate or waiting for a position
-        self.daily = DailySeries(model.first_day, model.days, ("queue_teu", "yard_teu"))
+        self.daily = DailySeries(model.first_day, model.days, ("queue_teu", "yard_stock_teu"))
         self.in_system = 0      # jobs between arrival and end of handling
         self.last_arrival: float | None = None
         self._dwell = gamma_sampler(rng, dwell_cv)
@@ -434,7 +434,7 @@ class Hub(Component):
             yield "hubs_daily", row
 
     def close_day(self, day: int) -> None:
-        self.daily.close_day(day, queue_teu=self.waiting_teu, yard_teu=self.yard.level)
+        self.daily.close_day(day, queue_teu=self.waiting_teu, yard_stock_teu=self.yard.level)
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)

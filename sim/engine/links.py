@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 LINKS = Table("links", ("link", "direction"), (
     col("link"), col("direction"), col("from_hub"), col("to_hub"), col("mode"), col("corridor"),
-    col("km", "km"), col("teu", "TEU", "year"), col("vehicles", "vehicles", "year"),
+    col("km", "km", fixed=True), col("teu", "TEU", "year"), col("vehicles", "vehicles", "year"),
     col("capacity_teu", "TEU", "year"), col("utilization", "share"),
     col("teu_km", "TEU-km", "year"), col("co2_t", "t", "year")))
 

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 ROUTES = Table("routes", ("route",), (
     col("route"), col("origin"), col("destination"), col("commodity"), col("corridor"),
     col("gateway"), col("flow_class"), col("market"), col("path"), col("services"),
-    col("km", "km"), col("price_cny_per_teu", "CNY/TEU"),
+    col("km", "km", fixed=True), col("price_cny_per_teu", "CNY/TEU", fixed=True),
     col("base_h", "h", label="uncongested door-to-door time"),
     col("teu_created", "TEU", "year"),
     col("teu_departed", "TEU", "year", "TEU that left the route's origin (trade is counted so)"),
@@ -55,7 +55,8 @@ TIMESERIES = Table("timeseries", ("week", "corridor"), (
                               "are of those days only)", fixed=True)))
 GATEWAYS = Table("gateways", ("gateway", "flow_class"), (
     col("gateway", label="gateway of the route (a corridor for flows outside the market)"),
-    col("flow_class", label="trade (Chongqing's goods trade), domestic, transit or chengdu"),
+    col("flow_class", label="trade (Chongqing's goods trade), domestic, transit, chengdu or "
+                            "empty (repositioned boxes)"),
     col("label", label="what the gateway is, as the scenario's market.gateways labels it"),
     col("teu", "TEU", "year", "TEU delivered (empty boxes on the rows of flow class empty)"),
     col("trade_bn_cny", "bn CNY", "year", "Chongqing's goods trade declared: left their "

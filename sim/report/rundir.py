@@ -140,7 +140,8 @@ LINK_TEU = _m("flow", "TEU/yr", ("teu_per_year", 1.0, False), ("teu", 1.0, True)
 LOCK_DAILY = {"queue_vessels": ("vessels waiting", "vessels"),
               "queue_t": ("tonnes waiting", "t"),
               "wait_mean_h": ("mean wait of vessels entering", "h")}
-HUB_DAILY = {"queue_teu": ("queue", "TEU"), "yard_teu": ("yard", "TEU"),
+HUB_DAILY = {"queue_teu": ("queue", "TEU"), "yard_stock_teu": ("yard", "TEU"),
+             "yard_teu": ("yard", "TEU"),         # the same, in runs before 2026-12-03
              "wait_mean_h": ("mean wait", "h")}
 
 KNOWN_LABELS = {"corridor", "gateway", "name", "kind", "mode", "lon", "lat", "replication"}
