@@ -131,7 +131,7 @@ def _empty(lots: pd.DataFrame) -> np.ndarray:
 # wait_h, at_h. Trade is not a sum over delivered lots: the recorder counts it as declared
 # (left the origin in the period, `sim.engine.recorder`) and gives it to `corridor_row`.
 _KPIS: list[KPI] = [
-    KPI(name="teu", unit="TEU", per="year", label="loaded TEU delivered", short="TEU",
+    KPI(name="teu", unit="TEU", per="year", label="loaded TEU delivered", short="loaded",
         of=lambda lots: lots["teu"].to_numpy()[~_empty(lots)].sum(), scale=1e3,
         shown_as="kTEU", digits=1),
     KPI(name="empty_teu", unit="TEU", per="year",

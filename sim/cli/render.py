@@ -36,7 +36,7 @@ def corridor_table(results: Results) -> Table:
     table = Table(title=f"{results.plan.name}: {results.plan.horizon.days:g} days, "
                         f"{reps} replication(s), seed {results.plan.seed}, per year over "
                         f"the {stats_days(results.plan.horizon):g} days measured"
-                        + ("  (± = 95% CI)" if reps > 1 else ""))
+                        + ("  (± = 95% CI of the counts per year)" if reps > 1 else ""))
     table.add_column("corridor")
     for k in shown:
         table.add_column(_header(k), justify="right")
@@ -231,7 +231,7 @@ def variant_table(summary: pd.DataFrame, params: list[str], limit: int = 30) -> 
     table = Table(title="per variant: mean ± 95% CI over replications")
     headline = [kpi("teu"), kpi("trade_bn_cny")]
     for col in ("variant", *(short(p) for p in params), "ok",
-                *(f"{k.short} {k.display_unit}" for k in headline)):
+                *(_header(k) for k in headline)):
         table.add_column(col, justify="left" if col == "variant" else "right")
     for _, row in summary.head(limit).iterrows():
         table.add_row(str(row["variant"]), *(f"{row[p]:g}" if isinstance(row[p], float)
