@@ -125,6 +125,11 @@ def expected(err: Any) -> str:
         return "a number"
     if kind == "string_type":
         return "text"
+    if kind in ("too_short", "too_long"):      # pydantic: "Tuple should have at least 12..."
+        low, high = ctx.get("min_length"), ctx.get("max_length")
+        size = (f"{low}" if low == high else f"at least {low}" if kind == "too_short"
+                else f"at most {high}")
+        return f"a list of {size} items (it has {ctx.get('actual_length')})"
     msg = str(err["msg"]).removeprefix("Value error, ").removeprefix("Input should be ")
     return msg
 

@@ -160,6 +160,15 @@ def test_a_set_change_says_what_is_wrong(tmp_path: Path, change: dict, words: st
     assert err.field == "changes.0.value" and words in err.expected, str(err)
 
 
+def test_a_list_of_the_wrong_length_says_so(tmp_path: Path) -> None:
+    """Was pydantic's "Tuple should have at least 12 items after validation, not 3"."""
+    doc = _doc(tmp_path)
+    doc["demand"]["seasonality"] = [1, 2, 3]
+    err = _error(_write(tmp_path, doc))
+    assert err.field == "demand.seasonality"
+    assert err.expected == "a list of at least 12 items (it has 3)"
+
+
 def test_every_missing_field_is_reported_at_once(tmp_path: Path) -> None:
     doc = _doc(tmp_path)
     doc["changes"] = [{"kind": "add_hub", "hub": {"id": "d", "name": "D"}}]
