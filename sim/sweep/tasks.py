@@ -162,8 +162,11 @@ def _variant_scenario(spec: SweepSpec, base: Scenario, kind: str,
     try:
         return with_overrides(base, **overrides)
     except InputError as exc:
+        # the override at the error, inside it, or under it (a horizon's own check names
+        # `horizon` for horizon.warmup_days)
         where = exc.field if exc.field in overrides else next(
-            (p for p in overrides if exc.field.startswith(p)), exc.field)
+            (p for p in overrides if exc.field.startswith(p)), None) or next(
+            (p for p in overrides if p.startswith(exc.field + ".")), exc.field)
         prefix = "fixed" if where in spec.fixed and where not in point else f"parameters.{kind}"
         raise InputError(spec.source_file, f"{prefix}.{where}",
                          f"{exc.expected} (in base scenario {spec.base})", exc.got) from None

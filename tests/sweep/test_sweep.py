@@ -101,6 +101,18 @@ def test_bad_parameter_names_the_sweep_file(tmp_path: Path, param: str, value: o
     assert err.value.file == str(path.resolve()) and err.value.field == field
 
 
+def test_a_fixed_value_a_parent_refuses_names_the_fixed_path(tmp_path: Path) -> None:
+    """The horizon's own check names `horizon`: a fixed warm-up longer than the days was
+    blamed on parameters.grid.horizon; it names fixed.horizon.warmup_days now."""
+    path = tiny_sweep(tmp_path)
+    doc = yaml.safe_load(path.read_text())
+    doc.update(days=10, fixed={"horizon.warmup_days": 50})
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(InputError) as err:
+        prepare_sweep(path)
+    assert err.value.field == "fixed.horizon.warmup_days", str(err.value)
+
+
 def test_grid_and_sample_exclude_each_other(tmp_path: Path) -> None:
     path = tiny_sweep(tmp_path)
     doc = yaml.safe_load(path.read_text())
