@@ -106,7 +106,7 @@ def test_a_fixed_value_a_parent_refuses_names_the_fixed_path(tmp_path: Path) -> 
     blamed on parameters.grid.horizon; it names fixed.horizon.warmup_days now."""
     path = tiny_sweep(tmp_path)
     doc = yaml.safe_load(path.read_text())
-    doc.update(days=10, fixed={"horizon.warmup_days": 50})
+    doc.update(fixed={"horizon.warmup_days": 80})     # the base runs 60 days
     path.write_text(yaml.safe_dump(doc))
     with pytest.raises(InputError) as err:
         prepare_sweep(path)
