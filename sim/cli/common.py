@@ -44,13 +44,17 @@ def _real(path: str | Path) -> str:
 
 def quote_policy(named: list[Path]) -> Callable[[str], bool]:
     """May a message quote a value from `file`? Only from a file the user named, or one in
-    the folder of a named file or below it (docs/validation.md, "What a message may quote")."""
+    the folder of a named file or below it, or from an option of the command line (`file`
+    is then the option, e.g. `--year`: the user typed the value) (docs/validation.md, "What
+    a message may quote")."""
     roots = []
     for path in named:
         real = _real(path)
         roots.append((real, os.path.dirname(real) if not os.path.isdir(real) else real))
 
     def quote(file: str) -> bool:
+        if file.startswith("--"):
+            return True
         real = _real(file)
         return any(real == named_file or real.startswith(folder.rstrip(os.sep) + os.sep)
                    for named_file, folder in roots)
