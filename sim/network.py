@@ -289,7 +289,9 @@ def _apply_changes(scenario: Scenario, tables: dict[str, dict[str, Any]], flows:
             table = tables[kind]
             spec = table[ident]
             if change.field not in type(spec).model_fields or change.field == "id":
-                raise scenario.error(f"{where}.field", f"a {kind} attribute" + did_you_mean(
+                sort = getattr(spec, "schedule", None)   # a service's kind has its own fields
+                raise scenario.error(f"{where}.field", f"an attribute of {kind} {ident}" + (
+                    f" (a {sort} service)" if sort else "") + did_you_mean(
                     change.field, [f for f in type(spec).model_fields if f != "id"]),
                     change.field)
             value = _scaled(scenario, where, ident, change, getattr(spec, change.field)) \
