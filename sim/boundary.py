@@ -78,10 +78,12 @@ def admit(scenario: Scenario | str | Path, *, seed: int | None = None,
 
 
 def _warn_outside_horizon(scenario: Scenario, plan: Plan) -> None:
-    """A disruption that a shortened horizon (`--days`) leaves wholly outside the run.
+    """A disruption, a lock's maintenance or a scheduled lock outage that the run's horizon
+    leaves wholly outside it (no effect).
 
-    The scenario's own horizon is checked when it is loaded (refused there: the file
-    contradicts itself); a horizon shortened on the command line only warns."""
+    A disruption change is checked against the scenario's own horizon when it is loaded
+    (refused there: the file contradicts itself); a horizon shortened on the command line,
+    and a lock's operation (shared by scenarios of other horizons), only warn."""
     end = plan.horizon.days * HOURS_PER_DAY
     for (kind, ident), windows in plan.network.disruptions.items():
         for start, _, _ in windows:
@@ -90,6 +92,15 @@ def _warn_outside_horizon(scenario: Scenario, plan: Plan) -> None:
                     f"{scenario.source_file}: the disruption of {kind} {ident} from day "
                     f"{start / HOURS_PER_DAY:g} lies after the end of this "
                     f"{plan.horizon.days:g}-day run and has no effect"), stacklevel=3)
+    for lock, op in scenario.network.locks.items():
+        for what, windows in (("maintenance", op.maintenance), ("outages", op.outages)):
+            for i, w in enumerate(windows):
+                start = getattr(w, "start_day", None)   # random outages have no window
+                if start is not None and start >= plan.horizon.days:
+                    file, field = scenario.locate(f"network.locks.{lock}.{what}.{i}")
+                    warnings.warn(InputWarning(
+                        f"{file}: {field}: starts on day {start:g}, after the end of this "
+                        f"{plan.horizon.days:g}-day run, and has no effect"), stacklevel=3)
 
 
 def _warn_no_warmup(scenario: Scenario, plan: Plan) -> None:

@@ -169,6 +169,23 @@ def test_a_list_of_the_wrong_length_says_so(tmp_path: Path) -> None:
     assert err.expected == "a list of at least 12 items (it has 3)"
 
 
+def test_lock_windows_after_the_run_are_named(tmp_path: Path) -> None:
+    """A lock's maintenance or scheduled outage after the run's end had no effect and no
+    word (a disruption change there is refused); each is a warning naming its place now."""
+    from tests.support.locks import lock_scenario
+
+    path = lock_scenario(tmp_path, {
+        "maintenance": [{"flight": "north", "start_day": 50, "end_day": 60, "source": "t"}],
+        "outages": [{"start_day": 5, "end_day": 6, "source": "t"},
+                    {"start_day": 70, "end_day": 71, "source": "t"}]}, days=40, warmup=0)
+    with pytest.warns(InputWarning) as seen:
+        admit(path, limits=None)
+    said = [str(w.message) for w in seen if issubclass(w.category, InputWarning)]
+    assert any("network.locks.lk.maintenance.0: starts on day 50" in m for m in said), said
+    assert any("network.locks.lk.outages.1: starts on day 70" in m for m in said), said
+    assert not any("outages.0" in m for m in said)
+
+
 def test_every_missing_field_is_reported_at_once(tmp_path: Path) -> None:
     doc = _doc(tmp_path)
     doc["changes"] = [{"kind": "add_hub", "hub": {"id": "d", "name": "D"}}]
