@@ -24,6 +24,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sim.budget import (
     BASE_MEMORY,
@@ -93,13 +94,15 @@ def _warn_outside_horizon(scenario: Scenario, plan: Plan) -> None:
                     f"{start / HOURS_PER_DAY:g} lies after the end of this "
                     f"{plan.horizon.days:g}-day run and has no effect"), stacklevel=3)
     for lock, op in scenario.network.locks.items():
-        for what, windows in (("maintenance", op.maintenance), ("outages", op.outages)):
-            for i, w in enumerate(windows):
-                start = getattr(w, "start_day", None)   # random outages have no window
-                if start is not None and start >= plan.horizon.days:
+        spans: tuple[tuple[str, tuple[Any, ...]], ...] = (
+            ("maintenance", op.maintenance), ("outages", op.outages))
+        for what, listed in spans:
+            for i, w in enumerate(listed):
+                day = getattr(w, "start_day", None)   # random outages have no window
+                if day is not None and day >= plan.horizon.days:
                     file, field = scenario.locate(f"network.locks.{lock}.{what}.{i}")
                     warnings.warn(InputWarning(
-                        f"{file}: {field}: starts on day {start:g}, after the end of this "
+                        f"{file}: {field}: starts on day {day:g}, after the end of this "
                         f"{plan.horizon.days:g}-day run, and has no effect"), stacklevel=3)
 
 
