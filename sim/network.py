@@ -6,6 +6,7 @@ Input goes normalize -> validate -> build. Everything here is immutable; the eng
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
@@ -464,6 +465,28 @@ def _check_links(scenario: Scenario, hubs: dict[str, HubSpec], links: dict[str, 
         if link.lock is not None and link.lock not in locks:
             raise InputError(src, f"{where}.lock", "the id of a lock" + did_you_mean(
                 link.lock, locks), link.lock, via=via)
+        if link.lock is not None:
+            lock = locks[link.lock]
+            off = _off_line((lock.lon, lock.lat), link.coords)
+            if off > LOCK_ON_LINK_DEG:
+                raise InputError(src, f"{where}.lock", f"a lock on the link's line (lock "
+                                 f"{link.lock} at {lock.lon:g}, {lock.lat:g} is {off:.2g} "
+                                 "degrees from it)", link.lock, via=via)
+
+
+LOCK_ON_LINK_DEG = 0.5   # a lock this far (about 50 km) from its link's line is misplaced
+
+
+def _off_line(point: tuple[float, float], line: Sequence[tuple[float, float]]) -> float:
+    """Distance in degrees (lon, lat as plane coordinates) from `point` to a polyline."""
+    px, py = point
+    best = math.inf
+    for (ax, ay), (bx, by) in pairwise(line):
+        dx, dy = bx - ax, by - ay
+        span = dx * dx + dy * dy
+        t = 0.0 if span == 0 else min(1.0, max(0.0, ((px - ax) * dx + (py - ay) * dy) / span))
+        best = min(best, math.hypot(px - (ax + t * dx), py - (ay + t * dy)))
+    return best
 
 
 def _check(scenario: Scenario, net: Network, flows: tuple[Flow, ...], flow_at: list[str],

@@ -318,6 +318,8 @@ class LinkSpec(Spec):
     def _two_ends(self) -> LinkSpec:
         if self.from_hub == self.to_hub:
             raise ValueError("from_hub and to_hub must differ (a link from a hub to itself)")
+        if self.lock_at is not None and self.lock is None:
+            raise ValueError("lock_at only with lock (the id of the lock the link passes)")
         return self
 
 

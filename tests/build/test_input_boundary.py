@@ -186,6 +186,27 @@ def test_lock_windows_after_the_run_are_named(tmp_path: Path) -> None:
     assert not any("outages.0" in m for m in said)
 
 
+@pytest.mark.parametrize("lock_lon, link_kw, field, words", [
+    (1.0, {"lock_at": 0.5}, "features[a-b]", "lock_at only with lock"),
+    (50.0, {"lock": "lk", "lock_at": 0.5}, "features[a-b].lock", "a lock on the link's line"),
+])
+def test_a_lock_must_be_on_its_link(tmp_path: Path, lock_lon: float, link_kw: dict,
+                                    field: str, words: str) -> None:
+    """`lock_at` on a link without a lock was ignored, and a lock 49 degrees from its link
+    was accepted: both are geodata errors now."""
+    a, b = nb.hub("a", 0, kind="river_port"), nb.hub("b", 2, kind="river_port")
+    nb.write_geodata(tmp_path / "geo", [a, b],
+                     [nb.link("a-b", a, b, mode="river", corridor="east", **link_kw)],
+                     locks=[nb.lock("lk", lock_lon)])
+    doc = nb.scenario(str(tmp_path / "geo"), {"ab": {
+        "corridor": "east", "mode": "river", "stops": ["a", "b"], "departures_per_week": 7,
+        "vehicle_teu": 100, "price_cny_per_teu": 500, "source": "test"}},
+        [nb.flow("a", "b", 1000)])
+    err = _error(_write(tmp_path, doc))
+    assert err.file.endswith("links.geojson") and err.field.startswith(field), str(err)
+    assert words in err.expected, str(err)
+
+
 def test_every_missing_field_is_reported_at_once(tmp_path: Path) -> None:
     doc = _doc(tmp_path)
     doc["changes"] = [{"kind": "add_hub", "hub": {"id": "d", "name": "D"}}]
