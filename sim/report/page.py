@@ -158,8 +158,35 @@ def summed(run: rd.RunDir, name: str, measures: Sequence[rd.Measure],
 
 def _totals(run: rd.RunDir, name: str = "corridors",
             measures: Sequence[rd.Measure] = rd.SUMMED) -> dict[str, tuple[float, float]]:
-    """Totals over the rows of table `name` (label -> value, 95% CI)."""
-    return summed(run, name, measures).get((), {})
+    """Totals over the rows of table `name` (label -> value, 95% CI); for the channels also
+    the TEU-weighted means (transit, wait) the console's total row shows (`sim.kpis.total`)."""
+    out = summed(run, name, measures).get((), {})
+    if name == "corridors":
+        out.update(_weighted_totals(run))
+    return out
+
+
+def _weighted_totals(run: rd.RunDir) -> dict[str, tuple[float, float]]:
+    """Per replication, the KPIs whose total is a TEU-weighted mean over the channels, then
+    their mean and 95% CI over the replications (label -> value, CI) in the report's unit."""
+    from sim.kpis import kpi, kpis, total
+    from sim.stats import mean_ci
+
+    reps = run.by_replication("corridors")
+    if reps.empty or "replication" not in reps.columns:
+        return {}
+    out = {}
+    for k in kpis():
+        if k.total != "teu_mean" or k.column not in reps.columns:
+            continue
+        m = next((m for m in rd.CHANNEL_MEASURES if m.columns[0][0] == k.column), None)
+        if m is None or kpi("teu").column not in reps.columns:
+            continue
+        per = np.array([total(k, sub) for _, sub in reps.groupby("replication")])
+        per = per[np.isfinite(per)] * m.columns[0][1]
+        if per.size:
+            out[m.label] = mean_ci(per)
+    return out
 
 
 def header(runs: list[rd.RunDir]) -> str:

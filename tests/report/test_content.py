@@ -8,6 +8,7 @@ import re
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -135,6 +136,27 @@ def _rows(page: str, heading: str) -> list[list[str]]:
     return [[html.unescape(re.sub(r"<[^>]+>", "", c))
              for c in re.findall(r"<td[^>]*>(.*?)</td>", row)]
             for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body)]
+
+
+def test_the_channels_total_row_has_the_weighted_means(one_run: Path, tmp_path: Path) -> None:
+    """The total row left mean transit and wait blank where the console prints them: they
+    are the TEU-weighted means over the channels, per replication, then mean ± CI."""
+    from sim.kpis import kpi, total
+    from sim.stats import mean_ci
+
+    page = write_report([one_run], tmp_path / "r.html").read_text(encoding="utf-8")
+    header = page.split("<h2>Channels</h2>", 1)[1].split("</thead>", 1)[0]
+    names = [html.unescape(re.sub(r"<[^>]+>", "", h)) for h in re.findall(
+        r"<th[^>]*>(.*?)</th>", header)]
+    last = _rows(page, "<h2>Channels</h2>")[-1]
+    assert last[0] == "total"
+    reps = pd.read_parquet(one_run / "corridors.parquet")
+    for key, label in (("transit_mean_h", "mean transit"), ("wait_mean_h", "mean wait")):
+        cell = last[next(i for i, n in enumerate(names) if n.startswith(label))]
+        per = [total(kpi(key), sub) / 24 for _, sub in reps.groupby("replication")]
+        want = mean_ci(np.asarray(per))
+        digits = 1 if key == "transit_mean_h" else 2
+        assert cell == fg.pm(*want, digits), (label, cell)
 
 
 def test_gateways_are_keyed_by_gateway_and_flow_class(one_run: Path, tmp_path: Path) -> None:
