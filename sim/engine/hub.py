@@ -178,7 +178,9 @@ HUBS = Table("hubs", ("hub",), (
     col("in_system_mean_jobs", "jobs"), col("service_mean_h", "h"),
     col("lon", "deg", fixed=True), col("lat", "deg", fixed=True)))
 CHECKS = Table("checks", ("hub",), tuple(
-    col(c, per="year") if c in ("arrivals", "queue_growth") else col(c) for c in CHECK_COLUMNS))
+    col(c, per="year") if c in ("arrivals", "queue_growth")
+    else col(c, fixed=True) if c == "servers"      # the hub's positions: an input
+    else col(c) for c in CHECK_COLUMNS))
 
 
 HUBS_DAILY = Table("hubs_daily", ("hub", "day"), (
