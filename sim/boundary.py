@@ -24,7 +24,6 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from sim.budget import (
     BASE_MEMORY,
@@ -40,7 +39,7 @@ from sim.errors import InputError, InputWarning
 from sim.geodata import BASEMAP_FILE
 from sim.network import HOURS_PER_DAY, Plan, build
 from sim.readers import check_geopackage
-from sim.routing import ChoiceSet, choice_sets, keep_choice_sets
+from sim.routing import ChoiceSet, pending_choice_sets
 from sim.scenario import Scenario, load_scenario, run_overrides
 from sim.trade import references
 
@@ -68,13 +67,13 @@ def admit(scenario: Scenario | str | Path, *, seed: int | None = None,
     basemap = Path(plan.geodata) / BASEMAP_FILE
     if basemap.exists():
         check_geopackage(basemap, loaded.locate("network.geodata"))
-    choices = tuple(choice_sets(plan, keep=False))
+    choices, keep = pending_choice_sets(plan)
     cost = estimate(plan, choices, workers)
     if limits is not None:
         check(cost, limits, loaded.source_file)
     check_reference(loaded, plan, choices)
     references()       # the trade figures every run reports against (seeds/targets.csv)
-    keep_choice_sets(plan, choices)   # admitted: worth keeping for the next command
+    keep()             # admitted: the choice sets are worth keeping for the next command
     return Admitted(loaded, plan, choices, cost)
 
 
@@ -94,10 +93,8 @@ def _warn_outside_horizon(scenario: Scenario, plan: Plan) -> None:
                     f"{start / HOURS_PER_DAY:g} lies after the end of this "
                     f"{plan.horizon.days:g}-day run and has no effect"), stacklevel=3)
     for lock, op in scenario.network.locks.items():
-        spans: tuple[tuple[str, tuple[Any, ...]], ...] = (
-            ("maintenance", op.maintenance), ("outages", op.outages))
-        for what, listed in spans:
-            for i, w in enumerate(listed):
+        for what in ("maintenance", "outages"):
+            for i, w in enumerate(getattr(op, what)):
                 day = getattr(w, "start_day", None)   # random outages have no window
                 if day is not None and day >= plan.horizon.days:
                     file, field = scenario.locate(f"network.locks.{lock}.{what}.{i}")

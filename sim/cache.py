@@ -89,32 +89,28 @@ def key(parts: Iterable[str]) -> str:
     return digest.hexdigest()
 
 
-def kept(parts: Callable[[], Iterable[str]], compute: Callable[[], T], kind: type[T],
-         *, keep: bool = True) -> T:
+def kept(parts: Callable[[], Iterable[str]], compute: Callable[[], T], kind: type[T]) -> T:
     """What `compute()` returns, read back when a `kind` was stored under the key of
-    `parts()` (`key`), else computed and stored (`keep=False`: not stored; the caller
-    stores it with `remember` once it is sure it wants it). The key's text (reprs of whole
-    plans) is made only when the cache is on."""
-    if directory() is None:
-        return compute()
-    name = key(parts())
-    value = load(name)
-    if isinstance(value, kind):
-        return value
-    value = compute()
-    if keep:
-        store(name, value)
+    `parts()` (`key`), else computed and stored. The key's text (reprs of whole plans) is
+    made only when the cache is on."""
+    value, commit = pending(parts, compute, kind)
+    commit()
     return value
 
 
-def remember(parts: Callable[[], Iterable[str]], value: object) -> None:
-    """Store `value` under the key of `parts()` unless an entry is there already (nothing
-    when the cache is off)."""
-    folder = directory()
-    if folder is not None:
-        name = key(parts())
-        if not (folder / f"{name}{SUFFIX}").is_file():
-            store(name, value)
+def pending(parts: Callable[[], Iterable[str]], compute: Callable[[], T], kind: type[T]
+            ) -> tuple[T, Callable[[], None]]:
+    """`kept` whose storing waits: the value, and a call that stores it (nothing to store
+    when it was read back or the cache is off), for a caller that first checks it wants it
+    (a run its budget refuses leaves nothing in the cache). The key is made once."""
+    if directory() is None:
+        return compute(), lambda: None
+    name = key(parts())
+    value = load(name)
+    if isinstance(value, kind):
+        return value, lambda: None
+    value = compute()
+    return value, lambda: store(name, value)
 
 
 def load(name: str) -> object | None:

@@ -262,17 +262,20 @@ def out_of_time(spec: PathwaySpec, path: str | Path) -> list[str]:
 
 def check_together(base: Scenario, parts: list[tuple[str, list[dict[str, Any]]]],
                    path: Path) -> None:
-    """Each part's changes build on `base` alone, and all of them together (a sample or a
-    portfolio applies several): else InputError naming `path` and the part, the first that
-    fails alone or, with those before it, together."""
-    for where, changes in parts:
-        check_builds(base, changes, path, where, "changes that apply to the scenario")
+    """The parts' changes build on `base` together (a sample or a portfolio applies several),
+    added one part at a time: else InputError naming `path` and the first part that fails,
+    alone or with those before it."""
+    alone = "changes that apply to the scenario"
     done: list[dict[str, Any]] = []
     for k, (where, changes) in enumerate(parts):
         done += changes
-        if k:
+        try:
             check_builds(base, done, path, where, f"changes that apply together with those "
-                         f"of {', '.join(w for w, _ in parts[:k])}")
+                         f"of {', '.join(w for w, _ in parts[:k])}" if k else alone)
+        except InputError:
+            if k:   # a part that fails alone too is refused as such
+                check_builds(base, changes, path, where, alone)
+            raise
 
 
 def check_builds(base: Scenario, changes: list[dict[str, Any]], path: Path, where: str,
@@ -284,7 +287,7 @@ def check_builds(base: Scenario, changes: list[dict[str, Any]], path: Path, wher
     data = base.model_dump(mode="json")
     data["changes"] = [*data["changes"], *changes]
     try:
-        build(Scenario.model_validate(data))
+        build(Scenario.model_validate(data), blame=False)   # `where` names the changes
     except (InputError, ValidationError) as exc:
         detail = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
         raise InputError(path, where, f"{expected} ({detail})", got) from None

@@ -521,10 +521,11 @@ def run_plan(path: str | Path, out: str | Path, *, target: float, year: int,
     if year < spec.base_year:
         raise InputError("--year", "", f"a year from the base year {spec.base_year}", year)
     check_growth_ceiling(spec.growth, spec.base_year, year, Path(path))
+    chosen = options(spec, year)
     late = [f"{path}: candidates.{i}.lead_time_years: {c.name} cannot be in service by {year} "
             f"(decided from {spec.decided_from}, {c.lead_time_years:g} years to build): left "
             "out of every portfolio"
-            for i, c in enumerate(spec.candidates) if not options(spec, year)[c.name]]
+            for i, c in enumerate(spec.candidates) if not chosen[c.name]]
     check_work_folder(out, own=PLAN_FILES, inputs=(path,))
     for text in late:   # once the input is checked: bad input prints its error alone
         warnings.warn(InputWarning(text), stacklevel=2)

@@ -81,7 +81,8 @@ def summarize(table: pd.DataFrame, keys: list[str], level: float = 0.95,
             half = t_quantile(0.5 + level / 2.0, n - 1) * block.std(axis=2, ddof=1) / np.sqrt(n)
     else:
         parts = np.split(samples, np.cumsum(sizes)[:-1])   # the rows of each entity
-        zero = {j for j, c in enumerate(numeric) if c in set(counts)}
+        counted = set(counts)
+        zero = {j for j, c in enumerate(numeric) if c in counted}
 
         def column(part: np.ndarray, j: int) -> np.ndarray:
             got = np.ascontiguousarray(part[:, j])

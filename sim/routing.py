@@ -12,7 +12,7 @@ import dataclasses
 import itertools
 import math
 import warnings
-from collections.abc import Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import TYPE_CHECKING
@@ -375,7 +375,7 @@ NOT_ROUTING = frozenset({"name", "source_file", "geodata", "seed", "replications
                          "trade", "equilibrium", "flow_sources"})
 
 
-def choice_sets(plan: Plan, *, keep: bool = True) -> tuple[ChoiceSet, ...]:
+def choice_sets(plan: Plan) -> tuple[ChoiceSet, ...]:
     """Candidate routes of every flow, or InputError for a flow no service can carry.
 
     A market flow (`Flow.market`) gets up to `market.routes_per_gateway` routes through each
@@ -386,15 +386,14 @@ def choice_sets(plan: Plan, *, keep: bool = True) -> tuple[ChoiceSet, ...]:
     the code: enumerating the paths (Yen's algorithm, tens of thousands of shortest-path
     searches for baseline-2023) is a fifth of a run whose feedback passes are kept, and the
     same sets recur in every run of a scenario, of its seeds and of its comparisons.
-    `keep=False` computes them without storing them (`keep_choice_sets` does, once a run is
-    admitted: a run refused by its budget leaves nothing in the cache).
     """
-    return cache.kept(lambda: _choice_key(plan), lambda: _choice_sets(plan), tuple, keep=keep)
+    return cache.kept(lambda: _choice_key(plan), lambda: _choice_sets(plan), tuple)
 
 
-def keep_choice_sets(plan: Plan, choices: tuple[ChoiceSet, ...]) -> None:
-    """Store the choice sets of `plan` in `sim.cache` (see `choice_sets`)."""
-    cache.remember(lambda: _choice_key(plan), choices)
+def pending_choice_sets(plan: Plan) -> tuple[tuple[ChoiceSet, ...], Callable[[], None]]:
+    """`choice_sets` and a call that keeps them in the cache (`sim.cache.pending`): a run
+    keeps them once it is admitted."""
+    return cache.pending(lambda: _choice_key(plan), lambda: _choice_sets(plan), tuple)
 
 
 def _choice_key(plan: Plan) -> list[str]:

@@ -143,7 +143,8 @@ def _validate_sweep(path: Path, workers: int, caps: Any) -> None:
 def list_ids(what: str, scenario: Path) -> None:
     """Print the ids of a scenario's hubs, services, links or flows (changes applied), one a
     line with a short description: the ids changes and sweeps refer to (a written flow by its
-    path, demand.flows.N; the flows the market model generates are marked generated)."""
+    path, demand.flows.N or changes.N.flow; the flows the market model generates are
+    marked generated)."""
     from sim.network import build
     from sim.scenario import load_scenario
     from sim.specs import ScheduledService
@@ -167,23 +168,16 @@ def list_ids(what: str, scenario: Path) -> None:
         rows = [(ln.id, f"{ln.corridor} {ln.mode}, {ln.from_hub} - {ln.to_hub}, "
                         f"{ln.km:,.0f} km, {ln.hours:g} h") for ln in net.links.values()]
     else:
-        # the written rows by the path changes and sweeps address them by; the flows the
-        # market table and the empty-box balance generate have no path (market growth and
-        # demand_growth with market move them)
-        def key(f: Any) -> tuple[str, str, str, str]:
-            return f.origin, f.destination, f.commodity, f.flow_class
-        built = {key(f): f for f in plan.flows}            # changes applied
-        written = [key(f) for f in load_scenario(scenario).demand.flows]
-        rows = [(f"demand.flows.{i}", f"{o} > {d}, {c} ({k}), " + (
-                    f"{built[o, d, c, k].teu_per_year:,.0f} TEU/yr" if (o, d, c, k) in built
-                    else "removed by a change"))
-                for i, (o, d, c, k) in enumerate(written)]
-        rows += [("(generated)", f"{f.origin} > {f.destination}, {f.commodity} "
-                                 f"({f.flow_class}{', ' + f.market if f.market else ''}), " + (
-                                     "sized by the settled imbalance" if f.flow_class == "empty"
-                                     else f"{f.teu_per_year:,.0f} TEU/yr"))
-                 for f in plan.flows
-                 if key(f) not in set(written)]
+        # each flow by the place it comes from (`Plan.flow_sources`): a written row by the
+        # path changes and sweeps address it by; the market table's and the empty-box
+        # balance's flows are generated (market growth and demand_growth with market move them)
+        rows = [(field if field.startswith(("demand.flows.", "changes.")) else
+                 f"(generated: {field})",
+                 f"{f.origin} > {f.destination}, {f.commodity} ({f.flow_class}"
+                 f"{', ' + f.market if f.market else ''}), " + (
+                     "sized by the settled imbalance" if f.flow_class == "empty"
+                     else f"{f.teu_per_year:,.0f} TEU/yr"))
+                for f, (_, field) in zip(plan.flows, plan.flow_sources, strict=True)]
     width = max(len(r[0]) for r in rows)
     for ident, text in rows:
         click.echo(f"{ident:<{width}}  {text}")
