@@ -25,7 +25,7 @@ from sim.network import revise
 from sim.pipeline import prepare, run
 from sim.results import Results
 from sim.scenario import Scenario, as_scenario
-from sim.stats import difference_ci, mean_ci
+from sim.stats import difference_ci, mean_ci, replications_to_resolve
 
 INDEPENDENT_SEED_OFFSET = 1_000_003  # a prime far from any seed a scenario is likely to use
 
@@ -94,7 +94,10 @@ def split_deltas(deltas: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def paired_deltas(base: Results, alt: Results, variant: str) -> pd.DataFrame:
-    """Mean BASE, mean ALT and the mean paired delta ALT - BASE with its 95% CI half-width."""
+    """Mean BASE, mean ALT and the mean paired delta ALT - BASE with its 95% CI half-width;
+    where that CI includes 0 but the delta is not 0, `replications_to_resolve` estimates how
+    many replications would exclude 0 at the spread seen (`sim.stats.replications_to_resolve`),
+    so a planner can rerun with enough instead of reading an unresolved change as none."""
     a, b = metrics(alt), metrics(base)
     both = b.merge(a, on=["replication", "metric", "scope"], suffixes=("_base", "_alt"))
     rows = []
@@ -102,11 +105,14 @@ def paired_deltas(base: Results, alt: Results, variant: str) -> pd.DataFrame:
         vb, va = sub["value_base"].to_numpy(), sub["value_alt"].to_numpy()
         delta, half = difference_ci(vb, va, paired=True)
         base_mean = float(sub["value_base"].mean())
+        unresolved = not half < abs(delta)          # NaN half or delta: unresolved too
+        need = replications_to_resolve(va - vb) if unresolved else None
         rows.append({"variant": variant, "metric": metric, "scope": scope,
                      "base": base_mean, "alt": float(sub["value_alt"].mean()),
                      "delta": delta, "delta_ci95": half,
                      "delta_pct": 100 * delta / base_mean if base_mean else np.nan,
-                     "replications": int((~np.isnan(va - vb)).sum())})
+                     "replications": int((~np.isnan(va - vb)).sum()),
+                     "replications_to_resolve": np.nan if need is None else need})
     return pd.DataFrame(rows)
 
 

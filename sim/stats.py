@@ -25,6 +25,34 @@ def mean_ci(samples: np.ndarray, level: float = 0.95) -> tuple[float, float]:
     return mean, float(half)
 
 
+def replications_to_resolve(differences: np.ndarray, level: float = 0.95,
+                            most: int = 10_000) -> int | None:
+    """The fewest replications whose t interval would exclude 0 for a mean change of the size
+    seen, at the spread seen: the approximate number of replications of Law (Simulation
+    Modeling and Analysis, 5th ed., 2015, section 9.4.1), min i >= n with
+    t(i - 1) x s / sqrt(i) <= |mean| (s the sample standard deviation of the n paired
+    `differences`). An estimate from a pilot, to plan the next run: a change whose CI now
+    includes 0 may be smaller than it looks. None when the mean is 0 or not a number, fewer
+    than 2 differences are given, or more than `most` would be needed."""
+    d = np.asarray(differences, dtype=float)
+    d = d[~np.isnan(d)]
+    n = d.size
+    if n < 2:
+        return None
+    mean, sd = abs(float(d.mean())), float(d.std(ddof=1))
+    if not mean > 0:
+        return None
+    if sd == 0:
+        return n
+    # (s / |mean|)^2 x z^2 is a lower bound (t > z): start there, then step up
+    i = max(n, int((sd / mean * t_quantile(0.5 + level / 2.0, 1e9)) ** 2))
+    while i <= most:
+        if t_quantile(0.5 + level / 2.0, i - 1) * sd / np.sqrt(i) <= mean:
+            return i
+        i += 1
+    return None
+
+
 def difference_ci(base: np.ndarray, alt: np.ndarray, paired: bool,
                   level: float = 0.95) -> tuple[float, float]:
     """Mean difference ALT - BASE and the half-width of its confidence interval: the t

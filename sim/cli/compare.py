@@ -152,6 +152,7 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
         console,
         delta_table,
         lock_delta_table,
+        unresolved_lines,
     )
 
     screen = console(120)
@@ -160,6 +161,8 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
                                                       f"{cmp.base.seed}"
     for v in cmp.alts:
         screen.print(delta_table(cmp.deltas, v.name, reps, pairing))
+        for line in unresolved_lines(cmp.deltas, v.name):
+            screen.print(line, soft_wrap=True)
         locks = lock_delta_table(cmp.deltas, v.name)
         if locks is not None:
             screen.print(locks)

@@ -117,6 +117,27 @@ def delta_table(deltas: pd.DataFrame, variant: str, reps: int, pairing: str) -> 
     return table
 
 
+def unresolved_lines(deltas: pd.DataFrame, variant: str) -> list[str]:
+    """One line per total figure of `variant` whose 95% CI includes 0 although it moved: how
+    many replications would resolve a change of that size (`sim.compare.paired_deltas`)."""
+    from sim.kpis import compared as compared_kpis
+
+    lines = []
+    for k in compared_kpis():
+        row = deltas[(deltas["variant"] == variant) & (deltas["metric"] == k.column)
+                     & (deltas["scope"] == "total")]
+        if row.empty or pd.isna(row["replications_to_resolve"].iloc[0]):
+            continue
+        r = row.iloc[0]
+        need = int(r["replications_to_resolve"])
+        lines.append(f"{variant}: the 95% CI of the total Δ {_header(k)} "
+                     f"({_delta_cell(row.set_index('metric'), k)}) includes 0; at the spread "
+                     f"of these {int(r['replications'])} replications about {need} would tell "
+                     f"a change of that size from none (--replications {need}; an estimate "
+                     f"from this run)")
+    return lines
+
+
 def lock_delta_table(deltas: pd.DataFrame, variant: str) -> Table | None:
     """The locks' paired deltas (waits, tonnes passed and diverted, lockages), or None."""
     sub = deltas[(deltas["variant"] == variant)

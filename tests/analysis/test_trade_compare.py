@@ -209,6 +209,9 @@ def test_common_random_numbers_narrow_the_ci_of_a_clear_effect(tmp_path: Path) -
     for metric in ("teu_per_year", "trade_bn_cny_per_year"):
         c, i = total(crn, metric), total(ind, metric)
         assert c["delta"] - c["delta_ci95"] > 0, metric  # a clear effect under CRN
+        assert pd.isna(c["replications_to_resolve"])      # needs no more replications
+        if i["delta"] - i["delta_ci95"] <= 0:               # unresolved without CRN: how many
+            assert i["replications_to_resolve"] > 4, (metric, i)
         assert c["delta_ci95"] < 0.5 * i["delta_ci95"], (metric, c["delta_ci95"],
                                                          i["delta_ci95"])
     # transit: the schedule, not the shared arrivals, sets most of its spread
