@@ -25,7 +25,7 @@ from sim.network import revise
 from sim.pipeline import prepare, run
 from sim.results import Results
 from sim.scenario import Scenario, as_scenario
-from sim.stats import difference_ci, mean_ci, replications_to_resolve
+from sim.stats import difference_ci, mean_ci, unresolved_need
 
 INDEPENDENT_SEED_OFFSET = 1_000_003  # a prime far from any seed a scenario is likely to use
 
@@ -96,7 +96,7 @@ def split_deltas(deltas: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 def paired_deltas(base: Results, alt: Results, variant: str) -> pd.DataFrame:
     """Mean BASE, mean ALT and the mean paired delta ALT - BASE with its 95% CI half-width;
     where that CI includes 0 but the delta is not 0, `replications_to_resolve` estimates how
-    many replications would exclude 0 at the spread seen (`sim.stats.replications_to_resolve`),
+    many replications would exclude 0 at the spread seen (`sim.stats.unresolved_need`),
     so a planner can rerun with enough instead of reading an unresolved change as none."""
     a, b = metrics(alt), metrics(base)
     both = b.merge(a, on=["replication", "metric", "scope"], suffixes=("_base", "_alt"))
@@ -105,8 +105,7 @@ def paired_deltas(base: Results, alt: Results, variant: str) -> pd.DataFrame:
         vb, va = sub["value_base"].to_numpy(), sub["value_alt"].to_numpy()
         delta, half = difference_ci(vb, va, paired=True)
         base_mean = float(sub["value_base"].mean())
-        unresolved = not half < abs(delta)          # NaN half or delta: unresolved too
-        need = replications_to_resolve(va - vb) if unresolved else None
+        need = unresolved_need(vb, va)
         rows.append({"variant": variant, "metric": metric, "scope": scope,
                      "base": base_mean, "alt": float(sub["value_alt"].mean()),
                      "delta": delta, "delta_ci95": half,

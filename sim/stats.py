@@ -74,3 +74,13 @@ def difference_ci(base: np.ndarray, alt: np.ndarray, paired: bool,
         return float(alt.mean() - base.mean()), 0.0
     dof = (vb + va) ** 2 / (vb ** 2 / (base.size - 1) + va ** 2 / (alt.size - 1))
     return float(alt.mean() - base.mean()), t_quantile(0.5 + level / 2.0, dof) * se
+
+
+def unresolved_need(base: np.ndarray, alt: np.ndarray, level: float = 0.95) -> int | None:
+    """`replications_to_resolve` of the paired differences ALT - BASE when their t interval
+    includes 0 although they moved; None when it excludes 0 or nothing is to resolve."""
+    d = np.asarray(alt, dtype=float) - np.asarray(base, dtype=float)
+    delta, half = mean_ci(d[~np.isnan(d)], level)
+    if half < abs(delta):            # resolved (a NaN half or delta falls through)
+        return None
+    return replications_to_resolve(d, level)

@@ -13,7 +13,7 @@ import pandas as pd
 
 from sim import kpis
 from sim.report import rundir as rd
-from sim.stats import difference_ci
+from sim.stats import difference_ci, unresolved_need
 
 TOTAL = kpis.TOTAL
 PAIRED = "paired by replication (common random numbers)"
@@ -44,7 +44,8 @@ def _mean(values: np.ndarray) -> float:
 def _table_deltas(b: pd.DataFrame, a: pd.DataFrame, keys: list[str], pair: bool,
                   variant: str, *, absent_is_zero: bool = False) -> pd.DataFrame:
     """Per key: mean of BASE and ALT and the delta with its CI (columns keys, base, alt,
-    delta, delta_ci95, variant). `b` and `a` carry replication, keys and value. With
+    delta, delta_ci95, replications_to_resolve (paired only: `sim.stats.unresolved_need`),
+    variant). `b` and `a` carry replication, keys and value. With
     `absent_is_zero` (flows) a key one run lacks counts as 0 there; otherwise it is left out."""
     both = b.merge(a, on=keys + ["replication"], how="outer" if absent_is_zero else "inner",
                    suffixes=("_base", "_alt"))
@@ -55,8 +56,9 @@ def _table_deltas(b: pd.DataFrame, a: pd.DataFrame, keys: list[str], pair: bool,
             vb, va = np.nan_to_num(vb), np.nan_to_num(va)
         delta, half = difference_ci(vb, va, pair)
         row = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
-        row.update(base=_mean(vb), alt=_mean(va), delta=delta,
-                   delta_ci95=half, variant=variant)
+        need = unresolved_need(vb, va) if pair else None
+        row.update(base=_mean(vb), alt=_mean(va), delta=delta, delta_ci95=half,
+                   replications_to_resolve=np.nan if need is None else need, variant=variant)
         rows.append(row)
     return pd.DataFrame(rows)
 

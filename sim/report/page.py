@@ -448,6 +448,7 @@ def comparison_sections(page: Page, runs: list[rd.RunDir]) -> None:
                              f"{fg.fmt(now, k.digits)}</small>")
             rows.append(row)
         page.add(table(headers, rows, total_last=dl.TOTAL in scopes))
+        page.add(_unresolved_note(d, shown))
         page.add(lock_delta_table(dl.lock_deltas(base, alt)))
         page.figure(fg.difference_map(base, alt, dl.link_deltas(base, alt)), MAP_CONFIG, "map")
     if frames and not all(f.empty for f in frames):
@@ -459,6 +460,26 @@ def comparison_sections(page: Page, runs: list[rd.RunDir]) -> None:
     page.figure(fg.trade_figure(runs, trade_refs(base)))
     page.add("<h2>Weekly throughput of every run</h2>")
     page.figure(fg.weekly_figure(runs))
+
+
+def _unresolved_note(d: pd.DataFrame, shown: list[kpis.KPI]) -> str:
+    """A note naming the totals whose interval includes 0 though they moved, and how many
+    replications would resolve a change of that size (`sim.stats.unresolved_need`)."""
+    if "replications_to_resolve" not in d:
+        return ""
+    parts = []
+    for k in shown:
+        hit = d[(d["scope"] == dl.TOTAL) & (d["metric"] == k.column)]
+        if hit.empty or pd.isna(hit["replications_to_resolve"].iloc[0]):
+            continue
+        need = int(hit["replications_to_resolve"].iloc[0])
+        parts.append(f"{html.escape(k.label)}: about {need}")
+    if not parts:
+        return ""
+    return ("<div class='note'>Totals whose interval includes 0 though they moved, and the "
+            "replications that would tell a change of that size from none at the spread seen "
+            "(an estimate; rerun with <code>cqsim compare --replications N</code>): "
+            f"{'; '.join(parts)}.</div>")
 
 
 def lock_delta_table(deltas: pd.DataFrame) -> str:

@@ -80,8 +80,12 @@ def test_comparison_deltas_match_compare_csv(comparison: Path) -> None:
                                    rtol=1e-9)
     pd.testing.assert_series_equal(both["delta_ci95"], both["delta_ci95_cmp"],
                                    check_names=False, rtol=1e-9)
+    pd.testing.assert_series_equal(both["replications_to_resolve"],
+                                   both["replications_to_resolve_cmp"], check_names=False)
     page = (comparison / "report.html").read_text(encoding="utf-8")
     assert "china-europe-frequency − baseline" in page and PAIRED in page
+    unresolved = both[(both["scope"] == "total") & both["replications_to_resolve"].notna()]
+    assert ("replications that would tell a change" in page) == (len(unresolved) > 0)
 
 
 def test_unpaired_runs_get_welch_intervals(comparison: Path, tmp_path: Path) -> None:
