@@ -295,6 +295,7 @@ def _apply_changes(scenario: Scenario, tables: dict[str, dict[str, Any]], flows:
                     f" (a {sort} service)" if sort else "") + did_you_mean(
                     change.field, [f for f in type(spec).model_fields if f != "id"]),
                     change.field)
+            _warn_inert_gauge_change(scenario, where, change, spec)
             value = _scaled(scenario, where, ident, change, getattr(spec, change.field)) \
                 if isinstance(change, ScaleChange) else change.value
             table[ident] = _revalidate_row(f"{kind}s", spec, {change.field: value}, scenario,
@@ -322,6 +323,32 @@ def _apply_changes(scenario: Scenario, tables: dict[str, dict[str, Any]], flows:
             _add_flow(scenario, where, change, flows, flow_at)
         elif isinstance(change, DemandGrowth):
             _grow(scenario, where, change, hubs, flows)
+
+
+# fields a border's gauge change does not read once both directions have a capacity in
+# trains a day (`BorderSpec.train_hours`)
+_INERT_AT_CAPACITY = ("handling_servers", "handling_setup_hours", "handling_teu_per_hour")
+
+
+def _warn_inert_gauge_change(scenario: Scenario, where: str, change: SetChange | ScaleChange,
+                             spec: Any) -> None:
+    """Warn about a change of a gauge-change border's positions, set-up or handling rate
+    where both directions already have a published capacity in trains a day: a train then
+    holds a position servers x 24 / trains a day hours, so such a change adds no capacity
+    (more positions only hold each train longer); the trains a day are the fields that act.
+    (A change made before the capacity was given, in a file the scenario extends, is
+    superseded by it and not warned about.)"""
+    if change.field in _INERT_AT_CAPACITY and isinstance(spec, BorderSpec) and \
+            spec.gauge_change and spec.outbound_trains_per_day is not None and \
+            spec.inbound_trains_per_day is not None:
+        file, field = scenario.locate(where)
+        what = ("only holds each train longer" if change.field == "handling_servers"
+                else "has no effect")
+        warnings.warn(InputWarning(
+            f"{file}: {field}: {change.field} of {spec.id} {what}: its gauge change follows "
+            f"outbound_trains_per_day and inbound_trains_per_day (a train holds a position "
+            f"handling_servers x 24 / trains a day h); change those to change its capacity"),
+            stacklevel=2)
 
 
 def _change_services(scenario: Scenario, where: str, change: AddService | RemoveService,

@@ -24,6 +24,7 @@ from sim.scenario import (
     validation_error,
     with_overrides,
 )
+from sim.specs import BorderSpec, HubSpec
 from sim.units import HOURS_PER_YEAR
 
 
@@ -87,16 +88,32 @@ def _capacities(plan: Plan) -> tuple[dict[str, float], dict[str, float], dict[st
                     for f in flows) / teu
     net = plan.network
     return ({line.id: line.spec.capacity_teu_per_year() for line in net.lines},
-            {hid: hub.handling_teu_per_year() for hid, hub in net.hubs.items()},
+            {hid: _hub_capacity(plan, hid, hub) for hid, hub in net.hubs.items()},
             {lid: 2 * lock.lift_t(HOURS_PER_YEAR) / t_per_teu
              for lid, lock in net.locks.items()})
+
+
+def _hub_capacity(plan: Plan, hub_id: str, hub: HubSpec) -> float:
+    """TEU/yr a hub handles: servers x TEU/h x 8760; at a gauge-change border with a
+    published capacity in trains a day each way, those trains a day x 365 x the mean TEU of
+    the trains that stop there (its positions and handling rate do not set its capacity
+    then: `BorderSpec.train_hours`)."""
+    if isinstance(hub, BorderSpec) and hub.gauge_change and \
+            hub.outbound_trains_per_day is not None and hub.inbound_trains_per_day is not None:
+        teu = [line.spec.vehicle_capacity_teu for line in plan.network.lines
+               if hub_id in line.stops]
+        if teu:
+            return (hub.outbound_trains_per_day + hub.inbound_trains_per_day) * 365.0 * (
+                sum(teu) / len(teu))
+    return hub.handling_teu_per_year()
 
 
 def added_capacity(base: Plan, cand: Plan) -> Capacity:
     """Sum of the capacity increases (decreases ignored) of lines, hubs and locks, TEU/yr:
     a line departures/week x vehicle TEU x 52.14 weeks (or continuous TEU/day x 365), a hub
-    servers x TEU/h x 8760, a lock lanes x chamber t x 8760 / cycle h, both ways, / mean t
-    per TEU."""
+    servers x TEU/h x 8760 (a border with capacities in trains a day: those x 365 x the mean
+    train TEU there, `_hub_capacity`), a lock lanes x chamber t x 8760 / cycle h, both ways,
+    / mean t per TEU."""
     def gain(a: dict[str, float], b: dict[str, float]) -> float:
         return sum(max(0.0, v - a.get(k, 0.0)) for k, v in b.items())
     (bl, bh, bk), (cl, ch, ck) = _capacities(base), _capacities(cand)

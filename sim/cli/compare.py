@@ -249,7 +249,8 @@ def rank(base: Path, files: tuple[Path, ...], changes: tuple[Path, ...],
     screen = console(120)
     screen.print(rank_table(table, base_s.name, len(cmp.base.results.replications)))
     screen.print("added capacity: lines departures/week x vehicle TEU x 52.14 (continuous "
-                 "TEU/day x 365), hubs servers x TEU/h x 8760, locks lift / mean t per TEU; "
+                 "TEU/day x 365), hubs servers x TEU/h x 8760 (borders given trains a day: those x "
+                 "365 x train TEU), locks lift / mean t per TEU; "
                  "candidates adding none rank last, by extra trade")
     screen.print(f"wrote {folder.target.shown}/rank.csv, compare.csv", soft_wrap=True)
     if folder.replaced:

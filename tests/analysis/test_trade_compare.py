@@ -3,6 +3,7 @@ ranking of candidate expansions, on small networks."""
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,7 @@ from sim.rank import added_capacity, candidate, rank
 from sim.routing import choice_sets
 from sim.trade import attainment, channel_trade, references, total_trade, trade_table
 from tests.support.netbuilder import flow, hub, link, scenario, train, write_geodata, write_scenario
+from tests.support.paths import ROOT
 
 
 def _two_lines(tmp: Path, ab_per_week: float = 7, cd_per_week: float = 7, **kw) -> Path:
@@ -240,6 +242,22 @@ def test_rank_puts_the_candidate_that_relieves_the_bottleneck_first(tmp_path: Pa
     assert top["extra_teu_per_year"] - top["extra_teu_per_year_ci95"] > 5_000
     assert top["extra_trade_cny_per_capacity_teu"] > table.iloc[1][
         "extra_trade_cny_per_capacity_teu"]
+
+
+def test_a_border_with_trains_a_day_gains_capacity_from_them_not_from_positions(
+        tmp_path: Path) -> None:
+    # baseline-2023's Alashankou: 14 trains a day out, 10 in; its trains carry 82 TEU
+    base = sim.load_scenario(ROOT / "scenarios" / "baseline-2023.yaml")
+    plan = sim.prepare(base)
+    gains = {}
+    for field, factor in (("outbound_trains_per_day", 1.5), ("handling_servers", 2)):
+        path = write_scenario(tmp_path / f"{field}.yaml", {"name": field, "changes": [
+            {"kind": "scale", "hub": "alashankou", "field": field, "factor": factor}]})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")    # more positions: warned about, adds nothing
+            gains[field] = added_capacity(plan, sim.prepare(candidate(base, path)))
+    assert gains["outbound_trains_per_day"].hubs == pytest.approx(7 * 365 * 82)
+    assert gains["handling_servers"].total == 0
 
 
 @pytest.mark.slow

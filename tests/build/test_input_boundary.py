@@ -595,3 +595,26 @@ def test_a_growth_rate_stays_above_minus_100_percent(tmp_path: Path, growth: dic
     with pytest.raises(InputError) as info:
         load_pathway(path)
     assert info.value.field == "growth.eu" and "above -100 %/yr" in info.value.expected
+
+
+def test_a_change_the_gauge_change_does_not_read_says_so(tmp_path: Path) -> None:
+    # baseline-2023 gives Alashankou a capacity in trains a day each way: a train then
+    # holds a position servers x 24 / trains a day, whatever its set-up or handling rate
+    base = ROOT / "scenarios" / "baseline-2023.yaml"
+    child = {"extends": str(base), "name": "x", "changes": [
+        {"kind": "scale", "hub": "alashankou", "field": "handling_setup_hours", "factor": 0.5},
+        {"kind": "scale", "hub": "khorgos", "field": "outbound_trains_per_day", "factor": 1.2}]}
+    with pytest.warns(InputWarning) as seen:
+        build(load_scenario(_write(tmp_path, child)))
+    inert = [str(w.message) for w in seen if "gauge change follows" in str(w.message)]
+    assert len(inert) == 1, inert
+    assert "handling_setup_hours of alashankou has no effect" in inert[0]
+    assert "changes" in inert[0] and "outbound_trains_per_day" in inert[0]
+
+
+@pytest.mark.parametrize("name", ["china-europe-frequency", "plan-2025", "plan-2035"])
+def test_the_shipped_plans_change_the_border_fields_that_act(name: str) -> None:
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        build(load_scenario(ROOT / "scenarios" / f"{name}.yaml"))
+    assert not [w for w in seen if "gauge change follows" in str(w.message)]
