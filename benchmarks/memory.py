@@ -22,34 +22,27 @@ ROOT = Path(__file__).resolve().parent.parent
 
 CHILD = r"""
 import json, resource, sys, time
-from sim.engine import Model, recorder
+from sim.engine import Model
 from sim.pipeline import prepare
 
 def rss_mb():
     return int(open("/proc/self/statm").read().split()[1]) * resource.getpagesize() / 2**20
-
-simulated = {}
-build_tables = recorder.Recorder.result
-def result(self, model, conservation, end):
-    # the state when the simulation ends, before the end-of-run tables are built
-    simulated["rss_mb"] = rss_mb()
-    simulated["waiting_lots"] = len(model.at_hubs)
-    return build_tables(self, model, conservation, end)
-recorder.Recorder.result = result
 
 scenario, days = sys.argv[1], float(sys.argv[2])
 plan = prepare(scenario, replications=1, days=days)
 imports = rss_mb()
 start = time.perf_counter()
 model = Model(plan, 0)
-model.run()
+model.advance()
+# the state when the simulation ends, before the end-of-run tables are built
+end_rss, waiting = rss_mb(), len(model.at_hubs)
+model.finish()
 seconds = time.perf_counter() - start
 rec = model.recorder
 arrays = sum(a.itemsize * len(a) for a in (rec.route_ids, rec.teu, rec.transit, rec.wait, rec.at))
 print(json.dumps({
     "days": days, "lots": len(rec.teu), "seconds": seconds, "recorder_mb": arrays / 2**20,
-    "imports_rss_mb": imports, "end_rss_mb": simulated["rss_mb"],
-    "waiting_lots": simulated["waiting_lots"],
+    "imports_rss_mb": imports, "end_rss_mb": end_rss, "waiting_lots": waiting,
     "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
 }))
 """

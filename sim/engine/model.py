@@ -305,10 +305,19 @@ class Model:
     def run(self, tables: Collection[str] | None = None) -> ReplicationResult:
         """Simulate the horizon and return this replication's records (every table, or
         those named in `tables`)."""
+        self.advance()
+        return self.finish(tables)
+
+    def advance(self) -> None:
+        """Start every process and simulate the horizon: the state before the end-of-run
+        tables (`benchmarks.memory` measures it there)."""
         self.start()
-        end = self.plan.horizon.days * HOURS_PER_DAY
         with gc_paused():
-            run_until(self.env, end)
+            run_until(self.env, self.plan.horizon.days * HOURS_PER_DAY)
+
+    def finish(self, tables: Collection[str] | None = None) -> ReplicationResult:
+        """Close the last days, check that no freight was lost and return the records."""
+        end = self.plan.horizon.days * HOURS_PER_DAY
         self._close_days(end)
         conservation = self.check_conservation()
         return self.recorder.result(self, conservation, end, tables)

@@ -78,3 +78,13 @@ def test_a_finished_model_is_freed_before_the_next_run(tmp_path: Path) -> None:
     finally:
         gc.enable()
     assert result.conservation["delivered_teu"] > 0  # it ran, and its records outlive it
+
+
+def test_the_memory_benchmark_measures_a_short_run() -> None:
+    # docs/validation.md quotes it: it must run on the engine as it is (it once patched a
+    # method the compiled engine never called, and broke when the method's signature grew)
+    from benchmarks.memory import measure
+
+    row = measure("scenarios/baseline.yaml", 10 / 365)
+    assert row["lots"] > 0 and row["waiting_lots"] >= 0
+    assert row["peak_rss_mb"] >= row["end_rss_mb"] > 0
