@@ -19,15 +19,16 @@ and the plan's combined scenarios `plan-2025.yaml` and `plan-2035.yaml` on a sho
 shows the flow maps side by side (one TEU scale for all), throughput over time and the goods
 trade against the plan's 900 bn CNY target.
 
-The horizon is short (`DAYS`, after each scenario's one-month warm-up) so that the notebook runs
-in the test suite in a few minutes; annual figures are annualised from it and carry the February
-dip of the seasonality. The feedback passes are cut to the same `DAYS`, so the delays they
-learn are those of January to April, without the locks' June-October flood-season queues
-(each plan's market reference, baseline-2023, settles over the same days, so the two are
-compared like for like). Every replication runs with what replication 0's passes learnt
-(`equilibrium.per_replication: false`), so the passes run once per scenario and the intervals
-leave out their noise. For decisions use the full year, more replications and the scenarios as
-they stand (`cqsim compare scenarios/baseline-2023.yaml scenarios/plan-2025.yaml`)."""),
+The horizon is short (`DAYS` simulated days, the first month of them warm-up) so that the
+notebook runs in the test suite in a few minutes; annual figures are annualised from it and
+carry the February dip of the seasonality. The feedback passes are cut to the same `DAYS`, so
+the delays they learn are those of January to April, without the locks' June-October
+flood-season queues (each plan's market reference, baseline-2023, settles over the same days,
+so the two are compared like for like). Every replication runs with what replication 0's passes
+learnt (`equilibrium.per_replication: false`), so the passes run once per scenario and the
+intervals leave out their noise. For decisions use the full year, more replications and the
+scenarios as they stand (`cqsim compare scenarios/baseline-2023.yaml
+scenarios/plan-2025.yaml`)."""),
     ("code", """from pathlib import Path
 
 import matplotlib.pyplot as plt

@@ -146,9 +146,10 @@ class Demand(Spec):
                     "the generalized-cost elasticities of intermodal container demand are "
                     "(docs/modelling.md). 0 = fixed demand")
     reference_scenario: str | None = Field(
-        None, description="scenario file whose uncongested network gives GC_reference (the "
-                          "network on which the base TEU were observed), relative to the file "
-                          "naming it; none = this scenario's own network")
+        None, description="scenario file whose network gives GC_reference (the network on "
+                          "which the base TEU were observed: uncongested without a market "
+                          "table; with one, as settled, congestion included), relative to the "
+                          "file naming it; none = this scenario's own network")
 
     @model_validator(mode="after")
     def _consistent(self) -> Demand:
@@ -189,8 +190,8 @@ class Equilibrium(Spec):
                              description="stop when route flows change by less than this "
                                          "share between passes")
     days: float | None = Field(None, ge=MIN_DAYS, le=36_600,
-                               description="horizon of the feedback passes (default: the "
-                                           "scenario's horizon)")
+                               description="horizon of the feedback passes (default, and "
+                                           "at most: the run's horizon, so --days cuts them)")
     per_replication: bool = Field(
         False, description="every replication learns its own delays from passes on its own "
                            "random streams (false: all learn from passes on replication 0's): "

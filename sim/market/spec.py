@@ -49,7 +49,7 @@ class Choice(Spec):
     nest_scale: float = Field(
         0.7, gt=0, le=1.0,
         description="mu, the dissimilarity of routes within a gateway (1 = multinomial logit); "
-                    "mkt_nesting_china_ports / scratch parameters nest_scale_gateway: "
+                    "mkt_nesting_china_ports / seeds/uncertain-parameters.csv nest_scale_gateway: "
                     "assumption 0.7 (range 0.4-1.0)")
     vot_multiplier: float = Field(
         1.0, gt=0, le=1e3,
