@@ -187,6 +187,15 @@ def admit_comparison(base: Scenario, alts: Sequence[Scenario], *, replications: 
     """`admit` BASE and every alternative as `compare` and `rank` will run them (BASE's
     seed, replications and horizon), each alternative checked to be BASE plus changes unless
     `related` is False; the limits apply to all the runs together."""
+    named: dict[str, Scenario] = {base.name: base}
+    for alt in alts:    # variants are told apart by name in every table and figure
+        if alt.name in named:
+            other = named[alt.name]
+            raise InputError(alt.source_file or "ALTS", "name",
+                             f"a scenario name used once in a comparison ({other.source_file} "
+                             f"is named '{alt.name}' too; give each variant its own name)",
+                             alt.name)
+        named[alt.name] = alt
     first = admit(base, replications=replications, days=days, workers=workers, limits=None)
     plan = first.plan
     others = []

@@ -139,6 +139,9 @@ def load_calibration_targets(path: str | Path | None = None) -> list[Calibration
         if not all(math.isfinite(x) for x in (published, low, high)):
             raise InputError(file, f"line {line}", "finite numbers in published, low, high",
                              (row["published"], row["low"], row["high"]))
+        if not published > 0:       # the deviation shown is simulated / published - 1
+            raise InputError(file, f"line {line}.published", "a number > 0 (every published "
+                             "figure is a count, a share, a time or a value)", row["published"])
         if not low <= published <= high:
             raise InputError(file, f"line {line}", "low <= published <= high",
                              (low, published, high))

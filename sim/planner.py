@@ -164,10 +164,18 @@ def replications_to_decide(portfolios: int, probability: float,
     shown infeasible (n), and one that always meets it feasible (m), at the screening's
     Bonferroni level over `portfolios`: with `most` below n the search can decide nothing."""
     level = alpha / max(1, portfolios)
-    n = 1
+    # closed forms of the two Clopper-Pearson bounds: the upper bound after 0 of n is
+    # 1 - (level/2)^(1/n), the lower after m of m is (level/2)^(1/m); solved for n and m,
+    # then stepped to the exact bound (a count upwards took hours near 0 or 1)
+    tail = math.log(level / 2)
+    n = max(1, math.floor(tail / math.log1p(-probability)))
+    while n > 1 and clopper_pearson(0, n - 1, level)[1] < probability:
+        n -= 1
     while clopper_pearson(0, n, level)[1] >= probability:
         n += 1
-    m = 1
+    m = max(1, math.ceil(tail / math.log(probability)))
+    while m > 1 and clopper_pearson(m - 1, m - 1, level)[0] >= probability:
+        m -= 1
     while clopper_pearson(m, m, level)[0] < probability:
         m += 1
     return n, m
@@ -297,7 +305,7 @@ def search(spec: CandidatesSpec, year: int, target: float, probability: float,
         confirm_trade = got[chosen.portfolio][0]
     elif chosen is None:
         notes.append(f"no portfolio meets {target:g} bn CNY in {year} with probability "
-                     f">= {probability:g}")
+                     f">= {probability:.10g}")
     return PlanResult(chosen, confirm_trade, pool, target, probability, year, notes)
 
 

@@ -6,6 +6,7 @@ as inputs, labelled `simulated = False`, so that no table can pass them off as m
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -99,6 +100,10 @@ def load_targets(path: str | Path | None = None) -> list[Target]:
         except ValueError:
             raise InputError(file, f"line {line}", "a number in value and a year in year",
                              (row["value"], row["year"])) from None
+        if not (math.isfinite(value) and value > 0):     # every target is a positive figure
+            raise InputError(file, f"line {line}.value", "a finite number > 0", row["value"])
+        if any(t.id == row["id"] for t in out):
+            raise InputError(file, f"line {line}.id", "a target id used once", row["id"])
         out.append(Target(id=row["id"], metric=row["metric"], value=value, unit=row["unit"],
                           year=year, simulated=simulated == "true", source=row["source"],
                           note=row["note"]))

@@ -53,9 +53,14 @@ def references() -> tuple[Reference, Reference]:
     """(2023 goods trade, 2025 goods trade target) from seeds/targets.csv (`sim.targets`);
     InputError naming the file and line when it is damaged (a run checks it before it
     starts: `sim.boundary.admit`), never a figure held here instead."""
-    from sim.targets import target
+    from sim.errors import InputError
+    from sim.targets import TARGETS_FILE, seeds_dir, target
 
     t23, t25 = target("goods_trade_2023"), target("goods_trade_2025")
+    for t in (t23, t25):      # the attainment divides bn CNY/yr by it
+        if t.unit.strip() != "bn CNY":
+            raise InputError(seeds_dir() / TARGETS_FILE, f"{t.id}.unit", "bn CNY (goods trade "
+                             "a year, as the simulation counts it)", t.unit)
     return (Reference("2023", float(t23.value), f"seeds/targets.csv goods_trade_2023: "
                                                 f"{t23.source}"),
             Reference("2025 target", float(t25.value), f"seeds/targets.csv "

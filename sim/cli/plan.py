@@ -11,8 +11,9 @@ from sim.cli.common import Finite, executor_options, one_executor
 
 @click.command()
 @click.argument("candidates_file", type=click.Path(path_type=Path))
-@click.option("--target", type=Finite(min=0), default=900.0, show_default=True,
-              help="Goods trade target, bn CNY/yr.")
+@click.option("--target", type=Finite(min=0), default=None,
+              help="Goods trade target, bn CNY/yr (default: seeds/targets.csv "
+                   "goods_trade_2025, 900).")
 @click.option("--year", type=click.IntRange(min=1900, max=2200), default=2025,
               show_default=True, help="Year the target is to be met.")
 @click.option("--probability", type=Finite(min=0, max=1, min_open=True, max_open=True),
@@ -30,7 +31,7 @@ from sim.cli.common import Finite, executor_options, one_executor
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Results folder (default out/plan/<candidates name>).")
 @executor_options
-def plan(candidates_file: Path, target: float, year: int, probability: float, first: int,
+def plan(candidates_file: Path, target: float | None, year: int, probability: float, first: int,
          most: int, confirm: int, no_monotone: bool, out: Path | None, workers: int | None,
          scheduler: str | None, local_cluster: bool) -> None:
     """Search CANDIDATES_FILE's portfolios; write plan.csv, frontier.csv, frontier.png."""
@@ -39,6 +40,10 @@ def plan(candidates_file: Path, target: float, year: int, probability: float, fi
     one_executor(scheduler, local_cluster)
     if most < first:
         raise click.UsageError("--most must be at least --first")
+    from sim.trade import references
+
+    if target is None:      # one home for the figure: seeds/targets.csv
+        target = references()[1].bn_cny
     spec, _ = load_candidates(candidates_file)
     out = out or Path("out") / "plan" / spec.name
     _, result, _ = run_plan(candidates_file, out, target=target, year=year,

@@ -255,3 +255,26 @@ def test_a_failed_run_is_one_line_exit_1(tmp_path: Path, monkeypatch: pytest.Mon
     assert result.exit_code == 1, result.output
     assert result.stderr.strip().splitlines() == [
         "cqsim: error: run p0001-r0000 failed: boom (kept in x: delete it to run it again)"]
+
+
+def test_replications_to_decide_in_closed_form_matches_the_count_and_is_quick() -> None:
+    from sim.planner import clopper_pearson, replications_to_decide
+
+    def counted(portfolios: int, probability: float) -> tuple[int, int]:
+        level = 0.05 / portfolios
+        n = m = 1
+        while clopper_pearson(0, n, level)[1] >= probability:
+            n += 1
+        while clopper_pearson(m, m, level)[0] < probability:
+            m += 1
+        return n, m
+
+    for portfolios in (1, 7, 64):
+        for probability in (0.02, 0.3, 0.5, 0.9, 0.97):
+            assert replications_to_decide(portfolios, probability) == counted(
+                portfolios, probability)
+    # near 1 the count took hours (audit s16): billions of replications, named at once
+    n, m = replications_to_decide(4, 0.999999999)
+    assert n == 1 and m > 1e9
+    assert clopper_pearson(m, m, 0.05 / 4)[0] >= 0.999999999 > clopper_pearson(
+        m - 1, m - 1, 0.05 / 4)[0]

@@ -423,7 +423,16 @@ def hostile_cases(edit: Callable[[str, str], str]) -> None:
          kind="calibration table")
     case("targets_duplicate_id.csv", "two targets with one id", "line 3.id",
          header + row + row, commands=calibrate, kind="calibration table")
+    case("targets_zero.csv", "a published figure of 0 (ZeroDivisionError after the run)",
+         "line 2.published", header + row.replace("10,5,20", "0,0,20"), commands=calibrate,
+         kind="calibration table")
     # ------------------------------------------------------------ compare and rank
+    case("compare_same_name.yaml", "two alternatives of one name (a traceback after every "
+         "run: the variants are told apart by name)", "name",
+         "extends: ok.yaml\nname: ok-alternative\nchanges:\n  - {kind: set, service: ab, "
+         "field: departures_per_week, value: 21}\n", kind="compare and rank",
+         commands=[["compare", "{here}/ok.yaml", "{here}/ok_alternative.yaml", "{file}",
+                    "--replications", "2", "--out", "{out}"]])
     case("compare_unrelated.yaml", "compare an alternative that does not extend BASE "
          "(ran silently: alashankou-closure vs baseline showed +85k TEU/yr)", "extends",
          ok.replace("bad-input-base", "unrelated"), kind="compare and rank",

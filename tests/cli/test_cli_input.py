@@ -411,8 +411,15 @@ def test_a_growth_rate_no_market_can_have_is_refused_on_loading(
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize(("old", "new", "field"), [
+    ("713.7", "seven hundred", "line"),
+    ("713.7", "nan", ".value"),          # nan, inf and negatives gave attainment nan or
+    ("900,bn CNY", "-900,bn CNY", ".value"),  # P(meet) 1 (audit s16)
+    ("900,bn CNY", "900,bn USD", "goods_trade_2025.unit"),
+    ("goods_trade_2025,Goods", "goods_trade_2023,Goods", ".id")])   # a second 2023 row
 def test_a_damaged_targets_file_is_one_line_before_the_run(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, old: str, new: str,
+        field: str) -> None:
     """A malformed seeds/targets.csv was ignored: the trade table fell back to figures held in
     the code. It is now refused before anything runs, naming the file and the line."""
     import sim.targets
@@ -421,14 +428,14 @@ def test_a_damaged_targets_file_is_one_line_before_the_run(
     seeds = tmp_path / "seeds"
     shutil.copytree(packaged_seeds(), seeds)
     text = (seeds / TARGETS_FILE).read_text(encoding="utf-8")
-    (seeds / TARGETS_FILE).write_text(text.replace("713.7", "seven hundred", 1),
-                                      encoding="utf-8")
+    assert old in text
+    (seeds / TARGETS_FILE).write_text(text.replace(old, new, 1), encoding="utf-8")
     monkeypatch.setattr(sim.targets, "packaged_seeds", lambda: seeds)
     out = tmp_path / "out"
     result = _cqsim("run", nb.line_network(tmp_path), "--out", out)
     assert result.exit_code == 2, result.output
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and TARGETS_FILE in lines[0] and "line" in lines[0], lines
+    assert len(lines) == 1 and TARGETS_FILE in lines[0] and field in lines[0], lines
     assert not out.exists()
 
 
