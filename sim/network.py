@@ -30,6 +30,7 @@ from sim.market.table import (
 )
 from sim.outages import outage_windows
 from sim.scenario import (
+    MIN_DAYS,
     AddFlow,
     AddHub,
     AddLink,
@@ -208,8 +209,9 @@ def revise(plan: Plan, *, seed: int | None = None, replications: int | None = No
 
 
 def with_horizon_days(plan: Plan, days: float) -> Plan:
-    """`plan` simulated for `days`, keeping its warm-up when it is shorter than that."""
-    warmup = plan.horizon.warmup_days if plan.horizon.warmup_days < days else 0.0
+    """`plan` simulated for `days`, keeping its warm-up when it leaves at least MIN_DAYS to
+    measure (else none: a short look at a scenario measures from day 0)."""
+    warmup = plan.horizon.warmup_days if days - plan.horizon.warmup_days >= MIN_DAYS else 0.0
     try:
         horizon = Horizon(days=days, warmup_days=warmup)
     except ValidationError as exc:

@@ -86,8 +86,9 @@ class Horizon(Spec):
 
     @model_validator(mode="after")
     def _warmup_inside(self) -> Horizon:
-        if self.warmup_days >= self.days:
-            raise ValueError("warmup_days must be shorter than days")
+        if self.days - self.warmup_days < MIN_DAYS:    # statistics annualised from minutes
+            raise ValueError(f"a warmup_days that leaves at least {MIN_DAYS:g} day of the "
+                             f"days to measure")
         return self
 
 
@@ -449,6 +450,16 @@ class Scenario(Spec):
     source_file: str = Field("", description="set by the loader: the file read")
     provenance: Provenance = Field(default_factory=Provenance,
                                    description="set by the loader: which file set what")
+
+    @field_validator("name")
+    @classmethod
+    def _printable_name(cls, name: str) -> str:
+        """A name titles the console's tables and names result folders: no control or
+        escape characters (a name with ANSI codes recoloured the user's terminal)."""
+        if not name.isprintable():
+            raise ValueError("a name of printable characters (no control or escape "
+                             "characters)")
+        return name
 
     @field_validator("uncertain")
     @classmethod

@@ -90,7 +90,7 @@ def read_rows(file: Path, columns: tuple[str, ...],
 def load_targets(path: str | Path | None = None) -> list[Target]:
     """The plan's targets (and the 2023 reference) from `targets.csv` in the seeds folder."""
     file = seeds_dir(path) / TARGETS_FILE
-    out = []
+    out: list[Target] = []
     for line, row in enumerate(read_rows(file, TARGET_COLUMNS), start=2):
         simulated = row["simulated"].strip().lower()
         if simulated not in ("true", "false"):

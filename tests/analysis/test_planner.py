@@ -260,8 +260,8 @@ def test_a_failed_run_is_one_line_exit_1(tmp_path: Path, monkeypatch: pytest.Mon
 def test_replications_to_decide_in_closed_form_matches_the_count_and_is_quick() -> None:
     from sim.planner import clopper_pearson, replications_to_decide
 
-    def counted(portfolios: int, probability: float) -> tuple[int, int]:
-        level = 0.05 / portfolios
+    def counted(k: int, probability: float) -> tuple[int, int]:
+        level = 0.05 / k
         n = m = 1
         while clopper_pearson(0, n, level)[1] >= probability:
             n += 1
@@ -269,10 +269,9 @@ def test_replications_to_decide_in_closed_form_matches_the_count_and_is_quick() 
             m += 1
         return n, m
 
-    for portfolios in (1, 7, 64):
+    for k in (1, 7, 64):
         for probability in (0.02, 0.3, 0.5, 0.9, 0.97):
-            assert replications_to_decide(portfolios, probability) == counted(
-                portfolios, probability)
+            assert replications_to_decide(k, probability) == counted(k, probability)
     # near 1 the count took hours (audit s16): billions of replications, named at once
     n, m = replications_to_decide(4, 0.999999999)
     assert n == 1 and m > 1e9

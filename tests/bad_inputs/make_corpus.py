@@ -686,6 +686,12 @@ def build_corpus() -> None:
             _set("horizon.days", -5))
     mutated("warmup_longer_than_run.yaml", "a warm-up as long as the run", "horizon",
             _set("horizon.warmup_days", 10))
+    mutated("name_escape_codes.yaml", "a name with an ANSI escape code (it recoloured the "
+            "terminal through the console's table titles)", "name",
+            _set("name", "\x1b[31mred"))
+    mutated("warmup_leaves_minutes.yaml", "a warm-up that leaves 0.001 days to measure (its "
+            "counts were annualised x 365,000 without a word)", "horizon",
+            _set("horizon.warmup_days", 9.999))
     mutated("absurd_horizon.yaml", "a horizon of a billion days", "horizon.days",
             _set("horizon.days", 1e9))
     mutated("absurd_teu_per_year.yaml", "1e30 TEU a year", "demand.flows.0.teu_per_year",
