@@ -498,6 +498,8 @@ def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
     import time
 
     from sim.atomic import write_csv, write_parquet, write_text
+    from sim.cache import code_version
+    from sim.inputs import check_resume, digests, read_files
     from sim.staging import check_work_folder
     from sim.sweep.executors import describe, dispatch
     from sim.trade import references
@@ -508,9 +510,10 @@ def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
     for text in out_of_time(spec, path):   # once the input is checked (one error line)
         warnings.warn(InputWarning(text), stacklevel=2)
     years = tuple(range(spec.base_year, spec.to + 1))
+    inputs = digests([Path(path), *read_files([base])], code_version())
     identity = json.dumps({"spec": spec.model_dump(mode="json", exclude={"source_file"}),
-                           "base": base.model_dump(mode="json", exclude={"source_file"})},
-                          sort_keys=True, default=str)
+                           "base": base.model_dump(mode="json", exclude={"source_file"}),
+                           "inputs": inputs}, sort_keys=True, default=str)
     fingerprint = hashlib.sha256(identity.encode()).hexdigest()
     folder = Path(out)
     parts = folder / "runs"
@@ -518,7 +521,10 @@ def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
     if parts.is_dir() and any(parts.glob("s*.parquet")):
         if not resume:
             raise InputError(folder, "--out", "an empty folder, or --resume to continue")
-        if meta.is_file() and json.loads(meta.read_text()).get("fingerprint") != fingerprint:
+        held = json.loads(meta.read_text()) if meta.is_file() else None
+        held = held if isinstance(held, dict) else {}
+        check_resume(held.get("inputs"), inputs, path)
+        if meta.is_file() and held.get("fingerprint") != fingerprint:
             raise InputError(meta, "fingerprint", "the same pathway as the one being resumed")
     parts.mkdir(parents=True, exist_ok=True)
     tasks = [PathTask(f"s{k:03d}", k, rates, spec, base, years)
@@ -529,7 +535,8 @@ def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
     workers = workers or min(os.cpu_count() or 1, max(1, len(todo)))
     executor = describe(workers, scheduler, local_cluster)
     write_text(meta, json.dumps({"pathway": spec.source_file, "fingerprint": fingerprint,
-                                 "status": "running", "executor": executor}, indent=2))
+                                 "inputs": inputs, "status": "running", "executor": executor},
+                                indent=2))
 
     def record(row: dict[str, Any]) -> None:
         years_rows = row.pop("years", None)
@@ -558,7 +565,8 @@ def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
     failed = int(rows.drop_duplicates("run_id")["status"].ne("ok").sum())
     wall = time.perf_counter() - start
     write_text(meta, json.dumps({
-        "pathway": spec.source_file, "fingerprint": fingerprint, "status": "complete",
+        "pathway": spec.source_file, "fingerprint": fingerprint, "inputs": inputs,
+        "status": "complete",
         "executor": executor, "years": [years[0], years[-1]], "samples": spec.samples,
         "resumed_samples": len(done), "failed_samples": failed,
         "wall_seconds": round(wall, 1),

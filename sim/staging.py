@@ -58,7 +58,8 @@ def _hidden(target: Path, what: str) -> str:
 # ----------------------------------------------------------------------------- manifests
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """The sha256 of a file's bytes (hex), read in blocks: a manifest's, or an input's."""
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -81,7 +82,7 @@ def manifest(folder: Path, about: dict[str, Any], exclude: str) -> dict[str, Any
     for path in _files(folder):
         rel = path.relative_to(folder).as_posix()
         if rel != exclude:
-            files[rel] = {"bytes": path.stat().st_size, "sha256": _sha256(path)}
+            files[rel] = {"bytes": path.stat().st_size, "sha256": sha256_file(path)}
     return {"tool": "cqsim", **about,
             "code_version": {"cqsim": package_version(), "git_commit": git_commit()},
             "files": files}
@@ -133,7 +134,7 @@ def problems(folder: str | os.PathLike[str]) -> list[tuple[str, str]]:
     for rel, entry in sorted(listed.items()):
         if rel not in present:
             found_problems.append((rel, "missing"))
-        elif _sha256(folder / rel) != entry["sha256"]:
+        elif sha256_file(folder / rel) != entry["sha256"]:
             found_problems.append((rel, "sha256 differs from the manifest"))
     return found_problems
 
@@ -681,7 +682,7 @@ def _update_entries(folder: Path, name: str, files: Iterable[str]) -> None:
     for rel in files:
         path = folder / rel
         if path.is_file():
-            listed[rel] = {"bytes": path.stat().st_size, "sha256": _sha256(path)}
+            listed[rel] = {"bytes": path.stat().st_size, "sha256": sha256_file(path)}
         else:
             listed.pop(rel, None)
     meta[MANIFEST_KEY]["files"] = dict(sorted(listed.items()))

@@ -21,6 +21,7 @@ import pandas as pd
 
 from sim.atomic import write_text
 from sim.errors import InputError
+from sim.inputs import check_resume
 from sim.sweep.tasks import Sweep
 
 WORK = "cqsim-sweep"
@@ -55,11 +56,14 @@ def finished_runs(out: Path) -> set[str]:
     return done
 
 
-def _fingerprint(folder: Path) -> str | None:
+def _kept(folder: Path) -> tuple[str | None, object]:
+    """The fingerprint and input digests a sweep's metadata in `folder` holds (None each when
+    it holds none)."""
     try:
-        return json.loads((folder / "sweep.json").read_text()).get("fingerprint")
+        meta = json.loads((folder / "sweep.json").read_text())
+        return meta.get("fingerprint"), meta.get("inputs")
     except (OSError, ValueError, AttributeError):
-        return None
+        return None, None
 
 
 def _link_parts(source: Path, dest: Path) -> None:
@@ -89,10 +93,10 @@ def open_work(sweep: Sweep, out: Path, work: Path, *, resume: bool,
                              "--overwrite to start again")
         shutil.rmtree(work)
     if resume:
-        if work.is_dir():
-            held, where = _fingerprint(work), work / "sweep.json"
-        else:  # a complete sweep (to retry its failed runs), or one from before work folders
-            held, where = _fingerprint(out), out / "sweep.json"
+        where = (work if work.is_dir() else out) / "sweep.json"
+        # without a work folder: a complete sweep (to retry its failed runs)
+        held, inputs = _kept(where.parent)
+        check_resume(inputs, sweep.inputs, sweep.spec.source_file or out)
         if held is not None and held != sweep.fingerprint:
             raise InputError(where, "fingerprint", "the same sweep as the one being resumed "
                              "(the sweep file or its base scenario changed; use another --out)")
@@ -117,7 +121,8 @@ def write_meta(sweep: Sweep, out: Path, extra: dict[str, Any]) -> Path:
     first = sweep.tasks[0] if sweep.tasks else None
     plan = (first.settled.plan if first.settled else first.plan) if first else None
     meta = {"name": sweep.name, "sweep_file": sweep.spec.source_file, "base": sweep.spec.base,
-            "fingerprint": sweep.fingerprint, "parameters": sweep.params,
+            "fingerprint": sweep.fingerprint, "inputs": sweep.inputs,
+            "parameters": sweep.params,
             "variants": {f"v{k:04d}": v for k, v in enumerate(sweep.variants)},
             "runs": len(sweep.tasks), "seed": plan.seed if plan else None,
             "replications": plan.replications if plan else None,

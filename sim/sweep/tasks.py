@@ -17,9 +17,11 @@ from typing import Any, Protocol
 import numpy as np
 
 from sim.budget import Limits, estimate
+from sim.cache import code_version
 from sim.engine.recorder import ReplicationResult
 from sim.equilibrium import Settled
 from sim.errors import InputError
+from sim.inputs import digests, read_files
 from sim.kpis import PEAKS, kpis, totals
 from sim.network import Plan
 from sim.pipeline import prepare, replicate_one, settle
@@ -149,6 +151,7 @@ class Sweep:
     variants: list[dict[str, Any]]
     tasks: list[RunTask]
     fingerprint: str
+    inputs: dict[str, str]     # digest of each file the runs read, and the code's version
 
     @property
     def name(self) -> str:
@@ -214,20 +217,25 @@ def prepare_sweep(spec: SweepSpec | str | Path, limits: Limits | None = None,
     check_sweep(variants, per_run, workers, limits, spec.source_file)
     points = design(spec.parameters)
     tasks: list[RunTask] = []
-    identity = {
-        "base": base.model_dump(mode="json", exclude={"source_file", "provenance"}),
-        "variants": points, "replications": reps, "days": spec.days, "seed": spec.seed,
-        "fixed": spec.fixed, "point_replications": spec.point_replications,
-    }
-    text = json.dumps(identity, sort_keys=True, default=str)
-    fingerprint = hashlib.sha256(text.encode()).hexdigest()
     plans = []
+    scenarios = [base]
     for k, point in enumerate(points):
         scenario = _variant_scenario(spec, base, kind, point)
+        scenarios.append(scenario)
         try:
             plans.append(prepare(scenario, seed=spec.seed, replications=reps, days=spec.days))
         except InputError as exc:
             raise _variant_error(spec, k, point, exc) from None
+    inputs = digests(read_files(scenarios), code_version())
+    del scenarios   # only their files were wanted
+    identity = {
+        "base": base.model_dump(mode="json", exclude={"source_file", "provenance"}),
+        "variants": points, "replications": reps, "days": spec.days, "seed": spec.seed,
+        "fixed": spec.fixed, "point_replications": spec.point_replications,
+        "inputs": inputs,
+    }
+    text = json.dumps(identity, sort_keys=True, default=str)
+    fingerprint = hashlib.sha256(text.encode()).hexdigest()
     settled: list[Settled | None] = [None] * len(plans)
     if settle_here:
         futures = [pool.submit(settle, p) for p in plans] if pool is not None else None
@@ -243,4 +251,4 @@ def prepare_sweep(spec: SweepSpec | str | Path, limits: Limits | None = None,
         for r in chosen:
             tasks.append(RunTask(f"{vid}-r{r:03d}", vid, r, dict(point), settled[k],
                                  None if settle_here else plan, f"{fingerprint[:16]}-{vid}"))
-    return Sweep(spec, base, spec.parameters.names, points, tasks, fingerprint)
+    return Sweep(spec, base, spec.parameters.names, points, tasks, fingerprint, inputs)

@@ -47,6 +47,19 @@ def test_ramp_up_raises_throughput_in_its_in_service_year_not_before(tmp_path: P
     assert (tmp_path / "out" / "fan.png").stat().st_size > 10_000
 
 
+def test_resume_refuses_a_pathway_whose_geodata_changed(tmp_path: Path) -> None:
+    """Audit s16 #1: the fingerprint named the geodata by path only, so a resume after
+    links.geojson changed would add samples run on another network."""
+    path = _pathway(tmp_path, expansions=[], to=2023)
+    run_pathway(path, tmp_path / "out", workers=1)
+    run_pathway(path, tmp_path / "out", workers=1, resume=True)      # unchanged: resumes
+    links = tmp_path / "geo" / "links.geojson"
+    links.write_text(links.read_text().replace('"hours": 10.0', '"hours": 200.0'))
+    with pytest.raises(InputError, match=r"pathway\.yaml: --resume: expected the inputs of "
+                       r"the runs kept \(.*geo/links\.geojson changed since they were made"):
+        run_pathway(path, tmp_path / "out", workers=1, resume=True)
+
+
 def test_growth_compounds_from_the_base_year(tmp_path: Path) -> None:
     """A market's growth is a demand_growth change by market (the market model's mechanism)
     whose factor compounds from the base year."""

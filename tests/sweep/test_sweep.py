@@ -249,6 +249,60 @@ def test_resume_refuses_a_changed_sweep(tmp_path: Path) -> None:
         run_sweep(path, tmp_path / "out", workers=1, resume=True)
 
 
+def _interrupted_sweep(tmp: Path, monkeypatch: pytest.MonkeyPatch, after: int = 2
+                       ) -> tuple[Path, Path]:
+    """A sweep of 4 runs stopped (Ctrl-C) after `after` of them: its work folder keeps them."""
+    path = tiny_sweep(tmp, values=[7, 14], replications=2)
+    real, calls = sweep_tasks.replicate_one, []
+
+    def interrupted(settled: Settled, replication: int) -> ReplicationResult:
+        calls.append(replication)
+        if len(calls) > after:
+            raise KeyboardInterrupt
+        return real(settled, replication)
+
+    out = tmp / "out"
+    with monkeypatch.context() as patch:
+        patch.setattr(sweep_tasks, "replicate_one", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            run_sweep(path, out, workers=1, plots=False, progress=False)
+    assert len(list((work_folder(out) / "runs").glob("v*.parquet"))) == after
+    return path, out
+
+
+def test_resume_refuses_inputs_changed_since_the_runs_kept(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Audit s16 #1: the fingerprint was the scenario's dump, which names the geodata by path
+    only: a resume after links.geojson changed mixed runs of two networks in one table."""
+    path, out = _interrupted_sweep(tmp_path, monkeypatch)
+    links = tmp_path / "geo" / "links.geojson"
+    before = links.read_text()
+    links.write_text(before.replace('"hours": 10.0', '"hours": 200.0'))
+    with pytest.raises(InputError, match=r"--resume: expected the inputs of the runs kept "
+                       r"\(.*geo/links\.geojson changed since they were made; use another "
+                       r"--out or drop --resume\)"):
+        run_sweep(path, out, workers=1, plots=False, progress=False, resume=True)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["sweep", str(path), "--out", str(out), "--workers", "1",
+                                       "--no-plots", "--resume"])
+    assert result.exit_code == 2, result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert "--resume: expected the inputs of the runs kept (geo/links.geojson changed" \
+        in result.output
+    links.write_text(before)                   # as it was: the runs kept are good again
+    again = sweep_mod.execute_sweep(path, out, workers=1, plots=False, progress=False,
+                                    resume=True)
+    assert again.resumed == 2 and set(again.runs["status"]) == {"ok"} and len(again.runs) == 4
+
+
+def test_resume_refuses_a_changed_code_version(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    path, out = _interrupted_sweep(tmp_path, monkeypatch, after=1)
+    monkeypatch.setattr(sweep_tasks, "code_version", lambda: "another version")
+    with pytest.raises(InputError, match=r"\(cqsim's code .* changed since"):
+        run_sweep(path, out, workers=1, plots=False, progress=False, resume=True)
+
+
 def test_plain_progress_lines() -> None:
     stream = io.StringIO()
     with Progress(4, 1, "demo", None, interval=0.0, stream=stream) as bar:

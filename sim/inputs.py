@@ -1,0 +1,100 @@
+"""The files a scenario reads, and their digests: what a resumed study (`sweep`, `uncertainty`,
+`pathway --resume`) checks is unchanged before it adds runs to the ones it kept.
+
+A scenario's dump names its geodata, market table, estimates and reference scenario by path
+only, so a study fingerprinted by the dump alone resumed after a geojson was edited and mixed
+the runs of two networks in one table. `read_files` lists every file a run of the scenario
+reads (its `extends` chain, the geodata, the market table and estimates, the estimates of its
+uncertain inputs, and the reference scenario with all of its own files); `digests` hashes
+their contents, and `changed_input` names the first that differs from what a study kept.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from sim.errors import InputError
+from sim.geodata import HUBS_FILE, LINKS_FILE, LOCKS_FILE
+from sim.scenario import Scenario, load_scenario
+from sim.uncertain import FromCalibration
+
+ABSENT = "absent"       # the digest of a file a run would read if it were there (locks)
+CODE = "code"           # the key of the code's version among a study's digests
+
+
+def _own_files(scenario: Scenario) -> list[Path]:
+    """The files this scenario reads itself (not through its reference scenario)."""
+    files = [Path(f) for f in scenario.provenance.files] or (
+        [Path(scenario.source_file)] if scenario.source_file else [])
+    geodata = Path(scenario.network.geodata)
+    files += [geodata / name for name in (HUBS_FILE, LINKS_FILE, LOCKS_FILE)]
+    if scenario.market is not None:
+        files.append(Path(scenario.market.table))
+        if scenario.market.estimates:
+            files.append(Path(scenario.market.estimates))
+    files += [Path(d.estimates) for d in scenario.uncertain.values()
+              if isinstance(d, FromCalibration)]
+    return files
+
+
+def read_files(scenarios: Iterable[Scenario]) -> list[Path]:
+    """Every file a run of any of `scenarios` reads, each once, in a stable order; a
+    reference scenario's own files included (a reference that does not load adds only
+    itself: its run reports the error)."""
+    found: dict[Path, None] = {}
+    seen: set[str] = set()
+    todo = list(scenarios)
+    while todo:
+        scenario = todo.pop()
+        found.update(dict.fromkeys(_own_files(scenario)))
+        reference = scenario.demand.reference_scenario
+        if reference is None or reference in seen:
+            continue
+        seen.add(reference)
+        found[Path(reference)] = None
+        try:
+            todo.append(load_scenario(reference))
+        except InputError:
+            continue
+    return sorted(found)
+
+
+def digests(files: Iterable[Path], code: str) -> dict[str, str]:
+    """The sha256 of each file's contents by its absolute path (`ABSENT` when missing), and
+    the code's version under `CODE`."""
+    from sim.staging import sha256_file
+
+    out = {CODE: code}
+    for path in files:
+        out[os.path.abspath(path)] = sha256_file(path) if path.is_file() else ABSENT
+    return out
+
+
+def shown(path: str) -> str:
+    """A path as a message shows it: relative to the working folder when inside it."""
+    rel = os.path.relpath(path)
+    return path if rel.startswith("..") else rel
+
+
+def changed_input(held: Mapping[str, str], now: Mapping[str, str]) -> str | None:
+    """What differs between the digests a study kept and the current ones (a file shown as
+    `shown` does, or "the code"), None when nothing does."""
+    if held.get(CODE) != now.get(CODE):
+        return "cqsim's code (its source or the libraries it runs on)"
+    for path in sorted(set(held) | set(now)):
+        if path != CODE and held.get(path) != now.get(path):
+            return shown(path)
+    return None
+
+
+def check_resume(held: object, now: Mapping[str, str], file: str | Path) -> None:
+    """Refuse to resume a study whose kept digests (`held`, from its metadata: None when it
+    kept none) differ from `now`: InputError naming `file`, `--resume` and what changed."""
+    if not isinstance(held, dict):
+        return
+    what = changed_input(held, now)
+    if what is not None:
+        raise InputError(file, "--resume", f"the inputs of the runs kept ({what} changed "
+                         "since they were made; use another --out or drop --resume)")

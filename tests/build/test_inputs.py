@@ -1,0 +1,53 @@
+"""The files a scenario reads (sim.inputs): what a resumed study checks is unchanged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from sim.inputs import ABSENT, CODE, changed_input, digests, read_files
+from sim.scenario import load_scenario
+from tests.support import netbuilder as nb
+
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+
+
+def test_a_plan_scenario_reads_its_chain_geodata_market_estimates_and_reference() -> None:
+    """plan-2025 extends baseline-2023 (which extends baseline, names the market table and
+    estimates, and is its own reference): every one of these files shapes its runs."""
+    files = {p.relative_to(SCENARIOS.parent).as_posix()
+             for p in read_files([load_scenario(SCENARIOS / "plan-2025.yaml")])}
+    assert files == {
+        "scenarios/plan-2025.yaml", "scenarios/baseline-2023.yaml", "scenarios/baseline.yaml",
+        "scenarios/estimates/baseline-2023.yaml", "seeds/markets-2023.csv",
+        "geodata/hubs.geojson", "geodata/links.geojson", "geodata/locks.geojson"}
+
+
+def test_a_reference_scenario_brings_its_own_files(tmp_path: Path) -> None:
+    """A reference on another network: its geodata shapes the demand response too."""
+    ref_dir = tmp_path / "ref"
+    ref_dir.mkdir()
+    reference = nb.line_network(ref_dir)
+    main = nb.line_network(tmp_path)
+    doc = yaml.safe_load(main.read_text())
+    doc["demand"]["reference_scenario"] = str(reference)
+    main.write_text(yaml.safe_dump(doc))
+    files = read_files([load_scenario(main)])
+    assert ref_dir / "geo" / "links.geojson" in files and reference in files
+    assert tmp_path / "geo" / "links.geojson" in files and main in files
+
+
+def test_changed_input_names_the_file_that_changed(tmp_path: Path) -> None:
+    scenario = load_scenario(nb.line_network(tmp_path))
+    files = read_files([scenario])
+    before = digests(files, "v1")
+    assert before[str(tmp_path / "geo" / "locks.geojson")] == ABSENT and before[CODE] == "v1"
+    assert changed_input(before, digests(files, "v1")) is None
+    assert changed_input(before, digests(files, "v2")).startswith("cqsim's code")
+    links = tmp_path / "geo" / "links.geojson"
+    links.write_text(links.read_text().replace('"hours": 10.0', '"hours": 11.0'))
+    assert changed_input(before, digests(files, "v1")) == str(links)
+    (tmp_path / "geo" / "locks.geojson").write_text("{}")   # a file that appeared counts too
+    links.write_text(links.read_text().replace('"hours": 11.0', '"hours": 10.0'))
+    assert changed_input(before, digests(files, "v1")) == str(tmp_path / "geo" / "locks.geojson")
