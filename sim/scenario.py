@@ -18,6 +18,7 @@ import copy
 import math
 import os
 import warnings
+from collections.abc import Iterable, Mapping
 from functools import partial
 from pathlib import Path, PurePath
 from typing import Annotated, Any, Literal, get_args
@@ -825,6 +826,28 @@ def run_overrides(scenario: Scenario, *, seed: int | None = None,
         if scenario.horizon.warmup_days >= days:
             overrides["horizon.warmup_days"] = 0.0
     return with_overrides(scenario, **overrides) if overrides else scenario
+
+
+def check_days_setting(days: float | None, set_by: str,
+                       varied: Mapping[str, tuple[str, Iterable[object]]],
+                       file: str | Path) -> None:
+    """Refuse a study's run setting `days` (a sweep's `days:`, `uncertainty --days`, named
+    `set_by`) where it would replace what the study varies or fixes without a word, its runs
+    table then recording values that were not run: `horizon.days` itself, and a
+    `horizon.warmup_days` not shorter than `days` (`run_overrides` drops it).
+
+    `varied`: dotted path -> (the field that sets it in `file`, its values); InputError naming
+    that field."""
+    if days is None:
+        return
+    for path, (field, values) in varied.items():
+        if path == "horizon.days":
+            raise InputError(file, field, f"horizon.days varied or {set_by} set, not both "
+                             f"({set_by} {days:g} sets every run's horizon)")
+        numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        if path == "horizon.warmup_days" and numbers and max(numbers) >= days:
+            raise InputError(file, field, f"a warm-up shorter than {set_by} {days:g} (a "
+                             "longer one is dropped: its runs would have none)", max(numbers))
 
 
 def with_overrides(scenario: Scenario, **fields: Any) -> Scenario:

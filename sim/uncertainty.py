@@ -30,7 +30,13 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
-from sim.scenario import Scenario, load_scenario, uncertain_inputs, with_overrides
+from sim.scenario import (
+    Scenario,
+    check_days_setting,
+    load_scenario,
+    uncertain_inputs,
+    with_overrides,
+)
 from sim.trade import GOODS_TRADE
 from sim.uncertain import UncertainInput, central, lookup, values
 
@@ -268,6 +274,9 @@ def run_uncertainty(scenario: Scenario | str | Path, out: str | Path | None = No
 
     study = design_study(scenario, samples, method, seed=seed,
                          noise_replications=noise_replications)
+    check_days_setting(days, "--days", {
+        inp.path: (f"uncertain.{inp.path}", [p[inp.path] for p in study.points])
+        for inp in study.inputs}, study.scenario.source_file)
     goal = references()[1].bn_cny if target is None else target
     spec = sweep_spec(study, days)
     outcome = execute_sweep(spec, out, workers=workers, scheduler=scheduler,

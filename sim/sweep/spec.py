@@ -19,6 +19,7 @@ from pydantic import (
 from sim.scenario import (
     MIN_DAYS,
     Provenance,
+    check_days_setting,
     check_not_run_setting,
     read_yaml,
     validation_error,
@@ -134,6 +135,26 @@ class SweepSpec(Spec):
                           "(default: 0 .. replications-1 for every point)")
     source_file: str = Field("", description="set by the loader: the file read")
 
+    @field_validator("fixed")
+    @classmethod
+    def _inputs_only(cls, value: dict[str, Any]) -> dict[str, Any]:
+        check_not_run_setting(value)   # `fixed: {replications: 3}` was accepted and ignored
+        return value
+
+    def settings(self) -> dict[str, tuple[str, list[Any]]]:
+        """Every path the sweep sets, varied or fixed: (its field in the sweep file, the
+        values it takes; a sampled range's ends)."""
+        p = self.parameters
+        if p.grid is not None:
+            out = {k: (f"parameters.grid.{k}", list(v)) for k, v in p.grid.items()}
+        elif p.points is not None:
+            out = {k: (f"parameters.points.{k}", [pt[k] for pt in p.points]) for k in p.names}
+        else:
+            assert p.sample is not None  # validated: exactly one of the three
+            out = {k: (f"parameters.sample.ranges.{k}", [r.low, r.high])
+                   for k, r in p.sample.ranges.items()}
+        return {**out, **{k: (f"fixed.{k}", [v]) for k, v in self.fixed.items()}}
+
     @model_validator(mode="after")
     def _per_point(self) -> SweepSpec:
         both = [p for p in self.parameters.names if p in self.fixed]
@@ -155,6 +176,14 @@ def load_sweep(path: str | Path) -> SweepSpec:
     raw.setdefault("name", path.stem)
     raw["source_file"] = str(path.resolve())
     try:
-        return SweepSpec.model_validate(raw)
+        spec = SweepSpec.model_validate(raw)
     except ValidationError as exc:
         raise validation_error(exc, Provenance(), path) from None
+    check_settings(spec, path)
+    return spec
+
+
+def check_settings(spec: SweepSpec, file: str | Path) -> None:
+    """Checks of a valid sweep that name a field of `file`: its `days:` replaces no horizon
+    the sweep varies or fixes (`check_days_setting`)."""
+    check_days_setting(spec.days, "days:", spec.settings(), file)

@@ -26,9 +26,14 @@ from sim.kpis import PEAKS, kpis, totals
 from sim.network import Plan
 from sim.pipeline import prepare, replicate_one, settle
 from sim.routing import choice_sets
-from sim.scenario import Scenario, load_scenario, load_scenario_via, with_overrides
+from sim.scenario import (
+    Scenario,
+    load_scenario,
+    load_scenario_via,
+    with_overrides,
+)
 from sim.sweep.design import design
-from sim.sweep.spec import SweepSpec, load_sweep
+from sim.sweep.spec import SweepSpec, check_settings, load_sweep
 
 HEADLINE_KPIS = ("total_teu_per_year", "total_trade_bn_cny_per_year")   # for sensitivity
 
@@ -203,6 +208,8 @@ def prepare_sweep(spec: SweepSpec | str | Path, limits: Limits | None = None,
 
     if not isinstance(spec, SweepSpec):
         spec = load_sweep(spec)
+    else:   # a spec made in Python: the checks of `load_sweep` that follow its validation
+        check_settings(spec, spec.source_file or spec.name)
     base = load_base(spec)
     kind = ("grid" if spec.parameters.grid is not None else
             "points" if spec.parameters.points is not None else "sample.ranges")

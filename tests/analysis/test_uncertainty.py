@@ -140,6 +140,24 @@ def test_a_distribution_outside_the_field_is_refused_before_any_run(tmp_path: Pa
     assert err.value.field == "uncertain.demand.elasticity"
 
 
+@pytest.mark.parametrize("path, low, high, expected", [
+    ("horizon.days", 5, 30, "horizon.days varied or --days set, not both (--days 20 sets every "
+                            "run's horizon)"),
+    ("horizon.warmup_days", 0, 30, "a warm-up shorter than --days 20 (a longer one is dropped"),
+])
+def test_days_that_would_replace_an_uncertain_horizon_is_refused(
+        tmp_path: Path, path: str, low: float, high: float, expected: str) -> None:
+    """Audit s16 #2: `--days 20` ran every sample 20 days long (or without its warm-up) while
+    runs.parquet and inputs.csv recorded the horizon drawn."""
+    scen = _with(line_network(tmp_path, horizon={"days": 60}), uncertain={path: {
+        "dist": "uniform", "low": low, "high": high, "reason": "r"}})
+    with pytest.raises(InputError) as err:
+        run_uncertainty(scen, tmp_path / "out", samples=6, method="lhs",
+                        noise_replications=2, days=20, workers=1, progress=False)
+    assert err.value.field == f"uncertain.{path}" and expected in err.value.expected
+    assert not (tmp_path / "out").exists()
+
+
 def test_cli_bad_uncertain_entry_is_one_line_exit_2(tmp_path: Path) -> None:
     from tests.cli.test_cli import cqsim
 

@@ -136,6 +136,67 @@ def test_a_sweep_that_says_one_thing_twice_is_refused(tmp_path: Path, edit, mess
         load_sweep(path)
 
 
+DAYS_BOTH = "expected horizon.days varied or days: set, not both (days: 15 sets every run's " \
+            "horizon)"
+SHORTER = "expected a warm-up shorter than days: 15 (a longer one is dropped: its runs would " \
+          "have none), got 20"
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda d: d["parameters"].update(grid={"horizon.days": [12, 30]}),
+     f"parameters.grid.horizon.days: {DAYS_BOTH}"),
+    (lambda d: d.update(fixed={"horizon.days": 30}), f"fixed.horizon.days: {DAYS_BOTH}"),
+    (lambda d: d["parameters"].update(grid=None, points=[{"horizon.days": 12}]),
+     f"parameters.points.horizon.days: {DAYS_BOTH}"),
+    (lambda d: d["parameters"].update(grid=None, sample={
+        "n": 3, "seed": 1, "ranges": {"horizon.days": [12, 30]}}),
+     f"parameters.sample.ranges.horizon.days: {DAYS_BOTH}"),
+    (lambda d: d["parameters"].update(grid={"horizon.warmup_days": [0, 5, 20]}),
+     f"parameters.grid.horizon.warmup_days: {SHORTER}"),
+    (lambda d: d.update(fixed={"horizon.warmup_days": 20}),
+     f"fixed.horizon.warmup_days: {SHORTER}"),
+    (lambda d: d["parameters"].update(grid=None, sample={
+        "n": 3, "seed": 1, "ranges": {"horizon.warmup_days": [0, 15]}}),
+     "parameters.sample.ranges.horizon.warmup_days: expected a warm-up shorter than days: 15"),
+])
+def test_days_that_would_replace_a_horizon_the_sweep_sets_is_refused(
+        tmp_path: Path, edit, message: str) -> None:
+    """Audit s16 #2: `days: 15` silently beat a varied or fixed horizon (every variant ran 15
+    days, or without its warm-up) while runs.parquet recorded the values not run."""
+    path = tiny_sweep(tmp_path, replications=1)          # the base runs 60 days
+    doc = yaml.safe_load(path.read_text())
+    doc["days"] = 15
+    edit(doc)
+    doc["parameters"] = {k: v for k, v in doc["parameters"].items() if v is not None}
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(InputError) as err:
+        load_sweep(path)
+    assert f"sweep.yaml: {message}" in str(err.value)
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
+
+
+def test_days_with_a_shorter_warmup_varied_is_a_sweep(tmp_path: Path) -> None:
+    path = tiny_sweep(tmp_path, replications=1,                 # the base runs 60 days
+                      parameters={"grid": {"horizon.warmup_days": [0, 5, 10]}})
+    doc = yaml.safe_load(path.read_text())
+    path.write_text(yaml.safe_dump({**doc, "days": 15}))
+    sweep = prepare_sweep(path)
+    horizons = [(t.settled or t).plan.horizon for t in sweep.tasks]  # type: ignore[union-attr]
+    assert [(h.days, h.warmup_days) for h in horizons] == [(15, 0), (15, 5), (15, 10)]
+    spec = load_sweep(path).model_copy(update={"days": 10.0})    # a spec made in Python
+    with pytest.raises(InputError, match="warmup_days: expected a warm-up shorter than days: 10"):
+        prepare_sweep(spec)
+
+
+def test_fixed_run_settings_are_refused(tmp_path: Path) -> None:
+    """Audit s16 #10: `fixed: {replications: 3}` was accepted and ignored (1 run a variant)."""
+    path = tiny_sweep(tmp_path, fixed={"replications": 3})
+    with pytest.raises(InputError, match=r"fixed: expected paths of model inputs, not "
+                                         r"replications \(a run setting"):
+        load_sweep(path)
+
+
 def test_designs() -> None:
     grid = sweep_mod.Parameters(grid={"a.x": [1, 2, 3], "b.y": [10, 20]})
     assert design(grid) == [{"a.x": a, "b.y": b} for a in (1, 2, 3) for b in (10, 20)]
