@@ -833,8 +833,10 @@ def check_days_setting(days: float | None, set_by: str,
                        file: str | Path) -> None:
     """Refuse a study's run setting `days` (a sweep's `days:`, `uncertainty --days`, named
     `set_by`) where it would replace what the study varies or fixes without a word, its runs
-    table then recording values that were not run: `horizon.days` itself, and a
-    `horizon.warmup_days` not shorter than `days` (`run_overrides` drops it).
+    table then recording values that were not run: `horizon.days` itself; a
+    `horizon.warmup_days` not shorter than `days` (`run_overrides` drops it); an
+    `equilibrium.days` longer (cut to the horizon); a window's `start_day` at or after it (the
+    window has no effect).
 
     `varied`: dotted path -> (the field that sets it in `file`, its values); InputError naming
     that field."""
@@ -845,9 +847,17 @@ def check_days_setting(days: float | None, set_by: str,
             raise InputError(file, field, f"horizon.days varied or {set_by} set, not both "
                              f"({set_by} {days:g} sets every run's horizon)")
         numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
-        if path == "horizon.warmup_days" and numbers and max(numbers) >= days:
-            raise InputError(file, field, f"a warm-up shorter than {set_by} {days:g} (a "
-                             "longer one is dropped: its runs would have none)", max(numbers))
+        top = max(numbers, default=0.0)
+        if path == "horizon.warmup_days" and top >= days:
+            expected = "a warm-up shorter than {} (a longer one is dropped: its runs would " \
+                       "have none)"
+        elif path == "equilibrium.days" and top > days:
+            expected = "feedback passes of at most {} (a longer one is cut to the run's horizon)"
+        elif path.endswith(".start_day") and top >= days:
+            expected = "a start inside the horizon of {} (a window starting later has no effect)"
+        else:
+            continue
+        raise InputError(file, field, expected.format(f"{set_by} {days:g}"), top)
 
 
 def with_overrides(scenario: Scenario, **fields: Any) -> Scenario:

@@ -158,6 +158,9 @@ SHORTER = "expected a warm-up shorter than days: 15 (a longer one is dropped: it
     (lambda d: d["parameters"].update(grid=None, sample={
         "n": 3, "seed": 1, "ranges": {"horizon.warmup_days": [0, 15]}}),
      "parameters.sample.ranges.horizon.warmup_days: expected a warm-up shorter than days: 15"),
+    (lambda d: d["parameters"].update(grid={"equilibrium.days": [10, 20]}),
+     "parameters.grid.equilibrium.days: expected feedback passes of at most days: 15 (a longer "
+     "one is cut to the run's horizon), got 20"),
 ])
 def test_days_that_would_replace_a_horizon_the_sweep_sets_is_refused(
         tmp_path: Path, edit, message: str) -> None:
@@ -174,6 +177,23 @@ def test_days_that_would_replace_a_horizon_the_sweep_sets_is_refused(
     assert f"sweep.yaml: {message}" in str(err.value)
     result = CliRunner().invoke(main, ["validate", str(path)])
     assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
+
+
+def test_days_before_a_window_the_sweep_moves_is_refused(tmp_path: Path) -> None:
+    """A closure moved to day 20 of a 15-day sweep had no effect, recorded as day 20."""
+    path = tiny_sweep(tmp_path, replications=1, parameters={
+        "grid": {"changes.0.start_day": [5, 20]}})
+    scenario = tmp_path / "scenario.yaml"
+    doc = yaml.safe_load(scenario.read_text())
+    doc["changes"] = [{"kind": "disruption", "link": "a-b", "start_day": 5, "end_day": 40,
+                       "capacity_factor": 0}]
+    scenario.write_text(yaml.safe_dump(doc))
+    sweep = yaml.safe_load(path.read_text())
+    path.write_text(yaml.safe_dump({**sweep, "days": 15}))
+    with pytest.raises(InputError, match=r"parameters\.grid\.changes\.0\.start_day: expected a "
+                       r"start inside the horizon of days: 15 \(a window starting later has no "
+                       r"effect\), got 20"):
+        load_sweep(path)
 
 
 def test_days_with_a_shorter_warmup_varied_is_a_sweep(tmp_path: Path) -> None:
