@@ -815,7 +815,7 @@ def _check_paths(scenario: Scenario, written: dict[str, tuple[Path, str]]) -> No
 def run_overrides(scenario: Scenario, *, seed: int | None = None,
                   replications: int | None = None, days: float | None = None) -> Scenario:
     """The scenario with the command line's seed, replications and horizon (a warm-up as
-    long as a shortened horizon is dropped)."""
+    that leaves less than MIN_DAYS of a shortened horizon to measure is dropped)."""
     overrides: dict[str, object] = {}
     if seed is not None:
         overrides["seed"] = seed
@@ -823,7 +823,7 @@ def run_overrides(scenario: Scenario, *, seed: int | None = None,
         overrides["replications"] = replications
     if days is not None:
         overrides["horizon.days"] = days
-        if scenario.horizon.warmup_days >= days:
+        if days - scenario.horizon.warmup_days < MIN_DAYS:
             overrides["horizon.warmup_days"] = 0.0
     return with_overrides(scenario, **overrides) if overrides else scenario
 
@@ -834,7 +834,7 @@ def check_days_setting(days: float | None, set_by: str,
     """Refuse a study's run setting `days` (a sweep's `days:`, `uncertainty --days`, named
     `set_by`) where it would replace what the study varies or fixes without a word, its runs
     table then recording values that were not run: `horizon.days` itself; a
-    `horizon.warmup_days` not shorter than `days` (`run_overrides` drops it); an
+    `horizon.warmup_days` that leaves less than MIN_DAYS (`run_overrides` drops it); an
     `equilibrium.days` longer (cut to the horizon); a window's `start_day` at or after it (the
     window has no effect).
 
@@ -848,9 +848,9 @@ def check_days_setting(days: float | None, set_by: str,
                              f"({set_by} {days:g} sets every run's horizon)")
         numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
         top = max(numbers, default=0.0)
-        if path == "horizon.warmup_days" and top >= days:
-            expected = "a warm-up shorter than {} (a longer one is dropped: its runs would " \
-                       "have none)"
+        if path == "horizon.warmup_days" and days - top < MIN_DAYS:
+            expected = (f"a warm-up that leaves at least {MIN_DAYS:g} day of {{}} to measure "
+                        f"(a longer one is dropped: its runs would have none)")
         elif path == "equilibrium.days" and top > days:
             expected = "feedback passes of at most {} (a longer one is cut to the run's horizon)"
         elif path.endswith(".start_day") and top >= days:

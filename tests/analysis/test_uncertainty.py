@@ -143,7 +143,7 @@ def test_a_distribution_outside_the_field_is_refused_before_any_run(tmp_path: Pa
 @pytest.mark.parametrize("path, low, high, expected", [
     ("horizon.days", 5, 30, "horizon.days varied or --days set, not both (--days 20 sets every "
                             "run's horizon)"),
-    ("horizon.warmup_days", 0, 30, "a warm-up shorter than --days 20 (a longer one is dropped"),
+    ("horizon.warmup_days", 0, 30, "a warm-up that leaves at least 1 day of --days 20 to measure"),
 ])
 def test_days_that_would_replace_an_uncertain_horizon_is_refused(
         tmp_path: Path, path: str, low: float, high: float, expected: str) -> None:

@@ -138,8 +138,8 @@ def test_a_sweep_that_says_one_thing_twice_is_refused(tmp_path: Path, edit, mess
 
 DAYS_BOTH = "expected horizon.days varied or days: set, not both (days: 15 sets every run's " \
             "horizon)"
-SHORTER = "expected a warm-up shorter than days: 15 (a longer one is dropped: its runs would " \
-          "have none), got 20"
+SHORTER = "expected a warm-up that leaves at least 1 day of days: 15 to measure (a longer one is " \
+          "dropped: its runs would have none), got 20"
 
 
 @pytest.mark.parametrize("edit, message", [
@@ -157,7 +157,8 @@ SHORTER = "expected a warm-up shorter than days: 15 (a longer one is dropped: it
      f"fixed.horizon.warmup_days: {SHORTER}"),
     (lambda d: d["parameters"].update(grid=None, sample={
         "n": 3, "seed": 1, "ranges": {"horizon.warmup_days": [0, 15]}}),
-     "parameters.sample.ranges.horizon.warmup_days: expected a warm-up shorter than days: 15"),
+     "parameters.sample.ranges.horizon.warmup_days: expected a warm-up that leaves at least 1 "
+     "day of days: 15"),
     (lambda d: d["parameters"].update(grid={"equilibrium.days": [10, 20]}),
      "parameters.grid.equilibrium.days: expected feedback passes of at most days: 15 (a longer "
      "one is cut to the run's horizon), got 20"),
@@ -205,7 +206,8 @@ def test_days_with_a_shorter_warmup_varied_is_a_sweep(tmp_path: Path) -> None:
     horizons = [(t.settled or t).plan.horizon for t in sweep.tasks]  # type: ignore[union-attr]
     assert [(h.days, h.warmup_days) for h in horizons] == [(15, 0), (15, 5), (15, 10)]
     spec = load_sweep(path).model_copy(update={"days": 10.0})    # a spec made in Python
-    with pytest.raises(InputError, match="warmup_days: expected a warm-up shorter than days: 10"):
+    with pytest.raises(InputError, match="warmup_days: expected a warm-up that leaves at "
+                                         "least 1 day of days: 10"):
         prepare_sweep(spec)
 
 
