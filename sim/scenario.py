@@ -413,14 +413,21 @@ class Provenance(Spec):
 # settings of a run, not inputs of the model: a sweep's or an uncertainty analysis' own keys
 # (seed, replications, --samples) set them, and a runs table has them as columns already
 RUN_SETTINGS = ("seed", "replications")
+# a file's own labels and how it was merged: varied, they change no run, and the variants
+# would differ only in name (the base a study varies is its `base:`)
+LABELS = ("name", "description", "extends", "replaces")
 
 
 def check_not_run_setting(paths: Any) -> None:
-    """ValueError when a varied path is a run setting (`RUN_SETTINGS`)."""
+    """ValueError when a varied path is a run setting (`RUN_SETTINGS`) or a label of the file
+    (`LABELS`): neither is a model input."""
     for path in paths:
         if path in RUN_SETTINGS:
             raise ValueError(f"paths of model inputs, not {path} (a run setting: the "
                              f"sweep's own {path}: key or the command's option sets it)")
+        if path in LABELS or path.split(".")[0] in LABELS:
+            raise ValueError(f"paths of model inputs, not {path} (a label of the file: "
+                             f"varied, every variant would run the same model)")
 
 
 class Scenario(Spec):

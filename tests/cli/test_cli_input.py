@@ -439,7 +439,7 @@ def test_a_damaged_targets_file_is_one_line_before_the_run(
     assert not out.exists()
 
 
-@pytest.mark.parametrize("setting", ["seed", "replications"])
+@pytest.mark.parametrize("setting", ["seed", "replications", "name", "extends", "description"])
 def test_a_run_setting_is_not_a_parameter_to_vary(tmp_path: Path, setting: str) -> None:
     """A sweep grid (or an uncertain entry) over `seed` passed validation, ran every variant
     and then failed on two `seed` columns, leaving its staging folder. It is refused at
