@@ -201,9 +201,22 @@ def check_out(out: str | os.PathLike[str], *, overwrite: bool = False,
     """The folder `out` checked as a place to write results into (see the module doc);
     InputError naming it and `option` otherwise. Nothing is written."""
     shown, path = check_place(out, inputs=inputs, option=option)
+    check_not_inside_results(shown, path, option)
     if not path.is_dir():
         return Target(shown, path, "", 0, option)
     return _contents(shown, path, overwrite, option)
+
+
+def check_not_inside_results(shown: str, path: Path, option: str = "--out") -> None:
+    """InputError when a folder around `path` holds results cqsim wrote (a manifest): files
+    written inside them are not in their manifest, so that result could no longer be
+    reported or replaced as cqsim's (audit s16: a run's --out inside another run's folder)."""
+    for where in path.parents:
+        found = read_manifest(where)
+        if found is not None:
+            raise _refuse(shown, option, f"a place outside other results ({where} holds the "
+                                         f"results of a cqsim command, {found[0]}; choose a "
+                                         f"folder beside it)")
 
 
 def check_place(out: str | os.PathLike[str], *, inputs: Iterable[str | os.PathLike[str]] = (),

@@ -460,3 +460,18 @@ def test_a_run_setting_is_not_a_parameter_to_vary(tmp_path: Path, setting: str) 
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and f"{block}: expected" in lines[0] and setting in lines[0]
     assert not (tmp_path / "o").exists() and not list(tmp_path.glob(".o*"))
+
+
+def test_an_out_inside_another_result_is_refused(tmp_path: Path) -> None:
+    """Audit s16: a run's --out inside another run's folder was accepted, and the first run
+    could then no longer be reported (its manifest did not list the second's files)."""
+    base = nb.line_network(tmp_path)
+    first = tmp_path / "first"
+    assert _cqsim("run", base, "--out", first, "--no-map", "--no-report").exit_code == 0
+    inner = first / "sub"
+    result = _cqsim("run", base, "--out", inner, "--no-map", "--no-report")
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--out" in lines[0] and "outside other results" in lines[0]
+    assert not inner.exists()
+    assert _cqsim("report", first, "-o", tmp_path / "r.html").exit_code == 0
