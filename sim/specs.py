@@ -48,6 +48,22 @@ MIN_TEU_PER_HOUR = 1e-3         # one TEU in 6 weeks of handling
 Check = Callable[[Any], str | None]
 
 
+def _exponent_hint(text: str) -> str:
+    """How to write `text` as a YAML number when it reads as one to Python but as text to
+    YAML 1.1 (`1e3`, `1.0e9`: the exponent needs a sign and the mantissa a dot)."""
+    try:
+        value = float(text)
+    except ValueError:
+        return ""
+    if not math.isfinite(value):
+        return ""
+    mantissa, exponent = f"{value:.15e}".split("e")
+    mantissa = mantissa.rstrip("0")
+    if mantissa.endswith("."):
+        mantissa += "0"
+    return f"; YAML reads {text.strip()} as text: write {mantissa}e{exponent}"
+
+
 def _number_check(annotation: Any) -> Check | None:
     """A function telling what is wrong with a value given for a number (a boolean or a text
     that pydantic's lax mode would turn into 1 or 21), for numeric annotations and the
@@ -60,7 +76,7 @@ def _number_check(annotation: Any) -> Check | None:
             if isinstance(value, bool):
                 return "a number (not true or false)"
             if isinstance(value, str):
-                return "a number (not text)"
+                return "a number (not text)" + _exponent_hint(value)
             return None
         return scalar
     if origin in (Union, types.UnionType):

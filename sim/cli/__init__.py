@@ -10,7 +10,10 @@ need when they run, so `cqsim --help` and bad input answer at once.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
+import sys
 import warnings
 from types import FrameType
 from typing import Any
@@ -82,6 +85,13 @@ class CqsimGroup(click.Group):
             ctx.exit(1)
         except KeyboardInterrupt:
             ctx.exit(_interrupted())
+        except BrokenPipeError:
+            # the reader of the output went away (`cqsim list ... | head -1`): quiet, with the
+            # exit code of a process killed by SIGPIPE, as other Unix tools; what the command
+            # wrote to files is complete (they are written whole or not at all)
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(128 + getattr(signal, "SIGPIPE", 13))
         except Exception:
             # an interrupt that lands inside library code (an import half done, a C call) can
             # surface as another exception: after a signal, the command was interrupted

@@ -686,6 +686,9 @@ def build_corpus() -> None:
             _set("horizon.days", -5))
     mutated("warmup_longer_than_run.yaml", "a warm-up as long as the run", "horizon",
             _set("horizon.warmup_days", 10))
+    mutated("exponent_as_text.yaml", "1e3, which YAML 1.1 reads as text (the message now "
+            "says how to write it)", "seed: expected a number (not text); YAML reads 1e3 as "
+            "text: write 1.0e+03", _set("seed", "1e3"))
     mutated("name_escape_codes.yaml", "a name with an ANSI escape code (it recoloured the "
             "terminal through the console's table titles)", "name",
             _set("name", "\x1b[31mred"))

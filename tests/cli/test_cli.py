@@ -94,3 +94,16 @@ def test_same_seed_same_tables_on_any_worker_count(tmp_path: Path) -> None:
     for name in ("corridors", "hubs", "links", "lines"):
         pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "one" / f"{name}.parquet"),
                                       pd.read_parquet(tmp_path / "two" / f"{name}.parquet"))
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly() -> None:
+    """Audit s16: `cqsim list ... | head -1` exited 1 with nothing said, like a failure.
+    The reader's end is closed before anything is read: the command stops quietly, with
+    SIGPIPE's exit code (or 0 when all it printed fitted in the pipe)."""
+    proc = subprocess.Popen([*CQSIM, "list", "flows", str(ROOT / "scenarios" /
+                                                          "baseline-2023.yaml")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) in (0, 141) and err == b"", err
