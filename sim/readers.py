@@ -253,8 +253,10 @@ def read_yaml_file(path: str | Path, what: str = "scenario file",
     shown = Path(path) if ref is None else resolved
     doc = parse_yaml(shown, decode_text(shown, data, via), via)
     if not isinstance(doc, dict):
-        raise InputError(shown, "", "a YAML mapping at the top level", type(doc).__name__,
-                         via=via)
+        kind = {type(None): "nothing (an empty file, or comments only)", list: "a list",
+                str: "a text", bool: "true or false"}.get(type(doc), "a number")
+        raise InputError(shown, "", f"a YAML mapping at the top level (key: value lines); "
+                                    f"found {kind}", via=via)
     return resolved, doc
 
 

@@ -426,6 +426,11 @@ def hostile_cases(edit: Callable[[str, str], str]) -> None:
     case("targets_zero.csv", "a published figure of 0 (ZeroDivisionError after the run)",
          "line 2.published", header + row.replace("10,5,20", "0,0,20"), commands=calibrate,
          kind="calibration table")
+    case("pathway_as_scenario.yaml", "a pathway file given where a scenario is read (the "
+         "message listed six missing scenario fields)", "expansions",
+         "name: p\nscenario: ok.yaml\nbase_year: 2023\nexpansions: []\n")
+    case("candidates_as_scenario.yaml", "a candidates file given where a scenario is read",
+         "candidates", "name: c\nscenario: ok.yaml\nbase_year: 2023\ncandidates: []\n")
     # ------------------------------------------------------------ compare and rank
     case("compare_same_name.yaml", "two alternatives of one name (a traceback after every "
          "run: the variants are told apart by name)", "name",
