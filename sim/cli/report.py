@@ -23,7 +23,12 @@ def report(run_dirs: tuple[Path, ...], out: Path | None, overwrite: bool) -> Non
     manifest (run.json) is refused."""
     from sim.errors import InputError
     from sim.report import REPORT_FILE, REPORT_MARKER, write_report
-    from sim.staging import begins_with, check_file_out, results_file
+    from sim.staging import (
+        begins_with,
+        check_file_out,
+        check_not_inside_results,
+        results_file,
+    )
 
     seen: set[Path] = set()
     for run_dir in run_dirs:
@@ -38,5 +43,7 @@ def report(run_dirs: tuple[Path, ...], out: Path | None, overwrite: bool) -> Non
         raise InputError(target, "--out", f"a file that is not one of the results of "
                                           f"{holder} (it would overwrite {target.name}, even "
                                           "with --overwrite)")
+    if target.name != REPORT_FILE:      # its own report.html a results folder lists
+        check_not_inside_results(str(target), target)
     path = write_report(list(run_dirs), target)
     click.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")

@@ -475,3 +475,7 @@ def test_an_out_inside_another_result_is_refused(tmp_path: Path) -> None:
     assert len(lines) == 1 and "--out" in lines[0] and "outside other results" in lines[0]
     assert not inner.exists()
     assert _cqsim("report", first, "-o", tmp_path / "r.html").exit_code == 0
+    result = _cqsim("report", first, "-o", first / "sub" / "x.html")   # nor a report
+    assert result.exit_code == 2 and "outside other results" in result.stderr, result.output
+    assert not (first / "sub").exists()
+    assert _cqsim("report", first).exit_code == 0      # its own report.html: listed in it
