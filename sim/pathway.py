@@ -295,9 +295,11 @@ def check_builds(base: Scenario, changes: list[dict[str, Any]], path: Path, wher
 
 def spec_error(exc: ValidationError, path: Path) -> InputError:
     """The first error of a pathway or candidates file as an InputError naming the field."""
+    from sim.specs import expected as expected_by
+
     err = exc.errors()[0]
     loc = ".".join(str(p) for p in err["loc"])
-    expected = err["msg"].removeprefix("Value error, ")
+    expected = expected_by(err)       # the scenario loader's wording (`sim.specs.expected`)
     if err["type"] == "extra_forbidden":
         expected = "no such key (unknown field)"
     got = err.get("input") if err["type"] != "missing" else None
