@@ -418,14 +418,15 @@ RUN_SETTINGS = ("seed", "replications")
 LABELS = ("name", "description", "extends", "replaces")
 
 
-def check_not_run_setting(paths: Any) -> None:
-    """ValueError when a varied path is a run setting (`RUN_SETTINGS`) or a label of the file
-    (`LABELS`): neither is a model input."""
+def check_not_run_setting(paths: Any, labels: bool = True) -> None:
+    """ValueError when a varied path is a run setting (`RUN_SETTINGS`) or, with `labels`, a
+    label of the file (`LABELS`): neither is a model input. (`uncertain:` leaves the labels to
+    `uncertain_inputs`, which names the entry's own path.)"""
     for path in paths:
         if path in RUN_SETTINGS:
             raise ValueError(f"paths of model inputs, not {path} (a run setting: the "
                              f"sweep's own {path}: key or the command's option sets it)")
-        if path in LABELS or path.split(".")[0] in LABELS:
+        if labels and (path in LABELS or path.split(".")[0] in LABELS):
             raise ValueError(f"paths of model inputs, not {path} (a label of the file: "
                              f"varied, every variant would run the same model)")
 
@@ -472,7 +473,7 @@ class Scenario(Spec):
     @field_validator("uncertain")
     @classmethod
     def _inputs_only(cls, value: dict[str, Distribution]) -> dict[str, Distribution]:
-        check_not_run_setting(value)
+        check_not_run_setting(value, labels=False)
         return value
 
     def locate(self, dotted: str) -> tuple[str, str]:
@@ -777,7 +778,7 @@ def uncertain_inputs(scenario: Scenario, written: dict[str, tuple[Path, str]] | 
     out = []
     for path, dist in scenario.uncertain.items():
         at = f"uncertain.{path}"
-        if path.split(".")[0] in ("uncertain", "source_file", "name", "extends", "provenance"):
+        if path.split(".")[0] in ("uncertain", "source_file", "provenance", *LABELS):
             raise scenario.error(at, "a path to a numeric scenario field")
         try:
             current = lookup(data, path)
