@@ -161,6 +161,12 @@ class SweepSpec(Spec):
         if both:   # the varied value would silently win over the fixed one
             raise ValueError(f"fixed.{both[0]}: a path that parameters do not vary too")
         reps = self.point_replications
+        points = self.parameters.points
+        if points is not None and reps is None:   # with point_replications a point may recur
+            seen = [tuple(sorted((k, _key(v)) for k, v in p.items())) for p in points]
+            if len(set(seen)) < len(seen):
+                raise ValueError("distinct parameters.points (a point twice runs the "
+                                 "same variant twice)")
         if reps is not None:
             if self.parameters.points is None or len(reps) != len(self.parameters.points):
                 raise ValueError("point_replications: one list per point of parameters.points")

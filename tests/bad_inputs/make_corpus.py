@@ -397,6 +397,12 @@ def hostile_cases(edit: Callable[[str, str], str]) -> None:
          _sweep({"parameters": {"grid": {
              "network.services.ab.departures_per_week": [float("nan"), 7]}}}),
          commands=SWEEP_COMMANDS, kind="sweep files")
+    case("sweep_duplicate_points.yaml", "two equal points (ran the same variant twice under "
+         "two labels)", "parameters",
+         _sweep({"parameters": {"points": [
+             {"network.services.ab.departures_per_week": 7},
+             {"network.services.ab.departures_per_week": 7.0}]}}),
+         commands=SWEEP_COMMANDS, kind="sweep files")
     case("sweep_duplicate_key.yaml", "a sweep file with replications given twice", "line ",
          _sweep({"parameters": {"grid": grid}}) + "replications: 2\n",
          commands=SWEEP_COMMANDS, kind="sweep files")
