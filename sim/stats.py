@@ -44,13 +44,20 @@ def replications_to_resolve(differences: np.ndarray, level: float = 0.95,
         return None
     if sd == 0:
         return n
-    # (s / |mean|)^2 x z^2 is a lower bound (t > z): start there, then step up
-    i = max(n, int((sd / mean * t_quantile(0.5 + level / 2.0, 1e9)) ** 2))
-    while i <= most:
-        if t_quantile(0.5 + level / 2.0, i - 1) * sd / np.sqrt(i) <= mean:
-            return i
-        i += 1
-    return None
+    p = 0.5 + level / 2.0
+
+    def resolves(i: int) -> bool:
+        return t_quantile(p, i - 1) * sd / np.sqrt(i) <= mean
+
+    if resolves(n):
+        return n
+    if not resolves(most):
+        return None
+    low, high = n, most          # t(i - 1) / sqrt(i) falls with i: bisect for the first
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (low, mid) if resolves(mid) else (mid, high)
+    return high
 
 
 def difference_ci(base: np.ndarray, alt: np.ndarray, paired: bool,
