@@ -341,8 +341,7 @@ def _warn_inert_gauge_change(scenario: Scenario, where: str, change: SetChange |
     (A change made before the capacity was given, in a file the scenario extends, is
     superseded by it and not warned about.)"""
     if change.field in _INERT_AT_CAPACITY and isinstance(spec, BorderSpec) and \
-            spec.gauge_change and spec.outbound_trains_per_day is not None and \
-            spec.inbound_trains_per_day is not None:
+            spec.trains_a_day:
         file, field = scenario.locate(where)
         what = ("only holds each train longer" if change.field == "handling_servers"
                 else "has no effect")

@@ -98,8 +98,8 @@ def _hub_capacity(plan: Plan, hub_id: str, hub: HubSpec) -> float:
     published capacity in trains a day each way, those trains a day x 365 x the mean TEU of
     the trains that stop there (its positions and handling rate do not set its capacity
     then: `BorderSpec.train_hours`)."""
-    if isinstance(hub, BorderSpec) and hub.gauge_change and \
-            hub.outbound_trains_per_day is not None and hub.inbound_trains_per_day is not None:
+    if isinstance(hub, BorderSpec) and hub.trains_a_day:
+        assert hub.outbound_trains_per_day is not None and hub.inbound_trains_per_day is not None
         teu = [line.spec.vehicle_capacity_teu for line in plan.network.lines
                if hub_id in line.stops]
         if teu:

@@ -261,6 +261,14 @@ class BorderSpec(HubSpec):
             self.inbound_trains_per_day is not None)
 
     @property
+    def trains_a_day(self) -> bool:
+        """Whether both directions have a published capacity in trains a day: a train then
+        holds a position servers x 24 / trains a day h (`train_hours`), so the positions,
+        set-up and handling rate do not set the border's capacity."""
+        return self.gauge_change and self.outbound_trains_per_day is not None and \
+            self.inbound_trains_per_day is not None
+
+    @property
     def transfers(self) -> bool:
         """Freight is not re-booked where trains change gauge: they pass through whole."""
         return not self.gauge_change
