@@ -12,7 +12,7 @@ import dataclasses
 import itertools
 import math
 import warnings
-from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import TYPE_CHECKING
@@ -139,11 +139,24 @@ def _route(plan: Plan, index: int, legs: tuple[Leg, ...], origin: str,
         km_by_corridor[line.spec.corridor] = km_by_corridor.get(line.spec.corridor, 0.0) + leg_km
         hubs.append(stop)
     price += plan.routing.transfer_cost_cny * (len(legs) - 1)
-    main = {k: v for k, v in km_by_corridor.items() if k != "feeder"} or km_by_corridor
-    corridor: str = max(main, key=lambda k: main[k])
+    corridor = _channel(plan, km_by_corridor, gateway)
     return Route(index=index, legs=legs, hubs=tuple(hubs), corridor=corridor, km=km,
                  price_cny=price, base_hours=hours, co2_kg_per_t=co2,
                  gateway=gateway if gateway is not None else corridor)
+
+
+def _channel(plan: Plan, km_by_corridor: Mapping[str, float], gateway: str | None) -> str:
+    """The corridor a route counts for: of its gateway's own corridors (the inland channel a
+    shipper chose: trucks to Shanghai are the coastal gateway's even where the sea leg, on a
+    ship of the `east` corridor, is longer), else of all but the feeders, the one it rides
+    furthest."""
+    own: set[str] = set()
+    if gateway is not None and plan.market is not None:
+        spec = plan.market.section.gateways.get(gateway)
+        own = set(spec.corridors) if spec is not None else {gateway}
+    main = ({k: v for k, v in km_by_corridor.items() if k in own}
+            or {k: v for k, v in km_by_corridor.items() if k != "feeder"} or km_by_corridor)
+    return max(main, key=lambda k: main[k])
 
 
 def needless_transfer(plan: Plan, legs: tuple[Leg, ...]) -> bool:

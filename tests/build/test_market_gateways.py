@@ -74,6 +74,35 @@ def test_onward_corridors_are_ridden_only_after_the_gateways_own(tmp_path: Path)
     assert all(c == {"west"} for c in by_gateway["west"])
 
 
+def test_a_route_counts_for_its_gateways_own_corridor(tmp_path: Path) -> None:
+    """Trucks to Shanghai then a ship of the `east` corridor are the coastal gateway's
+    channel, not the Yangtze's: a market route is credited to its gateway's own corridor even
+    where it rides an onward corridor further (until 2026-12-03 the longest leg won, and the
+    east corridor counted 62.5 bn CNY/yr of land-hauled Shanghai trade)."""
+    doc = market_doc(tmp_path, road_cq_sh=True)
+    doc["network"]["services"]["coastal-truck-sh"] = {
+        "corridor": "coastal", "mode": "road", "stops": ["cq", "sh"], "schedule": "continuous",
+        "capacity_teu_per_day": 500, "price_cny_per_teu": 6000, "source": "test"}
+    doc["market"]["gateways"]["coastal_sh"] = {"corridors": ["coastal"], "onward": ["east"]}
+    plan = prepare(write_scenario(tmp_path / "s.yaml", doc))
+    assert plan.market is not None
+    gateways = plan.market.section.gateways
+    lines = plan.network.lines
+    further = 0
+    for cs in choice_sets(plan):
+        if not plan.flows[cs.flow].market:
+            continue
+        for r in cs.routes:
+            assert r.corridor in gateways[r.gateway].corridors, (r.gateway, r.hubs)
+            km: dict[str, float] = {}
+            for leg in r.legs:
+                line = lines[leg.line]
+                km[line.spec.corridor] = km.get(line.spec.corridor, 0.0) + sum(
+                    h.link.km for h in line.hops[leg.board:leg.alight])
+            further += max(km, key=lambda k: km[k]) != r.corridor
+    assert further, "no route rides an onward corridor further than its own: the test is idle"
+
+
 def test_a_route_back_through_its_origins_city_is_a_detour(tmp_path: Path) -> None:
     plan = prepare(write_scenario(tmp_path / "s.yaml", market_doc(tmp_path)))
     line = {ln.id: k for k, ln in enumerate(plan.network.lines)}
