@@ -3,8 +3,9 @@
 For a lane (a gateway, a depot in China, hubs abroad) the loaded TEU a year that the
 settled plan sends each way between the depot and each hub abroad are
 
-    L_out(E) = sum over loaded flows and their routes through the lane's gateway that pass
-               the depot and end at E:  flow TEU x P(route)
+    L_out(E) = sum over loaded flows (of the classes `from_classes`) and their routes
+               through the lane's gateway that pass the depot and end at E:
+               flow TEU x P(route)
     L_in(E)  = the same from E to the depot
 
 with P the choice probabilities at the learnt delays, spreads and availability of routes (a
@@ -38,9 +39,10 @@ def loaded_teu(plan: Plan, choices: Sequence[ChoiceSet], delay: Mapping[int, flo
     if plan.market is None or plan.market.section.empties is None:
         return out
     lanes = plan.market.section.empties.lanes
+    counted = set(plan.market.section.empties.from_classes)
     for cs in choices:
         flow = plan.flows[cs.flow]
-        if flow.flow_class == "empty" or flow.teu_per_year <= 0:
+        if flow.flow_class not in counted or flow.teu_per_year <= 0:
             continue
         if flow.market:
             probs, _, _ = market_choice(plan, cs, delay, spread, offered)

@@ -13,9 +13,9 @@ given, each corridor is one. Choice parameters left out are read from the estima
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from sim.specs import Corridor, Spec
+from sim.specs import Corridor, FlowClass, Spec
 
 
 class Gateway(Spec):
@@ -95,7 +95,19 @@ class Empties(Spec):
     repositioned_share: float = Field(ge=0, le=1, description="share of the imbalance that "
                                                               "goes back empty")
     lanes: tuple[EmptyLane, ...] = Field(min_length=1)
+    from_classes: tuple[FlowClass, ...] = Field(
+        ("trade", "domestic", "transit", "chengdu"), min_length=1,
+        description="flow classes whose loaded boxes set the imbalance; leave out a class "
+                    "whose input TEU were sized from a count of all boxes, empties included "
+                    "(it already carries its own)")
     source: str = Field(min_length=1)
+
+    @field_validator("from_classes")
+    @classmethod
+    def _loaded_classes(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        if "empty" in v:
+            raise ValueError("loaded flow classes only (not empty)")
+        return v
 
     @model_validator(mode="after")
     def _pairs_once(self) -> Empties:

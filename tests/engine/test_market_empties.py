@@ -60,6 +60,26 @@ def test_empties_are_the_share_of_the_loaded_imbalance(tmp_path: Path) -> None:
     assert empties[("cq", "eu")] == 0.0
 
 
+@pytest.mark.parametrize("from_classes, counted", [(None, True), (["trade"], False)])
+def test_input_flows_sized_with_their_empties_can_be_left_out(
+        tmp_path: Path, from_classes: list[str] | None, counted: bool) -> None:
+    """A transit input westbound adds to the west lane's imbalance unless `from_classes`
+    leaves its class out (an input sized from a count of all boxes carries its empties)."""
+    doc = _doc(tmp_path, share=0.5)
+    doc["demand"]["flows"].append({"origin": "cq", "destination": "eu", "commodity": "materials",
+                                   "teu_per_year": 3000, "flow_class": "transit",
+                                   "gateway": "west", "source": "test: transit input"})
+    if from_classes is not None:
+        doc["market"]["empties"]["from_classes"] = from_classes
+    settled = settle(prepare(write_scenario(tmp_path / "m.yaml", doc)))
+    loaded = _loaded_by_gateway(settled, "eu")
+    transit = 3000.0 if counted else 0.0
+    empties = {(f.origin, f.destination): f.teu_per_year for f in settled.plan.flows
+               if f.flow_class == "empty"}
+    assert empties[("eu", "cq")] == pytest.approx(
+        0.5 * (loaded[("west", "out")] + transit - loaded[("west", "in")]))
+
+
 def test_each_gateway_balances_its_own_boxes(tmp_path: Path) -> None:
     """Two lanes between the same depot and end: each gateway's empties answer its own
     imbalance and ride its own services (one gateway's empties never crowd the other's)."""
@@ -97,6 +117,17 @@ def test_a_lane_of_an_unknown_gateway_is_refused_in_one_line(tmp_path: Path) -> 
     with pytest.raises(InputError) as err:
         settle(prepare(write_scenario(tmp_path / "n.yaml", doc)))
     assert "market.empties.gateway" in str(err.value) and "wets" in str(err.value)
+
+
+@pytest.mark.parametrize("value", [["empty"], [], ["trade", "cargo"]])
+def test_from_classes_of_no_loaded_class_is_refused_in_one_line(tmp_path: Path,
+                                                                  value: list[str]) -> None:
+    doc = _doc(tmp_path)
+    doc["market"]["empties"]["from_classes"] = value
+    with pytest.raises(InputError) as err:
+        prepare(write_scenario(tmp_path / "m.yaml", doc))
+    assert "market.empties.from_classes" in str(err.value)
+    assert "\n" not in str(err.value)
 
 
 def test_empties_take_slots_count_apart_and_are_conserved(tmp_path: Path) -> None:
