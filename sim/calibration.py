@@ -43,7 +43,8 @@ Each figure has a `role`: `fit` (a free parameter was set or estimated to it: th
 checks the fit, not the model; `parameter` names what was fitted, and `market.choice.*`
 parameters are estimated by `cqsim calibrate --estimate`), `validate` (held out: nothing was
 set to it, and it shares no published series with a fitting figure), `dependent` (neither:
-a parameter now held was once estimated to it, or it is derived from the series a fitting
+a parameter now held was once set or estimated to it, e.g. geodata running speeds chosen
+so a transit time comes out in its published range, or it is derived from the series a fitting
 figure comes from, so in band it is not independent evidence; `parameter` says which) or
 `check` (an accounting check: the figure is mostly inputs derived from it or summing to it,
 e.g. the market table's total, so a run in its band shows the network carried its inputs,

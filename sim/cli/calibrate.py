@@ -28,8 +28,9 @@ ROLE_TABLES = {
             "not the model)", "fitting figures"),
     "validate": ("VALIDATION figures (held out: nothing was set to them)",
                  "validation figures"),
-    "dependent": ("DEPENDENT figures (a held parameter was once estimated to each, or each "
-                  "shares its source series with a fitting figure: not independent evidence)",
+    "dependent": ("DEPENDENT figures (a held parameter was once set or estimated to each, "
+                  "or each shares its source series with a fitting figure: not independent "
+                  "evidence)",
                   "dependent figures"),
     "check": ("ACCOUNTING CHECKS (mostly inputs derived from or summing to the figure: in "
               "band, the network carried its inputs; they do not validate the model)",
