@@ -19,9 +19,10 @@ expression read from the result tables:
 - `arrive:<origin>><hub>`                mean hours from the hand-over at a route's origin to
                                           alighting at `hub` (legs table, door_mean_h): door
                                           to door to a hub lots pass on their way
-- `loaded_ratio:<gateway>[+<gateway>...]:<out|in>`  loaded TEU / (loaded + empty TEU)
-                                          delivered through the gateways leaving China (`out`)
-                                          or coming back (`in`), routes table
+- `loaded_ratio:<gateway>[+<gateway>...]:<out|in|both>`  loaded TEU / (loaded + empty TEU)
+                                          delivered through the gateways leaving China (`out`),
+                                          coming back (`in`) or both ways together (`both`, a
+                                          round-trip loading factor), routes table
 - `door:<origin>><destination>[:<corridor>]`  mean door-to-door hours of delivered lots
 - `gateway_teu:<gateway>[+<gateway>...][:<flow class>[+<flow class>...]]` TEU delivered
                                           through gateways, of the flow classes named (every
@@ -271,7 +272,7 @@ def _arrive(origin: str, hub: str) -> Measure:
 
 
 def _loaded_ratio(gateways: str, way: str) -> Measure:
-    if way not in ("out", "in"):
+    if way not in ("out", "in", "both"):
         raise ValueError(way)
 
     def measure(results: Results) -> np.ndarray:
@@ -281,7 +282,8 @@ def _loaded_ratio(gateways: str, way: str) -> Measure:
         leaving = np.array([hubs[o].country == "CN" and hubs[d].country != "CN"
                             for o, d in zip(routes["origin"], routes["destination"],
                                             strict=True)], dtype=bool)
-        routes = routes[leaving if way == "out" else ~leaving]
+        if way != "both":
+            routes = routes[leaving if way == "out" else ~leaving]
         empty = routes["flow_class"] == "empty"
         loaded = _per_rep(results, routes[~empty], "teu_delivered_per_year")
         total = _per_rep(results, routes, "teu_delivered_per_year")
@@ -411,8 +413,8 @@ def _parse(text: str, file: Path | str = "", line: int = 0) -> Measure:
                      "loaded_departures:C:M, link_teu:C:HUB[+HUB], hub_teu:HUB, line_teu:SERVICE, "
                      "lock_t:LOCK, lock:LOCK:FIGURE, ride:A>B, arrive:A>HUB, door:A>B[:C], "
                      "gateway_teu:G[:CLASSES], gateway_value:G[:CLASSES], class_value:G:CLASS, "
-                     "value_per_teu:G[:all], loaded_ratio:G:out|in, share:G:MARKET:DIRECTION:CLASS "
-                     "or trade_total", text)
+                     "value_per_teu:G[:all], loaded_ratio:G:out|in|both, "
+                     "share:G:MARKET:DIRECTION:CLASS or trade_total", text)
 
 
 # what each part of a measure names, by measure kind (`_parse`); None: not a name to check

@@ -136,6 +136,7 @@ def test_calibrate_cli_exits_0_inside_and_1_outside(tmp_path: Path) -> None:
 @pytest.mark.parametrize("row, field", [
     ("a,b,10,9,11,h,teleport:x,how,src", "measure"),
     ("a,b,10,9,11,CNY/TEU,value_per_teu:west:most,how,src", "measure"),
+    ("a,b,0.9,0.8,1,share,loaded_ratio:west:round,how,src", "measure"),
     ("a,b,10,11,12,h,ride:a>b,how,src", "low <= published <= high"),
     ("a,b,ten,9,11,h,ride:a>b,how,src", "numbers"),
     ("a,b,10,9,11,furlongs,ride:a>b,how,src", "unit"),

@@ -4,6 +4,7 @@ counted apart from the loaded TEU, and conserved; trade counted when declared.""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -157,6 +158,15 @@ def test_empties_take_slots_count_apart_and_are_conserved(tmp_path: Path) -> Non
     loaded_back = back.loc[back["flow_class"] != "empty", "teu_delivered_per_year"].sum()
     assert row.simulated == pytest.approx(loaded_back / (loaded_back + empty))
     assert 0 < row.simulated < 1
+    # both ways together: a round-trip loading factor over every box of the gateway, which
+    # lies between the two directions' ratios (their TEU-weighted mean)
+    ways = {way: calibrate(results, [replace(ratio, measure=f"loaded_ratio:west:{way}")])[0]
+            .simulated for way in ("out", "in", "both")}
+    west = routes[routes["gateway"] == "west"]
+    loaded = west.loc[west["flow_class"] != "empty", "teu_delivered_per_year"].sum()
+    assert ways["both"] == pytest.approx(loaded / (loaded + empty))
+    assert min(ways["out"], ways["in"]) <= ways["both"] <= max(ways["out"], ways["in"])
+    assert ways["in"] < ways["both"]     # the empties come back, so the round trip is fuller
 
 
 def test_trade_is_counted_when_declared(tmp_path: Path) -> None:
