@@ -388,6 +388,23 @@ def markets(page: Page, run: rd.RunDir) -> None:
               [(g.replace("_", " "), rd.SHARE.unit) for g in gateways]
     page.add(f"<h3>{html.escape(rd.SHARE.label.capitalize())}, by gateway</h3>"
              + table(headers, rows, text_cols=2))
+    captive = _captive_markets(frame)
+    if captive:
+        names = ", ".join(f"{html.escape(labels.get(m) or m)} ({html.escape(g)})"
+                          for m, g in captive)
+        page.add(f"<div class='note'>Reached by one gateway only: {names}. Their gateway "
+                 "shares are inputs, not choices, and no project on another gateway can "
+                 "shift that trade or induce more of it.</div>")
+
+
+def _captive_markets(frame: pd.DataFrame) -> list[tuple[str, str]]:
+    """(market, its gateway) of each market whose routes all go through one gateway."""
+    out = []
+    for market, sub in frame.groupby("market", sort=True):
+        gateways = sorted(set(sub["gateway"].astype(str)))
+        if len(gateways) == 1:
+            out.append((str(market), gateways[0]))
+    return out
 
 
 def congestion(page: Page, run: rd.RunDir) -> None:

@@ -237,6 +237,15 @@ def test_markets_section_shows_which_gateways_carry_each_market(one_run: Path,
         markets[["market", "direction"]].drop_duplicates())
     first = markets[(markets["market"] == top) & (markets["direction"] == rows[0][1])]
     assert rows[0][2].startswith(fg.fmt(first["trade_bn_cny_per_year"].sum(), 1) + " ± ")
+    # a market that only one gateway reaches is said: its shares are inputs (Hong Kong and
+    # Taiwan, through Shenzhen, in the baseline)
+    one = markets.groupby("market")["gateway"].nunique()
+    captive = sorted(one[one == 1].index)
+    assert captive
+    note = page.split("Reached by one gateway only: ")[1].split("</div>")[0]
+    gateway = dict(zip(markets["market"], markets["gateway"], strict=False))
+    assert note.split(". Their")[0] == ", ".join(
+        f"{html.escape(labels[m])} ({gateway[m]})" for m in captive)
 
 
 def test_the_trade_chart_adds_up_to_the_total(one_run: Path) -> None:
