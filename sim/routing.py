@@ -222,6 +222,17 @@ def _main_services(plan: Plan, legs: Iterable[Leg]) -> tuple[str, ...]:
                  if lines[leg.line].spec.corridor != "feeder")
 
 
+def _family(plan: Plan, legs: Iterable[Leg]) -> tuple[str, ...]:
+    """The modes a route rides in turn but for its feeders (rail, rail then sea, road...):
+    routes of one family compete more closely than routes of two, so a gateway keeps its
+    cheapest routes of each (a cross-border train and a rail-sea route are two ways of
+    shipping even where trucks are cheaper than both)."""
+    lines = plan.network.lines
+    modes = [lines[leg.line].spec.mode for leg in legs
+             if lines[leg.line].spec.corridor != "feeder"]
+    return tuple(m for i, m in enumerate(modes) if i == 0 or modes[i - 1] != m)
+
+
 # Paths found before the rest (`_Search.paths`): most searches end within the first few
 # (baseline-2023: 4 or fewer paths read in five of six), and Yen's algorithm costs in
 # proportion to the paths it is asked for.
@@ -304,11 +315,13 @@ def _routes(plan: Plan, paths: Iterable[tuple[list[Hashable], float]], origin: s
     """Routes of `paths` (nodes and cost, cheapest first): no service ridden twice, no
     needless transfer, no detour back (`doubles_back`), none dearer than `max_cost_ratio` x
     the best, at most `keep`; through a gateway, none that rides the same services as a
-    cheaper one but for its feeders (a detour by another urban dray is no alternative).
+    cheaper one but for its feeders (a detour by another urban dray is no alternative), and
+    beyond the `keep` cheapest, the cheapest of each other family of modes (`_family`).
     `cities`: the hubs of the origin's and the destination's city (`near`)."""
-    routes: list[Route] = []
+    chosen: list[tuple[Leg, ...]] = []
     best = None
     seen: set[tuple[str, ...]] = set()
+    families: set[tuple[str, ...]] = set()
     lines = plan.network.lines
     for path, cost in paths:
         legs = tuple(Leg(n[1], n[2], n[3]) for n in path if isinstance(n, tuple))
@@ -316,18 +329,21 @@ def _routes(plan: Plan, paths: Iterable[tuple[list[Hashable], float]], origin: s
         if (len(set(services)) != len(services) or needless_transfer(plan, legs)
                 or doubles_back(plan, origin, legs, *cities)):
             continue  # riding one service twice, leaving a vehicle that runs on, a detour
+        family: tuple[str, ...] = ()
         if gateway is not None:  # a gateway's alternatives differ in more than their drays
             main = _main_services(plan, legs)
-            if main in seen:
+            family = _family(plan, legs)
+            if main in seen or (len(chosen) >= keep and family in families):
                 continue
             seen.add(main)
         best = cost if best is None else best
         if cost > plan.routing.max_cost_ratio * best:
             break
-        routes.append(_route(plan, start + len(routes), legs, origin, gateway))
-        if len(routes) == keep:
+        chosen.append(legs)
+        families.add(family)
+        if gateway is None and len(chosen) == keep:
             break
-    return routes
+    return [_route(plan, start + i, legs, origin, gateway) for i, legs in enumerate(chosen)]
 
 
 def gateway_graphs(plan: Plan, g: _Search) -> dict[str, _Search]:

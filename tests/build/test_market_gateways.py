@@ -103,6 +103,30 @@ def test_a_route_counts_for_its_gateways_own_corridor(tmp_path: Path) -> None:
     assert further, "no route rides an onward corridor further than its own: the test is idle"
 
 
+def test_a_gateway_keeps_the_cheapest_route_of_each_family_of_modes(tmp_path: Path) -> None:
+    """Beyond its `routes_per_gateway` cheapest, a gateway keeps the cheapest route of each
+    other family of modes: rail-sea to ASEAN stays an alternative beside cheaper trucks and a
+    second truck service (until 2026-12-03 the two cheapest were kept, and the ILSTC's
+    rail-sea route to Vietnam was pruned behind a train and trucks), but a dearer rail-sea
+    route behind the cheapest one is not."""
+    doc = market_doc(tmp_path, road_cq_qz=True)
+    services = doc["network"]["services"]
+    services["south-truck"] = {"corridor": "south", "mode": "road", "stops": ["cq", "qz"],
+                               "schedule": "continuous", "capacity_teu_per_day": 500,
+                               "price_cny_per_teu": 1000, "source": "test"}
+    services["south-truck-2"] = {**services["south-truck"], "price_cny_per_teu": 1100}
+    services["south-rail-2"] = {**services["south-rail"], "price_cny_per_teu": 2700}
+    doc["market"]["routes_per_gateway"] = 2
+    plan = prepare(write_scenario(tmp_path / "s.yaml", doc))
+    lines = plan.network.lines
+    (cs,) = [c for c in choice_sets(plan) if plan.flows[c.flow].market == "asean"
+             and plan.flows[c.flow].origin == "cq"]
+    south = [tuple(lines[leg.line].service for leg in r.legs) for r in cs.routes
+             if r.gateway == "south"]
+    assert south == [("south-truck", "south-sea-asean"), ("south-truck-2", "south-sea-asean"),
+                     ("south-rail", "south-sea-asean")]
+
+
 def test_a_route_back_through_its_origins_city_is_a_detour(tmp_path: Path) -> None:
     plan = prepare(write_scenario(tmp_path / "s.yaml", market_doc(tmp_path)))
     line = {ln.id: k for k, ln in enumerate(plan.network.lines)}
