@@ -158,24 +158,23 @@ SHRINK_LOTS = 20   # lots of a route that weigh as much as its gateway's spread 
 
 def _spreads(routes: pd.DataFrame, choices: Sequence[ChoiceSet], lot_teu: float,
              previous: dict[int, float], n: int) -> dict[int, float]:
-    """Spread of transit (p95 - mean, h) per route seen in a pass, shrunk toward the TEU-weighted
-    spread of its gateway when it carried few lots, averaged over passes (MSA)."""
+    """Spread of transit (standard deviation, h: what a reliability ratio values) per route
+    seen in a pass, shrunk toward the TEU-weighted spread of its gateway when it carried few
+    lots, averaged over passes (MSA)."""
     seen: dict[int, tuple[float, float]] = {}
     by_gateway: dict[str, list[float]] = {}
     # one dict per column: a row lookup (routes.loc) per route cost more than the pass's sums
-    teus, means, p95s = (routes[c].to_dict() for c in (
-        "teu_delivered_per_year", "transit_mean_h", "transit_p95_h"))
+    teus, sds = (routes[c].to_dict() for c in ("teu_delivered_per_year", "transit_sd_h"))
     for cs in choices:
         for r in cs.routes:
             if r.index not in teus:
                 continue
-            teu, mean, p95 = (float(teus[r.index]), float(means[r.index]),
-                              float(p95s[r.index]))
-            if teu > 0 and not (np.isnan(mean) or np.isnan(p95)):
-                seen[r.index] = (teu, p95 - mean)
+            teu, sd = float(teus[r.index]), float(sds[r.index])
+            if teu > 0 and not np.isnan(sd):
+                seen[r.index] = (teu, sd)
                 acc = by_gateway.setdefault(r.gateway, [0.0, 0.0])
                 acc[0] += teu
-                acc[1] += teu * (p95 - mean)
+                acc[1] += teu * sd
     out = dict(previous)
     for cs in choices:
         for r in cs.routes:

@@ -75,7 +75,7 @@ class Model:
         # hours of delay per route index learnt from earlier passes that the congestion
         # picture at booking does not foresee: route choice adds them to it (sim.equilibrium)
         self.route_delay = dict(route_delay or {})
-        # hours of spread (p95 - mean transit) per route index, learnt likewise (market choice)
+        # hours of spread (SD of transit) per route index, learnt likewise (market choice)
         self.route_spread = dict(route_spread or {})
         self.env = simpy.Environment()
         self.choices = tuple(choices) if choices is not None else choice_sets(plan)

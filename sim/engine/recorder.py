@@ -39,6 +39,8 @@ ROUTES = Table("routes", ("route",), (
     col("teu_delivered", "TEU", "year"),
     col("transit_mean_h", "h"),
     col("transit_p95_h", "h", label="95th percentile of the lots' door-to-door hours"),
+    col("transit_sd_h", "h", label="standard deviation of the lots' door-to-door hours "
+                                   "(TEU-weighted): the spread route choice values"),
     col("foreseen_mean_h", "h", label="queueing beyond normal that route choice saw on the "
                                       "route when its delivered lots were booked"),
     col("offered_share", "share", label="share of the flow's TEU booked while the route was "
@@ -155,15 +157,22 @@ class Recorder:
         self.at.append(now)
 
     # ------------------------------------------------------------------ tables
-    def _p95(self) -> dict[int, float]:
-        """95th percentile of door-to-door hours of the lots delivered per route."""
+    def _spreads(self) -> tuple[dict[int, float], dict[int, float]]:
+        """95th percentile of door-to-door hours of the lots delivered per route, and their
+        standard deviation (TEU-weighted, as the mean)."""
         if not len(self.route_ids):
-            return {}
+            return {}, {}
         ids = np.frombuffer(self.route_ids, dtype=np.int32)
         order = np.argsort(ids, kind="stable")
         keys, starts = np.unique(ids[order], return_index=True)
-        parts = np.split(np.asarray(self.transit)[order], starts[1:])
-        return {int(k): float(np.percentile(v, 95)) for k, v in zip(keys, parts, strict=True)}
+        hours = np.split(np.asarray(self.transit)[order], starts[1:])
+        teu = np.split(np.asarray(self.teu)[order], starts[1:])
+        p95, sd = {}, {}
+        for k, h, w in zip(keys, hours, teu, strict=True):
+            mean = float(np.average(h, weights=w))
+            p95[int(k)] = float(np.percentile(h, 95))
+            sd[int(k)] = float(np.sqrt(np.average((h - mean) ** 2, weights=w)))
+        return p95, sd
 
     def _offered(self, idx: int) -> float:
         """Share of its flow's TEU booked while route `idx` was offered (NaN: none booked)."""
@@ -175,7 +184,7 @@ class Recorder:
 
     def _route_table(self) -> list[Row]:
         plan = self.plan
-        p95 = self._p95()
+        p95, sd = self._spreads()
         rows = []
         for idx, (fi, route) in sorted(self.routes.items()):
             flow = plan.flows[fi]
@@ -193,6 +202,7 @@ class Recorder:
                 "transit_mean_h": (self.route_transit[idx] / self.route_delivered[idx]
                                    if self.route_delivered[idx] > 0 else np.nan),
                 "transit_p95_h": p95.get(idx, np.nan),
+                "transit_sd_h": sd.get(idx, np.nan),
                 "foreseen_mean_h": (self.route_foreseen[idx] / self.route_delivered[idx]
                                     if self.route_delivered[idx] > 0 else np.nan),
                 "offered_share": self._offered(idx)})

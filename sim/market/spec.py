@@ -35,7 +35,7 @@ class Choice(Spec):
 
         V_r = -cost_scale x GC_r / value_per_teu            (route r of gateway g)
         GC_r = tariff + transfers + m x VOT x (hours + learnt delay)
-               + reliability_ratio x m x VOT x (p95 - mean transit, learnt)
+               + reliability_ratio x m x VOT x (standard deviation of transit, learnt)
         P(r) = P(g) P(r | g),  P(r | g) = exp(V_r / mu) / sum exp(V_s / mu)
         P(g) = exp(asc_g + mu I_g) / sum_h exp(asc_h + mu I_h),  I_g = ln sum exp(V_r / mu)
     """
@@ -58,8 +58,9 @@ class Choice(Spec):
                     "uncertainty: docs/modelling.md)")
     reliability_ratio: float = Field(
         1.0, ge=0, le=10,
-        description="value of an hour of spread (p95 - mean transit) over an hour of mean time; "
-                    "mkt_reliability_ratio: assumption 1.0 (range 0.5-1.5)")
+        description="value of an hour of standard deviation of transit time over an hour "
+                    "of mean time (the definition of its source); mkt_reliability_ratio: "
+                    "assumption 1.0 (range 0.5-1.5)")
     asc: dict[str, float] = Field(
         default_factory=dict,
         description="alternative-specific constant per gateway (utils; absent = 0); "

@@ -6,11 +6,16 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
+from sim.engine.recorder import Recorder
+from sim.equilibrium import _spreads
 from sim.market.choice import available, induced_factor, nests_of, probabilities
 from sim.market.spec import Choice
 from sim.pipeline import prepare, replicate, settle
+from sim.routing import ChoiceSet, Route
 from tests.support.market import market_doc, service, write_market_scenario
 from tests.support.netbuilder import write_scenario
 
@@ -161,6 +166,35 @@ def test_availability_weighs_a_route_by_the_share_it_was_offered() -> None:
                                                                   [True, True, True])
     probs, _ = probabilities(nests, *available(nests, [1e4, 1.2e4, 1.1e4], [0.0, 1.0, 1.0]))
     assert probs[0] == 0.0 and sum(probs) == pytest.approx(1.0)
+
+
+def test_reliability_is_valued_on_the_standard_deviation_of_transit() -> None:
+    """The reliability ratio's source values an hour of standard deviation, so the spread
+    route choice learns is the TEU-weighted SD of a route's lots, not p95 - mean (1.6 SD or
+    more, which was used until 2026-12-03). Route 0: lots of 40, 40 and 20 TEU at 100, 300
+    and 200 h: mean 200, SD sqrt((40 x 100^2 + 40 x 100^2) / 100) = 89.4 h, p95 290 h. A
+    route that carried nothing takes its gateway's TEU-weighted spread."""
+    rec = Recorder(None, (), 0.0)  # type: ignore[arg-type]  # the spreads read lots only
+    for route, teu, hours in [(0, 40.0, 100.0), (0, 40.0, 300.0), (0, 20.0, 200.0),
+                              (1, 40.0, 50.0), (1, 40.0, 50.0)]:
+        rec.route_ids.append(route)
+        rec.teu.append(teu)
+        rec.transit.append(hours)
+    p95, sd = rec._spreads()
+    assert sd == pytest.approx({0: math.sqrt(8000.0), 1: 0.0})
+    assert p95[0] == pytest.approx(290.0)   # numpy's linear interpolation
+    routes = pd.DataFrame({"teu_delivered_per_year": [1e9, 1e9, 0.0],
+                           "transit_sd_h": [sd[0], sd[1], np.nan],
+                           "transit_p95_h": [p95[0], p95[1], np.nan]})
+
+    def route(i: int) -> Route:
+        return Route(index=i, legs=(), hubs=(), corridor="g", km=0.0, price_cny=0.0,
+                     base_hours=0.0, co2_kg_per_t=0.0, gateway="g")
+    choices = [ChoiceSet(flow=0, value_of_time=1.0, routes=(route(0), route(1), route(2)))]
+    learnt = _spreads(routes, choices, lot_teu=40.0, previous={}, n=1)
+    assert learnt[0] == pytest.approx(math.sqrt(8000.0), rel=1e-6)
+    assert learnt[1] == pytest.approx(0.0, abs=1e-3)
+    assert learnt[2] == pytest.approx(math.sqrt(8000.0) / 2)
 
 
 def test_a_binding_capacity_rations_its_routes_and_the_logsum_sees_it(tmp_path: Path) -> None:
