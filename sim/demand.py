@@ -26,7 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from sim.network import Plan, build, revise
-from sim.routing import ChoiceSet, choice_sets
+from sim.routing import ChoiceSet, choice_sets, market_value_of_time
 from sim.scenario import load_scenario
 
 FlowKey = tuple[str, str, str]  # (origin, destination, commodity)
@@ -80,18 +80,14 @@ def same_candidates(a: Plan, b: Plan, *, same_choice: bool = True) -> bool:
     """Whether two plans have the same candidate routes (`choice_sets` reads no more): the
     network, routing and lots, each flow's ends, class, market and gateway with the value of
     time its routes are searched at, and the market's gateways. A market flow's value of
-    time is its class's times the market's `vot_multiplier`; `same_choice=False` compares
-    the plans as if both had `a`'s choice parameters (a reference settled with a plan's)."""
-    multiplier = {id(p): p.market.section.choice.vot_multiplier if p.market else 1.0
-                  for p in (a, b)}
-    if not same_choice:
-        multiplier[id(b)] = multiplier[id(a)]
+    time is its class's in the market's choice (`market_value_of_time`); `same_choice=False`
+    compares the plans as if both had `a`'s choice parameters (a reference settled with a
+    plan's)."""
+    choice = a.market.section.choice if a.market and not same_choice else None
 
     def keys(p: Plan) -> list[tuple[object, ...]]:
         return [(f.origin, f.destination, f.commodity, f.market, f.gateway,
-                 p.classes[f.commodity].value_of_time_cny_per_teu_hour
-                 * (multiplier[id(p)] if f.market and p.market is not None else 1.0))
-                for f in p.flows]
+                 market_value_of_time(p, f, choice)) for f in p.flows]
 
     def gateways(p: Plan) -> tuple[object, ...] | None:
         s = p.market.section if p.market else None

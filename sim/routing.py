@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 
 from sim import cache
 from sim.errors import InputError
-from sim.market.spec import Gateway
+from sim.market.spec import Choice, Gateway
 from sim.network import Line, Plan
-from sim.specs import HubSpec
+from sim.specs import Flow, HubSpec
 
 # networkx and igraph are imported where the routes are found: a command stopped by bad
 # input never gets there, and igraph's import (it brings matplotlib) took a second of the
@@ -436,7 +436,6 @@ def _choice_sets(plan: Plan) -> tuple[ChoiceSet, ...]:
     """`choice_sets`, computed."""
     graphs: dict[float, _Search] = {}
     by_gateway: dict[float, dict[str, _Search]] = {}
-    multiplier = plan.market.section.choice.vot_multiplier if plan.market else 1.0
     out: list[ChoiceSet] = []
     index = 0
     city: dict[str, frozenset[str]] = {}
@@ -445,10 +444,8 @@ def _choice_sets(plan: Plan) -> tuple[ChoiceSet, ...]:
             if end not in city:
                 city[end] = near(plan, end)
         cities = city[flow.origin], city[flow.destination]
-        vot = plan.classes[flow.commodity].value_of_time_cny_per_teu_hour
         market = bool(flow.market) and plan.market is not None
-        if market:
-            vot *= multiplier
+        vot = market_value_of_time(plan, flow)
         g = graphs.get(vot)
         if g is None:
             g = graphs[vot] = _Search.of(_graph(plan, vot))
@@ -500,6 +497,16 @@ def _choice_sets(plan: Plan) -> tuple[ChoiceSet, ...]:
                              f"{flow.origin} -> {flow.destination}")
         out.append(ChoiceSet(flow=fi, value_of_time=vot, routes=tuple(routes)))
     return tuple(out)
+
+
+def market_value_of_time(plan: Plan, flow: Flow, choice: Choice | None = None) -> float:
+    """The value of time a flow's routes are searched and chosen at, CNY/TEU-h: a market
+    flow's is its class's in the market's choice (`Choice.value_of_time`; `choice` in place
+    of the plan's own), any other flow's its class's inventory cost."""
+    cls = plan.classes[flow.commodity]
+    if not flow.market or plan.market is None:
+        return cls.value_of_time_cny_per_teu_hour
+    return (choice or plan.market.section.choice).value_of_time(cls)
 
 
 def offered(queued: Sequence[float], max_extra: float) -> list[bool]:

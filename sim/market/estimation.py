@@ -41,7 +41,7 @@ from sim.market.estimates import PREFIX, Estimate
 from sim.market.spec import Choice
 from sim.network import Plan, revise
 
-LOG_SCALE = ("vot_multiplier", "cost_scale", "trade_elasticity")   # positive: estimated as logs
+LOG_SCALE = ("cost_scale", "trade_elasticity")   # positive: estimated as logs
 STEP = 0.5          # perturbation of x for the Jacobian (utils, or log units): large enough
                     # to stand out of the noise of a one-replication run
 MAX_MOVE = 1.5      # at most this change of x in one pass

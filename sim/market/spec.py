@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator, model_validator
 
-from sim.specs import Corridor, FlowClass, Spec
+from sim.specs import CommodityClass, Corridor, FlowClass, Spec
 
 
 class Gateway(Spec):
@@ -34,8 +34,9 @@ class Choice(Spec):
     """Nested logit (nest = gateway) on generalized cost per TEU as a share of the value:
 
         V_r = -cost_scale x GC_r / value_per_teu            (route r of gateway g)
-        GC_r = tariff + transfers + m x VOT x (hours + learnt delay)
-               + reliability_ratio x m x VOT x (standard deviation of transit, learnt)
+        GC_r = tariff + transfers + VOT_c x (hours + learnt delay)
+               + reliability_ratio x VOT_c x (standard deviation of transit, learnt)
+        VOT_c = inventory_c^(1 - theta) x revealed_c^theta  (class c; `value_of_time`)
         P(r) = P(g) P(r | g),  P(r | g) = exp(V_r / mu) / sum exp(V_s / mu)
         P(g) = exp(asc_g + mu I_g) / sum_h exp(asc_h + mu I_h),  I_g = ln sum exp(V_r / mu)
     """
@@ -51,11 +52,18 @@ class Choice(Spec):
         description="mu, the dissimilarity of routes within a gateway (1 = multinomial logit); "
                     "mkt_nesting_china_ports / seeds/uncertain-parameters.csv nest_scale_gateway: "
                     "assumption 0.7 (range 0.4-1.0)")
-    vot_multiplier: float = Field(
-        1.0, gt=0, le=1e3,
-        description="m, value of time of every class times this (the classes' VOT is the "
-                    "inventory cost, a lower bound; an assumption, varied by cqsim "
-                    "uncertainty: docs/modelling.md)")
+    vot_position: float = Field(
+        0.0, ge=0, le=1,
+        description="theta, where each class's value of time lies between its inventory "
+                    "cost (0: demand.classes' value_of_time_cny_per_teu_hour, a lower bound) "
+                    "and the revealed time cost (1: revealed_time_cost_per_day of its value), "
+                    "on a log scale; an assumption, varied by cqsim uncertainty "
+                    "(docs/modelling.md)")
+    revealed_time_cost_per_day: float = Field(
+        0.006, gt=0, le=0.1,
+        description="share of the goods' value a day in transit costs, as revealed by the "
+                    "choice between air and sea: mkt_hummels_schaur_2013, 0.6-2.1%/day; the "
+                    "low end, as their estimate is for US imports, air against ocean")
     reliability_ratio: float = Field(
         1.0, ge=0, le=10,
         description="value of an hour of standard deviation of transit time over an hour "
@@ -71,6 +79,21 @@ class Choice(Spec):
         description="sigma of V = V0 ((p + GC) / (p + GC0))^-sigma per market x class x "
                     "direction, GC the logsum cost; mkt_trade_elasticity_sw2014 / _hs6 / "
                     "_hm2014: 4.5 (range 3-6)")
+
+    def value_of_time(self, cls: CommodityClass) -> float:
+        """A class's value of time in route choice, CNY/TEU-h: its inventory cost raised
+        toward the revealed time cost of its own value by `vot_position` (one position for
+        every class, so laptops and chemicals are each weighed against their own evidence;
+        a single multiplier of the inventory cost, used until 2026-12-03, took its range
+        from electronics and left the other classes at a quarter of theirs)."""
+        low = cls.value_of_time_cny_per_teu_hour
+        high = max(low, cls.value_cny_per_teu * self.revealed_time_cost_per_day / 24.0)
+        theta = self.vot_position
+        if theta == 0.0 or low == high:
+            return low
+        if low == 0.0:
+            return high if theta == 1.0 else 0.0
+        return float(low ** (1.0 - theta) * high ** theta)
 
 
 class EmptyLane(Spec):

@@ -55,14 +55,14 @@ def test_estimation_recovers_known_constants(tmp_path: Path) -> None:
 def test_estimates_file_fills_the_scenario(tmp_path: Path) -> None:
     doc = market_doc(tmp_path)
     doc["market"]["estimates"] = "estimates/m.yaml"
-    doc["market"]["choice"] = {"vot_multiplier": 2.0}
+    doc["market"]["choice"] = {"vot_position": 0.2}
     write_estimates(tmp_path / "estimates" / "m.yaml", "m", "2026-11-30", "test", ["x"], [
         Estimate("market.choice.asc.south", 0.7, 0.1, "utils", "test"),
-        Estimate("market.choice.vot_multiplier", 5.0, 1.0, "-", "test")])
+        Estimate("market.choice.vot_position", 0.7, 0.1, "-", "test")])
     scenario = load_scenario(write_scenario(tmp_path / "m.yaml", doc))
     assert scenario.market is not None
     assert scenario.market.choice.asc["south"] == 0.7
-    assert scenario.market.choice.vot_multiplier == 2.0   # the file's own value wins
+    assert scenario.market.choice.vot_position == 0.2   # the file's own value wins
     read = read_estimates(tmp_path / "estimates" / "m.yaml", "m.yaml")
     assert read["market.choice.asc.south"].se == 0.1
 
@@ -78,9 +78,10 @@ def test_newton_steps_follow_the_sign_of_each_figure_s_slope() -> None:
 
 
 def test_estimation_steps_stay_inside_what_a_scenario_may_hold() -> None:
-    """The value-of-time multiplier (at most 1000) on its log scale; constants are free."""
-    low, high = domain("market.choice.vot_multiplier")
-    assert low < -700 and high == pytest.approx(np.log(1000.0))
+    """The logit's cost scale (at most 1e5) on its log scale; constants are free."""
+    low, high = domain("market.choice.cost_scale")
+    assert low < -700 and high == pytest.approx(np.log(1e5))
+    assert domain("market.choice.vot_position") == (0.0, 1.0)
     assert domain("market.choice.asc.west@eu") == (-np.inf, np.inf)
     low, high = domain("market.choice.nest_scale")
     assert 0.0 < low < 1e-300 and high == 1.0

@@ -57,7 +57,7 @@ def test_replicate_returns_every_replication_in_order(tmp_path: Path) -> None:
 
 
 def test_a_variant_with_another_value_of_time_gets_its_own_routes() -> None:
-    """The market's vot_multiplier weighs the route search: an uncertainty study that varies
+    """The market's vot_position weighs the route search: an uncertainty study that varies
     it must not reuse the choice sets of a variant searched at another (the memo in
     sim.pipeline.settle and the reference's); a variant of other choice parameters may."""
     from sim.demand import same_candidates
@@ -68,7 +68,7 @@ def test_a_variant_with_another_value_of_time_gets_its_own_routes() -> None:
     assert plan.market is not None
     choice = plan.market.section.choice
     dearer = revise(plan, choice=choice.model_copy(
-        update={"vot_multiplier": choice.vot_multiplier * 2}))
+        update={"vot_position": choice.vot_position + 0.25}))
     flatter = revise(plan, choice=choice.model_copy(update={"nest_scale": 0.5}))
     assert not same_candidates(plan, dearer)
     assert same_candidates(plan, dearer, same_choice=False)
@@ -76,5 +76,7 @@ def test_a_variant_with_another_value_of_time_gets_its_own_routes() -> None:
     sets = choice_sets(dearer)
     market = next(cs for cs in sets if dearer.flows[cs.flow].market)
     flow = dearer.flows[market.flow]
+    cls = dearer.classes[flow.commodity]
     assert market.value_of_time == pytest.approx(
-        dearer.classes[flow.commodity].value_of_time_cny_per_teu_hour * choice.vot_multiplier * 2)
+        choice.model_copy(update={"vot_position": choice.vot_position + 0.25}).value_of_time(cls))
+    assert market.value_of_time > choice.value_of_time(cls) > cls.value_of_time_cny_per_teu_hour

@@ -16,6 +16,7 @@ from sim.market.choice import available, induced_factor, nests_of, probabilities
 from sim.market.spec import Choice
 from sim.pipeline import prepare, replicate, settle
 from sim.routing import ChoiceSet, Route
+from sim.specs import CommodityClass
 from tests.support.market import market_doc, service, write_market_scenario
 from tests.support.netbuilder import write_scenario
 
@@ -166,6 +167,25 @@ def test_availability_weighs_a_route_by_the_share_it_was_offered() -> None:
                                                                   [True, True, True])
     probs, _ = probabilities(nests, *available(nests, [1e4, 1.2e4, 1.1e4], [0.0, 1.0, 1.0]))
     assert probs[0] == 0.0 and sum(probs) == pytest.approx(1.0)
+
+
+def test_each_class_s_value_of_time_lies_between_its_own_bounds() -> None:
+    """VOT_c = inventory^(1 - theta) x revealed^theta, the revealed bound 0.6% of the class's
+    value a day: a 1 M CNY box with an inventory cost of 10 CNY/h has 250 CNY/h revealed, 50 at
+    theta 0.5; a 100k box at 1 CNY/h has 25 and 5. Both at the geometric middle of their own
+    range, where one multiplier of 5 (electronics-like) would give 50 and 5 only by chance of
+    equal ranges. A class whose value is nil (an empty box) keeps its hire cost."""
+    def cls(value: float, vot: float) -> CommodityClass:
+        return CommodityClass(value_cny_per_teu=value, value_of_time_cny_per_teu_hour=vot,
+                              tonnes_per_teu=10, source="test")
+    choice = Choice(vot_position=0.5)
+    assert choice.value_of_time(cls(1e6, 10.0)) == pytest.approx(50.0)
+    assert choice.value_of_time(cls(1e5, 1.0)) == pytest.approx(5.0)
+    assert Choice(vot_position=0.0).value_of_time(cls(1e6, 10.0)) == 10.0
+    assert Choice(vot_position=1.0).value_of_time(cls(1e6, 10.0)) == pytest.approx(250.0)
+    assert Choice(vot_position=1.0, revealed_time_cost_per_day=0.012).value_of_time(
+        cls(1e6, 10.0)) == pytest.approx(500.0)
+    assert choice.value_of_time(cls(0.0, 0.3)) == 0.3
 
 
 def test_reliability_is_valued_on_the_standard_deviation_of_transit() -> None:
