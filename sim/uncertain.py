@@ -145,16 +145,29 @@ class Uniform(_Documented):
 
 
 class FromCalibration(_Bounded):
-    """normal(value, se) of a parameter in an estimates file (`cqsim calibrate --estimate`)."""
+    """normal(value, se) of a parameter in an estimates file (`cqsim calibrate --estimate`);
+    with `held_input_sd`, the spread an input the estimation held fixed gives the estimate is
+    added to its standard error (in quadrature: the two are independent)."""
 
     dist: Literal["from_calibration"]
     estimates: str = Field(min_length=1, description="estimates file, relative to the scenario")
     parameter: str | None = Field(None, description="its key under `parameters` (default: "
                                                     "the uncertain input's own path)")
+    held_input_sd: float = Field(
+        0.0, ge=0, description="standard deviation of the estimate owed to an input the "
+                               "estimation holds fixed (measured by estimating again across "
+                               "that input's range; the `reason` says how)")
     source: str = "estimated by cqsim calibrate (the estimates file's command)"
 
+    @model_validator(mode="after")
+    def _held_input_said(self) -> FromCalibration:
+        if self.held_input_sd and not self.reason.strip():
+            raise ValueError("a reason saying how held_input_sd was measured")
+        return self
+
     def resolve(self, data: dict[str, Any], path: str, file: str) -> Normal:
-        """The normal distribution the estimate and its standard error give."""
+        """The normal distribution the estimate and its standard error (and any held input's
+        spread) give."""
         key = self.parameter or path
         params = data.get("parameters")
         entry = params.get(key) if isinstance(params, dict) else None
@@ -168,9 +181,11 @@ class FromCalibration(_Bounded):
         assert isinstance(value, (int, float)) and isinstance(se, (int, float))
         if se <= 0:
             raise InputError(file, f"parameters.{key}.se", "a standard error > 0", se)
-        return Normal(dist="normal", mean=float(value), sd=float(se), low=self.low,
-                      high=self.high, group=self.group,
-                      source=f"{file} parameters.{key} (estimate and standard error); "
+        held = (f", and {self.held_input_sd:g} for a held input: {self.reason}"
+                if self.held_input_sd else "")
+        return Normal(dist="normal", mean=float(value), sd=math.hypot(se, self.held_input_sd),
+                      low=self.low, high=self.high, group=self.group,
+                      source=f"{file} parameters.{key} (estimate and standard error{held}); "
                              f"{data.get('command', '')}".strip())
 
 

@@ -105,6 +105,21 @@ def test_uncertain_block_resolves_estimates(tmp_path: Path) -> None:
     assert "estimates.yaml parameters.demand.elasticity" in elasticity.source
 
 
+def test_a_held_input_s_spread_widens_the_estimate(tmp_path: Path) -> None:
+    """An estimate that moves with an input the estimation held fixed (the EU constant with
+    the Russia row) is drawn with that spread added to its standard error in quadrature:
+    se 0.1 and 0.2 held give sqrt(0.05)."""
+    path = line_network(tmp_path)
+    shutil.copy(ESTIMATES, tmp_path / "estimates.yaml")
+    _with(path, uncertain={
+        "demand.elasticity": {"dist": "from_calibration", "estimates": "estimates.yaml",
+                              "held_input_sd": 0.2, "reason": "re-estimated at +-30% of x"}})
+    (elasticity,) = [i.dist for i in uncertain_inputs(load_scenario(path))]
+    assert isinstance(elasticity, Normal)
+    assert elasticity.mean == -0.6 and elasticity.sd == pytest.approx(0.05 ** 0.5)
+    assert "0.2 for a held input: re-estimated at +-30% of x" in elasticity.source
+
+
 @pytest.mark.parametrize(("entry", "field", "expected"), [
     ({"demand.nope": {"dist": "uniform", "low": 0, "high": 1, "reason": "r"}},
      "uncertain.demand.nope", "existing scenario field"),
@@ -120,6 +135,9 @@ def test_uncertain_block_resolves_estimates(tmp_path: Path) -> None:
      "uncertain.demand.elasticity.estimates", "existing estimates file"),
     ({"demand.lot_teu": {"dist": "from_calibration", "estimates": "estimates.yaml"}},
      "parameters.demand.lot_teu", "an estimate of this parameter"),
+    ({"demand.elasticity": {"dist": "from_calibration", "estimates": "estimates.yaml",
+                            "held_input_sd": 0.2}},
+     "uncertain.demand.elasticity", "a reason saying how held_input_sd was measured"),
 ])
 def test_bad_uncertain_entries_name_file_and_field(tmp_path: Path, entry: dict, field: str,
                                                    expected: str) -> None:
