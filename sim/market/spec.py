@@ -90,9 +90,7 @@ class Choice(Spec):
         high = max(low, cls.value_cny_per_teu * self.revealed_time_cost_per_day / 24.0)
         theta = self.vot_position
         if theta == 0.0 or low == high:
-            return low
-        if low == 0.0:
-            return high if theta == 1.0 else 0.0
+            return low      # exactly the inventory cost (no rounding of a power)
         return float(low ** (1.0 - theta) * high ** theta)
 
 

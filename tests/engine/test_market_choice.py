@@ -186,6 +186,9 @@ def test_each_class_s_value_of_time_lies_between_its_own_bounds() -> None:
     assert Choice(vot_position=1.0, revealed_time_cost_per_day=0.012).value_of_time(
         cls(1e6, 10.0)) == pytest.approx(500.0)
     assert choice.value_of_time(cls(0.0, 0.3)) == 0.3
+    # no inventory cost: nothing short of the revealed end (0 ** 0 = 1 in the power)
+    assert choice.value_of_time(cls(1e6, 0.0)) == 0.0
+    assert Choice(vot_position=1.0).value_of_time(cls(1e6, 0.0)) == pytest.approx(250.0)
 
 
 def test_reliability_is_valued_on_the_standard_deviation_of_transit() -> None:
