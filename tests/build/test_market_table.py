@@ -116,3 +116,71 @@ def test_vietnam_is_split_from_mainland_asean_by_its_published_share() -> None:
     for cell, by in cells.items():
         assert by["vietnam"] == pytest.approx(share * sum(by.values()), abs=0.006), cell
     assert sum(float(r["value_bn_cny_per_year"]) for r in rows) == pytest.approx(713.74)
+
+
+def _shipped_cells(markets: tuple[str, str]) -> dict[tuple[str, str], dict[str, float]]:
+    """The shipped table's (direction, commodity) cells of two markets, value by market."""
+    import csv
+
+    from tests.support.paths import ROOT
+
+    cells: dict[tuple[str, str], dict[str, float]] = {}
+    for r in csv.DictReader((ROOT / "seeds" / "markets-2023.csv").open(encoding="utf-8")):
+        if r["market"] in markets:
+            cells.setdefault((r["direction"], r["commodity"]), {})[r["market"]] = float(
+                r["value_bn_cny_per_year"])
+    return cells
+
+
+def _figures() -> dict[str, dict[str, str]]:
+    import csv
+
+    from tests.support.paths import ROOT
+
+    return {r["id"]: r for r in csv.DictReader(
+        (ROOT / "seeds" / "published-figures.csv").open(encoding="utf-8"))}
+
+
+def test_hong_kong_and_taiwan_are_split_by_the_mainland_s_direction_shares() -> None:
+    """Hong Kong's share of each Hong Kong/Taiwan cell is its direction's share, fitted by
+    iterative proportional fitting from the mainland's own direction shares (Hong Kong mostly
+    exports, Taiwan mostly imports) to the pair's direction totals and the table's 6:8 split;
+    the shares the table uses are the ones seeds/published-figures.csv derives."""
+    import numpy as np
+
+    figures = _figures()
+    cells = _shipped_cells(("hong_kong", "taiwan"))
+    assert len(cells) == 8 and all(len(c) == 2 for c in cells.values()), cells
+    by_direction = np.array([sum(sum(c.values()) for (d, _), c in cells.items() if d == way)
+                             for way in ("export", "import")])
+    total = by_direction.sum()
+    assert total == pytest.approx(99.89)
+    hk_out = float(figures["mkt_cn_hk_direction"]["value"])
+    tw_out = float(figures["mkt_cn_taiwan_2021_jan_aug"]["value"])
+    assert tw_out == pytest.approx(50.3 / 208.8, abs=0.001)
+    rows = np.array([6 / 14, 8 / 14]) * total
+    fit = np.array([[hk_out, 1 - hk_out], [tw_out, 1 - tw_out]]) * rows[:, None]
+    for _ in range(100):
+        fit *= (rows / fit.sum(axis=1))[:, None]
+        fit *= (by_direction / fit.sum(axis=0))[None, :]
+    shares = fit[0] / by_direction
+    published = [float(s) for s in figures["mkt_hk_taiwan_split"]["value"].split("/")]
+    assert published == pytest.approx(list(shares), abs=0.001)
+    for (direction, commodity), by in cells.items():
+        share = published[0 if direction == "export" else 1]
+        assert by["hong_kong"] == pytest.approx(share * sum(by.values()), abs=0.006), commodity
+
+
+def test_latin_america_is_split_from_the_rest_of_the_world_by_its_share_of_trade() -> None:
+    """Latin America's share of each rest-of-the-world cell is its 2025 share of Chongqing's
+    trade applied to 2023, over the rest of the world's 2023 value before the split."""
+    figures = _figures()
+    cells = _shipped_cells(("latin_america", "rest_of_world"))
+    assert len(cells) == 12 and all(len(c) == 2 for c in cells.values()), cells
+    before = sum(sum(c.values()) for c in cells.values())
+    latam = (float(figures["mkt_latam_2025"]["value"]) / float(figures["mkt_trade_2025"]["value"])
+             * float(figures["mkt_trade_2023"]["value"]))
+    share = float(figures["mkt_latam_share_2023"]["value"])
+    assert share == pytest.approx(latam / before, abs=0.001)
+    for cell, by in cells.items():
+        assert by["latin_america"] == pytest.approx(share * sum(by.values()), abs=0.006), cell
