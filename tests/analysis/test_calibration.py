@@ -95,6 +95,32 @@ def test_vietnam_is_reached_overland_via_pingxiang_and_by_sea_via_hai_phong(
     assert set(vietnam["destination"]) | set(vietnam["origin"]) >= {"hanoi", "cq_zone"}
 
 
+
+@pytest.mark.slow
+def test_taiwan_hong_kong_and_the_gulf_can_fly_and_latin_america_ends_at_santos(
+        results: Results) -> None:
+    """Hong Kong and Taiwan were one market reached only by road and rail to Shenzhen, and the
+    Gulf had no air route (review finding 1); Latin America ended at the Gulf (finding 6).
+    Taiwan is now reached by sea from several ports and by air, Hong Kong by land and air,
+    the Gulf by air too, and Latin America ends at Santos."""
+    routes = results.replications[0].tables["routes"]
+    carried = routes[(routes["flow_class"] == "trade") & (routes["teu_delivered_per_year"] > 0)]
+
+    def gateways(market: str) -> set[str]:
+        return set(carried.loc[carried["market"] == market, "gateway"])
+
+    assert {"air", "east", "coastal_shenzhen", "coastal_ningbo"} <= gateways("taiwan")
+    assert {"air", "coastal_shenzhen"} <= gateways("hong_kong")
+    assert "air" in gateways("rest_of_world")
+    assert "air" not in gateways("latin_america") and len(gateways("latin_america")) >= 3
+    def ends(market: str) -> set[str]:
+        rows = carried[carried["market"] == market]
+        return set(rows["origin"]) | set(rows["destination"])
+
+    assert "kaohsiung" in ends("taiwan") and "santos" in ends("latin_america")
+    flown = carried[carried["services"].str.contains("air-taipei|air-hong-kong|air-dubai")]
+    assert set(flown["market"]) == {"taiwan", "hong_kong", "rest_of_world"}
+
 def _said(result: Result) -> str:
     """What a command printed and, when it raised, the traceback (an unexpected exception
     is a bug: the test's message then says where)."""
