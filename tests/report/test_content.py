@@ -237,15 +237,27 @@ def test_markets_section_shows_which_gateways_carry_each_market(one_run: Path,
         markets[["market", "direction"]].drop_duplicates())
     first = markets[(markets["market"] == top) & (markets["direction"] == rows[0][1])]
     assert rows[0][2].startswith(fg.fmt(first["trade_bn_cny_per_year"].sum(), 1) + " ± ")
-    # a market that only one gateway reaches is said: its shares are inputs (Hong Kong and
-    # Taiwan, through Shenzhen, in the baseline)
-    one = markets.groupby("market")["gateway"].nunique()
-    captive = sorted(one[one == 1].index)
-    assert captive
+    # every market of the baseline has more than one gateway since Hong Kong, Taiwan and the
+    # Gulf were given sea and air ends (review finding 1), so no market is said captive
+    assert markets.groupby("market")["gateway"].nunique().min() > 1
+    assert "Reached by one gateway only" not in page
+
+
+def test_a_market_reached_by_one_gateway_only_is_said(one_run: Path, tmp_path: Path) -> None:
+    """A market whose trade goes through one gateway only has shares that are inputs, not
+    choices (Hong Kong and Taiwan, through Shenzhen, until 2026-12-03): the page says so,
+    naming it and its gateway."""
+    run = tmp_path / "run"
+    shutil.copytree(one_run, run)
+    for ext, read, write in (("csv", pd.read_csv, "to_csv"), ("parquet", pd.read_parquet,
+                                                                "to_parquet")):
+        frame = read(run / f"markets.{ext}")
+        keep = (frame["market"] != "hong_kong") | (frame["gateway"] == "coastal_shenzhen")
+        getattr(frame[keep], write)(run / f"markets.{ext}", index=False)
+    reseal(run)
+    page = write_report([run]).read_text(encoding="utf-8")
     note = page.split("Reached by one gateway only: ")[1].split("</div>")[0]
-    gateway = dict(zip(markets["market"], markets["gateway"], strict=False))
-    assert note.split(". Their")[0] == ", ".join(
-        f"{html.escape(labels[m])} ({gateway[m]})" for m in captive)
+    assert note.split(". Their")[0] == "Hong Kong (coastal_shenzhen)"
 
 
 def test_the_trade_chart_adds_up_to_the_total(one_run: Path) -> None:
