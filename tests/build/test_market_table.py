@@ -156,6 +156,7 @@ def test_hong_kong_and_taiwan_are_split_by_the_mainland_s_direction_shares() -> 
     total = by_direction.sum()
     assert total == pytest.approx(99.89)
     hk_out = float(figures["mkt_cn_hk_direction"]["value"])
+    assert hk_out == pytest.approx(156.87 / 169.49, abs=0.001)
     tw_out = float(figures["mkt_cn_taiwan_2021_jan_aug"]["value"])
     assert tw_out == pytest.approx(50.3 / 208.8, abs=0.001)
     rows = np.array([6 / 14, 8 / 14]) * total
@@ -184,3 +185,21 @@ def test_latin_america_is_split_from_the_rest_of_the_world_by_its_share_of_trade
     assert share == pytest.approx(latam / before, abs=0.001)
     for cell, by in cells.items():
         assert by["latin_america"] == pytest.approx(share * sum(by.values()), abs=0.006), cell
+
+
+def test_the_shipped_table_s_teu_are_its_values_at_each_class_s_value_per_teu() -> None:
+    """The TEU column is for readers (the model derives each flow's TEU from its value): it
+    must say what the model carries, each cell's value over its class's value per TEU in
+    scenarios/baseline.yaml, to the box (the split rows were once divided by share instead)."""
+    import csv
+
+    import yaml
+
+    from tests.support.paths import ROOT
+
+    classes = yaml.safe_load((ROOT / "scenarios" / "baseline.yaml").read_text(
+        encoding="utf-8"))["demand"]["classes"]
+    rows = list(csv.DictReader((ROOT / "seeds" / "markets-2023.csv").open(encoding="utf-8")))
+    for r in rows:
+        teu = float(r["value_bn_cny_per_year"]) * 1e9 / classes[r["commodity"]]["value_cny_per_teu"]
+        assert int(r["teu_per_year"]) == pytest.approx(teu, abs=1.0, rel=0.002), r
