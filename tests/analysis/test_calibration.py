@@ -95,7 +95,6 @@ def test_vietnam_is_reached_overland_via_pingxiang_and_by_sea_via_hai_phong(
     assert set(vietnam["destination"]) | set(vietnam["origin"]) >= {"hanoi", "cq_zone"}
 
 
-
 @pytest.mark.slow
 def test_taiwan_hong_kong_and_the_gulf_can_fly_and_their_trade_is_carried(
         results: Results) -> None:

@@ -92,53 +92,59 @@ def test_the_demand_line_names_what_each_kind_of_flow_answers_to(tmp_path: Path)
     assert f"other flows elasticity {plan.elasticity:g} to generalized cost" in line
 
 
-def test_vietnam_is_split_from_mainland_asean_by_its_published_share() -> None:
-    """The shipped table's Vietnam rows are one share of each mainland ASEAN cell, the share
-    derived in seeds/published-figures.csv from Chongqing's 2024 trade with Vietnam; the
-    two markets together keep the cell's value and the table its 2023 total."""
+def _shipped_rows() -> list[dict[str, str]]:
+    """The rows of the shipped market table, seeds/markets-2023.csv."""
     import csv
 
     from tests.support.paths import ROOT
 
-    figures = {r["id"]: r for r in csv.DictReader(
-        (ROOT / "seeds" / "published-figures.csv").open(encoding="utf-8"))}
-    share = float(figures["mkt_vietnam_share_2024"]["value"])
-    vietnam_cny = float(figures["mkt_vietnam_2024"]["value"]) * 7.12      # bn USD x CNY/USD
-    mainland = float(figures["mkt_asean_2024"]["value"]) * 0.606
-    assert share == pytest.approx(vietnam_cny / mainland, abs=0.001)
-    rows = list(csv.DictReader((ROOT / "seeds" / "markets-2023.csv").open(encoding="utf-8")))
-    cells: dict[tuple[str, str], dict[str, float]] = {}
-    for r in rows:
-        if r["market"] in ("vietnam", "asean_mainland"):
-            cells.setdefault((r["direction"], r["commodity"]), {})[r["market"]] = float(
-                r["value_bn_cny_per_year"])
-    assert len(cells) == 12 and all(len(c) == 2 for c in cells.values()), cells
-    for cell, by in cells.items():
-        assert by["vietnam"] == pytest.approx(share * sum(by.values()), abs=0.006), cell
-    assert sum(float(r["value_bn_cny_per_year"]) for r in rows) == pytest.approx(713.74)
+    return list(csv.DictReader((ROOT / "seeds" / "markets-2023.csv").open(encoding="utf-8")))
 
 
 def _shipped_cells(markets: tuple[str, str]) -> dict[tuple[str, str], dict[str, float]]:
-    """The shipped table's (direction, commodity) cells of two markets, value by market."""
-    import csv
-
-    from tests.support.paths import ROOT
-
+    """The shipped table's (direction, commodity) cells of two markets, value by market; each
+    cell must have both markets (a split keeps every cell of the market it came from)."""
     cells: dict[tuple[str, str], dict[str, float]] = {}
-    for r in csv.DictReader((ROOT / "seeds" / "markets-2023.csv").open(encoding="utf-8")):
+    for r in _shipped_rows():
         if r["market"] in markets:
             cells.setdefault((r["direction"], r["commodity"]), {})[r["market"]] = float(
                 r["value_bn_cny_per_year"])
+    assert cells and all(len(c) == 2 for c in cells.values()), cells
     return cells
 
 
+def _assert_split(cells: dict[tuple[str, str], dict[str, float]], market: str,
+                  share: dict[str, float]) -> None:
+    """Each cell's `market` part is its direction's share of the two markets' value."""
+    for (direction, commodity), by in cells.items():
+        assert by[market] == pytest.approx(share[direction] * sum(by.values()), abs=0.006), (
+            direction, commodity)
+
+
 def _figures() -> dict[str, dict[str, str]]:
+    """seeds/published-figures.csv by id."""
     import csv
 
     from tests.support.paths import ROOT
 
     return {r["id"]: r for r in csv.DictReader(
         (ROOT / "seeds" / "published-figures.csv").open(encoding="utf-8"))}
+
+
+def test_vietnam_is_split_from_mainland_asean_by_its_published_share() -> None:
+    """The shipped table's Vietnam rows are one share of each mainland ASEAN cell, the share
+    derived in seeds/published-figures.csv from Chongqing's 2024 trade with Vietnam; the
+    two markets together keep the cell's value and the table its 2023 total."""
+    figures = _figures()
+    share = float(figures["mkt_vietnam_share_2024"]["value"])
+    vietnam_cny = float(figures["mkt_vietnam_2024"]["value"]) * 7.12      # bn USD x CNY/USD
+    mainland = float(figures["mkt_asean_2024"]["value"]) * 0.606
+    assert share == pytest.approx(vietnam_cny / mainland, abs=0.001)
+    cells = _shipped_cells(("vietnam", "asean_mainland"))
+    assert len(cells) == 12
+    _assert_split(cells, "vietnam", {"export": share, "import": share})
+    assert sum(float(r["value_bn_cny_per_year"]) for r in _shipped_rows()) == pytest.approx(
+        713.74)
 
 
 def test_hong_kong_and_taiwan_are_split_by_the_mainland_s_direction_shares() -> None:
@@ -150,7 +156,7 @@ def test_hong_kong_and_taiwan_are_split_by_the_mainland_s_direction_shares() -> 
 
     figures = _figures()
     cells = _shipped_cells(("hong_kong", "taiwan"))
-    assert len(cells) == 8 and all(len(c) == 2 for c in cells.values()), cells
+    assert len(cells) == 8
     by_direction = np.array([sum(sum(c.values()) for (d, _), c in cells.items() if d == way)
                              for way in ("export", "import")])
     total = by_direction.sum()
@@ -164,12 +170,9 @@ def test_hong_kong_and_taiwan_are_split_by_the_mainland_s_direction_shares() -> 
     for _ in range(100):
         fit *= (rows / fit.sum(axis=1))[:, None]
         fit *= (by_direction / fit.sum(axis=0))[None, :]
-    shares = fit[0] / by_direction
-    published = [float(s) for s in figures["mkt_hk_taiwan_split"]["value"].split("/")]
-    assert published == pytest.approx(list(shares), abs=0.001)
-    for (direction, commodity), by in cells.items():
-        share = published[0 if direction == "export" else 1]
-        assert by["hong_kong"] == pytest.approx(share * sum(by.values()), abs=0.006), commodity
+    exports, imports = (float(s) for s in figures["mkt_hk_taiwan_split"]["value"].split("/"))
+    assert [exports, imports] == pytest.approx(list(fit[0] / by_direction), abs=0.001)
+    _assert_split(cells, "hong_kong", {"export": exports, "import": imports})
 
 
 def test_latin_america_is_split_from_the_rest_of_the_world_by_its_share_of_trade() -> None:
@@ -177,29 +180,25 @@ def test_latin_america_is_split_from_the_rest_of_the_world_by_its_share_of_trade
     trade applied to 2023, over the rest of the world's 2023 value before the split."""
     figures = _figures()
     cells = _shipped_cells(("latin_america", "rest_of_world"))
-    assert len(cells) == 12 and all(len(c) == 2 for c in cells.values()), cells
+    assert len(cells) == 12
     before = sum(sum(c.values()) for c in cells.values())
     latam = (float(figures["mkt_latam_2025"]["value"]) / float(figures["mkt_trade_2025"]["value"])
              * float(figures["mkt_trade_2023"]["value"]))
     share = float(figures["mkt_latam_share_2023"]["value"])
     assert share == pytest.approx(latam / before, abs=0.001)
-    for cell, by in cells.items():
-        assert by["latin_america"] == pytest.approx(share * sum(by.values()), abs=0.006), cell
+    _assert_split(cells, "latin_america", {"export": share, "import": share})
 
 
 def test_the_shipped_table_s_teu_are_its_values_at_each_class_s_value_per_teu() -> None:
     """The TEU column is for readers (the model derives each flow's TEU from its value): it
     must say what the model carries, each cell's value over its class's value per TEU in
     scenarios/baseline.yaml, to the box (the split rows were once divided by share instead)."""
-    import csv
-
     import yaml
 
     from tests.support.paths import ROOT
 
     classes = yaml.safe_load((ROOT / "scenarios" / "baseline.yaml").read_text(
         encoding="utf-8"))["demand"]["classes"]
-    rows = list(csv.DictReader((ROOT / "seeds" / "markets-2023.csv").open(encoding="utf-8")))
-    for r in rows:
+    for r in _shipped_rows():
         teu = float(r["value_bn_cny_per_year"]) * 1e9 / classes[r["commodity"]]["value_cny_per_teu"]
         assert int(r["teu_per_year"]) == pytest.approx(teu, abs=1.0, rel=0.002), r

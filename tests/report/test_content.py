@@ -249,11 +249,13 @@ def test_a_market_reached_by_one_gateway_only_is_said(one_run: Path, tmp_path: P
     naming it and its gateway."""
     run = tmp_path / "run"
     shutil.copytree(one_run, run)
-    for ext, read, write in (("csv", pd.read_csv, "to_csv"), ("parquet", pd.read_parquet,
-                                                                "to_parquet")):
-        frame = read(run / f"markets.{ext}")
-        keep = (frame["market"] != "hong_kong") | (frame["gateway"] == "coastal_shenzhen")
-        getattr(frame[keep], write)(run / f"markets.{ext}", index=False)
+    def only_shenzhen_for_hong_kong(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame[(frame["market"] != "hong_kong") | (frame["gateway"] == "coastal_shenzhen")]
+
+    only_shenzhen_for_hong_kong(pd.read_csv(run / "markets.csv")).to_csv(
+        run / "markets.csv", index=False)
+    only_shenzhen_for_hong_kong(pd.read_parquet(run / "markets.parquet")).to_parquet(
+        run / "markets.parquet", index=False)
     reseal(run)
     page = write_report([run]).read_text(encoding="utf-8")
     note = page.split("Reached by one gateway only: ")[1].split("</div>")[0]
