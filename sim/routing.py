@@ -203,7 +203,10 @@ def doubles_back(plan: Plan, origin: str, legs: Sequence[Leg], home: frozenset[s
     """True when a route's stops, those it passes included, come back to the origin's city
     (`home`) after leaving it, or reach the destination's city (`away`) before arriving:
     trucked to Shanghai, railed back to Chongqing, then the train to Moscow, or by river past
-    Nanjing to Shanghai and back, is a detour no shipper books."""
+    Nanjing to Shanghai and back, is a detour no shipper books. So is a route between two
+    countries that comes back into the origin's country after leaving it, or leaves the
+    destination's after reaching it (`recrosses`): trucked to Hanoi, then flown back to Pudong
+    and on to Los Angeles."""
     lines = plan.network.lines
     stops = [origin]
     for leg in legs:
@@ -211,7 +214,21 @@ def doubles_back(plan: Plan, origin: str, legs: Sequence[Leg], home: frozenset[s
         stops += on[1:] if on[0] == stops[-1] else on
     left = next((k for k, h in enumerate(stops) if h not in home), len(stops))
     arrived = next((k + 1 for k in range(len(stops) - 1, -1, -1) if stops[k] not in away), 0)
-    return any(h in home for h in stops[left:]) or any(h in away for h in stops[:arrived])
+    return (any(h in home for h in stops[left:]) or any(h in away for h in stops[:arrived])
+            or recrosses([plan.network.hubs[h].country for h in stops]))
+
+
+def recrosses(countries: Sequence[str]) -> bool:
+    """True when a route from one country to another (the countries of its stops, in order)
+    comes back into its origin's country after leaving it, or leaves its destination's after
+    first reaching it. A route within one country may pass abroad (Hong Kong's air cargo lands
+    at Chek Lap Kok and is trucked to its end at Shenzhen)."""
+    first, last = countries[0], countries[-1]
+    if first == last:
+        return False
+    out = next(k for k, c in enumerate(countries) if c != first)
+    into = next(k for k, c in enumerate(countries) if c == last)
+    return first in countries[out:] or any(c != last for c in countries[into:])
 
 
 def _main_services(plan: Plan, legs: Iterable[Leg]) -> tuple[str, ...]:

@@ -13,7 +13,7 @@ import pytest
 from sim.errors import InputError
 from sim.network import Plan
 from sim.pipeline import prepare
-from sim.routing import Leg, Route, choice_sets, doubles_back, near
+from sim.routing import Leg, Route, choice_sets, doubles_back, near, recrosses
 from tests.support.market import market_doc
 from tests.support.netbuilder import write_scenario
 
@@ -125,6 +125,18 @@ def test_a_gateway_keeps_the_cheapest_route_of_each_family_of_modes(tmp_path: Pa
              if r.gateway == "south"]
     assert south == [("south-truck", "south-sea-asean"), ("south-truck-2", "south-sea-asean"),
                      ("south-rail", "south-sea-asean")]
+
+
+def test_a_route_back_into_its_origins_country_is_a_detour() -> None:
+    """The countries of a route's stops in order: a route between two countries may not come
+    back into its origin's country, nor leave its destination's once there (the Pudong air
+    links let Chongqing-Los Angeles cargo be trucked to Hanoi and flown back through Pudong)."""
+    assert recrosses(["CN", "CN", "VN", "VN", "CN", "US", "US"])   # Hanoi, Pudong, LAX
+    assert recrosses(["US", "US", "CN", "HK", "CN", "CN"])         # in at Pudong, out to HKG
+    assert not recrosses(["CN", "CN", "KZ", "RU", "BY", "PL", "DE"])
+    assert not recrosses(["US", "KR", "CN", "CN"])
+    # within one country by way of another: Hong Kong's air cargo, trucked to Shenzhen
+    assert not recrosses(["CN", "CN", "HK", "CN"])
 
 
 def test_a_route_back_through_its_origins_city_is_a_detour(tmp_path: Path) -> None:
