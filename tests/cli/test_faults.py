@@ -299,7 +299,10 @@ def test_interrupt_while_writing_keeps_the_earlier_result(tmp_path: Path, sig: i
 @pytest.mark.slow
 def test_a_second_run_into_a_folder_being_written_is_refused(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    args = ["run", str(BASELINE), "--days", "30", "--no-map", "--out", str(out)]
+    # 120 days: the first run must outlast the second's start-up (imports, input checks: 2-3 s
+    # on a loaded machine); 30 days, 2.3-2.7 s of simulation, once finished first, and the
+    # second then ran unopposed
+    args = ["run", str(BASELINE), "--days", "120", "--no-map", "--out", str(out)]
     first = _popen([*args, "--progress"])
     try:
         # readiness: the first progress line comes when the replications start; the folder
