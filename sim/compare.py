@@ -23,6 +23,7 @@ import pandas as pd
 from sim.kpis import LOCK_METRICS, compared, compared_by_replication, lock_metrics
 from sim.network import revise
 from sim.pipeline import prepare, run
+from sim.report.rundir import GATEWAY_ITEM, MARKET_ITEM
 from sim.results import Results
 from sim.scenario import Scenario, as_scenario
 from sim.stats import difference_ci, mean_ci, unresolved_need
@@ -167,13 +168,16 @@ def attribution(base: Results, alt: Results, variant: str) -> pd.DataFrame:
     and `induced by access` (the logsum response to cheaper access), with a CI when every
     replication settled on its own streams (else exact given the one settling); and
     `remainder`, the total less those two (simulation noise and congestion), so the parts
-    add up. `shifted` counts the same gateways in both columns: those whose trade fell."""
+    add up. `shifted` counts the same gateways in both columns: those whose trade fell.
+    Last, `induced:<market>` per market: its part of the induced trade (they add up to
+    `induced by access`), so a planner sees which markets an expansion's trade comes from
+    and which only carry the noise of the settling."""
     a, b = _gateway_rows(alt), _gateway_rows(base)
     both = b.merge(a, on=["replication", "gateway"], how="outer",
                    suffixes=("_base", "_alt")).fillna(0.0)
     rows = []
     for gateway, sub in both.groupby("gateway", sort=True):
-        row: dict[str, Any] = {"variant": variant, "item": f"gateway:{gateway}"}
+        row: dict[str, Any] = {"variant": variant, "item": f"{GATEWAY_ITEM}{gateway}"}
         for col in ("teu_per_year", "trade_bn_cny_per_year"):
             d = (sub[f"{col}_alt"] - sub[f"{col}_base"]).to_numpy()
             row[f"base_{col}"] = float(sub[f"{col}_base"].mean())
@@ -208,17 +212,44 @@ def attribution(base: Results, alt: Results, variant: str) -> pd.DataFrame:
     for col, d in left.items():
         row[f"delta_{col}"], row[f"delta_{col}_ci95"] = mean_ci(d)
     rows.append(row)
+    for market in _induced_markets(alt):
+        row = {"variant": variant, "item": f"{MARKET_ITEM}{market}"}
+        for unit, col in (("teu_per_year", "teu_per_year"),
+                          ("bn_cny_per_year", "trade_bn_cny_per_year")):
+            d = _settled_change(base, alt, "", (market, unit))
+            row[f"delta_{col}"] = float(d[0])
+            if d.size > 1:
+                row[f"delta_{col}"], row[f"delta_{col}_ci95"] = mean_ci(d)
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
-def _settled_change(base: Results, alt: Results, key: str) -> np.ndarray:
-    """ALT - BASE of a figure of the settle stage: one paired delta per replication when
-    both settled per replication (`equilibrium.per_replication`), else the single delta of
-    their one settling (exact given it: no interval)."""
+def _induced_markets(results: Results) -> list[str]:
+    """The markets whose induced trade the settle stage of `results` reported, sorted."""
+    from sim.equilibrium import BY_MARKET
+
+    eq = results.equilibrium or {}
+    reps = cast(list[dict[str, Any]], eq.get("by_replication") or [eq])
+    return sorted({m for r in reps for m in (r.get(BY_MARKET) or {})})
+
+
+def _settled_change(base: Results, alt: Results, key: str,
+                    market: tuple[str, str] | None = None) -> np.ndarray:
+    """ALT - BASE of a figure of the settle stage (`key`, or with `market` = (market, field)
+    that market's part of the induced trade; absent: 0): one paired delta per replication
+    when both settled per replication (`equilibrium.per_replication`), else the single delta
+    of their one settling (exact given it: no interval)."""
+    from sim.equilibrium import BY_MARKET
+
+    def figure(r: dict[str, Any]) -> float:
+        if market is None:
+            return float(r.get(key) or 0.0)
+        return float(((r.get(BY_MARKET) or {}).get(market[0]) or {}).get(market[1]) or 0.0)
+
     def per_rep(results: Results) -> list[float]:
         eq = results.equilibrium or {}
-        reps = cast(list[dict[str, object]], eq.get("by_replication") or [eq])
-        return [float(cast(float, r.get(key) or 0.0)) for r in reps]
+        reps = cast(list[dict[str, Any]], eq.get("by_replication") or [eq])
+        return [figure(r) for r in reps]
     a, b = per_rep(alt), per_rep(base)
     if len(a) != len(b):   # one side settled once: its figure pairs with every replication
         a, b = (a * len(b), b) if len(a) == 1 else (a, b * len(a))

@@ -67,6 +67,8 @@ from sim.market.empties import with_empties
 from sim.network import Plan, revise, with_horizon_days
 from sim.routing import ChoiceSet, choice_sets
 
+BY_MARKET = "market_induced_by_market"   # the report's key of the induced trade per market
+
 
 @dataclass(frozen=True)
 class EquilibriumReport:
@@ -86,6 +88,9 @@ class EquilibriumReport:
     market_input_bn_cny_per_year: float = 0.0
     market_induced_teu_per_year: float = 0.0
     market_induced_bn_cny_per_year: float = 0.0
+    # the same induced trade per market (both directions, every class): (market, TEU/yr,
+    # bn CNY/yr), so a comparison can say which markets an expansion's trade came from
+    market_induced_by_market: tuple[tuple[str, float, float], ...] = ()
     reference_from_base_run: bool = False   # market reference taken from a comparison's base
 
     def as_dict(self) -> dict[str, object]:
@@ -102,6 +107,10 @@ class EquilibriumReport:
                 "market_input_bn_cny_per_year": clean(self.market_input_bn_cny_per_year),
                 "market_induced_teu_per_year": clean(self.market_induced_teu_per_year),
                 "market_induced_bn_cny_per_year": clean(self.market_induced_bn_cny_per_year),
+                **({BY_MARKET: {
+                    m: {"teu_per_year": clean(teu), "bn_cny_per_year": clean(bn)}
+                    for m, teu, bn in self.market_induced_by_market}}
+                   if self.market_induced_by_market else {}),
                 **({"reference_from_base_run": True} if self.reference_from_base_run else {})}
 
 
@@ -142,11 +151,17 @@ def _report(base: Plan, factors: Sequence[float], passes: int, converged: bool,
     induced = sum((k - 1.0) * f.teu_per_year for f, k in zip(base.flows, factors, strict=True))
     market = [(f, k, base.classes[f.commodity].value_cny_per_teu / 1e9)
               for f, k in zip(base.flows, factors, strict=True) if f.market]
+    by_market: dict[str, tuple[float, float]] = {}
+    for f, k, v in market:
+        teu, bn = by_market.get(str(f.market), (0.0, 0.0))
+        by_market[str(f.market)] = (teu + (k - 1.0) * f.teu_per_year,
+                                    bn + (k - 1.0) * f.teu_per_year * v)
     return EquilibriumReport(
         market_input_teu_per_year=sum(f.teu_per_year for f, _, _ in market),
         market_input_bn_cny_per_year=sum(f.teu_per_year * v for f, _, v in market),
         market_induced_teu_per_year=sum((k - 1.0) * f.teu_per_year for f, k, _ in market),
         market_induced_bn_cny_per_year=sum((k - 1.0) * f.teu_per_year * v for f, k, v in market),
+        market_induced_by_market=tuple((m, teu, bn) for m, (teu, bn) in sorted(by_market.items())),
         passes=passes, converged=converged, gap=gaps[-1] if gaps else float("nan"),
         gaps=tuple(gaps), tolerance=base.equilibrium.tolerance,
         demand_factor_min=min(factors, default=1.0), demand_factor_max=max(factors, default=1.0),
@@ -421,9 +436,18 @@ def combined(reports: Sequence[dict[str, object]]) -> dict[str, object]:
     out: dict[str, object] = {k: v for k, v in reports[0].items() if k != "gaps"}
     for key, value in reports[0].items():
         if isinstance(value, int | float) and not isinstance(value, bool):
-            seen = [float(cast(float, r[key])) for r in reports if r.get(key) is not None]
-            out[key] = float(np.mean(seen)) if seen else None
+            out[key] = _mean([r.get(key) for r in reports])
+    markets = cast(dict[str, dict[str, float]], reports[0].get(BY_MARKET) or {})
+    if markets:    # the mean of each market's figures
+        out[BY_MARKET] = {m: {key: _mean([cast(dict, r[BY_MARKET])[m][key] for r in reports])
+                              for key in fields} for m, fields in markets.items()}
     out["passes"] = max(int(cast(int, r["passes"])) for r in reports)
     out["converged"] = all(bool(r["converged"]) for r in reports)
     out["by_replication"] = [dict(r) for r in reports]
     return out
+
+
+def _mean(values: Sequence[object]) -> float | None:
+    """The mean of the figures given (None: not measured, skipped); None when none is."""
+    seen = [float(cast(float, v)) for v in values if v is not None]
+    return float(np.mean(seen)) if seen else None

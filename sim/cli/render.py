@@ -225,7 +225,8 @@ def calibration_table(rows: list[CalibrationRow], title: str) -> Table:
 
 
 def attribution_table(frame: pd.DataFrame, variant: str) -> Table:
-    """Where a variant's trade came from: per gateway, induced and shifted (paired deltas)."""
+    """Where a variant's trade came from: per gateway, induced (and by which markets) and
+    shifted (paired deltas)."""
     table = Table(title=f"{variant}: where the change of trade came from, per year "
                         "(paired delta ± 95% CI; trade flow class)")
     for col in ("item", "TEU/yr", "Δ TEU/yr", "trade bn CNY/yr", "Δ trade bn CNY/yr"):
@@ -236,8 +237,16 @@ def attribution_table(frame: pd.DataFrame, variant: str) -> Table:
     def delta(x: float, ci: float, digits: int) -> str:
         return f"{x:+,.{digits}f}" + ("" if ci != ci else f" ± {ci:,.{digits}f}")
 
-    for _, r in frame[frame["variant"] == variant].iterrows():
-        table.add_row(str(r["item"]), base(r["base_teu_per_year"], 0),
+    from sim.report.rundir import GATEWAY_ITEM, MARKET_ITEM, attribution_rank
+
+    rows = frame[frame["variant"] == variant]
+    gateway = rows["item"].str.startswith(GATEWAY_ITEM)
+    rows = pd.concat([rows[gateway], rows[~gateway].sort_values(
+        "item", key=lambda c: c.map(attribution_rank), kind="stable")])
+    for _, r in rows.iterrows():
+        item = str(r["item"])
+        name = f"  {item.removeprefix(MARKET_ITEM)}" if item.startswith(MARKET_ITEM) else item
+        table.add_row(name, base(r["base_teu_per_year"], 0),
                       delta(r["delta_teu_per_year"], r["delta_teu_per_year_ci95"], 0),
                       base(r["base_trade_bn_cny_per_year"], 1),
                       delta(r["delta_trade_bn_cny_per_year"],

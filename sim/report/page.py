@@ -535,7 +535,9 @@ def attribution_sections(page: Page, runs: list[rd.RunDir], frame: pd.DataFrame)
              "<i>induced by access</i> the trade cheaper access adds (without a CI when the "
              "replications share one settling of the demand: exact given it) and "
              "<i>remainder</i> the rest, simulation noise and congestion, so the three add up "
-             "to the total. ± is the 95% CI; green: it excludes 0.</div>")
+             "to the total; <i>of the induced</i>, each market's part of the trade induced "
+             "(they add up to it: a market the change does not reach shows only the noise of "
+             "the settling). ± is the 95% CI; green: it excludes 0.</div>")
     for alt in runs[1:]:
         rows = frame[frame["variant"] == alt.name]
         if rows.empty:
@@ -543,10 +545,9 @@ def attribution_sections(page: Page, runs: list[rd.RunDir], frame: pd.DataFrame)
         gateway = rows["item"].str.startswith(rd.GATEWAY_ITEM)
         gws = rows[gateway].assign(gateway=rows["item"].str.removeprefix(rd.GATEWAY_ITEM))
         gws = gws.sort_values(rd.ATTR_TRADE.columns[0][0], ascending=False)
-        order = {item: i for i, item in enumerate(rd.ATTRIBUTION_PARTS)}
-        parts = rows[~gateway].assign(gateway=rows["item"].map(
-            lambda i: rd.ATTRIBUTION_PARTS.get(i, i))).sort_values(
-            "item", key=lambda c: c.map(order).fillna(len(order)), kind="stable")
+        parts = rows[~gateway].assign(gateway=rows["item"].map(rd.attribution_label))
+        parts = parts.sort_values("item", key=lambda c: c.map(rd.attribution_rank),
+                                  kind="stable")
         page.add(f"<h3>{html.escape(alt.name)} − {html.escape(base.name)}</h3>")
         page.figure(fg.attribution_figure(base, alt, pd.concat(
             [gws, parts[parts["item"] == "total"].assign(gateway="total")])))

@@ -129,6 +129,23 @@ ATTRIBUTION_PARTS = {
     "input growth": "of the total, input growth (the scenario's demand growth)",
     "induced by access": "of the total, induced by cheaper access",
     "remainder": "of the total, the rest (simulation noise and congestion)"}
+MARKET_ITEM = "induced:"   # one market's part of `induced by access`
+
+
+def attribution_label(item: str) -> str:
+    """How the report and the terminal name a row of attribution.csv that is no gateway."""
+    if item.startswith(MARKET_ITEM):
+        return f"of the induced, {item.removeprefix(MARKET_ITEM)}"
+    return ATTRIBUTION_PARTS.get(item, item)
+
+
+def attribution_rank(item: str) -> float:
+    """Where a part of the change goes in the tables: the parts in ATTRIBUTION_PARTS order,
+    each market's part of the induced trade right after `induced by access`."""
+    order = list(ATTRIBUTION_PARTS)
+    if item.startswith(MARKET_ITEM):
+        return order.index("induced by access") + 0.5
+    return float(order.index(item)) if item in order else float(len(order))
 
 # Weekly series: TEU delivered per week (a per-week rate already).
 WEEKLY_TEU = _m("delivered", "TEU/week", ("teu_per_week", 1.0, False), ("teu", 1.0, False))

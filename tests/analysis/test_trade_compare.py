@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -146,6 +147,26 @@ def test_min_iterations_above_max_is_refused_in_one_line(tmp_path: Path) -> None
                    equilibrium={"max_iterations": 2, "min_iterations": 3})
     with pytest.raises(InputError, match="min_iterations"):
         sim.load_scenario(write_scenario(tmp_path / "bad.yaml", doc))
+
+
+def test_a_combined_report_averages_each_markets_induced_trade() -> None:
+    """Replications that settled apart: the combined report gives each market's induced
+    trade as the mean over them (a figure one did not measure is skipped) and keeps every
+    replication's own under `by_replication`, which paired comparisons read."""
+    from sim.equilibrium import BY_MARKET, combined
+
+    def report(eu: float, asean: float | None) -> dict[str, object]:
+        return {"passes": 2, "converged": True, "market_induced_bn_cny_per_year": eu,
+                BY_MARKET: {"eu": {"teu_per_year": 10 * eu, "bn_cny_per_year": eu},
+                            "asean": {"teu_per_year": 1.0, "bn_cny_per_year": asean}}}
+    out = combined([report(0.2, 0.1), report(0.4, None), report(0.6, 0.3)])
+    by_market = cast(dict, out[BY_MARKET])
+    assert by_market["eu"] == {"teu_per_year": pytest.approx(4.0),
+                               "bn_cny_per_year": pytest.approx(0.4)}
+    assert by_market["asean"]["bn_cny_per_year"] == pytest.approx(0.2)
+    assert out["market_induced_bn_cny_per_year"] == pytest.approx(0.4)
+    reps = cast(list, out["by_replication"])
+    assert [r[BY_MARKET]["eu"]["bn_cny_per_year"] for r in reps] == [0.2, 0.4, 0.6]
 
 
 def test_per_replication_settling_learns_on_each_replications_streams(tmp_path: Path) -> None:

@@ -119,7 +119,7 @@ def test_conservation_with_market_flows(tmp_path: Path) -> None:
 def test_compare_attributes_the_change_to_gateways(tmp_path: Path) -> None:
     """A cheaper south sea leg: south gains, the others lose (shifted), the total rises
     (total, all of it induced by access here: no input growth); total = sum of the gateways'
-    deltas."""
+    deltas; the induced trade comes from the market the cheaper leg serves."""
     from sim.compare import compare
 
     write_market_scenario(tmp_path, name="base.yaml", horizon={"days": 200, "warmup_days": 40},
@@ -145,6 +145,15 @@ def test_compare_attributes_the_change_to_gateways(tmp_path: Path) -> None:
     losers = gateways[gateways["delta_trade_bn_cny_per_year"] < 0]
     assert at.loc["shifted", "delta_teu_per_year"] == pytest.approx(
         -losers["delta_teu_per_year"].sum())
+    # the induced trade by market adds up to the whole, and comes from the market whose sea
+    # leg got cheaper: the EU's cargo does not sail Qinzhou-ASEAN
+    markets = at[at.index.str.startswith("induced:")]
+    assert sorted(markets.index) == ["induced:asean", "induced:eu"]
+    for col in ("delta_teu_per_year", "delta_trade_bn_cny_per_year"):
+        assert markets[col].sum() == pytest.approx(at.loc["induced by access", col])
+    assert at.loc["induced:asean", "delta_trade_bn_cny_per_year"] > 0
+    assert abs(at.loc["induced:eu", "delta_trade_bn_cny_per_year"]) < \
+        at.loc["induced:asean", "delta_trade_bn_cny_per_year"] / 10
 
 
 def test_availability_weighs_a_route_by_the_share_it_was_offered() -> None:

@@ -312,7 +312,7 @@ def test_comparison_shows_where_the_change_came_from(comparison: Path, tmp_path:
     rows = {r[0]: r for r in _rows(page, heading)}
     for r in att.itertuples():
         gateway = str(r.item).removeprefix("gateway:")
-        shown = rows[gateway if gateway != r.item else rd.ATTRIBUTION_PARTS[str(r.item)]]
+        shown = rows[gateway if gateway != r.item else rd.attribution_label(str(r.item))]
         assert shown[1] == fg.pm(r.delta_trade_bn_cny_per_year,
                                  r.delta_trade_bn_cny_per_year_ci95, 1, sign=True)
         assert shown[3] == fg.pm(r.delta_teu_per_year, r.delta_teu_per_year_ci95, sign=True)
