@@ -538,6 +538,7 @@ def attribution_sections(page: Page, runs: list[rd.RunDir], frame: pd.DataFrame)
              "to the total; <i>of the induced</i>, each market's part of the trade induced "
              "(they add up to it: a market the change does not reach shows only the noise of "
              "the settling). ± is the 95% CI; green: it excludes 0.</div>")
+    labels = rd.market_labels(base)
     for alt in runs[1:]:
         rows = frame[frame["variant"] == alt.name]
         if rows.empty:
@@ -545,7 +546,8 @@ def attribution_sections(page: Page, runs: list[rd.RunDir], frame: pd.DataFrame)
         gateway = rows["item"].str.startswith(rd.GATEWAY_ITEM)
         gws = rows[gateway].assign(gateway=rows["item"].str.removeprefix(rd.GATEWAY_ITEM))
         gws = gws.sort_values(rd.ATTR_TRADE.columns[0][0], ascending=False)
-        parts = rows[~gateway].assign(gateway=rows["item"].map(rd.attribution_label))
+        parts = rows[~gateway].assign(gateway=[rd.attribution_label(str(i), labels)
+                                               for i in rows.loc[~gateway, "item"]])
         parts = parts.sort_values("item", key=lambda c: c.map(rd.attribution_rank),
                                   kind="stable")
         page.add(f"<h3>{html.escape(alt.name)} − {html.escape(base.name)}</h3>")

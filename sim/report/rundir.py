@@ -8,6 +8,7 @@ Every column name the report uses is resolved here (`Measure`), so a renamed res
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -132,11 +133,21 @@ ATTRIBUTION_PARTS = {
 MARKET_ITEM = "induced:"   # one market's part of `induced by access`
 
 
-def attribution_label(item: str) -> str:
-    """How the report and the terminal name a row of attribution.csv that is no gateway."""
+def attribution_label(item: str, markets: Mapping[str, str] | None = None) -> str:
+    """How the report names a row of attribution.csv that is no gateway; a market's part of
+    the induced trade by its label in `markets` (market -> label, of markets.csv) if given."""
     if item.startswith(MARKET_ITEM):
-        return f"of the induced, {item.removeprefix(MARKET_ITEM)}"
+        market = item.removeprefix(MARKET_ITEM)
+        return f"of the induced, {(markets or {}).get(market, market)}"
     return ATTRIBUTION_PARTS.get(item, item)
+
+
+def market_labels(run: RunDir) -> dict[str, str]:
+    """Market -> its label, from a run's markets.csv (empty without a market model)."""
+    frame = run.table("markets")
+    if frame.empty or "label" not in frame.columns:
+        return {}
+    return {str(m): str(lab) for m, lab in zip(frame["market"], frame["label"], strict=True)}
 
 
 def attribution_rank(item: str) -> float:

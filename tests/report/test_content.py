@@ -310,9 +310,13 @@ def test_comparison_shows_where_the_change_came_from(comparison: Path, tmp_path:
     att = pd.read_csv(comparison / "attribution.csv")
     assert heading in page and "trade per gateway, bn CNY\\u002fyr (paired 95% CI)" in page
     rows = {r[0]: r for r in _rows(page, heading)}
+    labels = rd.market_labels(RunDir.open(sorted(p for p in comparison.iterdir()
+                                                 if p.is_dir())[0]))
+    assert labels["eu"] == "European Union (27)"   # the induced trade per market by its label
+    assert "of the induced, European Union (27)" in rows
     for r in att.itertuples():
         gateway = str(r.item).removeprefix("gateway:")
-        shown = rows[gateway if gateway != r.item else rd.attribution_label(str(r.item))]
+        shown = rows[gateway if gateway != r.item else rd.attribution_label(str(r.item), labels)]
         assert shown[1] == fg.pm(r.delta_trade_bn_cny_per_year,
                                  r.delta_trade_bn_cny_per_year_ci95, 1, sign=True)
         assert shown[3] == fg.pm(r.delta_teu_per_year, r.delta_teu_per_year_ci95, sign=True)
