@@ -224,13 +224,18 @@ def attribution(base: Results, alt: Results, variant: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _settle_reports(results: Results) -> list[dict[str, Any]]:
+    """The settle stage's report of each replication that settled on its own streams, or
+    the one report of a run whose replications share a settling."""
+    eq = results.equilibrium or {}
+    return cast(list[dict[str, Any]], eq.get("by_replication") or [eq])
+
+
 def _induced_markets(results: Results) -> list[str]:
     """The markets whose induced trade the settle stage of `results` reported, sorted."""
     from sim.equilibrium import BY_MARKET
 
-    eq = results.equilibrium or {}
-    reps = cast(list[dict[str, Any]], eq.get("by_replication") or [eq])
-    return sorted({m for r in reps for m in (r.get(BY_MARKET) or {})})
+    return sorted({m for r in _settle_reports(results) for m in (r.get(BY_MARKET) or {})})
 
 
 def _settled_change(base: Results, alt: Results, key: str,
@@ -246,11 +251,7 @@ def _settled_change(base: Results, alt: Results, key: str,
             return float(r.get(key) or 0.0)
         return float(((r.get(BY_MARKET) or {}).get(market[0]) or {}).get(market[1]) or 0.0)
 
-    def per_rep(results: Results) -> list[float]:
-        eq = results.equilibrium or {}
-        reps = cast(list[dict[str, Any]], eq.get("by_replication") or [eq])
-        return [figure(r) for r in reps]
-    a, b = per_rep(alt), per_rep(base)
+    a, b = ([figure(r) for r in _settle_reports(x)] for x in (alt, base))
     if len(a) != len(b):   # one side settled once: its figure pairs with every replication
         a, b = (a * len(b), b) if len(a) == 1 else (a, b * len(a))
     return np.asarray(a) - np.asarray(b)
