@@ -24,7 +24,7 @@ from sim.kpis import LOCK_METRICS, compared, compared_by_replication, lock_metri
 from sim.network import revise
 from sim.pipeline import prepare, run
 from sim.report.rundir import GATEWAY_ITEM, MARKET_ITEM
-from sim.results import Results
+from sim.results import BY_MARKET, Results
 from sim.scenario import Scenario, as_scenario
 from sim.stats import difference_ci, mean_ci, unresolved_need
 
@@ -200,28 +200,33 @@ def attribution(base: Results, alt: Results, variant: str) -> pd.DataFrame:
         rows.append(row)
     left = dict(totals)
     for item, key in (("input growth", "market_input"), ("induced by access", "market_induced")):
-        row = {"variant": variant, "item": item}
-        for unit, col in (("teu", "teu_per_year"), ("bn_cny", "trade_bn_cny_per_year")):
-            d = _settled_change(base, alt, f"{key}_{unit}_per_year")
+        changes = {col: _settled_change(base, alt, (f"{key}_{unit}_per_year",))
+                   for unit, col in (("teu", "teu_per_year"), ("bn_cny", "trade_bn_cny_per_year"))}
+        for col, d in changes.items():
             left[col] = left[col] - (d if d.size == left[col].size else d[0])
-            row[f"delta_{col}"] = float(d[0])
-            if d.size > 1:                 # each replication settled on its own streams
-                row[f"delta_{col}"], row[f"delta_{col}_ci95"] = mean_ci(d)
-        rows.append(row)
+        rows.append(_settled_row(variant, item, changes))
     row = {"variant": variant, "item": "remainder"}
     for col, d in left.items():
         row[f"delta_{col}"], row[f"delta_{col}_ci95"] = mean_ci(d)
     rows.append(row)
     for market in _induced_markets(alt):
-        row = {"variant": variant, "item": f"{MARKET_ITEM}{market}"}
-        for unit, col in (("teu_per_year", "teu_per_year"),
-                          ("bn_cny_per_year", "trade_bn_cny_per_year")):
-            d = _settled_change(base, alt, "", (market, unit))
-            row[f"delta_{col}"] = float(d[0])
-            if d.size > 1:
-                row[f"delta_{col}"], row[f"delta_{col}_ci95"] = mean_ci(d)
-        rows.append(row)
+        rows.append(_settled_row(variant, f"{MARKET_ITEM}{market}", {
+            col: _settled_change(base, alt, (BY_MARKET, market, unit))
+            for unit, col in (("teu_per_year", "teu_per_year"),
+                              ("bn_cny_per_year", "trade_bn_cny_per_year"))}))
     return pd.DataFrame(rows)
+
+
+def _settled_row(variant: str, item: str, changes: dict[str, np.ndarray]) -> dict[str, Any]:
+    """A row of attribution.csv from changes of the settle stage (`_settled_change`, per
+    column): the mean and its CI when each replication settled on its own streams, else the
+    one exact change."""
+    row: dict[str, Any] = {"variant": variant, "item": item}
+    for col, d in changes.items():
+        row[f"delta_{col}"] = float(d[0])
+        if d.size > 1:
+            row[f"delta_{col}"], row[f"delta_{col}_ci95"] = mean_ci(d)
+    return row
 
 
 def _settle_reports(results: Results) -> list[dict[str, Any]]:
@@ -233,23 +238,19 @@ def _settle_reports(results: Results) -> list[dict[str, Any]]:
 
 def _induced_markets(results: Results) -> list[str]:
     """The markets whose induced trade the settle stage of `results` reported, sorted."""
-    from sim.equilibrium import BY_MARKET
-
     return sorted({m for r in _settle_reports(results) for m in (r.get(BY_MARKET) or {})})
 
 
-def _settled_change(base: Results, alt: Results, key: str,
-                    market: tuple[str, str] | None = None) -> np.ndarray:
-    """ALT - BASE of a figure of the settle stage (`key`, or with `market` = (market, field)
-    that market's part of the induced trade; absent: 0): one paired delta per replication
+def _settled_change(base: Results, alt: Results, path: tuple[str, ...]) -> np.ndarray:
+    """ALT - BASE of a figure of the settle stage's report, found by its keys `path` (e.g.
+    (BY_MARKET, market, "bn_cny_per_year"); absent: 0): one paired delta per replication
     when both settled per replication (`equilibrium.per_replication`), else the single delta
     of their one settling (exact given it: no interval)."""
-    from sim.equilibrium import BY_MARKET
-
-    def figure(r: dict[str, Any]) -> float:
-        if market is None:
-            return float(r.get(key) or 0.0)
-        return float(((r.get(BY_MARKET) or {}).get(market[0]) or {}).get(market[1]) or 0.0)
+    def figure(report: dict[str, Any]) -> float:
+        value: Any = report
+        for key in path:
+            value = (value or {}).get(key)
+        return float(value or 0.0)
 
     a, b = ([figure(r) for r in _settle_reports(x)] for x in (alt, base))
     if len(a) != len(b):   # one side settled once: its figure pairs with every replication

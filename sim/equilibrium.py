@@ -65,9 +65,8 @@ from sim.demand import (
 from sim.engine import simulate
 from sim.market.empties import with_empties
 from sim.network import Plan, revise, with_horizon_days
+from sim.results import BY_MARKET
 from sim.routing import ChoiceSet, choice_sets
-
-BY_MARKET = "market_induced_by_market"   # the report's key of the induced trade per market
 
 
 @dataclass(frozen=True)
@@ -151,7 +150,7 @@ def _report(base: Plan, factors: Sequence[float], passes: int, converged: bool,
     induced = sum((k - 1.0) * f.teu_per_year for f, k in zip(base.flows, factors, strict=True))
     market = [(f, k, base.classes[f.commodity].value_cny_per_teu / 1e9)
               for f, k in zip(base.flows, factors, strict=True) if f.market]
-    by_market: dict[str, tuple[float, float]] = {}
+    by_market: dict[str, tuple[float, float]] = {}   # market -> induced (TEU/yr, bn CNY/yr)
     for f, k, v in market:
         teu, bn = by_market.get(str(f.market), (0.0, 0.0))
         by_market[str(f.market)] = (teu + (k - 1.0) * f.teu_per_year,
@@ -159,8 +158,8 @@ def _report(base: Plan, factors: Sequence[float], passes: int, converged: bool,
     return EquilibriumReport(
         market_input_teu_per_year=sum(f.teu_per_year for f, _, _ in market),
         market_input_bn_cny_per_year=sum(f.teu_per_year * v for f, _, v in market),
-        market_induced_teu_per_year=sum((k - 1.0) * f.teu_per_year for f, k, _ in market),
-        market_induced_bn_cny_per_year=sum((k - 1.0) * f.teu_per_year * v for f, k, v in market),
+        market_induced_teu_per_year=sum(teu for teu, _ in by_market.values()),
+        market_induced_bn_cny_per_year=sum(bn for _, bn in by_market.values()),
         market_induced_by_market=tuple((m, teu, bn) for m, (teu, bn) in sorted(by_market.items())),
         passes=passes, converged=converged, gap=gaps[-1] if gaps else float("nan"),
         gaps=tuple(gaps), tolerance=base.equilibrium.tolerance,

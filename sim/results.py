@@ -11,6 +11,10 @@ import pandas as pd
 
 from sim.stats import mean_ci, t_quantile
 
+# the key of the settle stage's report (`Results.equilibrium`, `sim.equilibrium`) under which
+# each market's induced trade stands
+BY_MARKET = "market_induced_by_market"
+
 if TYPE_CHECKING:  # types only: reading result files (sim.report) needs no engine
     from sim.engine.recorder import ReplicationResult
     from sim.network import Plan

@@ -237,12 +237,11 @@ def attribution_table(frame: pd.DataFrame, variant: str) -> Table:
     def delta(x: float, ci: float, digits: int) -> str:
         return f"{x:+,.{digits}f}" + ("" if ci != ci else f" ± {ci:,.{digits}f}")
 
-    from sim.report.rundir import GATEWAY_ITEM, MARKET_ITEM, attribution_rank
+    from sim.report.rundir import GATEWAY_ITEM, MARKET_ITEM, attribution_parts
 
     rows = frame[frame["variant"] == variant]
-    gateway = rows["item"].str.startswith(GATEWAY_ITEM)
-    rows = pd.concat([rows[gateway], rows[~gateway].sort_values(
-        "item", key=lambda c: c.map(attribution_rank), kind="stable")])
+    rows = pd.concat([rows[rows["item"].str.startswith(GATEWAY_ITEM)],
+                      attribution_parts(rows)])
     for _, r in rows.iterrows():
         item = str(r["item"])
         name = f"  {item.removeprefix(MARKET_ITEM)}" if item.startswith(MARKET_ITEM) else item
@@ -250,7 +249,7 @@ def attribution_table(frame: pd.DataFrame, variant: str) -> Table:
                       delta(r["delta_teu_per_year"], r["delta_teu_per_year_ci95"], 0),
                       base(r["base_trade_bn_cny_per_year"], 1),
                       delta(r["delta_trade_bn_cny_per_year"],
-                            r["delta_trade_bn_cny_per_year_ci95"], 2))
+                            r["delta_trade_bn_cny_per_year_ci95"], 3))
     return table
 
 

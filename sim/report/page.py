@@ -546,10 +546,9 @@ def attribution_sections(page: Page, runs: list[rd.RunDir], frame: pd.DataFrame)
         gateway = rows["item"].str.startswith(rd.GATEWAY_ITEM)
         gws = rows[gateway].assign(gateway=rows["item"].str.removeprefix(rd.GATEWAY_ITEM))
         gws = gws.sort_values(rd.ATTR_TRADE.columns[0][0], ascending=False)
-        parts = rows[~gateway].assign(gateway=[rd.attribution_label(str(i), labels)
-                                               for i in rows.loc[~gateway, "item"]])
-        parts = parts.sort_values("item", key=lambda c: c.map(rd.attribution_rank),
-                                  kind="stable")
+        parts = rd.attribution_parts(rows)
+        parts = parts.assign(gateway=[rd.attribution_label(str(i), labels)
+                                      for i in parts["item"]])
         page.add(f"<h3>{html.escape(alt.name)} − {html.escape(base.name)}</h3>")
         page.figure(fg.attribution_figure(base, alt, pd.concat(
             [gws, parts[parts["item"] == "total"].assign(gateway="total")])))

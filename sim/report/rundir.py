@@ -115,8 +115,9 @@ LOCK_MEASURES = (LOCK_LOCKAGES, LOCK_TONNES, LOCK_UTIL, LOCK_WAIT, LOCK_QUEUE)
 
 # Where a comparison's change of trade came from (attribution.csv of `cqsim compare`): per
 # gateway ALT - BASE of the trade class, then the parts of the change (`item` -> label).
+# three decimals (a million CNY): each market's part of the induced trade is a few hundredths
 ATTR_TRADE = _m("Δ Chongqing's trade", "bn CNY/yr", ("delta_trade_bn_cny_per_year", 1.0, False),
-                digits=1, signed=True)
+                digits=3, signed=True)
 ATTR_BASE_TRADE = _m("trade in the base", "bn CNY/yr",
                      ("base_trade_bn_cny_per_year", 1.0, False), digits=1)
 ATTR_TEU = _m("Δ loaded TEU", "TEU/yr", ("delta_teu_per_year", 1.0, False), signed=True)
@@ -150,13 +151,19 @@ def market_labels(run: RunDir) -> dict[str, str]:
     return {str(m): str(lab) for m, lab in zip(frame["market"], frame["label"], strict=True)}
 
 
-def attribution_rank(item: str) -> float:
-    """Where a part of the change goes in the tables: the parts in ATTRIBUTION_PARTS order,
-    each market's part of the induced trade right after `induced by access`."""
+def attribution_parts(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows of attribution.csv that are no gateway, in the tables' order: the parts in
+    ATTRIBUTION_PARTS order, each market's part of the induced trade right after `induced by
+    access`."""
     order = list(ATTRIBUTION_PARTS)
-    if item.startswith(MARKET_ITEM):
-        return order.index("induced by access") + 0.5
-    return float(order.index(item)) if item in order else float(len(order))
+    after_induced = order.index("induced by access") + 0.5
+
+    def rank(item: str) -> float:
+        if item.startswith(MARKET_ITEM):
+            return after_induced
+        return float(order.index(item)) if item in order else float(len(order))
+    parts = rows[~rows["item"].str.startswith(GATEWAY_ITEM)]
+    return parts.sort_values("item", key=lambda c: c.map(rank), kind="stable")
 
 # Weekly series: TEU delivered per week (a per-week rate already).
 WEEKLY_TEU = _m("delivered", "TEU/week", ("teu_per_week", 1.0, False), ("teu", 1.0, False))

@@ -153,7 +153,8 @@ def test_a_combined_report_averages_each_markets_induced_trade() -> None:
     """Replications that settled apart: the combined report gives each market's induced
     trade as the mean over them (a figure one did not measure is skipped) and keeps every
     replication's own under `by_replication`, which paired comparisons read."""
-    from sim.equilibrium import BY_MARKET, combined
+    from sim.equilibrium import combined
+    from sim.results import BY_MARKET
 
     def report(eu: float, asean: float | None) -> dict[str, object]:
         return {"passes": 2, "converged": True, "market_induced_bn_cny_per_year": eu,

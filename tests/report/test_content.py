@@ -318,7 +318,8 @@ def test_comparison_shows_where_the_change_came_from(comparison: Path, tmp_path:
         gateway = str(r.item).removeprefix("gateway:")
         shown = rows[gateway if gateway != r.item else rd.attribution_label(str(r.item), labels)]
         assert shown[1] == fg.pm(r.delta_trade_bn_cny_per_year,
-                                 r.delta_trade_bn_cny_per_year_ci95, 1, sign=True)
+                                 r.delta_trade_bn_cny_per_year_ci95, rd.ATTR_TRADE.digits,
+                                 sign=True)
         assert shown[3] == fg.pm(r.delta_teu_per_year, r.delta_teu_per_year_ci95, sign=True)
     assert len(rows) == len(att)
     dirs = sorted(p for p in comparison.iterdir() if p.is_dir())
