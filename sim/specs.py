@@ -660,6 +660,14 @@ class Flow(Spec):
                                          "flow is bound to: its routes ride only that "
                                          "gateway's services ('' = any route)")
 
+    @property
+    def key(self) -> str:
+        """`origin>destination:commodity` (`@gateway` when bound to one): what names the
+        flow's random streams, so a variant that adds or drops other flows leaves its draws
+        as they were."""
+        key = f"{self.origin}>{self.destination}:{self.commodity}"
+        return f"{key}@{self.gateway}" if self.gateway else key
+
     @model_validator(mode="after")
     def _distinct(self) -> Flow:
         if self.origin == self.destination:

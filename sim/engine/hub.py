@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     from sim.engine.model import Model
 
 
+BACKGROUND = "background"    # the owner of other users' jobs (`Hub.clearance_hours`)
+
+
 def gamma_sampler(rng: np.random.Generator, cv: float) -> Callable[[float], float]:
     """A function mean -> gamma-distributed draw with the given coefficient of variation."""
     if cv <= 0:
@@ -203,7 +206,6 @@ class Hub(Component):
         self.spec = spec
         self.windows = model.windows("hub", spec.id)
         rng = self.stream(f"hub:{spec.id}")
-        dwell_cv = model.plan.variability.dwell_cv
         self.lots: dict[int, Lot] = {}    # lots between arrival and onward queue
         self.yard = Yard(self.env, spec.yard_teu)
         self.servers = Servers(self.env, spec.handling_servers)
@@ -212,7 +214,11 @@ class Hub(Component):
         self.daily = DailySeries(model.first_day, model.days, ("queue_teu", "yard_stock_teu"))
         self.in_system = 0      # jobs between arrival and end of handling
         self.last_arrival: float | None = None
-        self._dwell = gamma_sampler(rng, dwell_cv)
+        # dwell is drawn from a stream of the job's owner (a flow, a line's trains, the
+        # background), not of the hub: a variant that sends more jobs through this hub
+        # leaves every other owner's draws where they were (common random numbers)
+        self._dwell_cv = model.plan.variability.dwell_cv
+        self._dwells: dict[str, Callable[[float], float]] = {}
         self._rate = spec.handling_teu_per_hour
         self._setup = spec.handling_setup_hours
         self._expo = spec.handling_dist == "exponential"
@@ -362,7 +368,8 @@ class Hub(Component):
         self._done(job.waited)
         if job.pool is not None:        # a through train: it leaves the border
             return
-        dwell = self.clearance_hours(job.teu)
+        owner = self.model.flow_keys[job.lots[0].flow] if job.lots else BACKGROUND
+        dwell = self.clearance_hours(job.teu, owner)
         if dwell > 0:
             later(self.env, dwell, partial(self._clear, job))
         else:
@@ -382,18 +389,28 @@ class Hub(Component):
             lot.wait += waited
             model.forward(lot, self)
 
-    def clearance_hours(self, teu: float) -> float:
+    def clearance_hours(self, teu: float, owner: str) -> float:
         """Hours `teu` handled together dwell here (customs, clearance, a border), drawn
-        around the hub's mean dwell."""
-        return self._dwell(self._dwell_hours)
+        around the hub's mean dwell from the stream of `owner` at this hub: a flow's key
+        (`Flow.key`) for its freight, `line:<id>` for a line's trains at a border,
+        `BACKGROUND` for other users' jobs."""
+        mean = self._dwell_hours
+        if self._dwell_cv <= 0 or mean <= 0:
+            return mean
+        draw = self._dwells.get(owner)
+        if draw is None:
+            draw = self._dwells[owner] = gamma_sampler(
+                self.stream(f"dwell:{self.spec.id}:{owner}"), self._dwell_cv)
+        return draw(mean)
 
     def positions(self) -> int:
         """Handling positions in all (a directional border has a set for each way)."""
         return self.spec.handling_servers
 
-    def through(self, teu: float,
-                outbound: bool) -> Generator[Wait, object, None] | None:
-        """A vehicle carrying `teu` passes through (`outbound`: travelling away from China):
+    def through(self, teu: float, outbound: bool,
+                line: str) -> Generator[Wait, object, None] | None:
+        """A vehicle of `line` carrying `teu` passes through (`outbound`: travelling away
+        from China):
         None when it just stands for the service's stop time; a process to run (border,
         gauge change) otherwise, that the vehicle's trip runs (`sim.engine.loop.drive`:
         it may yield SimPy events and `pause`s)."""
@@ -492,9 +509,9 @@ class Border(Hub):
     def positions(self) -> int:
         return self.border.handling_servers * (2 if self.border.directional else 1)
 
-    def through(self, teu: float,
-                outbound: bool) -> Generator[Wait, object, None] | None:
-        return self._pass_vehicle(teu, outbound)
+    def through(self, teu: float, outbound: bool,
+                line: str) -> Generator[Wait, object, None] | None:
+        return self._pass_vehicle(teu, outbound, line)
 
     def receive_background(self, teu: float, outbound: bool) -> None:
         """A background train: where the gauge changes it is handled whole at a position of
@@ -513,10 +530,12 @@ class Border(Hub):
         self._done(waited)
         self.stats.vehicles += 1
 
-    def _pass_vehicle(self, teu: float, outbound: bool) -> Generator[Wait, object, None]:
-        """Gauge change (if any) and border dwell of a through train carrying `teu`."""
+    def _pass_vehicle(self, teu: float, outbound: bool,
+                      line: str) -> Generator[Wait, object, None]:
+        """Gauge change (if any) and border dwell of a through train of `line` carrying
+        `teu`."""
         if self._changes_gauge and teu > 0:
             yield from self._gauge_change(teu, outbound)
-        dwell = self.clearance_hours(teu)
+        dwell = self.clearance_hours(teu, f"line:{line}")
         if dwell > 0:
             yield pause(self.env, dwell)

@@ -293,7 +293,7 @@ class ScheduledLine(LineBase):
                     hub.receive(off)
                 if k == last:
                     break
-                passing = hub.through(vehicle.teu, self.outbound)
+                passing = hub.through(vehicle.teu, self.outbound, line.id)
                 if passing is not None:  # a border: the vehicle is held there
                     yield from passing
                 else:  # freight boards on arrival; the stop's time is run with the next hop

@@ -81,6 +81,8 @@ class Model:
         self.choices = tuple(choices) if choices is not None else choice_sets(plan)
         net = plan.network
         self._lot_id = 0
+        # the key of each flow (`Flow.key`), by index: what names a flow's random streams
+        self.flow_keys: tuple[str, ...] = tuple(f.key for f in plan.flows)
         self.created_teu = 0.0
         self.delivered_teu = 0.0
         self.stats_from = plan.horizon.warmup_days * HOURS_PER_DAY
@@ -336,7 +338,7 @@ class _Arrivals:
     def __init__(self, model: Model, cs: ChoiceSet) -> None:
         plan = model.plan
         flow = plan.flows[cs.flow]
-        name = f"{flow.origin}>{flow.destination}:{flow.commodity}"
+        name = flow.key
         self.model = model
         self.cs = cs
         self.env = model.env

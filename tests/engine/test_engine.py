@@ -98,6 +98,30 @@ def test_clearance_dwell_adds_to_transit(tmp_path: Path) -> None:
     assert transit(48.0) - transit(0.0) == pytest.approx(48.0, abs=2.5)
 
 
+def test_a_hubs_dwell_draws_belong_to_each_flow(tmp_path: Path) -> None:
+    """Common random numbers at a shared hub: more freight of one flow through a hub with
+    ample positions leaves the dwell, and so the transit, of another flow's lots as they
+    were (drawn from the hub's one stream, the extra jobs took the other flow's draws)."""
+    def routes(other_teu: float) -> pd.DataFrame:
+        a = nb.hub("a", 0, dwell_hours=12.0, handling_servers=500, yard_teu=1e6)
+        b, c = nb.hub("b", 1), nb.hub("c", 1, 1.0)
+        nb.write_geodata(tmp_path / "geo", [a, b, c],
+                         [nb.link("a-b", a, b), nb.link("a-c", a, c)])
+        doc = nb.scenario(str(tmp_path / "geo"),
+                          {"ab": nb.train(["a", "b"], per_week=70, teu=500),
+                           "ac": nb.train(["a", "c"], per_week=70, teu=500)},
+                          [nb.flow("a", "b", 5_000), nb.flow("a", "c", other_teu)],
+                          horizon={"days": 120}, variability={"dwell_cv": 0.5})
+        return _run(nb.write_scenario(tmp_path / "s.yaml", doc)).tables["routes"].set_index(
+            "destination")
+
+    base, more = routes(5_000.0), routes(15_000.0)
+    assert more.loc["c", "teu_delivered_per_year"] > 2 * base.loc["c", "teu_delivered_per_year"]
+    assert base.loc["b", "transit_sd_h"] > 1.0          # the dwell is drawn, not fixed
+    for column in ("teu_delivered_per_year", "transit_mean_h", "transit_sd_h"):
+        assert more.loc["b", column] == base.loc["b", column]
+
+
 def test_gauge_change_border_handles_every_loaded_train(tmp_path: Path) -> None:
     a = nb.hub("a", 0)
     x = nb.hub("x", 1, kind="border", gauge_change=True, handling_servers=1,
