@@ -128,18 +128,12 @@ def demand_factors(plan: Plan, choices: Sequence[ChoiceSet], reference: Mapping[
 
 
 def respond(base: Plan, factors: Sequence[float]) -> Plan:
-    """A copy of `base` whose flows carry `factors` x their base TEU, as lots of `factors` x
-    their base TEU arriving when the base's do (`Plan.lot_scale`): the response moves each
-    lot's size, not the count of lots, so that two variants' deltas of trade are the
-    response, not the granularity of a few 8-TEU lots of electronics (0.05 bn CNY each)
-    that the rescaled arrivals moved across the edges of the statistics period."""
+    """A copy of `base` whose flows carry `factors` x their base TEU."""
     if all(f == 1.0 for f in factors):
         return base
     flows = [f.model_copy(update={"teu_per_year": f.teu_per_year * k})
              for f, k in zip(base.flows, factors, strict=True)]
-    scale = base.lot_scale or (1.0,) * len(flows)
-    return revise(base, flows=flows,            # validated there
-                  lot_scale=[s * k for s, k in zip(scale, factors, strict=True)])
+    return revise(base, flows=flows)  # validated there
 
 
 # ----------------------------------------------------------------------------- market flows

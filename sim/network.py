@@ -150,16 +150,6 @@ class Plan:
     equilibrium: Equilibrium = field(default_factory=Equilibrium)
     market: MarketPlan | None = None       # trade by market, competing gateways (sim.market)
     flow_sources: tuple[tuple[str, str], ...] = ()  # (file, field there) of each flow
-    # per flow, the factor its lots' TEU carry (empty: 1): demand's response to access
-    # (`sim.demand.respond`) scales each lot, not the number of lots, so the lots of two
-    # variants (or two feedback passes) arrive at the same times and a delta of trade is not
-    # the few lots that crossed the period's edges (common random numbers)
-    lot_scale: tuple[float, ...] = ()
-
-    def lot_teu_of_flow(self, index: int) -> float:
-        """TEU per lot of flow `index`: its class's (`lot_teu_of`) x its `lot_scale`."""
-        lot = self.lot_teu_of(self.flows[index].commodity)
-        return lot * self.lot_scale[index] if self.lot_scale else lot
 
     def lot_teu_of(self, commodity: str) -> float:
         """TEU per lot of a class: its own `lot_teu`, else the demand's. Route times (handling
@@ -183,8 +173,7 @@ def _revalidate(model: BaseModel, updates: dict[str, Any], file: str, field_name
 
 def revise(plan: Plan, *, seed: int | None = None, replications: int | None = None,
            horizon: Horizon | None = None, flows: Sequence[Flow] | None = None,
-           reference_scenario: str | None = None, choice: Choice | None = None,
-           lot_scale: Sequence[float] | None = None) -> Plan:
+           reference_scenario: str | None = None, choice: Choice | None = None) -> Plan:
     """`plan` with new run settings or demand, each validated as a scenario file's would be.
 
     The one way to edit a Plan (run overrides, demand response, the horizon of feedback
@@ -209,15 +198,6 @@ def revise(plan: Plan, *, seed: int | None = None, replications: int | None = No
     if flows is not None:
         changes["flows"] = tuple(_revalidate(f, {}, plan.source_file, f"demand.flows.{i}")
                                  for i, f in enumerate(flows))
-        if lot_scale is None and len(flows) != len(plan.lot_scale):
-            changes["lot_scale"] = ()      # another table: its lots are the classes' own
-    if lot_scale is not None:
-        count = len(changes.get("flows", plan.flows))
-        if len(lot_scale) != count or not all(0 < k < math.inf for k in lot_scale):
-            raise InputError(plan.source_file, "demand.flows",
-                             f"a positive lot scale for each of the {count} flows",
-                             len(lot_scale))
-        changes["lot_scale"] = tuple(float(k) for k in lot_scale)
     if choice is not None:
         if plan.market is None:
             raise InputError(plan.source_file, "market", "a market section to set choice in")

@@ -344,8 +344,8 @@ class _Arrivals:
         self.env = model.env
         self.choices = draws(stream(plan.seed, model.replication, f"choice:{name}").random)
         self.tonnes = plan.classes[flow.commodity].tonnes_per_teu
-        self.lot_teu = lot = plan.lot_teu_of_flow(cs.flow)
-        self.clock = Poisson(model.env, flow.teu_per_year / lot / HOURS_PER_YEAR if lot else 0.0,
+        self.lot_teu = plan.lot_teu_of(flow.commodity)
+        self.clock = Poisson(model.env, flow.teu_per_year / self.lot_teu / HOURS_PER_YEAR,
                              plan.seasonality, draws(stream(
                                  plan.seed, model.replication,
                                  f"demand:{name}").standard_exponential), self.arrive)

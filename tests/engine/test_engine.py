@@ -122,23 +122,6 @@ def test_a_hubs_dwell_draws_belong_to_each_flow(tmp_path: Path) -> None:
         assert more.loc["b", column] == base.loc["b", column]
 
 
-def test_demand_response_scales_lots_not_their_arrivals(tmp_path: Path) -> None:
-    """A flow answering to access by 0.3% more TEU sends its lots when it did, each 0.3%
-    larger: the period's created TEU moves by exactly 0.3%, not by whole lots crossing the
-    period's edges (common random numbers between variants and feedback passes)."""
-    from sim.demand import respond
-
-    path = nb.line_network(tmp_path, per_week=14, teu_per_year=20_000, horizon={"days": 90})
-    plan = _plan(path)
-    more = respond(plan, [1.003])
-    assert more.lot_scale == (1.003,) and more.flows[0].teu_per_year == pytest.approx(20_060)
-    assert more.lot_teu_of_flow(0) == pytest.approx(1.003 * plan.lot_teu_of_flow(0))
-    base, alt = (simulate(p, 0).tables["routes"].iloc[0] for p in (plan, more))
-    assert alt["teu_created_per_year"] == pytest.approx(1.003 * base["teu_created_per_year"],
-                                                        rel=1e-9)
-    assert respond(more, [1 / 1.003]).lot_scale == pytest.approx((1.0,))
-
-
 def test_gauge_change_border_handles_every_loaded_train(tmp_path: Path) -> None:
     a = nb.hub("a", 0)
     x = nb.hub("x", 1, kind="border", gauge_change=True, handling_servers=1,
