@@ -67,7 +67,7 @@ def run_variants(base: Scenario | str | Path, alts: Sequence[Scenario | str | Pa
         # BASE's horizon, so both variants count statistics over the same period
         plan = revise(plan, horizon=base_plan.horizon,
                       reference_scenario=plan.reference_scenario or reference)
-        name = names[i] if names else plan.name
+        name = names[i] if names and i < len(names) else plan.name
         given = settled if settles_reference_of(base_plan, plan) else None
         variants.append(Variant(name, run(plan, workers=workers, progress=False,
                                           given_reference=given), alt_seed))
@@ -268,25 +268,49 @@ class Comparison:
     bottlenecks: pd.DataFrame
     independent: bool
     attribution: pd.DataFrame | None = None   # per gateway, induced and shifted (market model)
+    # a placebo variant (BASE with a change too small to matter, e.g. scenarios/placebo.yaml)
+    # and every other ALT's deltas and attribution paired with it instead of with BASE
+    placebo: Variant | None = None
+    against_placebo: pd.DataFrame | None = None
+    attribution_placebo: pd.DataFrame | None = None
 
 
 def compare(base: Scenario | str | Path, alts: Sequence[Scenario | str | Path], *,
             replications: int | None = None, days: float | None = None,
             independent: bool = False, workers: int = 1,
-            names: Sequence[str] | None = None) -> Comparison:
-    """Run the variants and take paired deltas (CRN unless `independent`)."""
-    b, variants = run_variants(base, alts, replications=replications, days=days,
+            names: Sequence[str] | None = None,
+            placebo: Scenario | str | Path | None = None) -> Comparison:
+    """Run the variants and take paired deltas (CRN unless `independent`).
+
+    `placebo`: BASE with a change too small to matter, run as one more ALT (last). A variant
+    settles on its own: its demand answers to logsums learnt from its own feedback passes,
+    where BASE, its own reference, answers to nothing; so any change, however small, moves
+    the settled figures by what that costs (docs/modelling.md, "A placebo comparison").
+    Each other ALT is then also paired with the placebo (`against_placebo`,
+    `attribution_placebo`), which settles as it does."""
+    every = [*alts, placebo] if placebo is not None else list(alts)
+    b, variants = run_variants(base, every, replications=replications, days=days,
                                independent=independent, workers=workers, names=names)
     deltas = pd.concat([paired_deltas(b.results, v.results, v.name) for v in variants],
                        ignore_index=True)
     deltas["pairing"] = "independent seeds" if independent else "common random numbers"
     necks = pd.concat([bottlenecks(b.results, b.name)]
                       + [bottlenecks(v.results, v.name) for v in variants], ignore_index=True)
+    market = b.results.plan.market is not None
     where = None
-    if b.results.plan.market is not None:
+    if market:
         where = pd.concat([attribution(b.results, v.results, v.name) for v in variants],
                           ignore_index=True)
-    return Comparison(b, variants, deltas, necks, independent, where)
+    if placebo is None:
+        return Comparison(b, variants, deltas, necks, independent, where)
+    p, others = variants[-1], variants[:-1]
+    against = pd.concat([paired_deltas(p.results, v.results, v.name) for v in others],
+                        ignore_index=True)
+    against["pairing"] = f"with the placebo {p.name}" + (" (independent seeds)"
+                                                          if independent else "")
+    where_p = pd.concat([attribution(p.results, v.results, v.name) for v in others],
+                        ignore_index=True) if market else None
+    return Comparison(b, variants, deltas, necks, independent, where, p, against, where_p)
 
 
 def draw_daily(cmp: Comparison, hubs: int = 3) -> Any:

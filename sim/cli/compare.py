@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from sim.compare import Comparison
     from sim.staging import ResultFolder
 
+PLACEBO_COMPARE = "placebo_compare.csv"          # each ALT's deltas paired with the placebo
+PLACEBO_ATTRIBUTION = "placebo_attribution.csv"  # and where its change came from, likewise
+
 ALLOW_UNRELATED = click.option(
     "--allow-unrelated", is_flag=True,
     help="Accept alternatives that are not BASE plus changes (another extends chain, or one "
@@ -64,7 +67,8 @@ def _comparison_about(cmp: Comparison) -> dict[str, object]:
     plan = cmp.base.results.plan
     return {"scenario": cmp.base.name, "alternatives": [v.name for v in cmp.alts],
             "seed": cmp.base.seed, "replications": len(cmp.base.results.replications),
-            "days": plan.horizon.days, "unmoved": unmoved(cmp.deltas)}
+            "days": plan.horizon.days, "unmoved": unmoved(cmp.deltas),
+            **({"placebo": cmp.placebo.name} if cmp.placebo is not None else {})}
 
 
 def _warn_unmoved(cmp: Comparison) -> None:
@@ -96,11 +100,16 @@ def _warn_unmoved(cmp: Comparison) -> None:
               help="Processes for the replications (same results for any number).")
 @click.option("--no-report", is_flag=True,
               help="Skip the run directories of the variants and report.html (faster).")
+@click.option("--placebo", type=InputPath(path_type=Path), default=None,
+              help="BASE with a change too small to matter (scenarios/placebo.yaml): run as "
+                   "one more ALT, and every ALT is also paired with it "
+                   "(placebo_compare.csv, placebo_attribution.csv): what a comparison "
+                   "reports when nothing happens, and each ALT's change beyond that.")
 @ALLOW_UNRELATED
 @limit_options
 def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: float | None,
             out: Path | None, overwrite: bool, independent: bool, workers: int, no_report: bool,
-            allow_unrelated: bool, max_memory: float, max_events: float,
+            placebo: Path | None, allow_unrelated: bool, max_memory: float, max_events: float,
             no_limit: bool) -> None:
     """Paired deltas ALT − BASE (throughput, trade, transit, CO2) and bottlenecks. Each ALT
     must be BASE plus changes (see --allow-unrelated)."""
@@ -110,7 +119,9 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
     with held_warnings():
         base_s = load_scenario(base)
         _need_two(base_s.replications if replications is None else replications, base)
-        admit_comparison(base_s, [load_scenario(a) for a in alts], replications=replications,
+        admit_comparison(base_s, [load_scenario(a) for a in (*alts, *([placebo] if placebo
+                                                                  else []))],
+                         replications=replications,
                          days=days, workers=workers, related=not allow_unrelated,
                          limits=limits(max_memory, max_events, no_limit))
     from sim.atomic import write_csv, write_png
@@ -123,7 +134,7 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
     with ResultFolder(default_out(base_s.name, prefix="compare-") if out is None else out,
                       command="compare", overwrite=overwrite, inputs=named_inputs()) as folder:
         cmp = run_compare(base_s, list(alts), replications=replications, days=days,
-                          independent=independent, workers=workers)
+                          independent=independent, workers=workers, placebo=placebo)
         channels, at_locks = split_deltas(cmp.deltas)
         write_csv(folder.path / "compare.csv", channels)
         if len(at_locks):
@@ -131,6 +142,13 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
         write_csv(folder.path / "bottlenecks.csv", cmp.bottlenecks)
         if cmp.attribution is not None:
             write_csv(folder.path / ATTRIBUTION_FILE, cmp.attribution)
+        placebo_files = ""
+        if cmp.against_placebo is not None:
+            write_csv(folder.path / PLACEBO_COMPARE, split_deltas(cmp.against_placebo)[0])
+            placebo_files = f"{PLACEBO_COMPARE}, "
+            if cmp.attribution_placebo is not None:
+                write_csv(folder.path / PLACEBO_ATTRIBUTION, cmp.attribution_placebo)
+                placebo_files += f"{PLACEBO_ATTRIBUTION}, "
         import matplotlib.pyplot as plt
 
         fig = draw_comparison(cmp)
@@ -141,7 +159,7 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
         plt.close(fig)
         written = "compare.csv, " + ("locks_compare.csv, " if len(at_locks) else "") + \
             (f"{ATTRIBUTION_FILE}, " if cmp.attribution is not None else "") + \
-            "bottlenecks.csv, compare.png, daily.png"
+            placebo_files + "bottlenecks.csv, compare.png, daily.png"
         if not no_report:
             written += ", " + _variant_report(cmp, folder)
         folder.commit("compare.json", _comparison_about(cmp))
@@ -168,6 +186,13 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
             screen.print(locks)
         if cmp.attribution is not None:
             screen.print(attribution_table(cmp.attribution, v.name))
+        if cmp.against_placebo is not None and cmp.placebo is not None \
+                and v is not cmp.placebo:
+            screen.print(delta_table(cmp.against_placebo, v.name, reps, pairing,
+                                     against=cmp.placebo.name))
+            if cmp.attribution_placebo is not None:
+                screen.print(attribution_table(cmp.attribution_placebo, v.name,
+                                               against=cmp.placebo.name))
     screen.print(bottleneck_table(cmp.bottlenecks))
     screen.print(f"wrote {folder.target.shown}/{written}", soft_wrap=True)
     if folder.replaced:

@@ -98,12 +98,14 @@ def _pm(value: float, half: float, digits: int = 1, scale: float = 1.0) -> str:
     return text
 
 
-def delta_table(deltas: pd.DataFrame, variant: str, reps: int, pairing: str) -> Table:
-    """Per corridor and total: the compared KPIs' paired deltas with 95% CIs."""
+def delta_table(deltas: pd.DataFrame, variant: str, reps: int, pairing: str,
+                against: str = "base") -> Table:
+    """Per corridor and total: the compared KPIs' paired deltas (`variant` − `against`) with
+    95% CIs."""
     from sim.kpis import compared as compared_kpis
 
     compared = compared_kpis()
-    table = Table(title=f"{variant} − base: paired deltas, 95% CI over {reps} replications "
+    table = Table(title=f"{variant} − {against}: paired deltas, 95% CI over {reps} replications "
                         f"({pairing})")
     table.add_column("scope")
     for k in compared:
@@ -224,10 +226,10 @@ def calibration_table(rows: list[CalibrationRow], title: str) -> Table:
     return table
 
 
-def attribution_table(frame: pd.DataFrame, variant: str) -> Table:
-    """Where a variant's trade came from: per gateway, induced (and by which markets) and
-    shifted (paired deltas)."""
-    table = Table(title=f"{variant}: where the change of trade came from, per year "
+def attribution_table(frame: pd.DataFrame, variant: str, against: str = "base") -> Table:
+    """Where a variant's trade came from (against `against`): per gateway, induced (and by
+    which markets) and shifted (paired deltas)."""
+    table = Table(title=f"{variant} − {against}: where the change of trade came from, per year "
                         "(paired delta ± 95% CI; trade flow class)")
     for col in ("item", "TEU/yr", "Δ TEU/yr", "trade bn CNY/yr", "Δ trade bn CNY/yr"):
         table.add_column(col, justify="left" if col == "item" else "right")

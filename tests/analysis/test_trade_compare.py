@@ -247,6 +247,37 @@ def test_common_random_numbers_narrow_the_ci_of_a_clear_effect(tmp_path: Path) -
     assert (same["delta"].fillna(0) == 0).all() and (same["delta_ci95"].fillna(0) == 0).all()
 
 
+def test_a_placebo_pairs_each_variant_with_a_variant_that_changes_nothing(
+        tmp_path: Path) -> None:
+    """`compare(..., placebo=P)` runs P as one more ALT and pairs every other ALT with it
+    replication by replication: ALT − P is (ALT − BASE) − (P − BASE) in every replication,
+    so its mean is the difference of the two means and its interval is of the per-replication
+    differences (not the two intervals added)."""
+    base = _two_lines(tmp_path, horizon={"days": 40}, replications=3)
+    more = write_scenario(tmp_path / "more.yaml", {"extends": "base.yaml", "name": "more",
+                                                    "changes": [{
+        "kind": "scale", "service": "ab", "field": "departures_per_week", "factor": 2}]})
+    nudge = write_scenario(tmp_path / "nudge.yaml", {"extends": "base.yaml", "name": "nudge",
+                                                      "changes": [{
+        "kind": "scale", "service": "cd", "field": "price_cny_per_teu", "factor": 1.000001}]})
+    cmp = compare(base, [more], placebo=nudge)
+    assert [v.name for v in cmp.alts] == ["more", "nudge"] and cmp.placebo is cmp.alts[-1]
+    assert cmp.against_placebo is not None
+    assert set(cmp.against_placebo["variant"]) == {"more"}
+    assert (cmp.against_placebo["pairing"] == "with the placebo nudge").all()
+
+    def row(df: pd.DataFrame, variant: str, metric: str) -> pd.Series:
+        return df[(df["variant"] == variant) & (df["metric"] == metric)
+                  & (df["scope"] == "total")].iloc[0]
+    for metric in ("teu_per_year", "trade_bn_cny_per_year"):
+        a, p = row(cmp.deltas, "more", metric), row(cmp.deltas, "nudge", metric)
+        vs = row(cmp.against_placebo, "more", metric)
+        assert vs["delta"] == pytest.approx(a["delta"] - p["delta"], rel=1e-9, abs=1e-9)
+        assert vs["base"] == pytest.approx(p["alt"])           # the placebo is its base
+        assert vs["delta"] - vs["delta_ci95"] > 0, metric     # twice the trains: a clear gain
+    assert cmp.attribution_placebo is None                   # no market table: no attribution
+
+
 def test_rank_puts_the_candidate_that_relieves_the_bottleneck_first(tmp_path: Path) -> None:
     base_path = _two_lines(tmp_path, horizon={"days": 60}, replications=3)
     base = sim.load_scenario(base_path)
@@ -299,6 +330,16 @@ def test_cli_run_compare_and_rank(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     for name in ("compare.csv", "bottlenecks.csv", "compare.png", "daily.png"):
         assert (tmp_path / "cmp" / name).stat().st_size > 0
+    nudge = write_scenario(tmp_path / "nudge.yaml", {"extends": "base.yaml", "name": "nudge",
+                                                      "changes": [{
+        "kind": "scale", "service": "cd", "field": "price_cny_per_teu", "factor": 1.000001}]})
+    res = runner.invoke(main, ["compare", str(base), str(more), "--placebo", str(nudge),
+                               "--no-report", "--out", str(tmp_path / "cmp-p")])
+    assert res.exit_code == 0, res.output
+    assert "more − nudge: paired deltas" in res.output and "placebo_compare.csv" in res.output
+    against = pd.read_csv(tmp_path / "cmp-p" / "placebo_compare.csv")
+    assert set(against["variant"]) == {"more"}
+    assert set(pd.read_csv(tmp_path / "cmp-p" / "compare.csv")["variant"]) == {"more", "nudge"}
     res = runner.invoke(main, ["rank", str(base), "--candidate", f"double={more}", "--out",
                                str(tmp_path / "rank")])
     assert res.exit_code == 0, res.output
