@@ -306,8 +306,8 @@ def compare(base: Scenario | str | Path, alts: Sequence[Scenario | str | Path], 
     p, others = variants[-1], variants[:-1]
     against = pd.concat([paired_deltas(p.results, v.results, v.name) for v in others],
                         ignore_index=True)
-    against["pairing"] = f"with the placebo {p.name}" + (" (independent seeds)"
-                                                          if independent else "")
+    against["pairing"] = ("independent seeds" if independent
+                          else "common random numbers") + f", against {p.name}"
     where_p = pd.concat([attribution(p.results, v.results, v.name) for v in others],
                         ignore_index=True) if market else None
     return Comparison(b, variants, deltas, necks, independent, where, p, against, where_p)

@@ -264,7 +264,7 @@ def test_a_placebo_pairs_each_variant_with_a_variant_that_changes_nothing(
     assert [v.name for v in cmp.alts] == ["more", "nudge"] and cmp.placebo is cmp.alts[-1]
     assert cmp.against_placebo is not None
     assert set(cmp.against_placebo["variant"]) == {"more"}
-    assert (cmp.against_placebo["pairing"] == "with the placebo nudge").all()
+    assert (cmp.against_placebo["pairing"] == "common random numbers, against nudge").all()
 
     def row(df: pd.DataFrame, variant: str, metric: str) -> pd.Series:
         return df[(df["variant"] == variant) & (df["metric"] == metric)
