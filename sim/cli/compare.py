@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from sim.staging import ResultFolder
 
 PLACEBO_COMPARE = "placebo_compare.csv"          # each ALT's deltas paired with the placebo
-PLACEBO_ATTRIBUTION = "placebo_attribution.csv"  # and where its change came from, likewise
 
 ALLOW_UNRELATED = click.option(
     "--allow-unrelated", is_flag=True,
@@ -128,7 +127,7 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
     from sim.compare import compare as run_compare
     from sim.compare import draw_comparison, draw_daily, split_deltas
     from sim.paths import default_out
-    from sim.report.rundir import ATTRIBUTION_FILE
+    from sim.report.rundir import ATTRIBUTION_FILE, PLACEBO_ATTRIBUTION_FILE
     from sim.staging import ResultFolder, replaced_line
 
     with ResultFolder(default_out(base_s.name, prefix="compare-") if out is None else out,
@@ -147,8 +146,8 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
             write_csv(folder.path / PLACEBO_COMPARE, split_deltas(cmp.against_placebo)[0])
             placebo_files = f"{PLACEBO_COMPARE}, "
             if cmp.attribution_placebo is not None:
-                write_csv(folder.path / PLACEBO_ATTRIBUTION, cmp.attribution_placebo)
-                placebo_files += f"{PLACEBO_ATTRIBUTION}, "
+                write_csv(folder.path / PLACEBO_ATTRIBUTION_FILE, cmp.attribution_placebo)
+                placebo_files += f"{PLACEBO_ATTRIBUTION_FILE}, "
         import matplotlib.pyplot as plt
 
         fig = draw_comparison(cmp)

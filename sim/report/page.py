@@ -473,6 +473,9 @@ def comparison_sections(page: Page, runs: list[rd.RunDir]) -> None:
         page.figure(fg.delta_figure(both, kpis.kpi("teu")))
         page.figure(fg.delta_figure(both, kpis.kpi("trade_bn_cny")))
     attribution_sections(page, runs, rd.attribution(runs))
+    placebo, frame = rd.placebo_attribution(runs)
+    if placebo is not None:
+        attribution_sections(page, runs, frame, placebo)
     page.add("<h2>Goods trade of every run</h2>")
     page.figure(fg.trade_figure(runs, trade_refs(base)))
     page.add("<h2>Weekly throughput of every run</h2>")
@@ -519,14 +522,22 @@ def lock_delta_table(deltas: pd.DataFrame) -> str:
         text_cols=2)
 
 
-def attribution_sections(page: Page, runs: list[rd.RunDir], frame: pd.DataFrame) -> None:
-    """Where each ALT's change of trade came from (attribution.csv of `cqsim compare`): a
-    chart of the change per gateway and in total, and a table with the parts of the total;
-    nothing when the comparison wrote none (no market model, or runs not from one compare)."""
+def attribution_sections(page: Page, runs: list[rd.RunDir], frame: pd.DataFrame,
+                         placebo: rd.RunDir | None = None) -> None:
+    """Where each ALT's change of trade came from (attribution.csv of `cqsim compare`, or
+    placebo_attribution.csv paired with `placebo`): a chart of the change per gateway and in
+    total, and a table with the parts of the total; nothing when the comparison wrote none
+    (no market model, or runs not from one compare)."""
     if frame.empty:
         return
-    base = runs[0]
-    page.add("<h2>Where the change came from</h2><div class='note'>Per gateway, the paired "
+    base = runs[0] if placebo is None else placebo
+    title = "Where the change came from" if placebo is None else \
+        f"Where the change came from, against the placebo {html.escape(placebo.name)}"
+    against = "" if placebo is None else (
+        f"Each variant paired with {html.escape(placebo.name)}, a variant whose change is too "
+        "small to matter: what a comparison reports when nothing happens is taken out "
+        "(docs/modelling.md, \u201cA placebo comparison\u201d). ")
+    page.add(f"<h2>{title}</h2><div class='note'>{against}Per gateway, the paired "
              "change of Chongqing's trade and of its loaded TEU (trade class), replication by "
              "replication (common random numbers); <i>total</i>: their sum, the net change; "
              "<i>shifted</i>: what the gateways that lost trade gave up to others (the same "
@@ -540,7 +551,7 @@ def attribution_sections(page: Page, runs: list[rd.RunDir], frame: pd.DataFrame)
              "the settling). ± is the 95% CI; green: it excludes 0.</div>")
     labels = rd.market_labels(base)
     for alt in runs[1:]:
-        rows = frame[frame["variant"] == alt.name]
+        rows = frame[frame["variant"] == alt.name] if alt is not placebo else frame.iloc[:0]
         if rows.empty:
             continue
         gateway = rows["item"].str.startswith(rd.GATEWAY_ITEM)

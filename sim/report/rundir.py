@@ -124,6 +124,7 @@ ATTR_TEU = _m("Δ loaded TEU", "TEU/yr", ("delta_teu_per_year", 1.0, False), sig
 ATTR_BASE_TEU = _m("loaded TEU in the base", "TEU/yr", ("base_teu_per_year", 1.0, False))
 ATTRIBUTION_MEASURES = (ATTR_TRADE, ATTR_BASE_TRADE, ATTR_TEU, ATTR_BASE_TEU)
 ATTRIBUTION_FILE = "attribution.csv"
+PLACEBO_ATTRIBUTION_FILE = "placebo_attribution.csv"   # the same, paired with a placebo
 GATEWAY_ITEM = "gateway:"
 ATTRIBUTION_PARTS = {
     "total": "total: the net change (all gateways together)",
@@ -533,28 +534,42 @@ def current(frame: pd.DataFrame, measures: tuple[Measure, ...],
     return out
 
 
-def attribution(runs: list[RunDir]) -> pd.DataFrame:
-    """The rows of attribution.csv for the ALTs among `runs`, when every run directory sits in
-    the folder of a `cqsim compare` that wrote it and its gateways' base figures are those of
-    the first run (the base): so the comparison's report, and `cqsim report` of its run
-    directories in the same order, show where the change came from. Empty otherwise."""
+def attribution(runs: list[RunDir], name: str = ATTRIBUTION_FILE,
+                base_run: RunDir | None = None) -> pd.DataFrame:
+    """The rows of attribution.csv (or `name`) for the ALTs among `runs`, when every run
+    directory sits in the folder of a `cqsim compare` that wrote it and its gateways' base
+    figures are those of `base_run` (default the first run, the base): so the comparison's
+    report, and `cqsim report` of its run directories in the same order, show where the
+    change came from. Empty otherwise."""
+    first = runs[0] if base_run is None else base_run
     folder = runs[0].path.parent
-    file = folder / ATTRIBUTION_FILE
+    file = folder / name
     if len(runs) < 2 or not file.is_file() or any(r.path.parent != folder for r in runs):
         return pd.DataFrame()
-    check_intact(folder, ATTRIBUTION_FILE)
+    check_intact(folder, name)
     frame = read_table(file, SHAPES["attribution"])
-    frame = frame[frame["variant"].isin([r.name for r in runs[1:]])]
+    frame = frame[frame["variant"].isin([r.name for r in runs[1:] if r is not first])]
     gateways = frame[frame["item"].str.startswith(GATEWAY_ITEM)]
-    base = runs[0].table("gateways")
+    base = first.table("gateways")
     if gateways.empty or base.empty:
         return pd.DataFrame()
     rows = base[base["flow_class"] == "trade"]
-    trade = TRADE.values(rows, runs[0].per_year)[0].groupby(rows["gateway"]).sum()
+    trade = TRADE.values(rows, first.per_year)[0].groupby(rows["gateway"]).sum()
     said = gateways["item"].str.removeprefix(GATEWAY_ITEM).map(trade).fillna(0.0)
     if not np.allclose(said, ATTR_BASE_TRADE.values(gateways, 1.0)[0], rtol=1e-6, atol=1e-9):
         return pd.DataFrame()    # another base: its figures would be wrong for this one
     return frame.reset_index(drop=True)
+
+
+def placebo_attribution(runs: list[RunDir]) -> tuple[RunDir | None, pd.DataFrame]:
+    """(the placebo's run, the rows of placebo_attribution.csv) of a `cqsim compare
+    --placebo` whose folder holds `runs`: the placebo is the run whose gateways' trade is the
+    file's base figures. (None, empty) otherwise."""
+    for run in runs[1:]:
+        frame = attribution(runs, PLACEBO_ATTRIBUTION_FILE, base_run=run)
+        if not frame.empty:
+            return run, frame
+    return None, pd.DataFrame()
 
 
 def by_trade(frame: pd.DataFrame, key: str) -> list[str]:

@@ -58,11 +58,11 @@ def one_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def comparison(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`cqsim compare` of the calibrated 2023 baseline and more China-Europe trains (a
-    scenario built on it by changes), 30 days, 2 reps. The baseline's feedback passes are
-    a year per replication; here, in a copy that extends it (and is its own market
-    reference), they are 30 days and shared by the replications (the report does not depend
-    on them, and a year's passes made this fixture two minutes of the suite in each worker
-    that needs it). Made once in the session for all xdist workers."""
+    scenario built on it by changes) with the placebo (`--placebo`), 30 days, 2 reps. The
+    baseline's feedback passes are a year per replication; here, in a copy that extends it
+    (and is its own market reference), they are 30 days and shared by the replications (the
+    report does not depend on them, and a year's passes made this fixture two minutes of the
+    suite in each worker that needs it). Made once in the session for all xdist workers."""
     def make(root: Path) -> None:
         (root / "baseline-2023.yaml").write_text(
             f"name: baseline-2023\nextends: {BASELINE_2023}\n"
@@ -70,7 +70,9 @@ def comparison(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "demand: {reference_scenario: baseline-2023.yaml}\n", encoding="utf-8")
         alt = root / "china-europe-frequency.yaml"
         shutil.copyfile(SCENARIOS / "china-europe-frequency.yaml", alt)
+        shutil.copyfile(SCENARIOS / "placebo.yaml", root / "placebo.yaml")
         proc = cqsim("compare", str(root / "baseline-2023.yaml"), str(alt),
+                     "--placebo", str(root / "placebo.yaml"),
                      "--days", "30", "--replications", "2", "--out", str(root / "cmp"))
         assert proc.returncode == 0, proc.stderr
 

@@ -71,9 +71,11 @@ def test_no_report_skips_it(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_comparison_deltas_match_compare_csv(comparison: Path) -> None:
     dirs = sorted(p for p in comparison.iterdir() if p.is_dir())
-    assert [d.name for d in dirs] == ["0-baseline-2023", "1-china-europe-frequency"]
+    assert [d.name for d in dirs] == ["0-baseline-2023", "1-china-europe-frequency",
+                                      "2-placebo"]
     ours = channel_deltas(RunDir.open(dirs[0]), RunDir.open(dirs[1]))
     theirs = pd.read_csv(comparison / "compare.csv")
+    theirs = theirs[theirs["variant"] == "china-europe-frequency"].reset_index(drop=True)
     both = ours.merge(theirs, on=["metric", "scope"], suffixes=("", "_cmp"))
     assert len(both) == len(theirs) and (ours["pairing"] == PAIRED).all()
     pd.testing.assert_series_equal(both["delta"], both["delta_cmp"], check_names=False,
@@ -308,6 +310,8 @@ def test_comparison_shows_where_the_change_came_from(comparison: Path, tmp_path:
     heading = "<h2>Where the change came from</h2>"
     page = (comparison / "report.html").read_text(encoding="utf-8")
     att = pd.read_csv(comparison / "attribution.csv")
+    assert set(att["variant"]) == {"china-europe-frequency", "placebo"}
+    att = att[att["variant"] == "china-europe-frequency"]    # the first table after heading
     assert heading in page and "trade per gateway, bn CNY\\u002fyr (paired 95% CI)" in page
     rows = {r[0]: r for r in _rows(page, heading)}
     labels = rd.market_labels(RunDir.open(sorted(p for p in comparison.iterdir()
@@ -329,6 +333,20 @@ def test_comparison_shows_where_the_change_came_from(comparison: Path, tmp_path:
         encoding="utf-8")
     away = [shutil.copytree(d, tmp_path / d.name) for d in dirs]
     assert heading not in write_report(away, tmp_path / "away.html").read_text(encoding="utf-8")
+    # --placebo: the same, each variant paired with the placebo, which has no rows of its own
+    heading_p = "<h2>Where the change came from, against the placebo placebo</h2>"
+    assert heading_p in page
+    placebo = pd.read_csv(comparison / "placebo_attribution.csv")
+    assert set(placebo["variant"]) == {"china-europe-frequency"}
+    rows_p = {r[0]: r for r in _rows(page, heading_p)}
+    assert len(rows_p) == len(placebo)
+    for r in placebo.itertuples():
+        gateway = str(r.item).removeprefix("gateway:")
+        shown = rows_p[gateway if gateway != r.item
+                       else rd.attribution_label(str(r.item), labels)]
+        assert shown[1] == fg.pm(r.delta_trade_bn_cny_per_year,
+                                 r.delta_trade_bn_cny_per_year_ci95, rd.ATTR_TRADE.digits,
+                                 sign=True)
     # a damaged attribution.csv beside them is one error naming it, not a traceback
     for damage in (b"\x00\xff\xfe binary", b"a,b\n1,2\n"):
         (tmp_path / "attribution.csv").write_bytes(damage)
