@@ -67,7 +67,7 @@ def run_variants(base: Scenario | str | Path, alts: Sequence[Scenario | str | Pa
         # BASE's horizon, so both variants count statistics over the same period
         plan = revise(plan, horizon=base_plan.horizon,
                       reference_scenario=plan.reference_scenario or reference)
-        name = names[i] if names and i < len(names) else plan.name
+        name = names[i] if names else plan.name
         given = settled if settles_reference_of(base_plan, plan) else None
         variants.append(Variant(name, run(plan, workers=workers, progress=False,
                                           given_reference=given), alt_seed))
@@ -288,29 +288,35 @@ def compare(base: Scenario | str | Path, alts: Sequence[Scenario | str | Path], 
     the settled figures by what that costs (docs/modelling.md, "A placebo comparison").
     Each other ALT is then also paired with the placebo (`against_placebo`,
     `attribution_placebo`), which settles as it does."""
-    every = [*alts, placebo] if placebo is not None else list(alts)
+    every, named = list(alts), names
+    if placebo is not None:
+        placebo = as_scenario(placebo)
+        every.append(placebo)
+        named = None if names is None else [*names, placebo.name]
     b, variants = run_variants(base, every, replications=replications, days=days,
-                               independent=independent, workers=workers, names=names)
-    deltas = pd.concat([paired_deltas(b.results, v.results, v.name) for v in variants],
-                       ignore_index=True)
-    deltas["pairing"] = "independent seeds" if independent else "common random numbers"
+                               independent=independent, workers=workers, names=named)
+    pairing = "independent seeds" if independent else "common random numbers"
+    deltas, where = _paired(b, variants, pairing)
     necks = pd.concat([bottlenecks(b.results, b.name)]
                       + [bottlenecks(v.results, v.name) for v in variants], ignore_index=True)
-    market = b.results.plan.market is not None
-    where = None
-    if market:
-        where = pd.concat([attribution(b.results, v.results, v.name) for v in variants],
-                          ignore_index=True)
     if placebo is None:
         return Comparison(b, variants, deltas, necks, independent, where)
-    p, others = variants[-1], variants[:-1]
-    against = pd.concat([paired_deltas(p.results, v.results, v.name) for v in others],
-                        ignore_index=True)
-    against["pairing"] = ("independent seeds" if independent
-                          else "common random numbers") + f", against {p.name}"
-    where_p = pd.concat([attribution(p.results, v.results, v.name) for v in others],
-                        ignore_index=True) if market else None
+    p = variants[-1]
+    against, where_p = _paired(p, variants[:-1], f"{pairing}, against {p.name}")
     return Comparison(b, variants, deltas, necks, independent, where, p, against, where_p)
+
+
+def _paired(ref: Variant, variants: Sequence[Variant],
+            pairing: str) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Every variant's paired deltas against `ref` (labelled `pairing`) and, with a market
+    model, where its change of trade came from (`attribution`)."""
+    deltas = pd.concat([paired_deltas(ref.results, v.results, v.name) for v in variants],
+                       ignore_index=True)
+    deltas["pairing"] = pairing
+    if ref.results.plan.market is None:
+        return deltas, None
+    return deltas, pd.concat([attribution(ref.results, v.results, v.name) for v in variants],
+                             ignore_index=True)
 
 
 def draw_daily(cmp: Comparison, hubs: int = 3) -> Any:

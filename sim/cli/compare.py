@@ -118,9 +118,8 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
     with held_warnings():
         base_s = load_scenario(base)
         _need_two(base_s.replications if replications is None else replications, base)
-        admit_comparison(base_s, [load_scenario(a) for a in (*alts, *([placebo] if placebo
-                                                                  else []))],
-                         replications=replications,
+        every = (*alts, placebo) if placebo is not None else alts
+        admit_comparison(base_s, [load_scenario(a) for a in every], replications=replications,
                          days=days, workers=workers, related=not allow_unrelated,
                          limits=limits(max_memory, max_events, no_limit))
     from sim.atomic import write_csv, write_png
@@ -185,8 +184,8 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
             screen.print(locks)
         if cmp.attribution is not None:
             screen.print(attribution_table(cmp.attribution, v.name))
-        if cmp.against_placebo is not None and cmp.placebo is not None \
-                and v is not cmp.placebo:
+        if cmp.placebo is not None and cmp.against_placebo is not None \
+                and v is not cmp.placebo:        # (set together: both for the type checker)
             screen.print(delta_table(cmp.against_placebo, v.name, reps, pairing,
                                      against=cmp.placebo.name))
             if cmp.attribution_placebo is not None:

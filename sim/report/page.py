@@ -551,7 +551,7 @@ def attribution_sections(page: Page, runs: list[rd.RunDir], frame: pd.DataFrame,
              "the settling). ± is the 95% CI; green: it excludes 0.</div>")
     labels = rd.market_labels(base)
     for alt in runs[1:]:
-        rows = frame[frame["variant"] == alt.name] if alt is not placebo else frame.iloc[:0]
+        rows = frame[frame["variant"] == alt.name]   # none of the placebo's (rd.attribution)
         if rows.empty:
             continue
         gateway = rows["item"].str.startswith(rd.GATEWAY_ITEM)
