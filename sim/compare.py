@@ -59,7 +59,7 @@ def run_variants(base: Scenario | str | Path, alts: Sequence[Scenario | str | Pa
     # an ALT naming no demand reference is measured against BASE's, so it can induce trade
     reference = base_plan.reference_scenario or base_s.source_file or None
     out_base = Variant(base_plan.name, run(base_plan, workers=workers, progress=False), seed)
-    settled = {r.replication: r.market for r in out_base.results.replications}
+    settled = {r.replication: r.market_passes for r in out_base.results.replications}
     variants = []
     for i, alt in enumerate(alts):
         alt_seed = seed + INDEPENDENT_SEED_OFFSET * (i + 1) if independent else seed

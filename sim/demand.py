@@ -139,6 +139,9 @@ def respond(base: Plan, factors: Sequence[float]) -> Plan:
 # ----------------------------------------------------------------------------- market flows
 
 MarketRef = dict[FlowKey, tuple[float, float]]   # flow -> (logsum in utils, expected GC CNY/TEU)
+# a settling's market states: before its first feedback pass, then after each pass (the last
+# is the settled state), so a plan settling against it can meet each pass with its own
+MarketPasses = tuple[MarketRef, ...]
 
 
 def route_costs(plan: Plan, cs: ChoiceSet, delay: Mapping[int, float],

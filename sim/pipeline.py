@@ -29,7 +29,7 @@ from sim.scenario import Scenario, as_scenario
 if TYPE_CHECKING:  # the engine and tables load on the first run, not for bad input
     from collections.abc import Mapping
 
-    from sim.demand import MarketRef
+    from sim.demand import MarketPasses
     from sim.engine.recorder import ReplicationResult
     from sim.equilibrium import Settled
     from sim.results import Results
@@ -60,7 +60,7 @@ CHOICES_KEPT = 4
 def settle(plan: Plan, choices: Sequence[ChoiceSet] | None = None,
            initial_delay: Mapping[int, float] | None = None,
            initial_unforeseen: Mapping[int, float] | None = None,
-           given_reference: Mapping[int, MarketRef] | None = None) -> Settled:
+           given_reference: Mapping[int, MarketPasses] | None = None) -> Settled:
     """Choice sets (unless given, e.g. by `sim.boundary.admit`), demand response and delay
     feedback of `plan` (see `sim.equilibrium`).
 
@@ -99,6 +99,7 @@ def replicate_one(settled: Settled, replication: int) -> ReplicationResult:
                       own.route_spread)
     result.equilibrium = own.report.as_dict()
     result.market = own.market
+    result.market_passes = own.market_passes
     return result
 
 
@@ -141,7 +142,7 @@ def replicate(settled: Settled, *, workers: int = 1, progress: bool | None = Non
 def run(scenario: Scenario | str | Path | Plan, *, seed: int | None = None,
         replications: int | None = None, days: float | None = None, workers: int = 1,
         progress: bool | None = None, choices: Sequence[ChoiceSet] | None = None,
-        given_reference: Mapping[int, MarketRef] | None = None) -> Results:
+        given_reference: Mapping[int, MarketPasses] | None = None) -> Results:
     """Simulate every replication of a scenario (a file, a `Scenario` or a built `Plan`) and
     return its `Results`; `seed`, `replications` and `days` override the scenario's, for a
     Plan as for a file. `progress`: see `replicate`; `choices`: the plan's route choice sets

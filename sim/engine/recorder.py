@@ -22,7 +22,7 @@ from sim.specs import CORRIDORS
 from sim.units import HOURS_PER_WEEK, annual_factor
 
 if TYPE_CHECKING:
-    from sim.demand import MarketRef
+    from sim.demand import MarketPasses, MarketRef
     from sim.engine.freight import Lot
     from sim.engine.model import Model
 
@@ -93,6 +93,7 @@ class ReplicationResult:
     events: dict[str, float] = field(default_factory=dict)
     equilibrium: dict[str, object] = field(default_factory=dict)  # its settling (sim.equilibrium)
     market: MarketRef = field(default_factory=dict)  # the settled market state it ran with
+    market_passes: MarketPasses = ()  # that state before and after each feedback pass
 
 
 class Recorder:
