@@ -35,7 +35,10 @@ confidence interval; otherwise every replication runs with what replication 0's 
 learnt, and intervals are conditional on them. A market reference is settled the same way
 (`market_reference`), over the plan's own pass horizon (a year's delays and a winter's
 must not be compared), unless a comparison's base run already settled the very plan it asks
-for (`settles_reference_of`): the alternative then takes the base's settled state.
+for (`settles_reference_of`): the alternative then takes the base's settled state. A plan
+settling against a reference meets it pass by pass: each pass's demand answers to the
+reference's state after the same pass (`Settled.market_passes`), so a plan that changes
+nothing retraces the reference's passes (`settle`).
 """
 
 from __future__ import annotations
