@@ -137,19 +137,20 @@ def visit(page_file: Path, selectors: list[str], screenshot: Path | None = None,
 
 
 def _hover_hubs(page: Page, most: int = 8) -> list[str]:
-    """Move the mouse onto the first map's hub markers (its last trace) and collect the
-    tooltips Plotly shows."""
-    first = page.locator(".map").first
+    """Hover the first map's hub markers (its last trace) one by one through Plotly's own
+    hover call, and collect the tooltips Plotly shows. Not the mouse: at a hub the ends of
+    its links lie under the marker, and which one a pointer picks turned on the browser's
+    timing (the comparison report's difference map showed link tooltips when its test ran
+    second in a session, hub tooltips when it ran alone; Chromium 156, 2026-12-04)."""
+    first = page.locator(".map .js-plotly-plot").first
     first.scroll_into_view_if_needed()
-    points = first.locator(".scatterlayer .trace").last.locator("path.point")
+    n = int(first.evaluate("gd => gd.data[gd.data.length - 1].x.length"))
     texts = []
-    for k in range(min(most, points.count())):
-        box = points.nth(k).bounding_box()
-        if box is None:
-            continue
-        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=4)
+    for k in range(min(most, n)):
+        first.evaluate("(gd, k) => Plotly.Fx.hover(gd, [{curveNumber: gd.data.length - 1, "
+                       "pointNumber: k}])", k)
         page.wait_for_timeout(150)
-        texts += first.locator(".hoverlayer .hovertext").all_text_contents()
+        texts += page.locator(".map").first.locator(".hoverlayer .hovertext").all_text_contents()
     return texts
 
 
