@@ -82,8 +82,9 @@ def test_comparison_deltas_match_compare_csv(comparison: Path) -> None:
                                    rtol=1e-9)
     pd.testing.assert_series_equal(both["delta_ci95"], both["delta_ci95_cmp"],
                                    check_names=False, rtol=1e-9)
-    pd.testing.assert_series_equal(both["replications_to_resolve"],
-                                   both["replications_to_resolve_cmp"], check_names=False)
+    pd.testing.assert_series_equal(both["replications_to_resolve"],   # int when none is NaN
+                                   both["replications_to_resolve_cmp"], check_names=False,
+                                   check_dtype=False)
     page = (comparison / "report.html").read_text(encoding="utf-8")
     assert "china-europe-frequency − baseline" in page and PAIRED in page
     unresolved = both[(both["scope"] == "total") & both["replications_to_resolve"].notna()]
@@ -329,8 +330,10 @@ def test_comparison_shows_where_the_change_came_from(comparison: Path, tmp_path:
     dirs = sorted(p for p in comparison.iterdir() if p.is_dir())
     again = write_report(dirs, tmp_path / "again.html").read_text(encoding="utf-8")
     assert heading in again
-    assert heading not in write_report(dirs[::-1], tmp_path / "swapped.html").read_text(
-        encoding="utf-8")
+    # another base first: the China-Europe run (the placebo's runs may equal the base's to
+    # the digit over a short horizon, and then its figures are the base's)
+    assert heading not in write_report([dirs[1], dirs[0], dirs[2]],
+                                       tmp_path / "swapped.html").read_text(encoding="utf-8")
     away = [shutil.copytree(d, tmp_path / d.name) for d in dirs]
     assert heading not in write_report(away, tmp_path / "away.html").read_text(encoding="utf-8")
     # --placebo: the same, each variant paired with the placebo, which has no rows of its own
