@@ -343,11 +343,14 @@ def settle(base: Plan, choices: Sequence[ChoiceSet] | None = None,
     unforeseen: dict[int, float] = dict(initial_unforeseen or {})
     spread: dict[int, float] = {}
     offered: dict[int, float] = {}
-    factors, state = _factors(base, choices, _at(refs, 0), delay, spread, offered)
+    learns = base.equilibrium.max_iterations > 1
+    # without passes the first demand is the settled one: it meets the settled reference
+    factors, state = _factors(base, choices, _at(refs, 0) if learns else mref, delay, spread,
+                              offered)
     states: MarketPasses = (state,)
     passes, converged = 0, False
     gaps: list[float] = []
-    if base.equilibrium.max_iterations > 1:
+    if learns:
         learnt = cache.kept(
             lambda: ["settle", repr(revise(base, replications=1)), repr(choices),
                      repr(sorted(delay.items())), repr(sorted(unforeseen.items())),

@@ -426,3 +426,11 @@ def test_a_placebo_settles_pass_by_pass_with_its_reference(tmp_path: Path) -> No
                for f, b in zip(variant.plan.flows, variant.base.flows, strict=True) if f.market]
     assert factors and max(abs(k - 1.0) for k in factors) < 1e-6
     assert variant.route_delay == pytest.approx(settled.route_delay, abs=1e-3)
+    # without feedback passes a plan's demand is settled at once: it meets the reference's
+    # settled state, so its uncongested routes look cheaper and it ships more
+    placebo["equilibrium"]["max_iterations"] = 1
+    placebo["equilibrium"]["min_iterations"] = 1
+    cold = settle(sim.prepare(write_scenario(tmp_path / "cold.yaml", placebo)))
+    assert cold.report.passes == 0
+    assert max(f.teu_per_year / b.teu_per_year
+               for f, b in zip(cold.plan.flows, cold.base.flows, strict=True) if f.market) > 1.001
