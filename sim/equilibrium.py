@@ -129,10 +129,10 @@ class Settled:
     route_delay: dict[int, float]
     report: EquilibriumReport
     route_spread: dict[int, float] = field(default_factory=dict)
-    market: MarketRef = field(default_factory=dict)   # logsum and expected GC per market flow
-    market_reference: MarketRef | None = None          # the same on the reference (None: self)
-    # `market` before the first feedback pass and after each (the last is `market`)
+    # logsum and expected GC per market flow before the first feedback pass and after each
+    # (the last is the settled state, `market`)
     market_passes: MarketPasses = ()
+    market_reference: MarketRef | None = None          # the settled one on the reference
     initial_delay: Mapping[int, float] | None = None  # where the learning started
     replication: int = 0                    # whose random streams the passes ran on
     # per route index, the hours of `route_delay` that the congestion picture at booking did
@@ -145,6 +145,11 @@ class Settled:
     # the market reference's states per replication (`market_passes`), given (a comparison's
     # base run)
     given_reference: Mapping[int, MarketPasses] | None = None
+
+    @property
+    def market(self) -> MarketRef:
+        """The settled logsum and expected GC per market flow (empty without a market)."""
+        return self.market_passes[-1] if self.market_passes else {}
 
 
 def _pass_plan(plan: Plan) -> Plan:
@@ -360,14 +365,15 @@ def settle(base: Plan, choices: Sequence[ChoiceSet] | None = None,
         delay, unforeseen, spread, offered = (learnt.delay, learnt.unforeseen, learnt.spread,
                                               learnt.offered)
         factors, state = _factors(base, choices, mref, delay, spread, offered)
-        states = (*states, *learnt.states)
+        # the settled state as computed from what was learnt (the last pass's, read back
+        # from the cache or not)
+        states = (*states, *learnt.states[:-1], state)
         passes, converged, gaps = learnt.passes, learnt.converged, list(learnt.gaps)
     return Settled(plan=with_empties(respond(base, factors), choices, delay, spread, offered),
                    base=base, choices=choices, route_delay=delay,
                    report=_report(base, factors, passes, converged, gaps,
                                   reused=given_reference is not None and mref is not None),
-                   route_spread=spread, market=state, market_reference=mref,
-                   market_passes=states,
+                   route_spread=spread, market_passes=states, market_reference=mref,
                    initial_delay=initial_delay, replication=replication,
                    route_unforeseen=unforeseen, initial_unforeseen=initial_unforeseen,
                    route_offered=offered, given_reference=given_reference)

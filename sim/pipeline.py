@@ -98,7 +98,6 @@ def replicate_one(settled: Settled, replication: int) -> ReplicationResult:
     result = simulate(own.plan, replication, own.choices, own.route_unforeseen,
                       own.route_spread)
     result.equilibrium = own.report.as_dict()
-    result.market = own.market
     result.market_passes = own.market_passes
     return result
 

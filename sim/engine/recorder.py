@@ -22,7 +22,7 @@ from sim.specs import CORRIDORS
 from sim.units import HOURS_PER_WEEK, annual_factor
 
 if TYPE_CHECKING:
-    from sim.demand import MarketPasses, MarketRef
+    from sim.demand import MarketPasses
     from sim.engine.freight import Lot
     from sim.engine.model import Model
 
@@ -92,8 +92,8 @@ class ReplicationResult:
     conservation: dict[str, float]
     events: dict[str, float] = field(default_factory=dict)
     equilibrium: dict[str, object] = field(default_factory=dict)  # its settling (sim.equilibrium)
-    market: MarketRef = field(default_factory=dict)  # the settled market state it ran with
-    market_passes: MarketPasses = ()  # that state before and after each feedback pass
+    # the market state it ran with, before and after each feedback pass (the last: settled)
+    market_passes: MarketPasses = ()
 
 
 class Recorder:
