@@ -182,6 +182,7 @@ def test_plan_by_simulation_writes_its_tables(tmp_path: Path) -> None:
     unreachable target."""
     import pandas as pd
 
+    from sim.errors import InputWarning
     from sim.planner import run_plan
     from tests.support.netbuilder import line_network
 
@@ -191,8 +192,9 @@ def test_plan_by_simulation_writes_its_tables(tmp_path: Path) -> None:
              "candidates": [candidate("double", 1e9), candidate("slow", 1e8, lead=5)]}
     path = tmp_path / "cands.yaml"
     path.write_text(yaml.safe_dump(cands, sort_keys=False))
-    spec, result, _ = run_plan(path, tmp_path / "out", target=1e6, year=2025,
-                               probability=0.8, first=2, most=4, confirm=2, workers=1)
+    with pytest.warns(InputWarning, match="candidates.1.lead_time_years: slow cannot"):
+        spec, result, _ = run_plan(path, tmp_path / "out", target=1e6, year=2025,
+                                   probability=0.8, first=2, most=4, confirm=2, workers=1)
     assert result.chosen is None
     plan = pd.read_csv(tmp_path / "out" / "plan.csv")   # says so, with its header
     assert list(plan["candidate"]) == ["NONE"] and "no portfolio meets" in plan["note"][0]
