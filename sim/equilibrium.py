@@ -365,8 +365,9 @@ def settle(base: Plan, choices: Sequence[ChoiceSet] | None = None,
         delay, unforeseen, spread, offered = (learnt.delay, learnt.unforeseen, learnt.spread,
                                               learnt.offered)
         factors, state = _factors(base, choices, mref, delay, spread, offered)
-        # the settled state as computed from what was learnt (the last pass's, read back
-        # from the cache or not)
+        # the settled state recomputed, not the last pass's: equal in value, but a cached
+        # pass's state comes back unpickled, and its NaN logsums (flows with no route
+        # offered) would no longer compare equal to the same plan settled afresh
         states = (*states, *learnt.states[:-1], state)
         passes, converged, gaps = learnt.passes, learnt.converged, list(learnt.gaps)
     return Settled(plan=with_empties(respond(base, factors), choices, delay, spread, offered),
