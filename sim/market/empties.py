@@ -11,9 +11,10 @@ settled plan sends each way between the depot and each hub abroad are
 with P the choice probabilities at the learnt delays, spreads and availability of routes (a
 market flow's nested logit, `sim.demand.market_choice`); a flow outside the market (transit,
 Chengdu's boxes) counts with equal weight on each of its routes, so it counts whole where all
-of them pass the depot, as in the shipped scenarios. A share s (`repositioned_share`) of
-the imbalance goes back empty on the lane's gateway (each gateway balances its own boxes:
-the imbalance of the Russia lane's north trains is not sent back on the west trains):
+of them pass the depot, as in the shipped scenarios. A share s (the lane's
+`repositioned_share`, else the section's) of the imbalance goes back empty on the lane's
+gateway (each gateway balances its own boxes: the imbalance of the Russia lane's north
+trains is not sent back on the west trains):
 
     empty out to E = s x max(0, L_in(E) - L_out(E)),  empty in from E = s x max(0, L_out - L_in)
 
@@ -68,21 +69,23 @@ def with_empties(plan: Plan, choices: Sequence[ChoiceSet], delay: Mapping[int, f
     """`plan` whose empty flows carry the repositioned share of their lane's imbalance."""
     if plan.market is None or plan.market.section.empties is None:
         return plan
-    share = plan.market.section.empties.repositioned_share
+    section = plan.market.section.empties
     loaded = loaded_teu(plan, choices, delay, spread, offered)
-    outward = {(lane.gateway, lane.china, end) for lane in plan.market.section.empties.lanes
-               for end in lane.abroad}
+    share = {(lane.gateway, lane.china, end): (section.repositioned_share
+                                               if lane.repositioned_share is None
+                                               else lane.repositioned_share)
+             for lane in section.lanes for end in lane.abroad}
     flows = []
     for f in plan.flows:
         if f.flow_class != "empty":
             flows.append(f)
             continue
-        if (f.gateway, f.origin, f.destination) in outward:      # out from the depot
+        if (f.gateway, f.origin, f.destination) in share:        # out from the depot
             lane = f.gateway, f.origin, f.destination
             way, back = "out", "in"
         else:
             lane = f.gateway, f.destination, f.origin
             way, back = "in", "out"
-        teu = share * max(0.0, loaded.get((*lane, back), 0.0) - loaded.get((*lane, way), 0.0))
+        teu = share[lane] * max(0.0, loaded.get((*lane, back), 0.0) - loaded.get((*lane, way), 0.0))
         flows.append(f.model_copy(update={"teu_per_year": teu}))
     return revise(plan, flows=flows)

@@ -104,6 +104,17 @@ class EmptyLane(Spec):
                                                    "empties ride")
     china: str = Field(min_length=1, description="hub id of the depot in China (on the routes)")
     abroad: tuple[str, ...] = Field(min_length=1, description="hub ids of the ends abroad")
+    repositioned_share: float | None = Field(None, ge=0, le=1, description="this lane's share "
+                                             "of its imbalance that goes back empty (none: "
+                                             "the section's repositioned_share)")
+    source: str | None = Field(None, min_length=1, description="where this lane's own share "
+                                                               "comes from")
+
+    @model_validator(mode="after")
+    def _share_sourced(self) -> EmptyLane:
+        if self.repositioned_share is not None and self.source is None:
+            raise ValueError("a source for the lane's own repositioned_share")
+        return self
 
 
 class Empties(Spec):
@@ -115,7 +126,8 @@ class Empties(Spec):
     commodity: str = Field("empty", description="class of demand.classes of an empty box "
                                                 "(value 0, its tare tonnes)")
     repositioned_share: float = Field(ge=0, le=1, description="share of the imbalance that "
-                                                              "goes back empty")
+                                                              "goes back empty, on every lane "
+                                                              "that gives none of its own")
     lanes: tuple[EmptyLane, ...] = Field(min_length=1)
     from_classes: tuple[FlowClass, ...] = Field(
         ("trade", "domestic", "transit", "chengdu"), min_length=1,

@@ -105,6 +105,29 @@ def test_each_gateway_balances_its_own_boxes(tmp_path: Path) -> None:
             assert bound[fi] == {f.gateway}
 
 
+def test_a_lane_s_own_share_wins_over_the_section_s(tmp_path: Path) -> None:
+    doc = _doc(tmp_path, share=0.9)
+    doc["market"]["empties"]["lanes"][0] |= {"repositioned_share": 0.2, "source": "test"}
+    settled = settle(prepare(write_scenario(tmp_path / "m.yaml", doc)))
+    loaded = _loaded_by_gateway(settled, "eu")
+    empties = {(f.origin, f.destination): f.teu_per_year for f in settled.plan.flows
+               if f.flow_class == "empty"}
+    assert empties[("eu", "cq")] == pytest.approx(
+        0.2 * (loaded[("west", "out")] - loaded[("west", "in")]))
+
+
+@pytest.mark.parametrize(("lane", "field"), [
+    ({"repositioned_share": 0.2}, "empties.lanes.0"),               # an unsourced share
+    ({"repositioned_share": 1.2, "source": "test"}, "empties.lanes.0.repositioned_share")])
+def test_a_lane_s_bad_share_is_refused_in_one_line(tmp_path: Path, lane: dict[str, Any],
+                                                   field: str) -> None:
+    doc = _doc(tmp_path)
+    doc["market"]["empties"]["lanes"][0] |= lane
+    with pytest.raises(InputError) as err:
+        prepare(write_scenario(tmp_path / "m.yaml", doc))
+    assert field in str(err.value) and "\n" not in str(err.value)
+
+
 def test_a_lane_of_an_unknown_gateway_is_refused_in_one_line(tmp_path: Path) -> None:
     doc = _doc(tmp_path)
     doc["market"]["empties"]["lanes"][0]["gateway"] = "wets"
