@@ -173,7 +173,8 @@ def _revalidate(model: BaseModel, updates: dict[str, Any], file: str, field_name
 
 def revise(plan: Plan, *, seed: int | None = None, replications: int | None = None,
            horizon: Horizon | None = None, flows: Sequence[Flow] | None = None,
-           reference_scenario: str | None = None, choice: Choice | None = None) -> Plan:
+           reference_scenario: str | None = None, choice: Choice | None = None,
+           section: MarketSection | None = None) -> Plan:
     """`plan` with new run settings or demand, each validated as a scenario file's would be.
 
     The one way to edit a Plan (run overrides, demand response, the horizon of feedback
@@ -198,13 +199,14 @@ def revise(plan: Plan, *, seed: int | None = None, replications: int | None = No
     if flows is not None:
         changes["flows"] = tuple(_revalidate(f, {}, plan.source_file, f"demand.flows.{i}")
                                  for i, f in enumerate(flows))
-    if choice is not None:
+    if choice is not None or section is not None:
         if plan.market is None:
-            raise InputError(plan.source_file, "market", "a market section to set choice in")
-        section = plan.market.section
-        section = _revalidate(section, {"choice": _revalidate(
-            choice, {}, plan.source_file, "market.choice")}, plan.source_file, "market")
-        changes["market"] = replace(plan.market, section=section)
+            raise InputError(plan.source_file, "market", "a market section to revise")
+        new = _revalidate(section or plan.market.section, {}, plan.source_file, "market")
+        if choice is not None:
+            new = _revalidate(new, {"choice": _revalidate(
+                choice, {}, plan.source_file, "market.choice")}, plan.source_file, "market")
+        changes["market"] = replace(plan.market, section=new)
     return replace(plan, **changes) if changes else plan
 
 

@@ -49,7 +49,8 @@ ROLE_TABLES = {
 @OVERWRITE
 @click.option("--estimate", is_flag=True,
               help="Re-estimate the market model's free parameters (the market.choice paths "
-                   "fitting figures name) through the simulation, then evaluate.")
+                   "and shares of empties that fitting figures name) through the "
+                   "simulation, then evaluate.")
 @click.option("--estimates-out", type=click.Path(path_type=Path), default=None,
               help="Where --estimate writes (default: estimates/<scenario stem>.yaml beside "
                    "the scenario; replacing only an estimates file cqsim wrote, unless "
@@ -126,10 +127,10 @@ def calibrate_cmd(scenario: Path, seed: int | None, replications: int | None,
         for e in result.estimates:
             screen.print(f"  {e.path} = {e.value:.4g} ± {e.se:.2g} (se)")
         assert plan.market is not None   # checked with the options
-        choice = plan.market.section.choice
+        section = plan.market.section
         for e in result.estimates:
-            choice = set_param(choice, e.path, e.value)
-        plan, choices = revise(plan, choice=choice), None
+            section = set_param(section, e.path, e.value)
+        plan, choices = revise(plan, section=section), None
     results = run(plan, workers=workers, choices=choices)
     rows = calibrate(results, targets)
     reps = len(results.replications)

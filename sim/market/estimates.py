@@ -7,9 +7,12 @@ errors, read by the scenario (`market.estimates`) and by the planner (`from_cali
     fitting_figures: [west_teu, ...]
     parameters:
       market.choice.asc.west: {value: 1.23, se: 0.11, unit: utils, method: "..."}
+      market.empties.repositioned_share@west+north: {value: 0.12, se: 0.01, unit: share, ...}
 
-A parameter the scenario files set explicitly wins over the file (a variant may fix one); the
-others are filled in from it when the scenario is loaded.
+A path is a `market.choice` parameter or the share of empties of the lanes of the named
+gateways (`market.empties.lanes`), one value for all of them. A parameter the scenario files
+set explicitly wins over the file (a variant may fix one); the others are filled in from it
+when the scenario is loaded.
 """
 
 from __future__ import annotations
@@ -23,7 +26,16 @@ import yaml
 from sim.errors import InputError
 
 PREFIX = "market.choice."
+SHARE_PREFIX = "market.empties.repositioned_share@"   # + the gateways, joined by '+'
+PREFIXES = (PREFIX, SHARE_PREFIX)
 FIELDS = ("value", "se", "unit", "method")
+
+
+def share_gateways(path: str) -> tuple[str, ...]:
+    """The gateways whose lanes of empties a share path names (none: not a share path)."""
+    if not path.startswith(SHARE_PREFIX):
+        return ()
+    return tuple(g for g in path[len(SHARE_PREFIX):].split("+") if g)
 
 
 @dataclass(frozen=True)
@@ -52,8 +64,10 @@ def read_estimates(file: Path, named_by: Path | str) -> dict[str, Estimate]:
     out: dict[str, Estimate] = {}
     for path, entry in params.items():
         where = f"parameters.{path}"
-        if not isinstance(path, str) or not path.startswith(PREFIX):
-            raise InputError(file, where, f"a path starting with {PREFIX}", path)
+        if not isinstance(path, str) or not path.startswith(PREFIXES) or (
+                path.startswith(SHARE_PREFIX) and not share_gateways(path)):
+            raise InputError(file, where, f"a path starting with {PREFIX} or "
+                                          f"{SHARE_PREFIX}<gateway>+...", path)
         if not isinstance(entry, dict) or set(entry) - set(FIELDS) or "value" not in entry:
             raise InputError(file, where, "{value, se, unit, method}", entry)
         try:
@@ -66,8 +80,8 @@ def read_estimates(file: Path, named_by: Path | str) -> dict[str, Estimate]:
 
 
 def apply_estimates(market: dict[str, Any], scenario_file: Path) -> None:
-    """Fill the market section's choice parameters the files leave out from its estimates
-    file (in place)."""
+    """Fill the market section's choice parameters and lanes' shares of empties the files
+    leave out from its estimates file (in place)."""
     name = market.get("estimates")
     if not isinstance(name, str):
         return
@@ -75,6 +89,9 @@ def apply_estimates(market: dict[str, Any], scenario_file: Path) -> None:
     if not isinstance(choice, dict):
         return  # validation reports it
     for path, est in read_estimates(Path(name), scenario_file).items():
+        if path.startswith(SHARE_PREFIX):
+            _fill_share(market, path, est.value, name)
+            continue
         keys = path[len(PREFIX):].split(".")
         node = choice
         for key in keys[:-1]:
@@ -82,6 +99,24 @@ def apply_estimates(market: dict[str, Any], scenario_file: Path) -> None:
             if not isinstance(node, dict):
                 raise InputError(name, f"parameters.{path}", "a path into market.choice", path)
         node.setdefault(keys[-1], est.value)
+
+
+def _fill_share(market: dict[str, Any], path: str, value: float, name: str) -> None:
+    """Give each lane of the gateways `path` names the estimated share, unless it has its
+    own; InputError when a named gateway has no lane."""
+    empties = market.get("empties")
+    lanes = empties.get("lanes") if isinstance(empties, dict) else None
+    lanes = [lane for lane in lanes or [] if isinstance(lane, dict)]
+    for gateway in share_gateways(path):
+        mine = [lane for lane in lanes if lane.get("gateway") == gateway]
+        if not mine:
+            raise InputError(name, f"parameters.{path}", "gateways with a lane in "
+                                                         "market.empties.lanes", gateway)
+        for lane in mine:
+            if "repositioned_share" not in lane:
+                lane["repositioned_share"] = value
+                lane.setdefault("source", f"estimated by cqsim calibrate --estimate ({path}; "
+                                          f"estimates file {Path(name).name})")
 
 
 ESTIMATES_MARKER = "\ncommand: cqsim calibrate"   # in the first lines of every estimates file

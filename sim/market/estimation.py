@@ -1,8 +1,11 @@
 """Estimation of the market model's free parameters through the simulation.
 
-The free parameters are the `market.choice.*` paths that fitting figures of the calibration
-table name in their `parameter` column (a gateway's constant to its volume, a market-specific
-constant to a value carried, ...): as many figures as parameters. Each pass
+The free parameters are the `market.choice.*` paths and the shares of empties
+(`market.empties.repositioned_share@<gateway>+...`, one share for the lanes of the gateways
+named) that fitting figures of the calibration table name in their `parameter` column (a
+gateway's constant to its volume, a market-specific constant to a value carried, the
+China-Europe lanes' share to their round-trip loaded ratio, ...): as many figures as
+parameters. Each pass
 simulates the plan (settle and replicate, congestion and delay feedback included, the same seed
 every pass: common random numbers). Parameters are moved on their own scale x (constants as
 they are, multipliers as logs) by a damped diagonal Newton step on ln(figures):
@@ -37,8 +40,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.calibration import CalibrationRow, CalibrationTarget, calibrate
-from sim.market.estimates import PREFIX, Estimate
-from sim.market.spec import Choice
+from sim.market.estimates import PREFIX, PREFIXES, Estimate, share_gateways
+from sim.market.spec import Choice, MarketSection
 from sim.network import Plan, revise
 
 LOG_SCALE = ("cost_scale", "trade_elasticity")   # positive: estimated as logs
@@ -65,13 +68,25 @@ class EstimationResult:
 
 def free_parameters(targets: list[CalibrationTarget]) -> list[tuple[str, CalibrationTarget]]:
     """(parameter path, fitting figure) of every fitting figure that names a market.choice
-    parameter, in file order."""
+    parameter or a share of empties, in file order."""
     return [(t.parameter, t) for t in targets if t.role == "fit"
-            and t.parameter.startswith(PREFIX)]
+            and t.parameter.startswith(PREFIXES)]
 
 
-def get_param(choice: Choice, path: str) -> float:
-    """The value of a `market.choice.*` path (a constant not given is 0)."""
+def get_param(section: MarketSection, path: str) -> float:
+    """The value of a `market.choice.*` path (a constant not given is 0) or of a share of
+    empties (the first named lane's; lanes without their own take the section's)."""
+    gateways = share_gateways(path)
+    if gateways:
+        if section.empties is None:
+            raise ValueError(f"not an estimable parameter: {path} (no market.empties)")
+        shares = [lane.repositioned_share for lane in section.empties.lanes
+                  if lane.gateway in gateways]
+        if not shares:
+            raise ValueError(f"not an estimable parameter: {path} (no lane of its gateways)")
+        first = shares[0]
+        return float(section.empties.repositioned_share if first is None else first)
+    choice = section.choice
     keys = path[len(PREFIX):].split(".")
     if keys[0] == "asc" and len(keys) == 2:
         return float(choice.asc.get(keys[1], 0.0))
@@ -80,15 +95,26 @@ def get_param(choice: Choice, path: str) -> float:
     raise ValueError(f"not an estimable parameter: {path}")
 
 
-def set_param(choice: Choice, path: str, value: float) -> Choice:
-    """`choice` with the parameter at `path` set to `value` (validated)."""
+def set_param(section: MarketSection, path: str, value: float) -> MarketSection:
+    """`section` with the parameter at `path` set to `value` (validated); a share is set on
+    every lane of the gateways it names."""
+    gateways = share_gateways(path)
+    if gateways:
+        get_param(section, path)          # the lanes exist
+        assert section.empties is not None
+        lanes = tuple(lane.model_copy(update={"repositioned_share": value,
+                                              "source": f"estimated ({path})"})
+                      if lane.gateway in gateways else lane for lane in section.empties.lanes)
+        data = section.model_dump()
+        data["empties"]["lanes"] = [lane.model_dump() for lane in lanes]
+        return MarketSection.model_validate(data)
     keys = path[len(PREFIX):].split(".")
-    data = choice.model_dump()
+    data = section.choice.model_dump()
     if keys[0] == "asc" and len(keys) == 2:
         data["asc"] = {**data["asc"], keys[1]: value}
     else:
         data[keys[0]] = value
-    return Choice.model_validate(data)
+    return section.model_copy(update={"choice": Choice.model_validate(data)})
 
 
 def _is_log(path: str) -> bool:
@@ -106,9 +132,9 @@ def _from_x(path: str, x: float) -> float:
 Runner = Callable[[Plan], object]   # a plan -> Results (sim.pipeline.run with the settings)
 
 
-def _evaluate(plan: Plan, choice: Choice, targets: list[CalibrationTarget],
+def _evaluate(plan: Plan, section: MarketSection, targets: list[CalibrationTarget],
               runner: Runner) -> list[CalibrationRow]:
-    results = runner(revise(plan, choice=choice))
+    results = runner(revise(plan, section=section))
     return calibrate(results, targets)  # type: ignore[arg-type]
 
 
@@ -126,11 +152,12 @@ def estimate(plan: Plan, targets: list[CalibrationTarget], runner: Runner, *,
         raise ValueError("the scenario has no market section: nothing to estimate")
     pairs = free_parameters(targets)
     if not pairs:
-        raise ValueError("no fitting figure names a market.choice parameter")
+        raise ValueError("no fitting figure names a market.choice parameter or a share of "
+                         "empties")
     fit = [t for _, t in pairs]
     paths = [p for p, _ in pairs]
-    choice = plan.market.section.choice
-    x = np.array([_to_x(p, get_param(choice, p)) for p in paths])
+    section = plan.market.section
+    x = np.array([_to_x(p, get_param(section, p)) for p in paths])
     low, high = (np.array(b) for b in zip(*(domain(p) for p in paths), strict=True))
     goal = np.log(np.array([t.published for t in fit]))
     jac: np.ndarray | None = None
@@ -142,8 +169,8 @@ def estimate(plan: Plan, targets: list[CalibrationTarget], runner: Runner, *,
     rows: list[CalibrationRow] = []
     y = np.zeros(len(paths))
     for passes in range(1, max_passes + 1):
-        choice = _choice_at(choice, paths, x)
-        rows = _evaluate(plan, choice, fit, runner)
+        section = _section_at(section, paths, x)
+        rows = _evaluate(plan, section, fit, runner)
         y = _log_values(rows)
         history.append({**{p: _from_x(p, v) for p, v in zip(paths, x, strict=True)},
                         **{f"ln_gap:{t.id}": float(g) for t, g in zip(fit, goal - y,
@@ -163,18 +190,18 @@ def estimate(plan: Plan, targets: list[CalibrationTarget], runner: Runner, *,
             converged = True
             break
         if jac is None:
-            jac = _jacobian(plan, choice, paths, x, y, fit, runner)
+            jac = _jacobian(plan, section, paths, x, y, fit, runner)
             own = own_slopes(jac)
             if progress:
                 progress("sensitivity of each figure to its parameter: " + ", ".join(
                     f"{t.id} {v:.3f}" for t, v in zip(fit, np.diag(jac), strict=True)))
         move = DAMPING * np.where(np.isfinite(gap), gap, 0.0) / own
         x = np.clip(x + np.clip(move, -MAX_MOVE, MAX_MOVE), low, high)
-    choice = _choice_at(choice, paths, x)
+    section = _section_at(section, paths, x)
     if not converged and best is not None:  # the closest pass's values
         _, x, y, rows = best
-        choice = _choice_at(choice, paths, x)
-    jac = _jacobian(plan, choice, paths, x, y, fit, runner)
+        section = _section_at(section, paths, x)
+    jac = _jacobian(plan, section, paths, x, y, fit, runner)
     sd = np.array([_log_sd(t, r) for t, r in zip(fit, rows, strict=True)])
     cov = _delta_cov(jac, sd)
     estimates = []
@@ -191,8 +218,8 @@ def estimate(plan: Plan, targets: list[CalibrationTarget], runner: Runner, *,
             se_x = math.sqrt(cov[k, k]) if np.isfinite(cov[k, k]) and cov[k, k] >= 0 \
                 else math.nan
             se = value * se_x if _is_log(path) else se_x
-        estimates.append(Estimate(path=path, value=value, se=se,
-                                  unit="utils" if not _is_log(path) else "-", method=how))
+        estimates.append(Estimate(path=path, value=value, se=se, unit=_unit(path),
+                                  method=how))
     return EstimationResult(estimates=estimates, rows=rows, passes=passes, converged=converged,
                             jacobian=jac, history=history)
 
@@ -212,22 +239,25 @@ def own_slopes(jac: np.ndarray) -> np.ndarray:
     return np.where(slope < 0, -1.0, 1.0) * np.clip(np.abs(slope), MIN_SLOPE, None)
 
 
-def _jacobian(plan: Plan, choice: Choice, paths: list[str], x: np.ndarray, y: np.ndarray,
-              fit: list[CalibrationTarget], runner: Runner) -> np.ndarray:
+def _jacobian(plan: Plan, section: MarketSection, paths: list[str], x: np.ndarray,
+              y: np.ndarray, fit: list[CalibrationTarget], runner: Runner) -> np.ndarray:
     """d ln(figures) / dx by one CRN-paired run per parameter (forward differences)."""
     jac = np.zeros((len(y), len(paths)))
     for k in range(len(paths)):
         step = STEP if x[k] + STEP <= domain(paths[k])[1] else -STEP   # inside the bounds
         bumped = x.copy()
         bumped[k] += step
-        jac[:, k] = (_log_values(_evaluate(plan, _choice_at(choice, paths, bumped), fit,
+        jac[:, k] = (_log_values(_evaluate(plan, _section_at(section, paths, bumped), fit,
                                             runner)) - y) / step
     return np.nan_to_num(jac)
 
 
 def domain(path: str) -> tuple[float, float]:
     """The bounds of a parameter on its estimation scale x, from the Choice field's own
-    constraints (a step never leaves what a scenario file may hold; constants are free)."""
+    constraints (a step never leaves what a scenario file may hold; constants are free; a
+    share of empties 0-1)."""
+    if share_gateways(path):
+        return 0.0, 1.0
     name = path.split(".")[-1]
     field_ = Choice.model_fields.get(name)
     lo, hi = -math.inf, math.inf
@@ -246,10 +276,16 @@ def domain(path: str) -> tuple[float, float]:
     return lo, hi
 
 
-def _choice_at(choice: Choice, paths: list[str], x: np.ndarray) -> Choice:
+def _section_at(section: MarketSection, paths: list[str], x: np.ndarray) -> MarketSection:
     for p, v in zip(paths, x, strict=True):
-        choice = set_param(choice, p, _from_x(p, float(v)))
-    return choice
+        section = set_param(section, p, _from_x(p, float(v)))
+    return section
+
+
+def _unit(path: str) -> str:
+    if share_gateways(path):
+        return "share"
+    return "-" if _is_log(path) else "utils"
 
 
 def _log_sd(target: CalibrationTarget, row: CalibrationRow) -> float:

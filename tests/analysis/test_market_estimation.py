@@ -4,13 +4,23 @@ the estimates file round-trips into the scenario."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from sim.calibration import CalibrationTarget, calibrate
+from sim.errors import InputError
 from sim.market.estimates import Estimate, read_estimates, write_estimates
-from sim.market.estimation import MIN_SLOPE, domain, estimate, own_slopes, unidentified
+from sim.market.estimation import (
+    MIN_SLOPE,
+    domain,
+    estimate,
+    get_param,
+    own_slopes,
+    set_param,
+    unidentified,
+)
 from sim.network import revise
 from sim.pipeline import prepare, run
 from sim.scenario import load_scenario
@@ -93,3 +103,72 @@ def test_a_parameter_no_figure_moves_is_not_given_a_standard_error_of_zero() -> 
     assert unidentified(np.array([0.0, 0.0, 0.0, 0.0]))
     assert unidentified(np.array([2e-4, -5e-4]))
     assert not unidentified(np.array([0.0, 0.03]))
+
+
+EMPTY = {"value_cny_per_teu": 0, "value_of_time_cny_per_teu_hour": 0, "tonnes_per_teu": 2.2,
+         "source": "test"}
+SHARE = "market.empties.repositioned_share@west"
+
+
+def _empties_doc(tmp: Path, **kw: Any) -> dict[str, Any]:
+    doc = market_doc(tmp, **kw)
+    doc["demand"]["classes"]["empty"] = EMPTY
+    doc["market"]["empties"] = {"repositioned_share": 0.5, "source": "test",
+                                "lanes": [{"gateway": "west", "china": "cq", "abroad": ["eu"]}]}
+    return doc
+
+
+@pytest.mark.slow
+def test_estimation_recovers_a_known_share_of_empties(tmp_path: Path) -> None:
+    """The share of a lane's imbalance sent back empty, fitted to the round-trip loaded
+    ratio its truth gives: from the section's 0.5 back to 0.2 (the empties are proportional
+    to it, so the ratio identifies it)."""
+    doc = _empties_doc(tmp_path, horizon={"days": 200, "warmup_days": 20})
+    doc["demand"]["lot_teu"] = 5           # a ratio fine enough to tell shares apart
+    plan = prepare(write_scenario(tmp_path / "m.yaml", doc))
+    assert plan.market is not None and get_param(plan.market.section, SHARE) == 0.5
+
+    def runner(p):  # type: ignore[no-untyped-def]
+        return run(p, progress=False)
+
+    observed = run(revise(plan, section=set_param(plan.market.section, SHARE, 0.2)),
+                   progress=False)
+    probe = CalibrationTarget(id="round_trip", metric="round trip", published=1.0, low=0.5,
+                              high=1.0, unit="share", measure="loaded_ratio:west:both",
+                              how_measured="test", source="test", role="fit",
+                              parameter=SHARE)
+    seen = calibrate(observed, [probe])[0].simulated
+    assert 0.5 < seen < 0.99          # the lane runs unbalanced: the share shows
+    target = CalibrationTarget(**{**probe.__dict__, "published": seen, "low": seen * 0.99,
+                                  "high": min(1.0, seen * 1.01)})
+    result = estimate(plan, [target], runner, tolerance=5e-4)
+    (got,) = result.estimates
+    assert got.path == SHARE and got.unit == "share"
+    assert got.value == pytest.approx(0.2, abs=0.03), result.history
+    assert 0 < got.se < 0.5
+
+
+def test_estimates_file_fills_the_lanes_shares_of_empties(tmp_path: Path) -> None:
+    doc = _empties_doc(tmp_path)
+    doc["market"]["estimates"] = "estimates/m.yaml"
+    write_estimates(tmp_path / "estimates" / "m.yaml", "m", "2026-12-04", "test", ["x"],
+                    [Estimate(SHARE, 0.12, 0.01, "share", "test")])
+    scenario = load_scenario(write_scenario(tmp_path / "m.yaml", doc))
+    assert scenario.market is not None and scenario.market.empties is not None
+    (lane,) = scenario.market.empties.lanes
+    assert lane.repositioned_share == 0.12 and "m.yaml" in (lane.source or "")
+    assert domain(SHARE) == (0.0, 1.0)
+    # a lane's own share wins, as a file's own choice parameter does
+    doc["market"]["empties"]["lanes"][0] |= {"repositioned_share": 0.3, "source": "own"}
+    scenario = load_scenario(write_scenario(tmp_path / "n.yaml", doc))
+    assert scenario.market is not None and scenario.market.empties is not None
+    assert scenario.market.empties.lanes[0].repositioned_share == 0.3
+    # a share of a gateway with no lane is refused in one line naming the file and path
+    write_estimates(tmp_path / "estimates" / "m.yaml", "m", "2026-12-04", "test", ["x"],
+                    [Estimate("market.empties.repositioned_share@south", 0.1, 0.01, "share",
+                              "test")])
+    with pytest.raises(InputError) as err:
+        load_scenario(write_scenario(tmp_path / "o.yaml", _empties_doc(tmp_path) | {
+            "market": {**_empties_doc(tmp_path)["market"], "estimates": "estimates/m.yaml"}}))
+    assert "parameters.market.empties.repositioned_share@south" in str(err.value)
+    assert "south" in str(err.value) and "\n" not in str(err.value)
