@@ -178,8 +178,9 @@ def revise(plan: Plan, *, seed: int | None = None, replications: int | None = No
     """`plan` with new run settings or demand, each validated as a scenario file's would be.
 
     The one way to edit a Plan (run overrides, demand response, the horizon of feedback
-    passes, a comparison's common horizon): a value a scenario file may not hold raises an
-    InputError naming the plan's file and the field.
+    passes, a comparison's common horizon, the market section or its choice parameters as
+    estimation moves them): a value a scenario file may not hold raises an InputError naming
+    the plan's file and the field.
     """
     changes: dict[str, Any] = {}
     for name, kind, value in (("seed", Seed, seed), ("replications", Replications,
@@ -202,11 +203,12 @@ def revise(plan: Plan, *, seed: int | None = None, replications: int | None = No
     if choice is not None or section is not None:
         if plan.market is None:
             raise InputError(plan.source_file, "market", "a market section to revise")
-        new = _revalidate(section or plan.market.section, {}, plan.source_file, "market")
+        new = section or plan.market.section
         if choice is not None:
-            new = _revalidate(new, {"choice": _revalidate(
-                choice, {}, plan.source_file, "market.choice")}, plan.source_file, "market")
-        changes["market"] = replace(plan.market, section=new)
+            new = new.model_copy(update={"choice": _revalidate(choice, {}, plan.source_file,
+                                                               "market.choice")})
+        changes["market"] = replace(plan.market, section=_revalidate(
+            new, {}, plan.source_file, "market"))
     return replace(plan, **changes) if changes else plan
 
 

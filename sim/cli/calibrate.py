@@ -89,6 +89,19 @@ def calibrate_cmd(scenario: Path, seed: int | None, replications: int | None,
             option="--estimates-out")
         if plan.market is None:
             raise click.UsageError(f"{scenario}: --estimate needs a market section")
+        from sim.calibration import CALIBRATION_FILE
+        from sim.errors import InputError
+        from sim.market.estimation import free_parameters, get_param
+        from sim.targets import seeds_dir
+
+        for path, figure in free_parameters(targets):   # before the minutes of running
+            try:
+                get_param(plan.market.section, path)
+            except ValueError:
+                raise InputError(targets_file or seeds_dir() / CALIBRATION_FILE,
+                                 f"{figure.id}.parameter", "a market.choice parameter or a "
+                                 "share of empties of gateways with lanes in this scenario",
+                                 path) from None
     unknown = unknown_names(targets, plan)
     if unknown:
         show_warning(f"{targets_file or 'seeds/calibration.csv'}: {len(unknown)} name(s) this "

@@ -69,12 +69,10 @@ def with_empties(plan: Plan, choices: Sequence[ChoiceSet], delay: Mapping[int, f
     """`plan` whose empty flows carry the repositioned share of their lane's imbalance."""
     if plan.market is None or plan.market.section.empties is None:
         return plan
-    section = plan.market.section.empties
+    empties = plan.market.section.empties
     loaded = loaded_teu(plan, choices, delay, spread, offered)
-    share = {(lane.gateway, lane.china, end): (section.repositioned_share
-                                               if lane.repositioned_share is None
-                                               else lane.repositioned_share)
-             for lane in section.lanes for end in lane.abroad}
+    share = {(lane.gateway, lane.china, end): empties.share_of(lane)
+             for lane in empties.lanes for end in lane.abroad}
     flows = []
     for f in plan.flows:
         if f.flow_class != "empty":

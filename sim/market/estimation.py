@@ -41,7 +41,7 @@ import numpy as np
 
 from sim.calibration import CalibrationRow, CalibrationTarget, calibrate
 from sim.market.estimates import PREFIX, PREFIXES, Estimate, share_gateways
-from sim.market.spec import Choice, MarketSection
+from sim.market.spec import Choice, EmptyLane, MarketSection
 from sim.network import Plan, revise
 
 LOG_SCALE = ("cost_scale", "trade_elasticity")   # positive: estimated as logs
@@ -80,12 +80,10 @@ def get_param(section: MarketSection, path: str) -> float:
     if gateways:
         if section.empties is None:
             raise ValueError(f"not an estimable parameter: {path} (no market.empties)")
-        shares = [lane.repositioned_share for lane in section.empties.lanes
-                  if lane.gateway in gateways]
-        if not shares:
+        lanes = [lane for lane in section.empties.lanes if lane.gateway in gateways]
+        if not lanes:
             raise ValueError(f"not an estimable parameter: {path} (no lane of its gateways)")
-        first = shares[0]
-        return float(section.empties.repositioned_share if first is None else first)
+        return section.empties.share_of(lanes[0])
     choice = section.choice
     keys = path[len(PREFIX):].split(".")
     if keys[0] == "asc" and len(keys) == 2:
@@ -102,12 +100,11 @@ def set_param(section: MarketSection, path: str, value: float) -> MarketSection:
     if gateways:
         get_param(section, path)          # the lanes exist
         assert section.empties is not None
-        lanes = tuple(lane.model_copy(update={"repositioned_share": value,
-                                              "source": f"estimated ({path})"})
+        lanes = tuple(EmptyLane.model_validate({**lane.model_dump(), "repositioned_share": value,
+                                                "source": f"estimated ({path})"})
                       if lane.gateway in gateways else lane for lane in section.empties.lanes)
-        data = section.model_dump()
-        data["empties"]["lanes"] = [lane.model_dump() for lane in lanes]
-        return MarketSection.model_validate(data)
+        return section.model_copy(update={
+            "empties": section.empties.model_copy(update={"lanes": lanes})})
     keys = path[len(PREFIX):].split(".")
     data = section.choice.model_dump()
     if keys[0] == "asc" and len(keys) == 2:

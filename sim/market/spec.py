@@ -143,6 +143,11 @@ class Empties(Spec):
             raise ValueError("loaded flow classes only (not empty)")
         return v
 
+    def share_of(self, lane: EmptyLane) -> float:
+        """The share of `lane`'s imbalance that goes back empty: its own, else the section's."""
+        return self.repositioned_share if lane.repositioned_share is None \
+            else lane.repositioned_share
+
     @model_validator(mode="after")
     def _pairs_once(self) -> Empties:
         pairs = [(lane.gateway, lane.china, end) for lane in self.lanes for end in lane.abroad]

@@ -167,8 +167,8 @@ def test_estimates_file_fills_the_lanes_shares_of_empties(tmp_path: Path) -> Non
     write_estimates(tmp_path / "estimates" / "m.yaml", "m", "2026-12-04", "test", ["x"],
                     [Estimate("market.empties.repositioned_share@south", 0.1, 0.01, "share",
                               "test")])
+    doc["market"]["empties"]["lanes"][0].pop("repositioned_share")
     with pytest.raises(InputError) as err:
-        load_scenario(write_scenario(tmp_path / "o.yaml", _empties_doc(tmp_path) | {
-            "market": {**_empties_doc(tmp_path)["market"], "estimates": "estimates/m.yaml"}}))
+        load_scenario(write_scenario(tmp_path / "o.yaml", doc))
     assert "parameters.market.empties.repositioned_share@south" in str(err.value)
     assert "south" in str(err.value) and "\n" not in str(err.value)

@@ -223,6 +223,28 @@ def test_estimates_out_is_checked_before_the_estimation_runs(tmp_path: Path) -> 
     assert notes.read_text() == "mine\n"
 
 
+def test_a_fitting_figure_naming_no_parameter_of_the_scenario_is_refused_at_once(
+        tmp_path: Path) -> None:
+    """Before the estimation runs: a share of empties of a gateway without a lane, or a
+    choice parameter that does not exist, is one line naming the table, the figure and the
+    path, exit 2, nothing written (it was a traceback after the first pass's minutes)."""
+    table = (ROOT / "seeds" / "calibration.csv").read_text()
+    good = "market.empties.repositioned_share@west+north+chengdu"
+    assert good in table
+    for bad in ("market.empties.repositioned_share@wets", "market.choice.ascc.west"):
+        targets = tmp_path / "calibration.csv"
+        targets.write_text(table.replace(good, bad))
+        out = tmp_path / "e.yaml"
+        result = CliRunner().invoke(main, [
+            "calibrate", str(ROOT / "scenarios" / "baseline-2023.yaml"), "--estimate",
+            "--targets", str(targets), "--estimates-out", str(out)])
+        assert result.exit_code == 2, result.output
+        line = result.stderr.strip()
+        assert "\n" not in line and "west_loaded_ratio_both.parameter" in line, line
+        assert bad in line and str(targets) in line
+        assert not out.exists()
+
+
 def test_report_out_replaces_only_a_report_cqsim_wrote(tmp_path: Path) -> None:
     run = tmp_path / "run"
     assert CliRunner().invoke(main, ["run", str(OK), "--no-map", "--no-report", "--out",
