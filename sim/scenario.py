@@ -40,6 +40,7 @@ from pydantic import (
 
 from sim.components import validate_spec
 from sim.errors import InputError, InputWarning, did_you_mean
+from sim.market.estimates import apply_estimates, set_share, share_gateways
 from sim.market.spec import MarketSection
 from sim.readers import MAX_ALIASES, MAX_EXPANDED, read_yaml, read_yaml_file  # noqa: F401 - API
 from sim.specs import (
@@ -739,8 +740,6 @@ def load_scenario(path: str | Path) -> Scenario:
     merged["source_file"] = str(chain[-1][0])
     merged["provenance"] = where
     if isinstance(merged.get("market"), dict):
-        from sim.market.estimates import apply_estimates
-
         apply_estimates(merged["market"], chain[-1][0])
     try:
         scenario = Scenario.model_validate(merged)
@@ -876,9 +875,17 @@ def with_overrides(scenario: Scenario, **fields: Any) -> Scenario:
     """Return a copy with dotted-path fields replaced and revalidated.
 
     `with_overrides(s, **{"network.services.ilstc-qinzhou.departures_per_week": 21})`
+
+    A share of empties of named gateways (`market.empties.repositioned_share@west+north`, as
+    the estimator names it) sets every lane of those gateways, so one value moves them all.
     """
     data = scenario.model_dump(mode="json")
     for dotted, value in fields.items():
+        if share_gateways(dotted):
+            if set_share(data.get("market"), dotted, value, f"set by override ({dotted})"):
+                raise InputError(scenario.source_file, dotted, "gateways with a lane in "
+                                                               "market.empties.lanes")
+            continue
         node: Any = data
         keys = dotted.split(".")
         for key in keys[:-1]:
@@ -897,4 +904,8 @@ def with_overrides(scenario: Scenario, **fields: Any) -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        raise validation_error(exc, Provenance(), scenario.source_file) from None
+        error = validation_error(exc, Provenance(), scenario.source_file)
+        shares = [dotted for dotted in fields if share_gateways(dotted)]
+        if shares and error.field.startswith("market.empties.lanes."):   # the path as given
+            error = InputError(error.file, shares[0], error.expected, error.got)
+        raise error from None

@@ -26,6 +26,7 @@ import numpy as np
 from pydantic import Discriminator, Field, Tag, model_validator
 
 from sim.errors import InputError
+from sim.market.estimates import share_gateways, share_value
 from sim.specs import Spec
 
 EPS = 1e-9   # u is kept inside [EPS, 1 - EPS]: a normal's 0 and 1 quantiles are infinite
@@ -224,7 +225,10 @@ class UncertainInput:
 
 
 def lookup(data: Any, path: str) -> Any:
-    """The value at a dotted path in a dumped scenario (list items by index); KeyError if none."""
+    """The value at a dotted path in a dumped scenario (list items by index; a share of
+    empties of named gateways as `with_overrides` takes it); KeyError if none."""
+    if share_gateways(path):
+        return share_value(data.get("market") if isinstance(data, dict) else None, path)
     node = data
     for key in path.split("."):
         if isinstance(node, dict) and key in node:

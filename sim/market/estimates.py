@@ -101,22 +101,52 @@ def apply_estimates(market: dict[str, Any], scenario_file: Path) -> None:
         node.setdefault(keys[-1], est.value)
 
 
+def share_lanes(market: Any, path: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """The lanes (dicts, as written or dumped) of the gateways a share path names, and the
+    named gateways that have none."""
+    empties = market.get("empties") if isinstance(market, dict) else None
+    lanes = empties.get("lanes") if isinstance(empties, dict) else None
+    lanes = [lane for lane in lanes or [] if isinstance(lane, dict)]
+    named = share_gateways(path)
+    return ([lane for lane in lanes if lane.get("gateway") in named],
+            [g for g in named if not any(lane.get("gateway") == g for lane in lanes)])
+
+
+def share_value(market: Any, path: str) -> float:
+    """The share of empties a share path reads on a dumped market section: the first named
+    lane's own, else the section's (as `Empties.share_of`); KeyError when none is set."""
+    lanes, missing = share_lanes(market, path)
+    if missing or not lanes:
+        raise KeyError(path)
+    own = lanes[0].get("repositioned_share")
+    if own is None:
+        own = market["empties"].get("repositioned_share")
+    if own is None:
+        raise KeyError(path)
+    return own
+
+
+def set_share(market: Any, path: str, value: float, source: str, *,
+              keep_own: bool = False) -> list[str]:
+    """Give each lane of the gateways `path` names the share `value` and `source` (in place;
+    with `keep_own`, a lane with its own share keeps it); the named gateways without a lane."""
+    lanes, missing = share_lanes(market, path)
+    for lane in lanes:
+        if keep_own and lane.get("repositioned_share") is not None:
+            continue
+        lane["repositioned_share"] = value
+        lane["source"] = (lane.get("source") if keep_own else None) or source
+    return missing
+
+
 def _fill_share(market: dict[str, Any], path: str, value: float, name: str) -> None:
     """Give each lane of the gateways `path` names the estimated share, unless it has its
     own; InputError when a named gateway has no lane."""
-    empties = market.get("empties")
-    lanes = empties.get("lanes") if isinstance(empties, dict) else None
-    lanes = [lane for lane in lanes or [] if isinstance(lane, dict)]
-    for gateway in share_gateways(path):
-        mine = [lane for lane in lanes if lane.get("gateway") == gateway]
-        if not mine:
-            raise InputError(name, f"parameters.{path}", "gateways with a lane in "
-                                                         "market.empties.lanes", gateway)
-        for lane in mine:
-            if "repositioned_share" not in lane:
-                lane["repositioned_share"] = value
-                lane.setdefault("source", f"estimated by cqsim calibrate --estimate ({path}; "
-                                          f"estimates file {Path(name).name})")
+    missing = set_share(market, path, value, f"estimated by cqsim calibrate --estimate "
+                        f"({path}; estimates file {Path(name).name})", keep_own=True)
+    if missing:
+        raise InputError(name, f"parameters.{path}", "gateways with a lane in "
+                                                     "market.empties.lanes", missing[0])
 
 
 ESTIMATES_MARKER = "\ncommand: cqsim calibrate"   # in the first lines of every estimates file

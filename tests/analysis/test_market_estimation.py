@@ -23,7 +23,9 @@ from sim.market.estimation import (
 )
 from sim.network import revise
 from sim.pipeline import prepare, run
-from sim.scenario import load_scenario
+from sim.scenario import load_scenario, uncertain_inputs, with_overrides
+from sim.uncertain import Normal
+from sim.uncertainty import design_study
 from tests.support.market import market_doc
 from tests.support.netbuilder import write_scenario
 
@@ -172,3 +174,40 @@ def test_estimates_file_fills_the_lanes_shares_of_empties(tmp_path: Path) -> Non
         load_scenario(write_scenario(tmp_path / "o.yaml", doc))
     assert "parameters.market.empties.repositioned_share@south" in str(err.value)
     assert "south" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_share_of_empties_is_one_uncertain_input_for_all_its_lanes(tmp_path: Path) -> None:
+    """`cqsim uncertainty` and sweeps vary an estimated share of empties by the path the
+    estimator names: one draw sets every lane of the named gateways, the others keep theirs;
+    `from_calibration` draws it from the estimate and its standard error."""
+    doc = _empties_doc(tmp_path)
+    doc["market"]["empties"]["lanes"].append(
+        {"gateway": "south", "china": "cq", "abroad": ["asean"]})
+    doc["market"]["estimates"] = "estimates/m.yaml"
+    write_estimates(tmp_path / "estimates" / "m.yaml", "m", "2026-12-04", "test", ["x"],
+                    [Estimate(SHARE, 0.12, 0.05, "share", "test")])
+    doc["uncertain"] = {SHARE: {"dist": "from_calibration", "estimates": "estimates/m.yaml",
+                                "low": 0.0, "high": 1.0}}
+    scenario = load_scenario(write_scenario(tmp_path / "m.yaml", doc))
+    (share,) = [i.dist for i in uncertain_inputs(scenario)]
+    assert isinstance(share, Normal)
+    assert (share.mean, share.sd, share.low, share.high) == (0.12, 0.05, 0.0, 1.0)
+    varied = with_overrides(scenario, **{SHARE: 0.4})
+    assert varied.market is not None and varied.market.empties is not None
+    west, south = varied.market.empties.lanes
+    assert west.repositioned_share == 0.4 and SHARE in (west.source or "")
+    assert varied.market.empties.share_of(south) == 0.5       # the section's, untouched
+    with pytest.raises(InputError) as bad:                    # named as the path given
+        with_overrides(scenario, **{SHARE: 1.3})
+    assert bad.value.field == SHARE and "<= 1" in bad.value.expected
+    design = design_study(scenario, 6, "lhs", noise_replications=2)
+    drawn = [p[SHARE] for p in design.points[1:]]
+    assert len(drawn) == 4 and all(0.0 <= x <= 1.0 for x in drawn)
+    # a share of a gateway with no lane names the uncertain entry, in one line
+    doc["uncertain"] = {"market.empties.repositioned_share@east": {
+        "dist": "uniform", "low": 0, "high": 1, "reason": "r"}}
+    with pytest.raises(InputError) as err:
+        load_scenario(write_scenario(tmp_path / "n.yaml", doc))
+    assert err.value.field == "uncertain.market.empties.repositioned_share@east"
+    with pytest.raises(InputError, match="gateways with a lane"):
+        with_overrides(scenario, **{"market.empties.repositioned_share@east": 0.3})
