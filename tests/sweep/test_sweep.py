@@ -89,6 +89,9 @@ def test_unknown_key_is_an_input_error_naming_file_and_field(tmp_path: Path) -> 
     ("network.services.nope.departures_per_week", 8,
      "parameters.grid.network.services.nope.departures_per_week"),
     (SERVICE, -3, f"parameters.grid.{SERVICE}"),
+    # a share of empties of a gateway the base has no lane of (it has no market at all)
+    ("market.empties.repositioned_share@west", 0.3,
+     "parameters.grid.market.empties.repositioned_share@west"),
 ])
 def test_bad_parameter_names_the_sweep_file(tmp_path: Path, param: str, value: object,
                                             field: str) -> None:
