@@ -40,7 +40,7 @@ from pydantic import (
 
 from sim.components import validate_spec
 from sim.errors import InputError, InputWarning, did_you_mean
-from sim.market.estimates import apply_estimates, set_share, share_gateways
+from sim.market.estimates import apply_estimates, read_correlation, set_share, share_gateways
 from sim.market.spec import MarketSection
 from sim.readers import MAX_ALIASES, MAX_EXPANDED, read_yaml, read_yaml_file  # noqa: F401 - API
 from sim.specs import (
@@ -63,6 +63,7 @@ from sim.uncertain import (
     Distribution,
     FromCalibration,
     UncertainInput,
+    correlate,
     lookup,
 )
 
@@ -775,6 +776,8 @@ def uncertain_inputs(scenario: Scenario, written: dict[str, tuple[Path, str]] | 
         return []
     data = scenario.model_dump(mode="json")
     out = []
+    pairs: dict[frozenset[str], float] = {}
+    estimated: dict[str, tuple[str, str, float]] = {}   # path -> file, key, se share of sd
     for path, dist in scenario.uncertain.items():
         at = f"uncertain.{path}"
         if path.split(".")[0] in ("uncertain", "source_file", "provenance", *LABELS):
@@ -794,10 +797,22 @@ def uncertain_inputs(scenario: Scenario, written: dict[str, tuple[Path, str]] | 
                 raise InputError(file, f"{at}.estimates", "an existing estimates file "
                                  "(cqsim calibrate --estimate)", PurePath(as_written))
             _, data_file = read_yaml_file(estimates, "estimates file", None)
-            out.append(UncertainInput(path, dist.resolve(data_file, path, str(estimates))))
+            resolved = dist.resolve(data_file, path, str(estimates))
+            out.append(UncertainInput(path, resolved))
+            key = dist.parameter or path
+            se = math.sqrt(max(resolved.sd ** 2 - dist.held_input_sd ** 2, 0.0))
+            correlation = read_correlation(data_file, estimates)
+            for other, (source, other_key, share) in estimated.items():
+                r = correlation.get(frozenset((key, other_key)))
+                if source == str(estimates.resolve()) and r is not None:
+                    pairs[frozenset((path, other))] = r * share * se / resolved.sd
+            estimated[path] = (str(estimates.resolve()), key, se / resolved.sd)
         else:
             out.append(UncertainInput(path, dist))
-    return out
+    try:
+        return correlate(out, pairs)
+    except ValueError as exc:
+        raise scenario.error("uncertain", str(exc)) from None
 
 
 def as_scenario(scenario: Scenario | str | Path) -> Scenario:

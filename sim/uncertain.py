@@ -30,6 +30,11 @@ from sim.market.estimates import share_gateways, share_value
 from sim.specs import Spec
 
 EPS = 1e-9   # u is kept inside [EPS, 1 - EPS]: a normal's 0 and 1 quantiles are infinite
+EDGE = 1e-5  # designs stay inside [EDGE, 1 - EDGE]; a study checks the support at both ends
+# assumption: smaller correlations between estimates (the delta method's, at one replication)
+# are within their own noise, and dropping them keeps unrelated estimates in Sobol groups of
+# their own
+MIN_CORRELATION = 0.1
 
 
 class _Documented(Spec):
@@ -205,10 +210,12 @@ Concrete = Normal | LogNormal | Triangular | Uniform
 
 @dataclass(frozen=True)
 class UncertainInput:
-    """One uncertain input: the dotted path it sets and its (resolved) distribution."""
+    """One uncertain input: the dotted path it sets and its (resolved) distribution; an
+    estimate correlated with others of its estimates file names them (path, correlation)."""
 
     path: str
     dist: Concrete
+    correlated: tuple[tuple[str, float], ...] = ()
 
     @property
     def group(self) -> str:
@@ -240,8 +247,73 @@ def lookup(data: Any, path: str) -> Any:
     return node
 
 
+def correlate(inputs: list[UncertainInput], pairs: dict[frozenset[str], float]
+              ) -> list[UncertainInput]:
+    """The inputs with the correlations of `pairs` (by pair of paths) at least MIN_CORRELATION
+    in size; each set of inputs so linked shares one Sobol group (Sobol's indices need groups
+    drawn independently of each other). ValueError when a set spans two groups given, or
+    the correlations cannot hold together (not positive definite)."""
+    kept = {pair: r for pair, r in pairs.items() if abs(r) >= MIN_CORRELATION}
+    if not kept:
+        return inputs
+    parent = {inp.path: inp.path for inp in inputs}
+
+    def root(path: str) -> str:
+        while parent[path] != path:
+            path = parent[path]
+        return path
+
+    for pair in kept:
+        a, b = sorted(pair)
+        parent[root(b)] = root(a)
+    members: dict[str, list[UncertainInput]] = {}
+    for inp in inputs:
+        members.setdefault(root(inp.path), []).append(inp)
+    group = {}
+    for linked in members.values():
+        given = {inp.dist.group for inp in linked if inp.dist.group}
+        if len(given) > 1:
+            raise ValueError(f"correlated estimates in one Sobol group (these are in "
+                             f"{', '.join(sorted(given))})")
+        name = given.pop() if given else "+".join(inp.path for inp in linked)
+        group.update({inp.path: name for inp in linked})
+    out = [UncertainInput(inp.path, inp.dist.model_copy(update={"group": group[inp.path]})
+                          if len(members[root(inp.path)]) > 1 else inp.dist,
+                          tuple((other, r) for pair, r in kept.items() if inp.path in pair
+                                for other in pair - {inp.path}))
+           for inp in inputs]
+    try:
+        np.linalg.cholesky(_matrix(out))
+    except np.linalg.LinAlgError:
+        raise ValueError("correlations that hold together (a positive definite matrix)") \
+            from None
+    return out
+
+
+def _matrix(inputs: list[UncertainInput]) -> np.ndarray:
+    index = {inp.path: j for j, inp in enumerate(inputs)}
+    matrix = np.eye(len(inputs))
+    for j, inp in enumerate(inputs):
+        for other, r in inp.correlated:
+            matrix[j, index[other]] = r
+    return matrix
+
+
+def _joint(inputs: list[UncertainInput], unit: np.ndarray) -> np.ndarray:
+    """The design's uniform numbers with the inputs' correlations imposed (a Gaussian
+    copula: normal scores times the Cholesky factor; uncorrelated columns are unchanged)."""
+    if not any(inp.correlated for inp in inputs):
+        return unit
+    from scipy.special import ndtr, ndtri
+
+    scores = ndtri(_unit(unit)) @ np.linalg.cholesky(_matrix(inputs)).T
+    return np.clip(ndtr(scores), EDGE, 1.0 - EDGE)
+
+
 def values(inputs: list[UncertainInput], unit: np.ndarray) -> list[dict[str, float]]:
-    """The points (path -> value) of a design over the unit cube (rows, one column per input)."""
+    """The points (path -> value) of a design over the unit cube (rows, one column per input),
+    correlated estimates drawn jointly."""
+    unit = _joint(inputs, unit)
     columns = [inp.dist.ppf(unit[:, j]) for j, inp in enumerate(inputs)]
     return [{inp.path: float(columns[j][i]) for j, inp in enumerate(inputs)}
             for i in range(unit.shape[0])]

@@ -38,10 +38,9 @@ from sim.scenario import (
     with_overrides,
 )
 from sim.trade import GOODS_TRADE
-from sim.uncertain import UncertainInput, central, lookup, values
+from sim.uncertain import EDGE, UncertainInput, central, lookup, values
 
 Method = Literal["sobol", "lhs"]
-EDGE = 1e-5   # designs stay inside [EDGE, 1 - EDGE]; the support is checked at both ends
 NOISE = "simulation noise only"
 INPUTS = "input uncertainty and simulation noise"
 
@@ -255,8 +254,12 @@ def analyse(study: StudyDesign, runs: pd.DataFrame, target: float) -> tuple[
 
 
 def inputs_table(study: StudyDesign) -> pd.DataFrame:
+    """One row per input: group, distribution, central value, the estimates it is drawn
+    jointly with (path and correlation), and where the distribution comes from."""
     return pd.DataFrame([{"input": i.path, "group": i.group, "distribution": i.dist.dist,
-                          "central": float(i.dist.central), "described": i.described}
+                          "central": float(i.dist.central),
+                          "correlated": "; ".join(f"{p} {r:+.3f}" for p, r in i.correlated),
+                          "described": i.described}
                          for i in study.inputs])
 
 

@@ -133,7 +133,8 @@ def calibrate_cmd(scenario: Path, seed: int | None, replications: int | None,
         assert target is not None   # checked above
         write_estimates(target, scenario.stem, dt.date.today().isoformat(),
                         "cqsim " + shlex.join(["calibrate", *sys.argv[2:]]),
-                        [r.target.id for r in result.rows], result.estimates)
+                        [r.target.id for r in result.rows], result.estimates,
+                        result.correlation)
         screen.print(f"estimated in {result.passes} pass(es)"
                      f"{'' if result.converged else ' (not converged: the closest pass kept)'}; "
                      f"wrote {target}")

@@ -153,12 +153,44 @@ ESTIMATES_MARKER = "\ncommand: cqsim calibrate"   # in the first lines of every 
 
 
 def write_estimates(file: Path, scenario: str, estimated: str, command: str,
-                    fitting: list[str], estimates: list[Estimate]) -> None:
-    """Write an estimates file (atomically)."""
+                    fitting: list[str], estimates: list[Estimate],
+                    correlation: dict[tuple[str, str], float] | None = None) -> None:
+    """Write an estimates file (atomically), with the estimates' correlations, each pair once."""
     from sim.atomic import write_text
 
-    data = {"scenario": scenario, "estimated": estimated, "command": command,
-            "fitting_figures": list(fitting),
-            "parameters": {e.path: {"value": round(e.value, 6), "se": round(e.se, 6),
-                                    "unit": e.unit, "method": e.method} for e in estimates}}
+    data: dict[str, Any] = {
+        "scenario": scenario, "estimated": estimated, "command": command,
+        "fitting_figures": list(fitting),
+        "parameters": {e.path: {"value": round(e.value, 6), "se": round(e.se, 6),
+                                "unit": e.unit, "method": e.method} for e in estimates}}
+    if correlation:
+        rows: dict[str, dict[str, float]] = {}
+        for (a, b), r in correlation.items():
+            rows.setdefault(a, {})[b] = round(r, 3)
+        data["correlation"] = rows
     write_text(file, yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100))
+
+
+def read_correlation(data: Any, file: str | Path) -> dict[frozenset[str], float]:
+    """The correlations of an estimates file's `correlation:` block (path -> {path: r}), by
+    pair; InputError naming the file and entry when one is not a number in [-1, 1] between
+    two different parameters of the file."""
+    block = data.get("correlation") if isinstance(data, dict) else None
+    if block is None:
+        return {}
+    params = data.get("parameters") if isinstance(data.get("parameters"), dict) else {}
+    if not isinstance(block, dict):
+        raise InputError(file, "correlation", "a mapping of path -> {path: correlation}")
+    out: dict[frozenset[str], float] = {}
+    for a, row in block.items():
+        if not isinstance(row, dict):
+            raise InputError(file, f"correlation.{a}", "a mapping of path -> correlation", row)
+        for b, r in row.items():
+            where = f"correlation.{a}.{b}"
+            if a == b or a not in params or b not in params:
+                raise InputError(file, where, "a pair of two different parameters of this "
+                                              "file")
+            if isinstance(r, bool) or not isinstance(r, (int, float)) or not -1 <= r <= 1:
+                raise InputError(file, where, "a correlation between -1 and 1", r)
+            out[frozenset((a, b))] = float(r)
+    return out

@@ -64,6 +64,7 @@ class EstimationResult:
     converged: bool
     jacobian: np.ndarray
     history: list[dict[str, float]] = field(default_factory=list)
+    correlation: dict[tuple[str, str], float] = field(default_factory=dict)
 
 
 def free_parameters(targets: list[CalibrationTarget]) -> list[tuple[str, CalibrationTarget]]:
@@ -218,7 +219,21 @@ def estimate(plan: Plan, targets: list[CalibrationTarget], runner: Runner, *,
         estimates.append(Estimate(path=path, value=value, se=se, unit=_unit(path),
                                   method=how))
     return EstimationResult(estimates=estimates, rows=rows, passes=passes, converged=converged,
-                            jacobian=jac, history=history)
+                            jacobian=jac, history=history,
+                            correlation=_correlation(cov, estimates))
+
+
+def _correlation(cov: np.ndarray, estimates: list[Estimate]) -> dict[tuple[str, str], float]:
+    """Correlation of each pair of estimates with finite standard errors (delta method), by
+    (path, path) in file order: the draws of `cqsim uncertainty` keep it."""
+    out = {}
+    for i, a in enumerate(estimates):
+        for j in range(i + 1, len(estimates)):
+            b = estimates[j]
+            var = cov[i, i] * cov[j, j]
+            if math.isfinite(a.se) and math.isfinite(b.se) and np.isfinite(var) and var > 0:
+                out[(a.path, b.path)] = float(np.clip(cov[i, j] / math.sqrt(var), -1.0, 1.0))
+    return out
 
 
 def unidentified(column: np.ndarray) -> bool:

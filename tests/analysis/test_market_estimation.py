@@ -8,10 +8,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+import yaml
 
 from sim.calibration import CalibrationTarget, calibrate
 from sim.errors import InputError
-from sim.market.estimates import Estimate, read_estimates, write_estimates
+from sim.market.estimates import Estimate, read_correlation, read_estimates, write_estimates
 from sim.market.estimation import (
     MIN_SLOPE,
     domain,
@@ -62,6 +63,10 @@ def test_estimation_recovers_known_constants(tmp_path: Path) -> None:
         assert got[gateway].value == pytest.approx(value, abs=0.1), result.history
         assert 0 < got[gateway].se < 1.0
     assert all(r.ok for r in result.rows), (result.history, result.rows)
+    # the two constants compete for the same markets: raising east's takes boxes from the
+    # south, so the south's estimate rises with it (the correlation the file keeps)
+    ((pair, r),) = result.correlation.items()
+    assert pair == ("market.choice.asc.south", "market.choice.asc.east") and 0 < r < 1
 
 
 def test_estimates_file_fills_the_scenario(tmp_path: Path) -> None:
@@ -77,6 +82,14 @@ def test_estimates_file_fills_the_scenario(tmp_path: Path) -> None:
     assert scenario.market.choice.vot_position == 0.2   # the file's own value wins
     read = read_estimates(tmp_path / "estimates" / "m.yaml", "m.yaml")
     assert read["market.choice.asc.south"].se == 0.1
+    # the correlation of the estimates round-trips, each pair once
+    write_estimates(tmp_path / "estimates" / "m.yaml", "m", "2026-11-30", "test", ["x"], [
+        Estimate("market.choice.asc.south", 0.7, 0.1, "utils", "test"),
+        Estimate("market.choice.asc.east", 0.2, 0.1, "utils", "test")],
+        {("market.choice.asc.south", "market.choice.asc.east"): 0.8951})
+    data = yaml.safe_load((tmp_path / "estimates" / "m.yaml").read_text())
+    assert read_correlation(data, "m.yaml") == {
+        frozenset(("market.choice.asc.south", "market.choice.asc.east")): 0.895}
 
 
 def test_newton_steps_follow_the_sign_of_each_figure_s_slope() -> None:

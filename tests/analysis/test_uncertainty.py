@@ -271,3 +271,63 @@ def test_sobol_study_on_a_tiny_network(tmp_path: Path) -> None:
     teu = sob[sob["output"] == "west_teu_per_year"].set_index("input")
     assert teu.loc["trade.other_trade_bn_cny", "ST"] == 0   # trade input moves no TEU
     assert {"S1", "S1_ci95", "ST", "ST_ci95"} <= set(sob.columns)
+
+
+# ------------------------------------------------------------------ correlated estimates
+
+
+def _correlated_estimates(tmp: Path, r: float) -> Path:
+    """The line network with its two estimates correlated `r` and both uncertain."""
+    path = line_network(tmp)
+    doc = yaml.safe_load(ESTIMATES.read_text())
+    doc["correlation"] = {"demand.elasticity": {"demand.classes.general.value_cny_per_teu": r}}
+    (tmp / "estimates.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    return _with(path, uncertain={
+        "demand.elasticity": {"dist": "from_calibration", "estimates": "estimates.yaml",
+                              "high": 0},
+        "demand.classes.general.value_cny_per_teu": {"dist": "from_calibration",
+                                                     "estimates": "estimates.yaml"},
+        "trade.other_trade_bn_cny": {"dist": "uniform", "low": 0, "high": 1, "reason": "r"}})
+
+
+def test_correlated_estimates_are_drawn_jointly_in_one_sobol_group(tmp_path: Path) -> None:
+    """Two estimates the estimation found correlated (the south and east constants: 0.9) are
+    drawn with that correlation, not independently, and share one Sobol group; an input
+    outside the estimates stays independent and in a group of its own."""
+    from scipy.stats import qmc
+
+    from sim.uncertain import values
+
+    inputs = uncertain_inputs(load_scenario(_correlated_estimates(tmp_path, -0.8)))
+    groups = {i.path: i.group for i in inputs}
+    assert groups["demand.elasticity"] == groups["demand.classes.general.value_cny_per_teu"]
+    assert groups["trade.other_trade_bn_cny"] == "trade.other_trade_bn_cny"
+    unit = qmc.LatinHypercube(d=3, seed=np.random.default_rng(1)).random(4000)
+    points = pd.DataFrame(values(inputs, unit))
+    r = np.corrcoef(points["demand.elasticity"],
+                    points["demand.classes.general.value_cny_per_teu"])[0, 1]
+    assert r == pytest.approx(-0.8, abs=0.03)
+    assert abs(np.corrcoef(points["demand.elasticity"],
+                           points["trade.other_trade_bn_cny"])[0, 1]) < 0.05
+    # the margins are the estimates' own: mean and sd kept
+    assert points["demand.classes.general.value_cny_per_teu"].std() == pytest.approx(15000,
+                                                                                    rel=0.05)
+    # below MIN_CORRELATION the two are drawn independently, each its own group
+    small = uncertain_inputs(load_scenario(_correlated_estimates(tmp_path / "s", 0.05)))
+    assert len({i.group for i in small}) == 3 and not any(i.correlated for i in small)
+
+
+@pytest.mark.parametrize("block, field", [
+    ({"demand.elasticity": {"demand.classes.general.value_cny_per_teu": 1.5}},
+     "correlation.demand.elasticity.demand.classes.general.value_cny_per_teu"),
+    ({"demand.elasticity": {"demand.nope": 0.5}}, "correlation.demand.elasticity.demand.nope"),
+])
+def test_a_bad_correlation_names_the_estimates_file(tmp_path: Path, block: dict,
+                                                    field: str) -> None:
+    path = _correlated_estimates(tmp_path, 0.5)
+    doc = yaml.safe_load((tmp_path / "estimates.yaml").read_text())
+    doc["correlation"] = block
+    (tmp_path / "estimates.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    with pytest.raises(InputError) as err:
+        load_scenario(path)
+    assert err.value.field == field and err.value.file.endswith("estimates.yaml")
