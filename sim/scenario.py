@@ -777,7 +777,7 @@ def uncertain_inputs(scenario: Scenario, written: dict[str, tuple[Path, str]] | 
     data = scenario.model_dump(mode="json")
     out = []
     pairs: dict[frozenset[str], float] = {}
-    estimated: dict[str, tuple[str, str, float]] = {}   # path -> file, key, se share of sd
+    estimated: dict[str, tuple[str, str, float]] = {}   # path -> file, key, share of sd
     for path, dist in scenario.uncertain.items():
         at = f"uncertain.{path}"
         if path.split(".")[0] in ("uncertain", "source_file", "provenance", *LABELS):
@@ -799,14 +799,15 @@ def uncertain_inputs(scenario: Scenario, written: dict[str, tuple[Path, str]] | 
             _, data_file = read_yaml_file(estimates, "estimates file", None)
             resolved = dist.resolve(data_file, path, str(estimates))
             out.append(UncertainInput(path, resolved))
-            key = dist.parameter or path
-            se = math.sqrt(max(resolved.sd ** 2 - dist.held_input_sd ** 2, 0.0))
+            key, source = dist.parameter or path, str(estimates.resolve())
+            # the estimate's own share of the sd drawn (a held input's spread is independent)
+            share = math.sqrt(max(1.0 - (dist.held_input_sd / resolved.sd) ** 2, 0.0))
             correlation = read_correlation(data_file, estimates)
-            for other, (source, other_key, share) in estimated.items():
+            for other, (other_source, other_key, other_share) in estimated.items():
                 r = correlation.get(frozenset((key, other_key)))
-                if source == str(estimates.resolve()) and r is not None:
-                    pairs[frozenset((path, other))] = r * share * se / resolved.sd
-            estimated[path] = (str(estimates.resolve()), key, se / resolved.sd)
+                if other_source == source and r is not None:
+                    pairs[frozenset((path, other))] = r * share * other_share
+            estimated[path] = (source, key, share)
         else:
             out.append(UncertainInput(path, dist))
     try:

@@ -36,12 +36,20 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from sim.calibration import CalibrationRow, CalibrationTarget, calibrate
-from sim.market.estimates import PREFIX, PREFIXES, Estimate, share_gateways
-from sim.market.spec import Choice, EmptyLane, MarketSection
+from sim.market.estimates import (
+    PREFIX,
+    PREFIXES,
+    Estimate,
+    set_share,
+    share_gateways,
+    share_value,
+)
+from sim.market.spec import Choice, Empties, MarketSection
 from sim.network import Plan, revise
 
 LOG_SCALE = ("cost_scale", "trade_elasticity")   # positive: estimated as logs
@@ -77,14 +85,12 @@ def free_parameters(targets: list[CalibrationTarget]) -> list[tuple[str, Calibra
 def get_param(section: MarketSection, path: str) -> float:
     """The value of a `market.choice.*` path (a constant not given is 0) or of a share of
     empties (the first named lane's; lanes without their own take the section's)."""
-    gateways = share_gateways(path)
-    if gateways:
-        if section.empties is None:
-            raise ValueError(f"not an estimable parameter: {path} (no market.empties)")
-        lanes = [lane for lane in section.empties.lanes if lane.gateway in gateways]
-        if not lanes:
-            raise ValueError(f"not an estimable parameter: {path} (no lane of its gateways)")
-        return section.empties.share_of(lanes[0])
+    if share_gateways(path):
+        try:
+            return share_value(_empties_data(section, path), path)
+        except KeyError:
+            raise ValueError(f"not an estimable parameter: {path} (no lane of its "
+                             f"gateways)") from None
     choice = section.choice
     keys = path[len(PREFIX):].split(".")
     if keys[0] == "asc" and len(keys) == 2:
@@ -97,15 +103,11 @@ def get_param(section: MarketSection, path: str) -> float:
 def set_param(section: MarketSection, path: str, value: float) -> MarketSection:
     """`section` with the parameter at `path` set to `value` (validated); a share is set on
     every lane of the gateways it names."""
-    gateways = share_gateways(path)
-    if gateways:
-        get_param(section, path)          # the lanes exist
-        assert section.empties is not None
-        lanes = tuple(EmptyLane.model_validate({**lane.model_dump(), "repositioned_share": value,
-                                                "source": f"estimated ({path})"})
-                      if lane.gateway in gateways else lane for lane in section.empties.lanes)
-        return section.model_copy(update={
-            "empties": section.empties.model_copy(update={"lanes": lanes})})
+    if share_gateways(path):
+        data = _empties_data(section, path)
+        if set_share(data, path, value, f"estimated ({path})"):
+            raise ValueError(f"not an estimable parameter: {path} (no lane of its gateways)")
+        return section.model_copy(update={"empties": Empties.model_validate(data["empties"])})
     keys = path[len(PREFIX):].split(".")
     data = section.choice.model_dump()
     if keys[0] == "asc" and len(keys) == 2:
@@ -113,6 +115,13 @@ def set_param(section: MarketSection, path: str, value: float) -> MarketSection:
     else:
         data[keys[0]] = value
     return section.model_copy(update={"choice": Choice.model_validate(data)})
+
+
+def _empties_data(section: MarketSection, path: str) -> dict[str, Any]:
+    """The section's empties as the shares of `sim.market.estimates` read and set them."""
+    if section.empties is None:
+        raise ValueError(f"not an estimable parameter: {path} (no market.empties)")
+    return {"empties": section.empties.model_dump()}
 
 
 def _is_log(path: str) -> bool:
