@@ -35,6 +35,7 @@ import os
 import shutil
 import signal
 import sys
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -344,6 +345,14 @@ def check_file_out(out: str | os.PathLike[str], *, ours: Callable[[Path], bool],
     if not os.access(existing, os.W_OK | os.X_OK):
         raise _refuse(shown, option, f"a file in a place this user can write to "
                                       f"({printable(str(existing), 80)} is not writable)")
+    try:   # os.access says yes to root everywhere, but /proc and /sys refuse a new file
+        fd, probe = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=existing)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise _refuse(shown, option, f"a file in a place this user can write to "
+                                      f"({printable(str(existing), 80)}: "
+                                      f"{exc.strerror or exc})") from None
     if path.is_file() and path.stat().st_size and not overwrite and not ours(path):
         raise _refuse(shown, option, f"a new file or one cqsim wrote (this one is not "
                                       f"{what} of this command); choose another "

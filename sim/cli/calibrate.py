@@ -69,6 +69,9 @@ def calibrate_cmd(scenario: Path, seed: int | None, replications: int | None,
     from sim.calibration import load_calibration_targets, unknown_names
     from sim.units import DAYS_PER_YEAR, stats_days
 
+    if estimates_out is not None and not estimate:   # it would be ignored without a word
+        raise click.UsageError("--estimates-out: expected --estimate too (only an estimation "
+                               "writes an estimates file)")
     targets = load_calibration_targets(targets_file)
     checked = admitted(scenario, seed, replications, days, workers, max_memory, max_events,
                        no_limit)

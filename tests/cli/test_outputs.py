@@ -221,6 +221,22 @@ def test_estimates_out_is_checked_before_the_estimation_runs(tmp_path: Path) -> 
         line = result.stderr.strip()
         assert "\n" not in line and "--estimates-out" in line and expected in line, line
     assert notes.read_text() == "mine\n"
+    # without --estimate nothing would write it: refused, not ignored
+    result = CliRunner().invoke(main, ["calibrate", str(OK), "--estimates-out",
+                                       str(tmp_path / "e.yaml")])
+    assert result.exit_code == 2 and "--estimate" in result.stderr, result.output
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs /proc")
+def test_a_result_file_in_a_place_that_refuses_files_is_refused_first() -> None:
+    """os.access says yes to root everywhere; /proc still refuses a new file. The refusal
+    comes before the simulation (it was a traceback after it)."""
+    for option in ("--out", "--estimates-out"):
+        args = ["calibrate", str(OK), option, "/proc/cqsim-test.csv"]
+        result = CliRunner().invoke(main, args + (["--estimate"] if "est" in option else []))
+        assert result.exit_code == 2, result.output
+        line = result.stderr.strip()
+        assert "\n" not in line and option in line and "can write to" in line, line
 
 
 def test_a_fitting_figure_naming_no_parameter_of_the_scenario_is_refused_at_once(
