@@ -40,7 +40,14 @@ from pydantic import (
 
 from sim.components import validate_spec
 from sim.errors import InputError, InputWarning, did_you_mean
-from sim.market.estimates import apply_estimates, read_correlation, set_share, share_gateways
+from sim.market.estimates import (
+    apply_estimates,
+    estimates_data,
+    read_correlation,
+    set_share,
+    share_fields,
+    share_gateways,
+)
 from sim.market.spec import MarketSection
 from sim.readers import MAX_ALIASES, MAX_EXPANDED, read_yaml, read_yaml_file  # noqa: F401 - API
 from sim.specs import (
@@ -396,6 +403,8 @@ class Provenance(Spec):
     keys: dict[str, int] = Field(default_factory=dict)
     changes: tuple[tuple[int, int], ...] = ()
     sections: tuple[tuple[str, ...], ...] = ()
+    estimates: str = ""                                            # market.estimates, if read
+    estimated: dict[str, str] = Field(default_factory=dict)        # field -> its entry there
 
     def locate(self, dotted: str, default: str) -> tuple[str, str]:
         """(file, field in that file) of a dotted path of the merged scenario."""
@@ -406,6 +415,9 @@ class Provenance(Spec):
                 f, j = self.changes[i]
                 return self.files[f], ".".join(["changes", str(j), *parts[2:]])
         for k in range(len(parts), 0, -1):
+            entry = self.estimated.get(".".join(parts[:k]))
+            if entry is not None:   # filled in from the estimates file: its entry there
+                return self.estimates, ".".join([entry, *parts[k:]])
             setter = self.keys.get(".".join(parts[:k]))
             if setter is not None:
                 return self.files[setter], dotted
@@ -739,9 +751,12 @@ def load_scenario(path: str | Path) -> Scenario:
     where = provenance(chain)
     merged["extends"] = chain[-2][0].name if len(chain) > 1 else None
     merged["source_file"] = str(chain[-1][0])
-    merged["provenance"] = where
     if isinstance(merged.get("market"), dict):
-        apply_estimates(merged["market"], chain[-1][0])
+        filled = apply_estimates(merged["market"], chain[-1][0])
+        if filled:   # an error in a value the estimates file gave names that file and entry
+            where = where.model_copy(update={"estimates": merged["market"]["estimates"],
+                                             "estimated": filled})
+    merged["provenance"] = where
     try:
         scenario = Scenario.model_validate(merged)
     except ValidationError as exc:
@@ -796,8 +811,12 @@ def uncertain_inputs(scenario: Scenario, written: dict[str, tuple[Path, str]] | 
                     f"{at}.estimates", (Path(scenario.source_file), dist.estimates))
                 raise InputError(file, f"{at}.estimates", "an existing estimates file "
                                  "(cqsim calibrate --estimate)", PurePath(as_written))
-            _, data_file = read_yaml_file(estimates, "estimates file", None)
-            resolved = dist.resolve(data_file, path, str(estimates))
+            data_file = estimates_data(estimates)
+            try:
+                resolved = dist.resolve(data_file, path, str(estimates))
+            except ValidationError as exc:   # the estimate with this entry's low and high
+                raise scenario.error(at, str(exc.errors()[0]["msg"]).removeprefix(
+                    "Value error, ")) from None
             out.append(UncertainInput(path, resolved))
             key, source = dist.parameter or path, str(estimates.resolve())
             # the estimate's own share of the sd drawn (a held input's spread is independent)
@@ -810,6 +829,10 @@ def uncertain_inputs(scenario: Scenario, written: dict[str, tuple[Path, str]] | 
             estimated[path] = (source, key, share)
         else:
             out.append(UncertainInput(path, dist))
+    clash = overlapping(data, scenario.uncertain)
+    if clash:
+        raise scenario.error(f"uncertain.{clash[1]}", f"a field no other uncertain input "
+                                                      f"sets (uncertain.{clash[0]} sets it too)")
     try:
         return correlate(out, pairs)
     except ValueError as exc:
@@ -887,6 +910,22 @@ def check_days_setting(days: float | None, set_by: str,
         raise InputError(file, field, expected.format(f"{set_by} {days:g}"), top)
 
 
+def overlapping(data: dict[str, Any], paths: Iterable[str]) -> tuple[str, str] | None:
+    """The first two of `paths` (dotted, as `with_overrides` takes them; `data` the dumped
+    scenario) that set the same field, or one a field inside the other's: the value run
+    would be whichever came last, not the one recorded for the other. None if none do."""
+    seen: list[tuple[str, str]] = []   # (field set, the path that sets it)
+    for path in paths:
+        fields = share_fields(data.get("market"), path) if share_gateways(path) else [path]
+        for field in fields:
+            for other, owner in seen:
+                if owner != path and (field == other or field.startswith(other + ".")
+                                      or other.startswith(field + ".")):
+                    return owner, path
+        seen += [(field, path) for field in fields]
+    return None
+
+
 def with_overrides(scenario: Scenario, **fields: Any) -> Scenario:
     """Return a copy with dotted-path fields replaced and revalidated.
 
@@ -896,6 +935,10 @@ def with_overrides(scenario: Scenario, **fields: Any) -> Scenario:
     the estimator names it) sets every lane of those gateways, so one value moves them all.
     """
     data = scenario.model_dump(mode="json")
+    clash = overlapping(data, fields)
+    if clash:
+        raise InputError(scenario.source_file, clash[1], f"a field no other override sets "
+                                                         f"({clash[0]} sets it too)")
     for dotted, value in fields.items():
         if share_gateways(dotted):
             if set_share(data.get("market"), dotted, value, f"set by override ({dotted})"):

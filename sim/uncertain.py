@@ -35,6 +35,9 @@ EDGE = 1e-5  # designs stay inside [EDGE, 1 - EDGE]; a study checks the support 
 # are within their own noise, and dropping them keeps unrelated estimates in Sobol groups of
 # their own
 MIN_CORRELATION = 0.1
+# assumption: a truncation window keeping less than this of a normal (beyond about 4.75 sd
+# on one side) is a mistake: every draw would sit on its bound
+MIN_MASS = 1e-6
 
 
 class _Documented(Spec):
@@ -82,6 +85,18 @@ class Normal(_Bounded):
     dist: Literal["normal"]
     mean: float
     sd: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _window_holds_mass(self) -> Normal:
+        from scipy.special import ndtr
+
+        lo = float(ndtr((self.low - self.mean) / self.sd)) if self.low is not None else 0.0
+        hi = float(ndtr((self.high - self.mean) / self.sd)) if self.high is not None else 1.0
+        if hi - lo < MIN_MASS:   # every draw would be the bound: a constant, not a spread
+            raise ValueError(f"low and high around part of the distribution (they keep "
+                             f"{max(hi - lo, 0.0):.1g} of normal(mean={self.mean:g}, "
+                             f"sd={self.sd:g}))")
+        return self
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         return _normal_ppf(u, self.mean, self.sd, self.low, self.high)

@@ -8,6 +8,8 @@ errors, read by the scenario (`market.estimates`) and by the planner (`from_cali
     parameters:
       market.choice.asc.west: {value: 1.23, se: 0.11, unit: utils, method: "..."}
       market.empties.repositioned_share@west+north: {value: 0.12, se: 0.01, unit: share, ...}
+    correlation:
+      market.choice.asc.west: {market.empties.repositioned_share@west+north: 0.2}
 
 A path is a `market.choice` parameter or the share of empties of the lanes of the named
 gateways (`market.empties.lanes`), one value for all of them. A parameter the scenario files
@@ -17,13 +19,16 @@ when the scenario is loaded.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from sim.errors import InputError
+from sim.readers import read_yaml_file
 
 PREFIX = "market.choice."
 SHARE_PREFIX = "market.empties.repositioned_share@"   # + the gateways, joined by '+'
@@ -49,15 +54,16 @@ class Estimate:
     method: str
 
 
+TOP_KEYS = ("scenario", "estimated", "command", "fitting_figures", "parameters", "correlation")
+
+
 def read_estimates(file: Path, named_by: Path | str) -> dict[str, Estimate]:
-    """The parameters of an estimates file, by dotted path (InputError on bad content)."""
+    """The parameters of an estimates file, by dotted path (InputError naming the file and
+    entry on bad content)."""
     if not file.is_file():
         raise InputError(named_by, "market.estimates", "an existing estimates file", str(file))
-    try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise InputError(file, "", f"valid YAML ({type(exc).__name__})") from None
-    params = data.get("parameters") if isinstance(data, dict) else None
+    data = estimates_data(file)
+    params = data.get("parameters")
     if not isinstance(params, dict):
         raise InputError(file, "parameters", "a mapping of dotted path -> {value, se, unit, "
                                              "method}")
@@ -70,24 +76,49 @@ def read_estimates(file: Path, named_by: Path | str) -> dict[str, Estimate]:
                                           f"{SHARE_PREFIX}<gateway>+...", path)
         if not isinstance(entry, dict) or set(entry) - set(FIELDS) or "value" not in entry:
             raise InputError(file, where, "{value, se, unit, method}", entry)
-        try:
-            value, se = float(entry["value"]), float(entry.get("se", "nan"))
-        except (TypeError, ValueError):
-            raise InputError(file, where, "numbers in value and se", entry) from None
+        value, se = _number(entry["value"]), _number(entry.get("se", math.nan))
+        if value is None or not math.isfinite(value):
+            raise InputError(file, f"{where}.value", "a finite number", entry["value"])
+        if path.startswith(SHARE_PREFIX) and not 0.0 <= value <= 1.0:
+            raise InputError(file, f"{where}.value", "a share between 0 and 1", value)
+        if se is None or se < 0:   # nan or inf: the estimation could not bound it (its log)
+            raise InputError(file, f"{where}.se", "a standard error >= 0 (.inf or .nan when "
+                                                  "the estimation could not bound it)",
+                             entry.get("se"))
         out[path] = Estimate(path, value, se, str(entry.get("unit", "")),
                              str(entry.get("method", "")))
     return out
 
 
-def apply_estimates(market: dict[str, Any], scenario_file: Path) -> None:
+def estimates_data(file: Path) -> dict[str, Any]:
+    """An estimates file's mapping, its top-level keys and correlations checked (InputError
+    naming the file and entry: a misspelt block would otherwise drop what it holds without
+    a word)."""
+    _, data = read_yaml_file(file, "estimates file")
+    unknown = [str(k) for k in data if k not in TOP_KEYS]
+    if unknown:
+        raise InputError(file, unknown[0], f"one of {', '.join(TOP_KEYS)}")
+    read_correlation(data, file)
+    return data
+
+
+def _number(x: Any) -> float | None:
+    """`x` as a float when it is a number (not a bool), else None."""
+    return None if isinstance(x, bool) or not isinstance(x, (int, float)) else float(x)
+
+
+def apply_estimates(market: dict[str, Any], scenario_file: Path) -> dict[str, str]:
     """Fill the market section's choice parameters and lanes' shares of empties the files
-    leave out from its estimates file (in place)."""
+    leave out from its estimates file (in place); the scenario fields it filled (dotted,
+    from the top) -> their entry in the estimates file, so an error in one names that file
+    and entry, not the scenario."""
     name = market.get("estimates")
     if not isinstance(name, str):
-        return
+        return {}
     choice = market.setdefault("choice", {})
     if not isinstance(choice, dict):
-        return  # validation reports it
+        return {}  # validation reports it
+    filled = {}
     for path, est in read_estimates(Path(name), scenario_file).items():
         if path.startswith(SHARE_PREFIX):
             _fill_share(market, path, est.value, name)
@@ -98,7 +129,10 @@ def apply_estimates(market: dict[str, Any], scenario_file: Path) -> None:
             node = node.setdefault(key, {})
             if not isinstance(node, dict):
                 raise InputError(name, f"parameters.{path}", "a path into market.choice", path)
-        node.setdefault(keys[-1], est.value)
+        if keys[-1] not in node:
+            node[keys[-1]] = est.value
+            filled[path] = f"parameters.{path}"
+    return filled
 
 
 def share_lanes(market: Any, path: str) -> tuple[list[dict[str, Any]], list[str]]:
@@ -110,6 +144,16 @@ def share_lanes(market: Any, path: str) -> tuple[list[dict[str, Any]], list[str]
     named = share_gateways(path)
     return ([lane for lane in lanes if lane.get("gateway") in named],
             [g for g in named if not any(lane.get("gateway") == g for lane in lanes)])
+
+
+def share_fields(market: Any, path: str) -> list[str]:
+    """The scenario fields a share path sets (dotted from the top): the own share of each
+    lane of the named gateways."""
+    empties = market.get("empties") if isinstance(market, dict) else None
+    lanes = empties.get("lanes") if isinstance(empties, dict) else None
+    named = share_gateways(path)
+    return [f"market.empties.lanes.{i}.repositioned_share" for i, lane in enumerate(lanes or [])
+            if isinstance(lane, dict) and lane.get("gateway") in named]
 
 
 def share_value(market: Any, path: str) -> float:
@@ -174,7 +218,9 @@ def write_estimates(file: Path, scenario: str, estimated: str, command: str,
 def read_correlation(data: Any, file: str | Path) -> dict[frozenset[str], float]:
     """The correlations of an estimates file's `correlation:` block (path -> {path: r}), by
     pair; InputError naming the file and entry when one is not a number in [-1, 1] between
-    two different parameters of the file."""
+    two different parameters of the file, or a pair is given twice, or the correlations
+    cannot hold together (their matrix is not positive definite: a pair at +-1, or a set
+    that contradicts itself)."""
     block = data.get("correlation") if isinstance(data, dict) else None
     if block is None:
         return {}
@@ -192,5 +238,20 @@ def read_correlation(data: Any, file: str | Path) -> dict[frozenset[str], float]
                                               "file")
             if isinstance(r, bool) or not isinstance(r, (int, float)) or not -1 <= r <= 1:
                 raise InputError(file, where, "a correlation between -1 and 1", r)
+            if frozenset((a, b)) in out:
+                raise InputError(file, where, f"each pair once (correlation.{b}.{a} gives "
+                                              "this pair too)", r)
             out[frozenset((a, b))] = float(r)
+    names = sorted({p for pair in out for p in pair})
+    index = {p: j for j, p in enumerate(names)}
+    matrix = np.eye(len(names))
+    for pair, r in out.items():
+        j, k = (index[p] for p in pair)
+        matrix[j, k] = matrix[k, j] = r
+    try:
+        np.linalg.cholesky(matrix)
+    except np.linalg.LinAlgError:
+        raise InputError(file, "correlation", "correlations that hold together (a positive "
+                                              "definite matrix: none at +-1, no set that "
+                                              "contradicts itself)") from None
     return out

@@ -13,9 +13,13 @@ given, each corridor is one. Choice parameters left out are read from the estima
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field, field_validator, model_validator
 
 from sim.specs import CommodityClass, Corridor, FlowClass, Spec
+
+ASC_LIMIT = 50.0   # utils: see Choice.asc
 
 
 class Gateway(Spec):
@@ -69,10 +73,13 @@ class Choice(Spec):
         description="value of an hour of standard deviation of transit time over an hour "
                     "of mean time (the definition of its source); mkt_reliability_ratio: "
                     "assumption 1.0 (range 0.5-1.5)")
-    asc: dict[str, float] = Field(
+    # assumption: a constant beyond +-50 utils (a factor of e^50, 5e21) no longer weighs a
+    # gateway but says always or never, and a drawn one that large (an absurd standard
+    # error) would empty or flood the market's routes partway through a study
+    asc: dict[str, Annotated[float, Field(ge=-ASC_LIMIT, le=ASC_LIMIT)]] = Field(
         default_factory=dict,
-        description="alternative-specific constant per gateway (utils; absent = 0); "
-                    "`<gateway>@<market>` adds a market-specific constant, "
+        description="alternative-specific constant per gateway (utils, within +-50; absent = "
+                    "0); `<gateway>@<market>` adds a market-specific constant, "
                     "`<gateway>#<class>` a class-specific one")
     trade_elasticity: float = Field(
         4.5, ge=0, le=20,

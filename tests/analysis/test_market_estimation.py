@@ -224,3 +224,68 @@ def test_a_share_of_empties_is_one_uncertain_input_for_all_its_lanes(tmp_path: P
     assert err.value.field == "uncertain.market.empties.repositioned_share@east"
     with pytest.raises(InputError, match="gateways with a lane"):
         with_overrides(scenario, **{"market.empties.repositioned_share@east": 0.3})
+
+
+def test_two_paths_that_set_one_share_of_empties_are_refused(tmp_path: Path) -> None:
+    """The share path and a lane's own field (or two share paths naming one gateway) set the
+    same number: whichever came last would run while the table records the other, so
+    overrides, sweeps and uncertain blocks refuse the pair in one line naming both."""
+    doc = _empties_doc(tmp_path)
+    scenario = load_scenario(write_scenario(tmp_path / "m.yaml", doc))
+    lane = "market.empties.lanes.0.repositioned_share"
+    for other in (lane, "market.empties.repositioned_share@west+south"):
+        with pytest.raises(InputError) as err:
+            with_overrides(scenario, **{SHARE: 0.2, other: 0.8})
+        assert err.value.field == other and SHARE in err.value.expected
+    doc["market"]["empties"]["lanes"][0] |= {"repositioned_share": 0.3, "source": "own"}
+    doc["uncertain"] = {p: {"dist": "uniform", "low": 0, "high": 1, "reason": "r"}
+                        for p in (SHARE, lane)}
+    with pytest.raises(InputError) as err:
+        load_scenario(write_scenario(tmp_path / "n.yaml", doc))
+    assert err.value.field == f"uncertain.{lane}" and f"uncertain.{SHARE}" in err.value.expected
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"parameters": {"market.choice.asc.south": {"value": float("nan"), "se": 0.1}}},
+     "parameters.market.choice.asc.south.value"),
+    ({"parameters": {"market.choice.asc.south": {"value": 0.5, "se": -0.1}}},
+     "parameters.market.choice.asc.south.se"),
+    ({"parameters": {SHARE: {"value": 1.5, "se": 0.1}}}, f"parameters.{SHARE}.value"),
+    ({"parameters": {"market.choice.asc.nowhere": {"value": 0.5, "se": 0.1}}},
+     "parameters.market.choice.asc.nowhere"),
+    ({"parameters": {"market.choice.asc.south": {"value": 80.0, "se": 0.1}}},
+     "parameters.market.choice.asc.south"),
+    ({"correlations": {}}, "correlations"),
+])
+def test_a_bad_estimate_names_the_estimates_file(tmp_path: Path, change: dict,
+                                                 field: str) -> None:
+    """A value the estimates file gives that the scenario cannot take is reported against
+    that file and its entry, not against the scenario it fills; a misspelt block is refused,
+    not dropped."""
+    doc = _empties_doc(tmp_path)
+    doc["market"]["estimates"] = "estimates/m.yaml"
+    write_estimates(tmp_path / "estimates" / "m.yaml", "m", "2026-12-04", "test", ["x"],
+                    [Estimate(SHARE, 0.12, 0.01, "share", "test")])
+    file = tmp_path / "estimates" / "m.yaml"
+    data = yaml.safe_load(file.read_text())
+    data["parameters"] |= change.get("parameters", {})
+    data |= {k: v for k, v in change.items() if k != "parameters"}
+    file.write_text(yaml.safe_dump(data, sort_keys=False))
+    with pytest.raises(InputError) as err:   # the gateways are checked as the plan is built
+        prepare(write_scenario(tmp_path / "m.yaml", doc))
+    assert err.value.file.endswith("m.yaml") and "estimates" in err.value.file
+    assert err.value.field == field, str(err.value)
+
+
+def test_an_estimates_file_is_read_with_the_limits_of_every_yaml_file(tmp_path: Path) -> None:
+    """Nesting 10,000 deep was a RecursionError traceback: the estimates file had its own
+    plain YAML reader, without the depth and alias limits of `sim.readers`."""
+    doc = _empties_doc(tmp_path)
+    doc["market"]["estimates"] = "estimates/m.yaml"
+    file = tmp_path / "estimates" / "m.yaml"
+    write_estimates(file, "m", "2026-12-04", "test", ["x"],
+                    [Estimate(SHARE, 0.12, 0.01, "share", "test")])
+    file.write_text(file.read_text() + "deep: " + "[" * 10_000 + "]" * 10_000 + "\n")
+    with pytest.raises(InputError) as err:
+        load_scenario(write_scenario(tmp_path / "m.yaml", doc))
+    assert err.value.file.endswith("m.yaml") and "nesting" in err.value.expected

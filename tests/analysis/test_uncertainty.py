@@ -321,6 +321,11 @@ def test_correlated_estimates_are_drawn_jointly_in_one_sobol_group(tmp_path: Pat
     ({"demand.elasticity": {"demand.classes.general.value_cny_per_teu": 1.5}},
      "correlation.demand.elasticity.demand.classes.general.value_cny_per_teu"),
     ({"demand.elasticity": {"demand.nope": 0.5}}, "correlation.demand.elasticity.demand.nope"),
+    # a pair twice (the last would win without a word), a pair at 1 (no joint normal)
+    ({"demand.elasticity": {"demand.classes.general.value_cny_per_teu": 0.5},
+      "demand.classes.general.value_cny_per_teu": {"demand.elasticity": -0.5}},
+     "correlation.demand.classes.general.value_cny_per_teu.demand.elasticity"),
+    ({"demand.elasticity": {"demand.classes.general.value_cny_per_teu": 1.0}}, "correlation"),
 ])
 def test_a_bad_correlation_names_the_estimates_file(tmp_path: Path, block: dict,
                                                     field: str) -> None:
@@ -331,3 +336,17 @@ def test_a_bad_correlation_names_the_estimates_file(tmp_path: Path, block: dict,
     with pytest.raises(InputError) as err:
         load_scenario(path)
     assert err.value.field == field and err.value.file.endswith("estimates.yaml")
+
+
+def test_a_truncation_window_in_the_far_tail_is_refused(tmp_path: Path) -> None:
+    """A window keeping almost none of an estimate's normal would make every draw its bound:
+    a constant presented as a spread."""
+    path = _correlated_estimates(tmp_path, 0.5)
+    doc = yaml.safe_load(path.read_text())
+    doc["uncertain"]["demand.elasticity"] |= {"low": 0.3, "high": 0.5}   # 9-11 sd away
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    with pytest.raises(InputError) as err:
+        load_scenario(path)
+    assert err.value.field == "uncertain.demand.elasticity" and "keep" in err.value.expected
+    with pytest.raises(ValueError, match="keep"):
+        Normal(dist="normal", mean=0, sd=1, low=6, high=7, reason="t")
