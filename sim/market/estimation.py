@@ -49,7 +49,7 @@ from sim.market.estimates import (
     share_gateways,
     share_value,
 )
-from sim.market.spec import Choice, Empties, MarketSection
+from sim.market.spec import ASC_LIMIT, Choice, Empties, MarketSection
 from sim.network import Plan, revise
 
 LOG_SCALE = ("cost_scale", "trade_elasticity")   # positive: estimated as logs
@@ -275,10 +275,12 @@ def _jacobian(plan: Plan, section: MarketSection, paths: list[str], x: np.ndarra
 
 def domain(path: str) -> tuple[float, float]:
     """The bounds of a parameter on its estimation scale x, from the Choice field's own
-    constraints (a step never leaves what a scenario file may hold; constants are free; a
-    share of empties 0-1)."""
+    constraints (a step never leaves what a scenario file may hold; constants within
+    +-ASC_LIMIT; a share of empties 0-1)."""
     if share_gateways(path):
         return 0.0, 1.0
+    if path.startswith(f"{PREFIX}asc."):
+        return -ASC_LIMIT, ASC_LIMIT
     name = path.split(".")[-1]
     field_ = Choice.model_fields.get(name)
     lo, hi = -math.inf, math.inf

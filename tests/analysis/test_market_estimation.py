@@ -103,11 +103,11 @@ def test_newton_steps_follow_the_sign_of_each_figure_s_slope() -> None:
 
 
 def test_estimation_steps_stay_inside_what_a_scenario_may_hold() -> None:
-    """The logit's cost scale (at most 1e5) on its log scale; constants are free."""
+    """The logit's cost scale (at most 1e5) on its log scale; constants within +-50 utils."""
     low, high = domain("market.choice.cost_scale")
     assert low < -700 and high == pytest.approx(np.log(1e5))
     assert domain("market.choice.vot_position") == (0.0, 1.0)
-    assert domain("market.choice.asc.west@eu") == (-np.inf, np.inf)
+    assert domain("market.choice.asc.west@eu") == (-50.0, 50.0)
     low, high = domain("market.choice.nest_scale")
     assert 0.0 < low < 1e-300 and high == 1.0
 
