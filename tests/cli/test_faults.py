@@ -182,6 +182,18 @@ def _first_line(stream: IO[str], timeout: float) -> str:
     return stream.readline() if ready else ""
 
 
+def _why_not_ready(proc: subprocess.Popen[str], ready: str) -> str:
+    """What a child said instead of its first progress line (once, on a fresh clone, it
+    said nothing: had it ended, or was it still setting up after READY_TIMEOUT_S?)."""
+    ended = proc.poll()
+    if ended is None:
+        proc.kill()
+    _, rest = proc.communicate()
+    state = (f"still running after {READY_TIMEOUT_S} s" if ended is None
+             else f"ended with exit code {ended}")
+    return f"{state}; first line {ready!r}; then stderr {rest[-2000:]!r}"
+
+
 @pytest.mark.slow
 def test_ctrl_c_stops_a_run_cleanly(tmp_path: Path) -> None:
     out = tmp_path / "out"
@@ -190,7 +202,7 @@ def test_ctrl_c_stops_a_run_cleanly(tmp_path: Path) -> None:
         # readiness: the first progress line is written when set-up is over and the
         # replications start, so the interrupt lands in the simulation
         ready = _first_line(proc.stderr, READY_TIMEOUT_S)
-        assert "replications done, started" in ready, ready
+        assert "replications done, started" in ready, _why_not_ready(proc, ready)
         assert proc.poll() is None, "the run ended before it could be interrupted"
         started = time.monotonic()
         proc.send_signal(signal.SIGINT)
