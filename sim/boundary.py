@@ -181,6 +181,19 @@ def check_related(base: Scenario, alt: Scenario) -> None:
                              "--allow-unrelated)")
 
 
+def _warn_base_settings(base: Scenario, alt: Scenario) -> None:
+    """An alternative's own seed, replications or horizon is not run: a comparison runs
+    BASE's (paired replications need one seed and horizon); say so, as it once went
+    without a word."""
+    own = alt.provenance.sections[-1] if alt.provenance.sections else ()
+    for key in ("seed", "replications", "horizon"):
+        if key in own and getattr(alt, key) != getattr(base, key):
+            warnings.warn(InputWarning(
+                f"{alt.source_file}: {key}: not used: a comparison runs BASE's seed, "
+                "replications and horizon (--replications and --days set them for all)"),
+                stacklevel=3)
+
+
 def admit_comparison(base: Scenario, alts: Sequence[Scenario], *, replications: int | None,
                      days: float | None, workers: int, limits: Limits | None,
                      related: bool = True) -> tuple[Admitted, list[Admitted]]:
@@ -202,6 +215,7 @@ def admit_comparison(base: Scenario, alts: Sequence[Scenario], *, replications: 
     for alt in alts:
         if related:
             check_related(base, alt)
+        _warn_base_settings(base, alt)
         others.append(admit(alt, seed=plan.seed, replications=plan.replications,
                             days=plan.horizon.days, workers=workers, limits=None))
     if limits is not None:

@@ -445,6 +445,26 @@ def test_alternatives_must_be_base_plus_changes() -> None:
         check_related(closure, calibrated)
 
 
+def test_an_alternative_s_own_seed_replications_and_horizon_are_said_to_be_unused(
+        tmp_path: Path) -> None:
+    """A comparison runs BASE's seed, replications and horizon; an alternative that sets
+    its own had them replaced without a word."""
+    from sim.boundary import admit_comparison
+
+    base_file = nb.line_network(tmp_path, horizon={"days": 10, "warmup_days": 1})
+    alt_file = tmp_path / "alt.yaml"
+    alt_file.write_text(yaml.safe_dump({
+        "name": "alt", "extends": base_file.name, "seed": 99, "horizon": {"days": 20},
+        "changes": [{"kind": "scale", "service": "ab", "field": "departures_per_week",
+                     "factor": 2.0}]}))
+    base, alt = load_scenario(base_file), load_scenario(alt_file)
+    with pytest.warns(InputWarning) as seen:
+        admit_comparison(base, [alt], replications=1, days=None, workers=1, limits=None)
+    said = [str(w.message) for w in seen]
+    assert any("seed: not used" in m for m in said) and any("horizon: not used" in m
+                                                            for m in said)
+
+
 # ----------------------------------------------------------------------------- messages
 
 
