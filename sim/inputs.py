@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from sim.errors import InputError
 from sim.geodata import HUBS_FILE, LINKS_FILE, LOCKS_FILE
@@ -87,6 +88,24 @@ def changed_input(held: Mapping[str, str], now: Mapping[str, str]) -> str | None
         if path != CODE and held.get(path) != now.get(path):
             return shown(path)
     return None
+
+
+def read_meta(file: Path) -> dict[str, Any]:
+    """The metadata a study keeps beside its runs (`pathway.json`, `plan.json`): {} when
+    there is none; InputError when it is not the JSON object cqsim writes (its runs then
+    cannot be told apart from another study's)."""
+    import json
+
+    if not file.is_file():
+        return {}
+    try:
+        held = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        held = None
+    if not isinstance(held, dict):
+        raise InputError(file, "", "the JSON object cqsim writes beside its runs (choose "
+                                   "another --out, or delete this folder)")
+    return held
 
 
 def check_resume(held: object, now: Mapping[str, str], file: str | Path) -> None:

@@ -501,9 +501,10 @@ def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
 
     from sim.atomic import write_csv, write_parquet, write_text
     from sim.cache import code_version
-    from sim.inputs import check_resume, digests, read_files
+    from sim.inputs import check_resume, digests, read_files, read_meta
     from sim.staging import check_work_folder
     from sim.sweep.executors import describe, dispatch
+    from sim.sweep.store import part_statuses
     from sim.trade import references
 
     start = time.perf_counter()
@@ -523,16 +524,17 @@ def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
     if parts.is_dir() and any(parts.glob("s*.parquet")):
         if not resume:
             raise InputError(folder, "--out", "an empty folder, or --resume to continue")
-        held = json.loads(meta.read_text()) if meta.is_file() else None
-        held = held if isinstance(held, dict) else {}
-        check_resume(held.get("inputs"), inputs, path)
-        if meta.is_file() and held.get("fingerprint") != fingerprint:
-            raise InputError(meta, "fingerprint", "the same pathway as the one being resumed")
+        held = read_meta(meta)
+        check_resume(held.get("inputs"), inputs, path)   # names the file that changed
+        if not isinstance(held.get("inputs"), dict) or held.get("fingerprint") != fingerprint:
+            raise InputError(meta, "fingerprint", "the same pathway as the one being resumed "
+                                                  "(runs kept without a record of theirs "
+                                                  "cannot be told apart from another's)")
     parts.mkdir(parents=True, exist_ok=True)
     tasks = [PathTask(f"s{k:03d}", k, rates, spec, base, years)
              for k, rates in enumerate(growth_draws(spec))]
-    done = {p.stem for p in parts.glob("s*.parquet")
-            if (pd.read_parquet(p, columns=["status"])["status"] == "ok").all()}
+    done = {run for run, status in part_statuses(parts, "s*.parquet").items()
+            if status and all(s == "ok" for s in status)}
     todo = [t for t in tasks if t.run_id not in done]
     workers = workers or min(os.cpu_count() or 1, max(1, len(todo)))
     executor = describe(workers, scheduler, local_cluster)

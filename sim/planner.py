@@ -114,6 +114,10 @@ def load_candidates(path: str | Path) -> tuple[CandidatesSpec, Scenario]:
 
 
 Portfolio = tuple[tuple[str, int], ...]   # (candidate name, in-service year), sorted by name
+# assumption: every portfolio is simulated at least --first times (a year of the network,
+# about 15 s a run): 4,096 portfolios x 4 runs are some 68 hours on one core, the most a
+# search on a workstation or a small cluster can mean to do
+MAX_PORTFOLIOS = 4096
 
 
 def options(spec: CandidatesSpec, year: int) -> dict[str, list[int]]:
@@ -130,10 +134,18 @@ def options(spec: CandidatesSpec, year: int) -> dict[str, list[int]]:
 
 
 def portfolios(spec: CandidatesSpec, year: int) -> list[Portfolio]:
-    """Every portfolio of feasible in-service choices (the empty one included)."""
+    """Every portfolio of feasible in-service choices (the empty one included); InputError
+    when there would be more than MAX_PORTFOLIOS (counted before any is built: 26
+    candidates made 2^26 and filled the machine's memory)."""
     opts = options(spec, year)
     names = [c.name for c in spec.candidates]
     choices = [[None, *opts[n]] for n in names]
+    count = math.prod(len(c) for c in choices)
+    if count > MAX_PORTFOLIOS:
+        raise InputError(spec.source_file, "candidates", f"at most {MAX_PORTFOLIOS:,} "
+                         f"portfolios by {year} (these {len(names)} candidates and their "
+                         f"in-service years give {count:,}): fewer candidates, or a plan "
+                         "per group of them")
     out = []
     for combo in itertools.product(*choices):
         out.append(tuple((n, y) for n, y in zip(names, combo, strict=True) if y is not None))
@@ -474,19 +486,23 @@ def simulation_evaluator(spec: CandidatesSpec, base: Scenario, year: int, out: P
     out/runs (an interrupted plan resumes from them)."""
     from sim.atomic import write_parquet
     from sim.sweep.executors import dispatch
+    from sim.sweep.store import part_statuses
 
     parts = out / "runs"
     parts.mkdir(parents=True, exist_ok=True)
-    ids: dict[Portfolio, str] = {}
+    # a portfolio's place among all of them (fixed by the candidates and the year, which
+    # run_plan's fingerprint holds), not the order the search reached it: that depends on
+    # --first and --most, and a rerun with others read another portfolio's runs
+    ids = {p: f"p{k:04d}" for k, p in enumerate(portfolios(spec, year))}
 
     def part(p: Portfolio, r: int) -> Path:
-        pid = ids.setdefault(p, f"p{len(ids):04d}")
-        return parts / f"{pid}-r{r:04d}.parquet"
+        return parts / f"{ids[p]}-r{r:04d}.parquet"
 
     def evaluate(items: Sequence[Portfolio], reps: Sequence[int]
                  ) -> dict[Portfolio, tuple[np.ndarray, np.ndarray]]:
+        kept = part_statuses(parts, "p*.parquet")   # an unreadable part is run again
         tasks = [PlanTask(part(p, r).stem, p, r, year, spec, base) for p in items
-                 for r in reps if not part(p, r).is_file()]
+                 for r in reps if part(p, r).stem not in kept]
         def record(row: dict[str, Any]) -> None:
             write_parquet(parts / f"{row['run_id']}.parquet", pd.DataFrame([row]))
 
@@ -518,10 +534,13 @@ def run_plan(path: str | Path, out: str | Path, *, target: float, year: int,
              local_cluster: bool = False) -> tuple[CandidatesSpec, PlanResult, list[Path]]:
     """Search the candidates file's portfolios by simulation and write plan.csv,
     frontier.csv and frontier.png into `out` (runs kept in out/runs: a rerun reuses them)."""
+    import hashlib
     import json
     import os
 
     from sim.atomic import write_text
+    from sim.cache import code_version
+    from sim.inputs import changed_input, digests, read_files, read_meta
     from sim.pathway import check_growth_ceiling
     from sim.staging import check_work_folder
 
@@ -530,22 +549,43 @@ def run_plan(path: str | Path, out: str | Path, *, target: float, year: int,
         raise InputError("--year", "", f"a year from the base year {spec.base_year}", year)
     check_growth_ceiling(spec.growth, spec.base_year, year, Path(path))
     chosen = options(spec, year)
+    portfolios(spec, year)   # their number checked before anything is written
     late = [f"{path}: candidates.{i}.lead_time_years: {c.name} cannot be in service by {year} "
             f"(decided from {spec.decided_from}, {c.lead_time_years:g} years to build): left "
             "out of every portfolio"
             for i, c in enumerate(spec.candidates) if not chosen[c.name]]
     check_work_folder(out, own=PLAN_FILES, inputs=(path,))
+    folder = Path(out)
+    meta = folder / "plan.json"
+    inputs = digests([Path(path), *read_files([base])], code_version())
+    fingerprint = hashlib.sha256(json.dumps({
+        "spec": spec.model_dump(mode="json", exclude={"source_file"}),
+        "base": base.model_dump(mode="json", exclude={"source_file"}), "year": year,
+        "inputs": inputs}, sort_keys=True, default=str).encode()).hexdigest()
+    if any((folder / "runs").glob("p*.parquet")):   # the runs a rerun would reuse
+        held = read_meta(meta)
+        if held.get("fingerprint") != fingerprint:
+            kept = held.get("inputs")
+            what = changed_input(kept, inputs) if isinstance(kept, dict) else None
+            raise InputError(folder, "--out", f"a folder of runs of this plan for {year} (its "
+                             "runs are of another candidates file, base or year"
+                             f"{f' ({what} differs)' if what else ''}, or of no recorded "
+                             "one): choose another --out")
     for text in late:   # once the input is checked: bad input prints its error alone
         warnings.warn(InputWarning(text), stacklevel=2)
-    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    write_text(meta, json.dumps({"candidates": spec.source_file, "year": year,
+                                 "fingerprint": fingerprint, "inputs": inputs,
+                                 "status": "running"}, indent=2))
     workers = workers or os.cpu_count() or 1
     evaluate = simulation_evaluator(spec, base, year, folder, workers=workers,
                                     scheduler=scheduler, local_cluster=local_cluster)
     result = search(spec, year, target, probability, evaluate, first=first, most=most,
                     confirm=confirm, monotone=monotone)
     files = write_outputs(spec, result, folder)
-    files.append(write_text(folder / "plan.json", json.dumps({
-        "candidates": spec.source_file, "target_bn_cny_per_year": target, "year": year,
+    files.append(write_text(meta, json.dumps({
+        "candidates": spec.source_file, "fingerprint": fingerprint, "inputs": inputs,
+        "status": "complete", "target_bn_cny_per_year": target, "year": year,
         "probability": probability, "replications": {"first": first, "most": most,
                                                      "confirm": confirm},
         "monotone": monotone, "notes": result.notes, "left_out": late}, indent=2)))

@@ -23,12 +23,13 @@ def pathway(pathway_file: Path, to: int | None, samples: int | None, out: Path |
             workers: int | None, scheduler: str | None, local_cluster: bool,
             resume: bool) -> None:
     """Simulate PATHWAY_FILE year by year; write pathway.csv and the fan chart fan.png."""
+    from sim.paths import default_out
     from sim.pathway import load_pathway, run_pathway
     from sim.trade import GOODS_TRADE
 
     one_executor(scheduler, local_cluster)
     spec, _ = load_pathway(pathway_file, to, samples)
-    out = out or Path("out") / "pathways" / spec.name
+    out = out or default_out(spec.name, folder="pathways")   # a slug: no "..", no "/"
     result = run_pathway(pathway_file, out, to=to, samples=samples, workers=workers,
                          scheduler=scheduler, local_cluster=local_cluster, resume=resume)
     trade = result.table[result.table["kpi"] == GOODS_TRADE]

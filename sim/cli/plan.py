@@ -35,6 +35,7 @@ def plan(candidates_file: Path, target: float | None, year: int, probability: fl
          most: int, confirm: int, no_monotone: bool, out: Path | None, workers: int | None,
          scheduler: str | None, local_cluster: bool) -> None:
     """Search CANDIDATES_FILE's portfolios; write plan.csv, frontier.csv, frontier.png."""
+    from sim.paths import default_out
     from sim.planner import label, load_candidates, run_plan
 
     one_executor(scheduler, local_cluster)
@@ -45,7 +46,7 @@ def plan(candidates_file: Path, target: float | None, year: int, probability: fl
     if target is None:      # one home for the figure: seeds/targets.csv
         target = references()[1].bn_cny
     spec, _ = load_candidates(candidates_file)
-    out = out or Path("out") / "plan" / spec.name
+    out = out or default_out(spec.name, folder="plan")   # a slug: no "..", no "/"
     _, result, _ = run_plan(candidates_file, out, target=target, year=year,
                             probability=probability, first=first, most=most, confirm=confirm,
                             monotone=not no_monotone, workers=workers, scheduler=scheduler,

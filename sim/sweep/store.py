@@ -40,20 +40,26 @@ def part_path(out: Path, run_id: str) -> Path:
     return out / "runs" / f"{run_id}.parquet"
 
 
-def finished_runs(out: Path) -> set[str]:
-    """Run ids with a part file recording success (failed runs are retried on resume)."""
+def part_statuses(parts: Path, pattern: str) -> dict[str, list[str]]:
+    """The status of every row of each part file in `parts` matching `pattern`, by run id;
+    a part that cannot be read (cut short by a crash, or not cqsim's) is deleted, so its run
+    is made again (sweeps, pathways and plans keep runs as part files)."""
     import pyarrow.parquet as pq
 
-    done = set()
-    for part in (out / "runs").glob("v*.parquet"):
+    out = {}
+    for part in sorted(parts.glob(pattern)):
         try:
-            status = pq.read_table(part, columns=["status"]).column("status").to_pylist()
+            out[part.stem] = [str(s) for s in
+                              pq.read_table(part, columns=["status"]).column("status").to_pylist()]
         except Exception:  # unreadable (e.g. lost in a crash): run it again
             part.unlink(missing_ok=True)
-            continue
-        if status == ["ok"]:
-            done.add(part.stem)
-    return done
+    return out
+
+
+def finished_runs(out: Path) -> set[str]:
+    """Run ids with a part file recording success (failed runs are retried on resume)."""
+    return {run for run, status in part_statuses(out / "runs", "v*.parquet").items()
+            if status == ["ok"]}
 
 
 def _kept(folder: Path) -> tuple[str | None, object]:

@@ -60,6 +60,28 @@ def test_resume_refuses_a_pathway_whose_geodata_changed(tmp_path: Path) -> None:
         run_pathway(path, tmp_path / "out", workers=1, resume=True)
 
 
+def test_resume_reruns_a_lost_sample_and_refuses_a_record_it_cannot_read(
+        tmp_path: Path) -> None:
+    """A part file cut short was an ArrowInvalid traceback on --resume, a pathway.json not
+    JSON a JSONDecodeError, and one without its inputs skipped the check of them: a lost
+    sample is now run again, and a record that cannot be read or trusted is refused."""
+    import json
+
+    path = _pathway(tmp_path, expansions=[], to=2023)
+    out = tmp_path / "out"
+    first = run_pathway(path, out, workers=1)
+    (out / "runs" / "s000.parquet").write_text("not a parquet file")
+    again = run_pathway(path, out, workers=1, resume=True)
+    assert again.rows["total_teu_per_year"].tolist() == first.rows["total_teu_per_year"].tolist()
+    meta = out / "pathway.json"
+    kept = meta.read_text()
+    for record in ("{bad", json.dumps({**json.loads(kept), "inputs": None})):
+        meta.write_text(record)
+        with pytest.raises(InputError) as err:
+            run_pathway(path, out, workers=1, resume=True)
+        assert err.value.file.endswith("pathway.json")
+
+
 def test_growth_compounds_from_the_base_year(tmp_path: Path) -> None:
     """A market's growth is a demand_growth change by market (the market model's mechanism)
     whose factor compounds from the base year."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -206,6 +207,77 @@ def test_plan_by_simulation_writes_its_tables(tmp_path: Path) -> None:
                     values="trade_bn_cny_per_year").dropna()
     assert len(by) >= 2 and (by["double@2025"] > by["(nothing)"]).all()   # paired
     assert (tmp_path / "out" / "frontier.png").is_file()
+
+
+def test_too_many_portfolios_are_refused_before_any_is_built() -> None:
+    """26 candidates made 2^26 portfolios and filled the machine's memory before any check."""
+    from sim.planner import MAX_PORTFOLIOS, portfolios
+
+    few = synthetic_spec([candidate(f"c{i:02d}", 1e8) for i in range(12)])
+    assert len(portfolios(few, 2025)) == 2 ** 12 == MAX_PORTFOLIOS   # at the limit: built
+    many = synthetic_spec([candidate(f"c{i:02d}", 1e8) for i in range(26)])
+    with pytest.raises(InputError) as err:
+        portfolios(many, 2025)
+    assert err.value.field == "candidates" and "67,108,864" in err.value.expected
+
+
+def test_a_plan_does_not_reuse_another_plan_s_runs(tmp_path: Path) -> None:
+    """Part files were named by the order the search reached a portfolio, and nothing tied
+    them to the candidates file: a plan run into another plan's folder read its runs and
+    reported them, exit 0. Now the folder keeps a fingerprint (candidates, base, year,
+    inputs) and a plan of other inputs is refused; the same plan reuses its runs, and an
+    unreadable run is made again."""
+    from sim.planner import run_plan
+    from tests.support.netbuilder import line_network
+
+    scen = line_network(tmp_path, per_week=2, teu_per_year=40_000,
+                        horizon={"days": 20, "warmup_days": 2})
+    doc = {"scenario": scen.name, "base_year": 2023, "decided_from": 2024,
+           "candidates": [candidate("double", 1e9)]}
+    path = tmp_path / "cands.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    out = tmp_path / "out"
+    args: dict[str, Any] = {"target": 1e6, "probability": 0.8, "first": 3, "most": 3,
+                            "confirm": 0, "workers": 1}
+    _, first, _ = run_plan(path, out, year=2025, **args)
+    part = next((out / "runs").glob("p*.parquet"))
+    part.write_text("not a parquet file")                # lost in a crash
+    _, again, _ = run_plan(path, out, year=2025, **args)
+    assert [s.trade.tolist() for s in again.screened] == [
+        s.trade.tolist() for s in first.screened]          # reused, the lost one made again
+    with pytest.raises(InputError) as err:                 # another year: other runs
+        run_plan(path, out, year=2026, **args)
+    assert err.value.field == "--out" and "2026" in err.value.expected
+    doc["candidates"][0]["changes"][0]["factor"] = 3.0     # another candidates file
+    other = tmp_path / "other.yaml"
+    other.write_text(yaml.safe_dump(doc, sort_keys=False))
+    with pytest.raises(InputError, match="cands.yaml differs"):
+        run_plan(other, out, year=2025, **args)
+    (out / "plan.json").write_text("{bad")
+    with pytest.raises(InputError) as err:
+        run_plan(path, out, year=2025, **args)
+    assert err.value.file.endswith("plan.json")
+
+
+def test_a_name_given_as_a_path_stays_inside_out(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without --out, a pathway's results go to out/pathways/<name>: a name of
+    '../../x' wrote outside out/ (and '/tmp/x' anywhere); the name is now made a slug, as a
+    scenario's or a sweep's is."""
+    from click.testing import CliRunner
+
+    from sim.cli import main
+    from tests.support.netbuilder import line_network
+
+    line_network(tmp_path, horizon={"days": 10, "warmup_days": 1})
+    doc = {"name": "../../escaped", "scenario": "scenario.yaml", "base_year": 2023,
+           "to": 2023, "samples": 1}
+    (tmp_path / "pw.yaml").write_text(yaml.safe_dump(doc))
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["pathway", "pw.yaml", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out" / "pathways" / "escaped" / "pathway.csv").is_file()
+    assert not (tmp_path / "escaped").exists()   # out/pathways/../../escaped
 
 
 @pytest.mark.parametrize("command", ["plan", "pathway"])
