@@ -121,6 +121,8 @@ class EmptyLane(Spec):
     def _share_sourced(self) -> EmptyLane:
         if self.repositioned_share is not None and self.source is None:
             raise ValueError("a source for the lane's own repositioned_share")
+        if self.china in self.abroad:   # its empties would be flows from a hub to itself
+            raise ValueError(f"ends abroad other than the depot in China ({self.china})")
         return self
 
 

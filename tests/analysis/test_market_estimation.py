@@ -289,3 +289,13 @@ def test_an_estimates_file_is_read_with_the_limits_of_every_yaml_file(tmp_path: 
     with pytest.raises(InputError) as err:
         load_scenario(write_scenario(tmp_path / "m.yaml", doc))
     assert err.value.file.endswith("m.yaml") and "nesting" in err.value.expected
+
+
+def test_a_lane_whose_depot_is_also_its_end_abroad_is_refused(tmp_path: Path) -> None:
+    """Its empties would be flows from a hub to itself: a traceback when the plan was built,
+    now one line naming the lane."""
+    doc = _empties_doc(tmp_path)
+    doc["market"]["empties"]["lanes"][0]["abroad"] = ["eu", "cq"]
+    with pytest.raises(InputError) as err:
+        load_scenario(write_scenario(tmp_path / "m.yaml", doc))
+    assert err.value.field == "market.empties.lanes.0" and "cq" in err.value.expected
