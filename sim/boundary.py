@@ -154,6 +154,21 @@ def check_sweep(variants: int, per_run: Estimate, workers: int, limits: Limits |
     return total
 
 
+def check_study(base: Scenario, runs: int, workers: int, limits: Limits | None, file: str,
+                what: str, days: float | None = None) -> Estimate:
+    """Refuse a study (pathway, plan) estimated beyond `limits` before anything runs: `runs`
+    simulations of BASE (one replication each, with its feedback passes) at its horizon or
+    `days`, `workers` of them at once."""
+    per_run = estimate(build(run_overrides(base, replications=1, days=days)))
+    at_once = max(1, min(workers, runs))
+    total = Estimate(per_run.lots_per_replication, per_run.events_per_replication,
+                     runs * per_run.runs,
+                     BASE_MEMORY + at_once * (per_run.memory_bytes - BASE_MEMORY))
+    if limits is not None:
+        check(total, limits, file, what=what)
+    return total
+
+
 # sections a file between BASE and an alternative may set: `uncertain` describes what is not
 # known about the inputs (cqsim uncertainty), it changes nothing a run simulates
 CHANGES_ONLY = {"name", "description", "extends", "changes", "replaces", "uncertain"}

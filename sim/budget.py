@@ -43,6 +43,11 @@ MONTH_DAYS = 365.0 / 12
 
 DEFAULT_MAX_MEMORY = 4e9  # bytes; `--max-memory` raises it, `--no-limit` lifts it
 DEFAULT_MAX_EVENTS = 5e8  # events over all replications and passes (~20 us each: ~3 h)
+# a study (pathway, plan) runs hundreds of simulations on purpose: assumption, 1e11 events
+# (~20 us each: about 23 days of one core) is past what anyone means to run on a workstation
+# or a small cluster; the shipped plan-2025 search makes at least 9.5e8 (2025) to 1.8e9
+# (2035), its pathway to 2035 3.4e8
+DEFAULT_MAX_STUDY_EVENTS = 1e11
 MAX_VARIANTS = 100_000    # variants of one sweep: each is a plan held in memory
 
 
@@ -62,6 +67,7 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+DEFAULT_STUDY_LIMITS = Limits(max_events=DEFAULT_MAX_STUDY_EVENTS)
 
 
 @dataclass(frozen=True)

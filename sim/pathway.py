@@ -54,6 +54,7 @@ from pydantic import (
     model_validator,
 )
 
+from sim.budget import DEFAULT_STUDY_LIMITS, Limits
 from sim.errors import InputError, InputWarning
 from sim.scenario import (
     MAX_GROWTH_FACTOR,
@@ -493,13 +494,16 @@ PATHWAY_FILES = ("pathway.csv", "fan.png", "pathway_runs.parquet", "pathway.json
 def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
                 samples: int | None = None, workers: int | None = None,
                 scheduler: str | None = None, local_cluster: bool = False,
-                resume: bool = False) -> PathwayOutcome:
-    """Simulate every sample of a pathway year by year; write pathway.csv and fan.png."""
+                resume: bool = False, limits: Limits | None = DEFAULT_STUDY_LIMITS
+                ) -> PathwayOutcome:
+    """Simulate every sample of a pathway year by year; write pathway.csv and fan.png.
+    Refused before anything is written when its runs are estimated beyond `limits`."""
     import hashlib
     import os
     import time
 
     from sim.atomic import write_csv, write_parquet, write_text
+    from sim.boundary import check_study
     from sim.cache import code_version
     from sim.inputs import check_resume, digests, read_files, read_meta
     from sim.staging import check_work_folder
@@ -513,6 +517,9 @@ def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
     for text in out_of_time(spec, path):   # once the input is checked (one error line)
         warnings.warn(InputWarning(text), stacklevel=2)
     years = tuple(range(spec.base_year, spec.to + 1))
+    check_study(base, spec.samples * len(years), workers or os.cpu_count() or 1, limits,
+                spec.source_file, f"pathway of {spec.samples} samples x {len(years)} years",
+                days=spec.days)
     inputs = digests([Path(path), *read_files([base])], code_version())
     identity = json.dumps({"spec": spec.model_dump(mode="json", exclude={"source_file"}),
                            "base": base.model_dump(mode="json", exclude={"source_file"}),

@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, model_validator
 
+from sim.budget import DEFAULT_STUDY_LIMITS, Limits
 from sim.errors import InputError, InputWarning, RunFailed
 from sim.pathway import (
     PlanFile,
@@ -531,14 +532,18 @@ PLAN_FILES = ("plan.csv", "frontier.csv", "frontier.png", "plan.json")
 def run_plan(path: str | Path, out: str | Path, *, target: float, year: int,
              probability: float, first: int = 4, most: int = 64, confirm: int = 32,
              monotone: bool = True, workers: int | None = None, scheduler: str | None = None,
-             local_cluster: bool = False) -> tuple[CandidatesSpec, PlanResult, list[Path]]:
+             local_cluster: bool = False, limits: Limits | None = DEFAULT_STUDY_LIMITS
+             ) -> tuple[CandidatesSpec, PlanResult, list[Path]]:
     """Search the candidates file's portfolios by simulation and write plan.csv,
-    frontier.csv and frontier.png into `out` (runs kept in out/runs: a rerun reuses them)."""
+    frontier.csv and frontier.png into `out` (runs kept in out/runs: a rerun reuses them).
+    Refused before anything is written when the runs it will surely make (every portfolio
+    `first` times, the choice `confirm` times) are estimated beyond `limits`."""
     import hashlib
     import json
     import os
 
     from sim.atomic import write_text
+    from sim.boundary import check_study
     from sim.cache import code_version
     from sim.inputs import changed_input, digests, read_files, read_meta
     from sim.pathway import check_growth_ceiling
@@ -549,7 +554,10 @@ def run_plan(path: str | Path, out: str | Path, *, target: float, year: int,
         raise InputError("--year", "", f"a year from the base year {spec.base_year}", year)
     check_growth_ceiling(spec.growth, spec.base_year, year, Path(path))
     chosen = options(spec, year)
-    portfolios(spec, year)   # their number checked before anything is written
+    pool = len(portfolios(spec, year))   # their number checked before anything is written
+    check_study(base, pool * first + confirm, workers or os.cpu_count() or 1, limits,
+                spec.source_file, f"plan of at least {pool * first + confirm:,} runs "
+                f"({pool:,} portfolios x --first {first}, + --confirm {confirm})")
     late = [f"{path}: candidates.{i}.lead_time_years: {c.name} cannot be in service by {year} "
             f"(decided from {spec.decided_from}, {c.lead_time_years:g} years to build): left "
             "out of every portfolio"

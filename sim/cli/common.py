@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from sim.budget import DEFAULT_MAX_EVENTS, DEFAULT_MAX_MEMORY, Limits, parse_size
+from sim.budget import (
+    DEFAULT_MAX_EVENTS,
+    DEFAULT_MAX_MEMORY,
+    DEFAULT_MAX_STUDY_EVENTS,
+    Limits,
+    parse_size,
+)
 
 if TYPE_CHECKING:
     from sim.boundary import Admitted
@@ -119,18 +125,26 @@ class Finite(click.FloatRange):
         return super().convert(number, param, ctx)
 
 
-def limit_options(f: F) -> F:
-    """--max-memory, --max-events and --no-limit (see `limits`)."""
-    f = click.option("--no-limit", is_flag=True,
-                     help="Run whatever the estimated cost (no memory or event limit).")(f)
-    f = click.option("--max-events", type=Finite(min=1), default=DEFAULT_MAX_EVENTS,
-                     show_default=True,
-                     help="Refuse a run estimated to schedule more simulation events "
-                          "(a finite number; --no-limit lifts both limits).")(f)
-    f = click.option("--max-memory", type=Size(), default=DEFAULT_MAX_MEMORY,
-                     show_default="4GB",
-                     help="Refuse a run estimated to need more memory (e.g. 8GB).")(f)
-    return f
+def _limit_options(max_events: float, what: str) -> Callable[[F], F]:
+    """--max-memory, --max-events (default `max_events`) and --no-limit (see `limits`)."""
+    def add(f: F) -> F:
+        f = click.option("--no-limit", is_flag=True,
+                         help="Run whatever the estimated cost (no memory or event "
+                              "limit).")(f)
+        f = click.option("--max-events", type=Finite(min=1), default=max_events,
+                         show_default=True,
+                         help=f"Refuse {what} estimated to schedule more simulation events "
+                              "(a finite number; --no-limit lifts both limits).")(f)
+        f = click.option("--max-memory", type=Size(), default=DEFAULT_MAX_MEMORY,
+                         show_default="4GB",
+                         help=f"Refuse {what} estimated to need more memory (e.g. 8GB).")(f)
+        return f
+    return add
+
+
+limit_options = _limit_options(DEFAULT_MAX_EVENTS, "a run")
+# a pathway or plan: all its simulations together
+study_limit_options = _limit_options(DEFAULT_MAX_STUDY_EVENTS, "a study")
 
 
 def executor_options(f: F) -> F:

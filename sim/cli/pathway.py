@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from sim.cli.common import executor_options, one_executor
+from sim.cli.common import executor_options, limits, one_executor, study_limit_options
 
 
 @click.command()
@@ -19,9 +19,10 @@ from sim.cli.common import executor_options, one_executor
               help="Results folder (default out/pathways/<name>).")
 @executor_options
 @click.option("--resume", is_flag=True, help="Continue an interrupted pathway in --out.")
+@study_limit_options
 def pathway(pathway_file: Path, to: int | None, samples: int | None, out: Path | None,
             workers: int | None, scheduler: str | None, local_cluster: bool,
-            resume: bool) -> None:
+            resume: bool, max_memory: float, max_events: float, no_limit: bool) -> None:
     """Simulate PATHWAY_FILE year by year; write pathway.csv and the fan chart fan.png."""
     from sim.paths import default_out
     from sim.pathway import load_pathway, run_pathway
@@ -31,7 +32,8 @@ def pathway(pathway_file: Path, to: int | None, samples: int | None, out: Path |
     spec, _ = load_pathway(pathway_file, to, samples)
     out = out or default_out(spec.name, folder="pathways")   # a slug: no "..", no "/"
     result = run_pathway(pathway_file, out, to=to, samples=samples, workers=workers,
-                         scheduler=scheduler, local_cluster=local_cluster, resume=resume)
+                         scheduler=scheduler, local_cluster=local_cluster, resume=resume,
+                         limits=limits(max_memory, max_events, no_limit))
     trade = result.table[result.table["kpi"] == GOODS_TRADE]
     for row in trade.to_dict("records"):
         click.echo(f"{row['year']}: goods trade {row['p50']:.1f} bn CNY/yr (5-95%: "

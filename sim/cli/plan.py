@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from sim.cli.common import Finite, executor_options, one_executor
+from sim.cli.common import Finite, executor_options, limits, one_executor, study_limit_options
 
 
 @click.command()
@@ -31,9 +31,11 @@ from sim.cli.common import Finite, executor_options, one_executor
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Results folder (default out/plan/<candidates name>).")
 @executor_options
+@study_limit_options
 def plan(candidates_file: Path, target: float | None, year: int, probability: float, first: int,
          most: int, confirm: int, no_monotone: bool, out: Path | None, workers: int | None,
-         scheduler: str | None, local_cluster: bool) -> None:
+         scheduler: str | None, local_cluster: bool, max_memory: float, max_events: float,
+         no_limit: bool) -> None:
     """Search CANDIDATES_FILE's portfolios; write plan.csv, frontier.csv, frontier.png."""
     from sim.paths import default_out
     from sim.planner import label, load_candidates, run_plan
@@ -50,7 +52,8 @@ def plan(candidates_file: Path, target: float | None, year: int, probability: fl
     _, result, _ = run_plan(candidates_file, out, target=target, year=year,
                             probability=probability, first=first, most=most, confirm=confirm,
                             monotone=not no_monotone, workers=workers, scheduler=scheduler,
-                            local_cluster=local_cluster)
+                            local_cluster=local_cluster,
+                            limits=limits(max_memory, max_events, no_limit))
     if result.chosen is not None:
         x = result.confirm_trade
         p = float((x >= target).mean()) if x.size else float("nan")

@@ -82,6 +82,19 @@ def test_resume_reruns_a_lost_sample_and_refuses_a_record_it_cannot_read(
         assert err.value.file.endswith("pathway.json")
 
 
+def test_a_pathway_beyond_the_limits_is_refused_before_anything_is_written(
+        tmp_path: Path) -> None:
+    """A pathway of 10,000 samples to 2200 started simulating: pathways had no cost limit.
+    Its runs (samples x years) are now estimated against the study limits first."""
+    from sim.budget import Limits
+
+    path = _pathway(tmp_path, expansions=[], to=2030)
+    with pytest.raises(InputError) as err:
+        run_pathway(path, tmp_path / "out", workers=1, limits=Limits(max_events=10))
+    assert "pathway of 1 samples x 8 years within the limits" in err.value.expected
+    assert not (tmp_path / "out").exists()
+
+
 def test_growth_compounds_from_the_base_year(tmp_path: Path) -> None:
     """A market's growth is a demand_growth change by market (the market model's mechanism)
     whose factor compounds from the base year."""

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import yaml
 
+from sim.budget import Limits
 from sim.errors import InputError
 from sim.planner import (
     CandidatesSpec,
@@ -257,6 +258,10 @@ def test_a_plan_does_not_reuse_another_plan_s_runs(tmp_path: Path) -> None:
     with pytest.raises(InputError) as err:
         run_plan(path, out, year=2025, **args)
     assert err.value.file.endswith("plan.json")
+    # the runs it will surely make, against the study limits
+    with pytest.raises(InputError, match="plan of at least 6 runs .* within the limits"):
+        run_plan(path, tmp_path / "new", year=2025, **args, limits=Limits(max_events=10))
+    assert not (tmp_path / "new").exists()
 
 
 def test_a_name_given_as_a_path_stays_inside_out(tmp_path: Path,
