@@ -91,10 +91,19 @@ def ramp_share(ramp_up: tuple[float, ...], in_service: int, year: int) -> float:
     return ramp_up[min(year - in_service, len(ramp_up) - 1)]
 
 
-def check_plan_inputs(names: list[str], what: str, growth: dict[str, Any]) -> None:
-    """Distinct names; growth rates drawn from a distribution (not an estimate)."""
-    if len(set(names)) != len(names):
-        raise ValueError(f"{what} names must be distinct")
+def distinct_names(items: Sequence[Any], what: str) -> None:
+    """ValueError naming the first name given twice among `items` (expansions, candidates):
+    their names label every table, and the second would be lost."""
+    seen: dict[str, int] = {}
+    for i, item in enumerate(items):
+        if item.name in seen:
+            raise ValueError(f"distinct {what} names ({item.name!r} is {what}s.{seen[item.name]}"
+                             f" and {what}s.{i})")
+        seen[item.name] = i
+
+
+def check_plan_inputs(growth: dict[str, Any]) -> None:
+    """Growth rates drawn from a distribution (not an estimate)."""
     if any(isinstance(d, FromCalibration) for d in growth.values()):
         raise ValueError("growth rates: normal, lognormal, triangular or uniform")
 
@@ -205,9 +214,15 @@ class PathwaySpec(PlanFile):
             raise ValueError(f"a year not before base_year ({base})")
         return to
 
+    @field_validator("expansions")
+    @classmethod
+    def _distinct(cls, expansions: tuple[Expansion, ...]) -> tuple[Expansion, ...]:
+        distinct_names(expansions, "expansion")
+        return expansions
+
     @model_validator(mode="after")
     def _inputs(self) -> PathwaySpec:
-        check_plan_inputs([e.name for e in self.expansions], "expansion", self.growth)
+        check_plan_inputs(self.growth)
         return self
 
 

@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from sim.budget import DEFAULT_STUDY_LIMITS, Limits
 from sim.errors import InputError, InputWarning, RunFailed
@@ -47,6 +47,7 @@ from sim.pathway import (
     check_plan_inputs,
     check_ramp,
     check_together,
+    distinct_names,
     ramp_share,
     read_plan_file,
 )
@@ -97,9 +98,15 @@ class CandidatesSpec(PlanFile):
     candidates: tuple[Candidate, ...] = Field(min_length=1)
     seed: int = Field(11, ge=0, le=2**32 - 1, description="seed of the growth draws")
 
+    @field_validator("candidates")
+    @classmethod
+    def _distinct(cls, candidates: tuple[Candidate, ...]) -> tuple[Candidate, ...]:
+        distinct_names(candidates, "candidate")
+        return candidates
+
     @model_validator(mode="after")
-    def _names(self) -> CandidatesSpec:
-        check_plan_inputs([c.name for c in self.candidates], "candidate", self.growth)
+    def _growth(self) -> CandidatesSpec:
+        check_plan_inputs(self.growth)
         return self
 
 

@@ -143,6 +143,12 @@ def test_expansions_that_clash_are_refused_on_loading(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="together with those of expansions.0") as err:
         load_pathway(path)
     assert err.value.field == "expansions.1.changes"
+    # two of one name: the second would be lost from every table; named, both places
+    doc["expansions"] = [{**doc["expansions"][0], "name": "same"} for _ in range(2)]
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(InputError, match="'same' is expansions.0 and expansions.1") as err:
+        load_pathway(path)
+    assert err.value.field == "expansions"
 
 
 def test_an_expansion_the_pathway_cannot_show_is_named(tmp_path: Path) -> None:
