@@ -255,7 +255,7 @@ def load_pathway(path: str | Path, to: int | None = None,
     check_growth_ceiling(spec.growth, spec.base_year, spec.to, path)
     check_together(base, [(f"expansions.{i}.changes",    # each at full share, and all
                            exp.changes_at(exp.share(exp.in_service + len(exp.ramp_up))))
-                          for i, exp in enumerate(spec.expansions)], path)
+                          for i, exp in enumerate(spec.expansions)], path, days=spec.days)
     return spec, base
 
 
@@ -277,27 +277,30 @@ def out_of_time(spec: PathwaySpec, path: str | Path) -> list[str]:
 
 
 def check_together(base: Scenario, parts: list[tuple[str, list[dict[str, Any]]]],
-                   path: Path) -> None:
+                   path: Path, days: float | None = None) -> None:
     """The parts' changes build on `base` together (a sample or a portfolio applies several),
     added one part at a time: else InputError naming `path` and the first part that fails,
-    alone or with those before it."""
+    alone or with those before it. `days`: the runs' horizon (default the base's)."""
     alone = "changes that apply to the scenario"
     done: list[dict[str, Any]] = []
     for k, (where, changes) in enumerate(parts):
         done += changes
         try:
             check_builds(base, done, path, where, f"changes that apply together with those "
-                         f"of {', '.join(w for w, _ in parts[:k])}" if k else alone)
+                         f"of {', '.join(w for w, _ in parts[:k])}" if k else alone,
+                         days=days)
         except InputError:
             if k:   # a part that fails alone too is refused as such
-                check_builds(base, changes, path, where, alone)
+                check_builds(base, changes, path, where, alone, days=days)
             raise
 
 
 def check_builds(base: Scenario, changes: list[dict[str, Any]], path: Path, where: str,
-                 expected: str, got: object = None) -> None:
-    """The base scenario with `changes` appended validates and builds; else InputError naming
-    `path` and `where` (an expansion's or a candidate's changes, the growth of markets)."""
+                 expected: str, got: object = None, days: float | None = None) -> None:
+    """The base scenario with `changes` appended validates and builds, and no disruption
+    among them starts after the runs' horizon (`days`, default the base's: it would have no
+    effect, as a scenario file refuses); else InputError naming `path` and `where` (an
+    expansion's or a candidate's changes, the growth of markets)."""
     from sim.network import build
 
     data = base.model_dump(mode="json")
@@ -307,6 +310,13 @@ def check_builds(base: Scenario, changes: list[dict[str, Any]], path: Path, wher
     except (InputError, ValidationError) as exc:
         detail = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
         raise InputError(path, where, f"{expected} ({detail})", got) from None
+    horizon = days or base.horizon.days
+    for change in changes:
+        start = change.get("start_day") if change.get("kind") == "disruption" else None
+        if isinstance(start, (int, float)) and start >= horizon:
+            raise InputError(path, where, f"{expected} (a disruption from day {start:g} lies "
+                             f"after the end of the {horizon:g}-day runs: it has no effect)",
+                             got)
 
 
 def spec_error(exc: ValidationError, path: Path) -> InputError:

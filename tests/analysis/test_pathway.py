@@ -143,6 +143,14 @@ def test_expansions_that_clash_are_refused_on_loading(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="together with those of expansions.0") as err:
         load_pathway(path)
     assert err.value.field == "expansions.1.changes"
+    # a disruption after the runs' horizon has no effect: refused, as in a scenario file
+    doc["expansions"] = [{**doc["expansions"][0], "name": "late", "changes": [
+        {"kind": "disruption", "service": "ab", "start_day": 500, "end_day": 510,
+         "capacity_factor": 0.0}]}]
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(InputError, match="day 500 lies after the end of the 120-day") as err:
+        load_pathway(path)
+    assert err.value.field == "expansions.0.changes"
     # two of one name: the second would be lost from every table; named, both places
     doc["expansions"] = [{**doc["expansions"][0], "name": "same"} for _ in range(2)]
     path.write_text(yaml.safe_dump(doc))
