@@ -29,6 +29,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from sim.budget import DEFAULT_STUDY_LIMITS, Limits
 from sim.errors import InputError
 from sim.scenario import (
     Scenario,
@@ -269,9 +270,12 @@ def run_uncertainty(scenario: Scenario | str | Path, out: str | Path | None = No
                     target: float | None = None, workers: int | None = None,
                     scheduler: str | None = None, local_cluster: bool = False,
                     resume: bool = False, overwrite: bool = False,
-                    progress: bool | None = None) -> StudyOutcome:
+                    progress: bool | None = None,
+                    limits: Limits | None = DEFAULT_STUDY_LIMITS) -> StudyOutcome:
     """Design, run (sweep machinery) and analyse an uncertainty study; write its tables.
-    `overwrite`: replace an `out` that holds files cqsim did not write (`cqsim sweep`'s)."""
+    `overwrite`: replace an `out` that holds files cqsim did not write (`cqsim sweep`'s).
+    `limits` bound all its runs together, as a study's (a sweep's default, 5e8 events,
+    refused the 256-sample study the README shows)."""
     from sim.sweep.execute import execute_sweep
     from sim.trade import references
 
@@ -284,7 +288,8 @@ def run_uncertainty(scenario: Scenario | str | Path, out: str | Path | None = No
     spec = sweep_spec(study, days)
     outcome = execute_sweep(spec, out, workers=workers, scheduler=scheduler,
                             local_cluster=local_cluster, resume=resume, progress=progress,
-                            plots=False, settle_here=False, overwrite=overwrite)
+                            plots=False, settle_here=False, overwrite=overwrite,
+                            limits=limits)
     quant, pm, sob, notes = analyse(study, outcome.runs, goal)
     result = StudyOutcome(study, outcome.runs, quant, pm, sob, outcome.out, outcome.executor,
                           outcome.wall_seconds, outcome.failed, notes)

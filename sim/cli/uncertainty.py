@@ -6,7 +6,15 @@ from pathlib import Path
 
 import click
 
-from sim.cli.common import DAYS, OVERWRITE, Finite, executor_options, one_executor
+from sim.cli.common import (
+    DAYS,
+    OVERWRITE,
+    Finite,
+    executor_options,
+    limits,
+    one_executor,
+    study_limit_options,
+)
 
 
 @click.command()
@@ -28,22 +36,25 @@ from sim.cli.common import DAYS, OVERWRITE, Finite, executor_options, one_execut
 @executor_options
 @click.option("--resume", is_flag=True, help="Continue an interrupted study in --out.")
 @OVERWRITE
+@study_limit_options
 def uncertainty(scenario: Path, samples: int, method: str, noise_replications: int, seed: int,
                 days: float | None, target: float | None, out: Path | None,
                 workers: int | None, scheduler: str | None, local_cluster: bool,
-                resume: bool, overwrite: bool) -> None:
+                resume: bool, overwrite: bool, max_memory: float, max_events: float,
+                no_limit: bool) -> None:
     """Vary SCENARIO's `uncertain:` inputs and write uncertainty.csv, sobol.csv, p_meet.csv."""
+    from sim.paths import default_out
     from sim.scenario import load_scenario
     from sim.uncertainty import NOISE, run_uncertainty
 
     one_executor(scheduler, local_cluster)
     scen = load_scenario(scenario)
-    out = out or Path("out") / "uncertainty" / scen.name
+    out = out or default_out(scen.name, folder="uncertainty")   # a slug: no "..", no "/"
     result = run_uncertainty(scen, out, samples=samples, method=method,  # type: ignore[arg-type]
                              seed=seed, noise_replications=noise_replications, days=days,
                              target=target, workers=workers, scheduler=scheduler,
                              local_cluster=local_cluster, resume=resume,
-                             overwrite=overwrite)
+                             overwrite=overwrite, limits=limits(max_memory, max_events, no_limit))
     for row in result.p_meet.to_dict("records"):
         click.echo(f"P(goods trade >= {row['target_bn_cny_per_year']:g} bn CNY/yr), "
                    f"{row['basis']}: {row['p_meet']:.2f} (95% CI {row['ci95_low']:.2f}-"

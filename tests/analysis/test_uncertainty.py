@@ -258,6 +258,21 @@ def test_lhs_study_on_a_tiny_network(tmp_path: Path) -> None:
     assert verify(out) == []
 
 
+def test_a_study_is_bounded_by_the_study_limits(tmp_path: Path) -> None:
+    """A study's runs together are held to the study limits (1e11 events by default): the
+    sweep's default of 5e8 refused the README's 256-sample study, and `cqsim uncertainty`
+    had no option to lift it."""
+    from sim.budget import DEFAULT_STUDY_LIMITS, Limits
+    from sim.uncertainty import run_uncertainty as study
+
+    assert DEFAULT_STUDY_LIMITS.max_events == 1e11
+    assert study.__kwdefaults__["limits"] is DEFAULT_STUDY_LIMITS
+    with pytest.raises(InputError, match="within the limits"):
+        study(_study_network(tmp_path), tmp_path / "out", samples=10, method="lhs",
+              noise_replications=2, workers=1, progress=False, limits=Limits(max_events=10))
+    assert not (tmp_path / "out").exists()
+
+
 def test_sobol_study_on_a_tiny_network(tmp_path: Path) -> None:
     out = tmp_path / "out"
     run_uncertainty(_study_network(tmp_path), out, samples=10, method="sobol",
