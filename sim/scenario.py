@@ -63,6 +63,7 @@ from sim.specs import (
     RandomOutage,
     ServiceSpec,
     Spec,
+    check_printable,
 )
 from sim.specs import expected as expected_by
 from sim.uncertain import (
@@ -347,6 +348,11 @@ class AddService(Spec):
     service: AnyService
     why: str = ""
 
+    @field_validator("id")
+    @classmethod
+    def _printable_id(cls, value: str) -> str:
+        return check_printable(value, "an id")
+
 
 class RemoveService(Spec):
     """Withdraw a service (freight it carried must find another route)."""
@@ -477,12 +483,8 @@ class Scenario(Spec):
     @field_validator("name")
     @classmethod
     def _printable_name(cls, name: str) -> str:
-        """A name titles the console's tables and names result folders: no control or
-        escape characters (a name with ANSI codes recoloured the user's terminal)."""
-        if not name.isprintable():
-            raise ValueError("a name of printable characters (no control or escape "
-                             "characters)")
-        return name
+        """A name titles the console's tables and names result folders."""
+        return check_printable(name, "a name")
 
     @field_validator("uncertain")
     @classmethod

@@ -173,6 +173,14 @@ class Spec(BaseModel):
         return value
 
 
+def check_printable(text: str, what: str) -> str:
+    """`text` when it is all printable; ValueError naming `what` otherwise (a name or id with
+    ANSI codes recoloured the user's terminal, and one titles tables and result folders)."""
+    if not text.isprintable():
+        raise ValueError(f"{what} of printable characters (no control or escape characters)")
+    return text
+
+
 class NodeSpec(Spec):
     """A place on the map: a hub that handles freight, or a lock that vessels pass."""
 

@@ -475,6 +475,19 @@ def test_excerpts_are_short_printable_and_one_line() -> None:
     assert "\n" not in str(err) and "\x1b" not in str(err) and len(str(err)) < 200
 
 
+def test_an_added_service_s_id_is_printable(tmp_path: Path) -> None:
+    """An id titles tables and the console, as a name does: an escape character in an
+    `add_service` id was accepted (a name's was refused)."""
+    base = nb.line_network(tmp_path)
+    doc = yaml.safe_load(base.read_text())
+    doc["changes"] = [{"kind": "add_service", "id": "ab\x1b[31m2",
+                       "service": nb.train(["a", "b"])}]
+    base.write_text(yaml.safe_dump(doc))
+    with pytest.raises(InputError) as err:
+        load_scenario(base)
+    assert err.value.field == "changes.0.id" and "printable" in err.value.expected
+
+
 def test_unknown_keys_never_quote_their_value(tmp_path: Path) -> None:
     doc = _doc(tmp_path)
     doc["token"] = "s3cr3t-value"
