@@ -134,7 +134,26 @@ def _security(scheduler: str | None, ca: Path | None, cert: Path | None,
     if ca is None or cert is None:
         raise click.UsageError("a tls:// scheduler needs --tls-ca-file and --tls-cert "
                                "(and --tls-key when the key is not in the certificate file)")
+    _check_pem(ca, cert, key)
     from distributed import Security
 
     return Security(tls_ca_file=str(ca), tls_client_cert=str(cert),
                     tls_client_key=str(key) if key else None, require_encryption=True)
+
+
+def _check_pem(ca: Path, cert: Path, key: Path | None) -> None:
+    """The certificate files load as TLS will load them, before any connection: a file that
+    is not PEM was reported as an unreachable --scheduler (InputError naming the option)."""
+    import ssl
+
+    from sim.errors import InputError
+
+    try:
+        context = ssl.create_default_context(cafile=str(ca))
+    except (ssl.SSLError, ValueError, OSError):
+        raise InputError(ca, "--tls-ca-file", "a PEM file of CA certificates") from None
+    try:
+        context.load_cert_chain(str(cert), str(key) if key else None)
+    except (ssl.SSLError, ValueError, OSError):
+        raise InputError(cert, "--tls-cert", "a PEM certificate and its matching private "
+                                             "key (in this file or --tls-key)") from None

@@ -226,6 +226,27 @@ def test_a_tls_scheduler_runs_a_sweep(tmp_path: Path,
     assert not (tmp_path / "bare").exists()
 
 
+def test_certificate_files_that_are_not_pem_are_named_before_any_connection(
+        tmp_path: Path) -> None:
+    """A CA file that is not PEM was reported as an unreachable --scheduler after the
+    connection's 15 s timeout; the files now load first, and the one at fault is named."""
+    ca, cert, key = _certificates(tmp_path)
+    junk = tmp_path / "junk.pem"
+    junk.write_text("not a certificate\n")
+    path = tiny_sweep(tmp_path, values=[7], replications=1)
+    for files, option in (((junk, cert, key), "--tls-ca-file"), ((ca, junk, key), "--tls-cert"),
+                          ((ca, cert, ca), "--tls-cert")):   # a key that is no key
+        tls = [x for o, f in zip(("--tls-ca-file", "--tls-cert", "--tls-key"), files,
+                                  strict=True) for x in (o, str(f))]
+        done = subprocess.run([*CQSIM, "sweep", str(path), "--out", str(tmp_path / "o"),
+                               "--scheduler", "tls://127.0.0.1:9", *tls, "--no-plots"],
+                              capture_output=True, text=True, timeout=120)
+        lines = done.stderr.strip().splitlines()
+        assert done.returncode == 2 and len(lines) == 1 and option in lines[0], done.stderr
+        assert "--scheduler" not in lines[0]
+    assert not (tmp_path / "o").exists()
+
+
 class _LostResult:
     """A run Dask reports finished whose result was on a worker that then died: fetching it
     waits for a recomputation that needs a worker (forever, with none left)."""
