@@ -90,6 +90,23 @@ def changed_input(held: Mapping[str, str], now: Mapping[str, str]) -> str | None
     return None
 
 
+def study_identity(path: str | Path, spec: Any, base: Scenario,
+                   **extra: Any) -> tuple[dict[str, str], str]:
+    """What a study's manifest keeps so that its runs are never mixed with another's: the
+    digests of its file and of every file its runs read, with the code (`digests`), and a
+    fingerprint of those with its spec and base as loaded and `extra` (a plan's year)."""
+    import hashlib
+    import json
+
+    from sim.cache import code_version
+
+    inputs = digests([Path(path), *read_files([base])], code_version())
+    identity = json.dumps({"spec": spec.model_dump(mode="json", exclude={"source_file"}),
+                           "base": base.model_dump(mode="json", exclude={"source_file"}),
+                           "inputs": inputs, **extra}, sort_keys=True, default=str)
+    return inputs, hashlib.sha256(identity.encode()).hexdigest()
+
+
 def read_meta(file: Path) -> dict[str, Any]:
     """The metadata a study keeps beside its runs (`pathway.json`, `plan.json`): {} when
     there is none; InputError when it is not the JSON object cqsim writes (its runs then

@@ -62,8 +62,10 @@ from sim.scenario import (
     Change,
     ScaleChange,
     Scenario,
+    check_scenario,
     load_scenario_via,
     read_yaml,
+    run_overrides,
 )
 from sim.specs import Spec
 from sim.trade import GOODS_TRADE
@@ -297,26 +299,21 @@ def check_together(base: Scenario, parts: list[tuple[str, list[dict[str, Any]]]]
 
 def check_builds(base: Scenario, changes: list[dict[str, Any]], path: Path, where: str,
                  expected: str, got: object = None, days: float | None = None) -> None:
-    """The base scenario with `changes` appended validates and builds, and no disruption
-    among them starts after the runs' horizon (`days`, default the base's: it would have no
-    effect, as a scenario file refuses); else InputError naming `path` and `where` (an
-    expansion's or a candidate's changes, the growth of markets)."""
+    """The base scenario with `changes` appended, at the runs' horizon (`days`, default the
+    base's), passes the checks a scenario file passes (`check_scenario`: no disruption after
+    the horizon, say) and builds; else InputError naming `path` and `where` (an expansion's
+    or a candidate's changes, the growth of markets)."""
     from sim.network import build
 
     data = base.model_dump(mode="json")
     data["changes"] = [*data["changes"], *changes]
     try:
-        build(Scenario.model_validate(data), blame=False)   # `where` names the changes
+        scenario = run_overrides(Scenario.model_validate(data), days=days)
+        check_scenario(scenario)
+        build(scenario, blame=False)   # `where` names the changes
     except (InputError, ValidationError) as exc:
         detail = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
         raise InputError(path, where, f"{expected} ({detail})", got) from None
-    horizon = days or base.horizon.days
-    for change in changes:
-        start = change.get("start_day") if change.get("kind") == "disruption" else None
-        if isinstance(start, (int, float)) and start >= horizon:
-            raise InputError(path, where, f"{expected} (a disruption from day {start:g} lies "
-                             f"after the end of the {horizon:g}-day runs: it has no effect)",
-                             got)
 
 
 def spec_error(exc: ValidationError, path: Path) -> InputError:
@@ -523,14 +520,12 @@ def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
                 ) -> PathwayOutcome:
     """Simulate every sample of a pathway year by year; write pathway.csv and fan.png.
     Refused before anything is written when its runs are estimated beyond `limits`."""
-    import hashlib
     import os
     import time
 
     from sim.atomic import write_csv, write_parquet, write_text
     from sim.boundary import check_study
-    from sim.cache import code_version
-    from sim.inputs import check_resume, digests, read_files, read_meta
+    from sim.inputs import check_resume, read_meta, study_identity
     from sim.staging import check_work_folder
     from sim.sweep.executors import describe, dispatch
     from sim.sweep.store import part_statuses
@@ -539,17 +534,13 @@ def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
     start = time.perf_counter()
     spec, base = load_pathway(path, to, samples)
     check_work_folder(out, own=PATHWAY_FILES, inputs=(path,))
-    for text in out_of_time(spec, path):   # once the input is checked (one error line)
-        warnings.warn(InputWarning(text), stacklevel=2)
     years = tuple(range(spec.base_year, spec.to + 1))
     check_study(base, spec.samples * len(years), workers or os.cpu_count() or 1, limits,
                 spec.source_file, f"pathway of {spec.samples} samples x {len(years)} years",
                 days=spec.days)
-    inputs = digests([Path(path), *read_files([base])], code_version())
-    identity = json.dumps({"spec": spec.model_dump(mode="json", exclude={"source_file"}),
-                           "base": base.model_dump(mode="json", exclude={"source_file"}),
-                           "inputs": inputs}, sort_keys=True, default=str)
-    fingerprint = hashlib.sha256(identity.encode()).hexdigest()
+    for text in out_of_time(spec, path):   # once the input is checked (one error line)
+        warnings.warn(InputWarning(text), stacklevel=2)
+    inputs, fingerprint = study_identity(path, spec, base)
     folder = Path(out)
     parts = folder / "runs"
     meta = folder / "pathway.json"

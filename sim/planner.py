@@ -545,14 +545,12 @@ def run_plan(path: str | Path, out: str | Path, *, target: float, year: int,
     frontier.csv and frontier.png into `out` (runs kept in out/runs: a rerun reuses them).
     Refused before anything is written when the runs it will surely make (every portfolio
     `first` times, the choice `confirm` times) are estimated beyond `limits`."""
-    import hashlib
     import json
     import os
 
     from sim.atomic import write_text
     from sim.boundary import check_study
-    from sim.cache import code_version
-    from sim.inputs import changed_input, digests, read_files, read_meta
+    from sim.inputs import changed_input, read_meta, study_identity
     from sim.pathway import check_growth_ceiling
     from sim.staging import check_work_folder
 
@@ -572,11 +570,7 @@ def run_plan(path: str | Path, out: str | Path, *, target: float, year: int,
     check_work_folder(out, own=PLAN_FILES, inputs=(path,))
     folder = Path(out)
     meta = folder / "plan.json"
-    inputs = digests([Path(path), *read_files([base])], code_version())
-    fingerprint = hashlib.sha256(json.dumps({
-        "spec": spec.model_dump(mode="json", exclude={"source_file"}),
-        "base": base.model_dump(mode="json", exclude={"source_file"}), "year": year,
-        "inputs": inputs}, sort_keys=True, default=str).encode()).hexdigest()
+    inputs, fingerprint = study_identity(path, spec, base, year=year)
     if any((folder / "runs").glob("p*.parquet")):   # the runs a rerun would reuse
         held = read_meta(meta)
         if held.get("fingerprint") != fingerprint:

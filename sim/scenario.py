@@ -795,6 +795,7 @@ def uncertain_inputs(scenario: Scenario, written: dict[str, tuple[Path, str]] | 
     out = []
     pairs: dict[frozenset[str], float] = {}
     estimated: dict[str, tuple[str, str, float]] = {}   # path -> file, key, share of sd
+    files: dict[Path, tuple[dict[str, Any], dict[frozenset[str], float]]] = {}
     for path, dist in scenario.uncertain.items():
         at = f"uncertain.{path}"
         if path.split(".")[0] in ("uncertain", "source_file", "provenance", *LABELS):
@@ -813,7 +814,10 @@ def uncertain_inputs(scenario: Scenario, written: dict[str, tuple[Path, str]] | 
                     f"{at}.estimates", (Path(scenario.source_file), dist.estimates))
                 raise InputError(file, f"{at}.estimates", "an existing estimates file "
                                  "(cqsim calibrate --estimate)", PurePath(as_written))
-            data_file = estimates_data(estimates)
+            if estimates not in files:   # each estimates file read and checked once
+                data_file = estimates_data(estimates)
+                files[estimates] = (data_file, read_correlation(data_file, estimates))
+            data_file, correlation = files[estimates]
             try:
                 resolved = dist.resolve(data_file, path, str(estimates))
             except ValidationError as exc:   # the estimate with this entry's low and high
@@ -823,7 +827,6 @@ def uncertain_inputs(scenario: Scenario, written: dict[str, tuple[Path, str]] | 
             key, source = dist.parameter or path, str(estimates.resolve())
             # the estimate's own share of the sd drawn (a held input's spread is independent)
             share = math.sqrt(max(1.0 - (dist.held_input_sd / resolved.sd) ** 2, 0.0))
-            correlation = read_correlation(data_file, estimates)
             for other, (other_source, other_key, other_share) in estimated.items():
                 r = correlation.get(frozenset((key, other_key)))
                 if other_source == source and r is not None:

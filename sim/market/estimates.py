@@ -63,6 +63,7 @@ def read_estimates(file: Path, named_by: Path | str) -> dict[str, Estimate]:
     if not file.is_file():
         raise InputError(named_by, "market.estimates", "an existing estimates file", str(file))
     data = estimates_data(file)
+    read_correlation(data, file)   # checked whenever the file is read, though not drawn here
     params = data.get("parameters")
     if not isinstance(params, dict):
         raise InputError(file, "parameters", "a mapping of dotted path -> {value, se, unit, "
@@ -91,14 +92,13 @@ def read_estimates(file: Path, named_by: Path | str) -> dict[str, Estimate]:
 
 
 def estimates_data(file: Path) -> dict[str, Any]:
-    """An estimates file's mapping, its top-level keys and correlations checked (InputError
-    naming the file and entry: a misspelt block would otherwise drop what it holds without
-    a word)."""
+    """An estimates file's mapping, its top-level keys checked (InputError naming the file
+    and key: a misspelt block would otherwise drop what it holds without a word); its
+    correlations are `read_correlation`'s."""
     _, data = read_yaml_file(file, "estimates file")
     unknown = [str(k) for k in data if k not in TOP_KEYS]
     if unknown:
         raise InputError(file, unknown[0], f"one of {', '.join(TOP_KEYS)}")
-    read_correlation(data, file)
     return data
 
 
@@ -135,25 +135,26 @@ def apply_estimates(market: dict[str, Any], scenario_file: Path) -> dict[str, st
     return filled
 
 
-def share_lanes(market: Any, path: str) -> tuple[list[dict[str, Any]], list[str]]:
-    """The lanes (dicts, as written or dumped) of the gateways a share path names, and the
-    named gateways that have none."""
+def _lanes(market: Any) -> list[tuple[int, dict[str, Any]]]:
+    """The lanes of a market section's empties (dicts, as written or dumped), by index."""
     empties = market.get("empties") if isinstance(market, dict) else None
     lanes = empties.get("lanes") if isinstance(empties, dict) else None
-    lanes = [lane for lane in lanes or [] if isinstance(lane, dict)]
-    named = share_gateways(path)
-    return ([lane for lane in lanes if lane.get("gateway") in named],
-            [g for g in named if not any(lane.get("gateway") == g for lane in lanes)])
+    return [(i, lane) for i, lane in enumerate(lanes or []) if isinstance(lane, dict)]
+
+
+def share_lanes(market: Any, path: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """The lanes of the gateways a share path names, and the named gateways that have none."""
+    named, lanes = share_gateways(path), _lanes(market)
+    return ([lane for _, lane in lanes if lane.get("gateway") in named],
+            [g for g in named if not any(lane.get("gateway") == g for _, lane in lanes)])
 
 
 def share_fields(market: Any, path: str) -> list[str]:
     """The scenario fields a share path sets (dotted from the top): the own share of each
     lane of the named gateways."""
-    empties = market.get("empties") if isinstance(market, dict) else None
-    lanes = empties.get("lanes") if isinstance(empties, dict) else None
     named = share_gateways(path)
-    return [f"market.empties.lanes.{i}.repositioned_share" for i, lane in enumerate(lanes or [])
-            if isinstance(lane, dict) and lane.get("gateway") in named]
+    return [f"market.empties.lanes.{i}.repositioned_share" for i, lane in _lanes(market)
+            if lane.get("gateway") in named]
 
 
 def share_value(market: Any, path: str) -> float:
