@@ -151,6 +151,23 @@ def check_growth_ceiling(growth: dict[str, Any], base_year: int, last_year: int,
                              f"draws up to {highest:.6g} ({how})")
 
 
+def growth_part(growth: dict[str, Any], base_year: int, last_year: int
+                ) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The part `growth` for `check_together`: each market's demand_growth change at its
+    highest draw in the year it peaks by `last_year` (the last year if it grows, the first
+    if it shrinks). With the expansions' own changes, these are the largest flows any sample
+    asks the network to carry; none when no market grows."""
+    years = last_year - base_year
+    changes = []
+    for market, dist in growth.items():
+        if isinstance(dist, FromCalibration) or years <= 0:
+            continue
+        step = 1.0 + float(dist.ppf(np.array([1.0]))[0]) / 100.0
+        changes.append({"kind": "demand_growth", "market": market,
+                        "factor": max(step, step ** years)})
+    return [("growth", changes)] if changes else []
+
+
 GrowthRate = Annotated[Distribution, AfterValidator(check_growth_rate)]
 
 
@@ -255,9 +272,11 @@ def load_pathway(path: str | Path, to: int | None = None,
     path = Path(path)
     spec, base = read_plan_file(path, PathwaySpec, {"to": to, "samples": samples})
     check_growth_ceiling(spec.growth, spec.base_year, spec.to, path)
-    check_together(base, [(f"expansions.{i}.changes",    # each at full share, and all
-                           exp.changes_at(exp.share(exp.in_service + len(exp.ramp_up))))
-                          for i, exp in enumerate(spec.expansions)], path, days=spec.days)
+    check_together(base, [   # the highest growth, then each expansion at full share, and all
+        *growth_part(spec.growth, spec.base_year, spec.to),
+        *((f"expansions.{i}.changes", exp.changes_at(exp.share(exp.in_service
+                                                                + len(exp.ramp_up))))
+          for i, exp in enumerate(spec.expansions))], path, days=spec.days)
     return spec, base
 
 

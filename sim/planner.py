@@ -44,10 +44,12 @@ from sim.budget import DEFAULT_STUDY_LIMITS, Limits
 from sim.errors import InputError, InputWarning, RunFailed
 from sim.pathway import (
     PlanFile,
+    check_growth_ceiling,
     check_plan_inputs,
     check_ramp,
     check_together,
     distinct_names,
+    growth_part,
     ramp_share,
     read_plan_file,
 )
@@ -110,14 +112,23 @@ class CandidatesSpec(PlanFile):
         return self
 
 
-def load_candidates(path: str | Path) -> tuple[CandidatesSpec, Scenario]:
-    """Read and validate a candidates file and its base scenario; each candidate's changes
-    must build on it (else every portfolio with it fails after the others have run)."""
+def load_candidates(path: str | Path, year: int | None = None
+                    ) -> tuple[CandidatesSpec, Scenario]:
+    """Read and validate a candidates file and its base scenario; the candidates' changes
+    must build on it, each and all together (else every portfolio with them fails after the
+    others have run), and with `year`, on top of the markets' highest growth to that year."""
     spec, base = read_plan_file(path, CandidatesSpec)
-    check_together(base, [(f"candidates.{i}.changes",
-                           [c.model_dump(mode="json", exclude_none=True)
-                            for c in candidate.changes])
-                          for i, candidate in enumerate(spec.candidates)], Path(path))
+    growth = []
+    if year is not None:
+        if year < spec.base_year:
+            raise InputError("--year", "", f"a year from the base year {spec.base_year}", year)
+        check_growth_ceiling(spec.growth, spec.base_year, year, Path(path))
+        growth = growth_part(spec.growth, spec.base_year, year)
+    check_together(base, [*growth, *((f"candidates.{i}.changes",
+                                      [c.model_dump(mode="json", exclude_none=True)
+                                       for c in candidate.changes])
+                                     for i, candidate in enumerate(spec.candidates))],
+                   Path(path), days=spec.days)
     return spec, base
 
 
@@ -551,13 +562,9 @@ def run_plan(path: str | Path, out: str | Path, *, target: float, year: int,
     from sim.atomic import write_text
     from sim.boundary import check_study
     from sim.inputs import changed_input, read_meta, study_identity
-    from sim.pathway import check_growth_ceiling
     from sim.staging import check_work_folder
 
-    spec, base = load_candidates(path)
-    if year < spec.base_year:
-        raise InputError("--year", "", f"a year from the base year {spec.base_year}", year)
-    check_growth_ceiling(spec.growth, spec.base_year, year, Path(path))
+    spec, base = load_candidates(path, year)
     chosen = options(spec, year)
     pool = len(portfolios(spec, year))   # their number checked before anything is written
     check_study(base, pool * first + confirm, workers or os.cpu_count() or 1, limits,

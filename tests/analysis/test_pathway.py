@@ -129,6 +129,29 @@ def test_bad_expansions_name_the_field(tmp_path: Path, change: dict, field: str)
     assert err.value.field.startswith(field)
 
 
+def test_growth_and_an_expansion_that_outgrow_the_flows_are_refused_on_loading(
+        tmp_path: Path) -> None:
+    """Each within its ceiling (growth 900 %/yr for 3 years: x1,000; an expansion's demand
+    growth x1,000), together a flow of over 1e9 TEU/yr: every sample failed in its last year,
+    after the others had run, blaming a change the pathway made. Refused on loading."""
+    from tests.support.market import write_market_scenario
+
+    write_market_scenario(tmp_path)
+    path = tmp_path / "p.yaml"
+    boom = {"name": "boom", "in_service": 2024, "lead_time_years": 1, "source": "test",
+            "changes": [{"kind": "demand_growth", "market": "eu", "factor": 1000}]}
+    doc = {"scenario": "market.yaml", "base_year": 2023, "to": 2026, "samples": 1,
+           "growth": {"eu": {"dist": "uniform", "low": 0, "high": 900, "source": "test"}},
+           "expansions": [boom]}
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(InputError, match="together with those of growth") as err:
+        load_pathway(path)
+    assert err.value.file == str(path) and err.value.field == "expansions.0.changes"
+    doc["to"] = 2025                           # growth x100 by then: the flows fit
+    path.write_text(yaml.safe_dump(doc))
+    assert load_pathway(path)[0].to == 2025
+
+
 def test_expansions_that_clash_are_refused_on_loading(tmp_path: Path) -> None:
     """Each expansion built alone; two that add the same service failed every sample at run
     time, blaming the base file. They are refused on loading, naming the second."""

@@ -156,6 +156,28 @@ def test_candidates_that_clash_are_refused_before_anything_runs(tmp_path: Path) 
     assert err.value.file == str(path) and err.value.field == "candidates.1.changes"
 
 
+def test_candidates_that_outgrow_the_flows_with_market_growth_are_refused(
+        tmp_path: Path) -> None:
+    """A candidate's demand growth on top of the market's highest growth to --year: a
+    portfolio with it failed partway through the search. Refused with the year, naming it."""
+    from tests.support.market import write_market_scenario
+
+    write_market_scenario(tmp_path)
+    boom = [{"kind": "demand_growth", "market": "eu", "factor": 1000}]
+    doc = {"scenario": "market.yaml", "base_year": 2023, "decided_from": 2023,
+           "growth": {"eu": {"dist": "uniform", "low": 0, "high": 900, "source": "test"}},
+           "candidates": [candidate("boom", 1e9, changes=boom)]}
+    path = tmp_path / "cands.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    assert load_candidates(path, 2025)[0].candidates[0].name == "boom"
+    with pytest.raises(InputError, match="together with those of growth") as err:
+        load_candidates(path, 2026)
+    assert err.value.file == str(path) and err.value.field == "candidates.0.changes"
+    with pytest.raises(InputError, match="a year from the base year 2023") as err:
+        load_candidates(path, 2022)
+    assert err.value.file == "--year"
+
+
 def test_a_candidate_too_slow_for_the_year_is_named(tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """A candidate that cannot be in service by --year was left out of every portfolio with
