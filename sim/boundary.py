@@ -136,6 +136,14 @@ def count_variants(grid: Mapping[str, Sequence[object]] | None, sample_n: int | 
     return int(sample_n or 0)
 
 
+def repeated(per_run: Estimate, copies: int, at_once: int, held: float = 0.0) -> Estimate:
+    """`copies` of a run estimated as `per_run` (its replications and feedback passes), `at_once`
+    of them in memory together, plus `held` bytes kept for the whole study (a sweep's plans)."""
+    return Estimate(per_run.lots_per_replication, per_run.events_per_replication,
+                    copies * per_run.runs,
+                    BASE_MEMORY + held + at_once * (per_run.memory_bytes - BASE_MEMORY))
+
+
 def check_sweep(variants: int, per_run: Estimate, workers: int, limits: Limits | None,
                 file: str) -> Estimate:
     """Refuse a sweep too large to hold or to run, before its variants are built; `per_run`
@@ -145,10 +153,7 @@ def check_sweep(variants: int, per_run: Estimate, workers: int, limits: Limits |
         raise InputError(file, "parameters", f"at most {MAX_VARIANTS:,} variants (each is a "
                                              "plan held in memory; pass --no-limit to try)",
                          f"{variants:,} variants")
-    at_once = max(1, workers)
-    memory = BASE_MEMORY + variants * PLAN_BYTES + at_once * (per_run.memory_bytes - BASE_MEMORY)
-    total = Estimate(per_run.lots_per_replication, per_run.events_per_replication,
-                     variants * per_run.runs, memory)  # per_run.runs: its replications + passes
+    total = repeated(per_run, variants, max(1, workers), held=variants * PLAN_BYTES)
     if limits is not None:
         check(total, limits, file, what=f"sweep of {variants:,} variants")
     return total
@@ -160,10 +165,7 @@ def check_study(base: Scenario, runs: int, workers: int, limits: Limits | None, 
     simulations of BASE (one replication each, with its feedback passes) at its horizon or
     `days`, `workers` of them at once."""
     per_run = estimate(build(run_overrides(base, replications=1, days=days)))
-    at_once = max(1, min(workers, runs))
-    total = Estimate(per_run.lots_per_replication, per_run.events_per_replication,
-                     runs * per_run.runs,
-                     BASE_MEMORY + at_once * (per_run.memory_bytes - BASE_MEMORY))
+    total = repeated(per_run, runs, max(1, min(workers, runs)))
     if limits is not None:
         check(total, limits, file, what=what)
     return total
