@@ -50,6 +50,7 @@ from sim.scenario import (
     Variability,
 )
 from sim.specs import (
+    ABSURD,
     BackgroundTraffic,
     BorderSpec,
     CommodityClass,
@@ -402,8 +403,14 @@ def _grow(scenario: Scenario, where: str, change: DemandGrowth, hubs: dict[str, 
     for j, flow in enumerate(flows):
         if all(getattr(change, k) in (None, getattr(flow, k))
                for k in ("origin", "destination", "commodity", "market")):
-            flows[j] = _revalidated(flow, {"teu_per_year": flow.teu_per_year * change.factor},
-                                   scenario, f"{where}.factor")
+            teu = flow.teu_per_year * change.factor
+            if teu > ABSURD:   # the factor is within its bound: name what it makes too large
+                raise scenario.error(
+                    f"{where}.factor", f"a factor that keeps each flow it grows within {ABSURD:g}"
+                    f" TEU/yr ({flow.origin} -> {flow.destination} ({flow.commodity}), "
+                    f"{flow.teu_per_year:.4g} TEU/yr as grown so far, would carry {teu:.4g})",
+                    change.factor)
+            flows[j] = _revalidated(flow, {"teu_per_year": teu}, scenario, f"{where}.factor")
             matched += 1
     if not matched:
         file, field_name = scenario.locate(where)

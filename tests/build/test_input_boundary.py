@@ -580,6 +580,17 @@ def test_growth_that_matches_no_flow_says_so(tmp_path: Path) -> None:
         build(load_scenario(_write(tmp_path, doc)))
 
 
+def test_growth_that_makes_a_flow_absurd_names_the_flow(tmp_path: Path) -> None:
+    """Two factors within their bound (1000 each) grow a flow past 1e9 TEU/yr: the error
+    named the second factor and said it should be <= 1e9, giving the flow's new TEU."""
+    doc = _doc(tmp_path)   # one flow, a -> b
+    doc["changes"] = [{"kind": "demand_growth", "factor": 1000}] * 2
+    err = _error(_write(tmp_path, doc))
+    assert err.field == "changes.1.factor", str(err)
+    assert "keeps each flow it grows within 1e+09 TEU/yr (a -> b" in str(err), str(err)
+    assert str(err).endswith("got 1000.0"), str(err)
+
+
 @pytest.mark.parametrize("value, expected", [
     (float("nan"), "a finite number"), (float("inf"), "a finite number"),
     (["a", "b"], "one number, true/false or text"), ({"a": 1}, "one number"),
