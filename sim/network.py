@@ -280,6 +280,20 @@ def _scaled(scenario: Scenario, where: str, ident: str, change: ScaleChange, old
     return value
 
 
+def _scaled_row(scenario: Scenario, where: str, kind: str, ident: str, spec: Any,
+                change: ScaleChange) -> Any:
+    """`spec` with the change's field scaled, validated; a value out of its bound blames the
+    factor (a scale change has no value) and says what it makes."""
+    value = _scaled(scenario, where, ident, change, getattr(spec, change.field))
+    try:
+        return _revalidate_row(f"{kind}s", spec, {change.field: value}, scenario,
+                               f"{where}.factor")
+    except InputError as exc:
+        raise scenario.error(f"{where}.factor", f"a factor that leaves {change.field} of "
+                             f"{ident} {exc.expected} (it makes it {value:g})",
+                             change.factor) from None
+
+
 def _apply_changes(scenario: Scenario, tables: dict[str, dict[str, Any]], flows: list[Flow],
                    disruptions: dict[tuple[str, str], list[Window]],
                    outages: dict[tuple[str, str], list[RandomOutage]],
@@ -303,10 +317,10 @@ def _apply_changes(scenario: Scenario, tables: dict[str, dict[str, Any]], flows:
                     change.field, [f for f in type(spec).model_fields if f != "id"]),
                     change.field)
             _warn_inert_gauge_change(scenario, where, change, spec)
-            value = _scaled(scenario, where, ident, change, getattr(spec, change.field)) \
-                if isinstance(change, ScaleChange) else change.value
-            table[ident] = _revalidate_row(f"{kind}s", spec, {change.field: value}, scenario,
-                                           f"{where}.value")
+            table[ident] = (_revalidate_row(f"{kind}s", spec, {change.field: change.value},
+                                            scenario, f"{where}.value")
+                            if isinstance(change, SetChange) else
+                            _scaled_row(scenario, where, kind, ident, spec, change))
         elif isinstance(change, Disruption):
             if change.random is not None:
                 outages.setdefault((kind, ident), []).append(change.random)

@@ -127,6 +127,9 @@ def test_changes_set_scale_disruption_growth(tmp_path: Path) -> None:
     ({"kind": "scale", "hub": "nope", "field": "yard_teu", "factor": 2}, "changes.0.hub"),
     ({"kind": "set", "service": "ab", "field": "colour", "value": 1}, "changes.0.field"),
     ({"kind": "set", "hub": "a", "field": "yard_teu", "value": -3}, "changes.0.value"),
+    # a scale change has no value: its factor is named (it named changes.0.value)
+    ({"kind": "scale", "service": "ab", "field": "departures_per_week", "factor": 1e4},
+     "changes.0.factor"),
     ({"kind": "disruption", "hub": "a", "start_day": 5, "end_day": 2,
       "capacity_factor": 0.5}, "changes.0"),
 ])
