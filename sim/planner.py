@@ -324,9 +324,10 @@ def search(spec: CandidatesSpec, year: int, target: float, probability: float,
         n = min(2 * n, most)
     left = [s for s in pool if s.status == "undecided"]
     if left:
+        why = (f"--most {most} is below the {need_out} needed to decide any" if most < need_out
+               else "P(meet) too close to the required probability")
         notes.append(f"{len(left)} portfolio(s) still undecided after {most} replications "
-                     "(P(meet) too close to the required probability); cheaper ones among "
-                     "them may also meet it")
+                     f"({why}); cheaper ones among them may also meet it")
     feasible = sorted((s for s in pool if s.status == "feasible"), key=lambda s: s.cost)
     chosen = feasible[0] if feasible else None
     confirm_trade = np.empty(0)

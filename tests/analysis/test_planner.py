@@ -102,6 +102,8 @@ def test_too_few_replications_to_decide_are_said_before_any_run() -> None:
         result = search(spec, 2025, 900, 0.8, evaluate, first=4, most=4, frontier=False)
     assert "cannot decide" in result.notes[0]
     assert all(s.status in ("undecided", "pruned") for s in result.screened)
+    # the closing note gives that reason, not P(meet) near the required probability
+    assert f"(--most 4 is below the {out64} needed to decide any)" in result.notes[1]
     evaluate, calls = synthetic(dict.fromkeys("abcdef", 1.0), 700, 10)
     result = search(spec, 2025, 900, 0.8, evaluate, first=4, most=8, frontier=False)
     assert not any("cannot decide" in n for n in result.notes)
