@@ -12,7 +12,6 @@ from pathlib import Path
 import click
 
 from sim.cli.common import (
-    OVERWRITE,
     InputPath,
     OutPath,
     admitted,
@@ -46,7 +45,9 @@ ROLE_TABLES = {
 @click.option("--out", type=OutPath(), default=None,
               help="Also write the comparison as CSV to this file (replacing only a table "
                    "cqsim wrote, unless --overwrite).")
-@OVERWRITE
+@click.option("--overwrite", is_flag=True,
+              help="Replace --out or --estimates-out even when it is a file cqsim did not "
+                   "write.")
 @click.option("--estimate", is_flag=True,
               help="Re-estimate the market model's free parameters (the market.choice paths "
                    "and shares of empties that fitting figures name) through the "
