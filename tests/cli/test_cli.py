@@ -80,7 +80,7 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path: Path) -> N
 
 @pytest.mark.slow
 def test_quiet_when_not_a_terminal(tmp_path: Path) -> None:
-    proc = cqsim("run", str(BASELINE), "--days", "5", "--replications", "2", "--no-map",
+    proc = cqsim("run", str(BASELINE), "--days", "31", "--replications", "2", "--no-map",
                  "--out", str(tmp_path / "o"))
     assert proc.returncode == 0 and proc.stderr == ""
 
