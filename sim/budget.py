@@ -42,11 +42,14 @@ BASE_MEMORY = 150e6       # interpreter, libraries, plan and route sets (measure
 MONTH_DAYS = 365.0 / 12
 
 DEFAULT_MAX_MEMORY = 4e9  # bytes; `--max-memory` raises it, `--no-limit` lifts it
-DEFAULT_MAX_EVENTS = 5e8  # events over all replications and passes (~20 us each: ~3 h)
+# an estimated event costs 3.4 us of CPU compiled, 6.5 us plain: a baseline-2023 replication is
+# estimated at 1.1e6 events and took 3.74 s compiled, 7.2 s plain (benchmarks.stages and
+# benchmarks.native, 2026-12-04, load 1.0)
+DEFAULT_MAX_EVENTS = 5e8  # events over all replications and passes: ~30 min compiled, ~1 h plain
 # a study (pathway, plan) runs hundreds of simulations on purpose: assumption, 1e11 events
-# (~20 us each: about 23 days of one core) is past what anyone means to run on a workstation
-# or a small cluster; the shipped plan-2025 search makes at least 9.5e8 (2025) to 1.8e9
-# (2035), its pathway to 2035 3.4e8
+# (about 4 days of one core compiled, 8 plain) is past what anyone means to run on a
+# workstation or a small cluster; the shipped plan-2025 search makes at least 9.5e8 (2025) to
+# 1.8e9 (2035), its pathway to 2035 3.4e8
 DEFAULT_MAX_STUDY_EVENTS = 1e11
 MAX_VARIANTS = 100_000    # variants of one sweep: each is a plan held in memory
 
