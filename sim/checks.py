@@ -1,6 +1,6 @@
 """Checks on every run: each hub's observed wait beside queueing theory for its measured
-rates, hubs that are unstable (queue still growing), warm-ups that were too short, and lines
-that end the horizon with a backlog.
+rates, hubs that are unstable (queue still growing), warm-ups that were too short (for a
+queue, or for the boxes in transit), and lines that end the horizon with a backlog.
 
 Planners read the `checks` table to see when a result should not be trusted: a hub whose
 offered load is at or above its capacity has no steady state, and a mean taken while the
@@ -28,6 +28,9 @@ from sim.units import HOURS_PER_DAY, HOURS_PER_WEEK, HOURS_PER_YEAR
 GROWTH_SHARE = 0.05      # queue grew by more than this share of the period's arrivals ...
 GROWTH_MIN_JOBS = 10     # ... and by more than this many jobs: the queue is still growing
 WARMUP_BIAS = 0.05       # start-up bias of a mean wait above this share: warm-up too short
+# delivered TEU short of those created in the period by more than this share, with a warm-up
+# shorter than the mean door-to-door time: the statistics began before the network was full
+START_UP_SHORTFALL = 0.02
 
 COLUMNS = ["hub", "servers", "arrivals", "arrival_rate_per_h", "service_mean_h",
            "arrival_cv2", "service_cv2", "utilization", "wait_observed_h", "wait_mmc_h",
@@ -103,6 +106,28 @@ def backlogged_lines(lines: pd.DataFrame) -> list[str]:
     late = lines[(weekly > 0) & (lines["queue_end_teu"] > BACKLOG_WEEKS * weekly)]
     return [f"{row.line} ({row.queue_end_teu:,.0f} TEU queued, {cap:,.0f} a week)"
             for row, cap in zip(late.itertuples(), weekly[late.index], strict=True)]
+
+
+def unfilled_start(routes: pd.DataFrame, warmup_days: float) -> str | None:
+    """A note when the statistics began before the network held its boxes in transit: the
+    warm-up is shorter than the boxes' mean door-to-door time, and the TEU delivered in the
+    period fall short of those created in it by more than `START_UP_SHORTFALL` (the boxes on
+    their way when it began are not counted; those on their way at its end are not either,
+    but nothing stands in for them). None when all is well."""
+    created = float(routes["teu_created_per_year"].sum())
+    delivered = float(routes["teu_delivered_per_year"].sum())
+    if created <= 0 or delivered <= 0:
+        return None
+    carried = routes["transit_mean_h"].fillna(0.0) * routes["teu_delivered_per_year"]
+    transit_days = float(carried.sum()) / delivered / HOURS_PER_DAY
+    short = 1.0 - delivered / created
+    if warmup_days >= transit_days or short <= START_UP_SHORTFALL:
+        return None
+    return (f"the {warmup_days:g}-day warm-up is shorter than the boxes' mean door-to-door "
+            f"time ({transit_days:.1f} days), and the TEU delivered in the period are "
+            f"{100 * short:.1f}% below those created in it: the boxes on their way when the "
+            f"statistics began were not counted (horizon.warmup_days of "
+            f"{math.ceil(transit_days)} or more counts them)")
 
 
 def flagged(checks: pd.DataFrame) -> list[str]:

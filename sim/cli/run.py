@@ -66,7 +66,7 @@ def run(scenario: Path, out: Path | None, overwrite: bool, seed: int | None,
         write_run(results, folder.path, writers=writers, shown_as=folder.final)
         folder.commit("run.json", run_about(results))
 
-    from sim.checks import BACKLOG_WEEKS, backlogged_lines, flagged
+    from sim.checks import BACKLOG_WEEKS, backlogged_lines, flagged, unfilled_start
     from sim.cli.render import console, corridor_table, equilibrium_lines
     from sim.trade import attainment_lines
 
@@ -85,10 +85,16 @@ def run(scenario: Path, out: Path | None, overwrite: bool, seed: int | None,
                  soft_wrap=True)
     if folder.replaced:
         screen.print(replaced_line(folder), soft_wrap=True)
-    notes = flagged(results.summary("checks"))
+    notes, tables = flagged(results.summary("checks")), []
     if notes:
+        tables.append("checks.csv")
+    start = unfilled_start(results.summary("routes"), results.plan.horizon.warmup_days)
+    if start:
+        notes.append(start)
+        tables.append("routes.csv")
+    if notes:   # one line for what the run's checks found
         click.echo(f"cqsim: warning: {'; '.join(notes)} (see "
-                   f"{folder.target.shown}/checks.csv)", err=True)
+                   f"{folder.target.shown}/{' and '.join(tables)})", err=True)
     late = backlogged_lines(results.summary("lines"))
     if late:
         click.echo(f"cqsim: warning: lines ending the horizon with more than "
