@@ -80,6 +80,21 @@ def _warn_unmoved(cmp: Comparison) -> None:
                      f"each names a field that acts here (docs/scenarios.md)")
 
 
+def _warn_unfilled(cmp: Comparison) -> None:
+    """One warning when a variant's statistics began before its network held its boxes in
+    transit (`sim.checks.unfilled_start`): a change of transit time then moves its delivered
+    TEU as if it were throughput."""
+    from sim.checks import unfilled_start
+
+    notes = {v.name: unfilled_start(v.results.summary("routes"),
+                                    v.results.plan.horizon.warmup_days)
+             for v in (cmp.base, *cmp.alts)}
+    named = [name for name, note in notes.items() if note]
+    if named:
+        show_warning(f"{', '.join(named)}: {notes[named[0]]}; a change of transit time then "
+                     "moves the delivered TEU compared here")
+
+
 @click.command()
 @click.argument("base", type=InputPath(path_type=Path))
 @click.argument("alts", nargs=-1, required=True, type=InputPath(path_type=Path))
@@ -196,6 +211,7 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
     if folder.replaced:
         screen.print(replaced_line(folder), soft_wrap=True)
     _warn_unmoved(cmp)
+    _warn_unfilled(cmp)
 
 
 @click.command()

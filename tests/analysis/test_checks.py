@@ -115,3 +115,30 @@ def test_a_warm_up_shorter_than_the_transit_is_named() -> None:
     routes["teu_delivered_per_year"] = [1000.0, 2980.0, 0.0]    # 1.7%: within noise
     assert unfilled_start(routes, 0.0) is None
     assert unfilled_start(routes.iloc[:0], 0.0) is None         # nothing delivered
+
+
+@pytest.mark.slow
+def test_run_and_compare_name_a_warm_up_shorter_than_the_transit(tmp_path: Path) -> None:
+    """A 20-day line counted from day 0 of 60: a third of the boxes are still on their way
+    when the period ends, and none arrived before it began. `run` and `compare` say so in
+    their warning line; with a 25-day warm-up they are quiet."""
+    from tests.support.netbuilder import flow, hub, link, scenario, train, write_geodata
+    from tests.support.netbuilder import write_scenario
+
+    a, b = hub("a", 0.0), hub("b", 1.0)
+    write_geodata(tmp_path / "geo", [a, b], [link("a-b", a, b, hours=480.0)])
+    runner = CliRunner()
+    for warmup, warned in ((0, True), (25, False)):
+        doc = scenario(str(tmp_path / "geo"), {"ab": train(["a", "b"], per_week=7)},
+                       [flow("a", "b", 20_000)], horizon={"days": 60, "warmup_days": warmup},
+                       replications=2)
+        base = write_scenario(tmp_path / "base.yaml", doc)
+        more = write_scenario(tmp_path / "more.yaml", {
+            "extends": "base.yaml", "name": "more", "changes": [
+                {"kind": "scale", "link": "a-b", "field": "hours", "factor": 0.5}]})
+        for args in (["run", str(base), "--no-map", "--no-report"],
+                     ["compare", str(base), str(more), "--no-report"]):
+            done = runner.invoke(main, [*args, "--out", str(tmp_path / f"{args[0]}{warmup}")])
+            assert done.exit_code == 0, done.output
+            said = "warm-up is shorter than the boxes' mean door-to-door time" in done.stderr
+            assert said == warned, (args[0], warmup, done.stderr)
