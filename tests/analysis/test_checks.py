@@ -122,8 +122,15 @@ def test_run_and_compare_name_a_warm_up_shorter_than_the_transit(tmp_path: Path)
     """A 20-day line counted from day 0 of 60: a third of the boxes are still on their way
     when the period ends, and none arrived before it began. `run` and `compare` say so in
     their warning line; with a 25-day warm-up they are quiet."""
-    from tests.support.netbuilder import flow, hub, link, scenario, train, write_geodata
-    from tests.support.netbuilder import write_scenario
+    from tests.support.netbuilder import (
+        flow,
+        hub,
+        link,
+        scenario,
+        train,
+        write_geodata,
+        write_scenario,
+    )
 
     a, b = hub("a", 0.0), hub("b", 1.0)
     write_geodata(tmp_path / "geo", [a, b], [link("a-b", a, b, hours=480.0)])
