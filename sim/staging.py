@@ -319,18 +319,24 @@ def _contents(shown: str, path: Path, overwrite: bool, option: str) -> Target:
 
 
 def check_file_out(out: str | os.PathLike[str], *, ours: Callable[[Path], bool], what: str,
-                   overwrite: bool = False, option: str = "--out") -> Path:
+                   overwrite: bool = False, option: str = "--out",
+                   inputs: Iterable[str | os.PathLike[str]] = ()) -> Path:
     """A results file (`calibrate --out`, `--estimates-out`, `report -o`) checked before
-    anything runs: a name, not a folder or a device, in a writable folder, and absent, empty
-    or one cqsim wrote (`ours(path)`: e.g. `first_line(header)`) unless `overwrite`. `what`
-    names the file in the refusal ("a table", "a report"). It is then written atomically
-    (`sim.atomic`)."""
+    anything runs: a name, not a folder or a device, in a writable folder, not one of the
+    command's `inputs` (not even with `overwrite`), and absent, empty or one cqsim wrote
+    (`ours(path)`: e.g. `first_line(header)`) unless `overwrite`. `what` names the file in
+    the refusal ("a table", "a report"). It is then written atomically (`sim.atomic`)."""
     shown = os.fspath(out)
     if not shown.strip():
         raise _refuse(repr(shown), option, "a file name (got an empty one)")
     if "\x00" in shown:
         raise _refuse(printable(shown, 80), option, "a file name without NUL bytes")
     path = Path(os.path.realpath(shown))
+    for item in inputs:
+        if Path(os.path.realpath(os.fspath(item))) == path:
+            raise _refuse(shown, option, f"a file that is not an input of this command (the "
+                                          f"run reads {printable(os.fspath(item), 80)}); "
+                                          f"choose another {option}")
     if path.is_dir() or shown.endswith(os.sep):
         raise _refuse(shown, option, f"a file name for {what}; it is a folder")
     if path.exists() and not path.is_file():

@@ -5,6 +5,7 @@ through the simulation and writes the estimates file the scenario reads."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -16,9 +17,11 @@ from sim.cli.common import (
     OutPath,
     admitted,
     limit_options,
+    named_inputs,
     override_options,
     show_warning,
 )
+from sim.errors import InputError
 
 # the tables `cqsim calibrate` prints, one per role of a figure (`sim.calibration.ROLES`):
 # role -> (heading, what its figures are called)
@@ -77,12 +80,24 @@ def calibrate_cmd(scenario: Path, seed: int | None, replications: int | None,
     checked = admitted(scenario, seed, replications, days, workers, max_memory, max_events,
                        no_limit)
     plan = checked.plan
+    from sim.calibration import CALIBRATION_FILE
+    from sim.inputs import read_files
+    from sim.targets import seeds_dir
+
+    # neither output may replace a file the run reads (--overwrite or not; the seeds, the
+    # default table of figures and their sources, too), but an estimation rewrites the
+    # scenario's own estimates file: that is what it is for
+    reads = [*named_inputs(), *read_files([checked.scenario]),
+             targets_file or seeds_dir() / CALIBRATION_FILE, *seeds_dir().glob("*")]
+    market = checked.scenario.market
+    own = os.path.realpath(market.estimates) if market is not None and market.estimates \
+        else None
     if out is not None:
         from sim.calibration import CALIBRATION_COLUMNS
         from sim.staging import check_file_out, first_line
 
         out = check_file_out(out, ours=first_line(",".join(CALIBRATION_COLUMNS)),
-                             what="a table", overwrite=overwrite)
+                             what="a table", overwrite=overwrite, inputs=reads)
     if estimate:   # checked before the estimation runs, which takes minutes
         from sim.market.estimates import ESTIMATES_MARKER
         from sim.staging import begins_with, check_file_out
@@ -90,13 +105,12 @@ def calibrate_cmd(scenario: Path, seed: int | None, replications: int | None,
         estimates_out = check_file_out(
             estimates_out or scenario.parent / "estimates" / f"{scenario.stem}.yaml",
             ours=begins_with(ESTIMATES_MARKER), what="an estimates file", overwrite=overwrite,
-            option="--estimates-out")
+            option="--estimates-out", inputs=[f for f in reads if os.path.realpath(f) != own])
+        if estimates_out == out:   # the table would replace the estimates without a word
+            raise InputError("--estimates-out", "", "a file other than --out", str(out))
         if plan.market is None:
             raise click.UsageError(f"{scenario}: --estimate needs a market section")
-        from sim.calibration import CALIBRATION_FILE
-        from sim.errors import InputError
         from sim.market.estimation import free_parameters, get_param
-        from sim.targets import seeds_dir
 
         for path, figure in free_parameters(targets):   # before the minutes of running
             try:

@@ -227,6 +227,42 @@ def test_estimates_out_is_checked_before_the_estimation_runs(tmp_path: Path) -> 
     assert result.exit_code == 2 and "--estimate" in result.stderr, result.output
 
 
+def test_calibrate_never_writes_over_what_it_reads(tmp_path: Path) -> None:
+    """`calibrate --out self.yaml --overwrite` replaced the scenario it calibrated with the
+    table, and `--out X --estimates-out X` the estimates with it. Refused before anything
+    runs, --overwrite or not; the scenario's own estimates file stays the default target of
+    --estimate (an estimation rewrites it on purpose)."""
+    own = tmp_path / "own.yaml"
+    own.write_text(f"extends: {OK}\nname: own\n")
+    before = own.read_text()
+    kept = (ROOT / "seeds" / "calibration.csv").read_text()
+    table = tmp_path / "targets.csv"   # a copy: a regression must not write over the repo's
+    table.write_text(kept)
+    for out in (own, OK, table):
+        result = CliRunner().invoke(main, ["calibrate", str(own), "--targets", str(table),
+                                           "--out", str(out), "--overwrite"])
+        assert result.exit_code == 2, result.output
+        line = result.stderr.strip()
+        assert "\n" not in line and "not an input of this command" in line, line
+    same = tmp_path / "same.out"
+    result = CliRunner().invoke(main, ["calibrate", str(own), "--estimate", "--out", str(same),
+                                       "--estimates-out", str(same)])
+    assert result.exit_code == 2 and "a file other than --out" in result.stderr, result.output
+    assert own.read_text() == before and table.read_text() == kept and not same.exists()
+    # baseline-2023's own estimates file passes (the refusal here is the table's, later)
+    estimates = ROOT / "scenarios" / "estimates" / "baseline-2023.yaml"
+    held = estimates.read_text()
+    targets = tmp_path / "calibration.csv"
+    targets.write_text(kept.replace("market.empties.repositioned_share@west+north+chengdu",
+                                    "market.choice.ascc.west"))
+    result = CliRunner().invoke(main, [
+        "calibrate", str(ROOT / "scenarios" / "baseline-2023.yaml"), "--estimate",
+        "--targets", str(targets)])
+    assert result.exit_code == 2 and "west_loaded_ratio_both.parameter" in result.stderr, \
+        result.output
+    assert estimates.read_text() == held
+
+
 @pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs /proc")
 def test_a_result_file_in_a_place_that_refuses_files_is_refused_first() -> None:
     """os.access says yes to root everywhere; /proc still refuses a new file. The refusal
