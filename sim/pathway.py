@@ -37,6 +37,7 @@ carried into the next. The other-trade input stays at the base year's value.
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -256,11 +257,15 @@ def read_plan_file(path: str | Path, cls: type[FileT],
     raw = read_yaml(path)
     raw.setdefault("name", path.stem)
     raw["source_file"] = str(path.resolve())
-    raw.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    typed = {k: v for k, v in (overrides or {}).items() if v is not None}
+    raw.update(typed)
     try:
         spec = cls.model_validate(raw)
     except ValidationError as exc:
-        raise spec_error(exc, path) from None
+        err = spec_error(exc, path)
+        if err.field in typed:   # the value came from the command line: name the option
+            raise InputError(f"--{err.field}", "", err.expected, typed[err.field]) from None
+        raise err from None
     base = load_scenario_via(path, "scenario", spec.scenario)
     check_growth_markets(spec.growth, base, path)
     return spec, base
@@ -301,27 +306,41 @@ def check_together(base: Scenario, parts: list[tuple[str, list[dict[str, Any]]]]
                    path: Path, days: float | None = None) -> None:
     """The parts' changes build on `base` together (a sample or a portfolio applies several),
     added one part at a time: else InputError naming `path` and the first part that fails,
-    alone or with those before it. `days`: the runs' horizon (default the base's)."""
+    alone or with those before it (the very change at fault when one is). `days`: the runs'
+    horizon (default the base's)."""
     alone = "changes that apply to the scenario"
     done: list[dict[str, Any]] = []
+    labels: list[str] = []
     for k, (where, changes) in enumerate(parts):
-        done += changes
+        own = change_labels(where, changes)
+        done, labels = done + changes, labels + own
         try:
             check_builds(base, done, path, where, f"changes that apply together with those "
                          f"of {', '.join(w for w, _ in parts[:k])}" if k else alone,
-                         days=days)
+                         days=days, labels=labels)
         except InputError:
             if k:   # a part that fails alone too is refused as such
-                check_builds(base, changes, path, where, alone, days=days)
+                check_builds(base, changes, path, where, alone, days=days, labels=own)
             raise
 
 
+def change_labels(where: str, changes: list[dict[str, Any]]) -> list[str]:
+    """Where each of a part's changes is in the user's file: `<where>.<j>`, and for the
+    growth of markets `growth.<market>`."""
+    if where == "growth":
+        return [f"growth.{c['market']}" for c in changes]
+    return [f"{where}.{j}" for j in range(len(changes))]
+
+
 def check_builds(base: Scenario, changes: list[dict[str, Any]], path: Path, where: str,
-                 expected: str, got: object = None, days: float | None = None) -> None:
+                 expected: str, got: object = None, days: float | None = None,
+                 labels: Sequence[str] | None = None) -> None:
     """The base scenario with `changes` appended, at the runs' horizon (`days`, default the
     base's), passes the checks a scenario file passes (`check_scenario`: no disruption after
     the horizon, say) and builds; else InputError naming `path` and `where` (an expansion's
-    or a candidate's changes, the growth of markets)."""
+    or a candidate's changes, the growth of markets), or with `labels` (where each change is
+    in `path`) the very field of the change at fault: the base's `changes.N` would name an
+    entry the user never wrote."""
     from sim.network import build
 
     data = base.model_dump(mode="json")
@@ -330,9 +349,23 @@ def check_builds(base: Scenario, changes: list[dict[str, Any]], path: Path, wher
         scenario = run_overrides(Scenario.model_validate(data), days=days)
         check_scenario(scenario)
         build(scenario, blame=False)   # `where` names the changes
-    except (InputError, ValidationError) as exc:
-        detail = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
-        raise InputError(path, where, f"{expected} ({detail})", got) from None
+    except ValidationError as exc:
+        raise InputError(path, where, f"{expected} ({exc.errors()[0]['msg']})", got) from None
+    except InputError as exc:
+        at = _appended(exc, len(base.changes), labels or ())
+        if at is not None:
+            raise InputError(path, at, f"{exc.expected} ({expected})", exc.got) from None
+        raise InputError(path, where, f"{expected} ({exc})", got) from None
+
+
+def _appended(exc: InputError, held: int, labels: Sequence[str]) -> str | None:
+    """The field of `labels` an error of the built scenario points at, when it points at one
+    of the changes appended after the base's `held` own (its `changes.N...`); else None."""
+    found = re.fullmatch(r"changes\.(\d+)(.*)", exc.field) if exc.after is None else None
+    if found is None or not held <= int(found[1]) < held + len(labels):
+        return None
+    label = labels[int(found[1]) - held]
+    return label if label.startswith("growth.") else label + found[2]
 
 
 def spec_error(exc: ValidationError, path: Path) -> InputError:
@@ -352,9 +385,9 @@ def check_growth_markets(growth: dict[str, Any], base: Scenario, path: Path) -> 
     """Every market given a growth rate is a market of the scenario's market table (the
     scenario's `demand_growth` by market, issue 10, is how markets grow)."""
     if growth:
-        check_builds(base, [{"kind": "demand_growth", "market": m, "factor": 1.0}
-                            for m in growth], path, "growth",
-                     "markets of the scenario's market table", sorted(growth))
+        changes = [{"kind": "demand_growth", "market": m, "factor": 1.0} for m in growth]
+        check_builds(base, changes, path, "growth", "markets of the scenario's market table",
+                     labels=change_labels("growth", changes))
 
 
 def year_scenario(base: Scenario, spec: PathwaySpec, rates: dict[str, float], year: int,

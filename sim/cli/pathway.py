@@ -6,11 +6,17 @@ from pathlib import Path
 
 import click
 
-from sim.cli.common import executor_options, limits, one_executor, study_limit_options
+from sim.cli.common import (
+    InputPath,
+    executor_options,
+    limits,
+    one_executor,
+    study_limit_options,
+)
 
 
 @click.command()
-@click.argument("pathway_file", type=click.Path(path_type=Path))
+@click.argument("pathway_file", type=InputPath(path_type=Path))
 @click.option("--to", "to", type=click.IntRange(min=1900, max=2200), default=None,
               help="Last year simulated (default: the file's, 2035).")
 @click.option("--samples", type=click.IntRange(min=1, max=10_000), default=None,

@@ -6,11 +6,18 @@ from pathlib import Path
 
 import click
 
-from sim.cli.common import Finite, executor_options, limits, one_executor, study_limit_options
+from sim.cli.common import (
+    Finite,
+    InputPath,
+    executor_options,
+    limits,
+    one_executor,
+    study_limit_options,
+)
 
 
 @click.command()
-@click.argument("candidates_file", type=click.Path(path_type=Path))
+@click.argument("candidates_file", type=InputPath(path_type=Path))
 @click.option("--target", type=Finite(min=0), default=None,
               help="Goods trade target, bn CNY/yr (default: seeds/targets.csv "
                    "goods_trade_2025, 900).")

@@ -10,6 +10,7 @@ from sim.cli.common import (
     DAYS,
     OVERWRITE,
     Finite,
+    InputPath,
     executor_options,
     limits,
     one_executor,
@@ -18,7 +19,7 @@ from sim.cli.common import (
 
 
 @click.command()
-@click.argument("scenario", type=click.Path(path_type=Path))
+@click.argument("scenario", type=InputPath(path_type=Path))
 @click.option("--samples", type=click.IntRange(min=4, max=100_000), default=256,
               show_default=True, help="Simulation runs in all (noise replications included).")
 @click.option("--method", type=click.Choice(["sobol", "lhs"]), default="sobol",

@@ -146,7 +146,8 @@ def test_growth_and_an_expansion_that_outgrow_the_flows_are_refused_on_loading(
     path.write_text(yaml.safe_dump(doc))
     with pytest.raises(InputError, match="together with those of growth") as err:
         load_pathway(path)
-    assert err.value.file == str(path) and err.value.field == "expansions.0.changes"
+    # the very field, not the base's `changes.N` the checker appended
+    assert err.value.file == str(path) and err.value.field == "expansions.0.changes.0.factor"
     doc["to"] = 2025                           # growth x100 by then: the flows fit
     path.write_text(yaml.safe_dump(doc))
     assert load_pathway(path)[0].to == 2025
@@ -165,7 +166,7 @@ def test_expansions_that_clash_are_refused_on_loading(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(doc))
     with pytest.raises(InputError, match="together with those of expansions.0") as err:
         load_pathway(path)
-    assert err.value.field == "expansions.1.changes"
+    assert err.value.field == "expansions.1.changes.0.id"
     # a disruption after the runs' horizon has no effect: refused, as in a scenario file
     doc["expansions"] = [{**doc["expansions"][0], "name": "late", "changes": [
         {"kind": "disruption", "service": "ab", "start_day": 500, "end_day": 510,
@@ -173,7 +174,7 @@ def test_expansions_that_clash_are_refused_on_loading(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(doc))
     with pytest.raises(InputError, match="a start inside the 120-day horizon") as err:
         load_pathway(path)
-    assert err.value.field == "expansions.0.changes"
+    assert err.value.field == "expansions.0.changes.0.start_day"
     # two of one name: the second would be lost from every table; named, both places
     doc["expansions"] = [{**doc["expansions"][0], "name": "same"} for _ in range(2)]
     path.write_text(yaml.safe_dump(doc))

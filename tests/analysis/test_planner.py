@@ -155,7 +155,7 @@ def test_candidates_that_clash_are_refused_before_anything_runs(tmp_path: Path) 
     path.write_text(yaml.safe_dump(doc))
     with pytest.raises(InputError, match="together with those of candidates.0") as err:
         load_candidates(path)
-    assert err.value.file == str(path) and err.value.field == "candidates.1.changes"
+    assert err.value.file == str(path) and err.value.field == "candidates.1.changes.0.id"
 
 
 def test_candidates_that_outgrow_the_flows_with_market_growth_are_refused(
@@ -174,7 +174,7 @@ def test_candidates_that_outgrow_the_flows_with_market_growth_are_refused(
     assert load_candidates(path, 2025)[0].candidates[0].name == "boom"
     with pytest.raises(InputError, match="together with those of growth") as err:
         load_candidates(path, 2026)
-    assert err.value.file == str(path) and err.value.field == "candidates.0.changes"
+    assert err.value.file == str(path) and err.value.field == "candidates.0.changes.0.factor"
     with pytest.raises(InputError, match="a year from the base year 2023") as err:
         load_candidates(path, 2022)
     assert err.value.file == "--year"
