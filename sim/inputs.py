@@ -80,13 +80,18 @@ def shown(path: str) -> str:
 
 
 def changed_input(held: Mapping[str, str], now: Mapping[str, str]) -> str | None:
-    """What differs between the digests a study kept and the current ones (a file shown as
-    `shown` does, or "the code"), None when nothing does."""
+    """What differs between the digests a study kept and the current ones, as a clause ("X
+    changed since they were made", or a file only one side reads), None when nothing does."""
     if held.get(CODE) != now.get(CODE):
-        return "cqsim's code (its source or the libraries it runs on)"
+        return "cqsim's code (its source or the libraries it runs on) changed since they " \
+               "were made"
     for path in sorted(set(held) | set(now)):
         if path != CODE and held.get(path) != now.get(path):
-            return shown(path)
+            if path not in now:   # another study's file: not changed, just not these inputs'
+                return f"{shown(path)} is read by the runs kept, not by these inputs"
+            if path not in held:
+                return f"{shown(path)} is read by these inputs, not by the runs kept"
+            return f"{shown(path)} changed since they were made"
     return None
 
 
@@ -132,5 +137,5 @@ def check_resume(held: object, now: Mapping[str, str], file: str | Path) -> None
         return
     what = changed_input(held, now)
     if what is not None:
-        raise InputError(file, "--resume", f"the inputs of the runs kept ({what} changed "
-                         "since they were made; use another --out or drop --resume)")
+        raise InputError(file, "--resume", f"the inputs of the runs kept ({what}; use "
+                         "another --out or drop --resume)")

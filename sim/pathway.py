@@ -590,8 +590,6 @@ def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
     check_study(base, spec.samples * len(years), workers or os.cpu_count() or 1, limits,
                 spec.source_file, f"pathway of {spec.samples} samples x {len(years)} years",
                 days=spec.days)
-    for text in out_of_time(spec, path):   # once the input is checked (one error line)
-        warnings.warn(InputWarning(text), stacklevel=2)
     inputs, fingerprint = study_identity(path, spec, base)
     folder = Path(out)
     parts = folder / "runs"
@@ -605,6 +603,8 @@ def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
             raise InputError(meta, "fingerprint", "the same pathway as the one being resumed "
                                                   "(runs kept without a record of theirs "
                                                   "cannot be told apart from another's)")
+    for text in out_of_time(spec, path):   # once everything is checked (one error line)
+        warnings.warn(InputWarning(text), stacklevel=2)
     parts.mkdir(parents=True, exist_ok=True)
     tasks = [PathTask(f"s{k:03d}", k, rates, spec, base, years)
              for k, rates in enumerate(growth_draws(spec))]

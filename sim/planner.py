@@ -586,7 +586,7 @@ def run_plan(path: str | Path, out: str | Path, *, target: float, year: int,
             what = changed_input(kept, inputs) if isinstance(kept, dict) else None
             raise InputError(folder, "--out", f"a folder of runs of this plan for {year} (its "
                              "runs are of another candidates file, base or year"
-                             f"{f' ({what} differs)' if what else ''}, or of no recorded "
+                             f"{f': {what}' if what else ''}, or of no recorded "
                              "one): choose another --out")
     for text in late:   # once the input is checked: bad input prints its error alone
         warnings.warn(InputWarning(text), stacklevel=2)
