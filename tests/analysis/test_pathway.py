@@ -197,6 +197,17 @@ def test_an_expansion_the_pathway_cannot_show_is_named(tmp_path: Path) -> None:
     late, old = out_of_time(load_pathway(path)[0], path)
     assert "expansions.0.in_service" in late and "never applies" in late
     assert "expansions.1.in_service" in old and "base year 2023" in old
+    # a refusal of the folder is its one line: the warnings come only once all is checked
+    from click.testing import CliRunner
+
+    from sim.cli import main
+
+    (tmp_path / "out" / "runs").mkdir(parents=True)
+    (tmp_path / "out" / "runs" / "s000.parquet").write_bytes(b"")
+    done = CliRunner().invoke(main, ["pathway", str(path), "--to", "2024", "--out",
+                                     str(tmp_path / "out"), "--workers", "1"])
+    assert done.exit_code == 2, done.output
+    assert done.stderr.count("\n") == 1 and "--resume to continue" in done.stderr, done.stderr
 
 
 def test_expansion_share_schedule() -> None:
