@@ -64,6 +64,7 @@ from sim.scenario import (
     ScaleChange,
     Scenario,
     check_scenario,
+    error_loc,
     load_scenario_via,
     read_yaml,
     run_overrides,
@@ -373,7 +374,7 @@ def spec_error(exc: ValidationError, path: Path) -> InputError:
     from sim.specs import expected as expected_by
 
     err = exc.errors()[0]
-    loc = ".".join(str(p) for p in err["loc"])
+    loc = ".".join(str(p) for p in error_loc(err))   # without pydantic's union tags
     expected = expected_by(err)       # the scenario loader's wording (`sim.specs.expected`)
     if err["type"] == "extra_forbidden":
         expected = "no such key (unknown field)"

@@ -622,13 +622,14 @@ TAGGED: dict[str, tuple[str, str, tuple[str, ...]]] = {
 ALL_TAGS = frozenset(t for _, _, tags in TAGGED.values() for t in tags)
 
 
-def _loc(err: Any) -> tuple[Any, ...]:
+def error_loc(err: Any) -> tuple[Any, ...]:
     """An error's location without pydantic's union tags (`changes.0.set.field`): a tag
-    follows a list position (changes, outages) or an uncertain input's path."""
+    follows a list position (changes, outages) or an uncertain input's path (or a market's,
+    in a pathway's or candidates file's `growth`)."""
     loc = err["loc"]
     return tuple(p for i, p in enumerate(loc) if not (
         isinstance(p, str) and p in ALL_TAGS and i > 0
-        and (isinstance(loc[i - 1], int) or (loc[0] == "uncertain" and i == 2))))
+        and (isinstance(loc[i - 1], int) or (loc[0] in ("uncertain", "growth") and i == 2))))
 
 
 def validation_error(exc: ValidationError, where: Provenance, default: str | Path
@@ -637,12 +638,12 @@ def validation_error(exc: ValidationError, where: Provenance, default: str | Pat
     the position in it; when fields are missing, all missing fields of that place at once."""
     errors = exc.errors()
     err = errors[0]
-    loc = _loc(err)
+    loc = error_loc(err)
     expected = expected_by(err)
     got = err.get("input") if err["type"] != "missing" else None
     if err["type"] == "missing":
-        names = [str(_loc(e)[-1]) for e in errors
-                 if e["type"] == "missing" and _loc(e)[:-1] == loc[:-1]]
+        names = [str(error_loc(e)[-1]) for e in errors
+                 if e["type"] == "missing" and error_loc(e)[:-1] == loc[:-1]]
         loc = loc[:-1]
         expected = ("the missing field " if len(names) == 1 else "the missing fields ") + \
             ", ".join(names)
@@ -662,7 +663,7 @@ def validation_error(exc: ValidationError, where: Provenance, default: str | Pat
     if isinstance(got, (dict, list)):
         got = None
     file, field = where.locate(".".join(str(p) for p in loc), str(default))
-    shown = len({(str(_loc(e)), e["type"]) for e in errors})
+    shown = len({(str(error_loc(e)), e["type"]) for e in errors})
     more = shown - (len(names) if err["type"] == "missing" else 1)
     if more > 0:
         expected += f" ({more} more problem{'s' if more > 1 else ''} after this one)"

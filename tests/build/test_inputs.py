@@ -47,7 +47,14 @@ def test_changed_input_names_the_file_that_changed(tmp_path: Path) -> None:
     assert changed_input(before, digests(files, "v2")).startswith("cqsim's code")
     links = tmp_path / "geo" / "links.geojson"
     links.write_text(links.read_text().replace('"hours": 10.0', '"hours": 11.0'))
-    assert changed_input(before, digests(files, "v1")) == str(links)
+    assert changed_input(before, digests(files, "v1")) == f"{links} changed since they were made"
     (tmp_path / "geo" / "locks.geojson").write_text("{}")   # a file that appeared counts too
     links.write_text(links.read_text().replace('"hours": 11.0', '"hours": 10.0'))
-    assert changed_input(before, digests(files, "v1")) == str(tmp_path / "geo" / "locks.geojson")
+    assert changed_input(before, digests(files, "v1")) == \
+        f"{tmp_path / 'geo' / 'locks.geojson'} changed since they were made"
+    # a file only the kept runs read is theirs, not one that changed (another study's)
+    other = {**before, str(tmp_path / "other.yaml"): "abc"}
+    assert changed_input(other, before) == \
+        f"{tmp_path / 'other.yaml'} is read by the runs kept, not by these inputs"
+    assert changed_input(before, other) == \
+        f"{tmp_path / 'other.yaml'} is read by these inputs, not by the runs kept"
