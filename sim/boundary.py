@@ -114,6 +114,17 @@ def _warn_no_warmup(scenario: Scenario, plan: Plan) -> None:
             "statistics include the start from empty"), stacklevel=3)
 
 
+def no_warmup_note(base: Scenario, days: float | None, file: str | Path) -> str | None:
+    """A study file's `days:` no longer than its base's warm-up runs every simulation without
+    one (as `--days` does a run, `_warn_no_warmup`): the line saying so, else None."""
+    warmup = base.horizon.warmup_days
+    if days is None or warmup <= 0 or days > warmup:
+        return None
+    return (f"{file}: days: {days:g} is not longer than the base's {warmup:g}-day warm-up "
+            "(horizon.warmup_days), so its runs have none: their statistics include the "
+            "start from empty")
+
+
 def check_reference(scenario: Scenario, plan: Plan, choices: tuple[ChoiceSet, ...]) -> None:
     """Load and build the reference scenario as the demand response will (its costs are
     cached for the run); an error in it names this scenario's `demand.reference_scenario`."""

@@ -577,7 +577,7 @@ def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
     import time
 
     from sim.atomic import write_csv, write_parquet, write_text
-    from sim.boundary import check_study
+    from sim.boundary import check_study, no_warmup_note
     from sim.inputs import check_resume, read_meta, study_identity
     from sim.staging import check_work_folder
     from sim.sweep.executors import describe, dispatch
@@ -604,8 +604,9 @@ def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
             raise InputError(meta, "fingerprint", "the same pathway as the one being resumed "
                                                   "(runs kept without a record of theirs "
                                                   "cannot be told apart from another's)")
-    for text in out_of_time(spec, path):   # once everything is checked (one error line)
-        warnings.warn(InputWarning(text), stacklevel=2)
+    short = no_warmup_note(base, spec.days, path)
+    for text in [*out_of_time(spec, path), *([short] if short else [])]:   # once all is
+        warnings.warn(InputWarning(text), stacklevel=2)                   # checked
     parts.mkdir(parents=True, exist_ok=True)
     tasks = [PathTask(f"s{k:03d}", k, rates, spec, base, years)
              for k, rates in enumerate(growth_draws(spec))]

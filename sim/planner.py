@@ -561,7 +561,7 @@ def run_plan(path: str | Path, out: str | Path, *, target: float, year: int,
     import os
 
     from sim.atomic import write_text
-    from sim.boundary import check_study
+    from sim.boundary import check_study, no_warmup_note
     from sim.inputs import changed_input, read_meta, study_identity
     from sim.staging import check_work_folder
 
@@ -588,8 +588,9 @@ def run_plan(path: str | Path, out: str | Path, *, target: float, year: int,
                              "runs are of another candidates file, base or year"
                              f"{f': {what}' if what else ''}, or of no recorded "
                              "one): choose another --out")
-    for text in late:   # once the input is checked: bad input prints its error alone
-        warnings.warn(InputWarning(text), stacklevel=2)
+    short = no_warmup_note(base, spec.days, path)
+    for text in [*late, *([short] if short else [])]:   # once the input is checked: bad
+        warnings.warn(InputWarning(text), stacklevel=2)  # input prints its error alone
     folder.mkdir(parents=True, exist_ok=True)
     write_text(meta, json.dumps({"candidates": spec.source_file, "year": year,
                                  "fingerprint": fingerprint, "inputs": inputs,

@@ -225,3 +225,15 @@ def test_no_finished_sample_gives_an_empty_table_not_a_crash() -> None:
     failed = pd.DataFrame([{"run_id": "s000", "status": "failed", "error": "boom"}])
     table = quantiles(failed, [])
     assert table.empty and {"year", "kpi", "p50"} <= set(table.columns)
+
+
+def test_a_study_shorter_than_the_warm_up_is_named(tmp_path: Path) -> None:
+    """A pathway's or plan's `days:` of no more than its base's warm-up ran every year without
+    one and said nothing (`--days` on a run says so)."""
+    from sim.boundary import no_warmup_note
+
+    path = _pathway(tmp_path)   # base: 120 days, 10 of them warm-up
+    _, base = load_pathway(path)
+    note = no_warmup_note(base, 10, path)
+    assert note is not None and note.startswith(f"{path}: days: 10 is not longer than")
+    assert no_warmup_note(base, 11, path) is None and no_warmup_note(base, None, path) is None
