@@ -30,7 +30,7 @@ GROWTH_SHARE = 0.05      # queue grew by more than this share of the period's ar
 GROWTH_MIN_JOBS = 10     # ... and by more than this many jobs: the queue is still growing
 WARMUP_BIAS = 0.05       # start-up bias of a mean wait above this share: warm-up too short
 # delivered TEU short of those created in the period by more than this share, with a warm-up
-# shorter than the mean door-to-door time: the statistics began before the network was full
+# shorter than most boxes' door-to-door time: the statistics began before the network was full
 START_UP_SHORTFALL = 0.02
 
 COLUMNS = ["hub", "servers", "arrivals", "arrival_rate_per_h", "service_mean_h",

@@ -153,12 +153,14 @@ def check_growth_ceiling(growth: dict[str, Any], base_year: int, last_year: int,
                              f"draws up to {highest:.6g} ({how})")
 
 
-def growth_part(growth: dict[str, Any], base_year: int, last_year: int
+def growth_part(growth: dict[str, Any], base_year: int, last_year: int, path: Path
                 ) -> list[tuple[str, list[dict[str, Any]]]]:
-    """The part `growth` for `check_together`: each market's demand_growth change at its
-    highest draw in the year it peaks by `last_year` (the last year if it grows, the first
-    if it shrinks). With the expansions' own changes, these are the largest flows any sample
-    asks the network to carry; none when no market grows."""
+    """The part `growth` for `check_together`, once each rate is within its ceiling
+    (`check_growth_ceiling`): each market's demand_growth change at its highest draw in the
+    year it peaks by `last_year` (the last year if it grows, the first if it shrinks). With
+    the expansions' own changes, these are the largest flows any sample asks the network to
+    carry; none when no market grows."""
+    check_growth_ceiling(growth, base_year, last_year, path)
     years = last_year - base_year
     changes = []
     for market, dist in growth.items():
@@ -277,9 +279,8 @@ def load_pathway(path: str | Path, to: int | None = None,
     """Read and validate a pathway file and its base scenario (InputError naming the field)."""
     path = Path(path)
     spec, base = read_plan_file(path, PathwaySpec, {"to": to, "samples": samples})
-    check_growth_ceiling(spec.growth, spec.base_year, spec.to, path)
     check_together(base, [   # the highest growth, then each expansion at full share, and all
-        *growth_part(spec.growth, spec.base_year, spec.to),
+        *growth_part(spec.growth, spec.base_year, spec.to, path),
         *((f"expansions.{i}.changes", exp.changes_at(exp.share(exp.in_service
                                                                 + len(exp.ramp_up))))
           for i, exp in enumerate(spec.expansions))], path, days=spec.days)

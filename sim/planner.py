@@ -44,7 +44,6 @@ from sim.budget import DEFAULT_STUDY_LIMITS, Limits
 from sim.errors import InputError, InputWarning, RunFailed
 from sim.pathway import (
     PlanFile,
-    check_growth_ceiling,
     check_plan_inputs,
     check_ramp,
     check_together,
@@ -122,8 +121,7 @@ def load_candidates(path: str | Path, year: int | None = None
     if year is not None:
         if year < spec.base_year:
             raise InputError("--year", "", f"a year from the base year {spec.base_year}", year)
-        check_growth_ceiling(spec.growth, spec.base_year, year, Path(path))
-        growth = growth_part(spec.growth, spec.base_year, year)
+        growth = growth_part(spec.growth, spec.base_year, year, Path(path))
     check_together(base, [*growth, *((f"candidates.{i}.changes",
                                       [c.model_dump(mode="json", exclude_none=True)
                                        for c in candidate.changes])

@@ -80,18 +80,12 @@ def calibrate_cmd(scenario: Path, seed: int | None, replications: int | None,
     checked = admitted(scenario, seed, replications, days, workers, max_memory, max_events,
                        no_limit)
     plan = checked.plan
-    from sim.calibration import CALIBRATION_FILE
     from sim.inputs import read_files
     from sim.targets import seeds_dir
 
-    # neither output may replace a file the run reads (--overwrite or not; the seeds, the
-    # default table of figures and their sources, too), but an estimation rewrites the
-    # scenario's own estimates file: that is what it is for
-    reads = [*named_inputs(), *read_files([checked.scenario]),
-             targets_file or seeds_dir() / CALIBRATION_FILE, *seeds_dir().glob("*")]
-    market = checked.scenario.market
-    own = os.path.realpath(market.estimates) if market is not None and market.estimates \
-        else None
+    # neither output may replace a file the run reads, --overwrite or not: the scenario and
+    # what it reads, --targets, and the seeds (the default table of figures, their sources)
+    reads = [*named_inputs(), *read_files([checked.scenario]), *seeds_dir().glob("*")]
     if out is not None:
         from sim.calibration import CALIBRATION_COLUMNS
         from sim.staging import check_file_out, first_line
@@ -102,6 +96,8 @@ def calibrate_cmd(scenario: Path, seed: int | None, replications: int | None,
         from sim.market.estimates import ESTIMATES_MARKER
         from sim.staging import begins_with, check_file_out
 
+        market = checked.scenario.market   # an estimation rewrites its own estimates file
+        own = os.path.realpath(market.estimates) if market and market.estimates else None
         estimates_out = check_file_out(
             estimates_out or scenario.parent / "estimates" / f"{scenario.stem}.yaml",
             ours=begins_with(ESTIMATES_MARKER), what="an estimates file", overwrite=overwrite,
@@ -110,6 +106,7 @@ def calibrate_cmd(scenario: Path, seed: int | None, replications: int | None,
             raise InputError("--estimates-out", "", "a file other than --out", str(out))
         if plan.market is None:
             raise click.UsageError(f"{scenario}: --estimate needs a market section")
+        from sim.calibration import CALIBRATION_FILE
         from sim.market.estimation import free_parameters, get_param
 
         for path, figure in free_parameters(targets):   # before the minutes of running
