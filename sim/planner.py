@@ -257,12 +257,13 @@ def search(spec: CandidatesSpec, year: int, target: float, probability: float,
     if not pool:
         raise InputError(spec.source_file, "candidates", "at least one portfolio")
     need_out, need_in = replications_to_decide(len(pool), probability, alpha)
-    if most < need_out:
-        notes.append(f"--most {most} cannot decide any of the {len(pool)} portfolios: "
-                     f"{need_out} replications are needed to show one infeasible, {need_in} "
-                     f"feasible (P(meet) >= {probability:g}, Bonferroni over the "
-                     f"portfolios); every portfolio is run {most} times and none is dropped")
-        warnings.warn(InputWarning(notes[-1]), stacklevel=2)
+    need = min(need_out, need_in)     # below both, no portfolio can be decided either way
+    if most < need:   # said before the runs; the closing note gives it as the reason
+        warnings.warn(InputWarning(
+            f"--most {most} cannot decide any of the {len(pool)} portfolios: {need_out} "
+            f"replications are needed to show one infeasible, {need_in} feasible (P(meet) >= "
+            f"{probability:g}, Bonferroni over the portfolios); every portfolio is run "
+            f"{most} times and none is dropped"), stacklevel=2)
 
     def run(items: list[Screened], n: int) -> None:
         todo = [s for s in items if s.trade.size < n]
@@ -322,7 +323,7 @@ def search(spec: CandidatesSpec, year: int, target: float, probability: float,
         n = min(2 * n, most)
     left = [s for s in pool if s.status == "undecided"]
     if left:
-        why = (f"--most {most} is below the {need_out} needed to decide any" if most < need_out
+        why = (f"--most {most} is below the {need} needed to decide any" if most < need
                else "P(meet) too close to the required probability")
         notes.append(f"{len(left)} portfolio(s) still undecided after {most} replications "
                      f"({why}); cheaper ones among them may also meet it")

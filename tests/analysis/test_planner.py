@@ -3,6 +3,7 @@ probability, on a synthetic case whose answer is known; costs and in-service opt
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -86,8 +87,8 @@ def test_search_says_when_nothing_meets_the_target() -> None:
 
 def test_too_few_replications_to_decide_are_said_before_any_run() -> None:
     """--most below what the Bonferroni-corrected screening needs decides nothing: the search
-    says so up front (a warning, kept in the notes) instead of running every portfolio
-    without a word; enough replications decide as before."""
+    says so up front (a warning) instead of running every portfolio without a word, and the
+    closing note gives it as the reason, once; enough replications decide as before."""
     from sim.errors import InputWarning
     from sim.planner import replications_to_decide
 
@@ -100,14 +101,23 @@ def test_too_few_replications_to_decide_are_said_before_any_run() -> None:
     evaluate, calls = synthetic(dict.fromkeys("abcdef", 1.0), 700, 10)
     with pytest.warns(InputWarning, match=f"--most 4 cannot decide any of the 64 .* {out64} "):
         result = search(spec, 2025, 900, 0.8, evaluate, first=4, most=4, frontier=False)
-    assert "cannot decide" in result.notes[0]
     assert all(s.status in ("undecided", "pruned") for s in result.screened)
-    # the closing note gives that reason, not P(meet) near the required probability
-    assert f"(--most 4 is below the {out64} needed to decide any)" in result.notes[1]
+    # the closing note gives that reason, not P(meet) near the required probability, and the
+    # warning is not repeated among the notes
+    assert not any("cannot decide" in n for n in result.notes)
+    assert f"(--most 4 is below the {min(out64, in64)} needed to decide any)" in result.notes[0]
     evaluate, calls = synthetic(dict.fromkeys("abcdef", 1.0), 700, 10)
     result = search(spec, 2025, 900, 0.8, evaluate, first=4, most=8, frontier=False)
     assert not any("cannot decide" in n for n in result.notes)
     assert calls["runs"] == 8        # the largest portfolio, decided; its subsets pruned
+    # a low required probability is shown met in fewer runs than not met (5 against 36 at
+    # 0.2): --most 8 can decide, so nothing is said and the cheapest that meets is chosen
+    assert replications_to_decide(64, 0.2) == (36, 5)
+    evaluate, calls = synthetic(dict.fromkeys("abcdef", 1.0), 700, 10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InputWarning)
+        result = search(spec, 2025, 600, 0.2, evaluate, first=4, most=8, frontier=False)
+    assert result.chosen is not None and not result.notes
 
 
 def test_in_service_options_follow_lead_time_and_ramp_up() -> None:
