@@ -109,13 +109,50 @@ def backlogged_lines(lines: pd.DataFrame) -> list[str]:
             for row, cap in zip(late.itertuples(), weekly[late.index], strict=True)]
 
 
-def unfilled_start(routes: pd.DataFrame, warmup_days: float) -> str | None:
-    """A note when the statistics began before the network held its boxes in transit: the
-    TEU delivered in the period fall short of those created in it by more than
-    `START_UP_SHORTFALL`, and the warm-up is shorter than the time most boxes take door to
-    door (about their 95th percentile: that of the routes' own 95th percentiles, weighted by
-    the TEU each delivered). A run starts empty, so until then fewer boxes arrive than leave.
-    None when all is well."""
+def unfilled(shortfall: float, short_days: float) -> bool:
+    """The statistics began before the network held its boxes in transit: the TEU delivered
+    fall short of those created by more than `START_UP_SHORTFALL`, with a warm-up shorter
+    than most boxes' door-to-door time (`short_days` > 0). A run starts empty, so until then
+    fewer boxes arrive than leave."""
+    return short_days > 0 and shortfall > START_UP_SHORTFALL
+
+
+@dataclass(frozen=True)
+class StartUp:
+    """How far the TEU delivered in a run's period fall short of those created in it
+    (`shortfall`, a share), beside its warm-up and its boxes' door-to-door days (the mean, and
+    about the 95th percentile: that of the routes' own 95th percentiles, weighted by the TEU
+    each delivered)."""
+
+    shortfall: float
+    mean_days: float
+    most_days: float
+    warmup_days: float
+
+    @property
+    def short_days(self) -> float:
+        """Days by which the warm-up falls short of most boxes' door-to-door time (<= 0: it
+        does not)."""
+        return self.most_days - self.warmup_days
+
+    @property
+    def unfilled(self) -> bool:
+        """The statistics began before the network held its boxes in transit (`unfilled`)."""
+        return unfilled(self.shortfall, self.short_days)
+
+    def note(self) -> str:
+        """What `unfilled` means for this run, and the warm-up that would fill it."""
+        return (f"the TEU delivered in the period are {100 * self.shortfall:.1f}% below those "
+                f"created in it: a run starts empty, and its {self.warmup_days:g}-day warm-up "
+                f"is shorter than the boxes' door-to-door times (mean {self.mean_days:.1f} "
+                f"days, 95th percentile about {self.most_days:.0f}), so fewer arrived than "
+                f"left (a warm-up of about {math.ceil(self.most_days)} days, "
+                "horizon.warmup_days, fills the network first)")
+
+
+def start_up(routes: pd.DataFrame, warmup_days: float) -> StartUp | None:
+    """The start-up measures of a routes table (one replication's, or their mean); None when
+    nothing was created or delivered."""
     created = float(routes["teu_created_per_year"].sum())
     delivered = float(routes["teu_delivered_per_year"].sum())
     if created <= 0 or delivered <= 0:
@@ -125,14 +162,38 @@ def unfilled_start(routes: pd.DataFrame, warmup_days: float) -> str | None:
         / HOURS_PER_DAY
     most_days = weighted_quantile(routes["transit_p95_h"].fillna(0.0).to_numpy(dtype=float),
                                   weight, 0.95) / HOURS_PER_DAY
-    short = 1.0 - delivered / created
-    if warmup_days >= most_days or short <= START_UP_SHORTFALL:
+    return StartUp(1.0 - delivered / created, mean_days, most_days, warmup_days)
+
+
+def unfilled_start(routes: pd.DataFrame, warmup_days: float) -> str | None:
+    """A note when the statistics began before the network held its boxes in transit
+    (`StartUp.unfilled`); None when all is well."""
+    found = start_up(routes, warmup_days)
+    return found.note() if found is not None and found.unfilled else None
+
+
+def unfilled_runs(runs: pd.DataFrame, shown: int = 4) -> str | None:
+    """A note naming the variants of a sweep's runs table (`sim.sweep.tasks.run_kpis`) whose
+    ok runs began their statistics before the network was full (`unfilled` on the mean of
+    their `start_up_shortfall` and `warmup_short_days`, as `run` judges the mean of its
+    replications): a change of transit time then moves the delivered TEU the variants are
+    compared on. None when none did (or the table predates the columns)."""
+    if not {"start_up_shortfall", "warmup_short_days"} <= set(runs) or not len(runs):
         return None
-    return (f"the TEU delivered in the period are {100 * short:.1f}% below those created in "
-            f"it: a run starts empty, and its {warmup_days:g}-day warm-up is shorter than the "
-            f"boxes' door-to-door times (mean {mean_days:.1f} days, 95th percentile about "
-            f"{most_days:.0f}), so fewer arrived than left (a warm-up of about "
-            f"{math.ceil(most_days)} days, horizon.warmup_days, fills the network first)")
+    ok = runs[runs["status"] == "ok"]
+    means = ok.groupby("variant", sort=True)[["start_up_shortfall", "warmup_short_days"]].mean()
+    hit = means[[unfilled(r.start_up_shortfall, r.warmup_short_days)
+                 for r in means.itertuples()]]
+    if hit.empty:
+        return None
+    names = list(map(str, hit.index))
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return (f"{len(hit)} of {len(means)} variants ({', '.join(names[:shown])}{more}) began "
+            "their statistics before the network held its boxes in transit: the TEU "
+            f"delivered fall up to {100 * hit['start_up_shortfall'].max():.1f}% short of "
+            "those created (mean over the runs), with a warm-up shorter than most boxes' "
+            "door-to-door time, so a change of transit time moves the delivered TEU compared "
+            "here (a longer horizon.warmup_days in the base; `cqsim run` on it says how long)")
 
 
 def flagged(checks: pd.DataFrame) -> list[str]:

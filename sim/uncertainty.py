@@ -276,6 +276,7 @@ def run_uncertainty(scenario: Scenario | str | Path, out: str | Path | None = No
     `overwrite`: replace an `out` that holds files cqsim did not write (`cqsim sweep`'s).
     `limits` bound all its runs together, as a study's (a sweep's default, 5e8 events,
     refused the 256-sample study the README shows)."""
+    from sim.checks import unfilled_runs
     from sim.sweep.execute import execute_sweep
     from sim.trade import references
 
@@ -291,6 +292,9 @@ def run_uncertainty(scenario: Scenario | str | Path, out: str | Path | None = No
                             plots=False, settle_here=False, overwrite=overwrite,
                             limits=limits)
     quant, pm, sob, notes = analyse(study, outcome.runs, goal)
+    unfilled = unfilled_runs(outcome.runs)
+    if unfilled:
+        notes.append(unfilled)
     result = StudyOutcome(study, outcome.runs, quant, pm, sob, outcome.out, outcome.executor,
                           outcome.wall_seconds, outcome.failed, notes)
     if out is not None:

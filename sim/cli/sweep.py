@@ -20,6 +20,7 @@ from sim.cli.common import (
     limits,
     named_inputs,
     one_executor,
+    show_warning,
 )
 
 
@@ -109,6 +110,11 @@ def sweep(sweep_file: Path, out: Path | None, overwrite: bool, workers: int | No
                   f" on {outcome.executor} in {outcome.wall_seconds:.1f} s -> {shown}/")
     if outcome.replaced:
         screen.print(f"replaced what {shown}/ held: {outcome.replaced}", soft_wrap=True)
+    from sim.checks import unfilled_runs
+
+    unfilled = unfilled_runs(outcome.runs)
+    if unfilled:
+        show_warning(unfilled)
     if outcome.failed:
         click.echo(f"cqsim: {outcome.failed} of {total} runs failed; their errors are in "
                    f"{shown}/runs.parquet (status, error); --resume retries them", err=True)

@@ -92,7 +92,11 @@ def run_kpis(result: ReplicationResult, plan: Plan) -> dict[str, float | str]:
     (`<corridor>_<kpi>`) and in total (`total_<kpi>`, `sim.kpis`), the goods trade
     (`goods_trade_bn_cny_per_year`: channels plus what no simulated route carries,
     `sim.trade`), peak utilizations with where each peak is (`max_hub_utilization_at`: the
-    hub's id; `link:direction`, ...) and the conservation balance."""
+    hub's id; `link:direction`, ...), the conservation balance and the start-up check
+    (`start_up_shortfall`: the share by which the TEU delivered fall short of those created;
+    `warmup_short_days`: by how much the warm-up falls short of most boxes' door-to-door
+    time; `sim.checks.StartUp`)."""
+    from sim.checks import start_up
     from sim.trade import GOODS_TRADE, outside_channels_bn
 
     row: dict[str, float | str] = {}
@@ -112,6 +116,9 @@ def run_kpis(result: ReplicationResult, plan: Plan) -> dict[str, float | str]:
                                     if c in df.columns)
     balance = result.tables["conservation"].to_dict("records")[0]
     row.update({str(k): float(v) for k, v in balance.items() if k != "residual_teu"})
+    begun = start_up(result.tables["routes"], plan.horizon.warmup_days)
+    row["start_up_shortfall"] = begun.shortfall if begun is not None else float("nan")
+    row["warmup_short_days"] = begun.short_days if begun is not None else float("nan")
     return row
 
 

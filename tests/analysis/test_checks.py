@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from sim.checks import flagged
@@ -120,11 +121,33 @@ def test_a_warm_up_shorter_than_the_transit_is_named() -> None:
     assert unfilled_start(routes.iloc[:0], 0.0) is None         # nothing delivered
 
 
+def test_a_sweep_names_the_variants_whose_runs_began_unfilled() -> None:
+    """A sweep judges each variant on the mean of its ok runs, as `run` judges the mean of
+    its replications (one run of 48 at 2.2% short, its variant at 1.6%, was noise): the note
+    counts the variants flagged, names a few, then how many more, and gives the largest
+    mean shortfall; quiet when none is, or when the runs table predates the columns."""
+    from sim.checks import unfilled_runs
+
+    runs = pd.DataFrame({"variant": [f"v{i // 2:03d}" for i in range(14)],
+                         "status": ["ok"] * 13 + ["failed"],
+                         "start_up_shortfall": [0.03] * 8 + [0.2, 0.082, 0.01, 0.022, 0.03,
+                                                             float("nan")],
+                         "warmup_short_days": [10.0] * 10 + [10.0, 10.0, -1.0, float("nan")]})
+    note = unfilled_runs(runs)
+    assert note is not None and note.startswith(
+        "5 of 7 variants (v000, v001, v002, v003 and 1 more) began"), note
+    assert "up to 14.1% short" in note                # v004's mean; v005 at 1.6% is quiet
+    runs["warmup_short_days"] = -1.0                  # every warm-up past most boxes' time
+    assert unfilled_runs(runs) is None
+    assert unfilled_runs(runs.drop(columns="warmup_short_days")) is None
+
+
 @pytest.mark.slow
 def test_run_and_compare_name_a_warm_up_shorter_than_the_transit(tmp_path: Path) -> None:
     """A 20-day line counted from day 0 of 60: a third of the boxes are still on their way
     when the period ends, and none arrived before it began. `run` and `compare` say so in
-    their warning line; with a 25-day warm-up they are quiet."""
+    their warning line, and `sweep` names the variants whose runs did; with a 25-day warm-up
+    they are quiet."""
     from tests.support.netbuilder import (
         flow,
         hub,
@@ -152,3 +175,15 @@ def test_run_and_compare_name_a_warm_up_shorter_than_the_transit(tmp_path: Path)
             assert done.exit_code == 0, done.output
             said = "a run starts empty, and its 0-day warm-up is shorter" in done.stderr
             assert said == warned, (args[0], warmup, done.stderr)
+        sweep = tmp_path / "sweep.yaml"
+        sweep.write_text(yaml.safe_dump({
+            "name": "line", "base": "base.yaml", "replications": 1, "parameters": {
+                "grid": {"network.services.ab.departures_per_week": [7, 14]}}}))
+        done = runner.invoke(main, ["sweep", str(sweep), "--workers", "1", "--no-plots",
+                                    "--out", str(tmp_path / f"sweep{warmup}")])
+        assert done.exit_code == 0, done.output
+        said = "2 of 2 variants (v0000, v0001) began their statistics" in done.stderr
+        assert said == warned, (warmup, done.stderr)
+        runs = pd.read_parquet(tmp_path / f"sweep{warmup}" / "runs.parquet")
+        assert ((runs["start_up_shortfall"] > 0.2) & (runs["warmup_short_days"] > 0)).all() \
+            == warned, runs[["start_up_shortfall", "warmup_short_days"]]
