@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from sim import kpis, mapdata
+from sim.engine.model import TOLERANCE_TEU
 from sim.report import deltas as dl
 from sim.report import figures as fg
 from sim.report import rundir as rd
@@ -239,6 +240,25 @@ def cards(run: rd.RunDir) -> str:
         "</div>" for v, lab in items) + "</div>"
 
 
+def balance_note(run: rd.RunDir) -> str:
+    """The freight balance of the run, per replication: no box lost (`sim.engine` checks it
+    in every run; run.json keeps it too). Empty for a run folder without the table."""
+    c = run.by_replication("conservation")
+    if c.empty:
+        return ""
+    mean = {k: float(c[k].mean()) for k in ("created_teu_horizon", "delivered_teu_horizon",
+                                            "in_transit_teu", "waiting_teu")}
+    residual = float(c["residual_teu"].abs().max())
+    lost = (c["residual_teu"].abs() > TOLERANCE_TEU * c["created_teu_horizon"].clip(lower=1.0))
+    verdict = "BOXES UNACCOUNTED FOR" if lost.any() else "no box lost"
+    return ("<div class='note'><b>Freight balance</b> over the whole horizon "
+            f"({run.days:g} days, warm-up included), mean of {len(c)} replication(s): created "
+            f"{mean['created_teu_horizon']:,.0f} TEU = delivered "
+            f"{mean['delivered_teu_horizon']:,.0f} + in transit {mean['in_transit_teu']:,.0f} "
+            f"+ waiting {mean['waiting_teu']:,.0f} at the end; largest residual of a "
+            f"replication {residual:.2g} TEU: {verdict}.</div>")
+
+
 def trade_refs(run: rd.RunDir) -> dict[str, tuple[float, str]]:
     """The published references in trade.csv: 2023 goods trade and the 2025 target."""
     t = run.table("trade")
@@ -269,6 +289,7 @@ def run_sections(page: Page, run: rd.RunDir, heading: str = "") -> None:
     if heading:
         page.add(f"<h2>{html.escape(heading)}</h2>")
     page.add(cards(run))
+    page.add(balance_note(run))
     page.add("<h2>Map of flows</h2><div class='note'>Lambert conformal conic projection. Drag "
              "to pan, scroll or use the toolbar to zoom, hover a line or hub for its figures; "
              "click a channel in the legend to hide it.</div>")

@@ -391,6 +391,8 @@ SHAPES = {
     "locks": Shape(("lock", "direction")),
     "locks_daily": Shape(("lock", "direction"), ("day",)),
     "attribution": Shape(("variant", "item")),
+    "conservation": Shape((), ("created_teu_horizon", "delivered_teu_horizon",
+                               "in_transit_teu", "waiting_teu", "residual_teu")),
 }
 # flows.gpkg's layers (and the geometry each holds)
 LAYERS = {

@@ -45,6 +45,11 @@ def test_run_writes_a_self_contained_report(one_run: Path) -> None:
     # units: figures per year, with CIs
     for text in ("TEU/yr", "bn CNY/yr", "95% CI", "2025 target", "2023 goods trade"):
         assert text in page
+    # the freight balance, per replication as run.json keeps it
+    created = sum(meta["created_teu_horizon"]) / len(meta["created_teu_horizon"])
+    assert f"<b>Freight balance</b> over the whole horizon (30 days, warm-up included), mean " \
+           f"of 2 replication(s): created {created:,.0f} TEU = delivered" in page
+    assert "TEU: no box lost." in page
 
 
 @pytest.mark.slow
