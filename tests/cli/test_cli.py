@@ -48,6 +48,10 @@ def test_run_writes_every_table_map_and_flows(baseline_run: tuple[Path, str]) ->
         corridors["trade_bn_cny_per_year"].sum())
     reps = pd.read_parquet(out / "corridors.parquet")
     assert sorted(reps["replication"].unique()) == [0, 1]
+    # the console's balance is conservation.csv's: per replication, not summed over them
+    cons = pd.read_csv(out / "conservation.csv")
+    assert (f"(mean of 2 replication(s)): created {cons['created_teu_horizon'].iloc[0]:,.0f} "
+            "TEU = delivered") in " ".join(stdout.split()), stdout
     links = gpd.read_file(out / "flows.gpkg", layer="links")
     hubs = gpd.read_file(out / "flows.gpkg", layer="hubs")
     assert links.crs.to_epsg() == 4326 and (links["teu_per_year"] > 0).any()
