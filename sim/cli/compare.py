@@ -24,6 +24,7 @@ from sim.errors import InputError
 
 if TYPE_CHECKING:
     from sim.compare import Comparison
+    from sim.scenario import Scenario
     from sim.staging import ResultFolder
 
 PLACEBO_COMPARE = "placebo_compare.csv"          # each ALT's deltas paired with the placebo
@@ -78,6 +79,15 @@ def _warn_unmoved(cmp: Comparison) -> None:
         show_warning(f"{name}: no compared figure moved in any replication (every paired "
                      f"delta is 0): its changes have no effect in this scenario; check that "
                      f"each names a field that acts here (docs/scenarios.md)")
+
+
+def reads(base: Scenario, others: list[Scenario]) -> tuple[Path, ...]:
+    """What a comparison's --out may not hold, --overwrite or not: the files named on the
+    command line and every file the variants' runs read (their chains, geodata, market
+    tables, estimates)."""
+    from sim.inputs import read_files
+
+    return (*named_inputs(), *read_files([base, *others]))
 
 
 def _warn_unfilled(cmp: Comparison) -> None:
@@ -145,7 +155,8 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
     from sim.staging import ResultFolder, replaced_line
 
     with ResultFolder(default_out(base_s.name, prefix="compare-") if out is None else out,
-                      command="compare", overwrite=overwrite, inputs=named_inputs()) as folder:
+                      command="compare", overwrite=overwrite,
+                      inputs=reads(base_s, [load_scenario(a) for a in every])) as folder:
         cmp = run_compare(base_s, list(alts), replications=replications, days=days,
                           independent=independent, workers=workers, placebo=placebo)
         channels, at_locks = split_deltas(cmp.deltas)
@@ -277,7 +288,8 @@ def rank(base: Path, files: tuple[Path, ...], changes: tuple[Path, ...],
     from sim.staging import ResultFolder, replaced_line
 
     with ResultFolder(default_out(base_s.name, prefix="rank-") if out is None else out,
-                      command="rank", overwrite=overwrite, inputs=named_inputs()) as folder:
+                      command="rank", overwrite=overwrite,
+                      inputs=reads(base_s, list(candidates.values()))) as folder:
         table, cmp = run_rank(base_s, candidates, replications=replications, days=days,
                               workers=workers, per=per)
         write_csv(folder.path / "rank.csv", table)

@@ -39,6 +39,7 @@ def run(scenario: Path, out: Path | None, overwrite: bool, seed: int | None,
         no_report: bool, progress: bool, max_memory: float, max_events: float,
         no_limit: bool) -> None:
     """Simulate SCENARIO and write its results."""
+    from sim.inputs import read_files
     from sim.outputs import Writers, run_about, write_run
     from sim.paths import default_out
     from sim.pipeline import run as run_plan
@@ -54,7 +55,8 @@ def run(scenario: Path, out: Path | None, overwrite: bool, seed: int | None,
             plan = checked.plan
             folder = stack.enter_context(ResultFolder(
                 default_out(plan.name) if out is None else out, command="run",
-                overwrite=overwrite, inputs=(*named_inputs(), plan.geodata)))
+                overwrite=overwrite,   # nor any file the run reads, --overwrite or not
+                inputs=(*named_inputs(), plan.geodata, *read_files([checked.scenario]))))
         # helper processes import what flows.gpkg, map.png and report.html need meanwhile
         writers = Writers(map_png=not no_map, report=not no_report)
         try:

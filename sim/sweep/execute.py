@@ -16,6 +16,7 @@ import pandas as pd
 
 from sim.atomic import write_csv, write_parquet
 from sim.budget import DEFAULT_LIMITS, Limits
+from sim.inputs import CODE
 from sim.sweep.spec import SweepSpec
 from sim.sweep.store import (
     assemble_into,
@@ -96,8 +97,9 @@ def execute_sweep(spec: Sweep | SweepSpec | str | Path, out: str | Path | None =
             (folder / "runs").mkdir()
             done: set[str] = set()
         else:
-            final = stack.enter_context(ResultFolder(
-                out, command="sweep", overwrite=overwrite, inputs=inputs))
+            final = stack.enter_context(ResultFolder(   # nor may it hold a file the runs read
+                out, command="sweep", overwrite=overwrite,
+                inputs=(*inputs, *(f for f in sweep.inputs if f != CODE))))
             folder = work_folder(final.final)
             if not folder.exists():  # removed again if the sweep stops before a run is done
                 stack.callback(_drop_if_empty, folder)

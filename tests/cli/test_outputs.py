@@ -345,3 +345,39 @@ def test_cqsim_report_keeps_the_manifest_true(tmp_path: Path) -> None:
     assert verify(out) == []  # report.html is listed, with its hash
     assert check_out(out).holds == "cqsim"  # so a new run may replace the folder
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+@pytest.mark.slow
+def test_no_command_replaces_a_folder_its_runs_read(tmp_path: Path) -> None:
+    """`--out --overwrite` on a folder holding a file the runs read (the market table in
+    seeds/, the geodata, the base scenario of a sweep) is refused by every command that
+    runs a scenario: until 2026-12-04 `run` checked only the files named on the command line
+    and the geodata, `compare`, `rank` and `sweep` only those named, and each deleted the
+    folder for its results."""
+    import shutil
+
+    for part in ("scenarios", "geodata", "seeds"):
+        shutil.copytree(ROOT / part, tmp_path / part)
+    base = tmp_path / "scenarios" / "baseline.yaml"
+    (tmp_path / "more.yaml").write_text(
+        "changes:\n  - {kind: scale, service: south-sea-singapore, "
+        "field: departures_per_week, factor: 2}\n")
+    (tmp_path / "sweep.yaml").write_text(
+        "name: t\nbase: scenarios/baseline.yaml\ndays: 31\nreplications: 1\nparameters:\n"
+        "  grid:\n    network.services.south-sea-singapore.departures_per_week: [7, 8]\n")
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    for args, folder, held in (
+            (["run", str(base), "--days", "31"], "seeds", "markets-2023.csv"),
+            (["compare", str(tmp_path / "scenarios" / "baseline-2023.yaml"),
+              str(tmp_path / "scenarios" / "placebo.yaml"), "--days", "31"], "seeds",
+             "markets-2023.csv"),
+            (["rank", str(base), str(tmp_path / "more.yaml"), "--days", "31"], "geodata",
+             "hubs.geojson"),
+            (["sweep", str(tmp_path / "sweep.yaml"), "--workers", "1"], "scenarios",
+             "baseline.yaml")):
+        proc = _cqsim(*args, "--out", str(tmp_path / folder), "--overwrite")
+        assert proc.returncode == 2, (args[0], proc.stderr)
+        line = proc.stderr.strip()   # the input's path is cut to 80 characters
+        assert "\n" not in line and "does not hold an input (" in line \
+            and held[:8] in line, (args[0], line)
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
