@@ -193,6 +193,22 @@ def _refuse(shown: str, option: str, expected: str) -> InputError:
     return InputError(shown, option, expected)
 
 
+# The longest name of one file or folder, and of a whole path, that Linux file systems take
+# (NAME_MAX, PATH_MAX): a longer one raised OSError (ENAMETOOLONG) from the checks below.
+NAME_MAX = 255
+PATH_MAX = 4096
+
+
+def _check_length(shown: str, option: str, what: str) -> None:
+    """InputError unless `shown` is a name the file system can hold."""
+    size = len(os.fsencode(shown))
+    longest = max((len(os.fsencode(part)) for part in Path(shown).parts), default=0)
+    if longest > NAME_MAX or size >= PATH_MAX:
+        raise _refuse(printable(shown, 80), option,
+                      f"{what} of at most {NAME_MAX} bytes a part and {PATH_MAX - 1} in all "
+                      f"(got {longest} and {size})")
+
+
 def _inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
@@ -231,6 +247,7 @@ def check_place(out: str | os.PathLike[str], *, inputs: Iterable[str | os.PathLi
         raise _refuse(repr(shown), option, "a folder name (got an empty one)")
     if "\x00" in shown:
         raise _refuse(printable(shown, 80), option, "a folder name without NUL bytes")
+    _check_length(shown, option, "a folder name")
     try:
         path = Path(os.path.realpath(shown))
     except (OSError, ValueError) as exc:
@@ -331,6 +348,7 @@ def check_file_out(out: str | os.PathLike[str], *, ours: Callable[[Path], bool],
         raise _refuse(repr(shown), option, "a file name (got an empty one)")
     if "\x00" in shown:
         raise _refuse(printable(shown, 80), option, "a file name without NUL bytes")
+    _check_length(shown, option, "a file name")
     path = Path(os.path.realpath(shown))
     for item in inputs:
         if Path(os.path.realpath(os.fspath(item))) == path:

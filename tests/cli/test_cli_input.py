@@ -481,3 +481,6 @@ def test_an_out_inside_another_result_is_refused(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "outside other results" in result.stderr, result.output
     assert not (first / "sub").exists()
     assert _cqsim("report", first).exit_code == 0      # its own report.html: listed in it
+    # a name too long for the file system: one line, not OSError's traceback
+    result = _cqsim("report", first, "-o", tmp_path / f"{'x' * 300}.html")
+    assert result.exit_code == 2 and "at most 255 bytes a part" in result.stderr, result.output
