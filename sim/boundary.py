@@ -140,6 +140,11 @@ def check_reference(scenario: Scenario, plan: Plan, choices: tuple[ChoiceSet, ..
                          via=f"{file}: {field}") from None
 
 
+def plural(n: int, noun: str) -> str:
+    """`1 variant`, `2 variants`, `1,000 variants`."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def count_variants(grid: Mapping[str, Sequence[object]] | None, sample_n: int | None) -> int:
     """Variants of a sweep design, counted without building them."""
     if grid is not None:
@@ -166,7 +171,24 @@ def check_sweep(variants: int, per_run: Estimate, workers: int, limits: Limits |
                          f"{variants:,} variants")
     total = repeated(per_run, variants, max(1, workers), held=variants * PLAN_BYTES)
     if limits is not None:
-        check(total, limits, file, what=f"sweep of {variants:,} variants")
+        check(total, limits, file, what=f"sweep of {plural(variants, 'variant')}")
+    return total
+
+
+def check_variants(estimates: Sequence[Estimate], workers: int, limits: Limits | None,
+                   file: str) -> Estimate:
+    """Refuse a sweep whose variants, each estimated on its own plan, pass `limits`: a grid,
+    sample or points value (a smaller lot, more demand, a longer horizon) or a variant's own
+    replications (`point_replications`) can make it far dearer than the base that
+    `check_sweep` priced before the variants were built. `workers` of the dearest run at
+    once."""
+    every = combine(estimates)
+    dearest = max((e.memory_bytes for e in estimates), default=BASE_MEMORY)
+    total = Estimate(every.lots_per_replication, every.events_per_replication, every.runs,
+                     BASE_MEMORY + len(estimates) * PLAN_BYTES
+                     + max(1, workers) * (dearest - BASE_MEMORY))
+    if limits is not None:
+        check(total, limits, file, what=f"sweep of {plural(len(estimates), 'variant')}")
     return total
 
 

@@ -137,11 +137,13 @@ def validate(scenario: Path, seed: int | None, replications: int | None, days: f
 
 
 def _validate_sweep(path: Path, workers: int, caps: Any) -> None:
+    from sim.boundary import plural
     from sim.sweep import load_sweep, prepare_sweep
 
     with held_warnings():
         sweep = prepare_sweep(load_sweep(path), caps, workers)
-    click.echo(f"{path}: valid sweep ({len(sweep.variants)} variants, {len(sweep.tasks)} runs "
+    click.echo(f"{path}: valid sweep ({plural(len(sweep.variants), 'variant')}, "
+               f"{plural(len(sweep.tasks), 'run')} "
                f"of base {sweep.spec.base})")
 
 

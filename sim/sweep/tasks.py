@@ -24,7 +24,7 @@ from sim.errors import InputError
 from sim.inputs import digests, read_files
 from sim.kpis import PEAKS, kpis, totals
 from sim.network import Plan
-from sim.pipeline import prepare, replicate_one, settle
+from sim.pipeline import prepare, replicate_one, settle, with_run_settings
 from sim.routing import choice_sets
 from sim.scenario import (
     Scenario,
@@ -211,7 +211,7 @@ def prepare_sweep(spec: SweepSpec | str | Path, limits: Limits | None = None,
     Every input error surfaces here, before any run starts; with `limits`, a sweep whose
     estimated cost passes them is refused before its variants are built (sim.boundary).
     """
-    from sim.boundary import check_sweep, count_variants
+    from sim.boundary import check_sweep, check_variants, count_variants
 
     if not isinstance(spec, SweepSpec):
         spec = load_sweep(spec)
@@ -227,8 +227,8 @@ def prepare_sweep(spec: SweepSpec | str | Path, limits: Limits | None = None,
         spec.parameters.grid, sample.n if sample else None)
     first = prepare(_variant_scenario(spec, base, kind, {}), seed=spec.seed,
                     replications=reps, days=spec.days)
-    per_run = estimate(first, choice_sets(first))
-    check_sweep(variants, per_run, workers, limits, spec.source_file)
+    first_sets = choice_sets(first)
+    check_sweep(variants, estimate(first, first_sets), workers, limits, spec.source_file)
     points = design(spec.parameters)
     tasks: list[RunTask] = []
     plans = []
@@ -240,6 +240,13 @@ def prepare_sweep(spec: SweepSpec | str | Path, limits: Limits | None = None,
             plans.append(prepare(scenario, seed=spec.seed, replications=reps, days=spec.days))
         except InputError as exc:
             raise _variant_error(spec, k, point, exc) from None
+    # each variant priced on its own plan, with its own replications (the base's legs per
+    # route: its route sets are not built yet)
+    check_variants([estimate(
+        plan if spec.point_replications is None else
+        with_run_settings(plan, replications=len(spec.point_replications[k])),
+        first_sets if len(plan.flows) == len(first.flows) else None)
+        for k, plan in enumerate(plans)], workers, limits, spec.source_file)
     inputs = digests(read_files(scenarios), code_version())
     del scenarios   # only their files were wanted
     identity = {

@@ -550,3 +550,31 @@ def test_dask_worker_killed_mid_sweep(tmp_path: Path,
     runs = pd.read_parquet(out / "runs.parquet")
     assert len(runs) == 12 and runs["run_id"].is_unique and set(runs["status"]) == {"ok"}
     assert runs["worker"].nunique() == 2  # the killed process, then its replacement
+
+
+def test_each_variant_is_priced_on_its_own(tmp_path: Path) -> None:
+    """A sweep is priced again once its variants are built, each on its own plan: a grid
+    value that shrinks the lot, or a point's own list of replications, made a sweep of days
+    pass the limits priced on the base alone (probe, 2026-12-04). A sweep within them is
+    still admitted."""
+    from sim.boundary import check_sweep
+    from sim.budget import Limits, estimate
+    from sim.pipeline import prepare
+
+    path = tiny_sweep(tmp_path, values=[7], replications=1)
+    one = estimate(prepare(tmp_path / "scenario.yaml", replications=1))
+    limits = Limits(max_events=200 * one.events, max_memory=None)
+    assert prepare_sweep(path, limits).tasks      # within: admitted
+    doc = yaml.safe_load(path.read_text())
+    doc["parameters"]["grid"]["demand.lot_teu"] = [0.001]    # 1,000 lots for each TEU
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(InputError, match=r"sweep of 1 variant .*events"):
+        prepare_sweep(path, limits)
+    doc["parameters"] = {"points": [{SERVICE: 7}, {SERVICE: 14}]}
+    doc["point_replications"] = [list(range(300)), list(range(300))]
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(InputError, match=r"sweep of 2 variants.*events"):
+        prepare_sweep(path, limits)
+    # the base alone, at the sweep's one replication, passed both
+    check_sweep(2, estimate(prepare(tmp_path / "scenario.yaml", replications=1)), 1, limits,
+                str(path))
