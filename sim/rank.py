@@ -45,14 +45,16 @@ def candidate(base: Scenario, path: str | Path, name: str | None = None) -> Scen
         raise InputError(path, "changes", "a non-empty list of changes")
     data = base.model_dump(mode="json")
     data["changes"] = list(data.get("changes") or []) + raw["changes"]
-    data["name"] = name or str(raw.get("name") or path.stem)
-    data["description"] = str(raw.get("description") or "")
+    # as written, so the schema checks them as it checks a scenario's (a list was made text)
+    data["name"] = name or (path.stem if raw.get("name") is None else raw["name"])
+    data["description"] = "" if raw.get("description") is None else raw["description"]
     data["source_file"] = str(resolved)
     # the candidate's changes are positions in its own file
     where = base.provenance
     own = len(where.files)
-    data["provenance"] = Provenance(
-        files=(*where.files, str(resolved)), keys=where.keys,
+    data["provenance"] = Provenance(   # its name and description are its own file's
+        files=(*where.files, str(resolved)),
+        keys={**where.keys, **{k: own for k in ("name", "description") if k in raw}},
         changes=(*where.changes, *((own, j) for j in range(len(raw["changes"])))),
         sections=(*where.sections, tuple(str(k) for k in raw))).model_dump(mode="json")
     if data["demand"].get("reference_scenario") is None:
@@ -60,8 +62,10 @@ def candidate(base: Scenario, path: str | Path, name: str | None = None) -> Scen
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise validation_error(exc, Provenance.model_validate(data["provenance"]),
-                               resolved) from None
+        error = validation_error(exc, Provenance.model_validate(data["provenance"]), resolved)
+        if name and error.field == "name":   # given on the command line, not in a file
+            raise InputError("--candidate", "", error.expected, name) from None
+        raise error from None
     check_scenario(scenario)
     return scenario
 

@@ -297,6 +297,25 @@ def test_rank_puts_the_candidate_that_relieves_the_bottleneck_first(tmp_path: Pa
         "extra_trade_cny_per_capacity_teu"]
 
 
+def test_a_changes_files_name_is_checked_as_a_scenarios(tmp_path: Path) -> None:
+    """A changes file's `name` and `description` are checked as a scenario's, and the error
+    names that file; a name given with --candidate names the option (a list was made the
+    text "['a', 'b']", and the errors named BASE; probe, 2026-12-04)."""
+    from sim.errors import InputError
+
+    base = sim.load_scenario(_two_lines(tmp_path))
+    change = [{"kind": "scale", "service": "ab", "field": "departures_per_week", "factor": 2}]
+    for key, value in (("name", ["a", "b"]), ("name", {"a": 1}), ("description", [1, 2])):
+        path = write_scenario(tmp_path / "c.yaml", {key: value, "changes": change})
+        with pytest.raises(InputError) as err:
+            candidate(base, path)
+        assert (err.value.file, err.value.field) == (str(path.resolve()), key), str(err.value)
+    path = write_scenario(tmp_path / "c.yaml", {"changes": change})
+    with pytest.raises(InputError, match=r"^--candidate: expected a name of printable"):
+        candidate(base, path, "a\nb")
+    assert candidate(base, path, "ok").name == "ok"
+
+
 def test_a_border_with_trains_a_day_gains_capacity_from_them_not_from_positions(
         tmp_path: Path) -> None:
     # baseline-2023's Alashankou: 14 trains a day out, 10 in; its trains carry 82 TEU
