@@ -379,7 +379,7 @@ class Shape:
 
 # Every table the report reads (`RunDir.table`, `RunDir.by_replication`, attribution.csv).
 SHAPES = {
-    "corridors": Shape(("corridor",), rows=True),
+    "corridors": Shape(("corridor",), ("teu_per_year", "trade_bn_cny_per_year"), rows=True),
     "gateways": Shape(("gateway", "flow_class"), text=("label",)),
     "markets": Shape(("market", "direction", "gateway"), text=("label",)),
     "trade": Shape(("item",), ("value", "ci95"), text=("unit", "source")),
@@ -548,6 +548,17 @@ def attribution(runs: list[RunDir], name: str = ATTRIBUTION_FILE,
     file = folder / name
     if len(runs) < 2 or not file.is_file() or any(r.path.parent != folder for r in runs):
         return pd.DataFrame()
+    from sim.staging import MANIFEST_KEY, read_manifest
+
+    # without its manifest nothing says the file is the comparison's; but the comparison's
+    # own report, written while its folder is staged (`shown_as` names where it will be),
+    # reads what that command has just written
+    found = read_manifest(folder)
+    staged = all(r.shown_as is not None for r in runs)
+    if not staged and (found is None or MANIFEST_KEY not in found[1]):
+        raise InputError(folder / "compare.json", MANIFEST_KEY, f"the manifest of the "
+                         f"`cqsim compare` that wrote {name} (it is missing or not cqsim's): "
+                         "run the comparison again")
     check_intact(folder, name)
     frame = read_table(file, SHAPES["attribution"])
     frame = frame[frame["variant"].isin([r.name for r in runs[1:] if r is not first])]

@@ -360,3 +360,14 @@ def test_comparison_shows_where_the_change_came_from(comparison: Path, tmp_path:
         (tmp_path / "attribution.csv").write_bytes(damage)
         with pytest.raises(InputError, match="attribution.csv"):
             write_report(away, tmp_path / "damaged.html")
+    # a comparison whose compare.json is gone or broken: nothing vouches for attribution.csv
+    # (an edited figure was shown as the comparison's; probe, 2026-12-04)
+    copy = shutil.copytree(comparison, tmp_path / "copy")
+    for broken in ("{", None):
+        if broken is None:
+            (copy / "compare.json").unlink()
+        else:
+            (copy / "compare.json").write_text(broken)
+        with pytest.raises(InputError, match=r"compare\.json: manifest: expected the manifest"):
+            write_report(sorted(p for p in copy.iterdir() if p.is_dir()),
+                         tmp_path / "unvouched.html")

@@ -92,6 +92,8 @@ CASES: dict[str, tuple[Callable[[Path], object], str, str, str | None]] = {
     "corridors.csv empty": (_write("corridors.csv", ""), "corridors.csv", "manifest",
                             "header"),
     "corridors.csv header only": (_header_only, "corridors.csv", "manifest", "rows"),
+    "corridors.csv without its TEU": (lambda d: (d / "corridors.csv").write_text(
+        "corridor,trade_bn_cny_per_year\neast,1\n"), "corridors.csv", "manifest", "header"),
     "corridors.parquet swapped": (lambda d: shutil.copyfile(d / "hubs.parquet",
                                                             d / "corridors.parquet"),
                                   "corridors.parquet", "manifest", "header"),
