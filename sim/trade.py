@@ -239,7 +239,8 @@ def attainment_lines(results: Results) -> list[str]:
         f"target {a.target.bn_cny:g} bn CNY/yr (2025): attainment {a.target_pct:,.1f}%"
         f"{ci(a.target_ci)}; P(meet) = {a.p_meet:.2f} over {a.replications} replication(s)"
         + (f", {a.p_meet_normal:.2f} by normal approximation" if not np.isnan(a.p_meet_normal)
-           else ""),
+           else "") + " (this scenario's simulation noise alone, not a forecast: "
+        "`cqsim uncertainty` and `cqsim pathway` draw the inputs)",
     ]
     season = period_season(results.plan.seasonality, results.plan.horizon)
     if abs(season - 1.0) > 0.005:
