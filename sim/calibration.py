@@ -8,6 +8,10 @@ expression read from the result tables:
 - `link_teu:<corridor>:<hub>[+<hub>...]` TEU on the corridor's links touching `hub` (any of
                                           them), both directions (per year)
 - `hub_teu:<hub>[+<hub>...]`             TEU handled at a hub, or several together (per year)
+- `water_teu:<hub>[+<hub>...]`           TEU loaded onto or unloaded from vessels (river and
+                                          sea lines) at a port, as port throughput counts
+                                          them: not the boxes that pass it by rail or road
+                                          alone (per year)
 - `line_teu:<service>[+<service>...]`    TEU carried by services' lines, both directions (per
                                           year)
 - `lock_t:<lock>`                        tonnes through a lock, both directions (per year)
@@ -212,6 +216,24 @@ def _hub_teu(hub: str) -> Measure:
     return measure
 
 
+WATER_MODES = ("river", "sea")
+
+
+def _water_teu(hub: str) -> Measure:
+    """TEU boarding or leaving vessels at the hubs named (`+`): a box unloaded from one
+    vessel and loaded onto another counts twice, as port statistics count it."""
+    ports = hub.split("+")
+
+    def measure(results: Results) -> np.ndarray:
+        legs = results.by_replication("legs")
+        modes = {ln.id: ln.spec.mode for ln in results.plan.network.lines}
+        water = legs["line"].map(modes).isin(WATER_MODES)
+        touches = legs["board"].isin(ports).astype(int) + legs["alight"].isin(ports)
+        return _per_rep(results, legs[water].assign(
+            teu_per_year=legs.loc[water, "teu_per_year"] * touches[water]), "teu_per_year")
+    return measure
+
+
 def _line_teu(services: str) -> Measure:
     """TEU a year on the lines of the services named (`+`), both directions together."""
     def measure(results: Results) -> np.ndarray:
@@ -378,6 +400,8 @@ def _parse(text: str, file: Path | str = "", line: int = 0) -> Measure:
             return _link_teu(*args)
         if kind == "hub_teu" and len(args) == 1:
             return _hub_teu(args[0])
+        if kind == "water_teu" and len(args) == 1:
+            return _water_teu(args[0])
         if kind == "line_teu" and len(args) == 1:
             return _line_teu(args[0])
         if kind == "lock_t" and len(args) == 1:
@@ -410,7 +434,8 @@ def _parse(text: str, file: Path | str = "", line: int = 0) -> Measure:
     except ValueError:
         pass
     raise InputError(file, f"line {line}.measure",
-                     "loaded_departures:C:M, link_teu:C:HUB[+HUB], hub_teu:HUB, line_teu:SERVICE, "
+                     "loaded_departures:C:M, link_teu:C:HUB[+HUB], hub_teu:HUB, water_teu:HUB, "
+                     "line_teu:SERVICE, "
                      "lock_t:LOCK, lock:LOCK:FIGURE, ride:A>B, arrive:A>HUB, door:A>B[:C], "
                      "gateway_teu:G[:CLASSES], gateway_value:G[:CLASSES], class_value:G:CLASS, "
                      "value_per_teu:G[:all], loaded_ratio:G:out|in|both, "
@@ -420,7 +445,8 @@ def _parse(text: str, file: Path | str = "", line: int = 0) -> Measure:
 # what each part of a measure names, by measure kind (`_parse`); None: not a name to check
 _NAMES: dict[str, tuple[str | None, ...]] = {
     "loaded_departures": ("corridor", None), "link_teu": ("corridor", "hub"),
-    "hub_teu": ("hub",), "line_teu": ("service",), "lock_t": ("lock",), "lock": ("lock", None),
+    "hub_teu": ("hub",), "water_teu": ("hub",), "line_teu": ("service",), "lock_t": ("lock",),
+    "lock": ("lock", None),
     "ride": ("hub",), "arrive": ("hub",), "door": ("hub", "corridor"),
     "loaded_ratio": ("gateway", None),
     "gateway_teu": ("gateway", None), "gateway_value": ("gateway", None),

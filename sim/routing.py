@@ -340,6 +340,9 @@ def _routes(plan: Plan, paths: Iterable[tuple[list[Hashable], float]], origin: s
     seen: set[tuple[str, ...]] = set()
     families: set[tuple[str, ...]] = set()
     lines = plan.network.lines
+    ports = (frozenset(plan.market.section.gateways[gateway].via)
+             if gateway is not None and plan.market is not None
+             and gateway in plan.market.section.gateways else frozenset())
     for path, cost in paths:
         legs = tuple(Leg(n[1], n[2], n[3]) for n in path if isinstance(n, tuple))
         services = [lines[leg.line].service for leg in legs]
@@ -349,7 +352,7 @@ def _routes(plan: Plan, paths: Iterable[tuple[list[Hashable], float]], origin: s
         family: tuple[str, ...] = ()
         if gateway is not None:  # a gateway's alternatives differ in more than their drays
             main = _main_services(plan, legs)
-            family = _family(plan, legs)
+            family = (*_family(plan, legs), *sorted(ports.intersection(path)))
             if main in seen or (len(chosen) >= keep and family in families):
                 continue
             seen.add(main)
@@ -382,6 +385,11 @@ def gateway_graphs(plan: Plan, g: _Search) -> dict[str, _Search]:
         other_via = {h for other, o in gateways.items() if other != name
                      and reach[other] & reach[name] for h in o.via} - set(gw.via)
         other_via.discard(section.origin)
+        # ... but a hub from which a service of the gateway's own corridors runs to one of its
+        # ports is its own as well (the Nansha rail-sea trains leave from Guoyuan, the east's
+        # river port: until 2026-12-04 no route could board them)
+        other_via -= {h for ln in lines if ln.spec.corridor in gw.corridors
+                      and set(gw.via) & set(ln.stops) for h in ln.stops}
         keep = [lines[n[1]].spec.corridor in corridors if isinstance(n, tuple)
                 else n not in other_via for n in g.nodes]
         # a route of the gateway must pass one of `via` (if any) and ride a service of one

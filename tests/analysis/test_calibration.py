@@ -54,6 +54,31 @@ def test_a_band_the_simulation_misses_is_reported_outside(results: Results) -> N
 
 
 @pytest.mark.slow
+def test_guoyuans_throughput_counts_the_boxes_handled_by_water(results: Results) -> None:
+    """Port throughput counts the boxes loaded onto or unloaded from vessels: Guoyuan's is
+    every river leg boarding or leaving there, and not the Nansha rail-sea trains' boxes,
+    which leave from its rail yard (a daily train, carried since 2026-12-04) though the hub
+    handles them too."""
+    def measured(text: str) -> float:
+        target = CalibrationTarget(id="x", metric="m", published=1.0, low=0.0, high=2.0,
+                                   unit="TEU/yr", measure=text, how_measured="", source="t")
+        return calibrate(results, [target])[0].simulated
+
+    legs = results.by_replication("legs")
+    modes = {ln.id: ln.spec.mode for ln in results.plan.network.lines}
+    river = legs[legs["line"].map(modes) == "river"]
+    rail = legs[(legs["line"].map(modes) == "rail")
+                & ((legs["board"] == "cq_guoyuan") | (legs["alight"] == "cq_guoyuan"))]
+    assert rail["teu_per_year"].sum() > 30_000        # the Nansha trains are used
+    by_water = measured("water_teu:cq_guoyuan")
+    assert by_water == pytest.approx(
+        river.loc[river["board"] == "cq_guoyuan", "teu_per_year"].sum()
+        + river.loc[river["alight"] == "cq_guoyuan", "teu_per_year"].sum())
+    assert measured("hub_teu:cq_guoyuan") == pytest.approx(
+        by_water + rail["teu_per_year"].sum(), rel=1e-3)   # boxes mid-handling at the end
+
+
+@pytest.mark.slow
 def test_the_ilstc_brings_back_empties_that_its_published_counts_include(
         results: Results) -> None:
     """The ILSTC runs more loaded boxes out than back: part of the imbalance comes back empty

@@ -14,7 +14,7 @@ from sim.errors import InputError
 from sim.network import Plan
 from sim.pipeline import prepare
 from sim.routing import Leg, Route, choice_sets, doubles_back, near, recrosses
-from tests.support.market import market_doc
+from tests.support.market import market_doc, service
 from tests.support.netbuilder import write_scenario
 
 
@@ -125,6 +125,54 @@ def test_a_gateway_keeps_the_cheapest_route_of_each_family_of_modes(tmp_path: Pa
              if r.gateway == "south"]
     assert south == [("south-truck", "south-sea-asean"), ("south-truck-2", "south-sea-asean"),
                      ("south-rail", "south-sea-asean")]
+
+
+def test_a_gateway_of_two_ports_offers_each_ports_rail_and_road(tmp_path: Path) -> None:
+    """A gateway of two ports (Shenzhen's: Yantian and Nansha) keeps the cheapest route of
+    each family of modes through each port, and may board its own trains where they start
+    at another gateway's hub. Until 2026-12-04 the daily Guoyuan-Nansha rail-sea train was
+    in no choice set: Guoyuan, the east gateway's river port, was cut out of every gateway
+    sharing an onward corridor with the east, and the Yantian train already stood for rail
+    then sea; 304k TEU/yr went to Nansha by truck."""
+    from tests.support.netbuilder import hub, link
+
+    cq = hub("cq", 106.5)
+    gy, pa, pb = hub("gy", 106.6), hub("pa", 114.3, 22.6), hub("pb", 113.6, 22.7)
+    asean = hub("asean", 103.8, 1.3, country="SG")
+    sh = hub("sh", 121.5, 31.2)
+    doc = market_doc(tmp_path, more_hubs=[gy, pa, pb], more_links=[
+        link("cq-gy", cq, gy, mode="road", km=20, hours=1, corridor="feeder"),
+        link("gy-sh", gy, sh, mode="river", km=2400, hours=240, corridor="east"),
+        link("cq-pa-rail", cq, pa, km=1600, hours=50, corridor="coastal"),
+        link("gy-pb-rail", gy, pb, km=1800, hours=72, corridor="coastal"),
+        link("cq-pa-road", cq, pa, mode="road", km=1500, hours=30, corridor="coastal"),
+        link("cq-pb-road", cq, pb, mode="road", km=1400, hours=28, corridor="coastal"),
+        link("pa-asean", pa, asean, mode="sea", km=2600, hours=130, corridor="coastal"),
+        link("pb-asean", pb, asean, mode="sea", km=2600, hours=130, corridor="coastal")])
+    services = doc["network"]["services"]
+    services["east-river"] = service("east", "river", ["gy", "sh"], 2000)
+    services["dray-gy"] = {"corridor": "feeder", "mode": "road", "stops": ["cq", "gy"],
+                           "schedule": "continuous", "capacity_teu_per_day": 5000,
+                           "price_cny_per_teu": 300, "source": "test"}
+    services["rail-a"] = service("coastal", "rail", ["cq", "pa"], 2000)
+    services["rail-b"] = service("coastal", "rail", ["gy", "pb"], 2100)
+    for name, port, price in (("truck-a", "pa", 3000), ("truck-b", "pb", 3100)):
+        services[name] = {"corridor": "coastal", "mode": "road", "stops": ["cq", port],
+                          "schedule": "continuous", "capacity_teu_per_day": 500,
+                          "price_cny_per_teu": price, "source": "test"}
+    for port in ("pa", "pb"):
+        services[f"sea-{port}"] = service("coastal", "sea", [port, "asean"], 1500)
+    doc["market"]["gateways"]["east"] = {"corridors": ["east"], "via": ["gy"]}
+    doc["market"]["gateways"]["shenzhen"] = {"corridors": ["coastal"], "onward": ["east"],
+                                             "via": ["pa", "pb"]}
+    plan = prepare(write_scenario(tmp_path / "s.yaml", doc))
+    lines = plan.network.lines
+    (cs,) = [c for c in choice_sets(plan) if plan.flows[c.flow].market == "asean"
+             and plan.flows[c.flow].origin == "cq"]
+    offered = sorted(tuple(lines[leg.line].service for leg in r.legs) for r in cs.routes
+                     if r.gateway == "shenzhen")
+    assert offered == [("dray-gy", "rail-b", "sea-pb"), ("rail-a", "sea-pa"),
+                       ("truck-a", "sea-pa"), ("truck-b", "sea-pb")], offered
 
 
 def test_a_route_back_into_its_origins_country_is_a_detour() -> None:

@@ -43,10 +43,12 @@ def write_market_table(path: Path, rows: list[tuple[str, str, str, float]] = ROW
 
 def market_doc(tmp: Path, rows: list[tuple[str, str, str, float]] = ROWS,
                services: dict[str, Any] | None = None, road_cq_sh: bool = False,
-               road_cq_qz: bool = False, **kw: Any) -> dict[str, Any]:
+               road_cq_qz: bool = False, more_hubs: list[dict] | None = None,
+               more_links: list[dict] | None = None, **kw: Any) -> dict[str, Any]:
     """Geodata and market table written under `tmp`; the scenario document (not written).
     `road_cq_sh`: also a `coastal` road Chongqing-Shanghai (trucks to the port, then a ship
-    of the `east` corridor); `road_cq_qz`: also a `south` road Chongqing-Qinzhou."""
+    of the `east` corridor); `road_cq_qz`: also a `south` road Chongqing-Qinzhou;
+    `more_hubs`, `more_links`: a test's own, beside these."""
     cq, wb, qz, sh = hub("cq", 106.5), hub("wb", 80.0), hub("qz", 108.6, 21.9), \
         hub("sh", 121.5, 31.2)
     eu, asean = hub("eu", 6.8, 51.4, country="DE"), hub("asean", 103.8, 1.3, country="SG")
@@ -66,7 +68,8 @@ def market_doc(tmp: Path, rows: list[tuple[str, str, str, float]] = ROWS,
     if road_cq_qz:
         links.append(link("cq-qz-road", cq, qz, mode="road", km=1200, hours=24,
                           corridor="south"))
-    geo = write_geodata(tmp / "geo", [cq, wb, qz, sh, eu, asean], links)
+    geo = write_geodata(tmp / "geo", [cq, wb, qz, sh, eu, asean, *(more_hubs or [])],
+                        [*links, *(more_links or [])])
     write_market_table(tmp / "markets.csv", rows)
     services = services or {
         "west-rail": service("west", "rail", ["cq", "wb", "eu"], 9000),
