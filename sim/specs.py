@@ -50,13 +50,16 @@ Check = Callable[[Any], str | None]
 
 def _exponent_hint(text: str) -> str:
     """How to write `text` as a YAML number when it reads as one to Python but as text to
-    YAML 1.1 (`1e3`, `1.0e9`: the exponent needs a sign and the mantissa a dot)."""
+    YAML 1.1 (`1e3`, `1.0e9`: the exponent needs a sign and the mantissa a dot), or was
+    quoted (`'31'`)."""
     try:
         value = float(text)
     except ValueError:
         return ""
     if not math.isfinite(value):
         return ""
+    if "e" not in text.lower():   # a number in quotes: YAML keeps quoted text as text
+        return "; write it without quotes"
     mantissa, exponent = f"{value:.15e}".split("e")
     mantissa = mantissa.rstrip("0")
     if mantissa.endswith("."):

@@ -700,6 +700,9 @@ def build_corpus() -> None:
     mutated("exponent_as_text.yaml", "1e3, which YAML 1.1 reads as text (the message now "
             "says how to write it)", "seed: expected a number (not text); YAML reads 1e3 as "
             "text: write 1.0e+03", _set("seed", "1e3"))
+    mutated("quoted_number.yaml", "a number in quotes, which YAML reads as text (the "
+            "advice was to write 3.1e+01)", "seed: expected a number (not text); write it "
+            "without quotes", _set("seed", "31"))
     mutated("name_escape_codes.yaml", "a name with an ANSI escape code (it recoloured the "
             "terminal through the console's table titles)", "name",
             _set("name", "\x1b[31mred"))
