@@ -77,7 +77,7 @@ class _Bounded(_Documented):
     @model_validator(mode="after")
     def _ordered(self) -> _Bounded:
         if self.low is not None and self.high is not None and self.high <= self.low:
-            raise ValueError("high must be greater than low")
+            raise ValueError("high greater than low")
         return self
 
 
@@ -154,7 +154,7 @@ class Uniform(_Documented):
     @model_validator(mode="after")
     def _ordered(self) -> Uniform:
         if self.high <= self.low:
-            raise ValueError("high must be greater than low")
+            raise ValueError("high greater than low")
         return self
 
     def ppf(self, u: np.ndarray) -> np.ndarray:

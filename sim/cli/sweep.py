@@ -136,7 +136,8 @@ def _security(scheduler: str | None, ca: Path | None, cert: Path | None,
                                    "certificate file), or Dask's distributed.comm.tls settings")
         return None
     if not (scheduler or "").startswith("tls://"):
-        raise click.UsageError(f"{', '.join(given)} need --scheduler tls://HOST:PORT")
+        raise click.UsageError(f"{', '.join(given)} need{'s' if len(given) == 1 else ''} "
+                               "--scheduler tls://HOST:PORT")
     if ca is None or cert is None:
         raise click.UsageError("a tls:// scheduler needs --tls-ca-file and --tls-cert "
                                "(and --tls-key when the key is not in the certificate file)")

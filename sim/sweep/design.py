@@ -35,6 +35,6 @@ def design(params: Parameters) -> list[dict[str, Any]]:
         for name, u in zip(names, row, strict=True):
             rng = sample.ranges[name]
             value = rng.low + float(u) * (rng.high - rng.low)
-            point[name] = int(round(value)) if rng.integer else value
+            point[name] = rng.whole(value) if rng.integer else value
         variants.append(point)
     return variants

@@ -50,13 +50,20 @@ class Range(Spec):
 
     low: float
     high: float
-    integer: bool = False
+    integer: StrictBool = False
 
     @model_validator(mode="after")
     def _ordered(self) -> Range:
         if self.high <= self.low:
-            raise ValueError("high must be greater than low")
+            raise ValueError("high greater than low")
+        if self.integer and math.ceil(self.low) > math.floor(self.high):
+            raise ValueError(f"a whole number between low and high (integer: true; "
+                             f"{self.low:g}-{self.high:g} holds none)")
         return self
+
+    def whole(self, value: float) -> int:
+        """`value` rounded to the nearest whole number inside the range."""
+        return min(max(round(value), math.ceil(self.low)), math.floor(self.high))
 
 
 class Sample(Spec):
@@ -99,7 +106,7 @@ class Parameters(Spec):
                 raise ValueError("grid needs at least one parameter")
             for path, values in self.grid.items():
                 if not values:
-                    raise ValueError(f"grid.{path} needs at least one value")
+                    raise ValueError(f"grid.{path}: at least one value")
                 if len({_key(v) for v in values}) < len(values):
                     raise ValueError(f"grid.{path}: distinct values (a value twice runs the "
                                      "same variant twice)")

@@ -19,6 +19,7 @@ import psutil
 import pytest
 import yaml
 from click.testing import CliRunner
+from pydantic import ValidationError
 
 import sim
 import sim.sweep as sweep_mod
@@ -232,6 +233,15 @@ def test_designs() -> None:
     xs = np.array([p["a.x"] for p in points])
     assert sorted((xs // 1.0).astype(int)) == list(range(10))  # one point per stratum
     assert all(isinstance(p["b.y"], int) and 5 <= p["b.y"] <= 25 for p in points)
+    # a whole number stays inside a range of fractional ends; a range holding none, or a
+    # flag that is not a boolean, is refused (7.2-7.8 ran 7, outside it; 'yes' read as true)
+    ends = sweep_mod.Parameters(sample={"n": 20, "seed": 1, "ranges": {
+        "b.y": {"low": 6.4, "high": 8.6, "integer": True}}})
+    assert {p["b.y"] for p in design(ends)} <= {7, 8}
+    for bad in ({"low": 7.2, "high": 7.8, "integer": True},
+                {"low": 1, "high": 9, "integer": "yes"}):
+        with pytest.raises(ValidationError):
+            sweep_mod.Parameters(sample={"n": 2, "seed": 1, "ranges": {"b.y": bad}})
     rnd = sweep_mod.Parameters(sample={"method": "random", "n": 5, "seed": 3,
                                        "ranges": {"a.x": [0, 1]}})
     assert len(design(rnd)) == 5 and design(rnd) != design(lhs)[:5]
