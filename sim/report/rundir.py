@@ -207,6 +207,20 @@ class RunDir:
         its files against the manifest in run.json (`check_intact`), then run.json and the
         tables with the columns the report is keyed on."""
         folder = Path(path)
+        if not folder.is_dir():
+            raise InputError(folder, "", "a run folder written by `cqsim run` ("
+                             + ("it is a file)" if folder.exists() else "no such folder)"))
+        if not (folder / "run.json").exists():
+            from sim.staging import read_manifest
+
+            found = read_manifest(folder)   # another command's results: say which
+            if found is not None:
+                command = found[0].removesuffix(".json")
+                inner = sorted(p.name for p in folder.iterdir() if (p / "run.json").is_file())
+                hint = (f"; report its run folders ({', '.join(inner)}) or open its own "
+                        "report.html" if inner else "; it holds no run folder to report")
+                raise InputError(folder, "", f"a run folder written by `cqsim run` (this is "
+                                             f"the folder of a `cqsim {command}`{hint})")
         for name in ("run.json", "corridors.csv", "flows.gpkg"):
             if not (folder / name).is_file():
                 raise InputError(folder / name, "", "a run directory written by `cqsim run` "

@@ -137,9 +137,20 @@ def test_new_columns_rows_and_daily_series_appear(one_run: Path, tmp_path: Path)
 
 
 def test_report_of_a_missing_dir_is_one_line(tmp_path: Path) -> None:
+    """A folder that is not a run's says what it is: absent, a file, or another command's
+    results (it said "run.json ... file missing" for each)."""
     proc = cqsim("report", str(tmp_path / "nothing"))
     assert proc.returncode == 2
     assert proc.stderr.startswith("cqsim: error:") and "Traceback" not in proc.stderr
+    assert "(no such folder)" in proc.stderr
+    sweep = tmp_path / "sweep"
+    sweep.mkdir()
+    (sweep / "sweep.json").write_text(json.dumps({"manifest": {}}))
+    (sweep / "0-a").mkdir()
+    (sweep / "0-a" / "run.json").write_text("{}")
+    proc = cqsim("report", str(sweep), "-o", str(tmp_path / "r.html"))
+    assert proc.returncode == 2 and "this is the folder of a `cqsim sweep`; report its run " \
+        "folders (0-a)" in proc.stderr, proc.stderr
 
 
 def _rows(page: str, heading: str) -> list[list[str]]:
