@@ -268,7 +268,10 @@ def admit_comparison(base: Scenario, alts: Sequence[Scenario], *, replications: 
         _warn_base_settings(base, alt)
         others.append(admit(alt, seed=plan.seed, replications=plan.replications,
                             days=plan.horizon.days, workers=workers, limits=None))
-    if limits is not None:
+    if limits is not None:   # a scenario too dear on its own is named, then all together
+        for scenario, admitted in ((base, first), *zip(alts, others, strict=True)):
+            check(admitted.estimate, limits, scenario.source_file or scenario.name,
+                  what=f"run of {scenario.name} in the comparison")
         check(combine([first.estimate, *(a.estimate for a in others)]), limits,
               base.source_file, what=f"comparison of {len(others) + 1} scenarios")
     return first, others

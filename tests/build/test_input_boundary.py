@@ -465,6 +465,27 @@ def test_an_alternative_s_own_seed_replications_and_horizon_are_said_to_be_unuse
                                                             for m in said)
 
 
+def test_an_alternative_too_dear_on_its_own_is_named(tmp_path: Path) -> None:
+    """A comparison whose one alternative passes the limits names that alternative's file,
+    not BASE's (rank of a changes file growing demand 1000-fold named BASE)."""
+    from sim.boundary import admit_comparison
+    from sim.budget import estimate
+
+    base_file = nb.line_network(tmp_path, horizon={"days": 10})
+    alt_file = tmp_path / "alt.yaml"
+    alt_file.write_text(yaml.safe_dump({
+        "name": "alt", "extends": base_file.name,
+        "changes": [{"kind": "demand_growth", "factor": 1000.0}]}))
+    base, alt = load_scenario(base_file), load_scenario(alt_file)
+    one = estimate(build(base))
+    limits = Limits(max_events=50 * one.events, max_memory=None)
+    admit_comparison(base, [base.model_copy(update={"name": "same"})], replications=None,
+                     days=None, workers=1, limits=limits)     # within: admitted
+    with pytest.raises(InputError) as err:
+        admit_comparison(base, [alt], replications=None, days=None, workers=1, limits=limits)
+    assert err.value.file == str(alt_file.resolve()) and "run of alt" in str(err.value)
+
+
 # ----------------------------------------------------------------------------- messages
 
 
