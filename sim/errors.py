@@ -45,6 +45,8 @@ def describe(value: object) -> str:
         return f"a list of {len(value)} items"
     if value is None:
         return "nothing (null)"
+    if isinstance(value, PurePath):
+        return "a file path"
     return f"a {type(value).__name__}"
 
 

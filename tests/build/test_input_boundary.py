@@ -494,6 +494,9 @@ def test_excerpts_are_short_printable_and_one_line() -> None:
     assert "\n" not in text and "\\x00" in text and len(text) < 50
     err = InputError("f.yaml", "k\ney", "a number", "v\x1b[31mred" * 50)
     assert "\n" not in str(err) and "\x1b" not in str(err) and len(str(err)) < 200
+    # a value it may not quote is described in words, a path too (not "a PurePosixPath")
+    hidden = InputError("f.yaml", "geodata", "an existing file", Path("/x/hubs.geojson"))
+    assert hidden.message(quote=lambda _: False).endswith("got a file path")
 
 
 def test_an_added_service_s_id_is_printable(tmp_path: Path) -> None:
