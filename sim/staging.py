@@ -276,7 +276,10 @@ def check_place(out: str | os.PathLike[str], *, inputs: Iterable[str | os.PathLi
     existing = parent
     while not existing.exists():
         existing = existing.parent
-    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK) or (
+    if not existing.is_dir():
+        raise _refuse(shown, option, f"a folder whose parents are folders "
+                                      f"({printable(str(existing), 80)} is a file)")
+    if not os.access(existing, os.W_OK | os.X_OK) or (
             path.exists() and not os.access(path, os.W_OK | os.X_OK)):
         raise _refuse(shown, option, f"a folder in a place this user can write to "
                                       f"({printable(str(existing), 80)} is not writable)")

@@ -35,14 +35,14 @@ def report(run_dirs: tuple[Path, ...], out: Path | None, overwrite: bool) -> Non
         if run_dir.resolve() in seen:
             raise InputError(run_dir, "RUN_DIR", "each run folder once (it is given twice)")
         seen.add(run_dir.resolve())
-    target = check_file_out(out if out is not None else run_dirs[0] / REPORT_FILE,
-                            ours=begins_with(REPORT_MARKER), what="a report",
-                            overwrite=overwrite)
-    holder = results_file(target)
-    if holder is not None and target.name != REPORT_FILE:
-        raise InputError(target, "--out", f"a file that is not one of the results of "
-                                          f"{holder} (it would overwrite {target.name}, even "
+    wanted = out if out is not None else run_dirs[0] / REPORT_FILE
+    holder = results_file(wanted) if wanted.name != REPORT_FILE else None
+    if holder is not None:   # said first: --overwrite, which check_file_out offers, cannot
+        raise InputError(wanted, "--out", f"a file that is not one of the results of "
+                                          f"{holder} (it would overwrite {wanted.name}, even "
                                           "with --overwrite)")
+    target = check_file_out(wanted, ours=begins_with(REPORT_MARKER), what="a report",
+                            overwrite=overwrite)
     if target.name != REPORT_FILE:      # its own report.html a results folder lists
         check_not_inside_results(str(target), target)
     path = write_report(list(run_dirs), target)

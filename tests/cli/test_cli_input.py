@@ -295,6 +295,7 @@ def test_report_into_a_place_nobody_can_write_is_one_line(run_dir: Path) -> None
 
 @pytest.mark.parametrize("args", [["-o", "{run}/run.json", "--overwrite"],
                                   ["-o", "{run}/corridors.csv", "--overwrite"],
+                                  ["-o", "{run}/corridors.csv"],
                                   ["{run}", "-o", "{tmp}/r.html"]])
 def test_report_neither_writes_over_its_run_nor_reads_it_twice(
         run_dir: Path, tmp_path: Path, args: list[str]) -> None:
@@ -309,6 +310,7 @@ def test_report_neither_writes_over_its_run_nor_reads_it_twice(
     assert result.exit_code == 2, (result.output, result.exception)
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and ("--out" in lines[0] or "RUN_DIR" in lines[0]), lines
+    assert "pass --overwrite" not in lines[0]   # which would then be refused as well
     assert verify(run) == [] and not (tmp_path / "r.html").exists()
 
 

@@ -52,6 +52,7 @@ def test_out_that_cannot_be_replaced_is_refused(tmp_path: Path,
     _refused("/", "root")
     _refused("/dev/null", "not a folder")
     _refused(tmp_path / "a-file", "it is a file")
+    _refused(tmp_path / "a-file" / "below", "parents are folders", "a-file is a file")
     _refused(".", "working folder")
     # a name no file system takes was a traceback (OSError: File name too long)
     _refused(tmp_path / ("x" * 300), "at most 255 bytes a part", "got 300 and")
