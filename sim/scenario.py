@@ -561,7 +561,8 @@ def _load_chain(path: Path, written: dict[str, tuple[Path, str]]
     current, ref = Path(path), None
     while True:
         resolved, raw = read_yaml_file(current, "scenario file", ref)
-        for key, command in (("expansions", "pathway"), ("candidates", "plan")):
+        for key, command in (("expansions", "pathway"), ("candidates", "plan"),
+                             ("parameters", "sweep")):
             if key in raw and "network" not in raw and "extends" not in raw:
                 raise InputError(resolved, key, f"a scenario file; this is a {command} file "
                                  f"(it has {key}:): run it with cqsim {command} FILE")

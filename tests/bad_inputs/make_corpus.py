@@ -437,6 +437,11 @@ def hostile_cases(edit: Callable[[str, str], str]) -> None:
          "name: p\nscenario: ok.yaml\nbase_year: 2023\nexpansions: []\n")
     case("candidates_as_scenario.yaml", "a candidates file given where a scenario is read",
          "candidates", "name: c\nscenario: ok.yaml\nbase_year: 2023\ncandidates: []\n")
+    case("sweep_as_scenario.yaml", "a sweep file given where a scenario is read (the "
+         "message listed the missing scenario fields)", "parameters",
+         "name: s\nbase: ok.yaml\nparameters:\n  grid:\n    "
+         "network.services.ab.departures_per_week: [7, 14]\n",
+         commands=[["list", "services", "{file}"], ["run", "{file}", "--out", "{out}"]])
     # ------------------------------------------------------------ compare and rank
     case("compare_same_name.yaml", "two alternatives of one name (a traceback after every "
          "run: the variants are told apart by name)", "name",
