@@ -177,7 +177,9 @@ class SweepSpec(Spec):
         if reps is not None:
             if self.parameters.points is None or len(reps) != len(self.parameters.points):
                 raise ValueError("point_replications: one list per point of parameters.points")
-            if any(not r or len(set(r)) != len(r) or min(r) < 0 for r in reps):
+            if any(not r for r in reps):
+                raise ValueError("point_replications: at least one replication for each point")
+            if any(len(set(r)) != len(r) or min(r) < 0 for r in reps):
                 raise ValueError("point_replications: distinct replication indices >= 0")
         return self
 
@@ -186,7 +188,8 @@ def load_sweep(path: str | Path) -> SweepSpec:
     """Read and validate a sweep file; InputError naming the file and field otherwise."""
     path = Path(path)
     raw = read_yaml(path, "sweep file")
-    raw.setdefault("name", path.stem)
+    if raw.get("name") in (None, ""):   # absent, null or empty: the file's name ('' was
+        raw["name"] = path.stem         # the progress line's title, ": 0/1 runs done")
     raw["source_file"] = str(path.resolve())
     try:
         spec = SweepSpec.model_validate(raw)

@@ -562,6 +562,20 @@ def test_dask_worker_killed_mid_sweep(tmp_path: Path,
     assert runs["worker"].nunique() == 2  # the killed process, then its replacement
 
 
+def test_an_empty_name_or_replication_list_is_said_plainly(tmp_path: Path) -> None:
+    """A sweep named '' takes its file's name, as one without a name does (its progress
+    line read ": 0/1 runs done"); a point with no replications listed is said to need one
+    (it was told "distinct replication indices >= 0")."""
+    path = tiny_sweep(tmp_path, name="")
+    assert load_sweep(path).name == "sweep"
+    doc = yaml.safe_load(path.read_text())
+    doc["parameters"] = {"points": [{SERVICE: 7}, {SERVICE: 14}]}
+    doc["point_replications"] = [[], [0]]
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(InputError, match="at least one replication for each point"):
+        load_sweep(path)
+
+
 def test_each_variant_is_priced_on_its_own(tmp_path: Path) -> None:
     """A sweep is priced again once its variants are built, each on its own plan: a grid
     value that shrinks the lot, or a point's own list of replications, made a sweep of days
