@@ -337,6 +337,9 @@ def read_csv(path: str | Path, columns: tuple[str, ...], what: str = "CSV file",
     try:
         reader = csv.DictReader(io.StringIO(text, newline=""))
         header = reader.fieldnames or []
+        if not header:
+            raise InputError(shown, "header", f"a header row ({', '.join(columns)}); the file "
+                             "is empty", via=via)
         missing = [c for c in columns if c not in header]
         if missing:
             raise InputError(shown, "header", f"columns {', '.join(columns)} (missing: "

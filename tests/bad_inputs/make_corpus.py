@@ -427,6 +427,8 @@ def hostile_cases(edit: Callable[[str, str], str]) -> None:
     case("targets_infinite.csv", "published, low and high all infinite", "line 2",
          header + row.replace("10,5,20", "inf,inf,inf"), commands=calibrate,
          kind="calibration table")
+    case("targets_empty.csv", "an empty targets table (it listed every column as missing)",
+         "header: expected a header row", "", commands=calibrate, kind="calibration table")
     case("targets_duplicate_id.csv", "two targets with one id", "line 3.id",
          header + row + row, commands=calibrate, kind="calibration table")
     case("targets_zero.csv", "a published figure of 0 (ZeroDivisionError after the run)",
