@@ -502,6 +502,9 @@ TAMPERED = {
                                         "again, or put back the file cqsim wrote",
     "missing": "the file cqsim wrote ({manifest}'s manifest lists it; it is missing): run "
                "`cqsim {command}` again, or put back the file cqsim wrote",
+    "a link": "the file cqsim wrote ({manifest}'s manifest lists it; a link stands in its "
+              "place, which cqsim does not follow): run `cqsim {command}` again, or put back "
+              "the file cqsim wrote",
     "not in the manifest": "only the files cqsim wrote (this one is not in {manifest}'s "
                            "manifest): remove it, or run `cqsim {command}` again",
     "malformed": "a manifest as cqsim writes it (an object with the size and sha256 of every "

@@ -65,6 +65,16 @@ def _links_without_km(d: Path) -> None:
     links.drop(columns=["km"]).to_file(d / "flows.gpkg", layer="links", driver="GPKG")
 
 
+def _linked(name: str) -> Callable[[Path], None]:
+    """`name` replaced by a link to an identical copy beside the folder."""
+    def damage(d: Path) -> None:
+        copy = d.parent / f"copy-{name}"
+        shutil.copyfile(d / name, copy)
+        (d / name).unlink()
+        (d / name).symlink_to(copy)
+    return damage
+
+
 def _header_only(d: Path) -> None:
     table = d / "corridors.csv"
     table.write_text(table.read_text().splitlines()[0] + "\n")
@@ -104,6 +114,8 @@ CASES: dict[str, tuple[Callable[[Path], object], str, str, str | None]] = {
     "a file added": (_write("locks_daily2.csv", "lock\n"), "locks_daily2.csv", "manifest",
                      None),
     "a file removed": (lambda d: (d / "markets.csv").unlink(), "markets.csv", "manifest", None),
+    "a file swapped for a link to a copy": (_linked("markets.csv"), "markets.csv", "manifest",
+                                            None),
 }
 
 
@@ -136,6 +148,7 @@ def test_a_run_directory_changed_after_the_run_is_refused(run: Path, tmp_path: P
     line = _refused(folder, named, field)
     if field == "manifest":
         assert "run.json's manifest" in line and "cqsim run" in line
+        assert ("a link stands in its place" in line) == case.endswith("a copy"), line
         assert verify(folder), "the change can still be seen"
 
 
