@@ -225,7 +225,8 @@ def cards(run: rd.RunDir) -> str:
     totals = _totals(run)
     items = []
     if rd.TEU.label in totals:
-        items.append((fg.pm(*totals[rd.TEU.label]), "TEU per year on the channels"))
+        items.append((fg.pm(*totals[rd.TEU.label]), "loaded TEU per year on the channels, "
+                      "every flow: Chongqing's trade, domestic, transit, other cities'"))
     trade = run.table("trade")
     if not trade.empty:
         t = trade.set_index("item")
