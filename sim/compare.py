@@ -127,18 +127,27 @@ def unmoved(deltas: pd.DataFrame) -> list[str]:
     return [str(v) for v, any_moved in by_variant.items() if not any_moved]
 
 
+# what each kind's utilization divides (a link's is its services' load factor, not the
+# track's or the waterway's capacity; a lock's is tonnes, not its lockage slots)
+UTILIZATION_OF = {"hub": "handling capacity in use", "link": "slots filled on its services",
+                  "lock": "chamber tonnes filled"}
+
+
 def bottlenecks(results: Results, variant: str, top: int = 3) -> pd.DataFrame:
-    """The most utilized hubs, links and locks of a variant, with their queues."""
+    """The most utilized hubs, links and locks of a variant, with their queues and what
+    each utilization measures (`utilization_of`)."""
     rows = []
     hubs = results.summary("hubs").sort_values("utilization", ascending=False).head(top)
     for _, h in hubs.iterrows():
         rows.append({"variant": variant, "kind": "hub", "id": h["hub"],
-                     "utilization": h["utilization"], "wait_mean_h": h["wait_mean_h"],
+                     "utilization": h["utilization"],
+                     "utilization_of": UTILIZATION_OF["hub"], "wait_mean_h": h["wait_mean_h"],
                      "queue_end": h["queue_end_jobs"], "queue_unit": "jobs"})
     links = results.summary("links").sort_values("utilization", ascending=False).head(top)
     for _, ln in links.iterrows():
         rows.append({"variant": variant, "kind": "link", "id": f"{ln['link']}:{ln['direction']}",
-                     "utilization": ln["utilization"], "wait_mean_h": np.nan,
+                     "utilization": ln["utilization"],
+                     "utilization_of": UTILIZATION_OF["link"], "wait_mean_h": np.nan,
                      "queue_end": np.nan, "queue_unit": ""})
     locks = results.summary("locks")
     if len(locks):
@@ -146,6 +155,7 @@ def bottlenecks(results: Results, variant: str, top: int = 3) -> pd.DataFrame:
             rows.append({"variant": variant, "kind": "lock",
                          "id": f"{lk['lock']}:{lk['direction']}",
                          "utilization": lk["utilization"],
+                         "utilization_of": UTILIZATION_OF["lock"],
                          "wait_mean_h": lk["container_wait_mean_h"],
                          "queue_end": lk["queue_end_t"], "queue_unit": "t"})
     return pd.DataFrame(rows)

@@ -173,12 +173,12 @@ def _delta_cell(rows: pd.DataFrame, k: KPI) -> str:
 def bottleneck_table(bottlenecks: pd.DataFrame) -> Table:
     """The most utilized hubs, links and locks of every variant, with waits and queues."""
     necks = Table(title="bottlenecks (highest utilization)")
-    for col in ("variant", "kind", "id", "utilization", "wait h", "queue at end"):
+    for col in ("variant", "kind", "id", "utilization", "of", "wait h", "queue at end"):
         necks.add_column(col, justify="right" if col in ("utilization", "wait h",
                                                          "queue at end") else "left")
     for _, r in bottlenecks.iterrows():
         necks.add_row(str(r["variant"]), str(r["kind"]), str(r["id"]),
-                      f"{r['utilization']:.2f}",
+                      f"{r['utilization']:.2f}", str(r.get("utilization_of", "")),
                       "-" if pd.isna(r["wait_mean_h"]) else f"{r['wait_mean_h']:.1f}",
                       "-" if pd.isna(r["queue_end"])
                       else f"{r['queue_end']:,.0f} {r['queue_unit']}")
