@@ -182,8 +182,8 @@ def unfilled_runs(runs: pd.DataFrame, shown: int = 4) -> str | None:
         return None
     ok = runs[runs["status"] == "ok"]
     means = ok.groupby("variant", sort=True)[["start_up_shortfall", "warmup_short_days"]].mean()
-    hit = means[[unfilled(r.start_up_shortfall, r.warmup_short_days)
-                 for r in means.itertuples()]]
+    hit = means[[unfilled(float(short), float(days)) for short, days in zip(
+        means["start_up_shortfall"], means["warmup_short_days"], strict=True)]]
     if hit.empty:
         return None
     names = list(map(str, hit.index))
