@@ -35,7 +35,7 @@ from sim.budget import (
     combine,
     estimate,
 )
-from sim.errors import InputError, InputWarning
+from sim.errors import InputError, InputWarning, plural
 from sim.geodata import BASEMAP_FILE
 from sim.network import HOURS_PER_DAY, Plan, build
 from sim.readers import check_geopackage
@@ -138,11 +138,6 @@ def check_reference(scenario: Scenario, plan: Plan, choices: tuple[ChoiceSet, ..
         file, field = scenario.locate("demand.reference_scenario")
         raise InputError(exc.file, exc.field, exc.expected, exc.got,
                          via=f"{file}: {field}") from None
-
-
-def plural(n: int, noun: str) -> str:
-    """`1 variant`, `2 variants`, `1,000 variants`."""
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def count_variants(grid: Mapping[str, Sequence[object]] | None, sample_n: int | None) -> int:

@@ -30,6 +30,11 @@ def printable(text: str, limit: int | None = None) -> str:
     return joined
 
 
+def plural(n: int, noun: str) -> str:
+    """`1 variant`, `2 variants`, `1,000 variants`."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def describe(value: object) -> str:
     """The type of a value without its content: what a message says when it may not quote."""
     if isinstance(value, bool):

@@ -42,7 +42,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from sim.errors import InputError, printable
+from sim.errors import InputError, plural, printable
 
 # the JSON file holding the manifest, by command; the first found marks a folder as cqsim's
 MANIFEST_FILES = ("run.json", "compare.json", "rank.json", "sweep.json")
@@ -635,7 +635,7 @@ class ResultFolder:
         write_manifest(self.path, meta_file, {"command": self.command, **about})
         target = self.target.path
         count = self.target.count
-        files = f"{count} file{'s' if count != 1 else ''}"
+        files = plural(count, "file")
         if self.target.holds == "cqsim":
             self.replaced = f"{files} of {describe_result(target)}"
         elif self.target.holds:

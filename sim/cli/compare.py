@@ -144,7 +144,8 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
         base_s = load_scenario(base)
         _need_two(base_s.replications if replications is None else replications, base)
         every = (*alts, placebo) if placebo is not None else alts
-        admit_comparison(base_s, [load_scenario(a) for a in every], replications=replications,
+        variants = [load_scenario(a) for a in every]
+        admit_comparison(base_s, variants, replications=replications,
                          days=days, workers=workers, related=not allow_unrelated,
                          limits=limits(max_memory, max_events, no_limit))
     from sim.atomic import write_csv, write_png
@@ -156,7 +157,7 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
 
     with ResultFolder(default_out(base_s.name, prefix="compare-") if out is None else out,
                       command="compare", overwrite=overwrite,
-                      inputs=reads(base_s, [load_scenario(a) for a in every])) as folder:
+                      inputs=reads(base_s, variants)) as folder:
         cmp = run_compare(base_s, list(alts), replications=replications, days=days,
                           independent=independent, workers=workers, placebo=placebo)
         channels, at_locks = split_deltas(cmp.deltas)

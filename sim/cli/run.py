@@ -137,7 +137,7 @@ def validate(scenario: Path, seed: int | None, replications: int | None, days: f
 
 
 def _validate_sweep(path: Path, workers: int, caps: Any) -> None:
-    from sim.boundary import plural
+    from sim.errors import plural
     from sim.sweep import load_sweep, prepare_sweep
 
     with held_warnings():
