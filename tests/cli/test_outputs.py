@@ -59,6 +59,10 @@ def test_out_that_cannot_be_replaced_is_refused(tmp_path: Path,
     _refused("/".join(["deep"] * 900), "4095 in all")
     _refused(tmp_path, "working folder")
     _refused(foreign, "no cqsim manifest", "notes.txt", "--overwrite")
+    # a manifest cut short (an interrupted copy) is named, not called missing
+    (foreign / "sweep.json").write_text('{"manifest": {"files"')
+    _refused(foreign, "its sweep.json is not a manifest cqsim wrote", "notes.txt")
+    (foreign / "sweep.json").unlink()
     scenario = foreign / "s.yaml"
     scenario.write_text("x")
     _refused(foreign, "an input", inputs=[scenario], overwrite=True)
