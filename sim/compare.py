@@ -128,9 +128,10 @@ def unmoved(deltas: pd.DataFrame) -> list[str]:
 
 
 # what each kind's utilization divides (a link's is its services' load factor, not the
-# track's or the waterway's capacity; a lock's is tonnes, not its lockage slots)
+# track's or the waterway's capacity; a lock's is its lockage slots, what its queue answers
+# to: its chambers may go out part-empty, `locks.csv`'s `utilization` is the tonnes)
 UTILIZATION_OF = {"hub": "handling capacity in use", "link": "slots filled on its services",
-                  "lock": "chamber tonnes filled"}
+                  "lock": "lockage slots used"}
 
 
 def bottlenecks(results: Results, variant: str, top: int = 3) -> pd.DataFrame:
@@ -151,10 +152,10 @@ def bottlenecks(results: Results, variant: str, top: int = 3) -> pd.DataFrame:
                      "queue_end": np.nan, "queue_unit": ""})
     locks = results.summary("locks")
     if len(locks):
-        for _, lk in locks.sort_values("utilization", ascending=False).head(top).iterrows():
+        for _, lk in locks.sort_values("slot_use", ascending=False).head(top).iterrows():
             rows.append({"variant": variant, "kind": "lock",
                          "id": f"{lk['lock']}:{lk['direction']}",
-                         "utilization": lk["utilization"],
+                         "utilization": lk["slot_use"],
                          "utilization_of": UTILIZATION_OF["lock"],
                          "wait_mean_h": lk["container_wait_mean_h"],
                          "queue_end": lk["queue_end_t"], "queue_unit": "t"})

@@ -323,9 +323,13 @@ class LockSpec(NodeSpec):
             out += [(f"south{tail}", "down"), (f"north{tail}", "up")]
         return tuple(out)
 
+    def lockages(self, hours: float) -> float:
+        """Lockages one direction can run in `hours` with every lane cycling."""
+        return self.lanes * hours / self.cycle_hours
+
     def lift_t(self, hours: float) -> float:
         """Tonnes one direction can lift in `hours` with every lane cycling."""
-        return self.lanes * self.chamber_t * hours / self.cycle_hours
+        return self.chamber_t * self.lockages(hours)
 
     def expected_hours(self, hours: float) -> float:
         """`hours` plus the uncongested time to pass: the passage and half a cycle's wait."""

@@ -142,6 +142,8 @@ LOCKS = Table("locks", ("lock", "direction"), (
     col("bulk_t", "t", "year", "tonnes of every other class through the flights"),
     col("total_t", "t", "year"),
     col("utilization", "share", label="tonnes lifted / tonnes the flights can lift"),
+    col("slot_use", "share", label="lockages / the lockages the flights can run (one a lane "
+        "every cycle, all period): how near the lock is to saturation, whatever the tonnes"),
     col("wait_mean_h", "h", label="mean wait of all vessels before entering"),
     col("container_wait_mean_h", "h"),
     col("bulk_wait_mean_h", "h", label="mean wait of the other classes"),
@@ -502,6 +504,7 @@ class Lock(Component):
                 "t_per_lockage": total / side.lockages if side.lockages else 0.0,
                 "container_t": box.tonnes, "bulk_t": total - box.tonnes, "total_t": total,
                 "utilization": total / self.spec.lift_t(period),
+                "slot_use": side.lockages / self.spec.lockages(period),
                 "wait_mean_h": wait / vessels if vessels else 0.0,
                 "container_wait_mean_h": box.wait / box.vessels if box.vessels else 0.0,
                 "bulk_wait_mean_h": (sum(s.wait for s in other) / other_n

@@ -107,11 +107,12 @@ LOCK_LOCKAGES = _m("lockages", "per day", ("lockages_per_day", 1.0, False),
                    ("lockages", 1 / DAYS_PER_YEAR, True), digits=1)
 LOCK_TONNES = _m("tonnes", "Mt/yr", ("total_t_per_year", 1e-6, False), ("total_t", 1e-6, True),
                  digits=1)
-LOCK_UTIL = _m("utilization", "share", ("utilization", 1.0, False), digits=2)
+LOCK_UTIL = _m("chamber tonnes filled", "share", ("utilization", 1.0, False), digits=2)
+LOCK_SLOTS = _m("lockage slots used", "share", ("slot_use", 1.0, False), digits=2)
 LOCK_WAIT = _m("container vessels' mean wait", "h", ("container_wait_mean_h", 1.0, False),
                digits=1)
 LOCK_QUEUE = _m("queue at end", "t", ("queue_end_t", 1.0, False))
-LOCK_MEASURES = (LOCK_LOCKAGES, LOCK_TONNES, LOCK_UTIL, LOCK_WAIT, LOCK_QUEUE)
+LOCK_MEASURES = (LOCK_LOCKAGES, LOCK_TONNES, LOCK_SLOTS, LOCK_UTIL, LOCK_WAIT, LOCK_QUEUE)
 
 # Where a comparison's change of trade came from (attribution.csv of `cqsim compare`): per
 # gateway ALT - BASE of the trade class, then the parts of the change (`item` -> label).

@@ -74,6 +74,9 @@ def test_maintenance_turns_the_other_flight_round(tmp_path: Path) -> None:
     per_day = locks["lockages_per_day"].sum()
     expected = 24 / CYCLE * (1 - (4.0 - CYCLE) / 48)
     assert per_day == pytest.approx(expected, rel=0.02)
+    # one flight left for both directions: together they use the share of one direction's
+    # slots the turning round leaves (slot_use counts a direction's lanes every cycle)
+    assert locks["slot_use"].sum() == pytest.approx(expected * CYCLE / 24, rel=0.02)
     gap = abs(locks.loc["down", "lockages_per_day"] - locks.loc["up", "lockages_per_day"]) * 60
     assert gap <= 48 / CYCLE + 1
 
@@ -192,3 +195,22 @@ def test_vessels_come_back_lighter_and_take_the_same_room(tmp_path: Path) -> Non
     assert locks.loc["down", "vessels_per_lockage"] == pytest.approx(
         locks.loc["up", "vessels_per_lockage"], rel=0.05)
     assert locks["vessels_per_lockage"].max() <= BATCH
+
+
+def test_bottlenecks_rank_a_lock_by_its_slots(tmp_path: Path) -> None:
+    """Half-empty chambers at a saturated lock: vessels of 1.5 t-units in chambers of 4 fit
+    two a lockage (75% of the tonnes) while every slot runs. The bottleneck table shows the
+    slots, which the queue answers to, and locks.csv keeps both."""
+    from sim.compare import UTILIZATION_OF, bottlenecks
+
+    lam = 1.5 * 2 / CYCLE                    # more vessels than two a lockage can take
+    heavy = {**_bulk(lam), "vessel_t": 1.5 * VESSEL_T}
+    path = L.lock_scenario(tmp_path, {"classes": {"bulk": heavy}},
+                           cycle=CYCLE, chamber_t=BATCH * VESSEL_T, days=30, warmup=5)
+    res = run(path)
+    locks = res.summary("locks").set_index("direction")
+    assert locks.loc["down", "slot_use"] == pytest.approx(1.0, abs=0.02)
+    assert locks.loc["down", "utilization"] == pytest.approx(0.75, abs=0.02)
+    row = bottlenecks(res, "x").query("kind == 'lock'").iloc[0]
+    assert row["id"] == "lk:down" and row["utilization"] == locks.loc["down", "slot_use"]
+    assert row["utilization_of"] == UTILIZATION_OF["lock"] == "lockage slots used"
