@@ -127,6 +127,17 @@ def unmoved(deltas: pd.DataFrame) -> list[str]:
     return [str(v) for v, any_moved in by_variant.items() if not any_moved]
 
 
+def placebo_moved(deltas: pd.DataFrame, placebo: str) -> list[tuple[str, float, float]]:
+    """(metric, delta, 95% CI) of each total TEU or trade figure the placebo moved: its
+    interval excludes 0. A change too small to matter that moves a total says the
+    comparison carries a bias (or an unlucky draw: one interval in twenty) of about that size,
+    so deltas of that size are read against the placebo (`placebo_compare.csv`)."""
+    rows = deltas[(deltas["variant"] == placebo) & (deltas["scope"] == "total")
+                  & deltas["metric"].isin(["teu_per_year", "trade_bn_cny_per_year"])]
+    return [(str(r.metric), float(r.delta), float(r.delta_ci95)) for r in rows.itertuples()
+            if abs(r.delta) > r.delta_ci95]
+
+
 # what each kind's utilization divides (a link's is its services' load factor, not the
 # track's or the waterway's capacity; a lock's is its lockage slots, what its queue answers
 # to: its chambers may go out part-empty, `locks.csv`'s `utilization` is the tonnes)

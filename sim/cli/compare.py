@@ -81,6 +81,22 @@ def _warn_unmoved(cmp: Comparison) -> None:
                      f"each names a field that acts here (docs/scenarios.md)")
 
 
+def _warn_placebo(cmp: Comparison) -> None:
+    """One warning when the placebo moved a total (`sim.compare.placebo_moved`)."""
+    from sim.compare import placebo_moved
+
+    if cmp.placebo is None:
+        return
+    moved = placebo_moved(cmp.deltas, cmp.placebo.name)
+    if moved:
+        units = {"teu_per_year": "loaded TEU/yr", "trade_bn_cny_per_year": "bn CNY/yr of trade"}
+        said = "; ".join(f"{d:+.3g} ± {h:.2g} {units[m]}" for m, d, h in moved)
+        show_warning(f"{cmp.placebo.name}: the placebo moved the total ({said}), an interval "
+                     f"that excludes 0: the comparison carries a bias, or an unlucky draw (one "
+                     f"interval in twenty), of about that size; read the variants' deltas of "
+                     f"that size against the placebo ({PLACEBO_COMPARE})")
+
+
 def reads(base: Scenario, others: list[Scenario]) -> tuple[Path, ...]:
     """What a comparison's --out may not hold, --overwrite or not: the files named on the
     command line and every file the variants' runs read (their chains, geodata, market
@@ -224,6 +240,7 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
         screen.print(replaced_line(folder), soft_wrap=True)
     _warn_unmoved(cmp)
     _warn_unfilled(cmp)
+    _warn_placebo(cmp)
 
 
 @click.command()
