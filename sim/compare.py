@@ -138,6 +138,12 @@ def placebo_moved(deltas: pd.DataFrame, placebo: str) -> list[tuple[str, float, 
             if abs(r.delta) > r.delta_ci95]
 
 
+def placebo_said(moved: list[tuple[str, float, float]]) -> str:
+    """What `placebo_moved` found, in words: "-0.036 ± 0.024 bn CNY/yr of trade; ..."."""
+    units = {"teu_per_year": "loaded TEU/yr", "trade_bn_cny_per_year": "bn CNY/yr of trade"}
+    return "; ".join(f"{d:+.3g} ± {h:.2g} {units[m]}" for m, d, h in moved)
+
+
 # what each kind's utilization divides (a link's is its services' load factor, not the
 # track's or the waterway's capacity; a lock's is its lockage slots, what its queue answers
 # to: its chambers may go out part-empty, `locks.csv`'s `utilization` is the tonnes)

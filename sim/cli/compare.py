@@ -83,15 +83,14 @@ def _warn_unmoved(cmp: Comparison) -> None:
 
 def _warn_placebo(cmp: Comparison) -> None:
     """One warning when the placebo moved a total (`sim.compare.placebo_moved`)."""
-    from sim.compare import placebo_moved
+    from sim.compare import placebo_moved, placebo_said
 
     if cmp.placebo is None:
         return
     moved = placebo_moved(cmp.deltas, cmp.placebo.name)
     if moved:
-        units = {"teu_per_year": "loaded TEU/yr", "trade_bn_cny_per_year": "bn CNY/yr of trade"}
-        said = "; ".join(f"{d:+.3g} ± {h:.2g} {units[m]}" for m, d, h in moved)
-        show_warning(f"{cmp.placebo.name}: the placebo moved the total ({said}), an interval "
+        show_warning(f"{cmp.placebo.name}: the placebo moved the total "
+                     f"({placebo_said(moved)}), an interval "
                      f"that excludes 0: the comparison carries a bias, or an unlucky draw (one "
                      f"interval in twenty), of about that size; read the variants' deltas of "
                      f"that size against the placebo ({PLACEBO_COMPARE})")

@@ -366,6 +366,18 @@ def test_comparison_shows_where_the_change_came_from(comparison: Path, tmp_path:
         assert shown[1] == fg.pm(r.delta_trade_bn_cny_per_year,
                                  r.delta_trade_bn_cny_per_year_ci95, rd.ATTR_TRADE.digits,
                                  sign=True)
+    # the placebo's own total: said at its section exactly when its interval excludes 0, as
+    # the console's warning (sim.compare.placebo_moved on compare.csv's rows)
+    import sim.compare
+
+    said = "The placebo itself moved the total"
+    moved = sim.compare.placebo_moved(pd.read_csv(comparison / "compare.csv"), "placebo")
+    assert (said in page) == bool(moved)
+    forced = [("trade_bn_cny_per_year", -0.036, 0.024)]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sim.compare, "placebo_moved", lambda deltas, name: forced)
+        moved_page = write_report(dirs, tmp_path / "moved.html").read_text(encoding="utf-8")
+    assert f"{said} (-0.036 ± 0.024 bn CNY/yr of trade)" in moved_page
     # a damaged attribution.csv beside them is one error naming it, not a traceback
     for damage in (b"\x00\xff\xfe binary", b"a,b\n1,2\n"):
         (tmp_path / "attribution.csv").write_bytes(damage)
