@@ -187,6 +187,23 @@ def _gateway_rows(results: Results) -> pd.DataFrame:
         ["teu_per_year", "trade_bn_cny_per_year"]].sum()
 
 
+def _waiting_rows(results: Results) -> pd.DataFrame:
+    """Per replication: the trade class's TEU and trade (bn CNY) a year that left their
+    origins less those created there, i.e. the change of the stock waiting at the origins over
+    the statistics period. Trade counts a lot as it leaves its origin, so this is the part of
+    a change of trade that is boxes held at the year's ends, not trade created."""
+    routes = results.by_replication("routes")
+    routes = routes[routes["flow_class"] == "trade"]
+    plan = results.plan
+    excluded = set(plan.trade.excluded_hubs)        # carried, but not Chongqing's trade
+    value = routes["commodity"].map({k: c.value_cny_per_teu for k, c in plan.classes.items()})
+    value = value.astype(float).where(~(routes["origin"].isin(excluded)
+                                        | routes["destination"].isin(excluded)), 0.0)
+    gap = routes["teu_departed_per_year"] - routes["teu_created_per_year"]
+    return pd.DataFrame({"replication": routes["replication"], "teu_per_year": gap,
+                         "trade_bn_cny_per_year": gap * value / 1e9}).groupby("replication").sum()
+
+
 def attribution(base: Results, alt: Results, variant: str) -> pd.DataFrame:
     """Where ALT's change of trade came from, per year: the paired delta of each gateway's
     loaded TEU and trade (the trade flow class), `total` (all gateways together: trade that
@@ -194,9 +211,11 @@ def attribution(base: Results, alt: Results, variant: str) -> pd.DataFrame:
     others), each with its 95% CI over paired replications; then the two parts of the total
     the settle stage gives: `input growth` (the scenario's demand_growth of the market table)
     and `induced by access` (the logsum response to cheaper access), with a CI when every
-    replication settled on its own streams (else exact given the one settling); and
-    `remainder`, the total less those two (simulation noise and congestion), so the parts
-    add up. `shifted` counts the same gateways in both columns: those whose trade fell.
+    replication settled on its own streams (else exact given the one settling); `waiting at
+    origins`, the change of the trade held at its origins at the year's ends (`_waiting_rows`:
+    trade counts lots as they leave); and `remainder`, the total less those three (chiefly
+    the chance of whole lots created), so the parts add up. `shifted` counts the same
+    gateways in both columns: those whose trade fell.
     Last, `induced:<market>` per market: its part of the induced trade (they add up to
     `induced by access`), so a planner sees which markets an expansion's trade comes from
     and which only carry the noise of the settling."""
@@ -233,6 +252,13 @@ def attribution(base: Results, alt: Results, variant: str) -> pd.DataFrame:
         for col, d in changes.items():
             left[col] = left[col] - (d if d.size == left[col].size else d[0])
         rows.append(_settled_row(variant, item, changes))
+    wa, wb = _waiting_rows(alt), _waiting_rows(base)
+    row = {"variant": variant, "item": "waiting at origins"}
+    for col in left:
+        d = wa[col].sub(wb[col], fill_value=0.0).sort_index().to_numpy()
+        left[col] = left[col] - d
+        row[f"delta_{col}"], row[f"delta_{col}_ci95"] = mean_ci(d)
+    rows.append(row)
     row = {"variant": variant, "item": "remainder"}
     for col, d in left.items():
         row[f"delta_{col}"], row[f"delta_{col}_ci95"] = mean_ci(d)

@@ -578,9 +578,12 @@ def attribution_sections(page: Page, runs: list[rd.RunDir], frame: pd.DataFrame,
              "gateways in both columns); of the total, "
              "<i>input growth</i> is the scenario's growth of the market table, "
              "<i>induced by access</i> the trade cheaper access adds (without a CI when the "
-             "replications share one settling of the demand: exact given it) and "
-             "<i>remainder</i> the rest, simulation noise and congestion, so the three add up "
-             "to the total; <i>of the induced</i>, each market's part of the trade induced "
+             "replications share one settling of the demand: exact given it), "
+             "<i>waiting at origins</i> the change of the trade held at its origins at the "
+             "year's ends (trade counts boxes as they leave; the runs' boxes waiting for a "
+             "full service swing it) and <i>remainder</i> the rest, chiefly the chance of "
+             "whole lots, so the four add up to the total; <i>of the induced</i>, each "
+             "market's part of the trade induced "
              "(they add up to it: a market the change does not reach shows only the noise of "
              "the settling). ± is the 95% CI; green: it excludes 0.</div>")
     labels = rd.market_labels(base)

@@ -132,7 +132,8 @@ ATTRIBUTION_PARTS = {
     "shifted": "shifted: what the gateways that lost trade gave up",
     "input growth": "of the total, input growth (the scenario's demand growth)",
     "induced by access": "of the total, induced by cheaper access",
-    "remainder": "of the total, the rest (simulation noise and congestion)"}
+    "waiting at origins": "of the total, trade held at its origins at the year's ends",
+    "remainder": "of the total, the rest (chiefly the chance of whole lots)"}
 MARKET_ITEM = "induced:"   # one market's part of `induced by access`
 
 

@@ -15,6 +15,7 @@ from sim.equilibrium import _spreads
 from sim.market.choice import available, induced_factor, nests_of, probabilities
 from sim.market.spec import Choice
 from sim.pipeline import prepare, replicate, settle
+from sim.results import Results
 from sim.routing import ChoiceSet, Route
 from sim.specs import CommodityClass
 from tests.support.market import market_doc, service, write_market_scenario
@@ -140,7 +141,16 @@ def test_compare_attributes_the_change_to_gateways(tmp_path: Path) -> None:
     assert at.loc["induced by access", "delta_teu_per_year"] > 0
     for col in ("delta_teu_per_year", "delta_trade_bn_cny_per_year"):  # the parts add up
         assert at.loc["total", col] == pytest.approx(
-            at.loc[["input growth", "induced by access", "remainder"], col].sum())
+            at.loc[["input growth", "induced by access", "waiting at origins", "remainder"],
+                   col].sum())
+    # waiting at origins: the trade class's departures less its creations, paired
+    def gap(res: Results) -> pd.Series:
+        r = res.by_replication("routes")
+        r = r[r["flow_class"] == "trade"]
+        return (r["teu_departed_per_year"] - r["teu_created_per_year"]).groupby(
+            r["replication"]).sum()
+    waited = gap(cmp.alts[0].results) - gap(cmp.base.results)
+    assert at.loc["waiting at origins", "delta_teu_per_year"] == pytest.approx(waited.mean())
     # shifted: the same gateways (those whose trade fell) in both columns
     losers = gateways[gateways["delta_trade_bn_cny_per_year"] < 0]
     assert at.loc["shifted", "delta_teu_per_year"] == pytest.approx(
