@@ -15,7 +15,8 @@ SEEDS = sorted((ROOT / "seeds").glob("*.csv"))
 
 @pytest.mark.parametrize("path", SEEDS, ids=[p.name for p in SEEDS])
 def test_every_row_has_its_headers_width(path) -> None:
-    rows = list(csv.reader(path.open(encoding="utf-8", newline="")))
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
     width = len(rows[0])
     # a comma in an unquoted text field shifted line 293 of published-figures.csv one
     # column right: csv.DictReader read its value as the metric's tail, pandas refused the file
@@ -25,6 +26,7 @@ def test_every_row_has_its_headers_width(path) -> None:
 
 def test_figure_ids_are_unique() -> None:
     for name in ("published-figures.csv", "calibration.csv"):
-        ids = [r["id"] for r in csv.DictReader((ROOT / "seeds" / name).open(encoding="utf-8"))]
+        with (ROOT / "seeds" / name).open(encoding="utf-8", newline="") as fh:
+            ids = [r["id"] for r in csv.DictReader(fh)]
         repeated = sorted({i for i in ids if ids.count(i) > 1})
         assert not repeated, f"{name}: ids given twice: {repeated}"
