@@ -127,23 +127,6 @@ def unmoved(deltas: pd.DataFrame) -> list[str]:
     return [str(v) for v, any_moved in by_variant.items() if not any_moved]
 
 
-def placebo_moved(deltas: pd.DataFrame, placebo: str) -> list[tuple[str, float, float]]:
-    """(metric, delta, 95% CI) of each total TEU or trade figure the placebo moved: its
-    interval excludes 0. A change too small to matter that moves a total says the
-    comparison carries a bias (or an unlucky draw: one interval in twenty) of about that size,
-    so deltas of that size are read against the placebo (`placebo_compare.csv`)."""
-    rows = deltas[(deltas["variant"] == placebo) & (deltas["scope"] == "total")
-                  & deltas["metric"].isin(["teu_per_year", "trade_bn_cny_per_year"])]
-    return [(str(r.metric), float(r.delta), float(r.delta_ci95)) for r in rows.itertuples()
-            if abs(r.delta) > r.delta_ci95]
-
-
-def placebo_said(moved: list[tuple[str, float, float]]) -> str:
-    """What `placebo_moved` found, in words: "-0.036 ± 0.024 bn CNY/yr of trade; ..."."""
-    units = {"teu_per_year": "loaded TEU/yr", "trade_bn_cny_per_year": "bn CNY/yr of trade"}
-    return "; ".join(f"{d:+.3g} ± {h:.2g} {units[m]}" for m, d, h in moved)
-
-
 # what each kind's utilization divides (a link's is its services' load factor, not the
 # track's or the waterway's capacity; a lock's is its lockage slots, what its queue answers
 # to: its chambers may go out part-empty, `locks.csv`'s `utilization` is the tonnes)
@@ -194,11 +177,10 @@ def _waiting_rows(results: Results) -> pd.DataFrame:
     a change of trade that is boxes held at the year's ends, not trade created."""
     routes = results.by_replication("routes")
     routes = routes[routes["flow_class"] == "trade"]
-    plan = results.plan
-    excluded = set(plan.trade.excluded_hubs)        # carried, but not Chongqing's trade
-    value = routes["commodity"].map({k: c.value_cny_per_teu for k, c in plan.classes.items()})
-    value = value.astype(float).where(~(routes["origin"].isin(excluded)
-                                        | routes["destination"].isin(excluded)), 0.0)
+    keys = list(zip(routes["commodity"], routes["flow_class"], routes["origin"],
+                    routes["destination"], strict=True))
+    per_teu = {key: results.plan.trade_cny_per_teu(*key) for key in set(keys)}
+    value = np.array([per_teu[key] for key in keys], dtype=float)
     gap = routes["teu_departed_per_year"] - routes["teu_created_per_year"]
     return pd.DataFrame({"replication": routes["replication"], "teu_per_year": gap,
                          "trade_bn_cny_per_year": gap * value / 1e9}).groupby("replication").sum()

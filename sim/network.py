@@ -158,6 +158,15 @@ class Plan:
         own = self.classes[commodity].lot_teu
         return self.lot_teu if own is None else own
 
+    def trade_cny_per_teu(self, commodity: str, flow_class: str, origin: str,
+                          destination: str) -> float:
+        """Chongqing's goods trade a TEU of a flow counts for: its class's value when it is of
+        flow class `trade` and touches no `trade.excluded_hubs`, else 0 (the one rule of the
+        recorder's trade and of a comparison's `waiting at origins`)."""
+        if flow_class != "trade" or {origin, destination} & set(self.trade.excluded_hubs):
+            return 0.0
+        return self.classes[commodity].value_cny_per_teu
+
 
 def _input_error(exc: ValidationError, file: str, field_name: str) -> InputError:
     err = exc.errors()[0]

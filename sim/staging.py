@@ -331,9 +331,9 @@ def _contents(shown: str, path: Path, overwrite: bool, option: str) -> Target:
         files = extra or files
     if holds == "other" and not overwrite:
         names = _some([p.relative_to(path).as_posix() for p in files])
-        broken = [name for name in MANIFEST_FILES if (path / name).is_file()]
+        broken = next((name for name in MANIFEST_FILES if (path / name).is_file()), None)
         why = ("it holds files cqsim did not write: " if found is not None
-               else f"its {broken[0]} is not a manifest cqsim wrote, and it holds: " if broken
+               else f"its {broken} is not a manifest cqsim wrote, and it holds: " if broken
                else "it holds files and no cqsim manifest: ")
         raise _refuse(shown, option, f"an empty folder or one cqsim wrote ({why}{names});"
                                       f" choose another {option} or pass --overwrite to "

@@ -82,8 +82,8 @@ def _warn_unmoved(cmp: Comparison) -> None:
 
 
 def _warn_placebo(cmp: Comparison) -> None:
-    """One warning when the placebo moved a total (`sim.compare.placebo_moved`)."""
-    from sim.compare import placebo_moved, placebo_said
+    """One warning when the placebo moved a total (`sim.report.deltas.placebo_moved`)."""
+    from sim.report.deltas import placebo_moved, placebo_said
 
     if cmp.placebo is None:
         return

@@ -231,7 +231,6 @@ class Recorder:
         n = len(self.routes)
         flows = [plan.flows[self.routes[i][0]] for i in range(n)]
         value = np.array([plan.classes[f.commodity].value_cny_per_teu for f in flows])
-        excluded = set(plan.trade.excluded_hubs)   # carried, but not Chongqing's trade
         return {
             "corridor": np.array([self.routes[i][1].corridor for i in range(n)], dtype=object),
             "gateway": np.array([self.routes[i][1].gateway for i in range(n)], dtype=object),
@@ -239,9 +238,8 @@ class Recorder:
             "market": np.array([f.market for f in flows], dtype=object),
             "direction": np.array([_direction(plan, f.origin) for f in flows], dtype=object),
             "value": value,
-            "trade": np.array([value[i] if f.flow_class == "trade"
-                               and not {f.origin, f.destination} & excluded else 0.0
-                               for i, f in enumerate(flows)]),
+            "trade": np.array([plan.trade_cny_per_teu(f.commodity, f.flow_class, f.origin,
+                                                      f.destination) for f in flows]),
             "co2": np.array([plan.classes[f.commodity].tonnes_per_teu
                              * self.routes[i][1].co2_kg_per_t / 1000.0
                              for i, f in enumerate(flows)])}

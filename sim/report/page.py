@@ -497,9 +497,7 @@ def comparison_sections(page: Page, runs: list[rd.RunDir]) -> None:
     attribution_sections(page, runs, rd.attribution(runs))
     placebo, frame = rd.placebo_attribution(runs)
     if placebo is not None:
-        from sim.compare import placebo_moved  # only with a placebo: it imports the pipeline
-
-        moved = placebo_moved(pd.concat(frames), placebo.name) if frames else []
+        moved = dl.placebo_moved(pd.concat(frames), placebo.name) if frames else []
         attribution_sections(page, runs, frame, placebo, moved)
     page.add("<h2>Goods trade of every run</h2>")
     page.figure(fg.trade_figure(runs, trade_refs(base)))
@@ -552,7 +550,7 @@ def attribution_sections(page: Page, runs: list[rd.RunDir], frame: pd.DataFrame,
                          moved: list[tuple[str, float, float]] | None = None) -> None:
     """Where each ALT's change of trade came from (attribution.csv of `cqsim compare`, or
     placebo_attribution.csv paired with `placebo`, saying so when the placebo itself moved a
-    total: `moved`, `sim.compare.placebo_moved`): a chart of the change per gateway and in
+    total: `moved`, `sim.report.deltas.placebo_moved`): a chart of the change per gateway and in
     total, and a table with the parts of the total; nothing when the comparison wrote none
     (no market model, or runs not from one compare)."""
     if frame.empty:
@@ -565,9 +563,7 @@ def attribution_sections(page: Page, runs: list[rd.RunDir], frame: pd.DataFrame,
         "small to matter: what a comparison reports when nothing happens is taken out "
         "(docs/modelling.md, \u201cA placebo comparison\u201d). ")
     if placebo is not None and moved:
-        from sim.compare import placebo_said
-
-        against = (f"<b>The placebo itself moved the total ({html.escape(placebo_said(moved))}"
+        against = (f"<b>The placebo itself moved the total ({html.escape(dl.placebo_said(moved))}"
                    "), an interval that excludes 0:</b> the comparison carries a bias, or an "
                    "unlucky draw (one interval in twenty), of about that size, so a variant's "
                    "change of that size is read here, against the placebo. ") + against

@@ -458,7 +458,7 @@ def test_a_placebo_settles_pass_by_pass_with_its_reference(tmp_path: Path) -> No
 def test_a_placebo_that_moves_a_total_is_named(capsys: pytest.CaptureFixture[str]) -> None:
     """Only the placebo's total TEU and trade count, and only an interval without 0 (40
     replications of baseline-2023 on 2026-12-05 gave -0.036 ± 0.024 bn CNY/yr)."""
-    from sim.compare import placebo_moved
+    from sim.report.deltas import placebo_moved
 
     def row(variant: str, metric: str, scope: str, delta: float, ci: float) -> dict:
         return {"variant": variant, "metric": metric, "scope": scope, "delta": delta,

@@ -367,15 +367,15 @@ def test_comparison_shows_where_the_change_came_from(comparison: Path, tmp_path:
                                  r.delta_trade_bn_cny_per_year_ci95, rd.ATTR_TRADE.digits,
                                  sign=True)
     # the placebo's own total: said at its section exactly when its interval excludes 0, as
-    # the console's warning (sim.compare.placebo_moved on compare.csv's rows)
-    import sim.compare
+    # the console's warning (sim.report.deltas.placebo_moved on compare.csv's rows)
+    import sim.report.deltas
 
     said = "The placebo itself moved the total"
-    moved = sim.compare.placebo_moved(pd.read_csv(comparison / "compare.csv"), "placebo")
+    moved = sim.report.deltas.placebo_moved(pd.read_csv(comparison / "compare.csv"), "placebo")
     assert (said in page) == bool(moved)
     forced = [("trade_bn_cny_per_year", -0.036, 0.024)]
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(sim.compare, "placebo_moved", lambda deltas, name: forced)
+        mp.setattr(sim.report.deltas, "placebo_moved", lambda deltas, name: forced)
         moved_page = write_report(dirs, tmp_path / "moved.html").read_text(encoding="utf-8")
     assert f"{said} (-0.036 ± 0.024 bn CNY/yr of trade)" in moved_page
     # a damaged attribution.csv beside them is one error naming it, not a traceback
