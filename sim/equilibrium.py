@@ -405,11 +405,12 @@ def market_reference(plan: Plan, replication: int = 0,
     found = _reference_file(plan)
     if found is None:
         return None
-    path, mtime, choice_json, days = found
+    path, mtime, choice_json, days, seed = found
     own = replication if file_plan(path, mtime).equilibrium.per_replication else 0
     if given is not None:
         return tuple(dict(state) for state in given[own])
-    return tuple(dict(state) for state in _settled_reference(path, mtime, choice_json, days, own))
+    return tuple(dict(state) for state in
+                 _settled_reference(path, mtime, choice_json, days, seed, own))
 
 
 def settles_reference_of(base: Plan, plan: Plan) -> bool:
@@ -427,9 +428,16 @@ def settles_reference_of(base: Plan, plan: Plan) -> bool:
     return as_read(base) == as_read(_reference_plan(*found))
 
 
-def _reference_file(plan: Plan) -> tuple[str, int, str, float] | None:
-    """(path, version, choice parameters as JSON, pass horizon in days) of the file whose
-    settling gives `plan`'s market reference; None when the plan is its own reference.
+def _reference_file(plan: Plan) -> tuple[str, int, str, float, int] | None:
+    """(path, version, choice parameters as JSON, pass horizon in days, seed) of the file
+    whose settling gives `plan`'s market reference; None when the plan is its own reference.
+
+    The reference settles on `plan`'s own streams (its seed): a base and a variant run
+    with another seed (`cqsim run --seed`, a sweep's `seed`, `compare --independent`) then
+    meet a reference drawn on those streams, so a variant that changes nothing retraces it.
+    Settled on the file's seed instead, such a variant's induced trade was the difference of
+    two unpaired draws (a placebo at seed 902: +-0.18 bn CNY/yr over 40 replications, +-0.014
+    at the file's seed; 2026-12-05).
 
     The reference settles over `plan`'s own pass horizon: a plan cut to 120 days (--days)
     learns a winter's delays, and a reference that learnt a whole year's (the summer lock
@@ -445,24 +453,26 @@ def _reference_file(plan: Plan) -> tuple[str, int, str, float] | None:
             ref.market.rows == plan.market.rows:
         return None
     return (str(path), mtime, plan.market.section.choice.model_dump_json(),
-            _pass_plan(plan).horizon.days)
+            _pass_plan(plan).horizon.days, plan.seed)
 
 
-def _reference_plan(path: str, mtime: int, choice_json: str, days: float) -> Plan:
-    """The reference file's plan with the given choice parameters and pass horizon: what is
-    settled."""
+def _reference_plan(path: str, mtime: int, choice_json: str, days: float, seed: int) -> Plan:
+    """The reference file's plan with the given choice parameters, pass horizon and seed:
+    what is settled."""
     from sim.market.spec import Choice
 
-    ref = revise(file_plan(path, mtime), choice=Choice.model_validate_json(choice_json))
+    ref = revise(file_plan(path, mtime), choice=Choice.model_validate_json(choice_json),
+                 seed=seed)
     return with_horizon_days(ref, days)
 
 
 @lru_cache(maxsize=8)
-def _settled_reference(path: str, mtime: int, choice_json: str, days: float, replication: int
+def _settled_reference(path: str, mtime: int, choice_json: str, days: float, seed: int,
+                       replication: int
                        ) -> tuple[tuple[tuple[FlowKey, tuple[float, float]], ...], ...]:
     """Market logsums of a reference file settled with the given choice parameters over
-    `days` of passes, on the streams of `replication`, pass by pass."""
-    ref = _reference_plan(path, mtime, choice_json, days)
+    `days` of passes with `seed`, on the streams of `replication`, pass by pass."""
+    ref = _reference_plan(path, mtime, choice_json, days, seed)
     return tuple(tuple(state.items())
                  for state in settle(ref, replication=replication).market_passes)
 

@@ -116,3 +116,26 @@ def test_a_base_with_another_seed_or_horizon_is_not_the_reference(tmp_path: Path
     assert equilibrium._reference_file(cut)[3] == 30          # type: ignore[index]
     assert equilibrium.settles_reference_of(prepare(base, days=30), cut)
     assert not equilibrium.settles_reference_of(prepare(base), cut)
+
+
+def test_a_variant_at_another_seed_meets_its_reference_on_that_seed(tmp_path: Path) -> None:
+    """The market reference settles on the variant's own seed: a variant of the reference
+    file run at seed 7 (a file's seed, or a run override) measures its logsums against the
+    reference as settled at seed 7, which is the base run's own settling at that seed. Before
+    2026-12-05 it settled on the file's seed, so a placebo at another seed induced trade
+    that was two unpaired draws apart."""
+    from sim.network import revise
+    from sim.pipeline import prepare
+
+    base, _, _ = _scenarios(tmp_path)
+    write_scenario(tmp_path / "seeded.yaml", {
+        "extends": "market.yaml", "seed": 7, "demand": {"reference_scenario": "market.yaml"}})
+    alt = write_scenario(tmp_path / "alt7.yaml", {"extends": "seeded.yaml", "name": "alt7",
+                                                  "changes": MORE_SOUTH})
+    equilibrium._settled_reference.cache_clear()
+    for plan, seed in ((prepare(alt), 7), (revise(prepare(alt), seed=11), 11)):
+        own = equilibrium.settle(prepare(base, seed=seed), replication=1).market_passes
+        assert equilibrium.market_reference(plan, 1) == tuple(dict(s) for s in own)
+        assert equilibrium.settles_reference_of(prepare(base, seed=seed), plan)
+    other = equilibrium.settle(prepare(base), replication=1).market_passes
+    assert equilibrium.market_reference(prepare(alt), 1) != tuple(dict(s) for s in other)
