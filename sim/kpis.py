@@ -157,7 +157,7 @@ _KPIS: list[KPI] = [
     KPI(name="wait_mean_h", unit="h", label="mean wait", total="teu_mean", short="wait",
         of=lambda lots: teu_weighted_mean(lots["wait_h"], lots["teu"]),
         scale=24.0, shown_as="days", digits=1),
-    KPI(name="co2_t", unit="t", per="year", label="CO2 well to wheel", short="CO2",
+    KPI(name="co2_t", unit="t", per="year", label="CO2e at average factors", short="CO2",
         of=lambda lots: lots["co2_t"].sum(), scale=1e3, shown_as="kt", digits=1),
 ]
 

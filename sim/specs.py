@@ -633,7 +633,8 @@ class LockOperation(Spec):
 
 
 class EmissionFactor(Spec):
-    """Well-to-wheel CO2e per tonne-km of one mode."""
+    """CO2e per tonne-km of one mode, as its source gives it (baseline.yaml: UK and EU averages,
+    whose scope, tank or well to wheel, the model does not claim)."""
 
     g_per_tkm: float = Field(ge=0, le=1e5)
     source: str = Field(min_length=1)
