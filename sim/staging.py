@@ -215,14 +215,17 @@ def _inside(path: Path, folder: Path) -> bool:
 
 
 def check_out(out: str | os.PathLike[str], *, overwrite: bool = False,
-              inputs: Iterable[str | os.PathLike[str]] = (), option: str = "--out") -> Target:
-    """The folder `out` checked as a place to write results into (see the module doc);
-    InputError naming it and `option` otherwise. Nothing is written."""
+              inputs: Iterable[str | os.PathLike[str]] = (), option: str = "--out",
+              command: str | None = None) -> Target:
+    """The folder `out` checked as a place to write results into (see the module doc): with
+    `command`, results another command wrote are replaced only with `overwrite` (a run's
+    --out on a sweep's folder deleted the sweep). InputError naming it and `option`
+    otherwise. Nothing is written."""
     shown, path = check_place(out, inputs=inputs, option=option)
     check_not_inside_results(shown, path, option)
     if not path.is_dir():
         return Target(shown, path, "", 0, option)
-    return _contents(shown, path, overwrite, option)
+    return _contents(shown, path, overwrite, option, command)
 
 
 def check_not_inside_results(shown: str, path: Path, option: str = "--out") -> None:
@@ -315,7 +318,16 @@ def check_work_folder(out: str | os.PathLike[str], *, own: Iterable[str],
     return path
 
 
-def _contents(shown: str, path: Path, overwrite: bool, option: str) -> Target:
+def written_by(name: str, meta: dict[str, Any]) -> str:
+    """The command whose results a manifest file holds: its manifest's `command`, else the
+    one its file name is for (older manifests)."""
+    held = meta.get(MANIFEST_KEY)
+    command = held.get("command") if isinstance(held, dict) else None
+    return command if isinstance(command, str) else name.removesuffix(".json")
+
+
+def _contents(shown: str, path: Path, overwrite: bool, option: str,
+              command: str | None = None) -> Target:
     files = [p for p in path.rglob("*") if not p.is_dir()]
     if not files:
         return Target(shown, path, "", 0, option)
@@ -329,6 +341,12 @@ def _contents(shown: str, path: Path, overwrite: bool, option: str) -> Target:
             and p.name not in MANIFEST_FILES]
         holds = "cqsim" if not extra else "other"
         files = extra or files
+        other = written_by(*found)
+        if holds == "cqsim" and command is not None and other != command and not overwrite:
+            raise _refuse(shown, option, f"an empty folder or one `cqsim {command}` wrote (it "
+                                         f"holds the results of `cqsim {printable(other, 40)}`"
+                                         f", {found[0]}); choose another {option} or pass "
+                                         "--overwrite to replace them")
     if holds == "other" and not overwrite:
         names = _some([p.relative_to(path).as_posix() for p in files])
         broken = next((name for name in MANIFEST_FILES if (path / name).is_file()), None)
@@ -600,7 +618,7 @@ class ResultFolder:
 
     def __post_init__(self) -> None:
         self.target = check_out(self.out, overwrite=self.overwrite, inputs=self.inputs,
-                                option=self.option)
+                                option=self.option, command=self.command)
         self._lock = FolderLock(self.target.path, self.option, self.target.shown)
 
     @property
@@ -621,7 +639,8 @@ class ResultFolder:
                 recover(target)
                 # checked again under the lock: another command may have written it meanwhile
                 self.target = check_out(self.out, overwrite=self.overwrite,
-                                        inputs=self.inputs, option=self.option)
+                                        inputs=self.inputs, option=self.option,
+                                        command=self.command)
                 self.path = make_folder(target.parent, _hidden(target, STAGING) + "-")
         except OSError as exc:
             self._lock.release()

@@ -169,6 +169,31 @@ def test_updating_a_run_directory_of_a_comparison_keeps_the_comparison_whole(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cmp"]  # the locks are gone
 
 
+def test_one_commands_out_does_not_replace_anothers_results(tmp_path: Path) -> None:
+    """A run's --out on a sweep's folder deleted the sweep's runs without a word (probe,
+    2026-12-05): results another command wrote are replaced only with --overwrite; the same
+    command's are replaced as before, and an older manifest without `command` is known by
+    its file's name."""
+    out = tmp_path / "study"
+    with ResultFolder(out, command="sweep") as folder:
+        (folder.path / "runs.parquet").write_text("x")
+        folder.commit("sweep.json", {"seed": 1})
+    with pytest.raises(InputError) as refused:
+        check_out(out, command="run")
+    assert "one `cqsim run` wrote (it holds the results of `cqsim sweep`, sweep.json)" in str(
+        refused.value) and "--overwrite" in str(refused.value)
+    assert check_out(out, command="sweep").holds == "cqsim"
+    assert check_out(out, command="run", overwrite=True).holds == "cqsim"
+    assert check_out(out).holds == "cqsim"
+    meta = json.loads((out / "sweep.json").read_text())
+    del meta["manifest"]["command"]
+    (out / "sweep.json").write_text(json.dumps(meta))
+    with pytest.raises(InputError):
+        check_out(out, command="compare")
+    assert check_out(out, command="sweep").holds == "cqsim"
+    assert (out / "runs.parquet").is_file()
+
+
 @pytest.mark.slow
 def test_a_new_run_replaces_every_file_of_the_earlier_one_and_says_so(tmp_path: Path) -> None:
     out = tmp_path / ("out-" + "x" * 80)   # the line says it whole, however long the path
