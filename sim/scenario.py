@@ -63,6 +63,7 @@ from sim.specs import (
     RandomOutage,
     ServiceSpec,
     Spec,
+    check_factors,
     check_printable,
 )
 from sim.specs import expected as expected_by
@@ -163,10 +164,14 @@ class Demand(Spec):
                           "table; with one, as settled, congestion included), relative to the "
                           "file naming it; none = this scenario's own network")
 
+    @field_validator("seasonality")
+    @classmethod
+    def _seasonality(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        check_factors(value, "monthly")
+        return value
+
     @model_validator(mode="after")
     def _consistent(self) -> Demand:
-        if any(s < 0 for s in self.seasonality) or sum(self.seasonality) <= 0:
-            raise ValueError("seasonality factors must be >= 0 with a positive sum")
         for i, flow in enumerate(self.flows):
             if flow.commodity not in self.classes:
                 raise ValueError(f"flows.{i}.commodity: unknown class {flow.commodity!r}")

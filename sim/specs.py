@@ -448,10 +448,18 @@ def exactly_one(first: object, second: object, first_name: str, second_name: str
         raise ValueError(f"give exactly one of {first_name} or {second_name}")
 
 
+FACTOR_MAX = 1e6    # a month's factor against the others': beyond it the sum overflowed
+FACTOR_SUM_MIN = 1e-6   # below it the mean underflowed to 0 (5e-324 and zeros divided by 0)
+
+
 def check_factors(values: tuple[float, ...] | None, name: str) -> None:
-    """Raise ValueError unless monthly factors (when given) are >= 0 with a positive sum."""
-    if values is not None and (min(values) < 0 or sum(values) <= 0):
-        raise ValueError(f"{name}: factors >= 0 with a positive sum")
+    """Raise ValueError unless monthly factors (when given) are from 0 to FACTOR_MAX with a
+    sum of at least FACTOR_SUM_MIN: factors that normalise to a finite mean (1e308 a month
+    summed to infinity and gave no demand without a word)."""
+    if values is not None and not (all(0 <= v <= FACTOR_MAX for v in values)
+                                   and sum(values) >= FACTOR_SUM_MIN):
+        raise ValueError(f"{name} factors from 0 to {FACTOR_MAX:,.0f} with a sum of at "
+                         f"least {FACTOR_SUM_MIN:.6f}")
 
 
 class DayWindow(Spec):

@@ -9,12 +9,13 @@ is the table's total: there is no residual term.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
 from sim.errors import InputError
 from sim.market.spec import MarketSection
-from sim.specs import CommodityClass, Flow
+from sim.specs import ABSURD, CommodityClass, Flow
 from sim.targets import read_rows
 
 COLUMNS = ("market", "direction", "commodity", "value_bn_cny_per_year", "source")
@@ -83,7 +84,14 @@ def market_flows(section: MarketSection, rows: tuple[MarketRow, ...],
         end = section.ends[row.market]
         origin, destination = ((section.origin, end) if row.direction == "export"
                                else (end, section.origin))
-        teu = row.value_bn_cny * 1e9 / classes[row.commodity].value_cny_per_teu
+        per_teu = classes[row.commodity].value_cny_per_teu
+        teu = row.value_bn_cny * 1e9 / per_teu if per_teu > 0 else math.inf
+        if not teu <= ABSURD:   # a class worth next to nothing a TEU made a row of 2e9 TEU/yr
+            raise InputError(section.table, f"{row.market}/{row.direction}/{row.commodity}"
+                             ".value_bn_cny_per_year", f"a value that makes at most {ABSURD:,.0f} "
+                             f"TEU/yr at {per_teu:g} CNY/TEU of {row.commodity} "
+                             f"(demand.classes.{row.commodity}.value_cny_per_teu)",
+                             row.value_bn_cny)
         flows.append(Flow(origin=origin, destination=destination, commodity=row.commodity,
                           teu_per_year=teu, market=row.market, flow_class="trade",
                           source=f"market table {Path(section.table).name}: {row.source}"))

@@ -202,3 +202,31 @@ def test_the_shipped_table_s_teu_are_its_values_at_each_class_s_value_per_teu() 
     for r in _shipped_rows():
         teu = float(r["value_bn_cny_per_year"]) * 1e9 / classes[r["commodity"]]["value_cny_per_teu"]
         assert int(r["teu_per_year"]) == pytest.approx(teu, abs=1.0, rel=0.002), r
+
+
+@pytest.mark.parametrize("value", [1.0, 1e-300])
+def test_a_class_so_cheap_a_row_passes_a_billion_teu_is_refused(tmp_path: Path,
+                                                                 value: float) -> None:
+    """A class worth 1 CNY a TEU made a 2 bn CNY row 2e9 TEU/yr, and 1e-300 infinite: a
+    traceback from Flow's bound before (probe, 2026-12-05), one line now."""
+    doc = market_doc(tmp_path)
+    doc["demand"]["classes"]["materials"]["value_cny_per_teu"] = value
+    with pytest.raises(InputError) as err:
+        prepare(write_scenario(tmp_path / "m.yaml", doc))
+    assert err.value.file.endswith("markets.csv")
+    assert err.value.field.endswith("/materials.value_bn_cny_per_year")
+    assert "at most 1,000,000,000 TEU/yr" in err.value.expected
+
+
+@pytest.mark.parametrize("factors", [[5e-324] + [0.0] * 11, [1e308] * 12,
+                                     [1e308, 1e308] + [1.0] * 10])
+def test_seasonality_that_cannot_be_normalised_is_refused(tmp_path: Path,
+                                                          factors: list[float]) -> None:
+    """Factors whose mean underflowed to 0 raised ZeroDivisionError, and ones whose sum
+    overflowed ran with no demand at all (probe, 2026-12-05)."""
+    doc = market_doc(tmp_path)
+    doc["demand"]["seasonality"] = factors
+    with pytest.raises(InputError) as err:
+        prepare(write_scenario(tmp_path / "m.yaml", doc))
+    assert err.value.field == "demand.seasonality"
+    assert err.value.expected.startswith("monthly factors from 0 to 1,000,000")
