@@ -177,6 +177,35 @@ class _UniqueKeysConstructor(yaml.constructor.SafeConstructor):
                 first[key] = key_node.start_mark.line + 1
         return super().construct_mapping(node, deep)
 
+    def construct_decimal_int(self, node: yaml.ScalarNode) -> Any:
+        """An integer, refusing YAML 1.1's octal (`010` is 8) and base 60 (`1:30` is 90)."""
+        self._refuse_base(node)
+        return self.construct_yaml_int(node)
+
+    def construct_decimal_float(self, node: yaml.ScalarNode) -> Any:
+        """A float, refusing YAML 1.1's base 60 (`1:30.5` is 90.5)."""
+        self._refuse_base(node)
+        return self.construct_yaml_float(node)
+
+    def _refuse_base(self, node: yaml.ScalarNode) -> None:
+        text = str(node.value).replace("_", "").lstrip("+-")
+        octal = len(text) > 1 and text[0] == "0" and text[1].isdigit()
+        if ":" in text or octal:
+            kind = "base 60" if ":" in text else "octal"
+            read = (self.construct_yaml_float(node) if node.tag.endswith(":float")
+                    else self.construct_yaml_int(node))
+            raise yaml.constructor.ConstructorError(
+                None, None, f"a decimal number: YAML 1.1 reads {node.value} as {kind} "
+                            f"({read:g}); write the number itself, or quote it for a text",
+                node.start_mark)
+
+
+# typeshed binds add_constructor to the loader classes, not a constructor mixed into one
+_UniqueKeysConstructor.add_constructor(  # type: ignore[type-var]
+    "tag:yaml.org,2002:int", _UniqueKeysConstructor.construct_decimal_int)
+_UniqueKeysConstructor.add_constructor(  # type: ignore[type-var]
+    "tag:yaml.org,2002:float", _UniqueKeysConstructor.construct_decimal_float)
+
 
 class SafeLimitedLoader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser,
                         _LimitedComposer, _UniqueKeysConstructor, yaml.resolver.Resolver):
@@ -340,6 +369,10 @@ def read_csv(path: str | Path, columns: tuple[str, ...], what: str = "CSV file",
         if not header:
             raise InputError(shown, "header", f"a header row ({', '.join(columns)}); the file "
                              "is empty", via=via)
+        twice = sorted({c for c in header if header.count(c) > 1})
+        if twice:   # DictReader keeps the last of them: a second value column won silently
+            raise InputError(shown, "header", f"each column once ({', '.join(twice)} more "
+                             "than once)", via=via)
         missing = [c for c in columns if c not in header]
         if missing:
             raise InputError(shown, "header", f"columns {', '.join(columns)} (missing: "

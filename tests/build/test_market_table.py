@@ -230,3 +230,17 @@ def test_seasonality_that_cannot_be_normalised_is_refused(tmp_path: Path,
         prepare(write_scenario(tmp_path / "m.yaml", doc))
     assert err.value.field == "demand.seasonality"
     assert err.value.expected.startswith("monthly factors from 0 to 1,000,000")
+
+
+def test_a_column_named_twice_in_the_header_is_refused(tmp_path: Path) -> None:
+    """csv.DictReader keeps the last of two same-named columns, so a second value column
+    replaced the first without a word (probe, 2026-12-05)."""
+    scenario = write_scenario(tmp_path / "m.yaml", market_doc(tmp_path))
+    table = tmp_path / "markets.csv"
+    lines = table.read_text().splitlines()
+    table.write_text("\n".join([lines[0] + ",value_bn_cny_per_year",
+                                *(line + ",99999" for line in lines[1:])]) + "\n")
+    with pytest.raises(InputError) as err:
+        prepare(scenario)
+    assert err.value.file.endswith("markets.csv") and err.value.field == "header"
+    assert "value_bn_cny_per_year more than once" in err.value.expected
