@@ -138,7 +138,8 @@ def read_hubs(folder: Path, ref: tuple[str, str] | None = None) -> dict[str, Hub
 def read_locks(folder: Path, ref: tuple[str, str] | None = None) -> dict[str, LockSpec]:
     """Locks keyed by id, from `locks.geojson` (Point features); none when there is no file."""
     path = folder / LOCKS_FILE
-    return _points(path, "locks", "lock", ref) if path.exists() else {}
+    # a dangling or looping link is read (and refused as such), not taken for no file
+    return _points(path, "locks", "lock", ref) if path.exists() or path.is_symlink() else {}
 
 
 def read_links(folder: Path, ref: tuple[str, str] | None = None) -> dict[str, LinkSpec]:

@@ -239,7 +239,8 @@ def _revalidate_row(table: str, spec: BaseModel, updates: dict[str, Any], scenar
     try:
         return validate_spec(table, {**spec.model_dump(), **updates})
     except ValidationError as exc:
-        raise _located(exc, scenario, field_name) from None
+        given = next(iter(updates.values())) if len(updates) == 1 else None
+        raise _located(exc, scenario, field_name, given) from None
     except ValueError as exc:  # the update names no known kind
         raise scenario.error(field_name, str(exc)) from None
 
@@ -250,11 +251,15 @@ def _revalidated(model: BaseModel, updates: dict[str, Any], scenario: Scenario,
     try:
         return type(model).model_validate({**model.model_dump(), **updates})
     except ValidationError as exc:
-        raise _located(exc, scenario, field_name) from None
+        given = next(iter(updates.values())) if len(updates) == 1 else None
+        raise _located(exc, scenario, field_name, given) from None
 
 
-def _located(exc: ValidationError, scenario: Scenario, field_name: str) -> InputError:
-    """The first error of `exc` as an InputError at `field_name` of the user's own file."""
+def _located(exc: ValidationError, scenario: Scenario, field_name: str,
+             given: Any = None) -> InputError:
+    """The first error of `exc` as an InputError at `field_name` of the user's own file;
+    `given`: the value the user wrote, quoted where the error is the whole model's (its input
+    the whole row, which a `set` of lock_at quoted as "a mapping of 12 keys")."""
     errors = exc.errors()
     err = errors[0]
     if err["type"] == "missing":   # the change made a kind that needs more fields
@@ -262,7 +267,8 @@ def _located(exc: ValidationError, scenario: Scenario, field_name: str) -> Input
         return scenario.error(field_name, "a value the row can take as it stands (with it, "
                               f"the row lacks the field{'s' if len(names) > 1 else ''} "
                               f"{', '.join(names)})")
-    return scenario.error(field_name, expected(err), err.get("input"))
+    whole = not err.get("loc") and given is not None
+    return scenario.error(field_name, expected(err), given if whole else err.get("input"))
 
 
 def _known(scenario: Scenario, dotted: str, what: str, ident: Any, table: Any) -> None:
@@ -637,14 +643,21 @@ def _check(scenario: Scenario, net: Network, flows: tuple[Flow, ...], flow_at: l
 
 
 def _hub_field(scenario: Scenario, at: str, end: str, hub_id: str, flow: Flow) -> str:
-    """Where the user wrote a flow's end hub: a row's own field, or for a flow of the market
-    table the market section's `origin` or `ends.<market>` it came from."""
+    """Where the user wrote a flow's end hub: a row's own field, for a flow of the market
+    table the market section's `origin` or `ends.<market>` it came from, and for an empties
+    lane's flow the lane's `china` or `abroad` entry (not a flow field the file lacks)."""
     section = scenario.market
     if at == "market.table" and section is not None:
         if hub_id == section.origin:
             return "market.origin"
         if flow.market is not None and section.ends.get(flow.market) == hub_id:
             return f"market.ends.{flow.market}"
+    if at == "market.empties" and section is not None and section.empties is not None:
+        for i, lane in enumerate(section.empties.lanes):
+            if lane.china == hub_id:
+                return f"market.empties.lanes.{i}.china"
+            if hub_id in lane.abroad:
+                return f"market.empties.lanes.{i}.abroad.{lane.abroad.index(hub_id)}"
     return f"{at}.{end}"
 
 

@@ -144,3 +144,25 @@ def test_baseline_scenario_builds() -> None:
     plan = build(load_scenario(ROOT / "scenarios" / "baseline.yaml"))
     corridors = {line.spec.corridor for line in plan.network.lines}
     assert {"east", "west", "south", "north", "air"} <= corridors
+
+
+def test_a_change_the_whole_row_refuses_quotes_the_value_written(tmp_path: Path) -> None:
+    """`set lock_at` on a link without a lock is refused by the link's own check, whose input
+    is the whole row: the message quoted "a mapping of 12 keys", not the 0.5 the user wrote
+    (probe, 2026-12-05)."""
+    path = nb.line_network(tmp_path, changes=[{"kind": "set", "link": "a-b",
+                                               "field": "lock_at", "value": 0.5}])
+    with pytest.raises(InputError) as err:
+        build(load_scenario(path))
+    assert err.value.field == "changes.0.value" and err.value.got == 0.5
+    assert err.value.expected.startswith("lock_at only with lock")
+
+
+def test_a_dangling_locks_layer_is_named_not_taken_for_none(tmp_path: Path) -> None:
+    """A locks.geojson that is a dangling link was read as no locks layer, and the error
+    blamed a link's lock instead (probe, 2026-12-05)."""
+    path = nb.line_network(tmp_path)
+    (tmp_path / "geo" / "locks.geojson").symlink_to(tmp_path / "geo" / "gone.geojson")
+    with pytest.raises(InputError) as err:
+        build(load_scenario(path))
+    assert "locks.geojson" in str(err.value)

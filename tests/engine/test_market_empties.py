@@ -266,3 +266,18 @@ def test_gateway_measures_sum_over_gateways(tmp_path: Path) -> None:
     assert len(hubs) == 2 and touching["teu_per_year"].sum() > 0
     assert figure(f"link_teu:west:{'+'.join(hubs)}", "TEU/yr") == pytest.approx(
         touching["teu_per_year"].sum())
+
+
+@pytest.mark.parametrize(("lane", "field"), [
+    ({"abroad": ["eu", "zzz"]}, "market.empties.lanes.0.abroad.1"),
+    ({"china": "zzz"}, "market.empties.lanes.0.china"),
+])
+def test_an_unknown_hub_of_a_lane_is_named_where_it_is_written(
+        tmp_path: Path, lane: dict[str, Any], field: str) -> None:
+    """The error named market.empties.origin/destination, fields no file has (probe,
+    2026-12-05)."""
+    doc = _doc(tmp_path)
+    doc["market"]["empties"]["lanes"][0] |= lane
+    with pytest.raises(InputError) as err:
+        prepare(write_scenario(tmp_path / "s.yaml", doc))
+    assert err.value.field == field and err.value.got == "zzz"
