@@ -77,7 +77,7 @@ from sim.kpis import teu_weighted_mean
 from sim.results import Results
 from sim.specs import Corridor
 from sim.stats import mean_ci
-from sim.targets import read_rows, seeds_dir
+from sim.targets import numbered_rows, seeds_dir
 from sim.units import DAYS_PER_YEAR, HOURS_PER_DAY
 
 if TYPE_CHECKING:
@@ -136,7 +136,7 @@ def load_calibration_targets(path: str | Path | None = None) -> list[Calibration
     """Read the calibration targets (default: `seeds/calibration.csv` of this repository)."""
     file = Path(path) if path is not None else seeds_dir() / CALIBRATION_FILE
     targets: list[CalibrationTarget] = []
-    for line, row in enumerate(read_rows(file, COLUMNS, "calibration table (CSV)"), start=2):
+    for line, row in numbered_rows(file, COLUMNS, "calibration table (CSV)"):
         try:
             published, low, high = (float(row[k]) for k in ("published", "low", "high"))
         except ValueError:

@@ -356,9 +356,10 @@ def read_json(path: str | Path, what: str, ref: tuple[str, str] | None = None) -
 
 
 def read_csv(path: str | Path, columns: tuple[str, ...], what: str = "CSV file",
-             ref: tuple[str, str] | None = None) -> list[dict[str, str]]:
-    """Rows of a CSV file with a header holding `columns`, each row complete (a value, maybe
-    empty, in every column of the header and none beyond it)."""
+             ref: tuple[str, str] | None = None) -> list[tuple[int, dict[str, str]]]:
+    """(line, row) of each row of a CSV file with a header holding `columns`, each row
+    complete (a value, maybe empty, in every column of the header and none beyond it); the
+    line is where the row starts in the file (a quoted cell may span lines)."""
     via = f"{ref[0]}: {ref[1]}" if ref else None
     resolved, data = read_bytes(path, what, MAX_CSV_BYTES, ref)
     shown = Path(path) if ref is None else resolved
@@ -379,14 +380,15 @@ def read_csv(path: str | Path, columns: tuple[str, ...], what: str = "CSV file",
                              f"{', '.join(missing)})", via=via)
         rows = []
         for row in reader:
-            line = reader.line_num
+            line = reader.line_num - sum(str(v).count("\n") for v in row.values()
+                                         if isinstance(v, str))
             if None in row:
                 raise InputError(shown, f"line {line}", f"at most {len(header)} values "
                                  "(one per column of the header)", via=via)
             if any(v is None for v in row.values()):
                 raise InputError(shown, f"line {line}", f"{len(header)} values (one per "
                                  "column of the header)", via=via)
-            rows.append(row)
+            rows.append((line, row))
         return rows
     except csv.Error as exc:
         raise InputError(shown, f"line {reader.line_num}", f"valid CSV ({exc})", via=via) \

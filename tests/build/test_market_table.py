@@ -244,3 +244,17 @@ def test_a_column_named_twice_in_the_header_is_refused(tmp_path: Path) -> None:
         prepare(scenario)
     assert err.value.file.endswith("markets.csv") and err.value.field == "header"
     assert "value_bn_cny_per_year more than once" in err.value.expected
+
+
+def test_a_row_after_a_cell_spanning_lines_is_named_by_its_own_line(tmp_path: Path) -> None:
+    """Errors counted rows, so after a quoted cell of two lines they named the line before
+    the one at fault (probe, 2026-12-05)."""
+    scenario = write_scenario(tmp_path / "m.yaml", market_doc(tmp_path))
+    table = tmp_path / "markets.csv"
+    header, first, *rest = table.read_text().splitlines()
+    table.write_text("\n".join([header + ",note", first + ',"two\nlines"',
+                                *(line + "," for line in rest),
+                                first + ","]) + "\n")
+    with pytest.raises(InputError) as err:
+        prepare(scenario)
+    assert err.value.field == f"line {len(rest) + 4}"   # header, two lines, the rest
