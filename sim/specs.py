@@ -19,6 +19,7 @@ from itertools import pairwise
 from typing import Annotated, Any, Literal, Union, get_args
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
@@ -184,12 +185,18 @@ def check_printable(text: str, what: str) -> str:
     return text
 
 
+# text for people that reaches tables, the console and the report: a control or escape
+# character in it recoloured the terminal or broke a table's row
+Printable = Annotated[str, AfterValidator(lambda text: check_printable(text, "text"))]
+
+
 class NodeSpec(Spec):
     """A place on the map: a hub that handles freight, or a lock that vessels pass."""
 
     id: str = Field(min_length=1, description="unique snake_case id")
-    name: str = Field(min_length=1, description="display name")
-    name_zh: str = Field("", description="Chinese name (simplified), optional; shown beside name")
+    name: Printable = Field(min_length=1, description="display name")
+    name_zh: Printable = Field("", description="Chinese name (simplified), optional; shown "
+                                               "beside name")
     kind: str = Field(description="what the node is (each kind a spec class of its own)")
     country: str = Field(min_length=2, max_length=2, description="ISO 3166 alpha-2")
     lon: float = Field(ge=-180, le=180, description="longitude, degrees (EPSG:4326)")

@@ -17,7 +17,7 @@ from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
 
-from sim.specs import CommodityClass, Corridor, FlowClass, Spec
+from sim.specs import CommodityClass, Corridor, FlowClass, Printable, Spec
 
 ASC_LIMIT = 50.0   # utils: see Choice.asc
 
@@ -31,7 +31,7 @@ class Gateway(Spec):
         (), description="corridors its routes may go on by, but not ride alone (the "
                         "Trans-Siberian after the sea to Vladivostok)")
     via: tuple[str, ...] = Field((), description="hub ids; a route must pass one (none: any)")
-    label: str = Field("", description="for people (tables, docs)")
+    label: Printable = Field("", description="for people (tables, docs)")
 
 
 class Choice(Spec):
@@ -173,7 +173,7 @@ class MarketSection(Spec):
                                    "scenario file naming it")
     origin: str = Field(min_length=1, description="hub id of Chongqing's shippers (the zone)")
     ends: dict[str, str] = Field(min_length=1, description="market -> hub id that stands for it")
-    labels: dict[str, str] = Field(default_factory=dict,
+    labels: dict[str, Printable] = Field(default_factory=dict,
                                    description="market -> what it is, for people (markets.csv, "
                                                "the report); a market of `ends`")
     gateways: dict[str, Gateway] = Field(default_factory=dict,

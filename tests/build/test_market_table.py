@@ -4,6 +4,7 @@ naming the file, the line and the field."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -258,3 +259,21 @@ def test_a_row_after_a_cell_spanning_lines_is_named_by_its_own_line(tmp_path: Pa
     with pytest.raises(InputError) as err:
         prepare(scenario)
     assert err.value.field == f"line {len(rest) + 4}"   # header, two lines, the rest
+
+
+@pytest.mark.parametrize(("edit", "field"), [
+    (lambda d: d["market"].update(labels={"eu": "\x1b[31mEU"}), "market.labels.eu"),
+    (lambda d: d["market"]["gateways"]["west"].update(label="\x1b[2J"),
+     "market.gateways.west.label"),
+    (lambda d: d.update(changes=[{"kind": "set", "hub": "cq", "field": "name",
+                                  "value": "\x1b[31mred"}]), "changes.0.value"),
+])
+def test_text_for_people_with_escape_codes_is_refused(tmp_path: Path, edit: Any,
+                                                      field: str) -> None:
+    """Labels and hub names reach hubs.csv, gateways.csv and the console: an escape code in
+    them was written there (probe, 2026-12-05); only the scenario's name was checked."""
+    doc = market_doc(tmp_path)
+    edit(doc)
+    with pytest.raises(InputError) as err:
+        prepare(write_scenario(tmp_path / "m.yaml", doc))
+    assert err.value.field == field and "printable" in err.value.expected
