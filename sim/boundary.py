@@ -68,6 +68,7 @@ def admit(scenario: Scenario | str | Path, *, seed: int | None = None,
     if basemap.exists():
         check_geopackage(basemap, loaded.locate("network.geodata"))
     choices, keep = pending_choice_sets(plan)
+    _warn_idle_gateways(loaded, plan, choices)
     cost = estimate(plan, choices, workers)
     if limits is not None:
         check(cost, limits, loaded.source_file)
@@ -101,6 +102,21 @@ def _warn_outside_horizon(scenario: Scenario, plan: Plan) -> None:
                     warnings.warn(InputWarning(
                         f"{file}: {field}: starts on day {day:g}, after the end of this "
                         f"{plan.horizon.days:g}-day run, and has no effect"), stacklevel=3)
+
+
+def _warn_idle_gateways(scenario: Scenario, plan: Plan, choices: Sequence[ChoiceSet]) -> None:
+    """A market gateway no candidate route matches (its corridors without a service, or a
+    `via` off every route) carries nothing: a warning, not a refusal, for a scenario may
+    close a channel on purpose, but a slip in it left a gateway out without a word."""
+    if plan.market is None:
+        return
+    used = {route.gateway for cs in choices for route in cs.routes}
+    for name in plan.market.section.gateways:
+        if name not in used:
+            file, field = scenario.locate(f"market.gateways.{name}")
+            warnings.warn(InputWarning(
+                f"{file}: {field}: no route of any flow matches this gateway (its corridors, "
+                "onward and via), so it carries nothing in this run"), stacklevel=3)
 
 
 def _warn_no_warmup(scenario: Scenario, plan: Plan) -> None:

@@ -5,6 +5,7 @@ doubles back to its origin's city."""
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -208,3 +209,20 @@ def test_a_route_back_through_its_origins_city_is_a_detour(tmp_path: Path) -> No
                         near(plan, "wb"))  # through wb to eu, then back to wb
     assert doubles_back(plan, "eu", (Leg(west_back, 0, 2), Leg(river, 0, 1),
                                      Leg(back, 0, 1)), eu, cq)
+
+
+def test_a_gateway_no_route_matches_is_warned_of(tmp_path: Path) -> None:
+    """A gateway whose `via` no route passes carried nothing without a word (probe,
+    2026-12-05): a warning, for a scenario may close a channel on purpose."""
+    from sim.boundary import admit
+    from sim.errors import InputWarning
+
+    doc = market_doc(tmp_path)
+    doc["market"]["gateways"]["west"]["via"] = ["sh"]     # no west route passes Shanghai
+    path = write_scenario(tmp_path / "s.yaml", doc)
+    with pytest.warns(InputWarning, match=r"market\.gateways\.west: no route of any flow"):
+        admit(path)
+    del doc["market"]["gateways"]["west"]["via"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InputWarning)
+        admit(write_scenario(tmp_path / "s.yaml", doc))
