@@ -74,6 +74,7 @@ import pandas as pd
 
 from sim.errors import InputError
 from sim.kpis import teu_weighted_mean
+from sim.readers import csv_number
 from sim.results import Results
 from sim.specs import Corridor
 from sim.stats import mean_ci
@@ -138,7 +139,7 @@ def load_calibration_targets(path: str | Path | None = None) -> list[Calibration
     targets: list[CalibrationTarget] = []
     for line, row in numbered_rows(file, COLUMNS, "calibration table (CSV)"):
         try:
-            published, low, high = (float(row[k]) for k in ("published", "low", "high"))
+            published, low, high = (csv_number(row[k]) for k in ("published", "low", "high"))
         except ValueError:
             raise InputError(file, f"line {line}", "numbers in published, low, high",
                              (row["published"], row["low"], row["high"])) from None

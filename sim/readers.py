@@ -14,6 +14,7 @@ import errno
 import io
 import json
 import os
+import re
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path, PurePath
@@ -353,6 +354,17 @@ def read_json(path: str | Path, what: str, ref: tuple[str, str] | None = None) -
 
 
 # ----------------------------------------------------------------------------- CSV
+
+
+_CSV_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+
+def csv_number(text: str) -> float:
+    """A CSV cell as a number written in ASCII decimal (surrounding spaces aside); ValueError
+    otherwise. float() alone also took `2_0.0` as 20, Unicode digits, nan and infinity."""
+    if not _CSV_NUMBER.fullmatch(text.strip()):
+        raise ValueError(f"not a decimal number: {text!r}")
+    return float(text)
 
 
 def read_csv(path: str | Path, columns: tuple[str, ...], what: str = "CSV file",

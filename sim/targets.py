@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sim.errors import InputError
-from sim.readers import read_csv
+from sim.readers import csv_number, read_csv
 
 if TYPE_CHECKING:   # imported by targets_frame: the scenario's build reads the tables
     import pandas as pd  # without it, and a command stopped by bad input never needs it
@@ -103,7 +103,7 @@ def load_targets(path: str | Path | None = None) -> list[Target]:
         if simulated not in ("true", "false"):
             raise InputError(file, f"line {line}.simulated", "true or false", row["simulated"])
         try:
-            value, year = float(row["value"]), int(row["year"])
+            value, year = csv_number(row["value"]), int(row["year"])
         except ValueError:
             raise InputError(file, f"line {line}", "a number in value and a year in year",
                              (row["value"], row["year"])) from None

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sim.errors import InputError
 from sim.market.spec import MarketSection
+from sim.readers import csv_number
 from sim.specs import ABSURD, CommodityClass, Flow
 from sim.targets import numbered_rows
 
@@ -54,7 +55,7 @@ def read_market_table(section: MarketSection, classes: dict[str, CommodityClass]
             raise InputError(file, f"line {line}.commodity", "a class of demand.classes with "
                              f"a value per TEU ({', '.join(classes)})", commodity)
         try:
-            value = float(raw["value_bn_cny_per_year"])
+            value = csv_number(raw["value_bn_cny_per_year"])
         except ValueError:
             value = float("nan")
         if not 0 <= value <= MAX_BN:

@@ -38,6 +38,8 @@ def test_a_table_saved_with_a_byte_order_mark_reads_the_same(tmp_path: Path) -> 
     (("eu", "sideways", "materials", 1.0), "line 6.direction"),
     (("eu", "export", "cheese", 1.0), "line 6.commodity"),
     (("eu", "export", "materials", -1.0), "line 6.value_bn_cny_per_year"),
+    (("eu", "export", "materials", "2_0.0"), "line 6.value_bn_cny_per_year"),  # float(): 20
+    (("eu", "export", "materials", "\u0662"), "line 6.value_bn_cny_per_year"),  # Arabic 2
     (("eu", "export", "electronics", 1.0), "line 6"),   # a second eu/export/electronics row
 ])
 def test_a_bad_row_is_refused_naming_the_line_and_field(tmp_path: Path, row: tuple,
