@@ -102,13 +102,16 @@ def load_targets(path: str | Path | None = None) -> list[Target]:
         simulated = row["simulated"].strip().lower()
         if simulated not in ("true", "false"):
             raise InputError(file, f"line {line}.simulated", "true or false", row["simulated"])
-        try:
-            value, year = csv_number(row["value"]), int(row["year"])
+        try:        # every target is a positive figure (nan, inf and negatives are not)
+            value = csv_number(row["value"])
         except ValueError:
-            raise InputError(file, f"line {line}", "a number in value and a year in year",
-                             (row["value"], row["year"])) from None
-        if not (math.isfinite(value) and value > 0):     # every target is a positive figure
+            value = math.nan
+        if not (math.isfinite(value) and value > 0):
             raise InputError(file, f"line {line}.value", "a finite number > 0", row["value"])
+        try:
+            year = int(row["year"])
+        except ValueError:
+            raise InputError(file, f"line {line}.year", "a year", row["year"]) from None
         if any(t.id == row["id"] for t in out):
             raise InputError(file, f"line {line}.id", "a target id used once", row["id"])
         out.append(Target(id=row["id"], metric=row["metric"], value=value, unit=row["unit"],
