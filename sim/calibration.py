@@ -78,7 +78,7 @@ from sim.readers import csv_number
 from sim.results import Results
 from sim.specs import Corridor
 from sim.stats import mean_ci
-from sim.targets import numbered_rows, seeds_dir
+from sim.targets import read_rows, seeds_dir
 from sim.units import DAYS_PER_YEAR, HOURS_PER_DAY
 
 if TYPE_CHECKING:
@@ -137,7 +137,7 @@ def load_calibration_targets(path: str | Path | None = None) -> list[Calibration
     """Read the calibration targets (default: `seeds/calibration.csv` of this repository)."""
     file = Path(path) if path is not None else seeds_dir() / CALIBRATION_FILE
     targets: list[CalibrationTarget] = []
-    for line, row in numbered_rows(file, COLUMNS, "calibration table (CSV)"):
+    for line, row in read_rows(file, COLUMNS, "calibration table (CSV)"):
         try:
             published, low, high = (csv_number(row[k]) for k in ("published", "low", "high"))
         except ValueError:

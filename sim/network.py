@@ -239,8 +239,7 @@ def _revalidate_row(table: str, spec: BaseModel, updates: dict[str, Any], scenar
     try:
         return validate_spec(table, {**spec.model_dump(), **updates})
     except ValidationError as exc:
-        given = next(iter(updates.values())) if len(updates) == 1 else None
-        raise _located(exc, scenario, field_name, given) from None
+        raise _located(exc, scenario, field_name, updates) from None
     except ValueError as exc:  # the update names no known kind
         raise scenario.error(field_name, str(exc)) from None
 
@@ -251,15 +250,14 @@ def _revalidated(model: BaseModel, updates: dict[str, Any], scenario: Scenario,
     try:
         return type(model).model_validate({**model.model_dump(), **updates})
     except ValidationError as exc:
-        given = next(iter(updates.values())) if len(updates) == 1 else None
-        raise _located(exc, scenario, field_name, given) from None
+        raise _located(exc, scenario, field_name, updates) from None
 
 
 def _located(exc: ValidationError, scenario: Scenario, field_name: str,
-             given: Any = None) -> InputError:
+             updates: dict[str, Any] | None = None) -> InputError:
     """The first error of `exc` as an InputError at `field_name` of the user's own file;
-    `given`: the value the user wrote, quoted where the error is the whole model's (its input
-    the whole row, which a `set` of lock_at quoted as "a mapping of 12 keys")."""
+    where the error is the whole model's (its input the whole row, which a `set` of lock_at
+    quoted as "a mapping of 12 keys"), the one value of `updates` the user wrote is quoted."""
     errors = exc.errors()
     err = errors[0]
     if err["type"] == "missing":   # the change made a kind that needs more fields
@@ -267,8 +265,9 @@ def _located(exc: ValidationError, scenario: Scenario, field_name: str,
         return scenario.error(field_name, "a value the row can take as it stands (with it, "
                               f"the row lacks the field{'s' if len(names) > 1 else ''} "
                               f"{', '.join(names)})")
-    whole = not err.get("loc") and given is not None
-    return scenario.error(field_name, expected(err), given if whole else err.get("input"))
+    if not err.get("loc") and updates is not None and len(updates) == 1:
+        return scenario.error(field_name, expected(err), next(iter(updates.values())))
+    return scenario.error(field_name, expected(err), err.get("input"))
 
 
 def _known(scenario: Scenario, dotted: str, what: str, ident: Any, table: Any) -> None:

@@ -190,7 +190,8 @@ class _UniqueKeysConstructor(yaml.constructor.SafeConstructor):
 
     def _refuse_base(self, node: yaml.ScalarNode) -> None:
         text = str(node.value).replace("_", "").lstrip("+-")
-        octal = len(text) > 1 and text[0] == "0" and text[1].isdigit()
+        octal = (node.tag.endswith(":int")          # a float's leading 0 is decimal (00.5)
+                 and len(text) > 1 and text[0] == "0" and text[1].isdigit())
         if ":" in text or octal:
             kind = "base 60" if ":" in text else "octal"
             read = (self.construct_yaml_float(node) if node.tag.endswith(":float")
@@ -361,7 +362,8 @@ _CSV_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
 
 def csv_number(text: str) -> float:
     """A CSV cell as a number written in ASCII decimal (surrounding spaces aside); ValueError
-    otherwise. float() alone also took `2_0.0` as 20, Unicode digits, nan and infinity."""
+    otherwise. float() alone also took `2_0.0` as 20, Unicode digits, nan and inf (1e999 is
+    still infinity: callers bound what they read)."""
     if not _CSV_NUMBER.fullmatch(text.strip()):
         raise ValueError(f"not a decimal number: {text!r}")
     return float(text)

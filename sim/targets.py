@@ -81,16 +81,10 @@ def seeds_dir(path: str | Path | None = None) -> Path:
 
 
 def read_rows(file: Path, columns: tuple[str, ...],
-              what: str = "CSV file") -> list[dict[str, str]]:
-    """Rows of a seeds CSV as dicts, or InputError naming the file and what is wrong (missing,
-    binary, not UTF-8, a missing column, a row too short or too long)."""
-    return [row for _, row in read_csv(file, columns, what)]
-
-
-def numbered_rows(file: Path, columns: tuple[str, ...],
-                  what: str = "CSV file") -> list[tuple[int, dict[str, str]]]:
-    """`read_rows` with the line each row starts on, for errors that name it (counting rows
-    named the wrong line after a quoted cell that spans lines)."""
+              what: str = "CSV file") -> list[tuple[int, dict[str, str]]]:
+    """(line, row) of a seeds CSV, the line each row starts on, or InputError naming the file
+    and what is wrong (missing, binary, not UTF-8, a missing or repeated column, a row too
+    short or too long)."""
     return read_csv(file, columns, what)
 
 
@@ -98,7 +92,7 @@ def load_targets(path: str | Path | None = None) -> list[Target]:
     """The plan's targets (and the 2023 reference) from `targets.csv` in the seeds folder."""
     file = seeds_dir(path) / TARGETS_FILE
     out: list[Target] = []
-    for line, row in numbered_rows(file, TARGET_COLUMNS):
+    for line, row in read_rows(file, TARGET_COLUMNS):
         simulated = row["simulated"].strip().lower()
         if simulated not in ("true", "false"):
             raise InputError(file, f"line {line}.simulated", "true or false", row["simulated"])
@@ -144,4 +138,4 @@ def load_channels(path: str | Path | None = None) -> list[Channel]:
     return [Channel(id=r["id"], name=r["name"], kind=r["kind"], corridor=r["corridor"],
                     cqsim_ids=tuple(x for x in r["cqsim_ids"].split(";") if x),
                     source=r["source"], note=r["note"])
-            for r in read_rows(file, CHANNEL_COLUMNS)]
+            for _, r in read_rows(file, CHANNEL_COLUMNS)]

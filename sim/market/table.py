@@ -17,7 +17,7 @@ from sim.errors import InputError
 from sim.market.spec import MarketSection
 from sim.readers import csv_number
 from sim.specs import ABSURD, CommodityClass, Flow
-from sim.targets import numbered_rows
+from sim.targets import read_rows
 
 COLUMNS = ("market", "direction", "commodity", "value_bn_cny_per_year", "source")
 DIRECTIONS = ("export", "import")
@@ -44,7 +44,7 @@ def read_market_table(section: MarketSection, classes: dict[str, CommodityClass]
         raise InputError(where, "market.table", "an existing market table (CSV)", section.table)
     rows: list[MarketRow] = []
     seen: set[tuple[str, str, str]] = set()
-    for line, raw in numbered_rows(file, COLUMNS, "market table (CSV)"):
+    for line, raw in read_rows(file, COLUMNS, "market table (CSV)"):
         market, direction, commodity = raw["market"], raw["direction"], raw["commodity"]
         if market not in section.ends:
             raise InputError(file, f"line {line}.market",

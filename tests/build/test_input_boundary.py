@@ -697,12 +697,13 @@ def test_the_shipped_plans_change_the_border_fields_that_act(name: str) -> None:
 def test_yaml_11_octal_and_base_60_numbers_are_refused(tmp_path: Path, text: str,
                                                        says: str) -> None:
     """YAML 1.1 read `1:30` as 90 and `010` as 8, and the run went on (probe, 2026-12-05);
-    0, 0.5, 10, 1e+03 and a quoted "1:30" read as written."""
+    0, 0.5, 00.5, 10, 1e+03 and a quoted "1:30" read as written."""
     from sim.readers import parse_yaml
 
     with pytest.raises(InputError) as err:
         parse_yaml(tmp_path / "s.yaml", text)
     assert err.value.field.startswith("line 1 column")
     assert says in err.value.expected
-    assert parse_yaml(tmp_path / "s.yaml", 'a: 0\nb: 0.5\nc: 10\nd: 1.0e+03\ne: "1:30"\n') == {
-        "a": 0, "b": 0.5, "c": 10, "d": 1000.0, "e": "1:30"}
+    assert parse_yaml(tmp_path / "s.yaml", 'a: 0\nb: 0.5\nc: 10\nd: 1.0e+03\ne: "1:30"\n'
+                      'f: 00.5\n') == {"a": 0, "b": 0.5, "c": 10, "d": 1000.0, "e": "1:30",
+                                       "f": 0.5}
