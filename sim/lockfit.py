@@ -18,7 +18,7 @@ at run time: the estimates are written into baseline-2023.yaml by hand with this
 their source; `--check` runs the scenario as it is and prints the figures.
 
 Run from the repository folder: `.venv/bin/python -m sim.lockfit [--scenario
-scenarios/baseline-2023.yaml] [--replications 4] [--passes 10] [--check]`.
+scenarios/baseline-2023.yaml] [--replications 4] [--passes 10] [--wait-h 26] [--check]`.
 """
 
 from __future__ import annotations
@@ -107,9 +107,12 @@ def _moves(p: Params) -> dict[str, float]:
             "bulk_mt": p.bulk_mt}
 
 
-def step(history: list[tuple[Params, dict[str, float]]], damping: float) -> Params:
+def step(history: list[tuple[Params, dict[str, float]]], damping: float,
+         targets: dict[str, float] | None = None) -> Params:
     """The next parameters: for each move, a damped secant step in logs towards its figure
-    (the chamber changes at a constant rate, so the load, and the wait, stay put)."""
+    in `targets` (TARGETS unless given; the chamber changes at a constant rate, so the load,
+    and the wait, stay put)."""
+    targets = TARGETS if targets is None else targets
     p, got = history[-1]
     now = _moves(p)
     new = dict(now)
@@ -122,7 +125,7 @@ def step(history: list[tuple[Params, dict[str, float]]], damping: float) -> Para
             if abs(dx) > 1e-3 and dy / dx * prior > 0:
                 elasticity = dy / dx
         new[name] = now[name] * math.exp(
-            damping * math.log(TARGETS[figure] / got[figure]) / elasticity)
+            damping * math.log(targets[figure] / got[figure]) / elasticity)
     return Params(cycle_hours=new["chamber_t"] / new["rate"], chamber_t=new["chamber_t"],
                   bulk_mt=new["bulk_mt"], divert_h=p.divert_h)
 
@@ -132,6 +135,14 @@ def _share(text: str) -> float:
     value = float(text)
     if not (math.isfinite(value) and 0 < value <= 1):
         raise argparse.ArgumentTypeError(f"expected a number in (0, 1], got {text!r}")
+    return value
+
+
+def _hours(text: str) -> float:
+    """A finite number of hours > 0 (argparse type of --wait-h)."""
+    value = float(text)
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a number of hours > 0, got {text!r}")
     return value
 
 
@@ -151,9 +162,14 @@ def main() -> None:
     parser.add_argument("--passes", type=_count, default=12)
     parser.add_argument("--tolerance", type=_share, default=0.02)
     parser.add_argument("--damping", type=_share, default=0.7)
+    parser.add_argument("--wait-h", type=_hours, default=TARGETS["wait_mean_h"],
+                        help="mean wait of all vessels to fit, h (default: lock_wait_2013's "
+                             "26; another published wait gives a sensitivity, e.g. 50 for "
+                             "cg_lock_wait_2016_little's 48-53)")
     parser.add_argument("--check", action="store_true",
                         help="run the scenario as it is and print the figures")
     args = parser.parse_args()
+    targets = {**TARGETS, "wait_mean_h": args.wait_h}
     base = yaml.safe_load(args.scenario.read_text())
     p = current(base)
     history: list[tuple[Params, dict[str, float]]] = []
@@ -165,10 +181,10 @@ def main() -> None:
             print("   " + ", ".join(f"{name} {value:.3f}" for name, value in got.items()),
                   flush=True)
             history.append((p, got))
-            if args.check or max(abs(got[n] / t - 1) for n, t in TARGETS.items()) < \
+            if args.check or max(abs(got[n] / t - 1) for n, t in targets.items()) < \
                     args.tolerance:
                 break
-            p = step(history, args.damping)
+            p = step(history, args.damping, targets)
     print(f"estimates: {p}")
 
 

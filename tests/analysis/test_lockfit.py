@@ -1,0 +1,45 @@
+"""The lock fit's secant step: it moves each parameter toward its own figure, and a wait
+given on the command line (a sensitivity to another published wait) replaces the 2013 one."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from sim.lockfit import TARGETS, Params, step
+
+P = Params(cycle_hours=1.5, chamber_t=20_000.0, bulk_mt=150.0, divert_h=72.0)
+
+
+def test_no_step_at_the_figures() -> None:
+    """Where every figure is met, the parameters stay."""
+    moved = step([(P, dict(TARGETS))], damping=0.7)
+    assert moved.cycle_hours == pytest.approx(P.cycle_hours)
+    assert moved.chamber_t == pytest.approx(P.chamber_t)
+    assert moved.bulk_mt == pytest.approx(P.bulk_mt)
+
+
+def test_a_longer_wait_slows_the_flight_only() -> None:
+    """Asked for 50 h where the run waited 26 h, the flight's rate falls (a longer cycle at
+    the same chamber) by the prior elasticity: exp(0.7 ln(50/26) / 15)."""
+    moved = step([(P, dict(TARGETS))], damping=0.7, targets={**TARGETS, "wait_mean_h": 50.0})
+    assert moved.chamber_t == pytest.approx(P.chamber_t)
+    assert moved.bulk_mt == pytest.approx(P.bulk_mt)
+    assert moved.cycle_hours == pytest.approx(1.5 * (50 / 26) ** (0.7 / 15))
+    assert moved.cycle_hours > P.cycle_hours
+
+
+def test_the_secant_uses_the_last_two_passes() -> None:
+    """With two passes the elasticity is measured: a 2% slower flight that added 30% to the
+    wait gives an elasticity of about -13.2, and the next step covers the rest of the gap at
+    that slope."""
+    slower = Params(cycle_hours=1.5 * 1.02, chamber_t=P.chamber_t, bulk_mt=P.bulk_mt,
+                    divert_h=P.divert_h)
+    first = {**TARGETS, "wait_mean_h": 20.0}
+    second = {**TARGETS, "wait_mean_h": 26.0}
+    target = {**TARGETS, "wait_mean_h": 40.0}
+    moved = step([(P, first), (slower, second)], damping=1.0, targets=target)
+    elasticity = math.log(26 / 20) / math.log(1 / 1.02)
+    expected_rate = P.chamber_t / slower.cycle_hours * math.exp(math.log(40 / 26) / elasticity)
+    assert P.chamber_t / moved.cycle_hours == pytest.approx(expected_rate)
