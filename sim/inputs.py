@@ -36,7 +36,7 @@ def _own_files(scenario: Scenario) -> list[Path]:
         if scenario.market.estimates:
             files.append(Path(scenario.market.estimates))
     files += [Path(d.estimates) for d in scenario.uncertain.values()
-              if isinstance(d, FromCalibration)]
+              if isinstance(d, FromCalibration) and d.estimates]
     return files
 
 

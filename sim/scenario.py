@@ -815,10 +815,14 @@ def uncertain_inputs(scenario: Scenario, written: dict[str, tuple[Path, str]] | 
         if isinstance(current, bool) or not isinstance(current, (int, float)):
             raise scenario.error(at, "a path to a numeric scenario field", current)
         if isinstance(dist, FromCalibration):
-            estimates = Path(dist.estimates)
+            named = dist.estimates or (scenario.market.estimates if scenario.market else "")
+            if not named:
+                raise scenario.error(f"{at}.estimates", "an estimates file (the entry's "
+                                                        "`estimates` or market.estimates)")
+            estimates = Path(named)
             if not estimates.is_file():
                 file, as_written = (written or {}).get(
-                    f"{at}.estimates", (Path(scenario.source_file), dist.estimates))
+                    f"{at}.estimates", (Path(scenario.source_file), named))
                 raise InputError(file, f"{at}.estimates", "an existing estimates file "
                                  "(cqsim calibrate --estimate)", PurePath(as_written))
             if estimates not in files:   # each estimates file read and checked once

@@ -6,11 +6,13 @@
       demand.classes.machinery.value_cny_per_teu: {dist: lognormal, median: 490000, sigma: 0.2,
                                                   source: "..."}
       market.choice.asc.west: {dist: from_calibration, estimates: estimates/baseline-2023.yaml}
+      market.choice.asc.east: {dist: from_calibration}   # the scenario's market.estimates
 
 Each key is a dotted path into the scenario (as `sim.scenario.with_overrides` takes it); each
 entry is one of `normal` (mean, sd), `lognormal` (median, sigma of the log), `triangular`
 (low, mode, high), `uniform` (low, high) or `from_calibration` (normal with the estimate's
-value and standard error, read from the estimates file `cqsim calibrate --estimate` writes),
+value and standard error, read from the estimates file `cqsim calibrate --estimate` writes:
+the entry's `estimates`, or the scenario's own `market.estimates`),
 with a `source` or a `reason`. Normal draws can be truncated to [low, high]. A distribution
 maps a uniform number u in (0, 1) to a value (`ppf`), so any design over the unit cube (Sobol,
 Latin hypercube) becomes a design over the inputs.
@@ -171,7 +173,9 @@ class FromCalibration(_Bounded):
     added to its standard error (in quadrature: the two are independent)."""
 
     dist: Literal["from_calibration"]
-    estimates: str = Field(min_length=1, description="estimates file, relative to the scenario")
+    estimates: str | None = Field(None, min_length=1, description=(
+        "estimates file, relative to the scenario (default: its market.estimates, so a file "
+        "extending it with estimates of its own draws from those)"))
     parameter: str | None = Field(None, description="its key under `parameters` (default: "
                                                     "the uncertain input's own path)")
     held_input_sd: float = Field(

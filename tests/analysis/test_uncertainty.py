@@ -25,6 +25,7 @@ from sim.uncertainty import (
     wilson,
 )
 from tests.support.netbuilder import line_network
+from tests.support.paths import SCENARIOS
 
 ESTIMATES = Path(__file__).parents[1] / "support" / "estimates" / "line.yaml"
 
@@ -365,3 +366,28 @@ def test_a_truncation_window_in_the_far_tail_is_refused(tmp_path: Path) -> None:
     assert err.value.field == "uncertain.demand.elasticity" and "keep" in err.value.expected
     with pytest.raises(ValueError, match="keep"):
         Normal(dist="normal", mean=0, sd=1, low=6, high=7, reason="t")
+
+
+def test_an_estimate_without_a_file_reads_the_scenario_s_own_estimates() -> None:
+    """A from_calibration entry that names no file draws from the scenario's market.estimates:
+    baseline-2023's constants from its estimates, and a file extending it with estimates of
+    its own (lock-wait-2016) from those, not from the file it inherits the block from."""
+    from sim.market.estimates import estimates_data
+
+    for name, estimates in (("baseline-2023.yaml", "baseline-2023.yaml"),
+                            ("sensitivity/lock-wait-2016.yaml", "lock-wait-2016.yaml")):
+        inputs = {i.path: i.dist for i in uncertain_inputs(load_scenario(SCENARIOS / name))}
+        east = inputs["market.choice.asc.east"]
+        data = estimates_data(SCENARIOS / "estimates" / estimates)
+        assert isinstance(east, Normal)
+        assert east.mean == data["parameters"]["market.choice.asc.east"]["value"]
+        assert estimates in east.source
+
+
+def test_an_estimate_with_no_file_anywhere_is_refused(tmp_path: Path) -> None:
+    path = line_network(tmp_path)
+    _with(path, uncertain={"demand.elasticity": {"dist": "from_calibration"}})
+    with pytest.raises(InputError) as err:
+        load_scenario(path)
+    assert err.value.field == "uncertain.demand.elasticity.estimates"
+    assert "market.estimates" in err.value.expected
