@@ -26,7 +26,8 @@ expression read from the result tables:
 - `loaded_ratio:<gateway>[+<gateway>...]:<out|in|both>`  loaded TEU / (loaded + empty TEU)
                                           delivered through the gateways leaving China (`out`),
                                           coming back (`in`) or both ways together (`both`, a
-                                          round-trip loading factor), routes table
+                                          round-trip loading factor), routes table; boxes
+                                          crossing the border only (not domestic ones)
 - `door:<origin>><destination>[:<corridor>]`  mean door-to-door hours of delivered lots
 - `gateway_teu:<gateway>[+<gateway>...][:<flow class>[+<flow class>...]]` TEU delivered
                                           through gateways, of the flow classes named (every
@@ -302,11 +303,14 @@ def _loaded_ratio(gateways: str, way: str) -> Measure:
         hubs = results.plan.network.hubs
         routes = results.by_replication("routes")
         routes = routes[routes["gateway"].isin(gateways.split("+"))]
+        pairs = list(zip(routes["origin"], routes["destination"], strict=True))
         leaving = np.array([hubs[o].country == "CN" and hubs[d].country != "CN"
-                            for o, d in zip(routes["origin"], routes["destination"],
-                                            strict=True)], dtype=bool)
-        if way != "both":
-            routes = routes[leaving if way == "out" else ~leaving]
+                            for o, d in pairs], dtype=bool)
+        coming = np.array([hubs[o].country != "CN" and hubs[d].country == "CN"
+                           for o, d in pairs], dtype=bool)
+        # boxes crossing China's border only: a gateway's domestic boxes (the Yangtze's)
+        # are not its foreign-trade boxes, which the published ratios count
+        routes = routes[{"out": leaving, "in": coming, "both": leaving | coming}[way]]
         empty = routes["flow_class"] == "empty"
         loaded = _per_rep(results, routes[~empty], "teu_delivered_per_year")
         total = _per_rep(results, routes, "teu_delivered_per_year")

@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from sim.calibration import CalibrationTarget, calibrate
@@ -154,7 +155,8 @@ def test_from_classes_of_no_loaded_class_is_refused_in_one_line(tmp_path: Path,
     assert "\n" not in str(err.value)
 
 
-def test_empties_take_slots_count_apart_and_are_conserved(tmp_path: Path) -> None:
+def test_empties_take_slots_count_apart_and_are_conserved(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     doc = _doc(tmp_path, horizon={"days": 120, "warmup_days": 20})
     doc["demand"]["lot_teu"] = 10
     plan = prepare(write_scenario(tmp_path / "m.yaml", doc))
@@ -190,6 +192,18 @@ def test_empties_take_slots_count_apart_and_are_conserved(tmp_path: Path) -> Non
     assert ways["both"] == pytest.approx(loaded / (loaded + empty))
     assert min(ways["out"], ways["in"]) <= ways["both"] <= max(ways["out"], ways["in"])
     assert ways["in"] < ways["both"]     # the empties come back, so the round trip is fuller
+    # a gateway's domestic boxes (the Yangtze's, China to China) are not among its
+    # foreign-trade boxes: a loaded domestic route leaves every ratio as it was
+    every = results.by_replication("routes")
+    domestic = every[(every["gateway"] == "west") & (every["flow_class"] != "empty")].head(1)
+    tables = {"routes": pd.concat([every, domestic.assign(
+        origin="cq", destination="cq", flow_class="domestic")], ignore_index=True)}
+    original = results.by_replication
+    monkeypatch.setattr(results, "by_replication", lambda name: tables.get(name) if
+                        name in tables else original(name))
+    for way, value in ways.items():
+        again = calibrate(results, [replace(ratio, measure=f"loaded_ratio:west:{way}")])[0]
+        assert again.simulated == pytest.approx(value), way
 
 
 def test_trade_is_counted_when_declared(tmp_path: Path) -> None:
