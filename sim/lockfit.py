@@ -28,11 +28,10 @@ import math
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import yaml
 
-from sim.pipeline import run
+from sim.pipeline import prepare, run
 from sim.results import Results
 
 SCENARIO = Path("scenarios") / "baseline-2023.yaml"
@@ -91,15 +90,14 @@ def scenario_with(p: Params, path: Path, scenario: Path = SCENARIO) -> Path:
     return path
 
 
-def current(base: dict[str, Any]) -> Params:
-    """The lock parameters a scenario document holds now."""
-    op = base["network"]["locks"][LOCK]
-    values = {c["field"]: c["value"] for c in base.get("changes", [])
-              if c.get("lock") == LOCK and c.get("kind") == "set"}
-    return Params(cycle_hours=float(values.get("cycle_hours", 1.5)),
-                  chamber_t=float(values.get("chamber_t", 16_000)),
-                  bulk_mt=float(op["classes"]["bulk"]["mt_per_year"]),
-                  divert_h=float(op["divert_wait_hours"]))
+def current(scenario: Path) -> Params:
+    """The lock parameters of a scenario as it runs: its `extends` chain and changes applied
+    (read from the file alone, a file extending baseline-2023, such as
+    scenarios/sensitivity/lock-wait-2016.yaml, had no lock section of its own to read)."""
+    plan = prepare(scenario)
+    lock, op = plan.network.locks[LOCK], plan.network.lock_traffic[LOCK]
+    return Params(cycle_hours=lock.cycle_hours, chamber_t=lock.chamber_t,
+                  bulk_mt=op.classes["bulk"].mt_per_year, divert_h=op.divert_wait_hours)
 
 
 def _moves(p: Params) -> dict[str, float]:
@@ -170,8 +168,7 @@ def main() -> None:
                         help="run the scenario as it is and print the figures")
     args = parser.parse_args()
     targets = {**TARGETS, "wait_mean_h": args.wait_h}
-    base = yaml.safe_load(args.scenario.read_text())
-    p = current(base)
+    p = current(args.scenario)
     history: list[tuple[Params, dict[str, float]]] = []
     with tempfile.TemporaryDirectory() as tmp:
         for k in range(1 if args.check else args.passes):

@@ -7,7 +7,8 @@ import math
 
 import pytest
 
-from sim.lockfit import TARGETS, Params, step
+from sim.lockfit import TARGETS, Params, current, step
+from tests.support.paths import SCENARIOS
 
 P = Params(cycle_hours=1.5, chamber_t=20_000.0, bulk_mt=150.0, divert_h=72.0)
 
@@ -43,3 +44,15 @@ def test_the_secant_uses_the_last_two_passes() -> None:
     elasticity = math.log(26 / 20) / math.log(1 / 1.02)
     expected_rate = P.chamber_t / slower.cycle_hours * math.exp(math.log(40 / 26) / elasticity)
     assert P.chamber_t / moved.cycle_hours == pytest.approx(expected_rate)
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("baseline-2023.yaml", Params(cycle_hours=1.5, chamber_t=20_630.0, bulk_mt=156.3,
+                                  divert_h=72.0)),
+    ("sensitivity/lock-wait-2016.yaml", Params(cycle_hours=1.5, chamber_t=19_720.0,
+                                               bulk_mt=160.0, divert_h=72.0))])
+def test_the_fit_starts_from_the_scenario_as_it_runs(name: str, expected: Params) -> None:
+    """The starting parameters are those the scenario runs with, through its extends chain
+    and changes: the sensitivity file sets only the chamber and the bulk and inherits the
+    rest from baseline-2023."""
+    assert current(SCENARIOS / name) == expected
