@@ -51,7 +51,7 @@ class Params:
     cycle_hours: float
     chamber_t: float
     bulk_mt: float
-    divert_h: float
+    divert_h: float | None   # None: no diversion
 
 
 def measure(res: Results) -> dict[str, float]:
@@ -96,8 +96,11 @@ def current(scenario: Path) -> Params:
     scenarios/sensitivity/lock-wait-2016.yaml, had no lock section of its own to read)."""
     plan = prepare(scenario)
     lock, op = plan.network.locks[LOCK], plan.network.lock_traffic[LOCK]
-    return Params(cycle_hours=lock.cycle_hours, chamber_t=lock.chamber_t,
-                  bulk_mt=op.classes["bulk"].mt_per_year, divert_h=op.divert_wait_hours)
+    bulk = op.classes["bulk"].mt_per_year
+    if bulk is None:
+        raise SystemExit(f"{scenario}: the locks' bulk class gives no mt_per_year to fit")
+    return Params(cycle_hours=lock.cycle_hours, chamber_t=lock.chamber_t, bulk_mt=bulk,
+                  divert_h=op.divert_wait_hours)
 
 
 def _moves(p: Params) -> dict[str, float]:
