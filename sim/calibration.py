@@ -303,13 +303,12 @@ def _loaded_ratio(gateways: str, way: str) -> Measure:
         hubs = results.plan.network.hubs
         routes = results.by_replication("routes")
         routes = routes[routes["gateway"].isin(gateways.split("+"))]
-        pairs = list(zip(routes["origin"], routes["destination"], strict=True))
-        leaving = np.array([hubs[o].country == "CN" and hubs[d].country != "CN"
-                            for o, d in pairs], dtype=bool)
-        coming = np.array([hubs[o].country != "CN" and hubs[d].country == "CN"
-                           for o, d in pairs], dtype=bool)
+        starts, ends = ([hubs[h].country == "CN" for h in routes[end]] for end in
+                        ("origin", "destination"))
+        from_china, to_china = np.array(starts, dtype=bool), np.array(ends, dtype=bool)
         # boxes crossing China's border only: a gateway's domestic boxes (the Yangtze's)
         # are not its foreign-trade boxes, which the published ratios count
+        leaving, coming = from_china & ~to_china, ~from_china & to_china
         routes = routes[{"out": leaving, "in": coming, "both": leaving | coming}[way]]
         empty = routes["flow_class"] == "empty"
         loaded = _per_rep(results, routes[~empty], "teu_delivered_per_year")

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import yaml
 
+from sim.errors import InputError
 from sim.pipeline import prepare, run
 from sim.results import Results
 
@@ -98,7 +99,8 @@ def current(scenario: Path) -> Params:
     lock, op = plan.network.locks[LOCK], plan.network.lock_traffic[LOCK]
     bulk = op.classes["bulk"].mt_per_year
     if bulk is None:
-        raise SystemExit(f"{scenario}: the locks' bulk class gives no mt_per_year to fit")
+        raise InputError(scenario, f"network.locks.{LOCK}.classes.bulk.mt_per_year",
+                         "the bulk tonnes a year the fit moves")
     return Params(cycle_hours=lock.cycle_hours, chamber_t=lock.chamber_t, bulk_mt=bulk,
                   divert_h=op.divert_wait_hours)
 
@@ -171,7 +173,10 @@ def main() -> None:
                         help="run the scenario as it is and print the figures")
     args = parser.parse_args()
     targets = {**TARGETS, "wait_mean_h": args.wait_h}
-    p = current(args.scenario)
+    try:
+        p = current(args.scenario)
+    except InputError as exc:   # one line and exit 2, as cqsim answers bad input
+        parser.exit(2, f"lockfit: error: {exc.message()}\n")
     history: list[tuple[Params, dict[str, float]]] = []
     with tempfile.TemporaryDirectory() as tmp:
         for k in range(1 if args.check else args.passes):

@@ -4,11 +4,14 @@ given on the command line (a sensitivity to another published wait) replaces the
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from sim.lockfit import TARGETS, Params, current, step
-from tests.support.paths import SCENARIOS
+from tests.support.paths import ROOT, SCENARIOS
 
 P = Params(cycle_hours=1.5, chamber_t=20_000.0, bulk_mt=150.0, divert_h=72.0)
 
@@ -56,3 +59,13 @@ def test_the_fit_starts_from_the_scenario_as_it_runs(name: str, expected: Params
     and changes: the sensitivity file sets only the chamber and the bulk and inherits the
     rest from baseline-2023."""
     assert current(SCENARIOS / name) == expected
+
+
+def test_a_scenario_it_cannot_read_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    """Bad input gets one line naming the file, exit 2, no traceback."""
+    done = subprocess.run([sys.executable, "-m", "sim.lockfit", "--scenario",
+                           str(tmp_path / "nope.yaml"), "--check"],
+                          capture_output=True, text=True, cwd=ROOT, check=False)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("lockfit: error: ") and "nope.yaml" in done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
