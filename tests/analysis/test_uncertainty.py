@@ -391,3 +391,24 @@ def test_an_estimate_with_no_file_anywhere_is_refused(tmp_path: Path) -> None:
         load_scenario(path)
     assert err.value.field == "uncertain.demand.elasticity.estimates"
     assert "market.estimates" in err.value.expected
+
+
+def test_the_assumed_shares_of_empties_are_uncertain_inputs_of_their_own_lanes() -> None:
+    """baseline-2023 varies the river's and the ILSTC's assumed shares of returned empties
+    (not only the China-Europe lanes' fitted one): each draw moves its own gateway's lanes and
+    no other's."""
+    from sim.scenario import with_overrides
+
+    scenario = load_scenario(SCENARIOS / "baseline-2023.yaml")
+    inputs = {i.path: i.dist for i in uncertain_inputs(scenario)}
+    east = inputs["market.empties.repositioned_share@east"]
+    south = inputs["market.empties.repositioned_share@south"]
+    assert isinstance(east, Triangular) and isinstance(south, Uniform)
+    empties = scenario.market.empties
+    shares = {lane.gateway: empties.share_of(lane) for lane in empties.lanes}
+    assert east.low < shares["east"] <= east.high and south.low < shares["south"] < south.high
+    drawn = with_overrides(scenario, **{"market.empties.repositioned_share@east": east.low,
+                                        "market.empties.repositioned_share@south": 0.0})
+    after = {lane.gateway: drawn.market.empties.share_of(lane)
+             for lane in drawn.market.empties.lanes}
+    assert after == shares | {"east": east.low, "south": 0.0}
