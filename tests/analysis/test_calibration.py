@@ -155,6 +155,20 @@ def test_taiwan_hong_kong_and_the_gulf_can_fly_and_their_trade_is_carried(
 
 
 @pytest.mark.slow
+def test_only_the_class_the_air_capacities_are_weighed_in_flies(results: Results) -> None:
+    """The air lines' capacities are TEU-equivalents of 6 t, electronics' weight a TEU
+    (baseline.yaml: a 62-t freighter is 10.3 of them; until 2026-12-05 of 10 t, while the
+    fares were per 6 t). That holds while electronics are all that flies: a heavier class on
+    the planes would need capacities in tonnes."""
+    weight = {name: c.tonnes_per_teu for name, c in results.plan.classes.items()}
+    routes = results.replications[0].tables["routes"]
+    flown = routes[(routes["gateway"] == "air") & (routes["teu_delivered_per_year"] > 0)]
+    assert weight["electronics"] == 6 and not flown.empty
+    assert set(flown["commodity"]) == {"electronics"}, flown.groupby("commodity")[
+        "teu_delivered_per_year"].sum()
+
+
+@pytest.mark.slow
 def test_air_cargo_a_full_direct_line_cannot_take_flies_on_from_pudong(results: Results) -> None:
     """Jiangbei's direct lines to Asia and the Gulf fly twice a week and fill: boxes waited
     90-127 h to board (review finding 1), so air was slower door to door than its flights
