@@ -68,13 +68,27 @@ def _exponent_hint(text: str) -> str:
     return f"; YAML reads {text.strip()} as text: write {mantissa}e{exponent}"
 
 
+def _boolean(value: Any) -> str | None:
+    """What is wrong with a value given for true or false: pydantic's lax mode reads 'off',
+    'no', 0 and 0.0 as false and 'yes', 1 as true, so a quoted or numeric switch ran."""
+    if isinstance(value, bool):
+        return None
+    return "true or false, unquoted" + (" (not text)" if isinstance(value, str)
+                                        else " (not a number)" if isinstance(value, (int, float))
+                                        else "")
+
+
 def _number_check(annotation: Any) -> Check | None:
     """A function telling what is wrong with a value given for a number (a boolean or a text
-    that pydantic's lax mode would turn into 1 or 21), for numeric annotations and the
-    optionals, tuples, lists and dicts of them; None when the annotation holds no number."""
+    that pydantic's lax mode would turn into 1 or 21), a switch (a text or number it would
+    turn into true or false) or a list (a YAML set, whose order it would invent), for those
+    annotations and the optionals, tuples, lists and dicts of them; None when the annotation
+    holds none of them."""
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin is typing.Annotated:
         return _number_check(args[0])
+    if annotation is bool:
+        return _boolean
     if annotation in (int, float):
         def scalar(value: Any) -> str | None:
             if isinstance(value, bool):
@@ -86,16 +100,17 @@ def _number_check(annotation: Any) -> Check | None:
     if origin in (Union, types.UnionType):
         members = [a for a in args if a is not type(None)]
         checks = [_number_check(a) for a in members]
-        if not members or any(c is None for c in checks):
+        if not members or any(c is None for c in checks) or (len(checks) > 1
+                                                              and _boolean in checks):
             return None  # a member takes text or booleans (e.g. a `set` change's value)
         first = checks[0]
         return lambda value: None if value is None else first(value)  # type: ignore[misc]
     if origin in (tuple, list) and args:
         items = [_number_check(a) for a in args if a is not Ellipsis]
-        if all(c is None for c in items):
-            return None
 
         def sequence(value: Any) -> str | None:
+            if isinstance(value, (set, frozenset)):   # YAML's !!set: a mapping with no order
+                return "a list, in order (not a set, which has none)"
             if not isinstance(value, (list, tuple)):
                 return None
             for i, item in enumerate(value):

@@ -106,6 +106,13 @@ def check_support(scenario: Scenario, inputs: Sequence[UncertainInput]) -> None:
     """Each input at both ends of its design range makes a valid scenario, before any run."""
     data = scenario.model_dump(mode="json")
     for inp in inputs:
+        ends = [_typed(data, {inp.path: float(inp.dist.ppf(np.array([u]))[0])})[inp.path]
+                for u in (EDGE, 1.0 - EDGE)]
+        if isinstance(ends[0], int) and ends[0] == ends[1]:
+            raise InputError(scenario.source_file, f"uncertain.{inp.path}",
+                             f"a range over at least two whole numbers (the field holds "
+                             f"whole numbers: every draw rounds to {ends[0]})",
+                             inp.described.split(";")[0])
         for u in (EDGE, 1.0 - EDGE):
             value = float(inp.dist.ppf(np.array([u]))[0])
             try:
@@ -290,7 +297,7 @@ def run_uncertainty(scenario: Scenario | str | Path, out: str | Path | None = No
     outcome = execute_sweep(spec, out, workers=workers, scheduler=scheduler,
                             local_cluster=local_cluster, resume=resume, progress=progress,
                             plots=False, settle_here=False, overwrite=overwrite,
-                            limits=limits)
+                            limits=limits, command="uncertainty")
     quant, pm, sob, notes = analyse(study, outcome.runs, goal)
     unfilled = unfilled_runs(outcome.runs)
     if unfilled:

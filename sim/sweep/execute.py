@@ -57,14 +57,16 @@ def execute_sweep(spec: Sweep | SweepSpec | str | Path, out: str | Path | None =
                   inputs: tuple[str | Path, ...] = (), security: Any = None,
                   no_worker_timeout: float | None = None,
                   dashboard_address: str | None = None,
-                  settle_here: bool = True) -> SweepOutcome:
+                  settle_here: bool = True, command: str = "sweep") -> SweepOutcome:
     """Run a sweep (prepared, or a file) into `out` (a temporary folder when None) and
     assemble its results; `limits` bound its estimated cost (sim.budget).
 
     `out` is written whole (`sim.staging`): the finished runs wait in a work folder beside
     it (`resume` continues an interrupted sweep from there), and the assembled results
     replace `out` at the end. `overwrite`: replace a folder cqsim did not write, or drop an
-    interrupted sweep's runs; `inputs`: files `out` must not hold.
+    interrupted sweep's runs; `inputs`: files `out` must not hold; `command`: the command the
+    folder's manifest names (`uncertainty` for a study, so neither command takes the other's
+    folder without `overwrite`).
 
     Dask: `security` (a distributed.Security) for a tls:// scheduler; a sweep that has had no
     worker for `no_worker_timeout` seconds stops; a LocalCluster serves its dashboard at
@@ -98,7 +100,7 @@ def execute_sweep(spec: Sweep | SweepSpec | str | Path, out: str | Path | None =
             done: set[str] = set()
         else:
             final = stack.enter_context(ResultFolder(   # nor may it hold a file the runs read
-                out, command="sweep", overwrite=overwrite,
+                out, command=command, overwrite=overwrite,
                 inputs=(*inputs, *(f for f in sweep.inputs if f != CODE))))
             folder = work_folder(final.final)
             if not folder.exists():  # removed again if the sweep stops before a run is done

@@ -97,10 +97,12 @@ class Parameters(Spec):
     def _one(self) -> Parameters:
         if sum(x is not None for x in (self.grid, self.sample, self.points)) != 1:
             raise ValueError("exactly one of grid, sample or points")
+        if self.points is not None:   # before names, which reads the first point's paths
+            if not self.points or not self.points[0] \
+                    or any(set(p) != set(self.points[0]) for p in self.points):
+                raise ValueError("points: at least one, each setting the same paths "
+                                 "(one or more)")
         check_not_run_setting(self.names)
-        if self.points is not None:
-            if not self.points or any(set(p) != set(self.points[0]) for p in self.points):
-                raise ValueError("points: at least one, each with the same paths")
         if self.grid is not None:
             if not self.grid:
                 raise ValueError("grid needs at least one parameter")

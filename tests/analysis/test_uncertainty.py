@@ -159,6 +159,20 @@ def test_a_distribution_outside_the_field_is_refused_before_any_run(tmp_path: Pa
     assert err.value.field == "uncertain.demand.elasticity"
 
 
+def test_a_whole_number_field_needs_a_range_over_two_whole_numbers(tmp_path: Path) -> None:
+    """A range of 1.2-1.4 on a field of whole numbers ran every draw at 1 while inputs.csv
+    recorded uniform(1.2, 1.4) (fuzzing, 2026-12-05); 1.2-1.6 spans 1 and 2 and is taken."""
+    path = _with(line_network(tmp_path), uncertain={"routing.k_routes": {
+        "dist": "uniform", "low": 1.2, "high": 1.4, "reason": "r"}})
+    with pytest.raises(InputError, match="every draw rounds to 1") as err:
+        design_study(path, 20, "lhs", noise_replications=2)
+    assert err.value.field == "uncertain.routing.k_routes"
+    _with(path, uncertain={"routing.k_routes": {"dist": "uniform", "low": 1.2, "high": 1.6,
+                                                "reason": "r"}})
+    assert {p["routing.k_routes"] for p in design_study(path, 20, "lhs",
+                                                        noise_replications=2).points} >= {1, 2}
+
+
 @pytest.mark.parametrize("path, low, high, expected", [
     ("horizon.days", 5, 30, "horizon.days varied or --days set, not both (--days 20 sets every "
                             "run's horizon)"),
@@ -257,6 +271,15 @@ def test_lhs_study_on_a_tiny_network(tmp_path: Path) -> None:
     found = read_manifest(out)
     assert found is not None and "uncertainty.csv" in json.dumps(found[1])
     assert verify(out) == []
+    # the manifest names the study's command, so a sweep into the folder does not delete
+    # uncertainty.csv, sobol.csv and p_meet.csv without --overwrite (fuzzing, 2026-12-05)
+    assert found[1]["manifest"]["command"] == "uncertainty"
+    from sim.sweep.execute import execute_sweep
+    from sim.uncertainty import sweep_spec
+    study = design_study(_study_network(tmp_path), 10, "lhs", noise_replications=2)
+    with pytest.raises(InputError, match="cqsim uncertainty"):
+        execute_sweep(sweep_spec(study, None), out, workers=1, progress=False)
+    assert (out / "uncertainty.csv").is_file()
 
 
 def test_a_study_is_bounded_by_the_study_limits(tmp_path: Path) -> None:

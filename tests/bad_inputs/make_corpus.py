@@ -248,6 +248,15 @@ def hostile_cases(edit: Callable[[str, str], str]) -> None:
             kind="strict types")
     mutated("binary_seed.yaml", "a seed given as !!binary bytes", "seed",
             _set("seed", b"\x00\x01"), kind="strict types")
+    mutated("bool_as_text.yaml", "bidirectional: 'off', quoted (was read as false: the "
+            "service silently ran one way)", "network.services.ab.bidirectional",
+            _set("network.services.ab.bidirectional", "off"), kind="strict types")
+    mutated("bool_as_number.yaml", "congestion_aware: 0 (was read as false)",
+            "routing.congestion_aware", _set("routing", {"congestion_aware": 0}),
+            kind="strict types")
+    mutated("stops_as_set.yaml", "stops given as a YAML !!set, which has no order (was run "
+            "in an order of the set's making)", "network.services.ab.stops",
+            _set("network.services.ab.stops", {"a", "b"}), kind="strict types")
     # ------------------------------------------------------------ duplicates and ids
     mutated("duplicate_flow.yaml", "the same origin, destination and class twice (demand "
             "doubled)", "demand.flows.1", lambda d: d["demand"]["flows"].append(
@@ -403,6 +412,11 @@ def hostile_cases(edit: Callable[[str, str], str]) -> None:
              {"network.services.ab.departures_per_week": 7},
              {"network.services.ab.departures_per_week": 7.0}]}}),
          commands=SWEEP_COMMANDS, kind="sweep files")
+    case("sweep_no_points.yaml", "points: [] (an IndexError traceback)", "parameters",
+         _sweep({"parameters": {"points": []}}), commands=SWEEP_COMMANDS, kind="sweep files")
+    case("sweep_empty_point.yaml", "a point that sets nothing (ran the base as a variant)",
+         "parameters", _sweep({"parameters": {"points": [{}]}}), commands=SWEEP_COMMANDS,
+         kind="sweep files")
     case("sweep_duplicate_key.yaml", "a sweep file with replications given twice", "line ",
          _sweep({"parameters": {"grid": grid}}) + "replications: 2\n",
          commands=SWEEP_COMMANDS, kind="sweep files")
