@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -25,6 +26,9 @@ from sim.queueing import (
     warmup_needed,
 )
 from sim.units import HOURS_PER_DAY, HOURS_PER_WEEK, HOURS_PER_YEAR
+
+if TYPE_CHECKING:
+    from sim.results import Results
 
 GROWTH_SHARE = 0.05      # queue grew by more than this share of the period's arrivals ...
 GROWTH_MIN_JOBS = 10     # ... and by more than this many jobs: the queue is still growing
@@ -208,3 +212,29 @@ def flagged(checks: pd.DataFrame) -> list[str]:
         notes.append("warm-up too short for the queue's relaxation time: "
                      + ", ".join(map(str, short)))
     return notes
+
+
+@dataclass(frozen=True)
+class RunWarning:
+    """One finding of a run's own checks: what it says and the results table that shows it."""
+
+    text: str
+    table: str
+
+
+def run_warnings(results: Results) -> list[RunWarning]:
+    """What a run's checks found, empty when all is well: hubs unstable or warmed up too
+    briefly, statistics begun before the network held its boxes, lines ending the horizon
+    with a backlog. `cqsim run` prints them, run.json keeps them and the report shows them
+    first, so a planner who only opens the report sees them too."""
+    found = [RunWarning(note, "checks.csv") for note in flagged(results.summary("checks"))]
+    start = unfilled_start(results.summary("routes"), results.plan.horizon.warmup_days)
+    if start:
+        found.append(RunWarning(start, "routes.csv"))
+    late = backlogged_lines(results.summary("lines"))
+    if late:
+        found.append(RunWarning(
+            f"lines ending the horizon with more than {BACKLOG_WEEKS:g} weeks of their "
+            f"capacity waiting to board (demand above capacity, or a closure not yet "
+            f"cleared): {', '.join(late)}", "lines.csv"))
+    return found

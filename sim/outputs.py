@@ -316,6 +316,7 @@ def run_metadata(results: Results) -> dict[str, object]:
     """What was run, how, and whether freight balanced: for reproducing a result."""
     from datetime import datetime, timezone
 
+    from sim.checks import run_warnings
     from sim.native import engine_name
     from sim.version import git_commit, package_version
 
@@ -333,6 +334,7 @@ def run_metadata(results: Results) -> dict[str, object]:
         "created_teu_horizon": cons["created_teu_horizon"].tolist(),
         "residual_teu": cons["residual_teu"].tolist(),
         "equilibrium": results.equilibrium,
+        "warnings": [{"text": w.text, "table": w.table} for w in run_warnings(results)],
     }
 
 

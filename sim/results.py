@@ -54,7 +54,8 @@ def summarize(table: pd.DataFrame, keys: list[str], level: float = 0.95,
     A table may leave out an entity in a replication (a week in which a corridor delivered
     nothing, a leg no lot rode): its `counts` columns then take 0 for each of the
     `replications` it lacks (the mean is over all of them, not over those with a row), the
-    others (times, shares) are averaged over the replications that have a row.
+    others (times, shares) are averaged over the replications that have a row and measured
+    them (not NaN: a route that delivered nothing in a replication has no transit time).
 
     Entities that appear in every replication (the usual case) are summarized together, as
     one array of shape (entities, columns, replications); otherwise entity by entity.
@@ -83,6 +84,11 @@ def summarize(table: pd.DataFrame, keys: list[str], level: float = 0.95,
             half = np.full(mean.shape, np.nan)
         else:
             half = t_quantile(0.5 + level / 2.0, n - 1) * block.std(axis=2, ddof=1) / np.sqrt(n)
+        # a time or share some replications did not measure (a route that delivered nothing
+        # in them): over those that did, as for an entity without a row
+        missing = np.isnan(block)
+        for i, j in zip(*np.nonzero(missing.any(axis=2) & ~missing.all(axis=2)), strict=True):
+            mean[i, j], half[i, j] = mean_ci(block[i, j][~missing[i, j]], level)
     else:
         parts = np.split(samples, np.cumsum(sizes)[:-1])   # the rows of each entity
         counted = set(counts)
@@ -90,7 +96,10 @@ def summarize(table: pd.DataFrame, keys: list[str], level: float = 0.95,
 
         def column(part: np.ndarray, j: int) -> np.ndarray:
             got = np.ascontiguousarray(part[:, j])
-            return np.concatenate([got, np.zeros(full - len(got))]) if j in zero else got
+            if j in zero:
+                return np.concatenate([got, np.zeros(full - len(got))])
+            measured = got[~np.isnan(got)]
+            return measured if len(measured) else got
         pairs = [[mean_ci(column(part, j), level) for j in range(len(numeric))]
                  for part in parts]
         mean = np.array([[p[0] for p in row] for row in pairs]).reshape(len(sizes), -1)
@@ -116,7 +125,7 @@ def summarize_series(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         half = t * std.to_numpy() / np.sqrt(n)
     out = mean.copy()
     for i, c in enumerate(numeric):
-        out.insert(out.columns.get_loc(c) + 1, f"{c}_ci95", half[:, i])
+        out.insert(list(out.columns).index(c) + 1, f"{c}_ci95", half[:, i])
     return out.reset_index()
 
 

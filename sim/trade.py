@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from sim.results import Results
 
 
+# what a P(meet) over one scenario's replications is not, and where a forecast comes from
+NOT_A_FORECAST = "not a forecast: `cqsim uncertainty` and `cqsim pathway` draw the inputs"
 GOODS_TRADE = "goods_trade_bn_cny_per_year"   # a run's channel trade + outside_channels_bn
 
 
@@ -180,10 +182,11 @@ def trade_table(results: Results) -> pd.DataFrame:
         {"item": "attainment", "value": a.target_pct, "ci95": a.target_ci, "unit": "%",
          "source": "total / target"},
         {"item": "p_meet_target", "value": a.p_meet, "ci95": np.nan, "unit": "probability",
-         "source": f"share of {a.replications} replications with total >= target"},
+         "source": f"share of {a.replications} replications with total >= target: this "
+                   f"scenario's simulation noise alone, {NOT_A_FORECAST}"},
         {"item": "p_meet_target_normal", "value": a.p_meet_normal, "ci95": np.nan,
          "unit": "probability", "source": "normal approximation from mean and sd over "
-                                          "replications"},
+                                          f"replications: {NOT_A_FORECAST}"},
     ]
     return pd.DataFrame(rows)
 
@@ -239,8 +242,7 @@ def attainment_lines(results: Results) -> list[str]:
         f"target {a.target.bn_cny:g} bn CNY/yr (2025): attainment {a.target_pct:,.1f}%"
         f"{ci(a.target_ci)}; P(meet) = {a.p_meet:.2f} over {a.replications} replication(s)"
         + (f", {a.p_meet_normal:.2f} by normal approximation" if not np.isnan(a.p_meet_normal)
-           else "") + " (this scenario's simulation noise alone, not a forecast: "
-        "`cqsim uncertainty` and `cqsim pathway` draw the inputs)",
+           else "") + f" (this scenario's simulation noise alone, {NOT_A_FORECAST})",
     ]
     season = period_season(results.plan.seasonality, results.plan.horizon)
     if abs(season - 1.0) > 0.005:

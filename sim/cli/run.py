@@ -68,7 +68,7 @@ def run(scenario: Path, out: Path | None, overwrite: bool, seed: int | None,
         write_run(results, folder.path, writers=writers, shown_as=folder.final)
         folder.commit("run.json", run_about(results))
 
-    from sim.checks import BACKLOG_WEEKS, backlogged_lines, flagged, unfilled_start
+    from sim.checks import run_warnings
     from sim.cli.render import console, corridor_table, equilibrium_lines
     from sim.trade import attainment_lines
 
@@ -87,22 +87,14 @@ def run(scenario: Path, out: Path | None, overwrite: bool, seed: int | None,
                  soft_wrap=True)
     if folder.replaced:
         screen.print(replaced_line(folder), soft_wrap=True)
-    notes, tables = flagged(results.summary("checks")), []
-    if notes:
-        tables.append("checks.csv")
-    start = unfilled_start(results.summary("routes"), results.plan.horizon.warmup_days)
-    if start:
-        notes.append(start)
-        tables.append("routes.csv")
-    if notes:   # one line for what the run's checks found
-        click.echo(f"cqsim: warning: {'; '.join(notes)} (see "
-                   f"{folder.target.shown}/{' and '.join(tables)})", err=True)
-    late = backlogged_lines(results.summary("lines"))
-    if late:
-        click.echo(f"cqsim: warning: lines ending the horizon with more than "
-                   f"{BACKLOG_WEEKS:g} weeks of their capacity waiting to board (demand above "
-                   f"capacity, or a closure not yet cleared): {', '.join(late)} (see "
-                   f"{folder.target.shown}/lines.csv)", err=True)
+    warned = run_warnings(results)
+    # one line for the hubs and the start, one for the lines, each naming its tables
+    for group in (("checks.csv", "routes.csv"), ("lines.csv",)):
+        mine = [w for w in warned if w.table in group]
+        if mine:
+            tables = " and ".join(t for t in group if any(w.table == t for w in mine))
+            click.echo(f"cqsim: warning: {'; '.join(w.text for w in mine)} (see "
+                       f"{folder.target.shown}/{tables})", err=True)
 
 
 @click.command()

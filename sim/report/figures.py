@@ -405,7 +405,8 @@ def _band(x: list[float], mean: np.ndarray, half: np.ndarray, colour: str, name:
 
 def weekly_figure(runs: list[rd.RunDir]) -> Fig | None:
     """TEU delivered per week and channel with the 95% CI band, on the model calendar; the
-    partial last week and the warm-up are left out."""
+    partial last week and the warm-up are left out. Every box counts, empties too (the
+    channels' table counts loaded boxes and empties apart), as the title says."""
     traces: list[dict[str, Any]] = []
     days = 0.0
     for k, run in enumerate(runs):
@@ -434,10 +435,10 @@ def weekly_figure(runs: list[rd.RunDir]) -> Fig | None:
     return {"data": traces, "layout": _layout(
         height=430 if len(runs) == 1 else 500, hovermode="x unified", xaxis=_month_axis(days),
         legend=legend,
-        yaxis={"title": {"text": "TEU delivered per week"}, "gridcolor": "#eee",
-               "rangemode": "tozero"},
-        title={"text": "Weekly throughput per channel (mean, shaded: 95% CI over "
-                       "replications)", "x": 0.01, "font": {"size": 14}})}
+        yaxis={"title": {"text": "TEU delivered per week, loaded and empty"},
+               "gridcolor": "#eee", "rangemode": "tozero"},
+        title={"text": "Weekly throughput per channel, every box, empties included (mean, "
+                       "shaded: 95% CI over replications)", "x": 0.01, "font": {"size": 14}})}
 
 
 def trade_figure(runs: list[rd.RunDir], refs: dict[str, tuple[float, str]]) -> Fig | None:

@@ -39,6 +39,8 @@ th, td {{ padding: 4px 8px; border-bottom: 1px solid #e4e4e4; text-align: right;
 td.t, th.t {{ text-align: left; white-space: normal; }} tr.total td {{ font-weight: 600; }}
 th small {{ font-weight: 400; color: #555; display: block; }}
 .note {{ font-size: 12px; color: #555; margin: 4px 0 10px; }}
+.warn {{ font-size: 13px; color: #7a3b00; background: #fff4e5; padding: 6px 10px;
+  border-left: 4px solid #e8a33d; margin: 6px 0 12px; }}
 dl.gateways {{ display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px;
   font-size: 12px; color: #555; margin: 4px 0 10px; }} dl.gateways dt {{ color: #222; }}
 dl.gateways dd {{ margin: 0; }}
@@ -241,6 +243,25 @@ def cards(run: rd.RunDir) -> str:
         "</div>" for v, lab in items) + "</div>"
 
 
+def warnings_note(run: rd.RunDir) -> str:
+    """What the run's own checks found (run.json `warnings`, `sim.checks.run_warnings`),
+    before any figure: a hub with no steady state or a line that ends the year with weeks of
+    freight waiting changes how every figure after it reads. Empty for a run folder written
+    before run.json kept them."""
+    found = run.meta.get("warnings")
+    if not isinstance(found, list):
+        return ""
+    if not found:
+        return ("<div class='note'><b>The run's checks</b> found no hub unstable or warmed up "
+                "too briefly, no line ending the horizon with a backlog, and the statistics "
+                "began with the network full.</div>")
+    items = "".join(f"<li>{html.escape(str(w.get('text', '')))} (see "
+                    f"<code>{html.escape(str(w.get('table', '')))}</code>)</li>"
+                    for w in found if isinstance(w, dict))
+    return ("<div class='warn'><b>The run's checks found</b> what limits how its figures can "
+            f"be read:<ul>{items}</ul></div>")
+
+
 def balance_note(run: rd.RunDir) -> str:
     """The freight balance of the run, per replication: no box lost (`sim.engine` checks it
     in every run; run.json keeps it too). Empty for a run folder without the table."""
@@ -289,6 +310,7 @@ def run_sections(page: Page, run: rd.RunDir, heading: str = "") -> None:
     """Every section of one run."""
     if heading:
         page.add(f"<h2>{html.escape(heading)}</h2>")
+    page.add(warnings_note(run))
     page.add(cards(run))
     page.add(balance_note(run))
     page.add("<h2>Map of flows</h2><div class='note'>Lambert conformal conic projection. Drag "
@@ -308,7 +330,11 @@ def run_sections(page: Page, run: rd.RunDir, heading: str = "") -> None:
              "declared (the box left its origin in the statistics period); boxes of other "
              "cities (Chengdu's), domestic and transit boxes count for none. "
              f"<i>{html.escape(rd.VALUE.label)}</i> is the value of every box the channel "
-             "carried, whoever's trade it is.</div>")
+             "delivered, whoever's trade it is; where a channel carries little else, "
+             "Chongqing's trade can read slightly above it: boxes declared late in the "
+             "period are still on their way at its end. Air's boxes are TEU-equivalents: "
+             "a plane's capacity is stated in TEU of the goods that fly (in the shipped "
+             "scenarios 6 t, a TEU of electronics).</div>")
     gateways(page, run)
     markets(page, run)
     page.add("<h2>Goods trade</h2>")
@@ -449,8 +475,11 @@ def congestion(page: Page, run: rd.RunDir) -> None:
                   for h, n in zip(hubs["hub"], hubs["name"], strict=True)]
         busiest = hubs.assign(place=places)
         busiest = busiest.sort_values("utilization", ascending=False)
-        page.add("<h3>Hubs, busiest first</h3>" + measure_table(
-            run, busiest, ["place", "kind"], rd.HUB_MEASURES))
+        page.add("<h3>Hubs, most utilised first</h3><div class='note'>Utilisation, waits, "
+                 "yards and queues count the background traffic too: the boxes of the port's "
+                 "or terminal's other users (its published other throughput), which share its "
+                 "capacity but are not simulated one by one.</div>" + measure_table(
+                     run, busiest, ["place", "kind"], rd.HUB_MEASURES))
 
 
 def comparison_sections(page: Page, runs: list[rd.RunDir]) -> None:

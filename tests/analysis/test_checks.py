@@ -3,6 +3,7 @@ rely on (unstable hub, warm-up too short), down to the warning `cqsim run` print
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -83,18 +84,25 @@ def test_a_line_left_with_a_backlog_is_warned_about(tmp_path: Path) -> None:
 
     runner = CliRunner()
     full = line_network(tmp_path / "full", teu_per_year=50_000)
-    done = runner.invoke(main, ["run", str(full), "--out", str(tmp_path / "o1"), "--no-map",
-                                "--no-report"])
+    done = runner.invoke(main, ["run", str(full), "--out", str(tmp_path / "o1"), "--no-map"])
     assert done.exit_code == 0, done.output
     late = [ln for ln in done.stderr.splitlines() if "waiting to board" in ln]
     assert len(late) == 1 and "ab (" in late[0] and "700 a week" in late[0], done.stderr
     assert "lines.csv" in late[0]
+    # kept beside the results and shown first in the report, not only on the terminal
+    # (a planner opening report.html never saw it: review of 2026-12-05)
+    kept = json.loads((tmp_path / "o1" / "run.json").read_text())["warnings"]
+    lines = [w["text"] for w in kept if w["table"] == "lines.csv"]
+    assert len(lines) == 1 and "ab (" in lines[0]
+    page = (tmp_path / "o1" / "report.html").read_text()
+    assert "The run's checks found" in page and "waiting to board" in page
 
     calm = line_network(tmp_path / "calm", teu_per_year=20_000)
     done = runner.invoke(main, ["run", str(calm), "--out", str(tmp_path / "o2"), "--no-map",
                                 "--no-report"])
     assert done.exit_code == 0, done.output
     assert "waiting to board" not in done.stderr
+    assert json.loads((tmp_path / "o2" / "run.json").read_text())["warnings"] == []
 
 
 def test_a_warm_up_shorter_than_the_transit_is_named() -> None:

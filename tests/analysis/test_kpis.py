@@ -101,6 +101,29 @@ def test_a_count_missing_in_a_replication_is_averaged_as_zero() -> None:
     assert list(full["teu_per_week"]) == [120.0, 50.0]
 
 
+def test_a_time_some_replications_did_not_measure_is_their_mean_not_nan() -> None:
+    """A route that delivered nothing in one replication has no transit time there (NaN):
+    routes.csv gave NaN for 123 routes that carried 3,740 TEU/yr in two replications (review
+    of 2026-12-05). The mean is now over the replications that measured it, in both paths
+    (every entity in every replication, and not); a count is never NaN."""
+    from sim.results import summarize
+    from sim.stats import mean_ci
+
+    rows = pd.DataFrame({"route": [1, 2, 1, 2, 1, 2], "teu": [0.0, 5.0, 3.0, 6.0, 4.0, 7.0],
+                         "transit_h": [np.nan, 10.0, 771.0, 12.0, 700.0, np.nan],
+                         "replication": [0, 0, 1, 1, 2, 2]})
+    out = summarize(rows, ["route"], counts=["teu"], replications=3).set_index("route")
+    mean, half = mean_ci(np.array([771.0, 700.0]))
+    assert out.loc[1, "transit_h"] == pytest.approx(mean)
+    assert out.loc[1, "transit_h_ci95"] == pytest.approx(half)
+    assert out.loc[2, "transit_h"] == pytest.approx(11.0)
+    assert out.loc[1, "teu"] == pytest.approx(7 / 3)            # counts as before
+    ragged = summarize(rows.iloc[1:], ["route"], counts=["teu"], replications=3)
+    assert ragged.set_index("route").loc[1, "transit_h"] == pytest.approx(mean)
+    never = summarize(rows.assign(transit_h=np.nan), ["route"], counts=["teu"])
+    assert never["transit_h"].isna().all()                      # nothing measured: NaN
+
+
 def test_the_season_a_part_year_carries() -> None:
     """A count annualised from part of a year carries that part's seasonal factor (printed
     beside the attainment): 1 over whole years, the months' mean by their days otherwise."""
