@@ -78,7 +78,7 @@ def _boolean(value: Any) -> str | None:
                                         else "")
 
 
-def _number_check(annotation: Any) -> Check | None:
+def _strict_check(annotation: Any) -> Check | None:
     """A function telling what is wrong with a value given for a number (a boolean or a text
     that pydantic's lax mode would turn into 1 or 21), a switch (a text or number it would
     turn into true or false) or a list (a YAML set, whose order it would invent), for those
@@ -86,7 +86,7 @@ def _number_check(annotation: Any) -> Check | None:
     holds none of them."""
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin is typing.Annotated:
-        return _number_check(args[0])
+        return _strict_check(args[0])
     if annotation is bool:
         return _boolean
     if annotation in (int, float):
@@ -99,14 +99,14 @@ def _number_check(annotation: Any) -> Check | None:
         return scalar
     if origin in (Union, types.UnionType):
         members = [a for a in args if a is not type(None)]
-        checks = [_number_check(a) for a in members]
+        checks = [_strict_check(a) for a in members]
         if not members or any(c is None for c in checks) or (len(checks) > 1
                                                               and _boolean in checks):
             return None  # a member takes text or booleans (e.g. a `set` change's value)
         first = checks[0]
         return lambda value: None if value is None else first(value)  # type: ignore[misc]
     if origin in (tuple, list) and args:
-        items = [_number_check(a) for a in args if a is not Ellipsis]
+        items = [_strict_check(a) for a in args if a is not Ellipsis]
 
         def sequence(value: Any) -> str | None:
             if isinstance(value, (set, frozenset)):   # YAML's !!set: a mapping with no order
@@ -121,7 +121,7 @@ def _number_check(annotation: Any) -> Check | None:
             return None
         return sequence
     if origin is dict and len(args) == 2:
-        inner = _number_check(args[1])
+        inner = _strict_check(args[1])
         if inner is None:
             return None
 
@@ -172,7 +172,7 @@ def expected(err: Any) -> str:
 @cache
 def _field_check(model: type, field: str) -> Check | None:
     info = model.model_fields.get(field)  # type: ignore[attr-defined]
-    return _number_check(info.annotation) if info is not None else None
+    return _strict_check(info.annotation) if info is not None else None
 
 
 class Spec(BaseModel):
