@@ -415,3 +415,19 @@ def test_no_command_replaces_a_folder_its_runs_read(tmp_path: Path) -> None:
             f"cqsim: error: {tmp_path / folder}: --out: expected a folder that does not "
             "hold an input ("), (args[0], held, line)
     assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
+
+
+def test_a_run_records_the_digest_of_every_file_it_read(tmp_path: Path) -> None:
+    """run.json names the sha256 of the scenario, its geodata and the code version the run
+    read (as a sweep's sweep.json does), so a result can be tied to the files behind it after
+    they are edited (a planner's audit, 2026-12-05: only the path was kept)."""
+    from sim.staging import sha256_file
+    from tests.support.netbuilder import line_network
+
+    path = line_network(tmp_path / "net")
+    done = CliRunner().invoke(main, ["run", str(path), "--out", str(tmp_path / "o"), "--no-map",
+                                     "--no-report"])
+    assert done.exit_code == 0, done.output
+    held = json.loads((tmp_path / "o" / "run.json").read_text())["manifest"]["inputs"]
+    assert held[str(path.resolve())] == sha256_file(path)
+    assert any(p.endswith("hubs.geojson") for p in held) and held["code"]
