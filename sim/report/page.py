@@ -238,9 +238,16 @@ def cards(run: rd.RunDir) -> str:
             if item in t.index:
                 items.append((fg.pm(float(t.loc[item, "value"]), float(t.loc[item, "ci95"]),
                                     digits) + unit, label))
-    return '<div class="cards">' + "".join(
+    cards_html = '<div class="cards">' + "".join(
         f'<div class="card"><div class="v">{v}</div><div class="l">{html.escape(lab)}</div>'
         "</div>" for v, lab in items) + "</div>"
+    if not any(lab == "of 2023 goods trade" for _, lab in items):
+        return cards_html
+    return cards_html + ("<div class='note'>Goods trade is the market table's trade as the "
+                         "simulated routes carry it. Where the table is 2023's own (a base-year "
+                         "scenario), its share of 2023 reads near 100% by construction: it "
+                         "shows the network carried the table, not that the model was "
+                         "checked against the year.</div>")
 
 
 def warnings_note(run: rd.RunDir) -> str:

@@ -50,6 +50,11 @@ def test_run_writes_a_self_contained_report(one_run: Path) -> None:
     assert f"<b>Freight balance</b> over the whole horizon (30 days, warm-up included), mean " \
            f"of 2 replication(s): created {created:,.0f} TEU = delivered" in page
     assert "TEU: no box lost." in page
+    # the share of 2023 is not read as a check of the model (a planner's audit, 2026-12-05)
+    assert "reads near 100% by construction" in page
+    # what the run's checks found comes first, warned or not (run.json keeps the same)
+    assert ("The run's checks found" in page) == bool(meta["warnings"])
+    assert page.index("The run's checks") < page.index('<div class="cards">')
 
 
 @pytest.mark.slow
