@@ -241,13 +241,17 @@ class UncertainInput:
         return self.dist.group or self.path
 
     @property
-    def described(self) -> str:
-        """Distribution and source in one line (for tables)."""
+    def shape(self) -> str:
+        """The distribution and its parameters, as `uniform(low=1.2, high=1.4)`."""
         d = self.dist
         args = {k: v for k, v in d.model_dump().items()
                 if k not in ("dist", "source", "reason", "group") and v is not None}
-        text = f"{d.dist}({', '.join(f'{k}={v:g}' for k, v in args.items())})"
-        return f"{text}; {d.source or 'reason: ' + d.reason}"
+        return f"{d.dist}({', '.join(f'{k}={v:g}' for k, v in args.items())})"
+
+    @property
+    def described(self) -> str:
+        """Distribution and source in one line (for tables)."""
+        return f"{self.shape}; {self.dist.source or 'reason: ' + self.dist.reason}"
 
 
 def lookup(data: Any, path: str) -> Any:

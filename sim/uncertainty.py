@@ -106,17 +106,15 @@ def check_support(scenario: Scenario, inputs: Sequence[UncertainInput]) -> None:
     """Each input at both ends of its design range makes a valid scenario, before any run."""
     data = scenario.model_dump(mode="json")
     for inp in inputs:
-        ends = [_typed(data, {inp.path: float(inp.dist.ppf(np.array([u]))[0])})[inp.path]
-                for u in (EDGE, 1.0 - EDGE)]
+        values = [float(v) for v in inp.dist.ppf(np.array([EDGE, 1.0 - EDGE]))]
+        ends = [_typed(data, {inp.path: value})[inp.path] for value in values]
         if isinstance(ends[0], int) and ends[0] == ends[1]:
             raise InputError(scenario.source_file, f"uncertain.{inp.path}",
                              f"a range over at least two whole numbers (the field holds "
-                             f"whole numbers: every draw rounds to {ends[0]})",
-                             inp.described.split(";")[0])
-        for u in (EDGE, 1.0 - EDGE):
-            value = float(inp.dist.ppf(np.array([u]))[0])
+                             f"whole numbers: every draw rounds to {ends[0]})", inp.shape)
+        for value, end in zip(values, ends, strict=True):
             try:
-                with_overrides(scenario, **_typed(data, {inp.path: value}))
+                with_overrides(scenario, **{inp.path: end})
             except InputError as exc:
                 raise InputError(scenario.source_file, f"uncertain.{inp.path}",
                                  f"a distribution inside the field's allowed values "
