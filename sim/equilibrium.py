@@ -139,6 +139,9 @@ class Settled:
     # not foresee: what the run's route choice adds to the picture (the rest it sees live)
     route_unforeseen: dict[int, float] = field(default_factory=dict)
     initial_unforeseen: Mapping[int, float] | None = None
+    # the same, learnt from the lots booked while a dated event was in force: what route
+    # choice adds in those hours (`Network.dated_spans`; empty without such events)
+    route_unforeseen_event: dict[int, float] = field(default_factory=dict)
     # per route index, the share of its flow's bookings at which it was offered (not queued
     # beyond the rebooking bound): the availability the market logsums see
     route_offered: dict[int, float] = field(default_factory=dict)
@@ -190,7 +193,7 @@ def _spreads(routes: pd.DataFrame, choices: Sequence[ChoiceSet], lot_teu: float,
     seen: dict[int, tuple[float, float]] = {}
     by_gateway: dict[str, list[float]] = {}
     # one dict per column: a row lookup (routes.loc) per route cost more than the pass's sums
-    teus, sds = (routes[c].to_dict() for c in ("teu_delivered_per_year", "transit_sd_h"))
+    teus, sds = (routes[c].to_dict() for c in ("teu_delivered_per_year", "transit_usual_sd_h"))
     for cs in choices:
         for r in cs.routes:
             if r.index not in teus:
@@ -242,6 +245,7 @@ class Learnt:
     converged: bool
     gaps: tuple[float, ...]
     states: MarketPasses = ()   # the market state after each pass
+    unforeseen_event: dict[int, float] = field(default_factory=dict)   # in dated events
 
 
 def _at(refs: MarketPasses | None, n: int) -> MarketRef | None:
@@ -261,6 +265,10 @@ def _passes(base: Plan, choices: tuple[ChoiceSet, ...], refs: MarketPasses | Non
     base_hours = {r.index: r.base_hours for cs in choices for r in cs.routes}
     delay = {i: initial_delay.get(i, 0.0) for i in index}
     unforeseen = {i: initial_unforeseen.get(i, 0.0) for i in index}
+    # learnt from the lots booked in dated events, each route averaged over the passes in
+    # which it delivered such lots (`seen`)
+    unforeseen_event: dict[int, float] = {}
+    seen_event: dict[int, int] = {}
     spread: dict[int, float] = {}
     offered: dict[int, float] = {}
     gaps: list[float] = []
@@ -271,26 +279,36 @@ def _passes(base: Plan, choices: tuple[ChoiceSet, ...], refs: MarketPasses | Non
     for n in range(1, settings.max_iterations + 1):
         plan = _pass_plan(with_empties(respond(base, factors), choices, delay, spread,
                                        offered))
-        routes = simulate(plan, replication, choices, unforeseen, spread,
-                          tables=("routes",)).tables["routes"].set_index("route")
+        routes = simulate(plan, replication, choices, unforeseen, spread, tables=("routes",),
+                          route_delay_event=unforeseen_event).tables["routes"].set_index("route")
         passes = n
         flows = routes["teu_created_per_year"].reindex(index).fillna(0.0).to_numpy()
         if previous is not None:
             gaps.append(float(np.abs(flows - previous).sum() / max(previous.sum(), 1e-9)))
         previous = flows
-        transit = routes["transit_mean_h"].reindex(index)
-        foreseen = routes["foreseen_mean_h"].reindex(index)
-        for i, a in routes["offered_share"].reindex(index).items():
+        # one array per column, by position in `index` (a row lookup per route costs more)
+        usual_h, usual_seen, event_h, event_seen = (
+            routes[c].reindex(index).to_numpy(dtype=float)
+            for c in ("transit_usual_mean_h", "foreseen_usual_mean_h",
+                      "transit_event_mean_h", "foreseen_event_mean_h"))
+        for i, a in routes["offered_usual_share"].reindex(index).items():
             if not np.isnan(a):   # its flow booked lots in the pass
                 old = offered.get(i, 1.0)
                 offered[i] = old + (float(a) - old) / n
-        for i in index:
-            seen = transit.get(i)
-            if seen is None or np.isnan(seen):
-                continue  # nothing delivered on this route: no news, keep the estimate
-            observed = max(0.0, float(seen) - base_hours[i])
-            delay[i] += (observed - delay[i]) / n
-            unforeseen[i] += (observed - float(foreseen[i]) - unforeseen[i]) / n
+        for j, i in enumerate(index):
+            # usual days (every lot, without dated events): the delay demand and the logsums
+            # answer to, and its part the picture did not foresee; a route that delivered no
+            # such lot brings no news and keeps its estimates
+            if not np.isnan(usual_h[j]):
+                observed = max(0.0, float(usual_h[j]) - base_hours[i])
+                delay[i] += (observed - delay[i]) / n
+                unforeseen[i] += (observed - float(usual_seen[j]) - unforeseen[i]) / n
+            # the lots booked in dated events: what route choice adds in their hours only
+            if not np.isnan(event_h[j]):
+                k = seen_event[i] = seen_event.get(i, 0) + 1
+                observed = max(0.0, float(event_h[j]) - base_hours[i]) - float(event_seen[j])
+                old = unforeseen_event.get(i, 0.0)
+                unforeseen_event[i] = old + (observed - old) / k
         if base.market is not None:
             spread = _spreads(routes, choices, base.lot_teu, spread, n)
         factors, state = _factors(base, choices, _at(refs, n), delay, spread, offered)
@@ -299,7 +317,8 @@ def _passes(base: Plan, choices: tuple[ChoiceSet, ...], refs: MarketPasses | Non
             converged = True
             break
     return Learnt(delay=delay, unforeseen=unforeseen, spread=spread, offered=offered,
-                  passes=passes, converged=converged, gaps=tuple(gaps), states=tuple(states))
+                  passes=passes, converged=converged, gaps=tuple(gaps), states=tuple(states),
+                  unforeseen_event=unforeseen_event)
 
 
 def _plain_reference(base: Plan, choices: Sequence[ChoiceSet], mref: MarketRef | None
@@ -355,6 +374,7 @@ def settle(base: Plan, choices: Sequence[ChoiceSet] | None = None,
     states: MarketPasses = (state,)
     passes, converged = 0, False
     gaps: list[float] = []
+    unforeseen_event: dict[int, float] = {}
     if learns:
         learnt = cache.kept(
             lambda: ["settle", repr(revise(base, replications=1)), repr(choices),
@@ -370,6 +390,7 @@ def settle(base: Plan, choices: Sequence[ChoiceSet] | None = None,
         # offered) would no longer compare equal to the same plan settled afresh
         states = (*states, *learnt.states[:-1], state)
         passes, converged, gaps = learnt.passes, learnt.converged, list(learnt.gaps)
+        unforeseen_event = learnt.unforeseen_event
     return Settled(plan=with_empties(respond(base, factors), choices, delay, spread, offered),
                    base=base, choices=choices, route_delay=delay,
                    report=_report(base, factors, passes, converged, gaps,
@@ -377,7 +398,8 @@ def settle(base: Plan, choices: Sequence[ChoiceSet] | None = None,
                    route_spread=spread, market_passes=states, market_reference=mref,
                    initial_delay=initial_delay, replication=replication,
                    route_unforeseen=unforeseen, initial_unforeseen=initial_unforeseen,
-                   route_offered=offered, given_reference=given_reference)
+                   route_offered=offered, given_reference=given_reference,
+                   route_unforeseen_event=unforeseen_event)
 
 
 def for_replication(settled: Settled, replication: int) -> Settled:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from pathlib import Path
@@ -61,6 +61,7 @@ from sim.specs import (
     LockOperation,
     LockSpec,
     RandomOutage,
+    ScheduledOutage,
     ServiceSpec,
     expected,
 )
@@ -68,6 +69,20 @@ from sim.units import HOURS_PER_DAY
 
 Window = tuple[float, float, float]  # (start h, end h, capacity factor)
 DIRECTIONS = ("down", "up")   # down: from a link's first vertex to its last
+
+
+Span = tuple[float, float]  # (start h, end h)
+
+
+def merge_spans(spans: Iterable[Span]) -> tuple[Span, ...]:
+    """`spans` sorted, the overlapping and touching ones merged."""
+    merged: list[Span] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return tuple(merged)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +141,25 @@ class Network:
             return fixed
         drawn = outage_windows(random, hours, seed, replication, f"disruption:{kind}:{ident}")
         return tuple(sorted(fixed + drawn))
+
+    def dated_spans(self, parts: Collection[tuple[str, str]] | None = None
+                    ) -> tuple[Span, ...]:
+        """The hours (start, end), merged, in which an event with dates is in force at one of
+        `parts` ((kind, id): hub, link, lock or service; all when None): a disruption with
+        `start_day` and `end_day`, a lock's maintenance or scheduled outage. Shippers know
+        of such an event while it lasts but do not plan the rest of the year around it, so
+        route choice learns the delays of the lots booked in a route's spans apart from the
+        rest (`sim.routing.dated_spans`, `sim.equilibrium`). Random outages (fog) are the
+        usual variability, not dated events."""
+        spans = [(start, end) for part, windows in self.disruptions.items()
+                 if parts is None or part in parts for start, end, _ in windows]
+        for lock, op in self.lock_traffic.items():
+            if parts is None or ("lock", lock) in parts:
+                dated = [*op.maintenance,
+                         *(o for o in op.outages if isinstance(o, ScheduledOutage))]
+                spans.extend((w.start_day * HOURS_PER_DAY, w.end_day * HOURS_PER_DAY)
+                             for w in dated)
+        return merge_spans(spans)
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,23 @@ class ChoiceSet:
     routes: tuple[Route, ...]
 
 
+def dated_spans(plan: Plan, route: Route) -> tuple[tuple[float, float], ...]:
+    """The hours in which a dated event is in force at a part of `route` (its hubs, and the
+    services it rides with their links and locks): the route's own events, which route
+    choice learns apart (`Network.dated_spans`). A line's vehicles feel every window of its
+    service and links, on the stretch ridden or not, so all of them count."""
+    net = plan.network
+    parts: set[tuple[str, str]] = {("hub", h) for h in route.hubs}
+    for leg in route.legs:
+        line = net.lines[leg.line]
+        parts.add(("service", line.service))
+        for hop in line.hops:
+            parts.add(("link", hop.link.id))
+            if hop.link.lock:
+                parts.add(("lock", hop.link.lock))
+    return net.dated_spans(parts)
+
+
 def handling_hours(hub: HubSpec, teu: float) -> float:
     """Expected hours to handle `teu` at a hub, once a position is free, plus dwell."""
     return hub.handling_setup_hours + teu / hub.handling_teu_per_hour + hub.dwell_hours

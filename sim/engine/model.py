@@ -27,6 +27,7 @@ from sim.engine.lock import Lock
 from sim.engine.logit import cumulative, probabilities
 from sim.engine.loop import Poisson, begin, run_until
 from sim.engine.recorder import Recorder, ReplicationResult
+from sim.engine.windows import inside
 from sim.errors import ConservationError
 from sim.network import Plan
 from sim.rng import draws, stream
@@ -69,12 +70,17 @@ class Model:
     def __init__(self, plan: Plan, replication: int,
                  choices: Sequence[ChoiceSet] | None = None,
                  route_delay: Mapping[int, float] | None = None,
-                 route_spread: Mapping[int, float] | None = None) -> None:
+                 route_spread: Mapping[int, float] | None = None,
+                 route_delay_event: Mapping[int, float] | None = None) -> None:
         self.plan = plan
         self.replication = replication
         # hours of delay per route index learnt from earlier passes that the congestion
         # picture at booking does not foresee: route choice adds them to it (sim.equilibrium)
         self.route_delay = dict(route_delay or {})
+        # the same, learnt from the lots booked while a dated event was in force on their
+        # route: what route choice adds to a route in its events' hours (the recorder's
+        # `spans`; a route not learnt there keeps its usual delay)
+        self.route_delay_event = dict(route_delay_event or {})
         # hours of spread (SD of transit) per route index, learnt likewise (market choice)
         self.route_spread = dict(route_spread or {})
         self.env = simpy.Environment()
@@ -203,20 +209,26 @@ class Model:
             live.append(total)
         return live
 
-    def _picker(self, cs: ChoiceSet) -> Callable[[list[float]], Picked]:
+    def _picker(self, cs: ChoiceSet, event: tuple[bool, ...] = ()
+                ) -> Callable[[list[float]], Picked]:
         """Cumulative choice weights of a flow's routes given the hours queued beyond normal
         that the congestion picture shows on each: the nested logit over gateways for a
         market flow (`sim.market.choice`), else the relative-cost logit of
         `sim.routing.choose`, on the queued hours plus the delay learnt for each route that
         the picture does not foresee; a route queued beyond `max_excess_wait_hours` is not
         offered (which routes were is returned beside the weights). Called when the picture
-        is refreshed, so a lot is drawn from cached weights."""
+        is refreshed, so a lot is drawn from cached weights. `event`: which routes have a
+        dated event in force (their delays learnt in events apply; none: every route's usual
+        delay)."""
         plan = self.plan
         flow = plan.flows[cs.flow]
         routes = cs.routes
         vot = cs.value_of_time
         max_extra = plan.routing.max_excess_wait_hours
         learnt = [self.route_delay.get(r.index, 0.0) for r in routes]
+        if any(event):
+            learnt = [self.route_delay_event.get(r.index, d) if on else d
+                      for r, d, on in zip(routes, learnt, event, strict=True)]
         if flow.market and plan.market is not None:
             # imported here: sim.market.choice imports the engine (`sim.engine.logit`)
             from sim.market.choice import flow_nests
@@ -333,7 +345,8 @@ class _Arrivals:
 
     __slots__ = ("model", "cs", "env", "clock", "choices", "tonnes", "origin", "aware",
                  "routes", "waits", "pick", "entry",
-                 "seen_until", "refresh", "last", "lot_teu", "picture", "weights", "patterns")
+                 "seen_until", "refresh", "last", "lot_teu", "picture", "weights", "patterns",
+                 "spans", "bounds", "next_bound", "pattern", "regimes")
 
     def __init__(self, model: Model, cs: ChoiceSet) -> None:
         plan = model.plan
@@ -368,6 +381,16 @@ class _Arrivals:
         # collector stops tracking such a tuple the first time it sees it, where lists (or
         # three tuples an entry) it would go through at every collection after the run
         self.weights: dict[tuple[float, ...], tuple[Any, ...]] = {}
+        # each route's dated events (`sim.routing.dated_spans`), the hours at which which of
+        # them are in force may change, and per pattern of routes in an event the picker,
+        # first entry and cache of entries (`_regime`): the delays learnt differ
+        known = model.recorder.spans
+        self.spans = tuple(known.get(r.index, ()) for r in routes) if known else ()
+        self.bounds = sorted({t for spans in self.spans for span in spans for t in span})
+        self.next_bound = self.bounds[0] if self.bounds else math.inf
+        self.pattern = (False,) * len(routes)
+        self.regimes: dict[tuple[bool, ...], tuple[Any, ...]] = {
+            self.pattern: (self.pick, self.entry, self.weights)}
 
     def _entry(self, cum: list[float], open_: tuple[bool, ...],
                foreseen: list[float]) -> tuple[Any, ...]:
@@ -381,6 +404,8 @@ class _Arrivals:
         env = self.env
         model = self.model
         u = self.choices()
+        if env._now >= self.next_bound:
+            self._regime(env._now)
         if self.aware and env._now >= self.seen_until:  # the congestion picture is
             self.seen_until = env._now + self.refresh    # refreshed every `refresh_hours`
             picture = model.picture(self.waits[0])
@@ -408,12 +433,30 @@ class _Arrivals:
         self.origin.receive([lot])
         self.clock.next()
 
+    def _regime(self, now: float) -> None:
+        """At a bound of the routes' dated events: which routes have one in force now; on a
+        change, the picker, entry and cache of that pattern, and the picture read afresh."""
+        pattern = tuple(inside(spans, now) for spans in self.spans)
+        self.next_bound = next((t for t in self.bounds if t > now), math.inf)
+        if pattern == self.pattern:
+            return
+        self.pattern = pattern
+        known = self.regimes.get(pattern)
+        if known is None:
+            pick = self.model._picker(self.cs, pattern)
+            zeros = [0.0] * len(self.routes)
+            known = self.regimes[pattern] = (pick, self._entry(*pick(zeros), zeros), {})
+        self.pick, self.entry, self.weights = known
+        self.picture = None
+        self.seen_until = 0.0
+
 
 def simulate(plan: Plan, replication: int = 0,
              choices: Sequence[ChoiceSet] | None = None,
              route_delay: Mapping[int, float] | None = None,
              route_spread: Mapping[int, float] | None = None,
-             tables: Collection[str] | None = None) -> ReplicationResult:
+             tables: Collection[str] | None = None,
+             route_delay_event: Mapping[int, float] | None = None) -> ReplicationResult:
     """Run one replication of `plan` and return its records (every table, or those named
     in `tables`).
 
@@ -424,7 +467,7 @@ def simulate(plan: Plan, replication: int = 0,
     generation first and stayed there: every feedback pass kept its predecessor's memory
     (about 30 MB per 120-day pass of baseline-2023, 85 MB per year)."""
     with gc_paused():
-        model = Model(plan, replication, choices, route_delay, route_spread)
+        model = Model(plan, replication, choices, route_delay, route_spread, route_delay_event)
         result = model.run(tables)
         del model
     gc.collect(0)

@@ -15,9 +15,10 @@ import pandas as pd
 
 from sim.components import kinds
 from sim.engine.component import Row
+from sim.engine.windows import inside, meets
 from sim.kpis import Table, col, corridor_row, kpis
-from sim.network import Plan
-from sim.routing import ChoiceSet
+from sim.network import Plan, merge_spans
+from sim.routing import ChoiceSet, dated_spans
 from sim.specs import CORRIDORS
 from sim.units import HOURS_PER_WEEK, annual_factor
 
@@ -43,6 +44,19 @@ ROUTES = Table("routes", ("route",), (
                                    "(TEU-weighted): the spread route choice values"),
     col("foreseen_mean_h", "h", label="queueing beyond normal that route choice saw on the "
                                       "route when its delivered lots were booked"),
+    col("transit_usual_mean_h", "h", label="transit_mean_h of the lots booked outside the "
+                                           "scenario's dated events whose journeys met none "
+                                           "(what route choice learns for usual days; "
+                                           "transit_mean_h when there is no dated event)"),
+    col("transit_usual_sd_h", "h", label="transit_sd_h of those lots"),
+    col("foreseen_usual_mean_h", "h", label="foreseen_mean_h of those lots"),
+    col("offered_usual_share", "share", label="offered_share of the TEU booked outside the "
+                                              "dated events"),
+    col("transit_event_mean_h", "h", label="transit_mean_h of the lots booked while a dated "
+                                           "event was in force (a disruption with dates, a "
+                                           "lock's maintenance; what route choice learns "
+                                           "for those days; empty without one)"),
+    col("foreseen_event_mean_h", "h", label="foreseen_mean_h of those lots"),
     col("offered_share", "share", label="share of the flow's TEU booked while the route was "
                                         "offered (not queued beyond max_excess_wait_hours)")))
 LEGS = Table("legs", ("route", "leg"), (
@@ -113,6 +127,22 @@ class Recorder:
         self.route_delivered = np.zeros(n)
         self.route_transit = np.zeros(n)    # TEU-hours door to door, for the mean per route
         self.route_foreseen = np.zeros(n)   # TEU-hours of queueing seen at booking
+        # the hours of each route's dated events (`sim.routing.dated_spans`; routes with
+        # none left out): delivered TEU, TEU-hours door to door and TEU-hours foreseen, of
+        # the lots booked in them ("event") and of the lots whose journeys met none
+        # ("usual"); in a plan without events, usual is every lot
+        self.spans = {r.index: spans for cs in choices for r in cs.routes
+                      if (spans := dated_spans(plan, r))} if (
+            choices and plan.network.dated_spans()) else {}
+        self.usual = np.zeros((3, n))
+        self.event = np.zeros((3, n))
+        # per flow, as `bookings`, of the lots booked while none of its routes had an event
+        # in force (without events: `bookings` itself)
+        self.flow_spans = {cs.flow: merge_spans([s for r in cs.routes
+                                                 for s in self.spans.get(r.index, ())])
+                           for cs in choices}
+        self.usual_bookings: dict[int, dict[tuple[bool, ...], float]] = (
+            {cs.flow: {} for cs in choices} if self.spans else self.bookings)
         self.route_ids = array("i")
         self.teu = array("d")
         self.transit = array("d")
@@ -127,6 +157,9 @@ class Recorder:
             self.route_created[lot.route.index] += lot.teu
             booked = self.bookings[lot.flow]
             booked[offered] = booked.get(offered, 0.0) + lot.teu
+            if self.spans and not inside(self.flow_spans[lot.flow], lot.created):
+                booked = self.usual_bookings[lot.flow]
+                booked[offered] = booked.get(offered, 0.0) + lot.teu
 
     def departed(self, lot: Lot, now: float) -> None:
         """A lot boards the first vehicle of its route: it leaves its origin (is declared)."""
@@ -151,6 +184,15 @@ class Recorder:
         self.route_delivered[lot.route.index] += lot.teu
         self.route_transit[lot.route.index] += lot.teu * (now - lot.created)
         self.route_foreseen[lot.route.index] += lot.teu * lot.foreseen
+        if self.spans:
+            idx = lot.route.index
+            spans = self.spans.get(idx, ())
+            acc = (self.event if inside(spans, lot.created) else
+                   None if meets(spans, lot.created, now) else self.usual)
+            if acc is not None:
+                acc[0, idx] += lot.teu
+                acc[1, idx] += lot.teu * (now - lot.created)
+                acc[2, idx] += lot.teu * lot.foreseen
         self.route_ids.append(lot.route.index)
         self.teu.append(lot.teu)
         self.transit.append(now - lot.created)
@@ -158,16 +200,30 @@ class Recorder:
         self.at.append(now)
 
     # ------------------------------------------------------------------ tables
-    def _spreads(self) -> tuple[dict[int, float], dict[int, float]]:
+    def _spreads(self, usual: bool = False) -> tuple[dict[int, float], dict[int, float]]:
         """95th percentile of door-to-door hours of the lots delivered per route, and their
-        standard deviation (TEU-weighted, as the mean)."""
-        if not len(self.route_ids):
-            return {}, {}
+        standard deviation (TEU-weighted, as the mean); `usual`: of the lots whose journeys
+        met no dated event."""
         ids = np.frombuffer(self.route_ids, dtype=np.int32)
+        transit, teus = np.asarray(self.transit), np.asarray(self.teu)
+        if usual and self.spans:
+            at = np.asarray(self.at)
+            created = at - transit
+            met = np.zeros(len(ids), dtype=bool)
+            routes_of: dict[tuple[tuple[float, float], ...], list[int]] = {}
+            for idx, spans in self.spans.items():
+                routes_of.setdefault(spans, []).append(idx)
+            for spans, idxs in routes_of.items():   # few distinct spans: one pass each
+                on = np.isin(ids, idxs)
+                for start, end in spans:
+                    met |= on & (created < end) & (at >= start)
+            ids, transit, teus = ids[~met], transit[~met], teus[~met]
+        if not len(ids):
+            return {}, {}
         order = np.argsort(ids, kind="stable")
         keys, starts = np.unique(ids[order], return_index=True)
-        hours = np.split(np.asarray(self.transit)[order], starts[1:])
-        teu = np.split(np.asarray(self.teu)[order], starts[1:])
+        hours = np.split(transit[order], starts[1:])
+        teu = np.split(teus[order], starts[1:])
         p95, sd = {}, {}
         for k, h, w in zip(keys, hours, teu, strict=True):
             mean = float(np.average(h, weights=w))
@@ -175,17 +231,33 @@ class Recorder:
             sd[int(k)] = float(np.sqrt(np.average((h - mean) ** 2, weights=w)))
         return p95, sd
 
-    def _offered(self, idx: int) -> float:
-        """Share of its flow's TEU booked while route `idx` was offered (NaN: none booked)."""
+    def _offered(self, idx: int, usual: bool = False) -> float:
+        """Share of its flow's TEU booked while route `idx` was offered (NaN: none booked);
+        `usual`: of those booked outside the dated events."""
         fi, _ = self.routes[idx]
         k = self.position[idx]
-        booked = self.bookings[fi]
+        booked = (self.usual_bookings if usual else self.bookings)[fi]
         total = sum(booked.values())
         return sum(t for pattern, t in booked.items() if pattern[k]) / total if total else np.nan
+
+    def _means(self, idx: int) -> tuple[float, float, float, float]:
+        """(transit, foreseen) mean hours of route `idx`'s usual lots, then of its lots
+        booked in a dated event (NaN where none was delivered)."""
+        if not self.spans:
+            usual = (self.route_delivered[idx], self.route_transit[idx],
+                     self.route_foreseen[idx])
+            event = (0.0, 0.0, 0.0)
+        else:
+            usual, event = tuple(self.usual[:, idx]), tuple(self.event[:, idx])
+        out: list[float] = []
+        for teu, transit, foreseen in (usual, event):
+            out += [transit / teu, foreseen / teu] if teu > 0 else [np.nan, np.nan]
+        return out[0], out[1], out[2], out[3]
 
     def _route_table(self) -> list[Row]:
         plan = self.plan
         p95, sd = self._spreads()
+        usual_sd = self._spreads(usual=True)[1] if self.spans else sd
         rows = []
         for idx, (fi, route) in sorted(self.routes.items()):
             flow = plan.flows[fi]
@@ -207,6 +279,12 @@ class Recorder:
                 "foreseen_mean_h": (self.route_foreseen[idx] / self.route_delivered[idx]
                                     if self.route_delivered[idx] > 0 else np.nan),
                 "offered_share": self._offered(idx)})
+            rows[-1].update(zip(("transit_usual_mean_h", "foreseen_usual_mean_h",
+                                 "transit_event_mean_h", "foreseen_event_mean_h"),
+                                self._means(idx), strict=True))
+            rows[-1]["transit_usual_sd_h"] = usual_sd.get(idx, np.nan)
+            rows[-1]["offered_usual_share"] = (self._offered(idx, usual=True) if self.spans
+                                               else rows[-1]["offered_share"])
         return rows
 
     def _leg_table(self) -> list[Row]:

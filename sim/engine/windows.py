@@ -1,4 +1,5 @@
-"""Capacity windows (disruptions): the capacity factor in force at a time."""
+"""Capacity windows (disruptions): the capacity factor in force at a time, and whether a time
+or a journey meets a dated event (`Network.dated_spans`)."""
 
 from __future__ import annotations
 
@@ -19,3 +20,23 @@ def factor_at(windows: tuple[Window, ...], t: float) -> tuple[float, float]:
         elif t < start:
             until = min(until, start)
     return factor, until
+
+
+def inside(spans: tuple[tuple[float, float], ...], t: float) -> bool:
+    """Whether hour t lies in one of the merged, sorted `spans` (`Network.dated_spans`)."""
+    for start, end in spans:
+        if t < start:
+            return False
+        if t < end:
+            return True
+    return False
+
+
+def meets(spans: tuple[tuple[float, float], ...], start: float, end: float) -> bool:
+    """Whether the hours [start, end] overlap one of the merged, sorted `spans`."""
+    for a, b in spans:
+        if a > end:
+            return False
+        if start < b:
+            return True
+    return False

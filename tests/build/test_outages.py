@@ -124,3 +124,26 @@ def test_a_disruption_change_takes_the_random_shape(tmp_path: Path) -> None:
     doc["changes"][0]["start_day"] = 3                  # both shapes at once: refused
     with pytest.raises(InputError, match="changes.0"):
         build(load_scenario(nb.write_scenario(path, doc)))
+
+
+def test_dated_events_are_the_fixed_windows_and_maintenance_not_the_random_ones() -> None:
+    """The spans route choice learns apart (`Network.dated_spans`): a disruption with dates
+    and a lock's maintenance, merged where they touch, for the parts asked; random outages
+    (baseline-2023's fog) are the usual variability."""
+    from sim.engine.windows import inside, meets
+    from sim.network import merge_spans
+    from sim.pipeline import prepare
+
+    root = Path(__file__).resolve().parents[2] / "scenarios"
+    assert prepare(root / "baseline-2023.yaml").network.dated_spans() == ()
+    lock = prepare(root / "three-gorges-maintenance.yaml").network
+    assert lock.dated_spans() == ((51 * 24.0, 96 * 24.0),)
+    assert lock.dated_spans([("hub", "qinzhou")]) == ()
+    port = prepare(root / "qinzhou-congestion.yaml").network
+    assert port.dated_spans([("hub", "qinzhou")]) == ((150 * 24.0, 200 * 24.0),)
+    assert merge_spans([(5.0, 6.0), (1.0, 2.0), (2.0, 3.0), (2.5, 4.0)]) == ((1.0, 4.0),
+                                                                            (5.0, 6.0))
+    spans = ((10.0, 20.0), (30.0, 40.0))
+    assert [inside(spans, t) for t in (5.0, 10.0, 19.9, 20.0, 35.0, 45.0)] == [
+        False, True, True, False, True, False]
+    assert meets(spans, 0.0, 10.0) and meets(spans, 21.0, 31.0) and not meets(spans, 21.0, 29.0)

@@ -225,8 +225,9 @@ def test_reliability_is_valued_on_the_standard_deviation_of_transit() -> None:
     p95, sd = rec._spreads()
     assert sd == pytest.approx({0: math.sqrt(8000.0), 1: 0.0})
     assert p95[0] == pytest.approx(290.0)   # numpy's linear interpolation
+    # the passes learn the spread of the usual days' lots (every lot without dated events)
     routes = pd.DataFrame({"teu_delivered_per_year": [1e9, 1e9, 0.0],
-                           "transit_sd_h": [sd[0], sd[1], np.nan],
+                           "transit_usual_sd_h": [sd[0], sd[1], np.nan],
                            "transit_p95_h": [p95[0], p95[1], np.nan]})
 
     def route(i: int) -> Route:
@@ -271,3 +272,45 @@ def test_a_binding_capacity_rations_its_routes_and_the_logsum_sees_it(tmp_path: 
                       settled.route_spread, tables=("routes",)).tables["routes"]
     open_ = routes[routes["gateway"].isin(["west", "east"])]["offered_share"].dropna()
     assert len(open_) >= 3 and (open_ == 1.0).all()
+
+
+def test_a_dated_closure_is_learnt_for_its_own_days_not_the_whole_year(tmp_path: Path) -> None:
+    """Qinzhou closed for six weeks late in the year: route choice learns the delays of the
+    lots booked during the closure apart from the others (`Network.dated_spans`), so the
+    south is avoided while the port is shut and not before. Learnt over the whole year, the
+    weeks of waiting of the lots caught by the closure were spread over every booking, and
+    in `qinzhou-congestion` (seven weeks) the south lost about 70% of its year from week 4."""
+    doc = market_doc(tmp_path, horizon={"days": 300, "warmup_days": 30},
+                     equilibrium={"max_iterations": 3})
+    plain = prepare(write_scenario(tmp_path / "plain.yaml", doc))
+    doc["changes"] = [{"kind": "disruption", "hub": "qz", "start_day": 200, "end_day": 242,
+                       "capacity_factor": 0.0, "why": "test: the port shut"}]
+    closed = prepare(write_scenario(tmp_path / "closed.yaml", doc))
+    assert closed.network.dated_spans() == ((200 * 24.0, 242 * 24.0),)
+    a, b = settle(plain), settle(closed)
+    south = [r.index for cs in b.choices for r in cs.routes
+             if r.gateway == "south" and closed.flows[cs.flow].market]
+    assert south and not a.route_unforeseen_event
+    # a route's events are those of its own parts: the routes that avoid Qinzhou learn none
+    via_qz = {r.index for cs in b.choices for r in cs.routes if "qz" in r.hubs}
+    assert b.route_unforeseen_event and set(b.route_unforeseen_event) <= via_qz
+    # the exports booked while the port was shut waited for it: learnt for those days only
+    # (an import booked weeks before, caught at sea, was not to be foreseen: it counts in
+    # neither)
+    exports = [r.index for cs in b.choices for r in cs.routes
+               if r.gateway == "south" and r.hubs[0] == "cq"]
+    assert len(exports) == 2 and min(b.route_unforeseen_event[i] for i in exports) > 24 * 7
+    assert max(abs(b.route_unforeseen[i] - a.route_unforeseen[i]) for i in south) < 24
+    # so before the closure the south carries what it carries without one
+    weekly = {name: replicate(s).replications[0].tables["timeseries"]
+              .query("corridor == 'south' and 5 <= week < 25")["teu_per_week"].sum()
+              for name, s in (("plain", a), ("closed", b))}
+    assert weekly["closed"] == pytest.approx(weekly["plain"], rel=0.05)
+    # without a dated event the usual figures are the whole ones, and there are no others
+    routes = replicate(a).replications[0].tables["routes"]
+    for whole, usual in (("transit_mean_h", "transit_usual_mean_h"),
+                         ("transit_sd_h", "transit_usual_sd_h"),
+                         ("foreseen_mean_h", "foreseen_usual_mean_h"),
+                         ("offered_share", "offered_usual_share")):
+        assert routes[usual].equals(routes[whole]), whole
+    assert routes["transit_event_mean_h"].isna().all()
