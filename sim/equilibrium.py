@@ -193,7 +193,8 @@ def _spreads(routes: pd.DataFrame, choices: Sequence[ChoiceSet], lot_teu: float,
     seen: dict[int, tuple[float, float]] = {}
     by_gateway: dict[str, list[float]] = {}
     # one dict per column: a row lookup (routes.loc) per route cost more than the pass's sums
-    teus, sds = (routes[c].to_dict() for c in ("teu_delivered_per_year", "transit_usual_sd_h"))
+    teus, sds = (routes[c].to_dict()
+                 for c in ("teu_usual_delivered_per_year", "transit_usual_sd_h"))
     for cs in choices:
         for r in cs.routes:
             if r.index not in teus:

@@ -484,11 +484,13 @@ def execute_path(task: PathTask) -> dict[str, Any]:
             routes = result.tables["routes"].set_index("route")
             base_hours = {r.index: r.base_hours for cs in settled.choices for r in cs.routes}
             for index, key in keys.items():
-                seen = routes["transit_mean_h"].get(index) if index in routes.index else None
+                # the usual days, as the passes learn them (a dated event is that year's)
+                seen = (routes["transit_usual_mean_h"].get(index) if index in routes.index
+                        else None)
                 if seen is None or not np.isfinite(seen):
                     continue
                 observed = max(0.0, float(seen) - base_hours[index])
-                unseen = observed - float(routes["foreseen_mean_h"][index])
+                unseen = observed - float(routes["foreseen_usual_mean_h"][index])
                 for memory, value in ((learnt, observed), (unforeseen, unseen)):
                     memory[key] = value if key not in memory else 0.5 * (memory[key] + value)
             rows.append({**task.head(), "year": year,

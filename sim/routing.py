@@ -65,14 +65,16 @@ class ChoiceSet:
 
 def dated_spans(plan: Plan, route: Route) -> tuple[tuple[float, float], ...]:
     """The hours in which a dated event is in force at a part of `route` (its hubs, and the
-    services it rides with their links and locks): the route's own events, which route
-    choice learns apart (`Network.dated_spans`). A line's vehicles feel every window of its
-    service and links, on the stretch ridden or not, so all of them count."""
+    services it rides with their stops, links and locks): the route's own events, which
+    route choice learns apart (`Network.dated_spans`). A line's vehicles feel every window
+    of its service, its links and the hubs they stop or pass at (a border holds a train
+    that goes through), on the stretch ridden or not, so all of them count."""
     net = plan.network
     parts: set[tuple[str, str]] = {("hub", h) for h in route.hubs}
     for leg in route.legs:
         line = net.lines[leg.line]
         parts.add(("service", line.service))
+        parts.update(("hub", stop) for stop in line.stops)
         for hop in line.hops:
             parts.add(("link", hop.link.id))
             if hop.link.lock:

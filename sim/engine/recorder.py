@@ -48,6 +48,7 @@ ROUTES = Table("routes", ("route",), (
                                            "scenario's dated events whose journeys met none "
                                            "(what route choice learns for usual days; "
                                            "transit_mean_h when there is no dated event)"),
+    col("teu_usual_delivered", "TEU", "year", "TEU delivered of those lots"),
     col("transit_usual_sd_h", "h", label="transit_sd_h of those lots"),
     col("foreseen_usual_mean_h", "h", label="foreseen_mean_h of those lots"),
     col("offered_usual_share", "share", label="offered_share of the TEU booked outside the "
@@ -144,6 +145,7 @@ class Recorder:
         self.usual_bookings: dict[int, dict[tuple[bool, ...], float]] = (
             {cs.flow: {} for cs in choices} if self.spans else self.bookings)
         self.route_ids = array("i")
+        self.usual_lot = array("b")     # per delivered lot: 1 if its journey met no event
         self.teu = array("d")
         self.transit = array("d")
         self.wait = array("d")
@@ -189,6 +191,7 @@ class Recorder:
             spans = self.spans.get(idx, ())
             acc = (self.event if inside(spans, lot.created) else
                    None if meets(spans, lot.created, now) else self.usual)
+            self.usual_lot.append(acc is self.usual)
             if acc is not None:
                 acc[0, idx] += lot.teu
                 acc[1, idx] += lot.teu * (now - lot.created)
@@ -207,17 +210,8 @@ class Recorder:
         ids = np.frombuffer(self.route_ids, dtype=np.int32)
         transit, teus = np.asarray(self.transit), np.asarray(self.teu)
         if usual and self.spans:
-            at = np.asarray(self.at)
-            created = at - transit
-            met = np.zeros(len(ids), dtype=bool)
-            routes_of: dict[tuple[tuple[float, float], ...], list[int]] = {}
-            for idx, spans in self.spans.items():
-                routes_of.setdefault(spans, []).append(idx)
-            for spans, idxs in routes_of.items():   # few distinct spans: one pass each
-                on = np.isin(ids, idxs)
-                for start, end in spans:
-                    met |= on & (created < end) & (at >= start)
-            ids, transit, teus = ids[~met], transit[~met], teus[~met]
+            keep = np.frombuffer(self.usual_lot, dtype=np.int8).astype(bool)
+            ids, transit, teus = ids[keep], transit[keep], teus[keep]
         if not len(ids):
             return {}, {}
         order = np.argsort(ids, kind="stable")
@@ -283,6 +277,8 @@ class Recorder:
                                  "transit_event_mean_h", "foreseen_event_mean_h"),
                                 self._means(idx), strict=True))
             rows[-1]["transit_usual_sd_h"] = usual_sd.get(idx, np.nan)
+            rows[-1]["teu_usual_delivered"] = (self.usual[0, idx] if self.spans
+                                               else self.route_delivered[idx])
             rows[-1]["offered_usual_share"] = (self._offered(idx, usual=True) if self.spans
                                                else rows[-1]["offered_share"])
         return rows

@@ -58,14 +58,18 @@ def _counting(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 def test_a_settled_plan_is_read_back_with_the_same_state(
         tmp_path: Path, folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    plan = prepare(_scenario(tmp_path))
+    # a dated closure, so that the delays learnt in events are part of what is kept
+    plan = prepare(_scenario(tmp_path, changes=[
+        {"kind": "disruption", "hub": "qz", "start_day": 15, "end_day": 22,
+         "capacity_factor": 0.0, "why": "test: a dated closure"}]))
     calls = _counting(monkeypatch)
     first = settle(plan)
     assert len(calls) == 3 and len(_settlings(folder)) == 1
     again = settle(plan)
     assert len(calls) == 3, "read from the cache, not simulated again"
-    for name in ("route_delay", "route_unforeseen", "route_spread", "route_offered",
-                 "market", "report"):
+    assert first.route_unforeseen_event
+    for name in ("route_delay", "route_unforeseen", "route_unforeseen_event", "route_spread",
+                 "route_offered", "market", "report"):
         assert getattr(again, name) == getattr(first, name), name
     assert again.plan == first.plan
     monkeypatch.setenv(cache.ENV, "off")

@@ -141,6 +141,16 @@ def test_dated_events_are_the_fixed_windows_and_maintenance_not_the_random_ones(
     assert lock.dated_spans([("hub", "qinzhou")]) == ()
     port = prepare(root / "qinzhou-congestion.yaml").network
     assert port.dated_spans([("hub", "qinzhou")]) == ((150 * 24.0, 200 * 24.0),)
+    # a route's events are those of its parts: a border its train passes through included
+    from sim.routing import choice_sets, dated_spans
+    plan = prepare(root / "poland-border-closure.yaml")
+    lines = plan.network.lines
+    routes = [r for cs in choice_sets(plan) for r in cs.routes]
+    through = [r for r in routes if any("malaszewicze" in lines[leg.line].stops
+                                        for leg in r.legs)]
+    assert through and all(dated_spans(plan, r) == ((254 * 24.0, 267 * 24.0),)
+                           for r in through)
+    assert not any(dated_spans(plan, r) for r in routes if r not in through)
     assert merge_spans([(5.0, 6.0), (1.0, 2.0), (2.0, 3.0), (2.5, 4.0)]) == ((1.0, 4.0),
                                                                             (5.0, 6.0))
     spans = ((10.0, 20.0), (30.0, 40.0))

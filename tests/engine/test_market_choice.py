@@ -3,6 +3,7 @@ against the model's probabilities, induced trade, and conservation with market f
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
@@ -226,7 +227,7 @@ def test_reliability_is_valued_on_the_standard_deviation_of_transit() -> None:
     assert sd == pytest.approx({0: math.sqrt(8000.0), 1: 0.0})
     assert p95[0] == pytest.approx(290.0)   # numpy's linear interpolation
     # the passes learn the spread of the usual days' lots (every lot without dated events)
-    routes = pd.DataFrame({"teu_delivered_per_year": [1e9, 1e9, 0.0],
+    routes = pd.DataFrame({"teu_usual_delivered_per_year": [1e9, 1e9, 0.0],
                            "transit_usual_sd_h": [sd[0], sd[1], np.nan],
                            "transit_p95_h": [p95[0], p95[1], np.nan]})
 
@@ -306,9 +307,17 @@ def test_a_dated_closure_is_learnt_for_its_own_days_not_the_whole_year(tmp_path:
               .query("corridor == 'south' and 5 <= week < 25")["teu_per_week"].sum()
               for name, s in (("plain", a), ("closed", b))}
     assert weekly["closed"] == pytest.approx(weekly["plain"], rel=0.05)
+    # and while the port is shut, route choice adds what it learnt there: the exports booked
+    # on the south are fewer than by a choice blind to it (the same run otherwise)
+    blind = dataclasses.replace(b, route_unforeseen_event={})
+    booked = {name: replicate(s).replications[0].tables["routes"]
+              .query("gateway == 'south' and origin == 'cq'")["teu_created_per_year"].sum()
+              for name, s in (("learnt", b), ("blind", blind))}
+    assert booked["learnt"] < 0.98 * booked["blind"]
     # without a dated event the usual figures are the whole ones, and there are no others
     routes = replicate(a).replications[0].tables["routes"]
-    for whole, usual in (("transit_mean_h", "transit_usual_mean_h"),
+    for whole, usual in (("teu_delivered_per_year", "teu_usual_delivered_per_year"),
+                         ("transit_mean_h", "transit_usual_mean_h"),
                          ("transit_sd_h", "transit_usual_sd_h"),
                          ("foreseen_mean_h", "foreseen_usual_mean_h"),
                          ("offered_share", "offered_usual_share")):
