@@ -20,6 +20,13 @@ did not foresee, u = observed - (mean hours the picture showed at booking, over 
 delivered lots), and route choice adds u to the picture in the passes and the run: its
 expected cost of a route is then d, the cost the logsums of demand are taken at.
 
+A dated event (a disruption with dates, a lock's maintenance: `sim.routing.dated_spans`) is
+learnt for its own days: the lots booked while one is in force on their route give
+`route_unforeseen_event`, what route choice adds to that route in those hours only; the
+lots whose journeys met none give everything else (delay, unforeseen part, spread, share
+offered), so demand and the rest of the year do not answer to a closure; the lots caught by
+one they were booked before count in neither. Without dated events every lot is usual.
+
 A route queued beyond `routing.max_excess_wait_hours` is not offered to the lots booked then
 (a capacity that binds rations it). The passes learn, by MSA, the share of each flow's
 bookings at which each of its routes was offered, and the market logsums weigh each route
