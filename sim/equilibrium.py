@@ -25,7 +25,9 @@ learnt for its own days: the lots booked while one is in force on their route gi
 `route_unforeseen_event`, what route choice adds to that route in those hours only; the
 lots whose journeys met none give everything else (delay, unforeseen part, spread, share
 offered), so demand and the rest of the year do not answer to a closure; the lots caught by
-one they were booked before count in neither. Without dated events every lot is usual.
+one they were booked before count in neither. An event at a hub or a lock lasts, for this,
+until the backlog it left has cleared (`_aftermath`, read from the pass's daily queues).
+Without dated events every lot is usual.
 
 A route queued beyond `routing.max_excess_wait_hours` is not offered to the lots booked then
 (a capacity that binds rations it). The passes learn, by MSA, the share of each flow's
@@ -75,9 +77,10 @@ from sim.demand import (
 )
 from sim.engine import simulate
 from sim.market.empties import with_empties
-from sim.network import Plan, revise, with_horizon_days
+from sim.network import EventKey, Plan, revise, with_horizon_days
 from sim.results import BY_MARKET
 from sim.routing import ChoiceSet, choice_sets
+from sim.units import HOURS_PER_DAY
 
 
 @dataclass(frozen=True)
@@ -149,6 +152,9 @@ class Settled:
     # the same, learnt from the lots booked while a dated event was in force: what route
     # choice adds in those hours (`Network.dated_spans`; empty without such events)
     route_unforeseen_event: dict[int, float] = field(default_factory=dict)
+    # the hour each dated event at a hub or lock counts as over, by (kind, id, start hour):
+    # when its backlog cleared (`_aftermath`); its hours to then count as the event's
+    event_until: dict[EventKey, float] = field(default_factory=dict)
     # per route index, the share of its flow's bookings at which it was offered (not queued
     # beyond the rebooking bound): the availability the market logsums see
     route_offered: dict[int, float] = field(default_factory=dict)
@@ -254,6 +260,48 @@ class Learnt:
     gaps: tuple[float, ...]
     states: MarketPasses = ()   # the market state after each pass
     unforeseen_event: dict[int, float] = field(default_factory=dict)   # in dated events
+    until: dict[EventKey, float] = field(default_factory=dict)   # their backlogs' ends
+
+
+AFTERMATH_REFERENCE_DAYS = 28   # the days before an event whose queues are its usual range
+
+
+def _aftermath(plan: Plan, tables: Mapping[str, pd.DataFrame], previous: Mapping[EventKey, float],
+               n: int) -> dict[EventKey, float]:
+    """The hour each dated event at a hub or a lock counts as over: the end of the first day
+    ending at or after the event's end on which the part's queue (a hub's TEU, a lock's
+    tonnes both ways; the daily series hold each day's queue at its end) was back within the
+    range of the AFTERMATH_REFERENCE_DAYS days that ended by its start, or the end of the
+    pass if it never was; averaged over the passes (MSA). Other parts (a service, a link)
+    keep no daily queue: their events end with their windows.
+
+    assumption: back within its range of the four weeks before is back to usual (a queue
+    that swings from day to day has no sharper level). An event with no day of the
+    statistics period before it (in the warm-up, whose days are not kept) is not extended;
+    another event in the four weeks before widens the range and so shortens this one."""
+    hubs, locks = tables.get("hubs_daily"), tables.get("locks_daily")
+    out = dict(previous)
+    for kind, ident, start, end in plan.network.dated_windows():
+        if kind == "hub" and hubs is not None:
+            queue = hubs[hubs["hub"] == ident].set_index("day")["queue_teu"]
+        elif kind == "lock" and locks is not None:
+            queue = locks[locks["lock"] == ident].groupby("day")["queue_t"].sum()
+        else:
+            continue
+        ends = (queue.index.to_numpy(dtype=float) + 1) * HOURS_PER_DAY   # each day's end, h
+        before = queue[(ends <= start)
+                       & (ends > start - AFTERMATH_REFERENCE_DAYS * HOURS_PER_DAY)]
+        if before.empty:
+            continue
+        after = queue[ends >= end]
+        # a running sum of waiting TEU or tonnes can leave a float's dust where none wait
+        back = after[after <= before.max() + 1e-6]
+        cleared = ((float(back.index[0]) + 1) * HOURS_PER_DAY if len(back)
+                   else float(ends.max()))
+        key = (kind, ident, start)
+        old = previous.get(key, end)
+        out[key] = old + (max(end, cleared) - old) / n
+    return out
 
 
 def _at(refs: MarketPasses | None, n: int) -> MarketRef | None:
@@ -277,6 +325,8 @@ def _passes(base: Plan, choices: tuple[ChoiceSet, ...], refs: MarketPasses | Non
     # which it delivered such lots (`seen`)
     unforeseen_event: dict[int, float] = {}
     seen_event: dict[int, int] = {}
+    until: dict[EventKey, float] = {}
+    dated = bool(base.network.dated_spans())
     spread: dict[int, float] = {}
     offered: dict[int, float] = {}
     gaps: list[float] = []
@@ -287,8 +337,12 @@ def _passes(base: Plan, choices: tuple[ChoiceSet, ...], refs: MarketPasses | Non
     for n in range(1, settings.max_iterations + 1):
         plan = _pass_plan(with_empties(respond(base, factors), choices, delay, spread,
                                        offered))
-        routes = simulate(plan, replication, choices, unforeseen, spread, tables=("routes",),
-                          route_delay_event=unforeseen_event).tables["routes"].set_index("route")
+        result = simulate(plan, replication, choices, unforeseen, spread,
+                          tables=("routes", "hubs_daily", "locks_daily") if dated else ("routes",),
+                          route_delay_event=unforeseen_event, event_until=until)
+        routes = result.tables["routes"].set_index("route")
+        if dated:
+            until = _aftermath(plan, result.tables, until, n)
         passes = n
         flows = routes["teu_created_per_year"].reindex(index).fillna(0.0).to_numpy()
         if previous is not None:
@@ -326,7 +380,7 @@ def _passes(base: Plan, choices: tuple[ChoiceSet, ...], refs: MarketPasses | Non
             break
     return Learnt(delay=delay, unforeseen=unforeseen, spread=spread, offered=offered,
                   passes=passes, converged=converged, gaps=tuple(gaps), states=tuple(states),
-                  unforeseen_event=unforeseen_event)
+                  unforeseen_event=unforeseen_event, until=until)
 
 
 def _plain_reference(base: Plan, choices: Sequence[ChoiceSet], mref: MarketRef | None
@@ -383,6 +437,7 @@ def settle(base: Plan, choices: Sequence[ChoiceSet] | None = None,
     passes, converged = 0, False
     gaps: list[float] = []
     unforeseen_event: dict[int, float] = {}
+    until: dict[EventKey, float] = {}
     if learns:
         learnt = cache.kept(
             lambda: ["settle", repr(revise(base, replications=1)), repr(choices),
@@ -398,7 +453,7 @@ def settle(base: Plan, choices: Sequence[ChoiceSet] | None = None,
         # offered) would no longer compare equal to the same plan settled afresh
         states = (*states, *learnt.states[:-1], state)
         passes, converged, gaps = learnt.passes, learnt.converged, list(learnt.gaps)
-        unforeseen_event = learnt.unforeseen_event
+        unforeseen_event, until = learnt.unforeseen_event, learnt.until
     return Settled(plan=with_empties(respond(base, factors), choices, delay, spread, offered),
                    base=base, choices=choices, route_delay=delay,
                    report=_report(base, factors, passes, converged, gaps,
@@ -407,7 +462,7 @@ def settle(base: Plan, choices: Sequence[ChoiceSet] | None = None,
                    initial_delay=initial_delay, replication=replication,
                    route_unforeseen=unforeseen, initial_unforeseen=initial_unforeseen,
                    route_offered=offered, given_reference=given_reference,
-                   route_unforeseen_event=unforeseen_event)
+                   route_unforeseen_event=unforeseen_event, event_until=until)
 
 
 def for_replication(settled: Settled, replication: int) -> Settled:

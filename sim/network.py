@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from pathlib import Path
@@ -72,6 +72,7 @@ DIRECTIONS = ("down", "up")   # down: from a link's first vertex to its last
 
 
 Span = tuple[float, float]  # (start h, end h)
+EventKey = tuple[str, str, float]   # a dated event: (kind, id, start h)
 
 
 def merge_spans(spans: Iterable[Span]) -> tuple[Span, ...]:
@@ -142,24 +143,31 @@ class Network:
         drawn = outage_windows(random, hours, seed, replication, f"disruption:{kind}:{ident}")
         return tuple(sorted(fixed + drawn))
 
-    def dated_spans(self, parts: Collection[tuple[str, str]] | None = None
-                    ) -> tuple[Span, ...]:
+    def dated_spans(self, parts: Collection[tuple[str, str]] | None = None,
+                    until: Mapping[EventKey, float] | None = None) -> tuple[Span, ...]:
         """The hours (start, end), merged, in which an event with dates is in force at one of
         `parts` ((kind, id): hub, link, lock or service; all when None): a disruption with
         `start_day` and `end_day`, a lock's maintenance or scheduled outage. Shippers know
         of such an event while it lasts but do not plan the rest of the year around it, so
         route choice learns the delays of the lots booked in a route's spans apart from the
         rest (`sim.routing.dated_spans`, `sim.equilibrium`). Random outages (fog) are the
-        usual variability, not dated events."""
-        spans = [(start, end) for part, windows in self.disruptions.items()
-                 if parts is None or part in parts for start, end, _ in windows]
+        usual variability, not dated events. `until`: where an event's backlog outlasted it,
+        the hour it cleared, by (kind, id, start hour) (`dated_windows`)."""
+        until = until or {}
+        return merge_spans((start, max(end, until.get((kind, ident, start), end)))
+                           for kind, ident, start, end in self.dated_windows()
+                           if parts is None or (kind, ident) in parts)
+
+    def dated_windows(self) -> list[tuple[str, str, float, float]]:
+        """Every dated event as (kind, id, start h, end h): the disruptions with dates and
+        the locks' maintenance and scheduled outages."""
+        out = [(kind, ident, start, end) for (kind, ident), windows in self.disruptions.items()
+               for start, end, _ in windows]
         for lock, op in self.lock_traffic.items():
-            if parts is None or ("lock", lock) in parts:
-                dated = [*op.maintenance,
-                         *(o for o in op.outages if isinstance(o, ScheduledOutage))]
-                spans.extend((w.start_day * HOURS_PER_DAY, w.end_day * HOURS_PER_DAY)
-                             for w in dated)
-        return merge_spans(spans)
+            dated = [*op.maintenance, *(o for o in op.outages if isinstance(o, ScheduledOutage))]
+            out.extend(("lock", lock, w.start_day * HOURS_PER_DAY, w.end_day * HOURS_PER_DAY)
+                       for w in dated)
+        return out
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,8 @@ def replicate_one(settled: Settled, replication: int) -> ReplicationResult:
 
     own = for_replication(settled, replication)
     result = simulate(own.plan, replication, own.choices, own.route_unforeseen,
-                      own.route_spread, route_delay_event=own.route_unforeseen_event)
+                      own.route_spread, route_delay_event=own.route_unforeseen_event,
+                      event_until=own.event_until)
     result.equilibrium = own.report.as_dict()
     result.market_passes = own.market_passes
     return result

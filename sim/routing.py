@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from sim import cache
 from sim.errors import InputError
 from sim.market.spec import Choice, Gateway
-from sim.network import Line, Plan
+from sim.network import EventKey, Line, Plan
 from sim.specs import Flow, HubSpec
 
 # networkx and igraph are imported where the routes are found: a command stopped by bad
@@ -63,12 +63,14 @@ class ChoiceSet:
     routes: tuple[Route, ...]
 
 
-def dated_spans(plan: Plan, route: Route) -> tuple[tuple[float, float], ...]:
+def dated_spans(plan: Plan, route: Route, until: Mapping[EventKey, float] | None = None
+                ) -> tuple[tuple[float, float], ...]:
     """The hours in which a dated event is in force at a part of `route` (its hubs, and the
     services it rides with their stops, links and locks): the route's own events, which
     route choice learns apart (`Network.dated_spans`). A line's vehicles feel every window
     of its service, its links and the hubs they stop or pass at (a border holds a train
-    that goes through), on the stretch ridden or not, so all of them count."""
+    that goes through), on the stretch ridden or not, so all of them count. `until`: the
+    hours the events' backlogs cleared (`Network.dated_spans`)."""
     net = plan.network
     parts: set[tuple[str, str]] = {("hub", h) for h in route.hubs}
     for leg in route.legs:
@@ -79,7 +81,7 @@ def dated_spans(plan: Plan, route: Route) -> tuple[tuple[float, float], ...]:
             parts.add(("link", hop.link.id))
             if hop.link.lock:
                 parts.add(("lock", hop.link.lock))
-    return net.dated_spans(parts)
+    return net.dated_spans(parts, until)
 
 
 def handling_hours(hub: HubSpec, teu: float) -> float:

@@ -29,7 +29,7 @@ from sim.engine.loop import Poisson, begin, run_until
 from sim.engine.recorder import Recorder, ReplicationResult
 from sim.engine.windows import inside
 from sim.errors import ConservationError
-from sim.network import Plan
+from sim.network import EventKey, Plan
 from sim.rng import draws, stream
 from sim.routing import ChoiceSet, Route, choice_sets, offered, weights
 from sim.specs import Spec
@@ -71,7 +71,8 @@ class Model:
                  choices: Sequence[ChoiceSet] | None = None,
                  route_delay: Mapping[int, float] | None = None,
                  route_spread: Mapping[int, float] | None = None,
-                 route_delay_event: Mapping[int, float] | None = None) -> None:
+                 route_delay_event: Mapping[int, float] | None = None,
+                 event_until: Mapping[EventKey, float] | None = None) -> None:
         self.plan = plan
         self.replication = replication
         # hours of delay per route index learnt from earlier passes that the congestion
@@ -92,7 +93,8 @@ class Model:
         self.created_teu = 0.0
         self.delivered_teu = 0.0
         self.stats_from = plan.horizon.warmup_days * HOURS_PER_DAY
-        self.recorder = Recorder(plan, self.choices, self.stats_from)
+        # each route's dated events, until their backlogs cleared (`event_until`)
+        self.recorder = Recorder(plan, self.choices, self.stats_from, event_until)
         # days of the statistics period, for the components' daily series
         self.first_day, self.days = day_span(self.stats_from, plan.horizon.days * HOURS_PER_DAY)
         self._days_closed = 0
@@ -456,7 +458,8 @@ def simulate(plan: Plan, replication: int = 0,
              route_delay: Mapping[int, float] | None = None,
              route_spread: Mapping[int, float] | None = None,
              tables: Collection[str] | None = None,
-             route_delay_event: Mapping[int, float] | None = None) -> ReplicationResult:
+             route_delay_event: Mapping[int, float] | None = None,
+             event_until: Mapping[EventKey, float] | None = None) -> ReplicationResult:
     """Run one replication of `plan` and return its records (every table, or those named
     in `tables`).
 
@@ -467,7 +470,8 @@ def simulate(plan: Plan, replication: int = 0,
     generation first and stayed there: every feedback pass kept its predecessor's memory
     (about 30 MB per 120-day pass of baseline-2023, 85 MB per year)."""
     with gc_paused():
-        model = Model(plan, replication, choices, route_delay, route_spread, route_delay_event)
+        model = Model(plan, replication, choices, route_delay, route_spread, route_delay_event,
+                      event_until)
         result = model.run(tables)
         del model
     gc.collect(0)

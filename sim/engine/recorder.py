@@ -6,7 +6,7 @@ component writes about itself.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -17,7 +17,7 @@ from sim.components import kinds
 from sim.engine.component import Row
 from sim.engine.windows import inside, meets
 from sim.kpis import Table, col, corridor_row, kpis
-from sim.network import Plan, merge_spans
+from sim.network import EventKey, Plan, merge_spans
 from sim.routing import ChoiceSet, dated_spans
 from sim.specs import CORRIDORS
 from sim.units import HOURS_PER_WEEK, annual_factor
@@ -114,7 +114,8 @@ class ReplicationResult:
 class Recorder:
     """Collects deliveries lot by lot into typed arrays; builds the tables at the end."""
 
-    def __init__(self, plan: Plan, choices: Sequence[ChoiceSet], stats_from: float) -> None:
+    def __init__(self, plan: Plan, choices: Sequence[ChoiceSet], stats_from: float,
+                 until: Mapping[EventKey, float] | None = None) -> None:
         self.plan = plan
         self.stats_from = stats_from
         self.routes = {r.index: (cs.flow, r) for cs in choices for r in cs.routes}
@@ -128,12 +129,13 @@ class Recorder:
         self.route_delivered = np.zeros(n)
         self.route_transit = np.zeros(n)    # TEU-hours door to door, for the mean per route
         self.route_foreseen = np.zeros(n)   # TEU-hours of queueing seen at booking
-        # the hours of each route's dated events (`sim.routing.dated_spans`; routes with
-        # none left out): delivered TEU, TEU-hours door to door and TEU-hours foreseen, of
-        # the lots booked in them ("event") and of the lots whose journeys met none
-        # ("usual"); in a plan without events, usual is every lot
+        # the hours of each route's dated events, their backlogs included (`until`;
+        # `sim.routing.dated_spans`; routes with none left out), and per route the
+        # delivered TEU, TEU-hours door to door and TEU-hours foreseen of the lots booked in
+        # them ("event") and of those whose journeys met none ("usual"); in a plan without
+        # events, usual is every lot
         self.spans = {r.index: spans for cs in choices for r in cs.routes
-                      if (spans := dated_spans(plan, r))} if (
+                      if (spans := dated_spans(plan, r, until))} if (
             choices and plan.network.dated_spans()) else {}
         self.usual = np.zeros((3, n))
         self.event = np.zeros((3, n))

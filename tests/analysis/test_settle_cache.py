@@ -68,8 +68,8 @@ def test_a_settled_plan_is_read_back_with_the_same_state(
     again = settle(plan)
     assert len(calls) == 3, "read from the cache, not simulated again"
     assert first.route_unforeseen_event
-    for name in ("route_delay", "route_unforeseen", "route_unforeseen_event", "route_spread",
-                 "route_offered", "market", "report"):
+    for name in ("route_delay", "route_unforeseen", "route_unforeseen_event", "event_until",
+                 "route_spread", "route_offered", "market", "report"):
         assert getattr(again, name) == getattr(first, name), name
     assert again.plan == first.plan
     monkeypatch.setenv(cache.ENV, "off")

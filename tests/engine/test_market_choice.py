@@ -289,6 +289,11 @@ def test_a_dated_closure_is_learnt_for_its_own_days_not_the_whole_year(tmp_path:
     closed = prepare(write_scenario(tmp_path / "closed.yaml", doc))
     assert closed.network.dated_spans() == ((200 * 24.0, 242 * 24.0),)
     a, b = settle(plain), settle(closed)
+    # the port's backlog (here a day: the services are ample) counts as the event's, in the
+    # spans the run reads
+    key = ("hub", "qz", 200 * 24.0)
+    assert b.event_until[key] > 242 * 24.0 and not a.event_until
+    assert closed.network.dated_spans(None, b.event_until) == ((200 * 24.0, b.event_until[key]),)
     south = [r.index for cs in b.choices for r in cs.routes
              if r.gateway == "south" and closed.flows[cs.flow].market]
     assert south and not a.route_unforeseen_event
@@ -314,6 +319,11 @@ def test_a_dated_closure_is_learnt_for_its_own_days_not_the_whole_year(tmp_path:
               .query("gateway == 'south' and origin == 'cq'")["teu_created_per_year"].sum()
               for name, s in (("learnt", b), ("blind", blind))}
     assert booked["learnt"] < 0.98 * booked["blind"]
+    # the run reads the backlog's days as the event's: without them it learns other lots
+    short = dataclasses.replace(b, event_until={})
+    events = {name: replicate(s).replications[0].tables["routes"]["transit_event_mean_h"]
+              for name, s in (("learnt", b), ("short", short))}
+    assert not events["learnt"].equals(events["short"])
     # without a dated event the usual figures are the whole ones, and there are no others
     routes = replicate(a).replications[0].tables["routes"]
     for whole, usual in (("teu_delivered_per_year", "teu_usual_delivered_per_year"),
@@ -323,3 +333,41 @@ def test_a_dated_closure_is_learnt_for_its_own_days_not_the_whole_year(tmp_path:
                          ("offered_share", "offered_usual_share")):
         assert routes[usual].equals(routes[whole]), whole
     assert routes["transit_event_mean_h"].isna().all()
+
+
+def test_an_events_backlog_lasts_until_the_queue_is_back_in_its_usual_range(
+        tmp_path: Path) -> None:
+    """`_aftermath`: the end of the first day from the event's end on which the part's queue
+    is within the range of the four weeks before it began; the horizon's end if never."""
+    from sim.equilibrium import _aftermath
+
+    doc = market_doc(tmp_path, horizon={"days": 300, "warmup_days": 30})
+    doc["changes"] = [{"kind": "disruption", "hub": "qz", "start_day": 200, "end_day": 242,
+                       "capacity_factor": 0.0, "why": "test"}]
+    plan = prepare(write_scenario(tmp_path / "closed.yaml", doc))
+    queue = {d: float(d % 6) for d in range(30, 200)}       # usual range 0-5 TEU
+    queue.update(dict.fromkeys(range(200, 242), 1000.0))
+    queue.update({242: 600.0, 243: 200.0, 244: 5.0, 245: 300.0})
+    queue.update(dict.fromkeys(range(246, 300), 0.0))
+    daily = pd.DataFrame({"hub": "qz", "day": list(queue), "queue_teu": list(queue.values())})
+    key = ("hub", "qz", 200 * 24.0)
+    assert _aftermath(plan, {"hubs_daily": daily}, {}, 1) == {key: 245 * 24.0}
+    # averaged over the passes, from the event's own end
+    assert _aftermath(plan, {"hubs_daily": daily}, {key: 242 * 24.0}, 2)[key] == \
+        pytest.approx((242 + 245) / 2 * 24.0)
+    never = daily.assign(queue_teu=[q if d < 242 else 50.0 for d, q in queue.items()])
+    assert _aftermath(plan, {"hubs_daily": never}, {}, 1) == {key: 300 * 24.0}
+    assert _aftermath(plan, {}, {}, 1) == {}     # no daily queue: the window alone
+    # back on the event's last day: it ends with its window; a float's dust is no queue
+    gone = daily.assign(queue_teu=[0.0 if d < 200 else 1000.0 if d < 241 else 1e-12
+                                   for d in queue])
+    assert _aftermath(plan, {"hubs_daily": gone}, {}, 1) == {key: 242 * 24.0}
+    # a lock's queue is its tonnes both ways (a maintenance keyed by the lock's id)
+    from sim.network import Network
+    net = Network(hubs={}, links={}, lines=(), lock_traffic={}, emission_factors={},
+                  disruptions={("lock", "tg"): ((200 * 24.0, 242 * 24.0, 0.5),)})
+    locked = dataclasses.replace(plan, network=net)
+    both = pd.DataFrame([{"lock": "tg", "direction": side, "day": d, "queue_t": q}
+                         for d, q in queue.items() for side in ("down", "up")])
+    assert _aftermath(locked, {"locks_daily": both}, {}, 1) == {
+        ("lock", "tg", 200 * 24.0): 245 * 24.0}
