@@ -165,8 +165,7 @@ class Network:
                for start, end, _ in windows]
         for lock, op in self.lock_traffic.items():
             dated = [*op.maintenance, *(o for o in op.outages if isinstance(o, ScheduledOutage))]
-            out.extend(("lock", lock, w.start_day * HOURS_PER_DAY, w.end_day * HOURS_PER_DAY)
-                       for w in dated)
+            out.extend(("lock", lock, *w.hours) for w in dated)
         return out
 
 

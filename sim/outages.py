@@ -22,7 +22,7 @@ import numpy as np
 
 from sim.rng import stream
 from sim.specs import Maintenance, RandomOutage, ScheduledOutage
-from sim.units import HOURS_PER_DAY, HOURS_PER_MONTH
+from sim.units import HOURS_PER_MONTH
 
 Window = tuple[float, float, float]              # (start h, end h, capacity factor)
 Segment = tuple[float, float, str | None]        # (start h, end h, direction served or None)
@@ -30,8 +30,7 @@ Segment = tuple[float, float, str | None]        # (start h, end h, direction se
 
 def scheduled_window(outage: ScheduledOutage) -> Window:
     """The window of a scheduled outage, in hours."""
-    return (outage.start_day * HOURS_PER_DAY, outage.end_day * HOURS_PER_DAY,
-            outage.capacity_factor)
+    return (*outage.hours, outage.capacity_factor)
 
 
 def random_windows(outage: RandomOutage, hours: float, rng: np.random.Generator) -> list[Window]:
@@ -100,7 +99,7 @@ def flight_segments(flight: str, direction: str, other: str,
     """
     out: list[Segment] = []
     for m in sorted(maintenances, key=lambda m: m.start_day):
-        start, end = m.start_day * HOURS_PER_DAY, m.end_day * HOURS_PER_DAY
+        start, end = m.hours
         if m.flight == flight:
             out.append((start, end, None))
             continue

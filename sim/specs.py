@@ -496,6 +496,11 @@ class DayWindow(Spec):
             raise ValueError("end_day must be after start_day")
         return self
 
+    @property
+    def hours(self) -> tuple[float, float]:
+        """(start, end) in hours from the run's start, the engine's clock."""
+        return self.start_day * HOURS_PER_DAY, self.end_day * HOURS_PER_DAY
+
 
 class ScheduledOutage(DayWindow):
     """A fixed window of reduced capacity (0 = closed)."""

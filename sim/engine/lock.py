@@ -206,8 +206,7 @@ class Lock(Component):
                     self.arrivals[d].append((name, stream))
         self.flights = spec.flights()
         self._normal = {d: float(sum(1 for _, n in self.flights if n == d)) for d in DIRECTIONS}
-        self._maintenance = [(m.start_day * HOURS_PER_DAY, m.end_day * HOURS_PER_DAY)
-                             for m in op.maintenance]
+        self._maintenance = [m.hours for m in op.maintenance]
         self._windowed = [(n, c) for n, c in op.classes.items()
                           if c.entry_hours is not None and not c.lift]
         self._loads = {d: {n: c.load(d) for n, c in op.classes.items()} for d in DIRECTIONS}

@@ -439,7 +439,8 @@ class _Arrivals:
         """At a bound of the routes' dated events: which routes have one in force now; on a
         change, the picker, entry and cache of that pattern, and the picture read afresh."""
         pattern = tuple(inside(spans, now) for spans in self.spans)
-        self.next_bound = next((t for t in self.bounds if t > now), math.inf)
+        later = bisect_right(self.bounds, now)
+        self.next_bound = self.bounds[later] if later < len(self.bounds) else math.inf
         if pattern == self.pattern:
             return
         self.pattern = pattern

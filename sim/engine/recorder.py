@@ -143,7 +143,7 @@ class Recorder:
         # in force (without events: `bookings` itself)
         self.flow_spans = {cs.flow: merge_spans([s for r in cs.routes
                                                  for s in self.spans.get(r.index, ())])
-                           for cs in choices}
+                           for cs in choices} if self.spans else {}
         self.usual_bookings: dict[int, dict[tuple[bool, ...], float]] = (
             {cs.flow: {} for cs in choices} if self.spans else self.bookings)
         self.route_ids = array("i")
@@ -236,23 +236,13 @@ class Recorder:
         total = sum(booked.values())
         return sum(t for pattern, t in booked.items() if pattern[k]) / total if total else np.nan
 
-    def _means(self, idx: int) -> tuple[float, float, float, float]:
-        """(transit, foreseen) mean hours of route `idx`'s usual lots, then of its lots
-        booked in a dated event (NaN where none was delivered)."""
-        if not self.spans:
-            usual = (self.route_delivered[idx], self.route_transit[idx],
-                     self.route_foreseen[idx])
-            event = (0.0, 0.0, 0.0)
-        else:
-            usual, event = tuple(self.usual[:, idx]), tuple(self.event[:, idx])
-        out: list[float] = []
-        for teu, transit, foreseen in (usual, event):
-            out += [transit / teu, foreseen / teu] if teu > 0 else [np.nan, np.nan]
-        return out[0], out[1], out[2], out[3]
-
     def _route_table(self) -> list[Row]:
         plan = self.plan
         p95, sd = self._spreads()
+        # the usual lots' sums (TEU, TEU-hours door to door, foreseen): every lot's without
+        # dated events
+        usual = self.usual if self.spans else np.vstack(
+            (self.route_delivered, self.route_transit, self.route_foreseen))
         usual_sd = self._spreads(usual=True)[1] if self.spans else sd
         rows = []
         for idx, (fi, route) in sorted(self.routes.items()):
@@ -275,14 +265,13 @@ class Recorder:
                 "foreseen_mean_h": (self.route_foreseen[idx] / self.route_delivered[idx]
                                     if self.route_delivered[idx] > 0 else np.nan),
                 "offered_share": self._offered(idx)})
-            rows[-1].update(zip(("transit_usual_mean_h", "foreseen_usual_mean_h",
-                                 "transit_event_mean_h", "foreseen_event_mean_h"),
-                                self._means(idx), strict=True))
-            rows[-1]["transit_usual_sd_h"] = usual_sd.get(idx, np.nan)
-            rows[-1]["teu_usual_delivered"] = (self.usual[0, idx] if self.spans
-                                               else self.route_delivered[idx])
-            rows[-1]["offered_usual_share"] = (self._offered(idx, usual=True) if self.spans
-                                               else rows[-1]["offered_share"])
+            for name, sums in (("usual", usual), ("event", self.event)):
+                teu, transit, foreseen = sums[:, idx]
+                rows[-1][f"transit_{name}_mean_h"] = transit / teu if teu > 0 else np.nan
+                rows[-1][f"foreseen_{name}_mean_h"] = foreseen / teu if teu > 0 else np.nan
+            rows[-1].update({"teu_usual_delivered": usual[0, idx],
+                             "transit_usual_sd_h": usual_sd.get(idx, np.nan),
+                             "offered_usual_share": self._offered(idx, usual=True)})
         return rows
 
     def _leg_table(self) -> list[Row]:

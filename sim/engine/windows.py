@@ -22,21 +22,17 @@ def factor_at(windows: tuple[Window, ...], t: float) -> tuple[float, float]:
     return factor, until
 
 
-def inside(spans: tuple[tuple[float, float], ...], t: float) -> bool:
-    """Whether hour t lies in one of the merged, sorted `spans` (`Network.dated_spans`)."""
-    for start, end in spans:
-        if t < start:
-            return False
-        if t < end:
-            return True
-    return False
-
-
 def meets(spans: tuple[tuple[float, float], ...], start: float, end: float) -> bool:
-    """Whether the hours [start, end] overlap one of the merged, sorted `spans`."""
+    """Whether the hours [start, end] overlap one of the merged, sorted `spans`
+    (`Network.dated_spans`, each [start, end))."""
     for a, b in spans:
         if a > end:
             return False
         if start < b:
             return True
     return False
+
+
+def inside(spans: tuple[tuple[float, float], ...], t: float) -> bool:
+    """Whether hour t lies in one of the merged, sorted `spans`."""
+    return meets(spans, t, t)
