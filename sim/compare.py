@@ -186,6 +186,19 @@ def _waiting_rows(results: Results) -> pd.DataFrame:
                          "trade_bn_cny_per_year": gap * value / 1e9}).groupby("replication").sum()
 
 
+def _on_the_way_rows(results: Results) -> pd.DataFrame:
+    """Per replication: the trade class's TEU a year delivered less those that left their
+    origins, i.e. the change of the stock on the way (on vehicles, at hubs) over the
+    statistics period. The gateways count boxes delivered and trade counts them as they
+    leave, so this is the part of a change of the gateways' TEU that is boxes still
+    travelling at the year's ends (a jam, a slower route); none of the trade."""
+    routes = results.by_replication("routes")
+    routes = routes[routes["flow_class"] == "trade"]
+    gap = routes["teu_delivered_per_year"] - routes["teu_departed_per_year"]
+    return pd.DataFrame({"replication": routes["replication"], "teu_per_year": gap,
+                         "trade_bn_cny_per_year": 0.0 * gap}).groupby("replication").sum()
+
+
 def attribution(base: Results, alt: Results, variant: str) -> pd.DataFrame:
     """Where ALT's change of trade came from, per year: the paired delta of each gateway's
     loaded TEU and trade (the trade flow class), `total` (all gateways together: trade that
@@ -196,8 +209,10 @@ def attribution(base: Results, alt: Results, variant: str) -> pd.DataFrame:
     replication settled on its own streams (else exact given the one settling); `waiting at
     origins`, the change of the trade held at its origins at the year's ends (`_waiting_rows`:
     trade counts lots as they leave); and `remainder`, the total less those three (chiefly
-    the chance of whole lots created), so the parts add up. `shifted` counts the same
-    gateways in both columns: those whose trade fell.
+    the chance of whole lots created), so the parts add up. `shifted` counts in each column
+    the gateways that lost in it: a tariff cut can bring a gateway more boxes of less value.
+    The TEU column has one part more, `on the way at the ends` (`_on_the_way_rows`): the
+    gateways count boxes delivered, trade counts them as they leave.
     Last, `induced:<market>` per market: its part of the induced trade (they add up to
     `induced by access`), so a planner sees which markets an expansion's trade comes from
     and which only carry the noise of the settling."""
@@ -212,14 +227,13 @@ def attribution(base: Results, alt: Results, variant: str) -> pd.DataFrame:
             row[f"base_{col}"] = float(sub[f"{col}_base"].mean())
             row[f"delta_{col}"], row[f"delta_{col}_ci95"] = mean_ci(d)
         rows.append(row)
-    trade = both["trade_bn_cny_per_year_alt"] - both["trade_bn_cny_per_year_base"]
-    losers = both["gateway"].map(trade.groupby(both["gateway"]).mean() < 0)
     totals: dict[str, np.ndarray] = {}
     for item in ("total", "shifted"):
         row = {"variant": variant, "item": item}
         for col in ("teu_per_year", "trade_bn_cny_per_year"):
             delta = both[f"{col}_alt"] - both[f"{col}_base"]
-            if item == "shifted":  # what the gateways that lost trade (on average) gave up
+            if item == "shifted":  # what the gateways that lost (on average) gave up
+                losers = both["gateway"].map(delta.groupby(both["gateway"]).mean() < 0)
                 delta = -delta.where(losers, 0.0)
             d = delta.groupby(both["replication"]).sum().to_numpy()
             if item == "total":
@@ -238,6 +252,13 @@ def attribution(base: Results, alt: Results, variant: str) -> pd.DataFrame:
     row = {"variant": variant, "item": "waiting at origins"}
     for col in left:
         d = wa[col].sub(wb[col], fill_value=0.0).sort_index().to_numpy()
+        left[col] = left[col] - d
+        row[f"delta_{col}"], row[f"delta_{col}_ci95"] = mean_ci(d)
+    rows.append(row)
+    way = _on_the_way_rows(alt).sub(_on_the_way_rows(base), fill_value=0.0).sort_index()
+    row = {"variant": variant, "item": "on the way at the ends"}
+    for col in left:
+        d = way[col].to_numpy() if col in way else np.zeros_like(left[col])
         left[col] = left[col] - d
         row[f"delta_{col}"], row[f"delta_{col}_ci95"] = mean_ci(d)
     rows.append(row)

@@ -133,10 +133,13 @@ PLACEBO_ATTRIBUTION_FILE = "placebo_attribution.csv"   # the same, paired with a
 GATEWAY_ITEM = "gateway:"
 ATTRIBUTION_PARTS = {
     "total": "total: the net change (all gateways together)",
-    "shifted": "shifted: what the gateways that lost trade gave up",
+    "shifted": "shifted: what the gateways that lost gave up (in each column, those that "
+               "lost in it)",
     "input growth": "of the total, input growth (the scenario's demand growth)",
     "induced by access": "of the total, induced by cheaper access",
     "waiting at origins": "of the total, trade held at its origins at the year's ends",
+    "on the way at the ends": "of the total TEU, boxes left but not delivered at the year's "
+                              "ends (trade counts boxes as they leave: none of the trade)",
     "remainder": "of the total, the rest (chiefly the chance of whole lots)"}
 MARKET_ITEM = "induced:"   # one market's part of `induced by access`
 

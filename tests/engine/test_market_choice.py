@@ -142,8 +142,8 @@ def test_compare_attributes_the_change_to_gateways(tmp_path: Path) -> None:
     assert at.loc["induced by access", "delta_teu_per_year"] > 0
     for col in ("delta_teu_per_year", "delta_trade_bn_cny_per_year"):  # the parts add up
         assert at.loc["total", col] == pytest.approx(
-            at.loc[["input growth", "induced by access", "waiting at origins", "remainder"],
-                   col].sum())
+            at.loc[["input growth", "induced by access", "waiting at origins",
+                    "on the way at the ends", "remainder"], col].sum())
     # waiting at origins: the trade class's departures less its creations, paired
     def gap(res: Results) -> pd.Series:
         r = res.by_replication("routes")
@@ -152,10 +152,21 @@ def test_compare_attributes_the_change_to_gateways(tmp_path: Path) -> None:
             r["replication"]).sum()
     waited = gap(cmp.alts[0].results) - gap(cmp.base.results)
     assert at.loc["waiting at origins", "delta_teu_per_year"] == pytest.approx(waited.mean())
-    # shifted: the same gateways (those whose trade fell) in both columns
-    losers = gateways[gateways["delta_trade_bn_cny_per_year"] < 0]
-    assert at.loc["shifted", "delta_teu_per_year"] == pytest.approx(
-        -losers["delta_teu_per_year"].sum())
+    # on the way: the trade class's deliveries less its departures, paired; no trade
+    def way(res: Results) -> pd.Series:
+        r = res.by_replication("routes")
+        r = r[r["flow_class"] == "trade"]
+        return (r["teu_delivered_per_year"] - r["teu_departed_per_year"]).groupby(
+            r["replication"]).sum()
+    travelling = way(cmp.alts[0].results) - way(cmp.base.results)
+    assert at.loc["on the way at the ends", "delta_teu_per_year"] == pytest.approx(
+        travelling.mean())
+    assert at.loc["on the way at the ends", "delta_trade_bn_cny_per_year"] == 0.0
+    # shifted: in each column what the gateways that lost in it gave up, never negative
+    for col in ("delta_teu_per_year", "delta_trade_bn_cny_per_year"):
+        losers = gateways[gateways[col] < 0]
+        assert at.loc["shifted", col] == pytest.approx(-losers[col].sum())
+        assert at.loc["shifted", col] >= 0
     # the induced trade by market adds up to the whole, and comes from the market whose sea
     # leg got cheaper: the EU's cargo does not sail Qinzhou-ASEAN
     markets = at[at.index.str.startswith("induced:")]
