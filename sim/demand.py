@@ -208,7 +208,9 @@ def plain_reference(reference: MarketRef) -> dict[FlowKey, float]:
 def market_factors(plan: Plan, state: MarketRef, reference: MarketRef | None) -> dict[int, float]:
     """Trade induced on each market flow (flow index -> V / V0) by the change of its logsum
     from the reference: dGC = -(p / lambda) dLS, V / V0 = ((p + GC0 + dGC) / (p + GC0))^-sigma.
-    No reference (the plan is its own reference): the table's volumes, factor 1."""
+    No reference (the plan is its own reference), or a flow the reference offered no route
+    (its trade was observed without access, so the logsum gives no basis for a change): the
+    table's volumes, factor 1."""
     from sim.market.choice import induced_factor
 
     if plan.market is None:
@@ -224,6 +226,9 @@ def market_factors(plan: Plan, state: MarketRef, reference: MarketRef | None) ->
             continue
         value = plan.classes[flow.commodity].value_cny_per_teu
         ls0, gc0 = reference[key]
+        if not math.isfinite(ls0):
+            out[i] = 1.0
+            continue
         dgc = -(value / choice.cost_scale) * (state[key][0] - ls0)
         out[i] = induced_factor(value, gc0, dgc, choice.trade_elasticity)
     return out

@@ -86,6 +86,9 @@ def logsum(n: Nests, costs: Sequence[float]) -> float:
 
 
 def induced_factor(value: float, gc0: float, dgc: float, sigma: float) -> float:
-    """V / V0 = ((p + GC0 + dGC) / (p + GC0)) ^ -sigma, for value per TEU p."""
+    """V / V0 = ((p + GC0 + dGC) / (p + GC0)) ^ -sigma, for value per TEU p. A cost cannot
+    fall below nothing, so dGC is bounded below by -GC0 (an unbounded fall, from a logsum
+    far above the reference's, reads as the largest gain, not as none); a market no longer
+    reached (dGC = +inf) trades nothing."""
     base = value + gc0
-    return ((base + dgc) / base) ** (-sigma) if base + dgc > 0 else 1.0
+    return ((base + max(dgc, -gc0)) / base) ** (-sigma)

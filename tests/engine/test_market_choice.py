@@ -59,6 +59,13 @@ def test_induced_trade_ad_valorem() -> None:
     assert induced_factor(200_000.0, 10_000.0, -2_100.0, 4.5) == pytest.approx(
         (207_900 / 210_000) ** -4.5)
     assert induced_factor(200_000.0, 10_000.0, 0.0, 4.5) == 1.0
+    # a cost cannot fall below nothing: a fall beyond GC0 is the largest gain (it read as no
+    # change before), and a market no longer reached trades nothing
+    most = (200_000 / 210_000) ** -4.5
+    assert induced_factor(200_000.0, 10_000.0, -10_000.0, 4.5) == pytest.approx(most)
+    assert induced_factor(200_000.0, 10_000.0, -1e9, 4.5) == pytest.approx(most)
+    assert induced_factor(200_000.0, 10_000.0, -math.inf, 4.5) == pytest.approx(most)
+    assert induced_factor(200_000.0, 10_000.0, math.inf, 4.5) == 0.0
 
 
 def test_lots_follow_the_nested_logit(tmp_path: Path) -> None:
