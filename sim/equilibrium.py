@@ -21,12 +21,16 @@ delivered lots), and route choice adds u to the picture in the passes and the ru
 expected cost of a route is then d, the cost the logsums of demand are taken at.
 
 A dated event (a disruption with dates, a lock's maintenance: `sim.routing.dated_spans`) is
-learnt for its own days: the lots booked while one is in force on their route give
-`route_unforeseen_event`, what route choice adds to that route in those hours only; the
-lots whose journeys met none give everything else (delay, unforeseen part, spread, share
-offered), so demand and the rest of the year do not answer to a closure; the lots caught by
-one they were booked before count in neither. An event at a hub or a lock lasts, for this,
-until the backlog it left has cleared (`_aftermath`, read from the pass's daily queues).
+learnt for its own days: the lots booked while one is in force on their route (those still
+on the way at a pass's end at their age then) give `route_unforeseen_event`, what route
+choice adds to that route in those hours only; the lots whose journeys met none give the
+usual delay, its unforeseen part and the spread, so route choice on the rest of the year
+does not answer to a closure; the lots caught by one they were booked before count in
+neither. The year's demand answers to the year's access: each route's usual delay and its
+events' weighed by the share of the period they fill (`year_blend`), and the share of the
+whole period's bookings at which it was offered. An event at a hub or a lock lasts, for
+this, until the backlog it left has cleared (`_aftermath`, read from the pass's daily
+queues).
 Without dated events every lot is usual.
 
 A route queued beyond `routing.max_excess_wait_hours` is not offered to the lots booked then
@@ -79,7 +83,7 @@ from sim.engine import simulate
 from sim.market.empties import with_empties
 from sim.network import EventKey, Plan, revise, with_horizon_days
 from sim.results import BY_MARKET
-from sim.routing import ChoiceSet, choice_sets
+from sim.routing import ChoiceSet, choice_sets, dated_spans
 from sim.units import HOURS_PER_DAY
 
 
@@ -261,6 +265,50 @@ class Learnt:
     states: MarketPasses = ()   # the market state after each pass
     unforeseen_event: dict[int, float] = field(default_factory=dict)   # in dated events
     until: dict[EventKey, float] = field(default_factory=dict)   # their backlogs' ends
+    # per route, the delay of the lots booked in its dated events (those still on the way
+    # at a pass's end at their age then) and the share of the statistics period the events
+    # fill: what the year's demand weighs them by (`for_demand`)
+    delay_event: dict[int, float] = field(default_factory=dict)
+    event_share: dict[int, float] = field(default_factory=dict)
+
+    def for_demand(self) -> dict[int, float]:
+        """The delay per route that demand and the market logsums answer to: the usual
+        days' and, where a route has dated events, its events' weighted by the share of the
+        year they fill (`year_blend`)."""
+        return year_blend(self.delay, self.delay_event, self.event_share)
+
+
+def year_blend(usual: Mapping[int, float], event: Mapping[int, float],
+               share: Mapping[int, float]) -> dict[int, float]:
+    """Per route, (1 - s) x its usual value + s x its value in its dated events, s the share of
+    the statistics period the events fill: a year's trade answers to the year's access, an
+    event by the part of the year it takes, so a closure of a week weighs little and one of
+    the whole year is the year (with usual days alone it kept the route's cold start, no
+    delay, and closing a port all year induced trade). A route with no lot learnt in its
+    events keeps its usual value."""
+    out = dict(usual)
+    for i, s in share.items():
+        if i in event:
+            out[i] = (1.0 - s) * usual.get(i, 0.0) + s * event[i]
+    return out
+
+
+def event_shares(plan: Plan, choices: Sequence[ChoiceSet],
+                 until: Mapping[EventKey, float]) -> dict[int, float]:
+    """Per route with dated events (their backlogs to `until`), the share of `plan`'s
+    statistics period they fill."""
+    start = plan.horizon.warmup_days * HOURS_PER_DAY
+    end = plan.horizon.days * HOURS_PER_DAY
+    out: dict[int, float] = {}
+    if end <= start or not plan.network.dated_spans():
+        return out
+    for cs in choices:
+        for r in cs.routes:
+            hours = sum(max(0.0, min(b, end) - max(a, start))
+                        for a, b in dated_spans(plan, r, until))
+            if hours > 0:
+                out[r.index] = hours / (end - start)
+    return out
 
 
 AFTERMATH_REFERENCE_DAYS = 28   # the days before an event whose queues are its usual range
@@ -325,6 +373,8 @@ def _passes(base: Plan, choices: tuple[ChoiceSet, ...], refs: MarketPasses | Non
     # which it delivered such lots (`seen`)
     unforeseen_event: dict[int, float] = {}
     seen_event: dict[int, int] = {}
+    delay_event: dict[int, float] = {}
+    shares: dict[int, float] = {}
     until: dict[EventKey, float] = {}
     dated = bool(base.network.dated_spans())
     spread: dict[int, float] = {}
@@ -335,14 +385,15 @@ def _passes(base: Plan, choices: tuple[ChoiceSet, ...], refs: MarketPasses | Non
     passes = 0
     previous: np.ndarray | None = None
     for n in range(1, settings.max_iterations + 1):
-        plan = _pass_plan(with_empties(respond(base, factors), choices, delay, spread,
-                                       offered))
+        plan = _pass_plan(with_empties(respond(base, factors), choices,
+                                       year_blend(delay, delay_event, shares), spread, offered))
         result = simulate(plan, replication, choices, unforeseen, spread,
                           tables=("routes", "hubs_daily", "locks_daily") if dated else ("routes",),
                           route_delay_event=unforeseen_event, event_until=until)
         routes = result.tables["routes"].set_index("route")
         if dated:
             until = _aftermath(plan, result.tables, until, n)
+            shares = event_shares(plan, choices, until)
         passes = n
         flows = routes["teu_created_per_year"].reindex(index).fillna(0.0).to_numpy()
         if previous is not None:
@@ -352,8 +403,10 @@ def _passes(base: Plan, choices: tuple[ChoiceSet, ...], refs: MarketPasses | Non
         usual_h, usual_seen, event_h, event_seen = (
             routes[c].reindex(index).to_numpy(dtype=float)
             for c in ("transit_usual_mean_h", "foreseen_usual_mean_h",
-                      "transit_event_mean_h", "foreseen_event_mean_h"))
-        for i, a in routes["offered_usual_share"].reindex(index).items():
+                      "transit_event_open_mean_h", "foreseen_event_mean_h"))
+        # the share offered over the whole period, events included: what a year's demand
+        # answers to (route choice reads the live queues, not this)
+        for i, a in routes["offered_share"].reindex(index).items():
             if not np.isnan(a):   # its flow booked lots in the pass
                 old = offered.get(i, 1.0)
                 offered[i] = old + (float(a) - old) / n
@@ -365,22 +418,29 @@ def _passes(base: Plan, choices: tuple[ChoiceSet, ...], refs: MarketPasses | Non
                 observed = max(0.0, float(usual_h[j]) - base_hours[i])
                 delay[i] += (observed - delay[i]) / n
                 unforeseen[i] += (observed - float(usual_seen[j]) - unforeseen[i]) / n
-            # the lots booked in dated events: what route choice adds in their hours only
+            # the lots booked in dated events (those still on the way at the end at their
+            # age then, so a closure that never clears is learnt): what route choice adds in
+            # their hours only, and the delay the year's demand weighs by their share
             if not np.isnan(event_h[j]):
                 k = seen_event[i] = seen_event.get(i, 0) + 1
-                observed = max(0.0, float(event_h[j]) - base_hours[i]) - float(event_seen[j])
+                observed = max(0.0, float(event_h[j]) - base_hours[i])
+                seen_h = 0.0 if np.isnan(event_seen[j]) else float(event_seen[j])
                 old = unforeseen_event.get(i, 0.0)
-                unforeseen_event[i] = old + (observed - old) / k
+                unforeseen_event[i] = old + (observed - seen_h - old) / k
+                old = delay_event.get(i, 0.0)
+                delay_event[i] = old + (observed - old) / k
         if base.market is not None:
             spread = _spreads(routes, choices, base.lot_teu, spread, n)
-        factors, state = _factors(base, choices, _at(refs, n), delay, spread, offered)
+        factors, state = _factors(base, choices, _at(refs, n),
+                                  year_blend(delay, delay_event, shares), spread, offered)
         states.append(state)
         if gaps and gaps[-1] < settings.tolerance and n >= settings.min_iterations:
             converged = True
             break
     return Learnt(delay=delay, unforeseen=unforeseen, spread=spread, offered=offered,
                   passes=passes, converged=converged, gaps=tuple(gaps), states=tuple(states),
-                  unforeseen_event=unforeseen_event, until=until)
+                  unforeseen_event=unforeseen_event, until=until, delay_event=delay_event,
+                  event_share=shares)
 
 
 def _plain_reference(base: Plan, choices: Sequence[ChoiceSet], mref: MarketRef | None
@@ -447,14 +507,18 @@ def settle(base: Plan, choices: Sequence[ChoiceSet] | None = None,
             Learnt)
         delay, unforeseen, spread, offered = (learnt.delay, learnt.unforeseen, learnt.spread,
                                               learnt.offered)
-        factors, state = _factors(base, choices, mref, delay, spread, offered)
+        demand_delay = learnt.for_demand()
+        factors, state = _factors(base, choices, mref, demand_delay, spread, offered)
         # the settled state recomputed, not the last pass's: equal in value, but a cached
         # pass's state comes back unpickled, and its NaN logsums (flows with no route
         # offered) would no longer compare equal to the same plan settled afresh
         states = (*states, *learnt.states[:-1], state)
         passes, converged, gaps = learnt.passes, learnt.converged, list(learnt.gaps)
         unforeseen_event, until = learnt.unforeseen_event, learnt.until
-    return Settled(plan=with_empties(respond(base, factors), choices, delay, spread, offered),
+    else:
+        demand_delay = delay
+    return Settled(plan=with_empties(respond(base, factors), choices, demand_delay, spread,
+                                     offered),
                    base=base, choices=choices, route_delay=delay,
                    report=_report(base, factors, passes, converged, gaps,
                                   reused=given_reference is not None and mref is not None),

@@ -58,6 +58,12 @@ ROUTES = Table("routes", ("route",), (
                                            "lock's maintenance; what route choice learns "
                                            "for those days; empty without one)"),
     col("foreseen_event_mean_h", "h", label="foreseen_mean_h of those lots"),
+    col("transit_event_open_mean_h", "h", label="door-to-door hours of the lots booked in "
+                                                "the statistics period while a dated event "
+                                                "was in force, those still on the way at the "
+                                                "end counted at their age then (a lower "
+                                                "bound: what a closure that never clears "
+                                                "costs them)"),
     col("offered_share", "share", label="share of the flow's TEU booked while the route was "
                                         "offered (not queued beyond max_excess_wait_hours)")))
 LEGS = Table("legs", ("route", "leg"), (
@@ -146,6 +152,11 @@ class Recorder:
                            for cs in choices} if self.spans else {}
         self.usual_bookings: dict[int, dict[tuple[bool, ...], float]] = (
             {cs.flow: {} for cs in choices} if self.spans else self.bookings)
+        # per route, of the lots booked on it in the statistics period inside its events:
+        # [TEU, TEU x hour booked], and of those delivered, [TEU, TEU x hour booked, TEU-hours
+        # door to door]: the ones still on the way at the end are the difference
+        self.event_booked = np.zeros((2, n))
+        self.event_done = np.zeros((3, n))
         self.route_ids = array("i")
         self.usual_lot = array("b")     # per delivered lot: 1 if its journey met no event
         self.teu = array("d")
@@ -161,9 +172,21 @@ class Recorder:
             self.route_created[lot.route.index] += lot.teu
             booked = self.bookings[lot.flow]
             booked[offered] = booked.get(offered, 0.0) + lot.teu
-            if self.spans and not inside(self.flow_spans[lot.flow], lot.created):
-                booked = self.usual_bookings[lot.flow]
-                booked[offered] = booked.get(offered, 0.0) + lot.teu
+            if self.spans:
+                self._booked_in_events(lot, offered)
+
+    def _booked_in_events(self, lot: Lot, offered: tuple[bool, ...]) -> None:
+        """A lot booked in the statistics period of a plan with dated events: to the usual
+        bookings of its flow when none of its routes had one in force, and to its route's
+        event lots when that route had."""
+        if not inside(self.flow_spans[lot.flow], lot.created):
+            booked = self.usual_bookings[lot.flow]
+            booked[offered] = booked.get(offered, 0.0) + lot.teu
+            return
+        idx = lot.route.index
+        if inside(self.spans.get(idx, ()), lot.created):
+            self.event_booked[0, idx] += lot.teu
+            self.event_booked[1, idx] += lot.teu * lot.created
 
     def departed(self, lot: Lot, now: float) -> None:
         """A lot boards the first vehicle of its route: it leaves its origin (is declared)."""
@@ -198,6 +221,11 @@ class Recorder:
                 acc[0, idx] += lot.teu
                 acc[1, idx] += lot.teu * (now - lot.created)
                 acc[2, idx] += lot.teu * lot.foreseen
+            if acc is self.event and lot.created >= self.stats_from:
+                done = self.event_done
+                done[0, idx] += lot.teu
+                done[1, idx] += lot.teu * lot.created
+                done[2, idx] += lot.teu * (now - lot.created)
         self.route_ids.append(lot.route.index)
         self.teu.append(lot.teu)
         self.transit.append(now - lot.created)
@@ -236,7 +264,7 @@ class Recorder:
         total = sum(booked.values())
         return sum(t for pattern, t in booked.items() if pattern[k]) / total if total else np.nan
 
-    def _route_table(self) -> list[Row]:
+    def _route_table(self, end: float) -> list[Row]:
         plan = self.plan
         p95, sd = self._spreads()
         # the usual lots' sums (TEU, TEU-hours door to door, foreseen): every lot's without
@@ -271,8 +299,19 @@ class Recorder:
                 rows[-1][f"foreseen_{name}_mean_h"] = foreseen / teu if teu > 0 else np.nan
             rows[-1].update({"teu_usual_delivered": usual[0, idx],
                              "transit_usual_sd_h": usual_sd.get(idx, np.nan),
-                             "offered_usual_share": self._offered(idx, usual=True)})
+                             "offered_usual_share": self._offered(idx, usual=True),
+                             "transit_event_open_mean_h": self._event_open_mean(idx, end)})
         return rows
+
+    def _event_open_mean(self, idx: int, end: float) -> float:
+        """Mean door-to-door hours of the lots booked on route `idx` in its dated events in
+        the statistics period, those not delivered by `end` at their age then (NaN: none)."""
+        booked, done = self.event_booked[:, idx], self.event_done[:, idx]
+        if booked[0] <= 0:
+            return float("nan")
+        still = booked[0] - done[0]
+        age = still * end - (booked[1] - done[1])    # their hours since booking, summed
+        return float((done[2] + max(0.0, age)) / booked[0])
 
     def _leg_table(self) -> list[Row]:
         """Time on board per leg of every route (boarding to alighting, stops and borders
@@ -411,7 +450,7 @@ class Recorder:
                 "gateways": self._gateway_table(lots, declared),
                 "markets": self._market_table(lots, declared)})
         if wanted("routes"):
-            rows["routes"] = self._route_table()
+            rows["routes"] = self._route_table(end)
         if wanted("legs"):
             rows["legs"] = self._leg_table()
         rows["conservation"] = [conservation]

@@ -353,6 +353,38 @@ def test_a_dated_closure_is_learnt_for_its_own_days_not_the_whole_year(tmp_path:
     assert routes["transit_event_mean_h"].isna().all()
 
 
+def test_a_closure_all_year_costs_trade_as_the_year_s_access(tmp_path: Path) -> None:
+    """Demand answers to the year's access, a route's dated events weighed by the share of
+    the year they fill (`year_blend`). Before, it answered to usual days alone: a port shut
+    all year left its routes none, so they kept their cold start (no delay, always offered)
+    and closing Qinzhou all year induced +5.4 bn CNY/yr (2 replications of baseline-2023).
+    Shut all year, the routes through the port count as closed for demand, its trade falls
+    below the reference's; shut for a week it moves the year's demand by little."""
+    from sim.equilibrium import event_shares, year_blend
+
+    doc = market_doc(tmp_path, horizon={"days": 240, "warmup_days": 30},
+                     demand={"reference_scenario": "plain.yaml"},
+                     equilibrium={"max_iterations": 3})
+    write_scenario(tmp_path / "plain.yaml", doc)
+    settled = {}
+    for name, start, end in (("year", 0, 240), ("week", 100, 107)):
+        doc["changes"] = [{"kind": "disruption", "hub": "qz", "start_day": start,
+                           "end_day": end, "capacity_factor": 0.0, "why": "test"}]
+        plan = prepare(write_scenario(tmp_path / f"{name}.yaml", doc))
+        settled[name] = settle(plan)
+    via_qz = {r.index for cs in settled["year"].choices for r in cs.routes if "qz" in r.hubs}
+    shares = event_shares(settled["year"].plan, settled["year"].choices,
+                          settled["year"].event_until)
+    assert via_qz and set(shares) == via_qz and min(shares.values()) == pytest.approx(1.0)
+    year = settled["year"].report.market_induced_bn_cny_per_year
+    week = settled["week"].report.market_induced_bn_cny_per_year
+    assert year < 0 and year < week
+    assert abs(week) < 0.2 * abs(year)
+    # the blend: usual where no event, the event's share of the year where one
+    assert year_blend({1: 10.0, 2: 4.0}, {1: 50.0, 3: 9.0}, {1: 0.25, 3: 1.0}) == {
+        1: 20.0, 2: 4.0, 3: 9.0}
+
+
 def test_an_events_backlog_lasts_until_the_queue_is_back_in_its_usual_range(
         tmp_path: Path) -> None:
     """`_aftermath`: the end of the first day from the event's end on which the part's queue
