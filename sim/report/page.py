@@ -223,7 +223,8 @@ def header(runs: list[rd.RunDir]) -> str:
 
 
 def cards(run: rd.RunDir) -> str:
-    """Key figures: throughput, goods trade, against 2023 and the 2025 target."""
+    """Key figures: throughput, goods trade, against 2023 and the 2025 target; and, below
+    them, what the share of 2023 shows, and the season a part year's figures carry."""
     totals = _totals(run)
     items = []
     if rd.TEU.label in totals:
@@ -241,13 +242,27 @@ def cards(run: rd.RunDir) -> str:
     cards_html = '<div class="cards">' + "".join(
         f'<div class="card"><div class="v">{v}</div><div class="l">{html.escape(lab)}</div>'
         "</div>" for v, lab in items) + "</div>"
+    season = season_note(run)
     if not any(lab == "of 2023 goods trade" for _, lab in items):
-        return cards_html
+        return cards_html + season
     return cards_html + ("<div class='note'>Goods trade is the market table's trade as the "
                          "simulated routes carry it. Where the table is 2023's own (a base-year "
                          "scenario), its share of 2023 reads near 100% by construction: it "
                          "shows the network carried the table, not that the model was "
-                         "checked against the year.</div>")
+                         "checked against the year.</div>") + season
+
+
+def season_note(run: rd.RunDir) -> str:
+    """The console's note on the season a part year's per-year figures carry
+    (`sim.trade.season_note`, from run.json's `seasonal_factor`); empty for a whole year or
+    a run folder written before run.json kept the factor."""
+    from sim.trade import season_note as note_of
+
+    factor = run.seasonal_factor
+    note = None if factor is None else note_of(factor, run)
+    if not note:
+        return ""
+    return f"<div class='note'><b>Season.</b> {html.escape(note[0].upper() + note[1:])}.</div>"
 
 
 def warnings_note(run: rd.RunDir) -> str:

@@ -284,6 +284,11 @@ class RunDir:
         if isinstance(warmup, bool) or not isinstance(warmup, (int, float)) or \
                 not np.isfinite(warmup) or warmup < 0:
             raise InputError(file, "warmup_days", "a number >= 0", warmup)
+        factor = meta.get("seasonal_factor")     # absent in runs written before it was kept
+        if factor is not None and (isinstance(factor, bool) or not isinstance(
+                factor, (int, float)) or not np.isfinite(factor) or factor <= 0):
+            raise InputError(file, "seasonal_factor", "a number > 0 (as `cqsim run` writes) "
+                                                      "or none", factor)
         for key in RUN_TEXT:
             if meta.get(key) is not None and not isinstance(meta[key], str):
                 raise InputError(file, key, "text (as `cqsim run` writes) or null", meta[key])
@@ -292,6 +297,12 @@ class RunDir:
     @property
     def name(self) -> str:
         return str(self.meta.get("scenario") or self.path.name)
+
+    @property
+    def seasonal_factor(self) -> float | None:
+        """The statistics period's mean seasonal factor (run.json; None in older runs)."""
+        factor = self.meta.get("seasonal_factor")
+        return None if factor is None else float(factor)
 
     @property
     def days(self) -> float:

@@ -399,3 +399,44 @@ def test_comparison_shows_where_the_change_came_from(comparison: Path, tmp_path:
         with pytest.raises(InputError, match=r"compare\.json: manifest: expected the manifest"):
             write_report(sorted(p for p in copy.iterdir() if p.is_dir()),
                          tmp_path / "unvouched.html")
+
+
+def _as_period(src: Path, dst: Path, days: float, warmup: float, factor: float | None) -> Path:
+    """A copy of run folder `src` recorded as run over another statistics period (run.json's
+    days, warm-up and seasonal factor; the manifest written anew): what the report reads of
+    it."""
+    shutil.copytree(src, dst)
+    meta = json.loads((dst / "run.json").read_text(encoding="utf-8"))
+    meta.update(days=days, warmup_days=warmup, seasonal_factor=factor)
+    (dst / "run.json").write_text(json.dumps(meta), encoding="utf-8")
+    reseal(dst)
+    return dst
+
+
+def test_a_part_year_report_says_the_season_it_carries(one_run: Path, tmp_path: Path) -> None:
+    """report.html's key figures carry the console's seasonal-factor note when the statistics
+    period is part of a year (a report of days 30-120 showed 92.5% of 2023 beside "near 100%
+    by construction" without a word on the season: audit, 2026-12-05); a year has none."""
+    from sim.trade import season_note
+    from sim.units import period_season
+
+    meta = json.loads((one_run / "run.json").read_text(encoding="utf-8"))
+    plan = prepare(BASELINE, days=30)           # as the fixture ran it
+    assert meta["seasonal_factor"] == pytest.approx(
+        period_season(plan.seasonality, plan.horizon), abs=1e-6)
+    shown = "<b>Season.</b>"
+    for days, says in ((120, True), (395, False)):
+        horizon = prepare(BASELINE, days=days).horizon
+        factor = period_season(plan.seasonality, horizon)
+        assert (abs(factor - 1) > 0.005) == says     # days 30-120: 0.93; a whole year: 1
+        run = _as_period(one_run, tmp_path / f"d{days}", days, horizon.warmup_days, factor)
+        page = write_report([run], tmp_path / f"d{days}.html").read_text(encoding="utf-8")
+        assert (shown in page) == says
+        if says:
+            note = season_note(factor, horizon)
+            assert note is not None and html.escape(note[1:]) in page
+            assert f"days {horizon.warmup_days:g}-{days:g}" in note
+            # beside the note on the share of 2023, before the rest of the page
+            assert page.index("by construction") < page.index(shown) < \
+                page.index("<b>Freight balance</b>")
+
