@@ -195,8 +195,8 @@ def _weighted_totals(run: rd.RunDir) -> dict[str, tuple[float, float]]:
 def header(runs: list[rd.RunDir]) -> str:
     """Title and what was run: scenario, horizon, replications, seed, code version, dates."""
     base = runs[0]
-    title = (f"{base.name}" if len(runs) == 1 else
-             f"{', '.join(r.name for r in runs[1:])} compared with {base.name}")
+    title = (f"{base.label}" if len(runs) == 1 else
+             f"{', '.join(r.label for r in runs[1:])} compared with {base.label}")
     metas = []
     for run in runs:
         m = run.meta
@@ -509,13 +509,15 @@ def comparison_sections(page: Page, runs: list[rd.RunDir]) -> None:
     trade side by side."""
     base = runs[0]
     page.add("<h2>Differences from the base</h2>")
-    frames = []
+    page.add(period_warning(runs))
+    frames, shown_frames = [], []
     for alt in runs[1:]:
         d = dl.channel_deltas(base, alt)
         frames.append(d)
         if d.empty:
             continue
-        page.add(f"<h3>{html.escape(alt.name)} − {html.escape(base.name)}</h3>"
+        shown_frames.append(d.assign(variant=alt.label))   # the charts name runs as the page
+        page.add(f"<h3>{html.escape(alt.label)} − {html.escape(base.label)}</h3>"
                  f"<div class='note'>{html.escape(str(d['pairing'].iloc[0]))}; ± is the 95% "
                  "confidence interval of the difference; green: the interval excludes 0."
                  "</div>")
@@ -541,8 +543,8 @@ def comparison_sections(page: Page, runs: list[rd.RunDir]) -> None:
         page.add(_unresolved_note(d, shown))
         page.add(lock_delta_table(dl.lock_deltas(base, alt)))
         page.figure(fg.difference_map(base, alt, dl.link_deltas(base, alt)), MAP_CONFIG, "map")
-    if frames and not all(f.empty for f in frames):
-        both = pd.concat(frames, ignore_index=True)
+    if shown_frames:
+        both = pd.concat(shown_frames, ignore_index=True)
         page.figure(fg.delta_figure(both, kpis.kpi("teu")))
         page.figure(fg.delta_figure(both, kpis.kpi("trade_bn_cny")))
     attribution_sections(page, runs, rd.attribution(runs))
@@ -554,6 +556,23 @@ def comparison_sections(page: Page, runs: list[rd.RunDir]) -> None:
     page.figure(fg.trade_figure(runs, trade_refs(base)))
     page.add("<h2>Weekly throughput of every run</h2>")
     page.figure(fg.weekly_figure(runs))
+
+
+def period_warning(runs: list[rd.RunDir]) -> str:
+    """A warning naming each run's statistics period when they differ (horizon or warm-up):
+    the differences then carry the season and the start-up, not only the change (`cqsim
+    compare` runs one horizon; `cqsim report A B` takes any run folders). Empty otherwise."""
+    periods = [(r.warmup_days, r.days) for r in runs]
+    if len(set(periods)) < 2:
+        return ""
+    items = "".join(
+        f"<li>{html.escape(r.label)}: days {start:g}-{end:g}"
+        + ("" if r.seasonal_factor is None else f", mean seasonal factor {r.seasonal_factor:.3f}")
+        + "</li>" for r, (start, end) in zip(runs, periods, strict=True))
+    return ("<div class='warn'><b>The runs' statistics periods differ</b> (the days their "
+            f"figures are counted over, after the warm-up):<ul>{items}</ul>Their differences "
+            "then carry the season and the start-up as well, not only the change: compare "
+            "runs of one horizon and warm-up (<code>cqsim compare</code> runs them so).</div>")
 
 
 def _unresolved_note(d: pd.DataFrame, shown: list[kpis.KPI]) -> str:
@@ -608,9 +627,9 @@ def attribution_sections(page: Page, runs: list[rd.RunDir], frame: pd.DataFrame,
         return
     base = runs[0] if placebo is None else placebo
     title = "Where the change came from" if placebo is None else \
-        f"Where the change came from, against the placebo {html.escape(placebo.name)}"
+        f"Where the change came from, against the placebo {html.escape(placebo.label)}"
     against = "" if placebo is None else (
-        f"Each variant paired with {html.escape(placebo.name)}, a variant whose change is too "
+        f"Each variant paired with {html.escape(placebo.label)}, a variant whose change is too "
         "small to matter: what a comparison reports when nothing happens is taken out "
         "(docs/modelling.md, \u201cA placebo comparison\u201d). ")
     if placebo is not None and moved:
@@ -644,7 +663,7 @@ def attribution_sections(page: Page, runs: list[rd.RunDir], frame: pd.DataFrame,
         parts = rd.attribution_parts(rows)
         parts = parts.assign(gateway=[rd.attribution_label(str(i), labels)
                                       for i in parts["item"]])
-        page.add(f"<h3>{html.escape(alt.name)} − {html.escape(base.name)}</h3>")
+        page.add(f"<h3>{html.escape(alt.label)} − {html.escape(base.label)}</h3>")
         page.figure(fg.attribution_figure(base, alt, pd.concat(
             [gws, parts[parts["item"] == "total"].assign(gateway="total")])))
         page.add(measure_table(alt, pd.concat([gws, parts]), ["gateway"],
@@ -656,10 +675,11 @@ def render(runs: list[rd.RunDir]) -> str:
     from plotly.offline import get_plotlyjs
 
     page = Page()
+    rd.label_runs(runs)
     if len(runs) > 1:
         comparison_sections(page, runs)
         for run in runs:
-            page.add(f"<h2 style='border-bottom:3px solid #1f77b4'>Run: {html.escape(run.name)}"
+            page.add(f"<h2 style='border-bottom:3px solid #1f77b4'>Run: {html.escape(run.label)}"
                      "</h2>")
             run_sections(page, run)
     else:
@@ -669,7 +689,7 @@ def render(runs: list[rd.RunDir]) -> str:
               "2025 target are from the trade table's source column. Basemap: "
               "geodata/basemap.gpkg (simplified). Charts: Plotly, inlined; this file needs no "
               "network.</footer>")
-    title = html.escape(" vs ".join(r.name for r in runs))
+    title = html.escape(" vs ".join(r.label for r in runs))
     return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width, initial-scale=1'>"
             f"<title>cqsim report: {title}</title><style>{CSS}</style>"

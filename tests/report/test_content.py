@@ -440,3 +440,32 @@ def test_a_part_year_report_says_the_season_it_carries(one_run: Path, tmp_path: 
             assert page.index("by construction") < page.index(shown) < \
                 page.index("<b>Freight balance</b>")
 
+
+def test_runs_of_other_periods_and_one_name_are_told_apart(one_run: Path,
+                                                           tmp_path: Path) -> None:
+    """`cqsim report A B` of runs with other statistics periods warns, naming each period
+    (the differences carry the season and start-up); runs of one scenario are labelled by
+    name and folder, while the tables stay keyed by the scenario's name (audit, 2026-12-05:
+    "baseline − baseline", a seasonal difference shown green without a word)."""
+    a = _as_period(one_run, tmp_path / "a", 120, 30, 0.929)
+    b = _as_period(one_run, tmp_path / "b", 90, 30, 0.895)
+    page = write_report([a, b], tmp_path / "ab.html").read_text(encoding="utf-8")
+    warn = re.search(r"<div class='warn'><b>The runs' statistics periods differ</b>.*?</div>",
+                     page, flags=re.S)
+    assert warn is not None
+    assert f"baseline ({a}): days 30-120, mean seasonal factor 0.929" in warn.group(0)
+    assert f"baseline ({b}): days 30-90, mean seasonal factor 0.895" in warn.group(0)
+    assert "the season and the start-up" in warn.group(0)
+    assert page.index(warn.group(0)) < page.index(f"<h3>baseline ({b}) − baseline ({a})</h3>")
+    assert f"Run: baseline ({a})" in page and "baseline − baseline" not in page
+    assert channel_deltas(RunDir.open(a), RunDir.open(b))["variant"].eq("baseline").all()
+    # one period: no warning; and runs of different names keep their names alone
+    same = write_report([a, _as_period(one_run, tmp_path / "c", 120, 30, 0.929)],
+                        tmp_path / "ac.html").read_text(encoding="utf-8")
+    assert "statistics periods differ" not in same and "<h3>baseline (" in same
+    meta = json.loads((tmp_path / "c" / "run.json").read_text(encoding="utf-8"))
+    meta["scenario"] = "other"
+    (tmp_path / "c" / "run.json").write_text(json.dumps(meta), encoding="utf-8")
+    reseal(tmp_path / "c")
+    named = write_report([a, tmp_path / "c"], tmp_path / "ac2.html").read_text(encoding="utf-8")
+    assert "<h3>other − baseline</h3>" in named
