@@ -626,8 +626,8 @@ def attribution_sections(page: Page, runs: list[rd.RunDir], frame: pd.DataFrame,
     if frame.empty:
         return
     base = runs[0] if placebo is None else placebo
-    title = "Where the change came from" if placebo is None else \
-        f"Where the change came from, against the placebo {html.escape(placebo.label)}"
+    title = "Where the change came from" + ("" if placebo is None else (
+        f", against the placebo run \u201c{html.escape(placebo.label)}\u201d"))
     against = "" if placebo is None else (
         f"Each variant paired with {html.escape(placebo.label)}, a variant whose change is too "
         "small to matter: what a comparison reports when nothing happens is taken out "

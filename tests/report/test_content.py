@@ -358,7 +358,8 @@ def test_comparison_shows_where_the_change_came_from(comparison: Path, tmp_path:
     away = [shutil.copytree(d, tmp_path / d.name) for d in dirs]
     assert heading not in write_report(away, tmp_path / "away.html").read_text(encoding="utf-8")
     # --placebo: the same, each variant paired with the placebo, which has no rows of its own
-    heading_p = "<h2>Where the change came from, against the placebo placebo</h2>"
+    # the placebo named once, as a name ("against the placebo placebo" read as a slip)
+    heading_p = "<h2>Where the change came from, against the placebo run \u201cplacebo\u201d</h2>"
     assert heading_p in page
     placebo = pd.read_csv(comparison / "placebo_attribution.csv")
     assert set(placebo["variant"]) == {"china-europe-frequency"}
