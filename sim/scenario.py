@@ -372,7 +372,7 @@ class DemandGrowth(Spec):
     """Multiply the annual TEU of matching flows (all flows when no filter is given)."""
 
     kind: Literal["demand_growth"]
-    factor: float = Field(ge=0, le=MAX_GROWTH_FACTOR)
+    factor: float = Field(gt=0, le=MAX_GROWTH_FACTOR)   # 0 would leave flows of no TEU
     origin: str | None = None
     destination: str | None = None
     commodity: str | None = None

@@ -139,6 +139,19 @@ def test_bad_changes_name_their_field(tmp_path: Path, change: dict, field: str) 
     assert _error(_write(tmp_path, doc)).field == field
 
 
+def test_a_growth_of_zero_is_refused_by_the_schema_as_documented(tmp_path: Path) -> None:
+    """docs/scenarios.md: a demand_growth factor above 0, up to 1,000; 0 is refused at the
+    change's own field (the schema took it, the flows' check then refused the zero flows)."""
+    doc = _doc(tmp_path)
+    doc["changes"] = [{"kind": "demand_growth", "factor": 0}]
+    with pytest.raises(InputError) as info:
+        load_scenario(_write(tmp_path, doc))
+    assert info.value.field == "changes.0.factor"
+    assert info.value.expected.startswith("a number > 0")
+    doc["changes"] = [{"kind": "demand_growth", "factor": 1e-3}]
+    assert load_scenario(_write(tmp_path, doc)).changes[0].factor == 1e-3
+
+
 def test_a_window_ending_before_it_starts_says_what_and_got(tmp_path: Path) -> None:
     """An end before its start names the end_day and its value, like every other message
     ("changes.0: expected end_day must be after start_day" read garbled: audit, 2026-12-05);
