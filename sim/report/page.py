@@ -478,7 +478,7 @@ def _captive_markets(frame: pd.DataFrame) -> list[tuple[str, str]]:
 
 
 def congestion(page: Page, run: rd.RunDir) -> None:
-    """Locks and hubs: daily queues when the run wrote them, else the summary tables."""
+    """Locks and hubs: daily queues when the run wrote them, and the summary tables."""
     page.add("<h2>Locks and hubs</h2>")
     page.figure(fg.daily_figure(run, "locks_daily", "lock", rd.LOCK_DAILY))
     page.figure(fg.daily_figure(run, "hubs_daily", "hub", rd.HUB_DAILY))
