@@ -470,3 +470,17 @@ def test_runs_of_other_periods_and_one_name_are_told_apart(one_run: Path,
     reseal(tmp_path / "c")
     named = write_report([a, tmp_path / "c"], tmp_path / "ac2.html").read_text(encoding="utf-8")
     assert "<h3>other − baseline</h3>" in named
+
+
+def test_published_figures_show_no_interval_in_the_trade_table(one_run: Path) -> None:
+    """The 2023 figure and the 2025 target are published constants: no "713.7 ± 0.0" as if
+    simulated (audit, 2026-12-05); the simulated total keeps its interval."""
+    page = (one_run / "report.html").read_text(encoding="utf-8")
+    trade = pd.read_csv(one_run / "trade.csv").set_index("item")
+    rows = {r[0]: r[1] for r in _rows(page, "<h2>Goods trade</h2>")}
+    for item in ("2023 goods trade", "2025 target"):
+        assert trade.loc[item, "ci95"] == 0
+        assert rows[item] == fg.fmt(float(trade.loc[item, "value"]), 1)
+    assert rows["total"] == fg.pm(float(trade.loc["total", "value"]),
+                                  float(trade.loc["total", "ci95"]), 1)
+    assert "±" in rows["total"]
