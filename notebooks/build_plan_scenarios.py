@@ -74,10 +74,10 @@ for ax, (name, r) in zip(axes, results.items()):
                    title=f"{name}: TEU per year, annualised from days {start:g}-{DAYS:g}")
 fig.supxlabel(SOURCE_NOTE, x=0.995, ha="right", fontsize=6, color="#555")
 plt.show()"""),
-    ("md", """## Throughput over time (TEU delivered per full week of the statistics period, mean over replications)
-
-Every box delivered, loaded and empty: more than the loaded TEU per year of the table above
-(the empties are the boxes repositioned on each lane's imbalance)."""),
+    ("md", "## Throughput over time (TEU delivered per full week of the statistics period, "
+           "mean over replications)\n\nEvery box delivered, loaded and empty: more than the "
+           "loaded TEU per year of the table above\n(the empties are the boxes repositioned "
+           "on each lane's imbalance)."),
     ("code", """fig, axes = plt.subplots(1, 2, figsize=(13, 4), layout="constrained")
 for name, r in results.items():
     ts = r.by_replication("timeseries")
