@@ -318,6 +318,7 @@ def run_metadata(results: Results) -> dict[str, object]:
 
     from sim.checks import run_warnings
     from sim.native import engine_name
+    from sim.units import period_season
     from sim.version import git_commit, package_version
 
     plan = results.plan
@@ -325,7 +326,11 @@ def run_metadata(results: Results) -> dict[str, object]:
     return {
         "scenario": plan.name, "source_file": plan.source_file, "seed": plan.seed,
         "replications": plan.replications, "days": plan.horizon.days,
-        "warmup_days": plan.horizon.warmup_days, "cqsim_version": package_version(),
+        "warmup_days": plan.horizon.warmup_days,
+        # the statistics period's mean seasonal factor: 1 for whole years, else the season
+        # its per-year figures carry (the report's note, `sim.trade.season_note`)
+        "seasonal_factor": round(period_season(plan.seasonality, plan.horizon), 6),
+        "cqsim_version": package_version(),
         "git_commit": git_commit(), "engine": engine_name(),
         "created_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "geodata": str(Path(plan.geodata).resolve()),

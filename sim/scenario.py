@@ -55,6 +55,7 @@ from sim.specs import (
     BackgroundTraffic,
     CommodityClass,
     EmissionFactor,
+    FieldError,
     Flow,
     HubSpec,
     LinkSpec,
@@ -65,6 +66,7 @@ from sim.specs import (
     Spec,
     check_factors,
     check_printable,
+    window_end_after_start,
 )
 from sim.specs import expected as expected_by
 from sim.uncertain import (
@@ -316,8 +318,7 @@ class Disruption(_Targeted):
             raise ValueError("a fixed window needs start_day, end_day and capacity_factor "
                              "(or give random)")
         assert self.start_day is not None and self.end_day is not None
-        if self.end_day <= self.start_day:
-            raise ValueError("end_day must be after start_day")
+        window_end_after_start(self.start_day, self.end_day)
         return self
 
 
@@ -371,7 +372,7 @@ class DemandGrowth(Spec):
     """Multiply the annual TEU of matching flows (all flows when no filter is given)."""
 
     kind: Literal["demand_growth"]
-    factor: float = Field(ge=0, le=MAX_GROWTH_FACTOR)
+    factor: float = Field(gt=0, le=MAX_GROWTH_FACTOR)   # 0 would leave flows of no TEU
     origin: str | None = None
     destination: str | None = None
     commodity: str | None = None
@@ -647,6 +648,9 @@ def validation_error(exc: ValidationError, where: Provenance, default: str | Pat
     loc = error_loc(err)
     expected = expected_by(err)
     got = err.get("input") if err["type"] != "missing" else None
+    problem = (err.get("ctx") or {}).get("error")
+    if isinstance(problem, FieldError):      # a model check naming the field it found wrong
+        loc, got = (*loc, problem.field), problem.got
     if err["type"] == "missing":
         names = [str(error_loc(e)[-1]) for e in errors
                  if e["type"] == "missing" and error_loc(e)[:-1] == loc[:-1]]

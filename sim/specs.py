@@ -137,6 +137,23 @@ def _strict_check(annotation: Any) -> Check | None:
     return None
 
 
+class FieldError(ValueError):
+    """A model check's finding about one of its fields (an end before its start): the field,
+    what was expected and what was got, so the message names `changes.0.end_day` and the
+    value as a field's own check does (`sim.scenario.validation_error`)."""
+
+    def __init__(self, field: str, expected: str, got: object) -> None:
+        super().__init__(f"{field}: expected {expected}, got {got!r}")
+        self.field, self.expected, self.got = field, expected, got
+
+
+def window_end_after_start(start_day: float, end_day: float) -> None:
+    """FieldError on `end_day` unless it falls after `start_day`: one check of a window of
+    days, for the disruptions and the dated outages."""
+    if end_day <= start_day:
+        raise FieldError("end_day", f"a day after start_day ({start_day:g})", end_day)
+
+
 _BOUNDS = {"greater_than_equal": ("ge", ">="), "greater_than": ("gt", ">"),
            "less_than_equal": ("le", "<="), "less_than": ("lt", "<")}
 
@@ -145,6 +162,8 @@ def expected(err: Any) -> str:
     """What a pydantic error says was expected, phrased to follow "expected" in a message
     ("a number >= 0.001", "one of 'rail', 'river'... (did you mean 'rail'?)")."""
     kind, ctx = err["type"], err.get("ctx") or {}
+    if isinstance(ctx.get("error"), FieldError):
+        return str(ctx["error"].expected)
     if kind in _BOUNDS:
         key, sign = _BOUNDS[kind]
         return f"a number {sign} {ctx.get(key)}"
@@ -492,8 +511,7 @@ class DayWindow(Spec):
 
     @model_validator(mode="after")
     def _window(self) -> DayWindow:
-        if self.end_day <= self.start_day:
-            raise ValueError("end_day must be after start_day")
+        window_end_after_start(self.start_day, self.end_day)
         return self
 
     @property

@@ -30,7 +30,7 @@ import pandas as pd
 
 from sim.kpis import kpi
 from sim.stats import mean_ci
-from sim.units import period_season
+from sim.units import HasPeriod, period_season
 
 if TYPE_CHECKING:
     from sim.network import Plan
@@ -244,10 +244,22 @@ def attainment_lines(results: Results) -> list[str]:
         + (f", {a.p_meet_normal:.2f} by normal approximation" if not np.isnan(a.p_meet_normal)
            else "") + f" (this scenario's simulation noise alone, {NOT_A_FORECAST})",
     ]
-    season = period_season(results.plan.seasonality, results.plan.horizon)
-    if abs(season - 1.0) > 0.005:
-        h = results.plan.horizon
-        lines.append(f"note: annualised from days {h.warmup_days:g}-{h.days:g}, whose mean "
-                     f"seasonal factor is {season:.3f} (a whole year: 1): the per-year "
-                     "figures and the attainment carry that part of the year's season")
+    note = season_note(period_season(results.plan.seasonality, results.plan.horizon),
+                       results.plan.horizon)
+    if note:
+        lines.append(f"note: {note}")
     return lines
+
+
+SEASON_TOLERANCE = 0.005   # a mean seasonal factor this close to 1 goes without a note
+
+
+def season_note(factor: float, horizon: HasPeriod) -> str | None:
+    """What per-year figures annualised from part of a year carry of its season, given the
+    statistics period's mean seasonal factor (`sim.units.period_season`); None within
+    SEASON_TOLERANCE of 1. One text for the console, report.html and `cqsim uncertainty`."""
+    if not abs(factor - 1.0) > SEASON_TOLERANCE:
+        return None
+    return (f"annualised from days {horizon.warmup_days:g}-{horizon.days:g}, whose mean "
+            f"seasonal factor is {factor:.3f} (a whole year: 1): the per-year figures and "
+            "the attainment carry that part of the year's season")

@@ -35,11 +35,13 @@ from sim.scenario import (
     Scenario,
     check_days_setting,
     load_scenario,
+    run_overrides,
     uncertain_inputs,
     with_overrides,
 )
-from sim.trade import GOODS_TRADE
+from sim.trade import GOODS_TRADE, season_note
 from sim.uncertain import EDGE, UncertainInput, central, lookup, values
+from sim.units import period_season
 
 Method = Literal["sobol", "lhs"]
 NOISE = "simulation noise only"
@@ -300,6 +302,10 @@ def run_uncertainty(scenario: Scenario | str | Path, out: str | Path | None = No
     unfilled = unfilled_runs(outcome.runs)
     if unfilled:
         notes.append(unfilled)
+    horizon = run_overrides(study.scenario, days=days).horizon   # the runs' own (`--days`)
+    season = season_note(period_season(study.scenario.demand.seasonality, horizon), horizon)
+    if season:
+        notes.append(season)
     result = StudyOutcome(study, outcome.runs, quant, pm, sob, outcome.out, outcome.executor,
                           outcome.wall_seconds, outcome.failed, notes)
     if out is not None:

@@ -41,14 +41,17 @@ def annual_factor(horizon: HasPeriod) -> float:
 
 
 def period_season(seasonality: tuple[float, ...], horizon: HasPeriod) -> float:
-    """Mean monthly factor (January first, mean 1) over the statistics period: what a count
-    annualised from part of a year carries of its season (1.0 for whole years)."""
+    """Mean monthly factor (January first) over the statistics period, the factors taken
+    relative to their mean (as `Plan.seasonality` already is), so a scenario's raw factors
+    serve too: what a count annualised from part of a year carries of its season (1.0 for
+    whole years)."""
     start, end = horizon.warmup_days, horizon.days
-    if end <= start or not seasonality:
+    if end <= start or not seasonality or sum(seasonality) <= 0:
         return 1.0
+    mean = sum(seasonality) / len(seasonality)
     total, month = 0.0, int(start // DAYS_PER_MONTH)
     while month * DAYS_PER_MONTH < end:     # each month the period overlaps, by its days in it
         overlap = min(end, (month + 1) * DAYS_PER_MONTH) - max(start, month * DAYS_PER_MONTH)
-        total += seasonality[month % len(seasonality)] * max(0.0, overlap)
+        total += seasonality[month % len(seasonality)] / mean * max(0.0, overlap)
         month += 1
     return total / (end - start)

@@ -254,7 +254,7 @@ def flow_maps(run: rd.RunDir) -> tuple[Fig, Fig | None]:
     names = _names(hubs)
     near = mapdata.close_up_hubs(hubs)
     overview = _flow_figure(run, hubs, near, names, land, bounds, OVERVIEW_PX,
-                            f"{run.name}: freight per link and direction, TEU per year "
+                            f"{run.label}: freight per link and direction, TEU per year "
                             f"(mean of {run.replications} replication(s))", close_up=False)
     cu = mapdata.close_up_bounds(hubs)
     if cu is None:
@@ -334,15 +334,15 @@ def difference_map(base: rd.RunDir, alt: rd.RunDir, deltas: pd.DataFrame) -> Fig
                      f"{html.escape(names.get(r.to_hub, r.to_hub))}</b> ({r.corridor})<br>"
                      f"Δ {pm(r.delta, r.delta_ci95, sign=True)} TEU/yr "
                      f"({'CI excludes 0' if sig else 'CI includes 0'})<br>"
-                     f"base {fmt(getattr(r, 'base', np.nan))}, {html.escape(alt.name)} "
+                     f"base {fmt(getattr(r, 'base', np.nan))}, {html.escape(alt.label)} "
                      f"{fmt(getattr(r, 'alt', np.nan))} TEU/yr")
     lines = lines.assign(teu=lines["delta"].abs().where(lines["delta"].abs() > top * 1e-3, 0))
     traces = _land_trace(land) + _link_traces(lines, hover, np.asarray(widths), colours,
                                               legend=False)
     traces += [{"type": "scatter", "mode": "lines", "x": [None], "y": [None], "name": name,
                 "line": {"color": colour, "width": 5}}
-               for name, colour in (("more TEU in " + alt.name, "#2166ac"),
-                                    ("less TEU in " + alt.name, "#b2182b"),
+               for name, colour in (("more TEU in " + alt.label, "#2166ac"),
+                                    ("less TEU in " + alt.label, "#b2182b"),
                                     ("more, CI includes 0", "#92c5de"),
                                     ("less, CI includes 0", "#f4a582"))]
     traces.append({"type": "scatter", "mode": "markers", "x": list(hubs.geometry.x),
@@ -359,7 +359,7 @@ def difference_map(base: rd.RunDir, alt: rd.RunDir, deltas: pd.DataFrame) -> Fig
                   "bgcolor": "rgba(255,255,255,0.85)", "align": "right",
                   "text": f"width: |Δ| (widest {fmt(top)} TEU/yr); paired 95% CI in the "
                           "hover text"})
-    layout = _map_layout(bounds, OVERVIEW_PX, f"{alt.name} − {base.name}: change of freight "
+    layout = _map_layout(bounds, OVERVIEW_PX, f"{alt.label} − {base.label}: change of freight "
                          "per link and direction, TEU per year", notes)
     layout["legend"]["title"] = {"text": ""}
     return {"data": traces, "layout": layout}
@@ -422,7 +422,7 @@ def weekly_figure(runs: list[rd.RunDir]) -> Fig | None:
         for corridor, sub in ts.groupby("corridor", sort=False):
             sub = sub.sort_values("week")
             x = (sub["week"] * 7 + 3.5).round(1).tolist()
-            name = str(corridor) if len(runs) == 1 else f"{corridor} ({run.name})"
+            name = str(corridor) if len(runs) == 1 else f"{corridor} ({run.label})"
             traces += _band(x, sub["_v"].to_numpy(), sub["_h"].to_numpy(),
                             mapdata.corridor_colour(str(corridor)), name, name,
                             dash="solid" if k == 0 else "dash")
@@ -446,7 +446,7 @@ def trade_figure(runs: list[rd.RunDir], refs: dict[str, tuple[float, str]]) -> F
     simulated (bulk...) and any other-trade input, so the stack adds up to the total;
     against the 2023 figure and the 2025 target (`refs`: label -> (bn CNY/yr, source))."""
     traces: list[dict[str, Any]] = []
-    names = [r.name for r in runs]
+    names = [r.label for r in runs]
     parts: dict[str, list[float]] = {}
     totals, total_ci = [], []
     for run in runs:
@@ -637,6 +637,6 @@ def attribution_figure(base: rd.RunDir, alt: rd.RunDir, rows: pd.DataFrame) -> F
             yaxis={"title": {"text": f"{rd.ATTR_TRADE.label}, "
                                                  f"{rd.ATTR_TRADE.unit}"},
                                "gridcolor": "#eee", "zeroline": True, "zerolinecolor": "#333"},
-            title={"text": f"{html.escape(alt.name)} − {html.escape(base.name)}: change of "
+            title={"text": f"{html.escape(alt.label)} − {html.escape(base.label)}: change of "
                            f"Chongqing's trade per gateway, {rd.ATTR_TRADE.unit} (paired "
                            "95% CI)", "x": 0.01, "font": {"size": 14}})}

@@ -195,8 +195,8 @@ def _weighted_totals(run: rd.RunDir) -> dict[str, tuple[float, float]]:
 def header(runs: list[rd.RunDir]) -> str:
     """Title and what was run: scenario, horizon, replications, seed, code version, dates."""
     base = runs[0]
-    title = (f"{base.name}" if len(runs) == 1 else
-             f"{', '.join(r.name for r in runs[1:])} compared with {base.name}")
+    title = (f"{base.label}" if len(runs) == 1 else
+             f"{', '.join(r.label for r in runs[1:])} compared with {base.label}")
     metas = []
     for run in runs:
         m = run.meta
@@ -223,7 +223,8 @@ def header(runs: list[rd.RunDir]) -> str:
 
 
 def cards(run: rd.RunDir) -> str:
-    """Key figures: throughput, goods trade, against 2023 and the 2025 target."""
+    """Key figures: throughput, goods trade, against 2023 and the 2025 target; and, below
+    them, what the share of 2023 shows, and the season a part year's figures carry."""
     totals = _totals(run)
     items = []
     if rd.TEU.label in totals:
@@ -241,13 +242,27 @@ def cards(run: rd.RunDir) -> str:
     cards_html = '<div class="cards">' + "".join(
         f'<div class="card"><div class="v">{v}</div><div class="l">{html.escape(lab)}</div>'
         "</div>" for v, lab in items) + "</div>"
+    season = season_note(run)
     if not any(lab == "of 2023 goods trade" for _, lab in items):
-        return cards_html
+        return cards_html + season
     return cards_html + ("<div class='note'>Goods trade is the market table's trade as the "
                          "simulated routes carry it. Where the table is 2023's own (a base-year "
                          "scenario), its share of 2023 reads near 100% by construction: it "
                          "shows the network carried the table, not that the model was "
-                         "checked against the year.</div>")
+                         "checked against the year.</div>") + season
+
+
+def season_note(run: rd.RunDir) -> str:
+    """The console's note on the season a part year's per-year figures carry
+    (`sim.trade.season_note`, from run.json's `seasonal_factor`); empty for a whole year or
+    a run folder written before run.json kept the factor."""
+    from sim.trade import season_note as note_of
+
+    factor = run.seasonal_factor
+    note = None if factor is None else note_of(factor, run)
+    if not note:
+        return ""
+    return f"<div class='note'><b>Season.</b> {html.escape(note[0].upper() + note[1:])}.</div>"
 
 
 def warnings_note(run: rd.RunDir) -> str:
@@ -300,14 +315,20 @@ def trade_refs(run: rd.RunDir) -> dict[str, tuple[float, str]]:
 
 
 def trade_table(run: rd.RunDir) -> str:
-    """trade.csv as it is (every row, with unit and source)."""
+    """trade.csv as it is (every row, with unit and source); the published figures and the
+    scenario's inputs (trade not simulated, other trade) without the interval of 0 they
+    carry there: a "713.7 ± 0.0" read as a simulated figure that happened not to vary."""
     t = run.table("trade")
+    refs = trade_refs(run)
     rows = []
     for r in t.to_dict("records"):
         # whole boxes, shares to the hundredth, everything else (bn CNY, %) to a tenth
         digits = {"probability": 2, "TEU/yr": 0}.get(str(r["unit"]), 1)
-        rows.append([html.escape(str(r["item"])), fg.pm(float(r["value"]), float(r["ci95"]),
-                                                         digits),
+        item, half = str(r["item"]), float(r["ci95"])
+        if half == 0 and (item in refs or item.startswith("not_simulated:")
+                          or item == "other_trade"):
+            half = np.nan                       # a constant, not a mean over replications
+        rows.append([html.escape(item), fg.pm(float(r["value"]), half, digits),
                      html.escape(str(r["unit"])), html.escape(str(r["source"]))])
     return table([("item", ""), ("value ± 95% CI", ""), ("unit", ""), ("source", "")], rows,
                  text_cols=1, text_last=2)
@@ -463,7 +484,7 @@ def _captive_markets(frame: pd.DataFrame) -> list[tuple[str, str]]:
 
 
 def congestion(page: Page, run: rd.RunDir) -> None:
-    """Locks and hubs: daily queues when the run wrote them, else the summary tables."""
+    """Locks and hubs: daily queues when the run wrote them, and the summary tables."""
     page.add("<h2>Locks and hubs</h2>")
     page.figure(fg.daily_figure(run, "locks_daily", "lock", rd.LOCK_DAILY))
     page.figure(fg.daily_figure(run, "hubs_daily", "hub", rd.HUB_DAILY))
@@ -494,13 +515,15 @@ def comparison_sections(page: Page, runs: list[rd.RunDir]) -> None:
     trade side by side."""
     base = runs[0]
     page.add("<h2>Differences from the base</h2>")
-    frames = []
+    page.add(period_warning(runs))
+    frames, shown_frames = [], []
     for alt in runs[1:]:
         d = dl.channel_deltas(base, alt)
         frames.append(d)
         if d.empty:
             continue
-        page.add(f"<h3>{html.escape(alt.name)} − {html.escape(base.name)}</h3>"
+        shown_frames.append(d.assign(variant=alt.label))   # the charts name runs as the page
+        page.add(f"<h3>{html.escape(alt.label)} − {html.escape(base.label)}</h3>"
                  f"<div class='note'>{html.escape(str(d['pairing'].iloc[0]))}; ± is the 95% "
                  "confidence interval of the difference; green: the interval excludes 0."
                  "</div>")
@@ -526,8 +549,8 @@ def comparison_sections(page: Page, runs: list[rd.RunDir]) -> None:
         page.add(_unresolved_note(d, shown))
         page.add(lock_delta_table(dl.lock_deltas(base, alt)))
         page.figure(fg.difference_map(base, alt, dl.link_deltas(base, alt)), MAP_CONFIG, "map")
-    if frames and not all(f.empty for f in frames):
-        both = pd.concat(frames, ignore_index=True)
+    if shown_frames:
+        both = pd.concat(shown_frames, ignore_index=True)
         page.figure(fg.delta_figure(both, kpis.kpi("teu")))
         page.figure(fg.delta_figure(both, kpis.kpi("trade_bn_cny")))
     attribution_sections(page, runs, rd.attribution(runs))
@@ -539,6 +562,23 @@ def comparison_sections(page: Page, runs: list[rd.RunDir]) -> None:
     page.figure(fg.trade_figure(runs, trade_refs(base)))
     page.add("<h2>Weekly throughput of every run</h2>")
     page.figure(fg.weekly_figure(runs))
+
+
+def period_warning(runs: list[rd.RunDir]) -> str:
+    """A warning naming each run's statistics period when they differ (horizon or warm-up):
+    the differences then carry the season and the start-up, not only the change (`cqsim
+    compare` runs one horizon; `cqsim report A B` takes any run folders). Empty otherwise."""
+    periods = [(r.warmup_days, r.days) for r in runs]
+    if len(set(periods)) < 2:
+        return ""
+    items = "".join(
+        f"<li>{html.escape(r.label)}: days {start:g}-{end:g}"
+        + ("" if r.seasonal_factor is None else f", mean seasonal factor {r.seasonal_factor:.3f}")
+        + "</li>" for r, (start, end) in zip(runs, periods, strict=True))
+    return ("<div class='warn'><b>The runs' statistics periods differ</b> (the days their "
+            f"figures are counted over, after the warm-up):<ul>{items}</ul>Their differences "
+            "then carry the season and the start-up as well, not only the change: compare "
+            "runs of one horizon and warm-up (<code>cqsim compare</code> runs them so).</div>")
 
 
 def _unresolved_note(d: pd.DataFrame, shown: list[kpis.KPI]) -> str:
@@ -592,10 +632,10 @@ def attribution_sections(page: Page, runs: list[rd.RunDir], frame: pd.DataFrame,
     if frame.empty:
         return
     base = runs[0] if placebo is None else placebo
-    title = "Where the change came from" if placebo is None else \
-        f"Where the change came from, against the placebo {html.escape(placebo.name)}"
+    title = "Where the change came from" + ("" if placebo is None else (
+        f", against the placebo run \u201c{html.escape(placebo.label)}\u201d"))
     against = "" if placebo is None else (
-        f"Each variant paired with {html.escape(placebo.name)}, a variant whose change is too "
+        f"Each variant paired with {html.escape(placebo.label)}, a variant whose change is too "
         "small to matter: what a comparison reports when nothing happens is taken out "
         "(docs/modelling.md, \u201cA placebo comparison\u201d). ")
     if placebo is not None and moved:
@@ -633,7 +673,7 @@ def attribution_sections(page: Page, runs: list[rd.RunDir], frame: pd.DataFrame,
         parts = rd.attribution_parts(rows)
         parts = parts.assign(gateway=[rd.attribution_label(str(i), labels)
                                       for i in parts["item"]])
-        page.add(f"<h3>{html.escape(alt.name)} − {html.escape(base.name)}</h3>")
+        page.add(f"<h3>{html.escape(alt.label)} − {html.escape(base.label)}</h3>")
         page.figure(fg.attribution_figure(base, alt, pd.concat(
             [gws, parts[parts["item"] == "total"].assign(gateway="total")])))
         page.add(measure_table(alt, pd.concat([gws, parts]), ["gateway"],
@@ -645,10 +685,11 @@ def render(runs: list[rd.RunDir]) -> str:
     from plotly.offline import get_plotlyjs
 
     page = Page()
+    rd.label_runs(runs)
     if len(runs) > 1:
         comparison_sections(page, runs)
         for run in runs:
-            page.add(f"<h2 style='border-bottom:3px solid #1f77b4'>Run: {html.escape(run.name)}"
+            page.add(f"<h2 style='border-bottom:3px solid #1f77b4'>Run: {html.escape(run.label)}"
                      "</h2>")
             run_sections(page, run)
     else:
@@ -658,7 +699,7 @@ def render(runs: list[rd.RunDir]) -> str:
               "2025 target are from the trade table's source column. Basemap: "
               "geodata/basemap.gpkg (simplified). Charts: Plotly, inlined; this file needs no "
               "network.</footer>")
-    title = html.escape(" vs ".join(r.name for r in runs))
+    title = html.escape(" vs ".join(r.label for r in runs))
     return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width, initial-scale=1'>"
             f"<title>cqsim report: {title}</title><style>{CSS}</style>"

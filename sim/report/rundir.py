@@ -8,7 +8,7 @@ Every column name the report uses is resolved here (`Measure`), so a renamed res
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -208,6 +208,7 @@ class RunDir:
 
     path: Path
     shown_as: Path | None = None  # the folder named in the report (default: path)
+    shown_name: str | None = None  # the run's name in the report (default: name; `label`)
     _tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -287,6 +288,11 @@ class RunDir:
         if isinstance(warmup, bool) or not isinstance(warmup, (int, float)) or \
                 not np.isfinite(warmup) or warmup < 0:
             raise InputError(file, "warmup_days", "a number >= 0", warmup)
+        factor = meta.get("seasonal_factor")     # absent in runs written before it was kept
+        if factor is not None and (isinstance(factor, bool) or not isinstance(
+                factor, (int, float)) or not np.isfinite(factor) or factor <= 0):
+            raise InputError(file, "seasonal_factor", "a number > 0 (as `cqsim run` writes) "
+                                                      "or none", factor)
         for key in RUN_TEXT:
             if meta.get(key) is not None and not isinstance(meta[key], str):
                 raise InputError(file, key, "text (as `cqsim run` writes) or null", meta[key])
@@ -294,7 +300,20 @@ class RunDir:
 
     @property
     def name(self) -> str:
+        """The scenario's name: the key of the run in the comparison's tables (variant)."""
         return str(self.meta.get("scenario") or self.path.name)
+
+    @property
+    def label(self) -> str:
+        """The run as the report names it: its name, and its folder too when another run of
+        the report has the same name (`label_runs`); never a key of a table."""
+        return self.shown_name or self.name
+
+    @property
+    def seasonal_factor(self) -> float | None:
+        """The statistics period's mean seasonal factor (run.json; None in older runs)."""
+        factor = self.meta.get("seasonal_factor")
+        return None if factor is None else float(factor)
 
     @property
     def days(self) -> float:
@@ -560,6 +579,15 @@ def current(frame: pd.DataFrame, measures: tuple[Measure, ...],
             k = mult * (per_year if annualise else 1.0)
             out = out.assign(**{name: m.values(frame, per_year)[0] / k})
     return out
+
+
+def label_runs(runs: Sequence[RunDir]) -> None:
+    """Name each run whose scenario name another of `runs` shares by its name and folder,
+    "baseline (out/base)", so the report tells them apart; the tables stay keyed by name."""
+    names = [r.name for r in runs]
+    for run in runs:
+        run.shown_name = (f"{run.name} ({run.shown_as or run.path})"
+                          if names.count(run.name) > 1 else None)
 
 
 def attribution(runs: list[RunDir], name: str = ATTRIBUTION_FILE,

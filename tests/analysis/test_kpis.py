@@ -139,3 +139,20 @@ def test_the_season_a_part_year_carries() -> None:
     assert period_season(season, period(DAYS_PER_MONTH, 2 * DAYS_PER_MONTH)) == 0.5
     assert period_season(season, period(1.5 * DAYS_PER_MONTH, 2.5 * DAYS_PER_MONTH)) == \
         pytest.approx(1.0)                 # half February, half March
+    # a scenario's raw factors (not yet of mean 1, as Plan.seasonality is) read the same
+    raw = tuple(3 * f for f in season)
+    assert period_season(raw, period(DAYS_PER_MONTH, 2 * DAYS_PER_MONTH)) == pytest.approx(0.5)
+
+
+def test_the_season_note_has_one_text_and_one_threshold() -> None:
+    """The note on a part year's season (console, report.html, `cqsim uncertainty`): none
+    within 0.005 of 1, else the period and its factor."""
+    from types import SimpleNamespace
+
+    from sim.trade import season_note
+
+    h = SimpleNamespace(warmup_days=30.0, days=120.0)
+    assert season_note(1.0, h) is None and season_note(1.004, h) is None
+    note = season_note(0.929, h)
+    assert note is not None and "days 30-120" in note and "0.929" in note
+    assert season_note(1.006, h) is not None

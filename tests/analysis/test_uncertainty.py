@@ -282,6 +282,24 @@ def test_lhs_study_on_a_tiny_network(tmp_path: Path) -> None:
     assert (out / "uncertainty.csv").is_file()
 
 
+def test_a_part_year_study_says_the_season_it_carries(tmp_path: Path) -> None:
+    """`--days` making a part year: the notes carry the console's seasonal-factor note, from
+    the scenario's own (raw) factors over the runs' statistics period (days 5-40 here)."""
+    from sim.trade import season_note
+    from sim.units import period_season
+
+    path = _study_network(tmp_path)
+    doc = yaml.safe_load(path.read_text())
+    doc["demand"]["seasonality"] = [3.0, 1.5] + [2.0] * 10     # January high, mean 2
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    result = run_uncertainty(path, None, samples=4, method="lhs", noise_replications=2,
+                             target=2.5, workers=1, progress=False, days=40)
+    horizon = load_scenario(path).horizon
+    factor = period_season(tuple(doc["demand"]["seasonality"]), horizon)
+    assert factor == pytest.approx((25 * 1.5 + 10 * 0.75) / 35, rel=0.02)
+    assert season_note(factor, horizon) in result.notes
+
+
 def test_a_study_is_bounded_by_the_study_limits(tmp_path: Path) -> None:
     """A study's runs together are held to the study limits (1e11 events by default): the
     sweep's default of 5e8 refused the README's 256-sample study, and `cqsim uncertainty`

@@ -131,12 +131,44 @@ def test_changes_set_scale_disruption_growth(tmp_path: Path) -> None:
     ({"kind": "scale", "service": "ab", "field": "departures_per_week", "factor": 1e4},
      "changes.0.factor"),
     ({"kind": "disruption", "hub": "a", "start_day": 5, "end_day": 2,
-      "capacity_factor": 0.5}, "changes.0"),
+      "capacity_factor": 0.5}, "changes.0.end_day"),
 ])
 def test_bad_changes_name_their_field(tmp_path: Path, change: dict, field: str) -> None:
     doc = _doc(tmp_path)
     doc["changes"] = [change]
     assert _error(_write(tmp_path, doc)).field == field
+
+
+def test_a_growth_of_zero_is_refused_by_the_schema_as_documented(tmp_path: Path) -> None:
+    """docs/scenarios.md: a demand_growth factor above 0, up to 1,000; 0 is refused at the
+    change's own field (the schema took it, the flows' check then refused the zero flows)."""
+    doc = _doc(tmp_path)
+    doc["changes"] = [{"kind": "demand_growth", "factor": 0}]
+    with pytest.raises(InputError) as info:
+        load_scenario(_write(tmp_path, doc))
+    assert info.value.field == "changes.0.factor"
+    assert info.value.expected.startswith("a number > 0")
+    doc["changes"] = [{"kind": "demand_growth", "factor": 1e-3}]
+    assert load_scenario(_write(tmp_path, doc)).changes[0].factor == 1e-3
+
+
+def test_a_window_ending_before_it_starts_says_what_and_got(tmp_path: Path) -> None:
+    """An end before its start names the end_day and its value, like every other message
+    ("changes.0: expected end_day must be after start_day" read garbled: audit, 2026-12-05);
+    a dated outage's window says the same."""
+    from pydantic import ValidationError
+
+    from sim.specs import ScheduledOutage, expected
+
+    doc = _doc(tmp_path)
+    doc["changes"] = [{"kind": "disruption", "hub": "a", "start_day": 150, "end_day": 120,
+                       "capacity_factor": 0.5}]
+    err = _error(_write(tmp_path, doc))
+    assert str(err).endswith("s.yaml: changes.0.end_day: expected a day after start_day "
+                             "(150), got 120.0")
+    with pytest.raises(ValidationError) as info:
+        ScheduledOutage(start_day=5, end_day=5, source="t")
+    assert expected(info.value.errors()[0]) == "a day after start_day (5)"
 
 
 def test_baseline_scenario_builds() -> None:

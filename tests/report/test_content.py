@@ -358,7 +358,8 @@ def test_comparison_shows_where_the_change_came_from(comparison: Path, tmp_path:
     away = [shutil.copytree(d, tmp_path / d.name) for d in dirs]
     assert heading not in write_report(away, tmp_path / "away.html").read_text(encoding="utf-8")
     # --placebo: the same, each variant paired with the placebo, which has no rows of its own
-    heading_p = "<h2>Where the change came from, against the placebo placebo</h2>"
+    # the placebo named once, as a name ("against the placebo placebo" read as a slip)
+    heading_p = "<h2>Where the change came from, against the placebo run \u201cplacebo\u201d</h2>"
     assert heading_p in page
     placebo = pd.read_csv(comparison / "placebo_attribution.csv")
     assert set(placebo["variant"]) == {"china-europe-frequency"}
@@ -399,3 +400,87 @@ def test_comparison_shows_where_the_change_came_from(comparison: Path, tmp_path:
         with pytest.raises(InputError, match=r"compare\.json: manifest: expected the manifest"):
             write_report(sorted(p for p in copy.iterdir() if p.is_dir()),
                          tmp_path / "unvouched.html")
+
+
+def _as_period(src: Path, dst: Path, days: float, warmup: float, factor: float | None) -> Path:
+    """A copy of run folder `src` recorded as run over another statistics period (run.json's
+    days, warm-up and seasonal factor; the manifest written anew): what the report reads of
+    it."""
+    shutil.copytree(src, dst)
+    meta = json.loads((dst / "run.json").read_text(encoding="utf-8"))
+    meta.update(days=days, warmup_days=warmup, seasonal_factor=factor)
+    (dst / "run.json").write_text(json.dumps(meta), encoding="utf-8")
+    reseal(dst)
+    return dst
+
+
+def test_a_part_year_report_says_the_season_it_carries(one_run: Path, tmp_path: Path) -> None:
+    """report.html's key figures carry the console's seasonal-factor note when the statistics
+    period is part of a year (a report of days 30-120 showed 92.5% of 2023 beside "near 100%
+    by construction" without a word on the season: audit, 2026-12-05); a year has none."""
+    from sim.trade import season_note
+    from sim.units import period_season
+
+    meta = json.loads((one_run / "run.json").read_text(encoding="utf-8"))
+    plan = prepare(BASELINE, days=30)           # as the fixture ran it
+    assert meta["seasonal_factor"] == pytest.approx(
+        period_season(plan.seasonality, plan.horizon), abs=1e-6)
+    shown = "<b>Season.</b>"
+    for days, says in ((120, True), (395, False)):
+        horizon = prepare(BASELINE, days=days).horizon
+        factor = period_season(plan.seasonality, horizon)
+        assert (abs(factor - 1) > 0.005) == says     # days 30-120: 0.93; a whole year: 1
+        run = _as_period(one_run, tmp_path / f"d{days}", days, horizon.warmup_days, factor)
+        page = write_report([run], tmp_path / f"d{days}.html").read_text(encoding="utf-8")
+        assert (shown in page) == says
+        if says:
+            note = season_note(factor, horizon)
+            assert note is not None and html.escape(note[1:]) in page
+            assert f"days {horizon.warmup_days:g}-{days:g}" in note
+            # beside the note on the share of 2023, before the rest of the page
+            assert page.index("by construction") < page.index(shown) < \
+                page.index("<b>Freight balance</b>")
+
+
+def test_runs_of_other_periods_and_one_name_are_told_apart(one_run: Path,
+                                                           tmp_path: Path) -> None:
+    """`cqsim report A B` of runs with other statistics periods warns, naming each period
+    (the differences carry the season and start-up); runs of one scenario are labelled by
+    name and folder, while the tables stay keyed by the scenario's name (audit, 2026-12-05:
+    "baseline − baseline", a seasonal difference shown green without a word)."""
+    a = _as_period(one_run, tmp_path / "a", 120, 30, 0.929)
+    b = _as_period(one_run, tmp_path / "b", 90, 30, 0.895)
+    page = write_report([a, b], tmp_path / "ab.html").read_text(encoding="utf-8")
+    warn = re.search(r"<div class='warn'><b>The runs' statistics periods differ</b>.*?</div>",
+                     page, flags=re.S)
+    assert warn is not None
+    assert f"baseline ({a}): days 30-120, mean seasonal factor 0.929" in warn.group(0)
+    assert f"baseline ({b}): days 30-90, mean seasonal factor 0.895" in warn.group(0)
+    assert "the season and the start-up" in warn.group(0)
+    assert page.index(warn.group(0)) < page.index(f"<h3>baseline ({b}) − baseline ({a})</h3>")
+    assert f"Run: baseline ({a})" in page and "baseline − baseline" not in page
+    assert channel_deltas(RunDir.open(a), RunDir.open(b))["variant"].eq("baseline").all()
+    # one period: no warning; and runs of different names keep their names alone
+    same = write_report([a, _as_period(one_run, tmp_path / "c", 120, 30, 0.929)],
+                        tmp_path / "ac.html").read_text(encoding="utf-8")
+    assert "statistics periods differ" not in same and "<h3>baseline (" in same
+    meta = json.loads((tmp_path / "c" / "run.json").read_text(encoding="utf-8"))
+    meta["scenario"] = "other"
+    (tmp_path / "c" / "run.json").write_text(json.dumps(meta), encoding="utf-8")
+    reseal(tmp_path / "c")
+    named = write_report([a, tmp_path / "c"], tmp_path / "ac2.html").read_text(encoding="utf-8")
+    assert "<h3>other − baseline</h3>" in named
+
+
+def test_published_figures_show_no_interval_in_the_trade_table(one_run: Path) -> None:
+    """The 2023 figure and the 2025 target are published constants: no "713.7 ± 0.0" as if
+    simulated (audit, 2026-12-05); the simulated total keeps its interval."""
+    page = (one_run / "report.html").read_text(encoding="utf-8")
+    trade = pd.read_csv(one_run / "trade.csv").set_index("item")
+    rows = {r[0]: r[1] for r in _rows(page, "<h2>Goods trade</h2>")}
+    for item in ("2023 goods trade", "2025 target"):
+        assert trade.loc[item, "ci95"] == 0
+        assert rows[item] == fg.fmt(float(trade.loc[item, "value"]), 1)
+    assert rows["total"] == fg.pm(float(trade.loc["total", "value"]),
+                                  float(trade.loc["total", "ci95"]), 1)
+    assert "±" in rows["total"]
