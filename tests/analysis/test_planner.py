@@ -350,6 +350,27 @@ def test_shipped_candidates_and_pathway_load() -> None:
     assert path.to == 2035 and {e.name for e in path.expansions} >= {lock.name}
 
 
+def test_shipped_sailing_and_train_costs_follow_the_model_s_tariffs() -> None:
+    """Operating costs that quote the model's tariff are that tariff today: the Qinzhou
+    sailings' cost quoted 2500 CNY/TEU after the model repriced the service to 1190 and
+    overstated it by 0.33 bn CNY/yr. Added vehicles a year (both ways, 52 weeks) x TEU a
+    vehicle x the service's price, plus the berths' 2% upkeep where the source says so."""
+    from tests.support.paths import SCENARIOS
+
+    spec, base = load_candidates(SCENARIOS / "candidates" / "plan-2025.yaml")
+    by = {c.name: c for c in spec.candidates}
+    for name, service, upkeep in (("qinzhou-berths-sailings", "south-sea-singapore", 0.02),
+                                  ("ilstc-trains", "south-rail-sea-qinzhou", 0.0)):
+        c = by[name]
+        svc = base.network.services[service]
+        factor = next(ch.factor for ch in c.changes if getattr(ch, "service", None) == service)
+        added = round(svc.departures_per_week * (factor - 1))     # a week, each way
+        teu_cny = added * 52 * 2 * svc.vehicle_teu * svc.price_cny_per_teu
+        assert c.operating_cny_per_year == pytest.approx(teu_cny + upkeep * c.capital_cny,
+                                                         rel=2e-3), name
+        assert f"{svc.price_cny_per_teu:g} CNY" in c.operating_source, name
+
+
 def test_a_failed_run_is_one_line_exit_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from click.testing import CliRunner
 
