@@ -83,9 +83,9 @@ from sim.uncertain import (
 def check_ramp(ramp_up: tuple[float, ...]) -> None:
     """Ramp-up shares: each in (0, 1], never falling."""
     if any(not 0 < s <= 1 for s in ramp_up):
-        raise ValueError("ramp_up shares must be in (0, 1]")
+        raise ValueError("shares in (0, 1]")
     if any(b < a for a, b in zip(ramp_up, ramp_up[1:], strict=False)):
-        raise ValueError("ramp_up shares must not fall")
+        raise ValueError("shares that do not fall from one year to the next")
 
 
 def ramp_share(ramp_up: tuple[float, ...], in_service: int, year: int) -> float:
@@ -186,10 +186,11 @@ class Expansion(Spec):
     changes: tuple[Change, ...] = Field(min_length=1)
     source: str = Field(min_length=1, description="where the expansion and its dates come from")
 
-    @model_validator(mode="after")
-    def _shares(self) -> Expansion:
-        check_ramp(self.ramp_up)
-        return self
+    @field_validator("ramp_up")
+    @classmethod
+    def _shares(cls, ramp_up: tuple[float, ...]) -> tuple[float, ...]:
+        check_ramp(ramp_up)    # a field validator: the error names expansions.N.ramp_up
+        return ramp_up
 
     def share(self, year: int) -> float:
         """Share of the full change in service in `year` (0 before the in-service year)."""
@@ -379,6 +380,8 @@ def spec_error(exc: ValidationError, path: Path) -> InputError:
     expected = expected_by(err)       # the scenario loader's wording (`sim.specs.expected`)
     if err["type"] == "extra_forbidden":
         expected = "no such key (unknown field)"
+    elif err["type"] == "missing":
+        expected = "a value (the field is required)"
     got = err.get("input") if err["type"] != "missing" else None
     return InputError(path, loc, expected, None if isinstance(got, (dict, list)) else got)
 

@@ -57,8 +57,12 @@ from sim.specs import Spec
 
 
 def _sourced(text: str) -> str:
-    if not text.strip():
-        raise ValueError("a source, or `assumption:` with its reasoning")
+    """A cost's or lead time's source: a URL (http:// or https://) or `assumption:` followed
+    by its reasoning (docs/planning.md); a bare word such as "x" cites nothing."""
+    reasoning = text.partition("assumption:")[2].strip()
+    if "http://" not in text and "https://" not in text and not reasoning:
+        raise ValueError("a source with its URL (http:// or https://), or `assumption:` "
+                         "followed by its reasoning")
     return text
 
 
@@ -76,12 +80,16 @@ class Candidate(Spec):
     operating_cny_per_year: float = Field(ge=0, le=1e12)
     operating_source: str
 
-    @model_validator(mode="after")
-    def _documented(self) -> Candidate:
-        for name in ("lead_time_source", "capital_source", "operating_source"):
-            _sourced(getattr(self, name))
-        check_ramp(self.ramp_up)
-        return self
+    @field_validator("lead_time_source", "capital_source", "operating_source")
+    @classmethod
+    def _documented(cls, text: str) -> str:    # a field validator: the error names the field
+        return _sourced(text)
+
+    @field_validator("ramp_up")
+    @classmethod
+    def _ramp(cls, ramp_up: tuple[float, ...]) -> tuple[float, ...]:
+        check_ramp(ramp_up)
+        return ramp_up
 
     def share(self, in_service: int, year: int) -> float:
         """Share of the full change in `year` when in service from `in_service`."""

@@ -137,17 +137,49 @@ def test_clopper_pearson() -> None:
     assert high == 1 and low == pytest.approx(0.6915, abs=1e-3)
 
 
-def test_candidates_need_sources(tmp_path: Path) -> None:
+@pytest.mark.parametrize("field, text", [
+    ("capital_source", " "), ("capital_source", "x"), ("operating_source", "assumption:  "),
+    ("lead_time_source", "see the plan")])
+def test_candidates_need_sources(tmp_path: Path, field: str, text: str) -> None:
+    """A source is a URL or `assumption:` with its reasoning (docs/planning.md): "x" and a
+    bare `assumption:` were accepted; the error names the field, not only the candidate."""
     from tests.support.netbuilder import line_network
 
     line_network(tmp_path)
     doc = {"scenario": "scenario.yaml", "base_year": 2023, "decided_from": 2024,
-           "candidates": [candidate("a", 1e9, capital_source=" ")]}
+           "candidates": [candidate("a", 1e9, **{field: text})]}
     path = tmp_path / "cands.yaml"
     path.write_text(yaml.safe_dump(doc))
-    with pytest.raises(InputError, match="assumption") as err:
+    with pytest.raises(InputError, match="URL .* or `assumption:` followed by") as err:
         load_candidates(path)
-    assert err.value.field == "candidates.0"
+    assert err.value.field == f"candidates.0.{field}"
+    doc["candidates"] = [candidate("a", 1e9, **{field: "plan (https://example.org/p)"})]
+    path.write_text(yaml.safe_dump(doc))
+    assert load_candidates(path)[0].candidates[0].name == "a"
+
+
+def test_a_falling_ramp_and_a_missing_source_name_their_field(tmp_path: Path) -> None:
+    """They named the candidate only, in pydantic's words ("expected Field required")."""
+    from tests.support.netbuilder import line_network
+
+    line_network(tmp_path)
+    bad = candidate("a", 1e9, ramp_up=[1.0, 0.5])
+    doc = {"scenario": "scenario.yaml", "base_year": 2023, "decided_from": 2024,
+           "candidates": [bad]}
+    path = tmp_path / "cands.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(InputError) as err:
+        load_candidates(path)
+    assert (err.value.field, err.value.expected) == (
+        "candidates.0.ramp_up", "shares that do not fall from one year to the next")
+    bad = candidate("a", 1e9)
+    del bad["operating_source"]
+    doc["candidates"] = [bad]
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(InputError) as err:
+        load_candidates(path)
+    assert (err.value.field, err.value.expected) == (
+        "candidates.0.operating_source", "a value (the field is required)")
 
 
 def test_candidates_that_clash_are_refused_before_anything_runs(tmp_path: Path) -> None:
