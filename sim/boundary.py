@@ -141,6 +141,34 @@ def no_warmup_note(base: Scenario, days: float | None, file: str | Path) -> str 
             "start from empty")
 
 
+def study_horizon(base: Scenario, days: float | None) -> dict[str, float]:
+    """Days each run of a study simulates, its warm-up and the statistics period between
+    (days; `days`: the study file's `days:`, else the base's horizon), as its record keeps
+    them: every bn CNY/yr and TEU/yr figure is annualised from that period."""
+    from sim.scenario import run_overrides
+    from sim.units import stats_days
+
+    h = run_overrides(base, days=days).horizon
+    return {"days": h.days, "warmup_days": h.warmup_days, "statistics_days": stats_days(h)}
+
+
+def part_year_note(base: Scenario, days: float | None, file: str | Path) -> str | None:
+    """The line saying that a study's statistics period is not a whole number of years (a
+    `days:` of 60, say), so its per-year figures are annualised from part of a year and then
+    set against the annual target; None for whole years."""
+    from sim.units import DAYS_PER_YEAR
+
+    h = study_horizon(base, days)
+    years = h["statistics_days"] / DAYS_PER_YEAR
+    if years >= 1 and abs(years - round(years)) < 1e-9:
+        return None
+    where = f"{file}: days: {days:g}" if days is not None else f"{base.source_file}: horizon"
+    return (f"{where}: statistics over days {h['warmup_days']:g}-{h['days']:g} "
+            f"({h['statistics_days']:g} days), a part year: the bn CNY/yr and TEU/yr figures "
+            "are annualised from it and carry that part of the year's season, yet are set "
+            "against the annual target")
+
+
 def check_reference(scenario: Scenario, plan: Plan, choices: tuple[ChoiceSet, ...]) -> None:
     """Load and build the reference scenario as the demand response will (its costs are
     cached for the run); an error in it names this scenario's `demand.reference_scenario`."""

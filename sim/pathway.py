@@ -83,9 +83,9 @@ from sim.uncertain import (
 def check_ramp(ramp_up: tuple[float, ...]) -> None:
     """Ramp-up shares: each in (0, 1], never falling."""
     if any(not 0 < s <= 1 for s in ramp_up):
-        raise ValueError("ramp_up shares must be in (0, 1]")
+        raise ValueError("shares in (0, 1]")
     if any(b < a for a, b in zip(ramp_up, ramp_up[1:], strict=False)):
-        raise ValueError("ramp_up shares must not fall")
+        raise ValueError("shares that do not fall from one year to the next")
 
 
 def ramp_share(ramp_up: tuple[float, ...], in_service: int, year: int) -> float:
@@ -186,10 +186,11 @@ class Expansion(Spec):
     changes: tuple[Change, ...] = Field(min_length=1)
     source: str = Field(min_length=1, description="where the expansion and its dates come from")
 
-    @model_validator(mode="after")
-    def _shares(self) -> Expansion:
-        check_ramp(self.ramp_up)
-        return self
+    @field_validator("ramp_up")
+    @classmethod
+    def _shares(cls, ramp_up: tuple[float, ...]) -> tuple[float, ...]:
+        check_ramp(ramp_up)    # a field validator: the error names expansions.N.ramp_up
+        return ramp_up
 
     def share(self, year: int) -> float:
         """Share of the full change in service in `year` (0 before the in-service year)."""
@@ -379,6 +380,8 @@ def spec_error(exc: ValidationError, path: Path) -> InputError:
     expected = expected_by(err)       # the scenario loader's wording (`sim.specs.expected`)
     if err["type"] == "extra_forbidden":
         expected = "no such key (unknown field)"
+    elif err["type"] == "missing":
+        expected = "a value (the field is required)"
     got = err.get("input") if err["type"] != "missing" else None
     return InputError(path, loc, expected, None if isinstance(got, (dict, list)) else got)
 
@@ -520,6 +523,27 @@ def quantiles(rows: pd.DataFrame, kpis: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def target_columns(table: pd.DataFrame, rows: pd.DataFrame, target: float,
+                   target_year: int) -> pd.DataFrame:
+    """pathway.csv with, on each year's goods-trade row, how it stands against the dated
+    target (bn CNY/yr): the mean as a percentage of it, the mean's gap to it and the share of
+    samples that reach it. The columns name the target's year, for a later year's trade is
+    read against it and not against a target of its own (empty on the other KPIs' rows)."""
+    attain = f"attainment_of_{target_year}_target_pct"
+    gap = f"gap_to_{target_year}_target_bn_cny_per_year"
+    reach = f"p_meet_{target_year}_target"
+    out = table.assign(**{attain: np.nan, gap: np.nan, reach: np.nan})
+    if not len(out):
+        return out
+    trade = out["kpi"] == GOODS_TRADE
+    met = rows.dropna(subset=[GOODS_TRADE]).groupby("year")[GOODS_TRADE].apply(
+        lambda x: float((x >= target).mean())) if GOODS_TRADE in rows else pd.Series(dtype=float)
+    out.loc[trade, attain] = 100.0 * out.loc[trade, "mean"] / target
+    out.loc[trade, gap] = out.loc[trade, "mean"] - target
+    out.loc[trade, reach] = out.loc[trade, "year"].map(met)
+    return out
+
+
 def fan_chart(table: pd.DataFrame, path: Path, *, target: float, target_year: int,
               horizon_year: int, base: tuple[int, float] | None = None) -> Path:
     """Total goods trade by year: median, 25-75% and 5-95% bands, the target and horizon."""
@@ -537,16 +561,17 @@ def fan_chart(table: pd.DataFrame, path: Path, *, target: float, target_year: in
     ax.fill_between(t["year"], t["p25"], t["p75"], color="tab:blue", alpha=0.35,
                     label="25-75%")
     ax.plot(t["year"], t["p50"], color="tab:blue", lw=2, label="median")
-    ax.axhline(target, color="tab:red", ls="--", lw=1)
+    # the target is dated: drawn at its year only (a line across every year read as later
+    # years "meeting" it)
     ax.plot([target_year], [target], "o", color="tab:red",
-            label=f"{target_year} target {target:g} bn CNY/yr")
+            label=f"{target_year} target {target:g} bn CNY/yr (for {target_year} only)")
     ax.axvline(horizon_year, color="grey", ls=":", lw=1, label=f"{horizon_year} horizon")
     if base is not None:
         ax.plot([base[0]], [base[1]], "s", color="black", label=f"{base[0]} published")
     ax.set_xlabel("year")
     ax.set_ylabel("goods trade, bn CNY/yr")
-    ax.set_title("Chongqing goods trade along the pathway (simulated channels + trade "
-                 "declared not simulated)")
+    ax.set_title("Chongqing goods trade along the pathway\n(simulated channels + trade "
+                 "declared not simulated)", fontsize=10)   # two lines: one was cut off
     ax.legend(loc="lower right", fontsize=8)   # the target marker sits top left
     fig.tight_layout()
     try:
@@ -563,6 +588,8 @@ class PathwayOutcome:
     executor: str
     wall_seconds: float
     failed: int
+    target_year: int
+    target: float     # bn CNY/yr
 
 
 # what `run_pathway` writes into its --out beside its part files (runs/s*.parquet)
@@ -580,7 +607,7 @@ def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
     import time
 
     from sim.atomic import write_csv, write_parquet, write_text
-    from sim.boundary import check_study, no_warmup_note
+    from sim.boundary import check_study, no_warmup_note, part_year_note, study_horizon
     from sim.inputs import check_resume, read_meta, study_identity
     from sim.staging import check_work_folder
     from sim.sweep.executors import describe, dispatch
@@ -607,9 +634,11 @@ def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
             raise InputError(meta, "fingerprint", "the same pathway as the one being resumed "
                                                   "(runs kept without a record of theirs "
                                                   "cannot be told apart from another's)")
-    short = no_warmup_note(base, spec.days, path)
-    for text in [*out_of_time(spec, path), *([short] if short else [])]:   # once all is
-        warnings.warn(InputWarning(text), stacklevel=2)                   # checked
+    horizon = study_horizon(base, spec.days)
+    said = [t for t in (no_warmup_note(base, spec.days, path),
+                        part_year_note(base, spec.days, path)) if t]
+    for text in [*out_of_time(spec, path), *said]:   # once all is checked
+        warnings.warn(InputWarning(text), stacklevel=2)
     parts.mkdir(parents=True, exist_ok=True)
     tasks = [PathTask(f"s{k:03d}", k, rates, spec, base, years)
              for k, rates in enumerate(growth_draws(spec))]
@@ -637,12 +666,13 @@ def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
     kpis = [c for c in ok.select_dtypes("number").columns
             if c not in ("sample", "year", "replication", "learnt_routes")
             and not c.startswith(("growth_pct.", "share."))]
-    table = quantiles(ok, kpis)
     (base_ref, goal) = references()
+    goal_year = int(goal.label[:4])     # "2025 target": seeds/targets.csv goods_trade_2025
+    table = target_columns(quantiles(ok, kpis), ok, goal.bn_cny, goal_year)
     write_parquet(folder / "pathway_runs.parquet", rows)
     write_csv(folder / "pathway.csv", table)
     if len(table):
-        fan_chart(table, folder / "fan.png", target=goal.bn_cny, target_year=2025,
+        fan_chart(table, folder / "fan.png", target=goal.bn_cny, target_year=goal_year,
                   horizon_year=max(2035, spec.to),
                   base=(int(base_ref.label[:4]), base_ref.bn_cny)
                   if base_ref.label[:4].isdigit() else None)
@@ -652,8 +682,10 @@ def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
         "pathway": spec.source_file, "fingerprint": fingerprint, "inputs": inputs,
         "status": "complete",
         "executor": executor, "years": [years[0], years[-1]], "samples": spec.samples,
+        "horizon": horizon, "warnings": said,
+        "target": {"year": goal_year, "bn_cny_per_year": goal.bn_cny, "source": goal.source},
         "resumed_samples": len(done), "failed_samples": failed,
         "wall_seconds": round(wall, 1),
         "carries_over": "learnt route delays (sim/pathway.py docstring); queues do not",
         "growth_draws": [t.rates for t in tasks]}, indent=2, default=str))
-    return PathwayOutcome(rows, table, folder, executor, wall, failed)
+    return PathwayOutcome(rows, table, folder, executor, wall, failed, goal_year, goal.bn_cny)

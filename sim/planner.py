@@ -57,8 +57,12 @@ from sim.specs import Spec
 
 
 def _sourced(text: str) -> str:
-    if not text.strip():
-        raise ValueError("a source, or `assumption:` with its reasoning")
+    """A cost's or lead time's source: a URL (http:// or https://) or `assumption:` followed
+    by its reasoning (docs/planning.md); a bare word such as "x" cites nothing."""
+    reasoning = text.partition("assumption:")[2].strip()
+    if "http://" not in text and "https://" not in text and not reasoning:
+        raise ValueError("a source with its URL (http:// or https://), or `assumption:` "
+                         "followed by its reasoning")
     return text
 
 
@@ -76,12 +80,16 @@ class Candidate(Spec):
     operating_cny_per_year: float = Field(ge=0, le=1e12)
     operating_source: str
 
-    @model_validator(mode="after")
-    def _documented(self) -> Candidate:
-        for name in ("lead_time_source", "capital_source", "operating_source"):
-            _sourced(getattr(self, name))
-        check_ramp(self.ramp_up)
-        return self
+    @field_validator("lead_time_source", "capital_source", "operating_source")
+    @classmethod
+    def _documented(cls, text: str) -> str:    # a field validator: the error names the field
+        return _sourced(text)
+
+    @field_validator("ramp_up")
+    @classmethod
+    def _ramp(cls, ramp_up: tuple[float, ...]) -> tuple[float, ...]:
+        check_ramp(ramp_up)
+        return ramp_up
 
     def share(self, in_service: int, year: int) -> float:
         """Share of the full change in `year` when in service from `in_service`."""
@@ -210,6 +218,27 @@ def replications_to_decide(portfolios: int, probability: float,
     return n, m
 
 
+def replications_to_resolve(p_meet: float, probability: float, level: float,
+                            most: int = 1_000_000) -> int | None:
+    """About how many replications show a portfolio whose P(meet) stays at `p_meet` feasible
+    or infeasible (its Clopper-Pearson interval at `level` then excludes `probability`): what
+    `--most` an undecided portfolio asks for. None when no count up to `most` decides it
+    (`p_meet` at the required probability)."""
+    def decides(n: int) -> bool:
+        low, high = clopper_pearson(round(p_meet * n), n, level)
+        return high < probability or low >= probability
+
+    if p_meet == probability or not decides(most):
+        return None
+    low, high = 1, 2
+    while not decides(high):     # doubling, then halving the gap (rounding of k aside,
+        low, high = high, 2 * high   # the bounds narrow as n grows)
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (low, mid) if decides(mid) else (mid, high)
+    return high
+
+
 # evaluate(portfolios, replications) -> {portfolio: (trade per replication, co2 per replication)}
 Evaluate = Callable[[Sequence[Portfolio], Sequence[int]],
                     dict[Portfolio, tuple[np.ndarray, np.ndarray]]]
@@ -238,6 +267,39 @@ class PlanResult:
     probability: float
     year: int
     notes: list[str]
+
+    @property
+    def verdict(self) -> str:
+        """chosen (a portfolio shown to meet the target), undecided (none shown to, and some
+        not shown not to) or none (every portfolio shown not to meet it)."""
+        if self.chosen is not None:
+            return "chosen"
+        return "undecided" if any(s.status == "undecided" for s in self.screened) else "none"
+
+
+def undecided_note(left: Sequence[Screened], *, chosen: bool, most: int, need: int,
+                   level: float, target: float, probability: float) -> str:
+    """Why portfolios are still undecided after screening, and what would decide them: the
+    console, plan.json and plan.csv say it in these words."""
+    if most < need:
+        why = f"--most {most} is below the {need} needed to decide any"
+    else:
+        shares = [s.p_meet(target) for s in left]
+        runs = max(s.trade.size for s in left)
+        seen = (f"{min(shares):.2f}" if f"{min(shares):.2f}" == f"{max(shares):.2f}" else
+                f"{min(shares):.2f}-{max(shares):.2f}")
+        why = (f"P(meet) {seen} over {runs} replications, whose "
+               f"Clopper-Pearson bounds at the Bonferroni level {level:.3g} still include "
+               f"{probability:g}")
+        more = [replications_to_resolve(p, probability, level) for p in shares]
+        if all(m is not None for m in more):
+            why += (f"; about --most {max(m for m in more if m is not None)} would decide "
+                    "them at these P(meet)")
+    if chosen:
+        return (f"{len(left)} cheaper portfolio(s) still undecided ({why}): they may also "
+                "meet the target")
+    return (f"undecided: no portfolio is shown to meet {target:g} bn CNY/yr with probability "
+            f">= {probability:.10g}, and {len(left)} portfolio(s) are not shown not to ({why})")
 
 
 def _subset(a: Portfolio, b: Portfolio) -> bool:
@@ -322,20 +384,18 @@ def search(spec: CandidatesSpec, year: int, target: float, probability: float,
             break
         n = min(2 * n, most)
     left = [s for s in pool if s.status == "undecided"]
-    if left:
-        why = (f"--most {most} is below the {need} needed to decide any" if most < need
-               else "P(meet) too close to the required probability")
-        notes.append(f"{len(left)} portfolio(s) still undecided after {most} replications "
-                     f"({why}); cheaper ones among them may also meet it")
     feasible = sorted((s for s in pool if s.status == "feasible"), key=lambda s: s.cost)
     chosen = feasible[0] if feasible else None
+    if left:
+        notes.append(undecided_note(left, chosen=chosen is not None, most=most, need=need,
+                                    level=level, target=target, probability=probability))
     confirm_trade = np.empty(0)
     if chosen is not None and confirm > 0:
         start = max(s.trade.size for s in pool)
         got = evaluate([chosen.portfolio], list(range(start, start + confirm)))
         confirm_trade = got[chosen.portfolio][0]
-    elif chosen is None:
-        notes.append(f"no portfolio meets {target:g} bn CNY in {year} with probability "
+    elif chosen is None and not left:
+        notes.append(f"no portfolio meets {target:g} bn CNY/yr in {year} with probability "
                      f">= {probability:.10g}")
     return PlanResult(chosen, confirm_trade, pool, target, probability, year, notes)
 
@@ -347,8 +407,10 @@ PLAN_COLUMNS = ["candidate", "in_service", "decide_by", "capital_bn_cny",
                 "probability_required", "note"]
 
 
-def tables(spec: CandidatesSpec, result: PlanResult) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """plan.csv (the chosen portfolio, cost, P(meet) with CI) and frontier.csv."""
+def tables(spec: CandidatesSpec, result: PlanResult, warned: Sequence[str] = ()
+           ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """plan.csv (the chosen portfolio, cost, P(meet) with CI; its TOTAL, UNDECIDED or NONE
+    row's note carries the search's notes and the `warned` lines) and frontier.csv."""
     from sim.uncertainty import wilson
 
     t = result.target
@@ -367,6 +429,7 @@ def tables(spec: CandidatesSpec, result: PlanResult) -> tuple[pd.DataFrame, pd.D
         pd.DataFrame(columns=["portfolio", "cost_bn_cny", "p_meet"])
     plan_rows = []
     by = {c.name: c for c in spec.candidates}
+    note = "; ".join([*result.notes, *warned])
     if result.chosen is not None:
         x = result.confirm_trade
         k = int((x >= t).sum())
@@ -380,15 +443,22 @@ def tables(spec: CandidatesSpec, result: PlanResult) -> tuple[pd.DataFrame, pd.D
                 "cost_to_target_bn_cny": c.cost(y, result.year) / 1e9,
                 "capital_source": c.capital_source, "operating_source": c.operating_source,
                 "lead_time_source": c.lead_time_source})
-        plan_rows.append({"candidate": "TOTAL", "cost_to_target_bn_cny": result.chosen.cost / 1e9,
+        plan_rows.append({"candidate": "TOTAL",
+                          "capital_bn_cny": sum(by[n].capital_cny for n, _ in
+                                                result.chosen.portfolio) / 1e9,
+                          "operating_bn_cny_per_year": sum(
+                              by[n].operating_cny_per_year for n, _ in
+                              result.chosen.portfolio) / 1e9,
+                          "cost_to_target_bn_cny": result.chosen.cost / 1e9,
                           "p_meet": k / x.size if x.size else float("nan"),
                           "p_meet_ci95_low": low, "p_meet_ci95_high": high,
                           "confirm_replications": x.size, "target_bn_cny_per_year": t,
-                          "target_year": result.year, "probability_required": result.probability})
-    else:   # a row that says so, not a file without a header
-        plan_rows.append({"candidate": "NONE", "target_bn_cny_per_year": t,
                           "target_year": result.year, "probability_required": result.probability,
-                          "note": "no portfolio meets the target with the required probability"})
+                          "note": note})
+    else:   # a row that says so, not a file without a header
+        plan_rows.append({"candidate": result.verdict.upper(), "target_bn_cny_per_year": t,
+                          "target_year": result.year, "probability_required": result.probability,
+                          "note": note})
     return pd.DataFrame(plan_rows, columns=PLAN_COLUMNS), front
 
 
@@ -422,10 +492,13 @@ def frontier_plot(front: pd.DataFrame, path: Path, probability: float) -> Path:
         plt.close(fig)
 
 
-def write_outputs(spec: CandidatesSpec, result: PlanResult, out: Path) -> list[Path]:
+def write_outputs(spec: CandidatesSpec, result: PlanResult, out: Path,
+                  warned: Sequence[str] = ()) -> list[Path]:
+    """plan.csv, frontier.csv and frontier.png; `warned`: the run's warnings, kept in
+    plan.csv's note beside the search's notes."""
     from sim.atomic import write_csv
 
-    plan, front = tables(spec, result)
+    plan, front = tables(spec, result, warned)
     files = [write_csv(out / "plan.csv", plan), write_csv(out / "frontier.csv", front)]
     if len(front):
         files.append(frontier_plot(front, out / "frontier.png", result.probability))
@@ -555,17 +628,24 @@ def run_plan(path: str | Path, out: str | Path, *, target: float, year: int,
     """Search the candidates file's portfolios by simulation and write plan.csv,
     frontier.csv and frontier.png into `out` (runs kept in out/runs: a rerun reuses them).
     Refused before anything is written when the runs it will surely make (every portfolio
-    `first` times, the choice `confirm` times) are estimated beyond `limits`."""
+    `first` times, the choice `confirm` times) are estimated beyond `limits`, or when no
+    candidate can be in service by `year`."""
     import json
     import os
 
     from sim.atomic import write_text
-    from sim.boundary import check_study, no_warmup_note
+    from sim.boundary import check_study, no_warmup_note, part_year_note, study_horizon
     from sim.inputs import changed_input, read_meta, study_identity
     from sim.staging import check_work_folder
 
     spec, base = load_candidates(path, year)
     chosen = options(spec, year)
+    if not any(chosen.values()):   # only the empty portfolio: nothing to plan
+        quickest = min(math.ceil(c.lead_time_years) for c in spec.candidates)
+        raise InputError(path, "decided_from", f"a year that leaves some candidate buildable "
+                         f"by {year} (decided_from + lead time <= {year}; the quickest "
+                         f"candidate takes {quickest} year(s), so at most {year - quickest})",
+                         spec.decided_from)
     pool = len(portfolios(spec, year))   # their number checked before anything is written
     check_study(base, pool * first + confirm, workers or os.cpu_count() or 1, limits,
                 spec.source_file, f"plan of at least {pool * first + confirm:,} runs "
@@ -587,9 +667,11 @@ def run_plan(path: str | Path, out: str | Path, *, target: float, year: int,
                              "runs are of another candidates file, base or year"
                              f"{f': {what}' if what else ''}, or of no recorded "
                              "one): choose another --out")
-    short = no_warmup_note(base, spec.days, path)
-    for text in [*late, *([short] if short else [])]:   # once the input is checked: bad
-        warnings.warn(InputWarning(text), stacklevel=2)  # input prints its error alone
+    horizon = study_horizon(base, spec.days)
+    said = [t for t in (no_warmup_note(base, spec.days, path),
+                        part_year_note(base, spec.days, path)) if t]
+    for text in [*late, *said]:   # once the input is checked: bad input prints its
+        warnings.warn(InputWarning(text), stacklevel=2)  # error alone
     folder.mkdir(parents=True, exist_ok=True)
     write_text(meta, json.dumps({"candidates": spec.source_file, "year": year,
                                  "fingerprint": fingerprint, "inputs": inputs,
@@ -599,11 +681,12 @@ def run_plan(path: str | Path, out: str | Path, *, target: float, year: int,
                                     scheduler=scheduler, local_cluster=local_cluster)
     result = search(spec, year, target, probability, evaluate, first=first, most=most,
                     confirm=confirm, monotone=monotone)
-    files = write_outputs(spec, result, folder)
+    files = write_outputs(spec, result, folder, said)
     files.append(write_text(meta, json.dumps({
         "candidates": spec.source_file, "fingerprint": fingerprint, "inputs": inputs,
         "status": "complete", "target_bn_cny_per_year": target, "year": year,
-        "probability": probability, "replications": {"first": first, "most": most,
-                                                     "confirm": confirm},
-        "monotone": monotone, "notes": result.notes, "left_out": late}, indent=2)))
+        "probability": probability, "horizon": horizon, "verdict": result.verdict,
+        "replications": {"first": first, "most": most, "confirm": confirm},
+        "monotone": monotone, "notes": result.notes, "warnings": said, "left_out": late},
+        indent=2)))
     return spec, result, files

@@ -149,6 +149,10 @@ def rank(base: Scenario | str | Path, candidates: dict[str, Scenario], *,
             "extra_teu_per_year": teu["delta"], "extra_teu_per_year_ci95": teu["delta_ci95"],
             "extra_trade_bn_cny_per_year": trade["delta"],
             "extra_trade_bn_cny_per_year_ci95": trade["delta_ci95"],
+            # compare's reading of the same paired delta (`sim.compare.paired_deltas`):
+            # whether its 95% CI leaves out 0, else about how many replications would
+            "extra_trade_resolved": bool(abs(trade["delta"]) > trade["delta_ci95"]),
+            "extra_trade_replications_to_resolve": trade["replications_to_resolve"],
             # TEU/yr gained per TEU/yr of capacity added (a share), and CNY of trade a year
             # per TEU/yr of capacity added
             "extra_teu_per_capacity_teu": teu["delta"] / c if c else np.nan,
@@ -165,3 +169,16 @@ def rank(base: Scenario | str | Path, candidates: dict[str, Scenario], *,
         ["_no", key, extra], ascending=[True, False, False]).drop(columns="_no")
     table.insert(0, "rank", range(1, len(table) + 1))
     return table.reset_index(drop=True), cmp
+
+
+def unresolved_note(table: pd.DataFrame, replications: int) -> str | None:
+    """The line saying that no candidate's extra trade (bn CNY/yr) is told from none at 95%
+    over `replications` (each CI includes 0), so the order is the noise's, not a funding
+    order; None when some candidate's is resolved."""
+    if table.empty or table["extra_trade_resolved"].any():
+        return None
+    need = table["extra_trade_replications_to_resolve"].dropna()
+    more = (f"; about --replications {int(need.max())} would tell the largest of these "
+            "changes from none (an estimate from this run)" if len(need) else "")
+    return (f"no candidate's extra trade is told from none: every 95% CI over {replications} "
+            f"replications includes 0, so this order rests on noise{more}")

@@ -179,6 +179,9 @@ def expected(err: Any) -> str:
         return "a number"
     if kind == "string_type":
         return "text"
+    if kind == "string_too_short":         # pydantic: "String should have at least 1..."
+        low = ctx.get("min_length")
+        return f"text of at least {low} character{'s' if low != 1 else ''}"
     if kind in ("too_short", "too_long"):      # pydantic: "Tuple should have at least 12..."
         low, high = ctx.get("min_length"), ctx.get("max_length")
         size = (f"{low}" if low == high else f"at least {low}" if kind == "too_short"

@@ -340,8 +340,3 @@ def values(inputs: list[UncertainInput], unit: np.ndarray) -> list[dict[str, flo
     columns = [inp.dist.ppf(unit[:, j]) for j, inp in enumerate(inputs)]
     return [{inp.path: float(columns[j][i]) for j, inp in enumerate(inputs)}
             for i in range(unit.shape[0])]
-
-
-def central(inputs: list[UncertainInput]) -> dict[str, float]:
-    """Every input at its central value (median of normals, mode of triangles...)."""
-    return {inp.path: float(inp.dist.central) for inp in inputs}

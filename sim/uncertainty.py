@@ -5,8 +5,10 @@ Design. `sobol`: SALib's Sobol' sequence in Saltelli's scheme without second-ord
 (N x (G + 2) points for G groups of inputs, N a power of two), every point run with
 replication 0, so all points share their random numbers and the indices are about the
 inputs. `lhs`: a Latin hypercube, point k run with replication k, so its spread is input
-uncertainty and simulation noise together. Both add the central point (every input at its
-central value) run with replications 0..R-1: the simulation-noise-only spread.
+uncertainty and simulation noise together. Both add the scenario's own point (every input
+at the value the scenario gives it, what `cqsim run` simulates and trade.csv reports; not
+the distributions' centres, which may differ: -0.7 against the elasticity's -0.8) run with
+replications 0..R-1: the simulation-noise-only spread.
 
 Runs go through `sim.sweep` as a sweep of explicit points (`parameters.points`), so they run
 in this process, on a local pool or on Dask, each finished run written at once, resumable.
@@ -30,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from sim.budget import DEFAULT_STUDY_LIMITS, Limits
-from sim.errors import InputError
+from sim.errors import InputError, InputWarning
 from sim.scenario import (
     Scenario,
     check_days_setting,
@@ -40,7 +42,7 @@ from sim.scenario import (
     with_overrides,
 )
 from sim.trade import GOODS_TRADE, season_note
-from sim.uncertain import EDGE, UncertainInput, central, lookup, values
+from sim.uncertain import EDGE, UncertainInput, lookup, values
 from sim.units import period_season
 
 Method = Literal["sobol", "lhs"]
@@ -104,6 +106,12 @@ def _typed(data: Any, point: dict[str, float]) -> dict[str, float | int]:
             for p, v in point.items()}
 
 
+def scenario_point(data: Any, inputs: Sequence[UncertainInput]) -> dict[str, float]:
+    """Every input at the value the scenario (dumped: `data`) gives it: the point the noise
+    replications run, so their spread is that of what `cqsim run` reports."""
+    return {inp.path: float(lookup(data, inp.path)) for inp in inputs}
+
+
 def check_support(scenario: Scenario, inputs: Sequence[UncertainInput]) -> None:
     """Each input at both ends of its design range makes a valid scenario, before any run."""
     data = scenario.model_dump(mode="json")
@@ -141,8 +149,9 @@ class StudyDesign:
 
 def design_study(scenario: Scenario | str | Path, samples: int, method: Method, *,
                  seed: int = 12345, noise_replications: int = 8) -> StudyDesign:
-    """Validate the inputs and lay out `samples` runs: `noise_replications` of the central
-    point and the rest for the design (Sobol: the largest N, a power of two, that fits)."""
+    """Validate the inputs and lay out `samples` runs: `noise_replications` of the
+    scenario's own point (`scenario_point`) and the rest for the design (Sobol: the largest
+    N, a power of two, that fits; a warning says how many runs that leaves unused)."""
     scen = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     inputs = uncertain_inputs(scen)
     if not inputs:
@@ -161,6 +170,17 @@ def design_study(scenario: Scenario | str | Path, samples: int, method: Method, 
                              f"(2 x (groups + 2) + {noise_replications} noise replications)",
                              samples)
         base_n = 2 ** int(math.floor(math.log2(budget / per)))
+        used = base_n * per + noise_replications
+        if used < samples:   # a power of two of the groups: the rest would be unused silently
+            import warnings
+
+            warnings.warn(InputWarning(
+                f"--samples {samples}: the Sobol design runs {used} (N = {base_n} x "
+                f"({len(groups)} input groups + 2) = {base_n * per} design points + "
+                f"{noise_replications} noise replications); the other {samples - used} are "
+                f"not used (N = {2 * base_n} needs --samples "
+                f"{2 * base_n * per + noise_replications})"),
+                stacklevel=2)
         unit = sobol_design(prob, base_n, seed)
         reps = [[0] for _ in range(len(unit))]
     else:
@@ -169,7 +189,8 @@ def design_study(scenario: Scenario | str | Path, samples: int, method: Method, 
         unit = lhs_design(len(inputs), budget, seed)
         reps = [[k] for k in range(len(unit))]
     data = scen.model_dump(mode="json")
-    points = [_typed(data, central(inputs))] + [_typed(data, p) for p in values(inputs, unit)]
+    points = [_typed(data, scenario_point(data, inputs))] + [_typed(data, p)
+                                                             for p in values(inputs, unit)]
     return StudyDesign(scen, inputs, method, seed, unit, points,
                        [list(range(noise_replications))] + reps, prob, base_n)
 
@@ -262,10 +283,12 @@ def analyse(study: StudyDesign, runs: pd.DataFrame, target: float) -> tuple[
 
 
 def inputs_table(study: StudyDesign) -> pd.DataFrame:
-    """One row per input: group, distribution, central value, the estimates it is drawn
-    jointly with (path and correlation), and where the distribution comes from."""
+    """One row per input: group, distribution, its central value, the scenario's value (the
+    noise replications'), the estimates it is drawn jointly with (path and correlation), and
+    where the distribution comes from."""
+    own = study.points[0]
     return pd.DataFrame([{"input": i.path, "group": i.group, "distribution": i.dist.dist,
-                          "central": float(i.dist.central),
+                          "central": float(i.dist.central), "scenario": own[i.path],
                           "correlated": "; ".join(f"{p} {r:+.3f}" for p, r in i.correlated),
                           "described": i.described}
                          for i in study.inputs])

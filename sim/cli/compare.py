@@ -302,6 +302,7 @@ def rank(base: Path, files: tuple[Path, ...], changes: tuple[Path, ...],
     from sim.compare import split_deltas
     from sim.paths import default_out
     from sim.rank import rank as run_rank
+    from sim.rank import unresolved_note
     from sim.staging import ResultFolder, replaced_line
 
     with ResultFolder(default_out(base_s.name, prefix="rank-") if out is None else out,
@@ -311,15 +312,26 @@ def rank(base: Path, files: tuple[Path, ...], changes: tuple[Path, ...],
                               workers=workers, per=per)
         write_csv(folder.path / "rank.csv", table)
         write_csv(folder.path / "compare.csv", split_deltas(cmp.deltas)[0])
-        folder.commit("rank.json", {**_comparison_about(cmp), "per": per})
-    from sim.cli.render import console, rank_table
+        note = unresolved_note(table, len(cmp.base.results.replications))
+        folder.commit("rank.json", {**_comparison_about(cmp), "per": per,
+                                    "notes": [note] if note else []})
+    from sim.cli.render import console, rank_table, unresolved_lines
 
     screen = console(120)
-    screen.print(rank_table(table, base_s.name, len(cmp.base.results.replications)))
+    reps = len(cmp.base.results.replications)
+    screen.print(rank_table(table, base_s.name, reps))
+    order = ("ranked by extra trade per added TEU/yr of capacity; candidates adding none "
+             "rank last, by extra trade" if per == "capacity" else
+             "ranked by extra trade (bn CNY/yr) alone (--per none); added capacity shown "
+             "for reference")
     screen.print("added capacity: lines departures/week x vehicle TEU x 52.14 (continuous "
                  "TEU/day x 365), hubs servers x TEU/h x 8760 (borders given trains a day: those x "
-                 "365 x train TEU), locks lift / mean t per TEU; "
-                 "candidates adding none rank last, by extra trade")
+                 f"365 x train TEU), locks lift / mean t per TEU; {order}")
+    for name in table["candidate"]:     # as compare says it, candidate by candidate
+        for line in unresolved_lines(cmp.deltas, str(name)):
+            screen.print(line, soft_wrap=True)
+    if note:
+        screen.print(f"note: {note}", soft_wrap=True)
     screen.print(f"wrote {folder.target.shown}/rank.csv, compare.csv", soft_wrap=True)
     if folder.replaced:
         screen.print(replaced_line(folder), soft_wrap=True)

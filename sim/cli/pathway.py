@@ -41,9 +41,12 @@ def pathway(pathway_file: Path, to: int | None, samples: int | None, out: Path |
                          scheduler=scheduler, local_cluster=local_cluster, resume=resume,
                          limits=limits(max_memory, max_events, no_limit))
     trade = result.table[result.table["kpi"] == GOODS_TRADE]
+    y, goal = result.target_year, result.target
     for row in trade.to_dict("records"):
         click.echo(f"{row['year']}: goods trade {row['p50']:.1f} bn CNY/yr (5-95%: "
-                   f"{row['p5']:.1f}-{row['p95']:.1f}, {row['samples']} samples)")
+                   f"{row['p5']:.1f}-{row['p95']:.1f}, {row['samples']} samples); mean "
+                   f"{row[f'attainment_of_{y}_target_pct']:.1f}% of the {y} target "
+                   f"({goal:g} bn CNY/yr), P(>= it) {row[f'p_meet_{y}_target']:.2f}")
     click.echo(f"{result.executor}, {result.wall_seconds:.1f} s -> {out}/ (pathway.csv, "
                f"fan.png)")
     if result.failed:

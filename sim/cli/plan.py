@@ -74,6 +74,6 @@ def plan(candidates_file: Path, target: float | None, year: int, probability: fl
     if best is not None:
         click.echo(f"highest P(meet) screened: {label(best.portfolio)}: "
                    f"{best.p_meet(target):.2f} over {best.trade.size} replications, mean "
-                   f"trade {best.trade.mean():.1f} bn CNY/yr, cost {best.cost / 1e9:.2f} bn")
+                   f"trade {best.trade.mean():.1f} bn CNY/yr, cost {best.cost / 1e9:.2f} bn CNY")
     click.echo(f"{len(screened)} portfolios screened -> {out}/ (plan.csv, frontier.csv, "
                "frontier.png)")

@@ -71,7 +71,7 @@ def uncertainty(scenario: Path, samples: int, method: str, noise_replications: i
     for note in result.notes:
         click.echo(f"note: {note}")
     click.echo(f"{len(result.runs)} runs ({result.failed} failed) on {result.executor} in "
-               f"{result.wall_seconds:.1f} s -> {out}/ ({NOISE}: the central point's "
-               f"replications)")
+               f"{result.wall_seconds:.1f} s -> {out}/ ({NOISE}: the replications of the "
+               f"scenario's own values)")
     if result.failed:
         raise SystemExit(1)

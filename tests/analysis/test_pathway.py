@@ -34,7 +34,11 @@ def _pathway(tmp_path: Path, **over: object) -> Path:
 
 
 def test_ramp_up_raises_throughput_in_its_in_service_year_not_before(tmp_path: Path) -> None:
-    result = run_pathway(_pathway(tmp_path), tmp_path / "out", workers=1)
+    from sim.errors import InputWarning
+
+    with pytest.warns(InputWarning, match=r"horizon: statistics over days 10-120 \(110 days\)"
+                                          ", a part year"):
+        result = run_pathway(_pathway(tmp_path), tmp_path / "out", workers=1)
     teu = result.rows.set_index("year")["total_teu_per_year"]
     assert list(teu.index) == [2023, 2024, 2025, 2026]
     assert teu[2024] == pytest.approx(teu[2023], rel=0.05)     # nothing new before 2025
@@ -45,6 +49,28 @@ def test_ramp_up_raises_throughput_in_its_in_service_year_not_before(tmp_path: P
     table = pd.read_csv(tmp_path / "out" / "pathway.csv")
     assert {"year", "kpi", "mean", "p5", "p50", "p95"} <= set(table.columns)
     assert (tmp_path / "out" / "fan.png").stat().st_size > 10_000
+    # each run's horizon and the part-year warning are in the record (they were nowhere)
+    import json
+    record = json.loads((tmp_path / "out" / "pathway.json").read_text())
+    assert record["horizon"] == {"days": 120, "warmup_days": 10, "statistics_days": 110}
+    assert "a part year" in record["warnings"][0] and record["target"]["year"] == 2025
+
+
+def test_each_year_s_goods_trade_is_set_against_the_dated_target() -> None:
+    """pathway.csv had no comparison with the target: per year, the goods-trade row gives the
+    mean's attainment of and gap to the 2025 target, and the share of samples reaching it."""
+    from sim.pathway import quantiles, target_columns
+    from sim.trade import GOODS_TRADE
+
+    rows = pd.DataFrame({"year": [2023, 2023, 2024, 2024], GOODS_TRADE: [800, 950, 900, 1000],
+                         "total_teu_per_year": [1.0, 2.0, 3.0, 4.0]})
+    table = target_columns(quantiles(rows, [GOODS_TRADE, "total_teu_per_year"]), rows,
+                           900.0, 2025).set_index(["year", "kpi"])
+    trade = table.xs(GOODS_TRADE, level="kpi")
+    assert list(trade["p_meet_2025_target"]) == [0.5, 1.0]
+    assert list(trade["attainment_of_2025_target_pct"]) == pytest.approx([875 / 9, 950 / 9])
+    assert list(trade["gap_to_2025_target_bn_cny_per_year"]) == [-25.0, 50.0]
+    assert table.xs("total_teu_per_year", level="kpi")["p_meet_2025_target"].isna().all()
 
 
 def test_resume_refuses_a_pathway_whose_geodata_changed(tmp_path: Path) -> None:

@@ -120,6 +120,51 @@ def test_too_few_replications_to_decide_are_said_before_any_run() -> None:
     assert result.chosen is not None and not result.notes
 
 
+def test_undecided_portfolios_are_said_so_in_plan_csv_with_their_reason() -> None:
+    """Every portfolio at P(meet) 0.75 over 8 replications against 0.3 required: plan.csv
+    said "no portfolio meets the target" and the reason "P(meet) too close to the required
+    probability". The verdict is undecided; the reason is the bounds at that count, with the
+    --most that would decide them (checked against the bound itself)."""
+    from sim.planner import tables
+
+    spec = synthetic_spec([candidate("a", 1e9), candidate("b", 2e9)])
+    evaluate, _ = synthetic({"a": 0, "b": 0}, 900, 10)
+    result = search(spec, 2025, 893, 0.3, evaluate, first=4, most=8, confirm=4)
+    assert result.verdict == "undecided" and result.chosen is None
+    assert all(s.status == "undecided" and s.p_meet(893) == 0.75 for s in result.screened)
+    (note,) = result.notes
+    assert "too close" not in note and "no portfolio meets" not in note
+    assert "P(meet) 0.75 over 8 replications" in note and "still include 0.3" in note
+    most = int(note.split("about --most ")[1].split()[0])
+    level = 0.05 / 4
+    assert clopper_pearson(6, 8, level)[0] < 0.3 <= clopper_pearson(round(0.75 * most), most,
+                                                                     level)[0]
+    plan, _ = tables(spec, result, ["a part year"])
+    assert list(plan["candidate"]) == ["UNDECIDED"]
+    assert plan["note"][0] == f"{note}; a part year"
+
+
+def test_a_cheaper_undecided_portfolio_is_said_on_plan_csv_s_total_row() -> None:
+    """b is shown to meet the target; the cheaper a (P(meet) about 0.8 = required) is not
+    decided. The note that a may also meet it was on the console and in plan.json only; the
+    TOTAL row carries it now, with the candidates' capital and operating cost summed."""
+    from sim.planner import tables
+
+    spec = synthetic_spec([candidate("a", 1e9, operating_cny_per_year=1e8),
+                           candidate("b", 2e9, operating_cny_per_year=3e8)])
+    evaluate, _ = synthetic({"a": 28.4, "b": 60}, 880, 10)
+    result = search(spec, 2025, 900, 0.8, evaluate, first=8, most=64, confirm=8)
+    assert result.verdict == "chosen" and result.chosen is not None
+    assert result.chosen.portfolio == (("b", 2025),)
+    statuses = {s.portfolio: s.status for s in result.screened}
+    assert statuses[(("a", 2025),)] == "undecided"
+    plan, _ = tables(spec, result)
+    total = plan.set_index("candidate").loc["TOTAL"]
+    assert total["note"].startswith("1 cheaper portfolio(s) still undecided")
+    assert "may also meet the target" in total["note"]
+    assert (total["capital_bn_cny"], total["operating_bn_cny_per_year"]) == (2.0, 0.3)
+
+
 def test_in_service_options_follow_lead_time_and_ramp_up() -> None:
     spec = synthetic_spec([candidate("quick", 1e9, lead=1, operating_cny_per_year=1e8),
                            candidate("ramp", 1e9, lead=0, ramp_up=[0.5, 1.0]),
@@ -137,17 +182,49 @@ def test_clopper_pearson() -> None:
     assert high == 1 and low == pytest.approx(0.6915, abs=1e-3)
 
 
-def test_candidates_need_sources(tmp_path: Path) -> None:
+@pytest.mark.parametrize("field, text", [
+    ("capital_source", " "), ("capital_source", "x"), ("operating_source", "assumption:  "),
+    ("lead_time_source", "see the plan")])
+def test_candidates_need_sources(tmp_path: Path, field: str, text: str) -> None:
+    """A source is a URL or `assumption:` with its reasoning (docs/planning.md): "x" and a
+    bare `assumption:` were accepted; the error names the field, not only the candidate."""
     from tests.support.netbuilder import line_network
 
     line_network(tmp_path)
     doc = {"scenario": "scenario.yaml", "base_year": 2023, "decided_from": 2024,
-           "candidates": [candidate("a", 1e9, capital_source=" ")]}
+           "candidates": [candidate("a", 1e9, **{field: text})]}
     path = tmp_path / "cands.yaml"
     path.write_text(yaml.safe_dump(doc))
-    with pytest.raises(InputError, match="assumption") as err:
+    with pytest.raises(InputError, match="URL .* or `assumption:` followed by") as err:
         load_candidates(path)
-    assert err.value.field == "candidates.0"
+    assert err.value.field == f"candidates.0.{field}"
+    doc["candidates"] = [candidate("a", 1e9, **{field: "plan (https://example.org/p)"})]
+    path.write_text(yaml.safe_dump(doc))
+    assert load_candidates(path)[0].candidates[0].name == "a"
+
+
+def test_a_falling_ramp_and_a_missing_source_name_their_field(tmp_path: Path) -> None:
+    """They named the candidate only, in pydantic's words ("expected Field required")."""
+    from tests.support.netbuilder import line_network
+
+    line_network(tmp_path)
+    bad = candidate("a", 1e9, ramp_up=[1.0, 0.5])
+    doc = {"scenario": "scenario.yaml", "base_year": 2023, "decided_from": 2024,
+           "candidates": [bad]}
+    path = tmp_path / "cands.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(InputError) as err:
+        load_candidates(path)
+    assert (err.value.field, err.value.expected) == (
+        "candidates.0.ramp_up", "shares that do not fall from one year to the next")
+    bad = candidate("a", 1e9)
+    del bad["operating_source"]
+    doc["candidates"] = [bad]
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(InputError) as err:
+        load_candidates(path)
+    assert (err.value.field, err.value.expected) == (
+        "candidates.0.operating_source", "a value (the field is required)")
 
 
 def test_candidates_that_clash_are_refused_before_anything_runs(tmp_path: Path) -> None:
@@ -200,7 +277,7 @@ def test_a_candidate_too_slow_for_the_year_is_named(tmp_path: Path,
 
     line_network(tmp_path)
     doc = {"scenario": "scenario.yaml", "base_year": 2023, "decided_from": 2024,
-           "candidates": [candidate("slow", 1e9, lead=40)]}
+           "candidates": [candidate("slow", 1e9, lead=40), candidate("quick", 1e9, lead=1)]}
     path = tmp_path / "cands.yaml"
     path.write_text(yaml.safe_dump(doc))
 
@@ -210,6 +287,26 @@ def test_a_candidate_too_slow_for_the_year_is_named(tmp_path: Path,
     with pytest.warns(InputWarning, match="candidates.0.lead_time_years: slow cannot"), \
             pytest.raises(KeyboardInterrupt):
         sim.planner.run_plan(path, tmp_path / "out", target=1.0, year=2025, probability=0.8)
+
+
+def test_a_plan_with_no_candidate_buildable_in_time_is_refused(tmp_path: Path) -> None:
+    """decided_from 2030 for a 2025 target: every candidate was left out with a warning each,
+    only the empty portfolio ran, and plan.csv blamed the target. One line naming
+    decided_from, exit 2, nothing written."""
+    from tests.cli.test_cli import cqsim
+    from tests.support.netbuilder import line_network
+
+    line_network(tmp_path)
+    doc = {"scenario": "scenario.yaml", "base_year": 2023, "decided_from": 2030,
+           "candidates": [candidate("a", 1e9, lead=1), candidate("b", 1e9, lead=3)]}
+    path = tmp_path / "late.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    done = cqsim("plan", str(path), "--target", "1", "--out", str(tmp_path / "out"))
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().count("\n") == 0, done.stderr
+    assert "late.yaml: decided_from: expected a year that leaves some candidate buildable " \
+           "by 2025" in done.stderr and "at most 2024), got 2030" in done.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_plan_by_simulation_writes_its_tables(tmp_path: Path) -> None:
@@ -228,12 +325,19 @@ def test_plan_by_simulation_writes_its_tables(tmp_path: Path) -> None:
              "candidates": [candidate("double", 1e9), candidate("slow", 1e8, lead=5)]}
     path = tmp_path / "cands.yaml"
     path.write_text(yaml.safe_dump(cands, sort_keys=False))
-    with pytest.warns(InputWarning, match="candidates.1.lead_time_years: slow cannot"):
+    with pytest.warns(InputWarning, match="candidates.1.lead_time_years: slow cannot"), \
+            pytest.warns(InputWarning, match=r"horizon: statistics over days 5-40 .* a part"):
         spec, result, _ = run_plan(path, tmp_path / "out", target=1e6, year=2025,
                                    probability=0.8, first=2, most=4, confirm=2, workers=1)
     assert result.chosen is None
     plan = pd.read_csv(tmp_path / "out" / "plan.csv")   # says so, with its header
     assert list(plan["candidate"]) == ["NONE"] and "no portfolio meets" in plan["note"][0]
+    # a 35-day statistics period set against an annual target: recorded and said (D8)
+    assert "(35 days), a part year" in plan["note"][0]
+    import json
+    record = json.loads((tmp_path / "out" / "plan.json").read_text())
+    assert record["horizon"] == {"days": 40, "warmup_days": 5, "statistics_days": 35}
+    assert record["verdict"] == "none" and "a part year" in record["warnings"][0]
     front = pd.read_csv(tmp_path / "out" / "frontier.csv")
     assert set(front["portfolio"]) == {"(nothing)", "double@2025"}     # slow: too late
     runs = pd.concat([pd.read_parquet(p) for p in (tmp_path / "out" / "runs").glob("*.parquet")])
@@ -348,6 +452,27 @@ def test_shipped_candidates_and_pathway_load() -> None:
     assert options(spec, 2025)[lock.name] == []          # 9.3 years: not by 2025
     path, _ = load_pathway(SCENARIOS / "pathways" / "plan.yaml")
     assert path.to == 2035 and {e.name for e in path.expansions} >= {lock.name}
+
+
+def test_shipped_sailing_and_train_costs_follow_the_model_s_tariffs() -> None:
+    """Operating costs that quote the model's tariff are that tariff today: the Qinzhou
+    sailings' cost quoted 2500 CNY/TEU after the model repriced the service to 1190 and
+    overstated it by 0.33 bn CNY/yr. Added vehicles a year (both ways, 52 weeks) x TEU a
+    vehicle x the service's price, plus the berths' 2% upkeep where the source says so."""
+    from tests.support.paths import SCENARIOS
+
+    spec, base = load_candidates(SCENARIOS / "candidates" / "plan-2025.yaml")
+    by = {c.name: c for c in spec.candidates}
+    for name, service, upkeep in (("qinzhou-berths-sailings", "south-sea-singapore", 0.02),
+                                  ("ilstc-trains", "south-rail-sea-qinzhou", 0.0)):
+        c = by[name]
+        svc = base.network.services[service]
+        factor = next(ch.factor for ch in c.changes if getattr(ch, "service", None) == service)
+        added = round(svc.departures_per_week * (factor - 1))     # a week, each way
+        teu_cny = added * 52 * 2 * svc.vehicle_teu * svc.price_cny_per_teu
+        assert c.operating_cny_per_year == pytest.approx(teu_cny + upkeep * c.capital_cny,
+                                                         rel=2e-3), name
+        assert f"{svc.price_cny_per_teu:g} CNY" in c.operating_source, name
 
 
 def test_a_failed_run_is_one_line_exit_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -295,6 +295,24 @@ def test_rank_puts_the_candidate_that_relieves_the_bottleneck_first(tmp_path: Pa
     assert top["extra_teu_per_year"] - top["extra_teu_per_year_ci95"] > 5_000
     assert top["extra_trade_cny_per_capacity_teu"] > table.iloc[1][
         "extra_trade_cny_per_capacity_teu"]
+    # compare's reading of the trade delta, carried into rank.csv
+    assert top["extra_trade_resolved"] == (abs(top["extra_trade_bn_cny_per_year"])
+                                           > top["extra_trade_bn_cny_per_year_ci95"])
+
+
+def test_rank_says_when_no_candidate_s_extra_trade_is_resolved() -> None:
+    """Every candidate's extra-trade CI included 0 (+0.04 ± 3.46, -0.25 ± 0.26, +0.23 ± 0.96
+    bn CNY/yr), yet rank printed a 1-2-3 order without a word where compare said "CI includes
+    0". One resolved candidate is enough to say nothing."""
+    from sim.rank import unresolved_note
+
+    table = pd.DataFrame({"extra_trade_resolved": [False, False, False],
+                          "extra_trade_replications_to_resolve": [np.nan, 12.0, 40.0]})
+    note = unresolved_note(table, 2)
+    assert note is not None and "every 95% CI over 2 replications includes 0" in note
+    assert "about --replications 40 would" in note
+    table.loc[1, "extra_trade_resolved"] = True
+    assert unresolved_note(table, 2) is None
 
 
 def test_a_changes_files_name_is_checked_as_a_scenarios(tmp_path: Path) -> None:
@@ -363,6 +381,12 @@ def test_cli_run_compare_and_rank(tmp_path: Path) -> None:
                                str(tmp_path / "rank")])
     assert res.exit_code == 0, res.output
     assert "double" in res.output and (tmp_path / "rank" / "rank.csv").is_file()
+    assert "candidates adding none rank last" in " ".join(res.output.split())
+    res = runner.invoke(main, ["rank", str(base), "--candidate", f"double={more}", "--per",
+                               "none", "--out", str(tmp_path / "rank-none")])
+    assert res.exit_code == 0, res.output     # the footnote follows --per (it did not)
+    said = " ".join(res.output.split())      # the console wraps its lines
+    assert "ranked by extra trade (bn CNY/yr) alone" in said and "rank last" not in said
     bad = write_scenario(tmp_path / "bad.yaml", {"changes": "nope"})
     res = runner.invoke(main, ["rank", str(base), str(bad)])
     assert res.exit_code == 2 and "changes" in res.output

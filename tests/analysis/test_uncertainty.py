@@ -18,6 +18,7 @@ from sim.scenario import load_scenario, uncertain_inputs
 from sim.uncertain import LogNormal, Normal, Triangular, Uniform
 from sim.uncertainty import (
     design_study,
+    inputs_table,
     problem,
     run_uncertainty,
     sobol_design,
@@ -238,6 +239,38 @@ def _study_network(tmp_path: Path) -> Path:
                                         "reason": "test"},
         "trade.other_trade_bn_cny": {"dist": "normal", "mean": 0.5, "sd": 0.2,
                                      "reason": "test"}})
+
+
+def test_noise_runs_use_the_scenario_s_values_and_unused_samples_are_said(
+        tmp_path: Path) -> None:
+    """The noise replications ran the distributions' centres (the elasticity at -0.7 where
+    the scenario says -0.8), so "simulation noise only" was not what `cqsim run` gives; and
+    --samples 256 ran 136 without a word. The scenario's own values now, and a warning."""
+    import warnings
+
+    from sim.errors import InputWarning
+    from sim.uncertain import lookup
+
+    path = _with(line_network(tmp_path, horizon={"days": 40, "warmup_days": 5}), uncertain={
+        "demand.flows.0.teu_per_year": {"dist": "uniform", "low": 10_000, "high": 35_000,
+                                        "reason": "test"},
+        "trade.other_trade_bn_cny": {"dist": "normal", "mean": 0.5, "sd": 0.2,
+                                     "reason": "test"}})
+    data = load_scenario(path).model_dump(mode="json")
+    own = {p: lookup(data, p) for p in ("demand.flows.0.teu_per_year",
+                                        "trade.other_trade_bn_cny")}
+    assert own["demand.flows.0.teu_per_year"] != 22_500   # not the uniform's centre
+    # 2 groups: N x (2 + 2) points; 14 - 2 noise = 12 fit N = 2 (8 points), 4 runs unused
+    with pytest.warns(InputWarning, match=r"--samples 14: the Sobol design runs 10 \(N = 2 x "
+                                          r"\(2 input groups \+ 2\) = 8 design points \+ 2 noise "
+                                          r"replications\); the other 4 are not used \(N = 4 "
+                                          r"needs --samples 18\)"):
+        study = design_study(path, 14, "sobol", noise_replications=2)
+    assert study.points[0] == own
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InputWarning)     # all used: nothing said
+        assert len(design_study(path, 10, "sobol", noise_replications=2).points) == 9
+    assert list(inputs_table(study).set_index("input")["scenario"]) == list(own.values())
 
 
 def test_lhs_study_on_a_tiny_network(tmp_path: Path) -> None:
