@@ -69,6 +69,7 @@ def admit(scenario: Scenario | str | Path, *, seed: int | None = None,
         check_geopackage(basemap, loaded.locate("network.geodata"))
     choices, keep = pending_choice_sets(plan)
     _warn_idle_gateways(loaded, plan, choices)
+    _warn_shut_flows(loaded, plan, choices)
     cost = estimate(plan, choices, workers)
     if limits is not None:
         check(cost, limits, loaded.source_file)
@@ -117,6 +118,28 @@ def _warn_idle_gateways(scenario: Scenario, plan: Plan, choices: Sequence[Choice
             warnings.warn(InputWarning(
                 f"{file}: {field}: no route of any flow matches this gateway (its corridors, "
                 "onward and via), so it carries nothing in this run"), stacklevel=3)
+
+
+def _warn_shut_flows(scenario: Scenario, plan: Plan, choices: Sequence[ChoiceSet]) -> None:
+    """Flows whose every route crosses a part shut (capacity factor 0) for the whole
+    statistics period: their boxes are still created and only wait, filling the yards they
+    wait in (a flow's demand answers to cost by its elasticity, never to zero). A scenario
+    may mean it, but a planner closing a channel should know what its tied flows do."""
+    from sim.routing import shut_throughout
+
+    shut = [plan.flows[cs.flow] for cs in choices
+            if cs.routes and all(shut_throughout(plan, r) for r in cs.routes)]
+    if not shut:
+        return
+    teu = sum(f.teu_per_year for f in shut)
+    named = ", ".join(f"{f.origin} -> {f.destination} ({f.commodity})" for f in shut[:3])
+    more = f" and {len(shut) - 3} more" if len(shut) > 3 else ""
+    warnings.warn(InputWarning(
+        f"{scenario.source_file}: {plural(len(shut), 'flow')} ({named}{more}; "
+        f"{teu:,.0f} TEU/yr) have every route through a part shut for the whole statistics "
+        "period: their boxes are still created and wait all year in the yards they reach "
+        "(remove the flows, or give them a route, to model them going elsewhere)"),
+        stacklevel=3)
 
 
 def _warn_no_warmup(scenario: Scenario, plan: Plan) -> None:

@@ -22,6 +22,7 @@ from sim.errors import InputError
 from sim.market.spec import Choice, Gateway
 from sim.network import EventKey, Line, Plan
 from sim.specs import Flow, HubSpec
+from sim.units import HOURS_PER_DAY
 
 # networkx and igraph are imported where the routes are found: a command stopped by bad
 # input never gets there, and igraph's import (it brings matplotlib) took a second of the
@@ -71,6 +72,12 @@ def dated_spans(plan: Plan, route: Route, until: Mapping[EventKey, float] | None
     of its service, its links and the hubs they stop or pass at (a border holds a train
     that goes through), on the stretch ridden or not, so all of them count. `until`: the
     hours the events' backlogs cleared (`Network.dated_spans`)."""
+    return plan.network.dated_spans(route_parts(plan, route), until)
+
+
+def route_parts(plan: Plan, route: Route) -> set[tuple[str, str]]:
+    """The parts (kind, id) whose capacity windows a route's freight feels: its hubs, and the
+    services it rides with their stops, links and locks (`dated_spans`)."""
     net = plan.network
     parts: set[tuple[str, str]] = {("hub", h) for h in route.hubs}
     for leg in route.legs:
@@ -81,7 +88,17 @@ def dated_spans(plan: Plan, route: Route, until: Mapping[EventKey, float] | None
             parts.add(("link", hop.link.id))
             if hop.link.lock:
                 parts.add(("lock", hop.link.lock))
-    return net.dated_spans(parts, until)
+    return parts
+
+
+def shut_throughout(plan: Plan, route: Route) -> bool:
+    """Whether a part of `route` is shut (a disruption at capacity factor 0) over the whole
+    statistics period: its freight can then only wait."""
+    start = plan.horizon.warmup_days * HOURS_PER_DAY
+    end = plan.horizon.days * HOURS_PER_DAY
+    return any(a <= start and b >= end and factor == 0
+               for part in route_parts(plan, route)
+               for a, b, factor in plan.network.disruptions.get(part, ()))
 
 
 def handling_hours(hub: HubSpec, teu: float) -> float:

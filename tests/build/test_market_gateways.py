@@ -226,3 +226,26 @@ def test_a_gateway_no_route_matches_is_warned_of(tmp_path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error", InputWarning)
         admit(write_scenario(tmp_path / "s.yaml", doc))
+
+
+def test_a_flow_with_every_route_shut_all_period_is_warned(tmp_path: Path) -> None:
+    """The domestic flow Shanghai -> Chongqing starts at Shanghai's port: shut at factor 0
+    for the whole statistics period, its boxes are still created and wait all year (the
+    economist's audit's west trains, 2026-12-05, filled the yard shared with the other
+    channels). A warning names it, not the market flows, which have other ways; shut for
+    part of the period, or only the river service it can avoid by sea, none."""
+    from sim.boundary import admit
+    from sim.errors import InputWarning
+
+    doc = market_doc(tmp_path, horizon={"days": 120, "warmup_days": 20})
+    doc["changes"] = [{"kind": "disruption", "hub": "sh", "start_day": 0,
+                       "end_day": 120, "capacity_factor": 0.0, "why": "test"}]
+    with pytest.warns(InputWarning, match=r"1 flow \(sh -> cq \(materials\); 500 TEU/yr\) "
+                                          r"have every route through a part shut"):
+        admit(write_scenario(tmp_path / "s.yaml", doc))
+    for change in ({"start_day": 40}, {"hub": None, "service": "east-river", "start_day": 0}):
+        doc["changes"][0].update(change)
+        doc["changes"][0] = {k: v for k, v in doc["changes"][0].items() if v is not None}
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", InputWarning)
+            admit(write_scenario(tmp_path / "s.yaml", doc))
