@@ -127,8 +127,9 @@ def _warn_shut_flows(scenario: Scenario, plan: Plan, choices: Sequence[ChoiceSet
     may mean it, but a planner closing a channel should know what its tied flows do."""
     from sim.routing import shut_throughout
 
-    shut = [plan.flows[cs.flow] for cs in choices
-            if cs.routes and all(shut_throughout(plan, r) for r in cs.routes)]
+    shut = [plan.flows[cs.flow] for cs in choices   # empties are sized later, from the rest
+            if plan.flows[cs.flow].flow_class != "empty" and cs.routes
+            and all(shut_throughout(plan, r) for r in cs.routes)]
     if not shut:
         return
     teu = sum(f.teu_per_year for f in shut)

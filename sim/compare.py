@@ -196,7 +196,8 @@ def _on_the_way_rows(results: Results) -> pd.DataFrame:
     routes = routes[routes["flow_class"] == "trade"]
     gap = routes["teu_delivered_per_year"] - routes["teu_departed_per_year"]
     return pd.DataFrame({"replication": routes["replication"], "teu_per_year": gap,
-                         "trade_bn_cny_per_year": 0.0 * gap}).groupby("replication").sum()
+                         "trade_bn_cny_per_year": np.zeros(len(gap))}
+                        ).groupby("replication").sum()
 
 
 def attribution(base: Results, alt: Results, variant: str) -> pd.DataFrame:

@@ -83,7 +83,7 @@ from sim.engine import simulate
 from sim.market.empties import with_empties
 from sim.network import EventKey, Plan, revise, with_horizon_days
 from sim.results import BY_MARKET
-from sim.routing import ChoiceSet, choice_sets, dated_spans
+from sim.routing import ChoiceSet, choice_sets
 from sim.units import HOURS_PER_DAY
 
 
@@ -159,12 +159,17 @@ class Settled:
     # the hour each dated event at a hub or lock counts as over, by (kind, id, start hour):
     # when its backlog cleared (`_aftermath`); its hours to then count as the event's
     event_until: dict[EventKey, float] = field(default_factory=dict)
-    # per route index, the share of its flow's bookings at which it was offered (not queued
-    # beyond the rebooking bound): the availability the market logsums see
+    # per route index, the share of its flow's bookings over the whole period (dated events
+    # included) at which it was offered (not queued beyond the rebooking bound): the
+    # availability the market logsums see
     route_offered: dict[int, float] = field(default_factory=dict)
     # the market reference's states per replication (`market_passes`), given (a comparison's
     # base run)
     given_reference: Mapping[int, MarketPasses] | None = None
+    # per route index, the delay the year's demand answered to (`Learnt.for_demand`: the
+    # usual delay, and its dated events' by their share of its bookings); `route_delay`
+    # without dated events
+    route_delay_demand: dict[int, float] = field(default_factory=dict)
 
     @property
     def market(self) -> MarketRef:
@@ -266,48 +271,33 @@ class Learnt:
     unforeseen_event: dict[int, float] = field(default_factory=dict)   # in dated events
     until: dict[EventKey, float] = field(default_factory=dict)   # their backlogs' ends
     # per route, the delay of the lots booked in its dated events (those still on the way
-    # at a pass's end at their age then) and the share of the statistics period the events
-    # fill: what the year's demand weighs them by (`for_demand`)
+    # at a pass's end at their age then) and their share of the route's bookings: what the
+    # year's demand weighs them by (`for_demand`)
     delay_event: dict[int, float] = field(default_factory=dict)
     event_share: dict[int, float] = field(default_factory=dict)
 
     def for_demand(self) -> dict[int, float]:
         """The delay per route that demand and the market logsums answer to: the usual
-        days' and, where a route has dated events, its events' weighted by the share of the
-        year they fill (`year_blend`)."""
+        days' and, where a route was booked in its dated events, its events' weighed by
+        their share of its bookings (`year_blend`)."""
         return year_blend(self.delay, self.delay_event, self.event_share)
 
 
 def year_blend(usual: Mapping[int, float], event: Mapping[int, float],
                share: Mapping[int, float]) -> dict[int, float]:
     """Per route, (1 - s) x its usual value + s x its value in its dated events, s the share of
-    the statistics period the events fill: a year's trade answers to the year's access, an
-    event by the part of the year it takes, so a closure of a week weighs little and one of
-    the whole year is the year (with usual days alone it kept the route's cold start, no
-    delay, and closing a port all year induced trade). A route with no lot learnt in its
-    events keeps its usual value."""
+    the route's bookings made in them: a year's trade answers to the year's access, the
+    delay a booking on the route meets as often as it meets it. The time the route was not
+    offered (a closure queued beyond the rebooking bound) is the availability's part (the
+    whole period's `offered_share`), so the delay is weighed by bookings, not by time, or an
+    event would count twice. A closure of a week weighs little, one of the whole year is the
+    year (with usual days alone it kept the route's cold start, no delay, and closing a port
+    all year induced trade). A route with no lot learnt in its events keeps its usual
+    value."""
     out = dict(usual)
     for i, s in share.items():
         if i in event:
             out[i] = (1.0 - s) * usual.get(i, 0.0) + s * event[i]
-    return out
-
-
-def event_shares(plan: Plan, choices: Sequence[ChoiceSet],
-                 until: Mapping[EventKey, float]) -> dict[int, float]:
-    """Per route with dated events (their backlogs to `until`), the share of `plan`'s
-    statistics period they fill."""
-    start = plan.horizon.warmup_days * HOURS_PER_DAY
-    end = plan.horizon.days * HOURS_PER_DAY
-    out: dict[int, float] = {}
-    if end <= start or not plan.network.dated_spans():
-        return out
-    for cs in choices:
-        for r in cs.routes:
-            hours = sum(max(0.0, min(b, end) - max(a, start))
-                        for a, b in dated_spans(plan, r, until))
-            if hours > 0:
-                out[r.index] = hours / (end - start)
     return out
 
 
@@ -375,6 +365,7 @@ def _passes(base: Plan, choices: tuple[ChoiceSet, ...], refs: MarketPasses | Non
     seen_event: dict[int, int] = {}
     delay_event: dict[int, float] = {}
     shares: dict[int, float] = {}
+    seen_share: dict[int, int] = {}
     until: dict[EventKey, float] = {}
     dated = bool(base.network.dated_spans())
     spread: dict[int, float] = {}
@@ -393,17 +384,17 @@ def _passes(base: Plan, choices: tuple[ChoiceSet, ...], refs: MarketPasses | Non
         routes = result.tables["routes"].set_index("route")
         if dated:
             until = _aftermath(plan, result.tables, until, n)
-            shares = event_shares(plan, choices, until)
         passes = n
         flows = routes["teu_created_per_year"].reindex(index).fillna(0.0).to_numpy()
         if previous is not None:
             gaps.append(float(np.abs(flows - previous).sum() / max(previous.sum(), 1e-9)))
         previous = flows
         # one array per column, by position in `index` (a row lookup per route costs more)
-        usual_h, usual_seen, event_h, event_seen = (
+        usual_h, usual_seen, event_h, event_seen, booked, booked_event = (
             routes[c].reindex(index).to_numpy(dtype=float)
             for c in ("transit_usual_mean_h", "foreseen_usual_mean_h",
-                      "transit_event_open_mean_h", "foreseen_event_mean_h"))
+                      "transit_event_open_mean_h", "foreseen_event_open_mean_h",
+                      "teu_created_per_year", "teu_event_created_per_year"))
         # the share offered over the whole period, events included: what a year's demand
         # answers to (route choice reads the live queues, not this)
         for i, a in routes["offered_share"].reindex(index).items():
@@ -420,15 +411,19 @@ def _passes(base: Plan, choices: tuple[ChoiceSet, ...], refs: MarketPasses | Non
                 unforeseen[i] += (observed - float(usual_seen[j]) - unforeseen[i]) / n
             # the lots booked in dated events (those still on the way at the end at their
             # age then, so a closure that never clears is learnt): what route choice adds in
-            # their hours only, and the delay the year's demand weighs by their share
+            # their hours only (less what the picture showed them at booking), and the delay
+            # the year's demand weighs by their share of the route's bookings
             if not np.isnan(event_h[j]):
                 k = seen_event[i] = seen_event.get(i, 0) + 1
                 observed = max(0.0, float(event_h[j]) - base_hours[i])
-                seen_h = 0.0 if np.isnan(event_seen[j]) else float(event_seen[j])
                 old = unforeseen_event.get(i, 0.0)
-                unforeseen_event[i] = old + (observed - seen_h - old) / k
+                unforeseen_event[i] = old + (observed - float(event_seen[j]) - old) / k
                 old = delay_event.get(i, 0.0)
                 delay_event[i] = old + (observed - old) / k
+            if dated and booked[j] > 0:
+                k = seen_share[i] = seen_share.get(i, 0) + 1
+                old = shares.get(i, 0.0)
+                shares[i] = old + (float(booked_event[j] / booked[j]) - old) / k
         if base.market is not None:
             spread = _spreads(routes, choices, base.lot_teu, spread, n)
         factors, state = _factors(base, choices, _at(refs, n),
@@ -526,7 +521,8 @@ def settle(base: Plan, choices: Sequence[ChoiceSet] | None = None,
                    initial_delay=initial_delay, replication=replication,
                    route_unforeseen=unforeseen, initial_unforeseen=initial_unforeseen,
                    route_offered=offered, given_reference=given_reference,
-                   route_unforeseen_event=unforeseen_event, event_until=until)
+                   route_unforeseen_event=unforeseen_event, event_until=until,
+                   route_delay_demand=demand_delay)
 
 
 def for_replication(settled: Settled, replication: int) -> Settled:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from sim import cache
 from sim.errors import InputError
 from sim.market.spec import Choice, Gateway
-from sim.network import EventKey, Line, Plan
+from sim.network import EventKey, Line, Plan, merge_spans
 from sim.specs import Flow, HubSpec
 from sim.units import HOURS_PER_DAY
 
@@ -96,9 +96,9 @@ def shut_throughout(plan: Plan, route: Route) -> bool:
     statistics period: its freight can then only wait."""
     start = plan.horizon.warmup_days * HOURS_PER_DAY
     end = plan.horizon.days * HOURS_PER_DAY
-    return any(a <= start and b >= end and factor == 0
-               for part in route_parts(plan, route)
-               for a, b, factor in plan.network.disruptions.get(part, ()))
+    shut = merge_spans((a, b) for part in route_parts(plan, route)   # back to back: one
+                       for a, b, factor in plan.network.disruptions.get(part, ()) if factor == 0)
+    return any(a <= start and b >= end for a, b in shut)
 
 
 def handling_hours(hub: HubSpec, teu: float) -> float:

@@ -58,12 +58,14 @@ ROUTES = Table("routes", ("route",), (
                                            "lock's maintenance; what route choice learns "
                                            "for those days; empty without one)"),
     col("foreseen_event_mean_h", "h", label="foreseen_mean_h of those lots"),
-    col("transit_event_open_mean_h", "h", label="door-to-door hours of the lots booked in "
-                                                "the statistics period while a dated event "
-                                                "was in force, those still on the way at the "
-                                                "end counted at their age then (a lower "
-                                                "bound: what a closure that never clears "
-                                                "costs them)"),
+    col("teu_event_created", "TEU", "year", "TEU booked on the route in the statistics "
+                                            "period while its dated events were in force"),
+    col("transit_event_open_mean_h", "h", label="door-to-door hours of those lots, those "
+                                                "still on the way at the end counted at "
+                                                "their age then (a lower bound: what a "
+                                                "closure that never clears costs them)"),
+    col("foreseen_event_open_mean_h", "h", label="queueing the congestion picture showed "
+                                                 "those lots at booking"),
     col("offered_share", "share", label="share of the flow's TEU booked while the route was "
                                         "offered (not queued beyond max_excess_wait_hours)")))
 LEGS = Table("legs", ("route", "leg"), (
@@ -153,9 +155,10 @@ class Recorder:
         self.usual_bookings: dict[int, dict[tuple[bool, ...], float]] = (
             {cs.flow: {} for cs in choices} if self.spans else self.bookings)
         # per route, of the lots booked on it in the statistics period inside its events:
-        # [TEU, TEU x hour booked], and of those delivered, [TEU, TEU x hour booked, TEU-hours
-        # door to door]: the ones still on the way at the end are the difference
-        self.event_booked = np.zeros((2, n))
+        # [TEU, TEU x hour booked, TEU-hours foreseen at booking], and of those delivered,
+        # [TEU, TEU x hour booked, TEU-hours door to door]: the ones still on the way at the
+        # end are the difference
+        self.event_booked = np.zeros((3, n))
         self.event_done = np.zeros((3, n))
         self.route_ids = array("i")
         self.usual_lot = array("b")     # per delivered lot: 1 if its journey met no event
@@ -187,6 +190,7 @@ class Recorder:
         if inside(self.spans.get(idx, ()), lot.created):
             self.event_booked[0, idx] += lot.teu
             self.event_booked[1, idx] += lot.teu * lot.created
+            self.event_booked[2, idx] += lot.teu * lot.foreseen
 
     def departed(self, lot: Lot, now: float) -> None:
         """A lot boards the first vehicle of its route: it leaves its origin (is declared)."""
@@ -300,7 +304,11 @@ class Recorder:
             rows[-1].update({"teu_usual_delivered": usual[0, idx],
                              "transit_usual_sd_h": usual_sd.get(idx, np.nan),
                              "offered_usual_share": self._offered(idx, usual=True),
-                             "transit_event_open_mean_h": self._event_open_mean(idx, end)})
+                             "teu_event_created": self.event_booked[0, idx],
+                             "transit_event_open_mean_h": self._event_open_mean(idx, end),
+                             "foreseen_event_open_mean_h": (
+                                 self.event_booked[2, idx] / self.event_booked[0, idx]
+                                 if self.event_booked[0, idx] > 0 else np.nan)})
         return rows
 
     def _event_open_mean(self, idx: int, end: float) -> float:

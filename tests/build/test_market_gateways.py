@@ -243,6 +243,10 @@ def test_a_flow_with_every_route_shut_all_period_is_warned(tmp_path: Path) -> No
     with pytest.warns(InputWarning, match=r"1 flow \(sh -> cq \(materials\); 500 TEU/yr\) "
                                           r"have every route through a part shut"):
         admit(write_scenario(tmp_path / "s.yaml", doc))
+    # back to back, two windows shut it as one does
+    halves = [{**doc["changes"][0], "end_day": 60}, {**doc["changes"][0], "start_day": 60}]
+    with pytest.warns(InputWarning, match=r"1 flow \(sh -> cq"):
+        admit(write_scenario(tmp_path / "s.yaml", {**doc, "changes": halves}))
     for change in ({"start_day": 40}, {"hub": None, "service": "east-river", "start_day": 0}):
         doc["changes"][0].update(change)
         doc["changes"][0] = {k: v for k, v in doc["changes"][0].items() if v is not None}
