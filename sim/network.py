@@ -64,6 +64,7 @@ from sim.specs import (
     ScheduledOutage,
     ServiceSpec,
     expected,
+    located,
 )
 from sim.units import HOURS_PER_DAY
 
@@ -308,7 +309,7 @@ def _located(exc: ValidationError, scenario: Scenario, field_name: str,
                               f"{', '.join(names)})")
     if not err.get("loc") and updates is not None and len(updates) == 1:
         return scenario.error(field_name, expected(err), next(iter(updates.values())))
-    return scenario.error(field_name, expected(err), err.get("input"))
+    return scenario.error(field_name, expected(err), located(err, ())[1])
 
 
 def _known(scenario: Scenario, dotted: str, what: str, ident: Any, table: Any) -> None:

@@ -374,16 +374,17 @@ def _appended(exc: InputError, held: int, labels: Sequence[str]) -> str | None:
 def spec_error(exc: ValidationError, path: Path) -> InputError:
     """The first error of a pathway or candidates file as an InputError naming the field."""
     from sim.specs import expected as expected_by
+    from sim.specs import located
 
     err = exc.errors()[0]
-    loc = ".".join(str(p) for p in error_loc(err))   # without pydantic's union tags
+    loc, got = located(err, error_loc(err))   # without pydantic's union tags
     expected = expected_by(err)       # the scenario loader's wording (`sim.specs.expected`)
     if err["type"] == "extra_forbidden":
         expected = "no such key (unknown field)"
     elif err["type"] == "missing":
         expected = "a value (the field is required)"
-    got = err.get("input") if err["type"] != "missing" else None
-    return InputError(path, loc, expected, None if isinstance(got, (dict, list)) else got)
+    return InputError(path, ".".join(str(p) for p in loc), expected,
+                      None if isinstance(got, (dict, list)) else got)
 
 
 def check_growth_markets(growth: dict[str, Any], base: Scenario, path: Path) -> None:

@@ -227,6 +227,27 @@ def test_a_falling_ramp_and_a_missing_source_name_their_field(tmp_path: Path) ->
         "candidates.0.operating_source", "a value (the field is required)")
 
 
+def test_a_window_ending_before_it_starts_names_its_end_day_in_a_candidates_file(
+        tmp_path: Path) -> None:
+    """A candidate's disruption from day 50 to day 20 read `candidates.0.changes.0: expected
+    a day after start_day (50)`, with no field and no value (review of the merged branches,
+    3); a scenario file's message names `end_day` and the value got, and so does this one."""
+    from tests.support.netbuilder import line_network
+
+    line_network(tmp_path)
+    window = [{"kind": "disruption", "service": "ab", "start_day": 50, "end_day": 20,
+               "capacity_factor": 0.5}]
+    doc = {"scenario": "scenario.yaml", "base_year": 2023, "decided_from": 2024,
+           "candidates": [candidate("a", 1e9, changes=window)]}
+    path = tmp_path / "cands.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(InputError) as err:
+        load_candidates(path)
+    assert str(err.value).endswith(
+        "cands.yaml: candidates.0.changes.0.end_day: expected a day after start_day (50), "
+        "got 20.0")
+
+
 def test_candidates_that_clash_are_refused_before_anything_runs(tmp_path: Path) -> None:
     """Two candidates that each add a service `ab2` built one at a time, then the portfolio
     with both failed after others had run, blaming the base file. Together they are refused
