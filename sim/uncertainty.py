@@ -107,8 +107,10 @@ def _typed(data: Any, point: dict[str, float]) -> dict[str, float | int]:
 
 
 def scenario_point(data: Any, inputs: Sequence[UncertainInput]) -> dict[str, float]:
-    """Every input at the value the scenario (dumped: `data`) gives it: the point the noise
-    replications run, so their spread is that of what `cqsim run` reports."""
+    """Every input at the value the scenario (dumped: `data`) gives it: the record of the
+    point the noise replications run (inputs.csv's `scenario`). The runs take the scenario as
+    it is (`first_point_as_is`), not these values written back: a share over several
+    gateways reads its first lane's, and would set every lane to it."""
     return {inp.path: float(lookup(data, inp.path)) for inp in inputs}
 
 
@@ -203,6 +205,7 @@ def sweep_spec(study: StudyDesign, days: float | None = None) -> Any:
     return SweepSpec(name=f"uncertainty-{study.scenario.name}", base=file.name,
                      parameters=Parameters(points=study.points),
                      point_replications=study.replications, days=days,
+                     first_point_as_is=True,   # the noise point: the scenario as it is
                      replications=1,   # each design point runs once (the budget check)
                      description=f"{study.method} study of {len(study.inputs)} inputs",
                      source_file=str(file))

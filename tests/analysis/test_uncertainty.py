@@ -273,6 +273,44 @@ def test_noise_runs_use_the_scenario_s_values_and_unused_samples_are_said(
     assert list(inputs_table(study).set_index("input")["scenario"]) == list(own.values())
 
 
+def test_the_noise_point_runs_the_scenario_as_it_is(tmp_path: Path) -> None:
+    """A share over several gateways (`...repositioned_share@west+south`) reads its first
+    lane's value; written back through `with_overrides` it set every lane to it, so a
+    scenario whose lanes differ ran changed at the "simulation noise only" point without a
+    word (review of the merged branches, 8). The point runs the scenario unchanged now, and
+    its values (the first lane's share) are only recorded."""
+    from sim.sweep.tasks import prepare_sweep
+    from sim.uncertainty import sweep_spec
+    from tests.support.market import market_doc
+    from tests.support.netbuilder import write_scenario
+
+    share = "market.empties.repositioned_share@west+south"
+    doc = market_doc(tmp_path)
+    doc["demand"]["classes"]["empty"] = {"value_cny_per_teu": 0, "tonnes_per_teu": 2.2,
+                                         "value_of_time_cny_per_teu_hour": 0, "source": "t"}
+    doc["market"]["empties"] = {"repositioned_share": 0.5, "source": "test", "lanes": [
+        {"gateway": "west", "china": "cq", "abroad": ["eu"], "repositioned_share": 0.2,
+         "source": "test"},
+        {"gateway": "south", "china": "cq", "abroad": ["asean"], "repositioned_share": 0.6,
+         "source": "test"}]}
+    doc["uncertain"] = {share: {"dist": "uniform", "low": 0, "high": 1, "reason": "test"}}
+    path = write_scenario(tmp_path / "m.yaml", doc)
+    study = design_study(path, 6, "lhs", noise_replications=2)
+    assert study.points[0] == {share: 0.2}            # recorded: the first lane's share
+    sweep = prepare_sweep(sweep_spec(study), settle_here=False)
+
+    def lanes(variant: str) -> list[float | None]:
+        plan = next(t.plan for t in sweep.tasks if t.variant == variant)
+        assert plan is not None and plan.market is not None
+        empties = plan.market.section.empties
+        assert empties is not None
+        return [lane.repositioned_share for lane in empties.lanes]
+
+    assert lanes("v0000") == [0.2, 0.6]               # the scenario's own, both lanes
+    drawn = study.points[1][share]
+    assert lanes("v0001") == [drawn, drawn]           # a design point sets every lane
+
+
 def test_lhs_study_on_a_tiny_network(tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = run_uncertainty(_study_network(tmp_path), out, samples=10, method="lhs",
