@@ -355,7 +355,8 @@ def test_lhs_study_on_a_tiny_network(tmp_path: Path) -> None:
 
 def test_a_part_year_study_says_the_season_it_carries(tmp_path: Path) -> None:
     """`--days` making a part year: the notes carry the console's seasonal-factor note, from
-    the scenario's own (raw) factors over the runs' statistics period (days 5-40 here)."""
+    the scenario's own (raw) factors over the runs' statistics period: days 5-30, --days 30
+    against the network's own 40 (at 40 a study that ignored --days passed)."""
     from sim.trade import season_note
     from sim.units import period_season
 
@@ -364,11 +365,14 @@ def test_a_part_year_study_says_the_season_it_carries(tmp_path: Path) -> None:
     doc["demand"]["seasonality"] = [3.0, 1.5] + [2.0] * 10     # January high, mean 2
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     result = run_uncertainty(path, None, samples=4, method="lhs", noise_replications=2,
-                             target=2.5, workers=1, progress=False, days=40)
+                             target=2.5, workers=1, progress=False, days=30)
     horizon = load_scenario(path).horizon
-    factor = period_season(tuple(doc["demand"]["seasonality"]), horizon)
-    assert factor == pytest.approx((25 * 1.5 + 10 * 0.75) / 35, rel=0.02)
-    assert season_note(factor, horizon) in result.notes
+    assert (horizon.days, horizon.warmup_days) == (40, 5)   # the network's own, not --days
+    ran = horizon.model_copy(update={"days": 30})
+    factor = period_season(tuple(doc["demand"]["seasonality"]), ran)
+    assert factor == pytest.approx(3.0 / np.mean(doc["demand"]["seasonality"]))  # January
+    (note,) = [n for n in result.notes if "days 5-30" in n]
+    assert note == season_note(factor, ran)
 
 
 def test_a_study_is_bounded_by_the_study_limits(tmp_path: Path) -> None:
