@@ -17,6 +17,7 @@ from sim.engine.model import TOLERANCE_TEU
 from sim.report import deltas as dl
 from sim.report import figures as fg
 from sim.report import rundir as rd
+from sim.stats import resolved
 
 CSS = f"""
 :root {{ color-scheme: light; }}
@@ -109,7 +110,7 @@ def table(headers: Sequence[tuple[str, str]], rows: Sequence[Sequence[str]],
 
 def delta_cell(delta: float, half: float, digits: int) -> str:
     """A difference with its sign and CI, green where the CI excludes 0 (grey otherwise)."""
-    sig = np.isfinite(half) and abs(delta) > half
+    sig = resolved(delta, half) is True
     return (f"<span class='{'sig' if sig else 'nsig'}'>"
             f"{fg.pm(delta, half, digits, sign=True)}</span>")
 
