@@ -137,8 +137,15 @@ def attainment(results: Results) -> Attainment:
         replications=int(totals.size), base=base, target=target)
 
 
+# The ci95 of a trade.csv row that is no mean over replications (a published figure, a
+# scenario input): none, not 0, which read as a simulated figure that happened not to vary
+# ("713.7 ± 0.0"); the report and any CSV reader then show it without an interval.
+CONSTANT = float("nan")
+
+
 def trade_table(results: Results) -> pd.DataFrame:
-    """The `trade` table: bn CNY/yr per corridor, the other-trade input, total and attainment."""
+    """The `trade` table: bn CNY/yr per corridor, the other-trade input, total and attainment;
+    constants (inputs, published figures) with no interval (`CONSTANT`)."""
     plan = results.plan
     per = channel_trade(results)
     rows = []
@@ -163,21 +170,22 @@ def trade_table(results: Results) -> pd.DataFrame:
                          "unit": "bn CNY/yr", "source": "simulated trade flows by gateway "
                                                         "(the same TEU as the corridors)"})
         for cls, bn in plan.market.unsimulated_bn.items():
-            rows.append({"item": f"not_simulated:{cls}", "value": bn, "ci95": 0.0,
+            rows.append({"item": f"not_simulated:{cls}", "value": bn, "ci95": CONSTANT,
                          "unit": "bn CNY/yr",
                          "source": f"market table, class declared not simulated: "
                                    f"{plan.market.section.not_simulated[cls]}"})
-    rows.append({"item": "other_trade", "value": plan.trade.other_trade_bn_cny, "ci95": 0.0,
+    rows.append({"item": "other_trade", "value": plan.trade.other_trade_bn_cny,
+                 "ci95": CONSTANT,
                  "unit": "bn CNY/yr", "source": plan.trade.source or "scenario input"})
     a = attainment(results)
     rows += [
         {"item": "total", "value": a.total_bn, "ci95": a.total_ci, "unit": "bn CNY/yr",
          "source": "channels + not simulated + other_trade"},
-        {"item": f"{a.base.label} goods trade", "value": a.base.bn_cny, "ci95": 0.0,
+        {"item": f"{a.base.label} goods trade", "value": a.base.bn_cny, "ci95": CONSTANT,
          "unit": "bn CNY/yr", "source": a.base.source},
         {"item": "vs 2023", "value": a.vs_2023_pct, "ci95": a.vs_2023_ci, "unit": "%",
          "source": "total / 2023"},
-        {"item": f"{a.target.label}", "value": a.target.bn_cny, "ci95": 0.0,
+        {"item": f"{a.target.label}", "value": a.target.bn_cny, "ci95": CONSTANT,
          "unit": "bn CNY/yr", "source": a.target.source},
         {"item": "attainment", "value": a.target_pct, "ci95": a.target_ci, "unit": "%",
          "source": "total / target"},
