@@ -642,9 +642,15 @@ def run_plan(path: str | Path, out: str | Path, *, target: float, year: int,
     chosen = options(spec, year)
     if not any(chosen.values()):   # only the empty portfolio: nothing to plan
         quickest = min(math.ceil(c.lead_time_years) for c in spec.candidates)
+        if year - quickest < spec.base_year:   # no decision year from the base year would do
+            raise InputError("--year", "", f"a year by which some candidate of {path} can be "
+                             f"in service (decided_from {spec.decided_from} + the quickest "
+                             f"candidate's {quickest} year(s): {spec.decided_from + quickest} "
+                             "or later)", year)
         raise InputError(path, "decided_from", f"a year that leaves some candidate buildable "
                          f"by {year} (decided_from + lead time <= {year}; the quickest "
-                         f"candidate takes {quickest} year(s), so at most {year - quickest})",
+                         f"candidate takes {quickest} year(s), so at most {year - quickest}; "
+                         f"or a later --year, from {spec.decided_from + quickest})",
                          spec.decided_from)
     pool = len(portfolios(spec, year))   # their number checked before anything is written
     check_study(base, pool * first + confirm, workers or os.cpu_count() or 1, limits,

@@ -326,7 +326,22 @@ def test_a_plan_with_no_candidate_buildable_in_time_is_refused(tmp_path: Path) -
     assert done.returncode == 2, done.stderr
     assert done.stderr.strip().count("\n") == 0, done.stderr
     assert "late.yaml: decided_from: expected a year that leaves some candidate buildable " \
-           "by 2025" in done.stderr and "at most 2024), got 2030" in done.stderr
+           "by 2025" in done.stderr and "at most 2024; or a later --year, from 2031), got " \
+           "2030" in done.stderr
+    assert not (tmp_path / "out").exists()
+    # where no decision year from the base year (2023) would do, --year is the cause: it
+    # blamed decided_from, suggesting a year before the base year (review of the merged
+    # branches, 16)
+    doc["decided_from"] = 2024
+    path.write_text(yaml.safe_dump(doc))
+    done = cqsim("plan", str(path), "--target", "1", "--year", "2023",
+                 "--out", str(tmp_path / "out"))
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().count("\n") == 0, done.stderr
+    assert "--year: expected a year by which some candidate of " in done.stderr
+    assert "late.yaml can be in service (decided_from 2024 + the quickest candidate's 1 " \
+           "year(s): 2025 or later), got 2023" in done.stderr, done.stderr
+    assert "decided_from:" not in done.stderr
     assert not (tmp_path / "out").exists()
 
 
