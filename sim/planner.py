@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -55,14 +56,22 @@ from sim.pathway import (
 from sim.scenario import Change, Scenario
 from sim.specs import Spec
 
+# a URL with its host ("http://" alone names no page): what a cited source must carry
+_URL = re.compile(r"https?://[A-Za-z0-9][^\s/?#()<>\[\]]*", re.IGNORECASE)
+_ASSUMPTION = "assumption:"
+
 
 def _sourced(text: str) -> str:
-    """A cost's or lead time's source: a URL (http:// or https://) or `assumption:` followed
-    by its reasoning (docs/planning.md); a bare word such as "x" cites nothing."""
-    reasoning = text.partition("assumption:")[2].strip()
-    if "http://" not in text and "https://" not in text and not reasoning:
-        raise ValueError("a source with its URL (http:// or https://), or `assumption:` "
-                         "followed by its reasoning")
+    """A cost's or lead time's source: one that cites a URL with its host (http:// or
+    https://), or one that starts with `assumption:` (any case) followed by its reasoning
+    (docs/planning.md). A bare word such as "x", "see assumption: in the annex" or a bare
+    "http://" cites nothing."""
+    stated = text.strip()
+    assumed = stated[:len(_ASSUMPTION)].lower() == _ASSUMPTION and \
+        bool(stated[len(_ASSUMPTION):].strip())
+    if not assumed and not _URL.search(stated):
+        raise ValueError("a source citing a URL with its host (http:// or https://), or "
+                         "starting with `assumption:` followed by its reasoning")
     return text
 
 

@@ -184,10 +184,15 @@ def test_clopper_pearson() -> None:
 
 @pytest.mark.parametrize("field, text", [
     ("capital_source", " "), ("capital_source", "x"), ("operating_source", "assumption:  "),
-    ("lead_time_source", "see the plan")])
+    ("lead_time_source", "see the plan"),
+    # `assumption:` not at the start, and a URL with no host, were accepted (review of the
+    # merged branches, 14)
+    ("capital_source", "see assumption: in the annex"), ("operating_source", "http://"),
+    ("lead_time_source", "https:// and more")])
 def test_candidates_need_sources(tmp_path: Path, field: str, text: str) -> None:
-    """A source is a URL or `assumption:` with its reasoning (docs/planning.md): "x" and a
-    bare `assumption:` were accepted; the error names the field, not only the candidate."""
+    """A source cites a URL with its host or starts with `assumption:` and its reasoning
+    (docs/planning.md): "x" and a bare `assumption:` were accepted; the error names the
+    field, not only the candidate."""
     from tests.support.netbuilder import line_network
 
     line_network(tmp_path)
@@ -195,10 +200,16 @@ def test_candidates_need_sources(tmp_path: Path, field: str, text: str) -> None:
            "candidates": [candidate("a", 1e9, **{field: text})]}
     path = tmp_path / "cands.yaml"
     path.write_text(yaml.safe_dump(doc))
-    with pytest.raises(InputError, match="URL .* or `assumption:` followed by") as err:
+    with pytest.raises(InputError, match="URL with its host .* or starting with `assumption:` "
+                       "followed by") as err:
         load_candidates(path)
     assert err.value.field == f"candidates.0.{field}"
     doc["candidates"] = [candidate("a", 1e9, **{field: "plan (https://example.org/p)"})]
+    path.write_text(yaml.safe_dump(doc))
+    assert load_candidates(path)[0].candidates[0].name == "a"
+    # `assumption:` in any case (it was refused capitalised)
+    doc["candidates"] = [candidate("a", 1e9, **{field: "Assumption: 2% of capital, because "
+                                                       "port works are kept up at about that"})]
     path.write_text(yaml.safe_dump(doc))
     assert load_candidates(path)[0].candidates[0].name == "a"
 
