@@ -696,7 +696,7 @@ def run_plan(path: str | Path, out: str | Path, *, target: float, year: int,
                                     scheduler=scheduler, local_cluster=local_cluster)
     result = search(spec, year, target, probability, evaluate, first=first, most=most,
                     confirm=confirm, monotone=monotone)
-    files = write_outputs(spec, result, folder, said)
+    files = write_outputs(spec, result, folder, [*late, *said])   # what the console said
     files.append(write_text(meta, json.dumps({
         "candidates": spec.source_file, "fingerprint": fingerprint, "inputs": inputs,
         "status": "complete", "target_bn_cny_per_year": target, "year": year,
