@@ -227,12 +227,13 @@ def replications_to_decide(portfolios: int, probability: float,
     return n, m
 
 
-def replications_to_resolve(p_meet: float, probability: float, level: float,
-                            most: int = 1_000_000) -> int | None:
+def most_to_decide(p_meet: float, probability: float, level: float,
+                   most: int = 1_000_000) -> int | None:
     """About how many replications show a portfolio whose P(meet) stays at `p_meet` feasible
     or infeasible (its Clopper-Pearson interval at `level` then excludes `probability`): what
     `--most` an undecided portfolio asks for. None when no count up to `most` decides it
-    (`p_meet` at the required probability)."""
+    (`p_meet` at the required probability). A binomial decision, not the t interval of a
+    mean change that `sim.stats.replications_to_resolve` sizes."""
     def decides(n: int) -> bool:
         low, high = clopper_pearson(round(p_meet * n), n, level)
         return high < probability or low >= probability
@@ -300,7 +301,7 @@ def undecided_note(left: Sequence[Screened], *, chosen: bool, most: int, need: i
         why = (f"P(meet) {seen} over {runs} replications, whose "
                f"Clopper-Pearson bounds at the Bonferroni level {level:.3g} still include "
                f"{probability:g}")
-        more = [replications_to_resolve(p, probability, level) for p in shares]
+        more = [most_to_decide(p, probability, level) for p in shares]
         if all(m is not None for m in more):
             why += (f"; about --most {max(m for m in more if m is not None)} would decide "
                     "them at these P(meet)")

@@ -125,7 +125,7 @@ def test_undecided_portfolios_are_said_so_in_plan_csv_with_their_reason() -> Non
     said "no portfolio meets the target" and the reason "P(meet) too close to the required
     probability". The verdict is undecided; the reason is the bounds at that count, with the
     --most that would decide them (checked against the bound itself)."""
-    from sim.planner import tables
+    from sim.planner import most_to_decide, tables  # not sim.stats' t-interval count
 
     spec = synthetic_spec([candidate("a", 1e9), candidate("b", 2e9)])
     evaluate, _ = synthetic({"a": 0, "b": 0}, 900, 10)
@@ -139,6 +139,7 @@ def test_undecided_portfolios_are_said_so_in_plan_csv_with_their_reason() -> Non
     level = 0.05 / 4
     assert clopper_pearson(6, 8, level)[0] < 0.3 <= clopper_pearson(round(0.75 * most), most,
                                                                      level)[0]
+    assert most == most_to_decide(0.75, 0.3, level) == 9
     plan, _ = tables(spec, result, ["a part year"])
     assert list(plan["candidate"]) == ["UNDECIDED"]
     assert plan["note"][0] == f"{note}; a part year"
