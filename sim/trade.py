@@ -44,11 +44,14 @@ GOODS_TRADE = "goods_trade_bn_cny_per_year"   # a run's channel trade + outside_
 
 @dataclass(frozen=True)
 class Reference:
-    """A published trade figure: its value in bn CNY and where it comes from."""
+    """A published trade figure: its value in bn CNY (a year's goods trade), the year it is
+    of (seeds/targets.csv's `year`: what code reads, the label being for display) and where
+    it comes from."""
 
     label: str
     bn_cny: float
     source: str
+    year: int
 
 
 def references() -> tuple[Reference, Reference]:
@@ -63,10 +66,11 @@ def references() -> tuple[Reference, Reference]:
         if t.unit.strip() != "bn CNY":
             raise InputError(seeds_dir() / TARGETS_FILE, f"{t.id}.unit", "bn CNY (goods trade "
                              "a year, as the simulation counts it)", t.unit)
-    return (Reference("2023", float(t23.value), f"seeds/targets.csv goods_trade_2023: "
-                                                f"{t23.source}"),
-            Reference("2025 target", float(t25.value), f"seeds/targets.csv "
-                                                       f"goods_trade_2025: {t25.source}"))
+    return (Reference(f"{t23.year}", float(t23.value), f"seeds/targets.csv goods_trade_2023: "
+                                                      f"{t23.source}", t23.year),
+            Reference(f"{t25.year} target", float(t25.value), f"seeds/targets.csv "
+                                                             f"goods_trade_2025: {t25.source}",
+                      t25.year))
 
 
 def channel_trade(results: Results) -> pd.DataFrame:
