@@ -112,7 +112,7 @@ for name, r in results.items():
     a = trade.attainment(r)
     rows.append({"scenario": name, "goods trade bn CNY/yr": a.total_bn,
                  "ci95 bn CNY/yr": a.total_ci,
-                 "% of 2023": a.vs_2023_pct, "% of 900 bn target": a.target_pct,
+                 "% of 2023": a.vs_2023_pct, "% of 900 bn CNY/yr target": a.target_pct,
                  "target ci95": a.target_ci, "P(meet)": a.p_meet})
 attain = pd.DataFrame(rows).set_index("scenario")
 h = results["baseline-2023"].plan.horizon

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from sim.components import DISCRIMINATORS, validate_spec
 from sim.errors import InputError, excerpt
 from sim.readers import read_json
-from sim.specs import HubSpec, LinkSpec, LockSpec, Spec
+from sim.specs import HubSpec, LinkSpec, LockSpec, Spec, located
 from sim.specs import expected as expected_by
 
 HUBS_FILE = "hubs.geojson"
@@ -89,9 +89,9 @@ def _spec(table: str, path: Path, i: int, feat: dict[str, Any], props: dict[str,
         return validate_spec(table, clean)
     except ValidationError as exc:
         err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"])
+        where, got = located(err, tuple(err["loc"]))
+        loc = ".".join(str(p) for p in where)
         expected = expected_by(err)
-        got = err.get("input") if err["type"] not in ("missing", "extra_forbidden") else None
         if err["type"] == "extra_forbidden":
             expected = "no such attribute (unknown field)"
         field = f"{_name(feat, i)}.{loc}" if loc else _name(feat, i)

@@ -64,8 +64,9 @@ from sim.specs import (
     ScheduledOutage,
     ServiceSpec,
     expected,
+    located,
 )
-from sim.units import HOURS_PER_DAY
+from sim.units import HOURS_PER_DAY, relative_season
 
 Window = tuple[float, float, float]  # (start h, end h, capacity factor)
 DIRECTIONS = ("down", "up")   # down: from a link's first vertex to its last
@@ -308,7 +309,7 @@ def _located(exc: ValidationError, scenario: Scenario, field_name: str,
                               f"{', '.join(names)})")
     if not err.get("loc") and updates is not None and len(updates) == 1:
         return scenario.error(field_name, expected(err), next(iter(updates.values())))
-    return scenario.error(field_name, expected(err), err.get("input"))
+    return scenario.error(field_name, expected(err), located(err, ())[1])
 
 
 def _known(scenario: Scenario, dotted: str, what: str, ident: Any, table: Any) -> None:
@@ -828,13 +829,11 @@ def _build(scenario: Scenario) -> Plan:
             raise scenario.error(f"network.emission_factors.{mode}",
                                  "an emission factor for every mode in the geodata")
     _check(scenario, net, tuple(flows), flow_at, service_at)
-    seasonality = scenario.demand.seasonality
-    mean = sum(seasonality) / len(seasonality)
     return Plan(
         name=scenario.name, source_file=scenario.source_file, geodata=str(folder), network=net,
         classes=dict(scenario.demand.classes), flows=tuple(flows),
         lot_teu=scenario.demand.lot_teu,
-        seasonality=tuple(s / mean for s in seasonality),
+        seasonality=relative_season(tuple(scenario.demand.seasonality)),
         horizon=scenario.horizon, seed=scenario.seed, replications=scenario.replications,
         routing=scenario.routing, variability=scenario.variability,
         elasticity=scenario.demand.elasticity,

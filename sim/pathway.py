@@ -374,16 +374,17 @@ def _appended(exc: InputError, held: int, labels: Sequence[str]) -> str | None:
 def spec_error(exc: ValidationError, path: Path) -> InputError:
     """The first error of a pathway or candidates file as an InputError naming the field."""
     from sim.specs import expected as expected_by
+    from sim.specs import located
 
     err = exc.errors()[0]
-    loc = ".".join(str(p) for p in error_loc(err))   # without pydantic's union tags
+    loc, got = located(err, error_loc(err))   # without pydantic's union tags
     expected = expected_by(err)       # the scenario loader's wording (`sim.specs.expected`)
     if err["type"] == "extra_forbidden":
         expected = "no such key (unknown field)"
     elif err["type"] == "missing":
         expected = "a value (the field is required)"
-    got = err.get("input") if err["type"] != "missing" else None
-    return InputError(path, loc, expected, None if isinstance(got, (dict, list)) else got)
+    return InputError(path, ".".join(str(p) for p in loc), expected,
+                      None if isinstance(got, (dict, list)) else got)
 
 
 def check_growth_markets(growth: dict[str, Any], base: Scenario, path: Path) -> None:
@@ -667,15 +668,14 @@ def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
             if c not in ("sample", "year", "replication", "learnt_routes")
             and not c.startswith(("growth_pct.", "share."))]
     (base_ref, goal) = references()
-    goal_year = int(goal.label[:4])     # "2025 target": seeds/targets.csv goods_trade_2025
+    goal_year = goal.year     # seeds/targets.csv goods_trade_2025's year, not its label
     table = target_columns(quantiles(ok, kpis), ok, goal.bn_cny, goal_year)
     write_parquet(folder / "pathway_runs.parquet", rows)
     write_csv(folder / "pathway.csv", table)
     if len(table):
         fan_chart(table, folder / "fan.png", target=goal.bn_cny, target_year=goal_year,
                   horizon_year=max(2035, spec.to),
-                  base=(int(base_ref.label[:4]), base_ref.bn_cny)
-                  if base_ref.label[:4].isdigit() else None)
+                  base=(base_ref.year, base_ref.bn_cny))
     failed = int(rows.drop_duplicates("run_id")["status"].ne("ok").sum())
     wall = time.perf_counter() - start
     write_text(meta, json.dumps({

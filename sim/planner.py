@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -55,14 +56,22 @@ from sim.pathway import (
 from sim.scenario import Change, Scenario
 from sim.specs import Spec
 
+# a URL with its host ("http://" alone names no page): what a cited source must carry
+_URL = re.compile(r"https?://[A-Za-z0-9][^\s/?#()<>\[\]]*", re.IGNORECASE)
+_ASSUMPTION = "assumption:"
+
 
 def _sourced(text: str) -> str:
-    """A cost's or lead time's source: a URL (http:// or https://) or `assumption:` followed
-    by its reasoning (docs/planning.md); a bare word such as "x" cites nothing."""
-    reasoning = text.partition("assumption:")[2].strip()
-    if "http://" not in text and "https://" not in text and not reasoning:
-        raise ValueError("a source with its URL (http:// or https://), or `assumption:` "
-                         "followed by its reasoning")
+    """A cost's or lead time's source: one that cites a URL with its host (http:// or
+    https://), or one that starts with `assumption:` (any case) followed by its reasoning
+    (docs/planning.md). A bare word such as "x", "see assumption: in the annex" or a bare
+    "http://" cites nothing."""
+    stated = text.strip()
+    assumed = stated[:len(_ASSUMPTION)].lower() == _ASSUMPTION and \
+        bool(stated[len(_ASSUMPTION):].strip())
+    if not assumed and not _URL.search(stated):
+        raise ValueError("a source citing a URL with its host (http:// or https://), or "
+                         "starting with `assumption:` followed by its reasoning")
     return text
 
 
@@ -218,12 +227,13 @@ def replications_to_decide(portfolios: int, probability: float,
     return n, m
 
 
-def replications_to_resolve(p_meet: float, probability: float, level: float,
-                            most: int = 1_000_000) -> int | None:
+def most_to_decide(p_meet: float, probability: float, level: float,
+                   most: int = 1_000_000) -> int | None:
     """About how many replications show a portfolio whose P(meet) stays at `p_meet` feasible
     or infeasible (its Clopper-Pearson interval at `level` then excludes `probability`): what
     `--most` an undecided portfolio asks for. None when no count up to `most` decides it
-    (`p_meet` at the required probability)."""
+    (`p_meet` at the required probability). A binomial decision, not the t interval of a
+    mean change that `sim.stats.replications_to_resolve` sizes."""
     def decides(n: int) -> bool:
         low, high = clopper_pearson(round(p_meet * n), n, level)
         return high < probability or low >= probability
@@ -291,7 +301,7 @@ def undecided_note(left: Sequence[Screened], *, chosen: bool, most: int, need: i
         why = (f"P(meet) {seen} over {runs} replications, whose "
                f"Clopper-Pearson bounds at the Bonferroni level {level:.3g} still include "
                f"{probability:g}")
-        more = [replications_to_resolve(p, probability, level) for p in shares]
+        more = [most_to_decide(p, probability, level) for p in shares]
         if all(m is not None for m in more):
             why += (f"; about --most {max(m for m in more if m is not None)} would decide "
                     "them at these P(meet)")
@@ -642,9 +652,15 @@ def run_plan(path: str | Path, out: str | Path, *, target: float, year: int,
     chosen = options(spec, year)
     if not any(chosen.values()):   # only the empty portfolio: nothing to plan
         quickest = min(math.ceil(c.lead_time_years) for c in spec.candidates)
+        if year - quickest < spec.base_year:   # no decision year from the base year would do
+            raise InputError("--year", "", f"a year by which some candidate of {path} can be "
+                             f"in service (decided_from {spec.decided_from} + the quickest "
+                             f"candidate's {quickest} year(s): {spec.decided_from + quickest} "
+                             "or later)", year)
         raise InputError(path, "decided_from", f"a year that leaves some candidate buildable "
                          f"by {year} (decided_from + lead time <= {year}; the quickest "
-                         f"candidate takes {quickest} year(s), so at most {year - quickest})",
+                         f"candidate takes {quickest} year(s), so at most {year - quickest}; "
+                         f"or a later --year, from {spec.decided_from + quickest})",
                          spec.decided_from)
     pool = len(portfolios(spec, year))   # their number checked before anything is written
     check_study(base, pool * first + confirm, workers or os.cpu_count() or 1, limits,
@@ -681,7 +697,7 @@ def run_plan(path: str | Path, out: str | Path, *, target: float, year: int,
                                     scheduler=scheduler, local_cluster=local_cluster)
     result = search(spec, year, target, probability, evaluate, first=first, most=most,
                     confirm=confirm, monotone=monotone)
-    files = write_outputs(spec, result, folder, said)
+    files = write_outputs(spec, result, folder, [*late, *said])   # what the console said
     files.append(write_text(meta, json.dumps({
         "candidates": spec.source_file, "fingerprint": fingerprint, "inputs": inputs,
         "status": "complete", "target_bn_cny_per_year": target, "year": year,

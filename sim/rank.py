@@ -25,6 +25,7 @@ from sim.scenario import (
     with_overrides,
 )
 from sim.specs import BorderSpec, HubSpec
+from sim.stats import resolved
 from sim.units import HOURS_PER_YEAR
 
 
@@ -151,7 +152,8 @@ def rank(base: Scenario | str | Path, candidates: dict[str, Scenario], *,
             "extra_trade_bn_cny_per_year_ci95": trade["delta_ci95"],
             # compare's reading of the same paired delta (`sim.compare.paired_deltas`):
             # whether its 95% CI leaves out 0, else about how many replications would
-            "extra_trade_resolved": bool(abs(trade["delta"]) > trade["delta_ci95"]),
+            # (None where the CI is not a number: unknown, not unresolved)
+            "extra_trade_resolved": resolved(trade["delta"], trade["delta_ci95"]),
             "extra_trade_replications_to_resolve": trade["replications_to_resolve"],
             # TEU/yr gained per TEU/yr of capacity added (a share), and CNY of trade a year
             # per TEU/yr of capacity added
@@ -173,12 +175,26 @@ def rank(base: Scenario | str | Path, candidates: dict[str, Scenario], *,
 
 def unresolved_note(table: pd.DataFrame, replications: int) -> str | None:
     """The line saying that no candidate's extra trade (bn CNY/yr) is told from none at 95%
-    over `replications` (each CI includes 0), so the order is the noise's, not a funding
-    order; None when some candidate's is resolved."""
-    if table.empty or table["extra_trade_resolved"].any():
+    over `replications` (each CI includes 0, or has none: failed runs), so the order is the
+    noise's, not a funding order; None when some candidate's is resolved."""
+    if table.empty:
         return None
+    flags = table["extra_trade_resolved"]
+    if flags.isin([True]).any():     # None (unknown) is not resolved
+        return None
+    unknown = int(flags.isna().sum())
+    if unknown == len(table):
+        return (f"no candidate's extra trade has a 95% CI over {replications} replications "
+                "(failed runs, or too few pairs), so this order is not tested against noise")
     need = table["extra_trade_replications_to_resolve"].dropna()
-    more = (f"; about --replications {int(need.max())} would tell the largest of these "
-            "changes from none (an estimate from this run)" if len(need) else "")
-    return (f"no candidate's extra trade is told from none: every 95% CI over {replications} "
-            f"replications includes 0, so this order rests on noise{more}")
+    # the largest count is the least clear change's (small against its noise): with it,
+    # about every candidate's CI would leave out 0
+    more = (f"; about --replications {int(need.max())} would tell each of these changes "
+            "from none (the least clear one needs the most; an estimate from this run)"
+            if len(need) else "")
+    which = (f"every 95% CI over {replications} replications includes 0" if not unknown else
+             f"{len(table) - unknown} of the {len(table)} candidates' 95% CIs over "
+             f"{replications} replications include 0, the other {unknown} have none (failed "
+             "runs)")
+    return f"no candidate's extra trade is told from none: {which}, so this order rests on " \
+        f"noise{more}"

@@ -55,7 +55,6 @@ from sim.specs import (
     BackgroundTraffic,
     CommodityClass,
     EmissionFactor,
-    FieldError,
     Flow,
     HubSpec,
     LinkSpec,
@@ -66,6 +65,7 @@ from sim.specs import (
     Spec,
     check_factors,
     check_printable,
+    located,
     window_end_after_start,
 )
 from sim.specs import expected as expected_by
@@ -645,12 +645,8 @@ def validation_error(exc: ValidationError, where: Provenance, default: str | Pat
     the position in it; when fields are missing, all missing fields of that place at once."""
     errors = exc.errors()
     err = errors[0]
-    loc = error_loc(err)
+    loc, got = located(err, error_loc(err))    # with the field a model check found wrong
     expected = expected_by(err)
-    got = err.get("input") if err["type"] != "missing" else None
-    problem = (err.get("ctx") or {}).get("error")
-    if isinstance(problem, FieldError):      # a model check naming the field it found wrong
-        loc, got = (*loc, problem.field), problem.got
     if err["type"] == "missing":
         names = [str(error_loc(e)[-1]) for e in errors
                  if e["type"] == "missing" and error_loc(e)[:-1] == loc[:-1]]
@@ -658,8 +654,7 @@ def validation_error(exc: ValidationError, where: Provenance, default: str | Pat
         expected = ("the missing field " if len(names) == 1 else "the missing fields ") + \
             ", ".join(names)
     elif err["type"] == "extra_forbidden":
-        expected = "no such key (unknown field)"
-        got = None  # never quote the value of a key the schema does not know
+        expected = "no such key (unknown field)"   # `located` quotes no value for it
     elif err["type"] in ("union_tag_invalid", "union_tag_not_found"):
         ctx = err.get("ctx", {})
         key, noun, tags = TAGGED.get(ctx.get("discriminator", ""), ("kind", "a kind", ()))

@@ -147,6 +147,17 @@ class FieldError(ValueError):
         self.field, self.expected, self.got = field, expected, got
 
 
+def located(err: Any, loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], Any]:
+    """A pydantic error's field and the value got there. A model check's FieldError adds the
+    field it found wrong (`changes.0` -> `changes.0.end_day`) and that field's value; a
+    missing field or an unknown key has no value to quote. One home for the scenario, the
+    pathway/candidates and the geodata messages, so each names the field and the value."""
+    problem = (err.get("ctx") or {}).get("error")
+    if isinstance(problem, FieldError):
+        return (*loc, problem.field), problem.got
+    return loc, None if err["type"] in ("missing", "extra_forbidden") else err.get("input")
+
+
 def window_end_after_start(start_day: float, end_day: float) -> None:
     """FieldError on `end_day` unless it falls after `start_day`: one check of a window of
     days, for the disruptions and the dated outages."""

@@ -83,11 +83,21 @@ def difference_ci(base: np.ndarray, alt: np.ndarray, paired: bool,
     return float(alt.mean() - base.mean()), t_quantile(0.5 + level / 2.0, dof) * se
 
 
+def resolved(delta: float, half: float) -> bool | None:
+    """Whether a change's confidence interval (`delta` +- `half`) leaves out 0: True, or
+    False when it includes 0; None when either is not a number (fewer than 2 paired
+    replications, a pair with a failed run), which is not known, not "includes 0". The one
+    test compare, rank and the report apply to a difference."""
+    if not (np.isfinite(delta) and np.isfinite(half)):
+        return None
+    return bool(abs(delta) > half)
+
+
 def unresolved_need(base: np.ndarray, alt: np.ndarray, level: float = 0.95) -> int | None:
     """`replications_to_resolve` of the paired differences ALT - BASE when their t interval
     includes 0 although they moved; None when it excludes 0 or nothing is to resolve."""
     d = np.asarray(alt, dtype=float) - np.asarray(base, dtype=float)
     delta, half = mean_ci(d[~np.isnan(d)], level)
-    if half < abs(delta):            # resolved (a NaN half or delta falls through)
+    if resolved(delta, half):        # not known (NaN) falls through: no estimate then
         return None
     return replications_to_resolve(d, level)

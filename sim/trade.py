@@ -44,11 +44,14 @@ GOODS_TRADE = "goods_trade_bn_cny_per_year"   # a run's channel trade + outside_
 
 @dataclass(frozen=True)
 class Reference:
-    """A published trade figure: its value in bn CNY and where it comes from."""
+    """A published trade figure: its value in bn CNY (a year's goods trade), the year it is
+    of (seeds/targets.csv's `year`: what code reads, the label being for display) and where
+    it comes from."""
 
     label: str
     bn_cny: float
     source: str
+    year: int
 
 
 def references() -> tuple[Reference, Reference]:
@@ -63,10 +66,11 @@ def references() -> tuple[Reference, Reference]:
         if t.unit.strip() != "bn CNY":
             raise InputError(seeds_dir() / TARGETS_FILE, f"{t.id}.unit", "bn CNY (goods trade "
                              "a year, as the simulation counts it)", t.unit)
-    return (Reference("2023", float(t23.value), f"seeds/targets.csv goods_trade_2023: "
-                                                f"{t23.source}"),
-            Reference("2025 target", float(t25.value), f"seeds/targets.csv "
-                                                       f"goods_trade_2025: {t25.source}"))
+    return (Reference(f"{t23.year}", float(t23.value), f"seeds/targets.csv goods_trade_2023: "
+                                                      f"{t23.source}", t23.year),
+            Reference(f"{t25.year} target", float(t25.value), f"seeds/targets.csv "
+                                                             f"goods_trade_2025: {t25.source}",
+                      t25.year))
 
 
 def channel_trade(results: Results) -> pd.DataFrame:
@@ -137,8 +141,15 @@ def attainment(results: Results) -> Attainment:
         replications=int(totals.size), base=base, target=target)
 
 
+# The ci95 of a trade.csv row that is no mean over replications (a published figure, a
+# scenario input): none, not 0, which read as a simulated figure that happened not to vary
+# ("713.7 ± 0.0"); the report and any CSV reader then show it without an interval.
+CONSTANT = float("nan")
+
+
 def trade_table(results: Results) -> pd.DataFrame:
-    """The `trade` table: bn CNY/yr per corridor, the other-trade input, total and attainment."""
+    """The `trade` table: bn CNY/yr per corridor, the other-trade input, total and attainment;
+    constants (inputs, published figures) with no interval (`CONSTANT`)."""
     plan = results.plan
     per = channel_trade(results)
     rows = []
@@ -163,21 +174,22 @@ def trade_table(results: Results) -> pd.DataFrame:
                          "unit": "bn CNY/yr", "source": "simulated trade flows by gateway "
                                                         "(the same TEU as the corridors)"})
         for cls, bn in plan.market.unsimulated_bn.items():
-            rows.append({"item": f"not_simulated:{cls}", "value": bn, "ci95": 0.0,
+            rows.append({"item": f"not_simulated:{cls}", "value": bn, "ci95": CONSTANT,
                          "unit": "bn CNY/yr",
                          "source": f"market table, class declared not simulated: "
                                    f"{plan.market.section.not_simulated[cls]}"})
-    rows.append({"item": "other_trade", "value": plan.trade.other_trade_bn_cny, "ci95": 0.0,
+    rows.append({"item": "other_trade", "value": plan.trade.other_trade_bn_cny,
+                 "ci95": CONSTANT,
                  "unit": "bn CNY/yr", "source": plan.trade.source or "scenario input"})
     a = attainment(results)
     rows += [
         {"item": "total", "value": a.total_bn, "ci95": a.total_ci, "unit": "bn CNY/yr",
          "source": "channels + not simulated + other_trade"},
-        {"item": f"{a.base.label} goods trade", "value": a.base.bn_cny, "ci95": 0.0,
+        {"item": f"{a.base.label} goods trade", "value": a.base.bn_cny, "ci95": CONSTANT,
          "unit": "bn CNY/yr", "source": a.base.source},
         {"item": "vs 2023", "value": a.vs_2023_pct, "ci95": a.vs_2023_ci, "unit": "%",
          "source": "total / 2023"},
-        {"item": f"{a.target.label}", "value": a.target.bn_cny, "ci95": 0.0,
+        {"item": f"{a.target.label}", "value": a.target.bn_cny, "ci95": CONSTANT,
          "unit": "bn CNY/yr", "source": a.target.source},
         {"item": "attainment", "value": a.target_pct, "ci95": a.target_ci, "unit": "%",
          "source": "total / target"},

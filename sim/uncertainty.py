@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from sim.budget import DEFAULT_STUDY_LIMITS, Limits
-from sim.errors import InputError, InputWarning
+from sim.errors import InputError
 from sim.scenario import (
     Scenario,
     check_days_setting,
@@ -107,8 +107,10 @@ def _typed(data: Any, point: dict[str, float]) -> dict[str, float | int]:
 
 
 def scenario_point(data: Any, inputs: Sequence[UncertainInput]) -> dict[str, float]:
-    """Every input at the value the scenario (dumped: `data`) gives it: the point the noise
-    replications run, so their spread is that of what `cqsim run` reports."""
+    """Every input at the value the scenario (dumped: `data`) gives it: the record of the
+    point the noise replications run (inputs.csv's `scenario`). The runs take the scenario as
+    it is (`first_point_as_is`), not these values written back: a share over several
+    gateways reads its first lane's, and would set every lane to it."""
     return {inp.path: float(lookup(data, inp.path)) for inp in inputs}
 
 
@@ -134,7 +136,9 @@ def check_support(scenario: Scenario, inputs: Sequence[UncertainInput]) -> None:
 
 @dataclass
 class StudyDesign:
-    """The points of a study: the central point first, then the design's."""
+    """The points of a study: the scenario's own point first (run as the scenario is, its
+    values recorded), then the design's; `samples` the runs asked for, which a Sobol design
+    may not all use (`unused_note`)."""
 
     scenario: Scenario
     inputs: list[UncertainInput]
@@ -145,13 +149,30 @@ class StudyDesign:
     replications: list[list[int]]
     problem: dict[str, Any] = field(default_factory=dict)
     base_n: int = 0                      # Sobol: N (points = N x (groups + 2))
+    samples: int = 0                     # runs asked for (--samples)
+
+
+def unused_note(study: StudyDesign) -> str | None:
+    """What a Sobol design leaves of --samples unused (its N x (groups + 2) points, N a power
+    of two), or None when every run asked for is used. A note of the study, said after its
+    checks (a refused study prints its error alone) and kept in uncertainty.json."""
+    noise = len(study.replications[0])
+    used = sum(len(r) for r in study.replications)
+    if study.method != "sobol" or used >= study.samples:
+        return None
+    groups = len(groups_of(study.inputs))
+    per = groups + 2
+    return (f"--samples {study.samples}: the Sobol design runs {used} (N = {study.base_n} x "
+            f"({groups} input groups + 2) = {study.base_n * per} design points + {noise} noise "
+            f"replications); the other {study.samples - used} are not used (N = "
+            f"{2 * study.base_n} needs --samples {2 * study.base_n * per + noise})")
 
 
 def design_study(scenario: Scenario | str | Path, samples: int, method: Method, *,
                  seed: int = 12345, noise_replications: int = 8) -> StudyDesign:
     """Validate the inputs and lay out `samples` runs: `noise_replications` of the
     scenario's own point (`scenario_point`) and the rest for the design (Sobol: the largest
-    N, a power of two, that fits; a warning says how many runs that leaves unused)."""
+    N, a power of two, that fits; `unused_note` says how many runs that leaves unused)."""
     scen = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     inputs = uncertain_inputs(scen)
     if not inputs:
@@ -170,17 +191,6 @@ def design_study(scenario: Scenario | str | Path, samples: int, method: Method, 
                              f"(2 x (groups + 2) + {noise_replications} noise replications)",
                              samples)
         base_n = 2 ** int(math.floor(math.log2(budget / per)))
-        used = base_n * per + noise_replications
-        if used < samples:   # a power of two of the groups: the rest would be unused silently
-            import warnings
-
-            warnings.warn(InputWarning(
-                f"--samples {samples}: the Sobol design runs {used} (N = {base_n} x "
-                f"({len(groups)} input groups + 2) = {base_n * per} design points + "
-                f"{noise_replications} noise replications); the other {samples - used} are "
-                f"not used (N = {2 * base_n} needs --samples "
-                f"{2 * base_n * per + noise_replications})"),
-                stacklevel=2)
         unit = sobol_design(prob, base_n, seed)
         reps = [[0] for _ in range(len(unit))]
     else:
@@ -192,7 +202,7 @@ def design_study(scenario: Scenario | str | Path, samples: int, method: Method, 
     points = [_typed(data, scenario_point(data, inputs))] + [_typed(data, p)
                                                              for p in values(inputs, unit)]
     return StudyDesign(scen, inputs, method, seed, unit, points,
-                       [list(range(noise_replications))] + reps, prob, base_n)
+                       [list(range(noise_replications))] + reps, prob, base_n, samples)
 
 
 def sweep_spec(study: StudyDesign, days: float | None = None) -> Any:
@@ -203,6 +213,7 @@ def sweep_spec(study: StudyDesign, days: float | None = None) -> Any:
     return SweepSpec(name=f"uncertainty-{study.scenario.name}", base=file.name,
                      parameters=Parameters(points=study.points),
                      point_replications=study.replications, days=days,
+                     first_point_as_is=True,   # the noise point: the scenario as it is
                      replications=1,   # each design point runs once (the budget check)
                      description=f"{study.method} study of {len(study.inputs)} inputs",
                      source_file=str(file))
@@ -322,6 +333,9 @@ def run_uncertainty(scenario: Scenario | str | Path, out: str | Path | None = No
                             plots=False, settle_here=False, overwrite=overwrite,
                             limits=limits, command="uncertainty")
     quant, pm, sob, notes = analyse(study, outcome.runs, goal)
+    unused = unused_note(study)   # after the sweep's checks: a refused study says only why
+    if unused:
+        notes.insert(0, unused)
     unfilled = unfilled_runs(outcome.runs)
     if unfilled:
         notes.append(unfilled)

@@ -40,6 +40,17 @@ def annual_factor(horizon: HasPeriod) -> float:
     return DAYS_PER_YEAR / stats_days(horizon)
 
 
+def relative_season(seasonality: tuple[float, ...]) -> tuple[float, ...]:
+    """Monthly factors relative to their mean (mean 1), so a year's total is its rate x a
+    year whatever scale the scenario wrote them in: `Plan.seasonality` and
+    `period_season`'s one normalisation. Unchanged when they sum to 0 or none are given."""
+    total = sum(seasonality)
+    if not seasonality or total <= 0:
+        return tuple(seasonality)
+    mean = total / len(seasonality)
+    return tuple(s / mean for s in seasonality)
+
+
 def period_season(seasonality: tuple[float, ...], horizon: HasPeriod) -> float:
     """Mean monthly factor (January first) over the statistics period, the factors taken
     relative to their mean (as `Plan.seasonality` already is), so a scenario's raw factors
@@ -48,10 +59,10 @@ def period_season(seasonality: tuple[float, ...], horizon: HasPeriod) -> float:
     start, end = horizon.warmup_days, horizon.days
     if end <= start or not seasonality or sum(seasonality) <= 0:
         return 1.0
-    mean = sum(seasonality) / len(seasonality)
+    relative = relative_season(seasonality)
     total, month = 0.0, int(start // DAYS_PER_MONTH)
     while month * DAYS_PER_MONTH < end:     # each month the period overlaps, by its days in it
         overlap = min(end, (month + 1) * DAYS_PER_MONTH) - max(start, month * DAYS_PER_MONTH)
-        total += seasonality[month % len(seasonality)] / mean * max(0.0, overlap)
+        total += relative[month % len(relative)] * max(0.0, overlap)
         month += 1
     return total / (end - start)

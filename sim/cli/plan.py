@@ -65,7 +65,7 @@ def plan(candidates_file: Path, target: float | None, year: int, probability: fl
         x = result.confirm_trade
         p = float((x >= target).mean()) if x.size else float("nan")
         click.echo(f"chosen: {label(result.chosen.portfolio)}; cost to {year} "
-                   f"{result.chosen.cost / 1e9:.2f} bn CNY; P(trade >= {target:g} bn) on "
+                   f"{result.chosen.cost / 1e9:.2f} bn CNY; P(trade >= {target:g} bn CNY/yr) on "
                    f"{x.size} fresh replications: {p:.2f}")
     for note in result.notes:
         click.echo(f"note: {note}")

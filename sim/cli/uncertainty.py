@@ -21,11 +21,12 @@ from sim.cli.common import (
 @click.command()
 @click.argument("scenario", type=InputPath(path_type=Path))
 @click.option("--samples", type=click.IntRange(min=4, max=100_000), default=256,
-              show_default=True, help="Simulation runs in all (noise replications included).")
+              show_default=True, help="Simulation runs asked for, noise replications "
+              "included (a Sobol design may use fewer: a note says how many).")
 @click.option("--method", type=click.Choice(["sobol", "lhs"]), default="sobol",
               show_default=True, help="Sobol' (Saltelli, indices) or Latin hypercube.")
 @click.option("--noise-replications", type=click.IntRange(min=2, max=1000), default=8,
-              show_default=True, help="Replications of the central point (noise only).")
+              show_default=True, help="Replications of the scenario as it is (noise only).")
 @click.option("--seed", type=click.IntRange(min=0, max=2**32 - 1), default=12345,
               show_default=True, help="Seed of the design (not of the simulation).")
 @click.option("--days", type=DAYS, default=None,

@@ -13,7 +13,7 @@ import pandas as pd
 
 from sim import kpis
 from sim.report import rundir as rd
-from sim.stats import difference_ci, unresolved_need
+from sim.stats import difference_ci, resolved, unresolved_need
 
 TOTAL = kpis.TOTAL
 PAIRED = "paired by replication (common random numbers)"
@@ -109,7 +109,7 @@ def placebo_moved(deltas: pd.DataFrame, placebo: str) -> list[tuple[str, float, 
     rows = deltas[(deltas["variant"] == placebo) & (deltas["scope"] == "total")
                   & deltas["metric"].isin(["teu_per_year", "trade_bn_cny_per_year"])]
     return [(str(r.metric), float(r.delta), float(r.delta_ci95)) for r in rows.itertuples()
-            if abs(r.delta) > r.delta_ci95]
+            if resolved(r.delta, r.delta_ci95)]
 
 
 def placebo_said(moved: list[tuple[str, float, float]]) -> str:

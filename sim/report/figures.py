@@ -13,6 +13,7 @@ import pandas as pd
 
 from sim import mapdata
 from sim.report import rundir as rd
+from sim.stats import resolved
 from sim.units import DAYS_PER_MONTH, DAYS_PER_YEAR
 
 if TYPE_CHECKING:
@@ -327,7 +328,7 @@ def difference_map(base: rd.RunDir, alt: rd.RunDir, deltas: pd.DataFrame) -> Fig
     hover = []
     colours = []
     for r in lines.itertuples(index=False):
-        sig = np.isfinite(r.delta_ci95) and abs(r.delta) > r.delta_ci95
+        sig = resolved(r.delta, r.delta_ci95) is True
         colours.append(("#2166ac" if sig else "#92c5de") if r.delta > 0
                        else ("#b2182b" if sig else "#f4a582"))
         hover.append(f"<b>{html.escape(names.get(r.from_hub, r.from_hub))} → "

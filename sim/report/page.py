@@ -17,6 +17,7 @@ from sim.engine.model import TOLERANCE_TEU
 from sim.report import deltas as dl
 from sim.report import figures as fg
 from sim.report import rundir as rd
+from sim.stats import resolved
 
 CSS = f"""
 :root {{ color-scheme: light; }}
@@ -109,7 +110,7 @@ def table(headers: Sequence[tuple[str, str]], rows: Sequence[Sequence[str]],
 
 def delta_cell(delta: float, half: float, digits: int) -> str:
     """A difference with its sign and CI, green where the CI excludes 0 (grey otherwise)."""
-    sig = np.isfinite(half) and abs(delta) > half
+    sig = resolved(delta, half) is True
     return (f"<span class='{'sig' if sig else 'nsig'}'>"
             f"{fg.pm(delta, half, digits, sign=True)}</span>")
 
@@ -315,20 +316,16 @@ def trade_refs(run: rd.RunDir) -> dict[str, tuple[float, str]]:
 
 
 def trade_table(run: rd.RunDir) -> str:
-    """trade.csv as it is (every row, with unit and source); the published figures and the
-    scenario's inputs (trade not simulated, other trade) without the interval of 0 they
-    carry there: a "713.7 ± 0.0" read as a simulated figure that happened not to vary."""
+    """trade.csv as it is (every row, with unit and source, each with the interval it
+    carries: none for the constants, the published figures and the scenario's inputs, which
+    `sim.trade.trade_table` writes with no ci95)."""
     t = run.table("trade")
-    refs = trade_refs(run)
     rows = []
     for r in t.to_dict("records"):
         # whole boxes, shares to the hundredth, everything else (bn CNY, %) to a tenth
         digits = {"probability": 2, "TEU/yr": 0}.get(str(r["unit"]), 1)
-        item, half = str(r["item"]), float(r["ci95"])
-        if half == 0 and (item in refs or item.startswith("not_simulated:")
-                          or item == "other_trade"):
-            half = np.nan                       # a constant, not a mean over replications
-        rows.append([html.escape(item), fg.pm(float(r["value"]), half, digits),
+        rows.append([html.escape(str(r["item"])), fg.pm(float(r["value"]), float(r["ci95"]),
+                                                        digits),
                      html.escape(str(r["unit"])), html.escape(str(r["source"]))])
     return table([("item", ""), ("value ± 95% CI", ""), ("unit", ""), ("source", "")], rows,
                  text_cols=1, text_last=2)

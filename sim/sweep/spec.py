@@ -142,6 +142,11 @@ class SweepSpec(Spec):
     point_replications: list[list[int]] | None = Field(
         None, description="with `points` only: the replication indices each point runs "
                           "(default: 0 .. replications-1 for every point)")
+    first_point_as_is: bool = Field(
+        False, description="with `points` only: the first point runs the base as it is, "
+                           "its values only recorded (`cqsim uncertainty`'s noise point: a "
+                           "share over several gateways reads one lane's value, and writing "
+                           "it back would set every lane to it)")
     source_file: str = Field("", description="set by the loader: the file read")
 
     @field_validator("fixed")
@@ -176,6 +181,8 @@ class SweepSpec(Spec):
             if len(set(seen)) < len(seen):
                 raise ValueError("distinct parameters.points (a point twice runs the "
                                  "same variant twice)")
+        if self.first_point_as_is and points is None:
+            raise ValueError("first_point_as_is: with parameters.points only")
         if reps is not None:
             if self.parameters.points is None or len(reps) != len(self.parameters.points):
                 raise ValueError("point_replications: one list per point of parameters.points")

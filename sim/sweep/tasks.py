@@ -234,7 +234,8 @@ def prepare_sweep(spec: SweepSpec | str | Path, limits: Limits | None = None,
     plans = []
     scenarios = [base]
     for k, point in enumerate(points):
-        scenario = _variant_scenario(spec, base, kind, point)
+        as_is = spec.first_point_as_is and k == 0    # its values recorded, not written back
+        scenario = _variant_scenario(spec, base, kind, {} if as_is else point)
         scenarios.append(scenario)
         try:
             plans.append(prepare(scenario, seed=spec.seed, replications=reps, days=spec.days))
@@ -254,6 +255,8 @@ def prepare_sweep(spec: SweepSpec | str | Path, limits: Limits | None = None,
         "variants": points, "replications": reps, "days": spec.days, "seed": spec.seed,
         "fixed": spec.fixed, "point_replications": spec.point_replications,
         "inputs": inputs,
+        # only when set, so a sweep without it keeps the fingerprint it had before the field
+        **({"first_point_as_is": True} if spec.first_point_as_is else {}),
     }
     text = json.dumps(identity, sort_keys=True, default=str)
     fingerprint = hashlib.sha256(text.encode()).hexdigest()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -142,6 +143,25 @@ def test_the_season_a_part_year_carries() -> None:
     # a scenario's raw factors (not yet of mean 1, as Plan.seasonality is) read the same
     raw = tuple(3 * f for f in season)
     assert period_season(raw, period(DAYS_PER_MONTH, 2 * DAYS_PER_MONTH)) == pytest.approx(0.5)
+
+
+def test_a_plan_s_seasonality_is_the_one_normalisation(tmp_path: Path) -> None:
+    """Plan.seasonality and period_season divided the factors by their mean each in its own
+    code (review of the merged branches, 12): one helper now, `relative_season`."""
+    import yaml
+
+    from sim.network import build
+    from sim.scenario import load_scenario
+    from sim.units import relative_season
+    from tests.support.netbuilder import line_network
+
+    raw = (6.0, 3.0, 9.0) + (6.0,) * 9                  # mean 6
+    path = line_network(tmp_path)
+    doc = yaml.safe_load(path.read_text())
+    doc["demand"]["seasonality"] = list(raw)
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    plan = build(load_scenario(path))
+    assert plan.seasonality == relative_season(raw) == pytest.approx((1.0, 0.5, 1.5) + (1.0,) * 9)
 
 
 def test_the_season_note_has_one_text_and_one_threshold() -> None:

@@ -139,6 +139,43 @@ def test_learnt_delays_carry_over_between_years(tmp_path: Path) -> None:
     assert learnt[2023] == 0 and learnt[2024] >= 1
 
 
+def test_the_console_sets_each_year_against_the_target_s_own_year(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The console line per year (its column names built at run time from the target's
+    year) had no test (review of the merged branches, 21); and that year was parsed from the
+    target's display label (`int(label[:4])`), so a reworded label was a traceback (15). The
+    year is seeds/targets.csv's `year` column now: here a label that starts with no year."""
+    import json
+    import re
+
+    from click.testing import CliRunner
+
+    import sim.trade
+    from sim.cli import main
+    from sim.trade import Reference
+
+    real = sim.trade.references()
+    assert (real[0].year, real[1].year) == (2023, 2025)     # seeds/targets.csv's `year`
+    monkeypatch.setattr(sim.trade, "references", lambda: (
+        Reference("goods trade in 2023", 1.0, "test", 2023),
+        Reference("the plan's target", 2.0, "test", 2025)))
+    out = tmp_path / "out"
+    done = CliRunner().invoke(main, ["pathway", str(_pathway(tmp_path, expansions=[], to=2024)),
+                                     "--out", str(out), "--workers", "1"])
+    assert done.exit_code == 0, (done.output, done.exception)
+    table = pd.read_csv(out / "pathway.csv").set_index(["year", "kpi"])
+    lines = [ln for ln in done.stdout.splitlines() if re.match(r"20\d\d: goods trade", ln)]
+    assert len(lines) == 2
+    for year, line in zip((2023, 2024), lines, strict=True):
+        row = table.loc[(year, "goods_trade_bn_cny_per_year")]
+        assert line == (f"{year}: goods trade {row['p50']:.1f} bn CNY/yr (5-95%: "
+                        f"{row['p5']:.1f}-{row['p95']:.1f}, {int(row['samples'])} samples); mean "
+                        f"{row['attainment_of_2025_target_pct']:.1f}% of the 2025 target "
+                        f"(2 bn CNY/yr), P(>= it) {row['p_meet_2025_target']:.2f}")
+    record = json.loads((out / "pathway.json").read_text())
+    assert record["target"]["year"] == 2025 and record["target"]["bn_cny_per_year"] == 2.0
+
+
 @pytest.mark.parametrize(("change", "field"), [
     ({"ramp_up": [1.0, 0.5]}, "expansions.0"),
     ({"in_service": "soon"}, "expansions.0.in_service"),

@@ -295,7 +295,7 @@ def test_rank_puts_the_candidate_that_relieves_the_bottleneck_first(tmp_path: Pa
     assert top["extra_teu_per_year"] - top["extra_teu_per_year_ci95"] > 5_000
     assert top["extra_trade_cny_per_capacity_teu"] > table.iloc[1][
         "extra_trade_cny_per_capacity_teu"]
-    # compare's reading of the trade delta, carried into rank.csv
+    # compare's reading of the trade delta (`sim.stats.resolved`), carried into rank.csv
     assert top["extra_trade_resolved"] == (abs(top["extra_trade_bn_cny_per_year"])
                                            > top["extra_trade_bn_cny_per_year_ci95"])
 
@@ -310,9 +310,34 @@ def test_rank_says_when_no_candidate_s_extra_trade_is_resolved() -> None:
                           "extra_trade_replications_to_resolve": [np.nan, 12.0, 40.0]})
     note = unresolved_note(table, 2)
     assert note is not None and "every 95% CI over 2 replications includes 0" in note
-    assert "about --replications 40 would" in note
+    # the largest count is the least clear change's need, not the largest change's (it
+    # said "would tell the largest of these changes from none": review of the merged
+    # branches, 5)
+    assert "about --replications 40 would tell each of these changes from none (the least " \
+        "clear one needs the most" in note
+    assert "largest" not in note
     table.loc[1, "extra_trade_resolved"] = True
     assert unresolved_note(table, 2) is None
+
+
+def test_rank_reads_a_ci_that_is_not_a_number_as_unknown() -> None:
+    """A NaN interval (a pair with a failed run) read as "includes 0": with every candidate
+    so, the note claimed every CI included 0 (review of the merged branches, 6). It is
+    unknown now (`sim.stats.resolved`), and the note says which is which."""
+    from sim.rank import unresolved_note
+    from sim.stats import resolved
+
+    assert resolved(0.5, np.nan) is None and resolved(np.nan, 0.1) is None
+    assert resolved(0.5, 0.1) is True and resolved(0.05, 0.1) is False
+    table = pd.DataFrame({"extra_trade_resolved": [None, None],
+                          "extra_trade_replications_to_resolve": [np.nan, np.nan]})
+    note = unresolved_note(table, 2)
+    assert note is not None and "includes 0" not in note and "has a 95% CI" in note
+    table.loc[1, "extra_trade_resolved"] = False
+    note = unresolved_note(table, 2)
+    assert note is not None and "every" not in note
+    assert "1 of the 2 candidates' 95% CIs over 2 replications include 0, the other 1 have " \
+        "none (failed runs)" in note
 
 
 def test_a_changes_files_name_is_checked_as_a_scenarios(tmp_path: Path) -> None:

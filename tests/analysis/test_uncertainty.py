@@ -245,11 +245,14 @@ def test_noise_runs_use_the_scenario_s_values_and_unused_samples_are_said(
         tmp_path: Path) -> None:
     """The noise replications ran the distributions' centres (the elasticity at -0.7 where
     the scenario says -0.8), so "simulation noise only" was not what `cqsim run` gives; and
-    --samples 256 ran 136 without a word. The scenario's own values now, and a warning."""
+    --samples 256 ran 136 without a word. The scenario's own values now, and a note (no
+    warning while designing: it printed before a refusal's error, review of the merged
+    branches, 4)."""
     import warnings
 
     from sim.errors import InputWarning
     from sim.uncertain import lookup
+    from sim.uncertainty import unused_note
 
     path = _with(line_network(tmp_path, horizon={"days": 40, "warmup_days": 5}), uncertain={
         "demand.flows.0.teu_per_year": {"dist": "uniform", "low": 10_000, "high": 35_000,
@@ -261,16 +264,73 @@ def test_noise_runs_use_the_scenario_s_values_and_unused_samples_are_said(
                                         "trade.other_trade_bn_cny")}
     assert own["demand.flows.0.teu_per_year"] != 22_500   # not the uniform's centre
     # 2 groups: N x (2 + 2) points; 14 - 2 noise = 12 fit N = 2 (8 points), 4 runs unused
-    with pytest.warns(InputWarning, match=r"--samples 14: the Sobol design runs 10 \(N = 2 x "
-                                          r"\(2 input groups \+ 2\) = 8 design points \+ 2 noise "
-                                          r"replications\); the other 4 are not used \(N = 4 "
-                                          r"needs --samples 18\)"):
-        study = design_study(path, 14, "sobol", noise_replications=2)
-    assert study.points[0] == own
     with warnings.catch_warnings():
-        warnings.simplefilter("error", InputWarning)     # all used: nothing said
-        assert len(design_study(path, 10, "sobol", noise_replications=2).points) == 9
+        warnings.simplefilter("error", InputWarning)     # designing says nothing
+        study = design_study(path, 14, "sobol", noise_replications=2)
+        full = design_study(path, 10, "sobol", noise_replications=2)
+    assert unused_note(study) == (
+        "--samples 14: the Sobol design runs 10 (N = 2 x (2 input groups + 2) = 8 design "
+        "points + 2 noise replications); the other 4 are not used (N = 4 needs --samples 18)")
+    assert study.points[0] == own
+    assert len(full.points) == 9 and unused_note(full) is None     # all used: nothing said
+    assert unused_note(design_study(path, 14, "lhs", noise_replications=2)) is None
     assert list(inputs_table(study).set_index("input")["scenario"]) == list(own.values())
+
+
+def test_a_refused_study_prints_its_error_alone(tmp_path: Path) -> None:
+    """`cqsim uncertainty ... --max-events 1` printed the unused-samples warning, then the
+    error (review of the merged branches, 4): a refusal is one line, nothing written."""
+    from click.testing import CliRunner
+
+    from sim.cli import main
+
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["uncertainty", str(_study_network(tmp_path)),
+                                       "--samples", "14", "--noise-replications", "2",
+                                       "--max-events", "1", "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("cqsim: error:") \
+        and "within the limits" in lines[0], lines
+    assert not out.exists()
+
+
+def test_the_noise_point_runs_the_scenario_as_it_is(tmp_path: Path) -> None:
+    """A share over several gateways (`...repositioned_share@west+south`) reads its first
+    lane's value; written back through `with_overrides` it set every lane to it, so a
+    scenario whose lanes differ ran changed at the "simulation noise only" point without a
+    word (review of the merged branches, 8). The point runs the scenario unchanged now, and
+    its values (the first lane's share) are only recorded."""
+    from sim.sweep.tasks import prepare_sweep
+    from sim.uncertainty import sweep_spec
+    from tests.support.market import market_doc
+    from tests.support.netbuilder import write_scenario
+
+    share = "market.empties.repositioned_share@west+south"
+    doc = market_doc(tmp_path)
+    doc["demand"]["classes"]["empty"] = {"value_cny_per_teu": 0, "tonnes_per_teu": 2.2,
+                                         "value_of_time_cny_per_teu_hour": 0, "source": "t"}
+    doc["market"]["empties"] = {"repositioned_share": 0.5, "source": "test", "lanes": [
+        {"gateway": "west", "china": "cq", "abroad": ["eu"], "repositioned_share": 0.2,
+         "source": "test"},
+        {"gateway": "south", "china": "cq", "abroad": ["asean"], "repositioned_share": 0.6,
+         "source": "test"}]}
+    doc["uncertain"] = {share: {"dist": "uniform", "low": 0, "high": 1, "reason": "test"}}
+    path = write_scenario(tmp_path / "m.yaml", doc)
+    study = design_study(path, 6, "lhs", noise_replications=2)
+    assert study.points[0] == {share: 0.2}            # recorded: the first lane's share
+    sweep = prepare_sweep(sweep_spec(study), settle_here=False)
+
+    def lanes(variant: str) -> list[float | None]:
+        plan = next(t.plan for t in sweep.tasks if t.variant == variant)
+        assert plan is not None and plan.market is not None
+        empties = plan.market.section.empties
+        assert empties is not None
+        return [lane.repositioned_share for lane in empties.lanes]
+
+    assert lanes("v0000") == [0.2, 0.6]               # the scenario's own, both lanes
+    drawn = study.points[1][share]
+    assert lanes("v0001") == [drawn, drawn]           # a design point sets every lane
 
 
 def test_lhs_study_on_a_tiny_network(tmp_path: Path) -> None:
@@ -317,7 +377,8 @@ def test_lhs_study_on_a_tiny_network(tmp_path: Path) -> None:
 
 def test_a_part_year_study_says_the_season_it_carries(tmp_path: Path) -> None:
     """`--days` making a part year: the notes carry the console's seasonal-factor note, from
-    the scenario's own (raw) factors over the runs' statistics period (days 5-40 here)."""
+    the scenario's own (raw) factors over the runs' statistics period: days 5-30, --days 30
+    against the network's own 40 (at 40 a study that ignored --days passed)."""
     from sim.trade import season_note
     from sim.units import period_season
 
@@ -326,11 +387,14 @@ def test_a_part_year_study_says_the_season_it_carries(tmp_path: Path) -> None:
     doc["demand"]["seasonality"] = [3.0, 1.5] + [2.0] * 10     # January high, mean 2
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     result = run_uncertainty(path, None, samples=4, method="lhs", noise_replications=2,
-                             target=2.5, workers=1, progress=False, days=40)
+                             target=2.5, workers=1, progress=False, days=30)
     horizon = load_scenario(path).horizon
-    factor = period_season(tuple(doc["demand"]["seasonality"]), horizon)
-    assert factor == pytest.approx((25 * 1.5 + 10 * 0.75) / 35, rel=0.02)
-    assert season_note(factor, horizon) in result.notes
+    assert (horizon.days, horizon.warmup_days) == (40, 5)   # the network's own, not --days
+    ran = horizon.model_copy(update={"days": 30})
+    factor = period_season(tuple(doc["demand"]["seasonality"]), ran)
+    assert factor == pytest.approx(3.0 / np.mean(doc["demand"]["seasonality"]))  # January
+    (note,) = [n for n in result.notes if "days 5-30" in n]
+    assert note == season_note(factor, ran)
 
 
 def test_a_study_is_bounded_by_the_study_limits(tmp_path: Path) -> None:
@@ -350,10 +414,13 @@ def test_a_study_is_bounded_by_the_study_limits(tmp_path: Path) -> None:
 
 def test_sobol_study_on_a_tiny_network(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    run_uncertainty(_study_network(tmp_path), out, samples=10, method="sobol",
-                    noise_replications=2, workers=1, progress=False)
+    result = run_uncertainty(_study_network(tmp_path), out, samples=12, method="sobol",
+                             noise_replications=2, workers=1, progress=False)
     runs = pd.read_parquet(out / "runs.parquet")
     assert len(runs) == 2 + 2 * 4                    # N = 2 points x (2 inputs + 2)
+    # the 2 runs of --samples 12 left unused: a note of the study, kept in uncertainty.json
+    assert result.notes[0].startswith("--samples 12: the Sobol design runs 10 ")
+    assert json.loads((out / "uncertainty.json").read_text())["notes"][0] == result.notes[0]
     assert (runs[runs["variant"] != "v0000"]["replication"] == 0).all()   # CRN
     sob = pd.read_csv(out / "sobol.csv")
     trade = sob[sob["output"] == "goods_trade_bn_cny_per_year"]

@@ -474,13 +474,19 @@ def test_runs_of_other_periods_and_one_name_are_told_apart(one_run: Path,
 
 def test_published_figures_show_no_interval_in_the_trade_table(one_run: Path) -> None:
     """The 2023 figure and the 2025 target are published constants: no "713.7 ± 0.0" as if
-    simulated (audit, 2026-12-05); the simulated total keeps its interval."""
+    simulated (audit, 2026-12-05); the simulated total keeps its interval. trade.csv writes
+    them with no ci95 (it wrote 0.0, and the report picked the rows by name: review of the
+    merged branches, 11), and the report shows what it reads."""
     page = (one_run / "report.html").read_text(encoding="utf-8")
     trade = pd.read_csv(one_run / "trade.csv").set_index("item")
     rows = {r[0]: r[1] for r in _rows(page, "<h2>Goods trade</h2>")}
-    for item in ("2023 goods trade", "2025 target"):
-        assert trade.loc[item, "ci95"] == 0
+    constants = ["2023 goods trade", "2025 target", "other_trade",
+                 *(i for i in trade.index if i.startswith("not_simulated:"))]
+    for item in constants:
+        assert np.isnan(trade.loc[item, "ci95"]), item
         assert rows[item] == fg.fmt(float(trade.loc[item, "value"]), 1)
+    simulated = trade.drop(index=[*constants, "p_meet_target", "p_meet_target_normal"])
+    assert simulated["ci95"].notna().all()    # every mean over replications has its interval
     assert rows["total"] == fg.pm(float(trade.loc["total", "value"]),
                                   float(trade.loc["total", "ci95"]), 1)
     assert "±" in rows["total"]

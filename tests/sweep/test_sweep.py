@@ -574,6 +574,12 @@ def test_an_empty_name_or_replication_list_is_said_plainly(tmp_path: Path) -> No
     path.write_text(yaml.safe_dump(doc))
     with pytest.raises(InputError, match="at least one replication for each point"):
         load_sweep(path)
+    # running the base as it is holds for a list of points only (`cqsim uncertainty`'s)
+    doc = yaml.safe_load(tiny_sweep(tmp_path).read_text())
+    doc["first_point_as_is"] = True
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(InputError, match="first_point_as_is: with parameters.points only"):
+        load_sweep(path)
 
 
 def test_each_variant_is_priced_on_its_own(tmp_path: Path) -> None:
