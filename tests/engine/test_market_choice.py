@@ -151,23 +151,18 @@ def test_compare_attributes_the_change_to_gateways(tmp_path: Path) -> None:
         assert at.loc["total", col] == pytest.approx(
             at.loc[["input growth", "induced by access", "waiting at origins",
                     "on the way at the ends", "remainder"], col].sum())
-    # waiting at origins: the trade class's departures less its creations, paired
-    def gap(res: Results) -> pd.Series:
-        r = res.by_replication("routes")
-        r = r[r["flow_class"] == "trade"]
-        return (r["teu_departed_per_year"] - r["teu_created_per_year"]).groupby(
-            r["replication"]).sum()
-    waited = gap(cmp.alts[0].results) - gap(cmp.base.results)
-    assert at.loc["waiting at origins", "delta_teu_per_year"] == pytest.approx(waited.mean())
-    # on the way: the trade class's deliveries less its departures, paired; no trade
-    def way(res: Results) -> pd.Series:
-        r = res.by_replication("routes")
-        r = r[r["flow_class"] == "trade"]
-        return (r["teu_delivered_per_year"] - r["teu_departed_per_year"]).groupby(
-            r["replication"]).sum()
-    travelling = way(cmp.alts[0].results) - way(cmp.base.results)
+    def paired(later: str, earlier: str) -> float:
+        """The mean paired change of the trade class's TEU/yr `later` less `earlier`."""
+        def gap(res: Results) -> pd.Series:
+            r = res.by_replication("routes")
+            r = r[r["flow_class"] == "trade"]
+            return (r[later] - r[earlier]).groupby(r["replication"]).sum()
+        return float((gap(cmp.alts[0].results) - gap(cmp.base.results)).mean())
+    # waiting at origins: departures less creations; on the way: deliveries less departures
+    assert at.loc["waiting at origins", "delta_teu_per_year"] == pytest.approx(
+        paired("teu_departed_per_year", "teu_created_per_year"))
     assert at.loc["on the way at the ends", "delta_teu_per_year"] == pytest.approx(
-        travelling.mean())
+        paired("teu_delivered_per_year", "teu_departed_per_year"))
     assert at.loc["on the way at the ends", "delta_trade_bn_cny_per_year"] == 0.0
     # shifted: in each column what the gateways that lost in it gave up, never negative
     for col in ("delta_teu_per_year", "delta_trade_bn_cny_per_year"):
