@@ -285,6 +285,23 @@ def warnings_note(run: rd.RunDir) -> str:
             f"be read:<ul>{items}</ul></div>")
 
 
+def runs_warnings_note(runs: list[rd.RunDir]) -> str:
+    """A comparison's page opens with what each run's own checks found (`warnings_note`),
+    before the differences they limit: otherwise they come only with each run's section,
+    after every difference. Empty when no run's checks found anything."""
+    parts = []
+    for run in runs:
+        found = run.meta.get("warnings")
+        if isinstance(found, list) and found:
+            texts = "; ".join(html.escape(str(w.get("text", ""))) for w in found
+                              if isinstance(w, dict))
+            parts.append(f"<li><b>{html.escape(run.label)}</b>: {texts}</li>")
+    if not parts:
+        return ""
+    return ("<div class='warn'><b>The runs' checks found</b> what limits how the differences "
+            f"below can be read (each run's section says more):<ul>{''.join(parts)}</ul></div>")
+
+
 def balance_note(run: rd.RunDir) -> str:
     """The freight balance of the run, per replication: no box lost (`sim.engine` checks it
     in every run; run.json keeps it too). Empty for a run folder without the table."""
@@ -684,6 +701,7 @@ def render(runs: list[rd.RunDir]) -> str:
     page = Page()
     rd.label_runs(runs)
     if len(runs) > 1:
+        page.add(runs_warnings_note(runs))
         comparison_sections(page, runs)
         for run in runs:
             page.add(f"<h2 style='border-bottom:3px solid #1f77b4'>Run: {html.escape(run.label)}"

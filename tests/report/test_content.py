@@ -99,6 +99,11 @@ def test_comparison_deltas_match_compare_csv(comparison: Path) -> None:
     assert "china-europe-frequency − baseline" in page and PAIRED in page
     unresolved = both[(both["scope"] == "total") & both["replications_to_resolve"].notna()]
     assert ("replications that would tell a change" in page) == (len(unresolved) > 0)
+    # what the runs' checks found opens the page, before the differences it limits
+    warned = [RunDir.open(d).meta["warnings"] for d in dirs]
+    assert ("The runs' checks found" in page) == any(warned)
+    if any(warned):
+        assert page.index("The runs' checks found") < page.index("Differences from the base")
 
 
 def test_unpaired_runs_get_welch_intervals(comparison: Path, tmp_path: Path) -> None:
