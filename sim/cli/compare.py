@@ -105,19 +105,22 @@ def reads(base: Scenario, others: list[Scenario]) -> tuple[Path, ...]:
     return (*named_inputs(), *read_files([base, *others]))
 
 
-def _warn_unfilled(cmp: Comparison) -> None:
-    """One warning when a variant's statistics began before its network held its boxes in
-    transit (`sim.checks.unfilled_start`): a change of transit time then moves its delivered
-    TEU as if it were throughput."""
-    from sim.checks import unfilled_start
+def _warn_runs(cmp: Comparison) -> None:
+    """One warning per variant whose own checks found something (`sim.checks.run_warnings`,
+    as `cqsim run` prints them): unstable hubs, a start before the network held its boxes in
+    transit (a change of transit time then moves its delivered TEU as if it were
+    throughput), lines ending with a backlog. run.json and the report kept them; the
+    console said only the start's."""
+    from sim.checks import run_warnings
 
-    notes = {v.name: unfilled_start(v.results.summary("routes"),
-                                    v.results.plan.horizon.warmup_days)
-             for v in (cmp.base, *cmp.alts)}
-    named = [name for name, note in notes.items() if note]
-    if named:
-        show_warning(f"{', '.join(named)}: {notes[named[0]]}; a change of transit time then "
-                     "moves the delivered TEU compared here")
+    for v in (cmp.base, *cmp.alts):
+        found = run_warnings(v.results)
+        if not found:
+            continue
+        texts = [w.text + ("; a change of transit time then moves the delivered TEU compared "
+                           "here" if w.table == "routes.csv" else "") for w in found]
+        tables = ", ".join(dict.fromkeys(w.table for w in found))
+        show_warning(f"{v.name}: {'; '.join(texts)} (see its {tables})")
 
 
 @click.command()
@@ -238,7 +241,7 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
     if folder.replaced:
         screen.print(replaced_line(folder), soft_wrap=True)
     _warn_unmoved(cmp)
-    _warn_unfilled(cmp)
+    _warn_runs(cmp)
     _warn_placebo(cmp)
 
 
