@@ -17,7 +17,7 @@ from sim.components import kinds
 from sim.engine.component import Row
 from sim.engine.windows import inside, meets
 from sim.kpis import Table, col, corridor_row, kpis
-from sim.network import EventKey, Plan, merge_spans
+from sim.network import EventKey, Plan
 from sim.routing import ChoiceSet, dated_spans
 from sim.specs import CORRIDORS
 from sim.units import HOURS_PER_WEEK, annual_factor
@@ -51,19 +51,15 @@ ROUTES = Table("routes", ("route",), (
     col("teu_usual_delivered", "TEU", "year", "TEU delivered of those lots"),
     col("transit_usual_sd_h", "h", label="transit_sd_h of those lots"),
     col("foreseen_usual_mean_h", "h", label="foreseen_mean_h of those lots"),
-    col("offered_usual_share", "share", label="offered_share of the TEU booked outside the "
-                                              "dated events"),
-    col("transit_event_mean_h", "h", label="transit_mean_h of the lots booked while a dated "
-                                           "event was in force (a disruption with dates, a "
-                                           "lock's maintenance; what route choice learns "
-                                           "for those days; empty without one)"),
-    col("foreseen_event_mean_h", "h", label="foreseen_mean_h of those lots"),
     col("teu_event_created", "TEU", "year", "TEU booked on the route in the statistics "
-                                            "period while its dated events were in force"),
+                                            "period while a dated event was in force on it "
+                                            "(a disruption with dates, a lock's "
+                                            "maintenance; 0 without one)"),
     col("transit_event_open_mean_h", "h", label="door-to-door hours of those lots, those "
                                                 "still on the way at the end counted at "
                                                 "their age then (a lower bound: what a "
-                                                "closure that never clears costs them)"),
+                                                "closure that never clears costs them): what "
+                                                "route choice learns for those days"),
     col("foreseen_event_open_mean_h", "h", label="queueing the congestion picture showed "
                                                  "those lots at booking"),
     col("offered_share", "share", label="share of the flow's TEU booked while the route was "
@@ -139,21 +135,12 @@ class Recorder:
         self.route_foreseen = np.zeros(n)   # TEU-hours of queueing seen at booking
         # the hours of each route's dated events, their backlogs included (`until`;
         # `sim.routing.dated_spans`; routes with none left out), and per route the
-        # delivered TEU, TEU-hours door to door and TEU-hours foreseen of the lots booked in
-        # them ("event") and of those whose journeys met none ("usual"); in a plan without
-        # events, usual is every lot
+        # delivered TEU, TEU-hours door to door and TEU-hours foreseen of the lots whose
+        # journeys met none ("usual"; in a plan without events, every lot)
         self.spans = {r.index: spans for cs in choices for r in cs.routes
                       if (spans := dated_spans(plan, r, until))} if (
             choices and plan.network.dated_spans()) else {}
         self.usual = np.zeros((3, n))
-        self.event = np.zeros((3, n))
-        # per flow, as `bookings`, of the lots booked while none of its routes had an event
-        # in force (without events: `bookings` itself)
-        self.flow_spans = {cs.flow: merge_spans([s for r in cs.routes
-                                                 for s in self.spans.get(r.index, ())])
-                           for cs in choices} if self.spans else {}
-        self.usual_bookings: dict[int, dict[tuple[bool, ...], float]] = (
-            {cs.flow: {} for cs in choices} if self.spans else self.bookings)
         # per route, of the lots booked on it in the statistics period inside its events:
         # [TEU, TEU x hour booked, TEU-hours foreseen at booking], and of those delivered,
         # [TEU, TEU x hour booked, TEU-hours door to door]: the ones still on the way at the
@@ -175,22 +162,12 @@ class Recorder:
             self.route_created[lot.route.index] += lot.teu
             booked = self.bookings[lot.flow]
             booked[offered] = booked.get(offered, 0.0) + lot.teu
-            if self.spans:
-                self._booked_in_events(lot, offered)
-
-    def _booked_in_events(self, lot: Lot, offered: tuple[bool, ...]) -> None:
-        """A lot booked in the statistics period of a plan with dated events: to the usual
-        bookings of its flow when none of its routes had one in force, and to its route's
-        event lots when that route had."""
-        if not inside(self.flow_spans[lot.flow], lot.created):
-            booked = self.usual_bookings[lot.flow]
-            booked[offered] = booked.get(offered, 0.0) + lot.teu
-            return
-        idx = lot.route.index
-        if inside(self.spans.get(idx, ()), lot.created):
-            self.event_booked[0, idx] += lot.teu
-            self.event_booked[1, idx] += lot.teu * lot.created
-            self.event_booked[2, idx] += lot.teu * lot.foreseen
+            idx = lot.route.index
+            if self.spans and inside(self.spans.get(idx, ()), lot.created):
+                booked_in = self.event_booked
+                booked_in[0, idx] += lot.teu
+                booked_in[1, idx] += lot.teu * lot.created
+                booked_in[2, idx] += lot.teu * lot.foreseen
 
     def departed(self, lot: Lot, now: float) -> None:
         """A lot boards the first vehicle of its route: it leaves its origin (is declared)."""
@@ -218,14 +195,15 @@ class Recorder:
         if self.spans:
             idx = lot.route.index
             spans = self.spans.get(idx, ())
-            acc = (self.event if inside(spans, lot.created) else
-                   None if meets(spans, lot.created, now) else self.usual)
-            self.usual_lot.append(acc is self.usual)
-            if acc is not None:
+            booked_in = inside(spans, lot.created)
+            usual = not booked_in and not meets(spans, lot.created, now)
+            self.usual_lot.append(usual)
+            if usual:
+                acc = self.usual
                 acc[0, idx] += lot.teu
                 acc[1, idx] += lot.teu * (now - lot.created)
                 acc[2, idx] += lot.teu * lot.foreseen
-            if acc is self.event and lot.created >= self.stats_from:
+            elif booked_in and lot.created >= self.stats_from:   # as `event_booked` counts
                 done = self.event_done
                 done[0, idx] += lot.teu
                 done[1, idx] += lot.teu * lot.created
@@ -259,12 +237,11 @@ class Recorder:
             sd[int(k)] = float(np.sqrt(np.average((h - mean) ** 2, weights=w)))
         return p95, sd
 
-    def _offered(self, idx: int, usual: bool = False) -> float:
-        """Share of its flow's TEU booked while route `idx` was offered (NaN: none booked);
-        `usual`: of those booked outside the dated events."""
+    def _offered(self, idx: int) -> float:
+        """Share of its flow's TEU booked while route `idx` was offered (NaN: none booked)."""
         fi, _ = self.routes[idx]
         k = self.position[idx]
-        booked = (self.usual_bookings if usual else self.bookings)[fi]
+        booked = self.bookings[fi]
         total = sum(booked.values())
         return sum(t for pattern, t in booked.items() if pattern[k]) / total if total else np.nan
 
@@ -297,13 +274,11 @@ class Recorder:
                 "foreseen_mean_h": (self.route_foreseen[idx] / self.route_delivered[idx]
                                     if self.route_delivered[idx] > 0 else np.nan),
                 "offered_share": self._offered(idx)})
-            for name, sums in (("usual", usual), ("event", self.event)):
-                teu, transit, foreseen = sums[:, idx]
-                rows[-1][f"transit_{name}_mean_h"] = transit / teu if teu > 0 else np.nan
-                rows[-1][f"foreseen_{name}_mean_h"] = foreseen / teu if teu > 0 else np.nan
-            rows[-1].update({"teu_usual_delivered": usual[0, idx],
+            teu, transit, foreseen = usual[:, idx]
+            rows[-1].update({"transit_usual_mean_h": transit / teu if teu > 0 else np.nan,
+                             "foreseen_usual_mean_h": foreseen / teu if teu > 0 else np.nan,
+                             "teu_usual_delivered": teu,
                              "transit_usual_sd_h": usual_sd.get(idx, np.nan),
-                             "offered_usual_share": self._offered(idx, usual=True),
                              "teu_event_created": self.event_booked[0, idx],
                              "transit_event_open_mean_h": self._event_open_mean(idx, end),
                              "foreseen_event_open_mean_h": (

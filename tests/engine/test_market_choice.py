@@ -334,7 +334,7 @@ def test_a_dated_closure_is_learnt_for_its_own_days_not_the_whole_year(tmp_path:
     assert booked["learnt"] < 0.98 * booked["blind"]
     # the run reads the backlog's days as the event's: without them it learns other lots
     short = dataclasses.replace(b, event_until={})
-    events = {name: replicate(s).replications[0].tables["routes"]["transit_event_mean_h"]
+    events = {name: replicate(s).replications[0].tables["routes"]["transit_event_open_mean_h"]
               for name, s in (("learnt", b), ("short", short))}
     assert not events["learnt"].equals(events["short"])
     # without a dated event the usual figures are the whole ones, and there are no others
@@ -342,10 +342,10 @@ def test_a_dated_closure_is_learnt_for_its_own_days_not_the_whole_year(tmp_path:
     for whole, usual in (("teu_delivered_per_year", "teu_usual_delivered_per_year"),
                          ("transit_mean_h", "transit_usual_mean_h"),
                          ("transit_sd_h", "transit_usual_sd_h"),
-                         ("foreseen_mean_h", "foreseen_usual_mean_h"),
-                         ("offered_share", "offered_usual_share")):
+                         ("foreseen_mean_h", "foreseen_usual_mean_h")):
         assert routes[usual].equals(routes[whole]), whole
-    assert routes["transit_event_mean_h"].isna().all()
+    assert routes["transit_event_open_mean_h"].isna().all()
+    assert (routes["teu_event_created_per_year"] == 0).all()
 
 
 def test_a_closure_all_year_costs_trade_as_the_year_s_access(tmp_path: Path) -> None:
