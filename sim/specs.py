@@ -770,7 +770,9 @@ class BackgroundTraffic(Spec):
     trucks) that take the hub's handling positions and yard (gauge-change positions at a
     border) like tracked freight but carry no tracked lots. Give the volume as TEU or, at a
     border, as trains per year. Direction is relative to China: `outbound` jobs travel away
-    from it (exports), `inbound` towards it; `both` splits the jobs evenly at random."""
+    from it (exports), `inbound` towards it; `both` splits the jobs evenly at random. A
+    job that finds the hub shut for longer than `diverts_after_hours` goes elsewhere and is
+    counted apart (`background_diverted_teu_per_year` in hubs.csv)."""
 
     hub: str = Field("", description="the hub served: the key of `network.background`, "
                                       "filled in when the network is built")
@@ -784,6 +786,11 @@ class BackgroundTraffic(Spec):
         None, min_length=12, max_length=12,
         description="monthly factors, January first (normalised to mean 1); none = the "
                     "demand's seasonality")
+    diverts_after_hours: float | None = Field(
+        None, ge=0, le=HOURS_PER_YEAR,
+        description="a job that finds the hub shut (capacity factor 0) for longer than this "
+                    "goes elsewhere, leaving the modelled network (a liner omits the call); "
+                    "none = it waits however long (trains held at a border)")
     source: str = Field(min_length=1)
 
     @model_validator(mode="after")

@@ -20,7 +20,7 @@ from sim.engine.component import Component, Row
 from sim.engine.daily import DailySeries
 from sim.engine.freight import Lot
 from sim.engine.loop import Due, Wait, later, pause, pending, succeed
-from sim.engine.windows import factor_at
+from sim.engine.windows import factor_at, reopens_at
 from sim.kpis import Table, col
 from sim.rng import draws
 from sim.specs import BorderSpec, HubSpec
@@ -144,12 +144,14 @@ class HubStats:
 
     __slots__ = ("teu", "jobs", "wait_sum", "wait_max", "busy", "vehicles", "arrivals",
                  "busy_sq", "gaps", "gap_sum", "gap_sq", "area", "last", "since",
-                 "busy_in_period", "background_teu", "background_jobs")
+                 "busy_in_period", "background_teu", "background_jobs",
+                 "background_diverted_teu")
 
     def __init__(self, now: float = 0.0) -> None:
         self.teu = 0.0          # tracked TEU handled (lots and through trains)
         self.background_teu = 0.0   # other users' TEU handled (background jobs)
         self.background_jobs = 0
+        self.background_diverted_teu = 0.0  # other users' TEU gone elsewhere (hub shut)
         self.jobs = 0           # handling jobs (lots from shippers, vehicle batches, trains)
         self.wait_sum = 0.0     # hours jobs waited for yard space and a position
         self.wait_max = 0.0
@@ -171,6 +173,8 @@ HUBS = Table("hubs", ("hub",), (
     col("hub"), col("name"), col("kind"), col("teu", "TEU", "year", "TEU handled"),
     col("background_teu", "TEU", "year", "other users' TEU handled (background traffic)"),
     col("background_jobs", "jobs", "year", "background jobs (trains, calls) handled"),
+    col("background_diverted_teu", "TEU", "year",
+        "other users' TEU gone elsewhere: they found the hub shut for longer than they wait"),
     col("jobs", "jobs", "year", "handling jobs (lots, vehicle batches, trains)"),
     col("arrivals", "jobs", "year"), col("trains_gauge_changed", "trains", "year"),
     col("wait_mean_h", "h"), col("wait_max_h", "h"), col("utilization", "share"),
@@ -326,6 +330,17 @@ class Hub(Component):
                 leg = legs[lot.leg]
                 lines[leg.line].booked_teu[leg.board] += lot.teu
 
+    def shut_for(self) -> float:
+        """Hours from now until the hub's capacity factor is above 0 again (0 if open)."""
+        if not self.windows:
+            return 0.0
+        now = self.env._now
+        return reopens_at(self.windows, now) - now
+
+    def divert_background(self, teu: float) -> None:
+        """A background job goes elsewhere: counted, never handled here."""
+        self.stats.background_diverted_teu += teu
+
     def receive_background(self, teu: float, outbound: bool) -> None:
         """A background job arrives: it takes yard space and a handling position like
         freight, dwells, and leaves (its direction matters only at a border)."""
@@ -439,6 +454,7 @@ class Hub(Component):
         yield "hubs", {
             "hub": spec.id, "name": spec.name, "kind": spec.kind, "teu": s.teu,
             "background_teu": s.background_teu, "background_jobs": s.background_jobs,
+            "background_diverted_teu": s.background_diverted_teu,
             "jobs": s.jobs, "arrivals": s.arrivals, "trains_gauge_changed": s.vehicles,
             "wait_mean_h": s.wait_sum / s.jobs if s.jobs else 0.0, "wait_max_h": s.wait_max,
             "utilization": s.busy_in_period / (self.positions() * period),

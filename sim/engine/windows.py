@@ -22,6 +22,16 @@ def factor_at(windows: tuple[Window, ...], t: float) -> tuple[float, float]:
     return factor, until
 
 
+def reopens_at(windows: tuple[Window, ...], t: float) -> float:
+    """The first hour from t at which the capacity factor is above 0 (t itself if it is;
+    infinity if never): back-to-back closures read as one."""
+    factor, until = factor_at(windows, t)
+    while factor <= 0 and until != float("inf"):
+        t = until
+        factor, until = factor_at(windows, t)
+    return t if factor > 0 else float("inf")
+
+
 def meets(spans: tuple[tuple[float, float], ...], start: float, end: float) -> bool:
     """Whether the hours [start, end] overlap one of the merged, sorted `spans`
     (`Network.dated_spans`, each [start, end))."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from sim.errors import InputError
 from sim.pipeline import run
@@ -96,3 +97,35 @@ def test_background_at_an_unknown_hub_is_refused(tmp_path: Path) -> None:
                                            "source": "t"}})
     with pytest.raises(InputError, match="network.background.nowhere"):
         build(load_scenario(path))
+
+
+@pytest.mark.parametrize("patience_h,shut_days,diverts", [
+    (168.0, 60, True),      # shut for 60 days: calls due more than a week ahead go elsewhere
+    (168.0, 5, False),      # shut for 5 days: every call waits at anchor
+    (None, 60, False),      # no patience given: every job waits however long
+])
+def test_background_goes_elsewhere_from_a_hub_shut_longer_than_it_waits(
+        tmp_path: Path, patience_h: float | None, shut_days: int, diverts: bool) -> None:
+    """A port shut for longer than its callers wait loses the calls due more than that
+    before it reopens (diverted, never handled); a shorter stop keeps them all."""
+    teu_per_year = 365_000.0                    # 1,000 TEU a day in jobs of 100 TEU
+    spec: dict = {"teu_per_year": teu_per_year, "batch_teu": 100, "source": "test"}
+    if patience_h is not None:
+        spec["diverts_after_hours"] = patience_h
+    path = _network(tmp_path, {"x": spec}, days=365)
+    doc = yaml.safe_load(path.read_text())
+    doc["changes"] = [{"kind": "disruption", "hub": "x", "start_day": 100,
+                       "end_day": 100 + shut_days, "capacity_factor": 0.0, "why": "test"}]
+    path.write_text(yaml.safe_dump(doc))
+    x = run(path).hubs.set_index("hub").loc["x"]
+    diverted, handled = x["background_diverted_teu_per_year"], x["background_teu_per_year"]
+    if diverts:
+        # the calls due from day 100 until a week before day 160: 53 days of 1,000 TEU
+        # (Poisson, sd about 230 TEU)
+        assert diverted == pytest.approx(53 * 1_000, rel=0.1)
+        assert handled + diverted == pytest.approx(teu_per_year, rel=0.05)
+    else:
+        assert diverted == 0.0
+        assert handled == pytest.approx(teu_per_year, rel=0.03)
+    # the jobs that waited are handled within the year: no backlog is left at its end
+    assert x["queue_end_jobs"] < 5
