@@ -517,11 +517,17 @@ def congestion(page: Page, run: rd.RunDir) -> None:
                   for h, n in zip(hubs["hub"], hubs["name"], strict=True)]
         busiest = hubs.assign(place=places)
         busiest = busiest.sort_values("utilization", ascending=False)
+        column = rd.HUB_DIVERTED.column(busiest)
+        diverted = column is not None and bool((busiest[column] > 0).any())
+        # the column of other users gone elsewhere only where a hub was shut long enough
+        measures = [m for m in rd.HUB_MEASURES if m is not rd.HUB_DIVERTED or diverted]
         page.add("<h3>Hubs, most utilised first</h3><div class='note'>Utilisation, waits, "
                  "yards and queues count the background traffic too: the boxes of the port's "
                  "or terminal's other users (its published other throughput), which share its "
-                 "capacity but are not simulated one by one.</div>" + measure_table(
-                     run, busiest, ["place", "kind"], rd.HUB_MEASURES))
+                 "capacity but are not simulated one by one."
+                 + (" Where a hub was shut for longer than its other users wait, their "
+                    "boxes went elsewhere and are counted apart." if diverted else "")
+                 + "</div>" + measure_table(run, busiest, ["place", "kind"], measures))
 
 
 def comparison_sections(page: Page, runs: list[rd.RunDir]) -> None:

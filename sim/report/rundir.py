@@ -89,12 +89,14 @@ HUB_TEU = _m("handled (simulated boxes)", "TEU/yr", ("teu_per_year", 1.0, False)
              ("teu", 1.0, True))
 HUB_BACKGROUND = _m("background (other users)", "TEU/yr",
                     ("background_teu_per_year", 1.0, False))
+HUB_DIVERTED = _m("background gone elsewhere (hub shut)", "TEU/yr",
+                  ("background_diverted_teu_per_year", 1.0, False))
 HUB_UTIL = _m("utilization", "share", ("utilization", 1.0, False), digits=2)
 HUB_WAIT = _m("mean wait", "h", ("wait_mean_h", 1.0, False), digits=1)
 HUB_YARD = _m("yard mean", "TEU", ("yard_mean_teu", 1.0, False))
 HUB_YARD_PEAK = _m("yard peak", "TEU", ("yard_peak_teu", 1.0, False))
 HUB_QUEUE = _m("queue at end", "jobs", ("queue_end_jobs", 1.0, False), ("queue_end", 1.0, False))
-HUB_MEASURES = (HUB_TEU, HUB_BACKGROUND, HUB_UTIL, HUB_WAIT, HUB_YARD, HUB_YARD_PEAK,
+HUB_MEASURES = (HUB_TEU, HUB_BACKGROUND, HUB_DIVERTED, HUB_UTIL, HUB_WAIT, HUB_YARD, HUB_YARD_PEAK,
                 HUB_QUEUE)
 
 # Service (line) figures.

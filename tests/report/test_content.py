@@ -495,3 +495,21 @@ def test_published_figures_show_no_interval_in_the_trade_table(one_run: Path) ->
     assert rows["total"] == fg.pm(float(trade.loc["total", "value"]),
                                   float(trade.loc["total", "ci95"]), 1)
     assert "±" in rows["total"]
+
+
+def test_hubs_table_shows_boxes_gone_elsewhere_only_where_a_hub_shut(one_run: Path,
+                                                                     tmp_path: Path) -> None:
+    """The column of other users' boxes gone elsewhere (a hub shut longer than they wait)
+    shows, with a word on it, only when some hub lost them: zeros everywhere would be noise."""
+    before = (one_run / "report.html").read_text(encoding="utf-8")
+    assert "background gone elsewhere" not in before
+    run = tmp_path / "run"
+    shutil.copytree(one_run, run)
+    hubs = pd.read_csv(run / "hubs.csv")
+    assert (hubs["background_diverted_teu_per_year"] == 0).all()
+    hubs.loc[hubs["hub"] == "qinzhou", "background_diverted_teu_per_year"] = 1_234_567.0
+    hubs.to_csv(run / "hubs.csv", index=False)
+    reseal(run)
+    page = write_report([run]).read_text(encoding="utf-8")
+    assert "background gone elsewhere (hub shut)" in page
+    assert "their boxes went elsewhere" in page and "1,234,567" in page
