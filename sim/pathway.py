@@ -13,7 +13,8 @@ A pathway file (`scenarios/pathways/*.yaml`):
     expansions:
       - name: ilstc-expansion
         in_service: 2025                 # first year it carries freight
-        lead_time_years: 2               # decided (money committed) in in_service - lead time
+        lead_time_years: 2               # decided (money committed) in in_service - lead time,
+                                         # not before decided_from (default: base_year)
         ramp_up: [0.5, 1.0]              # share of the full change in the in-service year,
                                          # the next, ...; the last share holds after
         changes: [{kind: scale, ...}]    # scenario changes; `scale` (and demand_growth)
@@ -37,6 +38,7 @@ carried into the next. The other-trade input stays at the base year's value.
 from __future__ import annotations
 
 import json
+import math
 import re
 import warnings
 from collections.abc import Sequence
@@ -69,7 +71,7 @@ from sim.scenario import (
     read_yaml,
     run_overrides,
 )
-from sim.specs import Spec
+from sim.specs import FieldError, Spec
 from sim.trade import GOODS_TRADE
 from sim.uncertain import (
     Distribution,
@@ -86,6 +88,13 @@ def check_ramp(ramp_up: tuple[float, ...]) -> None:
         raise ValueError("shares in (0, 1]")
     if any(b < a for a, b in zip(ramp_up, ramp_up[1:], strict=False)):
         raise ValueError("shares that do not fall from one year to the next")
+
+
+def first_in_service(decided_from: int, lead_time_years: float) -> int:
+    """The first year a measure decided in `decided_from` can carry freight: `decided_from +
+    ceil(lead_time_years)` (a part year of building takes the year). One rule for a plan's
+    candidates (`sim.planner.options`) and a pathway's expansions (`PathwaySpec`)."""
+    return decided_from + math.ceil(lead_time_years)
 
 
 def ramp_share(ramp_up: tuple[float, ...], in_service: int, year: int) -> float:
@@ -228,6 +237,8 @@ class PathwaySpec(PlanFile):
 
     to: int = Field(2035, ge=1900, le=2200, description="last year simulated")
     samples: int = Field(8, ge=1, le=10_000, description="input draws (one replication each)")
+    decided_from: int | None = Field(None, ge=1900, le=2200, description=(
+        "first year a decision is taken (default: base_year), as in a candidates file"))
     expansions: tuple[Expansion, ...] = ()
 
     @field_validator("to")
@@ -247,6 +258,29 @@ class PathwaySpec(PlanFile):
     @model_validator(mode="after")
     def _inputs(self) -> PathwaySpec:
         check_plan_inputs(self.growth)
+        return self
+
+    @model_validator(mode="after")
+    def _decided_in_time(self) -> PathwaySpec:
+        """An expansion entering service after the base year is decided no earlier than
+        `decided_from` (default the base year): its in_service minus its lead time (rounded up
+        to whole years, as `cqsim plan` rounds it) must not reach before. A lead time of 5
+        years for a 2024 service on a 2023 base was a decision in 2019 that the pathway,
+        which starts deciding in 2023, never took. One in service by the base year is
+        already there (`out_of_time` warns of it)."""
+        start = self.base_year if self.decided_from is None else self.decided_from
+        since = "the base year" if self.decided_from is None else "decided_from"
+        for i, exp in enumerate(self.expansions):
+            if exp.in_service <= self.base_year:
+                continue
+            if exp.in_service < first_in_service(start, exp.lead_time_years):
+                room = exp.in_service - start
+                raise FieldError(
+                    f"expansions.{i}.lead_time_years",
+                    f"a lead time that puts the decision for in_service {exp.in_service} no "
+                    f"earlier than {since} {start}: at most {room} year{'' if room == 1 else 's'}"
+                    f" (or a later in_service, or an earlier decided_from)",
+                    exp.lead_time_years)
         return self
 
 

@@ -49,6 +49,7 @@ from sim.pathway import (
     check_ramp,
     check_together,
     distinct_names,
+    first_in_service,
     growth_part,
     ramp_share,
     read_plan_file,
@@ -159,7 +160,7 @@ def options(spec: CandidatesSpec, year: int) -> dict[str, list[int]]:
     of each distinct share (none when the lead time does not allow service by `year`)."""
     out: dict[str, list[int]] = {}
     for c in spec.candidates:
-        first = spec.decided_from + math.ceil(c.lead_time_years)
+        first = first_in_service(spec.decided_from, c.lead_time_years)
         best: dict[float, int] = {}
         for y in range(first, year + 1):
             best[c.share(y, year)] = y    # later years overwrite: same share, cheaper
@@ -554,7 +555,8 @@ def year_plan_scenario(spec: CandidatesSpec, base: Scenario, p: Portfolio, year:
                                  ramp_up=by[n].ramp_up, changes=by[n].changes,
                                  source=by[n].capital_source) for n, y in p)
     path = PathwaySpec(scenario=spec.scenario, base_year=spec.base_year, to=year,
-                       expansions=expansions, source_file=spec.source_file)
+                       decided_from=spec.decided_from, expansions=expansions,
+                       source_file=spec.source_file)
     return year_scenario(base, path, rates, year)
 
 

@@ -527,6 +527,11 @@ def audit_cases() -> None:
             ("pathway_to_before_base.yaml", "a pathway ending before its base year (the "
              "error named no field)", "to: expected a year not before base_year",
              {**pathway, "to": 2020}, run_pathway),
+            ("pathway_lead_time_before_base.yaml", "an expansion in service in 2024 with a "
+             "5-year lead time on a 2023 base, a decision the pathway never took (accepted, the "
+             "lead time unread)", "expansions.0.lead_time_years: expected a lead time",
+             {**pathway, "expansions": [{**pathway["expansions"][0], "lead_time_years": 5}]},
+             run_pathway),
             ("pathway_missing_scenario.yaml", "a pathway whose scenario does not exist (the "
              "error named only the missing file)", "scenario",
              {**pathway, "scenario": "no_such_base.yaml"}, run_pathway),
