@@ -137,8 +137,10 @@ def load_candidates(path: str | Path, year: int | None = None
     spec, base = read_plan_file(path, CandidatesSpec)
     growth = []
     if year is not None:
-        if year < spec.base_year:
-            raise InputError("--year", "", f"a year from the base year {spec.base_year}", year)
+        if year < spec.base_year:   # the file's year and the option's: name both
+            raise InputError(path, "base_year", f"a base year no later than the target year "
+                             f"(--year {year}): a plan grows the base year's network to the "
+                             "target year (or a later --year)", spec.base_year)
         growth = growth_part(spec.growth, spec.base_year, year, Path(path))
     check_together(base, [*growth, *((f"candidates.{i}.changes",
                                       [c.model_dump(mode="json", exclude_none=True)

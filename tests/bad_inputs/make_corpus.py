@@ -538,6 +538,10 @@ def audit_cases() -> None:
             ("plan_days_tiny.yaml", "candidates run for 1e-9 days (a traceback after the "
              "first runs, their files left in --out)", "days", {**candidates, "days": 1e-9},
              run_plan),
+            ("plan_base_year_after_year.yaml", "a candidates file whose base year is after "
+             "the target year (the error blamed --year alone, naming neither the file nor "
+             "base_year)", "base_year: expected a base year no later than the target year",
+             {**candidates, "base_year": 2024, "decided_from": 2024}, run_plan),
             ("plan_unknown_service.yaml", "a candidate scaling a service that does not exist "
              "(a traceback after the other portfolios had run)", "candidates.0.changes",
              {**candidates, "candidates": [{**candidates["candidates"][0], "changes": [{
