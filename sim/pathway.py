@@ -541,6 +541,18 @@ def execute_path(task: PathTask) -> dict[str, Any]:
             "wall_s": time.perf_counter() - start}
 
 
+def settings_changed(kept: object, now: dict[str, Any]) -> str | None:
+    """Which option a resumed pathway asks differently from its kept runs' record
+    (`settings` in pathway.json: --to, --samples), as "--to differs: kept 2025, asked 2024";
+    None when the record has none (an older folder) or none differs."""
+    if not isinstance(kept, dict):
+        return None
+    for option, value in now.items():
+        if option in kept and kept[option] != value:
+            return f"--{option} differs: kept {kept[option]}, asked {value}"
+    return None
+
+
 def quantiles(rows: pd.DataFrame, kpis: Sequence[str]) -> pd.DataFrame:
     """pathway.csv: per year and KPI, mean and 5/25/50/75/95% quantiles over the samples."""
     out = []
@@ -657,6 +669,7 @@ def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
                 spec.source_file, f"pathway of {spec.samples} samples x {len(years)} years",
                 days=spec.days)
     inputs, fingerprint = study_identity(path, spec, base)
+    settings = {"to": spec.to, "samples": spec.samples}   # what the options may change
     folder = Path(out)
     parts = folder / "runs"
     meta = folder / "pathway.json"
@@ -665,10 +678,15 @@ def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
             raise InputError(folder, "--out", "an empty folder, or --resume to continue")
         held = read_meta(meta)
         check_resume(held.get("inputs"), inputs, path)   # names the file that changed
-        if not isinstance(held.get("inputs"), dict) or held.get("fingerprint") != fingerprint:
+        if not isinstance(held.get("inputs"), dict):
             raise InputError(meta, "fingerprint", "the same pathway as the one being resumed "
                                                   "(runs kept without a record of theirs "
                                                   "cannot be told apart from another's)")
+        if held.get("fingerprint") != fingerprint:   # same files: the options differ
+            what = settings_changed(held.get("settings"), settings)
+            raise InputError(path, "--resume", f"the settings of the runs kept ("
+                             f"{what or 'they were run with other options'}; use another "
+                             "--out, or resume with theirs)")
     horizon = study_horizon(base, spec.days)
     said = [t for t in (no_warmup_note(base, spec.days, path),
                         part_year_note(base, spec.days, path)) if t]
@@ -683,8 +701,8 @@ def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
     workers = workers or min(os.cpu_count() or 1, max(1, len(todo)))
     executor = describe(workers, scheduler, local_cluster)
     write_text(meta, json.dumps({"pathway": spec.source_file, "fingerprint": fingerprint,
-                                 "inputs": inputs, "status": "running", "executor": executor},
-                                indent=2))
+                                 "inputs": inputs, "settings": settings, "status": "running",
+                                 "executor": executor}, indent=2))
 
     def record(row: dict[str, Any]) -> None:
         years_rows = row.pop("years", None)
@@ -714,7 +732,7 @@ def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
     wall = time.perf_counter() - start
     write_text(meta, json.dumps({
         "pathway": spec.source_file, "fingerprint": fingerprint, "inputs": inputs,
-        "status": "complete",
+        "settings": settings, "status": "complete",
         "executor": executor, "years": [years[0], years[-1]], "samples": spec.samples,
         "horizon": horizon, "warnings": said,
         "target": {"year": goal_year, "bn_cny_per_year": goal.bn_cny, "source": goal.source},

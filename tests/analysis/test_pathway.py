@@ -86,6 +86,18 @@ def test_resume_refuses_a_pathway_whose_geodata_changed(tmp_path: Path) -> None:
         run_pathway(path, tmp_path / "out", workers=1, resume=True)
 
 
+def test_resume_with_another_to_says_so(tmp_path: Path) -> None:
+    """--resume with another --to was refused as "runs kept without a record of theirs
+    cannot be told apart", though the record was there: the difference is the option, and
+    the message now says which, with the kept value and the one asked (planner's audit,
+    D12)."""
+    path = _pathway(tmp_path, expansions=[], to=2023)
+    run_pathway(path, tmp_path / "out", workers=1)
+    with pytest.raises(InputError, match=r"--to differs: kept 2023, asked 2024") as err:
+        run_pathway(path, tmp_path / "out", to=2024, workers=1, resume=True)
+    assert (err.value.file, err.value.field) == (str(path), "--resume")
+
+
 def test_resume_reruns_a_lost_sample_and_refuses_a_record_it_cannot_read(
         tmp_path: Path) -> None:
     """A part file cut short was an ArrowInvalid traceback on --resume, a pathway.json not
