@@ -475,8 +475,11 @@ def tables(spec: CandidatesSpec, result: PlanResult, warned: Sequence[str] = ()
     return pd.DataFrame(plan_rows, columns=PLAN_COLUMNS), front
 
 
-def frontier_plot(front: pd.DataFrame, path: Path, probability: float) -> Path:
-    """Cost against P(meet), each point coloured by its mean CO2."""
+def frontier_plot(front: pd.DataFrame, path: Path, probability: float, target: float,
+                  year: int) -> Path:
+    """Cost against P(meet), each point coloured by its mean CO2; the title and the y axis
+    say the target (bn CNY/yr) and its year, and the legend sits outside the axes, where it
+    covers no portfolio (at the lower right it hid the dearest one)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -484,7 +487,7 @@ def frontier_plot(front: pd.DataFrame, path: Path, probability: float) -> Path:
 
     from sim.atomic import write_png
 
-    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    fig, ax = plt.subplots(figsize=(7.5, 5.0), layout="constrained")
     pts = ax.scatter(front["cost_bn_cny"], front["p_meet"], c=front["co2_mean_kt_per_year"],
                      cmap="viridis", s=36)
     ax.errorbar(front["cost_bn_cny"], front["p_meet"],
@@ -494,11 +497,12 @@ def frontier_plot(front: pd.DataFrame, path: Path, probability: float) -> Path:
     ax.axhline(probability, color="tab:red", ls="--", lw=1,
                label=f"required P(meet) {probability:g}")
     fig.colorbar(pts, ax=ax, label="CO2, kt/yr")
+    ax.set_title(f"Portfolios against the {year} target of {target:g} bn CNY/yr of goods "
+                 "trade", fontsize=10)
     ax.set_xlabel("cost to the target year, bn CNY (capital + operating, undiscounted)")
-    ax.set_ylabel("P(goods trade >= target)")
+    ax.set_ylabel(f"P(goods trade in {year} >= {target:g} bn CNY/yr)")
     ax.set_ylim(-0.03, 1.03)
-    ax.legend(loc="lower right", fontsize=8)
-    fig.tight_layout()
+    fig.legend(loc="outside lower center", fontsize=8)
     try:
         return write_png(path, fig, 120)
     finally:
@@ -514,7 +518,8 @@ def write_outputs(spec: CandidatesSpec, result: PlanResult, out: Path,
     plan, front = tables(spec, result, warned)
     files = [write_csv(out / "plan.csv", plan), write_csv(out / "frontier.csv", front)]
     if len(front):
-        files.append(frontier_plot(front, out / "frontier.png", result.probability))
+        files.append(frontier_plot(front, out / "frontier.png", result.probability,
+                                   result.target, result.year))
     return files
 
 

@@ -571,3 +571,32 @@ def test_replications_to_decide_in_closed_form_matches_the_count_and_is_quick() 
     assert n == 1 and m > 1e9
     assert clopper_pearson(m, m, 0.05 / 4)[0] >= 0.999999999 > clopper_pearson(
         m - 1, m - 1, 0.05 / 4)[0]
+
+
+def test_frontier_plot_names_the_target_and_keeps_its_legend_off_the_points(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """frontier.png said neither the target nor its year ("P(goods trade >= target)"), and
+    its legend at the lower right covered the dearest portfolio's point (planner's audit,
+    D12): the title and the y axis say both, and the legend is outside the axes."""
+    import pandas as pd
+
+    import sim.atomic
+    from sim.planner import frontier_plot
+
+    seen: dict[str, Any] = {}
+
+    def keep(path: Path, fig: Any, dpi: int) -> Path:
+        fig.canvas.draw()
+        ax, legend = fig.axes[0], fig.legends[0]
+        seen.update(title=ax.get_title(), ylabel=ax.get_ylabel(),
+                    overlap=legend.get_window_extent().overlaps(ax.get_window_extent()))
+        return path
+
+    monkeypatch.setattr(sim.atomic, "write_png", keep)
+    front = pd.DataFrame({"cost_bn_cny": [0.0, 14.35], "p_meet": [0.0, 0.0],
+                          "p_meet_ci95_low": [0.0, 0.0], "p_meet_ci95_high": [0.3, 0.3],
+                          "co2_mean_kt_per_year": [6400.0, 6300.0]})
+    frontier_plot(front, tmp_path / "frontier.png", 0.8, 900.0, 2025)
+    assert "2025" in seen["title"] and "900 bn CNY/yr" in seen["title"]
+    assert seen["ylabel"] == "P(goods trade in 2025 >= 900 bn CNY/yr)"
+    assert not seen["overlap"]
