@@ -600,3 +600,32 @@ def test_frontier_plot_names_the_target_and_keeps_its_legend_off_the_points(
     assert "2025" in seen["title"] and "900 bn CNY/yr" in seen["title"]
     assert seen["ylabel"] == "P(goods trade in 2025 >= 900 bn CNY/yr)"
     assert not seen["overlap"]
+
+
+def test_shipped_candidates_agree_with_the_pathway_on_the_same_measures() -> None:
+    """plan-2025's ilstc-trains took the default ramp-up (full effect in its first year)
+    where the pathway's ilstc-expansion, the same 21 -> 35 trains, said half in the first
+    (planner's audit, D11): a plan credited a one-year-old measure with its full effect. A
+    candidate whose changes are all among an expansion's has its ramp-up, and a lead time
+    no longer than the expansion's (an expansion bundling several parts waits for its
+    slowest); the lock's, which the pathway takes from the candidates file, is the same."""
+    from sim.pathway import load_pathway
+    from tests.support.paths import SCENARIOS
+
+    def keys(changes: Sequence[Any]) -> set[str]:
+        return {repr(sorted(c.model_dump(exclude={"why"}, exclude_none=True).items()))
+                for c in changes}
+
+    spec, _ = load_candidates(SCENARIOS / "candidates" / "plan-2025.yaml")
+    path, _ = load_pathway(SCENARIOS / "pathways" / "plan.yaml")
+    matched = set()
+    for c in spec.candidates:
+        for e in path.expansions:
+            if keys(c.changes) <= keys(e.changes):
+                matched.add(c.name)
+                assert c.ramp_up == e.ramp_up, (c.name, e.name)
+                assert c.lead_time_years <= e.lead_time_years, (c.name, e.name)
+    # every candidate the pathway also carries (border-gauge-change is the plan's alone)
+    assert matched == {c.name for c in spec.candidates} - {"border-gauge-change"}
+    lock = {e.name: e for e in path.expansions}["second-three-gorges-lock"]
+    assert lock.lead_time_years == {c.name: c for c in spec.candidates}[lock.name].lead_time_years
