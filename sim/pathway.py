@@ -13,7 +13,8 @@ A pathway file (`scenarios/pathways/*.yaml`):
     expansions:
       - name: ilstc-expansion
         in_service: 2025                 # first year it carries freight
-        lead_time_years: 2               # decided (money committed) in in_service - lead time
+        lead_time_years: 2               # decided (money committed) in in_service - lead time,
+                                         # not before decided_from (default: base_year)
         ramp_up: [0.5, 1.0]              # share of the full change in the in-service year,
                                          # the next, ...; the last share holds after
         changes: [{kind: scale, ...}]    # scenario changes; `scale` (and demand_growth)
@@ -37,6 +38,7 @@ carried into the next. The other-trade input stays at the base year's value.
 from __future__ import annotations
 
 import json
+import math
 import re
 import warnings
 from collections.abc import Sequence
@@ -69,7 +71,7 @@ from sim.scenario import (
     read_yaml,
     run_overrides,
 )
-from sim.specs import Spec
+from sim.specs import FieldError, Spec
 from sim.trade import GOODS_TRADE
 from sim.uncertain import (
     Distribution,
@@ -86,6 +88,13 @@ def check_ramp(ramp_up: tuple[float, ...]) -> None:
         raise ValueError("shares in (0, 1]")
     if any(b < a for a, b in zip(ramp_up, ramp_up[1:], strict=False)):
         raise ValueError("shares that do not fall from one year to the next")
+
+
+def first_in_service(decided_from: int, lead_time_years: float) -> int:
+    """The first year a measure decided in `decided_from` can carry freight: `decided_from +
+    ceil(lead_time_years)` (a part year of building takes the year). One rule for a plan's
+    candidates (`sim.planner.options`) and a pathway's expansions (`PathwaySpec`)."""
+    return decided_from + math.ceil(lead_time_years)
 
 
 def ramp_share(ramp_up: tuple[float, ...], in_service: int, year: int) -> float:
@@ -228,6 +237,8 @@ class PathwaySpec(PlanFile):
 
     to: int = Field(2035, ge=1900, le=2200, description="last year simulated")
     samples: int = Field(8, ge=1, le=10_000, description="input draws (one replication each)")
+    decided_from: int | None = Field(None, ge=1900, le=2200, description=(
+        "first year a decision is taken (default: base_year), as in a candidates file"))
     expansions: tuple[Expansion, ...] = ()
 
     @field_validator("to")
@@ -247,6 +258,29 @@ class PathwaySpec(PlanFile):
     @model_validator(mode="after")
     def _inputs(self) -> PathwaySpec:
         check_plan_inputs(self.growth)
+        return self
+
+    @model_validator(mode="after")
+    def _decided_in_time(self) -> PathwaySpec:
+        """An expansion entering service after the base year is decided no earlier than
+        `decided_from` (default the base year): its in_service minus its lead time (rounded up
+        to whole years, as `cqsim plan` rounds it) must not reach before. A lead time of 5
+        years for a 2024 service on a 2023 base was a decision in 2019 that the pathway,
+        which starts deciding in 2023, never took. One in service by the base year is
+        already there (`out_of_time` warns of it)."""
+        start = self.base_year if self.decided_from is None else self.decided_from
+        since = "the base year" if self.decided_from is None else "decided_from"
+        for i, exp in enumerate(self.expansions):
+            if exp.in_service <= self.base_year:
+                continue
+            if exp.in_service < first_in_service(start, exp.lead_time_years):
+                room = exp.in_service - start
+                raise FieldError(
+                    f"expansions.{i}.lead_time_years",
+                    f"a lead time that puts the decision for in_service {exp.in_service} no "
+                    f"earlier than {since} {start}: at most {room} year{'' if room == 1 else 's'}"
+                    f" (or a later in_service, or an earlier decided_from)",
+                    exp.lead_time_years)
         return self
 
 
@@ -507,6 +541,18 @@ def execute_path(task: PathTask) -> dict[str, Any]:
             "wall_s": time.perf_counter() - start}
 
 
+def settings_changed(kept: object, now: dict[str, Any]) -> str | None:
+    """Which option a resumed pathway asks differently from its kept runs' record
+    (`settings` in pathway.json: --to, --samples), as "--to differs: kept 2025, asked 2024";
+    None when the record has none (an older folder) or none differs."""
+    if not isinstance(kept, dict):
+        return None
+    for option, value in now.items():
+        if option in kept and kept[option] != value:
+            return f"--{option} differs: kept {kept[option]}, asked {value}"
+    return None
+
+
 def quantiles(rows: pd.DataFrame, kpis: Sequence[str]) -> pd.DataFrame:
     """pathway.csv: per year and KPI, mean and 5/25/50/75/95% quantiles over the samples."""
     out = []
@@ -623,6 +669,7 @@ def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
                 spec.source_file, f"pathway of {spec.samples} samples x {len(years)} years",
                 days=spec.days)
     inputs, fingerprint = study_identity(path, spec, base)
+    settings = {"to": spec.to, "samples": spec.samples}   # what the options may change
     folder = Path(out)
     parts = folder / "runs"
     meta = folder / "pathway.json"
@@ -631,10 +678,15 @@ def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
             raise InputError(folder, "--out", "an empty folder, or --resume to continue")
         held = read_meta(meta)
         check_resume(held.get("inputs"), inputs, path)   # names the file that changed
-        if not isinstance(held.get("inputs"), dict) or held.get("fingerprint") != fingerprint:
+        if not isinstance(held.get("inputs"), dict):
             raise InputError(meta, "fingerprint", "the same pathway as the one being resumed "
                                                   "(runs kept without a record of theirs "
                                                   "cannot be told apart from another's)")
+        if held.get("fingerprint") != fingerprint:   # same files: the options differ
+            what = settings_changed(held.get("settings"), settings)
+            raise InputError(path, "--resume", f"the settings of the runs kept ("
+                             f"{what or 'they were run with other options'}; use another "
+                             "--out, or resume with theirs)")
     horizon = study_horizon(base, spec.days)
     said = [t for t in (no_warmup_note(base, spec.days, path),
                         part_year_note(base, spec.days, path)) if t]
@@ -649,8 +701,8 @@ def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
     workers = workers or min(os.cpu_count() or 1, max(1, len(todo)))
     executor = describe(workers, scheduler, local_cluster)
     write_text(meta, json.dumps({"pathway": spec.source_file, "fingerprint": fingerprint,
-                                 "inputs": inputs, "status": "running", "executor": executor},
-                                indent=2))
+                                 "inputs": inputs, "settings": settings, "status": "running",
+                                 "executor": executor}, indent=2))
 
     def record(row: dict[str, Any]) -> None:
         years_rows = row.pop("years", None)
@@ -680,7 +732,7 @@ def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
     wall = time.perf_counter() - start
     write_text(meta, json.dumps({
         "pathway": spec.source_file, "fingerprint": fingerprint, "inputs": inputs,
-        "status": "complete",
+        "settings": settings, "status": "complete",
         "executor": executor, "years": [years[0], years[-1]], "samples": spec.samples,
         "horizon": horizon, "warnings": said,
         "target": {"year": goal_year, "bn_cny_per_year": goal.bn_cny, "source": goal.source},

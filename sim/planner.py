@@ -49,6 +49,7 @@ from sim.pathway import (
     check_ramp,
     check_together,
     distinct_names,
+    first_in_service,
     growth_part,
     ramp_share,
     read_plan_file,
@@ -136,8 +137,10 @@ def load_candidates(path: str | Path, year: int | None = None
     spec, base = read_plan_file(path, CandidatesSpec)
     growth = []
     if year is not None:
-        if year < spec.base_year:
-            raise InputError("--year", "", f"a year from the base year {spec.base_year}", year)
+        if year < spec.base_year:   # the file's year and the option's: name both
+            raise InputError(path, "base_year", f"a base year no later than the target year "
+                             f"(--year {year}): a plan grows the base year's network to the "
+                             "target year (or a later --year)", spec.base_year)
         growth = growth_part(spec.growth, spec.base_year, year, Path(path))
     check_together(base, [*growth, *((f"candidates.{i}.changes",
                                       [c.model_dump(mode="json", exclude_none=True)
@@ -159,7 +162,7 @@ def options(spec: CandidatesSpec, year: int) -> dict[str, list[int]]:
     of each distinct share (none when the lead time does not allow service by `year`)."""
     out: dict[str, list[int]] = {}
     for c in spec.candidates:
-        first = spec.decided_from + math.ceil(c.lead_time_years)
+        first = first_in_service(spec.decided_from, c.lead_time_years)
         best: dict[float, int] = {}
         for y in range(first, year + 1):
             best[c.share(y, year)] = y    # later years overwrite: same share, cheaper
@@ -472,8 +475,11 @@ def tables(spec: CandidatesSpec, result: PlanResult, warned: Sequence[str] = ()
     return pd.DataFrame(plan_rows, columns=PLAN_COLUMNS), front
 
 
-def frontier_plot(front: pd.DataFrame, path: Path, probability: float) -> Path:
-    """Cost against P(meet), each point coloured by its mean CO2."""
+def frontier_plot(front: pd.DataFrame, path: Path, probability: float, target: float,
+                  year: int) -> Path:
+    """Cost against P(meet), each point coloured by its mean CO2; the title and the y axis
+    say the target (bn CNY/yr) and its year, and the legend sits outside the axes, where it
+    covers no portfolio (at the lower right it hid the dearest one)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -481,7 +487,7 @@ def frontier_plot(front: pd.DataFrame, path: Path, probability: float) -> Path:
 
     from sim.atomic import write_png
 
-    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    fig, ax = plt.subplots(figsize=(7.5, 5.0), layout="constrained")
     pts = ax.scatter(front["cost_bn_cny"], front["p_meet"], c=front["co2_mean_kt_per_year"],
                      cmap="viridis", s=36)
     ax.errorbar(front["cost_bn_cny"], front["p_meet"],
@@ -491,11 +497,12 @@ def frontier_plot(front: pd.DataFrame, path: Path, probability: float) -> Path:
     ax.axhline(probability, color="tab:red", ls="--", lw=1,
                label=f"required P(meet) {probability:g}")
     fig.colorbar(pts, ax=ax, label="CO2, kt/yr")
+    ax.set_title(f"Portfolios against the {year} target of {target:g} bn CNY/yr of goods "
+                 "trade", fontsize=10)
     ax.set_xlabel("cost to the target year, bn CNY (capital + operating, undiscounted)")
-    ax.set_ylabel("P(goods trade >= target)")
+    ax.set_ylabel(f"P(goods trade in {year} >= {target:g} bn CNY/yr)")
     ax.set_ylim(-0.03, 1.03)
-    ax.legend(loc="lower right", fontsize=8)
-    fig.tight_layout()
+    fig.legend(loc="outside lower center", fontsize=8)
     try:
         return write_png(path, fig, 120)
     finally:
@@ -511,7 +518,8 @@ def write_outputs(spec: CandidatesSpec, result: PlanResult, out: Path,
     plan, front = tables(spec, result, warned)
     files = [write_csv(out / "plan.csv", plan), write_csv(out / "frontier.csv", front)]
     if len(front):
-        files.append(frontier_plot(front, out / "frontier.png", result.probability))
+        files.append(frontier_plot(front, out / "frontier.png", result.probability,
+                                   result.target, result.year))
     return files
 
 
@@ -554,7 +562,8 @@ def year_plan_scenario(spec: CandidatesSpec, base: Scenario, p: Portfolio, year:
                                  ramp_up=by[n].ramp_up, changes=by[n].changes,
                                  source=by[n].capital_source) for n, y in p)
     path = PathwaySpec(scenario=spec.scenario, base_year=spec.base_year, to=year,
-                       expansions=expansions, source_file=spec.source_file)
+                       decided_from=spec.decided_from, expansions=expansions,
+                       source_file=spec.source_file)
     return year_scenario(base, path, rates, year)
 
 

@@ -3,8 +3,10 @@ random numbers; `sim.compare`) per unit of capacity they add."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -170,7 +172,58 @@ def rank(base: Scenario | str | Path, candidates: dict[str, Scenario], *,
     table = table.assign(_no=table[key].isna()).sort_values(
         ["_no", key, extra], ascending=[True, False, False]).drop(columns="_no")
     table.insert(0, "rank", range(1, len(table) + 1))
-    return table.reset_index(drop=True), cmp
+    table = table.reset_index(drop=True)
+    table["order_resolved_with_next"] = neighbours_resolved(table, per)
+    return table, cmp
+
+
+def _interval(row: Mapping[Any, Any], column: str) -> tuple[float, float] | None:
+    """The 95% interval of `column` in a rank.csv row, None when it has none (NaN)."""
+    value, half = float(row[column]), float(row[f"{column}_ci95"])
+    if not (np.isfinite(value) and np.isfinite(half)):
+        return None
+    return value - half, value + half
+
+
+def neighbours_resolved(table: pd.DataFrame, per: str) -> list[bool | None]:
+    """Per candidate in rank order, whether the measure it is ranked by sets it apart from the
+    next one: its 95% interval lies wholly above the next's (True), or they overlap (False, the
+    order between the two is not resolved). None for the last, where either has no interval
+    (failed runs), and across the rule that puts candidates adding no capacity last. Each
+    interval is against the base, so an overlap is the cautious reading: the two candidates'
+    own paired difference may be tighter."""
+    capacity = "extra_trade_cny_per_capacity_teu"
+    rows = table.to_dict("records")
+    out: list[bool | None] = []
+    for a, b in zip(rows, rows[1:], strict=False):
+        column = "extra_trade_bn_cny_per_year"
+        if per == "capacity":
+            has = [bool(np.isfinite(float(r[capacity]))) for r in (a, b)]
+            if has[0] != has[1]:      # ordered by the rule, not by the measure
+                out.append(None)
+                continue
+            column = capacity if has[0] else column
+        high, low = _interval(a, column), _interval(b, column)
+        out.append(None if high is None or low is None else high[0] > low[1])
+    return [*out, None] if rows else []
+
+
+def overlap_note(table: pd.DataFrame, replications: int) -> str | None:
+    """The line naming the neighbours in the ranking whose 95% intervals overlap over
+    `replications` (`order_resolved_with_next` False): the order between them rests on
+    noise, even where each is told from none. None when every neighbour is set apart."""
+    if table.empty or "order_resolved_with_next" not in table:
+        return None
+    rows = table.to_dict("records")
+    pairs = [f"{a['candidate']} ({a['rank']}) and {b['candidate']} ({b['rank']})"
+             for a, b in zip(rows, rows[1:], strict=False)
+             if a["order_resolved_with_next"] is False]
+    if not pairs:
+        return None
+    return (f"the order of {'; '.join(pairs)} is not resolved: their 95% CIs over "
+            f"{replications} replications overlap (each against the base), so which of them "
+            "to fund first is not told by these runs; more replications, or a compare of the "
+            "two, would tell")
 
 
 def unresolved_note(table: pd.DataFrame, replications: int) -> str | None:

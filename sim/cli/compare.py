@@ -304,8 +304,8 @@ def rank(base: Path, files: tuple[Path, ...], changes: tuple[Path, ...],
     from sim.atomic import write_csv
     from sim.compare import split_deltas
     from sim.paths import default_out
+    from sim.rank import overlap_note, unresolved_note
     from sim.rank import rank as run_rank
-    from sim.rank import unresolved_note
     from sim.staging import ResultFolder, replaced_line
 
     with ResultFolder(default_out(base_s.name, prefix="rank-") if out is None else out,
@@ -315,9 +315,10 @@ def rank(base: Path, files: tuple[Path, ...], changes: tuple[Path, ...],
                               workers=workers, per=per)
         write_csv(folder.path / "rank.csv", table)
         write_csv(folder.path / "compare.csv", split_deltas(cmp.deltas)[0])
-        note = unresolved_note(table, len(cmp.base.results.replications))
-        folder.commit("rank.json", {**_comparison_about(cmp), "per": per,
-                                    "notes": [note] if note else []})
+        reps_run = len(cmp.base.results.replications)
+        notes = [n for n in (unresolved_note(table, reps_run), overlap_note(table, reps_run))
+                 if n]
+        folder.commit("rank.json", {**_comparison_about(cmp), "per": per, "notes": notes})
     from sim.cli.render import console, rank_table, unresolved_lines
 
     screen = console(120)
@@ -333,7 +334,7 @@ def rank(base: Path, files: tuple[Path, ...], changes: tuple[Path, ...],
     for name in table["candidate"]:     # as compare says it, candidate by candidate
         for line in unresolved_lines(cmp.deltas, str(name)):
             screen.print(line, soft_wrap=True)
-    if note:
+    for note in notes:
         screen.print(f"note: {note}", soft_wrap=True)
     screen.print(f"wrote {folder.target.shown}/rank.csv, compare.csv", soft_wrap=True)
     if folder.replaced:

@@ -86,6 +86,18 @@ def test_resume_refuses_a_pathway_whose_geodata_changed(tmp_path: Path) -> None:
         run_pathway(path, tmp_path / "out", workers=1, resume=True)
 
 
+def test_resume_with_another_to_says_so(tmp_path: Path) -> None:
+    """--resume with another --to was refused as "runs kept without a record of theirs
+    cannot be told apart", though the record was there: the difference is the option, and
+    the message now says which, with the kept value and the one asked (planner's audit,
+    D12)."""
+    path = _pathway(tmp_path, expansions=[], to=2023)
+    run_pathway(path, tmp_path / "out", workers=1)
+    with pytest.raises(InputError, match=r"--to differs: kept 2023, asked 2024") as err:
+        run_pathway(path, tmp_path / "out", to=2024, workers=1, resume=True)
+    assert (err.value.file, err.value.field) == (str(path), "--resume")
+
+
 def test_resume_reruns_a_lost_sample_and_refuses_a_record_it_cannot_read(
         tmp_path: Path) -> None:
     """A part file cut short was an ArrowInvalid traceback on --resume, a pathway.json not
@@ -300,3 +312,25 @@ def test_a_study_shorter_than_the_warm_up_is_named(tmp_path: Path) -> None:
     note = no_warmup_note(base, 10, path)
     assert note is not None and note.startswith(f"{path}: days: 10 is not longer than")
     assert no_warmup_note(base, 11, path) is None and no_warmup_note(base, None, path) is None
+
+
+def test_a_lead_time_reaching_before_the_decisions_is_refused(tmp_path: Path) -> None:
+    """lead_time_years was read by nothing: a 2026 service with an 8-year lead time on a
+    2023 base (a decision in 2018 the pathway never took) ran silently. It is refused naming
+    expansions.0.lead_time_years, unless decided_from says decisions began that early; an
+    expansion already in service by the base year is warned of, not refused."""
+    path = _pathway(tmp_path)
+    doc = yaml.safe_load(path.read_text())
+    doc["expansions"][0]["lead_time_years"] = 2.5   # 2025 - ceil(2.5) = 2022 < 2023
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(InputError, match="at most 2 years") as err:
+        load_pathway(path)
+    assert err.value.field == "expansions.0.lead_time_years" and err.value.got == 2.5
+    assert "no earlier than the base year 2023" in err.value.expected
+    doc["decided_from"] = 2022
+    path.write_text(yaml.safe_dump(doc))
+    assert load_pathway(path)[0].decided_from == 2022
+    doc["expansions"][0].update(in_service=2020, lead_time_years=9)   # there at the base
+    del doc["decided_from"]
+    path.write_text(yaml.safe_dump(doc))
+    assert load_pathway(path)[0].expansions[0].in_service == 2020

@@ -295,9 +295,12 @@ def test_candidates_that_outgrow_the_flows_with_market_growth_are_refused(
     with pytest.raises(InputError, match="together with those of growth") as err:
         load_candidates(path, 2026)
     assert err.value.file == str(path) and err.value.field == "candidates.0.changes.0.factor"
-    with pytest.raises(InputError, match="a year from the base year 2023") as err:
+    # the file's base year against the option's: it blamed --year alone, naming neither the
+    # file nor base_year, when a base_year: 2026 was the slip (planner's audit, D12)
+    with pytest.raises(InputError, match=r"no later than the target year \(--year 2022\)") \
+            as err:
         load_candidates(path, 2022)
-    assert err.value.file == "--year"
+    assert (err.value.file, err.value.field, err.value.got) == (str(path), "base_year", 2023)
 
 
 def test_a_candidate_too_slow_for_the_year_is_named(tmp_path: Path,
@@ -568,3 +571,61 @@ def test_replications_to_decide_in_closed_form_matches_the_count_and_is_quick() 
     assert n == 1 and m > 1e9
     assert clopper_pearson(m, m, 0.05 / 4)[0] >= 0.999999999 > clopper_pearson(
         m - 1, m - 1, 0.05 / 4)[0]
+
+
+def test_frontier_plot_names_the_target_and_keeps_its_legend_off_the_points(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """frontier.png said neither the target nor its year ("P(goods trade >= target)"), and
+    its legend at the lower right covered the dearest portfolio's point (planner's audit,
+    D12): the title and the y axis say both, and the legend is outside the axes."""
+    import pandas as pd
+
+    import sim.atomic
+    from sim.planner import frontier_plot
+
+    seen: dict[str, Any] = {}
+
+    def keep(path: Path, fig: Any, dpi: int) -> Path:
+        fig.canvas.draw()
+        ax, legend = fig.axes[0], fig.legends[0]
+        seen.update(title=ax.get_title(), ylabel=ax.get_ylabel(),
+                    overlap=legend.get_window_extent().overlaps(ax.get_window_extent()))
+        return path
+
+    monkeypatch.setattr(sim.atomic, "write_png", keep)
+    front = pd.DataFrame({"cost_bn_cny": [0.0, 14.35], "p_meet": [0.0, 0.0],
+                          "p_meet_ci95_low": [0.0, 0.0], "p_meet_ci95_high": [0.3, 0.3],
+                          "co2_mean_kt_per_year": [6400.0, 6300.0]})
+    frontier_plot(front, tmp_path / "frontier.png", 0.8, 900.0, 2025)
+    assert "2025" in seen["title"] and "900 bn CNY/yr" in seen["title"]
+    assert seen["ylabel"] == "P(goods trade in 2025 >= 900 bn CNY/yr)"
+    assert not seen["overlap"]
+
+
+def test_shipped_candidates_agree_with_the_pathway_on_the_same_measures() -> None:
+    """plan-2025's ilstc-trains took the default ramp-up (full effect in its first year)
+    where the pathway's ilstc-expansion, the same 21 -> 35 trains, said half in the first
+    (planner's audit, D11): a plan credited a one-year-old measure with its full effect. A
+    candidate whose changes are all among an expansion's has its ramp-up, and a lead time
+    no longer than the expansion's (an expansion bundling several parts waits for its
+    slowest); the lock's, which the pathway takes from the candidates file, is the same."""
+    from sim.pathway import load_pathway
+    from tests.support.paths import SCENARIOS
+
+    def keys(changes: Sequence[Any]) -> set[str]:
+        return {repr(sorted(c.model_dump(exclude={"why"}, exclude_none=True).items()))
+                for c in changes}
+
+    spec, _ = load_candidates(SCENARIOS / "candidates" / "plan-2025.yaml")
+    path, _ = load_pathway(SCENARIOS / "pathways" / "plan.yaml")
+    matched = set()
+    for c in spec.candidates:
+        for e in path.expansions:
+            if keys(c.changes) <= keys(e.changes):
+                matched.add(c.name)
+                assert c.ramp_up == e.ramp_up, (c.name, e.name)
+                assert c.lead_time_years <= e.lead_time_years, (c.name, e.name)
+    # every candidate the pathway also carries (border-gauge-change is the plan's alone)
+    assert matched == {c.name for c in spec.candidates} - {"border-gauge-change"}
+    lock = {e.name: e for e in path.expansions}["second-three-gorges-lock"]
+    assert lock.lead_time_years == {c.name: c for c in spec.candidates}[lock.name].lead_time_years

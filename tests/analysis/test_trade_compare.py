@@ -298,6 +298,40 @@ def test_rank_puts_the_candidate_that_relieves_the_bottleneck_first(tmp_path: Pa
     # compare's reading of the trade delta (`sim.stats.resolved`), carried into rank.csv
     assert top["extra_trade_resolved"] == (abs(top["extra_trade_bn_cny_per_year"])
                                            > top["extra_trade_bn_cny_per_year_ci95"])
+    # whether the first is set apart from the second by the measure ranked on (new column)
+    second = table.iloc[1]
+    assert top["order_resolved_with_next"] == (
+        top["extra_trade_cny_per_capacity_teu"] - top["extra_trade_cny_per_capacity_teu_ci95"]
+        > second["extra_trade_cny_per_capacity_teu"]
+        + second["extra_trade_cny_per_capacity_teu_ci95"])
+    assert second["order_resolved_with_next"] is None     # the last has no next
+
+
+def test_rank_says_which_neighbours_it_cannot_order() -> None:
+    """rank warned only when every CI included 0: two candidates each told from none but
+    with overlapping intervals (+1.0 ± 0.5 and +0.8 ± 0.5 bn CNY/yr) were ranked 1-2 without
+    a word, though their order rests on noise (planner's audit, D10). Neighbours whose
+    intervals of the ranked measure overlap are named; across the rule that puts candidates
+    adding no capacity last, and where an interval is missing, nothing is claimed."""
+    from sim.rank import neighbours_resolved, overlap_note
+
+    table = pd.DataFrame({
+        "rank": [1, 2, 3, 4], "candidate": ["a", "b", "c", "d"],
+        "extra_trade_bn_cny_per_year": [1.0, 0.8, 0.1, 0.05],
+        "extra_trade_bn_cny_per_year_ci95": [0.5, 0.5, 0.02, np.nan],
+        "extra_trade_cny_per_capacity_teu": [np.nan] * 4,
+        "extra_trade_cny_per_capacity_teu_ci95": [np.nan] * 4})
+    assert neighbours_resolved(table, "none") == [False, True, None, None]
+    table["order_resolved_with_next"] = neighbours_resolved(table, "none")
+    note = overlap_note(table, 4)
+    assert note is not None and "the order of a (1) and b (2) is not resolved" in note
+    assert "over 4 replications overlap" in note and "c (3)" not in note
+    # by capacity: a and b ranked on their ratios (apart), c adds none (ranked last by rule)
+    table["extra_trade_cny_per_capacity_teu"] = [30.0, 10.0, np.nan, np.nan]
+    table["extra_trade_cny_per_capacity_teu_ci95"] = [5.0, 5.0, np.nan, np.nan]
+    assert neighbours_resolved(table, "capacity") == [True, None, None, None]
+    table["order_resolved_with_next"] = neighbours_resolved(table, "capacity")
+    assert overlap_note(table, 4) is None
 
 
 def test_rank_says_when_no_candidate_s_extra_trade_is_resolved() -> None:

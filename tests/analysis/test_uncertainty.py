@@ -428,6 +428,21 @@ def test_sobol_study_on_a_tiny_network(tmp_path: Path) -> None:
     teu = sob[sob["output"] == "west_teu_per_year"].set_index("input")
     assert teu.loc["trade.other_trade_bn_cny", "ST"] == 0   # trade input moves no TEU
     assert {"S1", "S1_ci95", "ST", "ST_ci95"} <= set(sob.columns)
+    # N = 2: the console printed "largest total Sobol indices" without a word that at this
+    # N they mean nothing (S1 2.45 > 1 in the audit); a note says so (planner's audit, D12)
+    caveat = [n for n in result.notes if n.startswith("sobol: N = 2 points is too few")]
+    assert caveat and "N = 64 needs --samples 258" in caveat[0]     # 64 x (2 + 2) + 2
+
+
+def test_the_sobol_caveat_holds_below_the_measured_threshold() -> None:
+    """Below N = 64 the Ishigami indices were off by a median 0.26 or more (SOBOL_MIN_N's
+    comment): a caveat there, none from 64 on, and none for a design with no Sobol points."""
+    from sim.uncertainty import SOBOL_MIN_N, sobol_caveat
+
+    assert SOBOL_MIN_N == 64
+    assert "N = 64 needs --samples 264" in str(sobol_caveat(16, 2, 8))
+    assert sobol_caveat(32, 14, 8) is not None
+    assert sobol_caveat(64, 14, 8) is None and sobol_caveat(0, 2, 8) is None
 
 
 # ------------------------------------------------------------------ correlated estimates

@@ -527,12 +527,21 @@ def audit_cases() -> None:
             ("pathway_to_before_base.yaml", "a pathway ending before its base year (the "
              "error named no field)", "to: expected a year not before base_year",
              {**pathway, "to": 2020}, run_pathway),
+            ("pathway_lead_time_before_base.yaml", "an expansion in service in 2024 with a "
+             "5-year lead time on a 2023 base, a decision the pathway never took (accepted, the "
+             "lead time unread)", "expansions.0.lead_time_years: expected a lead time",
+             {**pathway, "expansions": [{**pathway["expansions"][0], "lead_time_years": 5}]},
+             run_pathway),
             ("pathway_missing_scenario.yaml", "a pathway whose scenario does not exist (the "
              "error named only the missing file)", "scenario",
              {**pathway, "scenario": "no_such_base.yaml"}, run_pathway),
             ("plan_days_tiny.yaml", "candidates run for 1e-9 days (a traceback after the "
              "first runs, their files left in --out)", "days", {**candidates, "days": 1e-9},
              run_plan),
+            ("plan_base_year_after_year.yaml", "a candidates file whose base year is after "
+             "the target year (the error blamed --year alone, naming neither the file nor "
+             "base_year)", "base_year: expected a base year no later than the target year",
+             {**candidates, "base_year": 2024, "decided_from": 2024}, run_plan),
             ("plan_unknown_service.yaml", "a candidate scaling a service that does not exist "
              "(a traceback after the other portfolios had run)", "candidates.0.changes",
              {**candidates, "candidates": [{**candidates["candidates"][0], "changes": [{
