@@ -771,8 +771,8 @@ class BackgroundTraffic(Spec):
     border) like tracked freight but carry no tracked lots. Give the volume as TEU or, at a
     border, as trains per year. Direction is relative to China: `outbound` jobs travel away
     from it (exports), `inbound` towards it; `both` splits the jobs evenly at random. A
-    job that finds the hub shut for longer than `diverts_after_hours` goes elsewhere and is
-    counted apart (`background_diverted_teu_per_year` in hubs.csv)."""
+    job that would wait longer than `diverts_after_hours` goes elsewhere and is counted
+    apart (`background_diverted_teu_per_year` in hubs.csv)."""
 
     hub: str = Field("", description="the hub served: the key of `network.background`, "
                                       "filled in when the network is built")
@@ -788,9 +788,9 @@ class BackgroundTraffic(Spec):
                     "demand's seasonality")
     diverts_after_hours: float | None = Field(
         None, ge=0, le=HOURS_PER_YEAR,
-        description="a job that finds the hub shut (capacity factor 0) for longer than this "
-                    "goes elsewhere, leaving the modelled network (a liner omits the call); "
-                    "none = it waits however long (trains held at a border)")
+        description="a job that would wait longer than this (until a stop's announced end, "
+                    "then the queue ahead at the hub's rate) goes elsewhere, leaving the "
+                    "modelled network (a liner omits the call); none = it waits however long")
     source: str = Field(min_length=1)
 
     @model_validator(mode="after")

@@ -4,9 +4,10 @@ Ports, borders and terminals serve far more than Chongqing's freight; their capa
 only if that traffic is there. A background job (a train, a vessel call, a truck) takes the
 hub's yard and a handling position like tracked freight (a gauge-change position at a
 border) but carries no lots, so conservation of tracked freight is unaffected; the hub
-counts its TEU apart (`background_teu_per_year` in hubs.csv). A job that finds the hub shut
-for longer than its spec's `diverts_after_hours` goes elsewhere (a liner omits the call) and
-is counted as diverted; without it, a job waits however long (trains held at a border).
+counts its TEU apart (`background_teu_per_year` in hubs.csv). A job that would wait longer
+than its spec's `diverts_after_hours` (`Hub.expected_wait`: a stop's announced end, then the
+queue ahead) goes elsewhere (a liner omits the call) and is counted as diverted; without it,
+a job waits however long (trains held at a border).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ class Background(Component):
         self._coin = draws(rng.random)      # direction of a `both` job, outbound if < 0.5
         self._direction = spec.direction    # the spec's, read at every job
         self._batch_teu = spec.batch_teu
-        # a job that finds the hub shut for longer than this goes elsewhere; inf: it waits
+        # a job that would wait longer than this goes elsewhere; inf: it waits however long
         self._patience = (spec.diverts_after_hours if spec.diverts_after_hours is not None
                           else float("inf"))
 
@@ -54,7 +55,7 @@ class Background(Component):
     def _arrive(self, _event: object) -> None:
         direction = self._direction
         outbound = direction == "outbound" or (direction == "both" and self._coin() < 0.5)
-        if self.hub.shut_for() > self._patience:
+        if self._patience < float("inf") and self.hub.expected_wait() > self._patience:
             self.hub.divert_background(self._batch_teu)
         else:
             self.hub.receive_background(self._batch_teu, outbound)

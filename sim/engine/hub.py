@@ -174,7 +174,7 @@ HUBS = Table("hubs", ("hub",), (
     col("background_teu", "TEU", "year", "other users' TEU handled (background traffic)"),
     col("background_jobs", "jobs", "year", "background jobs (trains, calls) handled"),
     col("background_diverted_teu", "TEU", "year",
-        "other users' TEU gone elsewhere: they found the hub shut for longer than they wait"),
+        "other users' TEU gone elsewhere: the wait ahead exceeded their diverts_after_hours"),
     col("jobs", "jobs", "year", "handling jobs (lots, vehicle batches, trains)"),
     col("arrivals", "jobs", "year"), col("trains_gauge_changed", "trains", "year"),
     col("wait_mean_h", "h"), col("wait_max_h", "h"), col("utilization", "share"),
@@ -330,12 +330,18 @@ class Hub(Component):
                 leg = legs[lot.leg]
                 lines[leg.line].booked_teu[leg.board] += lot.teu
 
-    def shut_for(self) -> float:
-        """Hours from now until the hub's capacity factor is above 0 again (0 if open)."""
-        if not self.windows:
-            return 0.0
+    def expected_wait(self) -> float:
+        """Hours a job arriving now would wait, as a caller reads a port's announced stops
+        and its queue: until the hub reopens, then the TEU waiting ahead at its positions'
+        handling rate times the capacity factor then (set-up times left out)."""
         now = self.env._now
-        return reopens_at(self.windows, now) - now
+        opens, factor = now, 1.0
+        if self.windows:
+            opens = reopens_at(self.windows, now)
+            if opens == float("inf"):
+                return opens
+            factor = factor_at(self.windows, opens)[0]
+        return opens - now + self.waiting_teu / (self.positions() * self._rate * factor)
 
     def divert_background(self, teu: float) -> None:
         """A background job goes elsewhere: counted, never handled here."""

@@ -519,14 +519,15 @@ def congestion(page: Page, run: rd.RunDir) -> None:
         busiest = busiest.sort_values("utilization", ascending=False)
         column = rd.HUB_DIVERTED.column(busiest)
         diverted = column is not None and bool((busiest[column] > 0).any())
-        # the column of other users gone elsewhere only where a hub was shut long enough
+        # the column of other users gone elsewhere only where some went
         measures = [m for m in rd.HUB_MEASURES if m is not rd.HUB_DIVERTED or diverted]
         page.add("<h3>Hubs, most utilised first</h3><div class='note'>Utilisation, waits, "
                  "yards and queues count the background traffic too: the boxes of the port's "
                  "or terminal's other users (its published other throughput), which share its "
                  "capacity but are not simulated one by one."
-                 + (" Where a hub was shut for longer than its other users wait, their "
-                    "boxes went elsewhere and are counted apart." if diverted else "")
+                 + (" Where its other users would have waited longer than they do (a "
+                    "stop, a long queue), their boxes went elsewhere and are counted apart."
+                    if diverted else "")
                  + "</div>" + measure_table(run, busiest, ["place", "kind"], measures))
 
 

@@ -89,7 +89,7 @@ HUB_TEU = _m("handled (simulated boxes)", "TEU/yr", ("teu_per_year", 1.0, False)
              ("teu", 1.0, True))
 HUB_BACKGROUND = _m("background (other users)", "TEU/yr",
                     ("background_teu_per_year", 1.0, False))
-HUB_DIVERTED = _m("background gone elsewhere (hub shut)", "TEU/yr",
+HUB_DIVERTED = _m("background gone elsewhere (wait too long)", "TEU/yr",
                   ("background_diverted_teu_per_year", 1.0, False))
 HUB_UTIL = _m("utilization", "share", ("utilization", 1.0, False), digits=2)
 HUB_WAIT = _m("mean wait", "h", ("wait_mean_h", 1.0, False), digits=1)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -99,33 +100,56 @@ def test_background_at_an_unknown_hub_is_refused(tmp_path: Path) -> None:
         build(load_scenario(path))
 
 
-@pytest.mark.parametrize("patience_h,shut_days,diverts", [
-    (168.0, 60, True),      # shut for 60 days: calls due more than a week ahead go elsewhere
-    (168.0, 5, False),      # shut for 5 days: every call waits at anchor
-    (None, 60, False),      # no patience given: every job waits however long
-])
-def test_background_goes_elsewhere_from_a_hub_shut_longer_than_it_waits(
-        tmp_path: Path, patience_h: float | None, shut_days: int, diverts: bool) -> None:
-    """A port shut for longer than its callers wait loses the calls due more than that
-    before it reopens (diverted, never handled); a shorter stop keeps them all."""
-    teu_per_year = 365_000.0                    # 1,000 TEU a day in jobs of 100 TEU
-    spec: dict = {"teu_per_year": teu_per_year, "batch_teu": 100, "source": "test"}
+def _shut(tmp_path: Path, patience_h: float | None, windows: list[tuple[int, int, float]],
+          seed: int = 1) -> pd.Series:
+    """hubs.csv's row of port x (1,000 TEU a day of other users' calls of 100 TEU) through
+    the capacity `windows` (start day, end day, factor), over a year."""
+    spec: dict = {"teu_per_year": 365_000.0, "batch_teu": 100, "source": "test"}
     if patience_h is not None:
         spec["diverts_after_hours"] = patience_h
-    path = _network(tmp_path, {"x": spec}, days=365)
+    path = _network(tmp_path, {"x": spec}, days=365, seed=seed)
     doc = yaml.safe_load(path.read_text())
-    doc["changes"] = [{"kind": "disruption", "hub": "x", "start_day": 100,
-                       "end_day": 100 + shut_days, "capacity_factor": 0.0, "why": "test"}]
+    doc["changes"] = [{"kind": "disruption", "hub": "x", "start_day": a, "end_day": b,
+                       "capacity_factor": f, "why": "test"} for a, b, f in windows]
     path.write_text(yaml.safe_dump(doc))
-    x = run(path).hubs.set_index("hub").loc["x"]
-    diverted, handled = x["background_diverted_teu_per_year"], x["background_teu_per_year"]
-    if diverts:
-        # the calls due from day 100 until a week before day 160: 53 days of 1,000 TEU
-        # (Poisson, sd about 230 TEU)
-        assert diverted == pytest.approx(53 * 1_000, rel=0.1)
-        assert handled + diverted == pytest.approx(teu_per_year, rel=0.05)
-    else:
-        assert diverted == 0.0
-        assert handled == pytest.approx(teu_per_year, rel=0.03)
-    # the jobs that waited are handled within the year: no backlog is left at its end
-    assert x["queue_end_jobs"] < 5
+    return run(path).hubs.set_index("hub").loc["x"]
+
+
+@pytest.mark.parametrize("windows", [
+    [(100, 160, 0.0)],                          # shut 60 days
+    [(100, 130, 0.0), (130, 160, 0.0)],         # back to back: one closure of 60 days
+    [(100, 160, 0.5), (100, 160, 0.0)],         # overlapping: shut, as 0 x 0.5
+])
+def test_background_goes_elsewhere_from_a_hub_shut_longer_than_it_waits(
+        tmp_path: Path, windows: list[tuple[int, int, float]]) -> None:
+    """A port shut for 60 days loses the calls due more than a week before it reopens; the
+    same calls arrive either way (common random numbers), so those handled when they wait
+    are those handled plus those gone elsewhere when they go."""
+    waits, goes = _shut(tmp_path, None, windows), _shut(tmp_path, 168.0, windows)
+    assert waits["background_diverted_teu_per_year"] == 0.0
+    diverted = goes["background_diverted_teu_per_year"]
+    # due from day 100 to day 153 (a week before the end): 53 days of 1,000 TEU, Poisson
+    # with an sd of about 2,300 TEU; every call of the whole 60 days would be 60,000
+    assert 45_000 < diverted < 57_000
+    assert goes["background_teu_per_year"] + diverted == pytest.approx(
+        waits["background_teu_per_year"], rel=0.005)
+    # the calls that waited are handled within the year: no backlog is left at its end
+    assert goes["queue_end_jobs"] < 5
+
+
+def test_a_short_stop_keeps_every_call(tmp_path: Path) -> None:
+    """Shut for 5 days, less than the week a call waits: none goes elsewhere."""
+    x = _shut(tmp_path, 168.0, [(100, 105, 0.0)])
+    assert x["background_diverted_teu_per_year"] == 0.0
+    assert x["background_teu_per_year"] == pytest.approx(365_000.0, rel=0.05)
+
+
+def test_a_port_at_a_low_factor_loses_the_calls_its_queue_would_keep_a_week(
+        tmp_path: Path) -> None:
+    """Not shut but at 10% of its rate for 60 days, the port's queue grows past a week's
+    work: the calls that would wait longer go elsewhere, as at a shut port, and the queue
+    stays near a week (it grew without bound before)."""
+    waits = _shut(tmp_path, None, [(100, 160, 0.1)])
+    goes = _shut(tmp_path, 168.0, [(100, 160, 0.1)])
+    assert goes["background_diverted_teu_per_year"] > 20_000
+    assert goes["wait_max_h"] < 0.5 * waits["wait_max_h"]

@@ -499,7 +499,7 @@ def test_published_figures_show_no_interval_in_the_trade_table(one_run: Path) ->
 
 def test_hubs_table_shows_boxes_gone_elsewhere_only_where_a_hub_shut(one_run: Path,
                                                                      tmp_path: Path) -> None:
-    """The column of other users' boxes gone elsewhere (a hub shut longer than they wait)
+    """The column of other users' boxes gone elsewhere (they would have waited too long)
     shows, with a word on it, only when some hub lost them: zeros everywhere would be noise."""
     before = (one_run / "report.html").read_text(encoding="utf-8")
     assert "background gone elsewhere" not in before
@@ -511,5 +511,5 @@ def test_hubs_table_shows_boxes_gone_elsewhere_only_where_a_hub_shut(one_run: Pa
     hubs.to_csv(run / "hubs.csv", index=False)
     reseal(run)
     page = write_report([run]).read_text(encoding="utf-8")
-    assert "background gone elsewhere (hub shut)" in page
+    assert "background gone elsewhere (wait too long)" in page
     assert "their boxes went elsewhere" in page and "1,234,567" in page
