@@ -383,8 +383,7 @@ def spec_error(exc: ValidationError, path: Path) -> InputError:
         expected = "no such key (unknown field)"
     elif err["type"] == "missing":
         expected = "a value (the field is required)"
-    return InputError(path, ".".join(str(p) for p in loc), expected,
-                      None if isinstance(got, (dict, list)) else got)
+    return InputError(path, ".".join(str(p) for p in loc), expected, got)
 
 
 def check_growth_markets(growth: dict[str, Any], base: Scenario, path: Path) -> None:

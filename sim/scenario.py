@@ -665,8 +665,6 @@ def validation_error(exc: ValidationError, where: Provenance, default: str | Pat
         else:
             expected = f"a mapping with `{key}` ({noun}: one of {', '.join(tags)})"
             got = None
-    if isinstance(got, (dict, list)):
-        got = None
     file, field = where.locate(".".join(str(p) for p in loc), str(default))
     shown = len({(str(error_loc(e)), e["type"]) for e in errors})
     more = shown - (len(names) if err["type"] == "missing" else 1)

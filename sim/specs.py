@@ -30,6 +30,7 @@ from pydantic import (
     model_validator,
 )
 
+from sim.errors import given
 from sim.units import DAYS_PER_YEAR, HOURS_PER_DAY, HOURS_PER_WEEK, HOURS_PER_YEAR, WEEKS_PER_YEAR
 
 Mode = Literal["rail", "river", "sea", "road", "air"]
@@ -150,12 +151,15 @@ class FieldError(ValueError):
 def located(err: Any, loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], Any]:
     """A pydantic error's field and the value got there. A model check's FieldError adds the
     field it found wrong (`changes.0` -> `changes.0.end_day`) and that field's value; a
-    missing field or an unknown key has no value to quote. One home for the scenario, the
+    missing field or an unknown key has no value to quote, nor has a mapping; a null is
+    NULL (`got null`). One home for the scenario, the
     pathway/candidates and the geodata messages, so each names the field and the value."""
     problem = (err.get("ctx") or {}).get("error")
     if isinstance(problem, FieldError):
-        return (*loc, problem.field), problem.got
-    return loc, None if err["type"] in ("missing", "extra_forbidden") else err.get("input")
+        return (*loc, problem.field), given(problem.got)
+    if err["type"] in ("missing", "extra_forbidden") or isinstance(err.get("input"), dict):
+        return loc, None     # no value, or a whole mapping (a row: "a mapping of 12 keys")
+    return loc, given(err.get("input"))
 
 
 def window_end_after_start(start_day: float, end_day: float) -> None:
