@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
 from collections.abc import Callable, Iterable
 from pathlib import Path, PurePath
 from typing import Final
@@ -30,6 +31,17 @@ def printable(text: str, limit: int | None = None) -> str:
     if limit is not None and len(joined) > limit:
         joined = joined[:limit] + "..."
     return joined
+
+
+def absolute(path: str | Path) -> Path:
+    """How a message names a file: absolute, symlinks resolved, as the scenario's own
+    records hold it (its `source_file`, the files of its `extends` chain), so that every
+    message about one file names it alike however it was typed (`sc/x.yaml`, `./x.yaml`);
+    a path that cannot be resolved (a loop, a NUL byte) is made absolute as it stands."""
+    try:
+        return Path(os.path.realpath(path))
+    except (OSError, ValueError):
+        return Path(os.path.abspath(path))
 
 
 class _Null:

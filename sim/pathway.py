@@ -56,7 +56,7 @@ from pydantic import (
 )
 
 from sim.budget import DEFAULT_STUDY_LIMITS, Limits
-from sim.errors import InputError, InputWarning
+from sim.errors import InputError, InputWarning, absolute
 from sim.scenario import (
     MAX_GROWTH_FACTOR,
     MIN_DAYS,
@@ -266,20 +266,20 @@ def read_plan_file(path: str | Path, cls: type[FileT],
     try:
         spec = cls.model_validate(raw)
     except ValidationError as exc:
-        err = spec_error(exc, path)
+        err = spec_error(exc, Path(raw["source_file"]))
         if err.field in typed:   # the value came from the command line: name the option
             raise InputError(f"--{err.field}", "", err.expected, typed[err.field]) from None
         raise err from None
     base = load_scenario_via(path, "scenario", spec.scenario)
-    check_growth_markets(spec.growth, base, path)
+    check_growth_markets(spec.growth, base, Path(spec.source_file))
     return spec, base
 
 
 def load_pathway(path: str | Path, to: int | None = None,
                  samples: int | None = None) -> tuple[PathwaySpec, Scenario]:
     """Read and validate a pathway file and its base scenario (InputError naming the field)."""
-    path = Path(path)
     spec, base = read_plan_file(path, PathwaySpec, {"to": to, "samples": samples})
+    path = absolute(path)   # as every message names a file
     check_together(base, [   # the highest growth, then each expansion at full share, and all
         *growth_part(spec.growth, spec.base_year, spec.to, path),
         *((f"expansions.{i}.changes", exp.changes_at(exp.share(exp.in_service

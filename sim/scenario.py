@@ -39,7 +39,7 @@ from pydantic import (
 )
 
 from sim.components import validate_spec
-from sim.errors import InputError, InputWarning, did_you_mean
+from sim.errors import InputError, InputWarning, absolute, did_you_mean
 from sim.market.estimates import (
     apply_estimates,
     estimates_data,
@@ -778,15 +778,16 @@ def load_scenario_via(file: str | Path, field: str, name: str) -> Scenario:
     """The scenario `name` that `field` of `file` (a sweep, pathway or candidates file) names,
     relative to that file's folder; an error in it says it was read for `file: field`."""
     path = Path(file).parent / name
+    shown = absolute(file)   # as every message names a file
     if not os.path.isfile(path):
-        raise InputError(file, field, "an existing scenario file", PurePath(name))
+        raise InputError(shown, field, "an existing scenario file", PurePath(name))
     try:
         return load_scenario(path)
     except InputError as exc:
         if exc.via is not None:
             raise
         raise InputError(exc.file, exc.field, exc.expected, exc.got,
-                         via=f"{file}: {field}") from None
+                         via=f"{shown}: {field}") from None
 
 
 def uncertain_inputs(scenario: Scenario, written: dict[str, tuple[Path, str]] | None = None

@@ -203,8 +203,8 @@ def load_sweep(path: str | Path) -> SweepSpec:
     try:
         spec = SweepSpec.model_validate(raw)
     except ValidationError as exc:
-        raise validation_error(exc, Provenance(), path) from None
-    check_settings(spec, path)
+        raise validation_error(exc, Provenance(), raw["source_file"]) from None
+    check_settings(spec, raw["source_file"])
     return spec
 
 

@@ -486,3 +486,35 @@ def test_an_out_inside_another_result_is_refused(tmp_path: Path) -> None:
     # a name too long for the file system: one line, not OSError's traceback
     result = _cqsim("report", first, "-o", tmp_path / f"{'x' * 300}.html")
     assert result.exit_code == 2 and "at most 255 bytes a part" in result.stderr, result.output
+
+
+@pytest.mark.parametrize(("name", "text", "command"), [
+    # a key twice (the audit, D9), an empty file, bytes not UTF-8, a list, no file at all
+    ("dup.yaml", "name: a\nname: b\n", "validate"),
+    ("empty.yaml", "", "validate"),
+    ("latin.yaml", "name: caf\xe9\n", "validate"),       # written as Latin-1 below
+    ("list.yaml", "- a\n- b\n", "validate"),
+    ("missing.yaml", None, "validate"),
+    ("sweep.yaml", "base: s.yaml\nbogus: 1\nparameters: {grid: {demand.lot_teu: [20]}}\n",
+     "validate"),
+    ("path.yaml", "scenario: s.yaml\nbase_year: 2023\nto: 2024\nseed: true\n", "pathway"),
+    ("cands.yaml", "scenario: s.yaml\nbase_year: 2023\ndecided_from: 2023\nseed: null\n"
+     "candidates: []\n", "plan"),
+])
+def test_a_file_named_relative_is_named_by_its_absolute_path(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, text: str | None,
+        command: str) -> None:
+    """Every message names a file by its absolute path, however the user typed it: a file
+    that did not parse (a duplicate key, an empty file, ...) and a sweep's, pathway's or
+    candidates file's fields were named as typed (`dup.yaml`), the scenario's absolute."""
+    nb.write_scenario(tmp_path / "s.yaml", yaml.safe_load(nb.line_network(tmp_path).read_text()))
+    if text is not None:
+        (tmp_path / name).write_bytes(text.encode("latin-1"))
+    monkeypatch.chdir(tmp_path)
+    extra = [] if command == "validate" else ["--out", "out"]
+    result = _cqsim(command, f"./{name}", *extra)
+    assert result.exit_code == 2, (result.output, result.exception)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(
+        f"cqsim: error: {tmp_path.resolve() / name}: "), lines
+    assert not (tmp_path / "out").exists()
