@@ -495,3 +495,24 @@ def test_published_figures_show_no_interval_in_the_trade_table(one_run: Path) ->
     assert rows["total"] == fg.pm(float(trade.loc["total", "value"]),
                                   float(trade.loc["total", "ci95"]), 1)
     assert "±" in rows["total"]
+
+
+def test_charts_name_hubs_and_markets_as_their_tables_do(one_run: Path,
+                                                         tmp_path: Path) -> None:
+    """The hubs' daily chart named hubs by id (`cq_guoyuan`) and the markets chart named
+    markets by id (`asean_mainland`) where their tables name them (analyst's audit, D10)."""
+    run = RunDir.open(one_run)
+    page = write_report([one_run], tmp_path / "r.html").read_text(encoding="utf-8")
+    places = run.hub_places()
+    assert places["cq_guoyuan"].startswith("Guoyuan")
+    hubs = fg.daily_figure(run, "hubs_daily", "hub", rd.HUB_DAILY, places)
+    assert hubs is not None
+    shown = {str(t["name"]) for t in hubs["data"] if "name" in t}
+    assert shown and shown <= set(places.values()), shown - set(places.values())
+    for name in shown:   # the page draws the chart with the names of its hubs table
+        assert f'"name":{json.dumps(name)}' in page and html.escape(name) in page
+    labels = rd.market_labels(run)
+    markets = fg.market_figure(run)
+    assert markets is not None
+    axis = {str(y) for t in markets["data"] for y in t["y"]}
+    assert axis and axis <= set(labels.values()) and not axis & set(labels), axis
