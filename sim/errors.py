@@ -78,9 +78,9 @@ def describe(value: object) -> str:
         return f"a {'text' if isinstance(value, str) else 'byte string'} of {len(value)} " \
                f"characters"
     if isinstance(value, dict):
-        return f"a mapping of {len(value)} keys"
+        return f"a mapping of {plural(len(value), 'key')}"
     if isinstance(value, (list, tuple)):
-        return f"a list of {len(value)} items"
+        return f"a list of {plural(len(value), 'item')}"
     if value is None or value is NULL:
         return "nothing (null)"
     if isinstance(value, PurePath):

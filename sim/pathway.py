@@ -68,6 +68,7 @@ from sim.scenario import (
     load_scenario_via,
     read_yaml,
     run_overrides,
+    tagged_error,
 )
 from sim.specs import Spec
 from sim.trade import GOODS_TRADE
@@ -383,6 +384,8 @@ def spec_error(exc: ValidationError, path: Path) -> InputError:
         expected = "no such key (unknown field)"
     elif err["type"] == "missing":
         expected = "a value (the field is required)"
+    elif (tag := tagged_error(err, loc, got)) is not None:
+        loc, expected, got = tag
     return InputError(path, ".".join(str(p) for p in loc), expected, got)
 
 

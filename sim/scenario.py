@@ -639,6 +639,23 @@ def error_loc(err: Any) -> tuple[Any, ...]:
         and (isinstance(loc[i - 1], int) or (loc[0] in ("uncertain", "growth") and i == 2))))
 
 
+def tagged_error(err: Any, loc: tuple[Any, ...], got: Any
+                 ) -> tuple[tuple[Any, ...], str, Any] | None:
+    """(field, expected, got) of a pydantic error in a tagged union (a change's `kind`, a
+    distribution's `dist`, an outage's `shape`: TAGGED), its tag unknown or missing; None
+    for any other error. One wording for the scenario's messages and the pathway's and
+    candidates file's, where pydantic's ("Unable to extract tag using discriminator
+    _dist_kind()") reached the user."""
+    if err["type"] not in ("union_tag_invalid", "union_tag_not_found"):
+        return None
+    ctx = err.get("ctx", {})
+    key, noun, tags = TAGGED.get(ctx.get("discriminator", ""), ("kind", "a kind", ()))
+    if err["type"] == "union_tag_invalid":
+        return ((*loc, key), f"{noun}: one of {', '.join(tags)}"
+                + did_you_mean(ctx.get("tag"), tags), ctx.get("tag"))
+    return loc, f"a mapping with `{key}` ({noun}: one of {', '.join(tags)})", got
+
+
 def validation_error(exc: ValidationError, where: Provenance, default: str | Path
                      ) -> InputError:
     """The first pydantic error as an InputError naming the file that set the field and
@@ -655,16 +672,8 @@ def validation_error(exc: ValidationError, where: Provenance, default: str | Pat
             ", ".join(names)
     elif err["type"] == "extra_forbidden":
         expected = "no such key (unknown field)"   # `located` quotes no value for it
-    elif err["type"] in ("union_tag_invalid", "union_tag_not_found"):
-        ctx = err.get("ctx", {})
-        key, noun, tags = TAGGED.get(ctx.get("discriminator", ""), ("kind", "a kind", ()))
-        if err["type"] == "union_tag_invalid":
-            loc = (*loc, key)
-            expected = f"{noun}: one of {', '.join(tags)}" + did_you_mean(ctx.get("tag"), tags)
-            got = ctx.get("tag")
-        else:
-            expected = f"a mapping with `{key}` ({noun}: one of {', '.join(tags)})"
-            got = None
+    elif (tag := tagged_error(err, loc, got)) is not None:
+        loc, expected, got = tag
     file, field = where.locate(".".join(str(p) for p in loc), str(default))
     shown = len({(str(error_loc(e)), e["type"]) for e in errors})
     more = shown - (len(names) if err["type"] == "missing" else 1)

@@ -518,8 +518,8 @@ def test_a_message_quotes_a_value_as_yaml_writes_it(tmp_path: Path, field: str,
 def test_excerpts_follow_yaml() -> None:
     assert [excerpt(v) for v in (False, None, float("-inf"), float("nan"), ("a", 1))] == \
         ["false", "null", "-.inf", ".nan", "['a', 1]"]
-    # a mapping stays described: a row's whole input said nothing of the value at fault
-    assert excerpt({"a": 1}) == "a mapping of 1 keys"
+    # a mapping is described, not quoted
+    assert excerpt({"a": 1}) == "a mapping of 1 key"
 
 
 def test_an_added_service_s_id_is_printable(tmp_path: Path) -> None:

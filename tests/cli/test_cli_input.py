@@ -518,3 +518,37 @@ def test_a_file_named_relative_is_named_by_its_absolute_path(
     assert len(lines) == 1 and lines[0].startswith(
         f"cqsim: error: {tmp_path.resolve() / name}: "), lines
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("command", "text", "said"), [
+    # pydantic's words reached the user: "a valid dictionary or instance of Parameters",
+    # "a valid tuple", "Unable to extract tag using discriminator _dist_kind()"
+    ("sweep", "base: s.yaml\nparameters: []\n",
+     "parameters: expected a mapping (key: value lines), got []"),
+    ("sweep", "base: s.yaml\nparameters: {grid: {demand.lot_teu: 20}}\n",
+     "parameters.grid.demand.lot_teu: expected a list, got 20"),
+    ("pathway", "scenario: s.yaml\nbase_year: 2023\nto: 2024\nexpansions: {a: 1}\n",
+     "expansions: expected a list, got a mapping of 1 key"),
+    ("pathway", "scenario: s.yaml\nbase_year: 2023\nto: 2024\ngrowth: {eu: 3}\n",
+     "growth.eu: expected a mapping with `dist` (a distribution: one of normal"),
+    ("plan", "scenario: s.yaml\nbase_year: 2023\ndecided_from: 2023\ncandidates: [1]\n",
+     "candidates.0: expected a mapping (key: value lines), got 1"),
+    # the field was `parameters` and the value unsaid: "parameters: expected grid.x: ..."
+    ("sweep", "base: s.yaml\nparameters: {grid: {demand.lot_teu: []}}\n",
+     "parameters.grid.demand.lot_teu: expected at least one value, got []"),
+    # the value unsaid
+    ("rank", "changes: {kind: scale}\n",
+     "changes: expected a non-empty list of changes, got a mapping of 1 key"),
+])
+def test_a_malformed_study_file_says_what_was_expected_and_got(
+        tmp_path: Path, command: str, text: str, said: str) -> None:
+    base = nb.write_scenario(tmp_path / "s.yaml",
+                             yaml.safe_load(nb.line_network(tmp_path).read_text()))
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text)
+    args = [base, "--changes", bad, "--replications", "2"] if command == "rank" else [bad]
+    result = _cqsim(command, *args, "--out", tmp_path / "out")
+    assert result.exit_code == 2, (result.output, result.exception)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"cqsim: error: {bad}: {said}"), lines
+    assert not (tmp_path / "out").exists()
