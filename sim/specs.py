@@ -195,6 +195,8 @@ def expected(err: Any) -> str:
     if kind in ("float_type", "float_parsing"):
         return "a number"
     if kind == "string_type":
+        if isinstance(err.get("input"), bool):   # `description: yes` read as true
+            return "text (YAML reads yes, no, on and off unquoted as true or false: quote it)"
         return "text"
     if kind in ("dict_type", "model_type", "model_attributes_type"):
         return "a mapping (key: value lines)"   # pydantic: "a valid dictionary or instance..."

@@ -504,6 +504,8 @@ def test_excerpts_are_short_printable_and_one_line() -> None:
     ("seed", None, "got null"),                # it showed no value at all
     ("seed", [1, 2], "got [1, 2]"),            # no value either
     ("replications", float("inf"), "got .inf"),
+    ("name", True, "expected text (YAML reads yes, no, on and off unquoted as true or false: "
+                   "quote it), got true"),       # `name: yes` read as true, unexplained
 ])
 def test_a_message_quotes_a_value_as_yaml_writes_it(tmp_path: Path, field: str,
                                                     value: object, shown: str) -> None:
