@@ -245,8 +245,8 @@ def test_markets_section_shows_which_gateways_carry_each_market(one_run: Path,
             drawn[(y, direction, t["name"])] = x
     carried = markets[markets["trade_bn_cny_per_year"] > 0]
     assert len(drawn) == len(carried)
-    for r in carried.itertuples():
-        assert drawn[(r.market, r.direction, r.gateway)] == pytest.approx(
+    for r in carried.itertuples():   # a market's bars are named by its label, as its row
+        assert drawn[(r.label, r.direction, r.gateway)] == pytest.approx(
             r.trade_bn_cny_per_year)
     colours = {t["name"]: t["marker"]["color"] for t in fig["data"]}
     assert colours["east"] == mapdata.corridor_colour("east")
