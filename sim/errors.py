@@ -10,8 +10,11 @@ named and the files beside them (see docs/validation.md, "What a message may quo
 from __future__ import annotations
 
 import difflib
+import math
+import os
 from collections.abc import Callable, Iterable
 from pathlib import Path, PurePath
+from typing import Final
 
 EXCERPT_CHARS = 40   # characters of a value a message may quote
 FIELD_CHARS = 120    # characters of a field path (keys come from the user's file)
@@ -30,6 +33,36 @@ def printable(text: str, limit: int | None = None) -> str:
     return joined
 
 
+def absolute(path: str | Path) -> Path:
+    """How a message names a file: absolute, symlinks resolved, as the scenario's own
+    records hold it (its `source_file`, the files of its `extends` chain), so that every
+    message about one file names it alike however it was typed (`sc/x.yaml`, `./x.yaml`);
+    a path that cannot be resolved (a loop, a NUL byte) is made absolute as it stands."""
+    try:
+        return Path(os.path.realpath(path))
+    except (OSError, ValueError):
+        return Path(os.path.abspath(path))
+
+
+class _Null:
+    """The null a file held (YAML `null`, `~` or a key with no value), as an InputError's
+    `got`: None there means that there is no value to show."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "null"
+
+
+NULL: Final = _Null()
+
+
+def given(value: object) -> object:
+    """`value`, read from a file, as an InputError's `got`: a null becomes NULL, so the
+    message says `got null` where None would show no value at all."""
+    return NULL if value is None else value
+
+
 def plural(n: int, noun: str) -> str:
     """`1 variant`, `2 variants`, `1,000 variants`."""
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
@@ -45,10 +78,10 @@ def describe(value: object) -> str:
         return f"a {'text' if isinstance(value, str) else 'byte string'} of {len(value)} " \
                f"characters"
     if isinstance(value, dict):
-        return f"a mapping of {len(value)} keys"
+        return f"a mapping of {plural(len(value), 'key')}"
     if isinstance(value, (list, tuple)):
-        return f"a list of {len(value)} items"
-    if value is None:
+        return f"a list of {plural(len(value), 'item')}"
+    if value is None or value is NULL:
         return "nothing (null)"
     if isinstance(value, PurePath):
         return "a file path"
@@ -56,18 +89,27 @@ def describe(value: object) -> str:
 
 
 def excerpt(value: object) -> str:
-    """A short, printable rendering of a value for a message (at most ~EXCERPT_CHARS)."""
+    """A short, printable rendering of a value for a message (at most ~EXCERPT_CHARS), as
+    YAML writes it, which is how the user wrote it: `true`, `null`, `.inf`, `[1, 'a']`
+    (not Python's `True`, `None`, `inf`, `(1, 'a')`)."""
     if isinstance(value, PurePath):  # a path: its end says the most
         text = printable(str(value))
         return "'" + (text if len(text) <= EXCERPT_CHARS else "..." + text[-EXCERPT_CHARS:]) \
             + "'"
     if isinstance(value, str):
         return "'" + printable(value, EXCERPT_CHARS) + "'"
-    if isinstance(value, (bool, int, float)) or value is None:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None or value is NULL:
+        return "null"
+    if isinstance(value, float) and not math.isfinite(value):
+        return ".nan" if math.isnan(value) else ".inf" if value > 0 else "-.inf"
+    if isinstance(value, (int, float)):
         text = repr(value)
         return text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS] + "..."
-    if isinstance(value, tuple) and all(isinstance(v, (str, int, float)) for v in value):
-        return printable("(" + ", ".join(excerpt(v) for v in value) + ")", 2 * EXCERPT_CHARS)
+    if isinstance(value, (list, tuple)) and all(
+            isinstance(v, (str, int, float)) or v is None for v in value):
+        return printable("[" + ", ".join(excerpt(v) for v in value) + "]", 2 * EXCERPT_CHARS)
     if isinstance(value, (dict, list, tuple, bytes)):
         return describe(value)
     return printable(repr(value), EXCERPT_CHARS)
@@ -84,8 +126,9 @@ def did_you_mean(value: object, choices: Iterable[str]) -> str:
 class InputError(Exception):
     """Bad user input: reported as one line, exit code 2, never a traceback.
 
-    `got` is the offending value (None: none to show); `via` says how the file was reached
-    when the user did not name it (e.g. "scenarios/x.yaml: extends"); `after` names the
+    `got` is the offending value (None: none to show; a null the file held is `NULL`);
+    `via` says how the file was reached when the user did not name it (e.g.
+    "scenarios/x.yaml: extends"); `after` names the
     change that caused it ("sc/x.yaml: changes.0"), which then leads the message, so a check
     of the network made after the changes blames the change, not the base file it reads.
     """

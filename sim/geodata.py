@@ -95,8 +95,7 @@ def _spec(table: str, path: Path, i: int, feat: dict[str, Any], props: dict[str,
         if err["type"] == "extra_forbidden":
             expected = "no such attribute (unknown field)"
         field = f"{_name(feat, i)}.{loc}" if loc else _name(feat, i)
-        raise InputError(path, field, expected,
-                         None if isinstance(got, (dict, list)) else got) from None
+        raise InputError(path, field, expected, got) from None
     except ValueError as exc:  # a row of no known kind
         key = DISCRIMINATORS.get(table, "")
         raise InputError(path, f"{_name(feat, i)}.{key}", str(exc), props.get(key)) from None

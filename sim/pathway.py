@@ -58,7 +58,7 @@ from pydantic import (
 )
 
 from sim.budget import DEFAULT_STUDY_LIMITS, Limits
-from sim.errors import InputError, InputWarning
+from sim.errors import InputError, InputWarning, absolute
 from sim.scenario import (
     MAX_GROWTH_FACTOR,
     MIN_DAYS,
@@ -70,6 +70,7 @@ from sim.scenario import (
     load_scenario_via,
     read_yaml,
     run_overrides,
+    tagged_error,
 )
 from sim.specs import FieldError, Spec
 from sim.trade import GOODS_TRADE
@@ -300,20 +301,20 @@ def read_plan_file(path: str | Path, cls: type[FileT],
     try:
         spec = cls.model_validate(raw)
     except ValidationError as exc:
-        err = spec_error(exc, path)
+        err = spec_error(exc, Path(raw["source_file"]))
         if err.field in typed:   # the value came from the command line: name the option
             raise InputError(f"--{err.field}", "", err.expected, typed[err.field]) from None
         raise err from None
     base = load_scenario_via(path, "scenario", spec.scenario)
-    check_growth_markets(spec.growth, base, path)
+    check_growth_markets(spec.growth, base, Path(spec.source_file))
     return spec, base
 
 
 def load_pathway(path: str | Path, to: int | None = None,
                  samples: int | None = None) -> tuple[PathwaySpec, Scenario]:
     """Read and validate a pathway file and its base scenario (InputError naming the field)."""
-    path = Path(path)
     spec, base = read_plan_file(path, PathwaySpec, {"to": to, "samples": samples})
+    path = absolute(path)   # as every message names a file
     check_together(base, [   # the highest growth, then each expansion at full share, and all
         *growth_part(spec.growth, spec.base_year, spec.to, path),
         *((f"expansions.{i}.changes", exp.changes_at(exp.share(exp.in_service
@@ -417,8 +418,9 @@ def spec_error(exc: ValidationError, path: Path) -> InputError:
         expected = "no such key (unknown field)"
     elif err["type"] == "missing":
         expected = "a value (the field is required)"
-    return InputError(path, ".".join(str(p) for p in loc), expected,
-                      None if isinstance(got, (dict, list)) else got)
+    elif (tag := tagged_error(err, loc, got)) is not None:
+        loc, expected, got = tag
+    return InputError(path, ".".join(str(p) for p in loc), expected, got)
 
 
 def check_growth_markets(growth: dict[str, Any], base: Scenario, path: Path) -> None:

@@ -42,7 +42,7 @@ import pandas as pd
 from pydantic import Field, field_validator, model_validator
 
 from sim.budget import DEFAULT_STUDY_LIMITS, Limits
-from sim.errors import InputError, InputWarning, RunFailed
+from sim.errors import InputError, InputWarning, RunFailed, absolute
 from sim.pathway import (
     PlanFile,
     check_plan_inputs,
@@ -135,18 +135,19 @@ def load_candidates(path: str | Path, year: int | None = None
     must build on it, each and all together (else every portfolio with them fails after the
     others have run), and with `year`, on top of the markets' highest growth to that year."""
     spec, base = read_plan_file(path, CandidatesSpec)
+    path = absolute(path)   # as every message names a file
     growth = []
     if year is not None:
         if year < spec.base_year:   # the file's year and the option's: name both
             raise InputError(path, "base_year", f"a base year no later than the target year "
                              f"(--year {year}): a plan grows the base year's network to the "
                              "target year (or a later --year)", spec.base_year)
-        growth = growth_part(spec.growth, spec.base_year, year, Path(path))
+        growth = growth_part(spec.growth, spec.base_year, year, path)
     check_together(base, [*growth, *((f"candidates.{i}.changes",
                                       [c.model_dump(mode="json", exclude_none=True)
                                        for c in candidate.changes])
                                      for i, candidate in enumerate(spec.candidates))],
-                   Path(path), days=spec.days)
+                   path, days=spec.days)
     return spec, base
 
 
@@ -658,15 +659,16 @@ def run_plan(path: str | Path, out: str | Path, *, target: float, year: int,
     from sim.staging import check_work_folder
 
     spec, base = load_candidates(path, year)
+    named = absolute(path)   # as every message names a file
     chosen = options(spec, year)
     if not any(chosen.values()):   # only the empty portfolio: nothing to plan
         quickest = min(math.ceil(c.lead_time_years) for c in spec.candidates)
         if year - quickest < spec.base_year:   # no decision year from the base year would do
-            raise InputError("--year", "", f"a year by which some candidate of {path} can be "
+            raise InputError("--year", "", f"a year by which some candidate of {named} can be "
                              f"in service (decided_from {spec.decided_from} + the quickest "
                              f"candidate's {quickest} year(s): {spec.decided_from + quickest} "
                              "or later)", year)
-        raise InputError(path, "decided_from", f"a year that leaves some candidate buildable "
+        raise InputError(named, "decided_from", f"a year that leaves some candidate buildable "
                          f"by {year} (decided_from + lead time <= {year}; the quickest "
                          f"candidate takes {quickest} year(s), so at most {year - quickest}; "
                          f"or a later --year, from {spec.decided_from + quickest})",
@@ -675,7 +677,7 @@ def run_plan(path: str | Path, out: str | Path, *, target: float, year: int,
     check_study(base, pool * first + confirm, workers or os.cpu_count() or 1, limits,
                 spec.source_file, f"plan of at least {pool * first + confirm:,} runs "
                 f"({pool:,} portfolios x --first {first}, + --confirm {confirm})")
-    late = [f"{path}: candidates.{i}.lead_time_years: {c.name} cannot be in service by {year} "
+    late = [f"{named}: candidates.{i}.lead_time_years: {c.name} cannot be in service by {year} "
             f"(decided from {spec.decided_from}, {c.lead_time_years:g} years to build): left "
             "out of every portfolio"
             for i, c in enumerate(spec.candidates) if not chosen[c.name]]

@@ -13,7 +13,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from sim.compare import Comparison, compare
-from sim.errors import InputError
+from sim.errors import InputError, given
 from sim.kpis import TOTAL, kpi
 from sim.network import Plan, build
 from sim.scenario import (
@@ -41,11 +41,12 @@ def candidate(base: Scenario, path: str | Path, name: str | None = None) -> Scen
         return with_overrides(scenario, name=name) if name else scenario
     unknown = set(raw) - {"name", "description", "changes"}
     if unknown:
-        raise InputError(path, str(sorted(map(str, unknown))[0]),
+        raise InputError(resolved, str(sorted(map(str, unknown))[0]),
                          "a changes file (name, description, changes) or a scenario with "
                          "extends")
     if not isinstance(raw.get("changes"), list) or not raw["changes"]:
-        raise InputError(path, "changes", "a non-empty list of changes")
+        raise InputError(resolved, "changes", "a non-empty list of changes",
+                         given(raw.get("changes")))
     data = base.model_dump(mode="json")
     data["changes"] = list(data.get("changes") or []) + raw["changes"]
     # as written, so the schema checks them as it checks a scenario's (a list was made text)

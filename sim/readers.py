@@ -3,8 +3,9 @@
 Each reader checks the path (exists, a regular file, no symlink loop, not too big), decodes
 and parses with limits on nesting depth and size, and turns every failure into one
 `InputError` naming the file (or, for a file the user did not name, the file and field that
-led to it: `via`). Nothing here builds a model: the readers hand plain Python data to the
-schema (`sim.scenario`, `sim.geodata`, `sim.sweep`, `sim.calibration`).
+led to it: `via`) by its absolute path, as every message names a file (`sim.errors.absolute`:
+`x.yaml` and `./x.yaml` are one file). Nothing here builds a model: the readers hand plain
+Python data to the schema (`sim.scenario`, `sim.geodata`, `sim.sweep`, `sim.calibration`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from sim.errors import InputError
+from sim.errors import InputError, absolute
 
 MAX_YAML_BYTES = 5_000_000     # a scenario is ~30 kB; sweep and candidate files are smaller
 MAX_JSON_BYTES = 50_000_000    # the shipped geodata is ~40 kB; detailed link geometry fits
@@ -45,7 +46,7 @@ def _refused(path: Path, expected: str, ref: tuple[str, str] | None, got: object
             except ValueError:
                 got = PurePath(path)
         return InputError(ref[0], ref[1], expected, got)
-    return InputError(path, "", expected, got)
+    return InputError(absolute(path), "", expected, got)
 
 
 def read_bytes(path: str | Path, what: str, limit: int,
@@ -281,12 +282,11 @@ def read_yaml_file(path: str | Path, what: str = "scenario file",
     (and, for a file reached through `ref` = (file, field), that file and field)."""
     via = f"{ref[0]}: {ref[1]}" if ref else None
     resolved, data = read_bytes(path, what, MAX_YAML_BYTES, ref)
-    shown = Path(path) if ref is None else resolved
-    doc = parse_yaml(shown, decode_text(shown, data, via), via)
+    doc = parse_yaml(resolved, decode_text(resolved, data, via), via)
     if not isinstance(doc, dict):
         kind = {type(None): "nothing (an empty file, or comments only)", list: "a list",
                 str: "a text", bool: "true or false"}.get(type(doc), "a number")
-        raise InputError(shown, "", f"a YAML mapping at the top level (key: value lines); "
+        raise InputError(resolved, "", f"a YAML mapping at the top level (key: value lines); "
                                     f"found {kind}", via=via)
     return resolved, doc
 
@@ -332,7 +332,6 @@ def read_json(path: str | Path, what: str, ref: tuple[str, str] | None = None) -
     """Parse a JSON file (at most MAX_DEPTH levels deep); InputError on any failure."""
     via = f"{ref[0]}: {ref[1]}" if ref else None
     resolved, data = read_bytes(path, what, MAX_JSON_BYTES, ref)
-    resolved = Path(path) if ref is None else Path(path).absolute()
     text = decode_text(resolved, data, via)
     try:
         doc = json.loads(text, object_pairs_hook=_once)
@@ -376,36 +375,35 @@ def read_csv(path: str | Path, columns: tuple[str, ...], what: str = "CSV file",
     line is where the row starts in the file (a quoted cell may span lines)."""
     via = f"{ref[0]}: {ref[1]}" if ref else None
     resolved, data = read_bytes(path, what, MAX_CSV_BYTES, ref)
-    shown = Path(path) if ref is None else resolved
-    text = decode_text(shown, data, via)
+    text = decode_text(resolved, data, via)
     try:
         reader = csv.DictReader(io.StringIO(text, newline=""))
         header = reader.fieldnames or []
         if not header:
-            raise InputError(shown, "header", f"a header row ({', '.join(columns)}); the file "
+            raise InputError(resolved, "header", f"a header row ({', '.join(columns)}); the file "
                              "is empty", via=via)
         twice = sorted({c for c in header if header.count(c) > 1})
         if twice:   # DictReader keeps the last of them: a second value column won silently
-            raise InputError(shown, "header", f"each column once ({', '.join(twice)} more "
+            raise InputError(resolved, "header", f"each column once ({', '.join(twice)} more "
                              "than once)", via=via)
         missing = [c for c in columns if c not in header]
         if missing:
-            raise InputError(shown, "header", f"columns {', '.join(columns)} (missing: "
+            raise InputError(resolved, "header", f"columns {', '.join(columns)} (missing: "
                              f"{', '.join(missing)})", via=via)
         rows = []
         for row in reader:
             line = reader.line_num - sum(str(v).count("\n") for v in row.values()
                                          if isinstance(v, str))
             if None in row:
-                raise InputError(shown, f"line {line}", f"at most {len(header)} values "
+                raise InputError(resolved, f"line {line}", f"at most {len(header)} values "
                                  "(one per column of the header)", via=via)
             if any(v is None for v in row.values()):
-                raise InputError(shown, f"line {line}", f"{len(header)} values (one per "
+                raise InputError(resolved, f"line {line}", f"{len(header)} values (one per "
                                  "column of the header)", via=via)
             rows.append((line, row))
         return rows
     except csv.Error as exc:
-        raise InputError(shown, f"line {reader.line_num}", f"valid CSV ({exc})", via=via) \
+        raise InputError(resolved, f"line {reader.line_num}", f"valid CSV ({exc})", via=via) \
             from None
 
 

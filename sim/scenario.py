@@ -39,7 +39,7 @@ from pydantic import (
 )
 
 from sim.components import validate_spec
-from sim.errors import InputError, InputWarning, did_you_mean
+from sim.errors import InputError, InputWarning, absolute, did_you_mean
 from sim.market.estimates import (
     apply_estimates,
     estimates_data,
@@ -639,6 +639,23 @@ def error_loc(err: Any) -> tuple[Any, ...]:
         and (isinstance(loc[i - 1], int) or (loc[0] in ("uncertain", "growth") and i == 2))))
 
 
+def tagged_error(err: Any, loc: tuple[Any, ...], got: Any
+                 ) -> tuple[tuple[Any, ...], str, Any] | None:
+    """(field, expected, got) of a pydantic error in a tagged union (a change's `kind`, a
+    distribution's `dist`, an outage's `shape`: TAGGED), its tag unknown or missing; None
+    for any other error. One wording for the scenario's messages and the pathway's and
+    candidates file's, where pydantic's ("Unable to extract tag using discriminator
+    _dist_kind()") reached the user."""
+    if err["type"] not in ("union_tag_invalid", "union_tag_not_found"):
+        return None
+    ctx = err.get("ctx", {})
+    key, noun, tags = TAGGED.get(ctx.get("discriminator", ""), ("kind", "a kind", ()))
+    if err["type"] == "union_tag_invalid":
+        return ((*loc, key), f"{noun}: one of {', '.join(tags)}"
+                + did_you_mean(ctx.get("tag"), tags), ctx.get("tag"))
+    return loc, f"a mapping with `{key}` ({noun}: one of {', '.join(tags)})", got
+
+
 def validation_error(exc: ValidationError, where: Provenance, default: str | Path
                      ) -> InputError:
     """The first pydantic error as an InputError naming the file that set the field and
@@ -655,18 +672,8 @@ def validation_error(exc: ValidationError, where: Provenance, default: str | Pat
             ", ".join(names)
     elif err["type"] == "extra_forbidden":
         expected = "no such key (unknown field)"   # `located` quotes no value for it
-    elif err["type"] in ("union_tag_invalid", "union_tag_not_found"):
-        ctx = err.get("ctx", {})
-        key, noun, tags = TAGGED.get(ctx.get("discriminator", ""), ("kind", "a kind", ()))
-        if err["type"] == "union_tag_invalid":
-            loc = (*loc, key)
-            expected = f"{noun}: one of {', '.join(tags)}" + did_you_mean(ctx.get("tag"), tags)
-            got = ctx.get("tag")
-        else:
-            expected = f"a mapping with `{key}` ({noun}: one of {', '.join(tags)})"
-            got = None
-    if isinstance(got, (dict, list)):
-        got = None
+    elif (tag := tagged_error(err, loc, got)) is not None:
+        loc, expected, got = tag
     file, field = where.locate(".".join(str(p) for p in loc), str(default))
     shown = len({(str(error_loc(e)), e["type"]) for e in errors})
     more = shown - (len(names) if err["type"] == "missing" else 1)
@@ -780,15 +787,16 @@ def load_scenario_via(file: str | Path, field: str, name: str) -> Scenario:
     """The scenario `name` that `field` of `file` (a sweep, pathway or candidates file) names,
     relative to that file's folder; an error in it says it was read for `file: field`."""
     path = Path(file).parent / name
+    shown = absolute(file)   # as every message names a file
     if not os.path.isfile(path):
-        raise InputError(file, field, "an existing scenario file", PurePath(name))
+        raise InputError(shown, field, "an existing scenario file", PurePath(name))
     try:
         return load_scenario(path)
     except InputError as exc:
         if exc.via is not None:
             raise
         raise InputError(exc.file, exc.field, exc.expected, exc.got,
-                         via=f"{file}: {field}") from None
+                         via=f"{shown}: {field}") from None
 
 
 def uncertain_inputs(scenario: Scenario, written: dict[str, tuple[Path, str]] | None = None

@@ -30,6 +30,7 @@ from pydantic import (
     model_validator,
 )
 
+from sim.errors import given
 from sim.units import DAYS_PER_YEAR, HOURS_PER_DAY, HOURS_PER_WEEK, HOURS_PER_YEAR, WEEKS_PER_YEAR
 
 Mode = Literal["rail", "river", "sea", "road", "air"]
@@ -150,12 +151,17 @@ class FieldError(ValueError):
 def located(err: Any, loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], Any]:
     """A pydantic error's field and the value got there. A model check's FieldError adds the
     field it found wrong (`changes.0` -> `changes.0.end_day`) and that field's value; a
-    missing field or an unknown key has no value to quote. One home for the scenario, the
+    missing field or an unknown key has no value to quote, nor has a row's check (its input
+    the whole mapping), but a mapping where a list or number belongs is quoted as one; a
+    null is NULL (`got null`). One home for the scenario, the
     pathway/candidates and the geodata messages, so each names the field and the value."""
     problem = (err.get("ctx") or {}).get("error")
     if isinstance(problem, FieldError):
-        return (*loc, problem.field), problem.got
-    return loc, None if err["type"] in ("missing", "extra_forbidden") else err.get("input")
+        return (*loc, problem.field), given(problem.got)
+    if err["type"] in ("missing", "extra_forbidden") or (
+            isinstance(err.get("input"), dict) and not err["type"].endswith("_type")):
+        return loc, None     # no value, or a row's whole mapping ("a mapping of 12 keys")
+    return loc, given(err.get("input"))
 
 
 def window_end_after_start(start_day: float, end_day: float) -> None:
@@ -189,7 +195,13 @@ def expected(err: Any) -> str:
     if kind in ("float_type", "float_parsing"):
         return "a number"
     if kind == "string_type":
+        if isinstance(err.get("input"), bool):   # `description: yes` read as true
+            return "text (YAML reads yes, no, on and off unquoted as true or false: quote it)"
         return "text"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return "a mapping (key: value lines)"   # pydantic: "a valid dictionary or instance..."
+    if kind in ("list_type", "tuple_type"):
+        return "a list"                          # pydantic: "a valid tuple" (a Python type)
     if kind == "string_too_short":         # pydantic: "String should have at least 1..."
         low = ctx.get("min_length")
         return f"text of at least {low} character{'s' if low != 1 else ''}"

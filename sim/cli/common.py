@@ -21,6 +21,7 @@ from sim.budget import (
     Limits,
     parse_size,
 )
+from sim.errors import absolute
 
 if TYPE_CHECKING:
     from sim.boundary import Admitted
@@ -42,10 +43,7 @@ class InputPath(click.Path):
 
 
 def _real(path: str | Path) -> str:
-    try:
-        return os.path.realpath(path)
-    except (OSError, ValueError):
-        return os.path.abspath(path)
+    return str(absolute(path))
 
 
 def quote_policy(named: list[Path]) -> Callable[[str], bool]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -495,10 +496,12 @@ def trade_figure(runs: list[rd.RunDir], refs: dict[str, tuple[float, str]]) -> F
                "font": {"size": 14}}, legend={"orientation": "v", "x": 1.02, "y": 1})}
 
 
-def daily_figure(run: rd.RunDir, name: str, key: str,
-                 measures: dict[str, tuple[str, str]]) -> Fig | None:
+def daily_figure(run: rd.RunDir, name: str, key: str, measures: dict[str, tuple[str, str]],
+                 names: Mapping[str, str] | None = None) -> Fig | None:
     """Daily congestion series (`locks_daily` / `hubs_daily`): one panel per measure, one
-    line per entity (and direction), mean with 95% CI band."""
+    line per entity (and direction), mean with 95% CI band; an entity is named as `names`
+    says (as its table names it: `RunDir.hub_places`), else by its id."""
+    names = names or {}
     table = run.table(name)
     present = [m for m in measures if m in table.columns]
     if table.empty or not present:
@@ -513,7 +516,8 @@ def daily_figure(run: rd.RunDir, name: str, key: str,
     n = len(present)
     for p, col in enumerate(present):
         for g, (ident, sub) in enumerate(table.groupby(groups, sort=False)):
-            label = " ".join(map(str, ident if isinstance(ident, tuple) else (ident,)))
+            parts = [str(p) for p in (ident if isinstance(ident, tuple) else (ident,))]
+            label = " ".join([names.get(parts[0], parts[0]), *parts[1:]])
             sub = sub.sort_values("day")
             ci = sub[col + rd.CI] if col + rd.CI in sub.columns else pd.Series(np.nan,
                                                                                sub.index)
@@ -560,11 +564,13 @@ def delta_figure(deltas: pd.DataFrame, k: KPI) -> Fig:
 def market_figure(run: rd.RunDir) -> Fig | None:
     """Chongqing's trade with each market by gateway (markets.csv), bn CNY per year: stacked
     horizontal bars, exports and imports side by side, the largest market on top; gateways
-    in their channels' colours; hover: trade, TEU/yr and share of the market's trade ± CI."""
+    in their channels' colours; hover: trade, TEU/yr and share of the market's trade ± CI.
+    Markets are named by their labels, as the table of markets names them (by id without)."""
     table = run.table("markets")
     if table.empty or not {"market", "direction", "gateway"} <= set(table.columns):
         return None
-    markets = rd.by_trade(table, "market")
+    labels = rd.market_labels(run)
+    markets = [labels.get(m, m) for m in rd.by_trade(table, "market")]
     gateways = rd.by_trade(table, "gateway")
     colours = mapdata.gateway_colours(gateways)
     directions = [d for d in ("export", "import") if d in set(table["direction"])] or \
@@ -586,7 +592,8 @@ def market_figure(run: rd.RunDir) -> Fig | None:
                 continue
             traces.append({
                 "type": "bar", "orientation": "h", "x": sub["_v"].tolist(),
-                "y": sub["market"].astype(str).tolist(), "name": g, "legendgroup": g,
+                "y": [labels.get(m, m) for m in sub["market"].astype(str)], "name": g,
+                "legendgroup": g,
                 "showlegend": not any(t["legendgroup"] == g for t in traces),
                 "marker": {"color": colours[g]}, "xaxis": f"x{p + 1 if p else ''}",
                 "meta": f"{html.escape(direction)} via {html.escape(g)}",

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim import kpis, mapdata
+from sim import kpis
 from sim.engine.model import TOLERANCE_TEU
 from sim.report import deltas as dl
 from sim.report import figures as fg
@@ -501,7 +501,7 @@ def congestion(page: Page, run: rd.RunDir) -> None:
     """Locks and hubs: daily queues when the run wrote them, and the summary tables."""
     page.add("<h2>Locks and hubs</h2>")
     page.figure(fg.daily_figure(run, "locks_daily", "lock", rd.LOCK_DAILY))
-    page.figure(fg.daily_figure(run, "hubs_daily", "hub", rd.HUB_DAILY))
+    page.figure(fg.daily_figure(run, "hubs_daily", "hub", rd.HUB_DAILY, run.hub_places()))
     if not (run.has("locks_daily") or run.has("hubs_daily")):
         page.add("<div class='note'>This run wrote no daily queue series (locks_daily.csv, "
                  "hubs_daily.csv); the tables give the means over the statistics period and "
@@ -512,10 +512,8 @@ def congestion(page: Page, run: rd.RunDir) -> None:
                                                   rd.LOCK_MEASURES))
     hubs = run.table("hubs")
     if not hubs.empty:
-        zh = run.names_zh()
-        places = [mapdata.short_name(str(h), str(n)) + (f" {zh[h]}" if h in zh else "")
-                  for h, n in zip(hubs["hub"], hubs["name"], strict=True)]
-        busiest = hubs.assign(place=places)
+        places = run.hub_places()
+        busiest = hubs.assign(place=[places[str(h)] for h in hubs["hub"]])
         busiest = busiest.sort_values("utilization", ascending=False)
         column = rd.HUB_DIVERTED.column(busiest)
         diverted = column is not None and bool((busiest[column] > 0).any())

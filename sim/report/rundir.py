@@ -370,6 +370,19 @@ class RunDir:
                 hubs["name_zh"] = hubs["hub"].map(names)
         return links, hubs
 
+    def hub_places(self) -> dict[str, str]:
+        """Hub id -> the name the report gives it: the place ("Alashankou", from hubs.csv's
+        name), with its Chinese name when the geodata has one. One naming for the hubs
+        table and the hubs' daily chart, which named them by id (`cq_guoyuan`)."""
+        from sim.mapdata import short_name
+
+        hubs = self.table("hubs")
+        if hubs.empty:
+            return {}
+        zh = self.names_zh()
+        return {str(h): short_name(str(h), str(n)) + (f" {zh[str(h)]}" if str(h) in zh else "")
+                for h, n in zip(hubs["hub"], hubs["name"], strict=True)}
+
     def names_zh(self) -> dict[str, str]:
         """Hub id -> Chinese name from the run's geodata/hubs.geojson (empty if none)."""
         file = self.geodata / "hubs.geojson" if self.geodata else None

@@ -24,7 +24,7 @@ from sim.scenario import (
     read_yaml,
     validation_error,
 )
-from sim.specs import Spec
+from sim.specs import FieldError, Spec
 
 
 def _finite(value: Any) -> Any:
@@ -105,10 +105,10 @@ class Parameters(Spec):
         check_not_run_setting(self.names)
         if self.grid is not None:
             if not self.grid:
-                raise ValueError("grid needs at least one parameter")
+                raise FieldError("grid", "at least one parameter", self.grid)
             for path, values in self.grid.items():
                 if not values:
-                    raise ValueError(f"grid.{path}: at least one value")
+                    raise FieldError(f"grid.{path}", "at least one value", values)
                 if len({_key(v) for v in values}) < len(values):
                     raise ValueError(f"grid.{path}: distinct values (a value twice runs the "
                                      "same variant twice)")
@@ -203,8 +203,8 @@ def load_sweep(path: str | Path) -> SweepSpec:
     try:
         spec = SweepSpec.model_validate(raw)
     except ValidationError as exc:
-        raise validation_error(exc, Provenance(), path) from None
-    check_settings(spec, path)
+        raise validation_error(exc, Provenance(), raw["source_file"]) from None
+    check_settings(spec, raw["source_file"])
     return spec
 
 

@@ -499,6 +499,31 @@ def test_excerpts_are_short_printable_and_one_line() -> None:
     assert hidden.message(quote=lambda _: False).endswith("got a file path")
 
 
+@pytest.mark.parametrize(("field", "value", "shown"), [
+    ("replications", True, "got true"),        # it read `got True`, Python's spelling
+    ("seed", None, "got null"),                # it showed no value at all
+    ("seed", [1, 2], "got [1, 2]"),            # no value either
+    ("replications", float("inf"), "got .inf"),
+    ("name", True, "expected text (YAML reads yes, no, on and off unquoted as true or false: "
+                   "quote it), got true"),       # `name: yes` read as true, unexplained
+])
+def test_a_message_quotes_a_value_as_yaml_writes_it(tmp_path: Path, field: str,
+                                                    value: object, shown: str) -> None:
+    """The value a message quotes reads as the user wrote it in YAML, not as Python's repr
+    (`True`, `None`, `inf`), and a null or a list is quoted rather than dropped."""
+    doc = _doc(tmp_path)
+    doc[field] = value
+    err = _error(_write(tmp_path, doc))
+    assert err.field == field and str(err).endswith(shown), str(err)
+
+
+def test_excerpts_follow_yaml() -> None:
+    assert [excerpt(v) for v in (False, None, float("-inf"), float("nan"), ("a", 1))] == \
+        ["false", "null", "-.inf", ".nan", "['a', 1]"]
+    # a mapping is described, not quoted
+    assert excerpt({"a": 1}) == "a mapping of 1 key"
+
+
 def test_an_added_service_s_id_is_printable(tmp_path: Path) -> None:
     """An id titles tables and the console, as a name does: an escape character in an
     `add_service` id was accepted (a name's was refused)."""

@@ -486,3 +486,69 @@ def test_an_out_inside_another_result_is_refused(tmp_path: Path) -> None:
     # a name too long for the file system: one line, not OSError's traceback
     result = _cqsim("report", first, "-o", tmp_path / f"{'x' * 300}.html")
     assert result.exit_code == 2 and "at most 255 bytes a part" in result.stderr, result.output
+
+
+@pytest.mark.parametrize(("name", "text", "command"), [
+    # a key twice (the audit, D9), an empty file, bytes not UTF-8, a list, no file at all
+    ("dup.yaml", "name: a\nname: b\n", "validate"),
+    ("empty.yaml", "", "validate"),
+    ("latin.yaml", "name: caf\xe9\n", "validate"),       # written as Latin-1 below
+    ("list.yaml", "- a\n- b\n", "validate"),
+    ("missing.yaml", None, "validate"),
+    ("sweep.yaml", "base: s.yaml\nbogus: 1\nparameters: {grid: {demand.lot_teu: [20]}}\n",
+     "validate"),
+    ("path.yaml", "scenario: s.yaml\nbase_year: 2023\nto: 2024\nseed: true\n", "pathway"),
+    ("cands.yaml", "scenario: s.yaml\nbase_year: 2023\ndecided_from: 2023\nseed: null\n"
+     "candidates: []\n", "plan"),
+])
+def test_a_file_named_relative_is_named_by_its_absolute_path(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, text: str | None,
+        command: str) -> None:
+    """Every message names a file by its absolute path, however the user typed it: a file
+    that did not parse (a duplicate key, an empty file, ...) and a sweep's, pathway's or
+    candidates file's fields were named as typed (`dup.yaml`), the scenario's absolute."""
+    nb.write_scenario(tmp_path / "s.yaml", yaml.safe_load(nb.line_network(tmp_path).read_text()))
+    if text is not None:
+        (tmp_path / name).write_bytes(text.encode("latin-1"))
+    monkeypatch.chdir(tmp_path)
+    extra = [] if command == "validate" else ["--out", "out"]
+    result = _cqsim(command, f"./{name}", *extra)
+    assert result.exit_code == 2, (result.output, result.exception)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(
+        f"cqsim: error: {tmp_path.resolve() / name}: "), lines
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("command", "text", "said"), [
+    # pydantic's words reached the user: "a valid dictionary or instance of Parameters",
+    # "a valid tuple", "Unable to extract tag using discriminator _dist_kind()"
+    ("sweep", "base: s.yaml\nparameters: []\n",
+     "parameters: expected a mapping (key: value lines), got []"),
+    ("sweep", "base: s.yaml\nparameters: {grid: {demand.lot_teu: 20}}\n",
+     "parameters.grid.demand.lot_teu: expected a list, got 20"),
+    ("pathway", "scenario: s.yaml\nbase_year: 2023\nto: 2024\nexpansions: {a: 1}\n",
+     "expansions: expected a list, got a mapping of 1 key"),
+    ("pathway", "scenario: s.yaml\nbase_year: 2023\nto: 2024\ngrowth: {eu: 3}\n",
+     "growth.eu: expected a mapping with `dist` (a distribution: one of normal"),
+    ("plan", "scenario: s.yaml\nbase_year: 2023\ndecided_from: 2023\ncandidates: [1]\n",
+     "candidates.0: expected a mapping (key: value lines), got 1"),
+    # the field was `parameters` and the value unsaid: "parameters: expected grid.x: ..."
+    ("sweep", "base: s.yaml\nparameters: {grid: {demand.lot_teu: []}}\n",
+     "parameters.grid.demand.lot_teu: expected at least one value, got []"),
+    # the value unsaid
+    ("rank", "changes: {kind: scale}\n",
+     "changes: expected a non-empty list of changes, got a mapping of 1 key"),
+])
+def test_a_malformed_study_file_says_what_was_expected_and_got(
+        tmp_path: Path, command: str, text: str, said: str) -> None:
+    base = nb.write_scenario(tmp_path / "s.yaml",
+                             yaml.safe_load(nb.line_network(tmp_path).read_text()))
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text)
+    args = [base, "--changes", bad, "--replications", "2"] if command == "rank" else [bad]
+    result = _cqsim(command, *args, "--out", tmp_path / "out")
+    assert result.exit_code == 2, (result.output, result.exception)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"cqsim: error: {bad}: {said}"), lines
+    assert not (tmp_path / "out").exists()

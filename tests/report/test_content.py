@@ -245,8 +245,8 @@ def test_markets_section_shows_which_gateways_carry_each_market(one_run: Path,
             drawn[(y, direction, t["name"])] = x
     carried = markets[markets["trade_bn_cny_per_year"] > 0]
     assert len(drawn) == len(carried)
-    for r in carried.itertuples():
-        assert drawn[(r.market, r.direction, r.gateway)] == pytest.approx(
+    for r in carried.itertuples():   # a market's bars are named by its label, as its row
+        assert drawn[(r.label, r.direction, r.gateway)] == pytest.approx(
             r.trade_bn_cny_per_year)
     colours = {t["name"]: t["marker"]["color"] for t in fig["data"]}
     assert colours["east"] == mapdata.corridor_colour("east")
@@ -513,3 +513,24 @@ def test_hubs_table_shows_boxes_gone_elsewhere_only_where_a_hub_shut(one_run: Pa
     page = write_report([run]).read_text(encoding="utf-8")
     assert "background gone elsewhere (wait too long)" in page
     assert "their boxes went elsewhere" in page and "1,234,567" in page
+
+
+def test_charts_name_hubs_and_markets_as_their_tables_do(one_run: Path,
+                                                         tmp_path: Path) -> None:
+    """The hubs' daily chart named hubs by id (`cq_guoyuan`) and the markets chart named
+    markets by id (`asean_mainland`) where their tables name them (analyst's audit, D10)."""
+    run = RunDir.open(one_run)
+    page = write_report([one_run], tmp_path / "r.html").read_text(encoding="utf-8")
+    places = run.hub_places()
+    assert places["cq_guoyuan"].startswith("Guoyuan")
+    hubs = fg.daily_figure(run, "hubs_daily", "hub", rd.HUB_DAILY, places)
+    assert hubs is not None
+    shown = {str(t["name"]) for t in hubs["data"] if "name" in t}
+    assert shown and shown <= set(places.values()), shown - set(places.values())
+    for name in shown:   # the page draws the chart with the names of its hubs table
+        assert f'"name":{json.dumps(name)}' in page and html.escape(name) in page
+    labels = rd.market_labels(run)
+    markets = fg.market_figure(run)
+    assert markets is not None
+    axis = {str(y) for t in markets["data"] for y in t["y"]}
+    assert axis and axis <= set(labels.values()) and not axis & set(labels), axis
