@@ -712,8 +712,9 @@ class LockOperation(Spec):
 
 
 class EmissionFactor(Spec):
-    """CO2e per tonne-km of one mode, as its source gives it (baseline.yaml: UK and EU averages,
-    whose scope, tank or well to wheel, the model does not claim)."""
+    """CO2e per tonne-km of one mode, as its source gives it (baseline.yaml: China's for rail and
+    road, the 1520 mm network's folded into rail, international averages for ships and planes,
+    a European one for the river; their scopes differ and the model claims none)."""
 
     g_per_tkm: float = Field(ge=0, le=1e5)
     source: str = Field(min_length=1)
