@@ -344,7 +344,9 @@ class Hub(Component):
         return opens - now + self.waiting_teu / (self.positions() * self._rate * factor)
 
     def divert_background(self, teu: float) -> None:
-        """A background job goes elsewhere: counted, never handled here."""
+        """A background job goes elsewhere: counted, never handled here. It draws no dwell,
+        so the hub's later background dwells shift against a variant where it waited (the
+        arrivals and directions do not: `Background` draws them either way)."""
         self.stats.background_diverted_teu += teu
 
     def receive_background(self, teu: float, outbound: bool) -> None:

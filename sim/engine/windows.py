@@ -24,7 +24,8 @@ def factor_at(windows: tuple[Window, ...], t: float) -> tuple[float, float]:
 
 def reopens_at(windows: tuple[Window, ...], t: float) -> float:
     """The first hour from t at which the capacity factor is above 0 (t itself if it is;
-    infinity if never): back-to-back closures read as one."""
+    infinity if never): back-to-back closures read as one, closures with any open gap
+    between them as two."""
     factor, until = factor_at(windows, t)
     while factor <= 0 and until != float("inf"):
         t = until
