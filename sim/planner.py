@@ -106,8 +106,10 @@ class Candidate(Spec):
         return ramp_share(self.ramp_up, in_service, year)
 
     def cost(self, in_service: int, year: int) -> float:
-        """Capital plus operating cost of every year in service up to `year`, CNY."""
-        return self.capital_cny + self.operating_cny_per_year * max(0, year - in_service + 1)
+        """Capital plus operating cost of every year in service up to `year`, CNY, each
+        year's at its ramp-up share: half the trains in a first year cost half."""
+        years = sum(self.share(in_service, y) for y in range(in_service, year + 1))
+        return self.capital_cny + self.operating_cny_per_year * years
 
 
 class CandidatesSpec(PlanFile):

@@ -176,6 +176,15 @@ def test_in_service_options_follow_lead_time_and_ramp_up() -> None:
     assert portfolio_cost(spec, (("quick", 2025),), 2025) == pytest.approx(1e9 + 1e8)
 
 
+def test_a_ramped_year_costs_its_share_of_the_operating_cost() -> None:
+    """Half the trains in their first year cost half a year's running (review of the
+    ramp-ups: a full year was charged, so the earlier in-service year looked dearer)."""
+    spec = synthetic_spec([candidate("ramp", 1e9, lead=0, operating_cny_per_year=2e8,
+                                     ramp_up=[0.5, 1.0])])
+    assert portfolio_cost(spec, (("ramp", 2025),), 2025) == pytest.approx(1e9 + 0.5 * 2e8)
+    assert portfolio_cost(spec, (("ramp", 2024),), 2025) == pytest.approx(1e9 + 1.5 * 2e8)
+
+
 def test_clopper_pearson() -> None:
     low, high = clopper_pearson(0, 10, 0.05)
     assert low == 0 and high == pytest.approx(0.3085, abs=1e-3)
