@@ -123,8 +123,15 @@ def did_you_mean(value: object, choices: Iterable[str]) -> str:
     return f" (did you mean {excerpt(close[0])}?)" if close else ""
 
 
+def _names_a_file(file: str | Path) -> bool:
+    """Whether an InputError's `file` is a file's path (named absolute, as every message
+    names a file) rather than an option (`--out`) or a command."""
+    return isinstance(file, Path) or (not str(file).startswith("-") and os.path.exists(file))
+
+
 class InputError(Exception):
-    """Bad user input: reported as one line, exit code 2, never a traceback.
+    """Bad user input: reported as one line, exit code 2, never a traceback. A `file`
+    that is a path is named absolute, however it was typed.
 
     `got` is the offending value (None: none to show; a null the file held is `NULL`);
     `via` says how the file was reached when the user did not name it (e.g.
@@ -135,7 +142,7 @@ class InputError(Exception):
 
     def __init__(self, file: str | Path, field: str, expected: str, got: object = None,
                  *, via: str | None = None, after: str | None = None) -> None:
-        self.file = str(file)
+        self.file = str(absolute(file)) if _names_a_file(file) else str(file)
         self.field = field
         self.expected = expected
         self.got = got

@@ -690,9 +690,10 @@ def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
                              f"{what or 'they were run with other options'}; use another "
                              "--out, or resume with theirs)")
     horizon = study_horizon(base, spec.days)
-    said = [t for t in (no_warmup_note(base, spec.days, path),
-                        part_year_note(base, spec.days, path)) if t]
-    for text in [*out_of_time(spec, path), *said]:   # once all is checked
+    named = absolute(path)      # as every message names a file
+    said = [t for t in (no_warmup_note(base, spec.days, named),
+                        part_year_note(base, spec.days, named)) if t]
+    for text in [*out_of_time(spec, named), *said]:   # once all is checked
         warnings.warn(InputWarning(text), stacklevel=2)
     parts.mkdir(parents=True, exist_ok=True)
     tasks = [PathTask(f"s{k:03d}", k, rates, spec, base, years)

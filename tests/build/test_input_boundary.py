@@ -732,3 +732,14 @@ def test_yaml_11_octal_and_base_60_numbers_are_refused(tmp_path: Path, text: str
     assert parse_yaml(tmp_path / "s.yaml", 'a: 0\nb: 0.5\nc: 10\nd: 1.0e+03\ne: "1:30"\n'
                       'f: 00.5\n') == {"a": 0, "b": 0.5, "c": 10, "d": 1000.0, "e": "1:30",
                                        "f": 0.5}
+
+
+def test_an_input_error_names_a_file_absolute_and_an_option_as_typed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One home for how a message names a file: a path (typed relative, existing or a Path)
+    reads absolute; an option such as --out reads as typed."""
+    (tmp_path / "x.yaml").write_text("a: 1\n")
+    monkeypatch.chdir(tmp_path)
+    assert InputError("x.yaml", "a", "b").file == str(tmp_path.resolve() / "x.yaml")
+    assert InputError(Path("gone.yaml"), "a", "b").file == str(tmp_path.resolve() / "gone.yaml")
+    assert InputError("--out", "", "an empty folder").file == "--out"

@@ -500,6 +500,8 @@ def test_an_out_inside_another_result_is_refused(tmp_path: Path) -> None:
     ("path.yaml", "scenario: s.yaml\nbase_year: 2023\nto: 2024\nseed: true\n", "pathway"),
     ("cands.yaml", "scenario: s.yaml\nbase_year: 2023\ndecided_from: 2023\nseed: null\n"
      "candidates: []\n", "plan"),
+    # calibration targets were named as typed (the review of the merged messages)
+    ("targets.csv", "id,metric,published\nx,y,1\n", "calibrate"),
 ])
 def test_a_file_named_relative_is_named_by_its_absolute_path(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, text: str | None,
@@ -512,7 +514,10 @@ def test_a_file_named_relative_is_named_by_its_absolute_path(
         (tmp_path / name).write_bytes(text.encode("latin-1"))
     monkeypatch.chdir(tmp_path)
     extra = [] if command == "validate" else ["--out", "out"]
-    result = _cqsim(command, f"./{name}", *extra)
+    args = [command, f"./{name}", *extra]
+    if command == "calibrate":
+        args = [command, "s.yaml", "--targets", f"./{name}"]
+    result = _cqsim(*args)
     assert result.exit_code == 2, (result.output, result.exception)
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(
