@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from sim.compare import Comparison, compare
+from sim.compare import Comparison, compare, metrics
 from sim.errors import InputError, given
 from sim.kpis import TOTAL, kpi
 from sim.network import Plan, build
@@ -27,7 +27,7 @@ from sim.scenario import (
     with_overrides,
 )
 from sim.specs import BorderSpec, HubSpec
-from sim.stats import resolved
+from sim.stats import difference_ci, resolved
 from sim.units import HOURS_PER_YEAR
 
 
@@ -174,45 +174,57 @@ def rank(base: Scenario | str | Path, candidates: dict[str, Scenario], *,
         ["_no", key, extra], ascending=[True, False, False]).drop(columns="_no")
     table.insert(0, "rank", range(1, len(table) + 1))
     table = table.reset_index(drop=True)
-    table["order_resolved_with_next"] = neighbours_resolved(table, per)
+    table["order_resolved_with_next"] = neighbours_resolved(
+        table, per, extra_trade_by_replication(cmp), paired=not cmp.independent)
     return table, cmp
 
 
-def _interval(row: Mapping[Any, Any], column: str) -> tuple[float, float] | None:
-    """The 95% interval of `column` in a rank.csv row, None when it has none (NaN)."""
-    value, half = float(row[column]), float(row[f"{column}_ci95"])
-    if not (np.isfinite(value) and np.isfinite(half)):
-        return None
-    return value - half, value + half
+def extra_trade_by_replication(cmp: Comparison) -> dict[str, np.ndarray]:
+    """Per candidate, its extra goods trade over the base (bn CNY/yr) in each replication,
+    in the base's order of replications (NaN where either run failed)."""
+    column = kpi("trade_bn_cny").column
+
+    def trade(results: Any) -> pd.Series:
+        m = metrics(results)
+        return m[(m["metric"] == column) & (m["scope"] == TOTAL)].set_index(
+            "replication")["value"]
+
+    base = trade(cmp.base.results)
+    return {v.name: (trade(v.results).reindex(base.index) - base).to_numpy(dtype=float)
+            for v in cmp.alts}
 
 
-def neighbours_resolved(table: pd.DataFrame, per: str) -> list[bool | None]:
+def neighbours_resolved(table: pd.DataFrame, per: str, extra: Mapping[str, np.ndarray],
+                        paired: bool = True) -> list[bool | None]:
     """Per candidate in rank order, whether the measure it is ranked by sets it apart from the
-    next one: its 95% interval lies wholly above the next's (True), or they overlap (False, the
-    order between the two is not resolved). None for the last, where either has no interval
-    (failed runs), and across the rule that puts candidates adding no capacity last. Each
-    interval is against the base, so an overlap is the cautious reading: the two candidates'
-    own paired difference may be tighter."""
-    capacity = "extra_trade_cny_per_capacity_teu"
+    next one's: the 95% CI of their difference, replication by replication under common
+    random numbers (`paired`; else Welch's), lies above 0 (True) or includes it (False, the
+    order between the two is not resolved). `extra`: each candidate's extra trade per
+    replication (`extra_trade_by_replication`). None for the last, where the difference has
+    no interval (failed runs), and across the rule that puts candidates adding no capacity
+    last."""
+    capacity = "added_capacity_teu_per_year"
     rows = table.to_dict("records")
     out: list[bool | None] = []
     for a, b in zip(rows, rows[1:], strict=False):
-        column = "extra_trade_bn_cny_per_year"
+        scale = [1.0, 1.0]
         if per == "capacity":
-            has = [bool(np.isfinite(float(r[capacity]))) for r in (a, b)]
+            has = [float(r[capacity]) > 0 for r in (a, b)]
             if has[0] != has[1]:      # ordered by the rule, not by the measure
                 out.append(None)
                 continue
-            column = capacity if has[0] else column
-        high, low = _interval(a, column), _interval(b, column)
-        out.append(None if high is None or low is None else high[0] > low[1])
+            if has[0]:                # CNY of trade a year per TEU/yr of capacity added
+                scale = [1e9 / float(r[capacity]) for r in (a, b)]
+        delta, half = difference_ci(extra[b["candidate"]] * scale[1],
+                                    extra[a["candidate"]] * scale[0], paired=paired)
+        out.append(None if not np.isfinite(half) else delta - half > 0)
     return [*out, None] if rows else []
 
 
 def overlap_note(table: pd.DataFrame, replications: int) -> str | None:
-    """The line naming the neighbours in the ranking whose 95% intervals overlap over
-    `replications` (`order_resolved_with_next` False): the order between them rests on
-    noise, even where each is told from none. None when every neighbour is set apart."""
+    """The line naming the neighbours in the ranking whose difference is not told from none
+    over `replications` (`order_resolved_with_next` False): the order between them rests on
+    noise, even where each is told from the base. None when every neighbour is set apart."""
     if table.empty or "order_resolved_with_next" not in table:
         return None
     rows = table.to_dict("records")
@@ -221,10 +233,10 @@ def overlap_note(table: pd.DataFrame, replications: int) -> str | None:
              if a["order_resolved_with_next"] is False]
     if not pairs:
         return None
-    return (f"the order of {'; '.join(pairs)} is not resolved: their 95% CIs over "
-            f"{replications} replications overlap (each against the base), so which of them "
-            "to fund first is not told by these runs; more replications, or a compare of the "
-            "two, would tell")
+    return (f"the order of {'; '.join(pairs)} is not resolved: the 95% CI of their "
+            f"difference over {replications} replications (paired, replication by "
+            "replication) includes 0, so which of them to fund first is not told by these "
+            "runs; more replications would tell")
 
 
 def unresolved_note(table: pd.DataFrame, replications: int) -> str | None:

@@ -309,29 +309,39 @@ def test_rank_puts_the_candidate_that_relieves_the_bottleneck_first(tmp_path: Pa
 
 def test_rank_says_which_neighbours_it_cannot_order() -> None:
     """rank warned only when every CI included 0: two candidates each told from none but
-    with overlapping intervals (+1.0 ± 0.5 and +0.8 ± 0.5 bn CNY/yr) were ranked 1-2 without
-    a word, though their order rests on noise (planner's audit, D10). Neighbours whose
-    intervals of the ranked measure overlap are named; across the rule that puts candidates
-    adding no capacity last, and where an interval is missing, nothing is claimed."""
+    whose order rests on noise were ranked 1-2 without a word (planner's audit, D10).
+    Neighbours whose paired difference, replication by replication, is not told from 0 are
+    named; two whose intervals against the base overlap but move together (common random
+    numbers) are set apart, as their own difference is clear; across the rule that puts
+    candidates adding no capacity last, and where a run failed, nothing is claimed."""
     from sim.rank import neighbours_resolved, overlap_note
 
+    noise = np.array([-0.6, 0.4, -0.2, 0.5, -0.1])    # the base's noise, shared by all
+    extra = {"a": 1.0 + noise + np.array([0.05, -0.05, 0.1, -0.1, 0.0]),
+             "b": 0.8 + noise + np.array([0.3, -0.3, 0.2, -0.2, 0.0]),
+             "c": 0.79 + noise + np.array([0.03, -0.03, 0.02, -0.02, 0.0]),
+             "d": np.array([0.05, np.nan, np.nan, np.nan, np.nan])}
     table = pd.DataFrame({
         "rank": [1, 2, 3, 4], "candidate": ["a", "b", "c", "d"],
-        "extra_trade_bn_cny_per_year": [1.0, 0.8, 0.1, 0.05],
-        "extra_trade_bn_cny_per_year_ci95": [0.5, 0.5, 0.02, np.nan],
-        "extra_trade_cny_per_capacity_teu": [np.nan] * 4,
-        "extra_trade_cny_per_capacity_teu_ci95": [np.nan] * 4})
-    assert neighbours_resolved(table, "none") == [False, True, None, None]
-    table["order_resolved_with_next"] = neighbours_resolved(table, "none")
-    note = overlap_note(table, 4)
-    assert note is not None and "the order of a (1) and b (2) is not resolved" in note
-    assert "over 4 replications overlap" in note and "c (3)" not in note
-    # by capacity: a and b ranked on their ratios (apart), c adds none (ranked last by rule)
-    table["extra_trade_cny_per_capacity_teu"] = [30.0, 10.0, np.nan, np.nan]
-    table["extra_trade_cny_per_capacity_teu_ci95"] = [5.0, 5.0, np.nan, np.nan]
-    assert neighbours_resolved(table, "capacity") == [True, None, None, None]
-    table["order_resolved_with_next"] = neighbours_resolved(table, "capacity")
-    assert overlap_note(table, 4) is None
+        "added_capacity_teu_per_year": [0.0] * 4,
+        "extra_trade_bn_cny_per_year": [float(np.nanmean(v)) for v in extra.values()]})
+    # a's and b's intervals against the base overlap (about +-0.5 each); their paired
+    # difference is 0.20 +- 0.24: not told; b's and c's 0.01 +- 0.3 neither. c and d: d has
+    # one replication, no interval.
+    assert neighbours_resolved(table, "none", extra) == [False, False, None, None]
+    extra["b"] = 0.8 + noise + np.array([0.01, -0.01, 0.0, 0.01, -0.01])
+    # now a - b = 0.2 with a spread of about 0.1: apart, though each CI against the base
+    # (about +-0.55) overlaps the other; b and c, 0.01 +- 0.03 apart, are still not told
+    flags = neighbours_resolved(table, "none", extra)
+    assert flags[0] is True
+    assert neighbours_resolved(table, "none", extra, paired=False)[0] is False  # unpaired
+    table["order_resolved_with_next"] = flags
+    note = overlap_note(table, 5)
+    assert note is not None and "the order of b (2) and c (3) is not resolved" in note
+    assert "a (1)" not in note and "paired" in note
+    # by capacity: a and b ranked on trade per capacity; c adds none (ranked last by rule)
+    table["added_capacity_teu_per_year"] = [1e5, 1e5, 0.0, 0.0]
+    assert neighbours_resolved(table, "capacity", extra)[:2] == [True, None]
 
 
 def test_rank_says_when_no_candidate_s_extra_trade_is_resolved() -> None:
