@@ -298,12 +298,10 @@ def test_rank_puts_the_candidate_that_relieves_the_bottleneck_first(tmp_path: Pa
     # compare's reading of the trade delta (`sim.stats.resolved`), carried into rank.csv
     assert top["extra_trade_resolved"] == (abs(top["extra_trade_bn_cny_per_year"])
                                            > top["extra_trade_bn_cny_per_year_ci95"])
-    # whether the first is set apart from the second by the measure ranked on (new column)
+    # the first is set apart from the second by the measure ranked on: doubling the busy
+    # line's trains gains more per TEU/yr of capacity in every replication
     second = table.iloc[1]
-    assert top["order_resolved_with_next"] == (
-        top["extra_trade_cny_per_capacity_teu"] - top["extra_trade_cny_per_capacity_teu_ci95"]
-        > second["extra_trade_cny_per_capacity_teu"]
-        + second["extra_trade_cny_per_capacity_teu_ci95"])
+    assert top["order_resolved_with_next"] is True
     assert second["order_resolved_with_next"] is None     # the last has no next
 
 
