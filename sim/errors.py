@@ -9,6 +9,7 @@ named and the files beside them (see docs/validation.md, "What a message may quo
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import math
 import os
@@ -88,10 +89,33 @@ def describe(value: object) -> str:
     return f"a {type(value).__name__}"
 
 
+def yaml_float(value: float, *, exponent: bool = False) -> str:
+    """A finite float as YAML 1.1 (PyYAML, which cqsim reads with) reads it back as a number:
+    Python's shortest digits, but an exponent's mantissa with a dot (`1.0e-05`: Python's
+    `1e-05` is text to YAML 1.1). `exponent` writes it with one (`1.0e+03` for 1000.0).
+    The one rendering of a float for messages (`excerpt`) and advice (`sim.specs`)."""
+    text = repr(value)
+    if exponent and "e" not in text:
+        text = next(t for t in (f"{value:.{p}e}" for p in range(17)) if float(t) == value)
+    if "e" in text:
+        mantissa, power = text.split("e")
+        if "." not in mantissa:
+            mantissa += ".0"
+        text = f"{mantissa}e{power}"
+    return text
+
+
 def excerpt(value: object) -> str:
     """A short, printable rendering of a value for a message (at most ~EXCERPT_CHARS), as
     YAML writes it, which is how the user wrote it: `true`, `null`, `.inf`, `[1, 'a']`
-    (not Python's `True`, `None`, `inf`, `(1, 'a')`)."""
+    (not Python's `True`, `None`, `inf`, `(1, 'a')`), `1.0e-05` (not `1e-05`, text to YAML
+    1.1), `2023-01-01` (not `datetime.date(2023, 1, 1)`); a numpy scalar as its Python value."""
+    if type(value).__module__ == "numpy" and hasattr(value, "item") \
+            and getattr(value, "ndim", None) == 0:
+        value = value.item()
+    if isinstance(value, (datetime.date, datetime.time)):   # a datetime is a date
+        return value.isoformat(sep=" ") if isinstance(value, datetime.datetime) \
+            else value.isoformat()
     if isinstance(value, PurePath):  # a path: its end says the most
         text = printable(str(value))
         return "'" + (text if len(text) <= EXCERPT_CHARS else "..." + text[-EXCERPT_CHARS:]) \
@@ -105,7 +129,7 @@ def excerpt(value: object) -> str:
     if isinstance(value, float) and not math.isfinite(value):
         return ".nan" if math.isnan(value) else ".inf" if value > 0 else "-.inf"
     if isinstance(value, (int, float)):
-        text = repr(value)
+        text = yaml_float(value) if isinstance(value, float) else repr(value)
         return text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS] + "..."
     if isinstance(value, (list, tuple)) and all(
             isinstance(v, (str, int, float)) or v is None for v in value):

@@ -267,14 +267,24 @@ class PathwaySpec(PlanFile):
         `decided_from` (default the base year): its in_service minus its lead time (rounded up
         to whole years, as `cqsim plan` rounds it) must not reach before. A lead time of 5
         years for a 2024 service on a 2023 base was a decision in 2019 that the pathway,
-        which starts deciding in 2023, never took. One in service by the base year is
-        already there (`out_of_time` warns of it)."""
+        which starts deciding in 2023, never took. One in service before `decided_from` (after
+        the base year) is refused naming its in_service, which no lead time can fix. One in
+        service by the base year is already there (`out_of_time` warns of it)."""
         start = self.base_year if self.decided_from is None else self.decided_from
         since = "the base year" if self.decided_from is None else "decided_from"
         for i, exp in enumerate(self.expansions):
             if exp.in_service <= self.base_year:
                 continue
-            if exp.in_service < first_in_service(start, exp.lead_time_years):
+            first = first_in_service(start, exp.lead_time_years)
+            if exp.in_service < first and exp.in_service < start:
+                # in service before decisions start: no lead time is short enough, so the
+                # lead time is not the field to name (it read "at most -1 years")
+                raise FieldError(
+                    f"expansions.{i}.in_service",
+                    f"a year no earlier than decided_from + ceil(lead_time_years) = {start} + "
+                    f"{math.ceil(exp.lead_time_years)} = {first} (or an earlier decided_from)",
+                    exp.in_service)
+            if exp.in_service < first:
                 room = exp.in_service - start
                 raise FieldError(
                     f"expansions.{i}.lead_time_years",

@@ -30,7 +30,7 @@ from pydantic import (
     model_validator,
 )
 
-from sim.errors import given
+from sim.errors import given, yaml_float
 from sim.units import DAYS_PER_YEAR, HOURS_PER_DAY, HOURS_PER_WEEK, HOURS_PER_YEAR, WEEKS_PER_YEAR
 
 Mode = Literal["rail", "river", "sea", "road", "air"]
@@ -62,11 +62,7 @@ def _exponent_hint(text: str) -> str:
         return ""
     if "e" not in text.lower():   # a number in quotes: YAML keeps quoted text as text
         return "; write it without quotes"
-    mantissa, exponent = f"{value:.15e}".split("e")
-    mantissa = mantissa.rstrip("0")
-    if mantissa.endswith("."):
-        mantissa += "0"
-    return f"; YAML reads {text.strip()} as text: write {mantissa}e{exponent}"
+    return f"; YAML reads {text.strip()} as text: write {yaml_float(value, exponent=True)}"
 
 
 def _boolean(value: Any) -> str | None:

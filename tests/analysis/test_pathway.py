@@ -334,3 +334,22 @@ def test_a_lead_time_reaching_before_the_decisions_is_refused(tmp_path: Path) ->
     del doc["decided_from"]
     path.write_text(yaml.safe_dump(doc))
     assert load_pathway(path)[0].expansions[0].in_service == 2020
+
+
+def test_an_expansion_in_service_before_decided_from_names_its_in_service(
+        tmp_path: Path) -> None:
+    """decided_from 2026 with a 2025 service was refused as "at most -1 years" for the lead
+    time (review of merges 36, finding 7): no lead time can be negative, so it names
+    expansions.0.in_service and the first year decided_from and the lead time allow."""
+    path = _pathway(tmp_path, decided_from=2026)   # in_service 2025, lead time 2
+    with pytest.raises(InputError) as err:
+        load_pathway(path)
+    assert err.value.field == "expansions.0.in_service" and err.value.got == 2025
+    assert "no earlier than decided_from + ceil(lead_time_years) = 2026 + 2 = 2028" \
+        in err.value.expected
+    assert "-1" not in str(err.value) and "\n" not in str(err.value)
+    # in service in decided_from's own year still names the lead time, which 0 would fix
+    path = _pathway(tmp_path, decided_from=2025)
+    with pytest.raises(InputError, match="at most 0 years") as err:
+        load_pathway(path)
+    assert err.value.field == "expansions.0.lead_time_years"

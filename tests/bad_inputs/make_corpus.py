@@ -532,6 +532,10 @@ def audit_cases() -> None:
              "lead time unread)", "expansions.0.lead_time_years: expected a lead time",
              {**pathway, "expansions": [{**pathway["expansions"][0], "lead_time_years": 5}]},
              run_pathway),
+            ("pathway_in_service_before_decided.yaml", "an expansion in service in 2024 on a "
+             "pathway deciding from 2025 (refused as a lead time of at most -1 years)",
+             "expansions.0.in_service: expected a year no earlier than decided_from",
+             {**pathway, "decided_from": 2025}, run_pathway),
             ("pathway_missing_scenario.yaml", "a pathway whose scenario does not exist (the "
              "error named only the missing file)", "scenario",
              {**pathway, "scenario": "no_such_base.yaml"}, run_pathway),

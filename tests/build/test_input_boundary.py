@@ -4,6 +4,7 @@ changes, warnings, references and the cost estimate."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import warnings
@@ -504,6 +505,8 @@ def test_excerpts_are_short_printable_and_one_line() -> None:
     ("seed", None, "got null"),                # it showed no value at all
     ("seed", [1, 2], "got [1, 2]"),            # no value either
     ("replications", float("inf"), "got .inf"),
+    ("seed", 1e-05, "got 1.0e-05"),            # it read `got 1e-05`, which YAML reads as text
+    ("seed", datetime.date(2023, 1, 1), "got 2023-01-01"),   # it read datetime.date(2023, ...)
     ("name", True, "expected text (YAML reads yes, no, on and off unquoted as true or false: "
                    "quote it), got true"),       # `name: yes` read as true, unexplained
 ])
@@ -522,6 +525,27 @@ def test_excerpts_follow_yaml() -> None:
         ["false", "null", "-.inf", ".nan", "['a', 1]"]
     # a mapping is described, not quoted
     assert excerpt({"a": 1}) == "a mapping of 1 key"
+
+
+@pytest.mark.parametrize("value", [1e-05, 3e+300, 1e+16, -2.5e-07, 5e-324, 0.1, 1000.0, 1.5])
+def test_a_quoted_float_reads_back_as_the_same_number(value: float) -> None:
+    """Python's `1e-05` is text to YAML 1.1 (PyYAML, as cqsim reads): a message quoted it so,
+    and the same value typed back was refused as text (review of merges 36, finding 8). The
+    advice on `1e3` and the quote share one rendering."""
+    from sim.errors import yaml_float
+
+    assert yaml.safe_load(f"v: {excerpt(value)}")["v"] == value
+    assert yaml.safe_load(f"v: {yaml_float(value, exponent=True)}")["v"] == value
+
+
+def test_numpy_scalars_and_dates_are_quoted_as_yaml_writes_them() -> None:
+    """A numpy scalar showed as `np.float64(1.5)`, a date as `datetime.date(2023, 1, 1)`."""
+    import numpy as np
+
+    assert [excerpt(v) for v in (np.float64(1.5), np.int64(3), np.bool_(True),
+                                 np.float64(1e-05))] == ["1.5", "3", "true", "1.0e-05"]
+    assert excerpt(datetime.date(2023, 1, 1)) == "2023-01-01"
+    assert excerpt(datetime.datetime(2023, 1, 1, 10, 30)) == "2023-01-01 10:30:00"
 
 
 def test_an_added_service_s_id_is_printable(tmp_path: Path) -> None:
