@@ -54,6 +54,9 @@ class _Null:
     def __repr__(self) -> str:
         return "null"
 
+    def __reduce__(self) -> str:
+        return "NULL"       # the one NULL of this module, in any process
+
 
 NULL: Final = _Null()
 
@@ -147,15 +150,9 @@ def did_you_mean(value: object, choices: Iterable[str]) -> str:
     return f" (did you mean {excerpt(close[0])}?)" if close else ""
 
 
-def _names_a_file(file: str | Path) -> bool:
-    """Whether an InputError's `file` is a file's path (named absolute, as every message
-    names a file) rather than an option (`--out`) or a command."""
-    return isinstance(file, Path) or (not str(file).startswith("-") and os.path.exists(file))
-
-
 class InputError(Exception):
     """Bad user input: reported as one line, exit code 2, never a traceback. A `file`
-    that is a path is named absolute, however it was typed.
+    given as a Path is named absolute, however it was typed.
 
     `got` is the offending value (None: none to show; a null the file held is `NULL`);
     `via` says how the file was reached when the user did not name it (e.g.
@@ -166,7 +163,9 @@ class InputError(Exception):
 
     def __init__(self, file: str | Path, field: str, expected: str, got: object = None,
                  *, via: str | None = None, after: str | None = None) -> None:
-        self.file = str(absolute(file)) if _names_a_file(file) else str(file)
+        # a Path is a file's, named absolute as it stands (a link named as the link, not
+        # what it points to); text is an option (`--out`), a command or a name, as given
+        self.file = os.path.abspath(file) if isinstance(file, Path) else str(file)
         self.field = field
         self.expected = expected
         self.got = got
@@ -197,6 +196,18 @@ class InputError(Exception):
 
     def __str__(self) -> str:
         return self.message()
+
+    def __reduce__(self) -> tuple[Callable[..., InputError], tuple[object, ...]]:
+        """Pickled whole, so an error raised in a worker process (a sweep's pool, Dask)
+        reaches the parent as the same one-line error, not a broken pool."""
+        return _input_error, (self.file, self.field, self.expected, self.got, self.via,
+                              self.after)
+
+
+def _input_error(file: str, field: str, expected: str, got: object, via: str | None,
+                 after: str | None) -> InputError:
+    """An InputError from its pickled parts (`InputError.__reduce__`)."""
+    return InputError(file, field, expected, got, via=via, after=after)
 
 
 class ClusterError(RuntimeError):

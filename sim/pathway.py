@@ -696,7 +696,7 @@ def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
                                                   "cannot be told apart from another's)")
         if held.get("fingerprint") != fingerprint:   # same files: the options differ
             what = settings_changed(held.get("settings"), settings)
-            raise InputError(path, "--resume", f"the settings of the runs kept ("
+            raise InputError(absolute(path), "--resume", f"the settings of the runs kept ("
                              f"{what or 'they were run with other options'}; use another "
                              "--out, or resume with theirs)")
     horizon = study_horizon(base, spec.days)

@@ -760,10 +760,30 @@ def test_yaml_11_octal_and_base_60_numbers_are_refused(tmp_path: Path, text: str
 
 def test_an_input_error_names_a_file_absolute_and_an_option_as_typed(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """One home for how a message names a file: a path (typed relative, existing or a Path)
-    reads absolute; an option such as --out reads as typed."""
+    """One home for how a message names a file: a Path reads absolute as it stands (a link
+    as the link, not what it points to); text (an option such as --out, a name) as typed,
+    whatever the working folder holds."""
     (tmp_path / "x.yaml").write_text("a: 1\n")
+    (tmp_path / "link.yaml").symlink_to(tmp_path / "x.yaml")
+    (tmp_path / "full").mkdir()
     monkeypatch.chdir(tmp_path)
-    assert InputError("x.yaml", "a", "b").file == str(tmp_path.resolve() / "x.yaml")
-    assert InputError(Path("gone.yaml"), "a", "b").file == str(tmp_path.resolve() / "gone.yaml")
+    assert InputError(Path("x.yaml"), "a", "b").file == str(Path.cwd() / "x.yaml")
+    assert InputError(Path("link.yaml"), "a", "b").file == str(Path.cwd() / "link.yaml")
+    assert InputError(Path("gone.yaml"), "a", "b").file == str(Path.cwd() / "gone.yaml")
+    assert InputError("full", "", "an empty folder").file == "full"
     assert InputError("--out", "", "an empty folder").file == "--out"
+
+
+def test_an_input_error_crosses_a_process_whole() -> None:
+    """Pickled by its parts, an InputError raised in a worker (a sweep's pool, Dask) reaches
+    the parent as the same one-line error, and a null it quotes is still NULL; it was
+    pickled by its message alone and could not be rebuilt (a broken pool)."""
+    import pickle
+
+    from sim.errors import NULL
+
+    err = InputError(Path("/s/x.yaml"), "changes.0.value", "a number", NULL, via="v",
+                     after="/s/y.yaml: changes.0")
+    back = pickle.loads(pickle.dumps(err))
+    assert isinstance(back, InputError) and str(back) == str(err)
+    assert back.got is NULL and (back.via, back.after) == (err.via, err.after)
