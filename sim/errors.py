@@ -96,7 +96,10 @@ def yaml_float(value: float, *, exponent: bool = False) -> str:
     """A finite float as YAML 1.1 (PyYAML, which cqsim reads with) reads it back as a number:
     Python's shortest digits, but an exponent's mantissa with a dot (`1.0e-05`: Python's
     `1e-05` is text to YAML 1.1). `exponent` writes it with one (`1.0e+03` for 1000.0).
-    The one rendering of a float for messages (`excerpt`) and advice (`sim.specs`)."""
+    The one rendering of a float for messages (`excerpt`) and advice (`sim.specs`); not a
+    number and the infinities as YAML writes them (`.nan`, `.inf`, `-.inf`)."""
+    if not math.isfinite(value):
+        return ".nan" if math.isnan(value) else (".inf" if value > 0 else "-.inf")
     text = repr(value)
     if exponent and "e" not in text:
         text = next(t for t in (f"{value:.{p}e}" for p in range(17)) if float(t) == value)

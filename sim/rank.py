@@ -46,7 +46,7 @@ def candidate(base: Scenario, path: str | Path, name: str | None = None) -> Scen
                          "extends")
     if not isinstance(raw.get("changes"), list) or not raw["changes"]:
         raise InputError(resolved, "changes", "a non-empty list of changes",
-                         given(raw.get("changes")))
+                         given(raw["changes"]) if "changes" in raw else None)
     data = base.model_dump(mode="json")
     data["changes"] = list(data.get("changes") or []) + raw["changes"]
     # as written, so the schema checks them as it checks a scenario's (a list was made text)
@@ -175,7 +175,7 @@ def rank(base: Scenario | str | Path, candidates: dict[str, Scenario], *,
     table.insert(0, "rank", range(1, len(table) + 1))
     table = table.reset_index(drop=True)
     table["order_resolved_with_next"] = neighbours_resolved(
-        table, per, extra_trade_by_replication(cmp), paired=not cmp.independent)
+        table, per, extra_trade_by_replication(cmp))
     return table, cmp
 
 
@@ -194,15 +194,15 @@ def extra_trade_by_replication(cmp: Comparison) -> dict[str, np.ndarray]:
             for v in cmp.alts}
 
 
-def neighbours_resolved(table: pd.DataFrame, per: str, extra: Mapping[str, np.ndarray],
-                        paired: bool = True) -> list[bool | None]:
+def neighbours_resolved(table: pd.DataFrame, per: str,
+                        extra: Mapping[str, np.ndarray]) -> list[bool | None]:
     """Per candidate in rank order, whether the measure it is ranked by sets it apart from the
-    next one's: the 95% CI of their difference, replication by replication under common
-    random numbers (`paired`; else Welch's), lies above 0 (True) or includes it (False, the
-    order between the two is not resolved). `extra`: each candidate's extra trade per
-    replication (`extra_trade_by_replication`). None for the last, where the difference has
-    no interval (failed runs), and across the rule that puts candidates adding no capacity
-    last."""
+    next one's: the 95% CI of their difference, replication by replication (rank's runs
+    share common random numbers), lies above 0 (True) or does not (False: the order between
+    the two is not resolved; with failed runs the replications both ran may even read it
+    the other way). `extra`: each candidate's extra trade per replication
+    (`extra_trade_by_replication`). None for the last, where the difference has no interval
+    (failed runs), and across the rule that puts candidates adding no capacity last."""
     capacity = "added_capacity_teu_per_year"
     rows = table.to_dict("records")
     out: list[bool | None] = []
@@ -216,7 +216,7 @@ def neighbours_resolved(table: pd.DataFrame, per: str, extra: Mapping[str, np.nd
             if has[0]:                # CNY of trade a year per TEU/yr of capacity added
                 scale = [1e9 / float(r[capacity]) for r in (a, b)]
         delta, half = difference_ci(extra[b["candidate"]] * scale[1],
-                                    extra[a["candidate"]] * scale[0], paired=paired)
+                                    extra[a["candidate"]] * scale[0], paired=True)
         out.append(None if not np.isfinite(half) else delta - half > 0)
     return [*out, None] if rows else []
 

@@ -332,13 +332,17 @@ def test_rank_says_which_neighbours_it_cannot_order() -> None:
     # (about +-0.55) overlaps the other; b and c, 0.01 +- 0.03 apart, are still not told
     flags = neighbours_resolved(table, "none", extra)
     assert flags[0] is True
-    assert neighbours_resolved(table, "none", extra, paired=False)[0] is False  # unpaired
     table["order_resolved_with_next"] = flags
     note = overlap_note(table, 5)
     assert note is not None and "the order of b (2) and c (3) is not resolved" in note
     assert "a (1)" not in note and "paired" in note
-    # by capacity: a and b ranked on trade per capacity; c adds none (ranked last by rule)
-    table["added_capacity_teu_per_year"] = [1e5, 1e5, 0.0, 0.0]
+    # by capacity: a and b ranked on trade per capacity; c adds none (ranked last by rule).
+    # Each difference is scaled by its own candidate's capacity: a gains 1.0 bn CNY/yr on
+    # 1e5 TEU/yr (10,000 CNY per TEU/yr), b 0.8 on 4e4 (20,000): b is above a per capacity,
+    # so a ranked first is not set apart (unscaled, or both by a's, it would be)
+    table["added_capacity_teu_per_year"] = [1e5, 4e4, 0.0, 0.0]
+    assert neighbours_resolved(table, "capacity", extra)[:2] == [False, None]
+    table["added_capacity_teu_per_year"] = [4e4, 1e5, 0.0, 0.0]
     assert neighbours_resolved(table, "capacity", extra)[:2] == [True, None]
 
 

@@ -787,3 +787,15 @@ def test_an_input_error_crosses_a_process_whole() -> None:
     back = pickle.loads(pickle.dumps(err))
     assert isinstance(back, InputError) and str(back) == str(err)
     assert back.got is NULL and (back.via, back.after) == (err.via, err.after)
+
+
+def test_a_float_that_is_not_finite_reads_as_yaml_writes_it() -> None:
+    """`nan` and `inf` are text to YAML 1.1; `.nan`, `.inf` and `-.inf` are numbers (the
+    exponent form raised StopIteration on a nan)."""
+    from sim.errors import yaml_float
+
+    for value, text in ((float("nan"), ".nan"), (float("inf"), ".inf"),
+                        (float("-inf"), "-.inf")):
+        assert yaml_float(value) == yaml_float(value, exponent=True) == text
+        read = yaml.safe_load(text)
+        assert isinstance(read, float) and (read == value or read != read)
