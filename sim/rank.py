@@ -239,6 +239,16 @@ def overlap_note(table: pd.DataFrame, replications: int) -> str | None:
             "runs; more replications would tell")
 
 
+def rank_notes(table: pd.DataFrame, replications: int) -> list[str]:
+    """The notes a ranking carries (console, rank.json): that no candidate is told from none,
+    else which neighbours' order is not resolved; the second would only repeat the first."""
+    first = unresolved_note(table, replications)
+    if first is not None:
+        return [first]
+    second = overlap_note(table, replications)
+    return [second] if second is not None else []
+
+
 def unresolved_note(table: pd.DataFrame, replications: int) -> str | None:
     """The line saying that no candidate's extra trade (bn CNY/yr) is told from none at 95%
     over `replications` (each CI includes 0, or has none: failed runs), so the order is the

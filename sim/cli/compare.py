@@ -304,8 +304,8 @@ def rank(base: Path, files: tuple[Path, ...], changes: tuple[Path, ...],
     from sim.atomic import write_csv
     from sim.compare import split_deltas
     from sim.paths import default_out
-    from sim.rank import overlap_note, unresolved_note
     from sim.rank import rank as run_rank
+    from sim.rank import rank_notes
     from sim.staging import ResultFolder, replaced_line
 
     with ResultFolder(default_out(base_s.name, prefix="rank-") if out is None else out,
@@ -316,8 +316,7 @@ def rank(base: Path, files: tuple[Path, ...], changes: tuple[Path, ...],
         write_csv(folder.path / "rank.csv", table)
         write_csv(folder.path / "compare.csv", split_deltas(cmp.deltas)[0])
         reps_run = len(cmp.base.results.replications)
-        notes = [n for n in (unresolved_note(table, reps_run), overlap_note(table, reps_run))
-                 if n]
+        notes = rank_notes(table, reps_run)
         folder.commit("rank.json", {**_comparison_about(cmp), "per": per, "notes": notes})
     from sim.cli.render import console, rank_table, unresolved_lines
 

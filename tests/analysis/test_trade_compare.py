@@ -366,6 +366,24 @@ def test_rank_says_when_no_candidate_s_extra_trade_is_resolved() -> None:
     assert unresolved_note(table, 2) is None
 
 
+def test_rank_says_once_that_its_order_is_noise() -> None:
+    """With no candidate told from none, the note on unordered neighbours only repeated it
+    (both printed: final review of the merges); with one told, the neighbours' note stands."""
+    from sim.rank import rank_notes
+
+    table = pd.DataFrame({"rank": [1, 2], "candidate": ["a", "b"],
+                          "extra_trade_resolved": [False, False],
+                          "extra_trade_replications_to_resolve": [9.0, 12.0],
+                          "order_resolved_with_next": [False, None]})
+    notes = rank_notes(table, 2)
+    assert len(notes) == 1 and notes[0].startswith("no candidate's extra trade is told")
+    table.loc[0, "extra_trade_resolved"] = True
+    notes = rank_notes(table, 2)
+    assert len(notes) == 1 and "the order of a (1) and b (2) is not resolved" in notes[0]
+    table.loc[0, "order_resolved_with_next"] = True
+    assert rank_notes(table, 2) == []
+
+
 def test_rank_reads_a_ci_that_is_not_a_number_as_unknown() -> None:
     """A NaN interval (a pair with a failed run) read as "includes 0": with every candidate
     so, the note claimed every CI included 0 (review of the merged branches, 6). It is
