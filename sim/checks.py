@@ -113,6 +113,20 @@ def backlogged_lines(lines: pd.DataFrame) -> list[str]:
             for row, cap in zip(late.itertuples(), weekly[late.index], strict=True)]
 
 
+def diverted_hubs(hubs: pd.DataFrame) -> list[str]:
+    """`hub (TEU gone elsewhere of TEU that came, per year)` for each hub of a hubs table
+    (mean over replications) whose other users' calls went elsewhere, the wait ahead longer
+    than their `diverts_after_hours`: that traffic left the modelled network, so the hub's
+    figures are of the calls that stayed."""
+    column = "background_diverted_teu_per_year"
+    if column not in hubs:
+        return []
+    gone = hubs[hubs[column] > 0]
+    return [f"{row.hub} ({getattr(row, column):,.0f} of "
+            f"{getattr(row, column) + row.background_teu_per_year:,.0f} TEU/yr)"
+            for row in gone.itertuples()]
+
+
 def unfilled(shortfall: float, short_days: float) -> bool:
     """The statistics began before the network held its boxes in transit: the TEU delivered
     fall short of those created by more than `START_UP_SHORTFALL`, with a warm-up shorter
@@ -225,8 +239,9 @@ class RunWarning:
 def run_warnings(results: Results) -> list[RunWarning]:
     """What a run's checks found, empty when all is well: hubs unstable or warmed up too
     briefly, statistics begun before the network held its boxes, lines ending the horizon
-    with a backlog. `cqsim run` prints them, run.json keeps them and the report shows them
-    first, so a planner who only opens the report sees them too."""
+    with a backlog, hubs whose other users' calls went elsewhere. `cqsim run` prints them,
+    run.json keeps them and the report shows them first, so a planner who only opens the
+    report sees them too."""
     found = [RunWarning(note, "checks.csv") for note in flagged(results.summary("checks"))]
     start = unfilled_start(results.summary("routes"), results.plan.horizon.warmup_days)
     if start:
@@ -237,4 +252,10 @@ def run_warnings(results: Results) -> list[RunWarning]:
             f"lines ending the horizon with more than {BACKLOG_WEEKS:g} weeks of their "
             f"capacity waiting to board (demand above capacity, or a closure not yet "
             f"cleared): {', '.join(late)}", "lines.csv"))
+    gone = diverted_hubs(results.summary("hubs"))
+    if gone:
+        found.append(RunWarning(
+            "other users' calls went elsewhere, the wait ahead longer than their "
+            f"diverts_after_hours (left out of the modelled network): {', '.join(gone)}",
+            "hubs.csv"))
     return found

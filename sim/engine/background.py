@@ -55,7 +55,8 @@ class Background(Component):
     def _arrive(self, _event: object) -> None:
         direction = self._direction
         outbound = direction == "outbound" or (direction == "both" and self._coin() < 0.5)
-        if self._patience < float("inf") and self.hub.expected_wait() > self._patience:
+        if self._patience < float("inf") and \
+                self.hub.expected_wait(self._batch_teu, outbound) > self._patience:
             self.hub.divert_background(self._batch_teu)
         else:
             self.hub.receive_background(self._batch_teu, outbound)

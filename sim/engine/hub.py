@@ -330,18 +330,26 @@ class Hub(Component):
                 leg = legs[lot.leg]
                 lines[leg.line].booked_teu[leg.board] += lot.teu
 
-    def expected_wait(self) -> float:
-        """Hours a job arriving now would wait, as a caller reads a port's announced stops
-        and its queue: until the hub reopens, then the TEU waiting ahead at its positions'
-        handling rate times the capacity factor then (set-up times left out)."""
+    def _reopening(self) -> tuple[float, float]:
+        """(hours from now until the hub's capacity factor is above 0, that factor then);
+        infinite hours if it never reopens."""
         now = self.env._now
-        opens, factor = now, 1.0
-        if self.windows:
-            opens = reopens_at(self.windows, now)
-            if opens == float("inf"):
-                return opens
-            factor = factor_at(self.windows, opens)[0]
-        return opens - now + self.waiting_teu / (self.positions() * self._rate * factor)
+        if not self.windows:
+            return 0.0, 1.0
+        opens = reopens_at(self.windows, now)
+        if opens == float("inf"):
+            return opens, 0.0
+        return opens - now, factor_at(self.windows, opens)[0]
+
+    def expected_wait(self, teu: float, outbound: bool) -> float:
+        """Hours a job of `teu` arriving now would wait, as a caller reads a port's
+        announced stops and its queue: until the hub reopens, then the TEU waiting ahead at
+        its positions' handling rate times the capacity factor then (set-up times and the
+        handling under way left out: an estimate from below)."""
+        shut, factor = self._reopening()
+        if shut == float("inf"):
+            return shut
+        return shut + self.waiting_teu / (self.positions() * self._rate * factor)
 
     def divert_background(self, teu: float) -> None:
         """A background job goes elsewhere: counted, never handled here. It draws no dwell,
@@ -545,6 +553,19 @@ class Border(Hub):
             self._enter(_Job([], teu, self.env._now, True, self.pools[outbound], hours))
         else:
             super().receive_background(teu, outbound)
+
+    def expected_wait(self, teu: float, outbound: bool) -> float:
+        """Where the gauge changes, the trains waiting for a position of the job's direction
+        times a train's time there (`BorderSpec.train_hours`), not the boxes at the
+        handling rate: a train holds a position 5-7 h where the rate reads minutes."""
+        if not self._changes_gauge:
+            return super().expected_wait(teu, outbound)
+        shut, factor = self._reopening()
+        if shut == float("inf"):
+            return shut
+        hours = self.border.train_hours(teu, outbound if self._directional else None)
+        waiting = len(self.pools[outbound].queue)
+        return shut + waiting * hours / (self.border.handling_servers * factor)
 
     def _gauge_change(self, teu: float, outbound: bool) -> Generator[Wait, object, None]:
         """A Chongqing train, whole, at a gauge-change position of its direction."""

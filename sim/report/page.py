@@ -523,8 +523,9 @@ def congestion(page: Page, run: rd.RunDir) -> None:
                  "yards and queues count the background traffic too: the boxes of the port's "
                  "or terminal's other users (its published other throughput), which share its "
                  "capacity but are not simulated one by one."
-                 + (" Where its other users would have waited longer than they do (a "
-                    "stop, a long queue), their boxes went elsewhere and are counted apart."
+                 + (" Where a stop or a long queue meant a wait longer than its other "
+                    "users' limit (diverts_after_hours), their boxes went elsewhere and are "
+                    "counted apart."
                     if diverted else "")
                  + "</div>" + measure_table(run, busiest, ["place", "kind"], measures))
 

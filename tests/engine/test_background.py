@@ -137,6 +137,26 @@ def test_background_goes_elsewhere_from_a_hub_shut_longer_than_it_waits(
     assert goes["queue_end_jobs"] < 5
 
 
+def test_a_run_warns_of_the_calls_that_went_elsewhere(tmp_path: Path) -> None:
+    """The console, run.json and the report's first lines say which hub lost its other
+    users' calls and how many (hubs.csv alone said it: the planner's probe)."""
+    from sim.checks import run_warnings
+
+    spec = {"teu_per_year": 365_000.0, "batch_teu": 100, "diverts_after_hours": 168.0,
+            "source": "test"}
+    path = _network(tmp_path, {"x": spec}, days=365)
+    doc = yaml.safe_load(path.read_text())
+    doc["changes"] = [{"kind": "disruption", "hub": "x", "start_day": 100, "end_day": 160,
+                       "capacity_factor": 0.0, "why": "test"}]
+    path.write_text(yaml.safe_dump(doc))
+    said = [w.text for w in run_warnings(run(path)) if w.table == "hubs.csv"]
+    assert len(said) == 1 and said[0].startswith("other users' calls went elsewhere")
+    assert "x (5" in said[0] and "TEU/yr)" in said[0]
+    doc["changes"][0]["end_day"] = 105          # a stop shorter than the week: no word
+    path.write_text(yaml.safe_dump(doc))
+    assert not [w for w in run_warnings(run(path)) if w.table == "hubs.csv"]
+
+
 def test_a_short_stop_keeps_every_call(tmp_path: Path) -> None:
     """Shut for 5 days, less than the week a call waits: none goes elsewhere."""
     x = _shut(tmp_path, 168.0, [(100, 105, 0.0)])
@@ -153,3 +173,28 @@ def test_a_port_at_a_low_factor_loses_the_calls_its_queue_would_keep_a_week(
     goes = _shut(tmp_path, 168.0, [(100, 160, 0.1)])
     assert goes["background_diverted_teu_per_year"] > 20_000
     assert goes["wait_max_h"] < 0.5 * waits["wait_max_h"]
+
+
+def test_a_border_s_trains_read_their_wait_in_trains(tmp_path: Path) -> None:
+    """At a gauge-change border a train holds a position for hours (here 4 h, from 12
+    trains a day on 2 positions), not the minutes its boxes take at the handling rate: the
+    wait a train reads is the trains ahead of it in its direction times that, so a 24 h
+    limit holds its longest wait near a day (it read the box rate, some 13 times too low,
+    and trains waited days: the planner's probe of the feature)."""
+    def border(patience: float | None) -> pd.Series:
+        spec: dict = {"trains_per_year": 3650, "batch_teu": 82, "source": "test"}
+        if patience is not None:
+            spec["diverts_after_hours"] = patience
+        path = _network(tmp_path, {"g": spec}, days=365, border={
+            "handling_servers": 2, "outbound_trains_per_day": 12, "inbound_trains_per_day": 12})
+        doc = yaml.safe_load(path.read_text())
+        doc["changes"] = [{"kind": "disruption", "hub": "g", "start_day": 100, "end_day": 160,
+                           "capacity_factor": 0.2, "why": "test"}]
+        path.write_text(yaml.safe_dump(doc))
+        return run(path).hubs.set_index("hub").loc["g"]
+
+    waits, goes = border(None), border(24.0)
+    assert waits["wait_max_h"] > 500                 # 60 days at a fifth of the trains
+    assert goes["background_diverted_teu_per_year"] > 10_000
+    # a day, plus what the reading leaves out: the train in handling (4 h / 0.2)
+    assert goes["wait_max_h"] < 24 + 2 * 20
