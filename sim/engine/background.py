@@ -45,9 +45,8 @@ class Background(Component):
         self._coin = draws(rng.random)      # direction of a `both` job, outbound if < 0.5
         self._direction = spec.direction    # the spec's, read at every job
         self._batch_teu = spec.batch_teu
-        # a job that would wait longer than this goes elsewhere; inf: it waits however long
-        self._patience = (spec.diverts_after_hours if spec.diverts_after_hours is not None
-                          else float("inf"))
+        # a job that would wait longer than this goes elsewhere; none: it waits however long
+        self._patience = spec.diverts_after_hours
 
     def start(self) -> None:
         begin(self.env, self._clock.next)
@@ -55,8 +54,9 @@ class Background(Component):
     def _arrive(self, _event: object) -> None:
         direction = self._direction
         outbound = direction == "outbound" or (direction == "both" and self._coin() < 0.5)
-        if self._patience < float("inf") and \
-                self.hub.expected_wait(self._batch_teu, outbound) > self._patience:
+        patience = self._patience
+        if patience is not None and \
+                self.hub.expected_wait(self._batch_teu, outbound) > patience:
             self.hub.divert_background(self._batch_teu)
         else:
             self.hub.receive_background(self._batch_teu, outbound)

@@ -151,7 +151,7 @@ class HubStats:
         self.teu = 0.0          # tracked TEU handled (lots and through trains)
         self.background_teu = 0.0   # other users' TEU handled (background jobs)
         self.background_jobs = 0
-        self.background_diverted_teu = 0.0  # other users' TEU gone elsewhere (hub shut)
+        self.background_diverted_teu = 0.0  # other users' TEU gone elsewhere (wait too long)
         self.jobs = 0           # handling jobs (lots from shippers, vehicle batches, trains)
         self.wait_sum = 0.0     # hours jobs waited for yard space and a position
         self.wait_max = 0.0
@@ -343,13 +343,18 @@ class Hub(Component):
 
     def expected_wait(self, teu: float, outbound: bool) -> float:
         """Hours a job of `teu` arriving now would wait, as a caller reads a port's
-        announced stops and its queue: until the hub reopens, then the TEU waiting ahead at
-        its positions' handling rate times the capacity factor then (set-up times and the
-        handling under way left out: an estimate from below)."""
+        announced stops and its queue: until the hub reopens, then the queue ahead
+        (`_queue_hours`) at the capacity factor then (the handling under way left out: an
+        estimate from below)."""
         shut, factor = self._reopening()
         if shut == float("inf"):
             return shut
-        return shut + self.waiting_teu / (self.positions() * self._rate * factor)
+        return shut + self._queue_hours(teu, outbound) / factor
+
+    def _queue_hours(self, teu: float, outbound: bool) -> float:
+        """Hours the queue ahead of a job takes at full capacity: the TEU waiting at the
+        positions' handling rate (set-up times left out)."""
+        return self.waiting_teu / (self.positions() * self._rate)
 
     def divert_background(self, teu: float) -> None:
         """A background job goes elsewhere: counted, never handled here. It draws no dwell,
@@ -554,18 +559,14 @@ class Border(Hub):
         else:
             super().receive_background(teu, outbound)
 
-    def expected_wait(self, teu: float, outbound: bool) -> float:
+    def _queue_hours(self, teu: float, outbound: bool) -> float:
         """Where the gauge changes, the trains waiting for a position of the job's direction
         times a train's time there (`BorderSpec.train_hours`), not the boxes at the
         handling rate: a train holds a position 5-7 h where the rate reads minutes."""
         if not self._changes_gauge:
-            return super().expected_wait(teu, outbound)
-        shut, factor = self._reopening()
-        if shut == float("inf"):
-            return shut
+            return super()._queue_hours(teu, outbound)
         hours = self.border.train_hours(teu, outbound if self._directional else None)
-        waiting = len(self.pools[outbound].queue)
-        return shut + waiting * hours / (self.border.handling_servers * factor)
+        return len(self.pools[outbound].queue) * hours / self.border.handling_servers
 
     def _gauge_change(self, teu: float, outbound: bool) -> Generator[Wait, object, None]:
         """A Chongqing train, whole, at a gauge-change position of its direction."""
