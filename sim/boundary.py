@@ -138,7 +138,7 @@ def _warn_shut_flows(scenario: Scenario, plan: Plan, choices: Sequence[ChoiceSet
     warnings.warn(InputWarning(
         f"{scenario.source_file}: {plural(len(shut), 'flow')} ({named}{more}; "
         f"{teu:,.0f} TEU/yr) have every route through a part shut for the whole statistics "
-        "period: their boxes are still created and wait all year in the yards they reach "
+        "period: their boxes are still created and wait through it in the yards they reach "
         "(remove the flows, or give them a route, to model them going elsewhere)"),
         stacklevel=3)
 

@@ -195,8 +195,7 @@ def _on_the_way_rows(results: Results) -> pd.DataFrame:
     routes = results.by_replication("routes")
     routes = routes[routes["flow_class"] == "trade"]
     gap = routes["teu_delivered_per_year"] - routes["teu_departed_per_year"]
-    return pd.DataFrame({"replication": routes["replication"], "teu_per_year": gap,
-                         "trade_bn_cny_per_year": np.zeros(len(gap))}
+    return pd.DataFrame({"replication": routes["replication"], "teu_per_year": gap}
                         ).groupby("replication").sum()
 
 
@@ -249,20 +248,18 @@ def attribution(base: Results, alt: Results, variant: str) -> pd.DataFrame:
         for col, d in changes.items():
             left[col] = left[col] - (d if d.size == left[col].size else d[0])
         rows.append(_settled_row(variant, item, changes))
-    wa, wb = _waiting_rows(alt), _waiting_rows(base)
-    row = {"variant": variant, "item": "waiting at origins"}
-    for col in left:
-        d = wa[col].sub(wb[col], fill_value=0.0).sort_index().to_numpy()
-        left[col] = left[col] - d
-        row[f"delta_{col}"], row[f"delta_{col}_ci95"] = mean_ci(d)
-    rows.append(row)
-    way = _on_the_way_rows(alt).sub(_on_the_way_rows(base), fill_value=0.0).sort_index()
-    row = {"variant": variant, "item": "on the way at the ends"}
-    for col in left:
-        d = way[col].to_numpy() if col in way else np.zeros_like(left[col])
-        left[col] = left[col] - d
-        row[f"delta_{col}"], row[f"delta_{col}_ci95"] = mean_ci(d)
-    rows.append(row)
+    for item, stock in (("waiting at origins", _waiting_rows),
+                        ("on the way at the ends", _on_the_way_rows)):
+        change = stock(alt).sub(stock(base), fill_value=0.0).sort_index()
+        row = {"variant": variant, "item": item}
+        for col in left:
+            if col not in change:    # a part of the TEU alone (on the way): no trade's
+                row[f"delta_{col}"] = row[f"delta_{col}_ci95"] = np.nan
+                continue
+            d = change[col].to_numpy()
+            left[col] = left[col] - d
+            row[f"delta_{col}"], row[f"delta_{col}_ci95"] = mean_ci(d)
+        rows.append(row)
     row = {"variant": variant, "item": "remainder"}
     for col, d in left.items():
         row[f"delta_{col}"], row[f"delta_{col}_ci95"] = mean_ci(d)

@@ -27,7 +27,7 @@ choice adds to that route in those hours only; the lots whose journeys met none 
 usual delay, its unforeseen part and the spread, so route choice on the rest of the year
 does not answer to a closure; the lots caught by one they were booked before count in
 neither. The year's demand answers to the year's access: each route's usual delay and its
-events' weighed by the share of the period they fill (`year_blend`), and the share of the
+events' weighed by their share of the route's bookings (`year_blend`), and the share of the
 whole period's bookings at which it was offered. An event at a hub or a lock lasts, for
 this, until the backlog it left has cleared (`_aftermath`, read from the pass's daily
 queues).
@@ -375,9 +375,10 @@ def _passes(base: Plan, choices: tuple[ChoiceSet, ...], refs: MarketPasses | Non
     converged = False
     passes = 0
     previous: np.ndarray | None = None
+    demand_delay = dict(delay)      # what demand answers to: `year_blend` after each pass
     for n in range(1, settings.max_iterations + 1):
-        plan = _pass_plan(with_empties(respond(base, factors), choices,
-                                       year_blend(delay, delay_event, shares), spread, offered))
+        plan = _pass_plan(with_empties(respond(base, factors), choices, demand_delay, spread,
+                                       offered))
         result = simulate(plan, replication, choices, unforeseen, spread,
                           tables=("routes", "hubs_daily", "locks_daily") if dated else ("routes",),
                           route_delay_event=unforeseen_event, event_until=until)
@@ -426,8 +427,8 @@ def _passes(base: Plan, choices: tuple[ChoiceSet, ...], refs: MarketPasses | Non
                 shares[i] = old + (float(booked_event[j] / booked[j]) - old) / k
         if base.market is not None:
             spread = _spreads(routes, choices, base.lot_teu, spread, n)
-        factors, state = _factors(base, choices, _at(refs, n),
-                                  year_blend(delay, delay_event, shares), spread, offered)
+        demand_delay = year_blend(delay, delay_event, shares)
+        factors, state = _factors(base, choices, _at(refs, n), demand_delay, spread, offered)
         states.append(state)
         if gaps and gaps[-1] < settings.tolerance and n >= settings.min_iterations:
             converged = True

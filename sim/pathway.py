@@ -276,7 +276,7 @@ class PathwaySpec(PlanFile):
             if exp.in_service <= self.base_year:
                 continue
             first = first_in_service(start, exp.lead_time_years)
-            if exp.in_service < first and exp.in_service < start:
+            if exp.in_service < start:
                 # in service before decisions start: no lead time is short enough, so the
                 # lead time is not the field to name (it read "at most -1 years")
                 raise FieldError(

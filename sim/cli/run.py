@@ -92,8 +92,11 @@ def run(scenario: Path, out: Path | None, overwrite: bool, seed: int | None,
     if folder.replaced:
         screen.print(replaced_line(folder), soft_wrap=True)
     warned = run_warnings(results)
-    # one line for the hubs and the start, one for the lines, each naming its tables
-    for group in (("checks.csv", "routes.csv"), ("lines.csv",)):
+    # one line for the hubs' checks and the start, then one per other table (lines, the
+    # hubs whose other users went elsewhere), each naming its tables
+    first = ("checks.csv", "routes.csv")
+    for group in (first, *((t,) for t in dict.fromkeys(w.table for w in warned)
+                           if t not in first)):
         mine = [w for w in warned if w.table in group]
         if mine:
             tables = " and ".join(t for t in group if any(w.table == t for w in mine))

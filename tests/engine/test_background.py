@@ -152,6 +152,15 @@ def test_a_run_warns_of_the_calls_that_went_elsewhere(tmp_path: Path) -> None:
     said = [w.text for w in run_warnings(run(path)) if w.table == "hubs.csv"]
     assert len(said) == 1 and said[0].startswith("other users' calls went elsewhere")
     assert "x (5" in said[0] and "TEU/yr)" in said[0]
+    from click.testing import CliRunner
+
+    from sim.cli import main
+
+    said = CliRunner().invoke(main, ["run", str(path), "--out", str(tmp_path / "out"),
+                                     "--no-report", "--no-map"])
+    assert said.exit_code == 0, said.output     # the console says it too (it did not)
+    assert "cqsim: warning: other users' calls went elsewhere" in said.stderr
+    assert "hubs.csv" in said.stderr
     doc["changes"][0]["end_day"] = 105          # a stop shorter than the week: no word
     path.write_text(yaml.safe_dump(doc))
     assert not [w for w in run_warnings(run(path)) if w.table == "hubs.csv"]
