@@ -181,16 +181,17 @@ def part_year_note(base: Scenario, days: float | None, file: str | Path) -> str 
     `days:` of 60, say), so its per-year figures are annualised from part of a year and then
     set against the annual target; None for whole years."""
     from sim.scenario import run_overrides
-    from sim.units import DAYS_PER_YEAR, period_season
+    from sim.units import DAYS_PER_YEAR, period_season, stats_days
 
-    h = study_horizon(base, days)
-    years = h["statistics_days"] / DAYS_PER_YEAR
+    horizon = run_overrides(base, days=days).horizon    # once: it validates the scenario
+    period = stats_days(horizon)
+    years = period / DAYS_PER_YEAR
     if years >= 1 and abs(years - round(years)) < 1e-9:
         return None
     where = f"{file}: days: {days:g}" if days is not None else f"{base.source_file}: horizon"
-    factor = period_season(base.demand.seasonality, run_overrides(base, days=days).horizon)
-    return (f"{where}: statistics over days {h['warmup_days']:g}-{h['days']:g} "
-            f"({h['statistics_days']:g} days), a part year: the bn CNY/yr and TEU/yr figures "
+    factor = period_season(base.demand.seasonality, horizon)
+    return (f"{where}: statistics over days {horizon.warmup_days:g}-{horizon.days:g} "
+            f"({period:g} days), a part year: the bn CNY/yr and TEU/yr figures "
             "are annualised from it and carry that part of the year's season (its mean "
             f"seasonal factor {factor:.3f}; a whole year: 1), yet are set against the annual "
             "target")
