@@ -697,8 +697,8 @@ def run_plan(path: str | Path, out: str | Path, *, target: float, year: int,
                              f"{f': {what}' if what else ''}, or of no recorded "
                              "one): choose another --out")
     horizon = study_horizon(base, spec.days)
-    said = [t for t in (no_warmup_note(base, spec.days, path),
-                        part_year_note(base, spec.days, path)) if t]
+    said = [t for t in (no_warmup_note(base, spec.days, named),
+                        part_year_note(base, spec.days, named)) if t]
     for text in [*late, *said]:   # once the input is checked: bad input prints its
         warnings.warn(InputWarning(text), stacklevel=2)  # error alone
     folder.mkdir(parents=True, exist_ok=True)
