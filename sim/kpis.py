@@ -208,6 +208,21 @@ PEAKS: tuple[Peak, ...] = (
 )
 
 
+@dataclass(frozen=True, kw_only=True)
+class Summed(Column):
+    """A column of a component table summed over its rows: one figure of a run (a sweep's)."""
+
+    table: str                  # the component table ...
+    source: str                 # ... and its column
+
+
+SUMS: tuple[Summed, ...] = (
+    Summed(name="total_background_diverted_teu", table="hubs",
+           source="background_diverted_teu_per_year", unit="TEU", per="year",
+           label="other users' calls gone elsewhere, all hubs"),
+)
+
+
 def kpi(name: str) -> KPI:
     """The KPI named `name` ("teu", not its column "teu_per_year")."""
     for k in _KPIS:
@@ -328,11 +343,11 @@ def compared_by_replication(corridors: pd.DataFrame) -> pd.DataFrame:
 
 def measure_of(column: str) -> tuple[Column, str] | None:
     """The KPI behind a flat measure column (`<corridor>_<kpi>`, `total_<kpi>`, as sweeps
-    write them) with its scope (the corridor or "total"), or a peak with scope ""; None
-    otherwise."""
-    for peak in PEAKS:
-        if column == peak.column:
-            return peak, ""
+    write them) with its scope (the corridor or "total"), or a peak or a sum over a table
+    with scope ""; None otherwise."""
+    for declared in (*PEAKS, *SUMS):
+        if column == declared.column:
+            return declared, ""
     scope, _, rest = column.partition("_")
     k = _by_column(rest) if scope in SCOPES else None
     return (k, scope) if k is not None else None
