@@ -88,8 +88,8 @@ def run_variants(base: Scenario | str | Path, alts: Sequence[Scenario | str | Pa
 def metrics(results: Results) -> pd.DataFrame:
     """Per replication, the compared KPIs (`sim.kpis.compared`: TEU/yr, trade bn CNY/yr, mean
     transit h, CO2 t/yr) per corridor and in total, the locks' figures per lock and the hubs'
-    per hub (`sim.kpis.LOCK_FIGURES`, `HUB_FIGURES`) (columns replication, metric, scope,
-    value; metric is the KPI's column)."""
+    per hub (`sim.kpis.LOCK_FIGURES`, `HUB_FIGURES`); columns replication, metric, scope,
+    value (metric: the KPI's or figure's column)."""
     rows = compared_by_replication(results.by_replication("corridors"))
     places = pd.DataFrame([*lock_metrics(results.by_replication("locks")),
                            *hub_metrics(results.by_replication("hubs"))],

@@ -60,9 +60,9 @@ def _tidy_axis(axis: Axis) -> None:
 
 def plotted_kpis(runs: pd.DataFrame, params: Sequence[str]) -> list[str]:
     """Headline KPIs, total CO2 and transit, the busiest hub, the TEU of each corridor
-    that carries freight, and each sum over a table that any run has (the other users' calls
-    gone elsewhere: a sweep over `diverts_after_hours` shows its effect, others no plot
-    more)."""
+    that carries freight, and each sum over a table where any run has some (`sim.kpis.SUMS`:
+    a sweep over `diverts_after_hours` plots the calls gone elsewhere; a sweep where none
+    went draws the plots it drew before)."""
     cols = kpi_columns(runs, params)
     teu = kpis.kpi("teu").column
     chosen = [c for c in (*HEADLINE_KPIS, f"total_{kpis.kpi('co2_t').column}",
