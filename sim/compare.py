@@ -20,7 +20,15 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from sim.kpis import LOCK_METRICS, compared, compared_by_replication, lock_metrics
+from sim.kpis import (
+    HUB_METRICS,
+    LOCK_METRICS,
+    compared,
+    compared_by_replication,
+    drop_quiet_hubs,
+    hub_metrics,
+    lock_metrics,
+)
 from sim.network import revise
 from sim.pipeline import prepare, run
 from sim.report.rundir import GATEWAY_ITEM, MARKET_ITEM
@@ -79,23 +87,27 @@ def run_variants(base: Scenario | str | Path, alts: Sequence[Scenario | str | Pa
 
 def metrics(results: Results) -> pd.DataFrame:
     """Per replication, the compared KPIs (`sim.kpis.compared`: TEU/yr, trade bn CNY/yr, mean
-    transit h, CO2 t/yr) per corridor and in total (columns replication, metric, scope,
-    value; metric is the KPI's column)."""
+    transit h, CO2 t/yr) per corridor and in total, the locks' figures per lock and the hubs'
+    per hub (`sim.kpis.LOCK_FIGURES`, `HUB_FIGURES`); columns replication, metric, scope,
+    value (metric: the KPI's or figure's column)."""
     rows = compared_by_replication(results.by_replication("corridors"))
-    locks = pd.DataFrame(lock_metrics(results.by_replication("locks")),
-                         columns=list(rows.columns))
-    return pd.concat([rows, locks], ignore_index=True) if len(locks) else rows
+    places = pd.DataFrame([*lock_metrics(results.by_replication("locks")),
+                           *hub_metrics(results.by_replication("hubs"))],
+                          columns=list(rows.columns))
+    return pd.concat([rows, places], ignore_index=True) if len(places) else rows
 
 
-def split_deltas(deltas: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(the channels' KPI deltas: compare.csv, the locks' deltas: locks_compare.csv)."""
-    at_locks = deltas["metric"].isin(LOCK_METRICS)
-    return (deltas[~at_locks].reset_index(drop=True),
-            deltas[at_locks].reset_index(drop=True))
+def split_deltas(deltas: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(the channels' KPI deltas: compare.csv, the locks' deltas: locks_compare.csv, the
+    hubs' deltas: hubs_compare.csv)."""
+    at_locks, at_hubs = deltas["metric"].isin(LOCK_METRICS), deltas["metric"].isin(HUB_METRICS)
+    return (deltas[~(at_locks | at_hubs)].reset_index(drop=True),
+            deltas[at_locks].reset_index(drop=True), deltas[at_hubs].reset_index(drop=True))
 
 
 def paired_deltas(base: Results, alt: Results, variant: str) -> pd.DataFrame:
-    """Mean BASE, mean ALT and the mean paired delta ALT - BASE with its 95% CI half-width;
+    """Mean BASE, mean ALT and the mean paired delta ALT - BASE with its 95% CI half-width
+    of every figure of `metrics` (a hub's only where either variant has any);
     where that CI includes 0 but the delta is not 0, `replications_to_resolve` estimates how
     many replications would exclude 0 at the spread seen (`sim.stats.unresolved_need`),
     so a planner can rerun with enough instead of reading an unresolved change as none."""
@@ -113,7 +125,7 @@ def paired_deltas(base: Results, alt: Results, variant: str) -> pd.DataFrame:
                      "delta_pct": 100 * delta / base_mean if base_mean else np.nan,
                      "replications": int((~np.isnan(va - vb)).sum()),
                      "replications_to_resolve": np.nan if need is None else need})
-    return pd.DataFrame(rows)
+    return drop_quiet_hubs(pd.DataFrame(rows))
 
 
 def unmoved(deltas: pd.DataFrame) -> list[str]:

@@ -208,6 +208,21 @@ PEAKS: tuple[Peak, ...] = (
 )
 
 
+@dataclass(frozen=True, kw_only=True)
+class Summed(Column):
+    """A column of a component table summed over its rows: one figure of a run (a sweep's)."""
+
+    table: str                  # the component table ...
+    source: str                 # ... and its column
+
+
+SUMS: tuple[Summed, ...] = (
+    Summed(name="total_background_diverted_teu", table="hubs",
+           source="background_diverted_teu_per_year", unit="TEU", per="year",
+           label="other users' calls gone elsewhere, all hubs"),
+)
+
+
 def kpi(name: str) -> KPI:
     """The KPI named `name` ("teu", not its column "teu_per_year")."""
     for k in _KPIS:
@@ -284,6 +299,34 @@ def lock_metrics(locks: pd.DataFrame) -> list[tuple[int, str, str, float]]:
     return rows
 
 
+# the hubs' figures a comparison pairs per hub (scope: the hub's id), apart from the channels'
+# and the locks' (hubs_compare.csv), only for a hub where either variant has any
+# (`drop_quiet_hubs`: most comparisons divert nothing, and rows of zeros for every hub would
+# hide the few that did): metric (the hubs table's column) -> as LOCK_FIGURES
+HUB_FIGURES: dict[str, tuple[str, str, float, int]] = {
+    "background_diverted_teu_per_year": ("other users' calls gone elsewhere", "TEU/yr", 1.0, 0)}
+HUB_METRICS = tuple(HUB_FIGURES)
+PLACE_FIGURES = {"lock": LOCK_FIGURES, "hub": HUB_FIGURES}   # by the place they are of
+
+
+def hub_metrics(hubs: pd.DataFrame) -> list[tuple[int, str, str, float]]:
+    """Per replication and hub of a hubs table by replication: the other users' TEU gone
+    elsewhere (TEU/yr; `diverts_after_hours`), as `hubs_compare.csv` and the report's hub
+    differences pair them; none from a table written before that column."""
+    present = [m for m in HUB_METRICS if m in hubs]
+    return [(int(r["replication"]), m, str(r["hub"]), float(r[m]))
+            for r in hubs.to_dict("records") for m in present]
+
+
+def drop_quiet_hubs(deltas: pd.DataFrame) -> pd.DataFrame:
+    """`deltas` (paired, with mean `base` and `alt`) less the rows of a hub figure that is 0
+    in both variants: a hub shows only where either side diverted anything."""
+    if deltas.empty:
+        return deltas
+    quiet = deltas["metric"].isin(HUB_METRICS) & (deltas["base"] == 0) & (deltas["alt"] == 0)
+    return deltas[~quiet].reset_index(drop=True)
+
+
 def compared_by_replication(corridors: pd.DataFrame) -> pd.DataFrame:
     """The compared KPIs per replication, per corridor and in total, from the corridors table
     by replication (columns replication, metric, scope, value; metric is the KPI's column,
@@ -300,11 +343,11 @@ def compared_by_replication(corridors: pd.DataFrame) -> pd.DataFrame:
 
 def measure_of(column: str) -> tuple[Column, str] | None:
     """The KPI behind a flat measure column (`<corridor>_<kpi>`, `total_<kpi>`, as sweeps
-    write them) with its scope (the corridor or "total"), or a peak with scope ""; None
-    otherwise."""
-    for peak in PEAKS:
-        if column == peak.column:
-            return peak, ""
+    write them) with its scope (the corridor or "total"), or a peak or a sum over a table
+    with scope ""; None otherwise."""
+    for declared in (*PEAKS, *SUMS):
+        if column == declared.column:
+            return declared, ""
     scope, _, rest = column.partition("_")
     k = _by_column(rest) if scope in SCOPES else None
     return (k, scope) if k is not None else None

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from sim.staging import ResultFolder
 
 PLACEBO_COMPARE = "placebo_compare.csv"          # each ALT's deltas paired with the placebo
+HUBS_COMPARE = "hubs_compare.csv"   # per hub where either side's other users' calls went elsewhere
 
 ALLOW_UNRELATED = click.option(
     "--allow-unrelated", is_flag=True,
@@ -131,9 +132,8 @@ def _warn_runs(cmp: Comparison) -> None:
 @click.option("--days", type=DAYS, default=None, help="Override the horizon in days.")
 @click.option("--out", type=OutPath(), default=None,
               help="Folder for compare.csv, compare.json, attribution.csv, locks_compare.csv, "
-                   "bottlenecks.csv, compare.png, daily.png, the variants' run folders and "
-                   "report.html (default "
-                   "out/compare-<base>), written whole.")
+                   f"{HUBS_COMPARE}, bottlenecks.csv, compare.png, daily.png, the variants' run "
+                   "folders and report.html (default out/compare-<base>), written whole.")
 @OVERWRITE
 @click.option("--independent", is_flag=True,
               help="Run each ALT with a shifted seed (no common random numbers), to see the "
@@ -178,10 +178,13 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
                       inputs=reads(base_s, variants)) as folder:
         cmp = run_compare(base_s, list(alts), replications=replications, days=days,
                           independent=independent, workers=workers, placebo=placebo)
-        channels, at_locks = split_deltas(cmp.deltas)
+        channels, at_locks, at_hubs = split_deltas(cmp.deltas)
         write_csv(folder.path / "compare.csv", channels)
-        if len(at_locks):
-            write_csv(folder.path / "locks_compare.csv", at_locks)
+        places = ""      # each only where it has a row: most comparisons divert nothing
+        for file, frame in (("locks_compare.csv", at_locks), (HUBS_COMPARE, at_hubs)):
+            if len(frame):
+                write_csv(folder.path / file, frame)
+                places += f"{file}, "
         write_csv(folder.path / "bottlenecks.csv", cmp.bottlenecks)
         if cmp.attribution is not None:
             write_csv(folder.path / ATTRIBUTION_FILE, cmp.attribution)
@@ -200,7 +203,7 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
         fig = draw_daily(cmp)
         write_png(folder.path / "daily.png", fig, dpi=110)
         plt.close(fig)
-        written = "compare.csv, " + ("locks_compare.csv, " if len(at_locks) else "") + \
+        written = "compare.csv, " + places + \
             (f"{ATTRIBUTION_FILE}, " if cmp.attribution is not None else "") + \
             placebo_files + "bottlenecks.csv, compare.png, daily.png"
         if not no_report:
@@ -212,9 +215,10 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
         bottleneck_table,
         console,
         delta_table,
-        lock_delta_table,
+        place_delta_table,
         unresolved_lines,
     )
+    from sim.kpis import PLACE_FIGURES
 
     screen = console(120)
     reps = len(cmp.base.results.replications)
@@ -224,9 +228,10 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
         screen.print(delta_table(cmp.deltas, v.name, reps, pairing))
         for line in unresolved_lines(cmp.deltas, v.name):
             screen.print(line, soft_wrap=True)
-        locks = lock_delta_table(cmp.deltas, v.name)
-        if locks is not None:
-            screen.print(locks)
+        for place in PLACE_FIGURES:
+            at = place_delta_table(cmp.deltas, v.name, place)
+            if at is not None:
+                screen.print(at)
         if cmp.attribution is not None:
             screen.print(attribution_table(cmp.attribution, v.name))
         if cmp.placebo is not None and cmp.against_placebo is not None \

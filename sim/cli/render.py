@@ -10,7 +10,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from sim.kpis import KPI, LOCK_FIGURES, kpi, kpis, totals
+from sim.kpis import KPI, PLACE_FIGURES, kpi, kpis, totals
 from sim.units import stats_days
 
 if TYPE_CHECKING:
@@ -140,20 +140,22 @@ def unresolved_lines(deltas: pd.DataFrame, variant: str) -> list[str]:
     return lines
 
 
-def lock_delta_table(deltas: pd.DataFrame, variant: str) -> Table | None:
-    """The locks' paired deltas (waits, tonnes passed and diverted, lockages), or None."""
-    sub = deltas[(deltas["variant"] == variant)
-                 & deltas["metric"].isin(list(LOCK_FIGURES))]
+def place_delta_table(deltas: pd.DataFrame, variant: str, place: str) -> Table | None:
+    """The paired deltas at the locks (`place` "lock": waits, tonnes passed and diverted,
+    lockages) or at the hubs ("hub": other users' calls gone elsewhere, where either side has
+    any), as locks_compare.csv and hubs_compare.csv have them; None where there are none."""
+    figures = PLACE_FIGURES[place]
+    sub = deltas[(deltas["variant"] == variant) & deltas["metric"].isin(list(figures))]
     if sub.empty:
         return None
-    table = Table(title=f"{variant} − base at the locks: base, alt, paired delta ± 95% CI")
-    table.add_column("lock")
+    table = Table(title=f"{variant} − base at the {place}s: base, alt, paired delta ± 95% CI")
+    table.add_column(place)
     table.add_column("figure")
     for name in ("base", "alt", "delta"):
         table.add_column(name, justify="right")
     for scope in dict.fromkeys(sub["scope"]):
         rows = sub[sub["scope"] == scope].set_index("metric")
-        for metric, (label, unit, scale, digits) in LOCK_FIGURES.items():
+        for metric, (label, unit, scale, digits) in figures.items():
             if metric in rows.index:
                 r = rows.loc[metric]
                 table.add_row(str(scope), f"{label} {unit}", f"{r['base'] / scale:,.{digits}f}",

@@ -74,17 +74,24 @@ def channel_deltas(base: rd.RunDir, alt: rd.RunDir) -> pd.DataFrame:
     return out
 
 
-def lock_deltas(base: rd.RunDir, alt: rd.RunDir) -> pd.DataFrame:
-    """ALT - BASE of the locks' figures per lock (`sim.kpis.LOCK_FIGURES`, as
-    locks_compare.csv has them), with 95% CIs; empty where a run has no locks."""
+# the table of a run each place's figures are read from, and how (`sim.kpis.PLACE_FIGURES`)
+_PLACE_TABLES = {"lock": ("locks", kpis.lock_metrics), "hub": ("hubs", kpis.hub_metrics)}
+
+
+def place_deltas(base: rd.RunDir, alt: rd.RunDir, place: str) -> pd.DataFrame:
+    """ALT - BASE of the figures per lock or per hub (`place`; `sim.kpis.PLACE_FIGURES`, as
+    locks_compare.csv and hubs_compare.csv have them: a hub only where either run has any),
+    with 95% CIs; empty where a run has no such table."""
+    name, figures = _PLACE_TABLES[place]
     frames = []
     for run in (base, alt):
-        locks = run.by_replication("locks")
-        if locks.empty:
+        table = run.by_replication(name)
+        if table.empty:
             return pd.DataFrame()
-        frames.append(pd.DataFrame(kpis.lock_metrics(locks),
+        frames.append(pd.DataFrame(figures(table),
                                    columns=["replication", "metric", "scope", "value"]))
-    return _table_deltas(frames[0], frames[1], ["metric", "scope"], paired(base, alt), alt.name)
+    return kpis.drop_quiet_hubs(_table_deltas(frames[0], frames[1], ["metric", "scope"],
+                                              paired(base, alt), alt.name))
 
 
 def link_deltas(base: rd.RunDir, alt: rd.RunDir) -> pd.DataFrame:

@@ -567,7 +567,8 @@ def comparison_sections(page: Page, runs: list[rd.RunDir]) -> None:
             rows.append(row)
         page.add(table(headers, rows, total_last=dl.TOTAL in scopes))
         page.add(_unresolved_note(d, shown))
-        page.add(lock_delta_table(dl.lock_deltas(base, alt)))
+        for place in kpis.PLACE_FIGURES:
+            page.add(place_delta_table(dl.place_deltas(base, alt, place), place))
         page.figure(fg.difference_map(base, alt, dl.link_deltas(base, alt)), MAP_CONFIG, "map")
     if shown_frames:
         both = pd.concat(shown_frames, ignore_index=True)
@@ -621,23 +622,25 @@ def _unresolved_note(d: pd.DataFrame, shown: list[kpis.KPI]) -> str:
             f"{'; '.join(parts)}.</div>")
 
 
-def lock_delta_table(deltas: pd.DataFrame) -> str:
-    """The locks' differences (waits, tonnes passed and diverted, lockages), as
-    locks_compare.csv has them; nothing where the runs have no locks."""
+def place_delta_table(deltas: pd.DataFrame, place: str) -> str:
+    """The differences at the locks (`place` "lock": waits, tonnes passed and diverted,
+    lockages) or at the hubs ("hub": other users' calls gone elsewhere), as locks_compare.csv
+    and hubs_compare.csv have them; nothing where there are none (no lock; no hub whose
+    other users' calls went elsewhere in either run)."""
     if deltas.empty:
         return ""
     rows = []
-    for lock in dict.fromkeys(deltas["scope"]):
-        at = deltas[deltas["scope"] == lock].set_index("metric")
-        for metric, (label, unit, scale, digits) in kpis.LOCK_FIGURES.items():
+    for scope in dict.fromkeys(deltas["scope"]):
+        at = deltas[deltas["scope"] == scope].set_index("metric")
+        for metric, (label, unit, scale, digits) in kpis.PLACE_FIGURES[place].items():
             if metric not in at.index:
                 continue
             r = at.loc[metric]
-            rows.append([html.escape(str(lock)), html.escape(f"{label}, {unit}"),
+            rows.append([html.escape(str(scope)), html.escape(f"{label}, {unit}"),
                          fg.fmt(r["base"] / scale, digits), fg.fmt(r["alt"] / scale, digits),
                          delta_cell(r["delta"] / scale, r["delta_ci95"] / scale, digits)])
-    return "<h4>At the locks</h4>" + table(
-        [("lock", ""), ("figure", ""), ("base", ""), ("alt", ""), ("Δ ± 95% CI", "")], rows,
+    return f"<h4>At the {place}s</h4>" + table(
+        [(place, ""), ("figure", ""), ("base", ""), ("alt", ""), ("Δ ± 95% CI", "")], rows,
         text_cols=2)
 
 

@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 
 from sim import kpis
 from sim.atomic import write_png
-from sim.kpis import PEAKS, measure_of, shown
+from sim.kpis import PEAKS, SUMS, measure_of, shown
 from sim.sweep.store import kpi_columns
 from sim.sweep.summary import is_numeric, main_effect
 from sim.sweep.tasks import HEADLINE_KPIS
@@ -59,19 +59,24 @@ def _tidy_axis(axis: Axis) -> None:
 
 
 def plotted_kpis(runs: pd.DataFrame, params: Sequence[str]) -> list[str]:
-    """Headline KPIs, total CO2 and transit, the busiest hub, and the TEU of each corridor
-    that carries freight."""
+    """Headline KPIs, total CO2 and transit, the busiest hub, the TEU of each corridor
+    that carries freight, and each sum over a table where any run has some (`sim.kpis.SUMS`:
+    a sweep over `diverts_after_hours` plots the calls gone elsewhere; a sweep where none
+    went draws the plots it drew before)."""
     cols = kpi_columns(runs, params)
     teu = kpis.kpi("teu").column
     chosen = [c for c in (*HEADLINE_KPIS, f"total_{kpis.kpi('co2_t').column}",
                           f"total_{kpis.kpi('transit_mean_h').column}", PEAKS[0].column)
               if c in cols]
+
+    def carries(c: str) -> bool:
+        return bool(runs[c].fillna(0).abs().sum() > 0)
+
     for c in cols:
         found = measure_of(c)
-        if found and found[0].column == teu and found[1] not in ("", "total") and \
-                runs[c].fillna(0).abs().sum() > 0:
+        if found and found[0].column == teu and found[1] not in ("", "total") and carries(c):
             chosen.append(c)
-    return chosen
+    return chosen + [s.column for s in SUMS if s.column in cols and carries(s.column)]
 
 
 def kpi_figure(runs: pd.DataFrame, params: Sequence[str], kpi: str) -> Figure:

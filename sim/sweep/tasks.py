@@ -22,7 +22,7 @@ from sim.engine.recorder import ReplicationResult
 from sim.equilibrium import Settled
 from sim.errors import InputError
 from sim.inputs import digests, read_files
-from sim.kpis import PEAKS, kpis, totals
+from sim.kpis import PEAKS, SUMS, kpis, totals
 from sim.network import Plan
 from sim.pipeline import prepare, replicate_one, settle, with_run_settings
 from sim.routing import choice_sets
@@ -92,7 +92,9 @@ def run_kpis(result: ReplicationResult, plan: Plan) -> dict[str, float | str]:
     (`<corridor>_<kpi>`) and in total (`total_<kpi>`, `sim.kpis`), the goods trade
     (`goods_trade_bn_cny_per_year`: channels plus what no simulated route carries,
     `sim.trade`), peak utilizations with where each peak is (`max_hub_utilization_at`: the
-    hub's id; `link:direction`, ...), the conservation balance and the start-up check
+    hub's id; `link:direction`, ...), the sums over a table (`sim.kpis.SUMS`: the other
+    users' TEU gone elsewhere from every hub, per year), the conservation balance and the
+    start-up check
     (`start_up_shortfall`: the share by which the TEU delivered fall short of those created;
     `warmup_short_days`: by how much the warm-up falls short of most boxes' door-to-door
     time; `sim.checks.StartUp`)."""
@@ -114,6 +116,10 @@ def run_kpis(result: ReplicationResult, plan: Plan) -> dict[str, float | str]:
             top = df.iloc[int(np.argmax(np.nan_to_num(values, nan=-np.inf)))]
             row[peak.at] = ":".join(str(top[c]) for c in (peak.key, "direction")
                                     if c in df.columns)
+    for summed in SUMS:
+        df = result.tables.get(summed.table)
+        if df is not None and summed.source in df:
+            row[summed.column] = float(df[summed.source].sum())
     balance = result.tables["conservation"].to_dict("records")[0]
     row.update({str(k): float(v) for k, v in balance.items() if k != "residual_teu"})
     begun = start_up(result.tables["routes"], plan.horizon.warmup_days)

@@ -608,3 +608,37 @@ def test_each_variant_is_priced_on_its_own(tmp_path: Path) -> None:
     # the base alone, at the sweep's one replication, passed both
     check_sweep(2, estimate(prepare(tmp_path / "scenario.yaml", replications=1)), 1, limits,
                 str(path))
+
+
+def test_a_sweep_over_the_wait_other_users_accept_carries_the_calls_gone(
+        tmp_path: Path) -> None:
+    """Port x shut for 60 days: a sweep over its other users' `diverts_after_hours` records
+    each run's TEU gone elsewhere a year, from every hub, in runs.parquet and summary.csv and
+    plots it (the runs carried no such figure: the diversion's first session left it out);
+    the longer the calls wait, the fewer go; 8,760 h (a year) stands for none; a sweep whose
+    calls all stay records 0 and draws no plot of it."""
+    from tests.support import locks as L
+
+    gone = "total_background_diverted_teu_per_year"
+    L.background_network(tmp_path, {"x": {"teu_per_year": 365_000.0, "batch_teu": 100,
+                                          "source": "test"}}, days=120)
+    doc = yaml.safe_load((tmp_path / "scenario.yaml").read_text())
+    doc["changes"] = [{"kind": "disruption", "hub": "x", "start_day": 20, "end_day": 80,
+                       "capacity_factor": 0.0, "why": "test"}]
+    (tmp_path / "scenario.yaml").write_text(yaml.safe_dump(doc))
+    patience = "network.background.x.diverts_after_hours"
+    path = tmp_path / "sweep.yaml"
+    path.write_text(yaml.safe_dump({"base": "scenario.yaml", "replications": 2,
+                                    "parameters": {"grid": {patience: [24, 168, 8760]}}}))
+    out = tmp_path / "out"
+    outcome = sweep_mod.execute_sweep(path, out, workers=1, progress=False)
+    means = outcome.summary.set_index(patience)
+    assert means.loc[24, gone] > means.loc[168, gone] > 100_000      # most of 60 days' calls
+    assert means.loc[8760, gone] == 0 and means.loc[168, f"{gone}_ci95"] > 0
+    assert pd.read_csv(out / "summary.csv")[gone].equals(outcome.summary[gone])
+    assert (out / "plots" / f"{gone}.png").read_bytes()[:4] == b"\x89PNG"
+    calm = tmp_path / "calm"
+    calm.mkdir()
+    runs = sweep_mod.execute_sweep(tiny_sweep(calm, replications=1), calm / "out", workers=1,
+                                   progress=False).runs
+    assert (runs[gone] == 0).all() and not (calm / "out" / "plots" / f"{gone}.png").exists()

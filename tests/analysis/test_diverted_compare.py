@@ -1,0 +1,70 @@
+"""`cqsim compare` of a port whose other users' calls go elsewhere in one variant: the paired
+difference of the TEU gone elsewhere per year is written per hub to hubs_compare.csv, printed
+and shown in the report, for the hubs where either side diverted anything and nothing more
+(compare said nothing of it: the gap the diversion's first session left)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from sim.cli import main
+from tests.support import locks as L
+
+GONE = "background_diverted_teu_per_year"
+
+
+def _variant(tmp_path: Path, name: str, end_day: int) -> Path:
+    """The base with port x shut from day 20 to `end_day`."""
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump({"extends": "scenario.yaml", "name": name, "changes": [
+        {"kind": "disruption", "hub": "x", "start_day": 20, "end_day": end_day,
+         "capacity_factor": 0.0, "why": "test"}]}))
+    return path
+
+
+def test_compare_pairs_the_calls_gone_elsewhere_per_hub(tmp_path: Path) -> None:
+    """Port x (1,000 TEU a day of other users' calls, which wait a week at most) shut for 60
+    days in `shut` loses the calls due more than a week before it reopens; shut for 2 days in
+    `brief` it loses none, as in the base: `brief`'s comparison shows nothing of the hubs."""
+    base = L.background_network(tmp_path, {"x": {
+        "teu_per_year": 365_000.0, "batch_teu": 100, "diverts_after_hours": 168.0,
+        "source": "test"}}, days=120, replications=2)
+    shut, brief = _variant(tmp_path, "shut", 80), _variant(tmp_path, "brief", 22)
+    out = tmp_path / "cmp"
+    res = CliRunner().invoke(main, ["compare", str(base), str(shut), str(brief),
+                                    "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    hubs = pd.read_csv(out / "hubs_compare.csv")
+    assert list(hubs["variant"]) == ["shut"] and list(hubs["scope"]) == ["x"]
+    row = hubs.iloc[0]
+    assert row["metric"] == GONE and row["base"] == 0
+    # 53 days of 1,000 TEU over the 120 days measured, a year's worth: about 161,000 TEU/yr
+    assert 130_000 < row["alt"] < 190_000
+    assert row["delta"] == pytest.approx(row["alt"]) and row["delta_ci95"] > 0
+    assert not pd.read_csv(out / "compare.csv")["metric"].isin([GONE]).any()
+    from sim.kpis import HUB_FIGURES
+
+    label, unit, _, _ = HUB_FIGURES[GONE]
+    assert res.output.count("at the hubs") == 1           # shut's table, none for brief
+    assert f"{label} {unit}" in res.output and "hubs_compare.csv" in res.output
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert page.count("At the hubs") == 1 and f"{row['alt']:,.0f}" in page
+
+
+def test_a_comparison_where_no_hub_diverted_writes_nothing_of_hubs(tmp_path: Path) -> None:
+    """Calls that wait however long (no diverts_after_hours) go nowhere: no hubs_compare.csv,
+    no hub table, the files and lines of an ordinary comparison."""
+    base = L.background_network(tmp_path, {"x": {
+        "teu_per_year": 365_000.0, "batch_teu": 100, "source": "test"}},
+        days=120, replications=2)
+    out = tmp_path / "cmp"
+    res = CliRunner().invoke(main, ["compare", str(base), str(_variant(tmp_path, "shut", 80)),
+                                    "--out", str(out), "--no-report"])
+    assert res.exit_code == 0, res.output
+    assert not (out / "hubs_compare.csv").exists()
+    assert "at the hubs" not in res.output and "hubs_compare.csv" not in res.output
