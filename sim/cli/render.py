@@ -238,7 +238,9 @@ def attribution_table(frame: pd.DataFrame, variant: str, against: str = "base") 
     def base(x: float, digits: int) -> str:
         return "-" if x != x else f"{x:,.{digits}f}"
 
-    def delta(x: float, ci: float, digits: int) -> str:
+    def delta(x: float, ci: float, digits: int) -> str:   # "-" for a part with no such figure
+        if x != x:
+            return "-"
         return f"{x:+,.{digits}f}" + ("" if ci != ci else f" ± {ci:,.{digits}f}")
 
     from sim.report.rundir import GATEWAY_ITEM, MARKET_ITEM, attribution_parts

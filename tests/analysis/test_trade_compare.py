@@ -595,3 +595,26 @@ def test_a_placebo_that_moves_a_total_is_named(capsys: pytest.CaptureFixture[str
     said = capsys.readouterr().err.splitlines()
     assert len(said) == 1 and said[0].startswith("cqsim: warning: placebo: the placebo moved")
     assert "-0.036 ± 0.024 bn CNY/yr of trade" in said[0] and "placebo_compare.csv" in said[0]
+
+
+def test_the_console_attribution_shows_a_part_without_a_trade_figure_as_a_dash() -> None:
+    """`on the way at the ends` is a part of the TEU alone: its trade is NaN in attribution.csv
+    and a dash on the console, not `+nan`."""
+    from sim.cli.render import attribution_table, console
+
+    nan = float("nan")
+    frame = pd.DataFrame([
+        {"variant": "v", "item": "gateway:south", "base_teu_per_year": 100.0,
+         "delta_teu_per_year": 5.0, "delta_teu_per_year_ci95": 1.0,
+         "base_trade_bn_cny_per_year": 2.0, "delta_trade_bn_cny_per_year": 0.1,
+         "delta_trade_bn_cny_per_year_ci95": 0.05},
+        {"variant": "v", "item": "on the way at the ends", "base_teu_per_year": nan,
+         "delta_teu_per_year": 3.0, "delta_teu_per_year_ci95": 2.0,
+         "base_trade_bn_cny_per_year": nan, "delta_trade_bn_cny_per_year": nan,
+         "delta_trade_bn_cny_per_year_ci95": nan}])
+    screen = console(200)
+    with screen.capture() as out:
+        screen.print(attribution_table(frame, "v"))
+    text = out.get()
+    assert "nan" not in text.lower()
+    assert "+3 ± 2" in text and "+0.100 ± 0.050" in text
