@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
@@ -235,14 +236,7 @@ def attribution_table(frame: pd.DataFrame, variant: str, against: str = "base") 
                         "(paired delta ± 95% CI; trade flow class)")
     for col in ("item", "TEU/yr", "Δ TEU/yr", "trade bn CNY/yr", "Δ trade bn CNY/yr"):
         table.add_column(col, justify="left" if col == "item" else "right")
-    def base(x: float, digits: int) -> str:
-        return "-" if x != x else f"{x:,.{digits}f}"
-
-    def delta(x: float, ci: float, digits: int) -> str:   # "-" for a part with no such figure
-        if x != x:
-            return "-"
-        return f"{x:+,.{digits}f}" + ("" if ci != ci else f" ± {ci:,.{digits}f}")
-
+    from sim.report.figures import pm  # the report's formatting: "-" where there is no figure
     from sim.report.rundir import GATEWAY_ITEM, MARKET_ITEM, attribution_parts
 
     rows = frame[frame["variant"] == variant]
@@ -251,11 +245,11 @@ def attribution_table(frame: pd.DataFrame, variant: str, against: str = "base") 
     for _, r in rows.iterrows():
         item = str(r["item"])
         name = f"  {item.removeprefix(MARKET_ITEM)}" if item.startswith(MARKET_ITEM) else item
-        table.add_row(name, base(r["base_teu_per_year"], 0),
-                      delta(r["delta_teu_per_year"], r["delta_teu_per_year_ci95"], 0),
-                      base(r["base_trade_bn_cny_per_year"], 1),
-                      delta(r["delta_trade_bn_cny_per_year"],
-                            r["delta_trade_bn_cny_per_year_ci95"], 3))
+        table.add_row(name, pm(r["base_teu_per_year"], np.nan, 0),
+                      pm(r["delta_teu_per_year"], r["delta_teu_per_year_ci95"], 0, sign=True),
+                      pm(r["base_trade_bn_cny_per_year"], np.nan, 1),
+                      pm(r["delta_trade_bn_cny_per_year"],
+                         r["delta_trade_bn_cny_per_year_ci95"], 3, sign=True))
     return table
 
 
