@@ -63,14 +63,14 @@ from sim.scenario import (
     MAX_GROWTH_FACTOR,
     MIN_DAYS,
     Change,
+    Provenance,
     ScaleChange,
     Scenario,
     check_scenario,
-    error_loc,
     load_scenario_via,
     read_yaml,
     run_overrides,
-    tagged_error,
+    validation_error,
 )
 from sim.specs import FieldError, Spec
 from sim.trade import GOODS_TRADE
@@ -311,7 +311,7 @@ def read_plan_file(path: str | Path, cls: type[FileT],
     try:
         spec = cls.model_validate(raw)
     except ValidationError as exc:
-        err = spec_error(exc, Path(raw["source_file"]))
+        err = validation_error(exc, Provenance(), raw["source_file"], first_only=True)
         if err.field in typed:   # the value came from the command line: name the option
             raise InputError(f"--{err.field}", "", err.expected, typed[err.field]) from None
         raise err from None
@@ -414,23 +414,6 @@ def _appended(exc: InputError, held: int, labels: Sequence[str]) -> str | None:
         return None
     label = labels[int(found[1]) - held]
     return label if label.startswith("growth.") else label + found[2]
-
-
-def spec_error(exc: ValidationError, path: Path) -> InputError:
-    """The first error of a pathway or candidates file as an InputError naming the field."""
-    from sim.specs import expected as expected_by
-    from sim.specs import located
-
-    err = exc.errors()[0]
-    loc, got = located(err, error_loc(err))   # without pydantic's union tags
-    expected = expected_by(err)       # the scenario loader's wording (`sim.specs.expected`)
-    if err["type"] == "extra_forbidden":
-        expected = "no such key (unknown field)"
-    elif err["type"] == "missing":
-        expected = "a value (the field is required)"
-    elif (tag := tagged_error(err, loc, got)) is not None:
-        loc, expected, got = tag
-    return InputError(path, ".".join(str(p) for p in loc), expected, got)
 
 
 def check_growth_markets(growth: dict[str, Any], base: Scenario, path: Path) -> None:
