@@ -676,8 +676,6 @@ def validation_error(exc: ValidationError, where: Provenance, default: str | Pat
             ", ".join(names)
     elif err["type"] == "missing":
         expected = "a value (the field is required)"
-    elif err["type"] == "extra_forbidden":
-        expected = "no such key (unknown field)"   # `located` quotes no value for it
     elif (tag := tagged_error(err, loc, got)) is not None:
         loc, expected, got = tag
     file, field = where.locate(".".join(str(p) for p in loc), str(default))
