@@ -83,12 +83,18 @@ from sim.uncertain import (
 )
 
 
-def check_ramp(ramp_up: tuple[float, ...]) -> None:
+def check_ramp(ramp_up: tuple[float, ...]) -> tuple[float, ...]:
     """Ramp-up shares: each in (0, 1], never falling."""
     if any(not 0 < s <= 1 for s in ramp_up):
         raise ValueError("shares in (0, 1]")
     if any(b < a for a, b in zip(ramp_up, ramp_up[1:], strict=False)):
         raise ValueError("shares that do not fall from one year to the next")
+    return ramp_up
+
+
+# a ramp-up field of an expansion or a candidate: one check, its error naming the field
+# (`expansions.N.ramp_up`, `candidates.N.ramp_up`)
+RampUp = Annotated[tuple[float, ...], Field(min_length=1), AfterValidator(check_ramp)]
 
 
 def first_in_service(decided_from: int, lead_time_years: float) -> int:
@@ -191,16 +197,10 @@ class Expansion(Spec):
     name: str = Field(min_length=1)
     in_service: int = Field(ge=1900, le=2200, description="first year it carries freight")
     lead_time_years: float = Field(ge=0, le=50, description="years from decision to service")
-    ramp_up: tuple[float, ...] = Field((1.0,), min_length=1, description=(
+    ramp_up: RampUp = Field((1.0,), description=(
         "share of the full change in the in-service year, the next, ...; the last holds"))
     changes: tuple[Change, ...] = Field(min_length=1)
     source: str = Field(min_length=1, description="where the expansion and its dates come from")
-
-    @field_validator("ramp_up")
-    @classmethod
-    def _shares(cls, ramp_up: tuple[float, ...]) -> tuple[float, ...]:
-        check_ramp(ramp_up)    # a field validator: the error names expansions.N.ramp_up
-        return ramp_up
 
     def share(self, year: int) -> float:
         """Share of the full change in service in `year` (0 before the in-service year)."""
