@@ -232,6 +232,12 @@ class PlanFile(Spec):
         "market -> growth, % per year (every draw above -100)"))
     source_file: str = ""
 
+    @model_validator(mode="after")
+    def _growth(self) -> PlanFile:
+        """Both files' growth rates are drawn (one check, run before a subclass's own)."""
+        check_plan_inputs(self.growth)
+        return self
+
 
 class PathwaySpec(PlanFile):
     """A pathway file, validated."""
@@ -255,11 +261,6 @@ class PathwaySpec(PlanFile):
     def _distinct(cls, expansions: tuple[Expansion, ...]) -> tuple[Expansion, ...]:
         distinct_names(expansions, "expansion")
         return expansions
-
-    @model_validator(mode="after")
-    def _inputs(self) -> PathwaySpec:
-        check_plan_inputs(self.growth)
-        return self
 
     @model_validator(mode="after")
     def _decided_in_time(self) -> PathwaySpec:

@@ -39,14 +39,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from sim.budget import DEFAULT_STUDY_LIMITS, Limits
 from sim.errors import InputError, InputWarning, RunFailed, absolute
 from sim.pathway import (
     PlanFile,
     RampUp,
-    check_plan_inputs,
     check_together,
     distinct_names,
     first_in_service,
@@ -118,11 +117,6 @@ class CandidatesSpec(PlanFile):
     def _distinct(cls, candidates: tuple[Candidate, ...]) -> tuple[Candidate, ...]:
         distinct_names(candidates, "candidate")
         return candidates
-
-    @model_validator(mode="after")
-    def _growth(self) -> CandidatesSpec:
-        check_plan_inputs(self.growth)
-        return self
 
 
 def load_candidates(path: str | Path, year: int | None = None
