@@ -91,9 +91,7 @@ def _spec(table: str, path: Path, i: int, feat: dict[str, Any], props: dict[str,
         err = exc.errors()[0]
         where, got = located(err, tuple(err["loc"]))
         loc = ".".join(str(p) for p in where)
-        expected = expected_by(err)
-        if err["type"] == "extra_forbidden":
-            expected = "no such attribute (unknown field)"
+        expected = expected_by(err, noun="attribute")
         field = f"{_name(feat, i)}.{loc}" if loc else _name(feat, i)
         raise InputError(path, field, expected, got) from None
     except ValueError as exc:  # a row of no known kind

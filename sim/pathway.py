@@ -63,14 +63,14 @@ from sim.scenario import (
     MAX_GROWTH_FACTOR,
     MIN_DAYS,
     Change,
+    Provenance,
     ScaleChange,
     Scenario,
     check_scenario,
-    error_loc,
     load_scenario_via,
     read_yaml,
     run_overrides,
-    tagged_error,
+    validation_error,
 )
 from sim.specs import FieldError, Spec
 from sim.trade import GOODS_TRADE
@@ -83,12 +83,18 @@ from sim.uncertain import (
 )
 
 
-def check_ramp(ramp_up: tuple[float, ...]) -> None:
+def check_ramp(ramp_up: tuple[float, ...]) -> tuple[float, ...]:
     """Ramp-up shares: each in (0, 1], never falling."""
     if any(not 0 < s <= 1 for s in ramp_up):
         raise ValueError("shares in (0, 1]")
     if any(b < a for a, b in zip(ramp_up, ramp_up[1:], strict=False)):
         raise ValueError("shares that do not fall from one year to the next")
+    return ramp_up
+
+
+# a ramp-up field of an expansion or a candidate: one check, its error naming the field
+# (`expansions.N.ramp_up`, `candidates.N.ramp_up`)
+RampUp = Annotated[tuple[float, ...], Field(min_length=1), AfterValidator(check_ramp)]
 
 
 def first_in_service(decided_from: int, lead_time_years: float) -> int:
@@ -191,16 +197,10 @@ class Expansion(Spec):
     name: str = Field(min_length=1)
     in_service: int = Field(ge=1900, le=2200, description="first year it carries freight")
     lead_time_years: float = Field(ge=0, le=50, description="years from decision to service")
-    ramp_up: tuple[float, ...] = Field((1.0,), min_length=1, description=(
+    ramp_up: RampUp = Field((1.0,), description=(
         "share of the full change in the in-service year, the next, ...; the last holds"))
     changes: tuple[Change, ...] = Field(min_length=1)
     source: str = Field(min_length=1, description="where the expansion and its dates come from")
-
-    @field_validator("ramp_up")
-    @classmethod
-    def _shares(cls, ramp_up: tuple[float, ...]) -> tuple[float, ...]:
-        check_ramp(ramp_up)    # a field validator: the error names expansions.N.ramp_up
-        return ramp_up
 
     def share(self, year: int) -> float:
         """Share of the full change in service in `year` (0 before the in-service year)."""
@@ -232,6 +232,12 @@ class PlanFile(Spec):
         "market -> growth, % per year (every draw above -100)"))
     source_file: str = ""
 
+    @model_validator(mode="after")
+    def _growth(self) -> PlanFile:
+        """Both files' growth rates are drawn (one check, run before a subclass's own)."""
+        check_plan_inputs(self.growth)
+        return self
+
 
 class PathwaySpec(PlanFile):
     """A pathway file, validated."""
@@ -255,11 +261,6 @@ class PathwaySpec(PlanFile):
     def _distinct(cls, expansions: tuple[Expansion, ...]) -> tuple[Expansion, ...]:
         distinct_names(expansions, "expansion")
         return expansions
-
-    @model_validator(mode="after")
-    def _inputs(self) -> PathwaySpec:
-        check_plan_inputs(self.growth)
-        return self
 
     @model_validator(mode="after")
     def _decided_in_time(self) -> PathwaySpec:
@@ -311,7 +312,7 @@ def read_plan_file(path: str | Path, cls: type[FileT],
     try:
         spec = cls.model_validate(raw)
     except ValidationError as exc:
-        err = spec_error(exc, Path(raw["source_file"]))
+        err = validation_error(exc, Provenance(), raw["source_file"], first_only=True)
         if err.field in typed:   # the value came from the command line: name the option
             raise InputError(f"--{err.field}", "", err.expected, typed[err.field]) from None
         raise err from None
@@ -414,23 +415,6 @@ def _appended(exc: InputError, held: int, labels: Sequence[str]) -> str | None:
         return None
     label = labels[int(found[1]) - held]
     return label if label.startswith("growth.") else label + found[2]
-
-
-def spec_error(exc: ValidationError, path: Path) -> InputError:
-    """The first error of a pathway or candidates file as an InputError naming the field."""
-    from sim.specs import expected as expected_by
-    from sim.specs import located
-
-    err = exc.errors()[0]
-    loc, got = located(err, error_loc(err))   # without pydantic's union tags
-    expected = expected_by(err)       # the scenario loader's wording (`sim.specs.expected`)
-    if err["type"] == "extra_forbidden":
-        expected = "no such key (unknown field)"
-    elif err["type"] == "missing":
-        expected = "a value (the field is required)"
-    elif (tag := tagged_error(err, loc, got)) is not None:
-        loc, expected, got = tag
-    return InputError(path, ".".join(str(p) for p in loc), expected, got)
 
 
 def check_growth_markets(growth: dict[str, Any], base: Scenario, path: Path) -> None:

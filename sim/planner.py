@@ -39,14 +39,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from sim.budget import DEFAULT_STUDY_LIMITS, Limits
 from sim.errors import InputError, InputWarning, RunFailed, absolute
 from sim.pathway import (
     PlanFile,
-    check_plan_inputs,
-    check_ramp,
+    RampUp,
     check_together,
     distinct_names,
     first_in_service,
@@ -82,7 +81,7 @@ class Candidate(Spec):
     name: str = Field(min_length=1)
     description: str = ""
     changes: tuple[Change, ...] = Field(min_length=1)
-    ramp_up: tuple[float, ...] = Field((1.0,), min_length=1)
+    ramp_up: RampUp = (1.0,)
     lead_time_years: float = Field(ge=0, le=50)
     lead_time_source: str
     capital_cny: float = Field(ge=0, le=1e13)
@@ -94,12 +93,6 @@ class Candidate(Spec):
     @classmethod
     def _documented(cls, text: str) -> str:    # a field validator: the error names the field
         return _sourced(text)
-
-    @field_validator("ramp_up")
-    @classmethod
-    def _ramp(cls, ramp_up: tuple[float, ...]) -> tuple[float, ...]:
-        check_ramp(ramp_up)
-        return ramp_up
 
     def share(self, in_service: int, year: int) -> float:
         """Share of the full change in `year` when in service from `in_service`."""
@@ -124,11 +117,6 @@ class CandidatesSpec(PlanFile):
     def _distinct(cls, candidates: tuple[Candidate, ...]) -> tuple[Candidate, ...]:
         distinct_names(candidates, "candidate")
         return candidates
-
-    @model_validator(mode="after")
-    def _growth(self) -> CandidatesSpec:
-        check_plan_inputs(self.growth)
-        return self
 
 
 def load_candidates(path: str | Path, year: int | None = None

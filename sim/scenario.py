@@ -656,27 +656,31 @@ def tagged_error(err: Any, loc: tuple[Any, ...], got: Any
     return loc, f"a mapping with `{key}` ({noun}: one of {', '.join(tags)})", got
 
 
-def validation_error(exc: ValidationError, where: Provenance, default: str | Path
-                     ) -> InputError:
+def validation_error(exc: ValidationError, where: Provenance, default: str | Path,
+                     *, first_only: bool = False) -> InputError:
     """The first pydantic error as an InputError naming the file that set the field and
-    the position in it; when fields are missing, all missing fields of that place at once."""
+    the position in it; when fields are missing, all missing fields of that place at once,
+    and a count of the problems after. With `first_only` (a pathway's or candidates file's
+    messages) the first problem alone, a missing field named as the field. One wording for
+    every file pydantic reads."""
     errors = exc.errors()
     err = errors[0]
     loc, got = located(err, error_loc(err))    # with the field a model check found wrong
     expected = expected_by(err)
-    if err["type"] == "missing":
+    grouped = err["type"] == "missing" and not first_only
+    if grouped:
         names = [str(error_loc(e)[-1]) for e in errors
                  if e["type"] == "missing" and error_loc(e)[:-1] == loc[:-1]]
         loc = loc[:-1]
         expected = ("the missing field " if len(names) == 1 else "the missing fields ") + \
             ", ".join(names)
-    elif err["type"] == "extra_forbidden":
-        expected = "no such key (unknown field)"   # `located` quotes no value for it
+    elif err["type"] == "missing":
+        expected = "a value (the field is required)"
     elif (tag := tagged_error(err, loc, got)) is not None:
         loc, expected, got = tag
     file, field = where.locate(".".join(str(p) for p in loc), str(default))
     shown = len({(str(error_loc(e)), e["type"]) for e in errors})
-    more = shown - (len(names) if err["type"] == "missing" else 1)
+    more = 0 if first_only else shown - (len(names) if grouped else 1)
     if more > 0:
         expected += f" ({more} more problem{'s' if more > 1 else ''} after this one)"
     return InputError(file, field, expected, got)

@@ -171,12 +171,15 @@ _BOUNDS = {"greater_than_equal": ("ge", ">="), "greater_than": ("gt", ">"),
            "less_than_equal": ("le", "<="), "less_than": ("lt", "<")}
 
 
-def expected(err: Any) -> str:
+def expected(err: Any, noun: str = "key") -> str:
     """What a pydantic error says was expected, phrased to follow "expected" in a message
-    ("a number >= 0.001", "one of 'rail', 'river'... (did you mean 'rail'?)")."""
+    ("a number >= 0.001", "one of 'rail', 'river'... (did you mean 'rail'?)"); an unknown
+    field is "no such `noun`" (a geodata feature's is an attribute)."""
     kind, ctx = err["type"], err.get("ctx") or {}
     if isinstance(ctx.get("error"), FieldError):
         return str(ctx["error"].expected)
+    if kind == "extra_forbidden":              # pydantic: "Extra inputs are not permitted"
+        return f"no such {noun} (unknown field)"
     if kind in _BOUNDS:
         key, sign = _BOUNDS[kind]
         return f"a number {sign} {ctx.get(key)}"

@@ -200,8 +200,13 @@ NAME_MAX = 255
 PATH_MAX = 4096
 
 
-def _check_length(shown: str, option: str, what: str) -> None:
-    """InputError unless `shown` is a name the file system can hold."""
+def _check_name(shown: str, option: str, what: str) -> None:
+    """InputError unless `shown` is a name the file system can hold: not empty, no NUL byte,
+    within its lengths. One check of a folder's and a file's name (`what`: "a folder name")."""
+    if not shown.strip():
+        raise _refuse(repr(shown), option, f"{what} (got an empty one)")
+    if "\x00" in shown:
+        raise _refuse(printable(shown, 80), option, f"{what} without NUL bytes")
     size = len(os.fsencode(shown))
     longest = max((len(os.fsencode(part)) for part in Path(shown).parts), default=0)
     if longest > NAME_MAX or size >= PATH_MAX:
@@ -247,11 +252,7 @@ def check_place(out: str | os.PathLike[str], *, inputs: Iterable[str | os.PathLi
     device, not the root, the working folder or a folder holding an input, in a place this
     user can write to. InputError naming it and `option` otherwise; nothing is written."""
     shown = os.fspath(out)
-    if not shown.strip():
-        raise _refuse(repr(shown), option, "a folder name (got an empty one)")
-    if "\x00" in shown:
-        raise _refuse(printable(shown, 80), option, "a folder name without NUL bytes")
-    _check_length(shown, option, "a folder name")
+    _check_name(shown, option, "a folder name")
     try:
         path = Path(os.path.realpath(shown))
     except (OSError, ValueError) as exc:
@@ -368,11 +369,7 @@ def check_file_out(out: str | os.PathLike[str], *, ours: Callable[[Path], bool],
     (`ours(path)`: e.g. `first_line(header)`) unless `overwrite`. `what` names the file in
     the refusal ("a table", "a report"). It is then written atomically (`sim.atomic`)."""
     shown = os.fspath(out)
-    if not shown.strip():
-        raise _refuse(repr(shown), option, "a file name (got an empty one)")
-    if "\x00" in shown:
-        raise _refuse(printable(shown, 80), option, "a file name without NUL bytes")
-    _check_length(shown, option, "a file name")
+    _check_name(shown, option, "a file name")
     path = Path(os.path.realpath(shown))
     for item in inputs:
         if Path(os.path.realpath(os.fspath(item))) == path:

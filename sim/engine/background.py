@@ -20,7 +20,7 @@ from sim.engine.component import Component
 from sim.engine.loop import Poisson, begin
 from sim.rng import draws
 from sim.specs import BackgroundTraffic
-from sim.units import HOURS_PER_YEAR
+from sim.units import HOURS_PER_YEAR, relative_season
 
 if TYPE_CHECKING:
     from sim.engine.model import Model
@@ -37,10 +37,9 @@ class Background(Component):
         self.spec = spec
         self.hub = model.hubs[spec.hub]
         factors = spec.seasonality if spec.seasonality is not None else model.plan.seasonality
-        mean = sum(factors) / len(factors)
         rng = self.stream(f"background:{spec.hub}")
         self._clock = Poisson(model.env, spec.jobs_per_year / HOURS_PER_YEAR,  # at factor 1
-                              tuple(f / mean for f in factors),
+                              relative_season(factors),
                               draws(rng.standard_exponential), self._arrive)
         self._coin = draws(rng.random)      # direction of a `both` job, outbound if < 0.5
         self._direction = spec.direction    # the spec's, read at every job

@@ -45,7 +45,7 @@ from sim.network import DIRECTIONS
 from sim.outages import closed_hours, direction_at, flight_segments, outage_windows
 from sim.rng import draws
 from sim.specs import LockOperation, LockSpec, VesselClass
-from sim.units import HOURS_PER_DAY, HOURS_PER_MONTH, HOURS_PER_YEAR
+from sim.units import HOURS_PER_DAY, HOURS_PER_MONTH, HOURS_PER_YEAR, relative_season
 
 if TYPE_CHECKING:
     from sim.engine.model import Model
@@ -182,9 +182,7 @@ class Lock(Component):
         horizon = model.plan.horizon.days * HOURS_PER_DAY
         self.windows = tuple(sorted(model.windows("lock", spec.id) + outage_windows(
             op.outages, horizon, model.plan.seed, model.replication, f"lock:{spec.id}")))
-        season = op.seasonality or (1.0,) * 12
-        mean = sum(season) / 12.0
-        season = tuple(f / mean for f in season)
+        season = relative_season(op.seasonality or (1.0,) * 12)
         self.classes = dict(op.classes)
         names = [CONTAINER, *(n for n, c in op.classes.items() if not c.lift)]
         self.sides = {d: _Side(names, DailySeries(model.first_day, model.days,
