@@ -679,11 +679,20 @@ def validation_error(exc: ValidationError, where: Provenance, default: str | Pat
     elif (tag := tagged_error(err, loc, got)) is not None:
         loc, expected, got = tag
     file, field = where.locate(".".join(str(p) for p in loc), str(default))
-    shown = len({(str(error_loc(e)), e["type"]) for e in errors})
+    shown = len({(str(error_loc(e)), e["type"]) for e in errors if not _echo(e, errors)})
     more = 0 if first_only else shown - (len(names) if grouped else 1)
     if more > 0:
         expected += f" ({more} more problem{'s' if more > 1 else ''} after this one)"
     return InputError(file, field, expected, got)
+
+
+def _echo(err: Any, errors: list[Any]) -> bool:
+    """Whether `err` only echoes another: a list too short because an item of it failed
+    (pydantic drops the failed item and then counts the list), not a problem of its own."""
+    if err["type"] != "too_short":
+        return False
+    at = error_loc(err)
+    return any(len(error_loc(o)) > len(at) and error_loc(o)[:len(at)] == at for o in errors)
 
 
 def _flow_key(flow: Any) -> str:

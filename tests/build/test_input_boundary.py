@@ -217,6 +217,19 @@ def test_every_missing_field_is_reported_at_once(tmp_path: Path) -> None:
         assert name in err.expected
 
 
+def test_a_list_short_only_because_its_item_failed_is_not_counted_as_another_problem(
+        tmp_path: Path) -> None:
+    """The only flow with text for its TEU: pydantic also finds the flows too short (it drops
+    the failed item), which is no second problem; a second bad flow is one."""
+    doc = _doc(tmp_path)
+    doc["demand"]["flows"] = [nb.flow("a", "b", "many")]    # type: ignore[arg-type]
+    err = _error(_write(tmp_path, doc))
+    assert err.field == "demand.flows.0.teu_per_year" and "more problem" not in err.expected
+    doc["demand"]["flows"] = [nb.flow("a", "b", "many"), nb.flow("b", "a", "few")]  # type: ignore[arg-type]
+    err = _error(_write(tmp_path, doc))
+    assert "(1 more problem after this one)" in err.expected, str(err)
+
+
 @pytest.mark.parametrize("change, field, nearest", [
     ({"kind": "scale", "service": "abb", "field": "vehicle_teu", "factor": 2},
      "changes.0.service", "ab"),
