@@ -63,7 +63,8 @@ teu = pd.DataFrame({name: r.corridors.set_index("corridor")["teu_per_year"]
 teu.style.format("{:,.0f}").set_caption("loaded TEU per year by corridor (simulated by "
                                         "cqsim, annualised from the statistics period)")"""),
     ("md", "## Flow maps (one scale: TEU per year, each direction of a link drawn on its right)"),
-    ("code", """from sim.maps import SOURCE_NOTE, annual_frames
+    ("code", """from sim.figsource import source_line
+from sim.maps import SOURCE_NOTE, annual_frames
 
 top = max(float(annual_frames(r)[0][["teu_down", "teu_up"]].to_numpy().max())
           for r in results.values())
@@ -72,7 +73,7 @@ for ax, (name, r) in zip(axes, results.items()):
     start = r.plan.horizon.warmup_days
     sim.draw_flows(r, ax, max_teu=top,
                    title=f"{name}: TEU per year, annualised from days {start:g}-{DAYS:g}")
-fig.supxlabel(SOURCE_NOTE, x=0.995, ha="right", fontsize=6, color="#555")
+source_line(fig, SOURCE_NOTE)
 plt.show()"""),
     ("md", "## Throughput over time (TEU delivered per full week of the statistics period, "
            "mean over replications)\n\nEvery box delivered, loaded and empty: more than the "

@@ -489,6 +489,7 @@ def frontier_plot(front: pd.DataFrame, path: Path, probability: float, target: f
     import matplotlib.pyplot as plt
 
     from sim.atomic import write_png
+    from sim.figsource import source_line
 
     fig, ax = plt.subplots(figsize=(7.5, 5.0), layout="constrained")
     pts = ax.scatter(front["cost_bn_cny"], front["p_meet"], c=front["co2_mean_kt_per_year"],
@@ -505,7 +506,9 @@ def frontier_plot(front: pd.DataFrame, path: Path, probability: float, target: f
     ax.set_xlabel("cost to the target year, bn CNY (capital + operating, undiscounted)")
     ax.set_ylabel(f"P(goods trade in {year} >= {target:g} bn CNY/yr)")
     ax.set_ylim(-0.03, 1.03)
-    fig.legend(loc="outside lower center", fontsize=8)
+    fig.legend(loc="outside upper center", fontsize=8)
+    source_line(fig, "source: cqsim plan, frontier.csv (simulated P(meet) and CO2; costs from "
+                     "the candidates file, each with its source)")
     try:
         return write_png(path, fig, 120)
     finally:
