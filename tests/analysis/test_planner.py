@@ -602,7 +602,7 @@ def test_frontier_plot_names_the_target_and_keeps_its_legend_off_the_points(
         return path
 
     monkeypatch.setattr(sim.atomic, "write_png", keep)
-    front = pd.DataFrame({"cost_bn_cny": [0.0, 14.35], "p_meet": [0.0, 0.0],
+    front = pd.DataFrame({"cost_to_target_bn_cny": [0.0, 14.35], "p_meet": [0.0, 0.0],
                           "p_meet_ci95_low": [0.0, 0.0], "p_meet_ci95_high": [0.3, 0.3],
                           "co2_mean_kt_per_year": [6400.0, 6300.0]})
     frontier_plot(front, tmp_path / "frontier.png", 0.8, 900.0, 2025)

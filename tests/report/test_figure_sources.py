@@ -90,7 +90,7 @@ def test_fan_chart_carries_its_source_and_the_published_figures_ids(
 
 
 def test_frontier_plot_carries_its_source(tmp_path: Path, drawn: dict[str, Any]) -> None:
-    front = pd.DataFrame({"cost_bn_cny": [0.0, 14.35], "p_meet": [0.0, 0.9],
+    front = pd.DataFrame({"cost_to_target_bn_cny": [0.0, 14.35], "p_meet": [0.0, 0.9],
                           "p_meet_ci95_low": [0.0, 0.7], "p_meet_ci95_high": [0.3, 1.0],
                           "co2_mean_kt_per_year": [6400.0, 6300.0]})
     frontier_plot(front, tmp_path / "frontier.png", 0.8, 900.0, 2025)
