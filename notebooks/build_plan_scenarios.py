@@ -46,7 +46,8 @@ NAMES = ["baseline-2023", "plan-2025", "plan-2035"]"""),
     ("md", """## The plan's targets
 
 Only goods trade is simulated. Services trade and paid-in foreign investment are the plan's
-inputs, shown here and **not simulated** (column `simulated`)."""),
+inputs, shown here and **not simulated** (column `simulated`). Each figure is a year's: the
+goods trade of 2023 (713.7) and the 2025 target (900) are bn CNY in that year, bn CNY/yr."""),
     ("code", """targets = targets_frame()
 targets[["id", "metric", "value", "unit", "year", "simulated", "source"]]"""),
     ("md", "## Run the scenarios (same seed: common random numbers across scenarios)"),
