@@ -492,8 +492,8 @@ def frontier_plot(front: pd.DataFrame, path: Path, probability: float, target: f
     from sim.figsource import source_line
 
     fig, ax = plt.subplots(figsize=(7.5, 5.0), layout="constrained")
-    pts = ax.scatter(front["cost_to_target_bn_cny"], front["p_meet"], c=front["co2_mean_kt_per_year"],
-                     cmap="viridis", s=36)
+    pts = ax.scatter(front["cost_to_target_bn_cny"], front["p_meet"],
+                     c=front["co2_mean_kt_per_year"], cmap="viridis", s=36)
     ax.errorbar(front["cost_to_target_bn_cny"], front["p_meet"],
                 yerr=[front["p_meet"] - front["p_meet_ci95_low"],
                       front["p_meet_ci95_high"] - front["p_meet"]],
