@@ -46,7 +46,8 @@ NAMES = ["baseline-2023", "plan-2025", "plan-2035"]"""),
     ("md", """## The plan's targets
 
 Only goods trade is simulated. Services trade and paid-in foreign investment are the plan's
-inputs, shown here and **not simulated** (column `simulated`)."""),
+inputs, shown here and **not simulated** (column `simulated`). Each figure is a year's: the
+goods trade of 2023 (713.7) and the 2025 target (900) are bn CNY in that year, bn CNY/yr."""),
     ("code", """targets = targets_frame()
 targets[["id", "metric", "value", "unit", "year", "simulated", "source"]]"""),
     ("md", "## Run the scenarios (same seed: common random numbers across scenarios)"),
@@ -63,7 +64,8 @@ teu = pd.DataFrame({name: r.corridors.set_index("corridor")["teu_per_year"]
 teu.style.format("{:,.0f}").set_caption("loaded TEU per year by corridor (simulated by "
                                         "cqsim, annualised from the statistics period)")"""),
     ("md", "## Flow maps (one scale: TEU per year, each direction of a link drawn on its right)"),
-    ("code", """from sim.maps import SOURCE_NOTE, annual_frames
+    ("code", """from sim.figsource import source_line
+from sim.maps import SOURCE_NOTE, annual_frames
 
 top = max(float(annual_frames(r)[0][["teu_down", "teu_up"]].to_numpy().max())
           for r in results.values())
@@ -72,7 +74,7 @@ for ax, (name, r) in zip(axes, results.items()):
     start = r.plan.horizon.warmup_days
     sim.draw_flows(r, ax, max_teu=top,
                    title=f"{name}: TEU per year, annualised from days {start:g}-{DAYS:g}")
-fig.supxlabel(SOURCE_NOTE, x=0.995, ha="right", fontsize=6, color="#555")
+source_line(fig, SOURCE_NOTE)
 plt.show()"""),
     ("md", "## Throughput over time (TEU delivered per full week of the statistics period, "
            "mean over replications)\n\nEvery box delivered, loaded and empty: more than the "

@@ -20,6 +20,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from sim.figsource import source_line
 from sim.kpis import (
     HUB_METRICS,
     LOCK_METRICS,
@@ -36,6 +37,9 @@ from sim.results import BY_MARKET, Results
 from sim.scenario import Scenario, as_scenario
 from sim.stats import difference_ci, mean_ci, unresolved_need
 
+# daily.png's source line: the variants' daily tables, each a mean over its replications
+DAILY_SOURCE = ("source: cqsim compare, each variant's locks_daily.csv and hubs_daily.csv "
+                "(simulated; mean over replications)")
 INDEPENDENT_SEED_OFFSET = 1_000_003  # a prime far from any seed a scenario is likely to use
 
 
@@ -412,6 +416,7 @@ def draw_daily(cmp: Comparison, hubs: int = 3) -> Any:
         ax.axis("off")
         ax.text(0.5, 0.5, "no queues at locks or hubs in any variant", ha="center",
                 va="center")
+        source_line(fig, DAILY_SOURCE)
         return fig
     fig, axes = plt.subplots(len(panels), 1, figsize=(11, 2.4 * len(panels)), squeeze=False)
     for ax, (table, ident, direction, title) in zip(axes[:, 0], panels, strict=True):
@@ -429,6 +434,7 @@ def draw_daily(cmp: Comparison, hubs: int = 3) -> Any:
         ax.set_xlabel("simulation day")
     axes[0, 0].legend(fontsize=8)
     fig.suptitle(f"Daily series, mean over {len(cmp.base.results.replications)} replications")
+    source_line(fig, DAILY_SOURCE)
     fig.tight_layout()
     return fig
 
@@ -440,7 +446,7 @@ def draw_comparison(cmp: Comparison) -> Any:
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    from sim.maps import draw_difference
+    from sim.maps import MAP_NOTE, draw_difference
 
     panels = compared()
     fig = plt.figure(figsize=(4.2 * len(panels), 4.6 + 7.6 * len(cmp.alts)),
@@ -469,4 +475,6 @@ def draw_comparison(cmp: Comparison) -> Any:
                  f"{len(cmp.base.results.replications)} replications ({pairing})")
     for sub_fig, variant in zip(maps, cmp.alts, strict=True):
         draw_difference(cmp.base.results, variant.results, sub_fig.subplots())
+    source_line(fig, f"source: cqsim compare, compare.csv (simulated; paired deltas); maps: "
+                     f"ALT − BASE of the simulated flows; {MAP_NOTE}")
     return fig

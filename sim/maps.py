@@ -20,6 +20,7 @@ from matplotlib.path import Path as MplPath
 from matplotlib.transforms import IdentityTransform
 
 from sim import mapdata
+from sim.figsource import source_line
 from sim.mapdata import CORRIDOR_COLOURS, short_name
 from sim.results import Results
 
@@ -36,8 +37,10 @@ LABEL_PT = 6.5      # hub labels
 LAND, BORDER, SEA = "#f1eee7", "#c4bdae", "#e6eff7"
 LABEL_GID = "hub-label"
 INSET = (0.005, 0.01, 0.33, 0.42)  # the close-up, in axes fractions (x, y, width, height)
-SOURCE_NOTE = ("Lambert conformal conic centred at 65°E 40°N, standard parallels 25°N and "
-               "55°N; basemap: geodata/basemap.gpkg; flows: simulated by cqsim")
+# the projection and basemap of every map; SOURCE_NOTE is map.png's whole source line
+MAP_NOTE = ("basemap: geodata/basemap.gpkg; Lambert conformal conic centred at 65°E 40°N, "
+            "standard parallels 25°N and 55°N")
+SOURCE_NOTE = f"source: flows simulated by cqsim (flows.gpkg); {MAP_NOTE}"
 GAIN, LOSS = "#2166ac", "#b2182b"
 
 
@@ -302,7 +305,7 @@ def flow_map(results: Results, *, figsize: tuple[float, float] = (13, 8.2)) -> F
     """A figure with the flow map of one scenario."""
     fig, ax = plt.subplots(figsize=figsize, layout="constrained")
     draw_flows(results, ax)
-    fig.supxlabel(SOURCE_NOTE, x=0.995, ha="right", fontsize=5.5, color="#555")
+    source_line(fig, SOURCE_NOTE)
     return fig
 
 

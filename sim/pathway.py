@@ -596,6 +596,7 @@ def fan_chart(table: pd.DataFrame, path: Path, *, target: float, target_year: in
     import matplotlib.pyplot as plt
 
     from sim.atomic import write_png
+    from sim.figsource import source_line
 
     t = table[table["kpi"] == GOODS_TRADE].sort_values("year")
     fig, ax = plt.subplots(figsize=(8, 4.5))
@@ -616,6 +617,10 @@ def fan_chart(table: pd.DataFrame, path: Path, *, target: float, target_year: in
     ax.set_title("Chongqing goods trade along the pathway\n(simulated channels + trade "
                  "declared not simulated)", fontsize=10)   # two lines: one was cut off
     ax.legend(loc="lower right", fontsize=8)   # the target marker sits top left
+    published = "" if base is None else f"; {base[0]} published: seeds/targets.csv " \
+        "goods_trade_2023 (mkt_trade_2023)"
+    source_line(fig, "source: cqsim pathway, pathway.csv (simulated; quantiles over the "
+                     f"samples){published}; target: seeds/targets.csv goods_trade_2025")
     fig.tight_layout()
     try:
         return write_png(path, fig, 120)

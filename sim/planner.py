@@ -425,12 +425,12 @@ def tables(spec: CandidatesSpec, result: PlanResult, warned: Sequence[str] = ()
         k, n = int((s.trade >= t).sum()), s.trade.size
         low, high = wilson(k, n)
         rows.append({"portfolio": label(s.portfolio), "candidates": len(s.portfolio),
-                     "cost_bn_cny": s.cost / 1e9, "replications": n, "p_meet": k / n,
+                     "cost_to_target_bn_cny": s.cost / 1e9, "replications": n, "p_meet": k / n,
                      "p_meet_ci95_low": low, "p_meet_ci95_high": high,
                      "trade_mean_bn_cny_per_year": float(s.trade.mean()),
                      "co2_mean_kt_per_year": float(s.co2.mean()) / 1e3, "status": s.status})
-    front = pd.DataFrame(rows).sort_values("cost_bn_cny", kind="stable") if rows else \
-        pd.DataFrame(columns=["portfolio", "cost_bn_cny", "p_meet"])
+    front = pd.DataFrame(rows).sort_values("cost_to_target_bn_cny", kind="stable") if rows else \
+        pd.DataFrame(columns=["portfolio", "cost_to_target_bn_cny", "p_meet"])
     plan_rows = []
     by = {c.name: c for c in spec.candidates}
     note = "; ".join([*result.notes, *warned])
@@ -477,11 +477,12 @@ def frontier_plot(front: pd.DataFrame, path: Path, probability: float, target: f
     import matplotlib.pyplot as plt
 
     from sim.atomic import write_png
+    from sim.figsource import source_line
 
     fig, ax = plt.subplots(figsize=(7.5, 5.0), layout="constrained")
-    pts = ax.scatter(front["cost_bn_cny"], front["p_meet"], c=front["co2_mean_kt_per_year"],
-                     cmap="viridis", s=36)
-    ax.errorbar(front["cost_bn_cny"], front["p_meet"],
+    pts = ax.scatter(front["cost_to_target_bn_cny"], front["p_meet"],
+                     c=front["co2_mean_kt_per_year"], cmap="viridis", s=36)
+    ax.errorbar(front["cost_to_target_bn_cny"], front["p_meet"],
                 yerr=[front["p_meet"] - front["p_meet_ci95_low"],
                       front["p_meet_ci95_high"] - front["p_meet"]],
                 fmt="none", ecolor="grey", alpha=0.5, lw=0.8)
@@ -493,7 +494,9 @@ def frontier_plot(front: pd.DataFrame, path: Path, probability: float, target: f
     ax.set_xlabel("cost to the target year, bn CNY (capital + operating, undiscounted)")
     ax.set_ylabel(f"P(goods trade in {year} >= {target:g} bn CNY/yr)")
     ax.set_ylim(-0.03, 1.03)
-    fig.legend(loc="outside lower center", fontsize=8)
+    fig.legend(loc="outside upper center", fontsize=8)
+    source_line(fig, "source: cqsim plan, frontier.csv (simulated P(meet) and CO2; costs from "
+                     "the candidates file, each with its source)")
     try:
         return write_png(path, fig, 120)
     finally:

@@ -29,8 +29,11 @@ from sim.cli.common import (
               help="Replications of every portfolio in the first screening stage.")
 @click.option("--most", type=click.IntRange(min=2, max=10_000), default=64,
               show_default=True, help="Replications at most per portfolio in screening "
-                                      "(P(meet) >= 0.8 among 64 portfolios needs 36 to be "
-                                      "shown: sim.planner.replications_to_decide).")
+                                      "(P(meet) >= 0.8 among the 216 portfolios of "
+                                      "scenarios/candidates/plan-2025.yaml for 2025 needs 41 "
+                                      "to show one feasible, 6 infeasible: "
+                                      "sim.planner.replications_to_decide; the command warns "
+                                      "before any run when --most is too few).")
 @click.option("--confirm", type=click.IntRange(min=0, max=10_000), default=32,
               show_default=True, help="Fresh replications that confirm the choice.")
 @click.option("--no-monotone", is_flag=True,

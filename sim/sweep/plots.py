@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 
 from sim import kpis
 from sim.atomic import write_png
+from sim.figsource import source_line
 from sim.kpis import PEAKS, SUMS, measure_of, shown
 from sim.sweep.store import kpi_columns
 from sim.sweep.summary import is_numeric, main_effect
@@ -102,8 +103,7 @@ def kpi_figure(runs: pd.DataFrame, params: Sequence[str], kpi: str) -> Figure:
         ax.grid(alpha=0.3)
     axes[0].legend(loc="best", fontsize="small")
     fig.suptitle(f"{label(kpi, runs)}: mean over runs at each parameter value")
-    fig.supxlabel(SOURCE.format(file="runs.parquet"), fontsize=6, color="0.4", x=0.99,
-                  ha="right")
+    source_line(fig, SOURCE.format(file="runs.parquet"))
     return fig
 
 
@@ -150,6 +150,5 @@ def tornado_figure(sens: pd.DataFrame) -> Figure:
     fig.suptitle("Sensitivity: swing from each parameter's low to high value (linear fit)\n"
                  "bar: the KPI from the low to the high value; whisker: 95% CI; green: rises",
                  fontsize=10)
-    fig.supxlabel(SOURCE.format(file="sensitivity.csv"), fontsize=6, color="0.4", x=0.99,
-                  ha="right")
+    source_line(fig, SOURCE.format(file="sensitivity.csv"))
     return fig

@@ -1,0 +1,117 @@
+"""Every PNG cqsim writes carries its source line (`sim.figsource`), clear of the axes' labels:
+map.png and the sweep plots had one, fan.png, frontier.png, compare.png and daily.png had none
+(doc audit 41, finding 3)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+import pandas as pd
+import pytest
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+
+import sim  # noqa: E402
+import sim.atomic  # noqa: E402
+from sim.compare import compare, draw_comparison, draw_daily  # noqa: E402
+from sim.figsource import source_of  # noqa: E402
+from sim.pathway import GOODS_TRADE, fan_chart  # noqa: E402
+from sim.planner import frontier_plot  # noqa: E402
+from sim.sweep.plots import kpi_figure, tornado_figure  # noqa: E402
+from sim.sweep.summary import sensitivity  # noqa: E402
+from tests.support.netbuilder import (  # noqa: E402
+    flow,
+    hub,
+    link,
+    scenario,
+    train,
+    write_geodata,
+    write_scenario,
+)
+from tests.sweep.test_plots import PRICE, TRAINS, _runs  # noqa: E402
+
+
+def assert_sourced(fig: Any, *names: str) -> None:
+    """`fig` has a source line that names the simulation and `names`, drawn inside the
+    figure and over no axis label, tick label or figure legend."""
+    text = source_of(fig)
+    assert text.startswith("source:") and "cqsim" in text, text
+    for name in names:
+        assert name in text, (name, text)
+    # drawn as write_png draws it: a bare Figure's base canvas runs no layout
+    (fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)).draw()
+    note = fig._supxlabel.get_window_extent()
+    page = fig.bbox
+    assert note.x0 >= page.x0 - 1 and note.x1 <= page.x1 + 1 and note.y0 >= page.y0 - 1
+    for ax in (ax for ax in fig.axes if ax.axison):
+        for label in (ax.xaxis.label, *ax.get_xticklabels()):
+            if label.get_text() and label.get_visible():
+                assert not note.overlaps(label.get_window_extent()), label.get_text()
+    for legend in fig.legends:     # one drawn outside the axes, at the foot
+        assert not note.overlaps(legend.get_window_extent())
+
+
+@pytest.fixture
+def drawn(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The figures handed to write_png, checked before they are closed."""
+    seen: dict[str, Any] = {}
+
+    def keep(path: Path, fig: Any, dpi: int) -> Path:
+        seen[path.name] = fig
+        assert_sourced(fig)
+        return path
+
+    monkeypatch.setattr(sim.atomic, "write_png", keep)
+    return seen
+
+
+def test_sweep_plots_carry_their_source() -> None:
+    runs = _runs()
+    fig = kpi_figure(runs, [TRAINS, PRICE], "total_teu_per_year")
+    assert_sourced(fig, "runs.parquet")
+    fig = tornado_figure(sensitivity(runs, [TRAINS, PRICE], ["total_teu_per_year"]))
+    assert_sourced(fig, "sensitivity.csv")
+
+
+def test_fan_chart_carries_its_source_and_the_published_figures_ids(
+        tmp_path: Path, drawn: dict[str, Any]) -> None:
+    years = range(2025, 2036)
+    table = pd.DataFrame({"kpi": GOODS_TRADE, "year": list(years),
+                          **{q: [800.0 + 10 * i for i in range(len(years))]
+                             for q in ("p5", "p25", "p50", "p75", "p95")}})
+    fan_chart(table, tmp_path / "fan.png", target=900.0, target_year=2025, horizon_year=2035,
+              base=(2023, 713.7))
+    assert_sourced(drawn["fan.png"], "pathway.csv", "mkt_trade_2023", "goods_trade_2025")
+
+
+def test_frontier_plot_carries_its_source(tmp_path: Path, drawn: dict[str, Any]) -> None:
+    front = pd.DataFrame({"cost_to_target_bn_cny": [0.0, 14.35], "p_meet": [0.0, 0.9],
+                          "p_meet_ci95_low": [0.0, 0.7], "p_meet_ci95_high": [0.3, 1.0],
+                          "co2_mean_kt_per_year": [6400.0, 6300.0]})
+    frontier_plot(front, tmp_path / "frontier.png", 0.8, 900.0, 2025)
+    assert_sourced(drawn["frontier.png"], "frontier.csv")
+
+
+def test_map_and_compare_figures_carry_their_source(tmp_path: Path) -> None:
+    a, b, c, d = hub("a", 0.0), hub("b", 1.0), hub("c", 0.0, 31.0), hub("d", 1.0, 31.0)
+    write_geodata(tmp_path / "geo", [a, b, c, d], [link("a-b", a, b), link("c-d", c, d)])
+    base = write_scenario(tmp_path / "base.yaml", scenario(
+        str(tmp_path / "geo"), {"ab": train(["a", "b"], per_week=7),
+                                "cd": train(["c", "d"], per_week=7, corridor="south")},
+        [flow("a", "b", 50_000), flow("c", "d", 5_000)],
+        horizon={"days": 30, "warmup_days": 5}, replications=2))
+    more = write_scenario(tmp_path / "more.yaml", {
+        "extends": "base.yaml", "name": "more",
+        "changes": [{"kind": "scale", "service": "ab", "field": "departures_per_week",
+                     "factor": 2}]})
+    cmp = compare(base, [more])
+    for fig, names in ((sim.flow_map(cmp.base.results), ("flows.gpkg", "basemap")),
+                       (draw_comparison(cmp), ("compare.csv", "basemap")),
+                       (draw_daily(cmp), ("locks_daily.csv", "hubs_daily.csv"))):
+        assert_sourced(fig, *names)
+        plt.close(fig)
