@@ -4,7 +4,8 @@ The targets are data (`seeds/calibration.csv`): what was published, its band, it
 source and how the comparable figure is measured from the simulation. A measure is a short
 expression read from the result tables:
 
-- `loaded_departures:<corridor>:<mode>`  loaded departures of the corridor's lines (per year)
+- `loaded_departures:<corridor>[+<corridor>...]:<mode>`  loaded departures of the corridors'
+                                          lines of that mode (per year)
 - `link_teu:<corridor>:<hub>[+<hub>...]` TEU on the corridor's links touching `hub` (any of
                                           them), both directions (per year)
 - `hub_teu:<hub>[+<hub>...]`             TEU handled at a hub, or several together (per year)
@@ -194,7 +195,7 @@ def _weighted_per_rep(results: Results, table: pd.DataFrame, value: str,
 def _loaded_departures(corridor: str, mode: str) -> Measure:
     def measure(results: Results) -> np.ndarray:
         lines = results.by_replication("lines")
-        sub = lines[(lines["corridor"] == corridor) & (lines["mode"] == mode)]
+        sub = lines[lines["corridor"].isin(corridor.split("+")) & (lines["mode"] == mode)]
         return _per_rep(results, sub, "loaded_departures_per_year")
     return measure
 
@@ -438,7 +439,7 @@ def _parse(text: str, file: Path | str = "", line: int = 0) -> Measure:
     except ValueError:
         pass
     raise InputError(file, f"line {line}.measure",
-                     "loaded_departures:C:M, link_teu:C:HUB[+HUB], hub_teu:HUB, water_teu:HUB, "
+                     "loaded_departures:C[+C]:M, link_teu:C:HUB[+HUB], hub_teu:HUB, water_teu:HUB, "
                      "line_teu:SERVICE, "
                      "lock_t:LOCK, lock:LOCK:FIGURE, ride:A>B, arrive:A>HUB, door:A>B[:C], "
                      "gateway_teu:G[:CLASSES], gateway_value:G[:CLASSES], class_value:G:CLASS, "

@@ -54,6 +54,20 @@ def test_a_band_the_simulation_misses_is_reported_outside(results: Results) -> N
 
 
 @pytest.mark.slow
+def test_loaded_departures_of_several_corridors_add_up(results: Results) -> None:
+    """`loaded_departures:west+north:rail` is the two corridors' trains together, as
+    west_trains_all_routes reads the China-Europe brand (the northern routes included)."""
+    def measured(text: str) -> float:
+        target = CalibrationTarget(id="x", metric="m", published=1.0, low=0.0, high=2.0,
+                                   unit="trains/yr", measure=text, how_measured="", source="t")
+        return calibrate(results, [target])[0].simulated
+
+    west, north = measured("loaded_departures:west:rail"), measured("loaded_departures:north:rail")
+    assert north > 500
+    assert measured("loaded_departures:west+north:rail") == pytest.approx(west + north)
+
+
+@pytest.mark.slow
 def test_guoyuans_throughput_counts_the_boxes_handled_by_water(results: Results) -> None:
     """Port throughput counts the boxes loaded onto or unloaded from vessels: Guoyuan's is
     every river leg boarding or leaving there, and not the Nansha rail-sea trains' boxes,
