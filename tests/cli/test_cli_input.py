@@ -328,6 +328,32 @@ def test_a_scheduler_that_is_no_address_is_refused_before_any_folder(
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.parametrize("command", [
+    ["pathway", "ok_pathway.yaml", "--workers", "1"],
+    ["plan", "ok_candidates.yaml", "--year", "2024", "--first", "2", "--most", "2",
+     "--confirm", "0", "--workers", "1"]])
+def test_an_unreachable_scheduler_is_one_line_and_writes_nothing(
+        command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`pathway`/`plan --scheduler tcp://127.0.0.1:1` printed their warnings (a part year),
+    then wrote pathway.json or plan.json ("running") and runs/ into --out, and only then
+    found the scheduler unreachable. The scheduler is now reached first, as sweep does
+    (`sim.sweep.executors.connected`): its error alone, exit 2, no --out."""
+    import distributed
+
+    def unreachable(*args: object, **kw: object) -> None:
+        raise OSError("Timed out trying to connect to tcp://127.0.0.1:1 after 15 s")
+
+    monkeypatch.setattr(distributed, "Client", unreachable)
+    corpus = Path(__file__).resolve().parents[1] / "bad_inputs"
+    result = _cqsim(command[0], corpus / command[1], *command[2:],
+                    "--scheduler", "tcp://127.0.0.1:1", "--out", tmp_path / "out")
+    assert result.exit_code == 2, (result.output, result.exception)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--scheduler: expected a reachable Dask scheduler" in lines[0], \
+        lines
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize("address", ["notanaddr", "host:99999", ":", "a:b:1", "x:", ""])
 def test_a_bad_dashboard_address_is_refused_before_anything_runs(tmp_path: Path,
                                                                  address: str) -> None:
