@@ -314,6 +314,22 @@ def test_report_neither_writes_over_its_run_nor_reads_it_twice(
     assert verify(run) == [] and not (tmp_path / "r.html").exists()
 
 
+@pytest.mark.parametrize("name", ["scenario.yaml", "geo/hubs.geojson"])
+def test_report_does_not_write_over_what_its_run_read(tmp_path: Path, name: str) -> None:
+    """`report RUN --out SCENARIO --overwrite` replaced the run's scenario (or its geodata)
+    with HTML, exit 0. Refused now, --overwrite or not, as calibrate refuses its inputs."""
+    path = nb.line_network(tmp_path, horizon={"days": 10})
+    result = _cqsim("run", path, "--no-map", "--no-report", "--out", tmp_path / "run")
+    assert result.exit_code == 0, result.stderr
+    before = (tmp_path / name).read_bytes()
+    result = _cqsim("report", tmp_path / "run", "--out", tmp_path / name, "--overwrite")
+    assert result.exit_code == 2, (result.output, result.exception)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"{name}: --out: expected a file that is not an input" \
+        in lines[0], lines
+    assert (tmp_path / name).read_bytes() == before
+
+
 @pytest.mark.parametrize("command", ["sweep", "uncertainty", "pathway", "plan"])
 @pytest.mark.parametrize("address", ["tcp://[::1", "notanaddr", "h:99999", "udp://h:1"])
 def test_a_scheduler_that_is_no_address_is_refused_before_any_folder(
