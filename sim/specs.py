@@ -45,6 +45,7 @@ ABSURD = 1e9
 MIN_DEPARTURES_PER_WEEK = 1e-3  # one departure in 19 years
 MIN_TEU_PER_DAY = 1e-2          # one TEU in 100 days
 MIN_TEU_PER_HOUR = 1e-3         # one TEU in 6 weeks of handling
+MIN_TRAINS_PER_DAY = 1e-3       # one train in 3 years through a border's gauge change
 
 
 Check = Callable[[Any], str | None]
@@ -317,12 +318,13 @@ class BorderSpec(HubSpec):
     kind: Literal["border"] = Field(description="a border crossing")
     gauge_change: bool = Field(False, description="trains change gauge here")
     outbound_trains_per_day: float | None = Field(
-        None, gt=0, le=1000,
+        None, ge=MIN_TRAINS_PER_DAY, le=1000,
         description="published gauge-change capacity for trains leaving China, trains/day: "
                     "each direction then has handling_servers positions of its own and a "
                     "train holds one for handling_servers x 24 / this h")
     inbound_trains_per_day: float | None = Field(
-        None, gt=0, le=1000, description="the same for trains towards China, trains/day")
+        None, ge=MIN_TRAINS_PER_DAY, le=1000,
+        description="the same for trains towards China, trains/day")
 
     @model_validator(mode="after")
     def _directional(self) -> BorderSpec:

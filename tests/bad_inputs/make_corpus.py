@@ -330,6 +330,12 @@ def hostile_cases(edit: Callable[[str, str], str]) -> None:
             kind="numbers and bounds")
     geo_case("tiny_handling_rate", "a hub handling 5e-324 TEU an hour", "features[a]",
              hubs=[_hub("a", 0.0, handling_teu_per_hour=5e-324), *GEO_HUBS[1:]])
+    geo_case("tiny_border_trains", "a gauge-change border passing 1e-300 trains a day each "
+             "way (a train held its position for 5e301 h: the run delivered nothing, exit 0)",
+             "features[b].outbound_trains_per_day: expected a number >= 0.001",
+             hubs=[GEO_HUBS[0], _hub("b", 1.0, kind="border", gauge_change=True,
+                                     outbound_trains_per_day=1e-300,
+                                     inbound_trains_per_day=1e-300), GEO_HUBS[2]])
     # ------------------------------------------------------------ cost limits
     mutated("budget_huge_demand.yaml", "1e9 TEU/yr for a year, allowed by the schema (the "
             "run grew past 3.6 GB)", "expected a run within the limits",
