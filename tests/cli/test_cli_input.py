@@ -387,17 +387,28 @@ def test_a_bad_dashboard_address_is_refused_before_anything_runs(tmp_path: Path,
     (["--local-cluster", "--dashboard-address", "999.1.1.1:1"],
      "--dashboard-address: expected HOST:PORT, :PORT or PORT with a host this machine "
      "resolves"),
-    (["--dashboard-address", ":8787"], "--dashboard-address: expected --local-cluster too")])
+    (["--dashboard-address", ":8787"], "--dashboard-address: expected --local-cluster too"),
+    (["--scheduler", "tcp://127.0.0.1:1", "--local-cluster"],
+     "exclude each other: expected one of them")])
 def test_executor_options_that_cannot_be_met_say_what_was_expected(
         tmp_path: Path, args: list[str], says: str) -> None:
     """An unresolvable dashboard host stopped the LocalCluster after the variants were
     settled: exit 1 and a raw gaierror blamed on --local-cluster; --dashboard-address without
-    --local-cluster was ignored without a word. Each is one line, exit 2, before the sweep file is read."""
+    --local-cluster was ignored without a word; --scheduler with --local-cluster said no
+    "expected". Each is one line, exit 2, before the sweep file is read."""
     result = _cqsim("sweep", tmp_path / "missing.yaml", *args, "--out", tmp_path / "out")
     assert result.exit_code == 2, (result.output, result.exception)
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and says in lines[0], lines
     assert not (tmp_path / "out").exists()
+
+
+def test_plan_most_below_first_says_what_was_expected(tmp_path: Path) -> None:
+    result = _cqsim("plan", tmp_path / "missing.yaml", "--first", "4", "--most", "2",
+                    "--out", tmp_path / "out")
+    assert result.exit_code == 2, (result.output, result.exception)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--most: expected at least --first (4), got 2" in lines[0], lines
 
 
 @pytest.mark.parametrize("address", ["127.0.0.1:0", ":8787", "8787", "localhost:65535"])
