@@ -567,18 +567,19 @@ def _load_chain(path: Path, written: dict[str, tuple[Path, str]]
     current, ref = Path(path), None
     while True:
         resolved, raw = read_yaml_file(current, "scenario file", ref)
+        via = f"{ref[0]}: {ref[1]}" if ref else None   # the extends that led here
         for key, command in (("expansions", "pathway"), ("candidates", "plan"),
                              ("parameters", "sweep")):
             if key in raw and "network" not in raw and "extends" not in raw:
                 raise InputError(resolved, key, f"a scenario file; this is a {command} file "
-                                 f"(it has {key}:): run it with cqsim {command} FILE")
+                                 f"(it has {key}:): run it with cqsim {command} FILE", via=via)
         if any(resolved == p for p, _ in chain):
             cycle = " -> ".join(p.name for p in (*(p for p, _ in chain), resolved))
             raise InputError(chain[-1][0], "extends", f"no cycle of extends ({cycle})")
         for key in LOADER_FIELDS:
             if key in raw:
                 raise InputError(resolved, key, "no such key (the loader sets it: the file "
-                                 "read and where each field came from)")
+                                 "read and where each field came from)", via=via)
         chain.append((resolved, raw))
         _resolve_paths(raw, resolved.parent, resolved, written)
         parent = raw.get("extends")

@@ -219,6 +219,11 @@ def hostile_cases(edit: Callable[[str, str], str]) -> None:
          "that file and says which file's extends led to it)", "extends_bad_yaml.yaml: extends",
          "extends: syntax_tab_indent.yaml\nname: x\n", named="syntax_tab_indent.yaml",
          kind="extends and references")
+    for other in ("pathway", "candidates", "sweep"):
+        case(f"extends_{other}.yaml", f"extends a {other} file (the error named only that "
+             "file, not the one whose extends led to it)",
+             f"extends_{other}.yaml: extends", f"extends: ok_{other}.yaml\nname: x\n",
+             named=f"ok_{other}.yaml", kind="extends and references")
     case("extends_empty_name.yaml", "extends an empty file name", "extends",
          "extends: ''\nname: x\n", kind="extends and references")
     mutated("reference_missing.yaml", "demand.reference_scenario names a missing file",
