@@ -123,9 +123,13 @@ def distinct_names(items: Sequence[Any], what: str) -> None:
 
 
 def check_plan_inputs(growth: dict[str, Any]) -> None:
-    """Growth rates drawn from a distribution (not an estimate)."""
-    if any(isinstance(d, FromCalibration) for d in growth.values()):
-        raise ValueError("growth rates: normal, lognormal, triangular or uniform")
+    """Growth rates drawn from a distribution (not an estimate): FieldError naming
+    `growth.<market>.dist`."""
+    for market, dist in growth.items():
+        if isinstance(dist, FromCalibration):
+            raise FieldError(f"growth.{market}.dist", "a growth rate drawn from normal, "
+                             "lognormal, triangular or uniform (from_calibration draws a "
+                             "scenario's uncertain input from its estimate)", dist.dist)
 
 
 MIN_GROWTH_PCT = -100.0   # a market cannot shrink by all of itself (or more) in a year

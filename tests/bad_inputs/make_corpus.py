@@ -571,7 +571,15 @@ def audit_cases() -> None:
              "(a traceback after the other portfolios had run)", "candidates.0.changes",
              {**candidates, "candidates": [{**candidates["candidates"][0], "changes": [{
                  "kind": "scale", "service": "atlantis", "field": "departures_per_week",
-                 "factor": 2}]}]}, run_plan)):
+                 "factor": 2}]}]}, run_plan),
+            ("pathway_growth_from_calibration.yaml", "growth drawn from_calibration, which "
+             "only a scenario's uncertain inputs take (the error named no field)",
+             "growth.eu.dist: expected a growth rate drawn from normal",
+             {**pathway, "growth": {"eu": {"dist": "from_calibration"}}}, run_pathway),
+            ("plan_growth_from_calibration.yaml", "growth drawn from_calibration in a "
+             "candidates file (the error named no field)",
+             "growth.eu.dist: expected a growth rate drawn from normal",
+             {**candidates, "growth": {"eu": {"dist": "from_calibration"}}}, run_plan)):
         case(name, breaks, field, _dump(doc), commands=commands, kind="audit")
     for command, args in (("pathway", run_pathway[0][:-1]), ("plan", run_plan[0][:-1])):
         CASES.append({"file": f"ok_{'pathway' if command == 'pathway' else 'candidates'}.yaml",
