@@ -301,8 +301,8 @@ class Disruption(_Targeted):
     in given months, lognormal durations, drawn per replication from a named stream)."""
 
     kind: Literal["disruption"]
-    start_day: float | None = Field(None, ge=0)
-    end_day: float | None = Field(None, gt=0)
+    start_day: float | None = Field(None, ge=0, le=36_600)   # the longest horizon, as
+    end_day: float | None = Field(None, gt=0, le=36_600)     # an outage's DayWindow
     capacity_factor: float | None = Field(None, ge=0, le=1)
     random: RandomOutage | None = None
 

@@ -316,6 +316,11 @@ def hostile_cases(edit: Callable[[str, str], str]) -> None:
                                                   "start_day": 100, "end_day": 120,
                                                   "capacity_factor": 0}),
             kind="numbers and bounds")
+    mutated("disruption_endless.yaml", "a disruption ending on day 1e308 (accepted; an "
+            "outage's window stops at 36,600 days)", "changes.0.end_day: expected a number "
+            "<= 36600", _with_changes({"kind": "disruption", "hub": "a", "start_day": 1,
+                                       "end_day": 1.0e308, "capacity_factor": 0}),
+            kind="numbers and bounds")
     mutated("growth_past_ceiling.yaml", "demand_growth that multiplies a flow past 1e9 TEU/yr",
             "changes.0.factor", lambda d: (_set("demand.flows.0.teu_per_year", 9e8)(d),
                                            _with_changes({"kind": "demand_growth",
