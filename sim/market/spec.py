@@ -169,7 +169,8 @@ class MarketSection(Spec):
     """Chongqing's trade by market, class and direction, and how shippers reach the markets."""
 
     table: str = Field(description="market table CSV (market, direction, commodity, "
-                                   "value_bn_cny_per_year, source[, note]), relative to the "
+                                   "value_bn_cny_per_year, source[, teu_per_year, note]: "
+                                   "other columns are not read, with a warning), relative to the "
                                    "scenario file naming it")
     origin: str = Field(min_length=1, description="hub id of Chongqing's shippers (the zone)")
     ends: dict[str, str] = Field(min_length=1, description="market -> hub id that stands for it")
