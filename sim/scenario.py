@@ -833,6 +833,10 @@ def uncertain_inputs(scenario: Scenario, written: dict[str, tuple[Path, str]] | 
         except KeyError:
             raise scenario.error(at, "a path to an existing scenario field (dotted, list "
                                      "items by index)") from None
+        if current is None:   # an optional number (diverts_after_hours): no value to vary
+            raise scenario.error(at, "a path to a numeric scenario field the scenario sets "
+                                     "(it leaves this optional one unset: give it a value "
+                                     "there to vary it)")
         if isinstance(current, bool) or not isinstance(current, (int, float)):
             raise scenario.error(at, "a path to a numeric scenario field", current)
         if isinstance(dist, FromCalibration):

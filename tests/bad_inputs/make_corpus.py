@@ -316,6 +316,15 @@ def hostile_cases(edit: Callable[[str, str], str]) -> None:
                                                   "start_day": 100, "end_day": 120,
                                                   "capacity_factor": 0}),
             kind="numbers and bounds")
+    mutated("uncertain_unset_optional.yaml", "uncertain: on an optional number the scenario "
+            "leaves unset (the message said a numeric field was expected, which it is)",
+            "uncertain.network.background.b.diverts_after_hours: expected a path to a numeric "
+            "scenario field the scenario sets (it leaves this optional one unset",
+            lambda d: (d["network"].update(background={"b": {
+                "teu_per_year": 1000, "batch_teu": 50, "source": "test"}}), d.update(
+                uncertain={"network.background.b.diverts_after_hours": {
+                    "dist": "uniform", "low": 12, "high": 48, "source": "test"}})),
+            kind="numbers and bounds")
     mutated("disruption_endless.yaml", "a disruption ending on day 1e308 (accepted; an "
             "outage's window stops at 36,600 days)", "changes.0.end_day: expected a number "
             "<= 36600", _with_changes({"kind": "disruption", "hub": "a", "start_day": 1,
