@@ -316,6 +316,13 @@ def hostile_cases(edit: Callable[[str, str], str]) -> None:
                                                   "start_day": 100, "end_day": 120,
                                                   "capacity_factor": 0}),
             kind="numbers and bounds")
+    mutated("background_season_zero.yaml", "background traffic whose monthly factors are "
+            "all 0 (the error named the background entry, not its seasonality, and no value)",
+            "network.background.b.seasonality: expected monthly factors from 0 to 1,000,000 "
+            "with a sum of at least 0.000001, got [0",
+            lambda d: d["network"].update(background={"b": {
+                "teu_per_year": 1000, "batch_teu": 50, "source": "test",
+                "seasonality": [0] * 12}}), kind="numbers and bounds")
     mutated("uncertain_unset_optional.yaml", "uncertain: on an optional number the scenario "
             "leaves unset (the message said a numeric field was expected, which it is)",
             "uncertain.network.background.b.diverts_after_hours: expected a path to a numeric "
