@@ -394,10 +394,37 @@ def _trade_total(results: Results) -> np.ndarray:
     return np.array([float(per.get(r.replication, np.nan)) for r in results.replications])
 
 
+# the parts of a measure that name a corridor or a mode, by measure kind: the same in every
+# scenario (sim.specs), so a name outside them is a typo, not a name this scenario lacks
+_FIXED: dict[str, tuple[tuple[int, str, str], ...]] = {
+    "loaded_departures": ((0, "corridor", "C"), (1, "mode", "M")),
+    "link_teu": ((0, "corridor", "C"),), "door": ((1, "corridor", "C"),)}
+_SHAPES = {"loaded_departures": "loaded_departures:C:M", "link_teu": "link_teu:C:HUB[+HUB]",
+           "door": "door:A>B[:C]"}
+
+
+def _check_fixed(kind: str, args: list[str], file: Path | str, line: int) -> None:
+    """InputError naming the corridor or mode a measure names when there is no such one
+    (`loaded_departures:west:teleport` measured nothing, in any scenario)."""
+    from sim.errors import did_you_mean
+    from sim.specs import Mode
+
+    for index, what, letter in _FIXED.get(kind, ()):
+        if index >= len(args):
+            continue
+        choices = get_args(Corridor) if what == "corridor" else get_args(Mode)
+        if args[index] not in choices:
+            listed = ", ".join(f"'{c}'" for c in choices[:-1]) + f" or '{choices[-1]}'"
+            raise InputError(file, f"line {line}.measure", f"{_SHAPES[kind]} with {letter} a "
+                             f"{what}, one of {listed}{did_you_mean(args[index], choices)}",
+                             args[index])
+
+
 def _parse(text: str, file: Path | str = "", line: int = 0) -> Measure:
     """The measure named by `text` (see the module docstring), or InputError."""
     kind, _, rest = text.partition(":")
     args = rest.split(":") if rest else []
+    _check_fixed(kind, args, file, line)
     try:
         if kind == "loaded_departures" and len(args) == 2:
             return _loaded_departures(*args)

@@ -123,9 +123,13 @@ def distinct_names(items: Sequence[Any], what: str) -> None:
 
 
 def check_plan_inputs(growth: dict[str, Any]) -> None:
-    """Growth rates drawn from a distribution (not an estimate)."""
-    if any(isinstance(d, FromCalibration) for d in growth.values()):
-        raise ValueError("growth rates: normal, lognormal, triangular or uniform")
+    """Growth rates drawn from a distribution (not an estimate): FieldError naming
+    `growth.<market>.dist`."""
+    for market, dist in growth.items():
+        if isinstance(dist, FromCalibration):
+            raise FieldError(f"growth.{market}.dist", "a growth rate drawn from normal, "
+                             "lognormal, triangular or uniform (from_calibration draws a "
+                             "scenario's uncertain input from its estimate)", dist.dist)
 
 
 MIN_GROWTH_PCT = -100.0   # a market cannot shrink by all of itself (or more) in a year
@@ -658,7 +662,7 @@ def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
     from sim.boundary import check_study, no_warmup_note, part_year_note, study_horizon
     from sim.inputs import check_resume, read_meta, study_identity
     from sim.staging import check_work_folder
-    from sim.sweep.executors import describe, dispatch
+    from sim.sweep.executors import connected, describe, dispatch
     from sim.sweep.store import part_statuses
     from sim.trade import references
 
@@ -692,9 +696,6 @@ def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
     named = absolute(path)      # as every message names a file
     said = [t for t in (no_warmup_note(base, spec.days, named),
                         part_year_note(base, spec.days, named)) if t]
-    for text in [*out_of_time(spec, named), *said]:   # once all is checked
-        warnings.warn(InputWarning(text), stacklevel=2)
-    parts.mkdir(parents=True, exist_ok=True)
     tasks = [PathTask(f"s{k:03d}", k, rates, spec, base, years)
              for k, rates in enumerate(growth_draws(spec))]
     done = {run for run, status in part_statuses(parts, "s*.parquet").items()
@@ -702,9 +703,6 @@ def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
     todo = [t for t in tasks if t.run_id not in done]
     workers = workers or min(os.cpu_count() or 1, max(1, len(todo)))
     executor = describe(workers, scheduler, local_cluster)
-    write_text(meta, json.dumps({"pathway": spec.source_file, "fingerprint": fingerprint,
-                                 "inputs": inputs, "settings": settings, "status": "running",
-                                 "executor": executor}, indent=2))
 
     def record(row: dict[str, Any]) -> None:
         years_rows = row.pop("years", None)
@@ -713,8 +711,17 @@ def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
         frame["error"] = row.get("error", "")
         write_parquet(parts / f"{row['run_id']}.parquet", frame)
 
-    dispatch(todo, record, workers=workers, scheduler=scheduler, local_cluster=local_cluster,
-             key_prefix=f"cqsim-pathway-{fingerprint[:12]}", fn=execute_path)
+    # the scheduler is reached before a warning or a file: if it cannot be, its error alone
+    with connected(scheduler, local_cluster, workers=workers, needed=bool(todo)) as client:
+        for text in [*out_of_time(spec, named), *said]:   # once all is checked
+            warnings.warn(InputWarning(text), stacklevel=2)
+        parts.mkdir(parents=True, exist_ok=True)
+        write_text(meta, json.dumps({"pathway": spec.source_file, "fingerprint": fingerprint,
+                                     "inputs": inputs, "settings": settings,
+                                     "status": "running", "executor": executor}, indent=2))
+        dispatch(todo, record, workers=workers, scheduler=scheduler,
+                 local_cluster=local_cluster, key_prefix=f"cqsim-pathway-{fingerprint[:12]}",
+                 fn=execute_path, client=client)
     rows = pd.concat([pd.read_parquet(p) for p in sorted(parts.glob("s*.parquet"))],
                      ignore_index=True)
     ok = rows[rows["status"] == "ok"]

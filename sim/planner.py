@@ -586,9 +586,10 @@ def execute_plan_run(task: PlanTask) -> dict[str, Any]:
 
 def simulation_evaluator(spec: CandidatesSpec, base: Scenario, year: int, out: Path, *,
                          workers: int, scheduler: str | None = None,
-                         local_cluster: bool = False) -> Evaluate:
-    """Evaluate portfolios by simulation on the chosen executor; every run is a part file in
-    out/runs (an interrupted plan resumes from them)."""
+                         local_cluster: bool = False, client: Any = None) -> Evaluate:
+    """Evaluate portfolios by simulation on the chosen executor (`client`: the Dask client
+    `sim.sweep.executors.connected` made); every run is a part file in out/runs (an
+    interrupted plan resumes from them)."""
     from sim.atomic import write_parquet
     from sim.sweep.executors import dispatch
     from sim.sweep.store import part_statuses
@@ -612,7 +613,8 @@ def simulation_evaluator(spec: CandidatesSpec, base: Scenario, year: int, out: P
             write_parquet(parts / f"{row['run_id']}.parquet", pd.DataFrame([row]))
 
         dispatch(tasks, record, workers=workers, scheduler=scheduler,
-                 local_cluster=local_cluster, key_prefix="cqsim-plan", fn=execute_plan_run)
+                 local_cluster=local_cluster, key_prefix="cqsim-plan", fn=execute_plan_run,
+                 client=client)
         got = {}
         for p in items:
             trade, co2 = [], []
@@ -650,6 +652,7 @@ def run_plan(path: str | Path, out: str | Path, *, target: float, year: int,
     from sim.boundary import check_study, no_warmup_note, part_year_note, study_horizon
     from sim.inputs import changed_input, read_meta, study_identity
     from sim.staging import check_work_folder
+    from sim.sweep.executors import connected
 
     spec, base = load_candidates(path, year)
     named = absolute(path)   # as every message names a file
@@ -690,17 +693,20 @@ def run_plan(path: str | Path, out: str | Path, *, target: float, year: int,
     horizon = study_horizon(base, spec.days)
     said = [t for t in (no_warmup_note(base, spec.days, named),
                         part_year_note(base, spec.days, named)) if t]
-    for text in [*late, *said]:   # once the input is checked: bad input prints its
-        warnings.warn(InputWarning(text), stacklevel=2)  # error alone
-    folder.mkdir(parents=True, exist_ok=True)
-    write_text(meta, json.dumps({"candidates": spec.source_file, "year": year,
-                                 "fingerprint": fingerprint, "inputs": inputs,
-                                 "status": "running"}, indent=2))
     workers = workers or os.cpu_count() or 1
-    evaluate = simulation_evaluator(spec, base, year, folder, workers=workers,
-                                    scheduler=scheduler, local_cluster=local_cluster)
-    result = search(spec, year, target, probability, evaluate, first=first, most=most,
-                    confirm=confirm, monotone=monotone)
+    # the scheduler is reached before a warning or a file: if it cannot be, its error alone
+    with connected(scheduler, local_cluster, workers=workers) as client:
+        for text in [*late, *said]:   # once the input is checked: bad input prints its
+            warnings.warn(InputWarning(text), stacklevel=2)  # error alone
+        folder.mkdir(parents=True, exist_ok=True)
+        write_text(meta, json.dumps({"candidates": spec.source_file, "year": year,
+                                     "fingerprint": fingerprint, "inputs": inputs,
+                                     "status": "running"}, indent=2))
+        evaluate = simulation_evaluator(spec, base, year, folder, workers=workers,
+                                        scheduler=scheduler, local_cluster=local_cluster,
+                                        client=client)
+        result = search(spec, year, target, probability, evaluate, first=first, most=most,
+                        confirm=confirm, monotone=monotone)
     files = write_outputs(spec, result, folder, [*late, *said])   # what the console said
     files.append(write_text(meta, json.dumps({
         "candidates": spec.source_file, "fingerprint": fingerprint, "inputs": inputs,

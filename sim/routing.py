@@ -450,6 +450,19 @@ def gateway_paths(plan: Plan, sub: _Search, origin: str, destination: str,
             yield p, cost
 
 
+def _empties_lane(plan: Plan, flow: Flow) -> str | None:
+    """`market.empties.lanes.<i>`, the lane an empties flow comes from (None: not found)."""
+    section = plan.market.section if plan.market is not None else None
+    if section is None or section.empties is None:
+        return None
+    ends = {flow.origin, flow.destination}
+    for i, lane in enumerate(section.empties.lanes):
+        if lane.china in ends and ends - {lane.china} <= set(lane.abroad) and (
+                not flow.gateway or flow.gateway == lane.gateway):
+            return f"market.empties.lanes.{i}"
+    return None
+
+
 def _flow_at(plan: Plan, fi: int) -> tuple[str, str]:
     """(file, field) where flow `fi` was written: a row of demand.flows, the market table,
     market.empties or a change."""
@@ -553,6 +566,8 @@ def _choice_sets(plan: Plan) -> tuple[ChoiceSet, ...]:
             index += len(routes)
         if not routes:
             file, field = _flow_at(plan, fi)
+            if field == "market.empties":
+                field = _empties_lane(plan, flow) or field
             if market:
                 field = f"{field}: market {flow.market} ({flow.commodity}, {flow.origin} -> " \
                         f"{flow.destination})"

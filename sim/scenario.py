@@ -301,8 +301,8 @@ class Disruption(_Targeted):
     in given months, lognormal durations, drawn per replication from a named stream)."""
 
     kind: Literal["disruption"]
-    start_day: float | None = Field(None, ge=0)
-    end_day: float | None = Field(None, gt=0)
+    start_day: float | None = Field(None, ge=0, le=36_600)   # the longest horizon, as
+    end_day: float | None = Field(None, gt=0, le=36_600)     # an outage's DayWindow
     capacity_factor: float | None = Field(None, ge=0, le=1)
     random: RandomOutage | None = None
 
@@ -567,18 +567,19 @@ def _load_chain(path: Path, written: dict[str, tuple[Path, str]]
     current, ref = Path(path), None
     while True:
         resolved, raw = read_yaml_file(current, "scenario file", ref)
+        via = f"{ref[0]}: {ref[1]}" if ref else None   # the extends that led here
         for key, command in (("expansions", "pathway"), ("candidates", "plan"),
                              ("parameters", "sweep")):
             if key in raw and "network" not in raw and "extends" not in raw:
                 raise InputError(resolved, key, f"a scenario file; this is a {command} file "
-                                 f"(it has {key}:): run it with cqsim {command} FILE")
+                                 f"(it has {key}:): run it with cqsim {command} FILE", via=via)
         if any(resolved == p for p, _ in chain):
             cycle = " -> ".join(p.name for p in (*(p for p, _ in chain), resolved))
             raise InputError(chain[-1][0], "extends", f"no cycle of extends ({cycle})")
         for key in LOADER_FIELDS:
             if key in raw:
                 raise InputError(resolved, key, "no such key (the loader sets it: the file "
-                                 "read and where each field came from)")
+                                 "read and where each field came from)", via=via)
         chain.append((resolved, raw))
         _resolve_paths(raw, resolved.parent, resolved, written)
         parent = raw.get("extends")
@@ -832,6 +833,10 @@ def uncertain_inputs(scenario: Scenario, written: dict[str, tuple[Path, str]] | 
         except KeyError:
             raise scenario.error(at, "a path to an existing scenario field (dotted, list "
                                      "items by index)") from None
+        if current is None:   # an optional number (diverts_after_hours): no value to vary
+            raise scenario.error(at, "a path to a numeric scenario field the scenario sets "
+                                     "(it leaves this optional one unset: give it a value "
+                                     "there to vary it)")
         if isinstance(current, bool) or not isinstance(current, (int, float)):
             raise scenario.error(at, "a path to a numeric scenario field", current)
         if isinstance(dist, FromCalibration):

@@ -45,9 +45,10 @@ ABSURD = 1e9
 MIN_DEPARTURES_PER_WEEK = 1e-3  # one departure in 19 years
 MIN_TEU_PER_DAY = 1e-2          # one TEU in 100 days
 MIN_TEU_PER_HOUR = 1e-3         # one TEU in 6 weeks of handling
+MIN_TRAINS_PER_DAY = 1e-3       # one train in 3 years through a border's gauge change
 
 
-Check = Callable[[Any], str | None]
+Check = Callable[[Any], 'str | FieldError | None']
 
 
 def _exponent_hint(text: str) -> str:
@@ -105,7 +106,7 @@ def _strict_check(annotation: Any) -> Check | None:
     if origin in (tuple, list) and args:
         items = [_strict_check(a) for a in args if a is not Ellipsis]
 
-        def sequence(value: Any) -> str | None:
+        def sequence(value: Any) -> str | FieldError | None:
             if isinstance(value, (set, frozenset)):   # YAML's !!set: a mapping with no order
                 return "a list, in order (not a set, which has none)"
             if not isinstance(value, (list, tuple)):
@@ -114,7 +115,7 @@ def _strict_check(annotation: Any) -> Check | None:
                 check = items[0] if len(items) == 1 else (items[i] if i < len(items) else None)
                 problem = check(item) if check else None
                 if problem:
-                    return f"item {i}: {problem}"
+                    return _inside(str(i), problem, item)
             return None
         return sequence
     if origin is dict and len(args) == 2:
@@ -122,16 +123,24 @@ def _strict_check(annotation: Any) -> Check | None:
         if inner is None:
             return None
 
-        def mapping(value: Any) -> str | None:
+        def mapping(value: Any) -> str | FieldError | None:
             if not isinstance(value, dict):
                 return None
             for key, item in value.items():
                 problem = inner(item)
                 if problem:
-                    return f"{key}: {problem}"
+                    return _inside(str(key), problem, item)
             return None
         return mapping
     return None
+
+
+def _inside(key: str, problem: str | FieldError, item: Any) -> FieldError:
+    """A problem of an item of a list or mapping as a FieldError naming the item
+    (`market.choice.asc.west`, `seasonality.3`) and the value got there."""
+    if isinstance(problem, FieldError):
+        return FieldError(f"{key}.{problem.field}", problem.expected, problem.got)
+    return FieldError(key, problem, item)
 
 
 class FieldError(ValueError):
@@ -231,6 +240,8 @@ class Spec(BaseModel):
     def _strict_numbers(cls, value: Any, info: ValidationInfo) -> Any:
         check = _field_check(cls, info.field_name) if info.field_name else None
         problem = check(value) if check is not None else None
+        if isinstance(problem, FieldError):   # an item's: named by its key or position
+            raise problem
         if problem:
             raise ValueError(problem)
         return value
@@ -317,12 +328,13 @@ class BorderSpec(HubSpec):
     kind: Literal["border"] = Field(description="a border crossing")
     gauge_change: bool = Field(False, description="trains change gauge here")
     outbound_trains_per_day: float | None = Field(
-        None, gt=0, le=1000,
+        None, ge=MIN_TRAINS_PER_DAY, le=1000,
         description="published gauge-change capacity for trains leaving China, trains/day: "
                     "each direction then has handling_servers positions of its own and a "
                     "train holds one for handling_servers x 24 / this h")
     inbound_trains_per_day: float | None = Field(
-        None, gt=0, le=1000, description="the same for trains towards China, trains/day")
+        None, ge=MIN_TRAINS_PER_DAY, le=1000,
+        description="the same for trains towards China, trains/day")
 
     @model_validator(mode="after")
     def _directional(self) -> BorderSpec:
@@ -518,14 +530,18 @@ FACTOR_MAX = 1e6    # a month's factor against the others': beyond it the sum ov
 FACTOR_SUM_MIN = 1e-6   # below it the mean underflowed to 0 (5e-324 and zeros divided by 0)
 
 
-def check_factors(values: tuple[float, ...] | None, name: str) -> None:
+def check_factors(values: tuple[float, ...] | None, name: str, *, field: bool = False) -> None:
     """Raise ValueError unless monthly factors (when given) are from 0 to FACTOR_MAX with a
     sum of at least FACTOR_SUM_MIN: factors that normalise to a finite mean (1e308 a month
-    summed to infinity and gave no demand without a word)."""
+    summed to infinity and gave no demand without a word). `field`: `name` is a field of the
+    model whose check this is (a FieldError then names it and the factors got)."""
     if values is not None and not (all(0 <= v <= FACTOR_MAX for v in values)
                                    and sum(values) >= FACTOR_SUM_MIN):
-        raise ValueError(f"{name} factors from 0 to {FACTOR_MAX:,.0f} with a sum of at "
-                         f"least {FACTOR_SUM_MIN:.6f}")
+        what = (f"{'monthly' if field else name} factors from 0 to {FACTOR_MAX:,.0f} with a "
+                f"sum of at least {FACTOR_SUM_MIN:.6f}")
+        if field:
+            raise FieldError(name, what, list(values))
+        raise ValueError(what)
 
 
 class DayWindow(Spec):
@@ -698,15 +714,20 @@ class LockOperation(Spec):
 
     @model_validator(mode="after")
     def _consistent(self) -> LockOperation:
-        check_factors(self.seasonality, "seasonality")
-        check_factors(self.passage_hours_by_month, "passage_hours_by_month")
+        check_factors(self.seasonality, "seasonality", field=True)
+        check_factors(self.passage_hours_by_month, "passage_hours_by_month", field=True)
         if self.lift is None and any(c.lift for c in self.classes.values()):
             raise ValueError("a class uses the ship lift but the lock has no `lift`")
         if self.divert_wait_hours is None and any(c.diverts for c in self.classes.values()):
             raise ValueError("a class diverts but divert_wait_hours is not set")
-        spans = sorted((m.start_day, m.end_day) for m in self.maintenance)
-        if any(b[0] < a[1] for a, b in pairwise(spans)):
-            raise ValueError("maintenance periods must not overlap")
+        spans = sorted(range(len(self.maintenance)), key=lambda i: (
+            self.maintenance[i].start_day, self.maintenance[i].end_day))
+        for a, b in pairwise(spans):
+            first, then = self.maintenance[a], self.maintenance[b]
+            if then.start_day < first.end_day:
+                raise FieldError(f"maintenance.{b}.start_day", f"a day no earlier than the "
+                                 f"end of maintenance.{a} ({first.end_day:g}): maintenance "
+                                 "periods must not overlap", then.start_day)
         return self
 
 
@@ -808,7 +829,7 @@ class BackgroundTraffic(Spec):
     @model_validator(mode="after")
     def _volume(self) -> BackgroundTraffic:
         exactly_one(self.teu_per_year, self.trains_per_year, "teu_per_year", "trains_per_year")
-        check_factors(self.seasonality, "seasonality")
+        check_factors(self.seasonality, "seasonality", field=True)
         return self
 
     @property

@@ -161,7 +161,9 @@ def one_executor(scheduler: str | None, local_cluster: bool) -> None:
     """Refuse --scheduler with --local-cluster, and a --scheduler that is not an address
     (usage errors: one line, exit 2, before any folder is made)."""
     if scheduler and local_cluster:
-        raise click.UsageError("--scheduler and --local-cluster exclude each other")
+        raise click.UsageError("--scheduler and --local-cluster exclude each other: "
+                               "expected one of them (an existing Dask scheduler, or a "
+                               "LocalCluster this command starts)")
     if scheduler is not None:
         from distributed.comm import parse_address
         from distributed.comm.addressing import parse_host_port

@@ -52,7 +52,7 @@ def plan(candidates_file: Path, target: float | None, year: int, probability: fl
 
     one_executor(scheduler, local_cluster)
     if most < first:
-        raise click.UsageError("--most must be at least --first")
+        raise click.UsageError(f"--most: expected at least --first ({first}), got {most}")
     from sim.trade import references
 
     if target is None:      # one home for the figure: seeds/targets.csv

@@ -41,8 +41,12 @@ def report(run_dirs: tuple[Path, ...], out: Path | None, overwrite: bool) -> Non
         raise InputError(wanted, "--out", f"a file that is not one of the results of "
                                           f"{holder} (it would overwrite {wanted.name}, even "
                                           "with --overwrite)")
+    from sim.report.rundir import read_by
+
+    # nor a file a run read (its scenario, its geodata), --overwrite or not, as calibrate
     target = check_file_out(wanted, ours=begins_with(REPORT_MARKER), what="a report",
-                            overwrite=overwrite)
+                            overwrite=overwrite,
+                            inputs=[f for run_dir in run_dirs for f in read_by(run_dir)])
     if target.name != REPORT_FILE:      # its own report.html a results folder lists
         check_not_inside_results(str(target), target)
     path = write_report(list(run_dirs), target)

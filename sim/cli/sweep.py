@@ -87,6 +87,7 @@ def sweep(sweep_file: Path, out: Path | None, overwrite: bool, workers: int | No
     from sim.sweep import execute_sweep, load_sweep, prepare_sweep
 
     one_executor(scheduler, local_cluster)
+    _check_dashboard(dashboard_address, local_cluster)
     security = _security(scheduler, tls_ca_file, tls_cert, tls_key)
     with held_warnings():
         prepared = prepare_sweep(load_sweep(sweep_file), limits(max_memory, max_events, no_limit),
@@ -119,6 +120,33 @@ def sweep(sweep_file: Path, out: Path | None, overwrite: bool, workers: int | No
         click.echo(f"cqsim: {outcome.failed} of {total} runs failed; their errors are in "
                    f"{shown}/runs.parquet (status, error); --resume retries them", err=True)
         raise SystemExit(1)
+
+
+def _check_dashboard(address: str, local_cluster: bool) -> None:
+    """--dashboard-address only with --local-cluster (alone it was ignored without a word),
+    and on a host this machine resolves: an unresolvable one stopped the LocalCluster with
+    a raw gaierror, exit 1, blamed on --local-cluster."""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context()
+    if not local_cluster:
+        if ctx.get_parameter_source("dashboard_address") is not ParameterSource.DEFAULT:
+            raise click.UsageError("--dashboard-address: expected --local-cluster too (only a "
+                                   "LocalCluster this sweep starts serves a dashboard)")
+        return
+    host = address.rpartition(":")[0]
+    if not host:        # :PORT or PORT: every interface
+        return
+    import socket
+
+    from sim.errors import InputError
+
+    try:
+        socket.getaddrinfo(host, None)
+    except (OSError, UnicodeError):
+        raise InputError("--dashboard-address", "", "HOST:PORT, :PORT or PORT with a host "
+                         "this machine resolves (a name or an IPv4 address, e.g. 127.0.0.1)",
+                         address) from None
 
 
 def _security(scheduler: str | None, ca: Path | None, cert: Path | None,

@@ -17,7 +17,7 @@ from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
 
-from sim.specs import CommodityClass, Corridor, FlowClass, Printable, Spec
+from sim.specs import CommodityClass, Corridor, FieldError, FlowClass, Printable, Spec
 
 ASC_LIMIT = 50.0   # utils: see Choice.asc
 
@@ -169,7 +169,8 @@ class MarketSection(Spec):
     """Chongqing's trade by market, class and direction, and how shippers reach the markets."""
 
     table: str = Field(description="market table CSV (market, direction, commodity, "
-                                   "value_bn_cny_per_year, source[, note]), relative to the "
+                                   "value_bn_cny_per_year, source[, teu_per_year, note]: "
+                                   "other columns are not read, with a warning), relative to the "
                                    "scenario file naming it")
     origin: str = Field(min_length=1, description="hub id of Chongqing's shippers (the zone)")
     ends: dict[str, str] = Field(min_length=1, description="market -> hub id that stands for it")
@@ -197,11 +198,11 @@ class MarketSection(Spec):
             raise ValueError("origin must differ from every market's end hub")
         for market in self.labels:
             if market not in self.ends:
-                raise ValueError(f"labels.{market}: a market of ends "
-                                 f"({', '.join(self.ends)})")
+                raise FieldError(f"labels.{market}", f"a market of ends "
+                                 f"({', '.join(self.ends)})", market)
         if self.gateways and self.empties is not None:
             for i, lane in enumerate(self.empties.lanes):
                 if lane.gateway not in self.gateways:
-                    raise ValueError(f"empties.lanes.{i}.gateway: one of market.gateways "
-                                     f"({', '.join(self.gateways)}), got {lane.gateway!r}")
+                    raise FieldError(f"empties.lanes.{i}.gateway", f"one of market.gateways "
+                                     f"({', '.join(self.gateways)})", lane.gateway)
         return self

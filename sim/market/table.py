@@ -20,6 +20,7 @@ from sim.specs import ABSURD, CommodityClass, Flow
 from sim.targets import read_rows
 
 COLUMNS = ("market", "direction", "commodity", "value_bn_cny_per_year", "source")
+READERS_COLUMNS = ("teu_per_year", "note")   # for people, not read (docs/scenarios.md)
 DIRECTIONS = ("export", "import")
 MAX_BN = 1e5   # bn CNY/yr: a row above this is a typo (China's whole trade is ~42,000 bn)
 
@@ -44,7 +45,9 @@ def read_market_table(section: MarketSection, classes: dict[str, CommodityClass]
         raise InputError(where, "market.table", "an existing market table (CSV)", section.table)
     rows: list[MarketRow] = []
     seen: set[tuple[str, str, str]] = set()
-    for line, raw in read_rows(file, COLUMNS, "market table (CSV)"):
+    table = read_rows(file, COLUMNS, "market table (CSV)")
+    _warn_unread(file, table[0][1] if table else {})
+    for line, raw in table:
         market, direction, commodity = raw["market"], raw["direction"], raw["commodity"]
         if market not in section.ends:
             raise InputError(file, f"line {line}.market",
@@ -73,6 +76,24 @@ def read_market_table(section: MarketSection, classes: dict[str, CommodityClass]
     if not rows:
         raise InputError(file, "", "at least one row")
     return tuple(rows)
+
+
+def _warn_unread(file: Path, row: dict[str, str]) -> None:
+    """Warn of a column the table has that is neither read nor one of READERS_COLUMNS: other
+    columns are allowed (for readers), but a misspelt `note` or `source_2` would vanish
+    without a word."""
+    unread = [c for c in row if c not in COLUMNS and c not in READERS_COLUMNS]
+    if unread:
+        import warnings
+
+        from sim.errors import InputWarning, printable
+
+        shown = ", ".join(printable(c, 40) for c in unread[:5]) + (" ..." if len(unread) > 5
+                                                                   else "")
+        warnings.warn(InputWarning(
+            f"{file}: header: column(s) {shown} not read (the table's columns are "
+            f"{', '.join(COLUMNS)}; {' and '.join(READERS_COLUMNS)} are for readers): a "
+            "misspelt column?"), stacklevel=2)
 
 
 def market_flows(section: MarketSection, rows: tuple[MarketRow, ...],

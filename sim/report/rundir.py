@@ -204,6 +204,32 @@ def unit_from_name(column: str) -> str:
     return ""
 
 
+def read_by(folder: str | Path) -> list[Path]:
+    """The files the run in `folder` read, as its run.json records them (the manifest's
+    inputs, the scenario, the geodata folder's files, whose basemap the report reads too):
+    no output may replace one, not even with --overwrite. Empty when run.json cannot be
+    read (`RunDir.open` then says why)."""
+    from sim.inputs import CODE
+    from sim.staging import MANIFEST_KEY
+
+    try:
+        meta = json.loads((Path(folder) / "run.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    if not isinstance(meta, dict):
+        return []
+    about = meta.get(MANIFEST_KEY)
+    inputs = about.get("inputs") if isinstance(about, dict) else None
+    found = [Path(f) for f in inputs if isinstance(f, str) and f != CODE] \
+        if isinstance(inputs, dict) else []
+    if isinstance(meta.get("source_file"), str):
+        found.append(Path(meta["source_file"]))
+    geodata = meta.get("geodata")
+    if isinstance(geodata, str) and geodata and Path(geodata).is_dir():
+        found += [p for p in Path(geodata).iterdir() if p.is_file()]
+    return found
+
+
 @dataclass
 class RunDir:
     """The files of one `cqsim run` output directory."""

@@ -149,7 +149,7 @@ def _execute(sweep: Sweep, folder: Path, done: set[str], *, workers: int | None,
     from sim.sweep.executors import (
         LOOPBACK_DASHBOARD,
         NO_WORKER_TIMEOUT_S,
-        dask_client,
+        connected,
         run_dask,
         run_pool,
         run_serial,
@@ -166,11 +166,10 @@ def _execute(sweep: Sweep, folder: Path, done: set[str], *, workers: int | None,
     write_meta(sweep, folder, {"status": "running", "executor": executor})
 
     with contextlib.ExitStack() as stack:
-        client = None  # connected before anything is shown: a bad --scheduler is one line
-        if todo and (scheduler or local_cluster):
-            client = stack.enter_context(dask_client(
-                scheduler, workers=workers, security=security,
-                dashboard_address=dashboard_address or LOOPBACK_DASHBOARD))
+        # connected before anything is shown: a bad --scheduler is one line
+        client = stack.enter_context(connected(
+            scheduler, local_cluster, workers=workers, needed=bool(todo), security=security,
+            dashboard_address=dashboard_address or LOOPBACK_DASHBOARD))
         bar = stack.enter_context(Progress(len(sweep.tasks), len(sweep.tasks) - len(todo),
                                            sweep.name, progress))
 

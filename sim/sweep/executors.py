@@ -9,6 +9,7 @@ a remote worker needs no access to the sweep's files.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -179,6 +180,21 @@ def dask_client(address: str | None, *, workers: int, security: Any = None,
             cluster.close()
 
 
+@contextmanager
+def connected(scheduler: str | None, local_cluster: bool, *, workers: int, needed: bool = True,
+              security: Any = None,
+              dashboard_address: str = LOOPBACK_DASHBOARD) -> Iterator[Any]:
+    """The Dask client the runs will use (`dask_client`), connected now, before anything is
+    written or shown: a --scheduler that cannot be reached is then one line and leaves
+    nothing behind. None: a local executor, or no runs to do (`needed` false)."""
+    if not needed or not (scheduler or local_cluster):
+        yield None
+        return
+    with dask_client(scheduler, workers=workers, security=security,
+                     dashboard_address=dashboard_address) as client:
+        yield client
+
+
 def run_dask(tasks: Sequence[RunTask], record: Record, *, client: Any, key_prefix: str,
              notify: Notify = lambda msg: None,
              no_worker_timeout: float = NO_WORKER_TIMEOUT_S, fn: Execute = execute_run) -> None:
@@ -250,16 +266,19 @@ def describe(workers: int, scheduler: str | None, local_cluster: bool) -> str:
 
 def dispatch(tasks: Sequence[Any], record: Record, *, workers: int, scheduler: str | None,
              local_cluster: bool, key_prefix: str, notify: Notify = lambda msg: None,
-             fn: Execute = execute_run, pool: ProcessPoolExecutor | None = None) -> None:
-    """Run `tasks` with `fn` on the executor `describe` names (`pool`: a warm local pool):
-    for the commands that run their own tasks (pathway, plan)."""
+             fn: Execute = execute_run, pool: ProcessPoolExecutor | None = None,
+             client: Any = None) -> None:
+    """Run `tasks` with `fn` on the executor `describe` names (`pool`: a warm local pool;
+    `client`: the Dask client `connected` made, else one is connected here): for the
+    commands that run their own tasks (pathway, plan)."""
     if not tasks:
         if pool is not None:
             pool.shutdown()
         return
     if scheduler or local_cluster:
-        with dask_client(scheduler, workers=workers) as client:
-            run_dask(tasks, record, client=client, notify=notify, key_prefix=key_prefix,
+        with contextlib.nullcontext(client) if client is not None else connected(
+                scheduler, local_cluster, workers=workers) as dask:
+            run_dask(tasks, record, client=dask, notify=notify, key_prefix=key_prefix,
                      fn=fn)
     elif workers > 1:
         run_pool(tasks, record, workers=workers, notify=notify, fn=fn, pool=pool)

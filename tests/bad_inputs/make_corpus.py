@@ -219,6 +219,11 @@ def hostile_cases(edit: Callable[[str, str], str]) -> None:
          "that file and says which file's extends led to it)", "extends_bad_yaml.yaml: extends",
          "extends: syntax_tab_indent.yaml\nname: x\n", named="syntax_tab_indent.yaml",
          kind="extends and references")
+    for other in ("pathway", "candidates", "sweep"):
+        case(f"extends_{other}.yaml", f"extends a {other} file (the error named only that "
+             "file, not the one whose extends led to it)",
+             f"extends_{other}.yaml: extends", f"extends: ok_{other}.yaml\nname: x\n",
+             named=f"ok_{other}.yaml", kind="extends and references")
     case("extends_empty_name.yaml", "extends an empty file name", "extends",
          "extends: ''\nname: x\n", kind="extends and references")
     mutated("reference_missing.yaml", "demand.reference_scenario names a missing file",
@@ -311,6 +316,27 @@ def hostile_cases(edit: Callable[[str, str], str]) -> None:
                                                   "start_day": 100, "end_day": 120,
                                                   "capacity_factor": 0}),
             kind="numbers and bounds")
+    mutated("background_season_zero.yaml", "background traffic whose monthly factors are "
+            "all 0 (the error named the background entry, not its seasonality, and no value)",
+            "network.background.b.seasonality: expected monthly factors from 0 to 1,000,000 "
+            "with a sum of at least 0.000001, got [0",
+            lambda d: d["network"].update(background={"b": {
+                "teu_per_year": 1000, "batch_teu": 50, "source": "test",
+                "seasonality": [0] * 12}}), kind="numbers and bounds")
+    mutated("uncertain_unset_optional.yaml", "uncertain: on an optional number the scenario "
+            "leaves unset (the message said a numeric field was expected, which it is)",
+            "uncertain.network.background.b.diverts_after_hours: expected a path to a numeric "
+            "scenario field the scenario sets (it leaves this optional one unset",
+            lambda d: (d["network"].update(background={"b": {
+                "teu_per_year": 1000, "batch_teu": 50, "source": "test"}}), d.update(
+                uncertain={"network.background.b.diverts_after_hours": {
+                    "dist": "uniform", "low": 12, "high": 48, "source": "test"}})),
+            kind="numbers and bounds")
+    mutated("disruption_endless.yaml", "a disruption ending on day 1e308 (accepted; an "
+            "outage's window stops at 36,600 days)", "changes.0.end_day: expected a number "
+            "<= 36600", _with_changes({"kind": "disruption", "hub": "a", "start_day": 1,
+                                       "end_day": 1.0e308, "capacity_factor": 0}),
+            kind="numbers and bounds")
     mutated("growth_past_ceiling.yaml", "demand_growth that multiplies a flow past 1e9 TEU/yr",
             "changes.0.factor", lambda d: (_set("demand.flows.0.teu_per_year", 9e8)(d),
                                            _with_changes({"kind": "demand_growth",
@@ -330,6 +356,12 @@ def hostile_cases(edit: Callable[[str, str], str]) -> None:
             kind="numbers and bounds")
     geo_case("tiny_handling_rate", "a hub handling 5e-324 TEU an hour", "features[a]",
              hubs=[_hub("a", 0.0, handling_teu_per_hour=5e-324), *GEO_HUBS[1:]])
+    geo_case("tiny_border_trains", "a gauge-change border passing 1e-300 trains a day each "
+             "way (a train held its position for 5e301 h: the run delivered nothing, exit 0)",
+             "features[b].outbound_trains_per_day: expected a number >= 0.001",
+             hubs=[GEO_HUBS[0], _hub("b", 1.0, kind="border", gauge_change=True,
+                                     outbound_trains_per_day=1e-300,
+                                     inbound_trains_per_day=1e-300), GEO_HUBS[2]])
     # ------------------------------------------------------------ cost limits
     mutated("budget_huge_demand.yaml", "1e9 TEU/yr for a year, allowed by the schema (the "
             "run grew past 3.6 GB)", "expected a run within the limits",
@@ -448,6 +480,16 @@ def hostile_cases(edit: Callable[[str, str], str]) -> None:
     case("targets_zero.csv", "a published figure of 0 (ZeroDivisionError after the run)",
          "line 2.published", header + row.replace("10,5,20", "0,0,20"), commands=calibrate,
          kind="calibration table")
+    case("targets_unknown_mode.csv", "a measure of a mode there is none of (teleport: ran, "
+         "measured 0 without a word and wrote --out, exit 1)", "line 2.measure: expected "
+         "loaded_departures:C:M with M a mode, one of 'rail'",
+         header + row.replace(":rail", ":teleport"), commands=calibrate,
+         kind="calibration table")
+    case("targets_unknown_corridor.csv", "a measure of a corridor there is none of (mars: "
+         "only a warning, then a run that measured 0 and wrote --out)", "line 2.measure: "
+         "expected loaded_departures:C:M with C a corridor, one of 'east'",
+         header + row.replace(":west:", ":mars:"), commands=calibrate,
+         kind="calibration table")
     case("pathway_as_scenario.yaml", "a pathway file given where a scenario is read (the "
          "message listed six missing scenario fields)", "expansions",
          "name: p\nscenario: ok.yaml\nbase_year: 2023\nexpansions: []\n")
@@ -550,7 +592,15 @@ def audit_cases() -> None:
              "(a traceback after the other portfolios had run)", "candidates.0.changes",
              {**candidates, "candidates": [{**candidates["candidates"][0], "changes": [{
                  "kind": "scale", "service": "atlantis", "field": "departures_per_week",
-                 "factor": 2}]}]}, run_plan)):
+                 "factor": 2}]}]}, run_plan),
+            ("pathway_growth_from_calibration.yaml", "growth drawn from_calibration, which "
+             "only a scenario's uncertain inputs take (the error named no field)",
+             "growth.eu.dist: expected a growth rate drawn from normal",
+             {**pathway, "growth": {"eu": {"dist": "from_calibration"}}}, run_pathway),
+            ("plan_growth_from_calibration.yaml", "growth drawn from_calibration in a "
+             "candidates file (the error named no field)",
+             "growth.eu.dist: expected a growth rate drawn from normal",
+             {**candidates, "growth": {"eu": {"dist": "from_calibration"}}}, run_plan)):
         case(name, breaks, field, _dump(doc), commands=commands, kind="audit")
     for command, args in (("pathway", run_pathway[0][:-1]), ("plan", run_plan[0][:-1])):
         CASES.append({"file": f"ok_{'pathway' if command == 'pathway' else 'candidates'}.yaml",

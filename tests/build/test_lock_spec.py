@@ -23,7 +23,11 @@ BULK = {"vessels_per_year": 1000, "vessel_t": 1000, "source": "t"}
     ({"classes": {"bulk": BULK}, "maintenance": [
         {"flight": "north", "start_day": 1, "end_day": 5, "source": "t"},
         {"flight": "south", "start_day": 4, "end_day": 9, "source": "t"}]},
-     "network.locks.lk"),
+     "network.locks.lk.maintenance.1.start_day: expected a day no earlier than the end of "
+     "maintenance.0 (5): maintenance periods must not overlap, got 4"),
+    ({"classes": {"bulk": BULK}, "seasonality": [0] * 12},   # named the lock, no "got"
+     "network.locks.lk.seasonality: expected monthly factors from 0 to 1,000,000 with a sum "
+     "of at least 0.000001, got [0"),
     ({"classes": {"bulk": {**BULK, "diverts": True}}}, "network.locks.lk"),
     ({"classes": {"small": {**BULK, "lift": True}}}, "network.locks.lk"),
     ({"classes": {"bulk": {**BULK, "mt_per_year": 1.0}}}, "network.locks.lk.classes.bulk"),

@@ -34,6 +34,10 @@ def test_a_gateway_listing_another_ones_corridor_is_refused(tmp_path: Path) -> N
         choice_sets(plan)
 
 
+EMPTY = {"value_cny_per_teu": 0, "value_of_time_cny_per_teu_hour": 0, "tonnes_per_teu": 2.2,
+         "source": "test"}
+
+
 @pytest.mark.parametrize("edit, field", [  # each was accepted, silently
     (lambda d: d["market"]["gateways"]["west"].update(via=["atlantis"]),
      "market.gateways.west.via.0"),   # the gateway then offered no route at all
@@ -41,7 +45,7 @@ def test_a_gateway_listing_another_ones_corridor_is_refused(tmp_path: Path) -> N
     (lambda d: d["demand"]["flows"][0].update(flow_class="empty"),
      "demand.flows.0.flow_class"),
     (lambda d: d["market"].update(labels={"atlantis": "a market of no table"}),
-     "labels.atlantis: a market of ends"),
+     "market.labels.atlantis: expected a market of ends"),
     (lambda d: d["market"]["ends"].update(mars="eu"), "market.ends.mars"),  # no rows
     (lambda d: d["market"].update(origin="atlantis"), "market.origin: expected a known hub"),
     (lambda d: d["market"]["ends"].update(eu="atlantis"), "market.ends.eu: expected a known"),
@@ -54,6 +58,11 @@ def test_a_gateway_listing_another_ones_corridor_is_refused(tmp_path: Path) -> N
         "lanes": [{"gateway": "west", "china": "cq", "abroad": ["eu"]}]}),
      "market.empties.commodity: expected a class of demand.classes (electronics, materials) "
      "of value 0"),
+    (lambda d: d["market"].update(empties={   # named `market`, with the field as expected
+        "repositioned_share": 0.5, "source": "test",
+        "lanes": [{"gateway": "north", "china": "cq", "abroad": ["eu"]}]}),
+     "market.empties.lanes.0.gateway: expected one of market.gateways (west, south, east), "
+     "got 'north'"),
 ])
 def test_market_references_name_the_field(tmp_path: Path, edit: Callable[[dict], object],
                                           field: str) -> None:
@@ -61,6 +70,18 @@ def test_market_references_name_the_field(tmp_path: Path, edit: Callable[[dict],
     edit(doc)
     with pytest.raises(InputError, match=re.escape(field)):
         prepare(write_scenario(tmp_path / "s.yaml", doc))
+
+
+def test_an_empties_lane_no_service_joins_is_named(tmp_path: Path) -> None:
+    """Its error named `market.empties`, not the lane."""
+    doc = market_doc(tmp_path)
+    doc["demand"]["classes"]["empty"] = EMPTY
+    doc["market"]["empties"] = {"repositioned_share": 0.5, "source": "test", "lanes": [
+        {"gateway": "west", "china": "sh", "abroad": ["eu"]}]}
+    plan = prepare(write_scenario(tmp_path / "s.yaml", doc))
+    with pytest.raises(InputError, match=re.escape(
+            "market.empties.lanes.0: expected an origin-destination pair joined by services")):
+        choice_sets(plan)
 
 
 def test_onward_corridors_are_ridden_only_after_the_gateways_own(tmp_path: Path) -> None:

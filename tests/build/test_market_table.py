@@ -249,6 +249,51 @@ def test_a_column_named_twice_in_the_header_is_refused(tmp_path: Path) -> None:
     assert "value_bn_cny_per_year more than once" in err.value.expected
 
 
+@pytest.mark.parametrize(("edit", "says"), [
+    (lambda m: m.setdefault("choice", {}).update(asc={"west": "1.0"}),
+     "market.choice.asc.west: expected a number (not text); write it without quotes, got "
+     "'1.0'"),
+    (lambda m: m.setdefault("choice", {}).update(asc={"west": True}),
+     "market.choice.asc.west: expected a number (not true or false), got true"),
+    (lambda m: m.update(labels={"mars": "Mars"}),
+     "market.labels.mars: expected a market of ends (eu, asean), got 'mars'"),
+])
+def test_a_cross_field_check_names_the_very_field_and_what_it_got(
+        tmp_path: Path, edit: Any, says: str) -> None:
+    """They named the block (`market.choice.asc`, `market`) and put the field in the
+    expectation ("expected west: a number ..."), with no "got"."""
+    doc = market_doc(tmp_path)
+    edit(doc["market"])
+    with pytest.raises(InputError) as err:
+        prepare(write_scenario(tmp_path / "m.yaml", doc))
+    assert says in str(err.value), str(err.value)
+
+
+def test_a_column_that_is_not_read_is_named_in_a_warning(tmp_path: Path) -> None:
+    """A stray or misspelt column (`colour`, `nots`) vanished without a word; the columns for
+    readers (`teu_per_year`, `note`, as the shipped table has) pass in silence."""
+    import warnings
+
+    from sim.errors import InputWarning
+
+    scenario = write_scenario(tmp_path / "m.yaml", market_doc(tmp_path))
+    table = tmp_path / "markets.csv"
+    lines = table.read_text().splitlines()
+    for extra, said in ((",teu_per_year,note", False), (",nots", True)):
+        cells = "".join(",x" for _ in range(extra.count(",")))
+        table.write_text("\n".join([lines[0] + extra, *(line + cells for line in lines[1:])])
+                         + "\n")
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            prepare(scenario)
+        found = [str(w.message) for w in seen if issubclass(w.category, InputWarning)
+                 and "not read" in str(w.message)]
+        assert found == ([f"{table}: header: column(s) nots not read (the table's columns "
+                          "are market, direction, commodity, value_bn_cny_per_year, source; "
+                          "teu_per_year and note are for readers): a misspelt column?"]
+                         if said else []), found
+
+
 def test_a_row_after_a_cell_spanning_lines_is_named_by_its_own_line(tmp_path: Path) -> None:
     """Errors counted rows, so after a quoted cell of two lines they named the line before
     the one at fault (probe, 2026-12-05)."""

@@ -314,6 +314,22 @@ def test_report_neither_writes_over_its_run_nor_reads_it_twice(
     assert verify(run) == [] and not (tmp_path / "r.html").exists()
 
 
+@pytest.mark.parametrize("name", ["scenario.yaml", "geo/hubs.geojson"])
+def test_report_does_not_write_over_what_its_run_read(tmp_path: Path, name: str) -> None:
+    """`report RUN --out SCENARIO --overwrite` replaced the run's scenario (or its geodata)
+    with HTML, exit 0. Refused now, --overwrite or not, as calibrate refuses its inputs."""
+    path = nb.line_network(tmp_path, horizon={"days": 10})
+    result = _cqsim("run", path, "--no-map", "--no-report", "--out", tmp_path / "run")
+    assert result.exit_code == 0, result.stderr
+    before = (tmp_path / name).read_bytes()
+    result = _cqsim("report", tmp_path / "run", "--out", tmp_path / name, "--overwrite")
+    assert result.exit_code == 2, (result.output, result.exception)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"{name}: --out: expected a file that is not an input" \
+        in lines[0], lines
+    assert (tmp_path / name).read_bytes() == before
+
+
 @pytest.mark.parametrize("command", ["sweep", "uncertainty", "pathway", "plan"])
 @pytest.mark.parametrize("address", ["tcp://[::1", "notanaddr", "h:99999", "udp://h:1"])
 def test_a_scheduler_that_is_no_address_is_refused_before_any_folder(
@@ -328,6 +344,32 @@ def test_a_scheduler_that_is_no_address_is_refused_before_any_folder(
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.parametrize("command", [
+    ["pathway", "ok_pathway.yaml", "--workers", "1"],
+    ["plan", "ok_candidates.yaml", "--year", "2024", "--first", "2", "--most", "2",
+     "--confirm", "0", "--workers", "1"]])
+def test_an_unreachable_scheduler_is_one_line_and_writes_nothing(
+        command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`pathway`/`plan --scheduler tcp://127.0.0.1:1` printed their warnings (a part year),
+    then wrote pathway.json or plan.json ("running") and runs/ into --out, and only then
+    found the scheduler unreachable. The scheduler is now reached first, as sweep does
+    (`sim.sweep.executors.connected`): its error alone, exit 2, no --out."""
+    import distributed
+
+    def unreachable(*args: object, **kw: object) -> None:
+        raise OSError("Timed out trying to connect to tcp://127.0.0.1:1 after 15 s")
+
+    monkeypatch.setattr(distributed, "Client", unreachable)
+    corpus = Path(__file__).resolve().parents[1] / "bad_inputs"
+    result = _cqsim(command[0], corpus / command[1], *command[2:],
+                    "--scheduler", "tcp://127.0.0.1:1", "--out", tmp_path / "out")
+    assert result.exit_code == 2, (result.output, result.exception)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--scheduler: expected a reachable Dask scheduler" in lines[0], \
+        lines
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize("address", ["notanaddr", "host:99999", ":", "a:b:1", "x:", ""])
 def test_a_bad_dashboard_address_is_refused_before_anything_runs(tmp_path: Path,
                                                                  address: str) -> None:
@@ -339,6 +381,34 @@ def test_a_bad_dashboard_address_is_refused_before_anything_runs(tmp_path: Path,
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "--dashboard-address" in lines[0] and "HOST:PORT" in lines[0]
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--local-cluster", "--dashboard-address", "999.1.1.1:1"],
+     "--dashboard-address: expected HOST:PORT, :PORT or PORT with a host this machine "
+     "resolves"),
+    (["--dashboard-address", ":8787"], "--dashboard-address: expected --local-cluster too"),
+    (["--scheduler", "tcp://127.0.0.1:1", "--local-cluster"],
+     "exclude each other: expected one of them")])
+def test_executor_options_that_cannot_be_met_say_what_was_expected(
+        tmp_path: Path, args: list[str], says: str) -> None:
+    """An unresolvable dashboard host stopped the LocalCluster after the variants were
+    settled: exit 1 and a raw gaierror blamed on --local-cluster; --dashboard-address without
+    --local-cluster was ignored without a word; --scheduler with --local-cluster said no
+    "expected". Each is one line, exit 2, before the sweep file is read."""
+    result = _cqsim("sweep", tmp_path / "missing.yaml", *args, "--out", tmp_path / "out")
+    assert result.exit_code == 2, (result.output, result.exception)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and says in lines[0], lines
+    assert not (tmp_path / "out").exists()
+
+
+def test_plan_most_below_first_says_what_was_expected(tmp_path: Path) -> None:
+    result = _cqsim("plan", tmp_path / "missing.yaml", "--first", "4", "--most", "2",
+                    "--out", tmp_path / "out")
+    assert result.exit_code == 2, (result.output, result.exception)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--most: expected at least --first (4), got 2" in lines[0], lines
 
 
 @pytest.mark.parametrize("address", ["127.0.0.1:0", ":8787", "8787", "localhost:65535"])
