@@ -396,11 +396,12 @@ def _trade_total(results: Results) -> np.ndarray:
 
 # the parts of a measure that name a corridor or a mode, by measure kind: the same in every
 # scenario (sim.specs), so a name outside them is a typo, not a name this scenario lacks
-_FIXED: dict[str, tuple[tuple[int, str, str], ...]] = {
-    "loaded_departures": ((0, "corridor", "C"), (1, "mode", "M")),
-    "link_teu": ((0, "corridor", "C"),), "door": ((1, "corridor", "C"),)}
-_SHAPES = {"loaded_departures": "loaded_departures:C:M", "link_teu": "link_teu:C:HUB[+HUB]",
-           "door": "door:A>B[:C]"}
+# (the part's index, what it names, its letter in the shape, whether several join by +)
+_FIXED: dict[str, tuple[tuple[int, str, str, bool], ...]] = {
+    "loaded_departures": ((0, "corridor", "C", True), (1, "mode", "M", False)),
+    "link_teu": ((0, "corridor", "C", False),), "door": ((1, "corridor", "C", False),)}
+_SHAPES = {"loaded_departures": "loaded_departures:C[+C]:M",
+           "link_teu": "link_teu:C:HUB[+HUB]", "door": "door:A>B[:C]"}
 
 
 def _check_fixed(kind: str, args: list[str], file: Path | str, line: int) -> None:
@@ -409,15 +410,16 @@ def _check_fixed(kind: str, args: list[str], file: Path | str, line: int) -> Non
     from sim.errors import did_you_mean
     from sim.specs import Mode
 
-    for index, what, letter in _FIXED.get(kind, ()):
+    for index, what, letter, several in _FIXED.get(kind, ()):
         if index >= len(args):
             continue
         choices = get_args(Corridor) if what == "corridor" else get_args(Mode)
-        if args[index] not in choices:
-            listed = ", ".join(f"'{c}'" for c in choices[:-1]) + f" or '{choices[-1]}'"
-            raise InputError(file, f"line {line}.measure", f"{_SHAPES[kind]} with {letter} a "
-                             f"{what}, one of {listed}{did_you_mean(args[index], choices)}",
-                             args[index])
+        for name in args[index].split("+") if several else [args[index]]:
+            if name not in choices:
+                listed = ", ".join(f"'{c}'" for c in choices[:-1]) + f" or '{choices[-1]}'"
+                raise InputError(file, f"line {line}.measure",
+                                 f"{_SHAPES[kind]} with {letter} a {what}, one of "
+                                 f"{listed}{did_you_mean(name, choices)}", name)
 
 
 def _parse(text: str, file: Path | str = "", line: int = 0) -> Measure:

@@ -319,3 +319,13 @@ def test_the_default_table_on_another_network_says_what_it_cannot_measure() -> N
     assert out.exit_code == 1 and isinstance(out.exception, SystemExit), out.exception
     assert "name(s) this scenario does not have" in out.stderr
     assert "Traceback" not in out.output and "outside the band" in out.output
+
+
+def test_a_measure_of_several_corridors_names_the_one_there_is_none_of() -> None:
+    """`west+north` joins two corridors; `west+mars` is refused at `mars`, as `mars` alone."""
+    from sim.calibration import _parse
+
+    assert callable(_parse("loaded_departures:west+north:rail", "t.csv", 2))
+    with pytest.raises(InputError) as info:
+        _parse("loaded_departures:west+mars:rail", "t.csv", 2)
+    assert info.value.field == "line 2.measure" and "got 'mars'" in str(info.value)
