@@ -307,6 +307,13 @@ def _located(exc: ValidationError, scenario: Scenario, field_name: str,
         return scenario.error(field_name, "a value the row can take as it stands (with it, "
                               f"the row lacks the field{'s' if len(names) > 1 else ''} "
                               f"{', '.join(names)})")
+    if err["type"] == "extra_forbidden":   # the change made a kind without fields the row has
+        names = [str(e["loc"][-1]) for e in errors if e["type"] == "extra_forbidden"]
+        return scenario.error(field_name, "a value the row can take as it stands (with it, "
+                              f"the row keeps the field{'s' if len(names) > 1 else ''} "
+                              f"{', '.join(names)}, which it cannot have then)",
+                              next(iter(updates.values())) if updates and len(updates) == 1
+                              else None)
     if not err.get("loc") and updates is not None and len(updates) == 1:
         return scenario.error(field_name, expected(err), next(iter(updates.values())))
     return scenario.error(field_name, expected(err), located(err, ())[1])

@@ -742,6 +742,17 @@ def test_a_change_the_gauge_change_does_not_read_says_so(tmp_path: Path) -> None
     assert "changes" in inert[0] and "outbound_trains_per_day" in inert[0]
 
 
+def test_a_kind_change_that_leaves_fields_behind_names_them(tmp_path: Path) -> None:
+    """A border set to a sea port keeps its gauge change: the message names the fields the
+    new kind cannot have (it read "expected no such key (unknown field)")."""
+    base = ROOT / "scenarios" / "baseline-2023.yaml"
+    child = {"extends": str(base), "name": "x", "changes": [
+        {"kind": "set", "hub": "alashankou", "field": "kind", "value": "sea_port"}]}
+    err = _error(_write(tmp_path, child))
+    assert err.field == "changes.0.value", str(err)
+    assert "the row keeps the fields gauge_change" in err.expected and err.got == "sea_port"
+
+
 @pytest.mark.parametrize("name", ["china-europe-frequency", "plan-2025", "plan-2035"])
 def test_the_shipped_plans_change_the_border_fields_that_act(name: str) -> None:
     with warnings.catch_warnings(record=True) as seen:
