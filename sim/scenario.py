@@ -688,12 +688,15 @@ def validation_error(exc: ValidationError, where: Provenance, default: str | Pat
 
 
 def _echo(err: Any, errors: list[Any]) -> bool:
-    """Whether `err` only echoes another: a list too short because an item of it failed
-    (pydantic drops the failed item and then counts the list), not a problem of its own."""
+    """Whether `err` only echoes others: a list too short only because items of it failed
+    (pydantic drops a failed item, then counts the list), long enough once they are mended;
+    not a problem of its own."""
     if err["type"] != "too_short":
         return False
-    at = error_loc(err)
-    return any(len(error_loc(o)) > len(at) and error_loc(o)[:len(at)] == at for o in errors)
+    at, ctx = error_loc(err), err.get("ctx") or {}
+    failed = {error_loc(o)[len(at)] for o in errors
+              if len(error_loc(o)) > len(at) and error_loc(o)[:len(at)] == at}
+    return bool(failed) and ctx.get("actual_length", 0) + len(failed) >= ctx.get("min_length", 1)
 
 
 def _flow_key(flow: Any) -> str:

@@ -228,6 +228,11 @@ def test_a_list_short_only_because_its_item_failed_is_not_counted_as_another_pro
     doc["demand"]["flows"] = [nb.flow("a", "b", "many"), nb.flow("b", "a", "few")]  # type: ignore[arg-type]
     err = _error(_write(tmp_path, doc))
     assert "(1 more problem after this one)" in err.expected, str(err)
+    doc = _doc(tmp_path)      # one stop, and a bad one: still one short once it is mended
+    service = next(iter(doc["network"]["services"].values()))
+    service["stops"] = [{"x": 1}]
+    err = _error(_write(tmp_path, doc))
+    assert err.field.endswith("stops.0") and "(1 more problem after this one)" in err.expected
 
 
 @pytest.mark.parametrize("change, field, nearest", [
