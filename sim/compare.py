@@ -29,6 +29,7 @@ from sim.kpis import (
     drop_quiet_hubs,
     hub_metrics,
     lock_metrics,
+    pair_replications,
 )
 from sim.network import revise
 from sim.pipeline import prepare, run
@@ -111,12 +112,17 @@ def split_deltas(deltas: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.D
 
 def paired_deltas(base: Results, alt: Results, variant: str) -> pd.DataFrame:
     """Mean BASE, mean ALT and the mean paired delta ALT - BASE with its 95% CI half-width
-    of every figure of `metrics` (a hub's only where either variant has any);
+    of every figure of `metrics` (a hub's only where either variant has any, a hub one
+    variant lacks counted 0 there: it diverts nothing; a lock only where both have it);
     where that CI includes 0 but the delta is not 0, `replications_to_resolve` estimates how
     many replications would exclude 0 at the spread seen (`sim.stats.unresolved_need`),
     so a planner can rerun with enough instead of reading an unresolved change as none."""
     a, b = metrics(alt), metrics(base)
-    both = b.merge(a, on=["replication", "metric", "scope"], suffixes=("_base", "_alt"))
+    at_hubs_a, at_hubs_b = a["metric"].isin(HUB_METRICS), b["metric"].isin(HUB_METRICS)
+    both = pd.concat([
+        pair_replications(b[~at_hubs_b], a[~at_hubs_a], ["metric", "scope"]),
+        pair_replications(b[at_hubs_b], a[at_hubs_a], ["metric", "scope"],
+                          absent_is_zero=True)], ignore_index=True)
     rows = []
     for (metric, scope), sub in both.groupby(["metric", "scope"], sort=False):
         vb, va = sub["value_base"].to_numpy(), sub["value_alt"].to_numpy()

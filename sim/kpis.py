@@ -318,6 +318,24 @@ def hub_metrics(hubs: pd.DataFrame) -> list[tuple[int, str, str, float]]:
             for r in hubs.to_dict("records") for m in present]
 
 
+def pair_replications(base: pd.DataFrame, alt: pd.DataFrame, keys: list[str], *,
+                      absent_is_zero: bool = False) -> pd.DataFrame:
+    """BASE's and ALT's rows (replication, `keys`, value) side by side per replication and
+    key, as `value_base` and `value_alt`: the keys both have, or with `absent_is_zero` every
+    key either has, counted 0 in a replication of the run that lacks it (a hub or link not in
+    a variant carries and diverts nothing there; a replication a run does not have stays
+    NaN), in the order the keys first appear (BASE's, then ALT's own)."""
+    on = ["replication", *keys]
+    if not absent_is_zero:
+        return base.merge(alt, on=on, suffixes=("_base", "_alt"))
+    both = base.merge(alt, on=on, how="outer", suffixes=("_base", "_alt"), indicator=True)
+    both = pd.concat([base[on], alt[on]]).drop_duplicates().merge(both, on=on, how="left")
+    for side, run, lacks in (("base", base, "right_only"), ("alt", alt, "left_only")):
+        absent = (both["_merge"] == lacks) & both["replication"].isin(run["replication"])
+        both[f"value_{side}"] = both[f"value_{side}"].mask(absent, 0.0)
+    return both.drop(columns="_merge")
+
+
 def drop_quiet_hubs(deltas: pd.DataFrame) -> pd.DataFrame:
     """`deltas` (paired, with mean `base` and `alt`) less the rows of a hub figure that is 0
     in both variants: a hub shows only where either side diverted anything."""
