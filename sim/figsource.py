@@ -9,15 +9,13 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+    from matplotlib.text import Text
+
+SOURCE_GID = "cqsim-source"   # the line's artist id: fig.findobj(lambda a: a.get_gid() == ...)
 
 
-def source_line(fig: Figure, text: str) -> None:
+def source_line(fig: Figure, text: str) -> Text:
     """Write `text` ("source: ...") at the foot of `fig`, right-aligned, small and grey; as the
-    figure's supxlabel, so a constrained or tight layout keeps the axes clear of it."""
-    fig.supxlabel(text, x=0.995, ha="right", fontsize=6, color="0.4")
-
-
-def source_of(fig: Figure) -> str:
-    """The source line of `fig`, or "" where it has none."""
-    label = getattr(fig, "_supxlabel", None)   # matplotlib keeps it there; no public getter
-    return str(label.get_text()) if label is not None else ""
+    figure's supxlabel (`fig.get_supxlabel()` reads it), so a constrained or tight layout keeps
+    the axes clear of it. Returns its `Text` (gid `SOURCE_GID`)."""
+    return fig.supxlabel(text, x=0.995, ha="right", fontsize=6, color="0.4", gid=SOURCE_GID)
