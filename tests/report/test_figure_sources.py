@@ -36,18 +36,24 @@ from tests.support.netbuilder import (  # noqa: E402
 from tests.sweep.test_plots import PRICE, TRAINS, _runs  # noqa: E402
 
 
-def assert_sourced(fig: Any, *names: str) -> None:
+def assert_sourced(fig: Any, *names: str, dpi: float | None = None) -> None:
     """`fig` has a source line that names the simulation and `names`, drawn inside the
-    figure and over no axis label, tick label or figure legend."""
+    figure with a margin (1% of its width at the left, where a long line runs out: fan.png's
+    filled 99.4% of it, 1.4 px from the edge, and passed) and over no axis label, tick label
+    or figure legend; at `dpi`, the resolution it is written at (text is hinted to the pixels:
+    fan.png's line filled 98.3% of the width at 100 dpi, 99.4% at the 120 it is written at)."""
     text = source_of(fig)
     assert text.startswith("source:") and "cqsim" in text, text
     for name in names:
         assert name in text, (name, text)
+    if dpi is not None:
+        fig.set_dpi(dpi)
     # drawn as write_png draws it: a bare Figure's base canvas runs no layout
     (fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)).draw()
     note = source_artist(fig).get_window_extent()
     page = fig.bbox
-    assert note.x0 >= page.x0 - 1 and note.x1 <= page.x1 + 1 and note.y0 >= page.y0 - 1
+    assert note.x0 >= page.x0 + 0.01 * page.width, (note.x0, page.width)
+    assert note.x1 <= page.x1 - 2 and note.y0 >= page.y0 + 1, (note, page)
     for ax in (ax for ax in fig.axes if ax.axison):
         for label in (ax.xaxis.label, *ax.get_xticklabels()):
             if label.get_text() and label.get_visible():
@@ -63,7 +69,7 @@ def drawn(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
 
     def keep(path: Path, fig: Any, dpi: int) -> Path:
         seen[path.name] = fig
-        assert_sourced(fig)
+        assert_sourced(fig, dpi=dpi)
         return path
 
     monkeypatch.setattr(sim.atomic, "write_png", keep)
@@ -135,3 +141,19 @@ def test_the_source_line_is_read_through_matplotlib_s_public_api() -> None:
     assert source_artist(fig) is text
     assert not re.search(r"[.\"']_supxlabel", inspect.getsource(sim.figsource))
     assert not hasattr(sim.figsource, "source_of")
+
+
+def test_a_source_line_too_long_for_its_figure_is_wrapped_onto_more_lines() -> None:
+    """A line longer than its figure is wide ran off the left edge (fan.png's nearly did):
+    it is wrapped between words, the words kept as written, and the figure holds it."""
+    from matplotlib.figure import Figure
+
+    from sim.figsource import source_line
+
+    fig = Figure(figsize=(4, 3))
+    fig.subplots().set_xlabel("year")
+    text = "source: cqsim test, " + ", ".join(f"table_{i}.csv" for i in range(30))
+    source_line(fig, text)
+    assert source_of(fig) == text and fig.get_supxlabel().count("\n") >= 2
+    fig.tight_layout()
+    assert_sourced(fig, "table_0.csv", "table_29.csv")

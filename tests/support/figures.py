@@ -8,8 +8,9 @@ from sim.figsource import SOURCE_GID
 
 
 def source_of(fig: Any) -> str:
-    """The source line of `fig`, or "" where it has none."""
-    return str(fig.get_supxlabel())
+    """The source line of `fig` as written, the lines it was wrapped onto joined again; ""
+    where it has none."""
+    return " ".join(str(fig.get_supxlabel()).split("\n"))
 
 
 def source_artist(fig: Any) -> Any:
