@@ -23,6 +23,7 @@ from sim.pathway import GOODS_TRADE, fan_chart  # noqa: E402
 from sim.planner import frontier_plot  # noqa: E402
 from sim.sweep.plots import kpi_figure, tornado_figure  # noqa: E402
 from sim.sweep.summary import sensitivity  # noqa: E402
+from sim.trade import Reference, references  # noqa: E402
 from tests.support.figures import source_artist, source_of  # noqa: E402
 from tests.support.netbuilder import (  # noqa: E402
     flow,
@@ -90,9 +91,31 @@ def test_fan_chart_carries_its_source_and_the_published_figures_ids(
     table = pd.DataFrame({"kpi": GOODS_TRADE, "year": list(years),
                           **{q: [800.0 + 10 * i for i in range(len(years))]
                              for q in ("p5", "p25", "p50", "p75", "p95")}})
-    fan_chart(table, tmp_path / "fan.png", target=900.0, target_year=2025, horizon_year=2035,
-              base=(2023, 713.7))
-    assert_sourced(drawn["fan.png"], "pathway.csv", "mkt_trade_2023", "goods_trade_2025")
+    base, target = references()
+    fan_chart(table, tmp_path / "fan.png", target=target, horizon_year=2035, base=base)
+    assert_sourced(drawn["fan.png"], "pathway.csv", "seeds/targets.csv goods_trade_2023 "
+                   "(mkt_trade_2023)", "target: seeds/targets.csv goods_trade_2025")
+
+
+def test_fan_chart_names_the_seeds_rows_of_the_figures_it_is_given(
+        tmp_path: Path, drawn: dict[str, Any]) -> None:
+    """fan.png's line named goods_trade_2023 (mkt_trade_2023) and goods_trade_2025 whatever
+    figures it was given (review 41, L9): it names the rows of those it draws."""
+    years = range(2030, 2036)
+    table = pd.DataFrame({"kpi": GOODS_TRADE, "year": list(years),
+                          **{q: [800.0 + 10 * i for i in range(len(years))]
+                             for q in ("p5", "p25", "p50", "p75", "p95")}})
+    base = Reference("2024", 720.0, "seeds/targets.csv goods_trade_2024: seeds/published-"
+                     "figures.csv mkt_trade_2024 (test)", 2024, "goods_trade_2024")
+    target = Reference("2030 target", 1200.0, "seeds/targets.csv goods_trade_2030: a plan",
+                       2030, "goods_trade_2030")
+    fan_chart(table, tmp_path / "fan.png", target=target, horizon_year=2035, base=base)
+    fig = drawn["fan.png"]
+    assert_sourced(fig, "2024 published: seeds/targets.csv goods_trade_2024 (mkt_trade_2024)",
+                   "target: seeds/targets.csv goods_trade_2030")
+    assert "2023" not in source_of(fig) and "2025" not in source_of(fig)
+    fan_chart(table, tmp_path / "fan.png", target=target, horizon_year=2035)
+    assert "published" not in source_of(drawn["fan.png"])
 
 
 def test_frontier_plot_carries_its_source(tmp_path: Path, drawn: dict[str, Any]) -> None:
