@@ -11,7 +11,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from sim.kpis import KPI, PLACE_FIGURES, kpi, kpis, totals
+from sim.kpis import KPI, PLACES, kpi, kpis, totals
 from sim.report.figures import fmt, pm  # the report's: "-" where there is no figure
 from sim.units import stats_days
 
@@ -133,7 +133,7 @@ def place_delta_table(deltas: pd.DataFrame, variant: str, place: str) -> Table |
     """The paired deltas at the locks (`place` "lock": waits, tonnes passed and diverted,
     lockages) or at the hubs ("hub": other users' calls gone elsewhere, where either side has
     any), as locks_compare.csv and hubs_compare.csv have them; None where there are none."""
-    figures = PLACE_FIGURES[place]
+    figures = PLACES[place].figures
     sub = deltas[(deltas["variant"] == variant) & deltas["metric"].isin(list(figures))]
     if sub.empty:
         return None

@@ -72,29 +72,25 @@ def channel_deltas(base: rd.RunDir, alt: rd.RunDir) -> pd.DataFrame:
     return out
 
 
-# the table of a run each place's figures are read from, and how (`sim.kpis.PLACE_FIGURES`)
-_PLACE_TABLES = {"lock": ("locks", kpis.lock_metrics), "hub": ("hubs", kpis.hub_metrics)}
-
-
 def place_deltas(base: rd.RunDir, alt: rd.RunDir, place: str) -> pd.DataFrame:
-    """ALT - BASE of the figures per lock or per hub (`place`; `sim.kpis.PLACE_FIGURES`, as
+    """ALT - BASE of the figures per lock or per hub (`place`; `sim.kpis.PLACES`, as
     locks_compare.csv and hubs_compare.csv have them: a hub only where either run has any, a
     hub one run lacks counted 0 there; a lock only where both have it), with 95% CIs; empty
     where a run has no such table."""
-    name, figures = _PLACE_TABLES[place]
+    of = kpis.PLACES[place]
     frames = []
     for run in (base, alt):
-        table = run.by_replication(name)
+        table = run.by_replication(of.table)
         if table.empty:
             return pd.DataFrame()
-        frames.append(pd.DataFrame(figures(table),
+        frames.append(pd.DataFrame(of.read(table),
                                    columns=["replication", "metric", "scope", "value"]))
     # a figure only where both runs' tables have its column (a table written before it: not 0)
     common = set(frames[0]["metric"]) & set(frames[1]["metric"])
     frames = [f[f["metric"].isin(common)] for f in frames]
-    return kpis.drop_quiet_hubs(_table_deltas(frames[0], frames[1], ["metric", "scope"],
-                                              paired(base, alt), alt.name,
-                                              absent_is_zero=place == "hub"))
+    return kpis.drop_quiet(_table_deltas(frames[0], frames[1], ["metric", "scope"],
+                                         paired(base, alt), alt.name,
+                                         absent_is_zero=of.absent_is_zero))
 
 
 def link_deltas(base: rd.RunDir, alt: rd.RunDir) -> pd.DataFrame:

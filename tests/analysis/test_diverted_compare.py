@@ -120,3 +120,35 @@ def test_absent_is_zero_only_in_the_replications_a_run_has() -> None:
     y = both[both["scope"] == "y"].set_index("replication")
     assert list(y.loc[[0, 1], "value_base"]) == [0.0, 0.0] and pd.isna(y.loc[2, "value_base"])
     assert list(pair_replications(base, alt, ["scope"])["scope"]) == ["b", "b"]
+
+
+def test_a_place_registered_once_reaches_every_output(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Which table a place's figures are read from and how, the file of their deltas and
+    whether a place one variant lacks counts 0 were kept in three places (sim.kpis' figures,
+    the report's table map, compare's calls by hand: review 41, L8): one entry of
+    `sim.kpis.PLACES` carries a kind of place to its file, the console and the report."""
+    from sim import kpis
+
+    def waits(hubs: pd.DataFrame) -> kpis.PlaceRows:
+        return [(int(r["replication"]), "port_wait_mean_h", str(r["hub"]),
+                 float(r["wait_mean_h"])) for r in hubs.to_dict("records")]
+
+    monkeypatch.setitem(kpis.PLACES, "port", kpis.Place(
+        table="hubs", read=waits, figures={"port_wait_mean_h": ("wait", "h", 1.0, 1)},
+        file="ports_compare.csv", absent_is_zero=False, only_where_any=False))
+    base = L.background_network(tmp_path, {"x": {
+        "teu_per_year": 365_000.0, "batch_teu": 100, "diverts_after_hours": 168.0,
+        "source": "test"}}, days=120, replications=2)
+    out = tmp_path / "cmp"
+    res = CliRunner().invoke(main, ["compare", str(base), str(_variant(tmp_path, "shut", 80)),
+                                    "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    ports = pd.read_csv(out / "ports_compare.csv")
+    hubs = pd.read_csv(out / "0-test" / "hubs.csv")["hub"]
+    assert set(ports["metric"]) == {"port_wait_mean_h"} and set(ports["scope"]) == set(hubs)
+    assert not pd.read_csv(out / "compare.csv")["metric"].isin(["port_wait_mean_h"]).any()
+    assert list(pd.read_csv(out / "hubs_compare.csv")["scope"]) == ["x"]
+    assert "at the ports" in res.output and "ports_compare.csv" in res.output
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert page.count("At the ports") == 1 and page.count("At the hubs") == 1

@@ -13,7 +13,7 @@ import yaml
 from click.testing import CliRunner
 
 from sim.cli import main
-from sim.compare import LOCK_METRICS
+from sim.kpis import LOCK_METRICS
 from tests.support import locks as L
 
 
