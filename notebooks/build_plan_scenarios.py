@@ -36,6 +36,7 @@ import pandas as pd
 
 import sim
 from sim import trade
+from sim.figsource import source_line
 from sim.targets import targets_frame
 from sim.units import period_season
 
@@ -64,8 +65,7 @@ teu = pd.DataFrame({name: r.corridors.set_index("corridor")["teu_per_year"]
 teu.style.format("{:,.0f}").set_caption("loaded TEU per year by corridor (simulated by "
                                         "cqsim, annualised from the statistics period)")"""),
     ("md", "## Flow maps (one scale: TEU per year, each direction of a link drawn on its right)"),
-    ("code", """from sim.figsource import source_line
-from sim.maps import SOURCE_NOTE, annual_frames
+    ("code", """from sim.maps import annual_frames, source_note
 
 top = max(float(annual_frames(r)[0][["teu_down", "teu_up"]].to_numpy().max())
           for r in results.values())
@@ -74,7 +74,7 @@ for ax, (name, r) in zip(axes, results.items()):
     start = r.plan.horizon.warmup_days
     sim.draw_flows(r, ax, max_teu=top,
                    title=f"{name}: TEU per year, annualised from days {start:g}-{DAYS:g}")
-source_line(fig, SOURCE_NOTE)
+source_line(fig, source_note("sim.run's results above"))
 plt.show()"""),
     ("md", "## Throughput over time (TEU delivered per full week of the statistics period, "
            "mean over replications)\n\nEvery box delivered, loaded and empty: more than the "
@@ -91,7 +91,8 @@ for name, r in results.items():
     axes[1].plot(west.index, west.to_numpy(), marker=".", label=name)
 axes[0].set_title("all corridors")
 axes[1].set_title("west (China-Europe Railway Express)")
-fig.text(0.01, -0.02, "source: simulated by cqsim (timeseries table)", fontsize=7)
+source_line(fig, "source: cqsim, the timeseries table of sim.run's results above (simulated; "
+                 "mean over replications)")
 for ax in axes:
     ax.set_xlabel("week of the simulation")
     ax.set_ylabel("TEU delivered per week, loaded and empty")
@@ -129,8 +130,8 @@ ax.axhline(goal.bn_cny, color="#d62728", linestyle="--",
            label=f"{goal.label}: {goal.bn_cny:g} bn CNY/yr")
 ax.axhline(base_ref.bn_cny, color="#7f7f7f", linestyle=":",
            label=f"{base_ref.label}: {base_ref.bn_cny:g} bn CNY/yr")
-fig.text(0.01, -0.02, "bars: simulated by cqsim; lines: " + "; ".join(
-    (base_ref.source, goal.source))[:160], fontsize=7, ha="left", va="top")
+source_line(fig, "source: cqsim, trade.attainment of sim.run's results above (simulated); "
+                 f"lines: {base_ref.label}: {base_ref.cited()}; {goal.label}: {goal.cited()}")
 ax.set_ylabel("goods trade, bn CNY/yr")
 ax.set_title(f"Goods trade per year against 2023 and the 2025 target\\n(annualised from days "
              f"{h.warmup_days:g}-{h.days:g}; their seasonal factor {factor:.2f} puts a short "

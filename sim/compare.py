@@ -22,13 +22,11 @@ import pandas as pd
 
 from sim.figsource import source_line
 from sim.kpis import (
-    HUB_METRICS,
-    LOCK_METRICS,
+    PLACES,
     compared,
     compared_by_replication,
-    drop_quiet_hubs,
-    hub_metrics,
-    lock_metrics,
+    drop_quiet,
+    pair_replications,
 )
 from sim.network import revise
 from sim.pipeline import prepare, run
@@ -91,32 +89,40 @@ def run_variants(base: Scenario | str | Path, alts: Sequence[Scenario | str | Pa
 
 def metrics(results: Results) -> pd.DataFrame:
     """Per replication, the compared KPIs (`sim.kpis.compared`: TEU/yr, trade bn CNY/yr, mean
-    transit h, CO2 t/yr) per corridor and in total, the locks' figures per lock and the hubs'
-    per hub (`sim.kpis.LOCK_FIGURES`, `HUB_FIGURES`); columns replication, metric, scope,
-    value (metric: the KPI's or figure's column)."""
+    transit h, CO2 t/yr) per corridor and in total, then each place's figures per place
+    (`sim.kpis.PLACES`: the locks' per lock, the hubs' per hub); columns replication,
+    metric, scope, value (metric: the KPI's or figure's column)."""
     rows = compared_by_replication(results.by_replication("corridors"))
-    places = pd.DataFrame([*lock_metrics(results.by_replication("locks")),
-                           *hub_metrics(results.by_replication("hubs"))],
+    places = pd.DataFrame([row for place in PLACES.values()
+                           for row in place.read(results.by_replication(place.table))],
                           columns=list(rows.columns))
     return pd.concat([rows, places], ignore_index=True) if len(places) else rows
 
 
-def split_deltas(deltas: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(the channels' KPI deltas: compare.csv, the locks' deltas: locks_compare.csv, the
-    hubs' deltas: hubs_compare.csv)."""
-    at_locks, at_hubs = deltas["metric"].isin(LOCK_METRICS), deltas["metric"].isin(HUB_METRICS)
-    return (deltas[~(at_locks | at_hubs)].reset_index(drop=True),
-            deltas[at_locks].reset_index(drop=True), deltas[at_hubs].reset_index(drop=True))
+def split_deltas(deltas: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """(the channels' KPI deltas: compare.csv, each place's deltas by place: its
+    `Place.file`, locks_compare.csv and hubs_compare.csv)."""
+    at_places = deltas["metric"].isin([m for place in PLACES.values() for m in place.metrics])
+    return (deltas[~at_places].reset_index(drop=True),
+            {name: deltas[deltas["metric"].isin(place.metrics)].reset_index(drop=True)
+             for name, place in PLACES.items()})
 
 
 def paired_deltas(base: Results, alt: Results, variant: str) -> pd.DataFrame:
     """Mean BASE, mean ALT and the mean paired delta ALT - BASE with its 95% CI half-width
-    of every figure of `metrics` (a hub's only where either variant has any);
+    of every figure of `metrics` (a place's as `sim.kpis.PLACES` says: a hub's only where
+    either variant has any, a hub one variant lacks counted 0 there: it diverts nothing; a
+    lock only where both have it);
     where that CI includes 0 but the delta is not 0, `replications_to_resolve` estimates how
     many replications would exclude 0 at the spread seen (`sim.stats.unresolved_need`),
     so a planner can rerun with enough instead of reading an unresolved change as none."""
     a, b = metrics(alt), metrics(base)
-    both = b.merge(a, on=["replication", "metric", "scope"], suffixes=("_base", "_alt"))
+    zero = [m for place in PLACES.values() if place.absent_is_zero for m in place.figures]
+    at_a, at_b = a["metric"].isin(zero), b["metric"].isin(zero)
+    both = pd.concat([
+        pair_replications(b[~at_b], a[~at_a], ["metric", "scope"]),
+        pair_replications(b[at_b], a[at_a], ["metric", "scope"], absent_is_zero=True)],
+        ignore_index=True)
     rows = []
     for (metric, scope), sub in both.groupby(["metric", "scope"], sort=False):
         vb, va = sub["value_base"].to_numpy(), sub["value_alt"].to_numpy()
@@ -129,7 +135,7 @@ def paired_deltas(base: Results, alt: Results, variant: str) -> pd.DataFrame:
                      "delta_pct": 100 * delta / base_mean if base_mean else np.nan,
                      "replications": int((~np.isnan(va - vb)).sum()),
                      "replications_to_resolve": np.nan if need is None else need})
-    return drop_quiet_hubs(pd.DataFrame(rows))
+    return drop_quiet(pd.DataFrame(rows))
 
 
 def unmoved(deltas: pd.DataFrame) -> list[str]:

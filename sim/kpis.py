@@ -301,12 +301,11 @@ def lock_metrics(locks: pd.DataFrame) -> list[tuple[int, str, str, float]]:
 
 # the hubs' figures a comparison pairs per hub (scope: the hub's id), apart from the channels'
 # and the locks' (hubs_compare.csv), only for a hub where either variant has any
-# (`drop_quiet_hubs`: most comparisons divert nothing, and rows of zeros for every hub would
+# (`drop_quiet`: most comparisons divert nothing, and rows of zeros for every hub would
 # hide the few that did): metric (the hubs table's column) -> as LOCK_FIGURES
 HUB_FIGURES: dict[str, tuple[str, str, float, int]] = {
     "background_diverted_teu_per_year": ("other users' calls gone elsewhere", "TEU/yr", 1.0, 0)}
 HUB_METRICS = tuple(HUB_FIGURES)
-PLACE_FIGURES = {"lock": LOCK_FIGURES, "hub": HUB_FIGURES}   # by the place they are of
 
 
 def hub_metrics(hubs: pd.DataFrame) -> list[tuple[int, str, str, float]]:
@@ -318,12 +317,62 @@ def hub_metrics(hubs: pd.DataFrame) -> list[tuple[int, str, str, float]]:
             for r in hubs.to_dict("records") for m in present]
 
 
-def drop_quiet_hubs(deltas: pd.DataFrame) -> pd.DataFrame:
-    """`deltas` (paired, with mean `base` and `alt`) less the rows of a hub figure that is 0
-    in both variants: a hub shows only where either side diverted anything."""
+PlaceRows = list[tuple[int, str, str, float]]   # (replication, metric, scope, value)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Place:
+    """A kind of place whose own figures a comparison pairs per place (scope: its id), apart
+    from the channels' KPIs: what `sim.compare`, the report's differences (`sim.report.deltas`)
+    and both renderers know of it, here only (`PLACES`)."""
+
+    table: str           # the result table, by replication, its figures are read from
+    read: Callable[[pd.DataFrame], PlaceRows]   # that table -> its figures' rows
+    figures: dict[str, tuple[str, str, float, int]]   # metric -> (label, unit, divisor, digits)
+    file: str            # the comparison's file of their deltas (written where it has a row)
+    absent_is_zero: bool  # a place one variant lacks counts 0 there; else it is left out
+    only_where_any: bool  # a place shows only where either variant has any of a figure
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        return tuple(self.figures)
+
+
+# by the word the console and the report name them with ("at the locks", "At the hubs"); a
+# lock a variant lacks has no wait (not a wait of 0), a hub a variant lacks diverts nothing
+PLACES: dict[str, Place] = {
+    "lock": Place(table="locks", read=lock_metrics, figures=LOCK_FIGURES,
+                  file="locks_compare.csv", absent_is_zero=False, only_where_any=False),
+    "hub": Place(table="hubs", read=hub_metrics, figures=HUB_FIGURES,
+                 file="hubs_compare.csv", absent_is_zero=True, only_where_any=True)}
+
+
+def pair_replications(base: pd.DataFrame, alt: pd.DataFrame, keys: list[str], *,
+                      absent_is_zero: bool = False) -> pd.DataFrame:
+    """BASE's and ALT's rows (replication, `keys`, value) side by side per replication and
+    key, as `value_base` and `value_alt`: the keys both have, or with `absent_is_zero` every
+    key either has, counted 0 in a replication of the run that lacks it (a hub or link not in
+    a variant carries and diverts nothing there; a replication a run does not have stays
+    NaN), in the order the keys first appear (BASE's, then ALT's own)."""
+    on = ["replication", *keys]
+    if not absent_is_zero:
+        return base.merge(alt, on=on, suffixes=("_base", "_alt"))
+    both = base.merge(alt, on=on, how="outer", suffixes=("_base", "_alt"), indicator=True)
+    both = pd.concat([base[on], alt[on]]).drop_duplicates().merge(both, on=on, how="left")
+    for side, run, lacks in (("base", base, "right_only"), ("alt", alt, "left_only")):
+        absent = (both["_merge"] == lacks) & both["replication"].isin(run["replication"])
+        both[f"value_{side}"] = both[f"value_{side}"].mask(absent, 0.0)
+    return both.drop(columns="_merge")
+
+
+def drop_quiet(deltas: pd.DataFrame) -> pd.DataFrame:
+    """`deltas` (paired, with mean `base` and `alt`) less the rows of a figure of a place shown
+    only where either variant has any (`Place.only_where_any`) that is 0 in both: a hub shows
+    only where either side diverted anything."""
     if deltas.empty:
         return deltas
-    quiet = deltas["metric"].isin(HUB_METRICS) & (deltas["base"] == 0) & (deltas["alt"] == 0)
+    some = [m for p in PLACES.values() if p.only_where_any for m in p.figures]
+    quiet = deltas["metric"].isin(some) & (deltas["base"] == 0) & (deltas["alt"] == 0)
     return deltas[~quiet].reset_index(drop=True)
 
 

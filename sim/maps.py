@@ -37,11 +37,18 @@ LABEL_PT = 6.5      # hub labels
 LAND, BORDER, SEA = "#f1eee7", "#c4bdae", "#e6eff7"
 LABEL_GID = "hub-label"
 INSET = (0.005, 0.01, 0.33, 0.42)  # the close-up, in axes fractions (x, y, width, height)
-# the projection and basemap of every map; SOURCE_NOTE is map.png's whole source line
+# the projection and basemap of every map; `source_note` is a flow map's whole source line
 MAP_NOTE = ("basemap: geodata/basemap.gpkg; Lambert conformal conic centred at 65°E 40°N, "
             "standard parallels 25°N and 55°N")
-SOURCE_NOTE = f"source: flows simulated by cqsim (flows.gpkg); {MAP_NOTE}"
 GAIN, LOSS = "#2166ac", "#b2182b"
+
+
+def source_note(file: str | None = "flows.gpkg") -> str:
+    """A flow map's source line: the flows simulated by cqsim, from `file` where one holds them
+    (map.png: flows.gpkg, written beside it; a notebook draws `sim.run`'s results: no file, or
+    what it names), then the basemap and projection (`MAP_NOTE`)."""
+    held = f" ({file})" if file else ""
+    return f"source: flows simulated by cqsim{held}; {MAP_NOTE}"
 
 
 def annual_frames(results: Results) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
@@ -305,7 +312,7 @@ def flow_map(results: Results, *, figsize: tuple[float, float] = (13, 8.2)) -> F
     """A figure with the flow map of one scenario."""
     fig, ax = plt.subplots(figsize=figsize, layout="constrained")
     draw_flows(results, ax)
-    source_line(fig, SOURCE_NOTE)
+    source_line(fig, source_note())
     return fig
 
 

@@ -73,7 +73,7 @@ from sim.scenario import (
     validation_error,
 )
 from sim.specs import FieldError, Spec
-from sim.trade import GOODS_TRADE
+from sim.trade import GOODS_TRADE, Reference
 from sim.uncertain import (
     Distribution,
     FromCalibration,
@@ -591,9 +591,11 @@ def target_columns(table: pd.DataFrame, rows: pd.DataFrame, target: float,
     return out
 
 
-def fan_chart(table: pd.DataFrame, path: Path, *, target: float, target_year: int,
-              horizon_year: int, base: tuple[int, float] | None = None) -> Path:
-    """Total goods trade by year: median, 25-75% and 5-95% bands, the target and horizon."""
+def fan_chart(table: pd.DataFrame, path: Path, *, target: Reference, horizon_year: int,
+              base: Reference | None = None) -> Path:
+    """Total goods trade by year: median, 25-75% and 5-95% bands, the dated `target` (drawn
+    at its year) and the horizon, and the published `base`; the source line names the seeds
+    rows of the two it is given (`Reference.cited`)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -611,20 +613,19 @@ def fan_chart(table: pd.DataFrame, path: Path, *, target: float, target_year: in
     ax.plot(t["year"], t["p50"], color="tab:blue", lw=2, label="median")
     # the target is dated: drawn at its year only (a line across every year read as later
     # years "meeting" it)
-    ax.plot([target_year], [target], "o", color="tab:red",
-            label=f"{target_year} target {target:g} bn CNY/yr (for {target_year} only)")
+    ax.plot([target.year], [target.bn_cny], "o", color="tab:red",
+            label=f"{target.year} target {target.bn_cny:g} bn CNY/yr (for {target.year} only)")
     ax.axvline(horizon_year, color="grey", ls=":", lw=1, label=f"{horizon_year} horizon")
     if base is not None:
-        ax.plot([base[0]], [base[1]], "s", color="black", label=f"{base[0]} published")
+        ax.plot([base.year], [base.bn_cny], "s", color="black", label=f"{base.year} published")
     ax.set_xlabel("year")
     ax.set_ylabel("goods trade, bn CNY/yr")
     ax.set_title("Chongqing goods trade along the pathway\n(simulated channels + trade "
                  "declared not simulated)", fontsize=10)   # two lines: one was cut off
     ax.legend(loc="lower right", fontsize=8)   # the target marker sits top left
-    published = "" if base is None else f"; {base[0]} published: seeds/targets.csv " \
-        "goods_trade_2023 (mkt_trade_2023)"
+    published = "" if base is None else f"; {base.year} published: {base.cited()}"
     source_line(fig, "source: cqsim pathway, pathway.csv (simulated; quantiles over the "
-                     f"samples){published}; target: seeds/targets.csv goods_trade_2025")
+                     f"samples){published}; target: {target.cited()}")
     fig.tight_layout()
     try:
         return write_png(path, fig, 120)
@@ -734,9 +735,8 @@ def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
     write_parquet(folder / "pathway_runs.parquet", rows)
     write_csv(folder / "pathway.csv", table)
     if len(table):
-        fan_chart(table, folder / "fan.png", target=goal.bn_cny, target_year=goal_year,
-                  horizon_year=max(2035, spec.to),
-                  base=(base_ref.year, base_ref.bn_cny))
+        fan_chart(table, folder / "fan.png", target=goal, horizon_year=max(2035, spec.to),
+                  base=base_ref)
     failed = int(rows.drop_duplicates("run_id")["status"].ne("ok").sum())
     wall = time.perf_counter() - start
     write_text(meta, json.dumps({

@@ -330,6 +330,18 @@ def search(spec: CandidatesSpec, year: int, target: float, probability: float,
             f"replications are needed to show one infeasible, {need_in} feasible (P(meet) >= "
             f"{probability:g}, Bonferroni over the portfolios); every portfolio is run "
             f"{most} times and none is dropped"), stacklevel=2)
+    elif most < need_in:   # enough to drop some, too few to choose one while all are screened
+        last = replications_to_decide(1, probability, alpha)[1]   # one left undecided
+        takes = (f"showing one to meet the target with P(meet) >= {probability:g} takes "
+                 f"{need_in} replications while all are undecided (Bonferroni over the "
+                 "portfolios undecided)")
+        warnings.warn(InputWarning(
+            f"--most {most} cannot show any of the {len(pool)} portfolios feasible, so no plan "
+            f"can be chosen: {takes} and {last} for the last one left; it can only show "
+            f"portfolios infeasible ({need_out} replications)" if most < last else
+            f"--most {most} may show none of the {len(pool)} portfolios feasible and choose "
+            f"no plan: {takes}, fewer only once screening has shown others infeasible "
+            f"({last} with one left)"), stacklevel=2)
 
     def run(items: list[Screened], n: int) -> None:
         todo = [s for s in items if s.trade.size < n]

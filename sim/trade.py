@@ -22,6 +22,7 @@ normal approximation (labelled as such) that is less coarse when replications ar
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -52,6 +53,16 @@ class Reference:
     bn_cny: float
     source: str
     year: int
+    id: str = ""      # its row of seeds/targets.csv
+
+    def cited(self) -> str:
+        """What a chart that draws it names as its source: its seeds/targets.csv row and the
+        published figure the row gives, where it names one ("seeds/targets.csv goods_trade_2023
+        (mkt_trade_2023)"); its `source` when it has no row."""
+        if not self.id:
+            return self.source
+        published = re.search(r"seeds/published-figures\.csv (\w+)", self.source)
+        return f"seeds/targets.csv {self.id}" + (f" ({published[1]})" if published else "")
 
 
 def references() -> tuple[Reference, Reference]:
@@ -66,11 +77,10 @@ def references() -> tuple[Reference, Reference]:
         if t.unit.strip() != "bn CNY":
             raise InputError(seeds_dir() / TARGETS_FILE, f"{t.id}.unit", "bn CNY (goods trade "
                              "a year, as the simulation counts it)", t.unit)
-    return (Reference(f"{t23.year}", float(t23.value), f"seeds/targets.csv goods_trade_2023: "
-                                                      f"{t23.source}", t23.year),
-            Reference(f"{t25.year} target", float(t25.value), f"seeds/targets.csv "
-                                                             f"goods_trade_2025: {t25.source}",
-                      t25.year))
+    return (Reference(f"{t23.year}", float(t23.value),
+                      f"seeds/targets.csv {t23.id}: {t23.source}", t23.year, t23.id),
+            Reference(f"{t25.year} target", float(t25.value),
+                      f"seeds/targets.csv {t25.id}: {t25.source}", t25.year, t25.id))
 
 
 def channel_trade(results: Results) -> pd.DataFrame:

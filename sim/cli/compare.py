@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from sim.staging import ResultFolder
 
 PLACEBO_COMPARE = "placebo_compare.csv"          # each ALT's deltas paired with the placebo
-HUBS_COMPARE = "hubs_compare.csv"   # per hub where either side's other users' calls went elsewhere
 
 ALLOW_UNRELATED = click.option(
     "--allow-unrelated", is_flag=True,
@@ -132,7 +131,7 @@ def _warn_runs(cmp: Comparison) -> None:
 @click.option("--days", type=DAYS, default=None, help="Override the horizon in days.")
 @click.option("--out", type=OutPath(), default=None,
               help="Folder for compare.csv, compare.json, attribution.csv, locks_compare.csv, "
-                   f"{HUBS_COMPARE}, bottlenecks.csv, compare.png, daily.png, the variants' run "
+                   "hubs_compare.csv, bottlenecks.csv, compare.png, daily.png, the variants' run "
                    "folders and report.html (default out/compare-<base>), written whole.")
 @OVERWRITE
 @click.option("--independent", is_flag=True,
@@ -169,6 +168,7 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
     from sim.atomic import write_csv, write_png
     from sim.compare import compare as run_compare
     from sim.compare import draw_comparison, draw_daily, split_deltas
+    from sim.kpis import PLACES
     from sim.paths import default_out
     from sim.report.rundir import ATTRIBUTION_FILE, PLACEBO_ATTRIBUTION_FILE
     from sim.staging import ResultFolder, replaced_line
@@ -178,13 +178,13 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
                       inputs=reads(base_s, variants)) as folder:
         cmp = run_compare(base_s, list(alts), replications=replications, days=days,
                           independent=independent, workers=workers, placebo=placebo)
-        channels, at_locks, at_hubs = split_deltas(cmp.deltas)
+        channels, at_places = split_deltas(cmp.deltas)
         write_csv(folder.path / "compare.csv", channels)
         places = ""      # each only where it has a row: most comparisons divert nothing
-        for file, frame in (("locks_compare.csv", at_locks), (HUBS_COMPARE, at_hubs)):
+        for place, frame in at_places.items():
             if len(frame):
-                write_csv(folder.path / file, frame)
-                places += f"{file}, "
+                write_csv(folder.path / PLACES[place].file, frame)
+                places += f"{PLACES[place].file}, "
         write_csv(folder.path / "bottlenecks.csv", cmp.bottlenecks)
         if cmp.attribution is not None:
             write_csv(folder.path / ATTRIBUTION_FILE, cmp.attribution)
@@ -218,8 +218,6 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
         place_delta_table,
         unresolved_lines,
     )
-    from sim.kpis import PLACE_FIGURES
-
     screen = console(120)
     reps = len(cmp.base.results.replications)
     pairing = "independent seeds" if independent else f"common random numbers, seed " \
@@ -228,7 +226,7 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
         screen.print(delta_table(cmp.deltas, v.name, reps, pairing))
         for line in unresolved_lines(cmp.deltas, v.name):
             screen.print(line, soft_wrap=True)
-        for place in PLACE_FIGURES:
+        for place in PLACES:
             at = place_delta_table(cmp.deltas, v.name, place)
             if at is not None:
                 screen.print(at)

@@ -33,7 +33,8 @@ from sim.cli.common import (
                                       "scenarios/candidates/plan-2025.yaml for 2025 needs 41 "
                                       "to show one feasible, 6 infeasible: "
                                       "sim.planner.replications_to_decide; the command warns "
-                                      "before any run when --most is too few).")
+                                      "before any run when --most is below either: too few "
+                                      "to decide any, or to show one feasible).")
 @click.option("--confirm", type=click.IntRange(min=0, max=10_000), default=32,
               show_default=True, help="Fresh replications that confirm the choice.")
 @click.option("--no-monotone", is_flag=True,

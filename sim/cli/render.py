@@ -11,7 +11,8 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from sim.kpis import KPI, PLACE_FIGURES, kpi, kpis, totals
+from sim.kpis import KPI, PLACES, kpi, kpis, totals
+from sim.report.figures import fmt, pm  # the report's: "-" where there is no figure
 from sim.units import stats_days
 
 if TYPE_CHECKING:
@@ -53,12 +54,8 @@ def corridor_table(results: Results) -> Table:
 
 def _cell(k: KPI, value: float, half: float | None) -> str:
     """A KPI value as shown, with its CI half-width for counts."""
-    if pd.isna(value):
-        return "-"
-    text = f"{k.show(value):,.{k.digits}f}"
-    if k.per == "year" and half is not None and not pd.isna(half):
-        text += f" ± {k.show(half):,.{k.digits}f}"
-    return text
+    counted = k.per == "year" and half is not None
+    return pm(k.show(value), k.show(half) if counted else np.nan, k.digits)
 
 
 def equilibrium_lines(results: Results) -> list[str]:
@@ -88,15 +85,6 @@ def equilibrium_lines(results: Results) -> list[str]:
 def _percent(share: object) -> float:
     """A share from the equilibrium report as a percentage (NaN when not measured)."""
     return float(share) * 100 if isinstance(share, (int, float)) else float("nan")
-
-
-def _pm(value: float, half: float, digits: int = 1, scale: float = 1.0) -> str:
-    if pd.isna(value):
-        return "-"
-    text = f"{value / scale:+,.{digits}f}"
-    if not pd.isna(half):
-        text += f" ± {half / scale:,.{digits}f}"
-    return text
 
 
 def delta_table(deltas: pd.DataFrame, variant: str, reps: int, pairing: str,
@@ -145,7 +133,7 @@ def place_delta_table(deltas: pd.DataFrame, variant: str, place: str) -> Table |
     """The paired deltas at the locks (`place` "lock": waits, tonnes passed and diverted,
     lockages) or at the hubs ("hub": other users' calls gone elsewhere, where either side has
     any), as locks_compare.csv and hubs_compare.csv have them; None where there are none."""
-    figures = PLACE_FIGURES[place]
+    figures = PLACES[place].figures
     sub = deltas[(deltas["variant"] == variant) & deltas["metric"].isin(list(figures))]
     if sub.empty:
         return None
@@ -159,9 +147,9 @@ def place_delta_table(deltas: pd.DataFrame, variant: str, place: str) -> Table |
         for metric, (label, unit, scale, digits) in figures.items():
             if metric in rows.index:
                 r = rows.loc[metric]
-                table.add_row(str(scope), f"{label} {unit}", f"{r['base'] / scale:,.{digits}f}",
-                              f"{r['alt'] / scale:,.{digits}f}",
-                              _pm(r["delta"], r["delta_ci95"], digits, scale))
+                table.add_row(str(scope), f"{label} {unit}", fmt(r["base"] / scale, digits),
+                              fmt(r["alt"] / scale, digits),
+                              pm(r["delta"] / scale, r["delta_ci95"] / scale, digits, sign=True))
     return table
 
 
@@ -170,7 +158,7 @@ def _delta_cell(rows: pd.DataFrame, k: KPI) -> str:
     if k.column not in rows.index:
         return "-"
     r = rows.loc[k.column]
-    return _pm(r["delta"], r["delta_ci95"], k.digits + 1, k.scale)
+    return pm(r["delta"] / k.scale, r["delta_ci95"] / k.scale, k.digits + 1, sign=True)
 
 
 def bottleneck_table(bottlenecks: pd.DataFrame) -> Table:
@@ -198,12 +186,14 @@ def rank_table(table: pd.DataFrame, base: str, reps: int) -> Table:
     for _, r in table.iterrows():
         t.add_row(str(r["rank"]), str(r["candidate"]),
                   f"{r['added_capacity_teu_per_year'] / 1e3:,.1f}",
-                  _pm(r["extra_teu_per_year"], r["extra_teu_per_year_ci95"], 1, 1e3),
-                  _pm(r["extra_trade_bn_cny_per_year"],
-                      r["extra_trade_bn_cny_per_year_ci95"], 2),
-                  _pm(r["extra_teu_per_capacity_teu"], r["extra_teu_per_capacity_teu_ci95"], 3),
-                  _pm(r["extra_trade_cny_per_capacity_teu"],
-                      r["extra_trade_cny_per_capacity_teu_ci95"], 0))
+                  pm(r["extra_teu_per_year"] / 1e3, r["extra_teu_per_year_ci95"] / 1e3, 1,
+                     sign=True),
+                  pm(r["extra_trade_bn_cny_per_year"], r["extra_trade_bn_cny_per_year_ci95"], 2,
+                     sign=True),
+                  pm(r["extra_teu_per_capacity_teu"], r["extra_teu_per_capacity_teu_ci95"], 3,
+                     sign=True),
+                  pm(r["extra_trade_cny_per_capacity_teu"],
+                     r["extra_trade_cny_per_capacity_teu_ci95"], 0, sign=True))
     return t
 
 
@@ -236,7 +226,6 @@ def attribution_table(frame: pd.DataFrame, variant: str, against: str = "base") 
                         "(paired delta ± 95% CI; trade flow class)")
     for col in ("item", "TEU/yr", "Δ TEU/yr", "trade bn CNY/yr", "Δ trade bn CNY/yr"):
         table.add_column(col, justify="left" if col == "item" else "right")
-    from sim.report.figures import pm  # the report's formatting: "-" where there is no figure
     from sim.report.rundir import GATEWAY_ITEM, MARKET_ITEM, attribution_parts
 
     rows = frame[frame["variant"] == variant]
@@ -273,9 +262,4 @@ def variant_table(summary: pd.DataFrame, params: list[str], limit: int = 30) -> 
 
 def _mean_ci(row: pd.Series, col: str, scale: float = 1.0, digits: int = 0) -> str:
     """'mean ± CI' of one KPI of a summary row, or '-'."""
-    value, half = row.get(col), row.get(f"{col}_ci95")
-    if value is None or value != value:
-        return "-"
-    text = f"{value / scale:,.{digits}f}"
-    return text + (f" ± {half / scale:,.{digits}f}" if half == half and half is not None
-                   else "")
+    return pm(row.get(col, np.nan) / scale, row.get(f"{col}_ci95", np.nan) / scale, digits)

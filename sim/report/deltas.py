@@ -46,14 +46,12 @@ def _table_deltas(b: pd.DataFrame, a: pd.DataFrame, keys: list[str], pair: bool,
     """Per key: mean of BASE and ALT and the delta with its CI (columns keys, base, alt,
     delta, delta_ci95, replications_to_resolve (paired only: `sim.stats.unresolved_need`),
     variant). `b` and `a` carry replication, keys and value. With
-    `absent_is_zero` (flows) a key one run lacks counts as 0 there; otherwise it is left out."""
-    both = b.merge(a, on=keys + ["replication"], how="outer" if absent_is_zero else "inner",
-                   suffixes=("_base", "_alt"))
+    `absent_is_zero` (flows, the hubs' diversions) a key one run lacks counts as 0 there
+    (`sim.kpis.pair_replications`); otherwise it is left out."""
+    both = kpis.pair_replications(b, a, keys, absent_is_zero=absent_is_zero)
     rows = []
     for key, sub in both.groupby(keys, sort=False):
         vb, va = sub["value_base"].to_numpy(float), sub["value_alt"].to_numpy(float)
-        if absent_is_zero:
-            vb, va = np.nan_to_num(vb), np.nan_to_num(va)
         delta, half = difference_ci(vb, va, pair)
         row = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
         need = unresolved_need(vb, va) if pair else None
@@ -74,24 +72,25 @@ def channel_deltas(base: rd.RunDir, alt: rd.RunDir) -> pd.DataFrame:
     return out
 
 
-# the table of a run each place's figures are read from, and how (`sim.kpis.PLACE_FIGURES`)
-_PLACE_TABLES = {"lock": ("locks", kpis.lock_metrics), "hub": ("hubs", kpis.hub_metrics)}
-
-
 def place_deltas(base: rd.RunDir, alt: rd.RunDir, place: str) -> pd.DataFrame:
-    """ALT - BASE of the figures per lock or per hub (`place`; `sim.kpis.PLACE_FIGURES`, as
-    locks_compare.csv and hubs_compare.csv have them: a hub only where either run has any),
-    with 95% CIs; empty where a run has no such table."""
-    name, figures = _PLACE_TABLES[place]
+    """ALT - BASE of the figures per lock or per hub (`place`; `sim.kpis.PLACES`, as
+    locks_compare.csv and hubs_compare.csv have them: a hub only where either run has any, a
+    hub one run lacks counted 0 there; a lock only where both have it), with 95% CIs; empty
+    where a run has no such table."""
+    of = kpis.PLACES[place]
     frames = []
     for run in (base, alt):
-        table = run.by_replication(name)
+        table = run.by_replication(of.table)
         if table.empty:
             return pd.DataFrame()
-        frames.append(pd.DataFrame(figures(table),
+        frames.append(pd.DataFrame(of.read(table),
                                    columns=["replication", "metric", "scope", "value"]))
-    return kpis.drop_quiet_hubs(_table_deltas(frames[0], frames[1], ["metric", "scope"],
-                                              paired(base, alt), alt.name))
+    # a figure only where both runs' tables have its column (a table written before it: not 0)
+    common = set(frames[0]["metric"]) & set(frames[1]["metric"])
+    frames = [f[f["metric"].isin(common)] for f in frames]
+    return kpis.drop_quiet(_table_deltas(frames[0], frames[1], ["metric", "scope"],
+                                         paired(base, alt), alt.name,
+                                         absent_is_zero=of.absent_is_zero))
 
 
 def link_deltas(base: rd.RunDir, alt: rd.RunDir) -> pd.DataFrame:

@@ -567,7 +567,7 @@ def comparison_sections(page: Page, runs: list[rd.RunDir]) -> None:
             rows.append(row)
         page.add(table(headers, rows, total_last=dl.TOTAL in scopes))
         page.add(_unresolved_note(d, shown))
-        for place in kpis.PLACE_FIGURES:
+        for place in kpis.PLACES:
             page.add(place_delta_table(dl.place_deltas(base, alt, place), place))
         page.figure(fg.difference_map(base, alt, dl.link_deltas(base, alt)), MAP_CONFIG, "map")
     if shown_frames:
@@ -632,7 +632,7 @@ def place_delta_table(deltas: pd.DataFrame, place: str) -> str:
     rows = []
     for scope in dict.fromkeys(deltas["scope"]):
         at = deltas[deltas["scope"] == scope].set_index("metric")
-        for metric, (label, unit, scale, digits) in kpis.PLACE_FIGURES[place].items():
+        for metric, (label, unit, scale, digits) in kpis.PLACES[place].figures.items():
             if metric not in at.index:
                 continue
             r = at.loc[metric]

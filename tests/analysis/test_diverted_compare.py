@@ -5,6 +5,7 @@ and shown in the report, for the hubs where either side diverted anything and no
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -68,3 +69,86 @@ def test_a_comparison_where_no_hub_diverted_writes_nothing_of_hubs(tmp_path: Pat
     assert res.exit_code == 0, res.output
     assert not (out / "hubs_compare.csv").exists()
     assert "at the hubs" not in res.output and "hubs_compare.csv" not in res.output
+
+
+def test_a_hub_only_the_alt_has_is_paired_with_none_in_the_base(tmp_path: Path) -> None:
+    """An ALT that adds port y, with other users' calls that go elsewhere while it is shut:
+    the base has no y, so it diverts nothing there (0), and y's diversion is the change.
+    Paired only where both had the hub, y fell out of hubs_compare.csv, the console and the
+    report, and compare warned that the change had no effect."""
+    base = L.background_network(tmp_path, {"x": {
+        "teu_per_year": 365_000.0, "batch_teu": 100, "diverts_after_hours": 168.0,
+        "source": "test"}}, days=120, replications=2)
+    calls = {"teu_per_year": 365_000.0, "batch_teu": 100, "diverts_after_hours": 168.0,
+             "source": "test"}
+    background = yaml.safe_load(base.read_text())["network"]["background"]
+    alt = tmp_path / "newhub.yaml"
+    alt.write_text(yaml.safe_dump({"extends": "scenario.yaml", "name": "newhub", "changes": [
+        {"kind": "add_hub", "why": "test", "hub": {
+            "id": "y", "name": "y", "kind": "sea_port", "lon": 2.5, "lat": 30.0,
+            "handling_servers": 2, "handling_teu_per_hour": 50.0,
+            "handling_setup_hours": 0.5, "yard_teu": 5000.0, "dwell_hours": 10.0,
+            "country": "CN", "sources": "test"}},
+        {"kind": "disruption", "hub": "y", "start_day": 20, "end_day": 80,
+         "capacity_factor": 0.0, "why": "test"}],
+        "network": {"background": {**background, "y": calls}}}))
+    out = tmp_path / "cmp"
+    res = CliRunner().invoke(main, ["compare", str(base), str(alt), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    hubs = pd.read_csv(out / "hubs_compare.csv")
+    assert list(hubs["scope"]) == ["y"]
+    row = hubs.iloc[0]
+    assert row["base"] == 0 and 130_000 < row["alt"] < 190_000
+    assert row["delta"] == pytest.approx(row["alt"]) and row["replications"] == 2
+    assert "no effect" not in res.output
+    assert json.loads((out / "compare.json").read_text())["manifest"]["unmoved"] == []
+    assert res.output.count("at the hubs") == 1
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert page.count("At the hubs") == 1 and f"{row['alt']:,.0f}" in page
+
+
+def test_absent_is_zero_only_in_the_replications_a_run_has() -> None:
+    """A key one run lacks counts 0 in that run's replications, in the order the keys first
+    appear; a replication the run did not have stays unknown (NaN), not 0."""
+    from sim.kpis import pair_replications
+
+    base = pd.DataFrame({"replication": [0, 1], "scope": ["b", "b"], "value": [1.0, 2.0]})
+    alt = pd.DataFrame({"replication": [0, 1, 2, 0, 1, 2], "scope": ["y", "y", "y", "b", "b", "b"],
+                        "value": [5.0, 6.0, 7.0, 1.5, 2.5, 3.5]})
+    both = pair_replications(base, alt, ["scope"], absent_is_zero=True)
+    assert list(dict.fromkeys(both["scope"])) == ["b", "y"]
+    y = both[both["scope"] == "y"].set_index("replication")
+    assert list(y.loc[[0, 1], "value_base"]) == [0.0, 0.0] and pd.isna(y.loc[2, "value_base"])
+    assert list(pair_replications(base, alt, ["scope"])["scope"]) == ["b", "b"]
+
+
+def test_a_place_registered_once_reaches_every_output(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Which table a place's figures are read from and how, the file of their deltas and
+    whether a place one variant lacks counts 0 were kept in three places (sim.kpis' figures,
+    the report's table map, compare's calls by hand: review 41, L8): one entry of
+    `sim.kpis.PLACES` carries a kind of place to its file, the console and the report."""
+    from sim import kpis
+
+    def waits(hubs: pd.DataFrame) -> kpis.PlaceRows:
+        return [(int(r["replication"]), "port_wait_mean_h", str(r["hub"]),
+                 float(r["wait_mean_h"])) for r in hubs.to_dict("records")]
+
+    monkeypatch.setitem(kpis.PLACES, "port", kpis.Place(
+        table="hubs", read=waits, figures={"port_wait_mean_h": ("wait", "h", 1.0, 1)},
+        file="ports_compare.csv", absent_is_zero=False, only_where_any=False))
+    base = L.background_network(tmp_path, {"x": {
+        "teu_per_year": 365_000.0, "batch_teu": 100, "diverts_after_hours": 168.0,
+        "source": "test"}}, days=120, replications=2)
+    out = tmp_path / "cmp"
+    res = CliRunner().invoke(main, ["compare", str(base), str(_variant(tmp_path, "shut", 80)),
+                                    "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    ports = pd.read_csv(out / "ports_compare.csv")
+    hubs = pd.read_csv(out / "0-test" / "hubs.csv")["hub"]
+    assert set(ports["metric"]) == {"port_wait_mean_h"} and set(ports["scope"]) == set(hubs)
+    assert not pd.read_csv(out / "compare.csv")["metric"].isin(["port_wait_mean_h"]).any()
+    assert list(pd.read_csv(out / "hubs_compare.csv")["scope"]) == ["x"]
+    assert "at the ports" in res.output and "ports_compare.csv" in res.output
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert page.count("At the ports") == 1 and page.count("At the hubs") == 1

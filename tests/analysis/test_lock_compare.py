@@ -13,7 +13,7 @@ import yaml
 from click.testing import CliRunner
 
 from sim.cli import main
-from sim.compare import LOCK_METRICS
+from sim.kpis import LOCK_METRICS
 from tests.support import locks as L
 
 
@@ -48,3 +48,28 @@ def test_lock_deltas_are_written_apart(tmp_path: Path) -> None:
     assert len(warned) == 1 and warned[0].startswith("cqsim: warning: same:")
     about = json.loads((tmp_path / "cmp" / "compare.json").read_text(encoding="utf-8"))
     assert about["manifest"]["unmoved"] == ["same"]
+
+
+def test_the_console_place_table_shows_a_lock_figure_without_a_value_as_a_dash() -> None:
+    """A lock that no container vessel used has no container wait (NaN in
+    locks_compare.csv): the console's table printed `nan` where the report shows a dash; it
+    formats with the report's `pm` and `fmt` now, the one formatter (review 41, L3)."""
+    import sim.cli.render as render
+    from sim.cli.render import console, place_delta_table
+
+    nan = float("nan")
+    deltas = pd.DataFrame([
+        {"variant": "v", "metric": "lock_container_wait_mean_h", "scope": "l", "base": nan,
+         "alt": 3.0, "delta": nan, "delta_ci95": nan},
+        {"variant": "v", "metric": "lock_t_per_year", "scope": "l", "base": 2.5e6,
+         "alt": 3.0e6, "delta": 0.5e6, "delta_ci95": 0.25e6}])
+    table = place_delta_table(deltas, "v", "lock")
+    assert table is not None
+    screen = console(200)
+    with screen.capture() as out:
+        screen.print(table)
+    rows = {line.split("│")[2].strip(): [c.strip() for c in line.split("│")[3:6]]
+            for line in out.get().splitlines() if line.startswith("│ l ")}
+    assert rows == {"wait containers h": ["-", "3.0", "-"],
+                    "passed Mt/yr": ["2.50", "3.00", "+0.50 ± 0.25"]}
+    assert not hasattr(render, "_pm")

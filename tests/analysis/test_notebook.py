@@ -24,6 +24,21 @@ def test_generated_notebook_is_up_to_date() -> None:
         "run python notebooks/build_plan_scenarios.py"
 
 
+def test_every_figure_of_the_notebook_carries_the_one_source_line() -> None:
+    """The throughput and attainment figures wrote their sources with `fig.text`, in a style of
+    their own, and the map's line named flows.gpkg, which the notebook neither writes nor
+    reads (review 41, L7): every figure draws `sim.figsource.source_line`, naming what the
+    notebook draws from (`sim.run`'s results)."""
+    build = runpy.run_path(str(ROOT / "notebooks" / "build_plan_scenarios.py"))["build"]
+    code = [c.source for c in build().cells if c.cell_type == "code"]
+    figures = [src for src in code if "plt.subplots(" in src]
+    assert len(figures) == 3
+    for src in figures:
+        assert "fig.text(" not in src and src.count("source_line(fig, ") == 1, src
+        assert "sim.run's results" in src, src
+    assert not any("flows.gpkg" in src or "SOURCE_NOTE" in src for src in code)
+
+
 @pytest.mark.slow
 @pytest.mark.usefixtures("shared_settled_cache")
 def test_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from sim.budget import Limits
-from sim.errors import InputError
+from sim.errors import InputError, InputWarning
 from sim.planner import (
     CandidatesSpec,
     Portfolio,
@@ -107,7 +107,11 @@ def test_too_few_replications_to_decide_are_said_before_any_run() -> None:
     assert not any("cannot decide" in n for n in result.notes)
     assert f"(--most 4 is below the {min(out64, in64)} needed to decide any)" in result.notes[0]
     evaluate, calls = synthetic(dict.fromkeys("abcdef", 1.0), 700, 10)
-    result = search(spec, 2025, 900, 0.8, evaluate, first=4, most=8, frontier=False)
+    # 8 decide some, but show none feasible: 36 while all 64 are undecided, 17 for the last
+    with pytest.warns(InputWarning, match="--most 8 cannot show any of the 64 portfolios "
+                                          "feasible, so no plan can be chosen: .* takes 36 "
+                                          "replications .* and 17 for the last one left"):
+        result = search(spec, 2025, 900, 0.8, evaluate, first=4, most=8, frontier=False)
     assert not any("cannot decide" in n for n in result.notes)
     assert calls["runs"] == 8        # the largest portfolio, decided; its subsets pruned
     # a low required probability is shown met in fewer runs than not met (5 against 36 at
@@ -661,3 +665,23 @@ def test_most_help_quotes_what_the_code_computes_for_the_shipped_candidates() ->
     n = len(portfolios(spec, int(year)))
     assert int(count) == n
     assert (int(infeasible), int(feasible)) == replications_to_decide(n, float(probability))
+    # and the warning it promises comes before any run for every --most below either figure
+    # (6 <= --most < 41 said nothing, though no portfolio could then be shown feasible)
+    assert "warns before any run when --most is below either" in text
+
+    class Ran(Exception):
+        """The search reached its first run."""
+
+    def evaluate(items: Sequence[Portfolio], reps: Sequence[int]) -> Any:
+        raise Ran
+
+    def warned(most: int) -> list[str]:
+        with warnings.catch_warnings(record=True) as seen, pytest.raises(Ran):
+            warnings.simplefilter("always")
+            search(spec, int(year), 900, float(probability), evaluate, first=4, most=most)
+        return [str(w.message) for w in seen if issubclass(w.category, InputWarning)]
+
+    for most in (int(infeasible), int(feasible) - 1):
+        assert [m for m in warned(most) if f"--most {most} " in m and " feasible" in m
+                and f"takes {feasible} replications" in m], most
+    assert warned(int(feasible)) == []

@@ -14,6 +14,7 @@ matplotlib.use("Agg")
 
 from sim.sweep.plots import kpi_figure, tornado_figure  # noqa: E402
 from sim.sweep.summary import sensitivity  # noqa: E402
+from tests.support.figures import source_artist  # noqa: E402
 
 TRAINS = "network.services.south-rail-sea-qinzhou.departures_per_week"
 PRICE = "network.services.south-rail-sea-qinzhou.price_cny_per_teu"
@@ -58,7 +59,7 @@ def test_kpi_plot_is_labelled_in_words_with_legible_ticks() -> None:
             assert all(len(t.get_text()) <= 7 for t in labels)
             assert _texts_overlap(labels) == []
         assert ax.yaxis.get_offset_text().get_text() == ""
-    note = fig._supxlabel.get_window_extent()  # the source footnote
+    note = source_artist(fig).get_window_extent()  # the source footnote
     for ax in fig.axes:
         assert not note.overlaps(ax.xaxis.label.get_window_extent())
 
@@ -69,7 +70,7 @@ def test_tornado_has_no_text_on_its_bars() -> None:
                                                 "total_trade_bn_cny_per_year"])
     fig = tornado_figure(sens)
     fig.canvas.draw()
-    note = fig._supxlabel.get_window_extent()
+    note = source_artist(fig).get_window_extent()
     for ax in fig.axes:
         assert len(ax.texts) == 0  # values are in the tick labels, not written over the bars
         ticks = [t.get_text() for t in ax.get_yticklabels()]
