@@ -420,6 +420,9 @@ def test_a_bad_dashboard_address_is_refused_before_anything_runs(tmp_path: Path,
     (["--local-cluster", "--dashboard-address", "999.1.1.1:1"],
      "--dashboard-address: expected HOST:PORT, :PORT or PORT with a host this machine "
      "resolves"),
+    # resolves, but is not this machine's: the LocalCluster failed later, exit 1
+    (["--local-cluster", "--dashboard-address", "192.0.2.1:8787"],
+     "--dashboard-address: expected HOST:PORT, :PORT or PORT with a host of this machine"),
     (["--dashboard-address", ":8787"], "--dashboard-address: expected --local-cluster too"),
     (["--scheduler", "tcp://127.0.0.1:1", "--local-cluster"],
      "exclude each other: expected one of them")])
