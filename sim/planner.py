@@ -598,10 +598,11 @@ def execute_plan_run(task: PlanTask) -> dict[str, Any]:
 
 def simulation_evaluator(spec: CandidatesSpec, base: Scenario, year: int, out: Path, *,
                          workers: int, scheduler: str | None = None,
-                         local_cluster: bool = False, client: Any = None) -> Evaluate:
-    """Evaluate portfolios by simulation on the chosen executor (`client`: the Dask client
-    `sim.sweep.executors.connected` made); every run is a part file in out/runs (an
-    interrupted plan resumes from them)."""
+                         local_cluster: bool = False,
+                         connect: Callable[[], Any] = lambda: None) -> Evaluate:
+    """Evaluate portfolios by simulation on the chosen executor (`connect`: called the first
+    time a stage has runs to do, the Dask client `sim.sweep.executors.connected` made, or
+    None); every run is a part file in out/runs (an interrupted plan resumes from them)."""
     from sim.atomic import write_parquet
     from sim.sweep.executors import dispatch
     from sim.sweep.store import part_statuses
@@ -624,9 +625,10 @@ def simulation_evaluator(spec: CandidatesSpec, base: Scenario, year: int, out: P
         def record(row: dict[str, Any]) -> None:
             write_parquet(parts / f"{row['run_id']}.parquet", pd.DataFrame([row]))
 
-        dispatch(tasks, record, workers=workers, scheduler=scheduler,
-                 local_cluster=local_cluster, key_prefix="cqsim-plan", fn=execute_plan_run,
-                 client=client)
+        if tasks:   # a stage whose runs are all kept needs no scheduler
+            dispatch(tasks, record, workers=workers, scheduler=scheduler,
+                     local_cluster=local_cluster, key_prefix="cqsim-plan",
+                     fn=execute_plan_run, client=connect())
         got = {}
         for p in items:
             trade, co2 = [], []
@@ -656,7 +658,10 @@ def run_plan(path: str | Path, out: str | Path, *, target: float, year: int,
     frontier.csv and frontier.png into `out` (runs kept in out/runs: a rerun reuses them).
     Refused before anything is written when the runs it will surely make (every portfolio
     `first` times, the choice `confirm` times) are estimated beyond `limits`, or when no
-    candidate can be in service by `year`."""
+    candidate can be in service by `year`. A --scheduler or --local-cluster is reached before
+    anything is written into a folder with no runs; a rerun connects only when a stage has
+    runs left (a finished plan rewrites its outputs with no cluster)."""
+    import contextlib
     import json
     import os
 
@@ -693,7 +698,8 @@ def run_plan(path: str | Path, out: str | Path, *, target: float, year: int,
     folder = Path(out)
     meta = folder / "plan.json"
     inputs, fingerprint = study_identity(path, spec, base, year=year)
-    if any((folder / "runs").glob("p*.parquet")):   # the runs a rerun would reuse
+    rerun = any((folder / "runs").glob("p*.parquet"))   # runs a rerun would reuse
+    if rerun:
         held = read_meta(meta)
         if held.get("fingerprint") != fingerprint:
             kept = held.get("inputs")
@@ -706,8 +712,21 @@ def run_plan(path: str | Path, out: str | Path, *, target: float, year: int,
     said = [t for t in (no_warmup_note(base, spec.days, named),
                         part_year_note(base, spec.days, named)) if t]
     workers = workers or os.cpu_count() or 1
-    # the scheduler is reached before a warning or a file: if it cannot be, its error alone
-    with connected(scheduler, local_cluster, workers=workers) as client:
+    with contextlib.ExitStack() as stack:
+        client: list[Any] = []
+
+        def connect() -> Any:
+            """The Dask client (None: a local executor), connected once, when first needed."""
+            if not client:
+                client.append(stack.enter_context(connected(scheduler, local_cluster,
+                                                            workers=workers)))
+            return client[0]
+
+        # a fresh --out: its first stage runs every portfolio, so the scheduler is reached
+        # before a warning or a file (if it cannot be, its error alone). A rerun over kept
+        # runs connects only when a stage has runs left: a finished plan needs no cluster
+        if not rerun:
+            connect()
         for text in [*late, *said]:   # once the input is checked: bad input prints its
             warnings.warn(InputWarning(text), stacklevel=2)  # error alone
         folder.mkdir(parents=True, exist_ok=True)
@@ -716,7 +735,7 @@ def run_plan(path: str | Path, out: str | Path, *, target: float, year: int,
                                      "status": "running"}, indent=2))
         evaluate = simulation_evaluator(spec, base, year, folder, workers=workers,
                                         scheduler=scheduler, local_cluster=local_cluster,
-                                        client=client)
+                                        connect=connect)
         result = search(spec, year, target, probability, evaluate, first=first, most=most,
                         confirm=confirm, monotone=monotone)
     files = write_outputs(spec, result, folder, [*late, *said])   # what the console said

@@ -124,8 +124,9 @@ def sweep(sweep_file: Path, out: Path | None, overwrite: bool, workers: int | No
 
 def _check_dashboard(address: str, local_cluster: bool) -> None:
     """--dashboard-address only with --local-cluster (alone it was ignored without a word),
-    and on a host this machine resolves: an unresolvable one stopped the LocalCluster with
-    a raw gaierror, exit 1, blamed on --local-cluster."""
+    and on a host this machine resolves and can listen on: an unresolvable one, or one of
+    another machine (192.0.2.1), stopped the LocalCluster with a raw OSError, exit 1, blamed
+    on --local-cluster. The port is not tried: Dask serves on another when it is taken."""
     from click.core import ParameterSource
 
     ctx = click.get_current_context()
@@ -142,11 +143,21 @@ def _check_dashboard(address: str, local_cluster: bool) -> None:
     from sim.errors import InputError
 
     try:
-        socket.getaddrinfo(host, None)
+        found = socket.getaddrinfo(host, 0, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):
         raise InputError("--dashboard-address", "", "HOST:PORT, :PORT or PORT with a host "
                          "this machine resolves (a name or an IPv4 address, e.g. 127.0.0.1)",
                          address) from None
+    why = ""
+    for family, kind, proto, _, where in found:   # any port (0): only the host is tried
+        try:
+            with socket.socket(family, kind, proto) as probe:
+                probe.bind(where)
+            return
+        except OSError as exc:
+            why = exc.strerror or str(exc)
+    raise InputError("--dashboard-address", "", "HOST:PORT, :PORT or PORT with a host of this "
+                     f"machine, one it can listen on (e.g. 127.0.0.1; {host}: {why})", address)
 
 
 def _security(scheduler: str | None, ca: Path | None, cert: Path | None,

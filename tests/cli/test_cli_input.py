@@ -370,6 +370,39 @@ def test_an_unreachable_scheduler_is_one_line_and_writes_nothing(
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("executor", [["--scheduler", "tcp://127.0.0.1:1"],
+                                      ["--local-cluster"]])
+def test_a_finished_plan_reruns_without_a_cluster(
+        executor: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rerunning a finished plan (every run kept in runs/) with an unreachable --scheduler
+    waited 15 s and exited 2 once plan connected before anything else, and --local-cluster
+    started a cluster for nothing; a plan, like pathway and sweep, connects only when a
+    stage has runs left. One run missing: it connects, and says the scheduler's error."""
+    import distributed
+
+    corpus = Path(__file__).resolve().parents[1] / "bad_inputs"
+    args = ["plan", corpus / "ok_candidates.yaml", "--year", "2024", "--first", "2",
+            "--most", "2", "--confirm", "0", "--workers", "1", "--out", tmp_path / "out"]
+    first = _cqsim(*args)
+    assert first.exit_code == 0, (first.output, first.exception)
+    (tmp_path / "out" / "plan.csv").unlink()
+    tried: list[object] = []
+
+    def unreachable(*a: object, **kw: object) -> None:
+        tried.append(a)
+        raise OSError("Timed out trying to connect to tcp://127.0.0.1:1 after 15 s")
+
+    monkeypatch.setattr(distributed, "Client", unreachable)
+    monkeypatch.setattr(distributed, "LocalCluster", unreachable)
+    again = _cqsim(*args, *executor)
+    assert again.exit_code == 0, (again.output, again.exception)
+    assert not tried and (tmp_path / "out" / "plan.csv").exists()
+    next(iter(sorted((tmp_path / "out" / "runs").glob("p*.parquet")))).unlink()
+    short = _cqsim(*args, *executor)
+    assert short.exit_code != 0 and tried, (short.output, short.exception)
+    assert short.stderr.strip().splitlines()[-1].startswith("cqsim: error:"), short.stderr
+
+
 @pytest.mark.parametrize("address", ["notanaddr", "host:99999", ":", "a:b:1", "x:", ""])
 def test_a_bad_dashboard_address_is_refused_before_anything_runs(tmp_path: Path,
                                                                  address: str) -> None:
@@ -387,6 +420,9 @@ def test_a_bad_dashboard_address_is_refused_before_anything_runs(tmp_path: Path,
     (["--local-cluster", "--dashboard-address", "999.1.1.1:1"],
      "--dashboard-address: expected HOST:PORT, :PORT or PORT with a host this machine "
      "resolves"),
+    # resolves, but is not this machine's: the LocalCluster failed later, exit 1
+    (["--local-cluster", "--dashboard-address", "192.0.2.1:8787"],
+     "--dashboard-address: expected HOST:PORT, :PORT or PORT with a host of this machine"),
     (["--dashboard-address", ":8787"], "--dashboard-address: expected --local-cluster too"),
     (["--scheduler", "tcp://127.0.0.1:1", "--local-cluster"],
      "exclude each other: expected one of them")])
