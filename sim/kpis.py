@@ -348,21 +348,36 @@ PLACES: dict[str, Place] = {
 
 
 def pair_replications(base: pd.DataFrame, alt: pd.DataFrame, keys: list[str], *,
-                      absent_is_zero: bool = False) -> pd.DataFrame:
+                      absent_is_zero: bool = False, paired: bool = True) -> pd.DataFrame:
     """BASE's and ALT's rows (replication, `keys`, value) side by side per replication and
-    key, as `value_base` and `value_alt`: the keys both have, or with `absent_is_zero` every
-    key either has, counted 0 in a replication of the run that lacks it (a hub or link not in
-    a variant carries and diverts nothing there; a replication a run does not have stays
-    NaN), in the order the keys first appear (BASE's, then ALT's own)."""
+    key, as `value_base` and `value_alt`, in the order the keys first appear (BASE's, then
+    ALT's own). Without `absent_is_zero`, the keys both runs have: with `paired` (replication
+    r of one is paired with r of the other) only the replications where both have the key;
+    unpaired (independent runs, whose replication counts may differ) every replication either
+    has, NaN on the side that lacks it, so each side keeps its own full sample. With
+    `absent_is_zero`, every key either run has, in every replication either has: 0 in a
+    replication of a run that lacks the key there (a hub or link not in a variant carries and
+    diverts nothing), NaN in a replication the run does not have. A run's replications are
+    those it has rows for here: a run with none (a table written before a figure's column)
+    has no replication, so its side stays NaN (unknown), not 0."""
     on = ["replication", *keys]
-    if not absent_is_zero:
+    if paired and not absent_is_zero:
         return base.merge(alt, on=on, suffixes=("_base", "_alt"))
-    both = base.merge(alt, on=on, how="outer", suffixes=("_base", "_alt"), indicator=True)
-    both = pd.concat([base[on], alt[on]]).drop_duplicates().merge(both, on=on, how="left")
-    for side, run, lacks in (("base", base, "right_only"), ("alt", alt, "left_only")):
-        absent = (both["_merge"] == lacks) & both["replication"].isin(run["replication"])
-        both[f"value_{side}"] = both[f"value_{side}"].mask(absent, 0.0)
-    return both.drop(columns="_merge")
+    order = pd.concat([base[keys], alt[keys]]).drop_duplicates()
+    if not absent_is_zero:
+        order = order.merge(base[keys].drop_duplicates()).merge(alt[keys].drop_duplicates())
+    reps = pd.DataFrame({"replication": sorted(set(base["replication"])
+                                               | set(alt["replication"]))})
+    both = order.merge(reps, how="cross")[on]
+    for side, run in (("base", base), ("alt", alt)):
+        had = run[on].drop_duplicates().assign(_had=True)
+        both = both.merge(run.rename(columns={"value": f"value_{side}"}), on=on, how="left")
+        if absent_is_zero:
+            both = both.merge(had, on=on, how="left")
+            lacks = both["_had"].isna() & both["replication"].isin(run["replication"])
+            both[f"value_{side}"] = both[f"value_{side}"].mask(lacks, 0.0)
+            both = both.drop(columns="_had")
+    return both
 
 
 def drop_quiet(deltas: pd.DataFrame) -> pd.DataFrame:

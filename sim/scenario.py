@@ -24,6 +24,7 @@ from pathlib import Path, PurePath
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
+    BaseModel,
     Discriminator,
     Field,
     PlainValidator,
@@ -816,6 +817,26 @@ def load_scenario_via(file: str | Path, field: str, name: str) -> Scenario:
                          via=f"{shown}: {field}") from None
 
 
+def _optional_number(scenario: Scenario, path: str) -> bool:
+    """Whether the field at dotted `path` of `scenario` is declared an optional number
+    (`float | None`, `int | None`): then setting it makes it one `uncertain:` can vary, which
+    an unset optional field of another kind (a `seasonality` of 12 factors) never is."""
+    *parents, name = path.split(".")
+    node: Any = scenario
+    for key in parents:
+        if isinstance(node, BaseModel):
+            node = getattr(node, key, None)
+        elif isinstance(node, dict):
+            node = node.get(key)
+        elif isinstance(node, (list, tuple)) and key.isdigit() and int(key) < len(node):
+            node = node[int(key)]
+        else:
+            return False
+    field = type(node).model_fields.get(name) if isinstance(node, BaseModel) else None
+    kinds = [k for k in get_args(field.annotation) if k is not type(None)] if field else []
+    return bool(kinds) and all(k in (int, float) for k in kinds)
+
+
 def uncertain_inputs(scenario: Scenario, written: dict[str, tuple[Path, str]] | None = None
                      ) -> list[UncertainInput]:
     """The scenario's uncertain inputs, resolved (estimates read) and checked: each path names
@@ -836,7 +857,7 @@ def uncertain_inputs(scenario: Scenario, written: dict[str, tuple[Path, str]] | 
         except KeyError:
             raise scenario.error(at, "a path to an existing scenario field (dotted, list "
                                      "items by index)") from None
-        if current is None:   # an optional number (diverts_after_hours): no value to vary
+        if current is None and _optional_number(scenario, path):   # diverts_after_hours
             raise scenario.error(at, "a path to a numeric scenario field the scenario sets "
                                      "(it leaves this optional one unset: give it a value "
                                      "there to vary it)")

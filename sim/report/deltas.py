@@ -47,8 +47,10 @@ def _table_deltas(b: pd.DataFrame, a: pd.DataFrame, keys: list[str], pair: bool,
     delta, delta_ci95, replications_to_resolve (paired only: `sim.stats.unresolved_need`),
     variant). `b` and `a` carry replication, keys and value. With
     `absent_is_zero` (flows, the hubs' diversions) a key one run lacks counts as 0 there
-    (`sim.kpis.pair_replications`); otherwise it is left out."""
-    both = kpis.pair_replications(b, a, keys, absent_is_zero=absent_is_zero)
+    (`sim.kpis.pair_replications`); otherwise it is left out. Unpaired (`pair` False: other
+    seeds or replication counts), each side's mean and Welch's interval are of all of its own
+    replications, not only the replication numbers both runs share."""
+    both = kpis.pair_replications(b, a, keys, absent_is_zero=absent_is_zero, paired=pair)
     rows = []
     for key, sub in both.groupby(keys, sort=False):
         vb, va = sub["value_base"].to_numpy(float), sub["value_alt"].to_numpy(float)

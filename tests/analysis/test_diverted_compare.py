@@ -122,6 +122,32 @@ def test_absent_is_zero_only_in_the_replications_a_run_has() -> None:
     assert list(pair_replications(base, alt, ["scope"])["scope"]) == ["b", "b"]
 
 
+def test_absent_is_zero_in_every_replication_a_run_has_and_unknown_without_rows() -> None:
+    """With `absent_is_zero`, a key a run lacks in one of its replications counts 0 there
+    even when no run lists it in that replication (a table listing only active hubs: the
+    key's mean is over every replication, not only those where some run had it); a run
+    with no rows of the figures at all (a table written before their column) stays NaN:
+    unknown, not 0 (review 41b, 3). Unpaired runs keep each side's own replications."""
+    from sim.kpis import pair_replications
+
+    base = pd.DataFrame({"replication": [0, 1], "scope": ["x", "y"], "value": [5.0, 1.0]})
+    alt = pd.DataFrame({"replication": [0, 1], "scope": ["y", "y"], "value": [2.0, 2.0]})
+    both = pair_replications(base, alt, ["scope"], absent_is_zero=True)
+    x = both[both["scope"] == "x"].set_index("replication")
+    assert list(x["value_base"]) == [5.0, 0.0] and list(x["value_alt"]) == [0.0, 0.0]
+    assert list(dict.fromkeys(both["scope"])) == ["x", "y"]
+    none = base.iloc[:0]
+    lone = pair_replications(none, alt, ["scope"], absent_is_zero=True)
+    assert lone["value_base"].isna().all() and list(lone["value_alt"]) == [2.0, 2.0]
+    # independent runs of 2 and 3 replications: the keys both have, each side in full
+    more = pd.DataFrame({"replication": [0, 1, 2, 2], "scope": ["y", "y", "y", "z"],
+                         "value": [4.0, 5.0, 9.0, 1.0]})
+    apart = pair_replications(base, more, ["scope"], paired=False)
+    assert list(apart["scope"]) == ["y"] * 3 and list(apart["value_alt"]) == [4.0, 5.0, 9.0]
+    assert apart["value_base"].isna().sum() == 2 and len(pair_replications(base, more,
+                                                                            ["scope"])) == 1
+
+
 def test_a_place_registered_once_reaches_every_output(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Which table a place's figures are read from and how, the file of their deltas and

@@ -153,6 +153,27 @@ def test_bad_uncertain_entries_name_file_and_field(tmp_path: Path, entry: dict, 
     assert expected in err.value.expected
 
 
+@pytest.mark.parametrize(("field", "hint"), [("diverts_after_hours", True),
+                                           ("seasonality", False)])
+def test_an_unset_optional_field_is_said_settable_only_if_a_number(
+        tmp_path: Path, field: str, hint: bool) -> None:
+    """`uncertain:` on an optional field the scenario leaves unset says to give it a value
+    only when it is a number (`diverts_after_hours`); an unset `seasonality` (12 factors)
+    could never be varied, and the advice led to a second error (review 41b, 5)."""
+    path = line_network(tmp_path)
+    doc = yaml.safe_load(path.read_text())
+    doc["network"]["background"] = {"b": {"teu_per_year": 1000, "batch_teu": 50,
+                                          "source": "test"}}
+    doc["uncertain"] = {f"network.background.b.{field}": {
+        "dist": "uniform", "low": 1, "high": 2, "reason": "r"}}
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    with pytest.raises(InputError) as err:
+        load_scenario(path)
+    assert err.value.field == f"uncertain.network.background.b.{field}"
+    assert err.value.expected.startswith("a path to a numeric scenario field")
+    assert ("give it a value there to vary it" in err.value.expected) == hint
+
+
 def test_a_distribution_outside_the_field_is_refused_before_any_run(tmp_path: Path) -> None:
     path = _with(line_network(tmp_path), uncertain={"demand.elasticity": {
         "dist": "normal", "mean": -0.5, "sd": 0.5, "reason": "r"}})   # elasticity <= 0

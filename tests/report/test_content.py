@@ -117,6 +117,39 @@ def test_unpaired_runs_get_welch_intervals(comparison: Path, tmp_path: Path) -> 
     assert (d["pairing"] == WELCH).all() and d["delta_ci95"].notna().any()
 
 
+def test_unpaired_runs_keep_all_their_own_replications(one_run: Path, tmp_path: Path) -> None:
+    """Runs of 2 and 4 replications (other seeds) cannot be paired: each side's mean and
+    Welch's interval are of all of its own replications. The channels' and the locks' deltas
+    kept only the replication numbers both runs share, so ALT's mean was of 2 of its 4
+    (review 41b, 2), while flows and hubs kept all."""
+    from sim.report.deltas import metrics
+
+    alt = tmp_path / "alt"
+    shutil.copytree(one_run, alt)
+    cor = pd.read_parquet(alt / "corridors.parquet")
+    more = cor.assign(replication=cor["replication"] + 2)
+    numbers = more.select_dtypes("number").columns.drop("replication")
+    more[numbers] = more[numbers] * 3          # replications 2 and 3 carry three times as much
+    pd.concat([cor, more], ignore_index=True).to_parquet(alt / "corridors.parquet")
+    meta = json.loads((alt / "run.json").read_text(encoding="utf-8"))
+    meta.update(seed=meta["seed"] + 1, replications=4)
+    (alt / "run.json").write_text(json.dumps(meta), encoding="utf-8")
+    reseal(alt)
+    base_run, alt_run = RunDir.open(one_run), RunDir.open(alt)
+    d = channel_deltas(base_run, alt_run).set_index(["metric", "scope"])
+    assert (d["pairing"] == WELCH).all()
+    own = metrics(alt_run).groupby(["metric", "scope"])["value"]
+    assert (own.count() == 4).all()
+    row, mean = d.loc[("teu_per_year", "total")], own.mean()[("teu_per_year", "total")]
+    assert row["alt"] == pytest.approx(mean)
+    assert row["alt"] == pytest.approx(2 * own.apply(lambda v: v.iloc[:2].mean())[
+        ("teu_per_year", "total")])           # not the first two replications' mean
+    assert row["base"] == pytest.approx(
+        metrics(base_run).groupby(["metric", "scope"])["value"].mean()[("teu_per_year",
+                                                                        "total")])
+    assert np.isfinite(row["delta_ci95"])
+
+
 def test_new_columns_rows_and_daily_series_appear(one_run: Path, tmp_path: Path) -> None:
     """Tables are data-driven: a new channel row and a new column show up; the congestion
     series are drawn when the run has them; Chinese names show in the hover text."""
