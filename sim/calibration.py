@@ -6,8 +6,8 @@ expression read from the result tables:
 
 - `loaded_departures:<corridor>[+<corridor>...]:<mode>`  loaded departures of the corridors'
                                           lines of that mode (per year)
-- `link_teu:<corridor>:<hub>[+<hub>...]` TEU on the corridor's links touching `hub` (any of
-                                          them), both directions (per year)
+- `link_teu:<corridor>[+...]:<hub>[+<hub>...]` TEU on the corridors' links touching `hub`
+                                          (any of them), both directions (per year)
 - `hub_teu:<hub>[+<hub>...]`             TEU handled at a hub, or several together (per year)
 - `water_teu:<hub>[+<hub>...]`           TEU loaded onto or unloaded from vessels (river and
                                           sea lines) at a port, as port throughput counts
@@ -29,7 +29,7 @@ expression read from the result tables:
                                           coming back (`in`) or both ways together (`both`, a
                                           round-trip loading factor), routes table; boxes
                                           crossing the border only (not domestic ones)
-- `door:<origin>><destination>[:<corridor>]`  mean door-to-door hours of delivered lots
+- `door:<origin>><destination>[:<corridor>[+...]]`  mean door-to-door hours of delivered lots
 - `gateway_teu:<gateway>[+<gateway>...][:<flow class>[+<flow class>...]]` TEU delivered
                                           through gateways, of the flow classes named (every
                                           class, `empty` too, when none) (per year)
@@ -78,7 +78,7 @@ from sim.errors import InputError
 from sim.kpis import teu_weighted_mean
 from sim.readers import csv_number
 from sim.results import Results
-from sim.specs import Corridor
+from sim.specs import Corridor, Mode
 from sim.stats import mean_ci
 from sim.targets import read_rows, seeds_dir
 from sim.units import DAYS_PER_YEAR, HOURS_PER_DAY
@@ -206,7 +206,7 @@ def _link_teu(corridor: str, hub: str) -> Measure:
 
     def measure(results: Results) -> np.ndarray:
         links = results.by_replication("links")
-        sub = links[(links["corridor"] == corridor)
+        sub = links[links["corridor"].isin(corridor.split("+"))
                     & (links["from_hub"].isin(hubs) | links["to_hub"].isin(hubs))]
         return _per_rep(results, sub, "teu_per_year")
     return measure
@@ -323,7 +323,7 @@ def _door(origin: str, destination: str, corridor: str | None) -> Measure:
         routes = results.by_replication("routes")
         sub = routes[(routes["origin"] == origin) & (routes["destination"] == destination)]
         if corridor is not None:
-            sub = sub[sub["corridor"] == corridor]
+            sub = sub[sub["corridor"].isin(corridor.split("+"))]
         return _weighted_per_rep(results, sub, "transit_mean_h", "teu_delivered_per_year")
     return measure
 
@@ -394,32 +394,18 @@ def _trade_total(results: Results) -> np.ndarray:
     return np.array([float(per.get(r.replication, np.nan)) for r in results.replications])
 
 
-# the parts of a measure that name a corridor or a mode, by measure kind: the same in every
-# scenario (sim.specs), so a name outside them is a typo, not a name this scenario lacks
-# (the part's index, what it names, its letter in the shape, whether several join by +)
-_FIXED: dict[str, tuple[tuple[int, str, str, bool], ...]] = {
-    "loaded_departures": ((0, "corridor", "C", True), (1, "mode", "M", False)),
-    "link_teu": ((0, "corridor", "C", False),), "door": ((1, "corridor", "C", False),)}
-_SHAPES = {"loaded_departures": "loaded_departures:C[+C]:M",
-           "link_teu": "link_teu:C:HUB[+HUB]", "door": "door:A>B[:C]"}
-
-
 def _check_fixed(kind: str, args: list[str], file: Path | str, line: int) -> None:
-    """InputError naming the corridor or mode a measure names when there is no such one
-    (`loaded_departures:west:teleport` measured nothing, in any scenario)."""
+    """InputError naming a corridor or mode a measure names (`_NAMES`) that no scenario has
+    (`FIXED_NAMES`): `loaded_departures:west:teleport` measured nothing, in any scenario."""
     from sim.errors import did_you_mean
-    from sim.specs import Mode
 
-    for index, what, letter, several in _FIXED.get(kind, ()):
-        if index >= len(args):
-            continue
-        choices = get_args(Corridor) if what == "corridor" else get_args(Mode)
-        for name in args[index].split("+") if several else [args[index]]:
+    for part, what in zip(args, _NAMES.get(kind, ()), strict=False):
+        choices = FIXED_NAMES.get(what or "", ())
+        for name in part.split("+") if choices else ():
             if name not in choices:
                 listed = ", ".join(f"'{c}'" for c in choices[:-1]) + f" or '{choices[-1]}'"
-                raise InputError(file, f"line {line}.measure",
-                                 f"{_SHAPES[kind]} with {letter} a {what}, one of "
-                                 f"{listed}{did_you_mean(name, choices)}", name)
+                raise InputError(file, f"line {line}.measure", f"{kind} naming a {what}: one "
+                                 f"of {listed}{did_you_mean(name, choices)}", name)
 
 
 def _parse(text: str, file: Path | str = "", line: int = 0) -> Measure:
@@ -468,17 +454,18 @@ def _parse(text: str, file: Path | str = "", line: int = 0) -> Measure:
     except ValueError:
         pass
     raise InputError(file, f"line {line}.measure",
-                     "loaded_departures:C[+C]:M, link_teu:C:HUB[+HUB], hub_teu:HUB, water_teu:HUB, "
-                     "line_teu:SERVICE, "
-                     "lock_t:LOCK, lock:LOCK:FIGURE, ride:A>B, arrive:A>HUB, door:A>B[:C], "
+                     "loaded_departures:C[+C]:M, link_teu:C[+C]:HUB[+HUB], hub_teu:HUB, "
+                     "water_teu:HUB, line_teu:SERVICE, "
+                     "lock_t:LOCK, lock:LOCK:FIGURE, ride:A>B, arrive:A>HUB, door:A>B[:C[+C]], "
                      "gateway_teu:G[:CLASSES], gateway_value:G[:CLASSES], class_value:G:CLASS, "
                      "value_per_teu:G[:all], loaded_ratio:G:out|in|both, "
                      "share:G:MARKET:DIRECTION:CLASS or trade_total", text)
 
 
-# what each part of a measure names, by measure kind (`_parse`); None: not a name to check
+# what each part of a measure names, by measure kind (`_parse`; several joined by +); None:
+# not a name to check
 _NAMES: dict[str, tuple[str | None, ...]] = {
-    "loaded_departures": ("corridor", None), "link_teu": ("corridor", "hub"),
+    "loaded_departures": ("corridor", "mode"), "link_teu": ("corridor", "hub"),
     "hub_teu": ("hub",), "water_teu": ("hub",), "line_teu": ("service",), "lock_t": ("lock",),
     "lock": ("lock", None),
     "ride": ("hub",), "arrive": ("hub",), "door": ("hub", "corridor"),
@@ -487,6 +474,10 @@ _NAMES: dict[str, tuple[str | None, ...]] = {
     "value_per_teu": ("gateway", None), "class_value": ("gateway", "class"),
     "share": ("gateway", "market", None, "class"),
 }
+# the names every scenario has (`sim.specs`): a measure naming another is a typo, refused as
+# the table is read (`_check_fixed`); the others are a scenario's own, warned of where a
+# scenario lacks them (`unknown_names`)
+FIXED_NAMES: dict[str, tuple[str, ...]] = {"corridor": get_args(Corridor), "mode": get_args(Mode)}
 
 
 def unknown_names(targets: list[CalibrationTarget], plan: Plan) -> list[str]:
@@ -494,7 +485,8 @@ def unknown_names(targets: list[CalibrationTarget], plan: Plan) -> list[str]:
     measure names that `plan` does not have: such a figure measures nothing (0 or NaN)."""
     section = plan.market.section if plan.market is not None else None
     known = {"hub": set(plan.network.hubs), "lock": set(plan.network.locks),
-             "corridor": set(get_args(Corridor)), "class": set(plan.classes),
+             **{what: set(names) for what, names in FIXED_NAMES.items()},
+             "class": set(plan.classes),
              "gateway": set(get_args(Corridor)) | set(section.gateways if section else ()),
              "market": set(section.ends if section else ()),
              "service": {line.service for line in plan.network.lines}}

@@ -329,3 +329,11 @@ def test_a_measure_of_several_corridors_names_the_one_there_is_none_of() -> None
     with pytest.raises(InputError) as info:
         _parse("loaded_departures:west+mars:rail", "t.csv", 2)
     assert info.value.field == "line 2.measure" and "got 'mars'" in str(info.value)
+    # every part naming a corridor reads them so (`_NAMES`), as every mode part is checked
+    assert callable(_parse("link_teu:west+north:alashankou", "t.csv", 3))
+    for bad, got in (("link_teu:west+mars:alashankou", "mars"),
+                     ("door:a>b:west+mars", "mars"), ("loaded_departures:west:teleport",
+                                                      "teleport")):
+        with pytest.raises(InputError) as info:
+            _parse(bad, "t.csv", 3)
+        assert f"got '{got}'" in str(info.value), bad

@@ -482,12 +482,12 @@ def hostile_cases(edit: Callable[[str, str], str]) -> None:
          kind="calibration table")
     case("targets_unknown_mode.csv", "a measure of a mode there is none of (teleport: ran, "
          "measured 0 without a word and wrote --out, exit 1)", "line 2.measure: expected "
-         "loaded_departures:C[+C]:M with M a mode, one of 'rail'",
+         "loaded_departures naming a mode: one of 'rail'",
          header + row.replace(":rail", ":teleport"), commands=calibrate,
          kind="calibration table")
     case("targets_unknown_corridor.csv", "a measure of a corridor there is none of (mars: "
          "only a warning, then a run that measured 0 and wrote --out)", "line 2.measure: "
-         "expected loaded_departures:C[+C]:M with C a corridor, one of 'east'",
+         "expected loaded_departures naming a corridor: one of 'east'",
          header + row.replace(":west:", ":mars:"), commands=calibrate,
          kind="calibration table")
     case("pathway_as_scenario.yaml", "a pathway file given where a scenario is read (the "
