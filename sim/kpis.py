@@ -305,14 +305,13 @@ def lock_metrics(locks: pd.DataFrame) -> list[tuple[int, str, str, float]]:
 # hide the few that did): metric (the hubs table's column) -> as LOCK_FIGURES
 HUB_FIGURES: dict[str, tuple[str, str, float, int]] = {
     "background_diverted_teu_per_year": ("other users' calls gone elsewhere", "TEU/yr", 1.0, 0)}
-HUB_METRICS = tuple(HUB_FIGURES)
 
 
 def hub_metrics(hubs: pd.DataFrame) -> list[tuple[int, str, str, float]]:
     """Per replication and hub of a hubs table by replication: the other users' TEU gone
     elsewhere (TEU/yr; `diverts_after_hours`), as `hubs_compare.csv` and the report's hub
     differences pair them; none from a table written before that column."""
-    present = [m for m in HUB_METRICS if m in hubs]
+    present = [m for m in HUB_FIGURES if m in hubs]
     return [(int(r["replication"]), m, str(r["hub"]), float(r[m]))
             for r in hubs.to_dict("records") for m in present]
 
@@ -370,10 +369,9 @@ def pair_replications(base: pd.DataFrame, alt: pd.DataFrame, keys: list[str], *,
                                                | set(alt["replication"]))})
     both = order.merge(reps, how="cross")[on]
     for side, run in (("base", base), ("alt", alt)):
-        had = run[on].drop_duplicates().assign(_had=True)
         both = both.merge(run.rename(columns={"value": f"value_{side}"}), on=on, how="left")
         if absent_is_zero:
-            both = both.merge(had, on=on, how="left")
+            both = both.merge(run[on].drop_duplicates().assign(_had=True), on=on, how="left")
             lacks = both["_had"].isna() & both["replication"].isin(run["replication"])
             both[f"value_{side}"] = both[f"value_{side}"].mask(lacks, 0.0)
             both = both.drop(columns="_had")
