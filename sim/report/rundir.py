@@ -208,16 +208,14 @@ def read_by(folder: str | Path) -> list[Path]:
     """The files the run in `folder` read, as its run.json records them (the manifest's
     inputs, the scenario, the geodata folder's files, whose basemap the report reads too):
     no output may replace one, not even with --overwrite. Empty when run.json cannot be
-    read (`RunDir.open` then says why)."""
+    read or is not cqsim's (`RunDir.open` then says why)."""
     from sim.inputs import CODE
-    from sim.staging import MANIFEST_KEY
+    from sim.staging import MANIFEST_KEY, read_manifest
 
-    try:
-        meta = json.loads((Path(folder) / "run.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    manifest = read_manifest(Path(folder))    # run.json, where cqsim wrote it
+    if manifest is None:
         return []
-    if not isinstance(meta, dict):
-        return []
+    meta = manifest[1]
     about = meta.get(MANIFEST_KEY)
     inputs = about.get("inputs") if isinstance(about, dict) else None
     found = [Path(f) for f in inputs if isinstance(f, str) and f != CODE] \
