@@ -20,9 +20,12 @@ Where: `$CQSIM_CACHE_DIR`, else `$XDG_CACHE_HOME/cqsim/settled`, else
 saves time.
 
 Refused input writes nothing, the cache included: inside `held` (every `cqsim` command, and
-`sim.boundary.admit`) entries are kept in memory, read back from there, and written only when
-the block ends other than by a refusal. The input checks that come after a scenario is
-prepared (`--out`, a sweep's grid against its base, a budget) then need no order of their own.
+`sim.boundary.admit`) entries are kept in memory, read back from there, and written when the
+block ends other than by a refusal, or sooner at `release`, once the command has accepted
+its input (its results folder staged): the processes that then run it read them from disk.
+The input checks that come after a scenario is prepared (`--out`, a sweep's grid against
+its base, a budget) then need no order of their own. A store from a thread started inside a
+block is not held (a thread starts with an empty context); none stores today.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ import platform
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import TypeVar
@@ -45,10 +49,21 @@ OFF = {"", "off", "0", "false", "no", "none"}
 KEEP = 256                      # entries kept (a settling is tens to hundreds of kB)
 SUFFIX = ".pickle"
 T = TypeVar("T")
-# the entries of the innermost `held` block of this context, with the process that holds them
-# (a child forked inside the block writes its own entries, as it cannot hand them back)
-_HELD: ContextVar[tuple[int, dict[str, bytes]] | None] = ContextVar("cqsim_cache_held",
-                                                                    default=None)
+
+
+@dataclass
+class _Hold:
+    """One `held` block: its entries, the block around it, and the process holding them (a
+    child forked inside the block writes its own entries, as it cannot hand them back)."""
+
+    outer: _Hold | None
+    pid: int = field(default_factory=os.getpid)
+    entries: dict[str, bytes] = field(default_factory=dict)
+    released: bool = False
+
+
+# the innermost `held` block of this context
+_HELD: ContextVar[_Hold | None] = ContextVar("cqsim_cache_held", default=None)
 
 
 def user_folder(env: str, name: str) -> Path | None:
@@ -114,10 +129,13 @@ def kept(parts: Callable[[], Iterable[str]], compute: Callable[[], T], kind: typ
     return value
 
 
-def _holding() -> dict[str, bytes] | None:
-    """The entries held by the innermost `held` block of this process, None outside one."""
-    held = _HELD.get()
-    return held[1] if held is not None and held[0] == os.getpid() else None
+def _holds() -> Iterator[_Hold]:
+    """The `held` blocks of this process around the caller, innermost first."""
+    hold = _HELD.get()
+    while hold is not None:
+        if hold.pid == os.getpid():
+            yield hold
+        hold = hold.outer
 
 
 @contextmanager
@@ -125,9 +143,9 @@ def held(*refusals: type[BaseException]) -> Iterator[None]:
     """Hold the entries stored in the block (in memory, read back from there) and store them
     when it ends, unless it ends by one of `refusals`: a command that refuses its input after
     settling part of it (a bad --out, a sweep value its base refuses) leaves nothing in the
-    cache. Nested blocks store into the one around them."""
-    entries: dict[str, bytes] = {}
-    token = _HELD.set((os.getpid(), entries))
+    cache. Nested blocks store into the one around them and read what it holds."""
+    hold = _Hold(_HELD.get())
+    token = _HELD.set(hold)
     refused = False
     try:
         yield
@@ -137,8 +155,19 @@ def held(*refusals: type[BaseException]) -> Iterator[None]:
     finally:    # an interrupt or a failed run stores them: what was settled is sound
         _HELD.reset(token)
         if not refused:
-            for name, data in entries.items():
+            for name, data in hold.entries.items():
                 _store_bytes(name, data)
+
+
+def release() -> None:
+    """The command has accepted its input: store what every block around holds, and store
+    at once from now on, so the processes that run it (a sweep's pool, Dask workers) read
+    the settlings its checks made, and a long command holds nothing in memory."""
+    for hold in list(_holds()):
+        hold.released = True
+        entries, hold.entries = hold.entries, {}
+        for name, data in entries.items():
+            _store_bytes(name, data)
 
 
 def load(name: str) -> object | None:
@@ -146,9 +175,9 @@ def load(name: str) -> object | None:
     folder = directory()
     if folder is None:
         return None
-    holding = _holding()
-    if holding is not None and name in holding:
-        return pickle.loads(holding[name])
+    for hold in _holds():
+        if name in hold.entries:
+            return pickle.loads(hold.entries[name])
     path = folder / f"{name}{SUFFIX}"
     try:
         value = pickle.loads(path.read_bytes())
@@ -173,9 +202,9 @@ def _store_bytes(name: str, data: bytes) -> None:
     folder = directory()
     if folder is None:
         return
-    holding = _holding()
-    if holding is not None:
-        holding[name] = data
+    hold = next(_holds(), None)
+    if hold is not None and not hold.released:
+        hold.entries[name] = data
         return
     try:
         write_atomic(folder / f"{name}{SUFFIX}", lambda p: p.write_bytes(data))

@@ -42,6 +42,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from sim import cache
 from sim.errors import InputError, plural, printable
 
 # the JSON file holding the manifest, by command; the first found marks a folder as cqsim's
@@ -651,6 +652,7 @@ class ResultFolder:
         except BaseException:
             self._lock.release()
             raise
+        cache.release()     # the input is accepted: what its checks settled goes to disk
         return self
 
     def commit(self, meta_file: str, about: dict[str, Any]) -> Path:

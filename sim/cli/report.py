@@ -44,14 +44,16 @@ def report(run_dirs: tuple[Path, ...], out: Path | None, overwrite: bool) -> Non
     from sim.report.rundir import read_by
 
     # nor a file a run read (its scenario, its geodata), --overwrite or not, as calibrate;
-    # of a run that did not record them, no file that is not a report cqsim wrote
+    # of a run that did not record them (written before cqsim kept them, a comparison's
+    # run, not a run folder at all), no file that is not a report cqsim wrote
     read = {run_dir: read_by(run_dir) for run_dir in run_dirs}
     unknown = next((d for d, files in read.items() if files is None), None)
     target = check_file_out(wanted, ours=begins_with(REPORT_MARKER), what="a report",
                             overwrite=overwrite,
                             inputs=[f for files in read.values() for f in files or ()],
                             unknown_inputs="" if unknown is None else
-                            f"{unknown}/run.json records no files its run read")
+                            f"{unknown} holds no run.json of cqsim's that records the "
+                            "files its run read")
     if target.name != REPORT_FILE:      # its own report.html a results folder lists
         check_not_inside_results(str(target), target)
     path = write_report(list(run_dirs), target)

@@ -194,6 +194,41 @@ def test_held_entries_are_stored_unless_the_block_is_refused(folder: Path) -> No
     assert (cache.load("failed"), cache.load("inner")) == (2, 3)
 
 
+def test_an_inner_block_reads_what_the_outer_one_holds_and_release_stores_it(
+        folder: Path) -> None:
+    """`admit` holds inside the command's block: a comparison's alternative with its base's
+    routing read its choice sets again (review42 M1). Once the command accepts its input
+    (`release`, at its staged results folder), what it holds goes to disk for the processes
+    that run it, and later entries are stored at once (M2)."""
+    with cache.held(InputError):
+        cache.store("outer", 1)
+        with cache.held(InputError):
+            assert cache.load("outer") == 1
+            cache.store("inner", 2)
+        assert not list(folder.glob("*.pickle"))
+        with cache.held(InputError):
+            cache.release()
+            assert {p.stem for p in folder.glob("*.pickle")} == {"outer", "inner"}
+            cache.store("after", 3)
+            assert (folder / "after.pickle").exists()
+        with pytest.raises(InputError), cache.held(InputError):
+            cache.store("late", 4)     # a block begun after the release holds its own
+            raise InputError("f.yaml", "x", "y")
+        assert not (folder / "late.pickle").exists()
+
+
+def test_a_staged_results_folder_releases_what_the_command_holds(tmp_path: Path,
+                                                                 folder: Path) -> None:
+    """`ResultFolder` is where run, compare, rank, sweep and uncertainty accept their input:
+    entering it stores the held entries before any run starts."""
+    from sim.staging import ResultFolder
+
+    with cache.held(InputError):
+        cache.store("settled", 1)
+        with ResultFolder(tmp_path / "out", command="run"):
+            assert (folder / "settled.pickle").exists()
+
+
 def test_a_refused_command_leaves_nothing_in_the_cache(tmp_path: Path, folder: Path) -> None:
     """`run --out FILE` is refused after the scenario is admitted (its route choice sets
     found): the entry is not written."""

@@ -350,7 +350,7 @@ def test_report_of_a_run_without_its_inputs_overwrites_no_file_of_the_user(
     assert result.exit_code == 2, (result.output, result.exception)
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "scenario.yaml: --out: expected a new file or one cqsim " \
-        "wrote" in lines[0] and "run.json records no files its run read" in lines[0], lines
+        "wrote" in lines[0] and "records the files its run read" in lines[0], lines
     assert base.read_bytes() == before
     page = tmp_path / "page.html"
     for _ in range(2):      # a new file, then the report it now is
