@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from sim import cache
 from sim.budget import (
     BASE_MEMORY,
     DEFAULT_LIMITS,
@@ -39,7 +40,7 @@ from sim.errors import InputError, InputWarning, plural
 from sim.geodata import BASEMAP_FILE
 from sim.network import HOURS_PER_DAY, Plan, build
 from sim.readers import check_geopackage
-from sim.routing import ChoiceSet, pending_choice_sets
+from sim.routing import ChoiceSet, choice_sets
 from sim.scenario import Scenario, load_scenario, run_overrides
 from sim.trade import references
 
@@ -59,7 +60,17 @@ class Admitted:
 def admit(scenario: Scenario | str | Path, *, seed: int | None = None,
           replications: int | None = None, days: float | None = None, workers: int = 1,
           limits: Limits | None = DEFAULT_LIMITS) -> Admitted:
-    """Every check a run relies on (module docstring); InputError on the first failure."""
+    """Every check a run relies on (module docstring); InputError on the first failure,
+    with nothing left in the cache (`sim.cache.held`: the route choice sets come before the
+    budget's check)."""
+    with cache.held(InputError):
+        return _admit(scenario, seed=seed, replications=replications, days=days,
+                      workers=workers, limits=limits)
+
+
+def _admit(scenario: Scenario | str | Path, *, seed: int | None, replications: int | None,
+           days: float | None, workers: int, limits: Limits | None) -> Admitted:
+    """`admit`, its cache entries held."""
     loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     plan = build(run_overrides(loaded, seed=seed, replications=replications, days=days))
     _warn_outside_horizon(loaded, plan)
@@ -67,7 +78,7 @@ def admit(scenario: Scenario | str | Path, *, seed: int | None = None,
     basemap = Path(plan.geodata) / BASEMAP_FILE
     if basemap.exists():
         check_geopackage(basemap, loaded.locate("network.geodata"))
-    choices, keep = pending_choice_sets(plan)
+    choices = choice_sets(plan)
     _warn_idle_gateways(loaded, plan, choices)
     _warn_shut_flows(loaded, plan, choices)
     cost = estimate(plan, choices, workers)
@@ -75,7 +86,6 @@ def admit(scenario: Scenario | str | Path, *, seed: int | None = None,
         check(cost, limits, loaded.source_file)
     check_reference(loaded, plan, choices)
     references()       # the trade figures every run reports against (seeds/targets.csv)
-    keep()             # admitted: the choice sets are worth keeping for the next command
     return Admitted(loaded, plan, choices, cost)
 
 

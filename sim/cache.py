@@ -18,6 +18,14 @@ Where: `$CQSIM_CACHE_DIR`, else `$XDG_CACHE_HOME/cqsim/settled`, else
 `~/.cache/cqsim/settled`; `CQSIM_CACHE_DIR=off` turns it off. At most `KEEP` entries
 (the oldest read go first). A cache that cannot be read or written is skipped: it only ever
 saves time.
+
+Refused input writes nothing, the cache included: inside `held` (every `cqsim` command, and
+`sim.boundary.admit`) entries are kept in memory, read back from there, and written when the
+block ends other than by a refusal, or sooner at `release`, once the command has accepted
+its input (its results folder staged): the processes that then run it read them from disk.
+The input checks that come after a scenario is prepared (`--out`, a sweep's grid against
+its base, a budget) then need no order of their own. A store from a thread started inside a
+block is not held (a thread starts with an empty context); none stores today.
 """
 
 from __future__ import annotations
@@ -26,8 +34,10 @@ import hashlib
 import os
 import pickle
 import platform
-from collections.abc import Callable, Iterable
-from contextlib import suppress
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import TypeVar
@@ -39,6 +49,21 @@ OFF = {"", "off", "0", "false", "no", "none"}
 KEEP = 256                      # entries kept (a settling is tens to hundreds of kB)
 SUFFIX = ".pickle"
 T = TypeVar("T")
+
+
+@dataclass
+class _Hold:
+    """One `held` block: its entries, the block around it, and the process holding them (a
+    child forked inside the block writes its own entries, as it cannot hand them back)."""
+
+    outer: _Hold | None
+    pid: int = field(default_factory=os.getpid)
+    entries: dict[str, bytes] = field(default_factory=dict)
+    released: bool = False
+
+
+# the innermost `held` block of this context
+_HELD: ContextVar[_Hold | None] = ContextVar("cqsim_cache_held", default=None)
 
 
 def user_folder(env: str, name: str) -> Path | None:
@@ -93,24 +118,56 @@ def kept(parts: Callable[[], Iterable[str]], compute: Callable[[], T], kind: typ
     """What `compute()` returns, read back when a `kind` was stored under the key of
     `parts()` (`key`), else computed and stored. The key's text (reprs of whole plans) is
     made only when the cache is on."""
-    value, commit = pending(parts, compute, kind)
-    commit()
-    return value
-
-
-def pending(parts: Callable[[], Iterable[str]], compute: Callable[[], T], kind: type[T]
-            ) -> tuple[T, Callable[[], None]]:
-    """`kept` whose storing waits: the value, and a call that stores it (nothing to store
-    when it was read back or the cache is off), for a caller that first checks it wants it
-    (a run its budget refuses leaves nothing in the cache). The key is made once."""
     if directory() is None:
-        return compute(), lambda: None
+        return compute()
     name = key(parts())
     value = load(name)
     if isinstance(value, kind):
-        return value, lambda: None
+        return value
     value = compute()
-    return value, lambda: store(name, value)
+    store(name, value)
+    return value
+
+
+def _holds() -> Iterator[_Hold]:
+    """The `held` blocks of this process around the caller, innermost first."""
+    hold = _HELD.get()
+    while hold is not None:
+        if hold.pid == os.getpid():
+            yield hold
+        hold = hold.outer
+
+
+@contextmanager
+def held(*refusals: type[BaseException]) -> Iterator[None]:
+    """Hold the entries stored in the block (in memory, read back from there) and store them
+    when it ends, unless it ends by one of `refusals`: a command that refuses its input after
+    settling part of it (a bad --out, a sweep value its base refuses) leaves nothing in the
+    cache. Nested blocks store into the one around them and read what it holds."""
+    hold = _Hold(_HELD.get())
+    token = _HELD.set(hold)
+    refused = False
+    try:
+        yield
+    except refusals:
+        refused = True
+        raise
+    finally:    # an interrupt or a failed run stores them: what was settled is sound
+        _HELD.reset(token)
+        if not refused:
+            for name, data in hold.entries.items():
+                _store_bytes(name, data)
+
+
+def release() -> None:
+    """The command has accepted its input: store what every block around holds, and store
+    at once from now on, so the processes that run it (a sweep's pool, Dask workers) read
+    the settlings its checks made, and a long command holds nothing in memory."""
+    for hold in list(_holds()):
+        hold.released = True
+        entries, hold.entries = hold.entries, {}
+        for name, data in entries.items():
+            _store_bytes(name, data)
 
 
 def load(name: str) -> object | None:
@@ -118,6 +175,9 @@ def load(name: str) -> object | None:
     folder = directory()
     if folder is None:
         return None
+    for hold in _holds():
+        if name in hold.entries:
+            return pickle.loads(hold.entries[name])
     path = folder / f"{name}{SUFFIX}"
     try:
         value = pickle.loads(path.read_bytes())
@@ -130,12 +190,22 @@ def load(name: str) -> object | None:
 
 def store(name: str, value: object) -> None:
     """Store `value` under `name` (`sim.atomic`: written whole, then renamed), then evict the
-    entries read longest ago beyond `KEEP`. Does nothing when the cache is off or its folder
-    cannot be written."""
+    entries read longest ago beyond `KEEP`; inside `held`, only when its block ends. Does
+    nothing when the cache is off or its folder cannot be written."""
+    if directory() is None:
+        return
+    _store_bytes(name, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _store_bytes(name: str, data: bytes) -> None:
+    """`store` of a value already pickled."""
     folder = directory()
     if folder is None:
         return
-    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    hold = next(_holds(), None)
+    if hold is not None and not hold.released:
+        hold.entries[name] = data
+        return
     try:
         write_atomic(folder / f"{name}{SUFFIX}", lambda p: p.write_bytes(data))
         entries = sorted((p for p in folder.glob(f"*{SUFFIX}") if not p.name.startswith(".")),

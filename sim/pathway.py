@@ -57,6 +57,7 @@ from pydantic import (
     model_validator,
 )
 
+from sim import cache
 from sim.budget import DEFAULT_STUDY_LIMITS, Limits
 from sim.errors import InputError, InputWarning, absolute
 from sim.scenario import (
@@ -716,6 +717,7 @@ def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
     with connected(scheduler, local_cluster, workers=workers, needed=bool(todo)) as client:
         for text in [*out_of_time(spec, named), *said]:   # once all is checked
             warnings.warn(InputWarning(text), stacklevel=2)
+        cache.release()     # accepted: the workers read what the checks settled
         parts.mkdir(parents=True, exist_ok=True)
         write_text(meta, json.dumps({"pathway": spec.source_file, "fingerprint": fingerprint,
                                      "inputs": inputs, "settings": settings,

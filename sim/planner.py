@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, field_validator
 
+from sim import cache
 from sim.budget import DEFAULT_STUDY_LIMITS, Limits
 from sim.errors import InputError, InputWarning, RunFailed, absolute
 from sim.pathway import (
@@ -729,6 +730,7 @@ def run_plan(path: str | Path, out: str | Path, *, target: float, year: int,
             connect()
         for text in [*late, *said]:   # once the input is checked: bad input prints its
             warnings.warn(InputWarning(text), stacklevel=2)  # error alone
+        cache.release()     # accepted: the workers read what the checks settled
         folder.mkdir(parents=True, exist_ok=True)
         write_text(meta, json.dumps({"candidates": spec.source_file, "year": year,
                                      "fingerprint": fingerprint, "inputs": inputs,

@@ -12,7 +12,7 @@ import dataclasses
 import itertools
 import math
 import warnings
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import TYPE_CHECKING
@@ -493,12 +493,6 @@ def choice_sets(plan: Plan) -> tuple[ChoiceSet, ...]:
     same sets recur in every run of a scenario, of its seeds and of its comparisons.
     """
     return cache.kept(lambda: _choice_key(plan), lambda: _choice_sets(plan), tuple)
-
-
-def pending_choice_sets(plan: Plan) -> tuple[tuple[ChoiceSet, ...], Callable[[], None]]:
-    """`choice_sets` and a call that keeps them in the cache (`sim.cache.pending`): a run
-    keeps them once it is admitted."""
-    return cache.pending(lambda: _choice_key(plan), lambda: _choice_sets(plan), tuple)
 
 
 def _choice_key(plan: Plan) -> list[str]:

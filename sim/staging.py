@@ -42,6 +42,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from sim import cache
 from sim.errors import InputError, plural, printable
 
 # the JSON file holding the manifest, by command; the first found marks a folder as cqsim's
@@ -362,12 +363,15 @@ def _contents(shown: str, path: Path, overwrite: bool, option: str,
 
 def check_file_out(out: str | os.PathLike[str], *, ours: Callable[[Path], bool], what: str,
                    overwrite: bool = False, option: str = "--out",
-                   inputs: Iterable[str | os.PathLike[str]] = ()) -> Path:
+                   inputs: Iterable[str | os.PathLike[str]] = (),
+                   unknown_inputs: str = "") -> Path:
     """A results file (`calibrate --out`, `--estimates-out`, `report -o`) checked before
     anything runs: a name, not a folder or a device, in a writable folder, not one of the
     command's `inputs` (not even with `overwrite`), and absent, empty or one cqsim wrote
-    (`ours(path)`: e.g. `first_line(header)`) unless `overwrite`. `what` names the file in
-    the refusal ("a table", "a report"). It is then written atomically (`sim.atomic`)."""
+    (`ours(path)`: e.g. `first_line(header)`) unless `overwrite`; `unknown_inputs` says why
+    the inputs are not all known, and `overwrite` then replaces no file that is not cqsim's
+    (it may be one of them). `what` names the file in the refusal ("a table", "a report").
+    It is then written atomically (`sim.atomic`)."""
     shown = os.fspath(out)
     _check_name(shown, option, "a file name")
     path = Path(os.path.realpath(shown))
@@ -398,10 +402,12 @@ def check_file_out(out: str | os.PathLike[str], *, ours: Callable[[Path], bool],
         raise _refuse(shown, option, f"a file in a place this user can write to "
                                       f"({printable(str(existing), 80)}: "
                                       f"{exc.strerror or exc})") from None
-    if path.is_file() and path.stat().st_size and not overwrite and not ours(path):
+    if path.is_file() and path.stat().st_size and not ours(path) and (
+            not overwrite or unknown_inputs):
         raise _refuse(shown, option, f"a new file or one cqsim wrote (this one is not "
-                                      f"{what} of this command); choose another "
-                                      f"{option} or pass --overwrite to replace it")
+                                      f"{what} of this command); choose another {option}"
+                      + (f", even with --overwrite: {unknown_inputs}, and this file may be "
+                         "one" if unknown_inputs else " or pass --overwrite to replace it"))
     return path
 
 
@@ -646,6 +652,7 @@ class ResultFolder:
         except BaseException:
             self._lock.release()
             raise
+        cache.release()     # the input is accepted: what its checks settled goes to disk
         return self
 
     def commit(self, meta_file: str, about: dict[str, Any]) -> Path:

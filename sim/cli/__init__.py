@@ -20,7 +20,7 @@ from typing import Any
 
 import click
 
-from sim import staging
+from sim import cache, staging
 from sim.errors import (
     ClusterError,
     ConservationError,
@@ -65,7 +65,9 @@ class CqsimGroup(click.Group):
                 shown(message, category, filename, lineno, file, line)
 
         try:
-            with warnings.catch_warnings():
+            # refused input leaves nothing in the cache: what was settled before the refusal
+            # (a bad --out, a sweep value the base refuses) is stored only if none comes
+            with warnings.catch_warnings(), cache.held(InputError, click.UsageError):
                 warnings.showwarning = one_line
                 return super().invoke(ctx)
         except click.UsageError as exc:

@@ -14,6 +14,7 @@ from sim.cli.common import (
     WORKERS,
     InputPath,
     OutPath,
+    check_out_place,
     held_warnings,
     limit_options,
     limits,
@@ -157,6 +158,7 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
     from sim.boundary import admit_comparison
     from sim.scenario import load_scenario
 
+    check_out_place(out)
     with held_warnings():
         base_s = load_scenario(base)
         _need_two(base_s.replications if replications is None else replications, base)
@@ -281,6 +283,7 @@ def rank(base: Path, files: tuple[Path, ...], changes: tuple[Path, ...],
     from sim.rank import candidate
     from sim.scenario import load_scenario
 
+    check_out_place(out)
     with held_warnings():
         base_s = load_scenario(base)
         _need_two(base_s.replications if replications is None else replications, base)

@@ -43,10 +43,17 @@ def report(run_dirs: tuple[Path, ...], out: Path | None, overwrite: bool) -> Non
                                           "with --overwrite)")
     from sim.report.rundir import read_by
 
-    # nor a file a run read (its scenario, its geodata), --overwrite or not, as calibrate
+    # nor a file a run read (its scenario, its geodata), --overwrite or not, as calibrate;
+    # of a run that did not record them (written before cqsim kept them, a comparison's
+    # run, not a run folder at all), no file that is not a report cqsim wrote
+    read = {run_dir: read_by(run_dir) for run_dir in run_dirs}
+    unknown = next((d for d, files in read.items() if files is None), None)
     target = check_file_out(wanted, ours=begins_with(REPORT_MARKER), what="a report",
                             overwrite=overwrite,
-                            inputs=[f for run_dir in run_dirs for f in read_by(run_dir)])
+                            inputs=[f for files in read.values() for f in files or ()],
+                            unknown_inputs="" if unknown is None else
+                            f"{unknown} holds no run.json of cqsim's that records the "
+                            "files its run read")
     if target.name != REPORT_FILE:      # its own report.html a results folder lists
         check_not_inside_results(str(target), target)
     path = write_report(list(run_dirs), target)

@@ -13,6 +13,7 @@ from sim.cli.common import (
     InputPath,
     OutPath,
     admitted,
+    check_out_place,
     held_warnings,
     limit_options,
     limits,
@@ -49,6 +50,7 @@ def run(scenario: Path, out: Path | None, overwrite: bool, seed: int | None,
     # the folder is checked, locked and staged before the simulation, so a bad --out or a
     # second run into it is refused at once (and the input's warnings, held until then,
     # do not print before that one error line)
+    check_out_place(out)
     with contextlib.ExitStack() as stack:
         with held_warnings():
             checked = admitted(scenario, seed, replications, days, workers, max_memory,

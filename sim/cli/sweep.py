@@ -15,6 +15,7 @@ from sim.cli.common import (
     Finite,
     InputPath,
     OutPath,
+    check_out_place,
     held_warnings,
     limit_options,
     limits,
@@ -89,6 +90,7 @@ def sweep(sweep_file: Path, out: Path | None, overwrite: bool, workers: int | No
     one_executor(scheduler, local_cluster)
     _check_dashboard(dashboard_address, local_cluster)
     security = _security(scheduler, tls_ca_file, tls_cert, tls_key)
+    check_out_place(out)
     with held_warnings():
         prepared = prepare_sweep(load_sweep(sweep_file), limits(max_memory, max_events, no_limit),
                                  workers or os.cpu_count() or 1)

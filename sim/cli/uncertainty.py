@@ -11,6 +11,7 @@ from sim.cli.common import (
     OVERWRITE,
     Finite,
     InputPath,
+    check_out_place,
     executor_options,
     limits,
     one_executor,
@@ -50,6 +51,7 @@ def uncertainty(scenario: Path, samples: int, method: str, noise_replications: i
     from sim.uncertainty import NOISE, run_uncertainty
 
     one_executor(scheduler, local_cluster)
+    check_out_place(out)
     scen = load_scenario(scenario)
     out = out or default_out(scen.name, folder="uncertainty")   # a slug: no "..", no "/"
     result = run_uncertainty(scen, out, samples=samples, method=method,  # type: ignore[arg-type]

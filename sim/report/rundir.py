@@ -204,22 +204,25 @@ def unit_from_name(column: str) -> str:
     return ""
 
 
-def read_by(folder: str | Path) -> list[Path]:
+def read_by(folder: str | Path) -> list[Path] | None:
     """The files the run in `folder` read, as its run.json records them (the manifest's
     inputs, the scenario, the geodata folder's files, whose basemap the report reads too):
-    no output may replace one, not even with --overwrite. Empty when run.json cannot be
-    read or is not cqsim's (`RunDir.open` then says why)."""
+    no output may replace one, not even with --overwrite. None when run.json records no
+    inputs (a run written before cqsim kept them, or run.json unreadable or not cqsim's):
+    what the run read is then not known (its scenario's extends chain, market tables,
+    reference scenario), so no file that is not cqsim's may be replaced."""
     from sim.inputs import CODE
     from sim.staging import MANIFEST_KEY, read_manifest
 
     manifest = read_manifest(Path(folder))    # run.json, where cqsim wrote it
     if manifest is None:
-        return []
+        return None
     meta = manifest[1]
     about = meta.get(MANIFEST_KEY)
     inputs = about.get("inputs") if isinstance(about, dict) else None
-    found = [Path(f) for f in inputs if isinstance(f, str) and f != CODE] \
-        if isinstance(inputs, dict) else []
+    if not isinstance(inputs, dict):
+        return None
+    found = [Path(f) for f in inputs if isinstance(f, str) and f != CODE]
     if isinstance(meta.get("source_file"), str):
         found.append(Path(meta["source_file"]))
     geodata = meta.get("geodata")

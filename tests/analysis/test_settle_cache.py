@@ -175,6 +175,82 @@ def test_a_run_its_budget_refuses_leaves_nothing_in_the_cache(tmp_path: Path,
     assert len(list(folder.glob("*.pickle"))) == 1
 
 
+def test_held_entries_are_stored_unless_the_block_is_refused(folder: Path) -> None:
+    """`held` keeps what a command stores in memory (read back from there) and writes it when
+    the command ends, except when it ends by refusing its input: a refused --out or sweep
+    value, checked after the scenario was prepared, wrote a route choice set (fuzz41 #7)."""
+    with pytest.raises(InputError), cache.held(InputError):
+        cache.store("refused", 1)
+        assert cache.load("refused") == 1 and not folder.exists()
+        raise InputError("f.yaml", "x", "y")
+    assert cache.load("refused") is None and not list(folder.glob("*.pickle"))
+    with pytest.raises(RuntimeError), cache.held(InputError):
+        cache.store("failed", 2)     # a run that fails after its checks: what it settled
+        raise RuntimeError("not a refusal")
+    with cache.held(InputError):
+        with cache.held(InputError):  # an inner block stores into the outer one
+            cache.store("inner", 3)
+        assert not (folder / "inner.pickle").exists()
+    assert (cache.load("failed"), cache.load("inner")) == (2, 3)
+
+
+def test_an_inner_block_reads_what_the_outer_one_holds_and_release_stores_it(
+        folder: Path) -> None:
+    """`admit` holds inside the command's block: a comparison's alternative with its base's
+    routing read its choice sets again (review42 M1). Once the command accepts its input
+    (`release`, at its staged results folder), what it holds goes to disk for the processes
+    that run it, and later entries are stored at once (M2)."""
+    with cache.held(InputError):
+        cache.store("outer", 1)
+        with cache.held(InputError):
+            assert cache.load("outer") == 1
+            cache.store("inner", 2)
+        assert not list(folder.glob("*.pickle"))
+        with cache.held(InputError):
+            cache.release()
+            assert {p.stem for p in folder.glob("*.pickle")} == {"outer", "inner"}
+            cache.store("after", 3)
+            assert (folder / "after.pickle").exists()
+        with pytest.raises(InputError), cache.held(InputError):
+            cache.store("late", 4)     # a block begun after the release holds its own
+            raise InputError("f.yaml", "x", "y")
+        assert not (folder / "late.pickle").exists()
+
+
+def test_a_staged_results_folder_releases_what_the_command_holds(tmp_path: Path,
+                                                                 folder: Path) -> None:
+    """`ResultFolder` is where run, compare, rank, sweep and uncertainty accept their input:
+    entering it stores the held entries before any run starts."""
+    from sim.staging import ResultFolder
+
+    with cache.held(InputError):
+        cache.store("settled", 1)
+        with ResultFolder(tmp_path / "out", command="run"):
+            assert (folder / "settled.pickle").exists()
+
+
+def test_a_refused_command_leaves_nothing_in_the_cache(tmp_path: Path, folder: Path) -> None:
+    """`run --out FILE` is refused after the scenario is admitted (its route choice sets
+    found): the entry is not written."""
+    path = _scenario(tmp_path)
+    result = CliRunner().invoke(main, ["run", str(path), "--out", str(path)])
+    assert result.exit_code == 2 and "--out" in result.stderr
+    assert not folder.exists() or not any(folder.iterdir())
+    assert CliRunner().invoke(main, ["validate", str(path)]).exit_code == 0
+    assert len(list(folder.glob("*.pickle"))) == 1, "an admitted scenario keeps its routes"
+
+
+def test_a_run_keeps_what_its_forked_workers_settle(tmp_path: Path, folder: Path) -> None:
+    """The replications' processes are forked inside the command's `held` block; each
+    settles its own replication (`per_replication`) and, unable to hand it back, stores it
+    itself rather than into its copy of the parent's held entries, where it was lost."""
+    path = _scenario(tmp_path)
+    result = CliRunner().invoke(main, ["run", str(path), "--out", str(tmp_path / "r"),
+                                       "--workers", "2", "--no-map", "--no-report"])
+    assert result.exit_code == 0, result.stderr
+    assert len(_settlings(folder)) == 2, "one settling per replication, both kept"
+
+
 def test_a_torn_entry_is_computed_again(tmp_path: Path, folder: Path,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     plan = prepare(_scenario(tmp_path))

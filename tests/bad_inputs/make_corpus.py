@@ -865,7 +865,7 @@ def build_corpus() -> None:
              "the case names: `sweep`, `calibrate --targets`, `compare`, options such as "
              "`--days 0`) and expects, from every command, exit code 2, one line on stderr "
              "naming the file and the field, no traceback, no hang, `DIR` untouched and "
-             "nothing written in the working folder. Regenerate with "
+             "nothing written in the working folder or the cache (`sim.cache`). Regenerate with "
              "`python tests/bad_inputs/make_corpus.py` (also rewrites `cases.json`).", "",
              "| file | class | breaks | error names | and field | commands |",
              "|---|---|---|---|---|---|"]

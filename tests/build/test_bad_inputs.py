@@ -2,7 +2,9 @@
 from every command it is tried with (`cqsim validate FILE` and `cqsim run FILE --out DIR`
 unless the case names others): exit code 2, exactly one short line on stderr naming the file
 (or option) and the field, no traceback, no hang, DIR left exactly as it was and nothing
-written in the working folder.
+written in the working folder or the cache (`sim.cache`, on for these commands in a folder
+of the case's own: an input refused after its scenario was prepared, by --out or a sweep's
+grid, left a route choice set there).
 
 `run` runs as a subprocess, as a user would start it; the other commands run in this process
 (click's CliRunner: an exception that escapes the CLI's error policy fails the test as a
@@ -18,6 +20,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from sim.cache import ENV
 from sim.cli import main
 from tests.support.paths import CQSIM, ROOT
 
@@ -88,7 +91,10 @@ def _tiered(cases: list[dict]) -> list[object]:
 
 
 @pytest.mark.parametrize("case", _tiered(CASES))
-def test_bad_input_fails_cleanly(case: dict, tmp_path: Path) -> None:
+def test_bad_input_fails_cleanly(case: dict, tmp_path: Path,
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    kept = tmp_path / "cache"
+    monkeypatch.setenv(ENV, str(kept))      # `run`'s subprocess inherits it
     out = tmp_path / "out"
     out.mkdir()
     (out / "sentinel.csv").write_text("earlier,results\n1,2\n")
@@ -111,3 +117,4 @@ def test_bad_input_fails_cleanly(case: dict, tmp_path: Path) -> None:
         assert case["field"] in after, f"{args[0]}: {line!r} does not name {case['field']!r}"
     assert _snapshot(out) == before, "the output directory changed"
     assert not any(cwd.iterdir()), "something was written in the working folder"
+    assert not kept.exists() or not any(kept.iterdir()), "something was written in the cache"

@@ -330,6 +330,33 @@ def test_report_does_not_write_over_what_its_run_read(tmp_path: Path, name: str)
     assert (tmp_path / name).read_bytes() == before
 
 
+def test_report_of_a_run_without_its_inputs_overwrites_no_file_of_the_user(
+        tmp_path: Path) -> None:
+    """A run folder written before run.json recorded the files the run read had only its
+    scenario and geodata kept from `report --out FILE --overwrite`: the file its scenario
+    extends was replaced with HTML, exit 0. What such a run read is not known, so --overwrite
+    replaces no file that is not a report cqsim wrote; a new file or a report still can be."""
+    nb.line_network(tmp_path, horizon={"days": 10})
+    child = tmp_path / "child.yaml"
+    child.write_text("extends: scenario.yaml\nname: child\n")
+    assert _cqsim("run", child, "--no-map", "--no-report", "--out",
+                  tmp_path / "run").exit_code == 0
+    meta = json.loads((tmp_path / "run" / "run.json").read_text())
+    del meta["manifest"]    # as cqsim wrote it before manifests (cqsim_version only)
+    (tmp_path / "run" / "run.json").write_text(json.dumps(meta))
+    base = tmp_path / "scenario.yaml"
+    before = base.read_bytes()
+    result = _cqsim("report", tmp_path / "run", "--out", base, "--overwrite")
+    assert result.exit_code == 2, (result.output, result.exception)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "scenario.yaml: --out: expected a new file or one cqsim " \
+        "wrote" in lines[0] and "records the files its run read" in lines[0], lines
+    assert base.read_bytes() == before
+    page = tmp_path / "page.html"
+    for _ in range(2):      # a new file, then the report it now is
+        assert _cqsim("report", tmp_path / "run", "--out", page, "--overwrite").exit_code == 0
+
+
 @pytest.mark.parametrize("command", ["sweep", "uncertainty", "pathway", "plan"])
 @pytest.mark.parametrize("address", ["tcp://[::1", "notanaddr", "h:99999", "udp://h:1"])
 def test_a_scheduler_that_is_no_address_is_refused_before_any_folder(
