@@ -591,11 +591,21 @@ def target_columns(table: pd.DataFrame, rows: pd.DataFrame, target: float,
     return out
 
 
-def fan_chart(table: pd.DataFrame, path: Path, *, target: Reference, horizon_year: int,
+def year_ticks(first: int, last: int, marked: Sequence[int], most: int = 12) -> list[int]:
+    """Year ticks from `first` to `last`: every year when there are at most `most`, else
+    every k-th from `first`; with each of the `marked` years (the target's, the published
+    figure's) that falls in between, so a dated point sits on a labelled year."""
+    step = max(1, math.ceil((last - first + 1) / most))
+    return sorted(set(range(first, last + 1, step)) | {y for y in marked if first <= y <= last})
+
+
+def fan_chart(table: pd.DataFrame, path: Path, *, target: Reference, last_year: int,
               base: Reference | None = None) -> Path:
     """Total goods trade by year: median, 25-75% and 5-95% bands, the dated `target` (drawn
-    at its year) and the horizon, and the published `base`; the source line names the seeds
-    rows of the two it is given (`Reference.cited`)."""
+    at its year) and a line at `last_year`, the last year simulated (--to), where the axis
+    ends (it reaches further only to show a target or published figure dated later); every
+    year or every k-th is labelled, the target's and the published figure's always. The
+    source line names the seeds rows of the two it is given (`Reference.cited`)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -615,9 +625,15 @@ def fan_chart(table: pd.DataFrame, path: Path, *, target: Reference, horizon_yea
     # years "meeting" it)
     ax.plot([target.year], [target.bn_cny], "o", color="tab:red",
             label=f"{target.year} target {target.bn_cny:g} bn CNY/yr (for {target.year} only)")
-    ax.axvline(horizon_year, color="grey", ls=":", lw=1, label=f"{horizon_year} horizon")
+    ax.axvline(last_year, color="grey", ls=":", lw=1, label=f"{last_year}: last year simulated")
+    dated = [target.year]
     if base is not None:
         ax.plot([base.year], [base.bn_cny], "s", color="black", label=f"{base.year} published")
+        dated.append(base.year)
+    first = min([int(t["year"].min()), *dated]) if len(t) else min(dated)
+    last = max(last_year, *dated)
+    ax.set_xlim(first - 0.5, last + 0.5)
+    ax.set_xticks(year_ticks(first, last, dated))
     ax.set_xlabel("year")
     ax.set_ylabel("goods trade, bn CNY/yr")
     ax.set_title("Chongqing goods trade along the pathway\n(simulated channels + trade "
@@ -735,8 +751,7 @@ def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
     write_parquet(folder / "pathway_runs.parquet", rows)
     write_csv(folder / "pathway.csv", table)
     if len(table):
-        fan_chart(table, folder / "fan.png", target=goal, horizon_year=max(2035, spec.to),
-                  base=base_ref)
+        fan_chart(table, folder / "fan.png", target=goal, last_year=spec.to, base=base_ref)
     failed = int(rows.drop_duplicates("run_id")["status"].ne("ok").sum())
     wall = time.perf_counter() - start
     write_text(meta, json.dumps({

@@ -3,7 +3,9 @@ compounds, what route choice learnt carries over."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -353,3 +355,52 @@ def test_an_expansion_in_service_before_decided_from_names_its_in_service(
     with pytest.raises(InputError, match="at most 0 years") as err:
         load_pathway(path)
     assert err.value.field == "expansions.0.lead_time_years"
+
+
+def _fan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, samples: int, last_year: int,
+         years: Sequence[int]) -> dict[str, Any]:
+    """fan.png's axes and source line, drawn from `samples` draws per year of `years`."""
+    import numpy as np
+
+    import sim.atomic
+    from sim.pathway import fan_chart, quantiles
+    from sim.trade import GOODS_TRADE, references
+    from tests.support.figures import source_of
+
+    seen: dict[str, Any] = {}
+
+    def keep(path: Path, fig: Any, dpi: int) -> Path:
+        fig.canvas.draw()
+        ax = fig.axes[0]
+        seen.update(xlim=ax.get_xlim(), ticks=[int(x) for x in ax.get_xticks()],
+                    labels=[t.get_text() for t in ax.get_xticklabels()],
+                    legend=[t.get_text() for t in ax.get_legend().get_texts()],
+                    lines=[line.get_xdata()[0] for line in ax.get_lines()
+                           if line.get_linestyle() == ":"],
+                    source=source_of(fig))
+        return path
+
+    monkeypatch.setattr(sim.atomic, "write_png", keep)
+    rows = pd.DataFrame({"year": np.repeat(list(years), samples),
+                         GOODS_TRADE: np.linspace(600.0, 800.0, samples * len(years))})
+    base, target = references()
+    fan_chart(quantiles(rows, [GOODS_TRADE]), tmp_path / "fan.png", target=target,
+              last_year=last_year, base=base)
+    return seen
+
+
+def test_the_fan_chart_ends_at_the_last_year_simulated_and_labels_the_target_s_year(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`cqsim pathway --to 2025` drew fan.png out to 2035 with a "2035 horizon" line and
+    nothing after 2025, and its ticks (2024, 2026, ...) left the 2025 target's dot and the
+    simulated years unlabelled (regression audit 42B, 2): the axis and the line end at the
+    last year simulated, and each simulated year is a tick."""
+    seen = _fan(tmp_path, monkeypatch, 32, 2025, range(2023, 2026))
+    assert 2025 < seen["xlim"][1] < 2026
+    assert seen["lines"] == [2025] and "2025: last year simulated" in seen["legend"]
+    assert not any("2035" in text for text in seen["legend"])
+    assert seen["ticks"] == [2023, 2024, 2025] and "2025" in seen["labels"]
+    # a long pathway: every other year from the base year, the target's year among them
+    seen = _fan(tmp_path, monkeypatch, 32, 2035, range(2023, 2036))
+    assert 2035 < seen["xlim"][1] < 2036 and seen["lines"] == [2035]
+    assert seen["ticks"] == list(range(2023, 2036, 2)) and 2025 in seen["ticks"]
