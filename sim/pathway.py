@@ -591,6 +591,30 @@ def target_columns(table: pd.DataFrame, rows: pd.DataFrame, target: float,
     return out
 
 
+# with fewer draws, numpy's linear 5% and 95% quantiles (at rank (n - 1) x 0.05 from each
+# end) fall between the two lowest and the two highest draws: the 5-95% band is then little
+# more than the range of the draws
+BAND_MIN_SAMPLES = 21
+
+
+def band_note(table: pd.DataFrame) -> str | None:
+    """The caution fan.png's source line, the console and pathway.json's `notes` give when
+    the goods-trade bands of `table` (pathway.csv) come from fewer than BAND_MIN_SAMPLES
+    draws in some year (their `samples`); None with enough draws, or no goods-trade row."""
+    t = table[table["kpi"] == GOODS_TRADE]
+    if not len(t):
+        return None
+    n = int(t["samples"].min())
+    if n >= BAND_MIN_SAMPLES:
+        return None
+    if n == 1:
+        return "bands from 1 draw only: they have no width and show no spread"
+    return (f"bands from {n} draws only: the 5% and 95% quantiles are interpolated between "
+            "the two lowest and the two highest draws, so the 5-95% band is little more than "
+            f"the range of the draws (--samples {BAND_MIN_SAMPLES} or more for quantiles "
+            "beyond it)")
+
+
 def year_ticks(first: int, last: int, marked: Sequence[int], most: int = 12) -> list[int]:
     """Year ticks from `first` to `last`: every year when there are at most `most`, else
     every k-th from `first`; with each of the `marked` years (the target's, the published
@@ -605,7 +629,8 @@ def fan_chart(table: pd.DataFrame, path: Path, *, target: Reference, last_year: 
     at its year) and a line at `last_year`, the last year simulated (--to), where the axis
     ends (it reaches further only to show a target or published figure dated later); every
     year or every k-th is labelled, the target's and the published figure's always. The
-    source line names the seeds rows of the two it is given (`Reference.cited`)."""
+    source line names the seeds rows of the two it is given (`Reference.cited`) and says when
+    the bands come from too few draws to read as quantiles (`band_note`)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -640,8 +665,10 @@ def fan_chart(table: pd.DataFrame, path: Path, *, target: Reference, last_year: 
                  "declared not simulated)", fontsize=10)   # two lines: one was cut off
     ax.legend(loc="lower right", fontsize=8)   # the target marker sits top left
     published = "" if base is None else f"; {base.year} published: {base.cited()}"
+    few = band_note(table)
+    caution = "" if few is None else f"; caution: {few}"
     source_line(fig, "source: cqsim pathway, pathway.csv (simulated; quantiles over the "
-                     f"samples){published}; target: {target.cited()}")
+                     f"samples){published}; target: {target.cited()}{caution}")
     fig.tight_layout()
     try:
         return write_png(path, fig, 120)
@@ -659,6 +686,7 @@ class PathwayOutcome:
     failed: int
     target_year: int
     target: float     # bn CNY/yr
+    notes: list[str]  # what the console says after the years (`band_note`)
 
 
 # what `run_pathway` writes into its --out beside its part files (runs/s*.parquet)
@@ -753,15 +781,17 @@ def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
     if len(table):
         fan_chart(table, folder / "fan.png", target=goal, last_year=spec.to, base=base_ref)
     failed = int(rows.drop_duplicates("run_id")["status"].ne("ok").sum())
+    notes = [n for n in (band_note(table),) if n]
     wall = time.perf_counter() - start
     write_text(meta, json.dumps({
         "pathway": spec.source_file, "fingerprint": fingerprint, "inputs": inputs,
         "settings": settings, "status": "complete",
         "executor": executor, "years": [years[0], years[-1]], "samples": spec.samples,
-        "horizon": horizon, "warnings": said,
+        "horizon": horizon, "warnings": said, "notes": notes,
         "target": {"year": goal_year, "bn_cny_per_year": goal.bn_cny, "source": goal.source},
         "resumed_samples": len(done), "failed_samples": failed,
         "wall_seconds": round(wall, 1),
         "carries_over": "learnt route delays (sim/pathway.py docstring); queues do not",
         "growth_draws": [t.rates for t in tasks]}, indent=2, default=str))
-    return PathwayOutcome(rows, table, folder, executor, wall, failed, goal_year, goal.bn_cny)
+    return PathwayOutcome(rows, table, folder, executor, wall, failed, goal_year, goal.bn_cny,
+                          notes)

@@ -188,6 +188,9 @@ def test_the_console_sets_each_year_against_the_target_s_own_year(
                         f"(2 bn CNY/yr), P(>= it) {row['p_meet_2025_target']:.2f}")
     record = json.loads((out / "pathway.json").read_text())
     assert record["target"]["year"] == 2025 and record["target"]["bn_cny_per_year"] == 2.0
+    # one sample: its bands have no width, and the console and the record say so
+    assert "note: bands from 1 draw only: they have no width" in done.stdout
+    assert record["notes"] == ["bands from 1 draw only: they have no width and show no spread"]
 
 
 @pytest.mark.parametrize(("change", "field"), [
@@ -404,3 +407,19 @@ def test_the_fan_chart_ends_at_the_last_year_simulated_and_labels_the_target_s_y
     seen = _fan(tmp_path, monkeypatch, 32, 2035, range(2023, 2036))
     assert 2035 < seen["xlim"][1] < 2036 and seen["lines"] == [2035]
     assert seen["ticks"] == list(range(2023, 2036, 2)) and 2025 in seen["ticks"]
+
+
+def test_bands_from_few_draws_carry_a_caution(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """With --samples 2 fan.png drew "5-95% of samples" and "25-75%" bands from two draws
+    with no caution on the chart or the console (regression audit 42B, 2): below
+    BAND_MIN_SAMPLES draws its source line says what the bands are (and the console and
+    pathway.json's notes, `band_note`); with enough draws it says nothing of the kind."""
+    from sim.pathway import BAND_MIN_SAMPLES
+
+    seen = _fan(tmp_path, monkeypatch, 2, 2025, range(2023, 2026))
+    assert ("caution: bands from 2 draws only: the 5% and 95% quantiles are interpolated "
+            "between the two lowest and the two highest draws") in " ".join(
+                seen["source"].split())
+    seen = _fan(tmp_path, monkeypatch, BAND_MIN_SAMPLES, 2025, range(2023, 2026))
+    assert "caution" not in seen["source"] and "draws" not in seen["source"]

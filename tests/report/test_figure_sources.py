@@ -180,3 +180,16 @@ def test_a_source_line_too_long_for_its_figure_is_wrapped_onto_more_lines() -> N
     assert source_of(fig) == text and fig.get_supxlabel().count("\n") >= 2
     fig.tight_layout()
     assert_sourced(fig, "table_0.csv", "table_29.csv")
+
+
+def test_fan_chart_s_caution_of_few_draws_stays_clear_of_its_labels(
+        tmp_path: Path, drawn: dict[str, Any]) -> None:
+    """The caution of bands from few draws lengthens fan.png's source line: still wrapped
+    inside the figure, over no label (`assert_sourced`, run by `drawn`)."""
+    years = range(2023, 2036)
+    table = pd.DataFrame({"kpi": GOODS_TRADE, "year": list(years), "samples": 2,
+                          **{q: [800.0 + 10 * i for i in range(len(years))]
+                             for q in ("p5", "p25", "p50", "p75", "p95")}})
+    base, target = references()
+    fan_chart(table, tmp_path / "fan.png", target=target, last_year=2035, base=base)
+    assert "caution: bands from 2 draws only" in source_of(drawn["fan.png"]).replace("\n", " ")
