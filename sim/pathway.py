@@ -696,16 +696,19 @@ PATHWAY_FILES = ("pathway.csv", "fan.png", "pathway_runs.parquet", "pathway.json
 def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
                 samples: int | None = None, workers: int | None = None,
                 scheduler: str | None = None, local_cluster: bool = False,
-                resume: bool = False, limits: Limits | None = DEFAULT_STUDY_LIMITS
-                ) -> PathwayOutcome:
+                resume: bool = False, limits: Limits | None = DEFAULT_STUDY_LIMITS,
+                progress: bool | None = None) -> PathwayOutcome:
     """Simulate every sample of a pathway year by year; write pathway.csv and fan.png.
-    Refused before anything is written when its runs are estimated beyond `limits`."""
+    Refused before anything is written when its runs are estimated beyond `limits`.
+    `progress`: samples done and ETA on stderr, as a sweep's runs (`sim.progress`; None: a
+    bar on a terminal, plain lines otherwise; False: silent)."""
     import os
     import time
 
     from sim.atomic import write_csv, write_parquet, write_text
     from sim.boundary import check_study, no_warmup_note, part_year_note, study_horizon
     from sim.inputs import check_resume, read_meta, study_identity
+    from sim.progress import Progress
     from sim.staging import check_work_folder
     from sim.sweep.executors import connected, describe, dispatch
     from sim.sweep.store import part_statuses
@@ -764,9 +767,12 @@ def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
         write_text(meta, json.dumps({"pathway": spec.source_file, "fingerprint": fingerprint,
                                      "inputs": inputs, "settings": settings,
                                      "status": "running", "executor": executor}, indent=2))
-        dispatch(todo, record, workers=workers, scheduler=scheduler,
-                 local_cluster=local_cluster, key_prefix=f"cqsim-pathway-{fingerprint[:12]}",
-                 fn=execute_path, client=client)
+        with Progress(len(tasks), len(tasks) - len(todo), spec.name, progress,
+                      unit="samples") as bar:
+            dispatch(todo, record, workers=workers, scheduler=scheduler,
+                     local_cluster=local_cluster,
+                     key_prefix=f"cqsim-pathway-{fingerprint[:12]}", fn=execute_path,
+                     client=client, progress=bar)
     rows = pd.concat([pd.read_parquet(p) for p in sorted(parts.glob("s*.parquet"))],
                      ignore_index=True)
     ok = rows[rows["status"] == "ok"]
