@@ -573,8 +573,9 @@ def quantiles(rows: pd.DataFrame, kpis: Sequence[str]) -> pd.DataFrame:
 def target_columns(table: pd.DataFrame, rows: pd.DataFrame, target: float,
                    target_year: int) -> pd.DataFrame:
     """pathway.csv with, on each year's goods-trade row, how it stands against the dated
-    target (bn CNY/yr): the mean as a percentage of it, the mean's gap to it and the share of
-    samples that reach it. The columns name the target's year, for a later year's trade is
+    target (bn CNY/yr): the mean as a percentage of it, the mean's gap to it (`gap_to_...`:
+    mean minus target, negative when trade falls short) and the share of samples that reach
+    it. The columns name the target's year, for a later year's trade is
     read against it and not against a target of its own (empty on the other KPIs' rows)."""
     attain = f"attainment_of_{target_year}_target_pct"
     gap = f"gap_to_{target_year}_target_bn_cny_per_year"

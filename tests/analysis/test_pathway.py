@@ -75,6 +75,26 @@ def test_each_year_s_goods_trade_is_set_against_the_dated_target() -> None:
     assert table.xs("total_teu_per_year", level="kpi")["p_meet_2025_target"].isna().all()
 
 
+def test_the_gap_column_s_sign_is_said_where_the_column_is_described() -> None:
+    """pathway.csv's gap is mean - target, negative when trade falls short, and most readers
+    take a "gap to target" for a positive shortfall; docs/planning.md named the column
+    without its sign (regression audit 42B, 1). The doc and target_columns' docstring say it,
+    and the sign they say is the one computed (a shortfall of 25 is -25)."""
+    import re
+
+    from sim.pathway import quantiles, target_columns
+    from sim.trade import GOODS_TRADE
+
+    doc = " ".join((Path(__file__).parents[2] / "docs" / "planning.md").read_text().split())
+    said = re.search(r"`gap_to_2025_target_bn_cny_per_year` \(([^)]*)\)", doc)
+    assert said and "the mean minus the target" in said.group(1), said
+    assert "negative when trade falls short" in said.group(1)
+    assert "negative when trade falls short" in " ".join((target_columns.__doc__ or "").split())
+    rows = pd.DataFrame({"year": [2025], GOODS_TRADE: [875.0]})
+    table = target_columns(quantiles(rows, [GOODS_TRADE]), rows, 900.0, 2025)
+    assert table["gap_to_2025_target_bn_cny_per_year"].tolist() == [-25.0]
+
+
 def test_resume_refuses_a_pathway_whose_geodata_changed(tmp_path: Path) -> None:
     """Audit s16 #1: the fingerprint named the geodata by path only, so a resume after
     links.geojson changed would add samples run on another network."""
