@@ -641,7 +641,7 @@ def fan_chart(table: pd.DataFrame, path: Path, *, target: Reference, last_year: 
     from sim.figsource import source_line
 
     t = table[table["kpi"] == GOODS_TRADE].sort_values("year")
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, ax = plt.subplots(figsize=(9, 4.5))   # wider than 8: the legend sits beside
     ax.fill_between(t["year"], t["p5"], t["p95"], color="tab:blue", alpha=0.18,
                     label="5-95% of samples")
     ax.fill_between(t["year"], t["p25"], t["p75"], color="tab:blue", alpha=0.35,
@@ -664,7 +664,9 @@ def fan_chart(table: pd.DataFrame, path: Path, *, target: Reference, last_year: 
     ax.set_ylabel("goods trade, bn CNY/yr")
     ax.set_title("Chongqing goods trade along the pathway\n(simulated channels + trade "
                  "declared not simulated)", fontsize=10)   # two lines: one was cut off
-    ax.legend(loc="lower right", fontsize=8)   # the target marker sits top left
+    # outside the axes, at their right: inside, it covered the last years' bands once the
+    # axis ended at the last year simulated (at the lower right, where trade grows to)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     published = "" if base is None else f"; {base.year} published: {base.cited()}"
     few = band_note(table)
     caution = "" if few is None else f"; caution: {few}"

@@ -403,7 +403,9 @@ def _fan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, samples: int, last_yea
                     legend=[t.get_text() for t in ax.get_legend().get_texts()],
                     lines=[line.get_xdata()[0] for line in ax.get_lines()
                            if line.get_linestyle() == ":"],
-                    source=source_of(fig))
+                    source=source_of(fig),
+                    covers=ax.get_legend().get_window_extent().overlaps(
+                        ax.get_window_extent()))
         return path
 
     monkeypatch.setattr(sim.atomic, "write_png", keep)
@@ -426,6 +428,9 @@ def test_the_fan_chart_ends_at_the_last_year_simulated_and_labels_the_target_s_y
     assert seen["lines"] == [2025] and "2025: last year simulated" in seen["legend"]
     assert not any("2035" in text for text in seen["legend"])
     assert seen["ticks"] == [2023, 2024, 2025] and "2025" in seen["labels"]
+    # the legend, at the lower right inside the axes, covered the last years' bands once the
+    # axis ended there: it sits outside them
+    assert not seen["covers"]
     # a long pathway: every other year from the base year, the target's year among them
     seen = _fan(tmp_path, monkeypatch, 32, 2035, range(2023, 2036))
     assert 2035 < seen["xlim"][1] < 2036 and seen["lines"] == [2035]
