@@ -574,8 +574,9 @@ def quantiles(rows: pd.DataFrame, kpis: Sequence[str]) -> pd.DataFrame:
 def target_columns(table: pd.DataFrame, rows: pd.DataFrame, target: float,
                    target_year: int) -> pd.DataFrame:
     """pathway.csv with, on each year's goods-trade row, how it stands against the dated
-    target (bn CNY/yr): the mean as a percentage of it, the mean's gap to it and the share of
-    samples that reach it. The columns name the target's year, for a later year's trade is
+    target (bn CNY/yr): the mean as a percentage of it, the mean's gap to it (`gap_to_...`:
+    mean minus target, negative when trade falls short) and the share of samples that reach
+    it. The columns name the target's year, for a later year's trade is
     read against it and not against a target of its own (empty on the other KPIs' rows)."""
     attain = f"attainment_of_{target_year}_target_pct"
     gap = f"gap_to_{target_year}_target_bn_cny_per_year"
@@ -592,11 +593,46 @@ def target_columns(table: pd.DataFrame, rows: pd.DataFrame, target: float,
     return out
 
 
-def fan_chart(table: pd.DataFrame, path: Path, *, target: Reference, horizon_year: int,
+# with fewer draws, numpy's linear 5% and 95% quantiles (at rank (n - 1) x 0.05 from each
+# end) fall between the two lowest and the two highest draws: the 5-95% band is then little
+# more than the range of the draws
+BAND_MIN_SAMPLES = 21
+
+
+def band_note(table: pd.DataFrame) -> str | None:
+    """The caution fan.png's source line, the console and pathway.json's `notes` give when
+    the goods-trade bands of `table` (pathway.csv) come from fewer than BAND_MIN_SAMPLES
+    draws in some year (their `samples`); None with enough draws, or no goods-trade row."""
+    t = table[table["kpi"] == GOODS_TRADE]
+    if not len(t):
+        return None
+    n = int(t["samples"].min())
+    if n >= BAND_MIN_SAMPLES:
+        return None
+    if n == 1:
+        return "bands from 1 draw only: they have no width and show no spread"
+    return (f"bands from {n} draws only: the 5% and 95% quantiles are interpolated between "
+            "the two lowest and the two highest draws, so the 5-95% band is little more than "
+            f"the range of the draws (--samples {BAND_MIN_SAMPLES} or more for quantiles "
+            "beyond it)")
+
+
+def year_ticks(first: int, last: int, marked: Sequence[int], most: int = 12) -> list[int]:
+    """Year ticks from `first` to `last`: every year when there are at most `most`, else
+    every k-th from `first`; with each of the `marked` years (the target's, the published
+    figure's) that falls in between, so a dated point sits on a labelled year."""
+    step = max(1, math.ceil((last - first + 1) / most))
+    return sorted(set(range(first, last + 1, step)) | {y for y in marked if first <= y <= last})
+
+
+def fan_chart(table: pd.DataFrame, path: Path, *, target: Reference, last_year: int,
               base: Reference | None = None) -> Path:
     """Total goods trade by year: median, 25-75% and 5-95% bands, the dated `target` (drawn
-    at its year) and the horizon, and the published `base`; the source line names the seeds
-    rows of the two it is given (`Reference.cited`)."""
+    at its year) and a line at `last_year`, the last year simulated (--to), where the axis
+    ends (it reaches further only to show a target or published figure dated later); every
+    year or every k-th is labelled, the target's and the published figure's always. The
+    source line names the seeds rows of the two it is given (`Reference.cited`) and says when
+    the bands come from too few draws to read as quantiles (`band_note`)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -606,7 +642,7 @@ def fan_chart(table: pd.DataFrame, path: Path, *, target: Reference, horizon_yea
     from sim.figsource import source_line
 
     t = table[table["kpi"] == GOODS_TRADE].sort_values("year")
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, ax = plt.subplots(figsize=(9, 4.5))   # wider than 8: the legend sits beside
     ax.fill_between(t["year"], t["p5"], t["p95"], color="tab:blue", alpha=0.18,
                     label="5-95% of samples")
     ax.fill_between(t["year"], t["p25"], t["p75"], color="tab:blue", alpha=0.35,
@@ -616,17 +652,27 @@ def fan_chart(table: pd.DataFrame, path: Path, *, target: Reference, horizon_yea
     # years "meeting" it)
     ax.plot([target.year], [target.bn_cny], "o", color="tab:red",
             label=f"{target.year} target {target.bn_cny:g} bn CNY/yr (for {target.year} only)")
-    ax.axvline(horizon_year, color="grey", ls=":", lw=1, label=f"{horizon_year} horizon")
+    ax.axvline(last_year, color="grey", ls=":", lw=1, label=f"{last_year}: last year simulated")
+    dated = [target.year]
     if base is not None:
         ax.plot([base.year], [base.bn_cny], "s", color="black", label=f"{base.year} published")
+        dated.append(base.year)
+    first = min([int(t["year"].min()), *dated]) if len(t) else min(dated)
+    last = max(last_year, *dated)
+    ax.set_xlim(first - 0.5, last + 0.5)
+    ax.set_xticks(year_ticks(first, last, dated))
     ax.set_xlabel("year")
     ax.set_ylabel("goods trade, bn CNY/yr")
     ax.set_title("Chongqing goods trade along the pathway\n(simulated channels + trade "
                  "declared not simulated)", fontsize=10)   # two lines: one was cut off
-    ax.legend(loc="lower right", fontsize=8)   # the target marker sits top left
+    # outside the axes, at their right: inside, it covered the last years' bands once the
+    # axis ended at the last year simulated (at the lower right, where trade grows to)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     published = "" if base is None else f"; {base.year} published: {base.cited()}"
+    few = band_note(table)
+    caution = "" if few is None else f"; caution: {few}"
     source_line(fig, "source: cqsim pathway, pathway.csv (simulated; quantiles over the "
-                     f"samples){published}; target: {target.cited()}")
+                     f"samples){published}; target: {target.cited()}{caution}")
     fig.tight_layout()
     try:
         return write_png(path, fig, 120)
@@ -644,6 +690,7 @@ class PathwayOutcome:
     failed: int
     target_year: int
     target: float     # bn CNY/yr
+    notes: list[str]  # what the console says after the years (`band_note`)
 
 
 # what `run_pathway` writes into its --out beside its part files (runs/s*.parquet)
@@ -653,16 +700,19 @@ PATHWAY_FILES = ("pathway.csv", "fan.png", "pathway_runs.parquet", "pathway.json
 def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
                 samples: int | None = None, workers: int | None = None,
                 scheduler: str | None = None, local_cluster: bool = False,
-                resume: bool = False, limits: Limits | None = DEFAULT_STUDY_LIMITS
-                ) -> PathwayOutcome:
+                resume: bool = False, limits: Limits | None = DEFAULT_STUDY_LIMITS,
+                progress: bool | None = None) -> PathwayOutcome:
     """Simulate every sample of a pathway year by year; write pathway.csv and fan.png.
-    Refused before anything is written when its runs are estimated beyond `limits`."""
+    Refused before anything is written when its runs are estimated beyond `limits`.
+    `progress`: samples done and ETA on stderr, as a sweep's runs (`sim.progress`; None: a
+    bar on a terminal, plain lines otherwise; False: silent)."""
     import os
     import time
 
     from sim.atomic import write_csv, write_parquet, write_text
     from sim.boundary import check_study, no_warmup_note, part_year_note, study_horizon
     from sim.inputs import check_resume, read_meta, study_identity
+    from sim.progress import Progress
     from sim.staging import check_work_folder
     from sim.sweep.executors import connected, describe, dispatch
     from sim.sweep.store import part_statuses
@@ -722,9 +772,12 @@ def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
         write_text(meta, json.dumps({"pathway": spec.source_file, "fingerprint": fingerprint,
                                      "inputs": inputs, "settings": settings,
                                      "status": "running", "executor": executor}, indent=2))
-        dispatch(todo, record, workers=workers, scheduler=scheduler,
-                 local_cluster=local_cluster, key_prefix=f"cqsim-pathway-{fingerprint[:12]}",
-                 fn=execute_path, client=client)
+        with Progress(len(tasks), len(tasks) - len(todo), spec.name, progress,
+                      unit="samples") as bar:
+            dispatch(todo, record, workers=workers, scheduler=scheduler,
+                     local_cluster=local_cluster,
+                     key_prefix=f"cqsim-pathway-{fingerprint[:12]}", fn=execute_path,
+                     client=client, progress=bar)
     rows = pd.concat([pd.read_parquet(p) for p in sorted(parts.glob("s*.parquet"))],
                      ignore_index=True)
     ok = rows[rows["status"] == "ok"]
@@ -737,18 +790,19 @@ def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
     write_parquet(folder / "pathway_runs.parquet", rows)
     write_csv(folder / "pathway.csv", table)
     if len(table):
-        fan_chart(table, folder / "fan.png", target=goal, horizon_year=max(2035, spec.to),
-                  base=base_ref)
+        fan_chart(table, folder / "fan.png", target=goal, last_year=spec.to, base=base_ref)
     failed = int(rows.drop_duplicates("run_id")["status"].ne("ok").sum())
+    notes = [n for n in (band_note(table),) if n]
     wall = time.perf_counter() - start
     write_text(meta, json.dumps({
         "pathway": spec.source_file, "fingerprint": fingerprint, "inputs": inputs,
         "settings": settings, "status": "complete",
         "executor": executor, "years": [years[0], years[-1]], "samples": spec.samples,
-        "horizon": horizon, "warnings": said,
+        "horizon": horizon, "warnings": said, "notes": notes,
         "target": {"year": goal_year, "bn_cny_per_year": goal.bn_cny, "source": goal.source},
         "resumed_samples": len(done), "failed_samples": failed,
         "wall_seconds": round(wall, 1),
         "carries_over": "learnt route delays (sim/pathway.py docstring); queues do not",
         "growth_draws": [t.rates for t in tasks]}, indent=2, default=str))
-    return PathwayOutcome(rows, table, folder, executor, wall, failed, goal_year, goal.bn_cny)
+    return PathwayOutcome(rows, table, folder, executor, wall, failed, goal_year, goal.bn_cny,
+                          notes)

@@ -600,11 +600,16 @@ def execute_plan_run(task: PlanTask) -> dict[str, Any]:
 def simulation_evaluator(spec: CandidatesSpec, base: Scenario, year: int, out: Path, *,
                          workers: int, scheduler: str | None = None,
                          local_cluster: bool = False,
-                         connect: Callable[[], Any] = lambda: None) -> Evaluate:
+                         connect: Callable[[], Any] = lambda: None,
+                         progress: bool | None = None) -> Evaluate:
     """Evaluate portfolios by simulation on the chosen executor (`connect`: called the first
     time a stage has runs to do, the Dask client `sim.sweep.executors.connected` made, or
-    None); every run is a part file in out/runs (an interrupted plan resumes from them)."""
+    None); every run is a part file in out/runs (an interrupted plan resumes from them).
+    Each stage with runs to do reports them on stderr as a sweep does (`sim.progress`:
+    "plan-2025: 12 portfolio(s) x replications 1-4: 20/48 runs done, ETA 1h05m"; a bar on a
+    terminal, `progress=False` silent)."""
     from sim.atomic import write_parquet
+    from sim.progress import Progress
     from sim.sweep.executors import dispatch
     from sim.sweep.store import part_statuses
 
@@ -627,9 +632,14 @@ def simulation_evaluator(spec: CandidatesSpec, base: Scenario, year: int, out: P
             write_parquet(parts / f"{row['run_id']}.parquet", pd.DataFrame([row]))
 
         if tasks:   # a stage whose runs are all kept needs no scheduler
-            dispatch(tasks, record, workers=workers, scheduler=scheduler,
-                     local_cluster=local_cluster, key_prefix="cqsim-plan",
-                     fn=execute_plan_run, client=connect())
+            client = connect()   # reached before the stage's first line
+            total = len(items) * len(reps)
+            stage = (f"{spec.name}: {len(items)} portfolio(s) x replications "
+                     f"{reps[0] + 1}-{reps[-1] + 1}")
+            with Progress(total, total - len(tasks), stage, progress) as bar:
+                dispatch(tasks, record, workers=workers, scheduler=scheduler,
+                         local_cluster=local_cluster, key_prefix="cqsim-plan",
+                         fn=execute_plan_run, client=client, progress=bar)
         got = {}
         for p in items:
             trade, co2 = [], []
@@ -653,15 +663,17 @@ PLAN_FILES = ("plan.csv", "frontier.csv", "frontier.png", "plan.json")
 def run_plan(path: str | Path, out: str | Path, *, target: float, year: int,
              probability: float, first: int = 4, most: int = 64, confirm: int = 32,
              monotone: bool = True, workers: int | None = None, scheduler: str | None = None,
-             local_cluster: bool = False, limits: Limits | None = DEFAULT_STUDY_LIMITS
-             ) -> tuple[CandidatesSpec, PlanResult, list[Path]]:
+             local_cluster: bool = False, limits: Limits | None = DEFAULT_STUDY_LIMITS,
+             progress: bool | None = None) -> tuple[CandidatesSpec, PlanResult, list[Path]]:
     """Search the candidates file's portfolios by simulation and write plan.csv,
     frontier.csv and frontier.png into `out` (runs kept in out/runs: a rerun reuses them).
     Refused before anything is written when the runs it will surely make (every portfolio
     `first` times, the choice `confirm` times) are estimated beyond `limits`, or when no
     candidate can be in service by `year`. A --scheduler or --local-cluster is reached before
     anything is written into a folder with no runs; a rerun connects only when a stage has
-    runs left (a finished plan rewrites its outputs with no cluster)."""
+    runs left (a finished plan rewrites its outputs with no cluster). `progress`: each
+    stage's runs done and ETA on stderr (`simulation_evaluator`; None: a bar on a terminal,
+    plain lines otherwise; False: silent)."""
     import contextlib
     import json
     import os
@@ -737,7 +749,7 @@ def run_plan(path: str | Path, out: str | Path, *, target: float, year: int,
                                      "status": "running"}, indent=2))
         evaluate = simulation_evaluator(spec, base, year, folder, workers=workers,
                                         scheduler=scheduler, local_cluster=local_cluster,
-                                        connect=connect)
+                                        connect=connect, progress=progress)
         result = search(spec, year, target, probability, evaluate, first=first, most=most,
                         confirm=confirm, monotone=monotone)
     files = write_outputs(spec, result, folder, [*late, *said])   # what the console said

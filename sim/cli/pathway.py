@@ -47,6 +47,8 @@ def pathway(pathway_file: Path, to: int | None, samples: int | None, out: Path |
                    f"{row['p5']:.1f}-{row['p95']:.1f}, {row['samples']} samples); mean "
                    f"{row[f'attainment_of_{y}_target_pct']:.1f}% of the {y} target "
                    f"({goal:g} bn CNY/yr), P(>= it) {row[f'p_meet_{y}_target']:.2f}")
+    for note in result.notes:
+        click.echo(f"note: {note}")
     click.echo(f"{result.executor}, {result.wall_seconds:.1f} s -> {out}/ (pathway.csv, "
                f"fan.png)")
     if result.failed:

@@ -23,6 +23,7 @@ from typing import Any
 
 from sim.errors import ClusterError, InputError, printable
 from sim.lifeline import pool_worker
+from sim.progress import Progress
 from sim.sweep.tasks import RunTask, execute_run, failed_row
 
 Record = Callable[[dict[str, Any]], None]
@@ -264,13 +265,25 @@ def describe(workers: int, scheduler: str | None, local_cluster: bool) -> str:
     return "this process" if workers <= 1 else f"local pool ({workers} processes)"
 
 
+def counted(record: Record, progress: Progress) -> Record:
+    """`record`, then one run counted on `progress` (failed when its status is not ok)."""
+    def both(row: dict[str, Any]) -> None:
+        record(row)
+        progress.advance(row.get("status") != "ok")
+    return both
+
+
 def dispatch(tasks: Sequence[Any], record: Record, *, workers: int, scheduler: str | None,
              local_cluster: bool, key_prefix: str, notify: Notify = lambda msg: None,
              fn: Execute = execute_run, pool: ProcessPoolExecutor | None = None,
-             client: Any = None) -> None:
+             client: Any = None, progress: Progress | None = None) -> None:
     """Run `tasks` with `fn` on the executor `describe` names (`pool`: a warm local pool;
     `client`: the Dask client `connected` made, else one is connected here): for the
-    commands that run their own tasks (pathway, plan)."""
+    commands that run their own tasks (pathway, plan). `progress` (entered by the caller)
+    counts each recorded row, failed when its status is not ok, and shows the executor's
+    notes, as a sweep's bar does: a long plan or pathway says how far it is and its ETA."""
+    if progress is not None:
+        record, notify = counted(record, progress), progress.note
     if not tasks:
         if pool is not None:
             pool.shutdown()

@@ -3,7 +3,9 @@ compounds, what route choice learnt carries over."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -71,6 +73,26 @@ def test_each_year_s_goods_trade_is_set_against_the_dated_target() -> None:
     assert list(trade["attainment_of_2025_target_pct"]) == pytest.approx([875 / 9, 950 / 9])
     assert list(trade["gap_to_2025_target_bn_cny_per_year"]) == [-25.0, 50.0]
     assert table.xs("total_teu_per_year", level="kpi")["p_meet_2025_target"].isna().all()
+
+
+def test_the_gap_column_s_sign_is_said_where_the_column_is_described() -> None:
+    """pathway.csv's gap is mean - target, negative when trade falls short, and most readers
+    take a "gap to target" for a positive shortfall; docs/planning.md named the column
+    without its sign (regression audit 42B, 1). The doc and target_columns' docstring say it,
+    and the sign they say is the one computed (a shortfall of 25 is -25)."""
+    import re
+
+    from sim.pathway import quantiles, target_columns
+    from sim.trade import GOODS_TRADE
+
+    doc = " ".join((Path(__file__).parents[2] / "docs" / "planning.md").read_text().split())
+    said = re.search(r"`gap_to_2025_target_bn_cny_per_year` \(([^)]*)\)", doc)
+    assert said and "the mean minus the target" in said.group(1), said
+    assert "negative when trade falls short" in said.group(1)
+    assert "negative when trade falls short" in " ".join((target_columns.__doc__ or "").split())
+    rows = pd.DataFrame({"year": [2025], GOODS_TRADE: [875.0]})
+    table = target_columns(quantiles(rows, [GOODS_TRADE]), rows, 900.0, 2025)
+    assert table["gap_to_2025_target_bn_cny_per_year"].tolist() == [-25.0]
 
 
 def test_resume_refuses_a_pathway_whose_geodata_changed(tmp_path: Path) -> None:
@@ -186,6 +208,12 @@ def test_the_console_sets_each_year_against_the_target_s_own_year(
                         f"(2 bn CNY/yr), P(>= it) {row['p_meet_2025_target']:.2f}")
     record = json.loads((out / "pathway.json").read_text())
     assert record["target"]["year"] == 2025 and record["target"]["bn_cny_per_year"] == 2.0
+    # its samples done on stderr, as a sweep's runs (it printed none)
+    assert "pathway: 0/1 samples done, started" in done.stderr, done.stderr
+    assert "pathway: 1/1 samples done, " in done.stderr, done.stderr
+    # one sample: its bands have no width, and the console and the record say so
+    assert "note: bands from 1 draw only: they have no width" in done.stdout
+    assert record["notes"] == ["bands from 1 draw only: they have no width and show no spread"]
 
 
 @pytest.mark.parametrize(("change", "field"), [
@@ -353,3 +381,73 @@ def test_an_expansion_in_service_before_decided_from_names_its_in_service(
     with pytest.raises(InputError, match="at most 0 years") as err:
         load_pathway(path)
     assert err.value.field == "expansions.0.lead_time_years"
+
+
+def _fan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, samples: int, last_year: int,
+         years: Sequence[int]) -> dict[str, Any]:
+    """fan.png's axes and source line, drawn from `samples` draws per year of `years`."""
+    import numpy as np
+
+    import sim.atomic
+    from sim.pathway import fan_chart, quantiles
+    from sim.trade import GOODS_TRADE, references
+    from tests.support.figures import source_of
+
+    seen: dict[str, Any] = {}
+
+    def keep(path: Path, fig: Any, dpi: int) -> Path:
+        fig.canvas.draw()
+        ax = fig.axes[0]
+        seen.update(xlim=ax.get_xlim(), ticks=[int(x) for x in ax.get_xticks()],
+                    labels=[t.get_text() for t in ax.get_xticklabels()],
+                    legend=[t.get_text() for t in ax.get_legend().get_texts()],
+                    lines=[line.get_xdata()[0] for line in ax.get_lines()
+                           if line.get_linestyle() == ":"],
+                    source=source_of(fig),
+                    covers=ax.get_legend().get_window_extent().overlaps(
+                        ax.get_window_extent()))
+        return path
+
+    monkeypatch.setattr(sim.atomic, "write_png", keep)
+    rows = pd.DataFrame({"year": np.repeat(list(years), samples),
+                         GOODS_TRADE: np.linspace(600.0, 800.0, samples * len(years))})
+    base, target = references()
+    fan_chart(quantiles(rows, [GOODS_TRADE]), tmp_path / "fan.png", target=target,
+              last_year=last_year, base=base)
+    return seen
+
+
+def test_the_fan_chart_ends_at_the_last_year_simulated_and_labels_the_target_s_year(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`cqsim pathway --to 2025` drew fan.png out to 2035 with a "2035 horizon" line and
+    nothing after 2025, and its ticks (2024, 2026, ...) left the 2025 target's dot and the
+    simulated years unlabelled (regression audit 42B, 2): the axis and the line end at the
+    last year simulated, and each simulated year is a tick."""
+    seen = _fan(tmp_path, monkeypatch, 32, 2025, range(2023, 2026))
+    assert 2025 < seen["xlim"][1] < 2026
+    assert seen["lines"] == [2025] and "2025: last year simulated" in seen["legend"]
+    assert not any("2035" in text for text in seen["legend"])
+    assert seen["ticks"] == [2023, 2024, 2025] and "2025" in seen["labels"]
+    # the legend, at the lower right inside the axes, covered the last years' bands once the
+    # axis ended there: it sits outside them
+    assert not seen["covers"]
+    # a long pathway: every other year from the base year, the target's year among them
+    seen = _fan(tmp_path, monkeypatch, 32, 2035, range(2023, 2036))
+    assert 2035 < seen["xlim"][1] < 2036 and seen["lines"] == [2035]
+    assert seen["ticks"] == list(range(2023, 2036, 2)) and 2025 in seen["ticks"]
+
+
+def test_bands_from_few_draws_carry_a_caution(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """With --samples 2 fan.png drew "5-95% of samples" and "25-75%" bands from two draws
+    with no caution on the chart or the console (regression audit 42B, 2): below
+    BAND_MIN_SAMPLES draws its source line says what the bands are (and the console and
+    pathway.json's notes, `band_note`); with enough draws it says nothing of the kind."""
+    from sim.pathway import BAND_MIN_SAMPLES
+
+    seen = _fan(tmp_path, monkeypatch, 2, 2025, range(2023, 2026))
+    assert ("caution: bands from 2 draws only: the 5% and 95% quantiles are interpolated "
+            "between the two lowest and the two highest draws") in " ".join(
+                seen["source"].split())
+    seen = _fan(tmp_path, monkeypatch, BAND_MIN_SAMPLES, 2025, range(2023, 2026))
+    assert "caution" not in seen["source"] and "draws" not in seen["source"]

@@ -373,10 +373,12 @@ def test_a_plan_with_no_candidate_buildable_in_time_is_refused(tmp_path: Path) -
     assert not (tmp_path / "out").exists()
 
 
-def test_plan_by_simulation_writes_its_tables(tmp_path: Path) -> None:
+def test_plan_by_simulation_writes_its_tables(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
     """End to end on a two-hub line: the evaluator simulates the target year, every
     portfolio sees the same replications, and the tables say that nothing meets an
-    unreachable target."""
+    unreachable target. Each stage says its runs on stderr, as a sweep does (`cqsim plan`
+    printed nothing in 10 minutes: regression audit 42B, 3)."""
     import pandas as pd
 
     from sim.errors import InputWarning
@@ -394,6 +396,10 @@ def test_plan_by_simulation_writes_its_tables(tmp_path: Path) -> None:
         spec, result, _ = run_plan(path, tmp_path / "out", target=1e6, year=2025,
                                    probability=0.8, first=2, most=4, confirm=2, workers=1)
     assert result.chosen is None
+    err = capsys.readouterr().err
+    assert "cands: 2 portfolio(s) x replications 1-2: 0/4 runs done, started" in err, err
+    assert "cands: 2 portfolio(s) x replications 1-2: 4/4 runs done, " in err, err
+    assert "cands: 1 portfolio(s) x replications 3-4: 2/2 runs done, " in err, err  # next
     plan = pd.read_csv(tmp_path / "out" / "plan.csv")   # says so, with its header
     assert list(plan["candidate"]) == ["NONE"] and "no portfolio meets" in plan["note"][0]
     # a 35-day statistics period set against an annual target: recorded and said (D8)

@@ -81,3 +81,21 @@ def test_without_the_registry_entry_the_kind_is_unknown(tmp_path: Path) -> None:
         sim.prepare(_dry_port_network(tmp_path, inspected_share=0.5, inspection_hours=1.0))
     assert err.value.field.endswith(".kind") and "dry_port" not in err.value.expected
     assert err.value.got == "dry_port"
+
+
+def test_a_fresh_cqsim_process_does_not_know_the_example_s_kind(example: types.ModuleType,
+                                                                tmp_path: Path) -> None:
+    """The doc implied that once the example is written, a hubs.geojson row or an add_hub
+    change with kind: dry_port is validated; the kind lives only in the Python process that
+    ran the example (regression audit 42B, 6). The doc says that `cqsim run`/`validate`
+    refuse it, which a fresh `cqsim validate` does while this process accepts it."""
+    import subprocess
+
+    path = _dry_port_network(tmp_path, inspected_share=0.5, inspection_hours=1.0)
+    sim.prepare(path)                                   # here, with the example imported
+    done = subprocess.run([sys.executable, "-m", "sim", "validate", str(path)],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert done.returncode == 2 and "dry_port" in done.stderr, (done.returncode, done.stderr)
+    said = " ".join(DOC.read_text(encoding="utf-8").split())
+    assert "`cqsim run` and `cqsim validate` start their own and import no extension" in said
+    assert "through the Python API, in a session that has imported the module" in said

@@ -88,11 +88,11 @@ def test_sweep_plots_carry_their_source() -> None:
 def test_fan_chart_carries_its_source_and_the_published_figures_ids(
         tmp_path: Path, drawn: dict[str, Any]) -> None:
     years = range(2025, 2036)
-    table = pd.DataFrame({"kpi": GOODS_TRADE, "year": list(years),
+    table = pd.DataFrame({"kpi": GOODS_TRADE, "year": list(years), "samples": 32,
                           **{q: [800.0 + 10 * i for i in range(len(years))]
                              for q in ("p5", "p25", "p50", "p75", "p95")}})
     base, target = references()
-    fan_chart(table, tmp_path / "fan.png", target=target, horizon_year=2035, base=base)
+    fan_chart(table, tmp_path / "fan.png", target=target, last_year=2035, base=base)
     assert_sourced(drawn["fan.png"], "pathway.csv", "seeds/targets.csv goods_trade_2023 "
                    "(mkt_trade_2023)", "target: seeds/targets.csv goods_trade_2025")
 
@@ -102,19 +102,19 @@ def test_fan_chart_names_the_seeds_rows_of_the_figures_it_is_given(
     """fan.png's line named goods_trade_2023 (mkt_trade_2023) and goods_trade_2025 whatever
     figures it was given (review 41, L9): it names the rows of those it draws."""
     years = range(2030, 2036)
-    table = pd.DataFrame({"kpi": GOODS_TRADE, "year": list(years),
+    table = pd.DataFrame({"kpi": GOODS_TRADE, "year": list(years), "samples": 32,
                           **{q: [800.0 + 10 * i for i in range(len(years))]
                              for q in ("p5", "p25", "p50", "p75", "p95")}})
     base = Reference("2024", 720.0, "seeds/targets.csv goods_trade_2024: seeds/published-"
                      "figures.csv mkt_trade_2024 (test)", 2024, "goods_trade_2024")
     target = Reference("2030 target", 1200.0, "seeds/targets.csv goods_trade_2030: a plan",
                        2030, "goods_trade_2030")
-    fan_chart(table, tmp_path / "fan.png", target=target, horizon_year=2035, base=base)
+    fan_chart(table, tmp_path / "fan.png", target=target, last_year=2035, base=base)
     fig = drawn["fan.png"]
     assert_sourced(fig, "2024 published: seeds/targets.csv goods_trade_2024 (mkt_trade_2024)",
                    "target: seeds/targets.csv goods_trade_2030")
     assert "2023" not in source_of(fig) and "2025" not in source_of(fig)
-    fan_chart(table, tmp_path / "fan.png", target=target, horizon_year=2035)
+    fan_chart(table, tmp_path / "fan.png", target=target, last_year=2035)
     assert "published" not in source_of(drawn["fan.png"])
 
 
@@ -180,3 +180,16 @@ def test_a_source_line_too_long_for_its_figure_is_wrapped_onto_more_lines() -> N
     assert source_of(fig) == text and fig.get_supxlabel().count("\n") >= 2
     fig.tight_layout()
     assert_sourced(fig, "table_0.csv", "table_29.csv")
+
+
+def test_fan_chart_s_caution_of_few_draws_stays_clear_of_its_labels(
+        tmp_path: Path, drawn: dict[str, Any]) -> None:
+    """The caution of bands from few draws lengthens fan.png's source line: still wrapped
+    inside the figure, over no label (`assert_sourced`, run by `drawn`)."""
+    years = range(2023, 2036)
+    table = pd.DataFrame({"kpi": GOODS_TRADE, "year": list(years), "samples": 2,
+                          **{q: [800.0 + 10 * i for i in range(len(years))]
+                             for q in ("p5", "p25", "p50", "p75", "p95")}})
+    base, target = references()
+    fan_chart(table, tmp_path / "fan.png", target=target, last_year=2035, base=base)
+    assert "caution: bands from 2 draws only" in source_of(drawn["fan.png"]).replace("\n", " ")
