@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from sim.scenario import Scenario
     from sim.specs import HubSpec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,12 +36,10 @@ def _baseline_path() -> Path:
 
 
 # ----------------------------------------------------------------------- one case (child)
-def case(years: float, demand: float, capacity: float = 1.0) -> dict[str, float]:
-    """One replication of the baseline for `years` with demand x `demand` and every service,
-    hub and lock capacity x `capacity` (in this process)."""
-    from sim.engine import Model
+def scaled(years: float, demand: float, capacity: float = 1.0) -> Scenario:
+    """The baseline for `years` with demand x `demand` and every service, hub and lock
+    capacity x `capacity` (`_capacity_fields`)."""
     from sim.network import build
-    from sim.routing import choice_sets
     from sim.scenario import DemandGrowth, ScaleChange, load_scenario, with_overrides
     from sim.specs import ScheduledService
 
@@ -61,7 +60,16 @@ def case(years: float, demand: float, capacity: float = 1.0) -> dict[str, float]
                     for hid, hub in plan.network.hubs.items() for f in _capacity_fields(hub)]
         changes += [ScaleChange(kind="scale", lock=lid, field="chamber_t", factor=capacity)
                     for lid in plan.network.locks]
-    scenario = scenario.model_copy(update={"changes": tuple(changes)})
+    return scenario.model_copy(update={"changes": tuple(changes)})
+
+
+def case(years: float, demand: float, capacity: float = 1.0) -> dict[str, float]:
+    """One replication of `scaled(years, demand, capacity)` (in this process)."""
+    from sim.engine import Model
+    from sim.network import build
+    from sim.routing import choice_sets
+
+    scenario = scaled(years, demand, capacity)
     plan = build(scenario)
     choices = choice_sets(plan)
     model = Model(plan, 0, choices)
