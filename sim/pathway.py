@@ -593,9 +593,10 @@ def target_columns(table: pd.DataFrame, rows: pd.DataFrame, target: float,
     return out
 
 
-# with fewer draws, numpy's linear 5% and 95% quantiles (at rank (n - 1) x 0.05 from each
-# end) fall between the two lowest and the two highest draws: the 5-95% band is then little
-# more than the range of the draws
+# below 21 draws numpy's linear 5% and 95% quantiles (at rank (n - 1) x 0.05 from each end)
+# are interpolated from the lowest and the highest draw; and quantiles of few draws understate
+# the spread: of normal draws, the 5-95% band is on average 0.31 of the true width at 2
+# draws, 0.87 at 20 (review42b, by simulation)
 BAND_MIN_SAMPLES = 21
 
 
@@ -611,10 +612,9 @@ def band_note(table: pd.DataFrame) -> str | None:
         return None
     if n == 1:
         return "bands from 1 draw only: they have no width and show no spread"
-    return (f"bands from {n} draws only: the 5% and 95% quantiles are interpolated between "
-            "the two lowest and the two highest draws, so the 5-95% band is little more than "
-            f"the range of the draws (--samples {BAND_MIN_SAMPLES} or more for quantiles "
-            "beyond it)")
+    return (f"bands from {n} draws only: quantiles of so few draws understate the spread "
+            "(the 5-95% band of 2 normal draws is on average a third as wide as the one it "
+            "estimates, of 20 draws nine tenths); more --samples widen and steady them")
 
 
 def year_ticks(first: int, last: int, marked: Sequence[int], most: int = 12) -> list[int]:

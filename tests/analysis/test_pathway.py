@@ -446,8 +446,8 @@ def test_bands_from_few_draws_carry_a_caution(tmp_path: Path,
     from sim.pathway import BAND_MIN_SAMPLES
 
     seen = _fan(tmp_path, monkeypatch, 2, 2025, range(2023, 2026))
-    assert ("caution: bands from 2 draws only: the 5% and 95% quantiles are interpolated "
-            "between the two lowest and the two highest draws") in " ".join(
+    assert ("caution: bands from 2 draws only: quantiles of so few draws understate the "
+            "spread") in " ".join(
                 seen["source"].split())
     seen = _fan(tmp_path, monkeypatch, BAND_MIN_SAMPLES, 2025, range(2023, 2026))
     assert "caution" not in seen["source"] and "draws" not in seen["source"]

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.run import scaled
+from benchmarks.run import _capacity_fields, scaled
 
 
 @pytest.mark.parametrize(("demand", "capacity"), [(2.0, 1.0), (2.0, 2.0), (4.0, 4.0)])
 def test_every_growth_case_of_make_bench_builds(demand: float, capacity: float) -> None:
-    """Each growth case's scenario builds (no scaled field refused by its bound), with
-    every hub it scales larger by `capacity` and the zones of shippers left as they are."""
+    """Each growth case's scenario builds (no scaled field refused by its bound), with each
+    capacity field of every hub larger by `capacity` (positions are whole: rel 1e-3) and the
+    zones of shippers left as they are."""
     from sim.network import build
     from sim.specs import ZoneSpec
 
@@ -20,5 +21,8 @@ def test_every_growth_case_of_make_bench_builds(demand: float, capacity: float) 
     hubs = build(scaled(1.0, demand, capacity)).network.hubs
     assert any(isinstance(h, ZoneSpec) for h in base.values())
     for hid, hub in hubs.items():
-        grown = hub.yard_teu / base[hid].yard_teu
-        assert grown == pytest.approx(1.0 if isinstance(hub, ZoneSpec) else capacity), hid
+        fields = _capacity_fields(base[hid])
+        assert (fields == ()) == isinstance(hub, ZoneSpec), hid
+        for field in fields:     # positions or trains a day, and the yard
+            grown = getattr(hub, field) / getattr(base[hid], field)
+            assert grown == pytest.approx(capacity, rel=1e-3), (hid, field)
