@@ -36,7 +36,7 @@ Row = dict[str, Any]
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)
-class Place:
+class WaitPoint:
     """A place where freight may queue beyond the uncongested expectation, as route choice
     reads it (`Model.picture`): a component's `excess_wait` at one of its stops or sides.
     A compiled object with a typed `wait`, so the million or so reads of a year are C calls

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import simpy
 from mypy_extensions import mypyc_attr
 
-from sim.engine.component import Component, Place, Row
+from sim.engine.component import Component, Row, WaitPoint
 from sim.engine.freight import Lot, Vehicle
 from sim.engine.hub import Hub, gamma_sampler
 from sim.engine.links import HopStats
@@ -93,7 +93,7 @@ class LineBase(Component):
         self.vehicles: set[Vehicle] = set()     # on the move: for the conservation check
         self._rng = rng
         self._running = gamma_sampler(rng, model.plan.variability.running_time_cv)
-        self._points: dict[int, Place] = {}   # boarding stop -> its place (`wait_points`)
+        self._points: dict[int, WaitPoint] = {}   # boarding stop -> its place (`wait_points`)
 
     def enqueue(self, stop: int, lot: Lot) -> None:
         """A lot is ready to board at stop index `stop`."""
@@ -163,9 +163,9 @@ class LineBase(Component):
         """Hours beyond the uncongested expectation a lot arriving at `stop` now would wait."""
         raise NotImplementedError
 
-    def wait_points(self, board: int, alight: int) -> list[Place]:
+    def wait_points(self, board: int, alight: int) -> list[WaitPoint]:
         """Where a lot riding from stop `board` to `alight` may queue beyond the
-        uncongested expectation: boarding here, and every lock on the way. One `Place`
+        uncongested expectation: boarding here, and every lock on the way. One `WaitPoint`
         per place (the same object each time it is asked for), so route choice reads a
         place shared by several routes once."""
         points = [self._points.setdefault(board, Boarding(self, board))]
@@ -201,7 +201,7 @@ class LineBase(Component):
             "queue_end_teu": sum(self.queued_teu)}
 
 
-class Boarding(Place):
+class Boarding(WaitPoint):
     """Boarding a line at one of its stops (`LineBase.excess_wait`)."""
 
     def __init__(self, line: LineBase, stop: int) -> None:

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 import simpy
 from mypy_extensions import mypyc_attr
 
-from sim.engine.component import Component, Place, Row
+from sim.engine.component import Component, Row, WaitPoint
 from sim.engine.daily import DailySeries
 from sim.engine.loop import Delay, delay, later
 from sim.engine.windows import factor_at
@@ -167,7 +167,7 @@ LOCKS_DAILY = Table("locks_daily", ("lock", "direction", "day"), (
     series=True)
 
 
-class Approach(Place):
+class Approach(WaitPoint):
     """A lock's approach in one direction: vessels wait there to enter
     (`Lock.excess_wait`)."""
 
@@ -187,7 +187,7 @@ class Lock(Component):
 
     def __init__(self, model: Model, spec: LockSpec) -> None:
         super().__init__(model)
-        self._points: dict[str, Place] = {}  # direction -> its place (`wait_point`)
+        self._points: dict[str, WaitPoint] = {}  # direction -> its place (`wait_point`)
         self.spec = spec
         op = model.plan.network.lock_traffic.get(spec.id, NO_OPERATION)
         self.op = op
@@ -295,8 +295,8 @@ class Lock(Component):
         side.wake()
         return event
 
-    def wait_point(self, direction: str) -> Place:
-        """`excess_wait` of `direction` as a `Place`, the same object each time (route
+    def wait_point(self, direction: str) -> WaitPoint:
+        """`excess_wait` of `direction` as a `WaitPoint`, the same object each time (route
         choice reads a place shared by several routes once)."""
         return self._points.setdefault(direction, Approach(self, direction))
 

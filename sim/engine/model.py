@@ -17,7 +17,7 @@ import numpy as np
 import simpy
 
 from sim.components import kind_of
-from sim.engine.component import Component, Place
+from sim.engine.component import Component, WaitPoint
 from sim.engine.daily import day_span
 from sim.engine.freight import Lot
 from sim.engine.hub import Hub
@@ -123,7 +123,7 @@ class Model:
             *self.background]
         self._wait_points = {r.index: self._waits(r) for cs in self.choices for r in cs.routes}
         # every place to queue route choice reads (`picture`), by index
-        self._places: list[Place] = []
+        self._places: list[WaitPoint] = []
         self._place_index: dict[int, int] = {}
         self._grid = plan.routing.wait_resolution_hours
         self._daily = [part for part in self.components
@@ -148,7 +148,7 @@ class Model:
         """Lots at hubs between arrival and their onward queue, by lot id (a view)."""
         return {i: lot for hub in self.hubs.values() for i, lot in hub.lots.items()}
 
-    def _waits(self, route: Route) -> tuple[Place, ...]:
+    def _waits(self, route: Route) -> tuple[WaitPoint, ...]:
         """Where a route queues (boarding stops, locks), as expected-wait estimators."""
         return tuple(point for leg in route.legs
                      for point in self.lines[leg.line].wait_points(leg.board, leg.alight))
@@ -187,7 +187,7 @@ class Model:
             per_route.append(tuple(at))
         return tuple(places), tuple(per_route)
 
-    def _place(self, point: Place) -> int:
+    def _place(self, point: WaitPoint) -> int:
         """The model's index of a place to queue (one per estimator object)."""
         k = self._place_index.get(id(point))
         if k is None:
