@@ -36,6 +36,18 @@ Row = dict[str, Any]
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)
+class WaitPoint:
+    """A place where freight may queue beyond the uncongested expectation, as route choice
+    reads it (`Model.picture`): a component's `excess_wait` at one of its stops or sides.
+    A compiled object with a typed `wait`, so the million or so reads of a year are C calls
+    (a `functools.partial` of the bound method went through Python's call protocol)."""
+
+    def wait(self) -> float:
+        """Hours beyond the uncongested expectation that a lot arriving now would wait."""
+        raise NotImplementedError
+
+
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Component:
     """Base of the runtime classes of component kinds: does nothing, counts nothing."""
 

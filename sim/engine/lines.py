@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING
 
 import simpy
 from mypy_extensions import mypyc_attr
 
-from sim.engine.component import Component, Row
+from sim.engine.component import Component, Row, WaitPoint
 from sim.engine.freight import Lot, Vehicle
 from sim.engine.hub import Hub, gamma_sampler
 from sim.engine.links import HopStats
@@ -93,7 +93,7 @@ class LineBase(Component):
         self.vehicles: set[Vehicle] = set()     # on the move: for the conservation check
         self._rng = rng
         self._running = gamma_sampler(rng, model.plan.variability.running_time_cv)
-        self._points: dict[int, Callable[[], float]] = {}   # boarding stop -> wait point
+        self._points: dict[int, WaitPoint] = {}   # boarding stop -> its place (`wait_points`)
 
     def enqueue(self, stop: int, lot: Lot) -> None:
         """A lot is ready to board at stop index `stop`."""
@@ -163,12 +163,12 @@ class LineBase(Component):
         """Hours beyond the uncongested expectation a lot arriving at `stop` now would wait."""
         raise NotImplementedError
 
-    def wait_points(self, board: int, alight: int) -> list[Callable[[], float]]:
+    def wait_points(self, board: int, alight: int) -> list[WaitPoint]:
         """Where a lot riding from stop `board` to `alight` may queue beyond the
-        uncongested expectation: boarding here, and every lock on the way. One function
+        uncongested expectation: boarding here, and every lock on the way. One `WaitPoint`
         per place (the same object each time it is asked for), so route choice reads a
         place shared by several routes once."""
-        points = [self._points.setdefault(board, partial(self.excess_wait, board))]
+        points = [self._points.setdefault(board, Boarding(self, board))]
         for k in range(board, alight):
             lock = self.locks[k]
             if lock is not None:
@@ -199,6 +199,17 @@ class LineBase(Component):
             "load_factor": s.teu_km / capacity_km if capacity_km else 0.0,
             "boarding_wait_mean_h": s.wait_sum / s.teu if s.teu else 0.0,
             "queue_end_teu": sum(self.queued_teu)}
+
+
+class Boarding(WaitPoint):
+    """Boarding a line at one of its stops (`LineBase.excess_wait`)."""
+
+    def __init__(self, line: LineBase, stop: int) -> None:
+        self.line = line
+        self.stop = stop
+
+    def wait(self) -> float:
+        return self.line.excess_wait(self.stop)
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)

@@ -29,14 +29,14 @@ from __future__ import annotations
 import heapq
 import math
 from collections import deque
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Generator, Iterator
 from functools import partial
 from typing import TYPE_CHECKING
 
 import simpy
 from mypy_extensions import mypyc_attr
 
-from sim.engine.component import Component, Row
+from sim.engine.component import Component, Row, WaitPoint
 from sim.engine.daily import DailySeries
 from sim.engine.loop import Delay, delay, later
 from sim.engine.windows import factor_at
@@ -167,6 +167,18 @@ LOCKS_DAILY = Table("locks_daily", ("lock", "direction", "day"), (
     series=True)
 
 
+class Approach(WaitPoint):
+    """A lock's approach in one direction: vessels wait there to enter
+    (`Lock.excess_wait`)."""
+
+    def __init__(self, lock: Lock, direction: str) -> None:
+        self.lock = lock
+        self.direction = direction
+
+    def wait(self) -> float:
+        return self.lock.excess_wait(self.direction)
+
+
 @mypyc_attr(allow_interpreted_subclasses=True)
 class Lock(Component):
     """A ship lock: flights of chambers each way, its vessel classes and its ship lift."""
@@ -175,7 +187,7 @@ class Lock(Component):
 
     def __init__(self, model: Model, spec: LockSpec) -> None:
         super().__init__(model)
-        self._points: dict[str, Callable[[], float]] = {}  # direction -> wait point
+        self._points: dict[str, WaitPoint] = {}  # direction -> its place (`wait_point`)
         self.spec = spec
         op = model.plan.network.lock_traffic.get(spec.id, NO_OPERATION)
         self.op = op
@@ -283,10 +295,10 @@ class Lock(Component):
         side.wake()
         return event
 
-    def wait_point(self, direction: str) -> Callable[[], float]:
-        """`excess_wait` of `direction` as a function of nothing, the same object each
-        time (route choice reads a place shared by several routes once)."""
-        return self._points.setdefault(direction, partial(self.excess_wait, direction))
+    def wait_point(self, direction: str) -> WaitPoint:
+        """`excess_wait` of `direction` as a `WaitPoint`, the same object each time (route
+        choice reads a place shared by several routes once)."""
+        return self._points.setdefault(direction, Approach(self, direction))
 
     def excess_wait(self, direction: str) -> float:
         """Hours a vessel arriving now would wait: the tonnes ahead over the lift rate."""

@@ -17,7 +17,7 @@ import numpy as np
 import simpy
 
 from sim.components import kind_of
-from sim.engine.component import Component
+from sim.engine.component import Component, WaitPoint
 from sim.engine.daily import day_span
 from sim.engine.freight import Lot
 from sim.engine.hub import Hub
@@ -43,6 +43,17 @@ MAX_PICTURES = 4096     # choice weights kept per flow, by congestion picture se
 Waits = tuple[tuple[int, ...], tuple[tuple[int, ...], ...]]
 # cumulative choice weights of a flow's routes, and which of them were offered
 Picked = tuple[list[float], tuple[bool, ...]]
+
+
+def nearest(x: float) -> int:
+    """`round(x)`, ties to even, the same int: compiled, `math.floor` is a C call where the
+    builtin `round` is looked up and called as a Python object (`Model.picture` rounds
+    about a million waits a year). x - floor(x) is exact for any finite double."""
+    whole = math.floor(x)
+    rest = x - whole
+    if rest > 0.5 or (rest == 0.5 and whole % 2 == 1):
+        return whole + 1
+    return whole
 
 
 @contextmanager
@@ -112,7 +123,7 @@ class Model:
             *self.background]
         self._wait_points = {r.index: self._waits(r) for cs in self.choices for r in cs.routes}
         # every place to queue route choice reads (`picture`), by index
-        self._places: list[Callable[[], float]] = []
+        self._places: list[WaitPoint] = []
         self._place_index: dict[int, int] = {}
         self._grid = plan.routing.wait_resolution_hours
         self._daily = [part for part in self.components
@@ -137,7 +148,7 @@ class Model:
         """Lots at hubs between arrival and their onward queue, by lot id (a view)."""
         return {i: lot for hub in self.hubs.values() for i, lot in hub.lots.items()}
 
-    def _waits(self, route: Route) -> tuple[Callable[[], float], ...]:
+    def _waits(self, route: Route) -> tuple[WaitPoint, ...]:
         """Where a route queues (boarding stops, locks), as expected-wait estimators."""
         return tuple(point for leg in route.legs
                      for point in self.lines[leg.line].wait_points(leg.board, leg.alight))
@@ -176,7 +187,7 @@ class Model:
             per_route.append(tuple(at))
         return tuple(places), tuple(per_route)
 
-    def _place(self, point: Callable[[], float]) -> int:
+    def _place(self, point: WaitPoint) -> int:
         """The model's index of a place to queue (one per estimator object)."""
         k = self._place_index.get(id(point))
         if k is None:
@@ -191,11 +202,11 @@ class Model:
         grid = self._grid
         every = self._places
         if grid <= 0:
-            return tuple([every[k]() for k in places])
+            return tuple([every[k].wait() for k in places])
         out = []
         for k in places:
-            x = every[k]()
-            out.append(round(x / grid) * grid if x != math.inf else x)
+            x = every[k].wait()
+            out.append(nearest(x / grid) * grid if x != math.inf else x)
         return tuple(out)
 
     @staticmethod
