@@ -660,7 +660,7 @@ def fan_chart(table: pd.DataFrame, path: Path, *, target: Reference, last_year: 
     first = min([int(t["year"].min()), *dated]) if len(t) else min(dated)
     last = max(last_year, *dated)
     ax.set_xlim(first - 0.5, last + 0.5)
-    ax.set_xticks(year_ticks(first, last, dated))
+    ax.set_xticks(year_ticks(first, last, [*dated, last_year]))
     ax.set_xlabel("year")
     ax.set_ylabel("goods trade, bn CNY/yr")
     ax.set_title("Chongqing goods trade along the pathway\n(simulated channels + trade "

@@ -435,6 +435,9 @@ def test_the_fan_chart_ends_at_the_last_year_simulated_and_labels_the_target_s_y
     seen = _fan(tmp_path, monkeypatch, 32, 2035, range(2023, 2036))
     assert 2035 < seen["xlim"][1] < 2036 and seen["lines"] == [2035]
     assert seen["ticks"] == list(range(2023, 2036, 2)) and 2025 in seen["ticks"]
+    # the last year simulated is labelled where the step passes it by (review42b, L1)
+    seen = _fan(tmp_path, monkeypatch, 32, 2036, range(2023, 2037))
+    assert seen["ticks"][-1] == 2036 and "2036" in seen["labels"]
 
 
 def test_bands_from_few_draws_carry_a_caution(tmp_path: Path,
