@@ -128,11 +128,13 @@ def calibrate_cmd(scenario: Path, seed: int | None, replications: int | None,
                      "counts annualised from part of a year carry that part's season "
                      "(measure a whole year, e.g. --days 365 plus the warm-up)")
 
+    from sim import cache
     from sim.atomic import write_csv
     from sim.calibration import calibrate, calibration_frame
     from sim.cli.render import calibration_table, console
     from sim.pipeline import run
 
+    cache.release()     # the input is accepted: the runs and the estimation store at once
     screen = console(160)
     choices: tuple | None = checked.choices
     if estimate:

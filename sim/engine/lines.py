@@ -209,6 +209,8 @@ class Boarding(WaitPoint):
         self.stop = stop
 
     def wait(self) -> float:
+        """Hours beyond the uncongested expectation a lot boarding at this stop now would
+        wait (`LineBase.excess_wait`)."""
         return self.line.excess_wait(self.stop)
 
 

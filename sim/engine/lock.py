@@ -176,6 +176,7 @@ class Approach(WaitPoint):
         self.direction = direction
 
     def wait(self) -> float:
+        """Hours a vessel arriving at this approach now would wait (`Lock.excess_wait`)."""
         return self.lock.excess_wait(self.direction)
 
 
