@@ -107,6 +107,11 @@ class Horizon(Spec):
         return self
 
 
+# the finest grid of the waits route choice sees, but none (0): finer adds nothing a booking
+# could see, and a grid near zero made the rounded waits infinite
+MIN_WAIT_RESOLUTION_HOURS = 1e-6
+
+
 class Routing(Spec):
     """Route choice: k candidate routes per origin-destination-class, chosen by logit."""
 
@@ -127,6 +132,7 @@ class Routing(Spec):
                     "read). assumption: shippers book on a picture in whole hours (an hour "
                     "costs a box a few tens of CNY, its routes differ by thousands), so a "
                     "flow reuses the choice weights of a picture it has seen before")
+
     max_excess_wait_hours: float = Field(
         168.0, gt=0, le=1e5,
         description="a route whose queues would delay a lot longer than this is not offered "
@@ -134,6 +140,15 @@ class Routing(Spec):
     transfer_cost_cny: float = Field(
         1000.0, ge=0, le=1e7,
         description="CNY/TEU charged per change of service (terminal handling at transfer)")
+
+    @field_validator("wait_resolution_hours")
+    @classmethod
+    def _resolution(cls, hours: float) -> float:
+        # a wait over a grid of 1e-310 h is infinite: rounding it failed the run with a
+        # traceback; a grid of 1e-6 h (3.6 ms) is already finer than any booking
+        if 0 < hours < MIN_WAIT_RESOLUTION_HOURS:
+            raise ValueError(f"0 (waits as read) or at least {MIN_WAIT_RESOLUTION_HOURS:g} h")
+        return hours
 
 
 class Variability(Spec):

@@ -198,3 +198,17 @@ def test_a_dangling_locks_layer_is_named_not_taken_for_none(tmp_path: Path) -> N
     with pytest.raises(InputError) as err:
         build(load_scenario(path))
     assert "locks.geojson" in str(err.value)
+
+
+@pytest.mark.parametrize("hours", [1e-310, 5e-7])
+def test_a_wait_grid_near_zero_is_refused_and_zero_is_waits_as_read(tmp_path: Path,
+                                                                     hours: float) -> None:
+    """routing.wait_resolution_hours of 1e-310 made every rounded wait infinite: the run
+    failed with a traceback (final read 42, L2). Below 1e-6 h it is refused; 0 reads the
+    waits as they are."""
+    doc = _doc(tmp_path)
+    doc["routing"] = {"wait_resolution_hours": hours}
+    err = _error(_write(tmp_path, doc))
+    assert err.field == "routing.wait_resolution_hours" and "0 (waits as read)" in err.expected
+    doc["routing"] = {"wait_resolution_hours": 0}
+    assert build(load_scenario(_write(tmp_path, doc))).routing.wait_resolution_hours == 0
