@@ -150,6 +150,7 @@ def _execute(sweep: Sweep, folder: Path, done: set[str], *, workers: int | None,
         LOOPBACK_DASHBOARD,
         NO_WORKER_TIMEOUT_S,
         connected,
+        counted,
         run_dask,
         run_pool,
         run_serial,
@@ -173,10 +174,10 @@ def _execute(sweep: Sweep, folder: Path, done: set[str], *, workers: int | None,
         bar = stack.enter_context(Progress(len(sweep.tasks), len(sweep.tasks) - len(todo),
                                            sweep.name, progress))
 
-        def record(row: dict[str, Any]) -> None:
-            part = part_path(folder, row["run_id"])
-            write_parquet(part, pd.DataFrame([row]))
-            bar.advance(row["status"] != "ok")
+        def write(row: dict[str, Any]) -> None:
+            write_parquet(part_path(folder, row["run_id"]), pd.DataFrame([row]))
+
+        record = counted(write, bar)   # each run written, then counted on the bar
 
         if client is not None:
             run_dask(todo, record, client=client, notify=bar.note,
