@@ -82,6 +82,7 @@ from sim.uncertain import (
     Normal,
     UncertainInput,
 )
+from sim.units import MAX_DAYS
 
 
 def check_ramp(ramp_up: tuple[float, ...]) -> tuple[float, ...]:
@@ -231,7 +232,7 @@ class PlanFile(Spec):
     scenario: str = Field(min_length=1, description="base-year scenario, relative to this file")
     base_year: int = Field(ge=1900, le=2200)
     seed: int = Field(7, ge=0, le=2**32 - 1, description="seed of the draws of growth rates")
-    days: float | None = Field(None, ge=MIN_DAYS, le=36_600,
+    days: float | None = Field(None, ge=MIN_DAYS, le=MAX_DAYS,
                                description="horizon of each year's run")
     growth: dict[str, GrowthRate] = Field(default_factory=dict, description=(
         "market -> growth, % per year (every draw above -100)"))

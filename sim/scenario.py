@@ -78,6 +78,7 @@ from sim.uncertain import (
     correlate,
     lookup,
 )
+from sim.units import MAX_DAYS
 
 MAX_EXTENDS = 16  # files in one extends chain (the shipped scenarios use at most 4)
 MIN_DAYS = 1.0    # shortest horizon: a shorter run has no statistics to speak of
@@ -96,7 +97,7 @@ Replications = Annotated[int, Field(ge=1, le=10_000)]
 class Horizon(Spec):
     """Simulated period; statistics count from the end of the warm-up."""
 
-    days: float = Field(ge=MIN_DAYS, le=36_600, description="simulated days")
+    days: float = Field(ge=MIN_DAYS, le=MAX_DAYS, description="simulated days")
     warmup_days: float = Field(0.0, ge=0, description="days discarded from statistics")
 
     @model_validator(mode="after")
@@ -132,7 +133,6 @@ class Routing(Spec):
                     "read). assumption: shippers book on a picture in whole hours (an hour "
                     "costs a box a few tens of CNY, its routes differ by thousands), so a "
                     "flow reuses the choice weights of a picture it has seen before")
-
     max_excess_wait_hours: float = Field(
         168.0, gt=0, le=1e5,
         description="a route whose queues would delay a lot longer than this is not offered "
@@ -224,7 +224,7 @@ class Equilibrium(Spec):
     tolerance: float = Field(0.02, gt=0, le=1,
                              description="stop when route flows change by less than this "
                                          "share between passes")
-    days: float | None = Field(None, ge=MIN_DAYS, le=36_600,
+    days: float | None = Field(None, ge=MIN_DAYS, le=MAX_DAYS,
                                description="horizon of the feedback passes (default, and "
                                            "at most: the run's horizon, so --days cuts them)")
     per_replication: bool = Field(
@@ -317,8 +317,8 @@ class Disruption(_Targeted):
     in given months, lognormal durations, drawn per replication from a named stream)."""
 
     kind: Literal["disruption"]
-    start_day: float | None = Field(None, ge=0, le=36_600)   # the longest horizon, as
-    end_day: float | None = Field(None, gt=0, le=36_600)     # an outage's DayWindow
+    start_day: float | None = Field(None, ge=0, le=MAX_DAYS)   # as an outage's DayWindow
+    end_day: float | None = Field(None, gt=0, le=MAX_DAYS)
     capacity_factor: float | None = Field(None, ge=0, le=1)
     random: RandomOutage | None = None
 

@@ -31,7 +31,14 @@ from pydantic import (
 )
 
 from sim.errors import given, yaml_float
-from sim.units import DAYS_PER_YEAR, HOURS_PER_DAY, HOURS_PER_WEEK, HOURS_PER_YEAR, WEEKS_PER_YEAR
+from sim.units import (
+    DAYS_PER_YEAR,
+    HOURS_PER_DAY,
+    HOURS_PER_WEEK,
+    HOURS_PER_YEAR,
+    MAX_DAYS,
+    WEEKS_PER_YEAR,
+)
 
 Mode = Literal["rail", "river", "sea", "road", "air"]
 Corridor = Literal["east", "west", "south", "north", "air", "coastal", "feeder"]
@@ -547,8 +554,8 @@ def check_factors(values: tuple[float, ...] | None, name: str, *, field: bool = 
 class DayWindow(Spec):
     """A window of simulation days (day 0 starts the run, warm-up included)."""
 
-    start_day: float = Field(ge=0, le=36_600)
-    end_day: float = Field(gt=0, le=36_600)
+    start_day: float = Field(ge=0, le=MAX_DAYS)
+    end_day: float = Field(gt=0, le=MAX_DAYS)
 
     @model_validator(mode="after")
     def _window(self) -> DayWindow:

@@ -18,6 +18,7 @@ HOURS_PER_YEAR = HOURS_PER_DAY * DAYS_PER_YEAR          # 8760
 HOURS_PER_MONTH = HOURS_PER_YEAR / MONTHS_PER_YEAR      # 730
 DAYS_PER_MONTH = DAYS_PER_YEAR / MONTHS_PER_YEAR        # 30.42
 WEEKS_PER_YEAR = DAYS_PER_YEAR / DAYS_PER_WEEK          # 52.14
+MAX_DAYS = 36_600     # the longest horizon, or day of one, a file may name: 100 years
 
 
 class HasPeriod(Protocol):

@@ -22,6 +22,7 @@ from sim.budget import (
     parse_size,
 )
 from sim.errors import absolute
+from sim.units import MAX_DAYS
 
 if TYPE_CHECKING:
     from sim.boundary import Admitted
@@ -234,7 +235,7 @@ def show_warning(text: str) -> None:
 
 
 # a shorter horizon has no statistics to speak of; the longest is a scenario's (sim.scenario)
-DAYS = Finite(min=1.0, max=36_600)
+DAYS = Finite(min=1.0, max=MAX_DAYS)
 
 # More processes than this only queue for the same cores and each holds a copy of the
 # network; an unbounded number forks until the machine stops answering.

@@ -25,6 +25,7 @@ from sim.scenario import (
     validation_error,
 )
 from sim.specs import FieldError, Spec
+from sim.units import MAX_DAYS
 
 
 def _finite(value: Any) -> Any:
@@ -134,7 +135,7 @@ class SweepSpec(Spec):
     parameters: Parameters
     replications: int | None = Field(None, ge=1, le=10_000,
                                         description="default: the base scenario's")
-    days: float | None = Field(None, ge=MIN_DAYS, le=36_600, description="horizon override")
+    days: float | None = Field(None, ge=MIN_DAYS, le=MAX_DAYS, description="horizon override")
     seed: int | None = Field(None, ge=0, le=2**63 - 1,
                                 description="seed of every run (default: the base's)")
     fixed: dict[str, Scalar] = Field(default_factory=dict,
