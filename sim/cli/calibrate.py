@@ -8,6 +8,7 @@ import datetime as dt
 import os
 import shlex
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 import click
@@ -71,27 +72,27 @@ def calibrate_cmd(scenario: Path, seed: int | None, replications: int | None,
     figures apart; exit 1 if a fitting figure is out of its band. Counts are annualised over
     the days measured."""
     from sim.calibration import load_calibration_targets, unknown_names
+    from sim.targets import seeds_dir
     from sim.units import DAYS_PER_YEAR, stats_days
 
     if estimates_out is not None and not estimate:   # it would be ignored without a word
         raise click.UsageError("--estimates-out: expected --estimate too (only an estimation "
                                "writes an estimates file)")
     targets = load_calibration_targets(targets_file)
+    # --out before the scenario is prepared (seconds): not a folder, a device, a named input,
+    # a file cqsim did not write; the files the scenario reads are known once it is
+    if out is not None:
+        check_table_out(out, overwrite, [*named_inputs(), *seeds_dir().glob("*")])
     checked = admitted(scenario, seed, replications, days, workers, max_memory, max_events,
                        no_limit)
     plan = checked.plan
     from sim.inputs import read_files
-    from sim.targets import seeds_dir
 
     # neither output may replace a file the run reads, --overwrite or not: the scenario and
     # what it reads, --targets, and the seeds (the default table of figures, their sources)
     reads = [*named_inputs(), *read_files([checked.scenario]), *seeds_dir().glob("*")]
-    if out is not None:
-        from sim.calibration import CALIBRATION_COLUMNS
-        from sim.staging import check_file_out, first_line
-
-        out = check_file_out(out, ours=first_line(",".join(CALIBRATION_COLUMNS)),
-                             what="a table", overwrite=overwrite, inputs=reads)
+    if out is not None:   # again, now that every file the scenario reads is known
+        out = check_table_out(out, overwrite, reads)
     if estimate:   # checked before the estimation runs, which takes minutes
         from sim.market.estimates import ESTIMATES_MARKER
         from sim.staging import begins_with, check_file_out
@@ -187,3 +188,14 @@ def calibrate_cmd(scenario: Path, seed: int | None, replications: int | None,
     screen.print(f"all {len(by_role['fit'])} fitting figures within their bands; " + " and ".join(
         f"{len(by_role[r]) - len(off[r])} of {len(by_role[r])} {ROLE_TABLES[r][1]}"
         for r in held) + " within theirs")
+
+
+def check_table_out(out: Path, overwrite: bool, inputs: Iterable[str | os.PathLike[str]]
+                    ) -> Path:
+    """The calibration table's `--out`, refused (`sim.staging.check_file_out`) when it is not
+    a file cqsim may write or replace, or is one of `inputs`."""
+    from sim.calibration import CALIBRATION_COLUMNS
+    from sim.staging import check_file_out, first_line
+
+    return check_file_out(out, ours=first_line(",".join(CALIBRATION_COLUMNS)),
+                          what="a table", overwrite=overwrite, inputs=inputs)

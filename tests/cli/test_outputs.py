@@ -355,6 +355,17 @@ def test_an_out_that_is_a_file_is_refused_before_the_input_is_read(
     assert taken.read_text() == "mine\n"
 
 
+def test_calibrate_out_is_refused_before_the_input_is_read(tmp_path: Path) -> None:
+    """`calibrate --out FOLDER` was refused only after the scenario was prepared (its
+    routes: seconds); now its place is checked first, so even a broken input is not read."""
+    result = CliRunner().invoke(main, ["calibrate", str(BAD / "wrong_type_days.yaml"),
+                                       "--out", str(tmp_path)])
+    assert result.exit_code == 2, (result.output, result.exception)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--out" in lines[0] and "it is a folder" in lines[0], lines
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_report_out_replaces_only_a_report_cqsim_wrote(tmp_path: Path) -> None:
     run = tmp_path / "run"
     assert CliRunner().invoke(main, ["run", str(OK), "--no-map", "--no-report", "--out",
