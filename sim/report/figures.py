@@ -55,6 +55,16 @@ def pm(value: float, half: float, digits: int = 0, sign: bool = False) -> str:
     return text + (f" ± {half:,.{digits}f}" if half is not None and np.isfinite(half) else "")
 
 
+def level(value: float, half: float, digits: int = 0) -> str:
+    """`pm` for a figure that cannot be below 0 (a count, a wait, a queue): where its 95% CI
+    would reach below 0 (a skewed figure, such as the queue left at the end, over few
+    replications) the interval is shown cut at 0, "35,169 (0 to 88,973)", not "± 53,804"."""
+    if value is None or not np.isfinite(value) or half is None or not np.isfinite(half) \
+            or not 0 <= value < half:
+        return pm(value, half, digits)
+    return f"{value:,.{digits}f} (0 to {value + half:,.{digits}f})"
+
+
 # ----------------------------------------------------------------------------- maps
 
 

@@ -128,7 +128,7 @@ def measure_table(run: rd.RunDir, frame: pd.DataFrame, keys: Sequence[str],
     rows = []
     for i in range(len(frame)):
         row = [html.escape(str(frame[k].iloc[i])) for k in keys]
-        row += [(delta_cell if m.signed else fg.pm)(v.iloc[i], h.iloc[i], m.digits)
+        row += [(delta_cell if m.signed else fg.level)(v.iloc[i], h.iloc[i], m.digits)
                 for m, (v, h) in zip(shown, values, strict=True)]
         row += [fg.pm(frame[c].iloc[i], frame.get(c + rd.CI, pd.Series(np.nan,
                                                                       frame.index)).iloc[i], 2)
@@ -136,7 +136,7 @@ def measure_table(run: rd.RunDir, frame: pd.DataFrame, keys: Sequence[str],
         rows.append(row)
     if total:
         row = ["total"] + [""] * (len(keys) - 1)
-        row += [fg.pm(*total[m.label], m.digits) if m.label in total else "" for m in shown]
+        row += [fg.level(*total[m.label], m.digits) if m.label in total else "" for m in shown]
         rows.append(row + [""] * len(more))
     return table(headers, rows, text_cols=len(keys), total_last=bool(total))
 
@@ -219,7 +219,9 @@ def header(runs: list[rd.RunDir]) -> str:
             + "<hr style='border:0;border-top:1px dashed #ddd'>".join(metas)
             + f'<div class="note">Report made {made} by <code>cqsim report</code>. Figures are '
               "per year (annualised over the statistics period, horizon minus warm-up) unless "
-              "labelled otherwise; ± is the 95% confidence interval over replications.</div>"
+              "labelled otherwise; ± is the 95% confidence interval over replications (shown "
+              "cut at 0, as 'v (0 to u)', where a figure that cannot be negative has an "
+              "interval reaching below 0).</div>"
               "</header>")
 
 

@@ -222,7 +222,19 @@ def test_the_channels_total_row_has_the_weighted_means(one_run: Path, tmp_path: 
         per = [total(kpi(key), sub) / 24 for _, sub in reps.groupby("replication")]
         want = mean_ci(np.asarray(per))
         digits = 1 if key == "transit_mean_h" else 2
-        assert cell == fg.pm(*want, digits), (label, cell)
+        assert cell == fg.level(*want, digits), (label, cell)
+
+
+def test_an_interval_reaching_below_zero_is_cut_at_zero() -> None:
+    """The lock table showed the queue left at the end as "35,169 ± 53,804" t over 3
+    replications: a figure that cannot be negative, read as perhaps below 0. Such an
+    interval is shown cut at 0; a signed figure (a change) and a tight one keep '±'."""
+    assert fg.level(35169.0, 53804.0) == "35,169 (0 to 88,973)"
+    assert fg.level(0.0, 2.5, 1) == "0.0 (0 to 2.5)"
+    assert fg.level(10.0, 2.0) == fg.pm(10.0, 2.0) == "10 ± 2"
+    assert fg.level(-3.0, 5.0) == fg.pm(-3.0, 5.0)         # not a level: left as it is
+    assert fg.level(4.0, float("nan")) == "4"
+    assert fg.level(float("nan"), 1.0) == "-"
 
 
 def test_gateways_are_keyed_by_gateway_and_flow_class(one_run: Path, tmp_path: Path) -> None:
@@ -242,11 +254,11 @@ def test_gateways_are_keyed_by_gateway_and_flow_class(one_run: Path, tmp_path: P
                for g in set(gw.loc[gw["flow_class"] == "trade", "gateway"]))
     for r in rows[:-1]:
         want = gw[(gw["gateway"] == r[0]) & (gw["flow_class"] == r[1])].iloc[0]
-        assert r[2] == fg.pm(want["teu_per_year"], want["teu_per_year_ci95"])
-        assert r[3] == fg.pm(want["trade_bn_cny_per_year"],
-                             want["trade_bn_cny_per_year_ci95"], 1)
-        assert r[4] == fg.pm(want["value_bn_cny_per_year"],
-                             want["value_bn_cny_per_year_ci95"], 1)
+        assert r[2] == fg.level(want["teu_per_year"], want["teu_per_year_ci95"])
+        assert r[3] == fg.level(want["trade_bn_cny_per_year"],
+                                want["trade_bn_cny_per_year_ci95"], 1)
+        assert r[4] == fg.level(want["value_bn_cny_per_year"],
+                                want["value_bn_cny_per_year_ci95"], 1)
     assert ">flow class<" in page and ">empty boxes<" in page
     for raw in ("empty_teu_per_year", "value_bn_cny_per_year", ">flow_class<"):
         assert raw not in page
