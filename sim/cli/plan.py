@@ -29,8 +29,8 @@ from sim.cli.common import (
               help="Replications of every portfolio in the first screening stage.")
 @click.option("--most", type=click.IntRange(min=2, max=10_000), default=64,
               show_default=True, help="Replications at most per portfolio in screening "
-                                      "(P(meet) >= 0.8 among the 216 portfolios of "
-                                      "scenarios/candidates/plan-2025.yaml for 2025 needs 41 "
+                                      "(P(meet) >= 0.8 among the 324 portfolios of "
+                                      "scenarios/candidates/plan-2025.yaml for 2025 needs 43 "
                                       "to show one feasible, 6 infeasible: "
                                       "sim.planner.replications_to_decide; the command warns "
                                       "before any run when --most is below either: too few "
