@@ -127,9 +127,11 @@ def _empty(lots: pd.DataFrame) -> np.ndarray:
     return (lots["flow_class"] == "empty").to_numpy()
 
 
-# lots frame (one row a delivered lot): corridor, flow_class, teu, value_cny, co2_t, transit_h,
-# wait_h, at_h. Trade is not a sum over delivered lots: the recorder counts it as declared
-# (left the origin in the period, `sim.engine.recorder`) and gives it to `corridor_row`.
+# lots frame (one row a lot delivered in the statistics period; a KPI's `of` gets one
+# corridor's, docs/architecture.md): corridor, gateway, flow_class, market, direction, teu,
+# value_cny, co2_t, transit_h, wait_h, at_h. Trade is not a sum over delivered lots: the
+# recorder counts it as declared (left the origin in the period, `sim.engine.recorder`) and
+# gives it to `corridor_row`.
 _KPIS: list[KPI] = [
     KPI(name="teu", unit="TEU", per="year", label="loaded TEU delivered", short="loaded",
         of=lambda lots: lots["teu"].to_numpy()[~_empty(lots)].sum(), scale=1e3,
