@@ -127,9 +127,11 @@ def _empty(lots: pd.DataFrame) -> np.ndarray:
     return (lots["flow_class"] == "empty").to_numpy()
 
 
-# lots frame (one row a delivered lot): corridor, flow_class, teu, value_cny, co2_t, transit_h,
-# wait_h, at_h. Trade is not a sum over delivered lots: the recorder counts it as declared
-# (left the origin in the period, `sim.engine.recorder`) and gives it to `corridor_row`.
+# lots frame (one row a lot delivered in the statistics period; a KPI's `of` gets one
+# corridor's, docs/architecture.md): corridor, gateway, flow_class, market, direction, teu,
+# value_cny, co2_t, transit_h, wait_h, at_h. Trade is not a sum over delivered lots: the
+# recorder counts it as declared (left the origin in the period, `sim.engine.recorder`) and
+# gives it to `corridor_row`.
 _KPIS: list[KPI] = [
     KPI(name="teu", unit="TEU", per="year", label="loaded TEU delivered", short="loaded",
         of=lambda lots: lots["teu"].to_numpy()[~_empty(lots)].sum(), scale=1e3,
@@ -231,7 +233,10 @@ def kpi(name: str) -> KPI:
     raise KeyError(name)
 
 
-def _by_column(column: str) -> KPI | None:
+def by_column(column: str) -> KPI | None:
+    """The KPI declared (in the list here, or by `add_kpi` in this process) whose column of
+    the corridors table is `column` (`teu_per_year`, `transit_mean_h`); None for any other
+    column."""
     return next((k for k in _KPIS if k.column == column), None)
 
 
@@ -411,7 +416,7 @@ def measure_of(column: str) -> tuple[Column, str] | None:
         if column == declared.column:
             return declared, ""
     scope, _, rest = column.partition("_")
-    k = _by_column(rest) if scope in SCOPES else None
+    k = by_column(rest) if scope in SCOPES else None
     return (k, scope) if k is not None else None
 
 
@@ -425,7 +430,7 @@ def label(column: str, scaled: bool = True) -> str:
     it is shown in (`shown`), or with `scaled=False` the unit of its raw values, as a table
     writes them; the column in words, with the unit its name ends in, when no KPI is behind
     it."""
-    direct = _by_column(column)
+    direct = by_column(column)
     found = (direct, "") if direct is not None else measure_of(column)
     if found is None:
         for suffix, unit in NAME_UNITS:
@@ -443,7 +448,7 @@ def label(column: str, scaled: bool = True) -> str:
 
 def shown(column: str, values: np.ndarray) -> np.ndarray:
     """Values of a measure column in the unit `label` names."""
-    direct = _by_column(column)
+    direct = by_column(column)
     found = (direct, "") if direct is not None else measure_of(column)
     k = found[0] if found else None
     return values / k.scale if isinstance(k, KPI) else values

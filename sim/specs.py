@@ -305,6 +305,13 @@ class HubSpec(NodeSpec):
         through (route costs): it stands for the service's stop time."""
         return hours + service.stop_hours
 
+    def expected_dwell_hours(self) -> float:
+        """Expected hours freight handled here dwells before it goes on (customs,
+        clearance), as route costs weigh it: the mean dwell. A kind whose runtime class
+        adds time in `clearance_hours` (an inspection of a share of the jobs) says here
+        what it adds on average, so that shippers' route choice sees it."""
+        return self.dwell_hours
+
     def handling_teu_per_year(self) -> float:
         """Handling capacity, TEU/yr: every position busy all year."""
         return self.handling_servers * self.handling_teu_per_hour * HOURS_PER_YEAR
@@ -383,7 +390,7 @@ class BorderSpec(HubSpec):
     def pass_through_hours(self, hours: float, service: ServiceSpec) -> float:
         """`hours` plus the border dwell and, where the gauge changes, the handling of the
         whole vehicle."""
-        hours += self.dwell_hours
+        hours += self.expected_dwell_hours()
         if self.gauge_change:
             hours += self.train_hours(service.vehicle_capacity_teu, None)
         return hours

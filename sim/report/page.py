@@ -121,18 +121,19 @@ def measure_table(run: rd.RunDir, frame: pd.DataFrame, keys: Sequence[str],
     """A KPI table: key columns, then value ± 95% CI of every measure the table has (and,
     with `extras`, any other numeric column, so new result columns appear)."""
     shown = [m for m in measures if m.column(frame)]
-    more = rd.extra_columns(frame, tuple(measures), tuple(keys)) if extras else []
+    more = [rd.extra_measure(c) for c in rd.extra_columns(frame, tuple(measures), tuple(keys))
+            ] if extras else []
     headers = [(k.replace("_", " "), "") for k in keys] + [(m.label, m.unit) for m in shown] + \
-              [(c, rd.unit_from_name(c)) for c in more]
+              [(m.label, m.unit) for m in more]
     values = [m.values(frame, run.per_year) for m in shown]
+    extra_values = [m.values(frame, run.per_year) for m in more]
     rows = []
     for i in range(len(frame)):
         row = [html.escape(str(frame[k].iloc[i])) for k in keys]
         row += [(delta_cell if m.signed else fg.level)(v.iloc[i], h.iloc[i], m.digits)
                 for m, (v, h) in zip(shown, values, strict=True)]
-        row += [fg.pm(frame[c].iloc[i], frame.get(c + rd.CI, pd.Series(np.nan,
-                                                                      frame.index)).iloc[i], 2)
-                for c in more]
+        row += [fg.pm(v.iloc[i], h.iloc[i], m.digits)
+                for m, (v, h) in zip(more, extra_values, strict=True)]
         rows.append(row)
     if total:
         row = ["total"] + [""] * (len(keys) - 1)

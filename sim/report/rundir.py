@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError, printable
+from sim.kpis import by_column
 from sim.units import DAYS_PER_YEAR, HOURS_PER_DAY
 
 if TYPE_CHECKING:
@@ -695,3 +696,14 @@ def extra_columns(frame: pd.DataFrame, measures: tuple[Measure, ...],
     known = {c for m in measures for c, _, _ in m.columns} | set(keys) | KNOWN_LABELS
     return [c for c in frame.select_dtypes("number").columns
             if not c.endswith(CI) and c not in known]
+
+
+def extra_measure(column: str) -> Measure:
+    """How a table shows a numeric column no measure of its own covers (`extra_columns`): a
+    declared corridor KPI (`sim.kpis`, the one home of its label, unit, scale and digits) as
+    declared, in the unit it is shown in; any other column by its name, with the unit its
+    name declares, to two decimals."""
+    k = by_column(column)
+    if k is None:
+        return _m(column, unit_from_name(column), (column, 1.0, False), digits=2)
+    return _m(k.label, k.display_unit, (column, 1.0 / k.scale, False), digits=k.digits)

@@ -42,13 +42,15 @@ def example() -> Iterator[types.ModuleType]:
         sys.modules.pop(module.__name__, None)
 
 
-def _dry_port_network(tmp: Path, **port: object) -> Path:
+def _dry_port_network(tmp: Path, background: dict | None = None, **port: object) -> Path:
     d = nb.hub("d", 0.0, kind="dry_port", dwell_hours=6.0, **port)
     b = nb.hub("b", 1.0)
     nb.write_geodata(tmp / "geo", [d, b], [nb.link("d-b", d, b, hours=440.0)])
     doc = nb.scenario(str(tmp / "geo"), {"db": nb.train(["d", "b"], per_week=14)},
                       [nb.flow("d", "b", 20_000)], horizon={"days": 120, "warmup_days": 20},
                       replications=2)
+    if background:
+        doc["network"]["background"] = background
     return nb.write_scenario(tmp / "s.yaml", doc)
 
 
@@ -67,6 +69,33 @@ def test_the_docs_example_adds_a_kind_and_a_kpi(example: types.ModuleType,
     slow = corridors.loc["west", "slow_share"]
     assert 0.4 < slow < 0.6
     assert results.conservation_ok()
+
+
+def test_the_example_inspects_its_own_jobs_and_routes_see_the_inspections(
+        example: types.ModuleType, tmp_path: Path) -> None:
+    """Other users' jobs pass through `clearance_hours` too (owner BACKGROUND): the example
+    counted them among its inspections, about 2.3 times the simulated jobs' share at Qinzhou
+    (ext43, finding 5). Route costs read `HubSpec.expected_dwell_hours`, which the example
+    overrides: they read `dwell_hours` alone and shippers never saw the inspections
+    (finding 3)."""
+    from sim.routing import handling_hours
+
+    path = _dry_port_network(tmp_path, {"d": {"teu_per_year": 50_000.0, "batch_teu": 50.0,
+                                              "source": "test"}},
+                             inspected_share=0.5, inspection_hours=48.0)
+    plan = sim.prepare(path)
+    spec = plan.network.hubs["d"]
+    handling = spec.handling_setup_hours + plan.lot_teu / spec.handling_teu_per_hour
+    assert handling_hours(spec, plan.lot_teu) == pytest.approx(handling + 6.0 + 0.5 * 48.0)
+    results = sim.run(path)
+    hubs = results.summary("hubs").set_index("hub")
+    own = hubs.loc["d", "jobs_per_year"] - hubs.loc["d", "background_jobs_per_year"]
+    assert hubs.loc["d", "background_jobs_per_year"] > 0.3 * own
+    inspected = results.summary("dry_ports").set_index("hub").loc["d", "inspections_per_year"]
+    assert 0.4 * own < inspected < 0.6 * own
+    # the route's uncongested time: 440 h on the link, and at d 6 h of dwell and half of 48
+    route = results.summary("routes")
+    assert (route["base_h"] > 440.0 + 6.0 + 24.0).all()
 
 
 def test_the_new_kind_is_validated_as_its_spec(example: types.ModuleType,

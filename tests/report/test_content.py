@@ -179,6 +179,36 @@ def test_new_columns_rows_and_daily_series_appear(one_run: Path, tmp_path: Path)
     assert "团结村" in page or json.dumps("团结村")[1:-1] in page  # JSON may escape it
 
 
+def test_a_declared_kpi_column_shows_with_its_label_and_unit(one_run: Path,
+                                                            tmp_path: Path) -> None:
+    """A corridor KPI declared in sim/kpis.py (or by add_kpi in the process that writes the
+    report) was shown by its raw column name, with no label, unit or scale (ext43, finding
+    8): it shows as declared, as the terminal table does; another new column keeps its
+    name."""
+    from sim.kpis import KPI, add_kpi, remove_kpi
+
+    run = tmp_path / "run"
+    shutil.copytree(one_run, run)
+    cor = pd.read_csv(run / "corridors.csv").assign(
+        late_teu_per_year=12_345.0, late_teu_per_year_ci95=678.0,
+        reefer_teu_per_year=123.0, reefer_teu_per_year_ci95=4.0)
+    cor.to_csv(run / "corridors.csv", index=False)
+    reseal(run)
+    assert rd.extra_measure("late_teu_per_year").label == "late_teu_per_year"
+    add_kpi(KPI(name="late_teu", unit="TEU", per="year", label="TEU over 15 days door to door",
+                scale=1e3, shown_as="kTEU", digits=1, of=lambda lots: 0.0))
+    try:
+        page = write_report([run], tmp_path / "r.html").read_text(encoding="utf-8")
+    finally:
+        remove_kpi("late_teu")
+    header = page.split("<h2>Channels</h2>", 1)[1].split("</thead>", 1)[0]
+    assert "TEU over 15 days door to door<small>kTEU/yr</small>" in header, header
+    assert "late_teu" not in header
+    assert "reefer_teu_per_year<small>/yr</small>" in header     # no KPI: by its name
+    first = _rows(page, "<h2>Channels</h2>")[0]
+    assert "12.3 ± 0.7" in first and "123.00 ± 4.00" in first, first
+
+
 def test_report_of_a_missing_dir_is_one_line(tmp_path: Path) -> None:
     """A folder that is not a run's says what it is: absent, a file, or another command's
     results (it said "run.json ... file missing" for each)."""
