@@ -10,8 +10,10 @@ key made of everything it depends on: the plan as `repr` writes it (network, dem
 market, choice parameters, seed, horizon, routing: every field of the frozen specs), the
 route choice sets, where the learning started, the replication whose streams the passes ran
 on, the market reference's settled state, and the code (a hash of every source file of the
-`sim` package and the versions of Python, NumPy and SimPy). A changed input or a changed
-line of code is a different key, so an entry is never stale; it is read back as the exact
+`sim` package and the versions of Python, NumPy and SimPy, and the source of any component
+kind registered from outside it). A changed input or a changed line of code is a different
+key, so an entry is never stale (a kind whose source cannot be read, typed into a notebook,
+runs without the cache); it is read back as the exact
 floats it was written with, so a run from the cache has the same tables as one without.
 
 Where: `$CQSIM_CACHE_DIR`, else `$XDG_CACHE_HOME/cqsim/settled`, else
@@ -105,9 +107,42 @@ def code_version() -> str:
     return digest.hexdigest()
 
 
-def key(parts: Iterable[str]) -> str:
-    """The key of a computation from the text of its inputs (the code's version included)."""
+def extensions_version() -> str | None:
+    """Hash of the source files of the registered component kinds defined outside the `sim`
+    package (their spec and runtime classes, `sim.components.register`), which
+    `code_version` does not cover: editing one's `clearance_hours` or `expected_dwell_hours`
+    is then a different key too. "" when there are none; None when one has no source file (a
+    class typed into a notebook), which nothing can tell apart from an edited one."""
+    import inspect
+
+    from sim.components import kinds
+
+    files: set[Path] = set()
+    for kind in kinds():
+        for part in (kind.spec, kind.runtime):
+            module = part.partition(":")[0] if isinstance(part, str) else part.__module__
+            if module == "sim" or module.startswith("sim."):   # code_version's
+                continue
+            try:
+                source = inspect.getsourcefile(kind.runtime_class() if isinstance(part, str)
+                                               else part)
+            except TypeError:
+                return None
+            if source is None or not Path(source).is_file():
+                return None
+            files.add(Path(source).resolve())
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(str(path).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest() if files else ""
+
+
+def key(parts: Iterable[str], extensions: str = "") -> str:
+    """The key of a computation from the text of its inputs (the code's version included,
+    and `extensions`: `extensions_version`)."""
     digest = hashlib.sha256(code_version().encode())
+    digest.update(extensions.encode())
     for part in parts:
         digest.update(b"\0")
         digest.update(part.encode())
@@ -117,10 +152,12 @@ def key(parts: Iterable[str]) -> str:
 def kept(parts: Callable[[], Iterable[str]], compute: Callable[[], T], kind: type[T]) -> T:
     """What `compute()` returns, read back when a `kind` was stored under the key of
     `parts()` (`key`), else computed and stored. The key's text (reprs of whole plans) is
-    made only when the cache is on."""
-    if directory() is None:
+    made only when the cache is on. Not kept when a registered kind's source cannot be read
+    (`extensions_version`)."""
+    extensions = extensions_version() if directory() is not None else None
+    if extensions is None:
         return compute()
-    name = key(parts())
+    name = key(parts(), extensions)
     value = load(name)
     if isinstance(value, kind):
         return value

@@ -171,7 +171,9 @@ def kpis() -> tuple[KPI, ...]:
 
 def add_kpi(k: KPI) -> KPI:
     """Declare a corridor KPI: from the next run on it is a column of the corridors table,
-    a KPI of every sweep run, in the terminal table if `in_console`."""
+    a KPI of every sweep run, in the terminal table if `in_console`. In this process only: a
+    sweep's fresh worker processes know it when they import the module that declares it
+    (docs/architecture.md)."""
     if any(other.name == k.name for other in _KPIS):
         raise ValueError(f"a KPI named {k.name!r} is already declared")
     _KPIS.append(k)

@@ -118,8 +118,9 @@ def delta_cell(delta: float, half: float, digits: int) -> str:
 def measure_table(run: rd.RunDir, frame: pd.DataFrame, keys: Sequence[str],
                   measures: Sequence[rd.Measure], *, extras: bool = False,
                   total: dict[str, tuple[float, float]] | None = None) -> str:
-    """A KPI table: key columns, then value ± 95% CI of every measure the table has (and,
-    with `extras`, any other numeric column, so new result columns appear)."""
+    """A KPI table: key columns, then value ± 95% CI of every measure the table has (cut at
+    0 where it cannot be negative, `figures.level`), and, with `extras`, any other numeric
+    column, so new result columns appear (`rundir.extra_measure`)."""
     shown = [m for m in measures if m.column(frame)]
     more = [rd.extra_measure(c) for c in rd.extra_columns(frame, tuple(measures), tuple(keys))
             ] if extras else []

@@ -699,10 +699,10 @@ def extra_columns(frame: pd.DataFrame, measures: tuple[Measure, ...],
 
 
 def extra_measure(column: str) -> Measure:
-    """How a table shows a numeric column no measure of its own covers (`extra_columns`): a
-    declared corridor KPI (`sim.kpis`, the one home of its label, unit, scale and digits) as
-    declared, in the unit it is shown in; any other column by its name, with the unit its
-    name declares, to two decimals."""
+    """How a table shows a numeric column no measure of the report's covers
+    (`extra_columns`): a corridor KPI declared in `sim.kpis` (a new one, or one added by
+    `add_kpi`) with its declaration's label, unit, scale and digits; any other column by its
+    name, with the unit its name declares, to two decimals."""
     k = by_column(column)
     if k is None:
         return _m(column, unit_from_name(column), (column, 1.0, False), digits=2)

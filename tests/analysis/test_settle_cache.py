@@ -313,3 +313,65 @@ def test_no_home_directory_means_no_cache(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(Path, "home", staticmethod(homeless))
     assert cache.directory() is None
 
+
+
+_KIND_MODULE = '''
+from typing import Literal
+
+from sim.components import Kind, register
+from sim.engine.hub import Hub
+from sim.specs import HubSpec
+
+
+class CheckSpec(HubSpec):
+    kind: Literal["cache_check_kind"]
+
+    def expected_dwell_hours(self) -> float:
+        return self.dwell_hours + {extra}
+
+
+register(Kind("cache_check_kind", "hubs", CheckSpec, Hub))
+'''
+
+
+def test_a_kind_registered_from_outside_sim_is_part_of_the_key(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """Route costs ask a kind's spec for its expected dwell, and a user's kind lives outside
+    the `sim` package that `code_version` hashes: an edit of it must be another key, and a
+    kind with no source file (typed into a notebook) runs without the cache (review 43, #1)."""
+    import importlib
+    import sys
+
+    from sim.components import unregister
+
+    assert cache.extensions_version() == ""            # the shipped kinds: code_version's
+    module = tmp_path / "cache_check_ext.py"
+    monkeypatch.syspath_prepend(str(tmp_path))
+    versions = []
+    try:
+        for extra in (1.0, 2.0):
+            unregister("cache_check_kind")
+            sys.modules.pop("cache_check_ext", None)
+            module.write_text(_KIND_MODULE.replace("{extra}", str(extra)))
+            importlib.import_module("cache_check_ext")
+            versions.append(cache.extensions_version())
+        assert versions[0] and versions[1] and versions[0] != versions[1]
+        assert cache.key(["x"], versions[0]) != cache.key(["x"], versions[1])
+        unregister("cache_check_kind")
+        notebook = type(sys)("typed_in_a_notebook")   # a module with no file
+        sys.modules[notebook.__name__] = notebook
+        exec(_KIND_MODULE.replace("{extra}", "3.0"), notebook.__dict__)
+        assert cache.extensions_version() is None
+        computed: list[int] = []
+
+        def compute() -> tuple[int]:
+            computed.append(1)
+            return (1,)
+
+        for _ in range(2):   # not kept: computed each time, nothing written
+            cache.kept(lambda: ["x"], compute, tuple)
+        assert len(computed) == 2 and not list(folder.glob(f"*{cache.SUFFIX}"))
+    finally:
+        unregister("cache_check_kind")
+        sys.modules.pop("cache_check_ext", None)
+        sys.modules.pop("typed_in_a_notebook", None)
