@@ -27,6 +27,7 @@ from sim.specs import BorderSpec, HubSpec
 
 if TYPE_CHECKING:
     from sim.engine.model import Model
+    from sim.routing import Route
 
 
 BACKGROUND = "background"    # the owner of other users' jobs (`Hub.clearance_hours`)
@@ -59,7 +60,7 @@ class Yard:
         self.peak = 0.0
 
     def _tick(self) -> None:
-        now = self.env._now
+        now: float = self.env._now      # typed: compiled, the arithmetic is on C doubles
         self.area += self.level * (now - self.last)
         self.last = now
 
@@ -277,7 +278,7 @@ class Hub(Component):
     # --------------------------------------------------------------- counting
     def _arrive(self) -> None:
         """A job enters: count it, its inter-arrival gap and the jobs-in-system area."""
-        now = self.env._now
+        now: float = self.env._now
         stats = self.stats
         stats.area += self.in_system * (now - stats.last)
         stats.last = now
@@ -292,7 +293,7 @@ class Hub(Component):
 
     def _done(self, waited: float) -> None:
         """A job's handling ends: count it out and its wait."""
-        now = self.env._now
+        now: float = self.env._now
         stats = self.stats
         stats.area += self.in_system * (now - stats.last)
         stats.last = now
@@ -325,10 +326,12 @@ class Hub(Component):
         """Lots that will board here: the line counts them as booked from now."""
         lines = self.model.lines
         for lot in lots:
-            legs = lot.route.legs
+            route: Route = lot.route    # typed: compiled, the line is a list item and its
+            legs = route.legs           # sums C doubles, not Python lookups and additions
             if lot.leg < len(legs):
                 leg = legs[lot.leg]
-                lines[leg.line].booked_teu[leg.board] += lot.teu
+                booked = lines[leg.line].booked_teu
+                booked[leg.board] = booked[leg.board] + lot.teu
 
     def _reopening(self) -> tuple[float, float]:
         """(hours from now until the hub's capacity factor is above 0, that factor then);

@@ -40,14 +40,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from heapq import heappop, heappush
 from types import FunctionType
 from typing import Any, Final
 
 import simpy
 from mypy_extensions import i64
-from simpy.events import NORMAL, URGENT
+from simpy import events
 
 from sim.units import HOURS_PER_MONTH
 
@@ -130,6 +130,28 @@ def pop(queue: list[Any]) -> tuple[Any, ...]:
     return first
 
 
+# SimPy's priorities, as constants of this module: compiled, a C int each, where an imported
+# name is a lookup in the module's globals at every use
+URGENT: Final[int] = events.URGENT
+NORMAL: Final[int] = events.NORMAL
+
+
+def _schedule(env: simpy.Environment, delay: float, event: object) -> None:
+    """Put `event` in SimPy's queue `delay` hours from now at NORMAL priority, as
+    `Environment.schedule` does: the clock read as a C double and the next event id drawn
+    through the iterator protocol (compiled, C calls; `next` would be looked up in builtins
+    at every call)."""
+    now: float = env._now
+    ids: Iterator[int] = env._eid
+    push(env._queue, (now + delay, NORMAL, next(ids), event))
+
+
+def _schedule_now(env: simpy.Environment, priority: int, event: object) -> None:
+    """Put `event` in SimPy's queue now (the clock's own object, as SimPy does)."""
+    ids: Iterator[int] = env._eid
+    push(env._queue, (env._now, priority, next(ids), event))
+
+
 def run_until(env: simpy.Environment, at: float) -> None:
     """Process every event before hour `at` (and the urgent ones at `at` scheduled before
     this call), then stop with the clock at `at`: `env.run(until=at)`."""
@@ -138,7 +160,7 @@ def run_until(env: simpy.Environment, at: float) -> None:
     stop = simpy.Event(env)
     stop._ok = True
     stop._value = None
-    env.schedule(stop, URGENT, at - env.now)
+    env.schedule(stop, events.URGENT, at - env.now)
     queue = env._queue
     while queue:
         env._now, _, _, event = pop(queue)
@@ -183,7 +205,7 @@ def later(env: simpy.Environment, delay: float, callback: Callable[[Any], None])
     `env.timeout(delay)` would be processed."""
     if delay < 0:
         raise ValueError(f"Negative delay {delay}")
-    push(env._queue, (env._now + delay, NORMAL, next(env._eid), Due(callback)))
+    _schedule(env, delay, Due(callback))
 
 
 def again(env: simpy.Environment, delay: float, due: Due) -> None:
@@ -192,7 +214,7 @@ def again(env: simpy.Environment, delay: float, due: Due) -> None:
     per event."""
     if delay < 0:
         raise ValueError(f"Negative delay {delay}")
-    push(env._queue, (env._now + delay, NORMAL, next(env._eid), due))
+    _schedule(env, delay, due)
 
 
 class Delay:
@@ -214,7 +236,7 @@ def delay(env: simpy.Environment, hours: float) -> Delay:
     if hours < 0:
         raise ValueError(f"Negative delay {hours}")
     event = Delay()
-    push(env._queue, (env._now + hours, NORMAL, next(env._eid), event))
+    _schedule(env, hours, event)
     return event
 
 
@@ -229,7 +251,7 @@ def pause(env: simpy.Environment, delay: float) -> Due:
     if delay < 0:
         raise ValueError(f"Negative delay {delay}")
     due = Due(_unset)
-    push(env._queue, (env._now + delay, NORMAL, next(env._eid), due))
+    _schedule(env, delay, due)
     return due
 
 
@@ -241,7 +263,7 @@ def pending() -> Due:
 def succeed(env: simpy.Environment, due: Due) -> None:
     """`event.succeed()` of a `pending`: processed now, after the events already due (the
     same place in the queue as SimPy's: time, NORMAL priority, the next event id)."""
-    push(env._queue, (env._now, NORMAL, next(env._eid), due))
+    _schedule_now(env, NORMAL, due)
 
 
 # what a generator run by `drive` yields: a SimPy event, a `pause` or a `pending`
@@ -251,7 +273,7 @@ Wait = simpy.Event | Due
 def begin(env: simpy.Environment, callback: Callable[[Any], None]) -> None:
     """Call `callback` (with a stand-in event) at the place in the queue where the first
     step of a process started now would run (`env.process`: an urgent event, delay 0)."""
-    push(env._queue, (env._now, URGENT, next(env._eid), Due(callback)))
+    _schedule_now(env, URGENT, Due(callback))
 
 
 class Poisson:
@@ -320,7 +342,7 @@ class _Driven:
         while True:
             try:
                 if event is None or isinstance(event, Due):
-                    target = steps.send(None)
+                    target = next(steps)    # send(None) as a C call, compiled
                 elif event.ok:
                     target = steps.send(event.value)
                 else:

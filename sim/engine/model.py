@@ -160,7 +160,8 @@ class Model:
 
     def forward(self, lot: Lot, hub: Hub) -> None:
         """A lot is cleared at `hub`: queue it for its next leg, or deliver it."""
-        legs = lot.route.legs
+        route: Route = lot.route    # typed: compiled, the line's `enqueue` is a C call
+        legs = route.legs
         if lot.leg >= len(legs):
             hub.yard.leave(lot.teu)
             self.delivered_teu += lot.teu
