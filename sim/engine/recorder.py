@@ -242,13 +242,14 @@ class Recorder:
         keys, starts = np.unique(ids[order], return_index=True)
         hours = np.split(transit[order], starts[1:])
         teu = np.split(teus[order], starts[1:])
+        top = _p95(transit[np.lexsort((transit, ids))], starts)
         p95, sd = {}, {}
-        for k, h, w in zip(keys, hours, teu, strict=True):
+        for k, h, w, q in zip(keys, hours, teu, top, strict=True):
             # np.average(h, weights=w) as numpy computes it, without its checks (about
             # 1,600 routes a replication; every lot's TEU is above 0)
             total = w.sum()
             mean = float(np.multiply(h, w).sum() / total)
-            p95[int(k)] = float(np.percentile(h, 95))
+            p95[int(k)] = float(q)
             sd[int(k)] = float(np.sqrt(np.multiply((h - mean) ** 2, w).sum() / total))
         return p95, sd
 
@@ -464,6 +465,22 @@ class Recorder:
                   if wanted(t.name)}
         return ReplicationResult(replication=model.replication, tables=tables,
                                  conservation=conservation)
+
+
+def _p95(ranked: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """`np.percentile(h, 95)` of each group of `ranked` (groups one after the other from
+    `starts`, each sorted) at once, computed as numpy computes it one group at a time (its
+    "linear" method: the virtual index (n - 1) x 0.95 into the sorted values, then `_lerp`,
+    which interpolates from the upper neighbour when the fraction is 0.5 or more), so the
+    same doubles: per group, numpy's call costs about 300,000 instructions."""
+    counts = np.diff(np.append(starts, len(ranked)))
+    virtual = (counts - 1) * 0.95
+    below = np.floor(virtual).astype(np.intp)
+    t = virtual - below
+    a = ranked[starts + below]
+    b = ranked[starts + np.minimum(below + 1, counts - 1)]
+    diff = b - a
+    return np.where(t >= 0.5, b - diff * (1 - t), a + diff * t)
 
 
 def component_tables() -> tuple[Table, ...]:
