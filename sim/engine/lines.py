@@ -8,7 +8,6 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Generator, Iterable, Iterator
-from functools import partial
 from typing import TYPE_CHECKING
 
 import simpy
@@ -423,7 +422,7 @@ class ContinuousLine(LineBase):
             return
         hop = self._count_hop(0, vehicle)
         later(self.env, loading + self._running(hop.link.hours),
-              partial(self._arrived, vehicle))
+              lambda _ev: self._arrived(vehicle, _ev))
 
     def _carry(self, vehicle: Vehicle, loading: float) -> Generator[simpy.Event, object, None]:
         yield self.env.timeout(loading)
