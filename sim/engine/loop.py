@@ -325,6 +325,10 @@ class Poisson:
         again(env, left, due)
 
 
+# what `next` gives at the end of a driven trip: an object no trip yields
+_END: Final = object()
+
+
 class _Driven:
     """A generator and the callback that resumes it (an object, not a closure that names
     itself: that would be a reference cycle per trip, left to the garbage collector)."""
@@ -342,11 +346,11 @@ class _Driven:
         while True:
             try:
                 if event is None or isinstance(event, Due):
-                    # send(None), its end None rather than a StopIteration (compiled,
+                    # send(None), its end `_END` rather than a StopIteration (compiled,
                     # catching one records a traceback: ~3,700 instructions a trip); a
-                    # trip yields events only, never None
-                    target = next(steps, None)
-                    if target is None:
+                    # trip that yields None still fails, as before (not taken for its end)
+                    target = next(steps, _END)
+                    if target is _END:
                         return
                 elif event.ok:
                     target = steps.send(event.value)
