@@ -583,17 +583,6 @@ def market_value_of_time(plan: Plan, flow: Flow, choice: Choice | None = None) -
     return (choice or plan.market.section.choice).value_of_time(cls)
 
 
-def offered(queued: Sequence[float], max_extra: float) -> list[bool]:
-    """Which routes are offered: those queued no more than `max_extra` hours beyond
-    normal; when every route is, the one with the shortest backlog (cost alone would send
-    cheap, low-value freight to the longest queue and let it grow without bound)."""
-    open_ = [x <= max_extra for x in queued]
-    if not any(open_):
-        least = min(queued)
-        open_ = [x == least for x in queued]
-    return open_
-
-
 def weights(cs: ChoiceSet, extra_hours: Sequence[float], scale: float,
             max_extra: float = math.inf, open_: Sequence[bool] | None = None
             ) -> list[float]:
@@ -602,13 +591,16 @@ def weights(cs: ChoiceSet, extra_hours: Sequence[float], scale: float,
     Utility is -scale x (cost / best cost - 1), so `scale` reads as: a route 10% dearer than
     the best is chosen exp(-0.1 x scale) times as often. `extra_hours` are the hours beyond
     normal each route is expected to take; only the routes in `open_` are offered (default:
-    those whose extra hours are within `max_extra`, `offered`).
+    those whose extra hours are within `max_extra`, `sim.engine.logit.offered`).
     """
     routes = cs.routes
     if len(routes) == 1:
         return [1.0]
     vot = cs.value_of_time
     if open_ is None:
+        # imported here: the engine imports this module (its route choice is compiled there)
+        from sim.engine.logit import offered
+
         open_ = offered(extra_hours, max_extra)
     costs = [r.price_cny + vot * (r.base_hours + x)
              for r, x in zip(routes, extra_hours, strict=True)]

@@ -39,14 +39,16 @@ class DailySeries:
         """An event `name` (e.g. a lockage) at hour `now`: count it in the day of `now`."""
         day = int(now // HOURS_PER_DAY) - self.first
         if 0 <= day < self.days:
-            self.counts[name][day] += amount
+            # not +=: compiled, += on a list's item adds as Python objects, this as doubles
+            counts = self.counts[name]
+            counts[day] = counts[day] + amount
 
     def wait(self, now: float, hours: float) -> None:
         """A job stops waiting at hour `now` after `hours`: count it in the day of `now`."""
         day = int(now // HOURS_PER_DAY) - self.first
         if 0 <= day < self.days:
-            self.wait_sum[day] += hours
-            self.wait_count[day] += 1
+            self.wait_sum[day] = self.wait_sum[day] + hours
+            self.wait_count[day] = self.wait_count[day] + 1
 
     def close_day(self, day: int, **stocks: float) -> None:
         """The stocks at the end of simulation day `day` (names as given at creation)."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Generator, Iterable, Iterator
-from functools import partial
 from typing import TYPE_CHECKING
 
 import simpy
@@ -99,15 +98,16 @@ class LineBase(Component):
         """A lot is ready to board at stop index `stop`."""
         lot.ready = self.env._now
         self.queues[stop].append(lot)
-        self.queued_teu[stop] += lot.teu
+        # not +=: compiled, += on a list's item adds as Python objects, this as doubles
+        self.queued_teu[stop] = self.queued_teu[stop] + lot.teu
 
     def factor(self) -> tuple[float, float]:
         return factor_at(self.windows, self.env._now) if self.windows else (1.0, float("inf"))
 
     def _boarded(self, stop: int, lot: Lot, vehicle: Vehicle) -> None:
-        now = self.env._now
+        now: float = self.env._now
         self.hubs[stop].yard.leave(lot.teu)
-        self.booked_teu[stop] -= lot.teu
+        self.booked_teu[stop] = self.booked_teu[stop] - lot.teu
         waited = now - lot.ready
         lot.wait += waited
         stats = self.stats
@@ -314,14 +314,14 @@ class ScheduledLine(LineBase):
             hop_stats = self.hop_stats[k]
             queue = self.queues[k]
             room = capacity - vehicle.teu
-            self.room[k] += ROOM_WEIGHT * (room - self.room[k])
+            self.room[k] = self.room[k] + ROOM_WEIGHT * (room - self.room[k])
             while queue and room > 1e-9:
                 lot = queue[0]
                 if lot.teu <= room + 1e-9:
                     queue.popleft()
                 else:
                     lot = lot.split(self.model.next_lot_id(), room)
-                self.queued_teu[k] -= lot.teu
+                self.queued_teu[k] = self.queued_teu[k] - lot.teu
                 self._boarded(k, lot, vehicle)
                 room -= lot.teu
             if vehicle.teu > 0 and not loaded:
@@ -371,7 +371,8 @@ class ContinuousLine(LineBase):
 
     def excess_wait(self, stop: int) -> float:
         """Hours to load the TEU at `stop` ahead of a lot arriving there now."""
-        return self.booked_teu[stop] / self.rate + max(0.0, self.free_at - self.env._now)
+        now: float = self.env._now      # typed: compiled, C doubles throughout
+        return self.booked_teu[stop] / self.rate + max(0.0, self.free_at - now)
 
     def enqueue(self, stop: int, lot: Lot) -> None:
         super().enqueue(stop, lot)
@@ -400,7 +401,7 @@ class ContinuousLine(LineBase):
             later(env, until - env._now, self._load_next)
             return
         lot = queue.popleft()
-        self.queued_teu[0] -= lot.teu
+        self.queued_teu[0] = self.queued_teu[0] - lot.teu
         vehicle = Vehicle()
         self.vehicles.add(vehicle)
         self._boarded(0, lot, vehicle)
@@ -421,7 +422,7 @@ class ContinuousLine(LineBase):
             return
         hop = self._count_hop(0, vehicle)
         later(self.env, loading + self._running(hop.link.hours),
-              partial(self._arrived, vehicle))
+              lambda _ev: self._arrived(vehicle, _ev))
 
     def _carry(self, vehicle: Vehicle, loading: float) -> Generator[simpy.Event, object, None]:
         yield self.env.timeout(loading)

@@ -263,7 +263,7 @@ class Lock(Component):
     def admit(self, direction: str) -> None:
         """Bring every vessel arrived by now into the queue, in arrival order; a diverting
         vessel that sees more than `divert_wait_hours` of tonnes ahead goes another way."""
-        now = self.env._now
+        now: float = self.env._now
         streams = self.arrivals[direction]
         for _, stream in streams:       # a plain loop: this runs at every look at the queue
             if stream.next <= now:

@@ -15,6 +15,12 @@
   `Process`, a `Timeout` and a generator resume per step (about 175,000 a year).
 - `Poisson` arms the arrivals of a Poisson stream whose rate follows the monthly
   seasonality (lots of a flow, background jobs), one exponential draw per arrival.
+- `push(queue, entry)` and `pop(queue)` are heapq's `heappush` and `heappop` on SimPy's
+  queue: compiled, they compare entries as C doubles and ints (heapq compares tuples, an
+  equality and a less-than of boxed floats per step: about a sixth of a replication's
+  instructions). The same heap in the same list, so SimPy's own `schedule` and `step` still
+  work on it, and the same order of events (every entry's key is unique). In plain Python
+  they are heapq's own.
 - `drive(steps)` runs a generator of events without a `simpy.Process`. A `Process` costs two
   scheduled events of its own: its start (an urgent event at once) and its end (an event
   nobody waits for when no one joins it). A vehicle trip is a generator that no other process
@@ -34,14 +40,116 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from heapq import heappop, heappush
-from typing import Any
+from types import FunctionType
+from typing import Any, Final
 
 import simpy
-from simpy.events import NORMAL, URGENT
+from mypy_extensions import i64
+from simpy import events
 
 from sim.units import HOURS_PER_MONTH
+
+
+def _before(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+    """`a < b` for two entries (time, priority, event id, event) of SimPy's queue: the order
+    tuple comparison gives them, compared as C doubles and ints when compiled (event ids
+    are unique, so the events themselves are never compared)."""
+    at: float = a[0]
+    bt: float = b[0]
+    if at != bt:
+        return at < bt
+    ap: int = a[1]
+    bp: int = b[1]
+    if ap != bp:
+        return ap < bp
+    ae: int = a[2]
+    be: int = b[2]
+    return ae < be
+
+
+# whether this module runs compiled (mypyc): its functions are then builtins, not Python
+# functions. Compiled, `push` and `pop` keep SimPy's queue themselves, positions as C
+# int64 (`i64`); in Python they are heapq's (a heap written in Python is slower than
+# heapq's C, where compiled it is faster)
+COMPILED: Final = not isinstance(_before, FunctionType)
+
+
+def _sift_down(queue: list[Any], start: i64, pos: i64) -> None:
+    """heapq's `_siftdown`: the entry at `pos` moved up to its place (not above `start`)."""
+    entry = queue[pos]
+    while pos > start:
+        parent: i64 = (pos - 1) >> 1
+        above = queue[parent]
+        if not _before(entry, above):
+            break
+        queue[pos] = above
+        pos = parent
+    queue[pos] = entry
+
+
+def _sift_up(queue: list[Any], pos: i64) -> None:
+    """heapq's `_siftup`: the smaller child moved up until a leaf, then the entry that was
+    at `pos` put there and moved up (`_sift_down`)."""
+    end: i64 = len(queue)
+    start = pos
+    entry = queue[pos]
+    child: i64 = 2 * pos + 1
+    while child < end:
+        right: i64 = child + 1
+        if right < end and not _before(queue[child], queue[right]):
+            child = right
+        queue[pos] = queue[child]
+        pos = child
+        child = 2 * pos + 1
+    queue[pos] = entry
+    _sift_down(queue, start, pos)
+
+
+def push(queue: list[Any], entry: tuple[Any, ...]) -> None:
+    """`heapq.heappush(queue, entry)`: the same heap, the same list, so SimPy's own pushes
+    and pops on it (`Environment.schedule`, `step`) keep working."""
+    if not COMPILED:
+        heappush(queue, entry)
+        return
+    queue.append(entry)
+    _sift_down(queue, 0, len(queue) - 1)
+
+
+def pop(queue: list[Any]) -> tuple[Any, ...]:
+    """`heapq.heappop(queue)`: the first entry of SimPy's queue, taken out."""
+    if not COMPILED:
+        return heappop(queue)
+    last = queue.pop()
+    if not queue:
+        return last
+    first = queue[0]
+    queue[0] = last
+    _sift_up(queue, 0)
+    return first
+
+
+# SimPy's priorities, as constants of this module: compiled, a C int each, where an imported
+# name is a lookup in the module's globals at every use
+URGENT: Final[int] = events.URGENT
+NORMAL: Final[int] = events.NORMAL
+
+
+def _schedule(env: simpy.Environment, delay: float, event: object) -> None:
+    """Put `event` in SimPy's queue `delay` hours from now at NORMAL priority, as
+    `Environment.schedule` does: the clock read as a C double and the next event id drawn
+    through the iterator protocol (compiled, C calls; `next` would be looked up in builtins
+    at every call)."""
+    now: float = env._now
+    ids: Iterator[int] = env._eid
+    push(env._queue, (now + delay, NORMAL, next(ids), event))
+
+
+def _schedule_now(env: simpy.Environment, priority: int, event: object) -> None:
+    """Put `event` in SimPy's queue now (the clock's own object, as SimPy does)."""
+    ids: Iterator[int] = env._eid
+    push(env._queue, (env._now, priority, next(ids), event))
 
 
 def run_until(env: simpy.Environment, at: float) -> None:
@@ -52,16 +160,16 @@ def run_until(env: simpy.Environment, at: float) -> None:
     stop = simpy.Event(env)
     stop._ok = True
     stop._value = None
-    env.schedule(stop, URGENT, at - env.now)
+    env.schedule(stop, events.URGENT, at - env.now)
     queue = env._queue
     while queue:
-        env._now, _, _, event = heappop(queue)
+        env._now, _, _, event = pop(queue)
         if isinstance(event, Due):      # a callback of `later`, `begin`, `pause`, `pending`:
             event.call(event)           # no list of callbacks to go through
             continue
         if event is stop:
             return
-        callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
+        callbacks, event.callbacks = event.callbacks, None
         for callback in callbacks:
             callback(event)
         if not event._ok and not hasattr(event, "_defused"):
@@ -97,7 +205,7 @@ def later(env: simpy.Environment, delay: float, callback: Callable[[Any], None])
     `env.timeout(delay)` would be processed."""
     if delay < 0:
         raise ValueError(f"Negative delay {delay}")
-    heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), Due(callback)))  # type: ignore[misc]
+    _schedule(env, delay, Due(callback))
 
 
 def again(env: simpy.Environment, delay: float, due: Due) -> None:
@@ -106,7 +214,7 @@ def again(env: simpy.Environment, delay: float, due: Due) -> None:
     per event."""
     if delay < 0:
         raise ValueError(f"Negative delay {delay}")
-    heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), due))  # type: ignore[misc]
+    _schedule(env, delay, due)
 
 
 class Delay:
@@ -128,7 +236,7 @@ def delay(env: simpy.Environment, hours: float) -> Delay:
     if hours < 0:
         raise ValueError(f"Negative delay {hours}")
     event = Delay()
-    heappush(env._queue, (env._now + hours, NORMAL, next(env._eid), event))  # type: ignore[misc]
+    _schedule(env, hours, event)
     return event
 
 
@@ -143,7 +251,7 @@ def pause(env: simpy.Environment, delay: float) -> Due:
     if delay < 0:
         raise ValueError(f"Negative delay {delay}")
     due = Due(_unset)
-    heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), due))  # type: ignore[misc]
+    _schedule(env, delay, due)
     return due
 
 
@@ -155,7 +263,7 @@ def pending() -> Due:
 def succeed(env: simpy.Environment, due: Due) -> None:
     """`event.succeed()` of a `pending`: processed now, after the events already due (the
     same place in the queue as SimPy's: time, NORMAL priority, the next event id)."""
-    heappush(env._queue, (env._now, NORMAL, next(env._eid), due))  # type: ignore[misc]
+    _schedule_now(env, NORMAL, due)
 
 
 # what a generator run by `drive` yields: a SimPy event, a `pause` or a `pending`
@@ -165,7 +273,7 @@ Wait = simpy.Event | Due
 def begin(env: simpy.Environment, callback: Callable[[Any], None]) -> None:
     """Call `callback` (with a stand-in event) at the place in the queue where the first
     step of a process started now would run (`env.process`: an urgent event, delay 0)."""
-    heappush(env._queue, (env._now, URGENT, next(env._eid), Due(callback)))  # type: ignore[misc]
+    _schedule_now(env, URGENT, Due(callback))
 
 
 class Poisson:
@@ -217,6 +325,10 @@ class Poisson:
         again(env, left, due)
 
 
+# what `next` gives at the end of a driven trip: an object no trip yields
+_END: Final = object()
+
+
 class _Driven:
     """A generator and the callback that resumes it (an object, not a closure that names
     itself: that would be a reference cycle per trip, left to the garbage collector)."""
@@ -234,7 +346,12 @@ class _Driven:
         while True:
             try:
                 if event is None or isinstance(event, Due):
-                    target = steps.send(None)
+                    # send(None), its end `_END` rather than a StopIteration (compiled,
+                    # catching one records a traceback: ~3,700 instructions a trip); a
+                    # trip that yields None still fails, as before (not taken for its end)
+                    target = next(steps, _END)
+                    if target is _END:
+                        return
                 elif event.ok:
                     target = steps.send(event.value)
                 else:

@@ -24,14 +24,14 @@ from sim.engine.hub import Hub
 from sim.engine.lines import LineBase
 from sim.engine.links import Link
 from sim.engine.lock import Lock
-from sim.engine.logit import cumulative, probabilities
+from sim.engine.logit import cumulative, offered, probabilities
 from sim.engine.loop import Poisson, begin, run_until
 from sim.engine.recorder import Recorder, ReplicationResult
 from sim.engine.windows import inside
 from sim.errors import ConservationError
 from sim.network import EventKey, Plan
 from sim.rng import draws, stream
-from sim.routing import ChoiceSet, Route, choice_sets, offered, weights
+from sim.routing import ChoiceSet, Route, choice_sets, weights
 from sim.specs import Spec
 from sim.units import HOURS_PER_DAY, HOURS_PER_YEAR
 
@@ -160,7 +160,8 @@ class Model:
 
     def forward(self, lot: Lot, hub: Hub) -> None:
         """A lot is cleared at `hub`: queue it for its next leg, or deliver it."""
-        legs = lot.route.legs
+        route: Route = lot.route    # typed: compiled, the line's `enqueue` is a C call
+        legs = route.legs
         if lot.leg >= len(legs):
             hub.yard.leave(lot.teu)
             self.delivered_teu += lot.teu
@@ -249,14 +250,17 @@ class Model:
             choice = plan.market.section.choice
             nests = flow_nests(plan, cs)
             rr = choice.reliability_ratio
-            static = [r.price_cny + vot * (r.base_hours + learnt[k]
-                                           + rr * self.route_spread.get(r.index, 0.0))
-                      for k, r in enumerate(routes)]
+            static: list[float] = [
+                r.price_cny + vot * (r.base_hours + learnt[k]
+                                     + rr * self.route_spread.get(r.index, 0.0))
+                for k, r in enumerate(routes)]
 
             def nested(queued: list[float]) -> Picked:
                 open_ = offered(queued, max_extra)
-                probs, _ = probabilities(nests, [c + vot * x for c, x in
-                                                 zip(static, queued, strict=True)], open_)
+                # by position (one queued figure per route): compiled, C doubles, where a
+                # zip is a call of the builtin and an iterator step per route
+                costs: list[float] = [static[k] + vot * queued[k] for k in range(len(static))]
+                probs, _ = probabilities(nests, costs, open_)
                 return cumulative(probs), tuple(open_)
             return nested
         scale = plan.routing.logit_scale

@@ -106,3 +106,21 @@ def test_poisson_clock_stays_in_step_when_the_rate_moves_slightly() -> None:
     alt = _arrivals(0.05 * 1.002, SEASON)
     assert 0 <= len(alt) - len(base) <= 0.002 * len(base) + 3
     assert all(0 <= b - a <= 0.003 * b + 1e-9 for a, b in zip(alt, base, strict=False))
+
+
+def test_a_driven_trip_that_yields_none_fails_rather_than_ending() -> None:
+    """A driven trip ends when its generator does, not when it yields None: a None yielded by
+    mistake (a kind's own `through`) is an error, as it was before the end was read without
+    a StopIteration (review perf43, risk 1), not a vehicle silently dropped with its freight."""
+    env = simpy.Environment()
+    steps_taken: list[int] = []
+
+    def trip() -> Generator[object, object, None]:
+        steps_taken.append(1)
+        yield None
+        steps_taken.append(2)
+
+    with pytest.raises(AttributeError):
+        drive(trip())   # type: ignore[arg-type]
+    assert steps_taken == [1]
+    run_until(env, 1.0)
