@@ -138,6 +138,21 @@ def extensions_version() -> str | None:
     return digest.hexdigest() if files else ""
 
 
+def code_identity() -> str:
+    """The code a study's runs were made with, as its manifest keeps it so that a resumed
+    sweep, pathway or plan never mixes runs of other code: `code_version`, with
+    `extensions_version` when kinds are registered from outside `sim`. A kind with no source
+    file makes it this process's own: nothing can tell an edit of it apart."""
+    extensions = extensions_version()
+    if extensions == "":
+        return code_version()
+    if extensions is None:
+        import uuid
+
+        return f"{code_version()}+unreadable-kind-{uuid.uuid4().hex}"
+    return f"{code_version()}+{extensions}"
+
+
 def key(parts: Iterable[str], extensions: str = "") -> str:
     """The key of a computation from the text of its inputs (the code's version included,
     and `extensions`: `extensions_version`)."""

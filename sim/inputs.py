@@ -103,9 +103,9 @@ def study_identity(path: str | Path, spec: Any, base: Scenario,
     import hashlib
     import json
 
-    from sim.cache import code_version
+    from sim.cache import code_identity
 
-    inputs = digests([Path(path), *read_files([base])], code_version())
+    inputs = digests([Path(path), *read_files([base])], code_identity())
     identity = json.dumps({"spec": spec.model_dump(mode="json", exclude={"source_file"}),
                            "base": base.model_dump(mode="json", exclude={"source_file"}),
                            "inputs": inputs, **extra}, sort_keys=True, default=str)

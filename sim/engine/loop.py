@@ -138,9 +138,8 @@ NORMAL: Final[int] = events.NORMAL
 
 def _schedule(env: simpy.Environment, delay: float, event: object) -> None:
     """Put `event` in SimPy's queue `delay` hours from now at NORMAL priority, as
-    `Environment.schedule` does: the clock read as a C double and the next event id drawn
-    through the iterator protocol (compiled, C calls; `next` would be looked up in builtins
-    at every call)."""
+    `Environment.schedule` does, with the clock read as a C double and the entry pushed by
+    the compiled heap (`push`)."""
     now: float = env._now
     ids: Iterator[int] = env._eid
     push(env._queue, (now + delay, NORMAL, next(ids), event))

@@ -62,7 +62,7 @@ def level(value: float, half: float, digits: int = 0) -> str:
     if value is None or not np.isfinite(value) or half is None or not np.isfinite(half) \
             or not 0 <= value < half:
         return pm(value, half, digits)
-    return f"{value:,.{digits}f} (0 to {value + half:,.{digits}f})"
+    return f"{value:,.{digits}f} ({0:.{digits}f} to {value + half:,.{digits}f})"
 
 
 # ----------------------------------------------------------------------------- maps

@@ -221,9 +221,9 @@ def header(runs: list[rd.RunDir]) -> str:
             + "<hr style='border:0;border-top:1px dashed #ddd'>".join(metas)
             + f'<div class="note">Report made {made} by <code>cqsim report</code>. Figures are '
               "per year (annualised over the statistics period, horizon minus warm-up) unless "
-              "labelled otherwise; ± is the 95% confidence interval over replications (shown "
-              "cut at 0, as 'v (0 to u)', where a figure that cannot be negative has an "
-              "interval reaching below 0).</div>"
+              "labelled otherwise; ± is the 95% confidence interval over replications (in the "
+              "tables shown cut at 0, as 'v (0 to u)', where a figure that cannot be negative "
+              "has an interval reaching below 0).</div>"
               "</header>")
 
 

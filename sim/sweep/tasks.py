@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from sim.budget import Limits, estimate
-from sim.cache import code_version
+from sim.cache import code_identity
 from sim.engine.recorder import ReplicationResult
 from sim.equilibrium import Settled
 from sim.errors import InputError
@@ -254,7 +254,7 @@ def prepare_sweep(spec: SweepSpec | str | Path, limits: Limits | None = None,
         with_run_settings(plan, replications=len(spec.point_replications[k])),
         first_sets if len(plan.flows) == len(first.flows) else None)
         for k, plan in enumerate(plans)], workers, limits, spec.source_file)
-    inputs = digests(read_files(scenarios), code_version())
+    inputs = digests(read_files(scenarios), code_identity())
     del scenarios   # only their files were wanted
     identity = {
         "base": base.model_dump(mode="json", exclude={"source_file", "provenance"}),

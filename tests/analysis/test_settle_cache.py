@@ -337,7 +337,8 @@ register(Kind("cache_check_kind", "hubs", CheckSpec, Hub))
 def test_a_kind_registered_from_outside_sim_is_part_of_the_key(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
     """Route costs ask a kind's spec for its expected dwell, and a user's kind lives outside
-    the `sim` package that `code_version` hashes: an edit of it must be another key, and a
+    the `sim` package that `code_version` hashes: an edit of it must be another key (and
+    another code for a resumed study, final read 43 #3), and a
     kind with no source file (typed into a notebook) runs without the cache (review 43, #1)."""
     import importlib
     import sys
@@ -345,9 +346,10 @@ def test_a_kind_registered_from_outside_sim_is_part_of_the_key(
     from sim.components import unregister
 
     assert cache.extensions_version() == ""            # the shipped kinds: code_version's
+    assert cache.code_identity() == cache.code_version()   # a study's manifest as before
     module = tmp_path / "cache_check_ext.py"
     monkeypatch.syspath_prepend(str(tmp_path))
-    versions = []
+    versions, identities = [], []
     try:
         for extra in (1.0, 2.0):
             unregister("cache_check_kind")
@@ -355,13 +357,17 @@ def test_a_kind_registered_from_outside_sim_is_part_of_the_key(
             module.write_text(_KIND_MODULE.replace("{extra}", str(extra)))
             importlib.import_module("cache_check_ext")
             versions.append(cache.extensions_version())
+            identities.append(cache.code_identity())
         assert versions[0] and versions[1] and versions[0] != versions[1]
+        # a resumed sweep, pathway or plan (their manifests keep code_identity) sees the edit
+        assert len(set(identities)) == 2 and cache.code_version() not in identities
         assert cache.key(["x"], versions[0]) != cache.key(["x"], versions[1])
         unregister("cache_check_kind")
         notebook = type(sys)("typed_in_a_notebook")   # a module with no file
         sys.modules[notebook.__name__] = notebook
         exec(_KIND_MODULE.replace("{extra}", "3.0"), notebook.__dict__)
         assert cache.extensions_version() is None
+        assert cache.code_identity() != cache.code_identity()   # never the same study
         computed: list[int] = []
 
         def compute() -> tuple[int]:

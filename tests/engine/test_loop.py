@@ -112,7 +112,6 @@ def test_a_driven_trip_that_yields_none_fails_rather_than_ending() -> None:
     """A driven trip ends when its generator does, not when it yields None: a None yielded by
     mistake (a kind's own `through`) is an error, as it was before the end was read without
     a StopIteration (review perf43, risk 1), not a vehicle silently dropped with its freight."""
-    env = simpy.Environment()
     steps_taken: list[int] = []
 
     def trip() -> Generator[object, object, None]:
@@ -123,4 +122,3 @@ def test_a_driven_trip_that_yields_none_fails_rather_than_ending() -> None:
     with pytest.raises(AttributeError):
         drive(trip())   # type: ignore[arg-type]
     assert steps_taken == [1]
-    run_until(env, 1.0)

@@ -260,7 +260,7 @@ def test_an_interval_reaching_below_zero_is_cut_at_zero() -> None:
     replications: a figure that cannot be negative, read as perhaps below 0. Such an
     interval is shown cut at 0; a signed figure (a change) and a tight one keep '±'."""
     assert fg.level(35169.0, 53804.0) == "35,169 (0 to 88,973)"
-    assert fg.level(0.0, 2.5, 1) == "0.0 (0 to 2.5)"
+    assert fg.level(0.0, 2.5, 1) == "0.0 (0.0 to 2.5)"
     assert fg.level(10.0, 2.0) == fg.pm(10.0, 2.0) == "10 ± 2"
     assert fg.level(-3.0, 5.0) == fg.pm(-3.0, 5.0)         # not a level: left as it is
     assert fg.level(4.0, float("nan")) == "4"
