@@ -614,6 +614,9 @@ class ResultFolder:
     overwrite: bool = False
     inputs: tuple[str | os.PathLike[str], ...] = ()
     option: str = "--out"
+    # the input is accepted once the folder is entered (`sim.cache.release`), unless the
+    # command has checks of its own left (a sweep's work folder: `open_work`)
+    accepts: bool = True
     target: Target = field(init=False)
     path: Path = field(init=False)          # the staging folder: write here
     replaced: str = field(init=False, default="")
@@ -652,7 +655,8 @@ class ResultFolder:
         except BaseException:
             self._lock.release()
             raise
-        cache.release()     # the input is accepted: what its checks settled goes to disk
+        if self.accepts:    # the input is accepted: what its checks settled goes to disk
+            cache.release()
         return self
 
     def commit(self, meta_file: str, about: dict[str, Any]) -> Path:

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from sim import cache
 from sim.atomic import write_csv, write_parquet
 from sim.budget import DEFAULT_LIMITS, Limits
 from sim.inputs import CODE
@@ -101,11 +102,12 @@ def execute_sweep(spec: Sweep | SweepSpec | str | Path, out: str | Path | None =
         else:
             final = stack.enter_context(ResultFolder(   # nor may it hold a file the runs read
                 out, command=command, overwrite=overwrite,
-                inputs=(*inputs, *(f for f in sweep.inputs if f != CODE))))
+                inputs=(*inputs, *(f for f in sweep.inputs if f != CODE)), accepts=False))
             folder = work_folder(final.final)
             if not folder.exists():  # removed again if the sweep stops before a run is done
                 stack.callback(_drop_if_empty, folder)
             done = open_work(sweep, final.final, folder, resume=resume, overwrite=overwrite)
+        cache.release()     # the input is accepted: the workers read what its checks settled
         progressed = _execute(sweep, folder, done, workers=workers, scheduler=scheduler,
                            local_cluster=local_cluster, progress=progress,
                            security=security, no_worker_timeout=no_worker_timeout,

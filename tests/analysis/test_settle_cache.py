@@ -219,14 +219,19 @@ def test_an_inner_block_reads_what_the_outer_one_holds_and_release_stores_it(
 
 def test_a_staged_results_folder_releases_what_the_command_holds(tmp_path: Path,
                                                                  folder: Path) -> None:
-    """`ResultFolder` is where run, compare, rank, sweep and uncertainty accept their input:
-    entering it stores the held entries before any run starts."""
+    """`ResultFolder` is where run, compare, rank and uncertainty accept their input:
+    entering it stores the held entries before any run starts (a sweep's, `accepts=False`,
+    once its work folder is checked too: tests/sweep/test_sweep.py)."""
     from sim.staging import ResultFolder
 
     with cache.held(InputError):
         cache.store("settled", 1)
         with ResultFolder(tmp_path / "out", command="run"):
             assert (folder / "settled.pickle").exists()
+    with cache.held(InputError):
+        cache.store("later", 1)
+        with ResultFolder(tmp_path / "out2", command="sweep", accepts=False):
+            assert not (folder / "later.pickle").exists()
 
 
 def test_a_refused_command_leaves_nothing_in_the_cache(tmp_path: Path, folder: Path) -> None:

@@ -366,6 +366,24 @@ def _interrupted_sweep(tmp: Path, monkeypatch: pytest.MonkeyPatch, after: int = 
     return path, out
 
 
+def test_a_sweep_refused_beside_an_interrupted_one_leaves_nothing_in_the_cache(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sweep's work folder is checked after its results folder is staged: an interrupted
+    sweep beside --out with neither --resume nor --overwrite is refused there. The results
+    folder accepted the input on entering, so the routes its checks settled were written to
+    the cache before the refusal (final read 43, F1)."""
+    path = tiny_sweep(tmp_path, values=[7], replications=1)
+    out = tmp_path / "out"
+    (work_folder(out) / "runs").mkdir(parents=True)
+    kept = tmp_path / "cache"
+    monkeypatch.setenv("CQSIM_CACHE_DIR", str(kept))
+    result = CliRunner().invoke(main, ["sweep", str(path), "--out", str(out), "--workers",
+                                       "1", "--no-plots"])
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert len(result.stderr.strip().splitlines()) == 1 and "--resume" in result.stderr
+    assert not kept.exists() or not any(kept.iterdir())
+
+
 def test_resume_refuses_inputs_changed_since_the_runs_kept(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Audit s16 #1: the fingerprint was the scenario's dump, which names the geodata by path
