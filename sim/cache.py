@@ -112,7 +112,8 @@ def extensions_version() -> str | None:
     package (their spec and runtime classes, `sim.components.register`), which
     `code_version` does not cover: editing one's `clearance_hours` or `expected_dwell_hours`
     is then a different key too. "" when there are none; None when one has no source file (a
-    class typed into a notebook), which nothing can tell apart from an edited one."""
+    class typed into a notebook, or a file that cannot be read), which nothing can tell
+    apart from an edited one."""
     import inspect
 
     from sim.components import kinds
@@ -134,7 +135,10 @@ def extensions_version() -> str | None:
     digest = hashlib.sha256()
     for path in sorted(files):
         digest.update(str(path).encode())
-        digest.update(path.read_bytes())
+        try:
+            digest.update(path.read_bytes())
+        except OSError:     # gone or unreadable since it was imported: as no source file
+            return None
     return digest.hexdigest() if files else ""
 
 

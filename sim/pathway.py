@@ -793,7 +793,8 @@ def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
     if len(table):
         fan_chart(table, folder / "fan.png", target=goal, last_year=spec.to, base=base_ref)
     failed = int(rows.drop_duplicates("run_id")["status"].ne("ok").sum())
-    notes = [n for n in (band_note(table),) if n]
+    few = band_note(table)
+    notes = [few] if few else []
     wall = time.perf_counter() - start
     write_text(meta, json.dumps({
         "pathway": spec.source_file, "fingerprint": fingerprint, "inputs": inputs,
