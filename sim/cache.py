@@ -109,16 +109,18 @@ def code_version() -> str:
 
 def extensions_version() -> str | None:
     """Hash of the source files of the registered component kinds defined outside the `sim`
-    package (their spec and runtime classes, `sim.components.register`), which
-    `code_version` does not cover: editing one's `clearance_hours` or `expected_dwell_hours`
-    is then a different key too. "" when there are none; None when one has no source file (a
-    class typed into a notebook, or a file that cannot be read), which nothing can tell
-    apart from an edited one."""
+    package (their spec and runtime classes, `sim.components.register`) and of the modules
+    `--import` named (`sim.extensions`: a module of KPIs alone too), which `code_version`
+    does not cover: editing one's `clearance_hours` or `expected_dwell_hours` is then a
+    different key too. "" when there are none; None when one has no source file (a class
+    typed into a notebook, or a file that cannot be read), which nothing can tell apart from
+    an edited one."""
     import inspect
 
+    from sim import extensions
     from sim.components import kinds
 
-    files: set[Path] = set()
+    files: set[Path] = set(extensions.files())
     for kind in kinds():
         for part in (kind.spec, kind.runtime):
             module = part.partition(":")[0] if isinstance(part, str) else part.__module__

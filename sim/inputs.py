@@ -104,8 +104,10 @@ def study_identity(path: str | Path, spec: Any, base: Scenario,
     import json
 
     from sim.cache import code_identity
+    from sim.extensions import files
 
-    inputs = digests([Path(path), *read_files([base])], code_identity())
+    # the modules --import named among them: a results folder says which code it ran
+    inputs = digests([Path(path), *read_files([base]), *files()], code_identity())
     identity = json.dumps({"spec": spec.model_dump(mode="json", exclude={"source_file"}),
                            "base": base.model_dump(mode="json", exclude={"source_file"}),
                            "inputs": inputs, **extra}, sort_keys=True, default=str)

@@ -130,8 +130,10 @@ def replicate(settled: Settled, *, workers: int = 1, progress: bool | None = Non
                 reps.append(result)
                 bar.advance()
         else:
+            from sim.extensions import carried
+
             with ProcessPoolExecutor(max_workers=min(workers, plan.replications)) as pool:
-                for result in pool.map(one, range(plan.replications)):
+                for result in pool.map(carried(one), range(plan.replications)):
                     reps.append(result)
                     bar.advance()
     reps.sort(key=lambda r: r.replication)

@@ -78,6 +78,7 @@ def manifest(folder: Path, about: dict[str, Any], exclude: str) -> dict[str, Any
     """What a results folder holds: `about` (command, scenario, seed, code version...) and
     each file's size and sha256 (all files below `folder` but `exclude`, the JSON file that
     will hold this manifest)."""
+    from sim.extensions import sources
     from sim.version import git_commit, package_version
 
     files = {}
@@ -85,9 +86,13 @@ def manifest(folder: Path, about: dict[str, Any], exclude: str) -> dict[str, Any
         rel = path.relative_to(folder).as_posix()
         if rel != exclude:
             files[rel] = {"bytes": path.stat().st_size, "sha256": sha256_file(path)}
-    return {"tool": "cqsim", **about,
-            "code_version": {"cqsim": package_version(), "git_commit": git_commit()},
-            "files": files}
+    code: dict[str, Any] = {"cqsim": package_version(), "git_commit": git_commit()}
+    imports = [{"module": name, "file": str(file) if file else None,
+                "sha256": sha256_file(file) if file and file.is_file() else None}
+               for name, file in sources()]
+    if imports:     # the modules --import named (sim.extensions): code of the user's own
+        code["imports"] = imports
+    return {"tool": "cqsim", **about, "code_version": code, "files": files}
 
 
 def write_manifest(folder: Path, name: str, about: dict[str, Any]) -> Path:

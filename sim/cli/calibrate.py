@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from sim.cli.common import (
+    IMPORTS,
     InputPath,
     OutPath,
     admitted,
@@ -63,6 +64,7 @@ ROLE_TABLES = {
 @click.option("--max-passes", type=click.IntRange(min=1, max=50), default=10,
               show_default=True, help="Estimation passes at most.")
 @limit_options
+@IMPORTS
 def calibrate_cmd(scenario: Path, seed: int | None, replications: int | None,
                   days: float | None, workers: int, targets_file: Path | None,
                   out: Path | None, overwrite: bool, estimate: bool,

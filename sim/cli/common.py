@@ -78,6 +78,24 @@ class OutPath(click.ParamType):
         return value if isinstance(value, Path) else Path(value) if value else value
 
 
+def _import_modules(ctx: click.Context, param: click.Parameter,
+                    value: tuple[str, ...]) -> tuple[str, ...]:
+    """Import the modules --import names as the command line is read, before any scenario
+    (`sim.extensions.load`: bad input is one line naming --import, exit 2)."""
+    if value:
+        from sim.extensions import load
+
+        load(value)
+    return value
+
+
+IMPORTS = click.option(
+    "--import", "imports", multiple=True, metavar="MODULE", is_eager=True,
+    expose_value=False, callback=_import_modules,
+    help="Import MODULE before reading the input, so the component kinds and KPIs it "
+         "registers are known here and in every worker process (repeatable): a dotted name "
+         "found on Python's path or in the working folder, or a .py file.")
+
 OVERWRITE = click.option(
     "--overwrite", is_flag=True,
     help="Replace --out even when it holds files cqsim did not write (all of them go).")

@@ -10,6 +10,7 @@ import click
 
 from sim.cli.common import (
     DAYS,
+    IMPORTS,
     OVERWRITE,
     WORKERS,
     InputPath,
@@ -149,6 +150,7 @@ def _warn_runs(cmp: Comparison) -> None:
                    "reports when nothing happens, and each ALT's change beyond that.")
 @ALLOW_UNRELATED
 @limit_options
+@IMPORTS
 def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: float | None,
             out: Path | None, overwrite: bool, independent: bool, workers: int, no_report: bool,
             placebo: Path | None, allow_unrelated: bool, max_memory: float, max_events: float,
@@ -272,6 +274,7 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
               help="Processes for the replications (same results for any number).")
 @ALLOW_UNRELATED
 @limit_options
+@IMPORTS
 def rank(base: Path, files: tuple[Path, ...], changes: tuple[Path, ...],
          named: tuple[str, ...], replications: int | None, days: float | None, per: str,
          out: Path | None, overwrite: bool, workers: int, allow_unrelated: bool,

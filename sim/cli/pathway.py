@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from sim.cli.common import (
+    IMPORTS,
     InputPath,
     executor_options,
     limits,
@@ -26,6 +27,7 @@ from sim.cli.common import (
 @executor_options
 @click.option("--resume", is_flag=True, help="Continue an interrupted pathway in --out.")
 @study_limit_options
+@IMPORTS
 def pathway(pathway_file: Path, to: int | None, samples: int | None, out: Path | None,
             workers: int | None, scheduler: str | None, local_cluster: bool,
             resume: bool, max_memory: float, max_events: float, no_limit: bool) -> None:

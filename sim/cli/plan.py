@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from sim.cli.common import (
+    IMPORTS,
     Finite,
     InputPath,
     executor_options,
@@ -43,6 +44,7 @@ from sim.cli.common import (
               help="Results folder (default out/plan/<candidates name>).")
 @executor_options
 @study_limit_options
+@IMPORTS
 def plan(candidates_file: Path, target: float | None, year: int, probability: float, first: int,
          most: int, confirm: int, no_monotone: bool, out: Path | None, workers: int | None,
          scheduler: str | None, local_cluster: bool, max_memory: float, max_events: float,

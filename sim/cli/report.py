@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from sim.cli.common import InputPath
+from sim.cli.common import IMPORTS, InputPath
 
 
 @click.command()
@@ -17,6 +17,7 @@ from sim.cli.common import InputPath
                    "only a report cqsim wrote, unless --overwrite).")
 @click.option("--overwrite", is_flag=True,
               help="Replace --out even when it is not a report cqsim wrote.")
+@IMPORTS
 def report(run_dirs: tuple[Path, ...], out: Path | None, overwrite: bool) -> None:
     """Write one self-contained HTML report of RUN_DIR (several: a comparison against the
     first). It works offline: open it by double-click. A RUN_DIR whose files differ from its

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from sim.cli.common import (
+    IMPORTS,
     OVERWRITE,
     InputPath,
     OutPath,
@@ -35,6 +36,7 @@ from sim.cli.common import (
               help="Report progress on stderr even when it is not a terminal (plain lines; "
                    "the first when the replications start).")
 @limit_options
+@IMPORTS
 def run(scenario: Path, out: Path | None, overwrite: bool, seed: int | None,
         replications: int | None, days: float | None, workers: int, no_map: bool,
         no_report: bool, progress: bool, max_memory: float, max_events: float,
@@ -110,6 +112,7 @@ def run(scenario: Path, out: Path | None, overwrite: bool, seed: int | None,
 @click.argument("scenario", type=InputPath(path_type=Path))
 @override_options
 @limit_options
+@IMPORTS
 def validate(scenario: Path, seed: int | None, replications: int | None, days: float | None,
              workers: int, max_memory: float, max_events: float, no_limit: bool) -> None:
     """Check SCENARIO exactly as `run` does (files, schema, geodata, basemap, references,
@@ -151,6 +154,7 @@ def _validate_sweep(path: Path, workers: int, caps: Any) -> None:
 @click.command(name="list")
 @click.argument("what", type=click.Choice(["hubs", "services", "links", "flows"]))
 @click.argument("scenario", type=InputPath(path_type=Path))
+@IMPORTS
 def list_ids(what: str, scenario: Path) -> None:
     """Print the ids of a scenario's hubs, services, links or flows (changes applied), one a
     line with a short description: the ids changes and sweeps refer to (a written flow by its

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from sim.cli.common import (
+    IMPORTS,
     OVERWRITE,
     WORKERS,
     Finite,
@@ -79,6 +80,7 @@ _HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}[A-Za-z0-9])?")  # a name
                    "or retry the failed runs of a finished one.")
 @click.option("--no-plots", is_flag=True, help="Skip the PNG plots (faster).")
 @limit_options
+@IMPORTS
 def sweep(sweep_file: Path, out: Path | None, overwrite: bool, workers: int | None,
           scheduler: str | None, tls_ca_file: Path | None, tls_cert: Path | None,
           tls_key: Path | None, local_cluster: bool, dashboard_address: str,

@@ -8,6 +8,7 @@ import click
 
 from sim.cli.common import (
     DAYS,
+    IMPORTS,
     OVERWRITE,
     Finite,
     InputPath,
@@ -40,6 +41,7 @@ from sim.cli.common import (
 @click.option("--resume", is_flag=True, help="Continue an interrupted study in --out.")
 @OVERWRITE
 @study_limit_options
+@IMPORTS
 def uncertainty(scenario: Path, samples: int, method: str, noise_replications: int, seed: int,
                 days: float | None, target: float | None, out: Path | None,
                 workers: int | None, scheduler: str | None, local_cluster: bool,

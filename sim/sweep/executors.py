@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sim.errors import ClusterError, InputError, printable
+from sim.extensions import carried
 from sim.lifeline import pool_worker
 from sim.progress import Progress
 from sim.sweep.tasks import RunTask, execute_run, failed_row
@@ -74,6 +75,7 @@ def run_pool(tasks: Sequence[RunTask], record: Record, *, workers: int,
     variants) for the first round; it is shut down at the end.
     """
     queue: deque[RunTask] = deque(tasks)
+    call = carried(fn)      # fresh processes: this one's extensions imported there first
     lost: Counter[str] = Counter()
     barren = 0  # pools in a row that broke without finishing a run
     warm = pool
@@ -88,7 +90,7 @@ def run_pool(tasks: Sequence[RunTask], record: Record, *, workers: int,
                 while queue and len(in_flight) < 4 * workers:
                     task = queue.popleft()
                     try:
-                        in_flight[pool.submit(fn, task)] = task
+                        in_flight[pool.submit(call, task)] = task
                     except BrokenProcessPool:
                         queue.appendleft(task)
                         broken = True
@@ -213,7 +215,8 @@ def run_dask(tasks: Sequence[RunTask], record: Record, *, client: Any, key_prefi
            f"{address}; the sweep stops if no worker is left for "
            f"{no_worker_timeout:g} s")
     by_key = {f"{key_prefix}-{t.run_id}": t for t in tasks}
-    pending = {client.submit(fn, t, key=k, pure=False)
+    call = carried(fn)      # this process's extensions imported on the worker first
+    pending = {client.submit(call, t, key=k, pure=False)
                for k, t in by_key.items()}
     alone_since: float | None = None
     while pending:

@@ -21,6 +21,7 @@ from sim.cache import code_identity
 from sim.engine.recorder import ReplicationResult
 from sim.equilibrium import Settled
 from sim.errors import InputError
+from sim.extensions import carried
 from sim.inputs import digests, read_files
 from sim.kpis import PEAKS, SUMS, kpis, totals
 from sim.network import Plan
@@ -268,7 +269,8 @@ def prepare_sweep(spec: SweepSpec | str | Path, limits: Limits | None = None,
     fingerprint = hashlib.sha256(text.encode()).hexdigest()
     settled: list[Settled | None] = [None] * len(plans)
     if settle_here:
-        futures = [pool.submit(settle, p) for p in plans] if pool is not None else None
+        futures = [pool.submit(carried(settle), p) for p in plans] if pool is not None \
+            else None
         for k, plan in enumerate(plans):
             try:
                 settled[k] = futures[k].result() if futures is not None else settle(plan)

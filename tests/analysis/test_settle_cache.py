@@ -386,3 +386,27 @@ def test_a_kind_registered_from_outside_sim_is_part_of_the_key(
         unregister("cache_check_kind")
         sys.modules.pop("cache_check_ext", None)
         sys.modules.pop("typed_in_a_notebook", None)
+
+
+def test_a_module_import_names_is_part_of_the_key_though_it_registers_no_kind(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A module `--import` names may declare KPIs alone: no kind's source covers it, yet an
+    edit of it is other code for a resumed study's rows."""
+    import sys
+
+    from sim import extensions
+
+    monkeypatch.setattr(extensions, "_IMPORTED", [])
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    module = tmp_path / "cache_check_kpis.py"
+    identities = []
+    try:
+        for body in ("X = 1\n", "X = 2\n"):
+            sys.modules.pop("cache_check_kpis", None)
+            extensions._IMPORTED.clear()
+            module.write_text(body)
+            extensions.load([str(module)])
+            identities.append(cache.code_identity())
+    finally:
+        sys.modules.pop("cache_check_kpis", None)
+    assert len(set(identities)) == 2 and cache.code_version() not in identities

@@ -3,7 +3,6 @@ and a new KPI, each one declaration, work through the whole pipeline."""
 
 from __future__ import annotations
 
-import re
 import sys
 import types
 from collections.abc import Iterator
@@ -15,17 +14,8 @@ import sim
 from sim.components import unregister
 from sim.errors import InputError
 from sim.kpis import remove_kpi
-from tests.support import netbuilder as nb
 from tests.support.paths import ROOT
-
-DOC = ROOT / "docs" / "architecture.md"
-
-
-def _example_code() -> list[str]:
-    """The python blocks of the section 'Worked example' of the architecture doc."""
-    text = DOC.read_text(encoding="utf-8")
-    section = text.split("## Worked example", 1)[1].split("\n## ", 1)[0]
-    return re.findall(r"```python\n(.*?)```", section, flags=re.S)
+from tests.support.worked_example import DOC, dry_port_network, example_code
 
 
 @pytest.fixture()
@@ -33,7 +23,7 @@ def example() -> Iterator[types.ModuleType]:
     module = types.ModuleType("architecture_example")
     sys.modules[module.__name__] = module  # classes pickle by reference to it
     try:
-        for block in _example_code():
+        for block in example_code():
             exec(compile(block, str(DOC), "exec"), module.__dict__)
         yield module
     finally:
@@ -42,22 +32,10 @@ def example() -> Iterator[types.ModuleType]:
         sys.modules.pop(module.__name__, None)
 
 
-def _dry_port_network(tmp: Path, background: dict | None = None, **port: object) -> Path:
-    d = nb.hub("d", 0.0, kind="dry_port", dwell_hours=6.0, **port)
-    b = nb.hub("b", 1.0)
-    nb.write_geodata(tmp / "geo", [d, b], [nb.link("d-b", d, b, hours=440.0)])
-    doc = nb.scenario(str(tmp / "geo"), {"db": nb.train(["d", "b"], per_week=14)},
-                      [nb.flow("d", "b", 20_000)], horizon={"days": 120, "warmup_days": 20},
-                      replications=2)
-    if background:
-        doc["network"]["background"] = background
-    return nb.write_scenario(tmp / "s.yaml", doc)
-
-
 def test_the_docs_example_adds_a_kind_and_a_kpi(example: types.ModuleType,
                                                 tmp_path: Path) -> None:
-    assert len(_example_code()) == 2   # the kind, then the KPI
-    results = sim.run(_dry_port_network(tmp_path, inspected_share=0.5, inspection_hours=48.0))
+    assert len(example_code()) == 2   # the kind, then the KPI
+    results = sim.run(dry_port_network(tmp_path, inspected_share=0.5, inspection_hours=48.0))
     hubs = results.summary("hubs").set_index("hub")
     assert hubs.loc["d", "kind"] == "dry_port" and hubs.loc["d", "teu_per_year"] > 0
     ports = results.summary("dry_ports").set_index("hub")
@@ -80,9 +58,9 @@ def test_the_example_inspects_its_own_jobs_and_routes_see_the_inspections(
     (finding 3)."""
     from sim.routing import handling_hours
 
-    path = _dry_port_network(tmp_path, {"d": {"teu_per_year": 50_000.0, "batch_teu": 50.0,
-                                              "source": "test"}},
-                             inspected_share=0.5, inspection_hours=48.0)
+    path = dry_port_network(tmp_path, {"d": {"teu_per_year": 50_000.0, "batch_teu": 50.0,
+                                             "source": "test"}},
+                            inspected_share=0.5, inspection_hours=48.0)
     plan = sim.prepare(path)
     spec = plan.network.hubs["d"]
     handling = spec.handling_setup_hours + plan.lot_teu / spec.handling_teu_per_hour
@@ -101,13 +79,13 @@ def test_the_example_inspects_its_own_jobs_and_routes_see_the_inspections(
 def test_the_new_kind_is_validated_as_its_spec(example: types.ModuleType,
                                                tmp_path: Path) -> None:
     with pytest.raises(InputError) as err:
-        sim.prepare(_dry_port_network(tmp_path, inspected_share=2.0, inspection_hours=1.0))
+        sim.prepare(dry_port_network(tmp_path, inspected_share=2.0, inspection_hours=1.0))
     assert "inspected_share" in err.value.field
 
 
 def test_without_the_registry_entry_the_kind_is_unknown(tmp_path: Path) -> None:
     with pytest.raises(InputError) as err:
-        sim.prepare(_dry_port_network(tmp_path, inspected_share=0.5, inspection_hours=1.0))
+        sim.prepare(dry_port_network(tmp_path, inspected_share=0.5, inspection_hours=1.0))
     assert err.value.field.endswith(".kind") and "dry_port" not in err.value.expected
     assert err.value.got == "dry_port"
 
@@ -116,15 +94,17 @@ def test_a_fresh_cqsim_process_does_not_know_the_example_s_kind(example: types.M
                                                                 tmp_path: Path) -> None:
     """The doc implied that once the example is written, a hubs.geojson row or an add_hub
     change with kind: dry_port is validated; the kind lives only in the Python process that
-    ran the example (regression audit 42B, 6). The doc says that `cqsim run`/`validate`
-    refuse it, which a fresh `cqsim validate` does while this process accepts it."""
+    ran the example (regression audit 42B, 6). The doc says that a `cqsim` command refuses
+    it unless its `--import` names the module (tests/cli/test_extensions.py), which a fresh
+    `cqsim validate` does while this process accepts it."""
     import subprocess
 
-    path = _dry_port_network(tmp_path, inspected_share=0.5, inspection_hours=1.0)
+    path = dry_port_network(tmp_path, inspected_share=0.5, inspection_hours=1.0)
     sim.prepare(path)                                   # here, with the example imported
     done = subprocess.run([sys.executable, "-m", "sim", "validate", str(path)],
                           capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert done.returncode == 2 and "dry_port" in done.stderr, (done.returncode, done.stderr)
     said = " ".join(DOC.read_text(encoding="utf-8").split())
-    assert "`cqsim run` and `cqsim validate` start their own and import no extension" in said
-    assert "through the Python API, in a session that has imported the module" in said
+    assert "a `cqsim` command starts its own, and knows the new kind only when told to " \
+           "import the module that registers it" in said
+    assert "without the option the row is refused as an unknown `kind`" in said

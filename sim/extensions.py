@@ -1,0 +1,133 @@
+"""Extensions: modules of the user's own that register component kinds
+(`sim.components.register`) or KPIs (`sim.kpis.add_kpi`) when imported, named on the command
+line by `--import` (`sim.cli.common.IMPORTS`), before the scenario is read.
+
+The registries are each process's own, and a worker process (a local pool's, Dask's) starts
+fresh: a kind's classes come with the plan they are pickled in, but a KPI only with its
+module. So whatever this process hands to another to run goes through `carried`, which
+imports this process's extensions there first: the same kinds and KPIs on every executor,
+so the same tables. `imported()` is this process's list; a results folder's manifest records
+it (`sim.staging.manifest`), and the cache's key and a study's identity cover the modules'
+files (`sim.cache.extensions_version`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from importlib import import_module
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from sim.errors import InputError, printable
+
+T = TypeVar("T")
+R = TypeVar("R")
+OPTION = "--import"
+
+
+@dataclass(frozen=True)
+class Extension:
+    """A module `--import` named, as another process imports it again: its module name and
+    the folder searched for it after `sys.path` (the working folder for a dotted name, a
+    file's own folder for a path)."""
+
+    name: str
+    folder: str
+
+
+# this process's extensions, in import order: a registry, as sim.kpis keeps its KPIs and
+# sim.components its kinds (what the modules registered lives there)
+_IMPORTED: list[Extension] = []
+
+
+def imported() -> tuple[Extension, ...]:
+    """The extensions this process imported (`load`, or `carried` in a worker)."""
+    return tuple(_IMPORTED)
+
+
+def enter(extensions: Iterable[Extension]) -> None:
+    """Import each extension in this process, once: its folder joins the end of `sys.path`
+    (installed modules keep their names) and the module registers what it declares."""
+    for ext in extensions:
+        if ext in _IMPORTED:
+            continue
+        if ext.folder not in sys.path:
+            sys.path.append(ext.folder)
+        import_module(ext.name)
+        _IMPORTED.append(ext)
+
+
+def _named(text: str) -> tuple[Extension, Path | None]:
+    """The extension `text` names, and its file when it is a path: a name ending in `.py` or
+    holding a `/` is a file, else a dotted module name found on `sys.path` or in the working
+    folder."""
+    if text.endswith(".py") or "/" in text or os.sep in text:
+        file = Path(text)
+        if not file.is_file() or file.suffix != ".py":
+            raise InputError(OPTION, "", "a dotted module name or an existing .py file", text)
+        if not file.stem.isidentifier():
+            raise InputError(OPTION, "", "a .py file whose name is a Python identifier "
+                                         "(letters, digits, underscores)", text)
+        if file.stem in sys.stdlib_module_names:    # it would stand for the library's
+            raise InputError(OPTION, "", f"a .py file whose name no other module takes "
+                                         f"({file.stem} is a module of Python's)", text)
+        return Extension(file.stem, str(file.resolve().parent)), file.resolve()
+    if not all(part.isidentifier() for part in text.split(".")):
+        raise InputError(OPTION, "", "a dotted module name (package.module) or a .py file",
+                         text)
+    return Extension(text, os.getcwd()), None
+
+
+def load(named: Sequence[str]) -> tuple[Extension, ...]:
+    """Import the modules `--import` names (dotted names, or .py files), in order, before
+    any scenario is read; InputError naming the option, the module and what went wrong when
+    one cannot be imported (missing, or raising as it is imported)."""
+    for text in named:
+        ext, file = _named(text)
+        try:
+            enter([ext])
+        except (Exception, SystemExit) as exc:   # its own code: any error, or an exit
+            what = printable(" ".join(f"{type(exc).__name__}: {exc}".split()), 300)
+            raise InputError(OPTION, "", f"a module Python can import (importing it "
+                                         f"raised {what})", text) from None
+        where = getattr(sys.modules[ext.name], "__file__", None)
+        if file is not None and (where is None or Path(where).resolve() != file):
+            raise InputError(OPTION, "", f"a .py file whose name no other module takes "
+                                         f"({ext.name} is {where or 'built in'})", text)
+    return imported()
+
+
+def sources() -> list[tuple[str, Path | None]]:
+    """Each of this process's extensions: its module name and source file (a package's
+    `__init__.py`; None for a module without one)."""
+    out: list[tuple[str, Path | None]] = []
+    for ext in _IMPORTED:
+        where = getattr(sys.modules.get(ext.name), "__file__", None)
+        out.append((ext.name, Path(where).resolve() if where else None))
+    return out
+
+
+def files() -> list[Path]:
+    """The source files of this process's extensions (a module without one left out)."""
+    return [file for _, file in sources() if file is not None]
+
+
+@dataclass(frozen=True)
+class Carried(Generic[T, R]):
+    """`fn`, called in whatever process runs it once `extensions` are imported there."""
+
+    fn: Callable[[T], R]
+    extensions: tuple[Extension, ...]
+
+    def __call__(self, arg: T) -> R:
+        enter(self.extensions)
+        return self.fn(arg)
+
+
+def carried(fn: Callable[[T], R]) -> Callable[[T], R]:
+    """`fn` as another process (a pool's, Dask's) must call it: importing this process's
+    extensions first (`fn` itself when there are none)."""
+    return Carried(fn, imported()) if _IMPORTED else fn
