@@ -186,16 +186,17 @@ def rank_table(table: pd.DataFrame, base: str, reps: int) -> Table:
     """Candidates in rank order: added capacity, extra TEU and trade, and both per capacity."""
     t = Table(title=f"what to fund first: candidates against {base}, paired deltas "
                     f"(CRN), 95% CI over {reps} replications")
-    for col in ("rank", "candidate", "added cap. kTEU/yr", "Δ kTEU/yr", "Δ trade bn CNY/yr",
-                "Δ TEU/yr per cap. TEU/yr", "Δ trade CNY/yr per cap. TEU/yr"):
+    teu, trade = kpi("teu"), kpi("trade_bn_cny")   # the extras are their totals' deltas
+    for col in ("rank", "candidate", "added cap. kTEU/yr", f"Δ {_header(teu)}",
+                f"Δ {_header(trade)}", "Δ TEU/yr per cap. TEU/yr",
+                "Δ trade CNY/yr per cap. TEU/yr"):
         t.add_column(col, justify="left" if col == "candidate" else "right")
     for _, r in table.iterrows():
         t.add_row(str(r["rank"]), str(r["candidate"]),
                   f"{r['added_capacity_teu_per_year'] / 1e3:,.1f}",
-                  pm(r["extra_teu_per_year"] / 1e3, r["extra_teu_per_year_ci95"] / 1e3, 1,
-                     sign=True),
-                  pm(r["extra_trade_bn_cny_per_year"], r["extra_trade_bn_cny_per_year_ci95"], 2,
-                     sign=True),
+                  _delta(teu, r["extra_teu_per_year"], r["extra_teu_per_year_ci95"]),
+                  _delta(trade, r["extra_trade_bn_cny_per_year"],
+                         r["extra_trade_bn_cny_per_year_ci95"]),
                   pm(r["extra_teu_per_capacity_teu"], r["extra_teu_per_capacity_teu_ci95"], 3,
                      sign=True),
                   pm(r["extra_trade_cny_per_capacity_teu"],
