@@ -455,10 +455,6 @@ class RunDir:
         folder = self.meta.get("geodata")
         return Path(folder) if folder else None
 
-    def teu_per_year(self, frame: pd.DataFrame, measure: Measure = TEU) -> pd.Series:
-        """A frame's TEU per year (any table with `teu` or `teu_per_year`)."""
-        return measure.values(frame, self.per_year)[0]
-
     def link_teu_per_year(self, links: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         """flows.gpkg links with teu, teu_down and teu_up in TEU/yr."""
         out = links.copy()
