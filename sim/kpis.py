@@ -11,8 +11,9 @@ named `<name>_per_year`; a weekly series `<name>_per_week`; a total over the who
 `<name>_horizon`. Stocks (`yard_mean_teu`, `queue_end_t`), times (`_h`) and shares keep
 their names.
 The result tables (`sim.engine.recorder`), sweeps (`sim.sweep`), comparisons (`sim.compare`),
-the command line (`sim.cli.render`) and the sweep plots all read these declarations, so a
-KPI is added, renamed or relabelled here and nowhere else.
+the command line (`sim.cli.render`), the sweep plots and the HTML report's corridor figures
+(`sim.report.rundir.kpi_measure`) all read these declarations, so a KPI is added, renamed,
+relabelled or shown otherwise (unit, scale, digits: `View`) here and nowhere else.
 
 The TEU-weighted mean (of transit, of waits) is one function, `teu_weighted_mean`, whether
 it weighs lots within a corridor or corridors within the total.
@@ -79,18 +80,52 @@ class Table:
         return frame.rename(columns={c.name: c.column for c in self.columns})
 
 
+FRACTIONS = frozenset({"share", "ratio"})   # units of a fraction of 1
+
+
+def default_digits(unit: str) -> int:
+    """The decimals a KPI shown in `unit` gets when its declaration names none: 2 for a share
+    or a ratio (a share of 0.04 must not read "0"), 0 for any other unit (counts, TEU, lots;
+    a KPI scaled to kTEU, days or bn CNY declares its digits)."""
+    return 2 if unit in FRACTIONS else 0
+
+
+@dataclass(frozen=True)
+class View:
+    """How people read a KPI: its value / `scale`, in `unit` as read (with its unit of time
+    where it is a count: "TEU/yr"), to `digits` decimals."""
+
+    scale: float
+    unit: str
+    digits: int
+
+    def show(self, value: Any) -> Any:
+        """The value (or array) in this view's unit."""
+        return value / self.scale
+
+
 @dataclass(frozen=True, kw_only=True)
 class KPI(Column):
     """A corridor KPI: a column of the corridors table, computed from the delivered lots (or,
-    where `of` is None, given by the recorder: trade, counted when declared)."""
+    where `of` is None, given by the recorder: trade, counted when declared), and how people
+    read it: the terminal, plots and comparisons as value / `scale` in `shown_as` to `digits`
+    (`view`); the HTML report the same unless `report` says otherwise (`report_view`)."""
 
     of: Callable[[pd.DataFrame], float] | None   # value over a frame of delivered lots
     total: Total = "sum"                   # how the corridors' values make the total
     scale: float = 1.0                     # shown as value / scale ...
-    shown_as: str = ""                     # ... in this unit
-    digits: int = 0
+    shown_as: str = ""                     # ... in this unit ...
+    digits: int | None = None              # ... to these decimals (None: `default_digits`)
     short: str = ""                        # header of a terminal table column
     in_console: bool = True                # a column of the table `cqsim run` prints
+    report: View | None = None             # the report's own view, where its tables show
+                                           # the KPI beside figures in another unit
+
+    def __post_init__(self) -> None:
+        if self.report is not None and self.per == "year" \
+                and not self.report.unit.endswith("/yr"):
+            raise ValueError(f"KPI {self.name!r}: its report view's unit "
+                             f"({self.report.unit!r}) must say its unit of time (/yr)")
 
     def show(self, value: Any) -> Any:
         """The value (or array) in the unit it is shown in."""
@@ -101,6 +136,21 @@ class KPI(Column):
         """The unit it is shown in, per year where it is a count over the period."""
         unit = self.shown_as or self.unit
         return f"{unit}/yr" if self.per == "year" else unit
+
+    @property
+    def decimals(self) -> int:
+        """The decimals it is shown to: as declared, else by its unit (`default_digits`)."""
+        return default_digits(self.shown_as or self.unit) if self.digits is None else self.digits
+
+    @property
+    def view(self) -> View:
+        """How the terminal tables, the plots and the comparisons show it."""
+        return View(self.scale, self.display_unit, self.decimals)
+
+    @property
+    def report_view(self) -> View:
+        """How the HTML report shows it: `report` where declared, else `view`."""
+        return self.report or self.view
 
 
 def teu_weighted_mean(values: np.ndarray | pd.Series, teu: np.ndarray | pd.Series) -> float:
@@ -132,14 +182,17 @@ def _empty(lots: pd.DataFrame) -> np.ndarray:
 # value_cny, co2_t, transit_h, wait_h, at_h. Trade is not a sum over delivered lots: the
 # recorder counts it as declared (left the origin in the period, `sim.engine.recorder`) and
 # gives it to `corridor_row`.
+# The report shows TEU per year in TEU, as its tables and maps of gateways, hubs, services
+# and links do, not in the terminal's kTEU.
+TEU_PER_YEAR = View(1.0, "TEU/yr", 0)
 _KPIS: list[KPI] = [
     KPI(name="teu", unit="TEU", per="year", label="loaded TEU delivered", short="loaded",
         of=lambda lots: lots["teu"].to_numpy()[~_empty(lots)].sum(), scale=1e3,
-        shown_as="kTEU", digits=1),
+        shown_as="kTEU", digits=1, report=TEU_PER_YEAR),
     KPI(name="empty_teu", unit="TEU", per="year",
         label="empty TEU delivered (repositioned boxes)", short="empty",
         of=lambda lots: lots["teu"].to_numpy()[_empty(lots)].sum(), scale=1e3,
-        shown_as="kTEU", digits=1, in_console=False),
+        shown_as="kTEU", digits=1, in_console=False, report=TEU_PER_YEAR),
     KPI(name="trade_bn_cny", unit="bn CNY", per="year",
         label="Chongqing goods trade (declared: left the origin in the period)",
         short="trade", of=None, digits=1),
@@ -158,7 +211,7 @@ _KPIS: list[KPI] = [
         scale=24.0, shown_as="days", digits=1),
     KPI(name="wait_mean_h", unit="h", label="mean wait", total="teu_mean", short="wait",
         of=lambda lots: teu_weighted_mean(lots["wait_h"], lots["teu"]),
-        scale=24.0, shown_as="days", digits=1),
+        scale=24.0, shown_as="days", digits=2),   # waits are hours: 0.1 day is too coarse
     KPI(name="co2_t", unit="t", per="year", label="CO2e at average factors", short="CO2",
         of=lambda lots: lots["co2_t"].sum(), scale=1e3, shown_as="kt", digits=1),
 ]

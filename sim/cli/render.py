@@ -55,7 +55,7 @@ def corridor_table(results: Results) -> Table:
 def _cell(k: KPI, value: float, half: float | None) -> str:
     """A KPI value as shown, with its CI half-width for counts."""
     counted = k.per == "year" and half is not None
-    return pm(k.show(value), k.show(half) if counted else np.nan, k.digits)
+    return pm(k.show(value), k.show(half) if counted else np.nan, k.decimals)
 
 
 def equilibrium_lines(results: Results) -> list[str]:
@@ -158,7 +158,13 @@ def _delta_cell(rows: pd.DataFrame, k: KPI) -> str:
     if k.column not in rows.index:
         return "-"
     r = rows.loc[k.column]
-    return pm(r["delta"] / k.scale, r["delta_ci95"] / k.scale, k.digits + 1, sign=True)
+    return _delta(k, r["delta"], r["delta_ci95"])
+
+
+def _delta(k: KPI, delta: float, half: float) -> str:
+    """A paired delta of KPI `k` ± its CI as the terminal shows it: in its unit, to a decimal
+    more than its level (a change is smaller than the level it changes)."""
+    return pm(k.show(delta), k.show(half), k.decimals + 1, sign=True)
 
 
 def bottleneck_table(bottlenecks: pd.DataFrame) -> Table:
@@ -180,16 +186,17 @@ def rank_table(table: pd.DataFrame, base: str, reps: int) -> Table:
     """Candidates in rank order: added capacity, extra TEU and trade, and both per capacity."""
     t = Table(title=f"what to fund first: candidates against {base}, paired deltas "
                     f"(CRN), 95% CI over {reps} replications")
-    for col in ("rank", "candidate", "added cap. kTEU/yr", "Δ kTEU/yr", "Δ trade bn CNY/yr",
-                "Δ TEU/yr per cap. TEU/yr", "Δ trade CNY/yr per cap. TEU/yr"):
+    teu, trade = kpi("teu"), kpi("trade_bn_cny")   # the extras are their totals' deltas
+    for col in ("rank", "candidate", "added cap. kTEU/yr", f"Δ {_header(teu)}",
+                f"Δ {_header(trade)}", "Δ TEU/yr per cap. TEU/yr",
+                "Δ trade CNY/yr per cap. TEU/yr"):
         t.add_column(col, justify="left" if col == "candidate" else "right")
     for _, r in table.iterrows():
         t.add_row(str(r["rank"]), str(r["candidate"]),
                   f"{r['added_capacity_teu_per_year'] / 1e3:,.1f}",
-                  pm(r["extra_teu_per_year"] / 1e3, r["extra_teu_per_year_ci95"] / 1e3, 1,
-                     sign=True),
-                  pm(r["extra_trade_bn_cny_per_year"], r["extra_trade_bn_cny_per_year_ci95"], 2,
-                     sign=True),
+                  _delta(teu, r["extra_teu_per_year"], r["extra_teu_per_year_ci95"]),
+                  _delta(trade, r["extra_trade_bn_cny_per_year"],
+                         r["extra_trade_bn_cny_per_year_ci95"]),
                   pm(r["extra_teu_per_capacity_teu"], r["extra_teu_per_capacity_teu_ci95"], 3,
                      sign=True),
                   pm(r["extra_trade_cny_per_capacity_teu"],
@@ -255,7 +262,7 @@ def variant_table(summary: pd.DataFrame, params: list[str], limit: int = 30) -> 
         table.add_row(str(row["variant"]), *(f"{row[p]:g}" if isinstance(row[p], float)
                                              else str(row[p]) for p in params),
                       f"{row['runs_ok']}/{row['runs_ok'] + row['runs_failed']}",
-                      *(_mean_ci(row, f"total_{k.column}", k.scale, k.digits)
+                      *(_mean_ci(row, f"total_{k.column}", k.scale, k.decimals)
                         for k in headline))
     return table
 

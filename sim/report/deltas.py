@@ -32,7 +32,7 @@ def metrics(run: rd.RunDir) -> pd.DataFrame:
     cor = run.by_replication("corridors")
     if cor.empty:
         return pd.DataFrame(columns=["replication", "metric", "scope", "value"])
-    return kpis.compared_by_replication(rd.current(cor, rd.CHANNEL_MEASURES, run.per_year))
+    return kpis.compared_by_replication(rd.current(cor, rd.channel_measures(), run.per_year))
 
 
 def _mean(values: np.ndarray) -> float:

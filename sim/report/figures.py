@@ -552,20 +552,21 @@ def daily_figure(run: rd.RunDir, name: str, key: str, measures: dict[str, tuple[
 
 def delta_figure(deltas: pd.DataFrame, k: KPI) -> Fig:
     """Paired deltas ALT - BASE of KPI `k` per channel with 95% CI error bars, one bar per
-    ALT, in the unit the KPI is shown in."""
+    ALT, in the unit the report shows the KPI in (`KPI.report_view`)."""
     sub = deltas[deltas["metric"] == k.column]
-    label = f"{k.label}, {k.display_unit}"
+    view = k.report_view
+    label = f"{k.label}, {view.unit}"
     traces = []
     for variant, rows in sub.groupby("variant", sort=False):
         traces.append({"type": "bar", "x": rows["scope"].tolist(),
-                       "y": k.show(rows["delta"]).tolist(), "name": str(variant), "error_y": {
-                           "type": "data",
-                           "array": k.show(rows["delta_ci95"].fillna(0)).tolist()},
-                       "hovertemplate": "%{x}: %{y:+,.1f}<extra>" + html.escape(str(variant))
-                                        + "</extra>"})
+                       "y": view.show(rows["delta"]).tolist(), "name": str(variant),
+                       "error_y": {"type": "data",
+                                   "array": view.show(rows["delta_ci95"].fillna(0)).tolist()},
+                       "hovertemplate": f"%{{x}}: %{{y:+,.{view.digits}f}}<extra>"
+                                        + html.escape(str(variant)) + "</extra>"})
     return {"data": traces, "layout": _layout(
         height=340, barmode="group",  # the axis names the unit; the title says what it is
-        yaxis={"title": {"text": f"Δ {k.display_unit}"}, "gridcolor": "#eee",
+        yaxis={"title": {"text": f"Δ {view.unit}"}, "gridcolor": "#eee",
                "zeroline": True, "zerolinecolor": "#333"},
         title={"text": f"Δ {label}: paired difference, 95% CI", "x": 0.01,
                "font": {"size": 14}})}
@@ -590,7 +591,8 @@ def market_figure(run: rd.RunDir) -> Fig | None:
                          _sh=share[1]).fillna({"_vh": 0.0, "_th": 0.0, "_sh": 0.0})
     hover = ("<b>%{y}</b>, %{meta}<br>" + f"{rd.TRADE.label}: %{{x:,.{rd.TRADE.digits}f}} ± "
              f"%{{customdata[0]:,.{rd.TRADE.digits}f}} {rd.TRADE.unit}<br>"
-             f"{rd.TEU.label}: %{{customdata[1]:,.0f}} ± %{{customdata[2]:,.0f}} {rd.TEU.unit}"
+             f"{rd.TEU.label}: %{{customdata[1]:,.{rd.TEU.digits}f}} ± "
+             f"%{{customdata[2]:,.{rd.TEU.digits}f}} {rd.TEU.unit}"
              f"<br>{rd.SHARE.label}: %{{customdata[3]:.0f}} ± %{{customdata[4]:.0f}} "
              f"{rd.SHARE.unit}")
     traces: list[dict[str, Any]] = []

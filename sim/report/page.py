@@ -163,10 +163,11 @@ def summed(run: rd.RunDir, name: str, measures: Sequence[rd.Measure],
 
 
 def _totals(run: rd.RunDir, name: str = "corridors",
-            measures: Sequence[rd.Measure] = rd.SUMMED) -> dict[str, tuple[float, float]]:
-    """Totals over the rows of table `name` (label -> value, 95% CI); for the channels also
-    the TEU-weighted means (transit, wait) the console's total row shows (`sim.kpis.total`)."""
-    out = summed(run, name, measures).get((), {})
+            measures: Sequence[rd.Measure] | None = None) -> dict[str, tuple[float, float]]:
+    """Totals over the rows of table `name` of `measures` (default: the corridor KPIs that add
+    up, `rundir.summed_measures`) (label -> value, 95% CI); for the channels also the
+    TEU-weighted means (transit, wait) the console's total row shows (`sim.kpis.total`)."""
+    out = summed(run, name, rd.summed_measures() if measures is None else measures).get((), {})
     if name == "corridors":
         out.update(_weighted_totals(run))
     return out
@@ -185,13 +186,12 @@ def _weighted_totals(run: rd.RunDir) -> dict[str, tuple[float, float]]:
     for k in kpis():
         if k.total != "teu_mean" or k.column not in reps.columns:
             continue
-        m = next((m for m in rd.CHANNEL_MEASURES if m.columns[0][0] == k.column), None)
-        if m is None or kpi("teu").column not in reps.columns:
+        if kpi("teu").column not in reps.columns:
             continue
         per = np.array([total(k, sub) for _, sub in reps.groupby("replication")])
-        per = per[np.isfinite(per)] * m.columns[0][1]
+        per = k.report_view.show(per[np.isfinite(per)])
         if per.size:
-            out[m.label] = mean_ci(per)
+            out[rd.kpi_measure(k).label] = mean_ci(per)
     return out
 
 
@@ -233,8 +233,9 @@ def cards(run: rd.RunDir) -> str:
     totals = _totals(run)
     items = []
     if rd.TEU.label in totals:
-        items.append((fg.pm(*totals[rd.TEU.label]), "loaded TEU per year on the channels, "
-                      "every flow: Chongqing's trade, domestic, transit, other cities'"))
+        items.append((fg.pm(*totals[rd.TEU.label], rd.TEU.digits),
+                      f"{rd.TEU.label} on the channels, {rd.TEU.unit}, every flow: "
+                      "Chongqing's trade, domestic, transit, other cities'"))
     trade = run.table("trade")
     if not trade.empty:
         t = trade.set_index("item")
@@ -370,12 +371,12 @@ def run_sections(page: Page, run: rd.RunDir, heading: str = "") -> None:
                  "found.</div>")
     page.add("<h2>Channels</h2>")
     corridors = run.table("corridors")
-    page.add(measure_table(run, corridors, ["corridor"], rd.CHANNEL_MEASURES, extras=True,
+    page.add(measure_table(run, corridors, ["corridor"], rd.channel_measures(), extras=True,
                            total=_totals(run)))
-    page.add(f"<div class='note'><i>{html.escape(rd.TRADE.label)}</i> is counted when "
-             "declared (the box left its origin in the statistics period); boxes of other "
-             "cities (Chengdu's), domestic and transit boxes count for none. "
-             f"<i>{html.escape(rd.VALUE.label)}</i> is the value of every box the channel "
+    page.add(f"<div class='note'><i>{html.escape(rd.TRADE.label)}</i>: Chongqing's boxes "
+             "only; boxes of other cities (Chengdu's), domestic and transit boxes count for "
+             "none. "
+             f"<i>{html.escape(rd.VALUE.label)}</i>: the value of every box the channel "
              "delivered, whoever's trade it is; where a channel carries little else, "
              "Chongqing's trade can read slightly above it: boxes declared late in the "
              "period are still on their way at its end. Air's boxes are TEU-equivalents: "
@@ -552,8 +553,8 @@ def comparison_sections(page: Page, runs: list[rd.RunDir]) -> None:
                  "confidence interval of the difference; green: the interval excludes 0."
                  "</div>")
         scopes = list(dict.fromkeys(d["scope"]))
-        shown = kpis.compared()   # labels, units and digits as every other view shows them
-        headers = [("channel", "")] + [(k.label, k.display_unit) for k in shown]
+        shown = kpis.compared()   # labels, units and digits as the channels table's
+        headers = [("channel", "")] + [(k.label, k.report_view.unit) for k in shown]
         rows = []
         for scope in scopes:
             row = [html.escape(str(scope))]
@@ -562,12 +563,12 @@ def comparison_sections(page: Page, runs: list[rd.RunDir]) -> None:
                 if hit.empty:
                     row.append("-")
                     continue
-                r = hit.iloc[0]
-                delta, half, was, now = (k.show(r[c]) for c in ("delta", "delta_ci95", "base",
-                                                                   "alt"))
-                row.append(delta_cell(delta, half, k.digits)
-                           + f"<br><small>{fg.fmt(was, k.digits)} → "
-                             f"{fg.fmt(now, k.digits)}</small>")
+                r, view = hit.iloc[0], k.report_view
+                delta, half, was, now = (view.show(r[c]) for c in ("delta", "delta_ci95",
+                                                                      "base", "alt"))
+                row.append(delta_cell(delta, half, view.digits)
+                           + f"<br><small>{fg.fmt(was, view.digits)} → "
+                             f"{fg.fmt(now, view.digits)}</small>")
             rows.append(row)
         page.add(table(headers, rows, total_last=dl.TOTAL in scopes))
         page.add(_unresolved_note(d, shown))

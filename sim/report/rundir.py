@@ -2,7 +2,9 @@
 replication and flows.gpkg. The report reads only these files, never the engine.
 
 Every column name the report uses is resolved here (`Measure`), so a renamed result column
-(the unit convention: `teu` -> `teu_per_year`, ...) is one edit in this file.
+(the unit convention: `teu` -> `teu_per_year`, ...) is one edit in this file. The corridor
+KPIs' labels, units, scales and digits are their declarations' (`sim.kpis`, `kpi_measure`);
+the measures of hubs, services, locks, gateways, markets and attribution are the report's.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError, printable
-from sim.kpis import by_column
-from sim.units import DAYS_PER_YEAR, HOURS_PER_DAY
+from sim.kpis import KPI, by_column, kpi, kpis
+from sim.units import DAYS_PER_YEAR
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -61,22 +63,44 @@ def _m(label: str, unit: str, *columns: tuple[str, float, bool], digits: int = 0
     return Measure(label, unit, tuple(columns), digits, signed)
 
 
-# Channel (corridor / gateway) figures, newest column names first. Trade is Chongqing's,
-# counted when declared (flows of other cities such as Chengdu's count for none); the value
-# carried counts every box (README, the table of output files).
-TEU = _m("throughput (loaded)", "TEU/yr", ("teu_per_year", 1.0, False), ("teu", 1.0, True))
-EMPTY_TEU = _m("empty boxes", "TEU/yr", ("empty_teu_per_year", 1.0, False))
-TRADE = _m("Chongqing's trade carried", "bn CNY/yr", ("trade_bn_cny_per_year", 1.0, False),
-           ("trade_value_cny", 1e-9, True), digits=1)
-VALUE = _m("goods value carried (every flow)", "bn CNY/yr",
-           ("value_bn_cny_per_year", 1.0, False), digits=1)
-TRANSIT = _m("mean transit", "days", ("transit_mean_h", 1 / HOURS_PER_DAY, False), digits=1)
-TRANSIT_P95 = _m("95th pct transit", "days", ("transit_p95_h", 1 / HOURS_PER_DAY, False), digits=1)
-WAIT = _m("mean wait", "days", ("wait_mean_h", 1 / HOURS_PER_DAY, False), digits=2)
-CO2 = _m("CO2", "kt/yr", ("co2_t_per_year", 1e-3, False), ("co2_t", 1e-3, True), digits=1)
-LOTS = _m("consignments", "lots/yr", ("lots_per_year", 1.0, False), ("lots", 1.0, True))
-CHANNEL_MEASURES = (TEU, EMPTY_TEU, TRADE, VALUE, TRANSIT, TRANSIT_P95, WAIT, CO2, LOTS)
-SUMMED = (TEU, EMPTY_TEU, TRADE, VALUE, CO2, LOTS)  # what adds up over channels (a total)
+# The columns a corridor KPI had in runs written before the unit convention, each as
+# (column, multiplier to the KPI's unit, annualise): totals over the statistics period.
+OLDER_COLUMNS: dict[str, tuple[tuple[str, float, bool], ...]] = {
+    "teu": (("teu", 1.0, True),),
+    "trade_bn_cny": (("trade_value_cny", 1e-9, True),),
+    "co2_t": (("co2_t", 1.0, True),),
+    "lots": (("lots", 1.0, True),)}
+
+
+def kpi_measure(k: KPI) -> Measure:
+    """A corridor KPI as the report shows it: its declaration's label, and its report view's
+    unit, scale and digits (`KPI.report_view`), read from its column (or, in an older run,
+    from the column it had then); the one home of these is the declaration in `sim.kpis`."""
+    view = k.report_view
+    older = ((c, mult / view.scale, annualise)
+             for c, mult, annualise in OLDER_COLUMNS.get(k.name, ()))
+    return _m(k.label, view.unit, (k.column, 1.0 / view.scale, False), *older,
+              digits=view.digits)
+
+
+def channel_measures() -> tuple[Measure, ...]:
+    """Every corridor KPI declared (`sim.kpis.kpis()`, `add_kpi`'s too), as the channels
+    table shows them, in the corridors table's order."""
+    return tuple(kpi_measure(k) for k in kpis())
+
+
+def summed_measures() -> tuple[Measure, ...]:
+    """The corridor KPIs that add up over the channels (`total` "sum"): the total row's
+    sums."""
+    return tuple(kpi_measure(k) for k in kpis() if k.total == "sum")
+
+
+# Channel (corridor / gateway) figures the report names. Trade is Chongqing's, counted when
+# declared (flows of other cities such as Chengdu's count for none); the value carried
+# counts every box (README, the table of output files).
+TEU = kpi_measure(kpi("teu"))
+TRADE = kpi_measure(kpi("trade_bn_cny"))
+VALUE = kpi_measure(kpi("value_bn_cny"))
 
 # Gateway figures (gateways.csv: a row per gateway and flow class, empty boxes on their own).
 GATEWAY_TEU = _m("boxes carried", "TEU/yr", ("teu_per_year", 1.0, False))
@@ -431,10 +455,6 @@ class RunDir:
         folder = self.meta.get("geodata")
         return Path(folder) if folder else None
 
-    def teu_per_year(self, frame: pd.DataFrame, measure: Measure = TEU) -> pd.Series:
-        """A frame's TEU per year (any table with `teu` or `teu_per_year`)."""
-        return measure.values(frame, self.per_year)[0]
-
     def link_teu_per_year(self, links: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         """flows.gpkg links with teu, teu_down and teu_up in TEU/yr."""
         out = links.copy()
@@ -700,10 +720,10 @@ def extra_columns(frame: pd.DataFrame, measures: tuple[Measure, ...],
 
 def extra_measure(column: str) -> Measure:
     """How a table shows a numeric column no measure of the report's covers
-    (`extra_columns`): a corridor KPI declared in `sim.kpis` (a new one, or one added by
-    `add_kpi`) with its declaration's label, unit, scale and digits; any other column by its
-    name, with the unit its name declares, to two decimals."""
+    (`extra_columns`): a column named as a corridor KPI declared in `sim.kpis` as
+    `kpi_measure` shows the KPI; any other column by its name, with the unit its name
+    declares, to two decimals."""
     k = by_column(column)
     if k is None:
         return _m(column, unit_from_name(column), (column, 1.0, False), digits=2)
-    return _m(k.label, k.display_unit, (column, 1.0 / k.scale, False), digits=k.digits)
+    return kpi_measure(k)

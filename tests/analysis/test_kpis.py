@@ -4,13 +4,26 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from sim.engine.recorder import corridors_table
-from sim.kpis import Table, col, corridor_row, kpis, label, measure_of, teu_weighted_mean, totals
+from sim.kpis import (
+    KPI,
+    Table,
+    View,
+    col,
+    corridor_row,
+    kpi,
+    kpis,
+    label,
+    measure_of,
+    teu_weighted_mean,
+    totals,
+)
 
 
 def _lots() -> pd.DataFrame:
@@ -74,6 +87,28 @@ def test_labels_name_the_scope_kpi_and_unit() -> None:
     assert label("goods_trade_bn_cny_per_year") == "goods trade, bn CNY/yr"
     assert label("in_transit_teu") == "in transit, TEU"
     assert label("replication") == "replication"
+
+
+def test_digits_default_by_the_unit_and_the_report_view_says_its_time() -> None:
+    """`KPI.digits` defaulted to 0: a share declared without digits (0.04) read "0". Without
+    digits a share or a ratio shows 2 decimals, any other unit 0; declared digits win. The
+    report's own view of a count over the period must say its unit of time."""
+    def declared(unit: str, **how: Any) -> KPI:
+        return KPI(name="x", unit=unit, label="x", of=None, **how)
+
+    assert declared("share").decimals == 2 and declared("ratio").decimals == 2
+    assert declared("lots", per="year").decimals == 0 and declared("h").decimals == 0
+    assert declared("share", digits=3).decimals == 3
+    assert declared("share").view == View(1.0, "share", 2)
+    counted = declared("TEU", per="year", scale=1e3, shown_as="kTEU", digits=1)
+    assert counted.view == View(1e3, "kTEU/yr", 1) and counted.report_view == counted.view
+    with pytest.raises(ValueError, match="unit of time"):
+        declared("TEU", per="year", report=View(1.0, "TEU", 0))
+    # the shipped TEU: kTEU in the terminal and plots, TEU per year in the report (as its
+    # gateways, hubs, services and maps); the wait in days to 2 decimals everywhere
+    assert kpi("teu").view == View(1e3, "kTEU/yr", 1)
+    assert kpi("teu").report_view == View(1.0, "TEU/yr", 0)
+    assert kpi("wait_mean_h").report_view == kpi("wait_mean_h").view == View(24.0, "days", 2)
 
 
 def test_a_count_missing_in_a_replication_is_averaged_as_zero() -> None:

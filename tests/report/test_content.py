@@ -255,6 +255,35 @@ def test_the_channels_total_row_has_the_weighted_means(one_run: Path, tmp_path: 
         assert cell == fg.level(*want, digits), (label, cell)
 
 
+def test_the_channels_table_shows_the_kpis_as_declared(one_run: Path, tmp_path: Path) -> None:
+    """The report kept its own labels, units, scales and digits for the corridor KPIs
+    ("throughput (loaded)" where sim/kpis.py says "loaded TEU delivered", "CO2" for "CO2e at
+    average factors"): each column is its declaration's label in its report view, TEU per
+    year in TEU as the report's other TEU figures, every count saying its unit of time."""
+    from sim.kpis import kpis
+
+    page = write_report([one_run], tmp_path / "r.html").read_text(encoding="utf-8")
+    header = page.split("<h2>Channels</h2>", 1)[1].split("</thead>", 1)[0]
+    names = [html.unescape(re.sub(r"<[^>]+>", "|", h)) for h in re.findall(
+        r"<th\b[^>]*>(.*?)</th>", header)]
+    assert names == ["corridor", *(f"{k.label}|{k.report_view.unit}|" for k in kpis())]
+    for said in ("loaded TEU delivered|TEU/yr|", "CO2e at average factors|kt/yr|",
+                 "mean wait|days|", "lots delivered|lots/yr|"):
+        assert said in names, names
+    assert all(k.report_view.unit.endswith("/yr") for k in kpis() if k.per == "year")
+    cor = pd.read_csv(one_run / "corridors.csv")
+    first = _rows(page, "<h2>Channels</h2>")[0]
+    assert first[0] == cor["corridor"].iloc[0]
+    for want, (column, scale, digits) in zip(first[1:], [
+            ("teu_per_year", 1.0, 0), ("empty_teu_per_year", 1.0, 0),
+            ("trade_bn_cny_per_year", 1.0, 1), ("value_bn_cny_per_year", 1.0, 1),
+            ("lots_per_year", 1.0, 0), ("transit_mean_h", 24.0, 1),
+            ("transit_p95_h", 24.0, 1), ("wait_mean_h", 24.0, 2),
+            ("co2_t_per_year", 1e3, 1)], strict=True):
+        value, half = cor[column].iloc[0] / scale, cor[f"{column}_ci95"].iloc[0] / scale
+        assert want == fg.level(value, half, digits), (column, want)
+
+
 def test_an_interval_reaching_below_zero_is_cut_at_zero() -> None:
     """The lock table showed the queue left at the end as "35,169 ± 53,804" t over 3
     replications: a figure that cannot be negative, read as perhaps below 0. Such an
@@ -289,7 +318,8 @@ def test_gateways_are_keyed_by_gateway_and_flow_class(one_run: Path, tmp_path: P
                                 want["trade_bn_cny_per_year_ci95"], 1)
         assert r[4] == fg.level(want["value_bn_cny_per_year"],
                                 want["value_bn_cny_per_year_ci95"], 1)
-    assert ">flow class<" in page and ">empty boxes<" in page
+    assert ">flow class<" in page
+    assert ">empty TEU delivered (repositioned boxes)<small>TEU/yr</small>" in page
     for raw in ("empty_teu_per_year", "value_bn_cny_per_year", ">flow_class<"):
         assert raw not in page
 
