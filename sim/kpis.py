@@ -197,7 +197,7 @@ _KPIS: list[KPI] = [
         label="Chongqing goods trade (declared: left the origin in the period)",
         short="trade", of=None, digits=1),
     KPI(name="value_bn_cny", unit="bn CNY", per="year",
-        label="value of the goods carried (Chongqing's trade and excluded hubs')",
+        label="value of the goods carried (every flow)",
         short="value", of=lambda lots: lots["value_cny"].sum() / 1e9, digits=1,
         in_console=False),
     KPI(name="lots", unit="lots", per="year", label="lots delivered", short="lots",
