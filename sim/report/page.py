@@ -208,9 +208,12 @@ def header(runs: list[rd.RunDir]) -> str:
                 f", cqsim {m.get('cqsim_version', '?')}" if commit
                 else f"cqsim {m.get('cqsim_version', '?')}") + (
                     f", {m['engine']} engine" if m.get("engine") else "")
-        items = [("scenario", run.name), ("horizon", f"{run.days:g} days"
-                                          + (f" ({run.warmup_days:g} warm-up)"
-                                             if run.warmup_days else "")),
+        named = "" if run.name == run.scenario else f" (run as {run.name})"
+        changed = "; ".join(f"{k} = {v}" for k, v in run.overrides.items())
+        items = [("scenario", run.scenario + named),
+                 *([("set in Python", changed)] if changed else []),
+                 ("horizon", f"{run.days:g} days" + (f" ({run.warmup_days:g} warm-up)"
+                                                     if run.warmup_days else "")),
                  ("replications", str(run.replications)), ("seed", str(run.seed)),
                  ("code", code), ("run on", str(m.get("created_utc", "unknown"))),
                  ("files", str(run.shown_as or run.path))]
