@@ -233,6 +233,10 @@ class Equilibrium(Spec):
                            "the confidence intervals then include the noise of the feedback "
                            "passes, at the cost of max_iterations - 1 more runs a replication")
 
+    def pass_days(self, horizon: float) -> float:
+        """The days each feedback pass runs in a run of `horizon` days: `days`, cut to it."""
+        return min(self.days or horizon, horizon)
+
     @model_validator(mode="after")
     def _min_below_max(self) -> Equilibrium:
         if self.min_iterations > self.max_iterations:

@@ -283,9 +283,13 @@ def warnings_note(run: rd.RunDir) -> str:
     if not isinstance(found, list):
         return ""
     if not found:
+        eq = run.meta.get("equilibrium")
+        passes = isinstance(eq, dict) and bool(eq.get("passes")) and bool(eq.get("converged"))
         return ("<div class='note'><b>The run's checks</b> found no hub unstable or warmed up "
                 "too briefly, no line ending the horizon with a backlog, and the statistics "
-                "began with the network full.</div>")
+                "began with the network full"
+                + (", and the delay feedback settled within its tolerance" if passes else "")
+                + ".</div>")
     items = "".join(f"<li>{html.escape(str(w.get('text', '')))} (see "
                     f"<code>{html.escape(str(w.get('table', '')))}</code>)</li>"
                     for w in found if isinstance(w, dict))
