@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -239,9 +239,9 @@ class RunWarning:
 def run_warnings(results: Results) -> list[RunWarning]:
     """What a run's checks found, empty when all is well: hubs unstable or warmed up too
     briefly, statistics begun before the network held its boxes, lines ending the horizon
-    with a backlog, hubs whose other users' calls went elsewhere. `cqsim run` prints them,
-    run.json keeps them and the report shows them first, so a planner who only opens the
-    report sees them too."""
+    with a backlog, hubs whose other users' calls went elsewhere, delay feedback that did
+    not settle. `cqsim run` and `cqsim compare` print them, run.json keeps them and the
+    report shows them first, so a planner who only opens the report sees them too."""
     found = [RunWarning(note, "checks.csv") for note in flagged(results.summary("checks"))]
     start = unfilled_start(results.summary("routes"), results.plan.horizon.warmup_days)
     if start:
@@ -258,4 +258,43 @@ def run_warnings(results: Results) -> list[RunWarning]:
             "other users' calls went elsewhere, the wait ahead longer than their "
             f"diverts_after_hours (left out of the modelled network): {', '.join(gone)}",
             "hubs.csv"))
+    unsettled = unsettled_feedback(results)
+    if unsettled:
+        found.append(RunWarning(unsettled, "run.json"))
     return found
+
+
+def unsettled_feedback(results: Results) -> str | None:
+    """What to say of feedback passes that stopped with the route flows still moving by more
+    than the tolerance (`sim.equilibrium`, run.json `equilibrium`), None when they settled
+    or there were none. The delays they learnt then carry the passes' noise, which can
+    exceed a small difference between scenarios (docs/modelling.md, "Three passes"); so it
+    is a warning, with its gap, its tolerance and the settings that give the passes more
+    room, not only a line among the figures."""
+    eq = results.equilibrium
+    kept = eq.get("by_replication")      # with per_replication: each replication's passes
+    reports: list[dict[str, Any]] = kept if isinstance(kept, list) else [eq]
+    moving = [r for r in reports if r.get("passes") and not r.get("converged")]
+    if not moving:
+        return None
+    gaps = sorted(100 * float(r["gap"]) for r in moving
+                  if isinstance(r.get("gap"), (int, float)) and not isinstance(r["gap"], bool))
+    shown = ("by an unmeasured share" if not gaps else f"{gaps[0]:.1f}%" if gaps[0] == gaps[-1]
+             else f"{gaps[0]:.1f}-{gaps[-1]:.1f}%")
+    plan = results.plan
+    settings, horizon = plan.equilibrium, plan.horizon.days
+    days = settings.pass_days(horizon)
+    if settings.days is None:
+        longer = f"a longer horizon (--days: the passes run the whole {days:g} days)"
+    elif days < settings.days:
+        longer = (f"a longer horizon (--days: the passes ran {days:g} days, cut from "
+                  f"equilibrium.days {settings.days:g})")
+    else:
+        longer = f"longer passes (equilibrium.days, now {days:g})"
+    where = f" in {len(moving)} of {len(reports)} replications" if len(reports) > 1 else ""
+    return (f"the delay feedback did not settle{where}: route flows still changed {shown} "
+            f"in the last of {max(int(r['passes']) for r in moving)} passes, above the "
+            f"tolerance of {100 * settings.tolerance:g}% (equilibrium.tolerance), so the "
+            f"delays learnt carry the passes' noise, which can exceed a small difference "
+            f"between scenarios; run {longer} or more passes (equilibrium.max_iterations, "
+            f"now {settings.max_iterations})")

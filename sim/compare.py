@@ -80,7 +80,7 @@ def run_variants(base: Scenario | str | Path, alts: Sequence[Scenario | str | Pa
         name = names[i] if names else plan.name
         given = settled if settles_reference_of(base_plan, plan) else None
         variants.append(Variant(name, run(plan, workers=workers, progress=False,
-                                          given_reference=given), alt_seed))
+                                          given_reference=given, name=name), alt_seed))
     return out_base, variants
 
 

@@ -178,8 +178,7 @@ class Settled:
 
 
 def _pass_plan(plan: Plan) -> Plan:
-    days = min(plan.equilibrium.days or plan.horizon.days, plan.horizon.days)
-    return with_horizon_days(plan, days)
+    return with_horizon_days(plan, plan.equilibrium.pass_days(plan.horizon.days))
 
 
 def _report(base: Plan, factors: Sequence[float], passes: int, converged: bool,

@@ -7,19 +7,28 @@ the runs of two networks in one table. `read_files` lists every file a run of th
 reads (its `extends` chain, the geodata, the market table and estimates, the estimates of its
 uncertain inputs, and the reference scenario with all of its own files); `digests` hashes
 their contents, and `changed_input` names the first that differs from what a study kept.
+
+A run's folder records the same digests (`record`, run.json's manifest), with what no file
+holds: the fields set in Python (`with_overrides`) and every change the run applied, so a run
+of an edited scenario never looks like a run of its files alone.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sim.errors import InputError
 from sim.geodata import HUBS_FILE, LINKS_FILE, LOCKS_FILE
 from sim.scenario import Scenario, load_scenario
 from sim.uncertain import FromCalibration
+
+if TYPE_CHECKING:
+    from sim.network import Plan
 
 ABSENT = "absent"       # the digest of a file a run would read if it were there (locks)
 CODE = "code"           # the key of the code's version among a study's digests
@@ -44,22 +53,76 @@ def read_files(scenarios: Iterable[Scenario]) -> list[Path]:
     """Every file a run of any of `scenarios` reads, each once, in a stable order; a
     reference scenario's own files included (a reference that does not load adds only
     itself: its run reports the error)."""
+    return _with_references([(_own_files(s), s.demand.reference_scenario) for s in scenarios])
+
+
+def plan_files(plan: Plan) -> list[Path]:
+    """Every file a run of `plan` reads, as `read_files` of its scenario, but with the plan's
+    own reference scenario (a comparison gives an ALT that names none BASE's file)."""
+    return _with_references([([Path(f) for f in plan.origin.files], plan.reference_scenario)])
+
+
+def _with_references(starts: Iterable[tuple[list[Path], str | None]]) -> list[Path]:
+    """The files given, each with the reference scenario its run reads, and that reference's
+    own files and references in turn: each once, sorted."""
     found: dict[Path, None] = {}
     seen: set[str] = set()
-    todo = list(scenarios)
+    todo = list(starts)
     while todo:
-        scenario = todo.pop()
-        found.update(dict.fromkeys(_own_files(scenario)))
-        reference = scenario.demand.reference_scenario
+        own, reference = todo.pop()
+        found.update(dict.fromkeys(own))
         if reference is None or reference in seen:
             continue
         seen.add(reference)
         found[Path(reference)] = None
         try:
-            todo.append(load_scenario(reference))
+            scenario = load_scenario(reference)
         except InputError:
             continue
+        todo.append((_own_files(scenario), scenario.demand.reference_scenario))
     return sorted(found)
+
+
+@dataclass(frozen=True)
+class Origin:
+    """What a plan keeps of the scenario it was built from, for its run's folder (`record`):
+    the files that scenario reads itself, the fields set in Python (`with_overrides`) and
+    every change applied, each with the file and field that wrote it (`set_by`)."""
+
+    files: tuple[str, ...] = ()
+    overrides: tuple[tuple[str, Any], ...] = ()
+    changes: tuple[dict[str, Any], ...] = ()
+
+
+PYTHON = "no file (set in Python)"   # the `set_by` of a change no scenario file wrote
+
+
+def origin_of(scenario: Scenario) -> Origin:
+    """The `Origin` of a plan built from `scenario`."""
+    written = len(scenario.provenance.changes)   # the merged changes that files wrote
+    changes = []
+    for i, change in enumerate(scenario.changes):
+        file, field = scenario.locate(f"changes.{i}") if i < written else (PYTHON, "")
+        fields = change.model_dump(mode="json", exclude_defaults=True)
+        changes.append({"kind": fields.pop("kind"),
+                        "set_by": f"{file}: {field}" if field else file, **fields})
+    return Origin(files=tuple(str(f) for f in _own_files(scenario)),
+                  overrides=tuple(scenario.provenance.overrides.items()),
+                  changes=tuple(changes))
+
+
+def record(plan: Plan) -> dict[str, Any]:
+    """Where a run of `plan` came from, as its folder's run.json records it (the manifest):
+    `inputs`, the sha256 of every file it reads (`plan_files`) and the code's version, as
+    they are now (a run takes them before it starts); `overrides`, the fields set in Python;
+    `changes`, every change applied and what wrote it."""
+    from sim.cache import code_version
+
+    with warnings.catch_warnings():   # a reference's warnings are its own run's to give
+        warnings.simplefilter("ignore")
+        files = plan_files(plan)
+    return {"inputs": digests(files, code_version()),
+            "overrides": dict(plan.origin.overrides), "changes": list(plan.origin.changes)}
 
 
 def digests(files: Iterable[Path], code: str) -> dict[str, str]:

@@ -19,6 +19,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from sim.components import validate_spec
 from sim.errors import InputError, InputWarning, did_you_mean
 from sim.geodata import LINKS_FILE, read_hubs, read_links, read_locks
+from sim.inputs import Origin, origin_of
 from sim.market.spec import Choice, MarketSection
 from sim.market.table import (
     MarketPlan,
@@ -193,6 +194,9 @@ class Plan:
     equilibrium: Equilibrium = field(default_factory=Equilibrium)
     market: MarketPlan | None = None       # trade by market, competing gateways (sim.market)
     flow_sources: tuple[tuple[str, str], ...] = ()  # (file, field there) of each flow
+    # what its run's folder records of the scenario (files, overrides, changes: sim.inputs);
+    # no simulation reads it, so it is in no cache key (repr) and no comparison of plans
+    origin: Origin = field(default_factory=Origin, repr=False, compare=False)
 
     def lot_teu_of(self, commodity: str) -> float:
         """TEU per lot of a class: its own `lot_teu`, else the demand's. Route times (handling
@@ -846,5 +850,5 @@ def _build(scenario: Scenario) -> Plan:
         elasticity=scenario.demand.elasticity,
         reference_scenario=scenario.demand.reference_scenario,
         trade=scenario.trade, equilibrium=scenario.equilibrium, market=market,
-        flow_sources=tuple(scenario.locate(at) for at in flow_at),
+        flow_sources=tuple(scenario.locate(at) for at in flow_at), origin=origin_of(scenario),
     )

@@ -268,10 +268,18 @@ def write_results(results: Results, out: str | Path, *, map_png: bool = True,
 
 
 def run_about(results: Results) -> dict[str, object]:
-    """What the manifest of a run says it is."""
+    """What the manifest of a run says it is: its scenario, the name it goes by, its
+    settings, and where it came from (`sim.inputs.record`: the files it read with their
+    sha256, the fields set in Python, the changes applied). Every way of writing a run's
+    folder (`cqsim run`, a comparison's run directories, `write_results`) commits this, so
+    none writes a folder that looks like a run of the scenario's files alone."""
+    from sim.inputs import record
+
     plan = results.plan
-    return {"scenario": plan.name, "source_file": plan.source_file, "seed": plan.seed,
-            "replications": plan.replications, "days": plan.horizon.days}
+    return {"scenario": plan.name, "name": results.name, "source_file": plan.source_file,
+            "seed": plan.seed, "replications": plan.replications, "days": plan.horizon.days,
+            # a Results that `sim.run` did not make (none of its own): the files as they are
+            **(results.origin or record(plan))}
 
 
 def write_run(results: Results, folder: Path, *, map_png: bool = True,
@@ -324,8 +332,8 @@ def run_metadata(results: Results) -> dict[str, object]:
     plan = results.plan
     cons = results.by_replication("conservation")
     return {
-        "scenario": plan.name, "source_file": plan.source_file, "seed": plan.seed,
-        "replications": plan.replications, "days": plan.horizon.days,
+        "scenario": plan.name, "name": results.name, "source_file": plan.source_file,
+        "seed": plan.seed, "replications": plan.replications, "days": plan.horizon.days,
         "warmup_days": plan.horizon.warmup_days,
         # the statistics period's mean seasonal factor: 1 for whole years, else the season
         # its per-year figures carry (the report's note, `sim.trade.season_note`)

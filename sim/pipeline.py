@@ -144,14 +144,22 @@ def replicate(settled: Settled, *, workers: int = 1, progress: bool | None = Non
 def run(scenario: Scenario | str | Path | Plan, *, seed: int | None = None,
         replications: int | None = None, days: float | None = None, workers: int = 1,
         progress: bool | None = None, choices: Sequence[ChoiceSet] | None = None,
-        given_reference: Mapping[int, MarketPasses] | None = None) -> Results:
+        given_reference: Mapping[int, MarketPasses] | None = None,
+        name: str | None = None) -> Results:
     """Simulate every replication of a scenario (a file, a `Scenario` or a built `Plan`) and
     return its `Results`; `seed`, `replications` and `days` override the scenario's, for a
     Plan as for a file. `progress`: see `replicate`; `choices`: the plan's route choice sets
     when already found (the input boundary finds them to estimate the cost of a run);
-    `given_reference`: see `settle`."""
+    `given_reference`: see `settle`; `name`: what the run is called in its folder and a
+    report (default the scenario's). The files it reads are hashed as it starts
+    (`sim.inputs.record`), so its folder says what it ran."""
+    from sim.inputs import record
+
     start = time.perf_counter()
     plan = scenario if isinstance(scenario, Plan) else build(as_scenario(scenario))
     plan = with_run_settings(plan, seed=seed, replications=replications, days=days)
-    return replicate(settle(plan, choices, given_reference=given_reference), workers=workers,
-                     progress=progress, started=start)
+    origin = record(plan)
+    results = replicate(settle(plan, choices, given_reference=given_reference),
+                        workers=workers, progress=progress, started=start)
+    results.name, results.origin = name or plan.name, origin
+    return results

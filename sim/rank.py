@@ -60,7 +60,8 @@ def candidate(base: Scenario, path: str | Path, name: str | None = None) -> Scen
         files=(*where.files, str(resolved)),
         keys={**where.keys, **{k: own for k in ("name", "description") if k in raw}},
         changes=(*where.changes, *((own, j) for j in range(len(raw["changes"])))),
-        sections=(*where.sections, tuple(str(k) for k in raw))).model_dump(mode="json")
+        sections=(*where.sections, tuple(str(k) for k in raw)),
+        overrides=where.overrides).model_dump(mode="json")
     if data["demand"].get("reference_scenario") is None:
         data["demand"]["reference_scenario"] = base.source_file
     try:

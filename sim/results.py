@@ -144,7 +144,14 @@ class Results:
     replications: list[ReplicationResult]
     wall_seconds: float = 0.0
     equilibrium: dict[str, object] = field(default_factory=dict)  # sim.equilibrium report
+    # the name the run goes by in its folder, a report and a comparison (default: the
+    # scenario's), and where it came from (`sim.inputs.record`: set by `sim.run`)
+    name: str = ""
+    origin: dict[str, object] = field(default_factory=dict)
     _cache: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self.name = self.name or self.plan.name
 
     @property
     def names(self) -> list[str]:
@@ -186,7 +193,7 @@ class Results:
 
     def _headline(self) -> str:
         h = self.plan.horizon
-        return (f"{self.plan.name}: {h.days:g} days"
+        return (f"{self.name}: {h.days:g} days"
                 + (f" ({h.warmup_days:g} warm-up)" if h.warmup_days else "")
                 + f", {len(self.replications)} replication(s), seed {self.plan.seed}")
 

@@ -479,7 +479,7 @@ def _flow_at(plan: Plan, fi: int) -> tuple[str, str]:
 # of the key of the kept choice sets.
 NOT_ROUTING = frozenset({"name", "source_file", "geodata", "seed", "replications", "horizon",
                          "seasonality", "variability", "elasticity", "reference_scenario",
-                         "trade", "equilibrium", "flow_sources"})
+                         "trade", "equilibrium", "flow_sources", "origin"})
 
 
 def choice_sets(plan: Plan) -> tuple[ChoiceSet, ...]:

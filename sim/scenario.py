@@ -233,6 +233,10 @@ class Equilibrium(Spec):
                            "the confidence intervals then include the noise of the feedback "
                            "passes, at the cost of max_iterations - 1 more runs a replication")
 
+    def pass_days(self, horizon: float) -> float:
+        """The days each feedback pass runs in a run of `horizon` days: `days`, cut to it."""
+        return min(self.days or horizon, horizon)
+
     @model_validator(mode="after")
     def _min_below_max(self) -> Equilibrium:
         if self.min_iterations > self.max_iterations:
@@ -424,7 +428,9 @@ class Provenance(Spec):
     `files`: the extends chain, root base first. `keys`: every dotted mapping path -> index
     (in `files`) of the last file that set it. `changes`: for each change of the merged list,
     (index in `files`, position in that file's own `changes`). `sections`: the top-level
-    keys each file sets.
+    keys each file sets. `overrides`: the fields set in Python (`with_overrides`), by no
+    file: dotted path -> value, in the order set; a run's folder records them
+    (`sim.inputs.origin_of`), else it would look like a run of the files alone.
     """
 
     files: tuple[str, ...] = ()
@@ -433,6 +439,7 @@ class Provenance(Spec):
     sections: tuple[tuple[str, ...], ...] = ()
     estimates: str = ""                                            # market.estimates, if read
     estimated: dict[str, str] = Field(default_factory=dict)        # field -> its entry there
+    overrides: dict[str, Any] = Field(default_factory=dict)        # with_overrides' fields
 
     def locate(self, dotted: str, default: str) -> tuple[str, str]:
         """(file, field in that file) of a dotted path of the merged scenario."""
@@ -955,7 +962,8 @@ def run_overrides(scenario: Scenario, *, seed: int | None = None,
         overrides["horizon.days"] = days
         if days - scenario.horizon.warmup_days < MIN_DAYS:
             overrides["horizon.warmup_days"] = 0.0
-    return with_overrides(scenario, **overrides) if overrides else scenario
+    # run settings, not overrides of the model: run.json records them on their own
+    return _replaced(scenario, overrides, record=False) if overrides else scenario
 
 
 def check_days_setting(days: float | None, set_by: str,
@@ -1013,8 +1021,17 @@ def with_overrides(scenario: Scenario, **fields: Any) -> Scenario:
 
     A share of empties of named gateways (`market.empties.repositioned_share@west+north`, as
     the estimator names it) sets every lane of those gateways, so one value moves them all.
+    The fields are recorded (`Provenance.overrides`): a run's folder says what was changed.
     """
+    return _replaced(scenario, fields, record=True)
+
+
+def _replaced(scenario: Scenario, fields: dict[str, Any], record: bool) -> Scenario:
+    """`with_overrides`, recording the fields in the provenance only when `record`."""
     data = scenario.model_dump(mode="json")
+    if record:
+        where = data["provenance"]
+        where["overrides"] = {**where.get("overrides", {}), **fields}
     clash = overlapping(data, fields)
     if clash:
         raise InputError(scenario.source_file, clash[1], f"a field no other override sets "

@@ -42,8 +42,7 @@ def run(scenario: Path, out: Path | None, overwrite: bool, seed: int | None,
         no_report: bool, progress: bool, max_memory: float, max_events: float,
         no_limit: bool) -> None:
     """Simulate SCENARIO and write its results."""
-    from sim.cache import code_version
-    from sim.inputs import digests, read_files
+    from sim.inputs import plan_files
     from sim.outputs import Writers, run_about, write_run
     from sim.paths import default_out
     from sim.pipeline import run as run_plan
@@ -58,9 +57,7 @@ def run(scenario: Path, out: Path | None, overwrite: bool, seed: int | None,
             checked = admitted(scenario, seed, replications, days, workers, max_memory,
                                max_events, no_limit, hold=False)
             plan = checked.plan
-            read = read_files([checked.scenario])
-            # the files as the run read them: run.json ties the results to them (sha256)
-            held = digests(read, code_version())
+            read = plan_files(plan)   # the run hashes them as it starts (run.json)
             folder = stack.enter_context(ResultFolder(
                 default_out(plan.name) if out is None else out, command="run",
                 overwrite=overwrite,   # nor any file the run reads, --overwrite or not
@@ -74,7 +71,7 @@ def run(scenario: Path, out: Path | None, overwrite: bool, seed: int | None,
             writers.cancel()
             raise
         write_run(results, folder.path, writers=writers, shown_as=folder.final)
-        folder.commit("run.json", run_about(results) | {"inputs": held})
+        folder.commit("run.json", run_about(results))
 
     from sim.checks import run_warnings
     from sim.cli.render import console, corridor_table, equilibrium_lines

@@ -208,9 +208,12 @@ def header(runs: list[rd.RunDir]) -> str:
                 f", cqsim {m.get('cqsim_version', '?')}" if commit
                 else f"cqsim {m.get('cqsim_version', '?')}") + (
                     f", {m['engine']} engine" if m.get("engine") else "")
-        items = [("scenario", run.name), ("horizon", f"{run.days:g} days"
-                                          + (f" ({run.warmup_days:g} warm-up)"
-                                             if run.warmup_days else "")),
+        named = "" if run.name == run.scenario else f" (run as {run.name})"
+        changed = "; ".join(f"{k} = {v}" for k, v in run.overrides.items())
+        items = [("scenario", run.scenario + named),
+                 *([("set in Python", changed)] if changed else []),
+                 ("horizon", f"{run.days:g} days" + (f" ({run.warmup_days:g} warm-up)"
+                                                     if run.warmup_days else "")),
                  ("replications", str(run.replications)), ("seed", str(run.seed)),
                  ("code", code), ("run on", str(m.get("created_utc", "unknown"))),
                  ("files", str(run.shown_as or run.path))]
@@ -280,9 +283,13 @@ def warnings_note(run: rd.RunDir) -> str:
     if not isinstance(found, list):
         return ""
     if not found:
+        eq = run.meta.get("equilibrium")
+        passes = isinstance(eq, dict) and bool(eq.get("passes")) and bool(eq.get("converged"))
         return ("<div class='note'><b>The run's checks</b> found no hub unstable or warmed up "
                 "too briefly, no line ending the horizon with a backlog, and the statistics "
-                "began with the network full.</div>")
+                "began with the network full"
+                + (", and the delay feedback settled within its tolerance" if passes else "")
+                + ".</div>")
     items = "".join(f"<li>{html.escape(str(w.get('text', '')))} (see "
                     f"<code>{html.escape(str(w.get('table', '')))}</code>)</li>"
                     for w in found if isinstance(w, dict))

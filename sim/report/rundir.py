@@ -309,7 +309,7 @@ class RunDir:
         about = self.raw.get(MANIFEST_KEY)
         if not isinstance(about, dict):
             return
-        for key in ("scenario", "seed", "replications", "days"):
+        for key in ("scenario", "name", "seed", "replications", "days"):
             if key in about and self.raw.get(key) != about[key]:
                 raise InputError(self.path / "run.json", key, f"the {key} run.json's manifest "
                                  f"records ({printable(str(about[key]), 60)}), as `cqsim run` "
@@ -354,8 +354,25 @@ class RunDir:
 
     @property
     def name(self) -> str:
-        """The scenario's name: the key of the run in the comparison's tables (variant)."""
+        """The name the run goes by (run.json `name`: the one its caller gave, else the
+        scenario's; the scenario's in runs written before it was kept): the key of the run
+        in the comparison's tables (variant)."""
+        return str(self.meta.get("name") or self.scenario)
+
+    @property
+    def scenario(self) -> str:
+        """The name of the scenario the run simulated."""
         return str(self.meta.get("scenario") or self.path.name)
+
+    @property
+    def overrides(self) -> dict[str, Any]:
+        """The fields set in Python over the scenario's files (`with_overrides`, run.json's
+        manifest): {} when none, or in a run written before they were kept."""
+        from sim.staging import MANIFEST_KEY
+
+        about = self.raw.get(MANIFEST_KEY)
+        found = about.get("overrides") if isinstance(about, dict) else None
+        return found if isinstance(found, dict) else {}
 
     @property
     def label(self) -> str:
@@ -509,7 +526,8 @@ LAYERS = {
 # The tables RunDir.open reads (a folder without them is not a run's).
 KEYS = ("corridors", "hubs")
 # run.json's text fields the report shows (null or absent: not known)
-RUN_TEXT = ("scenario", "geodata", "git_commit", "cqsim_version", "engine", "created_utc")
+RUN_TEXT = ("scenario", "name", "geodata", "git_commit", "cqsim_version", "engine",
+            "created_utc")
 def read_table(file: Path, shape: Shape) -> pd.DataFrame:
     """The table in `file` (.csv or .parquet; empty if absent or empty), checked against
     `shape` (`checked`)."""
@@ -645,7 +663,7 @@ def current(frame: pd.DataFrame, measures: tuple[Measure, ...],
 
 
 def label_runs(runs: Sequence[RunDir]) -> None:
-    """Name each run whose scenario name another of `runs` shares by its name and folder,
+    """Name each run whose name another of `runs` shares by its name and folder,
     "baseline (out/base)", so the report tells them apart; the tables stay keyed by name."""
     names = [r.name for r in runs]
     for run in runs:

@@ -467,3 +467,72 @@ def test_a_run_records_the_digest_of_every_file_it_read(tmp_path: Path) -> None:
     held = json.loads((tmp_path / "o" / "run.json").read_text())["manifest"]["inputs"]
     assert held[str(path.resolve())] == sha256_file(path)
     assert any(p.endswith("hubs.geojson") for p in held) and held["code"]
+
+
+MORE_TRAINS = {"network.services.ab.departures_per_week": 14}
+
+
+def _about(folder: Path) -> dict:
+    """The manifest of a run folder's run.json."""
+    return json.loads((folder / "run.json").read_text())["manifest"]
+
+
+def test_a_run_written_from_python_records_its_inputs_overrides_and_name(
+        tmp_path: Path) -> None:
+    """README's Python section: a run of `with_overrides` written by `write_results` records
+    the files it read with their sha256, the field set in Python and the name its caller
+    gave, as a comparison's do (an analyst's trial, 2026-12-06: its run.json said only
+    `scenario: baseline`, the folder alike to a plain baseline run's)."""
+    import sim
+    from sim.compare import compare
+    from sim.report import write_report
+    from sim.staging import sha256_file
+
+    more = sim.with_overrides(sim.load_scenario(OK), **MORE_TRAINS)
+    sim.write_results(sim.run(more), tmp_path / "more", map_png=False)
+    about = _about(tmp_path / "more")
+    assert about["inputs"][str(OK.resolve())] == sha256_file(OK) and about["inputs"]["code"]
+    assert about["overrides"] == MORE_TRAINS and about["changes"] == []
+    assert about["name"] == about["scenario"] == "bad-input-base"
+    # a change added in Python is recorded as no file's
+    from sim.inputs import PYTHON
+    from sim.scenario import SetChange
+
+    bigger = SetChange(kind="set", service="ab", field="vehicle_teu", value=120)
+    plan = sim.prepare(more.model_copy(update={"changes": (*more.changes, bigger)}))
+    assert plan.origin.changes == ({"kind": "set", "set_by": PYTHON, "service": "ab",
+                                    "field": "vehicle_teu", "value": 120},)
+
+    cmp = compare(OK, [more], replications=2, names=["more-trains"])
+    folders = [tmp_path / "cmp" / v.name for v in (cmp.base, *cmp.alts)]
+    for v, folder in zip((cmp.base, *cmp.alts), folders, strict=True):
+        sim.write_results(v.results, folder, map_png=False)
+    alt = _about(folders[1])
+    assert (alt["name"], alt["scenario"], alt["overrides"]) == (
+        "more-trains", "bad-input-base", MORE_TRAINS)
+    assert _about(folders[0])["overrides"] == {}
+    page = write_report(folders, tmp_path / "cmp" / "report.html").read_text()
+    assert "more-trains compared with bad-input-base</h1>" in page
+    assert "network.services.ab.departures_per_week = 14" in page
+
+
+def test_a_comparisons_run_folders_record_their_inputs_and_changes(tmp_path: Path) -> None:
+    """The run folders inside a `cqsim compare` record what `cqsim run` does: the files read
+    with their sha256 (ALT's and BASE's), and the changes applied with the file that wrote
+    them; the command line's run settings are no override (run.json has them already)."""
+    from sim.staging import sha256_file
+
+    alt = tmp_path / "alt.yaml"
+    alt.write_text(f"extends: {OK}\nname: alt\nchanges:\n  - {{kind: set, service: ab, "
+                   "field: departures_per_week, value: 14}\n")
+    done = CliRunner().invoke(main, ["compare", str(OK), str(alt), "--replications", "2",
+                                     "--out", str(tmp_path / "cmp")])
+    assert done.exit_code == 0, done.output
+    about = _about(tmp_path / "cmp" / "1-alt")
+    assert about["inputs"][str(alt.resolve())] == sha256_file(alt)
+    assert about["inputs"][str(OK.resolve())] == sha256_file(OK)
+    assert about["changes"] == [{"set_by": f"{alt.resolve()}: changes.0", "kind": "set",
+                                 "service": "ab", "field": "departures_per_week",
+                                 "value": 14}]
+    assert about["overrides"] == {} and about["name"] == "alt"
+    assert _about(tmp_path / "cmp" / "0-bad-input-base")["changes"] == []
