@@ -12,8 +12,11 @@ import pandas as pd
 
 matplotlib.use("Agg")
 
-from sim.sweep.plots import kpi_figure, tornado_figure  # noqa: E402
-from sim.sweep.summary import sensitivity  # noqa: E402
+from sim.cli.render import variant_table  # noqa: E402
+from sim.sweep.plots import kpi_figure, plotted_kpis, tornado_figure  # noqa: E402
+from sim.sweep.summary import sensitivity, summarize_variants  # noqa: E402
+from sim.sweep.tasks import HEADLINE_KPIS  # noqa: E402
+from sim.trade import GOODS_TRADE  # noqa: E402
 from tests.support.figures import source_artist  # noqa: E402
 
 TRAINS = "network.services.south-rail-sea-qinzhou.departures_per_week"
@@ -31,6 +34,7 @@ def _runs() -> pd.DataFrame:
                              "total_teu_per_year": 435_500 + 250 * trains - 10 * price / 100
                              + rng.normal(0, 40),
                              "total_trade_bn_cny_per_year": 41 + 0.1 * trains,
+                             GOODS_TRADE: 49 + 0.1 * trains,   # + 8 declared not simulated
                              "max_hub_utilization": 0.7 + 0.001 * trains,
                              "max_hub_utilization_at": "cq_guoyuan" if rep else "qinzhou"})
     return pd.DataFrame(rows)
@@ -77,3 +81,30 @@ def test_tornado_has_no_text_on_its_bars() -> None:
         assert any("→" in t and "departures per week" in t for t in ticks)
         assert _texts_overlap(list(ax.get_xticklabels())) == []
         assert not note.overlaps(ax.xaxis.label.get_window_extent())
+
+
+def test_a_sweep_headlines_the_goods_trade_the_target_is_of() -> None:
+    """A sweep's sensitivity table, tornado, first plots and terminal table showed the
+    channels' trade (`total_trade_bn_cny_per_year`) labelled as goods trade, 8 bn CNY/yr
+    short of the goods trade in the same runs.parquet that the 900 target is of. They show
+    the goods trade, labelled so, beside the loaded TEU."""
+    from rich.console import Console
+
+    runs = _runs()
+    params = [TRAINS, PRICE]
+    assert GOODS_TRADE in HEADLINE_KPIS and "total_trade_bn_cny_per_year" not in HEADLINE_KPIS
+    assert plotted_kpis(runs, params)[:2] == ["total_teu_per_year", GOODS_TRADE]
+    assert set(sensitivity(runs, params, HEADLINE_KPIS)["kpi"]) == set(HEADLINE_KPIS)
+    fig = kpi_figure(runs, params, GOODS_TRADE)
+    assert all(ax.get_ylabel().startswith("goods trade") for ax in fig.axes)
+    variants = runs.assign(variant=[f"v{t}-{p}" for t, p in zip(runs[TRAINS], runs[PRICE],
+                                                                  strict=True)])
+    summary = summarize_variants(variants, params)
+    screen = Console(width=200, record=True)
+    screen.print(variant_table(summary, params))
+    text = screen.export_text()
+    assert "goods trade bn CNY/yr" in text
+    first = summary.iloc[0]
+    assert f"{first[GOODS_TRADE]:.1f}" in text     # 50.4: the goods trade, not the channels'
+    assert f"{first['total_trade_bn_cny_per_year']:.1f}" not in text
+
