@@ -9,11 +9,14 @@ from itertools import combinations
 import matplotlib
 import numpy as np
 import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+from matplotlib.transforms import Bbox
 
 matplotlib.use("Agg")
 
 from sim.cli.render import variant_table  # noqa: E402
-from sim.sweep.plots import kpi_figure, plotted_kpis, tornado_figure  # noqa: E402
+from sim.sweep.plots import kpi_figure, label, plotted_kpis, tornado_figure  # noqa: E402
 from sim.sweep.summary import sensitivity, summarize_variants  # noqa: E402
 from sim.sweep.tasks import HEADLINE_KPIS  # noqa: E402
 from sim.trade import GOODS_TRADE  # noqa: E402
@@ -51,7 +54,8 @@ def test_kpi_plot_is_labelled_in_words_with_legible_ticks() -> None:
     runs = _runs()
     fig = kpi_figure(runs, [TRAINS, PRICE], "max_hub_utilization")
     fig.canvas.draw()
-    assert "cq_guoyuan in 24 of 36 runs" in fig.get_suptitle()  # the hub is named
+    # the hub is named (in a title wrapped onto lines)
+    assert "cq_guoyuan in 24 of 36 runs" in " ".join(fig.get_suptitle().split())
     fig = kpi_figure(runs, [TRAINS, PRICE], "total_teu_per_year")
     fig.canvas.draw()
     for ax in fig.axes:
@@ -107,4 +111,42 @@ def test_a_sweep_headlines_the_goods_trade_the_target_is_of() -> None:
     first = summary.iloc[0]
     assert f"{first[GOODS_TRADE]:.1f}" in text     # 50.4: the goods trade, not the channels'
     assert f"{first['total_trade_bn_cny_per_year']:.1f}" not in text
+
+
+def _drawn_inside(fig: Figure) -> list[str]:
+    """The texts of `fig` drawn (Agg) past its edges: its titles, axis labels and source line
+    by their window extents, every axes' drawn artists (ticks in view) by its tight box."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    edge = fig.bbox.padded(0.5)
+
+    def inside(box: Bbox) -> bool:
+        return edge.x0 <= box.x0 and box.x1 <= edge.x1 and edge.y0 <= box.y0 and box.y1 <= edge.y1
+
+    texts = list(fig.texts) + [a for ax in fig.axes for a in (   # fig's: title, source line
+        ax.xaxis.label, ax.yaxis.label, ax.title)]
+    out = [t.get_text() for t in texts if t.get_text()
+           and not inside(t.get_window_extent(renderer))]
+    return out + [f"axes {i}" for i, ax in enumerate(fig.axes)
+                  if not inside(ax.get_tightbbox(renderer))]
+
+
+@pytest.mark.parametrize("kpi", [GOODS_TRADE, "total_trade_bn_cny_per_year",
+                                 "max_hub_utilization"])
+def test_a_one_parameter_sweep_s_plot_keeps_its_title_and_labels_inside(kpi: str) -> None:
+    """A sweep of one parameter drew its plot 4.2 inches wide: the title ran past both edges
+    and the y label lost its unit (bn CNY/yr) past the top and bottom. Every title and label
+    is drawn inside the figure, whole: the unit of time is in the y label."""
+    runs = _runs()
+    for params in ([TRAINS], [TRAINS, PRICE]):
+        fig = kpi_figure(runs, params, kpi)
+        assert _drawn_inside(fig) == []
+        for ax in fig.axes:
+            assert " ".join(ax.get_ylabel().split()) == label(kpi)   # wrapped, not cut
+        assert " ".join(fig.get_suptitle().split()).startswith(label(kpi, runs))
+    sens = sensitivity(runs, [TRAINS], [GOODS_TRADE, "total_trade_bn_cny_per_year"])
+    assert _drawn_inside(tornado_figure(sens)) == []
 
