@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from sim.specs import Corridor
+from sim.stats import difference_ci, unresolved_need
 
 Per = Literal["year", "week", "horizon"]
 Total = Literal["sum", "teu_mean", "none"]
@@ -463,6 +464,35 @@ def drop_quiet(deltas: pd.DataFrame) -> pd.DataFrame:
     some = [m for p in PLACES.values() if p.only_where_any for m in p.figures]
     quiet = deltas["metric"].isin(some) & (deltas["base"] == 0) & (deltas["alt"] == 0)
     return deltas[~quiet].reset_index(drop=True)
+
+
+def _mean(values: np.ndarray) -> float:
+    """Mean of the values that are not NaN; NaN (quietly) when there are none."""
+    ok = values[~np.isnan(values)]
+    return float(ok.mean()) if ok.size else np.nan
+
+
+def key_deltas(b: pd.DataFrame, a: pd.DataFrame, keys: list[str], pair: bool,
+               variant: str = "", *, absent_is_zero: bool = False) -> pd.DataFrame:
+    """Per key: mean of BASE and ALT and the delta with its CI (columns keys, base, alt,
+    delta, delta_ci95, replications_to_resolve (paired only: `sim.stats.unresolved_need`),
+    variant). `b` and `a` carry replication, keys and value. With
+    `absent_is_zero` (flows, the hubs' diversions) a key one run lacks counts as 0 there
+    (`pair_replications`); otherwise it is left out. Unpaired (`pair` False: other
+    seeds or replication counts), each side's mean and Welch's interval are of all of its own
+    replications, not only the replication numbers both runs share. The report's differences
+    (`sim.report.deltas`) and compare.png's map of links (`sim.maps.draw_difference`)."""
+    both = pair_replications(b, a, keys, absent_is_zero=absent_is_zero, paired=pair)
+    rows = []
+    for key, sub in both.groupby(keys, sort=False):
+        vb, va = sub["value_base"].to_numpy(float), sub["value_alt"].to_numpy(float)
+        delta, half = difference_ci(vb, va, pair)
+        row = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
+        need = unresolved_need(vb, va) if pair else None
+        row.update(base=_mean(vb), alt=_mean(va), delta=delta, delta_ci95=half,
+                   replications_to_resolve=np.nan if need is None else need, variant=variant)
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def compared_by_replication(corridors: pd.DataFrame) -> pd.DataFrame:
