@@ -20,7 +20,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from sim.figsource import source_line
+from sim.figsource import source_line, wrap
 from sim.kpis import (
     PLACES,
     compared,
@@ -455,7 +455,8 @@ def draw_comparison(cmp: Comparison) -> Any:
     from sim.maps import MAP_NOTE, draw_difference
 
     panels = compared()
-    fig = plt.figure(figsize=(4.2 * len(panels), 4.6 + 7.6 * len(cmp.alts)),
+    panel = 4.2   # inches per KPI
+    fig = plt.figure(figsize=(panel * len(panels), 4.6 + 7.6 * len(cmp.alts)),
                      layout="constrained")
     rows = fig.subfigures(1 + len(cmp.alts), 1, squeeze=False,
                           height_ratios=[4.6] + [7.6] * len(cmp.alts))
@@ -474,13 +475,16 @@ def draw_comparison(cmp: Comparison) -> Any:
                    width, yerr=err, capsize=3, label=name)
         ax.axhline(0, color="black", lw=0.8)
         ax.set_xticks(x, scopes, rotation=45, ha="right")
-        ax.set_title(f"Δ {k.label} ({k.display_unit})", fontsize=9)
+        # wrapped to its panel: a long label ran into the next panel's title
+        ax.set_title(wrap(f"Δ {k.label} ({k.display_unit})", panel * 72 * 0.9, 9), fontsize=9)
     axes[0].legend(fontsize=8)
     pairing = "independent seeds" if cmp.independent else "common random numbers"
     top.suptitle(f"ALT − {cmp.base.name}: paired deltas, 95% CI over "
                  f"{len(cmp.base.results.replications)} replications ({pairing})")
     for sub_fig, variant in zip(maps, cmp.alts, strict=True):
-        draw_difference(cmp.base.results, variant.results, sub_fig.subplots())
+        draw_difference(cmp.base.results, variant.results, sub_fig.subplots(),
+                        paired=not cmp.independent)
     source_line(fig, f"source: cqsim compare, compare.csv (simulated; paired deltas); maps: "
-                     f"ALT − BASE of the simulated flows; {MAP_NOTE}")
+                     f"ALT − BASE of the simulated flows per link and direction, from each "
+                     f"variant's links table by replication; {MAP_NOTE}")
     return fig

@@ -1,7 +1,8 @@
 """The source line of every figure cqsim draws (map.png, compare.png, daily.png, fan.png,
 frontier.png, a sweep's plots, the notebook's maps): one style, written here only. A figure
 read on its own says where its figures come from: the simulation and the file holding them,
-and the seeds id of any published figure drawn beside them."""
+and the seeds id of any published figure drawn beside them. And the wrapping of a figure's
+text to the room it has (`wrap`), which the source line and long titles and labels share."""
 
 from __future__ import annotations
 
@@ -17,17 +18,16 @@ ROOM = 0.96                   # the share of the width it may fill: wrapped to t
 FONT_SIZE = 6                 # points
 
 
-def source_line(fig: Figure, text: str) -> Text:
-    """Write `text` ("source: ...") at the foot of `fig`, right-aligned, small and grey; as the
-    figure's supxlabel (`fig.get_supxlabel()` reads it), so a constrained or tight layout keeps
-    the axes clear of it. Text wider than `ROOM` of the figure is wrapped between words onto
-    further lines (a line of fan.png filled 99.4% of its width, nearly clipped). Returns its
-    `Text` (gid `SOURCE_GID`)."""
+def wrap(text: str, room: float, size: float | str) -> str:
+    """`text` broken between words into as few lines as fit `room` points at font `size`
+    (points, or a name such as "large"), the lines about as long as each other (not a full
+    one and a last word alone): a figure's title, axis label or source line that would run
+    past the figure's edge is cut off there. A word longer than `room` keeps a line of its
+    own."""
     from matplotlib.font_manager import FontProperties
     from matplotlib.textpath import TextToPath
 
-    font, measure = FontProperties(size=FONT_SIZE), TextToPath()
-    room = fig.get_figwidth() * 72 * ROOM     # points, as the font is measured
+    font, measure = FontProperties(size=size), TextToPath()
 
     def width(line: str) -> float:
         return float(measure.get_text_width_height_descent(line, font, ismath=False)[0])
@@ -42,10 +42,18 @@ def source_line(fig: Figure, text: str) -> Text:
         return lines
 
     fewest = len(wrapped(room))
-    # that many lines, about as long as each other (not a full one and a last word alone)
     even = width(text) / fewest
     while even < room and len(wrapped(even)) > fewest:
         even *= 1.05
-    lines = wrapped(min(even, room))
-    return fig.supxlabel("\n".join(lines), x=RIGHT, ha="right", fontsize=FONT_SIZE,
-                         color="0.4", gid=SOURCE_GID)
+    return "\n".join(wrapped(min(even, room)))
+
+
+def source_line(fig: Figure, text: str) -> Text:
+    """Write `text` ("source: ...") at the foot of `fig`, right-aligned, small and grey; as the
+    figure's supxlabel (`fig.get_supxlabel()` reads it), so a constrained or tight layout keeps
+    the axes clear of it. Text wider than `ROOM` of the figure is wrapped between words onto
+    further lines (`wrap`: a line of fan.png filled 99.4% of its width, nearly clipped).
+    Returns its `Text` (gid `SOURCE_GID`)."""
+    lines = wrap(text, fig.get_figwidth() * 72 * ROOM, FONT_SIZE)
+    return fig.supxlabel(lines, x=RIGHT, ha="right", fontsize=FONT_SIZE, color="0.4",
+                         gid=SOURCE_GID)

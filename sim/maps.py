@@ -26,9 +26,10 @@ from sim.results import Results
 
 if TYPE_CHECKING:
     import geopandas as gpd
+    import pandas as pd
 
-__all__ = ["CORRIDOR_COLOURS", "draw_difference", "draw_flows", "draw_map", "flow_map",
-           "short_name"]
+__all__ = ["CORRIDOR_COLOURS", "difference_colours", "draw_difference", "draw_flows",
+           "draw_map", "flow_map", "link_deltas", "short_name"]
 
 MAX_WIDTH = 7.0     # points: the busiest direction of a link
 MIN_WIDTH = 0.6
@@ -41,6 +42,7 @@ INSET = (0.005, 0.01, 0.33, 0.42)  # the close-up, in axes fractions (x, y, widt
 MAP_NOTE = ("basemap: geodata/basemap.gpkg; Lambert conformal conic centred at 65°E 40°N, "
             "standard parallels 25°N and 55°N")
 GAIN, LOSS = "#2166ac", "#b2182b"
+NOISE = "#b0b0b0"   # a change whose 95% CI holds 0 (or is not known): neither gain nor loss
 
 
 def source_note(file: str | None = "flows.gpkg") -> str:
@@ -316,23 +318,55 @@ def flow_map(results: Results, *, figsize: tuple[float, float] = (13, 8.2)) -> F
     return fig
 
 
-def draw_difference(base: Results, alt: Results, ax: Axes, *, title: str | None = None) -> Axes:
-    """ALT - BASE TEU per year on every link and direction: blue gains, red losses (means
-    over replications; the paired CIs are in compare.csv and the report)."""
-    links_b, _ = annual_frames(base)
-    links_a, hubs = annual_frames(alt)
-    cols = ["link", "teu_down", "teu_up"]
-    merged = links_a.merge(links_b[cols], on="link", how="left", suffixes=("", "_base"))
-    for d in ("down", "up"):
-        merged[f"teu_{d}"] = merged[f"teu_{d}"] - merged[f"teu_{d}_base"].fillna(0.0)
-    top = float(np.nanmax(np.abs(merged[["teu_down", "teu_up"]].to_numpy()))) or 1.0
-    colour_of = {f"{r.link}:{d}": GAIN if getattr(r, f"teu_{d}") > 0 else LOSS
-                 for r in merged.itertuples(index=False) for d in ("down", "up")}
-    draw_map(ax, merged, hubs, geodata=Path(alt.plan.geodata), top=top, colour_of=colour_of)
+def link_deltas(base: Results, alt: Results, *, paired: bool = True) -> pd.DataFrame:
+    """ALT - BASE TEU per year per link and direction with the 95% CI of each (columns link,
+    direction, base, alt, delta, delta_ci95, ...: `sim.kpis.key_deltas`), from the links
+    tables by replication: paired by replication (`paired`: common random numbers, as
+    `cqsim compare` runs its variants) or Welch's interval; a link one run lacks carries 0
+    there."""
+    from sim.kpis import key_deltas
+
+    frames = [r.by_replication("links")[["replication", "link", "direction", "teu_per_year"]]
+              .rename(columns={"teu_per_year": "value"}) for r in (base, alt)]
+    return key_deltas(frames[0], frames[1], ["link", "direction"], paired,
+                      absent_is_zero=True)
+
+
+def difference_colours(deltas: pd.DataFrame) -> dict[str, str]:
+    """The colour of each link and direction ("link:direction") of `deltas` (`link_deltas`):
+    blue where its 95% CI leaves out 0 and it gained, red where it lost, grey (`NOISE`) where
+    the CI holds 0 or is not known (`sim.stats.resolved`): a change within the noise is
+    drawn as neither a gain nor a loss."""
+    from sim.stats import resolved
+
+    return {f"{link}:{direction}": (GAIN if delta > 0 else LOSS)
+            if resolved(delta, half) else NOISE
+            for link, direction, delta, half in zip(
+                deltas["link"], deltas["direction"], deltas["delta"].to_numpy(float),
+                deltas["delta_ci95"].to_numpy(float), strict=True)}
+
+
+def draw_difference(base: Results, alt: Results, ax: Axes, *, title: str | None = None,
+                    paired: bool = True) -> Axes:
+    """ALT - BASE TEU per year on every link and direction (means over replications), width
+    by the change, coloured by `difference_colours`: blue gains and red losses where the
+    change's 95% CI (`link_deltas`: paired by replication, or Welch's with `paired` False)
+    leaves out 0, grey where it holds 0."""
+    links, hubs = annual_frames(alt)
+    deltas = link_deltas(base, alt, paired=paired)
+    by = deltas.set_index(["link", "direction"])["delta"]
+    for d in mapdata.DIRECTIONS:
+        links[f"teu_{d}"] = [float(by.get((k, d), 0.0)) for k in links["link"]]
+    top = float(np.nanmax(np.abs(links[["teu_down", "teu_up"]].to_numpy()))) or 1.0
+    draw_map(ax, links, hubs, geodata=Path(alt.plan.geodata), top=top,
+             colour_of=difference_colours(deltas))
     handles = [Line2D([], [], color=GAIN, linewidth=3, label=f"more in {alt.plan.name}"),
-               Line2D([], [], color=LOSS, linewidth=3, label="less")]
+               Line2D([], [], color=LOSS, linewidth=3, label="less"),
+               Line2D([], [], color=NOISE, linewidth=3, label="within the noise (CI holds 0)")]
     handles += _width_handles(top, "TEU/yr")
     _legend(ax, handles, "change; line width: TEU per year")
     ax.set_title(title or f"{alt.plan.name} − {base.plan.name}: change of freight per link and "
-                 "direction, TEU per year (means; paired CIs in compare.csv)", fontsize=9)
+                 f"direction, TEU per year (mean of {len(alt.replications)} replications; "
+                 f"blue or red where its {'paired' if paired else 'Welch'} 95% CI leaves out "
+                 "0, grey where it holds 0)", fontsize=9)
     return ax

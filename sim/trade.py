@@ -9,7 +9,7 @@ Per replication:
                                trade: not domestic, transit or Chengdu's) not touching
                                `trade.excluded_hubs`, per year (x 365 / (days - warmup_days)):
                                the corridors table's `trade_bn_cny_per_year` (`sim.kpis`)
-    total                    = sum of channel trade (air cargo is a corridor)
+    goods trade (total)      = sum of channel trade (air cargo is a corridor)
                                + the market table's classes declared not simulated (sourced)
                                + trade.other_trade (a residual input: 0 with a market table)
 
@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from sim.kpis import kpi
+from sim.kpis import GOODS_TRADE_KPI, kpi
 from sim.stats import mean_ci
 from sim.units import HasPeriod, period_season
 
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 # what a P(meet) over one scenario's replications is not, and where a forecast comes from
 NOT_A_FORECAST = "not a forecast: `cqsim uncertainty` and `cqsim pathway` draw the inputs"
-GOODS_TRADE = "goods_trade_bn_cny_per_year"   # a run's channel trade + outside_channels_bn
+GOODS_TRADE = GOODS_TRADE_KPI.column   # a run's channel trade + outside_channels_bn
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ def references() -> tuple[Reference, Reference]:
 
 
 def channel_trade(results: Results) -> pd.DataFrame:
-    """bn CNY/yr of the city's goods trade carried per replication and corridor (columns
+    """bn CNY/yr of the city's trade carried per replication and corridor (columns
     replication, corridor, bn_cny): the corridors table's trade column, so the console,
     corridors.csv, compare and trade.csv count the same rows."""
     cor = results.by_replication("corridors")
@@ -105,7 +105,7 @@ def outside_channels_bn(plan: Plan) -> float:
 
 
 def total_trade(results: Results) -> pd.Series:
-    """Total goods trade, bn CNY/yr, per replication (channels, the market table's classes not
+    """Goods trade, bn CNY/yr, per replication (channels, the market table's classes not
     simulated, and the other-trade input)."""
     per = channel_trade(results).groupby("replication")["bn_cny"].sum()
     return per + outside_channels_bn(results.plan)

@@ -11,7 +11,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from sim.kpis import KPI, PLACES, kpi, kpis, totals
+from sim.kpis import KPI, PLACES, kpi, kpis, measure_of, totals
 from sim.report.figures import fmt, pm  # the report's: "-" where there is no figure
 from sim.units import stats_days
 
@@ -250,20 +250,22 @@ def attribution_table(frame: pd.DataFrame, variant: str, against: str = "base") 
 
 
 def variant_table(summary: pd.DataFrame, params: list[str], limit: int = 30) -> Table:
-    """Headline KPIs per variant (mean ± 95% CI) for the terminal."""
+    """The sweep's headline KPIs (`HEADLINE_KPIS`: loaded TEU and goods trade) per variant
+    (mean ± 95% CI) for the terminal."""
     from sim.sweep.plots import short
+    from sim.sweep.tasks import HEADLINE_KPIS
 
     table = Table(title="per variant: mean ± 95% CI over replications")
-    headline = [kpi("teu"), kpi("trade_bn_cny")]
+    found = [(column, measure_of(column)) for column in HEADLINE_KPIS]
+    shown = [(column, f[0]) for column, f in found if f is not None and isinstance(f[0], KPI)]
     for col in ("variant", *(short(p) for p in params), "ok",
-                *(_header(k) for k in headline)):
+                *(_header(k) for _, k in shown)):
         table.add_column(col, justify="left" if col == "variant" else "right")
     for _, row in summary.head(limit).iterrows():
         table.add_row(str(row["variant"]), *(f"{row[p]:g}" if isinstance(row[p], float)
                                              else str(row[p]) for p in params),
                       f"{row['runs_ok']}/{row['runs_ok'] + row['runs_failed']}",
-                      *(_mean_ci(row, f"total_{k.column}", k.scale, k.decimals)
-                        for k in headline))
+                      *(_mean_ci(row, column, k.scale, k.decimals) for column, k in shown))
     return table
 
 

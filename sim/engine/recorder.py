@@ -80,15 +80,17 @@ GATEWAYS = Table("gateways", ("gateway", "flow_class"), (
                             "empty (repositioned boxes)"),
     col("label", label="what the gateway is, as the scenario's market.gateways labels it"),
     col("teu", "TEU", "year", "TEU delivered (empty boxes on the rows of flow class empty)"),
-    col("trade_bn_cny", "bn CNY", "year", "Chongqing's goods trade declared: left their "
-                                           "origin in the period (trade class)"),
+    col("trade_bn_cny", "bn CNY", "year", "Chongqing's trade carried through the gateway "
+                                           "(declared: left their origin in the period; "
+                                           "trade class)"),
     col("value_bn_cny", "bn CNY", "year", "value of the goods delivered, every class")))
 MARKETS = Table("markets", ("market", "direction", "gateway"), (
     col("market"), col("direction", label="export (from the Chongqing zone) or import"),
     col("gateway"),
     col("label", label="what the market is, as the scenario's market.labels names it"),
     col("teu", "TEU", "year", "loaded TEU delivered"),
-    col("trade_bn_cny", "bn CNY", "year", "goods trade declared (left the origin in the period)"),
+    col("trade_bn_cny", "bn CNY", "year", "trade carried on the simulated channels "
+                                           "(declared: left the origin in the period)"),
     col("share", "share", label="share of the market's trade in this direction")))
 CONSERVATION = Table("conservation", (), (
     col("created_teu", "TEU", "horizon"), col("delivered_teu", "TEU", "horizon"),

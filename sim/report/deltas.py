@@ -8,12 +8,11 @@ runs are independent and the CI is Welch's interval for a difference of two mean
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from sim import kpis
 from sim.report import rundir as rd
-from sim.stats import difference_ci, resolved, unresolved_need
+from sim.stats import resolved
 
 TOTAL = kpis.TOTAL
 PAIRED = "paired by replication (common random numbers)"
@@ -35,38 +34,10 @@ def metrics(run: rd.RunDir) -> pd.DataFrame:
     return kpis.compared_by_replication(rd.current(cor, rd.channel_measures(), run.per_year))
 
 
-def _mean(values: np.ndarray) -> float:
-    """Mean of the values that are not NaN; NaN (quietly) when there are none."""
-    ok = values[~np.isnan(values)]
-    return float(ok.mean()) if ok.size else np.nan
-
-
-def _table_deltas(b: pd.DataFrame, a: pd.DataFrame, keys: list[str], pair: bool,
-                  variant: str, *, absent_is_zero: bool = False) -> pd.DataFrame:
-    """Per key: mean of BASE and ALT and the delta with its CI (columns keys, base, alt,
-    delta, delta_ci95, replications_to_resolve (paired only: `sim.stats.unresolved_need`),
-    variant). `b` and `a` carry replication, keys and value. With
-    `absent_is_zero` (flows, the hubs' diversions) a key one run lacks counts as 0 there
-    (`sim.kpis.pair_replications`); otherwise it is left out. Unpaired (`pair` False: other
-    seeds or replication counts), each side's mean and Welch's interval are of all of its own
-    replications, not only the replication numbers both runs share."""
-    both = kpis.pair_replications(b, a, keys, absent_is_zero=absent_is_zero, paired=pair)
-    rows = []
-    for key, sub in both.groupby(keys, sort=False):
-        vb, va = sub["value_base"].to_numpy(float), sub["value_alt"].to_numpy(float)
-        delta, half = difference_ci(vb, va, pair)
-        row = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
-        need = unresolved_need(vb, va) if pair else None
-        row.update(base=_mean(vb), alt=_mean(va), delta=delta, delta_ci95=half,
-                   replications_to_resolve=np.nan if need is None else need, variant=variant)
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
 def channel_deltas(base: rd.RunDir, alt: rd.RunDir) -> pd.DataFrame:
     """ALT - BASE per metric and scope (channel or total), with 95% CIs and the pairing."""
     pair = paired(base, alt)
-    out = _table_deltas(metrics(base), metrics(alt), ["metric", "scope"], pair, alt.name)
+    out = kpis.key_deltas(metrics(base), metrics(alt), ["metric", "scope"], pair, alt.name)
     if out.empty:
         return out
     out["delta_pct"] = 100 * out["delta"] / out["base"].where(out["base"] != 0)
@@ -90,7 +61,7 @@ def place_deltas(base: rd.RunDir, alt: rd.RunDir, place: str) -> pd.DataFrame:
     # a figure only where both runs' tables have its column (a table written before it: not 0)
     common = set(frames[0]["metric"]) & set(frames[1]["metric"])
     frames = [f[f["metric"].isin(common)] for f in frames]
-    return kpis.drop_quiet(_table_deltas(frames[0], frames[1], ["metric", "scope"],
+    return kpis.drop_quiet(kpis.key_deltas(frames[0], frames[1], ["metric", "scope"],
                                          paired(base, alt), alt.name,
                                          absent_is_zero=of.absent_is_zero))
 
@@ -105,7 +76,7 @@ def link_deltas(base: rd.RunDir, alt: rd.RunDir) -> pd.DataFrame:
                                          "delta_ci95"])
         frames.append(links[["replication", "link", "direction"]].assign(
             value=rd.LINK_TEU.values(links, run.per_year)[0].to_numpy()))
-    return _table_deltas(frames[0], frames[1], ["link", "direction"], paired(base, alt),
+    return kpis.key_deltas(frames[0], frames[1], ["link", "direction"], paired(base, alt),
                          alt.name, absent_is_zero=True)
 
 

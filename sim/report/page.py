@@ -119,8 +119,9 @@ def measure_table(run: rd.RunDir, frame: pd.DataFrame, keys: Sequence[str],
                   measures: Sequence[rd.Measure], *, extras: bool = False,
                   total: dict[str, tuple[float, float]] | None = None) -> str:
     """A KPI table: key columns, then value ± 95% CI of every measure the table has (cut at
-    0 where it cannot be negative, `figures.level`), and, with `extras`, any other numeric
-    column, so new result columns appear (`rundir.extra_measure`)."""
+    0 where it cannot be negative, `figures.level`; a change with its sign), and, with
+    `extras`, any other numeric column, so new result columns appear
+    (`rundir.extra_measure`; value ± CI as it is, its sign not being known)."""
     shown = [m for m in measures if m.column(frame)]
     more = [rd.extra_measure(c) for c in rd.extra_columns(frame, tuple(measures), tuple(keys))
             ] if extras else []
@@ -225,8 +226,9 @@ def header(runs: list[rd.RunDir]) -> str:
             + f'<div class="note">Report made {made} by <code>cqsim report</code>. Figures are '
               "per year (annualised over the statistics period, horizon minus warm-up) unless "
               "labelled otherwise; ± is the 95% confidence interval over replications (in the "
-              "tables shown cut at 0, as 'v (0 to u)', where a figure that cannot be negative "
-              "has an interval reaching below 0).</div>"
+              "key figures and tables shown cut at 0, as 'v (0 to u)', where a figure that "
+              "cannot be negative has an interval reaching below 0; a change keeps its "
+              "±).</div>"
               "</header>")
 
 
@@ -236,7 +238,7 @@ def cards(run: rd.RunDir) -> str:
     totals = _totals(run)
     items = []
     if rd.TEU.label in totals:
-        items.append((fg.pm(*totals[rd.TEU.label], rd.TEU.digits),
+        items.append((fg.level(*totals[rd.TEU.label], rd.TEU.digits),
                       f"{rd.TEU.label} on the channels, {rd.TEU.unit}, every flow: "
                       "Chongqing's trade, domestic, transit, other cities'"))
     trade = run.table("trade")
@@ -246,8 +248,8 @@ def cards(run: rd.RunDir) -> str:
                                           ("vs 2023", "of 2023 goods trade", 1, "%"),
                                           ("attainment", "of the 2025 target", 1, "%")):
             if item in t.index:
-                items.append((fg.pm(float(t.loc[item, "value"]), float(t.loc[item, "ci95"]),
-                                    digits) + unit, label))
+                items.append((fg.level(float(t.loc[item, "value"]),
+                                       float(t.loc[item, "ci95"]), digits) + unit, label))
     cards_html = '<div class="cards">' + "".join(
         f'<div class="card"><div class="v">{v}</div><div class="l">{html.escape(lab)}</div>'
         "</div>" for v, lab in items) + "</div>"
@@ -347,14 +349,16 @@ def trade_refs(run: rd.RunDir) -> dict[str, tuple[float, str]]:
 def trade_table(run: rd.RunDir) -> str:
     """trade.csv as it is (every row, with unit and source, each with the interval it
     carries: none for the constants, the published figures and the scenario's inputs, which
-    `sim.trade.trade_table` writes with no ci95)."""
+    `sim.trade.trade_table` writes with no ci95); every row is a figure that cannot be
+    negative (trade, TEU, shares of a figure, probabilities), so an interval reaching below 0
+    is cut at 0 as in every table (`figures.level`)."""
     t = run.table("trade")
     rows = []
     for r in t.to_dict("records"):
         # whole boxes, shares to the hundredth, everything else (bn CNY, %) to a tenth
         digits = {"probability": 2, "TEU/yr": 0}.get(str(r["unit"]), 1)
-        rows.append([html.escape(str(r["item"])), fg.pm(float(r["value"]), float(r["ci95"]),
-                                                        digits),
+        rows.append([html.escape(str(r["item"])), fg.level(float(r["value"]),
+                                                           float(r["ci95"]), digits),
                      html.escape(str(r["unit"])), html.escape(str(r["source"]))])
     return table([("item", ""), ("value ± 95% CI", ""), ("unit", ""), ("source", "")], rows,
                  text_cols=1, text_last=2)
@@ -484,7 +488,7 @@ def markets(page: Page, run: rd.RunDir) -> None:
                 frame[(frame["market"] == market) & (frame["direction"] == direction)],
                 run.per_year)[0].sum()), np.nan)
             rows.append([name, html.escape(str(direction)),
-                         fg.pm(*total, rd.TRADE.digits)]
+                         fg.level(*total, rd.TRADE.digits)]
                         + [_share(at.get((*key, g), 0.0)) for g in gateways])
     headers = [("market", ""), ("direction", ""), (rd.TRADE.label, rd.TRADE.unit)] + \
               [(g.replace("_", " "), rd.SHARE.unit) for g in gateways]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -13,13 +14,17 @@ from matplotlib.figure import Figure
 
 from sim import kpis
 from sim.atomic import write_png
-from sim.figsource import source_line
+from sim.figsource import source_line, wrap
 from sim.kpis import PEAKS, SUMS, measure_of, shown
 from sim.sweep.store import kpi_columns
 from sim.sweep.summary import is_numeric, main_effect
 from sim.sweep.tasks import HEADLINE_KPIS
 
 SOURCE = "source: cqsim sweep, {file} (simulated; mean of the runs at each value)"
+PANEL_WIDTH = 4.2    # inches per parameter of a KPI's plot ...
+MIN_WIDTH = 6.4      # ... and at least this: one parameter's panel was too narrow for its title
+HEIGHT = 3.6         # inches
+ROOM = 0.94          # the share of the width (height, for a y label) a title or label may fill
 
 
 def label(kpi: str, runs: pd.DataFrame | None = None) -> str:
@@ -80,10 +85,25 @@ def plotted_kpis(runs: pd.DataFrame, params: Sequence[str]) -> list[str]:
     return chosen + [s.column for s in SUMS if s.column in cols and carries(s.column)]
 
 
+def fitted(text: str, inches: float,
+           size: Literal["axes.labelsize", "figure.titlesize"]) -> str:
+    """`text` wrapped to fill at most `ROOM` of `inches` in the font size of rcParams[`size`]
+    ("axes.labelsize", "figure.titlesize"): a long label keeps its unit inside the figure."""
+    from matplotlib import rcParams
+
+    return wrap(text, inches * 72 * ROOM, rcParams[size])
+
+
 def kpi_figure(runs: pd.DataFrame, params: Sequence[str], kpi: str) -> Figure:
-    """One panel per parameter: the mean of `kpi` at each of its values with the 95% CI."""
-    fig = Figure(figsize=(4.2 * len(params), 3.4), layout="constrained")
+    """One panel per parameter: the mean of `kpi` at each of its values with the 95% CI;
+    titles and labels wrapped to the room they have (`fitted`)."""
+    width = max(MIN_WIDTH, PANEL_WIDTH * len(params))
+    fig = Figure(figsize=(width, HEIGHT), layout="constrained")
     axes = fig.subplots(1, len(params), squeeze=False)[0]
+    # an axis label gets about the panel's width (the y label: the panel's height, less the
+    # ticks and the x label below it)
+    panel = width / len(params) * 0.8
+    ylabel = fitted(label(kpi), HEIGHT * 0.7, "axes.labelsize")
     for ax, param in zip(axes, params, strict=True):
         eff = main_effect(runs, param, kpi)
         numeric = is_numeric(runs[param])
@@ -98,11 +118,12 @@ def kpi_figure(runs: pd.DataFrame, params: Sequence[str], kpi: str) -> Figure:
         else:
             ax.set_xticks(x, [str(v) for v in eff["value"]], rotation=30, ha="right")
         _tidy_axis(ax.yaxis)
-        ax.set_xlabel(short(param))
-        ax.set_ylabel(label(kpi))
+        ax.set_xlabel(fitted(short(param), panel, "axes.labelsize"))
+        ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
     axes[0].legend(loc="best", fontsize="small")
-    fig.suptitle(f"{label(kpi, runs)}: mean over runs at each parameter value")
+    fig.suptitle(fitted(f"{label(kpi, runs)}: mean over runs at each parameter value", width,
+                        "figure.titlesize"))
     source_line(fig, SOURCE.format(file="runs.parquet"))
     return fig
 
@@ -145,7 +166,7 @@ def tornado_figure(sens: pd.DataFrame) -> Figure:
                                         zip(sub["parameter"], sub["low"], sub["high"],
                                             strict=True)], fontsize=8)
         _tidy_axis(ax.xaxis)
-        ax.set_xlabel(label(kpi))
+        ax.set_xlabel(fitted(label(kpi), fig.get_figwidth() * 0.8, "axes.labelsize"))
         ax.grid(axis="x", alpha=0.3)
     fig.suptitle("Sensitivity: swing from each parameter's low to high value (linear fit)\n"
                  "bar: the KPI from the low to the high value; whisker: 95% CI; green: rises",

@@ -296,6 +296,41 @@ def test_an_interval_reaching_below_zero_is_cut_at_zero() -> None:
     assert fg.level(float("nan"), 1.0) == "-"
 
 
+def _pm_reaching_below_zero(cells: list[str]) -> list[str]:
+    """The cells reading "v ± h" with h > v >= 0: an interval reaching below 0 not cut."""
+    out = []
+    for cell in cells:
+        found = re.fullmatch(r"([\d,.]+)%? ± ([\d,.]+)%?", cell.strip())
+        if found and float(found[2].replace(",", "")) > float(found[1].replace(",", "")):
+            out.append(cell)
+    return out
+
+
+def test_every_table_of_levels_cuts_an_interval_below_zero_alike(one_run: Path,
+                                                                  tmp_path: Path) -> None:
+    """The page says an interval reaching below 0 is shown cut at 0: the Channels table showed
+    west's empties as "1,703 (0 to 6,856)", but the Goods trade table the same figure as
+    "teu_empty:west | 1,703 ± 5,153" and Markets "Hong Kong import 3.7 ± 16.1". Every
+    table of figures that cannot be negative, and the key figures, cut it at 0."""
+    run = tmp_path / "run"
+    shutil.copytree(one_run, run)
+    trade = pd.read_csv(run / "trade.csv")
+    at = trade.index[trade["item"] == "channels"][0]
+    trade.loc[at, "ci95"] = 2 * trade.loc[at, "value"]    # reaching below 0, for certain
+    trade.to_csv(run / "trade.csv", index=False)
+    reseal(run)
+    page = write_report([run], tmp_path / "r.html").read_text(encoding="utf-8")
+    rows = {r[0]: r[1] for r in _rows(page, "<h2>Goods trade</h2>")}
+    value = float(trade.loc[at, "value"])
+    assert rows["channels"] == f"{value:,.1f} (0.0 to {3 * value:,.1f})"
+    markets = [c for r in _rows(page, "by gateway</h3>") for c in r[2:3]]
+    cards = re.findall(r'<div class="v">(.*?)</div>', page)
+    for cells in (list(rows.values()), markets, cards,
+                  [c for r in _rows(page, "<h2>Channels</h2>") for c in r[1:]]):
+        assert _pm_reaching_below_zero(cells) == []
+    assert any("(0.0 to" in c for c in markets)   # 2 replications: a market's is that wide
+
+
 def test_gateways_are_keyed_by_gateway_and_flow_class(one_run: Path, tmp_path: Path) -> None:
     """A row per gateway and flow class, grouped by gateway (most trade first, trade before
     the other classes), each with its own figures; no raw column name as a header."""

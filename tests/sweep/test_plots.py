@@ -9,11 +9,17 @@ from itertools import combinations
 import matplotlib
 import numpy as np
 import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+from matplotlib.transforms import Bbox
 
 matplotlib.use("Agg")
 
-from sim.sweep.plots import kpi_figure, tornado_figure  # noqa: E402
-from sim.sweep.summary import sensitivity  # noqa: E402
+from sim.cli.render import variant_table  # noqa: E402
+from sim.sweep.plots import kpi_figure, label, plotted_kpis, tornado_figure  # noqa: E402
+from sim.sweep.summary import sensitivity, summarize_variants  # noqa: E402
+from sim.sweep.tasks import HEADLINE_KPIS  # noqa: E402
+from sim.trade import GOODS_TRADE  # noqa: E402
 from tests.support.figures import source_artist  # noqa: E402
 
 TRAINS = "network.services.south-rail-sea-qinzhou.departures_per_week"
@@ -31,6 +37,7 @@ def _runs() -> pd.DataFrame:
                              "total_teu_per_year": 435_500 + 250 * trains - 10 * price / 100
                              + rng.normal(0, 40),
                              "total_trade_bn_cny_per_year": 41 + 0.1 * trains,
+                             GOODS_TRADE: 49 + 0.1 * trains,   # + 8 declared not simulated
                              "max_hub_utilization": 0.7 + 0.001 * trains,
                              "max_hub_utilization_at": "cq_guoyuan" if rep else "qinzhou"})
     return pd.DataFrame(rows)
@@ -47,7 +54,8 @@ def test_kpi_plot_is_labelled_in_words_with_legible_ticks() -> None:
     runs = _runs()
     fig = kpi_figure(runs, [TRAINS, PRICE], "max_hub_utilization")
     fig.canvas.draw()
-    assert "cq_guoyuan in 24 of 36 runs" in fig.get_suptitle()  # the hub is named
+    # the hub is named (in a title wrapped onto lines)
+    assert "cq_guoyuan in 24 of 36 runs" in " ".join(fig.get_suptitle().split())
     fig = kpi_figure(runs, [TRAINS, PRICE], "total_teu_per_year")
     fig.canvas.draw()
     for ax in fig.axes:
@@ -77,3 +85,68 @@ def test_tornado_has_no_text_on_its_bars() -> None:
         assert any("→" in t and "departures per week" in t for t in ticks)
         assert _texts_overlap(list(ax.get_xticklabels())) == []
         assert not note.overlaps(ax.xaxis.label.get_window_extent())
+
+
+def test_a_sweep_headlines_the_goods_trade_the_target_is_of() -> None:
+    """A sweep's sensitivity table, tornado, first plots and terminal table showed the
+    channels' trade (`total_trade_bn_cny_per_year`) labelled as goods trade, 8 bn CNY/yr
+    short of the goods trade in the same runs.parquet that the 900 target is of. They show
+    the goods trade, labelled so, beside the loaded TEU."""
+    from rich.console import Console
+
+    runs = _runs()
+    params = [TRAINS, PRICE]
+    assert GOODS_TRADE in HEADLINE_KPIS and "total_trade_bn_cny_per_year" not in HEADLINE_KPIS
+    assert plotted_kpis(runs, params)[:2] == ["total_teu_per_year", GOODS_TRADE]
+    assert set(sensitivity(runs, params, HEADLINE_KPIS)["kpi"]) == set(HEADLINE_KPIS)
+    fig = kpi_figure(runs, params, GOODS_TRADE)
+    assert all(ax.get_ylabel().startswith("goods trade") for ax in fig.axes)
+    variants = runs.assign(variant=[f"v{t}-{p}" for t, p in zip(runs[TRAINS], runs[PRICE],
+                                                                  strict=True)])
+    summary = summarize_variants(variants, params)
+    screen = Console(width=200, record=True)
+    screen.print(variant_table(summary, params))
+    text = screen.export_text()
+    assert "goods trade bn CNY/yr" in text
+    first = summary.iloc[0]
+    assert f"{first[GOODS_TRADE]:.1f}" in text     # 50.4: the goods trade, not the channels'
+    assert f"{first['total_trade_bn_cny_per_year']:.1f}" not in text
+
+
+def _drawn_inside(fig: Figure) -> list[str]:
+    """The texts of `fig` drawn (Agg) past its edges: its titles, axis labels and source line
+    by their window extents, every axes' drawn artists (ticks in view) by its tight box."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    edge = fig.bbox.padded(0.5)
+
+    def inside(box: Bbox) -> bool:
+        return edge.x0 <= box.x0 and box.x1 <= edge.x1 and edge.y0 <= box.y0 and box.y1 <= edge.y1
+
+    texts = list(fig.texts) + [a for ax in fig.axes for a in (   # fig's: title, source line
+        ax.xaxis.label, ax.yaxis.label, ax.title)]
+    out = [t.get_text() for t in texts if t.get_text()
+           and not inside(t.get_window_extent(renderer))]
+    return out + [f"axes {i}" for i, ax in enumerate(fig.axes)
+                  if not inside(ax.get_tightbbox(renderer))]
+
+
+@pytest.mark.parametrize("kpi", [GOODS_TRADE, "total_trade_bn_cny_per_year",
+                                 "max_hub_utilization"])
+def test_a_one_parameter_sweep_s_plot_keeps_its_title_and_labels_inside(kpi: str) -> None:
+    """A sweep of one parameter drew its plot 4.2 inches wide: the title ran past both edges
+    and the y label lost its unit (bn CNY/yr) past the top and bottom. Every title and label
+    is drawn inside the figure, whole: the unit of time is in the y label."""
+    runs = _runs()
+    for params in ([TRAINS], [TRAINS, PRICE]):
+        fig = kpi_figure(runs, params, kpi)
+        assert _drawn_inside(fig) == []
+        for ax in fig.axes:
+            assert " ".join(ax.get_ylabel().split()) == label(kpi)   # wrapped, not cut
+        assert " ".join(fig.get_suptitle().split()).startswith(label(kpi, runs))
+    sens = sensitivity(runs, [TRAINS], [GOODS_TRADE, "total_trade_bn_cny_per_year"])
+    assert _drawn_inside(tornado_figure(sens)) == []
+

@@ -298,8 +298,8 @@ def test_sampled_sweep_writes_summary_sensitivity_and_plots(tmp_path: Path) -> N
     assert outcome.runs["demand.lot_teu"].between(5, 20).all()
     sens = pd.read_csv(out / "sensitivity.csv")
     assert set(sens["parameter"]) == {SERVICE, "demand.lot_teu"}
-    assert set(sens["kpi"]) == {"total_teu_per_year", "total_trade_bn_cny_per_year"}
-    for name in ("total_teu_per_year", "total_trade_bn_cny_per_year", "sensitivity"):
+    assert set(sens["kpi"]) == {"total_teu_per_year", "goods_trade_bn_cny_per_year"}
+    for name in ("total_teu_per_year", "goods_trade_bn_cny_per_year", "sensitivity"):
         assert (out / "plots" / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
 
 

@@ -1,0 +1,86 @@
+"""compare.png's map of the change per link: a link is drawn as a gain or a loss only where
+the change's 95% CI leaves out 0, and its caption says so (it promised paired CIs in
+compare.csv, which has only the corridors' and the total's)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, cast
+
+import matplotlib
+import pandas as pd
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+
+from sim.compare import compare, draw_comparison  # noqa: E402
+from sim.maps import GAIN, LOSS, NOISE, difference_colours, link_deltas  # noqa: E402
+from sim.results import Results  # noqa: E402
+from tests.support.netbuilder import (  # noqa: E402
+    flow,
+    hub,
+    link,
+    scenario,
+    train,
+    write_geodata,
+    write_scenario,
+)
+
+
+class _Links:
+    """What `link_deltas` reads of a run's results: its links table by replication."""
+
+    def __init__(self, rows: list[tuple[int, str, str, float]]) -> None:
+        self.links = pd.DataFrame(rows, columns=["replication", "link", "direction",
+                                                 "teu_per_year"])
+
+    def by_replication(self, name: str) -> pd.DataFrame:
+        assert name == "links"
+        return self.links
+
+
+def _run(teu: dict[tuple[str, str], list[float]]) -> Results:
+    return cast(Results, _Links([(r, k, d, v) for (k, d), values in teu.items()
+                                 for r, v in enumerate(values)]))
+
+
+def test_a_link_whose_change_is_noise_is_grey_not_a_gain() -> None:
+    """A Qinzhou change drew links all over Europe red or blue: each by the sign of its mean
+    change, however wide that change's interval. x gains in every replication, z loses in
+    every one; y's mean rises (+233 TEU/yr) but its paired 95% CI holds 0: grey."""
+    base = _run({("x", "down"): [1000, 1100, 900], ("y", "down"): [5000, 5000, 5000],
+                 ("z", "up"): [200, 200, 200]})
+    alt = _run({("x", "down"): [2000, 2150, 1950], ("y", "down"): [8000, 2500, 5200],
+                ("z", "up"): [100, 110, 90], ("w", "up"): [40, 0, 0]})
+    deltas = link_deltas(base, alt)
+    y = deltas.set_index(["link", "direction"]).loc[("y", "down")]
+    assert y["delta"] > 0 and y["delta_ci95"] > y["delta"]
+    assert difference_colours(deltas) == {"x:down": GAIN, "y:down": NOISE, "z:up": LOSS,
+                                          "w:up": NOISE}   # w: new in ALT, in one replication
+    # one replication: no interval, so no change is known to be more than noise
+    one = link_deltas(_run({("x", "down"): [1000]}), _run({("x", "down"): [2000]}))
+    assert difference_colours(one) == {"x:down": NOISE}
+
+
+def test_compare_map_s_caption_says_what_its_colours_mean(tmp_path: Path) -> None:
+    a, b, c, d = hub("a", 0.0), hub("b", 1.0), hub("c", 0.0, 31.0), hub("d", 1.0, 31.0)
+    write_geodata(tmp_path / "geo", [a, b, c, d], [link("a-b", a, b), link("c-d", c, d)])
+    base = write_scenario(tmp_path / "base.yaml", scenario(
+        str(tmp_path / "geo"), {"ab": train(["a", "b"], per_week=7),
+                                "cd": train(["c", "d"], per_week=7, corridor="south")},
+        [flow("a", "b", 50_000), flow("c", "d", 5_000)],
+        horizon={"days": 30, "warmup_days": 5}, replications=2))
+    more = write_scenario(tmp_path / "more.yaml", {
+        "extends": "base.yaml", "name": "more",
+        "changes": [{"kind": "scale", "service": "ab", "field": "departures_per_week",
+                     "factor": 2}]})
+    fig: Any = draw_comparison(compare(base, [more]))
+    titles = [ax.get_title() for ax in fig.axes if "change of freight" in ax.get_title()]
+    assert len(titles) == 1
+    assert "compare.csv" not in titles[0]           # it has no row per link
+    assert "95% CI leaves out 0" in titles[0] and "grey where it holds 0" in titles[0]
+    legend = [t.get_text() for ax in fig.axes if ax.get_legend() is not None
+              for t in ax.get_legend().get_texts()]
+    assert "within the noise (CI holds 0)" in legend
+    plt.close(fig)
