@@ -505,8 +505,17 @@ class Zone(Hub):
 
     assumption: a zone's nominal position takes no time (the spec's ample figures gave
     0.14 s a lot): freight that finds room and a free position is counted as handled and
-    goes on at once, without an event; a zone given a yard, a position count, a dwell or
-    closures that bind runs as a hub."""
+    goes on at once, without an event or a clearance; a zone given a yard, a position
+    count, a dwell or closures that bind runs as a hub, and so does a kind built on it that
+    overrides `clearance_hours` (its hook is called for every job, whatever its dwell)."""
+
+    def __init__(self, model: Model, spec: HubSpec) -> None:
+        super().__init__(model, spec)
+        # decided once: closures, a dwell or a clearance hook of its own make every job run
+        # as at a hub; the base hook at dwell 0 returns 0 without a draw, so skipping it
+        # changes nothing
+        self._as_hub = bool(self.windows) or self._dwell_hours > 0 or (
+            type(self).clearance_hours is not Hub.clearance_hours)
 
     def receive(self, lots: list[Lot]) -> None:
         yard = self.yard
@@ -514,7 +523,7 @@ class Zone(Hub):
         teu = 0.0
         for lot in lots:
             teu += lot.teu
-        if (self.windows or self._dwell_hours > 0 or yard.waiting or servers.queue
+        if (self._as_hub or yard.waiting or servers.queue
                 or servers.free <= 0 or yard.level + teu > yard.capacity + 1e-9):
             super().receive(lots)
             return

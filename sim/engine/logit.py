@@ -37,7 +37,8 @@ def offered(queued: Sequence[float], max_extra: float) -> list[bool]:
 def probabilities(n: Nests, costs: Sequence[float],
                   open_: Sequence[bool] | None = None) -> tuple[list[float], float]:
     """(probability of each route, logsum in utils) for generalized costs `costs` (CNY/TEU);
-    routes not open get 0 (a gateway with no open route drops out)."""
+    routes not open get 0 (a gateway with no open route drops out). A cost or open flag
+    for each of the nests' routes, else ValueError (read by position: not truncated)."""
     nest: tuple[int, ...] = n.nest
     asc: tuple[float, ...] = n.asc
     k = len(asc)
@@ -48,6 +49,8 @@ def probabilities(n: Nests, costs: Sequence[float],
     # typed copies: compiled, an item of a list of bools is a C read, where one of a
     # Sequence is a Python item lookup with a boxed index
     opened: list[bool] = [True] * m if open_ is None else [bool(x) for x in open_]
+    if len(nest) != m or len(opened) != m:
+        raise ValueError(f"{m} costs and {len(opened)} open flags for {len(nest)} routes")
     util: list[float] = [scale * c / mu for c in costs]
     top: list[float] = [none] * k
     for r in range(m):

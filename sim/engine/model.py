@@ -256,9 +256,12 @@ class Model:
                 for k, r in enumerate(routes)]
 
             def nested(queued: list[float]) -> Picked:
-                open_ = offered(queued, max_extra)
                 # by position (one queued figure per route): compiled, C doubles, where a
-                # zip is a call of the builtin and an iterator step per route
+                # zip is a call of the builtin and an iterator step per route; the lengths
+                # checked once, as zip(strict=True) did, not truncated
+                if len(queued) != len(static):
+                    raise ValueError(f"{len(queued)} queued hours for {len(static)} routes")
+                open_ = offered(queued, max_extra)
                 costs: list[float] = [static[k] + vot * queued[k] for k in range(len(static))]
                 probs, _ = probabilities(nests, costs, open_)
                 return cumulative(probs), tuple(open_)

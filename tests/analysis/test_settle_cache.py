@@ -410,3 +410,61 @@ def test_a_module_import_names_is_part_of_the_key_though_it_registers_no_kind(
     finally:
         sys.modules.pop("cache_check_kpis", None)
     assert len(set(identities)) == 2 and cache.code_version() not in identities
+
+
+def test_a_kind_of_a_package_is_keyed_by_the_whole_package(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A kind whose behaviour lives in a helper module of its package: editing the helper is
+    another key (only the file defining the class was hashed, so a settling of the old
+    helper was read back). A kind in a single-file module is keyed by that file alone: a
+    file beside it is not part of it. A package of KPIs that `--import` names is keyed by
+    the whole package too."""
+    import importlib
+    import sys
+
+    from sim import extensions
+    from sim.components import unregister
+
+    package = tmp_path / "pkg" / "cache_check_pkg"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "helpers.py").write_text("EXTRA = 1.0\n")
+    (package / "kinds.py").write_text(_KIND_MODULE.replace(
+        "{extra}", "EXTRA").replace("from typing", "from cache_check_pkg.helpers import EXTRA"
+                                    "\nfrom typing"))
+    single = tmp_path / "single"
+    single.mkdir()
+    (single / "cache_check_ext.py").write_text(_KIND_MODULE.replace("{extra}", "1.0"))
+    (single / "beside.py").write_text("EXTRA = 1.0\n")
+    kpis = tmp_path / "kpis" / "cache_check_kpipkg"
+    kpis.mkdir(parents=True)
+    (kpis / "__init__.py").write_text("")
+    (kpis / "helpers.py").write_text("X = 1\n")
+    (kpis / "slow.py").write_text("from cache_check_kpipkg.helpers import X\n")
+    monkeypatch.setattr(extensions, "_IMPORTED", [])
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    names = ("cache_check_pkg", "cache_check_pkg.helpers", "cache_check_pkg.kinds",
+             "cache_check_ext", "cache_check_kpipkg", "cache_check_kpipkg.helpers",
+             "cache_check_kpipkg.slow")
+    try:
+        for folder, module, edited in ((package.parent, "cache_check_pkg.kinds",
+                                        package / "helpers.py"),
+                                       (single, "cache_check_ext", single / "beside.py")):
+            unregister("cache_check_kind")
+            monkeypatch.syspath_prepend(str(folder))
+            importlib.import_module(module)
+            before = cache.extensions_version()
+            edited.write_text("EXTRA = 2.0\n")
+            after = cache.extensions_version()
+            assert before and after
+            assert (before != after) == (module == "cache_check_pkg.kinds"), module
+        unregister("cache_check_kind")
+        monkeypatch.syspath_prepend(str(kpis.parent))
+        extensions.load(["cache_check_kpipkg.slow"])
+        before = cache.code_identity()
+        (kpis / "helpers.py").write_text("X = 2\n")
+        assert cache.code_identity() != before
+    finally:
+        unregister("cache_check_kind")
+        for name in names:
+            sys.modules.pop(name, None)

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.engine import Model
 from sim.engine.recorder import Recorder
 from sim.equilibrium import _spreads
 from sim.market.choice import available, induced_factor, nests_of, probabilities
@@ -51,6 +52,30 @@ def test_nest_scale_one_is_multinomial_and_closed_routes_drop_out() -> None:
     assert ls == pytest.approx(math.log(sum(expo)))
     probs, _ = probabilities(nests, costs, [True, True, False])
     assert probs[2] == 0.0 and sum(probs) == pytest.approx(1.0)
+
+
+def test_costs_flags_and_queued_hours_of_another_length_are_refused(tmp_path: Path) -> None:
+    """Route choice reads costs, open flags and queued hours by position (compiled, no zip):
+    a list of another length than the routes raises, where it was silently truncated."""
+    nests = nests_of(["A", "A", "B"], "m", 50_000.0, Choice())
+    for costs, open_ in (([1e3, 1.2e3], None), ([1e3, 1.2e3], [True, True]),
+                         ([1e3, 1.2e3, 1.1e3], [True, True, True, True])):
+        with pytest.raises(ValueError, match="routes"):
+            probabilities(nests, costs, open_)
+    plan = prepare(write_market_scenario(tmp_path))
+    model = Model(plan, 0)
+    kinds = set()
+    for cs in model.choices:
+        n = len(cs.routes)
+        if n < 2:
+            continue
+        pick = model._picker(cs)
+        assert len(pick([0.0] * n)[1]) == n
+        for queued in ([0.0] * (n + 1), [0.0] * (n - 1)):
+            with pytest.raises(ValueError):
+                pick(queued)
+        kinds.add(plan.flows[cs.flow].market != "")
+    assert kinds == {True, False}   # the nested logit's picker and the plain one
 
 
 def test_induced_trade_ad_valorem() -> None:
