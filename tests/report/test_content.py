@@ -610,7 +610,7 @@ def test_runs_of_other_periods_and_one_name_are_told_apart(one_run: Path,
                         tmp_path / "ac.html").read_text(encoding="utf-8")
     assert "statistics periods differ" not in same and "<h3>baseline (" in same
     meta = json.loads((tmp_path / "c" / "run.json").read_text(encoding="utf-8"))
-    meta["scenario"] = "other"
+    meta["scenario"] = meta["name"] = "other"    # a run of another scenario, by its name
     (tmp_path / "c" / "run.json").write_text(json.dumps(meta), encoding="utf-8")
     reseal(tmp_path / "c")
     named = write_report([a, tmp_path / "c"], tmp_path / "ac2.html").read_text(encoding="utf-8")
