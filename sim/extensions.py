@@ -5,8 +5,11 @@ line by `--import` (`sim.cli.common.IMPORTS`), before the scenario is read.
 The registries are each process's own, and a worker process (a local pool's, Dask's) starts
 fresh: a kind's classes come with the plan they are pickled in, but a KPI only with its
 module. So whatever this process hands to another to run goes through `carried`, which
-imports this process's extensions there first: the same kinds and KPIs on every executor,
-so the same tables. `imported()` is this process's list; a results folder's manifest records
+imports this process's extensions there first and has the worker compute this process's
+KPIs by name: the same kinds and KPIs on every executor, so the same tables. A shared Dask
+worker keeps what an earlier command imported (a module is imported once per process): its
+KPIs are left out of a later command's runs, and its kinds are unused, as a plan's rows name
+the kinds it has. `imported()` is this process's list; a results folder's manifest records
 it (`sim.staging.manifest`), and the cache's key and a study's identity cover the modules'
 files (`sim.cache.extensions_version`).
 """
@@ -117,17 +120,26 @@ def files() -> list[Path]:
 
 @dataclass(frozen=True)
 class Carried(Generic[T, R]):
-    """`fn`, called in whatever process runs it once `extensions` are imported there."""
+    """`fn`, called in whatever process runs it once `extensions` are imported there, and
+    computing the KPIs named `kpis` (`sim.kpis.chosen`): a worker that imported other
+    modules before (a shared Dask worker keeps them) adds no KPI of theirs, and one that
+    lacks a KPI fails the run saying so."""
 
     fn: Callable[[T], R]
     extensions: tuple[Extension, ...]
+    kpis: tuple[str, ...]
 
     def __call__(self, arg: T) -> R:
+        from sim.kpis import chosen
+
         enter(self.extensions)
-        return self.fn(arg)
+        with chosen(self.kpis):
+            return self.fn(arg)
 
 
 def carried(fn: Callable[[T], R]) -> Callable[[T], R]:
     """`fn` as another process (a pool's, Dask's) must call it: importing this process's
-    extensions first (`fn` itself when there are none)."""
-    return Carried(fn, imported()) if _IMPORTED else fn
+    extensions first, and computing this process's KPIs, no more and no fewer."""
+    from sim.kpis import kpis
+
+    return Carried(fn, imported(), tuple(k.name for k in kpis()))

@@ -15,12 +15,25 @@ import pytest
 from click.testing import CliRunner
 
 from sim.cli import main
+from sim.extensions import carried
+from sim.kpis import KPI, add_kpi, remove_kpi
 from sim.staging import sha256_file
+from sim.sweep import execute_run, prepare_sweep
+from tests.support.dask_cluster import dask_cluster
 from tests.support.paths import ROOT
 from tests.support.worked_example import dry_port_network
 
 EXAMPLE = "tests.support.worked_example_module"   # the doc's example, as a module
 OK_SWEEP = ROOT / "tests" / "bad_inputs" / "ok_sweep.yaml"   # 2 variants of 10 days
+
+# a module of KPIs alone, as a user writes one (docs/architecture.md, "A KPI is one declaration")
+SLOW_SHARE = """\
+from sim.kpis import KPI, add_kpi, teu_weighted_mean
+
+add_kpi(KPI(name="slow_share", unit="share", label="share of TEU over 20 days door to door",
+            short="slow", total="teu_mean",
+            of=lambda lots: teu_weighted_mean(lots["transit_h"] > 20 * 24, lots["teu"])))
+"""
 
 
 def _cqsim(*args: object) -> subprocess.CompletedProcess[str]:
@@ -66,6 +79,56 @@ def test_worker_processes_import_the_modules_too(tmp_path: Path) -> None:
         runs.append(pd.read_parquet(out / "runs.parquet").drop(columns=["wall_s", "worker"]))
     assert "total_slow_share" in runs[1].columns and (runs[1]["status"] == "ok").all()
     pd.testing.assert_frame_equal(runs[0], runs[1])
+
+
+@pytest.mark.slow
+def test_a_shared_dask_worker_computes_only_the_kpis_of_the_command(tmp_path: Path) -> None:
+    """A Dask worker keeps the modules an earlier sweep imported there; a later sweep without
+    `--import` on the same scheduler got that sweep's KPI columns (its manifest naming no
+    module). It computes the KPIs of the process that started it: `--workers 1`'s table."""
+    module = tmp_path / "mykpis.py"
+    module.write_text(SLOW_SHARE)
+    with dask_cluster(tmp_path) as (address, _):
+        runs = {}
+        for name, extra in (("imported", ["--import", module]), ("after", [])):
+            done = _cqsim("sweep", *extra, OK_SWEEP, "--scheduler", address, "--no-plots",
+                          "--out", tmp_path / name)
+            assert done.returncode == 0, done.stderr
+            runs[name] = pd.read_parquet(tmp_path / name / "runs.parquet")
+    done = _cqsim("sweep", OK_SWEEP, "--workers", 1, "--no-plots", "--out", tmp_path / "here")
+    assert done.returncode == 0, done.stderr
+    here = pd.read_parquet(tmp_path / "here" / "runs.parquet")
+    assert "total_slow_share" in runs["imported"].columns
+    assert "total_slow_share" not in runs["after"].columns
+    pd.testing.assert_frame_equal(runs["after"].drop(columns=["wall_s", "worker"]),
+                                  here.drop(columns=["wall_s", "worker"]))
+
+
+def test_a_worker_computes_the_kpis_of_the_process_that_made_the_task() -> None:
+    """What `carried` hands a worker names this process's KPIs: one the worker declared
+    besides (an earlier command's module) is no column, and one it lacks fails the run with
+    what to do."""
+    task = prepare_sweep(OK_SWEEP).tasks[0]
+    alone = execute_run(task)
+    call = carried(execute_run)
+    add_kpi(KPI(name="kept_by_worker", unit="lots", per="year", label="lots again",
+                of=lambda lots: len(lots)))
+    try:
+        row = call(task)
+    finally:
+        remove_kpi("kept_by_worker")
+    assert row["status"] == "ok" and set(row) == set(alone), set(row) ^ set(alone)
+
+    add_kpi(KPI(name="only_here", unit="lots", per="year", label="lots again",
+                of=lambda lots: len(lots)))
+    try:
+        call = carried(execute_run)
+    finally:
+        remove_kpi("only_here")
+    row = call(task)
+    assert row["status"] == "failed", row
+    assert "KPI only_here is declared where the runs were started" in row["error"]
+    assert "importable on the worker" in row["error"]
 
 
 @pytest.mark.parametrize("command", [
