@@ -21,6 +21,8 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib import import_module
+from importlib.machinery import ModuleSpec
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Generic, TypeVar
 
@@ -57,9 +59,15 @@ def enter(extensions: Iterable[Extension]) -> None:
     for ext in extensions:
         if ext in _IMPORTED:
             continue
-        if ext.folder not in sys.path:
+        added = ext.folder not in sys.path
+        if added:
             sys.path.append(ext.folder)
-        import_module(ext.name)
+        try:
+            import_module(ext.name)
+        except BaseException:
+            if added:   # nothing of a module that did not import stays behind
+                sys.path.remove(ext.folder)
+            raise
         _IMPORTED.append(ext)
 
 
@@ -87,20 +95,36 @@ def _named(text: str) -> tuple[Extension, Path | None]:
 def load(named: Sequence[str]) -> tuple[Extension, ...]:
     """Import the modules `--import` names (dotted names, or .py files), in order, before
     any scenario is read; InputError naming the option, the module and what went wrong when
-    one cannot be imported (missing, or raising as it is imported)."""
+    one cannot be imported (missing, raising as it is imported, or a file whose name another
+    module takes: refused before anything is imported or recorded)."""
     for text in named:
         ext, file = _named(text)
+        if file is not None:
+            _check_found(ext, file, text)
         try:
             enter([ext])
         except (Exception, SystemExit) as exc:   # its own code: any error, or an exit
             what = printable(" ".join(f"{type(exc).__name__}: {exc}".split()), 300)
             raise InputError(OPTION, "", f"a module Python can import (importing it "
                                          f"raised {what})", text) from None
-        where = getattr(sys.modules[ext.name], "__file__", None)
-        if file is not None and (where is None or Path(where).resolve() != file):
-            raise InputError(OPTION, "", f"a .py file whose name no other module takes "
-                                         f"({ext.name} is {where or 'built in'})", text)
     return imported()
+
+
+def _check_found(ext: Extension, file: Path, text: str) -> None:
+    """Refuse a .py file that the import of its name would not find, another module found
+    first on `sys.path` (or one imported already), before anything is imported: the module
+    imported, recorded and handed to the workers is the file named."""
+    try:
+        spec = find_spec(ext.name)
+    except (ImportError, ValueError):   # an imported module without a spec (__main__)
+        spec = None if ext.name not in sys.modules else ModuleSpec(ext.name, None)
+    if spec is None:    # nowhere on the path: found in the file's folder, where it joins it
+        return
+    if not spec.has_location or spec.origin is None or Path(spec.origin).resolve() != file:
+        where = spec.origin if spec.has_location else "a namespace package" \
+            if spec.submodule_search_locations is not None else "a module without a file"
+        raise InputError(OPTION, "", f"a .py file whose name no other module takes "
+                                     f"({ext.name} is {where})", text)
 
 
 def sources() -> list[tuple[str, Path | None]]:

@@ -14,8 +14,10 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from sim import extensions
 from sim.cli import main
-from sim.extensions import carried
+from sim.errors import InputError
+from sim.extensions import carried, load
 from sim.kpis import KPI, add_kpi, remove_kpi
 from sim.staging import sha256_file
 from sim.sweep import execute_run, prepare_sweep
@@ -156,3 +158,30 @@ def test_a_module_that_cannot_be_imported_is_one_line(
     assert len(lines) == 1 and lines[0].startswith("cqsim: error: --import: "), lines
     assert said in lines[0] and module in lines[0], lines[0]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["raises.py"]   # nothing written
+
+
+def test_a_file_another_module_shadows_is_refused_before_anything_is_imported(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`load` of a .py file whose name another module on the path takes refuses it before
+    importing either: that module was imported and recorded, so a caller that caught the
+    error handed it to the workers; and a module that fails to import leaves its folder
+    off the path."""
+    first, named = tmp_path / "first", tmp_path / "named"
+    for folder in (first, named):
+        folder.mkdir()
+        (folder / "shadowed_ext.py").write_text("X = 1\n")
+    (named / "raises.py").write_text('raise RuntimeError("broken extension")\n')
+    monkeypatch.setattr(sys, "path", [str(first), *sys.path])
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    monkeypatch.setattr(extensions, "_IMPORTED", [])
+    try:
+        with pytest.raises(InputError, match="no other module takes .shadowed_ext is "
+                                             f"{first / 'shadowed_ext.py'}"):
+            load([str(named / "shadowed_ext.py")])
+        assert "shadowed_ext" not in sys.modules
+        with pytest.raises(InputError, match="RuntimeError: broken extension"):
+            load([str(named / "raises.py")])
+        assert extensions.imported() == () and str(named) not in sys.path
+    finally:
+        sys.modules.pop("shadowed_ext", None)
+
