@@ -10,8 +10,8 @@ KPIs by name: the same kinds and KPIs on every executor, so the same tables. A s
 worker keeps what an earlier command imported (a module is imported once per process): its
 KPIs are left out of a later command's runs, and its kinds are unused, as a plan's rows name
 the kinds it has. `imported()` is this process's list; a results folder's manifest records
-it (`sim.staging.manifest`), and the cache's key and a study's identity cover the modules'
-files (`sim.cache.extensions_version`).
+it (`sim.staging.manifest`), and the cache's key and a study's identity cover the files of
+the code they brought (`code_files`, `sim.cache.extensions_version`).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import import_module
 from importlib.machinery import ModuleSpec
 from importlib.util import find_spec
@@ -46,6 +47,9 @@ class Extension:
 # this process's extensions, in import order: a registry, as sim.kpis keeps its KPIs and
 # sim.components its kinds (what the modules registered lives there)
 _IMPORTED: list[Extension] = []
+# the modules each extension's import added to `sys.modules`: it, its package, and what it
+# imports that was not imported yet (`code_files`)
+_BROUGHT: dict[Extension, tuple[str, ...]] = {}
 
 
 def imported() -> tuple[Extension, ...]:
@@ -62,12 +66,14 @@ def enter(extensions: Iterable[Extension]) -> None:
         added = ext.folder not in sys.path
         if added:
             sys.path.append(ext.folder)
+        before = set(sys.modules)
         try:
             import_module(ext.name)
         except BaseException:
             if added:   # nothing of a module that did not import stays behind
                 sys.path.remove(ext.folder)
             raise
+        _BROUGHT[ext] = tuple(sorted(set(sys.modules) - before))
         _IMPORTED.append(ext)
 
 
@@ -140,6 +146,52 @@ def sources() -> list[tuple[str, Path | None]]:
 def files() -> list[Path]:
     """The source files of this process's extensions (a module without one left out)."""
     return [file for _, file in sources() if file is not None]
+
+
+def code_files() -> dict[Path, str]:
+    """Every file of the code this process's extensions brought, sorted, each with the module
+    `--import` named that brought it: the module's file, every `*.py` file of its top-level
+    package (`package_files`: a module of it imported only when a function runs too), and
+    the file of every module its import added to `sys.modules` that is the user's own, not
+    cqsim's, the standard library's or an installed package's (`_libraries`): a helper
+    module beside a single-file module, a module of a namespace package. What a module
+    imports only later, from outside its package, is not among them."""
+    found: dict[Path, str] = {}
+    libraries = _libraries()
+    for ext in _IMPORTED:
+        own = getattr(sys.modules.get(ext.name), "__file__", None)
+        paths = [Path(own)] if own else []
+        paths += package_files(ext.name)
+        for name in _BROUGHT.get(ext, ()):
+            where = getattr(sys.modules.get(name), "__file__", None)
+            if where and not any(Path(where).resolve().is_relative_to(root)
+                                 for root in libraries):
+                paths.append(Path(where))
+        for path in paths:
+            found.setdefault(path.resolve(), ext.name)
+    return dict(sorted(found.items()))
+
+
+def package_files(module: str) -> list[Path]:
+    """Every `*.py` file of the top-level package that `module` (imported) belongs to, in
+    each of its folders (a namespace package's too); none for a module outside a package."""
+    top = sys.modules.get(module.partition(".")[0])
+    return [path.resolve() for folder in getattr(top, "__path__", ())
+            for path in Path(folder).rglob("*.py")]
+
+
+@lru_cache(maxsize=1)
+def _libraries() -> tuple[Path, ...]:
+    """The folders of code that is no extension's own: cqsim's `sim` package (hashed by
+    `sim.cache.code_version`), Python's standard library and the installed packages."""
+    import site
+    import sysconfig
+
+    paths = sysconfig.get_paths()
+    roots = [paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")
+             if key in paths]
+    roots += [*site.getsitepackages(), site.getusersitepackages()]
+    return tuple({Path(root).resolve() for root in roots} | {Path(__file__).resolve().parent})
 
 
 @dataclass(frozen=True)
