@@ -83,6 +83,22 @@ def test_worker_processes_import_the_modules_too(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(runs[0], runs[1])
 
 
+@pytest.mark.parametrize("command", [["run", ROOT / "tests" / "bad_inputs" / "ok.yaml"],
+                                     ["sweep", OK_SWEEP]])
+def test_out_may_not_hold_an_imported_module(tmp_path: Path, command: list[object]) -> None:
+    """`--out DIR --overwrite` replaced DIR with the module `--import` named in it, as it
+    refuses to replace a folder holding the scenario."""
+    module = tmp_path / "o1" / "mykpis.py"
+    module.parent.mkdir()
+    module.write_text(SLOW_SHARE)
+    done = _cqsim(*command, "--import", module, "--out", module.parent, "--overwrite")
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and len(lines) == 1, done.stderr
+    assert "a folder that does not hold an input" in lines[0] and "--out" in lines[0], lines
+    assert module.read_text() == SLOW_SHARE and [p.name for p in module.parent.iterdir()] == [
+        "mykpis.py"]
+
+
 @pytest.mark.slow
 def test_a_shared_dask_worker_computes_only_the_kpis_of_the_command(tmp_path: Path) -> None:
     """A Dask worker keeps the modules an earlier sweep imported there; a later sweep without
