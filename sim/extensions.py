@@ -143,11 +143,6 @@ def sources() -> list[tuple[str, Path | None]]:
     return out
 
 
-def files() -> list[Path]:
-    """The source files of this process's extensions (a module without one left out)."""
-    return [file for _, file in sources() if file is not None]
-
-
 def code_files() -> dict[Path, str]:
     """Every file of the code this process's extensions brought, sorted, each with the module
     `--import` named that brought it: the module's file, every `*.py` file of its top-level

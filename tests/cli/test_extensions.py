@@ -99,6 +99,21 @@ def test_out_may_not_hold_an_imported_module(tmp_path: Path, command: list[objec
         "mykpis.py"]
 
 
+def test_resume_names_the_imported_module_that_changed(tmp_path: Path) -> None:
+    """A sweep resumed after its module was edited said cqsim's code had changed."""
+    module = tmp_path / "mykpis.py"
+    module.write_text(SLOW_SHARE)
+    args = ("sweep", "--import", module, OK_SWEEP, "--workers", 1, "--no-plots", "--out",
+            tmp_path / "out")
+    assert _cqsim(*args).returncode == 0
+    module.write_text(SLOW_SHARE + "# edited\n")
+    done = _cqsim(*args, "--resume")
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and len(lines) == 1, done.stderr
+    assert f"{module} (code of the module --import mykpis) changed since they were made" \
+        in lines[0], lines[0]
+
+
 @pytest.mark.slow
 def test_a_shared_dask_worker_computes_only_the_kpis_of_the_command(tmp_path: Path) -> None:
     """A Dask worker keeps the modules an earlier sweep imported there; a later sweep without

@@ -412,7 +412,7 @@ def test_resume_refuses_inputs_changed_since_the_runs_kept(
 def test_resume_refuses_a_changed_code_version(tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     path, out = _interrupted_sweep(tmp_path, monkeypatch, after=1)
-    monkeypatch.setattr(sweep_tasks, "code_identity", lambda: "another version")
+    monkeypatch.setattr("sim.cache.code_identity", lambda: "another version")
     with pytest.raises(InputError, match=r"\(cqsim's code .* changed since"):
         run_sweep(path, out, workers=1, plots=False, progress=False, resume=True)
 
