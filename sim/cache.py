@@ -109,14 +109,14 @@ def code_version() -> str:
 
 def extensions_version() -> str | None:
     """Hash of the source of the registered component kinds defined outside the `sim`
-    package (their spec and runtime classes, `sim.components.register`) and of the modules
-    `--import` named (`sim.extensions`: a module of KPIs alone too), which `code_version`
-    does not cover: editing one's `clearance_hours` or `expected_dwell_hours` is then a
-    different key too. A module's source is its file and, when it is in a package, every
-    `*.py` file of its top-level package (`ports.kinds`: all of `ports`, so a helper module
-    of the package that the kind or KPI calls is covered too); a single-file module is its
-    file alone (what it imports from other top-level modules is not covered: keep a kind
-    and its helpers in one package). "" when there are none; None when a kind has no source
+    package (their spec and runtime classes, `sim.components.register`) and of the code the
+    modules `--import` named brought (`sim.extensions.code_files`: a module of KPIs alone
+    too, the helper modules its import brought in), which `code_version` does not cover:
+    editing one's `clearance_hours` or `expected_dwell_hours` is then a different key too.
+    A kind's source is its file and, when it is in a package, every `*.py` file of its
+    top-level package (`ports.kinds`: all of `ports`, so a helper module of the package that
+    the kind calls is covered too); a kind of a single-file module imported from Python, not
+    by `--import`, is its file alone. "" when there are none; None when a kind has no source
     file (a class typed into a notebook, or a file that cannot be read), which nothing can
     tell apart from an edited one."""
     import inspect
@@ -124,11 +124,7 @@ def extensions_version() -> str | None:
     from sim import extensions
     from sim.components import kinds
 
-    files: set[Path] = set()
-    for name, file in extensions.sources():
-        if file is not None:
-            files.add(file)
-            files.update(_package_files(name))
+    files: set[Path] = set(extensions.code_files())
     for kind in kinds():
         for part in (kind.spec, kind.runtime):
             named = part.partition(":")[0] if isinstance(part, str) else part.__module__
@@ -144,7 +140,7 @@ def extensions_version() -> str | None:
             if source is None or not Path(source).is_file():
                 return None
             files.add(Path(source).resolve())
-            files.update(_package_files(cls.__module__))
+            files.update(extensions.package_files(cls.__module__))
     digest = hashlib.sha256()
     for path in sorted(files):
         digest.update(str(path).encode())
@@ -158,16 +154,6 @@ def extensions_version() -> str | None:
 def _in_sim(module: str) -> bool:
     """Whether `module` is part of the `sim` package (which `code_version` hashes)."""
     return module == "sim" or module.startswith("sim.")
-
-
-def _package_files(module: str) -> list[Path]:
-    """Every `*.py` file of the top-level package that `module` (imported) belongs to, in
-    each of its folders; none for a module outside a package."""
-    import sys
-
-    top = sys.modules.get(module.partition(".")[0])
-    return [path.resolve() for folder in getattr(top, "__path__", ())
-            for path in Path(folder).rglob("*.py")]
 
 
 def code_identity() -> str:

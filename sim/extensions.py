@@ -5,10 +5,13 @@ line by `--import` (`sim.cli.common.IMPORTS`), before the scenario is read.
 The registries are each process's own, and a worker process (a local pool's, Dask's) starts
 fresh: a kind's classes come with the plan they are pickled in, but a KPI only with its
 module. So whatever this process hands to another to run goes through `carried`, which
-imports this process's extensions there first: the same kinds and KPIs on every executor,
-so the same tables. `imported()` is this process's list; a results folder's manifest records
-it (`sim.staging.manifest`), and the cache's key and a study's identity cover the modules'
-files (`sim.cache.extensions_version`).
+imports this process's extensions there first and has the worker compute this process's
+KPIs by name: the same kinds and KPIs on every executor, so the same tables. A shared Dask
+worker keeps what an earlier command imported (a module is imported once per process): its
+KPIs are left out of a later command's runs, and its kinds are unused, as a plan's rows name
+the kinds it has. `imported()` is this process's list; a results folder's manifest records
+it (`sim.staging.manifest`), and the cache's key and a study's identity cover the files of
+the code they brought (`code_files`, `sim.cache.extensions_version`).
 """
 
 from __future__ import annotations
@@ -17,7 +20,10 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import import_module
+from importlib.machinery import ModuleSpec
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Generic, TypeVar
 
@@ -41,6 +47,9 @@ class Extension:
 # this process's extensions, in import order: a registry, as sim.kpis keeps its KPIs and
 # sim.components its kinds (what the modules registered lives there)
 _IMPORTED: list[Extension] = []
+# the modules each extension's import added to `sys.modules`: it, its package, and what it
+# imports that was not imported yet (`code_files`)
+_BROUGHT: dict[Extension, tuple[str, ...]] = {}
 
 
 def imported() -> tuple[Extension, ...]:
@@ -54,9 +63,17 @@ def enter(extensions: Iterable[Extension]) -> None:
     for ext in extensions:
         if ext in _IMPORTED:
             continue
-        if ext.folder not in sys.path:
+        added = ext.folder not in sys.path
+        if added:
             sys.path.append(ext.folder)
-        import_module(ext.name)
+        before = set(sys.modules)
+        try:
+            import_module(ext.name)
+        except BaseException:
+            if added:   # nothing of a module that did not import stays behind
+                sys.path.remove(ext.folder)
+            raise
+        _BROUGHT[ext] = tuple(sorted(set(sys.modules) - before))
         _IMPORTED.append(ext)
 
 
@@ -84,20 +101,36 @@ def _named(text: str) -> tuple[Extension, Path | None]:
 def load(named: Sequence[str]) -> tuple[Extension, ...]:
     """Import the modules `--import` names (dotted names, or .py files), in order, before
     any scenario is read; InputError naming the option, the module and what went wrong when
-    one cannot be imported (missing, or raising as it is imported)."""
+    one cannot be imported (missing, raising as it is imported, or a file whose name another
+    module takes: refused before anything is imported or recorded)."""
     for text in named:
         ext, file = _named(text)
+        if file is not None:
+            _check_found(ext, file, text)
         try:
             enter([ext])
         except (Exception, SystemExit) as exc:   # its own code: any error, or an exit
             what = printable(" ".join(f"{type(exc).__name__}: {exc}".split()), 300)
             raise InputError(OPTION, "", f"a module Python can import (importing it "
                                          f"raised {what})", text) from None
-        where = getattr(sys.modules[ext.name], "__file__", None)
-        if file is not None and (where is None or Path(where).resolve() != file):
-            raise InputError(OPTION, "", f"a .py file whose name no other module takes "
-                                         f"({ext.name} is {where or 'built in'})", text)
     return imported()
+
+
+def _check_found(ext: Extension, file: Path, text: str) -> None:
+    """Refuse a .py file that the import of its name would not find, another module found
+    first on `sys.path` (or one imported already), before anything is imported: the module
+    imported, recorded and handed to the workers is the file named."""
+    try:
+        spec = find_spec(ext.name)
+    except (ImportError, ValueError):   # an imported module without a spec (__main__)
+        spec = None if ext.name not in sys.modules else ModuleSpec(ext.name, None)
+    if spec is None:    # nowhere on the path: found in the file's folder, where it joins it
+        return
+    if not spec.has_location or spec.origin is None or Path(spec.origin).resolve() != file:
+        where = spec.origin if spec.has_location else "a namespace package" \
+            if spec.submodule_search_locations is not None else "a module without a file"
+        raise InputError(OPTION, "", f"a .py file whose name no other module takes "
+                                     f"({ext.name} is {where})", text)
 
 
 def sources() -> list[tuple[str, Path | None]]:
@@ -110,24 +143,74 @@ def sources() -> list[tuple[str, Path | None]]:
     return out
 
 
-def files() -> list[Path]:
-    """The source files of this process's extensions (a module without one left out)."""
-    return [file for _, file in sources() if file is not None]
+def code_files() -> dict[Path, str]:
+    """Every file of the code this process's extensions brought, sorted, each with the module
+    `--import` named that brought it: the module's file, every `*.py` file of its top-level
+    package (`package_files`: a module of it imported only when a function runs too), and
+    the file of every module its import added to `sys.modules` that is the user's own, not
+    cqsim's, the standard library's or an installed package's (`_libraries`): a helper
+    module beside a single-file module, a module of a namespace package. What a module
+    imports only later, from outside its package, is not among them."""
+    found: dict[Path, str] = {}
+    libraries = _libraries()
+    for ext in _IMPORTED:
+        own = getattr(sys.modules.get(ext.name), "__file__", None)
+        paths = [Path(own)] if own else []
+        paths += package_files(ext.name)
+        for name in _BROUGHT.get(ext, ()):
+            where = getattr(sys.modules.get(name), "__file__", None)
+            if where and not any(Path(where).resolve().is_relative_to(root)
+                                 for root in libraries):
+                paths.append(Path(where))
+        for path in paths:
+            found.setdefault(path.resolve(), ext.name)
+    return dict(sorted(found.items()))
+
+
+def package_files(module: str) -> list[Path]:
+    """Every `*.py` file of the top-level package that `module` (imported) belongs to, in
+    each of its folders (a namespace package's too); none for a module outside a package."""
+    top = sys.modules.get(module.partition(".")[0])
+    return [path.resolve() for folder in getattr(top, "__path__", ())
+            for path in Path(folder).rglob("*.py")]
+
+
+@lru_cache(maxsize=1)
+def _libraries() -> tuple[Path, ...]:
+    """The folders of code that is no extension's own: cqsim's `sim` package (hashed by
+    `sim.cache.code_version`), Python's standard library and the installed packages."""
+    import site
+    import sysconfig
+
+    paths = sysconfig.get_paths()
+    roots = [paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")
+             if key in paths]
+    roots += [*site.getsitepackages(), site.getusersitepackages()]
+    return tuple({Path(root).resolve() for root in roots} | {Path(__file__).resolve().parent})
 
 
 @dataclass(frozen=True)
 class Carried(Generic[T, R]):
-    """`fn`, called in whatever process runs it once `extensions` are imported there."""
+    """`fn`, called in whatever process runs it once `extensions` are imported there, and
+    computing the KPIs named `kpis` (`sim.kpis.chosen`): a worker that imported other
+    modules before (a shared Dask worker keeps them) adds no KPI of theirs, and one that
+    lacks a KPI fails the run saying so."""
 
     fn: Callable[[T], R]
     extensions: tuple[Extension, ...]
+    kpis: tuple[str, ...]
 
     def __call__(self, arg: T) -> R:
+        from sim.kpis import chosen
+
         enter(self.extensions)
-        return self.fn(arg)
+        with chosen(self.kpis):
+            return self.fn(arg)
 
 
 def carried(fn: Callable[[T], R]) -> Callable[[T], R]:
     """`fn` as another process (a pool's, Dask's) must call it: importing this process's
-    extensions first (`fn` itself when there are none)."""
-    return Carried(fn, imported()) if _IMPORTED else fn
+    extensions first, and computing this process's KPIs, no more and no fewer."""
+    from sim.kpis import kpis
+
+    return Carried(fn, imported(), tuple(k.name for k in kpis()))

@@ -144,33 +144,46 @@ def shown(path: str) -> str:
 
 def changed_input(held: Mapping[str, str], now: Mapping[str, str]) -> str | None:
     """What differs between the digests a study kept and the current ones, as a clause ("X
-    changed since they were made", or a file only one side reads), None when nothing does."""
+    changed since they were made", or a file only one side reads), None when nothing does.
+    A file is named before the code's version: an edited module of `--import`'s changes
+    both, and is named with the module that brought it (`study_digests`)."""
+    from sim.extensions import code_files
+
+    brought = {os.path.abspath(path): module for path, module in code_files().items()}
+    for path in sorted(set(held) | set(now)):
+        if path != CODE and held.get(path) != now.get(path):
+            what = shown(path) + (f" (code of the module --import {brought[path]})"
+                                  if path in brought else "")
+            if path not in now:   # another study's file: not changed, just not these inputs'
+                return f"{what} is read by the runs kept, not by these inputs"
+            if path not in held:
+                return f"{what} is read by these inputs, not by the runs kept"
+            return f"{what} changed since they were made"
     if held.get(CODE) != now.get(CODE):
         return "cqsim's code (its source or the libraries it runs on) changed since they " \
                "were made"
-    for path in sorted(set(held) | set(now)):
-        if path != CODE and held.get(path) != now.get(path):
-            if path not in now:   # another study's file: not changed, just not these inputs'
-                return f"{shown(path)} is read by the runs kept, not by these inputs"
-            if path not in held:
-                return f"{shown(path)} is read by these inputs, not by the runs kept"
-            return f"{shown(path)} changed since they were made"
     return None
+
+
+def study_digests(files: Iterable[Path]) -> dict[str, str]:
+    """The digests a study (sweep, pathway, plan) keeps of what its runs read: `files`, the
+    files of the code `--import` brought (`sim.extensions.code_files`, so that an edit of
+    one is named) and the code's identity (`sim.cache.code_identity`)."""
+    from sim.cache import code_identity
+    from sim.extensions import code_files
+
+    return digests([*files, *code_files()], code_identity())
 
 
 def study_identity(path: str | Path, spec: Any, base: Scenario,
                    **extra: Any) -> tuple[dict[str, str], str]:
     """What a study's manifest keeps so that its runs are never mixed with another's: the
-    digests of its file and of every file its runs read, with the code (`digests`), and a
+    digests of its file and of every file its runs read, with the code (`study_digests`), and a
     fingerprint of those with its spec and base as loaded and `extra` (a plan's year)."""
     import hashlib
     import json
 
-    from sim.cache import code_identity
-    from sim.extensions import files
-
-    # the modules --import named among them: a results folder says which code it ran
-    inputs = digests([Path(path), *read_files([base]), *files()], code_identity())
+    inputs = study_digests([Path(path), *read_files([base])])
     identity = json.dumps({"spec": spec.model_dump(mode="json", exclude={"source_file"}),
                            "base": base.model_dump(mode="json", exclude={"source_file"}),
                            "inputs": inputs, **extra}, sort_keys=True, default=str)

@@ -21,7 +21,9 @@ it weighs lots within a corridor or corridors within the total.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
@@ -234,16 +236,47 @@ GOODS_TRADE_KPI = KPI(name="goods_trade_bn_cny", unit="bn CNY", per="year",
                       short="goods trade", of=None, digits=1, in_console=False)
 
 
+# The KPIs, by name, that the process handing this one a task declared (`chosen`, from
+# `sim.extensions.Carried`): a worker's own list may hold more (a shared Dask worker keeps
+# the KPIs an earlier command's --import declared there) or fewer (a KPI of a notebook cell).
+_CHOSEN: ContextVar[tuple[str, ...] | None] = ContextVar("cqsim_kpis_chosen", default=None)
+
+
 def kpis() -> tuple[KPI, ...]:
-    """Every corridor KPI, in the order of the corridors table's columns."""
-    return tuple(_KPIS)
+    """Every corridor KPI, in the order of the corridors table's columns: those declared in
+    this process, or inside `chosen` the ones it names, so a worker computes the KPIs of the
+    process that started the runs. LookupError (the run fails) for a name not declared
+    here."""
+    names = _CHOSEN.get()
+    if names is None:
+        return tuple(_KPIS)
+    known = {k.name: k for k in _KPIS}
+    missing = [name for name in names if name not in known]
+    if missing:
+        raise LookupError(
+            f"KPI {', '.join(missing)} is declared where the runs were started, not in this "
+            "worker process: the module declaring it must be importable on the worker "
+            "(--import MODULE, by the same name; a KPI declared in a notebook cell or "
+            "inside a function is known to its own process only)")
+    return tuple(known[name] for name in names)
+
+
+@contextmanager
+def chosen(names: Sequence[str]) -> Iterator[None]:
+    """Inside the block `kpis()` is the KPIs `names`, in that order (what the process that
+    made a task declared), whatever this process declared besides."""
+    token = _CHOSEN.set(tuple(names))
+    try:
+        yield
+    finally:
+        _CHOSEN.reset(token)
 
 
 def add_kpi(k: KPI) -> KPI:
     """Declare a corridor KPI: from the next run on it is a column of the corridors table,
     a KPI of every sweep run, in the terminal table if `in_console`. In this process only: a
-    sweep's fresh worker processes know it when they import the module that declares it
-    (docs/architecture.md)."""
+    sweep's fresh worker processes know it when they import the module that declares it,
+    and a run on a worker that does not fails (docs/architecture.md)."""
     if any(other.name == k.name for other in _KPIS):
         raise ValueError(f"a KPI named {k.name!r} is already declared")
     _KPIS.append(k)
@@ -316,7 +349,7 @@ def corridor_row(lots: pd.DataFrame, given: Mapping[str, float]) -> dict[str, fl
     """Every KPI over a frame of delivered lots (one corridor's, or all), by its own name and
     over the statistics period, as a row of the corridors table is written; the KPIs without
     `of` from `given` (trade: the recorder counts it when declared)."""
-    return {k.name: given[k.name] if k.of is None else k.of(lots) for k in _KPIS}
+    return {k.name: given[k.name] if k.of is None else k.of(lots) for k in kpis()}
 
 
 def total(k: KPI, corridors: pd.DataFrame) -> float:
@@ -331,7 +364,7 @@ def total(k: KPI, corridors: pd.DataFrame) -> float:
 
 def totals(corridors: pd.DataFrame) -> dict[str, float]:
     """Every KPI that has a total, over all corridors (rows of one replication, or means)."""
-    return {k.column: total(k, corridors) for k in _KPIS if k.total != "none"}
+    return {k.column: total(k, corridors) for k in kpis() if k.total != "none"}
 
 
 COMPARED = ("teu", "trade_bn_cny", "transit_mean_h", "co2_t")   # between scenario variants

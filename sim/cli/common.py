@@ -114,10 +114,13 @@ def check_out_place(out: Path | None) -> None:
 
 
 def named_inputs() -> tuple[Path, ...]:
-    """The input files named on this command line (`InputPath`): an output folder may not
-    hold one."""
+    """The input files named on this command line (`InputPath`) and the files of the code
+    its `--import` brought (`sim.extensions.code_files`): an output folder may not hold one
+    (`--out DIR --overwrite` replaced a folder holding the module it imported)."""
+    from sim.extensions import code_files
+
     ctx = click.get_current_context(silent=True)
-    return tuple(ctx.meta.get(NAMED, ())) if ctx is not None else ()
+    return (*(ctx.meta.get(NAMED, ()) if ctx is not None else ()), *code_files())
 
 
 class Size(click.ParamType):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from sim.cli.common import IMPORTS, InputPath
+from sim.cli.common import IMPORTS, InputPath, named_inputs
 
 
 @click.command()
@@ -51,7 +51,8 @@ def report(run_dirs: tuple[Path, ...], out: Path | None, overwrite: bool) -> Non
     unknown = next((d for d, files in read.items() if files is None), None)
     target = check_file_out(wanted, ours=begins_with(REPORT_MARKER), what="a report",
                             overwrite=overwrite,
-                            inputs=[f for files in read.values() for f in files or ()],
+                            inputs=[*named_inputs(),
+                                    *(f for files in read.values() for f in files or ())],
                             unknown_inputs="" if unknown is None else
                             f"{unknown} holds no run.json of cqsim's that records the "
                             "files its run read")

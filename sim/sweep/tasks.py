@@ -17,12 +17,11 @@ from typing import Any, Protocol
 import numpy as np
 
 from sim.budget import Limits, estimate
-from sim.cache import code_identity
 from sim.engine.recorder import ReplicationResult
 from sim.equilibrium import Settled
 from sim.errors import InputError
 from sim.extensions import carried
-from sim.inputs import digests, read_files
+from sim.inputs import read_files, study_digests
 from sim.kpis import GOODS_TRADE_KPI, PEAKS, SUMS, kpi, kpis, totals
 from sim.network import Plan
 from sim.pipeline import prepare, replicate_one, settle, with_run_settings
@@ -257,7 +256,7 @@ def prepare_sweep(spec: SweepSpec | str | Path, limits: Limits | None = None,
         with_run_settings(plan, replications=len(spec.point_replications[k])),
         first_sets if len(plan.flows) == len(first.flows) else None)
         for k, plan in enumerate(plans)], workers, limits, spec.source_file)
-    inputs = digests(read_files(scenarios), code_identity())
+    inputs = study_digests(read_files(scenarios))
     del scenarios   # only their files were wanted
     identity = {
         "base": base.model_dump(mode="json", exclude={"source_file", "provenance"}),

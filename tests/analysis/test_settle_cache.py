@@ -468,3 +468,38 @@ def test_a_kind_of_a_package_is_keyed_by_the_whole_package(
         unregister("cache_check_kind")
         for name in names:
             sys.modules.pop(name, None)
+
+
+def test_the_modules_an_import_brings_in_are_part_of_the_key(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A single-file module `--import` names that imports a helper beside it: editing the
+    helper is other code (only the named file was hashed). A namespace package named is its
+    modules (it hashed as nothing). Python's own modules it brings in are not among them."""
+    import sys
+
+    from sim import extensions
+
+    (tmp_path / "cache_check_solo.py").write_text(
+        "import colorsys\nfrom cache_check_helper import X\n")
+    (tmp_path / "cache_check_helper.py").write_text("X = 1\n")
+    (tmp_path / "cache_check_ns").mkdir()
+    (tmp_path / "cache_check_ns" / "part.py").write_text("Y = 1\n")
+    monkeypatch.setattr(extensions, "_IMPORTED", [])
+    monkeypatch.setattr(extensions, "_BROUGHT", {}, raising=False)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.chdir(tmp_path)    # where a dotted name is found after Python's path
+    monkeypatch.delitem(sys.modules, "colorsys", raising=False)
+    names = ("cache_check_solo", "cache_check_helper", "cache_check_ns")
+    try:
+        for named, edited in (("cache_check_solo.py", "cache_check_helper.py"),
+                              ("cache_check_ns", "cache_check_ns/part.py")):
+            extensions.load([str(tmp_path / named) if named.endswith(".py") else named])
+            before = cache.code_identity()
+            (tmp_path / edited).write_text("X = 2\n")
+            assert cache.code_identity() != before, edited
+        assert set(extensions.code_files()) == {(tmp_path / p).resolve() for p in (
+            "cache_check_solo.py", "cache_check_helper.py", "cache_check_ns/part.py")}
+    finally:
+        for name in names:
+            sys.modules.pop(name, None)
+

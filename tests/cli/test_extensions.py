@@ -14,13 +14,28 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from sim import extensions
 from sim.cli import main
+from sim.errors import InputError
+from sim.extensions import carried, load
+from sim.kpis import KPI, add_kpi, remove_kpi
 from sim.staging import sha256_file
+from sim.sweep import execute_run, prepare_sweep
+from tests.support.dask_cluster import dask_cluster
 from tests.support.paths import ROOT
 from tests.support.worked_example import dry_port_network
 
 EXAMPLE = "tests.support.worked_example_module"   # the doc's example, as a module
 OK_SWEEP = ROOT / "tests" / "bad_inputs" / "ok_sweep.yaml"   # 2 variants of 10 days
+
+# a module of KPIs alone, as a user writes one (docs/architecture.md, "A KPI is one declaration")
+SLOW_SHARE = """\
+from sim.kpis import KPI, add_kpi, teu_weighted_mean
+
+add_kpi(KPI(name="slow_share", unit="share", label="share of TEU over 20 days door to door",
+            short="slow", total="teu_mean",
+            of=lambda lots: teu_weighted_mean(lots["transit_h"] > 20 * 24, lots["teu"])))
+"""
 
 
 def _cqsim(*args: object) -> subprocess.CompletedProcess[str]:
@@ -68,6 +83,87 @@ def test_worker_processes_import_the_modules_too(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(runs[0], runs[1])
 
 
+@pytest.mark.parametrize("command", [["run", ROOT / "tests" / "bad_inputs" / "ok.yaml"],
+                                     ["sweep", OK_SWEEP]])
+def test_out_may_not_hold_an_imported_module(tmp_path: Path, command: list[object]) -> None:
+    """`--out DIR --overwrite` replaced DIR with the module `--import` named in it, as it
+    refuses to replace a folder holding the scenario."""
+    module = tmp_path / "o1" / "mykpis.py"
+    module.parent.mkdir()
+    module.write_text(SLOW_SHARE)
+    done = _cqsim(*command, "--import", module, "--out", module.parent, "--overwrite")
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and len(lines) == 1, done.stderr
+    assert "a folder that does not hold an input" in lines[0] and "--out" in lines[0], lines
+    assert module.read_text() == SLOW_SHARE and [p.name for p in module.parent.iterdir()] == [
+        "mykpis.py"]
+
+
+def test_resume_names_the_imported_module_that_changed(tmp_path: Path) -> None:
+    """A sweep resumed after its module was edited said cqsim's code had changed."""
+    module = tmp_path / "mykpis.py"
+    module.write_text(SLOW_SHARE)
+    args = ("sweep", "--import", module, OK_SWEEP, "--workers", 1, "--no-plots", "--out",
+            tmp_path / "out")
+    assert _cqsim(*args).returncode == 0
+    module.write_text(SLOW_SHARE + "# edited\n")
+    done = _cqsim(*args, "--resume")
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and len(lines) == 1, done.stderr
+    assert f"{module} (code of the module --import mykpis) changed since they were made" \
+        in lines[0], lines[0]
+
+
+@pytest.mark.slow
+def test_a_shared_dask_worker_computes_only_the_kpis_of_the_command(tmp_path: Path) -> None:
+    """A Dask worker keeps the modules an earlier sweep imported there; a later sweep without
+    `--import` on the same scheduler got that sweep's KPI columns (its manifest naming no
+    module). It computes the KPIs of the process that started it: `--workers 1`'s table."""
+    module = tmp_path / "mykpis.py"
+    module.write_text(SLOW_SHARE)
+    with dask_cluster(tmp_path) as (address, _):
+        runs = {}
+        for name, extra in (("imported", ["--import", module]), ("after", [])):
+            done = _cqsim("sweep", *extra, OK_SWEEP, "--scheduler", address, "--no-plots",
+                          "--out", tmp_path / name)
+            assert done.returncode == 0, done.stderr
+            runs[name] = pd.read_parquet(tmp_path / name / "runs.parquet")
+    done = _cqsim("sweep", OK_SWEEP, "--workers", 1, "--no-plots", "--out", tmp_path / "here")
+    assert done.returncode == 0, done.stderr
+    here = pd.read_parquet(tmp_path / "here" / "runs.parquet")
+    assert "total_slow_share" in runs["imported"].columns
+    assert "total_slow_share" not in runs["after"].columns
+    pd.testing.assert_frame_equal(runs["after"].drop(columns=["wall_s", "worker"]),
+                                  here.drop(columns=["wall_s", "worker"]))
+
+
+def test_a_worker_computes_the_kpis_of_the_process_that_made_the_task() -> None:
+    """What `carried` hands a worker names this process's KPIs: one the worker declared
+    besides (an earlier command's module) is no column, and one it lacks fails the run with
+    what to do."""
+    task = prepare_sweep(OK_SWEEP).tasks[0]
+    alone = execute_run(task)
+    call = carried(execute_run)
+    add_kpi(KPI(name="kept_by_worker", unit="lots", per="year", label="lots again",
+                of=lambda lots: len(lots)))
+    try:
+        row = call(task)
+    finally:
+        remove_kpi("kept_by_worker")
+    assert row["status"] == "ok" and set(row) == set(alone), set(row) ^ set(alone)
+
+    add_kpi(KPI(name="only_here", unit="lots", per="year", label="lots again",
+                of=lambda lots: len(lots)))
+    try:
+        call = carried(execute_run)
+    finally:
+        remove_kpi("only_here")
+    row = call(task)
+    assert row["status"] == "failed", row
+    assert "KPI only_here is declared where the runs were started" in row["error"]
+    assert "importable on the worker" in row["error"]
+
+
 @pytest.mark.parametrize("command", [
     ["run", "s.yaml", "--out", "out"], ["validate", "s.yaml"], ["list", "hubs", "s.yaml"],
     ["compare", "s.yaml", "t.yaml", "--out", "out"], ["sweep", "w.yaml", "--out", "out"],
@@ -93,3 +189,30 @@ def test_a_module_that_cannot_be_imported_is_one_line(
     assert len(lines) == 1 and lines[0].startswith("cqsim: error: --import: "), lines
     assert said in lines[0] and module in lines[0], lines[0]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["raises.py"]   # nothing written
+
+
+def test_a_file_another_module_shadows_is_refused_before_anything_is_imported(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`load` of a .py file whose name another module on the path takes refuses it before
+    importing either: that module was imported and recorded, so a caller that caught the
+    error handed it to the workers; and a module that fails to import leaves its folder
+    off the path."""
+    first, named = tmp_path / "first", tmp_path / "named"
+    for folder in (first, named):
+        folder.mkdir()
+        (folder / "shadowed_ext.py").write_text("X = 1\n")
+    (named / "raises.py").write_text('raise RuntimeError("broken extension")\n')
+    monkeypatch.setattr(sys, "path", [str(first), *sys.path])
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    monkeypatch.setattr(extensions, "_IMPORTED", [])
+    try:
+        with pytest.raises(InputError, match="no other module takes .shadowed_ext is "
+                                             f"{first / 'shadowed_ext.py'}"):
+            load([str(named / "shadowed_ext.py")])
+        assert "shadowed_ext" not in sys.modules
+        with pytest.raises(InputError, match="RuntimeError: broken extension"):
+            load([str(named / "raises.py")])
+        assert extensions.imported() == () and str(named) not in sys.path
+    finally:
+        sys.modules.pop("shadowed_ext", None)
+

@@ -7,7 +7,6 @@ import io
 import os
 import re
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator, Sequence
@@ -31,8 +30,9 @@ from sim.errors import InputError
 from sim.progress import Progress, format_duration
 from sim.sweep import TIMING_COLUMNS, design, load_sweep, prepare_sweep, run_sweep
 from sim.sweep.store import work_folder
+from tests.support.dask_cluster import dask_cluster
 from tests.support.netbuilder import line_network
-from tests.support.paths import BIN, CQSIM
+from tests.support.paths import CQSIM
 
 SERVICE = "network.services.ab.departures_per_week"
 
@@ -412,7 +412,7 @@ def test_resume_refuses_inputs_changed_since_the_runs_kept(
 def test_resume_refuses_a_changed_code_version(tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     path, out = _interrupted_sweep(tmp_path, monkeypatch, after=1)
-    monkeypatch.setattr(sweep_tasks, "code_identity", lambda: "another version")
+    monkeypatch.setattr("sim.cache.code_identity", lambda: "another version")
     with pytest.raises(InputError, match=r"\(cqsim's code .* changed since"):
         run_sweep(path, out, workers=1, plots=False, progress=False, resume=True)
 
@@ -498,46 +498,11 @@ def test_pool_worker_killed_mid_sweep(tmp_path: Path) -> None:
 # ----------------------------------------------------------------------------- a real cluster
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, subprocess.Popen]]:
     """`dask scheduler` and one `dask worker` (1 process, 1 thread) on loopback."""
-    from distributed import Client
-
-    logs = tmp_path_factory.mktemp("dask")
-    port = _free_port()
-    address = f"tcp://127.0.0.1:{port}"
-    procs: list[subprocess.Popen] = []
-    try:
-        procs.append(subprocess.Popen(
-            [str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port),
-             "--no-dashboard"], stdout=subprocess.DEVNULL,
-            stderr=open(logs / "scheduler.log", "w")))
-        procs.append(subprocess.Popen(
-            [str(BIN / "dask"), "worker", address, "--nworkers", "1", "--nthreads", "1",
-             "--no-dashboard", "--host", "127.0.0.1"], stdout=subprocess.DEVNULL,
-            stderr=open(logs / "worker.log", "w")))
-        with Client(address, timeout="30s") as client:
-            client.wait_for_workers(1, timeout=60)
-        yield address, procs[1]
-    finally:
-        for proc in reversed(procs):
-            _stop(proc)
+    with dask_cluster(tmp_path_factory.mktemp("dask")) as running:
+        yield running
 
 
 @pytest.mark.slow
