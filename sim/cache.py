@@ -107,60 +107,14 @@ def code_version() -> str:
     return digest.hexdigest()
 
 
-def extensions_version() -> str | None:
-    """Hash of the source of the registered component kinds defined outside the `sim`
-    package (their spec and runtime classes, `sim.components.register`) and of the code the
-    modules `--import` named brought (`sim.extensions.code_files`: a module of KPIs alone
-    too, the helper modules its import brought in), which `code_version` does not cover:
-    editing one's `clearance_hours` or `expected_dwell_hours` is then a different key too.
-    A kind's source is its file and, when it is in a package, every `*.py` file of its
-    top-level package (`ports.kinds`: all of `ports`, so a helper module of the package that
-    the kind calls is covered too); a kind of a single-file module imported from Python, not
-    by `--import`, is its file alone. "" when there are none; None when a kind has no source
-    file (a class typed into a notebook, or a file that cannot be read), which nothing can
-    tell apart from an edited one."""
-    import inspect
-
-    from sim import extensions
-    from sim.components import kinds
-
-    files: set[Path] = set(extensions.code_files())
-    for kind in kinds():
-        for part in (kind.spec, kind.runtime):
-            named = part.partition(":")[0] if isinstance(part, str) else part.__module__
-            if _in_sim(named):      # code_version's (a name: the engine is not imported)
-                continue
-            cls = kind.runtime_class() if isinstance(part, str) else part
-            if _in_sim(cls.__module__):     # a class of `sim` under another module's name
-                continue
-            try:
-                source = inspect.getsourcefile(cls)
-            except TypeError:
-                return None
-            if source is None or not Path(source).is_file():
-                return None
-            files.add(Path(source).resolve())
-            files.update(extensions.package_files(cls.__module__))
-    digest = hashlib.sha256()
-    for path in sorted(files):
-        digest.update(str(path).encode())
-        try:
-            digest.update(path.read_bytes())
-        except OSError:     # gone or unreadable since it was imported: as no source file
-            return None
-    return digest.hexdigest() if files else ""
-
-
-def _in_sim(module: str) -> bool:
-    """Whether `module` is part of the `sim` package (which `code_version` hashes)."""
-    return module == "sim" or module.startswith("sim.")
-
-
 def code_identity() -> str:
     """The code a study's runs were made with, as its manifest keeps it so that a resumed
     sweep, pathway or plan never mixes runs of other code: `code_version`, with
-    `extensions_version` when kinds are registered from outside `sim`. A kind with no source
-    file makes it this process's own: nothing can tell an edit of it apart."""
+    `sim.extensions.code_version` when kinds are registered from outside `sim` or modules
+    imported by `--import`. A kind with no source file makes it this process's own: nothing
+    can tell an edit of it apart."""
+    from sim.extensions import code_version as extensions_version
+
     extensions = extensions_version()
     if extensions == "":
         return code_version()
@@ -173,7 +127,7 @@ def code_identity() -> str:
 
 def key(parts: Iterable[str], extensions: str = "") -> str:
     """The key of a computation from the text of its inputs (the code's version included,
-    and `extensions`: `extensions_version`)."""
+    and `extensions`: `sim.extensions.code_version`)."""
     digest = hashlib.sha256(code_version().encode())
     digest.update(extensions.encode())
     for part in parts:
@@ -186,7 +140,9 @@ def kept(parts: Callable[[], Iterable[str]], compute: Callable[[], T], kind: typ
     """What `compute()` returns, read back when a `kind` was stored under the key of
     `parts()` (`key`), else computed and stored. The key's text (reprs of whole plans) is
     made only when the cache is on. Not kept when a registered kind's source cannot be read
-    (`extensions_version`)."""
+    (`sim.extensions.code_version`, computed once for the code loaded: not per lookup)."""
+    from sim.extensions import code_version as extensions_version
+
     extensions = extensions_version() if directory() is not None else None
     if extensions is None:
         return compute()

@@ -11,7 +11,7 @@ worker keeps what an earlier command imported (a module is imported once per pro
 KPIs are left out of a later command's runs, and its kinds are unused, as a plan's rows name
 the kinds it has. `imported()` is this process's list; a results folder's manifest records
 it (`sim.staging.manifest`), and the cache's key and a study's identity cover the files of
-the code they brought (`code_files`, `sim.cache.extensions_version`).
+the code they brought (`code_files`, `code_version`: hashed once, as imported).
 """
 
 from __future__ import annotations
@@ -25,9 +25,12 @@ from importlib import import_module
 from importlib.machinery import ModuleSpec
 from importlib.util import find_spec
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from sim.errors import InputError, printable
+
+if TYPE_CHECKING:
+    from sim.components import Kind
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -50,6 +53,9 @@ _IMPORTED: list[Extension] = []
 # the modules each extension's import added to `sys.modules`: it, its package, and what it
 # imports that was not imported yet (`code_files`)
 _BROUGHT: dict[Extension, tuple[str, ...]] = {}
+# `code_version` of the code loaded, under what loaded it (the modules imported, as module
+# objects: one imported again is new code; the kinds registered): one entry, the latest
+_CODE: dict[tuple[object, ...], str | None] = {}
 
 
 def imported() -> tuple[Extension, ...]:
@@ -75,6 +81,7 @@ def enter(extensions: Iterable[Extension]) -> None:
             raise
         _BROUGHT[ext] = tuple(sorted(set(sys.modules) - before))
         _IMPORTED.append(ext)
+        code_version()      # hashed as imported: an edit after it is not this code
 
 
 def _named(text: str) -> tuple[Extension, Path | None]:
@@ -165,6 +172,72 @@ def code_files() -> dict[Path, str]:
         for path in paths:
             found.setdefault(path.resolve(), ext.name)
     return dict(sorted(found.items()))
+
+
+def code_version() -> str | None:
+    """Hash of the source of the registered component kinds defined outside the `sim`
+    package (their spec and runtime classes, `sim.components.register`) and of the code the
+    modules `--import` named brought (`code_files`: a module of KPIs alone too, the helper
+    modules its import brought in), which `sim.cache.code_version` does not cover: editing
+    one's `clearance_hours` or `expected_dwell_hours` is then a different cache key and
+    another code for a study (`sim.cache.code_identity`). A kind's source is its file and,
+    when it is in a package, every `*.py` file of its top-level package (`ports.kinds`: all
+    of `ports`, so a helper module of the package that the kind calls is covered too); a
+    kind of a single-file module imported from Python, not by `--import`, is its file alone.
+    "" when there are none; None when a kind has no source file (a class typed into a
+    notebook, or a file that cannot be read), which nothing can tell apart from an edited one.
+
+    Hashed once for the code this process loaded, not at every cache lookup (a walk of every
+    file of each package): by `enter` as it imports the modules, and at the first call after
+    a kind is registered otherwise. A file edited after that is not this process's code: it
+    is another key only in a process started after the edit (a restarted command or Dask
+    worker), as the module itself is."""
+    from sim.components import kinds
+
+    loaded = (tuple((ext, sys.modules.get(ext.name)) for ext in _IMPORTED), kinds())
+    if loaded not in _CODE:
+        _CODE.clear()
+        _CODE[loaded] = _hashed(loaded[1])
+    return _CODE[loaded]
+
+
+def _hashed(registered: Iterable[Kind]) -> str | None:
+    """`code_version` read from the files now: those of `code_files` and of the kinds of
+    `registered` defined outside `sim`."""
+    import hashlib
+    import inspect
+
+    files: set[Path] = set(code_files())
+    for kind in registered:
+        for part in (kind.spec, kind.runtime):
+            named = part.partition(":")[0] if isinstance(part, str) else part.__module__
+            if _in_sim(named):      # sim.cache.code_version's (a name: not imported)
+                continue
+            cls = kind.runtime_class() if isinstance(part, str) else part
+            if _in_sim(cls.__module__):     # a class of `sim` under another module's name
+                continue
+            try:
+                source = inspect.getsourcefile(cls)
+            except TypeError:
+                return None
+            if source is None or not Path(source).is_file():
+                return None
+            files.add(Path(source).resolve())
+            files.update(package_files(cls.__module__))
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(str(path).encode())
+        try:
+            digest.update(path.read_bytes())
+        except OSError:     # gone or unreadable since it was imported: as no source file
+            return None
+    return digest.hexdigest() if files else ""
+
+
+def _in_sim(module: str) -> bool:
+    """Whether `module` is part of the `sim` package (which `sim.cache.code_version`
+    hashes)."""
+    return module == "sim" or module.startswith("sim.")
 
 
 def package_files(module: str) -> list[Path]:

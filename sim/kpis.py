@@ -30,6 +30,7 @@ from typing import Any, Literal, get_args
 import numpy as np
 import pandas as pd
 
+from sim.errors import InputError, printable
 from sim.specs import Corridor
 from sim.stats import difference_ci, unresolved_need
 
@@ -348,8 +349,22 @@ def by_column(column: str) -> KPI | None:
 def corridor_row(lots: pd.DataFrame, given: Mapping[str, float]) -> dict[str, float]:
     """Every KPI over a frame of delivered lots (one corridor's, or all), by its own name and
     over the statistics period, as a row of the corridors table is written; the KPIs without
-    `of` from `given` (trade: the recorder counts it when declared)."""
-    return {k.name: given[k.name] if k.of is None else k.of(lots) for k in kpis()}
+    `of` from `given` (trade: the recorder counts it when declared). A KPI whose `of` raises
+    (a user's, `add_kpi`) is an InputError naming it, its module and the error: one line,
+    not a traceback from inside pandas."""
+    return {k.name: given[k.name] if k.of is None else _computed(k.name, k.of, lots)
+            for k in kpis()}
+
+
+def _computed(name: str, of: Callable[[pd.DataFrame], float], lots: pd.DataFrame) -> float:
+    """`of(lots)`; InputError naming the KPI, the module declaring `of` and the error."""
+    try:
+        return of(lots)
+    except Exception as exc:    # the user's code: any error is theirs to fix
+        what = printable(" ".join(f"{type(exc).__name__}: {exc}".split()), 300)
+        raise InputError(f"module {of.__module__}", f"KPI {name}",
+                         f"an `of` that computes the KPI from the delivered lots (it raised "
+                         f"{what})") from None
 
 
 def total(k: KPI, corridors: pd.DataFrame) -> float:

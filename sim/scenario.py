@@ -1029,9 +1029,6 @@ def with_overrides(scenario: Scenario, **fields: Any) -> Scenario:
 def _replaced(scenario: Scenario, fields: dict[str, Any], record: bool) -> Scenario:
     """`with_overrides`, recording the fields in the provenance only when `record`."""
     data = scenario.model_dump(mode="json")
-    if record:
-        where = data["provenance"]
-        where["overrides"] = {**where.get("overrides", {}), **fields}
     clash = overlapping(data, fields)
     if clash:
         raise InputError(scenario.source_file, clash[1], f"a field no other override sets "
@@ -1058,10 +1055,18 @@ def _replaced(scenario: Scenario, fields: dict[str, Any], record: bool) -> Scena
         else:
             raise InputError(scenario.source_file, dotted, "an existing scenario field")
     try:
-        return Scenario.model_validate(data)
+        replaced = Scenario.model_validate(data)
     except ValidationError as exc:
         error = validation_error(exc, Provenance(), scenario.source_file)
         shares = [dotted for dotted in fields if share_gateways(dotted)]
         if shares and error.field.startswith("market.empties.lanes."):   # the path as given
             error = InputError(error.file, shares[0], error.expected, error.got)
         raise error from None
+    if not record:
+        return replaced
+    # each field as validated (an int for NumPy's int64, a number for a numeric string):
+    # the provenance is dumped as JSON with the scenario, which a raw value may not be
+    held = replaced.model_dump(mode="json")
+    provenance = replaced.provenance.model_copy(update={"overrides": {
+        **replaced.provenance.overrides, **{dotted: lookup(held, dotted) for dotted in fields}}})
+    return replaced.model_copy(update={"provenance": provenance})

@@ -108,8 +108,9 @@ def run_kpis(result: ReplicationResult, plan: Plan) -> dict[str, float | str]:
     for c in corridors.to_dict("records"):
         for k in kpis():
             row[f"{c['corridor']}_{k.column}"] = float(c[k.column])
-    row.update({f"total_{name}": value for name, value in totals(corridors).items()})
-    row[GOODS_TRADE] = float(row["total_trade_bn_cny_per_year"]) + outside_channels_bn(plan)
+    sums = totals(corridors)
+    row.update({f"total_{name}": value for name, value in sums.items()})
+    row[GOODS_TRADE] = sums[kpi("trade_bn_cny").column] + outside_channels_bn(plan)
     for peak in PEAKS:
         df = result.tables.get(peak.table)
         if df is not None and peak.source in df and len(df):

@@ -15,7 +15,7 @@ import yaml
 from click.testing import CliRunner
 
 import sim.equilibrium as equilibrium
-from sim import cache, routing
+from sim import cache, extensions, routing
 from sim.cli import main
 from sim.errors import InputError
 from sim.pipeline import prepare, settle
@@ -350,7 +350,7 @@ def test_a_kind_registered_from_outside_sim_is_part_of_the_key(
 
     from sim.components import unregister
 
-    assert cache.extensions_version() == ""            # the shipped kinds: code_version's
+    assert extensions.code_version() == ""            # the shipped kinds: code_version's
     assert cache.code_identity() == cache.code_version()   # a study's manifest as before
     module = tmp_path / "cache_check_ext.py"
     monkeypatch.syspath_prepend(str(tmp_path))
@@ -361,7 +361,7 @@ def test_a_kind_registered_from_outside_sim_is_part_of_the_key(
             sys.modules.pop("cache_check_ext", None)
             module.write_text(_KIND_MODULE.replace("{extra}", str(extra)))
             importlib.import_module("cache_check_ext")
-            versions.append(cache.extensions_version())
+            versions.append(extensions.code_version())
             identities.append(cache.code_identity())
         assert versions[0] and versions[1] and versions[0] != versions[1]
         # a resumed sweep, pathway or plan (their manifests keep code_identity) sees the edit
@@ -371,7 +371,7 @@ def test_a_kind_registered_from_outside_sim_is_part_of_the_key(
         notebook = type(sys)("typed_in_a_notebook")   # a module with no file
         sys.modules[notebook.__name__] = notebook
         exec(_KIND_MODULE.replace("{extra}", "3.0"), notebook.__dict__)
-        assert cache.extensions_version() is None
+        assert extensions.code_version() is None
         assert cache.code_identity() != cache.code_identity()   # never the same study
         computed: list[int] = []
 
@@ -394,7 +394,6 @@ def test_a_module_import_names_is_part_of_the_key_though_it_registers_no_kind(
     edit of it is other code for a resumed study's rows."""
     import sys
 
-    from sim import extensions
 
     monkeypatch.setattr(extensions, "_IMPORTED", [])
     monkeypatch.setattr(sys, "path", list(sys.path))
@@ -422,7 +421,6 @@ def test_a_kind_of_a_package_is_keyed_by_the_whole_package(
     import importlib
     import sys
 
-    from sim import extensions
     from sim.components import unregister
 
     package = tmp_path / "pkg" / "cache_check_pkg"
@@ -453,9 +451,14 @@ def test_a_kind_of_a_package_is_keyed_by_the_whole_package(
             unregister("cache_check_kind")
             monkeypatch.syspath_prepend(str(folder))
             importlib.import_module(module)
-            before = cache.extensions_version()
+            before = extensions.code_version()
             edited.write_text("EXTRA = 2.0\n")
-            after = cache.extensions_version()
+            assert extensions.code_version() == before     # not the code loaded: a restart
+            unregister("cache_check_kind")                 # the process started again
+            for name in names:
+                sys.modules.pop(name, None)
+            importlib.import_module(module)
+            after = extensions.code_version()
             assert before and after
             assert (before != after) == (module == "cache_check_pkg.kinds"), module
         unregister("cache_check_kind")
@@ -463,6 +466,8 @@ def test_a_kind_of_a_package_is_keyed_by_the_whole_package(
         extensions.load(["cache_check_kpipkg.slow"])
         before = cache.code_identity()
         (kpis / "helpers.py").write_text("X = 2\n")
+        _restart(names)
+        extensions.load(["cache_check_kpipkg.slow"])
         assert cache.code_identity() != before
     finally:
         unregister("cache_check_kind")
@@ -477,8 +482,6 @@ def test_the_modules_an_import_brings_in_are_part_of_the_key(
     modules (it hashed as nothing). Python's own modules it brings in are not among them."""
     import sys
 
-    from sim import extensions
-
     (tmp_path / "cache_check_solo.py").write_text(
         "import colorsys\nfrom cache_check_helper import X\n")
     (tmp_path / "cache_check_helper.py").write_text("X = 1\n")
@@ -491,11 +494,15 @@ def test_the_modules_an_import_brings_in_are_part_of_the_key(
     monkeypatch.delitem(sys.modules, "colorsys", raising=False)
     names = ("cache_check_solo", "cache_check_helper", "cache_check_ns")
     try:
-        for named, edited in (("cache_check_solo.py", "cache_check_helper.py"),
-                              ("cache_check_ns", "cache_check_ns/part.py")):
-            extensions.load([str(tmp_path / named) if named.endswith(".py") else named])
+        for named, edited, again in (
+                ("cache_check_solo.py", "cache_check_helper.py", names[:2]),
+                ("cache_check_ns", "cache_check_ns/part.py", names[2:])):
+            given = str(tmp_path / named) if named.endswith(".py") else named
+            extensions.load([given])
             before = cache.code_identity()
             (tmp_path / edited).write_text("X = 2\n")
+            _restart(again)
+            extensions.load([given])
             assert cache.code_identity() != before, edited
         assert set(extensions.code_files()) == {(tmp_path / p).resolve() for p in (
             "cache_check_solo.py", "cache_check_helper.py", "cache_check_ns/part.py")}
@@ -503,3 +510,55 @@ def test_the_modules_an_import_brings_in_are_part_of_the_key(
         for name in names:
             sys.modules.pop(name, None)
 
+
+
+def _restart(modules: tuple[str, ...]) -> None:
+    """As a process started again: none of `modules` imported, no extension (a test's own
+    list, monkeypatched)."""
+    import sys
+
+    extensions._IMPORTED[:] = [ext for ext in extensions._IMPORTED if ext.name not in modules]
+    for name in modules:
+        sys.modules.pop(name, None)
+
+
+def test_the_extensions_code_is_hashed_once_as_loaded(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """Every cache lookup (choice sets, settling, in every worker) hashed every file of each
+    imported package again, 0.1 s for 85 files, and hashed the files on disk: one edited
+    mid-sweep stored the old code's results under the new code's key. It is hashed once, as
+    imported, and an edit reaches the key only in a process started after it."""
+    import sys
+
+    package = tmp_path / "cache_once_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "helpers.py").write_text("X = 1\n")
+    (package / "kpis.py").write_text("from cache_once_pkg.helpers import X\n")
+    monkeypatch.setattr(extensions, "_IMPORTED", [])
+    monkeypatch.setattr(sys, "path", [*sys.path, str(tmp_path)])
+    names = ("cache_once_pkg", "cache_once_pkg.helpers", "cache_once_pkg.kpis")
+    reads: list[Path] = []
+    read_bytes = Path.read_bytes
+
+    def counted(path: Path) -> bytes:
+        reads.append(path)
+        return read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", counted)
+    try:
+        extensions.load(["cache_once_pkg.kpis"])
+        loaded = cache.code_identity()
+        assert loaded != cache.code_version()
+        assert {p.name for p in reads} >= {"helpers.py", "kpis.py"}     # read as imported
+        reads.clear()
+        (package / "helpers.py").write_text("X = 2\n")   # edited after it was loaded
+        for _ in range(3):
+            assert cache.kept(lambda: ["x"], lambda: (1,), tuple) == (1,)
+        assert cache.code_identity() == loaded
+        assert not [p for p in reads if p.suffix == ".py"]    # no source read per lookup
+        _restart(names)
+        extensions.load(["cache_once_pkg.kpis"])              # a process started anew
+        assert cache.code_identity() not in (loaded, cache.code_version())
+    finally:
+        _restart(names)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -104,6 +105,19 @@ def test_with_overrides_dotted_paths(tmp_path: Path) -> None:
         with_overrides(scenario, **{"network.services.zz.departures_per_week": 1})
     with pytest.raises(InputError):
         with_overrides(scenario, **{"network.services.ab.departures_per_week": -1})
+
+
+def test_with_overrides_records_the_values_as_validated(tmp_path: Path) -> None:
+    """A NumPy number (a sweep's grid, a notebook's arange) is recorded as the field holds
+    it: the raw value made the next JSON dump, and the next `with_overrides`, fail."""
+    scenario = load_scenario(nb.line_network(tmp_path))
+    changed = with_overrides(scenario, **{"network.services.ab.departures_per_week":
+                                          np.int64(14)})
+    again = with_overrides(changed, **{"horizon.days": np.float64(10)})
+    assert again.model_dump(mode="json")["provenance"]["overrides"] == {
+        "network.services.ab.departures_per_week": 14, "horizon.days": 10}
+    assert type(again.provenance.overrides["horizon.days"]) is type(
+        again.model_dump(mode="json")["horizon"]["days"])
 
 
 def test_changes_set_scale_disruption_growth(tmp_path: Path) -> None:

@@ -216,3 +216,23 @@ def test_a_file_another_module_shadows_is_refused_before_anything_is_imported(
     finally:
         sys.modules.pop("shadowed_ext", None)
 
+
+
+def test_a_kpi_whose_of_raises_is_one_line_naming_it(tmp_path: Path) -> None:
+    """The user's KPI code failing (a column that is not in the lots) is their input's
+    error: one line naming the KPI, its module and the error, exit 2, nothing written; it
+    was a pandas traceback, exit 1."""
+    from tests.support.netbuilder import line_network
+
+    module = tmp_path / "bad_kpi.py"
+    module.write_text('from sim.kpis import KPI, add_kpi\n\n'
+                      'add_kpi(KPI(name="nope_sum", unit="TEU", label="a column not there",\n'
+                      '            of=lambda lots: lots["nope"].sum()))\n')
+    out = tmp_path / "out"
+    failed = _cqsim("run", "--import", module, line_network(tmp_path), "--days", 10,
+                    "--replications", 1, "--no-map", "--no-report", "--out", out)
+    lines = failed.stderr.strip().splitlines()
+    assert failed.returncode == 2 and len(lines) == 1, failed.stderr
+    assert lines[0].startswith("cqsim: error: module bad_kpi: KPI nope_sum: ") and \
+        "KeyError: 'nope'" in lines[0], lines[0]
+    assert not out.exists()

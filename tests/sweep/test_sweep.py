@@ -625,3 +625,24 @@ def test_a_sweep_over_the_wait_other_users_accept_carries_the_calls_gone(
     runs = sweep_mod.execute_sweep(tiny_sweep(calm, replications=1), calm / "out", workers=1,
                                    progress=False).runs
     assert (runs[gone] == 0).all() and not (calm / "out" / "plots" / f"{gone}.png").exists()
+
+
+def test_a_runs_goods_trade_adds_the_trade_kpi_as_declared(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The goods trade of a run adds the channels' trade by its declaration's column, not by
+    a name spelt beside it: declared per week, the run's row still has it (it failed on the
+    old spelling, `total_trade_bn_cny_per_year`)."""
+    import dataclasses
+
+    from sim import kpis
+    from sim.pipeline import prepare, replicate_one, settle
+    from sim.trade import GOODS_TRADE, outside_channels_bn
+
+    weekly = [dataclasses.replace(k, per="week") if k.name == "trade_bn_cny" else k
+              for k in kpis._KPIS]
+    monkeypatch.setattr(kpis, "_KPIS", weekly)
+    plan = prepare(line_network(tmp_path), replications=1)
+    row = sweep_tasks.run_kpis(replicate_one(settle(plan), 0), plan)
+    assert "total_trade_bn_cny_per_year" not in row
+    assert row[GOODS_TRADE] == pytest.approx(
+        float(row["total_trade_bn_cny_per_week"]) + outside_channels_bn(plan))
