@@ -144,3 +144,6 @@ register(Kind("scheduled", "services", ScheduledService, "sim.engine.lines:Sched
 register(Kind("continuous", "services", ContinuousService, "sim.engine.lines:ContinuousLine"))
 register(Kind("background", "background", BackgroundTraffic,
               "sim.engine.background:Background"))
+# the kinds cqsim ships: a kind registered after these (an extension's, `--import`) is an
+# added kind, whose own tables the report shows in a section of their own
+BUILT_IN: frozenset[str] = frozenset(REGISTRY)

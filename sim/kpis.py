@@ -58,6 +58,21 @@ class Column:
             return self.name
         return f"{self.name}_horizon" if self.per == "horizon" else f"{self.name}_per_{self.per}"
 
+    @property
+    def shown_unit(self) -> str:
+        """Its unit as people read it: a count's with its unit of time (`per_unit`)."""
+        return per_unit(self.unit, self.per)
+
+
+# how a count's unit says its unit of time (`Column.per`): "TEU/yr", "jobs over the horizon"
+PER_UNIT: dict[Per, str] = {"year": "/yr", "week": "/week", "horizon": " over the horizon"}
+
+
+def per_unit(unit: str, per: Per | None) -> str:
+    """`unit` as people read a figure in it: with its unit of time where it is a count over
+    a year, a week or the whole horizon (`PER_UNIT`); as it is otherwise."""
+    return unit if per is None else f"{unit}{PER_UNIT[per]}".strip()
+
 
 def col(name: str, unit: str = "", per: Per | None = None, label: str = "",
         fixed: bool = False) -> Column:
@@ -138,8 +153,7 @@ class KPI(Column):
     @property
     def display_unit(self) -> str:
         """The unit it is shown in, per year where it is a count over the period."""
-        unit = self.shown_as or self.unit
-        return f"{unit}/yr" if self.per == "year" else unit
+        return per_unit(self.shown_as or self.unit, self.per)
 
     @property
     def decimals(self) -> int:

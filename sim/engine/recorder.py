@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from sim.components import kinds
+from sim.components import BUILT_IN, kinds
 from sim.engine.component import Row
 from sim.engine.windows import inside, meets
 from sim.kpis import Table, col, corridor_row, kpis
@@ -488,19 +488,38 @@ def _p95(ranked: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(last), last, np.where(t >= 0.5, b - diff * (1 - t), a + diff * t))
 
 
-def component_tables() -> tuple[Table, ...]:
-    """The tables component kinds write, in registration order, each once."""
+def component_tables(built_in: bool | None = None) -> tuple[Table, ...]:
+    """The tables component kinds write, in registration order, each once; `built_in` True
+    or False: only those of the kinds cqsim ships (`sim.components.BUILT_IN`) or of the
+    others."""
     seen: dict[str, Table] = {}
     for kind in kinds():
-        for table in getattr(kind.runtime_class(), "tables", ()):
-            seen.setdefault(table.name, table)
+        if built_in is None or (kind.name in BUILT_IN) == built_in:
+            for table in getattr(kind.runtime_class(), "tables", ()):
+                seen.setdefault(table.name, table)
     return tuple(seen.values())
 
 
 def all_tables() -> tuple[Table, ...]:
     """Every result table of a replication: the recorder's, then the components'."""
-    return (corridors_table(), ROUTES, LEGS, TIMESERIES, GATEWAYS, MARKETS, CONSERVATION,
-            *component_tables())
+    return (*_recorder_tables(), *component_tables())
+
+
+def _recorder_tables() -> tuple[Table, ...]:
+    return (corridors_table(), ROUTES, LEGS, TIMESERIES, GATEWAYS, MARKETS, CONSERVATION)
+
+
+def shipped_tables() -> tuple[Table, ...]:
+    """The result tables of cqsim's own: the recorder's and those of the kinds it ships."""
+    return (*_recorder_tables(), *component_tables(built_in=True))
+
+
+def added_tables() -> tuple[Table, ...]:
+    """The tables of the kinds registered in this process besides cqsim's (an extension's,
+    docs/architecture.md "Worked example"), none of cqsim's own (a kind built on `Hub` writes
+    the hubs table too): what the report's section of added kinds' tables shows."""
+    shipped = {t.name for t in shipped_tables()}
+    return tuple(t for t in component_tables(built_in=False) if t.name not in shipped)
 
 
 def _direction(plan: Plan, origin: str) -> str:

@@ -119,7 +119,7 @@ def measure_table(run: rd.RunDir, frame: pd.DataFrame, keys: Sequence[str],
                   measures: Sequence[rd.Measure], *, extras: bool = False,
                   total: dict[str, tuple[float, float]] | None = None) -> str:
     """A KPI table: key columns, then value ± 95% CI of every measure the table has (cut at
-    0 where it cannot be negative, `figures.level`; a change with its sign), and, with
+    0 where it cannot be negative, `Measure.level`; a change with its sign), and, with
     `extras`, any other numeric column, so new result columns appear
     (`rundir.extra_measure`; value ± CI as it is, its sign not being known)."""
     shown = [m for m in measures if m.column(frame)]
@@ -132,7 +132,8 @@ def measure_table(run: rd.RunDir, frame: pd.DataFrame, keys: Sequence[str],
     rows = []
     for i in range(len(frame)):
         row = [html.escape(str(frame[k].iloc[i])) for k in keys]
-        row += [(delta_cell if m.signed else fg.level)(v.iloc[i], h.iloc[i], m.digits)
+        row += [(delta_cell if m.signed else fg.level if m.level else fg.pm)(
+                    v.iloc[i], h.iloc[i], m.digits)
                 for m, (v, h) in zip(shown, values, strict=True)]
         row += [fg.pm(v.iloc[i], h.iloc[i], m.digits)
                 for m, (v, h) in zip(more, extra_values, strict=True)]
@@ -406,6 +407,41 @@ def run_sections(page: Page, run: rd.RunDir, heading: str = "") -> None:
     lines = run.table("lines")
     if not lines.empty:
         page.add(measure_table(run, lines, ["line", "corridor"], rd.LINE_MEASURES))
+    added_kinds(page, run)
+
+
+ADDED_ROWS = 50   # the rows of an added kind's table the report shows; its CSV has them all
+
+
+def added_kinds(page: Page, run: rd.RunDir) -> None:
+    """A table for each table an added component kind wrote (`RunDir.added_tables`;
+    docs/architecture.md, "Worked example"), its rows as in its CSV (the first `ADDED_ROWS`):
+    labelled and in units as declared where this process knows the declaration, else by its
+    columns' names with a note saying how to know it. Nothing in a run of cqsim's kinds."""
+    found = run.added_tables()
+    if not found:
+        return
+    page.add("<h2>Tables of added component kinds</h2><div class='note'>The tables the "
+             "component kinds added to cqsim (a module of your own, <code>--import</code>) "
+             "wrote, their rows as in their CSV files.</div>")
+    for name, declared in found:
+        frame = run.table(name)
+        page.add(f"<h3>{html.escape(name)}.csv</h3>")
+        if declared is None:
+            page.add(f"<div class='note'>Shown by its columns' names: the declaration of "
+                     f"{html.escape(name)} is not known here; pass <code>--import "
+                     "MODULE</code> (the module of its kind) to <code>cqsim report</code> for "
+                     "its labels and units.</div>")
+        if frame.empty:
+            page.add("<div class='note'>No rows: the run has no component of its kind."
+                     "</div>")
+            continue
+        text, measures = rd.added_columns(frame, declared)
+        page.add(measure_table(run, frame.head(ADDED_ROWS), text, measures))
+        if len(frame) > ADDED_ROWS:
+            page.add(f"<div class='note'>The first {ADDED_ROWS} of its {len(frame):,} rows; "
+                     f"the other {len(frame) - ADDED_ROWS:,} are in {html.escape(name)}.csv."
+                     "</div>")
 
 
 def gateway_rows(frame: pd.DataFrame) -> pd.DataFrame:

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError, printable
-from sim.kpis import KPI, by_column, kpi, kpis
+from sim.kpis import KPI, Column, Table, by_column, default_digits, kpi, kpis
 from sim.units import DAYS_PER_YEAR
 
 if TYPE_CHECKING:
@@ -41,6 +41,7 @@ class Measure:
     columns: tuple[tuple[str, float, bool], ...]
     digits: int = 0
     signed: bool = False  # a difference: shown with its sign, green where its CI excludes 0
+    level: bool = True    # it cannot be below 0: its CI is shown cut at 0 (`figures.level`)
 
     def column(self, frame: pd.DataFrame) -> str | None:
         """The first of this measure's columns that `frame` has."""
@@ -59,8 +60,8 @@ class Measure:
 
 
 def _m(label: str, unit: str, *columns: tuple[str, float, bool], digits: int = 0,
-       signed: bool = False) -> Measure:
-    return Measure(label, unit, tuple(columns), digits, signed)
+       signed: bool = False, level: bool = True) -> Measure:
+    return Measure(label, unit, tuple(columns), digits, signed, level)
 
 
 # The columns a corridor KPI had in runs written before the unit convention, each as
@@ -412,9 +413,10 @@ class RunDir:
 
     def table(self, name: str) -> pd.DataFrame:
         """`<name>.csv`: the mean over replications with `_ci95` columns (empty if absent),
-        checked against its `Shape` (InputError naming the file and the column otherwise)."""
+        checked against its `Shape` (InputError naming the file and the column otherwise;
+        a table of no known shape as it is, `shape_of`)."""
         if name not in self._tables:
-            self._tables[name] = read_table(self.path / f"{name}.csv", SHAPES[name])
+            self._tables[name] = read_table(self.path / f"{name}.csv", shape_of(name))
         return self._tables[name]
 
     def by_replication(self, name: str) -> pd.DataFrame:
@@ -422,8 +424,21 @@ class RunDir:
         against its `Shape` and with a `replication` column."""
         key = f"rep:{name}"
         if key not in self._tables:
-            self._tables[key] = read_table(self.path / f"{name}.parquet", SHAPES[name])
+            self._tables[key] = read_table(self.path / f"{name}.parquet", shape_of(name))
         return self._tables[key]
+
+    def added_tables(self) -> list[tuple[str, Table | None]]:
+        """The tables of added component kinds this run folder holds (a `<name>.csv` of no
+        table cqsim ships nor the report reads), each with its declaration where this
+        process knows it (the kind's module imported: `cqsim report --import MODULE`), else
+        None: the declared ones in their declaration's order, then the others by name."""
+        from sim.engine.recorder import added_tables, shipped_tables
+
+        shipped = {t.name for t in shipped_tables()} | set(SHAPES)
+        held = {p.stem for p in self.path.glob("*.csv") if p.stem not in shipped}
+        declared = [(t.name, t) for t in added_tables() if t.name in held]
+        known = {name for name, _ in declared}
+        return [*declared, *((name, None) for name in sorted(held - known))]
 
     @cached_property
     def flows(self) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
@@ -528,11 +543,33 @@ KEYS = ("corridors", "hubs")
 # run.json's text fields the report shows (null or absent: not known)
 RUN_TEXT = ("scenario", "name", "geodata", "git_commit", "cqsim_version", "engine",
             "created_utc")
-def read_table(file: Path, shape: Shape) -> pd.DataFrame:
+def shape_of(name: str) -> Shape | None:
+    """The `Shape` of table `name`: the report's own (`SHAPES`), else that of an added kind's
+    table declared in this process (`sim.engine.recorder.added_tables`: keyed on its keys,
+    its columns declared without a unit text, as for cqsim's tables); None for a table known
+    by neither."""
+    if name in SHAPES:
+        return SHAPES[name]
+    from sim.engine.recorder import added_tables
+
+    for table in added_tables():
+        if table.name == name:
+            text = [c.column for c in table.columns if not c.unit and c.per is None]
+            return Shape(table.keys, text=tuple(c for c in text if c not in table.keys))
+    return None
+
+
+def read_table(file: Path, shape: Shape | None) -> pd.DataFrame:
     """The table in `file` (.csv or .parquet; empty if absent or empty), checked against
-    `shape` (`checked`)."""
+    `shape` (`checked`); with no shape as it is (its columns that hold no numbers text)."""
     if not file.is_file():
         return pd.DataFrame()
+    if shape is None:
+        reader = pd.read_parquet if file.suffix == ".parquet" else pd.read_csv
+        try:
+            return pd.DataFrame(_read(file, reader))
+        except pd.errors.EmptyDataError:
+            return pd.DataFrame()
     if file.suffix == ".parquet":
         return checked(file, _read(file, pd.read_parquet), shape, by_replication=True)
     text = dict.fromkeys((*shape.keys, *shape.text), str)
@@ -739,9 +776,34 @@ def extra_columns(frame: pd.DataFrame, measures: tuple[Measure, ...],
 def extra_measure(column: str) -> Measure:
     """How a table shows a numeric column no measure of the report's covers
     (`extra_columns`): a column named as a corridor KPI declared in `sim.kpis` as
-    `kpi_measure` shows the KPI; any other column by its name, with the unit its name
-    declares, to two decimals."""
+    `kpi_measure` shows the KPI; any other column by its name (`named_measure`)."""
     k = by_column(column)
-    if k is None:
-        return _m(column, unit_from_name(column), (column, 1.0, False), digits=2)
-    return kpi_measure(k)
+    return named_measure(column) if k is None else kpi_measure(k)
+
+
+def named_measure(column: str) -> Measure:
+    """A numeric column no declaration known here describes: by its name, with the unit its
+    name declares, to two decimals, its sign not known (value ± CI as it is)."""
+    return _m(column, unit_from_name(column), (column, 1.0, False), digits=2, level=False)
+
+
+def column_measure(c: Column) -> Measure:
+    """A column of an added kind's table as its declaration says (`sim.kpis.Column`): its
+    label (else its name), its unit with a count's unit of time (`Column.shown_unit`), the
+    digits its unit gets (`sim.kpis.default_digits`); a count cannot be below 0."""
+    return _m(c.label or c.column, c.shown_unit, (c.column, 1.0, False),
+              digits=default_digits(c.unit), level=c.per is not None)
+
+
+def added_columns(frame: pd.DataFrame, declared: Table | None
+                  ) -> tuple[list[str], list[Measure]]:
+    """How the report shows an added kind's table (`RunDir.added_tables`): its text columns
+    (its keys, its labels), then a measure for each numeric column, in the file's order:
+    as `declared` declares it (`column_measure`), else by its name (`named_measure`)."""
+    columns = {c.column: c for c in declared.columns} if declared else {}
+    keys = list(declared.keys) if declared else []
+    numeric = set(frame.select_dtypes("number").columns) - set(keys)
+    text = [c for c in frame.columns if c not in numeric]
+    measures = [column_measure(columns[c]) if c in columns else named_measure(c)
+                for c in frame.columns if c in numeric and not c.endswith(CI)]
+    return text, measures

@@ -23,9 +23,9 @@ from sim.staging import sha256_file
 from sim.sweep import execute_run, prepare_sweep
 from tests.support.dask_cluster import dask_cluster
 from tests.support.paths import ROOT
+from tests.support.worked_example import MODULE as EXAMPLE
 from tests.support.worked_example import dry_port_network
 
-EXAMPLE = "tests.support.worked_example_module"   # the doc's example, as a module
 OK_SWEEP = ROOT / "tests" / "bad_inputs" / "ok_sweep.yaml"   # 2 variants of 10 days
 
 # a module of KPIs alone, as a user writes one (docs/architecture.md, "A KPI is one declaration")

@@ -4,7 +4,9 @@ every request other than the file itself is aborted and recorded."""
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import shutil
 import subprocess
 import tempfile
@@ -15,8 +17,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.support.paths import BASELINE, BASELINE_2023, CQSIM, SCENARIOS
+from tests.support.paths import BASELINE, BASELINE_2023, CQSIM, ROOT, SCENARIOS
 from tests.support.session import made_once
+from tests.support.worked_example import MODULE, dry_port_network
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page, Route
@@ -30,6 +33,14 @@ def cqsim(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     """Run the command line as a user does."""
     return subprocess.run([*CQSIM, *args], capture_output=True, text=True, cwd=cwd,
                           timeout=600)
+
+
+def rows_after(page: str, heading: str) -> list[list[str]]:
+    """The cells of the first table after `heading` (tags stripped), one list per row."""
+    body = page.split(heading, 1)[1].split("</table>", 1)[0].split("<tbody>", 1)[1]
+    return [[html.unescape(re.sub(r"<[^>]+>", "", c))
+             for c in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+            for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body)]
 
 
 def reseal(folder: Path) -> None:
@@ -53,6 +64,20 @@ def one_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
         assert proc.returncode == 0, proc.stderr
 
     return made_once(tmp_path_factory, "report-run", make) / "baseline"
+
+
+@pytest.fixture(scope="session")
+def dry_port_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`cqsim run --import` of docs/architecture.md's worked example (a dry port, a kind
+    added to cqsim, and its table dry_ports.csv) on its small network, 40 days, 2
+    replications, with the report that process writes. Made once in the session."""
+    def make(root: Path) -> None:
+        scenario = dry_port_network(root, inspected_share=0.5, inspection_hours=48.0)
+        proc = cqsim("run", "--import", MODULE, str(scenario), "--days", "40",
+                     "--replications", "2", "--no-map", "--out", str(root / "run"), cwd=ROOT)
+        assert proc.returncode == 0, proc.stderr
+
+    return made_once(tmp_path_factory, "report-dry-port", make) / "run"
 
 
 @pytest.fixture(scope="session")

@@ -22,6 +22,7 @@ from sim.report.deltas import PAIRED, WELCH, channel_deltas
 from tests.support.paths import BASELINE
 
 from .conftest import cqsim, reseal
+from .conftest import rows_after as _rows
 
 
 @pytest.mark.slow
@@ -224,14 +225,6 @@ def test_report_of_a_missing_dir_is_one_line(tmp_path: Path) -> None:
     proc = cqsim("report", str(sweep), "-o", str(tmp_path / "r.html"))
     assert proc.returncode == 2 and "this is the folder of a `cqsim sweep`; report its run " \
         "folders (0-a)" in proc.stderr, proc.stderr
-
-
-def _rows(page: str, heading: str) -> list[list[str]]:
-    """The cells of the first table after `heading` (tags stripped), one list per row."""
-    body = page.split(heading, 1)[1].split("</table>", 1)[0].split("<tbody>", 1)[1]
-    return [[html.unescape(re.sub(r"<[^>]+>", "", c))
-             for c in re.findall(r"<td[^>]*>(.*?)</td>", row)]
-            for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body)]
 
 
 def test_the_channels_total_row_has_the_weighted_means(one_run: Path, tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from tests.support import netbuilder as nb
 from tests.support.paths import ROOT
 
 DOC = ROOT / "docs" / "architecture.md"
+MODULE = "tests.support.worked_example_module"   # the blocks as a module (`cqsim --import`)
 
 
 def example_code() -> list[str]:
