@@ -5,7 +5,7 @@ compare.csv, which has only the corridors' and the total's)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import matplotlib
 import pandas as pd
@@ -15,8 +15,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from sim.compare import compare, draw_comparison  # noqa: E402
-from sim.maps import GAIN, LOSS, NOISE, difference_colours, link_deltas  # noqa: E402
-from sim.results import Results  # noqa: E402
+from sim.mapdata import GAIN, LOSS, NOISE, NOISE_LABEL, link_deltas  # noqa: E402
+from sim.maps import difference_colours  # noqa: E402
 from tests.support.netbuilder import (  # noqa: E402
     flow,
     hub,
@@ -28,21 +28,11 @@ from tests.support.netbuilder import (  # noqa: E402
 )
 
 
-class _Links:
-    """What `link_deltas` reads of a run's results: its links table by replication."""
-
-    def __init__(self, rows: list[tuple[int, str, str, float]]) -> None:
-        self.links = pd.DataFrame(rows, columns=["replication", "link", "direction",
-                                                 "teu_per_year"])
-
-    def by_replication(self, name: str) -> pd.DataFrame:
-        assert name == "links"
-        return self.links
-
-
-def _run(teu: dict[tuple[str, str], list[float]]) -> Results:
-    return cast(Results, _Links([(r, k, d, v) for (k, d), values in teu.items()
-                                 for r, v in enumerate(values)]))
+def _run(teu: dict[tuple[str, str], list[float]]) -> pd.DataFrame:
+    """A run's TEU per year by replication, as `link_deltas` takes it."""
+    return pd.DataFrame([(r, k, d, v) for (k, d), values in teu.items()
+                         for r, v in enumerate(values)],
+                        columns=["replication", "link", "direction", "value"])
 
 
 def test_a_link_whose_change_is_noise_is_grey_not_a_gain() -> None:
@@ -53,13 +43,14 @@ def test_a_link_whose_change_is_noise_is_grey_not_a_gain() -> None:
                  ("z", "up"): [200, 200, 200]})
     alt = _run({("x", "down"): [2000, 2150, 1950], ("y", "down"): [8000, 2500, 5200],
                 ("z", "up"): [100, 110, 90], ("w", "up"): [40, 0, 0]})
-    deltas = link_deltas(base, alt)
+    deltas = link_deltas(base, alt, paired=True)
     y = deltas.set_index(["link", "direction"]).loc[("y", "down")]
     assert y["delta"] > 0 and y["delta_ci95"] > y["delta"]
     assert difference_colours(deltas) == {"x:down": GAIN, "y:down": NOISE, "z:up": LOSS,
                                           "w:up": NOISE}   # w: new in ALT, in one replication
     # one replication: no interval, so no change is known to be more than noise
-    one = link_deltas(_run({("x", "down"): [1000]}), _run({("x", "down"): [2000]}))
+    one = link_deltas(_run({("x", "down"): [1000]}), _run({("x", "down"): [2000]}),
+                      paired=True)
     assert difference_colours(one) == {"x:down": NOISE}
 
 
@@ -82,5 +73,5 @@ def test_compare_map_s_caption_says_what_its_colours_mean(tmp_path: Path) -> Non
     assert "95% CI leaves out 0" in titles[0] and "grey where it holds 0" in titles[0]
     legend = [t.get_text() for ax in fig.axes if ax.get_legend() is not None
               for t in ax.get_legend().get_texts()]
-    assert "within the noise (CI holds 0)" in legend
+    assert NOISE_LABEL in legend
     plt.close(fig)
