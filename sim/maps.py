@@ -334,11 +334,17 @@ def difference_colours(deltas: pd.DataFrame) -> dict[str, str]:
 
 
 def draw_difference(base: Results, alt: Results, ax: Axes, *, title: str | None = None,
-                    paired: bool = True) -> Axes:
+                    paired: bool | None = None) -> Axes:
     """ALT - BASE TEU per year on every link and direction (means over replications), width
     by the change, coloured by `difference_colours`: blue gains and red losses where the
-    change's 95% CI (`sim.mapdata.link_deltas`: paired by replication, or Welch's with
-    `paired` False) leaves out 0, grey where it holds 0."""
+    change's 95% CI (`sim.mapdata.link_deltas`: paired by replication, or Welch's) leaves
+    out 0, grey where it holds 0. `paired` defaults to what the runs allow
+    (`sim.kpis.crn_paired`: one seed, as many replications)."""
+    from sim.kpis import crn_paired
+
+    if paired is None:
+        paired = crn_paired(base.plan.seed, base.plan.replications, alt.plan.seed,
+                            alt.plan.replications)
     links, hubs = annual_frames(alt)
     deltas = mapdata.link_deltas(link_table(base), link_table(alt), paired=paired)
     by = deltas.set_index(["link", "direction"])["delta"]

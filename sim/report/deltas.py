@@ -20,8 +20,9 @@ WELCH = "independent runs (Welch interval)"
 
 
 def paired(base: rd.RunDir, alt: rd.RunDir) -> bool:
-    """True when replication r of ALT can be paired with replication r of BASE."""
-    return base.seed == alt.seed and base.replications == alt.replications
+    """True when replication r of ALT can be paired with replication r of BASE
+    (`sim.kpis.crn_paired`)."""
+    return kpis.crn_paired(base.seed, base.replications, alt.seed, alt.replications)
 
 
 def metrics(run: rd.RunDir) -> pd.DataFrame:

@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from sim.compare import compare, draw_comparison  # noqa: E402
 from sim.mapdata import GAIN, LOSS, NOISE, NOISE_LABEL, link_deltas  # noqa: E402
-from sim.maps import difference_colours  # noqa: E402
+from sim.maps import difference_colours, draw_difference  # noqa: E402
 from tests.support.netbuilder import (  # noqa: E402
     flow,
     hub,
@@ -54,7 +54,8 @@ def test_a_link_whose_change_is_noise_is_grey_not_a_gain() -> None:
     assert difference_colours(one) == {"x:down": NOISE}
 
 
-def test_compare_map_s_caption_says_what_its_colours_mean(tmp_path: Path) -> None:
+def _scenarios(tmp_path: Path) -> tuple[Path, Path]:
+    """BASE (two train services, 2 replications) and ALT "more" (twice the a-b trains)."""
     a, b, c, d = hub("a", 0.0), hub("b", 1.0), hub("c", 0.0, 31.0), hub("d", 1.0, 31.0)
     write_geodata(tmp_path / "geo", [a, b, c, d], [link("a-b", a, b), link("c-d", c, d)])
     base = write_scenario(tmp_path / "base.yaml", scenario(
@@ -66,6 +67,11 @@ def test_compare_map_s_caption_says_what_its_colours_mean(tmp_path: Path) -> Non
         "extends": "base.yaml", "name": "more",
         "changes": [{"kind": "scale", "service": "ab", "field": "departures_per_week",
                      "factor": 2}]})
+    return base, more
+
+
+def test_compare_map_s_caption_says_what_its_colours_mean(tmp_path: Path) -> None:
+    base, more = _scenarios(tmp_path)
     fig: Any = draw_comparison(compare(base, [more]))
     titles = [ax.get_title() for ax in fig.axes if "change of freight" in ax.get_title()]
     assert len(titles) == 1
@@ -75,3 +81,15 @@ def test_compare_map_s_caption_says_what_its_colours_mean(tmp_path: Path) -> Non
               for t in ax.get_legend().get_texts()]
     assert NOISE_LABEL in legend
     plt.close(fig)
+
+
+def test_the_map_pairs_only_runs_that_can_be_paired(tmp_path: Path) -> None:
+    """A caller drawing two runs of other seeds got paired CIs: `paired` now defaults to what
+    the runs allow (one seed, as many replications), as the report decides."""
+    base, more = _scenarios(tmp_path)
+    for independent, pairing in ((True, "Welch 95% CI"), (False, "paired 95% CI")):
+        cmp = compare(base, [more], independent=independent)
+        fig, ax = plt.subplots()
+        draw_difference(cmp.base.results, cmp.alts[0].results, ax)
+        assert pairing in ax.get_title()
+        plt.close(fig)
