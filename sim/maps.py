@@ -338,7 +338,8 @@ def draw_difference(base: Results, alt: Results, ax: Axes, *, title: str | None 
     """ALT - BASE TEU per year on every link and direction (means over replications), width
     by the change, coloured by `difference_colours`: blue gains and red losses where the
     change's 95% CI (`sim.mapdata.link_deltas`: paired by replication, or Welch's) leaves
-    out 0, grey where it holds 0. `paired` defaults to what the runs allow
+    out 0, grey where it holds 0; each run named by its `Results.name`, as compare's tables
+    and bars name it. `paired` defaults to what the runs allow
     (`sim.kpis.crn_paired`: one seed, as many replications)."""
     from sim.kpis import crn_paired
 
@@ -354,10 +355,10 @@ def draw_difference(base: Results, alt: Results, ax: Axes, *, title: str | None 
     draw_map(ax, links, hubs, geodata=Path(alt.plan.geodata), top=top,
              colour_of=difference_colours(deltas))
     handles = [Line2D([], [], color=colour, linewidth=3, label=label)
-               for label, colour in mapdata.difference_legend(alt.plan.name)]
+               for label, colour in mapdata.difference_legend(alt.name)]
     handles += _width_handles(top, "TEU/yr")
     _legend(ax, handles, "change; line width: TEU per year")
-    ax.set_title(title or f"{alt.plan.name} − {base.plan.name}: change of freight per link and "
+    ax.set_title(title or f"{alt.name} − {base.name}: change of freight per link and "
                  f"direction, TEU per year (mean of {len(alt.replications)} replications; "
                  f"{mapdata.difference_caption(paired)})", fontsize=9)
     return ax

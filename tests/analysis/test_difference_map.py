@@ -93,3 +93,17 @@ def test_the_map_pairs_only_runs_that_can_be_paired(tmp_path: Path) -> None:
         draw_difference(cmp.base.results, cmp.alts[0].results, ax)
         assert pairing in ax.get_title()
         plt.close(fig)
+
+
+def test_compare_png_names_a_variant_by_its_name_only(tmp_path: Path) -> None:
+    """`compare(..., names=[...])` names the variant in the bars' legend; the map's title and
+    legend named it by its plan ("more") instead."""
+    base, more = _scenarios(tmp_path)
+    fig: Any = draw_comparison(compare(base, [more], names=["twice the trains"]))
+    title = next(ax.get_title() for ax in fig.axes if "change of freight" in ax.get_title())
+    assert title.startswith("twice the trains − ")
+    legend = [t.get_text() for ax in fig.axes if ax.get_legend() is not None
+              for t in ax.get_legend().get_texts()]
+    assert "twice the trains" in legend and "more TEU in twice the trains" in legend
+    assert not [t for t in legend if t.endswith(" more")]
+    plt.close(fig)
