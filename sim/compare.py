@@ -482,8 +482,7 @@ def draw_comparison(cmp: Comparison) -> Any:
     top.suptitle(f"ALT − {cmp.base.name}: paired deltas, 95% CI over "
                  f"{len(cmp.base.results.replications)} replications ({pairing})")
     for sub_fig, variant in zip(maps, cmp.alts, strict=True):
-        draw_difference(cmp.base.results, variant.results, sub_fig.subplots(),
-                        paired=not cmp.independent)
+        draw_difference(cmp.base.results, variant.results, sub_fig.subplots())
     source_line(fig, f"source: cqsim compare, compare.csv (simulated; paired deltas); maps: "
                      f"ALT − BASE of the simulated flows per link and direction, from each "
                      f"variant's links table by replication; {MAP_NOTE}")

@@ -534,6 +534,15 @@ def _mean(values: np.ndarray) -> float:
     return float(ok.mean()) if ok.size else np.nan
 
 
+def crn_paired(base_seed: int, base_replications: int, alt_seed: int,
+               alt_replications: int) -> bool:
+    """True when replication r of ALT can be paired with replication r of BASE: both runs drew
+    from one seed as many replications (common random numbers, as `cqsim compare` runs its
+    variants); otherwise they are independent (Welch). The one rule of the report's
+    differences (`sim.report.deltas.paired`) and compare.png's map (`sim.maps`)."""
+    return base_seed == alt_seed and base_replications == alt_replications
+
+
 def key_deltas(b: pd.DataFrame, a: pd.DataFrame, keys: list[str], pair: bool,
                variant: str = "", *, absent_is_zero: bool = False) -> pd.DataFrame:
     """Per key: mean of BASE and ALT and the delta with its CI (columns keys, base, alt,

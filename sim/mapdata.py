@@ -1,6 +1,9 @@
 """Map geometry shared by the static map (`sim/maps.py`) and the browser report
 (`sim/report/`): one projection, the basemap clipped and simplified, one line per link and
-direction offset to the right of travel, and the extent of the Chongqing close-up.
+direction offset to the right of travel, and the extent of the Chongqing close-up; and the
+difference map's one rule (compare.png's and report.html's): ALT - BASE per link and
+direction with its 95% CI (`link_deltas`), drawn a gain or a loss only where that CI leaves
+out 0 (`difference_colour`).
 
 Works on the (links, hubs) GeoDataFrames that `sim.flows.flows_frames` builds and
 `flows.gpkg` stores, so the report can draw a run it only reads from disk.
@@ -17,6 +20,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     import geopandas as gpd
+    import pandas as pd
 
 # Lambert conformal conic centred on the network (about 65E, 40N) with standard parallels at
 # 25N and 55N: shapes are true locally from Singapore to Hamburg, so a close-up keeps its
@@ -33,6 +37,12 @@ DIRECTIONS = ("down", "up")  # down: from_hub -> to_hub, as in links.csv
 # lon/lat window the maps open on (Europe to Japan, Moscow to Singapore): links to market ends
 # beyond it (Los Angeles, Santos) leave the frame, their far hubs are marked at its edge
 MAP_WINDOW = (-15.0, -12.0, 150.0, 66.0)
+
+
+# the difference map: a gain, a loss, and a change within the noise (its 95% CI holds 0 or is
+# not known), which is drawn as neither
+GAIN, LOSS, NOISE = "#2166ac", "#b2182b", "#b0b0b0"
+NOISE_LABEL = "within the noise (95% CI holds 0)"
 
 
 def corridor_colour(corridor: str) -> str:
@@ -267,3 +277,41 @@ def short_name(hub_id: str, name: str) -> str:
             break
         place.append(word)
     return " ".join(place[:2]) or (words[0] if words else hub_id)
+
+
+def link_deltas(base: pd.DataFrame, alt: pd.DataFrame, *, paired: bool,
+                variant: str = "") -> pd.DataFrame:
+    """ALT - BASE TEU per year per link and direction with the 95% CI of each (columns link,
+    direction, base, alt, delta, delta_ci95, ...: `sim.kpis.key_deltas`), from each run's
+    TEU per year by replication (columns replication, link, direction, value): paired by
+    replication (`paired`: common random numbers, `sim.kpis.crn_paired`) or Welch's
+    interval; a link one run lacks carries 0 there. Empty (with those columns) where either
+    run has no links. The one rule of compare.png's map and report.html's."""
+    import pandas as pd
+
+    from sim.kpis import key_deltas
+
+    if base.empty or alt.empty:
+        return pd.DataFrame(columns=["link", "direction", "base", "alt", "delta",
+                                     "delta_ci95"])
+    return key_deltas(base, alt, ["link", "direction"], paired, variant, absent_is_zero=True)
+
+
+def difference_colour(delta: float, half: float) -> str:
+    """The colour of a change `delta` with 95% CI half-width `half` on a difference map:
+    `GAIN` or `LOSS` where the CI leaves out 0, `NOISE` where it holds 0 or is not known
+    (`sim.stats.resolved`): a change within the noise is drawn as neither."""
+    from sim.stats import resolved
+
+    return (GAIN if delta > 0 else LOSS) if resolved(delta, half) else NOISE
+
+
+def difference_legend(alt: str) -> list[tuple[str, str]]:
+    """(label, colour) of each colour of the difference map of ALT (named `alt`)."""
+    return [(f"more TEU in {alt}", GAIN), (f"less TEU in {alt}", LOSS), (NOISE_LABEL, NOISE)]
+
+
+def difference_caption(paired: bool) -> str:
+    """What the difference map's colours mean, said alike by compare.png and report.html."""
+    return (f"blue or red where its {'paired' if paired else 'Welch'} 95% CI leaves out 0, "
+            "grey where it holds 0")

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["CORRIDOR_COLOURS", "difference_colours", "draw_difference", "draw_flows",
-           "draw_map", "flow_map", "link_deltas", "short_name"]
+           "draw_map", "flow_map", "link_table", "short_name"]
 
 MAX_WIDTH = 7.0     # points: the busiest direction of a link
 MIN_WIDTH = 0.6
@@ -41,8 +41,6 @@ INSET = (0.005, 0.01, 0.33, 0.42)  # the close-up, in axes fractions (x, y, widt
 # the projection and basemap of every map; `source_note` is a flow map's whole source line
 MAP_NOTE = ("basemap: geodata/basemap.gpkg; Lambert conformal conic centred at 65°E 40°N, "
             "standard parallels 25°N and 55°N")
-GAIN, LOSS = "#2166ac", "#b2182b"
-NOISE = "#b0b0b0"   # a change whose 95% CI holds 0 (or is not known): neither gain nor loss
 
 
 def source_note(file: str | None = "flows.gpkg") -> str:
@@ -318,55 +316,49 @@ def flow_map(results: Results, *, figsize: tuple[float, float] = (13, 8.2)) -> F
     return fig
 
 
-def link_deltas(base: Results, alt: Results, *, paired: bool = True) -> pd.DataFrame:
-    """ALT - BASE TEU per year per link and direction with the 95% CI of each (columns link,
-    direction, base, alt, delta, delta_ci95, ...: `sim.kpis.key_deltas`), from the links
-    tables by replication: paired by replication (`paired`: common random numbers, as
-    `cqsim compare` runs its variants) or Welch's interval; a link one run lacks carries 0
-    there."""
-    from sim.kpis import key_deltas
-
-    frames = [r.by_replication("links")[["replication", "link", "direction", "teu_per_year"]]
-              .rename(columns={"teu_per_year": "value"}) for r in (base, alt)]
-    return key_deltas(frames[0], frames[1], ["link", "direction"], paired,
-                      absent_is_zero=True)
+def link_table(results: Results) -> pd.DataFrame:
+    """A run's TEU per year per link and direction by replication (columns replication, link,
+    direction, value), as `sim.mapdata.link_deltas` takes it."""
+    return (results.by_replication("links")[["replication", "link", "direction", "teu_per_year"]]
+            .rename(columns={"teu_per_year": "value"}))
 
 
 def difference_colours(deltas: pd.DataFrame) -> dict[str, str]:
-    """The colour of each link and direction ("link:direction") of `deltas` (`link_deltas`):
-    blue where its 95% CI leaves out 0 and it gained, red where it lost, grey (`NOISE`) where
-    the CI holds 0 or is not known (`sim.stats.resolved`): a change within the noise is
-    drawn as neither a gain nor a loss."""
-    from sim.stats import resolved
-
-    return {f"{link}:{direction}": (GAIN if delta > 0 else LOSS)
-            if resolved(delta, half) else NOISE
+    """The colour of each link and direction ("link:direction") of `deltas`
+    (`sim.mapdata.link_deltas`), by `sim.mapdata.difference_colour`: grey where the change
+    is within the noise."""
+    return {f"{link}:{direction}": mapdata.difference_colour(delta, half)
             for link, direction, delta, half in zip(
                 deltas["link"], deltas["direction"], deltas["delta"].to_numpy(float),
                 deltas["delta_ci95"].to_numpy(float), strict=True)}
 
 
 def draw_difference(base: Results, alt: Results, ax: Axes, *, title: str | None = None,
-                    paired: bool = True) -> Axes:
+                    paired: bool | None = None) -> Axes:
     """ALT - BASE TEU per year on every link and direction (means over replications), width
     by the change, coloured by `difference_colours`: blue gains and red losses where the
-    change's 95% CI (`link_deltas`: paired by replication, or Welch's with `paired` False)
-    leaves out 0, grey where it holds 0."""
+    change's 95% CI (`sim.mapdata.link_deltas`: paired by replication, or Welch's) leaves
+    out 0, grey where it holds 0; each run named by its `Results.name`, as compare's tables
+    and bars name it. `paired` defaults to what the runs allow
+    (`sim.kpis.crn_paired`: one seed, as many replications)."""
+    from sim.kpis import crn_paired
+
+    if paired is None:
+        paired = crn_paired(base.plan.seed, base.plan.replications, alt.plan.seed,
+                            alt.plan.replications)
     links, hubs = annual_frames(alt)
-    deltas = link_deltas(base, alt, paired=paired)
+    deltas = mapdata.link_deltas(link_table(base), link_table(alt), paired=paired)
     by = deltas.set_index(["link", "direction"])["delta"]
     for d in mapdata.DIRECTIONS:
         links[f"teu_{d}"] = [float(by.get((k, d), 0.0)) for k in links["link"]]
     top = float(np.nanmax(np.abs(links[["teu_down", "teu_up"]].to_numpy()))) or 1.0
     draw_map(ax, links, hubs, geodata=Path(alt.plan.geodata), top=top,
              colour_of=difference_colours(deltas))
-    handles = [Line2D([], [], color=GAIN, linewidth=3, label=f"more in {alt.plan.name}"),
-               Line2D([], [], color=LOSS, linewidth=3, label="less"),
-               Line2D([], [], color=NOISE, linewidth=3, label="within the noise (CI holds 0)")]
+    handles = [Line2D([], [], color=colour, linewidth=3, label=label)
+               for label, colour in mapdata.difference_legend(alt.name)]
     handles += _width_handles(top, "TEU/yr")
     _legend(ax, handles, "change; line width: TEU per year")
-    ax.set_title(title or f"{alt.plan.name} − {base.plan.name}: change of freight per link and "
+    ax.set_title(title or f"{alt.name} − {base.name}: change of freight per link and "
                  f"direction, TEU per year (mean of {len(alt.replications)} replications; "
-                 f"blue or red where its {'paired' if paired else 'Welch'} 95% CI leaves out "
-                 "0, grey where it holds 0)", fontsize=9)
+                 f"{mapdata.difference_caption(paired)})", fontsize=9)
     return ax

@@ -20,8 +20,9 @@ WELCH = "independent runs (Welch interval)"
 
 
 def paired(base: rd.RunDir, alt: rd.RunDir) -> bool:
-    """True when replication r of ALT can be paired with replication r of BASE."""
-    return base.seed == alt.seed and base.replications == alt.replications
+    """True when replication r of ALT can be paired with replication r of BASE
+    (`sim.kpis.crn_paired`)."""
+    return kpis.crn_paired(base.seed, base.replications, alt.seed, alt.replications)
 
 
 def metrics(run: rd.RunDir) -> pd.DataFrame:
@@ -66,18 +67,15 @@ def place_deltas(base: rd.RunDir, alt: rd.RunDir, place: str) -> pd.DataFrame:
                                          absent_is_zero=of.absent_is_zero))
 
 
-def link_deltas(base: rd.RunDir, alt: rd.RunDir) -> pd.DataFrame:
-    """ALT - BASE TEU/yr per link and direction, with 95% CIs."""
-    frames = []
-    for run in (base, alt):
-        links = run.by_replication("links")
-        if links.empty:
-            return pd.DataFrame(columns=["link", "direction", "base", "alt", "delta",
-                                         "delta_ci95"])
-        frames.append(links[["replication", "link", "direction"]].assign(
-            value=rd.LINK_TEU.values(links, run.per_year)[0].to_numpy()))
-    return kpis.key_deltas(frames[0], frames[1], ["link", "direction"], paired(base, alt),
-                         alt.name, absent_is_zero=True)
+def link_table(run: rd.RunDir) -> pd.DataFrame:
+    """The run's TEU/yr per link and direction by replication (columns replication, link,
+    direction, value; empty where it has no links table), as `sim.mapdata.link_deltas`
+    takes it."""
+    links = run.by_replication("links")
+    if links.empty:
+        return pd.DataFrame(columns=["replication", "link", "direction", "value"])
+    return links[["replication", "link", "direction"]].assign(
+        value=rd.LINK_TEU.values(links, run.per_year)[0].to_numpy())
 
 
 def placebo_moved(deltas: pd.DataFrame, placebo: str) -> list[tuple[str, float, float]]:

@@ -318,9 +318,12 @@ def _width_legend(top: float) -> list[dict[str, Any]]:
              "font": {"size": 10}, "bgcolor": "rgba(255,255,255,0.85)", "align": "right"}]
 
 
-def difference_map(base: rd.RunDir, alt: rd.RunDir, deltas: pd.DataFrame) -> Fig:
-    """Map of ALT - BASE per link and direction (TEU/yr; blue gains, red losses), with the
-    95% CI of each delta in the hover text. `deltas`: link, direction, delta, delta_ci95."""
+def difference_map(base: rd.RunDir, alt: rd.RunDir, deltas: pd.DataFrame, *,
+                   paired: bool) -> Fig:
+    """Map of ALT - BASE per link and direction (TEU/yr), coloured as compare.png's
+    (`sim.mapdata.difference_colour`: blue gains, red losses, grey within the noise), with
+    the 95% CI of each delta in the hover text. `deltas`: `sim.mapdata.link_deltas`, paired
+    by replication or not (`paired`)."""
     hubs, bounds, land = _overview(alt)
     span = bounds[2] - bounds[0]
     annual = alt.link_teu_per_year(alt.flows[0])
@@ -340,8 +343,7 @@ def difference_map(base: rd.RunDir, alt: rd.RunDir, deltas: pd.DataFrame) -> Fig
     colours = []
     for r in lines.itertuples(index=False):
         sig = resolved(r.delta, r.delta_ci95) is True
-        colours.append(("#2166ac" if sig else "#92c5de") if r.delta > 0
-                       else ("#b2182b" if sig else "#f4a582"))
+        colours.append(mapdata.difference_colour(r.delta, r.delta_ci95))
         hover.append(f"<b>{html.escape(names.get(r.from_hub, r.from_hub))} → "
                      f"{html.escape(names.get(r.to_hub, r.to_hub))}</b> ({r.corridor})<br>"
                      f"Δ {pm(r.delta, r.delta_ci95, sign=True)} TEU/yr "
@@ -353,10 +355,7 @@ def difference_map(base: rd.RunDir, alt: rd.RunDir, deltas: pd.DataFrame) -> Fig
                                               legend=False)
     traces += [{"type": "scatter", "mode": "lines", "x": [None], "y": [None], "name": name,
                 "line": {"color": colour, "width": 5}}
-               for name, colour in (("more TEU in " + alt.label, "#2166ac"),
-                                    ("less TEU in " + alt.label, "#b2182b"),
-                                    ("more, CI includes 0", "#92c5de"),
-                                    ("less, CI includes 0", "#f4a582"))]
+               for name, colour in mapdata.difference_legend(alt.label)]
     traces.append({"type": "scatter", "mode": "markers", "x": list(hubs.geometry.x),
                    "y": list(hubs.geometry.y), "showlegend": False, "name": "hubs",
                    "marker": {"size": 7, "color": "white", "line": {"color": "#111",
@@ -369,8 +368,8 @@ def difference_map(base: rd.RunDir, alt: rd.RunDir, deltas: pd.DataFrame) -> Fig
     notes.append({"xref": "paper", "yref": "paper", "x": 0.99, "y": 0.01, "xanchor": "right",
                   "yanchor": "bottom", "showarrow": False, "font": {"size": 10},
                   "bgcolor": "rgba(255,255,255,0.85)", "align": "right",
-                  "text": f"width: |Δ| (widest {fmt(top)} TEU/yr); paired 95% CI in the "
-                          "hover text"})
+                  "text": f"{mapdata.difference_caption(paired)}<br>width: |Δ| (widest "
+                          f"{fmt(top)} TEU/yr); the 95% CI in the hover text"})
     layout = _map_layout(bounds, OVERVIEW_PX, f"{alt.label} − {base.label}: change of freight "
                          "per link and direction, TEU per year", notes)
     layout["legend"]["title"] = {"text": ""}

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim import kpis
+from sim import kpis, mapdata
 from sim.engine.model import TOLERANCE_TEU
 from sim.report import deltas as dl
 from sim.report import figures as fg
@@ -621,7 +621,10 @@ def comparison_sections(page: Page, runs: list[rd.RunDir]) -> None:
         page.add(_unresolved_note(d, shown))
         for place in kpis.PLACES:
             page.add(place_delta_table(dl.place_deltas(base, alt, place), place))
-        page.figure(fg.difference_map(base, alt, dl.link_deltas(base, alt)), MAP_CONFIG, "map")
+        pair = dl.paired(base, alt)
+        links = mapdata.link_deltas(dl.link_table(base), dl.link_table(alt), paired=pair,
+                                    variant=alt.name)
+        page.figure(fg.difference_map(base, alt, links, paired=pair), MAP_CONFIG, "map")
     if shown_frames:
         both = pd.concat(shown_frames, ignore_index=True)
         page.figure(fg.delta_figure(both, kpis.kpi("teu")))

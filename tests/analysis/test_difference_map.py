@@ -5,7 +5,7 @@ compare.csv, which has only the corridors' and the total's)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import matplotlib
 import pandas as pd
@@ -15,8 +15,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from sim.compare import compare, draw_comparison  # noqa: E402
-from sim.maps import GAIN, LOSS, NOISE, difference_colours, link_deltas  # noqa: E402
-from sim.results import Results  # noqa: E402
+from sim.mapdata import GAIN, LOSS, NOISE, NOISE_LABEL, link_deltas  # noqa: E402
+from sim.maps import difference_colours, draw_difference  # noqa: E402
 from tests.support.netbuilder import (  # noqa: E402
     flow,
     hub,
@@ -28,21 +28,11 @@ from tests.support.netbuilder import (  # noqa: E402
 )
 
 
-class _Links:
-    """What `link_deltas` reads of a run's results: its links table by replication."""
-
-    def __init__(self, rows: list[tuple[int, str, str, float]]) -> None:
-        self.links = pd.DataFrame(rows, columns=["replication", "link", "direction",
-                                                 "teu_per_year"])
-
-    def by_replication(self, name: str) -> pd.DataFrame:
-        assert name == "links"
-        return self.links
-
-
-def _run(teu: dict[tuple[str, str], list[float]]) -> Results:
-    return cast(Results, _Links([(r, k, d, v) for (k, d), values in teu.items()
-                                 for r, v in enumerate(values)]))
+def _run(teu: dict[tuple[str, str], list[float]]) -> pd.DataFrame:
+    """A run's TEU per year by replication, as `link_deltas` takes it."""
+    return pd.DataFrame([(r, k, d, v) for (k, d), values in teu.items()
+                         for r, v in enumerate(values)],
+                        columns=["replication", "link", "direction", "value"])
 
 
 def test_a_link_whose_change_is_noise_is_grey_not_a_gain() -> None:
@@ -53,17 +43,19 @@ def test_a_link_whose_change_is_noise_is_grey_not_a_gain() -> None:
                  ("z", "up"): [200, 200, 200]})
     alt = _run({("x", "down"): [2000, 2150, 1950], ("y", "down"): [8000, 2500, 5200],
                 ("z", "up"): [100, 110, 90], ("w", "up"): [40, 0, 0]})
-    deltas = link_deltas(base, alt)
+    deltas = link_deltas(base, alt, paired=True)
     y = deltas.set_index(["link", "direction"]).loc[("y", "down")]
     assert y["delta"] > 0 and y["delta_ci95"] > y["delta"]
     assert difference_colours(deltas) == {"x:down": GAIN, "y:down": NOISE, "z:up": LOSS,
                                           "w:up": NOISE}   # w: new in ALT, in one replication
     # one replication: no interval, so no change is known to be more than noise
-    one = link_deltas(_run({("x", "down"): [1000]}), _run({("x", "down"): [2000]}))
+    one = link_deltas(_run({("x", "down"): [1000]}), _run({("x", "down"): [2000]}),
+                      paired=True)
     assert difference_colours(one) == {"x:down": NOISE}
 
 
-def test_compare_map_s_caption_says_what_its_colours_mean(tmp_path: Path) -> None:
+def _scenarios(tmp_path: Path) -> tuple[Path, Path]:
+    """BASE (two train services, 2 replications) and ALT "more" (twice the a-b trains)."""
     a, b, c, d = hub("a", 0.0), hub("b", 1.0), hub("c", 0.0, 31.0), hub("d", 1.0, 31.0)
     write_geodata(tmp_path / "geo", [a, b, c, d], [link("a-b", a, b), link("c-d", c, d)])
     base = write_scenario(tmp_path / "base.yaml", scenario(
@@ -75,6 +67,11 @@ def test_compare_map_s_caption_says_what_its_colours_mean(tmp_path: Path) -> Non
         "extends": "base.yaml", "name": "more",
         "changes": [{"kind": "scale", "service": "ab", "field": "departures_per_week",
                      "factor": 2}]})
+    return base, more
+
+
+def test_compare_map_s_caption_says_what_its_colours_mean(tmp_path: Path) -> None:
+    base, more = _scenarios(tmp_path)
     fig: Any = draw_comparison(compare(base, [more]))
     titles = [ax.get_title() for ax in fig.axes if "change of freight" in ax.get_title()]
     assert len(titles) == 1
@@ -82,5 +79,31 @@ def test_compare_map_s_caption_says_what_its_colours_mean(tmp_path: Path) -> Non
     assert "95% CI leaves out 0" in titles[0] and "grey where it holds 0" in titles[0]
     legend = [t.get_text() for ax in fig.axes if ax.get_legend() is not None
               for t in ax.get_legend().get_texts()]
-    assert "within the noise (CI holds 0)" in legend
+    assert NOISE_LABEL in legend
+    plt.close(fig)
+
+
+def test_the_map_pairs_only_runs_that_can_be_paired(tmp_path: Path) -> None:
+    """A caller drawing two runs of other seeds got paired CIs: `paired` now defaults to what
+    the runs allow (one seed, as many replications), as the report decides."""
+    base, more = _scenarios(tmp_path)
+    for independent, pairing in ((True, "Welch 95% CI"), (False, "paired 95% CI")):
+        cmp = compare(base, [more], independent=independent)
+        fig, ax = plt.subplots()
+        draw_difference(cmp.base.results, cmp.alts[0].results, ax)
+        assert pairing in ax.get_title()
+        plt.close(fig)
+
+
+def test_compare_png_names_a_variant_by_its_name_only(tmp_path: Path) -> None:
+    """`compare(..., names=[...])` names the variant in the bars' legend; the map's title and
+    legend named it by its plan ("more") instead."""
+    base, more = _scenarios(tmp_path)
+    fig: Any = draw_comparison(compare(base, [more], names=["twice the trains"]))
+    title = next(ax.get_title() for ax in fig.axes if "change of freight" in ax.get_title())
+    assert title.startswith("twice the trains − ")
+    legend = [t.get_text() for ax in fig.axes if ax.get_legend() is not None
+              for t in ax.get_legend().get_texts()]
+    assert "twice the trains" in legend and "more TEU in twice the trains" in legend
+    assert not [t for t in legend if t.endswith(" more")]
     plt.close(fig)
