@@ -302,7 +302,7 @@ def draw_flows(results: Results, ax: Axes, *, title: str | None = None,
                 Line2D([], [], color="#9a9a9a", linestyle=":", label="no flow")]
     _legend(ax, handles, "channel; line width: TEU per year")
     h = results.plan.horizon
-    ax.set_title(title or f"{results.plan.name}: freight per link and direction, TEU per year "
+    ax.set_title(title or f"{results.name}: freight per link and direction, TEU per year "
                  f"(annualised from {h.days - h.warmup_days:g} days, mean of "
                  f"{len(results.replications)} replication(s))", fontsize=9)
     return ax

@@ -318,6 +318,12 @@ def _width_legend(top: float) -> list[dict[str, Any]]:
              "font": {"size": 10}, "bgcolor": "rgba(255,255,255,0.85)", "align": "right"}]
 
 
+# what a link's hover says of its change's interval (`sim.stats.resolved`): None is a CI
+# that is not known (one replication), not one that includes 0
+CI_SAID = {True: "CI excludes 0", False: "CI includes 0",
+           None: "CI not known: fewer than 2 replications"}
+
+
 def difference_map(base: rd.RunDir, alt: rd.RunDir, deltas: pd.DataFrame, *,
                    paired: bool) -> Fig:
     """Map of ALT - BASE per link and direction (TEU/yr), coloured as compare.png's
@@ -342,12 +348,12 @@ def difference_map(base: rd.RunDir, alt: rd.RunDir, deltas: pd.DataFrame, *,
     hover = []
     colours = []
     for r in lines.itertuples(index=False):
-        sig = resolved(r.delta, r.delta_ci95) is True
+        said = CI_SAID[resolved(r.delta, r.delta_ci95)]
         colours.append(mapdata.difference_colour(r.delta, r.delta_ci95))
         hover.append(f"<b>{html.escape(names.get(r.from_hub, r.from_hub))} → "
                      f"{html.escape(names.get(r.to_hub, r.to_hub))}</b> ({r.corridor})<br>"
                      f"Δ {pm(r.delta, r.delta_ci95, sign=True)} TEU/yr "
-                     f"({'CI excludes 0' if sig else 'CI includes 0'})<br>"
+                     f"({said})<br>"
                      f"base {fmt(getattr(r, 'base', np.nan))}, {html.escape(alt.label)} "
                      f"{fmt(getattr(r, 'alt', np.nan))} TEU/yr")
     lines = lines.assign(teu=lines["delta"].abs().where(lines["delta"].abs() > top * 1e-3, 0))

@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from sim.compare import compare, draw_comparison  # noqa: E402
 from sim.mapdata import GAIN, LOSS, NOISE, NOISE_LABEL, link_deltas  # noqa: E402
-from sim.maps import difference_colours, draw_difference  # noqa: E402
+from sim.maps import difference_colours, draw_difference, draw_flows  # noqa: E402
 from tests.support.netbuilder import (  # noqa: E402
     flow,
     hub,
@@ -97,13 +97,19 @@ def test_the_map_pairs_only_runs_that_can_be_paired(tmp_path: Path) -> None:
 
 def test_compare_png_names_a_variant_by_its_name_only(tmp_path: Path) -> None:
     """`compare(..., names=[...])` names the variant in the bars' legend; the map's title and
-    legend named it by its plan ("more") instead."""
+    legend named it by its plan ("more") instead, and so did `draw_flows` (map.png)."""
     base, more = _scenarios(tmp_path)
-    fig: Any = draw_comparison(compare(base, [more], names=["twice the trains"]))
+    cmp = compare(base, [more], names=["twice the trains"])
+    fig: Any = draw_comparison(cmp)
     title = next(ax.get_title() for ax in fig.axes if "change of freight" in ax.get_title())
     assert title.startswith("twice the trains − ")
     legend = [t.get_text() for ax in fig.axes if ax.get_legend() is not None
               for t in ax.get_legend().get_texts()]
     assert "twice the trains" in legend and "more TEU in twice the trains" in legend
     assert not [t for t in legend if t.endswith(" more")]
+    plt.close(fig)
+    # map.png's title too: the name the run goes by, not its plan's
+    fig, ax = plt.subplots()
+    draw_flows(cmp.alts[0].results, ax)
+    assert ax.get_title().startswith("twice the trains: freight per link")
     plt.close(fig)

@@ -73,3 +73,19 @@ def test_runs_of_other_seeds_are_said_to_be_welch(one_run: Path, tmp_path: Path)
     assert not pair
     notes = " ".join(a["text"] for a in fig["layout"]["annotations"])
     assert mapdata.difference_caption(paired=False) in notes and "paired" not in notes
+
+
+def test_a_change_whose_interval_is_not_known_is_not_said_to_hold_0(one_run: Path,
+                                                                    tmp_path: Path) -> None:
+    """A link's change with no CI (one replication) is "not known" in its hover text, not
+    "CI includes 0" (`sim.stats.resolved` is None there)."""
+    gain, _ = _alt(one_run, tmp_path / "alt")
+    base, alt = RunDir.open(one_run), RunDir.open(tmp_path / "alt")
+    _, links, pair = _difference_map(one_run, tmp_path / "alt")
+    key = links["link"] + ":" + links["direction"]
+    unknown = links.assign(delta_ci95=links["delta_ci95"].where(key != gain))
+    fig = fg.difference_map(base, alt, unknown, paired=pair)
+    hover = json.dumps(fig["data"])
+    assert fg.CI_SAID[None] in hover
+    fig = fg.difference_map(base, alt, links, paired=pair)
+    assert fg.CI_SAID[None] not in json.dumps(fig["data"])
