@@ -130,7 +130,8 @@ def validate_spec(table: str, data: Any) -> Spec:
         chosen = [k for k in candidates if value in k.values]
         if not chosen:
             allowed = ", ".join(repr(v) for k in candidates for v in k.values)
-            raise ValueError(f"{field} one of {allowed}")
+            raise ValueError(f"{field} one of {allowed} (a kind of one's own: name the "
+                             f"module that registers it with `cqsim --import`)")
         candidates = tuple(chosen)
     return candidates[0].spec.model_validate(data)
 

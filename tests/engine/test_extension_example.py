@@ -104,6 +104,7 @@ def test_a_fresh_cqsim_process_does_not_know_the_example_s_kind(example: types.M
     done = subprocess.run([sys.executable, "-m", "sim", "validate", str(path)],
                           capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert done.returncode == 2 and "dry_port" in done.stderr, (done.returncode, done.stderr)
+    assert "cqsim --import" in done.stderr and len(done.stderr.strip().splitlines()) == 1
     said = " ".join(DOC.read_text(encoding="utf-8").split())
     assert "a `cqsim` command starts its own, and knows the new kind only when told to " \
            "import the module that registers it" in said
