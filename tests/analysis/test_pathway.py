@@ -375,7 +375,8 @@ def test_an_expansion_in_service_before_decided_from_names_its_in_service(
     assert err.value.field == "expansions.0.in_service" and err.value.got == 2025
     assert "no earlier than decided_from + ceil(lead_time_years) = 2026 + 2 = 2028" \
         in err.value.expected
-    assert "-1" not in str(err.value) and "\n" not in str(err.value)
+    # the message, not the file's path (pytest-1xx folders hold "-1")
+    assert "-1" not in err.value.expected and "\n" not in str(err.value)
     # in service in decided_from's own year still names the lead time, which 0 would fix
     path = _pathway(tmp_path, decided_from=2025)
     with pytest.raises(InputError, match="at most 0 years") as err:

@@ -6,7 +6,6 @@ cannot be imported is one line naming the option, exit 2, nothing written."""
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from sim.sweep import execute_run, prepare_sweep
 from tests.support.dask_cluster import dask_cluster
 from tests.support.paths import ROOT
 from tests.support.worked_example import MODULE as EXAMPLE
-from tests.support.worked_example import dry_port_network
+from tests.support.worked_example import cqsim_in_repo, dry_port_network
 
 OK_SWEEP = ROOT / "tests" / "bad_inputs" / "ok_sweep.yaml"   # 2 variants of 10 days
 
@@ -38,12 +37,6 @@ add_kpi(KPI(name="slow_share", unit="share", label="share of TEU over 20 days do
 """
 
 
-def _cqsim(*args: object) -> subprocess.CompletedProcess[str]:
-    """`cqsim ARGS` in a process of its own, from the repository (where EXAMPLE is found)."""
-    return subprocess.run([sys.executable, "-m", "sim", *map(str, args)], capture_output=True,
-                          text=True, timeout=600, cwd=ROOT)
-
-
 def test_every_command_takes_import() -> None:
     for name, command in main.commands.items():
         assert any("--import" in p.opts for p in command.params), name
@@ -51,14 +44,14 @@ def test_every_command_takes_import() -> None:
 
 def test_run_knows_an_imported_kind_and_kpi_and_records_the_module(tmp_path: Path) -> None:
     scenario = dry_port_network(tmp_path, inspected_share=0.5, inspection_hours=48.0)
-    refused = _cqsim("run", scenario, "--days", 40, "--replications", 1, "--no-map",
+    refused = cqsim_in_repo("run", scenario, "--days", 40, "--replications", 1, "--no-map",
                      "--no-report", "--out", tmp_path / "refused")
     lines = refused.stderr.strip().splitlines()
     assert refused.returncode == 2 and len(lines) == 1 and "'dry_port'" in lines[0], lines
     assert not (tmp_path / "refused").exists()
 
     out = tmp_path / "out"
-    done = _cqsim("run", "--import", EXAMPLE, scenario, "--days", 40, "--replications", 1,
+    done = cqsim_in_repo("run", "--import", EXAMPLE, scenario, "--days", 40, "--replications", 1,
                   "--no-map", "--no-report", "--out", out)
     assert done.returncode == 0, done.stderr
     assert pd.read_csv(out / "dry_ports.csv")["hub"].tolist() == ["d"]
@@ -75,7 +68,7 @@ def test_worker_processes_import_the_modules_too(tmp_path: Path) -> None:
     runs = []
     for workers in (1, 2):
         out = tmp_path / f"w{workers}"
-        done = _cqsim("sweep", "--import", EXAMPLE, OK_SWEEP, "--workers", workers,
+        done = cqsim_in_repo("sweep", "--import", EXAMPLE, OK_SWEEP, "--workers", workers,
                       "--no-plots", "--out", out)
         assert done.returncode == 0, done.stderr
         runs.append(pd.read_parquet(out / "runs.parquet").drop(columns=["wall_s", "worker"]))
@@ -91,7 +84,7 @@ def test_out_may_not_hold_an_imported_module(tmp_path: Path, command: list[objec
     module = tmp_path / "o1" / "mykpis.py"
     module.parent.mkdir()
     module.write_text(SLOW_SHARE)
-    done = _cqsim(*command, "--import", module, "--out", module.parent, "--overwrite")
+    done = cqsim_in_repo(*command, "--import", module, "--out", module.parent, "--overwrite")
     lines = done.stderr.strip().splitlines()
     assert done.returncode == 2 and len(lines) == 1, done.stderr
     assert "a folder that does not hold an input" in lines[0] and "--out" in lines[0], lines
@@ -105,9 +98,9 @@ def test_resume_names_the_imported_module_that_changed(tmp_path: Path) -> None:
     module.write_text(SLOW_SHARE)
     args = ("sweep", "--import", module, OK_SWEEP, "--workers", 1, "--no-plots", "--out",
             tmp_path / "out")
-    assert _cqsim(*args).returncode == 0
+    assert cqsim_in_repo(*args).returncode == 0
     module.write_text(SLOW_SHARE + "# edited\n")
-    done = _cqsim(*args, "--resume")
+    done = cqsim_in_repo(*args, "--resume")
     lines = done.stderr.strip().splitlines()
     assert done.returncode == 2 and len(lines) == 1, done.stderr
     assert f"{module} (code of the module --import mykpis) changed since they were made" \
@@ -124,11 +117,12 @@ def test_a_shared_dask_worker_computes_only_the_kpis_of_the_command(tmp_path: Pa
     with dask_cluster(tmp_path) as (address, _):
         runs = {}
         for name, extra in (("imported", ["--import", module]), ("after", [])):
-            done = _cqsim("sweep", *extra, OK_SWEEP, "--scheduler", address, "--no-plots",
+            done = cqsim_in_repo("sweep", *extra, OK_SWEEP, "--scheduler", address, "--no-plots",
                           "--out", tmp_path / name)
             assert done.returncode == 0, done.stderr
             runs[name] = pd.read_parquet(tmp_path / name / "runs.parquet")
-    done = _cqsim("sweep", OK_SWEEP, "--workers", 1, "--no-plots", "--out", tmp_path / "here")
+    done = cqsim_in_repo("sweep", OK_SWEEP, "--workers", 1, "--no-plots",
+                         "--out", tmp_path / "here")
     assert done.returncode == 0, done.stderr
     here = pd.read_parquet(tmp_path / "here" / "runs.parquet")
     assert "total_slow_share" in runs["imported"].columns
@@ -229,7 +223,7 @@ def test_a_kpi_whose_of_raises_is_one_line_naming_it(tmp_path: Path) -> None:
                       'add_kpi(KPI(name="nope_sum", unit="TEU", label="a column not there",\n'
                       '            of=lambda lots: lots["nope"].sum()))\n')
     out = tmp_path / "out"
-    failed = _cqsim("run", "--import", module, line_network(tmp_path), "--days", 10,
+    failed = cqsim_in_repo("run", "--import", module, line_network(tmp_path), "--days", 10,
                     "--replications", 1, "--no-map", "--no-report", "--out", out)
     lines = failed.stderr.strip().splitlines()
     assert failed.returncode == 2 and len(lines) == 1, failed.stderr

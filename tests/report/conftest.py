@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.support.paths import BASELINE, BASELINE_2023, CQSIM, ROOT, SCENARIOS
+from tests.support.paths import BASELINE, BASELINE_2023, CQSIM, SCENARIOS
 from tests.support.session import made_once
-from tests.support.worked_example import MODULE, dry_port_network
+from tests.support.worked_example import MODULE, cqsim_in_repo, dry_port_network
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page, Route
@@ -73,8 +73,8 @@ def dry_port_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     replications, with the report that process writes. Made once in the session."""
     def make(root: Path) -> None:
         scenario = dry_port_network(root, inspected_share=0.5, inspection_hours=48.0)
-        proc = cqsim("run", "--import", MODULE, str(scenario), "--days", "40",
-                     "--replications", "2", "--no-map", "--out", str(root / "run"), cwd=ROOT)
+        proc = cqsim_in_repo("run", "--import", MODULE, scenario, "--days", 40,
+                             "--replications", 2, "--no-map", "--out", root / "run")
         assert proc.returncode == 0, proc.stderr
 
     return made_once(tmp_path_factory, "report-dry-port", make) / "run"

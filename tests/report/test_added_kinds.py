@@ -14,10 +14,9 @@ from sim.components import REGISTRY
 from sim.report import RunDir, write_report
 from sim.report import figures as fg
 from sim.report.page import ADDED_ROWS
-from tests.support.paths import ROOT
-from tests.support.worked_example import MODULE
+from tests.support.worked_example import MODULE, cqsim_in_repo
 
-from .conftest import cqsim, reseal, rows_after
+from .conftest import reseal, rows_after
 
 SECTION = "<h2>Tables of added component kinds</h2>"
 NOTE = "pass <code>--import MODULE</code> (the module of its kind) to <code>cqsim report</code>"
@@ -36,8 +35,7 @@ def test_the_table_of_an_added_kind_shows_as_declared(dry_port_run: Path,
     too) are not repeated."""
     row = pd.read_csv(dry_port_run / "dry_ports.csv").iloc[0]
     value = fg.level(row["inspections_per_year"], row["inspections_per_year_ci95"], 0)
-    again = cqsim("report", "--import", MODULE, str(dry_port_run), "-o",
-                  str(tmp_path / "r.html"), cwd=ROOT)
+    again = cqsim_in_repo("report", "--import", MODULE, dry_port_run, "-o", tmp_path / "r.html")
     assert again.returncode == 0, again.stderr
     for page in (dry_port_run / "report.html", tmp_path / "r.html"):
         section = _section(page.read_text(encoding="utf-8"))

@@ -5,6 +5,8 @@ network with a dry port to run them on. Importing this module registers nothing;
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 from tests.support import netbuilder as nb
@@ -12,6 +14,15 @@ from tests.support.paths import ROOT
 
 DOC = ROOT / "docs" / "architecture.md"
 MODULE = "tests.support.worked_example_module"   # the blocks as a module (`cqsim --import`)
+
+
+def cqsim_in_repo(*args: object) -> subprocess.CompletedProcess[str]:
+    """`cqsim ARGS` in a process of its own, run as `python -m sim` from the repository, so
+    `--import MODULE` finds this `tests` package first: the `cqsim` script puts the working
+    folder after site-packages, where an installed package ships a `tests` of its own (ciw's),
+    and `tests.support` is then not found."""
+    return subprocess.run([sys.executable, "-m", "sim", *map(str, args)], capture_output=True,
+                          text=True, timeout=600, cwd=ROOT)
 
 
 def example_code() -> list[str]:
