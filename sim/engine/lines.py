@@ -113,7 +113,7 @@ class LineBase(Component):
         stats = self.stats
         stats.wait_sum += waited * lot.teu
         stats.teu += lot.teu
-        lot.alight = lot.route.legs[lot.leg].alight
+        lot.alight = lot.path.alights[lot.leg]
         lot.boarded = now
         if lot.leg == 0:
             self.model.recorder.departed(lot, now)
