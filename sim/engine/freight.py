@@ -5,17 +5,32 @@ from __future__ import annotations
 from typing import Any
 
 
+class Path:
+    """What the engine reads of a route (`sim.routing.Route`) at each step of a lot: its index
+    and, per leg, the line ridden, the boarding and the alighting stop. Compiled, these are
+    attributes of a native object, where each read of a `Route` or `Leg` attribute is a
+    Python lookup (about 200 instructions)."""
+
+    __slots__ = ("index", "lines", "boards", "alights")
+
+    def __init__(self, route: Any) -> None:
+        self.index: int = route.index
+        self.lines: list[int] = [leg.line for leg in route.legs]
+        self.boards: list[int] = [leg.board for leg in route.legs]
+        self.alights: list[int] = [leg.alight for leg in route.legs]
+
+
 class Lot:
     """Many TEU of one flow on one route; splits when a vehicle fills."""
 
-    __slots__ = ("id", "flow", "route", "teu", "tonnes_per_teu", "created", "leg", "ready",
+    __slots__ = ("id", "flow", "path", "teu", "tonnes_per_teu", "created", "leg", "ready",
                  "wait", "alight", "boarded", "foreseen")
 
-    def __init__(self, ident: int, flow: int, route: Any, teu: float, tonnes_per_teu: float,
+    def __init__(self, ident: int, flow: int, path: Path, teu: float, tonnes_per_teu: float,
                  created: float) -> None:
         self.id = ident
         self.flow = flow
-        self.route = route          # sim.routing.Route
+        self.path = path            # its route
         self.teu = teu
         self.tonnes_per_teu = tonnes_per_teu
         self.created = created
@@ -28,7 +43,7 @@ class Lot:
 
     def split(self, ident: int, teu: float) -> Lot:
         """Take `teu` off this lot as a new lot with the same history."""
-        part = Lot(ident, self.flow, self.route, teu, self.tonnes_per_teu, self.created)
+        part = Lot(ident, self.flow, self.path, teu, self.tonnes_per_teu, self.created)
         part.leg, part.ready, part.wait = self.leg, self.ready, self.wait
         part.foreseen = self.foreseen
         self.teu -= teu

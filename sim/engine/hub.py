@@ -27,7 +27,6 @@ from sim.specs import BorderSpec, HubSpec
 
 if TYPE_CHECKING:
     from sim.engine.model import Model
-    from sim.routing import Route
 
 
 BACKGROUND = "background"    # the owner of other users' jobs (`Hub.clearance_hours`)
@@ -326,12 +325,12 @@ class Hub(Component):
         """Lots that will board here: the line counts them as booked from now."""
         lines = self.model.lines
         for lot in lots:
-            route: Route = lot.route    # typed: compiled, the line is a list item and its
-            legs = route.legs           # sums C doubles, not Python lookups and additions
-            if lot.leg < len(legs):
-                leg = legs[lot.leg]
-                booked = lines[leg.line].booked_teu
-                booked[leg.board] = booked[leg.board] + lot.teu
+            path = lot.path     # compiled, the line is a list item and its sums C doubles,
+            leg = lot.leg       # not Python lookups and additions
+            if leg < len(path.lines):
+                booked = lines[path.lines[leg]].booked_teu
+                board = path.boards[leg]
+                booked[board] = booked[board] + lot.teu
 
     def _reopening(self) -> tuple[float, float]:
         """(hours from now until the hub's capacity factor is above 0, that factor then);

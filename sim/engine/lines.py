@@ -82,6 +82,10 @@ class LineBase(Component):
         # what crosses each hop is counted on its link, in the hop's direction
         self.hop_stats: list[HopStats] = [model.links[h.link.id].stats[h.direction]
                                           for h in line.hops]
+        # each hop's km and running hours, read at every hop a vehicle runs: compiled, list
+        # items rather than Python lookups of the hop's and its link's attributes
+        self._km: list[float] = [h.link.km for h in line.hops]
+        self._hours: list[float] = [h.link.hours for h in line.hops]
         self.queues: list[deque[Lot]] = [deque() for _ in line.stops]
         self.queued_teu = [0.0] * len(line.stops)
         # TEU at each boarding hub that will ride this line next: from arrival at the hub
@@ -113,21 +117,20 @@ class LineBase(Component):
         stats = self.stats
         stats.wait_sum += waited * lot.teu
         stats.teu += lot.teu
-        lot.alight = lot.route.legs[lot.leg].alight
+        lot.alight = lot.path.alights[lot.leg]
         lot.boarded = now
         if lot.leg == 0:
             self.model.recorder.departed(lot, now)
         vehicle.load(lot)
 
-    def _count_hop(self, k: int, vehicle: Vehicle) -> Hop:
-        """Count the freight a vehicle takes over hop k; return the hop."""
-        hop: Hop = self.line.hops[k]
+    def _count_hop(self, k: int, vehicle: Vehicle) -> float:
+        """Count the freight a vehicle takes over hop k; return the hop's running hours."""
         stats = self.hop_stats[k]
         stats.teu += vehicle.teu
         stats.tonnes += vehicle.tonnes
         stats.vehicles += 1
-        self.stats.teu_km += vehicle.teu * hop.link.km
-        return hop
+        self.stats.teu_km += vehicle.teu * self._km[k]
+        return self._hours[k]
 
     def _passes_lock(self, k: int, vehicle: Vehicle) -> bool:
         """Whether the vehicle goes through a lock on hop k (an empty vessel skips it)."""
@@ -138,8 +141,8 @@ class LineBase(Component):
                  standing: float = 0.0) -> Generator[simpy.Event, object, None]:
         """Stand `standing` hours at the stop, then drive hop k (through its lock, if any);
         count the freight on it."""
-        hop = self._count_hop(k, vehicle)
-        hours = self._running(hop.link.hours)
+        hours = self._running(self._count_hop(k, vehicle))
+        hop: Hop = self.line.hops[k]
         lock = self.locks[k]
         if lock is None or hop.lock_at is None or not self._passes_lock(k, vehicle):
             yield self.env.timeout(standing + hours)
@@ -155,8 +158,7 @@ class LineBase(Component):
         event is scheduled for an arrival at which nothing happens."""
         if vehicle.by_stop or vehicle.teu != 0.0 or self._passes_lock(k, vehicle):
             return False
-        hop = self._count_hop(k, vehicle)
-        self._running(hop.link.hours)
+        self._running(self._count_hop(k, vehicle))
         return True
 
     def excess_wait(self, stop: int) -> float:
@@ -268,7 +270,7 @@ class ScheduledLine(LineBase):
         if capacity <= 0:
             return  # cancelled by a disruption
         self.hop_stats[0].capacity += capacity
-        self.stats.capacity_km += capacity * self.line.hops[0].link.km
+        self.stats.capacity_km += capacity * self._km[0]
         self._idle_run(0, Vehicle())
 
     def _departure(self) -> float:
@@ -330,12 +332,11 @@ class ScheduledLine(LineBase):
             hop_stats.capacity += capacity
             # the stats of now, not of the departure: a vehicle that left in the warm-up
             # offers its later hops to the period that counts their TEU-km (`_count_hop`)
-            self.stats.capacity_km += capacity * line.hops[k].link.km
+            self.stats.capacity_km += capacity * self._km[k]
             if k + 1 == last and self._idle_run(k, vehicle):
                 break
             if not self._passes_lock(k, vehicle):   # `_run_hop` without a lock, inline
-                hop = self._count_hop(k, vehicle)
-                yield pause(env, standing + self._running(hop.link.hours))
+                yield pause(env, standing + self._running(self._count_hop(k, vehicle)))
             else:
                 yield from self._run_hop(k, vehicle, standing)
         self.vehicles.discard(vehicle)
@@ -367,7 +368,7 @@ class ContinuousLine(LineBase):
 
     def capacity_teu(self, period: float) -> tuple[float, float]:
         capacity = self.offered_teu(period)
-        return capacity, capacity * self.line.hops[0].link.km
+        return capacity, capacity * self._km[0]
 
     def excess_wait(self, stop: int) -> float:
         """Hours to load the TEU at `stop` ahead of a lot arriving there now."""
@@ -420,8 +421,7 @@ class ContinuousLine(LineBase):
         if not self._lock_free:
             self.env.process(self._carry(vehicle, loading))
             return
-        hop = self._count_hop(0, vehicle)
-        later(self.env, loading + self._running(hop.link.hours),
+        later(self.env, loading + self._running(self._count_hop(0, vehicle)),
               lambda _ev: self._arrived(vehicle, _ev))
 
     def _carry(self, vehicle: Vehicle, loading: float) -> Generator[simpy.Event, object, None]:

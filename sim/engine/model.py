@@ -19,7 +19,7 @@ import simpy
 from sim.components import kind_of
 from sim.engine.component import Component, WaitPoint
 from sim.engine.daily import day_span
-from sim.engine.freight import Lot
+from sim.engine.freight import Lot, Path
 from sim.engine.hub import Hub
 from sim.engine.lines import LineBase
 from sim.engine.links import Link
@@ -160,15 +160,14 @@ class Model:
 
     def forward(self, lot: Lot, hub: Hub) -> None:
         """A lot is cleared at `hub`: queue it for its next leg, or deliver it."""
-        route: Route = lot.route    # typed: compiled, the line's `enqueue` is a C call
-        legs = route.legs
-        if lot.leg >= len(legs):
+        path = lot.path
+        leg = lot.leg
+        if leg >= len(path.lines):
             hub.yard.leave(lot.teu)
             self.delivered_teu += lot.teu
             self.recorder.delivered(lot, self.env._now)
             return
-        leg = legs[lot.leg]
-        self.lines[leg.line].enqueue(leg.board, lot)
+        self.lines[path.lines[leg]].enqueue(path.boards[leg], lot)
 
     def _waits_of(self, routes: tuple[Route, ...]) -> Waits:
         """Where a flow's candidate routes queue: each place once (routes share their first
@@ -364,7 +363,7 @@ class _Arrivals:
     the generator process they replace (`sim.engine.loop`)."""
 
     __slots__ = ("model", "cs", "env", "clock", "choices", "tonnes", "origin", "aware",
-                 "routes", "waits", "pick", "entry",
+                 "routes", "paths", "waits", "pick", "entry",
                  "seen_until", "refresh", "last", "lot_teu", "picture", "weights", "patterns",
                  "spans", "bounds", "next_bound", "pattern", "regimes")
 
@@ -385,6 +384,7 @@ class _Arrivals:
         self.origin = model.hubs[flow.origin]
         self.aware = plan.routing.congestion_aware and len(cs.routes) > 1
         self.routes = routes = cs.routes
+        self.paths = tuple(Path(r) for r in routes)     # what a lot reads of its route
         self.waits = model._waits_of(routes)
         self.pick = model._picker(cs)
         self.last = len(routes) - 1
@@ -445,7 +445,7 @@ class _Arrivals:
         n = self.last + 1
         # the cumulative weights are entry[1:n + 1]
         k = min(bisect_right(entry, u * entry[n], 1, n + 1) - 1, self.last)
-        lot = Lot(model.next_lot_id(), self.cs.flow, self.routes[k], self.lot_teu,
+        lot = Lot(model.next_lot_id(), self.cs.flow, self.paths[k], self.lot_teu,
                   self.tonnes, env._now)
         lot.foreseen = entry[1 + n + k]
         model.created_teu += lot.teu

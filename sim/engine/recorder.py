@@ -169,7 +169,7 @@ class Recorder:
     def created(self, lot: Lot, offered: tuple[bool, ...]) -> None:
         """A lot is booked on its route, when the flow's routes marked in `offered` were."""
         if lot.created >= self.stats_from:
-            idx: int = lot.route.index
+            idx: int = lot.path.index
             sums = self.route_created
             sums[idx] = sums[idx] + lot.teu
             booked = self.bookings[lot.flow]
@@ -183,7 +183,7 @@ class Recorder:
     def departed(self, lot: Lot, now: float) -> None:
         """A lot boards the first vehicle of its route: it leaves its origin (is declared)."""
         if now >= self.stats_from:
-            idx: int = lot.route.index
+            idx: int = lot.path.index
             sums = self.route_departed
             sums[idx] = sums[idx] + lot.teu
 
@@ -191,7 +191,7 @@ class Recorder:
         """A lot alights from the vehicle of its current leg: count its time on board."""
         if now < self.stats_from:
             return
-        key = (lot.route.index, lot.leg)
+        key = (lot.path.index, lot.leg)
         acc = self.rides.get(key)
         if acc is None:     # not setdefault: that builds the default list at every call
             acc = self.rides[key] = [0.0, 0.0, 0.0]
@@ -202,7 +202,7 @@ class Recorder:
     def delivered(self, lot: Lot, now: float) -> None:
         if now < self.stats_from:
             return
-        idx: int = lot.route.index
+        idx: int = lot.path.index
         teu, transit, foreseen = self.route_delivered, self.route_transit, self.route_foreseen
         teu[idx] = teu[idx] + lot.teu
         transit[idx] = transit[idx] + lot.teu * (now - lot.created)
