@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -131,6 +133,17 @@ def test_a_shared_dask_worker_computes_only_the_kpis_of_the_command(tmp_path: Pa
                                   here.drop(columns=["wall_s", "worker"]))
 
 
+@contextmanager
+def _lots_kpi(name: str) -> Iterator[None]:
+    """A KPI `name` (lots delivered) declared in this process inside the block only."""
+    add_kpi(KPI(name=name, unit="lots", per="year", label="lots again",
+                of=lambda lots: len(lots)))
+    try:
+        yield
+    finally:
+        remove_kpi(name)
+
+
 def test_a_worker_computes_the_kpis_of_the_process_that_made_the_task() -> None:
     """What `carried` hands a worker names this process's KPIs: one the worker declared
     besides (an earlier command's module) is no column, and one it lacks fails the run with
@@ -138,20 +151,12 @@ def test_a_worker_computes_the_kpis_of_the_process_that_made_the_task() -> None:
     task = prepare_sweep(OK_SWEEP).tasks[0]
     alone = execute_run(task)
     call = carried(execute_run)
-    add_kpi(KPI(name="kept_by_worker", unit="lots", per="year", label="lots again",
-                of=lambda lots: len(lots)))
-    try:
+    with _lots_kpi("kept_by_worker"):       # the worker's own, not the task's
         row = call(task)
-    finally:
-        remove_kpi("kept_by_worker")
     assert row["status"] == "ok" and set(row) == set(alone), set(row) ^ set(alone)
 
-    add_kpi(KPI(name="only_here", unit="lots", per="year", label="lots again",
-                of=lambda lots: len(lots)))
-    try:
+    with _lots_kpi("only_here"):            # the task's, not the worker's
         call = carried(execute_run)
-    finally:
-        remove_kpi("only_here")
     row = call(task)
     assert row["status"] == "failed", row
     assert "KPI only_here is declared where the runs were started" in row["error"]
