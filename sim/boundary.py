@@ -238,15 +238,21 @@ def repeated(per_run: Estimate, copies: int, at_once: int, held: float = 0.0) ->
 
 
 def check_sweep(variants: int, per_run: Estimate, workers: int, limits: Limits | None,
-                file: str) -> Estimate:
+                file: str, runs: int | None = None) -> Estimate:
     """Refuse a sweep too large to hold or to run, before its variants are built; `per_run`
-    is the estimate of one variant (all its replications)."""
+    is the estimate of one variant (all its replications); `runs`: the simulations of all
+    the variants together when points run their own replications (`point_replications`:
+    `cqsim uncertainty`'s noise point runs 8, each design point 1), else `variants` x
+    `per_run.runs`."""
     if limits is not None and (limits.max_memory is not None or
                                limits.max_events is not None) and variants > MAX_VARIANTS:
         raise InputError(file, "parameters", f"at most {MAX_VARIANTS:,} variants (each is a "
                                              "plan held in memory; pass --no-limit to try)",
                          f"{variants:,} variants")
     total = repeated(per_run, variants, max(1, workers), held=variants * PLAN_BYTES)
+    if runs is not None:
+        total = Estimate(total.lots_per_replication, total.events_per_replication, runs,
+                         total.memory_bytes)
     if limits is not None:
         check(total, limits, file, what=f"sweep of {plural(variants, 'variant')}")
     return total

@@ -164,12 +164,18 @@ def estimate(plan: Plan, choices: Sequence[ChoiceSet] | None = None,
                     + sum(c.per_year for op in plan.network.lock_traffic.values()
                           for c in op.classes.values()))
     events = per_lots + EVENTS_PER_STOP * stops + 2 * lockages + months + EVENTS_PER_JOB * jobs
-    passes = plan.equilibrium.max_iterations - 1               # feedback passes
-    runs = plan.replications * (1 + passes) if plan.equilibrium.per_replication else \
-        plan.replications + passes
     at_once = max(1, min(concurrent, plan.replications))
     memory = (BASE_MEMORY + lots * BYTES_PER_LOT) * at_once
-    return Estimate(lots, events, runs, memory)
+    return Estimate(lots, events, runs_of(plan), memory)
+
+
+def runs_of(plan: Plan, replications: int | None = None) -> int:
+    """Simulations `plan` makes: its replications with their feedback passes, each
+    replication settled on its own streams or all settled once (`plan.equilibrium`);
+    `replications`: that many instead of the plan's."""
+    reps = plan.replications if replications is None else replications
+    passes = plan.equilibrium.max_iterations - 1               # feedback passes
+    return reps * (1 + passes) if plan.equilibrium.per_replication else reps + passes
 
 
 def check(est: Estimate, limits: Limits, file: str, what: str = "run") -> None:

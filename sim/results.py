@@ -168,7 +168,8 @@ class Results:
 
     def summary(self, name: str) -> pd.DataFrame:
         """Table `name` averaged over replications, with 95% CI half-widths (`"trade"`: the
-        goods trade table of `sim.trade`)."""
+        table of `sim.trade`, trade.csv: channel trade by corridor and gateway, loaded and
+        empty TEU/yr, the goods trade as its `total` row, against 2023 and the 2025 target)."""
         if name == "trade":
             return self.trade
         if name not in table_keys():
@@ -185,7 +186,9 @@ class Results:
 
     @property
     def trade(self) -> pd.DataFrame:
-        """Goods trade in bn CNY/yr per channel, total, against 2023 and the 2025 target."""
+        """The trade table (trade.csv): channel trade in bn CNY/yr by corridor and gateway,
+        loaded and empty TEU/yr, the goods trade (`total`: channels, classes not simulated and
+        other trade), against 2023 and the 2025 target."""
         if "trade" not in self._cache:
             from sim.trade import trade_table
             self._cache["trade"] = trade_table(self)

@@ -1017,7 +1017,7 @@ def overlapping(data: dict[str, Any], paths: Iterable[str]) -> tuple[str, str] |
 def with_overrides(scenario: Scenario, **fields: Any) -> Scenario:
     """Return a copy with dotted-path fields replaced and revalidated.
 
-    `with_overrides(s, **{"network.services.ilstc-qinzhou.departures_per_week": 21})`
+    `with_overrides(s, **{"network.services.south-rail-sea-qinzhou.departures_per_week": 21})`
 
     A share of empties of named gateways (`market.empties.repositioned_share@west+north`, as
     the estimator names it) sets every lane of those gateways, so one value moves them all.

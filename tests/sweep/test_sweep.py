@@ -593,6 +593,28 @@ def test_each_variant_is_priced_on_its_own(tmp_path: Path) -> None:
                 str(path))
 
 
+def test_the_first_price_counts_each_points_own_replications(tmp_path: Path) -> None:
+    """The price a sweep is refused by before its variants are built counts each point's
+    own replications: `cqsim uncertainty`'s noise point runs 8, and the 256-sample study of
+    plan-2025 was quoted at 387 runs (129 points x 3 passes, the 8 counted as one) where it
+    runs 136 replications, 408 (docs audit, 2026-12-06)."""
+    from sim.budget import Limits, estimate
+    from sim.pipeline import prepare
+
+    path = tiny_sweep(tmp_path, replications=1)
+    doc = yaml.safe_load(path.read_text())
+    reps = [list(range(8)), [0], [1]]     # the noise point, then two design points
+    doc["parameters"] = {"points": [{SERVICE: 7}, {SERVICE: 14}, {SERVICE: 21}]}
+    doc["point_replications"] = reps
+    path.write_text(yaml.safe_dump(doc))
+    runs = sum(estimate(prepare(tmp_path / "scenario.yaml", replications=len(r))).runs
+               for r in reps)
+    one = estimate(prepare(tmp_path / "scenario.yaml", replications=1)).runs
+    assert runs > len(reps) * one      # the case the old price got wrong
+    with pytest.raises(InputError, match=rf"per replication x {runs:,},"):
+        prepare_sweep(path, Limits(max_events=1, max_memory=None))
+
+
 def test_a_sweep_over_the_wait_other_users_accept_carries_the_calls_gone(
         tmp_path: Path) -> None:
     """Port x shut for 60 days: a sweep over its other users' `diverts_after_hours` records
