@@ -698,8 +698,6 @@ def validation_error(exc: ValidationError, where: Provenance, default: str | Pat
         loc = loc[:-1]
         expected = ("the missing field " if len(names) == 1 else "the missing fields ") + \
             ", ".join(names)
-    elif err["type"] == "missing":
-        expected = "a value (the field is required)"
     elif (tag := tagged_error(err, loc, got)) is not None:
         loc, expected, got = tag
     file, field = where.locate(".".join(str(p) for p in loc), str(default))

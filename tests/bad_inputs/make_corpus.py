@@ -615,6 +615,23 @@ def audit_cases() -> None:
                                 "{out}/new"]]})
 
 
+def fuzz_cases() -> None:
+    """Cases of the bad-input fuzz (main bda856d, /work/scratch/fuzz): each was refused in one
+    line that said pydantic's text, or named the wrong field, before its fix."""
+    bare = {k: v for k, v in GEO_HUBS[0]["properties"].items() if k != "country"}
+    for name, props, got in (("missing", bare, ""), ("null", {**bare, "country": None},
+                                                       ", got null"),
+                             ("empty", {**bare, "country": ""}, ", got ''")):
+        geo_case(f"country_{name}", f"a hub whose country is {name} (expected Field "
+                 "required)", f"features[a].country: expected a value (the attribute is "
+                 f"required){got}", hubs=[{**GEO_HUBS[0], "properties": props},
+                                          *GEO_HUBS[1:]])
+    mutated("replications_too_large.yaml", "replications: 1.0e+300 (expected Unable to parse "
+            "input string as an integer, exceeded maximum size)",
+            "replications: expected a whole number", _set("replications", 1e300),
+            kind="fuzz")
+
+
 def output_cases() -> None:
     """Hostile `--out` values, with valid inputs: each refused before anything runs, one
     line naming the folder (or file) and the option. `{out}` is the test's results folder,
@@ -857,6 +874,7 @@ def build_corpus() -> None:
     hostile_cases(edit)
     audit_cases()
     output_cases()
+    fuzz_cases()
     (HERE / "cases.json").write_text(json.dumps(CASES, indent=1) + "\n")
     lines = ["# Bad-input corpus", "",
              "Each file breaks one thing in an otherwise valid scenario (`ok.yaml` on "
