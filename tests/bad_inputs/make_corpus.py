@@ -438,6 +438,13 @@ def hostile_cases(edit: Callable[[str, str], str]) -> None:
          _sweep({"parameters": {"grid": {
              "network.services.ab.departures_per_week": [float("nan"), 7]}}}),
          commands=SWEEP_COMMANDS, kind="sweep files")
+    case("sweep_list_value.yaml", "a grid value that is a list, [[7], 10] (was reported "
+         "against the union's first member: departures_per_week.0.bool, expected a valid "
+         "boolean, 3 more problems after this one)",
+         "parameters.grid.network.services.ab.departures_per_week.0: expected a number, a "
+         "boolean or a text (one value", _sweep({"parameters": {"grid": {
+             "network.services.ab.departures_per_week": [[7], 10]}}}),
+         commands=SWEEP_COMMANDS, kind="sweep files")
     case("sweep_duplicate_points.yaml", "two equal points (ran the same variant twice under "
          "two labels)", "parameters",
          _sweep({"parameters": {"points": [
