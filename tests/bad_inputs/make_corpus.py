@@ -633,6 +633,23 @@ def fuzz_cases() -> None:
                  "required)", f"features[a].country: expected a value (the attribute is "
                  f"required){got}", hubs=[{**GEO_HUBS[0], "properties": props},
                                           *GEO_HUBS[1:]])
+    # a warning of valid input (--days 3 within the 5-day warm-up), then a refusal that
+    # needs the scenario read: the warning printed before the error line (2 lines)
+    warns = copy.deepcopy(BASE)
+    warns["horizon"]["warmup_days"] = 5
+    (HERE / "ok_warmup.yaml").write_text(_dump(warns))
+    for name, options, named, field in (
+            ("calibrate_warning_then_out_is_input", ["--out", "{here}/geo_ok/hubs.geojson",
+                                                     "--overwrite"],
+             "{here}/geo_ok/hubs.geojson", "--out: expected a file that is not an input"),
+            ("calibrate_warning_then_estimates_out_foreign",
+             ["--estimate", "--estimates-out", "{out}/sentinel.csv"], "{out}/sentinel.csv",
+             "--estimates-out: expected a new file or one cqsim wrote")):
+        shown = " ".join(options)
+        CASES.append({"file": "ok_warmup.yaml", "case": name, "named": named, "field": field,
+                      "kind": "fuzz", "breaks": f"calibrate --days 3 (a warning) {shown} (the "
+                      "warning printed before the error)",
+                      "commands": [["calibrate", "{file}", "--days", "3", *options]]})
     mutated("replications_too_large.yaml", "replications: 1.0e+300 (expected Unable to parse "
             "input string as an integer, exceeded maximum size)",
             "replications: expected a whole number", _set("replications", 1e300),
