@@ -650,6 +650,17 @@ def fuzz_cases() -> None:
                       "kind": "fuzz", "breaks": f"calibrate --days 3 (a warning) {shown} (the "
                       "warning printed before the error)",
                       "commands": [["calibrate", "{file}", "--days", "3", *options]]})
+    (HERE / "ok_warmup_alternative.yaml").write_text(
+        "extends: ok_warmup.yaml\nname: ok-warmup-alternative\nchanges:\n  - {kind: set, "
+        "service: ab, field: departures_per_week, value: 14}\n")
+    for command in ("compare", "rank"):   # --out holds a file the runs read (the geodata)
+        CASES.append({"file": "ok_warmup.yaml", "case": f"{command}_warning_then_out_holds_input",
+                      "named": "{here}/geo_ok", "field": "--out: expected a folder that does "
+                      "not hold an input", "kind": "fuzz", "breaks": f"{command} --days 3 (a "
+                      "warning) --out geo_ok/ (the warning printed before the error)",
+                      "commands": [[command, "{file}", "{here}/ok_warmup_alternative.yaml",
+                                    "--days", "3", "--replications", "2", "--out",
+                                    "{here}/geo_ok"]]})
     mutated("replications_too_large.yaml", "replications: 1.0e+300 (expected Unable to parse "
             "input string as an integer, exceeded maximum size)",
             "replications: expected a whole number", _set("replications", 1e300),
