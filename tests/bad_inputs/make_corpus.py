@@ -661,6 +661,34 @@ def fuzz_cases() -> None:
                       "commands": [[command, "{file}", "{here}/ok_warmup_alternative.yaml",
                                     "--days", "3", "--replications", "2", "--out",
                                     "{here}/geo_ok"]]})
+    # a scenario that warns as it loads (its flows replace the base's), then a refusal in a
+    # study's own code: the warning printed before the error line
+    (HERE / "ok_warns_on_loading.yaml").write_text(
+        "extends: ok.yaml\nname: warns-on-loading\ndemand:\n  flows:\n    - {origin: b, "
+        "destination: a, commodity: general, teu_per_year: 1000, source: test}\n")
+    pathway, candidates = (yaml.safe_load((HERE / f"ok_{k}.yaml").read_text())
+                           for k in ("pathway", "candidates"))
+    for name, doc, command in (
+            ("pathway", pathway, ["pathway", "{file}", "--workers", "1"]),
+            ("plan", candidates, ["plan", "{file}", "--year", "2023", "--first", "2", "--most",
+                                  "2", "--confirm", "0", "--workers", "1"])):
+        case(f"{name}_warning_then_out_is_a_file.yaml", f"{name} of a scenario that warns as "
+             "it loads, --out an existing file (the warning printed before the error, twice)",
+             "--out: expected a folder", _dump({**doc, "scenario": "ok_warns_on_loading.yaml"}),
+             named="{out}/sentinel.csv", commands=[[*command, "--out", "{out}/sentinel.csv"]],
+             kind="fuzz")
+    case("sweep_warning_then_out_holds_input.yaml", "a sweep of a base that warns as it loads, "
+         "--out geo_ok/ (the warning printed before the error)",
+         "--out: expected a folder that does not hold an input",
+         _sweep({"base": "ok_warns_on_loading.yaml", "parameters": {"grid": {
+             "network.services.ab.departures_per_week": [7, 14]}}}), named="{here}/geo_ok",
+         commands=[["sweep", "{file}", "--workers", "1", "--out", "{here}/geo_ok"]],
+         kind="fuzz")
+    CASES.append({"file": "ok_warns_on_loading.yaml", "case": "uncertainty_warning_then_refused",
+                  "named": "ok_warns_on_loading.yaml", "field": "uncertain", "kind": "fuzz",
+                  "breaks": "uncertainty of a scenario that warns as it loads and has no "
+                            "uncertain: inputs (the warning printed before the error)",
+                  "commands": [["uncertainty", "{file}", "--out", "{out}/new"]]})
     mutated("replications_too_large.yaml", "replications: 1.0e+300 (expected Unable to parse "
             "input string as an integer, exceeded maximum size)",
             "replications: expected a whole number", _set("replications", 1e300),
