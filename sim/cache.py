@@ -62,6 +62,7 @@ class _Hold:
     pid: int = field(default_factory=os.getpid)
     entries: dict[str, bytes] = field(default_factory=dict)
     released: bool = False
+    waiting: list[Callable[[], None]] = field(default_factory=list)   # `on_release`
 
 
 # the innermost `held` block of this context
@@ -188,12 +189,25 @@ def held(*refusals: type[BaseException]) -> Iterator[None]:
 def release() -> None:
     """The command has accepted its input: store what every block around holds, and store
     at once from now on, so the processes that run it (a sweep's pool, Dask workers) read
-    the settlings its checks made, and a long command holds nothing in memory."""
+    the settlings its checks made, and a long command holds nothing in memory; then call
+    what waits for it (`on_release`)."""
     for hold in list(_holds()):
         hold.released = True
         entries, hold.entries = hold.entries, {}
         for name, data in entries.items():
             _store_bytes(name, data)
+        waiting, hold.waiting = hold.waiting, []
+        for callback in waiting:
+            callback()
+
+
+def on_release(callback: Callable[[], None]) -> None:
+    """Call `callback` when the command accepts its input (`release`): the one moment the
+    command line's held warnings print too (`sim.cli.common.warnings_until_accepted`). Not
+    called outside a `held` block, nor when one ends without a release."""
+    hold = next(_holds(), None)
+    if hold is not None:
+        hold.waiting.append(callback)
 
 
 def load(name: str) -> object | None:

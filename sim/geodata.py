@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from sim.components import DISCRIMINATORS, validate_spec
-from sim.errors import InputError, excerpt
+from sim.errors import InputError, excerpt, given
 from sim.readers import read_json
 from sim.specs import HubSpec, LinkSpec, LockSpec, Spec, located
 from sim.specs import expected as expected_by
@@ -84,12 +84,16 @@ def _geometry(path: Path, i: int, feat: dict[str, Any], kind: str) -> Any:
 
 
 def _spec(table: str, path: Path, i: int, feat: dict[str, Any], props: dict[str, Any]) -> Spec:
+    """The spec of one feature. A null or empty attribute is read as absent (GIS tools write
+    them for unset optional attributes): a required one given so is named with its value."""
     clean = {k: v for k, v in props.items() if v is not None and v != ""}
     try:
         return validate_spec(table, clean)
     except ValidationError as exc:
         err = exc.errors()[0]
         where, got = located(err, tuple(err["loc"]))
+        if err["type"] == "missing" and where and where[-1] in props:
+            got = given(props[where[-1]])     # `got null`, `got ''`: not merely absent
         loc = ".".join(str(p) for p in where)
         expected = expected_by(err, noun="attribute")
         field = f"{_name(feat, i)}.{loc}" if loc else _name(feat, i)

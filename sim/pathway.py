@@ -158,13 +158,18 @@ def check_growth_ceiling(growth: dict[str, Any], base_year: int, last_year: int,
                          path: Path) -> None:
     """Each market's highest growth draw, compounded from the base year to `last_year`, stays
     within a demand_growth factor's ceiling (else every sample drawing it fails that year,
-    after the earlier years have run)."""
+    after the earlier years have run). A factor past a float's range is beyond it: `high:
+    6000` %/yr over 177 years raised OverflowError (a traceback)."""
     years = last_year - base_year
     for market, dist in growth.items():
         if isinstance(dist, FromCalibration) or years <= 0:
             continue
         highest = float(dist.ppf(np.array([1.0]))[0])
-        if (1.0 + highest / 100.0) ** years > MAX_GROWTH_FACTOR:
+        try:
+            factor = (1.0 + highest / 100.0) ** years
+        except OverflowError:
+            factor = math.inf
+        if factor > MAX_GROWTH_FACTOR:
             most = 100.0 * (MAX_GROWTH_FACTOR ** (1.0 / years) - 1.0)
             how = ("truncate it with a high" if isinstance(dist, Normal) else "a smaller "
                    "median or sigma" if isinstance(dist, LogNormal) else "a lower high")

@@ -698,8 +698,6 @@ def validation_error(exc: ValidationError, where: Provenance, default: str | Pat
         loc = loc[:-1]
         expected = ("the missing field " if len(names) == 1 else "the missing fields ") + \
             ", ".join(names)
-    elif err["type"] == "missing":
-        expected = "a value (the field is required)"
     elif (tag := tagged_error(err, loc, got)) is not None:
         loc, expected, got = tag
     file, field = where.locate(".".join(str(p) for p in loc), str(default))
@@ -807,7 +805,7 @@ def load_scenario(path: str | Path) -> Scenario:
     merged["extends"] = chain[-2][0].name if len(chain) > 1 else None
     merged["source_file"] = str(chain[-1][0])
     if isinstance(merged.get("market"), dict):
-        filled = apply_estimates(merged["market"], chain[-1][0])
+        filled = apply_estimates(merged["market"], [file for file, _ in chain])
         if filled:   # an error in a value the estimates file gave names that file and entry
             where = where.model_copy(update={"estimates": merged["market"]["estimates"],
                                              "estimated": filled})

@@ -190,10 +190,13 @@ _BOUNDS = {"greater_than_equal": ("ge", ">="), "greater_than": ("gt", ">"),
 def expected(err: Any, noun: str = "key") -> str:
     """What a pydantic error says was expected, phrased to follow "expected" in a message
     ("a number >= 0.001", "one of 'rail', 'river'... (did you mean 'rail'?)"); an unknown
-    field is "no such `noun`" (a geodata feature's is an attribute)."""
+    field is "no such `noun`" and a missing one "a value (the `noun` is required)" (a
+    geodata feature's is an attribute, a scenario's a field: pydantic said "Field required")."""
     kind, ctx = err["type"], err.get("ctx") or {}
     if isinstance(ctx.get("error"), FieldError):
         return str(ctx["error"].expected)
+    if kind == "missing":
+        return f"a value (the {'field' if noun == 'key' else noun} is required)"
     if kind == "extra_forbidden":              # pydantic: "Extra inputs are not permitted"
         return f"no such {noun} (unknown field)"
     if kind in _BOUNDS:
@@ -205,7 +208,9 @@ def expected(err: Any, noun: str = "key") -> str:
         choices = [c.strip(" '") for c in str(ctx.get("expected", "")).replace(" or ", ", ")
                    .split(",")]
         return f"one of {ctx.get('expected')}" + did_you_mean(err.get("input"), choices)
-    if kind in ("int_type", "int_parsing", "int_from_float"):
+    # int_parsing_size: a float too large for an int (1.0e+300), pydantic's "exceeded
+    # maximum size"
+    if kind in ("int_type", "int_parsing", "int_from_float", "int_parsing_size"):
         return "a whole number"
     if kind in ("float_type", "float_parsing"):
         return "a number"

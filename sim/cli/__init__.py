@@ -4,7 +4,8 @@ Bad input exits 2 with one line naming the file, the field and what was expected
 errors name the option); a Dask LocalCluster that does not start exits 1 with one line;
 Ctrl-C (SIGINT) exits 130 and SIGTERM 143 with one line; none prints a traceback. An
 interrupted command leaves its results folder as it was (`sim.staging`). Warnings about valid
-but doubtful input print one `cqsim: warning:` line each. Command modules import what they
+but doubtful input print one `cqsim: warning:` line each, once the input is accepted: refused
+input prints its error line alone. Command modules import what they
 need when they run, so `cqsim --help` and bad input answer at once.
 """
 
@@ -53,7 +54,7 @@ class CqsimGroup(click.Group):
             raise click.exceptions.Exit(_interrupted()) from None
 
     def invoke(self, ctx: click.Context) -> Any:
-        from sim.cli.common import NAMED, quote_policy, show_warning
+        from sim.cli.common import NAMED, quote_policy, show_warning, warnings_until_accepted
 
         shown = warnings.showwarning
 
@@ -67,7 +68,9 @@ class CqsimGroup(click.Group):
         try:
             # refused input leaves nothing in the cache: what was settled before the refusal
             # (a bad --out, a sweep value the base refuses) is stored only if none comes
-            with warnings.catch_warnings(), cache.held(InputError, click.UsageError):
+            # nor prints its warnings: they wait until it is accepted
+            with warnings.catch_warnings(), cache.held(InputError, click.UsageError), \
+                    warnings_until_accepted(InputError, click.UsageError):
                 warnings.showwarning = one_line
                 return super().invoke(ctx)
         except click.UsageError as exc:

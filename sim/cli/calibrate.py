@@ -10,6 +10,7 @@ import shlex
 import sys
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -18,12 +19,17 @@ from sim.cli.common import (
     InputPath,
     OutPath,
     admitted,
+    held_warnings,
     limit_options,
     named_inputs,
     override_options,
     show_warning,
 )
 from sim.errors import InputError
+
+if TYPE_CHECKING:
+    from sim.boundary import Admitted
+    from sim.calibration import CalibrationTarget
 
 # the tables `cqsim calibrate` prints, one per role of a figure (`sim.calibration.ROLES`):
 # role -> (heading, what its figures are called)
@@ -85,41 +91,23 @@ def calibrate_cmd(scenario: Path, seed: int | None, replications: int | None,
     # a file cqsim did not write; the files the scenario reads are known once it is
     if out is not None:
         check_table_out(out, overwrite, [*named_inputs(), *seeds_dir().glob("*")])
-    checked = admitted(scenario, seed, replications, days, workers, max_memory, max_events,
-                       no_limit)
+    # the input's warnings are held until every check below passes, as `run` holds them
+    # until its --out is staged: a refused --out or --estimates-out prints one line alone
+    with held_warnings():
+        checked = admitted(scenario, seed, replications, days, workers, max_memory,
+                           max_events, no_limit, hold=False)
+        from sim.inputs import read_files
+
+        # neither output may replace a file the run reads, --overwrite or not: the scenario
+        # and what it reads, --targets, and the seeds (the default table of figures, their
+        # sources)
+        reads = [*named_inputs(), *read_files([checked.scenario]), *seeds_dir().glob("*")]
+        if out is not None:   # again, now that every file the scenario reads is known
+            out = check_table_out(out, overwrite, reads)
+        if estimate:   # checked before the estimation runs, which takes minutes
+            estimates_out = _check_estimation(checked, scenario, targets, targets_file, out,
+                                              estimates_out, overwrite, reads)
     plan = checked.plan
-    from sim.inputs import read_files
-
-    # neither output may replace a file the run reads, --overwrite or not: the scenario and
-    # what it reads, --targets, and the seeds (the default table of figures, their sources)
-    reads = [*named_inputs(), *read_files([checked.scenario]), *seeds_dir().glob("*")]
-    if out is not None:   # again, now that every file the scenario reads is known
-        out = check_table_out(out, overwrite, reads)
-    if estimate:   # checked before the estimation runs, which takes minutes
-        from sim.market.estimates import ESTIMATES_MARKER
-        from sim.staging import begins_with, check_file_out
-
-        market = checked.scenario.market   # an estimation rewrites its own estimates file
-        own = os.path.realpath(market.estimates) if market and market.estimates else None
-        estimates_out = check_file_out(
-            estimates_out or scenario.parent / "estimates" / f"{scenario.stem}.yaml",
-            ours=begins_with(ESTIMATES_MARKER), what="an estimates file", overwrite=overwrite,
-            option="--estimates-out", inputs=[f for f in reads if os.path.realpath(f) != own])
-        if estimates_out == out:   # the table would replace the estimates without a word
-            raise InputError("--estimates-out", "", "a file other than --out", str(out))
-        if plan.market is None:
-            raise click.UsageError(f"{scenario}: --estimate needs a market section")
-        from sim.calibration import CALIBRATION_FILE
-        from sim.market.estimation import free_parameters, get_param
-
-        for path, figure in free_parameters(targets):   # before the minutes of running
-            try:
-                get_param(plan.market.section, path)
-            except ValueError:
-                raise InputError(targets_file or seeds_dir() / CALIBRATION_FILE,
-                                 f"{figure.id}.parameter", "a market.choice parameter or a "
-                                 "share of empties of gateways with lanes in this scenario",
-                                 path) from None
     unknown = unknown_names(targets, plan)
     if unknown:
         show_warning(f"{targets_file or 'seeds/calibration.csv'}: {len(unknown)} name(s) this "
@@ -190,6 +178,42 @@ def calibrate_cmd(scenario: Path, seed: int | None, replications: int | None,
     screen.print(f"all {len(by_role['fit'])} fitting figures within their bands; " + " and ".join(
         f"{len(by_role[r]) - len(off[r])} of {len(by_role[r])} {ROLE_TABLES[r][1]}"
         for r in held) + " within theirs")
+
+
+def _check_estimation(checked: Admitted, scenario: Path, targets: list[CalibrationTarget],
+                      targets_file: Path | None, out: Path | None,
+                      estimates_out: Path | None, overwrite: bool,
+                      reads: list[Path]) -> Path:
+    """Where `--estimate` writes (`--estimates-out`, default estimates/<scenario stem>.yaml
+    beside the scenario), refused before the estimation runs: not a file cqsim may write,
+    one the run reads (its own estimates file excepted), --out, a scenario without a market
+    section, or a fitting figure naming a parameter the scenario does not have."""
+    from sim.calibration import CALIBRATION_FILE
+    from sim.market.estimates import ESTIMATES_MARKER
+    from sim.market.estimation import free_parameters, get_param
+    from sim.staging import begins_with, check_file_out
+    from sim.targets import seeds_dir
+
+    market = checked.scenario.market   # an estimation rewrites its own estimates file
+    own = os.path.realpath(market.estimates) if market and market.estimates else None
+    target = check_file_out(
+        estimates_out or scenario.parent / "estimates" / f"{scenario.stem}.yaml",
+        ours=begins_with(ESTIMATES_MARKER), what="an estimates file", overwrite=overwrite,
+        option="--estimates-out", inputs=[f for f in reads if os.path.realpath(f) != own])
+    if target == out:   # the table would replace the estimates without a word
+        raise InputError("--estimates-out", "", "a file other than --out", str(out))
+    plan = checked.plan
+    if plan.market is None:
+        raise click.UsageError(f"{scenario}: --estimate needs a market section")
+    for path, figure in free_parameters(targets):   # before the minutes of running
+        try:
+            get_param(plan.market.section, path)
+        except ValueError:
+            raise InputError(targets_file or seeds_dir() / CALIBRATION_FILE,
+                             f"{figure.id}.parameter", "a market.choice parameter or a "
+                             "share of empties of gateways with lanes in this scenario",
+                             path) from None
+    return target
 
 
 def check_table_out(out: Path, overwrite: bool, inputs: Iterable[str | os.PathLike[str]]

@@ -8,7 +8,9 @@ import contextlib
 import math
 import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -248,11 +250,56 @@ class held_warnings:  # noqa: N801 - used as a context manager, reads as a phras
                 warnings.showwarning(w.message, w.category, w.filename, w.lineno)
 
 
+@dataclass
+class _Pending:
+    """The warning lines a command holds until it accepts its input."""
+
+    lines: list[str] = field(default_factory=list)
+    accepted: bool = False
+
+    def show(self) -> None:
+        self.accepted = True
+        for line in self.lines:
+            click.echo(line, err=True)
+        self.lines.clear()
+
+
+_PENDING: ContextVar[_Pending | None] = ContextVar("cqsim_warnings_pending", default=None)
+
+
+@contextlib.contextmanager
+def warnings_until_accepted(*refusals: type[BaseException]) -> Iterator[None]:
+    """Hold the `cqsim: warning:` lines of the block (each once) until the command accepts
+    its input (`sim.cache.release`: its checks passed, its results folder staged), or the
+    block ends other than by one of `refusals`: refused input prints its one error line and
+    nothing else, whichever check refused it (an --out refused after the scenario warned,
+    in a study's own code). Every command runs inside one (`sim.cli.CqsimGroup`)."""
+    from sim import cache
+
+    pending = _Pending()
+    token = _PENDING.set(pending)
+    cache.on_release(pending.show)
+    try:
+        yield
+    except refusals:
+        pending.lines.clear()
+        raise
+    finally:
+        _PENDING.reset(token)
+        pending.show()
+
+
 def show_warning(text: str) -> None:
-    """One `cqsim: warning: ...` line on stderr."""
+    """One `cqsim: warning: ...` line on stderr, held while the command has not accepted its
+    input (`warnings_until_accepted`)."""
     from sim.errors import printable
 
-    click.echo(f"cqsim: warning: {printable(text, 600)}", err=True)
+    line = f"cqsim: warning: {printable(text, 600)}"
+    pending = _PENDING.get()
+    if pending is None or pending.accepted:
+        click.echo(line, err=True)
+    elif line not in pending.lines:
+        pending.lines.append(line)
 
 
 # a shorter horizon has no statistics to speak of; the longest is a scenario's (sim.scenario)

@@ -3,6 +3,7 @@ first)."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -107,6 +108,18 @@ def reads(base: Scenario, others: list[Scenario]) -> tuple[Path, ...]:
     return (*named_inputs(), *read_files([base, *others]))
 
 
+def _result_folder(base: Scenario, others: list[Scenario], out: Path | None, command: str,
+                   overwrite: bool) -> ResultFolder:
+    """The results folder of a comparison (`out`, default out/<command>-<base name>),
+    checked: not one holding a file the variants read (`reads`), nor one cqsim did not
+    write unless `overwrite`."""
+    from sim.paths import default_out
+    from sim.staging import ResultFolder
+
+    return ResultFolder(default_out(base.name, prefix=f"{command}-") if out is None else out,
+                        command=command, overwrite=overwrite, inputs=reads(base, others))
+
+
 def _warn_runs(cmp: Comparison) -> None:
     """One warning per variant whose own checks found something (`sim.checks.run_warnings`,
     as `cqsim run` prints them): unstable hubs, a start before the network held its boxes in
@@ -161,25 +174,24 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
     from sim.scenario import load_scenario
 
     check_out_place(out)
-    with held_warnings():
-        base_s = load_scenario(base)
-        _need_two(base_s.replications if replications is None else replications, base)
-        every = (*alts, placebo) if placebo is not None else alts
-        variants = [load_scenario(a) for a in every]
-        admit_comparison(base_s, variants, replications=replications,
-                         days=days, workers=workers, related=not allow_unrelated,
-                         limits=limits(max_memory, max_events, no_limit))
-    from sim.atomic import write_csv, write_png
-    from sim.compare import compare as run_compare
-    from sim.compare import draw_comparison, draw_daily, split_deltas
-    from sim.kpis import PLACES
-    from sim.paths import default_out
-    from sim.report.rundir import ATTRIBUTION_FILE, PLACEBO_ATTRIBUTION_FILE
-    from sim.staging import ResultFolder, replaced_line
+    with contextlib.ExitStack() as stack:
+        with held_warnings():   # until --out is staged too: a refused one is one line alone
+            base_s = load_scenario(base)
+            _need_two(base_s.replications if replications is None else replications, base)
+            every = (*alts, placebo) if placebo is not None else alts
+            variants = [load_scenario(a) for a in every]
+            admit_comparison(base_s, variants, replications=replications,
+                             days=days, workers=workers, related=not allow_unrelated,
+                             limits=limits(max_memory, max_events, no_limit))
+            folder = stack.enter_context(_result_folder(base_s, variants, out, "compare",
+                                                        overwrite))
+        from sim.atomic import write_csv, write_png
+        from sim.compare import compare as run_compare
+        from sim.compare import draw_comparison, draw_daily, split_deltas
+        from sim.kpis import PLACES
+        from sim.report.rundir import ATTRIBUTION_FILE, PLACEBO_ATTRIBUTION_FILE
+        from sim.staging import replaced_line
 
-    with ResultFolder(default_out(base_s.name, prefix="compare-") if out is None else out,
-                      command="compare", overwrite=overwrite,
-                      inputs=reads(base_s, variants)) as folder:
         cmp = run_compare(base_s, list(alts), replications=replications, days=days,
                           independent=independent, workers=workers, placebo=placebo)
         channels, at_places = split_deltas(cmp.deltas)
@@ -287,39 +299,38 @@ def rank(base: Path, files: tuple[Path, ...], changes: tuple[Path, ...],
     from sim.scenario import load_scenario
 
     check_out_place(out)
-    with held_warnings():
-        base_s = load_scenario(base)
-        _need_two(base_s.replications if replications is None else replications, base)
-        candidates = {}
-        for path in (*files, *changes):
-            c = candidate(base_s, path)
-            key = c.name if c.name not in candidates else path.stem
-            if key in candidates:   # two files of one name: the first would be dropped
-                raise InputError(path, "name", "a candidate name used once (rename it, or "
-                                 "name each with --candidate NAME=FILE)", key)
-            candidates[key] = c
-        for item in named:
-            name, sep, file = item.partition("=")
-            if not sep or not name or not file:
-                raise InputError("--candidate", "", "NAME=FILE", item)
-            if name in candidates:
-                raise InputError("--candidate", "", "a candidate name used once", name)
-            candidates[name] = candidate(base_s, Path(file), name)
-        if not candidates:
-            raise InputError("--changes", "", "at least one candidate file")
-        admit_comparison(base_s, list(candidates.values()), replications=replications,
-                         days=days, workers=workers, related=not allow_unrelated,
-                         limits=limits(max_memory, max_events, no_limit))
-    from sim.atomic import write_csv
-    from sim.compare import split_deltas
-    from sim.paths import default_out
-    from sim.rank import rank as run_rank
-    from sim.rank import rank_notes
-    from sim.staging import ResultFolder, replaced_line
+    with contextlib.ExitStack() as stack:
+        with held_warnings():   # until --out is staged too: a refused one is one line alone
+            base_s = load_scenario(base)
+            _need_two(base_s.replications if replications is None else replications, base)
+            candidates = {}
+            for path in (*files, *changes):
+                c = candidate(base_s, path)
+                key = c.name if c.name not in candidates else path.stem
+                if key in candidates:   # two files of one name: the first would be dropped
+                    raise InputError(path, "name", "a candidate name used once (rename it, or "
+                                     "name each with --candidate NAME=FILE)", key)
+                candidates[key] = c
+            for item in named:
+                name, sep, file = item.partition("=")
+                if not sep or not name or not file:
+                    raise InputError("--candidate", "", "NAME=FILE", item)
+                if name in candidates:
+                    raise InputError("--candidate", "", "a candidate name used once", name)
+                candidates[name] = candidate(base_s, Path(file), name)
+            if not candidates:
+                raise InputError("--changes", "", "at least one candidate file")
+            admit_comparison(base_s, list(candidates.values()), replications=replications,
+                             days=days, workers=workers, related=not allow_unrelated,
+                             limits=limits(max_memory, max_events, no_limit))
+            folder = stack.enter_context(_result_folder(base_s, list(candidates.values()),
+                                                        out, "rank", overwrite))
+        from sim.atomic import write_csv
+        from sim.compare import split_deltas
+        from sim.rank import rank as run_rank
+        from sim.rank import rank_notes
+        from sim.staging import replaced_line
 
-    with ResultFolder(default_out(base_s.name, prefix="rank-") if out is None else out,
-                      command="rank", overwrite=overwrite,
-                      inputs=reads(base_s, list(candidates.values()))) as folder:
         table, cmp = run_rank(base_s, candidates, replications=replications, days=days,
                               workers=workers, per=per)
         write_csv(folder.path / "rank.csv", table)

@@ -19,7 +19,10 @@ when the scenario is loaded.
 
 from __future__ import annotations
 
+import datetime
 import math
+import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +30,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from sim.errors import InputError
+from sim.errors import InputError, InputWarning
 from sim.readers import read_yaml_file
 
 PREFIX = "market.choice."
@@ -55,14 +58,29 @@ class Estimate:
 
 
 TOP_KEYS = ("scenario", "estimated", "command", "fitting_figures", "parameters", "correlation")
+# the record `write_estimates` keeps: key -> its type, and what a message says was expected
+# (a date written unquoted reads as a date)
+METADATA: dict[str, tuple[type | tuple[type, ...], str]] = {
+    "scenario": (str, "text: the stem of the scenario file estimated"),
+    "estimated": ((str, datetime.date), "a date, YYYY-MM-DD"),
+    "command": (str, "text: the command that wrote the file"),
+    "fitting_figures": (list, "a list of the ids of the figures fitted")}
 
 
-def read_estimates(file: Path, named_by: Path | str) -> dict[str, Estimate]:
+def read_estimates(file: Path, named_by: Path | str,
+                   chain: Sequence[Path] = ()) -> dict[str, Estimate]:
     """The parameters of an estimates file, by dotted path (InputError naming the file and
-    entry on bad content)."""
+    entry on bad content). With the scenario's `extends` chain, a warning when the file
+    says it estimated a scenario of none of its files (another scenario's estimates)."""
     if not file.is_file():
         raise InputError(named_by, "market.estimates", "an existing estimates file", str(file))
     data = estimates_data(file)
+    stems = [p.stem for p in chain]
+    if stems and data.get("scenario") not in (None, *stems):
+        warnings.warn(InputWarning(
+            f"{file}: scenario: these estimates are of {data['scenario']}, which is neither "
+            f"{named_by} nor a file it extends ({', '.join(stems)}): check market.estimates"),
+            stacklevel=2)
     read_correlation(data, file)   # checked whenever the file is read, though not drawn here
     params = data.get("parameters")
     if not isinstance(params, dict):
@@ -86,8 +104,10 @@ def read_estimates(file: Path, named_by: Path | str) -> dict[str, Estimate]:
             raise InputError(file, f"{where}.se", "a standard error >= 0 (.inf or .nan when "
                                                   "the estimation could not bound it)",
                              entry.get("se"))
-        out[path] = Estimate(path, value, se, str(entry.get("unit", "")),
-                             str(entry.get("method", "")))
+        for key in ("unit", "method"):
+            if not isinstance(entry.get(key, ""), str):
+                raise InputError(file, f"{where}.{key}", "text", entry[key])
+        out[path] = Estimate(path, value, se, entry.get("unit", ""), entry.get("method", ""))
     return out
 
 
@@ -99,6 +119,14 @@ def estimates_data(file: Path) -> dict[str, Any]:
     unknown = [str(k) for k in data if k not in TOP_KEYS]
     if unknown:
         raise InputError(file, unknown[0], f"one of {', '.join(TOP_KEYS)}")
+    for key, (kind, what) in METADATA.items():   # read by no run, but a record of one
+        value = data.get(key)
+        if key in data and not isinstance(value, kind):
+            raise InputError(file, key, what, value)
+        if isinstance(value, list):   # fitting_figures
+            bad = next((i for i, v in enumerate(value) if not isinstance(v, str)), None)
+            if bad is not None:
+                raise InputError(file, f"{key}.{bad}", "a figure id (text)", value[bad])
     return data
 
 
@@ -107,11 +135,11 @@ def _number(x: Any) -> float | None:
     return None if isinstance(x, bool) or not isinstance(x, (int, float)) else float(x)
 
 
-def apply_estimates(market: dict[str, Any], scenario_file: Path) -> dict[str, str]:
+def apply_estimates(market: dict[str, Any], chain: Sequence[Path]) -> dict[str, str]:
     """Fill the market section's choice parameters and lanes' shares of empties the files
     leave out from its estimates file (in place); the scenario fields it filled (dotted,
     from the top) -> their entry in the estimates file, so an error in one names that file
-    and entry, not the scenario."""
+    and entry, not the scenario. `chain`: the scenario's files, base first."""
     name = market.get("estimates")
     if not isinstance(name, str):
         return {}
@@ -119,7 +147,7 @@ def apply_estimates(market: dict[str, Any], scenario_file: Path) -> dict[str, st
     if not isinstance(choice, dict):
         return {}  # validation reports it
     filled = {}
-    for path, est in read_estimates(Path(name), scenario_file).items():
+    for path, est in read_estimates(Path(name), chain[-1], chain).items():
         if path.startswith(SHARE_PREFIX):
             _fill_share(market, path, est.value, name)
             continue

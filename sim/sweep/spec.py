@@ -28,11 +28,14 @@ from sim.specs import FieldError, Spec
 from sim.units import MAX_DAYS
 
 
-def _finite(value: Any) -> Any:
-    """A number is finite: NaN or infinity would otherwise fail each member of the union and
-    be reported against the first (`...0.bool: expected a valid boolean`)."""
+def _scalar(value: Any) -> Any:
+    """One finite number, boolean or text: NaN or infinity, a list, a mapping or a null would
+    otherwise fail each member of the union and be reported against the first, under its tag
+    (`...departures_per_week.0.bool: expected a valid boolean`, for `[[7], 10]`)."""
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError("a finite number, a boolean or a text")
+    if not isinstance(value, (bool, int, float, str)):
+        raise ValueError("a number, a boolean or a text (one value, not a list or a mapping)")
     return value
 
 
@@ -43,7 +46,7 @@ def _key(value: Any) -> tuple[str, Any]:
     return type(value).__name__, value
 
 
-Scalar = Annotated[StrictBool | int | float | str, BeforeValidator(_finite)]
+Scalar = Annotated[StrictBool | int | float | str, BeforeValidator(_scalar)]
 
 
 class Range(Spec):

@@ -256,6 +256,15 @@ def test_two_paths_that_set_one_share_of_empties_are_refused(tmp_path: Path) -> 
     ({"parameters": {"market.choice.asc.south": {"value": 80.0, "se": 0.1}}},
      "parameters.market.choice.asc.south"),
     ({"correlations": {}}, "correlations"),
+    # the record was never type-checked, a unit was turned into text with str() (fuzz F6)
+    ({"scenario": ["x"]}, "scenario"),
+    ({"estimated": ["2026-12-04"]}, "estimated"),
+    ({"command": 123}, "command"),
+    ({"fitting_figures": "zz-text"}, "fitting_figures"),
+    ({"fitting_figures": {"a": ["x"]}}, "fitting_figures"),
+    ({"fitting_figures": ["x", 123]}, "fitting_figures.1"),
+    ({"parameters": {SHARE: {"value": 0.12, "se": 0.01, "unit": ["share"]}}},
+     f"parameters.{SHARE}.unit"),
 ])
 def test_a_bad_estimate_names_the_estimates_file(tmp_path: Path, change: dict,
                                                  field: str) -> None:
@@ -275,6 +284,28 @@ def test_a_bad_estimate_names_the_estimates_file(tmp_path: Path, change: dict,
         prepare(write_scenario(tmp_path / "m.yaml", doc))
     assert err.value.file.endswith("m.yaml") and "estimates" in err.value.file
     assert err.value.field == field, str(err.value)
+
+
+def test_estimates_of_another_scenario_are_warned_of(tmp_path: Path) -> None:
+    """An estimates file whose `scenario` is neither the scenario nor a file it extends is
+    another scenario's (market.estimates pointed at the wrong file): accepted without a word
+    before (fuzz F6), now a warning; a scenario extending the one estimated reads it quietly."""
+    from sim.errors import InputWarning
+
+    doc = _empties_doc(tmp_path)
+    doc["market"]["estimates"] = "estimates/m.yaml"
+    write_estimates(tmp_path / "estimates" / "m.yaml", "lock-wait-2016", "2026-12-04", "test",
+                    ["x"], [Estimate(SHARE, 0.12, 0.01, "share", "test")])
+    with pytest.warns(InputWarning, match=r"m\.yaml: scenario: these estimates are of "
+                                          r"lock-wait-2016, which is neither"):
+        load_scenario(write_scenario(tmp_path / "m.yaml", doc))
+    write_estimates(tmp_path / "estimates" / "m.yaml", "m", "2026-12-04", "test", ["x"],
+                    [Estimate(SHARE, 0.12, 0.01, "share", "test")])
+    (tmp_path / "variant.yaml").write_text("extends: m.yaml\nname: variant\n")
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InputWarning)
+        load_scenario(tmp_path / "variant.yaml")
 
 
 def test_an_estimates_file_is_read_with_the_limits_of_every_yaml_file(tmp_path: Path) -> None:

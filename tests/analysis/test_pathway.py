@@ -256,6 +256,23 @@ def test_growth_and_an_expansion_that_outgrow_the_flows_are_refused_on_loading(
     assert load_pathway(path)[0].to == 2025
 
 
+def test_a_growth_rate_compounding_past_a_float_s_range_is_refused_in_one_line(
+        tmp_path: Path) -> None:
+    """`high: 1.0e+300` %/yr compounded over 3 years overflowed a float in the ceiling's check
+    (OverflowError, a traceback; fuzz F3): refused as beyond the ceiling, naming the rate."""
+    from tests.support.market import write_market_scenario
+
+    write_market_scenario(tmp_path)
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump({
+        "scenario": "market.yaml", "base_year": 2023, "to": 2026, "samples": 1,
+        "growth": {"eu": {"dist": "triangular", "low": 0, "mode": 2, "high": 1.0e300,
+                          "source": "test"}}, "expansions": []}))
+    with pytest.raises(InputError, match="compound to at most a factor") as err:
+        load_pathway(path)
+    assert err.value.field == "growth.eu"
+
+
 def test_expansions_that_clash_are_refused_on_loading(tmp_path: Path) -> None:
     """Each expansion built alone; two that add the same service failed every sample at run
     time, blaming the base file. They are refused on loading, naming the second."""

@@ -438,6 +438,13 @@ def hostile_cases(edit: Callable[[str, str], str]) -> None:
          _sweep({"parameters": {"grid": {
              "network.services.ab.departures_per_week": [float("nan"), 7]}}}),
          commands=SWEEP_COMMANDS, kind="sweep files")
+    case("sweep_list_value.yaml", "a grid value that is a list, [[7], 10] (was reported "
+         "against the union's first member: departures_per_week.0.bool, expected a valid "
+         "boolean, 3 more problems after this one)",
+         "parameters.grid.network.services.ab.departures_per_week.0: expected a number, a "
+         "boolean or a text (one value", _sweep({"parameters": {"grid": {
+             "network.services.ab.departures_per_week": [[7], 10]}}}),
+         commands=SWEEP_COMMANDS, kind="sweep files")
     case("sweep_duplicate_points.yaml", "two equal points (ran the same variant twice under "
          "two labels)", "parameters",
          _sweep({"parameters": {"points": [
@@ -613,6 +620,79 @@ def audit_cases() -> None:
                   "traceback: the option allowed what the study's runs refuse)",
                   "commands": [["uncertainty", "{file}", "--days", "1e-9", "--out",
                                 "{out}/new"]]})
+
+
+def fuzz_cases() -> None:
+    """Cases of the bad-input fuzz (main bda856d, /work/scratch/fuzz): each was refused in one
+    line that said pydantic's text, or named the wrong field, before its fix."""
+    bare = {k: v for k, v in GEO_HUBS[0]["properties"].items() if k != "country"}
+    for name, props, got in (("missing", bare, ""), ("null", {**bare, "country": None},
+                                                       ", got null"),
+                             ("empty", {**bare, "country": ""}, ", got ''")):
+        geo_case(f"country_{name}", f"a hub whose country is {name} (expected Field "
+                 "required)", f"features[a].country: expected a value (the attribute is "
+                 f"required){got}", hubs=[{**GEO_HUBS[0], "properties": props},
+                                          *GEO_HUBS[1:]])
+    # a warning of valid input (--days 3 within the 5-day warm-up), then a refusal that
+    # needs the scenario read: the warning printed before the error line (2 lines)
+    warns = copy.deepcopy(BASE)
+    warns["horizon"]["warmup_days"] = 5
+    (HERE / "ok_warmup.yaml").write_text(_dump(warns))
+    for name, options, named, field in (
+            ("calibrate_warning_then_out_is_input", ["--out", "{here}/geo_ok/hubs.geojson",
+                                                     "--overwrite"],
+             "{here}/geo_ok/hubs.geojson", "--out: expected a file that is not an input"),
+            ("calibrate_warning_then_estimates_out_foreign",
+             ["--estimate", "--estimates-out", "{out}/sentinel.csv"], "{out}/sentinel.csv",
+             "--estimates-out: expected a new file or one cqsim wrote")):
+        shown = " ".join(options)
+        CASES.append({"file": "ok_warmup.yaml", "case": name, "named": named, "field": field,
+                      "kind": "fuzz", "breaks": f"calibrate --days 3 (a warning) {shown} (the "
+                      "warning printed before the error)",
+                      "commands": [["calibrate", "{file}", "--days", "3", *options]]})
+    (HERE / "ok_warmup_alternative.yaml").write_text(
+        "extends: ok_warmup.yaml\nname: ok-warmup-alternative\nchanges:\n  - {kind: set, "
+        "service: ab, field: departures_per_week, value: 14}\n")
+    for command in ("compare", "rank"):   # --out holds a file the runs read (the geodata)
+        CASES.append({"file": "ok_warmup.yaml", "case": f"{command}_warning_then_out_holds_input",
+                      "named": "{here}/geo_ok", "field": "--out: expected a folder that does "
+                      "not hold an input", "kind": "fuzz", "breaks": f"{command} --days 3 (a "
+                      "warning) --out geo_ok/ (the warning printed before the error)",
+                      "commands": [[command, "{file}", "{here}/ok_warmup_alternative.yaml",
+                                    "--days", "3", "--replications", "2", "--out",
+                                    "{here}/geo_ok"]]})
+    # a scenario that warns as it loads (its flows replace the base's), then a refusal in a
+    # study's own code: the warning printed before the error line
+    (HERE / "ok_warns_on_loading.yaml").write_text(
+        "extends: ok.yaml\nname: warns-on-loading\ndemand:\n  flows:\n    - {origin: b, "
+        "destination: a, commodity: general, teu_per_year: 1000, source: test}\n")
+    pathway, candidates = (yaml.safe_load((HERE / f"ok_{k}.yaml").read_text())
+                           for k in ("pathway", "candidates"))
+    for name, doc, command in (
+            ("pathway", pathway, ["pathway", "{file}", "--workers", "1"]),
+            ("plan", candidates, ["plan", "{file}", "--year", "2023", "--first", "2", "--most",
+                                  "2", "--confirm", "0", "--workers", "1"])):
+        case(f"{name}_warning_then_out_is_a_file.yaml", f"{name} of a scenario that warns as "
+             "it loads, --out an existing file (the warning printed before the error, twice)",
+             "--out: expected a folder", _dump({**doc, "scenario": "ok_warns_on_loading.yaml"}),
+             named="{out}/sentinel.csv", commands=[[*command, "--out", "{out}/sentinel.csv"]],
+             kind="fuzz")
+    case("sweep_warning_then_out_holds_input.yaml", "a sweep of a base that warns as it loads, "
+         "--out geo_ok/ (the warning printed before the error)",
+         "--out: expected a folder that does not hold an input",
+         _sweep({"base": "ok_warns_on_loading.yaml", "parameters": {"grid": {
+             "network.services.ab.departures_per_week": [7, 14]}}}), named="{here}/geo_ok",
+         commands=[["sweep", "{file}", "--workers", "1", "--out", "{here}/geo_ok"]],
+         kind="fuzz")
+    CASES.append({"file": "ok_warns_on_loading.yaml", "case": "uncertainty_warning_then_refused",
+                  "named": "ok_warns_on_loading.yaml", "field": "uncertain", "kind": "fuzz",
+                  "breaks": "uncertainty of a scenario that warns as it loads and has no "
+                            "uncertain: inputs (the warning printed before the error)",
+                  "commands": [["uncertainty", "{file}", "--out", "{out}/new"]]})
+    mutated("replications_too_large.yaml", "replications: 1.0e+300 (expected Unable to parse "
+            "input string as an integer, exceeded maximum size)",
+            "replications: expected a whole number", _set("replications", 1e300),
+            kind="fuzz")
 
 
 def output_cases() -> None:
@@ -857,6 +937,7 @@ def build_corpus() -> None:
     hostile_cases(edit)
     audit_cases()
     output_cases()
+    fuzz_cases()
     (HERE / "cases.json").write_text(json.dumps(CASES, indent=1) + "\n")
     lines = ["# Bad-input corpus", "",
              "Each file breaks one thing in an otherwise valid scenario (`ok.yaml` on "
