@@ -23,7 +23,7 @@ def report(run_dirs: tuple[Path, ...], out: Path | None, overwrite: bool) -> Non
     first). It works offline: open it by double-click. A RUN_DIR whose files differ from its
     manifest (run.json) is refused."""
     from sim.errors import InputError
-    from sim.report import REPORT_FILE, REPORT_MARKER, write_report
+    from sim.report import REPORT_FILE, REPORT_MARKER, RunDir, write_report
     from sim.staging import (
         begins_with,
         check_file_out,
@@ -36,6 +36,9 @@ def report(run_dirs: tuple[Path, ...], out: Path | None, overwrite: bool) -> Non
         if run_dir.resolve() in seen:
             raise InputError(run_dir, "RUN_DIR", "each run folder once (it is given twice)")
         seen.add(run_dir.resolve())
+    for run_dir in run_dirs:     # not a run folder: refused before --out's folder is probed
+        if not (run_dir / "run.json").is_file():     # (a file made and removed there)
+            RunDir.open(run_dir)
     wanted = out if out is not None else run_dirs[0] / REPORT_FILE
     holder = results_file(wanted) if wanted.name != REPORT_FILE else None
     if holder is not None:   # said first: --overwrite, which check_file_out offers, cannot

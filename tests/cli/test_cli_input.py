@@ -286,6 +286,24 @@ def test_report_of_a_damaged_run_directory_is_one_line(
     assert not (tmp_path / "report.html").exists()
 
 
+@pytest.mark.parametrize("holds", [[], ["notes.txt"]])
+def test_report_of_a_folder_that_is_not_a_run_leaves_it_untouched(
+        tmp_path: Path, holds: list[str]) -> None:
+    """A folder with no run.json is refused before the report's place is probed: the probe
+    made and removed a file there, so the folder's time changed (fuzz 2026-12-06, N3)."""
+    folder = tmp_path / "not-a-run"
+    folder.mkdir()
+    for name in holds:
+        (folder / name).write_text("mine")
+    os.utime(folder, (1_000_000_000, 1_000_000_000))
+    result = _cqsim("report", folder)
+    assert result.exit_code == 2, (result.stderr, result.exception)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "run.json" in lines[0], lines
+    assert sorted(p.name for p in folder.iterdir()) == holds
+    assert folder.stat().st_mtime == 1_000_000_000
+
+
 def test_report_into_a_place_nobody_can_write_is_one_line(run_dir: Path) -> None:
     result = _cqsim("report", run_dir, "--out", "/proc/cqsim-report/report.html")
     assert result.exit_code == 2, (result.stderr, result.exception)
