@@ -48,19 +48,26 @@ def _variant_report(cmp: Comparison, out: ResultFolder) -> str:
     """Write each variant's results to its own run directory in the staging folder of `out`
     (base first) and a report.html comparing them; return what was written."""
     from sim.outputs import run_about, write_run
-    from sim.paths import safe_slug
     from sim.report import write_report
     from sim.staging import write_manifest
 
     dirs = []
-    for i, v in enumerate([cmp.base, *cmp.alts]):  # names from files: one safe component
-        name = safe_slug(v.name) if v.name != cmp.base.name or i == 0 else "alt"
-        folder = out.path / f"{i}-{name}"
+    for v, name in zip([cmp.base, *cmp.alts], _run_folder_names(cmp), strict=True):
+        folder = out.path / name
         write_run(v.results, folder, map_png=False)
         write_manifest(folder, "run.json", {"command": "run", **run_about(v.results)})
         dirs.append(folder)
     write_report(dirs, out.path / "report.html", shown_as=[out.final / d.name for d in dirs])
     return f"report.html and the run directories {', '.join(d.name for d in dirs)}/"
+
+
+def _run_folder_names(cmp: Comparison) -> list[str]:
+    """The run directory of each variant (base first) in a comparison's folder: its place
+    and its name made one safe path component (`0-<base>`, `1-<alt>`, ...)."""
+    from sim.paths import safe_slug
+
+    return [f"{i}-{safe_slug(v.name) if v.name != cmp.base.name or i == 0 else 'alt'}"
+            for i, v in enumerate([cmp.base, *cmp.alts])]
 
 
 def _comparison_about(cmp: Comparison) -> dict[str, object]:
@@ -120,22 +127,22 @@ def _result_folder(base: Scenario, others: list[Scenario], out: Path | None, com
                         command=command, overwrite=overwrite, inputs=reads(base, others))
 
 
-def _warn_runs(cmp: Comparison) -> None:
-    """One warning per variant whose own checks found something (`sim.checks.run_warnings`,
-    as `cqsim run` prints them): unstable hubs, a start before the network held its boxes in
+def _warn_runs(cmp: Comparison, shown: str | None) -> None:
+    """One warning per finding of each variant's own checks (`sim.checks.run_warnings`, as
+    `cqsim run` prints them): unstable hubs, a start before the network held its boxes in
     transit (a change of transit time then moves its delivered TEU as if it were
-    throughput), lines ending with a backlog. run.json and the report kept them; the
-    console said only the start's."""
+    throughput), lines ending with a backlog, feedback that did not settle. Each its own
+    line: joined, they ran past the cut and lost their advice. `shown`: the comparison's
+    folder as the console names it, where each variant's run.json and the report keep
+    every warning whole (None with --no-report: neither is written)."""
     from sim.checks import run_warnings
 
-    for v in (cmp.base, *cmp.alts):
-        found = run_warnings(v.results)
-        if not found:
-            continue
-        texts = [w.text + ("; a change of transit time then moves the delivered TEU compared "
-                           "here" if w.table == "routes.csv" else "") for w in found]
-        tables = ", ".join(dict.fromkeys(w.table for w in found))
-        show_warning(f"{v.name}: {'; '.join(texts)} (see its {tables})")
+    for v, folder in zip((cmp.base, *cmp.alts), _run_folder_names(cmp), strict=True):
+        kept = None if shown is None else f"{shown}/{folder}/run.json and {shown}/report.html"
+        for w in run_warnings(v.results):
+            why = ("; a change of transit time then moves the delivered TEU compared here"
+                   if w.table == "routes.csv" else "")
+            show_warning(f"{v.name}: {w.text}{why} (see its {w.table})", kept)
 
 
 @click.command()
@@ -260,7 +267,7 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
     if folder.replaced:
         screen.print(replaced_line(folder), soft_wrap=True)
     _warn_unmoved(cmp)
-    _warn_runs(cmp)
+    _warn_runs(cmp, None if no_report else folder.target.shown)
     _warn_placebo(cmp)
 
 

@@ -618,3 +618,42 @@ def test_the_console_attribution_shows_a_part_without_a_trade_figure_as_a_dash()
     text = out.get()
     assert "nan" not in text.lower()
     assert "+3 ± 2" in text and "+0.100 ± 0.050" in text
+
+
+def test_each_run_warning_is_its_own_line_and_a_long_one_is_cut_at_a_word(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """compare joined a variant's warnings into one line, cut at 600 characters mid-word
+    ("cut from equilibriu..."), losing the unsettled feedback's advice (trial46 M2). Each
+    is now its own line, whole; a text too long even so (hostile) is cut at a word, and the
+    line says where the whole is kept."""
+    from types import SimpleNamespace
+
+    import sim.checks
+    from sim.checks import RunWarning
+    from sim.cli.common import WARNING_CHARS
+    from sim.cli.compare import _warn_runs
+
+    advice = ("the delay feedback did not settle in 2 of 2 replications: route flows still "
+              "changed 5.4-6.9% in the last of 3 passes, above the tolerance of 5% "
+              "(equilibrium.tolerance), so the delays learnt carry the passes' noise, which can "
+              "exceed a small difference between scenarios; run a longer horizon (--days: the "
+              "passes ran 120 days, cut from equilibrium.days 365) or more passes "
+              "(equilibrium.max_iterations)")
+    backlog = ("lines ending the horizon with more than 2 weeks of their capacity waiting to "
+               "board: " + ", ".join(f"line-{i} (180 TEU queued)" for i in range(60)))
+    found = [RunWarning(backlog, "lines.csv"), RunWarning(advice, "run.json")]
+    monkeypatch.setattr(sim.checks, "run_warnings", lambda results: found)
+    variant = SimpleNamespace(name="base", results=None)
+    fake = cast(Any, SimpleNamespace(base=variant, alts=[]))
+    _warn_runs(fake, "out/cmp")
+    said = capsys.readouterr().err.splitlines()
+    assert len(said) == 2
+    assert said[1] == f"cqsim: warning: base: {advice} (see its run.json)"
+    assert len(backlog) > WARNING_CHARS and len(said[0]) < WARNING_CHARS + 150
+    head, _, tail = said[0].partition("...")
+    body = head.removeprefix("cqsim: warning: base: ")
+    assert backlog.startswith(body) and backlog[len(body)] in " ,"     # at a word's end
+    assert tail == " (cut here; the whole warning is in out/cmp/0-base/run.json and " \
+                   "out/cmp/report.html)"
+    _warn_runs(fake, None)                            # --no-report: nowhere to point
+    assert capsys.readouterr().err.splitlines()[0].endswith("...")
