@@ -202,36 +202,32 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
         cmp = run_compare(base_s, list(alts), replications=replications, days=days,
                           independent=independent, workers=workers, placebo=placebo)
         channels, at_places = split_deltas(cmp.deltas)
-        write_csv(folder.path / "compare.csv", channels)
-        places = ""      # each only where it has a row: most comparisons divert nothing
-        for place, frame in at_places.items():
+        tables = {"compare.csv": channels}
+        for place, frame in at_places.items():   # only where it has a row: most divert nothing
             if len(frame):
-                write_csv(folder.path / PLACES[place].file, frame)
-                places += f"{PLACES[place].file}, "
-        write_csv(folder.path / "bottlenecks.csv", cmp.bottlenecks)
+                tables[PLACES[place].file] = frame
         if cmp.attribution is not None:
-            write_csv(folder.path / ATTRIBUTION_FILE, cmp.attribution)
-        placebo_files = ""
+            tables[ATTRIBUTION_FILE] = cmp.attribution
         if cmp.against_placebo is not None:
-            write_csv(folder.path / PLACEBO_COMPARE, split_deltas(cmp.against_placebo)[0])
-            placebo_files = f"{PLACEBO_COMPARE}, "
+            tables[PLACEBO_COMPARE] = split_deltas(cmp.against_placebo)[0]
             if cmp.attribution_placebo is not None:
-                write_csv(folder.path / PLACEBO_ATTRIBUTION_FILE, cmp.attribution_placebo)
-                placebo_files += f"{PLACEBO_ATTRIBUTION_FILE}, "
+                tables[PLACEBO_ATTRIBUTION_FILE] = cmp.attribution_placebo
+        tables["bottlenecks.csv"] = cmp.bottlenecks
+        for name, frame in tables.items():
+            write_csv(folder.path / name, frame)
         import matplotlib.pyplot as plt
 
-        fig = draw_comparison(cmp)
-        write_png(folder.path / "compare.png", fig, dpi=120)
-        plt.close(fig)
-        fig = draw_daily(cmp)
-        write_png(folder.path / "daily.png", fig, dpi=110)
-        plt.close(fig)
-        written = "compare.csv, " + places + \
-            (f"{ATTRIBUTION_FILE}, " if cmp.attribution is not None else "") + \
-            placebo_files + "bottlenecks.csv, compare.png, daily.png"
+        figures = {"compare.png": (draw_comparison, 120), "daily.png": (draw_daily, 110)}
+        for name, (draw, dpi) in figures.items():
+            fig = draw(cmp)
+            write_png(folder.path / name, fig, dpi=dpi)
+            plt.close(fig)
+        # the "wrote" line names every file, from the files written
+        written = [*tables, *figures]
         if not no_report:
-            written += ", " + _variant_report(cmp, folder)
+            written.append(_variant_report(cmp, folder))
         folder.commit("compare.json", _comparison_about(cmp))
+        written.append("compare.json")
 
     from sim.cli.render import (
         attribution_table,
@@ -263,7 +259,7 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
                 screen.print(attribution_table(cmp.attribution_placebo, v.name,
                                                against=cmp.placebo.name))
     screen.print(bottleneck_table(cmp.bottlenecks))
-    screen.print(f"wrote {folder.target.shown}/{written}", soft_wrap=True)
+    screen.print(f"wrote {folder.target.shown}/{', '.join(written)}", soft_wrap=True)
     if folder.replaced:
         screen.print(replaced_line(folder), soft_wrap=True)
     _warn_unmoved(cmp)
@@ -286,8 +282,8 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
               show_default=True,
               help="Rank by extra trade per added TEU/yr of capacity, or by extra trade.")
 @click.option("--out", type=OutPath(), default=None,
-              help="Folder for rank.csv and compare.csv (default out/rank-<base>), written "
-                   "whole.")
+              help="Folder for rank.csv, compare.csv and rank.json (default out/rank-<base>), "
+                   "written whole.")
 @OVERWRITE
 @click.option("--workers", type=WORKERS, default=1, show_default=True,
               help="Processes for the replications (same results for any number).")
@@ -340,11 +336,13 @@ def rank(base: Path, files: tuple[Path, ...], changes: tuple[Path, ...],
 
         table, cmp = run_rank(base_s, candidates, replications=replications, days=days,
                               workers=workers, per=per)
-        write_csv(folder.path / "rank.csv", table)
-        write_csv(folder.path / "compare.csv", split_deltas(cmp.deltas)[0])
+        tables = {"rank.csv": table, "compare.csv": split_deltas(cmp.deltas)[0]}
+        for name, frame in tables.items():
+            write_csv(folder.path / name, frame)
         reps_run = len(cmp.base.results.replications)
         notes = rank_notes(table, reps_run)
         folder.commit("rank.json", {**_comparison_about(cmp), "per": per, "notes": notes})
+        written = [*tables, "rank.json"]    # the "wrote" line names every file
     from sim.cli.render import console, rank_table, unresolved_lines
 
     screen = console(120)
@@ -362,7 +360,7 @@ def rank(base: Path, files: tuple[Path, ...], changes: tuple[Path, ...],
             screen.print(line, soft_wrap=True)
     for note in notes:
         screen.print(f"note: {note}", soft_wrap=True)
-    screen.print(f"wrote {folder.target.shown}/rank.csv, compare.csv", soft_wrap=True)
+    screen.print(f"wrote {folder.target.shown}/{', '.join(written)}", soft_wrap=True)
     if folder.replaced:
         screen.print(replaced_line(folder), soft_wrap=True)
     _warn_unmoved(cmp)

@@ -456,6 +456,16 @@ def test_cli_run_compare_and_rank(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     for name in ("compare.csv", "bottlenecks.csv", "compare.png", "daily.png"):
         assert (tmp_path / "cmp" / name).stat().st_size > 0
+
+    def wrote_every_file(folder: Path) -> None:
+        """The "wrote" line names every file in `folder` (it left out compare.json and
+        rank.json, which the README lists: trial46 L3)."""
+        line = next(x for x in res.output.splitlines() if x.startswith("wrote "))
+        named = {Path(n.strip().rstrip("/")).name
+                 for n in line.removeprefix("wrote ").replace(" and ", ", ").split(",")}
+        assert {p.name for p in folder.iterdir() if p.is_file()} <= named, line
+
+    wrote_every_file(tmp_path / "cmp")
     nudge = write_scenario(tmp_path / "nudge.yaml", {"extends": "base.yaml", "name": "nudge",
                                                       "changes": [{
         "kind": "scale", "service": "cd", "field": "price_cny_per_teu", "factor": 1.000001}]})
@@ -470,6 +480,7 @@ def test_cli_run_compare_and_rank(tmp_path: Path) -> None:
                                str(tmp_path / "rank")])
     assert res.exit_code == 0, res.output
     assert "double" in res.output and (tmp_path / "rank" / "rank.csv").is_file()
+    wrote_every_file(tmp_path / "rank")
     assert "candidates adding none rank last" in " ".join(res.output.split())
     res = runner.invoke(main, ["rank", str(base), "--candidate", f"double={more}", "--per",
                                "none", "--out", str(tmp_path / "rank-none")])
