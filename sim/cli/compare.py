@@ -26,7 +26,7 @@ from sim.cli.common import (
 from sim.errors import InputError
 
 if TYPE_CHECKING:
-    from sim.compare import Comparison
+    from sim.compare import Comparison, Variant
     from sim.scenario import Scenario
     from sim.staging import ResultFolder
 
@@ -125,6 +125,19 @@ def _result_folder(base: Scenario, others: list[Scenario], out: Path | None, com
 
     return ResultFolder(default_out(base.name, prefix=f"{command}-") if out is None else out,
                         command=command, overwrite=overwrite, inputs=reads(base, others))
+
+
+def _unsettled_caveat(cmp: Comparison, v: Variant) -> str | None:
+    """`sim.cli.render.unsettled_line` for ALT `v` when its feedback or BASE's did not settle
+    (`sim.checks.unsettled_feedback`); None otherwise, and for the placebo itself (its own
+    warning names what it moved: `_warn_placebo`)."""
+    from sim.checks import unsettled_feedback
+    from sim.cli.render import unsettled_line
+
+    if v is cmp.placebo or not any(unsettled_feedback(x.results) for x in (cmp.base, v)):
+        return None
+    return unsettled_line(cmp.deltas, v.name,
+                          None if cmp.placebo is None else cmp.placebo.name)
 
 
 def _warn_runs(cmp: Comparison, shown: str | None) -> None:
@@ -245,6 +258,9 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
         screen.print(delta_table(cmp.deltas, v.name, reps, pairing))
         for line in unresolved_lines(cmp.deltas, v.name):
             screen.print(line, soft_wrap=True)
+        caveat = _unsettled_caveat(cmp, v)
+        if caveat:
+            screen.print(caveat, soft_wrap=True)
         for place in PLACES:
             at = place_delta_table(cmp.deltas, v.name, place)
             if at is not None:
@@ -355,9 +371,13 @@ def rank(base: Path, files: tuple[Path, ...], changes: tuple[Path, ...],
     screen.print("added capacity: lines departures/week x vehicle TEU x 52.14 (continuous "
                  "TEU/day x 365), hubs servers x TEU/h x 8760 (borders given trains a day: those x "
                  f"365 x train TEU), locks lift / mean t per TEU; {order}")
+    by_name = {v.name: v for v in cmp.alts}
     for name in table["candidate"]:     # as compare says it, candidate by candidate
         for line in unresolved_lines(cmp.deltas, str(name)):
             screen.print(line, soft_wrap=True)
+        caveat = _unsettled_caveat(cmp, by_name[str(name)]) if str(name) in by_name else None
+        if caveat:
+            screen.print(caveat, soft_wrap=True)
     for note in notes:
         screen.print(f"note: {note}", soft_wrap=True)
     screen.print(f"wrote {folder.target.shown}/{', '.join(written)}", soft_wrap=True)

@@ -133,6 +133,33 @@ def unresolved_lines(deltas: pd.DataFrame, variant: str) -> list[str]:
     return lines
 
 
+def unsettled_line(deltas: pd.DataFrame, variant: str, placebo: str | None) -> str | None:
+    """The line to print beside `variant`'s totals whose 95% CI leaves out 0 when its run or
+    BASE's had delay feedback that did not settle (`sim.checks.unsettled_feedback`, warned
+    apart): such a run's totals move by that much for any change (a trial's 120 days moved
+    total trade -0.20 ± 0.13 bn CNY/yr for more trains, -0.16 ± 0.13 for a placebo), so it
+    points to the placebo (`placebo`: its name when one ran, else --placebo) and a longer
+    horizon. None when no total is resolved."""
+    from sim.kpis import compared as compared_kpis
+    from sim.stats import resolved
+
+    told = []
+    for k in compared_kpis():
+        row = deltas[(deltas["variant"] == variant) & (deltas["metric"] == k.column)
+                     & (deltas["scope"] == "total")]
+        if not row.empty and resolved(row["delta"].iloc[0], row["delta_ci95"].iloc[0]):
+            told.append(f"Δ {_header(k)} ({_delta_cell(row.set_index('metric'), k)})")
+    if not told:
+        return None
+    against = (f"compare it with {variant} − {placebo} below" if placebo else
+               "rerun with --placebo scenarios/placebo.yaml (or BASE with a change too small "
+               "to matter) to see how far a change that does nothing moves them")
+    return (f"{variant}: the total {' and '.join(told)} leave{'s' if len(told) == 1 else ''} "
+            f"out 0, but the delay feedback did not settle (see the warning): in such a run "
+            f"the totals can move that much for any change; {against}, and run a longer "
+            f"horizon before reporting it")
+
+
 def place_delta_table(deltas: pd.DataFrame, variant: str, place: str) -> Table | None:
     """The paired deltas at the locks (`place` "lock": waits, tonnes passed and diverted,
     lockages) or at the hubs ("hub": other users' calls gone elsewhere, where either side has

@@ -668,3 +668,46 @@ def test_each_run_warning_is_its_own_line_and_a_long_one_is_cut_at_a_word(
                    "out/cmp/report.html)"
     _warn_runs(fake, None)                            # --no-report: nowhere to point
     assert capsys.readouterr().err.splitlines()[0].endswith("...")
+
+
+def test_a_resolved_total_of_a_run_whose_feedback_did_not_settle_gets_a_caveat(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 120-day compare of 7 more ILSTC trains a week read total trade -0.20 ± 0.13 bn
+    CNY/yr, "resolved", with no note, while its placebo moved it -0.16 ± 0.13: the noise of
+    feedback passes that did not settle (trial46 H1). Beside such a total the console now
+    says so and points to --placebo and a longer horizon; not when the passes settled, nor
+    for the placebo itself, nor for a total whose CI includes 0."""
+    from types import SimpleNamespace
+
+    import sim.checks
+    from sim.cli.compare import _unsettled_caveat
+
+    deltas = pd.DataFrame([
+        {"variant": "ilstc", "metric": "trade_bn_cny_per_year", "scope": "total",
+         "delta": -0.20, "delta_ci95": 0.13},
+        {"variant": "ilstc", "metric": "teu_per_year", "scope": "total", "delta": 1950.0,
+         "delta_ci95": 14780.0},
+        {"variant": "ilstc", "metric": "trade_bn_cny_per_year", "scope": "south",
+         "delta": 0.9, "delta_ci95": 0.1},
+        {"variant": "placebo", "metric": "trade_bn_cny_per_year", "scope": "total",
+         "delta": -0.16, "delta_ci95": 0.13}])
+    base, alt, placebo = (SimpleNamespace(name=n, results=n)
+                          for n in ("base", "ilstc", "placebo"))
+    fake = cast(Any, SimpleNamespace(base=base, alts=[alt], placebo=None, deltas=deltas))
+    unsettled = {"base"}
+    monkeypatch.setattr(sim.checks, "unsettled_feedback",
+                        lambda results: "did not settle" if results in unsettled else None)
+    line = _unsettled_caveat(fake, alt)
+    assert line is not None and line.startswith("ilstc: the total Δ channel trade")
+    assert "(-0.20 ± 0.13)" in line and "did not settle" in line
+    assert "--placebo scenarios/placebo.yaml" in line and "longer horizon" in line
+    assert "kTEU" not in line                         # its CI includes 0: compare's other note
+    with_placebo = cast(Any, SimpleNamespace(base=base, alts=[alt, placebo], placebo=placebo,
+                                             deltas=deltas))
+    line = _unsettled_caveat(with_placebo, alt)
+    assert line is not None and "with ilstc − placebo below" in line and "--placebo" not in line
+    assert _unsettled_caveat(with_placebo, placebo) is None
+    unsettled.clear()
+    assert _unsettled_caveat(fake, alt) is None       # the passes settled
+    unsettled.add("ilstc")
+    assert _unsettled_caveat(fake, alt) is not None   # ALT's alone did not
