@@ -33,7 +33,7 @@ from sim.pipeline import prepare, run
 from sim.report.rundir import GATEWAY_ITEM, MARKET_ITEM
 from sim.results import BY_MARKET, Results
 from sim.scenario import Scenario, as_scenario
-from sim.stats import difference_ci, mean_ci, unresolved_need
+from sim.stats import difference_ci, paired_ci, unresolved_need
 
 # daily.png's source line: the variants' daily tables, each a mean over its replications
 DAILY_SOURCE = ("source: cqsim compare, each variant's locks_daily.csv and hubs_daily.csv "
@@ -225,9 +225,10 @@ def attribution(base: Results, alt: Results, variant: str) -> pd.DataFrame:
     """Where ALT's change of trade came from, per year: the paired delta of each gateway's
     loaded TEU and trade (the trade flow class), `total` (all gateways together: trade that
     did not exist in BASE) and `shifted` (what the gateways that lost gave up, i.e. moved to
-    others), each with its 95% CI over paired replications; then the two parts of the total
-    the settle stage gives: `input growth` (the scenario's demand_growth of the market table)
-    and `induced by access` (the logsum response to cheaper access), with a CI when every
+    others), each with its 95% CI over paired replications (`sim.stats.paired_ci`); then the
+    two parts of the total the settle stage gives: `input growth` (the scenario's
+    demand_growth of the market table) and `induced by access` (the logsum response to
+    cheaper access), with a CI when every
     replication settled on its own streams (else exact given the one settling); `waiting at
     origins`, the change of the trade held at its origins at the year's ends (`_waiting_rows`:
     trade counts lots as they leave); and `remainder`, the total less those three (chiefly
@@ -247,7 +248,7 @@ def attribution(base: Results, alt: Results, variant: str) -> pd.DataFrame:
         for col in ("teu_per_year", "trade_bn_cny_per_year"):
             d = (sub[f"{col}_alt"] - sub[f"{col}_base"]).to_numpy()
             row[f"base_{col}"] = float(sub[f"{col}_base"].mean())
-            row[f"delta_{col}"], row[f"delta_{col}_ci95"] = mean_ci(d)
+            row[f"delta_{col}"], row[f"delta_{col}_ci95"] = paired_ci(d)
         rows.append(row)
     totals: dict[str, np.ndarray] = {}
     for item in ("total", "shifted"):
@@ -261,7 +262,7 @@ def attribution(base: Results, alt: Results, variant: str) -> pd.DataFrame:
             if item == "total":
                 totals[col] = d
             row[f"base_{col}"] = np.nan
-            row[f"delta_{col}"], row[f"delta_{col}_ci95"] = mean_ci(d)
+            row[f"delta_{col}"], row[f"delta_{col}_ci95"] = paired_ci(d)
         rows.append(row)
     left = dict(totals)
     for item, key in (("input growth", "market_input"), ("induced by access", "market_induced")):
@@ -280,11 +281,11 @@ def attribution(base: Results, alt: Results, variant: str) -> pd.DataFrame:
                 continue
             d = change[col].to_numpy()
             left[col] = left[col] - d
-            row[f"delta_{col}"], row[f"delta_{col}_ci95"] = mean_ci(d)
+            row[f"delta_{col}"], row[f"delta_{col}_ci95"] = paired_ci(d)
         rows.append(row)
     row = {"variant": variant, "item": "remainder"}
     for col, d in left.items():
-        row[f"delta_{col}"], row[f"delta_{col}_ci95"] = mean_ci(d)
+        row[f"delta_{col}"], row[f"delta_{col}_ci95"] = paired_ci(d)
     rows.append(row)
     for market in _induced_markets(alt):
         rows.append(_settled_row(variant, f"{MARKET_ITEM}{market}", {
@@ -302,7 +303,7 @@ def _settled_row(variant: str, item: str, changes: dict[str, np.ndarray]) -> dic
     for col, d in changes.items():
         row[f"delta_{col}"] = float(d[0])
         if d.size > 1:
-            row[f"delta_{col}"], row[f"delta_{col}_ci95"] = mean_ci(d)
+            row[f"delta_{col}"], row[f"delta_{col}_ci95"] = paired_ci(d)
     return row
 
 

@@ -22,15 +22,18 @@ FIELD_CHARS = 120    # characters of a field path (keys come from the user's fil
 EXPECTED_CHARS = 400  # characters of the "expected ..." part
 
 
-def printable(text: str, limit: int | None = None) -> str:
+def printable(text: str, limit: int | None = None, words: bool = False) -> str:
     """`text` with every non-printable character escaped (`\\x00`, `\\n`, `\\u200b`), cut to
-    `limit` characters (an ellipsis marks the cut)."""
+    `limit` characters (an ellipsis marks the cut); with `words`, at the last space before
+    it (unless that leaves less than half), so a sentence is not cut mid-word."""
     out = []
     for ch in text:
         out.append(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii"))
     joined = "".join(out)
     if limit is not None and len(joined) > limit:
-        joined = joined[:limit] + "..."
+        cut = joined[:limit]
+        space = cut.rfind(" ") if words else -1
+        joined = (cut[:space].rstrip(",;:") if space > limit // 2 else cut) + "..."
     return joined
 
 

@@ -42,7 +42,7 @@ MAP_WINDOW = (-15.0, -12.0, 150.0, 66.0)
 # the difference map: a gain, a loss, and a change within the noise (its 95% CI holds 0 or is
 # not known), which is drawn as neither
 GAIN, LOSS, NOISE = "#2166ac", "#b2182b", "#b0b0b0"
-NOISE_LABEL = "within the noise (95% CI holds 0)"
+NOISE_LABEL = "within the noise (95% CI holds 0 or is not known)"
 
 
 def corridor_colour(corridor: str) -> str:
@@ -312,6 +312,9 @@ def difference_legend(alt: str) -> list[tuple[str, str]]:
 
 
 def difference_caption(paired: bool) -> str:
-    """What the difference map's colours mean, said alike by compare.png and report.html."""
-    return (f"blue or red where its {'paired' if paired else 'Welch'} 95% CI leaves out 0, "
-            "grey where it holds 0")
+    """What the difference map's colours mean, said alike by compare.png and report.html:
+    with hundreds of links tested at once, about one in twenty that did not change is
+    coloured by chance; a CI not known (`sim.stats.paired_ci`) is grey."""
+    return (f"blue or red where its {'paired' if paired else 'Welch'} 95% CI leaves out 0 "
+            "(by chance for about 1 in 20 unchanged links), grey where it holds 0 or is not "
+            "known")

@@ -203,7 +203,8 @@ def neighbours_resolved(table: pd.DataFrame, per: str,
     the two is not resolved; with failed runs the replications both ran may even read it
     the other way). `extra`: each candidate's extra trade per replication
     (`extra_trade_by_replication`). None for the last, where the difference has no interval
-    (failed runs), and across the rule that puts candidates adding no capacity last."""
+    (failed runs, differences all of one amount: `sim.stats.paired_ci`), and across the rule
+    that puts candidates adding no capacity last."""
     capacity = "added_capacity_teu_per_year"
     rows = table.to_dict("records")
     out: list[bool | None] = []
@@ -252,8 +253,9 @@ def rank_notes(table: pd.DataFrame, replications: int) -> list[str]:
 
 def unresolved_note(table: pd.DataFrame, replications: int) -> str | None:
     """The line saying that no candidate's extra trade (bn CNY/yr) is told from none at 95%
-    over `replications` (each CI includes 0, or has none: failed runs), so the order is the
-    noise's, not a funding order; None when some candidate's is resolved."""
+    over `replications` (each CI includes 0, or has none: failed runs, `sim.stats.paired_ci`),
+    so the order is the noise's, not a funding order; None when some candidate's is
+    resolved."""
     if table.empty:
         return None
     flags = table["extra_trade_resolved"]
@@ -262,7 +264,8 @@ def unresolved_note(table: pd.DataFrame, replications: int) -> str | None:
     unknown = int(flags.isna().sum())
     if unknown == len(table):
         return (f"no candidate's extra trade has a 95% CI over {replications} replications "
-                "(failed runs, or too few pairs), so this order is not tested against noise")
+                "(failed runs, too few pairs, or pairs that all moved it by one amount), so "
+                "this order is not tested against noise")
     need = table["extra_trade_replications_to_resolve"].dropna()
     # the largest count is the least clear change's (small against its noise): with it,
     # about every candidate's CI would leave out 0
@@ -272,6 +275,6 @@ def unresolved_note(table: pd.DataFrame, replications: int) -> str | None:
     which = (f"every 95% CI over {replications} replications includes 0" if not unknown else
              f"{len(table) - unknown} of the {len(table)} candidates' 95% CIs over "
              f"{replications} replications include 0, the other {unknown} have none (failed "
-             "runs)")
+             "runs, or pairs that all moved it by one amount)")
     return f"no candidate's extra trade is told from none: {which}, so this order rests on " \
         f"noise{more}"

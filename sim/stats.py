@@ -3,7 +3,18 @@ result tables and the readers of result files alike, can use it)."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+# how a change whose interval is not known (`resolved` None) is said, on the console and in
+# the report alike
+NOT_KNOWN = "CI not known"
+# why it can be: the differences a t interval needs are missing, or have no spread to show
+NOT_KNOWN_WHY = "fewer than 2 replications, or too few that all moved it by one amount"
+# differences whose sample standard deviation is at most this fraction of their largest
+# magnitude are one amount (float rounding of the same whole lots)
+ALIKE_RTOL = 1e-9
 
 
 def t_quantile(p: float, dof: float) -> float:
@@ -32,8 +43,9 @@ def replications_to_resolve(differences: np.ndarray, level: float = 0.95,
     Modeling and Analysis, 5th ed., 2015, section 9.4.1), min i >= n with
     t(i - 1) x s / sqrt(i) <= |mean| (s the sample standard deviation of the n paired
     `differences`). An estimate from a pilot, to plan the next run: a change whose CI now
-    includes 0 may be smaller than it looks. None when the mean is 0 or not a number, fewer
-    than 2 differences are given, or more than `most` would be needed."""
+    includes 0 may be smaller than it looks. Differences all of one amount (no spread to
+    measure) need `alike_needed` (`paired_ci`'s rule). None when the mean is 0 or not a
+    number, fewer than 2 differences are given, or more than `most` would be needed."""
     d = np.asarray(differences, dtype=float)
     d = d[~np.isnan(d)]
     n = d.size
@@ -42,8 +54,8 @@ def replications_to_resolve(differences: np.ndarray, level: float = 0.95,
     mean, sd = abs(float(d.mean())), float(d.std(ddof=1))
     if not mean > 0:
         return None
-    if sd == 0:
-        return n
+    if _alike(d):                # no spread: the sign test's count (`paired_ci`)
+        return max(n, alike_needed(level))
     p = 0.5 + level / 2.0
 
     def resolves(i: int) -> bool:
@@ -60,17 +72,53 @@ def replications_to_resolve(differences: np.ndarray, level: float = 0.95,
     return high
 
 
+def alike_needed(level: float = 0.95) -> int:
+    """The fewest paired differences, all one amount and not 0, that tell a change from none
+    at `level` without a spread to measure: the least n with 2 x 0.5^n <= 1 - level (the
+    exact two-sided sign test: n differences of one sign by chance), 6 at 95%."""
+    return math.ceil(math.log2(2.0 / (1.0 - level)) - 1e-12)
+
+
+def _alike(d: np.ndarray) -> bool:
+    """Whether the differences `d` (2 or more, none NaN) are one amount other than 0, up to
+    float rounding (`ALIKE_RTOL`)."""
+    top = float(np.abs(d).max())
+    return d.size >= 2 and top > 0 and float(d.std(ddof=1)) <= ALIKE_RTOL * top
+
+
+def paired_ci(differences: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    """Mean of the paired differences ALT - BASE (NaN ones left out) and the half-width of
+    its t interval: the one rule of a paired change's CI (compare, rank, attribution, the
+    report, the maps).
+
+    Rule: differences that are all one amount other than 0 (e.g. each replication moved the
+    same whole lot) have a sample spread of 0, and a t interval 0 wide; over a few
+    replications that says the spread is too small to show, not that there is none. Their
+    CI is then not known (NaN: `resolved` None, shown as `NOT_KNOWN`, never as a change
+    told from none) until there are `alike_needed` of them (6 at 95%), when their agreement
+    in sign is itself significant (sign test) and the 0-wide interval stands. Differences
+    all 0 (the change moved nothing in any replication) keep 0 +- 0: no change."""
+    d = np.asarray(differences, dtype=float)
+    d = d[~np.isnan(d)]
+    if not d.size:
+        return float("nan"), float("nan")
+    mean, half = mean_ci(d, level)
+    if d.size < alike_needed(level) and _alike(d):
+        return mean, float("nan")
+    return mean, half
+
+
 def difference_ci(base: np.ndarray, alt: np.ndarray, paired: bool,
                   level: float = 0.95) -> tuple[float, float]:
     """Mean difference ALT - BASE and the half-width of its confidence interval: the t
     interval of the differences when replication r of one is paired with replication r of the
-    other (common random numbers), else Welch's interval for a difference of two means.
-    NaN samples (and pairs with one) are left out."""
+    other (common random numbers: `paired_ci`), else Welch's interval for a difference of
+    two means, not known either when both samples have no spread and differ, with fewer than
+    `alike_needed` in the smaller (`paired_ci`'s rule). NaN samples (and pairs with one) are
+    left out."""
     base, alt = np.asarray(base, dtype=float), np.asarray(alt, dtype=float)
     if paired:
-        d = alt - base
-        d = d[~np.isnan(d)]
-        return mean_ci(d, level) if d.size else (float("nan"), float("nan"))
+        return paired_ci(alt - base, level)
     base, alt = base[~np.isnan(base)], alt[~np.isnan(alt)]
     if base.size < 2 or alt.size < 2:
         delta = float(alt.mean() - base.mean()) if alt.size and base.size else float("nan")
@@ -78,7 +126,9 @@ def difference_ci(base: np.ndarray, alt: np.ndarray, paired: bool,
     vb, va = base.var(ddof=1) / base.size, alt.var(ddof=1) / alt.size
     se = float(np.sqrt(vb + va))
     if se == 0:
-        return float(alt.mean() - base.mean()), 0.0
+        delta = float(alt.mean() - base.mean())
+        known = delta == 0 or min(base.size, alt.size) >= alike_needed(level)
+        return delta, 0.0 if known else float("nan")
     dof = (vb + va) ** 2 / (vb ** 2 / (base.size - 1) + va ** 2 / (alt.size - 1))
     return float(alt.mean() - base.mean()), t_quantile(0.5 + level / 2.0, dof) * se
 
@@ -86,7 +136,8 @@ def difference_ci(base: np.ndarray, alt: np.ndarray, paired: bool,
 def resolved(delta: float, half: float) -> bool | None:
     """Whether a change's confidence interval (`delta` +- `half`) leaves out 0: True, or
     False when it includes 0; None when either is not a number (fewer than 2 paired
-    replications, a pair with a failed run), which is not known, not "includes 0". The one
+    replications, a pair with a failed run, too few differences all of one amount:
+    `paired_ci`), which is not known, not "includes 0". The one
     test compare, rank and the report apply to a difference."""
     if not (np.isfinite(delta) and np.isfinite(half)):
         return None
@@ -94,10 +145,11 @@ def resolved(delta: float, half: float) -> bool | None:
 
 
 def unresolved_need(base: np.ndarray, alt: np.ndarray, level: float = 0.95) -> int | None:
-    """`replications_to_resolve` of the paired differences ALT - BASE when their t interval
-    includes 0 although they moved; None when it excludes 0 or nothing is to resolve."""
+    """`replications_to_resolve` of the paired differences ALT - BASE when their interval
+    (`paired_ci`) includes 0 or is not known although they moved; None when it excludes 0
+    or nothing is to resolve."""
     d = np.asarray(alt, dtype=float) - np.asarray(base, dtype=float)
-    delta, half = mean_ci(d[~np.isnan(d)], level)
-    if resolved(delta, half):        # not known (NaN) falls through: no estimate then
+    delta, half = paired_ci(d, level)
+    if resolved(delta, half):        # not known (NaN) falls through: an estimate if it can
         return None
     return replications_to_resolve(d, level)

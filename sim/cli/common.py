@@ -289,12 +289,21 @@ def warnings_until_accepted(*refusals: type[BaseException]) -> Iterator[None]:
         pending.show()
 
 
-def show_warning(text: str) -> None:
+# A warning longer than this is cut (hostile text: a name of thousands of characters); the
+# longest cqsim writes itself, a run's unsettled feedback, is about 600
+WARNING_CHARS = 1200
+
+
+def show_warning(text: str, kept: str | None = None) -> None:
     """One `cqsim: warning: ...` line on stderr, held while the command has not accepted its
-    input (`warnings_until_accepted`)."""
+    input (`warnings_until_accepted`). A text over `WARNING_CHARS` is cut at a word, and the
+    line then says where the whole is (`kept`, e.g. a run's run.json and report.html)."""
     from sim.errors import printable
 
-    line = f"cqsim: warning: {printable(text, 600)}"
+    shown = printable(text, WARNING_CHARS, words=True)
+    if kept and shown != printable(text):
+        shown += f" (cut here; the whole warning is in {kept})"
+    line = f"cqsim: warning: {shown}"
     pending = _PENDING.get()
     if pending is None or pending.accepted:
         click.echo(line, err=True)

@@ -26,7 +26,7 @@ from sim.cli.common import (
 from sim.errors import InputError
 
 if TYPE_CHECKING:
-    from sim.compare import Comparison
+    from sim.compare import Comparison, Variant
     from sim.scenario import Scenario
     from sim.staging import ResultFolder
 
@@ -48,19 +48,26 @@ def _variant_report(cmp: Comparison, out: ResultFolder) -> str:
     """Write each variant's results to its own run directory in the staging folder of `out`
     (base first) and a report.html comparing them; return what was written."""
     from sim.outputs import run_about, write_run
-    from sim.paths import safe_slug
     from sim.report import write_report
     from sim.staging import write_manifest
 
     dirs = []
-    for i, v in enumerate([cmp.base, *cmp.alts]):  # names from files: one safe component
-        name = safe_slug(v.name) if v.name != cmp.base.name or i == 0 else "alt"
-        folder = out.path / f"{i}-{name}"
+    for v, name in zip([cmp.base, *cmp.alts], _run_folder_names(cmp), strict=True):
+        folder = out.path / name
         write_run(v.results, folder, map_png=False)
         write_manifest(folder, "run.json", {"command": "run", **run_about(v.results)})
         dirs.append(folder)
     write_report(dirs, out.path / "report.html", shown_as=[out.final / d.name for d in dirs])
     return f"report.html and the run directories {', '.join(d.name for d in dirs)}/"
+
+
+def _run_folder_names(cmp: Comparison) -> list[str]:
+    """The run directory of each variant (base first) in a comparison's folder: its place
+    and its name made one safe path component (`0-<base>`, `1-<alt>`, ...)."""
+    from sim.paths import safe_slug
+
+    return [f"{i}-{safe_slug(v.name) if v.name != cmp.base.name or i == 0 else 'alt'}"
+            for i, v in enumerate([cmp.base, *cmp.alts])]
 
 
 def _comparison_about(cmp: Comparison) -> dict[str, object]:
@@ -120,22 +127,35 @@ def _result_folder(base: Scenario, others: list[Scenario], out: Path | None, com
                         command=command, overwrite=overwrite, inputs=reads(base, others))
 
 
-def _warn_runs(cmp: Comparison) -> None:
-    """One warning per variant whose own checks found something (`sim.checks.run_warnings`,
-    as `cqsim run` prints them): unstable hubs, a start before the network held its boxes in
+def _unsettled_caveat(cmp: Comparison, v: Variant) -> str | None:
+    """`sim.cli.render.unsettled_line` for ALT `v` when its feedback or BASE's did not settle
+    (`sim.checks.unsettled_feedback`); None otherwise, and for the placebo itself (its own
+    warning names what it moved: `_warn_placebo`)."""
+    from sim.checks import unsettled_feedback
+    from sim.cli.render import unsettled_line
+
+    if v is cmp.placebo or not any(unsettled_feedback(x.results) for x in (cmp.base, v)):
+        return None
+    return unsettled_line(cmp.deltas, v.name,
+                          None if cmp.placebo is None else cmp.placebo.name)
+
+
+def _warn_runs(cmp: Comparison, shown: str | None) -> None:
+    """One warning per finding of each variant's own checks (`sim.checks.run_warnings`, as
+    `cqsim run` prints them): unstable hubs, a start before the network held its boxes in
     transit (a change of transit time then moves its delivered TEU as if it were
-    throughput), lines ending with a backlog. run.json and the report kept them; the
-    console said only the start's."""
+    throughput), lines ending with a backlog, feedback that did not settle. Each its own
+    line: joined, they ran past the cut and lost their advice. `shown`: the comparison's
+    folder as the console names it, where each variant's run.json and the report keep
+    every warning whole (None with --no-report: neither is written)."""
     from sim.checks import run_warnings
 
-    for v in (cmp.base, *cmp.alts):
-        found = run_warnings(v.results)
-        if not found:
-            continue
-        texts = [w.text + ("; a change of transit time then moves the delivered TEU compared "
-                           "here" if w.table == "routes.csv" else "") for w in found]
-        tables = ", ".join(dict.fromkeys(w.table for w in found))
-        show_warning(f"{v.name}: {'; '.join(texts)} (see its {tables})")
+    for v, folder in zip((cmp.base, *cmp.alts), _run_folder_names(cmp), strict=True):
+        kept = None if shown is None else f"{shown}/{folder}/run.json and {shown}/report.html"
+        for w in run_warnings(v.results):
+            why = ("; a change of transit time then moves the delivered TEU compared here"
+                   if w.table == "routes.csv" else "")
+            show_warning(f"{v.name}: {w.text}{why} (see its {w.table})", kept)
 
 
 @click.command()
@@ -195,36 +215,32 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
         cmp = run_compare(base_s, list(alts), replications=replications, days=days,
                           independent=independent, workers=workers, placebo=placebo)
         channels, at_places = split_deltas(cmp.deltas)
-        write_csv(folder.path / "compare.csv", channels)
-        places = ""      # each only where it has a row: most comparisons divert nothing
-        for place, frame in at_places.items():
+        tables = {"compare.csv": channels}
+        for place, frame in at_places.items():   # only where it has a row: most divert nothing
             if len(frame):
-                write_csv(folder.path / PLACES[place].file, frame)
-                places += f"{PLACES[place].file}, "
-        write_csv(folder.path / "bottlenecks.csv", cmp.bottlenecks)
+                tables[PLACES[place].file] = frame
         if cmp.attribution is not None:
-            write_csv(folder.path / ATTRIBUTION_FILE, cmp.attribution)
-        placebo_files = ""
+            tables[ATTRIBUTION_FILE] = cmp.attribution
         if cmp.against_placebo is not None:
-            write_csv(folder.path / PLACEBO_COMPARE, split_deltas(cmp.against_placebo)[0])
-            placebo_files = f"{PLACEBO_COMPARE}, "
+            tables[PLACEBO_COMPARE] = split_deltas(cmp.against_placebo)[0]
             if cmp.attribution_placebo is not None:
-                write_csv(folder.path / PLACEBO_ATTRIBUTION_FILE, cmp.attribution_placebo)
-                placebo_files += f"{PLACEBO_ATTRIBUTION_FILE}, "
+                tables[PLACEBO_ATTRIBUTION_FILE] = cmp.attribution_placebo
+        tables["bottlenecks.csv"] = cmp.bottlenecks
+        for name, frame in tables.items():
+            write_csv(folder.path / name, frame)
         import matplotlib.pyplot as plt
 
-        fig = draw_comparison(cmp)
-        write_png(folder.path / "compare.png", fig, dpi=120)
-        plt.close(fig)
-        fig = draw_daily(cmp)
-        write_png(folder.path / "daily.png", fig, dpi=110)
-        plt.close(fig)
-        written = "compare.csv, " + places + \
-            (f"{ATTRIBUTION_FILE}, " if cmp.attribution is not None else "") + \
-            placebo_files + "bottlenecks.csv, compare.png, daily.png"
+        figures = {"compare.png": (draw_comparison, 120), "daily.png": (draw_daily, 110)}
+        for name, (draw, dpi) in figures.items():
+            fig = draw(cmp)
+            write_png(folder.path / name, fig, dpi=dpi)
+            plt.close(fig)
+        # the "wrote" line names every file, from the files written
+        written = [*tables, *figures]
         if not no_report:
-            written += ", " + _variant_report(cmp, folder)
+            written.append(_variant_report(cmp, folder))
         folder.commit("compare.json", _comparison_about(cmp))
+        written.append("compare.json")
 
     from sim.cli.render import (
         attribution_table,
@@ -242,6 +258,9 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
         screen.print(delta_table(cmp.deltas, v.name, reps, pairing))
         for line in unresolved_lines(cmp.deltas, v.name):
             screen.print(line, soft_wrap=True)
+        caveat = _unsettled_caveat(cmp, v)
+        if caveat:
+            screen.print(caveat, soft_wrap=True)
         for place in PLACES:
             at = place_delta_table(cmp.deltas, v.name, place)
             if at is not None:
@@ -256,11 +275,11 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
                 screen.print(attribution_table(cmp.attribution_placebo, v.name,
                                                against=cmp.placebo.name))
     screen.print(bottleneck_table(cmp.bottlenecks))
-    screen.print(f"wrote {folder.target.shown}/{written}", soft_wrap=True)
+    screen.print(f"wrote {folder.target.shown}/{', '.join(written)}", soft_wrap=True)
     if folder.replaced:
         screen.print(replaced_line(folder), soft_wrap=True)
     _warn_unmoved(cmp)
-    _warn_runs(cmp)
+    _warn_runs(cmp, None if no_report else folder.target.shown)
     _warn_placebo(cmp)
 
 
@@ -279,8 +298,8 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
               show_default=True,
               help="Rank by extra trade per added TEU/yr of capacity, or by extra trade.")
 @click.option("--out", type=OutPath(), default=None,
-              help="Folder for rank.csv and compare.csv (default out/rank-<base>), written "
-                   "whole.")
+              help="Folder for rank.csv, compare.csv and rank.json (default out/rank-<base>), "
+                   "written whole.")
 @OVERWRITE
 @click.option("--workers", type=WORKERS, default=1, show_default=True,
               help="Processes for the replications (same results for any number).")
@@ -333,11 +352,13 @@ def rank(base: Path, files: tuple[Path, ...], changes: tuple[Path, ...],
 
         table, cmp = run_rank(base_s, candidates, replications=replications, days=days,
                               workers=workers, per=per)
-        write_csv(folder.path / "rank.csv", table)
-        write_csv(folder.path / "compare.csv", split_deltas(cmp.deltas)[0])
+        tables = {"rank.csv": table, "compare.csv": split_deltas(cmp.deltas)[0]}
+        for name, frame in tables.items():
+            write_csv(folder.path / name, frame)
         reps_run = len(cmp.base.results.replications)
         notes = rank_notes(table, reps_run)
         folder.commit("rank.json", {**_comparison_about(cmp), "per": per, "notes": notes})
+        written = [*tables, "rank.json"]    # the "wrote" line names every file
     from sim.cli.render import console, rank_table, unresolved_lines
 
     screen = console(120)
@@ -350,12 +371,16 @@ def rank(base: Path, files: tuple[Path, ...], changes: tuple[Path, ...],
     screen.print("added capacity: lines departures/week x vehicle TEU x 52.14 (continuous "
                  "TEU/day x 365), hubs servers x TEU/h x 8760 (borders given trains a day: those x "
                  f"365 x train TEU), locks lift / mean t per TEU; {order}")
+    by_name = {v.name: v for v in cmp.alts}
     for name in table["candidate"]:     # as compare says it, candidate by candidate
         for line in unresolved_lines(cmp.deltas, str(name)):
             screen.print(line, soft_wrap=True)
+        caveat = _unsettled_caveat(cmp, by_name[str(name)]) if str(name) in by_name else None
+        if caveat:
+            screen.print(caveat, soft_wrap=True)
     for note in notes:
         screen.print(f"note: {note}", soft_wrap=True)
-    screen.print(f"wrote {folder.target.shown}/rank.csv, compare.csv", soft_wrap=True)
+    screen.print(f"wrote {folder.target.shown}/{', '.join(written)}", soft_wrap=True)
     if folder.replaced:
         screen.print(replaced_line(folder), soft_wrap=True)
     _warn_unmoved(cmp)

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from sim.kpis import KPI, PLACES, kpi, kpis, measure_of, totals
-from sim.report.figures import fmt, pm  # the report's: "-" where there is no figure
+from sim.report.figures import change_pm, fmt, pm  # the report's: "-" where there is none
 from sim.units import stats_days
 
 if TYPE_CHECKING:
@@ -109,8 +109,9 @@ def delta_table(deltas: pd.DataFrame, variant: str, reps: int, pairing: str,
 
 
 def unresolved_lines(deltas: pd.DataFrame, variant: str) -> list[str]:
-    """One line per total figure of `variant` whose 95% CI includes 0 although it moved: how
-    many replications would resolve a change of that size (`sim.compare.paired_deltas`)."""
+    """One line per total figure of `variant` whose 95% CI includes 0, or is not known (its
+    paired differences all one amount: `sim.stats.paired_ci`), although it moved: how many
+    replications would resolve a change of that size (`sim.compare.paired_deltas`)."""
     from sim.kpis import compared as compared_kpis
 
     lines = []
@@ -120,13 +121,43 @@ def unresolved_lines(deltas: pd.DataFrame, variant: str) -> list[str]:
         if row.empty or pd.isna(row["replications_to_resolve"].iloc[0]):
             continue
         r = row.iloc[0]
-        need = int(r["replications_to_resolve"])
+        need, reps = int(r["replications_to_resolve"]), int(r["replications"])
+        said = (f"includes 0; at the spread of these {reps} replications"
+                if np.isfinite(r["delta_ci95"]) else
+                f"is not known: all {reps} replications moved it by one amount, a spread too "
+                f"small to show over so few, not none; with")
         lines.append(f"{variant}: the 95% CI of the total Δ {_header(k)} "
-                     f"({_delta_cell(row.set_index('metric'), k)}) includes 0; at the spread "
-                     f"of these {int(r['replications'])} replications about {need} would tell "
-                     f"a change of that size from none (--replications {need}; an estimate "
-                     f"from this run)")
+                     f"({_delta_cell(row.set_index('metric'), k)}) {said} about {need} "
+                     f"would tell a change of that size from none (--replications {need}; an "
+                     f"estimate from this run)")
     return lines
+
+
+def unsettled_line(deltas: pd.DataFrame, variant: str, placebo: str | None) -> str | None:
+    """The line to print beside `variant`'s totals whose 95% CI leaves out 0 when its run or
+    BASE's had delay feedback that did not settle (`sim.checks.unsettled_feedback`, warned
+    apart): such a run's totals move by that much for any change (a trial's 120 days moved
+    total trade -0.20 ± 0.13 bn CNY/yr for more trains, -0.16 ± 0.13 for a placebo), so it
+    points to the placebo (`placebo`: its name when one ran, else --placebo) and a longer
+    horizon. None when no total is resolved."""
+    from sim.kpis import compared as compared_kpis
+    from sim.stats import resolved
+
+    told = []
+    for k in compared_kpis():
+        row = deltas[(deltas["variant"] == variant) & (deltas["metric"] == k.column)
+                     & (deltas["scope"] == "total")]
+        if not row.empty and resolved(row["delta"].iloc[0], row["delta_ci95"].iloc[0]):
+            told.append(f"Δ {_header(k)} ({_delta_cell(row.set_index('metric'), k)})")
+    if not told:
+        return None
+    against = (f"compare it with {variant} − {placebo} below" if placebo else
+               "rerun with --placebo scenarios/placebo.yaml (or BASE with a change too small "
+               "to matter) to see how far a change that does nothing moves them")
+    return (f"{variant}: the total {' and '.join(told)} leave{'s' if len(told) == 1 else ''} "
+            f"out 0, but the delay feedback did not settle (see the warning): in such a run "
+            f"the totals can move that much for any change; {against}, and run a longer "
+            f"horizon before reporting it")
 
 
 def place_delta_table(deltas: pd.DataFrame, variant: str, place: str) -> Table | None:
@@ -149,7 +180,7 @@ def place_delta_table(deltas: pd.DataFrame, variant: str, place: str) -> Table |
                 r = rows.loc[metric]
                 table.add_row(str(scope), f"{label} {unit}", fmt(r["base"] / scale, digits),
                               fmt(r["alt"] / scale, digits),
-                              pm(r["delta"] / scale, r["delta_ci95"] / scale, digits, sign=True))
+                              change_pm(r["delta"] / scale, r["delta_ci95"] / scale, digits))
     return table
 
 
@@ -164,7 +195,7 @@ def _delta_cell(rows: pd.DataFrame, k: KPI) -> str:
 def _delta(k: KPI, delta: float, half: float) -> str:
     """A paired delta of KPI `k` ± its CI as the terminal shows it: in its unit, to a decimal
     more than its level (a change is smaller than the level it changes)."""
-    return pm(k.show(delta), k.show(half), k.decimals + 1, sign=True)
+    return change_pm(k.show(delta), k.show(half), k.decimals + 1)
 
 
 def bottleneck_table(bottlenecks: pd.DataFrame) -> Table:

@@ -14,7 +14,7 @@ import pandas as pd
 
 from sim import mapdata
 from sim.report import rundir as rd
-from sim.stats import resolved
+from sim.stats import NOT_KNOWN, NOT_KNOWN_WHY, resolved
 from sim.units import DAYS_PER_MONTH, DAYS_PER_YEAR
 
 if TYPE_CHECKING:
@@ -53,6 +53,14 @@ def pm(value: float, half: float, digits: int = 0, sign: bool = False) -> str:
         return "-"
     text = f"{value:+,.{digits}f}" if sign else f"{value:,.{digits}f}"
     return text + (f" ± {half:,.{digits}f}" if half is not None and np.isfinite(half) else "")
+
+
+def change_pm(value: float, half: float, digits: int = 0) -> str:
+    """A paired change as `pm` gives it, with its sign, and `NOT_KNOWN` after it where its
+    CI is (`sim.stats.paired_ci`), so that a change with no interval is not read as exact."""
+    text = pm(value, half, digits, sign=True)
+    known = half is not None and np.isfinite(half)
+    return text if known or value is None or not np.isfinite(value) else f"{text} ({NOT_KNOWN})"
 
 
 def level(value: float, half: float, digits: int = 0) -> str:
@@ -319,9 +327,9 @@ def _width_legend(top: float) -> list[dict[str, Any]]:
 
 
 # what a link's hover says of its change's interval (`sim.stats.resolved`): None is a CI
-# that is not known (one replication), not one that includes 0
+# that is not known (`sim.stats.paired_ci`), not one that includes 0
 CI_SAID = {True: "CI excludes 0", False: "CI includes 0",
-           None: "CI not known: fewer than 2 replications"}
+           None: f"{NOT_KNOWN}: {NOT_KNOWN_WHY}"}
 
 
 def difference_map(base: rd.RunDir, alt: rd.RunDir, deltas: pd.DataFrame, *,

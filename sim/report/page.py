@@ -108,11 +108,14 @@ def table(headers: Sequence[tuple[str, str]], rows: Sequence[Sequence[str]],
             + "".join(body) + "</tbody></table></div>")
 
 
-def delta_cell(delta: float, half: float, digits: int) -> str:
-    """A difference with its sign and CI, green where the CI excludes 0 (grey otherwise)."""
+def delta_cell(delta: float, half: float, digits: int, paired: bool = False) -> str:
+    """A difference with its sign and CI, green where the CI excludes 0 (grey otherwise);
+    `paired`: a paired change, said to have its CI not known where it has none
+    (`fg.change_pm`; an attribution's exact part has none either, and is not said so)."""
     sig = resolved(delta, half) is True
-    return (f"<span class='{'sig' if sig else 'nsig'}'>"
-            f"{fg.pm(delta, half, digits, sign=True)}</span>")
+    text = fg.change_pm(delta, half, digits) if paired else fg.pm(delta, half, digits,
+                                                                 sign=True)
+    return f"<span class='{'sig' if sig else 'nsig'}'>{text}</span>"
 
 
 def measure_table(run: rd.RunDir, frame: pd.DataFrame, keys: Sequence[str],
@@ -613,7 +616,7 @@ def comparison_sections(page: Page, runs: list[rd.RunDir]) -> None:
                 r, view = hit.iloc[0], k.report_view
                 delta, half, was, now = (view.show(r[c]) for c in ("delta", "delta_ci95",
                                                                       "base", "alt"))
-                row.append(delta_cell(delta, half, view.digits)
+                row.append(delta_cell(delta, half, view.digits, paired=True)
                            + f"<br><small>{fg.fmt(was, view.digits)} → "
                              f"{fg.fmt(now, view.digits)}</small>")
             rows.append(row)
@@ -658,8 +661,9 @@ def period_warning(runs: list[rd.RunDir]) -> str:
 
 
 def _unresolved_note(d: pd.DataFrame, shown: list[kpis.KPI]) -> str:
-    """A note naming the totals whose interval includes 0 though they moved, and how many
-    replications would resolve a change of that size (`sim.stats.unresolved_need`)."""
+    """A note naming the totals whose interval includes 0 or is not known though they moved,
+    and how many replications would resolve a change of that size
+    (`sim.stats.unresolved_need`)."""
     if "replications_to_resolve" not in d:
         return ""
     parts = []
@@ -671,8 +675,10 @@ def _unresolved_note(d: pd.DataFrame, shown: list[kpis.KPI]) -> str:
         parts.append(f"{html.escape(k.label)}: about {need}")
     if not parts:
         return ""
-    return ("<div class='note'>Totals whose interval includes 0 though they moved, and the "
-            "replications that would tell a change of that size from none at the spread seen "
+    return ("<div class='note'>Totals whose interval includes 0, or is not known (every "
+            "replication moved them by one amount: a spread too small to show over so few, "
+            "not none), though they moved, and the replications that would tell a change of "
+            "that size from none at the spread seen "
             "(an estimate; rerun with <code>cqsim compare --replications N</code>): "
             f"{'; '.join(parts)}.</div>")
 
@@ -693,7 +699,8 @@ def place_delta_table(deltas: pd.DataFrame, place: str) -> str:
             r = at.loc[metric]
             rows.append([html.escape(str(scope)), html.escape(f"{label}, {unit}"),
                          fg.fmt(r["base"] / scale, digits), fg.fmt(r["alt"] / scale, digits),
-                         delta_cell(r["delta"] / scale, r["delta_ci95"] / scale, digits)])
+                         delta_cell(r["delta"] / scale, r["delta_ci95"] / scale, digits,
+                                    paired=True)])
     return f"<h4>At the {place}s</h4>" + table(
         [(place, ""), ("figure", ""), ("base", ""), ("alt", ""), ("Δ ± 95% CI", "")], rows,
         text_cols=2)

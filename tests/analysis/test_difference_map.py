@@ -54,6 +54,19 @@ def test_a_link_whose_change_is_noise_is_grey_not_a_gain() -> None:
     assert difference_colours(one) == {"x:down": NOISE}
 
 
+def test_a_link_that_moved_one_lot_in_each_of_two_replications_is_grey() -> None:
+    """An ILSTC change drew a China-Europe line red: one 81-TEU lot fewer in both of its 2
+    replications, a paired CI "-324 ± 0". No spread over 2 replications is not a known
+    interval (`sim.stats.paired_ci`): grey, with a CI not known, until 6 agree."""
+    two = link_deltas(_run({("u", "up"): [405.0, 486.0]}), _run({("u", "up"): [81.0, 162.0]}),
+                      paired=True)
+    assert two["delta"].iloc[0] == -324.0 and pd.isna(two["delta_ci95"].iloc[0])
+    assert difference_colours(two) == {"u:up": NOISE}
+    six = link_deltas(_run({("u", "up"): [405.0] * 6}), _run({("u", "up"): [81.0] * 6}),
+                      paired=True)
+    assert difference_colours(six) == {"u:up": LOSS}
+
+
 def _scenarios(tmp_path: Path) -> tuple[Path, Path]:
     """BASE (two train services, 2 replications) and ALT "more" (twice the a-b trains)."""
     a, b, c, d = hub("a", 0.0), hub("b", 1.0), hub("c", 0.0, 31.0), hub("d", 1.0, 31.0)

@@ -8,7 +8,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.stats import mean_ci, replications_to_resolve
+from sim.stats import (
+    alike_needed,
+    difference_ci,
+    mean_ci,
+    paired_ci,
+    replications_to_resolve,
+    resolved,
+    unresolved_need,
+)
 
 
 def test_the_replications_a_change_needs_by_hand() -> None:
@@ -17,7 +25,8 @@ def test_the_replications_a_change_needs_by_hand() -> None:
     # n = 4: t(3) s / 2 = 2.25 > 2; n = 5: t(4) s / sqrt(5) = 1.76 <= 2
     assert stats.t.ppf(0.975, 3) * s / 2 > 2 >= stats.t.ppf(0.975, 4) * s / math.sqrt(5)
     assert replications_to_resolve(d) == 5
-    assert replications_to_resolve(np.array([1.0, 1.0])) == 2      # no spread: resolved
+    assert replications_to_resolve(np.array([1.0, 1.0])) == 6      # no spread: the sign test's
+    assert replications_to_resolve(np.array([1.0] * 7)) == 7
     assert replications_to_resolve(np.array([1.0, -1.0])) is None  # no change to resolve
     assert replications_to_resolve(np.array([1.0])) is None        # no spread measured
     assert replications_to_resolve(np.array([1e-6, 1.0, -1.0]), most=100) is None
@@ -52,3 +61,43 @@ def test_an_unresolved_total_gets_a_line_naming_the_replications() -> None:
     assert len(lines) == 1
     assert "trade" in lines[0] and "+0.07 ± 0.16" in lines[0] and "--replications 10" in lines[0]
     assert unresolved_lines(deltas, "y") == []
+
+
+def test_differences_all_of_one_amount_have_no_known_interval_over_few_replications() -> None:
+    """Two replications that each moved the same whole lot (-324 TEU/yr) gave "-324 ± 0",
+    coloured and called resolved: a spread of 0 over so few is one too small to show, not
+    none. Their CI is not known until the sign test alone tells them from none (6 at 95%:
+    2 x 0.5^6 < 0.05 <= 2 x 0.5^5); differences all 0 stay 0 ± 0 (no change)."""
+    assert (alike_needed(), alike_needed(0.9), alike_needed(0.99)) == (6, 5, 8)
+    lot = np.array([-324.0, -324.0])
+    delta, half = paired_ci(lot)
+    assert delta == -324.0 and math.isnan(half) and resolved(delta, half) is None
+    assert math.isnan(difference_ci(np.zeros(2), lot, paired=True)[1])
+    assert math.isnan(paired_ci(np.array([0.1 + 0.2, 0.3, 0.3]))[1])   # up to float rounding
+    assert paired_ci(np.full(6, -324.0)) == (-324.0, 0.0)               # sign test: told
+    assert resolved(*paired_ci(np.full(6, -324.0))) is True
+    assert paired_ci(np.zeros(3)) == (0.0, 0.0)
+    assert paired_ci(np.array([1.0, 3.0]))[1] > 0                       # a spread: a t interval
+    # nothing known at 2, so how many would tell it: the sign test's 6, not the 2 run
+    assert unresolved_need(np.zeros(2), lot) == 6
+    assert unresolved_need(np.zeros(6), np.full(6, -324.0)) is None    # resolved
+    # independent samples with no spread at all: the same rule on the smaller sample
+    assert math.isnan(difference_ci(np.ones(3), np.full(3, 2.0), paired=False)[1])
+    assert difference_ci(np.ones(6), np.full(6, 2.0), paired=False) == (1.0, 0.0)
+    assert difference_ci(np.ones(3), np.ones(3), paired=False) == (0.0, 0.0)
+
+
+def test_a_total_with_no_known_interval_is_said_so_not_said_to_include_0() -> None:
+    from sim.cli.render import console, delta_table, unresolved_lines
+
+    deltas = pd.DataFrame([
+        {"variant": "x", "metric": "trade_bn_cny_per_year", "scope": "total", "delta": -0.04,
+         "delta_ci95": np.nan, "replications": 2, "replications_to_resolve": 6}])
+    lines = unresolved_lines(deltas, "x")
+    assert len(lines) == 1
+    assert "CI not known" in lines[0] and "is not known" in lines[0]
+    assert "includes 0" not in lines[0] and "--replications 6" in lines[0]
+    screen = console(200)
+    with screen.capture() as out:
+        screen.print(delta_table(deltas, "x", 2, "common random numbers"))
+    assert "-0.04 (CI not known)" in out.get()

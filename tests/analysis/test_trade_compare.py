@@ -401,7 +401,7 @@ def test_rank_reads_a_ci_that_is_not_a_number_as_unknown() -> None:
     note = unresolved_note(table, 2)
     assert note is not None and "every" not in note
     assert "1 of the 2 candidates' 95% CIs over 2 replications include 0, the other 1 have " \
-        "none (failed runs)" in note
+        "none (failed runs, or pairs that all moved it by one amount)" in note
 
 
 def test_a_changes_files_name_is_checked_as_a_scenarios(tmp_path: Path) -> None:
@@ -456,6 +456,16 @@ def test_cli_run_compare_and_rank(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     for name in ("compare.csv", "bottlenecks.csv", "compare.png", "daily.png"):
         assert (tmp_path / "cmp" / name).stat().st_size > 0
+
+    def wrote_every_file(folder: Path) -> None:
+        """The "wrote" line names every file in `folder` (it left out compare.json and
+        rank.json, which the README lists: trial46 L3)."""
+        line = next(x for x in res.output.splitlines() if x.startswith("wrote "))
+        named = {Path(n.strip().rstrip("/")).name
+                 for n in line.removeprefix("wrote ").replace(" and ", ", ").split(",")}
+        assert {p.name for p in folder.iterdir() if p.is_file()} <= named, line
+
+    wrote_every_file(tmp_path / "cmp")
     nudge = write_scenario(tmp_path / "nudge.yaml", {"extends": "base.yaml", "name": "nudge",
                                                       "changes": [{
         "kind": "scale", "service": "cd", "field": "price_cny_per_teu", "factor": 1.000001}]})
@@ -470,6 +480,7 @@ def test_cli_run_compare_and_rank(tmp_path: Path) -> None:
                                str(tmp_path / "rank")])
     assert res.exit_code == 0, res.output
     assert "double" in res.output and (tmp_path / "rank" / "rank.csv").is_file()
+    wrote_every_file(tmp_path / "rank")
     assert "candidates adding none rank last" in " ".join(res.output.split())
     res = runner.invoke(main, ["rank", str(base), "--candidate", f"double={more}", "--per",
                                "none", "--out", str(tmp_path / "rank-none")])
@@ -618,3 +629,85 @@ def test_the_console_attribution_shows_a_part_without_a_trade_figure_as_a_dash()
     text = out.get()
     assert "nan" not in text.lower()
     assert "+3 ± 2" in text and "+0.100 ± 0.050" in text
+
+
+def test_each_run_warning_is_its_own_line_and_a_long_one_is_cut_at_a_word(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """compare joined a variant's warnings into one line, cut at 600 characters mid-word
+    ("cut from equilibriu..."), losing the unsettled feedback's advice (trial46 M2). Each
+    is now its own line, whole; a text too long even so (hostile) is cut at a word, and the
+    line says where the whole is kept."""
+    from types import SimpleNamespace
+
+    import sim.checks
+    from sim.checks import RunWarning
+    from sim.cli.common import WARNING_CHARS
+    from sim.cli.compare import _warn_runs
+
+    advice = ("the delay feedback did not settle in 2 of 2 replications: route flows still "
+              "changed 5.4-6.9% in the last of 3 passes, above the tolerance of 5% "
+              "(equilibrium.tolerance), so the delays learnt carry the passes' noise, which can "
+              "exceed a small difference between scenarios; run a longer horizon (--days: the "
+              "passes ran 120 days, cut from equilibrium.days 365) or more passes "
+              "(equilibrium.max_iterations)")
+    backlog = ("lines ending the horizon with more than 2 weeks of their capacity waiting to "
+               "board: " + ", ".join(f"line-{i} (180 TEU queued)" for i in range(60)))
+    found = [RunWarning(backlog, "lines.csv"), RunWarning(advice, "run.json")]
+    monkeypatch.setattr(sim.checks, "run_warnings", lambda results: found)
+    variant = SimpleNamespace(name="base", results=None)
+    fake = cast(Any, SimpleNamespace(base=variant, alts=[]))
+    _warn_runs(fake, "out/cmp")
+    said = capsys.readouterr().err.splitlines()
+    assert len(said) == 2
+    assert said[1] == f"cqsim: warning: base: {advice} (see its run.json)"
+    assert len(backlog) > WARNING_CHARS and len(said[0]) < WARNING_CHARS + 150
+    head, _, tail = said[0].partition("...")
+    body = head.removeprefix("cqsim: warning: base: ")
+    assert backlog.startswith(body) and backlog[len(body)] in " ,"     # at a word's end
+    assert tail == " (cut here; the whole warning is in out/cmp/0-base/run.json and " \
+                   "out/cmp/report.html)"
+    _warn_runs(fake, None)                            # --no-report: nowhere to point
+    assert capsys.readouterr().err.splitlines()[0].endswith("...")
+
+
+def test_a_resolved_total_of_a_run_whose_feedback_did_not_settle_gets_a_caveat(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 120-day compare of 7 more ILSTC trains a week read total trade -0.20 ± 0.13 bn
+    CNY/yr, "resolved", with no note, while its placebo moved it -0.16 ± 0.13: the noise of
+    feedback passes that did not settle (trial46 H1). Beside such a total the console now
+    says so and points to --placebo and a longer horizon; not when the passes settled, nor
+    for the placebo itself, nor for a total whose CI includes 0."""
+    from types import SimpleNamespace
+
+    import sim.checks
+    from sim.cli.compare import _unsettled_caveat
+
+    deltas = pd.DataFrame([
+        {"variant": "ilstc", "metric": "trade_bn_cny_per_year", "scope": "total",
+         "delta": -0.20, "delta_ci95": 0.13},
+        {"variant": "ilstc", "metric": "teu_per_year", "scope": "total", "delta": 1950.0,
+         "delta_ci95": 14780.0},
+        {"variant": "ilstc", "metric": "trade_bn_cny_per_year", "scope": "south",
+         "delta": 0.9, "delta_ci95": 0.1},
+        {"variant": "placebo", "metric": "trade_bn_cny_per_year", "scope": "total",
+         "delta": -0.16, "delta_ci95": 0.13}])
+    base, alt, placebo = (SimpleNamespace(name=n, results=n)
+                          for n in ("base", "ilstc", "placebo"))
+    fake = cast(Any, SimpleNamespace(base=base, alts=[alt], placebo=None, deltas=deltas))
+    unsettled = {"base"}
+    monkeypatch.setattr(sim.checks, "unsettled_feedback",
+                        lambda results: "did not settle" if results in unsettled else None)
+    line = _unsettled_caveat(fake, alt)
+    assert line is not None and line.startswith("ilstc: the total Δ channel trade")
+    assert "(-0.20 ± 0.13)" in line and "did not settle" in line
+    assert "--placebo scenarios/placebo.yaml" in line and "longer horizon" in line
+    assert "kTEU" not in line                         # its CI includes 0: compare's other note
+    with_placebo = cast(Any, SimpleNamespace(base=base, alts=[alt, placebo], placebo=placebo,
+                                             deltas=deltas))
+    line = _unsettled_caveat(with_placebo, alt)
+    assert line is not None and "with ilstc − placebo below" in line and "--placebo" not in line
+    assert _unsettled_caveat(with_placebo, placebo) is None
+    unsettled.clear()
+    assert _unsettled_caveat(fake, alt) is None       # the passes settled
+    unsettled.add("ilstc")
+    assert _unsettled_caveat(fake, alt) is not None   # ALT's alone did not

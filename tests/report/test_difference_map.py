@@ -19,8 +19,9 @@ from .conftest import reseal
 
 
 def _alt(one_run: Path, folder: Path, seed_shift: int = 0) -> tuple[str, str]:
-    """A copy of `one_run` in which one busy link and direction gains 50,000 TEU/yr in both
-    replications (a gain) and another rises in one replication and falls in the other (its
+    """A copy of `one_run` in which one busy link and direction gains 50,000 and 52,000 TEU/yr
+    in its two replications (a gain; the same gain in both would have no known CI:
+    `sim.stats.paired_ci`) and another rises in one replication and falls in the other (its
     mean rises, its CI holds 0): the two, as "link:direction"."""
     shutil.copytree(one_run, folder)
     links = pd.read_parquet(folder / "links.parquet")
@@ -29,7 +30,8 @@ def _alt(one_run: Path, folder: Path, seed_shift: int = 0) -> tuple[str, str]:
     (gain, d_gain), (noise, d_noise) = busy
     at_gain = (links["link"] == gain) & (links["direction"] == d_gain)
     at_noise = (links["link"] == noise) & (links["direction"] == d_noise)
-    links.loc[at_gain, "teu_per_year"] += 50_000.0
+    links.loc[at_gain, "teu_per_year"] += [50_000.0 if r == 0 else 52_000.0
+                                           for r in links.loc[at_gain, "replication"]]
     links.loc[at_noise, "teu_per_year"] += [30_000.0 if r == 0 else -20_000.0
                                             for r in links.loc[at_noise, "replication"]]
     links.to_parquet(folder / "links.parquet")
