@@ -18,7 +18,7 @@ import copy
 import math
 import os
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from pathlib import Path, PurePath
 from typing import Annotated, Any, Literal, get_args
@@ -441,6 +441,12 @@ class Provenance(Spec):
     estimated: dict[str, str] = Field(default_factory=dict)        # field -> its entry there
     overrides: dict[str, Any] = Field(default_factory=dict)        # with_overrides' fields
 
+    @property
+    def chain(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """The extends chain, root base first: each file with the top-level sections it
+        sets (`not_changes_of`; a run's folder records it, `sim.inputs.record`)."""
+        return tuple(zip(self.files, self.sections, strict=False))
+
     def locate(self, dotted: str, default: str) -> tuple[str, str]:
         """(file, field in that file) of a dotted path of the merged scenario."""
         parts = dotted.split(".")
@@ -641,6 +647,31 @@ def provenance(chain: list[tuple[Path, dict[str, Any]]]) -> Provenance:
             changes = []
     return Provenance(files=tuple(str(p) for p, _ in chain), keys=keys,
                       changes=tuple(changes), sections=tuple(sections))
+
+
+# sections a file between BASE and an alternative may set: `uncertain` describes what is not
+# known about the inputs (cqsim uncertainty), it changes nothing a run simulates
+CHANGES_ONLY = frozenset({"name", "description", "extends", "changes", "replaces", "uncertain"})
+
+
+def not_changes_of(base_file: str, chain: Sequence[tuple[str, Sequence[str]]]) -> str | None:
+    """Why a scenario whose extends chain is `chain` ((file, the top-level sections it sets),
+    root base first, itself last) is not the scenario of `base_file` plus changes; None when
+    it is. BASE must be in the chain, and every file after it but the last may only add
+    changes: one that sets more (as baseline-2023.yaml recalibrates baseline.yaml's services
+    and demand) puts its edits in every difference from BASE. The one rule of `cqsim compare`
+    (`sim.boundary.check_related`) and of `cqsim report`'s pairing of run folders."""
+    files = [os.path.abspath(f) for f, _ in chain]
+    names = " <- ".join(Path(f).name for f in reversed(files))
+    base = os.path.abspath(base_file)
+    if base not in files:
+        return f"its chain {names} does not pass through {Path(base).name}"
+    for file, sets in chain[files.index(base) + 1:-1]:
+        extra = sorted(set(sets) - CHANGES_ONLY)
+        if extra:
+            return (f"its chain {names} passes through {Path(file).name}, which also sets "
+                    f"{', '.join(extra)}")
+    return None
 
 
 # Tagged unions of the schema, by their discriminator function as pydantic names it: (the

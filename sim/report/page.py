@@ -108,9 +108,10 @@ def table(headers: Sequence[tuple[str, str]], rows: Sequence[Sequence[str]],
             + "".join(body) + "</tbody></table></div>")
 
 
-def delta_cell(delta: float, half: float, digits: int) -> str:
-    """A difference with its sign and CI, green where the CI excludes 0 (grey otherwise)."""
-    sig = resolved(delta, half) is True
+def delta_cell(delta: float, half: float, digits: int, judged: bool = True) -> str:
+    """A difference with its sign and CI, green where the CI excludes 0 (grey otherwise, and
+    always when not `judged`: two runs not a variant and its base, `deltas.not_a_variant`)."""
+    sig = judged and resolved(delta, half) is True
     return (f"<span class='{'sig' if sig else 'nsig'}'>"
             f"{fg.pm(delta, half, digits, sign=True)}</span>")
 
@@ -595,10 +596,12 @@ def comparison_sections(page: Page, runs: list[rd.RunDir]) -> None:
         if d.empty:
             continue
         shown_frames.append(d.assign(variant=alt.label))   # the charts name runs as the page
+        why = dl.not_a_variant(base, alt)
         page.add(f"<h3>{html.escape(alt.label)} − {html.escape(base.label)}</h3>"
-                 f"<div class='note'>{html.escape(str(d['pairing'].iloc[0]))}; ± is the 95% "
-                 "confidence interval of the difference; green: the interval excludes 0."
-                 "</div>")
+                 + (unrelated_warning(base, alt, why) if why else "")
+                 + f"<div class='note'>{html.escape(str(d['pairing'].iloc[0]))}; ± is the 95% "
+                 "confidence interval of the difference"
+                 + ("." if why else "; green: the interval excludes 0.") + "</div>")
         scopes = list(dict.fromkeys(d["scope"]))
         shown = kpis.compared()   # labels, units and digits as the channels table's
         headers = [("channel", "")] + [(k.label, k.report_view.unit) for k in shown]
@@ -613,18 +616,20 @@ def comparison_sections(page: Page, runs: list[rd.RunDir]) -> None:
                 r, view = hit.iloc[0], k.report_view
                 delta, half, was, now = (view.show(r[c]) for c in ("delta", "delta_ci95",
                                                                       "base", "alt"))
-                row.append(delta_cell(delta, half, view.digits)
+                row.append(delta_cell(delta, half, view.digits, judged=why is None)
                            + f"<br><small>{fg.fmt(was, view.digits)} → "
                              f"{fg.fmt(now, view.digits)}</small>")
             rows.append(row)
         page.add(table(headers, rows, total_last=dl.TOTAL in scopes))
         page.add(_unresolved_note(d, shown))
         for place in kpis.PLACES:
-            page.add(place_delta_table(dl.place_deltas(base, alt, place), place))
+            page.add(place_delta_table(dl.place_deltas(base, alt, place), place,
+                                       judged=why is None))
         pair = dl.paired(base, alt)
         links = mapdata.link_deltas(dl.link_table(base), dl.link_table(alt), paired=pair,
                                     variant=alt.name)
-        page.figure(fg.difference_map(base, alt, links, paired=pair), MAP_CONFIG, "map")
+        page.figure(fg.difference_map(base, alt, links, paired=pair, judged=why is None),
+                    MAP_CONFIG, "map")
     if shown_frames:
         both = pd.concat(shown_frames, ignore_index=True)
         page.figure(fg.delta_figure(both, kpis.kpi("teu")))
@@ -638,6 +643,17 @@ def comparison_sections(page: Page, runs: list[rd.RunDir]) -> None:
     page.figure(fg.trade_figure(runs, trade_refs(base)))
     page.add("<h2>Weekly throughput of every run</h2>")
     page.figure(fg.weekly_figure(runs))
+
+
+def unrelated_warning(base: rd.RunDir, alt: rd.RunDir, why: str) -> str:
+    """The warning over the differences of two runs whose scenarios are not a variant and its
+    base (`deltas.not_a_variant`, why): they are shown as two independent runs, none marked
+    as a resolved change, since they hold the edits of a file between the two as well."""
+    return (f"<div class='warn'><b>{html.escape(alt.label)} is not {html.escape(base.label)} "
+            f"plus changes</b> ({html.escape(why)}): these differences hold that file's edits "
+            "as well as the changes, so they are shown as two independent runs, and none is "
+            "marked as resolved. <code>cqsim compare</code> refuses this pair; compare runs "
+            "of a scenario and a variant that extends it by changes only.</div>")
 
 
 def period_warning(runs: list[rd.RunDir]) -> str:
@@ -677,7 +693,7 @@ def _unresolved_note(d: pd.DataFrame, shown: list[kpis.KPI]) -> str:
             f"{'; '.join(parts)}.</div>")
 
 
-def place_delta_table(deltas: pd.DataFrame, place: str) -> str:
+def place_delta_table(deltas: pd.DataFrame, place: str, judged: bool = True) -> str:
     """The differences at the locks (`place` "lock": waits, tonnes passed and diverted,
     lockages) or at the hubs ("hub": other users' calls gone elsewhere), as locks_compare.csv
     and hubs_compare.csv have them; nothing where there are none (no lock; no hub whose
@@ -693,7 +709,8 @@ def place_delta_table(deltas: pd.DataFrame, place: str) -> str:
             r = at.loc[metric]
             rows.append([html.escape(str(scope)), html.escape(f"{label}, {unit}"),
                          fg.fmt(r["base"] / scale, digits), fg.fmt(r["alt"] / scale, digits),
-                         delta_cell(r["delta"] / scale, r["delta_ci95"] / scale, digits)])
+                         delta_cell(r["delta"] / scale, r["delta_ci95"] / scale, digits,
+                                    judged)])
     return f"<h4>At the {place}s</h4>" + table(
         [(place, ""), ("figure", ""), ("base", ""), ("alt", ""), ("Δ ± 95% CI", "")], rows,
         text_cols=2)

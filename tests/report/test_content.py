@@ -118,6 +118,26 @@ def test_unpaired_runs_get_welch_intervals(comparison: Path, tmp_path: Path) -> 
     assert (d["pairing"] == WELCH).all() and d["delta_ci95"].notna().any()
 
 
+def test_runs_compare_refuses_to_pair_are_not_reported_as_a_variant(
+        one_run: Path, comparison: Path, tmp_path: Path) -> None:
+    """A run of baseline.yaml and one of a scenario built on baseline-2023.yaml (which
+    recalibrates it) share seed and replications, but `cqsim compare` refuses the pair: the
+    report called it "paired by replication (common random numbers)" and marked the
+    recalibration's differences resolved (trial46, H3). Now it applies compare's rule:
+    independent runs, a warning saying why, nothing marked resolved."""
+    alt = comparison / "1-china-europe-frequency"
+    d = channel_deltas(RunDir.open(one_run), RunDir.open(alt))
+    assert (d["pairing"] == WELCH).all()
+    out = tmp_path / "mixed.html"
+    proc = cqsim("report", str(one_run), str(alt), "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "not baseline plus changes" in proc.stderr and "baseline-2023.yaml" in proc.stderr
+    page = out.read_text(encoding="utf-8")
+    assert PAIRED not in page and "is not baseline plus changes</b>" in page
+    assert "passes through baseline-2023.yaml, which also sets" in html.unescape(page)
+    assert "class='sig'" not in page
+
+
 def test_unpaired_runs_keep_all_their_own_replications(one_run: Path, tmp_path: Path) -> None:
     """Runs of 2 and 4 replications (other seeds) cannot be paired: each side's mean and
     Welch's interval are of all of its own replications. The channels' and the locks' deltas
