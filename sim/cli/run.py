@@ -174,7 +174,10 @@ def list_ids(what: str, scenario: Path) -> None:
         rows = [(sid, f"{s.corridor} {s.mode}, {' > '.join(s.stops)}, " + (
                  f"{s.departures_per_week:g}/week x {s.vehicle_teu:g} TEU"
                  if isinstance(s, ScheduledService) else
-                 f"{s.capacity_teu_per_year():,.0f} TEU/yr"))
+                 # the unit of the field a change sets (capacity_teu_per_day), as a
+                 # schedule's: a yearly figure typed into it was 365 times the capacity
+                 f"{s.capacity_teu_per_day:,g} TEU/day "
+                 f"({s.capacity_teu_per_year():,.0f} TEU/yr)"))
                 for sid, s in services.items()]
     elif what == "links":
         rows = [(ln.id, f"{ln.corridor} {ln.mode}, {ln.from_hub} - {ln.to_hub}, "
