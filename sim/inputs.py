@@ -89,10 +89,12 @@ class Origin:
     the files that scenario reads itself, the fields set in Python (`with_overrides`) and
     every change applied, each with the file and field that wrote it (`set_by`); `chain`,
     its extends chain with the sections each file sets (`Provenance.chain`), so a report of
-    two run folders can tell whether one is the other plus changes."""
+    two run folders can tell whether one is the other plus changes; `description`, the
+    scenario's own, which the report's header shows."""
 
     files: tuple[str, ...] = ()
     chain: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    description: str = ""
     overrides: tuple[tuple[str, Any], ...] = ()
     changes: tuple[dict[str, Any], ...] = ()
 
@@ -110,7 +112,7 @@ def origin_of(scenario: Scenario) -> Origin:
         changes.append({"kind": fields.pop("kind"),
                         "set_by": f"{file}: {field}" if field else file, **fields})
     return Origin(files=tuple(str(f) for f in _own_files(scenario)),
-                  chain=scenario.provenance.chain,
+                  chain=scenario.provenance.chain, description=scenario.description,
                   overrides=tuple(scenario.provenance.overrides.items()),
                   changes=tuple(changes))
 

@@ -213,7 +213,8 @@ def header(runs: list[rd.RunDir]) -> str:
                     f", {m['engine']} engine" if m.get("engine") else "")
         named = "" if run.name == run.scenario else f" (run as {run.name})"
         changed = "; ".join(f"{k} = {v}" for k, v in run.overrides.items())
-        items = [("scenario", run.scenario + named),
+        about = " ".join(str(m.get("description") or "").split())   # absent in older runs
+        items = [("scenario", run.scenario + named + (f": {about}" if about else "")),
                  *([("set in Python", changed)] if changed else []),
                  ("horizon", f"{run.days:g} days" + (f" ({run.warmup_days:g} warm-up)"
                                                      if run.warmup_days else "")),
@@ -252,6 +253,7 @@ def cards(run: rd.RunDir) -> str:
             if item in t.index:
                 items.append((fg.level(float(t.loc[item, "value"]),
                                        float(t.loc[item, "ci95"]), digits) + unit, label))
+        items += target_gap(run)
     cards_html = '<div class="cards">' + "".join(
         f'<div class="card"><div class="v">{v}</div><div class="l">{html.escape(lab)}</div>'
         "</div>" for v, lab in items) + "</div>"
@@ -263,6 +265,22 @@ def cards(run: rd.RunDir) -> str:
                          "scenario), its share of 2023 reads near 100% by construction: it "
                          "shows the network carried the table, not that the model was "
                          "checked against the year.</div>") + season
+
+
+def target_gap(run: rd.RunDir) -> list[tuple[str, str]]:
+    """The key figure a planner asks first: goods trade against the target of trade.csv (its
+    value and source are the targets table's, `sim.trade`), and how far short or above it
+    is, with the total's 95% CI; none where the table has no total or no target."""
+    t = run.table("trade").set_index("item")
+    targets = [(item, ref) for item, ref in trade_refs(run).items() if item.endswith("target")]
+    if "total" not in t.index or not targets:
+        return []
+    item, (goal, source) = targets[0]
+    total, half = float(t.loc["total", "value"]), float(t.loc["total", "ci95"])
+    gap = goal - total
+    return [(f"{fg.fmt(total, 1)} of {goal:,g}",
+             f"bn CNY per year of goods trade against the {item}: "
+             f"{fg.pm(abs(gap), half, 1)} {'short' if gap > 0 else 'above'}; target: {source}")]
 
 
 def season_note(run: rd.RunDir) -> str:

@@ -585,8 +585,8 @@ LAYERS = {
 # The tables RunDir.open reads (a folder without them is not a run's).
 KEYS = ("corridors", "hubs")
 # run.json's text fields the report shows (null or absent: not known)
-RUN_TEXT = ("scenario", "name", "geodata", "git_commit", "cqsim_version", "engine",
-            "created_utc")
+RUN_TEXT = ("scenario", "name", "description", "geodata", "git_commit", "cqsim_version",
+            "engine", "created_utc")
 def shape_of(name: str) -> Shape | None:
     """The `Shape` of table `name`: the report's own (`SHAPES`), else that of an added kind's
     table declared in this process (`sim.engine.recorder.added_tables`: keyed on its keys,

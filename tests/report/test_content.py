@@ -53,6 +53,16 @@ def test_run_writes_a_self_contained_report(one_run: Path) -> None:
     assert "TEU: no box lost." in page
     # the share of 2023 is not read as a check of the model (a planner's audit, 2026-12-05)
     assert "reads near 100% by construction" in page
+    # the key figures state the target and the gap to it, with the target's source, and the
+    # header says which scenario this is in its own words (trial46, M4)
+    trade = pd.read_csv(one_run / "trade.csv").set_index("item")
+    total, goal = trade.loc["total", "value"], trade.loc["2025 target", "value"]
+    cards = html.unescape(page.split('<div class="cards">', 1)[1].split("<div class='note'>")[0])
+    assert f"{total:,.1f} of {goal:,g}" in cards
+    assert f"against the 2025 target: {abs(goal - total):,.1f} ± " in cards
+    assert ("short" if goal > total else "above") in cards
+    assert trade.loc["2025 target", "source"] in cards
+    assert "not calibrated: baseline-2023.yaml is the version calibrated" in page
     # what the run's checks found comes first, warned or not (run.json keeps the same)
     assert ("The run's checks found" in page) == bool(meta["warnings"])
     assert page.index("The run's checks") < page.index('<div class="cards">')
