@@ -447,6 +447,13 @@ class Provenance(Spec):
         sets (`not_changes_of`; a run's folder records it, `sim.inputs.record`)."""
         return tuple(zip(self.files, self.sections, strict=False))
 
+    def beside(self, dotted: str) -> list[str]:
+        """The keys the files set beside the last part of `dotted` (under its parent, itself
+        left out): what a misspelt key or id was likely meant to be (`did_you_mean`)."""
+        parent, _, own = dotted.rpartition(".")
+        return [name for key in self.keys
+                for up, _, name in [key.rpartition(".")] if up == parent and name != own]
+
     def locate(self, dotted: str, default: str) -> tuple[str, str]:
         """(file, field in that file) of a dotted path of the merged scenario."""
         parts = dotted.split(".")
@@ -729,8 +736,16 @@ def validation_error(exc: ValidationError, where: Provenance, default: str | Pat
         loc = loc[:-1]
         expected = ("the missing field " if len(names) == 1 else "the missing fields ") + \
             ", ".join(names)
+        # a misspelt id reads as a new entry lacking every field: name the one it is close to
+        hint = did_you_mean(str(loc[-1]), where.beside(".".join(map(str, loc)))) if loc else ""
+        if hint:
+            expected += f" of a new entry, or an existing one{hint}"
     elif (tag := tagged_error(err, loc, got)) is not None:
         loc, expected, got = tag
+    elif err["type"] == "extra_forbidden" and loc:    # a misspelt field: the one beside it
+        hint = did_you_mean(str(loc[-1]), where.beside(".".join(map(str, loc))))
+        if hint:     # "no such key (unknown field; did you mean 'x'?)"
+            expected = f"{expected.removesuffix(')')}; {hint.strip().removeprefix('(')}"
     file, field = where.locate(".".join(str(p) for p in loc), str(default))
     shown = len({(str(error_loc(e)), e["type"]) for e in errors if not _echo(e, errors)})
     more = 0 if first_only else shown - (len(names) if grouped else 1)
