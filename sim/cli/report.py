@@ -77,5 +77,5 @@ def _warn_unrelated(run_dirs: tuple[Path, ...]) -> None:
     for run_dir in run_dirs[1:]:
         why = not_a_variant(base, RunDir.open(run_dir))
         if why is not None:
-            show_warning(f"{run_dir}: not {base.name} plus changes ({why}): the report shows "
-                         "the differences as of two independent runs, none marked resolved")
+            show_warning(f"{run_dir}: not {base.name} plus changes ({why}): its differences "
+                         "hold that file's edits too; the report marks none resolved")
