@@ -41,7 +41,7 @@ from sim.geodata import BASEMAP_FILE
 from sim.network import HOURS_PER_DAY, Plan, build
 from sim.readers import check_geopackage
 from sim.routing import ChoiceSet, choice_sets
-from sim.scenario import Scenario, load_scenario, run_overrides
+from sim.scenario import Scenario, load_scenario, not_changes_of, run_overrides
 from sim.trade import references
 
 PLAN_BYTES = 1e6  # memory a sweep holds per variant (plan and route sets: 63 kB pickled)
@@ -287,31 +287,16 @@ def check_study(base: Scenario, runs: int, workers: int, limits: Limits | None, 
     return total
 
 
-# sections a file between BASE and an alternative may set: `uncertain` describes what is not
-# known about the inputs (cqsim uncertainty), it changes nothing a run simulates
-CHANGES_ONLY = {"name", "description", "extends", "changes", "replaces", "uncertain"}
-
-
 def check_related(base: Scenario, alt: Scenario) -> None:
-    """Refuse an alternative that is not BASE plus changes: BASE must be in its extends chain,
-    and every file between BASE and it may only add changes. A file in between that sets
-    more (as baseline-2023.yaml recalibrates baseline.yaml's services and demand) makes the
-    comparison measure that file's edits too, so it is refused (`--allow-unrelated` runs it)."""
-    files = alt.provenance.files
-    names = " <- ".join(Path(f).name for f in reversed(files))
-    if base.source_file not in files:
-        raise InputError(alt.source_file, "extends", f"a scenario that extends BASE "
-                         f"{Path(base.source_file).name} (its chain is {names}; pass "
-                         "--allow-unrelated to compare them anyway)")
-    first = files.index(base.source_file)
-    for f in range(first + 1, len(files) - 1):
-        extra = sorted(set(alt.provenance.sections[f]) - CHANGES_ONLY)
-        if extra:
-            raise InputError(alt.source_file, "extends", f"a scenario built on BASE "
-                             f"{Path(base.source_file).name} by changes only (its chain "
-                             f"{names} passes through {Path(files[f]).name}, which also sets "
-                             f"{', '.join(extra)}: compare against that file, or pass "
-                             "--allow-unrelated)")
+    """Refuse an alternative that is not BASE plus changes (`sim.scenario.not_changes_of`):
+    the comparison would measure the edits of a file between them too (`--allow-unrelated`
+    runs it)."""
+    why = not_changes_of(base.source_file, alt.provenance.chain)
+    if why is not None:
+        raise InputError(alt.source_file, "extends", f"a scenario built on BASE "
+                         f"{Path(base.source_file).name} by changes only ({why}: compare "
+                         "against a file it extends by changes only, or pass "
+                         "--allow-unrelated)")
 
 
 def _warn_base_settings(base: Scenario, alt: Scenario) -> None:

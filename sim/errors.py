@@ -149,11 +149,14 @@ def excerpt(value: object) -> str:
 
 
 def did_you_mean(value: object, choices: Iterable[str]) -> str:
-    """` (did you mean 'x'?)` when a choice is close to `value`, else an empty string."""
+    """` (did you mean 'x'?)` when a choice is close to `value`, else an empty string; case
+    is ignored in the match ('EU' is close to 'eu': ids are lower case, people write
+    otherwise)."""
     if not isinstance(value, str):
         return ""
-    close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {excerpt(close[0])}?)" if close else ""
+    by_case = {str(c).casefold(): str(c) for c in choices}
+    close = difflib.get_close_matches(value.casefold(), list(by_case), n=1, cutoff=0.6)
+    return f" (did you mean {excerpt(by_case[close[0]])}?)" if close else ""
 
 
 class InputError(Exception):

@@ -87,9 +87,14 @@ def _with_references(starts: Iterable[tuple[list[Path], str | None]]) -> list[Pa
 class Origin:
     """What a plan keeps of the scenario it was built from, for its run's folder (`record`):
     the files that scenario reads itself, the fields set in Python (`with_overrides`) and
-    every change applied, each with the file and field that wrote it (`set_by`)."""
+    every change applied, each with the file and field that wrote it (`set_by`); `chain`,
+    its extends chain with the sections each file sets (`Provenance.chain`), so a report of
+    two run folders can tell whether one is the other plus changes; `description`, the
+    scenario's own, which the report's header shows."""
 
     files: tuple[str, ...] = ()
+    chain: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    description: str = ""
     overrides: tuple[tuple[str, Any], ...] = ()
     changes: tuple[dict[str, Any], ...] = ()
 
@@ -107,6 +112,7 @@ def origin_of(scenario: Scenario) -> Origin:
         changes.append({"kind": fields.pop("kind"),
                         "set_by": f"{file}: {field}" if field else file, **fields})
     return Origin(files=tuple(str(f) for f in _own_files(scenario)),
+                  chain=scenario.provenance.chain, description=scenario.description,
                   overrides=tuple(scenario.provenance.overrides.items()),
                   changes=tuple(changes))
 
@@ -115,14 +121,16 @@ def record(plan: Plan) -> dict[str, Any]:
     """Where a run of `plan` came from, as its folder's run.json records it (the manifest):
     `inputs`, the sha256 of every file it reads (`plan_files`) and the code's version, as
     they are now (a run takes them before it starts); `overrides`, the fields set in Python;
-    `changes`, every change applied and what wrote it."""
+    `changes`, every change applied and what wrote it; `extends`, the scenario's extends
+    chain, root base first, each file with the sections it sets (`Origin.chain`)."""
     from sim.cache import code_version
 
     with warnings.catch_warnings():   # a reference's warnings are its own run's to give
         warnings.simplefilter("ignore")
         files = plan_files(plan)
     return {"inputs": digests(files, code_version()),
-            "overrides": dict(plan.origin.overrides), "changes": list(plan.origin.changes)}
+            "overrides": dict(plan.origin.overrides), "changes": list(plan.origin.changes),
+            "extends": [{"file": f, "sets": list(sets)} for f, sets in plan.origin.chain]}
 
 
 def digests(files: Iterable[Path], code: str) -> dict[str, str]:

@@ -379,9 +379,10 @@ def _apply_changes(scenario: Scenario, tables: dict[str, dict[str, Any]], flows:
             spec = table[ident]
             if change.field not in type(spec).model_fields or change.field == "id":
                 sort = getattr(spec, "schedule", None)   # a service's kind has its own fields
+                fields = [f for f in type(spec).model_fields if f != "id"]
                 raise scenario.error(f"{where}.field", f"an attribute of {kind} {ident}" + (
-                    f" (a {sort} service)" if sort else "") + did_you_mean(
-                    change.field, [f for f in type(spec).model_fields if f != "id"]),
+                    f" (a {sort} service)" if sort else "") + (
+                    did_you_mean(change.field, fields) or f": one of {', '.join(fields)}"),
                     change.field)
             _warn_inert_gauge_change(scenario, where, change, spec)
             table[ident] = (_revalidate_row(f"{kind}s", spec, {change.field: change.value},

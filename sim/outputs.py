@@ -333,6 +333,8 @@ def run_metadata(results: Results) -> dict[str, object]:
     cons = results.by_replication("conservation")
     return {
         "scenario": plan.name, "name": results.name, "source_file": plan.source_file,
+        # what the scenario is, in its own words: the report's header says it
+        "description": plan.origin.description,
         "seed": plan.seed, "replications": plan.replications, "days": plan.horizon.days,
         "warmup_days": plan.horizon.warmup_days,
         # the statistics period's mean seasonal factor: 1 for whole years, else the season

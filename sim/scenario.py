@@ -18,7 +18,7 @@ import copy
 import math
 import os
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from pathlib import Path, PurePath
 from typing import Annotated, Any, Literal, get_args
@@ -441,6 +441,19 @@ class Provenance(Spec):
     estimated: dict[str, str] = Field(default_factory=dict)        # field -> its entry there
     overrides: dict[str, Any] = Field(default_factory=dict)        # with_overrides' fields
 
+    @property
+    def chain(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """The extends chain, root base first: each file with the top-level sections it
+        sets (`not_changes_of`; a run's folder records it, `sim.inputs.record`)."""
+        return tuple(zip(self.files, self.sections, strict=False))
+
+    def beside(self, dotted: str) -> list[str]:
+        """The keys the files set beside the last part of `dotted` (under its parent, itself
+        left out): what a misspelt key or id was likely meant to be (`did_you_mean`)."""
+        parent, _, own = dotted.rpartition(".")
+        return [name for key in self.keys
+                for up, _, name in [key.rpartition(".")] if up == parent and name != own]
+
     def locate(self, dotted: str, default: str) -> tuple[str, str]:
         """(file, field in that file) of a dotted path of the merged scenario."""
         parts = dotted.split(".")
@@ -643,6 +656,31 @@ def provenance(chain: list[tuple[Path, dict[str, Any]]]) -> Provenance:
                       changes=tuple(changes), sections=tuple(sections))
 
 
+# sections a file between BASE and an alternative may set: `uncertain` describes what is not
+# known about the inputs (cqsim uncertainty), it changes nothing a run simulates
+CHANGES_ONLY = frozenset({"name", "description", "extends", "changes", "replaces", "uncertain"})
+
+
+def not_changes_of(base_file: str, chain: Sequence[tuple[str, Sequence[str]]]) -> str | None:
+    """Why a scenario whose extends chain is `chain` ((file, the top-level sections it sets),
+    root base first, itself last) is not the scenario of `base_file` plus changes; None when
+    it is. BASE must be in the chain, and every file after it but the last may only add
+    changes: one that sets more (as baseline-2023.yaml recalibrates baseline.yaml's services
+    and demand) puts its edits in every difference from BASE. The one rule of `cqsim compare`
+    (`sim.boundary.check_related`) and of `cqsim report`'s pairing of run folders."""
+    files = [os.path.abspath(f) for f, _ in chain]
+    names = " <- ".join(Path(f).name for f in reversed(files))
+    base = os.path.abspath(base_file)
+    if base not in files:
+        return f"its chain {names} does not pass through {Path(base).name}"
+    for file, sets in chain[files.index(base) + 1:-1]:
+        extra = sorted(set(sets) - CHANGES_ONLY)
+        if extra:
+            return (f"its chain {names} passes through {Path(file).name}, which also sets "
+                    f"{', '.join(extra)}")
+    return None
+
+
 # Tagged unions of the schema, by their discriminator function as pydantic names it: (the
 # field that holds the tag, what a tag names, the tags). Error messages come from this table.
 TAGGED: dict[str, tuple[str, str, tuple[str, ...]]] = {
@@ -698,8 +736,16 @@ def validation_error(exc: ValidationError, where: Provenance, default: str | Pat
         loc = loc[:-1]
         expected = ("the missing field " if len(names) == 1 else "the missing fields ") + \
             ", ".join(names)
+        # a misspelt id reads as a new entry lacking every field: name the one it is close to
+        hint = did_you_mean(str(loc[-1]), where.beside(".".join(map(str, loc)))) if loc else ""
+        if hint:
+            expected += f" of a new entry, or an existing one{hint}"
     elif (tag := tagged_error(err, loc, got)) is not None:
         loc, expected, got = tag
+    elif err["type"] == "extra_forbidden" and loc:    # a misspelt field: the one beside it
+        hint = did_you_mean(str(loc[-1]), where.beside(".".join(map(str, loc))))
+        if hint:     # "no such key (unknown field; did you mean 'x'?)"
+            expected = f"{expected.removesuffix(')')}; {hint.strip().removeprefix('(')}"
     file, field = where.locate(".".join(str(p) for p in loc), str(default))
     shown = len({(str(error_loc(e)), e["type"]) for e in errors if not _echo(e, errors)})
     more = 0 if first_only else shown - (len(names) if grouped else 1)

@@ -183,6 +183,9 @@ def window_end_after_start(start_day: float, end_day: float) -> None:
         raise FieldError("end_day", f"a day after start_day ({start_day:g})", end_day)
 
 
+# what a day field (start_day, end_day) holds: a number on the model's calendar, not a date
+DAY_EXPECTED = (f"a number: a day of the model's calendar, counted from 1 January of its first "
+                f"year (day 0, the warm-up included), 0 to {MAX_DAYS:,}")
 _BOUNDS = {"greater_than_equal": ("ge", ">="), "greater_than": ("gt", ">"),
            "less_than_equal": ("le", "<="), "less_than": ("lt", "<")}
 
@@ -213,6 +216,8 @@ def expected(err: Any, noun: str = "key") -> str:
     if kind in ("int_type", "int_parsing", "int_from_float", "int_parsing_size"):
         return "a whole number"
     if kind in ("float_type", "float_parsing"):
+        if str((err.get("loc") or ("",))[-1]).endswith("_day"):   # a date was typed, often
+            return DAY_EXPECTED
         return "a number"
     if kind == "string_type":
         if isinstance(err.get("input"), bool):   # `description: yes` read as true

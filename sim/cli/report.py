@@ -63,3 +63,19 @@ def report(run_dirs: tuple[Path, ...], out: Path | None, overwrite: bool) -> Non
         check_not_inside_results(str(target), target)
     path = write_report(list(run_dirs), target)
     click.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    _warn_unrelated(run_dirs)
+
+
+def _warn_unrelated(run_dirs: tuple[Path, ...]) -> None:
+    """Say on the console, as the report says, which run is not the first plus changes
+    (`sim.report.deltas.not_a_variant`): its differences are not its changes' alone."""
+    from sim.cli.common import show_warning
+    from sim.report import RunDir
+    from sim.report.deltas import not_a_variant
+
+    base = RunDir.open(run_dirs[0])
+    for run_dir in run_dirs[1:]:
+        why = not_a_variant(base, RunDir.open(run_dir))
+        if why is not None:
+            show_warning(f"{run_dir}: not {base.name} plus changes ({why}): its differences "
+                         "hold that file's edits too; the report marks none resolved")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -21,6 +21,9 @@ from sim.cli.common import (
     named_inputs,
     override_options,
 )
+
+if TYPE_CHECKING:   # the specs are imported when a command runs (a fast --help)
+    from sim.specs import ServiceSpec
 
 
 @click.command()
@@ -148,6 +151,20 @@ def _validate_sweep(path: Path, workers: int, caps: Any) -> None:
                f"of base {sweep.spec.base})")
 
 
+def _capacity(service: ServiceSpec) -> str:
+    """A service's capacity in the units of the fields a change sets, as `list` shows it:
+    "21/week x 100 TEU", or "60 TEU/day (21,900 TEU/yr)" for a continuous one (the yearly
+    figure alone, typed into capacity_teu_per_day, was 365 times the capacity)."""
+    from sim.specs import ContinuousService, ScheduledService
+
+    if isinstance(service, ScheduledService):
+        return f"{service.departures_per_week:g}/week x {service.vehicle_teu:g} TEU"
+    if isinstance(service, ContinuousService):
+        return (f"{service.capacity_teu_per_day:,g} TEU/day "
+                f"({service.capacity_teu_per_year():,.0f} TEU/yr)")
+    return f"{service.capacity_teu_per_year():,.0f} TEU/yr"
+
+
 @click.command(name="list")
 @click.argument("what", type=click.Choice(["hubs", "services", "links", "flows"]))
 @click.argument("scenario", type=InputPath(path_type=Path))
@@ -159,7 +176,6 @@ def list_ids(what: str, scenario: Path) -> None:
     marked generated)."""
     from sim.network import build
     from sim.scenario import load_scenario
-    from sim.specs import ScheduledService
 
     with held_warnings():
         plan = build(load_scenario(scenario))
@@ -171,10 +187,7 @@ def list_ids(what: str, scenario: Path) -> None:
                  for k in net.locks.values()]
     elif what == "services":
         services = {line.service: line.spec for line in net.lines}
-        rows = [(sid, f"{s.corridor} {s.mode}, {' > '.join(s.stops)}, " + (
-                 f"{s.departures_per_week:g}/week x {s.vehicle_teu:g} TEU"
-                 if isinstance(s, ScheduledService) else
-                 f"{s.capacity_teu_per_year():,.0f} TEU/yr"))
+        rows = [(sid, f"{s.corridor} {s.mode}, {' > '.join(s.stops)}, {_capacity(s)}")
                 for sid, s in services.items()]
     elif what == "links":
         rows = [(ln.id, f"{ln.corridor} {ln.mode}, {ln.from_hub} - {ln.to_hub}, "

@@ -12,6 +12,7 @@ import pandas as pd
 
 from sim import kpis
 from sim.report import rundir as rd
+from sim.scenario import not_changes_of
 from sim.stats import resolved
 
 TOTAL = kpis.TOTAL
@@ -19,9 +20,22 @@ PAIRED = "paired by replication (common random numbers)"
 WELCH = "independent runs (Welch interval)"
 
 
+def not_a_variant(base: rd.RunDir, alt: rd.RunDir) -> str | None:
+    """Why ALT's scenario is not BASE's plus changes, by the rule `cqsim compare` refuses such
+    a pair by (`sim.scenario.not_changes_of`): its differences then hold the edits of a file
+    between them too, not only ALT's changes. None when it is, or when a run does not say
+    (a scenario built in Python, or a run older than its record whose files changed since)."""
+    base_file = base.meta.get("source_file")
+    if not isinstance(base_file, str) or not base_file or alt.chain is None:
+        return None
+    return not_changes_of(base_file, alt.chain)
+
+
 def paired(base: rd.RunDir, alt: rd.RunDir) -> bool:
     """True when replication r of ALT can be paired with replication r of BASE
-    (`sim.kpis.crn_paired`)."""
+    (`sim.kpis.crn_paired`): a statement on the replications' random numbers, true of
+    unrelated scenarios too (as `cqsim compare --allow-unrelated` pairs them); what such a
+    difference means is `not_a_variant`'s."""
     return kpis.crn_paired(base.seed, base.replications, alt.seed, alt.replications)
 
 

@@ -332,12 +332,17 @@ CI_SAID = {True: "CI excludes 0", False: "CI includes 0",
            None: f"{NOT_KNOWN}: {NOT_KNOWN_WHY}"}
 
 
+# the difference map's caption where ALT is not BASE plus changes (`deltas.not_a_variant`)
+UNJUDGED = "grey: not a variant and its base, so no change is marked as resolved"
+
+
 def difference_map(base: rd.RunDir, alt: rd.RunDir, deltas: pd.DataFrame, *,
-                   paired: bool) -> Fig:
+                   paired: bool, judged: bool = True) -> Fig:
     """Map of ALT - BASE per link and direction (TEU/yr), coloured as compare.png's
     (`sim.mapdata.difference_colour`: blue gains, red losses, grey within the noise), with
     the 95% CI of each delta in the hover text. `deltas`: `sim.mapdata.link_deltas`, paired
-    by replication or not (`paired`)."""
+    by replication or not (`paired`). Not `judged` (ALT is not BASE plus changes): all grey,
+    no change being ALT's alone."""
     hubs, bounds, land = _overview(alt)
     span = bounds[2] - bounds[0]
     annual = alt.link_teu_per_year(alt.flows[0])
@@ -357,7 +362,8 @@ def difference_map(base: rd.RunDir, alt: rd.RunDir, deltas: pd.DataFrame, *,
     colours = []
     for r in lines.itertuples(index=False):
         said = CI_SAID[resolved(r.delta, r.delta_ci95)]
-        colours.append(mapdata.difference_colour(r.delta, r.delta_ci95))
+        colours.append(mapdata.difference_colour(r.delta, r.delta_ci95) if judged
+                       else mapdata.NOISE)
         hover.append(f"<b>{html.escape(names.get(r.from_hub, r.from_hub))} → "
                      f"{html.escape(names.get(r.to_hub, r.to_hub))}</b> ({r.corridor})<br>"
                      f"Δ {pm(r.delta, r.delta_ci95, sign=True)} TEU/yr "
@@ -382,7 +388,8 @@ def difference_map(base: rd.RunDir, alt: rd.RunDir, deltas: pd.DataFrame, *,
     notes.append({"xref": "paper", "yref": "paper", "x": 0.99, "y": 0.01, "xanchor": "right",
                   "yanchor": "bottom", "showarrow": False, "font": {"size": 10},
                   "bgcolor": "rgba(255,255,255,0.85)", "align": "right",
-                  "text": f"{mapdata.difference_caption(paired)}<br>width: |Δ| (widest "
+                  "text": f"{mapdata.difference_caption(paired) if judged else UNJUDGED}"
+                          "<br>width: |Δ| (widest "
                           f"{fmt(top)} TEU/yr); the 95% CI in the hover text"})
     layout = _map_layout(bounds, OVERVIEW_PX, f"{alt.label} − {base.label}: change of freight "
                          "per link and direction, TEU per year", notes)

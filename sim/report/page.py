@@ -108,11 +108,13 @@ def table(headers: Sequence[tuple[str, str]], rows: Sequence[Sequence[str]],
             + "".join(body) + "</tbody></table></div>")
 
 
-def delta_cell(delta: float, half: float, digits: int, paired: bool = False) -> str:
-    """A difference with its sign and CI, green where the CI excludes 0 (grey otherwise);
+def delta_cell(delta: float, half: float, digits: int, paired: bool = False,
+               judged: bool = True) -> str:
+    """A difference with its sign and CI, green where the CI excludes 0 (grey otherwise, and
+    always when not `judged`: two runs not a variant and its base, `deltas.not_a_variant`);
     `paired`: a paired change, said to have its CI not known where it has none
     (`fg.change_pm`; an attribution's exact part has none either, and is not said so)."""
-    sig = resolved(delta, half) is True
+    sig = judged and resolved(delta, half) is True
     text = fg.change_pm(delta, half, digits) if paired else fg.pm(delta, half, digits,
                                                                  sign=True)
     return f"<span class='{'sig' if sig else 'nsig'}'>{text}</span>"
@@ -215,7 +217,8 @@ def header(runs: list[rd.RunDir]) -> str:
                     f", {m['engine']} engine" if m.get("engine") else "")
         named = "" if run.name == run.scenario else f" (run as {run.name})"
         changed = "; ".join(f"{k} = {v}" for k, v in run.overrides.items())
-        items = [("scenario", run.scenario + named),
+        about = " ".join(str(m.get("description") or "").split())   # absent in older runs
+        items = [("scenario", run.scenario + named + (f": {about}" if about else "")),
                  *([("set in Python", changed)] if changed else []),
                  ("horizon", f"{run.days:g} days" + (f" ({run.warmup_days:g} warm-up)"
                                                      if run.warmup_days else "")),
@@ -254,6 +257,7 @@ def cards(run: rd.RunDir) -> str:
             if item in t.index:
                 items.append((fg.level(float(t.loc[item, "value"]),
                                        float(t.loc[item, "ci95"]), digits) + unit, label))
+        items += target_gap(run)
     cards_html = '<div class="cards">' + "".join(
         f'<div class="card"><div class="v">{v}</div><div class="l">{html.escape(lab)}</div>'
         "</div>" for v, lab in items) + "</div>"
@@ -265,6 +269,22 @@ def cards(run: rd.RunDir) -> str:
                          "scenario), its share of 2023 reads near 100% by construction: it "
                          "shows the network carried the table, not that the model was "
                          "checked against the year.</div>") + season
+
+
+def target_gap(run: rd.RunDir) -> list[tuple[str, str]]:
+    """The key figure a planner asks first: goods trade against the target of trade.csv (its
+    value and source are the targets table's, `sim.trade`), and how far short or above it
+    is, with the total's 95% CI; none where the table has no total or no target."""
+    t = run.table("trade").set_index("item")
+    targets = [(item, ref) for item, ref in trade_refs(run).items() if item.endswith("target")]
+    if "total" not in t.index or not targets:
+        return []
+    item, (goal, source) = targets[0]
+    total, half = float(t.loc["total", "value"]), float(t.loc["total", "ci95"])
+    gap = goal - total
+    return [(f"{fg.fmt(total, 1)} of {goal:,g}",
+             f"bn CNY per year of goods trade against the {item}: "
+             f"{fg.pm(abs(gap), half, 1)} {'short' if gap > 0 else 'above'}; target: {source}")]
 
 
 def season_note(run: rd.RunDir) -> str:
@@ -598,10 +618,12 @@ def comparison_sections(page: Page, runs: list[rd.RunDir]) -> None:
         if d.empty:
             continue
         shown_frames.append(d.assign(variant=alt.label))   # the charts name runs as the page
+        why = dl.not_a_variant(base, alt)
         page.add(f"<h3>{html.escape(alt.label)} − {html.escape(base.label)}</h3>"
-                 f"<div class='note'>{html.escape(str(d['pairing'].iloc[0]))}; ± is the 95% "
-                 "confidence interval of the difference; green: the interval excludes 0."
-                 "</div>")
+                 + (unrelated_warning(base, alt, why) if why else "")
+                 + f"<div class='note'>{html.escape(str(d['pairing'].iloc[0]))}; ± is the 95% "
+                 "confidence interval of the difference"
+                 + ("." if why else "; green: the interval excludes 0.") + "</div>")
         scopes = list(dict.fromkeys(d["scope"]))
         shown = kpis.compared()   # labels, units and digits as the channels table's
         headers = [("channel", "")] + [(k.label, k.report_view.unit) for k in shown]
@@ -616,18 +638,21 @@ def comparison_sections(page: Page, runs: list[rd.RunDir]) -> None:
                 r, view = hit.iloc[0], k.report_view
                 delta, half, was, now = (view.show(r[c]) for c in ("delta", "delta_ci95",
                                                                       "base", "alt"))
-                row.append(delta_cell(delta, half, view.digits, paired=True)
+                row.append(delta_cell(delta, half, view.digits, paired=True,
+                                      judged=why is None)
                            + f"<br><small>{fg.fmt(was, view.digits)} → "
                              f"{fg.fmt(now, view.digits)}</small>")
             rows.append(row)
         page.add(table(headers, rows, total_last=dl.TOTAL in scopes))
         page.add(_unresolved_note(d, shown))
         for place in kpis.PLACES:
-            page.add(place_delta_table(dl.place_deltas(base, alt, place), place))
+            page.add(place_delta_table(dl.place_deltas(base, alt, place), place,
+                                       judged=why is None))
         pair = dl.paired(base, alt)
         links = mapdata.link_deltas(dl.link_table(base), dl.link_table(alt), paired=pair,
                                     variant=alt.name)
-        page.figure(fg.difference_map(base, alt, links, paired=pair), MAP_CONFIG, "map")
+        page.figure(fg.difference_map(base, alt, links, paired=pair, judged=why is None),
+                    MAP_CONFIG, "map")
     if shown_frames:
         both = pd.concat(shown_frames, ignore_index=True)
         page.figure(fg.delta_figure(both, kpis.kpi("teu")))
@@ -641,6 +666,17 @@ def comparison_sections(page: Page, runs: list[rd.RunDir]) -> None:
     page.figure(fg.trade_figure(runs, trade_refs(base)))
     page.add("<h2>Weekly throughput of every run</h2>")
     page.figure(fg.weekly_figure(runs))
+
+
+def unrelated_warning(base: rd.RunDir, alt: rd.RunDir, why: str) -> str:
+    """The warning over the differences of two runs whose scenarios are not a variant and its
+    base (`deltas.not_a_variant`, why): none is marked as a resolved change, since they hold
+    the edits of a file between the two as well."""
+    return (f"<div class='warn'><b>{html.escape(alt.label)} is not {html.escape(base.label)} "
+            f"plus changes</b> ({html.escape(why)}): these differences hold that file's edits "
+            "as well as the changes, so none is marked as resolved, here or on the map. "
+            "<code>cqsim compare</code> refuses this pair (unless --allow-unrelated); compare "
+            "runs of a scenario and a variant that extends it by changes only.</div>")
 
 
 def period_warning(runs: list[rd.RunDir]) -> str:
@@ -683,7 +719,7 @@ def _unresolved_note(d: pd.DataFrame, shown: list[kpis.KPI]) -> str:
             f"{'; '.join(parts)}.</div>")
 
 
-def place_delta_table(deltas: pd.DataFrame, place: str) -> str:
+def place_delta_table(deltas: pd.DataFrame, place: str, judged: bool = True) -> str:
     """The differences at the locks (`place` "lock": waits, tonnes passed and diverted,
     lockages) or at the hubs ("hub": other users' calls gone elsewhere), as locks_compare.csv
     and hubs_compare.csv have them; nothing where there are none (no lock; no hub whose
@@ -700,7 +736,7 @@ def place_delta_table(deltas: pd.DataFrame, place: str) -> str:
             rows.append([html.escape(str(scope)), html.escape(f"{label}, {unit}"),
                          fg.fmt(r["base"] / scale, digits), fg.fmt(r["alt"] / scale, digits),
                          delta_cell(r["delta"] / scale, r["delta_ci95"] / scale, digits,
-                                    paired=True)])
+                                    paired=True, judged=judged)])
     return f"<h4>At the {place}s</h4>" + table(
         [(place, ""), ("figure", ""), ("base", ""), ("alt", ""), ("Δ ± 95% CI", "")], rows,
         text_cols=2)

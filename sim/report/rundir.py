@@ -257,6 +257,30 @@ def read_by(folder: str | Path) -> list[Path] | None:
     return found
 
 
+def _chain_now(source: object, inputs: object) -> tuple[tuple[str, tuple[str, ...]], ...] | None:
+    """The extends chain of scenario file `source` as it loads now, if every file of it has
+    the digest a run recorded (`inputs`, run.json's manifest); else None: not known."""
+    import os
+    import warnings
+
+    from sim.scenario import load_scenario
+    from sim.staging import sha256_file
+
+    if not isinstance(source, str) or not source or not isinstance(inputs, dict):
+        return None
+    try:
+        with warnings.catch_warnings():    # the run gave its warnings; they are not the report's
+            warnings.simplefilter("ignore")
+            chain = load_scenario(source).provenance.chain
+    except (InputError, OSError):
+        return None
+    for file, _ in chain:
+        path = os.path.abspath(file)
+        if not os.path.isfile(path) or inputs.get(path) != sha256_file(Path(path)):
+            return None
+    return chain
+
+
 @dataclass
 class RunDir:
     """The files of one `cqsim run` output directory."""
@@ -374,6 +398,26 @@ class RunDir:
         about = self.raw.get(MANIFEST_KEY)
         found = about.get("overrides") if isinstance(about, dict) else None
         return found if isinstance(found, dict) else {}
+
+    @cached_property
+    def chain(self) -> tuple[tuple[str, tuple[str, ...]], ...] | None:
+        """The extends chain the run read, root base first, each file with the top-level
+        sections it sets (run.json's manifest `extends`, `sim.inputs.record`). A run written
+        before it was kept: the chain of its scenario file as it loads now, if no file of it
+        changed since the run (the manifest's inputs); None when neither is known."""
+        from sim.staging import MANIFEST_KEY
+
+        about = self.raw.get(MANIFEST_KEY)
+        about = about if isinstance(about, dict) else {}
+        kept = about.get("extends")
+        if kept is None:
+            return _chain_now(self.meta.get("source_file"), about.get("inputs"))
+        if not isinstance(kept, list) or not all(
+                isinstance(e, dict) and isinstance(e.get("file"), str)
+                and isinstance(e.get("sets"), list) for e in kept):
+            raise InputError(self.path / "run.json", f"{MANIFEST_KEY}.extends",
+                             "a list of {file, sets} (as `cqsim run` writes)", kept)
+        return tuple((e["file"], tuple(map(str, e["sets"]))) for e in kept)
 
     @property
     def label(self) -> str:
@@ -541,8 +585,8 @@ LAYERS = {
 # The tables RunDir.open reads (a folder without them is not a run's).
 KEYS = ("corridors", "hubs")
 # run.json's text fields the report shows (null or absent: not known)
-RUN_TEXT = ("scenario", "name", "geodata", "git_commit", "cqsim_version", "engine",
-            "created_utc")
+RUN_TEXT = ("scenario", "name", "description", "geodata", "git_commit", "cqsim_version",
+            "engine", "created_utc")
 def shape_of(name: str) -> Shape | None:
     """The `Shape` of table `name`: the report's own (`SHAPES`), else that of an added kind's
     table declared in this process (`sim.engine.recorder.added_tables`: keyed on its keys,

@@ -13,6 +13,7 @@ that too), so each failure is caused by the one thing the case breaks.
 from __future__ import annotations
 
 import copy
+import datetime
 import json
 import os
 import shutil
@@ -283,6 +284,16 @@ def hostile_cases(edit: Callable[[str, str], str]) -> None:
             "changes.0.service", _with_changes({"kind": "scale", "service": "abb",
                                                 "field": "vehicle_teu", "factor": 2}),
             kind="duplicates and ids")
+    mutated("services_id_typo.yaml", "a service id under network.services one letter off "
+            "an existing one, read as a new service (did you mean 'ab'?)",
+            "network.services.abb",
+            _set("network.services.abb", {"departures_per_week": 14}),
+            kind="duplicates and ids")
+    mutated("start_day_as_date.yaml", "start_day: 2025-09-01, a date for a day of the model's "
+            "calendar (day 0 = 1 January)", "changes.0.start_day",
+            _with_changes({"kind": "disruption", "hub": "a",
+                           "start_day": datetime.date(2025, 9, 1), "end_day": 9,
+                           "capacity_factor": 0.5}), kind="strict types")
     mutated("change_kind_typo.yaml", "kind: add_flows (did you mean 'add_flow'?)",
             "changes.0.kind", _with_changes({"kind": "add_flows", "flow": {}}),
             kind="duplicates and ids")

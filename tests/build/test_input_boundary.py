@@ -15,7 +15,7 @@ import yaml
 
 from sim.boundary import admit, check_related, count_variants
 from sim.budget import Limits
-from sim.errors import InputError, InputWarning, excerpt
+from sim.errors import InputError, InputWarning, did_you_mean, excerpt
 from sim.network import build
 from sim.scenario import load_scenario
 from tests.support import netbuilder as nb
@@ -308,6 +308,48 @@ def test_disruption_outside_the_horizon(tmp_path: Path) -> None:
     path = _write(tmp_path, doc)
     with pytest.warns(InputWarning, match="after the end of this 20-day run"):
         admit(path, days=20)  # shortened on the command line: a warning
+
+
+@pytest.mark.parametrize("own, field, says", [
+    # a misspelt service id read as a new service: only its missing fields were named
+    ({"abb": {"departures_per_week": 14}}, "network.services.abb",
+     "of a new entry, or an existing one (did you mean 'ab'?)"),
+    # a misspelt attribute: "no such key" alone
+    ({"ab": {"departures_per_wk": 14}}, "network.services.ab.departures_per_wk",
+     "no such key (unknown field; did you mean 'departures_per_week'?)"),
+])
+def test_a_misspelt_key_of_a_base_offers_the_one_beside_it(tmp_path: Path, own: dict,
+                                                           field: str, says: str) -> None:
+    """A key the base file sets, misspelt in the file that extends it, is named (trial46,
+    M6)."""
+    base = nb.line_network(tmp_path)
+    path = _write(tmp_path, {"name": "typo", "extends": base.name,
+                             "network": {"services": own}}, "typo.yaml")
+    err = _error(path)
+    assert (err.file, err.field) == (str(path), field) and says in err.expected, str(err)
+
+
+def test_a_date_for_a_day_says_what_a_day_is(tmp_path: Path) -> None:
+    """start_day: 2025-09-01 said only "expected a number": a planner needs to know a day is
+    counted on the model's calendar from 1 January (trial46, M6)."""
+    doc = _doc(tmp_path)
+    doc["changes"] = [{"kind": "disruption", "hub": "a", "start_day": datetime.date(2025, 9, 1),
+                       "end_day": 20, "capacity_factor": 0.5}]
+    err = _error(_write(tmp_path, doc))
+    assert err.field == "changes.0.start_day" and "from 1 January" in err.expected, str(err)
+    assert "2025-09-01" in str(err)
+
+
+def test_an_unknown_attribute_with_none_close_lists_them(tmp_path: Path) -> None:
+    doc = _doc(tmp_path)
+    doc["changes"] = [{"kind": "scale", "hub": "a", "field": "capacity", "factor": 1.5}]
+    err = _error(_write(tmp_path, doc))
+    assert err.field == "changes.0.field" and "handling_servers, " in err.expected, str(err)
+
+
+def test_a_suggestion_ignores_case() -> None:
+    """`market: EU` got no "did you mean 'eu'" (trial46, M6)."""
+    assert did_you_mean("EU", ["asean", "eu"]) == " (did you mean 'eu'?)"
 
 
 def test_excluded_hubs_must_be_known(tmp_path: Path) -> None:

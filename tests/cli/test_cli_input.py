@@ -160,6 +160,21 @@ def test_list_prints_ids_with_a_description(tmp_path: Path) -> None:
     assert "a-b" in _cqsim("list", "links", path).stdout
 
 
+def test_list_shows_a_continuous_capacity_in_its_field_s_unit(tmp_path: Path) -> None:
+    """`list services` gave a continuous service's capacity in TEU/yr while its field,
+    capacity_teu_per_day, is per day: the listed figure typed into it was 365 times the
+    capacity, accepted silently (trial46, H4)."""
+    a, b = nb.hub("a", 0.0), nb.hub("b", 1.0)
+    nb.write_geodata(tmp_path / "geo", [a, b], [nb.link("a-b", a, b, mode="road")])
+    truck = {"corridor": "west", "mode": "road", "stops": ["a", "b"], "schedule": "continuous",
+             "capacity_teu_per_day": 60, "price_cny_per_teu": 1000, "source": "test"}
+    path = nb.write_scenario(tmp_path / "s.yaml", nb.scenario(
+        str(tmp_path / "geo"), {"ab": truck}, [nb.flow("a", "b", 1000)]))
+    listed = _cqsim("list", "services", path)
+    assert listed.exit_code == 0, listed.output
+    assert "60 TEU/day (21,900 TEU/yr)" in listed.stdout, listed.stdout
+
+
 @pytest.mark.slow
 def test_compare_refuses_an_unrelated_alternative_unless_allowed(tmp_path: Path) -> None:
     path = nb.line_network(tmp_path)

@@ -18,7 +18,7 @@ from sim.pipeline import prepare
 from sim.report import RunDir, write_report
 from sim.report import figures as fg
 from sim.report import rundir as rd
-from sim.report.deltas import PAIRED, WELCH, channel_deltas
+from sim.report.deltas import PAIRED, WELCH, channel_deltas, not_a_variant
 from tests.support.paths import BASELINE
 
 from .conftest import cqsim, reseal
@@ -53,6 +53,16 @@ def test_run_writes_a_self_contained_report(one_run: Path) -> None:
     assert "TEU: no box lost." in page
     # the share of 2023 is not read as a check of the model (a planner's audit, 2026-12-05)
     assert "reads near 100% by construction" in page
+    # the key figures state the target and the gap to it, with the target's source, and the
+    # header says which scenario this is in its own words (trial46, M4)
+    trade = pd.read_csv(one_run / "trade.csv").set_index("item")
+    total, goal = trade.loc["total", "value"], trade.loc["2025 target", "value"]
+    cards = html.unescape(page.split('<div class="cards">', 1)[1].split("<div class='note'>")[0])
+    assert f"{total:,.1f} of {goal:,g}" in cards
+    assert f"against the 2025 target: {abs(goal - total):,.1f} ± " in cards
+    assert ("short" if goal > total else "above") in cards
+    assert trade.loc["2025 target", "source"] in cards
+    assert "not calibrated: baseline-2023.yaml is the version calibrated" in page
     # what the run's checks found comes first, warned or not (run.json keeps the same)
     assert ("The run's checks found" in page) == bool(meta["warnings"])
     assert page.index("The run's checks") < page.index('<div class="cards">')
@@ -116,6 +126,27 @@ def test_unpaired_runs_get_welch_intervals(comparison: Path, tmp_path: Path) -> 
     reseal(alt)
     d = channel_deltas(RunDir.open(base), RunDir.open(alt))
     assert (d["pairing"] == WELCH).all() and d["delta_ci95"].notna().any()
+
+
+def test_runs_compare_refuses_to_pair_are_not_reported_as_a_variant(
+        one_run: Path, comparison: Path, tmp_path: Path) -> None:
+    """A run of baseline.yaml and one of a scenario built on baseline-2023.yaml (which
+    recalibrates it) share seed and replications, but `cqsim compare` refuses the pair: the
+    report called it "paired by replication (common random numbers)" and marked the
+    recalibration's differences resolved (trial46, H3). Now it applies compare's rule: a
+    warning saying why, nothing marked resolved; the intervals stay those of
+    `compare --allow-unrelated` (paired: the replications share their random numbers)."""
+    alt = comparison / "1-china-europe-frequency"
+    assert not_a_variant(RunDir.open(one_run), RunDir.open(alt)) is not None
+    assert not_a_variant(RunDir.open(comparison / "0-baseline-2023"), RunDir.open(alt)) is None
+    out = tmp_path / "mixed.html"
+    proc = cqsim("report", str(one_run), str(alt), "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "not baseline plus changes" in proc.stderr and "baseline-2023.yaml" in proc.stderr
+    page = out.read_text(encoding="utf-8")
+    assert "is not baseline plus changes</b>" in page
+    assert "passes through baseline-2023.yaml, which also sets" in html.unescape(page)
+    assert "class='sig'" not in page
 
 
 def test_unpaired_runs_keep_all_their_own_replications(one_run: Path, tmp_path: Path) -> None:
