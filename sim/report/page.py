@@ -122,11 +122,13 @@ def delta_cell(delta: float, half: float, digits: int, paired: bool = False,
 
 def measure_table(run: rd.RunDir, frame: pd.DataFrame, keys: Sequence[str],
                   measures: Sequence[rd.Measure], *, extras: bool = False,
-                  total: dict[str, tuple[float, float]] | None = None) -> str:
+                  total: dict[str, tuple[float, float]] | None = None,
+                  judged: bool = True) -> str:
     """A KPI table: key columns, then value ± 95% CI of every measure the table has (cut at
-    0 where it cannot be negative, `Measure.level`; a change with its sign), and, with
-    `extras`, any other numeric column, so new result columns appear
-    (`rundir.extra_measure`; value ± CI as it is, its sign not being known)."""
+    0 where it cannot be negative, `Measure.level`; a change with its sign, coloured where
+    its CI excludes 0 if `judged`: `delta_cell`), and, with `extras`, any other numeric
+    column, so new result columns appear (`rundir.extra_measure`; value ± CI as it is, its
+    sign not being known)."""
     shown = [m for m in measures if m.column(frame)]
     more = [rd.extra_measure(c) for c in rd.extra_columns(frame, tuple(measures), tuple(keys))
             ] if extras else []
@@ -137,8 +139,8 @@ def measure_table(run: rd.RunDir, frame: pd.DataFrame, keys: Sequence[str],
     rows = []
     for i in range(len(frame)):
         row = [html.escape(str(frame[k].iloc[i])) for k in keys]
-        row += [(delta_cell if m.signed else fg.level if m.level else fg.pm)(
-                    v.iloc[i], h.iloc[i], m.digits)
+        row += [delta_cell(v.iloc[i], h.iloc[i], m.digits, judged=judged) if m.signed else
+                (fg.level if m.level else fg.pm)(v.iloc[i], h.iloc[i], m.digits)
                 for m, (v, h) in zip(shown, values, strict=True)]
         row += [fg.pm(v.iloc[i], h.iloc[i], m.digits)
                 for m, (v, h) in zip(more, extra_values, strict=True)]
@@ -794,11 +796,16 @@ def attribution_sections(page: Page, runs: list[rd.RunDir], frame: pd.DataFrame,
         parts = rd.attribution_parts(rows)
         parts = parts.assign(gateway=[rd.attribution_label(str(i), labels)
                                       for i in parts["item"]])
-        page.add(f"<h3>{html.escape(alt.label)} − {html.escape(base.label)}</h3>")
+        # judged as the differences above: against the placebo, both must be variants of
+        # the base
+        why = dl.not_a_variant(runs[0], alt) or (
+            None if placebo is None else dl.not_a_variant(runs[0], placebo))
+        page.add(f"<h3>{html.escape(alt.label)} − {html.escape(base.label)}</h3>"
+                 + (unrelated_warning(runs[0], alt, why) if why else ""))
         page.figure(fg.attribution_figure(base, alt, pd.concat(
             [gws, parts[parts["item"] == "total"].assign(gateway="total")])))
         page.add(measure_table(alt, pd.concat([gws, parts]), ["gateway"],
-                               rd.ATTRIBUTION_MEASURES))
+                               rd.ATTRIBUTION_MEASURES, judged=why is None))
 
 
 def render(runs: list[rd.RunDir]) -> str:

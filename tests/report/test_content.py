@@ -149,6 +149,26 @@ def test_runs_compare_refuses_to_pair_are_not_reported_as_a_variant(
     assert "class='sig'" not in page
 
 
+def test_attribution_of_runs_not_a_variant_and_its_base_marks_nothing_resolved(
+        comparison: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """"Where the change came from" is judged as the differences above it: of runs that are
+    not a variant and its base, no cell is marked resolved (the section coloured 14 cells of
+    `compare --allow-unrelated`'s folders green under the page's own warning that none was;
+    review 45, H1)."""
+    from sim.report import deltas, page
+
+    def section() -> str:
+        text = page.render([RunDir.open(comparison / "0-baseline-2023"),
+                            RunDir.open(comparison / "1-china-europe-frequency")])
+        start = text.index("<h2>Where the change came from</h2>")
+        return text[start:text.index("<h2>", start + 1)]
+
+    assert "class='sig'" in section()           # the control: a variant's changes are marked
+    monkeypatch.setattr(deltas, "not_a_variant", lambda base, alt: "a file in between")
+    judged = section()
+    assert "class='sig'" not in judged and "plus changes</b> (a file in between)" in judged
+
+
 def test_unpaired_runs_keep_all_their_own_replications(one_run: Path, tmp_path: Path) -> None:
     """Runs of 2 and 4 replications (other seeds) cannot be paired: each side's mean and
     Welch's interval are of all of its own replications. The channels' and the locks' deltas
