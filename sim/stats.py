@@ -79,11 +79,17 @@ def alike_needed(level: float = 0.95) -> int:
     return math.ceil(math.log2(2.0 / (1.0 - level)) - 1e-12)
 
 
+def _flat(x: np.ndarray) -> bool:
+    """Whether the sample `x` (2 or more, none NaN) has no spread beyond float rounding:
+    a standard deviation of at most `ALIKE_RTOL` of its largest magnitude (the same whole
+    lots summed in another order)."""
+    return float(x.std(ddof=1)) <= ALIKE_RTOL * float(np.abs(x).max())
+
+
 def _alike(d: np.ndarray) -> bool:
     """Whether the differences `d` (2 or more, none NaN) are one amount other than 0, up to
-    float rounding (`ALIKE_RTOL`)."""
-    top = float(np.abs(d).max())
-    return d.size >= 2 and top > 0 and float(d.std(ddof=1)) <= ALIKE_RTOL * top
+    float rounding (`_flat`)."""
+    return d.size >= 2 and float(np.abs(d).max()) > 0 and _flat(d)
 
 
 def paired_ci(differences: np.ndarray, level: float = 0.95) -> tuple[float, float]:
@@ -123,12 +129,13 @@ def difference_ci(base: np.ndarray, alt: np.ndarray, paired: bool,
     if base.size < 2 or alt.size < 2:
         delta = float(alt.mean() - base.mean()) if alt.size and base.size else float("nan")
         return delta, float("nan")
+    if _flat(base) and _flat(alt):          # no spread on either side (`_flat`)
+        delta = float(alt.mean() - base.mean())
+        none = abs(delta) <= ALIKE_RTOL * float(max(np.abs(base).max(), np.abs(alt).max()))
+        known = none or min(base.size, alt.size) >= alike_needed(level)
+        return (0.0 if none else delta), (0.0 if known else float("nan"))
     vb, va = base.var(ddof=1) / base.size, alt.var(ddof=1) / alt.size
     se = float(np.sqrt(vb + va))
-    if se == 0:
-        delta = float(alt.mean() - base.mean())
-        known = delta == 0 or min(base.size, alt.size) >= alike_needed(level)
-        return delta, 0.0 if known else float("nan")
     dof = (vb + va) ** 2 / (vb ** 2 / (base.size - 1) + va ** 2 / (alt.size - 1))
     return float(alt.mean() - base.mean()), t_quantile(0.5 + level / 2.0, dof) * se
 

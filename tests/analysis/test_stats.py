@@ -85,6 +85,12 @@ def test_differences_all_of_one_amount_have_no_known_interval_over_few_replicati
     assert math.isnan(difference_ci(np.ones(3), np.full(3, 2.0), paired=False)[1])
     assert difference_ci(np.ones(6), np.full(6, 2.0), paired=False) == (1.0, 0.0)
     assert difference_ci(np.ones(3), np.ones(3), paired=False) == (0.0, 0.0)
+    # ... up to float rounding, as the paired rule (the same lots summed in another order
+    # gave a 1.7e-13-wide interval, called resolved; review 45, M1)
+    tenths = np.array([0.1 + 0.2, 0.3, 0.3]) * 1000
+    assert math.isnan(difference_ci(tenths, np.array([0.6, 0.6, 0.1 + 0.2 + 0.3]) * 1000,
+                                    paired=False)[1])
+    assert difference_ci(tenths, np.full(3, 300.0), paired=False) == (0.0, 0.0)
 
 
 def test_a_total_with_no_known_interval_is_said_so_not_said_to_include_0() -> None:
