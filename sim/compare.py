@@ -33,7 +33,7 @@ from sim.pipeline import prepare, run
 from sim.report.rundir import GATEWAY_ITEM, MARKET_ITEM
 from sim.results import BY_MARKET, Results
 from sim.scenario import Scenario, as_scenario
-from sim.stats import difference_ci, paired_ci, unresolved_need
+from sim.stats import difference_ci, mean_ci, paired_ci, unresolved_need
 
 # daily.png's source line: the variants' daily tables, each a mean over its replications
 DAILY_SOURCE = ("source: cqsim compare, each variant's locks_daily.csv and hubs_daily.csv "
@@ -229,7 +229,8 @@ def attribution(base: Results, alt: Results, variant: str) -> pd.DataFrame:
     two parts of the total the settle stage gives: `input growth` (the scenario's
     demand_growth of the market table) and `induced by access` (the logsum response to
     cheaper access), with a CI when every
-    replication settled on its own streams (else exact given the one settling); `waiting at
+    replication settled on its own streams (else exact given the one settling; `input
+    growth`, an input the same in every replication, is exact either way: 0 wide); `waiting at
     origins`, the change of the trade held at its origins at the year's ends (`_waiting_rows`:
     trade counts lots as they leave); and `remainder`, the total less those three (chiefly
     the chance of whole lots created), so the parts add up. `shifted` counts in each column
@@ -270,7 +271,7 @@ def attribution(base: Results, alt: Results, variant: str) -> pd.DataFrame:
                    for unit, col in (("teu", "teu_per_year"), ("bn_cny", "trade_bn_cny_per_year"))}
         for col, d in changes.items():
             left[col] = left[col] - (d if d.size == left[col].size else d[0])
-        rows.append(_settled_row(variant, item, changes))
+        rows.append(_settled_row(variant, item, changes, exact=item == "input growth"))
     for item, stock in (("waiting at origins", _waiting_rows),
                         ("on the way at the ends", _on_the_way_rows)):
         change = stock(alt).sub(stock(base), fill_value=0.0).sort_index()
@@ -295,15 +296,19 @@ def attribution(base: Results, alt: Results, variant: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _settled_row(variant: str, item: str, changes: dict[str, np.ndarray]) -> dict[str, Any]:
+def _settled_row(variant: str, item: str, changes: dict[str, np.ndarray],
+                 exact: bool = False) -> dict[str, Any]:
     """A row of attribution.csv from changes of the settle stage (`_settled_change`, per
     column): the mean and its CI when each replication settled on its own streams, else the
-    one exact change."""
+    one exact change. `exact`: a change of the inputs, not a sample (`input growth`), whose
+    replications agree because they must: its t interval (0 wide) stands, where `paired_ci`
+    would call differences all of one amount over few replications not known."""
     row: dict[str, Any] = {"variant": variant, "item": item}
     for col, d in changes.items():
         row[f"delta_{col}"] = float(d[0])
         if d.size > 1:
-            row[f"delta_{col}"], row[f"delta_{col}_ci95"] = paired_ci(d)
+            row[f"delta_{col}"], row[f"delta_{col}_ci95"] = (mean_ci(d) if exact else
+                                                             paired_ci(d))
     return row
 
 

@@ -711,3 +711,19 @@ def test_a_resolved_total_of_a_run_whose_feedback_did_not_settle_gets_a_caveat(
     assert _unsettled_caveat(fake, alt) is None       # the passes settled
     unsettled.add("ilstc")
     assert _unsettled_caveat(fake, alt) is not None   # ALT's alone did not
+
+
+def test_input_growth_is_exact_at_any_count_of_replications() -> None:
+    """`input growth` is a change of the inputs, the same in every replication: its 0-wide
+    interval stands at 2 replications, where a sampled change all of one amount has none
+    known (`paired_ci`); attribution.csv wrote it with no CI, and the report grey, below 6
+    replications settled each on its own streams (review 45, M4)."""
+    from sim.compare import _settled_row
+
+    same = {"teu_per_year": np.full(2, 118_923.66), "trade_bn_cny_per_year": np.full(2, 45.29)}
+    row = _settled_row("plan-2025", "input growth", same, exact=True)
+    assert (row["delta_teu_per_year"], row["delta_teu_per_year_ci95"]) == (118_923.66, 0.0)
+    assert (row["delta_trade_bn_cny_per_year"], row["delta_trade_bn_cny_per_year_ci95"]) == (
+        45.29, 0.0)
+    sampled = _settled_row("plan-2025", "induced by access", same)
+    assert np.isnan(sampled["delta_trade_bn_cny_per_year_ci95"])
