@@ -42,9 +42,10 @@ BASE_MEMORY = 150e6       # interpreter, libraries, plan and route sets (measure
 MONTH_DAYS = 365.0 / 12
 
 DEFAULT_MAX_MEMORY = 4e9  # bytes; `--max-memory` raises it, `--no-limit` lifts it
-# an estimated event costs 3.4 us of CPU compiled, 6.5 us plain: a baseline-2023 replication is
+# CPU seconds of an estimated event, compiled and plain: a baseline-2023 replication is
 # estimated at 1.1e6 events and took 3.74 s compiled, 7.2 s plain (benchmarks.stages and
-# benchmarks.native, 2026-12-04, load 1.0)
+# benchmarks.native, 2026-12-04, load 1.0); an estimate's time is this, not a promise
+CPU_PER_EVENT = {"compiled": 3.4e-6, "plain": 6.5e-6}
 DEFAULT_MAX_EVENTS = 5e8  # events over all replications and passes: ~30 min compiled, ~1 h plain
 # a study (pathway, plan) runs hundreds of simulations on purpose: assumption, 1e11 events
 # (about 4 days of one core compiled, 8 plain) is past what anyone means to run on a
@@ -88,12 +89,21 @@ class Estimate:
         """Events over every replication and feedback pass."""
         return self.events_per_replication * self.runs
 
+    def cpu_seconds(self, engine: str = "compiled") -> float:
+        """CPU time of all the events on one core with `engine` ("compiled" or "plain"),
+        at the measured cost of an estimated event (`CPU_PER_EVENT`)."""
+        return self.events * CPU_PER_EVENT[engine]
+
     def describe(self) -> str:
-        """One-line summary, e.g. `47k lots and 422k events per replication x 3, peak memory
-        197 MB`."""
+        """One-line summary, e.g. `47k lots and 422k events per replication x 3 simulations
+        (replications with their feedback passes), about 4 s of one core compiled (8 s
+        plain), peak memory 197 MB`."""
         return (f"{_si(self.lots_per_replication)} lots and "
-                f"{_si(self.events_per_replication)} events per replication x {self.runs:,}, "
-                f"peak memory {_bytes(self.memory_bytes)}")
+                f"{_si(self.events_per_replication)} events per replication x {self.runs:,} "
+                f"{'simulation' if self.runs == 1 else 'simulations'} (replications with their "
+                f"feedback passes), about {_duration(self.cpu_seconds())} of one core compiled "
+                f"({_duration(self.cpu_seconds('plain'))} plain), peak memory "
+                f"{_bytes(self.memory_bytes)}")
 
 
 def combine(estimates: Sequence[Estimate]) -> Estimate:
@@ -111,6 +121,17 @@ def _si(x: float) -> str:
         if abs(x) >= size:
             return f"{x / size:.3g}{unit}"
     return f"{x:.3g}"
+
+
+def _duration(seconds: float) -> str:
+    """`seconds` as a person reads a CPU time: 42 s, 7.5 min, 4.1 h, 3.2 days."""
+    if not math.isfinite(seconds):
+        return "unbounded time"
+    for unit, size in (("days", 86400.0), ("h", 3600.0), ("min", 60.0)):
+        if seconds >= 1.5 * size:
+            return f"{seconds / size:.2g} {unit}" if seconds < 10 * size else \
+                f"{seconds / size:,.0f} {unit}"
+    return f"{seconds:.2g} s" if seconds < 10 else f"{seconds:.0f} s"
 
 
 def _bytes(x: float) -> str:

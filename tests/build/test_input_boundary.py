@@ -471,6 +471,20 @@ def test_a_run_past_the_limits_is_refused_with_its_estimate(tmp_path: Path) -> N
     assert admit(path, limits=None).estimate.memory_bytes > 4e9  # --no-limit: admitted
 
 
+def test_an_estimate_says_what_it_counts_and_its_cpu_time() -> None:
+    """A cost message gave events only, "x 3,984" unexplained: a planner needs the time
+    (trial46, M3). It now names the simulations and gives the CPU time of one core at the
+    measured cost of an estimated event, compiled and plain."""
+    from sim.budget import CPU_PER_EVENT, Estimate
+
+    est = Estimate(86_300, 1.09e6, 3_984, 323e6)
+    assert est.cpu_seconds() == pytest.approx(1.09e6 * 3_984 * CPU_PER_EVENT["compiled"])
+    text = est.describe()
+    assert "x 3,984 simulations (replications with their feedback passes)" in text
+    assert "about 4.1 h of one core compiled (7.8 h plain)" in text
+    assert "x 1 simulation (" in Estimate(10, 100, 1, 1e6).describe()
+
+
 def test_a_billion_variant_grid_is_refused_before_it_is_built(tmp_path: Path,
                                                              monkeypatch) -> None:
     import sim.sweep as sweep

@@ -611,7 +611,7 @@ def test_the_first_price_counts_each_points_own_replications(tmp_path: Path) -> 
                for r in reps)
     one = estimate(prepare(tmp_path / "scenario.yaml", replications=1)).runs
     assert runs > len(reps) * one      # the case the old price got wrong
-    with pytest.raises(InputError, match=rf"per replication x {runs:,},"):
+    with pytest.raises(InputError, match=rf"per replication x {runs:,} simulations"):
         prepare_sweep(path, Limits(max_events=1, max_memory=None))
 
 
