@@ -44,6 +44,9 @@ Mode = Literal["rail", "river", "sea", "road", "air"]
 Corridor = Literal["east", "west", "south", "north", "air", "coastal", "feeder"]
 # the channels and the competing gateways reported in every corridors table (feeder last)
 CORRIDORS: tuple[str, ...] = ("east", "west", "south", "north", "air", "coastal")
+# the corridors of the gateways that compete with the plan's channels (the coastal ports by
+# road and rail), which "channel trade" counts too: said apart where trade is summed up
+COMPETING_CORRIDORS: tuple[str, ...] = ("coastal",)
 
 # A sane ceiling for any capacity-like number: beyond it a value is a typo, not a plan.
 ABSURD = 1e9

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from sim.kpis import GOODS_TRADE_KPI, kpi
+from sim.specs import COMPETING_CORRIDORS
 from sim.stats import mean_ci
 from sim.units import HasPeriod, period_season
 
@@ -258,6 +259,12 @@ def attainment_lines(results: Results) -> list[str]:
         parts += f" + not simulated {outside:,.1f}, market table"
     if other or results.plan.market is None:
         parts += f" + other trade {other:,.1f}, a scenario input"
+    per = channel_trade(results)
+    competing = per[per["corridor"].isin(COMPETING_CORRIDORS)]
+    if not competing.empty:    # "channels" counts the competing gateways: say how much
+        parts += (f"; the channels count the competing "
+                  f"{' and '.join(dict.fromkeys(competing['corridor']))} gateways' "
+                  f"{competing.groupby('replication')['bn_cny'].sum().mean():,.1f}")
     lines = [
         f"goods trade: {a.total_bn:,.1f}{ci(a.total_ci)} bn CNY/yr ({parts}); "
         f"{a.vs_2023_pct:,.1f}%{ci(a.vs_2023_ci)} of 2023 ({a.base.bn_cny:g} bn CNY/yr)",

@@ -232,3 +232,19 @@ def test_goods_trade_names_only_the_figure_against_the_target() -> None:
     assert "simulated channels" in channels.label and "not simulated" in channels.label
     assert label("total_trade_bn_cny_per_year").endswith(", bn CNY/yr")   # per year
 
+
+
+def test_the_goods_trade_line_says_how_much_the_competing_gateways_carry() -> None:
+    """"channels" counts the coastal gateways that compete with the plan's channels: half
+    of baseline.yaml's 703.9 bn CNY/yr, where a planner read the four channels and air
+    (trial46, M5). The console's goods trade line says how much of it they carry."""
+    import sim
+    from sim.trade import attainment_lines, channel_trade
+    from tests.support.paths import SCENARIOS
+
+    results = sim.run(SCENARIOS / "baseline.yaml", days=30, replications=1)
+    per = channel_trade(results)
+    coastal = float(per.loc[per["corridor"] == "coastal", "bn_cny"].sum())
+    assert coastal > 0
+    line = attainment_lines(results)[0]
+    assert f"the channels count the competing coastal gateways' {coastal:,.1f})" in line
