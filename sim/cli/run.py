@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from sim import cache
 from sim.cli.common import (
     IMPORTS,
     OVERWRITE,
@@ -132,6 +133,7 @@ def validate(scenario: Path, seed: int | None, replications: int | None, days: f
         return
     checked = admitted(scenario, seed, replications, days, workers, max_memory, max_events,
                        no_limit)
+    cache.release()     # accepted: its warnings print before the verdict they are about
     plan = checked.plan
     routes = sum(len(cs.routes) for cs in checked.choices)
     click.echo(f"{scenario}: valid ({len(plan.network.hubs)} hubs, "
@@ -146,6 +148,7 @@ def _validate_sweep(path: Path, workers: int, caps: Any) -> None:
 
     with held_warnings():
         sweep = prepare_sweep(load_sweep(path), caps, workers)
+    cache.release()     # accepted: its warnings print before the verdict they are about
     click.echo(f"{path}: valid sweep ({plural(len(sweep.variants), 'variant')}, "
                f"{plural(len(sweep.tasks), 'run')} "
                f"of base {sweep.spec.base})")
@@ -179,6 +182,7 @@ def list_ids(what: str, scenario: Path) -> None:
 
     with held_warnings():
         plan = build(load_scenario(scenario))
+    cache.release()     # accepted: its warnings print before the list
     net = plan.network
     if what == "hubs":
         rows = [(h.id, f"{h.kind}, {h.name} ({h.country}), {h.handling_servers} positions")

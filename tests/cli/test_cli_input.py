@@ -209,6 +209,31 @@ def test_warnings_are_held_back_when_the_input_then_fails(tmp_path: Path) -> Non
     assert len(lines) == 1 and "--out" in lines[0], lines
 
 
+def _warning_scenario(tmp_path: Path) -> Path:
+    """The line network with a change that warns as it loads (2.5 positions -> 2)."""
+    doc = yaml.safe_load(nb.line_network(tmp_path).read_text())
+    doc["changes"] = [{"kind": "scale", "hub": "a", "field": "handling_servers",
+                       "factor": 1.25}]
+    return nb.write_scenario(tmp_path / "w.yaml", doc)
+
+
+@pytest.mark.parametrize("args", [["validate", "{path}"], ["list", "hubs", "{path}"],
+                                  ["validate", "{sweep}"]])
+def test_warnings_print_before_the_result_they_are_about(tmp_path: Path,
+                                                         args: list[str]) -> None:
+    """validate and list never accepted their input (`sim.cache.release`), so the held
+    warnings printed when the command ended: "valid", then the warning about the same file
+    (review45, M2)."""
+    path = _warning_scenario(tmp_path)
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_text(yaml.safe_dump({"name": "s", "base": path.name, "replications": 1,
+                                     "parameters": {"grid": {"demand.lot_teu": [20, 40]}}}))
+    result = _cqsim(*(a.format(path=path, sweep=sweep) for a in args))
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("cqsim: warning:") and len(lines) > 1, lines
+
+
 def test_calibrate_warns_about_a_short_horizon_with_seasonality(tmp_path: Path) -> None:
     doc = yaml.safe_load(nb.line_network(tmp_path).read_text())
     doc["demand"]["seasonality"] = [0.8] * 6 + [1.2] * 6
@@ -299,6 +324,28 @@ def test_report_of_a_damaged_run_directory_is_one_line(
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and named in lines[0] and field in lines[0], lines
     assert not (tmp_path / "report.html").exists()
+
+
+def test_report_prints_warnings_about_its_input_before_the_wrote_line(
+        run_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """report never accepted its input (`sim.cache.release`): a warning raised while its
+    run folders were read printed after "wrote ..." (review45, M2)."""
+    import warnings
+
+    from sim.errors import InputWarning
+    from sim.report import rundir
+
+    read_by = rundir.read_by
+
+    def warns(folder: Path) -> object:
+        warnings.warn(f"{folder.name}: doubtful", InputWarning, stacklevel=1)
+        return read_by(folder)
+
+    monkeypatch.setattr(rundir, "read_by", warns)
+    result = _cqsim("report", run_dir, "--out", tmp_path / "r.html")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "cqsim: warning: run: doubtful" and lines[1].startswith("wrote"), lines
 
 
 @pytest.mark.parametrize("holds", [[], ["notes.txt"]])
