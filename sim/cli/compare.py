@@ -3,7 +3,6 @@ first)."""
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,7 +16,6 @@ from sim.cli.common import (
     InputPath,
     OutPath,
     check_out_place,
-    held_warnings,
     limit_options,
     limits,
     named_inputs,
@@ -194,24 +192,21 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
     from sim.scenario import load_scenario
 
     check_out_place(out)
-    with contextlib.ExitStack() as stack:
-        with held_warnings():   # until --out is staged too: a refused one is one line alone
-            base_s = load_scenario(base)
-            _need_two(base_s.replications if replications is None else replications, base)
-            every = (*alts, placebo) if placebo is not None else alts
-            variants = [load_scenario(a) for a in every]
-            admit_comparison(base_s, variants, replications=replications,
-                             days=days, workers=workers, related=not allow_unrelated,
-                             limits=limits(max_memory, max_events, no_limit))
-            folder = stack.enter_context(_result_folder(base_s, variants, out, "compare",
-                                                        overwrite))
-        from sim.atomic import write_csv, write_png
-        from sim.compare import compare as run_compare
-        from sim.compare import draw_comparison, draw_daily, split_deltas
-        from sim.kpis import PLACES
-        from sim.report.rundir import ATTRIBUTION_FILE, PLACEBO_ATTRIBUTION_FILE
-        from sim.staging import replaced_line
+    base_s = load_scenario(base)
+    _need_two(base_s.replications if replications is None else replications, base)
+    every = (*alts, placebo) if placebo is not None else alts
+    variants = [load_scenario(a) for a in every]
+    admit_comparison(base_s, variants, replications=replications,
+                     days=days, workers=workers, related=not allow_unrelated,
+                     limits=limits(max_memory, max_events, no_limit))
+    from sim.atomic import write_csv, write_png
+    from sim.compare import compare as run_compare
+    from sim.compare import draw_comparison, draw_daily, split_deltas
+    from sim.kpis import PLACES
+    from sim.report.rundir import ATTRIBUTION_FILE, PLACEBO_ATTRIBUTION_FILE
+    from sim.staging import replaced_line
 
+    with _result_folder(base_s, variants, out, "compare", overwrite) as folder:
         cmp = run_compare(base_s, list(alts), replications=replications, days=days,
                           independent=independent, workers=workers, placebo=placebo)
         channels, at_places = split_deltas(cmp.deltas)
@@ -318,38 +313,36 @@ def rank(base: Path, files: tuple[Path, ...], changes: tuple[Path, ...],
     from sim.scenario import load_scenario
 
     check_out_place(out)
-    with contextlib.ExitStack() as stack:
-        with held_warnings():   # until --out is staged too: a refused one is one line alone
-            base_s = load_scenario(base)
-            _need_two(base_s.replications if replications is None else replications, base)
-            candidates = {}
-            for path in (*files, *changes):
-                c = candidate(base_s, path)
-                key = c.name if c.name not in candidates else path.stem
-                if key in candidates:   # two files of one name: the first would be dropped
-                    raise InputError(path, "name", "a candidate name used once (rename it, or "
-                                     "name each with --candidate NAME=FILE)", key)
-                candidates[key] = c
-            for item in named:
-                name, sep, file = item.partition("=")
-                if not sep or not name or not file:
-                    raise InputError("--candidate", "", "NAME=FILE", item)
-                if name in candidates:
-                    raise InputError("--candidate", "", "a candidate name used once", name)
-                candidates[name] = candidate(base_s, Path(file), name)
-            if not candidates:
-                raise InputError("--changes", "", "at least one candidate file")
-            admit_comparison(base_s, list(candidates.values()), replications=replications,
-                             days=days, workers=workers, related=not allow_unrelated,
-                             limits=limits(max_memory, max_events, no_limit))
-            folder = stack.enter_context(_result_folder(base_s, list(candidates.values()),
-                                                        out, "rank", overwrite))
-        from sim.atomic import write_csv
-        from sim.compare import split_deltas
-        from sim.rank import rank as run_rank
-        from sim.rank import rank_notes
-        from sim.staging import replaced_line
+    base_s = load_scenario(base)
+    _need_two(base_s.replications if replications is None else replications, base)
+    candidates = {}
+    for path in (*files, *changes):
+        c = candidate(base_s, path)
+        key = c.name if c.name not in candidates else path.stem
+        if key in candidates:   # two files of one name: the first would be dropped
+            raise InputError(path, "name", "a candidate name used once (rename it, or "
+                             "name each with --candidate NAME=FILE)", key)
+        candidates[key] = c
+    for item in named:
+        name, sep, file = item.partition("=")
+        if not sep or not name or not file:
+            raise InputError("--candidate", "", "NAME=FILE", item)
+        if name in candidates:
+            raise InputError("--candidate", "", "a candidate name used once", name)
+        candidates[name] = candidate(base_s, Path(file), name)
+    if not candidates:
+        raise InputError("--changes", "", "at least one candidate file")
+    admit_comparison(base_s, list(candidates.values()), replications=replications,
+                     days=days, workers=workers, related=not allow_unrelated,
+                     limits=limits(max_memory, max_events, no_limit))
+    from sim.atomic import write_csv
+    from sim.compare import split_deltas
+    from sim.rank import rank as run_rank
+    from sim.rank import rank_notes
+    from sim.staging import replaced_line
 
+    with _result_folder(base_s, list(candidates.values()), out, "rank",
+                        overwrite) as folder:
         table, cmp = run_rank(base_s, candidates, replications=replications, days=days,
                               workers=workers, per=per)
         tables = {"rank.csv": table, "compare.csv": split_deltas(cmp.deltas)[0]}

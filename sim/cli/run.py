@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +15,6 @@ from sim.cli.common import (
     OutPath,
     admitted,
     check_out_place,
-    held_warnings,
     limit_options,
     limits,
     named_inputs,
@@ -56,16 +54,13 @@ def run(scenario: Path, out: Path | None, overwrite: bool, seed: int | None,
     # second run into it is refused at once (and the input's warnings, held until then,
     # do not print before that one error line)
     check_out_place(out)
-    with contextlib.ExitStack() as stack:
-        with held_warnings():
-            checked = admitted(scenario, seed, replications, days, workers, max_memory,
-                               max_events, no_limit, hold=False)
-            plan = checked.plan
-            read = plan_files(plan)   # the run hashes them as it starts (run.json)
-            folder = stack.enter_context(ResultFolder(
-                default_out(plan.name) if out is None else out, command="run",
-                overwrite=overwrite,   # nor any file the run reads, --overwrite or not
-                inputs=(*named_inputs(), plan.geodata, *read)))
+    checked = admitted(scenario, seed, replications, days, workers, max_memory, max_events,
+                       no_limit)
+    plan = checked.plan
+    read = plan_files(plan)   # the run hashes them as it starts (run.json)
+    with ResultFolder(default_out(plan.name) if out is None else out, command="run",
+                      overwrite=overwrite,   # nor any file the run reads, --overwrite or not
+                      inputs=(*named_inputs(), plan.geodata, *read)) as folder:
         # helper processes import what flows.gpkg, map.png and report.html need meanwhile
         writers = Writers(map_png=not no_map, report=not no_report)
         try:
@@ -146,8 +141,7 @@ def _validate_sweep(path: Path, workers: int, caps: Any) -> None:
     from sim.errors import plural
     from sim.sweep import load_sweep, prepare_sweep
 
-    with held_warnings():
-        sweep = prepare_sweep(load_sweep(path), caps, workers)
+    sweep = prepare_sweep(load_sweep(path), caps, workers)
     cache.release()     # accepted: its warnings print before the verdict they are about
     click.echo(f"{path}: valid sweep ({plural(len(sweep.variants), 'variant')}, "
                f"{plural(len(sweep.tasks), 'run')} "
@@ -180,8 +174,7 @@ def list_ids(what: str, scenario: Path) -> None:
     from sim.network import build
     from sim.scenario import load_scenario
 
-    with held_warnings():
-        plan = build(load_scenario(scenario))
+    plan = build(load_scenario(scenario))
     cache.release()     # accepted: its warnings print before the list
     net = plan.network
     if what == "hubs":

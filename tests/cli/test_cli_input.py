@@ -326,6 +326,29 @@ def test_report_of_a_damaged_run_directory_is_one_line(
     assert not (tmp_path / "report.html").exists()
 
 
+@pytest.mark.parametrize("command", ["validate", "run", "calibrate"])
+def test_a_warning_before_an_interrupt_is_not_lost(tmp_path: Path, command: str,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A command's checks held their warnings in a block of their own that dropped them on
+    any exception: a warning, then an interrupt (or a bug) while checking, printed nothing
+    of it. Only refused input prints no warning (review45, M3)."""
+    import warnings
+
+    from sim import boundary
+    from sim.errors import InputWarning
+
+    def warns_then_stops(*args: object, **kwargs: object) -> None:
+        warnings.warn("doubtful input", InputWarning, stacklevel=1)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(boundary, "admit", warns_then_stops)
+    result = _cqsim(command, nb.line_network(tmp_path), *(["--out", tmp_path / "o"]
+                                                          if command == "run" else []))
+    assert result.exit_code == 130, result.output
+    lines = result.stderr.splitlines()
+    assert lines[0] == "cqsim: warning: doubtful input" and "interrupted" in lines[1], lines
+
+
 def test_report_prints_warnings_about_its_input_before_the_wrote_line(
         run_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """report never accepted its input (`sim.cache.release`): a warning raised while its
