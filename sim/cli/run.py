@@ -19,6 +19,7 @@ from sim.cli.common import (
     limits,
     named_inputs,
     override_options,
+    show_warning,
 )
 
 if TYPE_CHECKING:   # the specs are imported when a command runs (a fast --help)
@@ -91,17 +92,9 @@ def run(scenario: Path, out: Path | None, overwrite: bool, seed: int | None,
                  soft_wrap=True)
     if folder.replaced:
         screen.print(replaced_line(folder), soft_wrap=True)
-    warned = run_warnings(results)
-    # one line for the hubs' checks and the start, then one per other table (lines, the
-    # hubs whose other users went elsewhere), each naming its tables
-    first = ("checks.csv", "routes.csv")
-    for group in (first, *((t,) for t in dict.fromkeys(w.table for w in warned)
-                           if t not in first)):
-        mine = [w for w in warned if w.table in group]
-        if mine:
-            tables = " and ".join(t for t in group if any(w.table == t for w in mine))
-            click.echo(f"cqsim: warning: {'; '.join(w.text for w in mine)} (see "
-                       f"{folder.target.shown}/{tables})", err=True)
+    shown = folder.target.shown
+    for w in run_warnings(results):     # one line each, escaped and cut, as compare's
+        show_warning(f"{w.text} (see {shown}/{w.table})", kept=f"{shown}/run.json")
 
 
 @click.command()

@@ -349,6 +349,26 @@ def test_a_warning_before_an_interrupt_is_not_lost(tmp_path: Path, command: str,
     assert lines[0] == "cqsim: warning: doubtful input" and "interrupted" in lines[1], lines
 
 
+def test_run_prints_each_check_warning_on_its_own_line_escaped(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """run printed its checks' findings with a click.echo of its own: joined with "; " on
+    one line, neither escaped nor cut, where compare prints the same texts one a line
+    through `show_warning` (review45, L2)."""
+    import sim.checks
+    from sim.checks import RunWarning
+
+    found = [RunWarning("hub a\x1b[2J unstable", "checks.csv"),
+             RunWarning("statistics begun early", "routes.csv")]
+    monkeypatch.setattr(sim.checks, "run_warnings", lambda results: found)
+    out = tmp_path / "o"
+    result = _cqsim("run", nb.line_network(tmp_path), "--days", "10", "--no-map",
+                    "--no-report", "--out", out)
+    assert result.exit_code == 0, result.output
+    said = [ln for ln in result.stderr.splitlines() if ln.startswith("cqsim: warning:")]
+    assert said == [f"cqsim: warning: hub a\\x1b[2J unstable (see {out}/checks.csv)",
+                    f"cqsim: warning: statistics begun early (see {out}/routes.csv)"], said
+
+
 def test_report_prints_warnings_about_its_input_before_the_wrote_line(
         run_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """report never accepted its input (`sim.cache.release`): a warning raised while its
