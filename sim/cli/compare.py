@@ -42,9 +42,10 @@ def _need_two(replications: int, base: Path) -> None:
                                                "interval (pass --replications)", replications)
 
 
-def _variant_report(cmp: Comparison, out: ResultFolder) -> str:
+def _variant_report(cmp: Comparison, out: ResultFolder) -> list[str]:
     """Write each variant's results to its own run directory in the staging folder of `out`
-    (base first) and a report.html comparing them; return what was written."""
+    (base first) and a report.html comparing them; return what was written, as the "wrote"
+    line names it (a folder with its slash)."""
     from sim.outputs import run_about, write_run
     from sim.report import write_report
     from sim.staging import write_manifest
@@ -56,7 +57,7 @@ def _variant_report(cmp: Comparison, out: ResultFolder) -> str:
         write_manifest(folder, "run.json", {"command": "run", **run_about(v.results)})
         dirs.append(folder)
     write_report(dirs, out.path / "report.html", shown_as=[out.final / d.name for d in dirs])
-    return f"report.html and the run directories {', '.join(d.name for d in dirs)}/"
+    return ["report.html", *(f"{d.name}/" for d in dirs)]
 
 
 def _run_folder_names(cmp: Comparison) -> list[str]:
@@ -144,8 +145,9 @@ def _warn_runs(cmp: Comparison, shown: str | None) -> None:
     transit (a change of transit time then moves its delivered TEU as if it were
     throughput), lines ending with a backlog, feedback that did not settle. Each its own
     line: joined, they ran past the cut and lost their advice. `shown`: the comparison's
-    folder as the console names it, where each variant's run.json and the report keep
-    every warning whole (None with --no-report: neither is written)."""
+    folder as the console names it, where each variant's tables, run.json and the report
+    keep every warning whole (None with --no-report: none is written, so no line points
+    to them)."""
     from sim.checks import run_warnings
 
     for v, folder in zip((cmp.base, *cmp.alts), _run_folder_names(cmp), strict=True):
@@ -153,7 +155,8 @@ def _warn_runs(cmp: Comparison, shown: str | None) -> None:
         for w in run_warnings(v.results):
             why = ("; a change of transit time then moves the delivered TEU compared here"
                    if w.table == "routes.csv" else "")
-            show_warning(f"{v.name}: {w.text}{why} (see its {w.table})", kept)
+            see = "" if shown is None else f" (see its {w.table})"
+            show_warning(f"{v.name}: {w.text}{why}{see}", kept)
 
 
 @click.command()
@@ -233,7 +236,7 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
         # the "wrote" line names every file, from the files written
         written = [*tables, *figures]
         if not no_report:
-            written.append(_variant_report(cmp, folder))
+            written += _variant_report(cmp, folder)
         folder.commit("compare.json", _comparison_about(cmp))
         written.append("compare.json")
 
