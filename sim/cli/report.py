@@ -80,4 +80,4 @@ def _warn_unrelated(run_dirs: tuple[Path, ...]) -> None:
         why = not_a_variant(base, RunDir.open(run_dir))
         if why is not None:
             show_warning(f"{run_dir}: not {base.name} plus changes ({why}): its differences "
-                         "hold that file's edits too; the report marks none resolved")
+                         "hold more than its changes; the report marks none resolved")

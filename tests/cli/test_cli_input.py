@@ -391,6 +391,26 @@ def test_report_prints_warnings_about_its_input_before_the_wrote_line(
     assert lines[0] == "cqsim: warning: run: doubtful" and lines[1].startswith("wrote"), lines
 
 
+def test_report_says_of_an_unrelated_run_what_holds_for_either_reason(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """The warning said "its differences hold that file's edits too" when its reason named
+    no file in between: a chain that does not pass through the base (review45, L3)."""
+    from types import SimpleNamespace
+
+    import sim.report
+    import sim.report.deltas
+    from sim.cli.report import _warn_unrelated
+
+    monkeypatch.setattr(sim.report.RunDir, "open", lambda folder: SimpleNamespace(name="b"))
+    monkeypatch.setattr(sim.report.deltas, "not_a_variant",
+                        lambda base, alt: "its chain x.yaml does not pass through b.yaml")
+    _warn_unrelated((Path("b"), Path("x")))
+    said = capsys.readouterr().err
+    assert said == ("cqsim: warning: x: not b plus changes (its chain x.yaml does not pass "
+                    "through b.yaml): its differences hold more than its changes; the report "
+                    "marks none resolved\n"), said
+
+
 @pytest.mark.parametrize("holds", [[], ["notes.txt"]])
 def test_report_of_a_folder_that_is_not_a_run_leaves_it_untouched(
         tmp_path: Path, holds: list[str]) -> None:
