@@ -151,12 +151,17 @@ def excerpt(value: object) -> str:
 def did_you_mean(value: object, choices: Iterable[str]) -> str:
     """` (did you mean 'x'?)` when a choice is close to `value`, else an empty string; case
     is ignored in the match ('EU' is close to 'eu': ids are lower case, people write
-    otherwise)."""
+    otherwise), and choices that differ only by case are all offered ('EU' or 'eu')."""
     if not isinstance(value, str):
         return ""
-    by_case = {str(c).casefold(): str(c) for c in choices}
-    close = difflib.get_close_matches(value.casefold(), list(by_case), n=1, cutoff=0.6)
-    return f" (did you mean {excerpt(by_case[close[0]])}?)" if close else ""
+    names = list(dict.fromkeys(str(c) for c in choices))
+    folded = list(dict.fromkeys(n.casefold() for n in names))
+    close = difflib.get_close_matches(value.casefold(), folded, n=1, cutoff=0.6)
+    if not close:
+        return ""
+    # every choice of that spelling: 'EU' and 'eu' may both be ids, and either was meant
+    alike = [n for n in names if n.casefold() == close[0]]
+    return f" (did you mean {' or '.join(excerpt(n) for n in alike)}?)"
 
 
 class InputError(Exception):

@@ -15,7 +15,6 @@ import contextlib
 import os
 import signal
 import sys
-import warnings
 from types import FrameType
 from typing import Any
 
@@ -26,7 +25,6 @@ from sim.errors import (
     ClusterError,
     ConservationError,
     InputError,
-    InputWarning,
     RunFailed,
     printable,
 )
@@ -54,24 +52,14 @@ class CqsimGroup(click.Group):
             raise click.exceptions.Exit(_interrupted()) from None
 
     def invoke(self, ctx: click.Context) -> Any:
-        from sim.cli.common import NAMED, quote_policy, show_warning, warnings_until_accepted
-
-        shown = warnings.showwarning
-
-        def one_line(message: Any, category: Any, filename: str, lineno: int,
-                     file: Any = None, line: str | None = None) -> None:
-            if issubclass(category, InputWarning):
-                show_warning(str(message))
-            else:
-                shown(message, category, filename, lineno, file, line)
+        from sim.cli.common import NAMED, quote_policy, warnings_until_accepted
 
         try:
             # refused input leaves nothing in the cache: what was settled before the refusal
             # (a bad --out, a sweep value the base refuses) is stored only if none comes
             # nor prints its warnings: they wait until it is accepted
-            with warnings.catch_warnings(), cache.held(InputError, click.UsageError), \
+            with cache.held(InputError, click.UsageError), \
                     warnings_until_accepted(InputError, click.UsageError):
-                warnings.showwarning = one_line
                 return super().invoke(ctx)
         except click.UsageError as exc:
             click.echo(_usage_line(exc), err=True)

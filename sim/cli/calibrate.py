@@ -19,7 +19,6 @@ from sim.cli.common import (
     InputPath,
     OutPath,
     admitted,
-    held_warnings,
     limit_options,
     named_inputs,
     override_options,
@@ -91,22 +90,18 @@ def calibrate_cmd(scenario: Path, seed: int | None, replications: int | None,
     # a file cqsim did not write; the files the scenario reads are known once it is
     if out is not None:
         check_table_out(out, overwrite, [*named_inputs(), *seeds_dir().glob("*")])
-    # the input's warnings are held until every check below passes, as `run` holds them
-    # until its --out is staged: a refused --out or --estimates-out prints one line alone
-    with held_warnings():
-        checked = admitted(scenario, seed, replications, days, workers, max_memory,
-                           max_events, no_limit, hold=False)
-        from sim.inputs import read_files
+    checked = admitted(scenario, seed, replications, days, workers, max_memory, max_events,
+                       no_limit)
+    from sim.inputs import read_files
 
-        # neither output may replace a file the run reads, --overwrite or not: the scenario
-        # and what it reads, --targets, and the seeds (the default table of figures, their
-        # sources)
-        reads = [*named_inputs(), *read_files([checked.scenario]), *seeds_dir().glob("*")]
-        if out is not None:   # again, now that every file the scenario reads is known
-            out = check_table_out(out, overwrite, reads)
-        if estimate:   # checked before the estimation runs, which takes minutes
-            estimates_out = _check_estimation(checked, scenario, targets, targets_file, out,
-                                              estimates_out, overwrite, reads)
+    # neither output may replace a file the run reads, --overwrite or not: the scenario and
+    # what it reads, --targets, and the seeds (the default table of figures, their sources)
+    reads = [*named_inputs(), *read_files([checked.scenario]), *seeds_dir().glob("*")]
+    if out is not None:   # again, now that every file the scenario reads is known
+        out = check_table_out(out, overwrite, reads)
+    if estimate:   # checked before the estimation runs, which takes minutes
+        estimates_out = _check_estimation(checked, scenario, targets, targets_file, out,
+                                          estimates_out, overwrite, reads)
     plan = checked.plan
     unknown = unknown_names(targets, plan)
     if unknown:

@@ -222,40 +222,24 @@ def limits(max_memory: float, max_events: float, no_limit: bool) -> Limits | Non
     return None if no_limit else Limits(max_memory=max_memory, max_events=max_events)
 
 
-class held_warnings:  # noqa: N801 - used as a context manager, reads as a phrase
-    """Hold the warnings raised while input is checked; print them (one line each) only when
-    the checks pass, so that bad input prints its one error line and nothing else."""
-
-    def __enter__(self) -> list[warnings.WarningMessage]:
-        self._catch = warnings.catch_warnings(record=True)
-        self._seen = self._catch.__enter__()
-        from sim.errors import InputWarning
-
-        warnings.simplefilter("always", InputWarning)
-        return self._seen
-
-    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
-        self._catch.__exit__(kind, exc, tb)
-        if kind is not None:
-            return
-        from sim.errors import InputWarning
-
-        shown: set[str] = set()
-        for w in self._seen:
-            if issubclass(w.category, InputWarning):
-                if str(w.message) not in shown:
-                    show_warning(str(w.message))
-                    shown.add(str(w.message))
-            else:
-                warnings.showwarning(w.message, w.category, w.filename, w.lineno)
-
-
 @dataclass
 class _Pending:
-    """The warning lines a command holds until it accepts its input."""
+    """The warning lines of one command: held until it accepts its input, each printed once
+    (a scenario loaded twice, by its checks and by a study's own, warns twice)."""
 
     lines: list[str] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)
     accepted: bool = False
+
+    def add(self, line: str) -> None:
+        """Print `line` now if the input is accepted, else hold it; a line seen is dropped."""
+        if line in self.seen:
+            return
+        self.seen.add(line)
+        if self.accepted:
+            click.echo(line, err=True)
+        else:
+            self.lines.append(line)
 
     def show(self) -> None:
         self.accepted = True
@@ -269,18 +253,34 @@ _PENDING: ContextVar[_Pending | None] = ContextVar("cqsim_warnings_pending", def
 
 @contextlib.contextmanager
 def warnings_until_accepted(*refusals: type[BaseException]) -> Iterator[None]:
-    """Hold the `cqsim: warning:` lines of the block (each once) until the command accepts
-    its input (`sim.cache.release`: its checks passed, its results folder staged), or the
-    block ends other than by one of `refusals`: refused input prints its one error line and
-    nothing else, whichever check refused it (an --out refused after the scenario warned,
-    in a study's own code). Every command runs inside one (`sim.cli.CqsimGroup`)."""
+    """Show each InputWarning of the block as one `cqsim: warning:` line (`show_warning`;
+    whatever PYTHONWARNINGS says, each text once) and hold the lines until the command
+    accepts its input (`sim.cache.release`: its checks passed, its results folder staged),
+    or the block ends other than by one of `refusals` (an interrupt or a failure prints them
+    before its own line): refused input prints its one error line and nothing else,
+    whichever check refused it (an --out refused after the scenario warned, in a study's own
+    code). The one place that decides when warnings print: every command runs inside one
+    (`sim.cli.CqsimGroup`)."""
     from sim import cache
+    from sim.errors import InputWarning
 
     pending = _Pending()
     token = _PENDING.set(pending)
     cache.on_release(pending.show)
     try:
-        yield
+        with warnings.catch_warnings():
+            shown = warnings.showwarning
+
+            def one_line(message: Warning | str, category: type[Warning], filename: str,
+                         lineno: int, file: Any = None, line: str | None = None) -> None:
+                if issubclass(category, InputWarning):
+                    show_warning(str(message))
+                else:
+                    shown(message, category, filename, lineno, file, line)
+
+            warnings.simplefilter("always", InputWarning)   # `_Pending` drops repeats
+            warnings.showwarning = one_line
+            yield
     except refusals:
         pending.lines.clear()
         raise
@@ -305,10 +305,10 @@ def show_warning(text: str, kept: str | None = None) -> None:
         shown += f" (cut here; the whole warning is in {kept})"
     line = f"cqsim: warning: {shown}"
     pending = _PENDING.get()
-    if pending is None or pending.accepted:
+    if pending is None:
         click.echo(line, err=True)
-    elif line not in pending.lines:
-        pending.lines.append(line)
+    else:
+        pending.add(line)
 
 
 # a shorter horizon has no statistics to speak of; the longest is a scenario's (sim.scenario)
@@ -335,12 +335,10 @@ def override_options(f: Any) -> Any:
 
 
 def admitted(scenario: Path, seed: int | None, replications: int | None, days: float | None,
-             workers: int, max_memory: float, max_events: float, no_limit: bool,
-             hold: bool = True) -> Admitted:
-    """Every input check of `run` (sim.boundary.admit); warnings print once it passes
-    (`hold=False`: the caller holds them, to check more, e.g. --out, before they print)."""
+             workers: int, max_memory: float, max_events: float, no_limit: bool) -> Admitted:
+    """Every input check of `run` (sim.boundary.admit). Its warnings wait until the caller
+    accepts the input (`warnings_until_accepted`), having checked the rest (e.g. --out)."""
     from sim.boundary import admit
 
-    with held_warnings() if hold else contextlib.nullcontext():
-        return admit(scenario, seed=seed, replications=replications, days=days,
-                     workers=workers, limits=limits(max_memory, max_events, no_limit))
+    return admit(scenario, seed=seed, replications=replications, days=days,
+                 workers=workers, limits=limits(max_memory, max_events, no_limit))

@@ -3,7 +3,6 @@ first)."""
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,7 +16,6 @@ from sim.cli.common import (
     InputPath,
     OutPath,
     check_out_place,
-    held_warnings,
     limit_options,
     limits,
     named_inputs,
@@ -44,9 +42,10 @@ def _need_two(replications: int, base: Path) -> None:
                                                "interval (pass --replications)", replications)
 
 
-def _variant_report(cmp: Comparison, out: ResultFolder) -> str:
+def _variant_report(cmp: Comparison, out: ResultFolder) -> list[str]:
     """Write each variant's results to its own run directory in the staging folder of `out`
-    (base first) and a report.html comparing them; return what was written."""
+    (base first) and a report.html comparing them; return what was written, as the "wrote"
+    line names it (a folder with its slash)."""
     from sim.outputs import run_about, write_run
     from sim.report import write_report
     from sim.staging import write_manifest
@@ -58,7 +57,7 @@ def _variant_report(cmp: Comparison, out: ResultFolder) -> str:
         write_manifest(folder, "run.json", {"command": "run", **run_about(v.results)})
         dirs.append(folder)
     write_report(dirs, out.path / "report.html", shown_as=[out.final / d.name for d in dirs])
-    return f"report.html and the run directories {', '.join(d.name for d in dirs)}/"
+    return ["report.html", *(f"{d.name}/" for d in dirs)]
 
 
 def _run_folder_names(cmp: Comparison) -> list[str]:
@@ -146,8 +145,9 @@ def _warn_runs(cmp: Comparison, shown: str | None) -> None:
     transit (a change of transit time then moves its delivered TEU as if it were
     throughput), lines ending with a backlog, feedback that did not settle. Each its own
     line: joined, they ran past the cut and lost their advice. `shown`: the comparison's
-    folder as the console names it, where each variant's run.json and the report keep
-    every warning whole (None with --no-report: neither is written)."""
+    folder as the console names it, where each variant's tables, run.json and the report
+    keep every warning whole (None with --no-report: none is written, so no line points
+    to them)."""
     from sim.checks import run_warnings
 
     for v, folder in zip((cmp.base, *cmp.alts), _run_folder_names(cmp), strict=True):
@@ -155,7 +155,8 @@ def _warn_runs(cmp: Comparison, shown: str | None) -> None:
         for w in run_warnings(v.results):
             why = ("; a change of transit time then moves the delivered TEU compared here"
                    if w.table == "routes.csv" else "")
-            show_warning(f"{v.name}: {w.text}{why} (see its {w.table})", kept)
+            see = "" if shown is None else f" (see its {w.table})"
+            show_warning(f"{v.name}: {w.text}{why}{see}", kept)
 
 
 @click.command()
@@ -194,24 +195,21 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
     from sim.scenario import load_scenario
 
     check_out_place(out)
-    with contextlib.ExitStack() as stack:
-        with held_warnings():   # until --out is staged too: a refused one is one line alone
-            base_s = load_scenario(base)
-            _need_two(base_s.replications if replications is None else replications, base)
-            every = (*alts, placebo) if placebo is not None else alts
-            variants = [load_scenario(a) for a in every]
-            admit_comparison(base_s, variants, replications=replications,
-                             days=days, workers=workers, related=not allow_unrelated,
-                             limits=limits(max_memory, max_events, no_limit))
-            folder = stack.enter_context(_result_folder(base_s, variants, out, "compare",
-                                                        overwrite))
-        from sim.atomic import write_csv, write_png
-        from sim.compare import compare as run_compare
-        from sim.compare import draw_comparison, draw_daily, split_deltas
-        from sim.kpis import PLACES
-        from sim.report.rundir import ATTRIBUTION_FILE, PLACEBO_ATTRIBUTION_FILE
-        from sim.staging import replaced_line
+    base_s = load_scenario(base)
+    _need_two(base_s.replications if replications is None else replications, base)
+    every = (*alts, placebo) if placebo is not None else alts
+    variants = [load_scenario(a) for a in every]
+    admit_comparison(base_s, variants, replications=replications,
+                     days=days, workers=workers, related=not allow_unrelated,
+                     limits=limits(max_memory, max_events, no_limit))
+    from sim.atomic import write_csv, write_png
+    from sim.compare import compare as run_compare
+    from sim.compare import draw_comparison, draw_daily, split_deltas
+    from sim.kpis import PLACES
+    from sim.report.rundir import ATTRIBUTION_FILE, PLACEBO_ATTRIBUTION_FILE
+    from sim.staging import replaced_line
 
+    with _result_folder(base_s, variants, out, "compare", overwrite) as folder:
         cmp = run_compare(base_s, list(alts), replications=replications, days=days,
                           independent=independent, workers=workers, placebo=placebo)
         channels, at_places = split_deltas(cmp.deltas)
@@ -238,7 +236,7 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
         # the "wrote" line names every file, from the files written
         written = [*tables, *figures]
         if not no_report:
-            written.append(_variant_report(cmp, folder))
+            written += _variant_report(cmp, folder)
         folder.commit("compare.json", _comparison_about(cmp))
         written.append("compare.json")
 
@@ -318,38 +316,36 @@ def rank(base: Path, files: tuple[Path, ...], changes: tuple[Path, ...],
     from sim.scenario import load_scenario
 
     check_out_place(out)
-    with contextlib.ExitStack() as stack:
-        with held_warnings():   # until --out is staged too: a refused one is one line alone
-            base_s = load_scenario(base)
-            _need_two(base_s.replications if replications is None else replications, base)
-            candidates = {}
-            for path in (*files, *changes):
-                c = candidate(base_s, path)
-                key = c.name if c.name not in candidates else path.stem
-                if key in candidates:   # two files of one name: the first would be dropped
-                    raise InputError(path, "name", "a candidate name used once (rename it, or "
-                                     "name each with --candidate NAME=FILE)", key)
-                candidates[key] = c
-            for item in named:
-                name, sep, file = item.partition("=")
-                if not sep or not name or not file:
-                    raise InputError("--candidate", "", "NAME=FILE", item)
-                if name in candidates:
-                    raise InputError("--candidate", "", "a candidate name used once", name)
-                candidates[name] = candidate(base_s, Path(file), name)
-            if not candidates:
-                raise InputError("--changes", "", "at least one candidate file")
-            admit_comparison(base_s, list(candidates.values()), replications=replications,
-                             days=days, workers=workers, related=not allow_unrelated,
-                             limits=limits(max_memory, max_events, no_limit))
-            folder = stack.enter_context(_result_folder(base_s, list(candidates.values()),
-                                                        out, "rank", overwrite))
-        from sim.atomic import write_csv
-        from sim.compare import split_deltas
-        from sim.rank import rank as run_rank
-        from sim.rank import rank_notes
-        from sim.staging import replaced_line
+    base_s = load_scenario(base)
+    _need_two(base_s.replications if replications is None else replications, base)
+    candidates = {}
+    for path in (*files, *changes):
+        c = candidate(base_s, path)
+        key = c.name if c.name not in candidates else path.stem
+        if key in candidates:   # two files of one name: the first would be dropped
+            raise InputError(path, "name", "a candidate name used once (rename it, or "
+                             "name each with --candidate NAME=FILE)", key)
+        candidates[key] = c
+    for item in named:
+        name, sep, file = item.partition("=")
+        if not sep or not name or not file:
+            raise InputError("--candidate", "", "NAME=FILE", item)
+        if name in candidates:
+            raise InputError("--candidate", "", "a candidate name used once", name)
+        candidates[name] = candidate(base_s, Path(file), name)
+    if not candidates:
+        raise InputError("--changes", "", "at least one candidate file")
+    admit_comparison(base_s, list(candidates.values()), replications=replications,
+                     days=days, workers=workers, related=not allow_unrelated,
+                     limits=limits(max_memory, max_events, no_limit))
+    from sim.atomic import write_csv
+    from sim.compare import split_deltas
+    from sim.rank import rank as run_rank
+    from sim.rank import rank_notes
+    from sim.staging import replaced_line
 
+    with _result_folder(base_s, list(candidates.values()), out, "rank",
+                        overwrite) as folder:
         table, cmp = run_rank(base_s, candidates, replications=replications, days=days,
                               workers=workers, per=per)
         tables = {"rank.csv": table, "compare.csv": split_deltas(cmp.deltas)[0]}

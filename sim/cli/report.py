@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from sim import cache
 from sim.cli.common import IMPORTS, InputPath, named_inputs
 
 
@@ -61,6 +62,7 @@ def report(run_dirs: tuple[Path, ...], out: Path | None, overwrite: bool) -> Non
                             "files its run read")
     if target.name != REPORT_FILE:      # its own report.html a results folder lists
         check_not_inside_results(str(target), target)
+    cache.release()     # accepted: warnings about its input print before the "wrote" line
     path = write_report(list(run_dirs), target)
     click.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
     _warn_unrelated(run_dirs)
@@ -78,4 +80,4 @@ def _warn_unrelated(run_dirs: tuple[Path, ...]) -> None:
         why = not_a_variant(base, RunDir.open(run_dir))
         if why is not None:
             show_warning(f"{run_dir}: not {base.name} plus changes ({why}): its differences "
-                         "hold that file's edits too; the report marks none resolved")
+                         "hold more than its changes; the report marks none resolved")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from sim import cache
 from sim.cli.common import (
     IMPORTS,
     OVERWRITE,
@@ -15,11 +15,11 @@ from sim.cli.common import (
     OutPath,
     admitted,
     check_out_place,
-    held_warnings,
     limit_options,
     limits,
     named_inputs,
     override_options,
+    show_warning,
 )
 
 if TYPE_CHECKING:   # the specs are imported when a command runs (a fast --help)
@@ -55,16 +55,13 @@ def run(scenario: Path, out: Path | None, overwrite: bool, seed: int | None,
     # second run into it is refused at once (and the input's warnings, held until then,
     # do not print before that one error line)
     check_out_place(out)
-    with contextlib.ExitStack() as stack:
-        with held_warnings():
-            checked = admitted(scenario, seed, replications, days, workers, max_memory,
-                               max_events, no_limit, hold=False)
-            plan = checked.plan
-            read = plan_files(plan)   # the run hashes them as it starts (run.json)
-            folder = stack.enter_context(ResultFolder(
-                default_out(plan.name) if out is None else out, command="run",
-                overwrite=overwrite,   # nor any file the run reads, --overwrite or not
-                inputs=(*named_inputs(), plan.geodata, *read)))
+    checked = admitted(scenario, seed, replications, days, workers, max_memory, max_events,
+                       no_limit)
+    plan = checked.plan
+    read = plan_files(plan)   # the run hashes them as it starts (run.json)
+    with ResultFolder(default_out(plan.name) if out is None else out, command="run",
+                      overwrite=overwrite,   # nor any file the run reads, --overwrite or not
+                      inputs=(*named_inputs(), plan.geodata, *read)) as folder:
         # helper processes import what flows.gpkg, map.png and report.html need meanwhile
         writers = Writers(map_png=not no_map, report=not no_report)
         try:
@@ -95,17 +92,9 @@ def run(scenario: Path, out: Path | None, overwrite: bool, seed: int | None,
                  soft_wrap=True)
     if folder.replaced:
         screen.print(replaced_line(folder), soft_wrap=True)
-    warned = run_warnings(results)
-    # one line for the hubs' checks and the start, then one per other table (lines, the
-    # hubs whose other users went elsewhere), each naming its tables
-    first = ("checks.csv", "routes.csv")
-    for group in (first, *((t,) for t in dict.fromkeys(w.table for w in warned)
-                           if t not in first)):
-        mine = [w for w in warned if w.table in group]
-        if mine:
-            tables = " and ".join(t for t in group if any(w.table == t for w in mine))
-            click.echo(f"cqsim: warning: {'; '.join(w.text for w in mine)} (see "
-                       f"{folder.target.shown}/{tables})", err=True)
+    shown = folder.target.shown
+    for w in run_warnings(results):     # one line each, escaped and cut, as compare's
+        show_warning(f"{w.text} (see {shown}/{w.table})", kept=f"{shown}/run.json")
 
 
 @click.command()
@@ -132,6 +121,7 @@ def validate(scenario: Path, seed: int | None, replications: int | None, days: f
         return
     checked = admitted(scenario, seed, replications, days, workers, max_memory, max_events,
                        no_limit)
+    cache.release()     # accepted: its warnings print before the verdict they are about
     plan = checked.plan
     routes = sum(len(cs.routes) for cs in checked.choices)
     click.echo(f"{scenario}: valid ({len(plan.network.hubs)} hubs, "
@@ -144,8 +134,8 @@ def _validate_sweep(path: Path, workers: int, caps: Any) -> None:
     from sim.errors import plural
     from sim.sweep import load_sweep, prepare_sweep
 
-    with held_warnings():
-        sweep = prepare_sweep(load_sweep(path), caps, workers)
+    sweep = prepare_sweep(load_sweep(path), caps, workers)
+    cache.release()     # accepted: its warnings print before the verdict they are about
     click.echo(f"{path}: valid sweep ({plural(len(sweep.variants), 'variant')}, "
                f"{plural(len(sweep.tasks), 'run')} "
                f"of base {sweep.spec.base})")
@@ -177,8 +167,8 @@ def list_ids(what: str, scenario: Path) -> None:
     from sim.network import build
     from sim.scenario import load_scenario
 
-    with held_warnings():
-        plan = build(load_scenario(scenario))
+    plan = build(load_scenario(scenario))
+    cache.release()     # accepted: its warnings print before the list
     net = plan.network
     if what == "hubs":
         rows = [(h.id, f"{h.kind}, {h.name} ({h.country}), {h.handling_servers} positions")

@@ -17,7 +17,6 @@ from sim.cli.common import (
     InputPath,
     OutPath,
     check_out_place,
-    held_warnings,
     limit_options,
     limits,
     named_inputs,
@@ -93,9 +92,8 @@ def sweep(sweep_file: Path, out: Path | None, overwrite: bool, workers: int | No
     _check_dashboard(dashboard_address, local_cluster)
     security = _security(scheduler, tls_ca_file, tls_cert, tls_key)
     check_out_place(out)
-    with held_warnings():
-        prepared = prepare_sweep(load_sweep(sweep_file), limits(max_memory, max_events, no_limit),
-                                 workers or os.cpu_count() or 1)
+    prepared = prepare_sweep(load_sweep(sweep_file), limits(max_memory, max_events, no_limit),
+                             workers or os.cpu_count() or 1)
     from sim.paths import default_out
 
     spec = prepared.spec

@@ -15,6 +15,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from sim.scenario import (
     MIN_DAYS,
@@ -29,13 +30,17 @@ from sim.units import MAX_DAYS
 
 
 def _scalar(value: Any) -> Any:
-    """One finite number, boolean or text: NaN or infinity, a list, a mapping or a null would
-    otherwise fail each member of the union and be reported against the first, under its tag
-    (`...departures_per_week.0.bool: expected a valid boolean`, for `[[7], 10]`)."""
+    """One finite number, boolean or text: NaN or infinity, a list, a mapping, a null or a
+    date would otherwise fail each member of the union and be reported against the first,
+    under its tag (`...departures_per_week.0.bool: expected a valid boolean`, for
+    `[[7], 10]`). A wrong kind is a `_type` error, so the message quotes it, a mapping too
+    (`sim.specs.located`)."""
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError("a finite number, a boolean or a text")
     if not isinstance(value, (bool, int, float, str)):
-        raise ValueError("a number, a boolean or a text (one value, not a list or a mapping)")
+        many = isinstance(value, (list, tuple, dict))
+        raise PydanticCustomError("scalar_type", "a number, a boolean or a text"
+                                  + (" (one value)" if many else ""))
     return value
 
 

@@ -61,13 +61,17 @@ def test_cold_start_of_a_busy_hub_is_flagged(tmp_path: Path) -> None:
     assert flagged(checks)
 
 
-def test_cqsim_run_warns_in_one_line(tmp_path: Path) -> None:
+def test_cqsim_run_warns_one_line_per_finding(tmp_path: Path) -> None:
+    """Each finding its own line naming its table, as compare prints them (the hubs' and
+    the start's were joined with "; " on one line: review45, L2)."""
     runner = CliRunner()
     busy = Q.mmc_scenario(tmp_path, 1, 1.2, 1.0, 30, 0, 1)
     done = runner.invoke(main, ["run", str(busy), "--out", str(tmp_path / "o1"), "--no-map"])
     assert done.exit_code == 0, done.output
     warnings = [ln for ln in done.stderr.splitlines() if ln.startswith("cqsim: warning:")]
-    assert len(warnings) == 1 and "unstable" in warnings[0] and ": q" in warnings[0]
+    assert warnings[0].startswith("cqsim: warning: unstable (queue still growing") \
+        and warnings[0].endswith(f": q (see {tmp_path / 'o1'}/checks.csv)"), warnings
+    assert not any("; " in ln.split(" (see ")[0] for ln in warnings), warnings
     assert (tmp_path / "o1" / "checks.csv").is_file()
 
     calm = Q.mmc_scenario(tmp_path, 1, 0.3, 1.0, 30, 2, 1)

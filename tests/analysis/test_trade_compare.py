@@ -666,8 +666,11 @@ def test_each_run_warning_is_its_own_line_and_a_long_one_is_cut_at_a_word(
     assert backlog.startswith(body) and backlog[len(body)] in " ,"     # at a word's end
     assert tail == " (cut here; the whole warning is in out/cmp/0-base/run.json and " \
                    "out/cmp/report.html)"
-    _warn_runs(fake, None)                            # --no-report: nowhere to point
-    assert capsys.readouterr().err.splitlines()[0].endswith("...")
+    # --no-report: nowhere to point, neither to the whole text nor to its table (it said
+    # "(see its run.json)" of a run directory not written: review45, L1)
+    _warn_runs(fake, None)
+    said = capsys.readouterr().err.splitlines()
+    assert said[0].endswith("...") and said[1] == f"cqsim: warning: base: {advice}", said
 
 
 def test_a_resolved_total_of_a_run_whose_feedback_did_not_settle_gets_a_caveat(

@@ -350,6 +350,10 @@ def test_an_unknown_attribute_with_none_close_lists_them(tmp_path: Path) -> None
 def test_a_suggestion_ignores_case() -> None:
     """`market: EU` got no "did you mean 'eu'" (trial46, M6)."""
     assert did_you_mean("EU", ["asean", "eu"]) == " (did you mean 'eu'?)"
+    # choices that differ only by case are both offered: folded into a dict by case, the
+    # last one stood for both (review45, L3)
+    assert did_you_mean("Eu", ["EU", "eu", "asean"]) == " (did you mean 'EU' or 'eu'?)"
+    assert did_you_mean("Eux", ["eu", "EU"]) == " (did you mean 'eu' or 'EU'?)"
 
 
 def test_excluded_hubs_must_be_known(tmp_path: Path) -> None:

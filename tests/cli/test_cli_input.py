@@ -209,6 +209,31 @@ def test_warnings_are_held_back_when_the_input_then_fails(tmp_path: Path) -> Non
     assert len(lines) == 1 and "--out" in lines[0], lines
 
 
+def _warning_scenario(tmp_path: Path) -> Path:
+    """The line network with a change that warns as it loads (2.5 positions -> 2)."""
+    doc = yaml.safe_load(nb.line_network(tmp_path).read_text())
+    doc["changes"] = [{"kind": "scale", "hub": "a", "field": "handling_servers",
+                       "factor": 1.25}]
+    return nb.write_scenario(tmp_path / "w.yaml", doc)
+
+
+@pytest.mark.parametrize("args", [["validate", "{path}"], ["list", "hubs", "{path}"],
+                                  ["validate", "{sweep}"]])
+def test_warnings_print_before_the_result_they_are_about(tmp_path: Path,
+                                                         args: list[str]) -> None:
+    """validate and list never accepted their input (`sim.cache.release`), so the held
+    warnings printed when the command ended: "valid", then the warning about the same file
+    (review45, M2)."""
+    path = _warning_scenario(tmp_path)
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_text(yaml.safe_dump({"name": "s", "base": path.name, "replications": 1,
+                                     "parameters": {"grid": {"demand.lot_teu": [20, 40]}}}))
+    result = _cqsim(*(a.format(path=path, sweep=sweep) for a in args))
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("cqsim: warning:") and len(lines) > 1, lines
+
+
 def test_calibrate_warns_about_a_short_horizon_with_seasonality(tmp_path: Path) -> None:
     doc = yaml.safe_load(nb.line_network(tmp_path).read_text())
     doc["demand"]["seasonality"] = [0.8] * 6 + [1.2] * 6
@@ -299,6 +324,91 @@ def test_report_of_a_damaged_run_directory_is_one_line(
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and named in lines[0] and field in lines[0], lines
     assert not (tmp_path / "report.html").exists()
+
+
+@pytest.mark.parametrize("command", ["validate", "run", "calibrate"])
+def test_a_warning_before_an_interrupt_is_not_lost(tmp_path: Path, command: str,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A command's checks held their warnings in a block of their own that dropped them on
+    any exception: a warning, then an interrupt (or a bug) while checking, printed nothing
+    of it. Only refused input prints no warning (review45, M3)."""
+    import warnings
+
+    from sim import boundary
+    from sim.errors import InputWarning
+
+    def warns_then_stops(*args: object, **kwargs: object) -> None:
+        warnings.warn("doubtful input", InputWarning, stacklevel=1)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(boundary, "admit", warns_then_stops)
+    result = _cqsim(command, nb.line_network(tmp_path), *(["--out", tmp_path / "o"]
+                                                          if command == "run" else []))
+    assert result.exit_code == 130, result.output
+    lines = result.stderr.splitlines()
+    assert lines[0] == "cqsim: warning: doubtful input" and "interrupted" in lines[1], lines
+
+
+def test_run_prints_each_check_warning_on_its_own_line_escaped(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """run printed its checks' findings with a click.echo of its own: joined with "; " on
+    one line, neither escaped nor cut, where compare prints the same texts one a line
+    through `show_warning` (review45, L2)."""
+    import sim.checks
+    from sim.checks import RunWarning
+
+    found = [RunWarning("hub a\x1b[2J unstable", "checks.csv"),
+             RunWarning("statistics begun early", "routes.csv")]
+    monkeypatch.setattr(sim.checks, "run_warnings", lambda results: found)
+    out = tmp_path / "o"
+    result = _cqsim("run", nb.line_network(tmp_path), "--days", "10", "--no-map",
+                    "--no-report", "--out", out)
+    assert result.exit_code == 0, result.output
+    said = [ln for ln in result.stderr.splitlines() if ln.startswith("cqsim: warning:")]
+    assert said == [f"cqsim: warning: hub a\\x1b[2J unstable (see {out}/checks.csv)",
+                    f"cqsim: warning: statistics begun early (see {out}/routes.csv)"], said
+
+
+def test_report_prints_warnings_about_its_input_before_the_wrote_line(
+        run_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """report never accepted its input (`sim.cache.release`): a warning raised while its
+    run folders were read printed after "wrote ..." (review45, M2)."""
+    import warnings
+
+    from sim.errors import InputWarning
+    from sim.report import rundir
+
+    read_by = rundir.read_by
+
+    def warns(folder: Path) -> object:
+        warnings.warn(f"{folder.name}: doubtful", InputWarning, stacklevel=1)
+        return read_by(folder)
+
+    monkeypatch.setattr(rundir, "read_by", warns)
+    result = _cqsim("report", run_dir, "--out", tmp_path / "r.html")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "cqsim: warning: run: doubtful" and lines[1].startswith("wrote"), lines
+
+
+def test_report_says_of_an_unrelated_run_what_holds_for_either_reason(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """The warning said "its differences hold that file's edits too" when its reason named
+    no file in between: a chain that does not pass through the base (review45, L3)."""
+    from types import SimpleNamespace
+
+    import sim.report
+    import sim.report.deltas
+    from sim.cli.report import _warn_unrelated
+
+    monkeypatch.setattr(sim.report.RunDir, "open", lambda folder: SimpleNamespace(name="b"))
+    monkeypatch.setattr(sim.report.deltas, "not_a_variant",
+                        lambda base, alt: "its chain x.yaml does not pass through b.yaml")
+    _warn_unrelated((Path("b"), Path("x")))
+    said = capsys.readouterr().err
+    assert said == ("cqsim: warning: x: not b plus changes (its chain x.yaml does not pass "
+                    "through b.yaml): its differences hold more than its changes; the report "
+                    "marks none resolved\n"), said
 
 
 @pytest.mark.parametrize("holds", [[], ["notes.txt"]])

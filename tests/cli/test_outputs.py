@@ -536,3 +536,8 @@ def test_a_comparisons_run_folders_record_their_inputs_and_changes(tmp_path: Pat
                                  "value": 14}]
     assert about["overrides"] == {} and about["name"] == "alt"
     assert _about(tmp_path / "cmp" / "0-bad-input-base")["changes"] == []
+    # the "wrote" line is one list of what was written, folders with their slash (it read
+    # "... report.html and the run directories 0-a, 1-b/, compare.json": review45, L3)
+    wrote = next(ln for ln in done.stdout.splitlines() if ln.startswith("wrote "))
+    assert wrote.endswith("cmp/compare.csv, bottlenecks.csv, compare.png, daily.png, "
+                          "report.html, 0-bad-input-base/, 1-alt/, compare.json"), wrote

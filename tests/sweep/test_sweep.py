@@ -105,6 +105,25 @@ def test_bad_parameter_names_the_sweep_file(tmp_path: Path, param: str, value: o
     assert err.value.file == str(path.resolve()) and err.value.field == field
 
 
+@pytest.mark.parametrize("value, said", [
+    ({"a": 1}, "a number, a boolean or a text (one value), got a mapping of 1 key"),
+    ([7], "a number, a boolean or a text (one value), got [7]"),
+    (None, "a number, a boolean or a text, got null"),
+    ("2023-01-01", "a number, a boolean or a text, got 2023-01-01"),
+])
+def test_a_grid_value_that_is_not_one_value_is_quoted(tmp_path: Path, value: object,
+                                                     said: str) -> None:
+    """A mapping was refused without its "got ...", and a null or a date was called "not a
+    list or a mapping", which it is not (review45, L3)."""
+    path = tiny_sweep(tmp_path)
+    doc = yaml.safe_load(path.read_text())
+    doc["parameters"]["grid"] = {SERVICE: [7, value]}
+    path.write_text(yaml.safe_dump(doc).replace("'2023-01-01'", "2023-01-01"))  # a date
+    with pytest.raises(InputError) as err:
+        load_sweep(path)
+    assert str(err.value).endswith(f"{SERVICE}.1: expected {said}"), str(err.value)
+
+
 def test_a_fixed_value_a_parent_refuses_names_the_fixed_path(tmp_path: Path) -> None:
     """The horizon's own check names `horizon`: a fixed warm-up longer than the days was
     blamed on parameters.grid.horizon; it names fixed.horizon.warmup_days now."""
