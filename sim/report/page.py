@@ -673,10 +673,10 @@ def comparison_sections(page: Page, runs: list[rd.RunDir]) -> None:
 def unrelated_warning(base: rd.RunDir, alt: rd.RunDir, why: str) -> str:
     """The warning over the differences of two runs whose scenarios are not a variant and its
     base (`deltas.not_a_variant`, why): none is marked as a resolved change, since they hold
-    the edits of a file between the two as well."""
+    more than ALT's changes (a file between the two, or another base altogether)."""
     return (f"<div class='warn'><b>{html.escape(alt.label)} is not {html.escape(base.label)} "
-            f"plus changes</b> ({html.escape(why)}): these differences hold that file's edits "
-            "as well as the changes, so none is marked as resolved, here or on the map. "
+            f"plus changes</b> ({html.escape(why)}): these differences hold more than its "
+            "changes, so none is marked as resolved, here or on the map. "
             "<code>cqsim compare</code> refuses this pair (unless --allow-unrelated); compare "
             "runs of a scenario and a variant that extends it by changes only.</div>")
 
