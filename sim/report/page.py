@@ -797,15 +797,15 @@ def attribution_sections(page: Page, runs: list[rd.RunDir], frame: pd.DataFrame,
         parts = parts.assign(gateway=[rd.attribution_label(str(i), labels)
                                       for i in parts["item"]])
         # judged as the differences above: against the placebo, both must be variants of
-        # the base
-        why = dl.not_a_variant(runs[0], alt) or (
-            None if placebo is None else dl.not_a_variant(runs[0], placebo))
+        # the base, and the warning names the one that is not
+        unrelated = [(run, why) for run in (alt, placebo) if run is not None
+                     for why in [dl.not_a_variant(runs[0], run)] if why]
         page.add(f"<h3>{html.escape(alt.label)} − {html.escape(base.label)}</h3>"
-                 + (unrelated_warning(runs[0], alt, why) if why else ""))
+                 + "".join(unrelated_warning(runs[0], run, why) for run, why in unrelated))
         page.figure(fg.attribution_figure(base, alt, pd.concat(
             [gws, parts[parts["item"] == "total"].assign(gateway="total")])))
         page.add(measure_table(alt, pd.concat([gws, parts]), ["gateway"],
-                               rd.ATTRIBUTION_MEASURES, judged=why is None))
+                               rd.ATTRIBUTION_MEASURES, judged=not unrelated))
 
 
 def render(runs: list[rd.RunDir]) -> str:

@@ -167,6 +167,16 @@ def test_attribution_of_runs_not_a_variant_and_its_base_marks_nothing_resolved(
     monkeypatch.setattr(deltas, "not_a_variant", lambda base, alt: "a file in between")
     judged = section()
     assert "class='sig'" not in judged and "plus changes</b> (a file in between)" in judged
+    # against the placebo, the warning names the run that is not a variant: the placebo
+    # (it named the variant, quoting the placebo's chain as its; review 46, M1)
+    monkeypatch.setattr(deltas, "not_a_variant",
+                        lambda base, run: "its chain" if run.name == "placebo" else None)
+    text = page.render([RunDir.open(comparison / d) for d in
+                        ("0-baseline-2023", "1-china-europe-frequency", "2-placebo")])
+    start = text.index("<h2>Where the change came from, against the placebo")
+    against = text[start:text.index("<h2>", start + 1)]
+    assert "<b>placebo is not baseline-2023 plus changes</b> (its chain)" in against
+    assert "china-europe-frequency is not" not in against and "class='sig'" not in against
 
 
 def test_unpaired_runs_keep_all_their_own_replications(one_run: Path, tmp_path: Path) -> None:
