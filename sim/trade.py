@@ -261,7 +261,7 @@ def attainment_lines(results: Results) -> list[str]:
         parts += f" + other trade {other:,.1f}, a scenario input"
     per = channel_trade(results)
     competing = per[per["corridor"].isin(COMPETING_CORRIDORS)]
-    if not competing.empty:    # "channels" counts the competing gateways: say how much
+    if competing["bn_cny"].sum() > 0:    # "channels" counts the competing gateways: how much
         parts += (f"; the channels count the competing "
                   f"{' and '.join(dict.fromkeys(competing['corridor']))} gateways' "
                   f"{competing.groupby('replication')['bn_cny'].sum().mean():,.1f}")

@@ -248,3 +248,15 @@ def test_the_goods_trade_line_says_how_much_the_competing_gateways_carry() -> No
     assert coastal > 0
     line = attainment_lines(results)[0]
     assert f"the channels count the competing coastal gateways' {coastal:,.1f})" in line
+
+
+def test_the_goods_trade_line_names_no_competing_gateways_that_carry_nothing(
+        tmp_path: Path) -> None:
+    """A network whose coastal gateways carry nothing (every corridors table lists coastal)
+    said "the channels count the competing coastal gateways' 0.0" (review 46, L2)."""
+    import sim
+    from sim.trade import attainment_lines
+    from tests.support.market import write_market_scenario
+
+    results = sim.run(write_market_scenario(tmp_path, horizon={"days": 60}), replications=1)
+    assert "competing" not in attainment_lines(results)[0]
