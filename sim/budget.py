@@ -96,12 +96,14 @@ class Estimate:
 
     def describe(self) -> str:
         """One-line summary, e.g. `47k lots and 422k events per replication x 3 simulations
-        (replications with their feedback passes), about 4 s of one core compiled (8 s
-        plain), peak memory 197 MB`."""
+        (replications with their feedback passes), their simulation about 4.3 s of one core
+        compiled (about 8.2 s plain), peak memory 197 MB` (the events err high, `estimate`;
+        loading the scenario is not counted)."""
         return (f"{_si(self.lots_per_replication)} lots and "
                 f"{_si(self.events_per_replication)} events per replication x {self.runs:,} "
                 f"{'simulation' if self.runs == 1 else 'simulations'} (replications with their "
-                f"feedback passes), about {_duration(self.cpu_seconds())} of one core compiled "
+                f"feedback passes), their simulation {_duration(self.cpu_seconds())} of "
+                f"one core compiled "
                 f"({_duration(self.cpu_seconds('plain'))} plain), peak memory "
                 f"{_bytes(self.memory_bytes)}")
 
@@ -124,14 +126,17 @@ def _si(x: float) -> str:
 
 
 def _duration(seconds: float) -> str:
-    """`seconds` as a person reads a CPU time: 42 s, 7.5 min, 4.1 h, 3.2 days."""
+    """`seconds` as a person reads an estimated CPU time: under 1 s, about 42 s, about 7.5
+    min, about 4.1 h, about 3.2 days."""
     if not math.isfinite(seconds):
         return "unbounded time"
     for unit, size in (("days", 86400.0), ("h", 3600.0), ("min", 60.0)):
         if seconds >= 1.5 * size:
-            return f"{seconds / size:.2g} {unit}" if seconds < 10 * size else \
-                f"{seconds / size:,.0f} {unit}"
-    return f"{seconds:.2g} s" if seconds < 10 else f"{seconds:.0f} s"
+            return f"about {seconds / size:.2g} {unit}" if seconds < 10 * size else \
+                f"about {seconds / size:,.0f} {unit}"
+    if seconds < 1:
+        return "under 1 s"
+    return f"about {seconds:.2g} s" if seconds < 10 else f"about {seconds:.0f} s"
 
 
 def _bytes(x: float) -> str:
