@@ -62,7 +62,7 @@ def report(run_dirs: tuple[Path, ...], out: Path | None, overwrite: bool) -> Non
                             "files its run read")
     if target.name != REPORT_FILE:      # its own report.html a results folder lists
         check_not_inside_results(str(target), target)
-    cache.release()     # accepted: warnings about its input print before the "wrote" line
+    cache.release()     # accepted: warnings from reading its input print before "wrote"
     path = write_report(list(run_dirs), target)
     click.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
     _warn_unrelated(run_dirs)
