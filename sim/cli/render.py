@@ -47,9 +47,19 @@ def corridor_table(results: Results) -> Table:
                                                     row.get(f"{k.column}_ci95"))
                                               for k in shown))
     total = totals(df)
-    table.add_row("total", *(_cell(k, total.get(k.column, float("nan")), None)
+    spread = _total_spread(results) if reps > 1 else {}
+    table.add_row("total", *(_cell(k, total.get(k.column, float("nan")), spread.get(k.column))
                              for k in shown), style="bold")
     return table
+
+
+def _total_spread(results: Results) -> dict[str, float]:
+    """The 95% CI half-width of each KPI's total over the replications (their totals
+    replication by replication), as the report's total row has it."""
+    from sim.stats import mean_ci
+
+    per = [totals(sub) for _, sub in results.by_replication("corridors").groupby("replication")]
+    return {column: mean_ci(np.array([t[column] for t in per]))[1] for column in per[0]}
 
 
 def _cell(k: KPI, value: float, half: float | None) -> str:

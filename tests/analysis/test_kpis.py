@@ -260,3 +260,23 @@ def test_the_goods_trade_line_names_no_competing_gateways_that_carry_nothing(
 
     results = sim.run(write_market_scenario(tmp_path, horizon={"days": 60}), replications=1)
     assert "competing" not in attainment_lines(results)[0]
+
+
+def test_the_console_total_row_has_the_ci_of_its_counts(tmp_path: Path) -> None:
+    """The console's total row showed no ± where the report's had one (2,346,373 ± 24,495
+    TEU/yr on baseline.yaml; trial46, L1): the counts per year now carry the CI of their
+    totals over the replications."""
+    import sim
+    from sim.cli.render import console, corridor_table
+    from sim.stats import mean_ci
+    from tests.support.market import write_market_scenario
+
+    results = sim.run(write_market_scenario(tmp_path, horizon={"days": 60}), replications=3)
+    teu = kpi("teu")
+    per = results.by_replication("corridors").groupby("replication")[teu.column].sum()
+    mean, half = mean_ci(per.to_numpy())
+    out = console(200)
+    with out.capture() as captured:
+        out.print(corridor_table(results))
+    total = next(line for line in captured.get().splitlines() if "total" in line)
+    assert f"{teu.show(mean):,.{teu.decimals}f} ± {teu.show(half):,.{teu.decimals}f}" in total
