@@ -11,7 +11,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from sim.kpis import KPI, PLACES, kpi, kpis, measure_of, totals
+from sim.kpis import KPI, PLACES, TOTAL, kpi, kpis, measure_of, totals
 from sim.report.figures import change_pm, fmt, pm  # the report's: "-" where there is none
 from sim.units import stats_days
 
@@ -126,8 +126,7 @@ def unresolved_lines(deltas: pd.DataFrame, variant: str) -> list[str]:
 
     lines = []
     for k in compared_kpis():
-        row = deltas[(deltas["variant"] == variant) & (deltas["metric"] == k.column)
-                     & (deltas["scope"] == "total")]
+        row = _total_row(deltas, variant, k)
         if row.empty or pd.isna(row["replications_to_resolve"].iloc[0]):
             continue
         r = row.iloc[0]
@@ -143,6 +142,12 @@ def unresolved_lines(deltas: pd.DataFrame, variant: str) -> list[str]:
     return lines
 
 
+def _total_row(deltas: pd.DataFrame, variant: str, k: KPI) -> pd.DataFrame:
+    """The row of compare's deltas of KPI `k` for all corridors together, of `variant`."""
+    return deltas[(deltas["variant"] == variant) & (deltas["metric"] == k.column)
+                  & (deltas["scope"] == TOTAL)]
+
+
 def unsettled_line(deltas: pd.DataFrame, variant: str, placebo: str | None) -> str | None:
     """The line to print beside `variant`'s totals whose 95% CI leaves out 0 when its run or
     BASE's had delay feedback that did not settle (`sim.checks.unsettled_feedback`, warned
@@ -155,8 +160,7 @@ def unsettled_line(deltas: pd.DataFrame, variant: str, placebo: str | None) -> s
 
     told = []
     for k in compared_kpis():
-        row = deltas[(deltas["variant"] == variant) & (deltas["metric"] == k.column)
-                     & (deltas["scope"] == "total")]
+        row = _total_row(deltas, variant, k)
         if not row.empty and resolved(row["delta"].iloc[0], row["delta_ci95"].iloc[0]):
             told.append(f"Δ {_header(k)} ({_delta_cell(row.set_index('metric'), k)})")
     if not told:
