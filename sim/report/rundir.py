@@ -221,10 +221,15 @@ KNOWN_LABELS = {"corridor", "gateway", "name", "kind", "mode", "lon", "lat", "re
 
 
 def unit_from_name(column: str) -> str:
-    """The unit a column's name declares under the unit convention (suffix), or ''."""
-    for suffix, unit in (("_per_year", "/yr"), ("_per_week", "/week"), ("_per_day", "/day"),
-                         ("_h", "h"), ("_teu", "TEU"), ("_t", "t"), ("_cny", "CNY"),
-                         ("_km", "km")):
+    """The unit a column's name declares under the unit convention (suffix), or '': the
+    names `sim.kpis.NAME_UNITS` knows first (TEU/yr, TEU over the horizon), so a count
+    keeps what it counts and its unit of time."""
+    from sim.kpis import NAME_UNITS, PER_UNIT
+
+    for suffix, unit in (*NAME_UNITS, ("_per_year", PER_UNIT["year"]),
+                         ("_per_week", PER_UNIT["week"]), ("_per_day", "/day"),
+                         ("_horizon", PER_UNIT["horizon"].strip()), ("_h", "h"), ("_t", "t"),
+                         ("_cny", "CNY"), ("_km", "km")):
         if column.endswith(suffix):
             return unit
     return ""

@@ -728,3 +728,16 @@ def test_charts_name_hubs_and_markets_as_their_tables_do(one_run: Path,
     assert markets is not None
     axis = {str(y) for t in markets["data"] for y in t["y"]}
     assert axis and axis <= set(labels.values()) and not axis & set(labels), axis
+
+
+def test_a_column_without_a_declaration_keeps_what_it_counts_and_its_unit_of_time() -> None:
+    """An added kind's table read without its declaration showed `moves_teu_per_year` in
+    '/yr' and `moves_teu_horizon` in no unit (final read): the names the KPIs' table knows
+    come first, and a count over the horizon says so."""
+    from sim.report.rundir import unit_from_name
+
+    assert unit_from_name("moves_teu_per_year") == "TEU/yr"
+    assert unit_from_name("moves_teu_horizon") == "TEU over the horizon"
+    assert unit_from_name("jobs_horizon") == "over the horizon"
+    assert unit_from_name("trade_bn_cny_per_year") == "bn CNY/yr"
+    assert (unit_from_name("wait_h"), unit_from_name("note")) == ("h", "")
