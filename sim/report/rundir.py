@@ -265,11 +265,10 @@ def read_by(folder: str | Path) -> list[Path] | None:
 def _chain_now(source: object, inputs: object) -> tuple[tuple[str, tuple[str, ...]], ...] | None:
     """The extends chain of scenario file `source` as it loads now, if every file of it has
     the digest a run recorded (`inputs`, run.json's manifest); else None: not known."""
-    import os
     import warnings
 
+    from sim.inputs import ABSENT, CODE, digests
     from sim.scenario import load_scenario
-    from sim.staging import sha256_file
 
     if not isinstance(source, str) or not source or not isinstance(inputs, dict):
         return None
@@ -279,11 +278,9 @@ def _chain_now(source: object, inputs: object) -> tuple[tuple[str, tuple[str, ..
             chain = load_scenario(source).provenance.chain
     except (InputError, OSError):
         return None
-    for file, _ in chain:
-        path = os.path.abspath(file)
-        if not os.path.isfile(path) or inputs.get(path) != sha256_file(Path(path)):
-            return None
-    return chain
+    now = digests([Path(file) for file, _ in chain], "")
+    return chain if all(inputs.get(path) == digest != ABSENT
+                        for path, digest in now.items() if path != CODE) else None
 
 
 @dataclass
