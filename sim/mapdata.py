@@ -308,7 +308,8 @@ def difference_colour(delta: float, half: float) -> str:
 
 def difference_legend(alt: str) -> list[tuple[str, str]]:
     """(label, colour) of each colour of the difference map of ALT (named `alt`)."""
-    return [(f"more TEU in {alt}", GAIN), (f"less TEU in {alt}", LOSS), (NOISE_LABEL, NOISE)]
+    return [(f"more TEU/yr in {alt}", GAIN), (f"less TEU/yr in {alt}", LOSS),
+            (NOISE_LABEL, NOISE)]
 
 
 def difference_caption(paired: bool) -> str:

@@ -798,8 +798,11 @@ def attribution_sections(page: Page, runs: list[rd.RunDir], frame: pd.DataFrame,
                                       for i in parts["item"]])
         # judged as the differences above: against the placebo, both must be variants of
         # the base, and the warning names the one that is not
-        unrelated = [(run, why) for run in (alt, placebo) if run is not None
-                     for why in [dl.not_a_variant(runs[0], run)] if why]
+        unrelated: list[tuple[rd.RunDir, str]] = []
+        for run in (alt, placebo) if placebo is not None else (alt,):
+            why = dl.not_a_variant(runs[0], run)
+            if why:
+                unrelated.append((run, why))
         page.add(f"<h3>{html.escape(alt.label)} − {html.escape(base.label)}</h3>"
                  + "".join(unrelated_warning(runs[0], run, why) for run, why in unrelated))
         page.figure(fg.attribution_figure(base, alt, pd.concat(

@@ -118,7 +118,7 @@ def test_compare_png_names_a_variant_by_its_name_only(tmp_path: Path) -> None:
     assert title.startswith("twice the trains − ")
     legend = [t.get_text() for ax in fig.axes if ax.get_legend() is not None
               for t in ax.get_legend().get_texts()]
-    assert "twice the trains" in legend and "more TEU in twice the trains" in legend
+    assert "twice the trains" in legend and "more TEU/yr in twice the trains" in legend
     assert not [t for t in legend if t.endswith(" more")]
     plt.close(fig)
     # map.png's title too: the name the run goes by, not its plan's
