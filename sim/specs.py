@@ -187,6 +187,8 @@ def window_end_after_start(start_day: float, end_day: float) -> None:
 
 
 # what a day field (start_day, end_day) holds: a number on the model's calendar, not a date
+# the fields that are a day of the model's calendar (not a rate per day: capacity_teu_per_day)
+DAY_FIELDS = frozenset({"start_day", "end_day"})
 DAY_EXPECTED = (f"a number: a day of the model's calendar, counted from 1 January of its first "
                 f"year (day 0, the warm-up included), 0 to {MAX_DAYS:,}")
 _BOUNDS = {"greater_than_equal": ("ge", ">="), "greater_than": ("gt", ">"),
@@ -219,7 +221,7 @@ def expected(err: Any, noun: str = "key") -> str:
     if kind in ("int_type", "int_parsing", "int_from_float", "int_parsing_size"):
         return "a whole number"
     if kind in ("float_type", "float_parsing"):
-        if str((err.get("loc") or ("",))[-1]).endswith("_day"):   # a date was typed, often
+        if (err.get("loc") or ("",))[-1] in DAY_FIELDS:   # a date was typed, often
             return DAY_EXPECTED
         return "a number"
     if kind == "string_type":

@@ -340,6 +340,19 @@ def test_a_date_for_a_day_says_what_a_day_is(tmp_path: Path) -> None:
     assert "2025-09-01" in str(err)
 
 
+def test_a_date_for_a_rate_per_day_is_not_said_to_be_a_day() -> None:
+    """Every field ending in _day read as a calendar day, so a date typed for
+    capacity_teu_per_day was told about 1 January (final read): only the day fields are."""
+    from sim.specs import DAY_FIELDS, expected
+
+    def said(field: str) -> str:
+        return expected({"type": "float_parsing", "loc": ("network", "x", field)})
+
+    assert said("capacity_teu_per_day") == "a number"
+    assert said("inbound_trains_per_day") == "a number"
+    assert all("from 1 January" in said(field) for field in DAY_FIELDS)
+
+
 def test_an_unknown_attribute_with_none_close_lists_them(tmp_path: Path) -> None:
     doc = _doc(tmp_path)
     doc["changes"] = [{"kind": "scale", "hub": "a", "field": "capacity", "factor": 1.5}]
