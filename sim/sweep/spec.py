@@ -4,9 +4,11 @@ replications, validated into a `SweepSpec`."""
 from __future__ import annotations
 
 import math
+import numbers
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import numpy as np
 from pydantic import (
     BeforeValidator,
     Field,
@@ -35,6 +37,10 @@ def _scalar(value: Any) -> Any:
     under its tag (`...departures_per_week.0.bool: expected a valid boolean`, for
     `[[7], 10]`). A wrong kind is a `_type` error, so the message quotes it, a mapping too
     (`sim.specs.located`)."""
+    if isinstance(value, np.generic):
+        value = value.item()        # a NumPy scalar, as a sweep built in Python may hold
+    elif isinstance(value, numbers.Number) and not isinstance(value, (int, float, complex)):
+        value = float(value)        # Decimal, Fraction: a number, as pydantic took them
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError("a finite number, a boolean or a text")
     if not isinstance(value, (bool, int, float, str)):

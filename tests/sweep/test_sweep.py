@@ -687,3 +687,23 @@ def test_a_runs_goods_trade_adds_the_trade_kpi_as_declared(
     assert "total_trade_bn_cny_per_year" not in row
     assert row[GOODS_TRADE] == pytest.approx(
         float(row["total_trade_bn_cny_per_week"]) + outside_channels_bn(plan))
+
+
+def test_a_sweep_built_in_python_takes_numpy_and_decimal_numbers() -> None:
+    """The check that refuses a list or a mapping as a grid value refused np.int64(3),
+    np.float32 and Decimal too, which a sweep built in Python holds and pydantic took as
+    numbers (final read); they are numbers again, a NumPy boolean a boolean."""
+    from decimal import Decimal
+
+    from pydantic import TypeAdapter
+
+    from sim.sweep.spec import Scalar
+
+    scalar = TypeAdapter(Scalar)
+    assert scalar.validate_python(np.int64(3)) == 3
+    assert scalar.validate_python(np.float32(2.5)) == 2.5
+    assert scalar.validate_python(Decimal("1.5")) == 1.5
+    assert scalar.validate_python(np.bool_(True)) is True
+    for bad in ([7], None, np.float64("nan")):
+        with pytest.raises(ValidationError):
+            scalar.validate_python(bad)
