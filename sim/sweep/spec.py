@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -39,7 +40,7 @@ def _scalar(value: Any) -> Any:
     (`sim.specs.located`)."""
     if isinstance(value, np.generic):
         value = value.item()        # a NumPy scalar, as a sweep built in Python may hold
-    elif isinstance(value, numbers.Number) and not isinstance(value, (int, float, complex)):
+    elif isinstance(value, (numbers.Real, Decimal)) and not isinstance(value, (int, float)):
         value = float(value)        # Decimal, Fraction: a number, as pydantic took them
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError("a finite number, a boolean or a text")
