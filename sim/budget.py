@@ -96,8 +96,8 @@ class Estimate:
 
     def describe(self) -> str:
         """One-line summary, e.g. `47k lots and 422k events per replication x 3 simulations
-        (replications with their feedback passes), their simulation about 4.3 s of one core
-        compiled (about 8.2 s plain), peak memory 197 MB` (the events err high, `estimate`;
+        (replications with their feedback passes), their simulation about 4s of one core
+        compiled (about 8s plain), peak memory 197 MB` (the events err high, `estimate`;
         loading the scenario is not counted)."""
         return (f"{_si(self.lots_per_replication)} lots and "
                 f"{_si(self.events_per_replication)} events per replication x {self.runs:,} "
@@ -126,17 +126,11 @@ def _si(x: float) -> str:
 
 
 def _duration(seconds: float) -> str:
-    """`seconds` as a person reads an estimated CPU time: under 1 s, about 42 s, about 7.5
-    min, about 4.1 h, about 3.2 days."""
-    if not math.isfinite(seconds):
-        return "unbounded time"
-    for unit, size in (("days", 86400.0), ("h", 3600.0), ("min", 60.0)):
-        if seconds >= 1.5 * size:
-            return f"about {seconds / size:.2g} {unit}" if seconds < 10 * size else \
-                f"about {seconds / size:,.0f} {unit}"
-    if seconds < 1:
-        return "under 1 s"
-    return f"about {seconds:.2g} s" if seconds < 10 else f"about {seconds:.0f} s"
+    """An estimated CPU time as `sim.progress.format_duration` writes an ETA: 'under 1s',
+    'about 42s', 'about 4h06m'."""
+    from sim.progress import format_duration
+
+    return "under 1s" if seconds < 1 else f"about {format_duration(seconds)}"
 
 
 def _bytes(x: float) -> str:

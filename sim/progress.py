@@ -3,19 +3,25 @@ terminal, plain periodic lines otherwise (CI, logs)."""
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from typing import Any, TextIO
 
 
 def format_duration(seconds: float) -> str:
-    """Compact duration: 45s, 1m20s, 2h05m."""
+    """Compact duration: 45s, 1m20s, 2h05m, 3d04h (an ETA, an estimated CPU time);
+    'unbounded' when not finite."""
+    if not math.isfinite(seconds):
+        return "unbounded"
     seconds = max(0, int(round(seconds)))
     if seconds < 60:
         return f"{seconds}s"
     if seconds < 3600:
         return f"{seconds // 60}m{seconds % 60:02d}s"
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    if seconds < 86400:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    return f"{seconds // 86400}d{seconds % 86400 // 3600:02d}h"
 
 
 class Progress:

@@ -498,10 +498,10 @@ def test_an_estimate_says_what_it_counts_and_its_cpu_time() -> None:
     assert est.cpu_seconds() == pytest.approx(1.09e6 * 3_984 * CPU_PER_EVENT["compiled"])
     text = est.describe()
     assert "x 3,984 simulations (replications with their feedback passes)" in text
-    assert "their simulation about 4.1 h of one core compiled (about 7.8 h plain)" in text
+    assert "their simulation about 4h06m of one core compiled (about 7h50m plain)" in text
     small = Estimate(10, 100, 1, 1e6).describe()
     assert "x 1 simulation (" in small and "about under 1 s" not in small
-    assert "their simulation under 1 s of one core compiled (under 1 s plain)" in small
+    assert "their simulation under 1s of one core compiled (under 1s plain)" in small
 
 
 def test_a_billion_variant_grid_is_refused_before_it_is_built(tmp_path: Path,

@@ -4,6 +4,7 @@ a dead pool worker, and a real Dask scheduler + worker on loopback."""
 from __future__ import annotations
 
 import io
+import math
 import os
 import re
 import signal
@@ -448,6 +449,7 @@ def test_plain_progress_lines() -> None:
     assert lines[2].startswith("demo: 3/4 runs done (1 failed), ETA ")
     assert lines[-1].startswith("demo: 4/4 runs done (1 failed), ") and "elapsed" in lines[-1]
     assert format_duration(80) == "1m20s" and format_duration(7505) == "2h05m"
+    assert format_duration(3.2 * 86400) == "3d04h" and format_duration(math.inf) == "unbounded"
 
 
 # ----------------------------------------------------------------------------- real kills
