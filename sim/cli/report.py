@@ -75,9 +75,10 @@ def _warn_unrelated(run_dirs: tuple[Path, ...]) -> None:
     from sim.report import RunDir
     from sim.report.deltas import not_a_variant
 
-    base = RunDir.open(run_dirs[0])
+    # the report has just opened and checked them: run.json is all the rule reads
+    base = RunDir(run_dirs[0])
     for run_dir in run_dirs[1:]:
-        why = not_a_variant(base, RunDir.open(run_dir))
+        why = not_a_variant(base, RunDir(run_dir))
         if why is not None:
             show_warning(f"{run_dir}: not {base.name} plus changes ({why}): its differences "
                          "hold more than its changes; the report marks none resolved")

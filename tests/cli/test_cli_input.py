@@ -401,7 +401,7 @@ def test_report_says_of_an_unrelated_run_what_holds_for_either_reason(
     import sim.report.deltas
     from sim.cli.report import _warn_unrelated
 
-    monkeypatch.setattr(sim.report.RunDir, "open", lambda folder: SimpleNamespace(name="b"))
+    monkeypatch.setattr(sim.report, "RunDir", lambda folder: SimpleNamespace(name="b"))
     monkeypatch.setattr(sim.report.deltas, "not_a_variant",
                         lambda base, alt: "its chain x.yaml does not pass through b.yaml")
     _warn_unrelated((Path("b"), Path("x")))
