@@ -229,11 +229,14 @@ def count_variants(grid: Mapping[str, Sequence[object]] | None, sample_n: int | 
     return int(sample_n or 0)
 
 
-def repeated(per_run: Estimate, copies: int, at_once: int, held: float = 0.0) -> Estimate:
+def repeated(per_run: Estimate, copies: int, at_once: int, held: float = 0.0,
+             runs: int | None = None) -> Estimate:
     """`copies` of a run estimated as `per_run` (its replications and feedback passes), `at_once`
-    of them in memory together, plus `held` bytes kept for the whole study (a sweep's plans)."""
+    of them in memory together, plus `held` bytes kept for the whole study (a sweep's plans);
+    `runs`: the simulations of all the copies when each runs its own count (else `copies` x
+    `per_run.runs`)."""
     return Estimate(per_run.lots_per_replication, per_run.events_per_replication,
-                    copies * per_run.runs,
+                    copies * per_run.runs if runs is None else runs,
                     BASE_MEMORY + held + at_once * (per_run.memory_bytes - BASE_MEMORY))
 
 
@@ -249,10 +252,8 @@ def check_sweep(variants: int, per_run: Estimate, workers: int, limits: Limits |
         raise InputError(file, "parameters", f"at most {MAX_VARIANTS:,} variants (each is a "
                                              "plan held in memory; pass --no-limit to try)",
                          f"{variants:,} variants")
-    total = repeated(per_run, variants, max(1, workers), held=variants * PLAN_BYTES)
-    if runs is not None:
-        total = Estimate(total.lots_per_replication, total.events_per_replication, runs,
-                         total.memory_bytes)
+    total = repeated(per_run, variants, max(1, workers), held=variants * PLAN_BYTES,
+                     runs=runs)
     if limits is not None:
         check(total, limits, file, what=f"sweep of {plural(variants, 'variant')}")
     return total
