@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from sim.components import validate_spec
+from sim.components import kinds, validate_spec
 from sim.errors import InputError, InputWarning, did_you_mean
 from sim.geodata import LINKS_FILE, read_hubs, read_links, read_locks
 from sim.inputs import Origin, origin_of
@@ -329,6 +329,22 @@ def _known(scenario: Scenario, dotted: str, what: str, ident: Any, table: Any) -
         raise scenario.error(dotted, f"a known {what} id" + did_you_mean(ident, table), ident)
 
 
+def _of_its_kind(spec: BaseModel, field: str) -> str:
+    """What a service's kind says of a field it lacks: " (a continuous service)", and where
+    the field is another kind's capacity, the field that sets this one's (departures_per_week
+    on a truck line: its capacity is capacity_teu_per_day)."""
+    sort = getattr(spec, "schedule", None)   # a service's kind has its own fields
+    if not isinstance(sort, str):
+        return ""
+    capacity = getattr(spec, "capacity_field", "")
+    other = [k.values[0] for k in kinds("services")
+             if getattr(k.spec, "capacity_field", "") == field and k.values]
+    if capacity and other:
+        return (f" (a {sort} service: {field} is a {other[0]} service's; this one's capacity "
+                f"is {capacity})")
+    return f" (a {sort} service)"
+
+
 def _scaled(scenario: Scenario, where: str, ident: str, change: ScaleChange, old: Any) -> Any:
     """`old` x factor; a whole-number attribute is rounded, with a warning when that changes
     the value (3 positions x 1.5 = 4.5 -> 4)."""
@@ -378,10 +394,9 @@ def _apply_changes(scenario: Scenario, tables: dict[str, dict[str, Any]], flows:
             table = tables[kind]
             spec = table[ident]
             if change.field not in type(spec).model_fields or change.field == "id":
-                sort = getattr(spec, "schedule", None)   # a service's kind has its own fields
                 fields = [f for f in type(spec).model_fields if f != "id"]
-                raise scenario.error(f"{where}.field", f"an attribute of {kind} {ident}" + (
-                    f" (a {sort} service)" if sort else "") + (
+                raise scenario.error(f"{where}.field", f"an attribute of {kind} {ident}" +
+                                     _of_its_kind(spec, change.field) + (
                     did_you_mean(change.field, fields) or f": one of {', '.join(fields)}"),
                     change.field)
             _warn_inert_gauge_change(scenario, where, change, spec)

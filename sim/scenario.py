@@ -83,6 +83,10 @@ from sim.units import MAX_DAYS
 MAX_EXTENDS = 16  # files in one extends chain (the shipped scenarios use at most 4)
 MIN_DAYS = 1.0    # shortest horizon: a shorter run has no statistics to speak of
 MAX_GROWTH_FACTOR = 1e3  # largest demand_growth factor (pathway growth compounds up to it)
+# assumption: a factor typed in a file at or above 5 is more likely a percentage (20 for +20%)
+# than meant; the shipped scenarios' largest is 2 (Laos rail to 2025) and pathways, whose
+# compounded factors pass it on purpose, build their years in Python, not from files
+PLAUSIBLE_FACTOR = 5.0
 
 # A spec of any registered kind of a table, validated as the class of its kind
 AnyHub = Annotated[SerializeAsAny[HubSpec], PlainValidator(partial(validate_spec, "hubs"))]
@@ -800,6 +804,22 @@ def _warn_replaced(chain: list[tuple[Path, dict[str, Any]]]) -> None:
             stacklevel=3)
 
 
+def _warn_large_factors(scenario: Scenario) -> None:
+    """Warn of a demand_growth or scale factor a file types at `PLAUSIBLE_FACTOR` or above: 20
+    meant as +20% is valid and multiplies by 20, its only sign a larger cost estimate."""
+    for i, change in enumerate(scenario.changes):
+        if isinstance(change, (DemandGrowth, ScaleChange)) \
+                and change.factor >= PLAUSIBLE_FACTOR:
+            file, field = scenario.locate(f"changes.{i}.factor")
+            what = ("the matching flows' TEU/yr" if isinstance(change, DemandGrowth)
+                    else "{} of {} {}".format(change.field, *change.target))
+            warnings.warn(InputWarning(
+                f"{file}: {field}: {change.kind} multiplies {what} by {change.factor:g} "
+                f"({100 * (change.factor - 1):+,.0f}%); the factor is a multiplier, not a "
+                f"percentage: +{change.factor:g}% is {1 + change.factor / 100:g}"),
+                stacklevel=3)
+
+
 def check_scenario(scenario: Scenario) -> None:
     """Checks across fields that need the whole scenario but not the geodata: one row per
     origin-destination-class, disruptions inside the horizon, no repeated excluded hub."""
@@ -864,6 +884,7 @@ def load_scenario(path: str | Path) -> Scenario:
     check_scenario(scenario)
     uncertain_inputs(scenario, written)
     _warn_replaced(chain)
+    _warn_large_factors(scenario)
     return scenario
 
 

@@ -16,7 +16,7 @@ import typing
 from collections.abc import Callable
 from functools import cache
 from itertools import pairwise
-from typing import Annotated, Any, Literal, Union, get_args
+from typing import Annotated, Any, ClassVar, Literal, Union, get_args
 
 from pydantic import (
     AfterValidator,
@@ -479,6 +479,7 @@ class ServiceSpec(Spec):
     links: tuple[str, ...] | None = Field(
         None, description="link ids between stops; needed only where links are parallel")
     schedule: str = Field(description="how the service runs (each a spec class of its own)")
+    capacity_field: ClassVar[str] = ""   # the field that sets its capacity (a planner's knob)
     price_cny_per_teu: float = Field(ge=0, le=ABSURD, description="tariff end to end, CNY/TEU")
     stop_hours: float = Field(2.0, ge=0, le=1e3, description="h a vehicle stands at a stop")
     bidirectional: bool = True
@@ -508,6 +509,7 @@ class ScheduledService(ServiceSpec):
     """Vehicles (trains, barges, ships) leaving the first stop every headway."""
 
     schedule: Literal["scheduled"] = "scheduled"
+    capacity_field: ClassVar[str] = "departures_per_week"
     departures_per_week: float = Field(ge=MIN_DEPARTURES_PER_WEEK, le=1e4,
                                        description="per direction")
     vehicle_teu: float = Field(gt=0, le=1e5, description="TEU per vehicle")
@@ -533,6 +535,7 @@ class ContinuousService(ServiceSpec):
     """Trucks or aircraft between two stops: freight leaves as fast as a TEU/day rate allows."""
 
     schedule: Literal["continuous"]
+    capacity_field: ClassVar[str] = "capacity_teu_per_day"
     capacity_teu_per_day: float = Field(ge=MIN_TEU_PER_DAY, le=ABSURD, description="per direction")
 
     @model_validator(mode="after")

@@ -137,6 +137,45 @@ def test_changes_set_scale_disruption_growth(tmp_path: Path) -> None:
     assert plan.flows[0].teu_per_year == pytest.approx(30_000)
 
 
+def test_another_kinds_capacity_field_names_this_kinds(tmp_path: Path) -> None:
+    """departures_per_week on a truck line (a continuous service) is refused with the field
+    that sets its capacity, capacity_teu_per_day; an unrelated field only names the kind."""
+    doc = _doc(tmp_path)
+    doc["network"]["services"]["truck"] = {
+        "corridor": "west", "mode": "road", "stops": ["a", "b"], "schedule": "continuous",
+        "capacity_teu_per_day": 50, "price_cny_per_teu": 2000, "source": "test"}
+    doc["changes"] = [{"kind": "set", "service": "truck", "field": "departures_per_week",
+                       "value": 50}]
+    err = _error(_write(tmp_path, doc))
+    assert err.field == "changes.0.field"
+    assert "(a continuous service: departures_per_week is a scheduled service's; this one's " \
+           "capacity is capacity_teu_per_day)" in err.expected
+    doc["changes"][0]["field"] = "vehicle_teu"
+    err = _error(_write(tmp_path, doc))
+    assert "(a continuous service): one of" in err.expected
+
+
+def test_a_factor_that_reads_as_a_percentage_is_warned_of(tmp_path: Path) -> None:
+    """20 meant as +20% is valid and multiplies by 20: the file and change are named, with the
+    factor +20% would be; 4.9 (below `PLAUSIBLE_FACTOR`) is not warned of."""
+    import warnings
+
+    doc = _doc(tmp_path)
+    doc["changes"] = [{"kind": "demand_growth", "factor": 4.9, "origin": "a"},
+                      {"kind": "demand_growth", "factor": 20, "origin": "a"},
+                      {"kind": "scale", "link": "a-b", "field": "hours", "factor": 5}]
+    path = _write(tmp_path, doc)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        load_scenario(path)
+    said = [str(w.message) for w in seen if issubclass(w.category, InputWarning)]
+    assert said == [
+        f"{path}: changes.1.factor: demand_growth multiplies the matching flows' TEU/yr by 20 "
+        "(+1,900%); the factor is a multiplier, not a percentage: +20% is 1.2",
+        f"{path}: changes.2.factor: scale multiplies hours of link a-b by 5 (+400%); the "
+        "factor is a multiplier, not a percentage: +5% is 1.05"]
+
+
 @pytest.mark.parametrize("change, field", [
     ({"kind": "scale", "hub": "nope", "field": "yard_teu", "factor": 2}, "changes.0.hub"),
     ({"kind": "set", "service": "ab", "field": "colour", "value": 1}, "changes.0.field"),
