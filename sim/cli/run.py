@@ -23,7 +23,7 @@ from sim.cli.common import (
 )
 
 if TYPE_CHECKING:   # the specs are imported when a command runs (a fast --help)
-    from sim.specs import ServiceSpec
+    from sim.specs import HubSpec, ServiceSpec
 
 
 @click.command()
@@ -155,6 +155,22 @@ def _capacity(service: ServiceSpec) -> str:
     return f"{service.capacity_teu_per_year():,.0f} TEU/yr"
 
 
+def _handling(hub: HubSpec) -> str:
+    """A hub's handling in the fields a change sets, as `list` shows it: "6 positions x 40
+    TEU/h (2,102,400 TEU/yr), yard 8,000 TEU"; a border whose gauge change is published in
+    trains a day by those; a zone handles nothing (shippers are there)."""
+    from sim.specs import BorderSpec, ZoneSpec
+
+    if isinstance(hub, ZoneSpec):
+        return "shippers' zone (handles nothing)"
+    yard = f"yard {hub.yard_teu:,.0f} TEU"
+    if isinstance(hub, BorderSpec) and hub.trains_a_day:   # the trains a day set it
+        return (f"gauge change {hub.outbound_trains_per_day:g} trains/day out and "
+                f"{hub.inbound_trains_per_day:g} in, {yard}")
+    return (f"{hub.handling_servers} positions x {hub.handling_teu_per_hour:g} TEU/h "
+            f"({hub.handling_teu_per_year():,.0f} TEU/yr), {yard}")
+
+
 @click.command(name="list")
 @click.argument("what", type=click.Choice(["hubs", "services", "links", "flows"]))
 @click.argument("scenario", type=InputPath(path_type=Path))
@@ -171,7 +187,7 @@ def list_ids(what: str, scenario: Path) -> None:
     cache.release()     # accepted: its warnings print before the list
     net = plan.network
     if what == "hubs":
-        rows = [(h.id, f"{h.kind}, {h.name} ({h.country}), {h.handling_servers} positions")
+        rows = [(h.id, f"{h.kind}, {h.name} ({h.country}), {_handling(h)}")
                 for h in net.hubs.values()]
         rows += [(k.id, f"lock, {k.name} ({k.country}), {k.lanes} lane(s) each way")
                  for k in net.locks.values()]

@@ -151,7 +151,9 @@ def test_a_scenario_name_cannot_place_results_outside_out(tmp_path: Path, name: 
 def test_list_prints_ids_with_a_description(tmp_path: Path) -> None:
     path = nb.line_network(tmp_path)
     hubs = _cqsim("list", "hubs", path)
-    assert hubs.exit_code == 0 and hubs.stdout.split()[0] == "a" and "positions" in hubs.stdout
+    assert hubs.exit_code == 0 and hubs.stdout.split()[0] == "a"
+    # the fields a change scales, with the capacity they make
+    assert "2 positions x 100 TEU/h (1,752,000 TEU/yr), yard 100,000 TEU" in hubs.stdout
     services = _cqsim("list", "services", path)
     assert services.stdout.startswith("ab") and "7/week" in services.stdout
     flows = _cqsim("list", "flows", path).stdout.splitlines()
