@@ -69,27 +69,34 @@ def _cell(k: KPI, value: float, half: float | None) -> str:
 
 
 def equilibrium_lines(results: Results) -> list[str]:
-    """How demand answered to cost and whether the delay feedback settled (sim.equilibrium)."""
+    """How demand answered to cost and whether the delay feedback settled (sim.equilibrium),
+    in a planner's words: what answers to what, against which network, and how much moved;
+    the field names (`trade_elasticity`, `delay_feedback`) are those of the scenario."""
     eq = results.equilibrium
     if not eq:
         return []
     plan = results.plan
     induced = eq.get("induced_teu_per_year") or 0.0
-    how = f"elasticity {plan.elasticity:g} to generalized cost"
+    against = Path(plan.reference_scenario).name if plan.reference_scenario else "its own network"
+    other = f"elasticity {plan.elasticity:g}"
     if plan.market is not None:   # the market flows answer to their logsum, not to -0.8
-        how = (f"trade sigma {plan.market.section.choice.trade_elasticity:g} to its logsum "
-               f"cost (value {eq.get('market_induced_bn_cny_per_year') or 0.0:+,.2f} bn "
-               f"CNY/yr), other flows {how}")
-    text = (f"demand: {how} vs "
-            f"{Path(plan.reference_scenario).name if plan.reference_scenario else 'own network'}"
-            f": {induced:+,.0f} TEU/yr induced (flow factors {eq['demand_factor_min']:.3f}-"
-            f"{eq['demand_factor_max']:.3f})")
+        answers = (f"each market's trade to the cost of its best ways there "
+                   f"(trade_elasticity {plan.market.section.choice.trade_elasticity:g}: "
+                   f"{eq.get('market_induced_bn_cny_per_year') or 0.0:+,.2f} bn CNY/yr), the "
+                   f"other flows to their generalized cost ({other})")
+    else:
+        answers = f"every flow to its generalized cost ({other})"
+    lines = [f"demand answers to cost against {against}: {answers}; {induced:+,.0f} TEU/yr "
+             f"induced in all (flows x {eq['demand_factor_min']:.3f} to "
+             f"{eq['demand_factor_max']:.3f})"]
     if eq.get("passes"):
         gap, tolerance = eq.get("gap"), eq.get("tolerance")
-        text += (f"; delay feedback (MSA): {eq['passes']} pass(es), "
-                 f"{'converged' if eq['converged'] else 'not converged'}, last change of "
-                 f"route flows {_percent(gap):.1f}% (tolerance {_percent(tolerance):g}%)")
-    return [text]
+        lines.append(
+            f"delay feedback: the simulated delays were fed back to route choice in "
+            f"{eq['passes']} pass{'' if eq['passes'] == 1 else 'es'} (averaged, MSA); "
+            f"{'settled' if eq['converged'] else 'NOT settled'}: route flows moved "
+            f"{_percent(gap):.1f}% in the last pass (settled below {_percent(tolerance):g}%)")
+    return lines
 
 
 def _percent(share: object) -> float:

@@ -81,7 +81,8 @@ def test_a_class_lot_larger_than_a_yard_it_enters_is_refused(tmp_path: Path) -> 
 
 def test_the_demand_line_names_what_each_kind_of_flow_answers_to(tmp_path: Path) -> None:
     """The console's demand line: trade answers to its logsum with sigma, the other flows
-    with the plan's elasticity (it printed the elasticity alone, as if trade had it too)."""
+    with the plan's elasticity (it printed the elasticity alone, as if trade had it too),
+    in words a planner reads, with the scenario's field names."""
     from types import SimpleNamespace
 
     from sim.cli.render import equilibrium_lines
@@ -91,8 +92,13 @@ def test_the_demand_line_names_what_each_kind_of_flow_answers_to(tmp_path: Path)
           "demand_factor_min": 0.99, "demand_factor_max": 1.01}
     (line,) = equilibrium_lines(SimpleNamespace(plan=plan, equilibrium=eq))  # type: ignore[arg-type]
     sigma = plan.market.section.choice.trade_elasticity
-    assert f"trade sigma {sigma:g} to its logsum cost (value +0.42 bn CNY/yr)" in line
-    assert f"other flows elasticity {plan.elasticity:g} to generalized cost" in line
+    assert ("each market's trade to the cost of its best ways there (trade_elasticity "
+            f"{sigma:g}: +0.42 bn CNY/yr), the other flows to their generalized cost "
+            f"(elasticity {plan.elasticity:g}); +120 TEU/yr induced in all") in line
+    eq |= {"passes": 3, "converged": False, "gap": 0.08, "tolerance": 0.05}
+    _, feedback = equilibrium_lines(SimpleNamespace(plan=plan, equilibrium=eq))  # type: ignore[arg-type]
+    assert feedback.endswith("in 3 passes (averaged, MSA); NOT settled: route flows moved "
+                             "8.0% in the last pass (settled below 5%)"), feedback
 
 
 def _shipped_rows() -> list[dict[str, str]]:
