@@ -65,23 +65,30 @@ def imported() -> tuple[Extension, ...]:
 
 def enter(extensions: Iterable[Extension]) -> None:
     """Import each extension in this process, once: its folder joins the end of `sys.path`
-    (installed modules keep their names) and the module registers what it declares."""
+    (installed modules keep their names) and the module registers what it declares. The
+    code is hashed when they are in (`code_version`): an edit after it is not this code."""
     for ext in extensions:
-        if ext in _IMPORTED:
-            continue
-        added = ext.folder not in sys.path
+        _import(ext)
+    code_version()
+
+
+def _import(ext: Extension) -> None:
+    """Import one extension unless it is in already; a module that does not import leaves
+    nothing behind (its folder leaves `sys.path` again)."""
+    if ext in _IMPORTED:
+        return
+    added = ext.folder not in sys.path
+    if added:
+        sys.path.append(ext.folder)
+    before = set(sys.modules)
+    try:
+        import_module(ext.name)
+    except BaseException:
         if added:
-            sys.path.append(ext.folder)
-        before = set(sys.modules)
-        try:
-            import_module(ext.name)
-        except BaseException:
-            if added:   # nothing of a module that did not import stays behind
-                sys.path.remove(ext.folder)
-            raise
-        _BROUGHT[ext] = tuple(sorted(set(sys.modules) - before))
-        _IMPORTED.append(ext)
-        code_version()      # hashed as imported: an edit after it is not this code
+            sys.path.remove(ext.folder)
+        raise
+    _BROUGHT[ext] = tuple(sorted(set(sys.modules) - before))
+    _IMPORTED.append(ext)
 
 
 def _named(text: str) -> tuple[Extension, Path | None]:
@@ -115,11 +122,12 @@ def load(named: Sequence[str]) -> tuple[Extension, ...]:
         if file is not None:
             _check_found(ext, file, text)
         try:
-            enter([ext])
+            _import(ext)
         except (Exception, SystemExit) as exc:   # its own code: any error, or an exit
             what = printable(" ".join(f"{type(exc).__name__}: {exc}".split()), 300)
             raise InputError(OPTION, "", f"a module Python can import (importing it "
                                          f"raised {what})", text) from None
+    code_version()      # once, when all are in: an edit after it is not this code
     return imported()
 
 
@@ -188,10 +196,10 @@ def code_version() -> str | None:
     notebook, or a file that cannot be read), which nothing can tell apart from an edited one.
 
     Hashed once for the code this process loaded, not at every cache lookup (a walk of every
-    file of each package): by `enter` as it imports the modules, and at the first call after
-    a kind is registered otherwise. A file edited after that is not this process's code: it
-    is another key only in a process started after the edit (a restarted command or Dask
-    worker), as the module itself is."""
+    file of each package): by `load` and `enter` once they imported the modules (once for
+    all of them), and at the first call after a kind is registered otherwise. A file edited
+    after that is not this process's code: it is another key only in a process started after
+    the edit (a restarted command or Dask worker), as the module itself is."""
     from sim.components import kinds
 
     loaded = (tuple((ext, sys.modules.get(ext.name)) for ext in _IMPORTED), kinds())

@@ -217,6 +217,32 @@ def test_a_file_another_module_shadows_is_refused_before_anything_is_imported(
 
 
 
+def test_the_code_of_several_modules_is_hashed_once_they_are_in(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`load` of three modules hashes their code once, after the last import (it hashed
+    after each, every file of every module so far again), and the hash covers all three."""
+    for name in ("ext_one", "ext_two", "ext_three"):
+        (tmp_path / f"{name}.py").write_text("X = 1\n")
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    monkeypatch.setattr(extensions, "_IMPORTED", [])
+    monkeypatch.setattr(extensions, "_CODE", {})
+    hashed: list[list[str]] = []
+    real = extensions._hashed
+
+    def counted(registered):  # type: ignore[no-untyped-def]
+        hashed.append(sorted(p.name for p in extensions.code_files()))
+        return real(registered)
+
+    monkeypatch.setattr(extensions, "_hashed", counted)
+    try:
+        load([str(tmp_path / f"{n}.py") for n in ("ext_one", "ext_two", "ext_three")])
+        assert hashed == [["ext_one.py", "ext_three.py", "ext_two.py"]]
+    finally:
+        for name in ("ext_one", "ext_two", "ext_three"):
+            sys.modules.pop(name, None)
+
+
 def test_a_kpi_whose_of_raises_is_one_line_naming_it(tmp_path: Path) -> None:
     """The user's KPI code failing (a column that is not in the lots) is their input's
     error: one line naming the KPI, its module and the error, exit 2, nothing written; it
