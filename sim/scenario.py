@@ -458,6 +458,11 @@ class Provenance(Spec):
         return [name for key in self.keys
                 for up, _, name in [key.rpartition(".")] if up == parent and name != own]
 
+    def nearest(self, dotted: str) -> str:
+        """`did_you_mean`'s hint for the last part of `dotted` among the keys beside it:
+        " (did you mean 'x'?)", or "" when none is close."""
+        return did_you_mean(dotted.rpartition(".")[2], self.beside(dotted))
+
     def locate(self, dotted: str, default: str) -> tuple[str, str]:
         """(file, field in that file) of a dotted path of the merged scenario."""
         parts = dotted.split(".")
@@ -741,13 +746,13 @@ def validation_error(exc: ValidationError, where: Provenance, default: str | Pat
         expected = ("the missing field " if len(names) == 1 else "the missing fields ") + \
             ", ".join(names)
         # a misspelt id reads as a new entry lacking every field: name the one it is close to
-        hint = did_you_mean(str(loc[-1]), where.beside(".".join(map(str, loc)))) if loc else ""
+        hint = where.nearest(".".join(map(str, loc))) if loc else ""
         if hint:
             expected += f" of a new entry, or an existing one{hint}"
     elif (tag := tagged_error(err, loc, got)) is not None:
         loc, expected, got = tag
     elif err["type"] == "extra_forbidden" and loc:    # a misspelt field: the one beside it
-        hint = did_you_mean(str(loc[-1]), where.beside(".".join(map(str, loc))))
+        hint = where.nearest(".".join(map(str, loc)))
         if hint:     # "no such key (unknown field; did you mean 'x'?)"
             expected = f"{expected.removesuffix(')')}; {hint.strip().removeprefix('(')}"
     file, field = where.locate(".".join(str(p) for p in loc), str(default))
