@@ -247,9 +247,9 @@ def attribution(base: Results, alt: Results, variant: str) -> pd.DataFrame:
     for gateway, sub in both.groupby("gateway", sort=True):
         row: dict[str, Any] = {"variant": variant, "item": f"{GATEWAY_ITEM}{gateway}"}
         for col in ("teu_per_year", "trade_bn_cny_per_year"):
-            d = (sub[f"{col}_alt"] - sub[f"{col}_base"]).to_numpy()
             row[f"base_{col}"] = float(sub[f"{col}_base"].mean())
-            row[f"delta_{col}"], row[f"delta_{col}_ci95"] = paired_ci(d)
+            row[f"delta_{col}"], row[f"delta_{col}_ci95"] = difference_ci(
+                sub[f"{col}_base"].to_numpy(), sub[f"{col}_alt"].to_numpy(), paired=True)
         rows.append(row)
     totals: dict[str, np.ndarray] = {}
     for item in ("total", "shifted"):

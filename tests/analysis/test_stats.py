@@ -93,6 +93,19 @@ def test_differences_all_of_one_amount_have_no_known_interval_over_few_replicati
     assert difference_ci(tenths, np.full(3, 300.0), paired=False) == (0.0, 0.0)
 
 
+def test_pairs_equal_up_to_float_rounding_moved_nothing() -> None:
+    """Six pairs each 5.6e-14 apart (the same lots summed in another order) were six
+    differences of one amount: a change of 5.6e-14 with a 0-wide interval, told from none.
+    A pair within `ALIKE_RTOL` of its values differs by 0, as Welch's flat samples do; a real
+    difference beside such pairs keeps its interval."""
+    base, alt = np.full(6, 300.0), np.full(6, (0.1 + 0.2) * 1000)
+    assert (alt - base != 0).all() and difference_ci(base, alt, paired=True) == (0.0, 0.0)
+    moved = alt + np.array([0, 0, 0, 10.0, 20.0, 30.0])
+    delta, half = difference_ci(base, moved, paired=True)
+    assert np.allclose((delta, half), paired_ci(np.array([0, 0, 0, 10.0, 20.0, 30.0])))
+    assert not resolved(delta, half)
+
+
 def test_a_total_with_no_known_interval_is_said_so_not_said_to_include_0() -> None:
     from sim.cli.render import console, delta_table, unresolved_lines
 
