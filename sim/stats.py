@@ -114,21 +114,28 @@ def paired_ci(differences: np.ndarray, level: float = 0.95) -> tuple[float, floa
     return mean, half
 
 
+def paired_differences(base: np.ndarray, alt: np.ndarray) -> np.ndarray:
+    """ALT - BASE per replication, 0 where a pair differs by float rounding alone (within
+    `ALIKE_RTOL` of its values: the same lots summed in another order), which moved
+    nothing: the differences `difference_ci` and `unresolved_need` read."""
+    base, alt = np.asarray(base, dtype=float), np.asarray(alt, dtype=float)
+    d = alt - base
+    return np.where(np.abs(d) <= ALIKE_RTOL * np.maximum(np.abs(base), np.abs(alt)), 0.0, d)
+
+
 def difference_ci(base: np.ndarray, alt: np.ndarray, paired: bool,
                   level: float = 0.95) -> tuple[float, float]:
     """Mean difference ALT - BASE and the half-width of its confidence interval: the t
     interval of the differences when replication r of one is paired with replication r of the
     other (common random numbers: `paired_ci`), else Welch's interval for a difference of
     two means, not known either when both samples have no spread and differ, with fewer than
-    `alike_needed` in the smaller (`paired_ci`'s rule). A pair that differs by float rounding
-    alone (`ALIKE_RTOL` of its values) differs by 0, as Welch's flat samples do: else 6 such
-    pairs made a change of 1e-14 with a 0-wide interval, told from none. NaN samples (and pairs
-    with one) are left out."""
+    `alike_needed` in the smaller (`paired_ci`'s rule). Paired, a pair that differs by float
+    rounding alone differs by 0 (`paired_differences`), as Welch's flat samples do: else 6
+    such pairs made a change of 1e-14 with a 0-wide interval, told from none. NaN samples
+    (and pairs with one) are left out."""
     base, alt = np.asarray(base, dtype=float), np.asarray(alt, dtype=float)
-    if paired:   # a pair equal up to float rounding (summed in another order) moved nothing
-        d = alt - base
-        rounding = np.abs(d) <= ALIKE_RTOL * np.maximum(np.abs(base), np.abs(alt))
-        return paired_ci(np.where(rounding, 0.0, d), level)
+    if paired:
+        return paired_ci(paired_differences(base, alt), level)
     base, alt = base[~np.isnan(base)], alt[~np.isnan(alt)]
     if base.size < 2 or alt.size < 2:
         delta = float(alt.mean() - base.mean()) if alt.size and base.size else float("nan")
@@ -159,7 +166,7 @@ def unresolved_need(base: np.ndarray, alt: np.ndarray, level: float = 0.95) -> i
     """`replications_to_resolve` of the paired differences ALT - BASE when their interval
     (`paired_ci`) includes 0 or is not known although they moved; None when it excludes 0
     or nothing is to resolve."""
-    d = np.asarray(alt, dtype=float) - np.asarray(base, dtype=float)
+    d = paired_differences(base, alt)
     delta, half = paired_ci(d, level)
     if resolved(delta, half):        # not known (NaN) falls through: an estimate if it can
         return None

@@ -104,6 +104,10 @@ def test_pairs_equal_up_to_float_rounding_moved_nothing() -> None:
     delta, half = difference_ci(base, moved, paired=True)
     assert np.allclose((delta, half), paired_ci(np.array([0, 0, 0, 10.0, 20.0, 30.0])))
     assert not resolved(delta, half)
+    # and no replications are advised to resolve it (trial47 M1: "about 11 would tell a
+    # change of that size from none" for 1.1e-13 bn CNY/yr against 556)
+    trade = np.array([556.4673, 556.4673])
+    assert unresolved_need(trade, trade + np.array([0.0, 2.3e-13])) is None
 
 
 def test_a_total_with_no_known_interval_is_said_so_not_said_to_include_0() -> None:
