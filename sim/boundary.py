@@ -288,16 +288,19 @@ def check_study(base: Scenario, runs: int, workers: int, limits: Limits | None, 
     return total
 
 
-def check_related(base: Scenario, alt: Scenario) -> None:
+def check_related(base: Scenario, alt: Scenario, *,
+                  allowed_by: str = "pass --allow-unrelated") -> None:
     """Refuse an alternative that is not BASE plus changes (`sim.scenario.not_changes_of`):
-    the comparison would measure the edits of a file between them too (`--allow-unrelated`
-    runs it)."""
+    the comparison would measure the edits of a file between them too (`allowed_by` says
+    how to run it anyway: the command's option, or `sim.compare.compare`'s keyword). A
+    scenario read from no file (built in Python) has no chain to judge, and passes."""
+    if not base.source_file or not alt.provenance.files:
+        return
     why = not_changes_of(base.source_file, alt.provenance.chain)
     if why is not None:
         raise InputError(alt.source_file, "extends", f"a scenario built on BASE "
                          f"{Path(base.source_file).name} by changes only ({why}: compare "
-                         "against a file it extends by changes only, or pass "
-                         "--allow-unrelated)")
+                         f"against a file it extends by changes only, or {allowed_by})")
 
 
 def _warn_base_settings(base: Scenario, alt: Scenario) -> None:

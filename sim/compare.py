@@ -362,8 +362,13 @@ def compare(base: Scenario | str | Path, alts: Sequence[Scenario | str | Path], 
             replications: int | None = None, days: float | None = None,
             independent: bool = False, workers: int = 1,
             names: Sequence[str] | None = None,
-            placebo: Scenario | str | Path | None = None) -> Comparison:
+            placebo: Scenario | str | Path | None = None,
+            allow_unrelated: bool = False) -> Comparison:
     """Run the variants and take paired deltas (CRN unless `independent`).
+
+    Each ALT (and the placebo) must be BASE plus changes, as `cqsim compare` requires
+    (`sim.boundary.check_related`, InputError otherwise): else its deltas hold the edits of
+    the files between them too. `allow_unrelated` compares them anyway.
 
     `placebo`: BASE with a change too small to matter, run as one more ALT (last). A variant
     settles on its own: its demand answers to logsums learnt from its own feedback passes,
@@ -371,11 +376,17 @@ def compare(base: Scenario | str | Path, alts: Sequence[Scenario | str | Path], 
     the settled figures by what that costs (docs/modelling.md, "A placebo comparison").
     Each other ALT is then also paired with the placebo (`against_placebo`,
     `attribution_placebo`), which settles as it does."""
-    every, named = list(alts), names
+    from sim.boundary import check_related
+
+    base = as_scenario(base)
+    every, named = [as_scenario(a) for a in alts], names
     if placebo is not None:
         placebo = as_scenario(placebo)
         every.append(placebo)
         named = None if names is None else [*names, placebo.name]
+    if not allow_unrelated:
+        for alt in every:
+            check_related(base, alt, allowed_by="call with allow_unrelated=True")
     b, variants = run_variants(base, every, replications=replications, days=days,
                                independent=independent, workers=workers, names=named)
     pairing = "independent seeds" if independent else "common random numbers"

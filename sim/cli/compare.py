@@ -210,8 +210,10 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
     from sim.staging import replaced_line
 
     with _result_folder(base_s, variants, out, "compare", overwrite) as folder:
-        cmp = run_compare(base_s, list(alts), replications=replications, days=days,
-                          independent=independent, workers=workers, placebo=placebo)
+        cmp = run_compare(base_s, variants[:len(alts)], replications=replications, days=days,
+                          independent=independent, workers=workers,
+                          placebo=variants[-1] if placebo is not None else None,
+                          allow_unrelated=True)   # admitted above, by --allow-unrelated's rule
         channels, at_places = split_deltas(cmp.deltas)
         tables = {"compare.csv": channels}
         for place, frame in at_places.items():   # only where it has a row: most divert nothing

@@ -139,3 +139,25 @@ def test_a_variant_at_another_seed_meets_its_reference_on_that_seed(tmp_path: Pa
         assert equilibrium.settles_reference_of(prepare(base, seed=seed), plan)
     other = equilibrium.settle(prepare(base), replication=1).market_passes
     assert equilibrium.market_reference(prepare(alt), 1) != tuple(dict(s) for s in other)
+
+
+def test_the_python_compare_refuses_an_unrelated_alternative_as_the_command_does(
+        tmp_path: Path) -> None:
+    """`compare(base, [alt])` of an ALT that is not BASE plus changes (its own file of the
+    same network) ran and labelled the difference "common random numbers", where the
+    command refuses it (trial47 H1): it is refused before anything runs, naming the keyword
+    that allows it; a variant of BASE by changes only is not."""
+    from sim.errors import InputError
+    from tests.support import netbuilder as nb
+
+    path = nb.line_network(tmp_path)
+    other = tmp_path / "other.yaml"
+    other.write_text(path.read_text().replace("name: test", "name: other"))
+    with pytest.raises(InputError, match="call with allow_unrelated=True") as err:
+        compare(path, [other], replications=2, days=5)
+    assert err.value.file == str(other) and err.value.field == "extends"
+    variant = tmp_path / "variant.yaml"
+    variant.write_text(f"extends: {path.name}\nname: variant\nchanges:\n"
+                       "  - {kind: scale, service: ab, field: departures_per_week, factor: 2}\n")
+    cmp = compare(path, [variant], replications=2, days=5)
+    assert set(cmp.deltas["variant"]) == {"variant"}

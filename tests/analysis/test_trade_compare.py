@@ -221,10 +221,10 @@ def test_common_random_numbers_narrow_the_ci_of_a_clear_effect(tmp_path: Path) -
     doc = scenario(str(tmp_path / "geo"), services, [flow("a", "b", 20_000)],
                    horizon={"days": 60})
     base = write_scenario(tmp_path / "base.yaml", doc)
-    express = {**services, "ab-express": train(["a", "b"], per_week=14, price=700)}
-    alt = write_scenario(tmp_path / "alt.yaml", {**doc, "name": "express",
-                                                 "network": {**doc["network"],
-                                                             "services": express}})
+    alt = write_scenario(tmp_path / "alt.yaml", {   # BASE plus a change, as compare requires
+        "extends": "base.yaml", "name": "express",
+        "changes": [{"kind": "add_service", "id": "ab-express",
+                     "service": train(["a", "b"], per_week=14, price=700)}]})
     crn = compare(base, [alt], replications=4).deltas
     ind = compare(base, [alt], replications=4, independent=True).deltas
 

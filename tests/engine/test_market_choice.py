@@ -158,10 +158,10 @@ def test_compare_attributes_the_change_to_gateways(tmp_path: Path) -> None:
 
     write_market_scenario(tmp_path, name="base.yaml", horizon={"days": 200, "warmup_days": 40},
                           demand={"reference_scenario": "base.yaml"})
-    doc = market_doc(tmp_path, horizon={"days": 200, "warmup_days": 40},
-                     demand={"reference_scenario": "base.yaml"})
-    doc["network"]["services"]["south-sea-asean"] = service("south", "sea", ["qz", "asean"], 200)
-    write_scenario(tmp_path / "cheap.yaml", doc)
+    write_scenario(tmp_path / "cheap.yaml", {   # BASE plus a change, as compare requires
+        "extends": "base.yaml", "name": "cheap",
+        "changes": [{"kind": "set", "service": "south-sea-asean", "field": "price_cny_per_teu",
+                     "value": 200}]})
     cmp = compare(tmp_path / "base.yaml", [tmp_path / "cheap.yaml"], replications=2)
     assert cmp.attribution is not None
     at = cmp.attribution.set_index("item")
