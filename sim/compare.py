@@ -226,9 +226,10 @@ def attribution(base: Results, alt: Results, variant: str) -> pd.DataFrame:
     loaded TEU and trade (the trade flow class), `total` (all gateways together: trade that
     did not exist in BASE) and `shifted` (what the gateways that lost gave up, i.e. moved to
     others), each with its 95% CI over paired replications (`sim.stats.paired_ci`); then the
-    two parts of the total the settle stage gives: `input growth` (the scenario's
-    demand_growth of the market table) and `induced by access` (the logsum response to
-    cheaper access), with a CI when every
+    two parts of the total the settle stage gives: `input growth` (the trade the scenario's
+    inputs add: demand_growth of the market table, a trade flow added by add_flow) and
+    `induced by access` (the market flows' logsum response to cheaper access), with a CI
+    when every
     replication settled on its own streams (else exact given the one settling; `input
     growth`, an input the same in every replication, is exact either way: 0 wide); `waiting at
     origins`, the change of the trade held at its origins at the year's ends (`_waiting_rows`:

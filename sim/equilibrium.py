@@ -99,8 +99,9 @@ class EquilibriumReport:
     demand_factor_min: float
     demand_factor_max: float
     induced_teu_per_year: float      # sum over flows of (factor - 1) x base TEU
-    # market flows (trade): their TEU and bn CNY a year before the logsum response (the table
-    # with any demand_growth), and what the response adds (induced by cheaper access)
+    # trade: the TEU and bn CNY a year of the trade flows before the response to cost (the
+    # market table with any demand_growth, and trade flows written in or added, add_flow), and
+    # what the market flows' logsum response adds (induced by cheaper access)
     market_input_teu_per_year: float = 0.0
     market_input_bn_cny_per_year: float = 0.0
     market_induced_teu_per_year: float = 0.0
@@ -184,16 +185,17 @@ def _pass_plan(plan: Plan) -> Plan:
 def _report(base: Plan, factors: Sequence[float], passes: int, converged: bool,
             gaps: list[float], reused: bool = False) -> EquilibriumReport:
     induced = sum((k - 1.0) * f.teu_per_year for f, k in zip(base.flows, factors, strict=True))
-    market = [(f, k, base.classes[f.commodity].value_cny_per_teu / 1e9)
-              for f, k in zip(base.flows, factors, strict=True) if f.market]
+    trade = [(f, k, base.classes[f.commodity].value_cny_per_teu / 1e9)
+             for f, k in zip(base.flows, factors, strict=True) if f.flow_class == "trade"]
+    market = [(f, k, v) for f, k, v in trade if f.market]
     by_market: dict[str, tuple[float, float]] = {}   # market -> induced (TEU/yr, bn CNY/yr)
     for f, k, v in market:
         teu, bn = by_market.get(str(f.market), (0.0, 0.0))
         by_market[str(f.market)] = (teu + (k - 1.0) * f.teu_per_year,
                                     bn + (k - 1.0) * f.teu_per_year * v)
     return EquilibriumReport(
-        market_input_teu_per_year=sum(f.teu_per_year for f, _, _ in market),
-        market_input_bn_cny_per_year=sum(f.teu_per_year * v for f, _, v in market),
+        market_input_teu_per_year=sum(f.teu_per_year for f, _, _ in trade),
+        market_input_bn_cny_per_year=sum(f.teu_per_year * v for f, _, v in trade),
         market_induced_teu_per_year=sum(teu for teu, _ in by_market.values()),
         market_induced_bn_cny_per_year=sum(bn for _, bn in by_market.values()),
         market_induced_by_market=tuple((m, teu, bn) for m, (teu, bn) in sorted(by_market.items())),

@@ -463,3 +463,25 @@ def test_an_events_backlog_lasts_until_the_queue_is_back_in_its_usual_range(
                          for d, q in queue.items() for side in ("down", "up")])
     assert _aftermath(locked, {"locks_daily": both}, {}, 1) == {
         ("lock", "tg", 200 * 24.0): 245 * 24.0}
+
+
+def test_a_trade_flow_added_by_a_change_is_input_growth_not_remainder(tmp_path: Path) -> None:
+    """An add_flow of trade (1,000 TEU/yr of materials at 200k CNY/TEU, 0.2 bn CNY/yr, from
+    a hub the market table has no row of) is
+    trade the scenario's inputs add, as a demand_growth of the market table is: it was left
+    in `remainder` ("chiefly the chance of whole lots"), `input growth` reading 0 (trial47
+    M2)."""
+    from sim.compare import compare
+
+    write_market_scenario(tmp_path, name="base.yaml", horizon={"days": 40, "warmup_days": 10},
+                          demand={"reference_scenario": "base.yaml"})
+    write_scenario(tmp_path / "more.yaml", {
+        "extends": "base.yaml", "name": "more",
+        "changes": [{"kind": "add_flow", "flow": {
+            "origin": "qz", "destination": "asean", "commodity": "materials",
+            "teu_per_year": 1000, "source": "test: a new customer at the port"}}]})
+    cmp = compare(tmp_path / "base.yaml", [tmp_path / "more.yaml"], replications=2)
+    assert cmp.attribution is not None
+    at = cmp.attribution.set_index("item")
+    assert at.loc["input growth", "delta_teu_per_year"] == pytest.approx(1000)
+    assert at.loc["input growth", "delta_trade_bn_cny_per_year"] == pytest.approx(0.2)
