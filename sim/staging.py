@@ -438,6 +438,7 @@ def begins_with(marker: str, within: int = 4096) -> Callable[[Path], bool]:
 
 
 STOP_SIGNALS: list[int] = []  # signals that asked this command to stop (`sim.cli` records them)
+SWAPPED_IN: list[Path] = []   # the results this command put in place (`swap_in`), in order
 
 
 def stop_requested() -> int | None:
@@ -533,6 +534,7 @@ def swap_in(staging: Path, target: Path) -> None:
             os.replace(staging, target)
             _remove(old)
         _fsync_dir(target.parent)
+        SWAPPED_IN.append(target)
 
 
 def recover(target: Path) -> list[Path]:

@@ -70,14 +70,14 @@ class CqsimGroup(click.Group):
             ctx.exit(2)
         except (ClusterError, RunFailed) as exc:
             if staging.stop_requested() is not None:  # interrupted while it started
-                ctx.exit(_interrupted())
+                ctx.exit(_interrupted(ctx.invoked_subcommand))
             click.echo(f"cqsim: error: {printable(str(exc), 600)}", err=True)
             ctx.exit(1)
         except ConservationError as exc:
             click.echo(f"cqsim: conservation check failed: {exc}", err=True)
             ctx.exit(1)
         except KeyboardInterrupt:
-            ctx.exit(_interrupted())
+            ctx.exit(_interrupted(ctx.invoked_subcommand))
         except BrokenPipeError:
             # the reader of the output went away (`cqsim list ... | head -1`): quiet, with the
             # exit code of a process killed by SIGPIPE, as other Unix tools; what the command
@@ -89,7 +89,7 @@ class CqsimGroup(click.Group):
             # an interrupt that lands inside library code (an import half done, a C call) can
             # surface as another exception: after a signal, the command was interrupted
             if staging.stop_requested() is not None:
-                ctx.exit(_interrupted())
+                ctx.exit(_interrupted(ctx.invoked_subcommand))
             raise
 
 
@@ -109,12 +109,16 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def _interrupted() -> int:
-    """Say that the command was interrupted (one line); return its exit code."""
+def _interrupted(command: str | None = None) -> int:
+    """Say that the command was interrupted, and what its result folder holds (one line);
+    return its exit code."""
     if hasattr(signal, "setitimer"):
         signal.setitimer(signal.ITIMER_REAL, 0.0)
-    click.echo("cqsim: interrupted; no result was half-written: --out holds the previous "
-               "result or none (a sweep keeps its finished runs for --resume)", err=True)
+    held = (f"{staging.SWAPPED_IN[-1]} holds the new result, complete: it was written before "
+            "the interrupt" if staging.SWAPPED_IN else
+            "--out holds the previous result or none")
+    resume = "; a sweep keeps its finished runs for --resume" if command == "sweep" else ""
+    click.echo(f"cqsim: interrupted; no result was half-written: {held}{resume}", err=True)
     return 128 + (staging.stop_requested() or signal.SIGINT)
 
 

@@ -373,6 +373,50 @@ def test_an_interrupt_that_surfaces_as_another_error_exits_as_interrupted(
     assert len(lines) == 1 and "interrupted" in lines[0], lines
 
 
+def test_the_interrupt_line_says_what_the_result_folder_holds(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The line was one text for every case: "--out holds the previous result or none (a
+    sweep keeps its finished runs for --resume)", also after `cqsim run` had put its complete
+    new result in place before the interrupt, and for commands that are no sweep (trial47
+    L5). It names the folder that holds the new result, and --resume only for a sweep."""
+    from click.testing import CliRunner
+
+    from sim import cli, staging
+
+    monkeypatch.setattr(staging, "STOP_SIGNALS", [])
+    monkeypatch.setattr(staging, "SWAPPED_IN", [])
+    target = tmp_path / "out"
+
+    @click.group(cls=cli.CqsimGroup)
+    def group() -> None:
+        pass
+
+    @group.command()
+    @click.option("--write", is_flag=True)
+    def run(write: bool) -> None:
+        if write:
+            new = tmp_path / "new"
+            new.mkdir()
+            staging.swap_in(new, target)
+        staging.STOP_SIGNALS.append(signal.SIGINT)
+        raise KeyboardInterrupt
+
+    @group.command()
+    def sweep() -> None:
+        staging.STOP_SIGNALS.append(signal.SIGINT)
+        raise KeyboardInterrupt
+
+    said = CliRunner().invoke(group, ["run"]).output.strip()
+    assert said == ("cqsim: interrupted; no result was half-written: --out holds the previous "
+                    "result or none")
+    said = CliRunner().invoke(group, ["sweep"]).output.strip()
+    assert said.endswith("or none; a sweep keeps its finished runs for --resume")
+    monkeypatch.setattr(staging, "STOP_SIGNALS", [])
+    said = CliRunner().invoke(group, ["run", "--write"]).output.strip()
+    assert said == (f"cqsim: interrupted; no result was half-written: {target} holds the new "
+                    "result, complete: it was written before the interrupt")
+
+
 def test_an_error_without_a_signal_is_not_called_an_interrupt(
         monkeypatch: pytest.MonkeyPatch) -> None:
     from click.testing import CliRunner
