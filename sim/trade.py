@@ -269,9 +269,12 @@ def attainment_lines(results: Results) -> list[str]:
         f"goods trade: {a.total_bn:,.1f}{ci(a.total_ci)} bn CNY/yr ({parts}); "
         f"{a.vs_2023_pct:,.1f}%{ci(a.vs_2023_ci)} of 2023 ({a.base.bn_cny:g} bn CNY/yr)",
         f"target {a.target.bn_cny:g} bn CNY/yr (2025): attainment {a.target_pct:,.1f}%"
-        f"{ci(a.target_ci)}; P(meet) = {a.p_meet:.2f} over {a.replications} replication(s)"
-        + (f", {a.p_meet_normal:.2f} by normal approximation" if not np.isnan(a.p_meet_normal)
-           else "") + f" (this scenario's simulation noise alone, {NOT_A_FORECAST})",
+        f"{ci(a.target_ci)}; " + (
+            f"P(meet) = {a.p_meet:.2f} over {a.replications} replications"
+            + (f", {a.p_meet_normal:.2f} by normal approximation"
+               if not np.isnan(a.p_meet_normal) else "")
+            + f" (this scenario's simulation noise alone, {NOT_A_FORECAST})"
+            if a.replications > 1 else "P(meet) not estimated from one replication"),
     ]
     note = season_note(period_season(results.plan.seasonality, results.plan.horizon),
                        results.plan.horizon)

@@ -38,7 +38,8 @@ def corridor_table(results: Results) -> Table:
     table = Table(title=f"{results.plan.name}: {results.plan.horizon.days:g} days, "
                         f"{reps} replication(s), seed {results.plan.seed}, per year over "
                         f"the {stats_days(results.plan.horizon):g} days measured"
-                        + ("  (± = 95% CI of the counts per year)" if reps > 1 else ""))
+                        + ("  (± = 95% CI of the counts per year)" if reps > 1 else
+                           "  (no confidence intervals from one replication: run 2 or more)"))
     table.add_column("corridor")
     for k in shown:
         table.add_column(_header(k), justify="right")

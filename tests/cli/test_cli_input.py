@@ -835,3 +835,15 @@ def test_a_malformed_study_file_says_what_was_expected_and_got(
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"cqsim: error: {bad}: {said}"), lines
     assert not (tmp_path / "out").exists()
+
+
+def test_one_replication_says_it_has_no_intervals(tmp_path: Path) -> None:
+    """With one replication the console showed no ± and no word why, and "P(meet) = 0.00
+    over 1 replication(s)", a probability from one draw (trial47 L4)."""
+    path = nb.line_network(tmp_path)
+    result = _cqsim("run", path, "--replications", "1", "--days", "20", "--no-report",
+                    "--no-map", "--out", tmp_path / "o")
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.stdout.split())
+    assert "(no confidence intervals from one replication: run 2 or more)" in said
+    assert "P(meet) not estimated from one replication" in said and "P(meet) =" not in said
