@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from sim.budget import Limits, estimate, runs_of
+from sim.budget import Estimate, Limits, estimate, runs_of
 from sim.engine.recorder import ReplicationResult
 from sim.equilibrium import Settled
 from sim.errors import InputError
@@ -173,6 +173,7 @@ class Sweep:
     tasks: list[RunTask]
     fingerprint: str
     inputs: dict[str, str]     # digest of each file the runs read, and the code's version
+    estimate: Estimate | None = None   # what all its runs cost, each variant priced on its own
 
     @property
     def name(self) -> str:
@@ -257,7 +258,7 @@ def prepare_sweep(spec: SweepSpec | str | Path, limits: Limits | None = None,
             raise _variant_error(spec, k, point, exc) from None
     # each variant priced on its own plan, with its own replications (the base's legs per
     # route: its route sets are not built yet)
-    check_variants([estimate(
+    cost = check_variants([estimate(
         plan if spec.point_replications is None else
         with_run_settings(plan, replications=len(spec.point_replications[k])),
         first_sets if len(plan.flows) == len(first.flows) else None)
@@ -290,4 +291,4 @@ def prepare_sweep(spec: SweepSpec | str | Path, limits: Limits | None = None,
         for r in chosen:
             tasks.append(RunTask(f"{vid}-r{r:03d}", vid, r, dict(point), settled[k],
                                  None if settle_here else plan, f"{fingerprint[:16]}-{vid}"))
-    return Sweep(spec, base, spec.parameters.names, points, tasks, fingerprint, inputs)
+    return Sweep(spec, base, spec.parameters.names, points, tasks, fingerprint, inputs, cost)

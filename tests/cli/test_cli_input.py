@@ -90,6 +90,9 @@ def test_validate_prints_the_estimate_and_checks_sweeps(tmp_path: Path) -> None:
         "network.services.ab.departures_per_week": [7, 14]}}}))
     result = _cqsim("validate", sweep)
     assert result.exit_code == 0 and "valid sweep (2 variants" in result.stdout
+    # what all its runs cost, as a scenario's validation says (it said nothing; trial47 L7)
+    assert "; estimate: " in result.stdout and "peak memory" in result.stdout
+    assert result.stdout.rstrip().endswith("with 1 worker)")
 
 
 def test_validate_reads_a_file_as_run_and_sweep_do(tmp_path: Path) -> None:
