@@ -190,12 +190,14 @@ def unfilled_start(routes: pd.DataFrame, warmup_days: float) -> str | None:
     return found.note() if found is not None and found.unfilled else None
 
 
-def unfilled_runs(runs: pd.DataFrame, shown: int = 4) -> str | None:
+def unfilled_runs(runs: pd.DataFrame, shown: int = 4, *,
+                  warmup_from: str = "the base") -> str | None:
     """A note naming the variants of a sweep's runs table (`sim.sweep.tasks.run_kpis`) whose
     ok runs began their statistics before the network was full (`unfilled` on the mean of
     their `start_up_shortfall` and `warmup_short_days`, as `run` judges the mean of its
     replications): a change of transit time then moves the delivered TEU the variants are
-    compared on. None when none did (or the table predates the columns)."""
+    compared on; `warmup_from` says where their warm-up is set (the base, or the sweep's
+    `fixed:` or its values). None when none did (or the table predates the columns)."""
     if not {"start_up_shortfall", "warmup_short_days"} <= set(runs) or not len(runs):
         return None
     ok = runs[runs["status"] == "ok"]
@@ -211,7 +213,8 @@ def unfilled_runs(runs: pd.DataFrame, shown: int = 4) -> str | None:
             f"delivered fall up to {100 * hit['start_up_shortfall'].max():.1f}% short of "
             "those created (mean over the runs), with a warm-up shorter than most boxes' "
             "door-to-door time, so a change of transit time moves the delivered TEU compared "
-            "here (a longer horizon.warmup_days in the base; `cqsim run` on it says how long)")
+            f"here (a longer horizon.warmup_days in {warmup_from}; `cqsim run` on the base "
+            "says how long)")
 
 
 def flagged(checks: pd.DataFrame) -> list[str]:

@@ -115,7 +115,9 @@ def sweep(sweep_file: Path, out: Path | None, overwrite: bool, workers: int | No
         screen.print(f"replaced what {shown}/ held: {outcome.replaced}", soft_wrap=True)
     from sim.checks import unfilled_runs
 
-    unfilled = unfilled_runs(outcome.runs)
+    set_by = spec.settings().get("horizon.warmup_days")   # the sweep's own, if it sets it
+    unfilled = unfilled_runs(outcome.runs, warmup_from=f"the sweep's {set_by[0]}" if set_by
+                             else "the base")
     if unfilled:
         show_warning(unfilled)
     if outcome.failed:

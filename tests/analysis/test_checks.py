@@ -149,6 +149,11 @@ def test_a_sweep_names_the_variants_whose_runs_began_unfilled() -> None:
     assert note is not None and note.startswith(
         "5 of 7 variants (v000, v001, v002, v003 and 1 more) began"), note
     assert "up to 14.1% short" in note                # v004's mean; v005 at 1.6% is quiet
+    assert note.endswith("(a longer horizon.warmup_days in the base; `cqsim run` on the "
+                         "base says how long)")
+    # a sweep that sets the warm-up itself is pointed to its own field (trial47 L6)
+    assert "horizon.warmup_days in the sweep's fixed.horizon.warmup_days;" in unfilled_runs(
+        runs, warmup_from="the sweep's fixed.horizon.warmup_days")
     runs["warmup_short_days"] = -1.0                  # every warm-up past most boxes' time
     assert unfilled_runs(runs) is None
     assert unfilled_runs(runs.drop(columns="warmup_short_days")) is None
