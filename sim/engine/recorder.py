@@ -386,7 +386,9 @@ class Recorder:
 
     def _gateway_table(self, lots: pd.DataFrame, declared: pd.DataFrame) -> list[Row]:
         """TEU delivered, trade declared and value delivered per gateway and flow class (every
-        candidate, zeros included; the boxes of flow class `empty` are empty TEU)."""
+        candidate, zeros included; the boxes of flow class `empty` are empty TEU). A flow of
+        no market row (written in, or added by add_flow; every flow without a market
+        section) counts for its route's corridor, labelled so."""
         plan = self.plan
         keys = dict.fromkeys((r.gateway, plan.flows[fi].flow_class)
                              for fi, r in self.routes.values())
@@ -396,7 +398,9 @@ class Recorder:
         zero = {"teu": 0.0, "value_cny": 0.0}
         named = plan.market.section.gateways if plan.market is not None else {}
         return [{"gateway": g, "flow_class": fc,
-                 "label": named[g].label if g in named else "", "teu": float(got["teu"]),
+                 "label": named[g].label if g in named else f"{g} corridor" + (
+                     " (flows of no market row)" if named else ""),
+                 "teu": float(got["teu"]),
                  "trade_bn_cny": float(trade.get((g, fc), 0.0)) / 1e9,
                  "value_bn_cny": float(got["value_cny"]) / 1e9}
                 for g, fc in sorted(keys) for got in (sums.get((g, fc), zero),)]

@@ -318,3 +318,14 @@ def test_a_class_ships_in_its_own_lot_size(tmp_path: Path) -> None:
     assert small.created_teu == pytest.approx(2.5 * lots[small])
     assert lots[small] == pytest.approx(4 * lots[plain], rel=0.1)
     assert small.created_teu == pytest.approx(plain.created_teu, rel=0.1)
+
+
+def test_a_gateway_of_no_market_section_is_labelled_as_its_corridor(tmp_path: Path) -> None:
+    """A flow of no market row counts for its route's corridor in gateways.csv, whose label
+    was empty (trial47: an add_flow's trade on a gateway `coastal` with no label)."""
+    from sim.pipeline import run
+
+    results = run(nb.line_network(tmp_path, teu_per_year=2_000), days=20)
+    gateways = results.summary("gateways")
+    assert list(gateways["gateway"]) == ["west"]
+    assert list(gateways["label"]) == ["west corridor"]
