@@ -363,7 +363,7 @@ class _Arrivals:
     the generator process they replace (`sim.engine.loop`)."""
 
     __slots__ = ("model", "cs", "env", "clock", "choices", "tonnes", "origin", "aware",
-                 "routes", "paths", "waits", "pick", "entry",
+                 "paths", "waits", "pick", "entry",
                  "seen_until", "refresh", "last", "lot_teu", "picture", "weights", "patterns",
                  "spans", "bounds", "next_bound", "pattern", "regimes")
 
@@ -383,7 +383,7 @@ class _Arrivals:
                                  f"demand:{name}").standard_exponential), self.arrive)
         self.origin = model.hubs[flow.origin]
         self.aware = plan.routing.congestion_aware and len(cs.routes) > 1
-        self.routes = routes = cs.routes
+        routes = cs.routes
         self.paths = tuple(Path(r) for r in routes)     # what a lot reads of its route
         self.waits = model._waits_of(routes)
         self.pick = model._picker(cs)
@@ -465,7 +465,7 @@ class _Arrivals:
         known = self.regimes.get(pattern)
         if known is None:
             pick = self.model._picker(self.cs, pattern)
-            zeros = [0.0] * len(self.routes)
+            zeros = [0.0] * len(self.paths)
             known = self.regimes[pattern] = (pick, self._entry(*pick(zeros), zeros), {})
         self.pick, self.entry, self.weights = known
         self.picture = None
