@@ -12,7 +12,7 @@ the interval one would get without CRN.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -32,7 +32,7 @@ from sim.network import revise
 from sim.pipeline import prepare, run
 from sim.report.rundir import GATEWAY_ITEM, MARKET_ITEM
 from sim.results import BY_MARKET, Results
-from sim.scenario import Scenario, as_scenario
+from sim.scenario import Scenario, Touched, as_scenario, touched
 from sim.stats import difference_ci, mean_ci, paired_ci, unresolved_need
 
 # daily.png's source line: the variants' daily tables, each a mean over its replications
@@ -87,21 +87,29 @@ def run_variants(base: Scenario | str | Path, alts: Sequence[Scenario | str | Pa
 # ----------------------------------------------------------------------------- metrics
 
 
-def metrics(results: Results) -> pd.DataFrame:
+def metrics(results: Results, touched: Collection[Touched] = ()) -> pd.DataFrame:
     """Per replication, the compared KPIs (`sim.kpis.compared`: TEU/yr, trade bn CNY/yr, mean
     transit h, CO2 t/yr) per corridor and in total, then each place's figures per place
-    (`sim.kpis.PLACES`: the locks' per lock, the hubs' per hub); columns replication,
-    metric, scope, value (metric: the KPI's or figure's column)."""
+    (`sim.kpis.PLACES`: the locks' per lock, the hubs' per hub, the lines' per line), those
+    shown only where a change named the place at the elements `touched` ((kind, id),
+    `touched_by`); columns replication, metric, scope, value (metric: the KPI's or figure's
+    column)."""
     rows = compared_by_replication(results.by_replication("corridors"))
     places = pd.DataFrame([row for place in PLACES.values()
-                           for row in place.read(results.by_replication(place.table))],
+                           for row in place.rows(results.by_replication(place.table), touched)],
                           columns=list(rows.columns))
     return pd.concat([rows, places], ignore_index=True) if len(places) else rows
 
 
+def touched_by(base: Results, alt: Results) -> frozenset[Touched]:
+    """The hubs, services, locks and links named by a change one of the runs made and the
+    other did not (`sim.scenario.touched`, from each plan's record of its changes)."""
+    return touched(base.plan.origin.changes, alt.plan.origin.changes)
+
+
 def split_deltas(deltas: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     """(the channels' KPI deltas: compare.csv, each place's deltas by place: its
-    `Place.file`, locks_compare.csv and hubs_compare.csv)."""
+    `Place.file`, locks_compare.csv, hubs_compare.csv and lines_compare.csv)."""
     at_places = deltas["metric"].isin([m for place in PLACES.values() for m in place.metrics])
     return (deltas[~at_places].reset_index(drop=True),
             {name: deltas[deltas["metric"].isin(place.metrics)].reset_index(drop=True)
@@ -110,13 +118,16 @@ def split_deltas(deltas: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, pd.DataF
 
 def paired_deltas(base: Results, alt: Results, variant: str) -> pd.DataFrame:
     """Mean BASE, mean ALT and the mean paired delta ALT - BASE with its 95% CI half-width
-    of every figure of `metrics` (a place's as `sim.kpis.PLACES` says: a hub's only where
-    either variant has any, a hub one variant lacks counted 0 there: it diverts nothing; a
-    lock only where both have it);
+    of every figure of `metrics` (a place's as `sim.kpis.PLACES` says: a hub's TEU gone
+    elsewhere only where either variant has any, its utilization, wait, TEU and yard peak and
+    a line's figures only where a change one made names the hub or the line's service
+    (`touched_by`); a hub one variant lacks counted 0 there: it diverts and handles nothing; a
+    lock or a line only where both have it);
     where that CI includes 0 but the delta is not 0, `replications_to_resolve` estimates how
     many replications would exclude 0 at the spread seen (`sim.stats.unresolved_need`),
     so a planner can rerun with enough instead of reading an unresolved change as none."""
-    a, b = metrics(alt), metrics(base)
+    named = touched_by(base, alt)
+    a, b = metrics(alt, named), metrics(base, named)
     zero = [m for place in PLACES.values() if place.absent_is_zero for m in place.figures]
     at_a, at_b = a["metric"].isin(zero), b["metric"].isin(zero)
     both = pd.concat([

@@ -21,11 +21,11 @@ it weighs lots within a corridor or corridors within the total.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,9 @@ import pandas as pd
 from sim.errors import InputError, printable
 from sim.specs import Corridor
 from sim.stats import difference_ci, unresolved_need
+
+if TYPE_CHECKING:
+    from sim.scenario import Touched
 
 Per = Literal["year", "week", "horizon"]
 Total = Literal["sum", "teu_mean", "none"]
@@ -439,20 +442,56 @@ def lock_metrics(locks: pd.DataFrame) -> list[tuple[int, str, str, float]]:
 
 
 # the hubs' figures a comparison pairs per hub (scope: the hub's id), apart from the channels'
-# and the locks' (hubs_compare.csv), only for a hub where either variant has any
-# (`drop_quiet`: most comparisons divert nothing, and rows of zeros for every hub would
-# hide the few that did): metric (the hubs table's column) -> as LOCK_FIGURES
+# and the locks' (hubs_compare.csv): metric -> as LOCK_FIGURES. The TEU gone elsewhere (the
+# hubs table's column) only for a hub where either variant has any (`drop_quiet`: most
+# comparisons divert nothing, and rows of zeros for every hub would hide the few that did);
+# the others only at a hub the variant's changes name (`HUB_TOUCHED`: a change of Qinzhou's
+# berths shows Qinzhou's utilization, not every hub's), each `hub_<column>`: the channels'
+# and the lines' figures have names such as teu_per_year too
 HUB_FIGURES: dict[str, tuple[str, str, float, int]] = {
-    "background_diverted_teu_per_year": ("other users' calls gone elsewhere", "TEU/yr", 1.0, 0)}
+    "background_diverted_teu_per_year": ("other users' calls gone elsewhere", "TEU/yr", 1.0, 0),
+    "hub_utilization": ("handling utilization", "", 1.0, 2),
+    "hub_wait_mean_h": ("mean wait", "h", 1.0, 1),
+    "hub_teu_per_year": ("TEU handled", "TEU/yr", 1.0, 0),
+    "hub_yard_peak_teu": ("yard peak", "TEU", 1.0, 0)}
+HUB_TOUCHED = frozenset({"hub_utilization", "hub_wait_mean_h", "hub_teu_per_year",
+                         "hub_yard_peak_teu"})
 
 
 def hub_metrics(hubs: pd.DataFrame) -> list[tuple[int, str, str, float]]:
-    """Per replication and hub of a hubs table by replication: the other users' TEU gone
-    elsewhere (TEU/yr; `diverts_after_hours`), as `hubs_compare.csv` and the report's hub
-    differences pair them; none from a table written before that column."""
-    present = [m for m in HUB_FIGURES if m in hubs]
-    return [(int(r["replication"]), m, str(r["hub"]), float(r[m]))
-            for r in hubs.to_dict("records") for m in present]
+    """Per replication and hub of a hubs table by replication: `HUB_FIGURES` (the other
+    users' TEU gone elsewhere, TEU/yr, `diverts_after_hours`; utilization, mean wait h, TEU
+    handled TEU/yr, yard peak TEU), as `hubs_compare.csv` and the report's hub differences
+    pair them; none of a figure from a table written before its column."""
+    return _figure_rows(hubs, "hub", HUB_FIGURES, "hub_")
+
+
+# the lines' figures a comparison pairs per line (scope: the line's id, a service's
+# direction, `<service>` and `<service>:back`), only for the lines of a service the variant's
+# changes name (lines_compare.csv): metric (`line_<column>` of the lines table) -> as
+# LOCK_FIGURES
+LINE_FIGURES: dict[str, tuple[str, str, float, int]] = {
+    "line_load_factor": ("load factor", "", 1.0, 2),
+    "line_teu_per_year": ("TEU boarded", "TEU/yr", 1.0, 0),
+    "line_departures_per_year": ("departures", "/yr", 1.0, 0),
+    "line_boarding_wait_mean_h": ("boarding wait", "h", 1.0, 1)}
+
+
+def line_metrics(lines: pd.DataFrame) -> list[tuple[int, str, str, float]]:
+    """Per replication and line of a lines table by replication: `LINE_FIGURES` (load factor,
+    TEU boarded TEU/yr, departures a year, mean boarding wait h), as `lines_compare.csv` and
+    the report's line differences pair them."""
+    return _figure_rows(lines, "line", LINE_FIGURES, "line_")
+
+
+def _figure_rows(table: pd.DataFrame, key: str, figures: Mapping[str, object],
+                 prefix: str) -> list[tuple[int, str, str, float]]:
+    """(replication, metric, the row's `key`, value) of each of `figures` a table by
+    replication has, a figure named its column with `prefix` (or without, as the hubs' TEU
+    gone elsewhere); none of a figure from a table written before its column."""
+    present = {m: m.removeprefix(prefix) for m in figures if m.removeprefix(prefix) in table}
+    return [(int(r["replication"]), m, str(r[key]), float(r[column]))
+            for r in table.to_dict("records") for m, column in present.items()]
 
 
 PlaceRows = list[tuple[int, str, str, float]]   # (replication, metric, scope, value)
@@ -470,19 +509,42 @@ class Place:
     file: str            # the comparison's file of their deltas (written where it has a row)
     absent_is_zero: bool  # a place one variant lacks counts 0 there; else it is left out
     only_where_any: bool  # a place shows only where either variant has any of a figure
+                          # (of the figures not `where_touched`)
+    where_touched: frozenset[str] = frozenset()   # figures shown only at a place named by
+                          # a change one variant made (`sim.scenario.touched`)
+    named: tuple[str, str] = ("", "")   # (what a change names, the table's column of its
+                          # id) of a row: ("hub", "hub"); a line's service ("service", "service")
+    key: str = ""         # the table's column of a row's scope ("hub", "line")
 
     @property
     def metrics(self) -> tuple[str, ...]:
         return tuple(self.figures)
 
+    def rows(self, table: pd.DataFrame, touched: Collection[Touched] = ()) -> PlaceRows:
+        """Its figures' rows (`read`) of `table` (by replication), those `where_touched` only
+        at a place whose row names an element in `touched` ((kind, id): its changes')."""
+        rows = self.read(table)
+        if not self.where_touched:
+            return rows
+        kind, column = self.named
+        named = {str(k) for k, owner in zip(table[self.key], table[column], strict=True)
+                 if (kind, str(owner)) in touched} if len(table) else set()
+        return [r for r in rows if r[1] not in self.where_touched or r[2] in named]
+
 
 # by the word the console and the report name them with ("at the locks", "At the hubs"); a
 # lock a variant lacks has no wait (not a wait of 0), a hub a variant lacks diverts nothing
+# and handles nothing; a line one lacks (add_service, remove_service) has no load factor
 PLACES: dict[str, Place] = {
     "lock": Place(table="locks", read=lock_metrics, figures=LOCK_FIGURES,
                   file="locks_compare.csv", absent_is_zero=False, only_where_any=False),
     "hub": Place(table="hubs", read=hub_metrics, figures=HUB_FIGURES,
-                 file="hubs_compare.csv", absent_is_zero=True, only_where_any=True)}
+                 file="hubs_compare.csv", absent_is_zero=True, only_where_any=True,
+                 where_touched=HUB_TOUCHED, named=("hub", "hub"), key="hub"),
+    "line": Place(table="lines", read=line_metrics, figures=LINE_FIGURES,
+                  file="lines_compare.csv", absent_is_zero=False, only_where_any=False,
+                  where_touched=frozenset(LINE_FIGURES), named=("service", "service"),
+                  key="line")}
 
 
 def pair_replications(base: pd.DataFrame, alt: pd.DataFrame, keys: list[str], *,
@@ -519,11 +581,12 @@ def pair_replications(base: pd.DataFrame, alt: pd.DataFrame, keys: list[str], *,
 
 def drop_quiet(deltas: pd.DataFrame) -> pd.DataFrame:
     """`deltas` (paired, with mean `base` and `alt`) less the rows of a figure of a place shown
-    only where either variant has any (`Place.only_where_any`) that is 0 in both: a hub shows
-    only where either side diverted anything."""
+    only where either variant has any (`Place.only_where_any`) that is 0 in both: a hub's
+    TEU gone elsewhere shows only where either side diverted anything."""
     if deltas.empty:
         return deltas
-    some = [m for p in PLACES.values() if p.only_where_any for m in p.figures]
+    some = [m for p in PLACES.values() if p.only_where_any for m in p.figures
+            if m not in p.where_touched]
     quiet = deltas["metric"].isin(some) & (deltas["base"] == 0) & (deltas["alt"] == 0)
     return deltas[~quiet].reset_index(drop=True)
 

@@ -15,6 +15,7 @@ fourth change of the file that set it, not of the merged list.
 from __future__ import annotations
 
 import copy
+import json
 import math
 import os
 import warnings
@@ -34,6 +35,7 @@ from pydantic import (
     StrictInt,
     StrictStr,
     Tag,
+    TypeAdapter,
     ValidationError,
     field_validator,
     model_validator,
@@ -262,6 +264,7 @@ class NetworkSection(Spec):
 
 
 TARGETS = ("service", "hub", "lock", "link")   # what a change names: a row of that table
+Touched = tuple[str, str]   # (kind, id) of an element a change names: ("hub", "qinzhou")
 
 
 class _Targeted(Spec):
@@ -287,6 +290,11 @@ class _Targeted(Spec):
             if value is not None:
                 return kind, value
         raise AssertionError("unreachable: validated above")
+
+    @property
+    def touches(self) -> tuple[Touched, ...]:
+        """The element it names (`touched`)."""
+        return (self.target,)
 
 
 class SetChange(_Targeted):
@@ -353,6 +361,11 @@ class AddHub(Spec):
     hub: AnyHub
     why: str = ""
 
+    @property
+    def touches(self) -> tuple[Touched, ...]:
+        """The hub it adds (`touched`)."""
+        return (("hub", self.hub.id),)
+
 
 class AddLink(Spec):
     """A new link between two hubs, with every attribute of the geodata's links."""
@@ -361,6 +374,11 @@ class AddLink(Spec):
     link: LinkSpec
     why: str = ""
 
+    @property
+    def touches(self) -> tuple[Touched, ...]:
+        """The link it adds (`touched`)."""
+        return (("link", self.link.id),)
+
 
 class AddFlow(Spec):
     """A new row of the origin-destination table (a pair and class not already in it)."""
@@ -368,6 +386,11 @@ class AddFlow(Spec):
     kind: Literal["add_flow"]
     flow: Flow
     why: str = ""
+
+    @property
+    def touches(self) -> tuple[Touched, ...]:
+        """None: a change of demand names no element of the network (`touched`)."""
+        return ()
 
 
 class AddService(Spec):
@@ -383,6 +406,11 @@ class AddService(Spec):
     def _printable_id(cls, value: str) -> str:
         return check_printable(value, "an id")
 
+    @property
+    def touches(self) -> tuple[Touched, ...]:
+        """The service it adds (`touched`)."""
+        return (("service", self.id),)
+
 
 class RemoveService(Spec):
     """Withdraw a service (freight it carried must find another route)."""
@@ -390,6 +418,11 @@ class RemoveService(Spec):
     kind: Literal["remove_service"]
     service: str = Field(min_length=1)
     why: str = ""
+
+    @property
+    def touches(self) -> tuple[Touched, ...]:
+        """The service it withdraws (`touched`)."""
+        return (("service", self.service),)
 
 
 class DemandGrowth(Spec):
@@ -402,6 +435,11 @@ class DemandGrowth(Spec):
     commodity: str | None = None
     market: str | None = Field(None, description="partner market of the market table")
     why: str = ""
+
+    @property
+    def touches(self) -> tuple[Touched, ...]:
+        """None: a change of demand names no element of the network (`touched`)."""
+        return ()
 
 
 CHANGE_KINDS = (SetChange, ScaleChange, Disruption, AddHub, AddLink, AddFlow, AddService,
@@ -423,6 +461,30 @@ Change = Annotated[
      | Annotated[DemandGrowth, Tag("demand_growth")]),
     Discriminator(_change_kind),
 ]
+_CHANGE: TypeAdapter[Change] = TypeAdapter(Change)
+
+
+def touched(base: Iterable[Mapping[str, Any]], alt: Iterable[Mapping[str, Any]]
+            ) -> frozenset[Touched]:
+    """(kind, id) of every hub, service, lock and link named by a change one run made and
+    the other did not, from the records of their changes (`sim.inputs.origin_of`: run.json's
+    `changes`; who wrote one, `set_by`, aside, so BASE's changes that ALT inherits cancel):
+    the elements a comparison of the two shows the figures of, beside the channels'
+    (`sim.kpis.Place.where_touched`). A change of demand names none; a record no longer
+    read as a change (a run written by older code) names none either."""
+    def own(records: Iterable[Mapping[str, Any]]) -> set[str]:
+        return {json.dumps({k: v for k, v in r.items() if k != "set_by"}, sort_keys=True,
+                           default=str) for r in records}
+
+    names: set[Touched] = set()
+    for record in own(base) ^ own(alt):
+        try:
+            names.update(_CHANGE.validate_python(json.loads(record)).touches)
+        except ValidationError:
+            continue
+    return frozenset(names)
+
+
 REPLACEABLE = ("demand.flows",)  # lists a child may replace on purpose (`replaces:`)
 
 

@@ -167,7 +167,8 @@ def _warn_runs(cmp: Comparison, shown: str | None) -> None:
 @click.option("--days", type=DAYS, default=None, help="Override the horizon in days.")
 @click.option("--out", type=OutPath(), default=None,
               help="Folder for compare.csv, compare.json, attribution.csv, locks_compare.csv, "
-                   "hubs_compare.csv, bottlenecks.csv, compare.png, daily.png, the variants' run "
+                   "hubs_compare.csv, lines_compare.csv, bottlenecks.csv, compare.png, "
+                   "daily.png, the variants' run "
                    "folders and report.html (default out/compare-<base>), written whole.")
 @OVERWRITE
 @click.option("--independent", is_flag=True,

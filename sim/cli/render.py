@@ -184,24 +184,30 @@ def unsettled_line(deltas: pd.DataFrame, variant: str, placebo: str | None) -> s
 
 def place_delta_table(deltas: pd.DataFrame, variant: str, place: str) -> Table | None:
     """The paired deltas at the locks (`place` "lock": waits, tonnes passed and diverted,
-    lockages) or at the hubs ("hub": other users' calls gone elsewhere, where either side has
-    any), as locks_compare.csv and hubs_compare.csv have them; None where there are none."""
-    figures = PLACES[place].figures
-    sub = deltas[(deltas["variant"] == variant) & deltas["metric"].isin(list(figures))]
+    lockages), at the hubs ("hub": other users' calls gone elsewhere, where either side has
+    any; utilization, wait, TEU handled and yard peak where the variant's changes name the
+    hub) or at the lines ("line": of a service its changes name), as locks_compare.csv,
+    hubs_compare.csv and lines_compare.csv have them; None where there are none."""
+    of = PLACES[place]
+    sub = deltas[(deltas["variant"] == variant) & deltas["metric"].isin(list(of.figures))]
     if sub.empty:
         return None
     table = Table(title=f"{variant} − base at the {place}s: base, alt, paired delta ± 95% CI")
-    table.add_column(place)
-    table.add_column("figure")
+    if sub["metric"].isin(list(of.where_touched)).any():
+        shown = [of.figures[m][0] for m in of.figures if m in of.where_touched]
+        table.caption = (f"{', '.join(shown)}: only where {variant}'s changes name its "
+                         f"{of.named[0]}")
+    table.add_column(place, overflow="fold")   # ids are long: folded, never cut
+    table.add_column("figure", overflow="fold")
     for name in ("base", "alt", "delta"):
         table.add_column(name, justify="right")
     for scope in dict.fromkeys(sub["scope"]):
         rows = sub[sub["scope"] == scope].set_index("metric")
-        for metric, (label, unit, scale, digits) in figures.items():
+        for metric, (label, unit, scale, digits) in of.figures.items():
             if metric in rows.index:
                 r = rows.loc[metric]
-                table.add_row(str(scope), f"{label} {unit}", fmt(r["base"] / scale, digits),
-                              fmt(r["alt"] / scale, digits),
+                table.add_row(str(scope), f"{label} {unit}".strip(),
+                              fmt(r["base"] / scale, digits), fmt(r["alt"] / scale, digits),
                               change_pm(r["delta"] / scale, r["delta_ci95"] / scale, digits))
     return table
 
@@ -225,7 +231,8 @@ def bottleneck_table(bottlenecks: pd.DataFrame) -> Table:
     necks = Table(title="bottlenecks (highest utilization)")
     for col in ("variant", "kind", "id", "utilization", "of", "wait h", "queue at end"):
         necks.add_column(col, justify="right" if col in ("utilization", "wait h",
-                                                         "queue at end") else "left")
+                                                         "queue at end") else "left",
+                         overflow="fold" if col == "id" else "ellipsis")   # ids: never cut
     for _, r in bottlenecks.iterrows():
         necks.add_row(str(r["variant"]), str(r["kind"]), str(r["id"]),
                       f"{r['utilization']:.2f}", str(r.get("utilization_of", "")),

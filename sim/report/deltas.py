@@ -12,7 +12,7 @@ import pandas as pd
 
 from sim import kpis
 from sim.report import rundir as rd
-from sim.scenario import not_changes_of
+from sim.scenario import not_changes_of, touched
 from sim.stats import resolved
 
 TOTAL = kpis.TOTAL
@@ -61,21 +61,27 @@ def channel_deltas(base: rd.RunDir, alt: rd.RunDir) -> pd.DataFrame:
 
 
 def place_deltas(base: rd.RunDir, alt: rd.RunDir, place: str) -> pd.DataFrame:
-    """ALT - BASE of the figures per lock or per hub (`place`; `sim.kpis.PLACES`, as
-    locks_compare.csv and hubs_compare.csv have them: a hub only where either run has any, a
-    hub one run lacks counted 0 there; a lock only where both have it), with 95% CIs; empty
-    where a run has no such table."""
+    """ALT - BASE of the figures per lock, hub or line (`place`; `sim.kpis.PLACES`, as
+    locks_compare.csv, hubs_compare.csv and lines_compare.csv have them: a hub's TEU gone
+    elsewhere only where either run has any, its other figures and a line's only where a
+    change one run made and the other did not names the hub or the line's service
+    (`sim.scenario.touched`, from run.json's records of the changes: none in a run written
+    before they were kept), a hub one run lacks counted 0 there; a lock or line only where
+    both have it), with 95% CIs; empty where a run has no such table."""
     of = kpis.PLACES[place]
+    named = touched(base.changes, alt.changes)
     frames = []
     for run in (base, alt):
         table = run.by_replication(of.table)
         if table.empty:
             return pd.DataFrame()
-        frames.append(pd.DataFrame(of.read(table),
+        frames.append(pd.DataFrame(of.rows(table, named),
                                    columns=["replication", "metric", "scope", "value"]))
     # a figure only where both runs' tables have its column (a table written before it: not 0)
     common = set(frames[0]["metric"]) & set(frames[1]["metric"])
     frames = [f[f["metric"].isin(common)] for f in frames]
+    if frames[0].empty and frames[1].empty:
+        return pd.DataFrame()
     return kpis.drop_quiet(kpis.key_deltas(frames[0], frames[1], ["metric", "scope"],
                                          paired(base, alt), alt.name,
                                          absent_is_zero=of.absent_is_zero))

@@ -723,23 +723,32 @@ def _unresolved_note(d: pd.DataFrame, shown: list[kpis.KPI]) -> str:
 
 def place_delta_table(deltas: pd.DataFrame, place: str, judged: bool = True) -> str:
     """The differences at the locks (`place` "lock": waits, tonnes passed and diverted,
-    lockages) or at the hubs ("hub": other users' calls gone elsewhere), as locks_compare.csv
-    and hubs_compare.csv have them; nothing where there are none (no lock; no hub whose
-    other users' calls went elsewhere in either run)."""
+    lockages), at the hubs ("hub": other users' calls gone elsewhere; utilization, wait, TEU
+    handled and yard peak of a hub the variant's changes name) or at the lines ("line": of
+    a service its changes name), as locks_compare.csv, hubs_compare.csv and
+    lines_compare.csv have them; nothing where there are none (no lock; no hub whose other
+    users' calls went elsewhere in either run and none the changes name)."""
     if deltas.empty:
         return ""
+    of = kpis.PLACES[place]
     rows = []
     for scope in dict.fromkeys(deltas["scope"]):
         at = deltas[deltas["scope"] == scope].set_index("metric")
-        for metric, (label, unit, scale, digits) in kpis.PLACES[place].figures.items():
+        for metric, (label, unit, scale, digits) in of.figures.items():
             if metric not in at.index:
                 continue
             r = at.loc[metric]
-            rows.append([html.escape(str(scope)), html.escape(f"{label}, {unit}"),
+            rows.append([html.escape(str(scope)),
+                         html.escape(f"{label}, {unit}" if unit else label),
                          fg.fmt(r["base"] / scale, digits), fg.fmt(r["alt"] / scale, digits),
                          delta_cell(r["delta"] / scale, r["delta_ci95"] / scale, digits,
                                     paired=True, judged=judged)])
-    return f"<h4>At the {place}s</h4>" + table(
+    note = ""
+    if deltas["metric"].isin(list(of.where_touched)).any():
+        shown = [of.figures[m][0] for m in of.figures if m in of.where_touched]
+        note = (f"<div class='note'>{html.escape(', '.join(shown))}: only where the "
+                f"variant's changes name its {html.escape(of.named[0])}.</div>")
+    return f"<h4>At the {place}s</h4>" + note + table(
         [(place, ""), ("figure", ""), ("base", ""), ("alt", ""), ("Δ ± 95% CI", "")], rows,
         text_cols=2)
 

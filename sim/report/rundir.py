@@ -402,6 +402,23 @@ class RunDir:
         return found if isinstance(found, dict) else {}
 
     @cached_property
+    def changes(self) -> tuple[dict[str, Any], ...]:
+        """The record of every change the run applied, each with what wrote it (run.json's
+        manifest `changes`, `sim.inputs.origin_of`): what `sim.scenario.touched` reads to
+        tell the hubs and services a variant changed; none in a run written before they
+        were kept."""
+        from sim.staging import MANIFEST_KEY
+
+        about = self.raw.get(MANIFEST_KEY)
+        kept = about.get("changes") if isinstance(about, dict) else None
+        if kept is None:
+            return ()
+        if not isinstance(kept, list) or not all(isinstance(c, dict) for c in kept):
+            raise InputError(self.path / "run.json", f"{MANIFEST_KEY}.changes",
+                             "a list of changes (as `cqsim run` writes)", kept)
+        return tuple(kept)
+
+    @cached_property
     def chain(self) -> tuple[tuple[str, tuple[str, ...]], ...] | None:
         """The extends chain the run read, root base first, each file with the top-level
         sections it sets (run.json's manifest `extends`, `sim.inputs.record`). A run written

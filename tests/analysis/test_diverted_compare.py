@@ -5,6 +5,7 @@ and shown in the report, for the hubs where either side diverted anything and no
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 
@@ -41,9 +42,17 @@ def test_compare_pairs_the_calls_gone_elsewhere_per_hub(tmp_path: Path) -> None:
                                     "--out", str(out)])
     assert res.exit_code == 0, res.output
     hubs = pd.read_csv(out / "hubs_compare.csv")
-    assert list(hubs["variant"]) == ["shut"] and list(hubs["scope"]) == ["x"]
-    row = hubs.iloc[0]
-    assert row["metric"] == GONE and row["base"] == 0
+    # both name x (its closure), so x's utilization, wait, TEU and yard peak are paired in
+    # both (`sim.kpis.HUB_TOUCHED`); its TEU gone elsewhere only where some went
+    from sim.kpis import HUB_TOUCHED
+
+    assert set(hubs["scope"]) == {"x"}
+    for name in ("shut", "brief"):
+        assert set(hubs[hubs["variant"] == name]["metric"]) >= HUB_TOUCHED
+    gone = hubs[hubs["metric"] == GONE]
+    assert list(gone["variant"]) == ["shut"] and list(gone["scope"]) == ["x"]
+    row = gone.iloc[0]
+    assert row["base"] == 0
     # 53 days of 1,000 TEU over the 120 days measured, a year's worth: about 161,000 TEU/yr
     assert 130_000 < row["alt"] < 190_000
     assert row["delta"] == pytest.approx(row["alt"]) and row["delta_ci95"] > 0
@@ -51,15 +60,18 @@ def test_compare_pairs_the_calls_gone_elsewhere_per_hub(tmp_path: Path) -> None:
     from sim.kpis import HUB_FIGURES
 
     label, unit, _, _ = HUB_FIGURES[GONE]
-    assert res.output.count("at the hubs") == 1           # shut's table, none for brief
-    assert f"{label} {unit}" in res.output and "hubs_compare.csv" in res.output
+    assert res.output.count("at the hubs") == 2           # each names x
+    assert res.output.count(f"{label} {unit}") == 1       # gone elsewhere: shut's only
+    assert "hubs_compare.csv" in res.output
     page = (out / "report.html").read_text(encoding="utf-8")
-    assert page.count("At the hubs") == 1 and f"{row['alt']:,.0f}" in page
+    assert page.count("At the hubs") == 2 and f"{row['alt']:,.0f}" in page
+    assert page.count(html.escape(f"{label}, {unit}")) == 1
 
 
 def test_a_comparison_where_no_hub_diverted_writes_nothing_of_hubs(tmp_path: Path) -> None:
-    """Calls that wait however long (no diverts_after_hours) go nowhere: no hubs_compare.csv,
-    no hub table, the files and lines of an ordinary comparison."""
+    """Calls that wait however long (no diverts_after_hours) go nowhere: no row of TEU gone
+    elsewhere; hubs_compare.csv and the hub table hold only the figures of x, the hub the
+    variant's closure names (none of any other hub, as in an ordinary comparison)."""
     base = L.background_network(tmp_path, {"x": {
         "teu_per_year": 365_000.0, "batch_teu": 100, "source": "test"}},
         days=120, replications=2)
@@ -67,8 +79,11 @@ def test_a_comparison_where_no_hub_diverted_writes_nothing_of_hubs(tmp_path: Pat
     res = CliRunner().invoke(main, ["compare", str(base), str(_variant(tmp_path, "shut", 80)),
                                     "--out", str(out), "--no-report"])
     assert res.exit_code == 0, res.output
-    assert not (out / "hubs_compare.csv").exists()
-    assert "at the hubs" not in res.output and "hubs_compare.csv" not in res.output
+    from sim.kpis import HUB_TOUCHED
+
+    hubs = pd.read_csv(out / "hubs_compare.csv")
+    assert set(hubs["scope"]) == {"x"} and set(hubs["metric"]) == HUB_TOUCHED
+    assert res.output.count("at the hubs") == 1 and "gone elsewhere" not in res.output
 
 
 def test_a_hub_only_the_alt_has_is_paired_with_none_in_the_base(tmp_path: Path) -> None:
@@ -96,8 +111,8 @@ def test_a_hub_only_the_alt_has_is_paired_with_none_in_the_base(tmp_path: Path) 
     res = CliRunner().invoke(main, ["compare", str(base), str(alt), "--out", str(out)])
     assert res.exit_code == 0, res.output
     hubs = pd.read_csv(out / "hubs_compare.csv")
-    assert list(hubs["scope"]) == ["y"]
-    row = hubs.iloc[0]
+    assert set(hubs["scope"]) == {"y"}          # named by the changes: its figures too
+    row = hubs.set_index("metric").loc[GONE]
     assert row["base"] == 0 and 130_000 < row["alt"] < 190_000
     assert row["delta"] == pytest.approx(row["alt"]) and row["replications"] == 2
     assert "no effect" not in res.output
@@ -174,7 +189,7 @@ def test_a_place_registered_once_reaches_every_output(
     hubs = pd.read_csv(out / "0-test" / "hubs.csv")["hub"]
     assert set(ports["metric"]) == {"port_wait_mean_h"} and set(ports["scope"]) == set(hubs)
     assert not pd.read_csv(out / "compare.csv")["metric"].isin(["port_wait_mean_h"]).any()
-    assert list(pd.read_csv(out / "hubs_compare.csv")["scope"]) == ["x"]
+    assert set(pd.read_csv(out / "hubs_compare.csv")["scope"]) == {"x"}
     assert "at the ports" in res.output and "ports_compare.csv" in res.output
     page = (out / "report.html").read_text(encoding="utf-8")
     assert page.count("At the ports") == 1 and page.count("At the hubs") == 1

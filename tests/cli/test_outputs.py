@@ -539,5 +539,7 @@ def test_a_comparisons_run_folders_record_their_inputs_and_changes(tmp_path: Pat
     # the "wrote" line is one list of what was written, folders with their slash (it read
     # "... report.html and the run directories 0-a, 1-b/, compare.json": review45, L3)
     wrote = next(ln for ln in done.stdout.splitlines() if ln.startswith("wrote "))
-    assert wrote.endswith("cmp/compare.csv, bottlenecks.csv, compare.png, daily.png, "
-                          "report.html, 0-bad-input-base/, 1-alt/, compare.json"), wrote
+    # lines_compare.csv: the change names service ab, whose lines are paired (M7)
+    assert wrote.endswith("cmp/compare.csv, lines_compare.csv, bottlenecks.csv, compare.png, "
+                          "daily.png, report.html, 0-bad-input-base/, 1-alt/, compare.json"), \
+        wrote

@@ -1,0 +1,212 @@
+"""What a variant's changes touch, and the paired figures of those elements: `cqsim compare`
+of scenarios/ilstc-expansion.yaml (more rail-sea trains and feeder sailings, more berths at
+Qinzhou) showed the channels, the locks and the attribution only; Qinzhou's utilization and
+the rail-sea line's load factor were in the two run sections alone, unpaired (planner's
+finding M7). Now each service and hub a change names has its paired deltas in
+lines_compare.csv and hubs_compare.csv, on the console and in the report."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from sim import kpis
+from sim.scenario import Change, touched
+from tests.support.paths import BASELINE_2023, SCENARIOS
+
+ILSTC_SERVICES = ("south-rail-sea-qinzhou", "south-sea-singapore")
+LINE_METRICS = set(kpis.LINE_FIGURES)
+
+
+# ----------------------------------------------------------------------- what a change names
+
+
+def _change(record: dict[str, object]) -> Change:
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(Change).validate_python(record)
+
+
+HUB = {"id": "y", "name": "y", "kind": "sea_port", "lon": 2.5, "lat": 30.0,
+       "handling_servers": 2, "handling_teu_per_hour": 50.0, "handling_setup_hours": 0.5,
+       "yard_teu": 5000.0, "dwell_hours": 10.0, "country": "CN", "sources": "test"}
+
+
+@pytest.mark.parametrize(("record", "names"), [
+    ({"kind": "set", "hub": "qinzhou", "field": "handling_servers", "value": 18},
+     (("hub", "qinzhou"),)),
+    ({"kind": "scale", "service": "s1", "field": "departures_per_week", "factor": 1.5},
+     (("service", "s1"),)),
+    ({"kind": "set", "lock": "lk", "field": "lanes", "value": 2}, (("lock", "lk"),)),
+    ({"kind": "scale", "link": "a-b", "field": "hours", "factor": 1.1}, (("link", "a-b"),)),
+    ({"kind": "disruption", "hub": "x", "start_day": 1, "end_day": 2, "capacity_factor": 0.0},
+     (("hub", "x"),)),
+    ({"kind": "add_hub", "hub": HUB}, (("hub", "y"),)),
+    ({"kind": "remove_service", "service": "s2"}, (("service", "s2"),)),
+    ({"kind": "demand_growth", "factor": 1.2, "market": "eu"}, ()),
+])
+def test_a_change_touches_the_element_it_names(record: dict[str, object],
+                                               names: tuple[tuple[str, str], ...]) -> None:
+    assert _change(record).touches == names
+
+
+def test_added_links_services_and_flows_name_theirs() -> None:
+    from tests.support import netbuilder as nb
+
+    link = {"id": "a-b2", "from_hub": "a", "to_hub": "b", "mode": "rail", "corridor": "west",
+            "km": 10, "hours": 1, "coords": [[0, 30], [0.1, 30]], "sources": "test"}
+    assert _change({"kind": "add_link", "link": link}).touches == (("link", "a-b2"),)
+    assert _change({"kind": "add_service", "id": "ab2",
+                    "service": nb.train(["a", "b"])}).touches == (("service", "ab2"),)
+    assert _change({"kind": "add_flow", "flow": nb.flow("a", "b", 100)}).touches == ()
+
+
+def test_touched_is_what_one_run_changed_and_the_other_did_not() -> None:
+    """BASE's changes, which ALT inherits, cancel (whoever wrote them: `set_by` aside);
+    a change only BASE made counts too (runs compared with --allow-unrelated); a record no
+    longer read as a change (a run of older code) names nothing, without failing."""
+    shared = {"kind": "set", "hub": "alashankou", "field": "inbound_trains_per_day",
+              "value": 10}
+    own = {"kind": "scale", "service": "s1", "field": "departures_per_week", "factor": 2.0}
+    base = [{**shared, "set_by": "base.yaml: changes.0"},
+            {"kind": "set", "lock": "lk", "field": "lanes", "value": 2, "set_by": "base.yaml"}]
+    alt = [{**shared, "set_by": "alt.yaml: changes.0"}, {**own, "set_by": "alt.yaml"},
+           {"kind": "teleport", "hub": "z"}]
+    assert touched(base, alt) == {("service", "s1"), ("lock", "lk")}
+    assert touched(alt, alt) == frozenset() and touched([], []) == frozenset()
+
+
+def test_ilstc_expansion_touches_its_two_services_and_qinzhou() -> None:
+    import warnings
+
+    from sim.inputs import origin_of
+    from sim.scenario import load_scenario
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        base = origin_of(load_scenario(BASELINE_2023)).changes
+        alt = origin_of(load_scenario(SCENARIOS / "ilstc-expansion.yaml")).changes
+    assert touched(base, alt) == {("service", s) for s in ILSTC_SERVICES} | {("hub", "qinzhou")}
+
+
+# ----------------------------------------------------------------------- a place's rows
+
+
+def test_a_place_shows_its_touched_figures_only_where_a_change_named_it() -> None:
+    """A hub's utilization only at a hub named, its TEU gone elsewhere at every hub; a line's
+    figures only for a line (either direction) of a service named."""
+    hubs = pd.DataFrame({"replication": [0, 0], "hub": ["qinzhou", "ningbo"],
+                         "background_diverted_teu_per_year": [0.0, 5.0],
+                         "utilization": [0.5, 0.7], "wait_mean_h": [1.0, 2.0],
+                         "teu_per_year": [10.0, 20.0], "yard_peak_teu": [3.0, 4.0]})
+    named = {("hub", "qinzhou"), ("service", "s1")}
+    rows = kpis.PLACES["hub"].rows(hubs, named)
+    assert {(m, s) for _, m, s, _ in rows if s == "ningbo"} == {
+        ("background_diverted_teu_per_year", "ningbo")}
+    assert {m for _, m, s, _ in rows if s == "qinzhou"} == set(kpis.HUB_FIGURES)
+    lines = pd.DataFrame({"replication": [0, 0, 0], "line": ["s1", "s1:back", "s2"],
+                          "service": ["s1", "s1", "s2"], "load_factor": [0.5, 0.4, 0.3],
+                          "teu_per_year": [1.0, 2.0, 3.0],
+                          "departures_per_year": [52.0, 52.0, 52.0],
+                          "boarding_wait_mean_h": [1.0, 2.0, 3.0]})
+    rows = kpis.PLACES["line"].rows(lines, named)
+    assert {s for _, _, s, _ in rows} == {"s1", "s1:back"} and len(rows) == 8
+    assert kpis.PLACES["line"].rows(lines) == [] and kpis.PLACES["line"].rows(lines.iloc[:0],
+                                                                             named) == []
+    # the figures' names are their own: no channel KPI's (compare.csv's teu_per_year)
+    channel = {k.column for k in kpis.compared()}
+    assert not channel & (set(kpis.HUB_FIGURES) | set(kpis.LINE_FIGURES))
+
+
+# ----------------------------------------------------------------------- ilstc compared
+
+
+@pytest.fixture(scope="module")
+def ilstc(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """`cqsim compare` of baseline-2023 and ilstc-expansion, 30 days, 2 replications, its
+    feedback passes 30 days shared by the replications (as the report tests' comparison):
+    (its folder, the console)."""
+    from sim.cli import main
+
+    root = tmp_path_factory.mktemp("ilstc")
+    (root / "baseline-2023.yaml").write_text(
+        f"name: baseline-2023\nextends: {BASELINE_2023}\n"
+        "equilibrium: {days: 30, per_replication: false}\n"
+        "demand: {reference_scenario: baseline-2023.yaml}\n", encoding="utf-8")
+    shutil.copyfile(SCENARIOS / "ilstc-expansion.yaml", root / "ilstc-expansion.yaml")
+    res = CliRunner().invoke(main, ["compare", str(root / "baseline-2023.yaml"),
+                                    str(root / "ilstc-expansion.yaml"), "--days", "30",
+                                    "--replications", "2", "--out", str(root / "cmp")])
+    assert res.exit_code == 0, res.output
+    return root / "cmp", res.output
+
+
+def test_compare_pairs_the_lines_and_hub_the_changes_name(ilstc: tuple[Path, str]) -> None:
+    folder, output = ilstc
+    lines = pd.read_csv(folder / "lines_compare.csv")
+    assert set(lines["variant"]) == {"ilstc-expansion"}
+    assert set(lines["scope"]) == {f"{s}{d}" for s in ILSTC_SERVICES for d in ("", ":back")}
+    assert set(lines["metric"]) == LINE_METRICS and lines["delta_ci95"].notna().any()
+    departures = lines[lines["metric"] == "line_departures_per_year"].set_index("scope")
+    # 21 -> 35 trains a week each way: 5/3 the departures, in every replication alike
+    assert departures.loc["south-rail-sea-qinzhou", "alt"] == pytest.approx(
+        departures.loc["south-rail-sea-qinzhou", "base"] * 35 / 21, rel=0.02)
+    hubs = pd.read_csv(folder / "hubs_compare.csv").set_index("metric")
+    assert set(hubs["scope"]) == {"qinzhou"} and kpis.HUB_TOUCHED <= set(hubs.index)
+    use = hubs.loc["hub_utilization"]
+    assert use["alt"] < use["base"] and use["delta"] == pytest.approx(use["alt"] - use["base"])
+    assert not pd.read_csv(folder / "compare.csv")["metric"].isin(
+        [*LINE_METRICS, *kpis.HUB_TOUCHED]).any()
+    # the console: a table of each, its ids whole (folded, never cut with "…")
+    assert "ilstc-expansion − base at the lines" in output
+    assert "ilstc-expansion − base at the hubs" in output
+    assert "south-rail-sea-qinzhou:back" in output and "handling utilization" in output
+    assert "…" not in output.split("bottlenecks")[0]
+    assert "lines_compare.csv" in output
+
+
+def test_the_report_shows_them_and_reads_what_compare_wrote(ilstc: tuple[Path, str]) -> None:
+    from sim.report import RunDir
+    from sim.report.deltas import place_deltas
+
+    folder, _ = ilstc
+    base, alt = (RunDir.open(folder / d) for d in ("0-baseline-2023", "1-ilstc-expansion"))
+    ours = place_deltas(base, alt, "line")
+    theirs = pd.read_csv(folder / "lines_compare.csv")
+    both = ours.merge(theirs, on=["metric", "scope"], suffixes=("", "_cmp"))
+    assert len(both) == len(theirs) == len(ours)
+    pd.testing.assert_series_equal(both["delta"], both["delta_cmp"], check_names=False,
+                                   rtol=1e-9)
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    assert page.count("At the lines") == 1 and page.count("At the hubs") == 1
+    section = page.split("At the lines", 1)[1].split("</table>", 1)[0]
+    assert "south-rail-sea-qinzhou:back" in section and "load factor" in section
+    assert "TEU boarded, TEU/yr" in section
+    util = pd.read_csv(folder / "hubs_compare.csv").set_index("metric").loc["hub_utilization"]
+    assert f"{util['alt']:.2f}" in page.split("At the hubs", 1)[1].split("</table>", 1)[0]
+
+
+def test_an_older_run_folder_without_its_changes_still_renders(
+        ilstc: tuple[Path, str], tmp_path: Path) -> None:
+    """A run folder written before run.json kept the changes: nothing is known touched, so
+    no line and no hub figure but the TEU gone elsewhere is shown; the page renders."""
+    from sim.report import RunDir, page
+    from sim.staging import write_manifest
+
+    folder, _ = ilstc
+    runs = []
+    for name in ("0-baseline-2023", "1-ilstc-expansion"):
+        shutil.copytree(folder / name, tmp_path / name)
+        meta = json.loads((tmp_path / name / "run.json").read_text(encoding="utf-8"))
+        write_manifest(tmp_path / name, "run.json", {"command": "run", **{
+            k: meta[k] for k in ("scenario", "source_file", "seed", "replications", "days")}})
+        runs.append(RunDir.open(tmp_path / name))
+    assert runs[1].changes == ()
+    text = page.render(runs)
+    assert "Differences from the base" in text and "At the lines" not in text
+    assert "handling utilization" not in text
