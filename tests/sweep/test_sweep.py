@@ -9,6 +9,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -30,10 +31,11 @@ from sim.equilibrium import Settled
 from sim.errors import InputError
 from sim.progress import Progress, format_duration
 from sim.sweep import TIMING_COLUMNS, design, load_sweep, prepare_sweep, run_sweep
+from sim.sweep.executors import NO_MAIN_GUARD
 from sim.sweep.store import work_folder
 from tests.support.dask_cluster import dask_cluster
 from tests.support.netbuilder import line_network
-from tests.support.paths import CQSIM
+from tests.support.paths import CQSIM, ROOT
 
 SERVICE = "network.services.ab.departures_per_week"
 
@@ -514,6 +516,27 @@ def test_pool_worker_killed_mid_sweep(tmp_path: Path) -> None:
     assert len(runs) == 16 and runs["run_id"].is_unique and set(runs["status"]) == {"ok"}
     reference = run_sweep(path, workers=1, plots=False)
     pd.testing.assert_frame_equal(comparable(runs), comparable(reference))
+
+
+def test_a_script_without_the_main_guard_records_its_runs_as_failed(tmp_path: Path) -> None:
+    """docs/sweeps.md: the pool's workers, re-running the unguarded script, cannot start; the
+    runs are recorded as failed with the advice, in place of a broken pool's traceback."""
+    path = tiny_sweep(tmp_path, replications=1, days=20)
+    script = tmp_path / "unguarded.py"
+    script.write_text("import sim\n"
+                      f"runs = sim.run_sweep({str(path)!r}, workers=2, plots=False)\n"
+                      "print(*runs['status'], sep='\\n')\n"
+                      "print(runs['error'][0])\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    *status, error = done.stdout.splitlines()
+    assert status == ["failed", "failed"]
+    assert "if __name__ == '__main__':" in error
+    assert "Traceback" not in done.stderr and "BrokenProcessPool" not in done.stderr
+    # each worker that tried (2 per pool, 3 pools) says why, in a line (they may interleave)
+    assert NO_MAIN_GUARD in done.stderr and len(done.stderr.splitlines()) <= 6
 
 
 # ----------------------------------------------------------------------------- a real cluster
