@@ -401,7 +401,7 @@ def compare(base: Scenario | str | Path,
     the settled figures by what that costs (docs/modelling.md, "A placebo comparison").
     Each other ALT is then also paired with the placebo (`against_placebo`,
     `attribution_placebo`), which settles as it does."""
-    base = as_scenario(base)
+    base = as_scenario(base, "compare")
     check_replications(replications, base)
     every = one_or_many(alts, (Scenario,))
     named = None if names is None else one_or_many(names)

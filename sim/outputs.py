@@ -43,7 +43,7 @@ from sim.atomic import (
     write_text,
 )
 from sim.flows import flows_frames
-from sim.results import Results
+from sim.results import Results, need_results
 
 Mark = Callable[[], None]
 
@@ -260,6 +260,7 @@ def write_results(results: Results, out: str | Path, *, map_png: bool = True,
     `sim.staging.check_out`."""
     from sim.staging import ResultFolder
 
+    need_results(results, "write_results")
     with ResultFolder(out, command="run", overwrite=overwrite) as folder:
         written = write_run(results, folder.path, writers=Writers(map_png, report),
                             shown_as=folder.final)

@@ -49,7 +49,7 @@ def prepare(scenario: Scenario | str | Path, *, seed: int | None = None,
             replications: int | None = None, days: float | None = None) -> Plan:
     """Load (if a path), validate and build the plan with its run settings; InputError on
     bad input."""
-    plan = build(as_scenario(scenario))
+    plan = build(as_scenario(scenario, "prepare"))
     return with_run_settings(plan, seed=seed, replications=replications, days=days)
 
 
@@ -156,7 +156,7 @@ def run(scenario: Scenario | str | Path | Plan, *, seed: int | None = None,
     from sim.inputs import record
 
     start = time.perf_counter()
-    plan = scenario if isinstance(scenario, Plan) else build(as_scenario(scenario))
+    plan = scenario if isinstance(scenario, Plan) else build(as_scenario(scenario, "run"))
     plan = with_run_settings(plan, seed=seed, replications=replications, days=days)
     origin = record(plan)
     results = replicate(settle(plan, choices, given_reference=given_reference),
