@@ -1108,6 +1108,13 @@ def with_overrides(scenario: Scenario | str | Path, **fields: Any) -> Scenario:
     return _replaced(as_scenario(scenario, "with_overrides"), fields, record=True)
 
 
+def _no_field(scenario: Scenario, dotted: str, node: object, key: str) -> InputError:
+    """The error of an override's dotted path that leaves the scenario at `key` of `node`,
+    with the key there it is close to, as a misspelt key of a file gets (`Provenance.nearest`)."""
+    hint = did_you_mean(key, node) if isinstance(node, dict) else ""
+    return InputError(scenario.source_file, dotted, f"an existing scenario field{hint}")
+
+
 def _replaced(scenario: Scenario, fields: dict[str, Any], record: bool) -> Scenario:
     """`with_overrides`, recording the fields in the provenance only when `record`."""
     data = scenario.model_dump(mode="json")
@@ -1129,13 +1136,13 @@ def _replaced(scenario: Scenario, fields: dict[str, Any], record: bool) -> Scena
             elif isinstance(node, dict) and key in node:
                 node = node[key]
             else:
-                raise InputError(scenario.source_file, dotted, "an existing scenario field")
+                raise _no_field(scenario, dotted, node, key)
         if isinstance(node, dict) and keys[-1] in node:
             node[keys[-1]] = value
         elif isinstance(node, list) and keys[-1].isdigit() and int(keys[-1]) < len(node):
             node[int(keys[-1])] = value
         else:
-            raise InputError(scenario.source_file, dotted, "an existing scenario field")
+            raise _no_field(scenario, dotted, node, keys[-1])
     try:
         replaced = Scenario.model_validate(data)
     except ValidationError as exc:

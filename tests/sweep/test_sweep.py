@@ -108,6 +108,17 @@ def test_bad_parameter_names_the_sweep_file(tmp_path: Path, param: str, value: o
     assert err.value.file == str(path.resolve()) and err.value.field == field
 
 
+def test_a_misspelt_parameter_path_gets_the_key_it_is_close_to(tmp_path: Path) -> None:
+    path = tiny_sweep(tmp_path)
+    doc = yaml.safe_load(path.read_text())
+    doc["parameters"]["grid"] = {"network.services.abb.departures_per_week": [7, 14]}
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(InputError, match=r"parameters\.grid\.network\.services\.abb\."
+                                         r"departures_per_week: expected an existing scenario "
+                                         r"field \(did you mean 'ab'\?\) \(in base scenario"):
+        prepare_sweep(load_sweep(path))
+
+
 @pytest.mark.parametrize("value, said", [
     ({"a": 1}, "a number, a boolean or a text (one value), got a mapping of 1 key"),
     ([7], "a number, a boolean or a text (one value), got [7]"),
