@@ -261,7 +261,9 @@ def write_results(results: Results, out: str | Path, *, map_png: bool = True,
     from sim.staging import ResultFolder
 
     need_results(results, "write_results")
-    with ResultFolder(out, command="run", overwrite=overwrite) as folder:
+    # a refusal names this call's parameters, not the command line's --out and --overwrite
+    with ResultFolder(out, command="run", overwrite=overwrite, option="out",
+                      overwrite_as="overwrite=True") as folder:
         written = write_run(results, folder.path, writers=Writers(map_png, report),
                             shown_as=folder.final)
         final = folder.commit("run.json", run_about(results))
