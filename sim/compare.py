@@ -20,6 +20,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from sim.errors import InputError
 from sim.figsource import source_line, wrap
 from sim.kpis import (
     PLACES,
@@ -29,11 +30,19 @@ from sim.kpis import (
     pair_replications,
 )
 from sim.network import revise
+from sim.paths import one_or_many
 from sim.pipeline import prepare, run
 from sim.report.rundir import GATEWAY_ITEM, MARKET_ITEM
 from sim.results import BY_MARKET, Results
 from sim.scenario import Scenario, Touched, as_scenario, touched
-from sim.stats import difference_ci, mean_ci, paired_ci, unresolved_need
+from sim.stats import (
+    NOT_KNOWN,
+    NOT_KNOWN_WHY,
+    difference_ci,
+    mean_ci,
+    paired_ci,
+    unresolved_need,
+)
 
 # daily.png's source line: the variants' daily tables, each a mean over its replications
 DAILY_SOURCE = ("source: cqsim compare, each variant's locks_daily.csv and hubs_daily.csv "
@@ -370,13 +379,34 @@ class Comparison:
     attribution_placebo: pd.DataFrame | None = None
 
 
-def compare(base: Scenario | str | Path, alts: Sequence[Scenario | str | Path], *,
+# a delta's CI is taken over the replications' differences: a t interval needs two
+MIN_REPLICATIONS = 2
+
+
+def check_replications(replications: int | None, base: Scenario,
+                       keyword: str = "replications") -> None:
+    """Refuse a comparison of fewer than MIN_REPLICATIONS replications, whose deltas would
+    have no CI: `replications` as the caller set it (`keyword`: `--replications`, or the
+    Python keyword), else BASE's own. The one rule of `cqsim compare`, `cqsim rank` and
+    `compare`."""
+    if replications is not None and replications < MIN_REPLICATIONS:
+        raise InputError(keyword, "", f"at least {MIN_REPLICATIONS} replications for a "
+                                      f"confidence interval of each delta", replications)
+    if replications is None and base.replications < MIN_REPLICATIONS:
+        raise InputError(Path(base.source_file), "replications",
+                         f"at least {MIN_REPLICATIONS} replications for a confidence interval "
+                         f"of each delta (pass {keyword})", base.replications)
+
+
+def compare(base: Scenario | str | Path,
+            alts: Sequence[Scenario | str | Path] | Scenario | str | Path, *,
             replications: int | None = None, days: float | None = None,
             independent: bool = False, workers: int = 1,
-            names: Sequence[str] | None = None,
+            names: Sequence[str] | str | None = None,
             placebo: Scenario | str | Path | None = None,
             allow_unrelated: bool = False) -> Comparison:
-    """Run the variants and take paired deltas (CRN unless `independent`).
+    """Run the variants and take paired deltas (CRN unless `independent`); `alts` (and
+    `names`) one or a list; at least MIN_REPLICATIONS replications.
 
     Each ALT (and the placebo) must be BASE plus changes, as `cqsim compare` requires
     (`sim.boundary.check_related`, InputError otherwise): else its deltas hold the edits of
@@ -390,12 +420,14 @@ def compare(base: Scenario | str | Path, alts: Sequence[Scenario | str | Path], 
     `attribution_placebo`), which settles as it does."""
     from sim.boundary import check_related
 
-    base = as_scenario(base)
-    every, named = [as_scenario(a) for a in alts], names
+    base = as_scenario(base, "compare")
+    check_replications(replications, base)
+    every = [as_scenario(a, "compare") for a in one_or_many(alts, (Scenario,))]
+    named = None if names is None else one_or_many(names)
     if placebo is not None:
-        placebo = as_scenario(placebo)
+        placebo = as_scenario(placebo, "compare")
         every.append(placebo)
-        named = None if names is None else [*names, placebo.name]
+        named = None if named is None else [*named, placebo.name]
     if not allow_unrelated:
         for alt in every:
             check_related(base, alt, allowed_by="call with allow_unrelated=True")
@@ -476,7 +508,8 @@ def draw_daily(cmp: Comparison, hubs: int = 3) -> Any:
 
 def draw_comparison(cmp: Comparison) -> Any:
     """Figure: deltas with 95% CI error bars per corridor and variant (TEU, trade, transit,
-    CO2) above a map of the change of flows of each variant (`sim.maps.draw_difference`)."""
+    CO2; no bar where the CI is not known, `sim.stats.NOT_KNOWN`, which the title then says)
+    above a map of the change of flows of each variant (`sim.maps.draw_difference`)."""
     import matplotlib
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
@@ -493,26 +526,33 @@ def draw_comparison(cmp: Comparison) -> Any:
     axes = top.subplots(1, len(panels))
     names = [v.name for v in cmp.alts]
     width = 0.8 / max(1, len(names))
+    unknown = False    # a delta drawn whose CI is not known: drawn without an error bar
     for ax, k in zip(axes, panels, strict=True):
         sub = cmp.deltas[cmp.deltas["metric"] == k.column]
         scopes = list(dict.fromkeys(sub["scope"]))
         x = np.arange(len(scopes))
         for i, name in enumerate(names):
             d = sub[sub["variant"] == name].set_index("scope").reindex(scopes)
-            err = k.show(d["delta_ci95"].fillna(0.0).to_numpy())
-            ax.bar(x + (i - (len(names) - 1) / 2) * width, k.show(d["delta"].to_numpy()),
-                   width, yerr=err, capsize=3, label=name)
+            at, delta = x + (i - (len(names) - 1) / 2) * width, k.show(d["delta"].to_numpy())
+            err = k.show(d["delta_ci95"].to_numpy())
+            known = np.isfinite(err)
+            unknown |= bool((np.isfinite(delta) & ~known).any())
+            ax.bar(at, delta, width, label=name)
+            ax.errorbar(at[known], delta[known], yerr=err[known], fmt="none", ecolor="black",
+                        capsize=3, lw=1)
         ax.axhline(0, color="black", lw=0.8)
         ax.set_xticks(x, scopes, rotation=45, ha="right")
         # wrapped to its panel: a long label ran into the next panel's title
         ax.set_title(wrap(f"Δ {k.label} ({k.display_unit})", panel * 72 * 0.9, 9), fontsize=9)
     axes[0].legend(fontsize=8)
     pairing = "independent seeds" if cmp.independent else "common random numbers"
-    top.suptitle(f"ALT − {cmp.base.name}: paired deltas, 95% CI over "
-                 f"{len(cmp.base.results.replications)} replications ({pairing})")
+    deltas = "deltas" if cmp.independent else "paired deltas"
+    top.suptitle(f"ALT − {cmp.base.name}: {deltas}, 95% CI over "
+                 f"{len(cmp.base.results.replications)} replications ({pairing})"
+                 + (f"\nno error bar: {NOT_KNOWN} ({NOT_KNOWN_WHY})" if unknown else ""))
     for sub_fig, variant in zip(maps, cmp.alts, strict=True):
         draw_difference(cmp.base.results, variant.results, sub_fig.subplots())
-    source_line(fig, f"source: cqsim compare, compare.csv (simulated; paired deltas); maps: "
+    source_line(fig, f"source: cqsim compare, compare.csv (simulated; {deltas}); maps: "
                      f"ALT − BASE of the simulated flows per link and direction, from each "
                      f"variant's links table by replication; {MAP_NOTE}")
     return fig

@@ -164,6 +164,16 @@ def did_you_mean(value: object, choices: Iterable[str]) -> str:
     return f" (did you mean {' or '.join(excerpt(n) for n in alike)}?)"
 
 
+def wrong_type(call: str, expected: str, value: object, hint: str = "") -> TypeError:
+    """The one-line TypeError of the public function `call` given `value` of a kind it does
+    not take: what it takes and, in `hint`, what to call instead (a path where a run's
+    Results are wanted, a Scenario where a file's path is)."""
+    kind = type(value).__name__
+    article = "an" if kind[:1].lower() in "aeiou" else "a"
+    return TypeError(f"{call}: expected {expected}, got {article} {kind}"
+                     + (f" ({hint})" if hint else ""))
+
+
 class InputError(Exception):
     """Bad user input: reported as one line, exit code 2, never a traceback. A `file`
     given as a Path is named absolute, however it was typed.

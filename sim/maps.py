@@ -22,7 +22,7 @@ from matplotlib.transforms import IdentityTransform
 from sim import mapdata
 from sim.figsource import source_line
 from sim.mapdata import CORRIDOR_COLOURS, short_name
-from sim.results import Results
+from sim.results import Results, need_results
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -289,7 +289,7 @@ def draw_flows(results: Results, ax: Axes, *, title: str | None = None,
                inset: bool = True) -> Axes:
     """Draw one scenario's flows on `ax` in TEU per year; pass a shared `max_teu` (TEU per
     year of one direction) to draw several maps on one scale."""
-    links, hubs = annual_frames(results)
+    links, hubs = annual_frames(need_results(results, "draw_flows"))
     top = max_teu or float(np.nanmax(links[["teu_down", "teu_up"]].to_numpy())) or 1.0
     draw_map(ax, links, hubs, geodata=Path(results.plan.geodata), top=top, labels=labels,
              inset=inset)
@@ -310,6 +310,7 @@ def draw_flows(results: Results, ax: Axes, *, title: str | None = None,
 
 def flow_map(results: Results, *, figsize: tuple[float, float] = (13, 8.2)) -> Figure:
     """A figure with the flow map of one scenario."""
+    need_results(results, "flow_map")     # before a figure is opened
     fig, ax = plt.subplots(figsize=figsize, layout="constrained")
     draw_flows(results, ax)
     source_line(fig, source_note())

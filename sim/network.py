@@ -215,8 +215,8 @@ class Plan:
 
 
 def _input_error(exc: ValidationError, file: str, field_name: str) -> InputError:
-    err = exc.errors()[0]
-    return InputError(file, field_name, err["msg"].removeprefix("Value error, "),
+    err = exc.errors()[0]     # worded as a scenario file's error is (pydantic's is not)
+    return InputError(file, field_name, expected(err),
                       err.get("input") if err["type"] != "missing" else None)
 
 

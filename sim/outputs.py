@@ -43,7 +43,7 @@ from sim.atomic import (
     write_text,
 )
 from sim.flows import flows_frames
-from sim.results import Results
+from sim.results import Results, need_results
 
 Mark = Callable[[], None]
 
@@ -260,7 +260,10 @@ def write_results(results: Results, out: str | Path, *, map_png: bool = True,
     `sim.staging.check_out`."""
     from sim.staging import ResultFolder
 
-    with ResultFolder(out, command="run", overwrite=overwrite) as folder:
+    need_results(results, "write_results")
+    # a refusal names this call's parameters, not the command line's --out and --overwrite
+    with ResultFolder(out, command="run", overwrite=overwrite, option="out",
+                      overwrite_as="overwrite=True") as folder:
         written = write_run(results, folder.path, writers=Writers(map_png, report),
                             shown_as=folder.final)
         final = folder.commit("run.json", run_about(results))

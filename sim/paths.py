@@ -7,9 +7,12 @@ path component, and every default output folder is built from it (`default_out`)
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 OUT_ROOT = Path("out")
 SLUG_CHARS = 64
@@ -34,3 +37,11 @@ def default_out(name: str, prefix: str = "", folder: str | None = None) -> Path:
     """`out/[folder/]<prefix><slug of name>`: the default results folder of a command."""
     root = OUT_ROOT / folder if folder else OUT_ROOT
     return root / f"{prefix}{safe_slug(name)}"
+
+
+def one_or_many(items: Any, one: tuple[type, ...] = ()) -> list[Any]:
+    """`items` as a list, a single path or name (text, a path, or one of the types `one`) as
+    a list of one: `compare(base, "alt.yaml")` means `["alt.yaml"]`, not its characters."""
+    if isinstance(items, (str, bytes, os.PathLike, *one)) or not isinstance(items, Iterable):
+        return [items]
+    return list(items)

@@ -21,10 +21,15 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated, Any
 
+from pydantic import Field, TypeAdapter, ValidationError
+
+from sim.errors import InputError
 from sim.network import Plan, build, revise, with_horizon_days
-from sim.scenario import Scenario, as_scenario
+from sim.scenario import MIN_DAYS, Replications, Scenario, Seed, as_scenario
+from sim.specs import expected
+from sim.units import MAX_DAYS
 
 if TYPE_CHECKING:  # the engine and tables load on the first run, not for bad input
     from collections.abc import Mapping
@@ -36,10 +41,30 @@ if TYPE_CHECKING:  # the engine and tables load on the first run, not for bad in
     from sim.routing import ChoiceSet
 
 
+# the run settings a caller passes as keywords, each as the scenario field it sets takes it
+# (`days`, the horizon's), and the processes of a run
+KEYWORDS: dict[str, Any] = {
+    "seed": Seed, "replications": Replications, "workers": Annotated[int, Field(ge=1)],
+    "days": Annotated[float, Field(ge=MIN_DAYS, le=MAX_DAYS, allow_inf_nan=False)]}
+
+
+def check_keywords(**given: object) -> None:
+    """Refuse a keyword's value (`days=0`) in the keyword's name ("days: expected at least
+    1"): the caller typed it, not the scenario file's field it sets. None is not given."""
+    for name, value in given.items():
+        if value is None:
+            continue
+        try:   # as `revise` takes it then
+            TypeAdapter(KEYWORDS[name]).validate_python(value)
+        except ValidationError as exc:
+            raise InputError(name, "", expected(exc.errors()[0], words=True), value) from None
+
+
 def with_run_settings(plan: Plan, *, seed: int | None = None, replications: int | None = None,
                       days: float | None = None) -> Plan:
     """`plan` with the run settings given (None keeps the plan's); `days` keeps the warm-up
     when it is shorter than the new horizon, else drops it."""
+    check_keywords(seed=seed, replications=replications, days=days)
     if days is not None:
         plan = with_horizon_days(plan, days)
     return revise(plan, seed=seed, replications=replications)
@@ -49,7 +74,7 @@ def prepare(scenario: Scenario | str | Path, *, seed: int | None = None,
             replications: int | None = None, days: float | None = None) -> Plan:
     """Load (if a path), validate and build the plan with its run settings; InputError on
     bad input."""
-    plan = build(as_scenario(scenario))
+    plan = build(as_scenario(scenario, "prepare"))
     return with_run_settings(plan, seed=seed, replications=replications, days=days)
 
 
@@ -156,7 +181,8 @@ def run(scenario: Scenario | str | Path | Plan, *, seed: int | None = None,
     from sim.inputs import record
 
     start = time.perf_counter()
-    plan = scenario if isinstance(scenario, Plan) else build(as_scenario(scenario))
+    check_keywords(seed=seed, replications=replications, days=days, workers=workers)
+    plan = scenario if isinstance(scenario, Plan) else build(as_scenario(scenario, "run"))
     plan = with_run_settings(plan, seed=seed, replications=replications, days=days)
     origin = record(plan)
     results = replicate(settle(plan, choices, given_reference=given_reference),

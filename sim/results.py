@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from sim.errors import did_you_mean, wrong_type
 from sim.stats import mean_ci, t_quantile
 
 # the key of the settle stage's report (`Results.equilibrium`, `sim.equilibrium`) under which
@@ -155,10 +157,24 @@ class Results:
 
     @property
     def names(self) -> list[str]:
+        """The result tables (each also an attribute: `results.lines`), `trade` aside."""
         return list(table_keys())
 
+    def _no_table(self, name: str, *, trade: bool = True) -> KeyError:
+        """The error of a table name not among `names` (nor "trade", where `trade`)."""
+        tables = ", ".join(self.names)
+        if not trade and name == "trade":
+            return KeyError(f"no table 'trade' by replication (it is made from the summaries: "
+                            f"results.trade); the tables by replication are {tables}")
+        hint = did_you_mean(name, [*self.names, *(["trade"] if trade else [])])
+        return KeyError(f"no table {name!r}{hint}; the tables are {tables}"
+                        + (" and trade" if trade else ""))
+
     def by_replication(self, name: str) -> pd.DataFrame:
-        """Table `name` with one block of rows per replication (column `replication`)."""
+        """Table `name` of `names` with one block of rows per replication (column
+        `replication`)."""
+        if name not in table_keys():
+            raise self._no_table(name, trade=False)
         key = f"rep:{name}"
         if key not in self._cache:
             frames = [r.tables[name].assign(replication=r.replication)
@@ -173,8 +189,7 @@ class Results:
         if name == "trade":
             return self.trade
         if name not in table_keys():
-            raise KeyError(f"no table {name!r}; the tables are {', '.join(self.names)} "
-                           "and trade")
+            raise self._no_table(name)
         key = f"sum:{name}"
         if key not in self._cache:
             rows, keys = self.by_replication(name), table_keys()[name]
@@ -200,9 +215,25 @@ class Results:
                 + (f" ({h.warmup_days:g} warm-up)" if h.warmup_days else "")
                 + f", {len(self.replications)} replication(s), seed {self.plan.seed}")
 
+    if not TYPE_CHECKING:   # at run time only: a type checker still flags a misspelt attribute
+        def __getattr__(self, name: str) -> pd.DataFrame:
+            """Every table of `names` as an attribute: `results.lines` is
+            `results.summary("lines")`."""
+            if name.startswith("_"):   # copy, pickle and the fields before they are set
+                raise AttributeError(name)
+            if name in table_keys():
+                return self.summary(name)
+            public = [a for a in dir(self) if not a.startswith("_")]
+            raise AttributeError(f"'Results' object has no attribute {name!r}"
+                                 f"{did_you_mean(name, public)}; the tables are "
+                                 f"{', '.join(self.names)} and trade")
+
+    def __dir__(self) -> list[str]:
+        return sorted({*super().__dir__(), *self.names})
+
     def __repr__(self) -> str:
         return (f"<Results {self._headline()}; tables: {', '.join(self.names)}, trade; "
-                "e.g. results.corridors>")
+                "e.g. results.corridors, results.summary(name)>")
 
     def _repr_html_(self) -> str:
         """Jupyter's view: the headline and the per-corridor TEU per year with 95% CIs."""
@@ -222,17 +253,37 @@ class Results:
 
     @property
     def corridors(self) -> pd.DataFrame:
+        """Mean and 95% CI per corridor (corridors.csv)."""
         return self.summary("corridors")
 
     @property
     def links(self) -> pd.DataFrame:
+        """Mean and 95% CI per link and direction (links.csv)."""
         return self.summary("links")
 
     @property
     def hubs(self) -> pd.DataFrame:
+        """Mean and 95% CI per hub (hubs.csv)."""
         return self.summary("hubs")
 
     def conservation_ok(self) -> bool:
         """True when every replication balanced (a breach raises during the run)."""
         return all(abs(r.conservation["residual_teu"]) <= 1e-6 * max(
             1.0, r.conservation["created_teu"]) for r in self.replications)
+
+
+def need_results(value: object, call: str) -> Results:
+    """`value`, the Results of a run, or the one-line TypeError of the public function `call`
+    (a run's folder or a scenario given in their place)."""
+    if isinstance(value, Results):
+        return value
+    from sim.scenario import Scenario
+
+    if isinstance(value, Scenario):
+        hint = f"run it first: sim.{call}(sim.run(scenario))"
+    elif isinstance(value, (str, os.PathLike)):
+        hint = ("a run's folder is not read back as Results: sim.run(scenario) makes them; "
+                "sim.report.write_report(folder) reports on a folder")
+    else:
+        hint = ""
+    raise wrong_type(call, "the Results of sim.run", value, hint)

@@ -42,7 +42,7 @@ from pydantic import (
 )
 
 from sim.components import validate_spec
-from sim.errors import InputError, InputWarning, absolute, did_you_mean
+from sim.errors import InputError, InputWarning, absolute, did_you_mean, wrong_type
 from sim.market.estimates import (
     apply_estimates,
     estimates_data,
@@ -929,6 +929,10 @@ def load_scenario(path: str | Path) -> Scenario:
     Files referred to (`extends`, `network.geodata`, `demand.reference_scenario`) must exist;
     an error about one names the scenario file and field that refer to it.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise wrong_type("load_scenario", "a scenario file's path", path,
+                         "loaded already: pass it on as it is" if isinstance(path, Scenario)
+                         else "")
     written: dict[str, tuple[Path, str]] = {}
     chain = _load_chain(Path(path), written)
     merged: dict[str, Any] = {}
@@ -1058,9 +1062,16 @@ def uncertain_inputs(scenario: Scenario, written: dict[str, tuple[Path, str]] | 
         raise scenario.error("uncertain", str(exc)) from None
 
 
-def as_scenario(scenario: Scenario | str | Path) -> Scenario:
-    """`scenario` itself, or the scenario file it names, loaded."""
-    return scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+def as_scenario(scenario: Scenario | str | Path, call: str = "as_scenario") -> Scenario:
+    """`scenario` itself, or the scenario file it names, loaded; anything else is the
+    TypeError of `call`, the public function it was given to."""
+    if isinstance(scenario, Scenario):
+        return scenario
+    if not isinstance(scenario, (str, os.PathLike)):
+        raise wrong_type(call, "a scenario file's path or a Scenario (sim.load_scenario)",
+                         scenario, "fields to change? sim.with_overrides(scenario, **fields) "
+                         "sets them" if isinstance(scenario, Mapping) else "")
+    return load_scenario(scenario)
 
 
 def _check_paths(scenario: Scenario, written: dict[str, tuple[Path, str]]) -> None:
@@ -1146,8 +1157,9 @@ def overlapping(data: dict[str, Any], paths: Iterable[str]) -> tuple[str, str] |
     return None
 
 
-def with_overrides(scenario: Scenario, **fields: Any) -> Scenario:
-    """Return a copy with dotted-path fields replaced and revalidated.
+def with_overrides(scenario: Scenario | str | Path, **fields: Any) -> Scenario:
+    """Return a copy with dotted-path fields replaced and revalidated (of the scenario file
+    `scenario` names, loaded, when it is a path).
 
     `with_overrides(s, **{"network.services.south-rail-sea-qinzhou.departures_per_week": 21})`
 
@@ -1155,7 +1167,14 @@ def with_overrides(scenario: Scenario, **fields: Any) -> Scenario:
     the estimator names it) sets every lane of those gateways, so one value moves them all.
     The fields are recorded (`Provenance.overrides`): a run's folder says what was changed.
     """
-    return _replaced(scenario, fields, record=True)
+    return _replaced(as_scenario(scenario, "with_overrides"), fields, record=True)
+
+
+def _no_field(scenario: Scenario, dotted: str, node: object, key: str) -> InputError:
+    """The error of an override's dotted path that leaves the scenario at `key` of `node`,
+    with the key there it is close to, as a misspelt key of a file gets (`Provenance.nearest`)."""
+    hint = did_you_mean(key, node) if isinstance(node, dict) else ""
+    return InputError(scenario.source_file, dotted, f"an existing scenario field{hint}")
 
 
 def _replaced(scenario: Scenario, fields: dict[str, Any], record: bool) -> Scenario:
@@ -1179,13 +1198,13 @@ def _replaced(scenario: Scenario, fields: dict[str, Any], record: bool) -> Scena
             elif isinstance(node, dict) and key in node:
                 node = node[key]
             else:
-                raise InputError(scenario.source_file, dotted, "an existing scenario field")
+                raise _no_field(scenario, dotted, node, key)
         if isinstance(node, dict) and keys[-1] in node:
             node[keys[-1]] = value
         elif isinstance(node, list) and keys[-1].isdigit() and int(keys[-1]) < len(node):
             node[int(keys[-1])] = value
         else:
-            raise InputError(scenario.source_file, dotted, "an existing scenario field")
+            raise _no_field(scenario, dotted, node, keys[-1])
     try:
         replaced = Scenario.model_validate(data)
     except ValidationError as exc:

@@ -195,11 +195,16 @@ _BOUNDS = {"greater_than_equal": ("ge", ">="), "greater_than": ("gt", ">"),
            "less_than_equal": ("le", "<="), "less_than": ("lt", "<")}
 
 
-def expected(err: Any, noun: str = "key") -> str:
+# a bound in words, as a keyword's message says it ("days: expected at least 1")
+_BOUND_WORDS = {">=": "at least", ">": "more than", "<=": "at most", "<": "less than"}
+
+
+def expected(err: Any, noun: str = "key", words: bool = False) -> str:
     """What a pydantic error says was expected, phrased to follow "expected" in a message
     ("a number >= 0.001", "one of 'rail', 'river'... (did you mean 'rail'?)"); an unknown
     field is "no such `noun`" and a missing one "a value (the `noun` is required)" (a
-    geodata feature's is an attribute, a scenario's a field: pydantic said "Field required")."""
+    geodata feature's is an attribute, a scenario's a field: pydantic said "Field required").
+    `words`: a bound as a Python keyword's message says it ("at least 1")."""
     kind, ctx = err["type"], err.get("ctx") or {}
     if isinstance(ctx.get("error"), FieldError):
         return str(ctx["error"].expected)
@@ -209,6 +214,10 @@ def expected(err: Any, noun: str = "key") -> str:
         return f"no such {noun} (unknown field)"
     if kind in _BOUNDS:
         key, sign = _BOUNDS[kind]
+        if words:
+            bound = ctx.get(key)
+            return f"{_BOUND_WORDS[sign]} {bound:g}" if isinstance(bound, float) else \
+                f"{_BOUND_WORDS[sign]} {bound}"
         return f"a number {sign} {ctx.get(key)}"
     if kind == "literal_error":
         from sim.errors import did_you_mean

@@ -196,6 +196,11 @@ def _some(names: list[str]) -> str:
     return ", ".join(printable(n, 40) for n in names[:SHOWN_NAMES]) + more
 
 
+# how a refusal names the switch that replaces a folder's contents: the command line's
+# option, or the keyword of a Python call (`sim.write_results(..., overwrite=True)`)
+OVERWRITE = "--overwrite"
+
+
 def _refuse(shown: str, option: str, expected: str) -> InputError:
     return InputError(shown, option, expected)
 
@@ -227,16 +232,16 @@ def _inside(path: Path, folder: Path) -> bool:
 
 def check_out(out: str | os.PathLike[str], *, overwrite: bool = False,
               inputs: Iterable[str | os.PathLike[str]] = (), option: str = "--out",
-              command: str | None = None) -> Target:
+              command: str | None = None, overwrite_as: str = OVERWRITE) -> Target:
     """The folder `out` checked as a place to write results into (see the module doc): with
     `command`, results another command wrote are replaced only with `overwrite` (a run's
     --out on a sweep's folder deleted the sweep). InputError naming it and `option`
-    otherwise. Nothing is written."""
+    otherwise, and `overwrite_as` as the way to replace it. Nothing is written."""
     shown, path = check_place(out, inputs=inputs, option=option)
     check_not_inside_results(shown, path, option)
     if not path.is_dir():
         return Target(shown, path, "", 0, option)
-    return _contents(shown, path, overwrite, option, command)
+    return _contents(shown, path, overwrite, option, command, overwrite_as)
 
 
 def check_not_inside_results(shown: str, path: Path, option: str = "--out") -> None:
@@ -334,7 +339,7 @@ def written_by(name: str, meta: dict[str, Any]) -> str:
 
 
 def _contents(shown: str, path: Path, overwrite: bool, option: str,
-              command: str | None = None) -> Target:
+              command: str | None = None, overwrite_as: str = OVERWRITE) -> Target:
     files = [p for p in path.rglob("*") if not p.is_dir()]
     if not files:
         return Target(shown, path, "", 0, option)
@@ -353,7 +358,7 @@ def _contents(shown: str, path: Path, overwrite: bool, option: str,
             raise _refuse(shown, option, f"an empty folder or one `cqsim {command}` wrote (it "
                                          f"holds the results of `cqsim {printable(other, 40)}`"
                                          f", {found[0]}); choose another {option} or pass "
-                                         "--overwrite to replace them")
+                                         f"{overwrite_as} to replace them")
     if holds == "other" and not overwrite:
         names = _some([p.relative_to(path).as_posix() for p in files])
         broken = next((name for name in MANIFEST_FILES if (path / name).is_file()), None)
@@ -361,8 +366,8 @@ def _contents(shown: str, path: Path, overwrite: bool, option: str,
                else f"its {broken} is not a manifest cqsim wrote, and it holds: " if broken
                else "it holds files and no cqsim manifest: ")
         raise _refuse(shown, option, f"an empty folder or one cqsim wrote ({why}{names});"
-                                      f" choose another {option} or pass --overwrite to "
-                                      "replace all of it")
+                                      f" choose another {option} or pass {overwrite_as} "
+                                      "to replace all of it")
     return Target(shown, path, holds, len([p for p in path.rglob("*") if p.is_file()]), option)
 
 
@@ -621,6 +626,7 @@ class ResultFolder:
     overwrite: bool = False
     inputs: tuple[str | os.PathLike[str], ...] = ()
     option: str = "--out"
+    overwrite_as: str = OVERWRITE      # how a refusal says `overwrite` is set
     # the input is accepted once the folder is entered (`sim.cache.release`), unless the
     # command has checks of its own left (a sweep's work folder: `open_work`)
     accepts: bool = True
@@ -631,7 +637,8 @@ class ResultFolder:
 
     def __post_init__(self) -> None:
         self.target = check_out(self.out, overwrite=self.overwrite, inputs=self.inputs,
-                                option=self.option, command=self.command)
+                                option=self.option, command=self.command,
+                                overwrite_as=self.overwrite_as)
         self._lock = FolderLock(self.target.path, self.option, self.target.shown)
 
     @property
@@ -653,7 +660,7 @@ class ResultFolder:
                 # checked again under the lock: another command may have written it meanwhile
                 self.target = check_out(self.out, overwrite=self.overwrite,
                                         inputs=self.inputs, option=self.option,
-                                        command=self.command)
+                                        command=self.command, overwrite_as=self.overwrite_as)
                 self.path = make_folder(target.parent, _hidden(target, STAGING) + "-")
         except OSError as exc:
             self._lock.release()

@@ -36,12 +36,6 @@ ALLOW_UNRELATED = click.option(
          "through a file that edits more than changes).")
 
 
-def _need_two(replications: int, base: Path) -> None:
-    if replications < 2:
-        raise InputError(base, "replications", "at least 2 replications for a confidence "
-                                               "interval (pass --replications)", replications)
-
-
 def _variant_report(cmp: Comparison, out: ResultFolder) -> list[str]:
     """Write each variant's results to its own run directory in the staging folder of `out`
     (base first) and a report.html comparing them; return what was written, as the "wrote"
@@ -162,7 +156,7 @@ def _warn_runs(cmp: Comparison, shown: str | None) -> None:
 @click.command()
 @click.argument("base", type=InputPath(path_type=Path))
 @click.argument("alts", nargs=-1, required=True, type=InputPath(path_type=Path))
-@click.option("--replications", type=click.IntRange(min=2), default=None,
+@click.option("--replications", type=int, default=None,
               help="Replications per variant (default: BASE's; at least 2 for a CI).")
 @click.option("--days", type=DAYS, default=None, help="Override the horizon in days.")
 @click.option("--out", type=OutPath(), default=None,
@@ -193,11 +187,12 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
     """Paired deltas ALT − BASE (throughput, trade, transit, CO2) and bottlenecks. Each ALT
     must be BASE plus changes (see --allow-unrelated)."""
     from sim.boundary import admit_comparison
+    from sim.compare import check_replications
     from sim.scenario import load_scenario
 
     check_out_place(out)
     base_s = load_scenario(base)
-    _need_two(base_s.replications if replications is None else replications, base)
+    check_replications(replications, base_s, "--replications")
     every = (*alts, placebo) if placebo is not None else alts
     variants = [load_scenario(a) for a in every]
     admit_comparison(base_s, variants, replications=replications,
@@ -292,7 +287,7 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
                    "BASE (repeatable; positional FILES work too).")
 @click.option("--candidate", "named", multiple=True, metavar="NAME=FILE",
               help="A candidate with an explicit name (repeatable).")
-@click.option("--replications", type=click.IntRange(min=2), default=None,
+@click.option("--replications", type=int, default=None,
               help="Replications per candidate (default: BASE's; at least 2 for a CI).")
 @click.option("--days", type=DAYS, default=None, help="Override the horizon in days.")
 @click.option("--per", type=click.Choice(["capacity", "none"]), default="capacity",
@@ -315,12 +310,13 @@ def rank(base: Path, files: tuple[Path, ...], changes: tuple[Path, ...],
     """Rank candidate expansions of BASE: extra TEU and trade per unit of added capacity.
     A candidate is a changes file, or a scenario that is BASE plus changes."""
     from sim.boundary import admit_comparison
+    from sim.compare import check_replications
     from sim.rank import candidate
     from sim.scenario import load_scenario
 
     check_out_place(out)
     base_s = load_scenario(base)
-    _need_two(base_s.replications if replications is None else replications, base)
+    check_replications(replications, base_s, "--replications")
     candidates = {}
     for path in (*files, *changes):
         c = candidate(base_s, path)

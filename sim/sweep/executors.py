@@ -52,9 +52,22 @@ def run_serial(tasks: Sequence[RunTask], record: Record, *, fn: Execute = execut
         record(fn(task))
 
 
+# why a local pool's workers cannot start when a script runs a sweep at its top level
+NO_MAIN_GUARD = "in a script, call the sweep under `if __name__ == '__main__':`"
+
+
 def new_pool(workers: int) -> ProcessPoolExecutor:
     """A pool of `workers` fresh (spawned: no fork of a threaded parent) processes that die
-    with this one (`sim.lifeline`)."""
+    with this one (`sim.lifeline`).
+
+    Called in such a process while it starts (it imports the script that started the pool,
+    and that script starts a sweep at its top level, unguarded), it ends that process with one
+    line, not a traceback: the pool that started it breaks, and `run_pool` records the runs
+    as failed with the advice."""
+    # the check multiprocessing makes before it refuses to start a process from there
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        raise SystemExit(f"cqsim: a worker process of a sweep started another sweep as it "
+                         f"imported the script; {NO_MAIN_GUARD}")
     return ProcessPoolExecutor(max_workers=workers,
                                mp_context=multiprocessing.get_context("spawn"),
                                initializer=pool_worker, initargs=(os.getpid(),))
@@ -128,7 +141,7 @@ def run_pool(tasks: Sequence[RunTask], record: Record, *, workers: int,
         barren = 0 if finished else barren + 1
         if barren >= max_attempts:
             why = (f"worker processes died {barren} times in a row before finishing any run "
-                   "(in a script, call the sweep under `if __name__ == '__main__':`)")
+                   f"({NO_MAIN_GUARD})")
             notify(f"local pool: {why}; recording the {len(queue)} remaining run(s) as failed")
             while queue:
                 record(failed_row(queue.popleft(), why))

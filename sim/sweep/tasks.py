@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -10,6 +11,7 @@ import socket
 import time
 from collections import OrderedDict
 from concurrent.futures import Executor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -210,13 +212,27 @@ def _variant_error(spec: SweepSpec, k: int, point: dict[str, Any], exc: InputErr
                       f"a scenario that builds ({exc})")
 
 
+def _settle_variants(spec: SweepSpec, plans: list[Plan], points: list[dict[str, Any]],
+                     pool: Executor | None, settled: list[Settled | None]) -> None:
+    """Settle each plan into `settled`, on `pool` (in parallel) when given, else here; an
+    InputError names the sweep file and the variant. BrokenProcessPool when the pool broke,
+    the variants it had not settled left None."""
+    futures = [pool.submit(carried(settle), p) for p in plans] if pool is not None else None
+    for k, plan in enumerate(plans):
+        try:
+            settled[k] = futures[k].result() if futures is not None else settle(plan)
+        except InputError as exc:
+            raise _variant_error(spec, k, points[k], exc) from None
+
+
 def prepare_sweep(spec: SweepSpec | str | Path, limits: Limits | None = None,
                   workers: int = 1, *, settle_here: bool = True,
                   pool: Executor | None = None) -> Sweep:
     """Load the base, expand and validate every variant, build plans and (`settle_here`)
     route choice sets; otherwise the workers settle each variant (many variants, each run
     once: the settling is then spread over the workers). `pool`: settle the variants on these
-    processes, in parallel (a local pool then runs the sweep warm).
+    processes, in parallel (a local pool then runs the sweep warm); if it breaks, the variants
+    it did not settle are left to the workers of the runs.
 
     Every input error surfaces here, before any run starts; with `limits`, a sweep whose
     estimated cost passes them is refused before its variants are built (sim.boundary).
@@ -277,18 +293,17 @@ def prepare_sweep(spec: SweepSpec | str | Path, limits: Limits | None = None,
     fingerprint = hashlib.sha256(text.encode()).hexdigest()
     settled: list[Settled | None] = [None] * len(plans)
     if settle_here:
-        futures = [pool.submit(carried(settle), p) for p in plans] if pool is not None \
-            else None
-        for k, plan in enumerate(plans):
-            try:
-                settled[k] = futures[k].result() if futures is not None else settle(plan)
-            except InputError as exc:
-                raise _variant_error(spec, k, points[k], exc) from None
+        # a pool whose workers died or could not start (a script without the `__main__`
+        # guard): the variants not settled yet are settled where their runs go, whose
+        # executor retries and then records the runs as failed with the reason (`run_pool`)
+        with contextlib.suppress(BrokenProcessPool):
+            _settle_variants(spec, plans, points, pool, settled)
     for k, (point, plan) in enumerate(zip(points, plans, strict=True)):
         vid = f"v{k:04d}"
         chosen = (spec.point_replications[k] if spec.point_replications is not None
                   else range(reps))
         for r in chosen:
             tasks.append(RunTask(f"{vid}-r{r:03d}", vid, r, dict(point), settled[k],
-                                 None if settle_here else plan, f"{fingerprint[:16]}-{vid}"))
+                                 plan if settled[k] is None else None,
+                                 f"{fingerprint[:16]}-{vid}"))
     return Sweep(spec, base, spec.parameters.names, points, tasks, fingerprint, inputs, cost)

@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from sim.compare import compare, draw_comparison  # noqa: E402
 from sim.mapdata import GAIN, LOSS, NOISE, NOISE_LABEL, link_deltas  # noqa: E402
 from sim.maps import difference_colours, draw_difference, draw_flows  # noqa: E402
+from sim.stats import NOT_KNOWN  # noqa: E402
 from tests.support.netbuilder import (  # noqa: E402
     flow,
     hub,
@@ -126,3 +127,45 @@ def test_compare_png_names_a_variant_by_its_name_only(tmp_path: Path) -> None:
     draw_flows(cmp.alts[0].results, ax)
     assert ax.get_title().startswith("twice the trains: freight per link")
     plt.close(fig)
+
+
+def _error_bars(fig: Any) -> int:
+    """How many deltas compare.png's bar panels draw an error bar for."""
+    from matplotlib.collections import LineCollection
+    return sum(len(c.get_segments()) for ax in fig.axes if ax.get_title().startswith("Δ")
+               for c in ax.collections if isinstance(c, LineCollection))
+
+
+def _bars_title(fig: Any) -> str:
+    return next(t.get_text() for sub in fig.subfigs for t in sub.texts
+                if "95% CI over" in t.get_text())
+
+
+def test_a_delta_whose_ci_is_not_known_has_no_error_bar_and_the_title_says_so(
+        tmp_path: Path) -> None:
+    """A NaN CI (one replication, or differences all one amount) was drawn as a capped bar
+    of zero width, reading as a change known exactly, under "95% CI over N replications"."""
+    base, more = _scenarios(tmp_path)
+    cmp = compare(base, [more])
+    shown = cmp.deltas["metric"].isin(["teu_per_year", "trade_bn_cny_per_year",
+                                       "transit_mean_h", "co2_t_per_year"])
+    known = int((shown & cmp.deltas["delta_ci95"].notna()).sum())
+    fig: Any = draw_comparison(cmp)
+    assert _error_bars(fig) == known and NOT_KNOWN not in _bars_title(fig)
+    plt.close(fig)
+    total = cmp.deltas["scope"] == "total"
+    cmp.deltas.loc[total, "delta_ci95"] = float("nan")     # as `paired_ci` leaves it
+    fig = draw_comparison(cmp)
+    assert _error_bars(fig) == int((shown & ~total & cmp.deltas["delta_ci95"].notna()).sum())
+    assert f"no error bar: {NOT_KNOWN}" in _bars_title(fig)
+    plt.close(fig)
+
+
+def test_compare_png_says_paired_only_of_paired_deltas(tmp_path: Path) -> None:
+    base, more = _scenarios(tmp_path)
+    for independent in (False, True):
+        fig: Any = draw_comparison(compare(base, [more], independent=independent))
+        title = _bars_title(fig)
+        assert ("paired" in title) is not independent, title
+        assert ("independent seeds" in title) is independent
+        plt.close(fig)

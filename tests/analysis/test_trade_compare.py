@@ -247,6 +247,32 @@ def test_common_random_numbers_narrow_the_ci_of_a_clear_effect(tmp_path: Path) -
     assert (same["delta"].fillna(0) == 0).all() and (same["delta_ci95"].fillna(0) == 0).all()
 
 
+def test_compare_needs_two_replications_as_the_command_line_does(tmp_path: Path) -> None:
+    """`compare(replications=1)` ran and drew CIs it could not have; `cqsim compare` refused
+    it. One rule (`sim.compare.check_replications`), worded for each caller."""
+    base = _two_lines(tmp_path, horizon={"days": 20})       # replications: 1
+    with pytest.raises(InputError, match=r"^replications: expected at least 2 replications "
+                                         r"for a confidence interval of each delta, got 1$"):
+        compare(base, [base], replications=1)
+    with pytest.raises(InputError, match=r"base\.yaml: replications: expected at least 2 .* "
+                                         r"\(pass replications\), got 1$"):
+        compare(base, [base])
+    for args in (["--replications", "1"], []):
+        done = CliRunner().invoke(main, ["compare", str(base), str(base), *args])
+        assert done.exit_code == 2 and "at least 2 replications" in done.stderr, done.output
+    assert "--replications: expected" in CliRunner().invoke(
+        main, ["rank", str(base), str(base), "--replications", "0"]).stderr
+
+
+def test_compare_takes_one_alternative_as_a_list_of_one(tmp_path: Path) -> None:
+    """`compare(base, "alt.yaml")` read the path's characters as files ('s: expected an
+    existing scenario file')."""
+    base = _two_lines(tmp_path, horizon={"days": 20}, replications=2)
+    cmp = compare(base, str(base), names="again")
+    assert [v.name for v in cmp.alts] == ["again"]
+    assert (cmp.deltas["delta"].fillna(0) == 0).all()
+
+
 def test_a_placebo_pairs_each_variant_with_a_variant_that_changes_nothing(
         tmp_path: Path) -> None:
     """`compare(..., placebo=P)` runs P as one more ALT and pairs every other ALT with it

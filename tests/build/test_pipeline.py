@@ -42,10 +42,24 @@ def test_revise_validates_like_a_scenario_file(tmp_path: Path, change: dict[str,
     assert err.value.field == field and err.value.file == plan.source_file
 
 
-def test_days_beyond_the_limit_is_an_input_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize("given, message", [
+    ({"days": 40_000}, "days: expected at most 36600, got 40000"),
+    ({"days": 0}, "days: expected at least 1, got 0"),
+    ({"replications": 0}, "replications: expected at least 1, got 0"),
+    ({"seed": -1}, "seed: expected at least 0, got -1"),
+    ({"workers": 0}, "workers: expected at least 1, got 0"),     # ran as 1 without a word
+])
+def test_a_keyword_out_of_range_is_named_as_the_keyword(tmp_path: Path,
+                                                       given: dict[str, float],
+                                                       message: str) -> None:
+    """`sim.run(days=0)` read "<scenario file>: horizon.days: expected Input should be greater
+    than or equal to 1": pydantic's words, blaming the file for the caller's keyword."""
     with pytest.raises(InputError) as err:
-        prepare(line_network(tmp_path), days=40_000)
-    assert err.value.field == "horizon.days"
+        sim.run(line_network(tmp_path), **given)    # type: ignore[arg-type]
+    assert str(err.value) == message
+    if "workers" not in given:
+        with pytest.raises(InputError, match=f"^{message}$"):
+            prepare(line_network(tmp_path), **given)    # type: ignore[arg-type]
 
 
 def test_replicate_returns_every_replication_in_order(tmp_path: Path) -> None:

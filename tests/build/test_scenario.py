@@ -107,6 +107,19 @@ def test_with_overrides_dotted_paths(tmp_path: Path) -> None:
         with_overrides(scenario, **{"network.services.ab.departures_per_week": -1})
 
 
+def test_a_misspelt_override_path_gets_the_key_it_is_close_to(tmp_path: Path) -> None:
+    """The same typo in a scenario file was given a "did you mean"; in Python it was not."""
+    scenario = load_scenario(nb.line_network(tmp_path))
+    for dotted, meant in (("network.services.abb.departures_per_week", "ab"),
+                          ("network.services.ab.departures_per_wk", "departures_per_week"),
+                          ("horizon.dayz", "days")):
+        with pytest.raises(InputError, match=rf": {dotted}: expected an existing scenario "
+                                             rf"field \(did you mean '{meant}'\?\)$"):
+            with_overrides(scenario, **{dotted: 1})
+    with pytest.raises(InputError, match=r"expected an existing scenario field$"):
+        with_overrides(scenario, **{"network.services.zz.departures_per_week": 1})
+
+
 def test_with_overrides_records_the_values_as_validated(tmp_path: Path) -> None:
     """A NumPy number (a sweep's grid, a notebook's arange) is recorded as the field holds
     it: the raw value made the next JSON dump, and the next `with_overrides`, fail."""

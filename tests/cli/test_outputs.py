@@ -477,6 +477,22 @@ def _about(folder: Path) -> dict:
     return json.loads((folder / "run.json").read_text())["manifest"]
 
 
+def test_write_results_refuses_in_the_words_of_its_own_parameters(tmp_path: Path) -> None:
+    """`sim.write_results` into a folder of other files said "--out: ... pass --overwrite",
+    options of the command line a Python caller does not have."""
+    import sim
+
+    results = sim.run(OK)
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("x")
+    with pytest.raises(InputError) as err:
+        sim.write_results(results, tmp_path / "mine", map_png=False)
+    assert err.value.field == "out" and "pass overwrite=True to replace" in str(err.value)
+    assert "--" not in str(err.value)
+    sim.write_results(results, tmp_path / "mine", map_png=False, overwrite=True)
+    assert not (tmp_path / "mine" / "notes.txt").exists()
+
+
 def test_a_run_written_from_python_records_its_inputs_overrides_and_name(
         tmp_path: Path) -> None:
     """README's Python section: a run of `with_overrides` written by `write_results` records

@@ -34,6 +34,44 @@ def test_trade_is_a_table_and_summary_names_the_tables(results: sim.Results) -> 
         results.summary("nope")
 
 
+def test_every_table_the_repr_lists_is_an_attribute(results: sim.Results) -> None:
+    """The repr listed 16 tables "e.g. results.corridors", but 4 were attributes and
+    `results.lines` said "Did you mean 'links'?"; `by_replication` raised a bare KeyError."""
+    for name in results.names:
+        assert getattr(results, name).equals(results.summary(name)), name
+    assert "lines" in dir(results) and "results.summary(name)" in repr(results)
+    with pytest.raises(AttributeError, match=r"no attribute 'line' \(did you mean 'lines'\?\); "
+                                             r"the tables are corridors, "):
+        _ = results.line
+    with pytest.raises(KeyError, match=r"no table 'corridor' \(did you mean 'corridors'\?\); "
+                                       r"the tables are corridors, "):
+        results.by_replication("corridor")
+    with pytest.raises(KeyError, match=r"no table 'trade' by replication .*results\.trade"):
+        results.by_replication("trade")
+
+
+def test_a_path_or_a_scenario_in_place_of_another_is_taken_or_named(
+        results: sim.Results) -> None:
+    """`sim.run` takes a path, so users passed one elsewhere and met AttributeErrors from
+    deep inside: a path is loaded where that is unambiguous, else one TypeError says what
+    was expected and what to call."""
+    changed = sim.with_overrides(str(BASELINE), seed=3)
+    assert changed.seed == 3 and changed.provenance.overrides == {"seed": 3}
+    scenario = sim.load_scenario(BASELINE)
+    for call, match in (
+            (lambda: sim.flow_map(str(BASELINE.parent)),
+             r"^flow_map: expected the Results of sim\.run, got a str \(a run's folder"),
+            (lambda: sim.flow_map(scenario), r"got a Scenario \(run it first: "
+                                             r"sim\.flow_map\(sim\.run\(scenario\)\)\)$"),
+            (lambda: sim.write_results(scenario, "out"), r"^write_results: expected the Results"),
+            (lambda: sim.load_scenario(scenario), r"^load_scenario: expected a scenario file's "
+                                                  r"path, got a Scenario \(loaded already"),
+            (lambda: sim.run({"seed": 3}), r"^run: expected a scenario file's path or a "
+                                           r"Scenario .*got a dict .*sim\.with_overrides")):
+        with pytest.raises(TypeError, match=match):
+            call()
+
+
 def test_a_hubs_coordinates_are_labels_not_measures(results: sim.Results) -> None:
     """A hub's lon and lat are the same in every replication: the summary carries them as
     they are, without a mean's CI (`Column.fixed`)."""

@@ -288,6 +288,13 @@ def test_report_of_a_missing_dir_is_one_line(tmp_path: Path) -> None:
         "folders (0-a)" in proc.stderr, proc.stderr
 
 
+def test_one_run_directory_is_a_list_of_one(one_run: Path, tmp_path: Path) -> None:
+    """`write_report("out/run")` read the path's characters as run directories
+    ("/run.json: expected a run directory")."""
+    one = write_report(str(one_run), tmp_path / "one.html").read_text(encoding="utf-8")
+    assert one == write_report([one_run], tmp_path / "r.html").read_text(encoding="utf-8")
+
+
 def test_the_channels_total_row_has_the_weighted_means(one_run: Path, tmp_path: Path) -> None:
     """The total row left mean transit and wait blank where the console prints them: they
     are the TEU-weighted means over the channels, per replication, then mean ± CI."""

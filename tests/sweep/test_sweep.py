@@ -9,6 +9,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -30,10 +31,11 @@ from sim.equilibrium import Settled
 from sim.errors import InputError
 from sim.progress import Progress, format_duration
 from sim.sweep import TIMING_COLUMNS, design, load_sweep, prepare_sweep, run_sweep
+from sim.sweep.executors import NO_MAIN_GUARD
 from sim.sweep.store import work_folder
 from tests.support.dask_cluster import dask_cluster
 from tests.support.netbuilder import line_network
-from tests.support.paths import CQSIM
+from tests.support.paths import CQSIM, ROOT
 
 SERVICE = "network.services.ab.departures_per_week"
 
@@ -104,6 +106,17 @@ def test_bad_parameter_names_the_sweep_file(tmp_path: Path, param: str, value: o
     with pytest.raises(InputError) as err:
         prepare_sweep(path)
     assert err.value.file == str(path.resolve()) and err.value.field == field
+
+
+def test_a_misspelt_parameter_path_gets_the_key_it_is_close_to(tmp_path: Path) -> None:
+    path = tiny_sweep(tmp_path)
+    doc = yaml.safe_load(path.read_text())
+    doc["parameters"]["grid"] = {"network.services.abb.departures_per_week": [7, 14]}
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(InputError, match=r"parameters\.grid\.network\.services\.abb\."
+                                         r"departures_per_week: expected an existing scenario "
+                                         r"field \(did you mean 'ab'\?\) \(in base scenario"):
+        prepare_sweep(load_sweep(path))
 
 
 @pytest.mark.parametrize("value, said", [
@@ -514,6 +527,27 @@ def test_pool_worker_killed_mid_sweep(tmp_path: Path) -> None:
     assert len(runs) == 16 and runs["run_id"].is_unique and set(runs["status"]) == {"ok"}
     reference = run_sweep(path, workers=1, plots=False)
     pd.testing.assert_frame_equal(comparable(runs), comparable(reference))
+
+
+def test_a_script_without_the_main_guard_records_its_runs_as_failed(tmp_path: Path) -> None:
+    """docs/sweeps.md: the pool's workers, re-running the unguarded script, cannot start; the
+    runs are recorded as failed with the advice, in place of a broken pool's traceback."""
+    path = tiny_sweep(tmp_path, replications=1, days=20)
+    script = tmp_path / "unguarded.py"
+    script.write_text("import sim\n"
+                      f"runs = sim.run_sweep({str(path)!r}, workers=2, plots=False)\n"
+                      "print(*runs['status'], sep='\\n')\n"
+                      "print(runs['error'][0])\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    *status, error = done.stdout.splitlines()
+    assert status == ["failed", "failed"]
+    assert "if __name__ == '__main__':" in error
+    assert "Traceback" not in done.stderr and "BrokenProcessPool" not in done.stderr
+    # each worker that tried (2 per pool, 3 pools) says why, in a line (they may interleave)
+    assert NO_MAIN_GUARD in done.stderr and len(done.stderr.splitlines()) <= 6
 
 
 # ----------------------------------------------------------------------------- a real cluster
