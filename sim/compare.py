@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -43,6 +43,9 @@ from sim.stats import (
     paired_ci,
     unresolved_need,
 )
+
+if TYPE_CHECKING:   # matplotlib is imported when a figure is drawn
+    from matplotlib.figure import Figure
 
 # daily.png's source line: the variants' daily tables, each a mean over its replications
 DAILY_SOURCE = ("source: cqsim compare, each variant's locks_daily.csv and hubs_daily.csv "
@@ -457,7 +460,7 @@ def _paired(ref: Variant, variants: Sequence[Variant],
                              ignore_index=True)
 
 
-def draw_daily(cmp: Comparison, hubs: int = 3) -> Any:
+def draw_daily(cmp: Comparison, hubs: int = 3) -> Figure:
     """Figure: daily series of every variant (mean over replications): vessels waiting at
     each lock direction, and TEU queued at the hubs whose queues differ most between the
     variants (locks_daily.csv and hubs_daily.csv)."""
@@ -506,7 +509,7 @@ def draw_daily(cmp: Comparison, hubs: int = 3) -> Any:
     return fig
 
 
-def draw_comparison(cmp: Comparison) -> Any:
+def draw_comparison(cmp: Comparison) -> Figure:
     """Figure: deltas with 95% CI error bars per corridor and variant (TEU, trade, transit,
     CO2; no bar where the CI is not known, `sim.stats.NOT_KNOWN`, which the title then says)
     above a map of the change of flows of each variant (`sim.maps.draw_difference`)."""
