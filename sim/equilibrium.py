@@ -185,7 +185,10 @@ def _pass_plan(plan: Plan) -> Plan:
 def _report(base: Plan, factors: Sequence[float], passes: int, converged: bool,
             gaps: list[float], reused: bool = False) -> EquilibriumReport:
     induced = sum((k - 1.0) * f.teu_per_year for f, k in zip(base.flows, factors, strict=True))
-    trade = [(f, k, base.classes[f.commodity].value_cny_per_teu / 1e9)
+    # each trade flow's TEU at the trade it counts for (0 at trade.excluded_hubs), as the
+    # recorder declares it
+    trade = [(f, k, base.trade_cny_per_teu(f.commodity, f.flow_class, f.origin,
+                                           f.destination) / 1e9)
              for f, k in zip(base.flows, factors, strict=True) if f.flow_class == "trade"]
     market = [(f, k, v) for f, k, v in trade if f.market]
     by_market: dict[str, tuple[float, float]] = {}   # market -> induced (TEU/yr, bn CNY/yr)

@@ -485,3 +485,13 @@ def test_a_trade_flow_added_by_a_change_is_input_growth_not_remainder(tmp_path: 
     at = cmp.attribution.set_index("item")
     assert at.loc["input growth", "delta_teu_per_year"] == pytest.approx(1000)
     assert at.loc["input growth", "delta_trade_bn_cny_per_year"] == pytest.approx(0.2)
+    # at a hub whose trade is not the city's (trade.excluded_hubs) its TEU are input, its
+    # trade none: no gateway counts it (review47 H1: +0.2 input growth, -0.2 remainder)
+    write_market_scenario(tmp_path, name="base.yaml", horizon={"days": 40, "warmup_days": 10},
+                          demand={"reference_scenario": "base.yaml"},
+                          trade={"excluded_hubs": ["qz"]})
+    at = compare(tmp_path / "base.yaml", [tmp_path / "more.yaml"],
+                 replications=2).attribution.set_index("item")
+    assert at.loc["input growth", "delta_teu_per_year"] == pytest.approx(1000)
+    assert at.loc["input growth", "delta_trade_bn_cny_per_year"] == 0
+    assert at.loc["total", "delta_trade_bn_cny_per_year"] == 0
