@@ -115,8 +115,10 @@ def metrics(results: Results, touched: Collection[Touched] = ()) -> pd.DataFrame
 
 def touched_by(base: Results, alt: Results) -> frozenset[Touched]:
     """The hubs, services, locks and links named by a change one of the runs made and the
-    other did not (`sim.scenario.touched`, from each plan's record of its changes)."""
-    return touched(base.plan.origin.changes, alt.plan.origin.changes)
+    other did not, or by a field one set in Python (`with_overrides`) and the other did not
+    (`sim.scenario.touched`, from each plan's record of its changes and overrides)."""
+    return touched(base.plan.origin.changes, alt.plan.origin.changes,
+                   dict(base.plan.origin.overrides), dict(alt.plan.origin.overrides))
 
 
 def split_deltas(deltas: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
@@ -133,14 +135,15 @@ def paired_deltas(base: Results, alt: Results, variant: str) -> pd.DataFrame:
     of every figure of `metrics` (a place's as `sim.kpis.PLACES` says: a hub's TEU gone
     elsewhere only where either variant has any, its utilization, wait, TEU and yard peak and
     a line's figures only where a change one made names the hub or the line's service
-    (`touched_by`); a hub one variant lacks counted 0 there: it diverts and handles nothing; a
-    lock or a line only where both have it);
+    (`touched_by`); a hub one variant lacks counted 0 there for the TEU it diverts and handles
+    (`Place.zero_where_absent`; it has no wait, utilization or yard: left out); a lock or a
+    line only where both have it);
     where that CI includes 0 but the delta is not 0, `replications_to_resolve` estimates how
     many replications would exclude 0 at the spread seen (`sim.stats.unresolved_need`),
     so a planner can rerun with enough instead of reading an unresolved change as none."""
     named = touched_by(base, alt)
     a, b = metrics(alt, named), metrics(base, named)
-    zero = [m for place in PLACES.values() if place.absent_is_zero for m in place.figures]
+    zero = [m for place in PLACES.values() for m in place.zero_where_absent]
     at_a, at_b = a["metric"].isin(zero), b["metric"].isin(zero)
     both = pd.concat([
         pair_replications(b[~at_b], a[~at_a], ["metric", "scope"]),

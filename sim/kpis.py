@@ -507,7 +507,8 @@ class Place:
     read: Callable[[pd.DataFrame], PlaceRows]   # that table -> its figures' rows
     figures: dict[str, tuple[str, str, float, int]]   # metric -> (label, unit, divisor, digits)
     file: str            # the comparison's file of their deltas (written where it has a row)
-    absent_is_zero: bool  # a place one variant lacks counts 0 there; else it is left out
+    zero_where_absent: frozenset[str]  # figures a place one variant lacks counts 0 for
+                          # there (TEU it did not handle); the others are left out (a wait)
     only_where_any: bool  # a place shows only where either variant has any of a figure
                           # (of the figures not `where_touched`)
     where_touched: frozenset[str] = frozenset()   # figures shown only at a place named by
@@ -534,15 +535,19 @@ class Place:
 
 # by the word the console and the report name them with ("at the locks", "At the hubs"); a
 # lock a variant lacks has no wait (not a wait of 0), a hub a variant lacks diverts nothing
-# and handles nothing; a line one lacks (add_service, remove_service) has no load factor
+# and handles nothing, but has no wait, utilization or yard either; a line one lacks
+# (add_service, remove_service) has no load factor
 PLACES: dict[str, Place] = {
     "lock": Place(table="locks", read=lock_metrics, figures=LOCK_FIGURES,
-                  file="locks_compare.csv", absent_is_zero=False, only_where_any=False),
+                  file="locks_compare.csv", zero_where_absent=frozenset(),
+                  only_where_any=False),
     "hub": Place(table="hubs", read=hub_metrics, figures=HUB_FIGURES,
-                 file="hubs_compare.csv", absent_is_zero=True, only_where_any=True,
+                 file="hubs_compare.csv", only_where_any=True,
+                 zero_where_absent=frozenset({"background_diverted_teu_per_year",
+                                              "hub_teu_per_year"}),
                  where_touched=HUB_TOUCHED, named=("hub", "hub"), key="hub"),
     "line": Place(table="lines", read=line_metrics, figures=LINE_FIGURES,
-                  file="lines_compare.csv", absent_is_zero=False, only_where_any=False,
+                  file="lines_compare.csv", zero_where_absent=frozenset(), only_where_any=False,
                   where_touched=frozenset(LINE_FIGURES), named=("service", "service"),
                   key="line")}
 

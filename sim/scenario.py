@@ -464,17 +464,23 @@ Change = Annotated[
 _CHANGE: TypeAdapter[Change] = TypeAdapter(Change)
 
 
-def touched(base: Iterable[Mapping[str, Any]], alt: Iterable[Mapping[str, Any]]
-            ) -> frozenset[Touched]:
+def touched(base: Iterable[Mapping[str, Any]], alt: Iterable[Mapping[str, Any]],
+            base_overrides: Mapping[str, Any] | None = None,
+            alt_overrides: Mapping[str, Any] | None = None) -> frozenset[Touched]:
     """(kind, id) of every hub, service, lock and link named by a change one run made and
     the other did not, from the records of their changes (`sim.inputs.origin_of`: run.json's
-    `changes`; who wrote one, `set_by`, aside, so BASE's changes that ALT inherits cancel):
-    the elements a comparison of the two shows the figures of, beside the channels'
-    (`sim.kpis.Place.where_touched`). A change of demand names none; a record no longer
-    read as a change (a run written by older code) names none either."""
+    `changes`; who wrote one, `set_by`, aside, so BASE's changes that ALT inherits cancel),
+    and by a field set in Python (`with_overrides`: path -> value) one run has and the other
+    has not (`_override_touches`): the elements a comparison of the two shows the figures of,
+    beside the channels' (`sim.kpis.Place.where_touched`). A change of demand names none; a
+    record no longer read as a change (a run written by older code) names none either."""
     def own(records: Iterable[Mapping[str, Any]]) -> set[str]:
         return {json.dumps({k: v for k, v in r.items() if k != "set_by"}, sort_keys=True,
                            default=str) for r in records}
+
+    def set_fields(overrides: Mapping[str, Any] | None) -> set[tuple[str, str]]:
+        return {(path, json.dumps(value, sort_keys=True, default=str))
+                for path, value in (overrides or {}).items()}
 
     names: set[Touched] = set()
     for record in own(base) ^ own(alt):
@@ -482,7 +488,21 @@ def touched(base: Iterable[Mapping[str, Any]], alt: Iterable[Mapping[str, Any]]
             names.update(_CHANGE.validate_python(json.loads(record)).touches)
         except ValidationError:
             continue
+    for path, _ in set_fields(base_overrides) ^ set_fields(alt_overrides):
+        names.update(_override_touches(path))
     return frozenset(names)
+
+
+def _override_touches(path: str) -> tuple[Touched, ...]:
+    """The element a dotted override path sets a field of: a service
+    (`network.services.<id>...`), a lock's operation (`network.locks.<id>...`) or the hub of
+    a background traffic (`network.background.<hub>...`); none for other fields."""
+    parts = path.split(".")
+    if len(parts) > 2 and parts[0] == "network":
+        kind = {"services": "service", "locks": "lock", "background": "hub"}.get(parts[1])
+        if kind is not None:
+            return ((kind, parts[2]),)
+    return ()
 
 
 REPLACEABLE = ("demand.flows",)  # lists a child may replace on purpose (`replaces:`)

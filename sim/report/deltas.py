@@ -66,25 +66,32 @@ def place_deltas(base: rd.RunDir, alt: rd.RunDir, place: str) -> pd.DataFrame:
     elsewhere only where either run has any, its other figures and a line's only where a
     change one run made and the other did not names the hub or the line's service
     (`sim.scenario.touched`, from run.json's records of the changes: none in a run written
-    before they were kept), a hub one run lacks counted 0 there; a lock or line only where
-    both have it), with 95% CIs; empty where a run has no such table."""
+    before they were kept), a hub one run lacks counted 0 there for the TEU it diverts and
+    handles (`Place.zero_where_absent`), its wait, utilization and yard left out; a lock or
+    line only where both have it), with 95% CIs; empty where a run has no such table."""
     of = kpis.PLACES[place]
-    named = touched(base.changes, alt.changes)
-    frames = []
+    named = touched(base.changes, alt.changes, base.overrides, alt.overrides)
+    frames, columns = [], []
     for run in (base, alt):
         table = run.by_replication(of.table)
         if table.empty:
             return pd.DataFrame()
         frames.append(pd.DataFrame(of.rows(table, named),
                                    columns=["replication", "metric", "scope", "value"]))
-    # a figure only where both runs' tables have its column (a table written before it: not 0)
-    common = set(frames[0]["metric"]) & set(frames[1]["metric"])
+        columns.append({metric for _, metric, _, _ in of.read(table)})
+    # a figure only where both runs' tables have its column (a table written before it: not
+    # 0), whichever places the changes name (a hub only ALT has: none of BASE's rows has it)
+    common = columns[0] & columns[1]
     frames = [f[f["metric"].isin(common)] for f in frames]
     if frames[0].empty and frames[1].empty:
         return pd.DataFrame()
-    return kpis.drop_quiet(kpis.key_deltas(frames[0], frames[1], ["metric", "scope"],
-                                         paired(base, alt), alt.name,
-                                         absent_is_zero=of.absent_is_zero))
+    parts = []   # a place one run lacks: 0 of the figures `zero_where_absent`, none of others
+    for zero in (False, True):
+        b, a = (f[f["metric"].isin(of.zero_where_absent) == zero] for f in frames)
+        if len(b) or len(a):
+            parts.append(kpis.key_deltas(b, a, ["metric", "scope"], paired(base, alt),
+                                         alt.name, absent_is_zero=zero))
+    return kpis.drop_quiet(pd.concat(parts, ignore_index=True))
 
 
 def link_table(run: rd.RunDir) -> pd.DataFrame:

@@ -177,7 +177,7 @@ def test_a_place_registered_once_reaches_every_output(
 
     monkeypatch.setitem(kpis.PLACES, "port", kpis.Place(
         table="hubs", read=waits, figures={"port_wait_mean_h": ("wait", "h", 1.0, 1)},
-        file="ports_compare.csv", absent_is_zero=False, only_where_any=False))
+        file="ports_compare.csv", zero_where_absent=frozenset(), only_where_any=False))
     base = L.background_network(tmp_path, {"x": {
         "teu_per_year": 365_000.0, "batch_teu": 100, "diverts_after_hours": 168.0,
         "source": "test"}}, days=120, replications=2)

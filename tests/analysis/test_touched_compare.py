@@ -81,6 +81,21 @@ def test_touched_is_what_one_run_changed_and_the_other_did_not() -> None:
     assert touched(alt, alt) == frozenset() and touched([], []) == frozenset()
 
 
+
+def test_a_field_set_in_python_touches_its_element_as_a_change_does() -> None:
+    """A variant made with with_overrides (README's Python example) showed no hub or line
+    figures, the same edit as a change file eight line rows (review47 M2): an override one
+    run has and the other has not (or has at another value) names its service, lock or the
+    hub of its background traffic; one both have names nothing, as a field of demand."""
+    path = "network.services.s1.departures_per_week"
+    alt = {path: 14, "network.background.qinzhou.teu_per_year": 1e6,
+           "network.locks.three_gorges.lanes": 2, "demand.lot_teu": 20}
+    assert touched([], [], {}, alt) == {("service", "s1"), ("hub", "qinzhou"),
+                                        ("lock", "three_gorges")}
+    assert touched([], [], {path: 7}, {path: 14}) == {("service", "s1")}
+    assert touched([], [], alt, alt) == frozenset()
+
+
 def test_ilstc_expansion_touches_its_two_services_and_qinzhou() -> None:
     import warnings
 
@@ -210,3 +225,39 @@ def test_an_older_run_folder_without_its_changes_still_renders(
     text = page.render(runs)
     assert "Differences from the base" in text and "At the lines" not in text
     assert "handling utilization" not in text
+
+
+def test_a_hub_only_the_variant_has_pairs_its_teu_not_its_wait(tmp_path: Path) -> None:
+    """A hub an add_hub brings had BASE's mean wait, utilization and yard peak counted 0, so
+    the comparison said "mean wait +0.4 ± 0.0 h" at a hub BASE lacks (review47 M1): a place
+    a variant lacks has no wait, as a lock has not; the TEU it handles counts 0 there, in
+    compare's hubs_compare.csv and in the report's differences alike."""
+    import yaml
+
+    from sim.cli import main
+    from sim.report import deltas as dl
+    from sim.report import rundir as rd
+    from tests.support import locks as L
+
+    base = L.background_network(tmp_path, {"x": {
+        "teu_per_year": 365_000.0, "batch_teu": 100, "diverts_after_hours": 168.0,
+        "source": "test"}}, days=30, replications=2)
+    background = yaml.safe_load(base.read_text())["network"]["background"]
+    alt = tmp_path / "newhub.yaml"
+    alt.write_text(yaml.safe_dump({"extends": base.name, "name": "newhub", "changes": [
+        {"kind": "add_hub", "why": "test", "hub": {
+            "id": "y", "name": "y", "kind": "sea_port", "lon": 2.5, "lat": 30.0,
+            "handling_servers": 2, "handling_teu_per_hour": 50.0,
+            "handling_setup_hours": 0.5, "yard_teu": 5000.0, "dwell_hours": 10.0,
+            "country": "CN", "sources": "test"}}],
+        "network": {"background": {**background, "y": {
+            "teu_per_year": 365_000.0, "batch_teu": 100, "source": "test"}}}}))
+    out = tmp_path / "cmp"
+    result = CliRunner().invoke(main, ["compare", str(base), str(alt), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    hubs = pd.read_csv(out / "hubs_compare.csv")
+    at_y = hubs[hubs["scope"] == "y"].set_index("metric")
+    assert set(at_y.index) == {"hub_teu_per_year"} and at_y.loc["hub_teu_per_year", "base"] == 0
+    folders = [rd.RunDir(p) for p in sorted(out.iterdir()) if (p / "run.json").is_file()]
+    shown = dl.place_deltas(folders[0], folders[1], "hub")
+    assert set(shown.loc[shown["scope"] == "y", "metric"]) == {"hub_teu_per_year"}
