@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -105,7 +106,8 @@ def run(scenario: Path, out: Path | None, overwrite: bool, seed: int | None,
 def validate(scenario: Path, seed: int | None, replications: int | None, days: float | None,
              workers: int, max_memory: float, max_events: float, no_limit: bool) -> None:
     """Check SCENARIO exactly as `run` does (files, schema, geodata, basemap, references,
-    routes, cost estimate) without running it; a sweep file is checked as `sweep` does."""
+    routes, cost estimate) without running it; a sweep file is checked as `sweep` does
+    (priced, as it runs, on every CPU unless --workers is given)."""
     from sim.readers import read_yaml
 
     raw = read_yaml(scenario, "scenario or sweep file")
@@ -117,7 +119,11 @@ def validate(scenario: Path, seed: int | None, replications: int | None, days: f
             raise click.UsageError(f"{', '.join(given)}: a sweep file sets "
                                    f"{'it' if len(given) == 1 else 'them'} itself (its seed:, "
                                    "replications: and days: keys)")
-        _validate_sweep(scenario, workers, limits(max_memory, max_events, no_limit))
+        # priced as `cqsim sweep` runs it: on every CPU unless --workers says otherwise
+        default = click.get_current_context().get_parameter_source("workers") \
+            is click.core.ParameterSource.DEFAULT
+        _validate_sweep(scenario, (os.cpu_count() or 1) if default else workers,
+                        limits(max_memory, max_events, no_limit))
         return
     checked = admitted(scenario, seed, replications, days, workers, max_memory, max_events,
                        no_limit)

@@ -92,6 +92,13 @@ def test_validate_prints_the_estimate_and_checks_sweeps(tmp_path: Path) -> None:
     assert result.exit_code == 0 and "valid sweep (2 variants" in result.stdout
     # what all its runs cost, as a scenario's validation says (it said nothing; trial47 L7)
     assert "; estimate: " in result.stdout and "peak memory" in result.stdout
+    # priced on as many workers as `cqsim sweep` runs it on: every CPU, unless --workers
+    # (validate said 195 MB, sweep refused the same file at 228 MB; review47 M3)
+    import os
+
+    cpus = os.cpu_count() or 1
+    assert result.stdout.rstrip().endswith(f"with {cpus} worker{'s' if cpus > 1 else ''})")
+    result = _cqsim("validate", sweep, "--workers", "1")
     assert result.stdout.rstrip().endswith("with 1 worker)")
 
 
