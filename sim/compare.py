@@ -41,6 +41,8 @@ from sim.stats import (
     difference_ci,
     mean_ci,
     paired_ci,
+    paired_differences,
+    rounding_free,
     unresolved_need,
 )
 
@@ -279,10 +281,14 @@ def attribution(base: Results, alt: Results, variant: str) -> pd.DataFrame:
                 sub[f"{col}_base"].to_numpy(), sub[f"{col}_alt"].to_numpy(), paired=True)
         rows.append(row)
     totals: dict[str, np.ndarray] = {}
+    by_rep = both.groupby("replication")   # each replication's BASE total: the remainder's size
+    scale = {col: by_rep[f"{col}_base"].sum().to_numpy() for col in ("teu_per_year",
+                                                                      "trade_bn_cny_per_year")}
     for item in ("total", "shifted"):
         row = {"variant": variant, "item": item}
         for col in ("teu_per_year", "trade_bn_cny_per_year"):
-            delta = both[f"{col}_alt"] - both[f"{col}_base"]
+            delta = pd.Series(paired_differences(both[f"{col}_base"], both[f"{col}_alt"]),
+                              index=both.index)
             if item == "shifted":  # what the gateways that lost (on average) gave up
                 losers = both["gateway"].map(delta.groupby(both["gateway"]).mean() < 0)
                 delta = -delta.where(losers, 0.0)
@@ -312,8 +318,8 @@ def attribution(base: Results, alt: Results, variant: str) -> pd.DataFrame:
             row[f"delta_{col}"], row[f"delta_{col}_ci95"] = paired_ci(d)
         rows.append(row)
     row = {"variant": variant, "item": "remainder"}
-    for col, d in left.items():
-        row[f"delta_{col}"], row[f"delta_{col}_ci95"] = paired_ci(d)
+    for col, d in left.items():   # what the parts leave of the total, less float rounding
+        row[f"delta_{col}"], row[f"delta_{col}_ci95"] = paired_ci(rounding_free(d, scale[col]))
     rows.append(row)
     for market in _induced_markets(alt):
         rows.append(_settled_row(variant, f"{MARKET_ITEM}{market}", {

@@ -114,13 +114,18 @@ def paired_ci(differences: np.ndarray, level: float = 0.95) -> tuple[float, floa
     return mean, half
 
 
+def rounding_free(differences: np.ndarray, scale: np.ndarray | float) -> np.ndarray:
+    """`differences`, 0 where one is float rounding alone of figures of size `scale` (within
+    `ALIKE_RTOL` of it: the same lots summed in another order), which moved nothing."""
+    d = np.asarray(differences, dtype=float)
+    return np.where(np.abs(d) <= ALIKE_RTOL * np.abs(np.asarray(scale, dtype=float)), 0.0, d)
+
+
 def paired_differences(base: np.ndarray, alt: np.ndarray) -> np.ndarray:
-    """ALT - BASE per replication, 0 where a pair differs by float rounding alone (within
-    `ALIKE_RTOL` of its values: the same lots summed in another order), which moved
-    nothing: the differences `difference_ci` and `unresolved_need` read."""
+    """ALT - BASE per replication, rounding-free (`rounding_free` of the larger of the
+    pair): the differences `difference_ci` and `unresolved_need` read."""
     base, alt = np.asarray(base, dtype=float), np.asarray(alt, dtype=float)
-    d = alt - base
-    return np.where(np.abs(d) <= ALIKE_RTOL * np.maximum(np.abs(base), np.abs(alt)), 0.0, d)
+    return rounding_free(alt - base, np.maximum(np.abs(base), np.abs(alt)))
 
 
 def difference_ci(base: np.ndarray, alt: np.ndarray, paired: bool,

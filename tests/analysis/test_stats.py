@@ -15,6 +15,7 @@ from sim.stats import (
     paired_ci,
     replications_to_resolve,
     resolved,
+    rounding_free,
     unresolved_need,
 )
 
@@ -108,6 +109,9 @@ def test_pairs_equal_up_to_float_rounding_moved_nothing() -> None:
     # change of that size from none" for 1.1e-13 bn CNY/yr against 556)
     trade = np.array([556.4673, 556.4673])
     assert unresolved_need(trade, trade + np.array([0.0, 2.3e-13])) is None
+    # attribution's total and remainder, differences of sums, by the same rule against the
+    # size of BASE's total (review47 L1: a resolved 5.7e-14 ± 0 under gateways of 0 ± 0)
+    assert list(rounding_free(np.array([5.7e-14, -1.1e-13, 0.25]), trade.sum())) == [0, 0, 0.25]
 
 
 def test_a_total_with_no_known_interval_is_said_so_not_said_to_include_0() -> None:
