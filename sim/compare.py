@@ -12,7 +12,7 @@ the interval one would get without CRN.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 import pandas as pd
 
-from sim.errors import InputError
+from sim.errors import InputError, wrong_type
 from sim.figsource import source_line, wrap
 from sim.kpis import (
     PLACES,
@@ -434,8 +434,17 @@ def compare(base: Scenario | str | Path,
 
     base = as_scenario(base, "compare")
     check_replications(replications, base)
+    if isinstance(alts, Mapping):
+        raise wrong_type("compare", "the alternatives as a path, a Scenario or a list of "
+                         "them", alts, "changes to make? sim.with_overrides(base, **fields)")
     every = [as_scenario(a, "compare") for a in one_or_many(alts, (Scenario,))]
+    if not every:
+        raise ValueError("compare: expected at least one alternative to compare with BASE, "
+                         "got none")
     named = None if names is None else one_or_many(names)
+    if named is not None and len(named) != len(every):
+        raise ValueError(f"compare: expected a name for each of the {len(every)} "
+                         f"alternatives, got {len(named)}")
     if placebo is not None:
         placebo = as_scenario(placebo, "compare")
         every.append(placebo)

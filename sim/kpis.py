@@ -452,7 +452,7 @@ HUB_FIGURES: dict[str, tuple[str, str, float, int]] = {
     "background_diverted_teu_per_year": ("other users' calls gone elsewhere", "TEU/yr", 1.0, 0),
     "hub_utilization": ("handling utilization", "", 1.0, 2),
     "hub_wait_mean_h": ("mean wait", "h", 1.0, 1),
-    "hub_teu_per_year": ("TEU handled", "TEU/yr", 1.0, 0),
+    "hub_teu_per_year": ("simulated TEU handled (other users' apart)", "TEU/yr", 1.0, 0),
     "hub_yard_peak_teu": ("yard peak", "TEU", 1.0, 0)}
 HUB_TOUCHED = frozenset({"hub_utilization", "hub_wait_mean_h", "hub_teu_per_year",
                          "hub_yard_peak_teu"})

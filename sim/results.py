@@ -280,7 +280,8 @@ def need_results(value: object, call: str) -> Results:
     from sim.scenario import Scenario
 
     if isinstance(value, Scenario):
-        hint = f"run it first: sim.{call}(sim.run(scenario))"
+        rest = ", out" if call == "write_results" else ""   # its other required argument
+        hint = f"run it first: sim.{call}(sim.run(scenario){rest})"
     elif isinstance(value, (str, os.PathLike)):
         hint = ("a run's folder is not read back as Results: sim.run(scenario) makes them; "
                 "sim.report.write_report(folder) reports on a folder")

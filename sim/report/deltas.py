@@ -70,7 +70,10 @@ def place_deltas(base: rd.RunDir, alt: rd.RunDir, place: str) -> pd.DataFrame:
     handles (`Place.zero_where_absent`), its wait, utilization and yard left out; a lock or
     line only where both have it), with 95% CIs; empty where a run has no such table."""
     of = kpis.PLACES[place]
-    named = touched(base.changes, alt.changes, base.overrides, alt.overrides)
+    # a run written before the changes were kept: what ALT changed is not known (BASE's own
+    # changes would read as ALT's), so no place shows its touched figures
+    named = (frozenset() if base.changes is None or alt.changes is None else
+             touched(base.changes, alt.changes, base.overrides, alt.overrides))
     frames, columns = [], []
     for run in (base, alt):
         table = run.by_replication(of.table)

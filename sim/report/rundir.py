@@ -402,17 +402,17 @@ class RunDir:
         return found if isinstance(found, dict) else {}
 
     @cached_property
-    def changes(self) -> tuple[dict[str, Any], ...]:
+    def changes(self) -> tuple[dict[str, Any], ...] | None:
         """The record of every change the run applied, each with what wrote it (run.json's
         manifest `changes`, `sim.inputs.origin_of`): what `sim.scenario.touched` reads to
-        tell the hubs and services a variant changed; none in a run written before they
-        were kept."""
+        tell the hubs and services a variant changed; None in a run written before they
+        were kept (not known: not "none")."""
         from sim.staging import MANIFEST_KEY
 
         about = self.raw.get(MANIFEST_KEY)
         kept = about.get("changes") if isinstance(about, dict) else None
         if kept is None:
-            return ()
+            return None
         if not isinstance(kept, list) or not all(isinstance(c, dict) for c in kept):
             raise InputError(self.path / "run.json", f"{MANIFEST_KEY}.changes",
                              "a list of changes (as `cqsim run` writes)", kept)

@@ -209,22 +209,28 @@ def test_the_report_shows_them_and_reads_what_compare_wrote(ilstc: tuple[Path, s
 def test_an_older_run_folder_without_its_changes_still_renders(
         ilstc: tuple[Path, str], tmp_path: Path) -> None:
     """A run folder written before run.json kept the changes: nothing is known touched, so
-    no line and no hub figure but the TEU gone elsewhere is shown; the page renders."""
+    no line and no hub figure but the TEU gone elsewhere is shown; the page renders. Such a
+    BASE beside a new ALT too: its own changes (the border hubs' recalibration) read as
+    ALT's, the hubs shown "named by ilstc-expansion's changes" (review47 L2)."""
     from sim.report import RunDir, page
     from sim.staging import write_manifest
 
     folder, _ = ilstc
-    runs = []
-    for name in ("0-baseline-2023", "1-ilstc-expansion"):
-        shutil.copytree(folder / name, tmp_path / name)
-        meta = json.loads((tmp_path / name / "run.json").read_text(encoding="utf-8"))
-        write_manifest(tmp_path / name, "run.json", {"command": "run", **{
-            k: meta[k] for k in ("scenario", "source_file", "seed", "replications", "days")}})
-        runs.append(RunDir.open(tmp_path / name))
-    assert runs[1].changes == ()
-    text = page.render(runs)
-    assert "Differences from the base" in text and "At the lines" not in text
-    assert "handling utilization" not in text
+    for old in (("0-baseline-2023",), ("0-baseline-2023", "1-ilstc-expansion")):
+        runs = []
+        for name in ("0-baseline-2023", "1-ilstc-expansion"):
+            shutil.rmtree(tmp_path / name, ignore_errors=True)
+            shutil.copytree(folder / name, tmp_path / name)
+            if name in old:
+                meta = json.loads((tmp_path / name / "run.json").read_text(encoding="utf-8"))
+                write_manifest(tmp_path / name, "run.json", {"command": "run", **{
+                    k: meta[k] for k in ("scenario", "source_file", "seed", "replications",
+                                         "days")}})
+            runs.append(RunDir.open(tmp_path / name))
+        assert runs[0].changes is None
+        text = page.render(runs)
+        assert "Differences from the base" in text and "At the lines" not in text, old
+        assert "handling utilization" not in text, old
 
 
 def test_a_hub_only_the_variant_has_pairs_its_teu_not_its_wait(tmp_path: Path) -> None:

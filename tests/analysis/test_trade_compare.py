@@ -273,6 +273,21 @@ def test_compare_takes_one_alternative_as_a_list_of_one(tmp_path: Path) -> None:
     assert (cmp.deltas["delta"].fillna(0) == 0).all()
 
 
+def test_compare_checks_its_alternatives_and_names_before_it_runs(tmp_path: Path) -> None:
+    """Too few names failed with an IndexError after the runs, too many were ignored; no
+    alternative ran BASE, then failed in pandas; a dict of fields was read as file names
+    (review47 L4): each is one line, before anything runs."""
+    base = _two_lines(tmp_path, horizon={"days": 20}, replications=2)
+    with pytest.raises(ValueError, match="a name for each of the 2 alternatives, got 1"):
+        compare(base, [base, base], names="doubled")
+    with pytest.raises(ValueError, match="a name for each of the 1 alternatives, got 2"):
+        compare(base, [base], names=["a", "b"])
+    with pytest.raises(ValueError, match="at least one alternative"):
+        compare(base, [])
+    with pytest.raises(TypeError, match="compare: expected the alternatives .* got a dict"):
+        compare(base, {"horizon.days": 30})  # type: ignore[arg-type]
+
+
 def test_a_placebo_pairs_each_variant_with_a_variant_that_changes_nothing(
         tmp_path: Path) -> None:
     """`compare(..., placebo=P)` runs P as one more ALT and pairs every other ALT with it

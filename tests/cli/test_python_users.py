@@ -63,7 +63,9 @@ def test_a_path_or_a_scenario_in_place_of_another_is_taken_or_named(
              r"^flow_map: expected the Results of sim\.run, got a str \(a run's folder"),
             (lambda: sim.flow_map(scenario), r"got a Scenario \(run it first: "
                                              r"sim\.flow_map\(sim\.run\(scenario\)\)\)$"),
-            (lambda: sim.write_results(scenario, "out"), r"^write_results: expected the Results"),
+            (lambda: sim.write_results(scenario, "out"), r"^write_results: expected the Results"
+                                                         r".*sim\.write_results\(sim\.run\("
+                                                         r"scenario\), out\)\)$"),
             (lambda: sim.load_scenario(scenario), r"^load_scenario: expected a scenario file's "
                                                   r"path, got a Scenario \(loaded already"),
             (lambda: sim.run({"seed": 3}), r"^run: expected a scenario file's path or a "
