@@ -891,20 +891,29 @@ def _warn_replaced(chain: list[tuple[Path, dict[str, Any]]]) -> None:
             stacklevel=3)
 
 
+def large_factors(scenario: Scenario) -> list[tuple[int, DemandGrowth | ScaleChange]]:
+    """(position, change) of each demand_growth or scale change of `scenario` whose factor is
+    `PLAUSIBLE_FACTOR` or more: 20 meant as +20% is valid and multiplies by 20, its only sign
+    a larger cost estimate."""
+    return [(i, c) for i, c in enumerate(scenario.changes)
+            if isinstance(c, (DemandGrowth, ScaleChange)) and c.factor >= PLAUSIBLE_FACTOR]
+
+
+def factor_warning(file: str, field: str, change: DemandGrowth | ScaleChange) -> InputWarning:
+    """The warning of a `large_factors` change, naming the file and field that set it."""
+    what = ("the matching flows' TEU/yr" if isinstance(change, DemandGrowth)
+            else "{} of {} {}".format(change.field, *change.target))
+    return InputWarning(
+        f"{file}: {field}: {change.kind} multiplies {what} by {change.factor:g} "
+        f"({100 * (change.factor - 1):+,.0f}%); the factor is a multiplier, not a "
+        f"percentage: +{change.factor:g}% is {1 + change.factor / 100:g}")
+
+
 def _warn_large_factors(scenario: Scenario) -> None:
-    """Warn of a demand_growth or scale factor a file types at `PLAUSIBLE_FACTOR` or above: 20
-    meant as +20% is valid and multiplies by 20, its only sign a larger cost estimate."""
-    for i, change in enumerate(scenario.changes):
-        if isinstance(change, (DemandGrowth, ScaleChange)) \
-                and change.factor >= PLAUSIBLE_FACTOR:
-            file, field = scenario.locate(f"changes.{i}.factor")
-            what = ("the matching flows' TEU/yr" if isinstance(change, DemandGrowth)
-                    else "{} of {} {}".format(change.field, *change.target))
-            warnings.warn(InputWarning(
-                f"{file}: {field}: {change.kind} multiplies {what} by {change.factor:g} "
-                f"({100 * (change.factor - 1):+,.0f}%); the factor is a multiplier, not a "
-                f"percentage: +{change.factor:g}% is {1 + change.factor / 100:g}"),
-                stacklevel=3)
+    """Warn of each `large_factors` change a file types (a sweep warns of its own values)."""
+    for i, change in large_factors(scenario):
+        warnings.warn(factor_warning(*scenario.locate(f"changes.{i}.factor"), change),
+                      stacklevel=3)
 
 
 def check_scenario(scenario: Scenario) -> None:

@@ -9,7 +9,9 @@ import json
 import os
 import socket
 import time
+import warnings
 from collections import OrderedDict
+from collections.abc import Sequence
 from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -30,6 +32,8 @@ from sim.pipeline import prepare, replicate_one, settle, with_run_settings
 from sim.routing import choice_sets
 from sim.scenario import (
     Scenario,
+    factor_warning,
+    large_factors,
     load_scenario,
     load_scenario_via,
     with_overrides,
@@ -225,6 +229,20 @@ def _settle_variants(spec: SweepSpec, plans: list[Plan], points: list[dict[str, 
             raise _variant_error(spec, k, points[k], exc) from None
 
 
+def _warn_large_factors(spec: SweepSpec, variants: Sequence[Scenario]) -> None:
+    """Warn once of each factor path the sweep sets (`changes.N.factor`, varied or fixed) to a
+    likely percentage in some variant (`sim.scenario.large_factors`), naming the sweep's
+    field: its file types the factor, as a scenario file does."""
+    settings, warned = spec.settings(), set()
+    for scenario in variants:
+        for i, change in large_factors(scenario):
+            path = f"changes.{i}.factor"
+            if path in settings and path not in warned:
+                warned.add(path)
+                warnings.warn(factor_warning(spec.source_file or spec.name,
+                                             settings[path][0], change), stacklevel=3)
+
+
 def prepare_sweep(spec: SweepSpec | str | Path, limits: Limits | None = None,
                   workers: int = 1, *, settle_here: bool = True,
                   pool: Executor | None = None) -> Sweep:
@@ -272,6 +290,7 @@ def prepare_sweep(spec: SweepSpec | str | Path, limits: Limits | None = None,
             plans.append(prepare(scenario, seed=spec.seed, replications=reps, days=spec.days))
         except InputError as exc:
             raise _variant_error(spec, k, point, exc) from None
+    _warn_large_factors(spec, scenarios[1:])
     # each variant priced on its own plan, with its own replications (the base's legs per
     # route: its route sets are not built yet)
     cost = check_variants([estimate(

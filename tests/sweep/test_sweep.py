@@ -119,6 +119,30 @@ def test_a_misspelt_parameter_path_gets_the_key_it_is_close_to(tmp_path: Path) -
         prepare_sweep(load_sweep(path))
 
 
+def test_a_factor_the_sweep_sets_to_a_likely_percentage_is_warned_of(tmp_path: Path) -> None:
+    """A scenario file's factor of 20 is warned of as a likely +20%, but the same value in a
+    sweep's grid went unwarned (review47 L5): the sweep names its own field, once, whichever
+    variants carry it; a factor below 5 is not warned of."""
+    import warnings
+
+    from sim.errors import InputWarning
+
+    path = tiny_sweep(tmp_path)
+    base = yaml.safe_load((tmp_path / "scenario.yaml").read_text())
+    base["changes"] = [{"kind": "demand_growth", "factor": 1.1}]
+    (tmp_path / "scenario.yaml").write_text(yaml.safe_dump(base))
+    doc = yaml.safe_load(path.read_text())
+    doc["parameters"]["grid"] = {"changes.0.factor": [1.2, 20, 30], SERVICE: [7, 14]}
+    path.write_text(yaml.safe_dump(doc))
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        prepare_sweep(load_sweep(path))
+    said = [str(w.message) for w in seen if issubclass(w.category, InputWarning)]
+    assert said == [f"{path}: parameters.grid.changes.0.factor: demand_growth multiplies the "
+                    "matching flows' TEU/yr by 20 (+1,900%); the factor is a multiplier, not a "
+                    "percentage: +20% is 1.2"], said
+
+
 @pytest.mark.parametrize("value, said", [
     ({"a": 1}, "a number, a boolean or a text (one value), got a mapping of 1 key"),
     ([7], "a number, a boolean or a text (one value), got [7]"),
