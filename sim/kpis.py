@@ -536,7 +536,7 @@ class Place:
 # by the word the console and the report name them with ("at the locks", "At the hubs"); a
 # lock a variant lacks has no wait (not a wait of 0), a hub a variant lacks diverts nothing
 # and handles nothing, but has no wait, utilization or yard either; a line one lacks
-# (add_service, remove_service) has no load factor
+# (add_service, remove_service) runs and carries nothing, but has no load factor or wait
 PLACES: dict[str, Place] = {
     "lock": Place(table="locks", read=lock_metrics, figures=LOCK_FIGURES,
                   file="locks_compare.csv", zero_where_absent=frozenset(),
@@ -547,7 +547,9 @@ PLACES: dict[str, Place] = {
                                               "hub_teu_per_year"}),
                  where_touched=HUB_TOUCHED, named=("hub", "hub"), key="hub"),
     "line": Place(table="lines", read=line_metrics, figures=LINE_FIGURES,
-                  file="lines_compare.csv", zero_where_absent=frozenset(), only_where_any=False,
+                  file="lines_compare.csv", only_where_any=False,
+                  zero_where_absent=frozenset({"line_teu_per_year",
+                                               "line_departures_per_year"}),
                   where_touched=frozenset(LINE_FIGURES), named=("service", "service"),
                   key="line")}
 

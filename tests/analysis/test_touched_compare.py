@@ -267,3 +267,22 @@ def test_a_hub_only_the_variant_has_pairs_its_teu_not_its_wait(tmp_path: Path) -
     folders = [rd.RunDir(p) for p in sorted(out.iterdir()) if (p / "run.json").is_file()]
     shown = dl.place_deltas(folders[0], folders[1], "hub")
     assert set(shown.loc[shown["scope"] == "y", "metric"]) == {"hub_teu_per_year"}
+
+
+def test_a_service_only_the_variant_runs_pairs_its_boxes_not_its_load(tmp_path: Path) -> None:
+    """A service an add_service brings was left out of lines_compare.csv: a planner adding a
+    line saw nothing of it. Its TEU boarded and departures count 0 where it does not run;
+    its load factor and boarding wait, which a line that does not run has not, are left out."""
+    from sim.compare import compare
+    from tests.support import netbuilder as nb
+
+    base = nb.line_network(tmp_path, teu_per_year=20_000, horizon={"days": 30})
+    alt = nb.write_scenario(tmp_path / "more.yaml", {
+        "extends": base.name, "name": "more", "changes": [
+            {"kind": "add_service", "id": "ab2", "service": nb.train(["a", "b"], per_week=3)}]})
+    deltas = compare(base, [alt], replications=2).deltas
+    new = deltas[deltas["scope"].isin(["ab2", "ab2:back"])].set_index(["scope", "metric"])
+    assert set(new.index.get_level_values("metric")) == {"line_teu_per_year",
+                                                         "line_departures_per_year"}
+    assert (new["base"] == 0).all()
+    assert new.loc[("ab2", "line_departures_per_year"), "alt"] == pytest.approx(3 * 52, rel=0.1)
