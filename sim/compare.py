@@ -137,9 +137,9 @@ def paired_deltas(base: Results, alt: Results, variant: str) -> pd.DataFrame:
     of every figure of `metrics` (a place's as `sim.kpis.PLACES` says: a hub's TEU gone
     elsewhere only where either variant has any, its utilization, wait, TEU and yard peak and
     a line's figures only where a change one made names the hub or the line's service
-    (`touched_by`); a hub one variant lacks counted 0 there for the TEU it diverts and handles
-    (`Place.zero_where_absent`; it has no wait, utilization or yard: left out); a lock or a
-    line only where both have it);
+    (`touched_by`); a hub or line one variant lacks counted 0 there for the TEU it diverts,
+    handles or boards and the departures it runs (`Place.zero_where_absent`; it has no wait,
+    utilization, yard or load factor: left out); a lock only where both have it);
     where that CI includes 0 but the delta is not 0, `replications_to_resolve` estimates how
     many replications would exclude 0 at the spread seen (`sim.stats.unresolved_need`),
     so a planner can rerun with enough instead of reading an unresolved change as none."""
@@ -443,8 +443,8 @@ def compare(base: Scenario | str | Path,
                          "got none")
     named = None if names is None else one_or_many(names)
     if named is not None and len(named) != len(every):
-        raise ValueError(f"compare: expected a name for each of the {len(every)} "
-                         f"alternatives, got {len(named)}")
+        raise ValueError(f"compare: expected one name for each alternative ({len(every)}), "
+                         f"got {len(named)}")
     if placebo is not None:
         placebo = as_scenario(placebo, "compare")
         every.append(placebo)

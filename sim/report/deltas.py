@@ -66,9 +66,10 @@ def place_deltas(base: rd.RunDir, alt: rd.RunDir, place: str) -> pd.DataFrame:
     elsewhere only where either run has any, its other figures and a line's only where a
     change one run made and the other did not names the hub or the line's service
     (`sim.scenario.touched`, from run.json's records of the changes: none in a run written
-    before they were kept), a hub one run lacks counted 0 there for the TEU it diverts and
-    handles (`Place.zero_where_absent`), its wait, utilization and yard left out; a lock or
-    line only where both have it), with 95% CIs; empty where a run has no such table."""
+    before they were kept; and of the fields set in Python), a hub or line one run lacks
+    counted 0 there for the TEU it diverts, handles or boards and the departures it runs
+    (`Place.zero_where_absent`), its wait, utilization, yard and load factor left out; a lock
+    only where both have it), with 95% CIs; empty where a run has no such table."""
     of = kpis.PLACES[place]
     # a run written before the changes were kept: what ALT changed is not known (BASE's own
     # changes would read as ALT's), so no place shows its touched figures
