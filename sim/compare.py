@@ -27,7 +27,7 @@ from sim.kpis import (
     compared,
     compared_by_replication,
     drop_quiet,
-    pair_replications,
+    pair_places,
 )
 from sim.network import revise
 from sim.paths import one_or_many
@@ -145,12 +145,7 @@ def paired_deltas(base: Results, alt: Results, variant: str) -> pd.DataFrame:
     so a planner can rerun with enough instead of reading an unresolved change as none."""
     named = touched_by(base, alt)
     a, b = metrics(alt, named), metrics(base, named)
-    zero = [m for place in PLACES.values() for m in place.zero_where_absent]
-    at_a, at_b = a["metric"].isin(zero), b["metric"].isin(zero)
-    both = pd.concat([
-        pair_replications(b[~at_b], a[~at_a], ["metric", "scope"]),
-        pair_replications(b[at_b], a[at_a], ["metric", "scope"], absent_is_zero=True)],
-        ignore_index=True)
+    both = pair_places(b, a, ["metric", "scope"])
     rows = []
     for (metric, scope), sub in both.groupby(["metric", "scope"], sort=False):
         vb, va = sub["value_base"].to_numpy(), sub["value_alt"].to_numpy()

@@ -454,8 +454,7 @@ HUB_FIGURES: dict[str, tuple[str, str, float, int]] = {
     "hub_wait_mean_h": ("mean wait", "h", 1.0, 1),
     "hub_teu_per_year": ("simulated TEU handled (other users' apart)", "TEU/yr", 1.0, 0),
     "hub_yard_peak_teu": ("yard peak", "TEU", 1.0, 0)}
-HUB_TOUCHED = frozenset({"hub_utilization", "hub_wait_mean_h", "hub_teu_per_year",
-                         "hub_yard_peak_teu"})
+HUB_TOUCHED = frozenset(m for m in HUB_FIGURES if m.startswith("hub_"))
 
 
 def hub_metrics(hubs: pd.DataFrame) -> list[tuple[int, str, str, float]]:
@@ -586,6 +585,20 @@ def pair_replications(base: pd.DataFrame, alt: pd.DataFrame, keys: list[str], *,
     return both
 
 
+def pair_places(base: pd.DataFrame, alt: pd.DataFrame, keys: list[str], *,
+                paired: bool = True) -> pd.DataFrame:
+    """`pair_replications` of places' rows (a `metric` column among `keys`): a place one run
+    lacks counts 0 there of the figures of `Place.zero_where_absent` (the TEU it did not
+    handle), the others left out (it has no wait). The one split of compare's and the
+    report's place differences."""
+    zero = [m for p in PLACES.values() for m in p.zero_where_absent]
+    at_b, at_a = base["metric"].isin(zero), alt["metric"].isin(zero)
+    return pd.concat([
+        pair_replications(base[~at_b], alt[~at_a], keys, paired=paired),
+        pair_replications(base[at_b], alt[at_a], keys, absent_is_zero=True, paired=paired)],
+        ignore_index=True)
+
+
 def drop_quiet(deltas: pd.DataFrame) -> pd.DataFrame:
     """`deltas` (paired, with mean `base` and `alt`) less the rows of a figure of a place shown
     only where either variant has any (`Place.only_where_any`) that is 0 in both: a hub's
@@ -614,16 +627,20 @@ def crn_paired(base_seed: int, base_replications: int, alt_seed: int,
 
 
 def key_deltas(b: pd.DataFrame, a: pd.DataFrame, keys: list[str], pair: bool,
-               variant: str = "", *, absent_is_zero: bool = False) -> pd.DataFrame:
+               variant: str = "", *, absent_is_zero: bool = False,
+               places: bool = False) -> pd.DataFrame:
     """Per key: mean of BASE and ALT and the delta with its CI (columns keys, base, alt,
     delta, delta_ci95, replications_to_resolve (paired only: `sim.stats.unresolved_need`),
     variant). `b` and `a` carry replication, keys and value. With
     `absent_is_zero` (flows, the hubs' diversions) a key one run lacks counts as 0 there
     (`pair_replications`); otherwise it is left out. Unpaired (`pair` False: other
     seeds or replication counts), each side's mean and Welch's interval are of all of its own
-    replications, not only the replication numbers both runs share. The report's differences
-    (`sim.report.deltas`) and compare.png's map of links (`sim.maps.draw_difference`)."""
-    both = pair_replications(b, a, keys, absent_is_zero=absent_is_zero, paired=pair)
+    replications, not only the replication numbers both runs share. `places`: rows of
+    places' figures, a place one run lacks as `pair_places` takes it. The report's
+    differences (`sim.report.deltas`) and compare.png's map of links
+    (`sim.maps.draw_difference`)."""
+    both = (pair_places(b, a, keys, paired=pair) if places else
+            pair_replications(b, a, keys, absent_is_zero=absent_is_zero, paired=pair))
     rows = []
     for key, sub in both.groupby(keys, sort=False):
         vb, va = sub["value_base"].to_numpy(float), sub["value_alt"].to_numpy(float)

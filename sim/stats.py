@@ -114,7 +114,7 @@ def paired_ci(differences: np.ndarray, level: float = 0.95) -> tuple[float, floa
     return mean, half
 
 
-def rounding_free(differences: np.ndarray, scale: np.ndarray | float) -> np.ndarray:
+def rounding_free(differences: np.ndarray | float, scale: np.ndarray | float) -> np.ndarray:
     """`differences`, 0 where one is float rounding alone of figures of size `scale` (within
     `ALIKE_RTOL` of it: the same lots summed in another order), which moved nothing."""
     d = np.asarray(differences, dtype=float)
@@ -147,7 +147,7 @@ def difference_ci(base: np.ndarray, alt: np.ndarray, paired: bool,
         return delta, float("nan")
     if _flat(base) and _flat(alt):          # no spread on either side (`_flat`)
         delta = float(alt.mean() - base.mean())
-        none = abs(delta) <= ALIKE_RTOL * float(max(np.abs(base).max(), np.abs(alt).max()))
+        none = bool(rounding_free(delta, max(np.abs(base).max(), np.abs(alt).max())) == 0)
         known = none or min(base.size, alt.size) >= alike_needed(level)
         return (0.0 if none else delta), (0.0 if known else float("nan"))
     vb, va = base.var(ddof=1) / base.size, alt.var(ddof=1) / alt.size

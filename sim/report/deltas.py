@@ -89,13 +89,8 @@ def place_deltas(base: rd.RunDir, alt: rd.RunDir, place: str) -> pd.DataFrame:
     frames = [f[f["metric"].isin(common)] for f in frames]
     if frames[0].empty and frames[1].empty:
         return pd.DataFrame()
-    parts = []   # a place one run lacks: 0 of the figures `zero_where_absent`, none of others
-    for zero in (False, True):
-        b, a = (f[f["metric"].isin(of.zero_where_absent) == zero] for f in frames)
-        if len(b) or len(a):
-            parts.append(kpis.key_deltas(b, a, ["metric", "scope"], paired(base, alt),
-                                         alt.name, absent_is_zero=zero))
-    return kpis.drop_quiet(pd.concat(parts, ignore_index=True))
+    return kpis.drop_quiet(kpis.key_deltas(frames[0], frames[1], ["metric", "scope"],
+                                         paired(base, alt), alt.name, places=True))
 
 
 def link_table(run: rd.RunDir) -> pd.DataFrame:
