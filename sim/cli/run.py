@@ -142,11 +142,9 @@ def _validate_sweep(path: Path, workers: int, caps: Any) -> None:
 
     sweep = prepare_sweep(load_sweep(path), caps, workers)
     cache.release()     # accepted: its warnings print before the verdict they are about
-    cost = (f"; estimate: {sweep.estimate.describe()}, with {plural(workers, 'worker')}"
-            if sweep.estimate is not None else "")
     click.echo(f"{path}: valid sweep ({plural(len(sweep.variants), 'variant')}, "
-               f"{plural(len(sweep.tasks), 'run')} "
-               f"of base {sweep.spec.base}{cost})")
+               f"{plural(len(sweep.tasks), 'run')} of base {sweep.spec.base}; estimate: "
+               f"{sweep.estimate.describe()}, with {plural(workers, 'worker')})")
 
 
 def _capacity(service: ServiceSpec) -> str:

@@ -179,7 +179,7 @@ class Sweep:
     tasks: list[RunTask]
     fingerprint: str
     inputs: dict[str, str]     # digest of each file the runs read, and the code's version
-    estimate: Estimate | None = None   # what all its runs cost, each variant priced on its own
+    estimate: Estimate   # what all its runs cost, each variant priced on its own
 
     @property
     def name(self) -> str:
