@@ -320,18 +320,25 @@ MAX_WORKERS = 4 * (os.cpu_count() or 1)
 WORKERS = click.IntRange(min=1, max=MAX_WORKERS)
 
 
-def override_options(f: Any) -> Any:
-    """--seed, --replications, --days and --workers, shared by run and validate."""
-    f = click.option("--workers", type=WORKERS, default=1, show_default=True,
-                     help="Processes for replications, at most 4 per CPU (same results for "
-                          "any number).")(f)
-    f = click.option("--days", type=DAYS, default=None,
-                     help="Override the horizon in days (at least 1).")(f)
-    f = click.option("--replications", type=click.IntRange(min=1, max=10_000), default=None,
-                     help="Override the number of replications.")(f)
-    f = click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=None,
-                     help="Override the seed.")(f)
-    return f
+def override_options(f: Any = None, *, workers_default: str | None = None) -> Any:
+    """--seed, --replications, --days and --workers, shared by run, validate and calibrate.
+
+    `workers_default` is what --help shows when the default depends on the input (validate
+    prices a sweep file on every CPU): --workers then defaults to None, the caller's to read."""
+    def decorate(f: Any) -> Any:
+        told = "" if workers_default is None else f"  [default: {workers_default}]"
+        f = click.option("--workers", type=WORKERS,
+                         default=1 if workers_default is None else None,
+                         show_default=workers_default is None,
+                         help="Processes for replications, at most 4 per CPU (same results "
+                              f"for any number).{told}")(f)
+        f = click.option("--days", type=DAYS, default=None,
+                         help="Override the horizon in days (at least 1).")(f)
+        f = click.option("--replications", type=click.IntRange(min=1, max=10_000),
+                         default=None, help="Override the number of replications.")(f)
+        return click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=None,
+                            help="Override the seed.")(f)
+    return decorate if f is None else decorate(f)
 
 
 def admitted(scenario: Path, seed: int | None, replications: int | None, days: float | None,

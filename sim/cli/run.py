@@ -100,11 +100,11 @@ def run(scenario: Path, out: Path | None, overwrite: bool, seed: int | None,
 
 @click.command()
 @click.argument("scenario", type=InputPath(path_type=Path))
-@override_options
+@override_options(workers_default="1; a sweep file: every CPU")
 @limit_options
 @IMPORTS
 def validate(scenario: Path, seed: int | None, replications: int | None, days: float | None,
-             workers: int, max_memory: float, max_events: float, no_limit: bool) -> None:
+             workers: int | None, max_memory: float, max_events: float, no_limit: bool) -> None:
     """Check SCENARIO exactly as `run` does (files, schema, geodata, basemap, references,
     routes, cost estimate) without running it; a sweep file is checked as `sweep` does
     (priced, as it runs, on every CPU unless --workers is given)."""
@@ -120,12 +120,10 @@ def validate(scenario: Path, seed: int | None, replications: int | None, days: f
                                    f"{'it' if len(given) == 1 else 'them'} itself (its seed:, "
                                    "replications: and days: keys)")
         # priced as `cqsim sweep` runs it: on every CPU unless --workers says otherwise
-        default = click.get_current_context().get_parameter_source("workers") \
-            is click.core.ParameterSource.DEFAULT
-        _validate_sweep(scenario, (os.cpu_count() or 1) if default else workers,
+        _validate_sweep(scenario, workers or os.cpu_count() or 1,
                         limits(max_memory, max_events, no_limit))
         return
-    checked = admitted(scenario, seed, replications, days, workers, max_memory, max_events,
+    checked = admitted(scenario, seed, replications, days, workers or 1, max_memory, max_events,
                        no_limit)
     cache.release()     # accepted: its warnings print before the verdict they are about
     plan = checked.plan

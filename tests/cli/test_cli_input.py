@@ -100,6 +100,9 @@ def test_validate_prints_the_estimate_and_checks_sweeps(tmp_path: Path) -> None:
     assert result.stdout.rstrip().endswith(f"with {cpus} worker{'s' if cpus > 1 else ''})")
     result = _cqsim("validate", sweep, "--workers", "1")
     assert result.stdout.rstrip().endswith("with 1 worker)")
+    # and its --help says so (it said "[default: 1]"; review48 L3)
+    shown = " ".join(_cqsim("validate", "--help").stdout.split())
+    assert "[default: 1; a sweep file: every CPU]" in shown, shown
 
 
 def test_validate_reads_a_file_as_run_and_sweep_do(tmp_path: Path) -> None:
