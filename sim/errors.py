@@ -250,3 +250,7 @@ class ConservationError(RuntimeError):
 
 class InputWarning(UserWarning):
     """Input that is valid but probably not what was meant (the CLI prints one line)."""
+
+
+class FactorWarning(InputWarning):
+    """A demand_growth or scale factor so large it was probably meant as a percentage."""

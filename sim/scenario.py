@@ -42,7 +42,14 @@ from pydantic import (
 )
 
 from sim.components import validate_spec
-from sim.errors import InputError, InputWarning, absolute, did_you_mean, wrong_type
+from sim.errors import (
+    FactorWarning,
+    InputError,
+    InputWarning,
+    absolute,
+    did_you_mean,
+    wrong_type,
+)
 from sim.market.estimates import (
     apply_estimates,
     estimates_data,
@@ -899,18 +906,19 @@ def large_factors(scenario: Scenario) -> list[tuple[int, DemandGrowth | ScaleCha
             if isinstance(c, (DemandGrowth, ScaleChange)) and c.factor >= PLAUSIBLE_FACTOR]
 
 
-def factor_warning(file: str, field: str, change: DemandGrowth | ScaleChange) -> InputWarning:
+def factor_warning(file: str, field: str, change: DemandGrowth | ScaleChange) -> FactorWarning:
     """The warning of a `large_factors` change, naming the file and field that set it."""
     what = ("the matching flows' TEU/yr" if isinstance(change, DemandGrowth)
             else "{} of {} {}".format(change.field, *change.target))
-    return InputWarning(
+    return FactorWarning(
         f"{file}: {field}: {change.kind} multiplies {what} by {change.factor:g} "
         f"({100 * (change.factor - 1):+,.0f}%); the factor is a multiplier, not a "
         f"percentage: +{change.factor:g}% is {1 + change.factor / 100:g}")
 
 
 def _warn_large_factors(scenario: Scenario) -> None:
-    """Warn of each `large_factors` change a file types (a sweep warns of its own values)."""
+    """Warn of each `large_factors` change a file types (a sweep's base is silent here: the
+    sweep warns of the factors its variants run, sim.sweep.tasks)."""
     for i, change in large_factors(scenario):
         warnings.warn(factor_warning(*scenario.locate(f"changes.{i}.factor"), change),
                       stacklevel=3)

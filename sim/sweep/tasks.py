@@ -23,7 +23,7 @@ import numpy as np
 from sim.budget import Estimate, Limits, estimate, runs_of
 from sim.engine.recorder import ReplicationResult
 from sim.equilibrium import Settled
-from sim.errors import InputError
+from sim.errors import FactorWarning, InputError
 from sim.extensions import carried
 from sim.inputs import read_files, study_digests
 from sim.kpis import GOODS_TRADE_KPI, PEAKS, SUMS, kpi, kpis, totals
@@ -205,9 +205,11 @@ def _variant_scenario(spec: SweepSpec, base: Scenario, kind: str,
 
 def load_base(spec: SweepSpec) -> Scenario:
     """The sweep's base scenario; an error in it names the sweep file and `base`."""
-    if not spec.source_file:  # a spec made in Python: its base is relative to the working folder
-        return load_scenario(spec.base)
-    return load_scenario_via(spec.source_file, "base", spec.base)
+    with warnings.catch_warnings():   # its factors are warned of as the variants run them
+        warnings.simplefilter("ignore", FactorWarning)
+        if not spec.source_file:  # a spec made in Python: its base is relative to the folder
+            return load_scenario(spec.base)
+        return load_scenario_via(spec.source_file, "base", spec.base)
 
 
 def _variant_error(spec: SweepSpec, k: int, point: dict[str, Any], exc: InputError
@@ -230,17 +232,21 @@ def _settle_variants(spec: SweepSpec, plans: list[Plan], points: list[dict[str, 
 
 
 def _warn_large_factors(spec: SweepSpec, variants: Sequence[Scenario]) -> None:
-    """Warn once of each factor path the sweep sets (`changes.N.factor`, varied or fixed) to a
-    likely percentage in some variant (`sim.scenario.large_factors`), naming the sweep's
-    field: its file types the factor, as a scenario file does."""
+    """Warn once of each factor (`changes.N.factor`) some variant runs at a likely percentage
+    (`sim.scenario.large_factors`), naming the field that set it: the sweep's (varied or
+    fixed, or the `changes` it replaces) or else its base file's. A base factor every
+    variant replaces is not warned of: no run uses it (review48 L2)."""
     settings, warned = spec.settings(), set()
     for scenario in variants:
         for i, change in large_factors(scenario):
             path = f"changes.{i}.factor"
-            if path in settings and path not in warned:
-                warned.add(path)
-                warnings.warn(factor_warning(spec.source_file or spec.name,
-                                             settings[path][0], change), stacklevel=3)
+            setter = next((settings[p][0] + path[len(p):] for p in
+                           (path, f"changes.{i}", "changes") if p in settings), None)
+            where = scenario.locate(path) if setter is None else \
+                (spec.source_file or spec.name, setter)
+            if where not in warned:
+                warned.add(where)
+                warnings.warn(factor_warning(*where, change), stacklevel=3)
 
 
 def prepare_sweep(spec: SweepSpec | str | Path, limits: Limits | None = None,

@@ -143,6 +143,35 @@ def test_a_factor_the_sweep_sets_to_a_likely_percentage_is_warned_of(tmp_path: P
                     "percentage: +20% is 1.2"], said
 
 
+
+def test_a_base_factor_is_warned_of_only_where_a_variant_runs_it(tmp_path: Path) -> None:
+    """A base's factor of 20 was warned of even when the sweep replaced it in every variant
+    (review48 L2): no run used it. Kept by the variants, it is warned of once, naming the
+    base file's field."""
+    import warnings
+
+    from sim.errors import InputWarning
+
+    path = tiny_sweep(tmp_path)
+    base = yaml.safe_load((tmp_path / "scenario.yaml").read_text())
+    base["changes"] = [{"kind": "demand_growth", "factor": 20}]
+    (tmp_path / "scenario.yaml").write_text(yaml.safe_dump(base))
+    doc = yaml.safe_load(path.read_text())
+
+    def said(grid: dict) -> list[str]:
+        doc["parameters"]["grid"] = grid
+        path.write_text(yaml.safe_dump(doc))
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            prepare_sweep(load_sweep(path))
+        return [str(w.message) for w in seen if issubclass(w.category, InputWarning)]
+
+    assert said({"changes.0.factor": [1.1, 1.2]}) == []
+    assert said({SERVICE: [7, 14]}) == [
+        f"{tmp_path / 'scenario.yaml'}: changes.0.factor: demand_growth multiplies the matching "
+        "flows' TEU/yr by 20 (+1,900%); the factor is a multiplier, not a percentage: +20% is "
+        "1.2"]
+
 @pytest.mark.parametrize("value, said", [
     ({"a": 1}, "a number, a boolean or a text (one value), got a mapping of 1 key"),
     ([7], "a number, a boolean or a text (one value), got [7]"),
