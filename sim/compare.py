@@ -117,10 +117,10 @@ def metrics(results: Results, touched: Collection[Touched] = ()) -> pd.DataFrame
 
 def touched_by(base: Results, alt: Results) -> frozenset[Touched]:
     """The hubs, services, locks and links named by a change one of the runs made and the
-    other did not, or by a field one set in Python (`with_overrides`) and the other did not
-    (`sim.scenario.touched`, from each plan's record of its changes and overrides)."""
+    other did not, or set apart in the two scenarios (a file's edit or `with_overrides`):
+    `sim.scenario.touched`, from each plan's record of its changes and elements."""
     return touched(base.plan.origin.changes, alt.plan.origin.changes,
-                   dict(base.plan.origin.overrides), dict(alt.plan.origin.overrides))
+                   base.plan.origin.elements, alt.plan.origin.elements)
 
 
 def split_deltas(deltas: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:

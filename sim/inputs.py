@@ -18,13 +18,13 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.errors import InputError
 from sim.geodata import HUBS_FILE, LINKS_FILE, LOCKS_FILE
-from sim.scenario import Scenario, load_scenario
+from sim.scenario import Elements, Scenario, element_digests, load_scenario
 from sim.uncertain import FromCalibration
 
 if TYPE_CHECKING:
@@ -90,13 +90,16 @@ class Origin:
     every change applied, each with the file and field that wrote it (`set_by`); `chain`,
     its extends chain with the sections each file sets (`Provenance.chain`), so a report of
     two run folders can tell whether one is the other plus changes; `description`, the
-    scenario's own, which the report's header shows."""
+    scenario's own, which the report's header shows; `elements`, a digest of each service,
+    lock and background traffic it sets (`sim.scenario.element_digests`), so a comparison
+    names what the two set apart, however it was set."""
 
     files: tuple[str, ...] = ()
     chain: tuple[tuple[str, tuple[str, ...]], ...] = ()
     description: str = ""
     overrides: tuple[tuple[str, Any], ...] = ()
     changes: tuple[dict[str, Any], ...] = ()
+    elements: Elements = field(default_factory=dict)
 
 
 PYTHON = "no file (set in Python)"   # the `set_by` of a change no scenario file wrote
@@ -107,22 +110,24 @@ def origin_of(scenario: Scenario) -> Origin:
     written = len(scenario.provenance.changes)   # the merged changes that files wrote
     changes = []
     for i, change in enumerate(scenario.changes):
-        file, field = scenario.locate(f"changes.{i}") if i < written else (PYTHON, "")
+        file, at = scenario.locate(f"changes.{i}") if i < written else (PYTHON, "")
         fields = change.model_dump(mode="json", exclude_defaults=True)
         changes.append({"kind": fields.pop("kind"),
-                        "set_by": f"{file}: {field}" if field else file, **fields})
+                        "set_by": f"{file}: {at}" if at else file, **fields})
     return Origin(files=tuple(str(f) for f in _own_files(scenario)),
                   chain=scenario.provenance.chain, description=scenario.description,
                   overrides=tuple(scenario.provenance.overrides.items()),
-                  changes=tuple(changes))
+                  changes=tuple(changes), elements=element_digests(scenario))
 
 
 def record(plan: Plan) -> dict[str, Any]:
     """Where a run of `plan` came from, as its folder's run.json records it (the manifest):
     `inputs`, the sha256 of every file it reads (`plan_files`) and the code's version, as
     they are now (a run takes them before it starts); `overrides`, the fields set in Python;
-    `changes`, every change applied and what wrote it; `extends`, the scenario's extends
-    chain, root base first, each file with the sections it sets (`Origin.chain`)."""
+    `changes`, every change applied and what wrote it; `elements`, a digest of each service,
+    lock and background traffic as the scenario sets them (`Origin.elements`); `extends`,
+    the scenario's extends chain, root base first, each file with the sections it sets
+    (`Origin.chain`)."""
     from sim.cache import code_version
 
     with warnings.catch_warnings():   # a reference's warnings are its own run's to give
@@ -130,6 +135,7 @@ def record(plan: Plan) -> dict[str, Any]:
         files = plan_files(plan)
     return {"inputs": digests(files, code_version()),
             "overrides": dict(plan.origin.overrides), "changes": list(plan.origin.changes),
+            "elements": {kind: dict(ids) for kind, ids in plan.origin.elements.items()},
             "extends": [{"file": f, "sets": list(sets)} for f, sets in plan.origin.chain]}
 
 

@@ -445,9 +445,9 @@ def lock_metrics(locks: pd.DataFrame) -> list[tuple[int, str, str, float]]:
 # and the locks' (hubs_compare.csv): metric -> as LOCK_FIGURES. The TEU gone elsewhere (the
 # hubs table's column) only for a hub where either variant has any (`drop_quiet`: most
 # comparisons divert nothing, and rows of zeros for every hub would hide the few that did);
-# the others only at a hub the variant's changes name (`HUB_TOUCHED`: a change of Qinzhou's
-# berths shows Qinzhou's utilization, not every hub's), each `hub_<column>`: the channels'
-# and the lines' figures have names such as teu_per_year too
+# the others only at a hub the variant touches (`HUB_TOUCHED`, `sim.scenario.touched`: more
+# of Qinzhou's berths shows Qinzhou's utilization, not every hub's), each `hub_<column>`:
+# the channels' and the lines' figures have names such as teu_per_year too
 HUB_FIGURES: dict[str, tuple[str, str, float, int]] = {
     "background_diverted_teu_per_year": ("other users' calls gone elsewhere", "TEU/yr", 1.0, 0),
     "hub_utilization": ("handling utilization", "", 1.0, 2),
@@ -466,8 +466,8 @@ def hub_metrics(hubs: pd.DataFrame) -> list[tuple[int, str, str, float]]:
 
 
 # the lines' figures a comparison pairs per line (scope: the line's id, a service's
-# direction, `<service>` and `<service>:back`), only for the lines of a service the variant's
-# changes name (lines_compare.csv): metric (`line_<column>` of the lines table) -> as
+# direction, `<service>` and `<service>:back`), only for the lines of a service the variant
+# touches (lines_compare.csv): metric (`line_<column>` of the lines table) -> as
 # LOCK_FIGURES
 LINE_FIGURES: dict[str, tuple[str, str, float, int]] = {
     "line_load_factor": ("load factor", "", 1.0, 2),
@@ -510,8 +510,8 @@ class Place:
                           # there (TEU it did not handle); the others are left out (a wait)
     only_where_any: bool  # a place shows only where either variant has any of a figure
                           # (of the figures not `where_touched`)
-    where_touched: frozenset[str] = frozenset()   # figures shown only at a place named by
-                          # a change one variant made (`sim.scenario.touched`)
+    where_touched: frozenset[str] = frozenset()   # figures shown only at a place one
+                          # variant sets apart from the other (`sim.scenario.touched`)
     named: tuple[str, str] = ("", "")   # (what a change names, the table's column of its
                           # id) of a row: ("hub", "hub"); a line's service ("service", "service")
     key: str = ""         # the table's column of a row's scope ("hub", "line")
@@ -522,7 +522,7 @@ class Place:
 
     def rows(self, table: pd.DataFrame, touched: Collection[Touched] = ()) -> PlaceRows:
         """Its figures' rows (`read`) of `table` (by replication), those `where_touched` only
-        at a place whose row names an element in `touched` ((kind, id): its changes')."""
+        at a place whose row names an element in `touched` ((kind, id), `sim.scenario.touched`)."""
         rows = self.read(table)
         if not self.where_touched:
             return rows

@@ -15,6 +15,7 @@ fourth change of the file that set it, not of the merged list.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import math
 import os
@@ -471,23 +472,23 @@ Change = Annotated[
 _CHANGE: TypeAdapter[Change] = TypeAdapter(Change)
 
 
+Elements = Mapping[str, Mapping[str, str]]   # kind -> id -> digest of its settings
+
+
 def touched(base: Iterable[Mapping[str, Any]], alt: Iterable[Mapping[str, Any]],
-            base_overrides: Mapping[str, Any] | None = None,
-            alt_overrides: Mapping[str, Any] | None = None) -> frozenset[Touched]:
+            base_elements: Elements | None = None,
+            alt_elements: Elements | None = None) -> frozenset[Touched]:
     """(kind, id) of every hub, service, lock and link named by a change one run made and
     the other did not, from the records of their changes (`sim.inputs.origin_of`: run.json's
     `changes`; who wrote one, `set_by`, aside, so BASE's changes that ALT inherits cancel),
-    and by a field set in Python (`with_overrides`: path -> value) one run has and the other
-    has not (`_override_touches`): the elements a comparison of the two shows the figures of,
-    beside the channels' (`sim.kpis.Place.where_touched`). A change of demand names none; a
-    record no longer read as a change (a run written by older code) names none either."""
+    and of every service, lock and hub's background traffic the two scenarios set apart
+    (`element_digests`: a file's edit or a field set in Python alike; compared only where both
+    runs recorded them): the elements a comparison of the two shows the figures of, beside
+    the channels' (`sim.kpis.Place.where_touched`). A change of demand names none; a record
+    no longer read as a change (a run written by older code) names none either."""
     def own(records: Iterable[Mapping[str, Any]]) -> set[str]:
         return {json.dumps({k: v for k, v in r.items() if k != "set_by"}, sort_keys=True,
                            default=str) for r in records}
-
-    def set_fields(overrides: Mapping[str, Any] | None) -> set[tuple[str, str]]:
-        return {(path, json.dumps(value, sort_keys=True, default=str))
-                for path, value in (overrides or {}).items()}
 
     names: set[Touched] = set()
     for record in own(base) ^ own(alt):
@@ -495,21 +496,25 @@ def touched(base: Iterable[Mapping[str, Any]], alt: Iterable[Mapping[str, Any]],
             names.update(_CHANGE.validate_python(json.loads(record)).touches)
         except ValidationError:
             continue
-    for path, _ in set_fields(base_overrides) ^ set_fields(alt_overrides):
-        names.update(_override_touches(path))
+    if base_elements is not None and alt_elements is not None:
+        for kind in set(base_elements) | set(alt_elements):
+            one, other = base_elements.get(kind, {}), alt_elements.get(kind, {})
+            names.update((kind, i) for i in set(one) | set(other) if one.get(i) != other.get(i))
     return frozenset(names)
 
 
-def _override_touches(path: str) -> tuple[Touched, ...]:
-    """The element a dotted override path sets a field of: a service
-    (`network.services.<id>...`), a lock's operation (`network.locks.<id>...`) or the hub of
-    a background traffic (`network.background.<hub>...`); none for other fields."""
-    parts = path.split(".")
-    if len(parts) > 2 and parts[0] == "network":
-        kind = {"services": "service", "locks": "lock", "background": "hub"}.get(parts[1])
-        if kind is not None:
-            return ((kind, parts[2]),)
-    return ()
+def element_digests(scenario: Scenario) -> dict[str, dict[str, str]]:
+    """A digest of each service, lock operation and hub's background traffic as `scenario`
+    sets them (its files and fields set in Python; its changes are recorded apart), by kind
+    and id: what `touched` compares, so an element is named however it was edited."""
+    def digest(spec: Spec) -> str:
+        text = json.dumps(spec.model_dump(mode="json"), sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    net = scenario.network
+    return {kind: {i: digest(spec) for i, spec in table.items()}
+            for kind, table in (("service", net.services), ("lock", net.locks),
+                                ("hub", net.background))}
 
 
 REPLACEABLE = ("demand.flows",)  # lists a child may replace on purpose (`replaces:`)

@@ -185,9 +185,10 @@ def unsettled_line(deltas: pd.DataFrame, variant: str, placebo: str | None) -> s
 def place_delta_table(deltas: pd.DataFrame, variant: str, place: str) -> Table | None:
     """The paired deltas at the locks (`place` "lock": waits, tonnes passed and diverted,
     lockages), at the hubs ("hub": other users' calls gone elsewhere, where either side has
-    any; utilization, wait, TEU handled and yard peak where the variant's changes name the
-    hub) or at the lines ("line": of a service its changes name), as locks_compare.csv,
-    hubs_compare.csv and lines_compare.csv have them; None where there are none."""
+    any; utilization, wait, TEU handled and yard peak where the variant touches the hub,
+    `sim.scenario.touched`) or at the lines ("line": of a service it touches), as
+    locks_compare.csv, hubs_compare.csv and lines_compare.csv have them; None where there
+    are none."""
     of = PLACES[place]
     sub = deltas[(deltas["variant"] == variant) & deltas["metric"].isin(list(of.figures))]
     if sub.empty:
@@ -195,8 +196,8 @@ def place_delta_table(deltas: pd.DataFrame, variant: str, place: str) -> Table |
     table = Table(title=f"{variant} − base at the {place}s: base, alt, paired delta ± 95% CI")
     if sub["metric"].isin(list(of.where_touched)).any():
         shown = [of.figures[m][0] for m in of.figures if m in of.where_touched]
-        table.caption = (f"{', '.join(shown)}: only where {variant}'s changes name its "
-                         f"{of.named[0]}")
+        table.caption = (f"{', '.join(shown)}: only where {variant} sets the "
+                         f"{of.named[0]} apart from base (a change, its file or Python)")
     table.add_column(place, overflow="fold")   # ids are long: folded, never cut
     table.add_column("figure", overflow="fold")
     for name in ("base", "alt", "delta"):

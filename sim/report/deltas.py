@@ -64,17 +64,18 @@ def place_deltas(base: rd.RunDir, alt: rd.RunDir, place: str) -> pd.DataFrame:
     """ALT - BASE of the figures per lock, hub or line (`place`; `sim.kpis.PLACES`, as
     locks_compare.csv, hubs_compare.csv and lines_compare.csv have them: a hub's TEU gone
     elsewhere only where either run has any, its other figures and a line's only where a
-    change one run made and the other did not names the hub or the line's service
-    (`sim.scenario.touched`, from run.json's records of the changes: none in a run written
-    before they were kept; and of the fields set in Python), a hub or line one run lacks
-    counted 0 there for the TEU it diverts, handles or boards and the departures it runs
-    (`Place.zero_where_absent`), its wait, utilization, yard and load factor left out; a lock
-    only where both have it), with 95% CIs; empty where a run has no such table."""
+    variant touches the hub or the line's service (`sim.scenario.touched`: named by a change
+    one run made and the other did not, from run.json's records of the changes, none in a
+    run written before they were kept; or set apart in the two scenarios, `elements`), a hub
+    or line one run lacks counted 0 there for the TEU it diverts, handles or boards and the
+    departures it runs (`Place.zero_where_absent`), its wait, utilization, yard and load
+    factor left out; a lock only where both have it), with 95% CIs; empty where a run has no
+    such table."""
     of = kpis.PLACES[place]
     # a run written before the changes were kept: what ALT changed is not known (BASE's own
     # changes would read as ALT's), so no place shows its touched figures
     named = (frozenset() if base.changes is None or alt.changes is None else
-             touched(base.changes, alt.changes, base.overrides, alt.overrides))
+             touched(base.changes, alt.changes, base.elements, alt.elements))
     frames, columns = [], []
     for run in (base, alt):
         table = run.by_replication(of.table)
@@ -84,7 +85,7 @@ def place_deltas(base: rd.RunDir, alt: rd.RunDir, place: str) -> pd.DataFrame:
                                    columns=["replication", "metric", "scope", "value"]))
         columns.append({metric for _, metric, _, _ in of.read(table)})
     # a figure only where both runs' tables have its column (a table written before it: not
-    # 0), whichever places the changes name (a hub only ALT has: none of BASE's rows has it)
+    # 0), whichever places are touched (a hub only ALT has: none of BASE's rows has it)
     common = columns[0] & columns[1]
     frames = [f[f["metric"].isin(common)] for f in frames]
     if frames[0].empty and frames[1].empty:

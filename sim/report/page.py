@@ -724,10 +724,10 @@ def _unresolved_note(d: pd.DataFrame, shown: list[kpis.KPI]) -> str:
 def place_delta_table(deltas: pd.DataFrame, place: str, judged: bool = True) -> str:
     """The differences at the locks (`place` "lock": waits, tonnes passed and diverted,
     lockages), at the hubs ("hub": other users' calls gone elsewhere; utilization, wait, TEU
-    handled and yard peak of a hub the variant's changes name) or at the lines ("line": of
-    a service its changes name), as locks_compare.csv, hubs_compare.csv and
+    handled and yard peak of a hub the variant touches, `sim.scenario.touched`) or at the
+    lines ("line": of a service it touches), as locks_compare.csv, hubs_compare.csv and
     lines_compare.csv have them; nothing where there are none (no lock; no hub whose other
-    users' calls went elsewhere in either run and none the changes name)."""
+    users' calls went elsewhere in either run and none touched)."""
     if deltas.empty:
         return ""
     of = kpis.PLACES[place]
@@ -747,7 +747,8 @@ def place_delta_table(deltas: pd.DataFrame, place: str, judged: bool = True) -> 
     if deltas["metric"].isin(list(of.where_touched)).any():
         shown = [of.figures[m][0] for m in of.figures if m in of.where_touched]
         note = (f"<div class='note'>{html.escape(', '.join(shown))}: only where the "
-                f"variant's changes name its {html.escape(of.named[0])}.</div>")
+                f"variant sets the {html.escape(of.named[0])} apart from base (a change, its "
+                "file or Python).</div>")
     return f"<h4>At the {place}s</h4>" + note + table(
         [(place, ""), ("figure", ""), ("base", ""), ("alt", ""), ("Δ ± 95% CI", "")], rows,
         text_cols=2)

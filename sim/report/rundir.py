@@ -402,6 +402,25 @@ class RunDir:
         return found if isinstance(found, dict) else {}
 
     @cached_property
+    def elements(self) -> dict[str, dict[str, str]] | None:
+        """The digest of each service, lock and background traffic the run's scenario set
+        (run.json's manifest `elements`, `sim.scenario.element_digests`): what
+        `sim.scenario.touched` compares to name what two runs set apart; None in a run
+        written before they were kept."""
+        from sim.staging import MANIFEST_KEY
+
+        about = self.raw.get(MANIFEST_KEY)
+        kept = about.get("elements") if isinstance(about, dict) else None
+        if kept is None:
+            return None
+        if not isinstance(kept, dict) or not all(
+                isinstance(ids, dict) and all(isinstance(d, str) for d in ids.values())
+                for ids in kept.values()):
+            raise InputError(self.path / "run.json", f"{MANIFEST_KEY}.elements",
+                             "a digest per kind and id (as `cqsim run` writes)", kept)
+        return kept
+
+    @cached_property
     def changes(self) -> tuple[dict[str, Any], ...] | None:
         """The record of every change the run applied, each with what wrote it (run.json's
         manifest `changes`, `sim.inputs.origin_of`): what `sim.scenario.touched` reads to

@@ -82,18 +82,46 @@ def test_touched_is_what_one_run_changed_and_the_other_did_not() -> None:
 
 
 
-def test_a_field_set_in_python_touches_its_element_as_a_change_does() -> None:
-    """A variant made with with_overrides (README's Python example) showed no hub or line
-    figures, the same edit as a change file eight line rows (review47 M2): an override one
-    run has and the other has not (or has at another value) names its service, lock or the
-    hub of its background traffic; one both have names nothing, as a field of demand."""
-    path = "network.services.s1.departures_per_week"
-    alt = {path: 14, "network.background.qinzhou.teu_per_year": 1e6,
-           "network.locks.three_gorges.lanes": 2, "demand.lot_teu": 20}
-    assert touched([], [], {}, alt) == {("service", "s1"), ("hub", "qinzhou"),
-                                        ("lock", "three_gorges")}
-    assert touched([], [], {path: 7}, {path: 14}) == {("service", "s1")}
-    assert touched([], [], alt, alt) == frozenset()
+def test_an_element_the_scenarios_set_apart_is_touched() -> None:
+    """A service, lock or background traffic whose settings differ between the two scenarios
+    (or that one has alone) is named, however it was set; one set alike names nothing; runs
+    that did not record their elements (None: older run folders) are not compared."""
+    base = {"service": {"s1": "aa", "s2": "bb"}, "lock": {"tg": "cc"}, "hub": {"qz": "dd"}}
+    alt = {"service": {"s1": "aa", "s2": "b2", "s3": "ee"}, "lock": {"tg": "c2"},
+           "hub": {"qz": "dd"}}
+    assert touched([], [], base, alt) == {("service", "s2"), ("service", "s3"),
+                                          ("lock", "tg")}
+    assert touched([], [], base, base) == frozenset()
+    assert touched([], [], base, None) == touched([], [], None, alt) == frozenset()
+
+
+def test_an_edit_names_its_service_however_it_was_made(tmp_path: Path) -> None:
+    """The same edit of a service made by a change, by with_overrides and by ALT's own file
+    (README: "ALT's own file may set any field") paired its lines for the first two only
+    (review48 L1): each now names the service, and the file, not only the change record,
+    tells what was set apart."""
+    import sim
+    from sim.inputs import origin_of
+    from sim.scenario import load_scenario
+    from tests.support import netbuilder as nb
+
+    base = nb.line_network(tmp_path)
+    field = "network.services.ab.departures_per_week"
+    by_change = nb.write_scenario(tmp_path / "change.yaml", {
+        "extends": base.name, "name": "change", "changes": [
+            {"kind": "scale", "service": "ab", "field": "departures_per_week", "factor": 2}]})
+    by_file = nb.write_scenario(tmp_path / "file.yaml", {
+        "extends": base.name, "name": "file",
+        "network": {"services": {"ab": {"departures_per_week": 14}}}})
+    same = nb.write_scenario(tmp_path / "same.yaml", {"extends": base.name, "name": "same"})
+    origin = origin_of(load_scenario(base))
+    for alt in (load_scenario(by_change), sim.with_overrides(base, **{field: 14}),
+                load_scenario(by_file)):
+        of = origin_of(alt)
+        assert touched(origin.changes, of.changes, origin.elements, of.elements) == {
+            ("service", "ab")}, alt.name
+    of = origin_of(load_scenario(same))
+    assert touched(origin.changes, of.changes, origin.elements, of.elements) == frozenset()
 
 
 def test_ilstc_expansion_touches_its_two_services_and_qinzhou() -> None:
