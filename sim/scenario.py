@@ -472,6 +472,22 @@ Change = Annotated[
 _CHANGE: TypeAdapter[Change] = TypeAdapter(Change)
 
 
+def _named_in(record: Mapping[str, Any]) -> tuple[Touched, ...]:
+    """The element a change record that no longer validates names, read from its own keys:
+    an added hub or service of a component kind not imported where it is read (`cqsim
+    report` without --import) is still named; none from a record of an unknown kind."""
+    kind, nested = record.get("kind"), {"add_hub": "hub", "add_link": "link"}
+    if kind in nested:
+        spec = record.get(nested[kind])
+        return ((nested[kind], str(spec["id"])),) if isinstance(spec, dict) and "id" in spec \
+            else ()
+    if kind == "add_service":
+        return (("service", str(record["id"])),) if "id" in record else ()
+    if kind not in CHANGE_TAGS:
+        return ()
+    return tuple((t, record[t]) for t in TARGETS if isinstance(record.get(t), str))
+
+
 Elements = Mapping[str, Mapping[str, str]]   # kind -> id -> digest of its settings
 
 
@@ -495,7 +511,7 @@ def touched(base: Iterable[Mapping[str, Any]], alt: Iterable[Mapping[str, Any]],
         try:
             names.update(_CHANGE.validate_python(json.loads(record)).touches)
         except ValidationError:
-            continue
+            names.update(_named_in(json.loads(record)))
     if base_elements is not None and alt_elements is not None:
         for kind in set(base_elements) | set(alt_elements):
             one, other = base_elements.get(kind, {}), alt_elements.get(kind, {})

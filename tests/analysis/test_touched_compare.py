@@ -82,6 +82,18 @@ def test_touched_is_what_one_run_changed_and_the_other_did_not() -> None:
 
 
 
+def test_a_record_of_a_kind_not_imported_here_still_names_its_element() -> None:
+    """An add_hub or add_service of an extension kind not imported where the record is read
+    (`cqsim report` without --import) failed to validate and named nothing (review47 L6):
+    its element is read from the record's own keys."""
+    hub = {"kind": "add_hub", "hub": {"id": "dry_port", "kind": "my_ext_port"}}
+    service = {"kind": "add_service", "id": "shuttle", "service": {"kind": "my_ext_line"}}
+    setting = {"kind": "set", "hub": "qz", "field": "no_such_field", "value": 3}
+    assert touched([], [hub, service, setting]) == {("hub", "dry_port"),
+                                                    ("service", "shuttle"), ("hub", "qz")}
+
+
+
 def test_an_element_the_scenarios_set_apart_is_touched() -> None:
     """A service, lock or background traffic whose settings differ between the two scenarios
     (or that one has alone) is named, however it was set; one set alike names nothing; runs
