@@ -295,3 +295,24 @@ def test_an_unknown_hub_of_a_lane_is_named_where_it_is_written(
     with pytest.raises(InputError) as err:
         prepare(write_scenario(tmp_path / "s.yaml", doc))
     assert err.value.field == field and err.value.got == "zzz"
+
+
+def test_a_river_box_for_a_market_inland_counts_where_its_sea_leg_ends() -> None:
+    """The river's lane lists sea ports, where its boxes come back from; keyed on the flow's
+    end, the EU, Vietnam and Russia trade on the river (ends Duisburg, Hanoi, Moscow) was in
+    no lane's imbalance: about 14k empty TEU/yr missing at Guoyuan (review49 H1)."""
+    import warnings
+
+    from sim.market.empties import loaded_teu
+    from sim.routing import choice_sets
+    from tests.support.paths import BASELINE_2023
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plan = prepare(BASELINE_2023)
+    loaded = loaded_teu(plan, choice_sets(plan), {}, {})
+    for port in ("hamburg", "rotterdam", "haiphong"):
+        for way in ("out", "in"):
+            assert loaded.get(("east", "cq_guoyuan", port, way), 0.0) > 100, (port, way)
+    # the trains' lanes list the flows' ends themselves: their keys stay those ends
+    assert {k[2] for k in loaded if k[0] == "west"} <= {"duisburg", "moscow", "almaty"}
