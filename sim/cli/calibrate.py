@@ -125,6 +125,9 @@ def calibrate_cmd(scenario: Path, seed: int | None, replications: int | None,
     choices: tuple | None = checked.choices
     if estimate:
         from sim.market.estimates import write_estimates
+        if plan.replications < 2:   # the figures' CI is not known: their noise reads as 0
+            show_warning(f"{scenario}: --estimate with one replication: the standard errors "
+                         "leave out the simulation's noise (2 or more measure it)")
         from sim.market.estimation import estimate as run_estimation
         from sim.market.estimation import set_param
         from sim.network import revise

@@ -26,7 +26,13 @@ parameter, and the standard errors follow by the delta method:
     Cov(x) = J^-1 Sigma J^-T,  Sigma = diag(sd of ln figure)^2
 
 where a figure's sd combines its band read as a 95% interval of what was published
-(assumption: the band is the figure's uncertainty) and the simulation's own 95% CI.
+(assumption: the band is the figure's uncertainty) and the simulation's own 95% CI (known
+from two replications or more: with one, the standard errors leave the noise out and their
+method says so). A pass has converged when every figure is in its band and its ln gap is
+under the tolerance and under a quarter of its band's half-width (`within`). A figure that
+measures nothing (0) lies infinitely below its target: its parameter takes the largest step
+toward it, such a pass is never kept as the closest, and a parameter whose figure still
+reads 0 at the end is reported not fitted.
 No parameter is set to a figure it is checked against: the figures it is fitted to are
 reported as fitting figures, and only the validation figures check the model.
 """
@@ -60,6 +66,7 @@ DAMPING = 0.8       # share of the Newton step taken (the figures are noisy)
 MIN_SLOPE = 0.05    # floor of a sensitivity (a figure its parameter hardly moves)
 FLAT = 1e-3         # below this for every figure, a parameter is not identified at its value
 BAND_Z = 1.96       # a band read as a 95% interval
+BAND_SHARE = 0.25   # a figure converges within this share of its band's half-width (in ln)
 
 
 @dataclass(frozen=True)
@@ -146,8 +153,19 @@ def _evaluate(plan: Plan, section: MarketSection, targets: list[CalibrationTarge
 
 
 def _log_values(rows: list[CalibrationRow]) -> np.ndarray:
+    """ln of each figure: -inf for one that measured nothing (0 lies infinitely below any
+    published figure), NaN for one not known."""
     sim = np.array([r.simulated for r in rows], dtype=float)
-    return np.log(np.where(sim > 0, sim, np.nan))
+    with np.errstate(divide="ignore"):
+        return np.log(np.where(sim >= 0, sim, np.nan))
+
+
+def within(fit: list[CalibrationTarget], tolerance: float) -> np.ndarray:
+    """Each figure's tolerance on its ln gap: `tolerance`, or a quarter of its band's
+    half-width in ln where that is narrower, so a narrow band (a loaded ratio of 0.95-1.00)
+    is not met by wherever the estimation starts (review49 M3)."""
+    return np.array([min(tolerance, BAND_SHARE * (math.log(t.high) - math.log(t.low)) / 2)
+                     if t.low > 0 else tolerance for t in fit])
 
 
 def estimate(plan: Plan, targets: list[CalibrationTarget], runner: Runner, *,
@@ -167,6 +185,7 @@ def estimate(plan: Plan, targets: list[CalibrationTarget], runner: Runner, *,
     x = np.array([_to_x(p, get_param(section, p)) for p in paths])
     low, high = (np.array(b) for b in zip(*(domain(p) for p in paths), strict=True))
     goal = np.log(np.array([t.published for t in fit]))
+    tol = within(fit, tolerance)
     jac: np.ndarray | None = None
     own = np.ones(len(paths))
     best: tuple[float, np.ndarray, np.ndarray, list[CalibrationRow]] | None = None
@@ -188,11 +207,12 @@ def estimate(plan: Plan, targets: list[CalibrationTarget], runner: Runner, *,
                     paths, x, strict=True)) + "; " + ", ".join(
                 f"{t.id} {r.simulated:,.4g}/{t.published:,.4g}" for t, r in zip(
                     fit, rows, strict=True)))
-        gap = goal - y
-        worst = float(np.nanmax(np.abs(gap))) if np.any(np.isfinite(gap)) else math.inf
+        gap = goal - y     # +inf where a figure measured nothing, NaN where not known
+        # a pass with a figure unmeasured is never the closest (review49 M4)
+        worst = float(np.max(np.where(np.isnan(gap), math.inf, np.abs(gap))))
         if best is None or worst < best[0]:
             best = (worst, x.copy(), y.copy(), rows)
-        if np.all(np.isfinite(gap)) and np.all(np.abs(gap) < tolerance) and \
+        if np.all(np.isfinite(gap)) and np.all(np.abs(gap) < tol) and \
                 all(r.ok for r in rows):
             converged = True
             break
@@ -202,7 +222,8 @@ def estimate(plan: Plan, targets: list[CalibrationTarget], runner: Runner, *,
             if progress:
                 progress("sensitivity of each figure to its parameter: " + ", ".join(
                     f"{t.id} {v:.3f}" for t, v in zip(fit, np.diag(jac), strict=True)))
-        move = DAMPING * np.where(np.isfinite(gap), gap, 0.0) / own
+        # a figure at 0 is raised by the largest step; one not known does not move
+        move = DAMPING * np.where(np.isnan(gap), 0.0, gap) / own
         x = np.clip(x + np.clip(move, -MAX_MOVE, MAX_MOVE), low, high)
     section = _section_at(section, paths, x)
     if not converged and best is not None:  # the closest pass's values
@@ -211,12 +232,18 @@ def estimate(plan: Plan, targets: list[CalibrationTarget], runner: Runner, *,
     jac = _jacobian(plan, section, paths, x, y, fit, runner)
     sd = np.array([_log_sd(t, r) for t, r in zip(fit, rows, strict=True)])
     cov = _delta_cov(jac, sd)
+    noise = ("and the simulation's CI" if all(np.isfinite(r.ci95) for r in rows) else
+             "alone (one replication: the simulation's noise not measured, so left out)")
     estimates = []
     for k, (path, t) in enumerate(pairs):
         value = _from_x(path, float(x[k]))
         how = (f"fitted to {t.id} through the simulation (damped Newton steps on CRN runs); "
-               f"se: delta method from the CRN Jacobian and the figure's band")
-        if unidentified(jac[:, k]):
+               f"se: delta method from the CRN Jacobian and the figure's band {noise}")
+        if not rows[k].simulated > 0:
+            se = math.nan
+            how = (f"not fitted: {t.id} measured nothing at this value ({rows[k].simulated:g}"
+                   f"), so its parameter has no estimate here; se not known")
+        elif unidentified(jac[:, k]):
             se = math.inf
             how = (f"fitted to {t.id} through the simulation (damped Newton steps on CRN runs); "
                    f"not identified here: no fitting figure moves with it at this value (a "
@@ -270,7 +297,7 @@ def _jacobian(plan: Plan, section: MarketSection, paths: list[str], x: np.ndarra
         bumped[k] += step
         jac[:, k] = (_log_values(_evaluate(plan, _section_at(section, paths, bumped), fit,
                                             runner)) - y) / step
-    return np.nan_to_num(jac)
+    return np.nan_to_num(jac, nan=0.0, posinf=0.0, neginf=0.0)   # a figure at 0: no slope
 
 
 def domain(path: str) -> tuple[float, float]:

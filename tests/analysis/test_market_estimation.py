@@ -120,6 +120,83 @@ def test_a_parameter_no_figure_moves_is_not_given_a_standard_error_of_zero() -> 
     assert not unidentified(np.array([0.0, 0.03]))
 
 
+
+def _fake_figures(monkeypatch: pytest.MonkeyPatch, figures: Any, ci95: float) -> None:
+    """Each pass's figures from the constants alone (`figures(south, east)`), no simulation."""
+    import sim.market.estimation as est
+    from sim.calibration import CalibrationRow
+
+    def evaluate(plan: Any, section: Any, targets: list[CalibrationTarget],
+                 runner: Any) -> list[CalibrationRow]:
+        got = figures(section.choice.asc.get("south", 0.0), section.choice.asc.get("east", 0.0))
+        return [CalibrationRow(t, v, ci95) for t, v in zip(targets, got, strict=False)]
+
+    monkeypatch.setattr(est, "_evaluate", evaluate)
+
+
+def _two_constants(tmp: Path) -> tuple[Any, list[CalibrationTarget]]:
+    plan = prepare(write_scenario(tmp / "m.yaml", market_doc(tmp)))
+    return plan, [_target(f"{g}_teu", f"gateway_teu:{g}:trade", 100.0, f"market.choice.asc.{g}")
+                  for g in ("south", "east")]
+
+
+def test_a_pass_where_a_figure_measured_nothing_is_never_kept_as_closest(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A figure at 0 gave ln NaN, which the worst gap ignored: a pass where it measured
+    nothing was kept as the closest, and its parameter was called not identified (review49
+    M4). A figure at 0 is now infinitely far: its parameter steps toward it, and such a pass
+    is kept only if no pass measured every figure; then the parameter is reported not fitted."""
+    plan, fit = _two_constants(tmp_path)
+    # south fits at 1; east's figure reads 0 once south passes 0.5
+    _fake_figures(monkeypatch, lambda a, b: (100 * np.exp(a - 1), 0.0 if a > 0.5 else
+                                             100 * np.exp(b - 1)), float("nan"))
+    result = estimate(plan, fit, runner=None, max_passes=4)
+    assert not result.converged
+    assert all(r.simulated > 0 for r in result.rows), result.history
+    # east's figure at 0 from the start: it takes the largest step up, and if it never reads,
+    # it is said not fitted, with no standard error
+    _fake_figures(monkeypatch, lambda a, b: (100 * np.exp(a - 1), 0.0), float("nan"))
+    result = estimate(plan, fit, runner=None, max_passes=3)
+    east = [h["market.choice.asc.east"] for h in result.history]
+    assert east[1] - east[0] == pytest.approx(1.5)             # MAX_MOVE, upward
+    (_, e) = result.estimates
+    assert np.isnan(e.se) and e.method.startswith("not fitted: east_teu measured nothing")
+
+
+def test_a_narrow_band_is_not_met_by_the_starting_point(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A loaded ratio's band (0.95-1.00) is narrower than the ln tolerance of 0.03: any start
+    inside it "converged" at once, unchanged (review49 M3). A figure's tolerance is at most a
+    quarter of its band's half-width: the estimation steps to the figure."""
+    from sim.market.estimation import within
+
+    plan, (south, _) = _two_constants(tmp_path)
+    ratio = _target("ratio", "loaded_ratio:west:both", 0.981, "market.choice.asc.south")
+    ratio = CalibrationTarget(**{**ratio.__dict__, "low": 0.95, "high": 1.0})
+    assert within([ratio, south], 0.03) == pytest.approx(
+        [0.25 * np.log(1.0 / 0.95) / 2, 0.25 * np.log(1.05 / 0.95) / 2])
+    # the figure falls as the constant rises; the start (0) reads 0.999: in band, and its ln
+    # gap (0.018) inside the old tolerance
+    _fake_figures(monkeypatch, lambda a, b: (0.999 - 0.05 * a,), 0.001)
+    result = estimate(plan, [ratio], runner=None, max_passes=10)
+    assert result.converged and result.passes > 1
+    assert result.rows[0].simulated == pytest.approx(0.981, abs=0.0064 * 0.981)
+    # a figure whose noise was measured says so in its standard error's method
+    assert "and the simulation's CI" in result.estimates[0].method
+
+
+def test_one_replication_s_standard_errors_say_they_leave_the_noise_out(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With one replication the figures' CI is not known, and the noise was read as 0 while
+    the docs said it was included (review49 M5): the method now says it is left out."""
+    plan, fit = _two_constants(tmp_path)
+    _fake_figures(monkeypatch, lambda a, b: (100 * np.exp(a - 1), 100 * np.exp(b + 1)),
+                  float("nan"))
+    result = estimate(plan, fit, runner=None)
+    assert result.converged
+    assert all("one replication: the simulation's noise not measured" in e.method
+               for e in result.estimates)
+
 EMPTY = {"value_cny_per_teu": 0, "value_of_time_cny_per_teu_hour": 0, "tonnes_per_teu": 2.2,
          "source": "test"}
 SHARE = "market.empties.repositioned_share@west"
