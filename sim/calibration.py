@@ -49,7 +49,8 @@ expression read from the result tables:
 Each figure has a `role`: `fit` (a free parameter was set or estimated to it: the figure then
 checks the fit, not the model; `parameter` names what was fitted, and `market.choice.*`
 parameters are estimated by `cqsim calibrate --estimate`), `validate` (held out: nothing was
-set to it, and it shares no published series with a fitting figure), `dependent` (neither:
+set to it, and it shares no published series with a fitting figure; one per measure, so one
+model figure is not counted twice against two years of a series), `dependent` (neither:
 a parameter now held was once set or estimated to it, e.g. geodata running speeds chosen
 so a transit time comes out in its published range, or it is derived from the series a fitting
 figure comes from, so in band it is not independent evidence; `parameter` says which) or
@@ -164,6 +165,12 @@ def load_calibration_targets(path: str | Path | None = None) -> list[Calibration
                              role)
         if any(t.id == row["id"] for t in targets):
             raise InputError(file, f"line {line}.id", "a unique target id", row["id"])
+        twin = next((t.id for t in targets if role == t.role == "validate"
+                     and t.measure.strip() == row["measure"].strip()), None)
+        if twin is not None:   # one model figure against one series, counted twice
+            raise InputError(file, f"line {line}.role", f"one validation figure per measure "
+                             f"({twin} validates {row['measure'].strip()} already: make one "
+                             "dependent)", role)
         targets.append(CalibrationTarget(
             id=row["id"], metric=row["metric"], published=published, low=low, high=high,
             unit=row["unit"], measure=row["measure"], how_measured=row["how_measured"],

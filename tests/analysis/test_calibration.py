@@ -263,6 +263,21 @@ def test_bad_calibration_rows_are_input_errors(tmp_path: Path, row: str, field: 
         load_calibration_targets(table)
 
 
+def test_one_measure_validates_once(tmp_path: Path) -> None:
+    """The ILSTC's value per TEU, one model figure, was two of the four validation figures
+    (against 2022 and 2023; review49 H2): a second validation row of a measure is refused,
+    a dependent one is not."""
+    header = "id,metric,published,low,high,unit,measure,how_measured,source,role\n"
+    row = "{},v,170000,127500,212500,CNY/TEU,value_per_teu:south:all,how,src,{}\n"
+    table = tmp_path / "t.csv"
+    table.write_text(header + row.format("a", "validate") + row.format("b", "validate"))
+    with pytest.raises(InputError, match=r"line 3\.role: expected one validation figure per "
+                                         r"measure \(a validates value_per_teu:south:all"):
+        load_calibration_targets(table)
+    table.write_text(header + row.format("a", "validate") + row.format("b", "dependent"))
+    assert [t.role for t in load_calibration_targets(table)] == ["validate", "dependent"]
+
+
 def test_plan_targets_label_what_is_not_simulated() -> None:
     targets = {t.id: t for t in load_targets()}
     assert targets["goods_trade_2025"].value == 900 and targets["goods_trade_2025"].simulated
