@@ -196,6 +196,13 @@ class MarketSection(Spec):
     def _checked(self) -> MarketSection:
         if self.origin in self.ends.values():
             raise ValueError("origin must differ from every market's end hub")
+        seen: dict[str, str] = {}
+        for market, hub in self.ends.items():   # a flow is known by its ends: one market each
+            if hub in seen:
+                raise FieldError(f"ends.{market}", f"a hub no other market ends at ({seen[hub]} "
+                                 "ends there: their flows, logsums and induced trade would "
+                                 "mix)", hub)
+            seen[hub] = market
         for market in self.labels:
             if market not in self.ends:
                 raise FieldError(f"labels.{market}", f"a market of ends "

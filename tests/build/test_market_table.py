@@ -263,6 +263,9 @@ def test_a_column_named_twice_in_the_header_is_refused(tmp_path: Path) -> None:
      "market.choice.asc.west: expected a number (not true or false), got true"),
     (lambda m: m.update(labels={"mars": "Mars"}),
      "market.labels.mars: expected a market of ends (eu, asean), got 'mars'"),
+    # two markets at one hub: their flows had one key, their induced trade mixed (review49 L9)
+    (lambda m: m["ends"].update(asean=m["ends"]["eu"]),
+     "market.ends.asean: expected a hub no other market ends at (eu ends there"),
 ])
 def test_a_cross_field_check_names_the_very_field_and_what_it_got(
         tmp_path: Path, edit: Any, says: str) -> None:
