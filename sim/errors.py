@@ -254,3 +254,8 @@ class InputWarning(UserWarning):
 
 class FactorWarning(InputWarning):
     """A demand_growth or scale factor so large it was probably meant as a percentage."""
+
+
+class SweepWarning(UserWarning):
+    """Runs of a sweep that failed (each a row with its error): its means would leave them
+    out and break the replications' pairing."""

@@ -8,6 +8,7 @@ import os
 import shutil
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import pandas as pd
 from sim import cache
 from sim.atomic import write_csv, write_parquet
 from sim.budget import DEFAULT_LIMITS, Limits
+from sim.errors import SweepWarning
 from sim.inputs import CODE
 from sim.sweep.spec import SweepSpec
 from sim.sweep.store import (
@@ -225,13 +227,29 @@ def assemble(sweep: Sweep, out: Path, *, plots: bool = True) -> SweepOutcome:
 
 
 def run_sweep(spec: SweepSpec | str | Path, out: str | Path | None = None, *,
-              workers: int | None = None, scheduler: str | None = None,
-              local_cluster: bool = False, resume: bool = False,
+              workers: int | None = None, scheduler: Any = None,
+              local_cluster: bool = False, resume: bool = False, overwrite: bool = False,
+              security: Any = None, no_worker_timeout: float | None = None,
               progress: bool | None = False, plots: bool = True) -> pd.DataFrame:
     """Run a sweep (file path or `SweepSpec`) and return one row per run, for notebooks.
 
-    Same executors and files as `cqsim sweep`; with `out=None` nothing is kept on disk.
+    Same executors, options and files as `cqsim sweep` (`overwrite`: start again where an
+    interrupted or finished sweep is in `out`); with `out=None` nothing is kept on disk.
+    `scheduler` may be an address, a Dask cluster or a `Client`. Failed runs are rows with
+    status `failed` and an `error`, warned of (`SweepWarning`): a mean over the rows left
+    would break the replications' pairing.
     """
-    return execute_sweep(spec, out, workers=workers, scheduler=scheduler,
-                         local_cluster=local_cluster, resume=resume, progress=progress,
-                         plots=plots).runs
+    address = getattr(getattr(scheduler, "scheduler", None), "address", None) \
+        if scheduler is not None and not isinstance(scheduler, str) else None
+    outcome = execute_sweep(spec, out, workers=workers,
+                            scheduler=address or scheduler, local_cluster=local_cluster,
+                            resume=resume, overwrite=overwrite, security=security,
+                            no_worker_timeout=no_worker_timeout, progress=progress,
+                            plots=plots)
+    if outcome.failed:
+        first = outcome.runs.loc[outcome.runs["status"] == "failed", "error"].iloc[0]
+        warnings.warn(SweepWarning(
+            f"{outcome.failed} of {len(outcome.runs)} sweep runs failed (status 'failed'; "
+            f"the first: {first}): compare variants over the runs of every variant, not a "
+            "mean of what is left"), stacklevel=2)
+    return outcome.runs
