@@ -55,6 +55,13 @@ def test_run_writes_every_table_map_and_flows(baseline_run: tuple[Path, str]) ->
     links = gpd.read_file(out / "flows.gpkg", layer="links")
     hubs = gpd.read_file(out / "flows.gpkg", layer="hubs")
     assert links.crs.to_epsg() == 4326 and (links["teu_per_year"] > 0).any()
+    # a link's utilization is its busier way's, as links.csv has each (it was the two ways'
+    # mean: Khorgos-Almaty read 0.45 with one way at 0.91; trial48 M6)
+    ways = pd.read_csv(out / "links.csv").pivot(index="link", columns="direction",
+                                               values="utilization").fillna(0.0)
+    layer = links.set_index("link")
+    assert layer["utilization_down"].to_dict() == pytest.approx(ways["down"].to_dict())
+    assert layer["utilization"].to_dict() == pytest.approx(ways.max(axis=1).to_dict())
     assert len(hubs) > 20
     assert (out / "map.png").stat().st_size > 50_000
     meta = json.loads((out / "run.json").read_text())
