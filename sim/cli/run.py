@@ -143,6 +143,8 @@ def _validate_sweep(path: Path, workers: int, caps: Any) -> None:
     click.echo(f"{path}: valid sweep ({plural(len(sweep.variants), 'variant')}, "
                f"{plural(len(sweep.tasks), 'run')} of base {sweep.spec.base}; estimate: "
                f"{sweep.estimate.describe()}, with {plural(workers, 'worker')})")
+    for line in sweep.changes_named():   # which change a changes.N path sets, by position
+        click.echo(f"  {line}")
 
 
 def _capacity(service: ServiceSpec) -> str:

@@ -97,6 +97,8 @@ def sweep(sweep_file: Path, out: Path | None, overwrite: bool, workers: int | No
     from sim.paths import default_out
 
     spec = prepared.spec
+    for line in prepared.changes_named():   # which change a changes.N path sets, before runs
+        click.echo(line)
     outcome = execute_sweep(prepared, default_out(spec.name, folder="sweeps") if out is None
                             else out, workers=workers, scheduler=scheduler,
                             local_cluster=local_cluster, resume=resume, plots=not no_plots,

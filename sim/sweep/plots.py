@@ -43,6 +43,8 @@ def short(path: str) -> str:
     ("network.services.west-x.departures_per_week" -> "west-x: departures per week")."""
     parts = path.split(".")
     field = parts[-1].replace("_", " ")
+    if parts[0] == "changes" and len(parts) == 3:   # "changes.2: value", not "2: value"
+        return f"changes.{parts[1]}: {field}"
     return f"{parts[-2]}: {field}" if len(parts) > 1 else field
 
 

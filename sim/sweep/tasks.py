@@ -185,6 +185,26 @@ class Sweep:
     def name(self) -> str:
         return self.spec.name
 
+    def changes_named(self) -> list[str]:
+        """What each `changes.N...` path the sweep sets addresses: N counts the base's merged
+        list, the changes of the files it extends first, not the position in the file that
+        wrote it (a sweep of `changes.1.value` meant for a lock moved Malaszewicze's servers;
+        trial48 H1), e.g. "changes.2.value: set lanes of lock three_gorges_locks (lock-base.yaml:
+        changes.0)"."""
+        out = []
+        for path in self.spec.settings():
+            parts = path.split(".")
+            if parts[0] != "changes" or len(parts) < 2 or not parts[1].isdigit() \
+                    or int(parts[1]) >= len(self.base.changes):
+                continue
+            change = self.base.changes[int(parts[1])]
+            what = " ".join(f"{kind} {name}" for kind, name in change.touches)
+            field = getattr(change, "field", None)
+            file, at = self.base.locate(f"changes.{parts[1]}")
+            out.append(f"{path}: {change.kind}{f' {field} of' if field else ''}"
+                       f"{f' {what}' if what else ''} ({Path(file).name}: {at})")
+        return out
+
 
 def _variant_scenario(spec: SweepSpec, base: Scenario, kind: str,
                       point: dict[str, Any]) -> Scenario:

@@ -144,6 +144,30 @@ def test_a_factor_the_sweep_sets_to_a_likely_percentage_is_warned_of(tmp_path: P
 
 
 
+def test_a_sweep_says_which_change_each_changes_path_sets(tmp_path: Path) -> None:
+    """`changes.N` counts the base's merged list, its own base's changes first: a sweep of
+    `changes.1.value` meant for the file's second change moved another, in silence (trial48
+    H1). validate names the change each path sets, and its file and position there; the
+    plots' label keeps the index."""
+    from sim.sweep.plots import short
+
+    path = tiny_sweep(tmp_path)
+    root = yaml.safe_load((tmp_path / "scenario.yaml").read_text())
+    root["changes"] = [{"kind": "set", "hub": "a", "field": "yard_teu", "value": 9000}]
+    (tmp_path / "scenario.yaml").write_text(yaml.safe_dump(root))
+    (tmp_path / "mine.yaml").write_text(yaml.safe_dump({
+        "extends": "scenario.yaml", "name": "mine", "changes": [
+            {"kind": "set", "service": "ab", "field": "vehicle_teu", "value": 90}]}))
+    doc = yaml.safe_load(path.read_text())
+    doc["base"] = "mine.yaml"
+    doc["parameters"]["grid"] = {"changes.1.value": [90, 100]}
+    path.write_text(yaml.safe_dump(doc))
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "  changes.1.value: set vehicle_teu of service ab (mine.yaml: changes.0)" in \
+        result.output.splitlines(), result.output
+    assert short("changes.1.value") == "changes.1: value"
+
 def test_a_base_factor_is_warned_of_only_where_a_variant_runs_it(tmp_path: Path) -> None:
     """A base's factor of 20 was warned of even when the sweep replaced it in every variant
     (review48 L2): no run used it. Kept by the variants, it is warned of once, naming the
