@@ -115,6 +115,8 @@ def sweep(sweep_file: Path, out: Path | None, overwrite: bool, workers: int | No
                   f" on {outcome.executor} in {outcome.wall_seconds:.1f} s -> {shown}/")
     if outcome.replaced:
         screen.print(f"replaced what {shown}/ held: {outcome.replaced}", soft_wrap=True)
+    for note in prepared.season_notes():
+        screen.print(f"note: {note}", soft_wrap=True)
     from sim.checks import unfilled_runs
 
     set_by = spec.settings().get("horizon.warmup_days")   # the sweep's own, if it sets it

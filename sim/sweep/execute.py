@@ -204,7 +204,7 @@ def _finish(sweep: Sweep, folder: Path, progress: _Progress, start: float, *,
     write_meta(sweep, folder, {
         "status": "complete", "executor": progress.executor,
         "wall_seconds": round(outcome.wall_seconds, 3), "resumed_runs": progress.done,
-        "failed_runs": outcome.failed})
+        "failed_runs": outcome.failed, "season_notes": sweep.season_notes()})
     return outcome
 
 

@@ -185,6 +185,23 @@ class Sweep:
     def name(self) -> str:
         return self.spec.name
 
+    def season_notes(self) -> list[str]:
+        """What the per-year figures of its runs carry of the season when their statistics
+        period is part of a year (`sim.trade.season_note`), one line per distinct horizon; as
+        `cqsim run` says it (a 60-day sweep's figures read 13-20% below a year's; trial48
+        M1)."""
+        from sim.trade import season_note
+        from sim.units import period_season
+
+        notes: dict[str, None] = {}
+        for task in self.tasks:
+            plan = task.settled.plan if task.settled is not None else task.plan
+            if plan is not None:
+                note = season_note(period_season(plan.seasonality, plan.horizon), plan.horizon)
+                if note:
+                    notes[note] = None
+        return list(notes)
+
     def changes_named(self) -> list[str]:
         """What each `changes.N...` path the sweep sets addresses: N counts the base's merged
         list, the changes of the files it extends first, not the position in the file that

@@ -168,6 +168,19 @@ def test_a_sweep_says_which_change_each_changes_path_sets(tmp_path: Path) -> Non
         result.output.splitlines(), result.output
     assert short("changes.1.value") == "changes.1: value"
 
+def test_a_sweep_of_part_of_a_year_says_what_its_season_carries(tmp_path: Path) -> None:
+    """`cqsim run` says per-year figures from part of a year carry its season; a sweep's did
+    not, and a 60-day sweep read 13-20% below a year (trial48 M1). The sweep says it too."""
+    path = tiny_sweep(tmp_path, days=60)
+    base = yaml.safe_load((tmp_path / "scenario.yaml").read_text())
+    base["demand"]["seasonality"] = [0.5] * 3 + [1.5] * 9
+    (tmp_path / "scenario.yaml").write_text(yaml.safe_dump(base))
+    (note,) = prepare_sweep(load_sweep(path)).season_notes()
+    assert note.startswith("annualised from days ") and "mean seasonal factor is 0." in note
+    base["demand"]["seasonality"] = [1.0] * 12
+    (tmp_path / "scenario.yaml").write_text(yaml.safe_dump(base))
+    assert prepare_sweep(load_sweep(path)).season_notes() == []
+
 def test_a_base_factor_is_warned_of_only_where_a_variant_runs_it(tmp_path: Path) -> None:
     """A base's factor of 20 was warned of even when the sweep replaced it in every variant
     (review48 L2): no run used it. Kept by the variants, it is warned of once, naming the
