@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axis import Axis
 from matplotlib.figure import Figure
+from matplotlib.ticker import Formatter, MaxNLocator
 
 from sim import kpis
 from sim.atomic import write_png
@@ -48,22 +49,40 @@ def short(path: str) -> str:
     return f"{parts[-2]}: {field}" if len(parts) > 1 else field
 
 
-def _thousands(value: float, _pos: object = None) -> str:
-    """Tick text: 12,500 -> '12.5k', 3,400,000 -> '3.4M', 0.85 -> '0.85'."""
+def _thousands(value: float, _pos: object = None, digits: int = 0) -> str:
+    """Tick text: 12,500 -> '12.5k', 3,400,000 -> '3.4M', 0.85 -> '0.85'; `digits`
+    significant digits (0: 3 for millions, else 4)."""
     v = abs(value)
     if v >= 1e6:
-        return f"{value / 1e6:,.3g}M"
+        return f"{value / 1e6:,.{digits or 3}g}M"
     if v >= 1e4:
-        return f"{value / 1e3:,.4g}k"
-    return f"{value:,.4g}"
+        return f"{value / 1e3:,.{digits or 4}g}k"
+    return f"{value:,.{digits or 4}g}"
+
+
+class _ShortTicks(Formatter):
+    """`_thousands` with as many significant digits as the ticks need to differ: at 4, a
+    goods-trade axis read 564.4, 564.5, 564.5, 564.6, 564.6 (trial48 L2)."""
+
+    digits = 0   # 0: `_thousands`' own
+
+    def set_locs(self, locs: list[float]) -> None:
+        super().set_locs(locs)
+        if len({_thousands(v) for v in locs}) < len(locs):
+            self.digits = next((d for d in range(4, 10) if len(
+                {_thousands(v, None, d) for v in locs}) == len(locs)), 10)
+        else:
+            self.digits = 0
+
+    def __call__(self, x: float, pos: object = None) -> str:
+        return _thousands(x, pos, self.digits)
 
 
 def _tidy_axis(axis: Axis) -> None:
-    """At most five ticks, short numbers, no offset text (legible on a narrow panel)."""
-    from matplotlib.ticker import FuncFormatter, MaxNLocator
-
+    """At most five ticks, short numbers that differ, no offset text (legible on a narrow
+    panel)."""
     axis.set_major_locator(MaxNLocator(nbins=5))
-    axis.set_major_formatter(FuncFormatter(_thousands))
+    axis.set_major_formatter(_ShortTicks())
 
 
 def plotted_kpis(runs: pd.DataFrame, params: Sequence[str]) -> list[str]:

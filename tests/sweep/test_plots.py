@@ -150,3 +150,17 @@ def test_a_one_parameter_sweep_s_plot_keeps_its_title_and_labels_inside(kpi: str
     sens = sensitivity(runs, [TRAINS], [GOODS_TRADE, "total_trade_bn_cny_per_year"])
     assert _drawn_inside(tornado_figure(sens)) == []
 
+
+
+def test_tick_labels_differ_however_close_the_ticks() -> None:
+    """A goods-trade axis read 564.4, 564.5, 564.5, 564.6, 564.6 at four significant digits
+    (trial48 L2): the ticks take the digits they need to differ, the short form otherwise."""
+    from sim.sweep.plots import _ShortTicks
+
+    ticks = _ShortTicks()
+    close = [564.4, 564.45, 564.5, 564.55, 564.6]
+    ticks.set_locs(close)
+    assert [ticks(v) for v in close] == ["564.4", "564.45", "564.5", "564.55", "564.6"]
+    wide = [0.0, 5_000.0, 10_000.0, 2_500_000.0]
+    ticks.set_locs(wide)
+    assert [ticks(v) for v in wide] == ["0", "5,000", "10k", "2.5M"]
