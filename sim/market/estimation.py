@@ -26,8 +26,9 @@ parameter, and the standard errors follow by the delta method:
     Cov(x) = J^-1 Sigma J^-T,  Sigma = diag(sd of ln figure)^2
 
 where a figure's sd combines its band read as a 95% interval of what was published
-(assumption: the band is the figure's uncertainty) and the simulation's own 95% CI (known
-from two replications or more: with one, the standard errors leave the noise out and their
+(assumption: the band is the figure's uncertainty) and the standard error of the simulated
+mean, its t interval over the replications divided by the interval's quantile (known from
+two replications or more: with one, the standard errors leave the noise out and their
 method says so). A pass has converged when every figure is in its band and its ln gap is
 under the tolerance and under a quarter of its band's half-width (`within`). A figure that
 measures nothing (0) lies infinitely below its target: its parameter takes the largest step
@@ -57,6 +58,7 @@ from sim.market.estimates import (
 )
 from sim.market.spec import ASC_LIMIT, Choice, Empties, MarketSection
 from sim.network import Plan, revise
+from sim.stats import t_quantile
 
 LOG_SCALE = ("cost_scale", "trade_elasticity")   # positive: estimated as logs
 STEP = 0.5          # perturbation of x for the Jacobian (utils, or log units): large enough
@@ -230,7 +232,7 @@ def estimate(plan: Plan, targets: list[CalibrationTarget], runner: Runner, *,
         _, x, y, rows = best
         section = _section_at(section, paths, x)
     jac = _jacobian(plan, section, paths, x, y, fit, runner)
-    sd = np.array([_log_sd(t, r) for t, r in zip(fit, rows, strict=True)])
+    sd = np.array([_log_sd(t, r, plan.replications) for t, r in zip(fit, rows, strict=True)])
     cov = _delta_cov(jac, sd)
     noise = ("and the simulation's CI" if all(np.isfinite(r.ci95) for r in rows) else
              "alone (one replication: the simulation's noise not measured, so left out)")
@@ -338,12 +340,14 @@ def _unit(path: str) -> str:
     return "-" if _is_log(path) else "utils"
 
 
-def _log_sd(target: CalibrationTarget, row: CalibrationRow) -> float:
-    """sd of ln(figure): its band read as a 95% interval, plus the simulation's CI."""
+def _log_sd(target: CalibrationTarget, row: CalibrationRow, replications: int) -> float:
+    """sd of ln(figure): its band read as a 95% interval, plus the sd of the simulated mean,
+    its t interval over `replications` divided by that interval's own quantile (read as
+    1.96 standard errors, two replications' CI, 12.7 of them, gave 6.5 times the noise)."""
     band = (math.log(target.high) - math.log(target.low)) / (2 * BAND_Z) \
         if target.low > 0 else math.nan
-    noise = row.ci95 / BAND_Z / row.simulated if row.simulated > 0 and \
-        np.isfinite(row.ci95) else 0.0
+    noise = row.ci95 / t_quantile(0.975, replications - 1) / row.simulated \
+        if row.simulated > 0 and replications > 1 and np.isfinite(row.ci95) else 0.0
     return math.sqrt(band ** 2 + noise ** 2)
 
 

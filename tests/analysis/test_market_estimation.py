@@ -407,3 +407,19 @@ def test_a_lane_whose_depot_is_also_its_end_abroad_is_refused(tmp_path: Path) ->
     with pytest.raises(InputError) as err:
         load_scenario(write_scenario(tmp_path / "m.yaml", doc))
     assert err.value.field == "market.empties.lanes.0" and "cq" in err.value.expected
+
+
+def test_a_figure_s_noise_is_its_mean_s_standard_error_whatever_the_replications() -> None:
+    """The simulation's 95% CI was read as 1.96 standard errors of the mean: two
+    replications' t interval is 12.7 of them, so their noise counted 6.5 times over."""
+    from sim.calibration import CalibrationRow
+    from sim.market.estimation import _log_sd
+
+    target = _target("a", "trade_total", 100.0, "market.choice.asc.south")
+    band = np.log(105 / 95) / (2 * 1.96)
+    for replications, quantile in ((2, 12.706), (4, 3.182), (30, 2.045)):
+        row = CalibrationRow(target, 100.0, quantile * 5.0)   # standard error 5: 0.05 in ln
+        assert _log_sd(target, row, replications) == pytest.approx(
+            np.hypot(band, 0.05), rel=1e-3)
+    assert _log_sd(target, CalibrationRow(target, 100.0, float("nan")), 1) == \
+        pytest.approx(band)
