@@ -220,14 +220,16 @@ CHECKS = Table("checks", ("hub",), (
                                     "Allen-Cunneen G/G/c (Kingman G/G/1 at one position)"),
     col("approximation", TEXT, label="the approximation wait_approx_h uses"),
     col("queue_growth", "jobs", "year", "jobs arrived less jobs handled: the queue's growth"),
-    col("unstable", "0/1", label="1: the queue is still growing (utilization 1 or more, or "
-                                 "it grew by more than 5% of the arrivals and 10 jobs)"),
+    col("unstable", "0/1", label="1 when the queue is still growing (utilization 1 or "
+                                 "more, or it grew by more than 5% of the arrivals and 10 "
+                                 "jobs), else 0"),
     col("relaxation_h", "h", label="relaxation time: hours the queue takes to forget that "
                                    "it started empty (heavy-traffic approximation)"),
     col("start_up_bias", "share", label="approximate relative bias of the mean wait from "
                                         "starting empty, with this warm-up"),
     col("warmup_needed_days", "days", label="warm-up that brings start_up_bias to 5%"),
-    col("warmup_short", "0/1", label="1: start_up_bias above 5%, the warm-up is too short")))
+    col("warmup_short", "0/1", label="1 when start_up_bias is above 5%: the warm-up is too "
+                                     "short; else 0")))
 
 
 HUBS_DAILY = Table("hubs_daily", ("hub", "day"), (
