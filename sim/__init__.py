@@ -7,6 +7,7 @@
     results = sim.run(faster, replications=3)
     results.corridors            # pandas DataFrame, mean and 95% CI per corridor
     sim.flow_map(results)        # matplotlib Figure
+    sim.data_dictionary()        # every table's columns: label, unit, period, how summarised
     runs = sim.run_sweep("scenarios/sweeps/ilstc-expansion.yaml", "out/ilstc")  # a row per run
 """
 
@@ -20,6 +21,7 @@ if False:  # for type checkers only: importing typing would delay the Ctrl-C han
 # name -> module: imported on first use, so `cqsim` starts (and fails on bad input) fast
 _API = {
     "ConservationError": "sim.errors", "InputError": "sim.errors", "draw_flows": "sim.maps",
+    "data_dictionary": "sim.results",
     "flow_map": "sim.maps", "Plan": "sim.network", "build": "sim.network",
     "write_results": "sim.outputs", "Results": "sim.results", "prepare": "sim.pipeline",
     "run": "sim.pipeline", "Scenario": "sim.scenario", "load_scenario": "sim.scenario",
@@ -35,7 +37,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "ConservationError", "InputError", "Plan", "Results", "Scenario", "build", "draw_flows",
-    "flow_map", "load_scenario", "prepare", "run", "run_sweep", "with_overrides",
-    "write_results",
+    "ConservationError", "InputError", "Plan", "Results", "Scenario", "build",
+    "data_dictionary", "draw_flows", "flow_map", "load_scenario", "prepare", "run", "run_sweep",
+    "with_overrides", "write_results",
 ]

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 Per = Literal["year", "week", "horizon"]
 Total = Literal["sum", "teu_mean", "none"]
+TEXT = "text"   # the unit of a column of words: an id, a name, a label
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,8 +47,9 @@ class Column:
     """One column of a result table."""
 
     name: str                   # as written in the rows
-    unit: str = ""              # of the value: "TEU", "h", "t", "CNY", "share", ...
-    label: str = ""             # for people: plot axes, terminal tables
+    unit: str = ""              # of the value: "TEU", "h", "t", "CNY", "share", ...; TEXT
+                                # for words (an id, a name); "" only in an added kind's table
+    label: str = ""             # for people: plot axes, terminal tables, docs/outputs.md
     per: Per | None = None      # a count over the statistics period ("year"), a week, or
                                 # the whole horizon; None for stocks, times, shares, labels
     fixed: bool = False         # a number that describes the row's entity (a hub's
@@ -60,6 +62,12 @@ class Column:
         if self.per is None:
             return self.name
         return f"{self.name}_horizon" if self.per == "horizon" else f"{self.name}_per_{self.per}"
+
+    @property
+    def is_text(self) -> bool:
+        """A column of words (an id, a name, a label), not numbers: declared with unit TEXT,
+        or, as an added kind may declare it, with no unit and no `per`."""
+        return self.unit == TEXT or (not self.unit and self.per is None)
 
     @property
     def shown_unit(self) -> str:

@@ -19,6 +19,7 @@ BY_MARKET = "market_induced_by_market"
 
 if TYPE_CHECKING:  # types only: reading result files (sim.report) needs no engine
     from sim.engine.recorder import ReplicationResult
+    from sim.kpis import Column, Table
     from sim.network import Plan
 
 
@@ -137,6 +138,99 @@ def series_tables() -> set[str]:
 
     return {t.name for t in all_tables() if t.series}
 
+
+# a column's period (`Column.per`) in words
+PERIODS = {"year": "per year", "week": "per week", "horizon": "over the horizon"}
+DICTIONARY_COLUMNS = ("table", "column", "label", "unit", "period", "summary")
+
+
+def data_dictionary(tables: Sequence[Table] | None = None) -> pd.DataFrame:
+    """What every column of the result tables means, a row a column, in the tables' order
+    (`sim.engine.recorder.all_tables()`: cqsim's own, then those of kinds registered in this
+    process; or `tables`): `table`, `column` (as the files name it), `label`, `unit` ("text":
+    words, an id or a name), `period` ("per year", "per week", "over the horizon" or "none")
+    and `summary`: how `<table>.csv`, the summary over replications (`Results.summary`),
+    gives it. docs/outputs.md is this table for cqsim's own tables (`outputs_markdown`)."""
+    if tables is None:
+        from sim.engine.recorder import all_tables
+
+        tables = all_tables()
+    rows = [{"table": t.name, "column": c.column, "label": c.label,
+             "unit": "text" if c.is_text else c.unit,
+             "period": PERIODS[c.per] if c.per is not None else "none",
+             "summary": _summarised(t, c)} for t in tables for c in t.columns]
+    return pd.DataFrame(rows, columns=list(DICTIONARY_COLUMNS))
+
+
+def _summarised(table: Table, c: Column) -> str:
+    """How `summarize` (`summarize_series` for a daily series) gives column `c` of
+    `table`."""
+    if c.name in table.keys:
+        return "key: names the row"
+    if c.is_text:
+        return "as written (the row's first replication)"
+    if c.fixed:
+        return "as written: the same in every replication, no CI"
+    ci = f", 95% CI in {c.column}_ci95"
+    if table.series:
+        return f"mean over the replications that recorded the day{ci}"
+    if c.per is not None:
+        return f"mean over replications (one without the row counts 0){ci}"
+    flagged = " (the share of replications flagged)" if c.unit == "0/1" else ""
+    return f"mean over the replications that measured it{flagged}{ci}"
+
+
+def outputs_markdown() -> str:
+    """docs/outputs.md: `data_dictionary` of cqsim's own tables
+    (`sim.engine.recorder.shipped_tables`), a section a table. `python -m sim.results
+    docs/outputs.md` writes it."""
+    from sim.engine.recorder import shipped_tables
+
+    tables = shipped_tables()
+    found = data_dictionary(tables)
+    out = [_OUTPUTS_INTRO]
+    for t in tables:
+        keys = ", ".join(f"`{k}`" for k in t.keys)
+        rows = f"a row per {keys}" if keys else "one row"
+        daily = " (a daily series)" if t.series else ""
+        out += [f"## `{t.name}.csv`", "", f"{rows.capitalize()}{daily}.", "",
+                "| column | label | unit | period | summary |", "| --- | --- | --- | --- | --- |"]
+        for r in found[found["table"] == t.name].itertuples():
+            cells = [f"`{r.column}`", r.label, r.unit, r.period, r.summary]
+            out.append("| " + " | ".join(str(x).replace("|", "\\|") for x in cells) + " |")
+        out.append("")
+    return "\n".join(out)
+
+
+_OUTPUTS_INTRO = """# The result tables: what each column means
+
+<!-- Generated from the tables' declarations by `python -m sim.results docs/outputs.md`
+(sim.data_dictionary(); tests/analysis/test_data_dictionary.py checks it): change a label
+or a unit where the column is declared, then write this file again. -->
+
+Every table `cqsim run` writes, column by column, as declared once in the code
+(`sim/engine/recorder.py` and the component that writes the table; `sim.data_dictionary()`
+gives this as a DataFrame, and the tables of kinds an `--import` adds with them). A run's
+folder holds each table twice: `<table>.csv`, the summary over replications (each number the
+mean over the replications, with the half-width of its 95% confidence interval in
+`<column>_ci95`, empty with one replication), and `<table>.parquet`, every replication's rows
+(column `replication`, no `_ci95`).
+
+- **period**: `per year`, a count over the statistics period (the horizon less the warm-up)
+  scaled to a year, named `<name>_per_year`; `per week`, a week's count (`_per_week`); `over
+  the horizon`, a total over the whole run, warm-up included (`_horizon`); `none`, a stock,
+  a time, a share or a name, as it is.
+- **unit**: `text`, words (an id, a name); `index`, a number that names a row; `share`, a
+  fraction of 1 (0.42, not 42%); `ratio`, a number without a unit; `0/1`, a flag (its mean
+  over replications is the share of replications flagged); `h`, hours; `t`, tonnes; `deg`,
+  degrees.
+- **summary**: how `<table>.csv` gives the column. A replication without a row (a route no
+  lot rode) counts 0 for a count; a time or a share is averaged over the replications that
+  measured it.
+
+`trade.csv` is a row a figure, its `unit` and `source` in columns of their own (README,
+"Command line"); `flows.gpkg` holds the links and hubs tables with their geometry.
+"""
 
 @dataclass
 class Results:
@@ -290,3 +384,15 @@ def need_results(value: object, call: str) -> Results:
     else:
         hint = ""
     raise wrong_type(call, "the Results of sim.run", value, hint)
+
+
+if __name__ == "__main__":
+    import sys
+
+    text = outputs_markdown()
+    if len(sys.argv) > 1:
+        from pathlib import Path
+
+        Path(sys.argv[1]).write_text(text)
+    else:
+        print(text, end="")

@@ -14,14 +14,13 @@ import numpy as np
 import simpy
 from mypy_extensions import mypyc_attr
 
-from sim.checks import COLUMNS as CHECK_COLUMNS
 from sim.checks import QueueCounts, hub_check
 from sim.engine.component import Component, Row
 from sim.engine.daily import DailySeries
 from sim.engine.freight import Lot
 from sim.engine.loop import Due, Wait, later, pause, pending, succeed
 from sim.engine.windows import factor_at, reopens_at
-from sim.kpis import Table, col
+from sim.kpis import TEXT, Table, col
 from sim.rng import draws
 from sim.specs import BorderSpec, HubSpec
 
@@ -170,28 +169,73 @@ class HubStats:
 
 
 HUBS = Table("hubs", ("hub",), (
-    col("hub"), col("name"), col("kind"), col("teu", "TEU", "year", "TEU handled"),
+    col("hub", TEXT, label="hub id"), col("name", TEXT, label="the hub's name"),
+    col("kind", TEXT, label="kind of hub (zone, rail_terminal, river_port, sea_port, airport, "
+                            "border, ...)"),
+    col("teu", "TEU", "year", "TEU handled"),
     col("background_teu", "TEU", "year", "other users' TEU handled (background traffic)"),
     col("background_jobs", "jobs", "year", "background jobs (trains, calls) handled"),
     col("background_diverted_teu", "TEU", "year",
         "other users' TEU gone elsewhere: the wait ahead exceeded their diverts_after_hours"),
     col("jobs", "jobs", "year", "handling jobs (lots, vehicle batches, trains)"),
-    col("arrivals", "jobs", "year"), col("trains_gauge_changed", "trains", "year"),
-    col("wait_mean_h", "h"), col("wait_max_h", "h"), col("utilization", "share"),
-    col("yard_mean_teu", "TEU"), col("yard_peak_teu", "TEU"),
+    col("arrivals", "jobs", "year", "handling jobs arrived (handled or still waiting)"),
+    col("trains_gauge_changed", "trains", "year",
+        "through trains handled (gauge change at a border)"),
+    col("wait_mean_h", "h", label="mean wait of a handling job for yard space and a handling "
+                                  "position (closures included), background jobs too"),
+    col("wait_max_h", "h", label="longest such wait"),
+    col("utilization", "share", label="share of the handling positions' hours spent "
+                                      "handling"),
+    col("yard_mean_teu", "TEU", label="TEU in the yard, time average"),
+    col("yard_peak_teu", "TEU", label="most TEU in the yard at once"),
     col("yard_teu", "TEU", label="yard capacity: the hub's yard_teu as the scenario sets it "
                                  "(hubs_daily.csv yard_stock_teu: what it holds)", fixed=True),
     col("queue_end_jobs", "jobs", label="jobs waiting for the yard or a position at the end"),
-    col("in_system_mean_jobs", "jobs"), col("service_mean_h", "h"),
-    col("lon", "deg", fixed=True), col("lat", "deg", fixed=True)))
-CHECKS = Table("checks", ("hub",), tuple(
-    col(c, per="year") if c in ("arrivals", "queue_growth")
-    else col(c, fixed=True) if c == "servers"      # the hub's positions: an input
-    else col(c) for c in CHECK_COLUMNS))
+    col("in_system_mean_jobs", "jobs", label="jobs at the hub (waiting or in handling), time "
+                                             "average"),
+    col("service_mean_h", "h", label="mean handling time of a job (position-hours)"),
+    col("lon", "deg", fixed=True, label="longitude (WGS 84)"),
+    col("lat", "deg", fixed=True, label="latitude (WGS 84)")))
+# the columns `sim.checks.hub_check` writes, in their order (`sim.checks.COLUMNS`)
+CHECKS = Table("checks", ("hub",), (
+    col("hub", TEXT, label="hub id"),
+    col("servers", "positions", fixed=True, label="handling positions in all (an input; a "
+                                                  "directional border has a set each way)"),
+    col("arrivals", "jobs", "year", "handling jobs arrived"),
+    col("arrival_rate_per_h", "jobs/h", label="handling jobs arrived per hour of the "
+                                              "statistics period"),
+    col("service_mean_h", "h", label="mean handling time of a job (position-hours)"),
+    col("arrival_cv2", "ratio", label="squared coefficient of variation of the times between "
+                                      "arrivals (1 for Poisson arrivals; empty: too few)"),
+    col("service_cv2", "ratio", label="squared coefficient of variation of the handling "
+                                      "times (empty: too few)"),
+    col("utilization", "share", label="offered load per position: arrival rate x mean "
+                                      "handling time / positions (1 or more: no steady "
+                                      "state)"),
+    col("wait_observed_h", "h", label="mean wait of the jobs handled, as simulated (hubs.csv "
+                                      "wait_mean_h)"),
+    col("wait_mmc_h", "h", label="mean wait queueing theory gives for the measured rates, "
+                                 "Poisson arrivals and exponential handling (M/M/c)"),
+    col("wait_approx_h", "h", label="mean wait for the measured rates and variability: "
+                                    "Allen-Cunneen G/G/c (Kingman G/G/1 at one position)"),
+    col("approximation", TEXT, label="the approximation wait_approx_h uses"),
+    col("queue_growth", "jobs", "year", "jobs arrived less jobs handled: the queue's growth"),
+    col("unstable", "0/1", label="1 when the queue is still growing (utilization 1 or "
+                                 "more, or it grew by more than 5% of the arrivals and 10 "
+                                 "jobs), else 0"),
+    col("relaxation_h", "h", label="relaxation time: hours the queue takes to forget that "
+                                   "it started empty (heavy-traffic approximation)"),
+    col("start_up_bias", "share", label="approximate relative bias of the mean wait from "
+                                        "starting empty, with this warm-up"),
+    col("warmup_needed_days", "days", label="warm-up that brings start_up_bias to 5%"),
+    col("warmup_short", "0/1", label="1 when start_up_bias is above 5%: the warm-up is too "
+                                     "short; else 0")))
 
 
 HUBS_DAILY = Table("hubs_daily", ("hub", "day"), (
-    col("hub"), col("day", "day"),
+    col("hub", TEXT, label="hub id"),
+    col("day", "day", label="day of the simulation clock (hours 24 d to 24 (d + 1)), those "
+                            "after the warm-up"),
     col("queue_teu", "TEU", label="TEU at the yard's gate or waiting for a handling "
                                   "position (gauge change at a border) at the end of the day"),
     col("yard_stock_teu", "TEU", label="TEU in the yard at the end of the day"),

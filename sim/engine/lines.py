@@ -19,7 +19,7 @@ from sim.engine.hub import Hub, gamma_sampler
 from sim.engine.links import HopStats
 from sim.engine.loop import Due, Wait, again, begin, drive, later, pause
 from sim.engine.windows import factor_at
-from sim.kpis import Table, col
+from sim.kpis import TEXT, Table, col
 from sim.network import Hop, Line
 from sim.specs import ContinuousService, ScheduledService
 from sim.units import HOURS_PER_DAY
@@ -51,12 +51,22 @@ class LineStats:
 
 
 LINES = Table("lines", ("line",), (
-    col("line"), col("service"), col("corridor"), col("mode"), col("schedule"),
-    col("departures", "departures", "year"),
+    col("line", TEXT, label="service line: a service in one running direction"),
+    col("service", TEXT, label="the service, as the scenario's network.services names it"),
+    col("corridor", TEXT, label="corridor of the service"),
+    col("mode", TEXT, label="transport mode (rail, road, river, sea, air)"),
+    col("schedule", TEXT, label="scheduled (departures every headway) or continuous (a "
+                                "rate)"),
+    col("departures", "departures", "year", "departures (vehicles or continuous loads "
+                                            "started)"),
     col("loaded_departures", "departures", "year", "departures that carried freight"),
-    col("teu", "TEU", "year", "TEU boarded"), col("capacity_teu", "TEU", "year"),
+    col("teu", "TEU", "year", "TEU boarded"),
+    col("capacity_teu", "TEU", "year", "TEU of capacity the departures offered (a "
+                                       "continuous line: at its rate)"),
     col("load_factor", "share", label="TEU-km carried / TEU-km offered"),
-    col("boarding_wait_mean_h", "h"), col("queue_end_teu", "TEU")))
+    col("boarding_wait_mean_h", "h", label="mean wait of the TEU boarded, from ready at the "
+                                           "stop to boarding (TEU-weighted)"),
+    col("queue_end_teu", "TEU", label="TEU waiting to board at the line's stops at the end")))
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Protocol
 from mypy_extensions import mypyc_attr
 
 from sim.engine.component import Component, Row
-from sim.kpis import Table, col
+from sim.kpis import TEXT, Table, col
 from sim.network import DIRECTIONS
 from sim.specs import LinkSpec
 
@@ -17,10 +17,21 @@ if TYPE_CHECKING:
     from sim.engine.model import Model
 
 LINKS = Table("links", ("link", "direction"), (
-    col("link"), col("direction"), col("from_hub"), col("to_hub"), col("mode"), col("corridor"),
-    col("km", "km", fixed=True), col("teu", "TEU", "year"), col("vehicles", "vehicles", "year"),
-    col("capacity_teu", "TEU", "year"), col("utilization", "share"),
-    col("teu_km", "TEU-km", "year"), col("co2_t", "t", "year")))
+    col("link", TEXT, label="link id: a stretch of infrastructure between two hubs"),
+    col("direction", TEXT, label="down (from the link's first hub to its last) or up"),
+    col("from_hub", TEXT, label="hub this direction leaves"),
+    col("to_hub", TEXT, label="hub this direction reaches"),
+    col("mode", TEXT, label="transport mode (rail, road, river, sea, air)"),
+    col("corridor", TEXT, label="corridor of the link"),
+    col("km", "km", fixed=True, label="length of the link"),
+    col("teu", "TEU", "year", "TEU carried over the link in this direction"),
+    col("vehicles", "vehicles", "year", "vehicles that crossed it (trains, trucks, vessels, "
+                                        "aircraft)"),
+    col("capacity_teu", "TEU", "year", "TEU of capacity the services offered over it"),
+    col("utilization", "share", label="TEU carried / TEU of capacity offered"),
+    col("teu_km", "TEU-km", "year", "TEU carried x the link's km"),
+    col("co2_t", "t", "year", "CO2e of the freight carried over it: tonnes x km x the mode's "
+                              "emission factor")))
 
 
 class HopStats:

@@ -40,7 +40,7 @@ from sim.engine.component import Component, Row, WaitPoint
 from sim.engine.daily import DailySeries
 from sim.engine.loop import Delay, delay, later
 from sim.engine.windows import factor_at
-from sim.kpis import Table, col
+from sim.kpis import TEXT, Table, col
 from sim.network import DIRECTIONS
 from sim.outages import closed_hours, direction_at, flight_segments, outage_windows
 from sim.rng import draws
@@ -133,32 +133,49 @@ class _Side:
         self.waiters.clear()
 
 
+_LOCK_ID = "lock id"
+_LOCK_DIRECTION = "down (downstream) or up (upstream)"
 LOCKS = Table("locks", ("lock", "direction"), (
-    col("lock"), col("direction"), col("lockages", "lockages", "year"),
+    col("lock", TEXT, label=_LOCK_ID), col("direction", TEXT, label=_LOCK_DIRECTION),
+    col("lockages", "lockages", "year", "lockages run in this direction, all flights"),
     col("lockages_per_day", "lockages/day", label="lockages a day, all flights serving"),
     col("vessels", "vessels", "year", "vessels that entered the flights"),
-    col("vessels_per_lockage", "vessels"), col("t_per_lockage", "t"),
-    col("container_t", "t", "year"),
+    col("vessels_per_lockage", "vessels", label="mean vessels a lockage"),
+    col("t_per_lockage", "t", label="mean tonnes of cargo a lockage"),
+    col("container_t", "t", "year", "tonnes of cargo of the simulated container vessels "
+                                    "through the flights"),
     col("bulk_t", "t", "year", "tonnes of every other class through the flights"),
-    col("total_t", "t", "year"),
+    col("total_t", "t", "year", "tonnes of cargo through the flights, every class"),
     col("utilization", "share", label="tonnes lifted / tonnes the flights can lift"),
     col("slot_use", "share", label="lockages / the lockages the flights can run (one a lane "
         "every cycle, all period): how near the lock is to saturation, whatever the tonnes"),
     col("wait_mean_h", "h", label="mean wait of all vessels before entering"),
-    col("container_wait_mean_h", "h"),
+    col("container_wait_mean_h", "h", label="mean wait of the container vessels before "
+                                            "entering"),
     col("bulk_wait_mean_h", "h", label="mean wait of the other classes"),
     col("queue_mean_vessels", "vessels", label="vessels waiting, time average"),
     col("diverted_t", "t", "year", "tonnes that went another way (total control)"),
-    col("queue_end_t", "t"), col("queue_end_vessels", "vessels"),
+    col("queue_end_t", "t", label="tonnes of cargo waiting at the end"),
+    col("queue_end_vessels", "vessels", label="vessels waiting at the end"),
     col("closed_h", "h", "year", "hours the lock was closed (outages, disruptions)"),
-    col("lift_trips", "trips", "year"), col("lift_t", "t", "year"),
-    col("lift_wait_mean_h", "h")))
+    col("lift_trips", "trips", "year", "ship-lift trips in this direction (a vessel a trip)"),
+    col("lift_t", "t", "year", "tonnes of cargo through the ship lift"),
+    col("lift_wait_mean_h", "h", label="mean wait of the vessels for the ship lift")))
 LOCK_CLASSES = Table("lock_classes", ("lock", "direction", "vessel_class", "via"), (
-    col("lock"), col("direction"), col("vessel_class"), col("via"),
-    col("vessels", "vessels", "year"), col("t", "t", "year"), col("wait_mean_h", "h"),
-    col("diverted_vessels", "vessels", "year"), col("diverted_t", "t", "year")))
+    col("lock", TEXT, label=_LOCK_ID), col("direction", TEXT, label=_LOCK_DIRECTION),
+    col("vessel_class", TEXT, label="vessel class (container: the simulated container "
+                                    "vessels; the others as the scenario names them)"),
+    col("via", TEXT, label="locks (the flights) or lift (the ship lift)"),
+    col("vessels", "vessels", "year", "vessels of the class that passed"),
+    col("t", "t", "year", "tonnes of cargo they carried"),
+    col("wait_mean_h", "h", label="their mean wait before entering"),
+    col("diverted_vessels", "vessels", "year", "vessels that went another way (total "
+                                               "control)"),
+    col("diverted_t", "t", "year", "tonnes of cargo the diverted vessels carried")))
 LOCKS_DAILY = Table("locks_daily", ("lock", "direction", "day"), (
-    col("lock"), col("direction"), col("day", "day"),
+    col("lock", TEXT, label=_LOCK_ID), col("direction", TEXT, label=_LOCK_DIRECTION),
+    col("day", "day", label="day of the simulation clock (hours 24 d to 24 (d + 1)), those "
+                            "after the warm-up"),
     col("queue_vessels", "vessels", label="vessels waiting at the end of the day"),
     col("queue_t", "t", label="tonnes waiting at the end of the day"),
     col("lockages_per_day", "lockages", label="lockages started that day"),

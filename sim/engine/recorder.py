@@ -16,7 +16,7 @@ import pandas as pd
 from sim.components import BUILT_IN, kinds
 from sim.engine.component import Row
 from sim.engine.windows import inside, meets
-from sim.kpis import Table, col, corridor_row, kpis
+from sim.kpis import TEXT, Table, col, corridor_row, kpis
 from sim.network import EventKey, Plan
 from sim.routing import ChoiceSet, dated_spans
 from sim.specs import CORRIDORS
@@ -30,15 +30,33 @@ if TYPE_CHECKING:
 
 
 # the recorder's own tables
+# what flows and routes are named by, in several tables
+_FLOW_CLASS = ("flow class: trade (Chongqing's goods trade), domestic, transit, chengdu or "
+               "empty (repositioned boxes)")
+_CORRIDOR = ("corridor the route counts for: a market route its gateway's own corridor, any "
+             "other the corridor it rides furthest but for feeders")
 ROUTES = Table("routes", ("route",), (
-    col("route"), col("origin"), col("destination"), col("commodity"), col("corridor"),
-    col("gateway"), col("flow_class"), col("market"), col("path"), col("services"),
-    col("km", "km", fixed=True), col("price_cny_per_teu", "CNY/TEU", fixed=True),
+    col("route", "index", label="route number, from 0 (legs.csv names routes by it)"),
+    col("origin", TEXT, label="hub where the flow starts (hubs.csv hub)"),
+    col("destination", TEXT, label="hub where the flow ends"),
+    col("commodity", TEXT, label="commodity class of the flow, as the scenario names it"),
+    col("corridor", TEXT, label=_CORRIDOR),
+    col("gateway", TEXT, label="gateway of the route (a corridor for flows outside the "
+                               "market)"),
+    col("flow_class", TEXT, label=_FLOW_CLASS),
+    col("market", TEXT, label="partner market of the flow (empty: a flow of no market row)"),
+    col("path", TEXT, label="hubs the route passes, in order, joined by ' > '"),
+    col("services", TEXT, label="service ridden on each leg, in order, joined by ' > '"),
+    col("km", "km", fixed=True, label="length of the route"),
+    col("price_cny_per_teu", "CNY/TEU", fixed=True,
+        label="price of a TEU on the route: the services' tariffs for the km ridden, plus "
+              "a transfer cost between legs"),
     col("base_h", "h", label="uncongested door-to-door time"),
-    col("teu_created", "TEU", "year"),
+    col("teu_created", "TEU", "year", "TEU booked on the route (created)"),
     col("teu_departed", "TEU", "year", "TEU that left the route's origin (trade is counted so)"),
-    col("teu_delivered", "TEU", "year"),
-    col("transit_mean_h", "h"),
+    col("teu_delivered", "TEU", "year", "TEU delivered at the route's destination"),
+    col("transit_mean_h", "h", label="mean door-to-door hours of the lots delivered "
+                                     "(TEU-weighted)"),
     col("transit_p95_h", "h", label="95th percentile of the lots' door-to-door hours"),
     col("transit_sd_h", "h", label="standard deviation of the lots' door-to-door hours "
                                    "(TEU-weighted): the spread route choice values"),
@@ -65,43 +83,56 @@ ROUTES = Table("routes", ("route",), (
     col("offered_share", "share", label="share of the flow's TEU booked while the route was "
                                         "offered (not queued beyond max_excess_wait_hours)")))
 LEGS = Table("legs", ("route", "leg"), (
-    col("route"), col("leg"), col("service"), col("line"), col("board"), col("alight"),
-    col("teu", "TEU", "year"), col("ride_mean_h", "h", label="boarding to alighting"),
+    col("route", "index", label="route number (routes.csv route)"),
+    col("leg", "index", label="leg of the route, from 0 at its origin"),
+    col("service", TEXT, label="service ridden on the leg"),
+    col("line", TEXT, label="service line ridden: the service in one running direction "
+                            "(lines.csv line)"),
+    col("board", TEXT, label="hub where the lots board"),
+    col("alight", TEXT, label="hub where they alight"),
+    col("teu", "TEU", "year", "TEU that rode the leg (alighted in the statistics period)"),
+    col("ride_mean_h", "h", label="boarding to alighting"),
     col("door_mean_h", "h", label="the shipper's hand-over at the route's origin to alighting")))
 TIMESERIES = Table("timeseries", ("week", "corridor"), (
-    col("week", "week", label="week of the horizon, from 0"), col("corridor"),
-    col("teu", "TEU", "week", "TEU delivered in the week"),
+    col("week", "week", label="week of the horizon, from 0"),
+    col("corridor", TEXT, label="corridor, as corridors.csv names it"),
+    col("teu", "TEU", "week", "TEU delivered in the week, every box, empties included"),
     col("days", "days", label="days of the week inside the statistics period: 7, fewer in the "
                               "week the warm-up ends and the one the horizon ends (their TEU "
                               "are of those days only)", fixed=True)))
 GATEWAYS = Table("gateways", ("gateway", "flow_class"), (
-    col("gateway", label="gateway of the route (a corridor for flows outside the market)"),
-    col("flow_class", label="trade (Chongqing's goods trade), domestic, transit, chengdu or "
-                            "empty (repositioned boxes)"),
-    col("label", label="what the gateway is, as the scenario's market.gateways labels it"),
+    col("gateway", TEXT, label="gateway of the route (a corridor for flows outside the "
+                               "market)"),
+    col("flow_class", TEXT, label=_FLOW_CLASS),
+    col("label", TEXT, label="what the gateway is, as the scenario's market.gateways labels it"),
     col("teu", "TEU", "year", "TEU delivered (empty boxes on the rows of flow class empty)"),
     col("trade_bn_cny", "bn CNY", "year", "Chongqing's trade carried through the gateway "
                                            "(declared: left their origin in the period; "
                                            "trade class)"),
     col("value_bn_cny", "bn CNY", "year", "value of the goods delivered, every class")))
 MARKETS = Table("markets", ("market", "direction", "gateway"), (
-    col("market"), col("direction", label="export (from the Chongqing zone) or import"),
-    col("gateway"),
-    col("label", label="what the market is, as the scenario's market.labels names it"),
+    col("market", TEXT, label="partner market, as the scenario's market table names it"),
+    col("direction", TEXT, label="export (from the Chongqing zone) or import"),
+    col("gateway", TEXT, label="gateway the market's trade goes through"),
+    col("label", TEXT, label="what the market is, as the scenario's market.labels names it"),
     col("teu", "TEU", "year", "loaded TEU delivered"),
     col("trade_bn_cny", "bn CNY", "year", "trade carried on the simulated channels "
                                            "(declared: left the origin in the period)"),
     col("share", "share", label="share of the market's trade in this direction")))
 CONSERVATION = Table("conservation", (), (
-    col("created_teu", "TEU", "horizon"), col("delivered_teu", "TEU", "horizon"),
+    col("created_teu", "TEU", "horizon", "TEU created over the whole horizon, warm-up "
+                                         "included"),
+    col("delivered_teu", "TEU", "horizon", "TEU delivered over the whole horizon"),
     col("in_transit_teu", "TEU", label="on vehicles at the end"),
     col("waiting_teu", "TEU", label="at hubs and in queues at the end"),
     col("residual_teu", "TEU", label="created - delivered - in transit - waiting")))
 
-
 def corridors_table() -> Table:
     """The corridors table: one column per KPI declared (`sim.kpis`)."""
-    return Table("corridors", ("corridor",), (col("corridor"), *kpis()))
+    return Table("corridors", ("corridor",), (
+        col("corridor", TEXT, label="corridor (east, west, south, north, air, coastal; feeder "
+                                    "where a route rides feeders alone): routes.csv corridor "
+                                    "says which routes count for it"), *kpis()))
 
 
 @dataclass

@@ -587,8 +587,8 @@ class Shape:
     text columns (`text`); every other column holds numbers, as `cqsim run` writes a table
     (labels, then figures with their `_ci95`), empty cells allowed. `rows`: cqsim writes it
     with rows. By replication (Parquet) a table has a `replication` column too. The text
-    columns are those `sim.engine.recorder.all_tables()` declares without a unit
-    (tests/report/test_tampered.py holds the two together)."""
+    columns are those `sim.engine.recorder.all_tables()` declares as text (`Column.is_text`,
+    tests/report/test_tampered.py holds the two together)."""
 
     keys: tuple[str, ...]
     needs: tuple[str, ...] = ()
@@ -628,15 +628,15 @@ RUN_TEXT = ("scenario", "name", "description", "geodata", "git_commit", "cqsim_v
 def shape_of(name: str) -> Shape | None:
     """The `Shape` of table `name`: the report's own (`SHAPES`), else that of an added kind's
     table declared in this process (`sim.engine.recorder.added_tables`: keyed on its keys,
-    its columns declared without a unit text, as for cqsim's tables); None for a table known
-    by neither."""
+    its columns declared as text, `Column.is_text`, as for cqsim's tables); None for a table
+    known by neither."""
     if name in SHAPES:
         return SHAPES[name]
     from sim.engine.recorder import added_tables
 
     for table in added_tables():
         if table.name == name:
-            text = [c.column for c in table.columns if not c.unit and c.per is None]
+            text = [c.column for c in table.columns if c.is_text]
             return Shape(table.keys, text=tuple(c for c in text if c not in table.keys))
     return None
 

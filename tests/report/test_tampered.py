@@ -218,14 +218,14 @@ def test_a_report_made_again_updates_only_its_own_entry(run: Path, tmp_path: Pat
 
 def test_the_shapes_name_the_text_columns_the_engine_declares() -> None:
     """Every column of a table the report reads holds numbers but the text columns of its
-    `Shape`: they are the columns `sim.engine.recorder` declares without a unit."""
+    `Shape`: they are the columns `sim.engine.recorder` declares as text (`Column.is_text`)."""
     from sim.engine.recorder import all_tables
 
     declared = {t.name: t for t in all_tables()}
     for name, shape in rd.SHAPES.items():
         if name not in declared:  # trade.csv (sim.trade), attribution.csv (sim.compare)
             continue
-        text = {c.column for c in declared[name].columns if not c.unit and c.per is None}
+        text = {c.column for c in declared[name].columns if c.is_text}
         assert text == {*shape.keys, *shape.text}, name
         columns = {c.column for c in declared[name].columns}
         assert {n.split("|")[0] for n in shape.needs} <= columns, name
