@@ -511,7 +511,7 @@ class RunDir:
         """KeyError, as `Results` gives it, for a name that is no table of the folder's nor
         one cqsim or this process declares (a table a run written before it existed lacks
         reads empty, as `table` reads it)."""
-        if name == "trade" or name in self.names or shape_of(name) is not None:
+        if name == "trade" or shape_of(name) is not None or name in self.names:
             return
         from sim.errors import did_you_mean
 
