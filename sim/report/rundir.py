@@ -511,7 +511,10 @@ class RunDir:
         """KeyError, as `Results` gives it, for a name that is no table of the folder's nor
         one cqsim or this process declares (a table a run written before it existed lacks
         reads empty, as `table` reads it)."""
-        if name == "trade" or shape_of(name) is not None or name in self.names:
+        from sim.engine.recorder import all_tables
+
+        if name == "trade" or name in SHAPES or any(t.name == name for t in all_tables()) \
+                or name in self.names:
             return
         from sim.errors import did_you_mean
 
