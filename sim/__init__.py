@@ -8,6 +8,7 @@
     results.corridors            # pandas DataFrame, mean and 95% CI per corridor
     sim.flow_map(results)        # matplotlib Figure
     sim.data_dictionary()        # every table's columns: label, unit, period, how summarised
+    run = sim.read_run("out/baseline")  # a run's folder read back: run.corridors, flow_map
     runs = sim.run_sweep("scenarios/sweeps/ilstc-expansion.yaml", "out/ilstc")  # a row per run
 """
 
@@ -25,7 +26,7 @@ _API = {
     "flow_map": "sim.maps", "Plan": "sim.network", "build": "sim.network",
     "write_results": "sim.outputs", "Results": "sim.results", "prepare": "sim.pipeline",
     "run": "sim.pipeline", "Scenario": "sim.scenario", "load_scenario": "sim.scenario",
-    "with_overrides": "sim.scenario", "run_sweep": "sim.sweep",
+    "with_overrides": "sim.scenario", "run_sweep": "sim.sweep", "read_run": "sim.report.rundir",
 }
 
 
@@ -38,6 +39,6 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "ConservationError", "InputError", "Plan", "Results", "Scenario", "build",
-    "data_dictionary", "draw_flows", "flow_map", "load_scenario", "prepare", "run", "run_sweep",
-    "with_overrides", "write_results",
+    "data_dictionary", "draw_flows", "flow_map", "load_scenario", "prepare", "read_run", "run",
+    "run_sweep", "with_overrides", "write_results",
 ]

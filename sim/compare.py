@@ -12,6 +12,7 @@ the interval one would get without CRN.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -526,6 +527,14 @@ def draw_comparison(cmp: Comparison) -> Figure:
     """Figure: deltas with 95% CI error bars per corridor and variant (TEU, trade, transit,
     CO2; no bar where the CI is not known, `sim.stats.NOT_KNOWN`, which the title then says)
     above a map of the change of flows of each variant (`sim.maps.draw_difference`)."""
+    if not isinstance(cmp, Comparison):   # before a figure is opened
+        folder = isinstance(cmp, (str, os.PathLike))
+        raise wrong_type("draw_comparison", "the Comparison of sim.compare.compare", cmp,
+                         "a comparison's folder is not read back as a Comparison: "
+                         "compare.csv holds its deltas, sim.read_run(DIR/'0-<base>') and "
+                         "sim.read_run(DIR/'1-<alt>') its runs, "
+                         "sim.maps.draw_difference(base, alt, ax) maps the change of flows "
+                         "between them" if folder else "")
     import matplotlib
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt

@@ -1,13 +1,15 @@
 """Static flow maps (map.png, the difference map of compare.png): freight per link and
 direction in TEU per year, on the countries basemap, in a Lambert conformal conic projection
-with a Chongqing inset. Plots stay out of the engine: they read `Results` (or the frames of
-flows.gpkg) only; the geometry is shared with the browser report (`sim.mapdata`)."""
+with a Chongqing inset. Plots stay out of the engine: they read `Results`, or a run's folder
+read back (`sim.read_run`: its flows.gpkg, as the report reads it), only; the geometry is
+shared with the browser report (`sim.mapdata`)."""
 
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, NamedTuple, cast
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -27,6 +29,8 @@ from sim.results import Results, need_results
 if TYPE_CHECKING:
     import geopandas as gpd
     import pandas as pd
+
+    from sim.report.rundir import RunDir
 
 __all__ = ["CORRIDOR_COLOURS", "difference_colours", "draw_difference", "draw_flows",
            "draw_map", "flow_map", "link_table", "short_name"]
@@ -59,6 +63,55 @@ def annual_frames(results: Results) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]
     links, hubs = cast("gpd.GeoDataFrame", frames[0]), cast("gpd.GeoDataFrame", frames[1])
     links = links.rename(columns={f"{c}_per_year": c for c in ("teu", "teu_down", "teu_up")})
     return links, hubs
+
+
+class _About(NamedTuple):
+    """What a map says of a run besides its flows."""
+
+    geodata: Path | None    # the basemap's folder
+    seed: int
+    replications: int
+    days: float             # the statistics period (horizon minus warm-up)
+
+
+def _drawn(value: object, call: str) -> Results | RunDir:
+    """`value` as the public function `call` draws it: the Results of `sim.run`, a run's
+    folder read back (`sim.read_run`), or the path of such a folder, read now (InputError,
+    one line, for a folder that is not a run's); else `need_results`' TypeError."""
+    from sim.report.rundir import RunDir, read_run
+
+    if isinstance(value, RunDir):
+        return value
+    if isinstance(value, (str, os.PathLike)):
+        return read_run(value)
+    return need_results(value, call)
+
+
+def _frames(run: Results | RunDir) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """(links, hubs) of `run` as the drawing reads them (link teu, teu_down, teu_up per
+    year): of a run in memory `annual_frames`, of a folder its flows.gpkg as the report
+    reads it (`RunDir.flows`, `RunDir.link_teu_per_year`)."""
+    if isinstance(run, Results):
+        return annual_frames(run)
+    links, hubs = run.flows
+    return run.link_teu_per_year(links), hubs
+
+
+def _about(run: Results | RunDir) -> _About:
+    if isinstance(run, Results):
+        h = run.plan.horizon
+        return _About(Path(run.plan.geodata), run.plan.seed, run.plan.replications,
+                      h.days - h.warmup_days)
+    return _About(run.geodata, run.seed, run.replications, run.days - run.warmup_days)
+
+
+def _link_table(run: Results | RunDir) -> pd.DataFrame:
+    """`link_table` of a run in memory or of a folder (`sim.report.deltas.link_table`)."""
+    if isinstance(run, Results):
+        return link_table(run)
+    from sim.report.deltas import link_table as folder_links
+
+    return folder_links(run)
 
 
 def _root(ax: Axes) -> Figure:
@@ -284,15 +337,17 @@ def _k(value: float) -> str:
             else f"{value / 1e3:,.1f}k" if v >= 1e3 else f"{value:,.0f}")
 
 
-def draw_flows(results: Results, ax: Axes, *, title: str | None = None,
-               max_teu: float | None = None, labels: bool = True,
+def draw_flows(results: Results | RunDir | str | os.PathLike[str], ax: Axes, *,
+               title: str | None = None, max_teu: float | None = None, labels: bool = True,
                inset: bool = True) -> Axes:
-    """Draw one scenario's flows on `ax` in TEU per year; pass a shared `max_teu` (TEU per
-    year of one direction) to draw several maps on one scale."""
-    links, hubs = annual_frames(need_results(results, "draw_flows"))
+    """Draw one scenario's flows on `ax` in TEU per year: of the Results of `sim.run`, or of
+    a run's folder (its path, or `sim.read_run` of it: its flows.gpkg); pass a shared
+    `max_teu` (TEU per year of one direction) to draw several maps on one scale."""
+    run = _drawn(results, "draw_flows")
+    links, hubs = _frames(run)
+    about = _about(run)
     top = max_teu or float(np.nanmax(links[["teu_down", "teu_up"]].to_numpy())) or 1.0
-    draw_map(ax, links, hubs, geodata=Path(results.plan.geodata), top=top, labels=labels,
-             inset=inset)
+    draw_map(ax, links, hubs, geodata=about.geodata, top=top, labels=labels, inset=inset)
     present = set(links["corridor"])
     handles = [Line2D([], [], color=c, linewidth=3, label=k)
                for k, c in CORRIDOR_COLOURS.items() if k in present]
@@ -301,18 +356,19 @@ def draw_flows(results: Results, ax: Axes, *, title: str | None = None,
                        label="direction (drawn right of travel)"),
                 Line2D([], [], color="#9a9a9a", linestyle=":", label="no flow")]
     _legend(ax, handles, "channel; line width: TEU per year")
-    h = results.plan.horizon
-    ax.set_title(title or f"{results.name}: freight per link and direction, TEU per year "
-                 f"(annualised from {h.days - h.warmup_days:g} days, mean of "
-                 f"{len(results.replications)} replication(s))", fontsize=9)
+    ax.set_title(title or f"{run.name}: freight per link and direction, TEU per year "
+                 f"(annualised from {about.days:g} days, mean of "
+                 f"{about.replications} replication(s))", fontsize=9)
     return ax
 
 
-def flow_map(results: Results, *, figsize: tuple[float, float] = (13, 8.2)) -> Figure:
-    """A figure with the flow map of one scenario."""
-    need_results(results, "flow_map")     # before a figure is opened
+def flow_map(results: Results | RunDir | str | os.PathLike[str], *,
+             figsize: tuple[float, float] = (13, 8.2)) -> Figure:
+    """A figure with the flow map of one scenario: of the Results of `sim.run`, or of a
+    run's folder (its path, or `sim.read_run` of it), drawn from its flows.gpkg."""
+    run = _drawn(results, "flow_map")     # before a figure is opened
     fig, ax = plt.subplots(figsize=figsize, layout="constrained")
-    draw_flows(results, ax)
+    draw_flows(run, ax)
     source_line(fig, source_note())
     return fig
 
@@ -334,32 +390,37 @@ def difference_colours(deltas: pd.DataFrame) -> dict[str, str]:
                 deltas["delta_ci95"].to_numpy(float), strict=True)}
 
 
-def draw_difference(base: Results, alt: Results, ax: Axes, *, title: str | None = None,
-                    paired: bool | None = None) -> Axes:
+def draw_difference(base: Results | RunDir | str | os.PathLike[str],
+                    alt: Results | RunDir | str | os.PathLike[str], ax: Axes, *,
+                    title: str | None = None, paired: bool | None = None) -> Axes:
     """ALT - BASE TEU per year on every link and direction (means over replications), width
     by the change, coloured by `difference_colours`: blue gains and red losses where the
     change's 95% CI (`sim.mapdata.link_deltas`: paired by replication, or Welch's) leaves
     out 0, grey where it holds 0; each run named by its `Results.name`, as compare's tables
     and bars name it. `paired` defaults to what the runs allow
-    (`sim.kpis.crn_paired`: one seed, as many replications)."""
+    (`sim.kpis.crn_paired`: one seed, as many replications). Each run: the Results of
+    `sim.run`, or a run's folder (its path, or `sim.read_run` of it: a comparison's
+    DIR/0-<base> and DIR/1-<alt>), read from its flows.gpkg and links.parquet."""
     from sim.kpis import crn_paired
 
+    base, alt = _drawn(base, "draw_difference"), _drawn(alt, "draw_difference")
+    of_base, of_alt = _about(base), _about(alt)
     if paired is None:
-        paired = crn_paired(base.plan.seed, base.plan.replications, alt.plan.seed,
-                            alt.plan.replications)
-    links, hubs = annual_frames(alt)
-    deltas = mapdata.link_deltas(link_table(base), link_table(alt), paired=paired)
+        paired = crn_paired(of_base.seed, of_base.replications, of_alt.seed,
+                            of_alt.replications)
+    links, hubs = _frames(alt)
+    deltas = mapdata.link_deltas(_link_table(base), _link_table(alt), paired=paired)
     by = deltas.set_index(["link", "direction"])["delta"]
     for d in mapdata.DIRECTIONS:
         links[f"teu_{d}"] = [float(by.get((k, d), 0.0)) for k in links["link"]]
     top = float(np.nanmax(np.abs(links[["teu_down", "teu_up"]].to_numpy()))) or 1.0
-    draw_map(ax, links, hubs, geodata=Path(alt.plan.geodata), top=top,
+    draw_map(ax, links, hubs, geodata=of_alt.geodata, top=top,
              colour_of=difference_colours(deltas))
     handles = [Line2D([], [], color=colour, linewidth=3, label=label)
                for label, colour in mapdata.difference_legend(alt.name)]
     handles += _width_handles(top, "TEU/yr")
     _legend(ax, handles, "change; line width: TEU per year")
     ax.set_title(title or f"{alt.name} − {base.name}: change of freight per link and "
-                 f"direction, TEU per year (mean of {len(alt.replications)} replications; "
+                 f"direction, TEU per year (mean of {of_alt.replications} replications; "
                  f"{mapdata.difference_caption(paired)})", fontsize=9)
     return ax

@@ -380,7 +380,8 @@ def need_results(value: object, call: str) -> Results:
         hint = f"run it first: sim.{call}(sim.run(scenario){rest})"
     elif isinstance(value, (str, os.PathLike)):
         hint = ("a run's folder is not read back as Results: sim.run(scenario) makes them; "
-                "sim.report.write_report(folder) reports on a folder")
+                "sim.read_run(folder) reads a folder's tables back, sim.flow_map(folder) "
+                "draws its map, sim.report.write_report(folder) reports on it")
     else:
         hint = ""
     raise wrong_type(call, "the Results of sim.run", value, hint)

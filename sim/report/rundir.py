@@ -10,6 +10,7 @@ the measures of hubs, services, locks, gateways, markets and attribution are the
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -285,7 +286,10 @@ def _chain_now(source: object, inputs: object) -> tuple[tuple[str, tuple[str, ..
 
 @dataclass
 class RunDir:
-    """The files of one `cqsim run` output directory."""
+    """The files of one `cqsim run` output directory: what `sim.read_run` returns. Read as
+    `Results` is: `names`, `summary(name)` (<name>.csv, each table of `names` an attribute
+    too: `run.corridors`), `by_replication(name)` (<name>.parquet), `trade` (trade.csv);
+    `meta` is run.json, `flows` the layers of flows.gpkg."""
 
     path: Path
     shown_as: Path | None = None  # the folder named in the report (default: path)
@@ -293,7 +297,7 @@ class RunDir:
     _tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def open(cls, path: str | Path) -> RunDir:
+    def open(cls, path: str | os.PathLike[str]) -> RunDir:
         """A run directory, or InputError naming what is missing, changed or unreadable: first
         its files against the manifest in run.json (`check_intact`), then run.json and the
         tables with the columns the report is keyed on."""
@@ -493,6 +497,57 @@ class RunDir:
     def has(self, name: str) -> bool:
         return (self.path / f"{name}.csv").is_file()
 
+    @property
+    def names(self) -> list[str]:
+        """The result tables the folder holds (each a <name>.csv and a <name>.parquet), trade
+        aside: cqsim's in the order of `Results.names`, then those of added kinds
+        (`added_tables`)."""
+        from sim.engine.recorder import shipped_tables
+
+        return [*(t.name for t in shipped_tables() if self.has(t.name)),
+                *(name for name, _ in self.added_tables())]
+
+    def _known(self, name: str) -> None:
+        """KeyError, as `Results` gives it, for a name that is no table of the folder's nor
+        one cqsim or this process declares (a table a run written before it existed lacks
+        reads empty, as `table` reads it)."""
+        from sim.engine.recorder import all_tables
+
+        if name == "trade" or name in SHAPES or any(t.name == name for t in all_tables()) \
+                or name in self.names:
+            return
+        from sim.errors import did_you_mean
+
+        raise KeyError(f"no table {name!r}{did_you_mean(name, [*self.names, 'trade'])}; the "
+                       f"tables are {', '.join(self.names)} and trade")
+
+    def summary(self, name: str) -> pd.DataFrame:
+        """Table `name` of `names` (or "trade") averaged over replications, with `_ci95`
+        columns, as <name>.csv holds it: the frame `Results.summary(name)` gave the run
+        (`table`; KeyError for a name that is no table)."""
+        self._known(name)
+        return self.table(name)
+
+    @property
+    def trade(self) -> pd.DataFrame:
+        """trade.csv: the run's `Results.trade`."""
+        return self.table("trade")
+
+    if not TYPE_CHECKING:   # at run time only: a type checker still flags a misspelt attribute
+        def __getattr__(self, name: str) -> pd.DataFrame:
+            """Every table of `names` as an attribute: `run.lines` is `run.summary("lines")`."""
+            if name.startswith("_") or name == "path":   # copy, pickle, fields not yet set
+                raise AttributeError(name)
+            if name in self.names:
+                return self.summary(name)
+            raise AttributeError(f"'RunDir' object has no attribute {name!r}; the tables are "
+                                 f"{', '.join(self.names)} and trade")
+
+    def __repr__(self) -> str:
+        return (f"<RunDir {self.path} ({self.name}: {self.days:g} days, {self.replications} "
+                f"replication(s), seed {self.seed}); tables: {', '.join(self.names)}, trade; "
+                "e.g. run.corridors, run.summary(name), run.by_replication(name)>")
+
     def table(self, name: str) -> pd.DataFrame:
         """`<name>.csv`: the mean over replications with `_ci95` columns (empty if absent),
         checked against its `Shape` (InputError naming the file and the column otherwise;
@@ -503,10 +558,14 @@ class RunDir:
 
     def by_replication(self, name: str) -> pd.DataFrame:
         """`<name>.parquet`: one block of rows per replication (empty if absent), checked
-        against its `Shape` and with a `replication` column."""
+        against its `Shape` and with a `replication` column: the frame
+        `Results.by_replication(name)` gave the run ("trade" too; KeyError for a name that
+        is no table)."""
         key = f"rep:{name}"
         if key not in self._tables:
-            self._tables[key] = read_table(self.path / f"{name}.parquet", shape_of(name))
+            self._known(name)
+            self._tables[key] = read_table(self.path / f"{name}.parquet",
+                                           REPLICATION_SHAPES.get(name) or shape_of(name))
         return self._tables[key]
 
     def added_tables(self) -> list[tuple[str, Table | None]]:
@@ -580,6 +639,18 @@ class RunDir:
         return out
 
 
+def read_run(folder: str | os.PathLike[str]) -> RunDir:
+    """The run a folder written by `cqsim run`, `sim.write_results` or a comparison (each of
+    its run folders, DIR/0-<base>, DIR/1-<alt>...) holds, read back, read-only:
+    `run.summary(name)` and `run.corridors`... (<name>.csv: the frames `Results.summary`
+    gave), `run.by_replication(name)` (<name>.parquet), `run.trade` (trade.csv),
+    `run.names`, `run.meta` (run.json), `run.flows` (flows.gpkg's links and hubs);
+    `sim.flow_map(run)` draws its map. The folder is first checked against the manifest in
+    its run.json: InputError, one line naming the file, for a folder that is not a run's
+    or whose files changed since (`RunDir.open`)."""
+    return RunDir.open(folder)
+
+
 @dataclass(frozen=True)
 class Shape:
     """A table as the report reads it, CSV or Parquet: the text columns it is keyed on
@@ -613,6 +684,9 @@ SHAPES = {
     "conservation": Shape((), ("created_teu_horizon", "delivered_teu_horizon",
                                "in_transit_teu", "waiting_teu", "residual_teu")),
 }
+# the Parquet tables whose shape is not their summary's (trade.parquet: a value per
+# replication, no CI nor source)
+REPLICATION_SHAPES = {"trade": Shape(("item",), ("value",), text=("unit",))}
 # flows.gpkg's layers (and the geometry each holds)
 LAYERS = {
     "links": (Shape(("link", "from_hub", "to_hub", "mode", "corridor"),

@@ -58,13 +58,15 @@ def test_a_path_or_a_scenario_in_place_of_another_is_taken_or_named(
         results: sim.Results) -> None:
     """`sim.run` takes a path, so users passed one elsewhere and met AttributeErrors from
     deep inside: a path is loaded where that is unambiguous, else one TypeError says what
-    was expected and what to call."""
+    was expected and what to call (a run's folder is drawn by `sim.flow_map`, read back by
+    `sim.read_run`: tests/report/test_read_run.py)."""
     changed = sim.with_overrides(str(BASELINE), seed=3)
     assert changed.seed == 3 and changed.provenance.overrides == {"seed": 3}
     scenario = sim.load_scenario(BASELINE)
     for call, match in (
-            (lambda: sim.flow_map(str(BASELINE.parent)),
-             r"^flow_map: expected the Results of sim\.run, got a str \(a run's folder"),
+            (lambda: sim.write_results(str(BASELINE.parent), "out"),
+             r"^write_results: expected the Results of sim\.run, got a str \(a run's folder "
+             r"is not read back as Results: .*sim\.read_run\(folder\) reads"),
             (lambda: sim.flow_map(scenario), r"got a Scenario \(run it first: "
                                              r"sim\.flow_map\(sim\.run\(scenario\)\)\)$"),
             (lambda: sim.write_results(scenario, "out"), r"^write_results: expected the Results"

@@ -1,0 +1,114 @@
+"""A run's folder read back in Python (`sim.read_run`, the report's `RunDir`): the tables
+the run had in memory, and its map drawn from flows.gpkg; a folder that is not a run's is
+refused in one line (a user trial could not load `cqsim run`'s folder back)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.collections import LineCollection  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+import sim  # noqa: E402
+from tests.support.netbuilder import line_network  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[sim.Results, Path]:
+    """A small run (A -- B by a daily train, 20 days, 2 replications) and its folder."""
+    root = tmp_path_factory.mktemp("read-run")
+    results = sim.run(sim.load_scenario(line_network(root, horizon={"days": 20},
+                                                     replications=2)), progress=False)
+    sim.write_results(results, root / "out", map_png=False)
+    return results, root / "out"
+
+
+def as_csv_holds(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` as a CSV holds it: an empty text cell reads back as NaN (routes' `market`
+    outside a market model), CSV keeping no difference between the two."""
+    text = frame.select_dtypes(exclude="number").columns
+    return frame.reset_index(drop=True).assign(
+        **{c: frame[c].replace("", np.nan).to_numpy() for c in text})
+
+
+def test_a_run_folder_reads_back_as_the_results_it_was(
+        written: tuple[sim.Results, Path]) -> None:
+    results, folder = written
+    run = sim.read_run(folder)
+    assert run.names == results.names
+    for name in [*results.names, "trade"]:
+        pd.testing.assert_frame_equal(run.summary(name), as_csv_holds(results.summary(name)),
+                                      check_dtype=False, obj=f"{name}.csv")
+        pd.testing.assert_frame_equal(run.by_replication(name),
+                                      results.by_replication(name).reset_index(drop=True),
+                                      check_dtype=False, obj=f"{name}.parquet")
+    assert run.corridors.equals(run.summary("corridors")) and run.trade.equals(
+        run.summary("trade"))
+    assert "total" in set(run.trade["item"])
+    assert (run.meta["name"], run.meta["seed"], run.meta["replications"], run.meta["days"]) == (
+        results.name, results.plan.seed, len(results.replications), results.plan.horizon.days)
+    assert "run.summary(name)" in repr(run) and "2 replication(s)" in repr(run)
+    with pytest.raises(KeyError, match=r"no table 'corridor' \(did you mean 'corridors'\?\); "
+                                       r"the tables are corridors, "):
+        run.by_replication("corridor")
+    with pytest.raises(AttributeError, match=r"no attribute 'line'; the tables are"):
+        _ = run.line
+
+
+def _lines(fig: Figure) -> list[tuple[list[float], list[tuple[float, ...]], int]]:
+    """Each line collection of the map's main axes: widths, colours, number of lines."""
+    return [(list(c.get_linewidths()), [tuple(rgba) for rgba in c.get_colors()],
+             len(c.get_segments()))
+            for c in fig.axes[0].collections if isinstance(c, LineCollection)]
+
+
+def test_flow_map_of_a_run_folder_is_the_map_of_its_results(
+        written: tuple[sim.Results, Path]) -> None:
+    results, folder = written
+    drawn = sim.flow_map(results)
+    for source in (folder, str(folder), sim.read_run(folder)):
+        fig = sim.flow_map(source)
+        assert isinstance(fig, Figure)
+        assert fig.axes[0].get_title() == drawn.axes[0].get_title()
+        assert _lines(fig) == _lines(drawn) and any(n for *_, n in _lines(fig))
+        plt.close(fig)
+    plt.close(drawn)
+    # the difference map too, of two folders (a comparison's DIR/0-<base>, DIR/1-<alt>)
+    fig, ax = plt.subplots()
+    sim.maps.draw_difference(folder, sim.read_run(folder), ax)
+    assert "change of freight per link" in ax.get_title()
+    plt.close(fig)
+
+
+def test_a_folder_that_is_not_a_run_is_refused_in_one_line(
+        written: tuple[sim.Results, Path], tmp_path: Path) -> None:
+    _, folder = written
+    (tmp_path / "notes.txt").write_text("not a run")
+    for bad, said in ((tmp_path, r"run\.json: expected a run directory written by `cqsim "
+                                 r"run` \(file missing\)"),
+                      (tmp_path / "absent", r"expected a run folder written by `cqsim run` "
+                                            r"\(no such folder\)"),
+                      (tmp_path / "notes.txt", r"\(it is a file\)")):
+        for call in (sim.read_run, sim.flow_map):
+            with pytest.raises(sim.InputError, match=said) as caught:
+                call(bad)
+            assert "\n" not in str(caught.value)
+    # a run folder whose file changed since the run: the manifest names it
+    changed = tmp_path / "changed"
+    shutil.copytree(folder, changed)
+    (changed / "corridors.csv").write_text("corridor,teu_per_year\n")
+    with pytest.raises(sim.InputError, match=r"corridors\.csv: .*sha256 differs"):
+        sim.read_run(changed)
+    # a comparison is no read-back Comparison: the error names what reads its folder
+    from sim.compare import draw_comparison
+
+    with pytest.raises(TypeError, match=r"sim\.read_run\(DIR/'0-<base>'\)"):
+        draw_comparison(str(folder))
