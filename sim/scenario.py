@@ -501,7 +501,8 @@ def touched(base: Iterable[Mapping[str, Any]], alt: Iterable[Mapping[str, Any]],
     (`element_digests`: a file's edit or a field set in Python alike; compared only where both
     runs recorded them): the elements a comparison of the two shows the figures of, beside
     the channels' (`sim.kpis.Place.where_touched`). A change of demand names none; a record
-    no longer read as a change (a run written by older code) names none either."""
+    that no longer validates names what its own keys name (`_named_in`), one of a kind no
+    longer known none."""
     def own(records: Iterable[Mapping[str, Any]]) -> set[str]:
         return {json.dumps({k: v for k, v in r.items() if k != "set_by"}, sort_keys=True,
                            default=str) for r in records}
