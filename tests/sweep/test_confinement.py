@@ -216,6 +216,17 @@ def test_a_tls_scheduler_runs_a_sweep(tmp_path: Path,
     assert len(on_tls) == 4 and set(on_tls["status"]) == {"ok"}
     pd.testing.assert_frame_equal(comparable(on_tls), comparable(run_sweep(path, workers=1,
                                                                            plots=False)))
+    # from a notebook: a Client as the scheduler, its Security passed on (run_sweep refused
+    # a Client and had no security=; trial48 M5, L3)
+    from distributed import Client, Security
+
+    given = dict(zip(tls[::2], tls[1::2], strict=True))
+    security = Security(tls_ca_file=given["--tls-ca-file"],
+                        tls_client_cert=given["--tls-cert"],
+                        tls_client_key=given["--tls-key"], require_encryption=True)
+    with Client(address, timeout="30s", security=security) as client:
+        runs = run_sweep(path, scheduler=client, security=security, plots=False)
+    pd.testing.assert_frame_equal(comparable(runs), comparable(on_tls))
     # without the certificates the scheduler cannot be reached: one line, exit 2
     bare = subprocess.run([*CQSIM, "sweep", str(path), "--out", str(tmp_path / "bare"),
                            "--scheduler", address, "--no-plots"],
