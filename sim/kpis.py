@@ -77,6 +77,8 @@ class Column:
 
 # how a count's unit says its unit of time (`Column.per`): "TEU/yr", "jobs over the horizon"
 PER_UNIT: dict[Per, str] = {"year": "/yr", "week": "/week", "horizon": " over the horizon"}
+# the same in words, as the data dictionary says it (`sim.results.data_dictionary`)
+PER_WORDS: dict[Per, str] = {"year": "per year", "week": "per week", "horizon": "over the horizon"}
 
 
 def per_unit(unit: str, per: Per | None) -> str:

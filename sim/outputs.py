@@ -305,9 +305,8 @@ def write_run(results: Results, folder: Path, *, map_png: bool = True,
             written.append(write_csv(out / f"{name}.csv", summaries[name]))
             written.append(write_parquet(out / f"{name}.parquet",
                                          results.by_replication(name)))
-        from sim.trade import trade_by_replication, trade_table
-        written.append(write_csv(out / "trade.csv", trade_table(results)))
-        written.append(write_parquet(out / "trade.parquet", trade_by_replication(results)))
+        written.append(write_csv(out / "trade.csv", results.trade))
+        written.append(write_parquet(out / "trade.parquet", results.by_replication("trade")))
         written.append(write_text(out / "run.json",
                                   json.dumps(run_metadata(results), indent=2)))
         if writers.reporter:  # it reads the tables and flows.gpkg

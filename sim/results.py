@@ -139,8 +139,6 @@ def series_tables() -> set[str]:
     return {t.name for t in all_tables() if t.series}
 
 
-# a column's period (`Column.per`) in words
-PERIODS = {"year": "per year", "week": "per week", "horizon": "over the horizon"}
 DICTIONARY_COLUMNS = ("table", "column", "label", "unit", "period", "summary")
 
 
@@ -155,9 +153,11 @@ def data_dictionary(tables: Sequence[Table] | None = None) -> pd.DataFrame:
         from sim.engine.recorder import all_tables
 
         tables = all_tables()
+    from sim.kpis import PER_WORDS
+
     rows = [{"table": t.name, "column": c.column, "label": c.label,
              "unit": "text" if c.is_text else c.unit,
-             "period": PERIODS[c.per] if c.per is not None else "none",
+             "period": PER_WORDS[c.per] if c.per is not None else "none",
              "summary": _summarised(t, c)} for t in tables for c in t.columns]
     return pd.DataFrame(rows, columns=list(DICTIONARY_COLUMNS))
 
