@@ -477,6 +477,8 @@ def _named_in(record: Mapping[str, Any]) -> tuple[Touched, ...]:
     an added hub or service of a component kind not imported where it is read (`cqsim
     report` without --import) is still named; none from a record of an unknown kind."""
     kind, nested = record.get("kind"), {"add_hub": "hub", "add_link": "link"}
+    if not isinstance(kind, str):   # a record altered by hand: nothing to read a kind from
+        return ()
     if kind in nested:
         spec = record.get(nested[kind])
         return ((nested[kind], str(spec["id"])),) if isinstance(spec, dict) and "id" in spec \

@@ -68,7 +68,7 @@ def _lane_end(gateway: str, china: str, abroad: Sequence[str], hubs: Sequence[st
     river's boxes for Duisburg come back from Hamburg or Rotterdam, where the sea leg ends
     (keyed on the flow's end, the EU, Vietnam and Russia trade on the river, 14k empty TEU/yr,
     was never counted; review49 H1)."""
-    at = list(hubs).index(china)
+    at = hubs.index(china)
     after = [h for h in hubs[at + 1:] if h in abroad]
     if after:
         return gateway, china, after[-1], "out"

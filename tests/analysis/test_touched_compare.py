@@ -91,6 +91,8 @@ def test_a_record_of_a_kind_not_imported_here_still_names_its_element() -> None:
     setting = {"kind": "set", "hub": "qz", "field": "no_such_field", "value": 3}
     assert touched([], [hub, service, setting]) == {("hub", "dry_port"),
                                                     ("service", "shuttle"), ("hub", "qz")}
+    # a record altered by hand (its kind a list) names nothing, without a traceback
+    assert touched([], [{"kind": ["set"], "hub": "qz"}]) == frozenset()
 
 
 
