@@ -90,6 +90,63 @@ def test_sobol_machinery_recovers_the_ishigami_indices() -> None:
         assert got.loc[name, "ST_ci95"] < 0.1
 
 
+def _ishigami_study(n: int) -> tuple[object, pd.DataFrame]:
+    """A Sobol study of Ishigami over x0-x2 at N = `n`, its runs as a sweep writes them: the
+    noise point v0000 first, then the design's points v0001... in design order."""
+    from sim.uncertain import UncertainInput
+    from sim.uncertainty import StudyDesign
+
+    inputs = [UncertainInput(f"x{i}", Uniform(dist="uniform", low=-math.pi, high=math.pi,
+                                             reason="Ishigami")) for i in range(3)]
+    prob = problem(inputs)
+    unit = sobol_design(prob, n, seed=1)
+    x = np.column_stack([inp.dist.ppf(unit[:, j]) for j, inp in enumerate(inputs)])
+    y = np.concatenate([[0.0], ishigami(x)])
+    runs = pd.DataFrame({"variant": [f"v{k:04d}" for k in range(len(y))], "status": "ok",
+                         "replication": 0, "goods_trade_bn_cny_per_year": y})
+    study = StudyDesign(None, inputs, "sobol", 1, unit, [], [[0]] + [[0]] * len(unit),  # type: ignore[arg-type]
+                        prob, n, len(y))
+    return study, runs
+
+
+def test_the_indices_read_the_runs_in_design_order_past_ten_thousand_points() -> None:
+    """Runs were sorted as text: `v10000` < `v1001`, so from 10,000 points on SALib got the
+    outputs scrambled against Saltelli's rows (Ishigami's ST 0.94, 1.06, 1.22; review50 #2)."""
+    from sim.uncertainty import analyse
+
+    study, runs = _ishigami_study(2048)                  # 10,240 points: v0001-v10240
+    shuffled = runs.sample(frac=1.0, random_state=3)     # a sweep's table in any order
+    got = analyse(study, shuffled, target=5.0)[2]         # type: ignore[arg-type]
+    st = got.set_index("input")["ST"]
+    assert st.to_numpy() == pytest.approx([0.5576, 0.4424, 0.2437], abs=0.04)
+
+
+def test_p_meet_of_a_sobol_design_counts_only_its_independent_rows() -> None:
+    """Saltelli's AB rows reuse A's and B's columns: counted as draws, P(meet)'s 95% Wilson
+    interval covered 67-71% (review50 #3). Only the A and B rows, 2N, are draws."""
+    from sim.uncertainty import SOBOL_INPUTS, analyse, basis_rows
+
+    study, runs = _ishigami_study(8)                     # 8 x (3 + 2) = 40 design rows
+    design = runs[runs["variant"] != "v0000"]
+    rows = basis_rows(design, "sobol", 3)
+    assert len(rows) == 16
+    a_rows = study.unit[0::5]                            # A, AB_1..AB_3, B per block
+    ab_1 = study.unit[1::5]
+    assert np.array_equal(ab_1[:, 1:], a_rows[:, 1:])    # AB_1 is A but for its own column
+    picked = rows["variant"].str[1:].astype(int).to_numpy() - 1
+    assert sorted(picked % 5) == [0] * 8 + [4] * 8       # A and B only
+    quant, pm, _, _ = analyse(study, runs.iloc[::-1], target=5.0)   # type: ignore[arg-type]
+    inputs_row = pm.set_index("basis").loc[SOBOL_INPUTS]
+    assert inputs_row["runs"] == 16
+    y = design["goods_trade_bn_cny_per_year"].to_numpy()
+    hits = int((y[picked] >= 5.0).sum())
+    assert inputs_row["meeting"] == hits
+    assert (inputs_row["ci95_low"], inputs_row["ci95_high"]) == pytest.approx(wilson(hits, 16))
+    assert set(quant[quant["basis"] == SOBOL_INPUTS]["runs"]) == {16}
+    # a Latin hypercube's runs are every one a draw
+    assert len(basis_rows(design, "lhs", 3)) == 40
+
+
 # ------------------------------------------------------------------ validation
 
 
