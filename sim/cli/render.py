@@ -4,7 +4,7 @@ when it has results to show, so `cqsim --help` and bad input stay fast)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -91,13 +91,25 @@ def equilibrium_lines(results: Results) -> list[str]:
              f"induced in all (flows x {eq['demand_factor_min']:.3f} to "
              f"{eq['demand_factor_max']:.3f})"]
     if eq.get("passes"):
-        gap, tolerance = eq.get("gap"), eq.get("tolerance")
+        tolerance = eq.get("tolerance")
         lines.append(
             f"delay feedback: the simulated delays were fed back to route choice in "
             f"{eq['passes']} pass{'' if eq['passes'] == 1 else 'es'} (averaged, MSA); "
             f"{'settled' if eq['converged'] else 'NOT settled'}: route flows moved "
-            f"{_percent(gap):.1f}% in the last pass (settled below {_percent(tolerance):g}%)")
+            f"{_moved(eq)} in the last pass (settled below {_percent(tolerance):g}%)")
     return lines
+
+
+def _moved(eq: dict[str, Any]) -> str:
+    """The last pass's gap as a percentage: each replication's, as a range, where they
+    settled apart (`per_replication`), as the warning of `sim.checks.unsettled_feedback`
+    gives it (the mean of their gaps, shown before, disagreed with it); else the one gap."""
+    kept = eq.get("by_replication")
+    gaps = sorted(_percent(r.get("gap")) for r in kept) if isinstance(kept, list) else []
+    gaps = [g for g in gaps if g == g]
+    if len(gaps) > 1 and gaps[0] != gaps[-1]:
+        return f"{gaps[0]:.1f}-{gaps[-1]:.1f}% (by replication)"
+    return f"{_percent(eq.get('gap')):.1f}%"
 
 
 def _percent(share: object) -> float:
