@@ -578,8 +578,8 @@ def execute_plan_run(task: PlanTask) -> dict[str, Any]:
     """Simulate one portfolio x replication; a failure becomes a failed row."""
     import time
 
-    from sim.pipeline import prepare, replicate_one
-    from sim.sweep.tasks import failed_row, run_kpis, settled_variant
+    from sim.pipeline import prepare, replicate_one, settle
+    from sim.sweep.tasks import failed_row, run_kpis
     from sim.trade import GOODS_TRADE
 
     start = time.perf_counter()
@@ -587,8 +587,12 @@ def execute_plan_run(task: PlanTask) -> dict[str, Any]:
         rates = growth_rates(task.spec, task.replication)
         scen = year_plan_scenario(task.spec, task.base, task.portfolio, task.year, rates)
         plan = prepare(scen, replications=task.replication + 1, days=task.spec.days)
-        key = f"{label(task.portfolio)}|{task.replication}"   # growth differs per replication
-        kpis = run_kpis(replicate_one(settled_variant(key, plan), task.replication), plan)
+        # settled here, not through the sweeps' per-process memo: a plan runs each portfolio
+        # x replication once (its own growth draw), so the memo never served a plan its own
+        # settling, and keyed by portfolio and replication it served a second plan in the
+        # same process (a notebook, a Dask worker) the first plan's (review50, 1). The disk
+        # cache of the feedback passes (`sim.cache`) is keyed by the whole plan
+        kpis = run_kpis(replicate_one(settle(plan), task.replication), plan)
     except Exception as exc:  # a failed run is data
         return failed_row(task, f"{type(exc).__name__}: {exc}", time.perf_counter() - start)
     return {**task.head(), "status": "ok", "error": "",

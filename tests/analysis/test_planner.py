@@ -691,3 +691,34 @@ def test_most_help_quotes_what_the_code_computes_for_the_shipped_candidates() ->
         assert [m for m in warned(most) if f"--most {most} " in m and " feasible" in m
                 and f"takes {feasible} replications" in m], most
     assert warned(int(feasible)) == []
+
+
+def test_two_plans_in_one_process_each_simulate_their_own(tmp_path: Path) -> None:
+    """A second `run_plan` in the same process (a notebook, a long-lived Dask worker) read
+    the first plan's settled scenarios from a per-process memo keyed by portfolio and
+    replication only, and reported the first plan's trade as its own (review50, 1): plan B,
+    its candidate at a quarter of the trains, showed plan A's doubled trains."""
+    from sim.planner import run_plan
+    from tests.support.netbuilder import line_network
+
+    scen = line_network(tmp_path, per_week=2, teu_per_year=40_000,
+                        horizon={"days": 20, "warmup_days": 2})
+    args: dict[str, Any] = {"target": 1e6, "year": 2025, "probability": 0.8, "first": 2,
+                            "most": 2, "confirm": 0, "workers": 1, "progress": False}
+
+    def trade(name: str, factor: float) -> dict[Portfolio, list[float]]:
+        change = [dict(CHANGE[0], factor=factor)]
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(yaml.safe_dump({
+            "scenario": scen.name, "base_year": 2023, "decided_from": 2024,
+            "candidates": [candidate("double", 1e9, changes=change)]}, sort_keys=False))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", InputWarning)   # the part year of a short run
+            _, result, _ = run_plan(path, tmp_path / f"out-{name}", **args)
+        return {s.portfolio: s.trade.tolist() for s in result.screened}
+
+    more = trade("more", 2.0)
+    fewer = trade("fewer", 0.25)
+    double = (("double", 2025),)
+    assert more[()] == fewer[()]          # the same base, draws and replications
+    assert all(f < m for f, m in zip(fewer[double], more[double], strict=True)), (fewer, more)
