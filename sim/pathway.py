@@ -44,7 +44,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -83,6 +83,10 @@ from sim.uncertain import (
     UncertainInput,
 )
 from sim.units import MAX_DAYS
+
+if TYPE_CHECKING:
+    from sim.network import Plan
+    from sim.routing import ChoiceSet
 
 
 def check_ramp(ramp_up: tuple[float, ...]) -> tuple[float, ...]:
@@ -491,11 +495,12 @@ class PathTask:
                 **{f"growth_pct.{m}": r for m, r in self.rates.items()}}
 
 
-def _route_keys(settled: Any) -> dict[int, tuple[Any, ...]]:
-    """Route index -> identity across years (flow, lines ridden, hubs)."""
-    plan = settled.plan
+def _route_keys(plan: Plan, choices: Sequence[ChoiceSet]) -> dict[int, tuple[Any, ...]]:
+    """Route index -> identity across years (flow, lines ridden, hubs), from the plan's
+    route choice sets: no settling needed (settling changes flows' TEU, not their order or
+    ends)."""
     keys = {}
-    for cs in settled.choices:
+    for cs in choices:
         f = plan.flows[cs.flow]
         for r in cs.routes:
             lines = tuple(plan.network.lines[leg.line].id for leg in r.legs)
@@ -507,7 +512,7 @@ def execute_path(task: PathTask) -> dict[str, Any]:
     """Simulate the task's sample year by year; a failure becomes a failed row."""
     import time
 
-    from sim.pipeline import prepare, replicate_one, settle
+    from sim.pipeline import choices_of, prepare, replicate_one, settle
     from sim.sweep.tasks import failed_row, run_kpis
 
     start = time.perf_counter()
@@ -518,12 +523,15 @@ def execute_path(task: PathTask) -> dict[str, Any]:
         for year in task.years:
             scen = year_scenario(task.base, task.spec, task.rates, year)
             plan = prepare(scen, replications=max(task.sample + 1, 1), days=task.spec.days)
-            probe = settle(plan)
-            keys = _route_keys(probe)
+            # the route keys from the choice sets, then one settling from what was learnt: a
+            # probe settling for the keys alone made every year after the first settle twice,
+            # about 1.7x the work the budget estimates (review50, 9)
+            choices = choices_of(plan)
+            keys = _route_keys(plan, choices)
             initial = {i: learnt[k] for i, k in keys.items() if k in learnt}
             hidden = {i: unforeseen[k] for i, k in keys.items() if k in unforeseen}
-            settled = settle(plan, initial_delay=initial, initial_unforeseen=hidden) \
-                if initial else probe
+            settled = settle(plan, choices, initial_delay=initial,
+                             initial_unforeseen=hidden) if initial else settle(plan, choices)
             result = replicate_one(settled, task.sample)
             kpis = run_kpis(result, settled.plan)
             routes = result.tables["routes"].set_index("route")

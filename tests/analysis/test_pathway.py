@@ -472,3 +472,32 @@ def test_bands_from_few_draws_carry_a_caution(tmp_path: Path,
                 seen["source"].split())
     seen = _fan(tmp_path, monkeypatch, BAND_MIN_SAMPLES, 2025, range(2023, 2026))
     assert "caution" not in seen["source"] and "draws" not in seen["source"]
+
+
+def test_each_year_is_settled_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every year after the first was settled twice: once only to read its route keys, then
+    again from the delays learnt, about 1.7x the work `check_study` estimates and limits
+    (review50, 9: 7 settlings for 4 years). The keys come from the choice sets now."""
+    import sim.equilibrium
+    from sim.pathway import PathTask, execute_path, growth_draws
+
+    scen = line_network(tmp_path, per_week=2, teu_per_year=40_000,
+                        horizon={"days": 20, "warmup_days": 2})
+    path = tmp_path / "path.yaml"
+    path.write_text(yaml.safe_dump({"scenario": scen.name, "base_year": 2023, "to": 2026,
+                                    "samples": 1}))
+    spec, base = load_pathway(path)
+    calls: list[bool] = []
+    real = sim.equilibrium.settle
+
+    def counted(*args: Any, **kw: Any) -> Any:
+        calls.append(bool(kw.get("initial_delay") or (len(args) > 2 and args[2])))
+        return real(*args, **kw)
+
+    monkeypatch.setattr(sim.equilibrium, "settle", counted)
+    years = tuple(range(2023, 2027))
+    row = execute_path(PathTask("s000", 0, growth_draws(spec)[0], spec, base, years))
+    assert row["status"] == "ok", row.get("error")
+    assert len(calls) == len(years), calls            # one settling a year
+    assert calls == [False, True, True, True]         # each later one from what was learnt
+    assert [r["learnt_routes"] for r in row["years"]] == [0, 1, 1, 1]
