@@ -590,20 +590,31 @@ def target_columns(table: pd.DataFrame, rows: pd.DataFrame, target: float,
     """pathway.csv with, on each year's goods-trade row, how it stands against the dated
     target (bn CNY/yr): the mean as a percentage of it, the mean's gap to it (`gap_to_...`:
     mean minus target, negative when trade falls short) and the share of samples that reach
-    it. The columns name the target's year, for a later year's trade is
-    read against it and not against a target of its own (empty on the other KPIs' rows)."""
+    it with its 95% Wilson interval (`..._ci95_low`/`_high`: of 8 samples, 4 reaching it is
+    0.22-0.78, as plan and uncertainty give it). The columns name the target's year, for a
+    later year's trade is read against it and not against a target of its own (empty on the
+    other KPIs' rows)."""
+    from sim.uncertainty import wilson
+
     attain = f"attainment_of_{target_year}_target_pct"
     gap = f"gap_to_{target_year}_target_bn_cny_per_year"
     reach = f"p_meet_{target_year}_target"
-    out = table.assign(**{attain: np.nan, gap: np.nan, reach: np.nan})
+    low, high = f"{reach}_ci95_low", f"{reach}_ci95_high"
+    out = table.assign(**{attain: np.nan, gap: np.nan, reach: np.nan, low: np.nan,
+                          high: np.nan})
     if not len(out):
         return out
     trade = out["kpi"] == GOODS_TRADE
-    met = rows.dropna(subset=[GOODS_TRADE]).groupby("year")[GOODS_TRADE].apply(
-        lambda x: float((x >= target).mean())) if GOODS_TRADE in rows else pd.Series(dtype=float)
+    counts: dict[int, tuple[int, int]] = {}
+    if GOODS_TRADE in rows:
+        for year, x in rows.dropna(subset=[GOODS_TRADE]).groupby("year")[GOODS_TRADE]:
+            counts[int(year)] = (int((x >= target).sum()), int(x.size))
+    years = out.loc[trade, "year"].astype(int)
     out.loc[trade, attain] = 100.0 * out.loc[trade, "mean"] / target
     out.loc[trade, gap] = out.loc[trade, "mean"] - target
-    out.loc[trade, reach] = out.loc[trade, "year"].map(met)
+    out.loc[trade, reach] = years.map(lambda y: counts[y][0] / counts[y][1])
+    out.loc[trade, low] = years.map(lambda y: wilson(*counts[y])[0])
+    out.loc[trade, high] = years.map(lambda y: wilson(*counts[y])[1])
     return out
 
 
@@ -617,18 +628,27 @@ BAND_MIN_SAMPLES = 21
 def band_note(table: pd.DataFrame) -> str | None:
     """The caution fan.png's source line, the console and pathway.json's `notes` give when
     the goods-trade bands of `table` (pathway.csv) come from fewer than BAND_MIN_SAMPLES
-    draws in some year (their `samples`); None with enough draws, or no goods-trade row."""
+    draws in some year (their `samples`), with the widest 95% interval of the share of
+    samples meeting the target (its `p_meet_..._ci95_*` columns), which so few draws leave
+    wide too; None with enough draws, or no goods-trade row."""
     t = table[table["kpi"] == GOODS_TRADE]
     if not len(t):
         return None
     n = int(t["samples"].min())
     if n >= BAND_MIN_SAMPLES:
         return None
+    lows = [c for c in t.columns if c.startswith("p_meet_") and c.endswith("_ci95_low")]
+    width = ((t[lows[0].replace("_low", "_high")] - t[lows[0]]).max() if lows
+             else float("nan"))
+    wide = ("" if not np.isfinite(width) else
+            f"; the share of samples meeting the target is as uncertain (its 95% Wilson "
+            f"interval, pathway.csv's {lows[0].removesuffix('_low')}_low/high, is up to "
+            f"{width:.2f} wide)")
     if n == 1:
-        return "bands from 1 draw only: they have no width and show no spread"
+        return f"bands from 1 draw only: they have no width and show no spread{wide}"
     return (f"bands from {n} draws only: quantiles of so few draws understate the spread "
             "(the 5-95% band of 2 normal draws is on average a third as wide as the one it "
-            "estimates, of 20 draws nine tenths); more --samples widen and steady them")
+            f"estimates, of 20 draws nine tenths){wide}; more --samples widen and steady them")
 
 
 def year_ticks(first: int, last: int, marked: Sequence[int], most: int = 12) -> list[int]:

@@ -73,6 +73,30 @@ def test_each_year_s_goods_trade_is_set_against_the_dated_target() -> None:
     assert list(trade["attainment_of_2025_target_pct"]) == pytest.approx([875 / 9, 950 / 9])
     assert list(trade["gap_to_2025_target_bn_cny_per_year"]) == [-25.0, 50.0]
     assert table.xs("total_teu_per_year", level="kpi")["p_meet_2025_target"].isna().all()
+    # the share of samples with its Wilson interval, as plan and uncertainty give it (a bare
+    # share of 8 samples read as precise: review50, 11)
+    from sim.uncertainty import wilson
+
+    assert list(trade["p_meet_2025_target_ci95_low"]) == [wilson(1, 2)[0], wilson(2, 2)[0]]
+    assert list(trade["p_meet_2025_target_ci95_high"]) == [wilson(1, 2)[1], 1.0]
+    assert table.xs("total_teu_per_year", level="kpi")["p_meet_2025_target_ci95_low"].isna().all()
+
+
+def test_the_share_meeting_the_target_of_few_samples_is_said_to_be_uncertain() -> None:
+    """band_note warned of quantile bands from few draws but not of P(meet) from them: 4 of 8
+    samples read "0.50", whose 95% interval is 0.22-0.78 (review50, 11)."""
+    from sim.pathway import band_note, quantiles, target_columns
+    from sim.trade import GOODS_TRADE
+
+    rows = pd.DataFrame({"year": [2025] * 8, GOODS_TRADE: [800.0] * 4 + [950.0] * 4})
+    table = target_columns(quantiles(rows, [GOODS_TRADE]), rows, 900.0, 2025)
+    row = table.iloc[0]
+    assert row["p_meet_2025_target"] == 0.5
+    assert (round(row["p_meet_2025_target_ci95_low"], 2),
+            round(row["p_meet_2025_target_ci95_high"], 2)) == (0.22, 0.78)
+    note = band_note(table)
+    assert note is not None and "share of samples meeting the target is as uncertain" in note
+    assert "p_meet_2025_target_ci95_low/high, is up to 0.57 wide" in note
 
 
 def test_the_gap_column_s_sign_is_said_where_the_column_is_described() -> None:
@@ -205,7 +229,9 @@ def test_the_console_sets_each_year_against_the_target_s_own_year(
         assert line == (f"{year}: goods trade {row['p50']:.1f} bn CNY/yr (5-95%: "
                         f"{row['p5']:.1f}-{row['p95']:.1f}, {int(row['samples'])} samples); mean "
                         f"{row['attainment_of_2025_target_pct']:.1f}% of the 2025 target "
-                        f"(2 bn CNY/yr), P(>= it) {row['p_meet_2025_target']:.2f}")
+                        f"(2 bn CNY/yr), P(>= it) {row['p_meet_2025_target']:.2f} (95% CI "
+                        f"{row['p_meet_2025_target_ci95_low']:.2f}-"
+                        f"{row['p_meet_2025_target_ci95_high']:.2f})")
     record = json.loads((out / "pathway.json").read_text())
     assert record["target"]["year"] == 2025 and record["target"]["bn_cny_per_year"] == 2.0
     # its samples done on stderr, as a sweep's runs (it printed none)
@@ -213,7 +239,10 @@ def test_the_console_sets_each_year_against_the_target_s_own_year(
     assert "pathway: 1/1 samples done, " in done.stderr, done.stderr
     # one sample: its bands have no width, and the console and the record say so
     assert "note: bands from 1 draw only: they have no width" in done.stdout
-    assert record["notes"] == ["bands from 1 draw only: they have no width and show no spread"]
+    assert record["notes"] == ["bands from 1 draw only: they have no width and show no "
+                               "spread; the share of samples meeting the target is as "
+                               "uncertain (its 95% Wilson interval, pathway.csv's "
+                               "p_meet_2025_target_ci95_low/high, is up to 0.79 wide)"]
 
 
 @pytest.mark.parametrize(("change", "field"), [
