@@ -263,8 +263,53 @@ class Screened:
         return float(np.mean(self.trade >= target)) if self.trade.size else float("nan")
 
 
+@dataclass(frozen=True)
+class Confirmation:
+    """The chosen portfolio's fresh replications against the target: how many meet it of
+    how many, the share and its 95% Wilson interval."""
+
+    meeting: int
+    replications: int
+    p_meet: float
+    ci95: tuple[float, float]
+
+    @classmethod
+    def of(cls, trade: np.ndarray, target: float) -> Confirmation:
+        """From the confirming replications' trade (bn CNY/yr) and the target."""
+        from sim.uncertainty import wilson
+
+        k, n = int((trade >= target).sum()), int(trade.size)
+        return cls(k, n, k / n if n else float("nan"), wilson(k, n))
+
+    def supports(self, probability: float) -> bool:
+        """Whether the share meeting the target is at least the required probability."""
+        return self.replications > 0 and self.p_meet >= probability
+
+
+def confirmation_note(c: Confirmation, probability: float) -> str | None:
+    """What plan.csv's TOTAL row, plan.json and the console say when the confirmation's share
+    falls below the required probability (the screening chose the portfolio, its fresh
+    replications do not bear it out): "does not support" with the interval reaching the
+    requirement, "contradicts" when it lies wholly below; None when it supports it."""
+    if not c.replications or c.supports(probability):
+        return None
+    low, high = c.ci95
+    seen = (f"{c.meeting} of {c.replications} fresh replications meet the target ("
+            f"{c.p_meet:.2f}, 95% Wilson interval {low:.2f}-{high:.2f})")
+    if high < probability:
+        return (f"confirmation contradicts P >= {probability:g}: {seen}, wholly below it; the "
+                "screening's choice is not borne out")
+    return (f"confirmation does not support P >= {probability:g}: {seen}; more --confirm "
+            "replications would tell whether the chosen portfolio meets it")
+
+
 @dataclass
 class PlanResult:
+    """What a plan found: the chosen portfolio (None when none is shown to meet the target)
+    with its confirming replications' trade (bn CNY/yr), every portfolio screened, the target
+    (bn CNY/yr), its year and required probability, and the search's notes (what the console,
+    plan.csv's last row and plan.json say)."""
+
     chosen: Screened | None
     confirm_trade: np.ndarray
     screened: list[Screened]
@@ -272,6 +317,13 @@ class PlanResult:
     probability: float
     year: int
     notes: list[str]
+
+    @property
+    def confirmation(self) -> Confirmation | None:
+        """The chosen portfolio's confirmation; None when nothing was chosen or confirmed."""
+        if self.chosen is None or not self.confirm_trade.size:
+            return None
+        return Confirmation.of(self.confirm_trade, self.target)
 
     @property
     def verdict(self) -> str:
@@ -411,6 +463,9 @@ def search(spec: CandidatesSpec, year: int, target: float, probability: float,
         start = max(s.trade.size for s in pool)
         got = evaluate([chosen.portfolio], list(range(start, start + confirm)))
         confirm_trade = got[chosen.portfolio][0]
+        said = confirmation_note(Confirmation.of(confirm_trade, target), probability)
+        if said:   # chosen by screening, not borne out: said beside the choice (review50, 4)
+            notes.append(said)
     elif chosen is None and not left:
         notes.append(f"no portfolio meets {target:g} bn CNY/yr in {year} with probability "
                      f">= {probability:.10g}")
@@ -448,9 +503,9 @@ def tables(spec: CandidatesSpec, result: PlanResult, warned: Sequence[str] = ()
     by = {c.name: c for c in spec.candidates}
     note = "; ".join([*result.notes, *warned])
     if result.chosen is not None:
-        x = result.confirm_trade
-        k = int((x >= t).sum())
-        low, high = wilson(k, x.size) if x.size else (float("nan"), float("nan"))
+        confirmed = result.confirmation
+        p, (low, high), n = ((confirmed.p_meet, confirmed.ci95, confirmed.replications)
+                             if confirmed else (float("nan"), (float("nan"), float("nan")), 0))
         for name, y in result.chosen.portfolio:
             c = by[name]
             plan_rows.append({
@@ -467,9 +522,8 @@ def tables(spec: CandidatesSpec, result: PlanResult, warned: Sequence[str] = ()
                               by[n].operating_cny_per_year for n, _ in
                               result.chosen.portfolio) / 1e9,
                           "cost_to_target_bn_cny": result.chosen.cost / 1e9,
-                          "p_meet": k / x.size if x.size else float("nan"),
-                          "p_meet_ci95_low": low, "p_meet_ci95_high": high,
-                          "confirm_replications": x.size, "target_bn_cny_per_year": t,
+                          "p_meet": p, "p_meet_ci95_low": low, "p_meet_ci95_high": high,
+                          "confirm_replications": n, "target_bn_cny_per_year": t,
                           "target_year": result.year, "probability_required": result.probability,
                           "note": note})
     else:   # a row that says so, not a file without a header
@@ -761,6 +815,9 @@ def run_plan(path: str | Path, out: str | Path, *, target: float, year: int,
         "candidates": spec.source_file, "fingerprint": fingerprint, "inputs": inputs,
         "status": "complete", "target_bn_cny_per_year": target, "year": year,
         "probability": probability, "horizon": horizon, "verdict": result.verdict,
+        "confirmation": None if (c := result.confirmation) is None else {
+            "replications": c.replications, "meeting": c.meeting, "p_meet": c.p_meet,
+            "ci95": list(c.ci95), "supports_probability": c.supports(probability)},
         "replications": {"first": first, "most": most, "confirm": confirm},
         "monotone": monotone, "notes": result.notes, "warnings": said, "left_out": late},
         indent=2)))

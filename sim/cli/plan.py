@@ -68,11 +68,12 @@ def plan(candidates_file: Path, target: float | None, year: int, probability: fl
                             local_cluster=local_cluster,
                             limits=limits(max_memory, max_events, no_limit))
     if result.chosen is not None:
-        x = result.confirm_trade
-        p = float((x >= target).mean()) if x.size else float("nan")
+        c = result.confirmation
+        said = ("not confirmed (--confirm 0)" if c is None else
+                f"P(trade >= {target:g} bn CNY/yr) on {c.replications} fresh replications: "
+                f"{c.p_meet:.2f} (95% CI {c.ci95[0]:.2f}-{c.ci95[1]:.2f})")
         click.echo(f"chosen: {label(result.chosen.portfolio)}; cost to {year} "
-                   f"{result.chosen.cost / 1e9:.2f} bn CNY; P(trade >= {target:g} bn CNY/yr) on "
-                   f"{x.size} fresh replications: {p:.2f}")
+                   f"{result.chosen.cost / 1e9:.2f} bn CNY; {said}")
     for note in result.notes:
         click.echo(f"note: {note}")
     screened = [s for s in result.screened if s.trade.size]

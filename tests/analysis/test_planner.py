@@ -722,3 +722,41 @@ def test_two_plans_in_one_process_each_simulate_their_own(tmp_path: Path) -> Non
     double = (("double", 2025),)
     assert more[()] == fewer[()]          # the same base, draws and replications
     assert all(f < m for f, m in zip(fewer[double], more[double], strict=True)), (fewer, more)
+
+
+@pytest.mark.parametrize(("meeting", "said"), [
+    (20, "confirmation contradicts P >= 0.8: 20 of 32 fresh replications meet the target "
+         "(0.62, 95% Wilson interval 0.45-0.77), wholly below it"),
+    (25, "confirmation does not support P >= 0.8: 25 of 32 fresh replications meet the "
+         "target (0.78, 95% Wilson interval 0.61-0.89); more --confirm"),
+    (26, None)])
+def test_a_confirmation_below_the_required_probability_is_said(meeting: int,
+                                                              said: str | None) -> None:
+    """A portfolio chosen in screening whose fresh replications meet the target less often
+    than required was reported "chosen" with an empty note (review50, 4: p_meet 0.78 against
+    0.8). The TOTAL row, the notes (console, plan.json) and the record say so now."""
+    from sim.planner import tables
+
+    spec = synthetic_spec([candidate("a", 1e9)])
+
+    def evaluate(items: Sequence[Portfolio], reps: Sequence[int]):
+        # screening (replications 1-32) always meets 900 with `a`; the confirmation
+        # (33-64) meets it in its first `meeting`
+        def trade(p: Portfolio, r: int) -> float:
+            return 1000.0 if p and (r < 32 or r - 32 < meeting) else 0.0
+        return {p: (np.array([trade(p, r) for r in reps]), np.zeros(len(reps)))
+                for p in items}
+
+    result = search(spec, 2025, 900, 0.8, evaluate, first=8, most=32, confirm=32)
+    assert result.chosen is not None and result.chosen.portfolio == (("a", 2025),)
+    confirmed = result.confirmation
+    assert confirmed is not None and confirmed.meeting == meeting
+    assert confirmed.replications == 32 and confirmed.supports(0.8) == (said is None)
+    plan, _ = tables(spec, result)
+    total = plan.set_index("candidate").loc["TOTAL"]
+    assert total["p_meet"] == meeting / 32
+    if said is None:
+        assert not result.notes and not total["note"]
+    else:
+        assert any(n.startswith(said) for n in result.notes), result.notes
+        assert said in total["note"]
