@@ -760,3 +760,106 @@ def test_a_confirmation_below_the_required_probability_is_said(meeting: int,
     else:
         assert any(n.startswith(said) for n in result.notes), result.notes
         assert said in total["note"]
+
+
+def test_whole_life_cost_discounts_capital_over_the_build_and_operating_over_the_period(
+) -> None:
+    """The whole-life cost of a candidate: capital in equal parts over its build years,
+    operating cost at its ramp-up share every year in service, each discounted to
+    decided_from at the appraisal's rate, over its period (review50, 5)."""
+    from sim.planner import Appraisal, candidate_costs
+
+    spec = synthetic_spec([candidate("c", 1e9, lead=2, operating_cny_per_year=1e8,
+                                     ramp_up=[0.5, 1.0])])
+    appraisal = Appraisal("whole-life", 8.0, 30)   # 2024-2053
+    v = 1 / 1.08
+    built = 0.5e9 + 0.5e9 * v                       # decided 2024, built 2024-2025
+    run = 1e8 * (0.5 * v ** 2 + (v ** 3 - v ** 30) / (1 - v))   # 2026 half, 2027-2053 full
+    costs = candidate_costs(spec, "c", 2026, 2026, appraisal)
+    assert costs.whole_life == pytest.approx(built + run)
+    assert costs.to_target == pytest.approx(1e9 + 0.5e8)   # unchanged: to 2026, undiscounted
+    assert costs.operating_after == pytest.approx(1e8)     # what it keeps paying, CNY/yr
+    assert costs.objective(appraisal) == costs.whole_life
+    assert costs.objective(Appraisal()) == costs.to_target
+    with pytest.raises(ValueError, match="objective: one of to-target, whole-life"):
+        Appraisal("npv")
+
+
+def test_whole_life_objective_weighs_what_runs_on_after_the_target_year() -> None:
+    """"Least cost" counted money up to the target year only: a measure that is mostly
+    operating cost (1 bn CNY/yr of trains) looked cheaper than a 3 bn CNY berth, whatever it
+    costs after (review50, 5). To the target year it still is (the default, so documented
+    plans stay true); by whole-life cost the berth is chosen, and both costs are reported."""
+    from sim.planner import Appraisal, tables
+
+    spec = synthetic_spec([candidate("trains", 0, operating_cny_per_year=1e9),
+                           candidate("berth", 3e9)])
+    evaluate, _ = synthetic({"trains": 100, "berth": 100}, base=850, sd=1)
+    kw: dict[str, Any] = {"first": 4, "most": 32, "confirm": 8, "frontier": False}
+    short = search(spec, 2025, 900, 0.8, evaluate, **kw)
+    whole = search(spec, 2025, 900, 0.8, evaluate, **kw, appraisal=Appraisal("whole-life"))
+    assert short.chosen is not None and short.chosen.portfolio == (("trains", 2025),)
+    assert whole.chosen is not None and whole.chosen.portfolio == (("berth", 2025),)
+    assert whole.chosen.cost == whole.chosen.costs.whole_life > 3e9 * 0.9
+    trains = next(s for s in whole.screened if s.portfolio == (("trains", 2025),))
+    assert trains.costs.operating_after == 1e9 and trains.costs.whole_life > 9e9
+    plan, front = tables(spec, whole)
+    total = plan.set_index("candidate").loc["TOTAL"]
+    assert total["operating_after_target_bn_cny_per_year"] == 0.0
+    assert total["cost_to_target_bn_cny"] == pytest.approx(3.0)
+    assert total["whole_life_pv_bn_cny"] == pytest.approx(whole.chosen.costs.whole_life / 1e9)
+    assert list(front["whole_life_pv_bn_cny"]) == sorted(front["whole_life_pv_bn_cny"])
+    _, front = tables(spec, short)
+    assert list(front["cost_to_target_bn_cny"]) == sorted(front["cost_to_target_bn_cny"])
+    assert {"operating_after_target_bn_cny_per_year", "whole_life_pv_bn_cny"} <= set(front)
+
+
+def test_an_appraisal_period_ending_before_the_target_year_is_refused(tmp_path: Path) -> None:
+    """A whole-life period that stops before the target year cannot hold the plan's costs:
+    refused naming --appraisal-years before anything is written."""
+    from sim.planner import Appraisal, run_plan
+    from tests.support.netbuilder import line_network
+
+    scen = line_network(tmp_path)
+    path = tmp_path / "cands.yaml"
+    path.write_text(yaml.safe_dump({"scenario": scen.name, "base_year": 2023,
+                                    "decided_from": 2024,
+                                    "candidates": [candidate("double", 1e9)]}))
+    with pytest.raises(InputError) as err:
+        run_plan(path, tmp_path / "out", target=1.0, year=2030, probability=0.8,
+                 appraisal=Appraisal("whole-life", 8.0, 6))
+    assert err.value.file == "--appraisal-years" and "at least 7 years" in err.value.expected
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_plan_for_another_year_says_which_target_it_is_held_to(tmp_path: Path) -> None:
+    """`cqsim plan --year 2024` (or 2035) was held to the 2025 target and said nothing
+    (review50, 13): the console says the target, its year and source, a warning says that the
+    2025 figure is to be met in 2024 (and --target sets one of its own), and plan.json and
+    plan.csv's note keep it; with --target the target is the user's."""
+    import json
+
+    from click.testing import CliRunner
+
+    from sim.cli import main
+
+    corpus = Path(__file__).resolve().parents[1] / "bad_inputs"
+    args = ["plan", str(corpus / "ok_candidates.yaml"), "--year", "2024", "--first", "2",
+            "--most", "2", "--confirm", "0", "--workers", "1"]
+    done = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "out")])
+    assert done.exit_code == 0, (done.output, done.exception)
+    assert ("--year 2024 is held to the 2025 target, 900 bn CNY/yr (seeds/targets.csv "
+            "goods_trade_2025") in done.stderr, done.stderr
+    assert ("target: 900 bn CNY/yr of goods trade in 2024 (the 2025 target, seeds/targets.csv "
+            "goods_trade_2025") in done.stdout, done.stdout
+    record = json.loads((tmp_path / "out" / "plan.json").read_text())
+    assert record["target"]["dated"] == 2025 and record["target"]["met_in"] == 2024
+    assert any("held to the 2025 target" in w for w in record["warnings"])
+    import pandas as pd
+    assert "held to the 2025 target" in pd.read_csv(tmp_path / "out" / "plan.csv")["note"][0]
+    own = CliRunner().invoke(main, [*args, "--target", "1", "--out", str(tmp_path / "own")])
+    assert own.exit_code == 0, (own.output, own.exception)
+    assert "held to" not in own.stderr
+    assert "target: 1 bn CNY/yr of goods trade in 2024 (--target)" in own.stdout
+    assert json.loads((tmp_path / "own" / "plan.json").read_text())["target"]["source"] == \
+        "given"
