@@ -465,7 +465,9 @@ def year_scenario(base: Scenario, spec: PathwaySpec, rates: dict[str, float], ye
 
 def growth_draws(spec: PathwaySpec) -> list[dict[str, float]]:
     """Growth rates (% per year) of each sample: a Latin hypercube over the markets; with one
-    sample, every market at its central rate."""
+    sample, every market at its central rate. A pathway knows its number of samples before it
+    draws; a plan does not, and draws each replication on its own
+    (`sim.planner.growth_rates`)."""
     inputs = [UncertainInput(m, d) for m, d in spec.growth.items()
               if not isinstance(d, FromCalibration)]
     if not inputs:
@@ -716,6 +718,10 @@ def fan_chart(table: pd.DataFrame, path: Path, *, target: Reference, last_year: 
 
 @dataclass
 class PathwayOutcome:
+    """What `run_pathway` returns: every sample's year rows (pathway_runs.parquet), the table
+    of quantiles by year (pathway.csv), the folder, the executor and wall time, how many
+    samples failed, and the dated target each year is read against."""
+
     rows: pd.DataFrame
     table: pd.DataFrame
     out: Path

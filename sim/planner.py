@@ -378,6 +378,7 @@ class Screened:
     status: str = "undecided"        # feasible | infeasible | dearer | pruned | undecided
 
     def p_meet(self, target: float) -> float:
+        """Share of its replications so far with trade at or above `target` (NaN: none)."""
         return float(np.mean(self.trade >= target)) if self.trade.size else float("nan")
 
 
@@ -745,12 +746,16 @@ def write_outputs(spec: CandidatesSpec, result: PlanResult, out: Path,
 
 
 def _unit_draw(seed: int, replication: int, d: int) -> np.ndarray:
+    """`d` uniform draws of replication r, from a stream of its own (seed, r)."""
     return np.random.default_rng([seed, replication]).random(d)
 
 
 def growth_rates(spec: CandidatesSpec, replication: int) -> dict[str, float]:
     """Market growth (% per year) of replication r: its own draw, the same for every
-    portfolio (common random numbers)."""
+    portfolio (common random numbers). Independent draws, not a pathway's Latin hypercube
+    (`sim.pathway.growth_draws`): a plan's replications are open-ended (screening doubles
+    them up to --most, the confirmation adds fresh ones), and a hypercube is stratified only
+    over the number of draws fixed before it is drawn."""
     markets = list(spec.growth)
     u = _unit_draw(spec.seed, replication, len(markets))
     return {m: float(spec.growth[m].ppf(u[j:j + 1])[0])      # type: ignore[union-attr]
