@@ -863,3 +863,15 @@ def test_a_plan_for_another_year_says_which_target_it_is_held_to(tmp_path: Path)
     assert "target: 1 bn CNY/yr of goods trade in 2024 (--target)" in own.stdout
     assert json.loads((tmp_path / "own" / "plan.json").read_text())["target"]["source"] == \
         "given"
+
+
+def test_a_candidates_file_and_a_pathway_file_share_one_seed_default() -> None:
+    """CandidatesSpec redefined PlanFile's seed default (7) as 11, silently (review50, 17):
+    one default now; the shipped candidates file sets its own, so its results stand."""
+    from sim.pathway import PathwaySpec, PlanFile
+
+    assert CandidatesSpec.model_fields["seed"].default == PlanFile.model_fields["seed"].default
+    assert PathwaySpec.model_fields["seed"].default == PlanFile.model_fields["seed"].default
+    root = Path(__file__).resolve().parents[2]
+    shipped = yaml.safe_load((root / "scenarios/candidates/plan-2025.yaml").read_text())
+    assert shipped["seed"] == 11
