@@ -44,7 +44,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -83,6 +83,10 @@ from sim.uncertain import (
     UncertainInput,
 )
 from sim.units import MAX_DAYS
+
+if TYPE_CHECKING:
+    from sim.network import Plan
+    from sim.routing import ChoiceSet
 
 
 def check_ramp(ramp_up: tuple[float, ...]) -> tuple[float, ...]:
@@ -461,7 +465,9 @@ def year_scenario(base: Scenario, spec: PathwaySpec, rates: dict[str, float], ye
 
 def growth_draws(spec: PathwaySpec) -> list[dict[str, float]]:
     """Growth rates (% per year) of each sample: a Latin hypercube over the markets; with one
-    sample, every market at its central rate."""
+    sample, every market at its central rate. A pathway knows its number of samples before it
+    draws; a plan does not, and draws each replication on its own
+    (`sim.planner.growth_rates`)."""
     inputs = [UncertainInput(m, d) for m, d in spec.growth.items()
               if not isinstance(d, FromCalibration)]
     if not inputs:
@@ -491,11 +497,12 @@ class PathTask:
                 **{f"growth_pct.{m}": r for m, r in self.rates.items()}}
 
 
-def _route_keys(settled: Any) -> dict[int, tuple[Any, ...]]:
-    """Route index -> identity across years (flow, lines ridden, hubs)."""
-    plan = settled.plan
+def _route_keys(plan: Plan, choices: Sequence[ChoiceSet]) -> dict[int, tuple[Any, ...]]:
+    """Route index -> identity across years (flow, lines ridden, hubs), from the plan's
+    route choice sets: no settling needed (settling changes flows' TEU, not their order or
+    ends)."""
     keys = {}
-    for cs in settled.choices:
+    for cs in choices:
         f = plan.flows[cs.flow]
         for r in cs.routes:
             lines = tuple(plan.network.lines[leg.line].id for leg in r.legs)
@@ -507,7 +514,7 @@ def execute_path(task: PathTask) -> dict[str, Any]:
     """Simulate the task's sample year by year; a failure becomes a failed row."""
     import time
 
-    from sim.pipeline import prepare, replicate_one, settle
+    from sim.pipeline import choices_of, prepare, replicate_one, settle
     from sim.sweep.tasks import failed_row, run_kpis
 
     start = time.perf_counter()
@@ -518,12 +525,15 @@ def execute_path(task: PathTask) -> dict[str, Any]:
         for year in task.years:
             scen = year_scenario(task.base, task.spec, task.rates, year)
             plan = prepare(scen, replications=max(task.sample + 1, 1), days=task.spec.days)
-            probe = settle(plan)
-            keys = _route_keys(probe)
+            # the route keys from the choice sets, then one settling from what was learnt: a
+            # probe settling for the keys alone made every year after the first settle twice,
+            # about 1.7x the work the budget estimates (review50, 9)
+            choices = choices_of(plan)
+            keys = _route_keys(plan, choices)
             initial = {i: learnt[k] for i, k in keys.items() if k in learnt}
             hidden = {i: unforeseen[k] for i, k in keys.items() if k in unforeseen}
-            settled = settle(plan, initial_delay=initial, initial_unforeseen=hidden) \
-                if initial else probe
+            settled = settle(plan, choices, initial_delay=initial,
+                             initial_unforeseen=hidden) if initial else settle(plan, choices)
             result = replicate_one(settled, task.sample)
             kpis = run_kpis(result, settled.plan)
             routes = result.tables["routes"].set_index("route")
@@ -582,20 +592,31 @@ def target_columns(table: pd.DataFrame, rows: pd.DataFrame, target: float,
     """pathway.csv with, on each year's goods-trade row, how it stands against the dated
     target (bn CNY/yr): the mean as a percentage of it, the mean's gap to it (`gap_to_...`:
     mean minus target, negative when trade falls short) and the share of samples that reach
-    it. The columns name the target's year, for a later year's trade is
-    read against it and not against a target of its own (empty on the other KPIs' rows)."""
+    it with its 95% Wilson interval (`..._ci95_low`/`_high`: of 8 samples, 4 reaching it is
+    0.22-0.78, as plan and uncertainty give it). The columns name the target's year, for a
+    later year's trade is read against it and not against a target of its own (empty on the
+    other KPIs' rows)."""
+    from sim.uncertainty import wilson
+
     attain = f"attainment_of_{target_year}_target_pct"
     gap = f"gap_to_{target_year}_target_bn_cny_per_year"
     reach = f"p_meet_{target_year}_target"
-    out = table.assign(**{attain: np.nan, gap: np.nan, reach: np.nan})
+    low, high = f"{reach}_ci95_low", f"{reach}_ci95_high"
+    out = table.assign(**{attain: np.nan, gap: np.nan, reach: np.nan, low: np.nan,
+                          high: np.nan})
     if not len(out):
         return out
     trade = out["kpi"] == GOODS_TRADE
-    met = rows.dropna(subset=[GOODS_TRADE]).groupby("year")[GOODS_TRADE].apply(
-        lambda x: float((x >= target).mean())) if GOODS_TRADE in rows else pd.Series(dtype=float)
+    counts: dict[int, tuple[int, int]] = {}
+    if GOODS_TRADE in rows:
+        for year, x in rows.dropna(subset=[GOODS_TRADE]).groupby("year")[GOODS_TRADE]:
+            counts[int(year)] = (int((x >= target).sum()), int(x.size))
+    years = out.loc[trade, "year"].astype(int)
     out.loc[trade, attain] = 100.0 * out.loc[trade, "mean"] / target
     out.loc[trade, gap] = out.loc[trade, "mean"] - target
-    out.loc[trade, reach] = out.loc[trade, "year"].map(met)
+    out.loc[trade, reach] = years.map(lambda y: counts[y][0] / counts[y][1])
+    out.loc[trade, low] = years.map(lambda y: wilson(*counts[y])[0])
+    out.loc[trade, high] = years.map(lambda y: wilson(*counts[y])[1])
     return out
 
 
@@ -609,18 +630,27 @@ BAND_MIN_SAMPLES = 21
 def band_note(table: pd.DataFrame) -> str | None:
     """The caution fan.png's source line, the console and pathway.json's `notes` give when
     the goods-trade bands of `table` (pathway.csv) come from fewer than BAND_MIN_SAMPLES
-    draws in some year (their `samples`); None with enough draws, or no goods-trade row."""
+    draws in some year (their `samples`), with the widest 95% interval of the share of
+    samples meeting the target (its `p_meet_..._ci95_*` columns), which so few draws leave
+    wide too; None with enough draws, or no goods-trade row."""
     t = table[table["kpi"] == GOODS_TRADE]
     if not len(t):
         return None
     n = int(t["samples"].min())
     if n >= BAND_MIN_SAMPLES:
         return None
+    lows = [c for c in t.columns if c.startswith("p_meet_") and c.endswith("_ci95_low")]
+    width = ((t[lows[0].replace("_low", "_high")] - t[lows[0]]).max() if lows
+             else float("nan"))
+    wide = ("" if not np.isfinite(width) else
+            f"; the share of samples meeting the target is as uncertain (its 95% Wilson "
+            f"interval, pathway.csv's {lows[0].removesuffix('_low')}_low/high, is up to "
+            f"{width:.2f} wide)")
     if n == 1:
-        return "bands from 1 draw only: they have no width and show no spread"
+        return f"bands from 1 draw only: they have no width and show no spread{wide}"
     return (f"bands from {n} draws only: quantiles of so few draws understate the spread "
             "(the 5-95% band of 2 normal draws is on average a third as wide as the one it "
-            "estimates, of 20 draws nine tenths); more --samples widen and steady them")
+            f"estimates, of 20 draws nine tenths){wide}; more --samples widen and steady them")
 
 
 def year_ticks(first: int, last: int, marked: Sequence[int], most: int = 12) -> list[int]:
@@ -688,6 +718,10 @@ def fan_chart(table: pd.DataFrame, path: Path, *, target: Reference, last_year: 
 
 @dataclass
 class PathwayOutcome:
+    """What `run_pathway` returns: every sample's year rows (pathway_runs.parquet), the table
+    of quantiles by year (pathway.csv), the folder, the executor and wall time, how many
+    samples failed, and the dated target each year is read against."""
+
     rows: pd.DataFrame
     table: pd.DataFrame
     out: Path

@@ -82,6 +82,22 @@ _CHOICES: list[tuple[Plan, tuple[ChoiceSet, ...]]] = []   # per-process memo, ne
 CHOICES_KEPT = 4
 
 
+def choices_of(plan: Plan) -> tuple[ChoiceSet, ...]:
+    """The route choice sets of `plan`: those of one of the last few plans seen in this
+    process with the same candidates (`sim.demand.same_candidates`: network, routing, lots,
+    flows and their values of time), else enumerated and remembered. What `settle` starts
+    from; a pathway reads its route keys from them without settling."""
+    from sim.demand import same_candidates
+    from sim.routing import choice_sets
+
+    choices = next((c for known, c in _CHOICES if same_candidates(known, plan)), None)
+    if choices is None:
+        choices = tuple(choice_sets(plan))
+        _CHOICES.append((plan, choices))
+        del _CHOICES[:-CHOICES_KEPT]
+    return choices
+
+
 def settle(plan: Plan, choices: Sequence[ChoiceSet] | None = None,
            initial_delay: Mapping[int, float] | None = None,
            initial_unforeseen: Mapping[int, float] | None = None,
@@ -97,16 +113,10 @@ def settle(plan: Plan, choices: Sequence[ChoiceSet] | None = None,
     `initial_unforeseen`: its part the congestion picture does not show (`sim.equilibrium`);
     `given_reference`: the market reference already settled, per replication (a comparison's
     base run, see `sim.equilibrium.settles_reference_of`)."""
-    from sim.demand import same_candidates
     from sim.equilibrium import settle as settle_plan
-    from sim.routing import choice_sets
 
     if choices is None:
-        choices = next((c for known, c in _CHOICES if same_candidates(known, plan)), None)
-    if choices is None:
-        choices = tuple(choice_sets(plan))
-        _CHOICES.append((plan, choices))
-        del _CHOICES[:-CHOICES_KEPT]
+        choices = choices_of(plan)
     return settle_plan(plan, choices, initial_delay,
                        initial_unforeseen=initial_unforeseen, given_reference=given_reference)
 

@@ -48,7 +48,9 @@ def pathway(pathway_file: Path, to: int | None, samples: int | None, out: Path |
         click.echo(f"{row['year']}: goods trade {row['p50']:.1f} bn CNY/yr (5-95%: "
                    f"{row['p5']:.1f}-{row['p95']:.1f}, {row['samples']} samples); mean "
                    f"{row[f'attainment_of_{y}_target_pct']:.1f}% of the {y} target "
-                   f"({goal:g} bn CNY/yr), P(>= it) {row[f'p_meet_{y}_target']:.2f}")
+                   f"({goal:g} bn CNY/yr), P(>= it) {row[f'p_meet_{y}_target']:.2f} "
+                   f"(95% CI {row[f'p_meet_{y}_target_ci95_low']:.2f}-"
+                   f"{row[f'p_meet_{y}_target_ci95_high']:.2f})")
     for note in result.notes:
         click.echo(f"note: {note}")
     click.echo(f"{result.executor}, {result.wall_seconds:.1f} s -> {out}/ (pathway.csv, "

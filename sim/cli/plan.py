@@ -21,7 +21,8 @@ from sim.cli.common import (
 @click.argument("candidates_file", type=InputPath(path_type=Path))
 @click.option("--target", type=Finite(min=0), default=None,
               help="Goods trade target, bn CNY/yr (default: seeds/targets.csv "
-                   "goods_trade_2025, 900).")
+                   "goods_trade_2025, 900; with another --year it is that 2025 figure to be "
+                   "met then, which the command warns of).")
 @click.option("--year", type=click.IntRange(min=1900, max=2200), default=2025,
               show_default=True, help="Year the target is to be met.")
 @click.option("--probability", type=Finite(min=0, max=1, min_open=True, max_open=True),
@@ -38,6 +39,18 @@ from sim.cli.common import (
                                       "to decide any, or to show one feasible).")
 @click.option("--confirm", type=click.IntRange(min=0, max=10_000), default=32,
               show_default=True, help="Fresh replications that confirm the choice.")
+@click.option("--cost", "cost", type=click.Choice(["to-target", "whole-life"]),
+              default="to-target", show_default=True,
+              help="Cost the search minimises: capital + operating cost up to --year, "
+                   "undiscounted; or whole-life, their present value at --discount-rate over "
+                   "--appraisal-years. Both are reported.")
+@click.option("--discount-rate", type=Finite(min=0, max=100), default=8.0, show_default=True,
+              help="Social discount rate of the whole-life cost, %/yr (China's Methods and "
+                   "Parameters for Economic Evaluation of Construction Projects, 3rd ed., "
+                   "2006: 8).")
+@click.option("--appraisal-years", type=click.IntRange(min=1, max=200), default=30,
+              show_default=True, help="Years of the whole-life cost from the candidates' "
+                                      "decided_from (assumption: 30, see docs/planning.md).")
 @click.option("--no-monotone", is_flag=True,
               help="Do not assume that a subset of an infeasible portfolio is infeasible.")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
@@ -46,33 +59,49 @@ from sim.cli.common import (
 @study_limit_options
 @IMPORTS
 def plan(candidates_file: Path, target: float | None, year: int, probability: float, first: int,
-         most: int, confirm: int, no_monotone: bool, out: Path | None, workers: int | None,
+         most: int, confirm: int, cost: str, discount_rate: float, appraisal_years: int,
+         no_monotone: bool, out: Path | None, workers: int | None,
          scheduler: str | None, local_cluster: bool, max_memory: float, max_events: float,
          no_limit: bool) -> None:
     """Search CANDIDATES_FILE's portfolios; write plan.csv, frontier.csv, frontier.png."""
     from sim.paths import default_out
-    from sim.planner import label, load_candidates, run_plan
+    from sim.planner import Appraisal, Costs, label, load_candidates, run_plan
 
     one_executor(scheduler, local_cluster)
     if most < first:
         raise click.UsageError(f"--most: expected at least --first ({first}), got {most}")
     from sim.trade import references
 
+    published = None
     if target is None:      # one home for the figure: seeds/targets.csv
-        target = references()[1].bn_cny
+        published = references()[1]
+        target = published.bn_cny
     spec, _ = load_candidates(candidates_file)
     out = out or default_out(spec.name, folder="plan")   # a slug: no "..", no "/"
+    appraisal = Appraisal(cost, discount_rate, appraisal_years)
     _, result, _ = run_plan(candidates_file, out, target=target, year=year,
                             probability=probability, first=first, most=most, confirm=confirm,
                             monotone=not no_monotone, workers=workers, scheduler=scheduler,
                             local_cluster=local_cluster,
-                            limits=limits(max_memory, max_events, no_limit))
+                            limits=limits(max_memory, max_events, no_limit),
+                            appraisal=appraisal, target_of=published)
+    held = ("--target" if published is None else published.cited() if published.year == year
+            else f"the {published.year} target, {published.cited()}")
+    click.echo(f"target: {target:g} bn CNY/yr of goods trade in {year} ({held}), with P >= "
+               f"{probability:g}; cheapest by {cost} cost")
+
+    def costs(c: Costs) -> str:
+        return (f"cost to {year} {c.to_target / 1e9:.2f} bn CNY (undiscounted), then "
+                f"{c.operating_after / 1e9:.2f} bn CNY/yr of operating cost; whole-life "
+                f"{c.whole_life / 1e9:.2f} bn CNY ({appraisal.describe(spec.decided_from)})")
+
     if result.chosen is not None:
-        x = result.confirm_trade
-        p = float((x >= target).mean()) if x.size else float("nan")
-        click.echo(f"chosen: {label(result.chosen.portfolio)}; cost to {year} "
-                   f"{result.chosen.cost / 1e9:.2f} bn CNY; P(trade >= {target:g} bn CNY/yr) on "
-                   f"{x.size} fresh replications: {p:.2f}")
+        c = result.confirmation
+        said = ("not confirmed (--confirm 0)" if c is None else
+                f"P(trade >= {target:g} bn CNY/yr) on {c.replications} fresh replications: "
+                f"{c.p_meet:.2f} (95% CI {c.ci95[0]:.2f}-{c.ci95[1]:.2f})")
+        click.echo(f"chosen: {label(result.chosen.portfolio)}; {costs(result.chosen.costs)}; "
+                   f"{said}")
     for note in result.notes:
         click.echo(f"note: {note}")
     screened = [s for s in result.screened if s.trade.size]
@@ -80,6 +109,6 @@ def plan(candidates_file: Path, target: float | None, year: int, probability: fl
     if best is not None:
         click.echo(f"highest P(meet) screened: {label(best.portfolio)}: "
                    f"{best.p_meet(target):.2f} over {best.trade.size} replications, mean "
-                   f"trade {best.trade.mean():.1f} bn CNY/yr, cost {best.cost / 1e9:.2f} bn CNY")
+                   f"trade {best.trade.mean():.1f} bn CNY/yr; {costs(best.costs)}")
     click.echo(f"{len(screened)} portfolios screened -> {out}/ (plan.csv, frontier.csv, "
                "frontier.png)")

@@ -73,6 +73,30 @@ def test_each_year_s_goods_trade_is_set_against_the_dated_target() -> None:
     assert list(trade["attainment_of_2025_target_pct"]) == pytest.approx([875 / 9, 950 / 9])
     assert list(trade["gap_to_2025_target_bn_cny_per_year"]) == [-25.0, 50.0]
     assert table.xs("total_teu_per_year", level="kpi")["p_meet_2025_target"].isna().all()
+    # the share of samples with its Wilson interval, as plan and uncertainty give it (a bare
+    # share of 8 samples read as precise: review50, 11)
+    from sim.uncertainty import wilson
+
+    assert list(trade["p_meet_2025_target_ci95_low"]) == [wilson(1, 2)[0], wilson(2, 2)[0]]
+    assert list(trade["p_meet_2025_target_ci95_high"]) == [wilson(1, 2)[1], 1.0]
+    assert table.xs("total_teu_per_year", level="kpi")["p_meet_2025_target_ci95_low"].isna().all()
+
+
+def test_the_share_meeting_the_target_of_few_samples_is_said_to_be_uncertain() -> None:
+    """band_note warned of quantile bands from few draws but not of P(meet) from them: 4 of 8
+    samples read "0.50", whose 95% interval is 0.22-0.78 (review50, 11)."""
+    from sim.pathway import band_note, quantiles, target_columns
+    from sim.trade import GOODS_TRADE
+
+    rows = pd.DataFrame({"year": [2025] * 8, GOODS_TRADE: [800.0] * 4 + [950.0] * 4})
+    table = target_columns(quantiles(rows, [GOODS_TRADE]), rows, 900.0, 2025)
+    row = table.iloc[0]
+    assert row["p_meet_2025_target"] == 0.5
+    assert (round(row["p_meet_2025_target_ci95_low"], 2),
+            round(row["p_meet_2025_target_ci95_high"], 2)) == (0.22, 0.78)
+    note = band_note(table)
+    assert note is not None and "share of samples meeting the target is as uncertain" in note
+    assert "p_meet_2025_target_ci95_low/high, is up to 0.57 wide" in note
 
 
 def test_the_gap_column_s_sign_is_said_where_the_column_is_described() -> None:
@@ -205,7 +229,9 @@ def test_the_console_sets_each_year_against_the_target_s_own_year(
         assert line == (f"{year}: goods trade {row['p50']:.1f} bn CNY/yr (5-95%: "
                         f"{row['p5']:.1f}-{row['p95']:.1f}, {int(row['samples'])} samples); mean "
                         f"{row['attainment_of_2025_target_pct']:.1f}% of the 2025 target "
-                        f"(2 bn CNY/yr), P(>= it) {row['p_meet_2025_target']:.2f}")
+                        f"(2 bn CNY/yr), P(>= it) {row['p_meet_2025_target']:.2f} (95% CI "
+                        f"{row['p_meet_2025_target_ci95_low']:.2f}-"
+                        f"{row['p_meet_2025_target_ci95_high']:.2f})")
     record = json.loads((out / "pathway.json").read_text())
     assert record["target"]["year"] == 2025 and record["target"]["bn_cny_per_year"] == 2.0
     # its samples done on stderr, as a sweep's runs (it printed none)
@@ -213,7 +239,10 @@ def test_the_console_sets_each_year_against_the_target_s_own_year(
     assert "pathway: 1/1 samples done, " in done.stderr, done.stderr
     # one sample: its bands have no width, and the console and the record say so
     assert "note: bands from 1 draw only: they have no width" in done.stdout
-    assert record["notes"] == ["bands from 1 draw only: they have no width and show no spread"]
+    assert record["notes"] == ["bands from 1 draw only: they have no width and show no "
+                               "spread; the share of samples meeting the target is as "
+                               "uncertain (its 95% Wilson interval, pathway.csv's "
+                               "p_meet_2025_target_ci95_low/high, is up to 0.79 wide)"]
 
 
 @pytest.mark.parametrize(("change", "field"), [
@@ -472,3 +501,32 @@ def test_bands_from_few_draws_carry_a_caution(tmp_path: Path,
                 seen["source"].split())
     seen = _fan(tmp_path, monkeypatch, BAND_MIN_SAMPLES, 2025, range(2023, 2026))
     assert "caution" not in seen["source"] and "draws" not in seen["source"]
+
+
+def test_each_year_is_settled_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every year after the first was settled twice: once only to read its route keys, then
+    again from the delays learnt, about 1.7x the work `check_study` estimates and limits
+    (review50, 9: 7 settlings for 4 years). The keys come from the choice sets now."""
+    import sim.equilibrium
+    from sim.pathway import PathTask, execute_path, growth_draws
+
+    scen = line_network(tmp_path, per_week=2, teu_per_year=40_000,
+                        horizon={"days": 20, "warmup_days": 2})
+    path = tmp_path / "path.yaml"
+    path.write_text(yaml.safe_dump({"scenario": scen.name, "base_year": 2023, "to": 2026,
+                                    "samples": 1}))
+    spec, base = load_pathway(path)
+    calls: list[bool] = []
+    real = sim.equilibrium.settle
+
+    def counted(*args: Any, **kw: Any) -> Any:
+        calls.append(bool(kw.get("initial_delay") or (len(args) > 2 and args[2])))
+        return real(*args, **kw)
+
+    monkeypatch.setattr(sim.equilibrium, "settle", counted)
+    years = tuple(range(2023, 2027))
+    row = execute_path(PathTask("s000", 0, growth_draws(spec)[0], spec, base, years))
+    assert row["status"] == "ok", row.get("error")
+    assert len(calls) == len(years), calls            # one settling a year
+    assert calls == [False, True, True, True]         # each later one from what was learnt
+    assert [r["learnt_routes"] for r in row["years"]] == [0, 1, 1, 1]

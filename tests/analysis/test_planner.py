@@ -691,3 +691,187 @@ def test_most_help_quotes_what_the_code_computes_for_the_shipped_candidates() ->
         assert [m for m in warned(most) if f"--most {most} " in m and " feasible" in m
                 and f"takes {feasible} replications" in m], most
     assert warned(int(feasible)) == []
+
+
+def test_two_plans_in_one_process_each_simulate_their_own(tmp_path: Path) -> None:
+    """A second `run_plan` in the same process (a notebook, a long-lived Dask worker) read
+    the first plan's settled scenarios from a per-process memo keyed by portfolio and
+    replication only, and reported the first plan's trade as its own (review50, 1): plan B,
+    its candidate at a quarter of the trains, showed plan A's doubled trains."""
+    from sim.planner import run_plan
+    from tests.support.netbuilder import line_network
+
+    scen = line_network(tmp_path, per_week=2, teu_per_year=40_000,
+                        horizon={"days": 20, "warmup_days": 2})
+    args: dict[str, Any] = {"target": 1e6, "year": 2025, "probability": 0.8, "first": 2,
+                            "most": 2, "confirm": 0, "workers": 1, "progress": False}
+
+    def trade(name: str, factor: float) -> dict[Portfolio, list[float]]:
+        change = [dict(CHANGE[0], factor=factor)]
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(yaml.safe_dump({
+            "scenario": scen.name, "base_year": 2023, "decided_from": 2024,
+            "candidates": [candidate("double", 1e9, changes=change)]}, sort_keys=False))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", InputWarning)   # the part year of a short run
+            _, result, _ = run_plan(path, tmp_path / f"out-{name}", **args)
+        return {s.portfolio: s.trade.tolist() for s in result.screened}
+
+    more = trade("more", 2.0)
+    fewer = trade("fewer", 0.25)
+    double = (("double", 2025),)
+    assert more[()] == fewer[()]          # the same base, draws and replications
+    assert all(f < m for f, m in zip(fewer[double], more[double], strict=True)), (fewer, more)
+
+
+@pytest.mark.parametrize(("meeting", "said"), [
+    (20, "confirmation contradicts P >= 0.8: 20 of 32 fresh replications meet the target "
+         "(0.62, 95% Wilson interval 0.45-0.77), wholly below it"),
+    (25, "confirmation does not support P >= 0.8: 25 of 32 fresh replications meet the "
+         "target (0.78, 95% Wilson interval 0.61-0.89); more --confirm"),
+    (26, None)])
+def test_a_confirmation_below_the_required_probability_is_said(meeting: int,
+                                                              said: str | None) -> None:
+    """A portfolio chosen in screening whose fresh replications meet the target less often
+    than required was reported "chosen" with an empty note (review50, 4: p_meet 0.78 against
+    0.8). The TOTAL row, the notes (console, plan.json) and the record say so now."""
+    from sim.planner import tables
+
+    spec = synthetic_spec([candidate("a", 1e9)])
+
+    def evaluate(items: Sequence[Portfolio], reps: Sequence[int]):
+        # screening (replications 1-32) always meets 900 with `a`; the confirmation
+        # (33-64) meets it in its first `meeting`
+        def trade(p: Portfolio, r: int) -> float:
+            return 1000.0 if p and (r < 32 or r - 32 < meeting) else 0.0
+        return {p: (np.array([trade(p, r) for r in reps]), np.zeros(len(reps)))
+                for p in items}
+
+    result = search(spec, 2025, 900, 0.8, evaluate, first=8, most=32, confirm=32)
+    assert result.chosen is not None and result.chosen.portfolio == (("a", 2025),)
+    confirmed = result.confirmation
+    assert confirmed is not None and confirmed.meeting == meeting
+    assert confirmed.replications == 32 and confirmed.supports(0.8) == (said is None)
+    plan, _ = tables(spec, result)
+    total = plan.set_index("candidate").loc["TOTAL"]
+    assert total["p_meet"] == meeting / 32
+    if said is None:
+        assert not result.notes and not total["note"]
+    else:
+        assert any(n.startswith(said) for n in result.notes), result.notes
+        assert said in total["note"]
+
+
+def test_whole_life_cost_discounts_capital_over_the_build_and_operating_over_the_period(
+) -> None:
+    """The whole-life cost of a candidate: capital in equal parts over its build years,
+    operating cost at its ramp-up share every year in service, each discounted to
+    decided_from at the appraisal's rate, over its period (review50, 5)."""
+    from sim.planner import Appraisal, candidate_costs
+
+    spec = synthetic_spec([candidate("c", 1e9, lead=2, operating_cny_per_year=1e8,
+                                     ramp_up=[0.5, 1.0])])
+    appraisal = Appraisal("whole-life", 8.0, 30)   # 2024-2053
+    v = 1 / 1.08
+    built = 0.5e9 + 0.5e9 * v                       # decided 2024, built 2024-2025
+    run = 1e8 * (0.5 * v ** 2 + (v ** 3 - v ** 30) / (1 - v))   # 2026 half, 2027-2053 full
+    costs = candidate_costs(spec, "c", 2026, 2026, appraisal)
+    assert costs.whole_life == pytest.approx(built + run)
+    assert costs.to_target == pytest.approx(1e9 + 0.5e8)   # unchanged: to 2026, undiscounted
+    assert costs.operating_after == pytest.approx(1e8)     # what it keeps paying, CNY/yr
+    assert costs.objective(appraisal) == costs.whole_life
+    assert costs.objective(Appraisal()) == costs.to_target
+    with pytest.raises(ValueError, match="objective: one of to-target, whole-life"):
+        Appraisal("npv")
+
+
+def test_whole_life_objective_weighs_what_runs_on_after_the_target_year() -> None:
+    """"Least cost" counted money up to the target year only: a measure that is mostly
+    operating cost (1 bn CNY/yr of trains) looked cheaper than a 3 bn CNY berth, whatever it
+    costs after (review50, 5). To the target year it still is (the default, so documented
+    plans stay true); by whole-life cost the berth is chosen, and both costs are reported."""
+    from sim.planner import Appraisal, tables
+
+    spec = synthetic_spec([candidate("trains", 0, operating_cny_per_year=1e9),
+                           candidate("berth", 3e9)])
+    evaluate, _ = synthetic({"trains": 100, "berth": 100}, base=850, sd=1)
+    kw: dict[str, Any] = {"first": 4, "most": 32, "confirm": 8, "frontier": False}
+    short = search(spec, 2025, 900, 0.8, evaluate, **kw)
+    whole = search(spec, 2025, 900, 0.8, evaluate, **kw, appraisal=Appraisal("whole-life"))
+    assert short.chosen is not None and short.chosen.portfolio == (("trains", 2025),)
+    assert whole.chosen is not None and whole.chosen.portfolio == (("berth", 2025),)
+    assert whole.chosen.cost == whole.chosen.costs.whole_life > 3e9 * 0.9
+    trains = next(s for s in whole.screened if s.portfolio == (("trains", 2025),))
+    assert trains.costs.operating_after == 1e9 and trains.costs.whole_life > 9e9
+    plan, front = tables(spec, whole)
+    total = plan.set_index("candidate").loc["TOTAL"]
+    assert total["operating_after_target_bn_cny_per_year"] == 0.0
+    assert total["cost_to_target_bn_cny"] == pytest.approx(3.0)
+    assert total["whole_life_pv_bn_cny"] == pytest.approx(whole.chosen.costs.whole_life / 1e9)
+    assert list(front["whole_life_pv_bn_cny"]) == sorted(front["whole_life_pv_bn_cny"])
+    _, front = tables(spec, short)
+    assert list(front["cost_to_target_bn_cny"]) == sorted(front["cost_to_target_bn_cny"])
+    assert {"operating_after_target_bn_cny_per_year", "whole_life_pv_bn_cny"} <= set(front)
+
+
+def test_an_appraisal_period_ending_before_the_target_year_is_refused(tmp_path: Path) -> None:
+    """A whole-life period that stops before the target year cannot hold the plan's costs:
+    refused naming --appraisal-years before anything is written."""
+    from sim.planner import Appraisal, run_plan
+    from tests.support.netbuilder import line_network
+
+    scen = line_network(tmp_path)
+    path = tmp_path / "cands.yaml"
+    path.write_text(yaml.safe_dump({"scenario": scen.name, "base_year": 2023,
+                                    "decided_from": 2024,
+                                    "candidates": [candidate("double", 1e9)]}))
+    with pytest.raises(InputError) as err:
+        run_plan(path, tmp_path / "out", target=1.0, year=2030, probability=0.8,
+                 appraisal=Appraisal("whole-life", 8.0, 6))
+    assert err.value.file == "--appraisal-years" and "at least 7 years" in err.value.expected
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_plan_for_another_year_says_which_target_it_is_held_to(tmp_path: Path) -> None:
+    """`cqsim plan --year 2024` (or 2035) was held to the 2025 target and said nothing
+    (review50, 13): the console says the target, its year and source, a warning says that the
+    2025 figure is to be met in 2024 (and --target sets one of its own), and plan.json and
+    plan.csv's note keep it; with --target the target is the user's."""
+    import json
+
+    from click.testing import CliRunner
+
+    from sim.cli import main
+
+    corpus = Path(__file__).resolve().parents[1] / "bad_inputs"
+    args = ["plan", str(corpus / "ok_candidates.yaml"), "--year", "2024", "--first", "2",
+            "--most", "2", "--confirm", "0", "--workers", "1"]
+    done = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "out")])
+    assert done.exit_code == 0, (done.output, done.exception)
+    assert ("--year 2024 is held to the 2025 target, 900 bn CNY/yr (seeds/targets.csv "
+            "goods_trade_2025") in done.stderr, done.stderr
+    assert ("target: 900 bn CNY/yr of goods trade in 2024 (the 2025 target, seeds/targets.csv "
+            "goods_trade_2025") in done.stdout, done.stdout
+    record = json.loads((tmp_path / "out" / "plan.json").read_text())
+    assert record["target"]["dated"] == 2025 and record["target"]["met_in"] == 2024
+    assert any("held to the 2025 target" in w for w in record["warnings"])
+    import pandas as pd
+    assert "held to the 2025 target" in pd.read_csv(tmp_path / "out" / "plan.csv")["note"][0]
+    own = CliRunner().invoke(main, [*args, "--target", "1", "--out", str(tmp_path / "own")])
+    assert own.exit_code == 0, (own.output, own.exception)
+    assert "held to" not in own.stderr
+    assert "target: 1 bn CNY/yr of goods trade in 2024 (--target)" in own.stdout
+    assert json.loads((tmp_path / "own" / "plan.json").read_text())["target"]["source"] == \
+        "given"
+
+
+def test_a_candidates_file_and_a_pathway_file_share_one_seed_default() -> None:
+    """CandidatesSpec redefined PlanFile's seed default (7) as 11, silently (review50, 17):
+    one default now; the shipped candidates file sets its own, so its results stand."""
+    from sim.pathway import PathwaySpec, PlanFile
+
+    assert CandidatesSpec.model_fields["seed"].default == PlanFile.model_fields["seed"].default
+    assert PathwaySpec.model_fields["seed"].default == PlanFile.model_fields["seed"].default
+    root = Path(__file__).resolve().parents[2]
+    shipped = yaml.safe_load((root / "scenarios/candidates/plan-2025.yaml").read_text())
+    assert shipped["seed"] == 11
