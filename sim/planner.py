@@ -139,8 +139,9 @@ class Candidate(Spec):
 SOCIAL_DISCOUNT_PCT = 8.0
 SOCIAL_DISCOUNT_SOURCE = (
     "NDRC and MOHURD, Methods and Parameters for Economic Evaluation of Construction "
-    "Projects, 3rd ed. (2006): social discount rate 8% (quoted at "
-    "https://m.qbook.qq.com/read/1037204902/18)")
+    "Projects, 3rd ed. (2006): social discount rate 8% (as quoted, with SL 72-2013's 8% for "
+    "water projects, in the book Economic Evaluation of Water Conservancy and Hydropower "
+    "Projects and Case Analysis, section 3.5: https://m.qbook.qq.com/read/1037204902/18)")
 # assumption: 30 years from the first decision year: the measures are trains and sailings
 # (rolling stock and contracts of some 25-30 years) and civil works (berths, stations, a lock,
 # lasting longer, whose later years a rate of 8% discounts to little: a CNY in year 30 counts
