@@ -158,6 +158,11 @@ def load_calibration_targets(path: str | Path | None = None) -> list[Calibration
         if row["unit"] not in UNIT_FACTORS:
             raise InputError(file, f"line {line}.unit", f"one of {sorted(UNIT_FACTORS)}",
                              row["unit"])
+        blank = next((k for k in ("id", "metric", "source", "how_measured")
+                      if not row[k].strip()), None)
+        if blank:   # every figure is named, said and cited (a blank one was read: fuzz2 L10)
+            raise InputError(file, f"line {line}.{blank}", "a text (every figure has an id, "
+                             "a metric, how it is measured and a source)", row[blank])
         _parse(row["measure"], file, line)
         role = (row.get("role") or "fit").strip()
         if role not in ROLES:
@@ -166,11 +171,11 @@ def load_calibration_targets(path: str | Path | None = None) -> list[Calibration
         if any(t.id == row["id"] for t in targets):
             raise InputError(file, f"line {line}.id", "a unique target id", row["id"])
         twin = next((t.id for t in targets if role == t.role == "validate"
-                     and t.measure.strip() == row["measure"].strip()), None)
+                     and measure_key(t.measure) == measure_key(row["measure"])), None)
         if twin is not None:   # one model figure against one series, counted twice
             raise InputError(file, f"line {line}.role", f"one validation figure per measure "
-                             f"({twin} validates {row['measure'].strip()} already: make one "
-                             "dependent)", role)
+                             f"({twin} validates {measure_key(row['measure'])} already: make "
+                             "one dependent)", role)
         targets.append(CalibrationTarget(
             id=row["id"], metric=row["metric"], published=published, low=low, high=high,
             unit=row["unit"], measure=row["measure"], how_measured=row["how_measured"],
@@ -413,6 +418,15 @@ def _check_fixed(kind: str, args: list[str], file: Path | str, line: int) -> Non
                 listed = ", ".join(f"'{c}'" for c in choices[:-1]) + f" or '{choices[-1]}'"
                 raise InputError(file, f"line {line}.measure", f"{kind} naming a {what}: one "
                                  f"of {listed}{did_you_mean(name, choices)}", name)
+
+
+def measure_key(text: str) -> str:
+    """A measure as one model figure, however it is spelt: each `+` list sorted and without
+    repeats (`value_per_teu:north+west:all` is `value_per_teu:west+north:all`; a second
+    validation row of it slipped past a comparison of the text, fuzz2 H1)."""
+    kind, _, rest = text.strip().partition(":")
+    args = rest.split(":") if rest else []
+    return ":".join([kind, *("+".join(sorted(set(a.split("+")))) for a in args)])
 
 
 def _parse(text: str, file: Path | str = "", line: int = 0) -> Measure:

@@ -377,8 +377,12 @@ def read_csv(path: str | Path, columns: tuple[str, ...], what: str = "CSV file",
     resolved, data = read_bytes(path, what, MAX_CSV_BYTES, ref)
     text = decode_text(resolved, data, via)
     try:
-        reader = csv.DictReader(io.StringIO(text, newline=""))
+        # strict: a quote left open at the end (a file cut short) is an error, not a last
+        # cell that swallows every row after the cut (fuzz2 H2: 190 flows read as 137)
+        reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+        read = 0    # the lines read before the row being read (a CSV error names where it starts)
         header = reader.fieldnames or []
+        read = reader.line_num
         if not header:
             raise InputError(resolved, "header", f"a header row ({', '.join(columns)}); the file "
                              "is empty", via=via)
@@ -401,9 +405,12 @@ def read_csv(path: str | Path, columns: tuple[str, ...], what: str = "CSV file",
                 raise InputError(resolved, f"line {line}", f"{len(header)} values (one per "
                                  "column of the header)", via=via)
             rows.append((line, row))
+            read = reader.line_num
         return rows
     except csv.Error as exc:
-        raise InputError(resolved, f"line {reader.line_num}", f"valid CSV ({exc})", via=via) \
+        why = ("the file ends inside a quoted cell: cut short?"
+               if "unexpected end of data" in str(exc) else str(exc))
+        raise InputError(resolved, f"line {read + 1}", f"valid CSV ({why})", via=via) \
             from None
 
 

@@ -88,6 +88,10 @@ def read_rows(file: Path, columns: tuple[str, ...],
     return read_csv(file, columns, what)
 
 
+# the years a target or reference may carry: those a plan may decide in (`sim.planner`)
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+
+
 def load_targets(path: str | Path | None = None) -> list[Target]:
     """The plan's targets (and the 2023 reference) from `targets.csv` in the seeds folder."""
     file = seeds_dir(path) / TARGETS_FILE
@@ -105,9 +109,14 @@ def load_targets(path: str | Path | None = None) -> list[Target]:
         try:
             year = int(row["year"])
         except ValueError:
-            raise InputError(file, f"line {line}.year", "a year", row["year"]) from None
-        if any(t.id == row["id"] for t in out):
-            raise InputError(file, f"line {line}.id", "a target id used once", row["id"])
+            year = 0
+        if not FIRST_YEAR <= year <= LAST_YEAR:   # a year 0 was read, and reported against
+            raise InputError(file, f"line {line}.year", f"a year from {FIRST_YEAR} to "
+                             f"{LAST_YEAR}", row["year"])
+        if any(t.id == row["id"] for t in out):   # the id in what is expected: this packaged
+            # table's values are not quoted (`sim.errors.describe`), and the id is the news
+            raise InputError(file, f"line {line}.id", f"a target id used once ({row['id']!r} "
+                             "is used above)", row["id"])
         out.append(Target(id=row["id"], metric=row["metric"], value=value, unit=row["unit"],
                           year=year, simulated=simulated == "true", source=row["source"],
                           note=row["note"]))
@@ -129,7 +138,7 @@ def target(ident: str, path: str | Path | None = None) -> Target:
     for t in load_targets(path):
         if t.id == ident:
             return t
-    raise InputError(seeds_dir(path) / TARGETS_FILE, "id", "an existing target id", ident)
+    raise InputError(seeds_dir(path) / TARGETS_FILE, "id", f"a row with id {ident!r}", ident)
 
 
 def load_channels(path: str | Path | None = None) -> list[Channel]:

@@ -78,6 +78,9 @@ def references() -> tuple[Reference, Reference]:
         if t.unit.strip() != "bn CNY":
             raise InputError(seeds_dir() / TARGETS_FILE, f"{t.id}.unit", "bn CNY (goods trade "
                              "a year, as the simulation counts it)", t.unit)
+    if not t23.year < t25.year:   # the attainment is progress from the one to the other
+        raise InputError(seeds_dir() / TARGETS_FILE, f"{t25.id}.year", f"a year after "
+                         f"{t23.id}'s ({t23.year})", t25.year)
     return (Reference(f"{t23.year}", float(t23.value),
                       f"seeds/targets.csv {t23.id}: {t23.source}", t23.year, t23.id),
             Reference(f"{t25.year} target", float(t25.value),

@@ -139,8 +139,11 @@ class Triangular(_Documented):
         u = np.asarray(u, dtype=float).clip(0.0, 1.0)
         a, c, b = self.low, self.mode, self.high
         cut = (c - a) / (b - a)
-        left = a + np.sqrt(u * (b - a) * (c - a))
-        right = b - np.sqrt((1.0 - u) * (b - a) * (b - c))
+        # a range near the float limit overflows to inf, which the callers' checks refuse
+        # in one line; numpy's warning printed two lines of its own before it (fuzz2 M4)
+        with np.errstate(over="ignore", invalid="ignore"):
+            left = a + np.sqrt(u * (b - a) * (c - a))
+            right = b - np.sqrt((1.0 - u) * (b - a) * (b - c))
         return np.where(u < cut, left, right)
 
     @property

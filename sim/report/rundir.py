@@ -647,7 +647,12 @@ def read_run(folder: str | os.PathLike[str]) -> RunDir:
     `run.names`, `run.meta` (run.json), `run.flows` (flows.gpkg's links and hubs);
     `sim.flow_map(run)` draws its map. The folder is first checked against the manifest in
     its run.json: InputError, one line naming the file, for a folder that is not a run's
-    or whose files changed since (`RunDir.open`)."""
+    or whose files changed since (`RunDir.open`); TypeError for anything but one path."""
+    if not isinstance(folder, (str, os.PathLike)):   # pathlib's own error came from deep in it
+        several = "; for several folders call it once each" \
+            if isinstance(folder, (list, tuple)) else ""
+        raise TypeError(f"read_run takes one run folder (a str or os.PathLike), got "
+                        f"{type(folder).__name__}{several}")
     return RunDir.open(folder)
 
 

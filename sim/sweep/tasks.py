@@ -312,8 +312,16 @@ def prepare_sweep(spec: SweepSpec | str | Path, limits: Limits | None = None,
     given = spec.parameters.points
     variants = len(given) if given is not None else count_variants(
         spec.parameters.grid, sample.n if sample else None)
-    first = prepare(_variant_scenario(spec, base, kind, {}), seed=spec.seed,
-                    replications=reps, days=spec.days)
+    fixed = _variant_scenario(spec, base, kind, {})
+    try:
+        first = prepare(fixed, seed=spec.seed, replications=reps, days=spec.days)
+    except InputError as exc:
+        if not spec.fixed:   # the base alone: its own error names its file
+            raise
+        # the sweep's fixed values broke the build: said of the sweep file, with them (its
+        # base file was blamed, the value hidden: fuzz2 M5)
+        raise InputError(spec.source_file, f"fixed ({spec.fixed})",
+                         f"a scenario that builds ({exc})") from None
     first_sets = choice_sets(first)
     # a point's own replications count as it runs them (an uncertainty study's noise point
     # runs 8: priced as one, the 256-sample study of plan-2025 read 387 runs, not 408)

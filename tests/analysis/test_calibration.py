@@ -263,6 +263,20 @@ def test_bad_calibration_rows_are_input_errors(tmp_path: Path, row: str, field: 
         load_calibration_targets(table)
 
 
+@pytest.mark.parametrize("column", ["id", "metric", "how_measured", "source"])
+def test_a_figure_without_its_name_or_source_is_refused(tmp_path: Path, column: str) -> None:
+    """A blank id or source was read, uncited (fuzz2 L10)."""
+    header = "id,metric,published,low,high,unit,measure,how_measured,source\n"
+    row = {"id": "t", "metric": "trains", "published": "10", "low": "5", "high": "20",
+           "unit": "trains/yr", "measure": "loaded_departures:west:rail", "how_measured": "how",
+           "source": "src"}
+    row[column] = " "
+    table = tmp_path / "t.csv"
+    table.write_text(header + ",".join(row.values()) + "\n")
+    with pytest.raises(InputError, match=rf"line 2\.{column}: expected a text"):
+        load_calibration_targets(table)
+
+
 def test_one_measure_validates_once(tmp_path: Path) -> None:
     """The ILSTC's value per TEU, one model figure, was two of the four validation figures
     (against 2022 and 2023; review49 H2): a second validation row of a measure is refused,
@@ -276,6 +290,17 @@ def test_one_measure_validates_once(tmp_path: Path) -> None:
         load_calibration_targets(table)
     table.write_text(header + row.format("a", "validate") + row.format("b", "dependent"))
     assert [t.role for t in load_calibration_targets(table)] == ["validate", "dependent"]
+    # the same figure spelt otherwise: the gateways reordered or repeated (fuzz2 H1)
+    other = row.replace("value_per_teu:south:all", "value_per_teu:{}:all")
+    for spelt in ("west+north", "north+west+north"):
+        table.write_text(header + other.format("a", "west+north", "validate")
+                         + other.format("b", spelt, "validate"))
+        with pytest.raises(InputError, match=r"a validates value_per_teu:north\+west:all"):
+            load_calibration_targets(table)
+    # over loaded TEU only (no `:all`) is another figure
+    table.write_text(header + other.format("a", "north+west", "validate")
+                     + row.replace(":south:all", ":west+north").format("b", "validate"))
+    assert len(load_calibration_targets(table)) == 2
 
 
 def test_plan_targets_label_what_is_not_simulated() -> None:

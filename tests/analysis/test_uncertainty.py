@@ -57,6 +57,18 @@ def test_distributions_map_the_unit_interval_to_their_quantiles() -> None:
         [2.1, 3.0, 3.9])
 
 
+def test_a_triangular_near_the_float_limit_draws_without_numpy_warnings() -> None:
+    """Its overflow printed numpy's RuntimeWarning and a source line before cqsim's one-line
+    refusal (fuzz2 M4); the inf draw is what the callers refuse."""
+    import warnings
+
+    tri = Triangular(dist="triangular", low=0.0, mode=2.0, high=1e300, reason="t")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        draws = tri.ppf(np.array([0.0, 0.5, 1.0 - 1e-5]))
+    assert draws[0] == 0.0 and not np.isfinite(draws[1:]).all()
+
+
 def test_wilson_interval() -> None:
     low, high = wilson(0, 10)
     assert low == 0 and 0.25 < high < 0.32

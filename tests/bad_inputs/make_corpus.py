@@ -488,6 +488,11 @@ def hostile_cases(edit: Callable[[str, str], str]) -> None:
          header + row.replace("how", "h\x00w"), commands=calibrate, kind="calibration table")
     case("targets_short_row.csv", "a targets row with too few values", "line 2",
          header + "t,trains,10\n", commands=calibrate, kind="calibration table")
+    case("targets_cut_in_quote.csv", "a targets table cut short inside a quoted cell (its "
+         "last cell swallowed the rows after the cut, and the rest was read as valid)",
+         "line 3: expected valid CSV (the file ends inside a quoted cell",
+         header + row + row.replace("t,", "u,").replace("how", '"how, it is counted'),
+         commands=calibrate, kind="calibration table")
     case("targets_infinite.csv", "published, low and high all infinite", "line 2",
          header + row.replace("10,5,20", "inf,inf,inf"), commands=calibrate,
          kind="calibration table")

@@ -709,7 +709,13 @@ def test_a_growth_rate_no_market_can_have_is_refused_on_loading(
     ("713.7", "nan", ".value"),          # nan, inf and negatives gave attainment nan or
     ("900,bn CNY", "-900,bn CNY", ".value"),  # P(meet) 1 (audit s16)
     ("900,bn CNY", "900,bn USD", "goods_trade_2025.unit"),
-    ("goods_trade_2025,Goods", "goods_trade_2023,Goods", ".id")])   # a second 2023 row
+    ("goods_trade_2025,Goods", "goods_trade_2023,Goods", ".id"),    # a second 2023 row
+    # a year 0 was accepted, and a pathway would report against it (fuzz2 M7)
+    ("900,bn CNY,2025,", "900,bn CNY,0,", "line 2.year: expected a year from 1900"),
+    ("900,bn CNY,2025,", "900,bn CNY,2020,", "goods_trade_2025.year: expected a year after"),
+    # the id missing was said as "got a text of 16 characters" (fuzz2 M6)
+    ("goods_trade_2025,Goods", "goods_trade_2052,Goods", "id: expected a row with id "
+                                                         "'goods_trade_2025'")])
 def test_a_damaged_targets_file_is_one_line_before_the_run(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, old: str, new: str,
         field: str) -> None:

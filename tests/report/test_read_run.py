@@ -112,3 +112,14 @@ def test_a_folder_that_is_not_a_run_is_refused_in_one_line(
 
     with pytest.raises(TypeError, match=r"sim\.read_run\(DIR/'0-<base>'\)"):
         draw_comparison(str(folder))
+
+
+@pytest.mark.parametrize(("bad", "said"), [
+    (None, r"one run folder \(a str or os\.PathLike\), got NoneType$"),
+    (123, r"got int$"),
+    (["out/run"], r"got list; for several folders call it once each"),
+])
+def test_read_run_of_no_path_says_what_it_takes(bad: object, said: str) -> None:
+    """pathlib's TypeError came from deep inside it (fuzz2 L8)."""
+    with pytest.raises(TypeError, match=said):
+        sim.read_run(bad)  # type: ignore[arg-type]

@@ -240,6 +240,25 @@ def test_a_fixed_value_a_parent_refuses_names_the_fixed_path(tmp_path: Path) -> 
     assert err.value.field == "fixed.horizon.warmup_days", str(err.value)
 
 
+def test_a_fixed_value_the_build_refuses_is_said_of_the_sweep(tmp_path: Path) -> None:
+    """A fixed value that passes as an override but breaks the build (a change's whole-number
+    value given 2.5) was blamed on the base file, the value hidden (fuzz2 M5)."""
+    from tests.support.paths import SCENARIOS
+
+    path = tmp_path / "sweep.yaml"
+    path.write_text(yaml.safe_dump({
+        "name": "fixed", "base": str(SCENARIOS / "baseline.yaml"), "days": 30,
+        "replications": 1, "fixed": {"changes.1.value": 2.5},
+        "parameters": {"grid": {"network.services.south-sea-singapore.departures_per_week":
+                                [7, 10]}}}))
+    with pytest.raises(InputError) as err:
+        prepare_sweep(path)
+    said = str(err.value)
+    assert said.startswith(f"{path}: fixed ({{'changes.1.value': 2.5}}): expected a scenario "
+                           "that builds ("), said
+    assert "changes.1.value" in said.split("builds (", 1)[1], said
+
+
 def test_grid_and_sample_exclude_each_other(tmp_path: Path) -> None:
     path = tiny_sweep(tmp_path)
     doc = yaml.safe_load(path.read_text())
