@@ -404,6 +404,13 @@ def check_file_out(out: str | os.PathLike[str], *, ours: Callable[[Path], bool],
     if not os.access(existing, os.W_OK | os.X_OK):
         raise _refuse(shown, option, f"a file in a place this user can write to "
                                       f"({printable(str(existing), 80)} is not writable)")
+    if path.is_file() and path.stat().st_size and not ours(path) and (
+            not overwrite or unknown_inputs):
+        raise _refuse(shown, option, f"a new file or one cqsim wrote (this one is not "
+                                      f"{what} of this command); choose another {option}"
+                      + (f", even with --overwrite: {unknown_inputs}, and this file may be "
+                         "one" if unknown_inputs else " or pass --overwrite to replace it"))
+    # the probe last: a refused file left its folder's modification time changed (fuzz2 L9)
     try:   # os.access says yes to root everywhere, but /proc and /sys refuse a new file
         fd, probe = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=existing)
         os.close(fd)
@@ -412,12 +419,6 @@ def check_file_out(out: str | os.PathLike[str], *, ours: Callable[[Path], bool],
         raise _refuse(shown, option, f"a file in a place this user can write to "
                                       f"({printable(str(existing), 80)}: "
                                       f"{exc.strerror or exc})") from None
-    if path.is_file() and path.stat().st_size and not ours(path) and (
-            not overwrite or unknown_inputs):
-        raise _refuse(shown, option, f"a new file or one cqsim wrote (this one is not "
-                                      f"{what} of this command); choose another {option}"
-                      + (f", even with --overwrite: {unknown_inputs}, and this file may be "
-                         "one" if unknown_inputs else " or pass --overwrite to replace it"))
     return path
 
 

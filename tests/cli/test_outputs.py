@@ -235,12 +235,15 @@ def test_compare_and_rank_write_whole_folders(tmp_path: Path) -> None:
 def test_calibrate_out_is_a_file_cqsim_may_replace(tmp_path: Path) -> None:
     table = tmp_path / "calibration.csv"
     table.write_text("my,own,table\n")
+    os.utime(tmp_path, ns=(0, 0))
     for out, expected in ((tmp_path, "it is a folder"), ("/dev/null", "device"),
                           ("", "empty"), (table, "--overwrite")):
         result = CliRunner().invoke(main, ["calibrate", str(OK), "--out", str(out)])
         assert result.exit_code == 2, result.output
         assert len(result.stderr.strip().splitlines()) == 1 and expected in result.stderr
     assert table.read_text() == "my,own,table\n"
+    # the folder untouched: its write probe came before the refusal (fuzz2 L9)
+    assert tmp_path.stat().st_mtime_ns == 0
 
 
 def test_estimates_out_is_checked_before_the_estimation_runs(tmp_path: Path) -> None:
