@@ -748,3 +748,44 @@ def test_a_column_without_a_declaration_keeps_what_it_counts_and_its_unit_of_tim
     assert unit_from_name("jobs_horizon") == "over the horizon"
     assert unit_from_name("trade_bn_cny_per_year") == "bn CNY/yr"
     assert (unit_from_name("wait_h"), unit_from_name("note")) == ("h", "")
+
+
+def test_the_delta_chart_says_paired_only_when_it_is() -> None:
+    """The delta chart said "paired difference" for Welch comparisons of runs with other
+    seeds too, under a note saying "independent runs" (review 50, #12)."""
+    from sim.kpis import kpi
+
+    k = kpi("teu")
+    d = pd.DataFrame({"variant": ["alt"], "metric": [k.column], "scope": ["total"],
+                      "delta": [1.0], "delta_ci95": [0.5]})
+
+    def title(paired: list[bool]) -> str:
+        return str(fg.delta_figure(d, k, paired)["layout"]["title"]["text"])
+
+    assert "paired difference" in title([True])
+    assert "paired" not in title([False]) and "Welch" in title([False])
+    assert "paired where the runs share random numbers, else Welch" in title([True, False])
+
+
+def test_the_key_figures_take_their_years_from_the_targets(one_run: Path,
+                                                           tmp_path: Path) -> None:
+    """The cards said "of 2023 goods trade" and "of the 2025 target", and the trade chart
+    "against 2023 and the 2025 target", whatever years trade.csv's reference rows (from
+    seeds/targets.csv) name (review 50, #13)."""
+    from sim.report.page import cards, trade_refs
+
+    run = tmp_path / "run"
+    shutil.copytree(one_run, run)
+    trade = pd.read_csv(run / "trade.csv")
+    trade["item"] = trade["item"].replace({"2023 goods trade": "2024 goods trade",
+                                           "2025 target": "2030 target"})
+    trade.to_csv(run / "trade.csv", index=False)
+    reseal(run)
+    opened = RunDir.open(run)
+    shown = html.unescape(cards(opened))
+    assert "of 2024 goods trade" in shown and "of the 2030 target" in shown
+    assert "of 2023 goods trade" not in shown and "of the 2025 target" not in shown
+    title = fg.trade_figure([opened], trade_refs(opened))
+    assert title is not None
+    text = title["layout"]["title"]["text"]
+    assert "2024 goods trade" in text and "2030 target" in text and "2025" not in text
