@@ -4,7 +4,7 @@ random numbers; `sim.compare`) per unit of capacity they add."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -88,12 +88,14 @@ class Capacity:
     """TEU/yr of capacity a candidate adds over BASE. `lines`, `hubs`, `locks`: the gross
     gains of each kind of component, shown apart and never added (a box rides a line and
     passes hubs and locks in series, so their gains are not more capacity for it).
-    `bottleneck`: what rank divides by (`bottleneck_gain`)."""
+    `bottleneck`: what rank divides by (`bottleneck_gain`), credited to the parts that bind
+    (`binding`: "kind:id" -> TEU/yr, `bottlenecks`)."""
 
     lines: float
     hubs: float
     locks: float
     bottleneck: float = 0.0
+    binding: Mapping[str, float] = field(default_factory=dict)
 
 
 # a part of a route whose capacity can bind: ("line", id), ("hub", id) or ("lock", id)
@@ -176,14 +178,14 @@ def route_parts(plan: Plan, legs: list[tuple[str, str, str]]) -> frozenset[Part]
     return frozenset(parts)
 
 
-def bottleneck_gain(base: Mapping[Part, float], cand: Mapping[Part, float],
-                    routes: list[frozenset[Part]]) -> float:
-    """TEU/yr of bottleneck capacity a candidate adds on `routes` (those whose traffic grew):
-    per route, the gain of its tightest part's capacity (min over its parts in the candidate
-    less min in BASE, a part BASE lacks at 0; never below 0), so parts in series never add;
-    summed over the distinct parts that bind in the candidate, each counted once at the
-    largest gain of a route it binds (routes sharing a bottleneck share its capacity).
-    `base`, `cand`: `free_capacities`."""
+def bottlenecks(base: Mapping[Part, float], cand: Mapping[Part, float],
+                routes: list[frozenset[Part]]) -> dict[Part, float]:
+    """The parts that bind on `routes` (those whose traffic grew) in the candidate, each
+    with the TEU/yr of bottleneck capacity credited to it: per route, the gain of its
+    tightest part's capacity (min over its parts in the candidate less min in BASE, a part
+    BASE lacks at 0; routes that gained nothing left out), so parts in series never add;
+    a part that binds several routes once, at the largest gain of a route it binds (they
+    share its capacity). `base`, `cand`: `free_capacities`."""
     best: dict[Part, float] = {}
     for parts in routes:
         if not parts:
@@ -192,7 +194,14 @@ def bottleneck_gain(base: Mapping[Part, float], cand: Mapping[Part, float],
         gain = cand.get(tight, 0.0) - min(base.get(p, 0.0) for p in parts)
         if gain > 0:
             best[tight] = max(best.get(tight, 0.0), gain)
-    return float(sum(best.values()))
+    return best
+
+
+def bottleneck_gain(base: Mapping[Part, float], cand: Mapping[Part, float],
+                    routes: list[frozenset[Part]]) -> float:
+    """TEU/yr of bottleneck capacity a candidate adds on `routes`: the sum over the distinct
+    parts that bind there (`bottlenecks`)."""
+    return float(sum(bottlenecks(base, cand, routes).values()))
 
 
 # the columns a route is known by across two runs (route numbers are each run's own)
@@ -234,9 +243,10 @@ def added_capacity(base: Plan, cand: Plan,
     def gain(a: dict[str, float], b: dict[str, float]) -> float:
         return sum(max(0.0, v - a.get(k, 0.0)) for k, v in b.items())
     (bl, bh, bk), (cl, ch, ck) = _capacities(base), _capacities(cand)
-    neck = bottleneck_gain(free_capacities(base), free_capacities(cand), grown or [])
+    neck = bottlenecks(free_capacities(base), free_capacities(cand), grown or [])
     return Capacity(lines=gain(bl, cl), hubs=gain(bh, ch), locks=gain(bk, ck),
-                    bottleneck=neck)
+                    bottleneck=float(sum(neck.values())),
+                    binding={f"{kind}:{ident}": v for (kind, ident), v in sorted(neck.items())})
 
 
 # rank.csv's `group`: whom the measure ranks together
@@ -252,7 +262,8 @@ RANK_MEASURE = (
     "tightest part (a line one way: departures/week x vehicle TEU x 52.14; a hub: handling "
     "less its other users' background traffic; a lock one way: lift less other vessels' "
     "tonnes, per mean t/TEU), counted once per distinct tightest part; parts in series never "
-    "add. The gross line, hub and lock gains in rank.csv are by kind and must not be summed")
+    "add (rank.csv's bottleneck_parts names them). The gross line, hub and lock gains in "
+    "rank.csv are by kind and must not be summed")
 RANK_ORDER = {
     "capacity": "candidates adding bottleneck capacity ranked by extra trade (CNY/yr) per "
                 "TEU/yr of it; those adding none ranked apart, by extra trade (bn CNY/yr), "
@@ -296,6 +307,10 @@ def rank(base: Scenario | str | Path, candidates: dict[str, Scenario], *,
         c = cap.bottleneck
         rows.append({
             "candidate": name, "added_bottleneck_capacity_teu_per_year": c,
+            # where it is: the binding parts, largest first, with the TEU/yr credited to each
+            "bottleneck_parts": "; ".join(
+                f"{part} +{teu:,.0f}" for part, teu in sorted(
+                    cap.binding.items(), key=lambda kv: -kv[1])),
             # gross gains by kind, for reference: in series, never to be added
             "added_line_capacity_teu_per_year": cap.lines,
             "added_hub_capacity_teu_per_year": cap.hubs,

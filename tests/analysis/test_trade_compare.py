@@ -339,6 +339,7 @@ def test_rank_puts_the_candidate_that_relieves_the_bottleneck_first(tmp_path: Pa
     # its 36,500 TEU/yr
     assert table.iloc[0]["added_bottleneck_capacity_teu_per_year"] == pytest.approx(
         7 * 100 * 365 / 7)
+    assert table.iloc[0]["bottleneck_parts"] == "line:ab +36,500"   # where it is, said
     top = table.iloc[0]
     assert top["extra_teu_per_year"] - top["extra_teu_per_year_ci95"] > 5_000
     assert top["extra_trade_cny_per_capacity_teu"] > table.iloc[1][
