@@ -789,3 +789,18 @@ def test_the_key_figures_take_their_years_from_the_targets(one_run: Path,
     assert title is not None
     text = title["layout"]["title"]["text"]
     assert "2024 goods trade" in text and "2030 target" in text and "2025" not in text
+
+
+def test_the_report_gives_no_replication_count_from_fewer_than_five_pairs() -> None:
+    """The report's note gave "about 474" from 2 replications, as the console did (review
+    50, #16): below `sim.stats.PILOT_PAIRS` it says to run 5 first, as the console does."""
+    from sim.kpis import kpi
+    from sim.report.page import _unresolved_note
+
+    k = kpi("teu")
+    d = pd.DataFrame({"metric": [k.column], "scope": ["total"], "delta": [7300.0],
+                      "delta_ci95": [15150.0], "replications": [2],
+                      "replications_to_resolve": [474.0]})
+    note = _unresolved_note(d, [k])
+    assert "run at least 5 to estimate" in note and "474" not in note
+    assert "about 474" in _unresolved_note(d.assign(replications=8), [k])
