@@ -126,6 +126,10 @@ def test_unpaired_runs_get_welch_intervals(comparison: Path, tmp_path: Path) -> 
     reseal(alt)
     d = channel_deltas(RunDir.open(base), RunDir.open(alt))
     assert (d["pairing"] == WELCH).all() and d["delta_ci95"].notna().any()
+    # the charts and cells say Welch, not "paired", as the note above them does (review 50,
+    # #12): only the base and this run, unpaired
+    page = write_report([base, alt], tmp_path / "welch.html").read_text(encoding="utf-8")
+    assert "paired difference" not in page and "of independent runs (Welch)" in page
 
 
 def test_runs_compare_refuses_to_pair_are_not_reported_as_a_variant(
