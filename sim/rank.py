@@ -1,5 +1,7 @@
-"""The ranking of candidate expansions of a base scenario by what they add (paired, common
-random numbers; `sim.compare`) per unit of capacity they add."""
+"""The ranking of candidate expansions of a base scenario by the trade they add (paired,
+common random numbers; `sim.compare`) per TEU/yr of bottleneck capacity they add on the
+routes whose traffic grew (those adding none ranked apart), with its tests read on their
+own and family-wise (Holm)."""
 
 from __future__ import annotations
 
