@@ -176,3 +176,64 @@ def unresolved_need(base: np.ndarray, alt: np.ndarray, level: float = 0.95) -> i
     if resolved(delta, half):        # not known (NaN) falls through: an estimate if it can
         return None
     return replications_to_resolve(d, level)
+
+
+# fewest paired differences whose spread can size a rerun: from fewer the sample standard
+# deviation has under 4 degrees of freedom, and Law's count from it (`replications_to_resolve`)
+# can be off several-fold either way (from 2 pairs, one degree of freedom, a 95% interval of
+# the spread runs from 0.45 to 32 times the one seen)
+PILOT_PAIRS = 5
+
+
+def pilot_too_small(pairs: int, alike: bool = False) -> bool:
+    """Whether `pairs` paired differences are too few to estimate how many replications
+    would tell a change from none: fewer than `PILOT_PAIRS`, unless they are all one amount
+    (then the count is the sign test's, `alike_needed`, exact and not an estimate). The one
+    rule compare, rank and the report word their "--replications N would tell" hint by."""
+    return pairs < PILOT_PAIRS and not alike
+
+
+def paired_p_value(differences: np.ndarray, level: float = 0.95) -> float:
+    """Two-sided p-value of the paired t test of mean 0 on `differences` (NaN ones left
+    out), read by `paired_ci`'s rule so that p < 1 - `level` exactly where its interval
+    leaves out 0: NaN where that interval is not known (fewer than 2, or too few all of one
+    amount); differences all one amount other than 0, `alike_needed` or more, get the exact
+    sign test's 2 x 0.5^n; all 0, 1. For multiplicity control (`holm`)."""
+    from scipy.special import stdtr
+
+    d = np.asarray(differences, dtype=float)
+    d = d[~np.isnan(d)]
+    mean, half = paired_ci(d, level)
+    if not (np.isfinite(mean) and np.isfinite(half)):
+        return float("nan")
+    if not np.any(d):
+        return 1.0
+    if _alike(d):
+        return min(1.0, 2.0 * 0.5 ** d.size)
+    t = abs(mean) / (float(d.std(ddof=1)) / np.sqrt(d.size))
+    return float(min(1.0, 2.0 * stdtr(d.size - 1, -t)))
+
+
+def holm(p_values: np.ndarray | list[float]) -> np.ndarray:
+    """Holm's step-down adjusted p-values (Holm 1979): the k tests of a family read at
+    adjusted p < 1 - level hold the chance that any true null is rejected to at most
+    1 - level (family-wise), whatever the tests' dependence, and reject at least what
+    Bonferroni does. NaN p-values (tests that could not be made) stay NaN and are not
+    counted in k."""
+    p = np.asarray(p_values, dtype=float)
+    out = np.full(p.shape, np.nan)
+    have = np.flatnonzero(~np.isnan(p))
+    k = have.size
+    if not k:
+        return out
+    order = have[np.argsort(p[have], kind="stable")]
+    adjusted = np.minimum(1.0, np.maximum.accumulate(p[order] * (k - np.arange(k))))
+    out[order] = adjusted
+    return out
+
+
+def holm_resolved(p_values: np.ndarray | list[float], level: float = 0.95
+                  ) -> list[bool | None]:
+    """Per test, whether it is resolved at family-wise `level` over all of them (`holm`):
+    True, False, or None where it has no p-value (not known, as `resolved` says it)."""
+    return [None if np.isnan(a) else bool(a < 1.0 - level) for a in holm(p_values)]

@@ -292,7 +292,8 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
 @click.option("--days", type=DAYS, default=None, help="Override the horizon in days.")
 @click.option("--per", type=click.Choice(["capacity", "none"]), default="capacity",
               show_default=True,
-              help="Rank by extra trade per added TEU/yr of capacity, or by extra trade.")
+              help="Rank by extra trade per TEU/yr of bottleneck capacity added (those "
+                   "adding none apart, by extra trade), or all by extra trade.")
 @click.option("--out", type=OutPath(), default=None,
               help="Folder for rank.csv, compare.csv and rank.json (default out/rank-<base>), "
                    "written whole.")
@@ -307,8 +308,8 @@ def rank(base: Path, files: tuple[Path, ...], changes: tuple[Path, ...],
          out: Path | None, overwrite: bool, workers: int, allow_unrelated: bool,
          max_memory: float,
          max_events: float, no_limit: bool) -> None:
-    """Rank candidate expansions of BASE: extra TEU and trade per unit of added capacity.
-    A candidate is a changes file, or a scenario that is BASE plus changes."""
+    """Rank candidate expansions of BASE: extra TEU and trade per TEU/yr of bottleneck
+    capacity added. A candidate is a changes file, or a scenario that is BASE plus changes."""
     from sim.boundary import admit_comparison
     from sim.compare import check_replications
     from sim.rank import candidate
@@ -339,8 +340,8 @@ def rank(base: Path, files: tuple[Path, ...], changes: tuple[Path, ...],
                      limits=limits(max_memory, max_events, no_limit))
     from sim.atomic import write_csv
     from sim.compare import split_deltas
+    from sim.rank import RANK_MEASURE, RANK_ORDER, RANK_TESTS, rank_notes
     from sim.rank import rank as run_rank
-    from sim.rank import rank_notes
     from sim.staging import replaced_line
 
     with _result_folder(base_s, list(candidates.values()), out, "rank",
@@ -352,20 +353,17 @@ def rank(base: Path, files: tuple[Path, ...], changes: tuple[Path, ...],
             write_csv(folder.path / name, frame)
         reps_run = len(cmp.base.results.replications)
         notes = rank_notes(table, reps_run)
-        folder.commit("rank.json", {**_comparison_about(cmp), "per": per, "notes": notes})
+        folder.commit("rank.json", {**_comparison_about(cmp), "per": per,
+                                    "measure": RANK_MEASURE, "order": RANK_ORDER[per],
+                                    "tests": RANK_TESTS, "notes": notes})
         written = [*tables, "rank.json"]    # the "wrote" line names every file
-    from sim.cli.render import console, rank_table, unresolved_lines
+    from sim.cli.render import console, rank_tables, unresolved_lines
 
     screen = console(120)
     reps = len(cmp.base.results.replications)
-    screen.print(rank_table(table, base_s.name, reps))
-    order = ("ranked by extra trade per added TEU/yr of capacity; candidates adding none "
-             "rank last, by extra trade" if per == "capacity" else
-             "ranked by extra trade (bn CNY/yr) alone (--per none); added capacity shown "
-             "for reference")
-    screen.print("added capacity: lines departures/week x vehicle TEU x 52.14 (continuous "
-                 "TEU/day x 365), hubs servers x TEU/h x 8760 (borders given trains a day: those x "
-                 f"365 x train TEU), locks lift / mean t per TEU; {order}")
+    for shown in rank_tables(table, base_s.name, reps):
+        screen.print(shown)
+    screen.print(f"{RANK_MEASURE}; {RANK_ORDER[per]}; {RANK_TESTS}", soft_wrap=True)
     by_name = {v.name: v for v in cmp.alts}
     for name in table["candidate"]:     # as compare says it, candidate by candidate
         for line in unresolved_lines(cmp.deltas, str(name)):

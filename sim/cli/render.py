@@ -13,6 +13,7 @@ from rich.table import Table
 
 from sim.kpis import KPI, PLACES, TOTAL, kpi, kpis, measure_of, totals
 from sim.report.figures import change_pm, fmt, pm  # the report's: "-" where there is none
+from sim.stats import PILOT_PAIRS, pilot_too_small
 from sim.units import stats_days
 
 if TYPE_CHECKING:
@@ -151,14 +152,18 @@ def unresolved_lines(deltas: pd.DataFrame, variant: str) -> list[str]:
             continue
         r = row.iloc[0]
         need, reps = int(r["replications_to_resolve"]), int(r["replications"])
-        said = (f"includes 0; at the spread of these {reps} replications"
-                if np.isfinite(r["delta_ci95"]) else
-                f"is not known: all {reps} replications moved it by one amount, a spread too "
-                f"small to show over so few, not none; with")
-        lines.append(f"{variant}: the 95% CI of the total Δ {_header(k)} "
-                     f"({_delta_cell(row.set_index('metric'), k)}) {said} about {need} "
-                     f"would tell a change of that size from none (--replications {need}; an "
-                     f"estimate from this run)")
+        alike = not np.isfinite(r["delta_ci95"])
+        cell = f"the 95% CI of the total Δ {_header(k)} ({_delta_cell(row.set_index('metric'), k)})"
+        if pilot_too_small(reps, alike):    # a spread of 1-3 degrees of freedom sizes nothing
+            lines.append(f"{variant}: {cell} includes 0; run at least --replications "
+                         f"{PILOT_PAIRS} to estimate how many would tell a change of that size "
+                         f"from none (a spread from {reps} is too rough to size it)")
+            continue
+        said = (f"is not known: all {reps} replications moved it by one amount, a spread too "
+                f"small to show over so few, not none; with" if alike else
+                f"includes 0; at the spread of these {reps} replications")
+        lines.append(f"{variant}: {cell} {said} about {need} would tell a change of that size "
+                     f"from none (--replications {need}; an estimate from this run)")
     return lines
 
 
@@ -255,26 +260,47 @@ def bottleneck_table(bottlenecks: pd.DataFrame) -> Table:
     return necks
 
 
-def rank_table(table: pd.DataFrame, base: str, reps: int) -> Table:
-    """Candidates in rank order: added capacity, extra TEU and trade, and both per capacity."""
-    t = Table(title=f"what to fund first: candidates against {base}, paired deltas "
-                    f"(CRN), 95% CI over {reps} replications")
+def rank_tables(table: pd.DataFrame, base: str, reps: int) -> list[Table]:
+    """Candidates in rank order, a table per group (`sim.rank.order`): bottleneck capacity
+    added, extra TEU and trade, whether the trade is told from none at a family-wise 95%
+    (Holm), and, for candidates that add capacity, both per TEU/yr of it."""
+    from sim.rank import ADDS_CAPACITY, ADDS_NONE
+
     teu, trade = kpi("teu"), kpi("trade_bn_cny")   # the extras are their totals' deltas
-    for col in ("rank", "candidate", "added cap. kTEU/yr", f"Δ {_header(teu)}",
-                f"Δ {_header(trade)}", "Δ TEU/yr per cap. TEU/yr",
-                "Δ trade CNY/yr per cap. TEU/yr"):
-        t.add_column(col, justify="left" if col == "candidate" else "right")
-    for _, r in table.iterrows():
-        t.add_row(str(r["rank"]), str(r["candidate"]),
-                  f"{r['added_capacity_teu_per_year'] / 1e3:,.1f}",
-                  _delta(teu, r["extra_teu_per_year"], r["extra_teu_per_year_ci95"]),
-                  _delta(trade, r["extra_trade_bn_cny_per_year"],
-                         r["extra_trade_bn_cny_per_year_ci95"]),
-                  pm(r["extra_teu_per_capacity_teu"], r["extra_teu_per_capacity_teu_ci95"], 3,
-                     sign=True),
-                  pm(r["extra_trade_cny_per_capacity_teu"],
-                     r["extra_trade_cny_per_capacity_teu_ci95"], 0, sign=True))
-    return t
+    what = {ADDS_CAPACITY: "candidates that add bottleneck capacity, by extra trade per "
+                           "TEU/yr of it",
+            ADDS_NONE: "candidates that add no bottleneck capacity, by extra trade (not on "
+                       "the scale of those that add it)"}
+    out = []
+    groups = table["group"] if "group" in table else pd.Series("all", index=table.index)
+    for group in dict.fromkeys(groups):
+        rows = table[groups == group]
+        ratio = group == ADDS_CAPACITY
+        t = Table(title=f"what to fund first: {what.get(str(group), 'by extra trade')}; "
+                        f"against {base}, paired deltas (CRN), 95% CI over {reps} "
+                        "replications")
+        cols = ["rank", "candidate", "bottleneck cap. kTEU/yr", f"Δ {_header(teu)}",
+                f"Δ {_header(trade)}", "Δ trade told (Holm)"]
+        if ratio:
+            cols += ["Δ TEU/yr per cap. TEU/yr", "Δ trade CNY/yr per cap. TEU/yr"]
+        for col in cols:
+            t.add_column(col, justify="left" if col == "candidate" else "right")
+        for _, r in rows.iterrows():
+            told = r.get("extra_trade_resolved_holm")
+            cells = [str(r["rank"]), str(r["candidate"]),
+                     f"{r['added_bottleneck_capacity_teu_per_year'] / 1e3:,.1f}",
+                     _delta(teu, r["extra_teu_per_year"], r["extra_teu_per_year_ci95"]),
+                     _delta(trade, r["extra_trade_bn_cny_per_year"],
+                            r["extra_trade_bn_cny_per_year_ci95"]),
+                     "-" if told is None or pd.isna(told) else ("yes" if told else "no")]
+            if ratio:
+                cells += [pm(r["extra_teu_per_capacity_teu"],
+                             r["extra_teu_per_capacity_teu_ci95"], 3, sign=True),
+                          pm(r["extra_trade_cny_per_capacity_teu"],
+                             r["extra_trade_cny_per_capacity_teu_ci95"], 0, sign=True)]
+            t.add_row(*cells)
+        out.append(t)
+    return out
 
 
 def calibration_table(rows: list[CalibrationRow], title: str) -> Table:

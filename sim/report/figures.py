@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -476,7 +476,8 @@ def weekly_figure(runs: list[rd.RunDir]) -> Fig | None:
 def trade_figure(runs: list[rd.RunDir], refs: dict[str, tuple[float, str]]) -> Fig | None:
     """Goods trade per run: channels stacked, plus the trade a market table declares not
     simulated (bulk...) and any other-trade input, so the stack adds up to the total;
-    against the 2023 figure and the 2025 target (`refs`: label -> (bn CNY/yr, source))."""
+    against the reference year's figure and the target (`refs`: label, its year included,
+    -> (bn CNY/yr, source): `page.trade_refs`)."""
     traces: list[dict[str, Any]] = []
     names = [r.label for r in runs]
     parts: dict[str, list[float]] = {}
@@ -522,7 +523,9 @@ def trade_figure(runs: list[rd.RunDir], refs: dict[str, tuple[float, str]]) -> F
         barmode="stack", height=420, bargap=0.7 if len(runs) == 1 else 0.35, shapes=shapes,
         annotations=notes,
         yaxis={"title": {"text": "goods trade, bn CNY per year"}, "gridcolor": "#eee"},
-        title={"text": "Goods trade carried, against 2023 and the 2025 target", "x": 0.01,
+        title={"text": "Goods trade carried, per year"
+                       + (f", against the {' and the '.join(map(html.escape, refs))}"
+                          if refs else ""), "x": 0.01,
                "font": {"size": 14}}, legend={"orientation": "v", "x": 1.02, "y": 1})}
 
 
@@ -570,9 +573,20 @@ def daily_figure(run: rd.RunDir, name: str, key: str, measures: dict[str, tuple[
     return {"data": traces, "layout": layout}
 
 
-def delta_figure(deltas: pd.DataFrame, k: KPI) -> Fig:
-    """Paired deltas ALT - BASE of KPI `k` per channel with 95% CI error bars, one bar per
-    ALT, in the unit the report shows the KPI in (`KPI.report_view`)."""
+def difference_kind(paired: Sequence[bool]) -> str:
+    """What differences are, as a title says it: paired (replication by replication, common
+    random numbers), Welch's (independent runs), or each where the runs are so."""
+    if all(paired):
+        return "paired difference"
+    if not any(paired):
+        return "difference of independent runs (Welch)"
+    return "difference, paired where the runs share random numbers, else Welch"
+
+
+def delta_figure(deltas: pd.DataFrame, k: KPI, paired: Sequence[bool]) -> Fig:
+    """Deltas ALT - BASE of KPI `k` per channel with 95% CI error bars, one bar per ALT, in
+    the unit the report shows the KPI in (`KPI.report_view`). `paired`: per ALT, whether its
+    difference is paired with BASE (`deltas.paired`) or Welch's: the title says which."""
     sub = deltas[deltas["metric"] == k.column]
     view = k.report_view
     label = f"{k.label}, {view.unit}"
@@ -588,7 +602,7 @@ def delta_figure(deltas: pd.DataFrame, k: KPI) -> Fig:
         height=340, barmode="group",  # the axis names the unit; the title says what it is
         yaxis={"title": {"text": f"Δ {view.unit}"}, "gridcolor": "#eee",
                "zeroline": True, "zerolinecolor": "#333"},
-        title={"text": f"Δ {label}: paired difference, 95% CI", "x": 0.01,
+        title={"text": f"Δ {label}: {difference_kind(paired)}, 95% CI", "x": 0.01,
                "font": {"size": 14}})}
 
 

@@ -17,7 +17,7 @@ from sim.engine.model import TOLERANCE_TEU
 from sim.report import deltas as dl
 from sim.report import figures as fg
 from sim.report import rundir as rd
-from sim.stats import resolved
+from sim.stats import PILOT_PAIRS, pilot_too_small, resolved
 
 CSS = f"""
 :root {{ color-scheme: light; }}
@@ -242,8 +242,9 @@ def header(runs: list[rd.RunDir]) -> str:
 
 
 def cards(run: rd.RunDir) -> str:
-    """Key figures: throughput, goods trade, against 2023 and the 2025 target; and, below
-    them, what the share of 2023 shows, and the season a part year's figures carry."""
+    """Key figures: throughput, goods trade, against the reference year and the target
+    (their years as trade.csv's rows name them, `trade_refs`); and, below them, what the
+    share of the reference year shows, and the season a part year's figures carry."""
     totals = _totals(run)
     items = []
     if rd.TEU.label in totals:
@@ -251,11 +252,14 @@ def cards(run: rd.RunDir) -> str:
                       f"{rd.TEU.label} on the channels, {rd.TEU.unit}, every flow: "
                       "Chongqing's trade, domestic, transit, other cities'"))
     trade = run.table("trade")
+    reference, target = reference_items(run)
+    share = f"of {reference}" if reference else "of the reference year's goods trade"
     if not trade.empty:
         t = trade.set_index("item")
-        for item, label, digits, unit in (("total", "goods trade, bn CNY per year", 1, ""),
-                                          ("vs 2023", "of 2023 goods trade", 1, "%"),
-                                          ("attainment", "of the 2025 target", 1, "%")):
+        for item, label, digits, unit in (
+                ("total", "goods trade, bn CNY per year", 1, ""),
+                ("vs 2023", share, 1, "%"),   # trade.csv's item key (`sim.trade`)
+                ("attainment", f"of the {target}" if target else "of the target", 1, "%")):
             if item in t.index:
                 items.append((fg.level(float(t.loc[item, "value"]),
                                        float(t.loc[item, "ci95"]), digits) + unit, label))
@@ -264,13 +268,23 @@ def cards(run: rd.RunDir) -> str:
         f'<div class="card"><div class="v">{v}</div><div class="l">{html.escape(lab)}</div>'
         "</div>" for v, lab in items) + "</div>"
     season = season_note(run)
-    if not any(lab == "of 2023 goods trade" for _, lab in items):
+    if not any(lab == share for _, lab in items):
         return cards_html + season
+    year = (reference or "").removesuffix(" goods trade") or "the reference year"
     return cards_html + ("<div class='note'>Goods trade is the market table's trade as the "
-                         "simulated routes carry it. Where the table is 2023's own (a base-year "
-                         "scenario), its share of 2023 reads near 100% by construction: it "
-                         "shows the network carried the table, not that the model was "
-                         "checked against the year.</div>") + season
+                         f"simulated routes carry it. Where the table is {html.escape(year)}'s "
+                         f"own (a base-year scenario), its share of {html.escape(year)} reads "
+                         "near 100% by construction: it shows the network carried the table, "
+                         "not that the model was checked against the year.</div>") + season
+
+
+def reference_items(run: rd.RunDir) -> tuple[str | None, str | None]:
+    """The names of trade.csv's reference rows (`trade_refs`), year included as the targets
+    table gives it: the reference year's goods trade (e.g. "2023 goods trade") and the
+    target (e.g. "2025 target"); None for one the table lacks."""
+    refs = list(trade_refs(run))
+    return (next((r for r in refs if r.endswith("goods trade")), None),
+            next((r for r in refs if r.endswith("target")), None))
 
 
 def target_gap(run: rd.RunDir) -> list[tuple[str, str]]:
@@ -362,7 +376,8 @@ def balance_note(run: rd.RunDir) -> str:
 
 
 def trade_refs(run: rd.RunDir) -> dict[str, tuple[float, str]]:
-    """The published references in trade.csv: 2023 goods trade and the 2025 target."""
+    """The published references in trade.csv (label -> (bn CNY/yr, source)): the reference
+    year's goods trade and the target, named with their years (seeds/targets.csv)."""
     t = run.table("trade")
     refs = {}
     for r in t.to_dict("records"):
@@ -613,13 +628,14 @@ def comparison_sections(page: Page, runs: list[rd.RunDir]) -> None:
     base = runs[0]
     page.add("<h2>Differences from the base</h2>")
     page.add(period_warning(runs))
-    frames, shown_frames = [], []
+    frames, shown_frames, pairings = [], [], []
     for alt in runs[1:]:
         d = dl.channel_deltas(base, alt)
         frames.append(d)
         if d.empty:
             continue
         shown_frames.append(d.assign(variant=alt.label))   # the charts name runs as the page
+        pairings.append(dl.paired(base, alt))
         why = dl.not_a_variant(base, alt)
         page.add(f"<h3>{html.escape(alt.label)} − {html.escape(base.label)}</h3>"
                  + (unrelated_warning(base, alt, why) if why else "")
@@ -640,7 +656,7 @@ def comparison_sections(page: Page, runs: list[rd.RunDir]) -> None:
                 r, view = hit.iloc[0], k.report_view
                 delta, half, was, now = (view.show(r[c]) for c in ("delta", "delta_ci95",
                                                                       "base", "alt"))
-                row.append(delta_cell(delta, half, view.digits, paired=True,
+                row.append(delta_cell(delta, half, view.digits, paired=dl.paired(base, alt),
                                       judged=why is None)
                            + f"<br><small>{fg.fmt(was, view.digits)} → "
                              f"{fg.fmt(now, view.digits)}</small>")
@@ -657,8 +673,8 @@ def comparison_sections(page: Page, runs: list[rd.RunDir]) -> None:
                     MAP_CONFIG, "map")
     if shown_frames:
         both = pd.concat(shown_frames, ignore_index=True)
-        page.figure(fg.delta_figure(both, kpis.kpi("teu")))
-        page.figure(fg.delta_figure(both, kpis.kpi("trade_bn_cny")))
+        page.figure(fg.delta_figure(both, kpis.kpi("teu"), pairings))
+        page.figure(fg.delta_figure(both, kpis.kpi("trade_bn_cny"), pairings))
     attribution_sections(page, runs, rd.attribution(runs))
     placebo, frame = rd.placebo_attribution(runs)
     if placebo is not None:
@@ -709,8 +725,13 @@ def _unresolved_note(d: pd.DataFrame, shown: list[kpis.KPI]) -> str:
         hit = d[(d["scope"] == dl.TOTAL) & (d["metric"] == k.column)]
         if hit.empty or pd.isna(hit["replications_to_resolve"].iloc[0]):
             continue
-        need = int(hit["replications_to_resolve"].iloc[0])
-        parts.append(f"{html.escape(k.label)}: about {need}")
+        need, row = int(hit["replications_to_resolve"].iloc[0]), hit.iloc[0]
+        pairs = int(row["replications"]) if "replications" in hit else PILOT_PAIRS
+        alike = not np.isfinite(row.get("delta_ci95", np.nan))
+        parts.append(f"{html.escape(k.label)}: "
+                     + (f"run at least {PILOT_PAIRS} to estimate (a spread from {pairs} "
+                        "is too rough to size it)" if pilot_too_small(pairs, alike)
+                        else f"about {need}"))
     if not parts:
         return ""
     return ("<div class='note'>Totals whose interval includes 0, or is not known (every "

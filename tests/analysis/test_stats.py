@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pandas as pd
+import pytest
 from scipy import stats
 
 from sim.stats import (
@@ -53,11 +54,11 @@ def test_an_unresolved_total_gets_a_line_naming_the_replications() -> None:
 
     deltas = pd.DataFrame([
         {"variant": "x", "metric": "trade_bn_cny_per_year", "scope": "total", "delta": 0.07,
-         "delta_ci95": 0.16, "replications": 4, "replications_to_resolve": 10},
+         "delta_ci95": 0.16, "replications": 5, "replications_to_resolve": 10},
         {"variant": "x", "metric": "teu_per_year", "scope": "total", "delta": 6000.0,
-         "delta_ci95": 2000.0, "replications": 4, "replications_to_resolve": np.nan},
+         "delta_ci95": 2000.0, "replications": 5, "replications_to_resolve": np.nan},
         {"variant": "x", "metric": "trade_bn_cny_per_year", "scope": "south", "delta": 1.0,
-         "delta_ci95": 3.0, "replications": 4, "replications_to_resolve": 30}])
+         "delta_ci95": 3.0, "replications": 5, "replications_to_resolve": 30}])
     lines = unresolved_lines(deltas, "x")
     assert len(lines) == 1
     assert "trade" in lines[0] and "+0.07 ± 0.16" in lines[0] and "--replications 10" in lines[0]
@@ -128,3 +129,43 @@ def test_a_total_with_no_known_interval_is_said_so_not_said_to_include_0() -> No
     with screen.capture() as out:
         screen.print(delta_table(deltas, "x", 2, "common random numbers"))
     assert "-0.04 (CI not known)" in out.get()
+
+
+def test_holm_adjusts_over_the_family() -> None:
+    """rank tested each of k candidates at 95% on its own: with 10, about a 40% chance that
+    one with no effect looked resolved (review 50, #8). Holm's step-down p-values: sorted
+    0.01, 0.02, 0.04 times 3, 2, 1, kept monotone; a test with no p-value is not counted."""
+    from sim.stats import holm, holm_resolved
+
+    np.testing.assert_allclose(holm([0.04, 0.01, 0.02]), [0.04, 0.03, 0.04])
+    np.testing.assert_allclose(holm([0.01, np.nan, 0.04]), [0.02, np.nan, 0.04])
+    assert holm_resolved([0.04, 0.01, 0.02]) == [True, True, True]
+    # 0.03 alone is told at 95%, but not as one of three with 0.3 and 0.5
+    assert holm_resolved([0.03, 0.3, 0.5]) == [False, False, False]
+    assert holm_resolved([np.nan]) == [None]
+
+
+def test_paired_p_value_agrees_with_the_interval() -> None:
+    """The p-value rank adjusts is read by `paired_ci`'s rule: below 0.05 exactly where the
+    95% interval leaves out 0, not known where the interval is not."""
+    from sim.stats import paired_p_value
+
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        d = rng.normal(0.5, 1.0, size=int(rng.integers(2, 12)))
+        mean, half = paired_ci(d)
+        assert (paired_p_value(d) < 0.05) == bool(resolved(mean, half))
+    assert np.isnan(paired_p_value(np.array([1.0, 1.0])))   # one amount, too few: not known
+    assert paired_p_value(np.array([1.0] * 6)) == pytest.approx(2 * 0.5 ** 6)
+    assert paired_p_value(np.zeros(4)) == 1.0
+
+
+def test_a_count_from_fewer_than_five_pairs_is_not_given() -> None:
+    """From 2 pairs (one degree of freedom) compare and rank printed "--replications 474
+    would tell" (review 50, #16); below `PILOT_PAIRS` they say to run that many first, but
+    a count of the sign test's (differences all one amount) is exact and stands."""
+    from sim.stats import PILOT_PAIRS, pilot_too_small
+
+    assert PILOT_PAIRS == 5
+    assert pilot_too_small(2) and pilot_too_small(4) and not pilot_too_small(5)
+    assert not pilot_too_small(2, alike=True)

@@ -18,8 +18,10 @@ from sim.compare import compare
 from sim.demand import flow_costs, logsum_cost
 from sim.equilibrium import settle
 from sim.errors import InputError
+from sim.kpis import kpi
 from sim.rank import added_capacity, candidate, rank
 from sim.routing import choice_sets
+from sim.scenario import Scenario
 from sim.trade import attainment, channel_trade, references, total_trade, trade_table
 from tests.support.netbuilder import flow, hub, link, scenario, train, write_geodata, write_scenario
 from tests.support.paths import ROOT
@@ -330,12 +332,19 @@ def test_rank_puts_the_candidate_that_relieves_the_bottleneck_first(tmp_path: Pa
     cands = {n: candidate(base, p) for n, p in files.items()}
     cap = added_capacity(sim.prepare(base), sim.prepare(cands["more-ab"]))
     assert cap.lines == pytest.approx(2 * 7 * 100 * 365 / 7) and cap.hubs == 0 == cap.locks
+    assert cap.bottleneck == 0      # no route named whose traffic grew
     table, _ = rank(base, cands)
     assert table["candidate"].tolist() == ["more-ab", "more-cd"]
+    # a -> b's route grew: its tightest part, the doubled train (the hubs are ample), gained
+    # its 36,500 TEU/yr
+    assert table.iloc[0]["added_bottleneck_capacity_teu_per_year"] == pytest.approx(
+        7 * 100 * 365 / 7)
+    assert table.iloc[0]["bottleneck_parts"] == "line:ab +36,500"   # where it is, said
     top = table.iloc[0]
     assert top["extra_teu_per_year"] - top["extra_teu_per_year_ci95"] > 5_000
     assert top["extra_trade_cny_per_capacity_teu"] > table.iloc[1][
         "extra_trade_cny_per_capacity_teu"]
+    assert bool(table.iloc[0]["extra_trade_resolved_holm"])
     # compare's reading of the trade delta (`sim.stats.resolved`), carried into rank.csv
     assert top["extra_trade_resolved"] == (abs(top["extra_trade_bn_cny_per_year"])
                                            > top["extra_trade_bn_cny_per_year_ci95"])
@@ -361,8 +370,8 @@ def test_rank_says_which_neighbours_it_cannot_order() -> None:
              "c": 0.79 + noise + np.array([0.03, -0.03, 0.02, -0.02, 0.0]),
              "d": np.array([0.05, np.nan, np.nan, np.nan, np.nan])}
     table = pd.DataFrame({
-        "rank": [1, 2, 3, 4], "candidate": ["a", "b", "c", "d"],
-        "added_capacity_teu_per_year": [0.0] * 4,
+        "group": ["all"] * 4, "rank": [1, 2, 3, 4], "candidate": ["a", "b", "c", "d"],
+        "added_bottleneck_capacity_teu_per_year": [0.0] * 4,
         "extra_trade_bn_cny_per_year": [float(np.nanmean(v)) for v in extra.values()]})
     # a's and b's intervals against the base overlap (about +-0.5 each); their paired
     # difference is 0.20 +- 0.24: not told; b's and c's 0.01 +- 0.3 neither. c and d: d has
@@ -377,14 +386,108 @@ def test_rank_says_which_neighbours_it_cannot_order() -> None:
     note = overlap_note(table, 5)
     assert note is not None and "the order of b (2) and c (3) is not resolved" in note
     assert "a (1)" not in note and "paired" in note
-    # by capacity: a and b ranked on trade per capacity; c adds none (ranked last by rule).
+    # by capacity: a and b ranked on trade per capacity; c adds none (a group of its own).
     # Each difference is scaled by its own candidate's capacity: a gains 1.0 bn CNY/yr on
     # 1e5 TEU/yr (10,000 CNY per TEU/yr), b 0.8 on 4e4 (20,000): b is above a per capacity,
     # so a ranked first is not set apart (unscaled, or both by a's, it would be)
-    table["added_capacity_teu_per_year"] = [1e5, 4e4, 0.0, 0.0]
+    from sim.rank import ADDS_CAPACITY, ADDS_NONE
+
+    table["group"] = [ADDS_CAPACITY, ADDS_CAPACITY, ADDS_NONE, ADDS_NONE]
+    table["added_bottleneck_capacity_teu_per_year"] = [1e5, 4e4, 0.0, 0.0]
     assert neighbours_resolved(table, "capacity", extra)[:2] == [False, None]
-    table["added_capacity_teu_per_year"] = [4e4, 1e5, 0.0, 0.0]
+    table["added_bottleneck_capacity_teu_per_year"] = [4e4, 1e5, 0.0, 0.0]
     assert neighbours_resolved(table, "capacity", extra)[:2] == [True, None]
+
+
+def test_added_capacity_takes_the_bottleneck_not_a_sum_of_parts_in_series() -> None:
+    """rank summed line, hub and lock gains: a box rides a train and passes a port and a
+    border in series, so each was counted once more, and berths that serve others' boxes
+    made 91% of ilstc-expansion's figure (review 50, #6). Per route whose traffic grew, the
+    gain of its tightest part; one bottleneck shared by routes counts once."""
+    from sim.rank import bottleneck_gain
+
+    base = {("line", "rail"): 100.0, ("hub", "port"): 500.0, ("hub", "border"): 150.0,
+            ("line", "other"): 80.0}
+    # rail +60 and the port +400 in series: the route's tightest part is the border, 150
+    cand = {**base, ("line", "rail"): 160.0, ("hub", "port"): 900.0}
+    route = frozenset({("line", "rail"), ("hub", "port"), ("hub", "border")})
+    assert bottleneck_gain(base, cand, [route]) == 50.0            # not 60 + 400
+    # a second route through the same border shares its 50: counted once; a route on a
+    # parallel line gains on its own and adds
+    via = frozenset({("line", "other"), ("hub", "border")})
+    cand[("line", "other")] = 200.0      # 80 -> 150 at the border: both bind there, once
+    assert bottleneck_gain(base, cand, [route, via]) == 70.0       # not 50 + 70
+    alone = frozenset({("line", "other")})
+    assert bottleneck_gain(base, cand, [route, alone]) == 50.0 + 120.0
+    # a part BASE lacks (a new service) starts from 0; a route that lost nothing adds 0
+    assert bottleneck_gain(base, {**cand, ("line", "new"): 30.0},
+                           [frozenset({("line", "new")})]) == 30.0
+    assert bottleneck_gain(base, base, [route]) == 0.0
+
+
+def test_hub_capacity_that_serves_others_is_not_the_candidate_s(tmp_path: Path) -> None:
+    """A hub's capacity on a candidate's route is its handling less its other users'
+    background TEU/yr (`free_capacities`): the berths of a port whose other boxes fill them
+    add little for Chongqing's."""
+    from sim.rank import free_capacities
+
+    path = _two_lines(tmp_path)
+    plan = sim.prepare(path)
+    hubs = {p: v for p, v in free_capacities(plan).items() if p[0] == "hub"}
+    full = plan.network.hubs["b"].handling_teu_per_year()
+    assert hubs[("hub", "b")] == pytest.approx(full)
+    busy = sim.load_scenario(path).model_dump(mode="json")
+    busy["network"]["background"] = {"b": {"teu_per_year": full - 1000.0, "batch_teu": 10.0,
+                                           "source": "test"}}
+    busy["source_file"] = str(path)
+    plan = sim.prepare(Scenario.model_validate(busy))
+    assert free_capacities(plan)[("hub", "b")] == pytest.approx(1000.0)
+
+
+def test_rank_never_puts_a_loss_above_a_gain_nor_mixes_two_measures() -> None:
+    """A candidate adding no capacity (+0.43 bn CNY/yr) ranked below one whose extra trade
+    was negative, under "what to fund first" (review 50, #7). Candidates adding bottleneck
+    capacity and those adding none are ranked apart (`group`), and in each, extra trade not
+    above 0 ranks after every gain; --per none ranks all by extra trade."""
+    from sim.rank import ADDS_CAPACITY, ADDS_NONE, order
+
+    table = pd.DataFrame({
+        "candidate": ["loses", "gains", "customs", "nothing", "no-trade"],
+        "added_bottleneck_capacity_teu_per_year": [1e5, 1e6, 0.0, 0.0, 2e5],
+        "extra_trade_bn_cny_per_year": [-0.2, 0.3, 0.43, 0.0, np.nan],
+        "extra_trade_cny_per_capacity_teu": [-2000.0, 300.0, np.nan, np.nan, np.nan]})
+    ranked = order(table, "capacity")
+    assert ranked["candidate"].tolist() == ["gains", "loses", "no-trade", "customs", "nothing"]
+    assert ranked["group"].tolist() == [ADDS_CAPACITY] * 3 + [ADDS_NONE] * 2
+    assert ranked["rank"].tolist() == [1, 2, 3, 1, 2]
+    # whatever its ratio reads (here, as if it were high), a loss ranks after a gain
+    table.loc[0, "extra_trade_cny_per_capacity_teu"] = 1e9
+    assert order(table, "capacity")["candidate"].tolist()[:2] == ["gains", "loses"]
+    ranked = order(table, "none")
+    assert ranked["candidate"].tolist() == ["customs", "gains", "nothing", "loses",
+                                            "no-trade"]
+    assert set(ranked["group"]) == {"all"} and ranked["rank"].tolist() == [1, 2, 3, 4, 5]
+
+
+def test_rank_says_which_candidates_are_told_only_on_their_own() -> None:
+    """Each candidate was tested at 95% alone (review 50, #8): rank.csv now has the
+    family-wise reading (Holm over the k candidates) beside it, and a note names those told
+    alone but not family-wise; the neighbours' note says its level."""
+    from sim.rank import multiplicity_note, rank_notes
+
+    table = pd.DataFrame({
+        "group": ["all"] * 3, "rank": [1, 2, 3], "candidate": ["a", "b", "c"],
+        "extra_trade_resolved": [True, True, False], "extra_trade_p": [0.001, 0.03, 0.4],
+        "extra_trade_resolved_holm": [True, False, False],
+        "extra_trade_replications_to_resolve": [np.nan, np.nan, 30.0],
+        "order_resolved_with_next": [True, False, None], "order_p": [0.01, 0.2, np.nan],
+        "order_resolved_holm": [True, False, None]})
+    note = multiplicity_note(table)
+    assert note is not None and note.startswith("b: extra trade told from none at 95% on its "
+                                                "own, but not at a family-wise 95% over the 3")
+    notes = rank_notes(table, 8)
+    assert notes[0] == note and "family-wise 95% over the 2 neighbour tests (Holm)" in notes[1]
+    assert "b (2) and c (3)" in notes[1]
 
 
 def test_rank_says_when_no_candidate_s_extra_trade_is_resolved() -> None:
@@ -395,8 +498,8 @@ def test_rank_says_when_no_candidate_s_extra_trade_is_resolved() -> None:
 
     table = pd.DataFrame({"extra_trade_resolved": [False, False, False],
                           "extra_trade_replications_to_resolve": [np.nan, 12.0, 40.0]})
-    note = unresolved_note(table, 2)
-    assert note is not None and "every 95% CI over 2 replications includes 0" in note
+    note = unresolved_note(table, 5)
+    assert note is not None and "every 95% CI over 5 replications includes 0" in note
     # the largest count is the least clear change's need, not the largest change's (it
     # said "would tell the largest of these changes from none": review of the merged
     # branches, 5)
@@ -405,6 +508,29 @@ def test_rank_says_when_no_candidate_s_extra_trade_is_resolved() -> None:
     assert "largest" not in note
     table.loc[1, "extra_trade_resolved"] = True
     assert unresolved_note(table, 2) is None
+
+
+def test_rank_gives_no_count_from_fewer_than_five_pairs() -> None:
+    """From 2 replications, rank said "about --replications 17 would tell": a count from one
+    degree of freedom (review 50, #16). It says to run 5 first, as compare's lines do."""
+    from sim.cli.render import unresolved_lines
+    from sim.rank import unresolved_note
+
+    table = pd.DataFrame({"extra_trade_resolved": [False, False],
+                          "extra_trade_replications_to_resolve": [17.0, 8.0]})
+    note = unresolved_note(table, 2)
+    assert note is not None and "run at least --replications 5 to estimate" in note
+    assert "17" not in note
+    assert "about --replications 17" in (unresolved_note(table, 5) or "")
+    teu = kpi("teu").column
+    deltas = pd.DataFrame({"variant": ["x"], "metric": [teu], "scope": ["total"],
+                           "delta": [7300.0], "delta_ci95": [15150.0], "replications": [2],
+                           "replications_to_resolve": [3.0]})
+    line, = unresolved_lines(deltas, "x")
+    assert "run at least --replications 5 to estimate" in line and "about 3" not in line
+    deltas["replications"] = 6
+    line, = unresolved_lines(deltas, "x")
+    assert "about 3 would tell" in line
 
 
 def test_rank_says_once_that_its_order_is_noise() -> None:
@@ -477,7 +603,7 @@ def test_a_border_with_trains_a_day_gains_capacity_from_them_not_from_positions(
             warnings.simplefilter("ignore")    # more positions: warned about, adds nothing
             gains[field] = added_capacity(plan, sim.prepare(candidate(base, path)))
     assert gains["outbound_trains_per_day"].hubs == pytest.approx(7 * 365 * 82)
-    assert gains["handling_servers"].total == 0
+    assert gains["handling_servers"].hubs == 0 == gains["handling_servers"].bottleneck
 
 
 @pytest.mark.slow
@@ -522,12 +648,14 @@ def test_cli_run_compare_and_rank(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     assert "double" in res.output and (tmp_path / "rank" / "rank.csv").is_file()
     wrote_every_file(tmp_path / "rank")
-    assert "candidates adding none rank last" in " ".join(res.output.split())
+    said = " ".join(res.output.split())       # the console wraps its lines
+    assert "those adding none ranked apart" in said and "parts in series never add" in said
+    assert "family-wise 95%" in said
     res = runner.invoke(main, ["rank", str(base), "--candidate", f"double={more}", "--per",
                                "none", "--out", str(tmp_path / "rank-none")])
     assert res.exit_code == 0, res.output     # the footnote follows --per (it did not)
     said = " ".join(res.output.split())      # the console wraps its lines
-    assert "ranked by extra trade (bn CNY/yr) alone" in said and "rank last" not in said
+    assert "ranked by extra trade (bn CNY/yr) alone" in said and "ranked apart" not in said
     bad = write_scenario(tmp_path / "bad.yaml", {"changes": "nope"})
     res = runner.invoke(main, ["rank", str(base), str(bad)])
     assert res.exit_code == 2 and "changes" in res.output

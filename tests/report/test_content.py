@@ -126,6 +126,10 @@ def test_unpaired_runs_get_welch_intervals(comparison: Path, tmp_path: Path) -> 
     reseal(alt)
     d = channel_deltas(RunDir.open(base), RunDir.open(alt))
     assert (d["pairing"] == WELCH).all() and d["delta_ci95"].notna().any()
+    # the charts and cells say Welch, not "paired", as the note above them does (review 50,
+    # #12): only the base and this run, unpaired
+    page = write_report([base, alt], tmp_path / "welch.html").read_text(encoding="utf-8")
+    assert "paired difference" not in page and "of independent runs (Welch)" in page
 
 
 def test_runs_compare_refuses_to_pair_are_not_reported_as_a_variant(
@@ -748,3 +752,59 @@ def test_a_column_without_a_declaration_keeps_what_it_counts_and_its_unit_of_tim
     assert unit_from_name("jobs_horizon") == "over the horizon"
     assert unit_from_name("trade_bn_cny_per_year") == "bn CNY/yr"
     assert (unit_from_name("wait_h"), unit_from_name("note")) == ("h", "")
+
+
+def test_the_delta_chart_says_paired_only_when_it_is() -> None:
+    """The delta chart said "paired difference" for Welch comparisons of runs with other
+    seeds too, under a note saying "independent runs" (review 50, #12)."""
+    from sim.kpis import kpi
+
+    k = kpi("teu")
+    d = pd.DataFrame({"variant": ["alt"], "metric": [k.column], "scope": ["total"],
+                      "delta": [1.0], "delta_ci95": [0.5]})
+
+    def title(paired: list[bool]) -> str:
+        return str(fg.delta_figure(d, k, paired)["layout"]["title"]["text"])
+
+    assert "paired difference" in title([True])
+    assert "paired" not in title([False]) and "Welch" in title([False])
+    assert "paired where the runs share random numbers, else Welch" in title([True, False])
+
+
+def test_the_key_figures_take_their_years_from_the_targets(one_run: Path,
+                                                           tmp_path: Path) -> None:
+    """The cards said "of 2023 goods trade" and "of the 2025 target", and the trade chart
+    "against 2023 and the 2025 target", whatever years trade.csv's reference rows (from
+    seeds/targets.csv) name (review 50, #13)."""
+    from sim.report.page import cards, trade_refs
+
+    run = tmp_path / "run"
+    shutil.copytree(one_run, run)
+    trade = pd.read_csv(run / "trade.csv")
+    trade["item"] = trade["item"].replace({"2023 goods trade": "2024 goods trade",
+                                           "2025 target": "2030 target"})
+    trade.to_csv(run / "trade.csv", index=False)
+    reseal(run)
+    opened = RunDir.open(run)
+    shown = html.unescape(cards(opened))
+    assert "of 2024 goods trade" in shown and "of the 2030 target" in shown
+    assert "of 2023 goods trade" not in shown and "of the 2025 target" not in shown
+    title = fg.trade_figure([opened], trade_refs(opened))
+    assert title is not None
+    text = title["layout"]["title"]["text"]
+    assert "2024 goods trade" in text and "2030 target" in text and "2025" not in text
+
+
+def test_the_report_gives_no_replication_count_from_fewer_than_five_pairs() -> None:
+    """The report's note gave "about 474" from 2 replications, as the console did (review
+    50, #16): below `sim.stats.PILOT_PAIRS` it says to run 5 first, as the console does."""
+    from sim.kpis import kpi
+    from sim.report.page import _unresolved_note
+
+    k = kpi("teu")
+    d = pd.DataFrame({"metric": [k.column], "scope": ["total"], "delta": [7300.0],
+                      "delta_ci95": [15150.0], "replications": [2],
+                      "replications_to_resolve": [474.0]})
+    note = _unresolved_note(d, [k])
+    assert "run at least 5 to estimate" in note and "474" not in note
+    assert "about 474" in _unresolved_note(d.assign(replications=8), [k])
