@@ -596,7 +596,7 @@ def target_columns(table: pd.DataFrame, rows: pd.DataFrame, target: float,
     0.22-0.78, as plan and uncertainty give it). The columns name the target's year, for a
     later year's trade is read against it and not against a target of its own (empty on the
     other KPIs' rows)."""
-    from sim.uncertainty import wilson
+    from sim.stats import wilson
 
     attain = f"attainment_of_{target_year}_target_pct"
     gap = f"gap_to_{target_year}_target_bn_cny_per_year"

@@ -60,6 +60,7 @@ from sim.pathway import (
 )
 from sim.scenario import Change, Scenario
 from sim.specs import Spec
+from sim.stats import clopper_pearson
 from sim.trade import Reference
 
 # a URL with its host ("http://" alone names no page): what a cited source must carry
@@ -306,15 +307,6 @@ def label(p: Portfolio) -> str:
     return " + ".join(f"{n}@{y}" for n, y in p) or "(nothing)"
 
 
-def clopper_pearson(k: int, n: int, alpha: float) -> tuple[float, float]:
-    """Exact two-sided (1 - alpha) interval of a binomial proportion."""
-    from scipy.special import betaincinv
-
-    low = 0.0 if k == 0 else float(betaincinv(k, n - k + 1, alpha / 2))
-    high = 1.0 if k == n else float(betaincinv(k + 1, n - k, 1 - alpha / 2))
-    return low, high
-
-
 def replications_to_decide(portfolios: int, probability: float,
                            alpha: float = 0.05) -> tuple[int, int]:
     """(n, m): the fewest replications in which a portfolio that never meets the target is
@@ -395,7 +387,7 @@ class Confirmation:
     @classmethod
     def of(cls, trade: np.ndarray, target: float) -> Confirmation:
         """From the confirming replications' trade (bn CNY/yr) and the target."""
-        from sim.uncertainty import wilson
+        from sim.stats import wilson
 
         k, n = int((trade >= target).sum()), int(trade.size)
         return cls(k, n, k / n if n else float("nan"), wilson(k, n))
@@ -614,7 +606,7 @@ def tables(spec: CandidatesSpec, result: PlanResult, warned: Sequence[str] = ()
     """plan.csv (the chosen portfolio, its costs, P(meet) with CI; its TOTAL, UNDECIDED or
     NONE row's note carries the search's notes and the `warned` lines) and frontier.csv
     (cheapest first by the appraisal's objective); both give every cost (`COST_COLUMNS`)."""
-    from sim.uncertainty import wilson
+    from sim.stats import wilson
 
     t = result.target
     rows = []

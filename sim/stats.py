@@ -237,3 +237,27 @@ def holm_resolved(p_values: np.ndarray | list[float], level: float = 0.95
     """Per test, whether it is resolved at family-wise `level` over all of them (`holm`):
     True, False, or None where it has no p-value (not known, as `resolved` says it)."""
     return [None if np.isnan(a) else bool(a < 1.0 - level) for a in holm(p_values)]
+
+
+# ----------------------------------------------------------------------------- proportions
+
+
+def wilson(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
+    """95% Wilson score interval of a proportion (sound near 0 and 1, unlike p +- 2 se):
+    P(meet) as uncertainty, plan and pathway report it; NaN for n = 0."""
+    if n == 0:
+        return float("nan"), float("nan")
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def clopper_pearson(k: int, n: int, alpha: float) -> tuple[float, float]:
+    """Exact two-sided (1 - alpha) interval of a binomial proportion: the bound the plan's
+    screening decides by, at its Bonferroni level (`sim.planner.search`)."""
+    from scipy.special import betaincinv
+
+    low = 0.0 if k == 0 else float(betaincinv(k, n - k + 1, alpha / 2))
+    high = 1.0 if k == n else float(betaincinv(k + 1, n - k, 1 - alpha / 2))
+    return low, high

@@ -42,6 +42,7 @@ from sim.scenario import (
     uncertain_inputs,
     with_overrides,
 )
+from sim.stats import wilson
 from sim.trade import GOODS_TRADE, season_note
 from sim.uncertain import EDGE, UncertainInput, lookup, values
 from sim.units import period_season
@@ -111,16 +112,6 @@ def lhs_design(d: int, n: int, seed: int) -> np.ndarray:
 
     return np.clip(qmc.LatinHypercube(d=d, seed=np.random.default_rng(seed)).random(n),
                    EDGE, 1.0 - EDGE)
-
-
-def wilson(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
-    """95% Wilson score interval of a proportion (sound near 0 and 1, unlike p +- 2 se)."""
-    if n == 0:
-        return float("nan"), float("nan")
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def _typed(data: Any, point: dict[str, float]) -> dict[str, float | int]:

@@ -75,7 +75,7 @@ def test_each_year_s_goods_trade_is_set_against_the_dated_target() -> None:
     assert table.xs("total_teu_per_year", level="kpi")["p_meet_2025_target"].isna().all()
     # the share of samples with its Wilson interval, as plan and uncertainty give it (a bare
     # share of 8 samples read as precise: review50, 11)
-    from sim.uncertainty import wilson
+    from sim.stats import wilson
 
     assert list(trade["p_meet_2025_target_ci95_low"]) == [wilson(1, 2)[0], wilson(2, 2)[0]]
     assert list(trade["p_meet_2025_target_ci95_high"]) == [wilson(1, 2)[1], 1.0]

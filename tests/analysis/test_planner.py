@@ -17,13 +17,13 @@ from sim.errors import InputError, InputWarning
 from sim.planner import (
     CandidatesSpec,
     Portfolio,
-    clopper_pearson,
     load_candidates,
     options,
     portfolio_cost,
     portfolios,
     search,
 )
+from sim.stats import clopper_pearson
 
 CHANGE = [{"kind": "scale", "service": "ab", "field": "departures_per_week", "factor": 2.0}]
 
@@ -571,7 +571,7 @@ def test_a_failed_run_is_one_line_exit_1(tmp_path: Path, monkeypatch: pytest.Mon
 
 
 def test_replications_to_decide_in_closed_form_matches_the_count_and_is_quick() -> None:
-    from sim.planner import clopper_pearson, replications_to_decide
+    from sim.planner import replications_to_decide
 
     def counted(k: int, probability: float) -> tuple[int, int]:
         level = 0.05 / k

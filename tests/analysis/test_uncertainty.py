@@ -16,6 +16,7 @@ import yaml
 
 from sim.errors import InputError
 from sim.scenario import load_scenario, uncertain_inputs
+from sim.stats import wilson
 from sim.uncertain import LogNormal, Normal, Triangular, Uniform
 from sim.uncertainty import (
     design_study,
@@ -24,7 +25,6 @@ from sim.uncertainty import (
     run_uncertainty,
     sobol_design,
     sobol_indices,
-    wilson,
 )
 from tests.support.netbuilder import line_network
 from tests.support.paths import SCENARIOS
