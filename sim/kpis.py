@@ -104,8 +104,17 @@ class Table:
 
     def frame(self, rows: list[dict[str, object]], per_year: float) -> pd.DataFrame:
         """The table from rows written with the columns' own names: counts over the
-        statistics period times `per_year`, every column under its table name."""
-        frame = pd.DataFrame(rows, columns=[c.name for c in self.columns])
+        statistics period times `per_year`, every column under its table name. InputError
+        naming the table and the key for a row key no column declares: it used to be
+        dropped without a word (a misspelt key, or rows of another table of that name);
+        a declared column a row leaves out is NaN there."""
+        names = [c.name for c in self.columns]
+        undeclared = set().union(*rows) - set(names) if rows else set()
+        if undeclared:
+            raise InputError(f"table {self.name}", "rows",
+                             f"row keys among the columns the table declares "
+                             f"({', '.join(names)})", sorted(map(str, undeclared))[0])
+        frame = pd.DataFrame(rows, columns=names)
         for c in self.columns:
             if c.per == "year":
                 frame[c.name] = frame[c.name] * per_year

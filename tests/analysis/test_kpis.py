@@ -57,6 +57,20 @@ def test_counts_are_annualised_and_say_so() -> None:
         "week", "teu_per_week", "created_teu_horizon"]
 
 
+def test_a_row_key_no_column_declares_is_refused() -> None:
+    """Table.frame dropped an undeclared key without a word (trial49 #1): a misspelt key
+    lost its figure, and an extension's rows under a taken table name became NaN rows. A
+    declared column a row leaves out is still NaN there."""
+    from sim.errors import InputError
+
+    table = Table("ports", ("hub",), (col("hub"), col("inspections", "jobs", "year")))
+    with pytest.raises(InputError) as err:
+        table.frame([{"hub": "d", "inspections": 1}, {"hub": "e", "inspectons": 2}], 1.0)
+    assert err.value.file == "table ports" and err.value.got == "inspectons"
+    assert "(hub, inspections)" in str(err.value)
+    assert math.isnan(table.frame([{"hub": "d"}], 1.0)["inspections_per_year"].iloc[0])
+
+
 def test_totals_sum_counts_and_weigh_times_by_teu() -> None:
     lots = _lots()
     rows = [{"corridor": c, **corridor_row(lots[lots["corridor"] == c],
