@@ -161,6 +161,7 @@ class KPI(Column):
     in_console: bool = True                # a column of the table `cqsim run` prints
     report: View | None = None             # the report's own view, where its tables show
                                            # the KPI beside figures in another unit
+    compared: bool = False                 # paired between scenario variants (`compared`)
 
     def __post_init__(self) -> None:
         if self.report is not None and self.per == "year" \
@@ -233,13 +234,14 @@ TEU_PER_YEAR = View(1.0, "TEU/yr", 0)
 # two had one name.
 _KPIS: list[KPI] = [
     KPI(name="teu", unit="TEU", per="year", label="loaded TEU delivered", short="loaded",
+        compared=True,
         of=lambda lots: lots["teu"].to_numpy()[~_empty(lots)].sum(), scale=1e3,
         shown_as="kTEU", digits=1, report=TEU_PER_YEAR),
     KPI(name="empty_teu", unit="TEU", per="year",
         label="empty TEU delivered (repositioned boxes)", short="empty",
         of=lambda lots: lots["teu"].to_numpy()[_empty(lots)].sum(), scale=1e3,
         shown_as="kTEU", digits=1, in_console=False, report=TEU_PER_YEAR),
-    KPI(name="trade_bn_cny", unit="bn CNY", per="year",
+    KPI(name="trade_bn_cny", unit="bn CNY", per="year", compared=True,
         label="trade carried on the simulated channels (declared: left the origin in the "
               "period; without the non-containerised share declared not simulated)",
         short="channel trade", of=None, digits=1),
@@ -250,6 +252,7 @@ _KPIS: list[KPI] = [
     KPI(name="lots", unit="lots", per="year", label="lots delivered", short="lots",
         of=lambda lots: len(lots), in_console=False),
     KPI(name="transit_mean_h", unit="h", label="mean transit", total="teu_mean",
+        compared=True,
         short="transit", of=lambda lots: teu_weighted_mean(lots["transit_h"], lots["teu"]),
         scale=24.0, shown_as="days", digits=1),
     KPI(name="transit_p95_h", unit="h", label="95th pct transit", total="none",
@@ -260,6 +263,7 @@ _KPIS: list[KPI] = [
         of=lambda lots: teu_weighted_mean(lots["wait_h"], lots["teu"]),
         scale=24.0, shown_as="days", digits=2),   # waits are hours: 0.1 day is too coarse
     KPI(name="co2_t", unit="t", per="year", label="CO2e at average factors", short="CO2",
+        compared=True,
         of=lambda lots: lots["co2_t"].sum(), scale=1e3, shown_as="kt", digits=1),
 ]
 
@@ -418,13 +422,14 @@ def totals(corridors: pd.DataFrame) -> dict[str, float]:
     return {k.column: total(k, corridors) for k in kpis() if k.total != "none"}
 
 
-COMPARED = ("teu", "trade_bn_cny", "transit_mean_h", "co2_t")   # between scenario variants
 TOTAL = "total"   # the scope of all corridors together
 
 
 def compared() -> list[KPI]:
-    """The KPIs a comparison of scenario variants shows (compare.csv, its table, the report)."""
-    return [kpi(name) for name in COMPARED]
+    """The KPIs a comparison of scenario variants pairs and shows (compare.csv, its table,
+    the report), in declaration order: those declared `compared` (cqsim's TEU, trade,
+    transit and CO2, and any an extension declares so with `add_kpi`)."""
+    return [k for k in _KPIS if k.compared]
 
 
 # the locks' figures a comparison pairs per lock (scope: the lock's id), apart from the
