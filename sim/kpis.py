@@ -317,11 +317,26 @@ def add_kpi(k: KPI) -> KPI:
     """Declare a corridor KPI: from the next run on it is a column of the corridors table,
     a KPI of every sweep run, in the terminal table if `in_console`. In this process only: a
     sweep's fresh worker processes know it when they import the module that declares it,
-    and a run on a worker that does not fails (docs/architecture.md)."""
-    if any(other.name == k.name for other in _KPIS):
+    and a run on a worker that does not fails (docs/architecture.md). The same KPI declared
+    again by its module imported again (a notebook cell run twice, `importlib.reload`: an
+    `of` of the same module and name) replaces it; another KPI of a taken name is
+    refused."""
+    at = next((i for i, other in enumerate(_KPIS) if other.name == k.name), None)
+    if at is None:
+        _KPIS.append(k)
+    elif _source(_KPIS[at].of) is not None and _source(_KPIS[at].of) == _source(k.of):
+        _KPIS[at] = k
+    else:
         raise ValueError(f"a KPI named {k.name!r} is already declared")
-    _KPIS.append(k)
     return k
+
+
+def _source(of: Callable[[pd.DataFrame], float] | None) -> tuple[str, str] | None:
+    """(module, qualified name) of a KPI's `of`, which a module imported again defines anew;
+    None for a KPI the recorder gives (trade)."""
+    if of is None:
+        return None
+    return (getattr(of, "__module__", ""), getattr(of, "__qualname__", repr(of)))
 
 
 def remove_kpi(name: str) -> None:
