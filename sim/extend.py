@@ -13,13 +13,27 @@ from sim.engine.component import Component, Row
 from sim.engine.hub import BACKGROUND, Border, Hub, Zone
 from sim.engine.model import Model
 from sim.engine.pool import BookedServers
-from sim.kpis import KPI, TEXT, Column, Table, View, add_kpi, col, remove_kpi, teu_weighted_mean
+from sim.kpis import (
+    KPI,
+    TEXT,
+    Column,
+    Peak,
+    Summed,
+    Table,
+    View,
+    add_kpi,
+    add_run_figure,
+    col,
+    remove_kpi,
+    remove_run_figure,
+    teu_weighted_mean,
+)
 from sim.rng import draws
 from sim.specs import BorderSpec, HubSpec, Spec, TerminalSpec
 
 __all__ = [
     "BACKGROUND", "KPI", "TEXT", "BookedServers", "Border", "BorderSpec", "Column",
-    "Component", "Hub", "HubSpec", "Kind", "Model", "Row", "Spec", "Table", "TerminalSpec",
-    "View", "Zone", "add_kpi", "col", "draws", "kinds", "register", "remove_kpi",
-    "teu_weighted_mean", "unregister",
+    "Component", "Hub", "HubSpec", "Kind", "Model", "Peak", "Row", "Spec", "Summed", "Table",
+    "TerminalSpec", "View", "Zone", "add_kpi", "add_run_figure", "col", "draws", "kinds",
+    "register", "remove_kpi", "remove_run_figure", "teu_weighted_mean", "unregister",
 ]

@@ -384,6 +384,41 @@ SUMS: tuple[Summed, ...] = (
            source="background_diverted_teu_per_year", unit="TEU", per="year",
            label="other users' calls gone elsewhere, all hubs"),
 )
+# the peaks and sums an extension declares over its kind's own table (`add_run_figure`), in
+# this process, after cqsim's own
+_RUN_FIGURES: list[Peak | Summed] = []
+
+
+def add_run_figure(figure: Peak | Summed) -> Peak | Summed:
+    """Declare a figure of each run over a component table, an added kind's included: from
+    the next sweep on, `figure.column` (and a peak's `<column>_at`) is a column of each
+    run's row (`sim.sweep.tasks.run_kpis`), labelled as declared. `source` is a column of
+    the table as written (`<name>_per_year` for a count). In this process only, as
+    `add_kpi`: a sweep's workers know it when they import the module declaring it
+    (`--import`). The same figure declared again (the module imported again) is kept; another
+    of a taken name is refused."""
+    taken = {f.column: f for f in (*PEAKS, *SUMS, *_RUN_FIGURES)}
+    if figure.column in taken:
+        if taken[figure.column] == figure:
+            return figure
+        raise ValueError(f"a run figure named {figure.column!r} is already declared")
+    _RUN_FIGURES.append(figure)
+    return figure
+
+
+def remove_run_figure(name: str) -> None:
+    """Forget a figure added with `add_run_figure` (tests, notebooks)."""
+    _RUN_FIGURES[:] = [f for f in _RUN_FIGURES if f.name != name]
+
+
+def run_peaks() -> tuple[Peak, ...]:
+    """Every peak a run's row has: cqsim's (`PEAKS`), then those declared here."""
+    return (*PEAKS, *(f for f in _RUN_FIGURES if isinstance(f, Peak)))
+
+
+def run_sums() -> tuple[Summed, ...]:
+    """Every sum over a table a run's row has: cqsim's (`SUMS`), then those declared here."""
+    return (*SUMS, *(f for f in _RUN_FIGURES if isinstance(f, Summed)))
 
 
 def kpi(name: str) -> KPI:
@@ -710,7 +745,7 @@ def measure_of(column: str) -> tuple[Column, str] | None:
     """The KPI behind a flat measure column (`<corridor>_<kpi>`, `total_<kpi>`, as sweeps
     write them) with its scope (the corridor or "total"), or a peak, a sum over a table or
     the goods trade (`GOODS_TRADE_KPI`) with scope ""; None otherwise."""
-    for declared in (*PEAKS, *SUMS, GOODS_TRADE_KPI):
+    for declared in (*run_peaks(), *run_sums(), GOODS_TRADE_KPI):
         if column == declared.column:
             return declared, ""
     scope, _, rest = column.partition("_")

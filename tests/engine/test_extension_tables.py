@@ -105,3 +105,38 @@ def test_the_command_line_refuses_the_clash_as_it_imports(tmp_path: Path) -> Non
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "module clash_port: DryPort.tables" in lines[0], lines
     assert "'routes'" in lines[0] and not out.exists()
+
+
+def test_a_kind_table_adds_figures_to_a_sweep_run(example: types.ModuleType,
+                                                  tmp_path: Path) -> None:
+    """A sweep's run row carried nothing of an added kind's table (trial49 #5): a peak or a
+    sum over it, declared with `add_run_figure`, is a column of the row, labelled as
+    declared."""
+    from sim.kpis import Peak, Summed, add_run_figure, label, remove_run_figure
+    from sim.pipeline import prepare, replicate_one, settle
+    from sim.sweep.tasks import run_kpis
+
+    total = Summed(name="total_inspections", table="dry_ports", source="inspections_per_year",
+                   unit="jobs", per="year", label="jobs inspected, all dry ports")
+    busiest = Peak(name="max_inspections", table="dry_ports", source="inspections_per_year",
+                   key="hub", unit="jobs", label="most jobs inspected at a dry port")
+    plan = prepare(dry_port_network(tmp_path, inspected_share=0.5, inspection_hours=48.0),
+                   replications=1)
+    try:
+        for figure in (total, busiest):
+            assert add_run_figure(figure) is figure
+        add_run_figure(total)                   # the module imported again: kept once
+        with pytest.raises(ValueError, match="already declared"):
+            add_run_figure(Summed(name="total_inspections", table="dry_ports",
+                                  source="inspections", unit="jobs", per="year"))
+        result = replicate_one(settle(plan), 0)
+        row = run_kpis(result, plan)
+        inspected = float(result.tables["dry_ports"]["inspections_per_year"].sum())
+        assert inspected > 0
+        assert row["total_inspections_per_year"] == row["max_inspections"] == inspected
+        assert row["max_inspections_at"] == "d"
+        assert label("total_inspections_per_year") == \
+            "jobs inspected, all dry ports, jobs/yr"
+    finally:
+        remove_run_figure("total_inspections")
+        remove_run_figure("max_inspections")
