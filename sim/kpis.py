@@ -107,7 +107,9 @@ class Table:
         statistics period times `per_year`, every column under its table name. InputError
         naming the table and the key for a row key no column declares: it used to be
         dropped without a word (a misspelt key, or rows of another table of that name);
-        a declared column a row leaves out is NaN there."""
+        a declared column a row leaves out is NaN there. A table without rows has its
+        numbers typed as numbers: its summary (and CSV header) is a filled one's, with
+        `_ci95` columns and the fixed ones among the labels."""
         names = [c.name for c in self.columns]
         undeclared = set().union(*rows) - set(names) if rows else set()
         if undeclared:
@@ -115,6 +117,8 @@ class Table:
                              f"row keys among the columns the table declares "
                              f"({', '.join(names)})", sorted(map(str, undeclared))[0])
         frame = pd.DataFrame(rows, columns=names)
+        if not rows:    # typed as declared, so its summary has a filled table's columns
+            frame = frame.astype({c.name: float for c in self.columns if not c.is_text})
         for c in self.columns:
             if c.per == "year":
                 frame[c.name] = frame[c.name] * per_year
