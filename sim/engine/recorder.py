@@ -491,13 +491,16 @@ class Recorder:
         if wanted("legs"):
             rows["legs"] = self._leg_table()
         rows["conservation"] = [conservation]
-        parts = [t.name for t in component_tables() if wanted(t.name)]
+        written = [t.name for t in component_tables()]
+        parts: dict[str, list[Row]] = {name: [] for name in written if wanted(name)}
         if parts:
-            rows.update({name: [] for name in parts})
+            rows.update(parts)
             for part in model.components:
                 for table, row in part.rows(period, end):
-                    if table in rows:
-                        rows[table].append(row)
+                    if table in parts:
+                        parts[table].append(row)
+                    elif table not in written:   # a recorder table's name, or a typo
+                        raise _undeclared(type(part), table, written)
         per_year = annual_factor(self.plan.horizon)
         tables = {t.name: t.frame(rows[t.name], per_year) for t in all_tables()
                   if wanted(t.name)}
@@ -542,6 +545,14 @@ def component_tables(built_in: bool | None = None) -> tuple[Table, ...]:
             if built_in is None or (kind.name in BUILT_IN) == built_in:
                 chosen.setdefault(table.name, table)
     return tuple(chosen.values())
+
+
+def _undeclared(cls: type, table: str, declared: Sequence[str]) -> InputError:
+    """The error of a component's rows for a table no kind declares: they went into a
+    recorder table of that name (routes) or were dropped (a misspelt name)."""
+    return InputError(f"module {cls.__module__}", f"{cls.__qualname__}.rows",
+                      f"rows of a table a kind declares in its `tables` "
+                      f"({', '.join(declared)})", table)
 
 
 def _clash(cls: type, table: Table, other: type | None) -> InputError:

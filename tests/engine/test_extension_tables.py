@@ -92,6 +92,26 @@ def test_a_row_key_the_table_does_not_declare_is_refused(
     assert "hub, inspections" in err.value.expected
 
 
+@pytest.mark.parametrize("name", ["routes", "dry_port"])
+def test_rows_of_a_table_no_kind_declares_are_refused(
+        example: types.ModuleType, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        name: str) -> None:
+    """Rows written under a recorder table's name joined that table's rows (routes.csv
+    gained a row of a hub), and under a misspelt name were dropped: both are refused."""
+    rows = example.DryPort.rows
+
+    def renamed(self: object, period: float, end: float) -> Iterator[tuple[str, dict]]:
+        for table, row in rows(self, period, end):
+            yield (name if table == "dry_ports" else table), row
+
+    monkeypatch.setattr(example.DryPort, "rows", renamed)
+    with pytest.raises(InputError) as err:
+        sim.run(dry_port_network(tmp_path, inspected_share=0.5, inspection_hours=48.0),
+                replications=1)
+    assert err.value.field == "DryPort.rows" and err.value.got == name
+    assert "dry_ports" in err.value.expected
+
+
 def test_the_command_line_refuses_the_clash_as_it_imports(tmp_path: Path) -> None:
     """One line naming the module, the class and the table, exit 2, nothing written."""
     code = example_code()[0].replace('Table("dry_ports"', 'Table("routes"')
