@@ -77,18 +77,36 @@ REGISTRY: dict[str, Kind] = {}
 
 
 def register(kind: Kind) -> Kind:
-    """Add a kind; its name and its discriminator values must be new in its table."""
-    if kind.name in REGISTRY:
-        raise ValueError(f"a component kind named {kind.name!r} is already registered")
+    """Add a kind; its name and its discriminator values must be new in its table. The same
+    kind registered again by a module imported again (a notebook cell run twice,
+    `importlib.reload`: new class objects of the same module and name) replaces it, so
+    specs are validated as the classes now defined; a different kind under a taken name is
+    refused."""
+    old = REGISTRY.get(kind.name)
+    if old is not None and not _same_kind(old, kind):
+        raise ValueError(f"a component kind named {kind.name!r} is already registered "
+                         f"(by {_named(old.spec)}, {_named(old.runtime)})")
     if kind.table in DISCRIMINATORS and not kind.values:
         raise ValueError(f"{kind.spec.__name__}.{DISCRIMINATORS[kind.table]} must be a "
                          "Literal of the values that select this kind")
-    taken = {v for k in kinds(kind.table) for v in k.values}
+    taken = {v for k in kinds(kind.table) if k.name != kind.name for v in k.values}
     if taken & set(kind.values):
         raise ValueError(f"{sorted(taken & set(kind.values))} already select a kind of "
                          f"{kind.table}")
     REGISTRY[kind.name] = kind
     return kind
+
+
+def _named(cls: type | str) -> str:
+    """A class as `module:qualname` (a lazy runtime is named so already)."""
+    return cls if isinstance(cls, str) else f"{cls.__module__}:{cls.__qualname__}"
+
+
+def _same_kind(old: Kind, new: Kind) -> bool:
+    """`new` is `old` declared again: same table, and spec and runtime classes of the same
+    module and name (the objects differ once the module is imported again)."""
+    return old.table == new.table and _named(old.spec) == _named(new.spec) \
+        and _named(old.runtime) == _named(new.runtime)
 
 
 def unregister(name: str) -> None:

@@ -180,13 +180,16 @@ class InputError(Exception):
 
     `got` is the offending value (None: none to show; a null the file held is `NULL`);
     `via` says how the file was reached when the user did not name it (e.g.
-    "scenarios/x.yaml: extends"); `after` names the
+    "scenarios/x.yaml: extends"); `reached_from`, the file that named this one where a
+    short printable value of it may be quoted wherever one of that file may (a geodata
+    layer a scenario's `network.geodata` names: `short_value`); `after` names the
     change that caused it ("sc/x.yaml: changes.0"), which then leads the message, so a check
     of the network made after the changes blames the change, not the base file it reads.
     """
 
     def __init__(self, file: str | Path, field: str, expected: str, got: object = None,
-                 *, via: str | None = None, after: str | None = None) -> None:
+                 *, via: str | None = None, after: str | None = None,
+                 reached_from: str | Path | None = None) -> None:
         # a Path is a file's, named absolute as it stands (a link named as the link, not
         # what it points to); text is an option (`--out`), a command or a name, as given
         self.file = os.path.abspath(file) if isinstance(file, Path) else str(file)
@@ -195,6 +198,8 @@ class InputError(Exception):
         self.got = got
         self.via = via
         self.after = after
+        self.reached_from = None if reached_from is None else (
+            os.path.abspath(reached_from) if isinstance(reached_from, Path) else reached_from)
         super().__init__(self.message())
 
     def message(self, quote: Callable[[str], bool] | None = None) -> str:
@@ -204,7 +209,9 @@ class InputError(Exception):
         where = f"{printable(self.file)}: {field}" if field else printable(self.file)
         msg = f"{where}: expected {printable(self.expected, EXPECTED_CHARS)}"
         if self.got is not None:
-            shown = quote is None or quote(self.file)
+            shown = quote is None or quote(self.file) or (
+                self.reached_from is not None and short_value(self.got)
+                and quote(self.reached_from))
             msg += f", got {excerpt(self.got) if shown else describe(self.got)}"
         if self.via:
             msg += f" (read for {printable(self.via, FIELD_CHARS)})"
@@ -216,7 +223,7 @@ class InputError(Exception):
     def caused_by(self, after: str) -> InputError:
         """The same error, blamed on the change `after` (see the class docstring)."""
         return InputError(self.file, self.field, self.expected, self.got, via=self.via,
-                          after=after)
+                          after=after, reached_from=self.reached_from)
 
     def __str__(self) -> str:
         return self.message()
@@ -225,13 +232,23 @@ class InputError(Exception):
         """Pickled whole, so an error raised in a worker process (a sweep's pool, Dask)
         reaches the parent as the same one-line error, not a broken pool."""
         return _input_error, (self.file, self.field, self.expected, self.got, self.via,
-                              self.after)
+                              self.after, self.reached_from)
 
 
 def _input_error(file: str, field: str, expected: str, got: object, via: str | None,
-                 after: str | None) -> InputError:
+                 after: str | None, reached_from: str | None = None) -> InputError:
     """An InputError from its pickled parts (`InputError.__reduce__`)."""
-    return InputError(file, field, expected, got, via=via, after=after)
+    return InputError(file, field, expected, got, via=via, after=after,
+                      reached_from=reached_from)
+
+
+def short_value(value: object) -> bool:
+    """A value a message quotes whole: a number, a boolean, or a text of at most
+    EXCERPT_CHARS printable characters (what a geodata layer's bad value usually is: a kind
+    misspelt, `'30%'`), not a long or escaped text that could carry another file's content."""
+    if isinstance(value, (bool, int, float)):
+        return True
+    return isinstance(value, str) and len(value) <= EXCERPT_CHARS and value.isprintable()
 
 
 class ClusterError(RuntimeError):

@@ -105,14 +105,16 @@ def _spec(table: str, path: Path, i: int, feat: dict[str, Any], props: dict[str,
 
 @contextmanager
 def _reached_from(ref: tuple[str, str] | None) -> Iterator[None]:
-    """Say which scenario field led to a geodata file in every error about its content."""
+    """Say which scenario field led to a geodata file in every error about its content, and
+    let a short printable bad value be quoted where that scenario's would be (`reached_from`:
+    the layers' names are fixed, so a scenario cannot point one at any file it likes)."""
     try:
         yield
     except InputError as exc:
         if ref is None or exc.via is not None or exc.file == ref[0]:
             raise
         raise InputError(exc.file, exc.field, exc.expected, exc.got,
-                         via=f"{ref[0]}: {ref[1]}") from None
+                         via=f"{ref[0]}: {ref[1]}", reached_from=ref[0]) from None
 
 
 def _points(path: Path, table: str, noun: str,

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from sim.errors import InputError
 from sim.geodata import HUBS_FILE, LINKS_FILE, LOCKS_FILE
 from sim.scenario import Elements, Scenario, element_digests, load_scenario
+from sim.specs import Spec
 from sim.uncertain import FromCalibration
 
 if TYPE_CHECKING:
@@ -92,7 +93,8 @@ class Origin:
     two run folders can tell whether one is the other plus changes; `description`, the
     scenario's own, which the report's header shows; `elements`, a digest of each service,
     lock and background traffic it sets (`sim.scenario.element_digests`), so a comparison
-    names what the two set apart, however it was set."""
+    names what the two set apart, however it was set; and of each hub's spec as the plan
+    has it (a geodata copy's edit too)."""
 
     files: tuple[str, ...] = ()
     chain: tuple[tuple[str, tuple[str, ...]], ...] = ()
@@ -105,8 +107,9 @@ class Origin:
 PYTHON = "no file (set in Python)"   # the `set_by` of a change no scenario file wrote
 
 
-def origin_of(scenario: Scenario) -> Origin:
-    """The `Origin` of a plan built from `scenario`."""
+def origin_of(scenario: Scenario, hubs: Mapping[str, Spec] | None = None) -> Origin:
+    """The `Origin` of a plan built from `scenario`, whose hubs are `hubs` (digested with the
+    scenario's elements, `element_digests`)."""
     written = len(scenario.provenance.changes)   # the merged changes that files wrote
     changes = []
     for i, change in enumerate(scenario.changes):
@@ -117,7 +120,7 @@ def origin_of(scenario: Scenario) -> Origin:
     return Origin(files=tuple(str(f) for f in _own_files(scenario)),
                   chain=scenario.provenance.chain, description=scenario.description,
                   overrides=tuple(scenario.provenance.overrides.items()),
-                  changes=tuple(changes), elements=element_digests(scenario))
+                  changes=tuple(changes), elements=element_digests(scenario, hubs))
 
 
 def record(plan: Plan) -> dict[str, Any]:
@@ -125,7 +128,8 @@ def record(plan: Plan) -> dict[str, Any]:
     `inputs`, the sha256 of every file it reads (`plan_files`) and the code's version, as
     they are now (a run takes them before it starts); `overrides`, the fields set in Python;
     `changes`, every change applied and what wrote it; `elements`, a digest of each service,
-    lock and background traffic as the scenario sets them (`Origin.elements`); `extends`,
+    lock and background traffic as the scenario sets them, and of each hub's spec
+    (`Origin.elements`); `extends`,
     the scenario's extends chain, root base first, each file with the sections it sets
     (`Origin.chain`)."""
     from sim.cache import code_version

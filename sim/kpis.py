@@ -104,8 +104,21 @@ class Table:
 
     def frame(self, rows: list[dict[str, object]], per_year: float) -> pd.DataFrame:
         """The table from rows written with the columns' own names: counts over the
-        statistics period times `per_year`, every column under its table name."""
-        frame = pd.DataFrame(rows, columns=[c.name for c in self.columns])
+        statistics period times `per_year`, every column under its table name. InputError
+        naming the table and the key for a row key no column declares: it used to be
+        dropped without a word (a misspelt key, or rows of another table of that name);
+        a declared column a row leaves out is NaN there. A table without rows has its
+        numbers typed as numbers: its summary (and CSV header) is a filled one's, with
+        `_ci95` columns and the fixed ones among the labels."""
+        names = [c.name for c in self.columns]
+        undeclared = set().union(*rows) - set(names) if rows else set()
+        if undeclared:
+            raise InputError(f"table {self.name}", "rows",
+                             f"row keys among the columns the table declares "
+                             f"({', '.join(names)})", sorted(map(str, undeclared))[0])
+        frame = pd.DataFrame(rows, columns=names)
+        if not rows:    # typed as declared, so its summary has a filled table's columns
+            frame = frame.astype({c.name: float for c in self.columns if not c.is_text})
         for c in self.columns:
             if c.per == "year":
                 frame[c.name] = frame[c.name] * per_year
@@ -152,6 +165,7 @@ class KPI(Column):
     in_console: bool = True                # a column of the table `cqsim run` prints
     report: View | None = None             # the report's own view, where its tables show
                                            # the KPI beside figures in another unit
+    compared: bool = False                 # paired between scenario variants (`compared`)
 
     def __post_init__(self) -> None:
         if self.report is not None and self.per == "year" \
@@ -224,13 +238,14 @@ TEU_PER_YEAR = View(1.0, "TEU/yr", 0)
 # two had one name.
 _KPIS: list[KPI] = [
     KPI(name="teu", unit="TEU", per="year", label="loaded TEU delivered", short="loaded",
+        compared=True,
         of=lambda lots: lots["teu"].to_numpy()[~_empty(lots)].sum(), scale=1e3,
         shown_as="kTEU", digits=1, report=TEU_PER_YEAR),
     KPI(name="empty_teu", unit="TEU", per="year",
         label="empty TEU delivered (repositioned boxes)", short="empty",
         of=lambda lots: lots["teu"].to_numpy()[_empty(lots)].sum(), scale=1e3,
         shown_as="kTEU", digits=1, in_console=False, report=TEU_PER_YEAR),
-    KPI(name="trade_bn_cny", unit="bn CNY", per="year",
+    KPI(name="trade_bn_cny", unit="bn CNY", per="year", compared=True,
         label="trade carried on the simulated channels (declared: left the origin in the "
               "period; without the non-containerised share declared not simulated)",
         short="channel trade", of=None, digits=1),
@@ -241,6 +256,7 @@ _KPIS: list[KPI] = [
     KPI(name="lots", unit="lots", per="year", label="lots delivered", short="lots",
         of=lambda lots: len(lots), in_console=False),
     KPI(name="transit_mean_h", unit="h", label="mean transit", total="teu_mean",
+        compared=True,
         short="transit", of=lambda lots: teu_weighted_mean(lots["transit_h"], lots["teu"]),
         scale=24.0, shown_as="days", digits=1),
     KPI(name="transit_p95_h", unit="h", label="95th pct transit", total="none",
@@ -251,6 +267,7 @@ _KPIS: list[KPI] = [
         of=lambda lots: teu_weighted_mean(lots["wait_h"], lots["teu"]),
         scale=24.0, shown_as="days", digits=2),   # waits are hours: 0.1 day is too coarse
     KPI(name="co2_t", unit="t", per="year", label="CO2e at average factors", short="CO2",
+        compared=True,
         of=lambda lots: lots["co2_t"].sum(), scale=1e3, shown_as="kt", digits=1),
 ]
 
@@ -304,11 +321,26 @@ def add_kpi(k: KPI) -> KPI:
     """Declare a corridor KPI: from the next run on it is a column of the corridors table,
     a KPI of every sweep run, in the terminal table if `in_console`. In this process only: a
     sweep's fresh worker processes know it when they import the module that declares it,
-    and a run on a worker that does not fails (docs/architecture.md)."""
-    if any(other.name == k.name for other in _KPIS):
+    and a run on a worker that does not fails (docs/architecture.md). The same KPI declared
+    again by its module imported again (a notebook cell run twice, `importlib.reload`: an
+    `of` of the same module and name) replaces it; another KPI of a taken name is
+    refused."""
+    at = next((i for i, other in enumerate(_KPIS) if other.name == k.name), None)
+    if at is None:
+        _KPIS.append(k)
+    elif _source(_KPIS[at].of) is not None and _source(_KPIS[at].of) == _source(k.of):
+        _KPIS[at] = k
+    else:
         raise ValueError(f"a KPI named {k.name!r} is already declared")
-    _KPIS.append(k)
     return k
+
+
+def _source(of: Callable[[pd.DataFrame], float] | None) -> tuple[str, str] | None:
+    """(module, qualified name) of a KPI's `of`, which a module imported again defines anew;
+    None for a KPI the recorder gives (trade)."""
+    if of is None:
+        return None
+    return (getattr(of, "__module__", ""), getattr(of, "__qualname__", repr(of)))
 
 
 def remove_kpi(name: str) -> None:
@@ -356,6 +388,41 @@ SUMS: tuple[Summed, ...] = (
            source="background_diverted_teu_per_year", unit="TEU", per="year",
            label="other users' calls gone elsewhere, all hubs"),
 )
+# the peaks and sums an extension declares over its kind's own table (`add_run_figure`), in
+# this process, after cqsim's own
+_RUN_FIGURES: list[Peak | Summed] = []
+
+
+def add_run_figure(figure: Peak | Summed) -> Peak | Summed:
+    """Declare a figure of each run over a component table, an added kind's included: from
+    the next sweep on, `figure.column` (and a peak's `<column>_at`) is a column of each
+    run's row (`sim.sweep.tasks.run_kpis`), labelled as declared. `source` is a column of
+    the table as written (`<name>_per_year` for a count). In this process only, as
+    `add_kpi`: a sweep's workers know it when they import the module declaring it
+    (`--import`). The same figure declared again (the module imported again) is kept; another
+    of a taken name is refused."""
+    taken = {f.column: f for f in (*PEAKS, *SUMS, *_RUN_FIGURES)}
+    if figure.column in taken:
+        if taken[figure.column] == figure:
+            return figure
+        raise ValueError(f"a run figure named {figure.column!r} is already declared")
+    _RUN_FIGURES.append(figure)
+    return figure
+
+
+def remove_run_figure(name: str) -> None:
+    """Forget a figure added with `add_run_figure` (tests, notebooks)."""
+    _RUN_FIGURES[:] = [f for f in _RUN_FIGURES if f.name != name]
+
+
+def run_peaks() -> tuple[Peak, ...]:
+    """Every peak a run's row has: cqsim's (`PEAKS`), then those declared here."""
+    return (*PEAKS, *(f for f in _RUN_FIGURES if isinstance(f, Peak)))
+
+
+def run_sums() -> tuple[Summed, ...]:
+    """Every sum over a table a run's row has: cqsim's (`SUMS`), then those declared here."""
+    return (*SUMS, *(f for f in _RUN_FIGURES if isinstance(f, Summed)))
 
 
 def kpi(name: str) -> KPI:
@@ -409,13 +476,14 @@ def totals(corridors: pd.DataFrame) -> dict[str, float]:
     return {k.column: total(k, corridors) for k in kpis() if k.total != "none"}
 
 
-COMPARED = ("teu", "trade_bn_cny", "transit_mean_h", "co2_t")   # between scenario variants
 TOTAL = "total"   # the scope of all corridors together
 
 
 def compared() -> list[KPI]:
-    """The KPIs a comparison of scenario variants shows (compare.csv, its table, the report)."""
-    return [kpi(name) for name in COMPARED]
+    """The KPIs a comparison of scenario variants pairs and shows (compare.csv, its table,
+    the report), in declaration order: those declared `compared` (cqsim's TEU, trade,
+    transit and CO2, and any an extension declares so with `add_kpi`)."""
+    return [k for k in _KPIS if k.compared]
 
 
 # the locks' figures a comparison pairs per lock (scope: the lock's id), apart from the
@@ -681,7 +749,7 @@ def measure_of(column: str) -> tuple[Column, str] | None:
     """The KPI behind a flat measure column (`<corridor>_<kpi>`, `total_<kpi>`, as sweeps
     write them) with its scope (the corridor or "total"), or a peak, a sum over a table or
     the goods trade (`GOODS_TRADE_KPI`) with scope ""; None otherwise."""
-    for declared in (*PEAKS, *SUMS, GOODS_TRADE_KPI):
+    for declared in (*run_peaks(), *run_sums(), GOODS_TRADE_KPI):
         if column == declared.column:
             return declared, ""
     scope, _, rest = column.partition("_")

@@ -866,5 +866,5 @@ def _build(scenario: Scenario) -> Plan:
         elasticity=scenario.demand.elasticity,
         reference_scenario=scenario.demand.reference_scenario,
         trade=scenario.trade, equilibrium=scenario.equilibrium, market=market,
-        flow_sources=tuple(scenario.locate(at) for at in flow_at), origin=origin_of(scenario),
+        flow_sources=tuple(scenario.locate(at) for at in flow_at), origin=origin_of(scenario, hubs),
     )

@@ -499,10 +499,11 @@ def touched(base: Iterable[Mapping[str, Any]], alt: Iterable[Mapping[str, Any]],
     """(kind, id) of every hub, service, lock and link named by a change one run made and
     the other did not, from the records of their changes (`sim.inputs.origin_of`: run.json's
     `changes`; who wrote one, `set_by`, aside, so BASE's changes that ALT inherits cancel),
-    and of every service, lock and hub's background traffic the two scenarios set apart
-    (`element_digests`: a file's edit or a field set in Python alike; compared only where both
-    runs recorded them): the elements a comparison of the two shows the figures of, beside
-    the channels' (`sim.kpis.Place.where_touched`). A change of demand names none; a record
+    and of every service, lock, hub's background traffic and hub's spec the two scenarios
+    set apart (`element_digests`: a file's edit, a geodata copy's or a field set in Python
+    alike; each table of digests compared only where both runs recorded it): the elements
+    a comparison of the two shows the figures of, beside the channels'
+    (`sim.kpis.Place.where_touched`). A change of demand names none; a record
     that no longer validates names what its own keys name (`_named_in`), one of a kind no
     longer known none."""
     def own(records: Iterable[Mapping[str, Any]]) -> set[str]:
@@ -516,24 +517,39 @@ def touched(base: Iterable[Mapping[str, Any]], alt: Iterable[Mapping[str, Any]],
         except ValidationError:
             names.update(_named_in(json.loads(record)))
     if base_elements is not None and alt_elements is not None:
-        for kind in set(base_elements) | set(alt_elements):
-            one, other = base_elements.get(kind, {}), alt_elements.get(kind, {})
-            names.update((kind, i) for i in set(one) | set(other) if one.get(i) != other.get(i))
+        # a table of digests one run did not record (written before it was kept) names
+        # nothing, not every element of the other run's
+        for kind in set(base_elements) & set(alt_elements):
+            one, other = base_elements[kind], alt_elements[kind]
+            names.update((ELEMENT_NAMES.get(kind, kind), i) for i in set(one) | set(other)
+                         if one.get(i) != other.get(i))
     return frozenset(names)
 
 
-def element_digests(scenario: Scenario) -> dict[str, dict[str, str]]:
+HUB_SPECS = "hub_spec"   # the digests of the hubs' own specs (`element_digests`)
+# the element a table of digests names, where its key is not the element's kind: a hub's
+# spec, kept apart from its background traffic (key "hub", kept first), names the hub
+ELEMENT_NAMES = {HUB_SPECS: "hub"}
+
+
+def element_digests(scenario: Scenario,
+                    hubs: Mapping[str, Spec] | None = None) -> dict[str, dict[str, str]]:
     """A digest of each service, lock operation and hub's background traffic as `scenario`
-    sets them (its files and fields set in Python; its changes are recorded apart), by kind
-    and id: what `touched` compares, so an element is named however it was edited."""
+    sets them (its files and fields set in Python; its changes are recorded apart), and of
+    each of `hubs` (the plan's, as built from the geodata and the changes: a hub's spec is
+    read from the geodata folder, so a copy of it that changes a hub changes no scenario
+    field), by kind and id: what `touched` compares, so an element is named however it was
+    edited."""
     def digest(spec: Spec) -> str:
         text = json.dumps(spec.model_dump(mode="json"), sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     net = scenario.network
-    return {kind: {i: digest(spec) for i, spec in table.items()}
-            for kind, table in (("service", net.services), ("lock", net.locks),
-                                ("hub", net.background))}
+    tables: list[tuple[str, Mapping[str, Spec]]] = [
+        ("service", net.services), ("lock", net.locks), ("hub", net.background)]
+    if hubs is not None:
+        tables.append((HUB_SPECS, hubs))
+    return {kind: {i: digest(spec) for i, spec in table.items()} for kind, table in tables}
 
 
 REPLACEABLE = ("demand.flows",)  # lists a child may replace on purpose (`replaces:`)

@@ -83,11 +83,15 @@ class OutPath(click.ParamType):
 def _import_modules(ctx: click.Context, param: click.Parameter,
                     value: tuple[str, ...]) -> tuple[str, ...]:
     """Import the modules --import names as the command line is read, before any scenario
-    (`sim.extensions.load`: bad input is one line naming --import, exit 2)."""
+    (`sim.extensions.load`: bad input is one line naming --import, exit 2), and gather the
+    result tables once, so a kind's table named like another table is refused here, before
+    anything runs or is written (`sim.engine.recorder.component_tables`)."""
     if value:
+        from sim.engine.recorder import all_tables
         from sim.extensions import load
 
         load(value)
+        all_tables()
     return value
 
 

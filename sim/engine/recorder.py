@@ -16,6 +16,7 @@ import pandas as pd
 from sim.components import BUILT_IN, kinds
 from sim.engine.component import Row
 from sim.engine.windows import inside, meets
+from sim.errors import InputError
 from sim.kpis import TEXT, Table, col, corridor_row, kpis
 from sim.network import EventKey, Plan
 from sim.routing import ChoiceSet, dated_spans
@@ -490,13 +491,16 @@ class Recorder:
         if wanted("legs"):
             rows["legs"] = self._leg_table()
         rows["conservation"] = [conservation]
-        parts = [t.name for t in component_tables() if wanted(t.name)]
+        written = [t.name for t in component_tables()]
+        parts: dict[str, list[Row]] = {name: [] for name in written if wanted(name)}
         if parts:
-            rows.update({name: [] for name in parts})
+            rows.update(parts)
             for part in model.components:
                 for table, row in part.rows(period, end):
-                    if table in rows:
-                        rows[table].append(row)
+                    if table in parts:
+                        parts[table].append(row)
+                    elif table not in written:   # a recorder table's name, or a typo
+                        raise _undeclared(type(part), table, written)
         per_year = annual_factor(self.plan.horizon)
         tables = {t.name: t.frame(rows[t.name], per_year) for t in all_tables()
                   if wanted(t.name)}
@@ -526,13 +530,39 @@ def _p95(ranked: np.ndarray, starts: np.ndarray) -> np.ndarray:
 def component_tables(built_in: bool | None = None) -> tuple[Table, ...]:
     """The tables component kinds write, in registration order, each once; `built_in` True
     or False: only those of the kinds cqsim ships (`sim.components.BUILT_IN`) or of the
-    others."""
-    seen: dict[str, Table] = {}
+    others. InputError naming the kind's module and class when its table takes the name of
+    a recorder table or of another kind's table declared otherwise (`_clash`): the first
+    declaration used to win silently, and the rows of both went into one table."""
+    own = {t.name for t in _recorder_tables()}
+    seen: dict[str, tuple[Table, type]] = {}
+    chosen: dict[str, Table] = {}
     for kind in kinds():
-        if built_in is None or (kind.name in BUILT_IN) == built_in:
-            for table in getattr(kind.runtime_class(), "tables", ()):
-                seen.setdefault(table.name, table)
-    return tuple(seen.values())
+        cls = kind.runtime_class()
+        for table in getattr(cls, "tables", ()):
+            first = seen.setdefault(table.name, (table, cls))
+            if table.name in own or first[0] != table:
+                raise _clash(cls, table, None if table.name in own else first[1])
+            if built_in is None or (kind.name in BUILT_IN) == built_in:
+                chosen.setdefault(table.name, table)
+    return tuple(chosen.values())
+
+
+def _undeclared(cls: type, table: str, declared: Sequence[str]) -> InputError:
+    """The error of a component's rows for a table no kind declares: they went into a
+    recorder table of that name (routes) or were dropped (a misspelt name)."""
+    return InputError(f"module {cls.__module__}", f"{cls.__qualname__}.rows",
+                      f"rows of a table a kind declares in its `tables` "
+                      f"({', '.join(declared)})", table)
+
+
+def _clash(cls: type, table: Table, other: type | None) -> InputError:
+    """The error of a kind's table named as a recorder table (`other` None) or as another
+    kind's table with other keys or columns (`other`, the class that declared it first)."""
+    whose = "the recorder's own table (sim.engine.recorder)" if other is None else \
+        f"declared by {other.__module__}.{other.__qualname__} with other keys or columns"
+    return InputError(f"module {cls.__module__}", f"{cls.__qualname__}.tables",
+                      f"a table name of its own ({table.name!r} is {whose}; a kind built on "
+                      "Hub keeps Hub's tables and names its own table apart)", table.name)
 
 
 def all_tables() -> tuple[Table, ...]:

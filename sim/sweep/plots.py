@@ -16,7 +16,7 @@ from matplotlib.ticker import Formatter, MaxNLocator
 from sim import kpis
 from sim.atomic import write_png
 from sim.figsource import source_line, wrap
-from sim.kpis import PEAKS, SUMS, measure_of, shown
+from sim.kpis import PEAKS, measure_of, run_sums, shown
 from sim.sweep.store import kpi_columns
 from sim.sweep.summary import is_numeric, main_effect
 from sim.sweep.tasks import HEADLINE_KPIS
@@ -87,9 +87,9 @@ def _tidy_axis(axis: Axis) -> None:
 
 def plotted_kpis(runs: pd.DataFrame, params: Sequence[str]) -> list[str]:
     """Headline KPIs, total CO2 and transit, the busiest hub, the TEU of each corridor
-    that carries freight, and each sum over a table where any run has some (`sim.kpis.SUMS`:
-    a sweep over `diverts_after_hours` plots the calls gone elsewhere; a sweep where none
-    went draws the plots it drew before)."""
+    that carries freight, and each sum over a table where any run has some
+    (`sim.kpis.run_sums`, an extension's too: a sweep over `diverts_after_hours` plots the
+    calls gone elsewhere; a sweep where none went draws the plots it drew before)."""
     cols = kpi_columns(runs, params)
     teu = kpis.kpi("teu").column
     chosen = [c for c in (*HEADLINE_KPIS, f"total_{kpis.kpi('co2_t').column}",
@@ -103,7 +103,7 @@ def plotted_kpis(runs: pd.DataFrame, params: Sequence[str]) -> list[str]:
         found = measure_of(c)
         if found and found[0].column == teu and found[1] not in ("", "total") and carries(c):
             chosen.append(c)
-    return chosen + [s.column for s in SUMS if s.column in cols and carries(s.column)]
+    return chosen + [s.column for s in run_sums() if s.column in cols and carries(s.column)]
 
 
 def fitted(text: str, inches: float,

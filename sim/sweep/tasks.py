@@ -26,7 +26,7 @@ from sim.equilibrium import Settled
 from sim.errors import FactorWarning, InputError
 from sim.extensions import carried
 from sim.inputs import read_files, study_digests
-from sim.kpis import GOODS_TRADE_KPI, PEAKS, SUMS, kpi, kpis, totals
+from sim.kpis import GOODS_TRADE_KPI, kpi, kpis, run_peaks, run_sums, totals
 from sim.network import Plan
 from sim.pipeline import prepare, replicate_one, settle, with_run_settings
 from sim.routing import choice_sets
@@ -101,7 +101,8 @@ def run_kpis(result: ReplicationResult, plan: Plan) -> dict[str, float | str]:
     (`goods_trade_bn_cny_per_year`: channels plus what no simulated route carries,
     `sim.trade`), peak utilizations with where each peak is (`max_hub_utilization_at`: the
     hub's id; `link:direction`, ...), the sums over a table (`sim.kpis.SUMS`: the other
-    users' TEU gone elsewhere from every hub, per year), the conservation balance and the
+    users' TEU gone elsewhere from every hub, per year), the peaks and sums an extension
+    declares (`sim.kpis.add_run_figure`), the conservation balance and the
     start-up check
     (`start_up_shortfall`: the share by which the TEU delivered fall short of those created;
     `warmup_short_days`: by how much the warm-up falls short of most boxes' door-to-door
@@ -117,7 +118,7 @@ def run_kpis(result: ReplicationResult, plan: Plan) -> dict[str, float | str]:
     sums = totals(corridors)
     row.update({f"total_{name}": value for name, value in sums.items()})
     row[GOODS_TRADE] = sums[kpi("trade_bn_cny").column] + outside_channels_bn(plan)
-    for peak in PEAKS:
+    for peak in run_peaks():
         df = result.tables.get(peak.table)
         if df is not None and peak.source in df and len(df):
             values = df[peak.source].to_numpy(dtype=float)
@@ -125,7 +126,7 @@ def run_kpis(result: ReplicationResult, plan: Plan) -> dict[str, float | str]:
             top = df.iloc[int(np.argmax(np.nan_to_num(values, nan=-np.inf)))]
             row[peak.at] = ":".join(str(top[c]) for c in (peak.key, "direction")
                                     if c in df.columns)
-    for summed in SUMS:
+    for summed in run_sums():
         df = result.tables.get(summed.table)
         if df is not None and summed.source in df:
             row[summed.column] = float(df[summed.source].sum())

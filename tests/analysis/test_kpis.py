@@ -57,6 +57,41 @@ def test_counts_are_annualised_and_say_so() -> None:
         "week", "teu_per_week", "created_teu_horizon"]
 
 
+def test_an_empty_table_summarises_with_a_filled_one_s_columns() -> None:
+    """An added kind's table without rows (a run whose network has none of the kind) was
+    written without `_ci95` columns and with its fixed column last, a filled one with them
+    and the fixed column second (trial49 #9): stacking two runs' tables mismatched."""
+    from sim.results import summarize
+
+    table = Table("customs", ("hub",), (
+        col("hub", "text"), col("inspections", "jobs", "year"),
+        col("threshold_h", "h", fixed=True), col("wait_mean_h", "h")))
+    row = {"hub": "q", "inspections": 3, "threshold_h": 12.0, "wait_mean_h": 1.5}
+
+    def summary(rows: list[dict[str, Any]]) -> list[str]:
+        frame = table.frame(rows, 1.0).assign(replication=0)
+        return list(summarize(frame, ["hub"], fixed=["threshold_h"],
+                              counts=["inspections_per_year"], replications=1).columns)
+
+    assert summary([]) == summary([row]) == [
+        "hub", "threshold_h", "inspections_per_year", "inspections_per_year_ci95",
+        "wait_mean_h", "wait_mean_h_ci95"]
+
+
+def test_a_row_key_no_column_declares_is_refused() -> None:
+    """Table.frame dropped an undeclared key without a word (trial49 #1): a misspelt key
+    lost its figure, and an extension's rows under a taken table name became NaN rows. A
+    declared column a row leaves out is still NaN there."""
+    from sim.errors import InputError
+
+    table = Table("ports", ("hub",), (col("hub"), col("inspections", "jobs", "year")))
+    with pytest.raises(InputError) as err:
+        table.frame([{"hub": "d", "inspections": 1}, {"hub": "e", "inspectons": 2}], 1.0)
+    assert err.value.file == "table ports" and err.value.got == "inspectons"
+    assert "(hub, inspections)" in str(err.value)
+    assert math.isnan(table.frame([{"hub": "d"}], 1.0)["inspections_per_year"].iloc[0])
+
+
 def test_totals_sum_counts_and_weigh_times_by_teu() -> None:
     lots = _lots()
     rows = [{"corridor": c, **corridor_row(lots[lots["corridor"] == c],

@@ -138,6 +138,39 @@ def test_an_edit_names_its_service_however_it_was_made(tmp_path: Path) -> None:
     assert touched(origin.changes, of.changes, origin.elements, of.elements) == frozenset()
 
 
+def test_a_hub_a_geodata_copy_changes_is_touched_and_paired(tmp_path: Path) -> None:
+    """The docs give an existing hub a kind of one's own in a copy of the geodata; an ALT
+    that pointed at such a copy had no hubs_compare.csv: run.json digested services, locks
+    and background traffic, not hubs (trial49 #6). Each hub's spec is now digested as the
+    plan has it, so the copy's hub is named, a hub alike in both is not, and a run folder
+    written before the hubs were digested names none of them."""
+    import sim
+    from sim.compare import compare, split_deltas
+    from sim.scenario import HUB_SPECS
+    from tests.support import netbuilder as nb
+
+    base = nb.line_network(tmp_path, horizon={"days": 40, "warmup_days": 5}, replications=2)
+    copy = tmp_path / "geo-copy"
+    shutil.copytree(tmp_path / "geo", copy)
+    hubs = json.loads((copy / "hubs.geojson").read_text())
+    for feature in hubs["features"]:
+        if feature["properties"]["id"] == "a":
+            feature["properties"]["handling_teu_per_hour"] = 20.0
+    (copy / "hubs.geojson").write_text(json.dumps(hubs))
+    alt = nb.write_scenario(tmp_path / "alt.yaml", {
+        "extends": base.name, "name": "alt", "network": {"geodata": str(copy)}})
+    one, other = sim.prepare(base).origin, sim.prepare(alt).origin
+    assert set(one.elements[HUB_SPECS]) == {"a", "b"}
+    assert touched(one.changes, other.changes, one.elements, other.elements) == {("hub", "a")}
+    older = {k: v for k, v in one.elements.items() if k != HUB_SPECS}
+    assert touched(one.changes, other.changes, older, other.elements) == frozenset()
+
+    cmp = compare(base, alt, replications=2)
+    hubs_compare = split_deltas(cmp.deltas)[1]["hub"]
+    assert set(hubs_compare["scope"]) == {"a"}
+    assert kpis.HUB_TOUCHED <= set(hubs_compare["metric"])
+
+
 def test_ilstc_expansion_touches_its_two_services_and_qinzhou() -> None:
     import warnings
 

@@ -3,6 +3,9 @@ class of its kind, and a kind's runtime class is found through it."""
 
 from __future__ import annotations
 
+import importlib
+import sys
+from pathlib import Path
 from typing import Literal
 
 import pytest
@@ -10,6 +13,7 @@ from pydantic import ValidationError
 
 from sim.components import Kind, kind_of, kinds, register, unregister, validate_spec
 from sim.engine.hub import Border, Hub
+from sim.kpis import KPI, add_kpi, kpi, remove_kpi
 from sim.specs import BorderSpec, ContinuousService, HubSpec, ScheduledService, TerminalSpec
 
 HUB = {"id": "x", "name": "x", "country": "CN", "lon": 0.0, "lat": 0.0,
@@ -69,3 +73,56 @@ def test_a_new_kind_is_known_everywhere_once_registered() -> None:
         unregister("cold_store")
     with pytest.raises(ValueError):
         validate_spec("hubs", {**HUB, "kind": "cold_store"})
+
+
+RELOADED = '''
+from typing import Literal
+
+from sim.components import Kind, register
+from sim.engine.hub import Hub
+from sim.kpis import KPI, add_kpi
+from sim.specs import HubSpec
+
+
+class ReloadSpec(HubSpec):
+    kind: Literal["reload_port"]
+
+
+class ReloadPort(Hub):
+    pass
+
+
+register(Kind("reload_port", "hubs", ReloadSpec, ReloadPort))
+add_kpi(KPI(name="reload_lots", unit="lots", per="year", of=lambda lots: len(lots)))
+'''
+
+
+def test_a_module_imported_again_registers_its_kind_and_kpi_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A notebook cell run twice, or `importlib.reload`, raised "a component kind named ...
+    is already registered" (trial49 #7): the same classes of the same module now replace
+    the entry (specs validate as the classes now defined); another class under the name is
+    still refused."""
+    (tmp_path / "reload_port.py").write_text(RELOADED)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        module = importlib.import_module("reload_port")
+        first, first_kpi = module.ReloadSpec, kpi("reload_lots")
+        module = importlib.reload(module)
+        assert module.ReloadSpec is not first
+        spec = validate_spec("hubs", {**HUB, "kind": "reload_port"})
+        assert type(spec) is module.ReloadSpec and kind_of(spec).runtime is module.ReloadPort
+        assert kpi("reload_lots") is not first_kpi
+        assert [k.name for k in kinds("hubs")].count("reload_port") == 1
+
+        class ReloadSpec(HubSpec):      # same name, another module: another kind
+            kind: Literal["reload_port"]
+
+        with pytest.raises(ValueError, match="already registered .by reload_port:ReloadSpec"):
+            register(Kind("reload_port", "hubs", ReloadSpec, module.ReloadPort))
+        with pytest.raises(ValueError, match="already declared"):
+            add_kpi(KPI(name="reload_lots", unit="lots", per="year", of=lambda lots: 0.0))
+    finally:
+        unregister("reload_port")
+        remove_kpi("reload_lots")
+        sys.modules.pop("reload_port", None)

@@ -41,6 +41,18 @@ def test_every_example_validates(tmp_path: Path, i: int) -> None:
     assert "cqsim: warning" not in result.stderr, result.stderr
 
 
+def test_an_example_that_extends_says_where_it_is_saved() -> None:
+    """The examples' `extends: scenarios/baseline-2023.yaml` is right only from the
+    repository's folder; saved in scenarios/ beside the shipped files they were refused
+    (trial49 #8). Each says where it is saved and what to write in scenarios/."""
+    lines = [line for block in EXAMPLES for line in block.splitlines()
+             if line.startswith("extends:")]
+    assert lines
+    for line in lines:
+        assert "saved in the repository's folder" in line, line
+        assert "in scenarios/: baseline-2023.yaml" in line, line
+
+
 @pytest.mark.parametrize("model", [
     sc.Scenario, sc.NetworkSection, specs.ScheduledService, specs.ContinuousService,
     specs.LockOperation, specs.VesselClass, specs.ShipLift, specs.Maintenance,

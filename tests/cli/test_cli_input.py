@@ -139,6 +139,39 @@ def test_values_are_quoted_only_from_files_beside_the_one_named(tmp_path: Path) 
     assert "'hunter2-token'" in result.stderr
 
 
+@pytest.mark.parametrize("value, shown", [
+    ("customs_port", "got 'customs_port'"), ("30%", "got '30%'"),
+    ("x" * 41, "got a text of 41 characters"), ("a\tb", "got a text of 3 characters")])
+def test_a_geodata_folder_the_named_scenario_names_quotes_a_short_value(
+        tmp_path: Path, value: str, shown: str) -> None:
+    """A hub's bad kind in a geodata folder beside the scenario's (the docs' copy of
+    geodata/) read "got a text of 12 characters", not which kind was written (trial49
+    #10): a short printable value of a layer the named scenario's network.geodata names is
+    quoted; a longer or escaped text is still described."""
+    scenarios = tmp_path / "scenarios"
+    scenarios.mkdir()
+    path = nb.line_network(scenarios)
+    geo = tmp_path / "geo"
+    shutil.move(scenarios / "geo", geo)
+    hubs = json.loads((geo / "hubs.geojson").read_text())
+    hubs["features"][0]["properties"]["kind"] = value
+    (geo / "hubs.geojson").write_text(json.dumps(hubs))
+    doc = yaml.safe_load(path.read_text())
+    doc["network"]["geodata"] = "../geo"
+    nb.write_scenario(path, doc)
+    result = _cqsim("validate", path)
+    assert result.exit_code == 2 and "features[a].kind" in result.stderr, result.stderr
+    assert result.stderr.rstrip().endswith(f"{shown} (read for {path.resolve()}: "
+                                           "network.geodata)"), result.stderr
+    # named by a base outside the named file's folder: described, as the base's own values
+    (tmp_path / "project").mkdir()
+    (tmp_path / "project" / "child.yaml").write_text(
+        "extends: ../scenarios/scenario.yaml\nname: c\n")
+    result = _cqsim("validate", tmp_path / "project" / "child.yaml")
+    assert result.exit_code == 2 and "features[a].kind" in result.stderr
+    assert f"a text of {len(value)} characters" in result.stderr, result.stderr
+
+
 @pytest.mark.parametrize("name, folder", [("../../escaped", "escaped"),
                                           ("/tmp/elsewhere", "tmp-elsewhere")])
 def test_a_scenario_name_cannot_place_results_outside_out(tmp_path: Path, name: str,

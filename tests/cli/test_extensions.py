@@ -39,6 +39,27 @@ add_kpi(KPI(name="slow_share", unit="share", label="share of TEU over 20 days do
 """
 
 
+def test_a_kpi_declared_compared_is_paired_in_compare_csv(tmp_path: Path) -> None:
+    """An extension's KPI joined compare.csv only by reassigning `sim.kpis.COMPARED`, a core
+    tuple (trial49 #4): declared `compared=True`, it is paired after cqsim's own."""
+    from tests.support import netbuilder as nb
+
+    (tmp_path / "slow_compared.py").write_text(
+        SLOW_SHARE.replace('total="teu_mean",', 'total="teu_mean", compared=True,'))
+    base = nb.line_network(tmp_path, horizon={"days": 60, "warmup_days": 10},
+                           replications=2)
+    alt = nb.write_scenario(tmp_path / "alt.yaml", {
+        "extends": base.name, "name": "alt", "changes": [
+            {"kind": "scale", "service": "ab", "field": "departures_per_week", "factor": 2}]})
+    out = tmp_path / "out"
+    done = cqsim_in_repo("compare", "--import", tmp_path / "slow_compared.py", base, alt,
+                         "--workers", 1, "--no-report", "--out", out)
+    assert done.returncode == 0, done.stderr
+    metrics = list(dict.fromkeys(pd.read_csv(out / "compare.csv")["metric"]))
+    assert metrics == ["teu_per_year", "trade_bn_cny_per_year", "transit_mean_h", "co2_t_per_year",
+                       "slow_share"], metrics
+
+
 def test_every_command_takes_import() -> None:
     for name, command in main.commands.items():
         assert any("--import" in p.opts for p in command.params), name
