@@ -92,7 +92,22 @@ def manifest(folder: Path, about: dict[str, Any], exclude: str) -> dict[str, Any
                for name, file in sources()]
     if imports:     # the modules --import named (sim.extensions): code of the user's own
         code["imports"] = imports
-    return {"tool": "cqsim", **about, "code_version": code, "files": files}
+    held = {"tool": "cqsim", **about, "code_version": code}
+    return {**held, RECORDS_DIGEST: records_digest(held), "files": files}
+
+
+# the manifest's own digest of what it records of the run (all but `files`, whose entries
+# carry their own, and which `updating` rewrites): a hand-altered record (an `elements`
+# digest, a change) was believed, and moved what a comparison paired (fuzz2 M3)
+RECORDS_DIGEST = "records_sha256"
+
+
+def records_digest(held: dict[str, Any]) -> str:
+    """sha256 of a manifest's records (every key but `files` and this digest), as JSON
+    writes and reads them back: keys sorted, values as `json.dumps(default=str)` gives."""
+    records = {k: v for k, v in held.items() if k not in ("files", RECORDS_DIGEST)}
+    text = json.dumps(json.loads(json.dumps(records, default=str)), sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def write_manifest(folder: Path, name: str, about: dict[str, Any]) -> Path:
@@ -136,6 +151,10 @@ def problems(folder: str | os.PathLike[str]) -> list[tuple[str, str]]:
     if not isinstance(listed, dict) or not all(
             isinstance(e, dict) and isinstance(e.get("sha256"), str) for e in listed.values()):
         return [(name, "manifest not as cqsim writes it (files: a sha256 for every file)")]
+    digest = meta[MANIFEST_KEY].get(RECORDS_DIGEST)   # absent in folders written before it
+    if digest is not None and digest != records_digest(meta[MANIFEST_KEY]):
+        return [(name, f"manifest's records changed since cqsim wrote them ({RECORDS_DIGEST} "
+                       "differs)")]
     present = {p.relative_to(folder).as_posix() for p in _files(folder)} - {name}
     found_problems = [(rel, "not in the manifest") for rel in sorted(present - set(listed))]
     for rel, entry in sorted(listed.items()):

@@ -12,6 +12,7 @@ import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -19,7 +20,7 @@ from click.testing import CliRunner
 from sim.cli import main
 from sim.errors import InputError
 from sim.report import rundir as rd
-from sim.staging import verify
+from sim.staging import RECORDS_DIGEST, records_digest, verify
 from tests.support.paths import BASELINE
 
 from .conftest import cqsim
@@ -197,6 +198,26 @@ def test_the_command_line_refuses_a_changed_file_and_keeps_the_manifest(run: Pat
     assert verify(str(folder)) == verify(folder)   # as a notebook passes it (README)
 
 
+@pytest.mark.parametrize("alter", [
+    lambda m: m["elements"]["service"].update({next(iter(m["elements"]["service"])): "0" * 64}),
+    lambda m: m.update(changes=[{"kind": "remove", "service": "south-sea-singapore"}]),
+    lambda m: m.update(seed=m["seed"] + 1),
+])
+def test_a_hand_altered_record_of_the_manifest_is_refused(run: Path, tmp_path: Path,
+                                                          alter: Any) -> None:
+    """An `elements` digest or a change record edited by hand was believed, and moved what a
+    comparison report paired (fuzz2 M3): the manifest's records carry their own digest."""
+    folder = tmp_path / "run"
+    shutil.copytree(run, folder)
+    meta = json.loads((folder / "run.json").read_text())
+    alter(meta["manifest"])
+    (folder / "run.json").write_text(json.dumps(meta, indent=2))
+    assert verify(folder) == ["run.json: manifest's records changed since cqsim wrote them "
+                              f"({RECORDS_DIGEST} differs)"]
+    with pytest.raises(InputError, match=r"run\.json"):
+        rd.RunDir.open(folder)
+
+
 def test_a_report_made_again_updates_only_its_own_entry(run: Path, tmp_path: Path) -> None:
     """report.html is not read: deleted or changed, it is written anew, and its entry is the
     only one of the manifest that changes; the record of the code that wrote the run stays
@@ -205,7 +226,9 @@ def test_a_report_made_again_updates_only_its_own_entry(run: Path, tmp_path: Pat
     shutil.copytree(run, folder)
     meta = json.loads((folder / "run.json").read_text())
     meta["manifest"]["code_version"] = {"cqsim": "0.0.9", "git_commit": "0" * 40}
-    (folder / "run.json").write_text(json.dumps(meta, indent=2))  # a run by older code
+    # a run by older code: its manifest as that code wrote it, its records' digest with it
+    meta["manifest"][RECORDS_DIGEST] = records_digest(meta["manifest"])
+    (folder / "run.json").write_text(json.dumps(meta, indent=2))
     (folder / "report.html").unlink()
     before = json.loads((folder / "run.json").read_text())["manifest"]
     done = CliRunner().invoke(main, ["report", str(folder)])
