@@ -368,6 +368,9 @@ class Screened:
     trade: np.ndarray = field(default_factory=lambda: np.empty(0))
     co2: np.ndarray = field(default_factory=lambda: np.empty(0))
     status: str = "undecided"        # feasible | infeasible | dearer | pruned | undecided
+    # the last screening test: the Clopper-Pearson bounds of P(meet) at the Bonferroni level
+    # over the replications it read (low, high, level, replications); None before any
+    decided_by: tuple[float, float, float, int] | None = None
 
     def p_meet(self, target: float) -> float:
         """Share of its replications so far with trade at or above `target` (NaN: none)."""
@@ -535,6 +538,7 @@ def search(spec: CandidatesSpec, year: int, target: float, probability: float,
         for s in items:
             k = int((s.trade[:n] >= target).sum())
             low, high = clopper_pearson(k, n, level)
+            s.decided_by = (low, high, level, n)
             if high < probability:
                 s.status = "infeasible"
                 if monotone:
@@ -623,7 +627,8 @@ def tables(spec: CandidatesSpec, result: PlanResult, warned: Sequence[str] = ()
                      **bn(s.costs), "replications": n, "p_meet": k / n,
                      "p_meet_ci95_low": low, "p_meet_ci95_high": high,
                      "trade_mean_bn_cny_per_year": float(s.trade.mean()),
-                     "co2_mean_kt_per_year": float(s.co2.mean()) / 1e3, "status": s.status})
+                     "co2_mean_kt_per_year": float(s.co2.mean()) / 1e3, "status": s.status,
+                     **decision_columns(s)})
     sort = objective_column(result.appraisal)
     front = pd.DataFrame(rows).sort_values(sort, kind="stable") if rows else \
         pd.DataFrame(columns=["portfolio", *COST_COLUMNS, "p_meet"])
@@ -659,6 +664,20 @@ def tables(spec: CandidatesSpec, result: PlanResult, warned: Sequence[str] = ()
                           "target_year": result.year, "probability_required": result.probability,
                           "note": note})
     return pd.DataFrame(plan_rows, columns=PLAN_COLUMNS), front
+
+
+# the bounds the status was decided by (review50 #14: a Wilson lower bound above the
+# requirement beside "undecided" read as a contradiction): Clopper-Pearson at the Bonferroni
+# level of the screening's last look at the portfolio, over the replications it read then
+DECISION_COLUMNS = ("decision_low", "decision_high", "decision_level",
+                    "decision_replications")
+
+
+def decision_columns(s: Screened) -> dict[str, float]:
+    """frontier.csv's record of the test that gave `s` its status (NaN: never tested, e.g.
+    pruned unseen or dearer before its turn)."""
+    held = s.decided_by or (float("nan"),) * 4
+    return dict(zip(DECISION_COLUMNS, held, strict=True))
 
 
 def objective_column(appraisal: Appraisal) -> str:

@@ -74,6 +74,20 @@ def test_search_finds_the_known_cheapest_portfolio() -> None:
     statuses = {tuple(n for n, _ in s.portfolio): s.status for s in result.screened}
     assert statuses[("b",)] in ("infeasible", "undecided")
     assert statuses[("c", "d")] in ("dearer", "feasible")
+    # frontier.csv records the bounds each status was decided by, not only the Wilson
+    # interval beside them (review50 #14)
+    from sim.planner import tables
+
+    _, front = tables(spec, result)
+    tested = front.dropna(subset=["decision_low"])
+    assert len(tested) and (tested["decision_level"] <= 0.05).all()
+    for row in tested.itertuples():
+        if row.status == "feasible":
+            assert row.decision_low >= 0.8
+        elif row.status == "infeasible":
+            assert row.decision_high < 0.8
+        elif row.status == "undecided":
+            assert row.decision_low < 0.8 <= row.decision_high
 
 
 def test_search_says_when_nothing_meets_the_target() -> None:
