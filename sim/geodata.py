@@ -32,6 +32,13 @@ def _features(path: Path, ref: tuple[str, str] | None) -> list[dict[str, Any]]:
     doc = read_json(path, "GeoJSON file", ref)
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
         raise InputError(path, "type", "a GeoJSON FeatureCollection")
+    crs = doc.get("crs")   # RFC 7946 drops the member; older files may name their CRS in it
+    if crs is not None and _crs_name(crs) not in LONLAT_NAMES:
+        # the coordinates are read as longitude, latitude: EPSG:3857 metres were read as
+        # degrees without a word (fuzz2 L10)
+        raise InputError(path, "crs", "longitude and latitude (RFC 7946: no crs member, or "
+                         "one naming OGC:CRS84 or EPSG:4326); reproject the file",
+                         _crs_name(crs) or crs)
     feats = doc.get("features")
     if not isinstance(feats, list) or not feats:
         raise InputError(path, "features", "a non-empty list of features")
@@ -43,6 +50,20 @@ def _features(path: Path, ref: tuple[str, str] | None) -> list[dict[str, Any]]:
             raise InputError(path, f"{_name(feat, i)}.properties",
                              "an object of attributes", props)
     return feats
+
+
+# the CRS names a `crs` member may give for coordinates in longitude, latitude (degrees)
+LONLAT_NAMES = frozenset({"urn:ogc:def:crs:OGC:1.3:CRS84", "urn:ogc:def:crs:OGC::CRS84",
+                          "urn:ogc:def:crs:EPSG::4326", "EPSG:4326", "OGC:CRS84",
+                          "CRS84", "WGS84"})
+
+
+def _crs_name(crs: Any) -> str:
+    """The name a GeoJSON 2008 `crs` member gives (`{"type": "name", "properties": {"name":
+    ...}}`), '' when it gives none."""
+    props = crs.get("properties") if isinstance(crs, dict) else None
+    name = props.get("name") if isinstance(props, dict) else None
+    return name if isinstance(name, str) else ""
 
 
 def _name(feat: dict[str, Any], i: int) -> str:

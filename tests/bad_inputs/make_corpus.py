@@ -942,6 +942,12 @@ def build_corpus() -> None:
              hubs=[*GEO_HUBS, _hub("b", 3.0)])
     geo_case("wrong_geometry", "a hub drawn as a LineString", "features[c].geometry",
              hubs=[*GEO_HUBS[:2], {**GEO_HUBS[2], "geometry": GEO_LINKS[0]["geometry"]}])
+    geo_case("crs_metres", "hubs.geojson in Web Mercator metres, its crs member naming "
+             "EPSG:3857 (read as degrees without a word)", "crs: expected longitude and "
+             "latitude", raw={"hubs.geojson": json.dumps({
+                 "type": "FeatureCollection", "features": GEO_HUBS,
+                 "crs": {"type": "name", "properties": {
+                     "name": "urn:ogc:def:crs:EPSG::3857"}}}).encode()})
     geo_case("latitude_out_of_range", "a hub at latitude 95", "features[a].lat",
              raw={"hubs.geojson": json.dumps({"type": "FeatureCollection", "features": [
                  {**GEO_HUBS[0], "geometry": {"type": "Point", "coordinates": [0.0, 95.0]}},

@@ -58,3 +58,19 @@ def test_changed_input_names_the_file_that_changed(tmp_path: Path) -> None:
         f"{tmp_path / 'other.yaml'} is read by the runs kept, not by these inputs"
     assert changed_input(before, other) == \
         f"{tmp_path / 'other.yaml'} is read by these inputs, not by the runs kept"
+
+
+def test_a_crs_member_naming_longitude_and_latitude_is_read(tmp_path: Path) -> None:
+    """A GeoJSON 2008 `crs` member naming CRS84 or EPSG:4326 reads as before; one naming
+    metres is refused (tests/bad_inputs geo_crs_metres)."""
+    import json
+
+    from sim.geodata import _features
+
+    for name in ("urn:ogc:def:crs:OGC:1.3:CRS84", "EPSG:4326"):
+        path = tmp_path / "hubs.geojson"
+        path.write_text(json.dumps({"type": "FeatureCollection", "crs": {
+            "type": "name", "properties": {"name": name}}, "features": [
+            {"type": "Feature", "properties": {"id": "a"},
+             "geometry": {"type": "Point", "coordinates": [106.5, 29.5]}}]}))
+        assert len(_features(path, None)) == 1
