@@ -104,15 +104,52 @@ class Capacity:
 Part = tuple[str, str]
 
 
-def _capacities(plan: Plan) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
-    """TEU/yr of every line (per direction), hub (handling) and lock (lift of both
-    directions at the mean tonnes per TEU of the plan's demand), each from its spec."""
+def _capacities(plan: Plan, locks: pd.DataFrame | None = None
+                ) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
+    """TEU/yr of every line (per direction), hub (handling) and lock (both directions,
+    `lock_capacity`'s gross; `locks`: the run's locks summary), each from its spec."""
     net = plan.network
-    t_per_teu = _tonnes_per_teu(plan)
     return ({line.id: line.spec.capacity_teu_per_year() for line in net.lines},
             {hid: _hub_capacity(plan, hid, hub) for hid, hub in net.hubs.items()},
-            {lid: 2 * lock.lift_t(HOURS_PER_YEAR) / t_per_teu
-             for lid, lock in net.locks.items()})
+            {lid: sum(lock_capacity(plan, lid, way, locks)[0] for way in LOCK_WAYS)
+             for lid in net.locks})
+
+
+# a lock's two directions, as `Hop.direction` and the locks table name them
+LOCK_WAYS = ("down", "up")
+
+
+def lock_capacity(plan: Plan, lock_id: str, direction: str,
+                  locks: pd.DataFrame | None = None) -> tuple[float, float]:
+    """(gross, free) TEU/yr of one direction of a lock. From a run (`locks`: its locks
+    summary): in lockage slots, what binds a lock its vessels do not fill (the Three
+    Gorges flights ran 0.97 of their slots with their chambers 0.65-0.77 full): gross, the
+    lockages the lanes can run in the hours the lock was open, and free, those less the other
+    classes' share of the lockages run (by their share of the tonnes), each at the tonnes a
+    lockage carried, over the demand's mean tonnes per TEU. Without a run, or with no
+    lockage in it: in chamber tonnes, every lockage full, all year (the lock's free capacity
+    read that way was 3.5 M TEU/yr, never the bottleneck of a saturated lock: review51 #1)."""
+    lock = plan.network.locks[lock_id]
+    t_per_teu = _tonnes_per_teu(plan)
+    row = None
+    if locks is not None and len(locks):
+        match = locks[(locks["lock"] == lock_id) & (locks["direction"] == direction)]
+        row = match.iloc[0] if len(match) else None
+    if row is not None and row["lockages_per_year"] > 0 and (
+            row["container_t_per_year"] + row["bulk_t_per_year"]) > 0:
+        run_t = float(row["container_t_per_year"] + row["bulk_t_per_year"])
+        per_lockage = run_t / float(row["lockages_per_year"])
+        slots = lock.lockages(max(0.0, HOURS_PER_YEAR - float(row["closed_h_per_year"])))
+        others = float(row["lockages_per_year"]) * float(row["bulk_t_per_year"]) / run_t
+        return (slots * per_lockage / t_per_teu,
+                max(0.0, slots - others) * per_lockage / t_per_teu)
+    traffic = plan.network.lock_traffic.get(lock_id)
+    others_t = 0.0 if traffic is None else sum(
+        (c.mt_per_year * 1e6 if c.mt_per_year is not None
+         else (c.vessels_per_year or 0.0) * c.vessel_t)
+        for c in traffic.classes.values() if not c.lift) / 2   # both ways: half each
+    lift = lock.lift_t(HOURS_PER_YEAR)
+    return lift / t_per_teu, max(0.0, lift - others_t) / t_per_teu
 
 
 def _tonnes_per_teu(plan: Plan) -> float:
@@ -138,12 +175,12 @@ def _hub_capacity(plan: Plan, hub_id: str, hub: HubSpec) -> float:
     return hub.handling_teu_per_year()
 
 
-def free_capacities(plan: Plan) -> dict[Part, float]:
+def free_capacities(plan: Plan, locks: pd.DataFrame | None = None) -> dict[Part, float]:
     """TEU/yr each part offers the modelled freight: a line its capacity (one running
     direction); a hub its handling (`_hub_capacity`, both directions) less its other users'
-    background TEU/yr (`network.background`); a lock, per direction, half its lift of both
-    directions less its other vessels' tonnes (`lock_traffic`), at the demand's mean tonnes
-    per TEU. Never below 0: capacity that serves others' traffic is not the candidate's."""
+    background TEU/yr (`network.background`); a lock each direction (`lock:<id>:<down|up>`)
+    its free capacity (`lock_capacity`; `locks`: the run's locks summary). Never below 0:
+    capacity that serves others' traffic is not the candidate's."""
     net = plan.network
     lines, hubs, _ = _capacities(plan)
     out: dict[Part, float] = {("line", k): v for k, v in lines.items()}
@@ -151,14 +188,9 @@ def free_capacities(plan: Plan) -> dict[Part, float]:
         other = net.background.get(hid)
         used = 0.0 if other is None else other.jobs_per_year * other.batch_teu
         out[("hub", hid)] = max(0.0, cap - used)
-    t_per_teu = _tonnes_per_teu(plan)
-    for lid, lock in net.locks.items():
-        traffic = net.lock_traffic.get(lid)
-        others = 0.0 if traffic is None else sum(
-            (c.mt_per_year * 1e6 if c.mt_per_year is not None
-             else (c.vessels_per_year or 0.0) * c.vessel_t)
-            for c in traffic.classes.values() if not c.lift)
-        out[("lock", lid)] = max(0.0, 2 * lock.lift_t(HOURS_PER_YEAR) - others) / 2 / t_per_teu
+    for lid in net.locks:
+        for way in LOCK_WAYS:
+            out[("lock", f"{lid}:{way}")] = lock_capacity(plan, lid, way, locks)[1]
     return out
 
 
@@ -176,7 +208,9 @@ def route_parts(plan: Plan, legs: list[tuple[str, str, str]]) -> frozenset[Part]
         i = line.stops.index(board)
         j = line.stops.index(alight, i + 1) if alight in line.stops[i + 1:] else i
         parts.update(("hub", stop) for stop in line.stops[i:j + 1])
-        parts.update(("lock", hop.link.lock) for hop in line.hops[i:j] if hop.link.lock)
+        # a lock one way, as a line is (review51 #2: both ways were one part)
+        parts.update(("lock", f"{hop.link.lock}:{hop.direction}") for hop in line.hops[i:j]
+                     if hop.link.lock)
     return frozenset(parts)
 
 
@@ -235,17 +269,21 @@ def grown_routes(base: Any, cand: Any) -> list[frozenset[Part]]:
 
 
 def added_capacity(base: Plan, cand: Plan,
-                   grown: list[frozenset[Part]] | None = None) -> Capacity:
+                   grown: list[frozenset[Part]] | None = None,
+                   locks: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> Capacity:
     """The capacity increases (decreases ignored) of lines, hubs and locks, TEU/yr, kind by
     kind: a line departures/week x vehicle TEU x 52.14 weeks (or continuous TEU/day x 365),
     a hub servers x TEU/h x 8760 (a border with capacities in trains a day: those x 365 x
-    the mean train TEU there, `_hub_capacity`), a lock lanes x chamber t x 8760 / cycle h,
-    both ways, / mean t per TEU; and the bottleneck gain on the routes `grown`
-    (`bottleneck_gain`; 0 without them)."""
+    the mean train TEU there, `_hub_capacity`), a lock both ways (`lock_capacity`: in
+    lockage slots from the runs' locks summaries `locks`, BASE's and the candidate's, else in
+    chamber tonnes); and the bottleneck gain on the routes `grown` (`bottleneck_gain`; 0
+    without them)."""
     def gain(a: dict[str, float], b: dict[str, float]) -> float:
         return sum(max(0.0, v - a.get(k, 0.0)) for k, v in b.items())
-    (bl, bh, bk), (cl, ch, ck) = _capacities(base), _capacities(cand)
-    neck = bottlenecks(free_capacities(base), free_capacities(cand), grown or [])
+    base_locks, cand_locks = locks if locks is not None else (None, None)
+    (bl, bh, bk), (cl, ch, ck) = _capacities(base, base_locks), _capacities(cand, cand_locks)
+    neck = bottlenecks(free_capacities(base, base_locks), free_capacities(cand, cand_locks),
+                       grown or [])
     return Capacity(lines=gain(bl, cl), hubs=gain(bh, ch), locks=gain(bk, ck),
                     bottleneck=float(sum(neck.values())),
                     binding={f"{kind}:{ident}": v for (kind, ident), v in sorted(neck.items())})
@@ -262,8 +300,9 @@ ALL = "all"
 RANK_MEASURE = (
     "bottleneck capacity added (TEU/yr): on each route whose traffic grew, the gain of its "
     "tightest part (a line one way: departures/week x vehicle TEU x 52.14; a hub: handling "
-    "less its other users' background traffic; a lock one way: lift less other vessels' "
-    "tonnes, per mean t/TEU), counted once per distinct tightest part; parts in series never "
+    "less its other users' background traffic; a lock one way: the lockage slots of its open "
+    "hours less the other vessels' share of those run, at the tonnes a lockage carried, per "
+    "mean t/TEU), counted once per distinct tightest part; parts in series never "
     "add (rank.csv's bottleneck_parts names them). The gross line, hub and lock gains in "
     "rank.csv are by kind and must not be summed")
 RANK_ORDER = {
@@ -302,7 +341,8 @@ def rank(base: Scenario | str | Path, candidates: dict[str, Scenario], *,
     rows = []
     for name in names:
         cap = added_capacity(base_plan, build(candidates[name]),
-                             grown_routes(cmp.base.results, runs[name]))
+                             grown_routes(cmp.base.results, runs[name]),
+                             (_locks(cmp.base.results), _locks(runs[name])))
         d = cmp.deltas[(cmp.deltas["variant"] == name) & (cmp.deltas["scope"] == TOTAL)]
         teu = d[d["metric"] == kpi("teu").column].iloc[0]
         trade = d[d["metric"] == kpi("trade_bn_cny").column].iloc[0]
@@ -370,6 +410,11 @@ def order(table: pd.DataFrame, per: str) -> pd.DataFrame:
     return out
 
 
+def _locks(results: Any) -> pd.DataFrame:
+    """A run's locks summary (means over replications; no row where it has no lock)."""
+    return results.summary("locks")
+
+
 def extra_trade_by_replication(cmp: Comparison) -> dict[str, np.ndarray]:
     """Per candidate, its extra goods trade over the base (bn CNY/yr) in each replication,
     in the base's order of replications (NaN where either run failed)."""
@@ -381,8 +426,10 @@ def extra_trade_by_replication(cmp: Comparison) -> dict[str, np.ndarray]:
             "replication")["value"]
 
     base = trade(cmp.base.results)
-    return {v.name: (trade(v.results).reindex(base.index) - base).to_numpy(dtype=float)
-            for v in cmp.alts}
+    # rounding-free, as compare reads the same delta (`paired_differences`): raw, 6 pairs
+    # that differ by 1e-13 gave the sign test's p 0.03 where compare's CI was 0 (review51 #4)
+    return {v.name: paired_differences(base.to_numpy(dtype=float), trade(v.results).reindex(
+                base.index).to_numpy(dtype=float)) for v in cmp.alts}
 
 
 def _neighbour_tests(table: pd.DataFrame, per: str, extra: Mapping[str, np.ndarray]
@@ -426,9 +473,11 @@ def neighbours_p(table: pd.DataFrame, per: str,
                  extra: Mapping[str, np.ndarray]) -> list[float]:
     """Per candidate in rank order, the p-value of the paired test that its measure differs
     from the next one's (`neighbours_resolved`), NaN where the test cannot be made (the
-    last, between groups, no interval) or the difference reads the other way (no evidence
-    for the order given); what `sim.stats.holm` adjusts over the neighbour tests."""
-    out = [np.nan if t is None or not t[0] > 0 else t[2]
+    last, between groups, no interval); 1 where the difference is 0 or reads the other way
+    (a test made that found no evidence for the order given: it counts in Holm's k and is
+    said unresolved; it was NaN, left out, and a tie went unsaid: review51 #3); what
+    `sim.stats.holm` adjusts over the neighbour tests."""
+    out = [np.nan if t is None or not np.isfinite(t[1]) else t[2] if t[0] > 0 else 1.0
            for t in _neighbour_tests(table, per, extra)]
     return [*out, np.nan] if len(table) else []
 

@@ -444,6 +444,47 @@ def test_hub_capacity_that_serves_others_is_not_the_candidate_s(tmp_path: Path) 
     assert free_capacities(plan)[("hub", "b")] == pytest.approx(1000.0)
 
 
+def test_a_saturated_lock_is_read_in_slots_and_a_second_lock_adds_capacity() -> None:
+    """In chamber tonnes, every lockage full all year, the Three Gorges flights offered 3.5M
+    TEU/yr free each way, so the second lock added no bottleneck capacity and was ranked
+    with customs and tariff measures (review51 #1). Read in lockage slots, as a run's locks
+    table gives them, the saturated lock binds before the river's lines, and the second lock
+    frees it; each way is a part of its own (review51 #2)."""
+    from sim.network import build
+    from sim.rank import LOCK_WAYS, free_capacities, lock_capacity, route_parts
+    from sim.scenario import load_scenario
+    from tests.support.paths import SCENARIOS
+
+    base = build(load_scenario(SCENARIOS / "baseline-2023.yaml"))
+    second = build(load_scenario(SCENARIOS / "second-three-gorges-lock.yaml"))
+    lid = "three_gorges_locks"
+    lock = base.network.locks[lid]
+    # one direction as a 120-day run of baseline-2023 read it (main 719739c, down): 0.977
+    # of the slots run, 6.62 Mt/yr of the simulated container vessels and 66.6 of the others
+    slots = lock.lockages(8760 - 270)
+    run = pd.DataFrame([{"lock": lid, "direction": way, "lockages_per_year": 0.977 * slots,
+                         "container_t_per_year": 6.62e6, "bulk_t_per_year": 66.6e6,
+                         "closed_h_per_year": 270.0} for way in LOCK_WAYS])
+    gross, free = lock_capacity(base, lid, "down", run)
+    per_lockage = 73.22e6 / (0.977 * slots)
+    t_per_teu = slots * per_lockage / gross        # the demand's mean tonnes per TEU
+    assert free == pytest.approx(
+        (slots - 0.977 * slots * 66.6 / 73.22) * per_lockage / t_per_teu)
+    river = [line for line in base.network.lines
+             if any(h.link.lock == lid for h in line.hops)]
+    widest = max(line.spec.capacity_teu_per_year() for line in river)
+    assert free < widest                            # the lock binds the river's routes
+    assert lock_capacity(base, lid, "down")[1] > 3e6   # in chamber tonnes it never did
+    # the second lock's lanes: the same traffic leaves most of its slots free
+    freed = free_capacities(second, run)[("lock", f"{lid}:down")]
+    assert freed > 5 * free
+    # a river line's route passes the lock one way: its own part
+    line = river[0]
+    parts = route_parts(base, [(line.id, line.stops[0], line.stops[-1])])
+    ways = {p[1] for p in parts if p[0] == "lock"}
+    assert len(ways) == 1 and ways.pop().startswith(f"{lid}:")
+
+
 def test_rank_never_puts_a_loss_above_a_gain_nor_mixes_two_measures() -> None:
     """A candidate adding no capacity (+0.43 bn CNY/yr) ranked below one whose extra trade
     was negative, under "what to fund first" (review 50, #7). Candidates adding bottleneck
@@ -488,6 +529,47 @@ def test_rank_says_which_candidates_are_told_only_on_their_own() -> None:
     notes = rank_notes(table, 8)
     assert notes[0] == note and "family-wise 95% over the 2 neighbour tests (Holm)" in notes[1]
     assert "b (2) and c (3)" in notes[1]
+
+
+def test_a_tied_pair_is_a_test_that_found_no_order() -> None:
+    """Two candidates with the same extra trade in every replication got no p-value, were
+    left out of Holm's k, and the note said nothing of their order (review51 #3)."""
+    from sim.rank import neighbours_p, neighbours_resolved, order, overlap_note
+    from sim.stats import holm_resolved
+
+    same = np.array([0.5, -0.4, 0.3, -0.2, 0.1, -0.3])
+    extra = {"a": same, "b": same.copy(), "c": np.array([2.0, 2.5, 1.8, 2.2, 2.4, 2.1])}
+    table = order(pd.DataFrame([{"candidate": n, "added_bottleneck_capacity_teu_per_year": 0.0,
+                                 "extra_trade_bn_cny_per_year": float(v.mean()),
+                                 "extra_trade_cny_per_capacity_teu": np.nan}
+                                for n, v in extra.items()]), "capacity")
+    table["order_resolved_with_next"] = neighbours_resolved(table, "capacity", extra)
+    p = neighbours_p(table, "capacity", extra)
+    assert p[1] == 1.0 and np.isnan(p[2])
+    table["order_resolved_holm"] = holm_resolved(np.asarray(p, dtype=float))
+    assert table["order_resolved_holm"].tolist() == [True, False, None]
+    note = overlap_note(table, 6)
+    assert note is not None and "a (2) and b (3)" in note
+
+
+def test_rank_s_test_of_extra_trade_reads_rounding_free_differences(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Six replications that moved trade by float rounding alone (1e-13) got the sign test's
+    p 0.03, "told (Holm)" yes, where compare's interval was 0 (review51 #4)."""
+    from types import SimpleNamespace
+
+    import sim.rank as rk
+
+    base = np.array([812.3, 815.1, 809.7, 811.0, 813.4, 810.2])
+    runs = {name: pd.DataFrame({"metric": kpi("trade_bn_cny").column, "scope": "total",
+                                "replication": range(6), "value": v})
+            for name, v in (("base", base), ("alt", base + 1.1e-13))}
+    cmp = SimpleNamespace(base=SimpleNamespace(results="base"),
+                          alts=[SimpleNamespace(name="alt", results="alt")])
+    monkeypatch.setattr(rk, "metrics", lambda results: runs[results])
+    extra = rk.extra_trade_by_replication(cmp)  # type: ignore[arg-type]
+    assert not extra["alt"].any()
+    assert rk.paired_p_value(extra["alt"]) == 1.0
 
 
 def test_rank_says_when_no_candidate_s_extra_trade_is_resolved() -> None:
