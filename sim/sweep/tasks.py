@@ -26,7 +26,18 @@ from sim.equilibrium import Settled
 from sim.errors import FactorWarning, InputError
 from sim.extensions import carried
 from sim.inputs import read_files, study_digests
-from sim.kpis import GOODS_TRADE_KPI, kpi, kpis, run_peaks, run_sums, totals
+from sim.kpis import (
+    GOODS_TRADE_KPI,
+    PEAKS,
+    SUMS,
+    Peak,
+    Summed,
+    kpi,
+    kpis,
+    run_peaks,
+    run_sums,
+    totals,
+)
 from sim.network import Plan
 from sim.pipeline import prepare, replicate_one, settle, with_run_settings
 from sim.routing import choice_sets
@@ -118,23 +129,29 @@ def run_kpis(result: ReplicationResult, plan: Plan) -> dict[str, float | str]:
     sums = totals(corridors)
     row.update({f"total_{name}": value for name, value in sums.items()})
     row[GOODS_TRADE] = sums[kpi("trade_bn_cny").column] + outside_channels_bn(plan)
-    for peak in run_peaks():
-        df = result.tables.get(peak.table)
-        if df is not None and peak.source in df and len(df):
-            values = df[peak.source].to_numpy(dtype=float)
-            row[peak.column] = float(values.max())
-            top = df.iloc[int(np.argmax(np.nan_to_num(values, nan=-np.inf)))]
-            row[peak.at] = ":".join(str(top[c]) for c in (peak.key, "direction")
-                                    if c in df.columns)
-    for summed in run_sums():
-        df = result.tables.get(summed.table)
-        if df is not None and summed.source in df:
-            row[summed.column] = float(df[summed.source].sum())
     balance = result.tables["conservation"].to_dict("records")[0]
     row.update({str(k): float(v) for k, v in balance.items() if k != "residual_teu"})
     begun = start_up(result.tables["routes"], plan.horizon.warmup_days)
     row["start_up_shortfall"] = begun.shortfall if begun is not None else float("nan")
     row["warmup_short_days"] = begun.short_days if begun is not None else float("nan")
+    figures: tuple[Peak | Summed, ...] = (*run_peaks(), *run_sums())
+    for figure in figures:
+        df = result.tables.get(figure.table)
+        if df is None or figure.source not in df or (isinstance(figure, Peak) and not len(df)):
+            continue
+        names = (figure.column, figure.at) if isinstance(figure, Peak) else (figure.column,)
+        taken = [n for n in names if n in row]
+        if taken and figure not in (*PEAKS, *SUMS):   # an extension's may take no column
+            raise ValueError(f"run figure {figure.column!r} (sim.kpis.add_run_figure): the "
+                             f"column {taken[0]!r} is one cqsim writes of each run already")
+        if isinstance(figure, Peak):
+            values = df[figure.source].to_numpy(dtype=float)
+            row[figure.column] = float(values.max())
+            top = df.iloc[int(np.argmax(np.nan_to_num(values, nan=-np.inf)))]
+            row[figure.at] = ":".join(str(top[c]) for c in (figure.key, "direction")
+                                      if c in df.columns)
+        else:
+            row[figure.column] = float(df[figure.source].sum())
     return row
 
 

@@ -157,6 +157,17 @@ def test_a_kind_table_adds_figures_to_a_sweep_run(example: types.ModuleType,
         assert row["max_inspections_at"] == "d"
         assert label("total_inspections_per_year") == \
             "jobs inspected, all dry ports, jobs/yr"
+        # a figure named as a column cqsim writes of each run overwrote it, relabelled
+        # (the total TEU: review51 #5): refused when declared, or, for a name only a run
+        # shows taken (a corridor's, the conservation's), when the row is made
+        with pytest.raises(ValueError, match="'total_teu_per_year': a column cqsim writes"):
+            add_run_figure(Summed(name="total_teu", table="dry_ports",
+                                  source="inspections_per_year", unit="TEU", per="year"))
+        add_run_figure(Summed(name="west_teu", table="dry_ports",
+                              source="inspections_per_year", unit="TEU", per="year"))
+        with pytest.raises(ValueError, match="'west_teu_per_year' is one cqsim writes"):
+            run_kpis(result, plan)
     finally:
         remove_run_figure("total_inspections")
         remove_run_figure("max_inspections")
+        remove_run_figure("west_teu")
