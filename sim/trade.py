@@ -201,8 +201,10 @@ def trade_table(results: Results) -> pd.DataFrame:
          "source": "channels + not simulated + other_trade"},
         {"item": f"{a.base.label} goods trade", "value": a.base.bn_cny, "ci95": CONSTANT,
          "unit": "bn CNY/yr", "source": a.base.source},
+        # the item's key stays "vs 2023" (readers look it up); its source names the year
+        # of the reference row (review51 #6)
         {"item": "vs 2023", "value": a.vs_2023_pct, "ci95": a.vs_2023_ci, "unit": "%",
-         "source": "total / 2023"},
+         "source": f"total / {a.base.label}"},
         {"item": f"{a.target.label}", "value": a.target.bn_cny, "ci95": CONSTANT,
          "unit": "bn CNY/yr", "source": a.target.source},
         {"item": "attainment", "value": a.target_pct, "ci95": a.target_ci, "unit": "%",
@@ -270,8 +272,10 @@ def attainment_lines(results: Results) -> list[str]:
                   f"{competing.groupby('replication')['bn_cny'].sum().mean():,.1f}")
     lines = [
         f"goods trade: {a.total_bn:,.1f}{ci(a.total_ci)} bn CNY/yr ({parts}); "
-        f"{a.vs_2023_pct:,.1f}%{ci(a.vs_2023_ci)} of 2023 ({a.base.bn_cny:g} bn CNY/yr)",
-        f"target {a.target.bn_cny:g} bn CNY/yr (2025): attainment {a.target_pct:,.1f}%"
+        f"{a.vs_2023_pct:,.1f}%{ci(a.vs_2023_ci)} of {a.base.label} ({a.base.bn_cny:g} bn "
+        "CNY/yr)",
+        f"target {a.target.bn_cny:g} bn CNY/yr ({a.target.year}): attainment "
+        f"{a.target_pct:,.1f}%"
         f"{ci(a.target_ci)}; " + (
             f"P(meet) = {a.p_meet:.2f} over {a.replications} replications"
             + (f", {a.p_meet_normal:.2f} by normal approximation"

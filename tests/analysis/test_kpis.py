@@ -297,6 +297,26 @@ def test_the_goods_trade_line_names_no_competing_gateways_that_carry_nothing(
     assert "competing" not in attainment_lines(results)[0]
 
 
+def test_the_goods_trade_lines_take_their_years_from_the_reference_rows(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The console and trade.csv said "2023" and "(2025)" whatever seeds/targets.csv's rows
+    were (review51 #6; the report was fixed by review50 #13)."""
+    import sim
+    import sim.trade
+    from sim.trade import Reference, attainment_lines, trade_table
+    from tests.support.market import write_market_scenario
+
+    results = sim.run(write_market_scenario(tmp_path, horizon={"days": 60}), replications=1)
+    monkeypatch.setattr(sim.trade, "references", lambda: (
+        Reference("2024", 720.0, "seeds/targets.csv goods_trade_2024", 2024, "goods_trade_2024"),
+        Reference("2030 target", 1200.0, "a plan", 2030, "goods_trade_2030")))
+    trade_line, target_line = attainment_lines(results)[:2]
+    assert "of 2024 (720 bn CNY/yr)" in trade_line and "2023" not in trade_line
+    assert target_line.startswith("target 1200 bn CNY/yr (2030): attainment")
+    table = trade_table(results)
+    assert table.loc[table["item"] == "vs 2023", "source"].item() == "total / 2024"
+
+
 def test_the_console_total_row_has_the_ci_of_its_counts(tmp_path: Path) -> None:
     """The console's total row showed no ± where the report's had one (2,346,373 ± 24,495
     TEU/yr on baseline.yaml; trial46, L1): the counts per year now carry the CI of their
