@@ -33,11 +33,12 @@ def _features(path: Path, ref: tuple[str, str] | None) -> list[dict[str, Any]]:
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
         raise InputError(path, "type", "a GeoJSON FeatureCollection")
     crs = doc.get("crs")   # RFC 7946 drops the member; older files may name their CRS in it
-    if crs is not None and _crs_name(crs) not in LONLAT_NAMES:
+    if crs is not None and not _crs_name(crs).upper().endswith(LONLAT_CODES):
         # the coordinates are read as longitude, latitude: EPSG:3857 metres were read as
         # degrees without a word (fuzz2 L10)
         raise InputError(path, "crs", "longitude and latitude (RFC 7946: no crs member, or "
-                         "one naming OGC:CRS84 or EPSG:4326); reproject the file",
+                         "one naming OGC:CRS84, EPSG:4326 or CGCS2000's EPSG:4490); "
+                         "reproject the file",
                          _crs_name(crs) or crs)
     feats = doc.get("features")
     if not isinstance(feats, list) or not feats:
@@ -52,10 +53,11 @@ def _features(path: Path, ref: tuple[str, str] | None) -> list[dict[str, Any]]:
     return feats
 
 
-# the CRS names a `crs` member may give for coordinates in longitude, latitude (degrees)
-LONLAT_NAMES = frozenset({"urn:ogc:def:crs:OGC:1.3:CRS84", "urn:ogc:def:crs:OGC::CRS84",
-                          "urn:ogc:def:crs:EPSG::4326", "EPSG:4326", "OGC:CRS84",
-                          "CRS84", "WGS84"})
+# the geographic CRSs a `crs` member may name, coordinates in degrees of longitude and
+# latitude: WGS84 (CRS84, EPSG:4326) and China's CGCS2000 (EPSG:4490), within a metre of
+# it; any spelling (`urn:ogc:def:crs:EPSG::4326`, `epsg:4326`), case aside
+LONLAT_CODES = ("CRS84", "EPSG:4326", "EPSG::4326", "EPSG:4490", "EPSG::4490", "WGS84",
+                "CGCS2000")
 
 
 def _crs_name(crs: Any) -> str:

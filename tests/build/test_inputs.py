@@ -67,7 +67,8 @@ def test_a_crs_member_naming_longitude_and_latitude_is_read(tmp_path: Path) -> N
 
     from sim.geodata import _features
 
-    for name in ("urn:ogc:def:crs:OGC:1.3:CRS84", "EPSG:4326"):
+    for name in ("urn:ogc:def:crs:OGC:1.3:CRS84", "EPSG:4326", "epsg:4326",
+                 "urn:ogc:def:crs:EPSG::4490"):     # CGCS2000 too (review51 #9)
         path = tmp_path / "hubs.geojson"
         path.write_text(json.dumps({"type": "FeatureCollection", "crs": {
             "type": "name", "properties": {"name": name}}, "features": [
