@@ -157,6 +157,21 @@ def test_p_meet_of_a_sobol_design_counts_only_its_independent_rows() -> None:
     assert set(quant[quant["basis"] == SOBOL_INPUTS]["runs"]) == {16}
     # a Latin hypercube's runs are every one a draw
     assert len(basis_rows(design, "lhs", 3)) == 40
+    # grouped inputs: a block is groups + 2 rows, not inputs + 2 (x0 and x1 one group)
+    from sim.uncertain import UncertainInput
+
+    grouped = [UncertainInput(f"x{i}", Uniform(dist="uniform", low=0, high=1, reason="t",
+                                               group="g" if i < 2 else f"x{i}"))
+               for i in range(3)]
+    unit = sobol_design(problem(grouped), 8, seed=1)
+    assert unit.shape == (8 * 4, 3)
+    a_rows, ab_g, ab_x2, b_rows = (unit[k::4] for k in range(4))
+    assert np.array_equal(ab_g[:, 2], a_rows[:, 2]) and np.array_equal(ab_g[:, :2], b_rows[:, :2])
+    assert np.array_equal(ab_x2[:, :2], a_rows[:, :2])
+    runs8 = pd.DataFrame({"variant": [f"v{k + 1:04d}" for k in range(len(unit))],
+                          "status": "ok"})
+    picked = basis_rows(runs8, "sobol", 2)["variant"].str[1:].astype(int) - 1
+    assert sorted(picked % 4) == [0] * 8 + [3] * 8
 
 
 # ------------------------------------------------------------------ validation
