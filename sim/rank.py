@@ -122,9 +122,10 @@ LOCK_WAYS = ("down", "up")
 def lock_capacity(plan: Plan, lock_id: str, direction: str,
                   locks: pd.DataFrame | None = None) -> tuple[float, float]:
     """(gross, free) TEU/yr of one direction of a lock. From a run (`locks`: its locks
-    summary): in lockage slots, what binds a lock its vessels do not fill (the Three
-    Gorges flights ran 0.97 of their slots with their chambers 0.65-0.77 full): gross, the
-    lockages the lanes can run in the hours the lock was open, and free, those less the other
+    summary; rank reads BASE's for every plan, `plan` giving the lanes): in lockage slots,
+    what binds a lock its vessels do not fill (the Three Gorges flights ran 0.97 of their
+    slots with their chambers 0.65-0.77 full): gross, the lockages the lanes can run in the
+    hours the lock was open, and free, those less the other
     classes' share of the lockages run (by their share of the tonnes), each at the tonnes a
     lockage carried, over the demand's mean tonnes per TEU. Without a run, or with no
     lockage in it: in chamber tonnes, every lockage full, all year (the lock's free capacity
@@ -270,19 +271,19 @@ def grown_routes(base: Any, cand: Any) -> list[frozenset[Part]]:
 
 def added_capacity(base: Plan, cand: Plan,
                    grown: list[frozenset[Part]] | None = None,
-                   locks: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> Capacity:
+                   locks: pd.DataFrame | None = None) -> Capacity:
     """The capacity increases (decreases ignored) of lines, hubs and locks, TEU/yr, kind by
     kind: a line departures/week x vehicle TEU x 52.14 weeks (or continuous TEU/day x 365),
     a hub servers x TEU/h x 8760 (a border with capacities in trains a day: those x 365 x
     the mean train TEU there, `_hub_capacity`), a lock both ways (`lock_capacity`: in
-    lockage slots from the runs' locks summaries `locks`, BASE's and the candidate's, else in
-    chamber tonnes); and the bottleneck gain on the routes `grown` (`bottleneck_gain`; 0
-    without them)."""
+    lockage slots read with BASE's run, `locks` its locks summary, for both plans: a lock
+    the candidate leaves as it is then offers the same, not its run's noise, which credited
+    digital customs 889 TEU/yr at the lock; else in chamber tonnes); and the bottleneck gain
+    on the routes `grown` (`bottleneck_gain`; 0 without them)."""
     def gain(a: dict[str, float], b: dict[str, float]) -> float:
         return sum(max(0.0, v - a.get(k, 0.0)) for k, v in b.items())
-    base_locks, cand_locks = locks if locks is not None else (None, None)
-    (bl, bh, bk), (cl, ch, ck) = _capacities(base, base_locks), _capacities(cand, cand_locks)
-    neck = bottlenecks(free_capacities(base, base_locks), free_capacities(cand, cand_locks),
+    (bl, bh, bk), (cl, ch, ck) = _capacities(base, locks), _capacities(cand, locks)
+    neck = bottlenecks(free_capacities(base, locks), free_capacities(cand, locks),
                        grown or [])
     return Capacity(lines=gain(bl, cl), hubs=gain(bh, ch), locks=gain(bk, ck),
                     bottleneck=float(sum(neck.values())),
@@ -342,7 +343,7 @@ def rank(base: Scenario | str | Path, candidates: dict[str, Scenario], *,
     for name in names:
         cap = added_capacity(base_plan, build(candidates[name]),
                              grown_routes(cmp.base.results, runs[name]),
-                             (_locks(cmp.base.results), _locks(runs[name])))
+                             cmp.base.results.summary("locks"))
         d = cmp.deltas[(cmp.deltas["variant"] == name) & (cmp.deltas["scope"] == TOTAL)]
         teu = d[d["metric"] == kpi("teu").column].iloc[0]
         trade = d[d["metric"] == kpi("trade_bn_cny").column].iloc[0]
@@ -408,11 +409,6 @@ def order(table: pd.DataFrame, per: str) -> pd.DataFrame:
     out.insert(0, "rank", groups.groupby(groups.to_numpy()).cumcount().to_numpy() + 1)
     out.insert(0, "group", groups.to_numpy())
     return out
-
-
-def _locks(results: Any) -> pd.DataFrame:
-    """A run's locks summary (means over replications; no row where it has no lock)."""
-    return results.summary("locks")
 
 
 def extra_trade_by_replication(cmp: Comparison) -> dict[str, np.ndarray]:
