@@ -716,8 +716,8 @@ def frontier_plot(front: pd.DataFrame, path: Path, probability: float, target: f
     pts = ax.scatter(front[x], front["p_meet"],
                      c=front["co2_mean_kt_per_year"], cmap="viridis", s=36)
     ax.errorbar(front[x], front["p_meet"],
-                yerr=[front["p_meet"] - front["p_meet_ci95_low"],
-                      front["p_meet_ci95_high"] - front["p_meet"]],
+                yerr=[(front["p_meet"] - front["p_meet_ci95_low"]).clip(lower=0.0),
+                      (front["p_meet_ci95_high"] - front["p_meet"]).clip(lower=0.0)],
                 fmt="none", ecolor="grey", alpha=0.5, lw=0.8)
     ax.axhline(probability, color="tab:red", ls="--", lw=1,
                label=f"required P(meet) {probability:g}")

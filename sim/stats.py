@@ -250,7 +250,11 @@ def wilson(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
     p = successes / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # at 0 of n and n of n the bound is 0 and 1 exactly, which rounding missed (0.999...9 at
+    # 4 of 4: frontier.png's error bar went negative and matplotlib refused it, docaudit2)
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == n else min(1.0, centre + half)
+    return low, high
 
 
 def clopper_pearson(k: int, n: int, alpha: float) -> tuple[float, float]:

@@ -633,6 +633,12 @@ def test_frontier_plot_names_the_target_and_keeps_its_legend_off_the_points(
     assert "2025" in seen["title"] and "900 bn CNY/yr" in seen["title"]
     assert seen["ylabel"] == "P(goods trade in 2025 >= 900 bn CNY/yr)"
     assert not seen["overlap"]
+    # a point whose bound rounds a hair past its P(meet) (1 - 1e-16 against 1) drew an
+    # error bar below 0, which matplotlib refused after every run of the plan (docaudit2)
+    front = pd.DataFrame({"cost_to_target_bn_cny": [0.0], "p_meet": [1.0],
+                          "p_meet_ci95_low": [0.51], "p_meet_ci95_high": [1.0 - 1e-16],
+                          "co2_mean_kt_per_year": [6400.0]})
+    frontier_plot(front, tmp_path / "frontier.png", 0.8, 900.0, 2025)
 
 
 def test_shipped_candidates_agree_with_the_pathway_on_the_same_measures() -> None:

@@ -74,6 +74,10 @@ def test_wilson_interval() -> None:
     assert low == 0 and 0.25 < high < 0.32
     low, high = wilson(8, 10)
     assert low < 0.8 < high
+    # all of n: the upper bound is 1 exactly (rounding gave 0.999...9 at 4 of 4, and
+    # frontier.png's error bar went below 0 and crashed the plan: docaudit2)
+    for n in (4, 10, 14, 19):
+        assert wilson(n, n)[1] == 1.0 and wilson(0, n)[0] == 0.0
 
 
 # ------------------------------------------------------------------ Sobol machinery
