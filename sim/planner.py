@@ -481,7 +481,7 @@ def _subset(a: Portfolio, b: Portfolio) -> bool:
 
 
 def search(spec: CandidatesSpec, year: int, target: float, probability: float,
-           evaluate: Evaluate, *, first: int = 4, most: int = 32, confirm: int = 32,
+           evaluate: Evaluate, *, first: int = 4, most: int = 64, confirm: int = 32,
            alpha: float = 0.05, monotone: bool = True, frontier: bool = True,
            appraisal: Appraisal | None = None) -> PlanResult:
     """Successive screening with paired replications (module docstring), cheapest by

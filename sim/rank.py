@@ -330,8 +330,8 @@ def rank(base: Scenario | str | Path, candidates: dict[str, Scenario], *,
     none (customs, tariffs) by extra trade; the two measures are not one scale. `per="none"`:
     one group by extra trade. In each, a candidate whose extra trade is not above 0 ranks
     after every one whose is. Tests of extra trade against 0 and of each neighbour's order
-    are read on their own (95%) and at a family-wise 95% over the candidates (Holm,
-    `sim.stats.holm`)."""
+    are read on their own (95%) and family-wise (Holm, `sim.stats.holm`): extra trade over
+    the k candidates, the order over the neighbour tests."""
     base_s = as_scenario(base)
     names = list(candidates)
     cmp = compare(base_s, [candidates[n] for n in names], replications=replications,
