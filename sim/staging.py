@@ -102,11 +102,25 @@ def manifest(folder: Path, about: dict[str, Any], exclude: str) -> dict[str, Any
 RECORDS_DIGEST = "records_sha256"
 
 
+# ... and of the rest of the JSON file that holds it (run.json's warnings, description,
+# conservation flag...: an edit there was shown by the report as the run's; docaudit2)
+FIELDS_DIGEST = "fields_sha256"
+
+
 def records_digest(held: dict[str, Any]) -> str:
     """sha256 of a manifest's records (every key but `files` and this digest), as JSON
     writes and reads them back: keys sorted, values as `json.dumps(default=str)` gives."""
-    records = {k: v for k, v in held.items() if k not in ("files", RECORDS_DIGEST)}
-    text = json.dumps(json.loads(json.dumps(records, default=str)), sort_keys=True)
+    return _json_digest({k: v for k, v in held.items() if k not in ("files", RECORDS_DIGEST)})
+
+
+def fields_digest(meta: dict[str, Any]) -> str:
+    """sha256 of the fields of a manifest's JSON file beside the manifest, as
+    `records_digest` reads them."""
+    return _json_digest({k: v for k, v in meta.items() if k != MANIFEST_KEY})
+
+
+def _json_digest(value: Any) -> str:
+    text = json.dumps(json.loads(json.dumps(value, default=str)), sort_keys=True)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -116,7 +130,8 @@ def write_manifest(folder: Path, name: str, about: dict[str, Any]) -> Path:
 
     meta_path = folder / name
     meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.is_file() else {}
-    meta[MANIFEST_KEY] = manifest(folder, about, name)
+    meta.pop(MANIFEST_KEY, None)
+    meta[MANIFEST_KEY] = manifest(folder, {**about, FIELDS_DIGEST: fields_digest(meta)}, name)
     return write_text(meta_path, json.dumps(meta, indent=2, default=str))
 
 
@@ -137,11 +152,25 @@ def read_manifest(folder: Path) -> tuple[str, dict[str, Any]] | None:
     return None
 
 
-def problems(folder: str | os.PathLike[str]) -> list[tuple[str, str]]:
+RECORDS_CHANGED = f"manifest's records changed since cqsim wrote them ({RECORDS_DIGEST} differs)"
+FIELDS_CHANGED = (f"fields beside the manifest changed since cqsim wrote them ({FIELDS_DIGEST} "
+                  "differs)")
+
+
+def fields_intact(meta: dict[str, Any]) -> bool:
+    """Whether the fields of a manifest's JSON file beside the manifest are as cqsim wrote
+    them (`FIELDS_DIGEST`; a file written before it was kept passes)."""
+    held = meta.get(MANIFEST_KEY)
+    digest = held.get(FIELDS_DIGEST) if isinstance(held, dict) else None
+    return digest is None or digest == fields_digest(meta)
+
+
+def problems(folder: str | os.PathLike[str], *, fields: bool = True) -> list[tuple[str, str]]:
     """What is wrong with a results folder against its manifest, as (file, what) pairs, the
     file relative to `folder`: files not listed, then listed ones missing or changed, each
-    group sorted; a manifest that is not as cqsim writes it is one problem of its own file.
-    An empty list: complete and intact."""
+    group sorted; a manifest that is not as cqsim writes it is one problem of its own file,
+    and so are its records or, with `fields`, the fields beside it edited since. An empty
+    list: complete and intact."""
     folder = Path(folder)
     found = read_manifest(folder)
     if found is None or not isinstance(found[1].get(MANIFEST_KEY), dict):
@@ -153,8 +182,9 @@ def problems(folder: str | os.PathLike[str]) -> list[tuple[str, str]]:
         return [(name, "manifest not as cqsim writes it (files: a sha256 for every file)")]
     digest = meta[MANIFEST_KEY].get(RECORDS_DIGEST)   # absent in folders written before it
     if digest is not None and digest != records_digest(meta[MANIFEST_KEY]):
-        return [(name, f"manifest's records changed since cqsim wrote them ({RECORDS_DIGEST} "
-                       "differs)")]
+        return [(name, RECORDS_CHANGED)]
+    if fields and not fields_intact(meta):
+        return [(name, FIELDS_CHANGED)]
     present = {p.relative_to(folder).as_posix() for p in _files(folder)} - {name}
     found_problems = [(rel, "not in the manifest") for rel in sorted(present - set(listed))]
     for rel, entry in sorted(listed.items()):

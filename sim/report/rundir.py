@@ -22,6 +22,7 @@ import pandas as pd
 
 from sim.errors import InputError, printable
 from sim.kpis import KPI, Column, Table, by_column, default_digits, kpi, kpis
+from sim.staging import FIELDS_CHANGED, RECORDS_CHANGED
 from sim.units import DAYS_PER_YEAR
 
 if TYPE_CHECKING:
@@ -334,9 +335,9 @@ class RunDir:
         manifest in run.json (`check_intact` of the folder; report.html is left out: the
         report never reads it and writes it anew), or a field of run.json that is not what
         the manifest records of the run (scenario, seed, replications, days)."""
-        from sim.staging import MANIFEST_KEY
+        from sim.staging import MANIFEST_KEY, fields_intact
 
-        check_intact(self.path, skip=(REPORT_FILE,))
+        check_intact(self.path, skip=(REPORT_FILE,), fields=False)
         about = self.raw.get(MANIFEST_KEY)
         if not isinstance(about, dict):
             return
@@ -345,6 +346,11 @@ class RunDir:
                 raise InputError(self.path / "run.json", key, f"the {key} run.json's manifest "
                                  f"records ({printable(str(about[key]), 60)}), as `cqsim run` "
                                  "wrote it: run the scenario again", self.raw.get(key))
+        _ = self.meta   # each field of the type cqsim writes, said by its name first
+        if not fields_intact(self.raw):   # then any other edit (the warnings, description)
+            command = "compare" if (self.path.parent / "compare.json").is_file() else "run"
+            raise InputError(self.path / "run.json", MANIFEST_KEY, TAMPERED[
+                FIELDS_CHANGED].format(manifest="run.json", command=command))
 
     @cached_property
     def raw(self) -> dict[str, Any]:
@@ -816,14 +822,21 @@ TAMPERED = {
                            "manifest): remove it, or run `cqsim {command}` again",
     "malformed": "a manifest as cqsim writes it (an object with the size and sha256 of every "
                  "file): run `cqsim {command}` again",
+    RECORDS_CHANGED: "a manifest whose records are as cqsim wrote them (their digest differs: "
+                     "edited since): run `cqsim {command}` again",
+    FIELDS_CHANGED: "the fields of {manifest} as cqsim wrote them beside its manifest (their "
+                    "digest differs: edited since): run `cqsim {command}` again",
 }
 
 
-def check_intact(folder: Path, only: str | None = None, *, skip: tuple[str, ...] = ()) -> None:
+def check_intact(folder: Path, only: str | None = None, *, skip: tuple[str, ...] = (),
+                 fields: bool = True) -> None:
     """InputError naming the first file of the results folder `folder` that is not as cqsim
     wrote it by the folder's manifest (`sim.staging.problems`: changed, missing or not
     listed; `only`: that file alone), or naming the manifest's file when the manifest is not
-    cqsim's. Files in `skip` are left out. A folder whose JSON file holds no manifest
+    cqsim's. Files in `skip` are left out; `fields=False`: the fields beside the manifest
+    are left to the caller, who checks them after its own field checks (`RunDir`). A folder
+    whose JSON file holds no manifest
     (written before cqsim wrote manifests) passes: its tables are checked as they are read
     (`read_table`)."""
     from sim.staging import MANIFEST_KEY, problems, read_manifest
@@ -832,7 +845,7 @@ def check_intact(folder: Path, only: str | None = None, *, skip: tuple[str, ...]
     if found is None or MANIFEST_KEY not in found[1]:
         return
     name = found[0]
-    wrong = [(rel, what) for rel, what in problems(folder)
+    wrong = [(rel, what) for rel, what in problems(folder, fields=fields)
              if rel not in skip and (only is None or rel in (only, name, str(folder)))]
     if not wrong:
         return

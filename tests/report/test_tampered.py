@@ -218,6 +218,26 @@ def test_a_hand_altered_record_of_the_manifest_is_refused(run: Path, tmp_path: P
         rd.RunDir.open(folder)
 
 
+@pytest.mark.parametrize(("key", "value"), [("warnings", []), ("description", "EDITED"),
+                                            ("conservation_ok", False)])
+def test_a_hand_altered_field_of_run_json_is_refused(run: Path, tmp_path: Path, key: str,
+                                                    value: Any) -> None:
+    """run.json's warnings or description edited by hand were shown by the report as the
+    run's (docaudit2): the manifest digests the fields beside it too."""
+    folder = tmp_path / "run"
+    shutil.copytree(run, folder)
+    meta = json.loads((folder / "run.json").read_text())
+    meta[key] = value
+    (folder / "run.json").write_text(json.dumps(meta, indent=2))
+    assert verify(folder) == ["run.json: fields beside the manifest changed since cqsim "
+                              "wrote them (fields_sha256 differs)"]
+    done = CliRunner().invoke(main, ["report", str(folder), "--out", str(tmp_path / "r.html")])
+    assert done.exit_code == 2 and done.stderr.strip().splitlines() == [
+        f"cqsim: error: {folder / 'run.json'}: manifest: expected the fields of run.json as "
+        "cqsim wrote them beside its manifest (their digest differs: edited since): run "
+        "`cqsim run` again"], done.output
+
+
 def test_a_report_made_again_updates_only_its_own_entry(run: Path, tmp_path: Path) -> None:
     """report.html is not read: deleted or changed, it is written anew, and its entry is the
     only one of the manifest that changes; the record of the code that wrote the run stays
