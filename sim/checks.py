@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from sim.kpis import weighted_quantile
+from sim.kpis import TEXT, Table, col, weighted_quantile
 from sim.queueing import (
     ggc_wait,
     mmc_wait,
@@ -37,10 +37,40 @@ WARMUP_BIAS = 0.05       # start-up bias of a mean wait above this share: warm-u
 # shorter than most boxes' door-to-door time: the statistics began before the network was full
 START_UP_SHORTFALL = 0.02
 
-COLUMNS = ["hub", "servers", "arrivals", "arrival_rate_per_h", "service_mean_h",
-           "arrival_cv2", "service_cv2", "utilization", "wait_observed_h", "wait_mmc_h",
-           "wait_approx_h", "approximation", "queue_growth", "unstable", "relaxation_h",
-           "start_up_bias", "warmup_needed_days", "warmup_short"]
+# checks.csv: the columns `hub_check` writes, in their order (a hub's table, `sim.engine.hub`)
+CHECKS = Table("checks", ("hub",), (
+    col("hub", TEXT, label="hub id"),
+    col("servers", "positions", fixed=True, label="handling positions in all (an input; a "
+                                                  "directional border has a set each way)"),
+    col("arrivals", "jobs", "year", "handling jobs arrived"),
+    col("arrival_rate_per_h", "jobs/h", label="handling jobs arrived per hour of the "
+                                              "statistics period"),
+    col("service_mean_h", "h", label="mean handling time of a job (position-hours)"),
+    col("arrival_cv2", "ratio", label="squared coefficient of variation of the times between "
+                                      "arrivals (1 for Poisson arrivals; empty: too few)"),
+    col("service_cv2", "ratio", label="squared coefficient of variation of the handling "
+                                      "times (empty: too few)"),
+    col("utilization", "share", label="offered load per position: arrival rate x mean "
+                                      "handling time / positions (1 or more: no steady "
+                                      "state)"),
+    col("wait_observed_h", "h", label="mean wait of the jobs handled, as simulated (hubs.csv "
+                                      "wait_mean_h)"),
+    col("wait_mmc_h", "h", label="mean wait queueing theory gives for the measured rates, "
+                                 "Poisson arrivals and exponential handling (M/M/c)"),
+    col("wait_approx_h", "h", label="mean wait for the measured rates and variability: "
+                                    "Allen-Cunneen G/G/c (Kingman G/G/1 at one position)"),
+    col("approximation", TEXT, label="the approximation wait_approx_h uses"),
+    col("queue_growth", "jobs", "year", "jobs arrived less jobs handled: the queue's growth"),
+    col("unstable", "0/1", label="1 when the queue is still growing (utilization 1 or "
+                                 "more, or it grew by more than 5% of the arrivals and 10 "
+                                 "jobs), else 0"),
+    col("relaxation_h", "h", label="relaxation time: hours the queue takes to forget that "
+                                   "it started empty (heavy-traffic approximation)"),
+    col("start_up_bias", "share", label="approximate relative bias of the mean wait from "
+                                        "starting empty, with this warm-up"),
+    col("warmup_needed_days", "days", label="warm-up that brings start_up_bias to 5%"),
+    col("warmup_short", "0/1", label="1 when start_up_bias is above 5%: the warm-up is too "
+                                     "short; else 0")))
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.checks import COLUMNS as CHECK_COLUMNS
 from sim.engine.recorder import all_tables, shipped_tables
 from sim.kpis import Table, col
 from sim.results import DICTIONARY_COLUMNS, data_dictionary, outputs_markdown
@@ -56,10 +55,17 @@ def test_an_added_kinds_column_without_a_unit_reads_as_text() -> None:
 
 
 def test_the_checks_table_declares_the_columns_hub_check_writes() -> None:
-    """checks.csv is declared column by column: a column `sim.checks.hub_check` writes and the
-    declaration lacks would be dropped from the table without a word."""
+    """checks.csv is declared column by column beside `sim.checks.hub_check`, which writes
+    it (one home; a list of its columns was kept apart from the declaration): every key of a
+    row it writes is a declared column, in order."""
+    from sim.checks import CHECKS, QueueCounts, hub_check
+
     checks = next(t for t in shipped_tables() if t.name == "checks")
-    assert [c.name for c in checks.columns] == CHECK_COLUMNS
+    assert checks is CHECKS
+    row = hub_check(QueueCounts(hub="h", servers=2, arrivals=100, jobs=98, busy=150.0,
+                                busy_sq=260.0, gaps=99, gap_sum=990.0, gap_sq=11000.0,
+                                wait_sum=40.0), period=1000.0, warmup=100.0)
+    assert list(row) == [c.name for c in CHECKS.columns]
 
 
 @pytest.fixture(scope="module")
