@@ -265,13 +265,6 @@ def portfolios(spec: CandidatesSpec, year: int) -> list[Portfolio]:
     return out
 
 
-def portfolio_cost(spec: CandidatesSpec, p: Portfolio, year: int) -> float:
-    """The portfolio's cost to the target `year`, CNY: capital plus operating cost of every
-    year in service up to it, at the ramp-up shares, undiscounted (`Candidate.cost`)."""
-    by = {c.name: c for c in spec.candidates}
-    return sum(by[n].cost(y, year) for n, y in p)
-
-
 @dataclass(frozen=True)
 class Costs:
     """A portfolio's (or candidate's) costs, each with its unit of time."""

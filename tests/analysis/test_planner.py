@@ -15,16 +15,18 @@ import yaml
 from sim.budget import Limits
 from sim.errors import InputError, InputWarning
 from sim.planner import (
+    Appraisal,
     CandidatesSpec,
     Portfolio,
     load_candidates,
     options,
-    portfolio_cost,
+    portfolio_costs,
     portfolios,
     search,
 )
 from sim.stats import clopper_pearson
 
+TO_TARGET = Appraisal()   # the default: cost to the target year
 CHANGE = [{"kind": "scale", "service": "ab", "field": "departures_per_week", "factor": 2.0}]
 
 
@@ -191,7 +193,8 @@ def test_in_service_options_follow_lead_time_and_ramp_up() -> None:
     opts = options(spec, 2025)
     assert opts == {"quick": [2025], "ramp": [2024, 2025], "slow": []}
     assert len(portfolios(spec, 2025)) == 2 * 3
-    assert portfolio_cost(spec, (("quick", 2025),), 2025) == pytest.approx(1e9 + 1e8)
+    assert portfolio_costs(spec, (("quick", 2025),), 2025, TO_TARGET).to_target == \
+        pytest.approx(1e9 + 1e8)
 
 
 def test_a_ramped_year_costs_its_share_of_the_operating_cost() -> None:
@@ -199,8 +202,10 @@ def test_a_ramped_year_costs_its_share_of_the_operating_cost() -> None:
     ramp-ups: a full year was charged, so the earlier in-service year looked dearer)."""
     spec = synthetic_spec([candidate("ramp", 1e9, lead=0, operating_cny_per_year=2e8,
                                      ramp_up=[0.5, 1.0])])
-    assert portfolio_cost(spec, (("ramp", 2025),), 2025) == pytest.approx(1e9 + 0.5 * 2e8)
-    assert portfolio_cost(spec, (("ramp", 2024),), 2025) == pytest.approx(1e9 + 1.5 * 2e8)
+    assert portfolio_costs(spec, (("ramp", 2025),), 2025, TO_TARGET).to_target == \
+        pytest.approx(1e9 + 0.5 * 2e8)
+    assert portfolio_costs(spec, (("ramp", 2024),), 2025, TO_TARGET).to_target == \
+        pytest.approx(1e9 + 1.5 * 2e8)
 
 
 def test_clopper_pearson() -> None:
