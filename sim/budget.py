@@ -49,8 +49,9 @@ CPU_PER_EVENT = {"compiled": 3.4e-6, "plain": 6.5e-6}
 DEFAULT_MAX_EVENTS = 5e8  # events over all replications and passes: ~30 min compiled, ~1 h plain
 # a study (pathway, plan) runs hundreds of simulations on purpose: assumption, 1e11 events
 # (about 4 days of one core compiled, 8 plain) is past what anyone means to run on a
-# workstation or a small cluster; the shipped plan-2025 search makes at least 4.3e9 (2025) to
-# 8.6e9 (2035), its pathway to 2035 3.4e8 (`--max-events 1`, 2026-12-05, docs/planning.md)
+# workstation or a small cluster; the shipped plan-2025 search is estimated at 4.3e9 (2025,
+# a full screen) to 8.6e9 (2035), its pathway to 2035 3.4e8 (`--max-events 1`, 2026-12-05,
+# docs/planning.md)
 DEFAULT_MAX_STUDY_EVENTS = 1e11
 MAX_VARIANTS = 100_000    # variants of one sweep: each is a plan held in memory
 

@@ -949,9 +949,11 @@ def run_plan(path: str | Path, out: str | Path, *, target: float, year: int,
                          f"or a later --year, from {spec.decided_from + quickest})",
                          spec.decided_from)
     pool = len(portfolios(spec, year))   # their number checked before anything is written
+    pruned = "pruning skips the subsets of one found infeasible, " if monotone else ""
     check_study(base, pool * first + confirm, workers or os.cpu_count() or 1, limits,
-                spec.source_file, f"plan of at least {pool * first + confirm:,} runs "
-                f"({pool:,} portfolios x --first {first}, + --confirm {confirm})")
+                spec.source_file, f"plan of {pool * first + confirm:,} runs when every "
+                f"portfolio is screened ({pool:,} portfolios x --first {first}, + --confirm "
+                f"{confirm}; {pruned}an undecided portfolio runs up to --most {most})")
     late = [f"{named}: candidates.{i}.lead_time_years: {c.name} cannot be in service by {year} "
             f"(decided from {spec.decided_from}, {c.lead_time_years:g} years to build): left "
             "out of every portfolio"
