@@ -122,7 +122,9 @@ def assemble_into(work: Path, staging: Path) -> None:
 
 
 def write_meta(sweep: Sweep, out: Path, extra: dict[str, Any]) -> Path:
-    from importlib.metadata import version
+    """Write `out`/sweep.json: what the sweep is (file, base, variants, run settings), the
+    cqsim version that ran it, and `extra` (the caller's status and summary)."""
+    from sim.version import package_version
 
     first = sweep.tasks[0] if sweep.tasks else None
     plan = (first.settled.plan if first.settled else first.plan) if first else None
@@ -133,7 +135,7 @@ def write_meta(sweep: Sweep, out: Path, extra: dict[str, Any]) -> Path:
             "runs": len(sweep.tasks), "seed": plan.seed if plan else None,
             "replications": plan.replications if plan else None,
             "days": plan.horizon.days if plan else None,
-            "cqsim_version": version("cqsim"), **extra}
+            "cqsim_version": package_version(), **extra}
     return write_text(out / "sweep.json", json.dumps(meta, indent=2, default=str))
 
 
