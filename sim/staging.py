@@ -836,9 +836,3 @@ def replaced_line(folder: ResultFolder) -> str:
     """'replaced what out/baseline/ held: 24 files of the run of baseline (...)' or ''."""
     return (f"replaced what {folder.target.shown.rstrip(os.sep)}/ held: {folder.replaced}"
             if folder.replaced else "")
-
-
-def staged_files(folder: Path) -> Iterator[Path]:
-    """The files of a results folder, relative (for messages and tests)."""
-    for path in _files(folder):
-        yield path.relative_to(folder)

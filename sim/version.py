@@ -36,9 +36,3 @@ def git_commit() -> str | None:
         return None
     return head + ("+dirty" if dirty else "") if head else None
 
-
-def code_version() -> str:
-    """One line: the git commit when there is one, else the package version."""
-    commit = git_commit()
-    return f"{commit[:12]}{'+dirty' if commit.endswith('+dirty') else ''} (cqsim " \
-           f"{package_version()})" if commit else f"cqsim {package_version()}"
