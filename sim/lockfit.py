@@ -31,15 +31,19 @@ from pathlib import Path
 
 import yaml
 
+from sim.calibration import CalibrationTarget, calibrate, load_calibration_targets
 from sim.errors import InputError
 from sim.pipeline import prepare, run
 from sim.results import Results
 
 SCENARIO = Path("scenarios") / "baseline-2023.yaml"
 LOCK = "three_gorges_locks"
-# the fitting figures (seeds/calibration.csv role fit): lock_wait_2013, cg_lock_vessels_per_
-# lockage_2023, east_lock_mt_2023 (seeds/published-figures.csv)
-TARGETS = {"wait_mean_h": 26.0, "vessels_per_lockage": 3.87, "mt_per_year": 169.0}
+# each figure fitted -> its row of seeds/calibration.csv (role fit), whose published value is
+# the target and whose measure measures it: lock_wait_2013, cg_lock_vessels_per_lockage_2023
+# and east_lock_mt_2023 of seeds/published-figures.csv
+FIGURES = {"wait_mean_h": "lock_wait_all", "vessels_per_lockage": "lock_vessels_per_lockage",
+           "mt_per_year": "lock_mt", "lockages_per_day": "lock_lockages"}
+FITTED = ("wait_mean_h", "vessels_per_lockage", "mt_per_year")
 # what each step moves -> (its figure, prior elasticity of the figure to it): the flight's
 # rate in t/h (chamber_t / cycle_hours) sets the load and so the wait; the chamber at that
 # rate sets how full a lockage is; the bulk offered sets the tonnes
@@ -55,27 +59,41 @@ class Params:
     divert_h: float | None   # None: no diversion
 
 
-def measure(res: Results) -> dict[str, float]:
-    """The fitting figures from a run, both directions together (means over replications;
-    the tables' counts are per year of the statistics period)."""
+def calibration_rows(path: str | Path | None = None) -> dict[str, CalibrationTarget]:
+    """The calibration rows of the lock's figures (`FIGURES`), from `path` (default:
+    seeds/calibration.csv): the fit reads its targets and measures where the calibration
+    report does, so a revised figure is fitted as it is checked."""
+    rows = {t.id: t for t in load_calibration_targets(path)}
+    missing = [i for i in FIGURES.values() if i not in rows]
+    if missing:
+        raise InputError(path or "seeds/calibration.csv", "id", f"the lock's figures "
+                         f"{', '.join(FIGURES.values())} (missing: {', '.join(missing)})")
+    return {name: rows[i] for name, i in FIGURES.items()}
+
+
+def targets(rows: dict[str, CalibrationTarget] | None = None) -> dict[str, float]:
+    """The published value of each fitted figure (`FITTED`), from `rows`
+    (`calibration_rows()` unless given)."""
+    rows = calibration_rows() if rows is None else rows
+    return {name: rows[name].published for name in FITTED}
+
+
+def measure(res: Results, rows: dict[str, CalibrationTarget] | None = None) -> dict[str, float]:
+    """The lock's figures from a run, both directions together, means over replications:
+    those of the calibration rows (`FIGURES`, measured as `cqsim calibrate` measures them),
+    then the container vessels' mean wait and the tonnes diverted (per year of the
+    statistics period)."""
+    rows = calibration_rows() if rows is None else rows
+    got = dict(zip(rows, (r.simulated for r in calibrate(res, list(rows.values()))),
+                   strict=True))
     locks = res.by_replication("locks")
     locks = locks[locks["lock"] == LOCK]
     by_rep = locks.groupby("replication").sum(numeric_only=True)
-    vessels = locks["vessels_per_year"]
-
-    def weighted(column: str) -> float:
-        return float(((locks[column] * vessels).groupby(locks["replication"]).sum()
-                      / by_rep["vessels_per_year"]).mean())
-
-    return {
-        "lockages_per_day": float((by_rep["lockages_per_year"] / 365).mean()),
-        "vessels_per_lockage": float((by_rep["vessels_per_year"]
-                                      / by_rep["lockages_per_year"]).mean()),
-        "mt_per_year": float((by_rep["total_t_per_year"] / 1e6).mean()),
-        "wait_mean_h": weighted("wait_mean_h"),
-        "container_wait_mean_h": weighted("container_wait_mean_h"),
-        "diverted_mt_per_year": float((by_rep["diverted_t_per_year"] / 1e6).mean()),
-    }
+    waited = (locks["container_wait_mean_h"] * locks["vessels_per_year"]).groupby(
+        locks["replication"]).sum()
+    return {**got,
+            "container_wait_mean_h": float((waited / by_rep["vessels_per_year"]).mean()),
+            "diverted_mt_per_year": float((by_rep["diverted_t_per_year"] / 1e6).mean())}
 
 
 def scenario_with(p: Params, path: Path, scenario: Path = SCENARIO) -> Path:
@@ -111,11 +129,11 @@ def _moves(p: Params) -> dict[str, float]:
 
 
 def step(history: list[tuple[Params, dict[str, float]]], damping: float,
-         targets: dict[str, float] | None = None) -> Params:
+         goal: dict[str, float] | None = None) -> Params:
     """The next parameters: for each move, a damped secant step in logs towards its figure
-    in `targets` (TARGETS unless given; the chamber changes at a constant rate, so the load,
+    in `goal` (`targets()` unless given; the chamber changes at a constant rate, so the load,
     and the wait, stay put)."""
-    targets = TARGETS if targets is None else targets
+    goal = targets() if goal is None else goal
     p, got = history[-1]
     now = _moves(p)
     new = dict(now)
@@ -128,7 +146,7 @@ def step(history: list[tuple[Params, dict[str, float]]], damping: float,
             if abs(dx) > 1e-3 and dy / dx * prior > 0:
                 elasticity = dy / dx
         new[name] = now[name] * math.exp(
-            damping * math.log(targets[figure] / got[figure]) / elasticity)
+            damping * math.log(goal[figure] / got[figure]) / elasticity)
     return Params(cycle_hours=new["chamber_t"] / new["rate"], chamber_t=new["chamber_t"],
                   bulk_mt=new["bulk_mt"], divert_h=p.divert_h)
 
@@ -165,31 +183,35 @@ def main() -> None:
     parser.add_argument("--passes", type=_count, default=12)
     parser.add_argument("--tolerance", type=_share, default=0.02)
     parser.add_argument("--damping", type=_share, default=0.7)
-    parser.add_argument("--wait-h", type=_hours, default=TARGETS["wait_mean_h"],
-                        help="mean wait of all vessels to fit, h (default: lock_wait_2013's "
-                             "26; another published wait gives a sensitivity, e.g. 50 for "
-                             "cg_lock_wait_2016_little's 48-53)")
+    parser.add_argument("--wait-h", type=_hours, default=None,
+                        help="mean wait of all vessels to fit, h (default: calibration.csv's "
+                             "lock_wait_all, lock_wait_2013's 26; another published wait "
+                             "gives a sensitivity, e.g. 50 for cg_lock_wait_2016_little's "
+                             "48-53)")
     parser.add_argument("--check", action="store_true",
                         help="run the scenario as it is and print the figures")
     args = parser.parse_args()
-    targets = {**TARGETS, "wait_mean_h": args.wait_h}
     try:
+        rows = calibration_rows()
         p = current(args.scenario)
     except InputError as exc:   # one line and exit 2, as cqsim answers bad input
         parser.exit(2, f"lockfit: error: {exc.message()}\n")
+    goal = targets(rows)
+    if args.wait_h is not None:
+        goal["wait_mean_h"] = args.wait_h
     history: list[tuple[Params, dict[str, float]]] = []
     with tempfile.TemporaryDirectory() as tmp:
         for k in range(1 if args.check else args.passes):
             path = scenario_with(p, Path(tmp) / "fit.yaml", args.scenario)
-            got = measure(run(path, replications=args.replications))
+            got = measure(run(path, replications=args.replications), rows)
             print(f"pass {k}: {p}")
             print("   " + ", ".join(f"{name} {value:.3f}" for name, value in got.items()),
                   flush=True)
             history.append((p, got))
-            if args.check or max(abs(got[n] / t - 1) for n, t in targets.items()) < \
+            if args.check or max(abs(got[n] / t - 1) for n, t in goal.items()) < \
                     args.tolerance:
                 break
-            p = step(history, args.damping, targets)
+            p = step(history, args.damping, goal)
     print(f"estimates: {p}")
 
 

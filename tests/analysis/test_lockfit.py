@@ -10,10 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from sim.lockfit import TARGETS, Params, current, step
+from sim.lockfit import Params, current, step, targets
 from tests.support.paths import ROOT, SCENARIOS
 
 P = Params(cycle_hours=1.5, chamber_t=20_000.0, bulk_mt=150.0, divert_h=72.0)
+TARGETS = targets()
+
+
+def test_the_targets_are_the_calibration_rows() -> None:
+    """The fit reads its figures from seeds/calibration.csv, where the calibration report
+    checks them: one home for the published lock figures."""
+    assert TARGETS == {"wait_mean_h": 26.0, "vessels_per_lockage": 3.87, "mt_per_year": 169.0}
 
 
 def test_no_step_at_the_figures() -> None:
@@ -27,7 +34,7 @@ def test_no_step_at_the_figures() -> None:
 def test_a_longer_wait_slows_the_flight_only() -> None:
     """Asked for 50 h where the run waited 26 h, the flight's rate falls (a longer cycle at
     the same chamber) by the prior elasticity: exp(0.7 ln(50/26) / 15)."""
-    moved = step([(P, dict(TARGETS))], damping=0.7, targets={**TARGETS, "wait_mean_h": 50.0})
+    moved = step([(P, dict(TARGETS))], damping=0.7, goal={**TARGETS, "wait_mean_h": 50.0})
     assert moved.chamber_t == pytest.approx(P.chamber_t)
     assert moved.bulk_mt == pytest.approx(P.bulk_mt)
     assert moved.cycle_hours == pytest.approx(1.5 * (50 / 26) ** (0.7 / 15))
@@ -43,7 +50,7 @@ def test_the_secant_uses_the_last_two_passes() -> None:
     first = {**TARGETS, "wait_mean_h": 20.0}
     second = {**TARGETS, "wait_mean_h": 26.0}
     target = {**TARGETS, "wait_mean_h": 40.0}
-    moved = step([(P, first), (slower, second)], damping=1.0, targets=target)
+    moved = step([(P, first), (slower, second)], damping=1.0, goal=target)
     elasticity = math.log(26 / 20) / math.log(1 / 1.02)
     expected_rate = P.chamber_t / slower.cycle_hours * math.exp(math.log(40 / 26) / elasticity)
     assert P.chamber_t / moved.cycle_hours == pytest.approx(expected_rate)
