@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import did_you_mean, wrong_type
-from sim.stats import mean_ci, t_quantile
+from sim.stats import CI95, mean_ci, t_quantile
 
 # the key of the settle stage's report (`Results.equilibrium`, `sim.equilibrium`) under which
 # each market's induced trade stands
@@ -47,9 +47,8 @@ def count_columns() -> dict[str, list[str]]:
     return {t.name: [c.column for c in t.columns if c.per is not None] for t in all_tables()}
 
 
-def summarize(table: pd.DataFrame, keys: list[str], level: float = 0.95,
-              fixed: Sequence[str] = (), counts: Sequence[str] = (),
-              replications: int | None = None) -> pd.DataFrame:
+def summarize(table: pd.DataFrame, keys: list[str], fixed: Sequence[str] = (),
+              counts: Sequence[str] = (), replications: int | None = None) -> pd.DataFrame:
     """Mean and `<col>_ci95` half-width of every numeric column but the `fixed` ones, per
     entity (rows in order of first appearance; labels and `fixed` columns from an entity's
     first row), exactly as `mean_ci` gives them.
@@ -86,12 +85,12 @@ def summarize(table: pd.DataFrame, keys: list[str], level: float = 0.95,
         if n < 2:
             half = np.full(mean.shape, np.nan)
         else:
-            half = t_quantile(0.5 + level / 2.0, n - 1) * block.std(axis=2, ddof=1) / np.sqrt(n)
+            half = t_quantile(0.5 + CI95 / 2.0, n - 1) * block.std(axis=2, ddof=1) / np.sqrt(n)
         # a time or share some replications did not measure (a route that delivered nothing
         # in them): over those that did, as for an entity without a row
         missing = np.isnan(block)
         for i, j in zip(*np.nonzero(missing.any(axis=2) & ~missing.all(axis=2)), strict=True):
-            mean[i, j], half[i, j] = mean_ci(block[i, j][~missing[i, j]], level)
+            mean[i, j], half[i, j] = mean_ci(block[i, j][~missing[i, j]], CI95)
     else:
         parts = np.split(samples, np.cumsum(sizes)[:-1])   # the rows of each entity
         counted = set(counts)
@@ -103,7 +102,7 @@ def summarize(table: pd.DataFrame, keys: list[str], level: float = 0.95,
                 return np.concatenate([got, np.zeros(full - len(got))])
             measured = got[~np.isnan(got)]
             return measured if len(measured) else got
-        pairs = [[mean_ci(column(part, j), level) for j in range(len(numeric))]
+        pairs = [[mean_ci(column(part, j), CI95) for j in range(len(numeric))]
                  for part in parts]
         mean = np.array([[p[0] for p in row] for row in pairs]).reshape(len(sizes), -1)
         half = np.array([[p[1] for p in row] for row in pairs]).reshape(len(sizes), -1)
@@ -124,7 +123,7 @@ def summarize_series(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
     n = count.to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        t = np.where(n >= 2, special.stdtrit(np.maximum(n - 1, 1), 0.975), np.nan)
+        t = np.where(n >= 2, special.stdtrit(np.maximum(n - 1, 1), 0.5 + CI95 / 2.0), np.nan)
         half = t * std.to_numpy() / np.sqrt(n)
     out = mean.copy()
     for i, c in enumerate(numeric):

@@ -7,6 +7,8 @@ import math
 
 import numpy as np
 
+# the level of every `<column>_ci95` of the result tables (`sim.results.summarize`)
+CI95 = 0.95
 # how a change whose interval is not known (`resolved` None) is said, on the console and in
 # the report alike
 NOT_KNOWN = "CI not known"
