@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from sim.errors import InputError
 from sim.specs import ScheduledService
+from sim.units import DAYS_PER_MONTH, DAYS_PER_WEEK, DAYS_PER_YEAR, HOURS_PER_DAY
 
 if TYPE_CHECKING:
     from sim.network import Plan
@@ -39,7 +40,6 @@ EVENTS_PER_JOB = 3.0      # assumption: a background job or another vessel at a 
 #  arrival and a service end (57k each a year on baseline-2023, docs/performance.md), 3 with a wait
 BYTES_PER_LOT = 1000.0    # peak bytes per lot: ~300 when lots flow, ~900 when they wait
 BASE_MEMORY = 150e6       # interpreter, libraries, plan and route sets (measured 127-137 MB)
-MONTH_DAYS = 365.0 / 12
 
 DEFAULT_MAX_MEMORY = 4e9  # bytes; `--max-memory` raises it, `--no-limit` lifts it
 # CPU seconds of an estimated event, compiled and plain: a baseline-2023 replication is
@@ -161,7 +161,7 @@ def estimate(plan: Plan, choices: Sequence[ChoiceSet] | None = None,
 
     `choices` (route choice sets) give the legs per route (one leg when not given);
     `concurrent` replications run at once, each with its own memory."""
-    years = plan.horizon.days / 365.0
+    years = plan.horizon.days / DAYS_PER_YEAR
     lots_by_flow = [f.teu_per_year / plan.lot_teu_of(f.commodity) * years * SPLIT_FACTOR
                     for f in plan.flows]
     legs = [1.0] * len(plan.flows)
@@ -174,11 +174,12 @@ def estimate(plan: Plan, choices: Sequence[ChoiceSet] | None = None,
     stops = 0.0
     for line in plan.network.lines:
         if isinstance(line.spec, ScheduledService):
-            stops += line.spec.departures_per_week * plan.horizon.days / 7.0 * len(line.stops)
+            stops += (line.spec.departures_per_week * plan.horizon.days / DAYS_PER_WEEK
+                      * len(line.stops))
     lockages = 0.0
     for lock in plan.network.locks.values():
-        lockages += 2 * lock.lanes * plan.horizon.days * 24.0 / lock.cycle_hours
-    months = plan.horizon.days / MONTH_DAYS * len(plan.flows)
+        lockages += 2 * lock.lanes * plan.horizon.days * HOURS_PER_DAY / lock.cycle_hours
+    months = plan.horizon.days / DAYS_PER_MONTH * len(plan.flows)
     # other traffic is not bounded by the demand (a batch of 0.001 TEU at 1e9 TEU/yr is 1e12
     # jobs a year): found by the input audit, a run that validated and never ended
     jobs = years * (sum(b.jobs_per_year for b in plan.network.background.values())

@@ -38,7 +38,7 @@ from sim.stats import (
     pilot_too_small,
     resolved,
 )
-from sim.units import HOURS_PER_YEAR
+from sim.units import DAYS_PER_YEAR, HOURS_PER_YEAR
 
 
 def candidate(base: Scenario, path: str | Path, name: str | None = None) -> Scenario:
@@ -171,7 +171,7 @@ def _hub_capacity(plan: Plan, hub_id: str, hub: HubSpec) -> float:
         teu = [line.spec.vehicle_capacity_teu for line in plan.network.lines
                if hub_id in line.stops]
         if teu:
-            return (hub.outbound_trains_per_day + hub.inbound_trains_per_day) * 365.0 * (
+            return (hub.outbound_trains_per_day + hub.inbound_trains_per_day) * DAYS_PER_YEAR * (
                 sum(teu) / len(teu))
     return hub.handling_teu_per_year()
 

@@ -16,7 +16,7 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-HOURS_PER_DAY = 24.0
+from sim.units import HOURS_PER_DAY
 
 
 class DailySeries:
