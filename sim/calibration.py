@@ -82,7 +82,7 @@ from sim.results import Results
 from sim.specs import Corridor, Mode
 from sim.stats import mean_ci
 from sim.targets import read_rows, seeds_dir
-from sim.units import DAYS_PER_YEAR, HOURS_PER_DAY
+from sim.units import CNY_PER_BN, DAYS_PER_YEAR, HOURS_PER_DAY
 
 if TYPE_CHECKING:
     from sim.network import Plan
@@ -355,7 +355,7 @@ def _value_per_teu(gateway: str, boxes: str = "loaded") -> Measure:
     def measure(results: Results) -> np.ndarray:
         rows = results.by_replication("gateways")
         rows = rows[rows["gateway"].isin(gateway.split("+"))]
-        value = _per_rep(results, rows, "value_bn_cny_per_year") * 1e9    # empties carry 0
+        value = _per_rep(results, rows, "value_bn_cny_per_year") * CNY_PER_BN    # empties carry 0
         if boxes == "loaded":
             rows = rows[rows["flow_class"] != "empty"]
         teu = _per_rep(results, rows, "teu_per_year")
@@ -395,7 +395,8 @@ def _class_value(gateway: str, commodity: str) -> Measure:
         routes = results.by_replication("routes")
         sub = routes[routes["gateway"].isin(gateway.split("+"))
                      & (routes["commodity"] == commodity) & (routes["flow_class"] == "trade")]
-        return _per_rep(results, sub.assign(value=_delivered_value(results, sub) / 1e9), "value")
+        value = _delivered_value(results, sub) / CNY_PER_BN
+        return _per_rep(results, sub.assign(value=value), "value")
     return measure
 
 

@@ -46,6 +46,7 @@ from sim.stats import (
     rounding_free,
     unresolved_need,
 )
+from sim.units import CNY_PER_BN
 
 if TYPE_CHECKING:   # matplotlib is imported when a figure is drawn
     from matplotlib.figure import Figure
@@ -229,7 +230,8 @@ def _waiting_rows(results: Results) -> pd.DataFrame:
     value = np.array([per_teu[key] for key in keys], dtype=float)
     gap = routes["teu_departed_per_year"] - routes["teu_created_per_year"]
     return pd.DataFrame({"replication": routes["replication"], "teu_per_year": gap,
-                         "trade_bn_cny_per_year": gap * value / 1e9}).groupby("replication").sum()
+                         "trade_bn_cny_per_year": gap * value / CNY_PER_BN}
+                        ).groupby("replication").sum()
 
 
 def _on_the_way_rows(results: Results) -> pd.DataFrame:

@@ -84,7 +84,7 @@ from sim.market.empties import with_empties
 from sim.network import EventKey, Plan, revise, with_horizon_days
 from sim.results import BY_MARKET
 from sim.routing import ChoiceSet, choice_sets
-from sim.units import HOURS_PER_DAY
+from sim.units import CNY_PER_BN, HOURS_PER_DAY
 
 
 @dataclass(frozen=True)
@@ -188,7 +188,7 @@ def _report(base: Plan, factors: Sequence[float], passes: int, converged: bool,
     # each trade flow's TEU at the trade it counts for (0 at trade.excluded_hubs), as the
     # recorder declares it
     trade = [(f, k, base.trade_cny_per_teu(f.commodity, f.flow_class, f.origin,
-                                           f.destination) / 1e9)
+                                           f.destination) / CNY_PER_BN)
              for f, k in zip(base.flows, factors, strict=True) if f.flow_class == "trade"]
     market = [(f, k, v) for f, k, v in trade if f.market]
     by_market: dict[str, tuple[float, float]] = {}   # market -> induced (TEU/yr, bn CNY/yr)

@@ -33,6 +33,7 @@ import pandas as pd
 from sim.errors import InputError, printable
 from sim.specs import Corridor
 from sim.stats import difference_ci, unresolved_need
+from sim.units import CNY_PER_BN
 
 if TYPE_CHECKING:
     from sim.scenario import Touched
@@ -251,7 +252,7 @@ _KPIS: list[KPI] = [
         short="channel trade", of=None, digits=1),
     KPI(name="value_bn_cny", unit="bn CNY", per="year",
         label="value of the goods carried (every flow)",
-        short="value", of=lambda lots: lots["value_cny"].sum() / 1e9, digits=1,
+        short="value", of=lambda lots: lots["value_cny"].sum() / CNY_PER_BN, digits=1,
         in_console=False),
     KPI(name="lots", unit="lots", per="year", label="lots delivered", short="lots",
         of=lambda lots: len(lots), in_console=False),

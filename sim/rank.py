@@ -38,7 +38,7 @@ from sim.stats import (
     pilot_too_small,
     resolved,
 )
-from sim.units import DAYS_PER_YEAR, HOURS_PER_YEAR
+from sim.units import CNY_PER_BN, DAYS_PER_YEAR, HOURS_PER_YEAR
 
 
 def candidate(base: Scenario, path: str | Path, name: str | None = None) -> Scenario:
@@ -371,9 +371,9 @@ def rank(base: Scenario | str | Path, candidates: dict[str, Scenario], *,
             # trade a year per TEU/yr of it
             "extra_teu_per_capacity_teu": teu["delta"] / c if c else np.nan,
             "extra_teu_per_capacity_teu_ci95": teu["delta_ci95"] / c if c else np.nan,
-            "extra_trade_cny_per_capacity_teu": trade["delta"] * 1e9 / c if c else np.nan,
+            "extra_trade_cny_per_capacity_teu": trade["delta"] * CNY_PER_BN / c if c else np.nan,
             "extra_trade_cny_per_capacity_teu_ci95":
-                trade["delta_ci95"] * 1e9 / c if c else np.nan,
+                trade["delta_ci95"] * CNY_PER_BN / c if c else np.nan,
         })
     table = order(pd.DataFrame(rows), per)
     # family-wise over the k candidates' tests against 0 (Holm): a candidate told from
@@ -443,7 +443,7 @@ def _neighbour_tests(table: pd.DataFrame, per: str, extra: Mapping[str, np.ndarr
         scale = [1.0, 1.0]
         if per == "capacity" and a.get("group") == ADDS_CAPACITY:
             # CNY of trade a year per TEU/yr of bottleneck capacity added
-            scale = [1e9 / float(r[capacity]) for r in (a, b)]
+            scale = [CNY_PER_BN / float(r[capacity]) for r in (a, b)]
         lower, upper = extra[b["candidate"]] * scale[1], extra[a["candidate"]] * scale[0]
         delta, half = difference_ci(lower, upper, paired=True)
         out.append((delta, half, paired_p_value(paired_differences(lower, upper))))

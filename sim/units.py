@@ -1,4 +1,4 @@
-"""Units of time, in one place: the simulation clock runs in hours.
+"""Units of time, in one place: the simulation clock runs in hours; and bn CNY, trade's unit.
 
 A year is 365 days (8760 h) and a month a twelfth of it, so that annual rates, monthly
 seasonality and weekly series agree with each other. `annual_factor` turns a count over the
@@ -18,6 +18,7 @@ HOURS_PER_YEAR = HOURS_PER_DAY * DAYS_PER_YEAR          # 8760
 HOURS_PER_MONTH = HOURS_PER_YEAR / MONTHS_PER_YEAR      # 730
 DAYS_PER_MONTH = DAYS_PER_YEAR / MONTHS_PER_YEAR        # 30.42
 WEEKS_PER_YEAR = DAYS_PER_YEAR / DAYS_PER_WEEK          # 52.14
+CNY_PER_BN = 1e9      # trade and costs are reported in bn CNY, as customs and the plan count
 MAX_DAYS = 36_600     # the longest horizon, or day of one, a file may name: 100 years
 
 

@@ -15,6 +15,7 @@ from sim.cli.common import (
     one_executor,
     study_limit_options,
 )
+from sim.units import CNY_PER_BN
 
 
 @click.command()
@@ -91,9 +92,9 @@ def plan(candidates_file: Path, target: float | None, year: int, probability: fl
                f"{probability:g}; cheapest by {cost} cost")
 
     def costs(c: Costs) -> str:
-        return (f"cost to {year} {c.to_target / 1e9:.2f} bn CNY (undiscounted), then "
-                f"{c.operating_after / 1e9:.2f} bn CNY/yr of operating cost; whole-life "
-                f"{c.whole_life / 1e9:.2f} bn CNY ({appraisal.describe(spec.decided_from)})")
+        return (f"cost to {year} {c.to_target / CNY_PER_BN:.2f} bn CNY (undiscounted), then "
+                f"{c.operating_after / CNY_PER_BN:.2f} bn CNY/yr of operating cost; whole-life "
+                f"{c.whole_life / CNY_PER_BN:.2f} bn CNY ({appraisal.describe(spec.decided_from)})")
 
     if result.chosen is not None:
         c = result.confirmation

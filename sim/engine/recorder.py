@@ -21,7 +21,7 @@ from sim.kpis import TEXT, Table, col, corridor_row, kpis
 from sim.network import EventKey, Plan
 from sim.routing import ChoiceSet, dated_spans
 from sim.specs import CORRIDORS
-from sim.units import HOURS_PER_WEEK, annual_factor
+from sim.units import CNY_PER_BN, HOURS_PER_WEEK, annual_factor
 
 if TYPE_CHECKING:
     from sim.demand import MarketPasses
@@ -414,7 +414,7 @@ class Recorder:
             declared.loc[declared["trade_cny"] > 0, "corridor"])) - set(CORRIDORS))
         trade = declared.groupby("corridor")["trade_cny"].sum()
         return [{"corridor": name, **corridor_row(lots[lots["corridor"] == name], {
-                    "trade_bn_cny": float(trade.get(name, 0.0)) / 1e9})} for name in names]
+                    "trade_bn_cny": float(trade.get(name, 0.0)) / CNY_PER_BN})} for name in names]
 
     def _gateway_table(self, lots: pd.DataFrame, declared: pd.DataFrame) -> list[Row]:
         """TEU delivered, trade declared and value delivered per gateway and flow class (every
@@ -433,8 +433,8 @@ class Recorder:
                  "label": named[g].label if g in named else f"{g} corridor" + (
                      " (flows of no market row)" if named else ""),
                  "teu": float(got["teu"]),
-                 "trade_bn_cny": float(trade.get((g, fc), 0.0)) / 1e9,
-                 "value_bn_cny": float(got["value_cny"]) / 1e9}
+                 "trade_bn_cny": float(trade.get((g, fc), 0.0)) / CNY_PER_BN,
+                 "value_bn_cny": float(got["value_cny"]) / CNY_PER_BN}
                 for g, fc in sorted(keys) for got in (sums.get((g, fc), zero),)]
 
     def _market_table(self, lots: pd.DataFrame, declared: pd.DataFrame) -> list[Row]:
@@ -455,7 +455,7 @@ class Recorder:
             total = float(totals.get(key[:2], 0.0))
             rows.append({"market": key[0], "direction": key[1], "gateway": key[2],
                          "label": labels.get(key[0], ""),
-                         "teu": float(teu.get(key, 0.0)), "trade_bn_cny": got / 1e9,
+                         "teu": float(teu.get(key, 0.0)), "trade_bn_cny": got / CNY_PER_BN,
                          "share": got / total if total > 0 else np.nan})
         return rows
 

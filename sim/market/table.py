@@ -18,6 +18,7 @@ from sim.market.spec import MarketSection
 from sim.readers import csv_number
 from sim.specs import ABSURD, CommodityClass, Flow
 from sim.targets import read_rows
+from sim.units import CNY_PER_BN
 
 COLUMNS = ("market", "direction", "commodity", "value_bn_cny_per_year", "source")
 READERS_COLUMNS = ("teu_per_year", "note")   # for people, not read (docs/scenarios.md)
@@ -107,7 +108,7 @@ def market_flows(section: MarketSection, rows: tuple[MarketRow, ...],
         origin, destination = ((section.origin, end) if row.direction == "export"
                                else (end, section.origin))
         per_teu = classes[row.commodity].value_cny_per_teu
-        teu = row.value_bn_cny * 1e9 / per_teu if per_teu > 0 else math.inf
+        teu = row.value_bn_cny * CNY_PER_BN / per_teu if per_teu > 0 else math.inf
         if not teu <= ABSURD:   # a class worth next to nothing a TEU made a row of 2e9 TEU/yr
             raise InputError(section.table, f"{row.market}/{row.direction}/{row.commodity}"
                              ".value_bn_cny_per_year", f"a value that makes at most {ABSURD:,.0f} "
