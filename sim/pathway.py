@@ -596,7 +596,7 @@ def target_columns(table: pd.DataFrame, rows: pd.DataFrame, target: float,
     0.22-0.78, as plan and uncertainty give it). The columns name the target's year, for a
     later year's trade is read against it and not against a target of its own (empty on the
     other KPIs' rows)."""
-    from sim.stats import wilson
+    from sim.stats import meeting, wilson
 
     attain = f"attainment_of_{target_year}_target_pct"
     gap = f"gap_to_{target_year}_target_bn_cny_per_year"
@@ -610,7 +610,7 @@ def target_columns(table: pd.DataFrame, rows: pd.DataFrame, target: float,
     counts: dict[int, tuple[int, int]] = {}
     if GOODS_TRADE in rows:
         for year, x in rows.dropna(subset=[GOODS_TRADE]).groupby("year")[GOODS_TRADE]:
-            counts[int(year)] = (int((x >= target).sum()), int(x.size))
+            counts[int(year)] = meeting(x.to_numpy(dtype=float), target)
     years = out.loc[trade, "year"].astype(int)
     out.loc[trade, attain] = 100.0 * out.loc[trade, "mean"] / target
     out.loc[trade, gap] = out.loc[trade, "mean"] - target

@@ -60,8 +60,9 @@ from sim.pathway import (
 )
 from sim.scenario import Change, Scenario
 from sim.specs import Spec
-from sim.stats import clopper_pearson
+from sim.stats import clopper_pearson, meeting
 from sim.trade import Reference
+from sim.units import CNY_PER_BN
 
 # a URL with its host ("http://" alone names no page): what a cited source must carry
 _URL = re.compile(r"https?://[A-Za-z0-9][^\s/?#()<>\[\]]*", re.IGNORECASE)
@@ -367,7 +368,8 @@ class Screened:
 
     def p_meet(self, target: float) -> float:
         """Share of its replications so far with trade at or above `target` (NaN: none)."""
-        return float(np.mean(self.trade >= target)) if self.trade.size else float("nan")
+        k, n = meeting(self.trade, target)
+        return k / n if n else float("nan")
 
 
 @dataclass(frozen=True)
@@ -385,7 +387,7 @@ class Confirmation:
         """From the confirming replications' trade (bn CNY/yr) and the target."""
         from sim.stats import wilson
 
-        k, n = int((trade >= target).sum()), int(trade.size)
+        k, n = meeting(trade, target)
         return cls(k, n, k / n if n else float("nan"), wilson(k, n))
 
     def supports(self, probability: float) -> bool:
@@ -529,7 +531,7 @@ def search(spec: CandidatesSpec, year: int, target: float, probability: float,
     def decide(items: list[Screened], n: int, level: float) -> None:
         run(items, n)
         for s in items:
-            k = int((s.trade[:n] >= target).sum())
+            k, _ = meeting(s.trade[:n], target)
             low, high = clopper_pearson(k, n, level)
             s.decided_by = (low, high, level, n)
             if high < probability:
@@ -609,12 +611,12 @@ def tables(spec: CandidatesSpec, result: PlanResult, warned: Sequence[str] = ()
     rows = []
 
     def bn(costs: Costs) -> dict[str, float]:
-        return {col: getattr(costs, name) / 1e9 for col, name in COST_COLUMNS.items()}
+        return {col: getattr(costs, name) / CNY_PER_BN for col, name in COST_COLUMNS.items()}
 
     for s in result.screened:
         if not s.trade.size:
             continue
-        k, n = int((s.trade >= t).sum()), s.trade.size
+        k, n = meeting(s.trade, t)
         low, high = wilson(k, n)
         rows.append({"portfolio": label(s.portfolio), "candidates": len(s.portfolio),
                      **bn(s.costs), "replications": n, "p_meet": k / n,
@@ -636,17 +638,17 @@ def tables(spec: CandidatesSpec, result: PlanResult, warned: Sequence[str] = ()
             c = by[name]
             plan_rows.append({
                 "candidate": name, "in_service": y, "decide_by": y - math.ceil(c.lead_time_years),
-                "capital_bn_cny": c.capital_cny / 1e9,
-                "operating_bn_cny_per_year": c.operating_cny_per_year / 1e9,
+                "capital_bn_cny": c.capital_cny / CNY_PER_BN,
+                "operating_bn_cny_per_year": c.operating_cny_per_year / CNY_PER_BN,
                 **bn(candidate_costs(spec, name, y, result.year, result.appraisal)),
                 "capital_source": c.capital_source, "operating_source": c.operating_source,
                 "lead_time_source": c.lead_time_source})
         plan_rows.append({"candidate": "TOTAL",
                           "capital_bn_cny": sum(by[n].capital_cny for n, _ in
-                                                result.chosen.portfolio) / 1e9,
+                                                result.chosen.portfolio) / CNY_PER_BN,
                           "operating_bn_cny_per_year": sum(
                               by[n].operating_cny_per_year for n, _ in
-                              result.chosen.portfolio) / 1e9,
+                              result.chosen.portfolio) / CNY_PER_BN,
                           **bn(result.chosen.costs),
                           "p_meet": p, "p_meet_ci95_low": low, "p_meet_ci95_high": high,
                           "confirm_replications": n, "target_bn_cny_per_year": t,

@@ -244,6 +244,14 @@ def holm_resolved(p_values: np.ndarray | list[float], level: float = 0.95
 # ----------------------------------------------------------------------------- proportions
 
 
+def meeting(values: np.ndarray, target: float) -> tuple[int, int]:
+    """(how many of `values` are at or above `target`, how many were measured; NaN left
+    out): the counts behind every P(meet) cqsim reports, so each file reads one rule."""
+    x = np.asarray(values, dtype=float)
+    x = x[~np.isnan(x)]
+    return int((x >= target).sum()), int(x.size)
+
+
 def wilson(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
     """95% Wilson score interval of a proportion (sound near 0 and 1, unlike p +- 2 se):
     P(meet) as uncertainty, plan and pathway report it; NaN for n = 0."""

@@ -42,7 +42,7 @@ from sim.scenario import (
     uncertain_inputs,
     with_overrides,
 )
-from sim.stats import wilson
+from sim.stats import meeting, wilson
 from sim.trade import GOODS_TRADE, season_note
 from sim.uncertain import EDGE, UncertainInput, lookup, values
 from sim.units import period_season
@@ -250,7 +250,7 @@ def quantile_table(runs: pd.DataFrame, kpis: Sequence[str], basis: str) -> pd.Da
 
 def p_meet_row(trade: pd.Series, target: float, basis: str) -> dict[str, Any]:
     x = trade.dropna().to_numpy(dtype=float)
-    hits = int((x >= target).sum())
+    hits, _ = meeting(x, target)
     low, high = wilson(hits, x.size)
     return {"basis": basis, "target_bn_cny_per_year": target, "runs": x.size, "meeting": hits,
             "p_meet": hits / x.size if x.size else float("nan"), "ci95_low": low,

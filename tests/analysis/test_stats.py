@@ -13,6 +13,7 @@ from sim.stats import (
     alike_needed,
     difference_ci,
     mean_ci,
+    meeting,
     paired_ci,
     replications_to_resolve,
     resolved,
@@ -169,3 +170,10 @@ def test_a_count_from_fewer_than_five_pairs_is_not_given() -> None:
     assert PILOT_PAIRS == 5
     assert pilot_too_small(2) and pilot_too_small(4) and not pilot_too_small(5)
     assert not pilot_too_small(2, alike=True)
+
+
+def test_meeting_counts_the_target_itself_and_leaves_out_what_was_not_measured() -> None:
+    """P(meet)'s counts: a run exactly at the target meets it; a NaN (nothing measured) is
+    neither a hit nor a run."""
+    assert meeting(np.array([899.9, 900.0, 950.0, np.nan]), 900.0) == (2, 3)
+    assert meeting(np.array([]), 900.0) == (0, 0)
