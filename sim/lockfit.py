@@ -53,6 +53,8 @@ DRIVES = {"rate": ("wait_mean_h", -15.0), "chamber_t": ("vessels_per_lockage", 1
 
 @dataclass
 class Params:
+    """The lock parameters the fit moves, as a scenario sets them."""
+
     cycle_hours: float
     chamber_t: float
     bulk_mt: float

@@ -84,6 +84,8 @@ class _Bounded(_Documented):
 
 
 class Normal(_Bounded):
+    """A normal distribution, truncated to [low, high] when given."""
+
     dist: Literal["normal"]
     mean: float
     sd: float = Field(gt=0)
@@ -101,29 +103,39 @@ class Normal(_Bounded):
         return self
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
+        """The draws at quantiles `u` (the design's unit-cube coordinates)."""
         return _normal_ppf(u, self.mean, self.sd, self.low, self.high)
 
     @property
     def central(self) -> float:
+        """The distribution's centre: its median (a triangle's mode), inputs.csv's
+        `central`."""
         return float(self.ppf(np.array([0.5]))[0])
 
 
 class LogNormal(_Documented):
+    """A log-normal distribution: `median` and the sd of the log, `sigma`."""
+
     dist: Literal["lognormal"]
     median: float = Field(gt=0)
     sigma: float = Field(gt=0, le=5, description="standard deviation of the log")
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
+        """The draws at quantiles `u` (the design's unit-cube coordinates)."""
         from scipy.special import ndtri
 
         return np.asarray(self.median * np.exp(self.sigma * ndtri(_unit(u))))
 
     @property
     def central(self) -> float:
+        """The distribution's centre: its median (a triangle's mode), inputs.csv's
+        `central`."""
         return self.median
 
 
 class Triangular(_Documented):
+    """A triangular distribution on [low, high] with its `mode`."""
+
     dist: Literal["triangular"]
     low: float
     mode: float
@@ -136,6 +148,7 @@ class Triangular(_Documented):
         return self
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
+        """The draws at quantiles `u` (the design's unit-cube coordinates)."""
         u = np.asarray(u, dtype=float).clip(0.0, 1.0)
         a, c, b = self.low, self.mode, self.high
         cut = (c - a) / (b - a)
@@ -148,10 +161,14 @@ class Triangular(_Documented):
 
     @property
     def central(self) -> float:
+        """The distribution's centre: its median (a triangle's mode), inputs.csv's
+        `central`."""
         return self.mode
 
 
 class Uniform(_Documented):
+    """A uniform distribution on [low, high]."""
+
     dist: Literal["uniform"]
     low: float
     high: float
@@ -163,10 +180,13 @@ class Uniform(_Documented):
         return self
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
+        """The draws at quantiles `u` (the design's unit-cube coordinates)."""
         return self.low + np.asarray(u, dtype=float).clip(0.0, 1.0) * (self.high - self.low)
 
     @property
     def central(self) -> float:
+        """The distribution's centre: its median (a triangle's mode), inputs.csv's
+        `central`."""
         return 0.5 * (self.low + self.high)
 
 

@@ -108,6 +108,8 @@ def sobol_indices(prob: dict[str, Any], y: np.ndarray, seed: int) -> pd.DataFram
 
 
 def lhs_design(d: int, n: int, seed: int) -> np.ndarray:
+    """`n` Latin-hypercube points in `d` dimensions on the unit cube, kept `EDGE` inside its
+    faces (a quantile of 0 or 1 is an infinite draw of an unbounded distribution)."""
     from scipy.stats import qmc
 
     return np.clip(qmc.LatinHypercube(d=d, seed=np.random.default_rng(seed)).random(n),
@@ -234,6 +236,8 @@ def sweep_spec(study: StudyDesign, days: float | None = None) -> Any:
 
 
 def quantile_table(runs: pd.DataFrame, kpis: Sequence[str], basis: str) -> pd.DataFrame:
+    """uncertainty.csv's rows of one basis: each KPI's mean, sd and 5th, 50th and 95th
+    percentiles over the runs."""
     from sim.kpis import label
 
     rows = []
@@ -249,6 +253,8 @@ def quantile_table(runs: pd.DataFrame, kpis: Sequence[str], basis: str) -> pd.Da
 
 
 def p_meet_row(trade: pd.Series, target: float, basis: str) -> dict[str, Any]:
+    """p_meet.csv's row of one basis: P(goods trade >= target) over its runs, with the 95%
+    Wilson interval and the mean trade."""
     x = trade.dropna().to_numpy(dtype=float)
     hits, _ = meeting(x, target)
     low, high = wilson(hits, x.size)
@@ -260,6 +266,9 @@ def p_meet_row(trade: pd.Series, target: float, basis: str) -> dict[str, Any]:
 
 @dataclass
 class StudyOutcome:
+    """What a study gives back: its design, every run, the tables it wrote (quantiles,
+    P(meet), Sobol indices) and where and how it ran."""
+
     study: StudyDesign
     runs: pd.DataFrame
     quantiles: pd.DataFrame

@@ -37,6 +37,7 @@ TIMING_COLUMNS = ("wall_s", "worker")  # where and how long: differ between exec
 
 
 def part_path(out: Path, run_id: str) -> Path:
+    """Where a run's part file is kept: one parquet file per run, written as it finishes."""
     return out / "runs" / f"{run_id}.parquet"
 
 

@@ -47,6 +47,8 @@ def main_effect(runs: pd.DataFrame, param: str, kpi: str) -> pd.DataFrame:
 
 
 def is_numeric(series: pd.Series) -> bool:
+    """Whether a parameter's values can be read as numbers (booleans too): swings and
+    elasticities need them."""
     return pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)
 
 
