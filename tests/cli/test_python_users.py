@@ -109,3 +109,11 @@ def test_the_wheel_ships_the_seeds(tmp_path: Path) -> None:
     for name in ("calibration.csv", "targets.csv", "published-figures.csv", "channels.csv"):
         assert f"sim/seeds/{name}" in names
     assert "sim/report/page.py" in names and "sim/__main__.py" in names
+
+
+def test_the_public_names_are_listed_once_and_each_resolves() -> None:
+    """`sim.__all__` (what `from sim import *` and the docs list) names exactly the lazily
+    imported API (`sim._API`), and each name resolves to its module's object."""
+    assert sorted(sim.__all__) == sorted(sim._API)
+    for name in sim.__all__:
+        assert getattr(sim, name) is not None, name
