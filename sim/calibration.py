@@ -93,7 +93,7 @@ UNIT_FACTORS: dict[str, float] = {   # measured base unit -> published unit
     "days": 1 / HOURS_PER_DAY, "lockages/day": 1.0, "vessels/lockage": 1.0, "vessels": 1.0,
     "CNY/TEU": 1.0, "share": 1.0, "bn CNY/yr": 1.0}
 ROLES = ("fit", "validate", "dependent", "check")
-LOCK_FIGURES = ("lockages", "vessels_per_lockage", "wait", "queue")
+LOCK_MEASURES = ("lockages", "vessels_per_lockage", "wait", "queue")
 GATEWAY_SUMS = {"gateway_teu": "teu_per_year",             # measure -> gateways table column
                 "gateway_value": "value_bn_cny_per_year"}
 COLUMNS = ("id", "metric", "published", "low", "high", "unit", "measure", "how_measured",
@@ -448,7 +448,7 @@ def _parse(text: str, file: Path | str = "", line: int = 0) -> Measure:
             return _line_teu(args[0])
         if kind == "lock_t" and len(args) == 1:
             return _lock_t(args[0])
-        if kind == "lock" and len(args) == 2 and (args[1] in LOCK_FIGURES or (
+        if kind == "lock" and len(args) == 2 and (args[1] in LOCK_MEASURES or (
                 args[1].startswith("wait.") and len(args[1]) > 5)):
             return _lock_figure(*args)
         if kind == "ride" and len(args) == 1:

@@ -22,8 +22,8 @@ from sim.units import CNY_PER_BN
 @click.argument("candidates_file", type=InputPath(path_type=Path))
 @click.option("--target", type=Finite(min=0), default=None,
               help="Goods trade target, bn CNY/yr (default: seeds/targets.csv "
-                   "goods_trade_2025, 900; with another --year it is that 2025 figure to be "
-                   "met then, which the command warns of).")
+                   "goods_trade_2025; with another --year it is that 2025 figure to be met "
+                   "then, which the command warns of).")
 @click.option("--year", type=click.IntRange(min=1900, max=2200), default=2025,
               show_default=True, help="Year the target is to be met.")
 @click.option("--probability", type=Finite(min=0, max=1, min_open=True, max_open=True),

@@ -34,7 +34,8 @@ from sim.cli.common import (
 @click.option("--days", type=DAYS, default=None,
               help="Horizon of every run (default: the scenario's).")
 @click.option("--target", type=Finite(min=0), default=None,
-              help="Goods trade target, bn CNY/yr (default: seeds/targets.csv 2025, 900).")
+              help="Goods trade target, bn CNY/yr (default: seeds/targets.csv "
+                   "goods_trade_2025).")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Results folder (default out/uncertainty/<scenario name>).")
 @executor_options

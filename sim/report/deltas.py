@@ -105,18 +105,25 @@ def link_table(run: rd.RunDir) -> pd.DataFrame:
         value=rd.LINK_TEU.values(links, run.per_year)[0].to_numpy())
 
 
+# the totals a placebo must not move: loaded TEU and channel trade (their KPI declarations
+# name the column and unit)
+PLACEBO_KPIS = ("teu", "trade_bn_cny")
+
+
 def placebo_moved(deltas: pd.DataFrame, placebo: str) -> list[tuple[str, float, float]]:
     """(metric, delta, 95% CI) of each total TEU or trade figure the placebo moved: its
     interval excludes 0. A change too small to matter that moves a total says the
     comparison carries a bias (or an unlucky draw: one interval in twenty) of about that size,
     so deltas of that size are read against the placebo (`placebo_compare.csv`)."""
     rows = deltas[(deltas["variant"] == placebo) & (deltas["scope"] == "total")
-                  & deltas["metric"].isin(["teu_per_year", "trade_bn_cny_per_year"])]
+                  & deltas["metric"].isin([kpis.kpi(k).column for k in PLACEBO_KPIS])]
     return [(str(r.metric), float(r.delta), float(r.delta_ci95)) for r in rows.itertuples()
             if resolved(r.delta, r.delta_ci95)]
 
 
 def placebo_said(moved: list[tuple[str, float, float]]) -> str:
-    """What `placebo_moved` found, in words: "-0.036 ± 0.024 bn CNY/yr of trade; ..."."""
-    units = {"teu_per_year": "loaded TEU/yr", "trade_bn_cny_per_year": "bn CNY/yr of trade"}
-    return "; ".join(f"{d:+.3g} ± {h:.2g} {units[m]}" for m, d, h in moved)
+    """What `placebo_moved` found, in words: "-0.036 ± 0.024 bn CNY/yr of channel trade;
+    ..."."""
+    said = {k.column: f"{kpis.per_unit(k.unit, k.per)} of {k.short}"
+            for k in map(kpis.kpi, PLACEBO_KPIS)}
+    return "; ".join(f"{d:+.3g} ± {h:.2g} {said[m]}" for m, d, h in moved)

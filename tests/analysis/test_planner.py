@@ -900,3 +900,20 @@ def test_a_candidates_file_and_a_pathway_file_share_one_seed_default() -> None:
     root = Path(__file__).resolve().parents[2]
     shipped = yaml.safe_load((root / "scenarios/candidates/plan-2025.yaml").read_text())
     assert shipped["seed"] == 11
+
+
+def test_the_most_help_quotes_the_shipped_plan_as_it_is() -> None:
+    """`cqsim plan --help` gives --most's example from the shipped candidates file: its
+    portfolios for 2025 and the replications that decide one, as the planner computes them
+    (a help text typed once drifts when a candidate is added)."""
+    from sim.cli.plan import plan
+    from sim.planner import load_candidates, portfolios, replications_to_decide
+    from tests.support.paths import SCENARIOS
+
+    spec, _ = load_candidates(SCENARIOS / "candidates" / "plan-2025.yaml", 2025)
+    pool = len(portfolios(spec, 2025))
+    out, into = replications_to_decide(pool, 0.8)
+    most = next(p for p in plan.params if p.name == "most")
+    said = " ".join((most.help or "").split())
+    assert f"among the {pool} portfolios of" in said
+    assert f"needs {into} to show one feasible, {out} infeasible" in said

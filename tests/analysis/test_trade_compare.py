@@ -856,7 +856,8 @@ def test_a_placebo_that_moves_a_total_is_named(capsys: pytest.CaptureFixture[str
     _warn_placebo(fake)
     said = capsys.readouterr().err.splitlines()
     assert len(said) == 1 and said[0].startswith("cqsim: warning: placebo: the placebo moved")
-    assert "-0.036 ± 0.024 bn CNY/yr of trade" in said[0] and "placebo_compare.csv" in said[0]
+    assert "-0.036 ± 0.024 bn CNY/yr of channel trade" in said[0]
+    assert "placebo_compare.csv" in said[0]
 
 
 def test_the_console_attribution_shows_a_part_without_a_trade_figure_as_a_dash() -> None:

@@ -593,7 +593,7 @@ def test_comparison_shows_where_the_change_came_from(comparison: Path, tmp_path:
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(sim.report.deltas, "placebo_moved", lambda deltas, name: forced)
         moved_page = write_report(dirs, tmp_path / "moved.html").read_text(encoding="utf-8")
-    assert f"{said} (-0.036 ± 0.024 bn CNY/yr of trade)" in moved_page
+    assert f"{said} (-0.036 ± 0.024 bn CNY/yr of channel trade)" in moved_page
     # a damaged attribution.csv beside them is one error naming it, not a traceback
     for damage in (b"\x00\xff\xfe binary", b"a,b\n1,2\n"):
         (tmp_path / "attribution.csv").write_bytes(damage)
