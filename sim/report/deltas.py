@@ -105,9 +105,9 @@ def link_table(run: rd.RunDir) -> pd.DataFrame:
         value=rd.LINK_TEU.values(links, run.per_year)[0].to_numpy())
 
 
-# the totals a placebo must not move: loaded TEU and channel trade (their KPI declarations
-# name the column and unit)
-PLACEBO_KPIS = ("teu", "trade_bn_cny")
+# the totals a placebo must not move, each with how its change is said ({unit}: its KPI's
+# unit of time, "TEU/yr"; the KPI declaration names the column)
+PLACEBO_KPIS = {"teu": "loaded {unit}", "trade_bn_cny": "{unit} of channel trade"}
 
 
 def placebo_moved(deltas: pd.DataFrame, placebo: str) -> list[tuple[str, float, float]]:
@@ -124,6 +124,6 @@ def placebo_moved(deltas: pd.DataFrame, placebo: str) -> list[tuple[str, float, 
 def placebo_said(moved: list[tuple[str, float, float]]) -> str:
     """What `placebo_moved` found, in words: "-0.036 ± 0.024 bn CNY/yr of channel trade;
     ..."."""
-    said = {k.column: f"{kpis.per_unit(k.unit, k.per)} of {k.short}"
-            for k in map(kpis.kpi, PLACEBO_KPIS)}
+    said = {k.column: words.format(unit=kpis.per_unit(k.unit, k.per))
+            for k, words in ((kpis.kpi(name), w) for name, w in PLACEBO_KPIS.items())}
     return "; ".join(f"{d:+.3g} ± {h:.2g} {said[m]}" for m, d, h in moved)

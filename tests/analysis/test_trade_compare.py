@@ -858,6 +858,12 @@ def test_a_placebo_that_moves_a_total_is_named(capsys: pytest.CaptureFixture[str
     assert len(said) == 1 and said[0].startswith("cqsim: warning: placebo: the placebo moved")
     assert "-0.036 ± 0.024 bn CNY/yr of channel trade" in said[0]
     assert "placebo_compare.csv" in said[0]
+    # each total said in its own words and unit of time
+    from sim.report.deltas import placebo_said
+
+    assert placebo_said([("teu_per_year", 1234.0, 100.0),
+                         ("trade_bn_cny_per_year", -0.036, 0.024)]) == (
+        "+1.23e+03 ± 1e+02 loaded TEU/yr; -0.036 ± 0.024 bn CNY/yr of channel trade")
 
 
 def test_the_console_attribution_shows_a_part_without_a_trade_figure_as_a_dash() -> None:
