@@ -31,10 +31,16 @@ from pathlib import Path
 
 import yaml
 
-from sim.calibration import CalibrationTarget, calibrate, load_calibration_targets
+from sim.calibration import (
+    CALIBRATION_FILE,
+    CalibrationTarget,
+    calibrate,
+    load_calibration_targets,
+)
 from sim.errors import InputError
 from sim.pipeline import prepare, run
 from sim.results import Results
+from sim.targets import seeds_dir
 
 SCENARIO = Path("scenarios") / "baseline-2023.yaml"
 LOCK = "three_gorges_locks"
@@ -65,10 +71,11 @@ def calibration_rows(path: str | Path | None = None) -> dict[str, CalibrationTar
     """The calibration rows of the lock's figures (`FIGURES`), from `path` (default:
     seeds/calibration.csv): the fit reads its targets and measures where the calibration
     report does, so a revised figure is fitted as it is checked."""
-    rows = {t.id: t for t in load_calibration_targets(path)}
+    file = Path(path) if path is not None else seeds_dir() / CALIBRATION_FILE
+    rows = {t.id: t for t in load_calibration_targets(file)}
     missing = [i for i in FIGURES.values() if i not in rows]
     if missing:
-        raise InputError(path or "seeds/calibration.csv", "id", f"the lock's figures "
+        raise InputError(file, "id", f"the lock's figures "
                          f"{', '.join(FIGURES.values())} (missing: {', '.join(missing)})")
     return {name: rows[i] for name, i in FIGURES.items()}
 
@@ -187,9 +194,8 @@ def main() -> None:
     parser.add_argument("--damping", type=_share, default=0.7)
     parser.add_argument("--wait-h", type=_hours, default=None,
                         help="mean wait of all vessels to fit, h (default: calibration.csv's "
-                             "lock_wait_all, lock_wait_2013's 26; another published wait "
-                             "gives a sensitivity, e.g. 50 for cg_lock_wait_2016_little's "
-                             "48-53)")
+                             "lock_wait_all, the 2013 mean; another published wait gives a "
+                             "sensitivity, e.g. 50 for cg_lock_wait_2016_little's 48-53)")
     parser.add_argument("--check", action="store_true",
                         help="run the scenario as it is and print the figures")
     args = parser.parse_args()

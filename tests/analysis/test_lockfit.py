@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from sim.errors import InputError
 from sim.lockfit import Params, current, step, targets
 from tests.support.paths import ROOT, SCENARIOS
 
@@ -17,10 +18,25 @@ P = Params(cycle_hours=1.5, chamber_t=20_000.0, bulk_mt=150.0, divert_h=72.0)
 TARGETS = targets()
 
 
-def test_the_targets_are_the_calibration_rows() -> None:
-    """The fit reads its figures from seeds/calibration.csv, where the calibration report
-    checks them: one home for the published lock figures."""
-    assert TARGETS == {"wait_mean_h": 26.0, "vessels_per_lockage": 3.87, "mt_per_year": 169.0}
+def test_a_revised_calibration_figure_is_fitted_at_its_new_value(tmp_path: Path) -> None:
+    """The fit reads its figures from the calibration table, where the calibration report
+    checks them: a figure revised there (the wait, the tonnes) is the fit's new target, and
+    a table without the lock's rows is one line naming it."""
+    from sim.calibration import CALIBRATION_FILE
+    from sim.lockfit import calibration_rows
+    from sim.targets import seeds_dir
+
+    lines = (seeds_dir() / CALIBRATION_FILE).read_text().splitlines()
+    revised = [line.replace("mean wait of all vessels,26,", "mean wait of all vessels,50,")
+               .replace("ship locks cargo,169,", "ship locks cargo,180,") for line in lines]
+    assert revised != lines
+    table = tmp_path / "calibration.csv"
+    table.write_text("\n".join(revised) + "\n")
+    assert targets(calibration_rows(table)) == {
+        "wait_mean_h": 50.0, "vessels_per_lockage": 3.87, "mt_per_year": 180.0}
+    table.write_text("\n".join(line for line in lines if not line.startswith("lock_mt,")))
+    with pytest.raises(InputError, match="missing: lock_mt"):
+        calibration_rows(table)
 
 
 def test_no_step_at_the_figures() -> None:
