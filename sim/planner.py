@@ -531,9 +531,9 @@ def search(spec: CandidatesSpec, year: int, target: float, probability: float,
     def decide(items: list[Screened], n: int, level: float) -> None:
         run(items, n)
         for s in items:
-            k, _ = meeting(s.trade[:n], target)
-            low, high = clopper_pearson(k, n, level)
-            s.decided_by = (low, high, level, n)
+            k, m = meeting(s.trade[:n], target)
+            low, high = clopper_pearson(k, m, level)
+            s.decided_by = (low, high, level, m)
             if high < probability:
                 s.status = "infeasible"
                 if monotone:
@@ -909,8 +909,9 @@ def run_plan(path: str | Path, out: str | Path, *, target: float, year: int,
              ) -> tuple[CandidatesSpec, PlanResult, list[Path]]:
     """Search the candidates file's portfolios by simulation and write plan.csv,
     frontier.csv and frontier.png into `out` (runs kept in out/runs: a rerun reuses them).
-    Refused before anything is written when the runs it will surely make (every portfolio
-    `first` times, the choice `confirm` times) are estimated beyond `limits`, or when no
+    Refused before anything is written when a full screen's runs (every portfolio `first`
+    times, plus `confirm`; pruning may run fewer, an undecided portfolio up to `most`) are
+    estimated beyond `limits`, or when no
     candidate can be in service by `year`. A --scheduler or --local-cluster is reached before
     anything is written into a folder with no runs; a rerun connects only when a stage has
     runs left (a finished plan rewrites its outputs with no cluster). `progress`: each

@@ -15,6 +15,7 @@ from sim.cli.common import (
     one_executor,
     study_limit_options,
 )
+from sim.stats import meeting
 from sim.units import CNY_PER_BN
 
 
@@ -109,7 +110,8 @@ def plan(candidates_file: Path, target: float | None, year: int, probability: fl
     best = max(screened, key=lambda s: s.p_meet(target), default=None)
     if best is not None:
         click.echo(f"highest P(meet) screened: {label(best.portfolio)}: "
-                   f"{best.p_meet(target):.2f} over {best.trade.size} replications, mean "
+                   f"{best.p_meet(target):.2f} over {meeting(best.trade, target)[1]} "
+                   "replications, mean "
                    f"trade {best.trade.mean():.1f} bn CNY/yr; {costs(best.costs)}")
     click.echo(f"{len(screened)} portfolios screened -> {out}/ (plan.csv, frontier.csv, "
                "frontier.png)")
