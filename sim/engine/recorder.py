@@ -21,7 +21,7 @@ from sim.kpis import TEXT, Table, col, corridor_row, kpis
 from sim.network import EventKey, Plan
 from sim.routing import ChoiceSet, dated_spans
 from sim.specs import CORRIDORS
-from sim.units import CNY_PER_BN, HOURS_PER_WEEK, annual_factor
+from sim.units import CNY_PER_BN, HOURS_PER_DAY, HOURS_PER_WEEK, annual_factor
 
 if TYPE_CHECKING:
     from sim.demand import MarketPasses
@@ -464,7 +464,7 @@ class Recorder:
         ts = lots.assign(week=week).groupby(["week", "corridor"], as_index=False)["teu"].sum()
         start = np.maximum(ts["week"] * HOURS_PER_WEEK, self.stats_from)
         stop = np.minimum((ts["week"] + 1) * HOURS_PER_WEEK, end)
-        ts["days"] = ((stop - start) / 24.0).round(6)
+        ts["days"] = ((stop - start) / HOURS_PER_DAY).round(6)
         return ts.to_dict("records")  # type: ignore[call-overload,unused-ignore]
 
     def result(self, model: Model, conservation: dict[str, float], end: float,

@@ -18,6 +18,7 @@ from typing import Annotated
 from pydantic import Field, field_validator, model_validator
 
 from sim.specs import CommodityClass, Corridor, FieldError, FlowClass, Printable, Spec
+from sim.units import HOURS_PER_DAY
 
 ASC_LIMIT = 50.0   # utils: see Choice.asc
 
@@ -94,7 +95,8 @@ class Choice(Spec):
         a single multiplier of the inventory cost, used until 2026-12-03, took its range
         from electronics and left the other classes at a quarter of theirs)."""
         low = cls.value_of_time_cny_per_teu_hour
-        high = max(low, cls.value_cny_per_teu * self.revealed_time_cost_per_day / 24.0)
+        high = max(low, cls.value_cny_per_teu * self.revealed_time_cost_per_day
+                   / HOURS_PER_DAY)
         theta = self.vot_position
         if theta == 0.0 or low == high:
             return low      # exactly the inventory cost (no rounding of a power)

@@ -15,7 +15,7 @@ import pandas as pd
 from sim import mapdata
 from sim.report import rundir as rd
 from sim.stats import NOT_KNOWN, NOT_KNOWN_WHY, resolved
-from sim.units import DAYS_PER_MONTH, DAYS_PER_YEAR
+from sim.units import DAYS_PER_MONTH, DAYS_PER_WEEK, DAYS_PER_YEAR
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -447,13 +447,13 @@ def weekly_figure(runs: list[rd.RunDir]) -> Fig | None:
             continue
         mean, half = rd.WEEKLY_TEU.values(ts, run.per_year)
         ts = ts.assign(_v=mean.to_numpy(), _h=half.to_numpy())
-        full = (ts["week"] + 1) * 7 <= run.days + 1e-9
-        after = ts["week"] * 7 >= run.warmup_days - 1e-9
+        full = (ts["week"] + 1) * DAYS_PER_WEEK <= run.days + 1e-9
+        after = ts["week"] * DAYS_PER_WEEK >= run.warmup_days - 1e-9
         ts = ts[full & after]
         days = max(days, run.days)
         for corridor, sub in ts.groupby("corridor", sort=False):
             sub = sub.sort_values("week")
-            x = (sub["week"] * 7 + 3.5).round(1).tolist()
+            x = (sub["week"] * DAYS_PER_WEEK + DAYS_PER_WEEK / 2).round(1).tolist()
             name = str(corridor) if len(runs) == 1 else f"{corridor} ({run.label})"
             traces += _band(x, sub["_v"].to_numpy(), sub["_h"].to_numpy(),
                             mapdata.corridor_colour(str(corridor)), name, name,

@@ -23,7 +23,7 @@ import pandas as pd
 from sim.errors import InputError, printable
 from sim.kpis import KPI, Column, Table, by_column, default_digits, kpi, kpis
 from sim.staging import FIELDS_CHANGED, RECORDS_CHANGED
-from sim.units import DAYS_PER_YEAR
+from sim.units import CNY_PER_BN, DAYS_PER_YEAR
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -70,7 +70,7 @@ def _m(label: str, unit: str, *columns: tuple[str, float, bool], digits: int = 0
 # (column, multiplier to the KPI's unit, annualise): totals over the statistics period.
 OLDER_COLUMNS: dict[str, tuple[tuple[str, float, bool], ...]] = {
     "teu": (("teu", 1.0, True),),
-    "trade_bn_cny": (("trade_value_cny", 1e-9, True),),
+    "trade_bn_cny": (("trade_value_cny", 1 / CNY_PER_BN, True),),
     "co2_t": (("co2_t", 1.0, True),),
     "lots": (("lots", 1.0, True),)}
 
