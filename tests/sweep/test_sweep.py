@@ -856,3 +856,24 @@ def test_a_sweep_built_in_python_takes_numpy_and_decimal_numbers() -> None:
     for bad in ([7], None, np.float64("nan")):
         with pytest.raises(ValidationError):
             scalar.validate_python(bad)
+
+
+def test_sweep_json_names_the_version_even_from_an_uninstalled_checkout(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """sweep.json's version comes from `sim.version.package_version`: "unknown" where cqsim
+    runs from a checkout it was not installed from (a direct metadata read raised and
+    stopped the sweep before its first run: review52 M1)."""
+    import json
+    from importlib.metadata import PackageNotFoundError
+
+    import sim.version
+    from sim.sweep.store import write_meta
+
+    def missing(name: str) -> str:
+        raise PackageNotFoundError(name)
+
+    monkeypatch.setattr(sim.version, "version", missing)
+    prepared = prepare_sweep(tiny_sweep(tmp_path, values=[7, 14], replications=1))
+    written = write_meta(prepared, tmp_path, {"status": "running"})
+    meta = json.loads(written.read_text())
+    assert meta["cqsim_version"] == "unknown" and meta["status"] == "running"
