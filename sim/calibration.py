@@ -82,14 +82,14 @@ from sim.results import Results
 from sim.specs import Corridor, Mode
 from sim.stats import mean_ci
 from sim.targets import read_rows, seeds_dir
-from sim.units import CNY_PER_BN, DAYS_PER_YEAR, HOURS_PER_DAY
+from sim.units import CNY_PER_BN, DAYS_PER_YEAR, HOURS_PER_DAY, T_PER_MT
 
 if TYPE_CHECKING:
     from sim.network import Plan
 
 CALIBRATION_FILE = "calibration.csv"
 UNIT_FACTORS: dict[str, float] = {   # measured base unit -> published unit
-    "trains/yr": 1.0, "TEU/yr": 1.0, "Mt/yr": 1e-6, "t/yr": 1.0, "h": 1.0,
+    "trains/yr": 1.0, "TEU/yr": 1.0, "Mt/yr": 1 / T_PER_MT, "t/yr": 1.0, "h": 1.0,
     "days": 1 / HOURS_PER_DAY, "lockages/day": 1.0, "vessels/lockage": 1.0, "vessels": 1.0,
     "CNY/TEU": 1.0, "share": 1.0, "bn CNY/yr": 1.0}
 ROLES = ("fit", "validate", "dependent", "check")

@@ -33,7 +33,7 @@ import pandas as pd
 from sim.errors import InputError, printable
 from sim.specs import Corridor
 from sim.stats import difference_ci, unresolved_need
-from sim.units import CNY_PER_BN
+from sim.units import CNY_PER_BN, T_PER_MT
 
 if TYPE_CHECKING:
     from sim.scenario import Touched
@@ -498,8 +498,8 @@ def compared() -> list[KPI]:
 LOCK_FIGURES: dict[str, tuple[str, str, float, int]] = {
     "lock_wait_mean_h": ("wait all vessels", "h", 1.0, 1),
     "lock_container_wait_mean_h": ("wait containers", "h", 1.0, 1),
-    "lock_t_per_year": ("passed", "Mt/yr", 1e6, 2),
-    "lock_diverted_t_per_year": ("diverted", "Mt/yr", 1e6, 2),
+    "lock_t_per_year": ("passed", "Mt/yr", T_PER_MT, 2),
+    "lock_diverted_t_per_year": ("diverted", "Mt/yr", T_PER_MT, 2),
     "lockages_per_year": ("lockages", "/yr", 1.0, 0)}
 LOCK_METRICS = tuple(LOCK_FIGURES)
 

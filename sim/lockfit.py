@@ -41,6 +41,7 @@ from sim.errors import InputError
 from sim.pipeline import prepare, run
 from sim.results import Results
 from sim.targets import seeds_dir
+from sim.units import T_PER_MT
 
 SCENARIO = Path("scenarios") / "baseline-2023.yaml"
 LOCK = "three_gorges_locks"
@@ -102,7 +103,7 @@ def measure(res: Results, rows: dict[str, CalibrationTarget] | None = None) -> d
         locks["replication"]).sum()
     return {**got,
             "container_wait_mean_h": float((waited / by_rep["vessels_per_year"]).mean()),
-            "diverted_mt_per_year": float((by_rep["diverted_t_per_year"] / 1e6).mean())}
+            "diverted_mt_per_year": float((by_rep["diverted_t_per_year"] / T_PER_MT).mean())}
 
 
 def scenario_with(p: Params, path: Path, scenario: Path = SCENARIO) -> Path:

@@ -38,7 +38,7 @@ from sim.stats import (
     pilot_too_small,
     resolved,
 )
-from sim.units import CNY_PER_BN, DAYS_PER_YEAR, HOURS_PER_YEAR
+from sim.units import CNY_PER_BN, DAYS_PER_YEAR, HOURS_PER_YEAR, T_PER_MT
 
 
 def candidate(base: Scenario, path: str | Path, name: str | None = None) -> Scenario:
@@ -146,7 +146,7 @@ def lock_capacity(plan: Plan, lock_id: str, direction: str,
                 max(0.0, slots - others) * per_lockage / t_per_teu)
     traffic = plan.network.lock_traffic.get(lock_id)
     others_t = 0.0 if traffic is None else sum(
-        (c.mt_per_year * 1e6 if c.mt_per_year is not None
+        (c.mt_per_year * T_PER_MT if c.mt_per_year is not None
          else (c.vessels_per_year or 0.0) * c.vessel_t)
         for c in traffic.classes.values() if not c.lift) / 2   # both ways: half each
     lift = lock.lift_t(HOURS_PER_YEAR)

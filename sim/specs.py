@@ -37,6 +37,7 @@ from sim.units import (
     HOURS_PER_WEEK,
     HOURS_PER_YEAR,
     MAX_DAYS,
+    T_PER_MT,
     WEEKS_PER_YEAR,
 )
 
@@ -712,7 +713,7 @@ class VesselClass(Spec):
         assert self.mt_per_year is not None
         share = self.downstream_share
         mean_load = share * self.load("down") + (1 - share) * self.load("up")
-        return self.mt_per_year * 1e6 / (self.vessel_t * mean_load)
+        return self.mt_per_year * T_PER_MT / (self.vessel_t * mean_load)
 
 
 class ShipLift(Spec):

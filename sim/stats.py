@@ -27,7 +27,7 @@ def t_quantile(p: float, dof: float) -> float:
     return float(stdtrit(dof, p))
 
 
-def mean_ci(samples: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+def mean_ci(samples: np.ndarray, level: float = CI95) -> tuple[float, float]:
     """Mean and half-width of the t confidence interval (NaN with fewer than 2 samples)."""
     samples = np.asarray(samples, dtype=float)
     n = samples.size
@@ -38,7 +38,7 @@ def mean_ci(samples: np.ndarray, level: float = 0.95) -> tuple[float, float]:
     return mean, float(half)
 
 
-def replications_to_resolve(differences: np.ndarray, level: float = 0.95,
+def replications_to_resolve(differences: np.ndarray, level: float = CI95,
                             most: int = 10_000) -> int | None:
     """The fewest replications whose t interval would exclude 0 for a mean change of the size
     seen, at the spread seen: the approximate number of replications of Law (Simulation
@@ -74,7 +74,7 @@ def replications_to_resolve(differences: np.ndarray, level: float = 0.95,
     return high
 
 
-def alike_needed(level: float = 0.95) -> int:
+def alike_needed(level: float = CI95) -> int:
     """The fewest paired differences, all one amount and not 0, that tell a change from none
     at `level` without a spread to measure: the least n with 2 x 0.5^n <= 1 - level (the
     exact two-sided sign test: n differences of one sign by chance), 6 at 95%."""
@@ -94,7 +94,7 @@ def _alike(d: np.ndarray) -> bool:
     return d.size >= 2 and float(np.abs(d).max()) > 0 and _flat(d)
 
 
-def paired_ci(differences: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+def paired_ci(differences: np.ndarray, level: float = CI95) -> tuple[float, float]:
     """Mean of the paired differences ALT - BASE (NaN ones left out) and the half-width of
     its t interval: the one rule of a paired change's CI (compare, rank, attribution, the
     report, the maps).
@@ -131,7 +131,7 @@ def paired_differences(base: np.ndarray, alt: np.ndarray) -> np.ndarray:
 
 
 def difference_ci(base: np.ndarray, alt: np.ndarray, paired: bool,
-                  level: float = 0.95) -> tuple[float, float]:
+                  level: float = CI95) -> tuple[float, float]:
     """Mean difference ALT - BASE and the half-width of its confidence interval: the t
     interval of the differences when replication r of one is paired with replication r of the
     other (common random numbers: `paired_ci`), else Welch's interval for a difference of
@@ -169,7 +169,7 @@ def resolved(delta: float, half: float) -> bool | None:
     return bool(abs(delta) > half)
 
 
-def unresolved_need(base: np.ndarray, alt: np.ndarray, level: float = 0.95) -> int | None:
+def unresolved_need(base: np.ndarray, alt: np.ndarray, level: float = CI95) -> int | None:
     """`replications_to_resolve` of the paired differences ALT - BASE when their interval
     (`paired_ci`) includes 0 or is not known although they moved; None when it excludes 0
     or nothing is to resolve."""
@@ -195,7 +195,7 @@ def pilot_too_small(pairs: int, alike: bool = False) -> bool:
     return pairs < PILOT_PAIRS and not alike
 
 
-def paired_p_value(differences: np.ndarray, level: float = 0.95) -> float:
+def paired_p_value(differences: np.ndarray, level: float = CI95) -> float:
     """Two-sided p-value of the paired t test of mean 0 on `differences` (NaN ones left
     out), read by `paired_ci`'s rule so that p < 1 - `level` exactly where its interval
     leaves out 0: NaN where that interval is not known (fewer than 2, or too few all of one
@@ -234,7 +234,7 @@ def holm(p_values: np.ndarray | list[float]) -> np.ndarray:
     return out
 
 
-def holm_resolved(p_values: np.ndarray | list[float], level: float = 0.95
+def holm_resolved(p_values: np.ndarray | list[float], level: float = CI95
                   ) -> list[bool | None]:
     """Per test, whether it is resolved at family-wise `level` over all of them (`holm`):
     True, False, or None where it has no p-value (not known, as `resolved` says it)."""

@@ -19,6 +19,7 @@ HOURS_PER_MONTH = HOURS_PER_YEAR / MONTHS_PER_YEAR      # 730
 DAYS_PER_MONTH = DAYS_PER_YEAR / MONTHS_PER_YEAR        # 30.42
 WEEKS_PER_YEAR = DAYS_PER_YEAR / DAYS_PER_WEEK          # 52.14
 CNY_PER_BN = 1e9      # trade and costs are reported in bn CNY, as customs and the plan count
+T_PER_MT = 1e6        # bulk through the locks is reported in Mt, as the lock authority counts it
 MAX_DAYS = 36_600     # the longest horizon, or day of one, a file may name: 100 years
 
 

@@ -23,7 +23,7 @@ import pandas as pd
 from sim.errors import InputError, printable
 from sim.kpis import KPI, Column, Table, by_column, default_digits, kpi, kpis
 from sim.staging import FIELDS_CHANGED, RECORDS_CHANGED
-from sim.units import CNY_PER_BN, DAYS_PER_YEAR
+from sim.units import CNY_PER_BN, DAYS_PER_YEAR, T_PER_MT
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -139,8 +139,8 @@ LINE_MEASURES = (LINE_DEPARTURES, LINE_TEU, LINE_LOAD, LINE_WAIT)
 LOCK_LOCKAGES = _m("lockages", "per day", ("lockages_per_day", 1.0, False),
                    ("lockages_per_year", 1 / DAYS_PER_YEAR, False),
                    ("lockages", 1 / DAYS_PER_YEAR, True), digits=1)
-LOCK_TONNES = _m("tonnes", "Mt/yr", ("total_t_per_year", 1e-6, False), ("total_t", 1e-6, True),
-                 digits=1)
+LOCK_TONNES = _m("tonnes", "Mt/yr", ("total_t_per_year", 1 / T_PER_MT, False),
+                 ("total_t", 1 / T_PER_MT, True), digits=1)
 LOCK_UTIL = _m("chamber tonnes filled", "share", ("utilization", 1.0, False), digits=2)
 LOCK_SLOTS = _m("lockage slots used", "share", ("slot_use", 1.0, False), digits=2)
 LOCK_WAIT = _m("container vessels' mean wait", "h", ("container_wait_mean_h", 1.0, False),
