@@ -49,8 +49,9 @@ expression read from the result tables:
 Each figure has a `role`: `fit` (a free parameter was set or estimated to it: the figure then
 checks the fit, not the model; `parameter` names what was fitted, and `market.choice.*`
 parameters are estimated by `cqsim calibrate --estimate`), `validate` (held out: nothing was
-set to it, and it shares no published series with a fitting figure; one per measure, so one
-model figure is not counted twice against two years of a series), `dependent` (neither:
+set to it, so it names no `parameter`, and it shares no published series with a fitting
+figure; one per measure, so one model figure is not counted twice against two years of a
+series), `dependent` (neither:
 a parameter now held was once set or estimated to it, e.g. geodata running speeds chosen
 so a transit time comes out in its published range, or it is derived from the series a fitting
 figure comes from, so in band it is not independent evidence; `parameter` says which) or
@@ -170,6 +171,11 @@ def load_calibration_targets(path: str | Path | None = None) -> list[Calibration
                              role)
         if any(t.id == row["id"] for t in targets):
             raise InputError(file, f"line {line}.id", "a unique target id", row["id"])
+        parameter = (row.get("parameter") or "").strip()
+        if role == "validate" and parameter:   # a held-out figure sets nothing
+            raise InputError(file, f"line {line}.parameter", f"no parameter on a validation "
+                             f"figure ({row['id']} is held out: nothing is set to it; a "
+                             "figure a parameter was set to is dependent)", parameter)
         twin = next((t.id for t in targets if role == t.role == "validate"
                      and measure_key(t.measure) == measure_key(row["measure"])), None)
         if twin is not None:   # one model figure against one series, counted twice
@@ -179,7 +185,7 @@ def load_calibration_targets(path: str | Path | None = None) -> list[Calibration
         targets.append(CalibrationTarget(
             id=row["id"], metric=row["metric"], published=published, low=low, high=high,
             unit=row["unit"], measure=row["measure"], how_measured=row["how_measured"],
-            source=row["source"], role=role, parameter=(row.get("parameter") or "").strip()))
+            source=row["source"], role=role, parameter=parameter))
     if not targets:   # else "all 0 fitting figures within their bands", exit 0
         raise InputError(file, "rows", "at least one published figure (a header alone "
                                        "checks nothing)")

@@ -253,11 +253,15 @@ def test_calibrate_cli_exits_0_inside_and_1_outside(tmp_path: Path) -> None:
     ("a,b,10,9,11,furlongs,ride:a>b,how,src", "unit"),
     ("", "at least one published figure"),   # a header alone passed every figure, exit 0
     ("a,b,10,9,11,h,ride:a>b,how,src,audit", "fit, validate, dependent or check"),
+    # a held-out figure sets nothing: one naming a parameter would be fitted to
+    ("a,b,10,9,11,h,ride:a>b,how,src,validate,market.choice.asc.south",
+     r"t\.csv: line 2\.parameter: expected no parameter on a validation figure \(a is held "
+     r"out"),
 ])
 def test_bad_calibration_rows_are_input_errors(tmp_path: Path, row: str, field: str) -> None:
     table = tmp_path / "t.csv"
     header = "id,metric,published,low,high,unit,measure,how_measured,source"
-    role = ",role" if row.count(",") == header.count(",") + 1 else ""
+    role = {1: ",role", 2: ",role,parameter"}.get(row.count(",") - header.count(","), "")
     table.write_text(f"{header}{role}\n{row}")
     with pytest.raises(InputError, match=field):
         load_calibration_targets(table)
