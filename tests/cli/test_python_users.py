@@ -3,6 +3,7 @@ the seeds inside any install."""
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 import zipfile
@@ -78,6 +79,16 @@ def test_a_path_or_a_scenario_in_place_of_another_is_taken_or_named(
                                            r"Scenario .*got a dict .*sim\.with_overrides")):
         with pytest.raises(TypeError, match=match):
             call()
+
+
+def test_conservation_ok_is_false_for_freight_created_from_nothing(
+        results: sim.Results) -> None:
+    """A balance off either way is a breach: 5 TEU more held than created is not "ok"."""
+    assert results.conservation_ok()
+    rep = results.replications[0]
+    off = dataclasses.replace(rep, conservation={**rep.conservation, "residual_teu": -5.0,
+                                                 "created_teu": 1000.0})
+    assert not dataclasses.replace(results, replications=[off]).conservation_ok()
 
 
 def test_a_hubs_coordinates_are_labels_not_measures(results: sim.Results) -> None:

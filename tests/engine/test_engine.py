@@ -244,6 +244,18 @@ def test_conservation_holds_and_a_lost_lot_is_caught(tmp_path: Path) -> None:
         model.check_conservation()
 
 
+def test_conservation_catches_freight_created_from_nothing(tmp_path: Path) -> None:
+    """A lot counted twice is freight from nothing: the balance is checked both ways, not
+    only for freight lost."""
+    model = Model(_plan(nb.line_network(tmp_path, per_week=3, teu_per_year=30_000)), 0)
+    model.start()
+    model.env.run(until=24 * 20)
+    queue = next(q for line in model.lines for q in line.queues if q)
+    queue.append(queue[0])  # one lot waiting twice: more held than was created
+    with pytest.raises(ConservationError):
+        model.check_conservation()
+
+
 def test_same_seed_identical_tables_other_seed_differs(tmp_path: Path) -> None:
     path = nb.line_network(tmp_path, per_week=7, teu_per_year=20_000)
     plan = _plan(path)
