@@ -495,3 +495,97 @@ def test_a_trade_flow_added_by_a_change_is_input_growth_not_remainder(tmp_path: 
     assert at.loc["input growth", "delta_teu_per_year"] == pytest.approx(1000)
     assert at.loc["input growth", "delta_trade_bn_cny_per_year"] == 0
     assert at.loc["total", "delta_trade_bn_cny_per_year"] == 0
+
+
+def test_route_costs_weigh_the_spread_by_the_reliability_ratio(tmp_path: Path) -> None:
+    """An hour of spread is worth the reliability ratio x an hour of transit; every other test
+    runs at ratio 1, where dropping the ratio changes nothing."""
+    from sim.demand import route_costs
+
+    plan = prepare(write_market_scenario(tmp_path, market={"choice": {"reliability_ratio": 0.5}}))
+    route = Route(index=0, legs=(), hubs=(), corridor="g", km=0.0, price_cny=1000.0,
+                  base_hours=100.0, co2_kg_per_t=0.0, gateway="g")
+    cs = ChoiceSet(flow=0, value_of_time=10.0, routes=(route,))
+    # 1000 + 10 x (100 h + 5 h learnt delay + 0.5 x 20 h spread) = 2150 (2250 at ratio 1)
+    assert route_costs(plan, cs, {0: 5.0}, {0: 20.0}) == [2150.0]
+
+
+def test_the_engine_prices_routes_as_the_settling_does(tmp_path: Path) -> None:
+    """One generalized cost in two homes (`sim.demand.route_costs`, `Model._picker`): at a
+    reliability ratio other than 1 and learnt spreads, the run's nested logit at no queue
+    must give the settling's probabilities, or the run chooses against another cost."""
+    from sim.demand import market_choice
+
+    plan = prepare(write_market_scenario(tmp_path, market={"choice": {"reliability_ratio": 0.5}}))
+    spread = {i: 10.0 * (i % 3) for i in range(200)}
+    model = Model(plan, 0, route_spread=spread)
+    checked = 0
+    for cs in model.choices:
+        if not plan.flows[cs.flow].market or len(cs.routes) < 2:
+            continue
+        cum, _ = model._picker(cs)([0.0] * len(cs.routes))
+        probs = np.diff([0.0, *cum])
+        assert probs == pytest.approx(market_choice(plan, cs, {}, spread)[0], abs=1e-12)
+        checked += 1
+    assert checked
+
+
+def test_the_reference_cost_is_the_expected_cost_over_routes(tmp_path: Path) -> None:
+    """Induced trade is measured from GC0 = sum p x c over the routes (the expected cost of a
+    shipment), not the cheapest route's: the sign tests of induced trade pass either way."""
+    from sim.demand import market_choice, market_state
+    from sim.routing import choice_sets
+
+    plan = prepare(write_market_scenario(tmp_path))
+    choices = choice_sets(plan)
+    state = market_state(plan, choices, {}, {})
+    dearer = 0
+    for cs in choices:
+        flow = plan.flows[cs.flow]
+        if not flow.market or len(cs.routes) < 2:
+            continue
+        probs, _, costs = market_choice(plan, cs, {}, {})
+        expected = math.fsum(p * c for p, c in zip(probs, costs, strict=True))
+        assert state[(flow.origin, flow.destination, flow.commodity)][1] == \
+            pytest.approx(expected)
+        dearer += expected > min(costs) + 1e-6
+    assert dearer   # a flow where the expected cost and the cheapest differ
+
+
+def _route0_share(model: Model, cs: ChoiceSet, queued0: float) -> float:
+    cum, _ = model._picker(cs)([queued0] + [0.0] * (len(cs.routes) - 1))
+    return cum[0] / cum[-1]   # the plain picker gives weights, not probabilities
+
+
+@pytest.mark.parametrize("market", [True, False])
+def test_a_queue_on_a_route_lowers_its_share_in_the_run(tmp_path: Path, market: bool) -> None:
+    """The run's route choice answers to the live queues: a route with a day queued (within
+    the booking bound) is given less of its flow than with none, for a market flow (nested
+    logit) and a plain one (relative-cost logit)."""
+    # a flat plain logit (scale 0.1), so a plain flow splits over its routes too
+    plan = prepare(write_market_scenario(tmp_path, routing={"logit_scale": 0.1}))
+    model = Model(plan, 0)
+    extra = min(24.0, plan.routing.max_excess_wait_hours)
+    cs = next(c for c in model.choices if len(c.routes) >= 2
+              and bool(plan.flows[c.flow].market) == market
+              and 1e-6 < _route0_share(model, c, 0.0) < 1 - 1e-6)
+    assert _route0_share(model, cs, extra) < _route0_share(model, cs, 0.0)
+
+
+def test_each_flow_draws_its_routes_from_its_own_stream(tmp_path: Path) -> None:
+    """Common random numbers: route draws come from stream (seed, replication,
+    'choice:<flow>'), so two flows draw different numbers, and a flow draws the same ones
+    whatever another flow's demand."""
+    from sim.network import revise
+
+    plan = prepare(write_market_scenario(tmp_path))
+    model = Model(plan, 0)
+    a, b = (model._demand(cs) for cs in model.choices[:2])
+    first = [a.choices() for _ in range(5)]
+    assert first != [b.choices() for _ in range(5)]
+    last = plan.flows[-1]
+    more = revise(plan, flows=(*plan.flows[:-1], last.model_copy(
+        update={"teu_per_year": last.teu_per_year * 2})))
+    other = Model(more, 0)
+    again = other._demand(other.choices[0])
+    assert [again.choices() for _ in range(5)] == first
