@@ -316,3 +316,15 @@ def test_a_river_box_for_a_market_inland_counts_where_its_sea_leg_ends() -> None
             assert loaded.get(("east", "cq_guoyuan", port, way), 0.0) > 100, (port, way)
     # the trains' lanes list the flows' ends themselves: their keys stay those ends
     assert {k[2] for k in loaded if k[0] == "west"} <= {"duisburg", "moscow", "almaty"}
+
+
+def test_a_lane_is_keyed_on_the_last_of_its_hubs_a_route_reaches() -> None:
+    """Keyed on the first, the river's Duisburg boxes count at the first sea port they pass
+    (review49 H1 back: 6.8k TEU/yr moved between the south lane's ends on baseline-2023)."""
+    from sim.market.empties import _lane_end
+
+    abroad = ("singapore", "jebel_ali", "duisburg")
+    out = ("cq", "qinzhou", "singapore", "jebel_ali", "duisburg")
+    assert _lane_end("south", "cq", abroad, out) == ("south", "cq", "duisburg", "out")
+    # the same hubs the other way: the first left from before the depot
+    assert _lane_end("south", "cq", abroad, out[::-1]) == ("south", "cq", "duisburg", "in")
