@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 
 from sim.engine import simulate
+from sim.engine.logit import offered
 from sim.network import build
-from sim.routing import FIRST, _Search, choice_sets, choose
-from sim.scenario import load_scenario
+from sim.routing import FIRST, _choice_key, _Search, choice_sets, choose, handling_hours
+from sim.scenario import load_scenario, with_overrides
 from tests.support import netbuilder as nb
 
 
@@ -58,6 +59,12 @@ def test_logit_prefers_the_cheaper_route_and_honours_refusal(tmp_path: Path) -> 
     assert set(jammed) == {0}
     jammed = [choose(cs, [500.0, 300.0], u / 100, 8.0, max_extra=168.0) for u in range(100)]
     assert set(jammed) == {1}
+
+
+def test_a_route_queued_exactly_the_bound_is_still_offered() -> None:
+    """`max_excess_wait_hours` is the most a route may be queued and still be booked: at the
+    bound it is offered beside a route below it; only beyond it is it refused."""
+    assert offered([2.0, 1.0, 3.0], 2.0) == [True, True, False]
 
 
 def test_traffic_moves_to_the_other_channel_when_one_saturates(tmp_path: Path) -> None:
@@ -108,3 +115,45 @@ def test_path_search_finds_networkx_shortest_simple_paths() -> None:
                                                  for p in expected]
                 counts.append(len(found))
     assert max(counts) > FIRST and 0 in counts     # past the first batch; pairs not joined
+
+
+def test_handling_hours_include_the_setup(tmp_path: Path) -> None:
+    """Every test hub has a setup of 0 h (netbuilder), where leaving it out of a route's hours
+    changes nothing."""
+    a = nb.hub("a", 0, handling_setup_hours=2.0, handling_teu_per_hour=10.0, dwell_hours=5.0)
+    b = nb.hub("b", 1)
+    nb.write_geodata(tmp_path / "geo", [a, b], [nb.link("a-b", a, b)])
+    doc = nb.scenario(str(tmp_path / "geo"), {"ab": nb.train(["a", "b"])},
+                      [nb.flow("a", "b", 1000)])
+    plan = build(load_scenario(nb.write_scenario(tmp_path / "s.yaml", doc)))
+    # 2 h setup + 20 TEU / 10 TEU/h + 5 h dwell = 9 h
+    assert handling_hours(plan.network.hubs["a"], 20.0) == pytest.approx(9.0)
+
+
+def test_the_choice_sets_key_holds_lot_teu(tmp_path: Path) -> None:
+    """A route's handling and boarding hours read the lot size: a key without it would bring
+    back the cached routes of another lot size."""
+    scenario = load_scenario(nb.line_network(tmp_path, per_week=3, teu_per_year=30_000))
+    plan = build(scenario)
+    other = build(with_overrides(scenario, **{"demand.lot_teu": plan.lot_teu * 2}))
+    assert other.lot_teu != plan.lot_teu
+    assert _choice_key(other) != _choice_key(plan)
+
+
+def test_the_route_search_counts_the_transfer_cost(tmp_path: Path) -> None:
+    """A change of service costs `routing.transfer_cost_cny`: searched without it, the
+    two-leg route looks cheapest and, with one route kept, is the only one offered."""
+    a, b, c = nb.hub("a", 0), nb.hub("b", 1), nb.hub("c", 2)
+    nb.write_geodata(tmp_path / "geo", [a, b, c], [
+        nb.link("a-b", a, b), nb.link("b-c", b, c), nb.link("a-c", a, c)])
+    services = {"direct": nb.train(["a", "c"], price=1500),
+                "ab": nb.train(["a", "b"], price=500), "bc": nb.train(["b", "c"], price=500)}
+    doc = nb.scenario(str(tmp_path / "geo"), services, [nb.flow("a", "c", 1000)],
+                      routing={"transfer_cost_cny": 1000, "k_routes": 1})
+    plan = build(load_scenario(nb.write_scenario(tmp_path / "s.yaml", doc)))
+    (cs,) = choice_sets(plan)
+    # at 10 CNY/TEU-h: direct 1500 + 10 h x 10 = 1600; via b 500 + 500 + 1000 (transfer)
+    # + 20 h x 10 = 2200, dearer; without the transfer, 1200: cheaper than the direct one
+    assert [len(r.legs) for r in cs.routes] == [1]
+    assert [plan.network.lines[leg.line].service for leg in cs.routes[0].legs] == ["direct"]
+    assert cs.routes[0].price_cny == 1500.0
