@@ -53,3 +53,12 @@ def test_a_good_operation_builds(tmp_path: Path) -> None:
         "maintenance": [{"flight": "north", "start_day": 1, "end_day": 5, "source": "t"}]}
     plan = build(load_scenario(L.lock_scenario(tmp_path, op, chamber_t=4000)))
     assert plan.network.lock_traffic["lk"].maintenance[0].flight == "north"
+
+
+def test_a_lock_adds_its_passage_and_half_a_cycle_to_a_route_s_hours(tmp_path: Path) -> None:
+    """A route's hours through a lock are its expected uncongested time there: a vessel
+    arriving at random waits half a cycle for the next lockage, then passes."""
+    plan = build(load_scenario(L.lock_scenario(tmp_path, {"classes": {"bulk": BULK}},
+                                               cycle=4.0, passage=3.0)))
+    # 10 h on the link + 3 h passage + 4 h cycle / 2 = 15 h
+    assert plan.network.locks["lk"].expected_hours(10.0) == pytest.approx(15.0)
