@@ -17,6 +17,7 @@ from sim.market.estimation import (
     MIN_SLOPE,
     domain,
     estimate,
+    free_parameters,
     get_param,
     own_slopes,
     set_param,
@@ -90,6 +91,16 @@ def test_estimates_file_fills_the_scenario(tmp_path: Path) -> None:
     data = yaml.safe_load((tmp_path / "estimates" / "m.yaml").read_text())
     assert read_correlation(data, "m.yaml") == {
         frozenset(("market.choice.asc.south", "market.choice.asc.east")): 0.895}
+
+
+def test_only_fitting_figures_set_parameters() -> None:
+    """A calibration never sets a parameter to the figure it is checked against: of four
+    rows naming one constant, estimation fits to the `fit` row alone, not to a held-out
+    (`validate`), a `dependent` or an accounting (`check`) figure."""
+    rows = [CalibrationTarget(**{**_target(role, "gateway_teu:south", 1000.0,
+                                           "market.choice.asc.south").__dict__, "role": role})
+            for role in ("fit", "validate", "dependent", "check")]
+    assert [t.id for _, t in free_parameters(rows)] == ["fit"]
 
 
 def test_newton_steps_follow_the_sign_of_each_figure_s_slope() -> None:
