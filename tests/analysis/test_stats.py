@@ -96,6 +96,22 @@ def test_differences_all_of_one_amount_have_no_known_interval_over_few_replicati
     assert difference_ci(tenths, np.full(3, 300.0), paired=False) == (0.0, 0.0)
 
 
+def test_independent_samples_get_welch_s_interval() -> None:
+    """`compare --independent` reads Welch's interval (unequal variances, Welch-Satterthwaite
+    degrees of freedom): the samples here differ in spread, so a wrong dof shows."""
+    base, alt = np.array([1.0, 2.0, 3.0]), np.array([2.0, 4.0, 9.0])
+    ci = stats.ttest_ind(alt, base, equal_var=False).confidence_interval(0.95)
+    delta, half = difference_ci(base, alt, paired=False)
+    # means 2 and 5: delta 3; half-width 8.20770 at 2.306 degrees of freedom
+    assert delta == 3.0 and half == pytest.approx((ci.high - ci.low) / 2, rel=1e-9)
+    assert half == pytest.approx(8.20770, abs=1e-5)
+
+
+def test_no_change_at_all_is_not_resolved() -> None:
+    """Differences all 0 give 0 +- 0: no change is not a change told from none."""
+    assert resolved(*paired_ci(np.zeros(6))) is False
+
+
 def test_pairs_equal_up_to_float_rounding_moved_nothing() -> None:
     """Six pairs each 5.6e-14 apart (the same lots summed in another order) were six
     differences of one amount: a change of 5.6e-14 with a 0-wide interval, told from none.
@@ -105,7 +121,9 @@ def test_pairs_equal_up_to_float_rounding_moved_nothing() -> None:
     assert (alt - base != 0).all() and difference_ci(base, alt, paired=True) == (0.0, 0.0)
     moved = alt + np.array([0, 0, 0, 10.0, 20.0, 30.0])
     delta, half = difference_ci(base, moved, paired=True)
-    assert np.allclose((delta, half), paired_ci(np.array([0, 0, 0, 10.0, 20.0, 30.0])))
+    ci = stats.ttest_1samp(moved - base, 0.0).confidence_interval(0.95)   # scipy's, not ours
+    assert delta == pytest.approx(10.0) and delta == pytest.approx((ci.low + ci.high) / 2)
+    assert half == pytest.approx((ci.high - ci.low) / 2, rel=1e-9)
     assert not resolved(delta, half)
     # and no replications are advised to resolve it (trial47 M1: "about 11 would tell a
     # change of that size from none" for 1.1e-13 bn CNY/yr against 556)
@@ -140,6 +158,9 @@ def test_holm_adjusts_over_the_family() -> None:
 
     np.testing.assert_allclose(holm([0.04, 0.01, 0.02]), [0.04, 0.03, 0.04])
     np.testing.assert_allclose(holm([0.01, np.nan, 0.04]), [0.02, np.nan, 0.04])
+    # kept monotone where scaling alone is not: 0.01, 0.013, 0.5 times 3, 2, 1 = 0.03,
+    # 0.026, 0.5, and a p-value is never below the one before it: 0.03, 0.03, 0.5
+    np.testing.assert_allclose(holm([0.01, 0.013, 0.5]), [0.03, 0.03, 0.5])
     assert holm_resolved([0.04, 0.01, 0.02]) == [True, True, True]
     # 0.03 alone is told at 95%, but not as one of three with 0.3 and 0.5
     assert holm_resolved([0.03, 0.3, 0.5]) == [False, False, False]
