@@ -3,6 +3,7 @@ rely on (unstable hub, warm-up too short), down to the warning `cqsim run` print
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from sim.checks import flagged
+from sim.checks import QueueCounts, flagged, hub_check
 from sim.cli import main
 from sim.engine.hub import CHECKS
 from sim.queueing import relaxation_time, start_up_bias, warmup_needed
@@ -36,6 +37,28 @@ def test_relaxation_and_start_up_bias_formulas() -> None:
     assert start_up_bias(360.0, 3600.0, warmup_needed(360.0, 3600.0, 0.05)) == \
         pytest.approx(0.05)
     assert warmup_needed(10.0, 3600.0, 0.05) == 0.0
+
+
+def _counts(**kw: float) -> QueueCounts:
+    """A hub's counts: 1000 jobs arrived and handled, 0.5 h each on one position."""
+    return dataclasses.replace(QueueCounts(
+        hub="h", servers=1, arrivals=1000, jobs=1000, busy=500.0, busy_sq=250.0, gaps=999,
+        gap_sum=1000.0, gap_sq=2000.0, wait_sum=100.0), **kw)
+
+
+def test_a_hub_busy_all_the_time_is_unstable() -> None:
+    """At utilization 1 a queue has no steady state: flagged, not only beyond 1."""
+    # 1000 jobs of 1 h each in 1000 h on one position: rho = 1
+    row = hub_check(_counts(busy=1000.0, busy_sq=1000.0), 1000.0, 0.0)
+    assert row["utilization"] == 1.0 and row["unstable"] == 1
+
+
+def test_a_queue_that_grew_by_less_than_its_share_of_arrivals_is_stable() -> None:
+    """Growth is a finding beyond 10 jobs and 5% of arrivals both: a stable hub ends a run
+    with a few jobs in hand."""
+    # 985 of 1000 handled in 2000 h: grew by 15, more than 10, less than 5% x 1000 = 50
+    row = hub_check(_counts(jobs=985, busy=492.5, busy_sq=246.25), 2000.0, 0.0)
+    assert row["queue_growth"] == 15 and row["unstable"] == 0
 
 
 def test_stable_warmed_up_hub_is_not_flagged(tmp_path: Path) -> None:
