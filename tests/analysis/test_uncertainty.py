@@ -70,10 +70,10 @@ def test_a_triangular_near_the_float_limit_draws_without_numpy_warnings() -> Non
 
 
 def test_wilson_interval() -> None:
-    low, high = wilson(0, 10)
-    assert low == 0 and 0.25 < high < 0.32
-    low, high = wilson(8, 10)
-    assert low < 0.8 < high
+    # 0 of 10 at 95% (z^2 = 3.841459): high = z^2 / (n + z^2) = 3.841459 / 13.841459
+    assert wilson(0, 10) == pytest.approx((0.0, 0.277533), abs=1e-5)
+    # 8 of 10: (0.8 + z^2/20 -+ z sqrt(0.8 x 0.2 / 10 + z^2/400)) / (1 + z^2/10)
+    assert wilson(8, 10) == pytest.approx((0.490162, 0.943318), abs=1e-5)
     # all of n: the upper bound is 1 exactly (rounding gave 0.999...9 at 4 of 4, and
     # frontier.png's error bar went below 0 and crashed the plan: docaudit2)
     for n in (4, 10, 14, 19):
