@@ -149,13 +149,13 @@ def test_lift_carries_its_classes(tmp_path: Path) -> None:
                               days=365, warmup=0))
     classes = _classes(res)
     lift = classes[classes["via"] == "lift"]
-    assert lift["vessels_per_year"].sum() == pytest.approx(4000, rel=0.06)
+    assert lift["vessels_per_year"].sum() == pytest.approx(4000, rel=0.02)   # 4028 measured
     assert set(classes.loc[classes["via"] == "locks", "vessel_class"]) == {"container", "bulk"}
     # M/D/1 with rho = 4000/8760 h: Pollaczek-Khinchine wait 0.42 h (a lift trip is 1 h)
     rho = 4000 / YEAR_H
     n = lift["vessels_per_year"]
     wait = (n * lift["wait_mean_h"]).sum() / n.sum()
-    assert wait == pytest.approx(rho / (2 * (1 - rho)), rel=0.15)
+    assert wait == pytest.approx(rho / (2 * (1 - rho)), rel=0.01)   # 0.41893 measured
     locks = _locks(res)
     assert locks["lift_trips_per_year"].sum() == pytest.approx(n.sum())
 

@@ -91,7 +91,7 @@ def test_mmc_hub_matches_erlang_c_littles_law_and_ciw(tmp_path: Path, servers: i
     checks = results.by_replication("checks")
     row = checks[checks["hub"] == "q"]
     assert np.allclose(row["wait_observed_h"], hub["wait_mean_h"])
-    assert row["wait_mmc_h"].mean() == pytest.approx(theory, rel=0.25)
+    assert row["wait_mmc_h"].mean() == pytest.approx(theory, rel=0.1)   # at most 3.1% off
     assert (row["unstable"] == 0).all()
 
     # ciw, an independent simulator, on the same queue
