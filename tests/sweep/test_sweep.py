@@ -487,6 +487,18 @@ def test_resume_refuses_a_changed_sweep(tmp_path: Path) -> None:
         run_sweep(path, tmp_path / "out", workers=1, resume=True)
 
 
+def test_resume_refuses_a_sweep_whose_seed_changed(tmp_path: Path) -> None:
+    """The sweep file is not among the digested inputs, so its `seed:` must be part of the
+    sweep's identity: a resume after it changed would add runs of another seed to the kept
+    ones, in one table."""
+    path = tiny_sweep(tmp_path, values=[7], replications=1, seed=1)
+    run_sweep(path, tmp_path / "out", workers=1, plots=False)
+    path.write_text(path.read_text().replace("seed: 1", "seed: 2"))
+    assert yaml.safe_load(path.read_text())["seed"] == 2
+    with pytest.raises(InputError, match="same sweep"):
+        run_sweep(path, tmp_path / "out", workers=1, resume=True)
+
+
 def _interrupted_sweep(tmp: Path, monkeypatch: pytest.MonkeyPatch, after: int = 2
                        ) -> tuple[Path, Path]:
     """A sweep of 4 runs stopped (Ctrl-C) after `after` of them: its work folder keeps them."""
