@@ -46,7 +46,7 @@ from sim.stats import (
     rounding_free,
     unresolved_need,
 )
-from sim.units import CNY_PER_BN
+from sim.units import CNY_PER_BN, period_season
 
 if TYPE_CHECKING:   # matplotlib is imported when a figure is drawn
     from matplotlib.figure import Figure
@@ -359,14 +359,21 @@ def _settled_change(base: Results, alt: Results, path: tuple[str, ...]) -> np.nd
     """ALT - BASE of a figure of the settle stage's report, found by its keys `path` (e.g.
     (BY_MARKET, market, "bn_cny_per_year"); absent: 0): one paired delta per replication
     when both settled per replication (`equilibrium.per_replication`), else the single delta
-    of their one settling (exact given it: no interval)."""
+    of their one settling (exact given it: no interval).
+
+    The settle stage counts a table's year, without its season; each side's figure is taken
+    at its run's mean seasonal factor (`period_season`, 1 over whole years), so that it is
+    per year of the statistics period as the gateway rows it is subtracted from are."""
     def figure(report: dict[str, Any]) -> float:
         value: Any = report
         for key in path:
             value = (value or {}).get(key)
         return float(value or 0.0)
 
-    a, b = ([figure(r) for r in _settle_reports(x)] for x in (alt, base))
+    def season(x: Results) -> float:
+        return period_season(x.plan.seasonality, x.plan.horizon)
+
+    a, b = ([figure(r) * season(x) for r in _settle_reports(x)] for x in (alt, base))
     if len(a) != len(b):   # one side settled once: its figure pairs with every replication
         a, b = (a * len(b), b) if len(a) == 1 else (a, b * len(a))
     return np.asarray(a) - np.asarray(b)

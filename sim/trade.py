@@ -301,5 +301,6 @@ def season_note(factor: float, horizon: HasPeriod) -> str | None:
     if not abs(factor - 1.0) > SEASON_TOLERANCE:
         return None
     return (f"annualised from days {horizon.warmup_days:g}-{horizon.days:g}, whose mean "
-            f"seasonal factor is {factor:.3f} (a whole year: 1): the per-year figures and "
-            "the attainment carry that part of the year's season")
+            f"seasonal factor is {factor:.3f} (a whole year: 1): the simulated per-year "
+            "figures and the attainment carry that part of the year's season (TEU, counted "
+            "at delivery, with a lag), the trade declared not simulated a whole year's")

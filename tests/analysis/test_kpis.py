@@ -237,7 +237,7 @@ def test_a_plan_s_seasonality_is_the_one_normalisation(tmp_path: Path) -> None:
 
 def test_the_season_note_has_one_text_and_one_threshold() -> None:
     """The note on a part year's season (console, report.html, `cqsim uncertainty`): none
-    within 0.005 of 1, else the period and its factor."""
+    within 0.005 of 1, else the period, its factor and what carries it."""
     from types import SimpleNamespace
 
     from sim.trade import season_note
@@ -246,6 +246,8 @@ def test_the_season_note_has_one_text_and_one_threshold() -> None:
     assert season_note(1.0, h) is None and season_note(1.004, h) is None
     note = season_note(0.929, h)
     assert note is not None and "days 30-120" in note and "0.929" in note
+    # what carries the season and what does not: TEU at delivery, declared bulk a whole year
+    assert "with a lag" in note and "not simulated a whole year" in note    # review54 F2
     assert season_note(1.006, h) is not None
 
 

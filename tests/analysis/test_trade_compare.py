@@ -974,6 +974,28 @@ def test_a_resolved_total_of_a_run_whose_feedback_did_not_settle_gets_a_caveat(
     assert _unsettled_caveat(fake, alt) is not None   # ALT's alone did not
 
 
+def test_settled_figures_carry_the_season_of_a_part_year_run() -> None:
+    """The settle stage counts a table's year, the gateway rows the statistics period's, at
+    its season: under a year, `input growth` and `induced by access` are taken at the run's
+    mean seasonal factor, or the remainder absorbed (1 - factor) of them (review54 F1: +10%
+    growth at 120 days left -3.2 ± 2.8 bn CNY/yr)."""
+    from types import SimpleNamespace
+
+    from sim.compare import _settled_change
+
+    def results(days: float, bn: float) -> Any:
+        # January twice as busy as each other month: relative factor 2 / (13 / 12) = 24 / 13
+        plan = SimpleNamespace(seasonality=(2.0,) + (1.0,) * 11,
+                               horizon=SimpleNamespace(days=days, warmup_days=0.0))
+        return SimpleNamespace(plan=plan, equilibrium={"market_input_bn_cny_per_year": bn})
+
+    path = ("market_input_bn_cny_per_year",)
+    january = _settled_change(results(30, 10.0), results(30, 11.0), path)
+    assert january == pytest.approx([24 / 13])     # 1 bn of a table's year, at January's 24/13
+    whole = _settled_change(results(365, 10.0), results(365, 11.0), path)
+    assert whole == pytest.approx([1.0])
+
+
 def test_input_growth_is_exact_at_any_count_of_replications() -> None:
     """`input growth` is a change of the inputs, the same in every replication: its 0-wide
     interval stands at 2 replications, where a sampled change all of one amount has none
