@@ -208,6 +208,39 @@ def test_a_ramped_year_costs_its_share_of_the_operating_cost() -> None:
         pytest.approx(1e9 + 1.5 * 2e8)
 
 
+def test_an_infeasible_later_in_service_year_prunes_only_what_expands_less() -> None:
+    """Monotone pruning reads "expands no more" by in-service year: an earlier year carries a
+    larger ramp share, so an infeasible later year must not prune the earlier one."""
+    # one candidate, ramp 0.5 then 1.0, decided 2024 with no lead time, target year 2025:
+    # r@2024 runs at share 1.0 in 2025 (850 + 100 = 950), r@2025 at 0.5 (850 + 50 = 900);
+    # against 920 the cheaper r@2025 (1e9 + 0.5e8, against 1e9 + 1.5e8) never meets it and
+    # r@2024 always does: r@2024 is the cheapest plan
+    spec = synthetic_spec([candidate("r", 1e9, operating_cny_per_year=1e8,
+                                     ramp_up=[0.5, 1.0])])
+
+    def evaluate(items: Sequence[Portfolio], reps: Sequence[int]):
+        share = {2024: 1.0, 2025: 0.5}
+        return {p: (np.array([850.0 + sum(100 * share[y] for _, y in p) for _ in reps]),
+                    np.zeros(len(reps))) for p in items}
+
+    result = search(spec, 2025, 920, 0.8, evaluate, first=4, most=32, confirm=4,
+                    frontier=False)
+    statuses = {s.portfolio: s.status for s in result.screened}
+    assert statuses[(("r", 2025),)] == "infeasible"
+    assert result.chosen is not None and result.chosen.portfolio == (("r", 2024),)
+
+
+def test_a_confirmation_exactly_at_the_required_probability_supports_it() -> None:
+    """P(meet) >= the required probability is met at equality, as the screening's `low >=
+    probability` and `meeting`'s `>= target` count it; no "does not support" note."""
+    from sim.planner import Confirmation, confirmation_note
+
+    c = Confirmation.of(np.array([950.0, 900.0, 930.0, 899.0]), 900)   # 3 of 4 = 0.75
+    assert (c.meeting, c.replications, c.p_meet) == (3, 4, 0.75)
+    assert c.supports(0.75) and confirmation_note(c, 0.75) is None
+    assert not c.supports(0.76) and confirmation_note(c, 0.76) is not None
+
+
 def test_clopper_pearson() -> None:
     low, high = clopper_pearson(0, 10, 0.05)
     assert low == 0 and high == pytest.approx(0.3085, abs=1e-3)
