@@ -302,6 +302,23 @@ def test_a_growth_rate_compounding_past_a_float_s_range_is_refused_in_one_line(
     assert err.value.field == "growth.eu"
 
 
+def test_a_shrinking_market_s_largest_flows_are_checked_in_its_first_year(
+        tmp_path: Path) -> None:
+    """The flows checked on loading are each market's largest: a growing market's in the last
+    year, a shrinking one's in the first, not its smallest at the end."""
+    from sim.pathway import growth_part
+    from sim.uncertain import Uniform
+
+    up = Uniform(dist="uniform", low=0, high=10, reason="t")
+    down = Uniform(dist="uniform", low=-10, high=-5, reason="t")
+    (part, changes), = growth_part({"up": up, "down": down}, 2023, 2026, tmp_path / "p.yaml")
+    factors = {c["market"]: c["factor"] for c in changes}
+    # highest draws: +10 %/yr over 3 years, 1.1^3 = 1.331; -5 %/yr: 0.95 in 2024 (0.95^3 =
+    # 0.857 by 2026 is its smallest)
+    assert part == "growth"
+    assert factors == {"up": pytest.approx(1.331), "down": pytest.approx(0.95)}
+
+
 def test_expansions_that_clash_are_refused_on_loading(tmp_path: Path) -> None:
     """Each expansion built alone; two that add the same service failed every sample at run
     time, blaming the base file. They are refused on loading, naming the second."""
@@ -365,6 +382,27 @@ def test_expansion_share_schedule() -> None:
                                           "factor": 2.0},))
     assert [exp.share(y) for y in (2029, 2030, 2031, 2032, 2040)] == [0, 0.2, 0.6, 1.0, 1.0]
     assert exp.changes_at(0.5)[0]["factor"] == pytest.approx(1.5)
+
+
+def test_a_single_sample_pathway_grows_each_market_at_its_central_rate(tmp_path: Path) -> None:
+    """With one sample a pathway is the central case: every market at its distribution's
+    centre, not one Latin-hypercube draw that would differ by seed."""
+    from sim.pathway import growth_draws
+    from tests.support.market import write_market_scenario
+
+    write_market_scenario(tmp_path)
+    path = tmp_path / "p.yaml"
+    doc = {"scenario": "market.yaml", "base_year": 2023, "to": 2024, "samples": 1,
+           "growth": {"eu": {"dist": "uniform", "low": 0, "high": 10, "source": "test"}},
+           "expansions": []}
+    path.write_text(yaml.safe_dump(doc))
+    spec, _ = load_pathway(path)
+    assert growth_draws(spec) == [{"eu": 5.0}]       # uniform on 0-10 %/yr: (0 + 10) / 2
+    doc["samples"] = 4
+    path.write_text(yaml.safe_dump(doc))
+    draws = growth_draws(load_pathway(path)[0])
+    # a Latin hypercube of 4: one draw in each quarter of 0-10
+    assert sorted(int(d["eu"] // 2.5) for d in draws) == [0, 1, 2, 3]
 
 
 def test_no_finished_sample_gives_an_empty_table_not_a_crash() -> None:
