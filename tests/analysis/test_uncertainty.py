@@ -57,6 +57,25 @@ def test_distributions_map_the_unit_interval_to_their_quantiles() -> None:
         [2.1, 3.0, 3.9])
 
 
+def test_a_triangle_s_quantiles_follow_its_cdf_on_both_sides_of_the_mode() -> None:
+    """The draws below the mode come from the left arm's own CDF; the only check was at the
+    mode itself, where the two arms meet, so a wrong left arm went unseen."""
+    tri = Triangular(dist="triangular", low=0, mode=1, high=4, reason="t")
+    # below the mode F(x) = x^2 / ((4 - 0) (1 - 0)): F(x) = 0.04 at x = sqrt(0.16) = 0.4;
+    # above it F(x) = 1 - (4 - x)^2 / ((4 - 0) (4 - 1)): F(x) = 2/3 at (4 - x)^2 = 4, x = 2
+    assert tri.ppf(np.array([0.04, 2 / 3])) == pytest.approx([0.4, 2.0])
+
+
+def test_a_truncated_normal_draws_the_quantiles_of_its_window() -> None:
+    """A normal truncated at `low` draws quantiles of the part kept (u rescaled into the CDF
+    range), not the untruncated quantile clipped at the bound."""
+    half = Normal(dist="normal", mean=0, sd=1, low=0, reason="t")
+    # P(X <= x | X >= 0) = 2 Phi(x) - 1 = 0.5 at Phi(x) = 0.75: x = 0.6744898 (the clipped
+    # untruncated median would be 0)
+    assert half.ppf(np.array([0.5]))[0] == pytest.approx(0.6744898, rel=1e-6)
+    assert half.central == pytest.approx(0.6744898, rel=1e-6)
+
+
 def test_a_triangular_near_the_float_limit_draws_without_numpy_warnings() -> None:
     """Its overflow printed numpy's RuntimeWarning and a source line before cqsim's one-line
     refusal (fuzz2 M4); the inf draw is what the callers refuse."""
