@@ -9,6 +9,7 @@ import json
 import os
 import warnings
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -502,6 +503,34 @@ def test_an_estimate_says_what_it_counts_and_its_cpu_time() -> None:
     small = Estimate(10, 100, 1, 1e6).describe()
     assert "x 1 simulation (" in small and "about under 1 s" not in small
     assert "their simulation under 1s of one core compiled (under 1s plain)" in small
+
+
+def test_runs_count_feedback_passes_per_replication_only_when_each_settles_alone() -> None:
+    """A budget's simulations: each replication's own passes when it settles on its own
+    streams, else one set of passes shared by all; swapped, --max-events would read a
+    per-replication equilibrium at half its cost."""
+    from types import SimpleNamespace
+
+    from sim.budget import runs_of
+    from sim.scenario import Equilibrium
+
+    def plan(per: bool) -> Any:
+        return SimpleNamespace(replications=3, equilibrium=Equilibrium(
+            max_iterations=4, min_iterations=4, per_replication=per))
+    # 3 feedback passes (4 - 1): each of 3 replications 1 + 3 = 12; shared: 3 + 3 = 6
+    assert runs_of(plan(True)) == 12 and runs_of(plan(False)) == 6
+    assert runs_of(plan(True), replications=5) == 5 * 4       # 20, the override's count
+
+
+def test_estimates_run_one_after_another_add_events_and_keep_the_largest_memory() -> None:
+    """compare and rank run their scenarios in turn: events add, memory is the largest one's
+    (not a sum, which would refuse comparisons that fit)."""
+    from sim.budget import Estimate, combine
+
+    both = combine([Estimate(10, 100, 2, 1e6), Estimate(20, 300, 1, 3e6)])
+    # lots the larger, 20; events 100 x 2 + 300 x 1 = 500 over 3 runs; memory max(1, 3) MB
+    assert (both.lots_per_replication, both.runs, both.memory_bytes) == (20, 3, 3e6)
+    assert both.events == pytest.approx(500)
 
 
 def test_a_billion_variant_grid_is_refused_before_it_is_built(tmp_path: Path,
