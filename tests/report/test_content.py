@@ -183,6 +183,40 @@ def test_attribution_of_runs_not_a_variant_and_its_base_marks_nothing_resolved(
     assert "china-europe-frequency is not" not in against and "class='sig'" not in against
 
 
+def test_a_delta_s_percentage_is_of_the_base(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The report's % change is ALT - BASE over BASE's mean, as compare.csv's delta_pct; no
+    other test read the report's own column."""
+    from types import SimpleNamespace
+
+    import sim.report.deltas as deltas
+
+    runs = {name: pd.DataFrame({"replication": [0, 1], "metric": "teu_per_year",
+                                "scope": "total", "value": v})
+            for name, v in (("base", [100.0, 100.0]), ("alt", [110.0, 110.0]))}
+    monkeypatch.setattr(deltas, "metrics", lambda run: runs[run.name])
+    base, alt = (SimpleNamespace(name=n, seed=1, replications=2) for n in ("base", "alt"))
+    row = channel_deltas(base, alt).iloc[0]  # type: ignore[arg-type]
+    # delta 110 - 100 = 10 TEU/yr; 100 x 10 / 100 = 10% (of ALT's 110 it would be 9.09%)
+    assert (row["delta"], row["pairing"]) == (10.0, PAIRED)
+    assert row["delta_pct"] == pytest.approx(10.0)
+
+
+def test_a_placebo_is_judged_by_the_totals_it_moved_not_a_channel() -> None:
+    """The placebo warning reads the total TEU and trade alone: a channel's own interval
+    excluding 0 (one of many, one in twenty by chance) is not a bias of the comparison."""
+    from sim.report.deltas import placebo_moved
+
+    deltas = pd.DataFrame([
+        # variant, metric, scope, delta, delta_ci95
+        ("placebo", "teu_per_year", "total", 5.0, 10.0),          # within its CI: unmoved
+        ("placebo", "teu_per_year", "west", 50.0, 10.0),          # a channel: not read
+        ("placebo", "trade_bn_cny_per_year", "total", -0.04, 0.02),   # moved
+        ("placebo", "wait_mean_h", "total", 3.0, 1.0),            # not a placebo KPI
+        ("more-trains", "teu_per_year", "total", 900.0, 10.0)],   # another variant
+        columns=["variant", "metric", "scope", "delta", "delta_ci95"])
+    assert placebo_moved(deltas, "placebo") == [("trade_bn_cny_per_year", -0.04, 0.02)]
+
+
 def test_unpaired_runs_keep_all_their_own_replications(one_run: Path, tmp_path: Path) -> None:
     """Runs of 2 and 4 replications (other seeds) cannot be paired: each side's mean and
     Welch's interval are of all of its own replications. The channels' and the locks' deltas
