@@ -123,3 +123,21 @@ def test_read_run_of_no_path_says_what_it_takes(bad: object, said: str) -> None:
     """pathlib's TypeError came from deep inside it (fuzz2 L8)."""
     with pytest.raises(TypeError, match=said):
         sim.read_run(bad)  # type: ignore[arg-type]
+
+
+def test_a_measure_annualises_a_horizon_total_over_its_statistics_period() -> None:
+    """A run written before the unit convention keeps horizon totals: per year is 365 over
+    the days after warm-up, and each CI is scaled as its value (tonnes to Mt, totals to per
+    year); no report test read a warmed-up or scaled column."""
+    from sim.report import rundir as rd
+
+    run = object.__new__(rd.RunDir)
+    run.__dict__["meta"] = {"days": 120.0, "warmup_days": 10.0}   # cached_property's slot
+    assert run.per_year == pytest.approx(365 / 110)           # statistics period 120 - 10
+    legacy = pd.DataFrame({"teu": [1_100.0], "teu_ci95": [110.0]})
+    value, ci = rd.LINE_TEU.values(legacy, run.per_year)
+    # 1,100 TEU over 110 days: 1,100 x 365 / 110 = 3,650 TEU/yr, its CI 110 x 365 / 110 = 365
+    assert (value[0], ci[0]) == (pytest.approx(3_650.0), pytest.approx(365.0))
+    lock = pd.DataFrame({"total_t_per_year": [2.5e6], "total_t_per_year_ci95": [4e5]})
+    value, ci = rd.LOCK_TONNES.values(lock, run.per_year)
+    assert (value[0], ci[0]) == (pytest.approx(2.5), pytest.approx(0.4))   # Mt/yr, t / 1e6
