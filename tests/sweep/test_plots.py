@@ -72,6 +72,24 @@ def test_kpi_plot_is_labelled_in_words_with_legible_ticks() -> None:
         assert not note.overlaps(ax.xaxis.label.get_window_extent())
 
 
+def test_a_swing_its_interval_and_its_end_values_by_hand() -> None:
+    """sensitivity.csv's swing, its 95% CI and the KPI at each end, on a design whose fit is
+    a difference of means: only the tornado's drawing was tested, never the numbers."""
+    # x at 2 (twice) and 6 (four times): unit 0 and 1. y: 9, 11 at the low end (mean 10);
+    # 13, 15, 13, 15 at the high (mean 14). The fit's swing is 14 - 10 = 4; residuals +-1,
+    # 6 of them, dof 6 - 2 = 4, sigma2 = 6 / 4 = 1.5; var(swing) = 1.5 (1/2 + 1/4) = 1.125;
+    # half-width t(0.975, 4) x sqrt(1.125) = 2.7764451 x 1.0606602 = 2.944865.
+    # ybar = 76 / 6, centre = 4 / 6: at low 76/6 - 4 x 4/6 = 10, at high 76/6 + 4 x 2/6 = 14
+    runs = pd.DataFrame({"status": "ok", "x": [2, 2, 6, 6, 6, 6],
+                         "y": [9.0, 11.0, 13.0, 15.0, 13.0, 15.0]})
+    row = sensitivity(runs, ["x"], ["y"]).iloc[0]
+    assert (row["low"], row["high"]) == (2, 6)
+    assert row["swing"] == pytest.approx(4.0)
+    assert row["swing_ci95"] == pytest.approx(2.944865, rel=1e-6)
+    assert (row["kpi_at_low"], row["kpi_at_high"]) == (pytest.approx(10.0), pytest.approx(14.0))
+    assert row["swing_pct_of_mean"] == pytest.approx(100 * 4 / (76 / 6))
+
+
 def test_tornado_has_no_text_on_its_bars() -> None:
     runs = _runs()
     sens = sensitivity(runs, [TRAINS, PRICE], ["total_teu_per_year",
