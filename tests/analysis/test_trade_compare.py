@@ -425,6 +425,19 @@ def test_added_capacity_takes_the_bottleneck_not_a_sum_of_parts_in_series() -> N
     assert bottleneck_gain(base, base, [route]) == 0.0
 
 
+def test_added_capacity_counts_gains_and_ignores_a_line_cut_elsewhere(tmp_path: Path) -> None:
+    """A candidate that doubles one train and halves another is credited the doubled one's
+    gain alone: capacity a measure removes is not netted against what it adds."""
+    base = sim.load_scenario(_two_lines(tmp_path))
+    path = write_scenario(tmp_path / "swap.yaml", {"name": "swap", "changes": [
+        {"kind": "scale", "service": "ab", "field": "departures_per_week", "factor": 2},
+        {"kind": "scale", "service": "cd", "field": "departures_per_week", "factor": 0.5}]})
+    cap = added_capacity(sim.prepare(base), sim.prepare(candidate(base, path)))
+    # ab: 7 -> 14 a week x 100 TEU x 365/7 weeks = +36,500 TEU/yr each way, +73,000 as
+    # more-ab's in the test above; cd's -36,500 (both ways) not netted against it
+    assert cap.lines == pytest.approx(2 * 7 * 100 * 365 / 7)
+
+
 def test_hub_capacity_that_serves_others_is_not_the_candidate_s(tmp_path: Path) -> None:
     """A hub's capacity on a candidate's route is its handling less its other users'
     background TEU/yr (`free_capacities`): the berths of a port whose other boxes fill them
@@ -550,6 +563,25 @@ def test_a_tied_pair_is_a_test_that_found_no_order() -> None:
     assert table["order_resolved_holm"].tolist() == [True, False, None]
     note = overlap_note(table, 6)
     assert note is not None and "a (2) and b (3)" in note
+
+
+def test_a_pair_whose_measure_reads_the_other_way_has_p_one() -> None:
+    """A pair ranked a over b whose measure puts b above a in every replication is a test that
+    found no evidence for the order given: p = 1, never the small p of the reverse order,
+    which Holm would have read as the order resolved."""
+    from sim.rank import ADDS_CAPACITY, neighbours_p
+    from sim.stats import holm_resolved
+
+    # per capacity a gains 1e9 CNY x 1.0 / 1e5 TEU/yr = 10,000 CNY per TEU/yr, b 0.8e9 / 4e4
+    # = 20,000: in each replication b - a is about +10,000, the wrong way for a ranked first
+    extra = {"a": np.array([1.0, 1.1, 0.9, 1.0, 1.05]),
+             "b": np.array([0.8, 0.9, 0.7, 0.8, 0.85])}
+    table = pd.DataFrame({"group": [ADDS_CAPACITY] * 2, "candidate": ["a", "b"],
+                          "added_bottleneck_capacity_teu_per_year": [1e5, 4e4],
+                          "extra_trade_bn_cny_per_year": [1.01, 0.81]})
+    p = neighbours_p(table, "capacity", extra)
+    assert p[0] == 1.0 and np.isnan(p[1])
+    assert holm_resolved(np.asarray(p, dtype=float))[0] is False
 
 
 def test_rank_s_test_of_extra_trade_reads_rounding_free_differences(
