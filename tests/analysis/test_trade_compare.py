@@ -56,6 +56,9 @@ def test_trade_accounting_adds_annualized_channel_value_and_other_trade(tmp_path
     base, target = references()
     assert target.bn_cny == 900.0 and base.bn_cny == pytest.approx(713.7)
     assert a.target_pct == pytest.approx(100 * total_trade(results).mean() / 900.0)
+    # the change on 2023 is read against 2023's 713.7, not the target's 900
+    assert a.vs_2023_pct == pytest.approx(100 * a.total_bn / 713.7)
+    assert a.vs_2023_ci == pytest.approx(100 * a.total_ci / 713.7)
     assert a.p_meet == 0.0 and a.p_meet_normal < 1e-6 and a.replications == 2
     table = trade_table(results).set_index("item")
     assert table.loc["other_trade", "value"] == 5.0
