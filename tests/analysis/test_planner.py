@@ -241,6 +241,55 @@ def test_a_confirmation_exactly_at_the_required_probability_supports_it() -> Non
     assert not c.supports(0.76) and confirmation_note(c, 0.76) is not None
 
 
+def test_the_frontier_gives_co2_in_kt_from_the_runs_tonnes() -> None:
+    """The runs record CO2 in t/yr; frontier.csv's co2_mean_kt_per_year is that over 1e3."""
+    from sim.planner import tables
+
+    spec = synthetic_spec([candidate("a", 1e9)])
+    evaluate, _ = synthetic({"a": 100}, 850, 1)   # co2 1e6 + 1e5 x candidates, t/yr
+    result = search(spec, 2025, 900, 0.8, evaluate, first=4, most=32, confirm=4)
+    _, front = tables(spec, result)
+    co2 = front.set_index("portfolio")["co2_mean_kt_per_year"]
+    assert co2["a@2025"] == pytest.approx(1_100.0)   # (1e6 + 1e5) t / 1e3 = 1,100 kt
+
+
+def test_the_undecided_note_asks_for_the_most_that_decides_every_portfolio_left() -> None:
+    """"about --most N would decide them" is the largest count any undecided portfolio needs,
+    not the smallest, which would leave the others undecided again."""
+    from sim.planner import Screened, most_to_decide, portfolio_costs, undecided_note
+
+    spec = synthetic_spec([candidate("a", 1e9), candidate("b", 2e9)])
+    left = []
+    for name, hits in (("a", 6), ("b", 2)):          # P(meet) 0.75 and 0.25 of 8
+        p = ((name, 2025),)
+        costs = portfolio_costs(spec, p, 2025, TO_TARGET)
+        left.append(Screened(p, costs.to_target, costs,
+                             trade=np.array([1000.0] * hits + [0.0] * (8 - hits))))
+    level = 0.05 / 2
+    # against 0.4 the two need different counts (0.75 is further from it than 0.25)
+    need = [most_to_decide(0.75, 0.4, level), most_to_decide(0.25, 0.4, level)]
+    assert None not in need and need[0] != need[1]
+    note = undecided_note(left, chosen=False, most=8, need=3, level=level, target=900,
+                          probability=0.4)
+    assert f"about --most {max(n for n in need if n is not None)} would decide" in note
+
+
+def test_each_replication_of_a_plan_draws_its_own_growth() -> None:
+    """A plan's P(meet) spans growth: replication r draws its rates from the stream (seed, r),
+    the same for every portfolio; one draw for all would leave growth out of P(meet)."""
+    from sim.planner import growth_rates
+
+    spec = CandidatesSpec(scenario="x.yaml", base_year=2023, decided_from=2024, seed=11,
+                          growth={"eu": {"dist": "uniform", "low": 0, "high": 10,
+                                         "source": "t"}},
+                          candidates=[candidate("a", 1e9)])
+    rates = [growth_rates(spec, r)["eu"] for r in range(4)]
+    # uniform on 0-10 %/yr: 10 x the first uniform of numpy's stream [11, r]
+    assert rates == pytest.approx([10 * np.random.default_rng([11, r]).random(1)[0]
+                                   for r in range(4)])
+    assert len(set(rates)) == 4
+
+
 def test_clopper_pearson() -> None:
     low, high = clopper_pearson(0, 10, 0.05)
     assert low == 0 and high == pytest.approx(0.3085, abs=1e-3)
