@@ -405,6 +405,20 @@ def test_a_single_sample_pathway_grows_each_market_at_its_central_rate(tmp_path:
     assert sorted(int(d["eu"] // 2.5) for d in draws) == [0, 1, 2, 3]
 
 
+def test_pathway_csv_s_quantiles_by_hand() -> None:
+    """pathway.csv's band columns each hold their own quantile (the fan chart's 25-75% band
+    is drawn from p25 and p75)."""
+    from sim.pathway import quantiles
+
+    rows = pd.DataFrame({"year": 2025, "total_teu_per_year": [40.0, 0.0, 30.0, 10.0, 20.0]})
+    row = quantiles(rows, ["total_teu_per_year"]).iloc[0]
+    # sorted 0, 10, 20, 30, 40; numpy's linear quantile q sits at rank 4q: 5% at 0.2 -> 2,
+    # 25% at 1 -> 10, 50% -> 20, 75% -> 30, 95% at 3.8 -> 38
+    assert [row[c] for c in ("p5", "p25", "p50", "p75", "p95")] == pytest.approx(
+        [2.0, 10.0, 20.0, 30.0, 38.0])
+    assert (row["samples"], row["mean"]) == (5, 20.0)
+
+
 def test_no_finished_sample_gives_an_empty_table_not_a_crash() -> None:
     """Every sample failed: its rows carry no year (it was `KeyError: 'year'`)."""
     from sim.pathway import quantiles

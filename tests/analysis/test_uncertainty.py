@@ -76,6 +76,18 @@ def test_a_truncated_normal_draws_the_quantiles_of_its_window() -> None:
     assert half.central == pytest.approx(0.6744898, rel=1e-6)
 
 
+def test_uncertainty_csv_s_spread_is_the_sample_sd() -> None:
+    """uncertainty.csv's sd is the sample standard deviation (n - 1) of the runs, as every
+    other spread cqsim reports."""
+    from sim.uncertainty import quantile_table
+
+    runs = pd.DataFrame({"total_teu_per_year": [1.0, 2.0, 3.0, 4.0]})
+    row = quantile_table(runs, ["total_teu_per_year"], "b").iloc[0]
+    # mean 2.5; squares 2.25 + 0.25 + 0.25 + 2.25 = 5; 5 / 3 -> sd 1.2909944 (5 / 4: 1.118)
+    assert (row["runs"], row["mean"]) == (4, 2.5)
+    assert row["sd"] == pytest.approx(1.2909944, rel=1e-7)
+
+
 def test_a_triangular_near_the_float_limit_draws_without_numpy_warnings() -> None:
     """Its overflow printed numpy's RuntimeWarning and a source line before cqsim's one-line
     refusal (fuzz2 M4); the inf draw is what the callers refuse."""
