@@ -324,6 +324,29 @@ def test_a_placebo_pairs_each_variant_with_a_variant_that_changes_nothing(
     assert cmp.attribution_placebo is None                   # no market table: no attribution
 
 
+def test_against_the_placebo_is_paired_with_the_placebo_even_when_it_moves(
+        tmp_path: Path) -> None:
+    """against_placebo is ALT - P: with a placebo that changes nothing, ALT - BASE reads the
+    same, so a placebo that moves the totals shows which of the two was taken."""
+    base = _two_lines(tmp_path, horizon={"days": 40}, replications=2)
+    more = write_scenario(tmp_path / "more.yaml", {"extends": "base.yaml", "name": "more",
+                                                    "changes": [{
+        "kind": "scale", "service": "ab", "field": "departures_per_week", "factor": 2}]})
+    half = write_scenario(tmp_path / "half.yaml", {"extends": "base.yaml", "name": "half",
+                                                    "changes": [{
+        "kind": "scale", "service": "ab", "field": "departures_per_week", "factor": 1.5}]})
+    cmp = compare(base, [more], placebo=half)
+    assert cmp.against_placebo is not None
+    d = cmp.deltas.set_index(["variant", "metric", "scope"])
+    vs = cmp.against_placebo.set_index(["variant", "metric", "scope"]).loc[
+        ("more", "teu_per_year", "total")]
+    a, p = d.loc[("more", "teu_per_year", "total")], d.loc[("half", "teu_per_year", "total")]
+    assert p["delta"] > 1_000                      # 1.5 x the saturated train: it moves
+    # (ALT - BASE) - (P - BASE) in every replication; its base is the placebo's mean
+    assert vs["delta"] == pytest.approx(a["delta"] - p["delta"], rel=1e-9)
+    assert vs["base"] == pytest.approx(p["alt"])
+
+
 def test_rank_puts_the_candidate_that_relieves_the_bottleneck_first(tmp_path: Path) -> None:
     base_path = _two_lines(tmp_path, horizon={"days": 60}, replications=3)
     base = sim.load_scenario(base_path)
