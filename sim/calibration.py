@@ -175,7 +175,8 @@ def load_calibration_targets(path: str | Path | None = None) -> list[Calibration
         if role == "validate" and parameter:   # a held-out figure sets nothing
             raise InputError(file, f"line {line}.parameter", f"no parameter on a validation "
                              f"figure ({row['id']} is held out: nothing is set to it; a "
-                             "figure a parameter was set to is dependent)", parameter)
+                             "figure a parameter is set to is fit, or dependent once the "
+                             "parameter is held)", parameter)
         twin = next((t.id for t in targets if role == t.role == "validate"
                      and measure_key(t.measure) == measure_key(row["measure"])), None)
         if twin is not None:   # one model figure against one series, counted twice

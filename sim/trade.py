@@ -302,5 +302,6 @@ def season_note(factor: float, horizon: HasPeriod) -> str | None:
         return None
     return (f"annualised from days {horizon.warmup_days:g}-{horizon.days:g}, whose mean "
             f"seasonal factor is {factor:.3f} (a whole year: 1): the simulated per-year "
-            "figures and the attainment carry that part of the year's season (TEU, counted "
-            "at delivery, with a lag), the trade declared not simulated a whole year's")
+            "figures carry that part of the year's season (TEU, counted at delivery, with a "
+            "lag); the classes declared not simulated count a whole year, so the attainment "
+            "carries it in part")

@@ -21,6 +21,7 @@ WEEKS_PER_YEAR = DAYS_PER_YEAR / DAYS_PER_WEEK          # 52.14
 CNY_PER_BN = 1e9      # trade and costs are reported in bn CNY, as customs and the plan count
 T_PER_MT = 1e6        # bulk through the locks is reported in Mt, as the lock authority counts it
 MAX_DAYS = 36_600     # the longest horizon, or day of one, a file may name: 100 years
+WHOLE_YEARS_DAYS = 1e-9   # a statistics period within this of whole years is whole years
 
 
 class HasPeriod(Protocol):
@@ -58,9 +59,13 @@ def period_season(seasonality: tuple[float, ...], horizon: HasPeriod) -> float:
     """Mean monthly factor (January first) over the statistics period, the factors taken
     relative to their mean (as `Plan.seasonality` already is), so a scenario's raw factors
     serve too: what a count annualised from part of a year carries of its season (1.0 for
-    whole years)."""
+    whole years, exactly: a full cycle of factors relative to their mean averages 1 from any
+    start, which the sum by months would miss by a rounding)."""
     start, end = horizon.warmup_days, horizon.days
     if end <= start or not seasonality or sum(seasonality) <= 0:
+        return 1.0
+    years = (end - start) / DAYS_PER_YEAR
+    if abs(years - round(years)) < WHOLE_YEARS_DAYS / DAYS_PER_YEAR:
         return 1.0
     relative = relative_season(seasonality)
     total, month = 0.0, int(start // DAYS_PER_MONTH)

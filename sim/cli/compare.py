@@ -246,6 +246,8 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
         place_delta_table,
         unresolved_lines,
     )
+    from sim.trade import season_note
+    from sim.units import period_season
     screen = console(120)
     reps = len(cmp.base.results.replications)
     pairing = "independent seeds" if independent else f"common random numbers, seed " \
@@ -271,6 +273,12 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
                 screen.print(attribution_table(cmp.attribution_placebo, v.name,
                                                against=cmp.placebo.name))
     screen.print(bottleneck_table(cmp.bottlenecks))
+    plan = cmp.base.results.plan
+    note = season_note(period_season(plan.seasonality, plan.horizon), plan.horizon)
+    if note:   # the deltas are per year of a part of a year, and so are attribution's parts
+        screen.print(f"note: {note}" + ("; so are attribution's input growth and induced "
+                                         "trade" if cmp.attribution is not None else ""),
+                     soft_wrap=True)
     screen.print(f"wrote {folder.target.shown}/{', '.join(written)}", soft_wrap=True)
     if folder.replaced:
         screen.print(replaced_line(folder), soft_wrap=True)

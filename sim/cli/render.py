@@ -90,7 +90,7 @@ def equilibrium_lines(results: Results) -> list[str]:
         answers = f"every flow to its generalized cost ({other})"
     lines = [f"demand answers to cost against {against}: {answers}; {induced:+,.0f} TEU/yr "
              f"induced in all (flows x {eq['demand_factor_min']:.3f} to "
-             f"{eq['demand_factor_max']:.3f})"]
+             f"{eq['demand_factor_max']:.3f}; per year of the table, without its season)"]
     if eq.get("passes"):
         tolerance = eq.get("tolerance")
         lines.append(

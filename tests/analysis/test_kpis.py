@@ -247,7 +247,7 @@ def test_the_season_note_has_one_text_and_one_threshold() -> None:
     note = season_note(0.929, h)
     assert note is not None and "days 30-120" in note and "0.929" in note
     # what carries the season and what does not: TEU at delivery, declared bulk a whole year
-    assert "with a lag" in note and "not simulated a whole year" in note    # review54 F2
+    assert "with a lag" in note and "not simulated count a whole year" in note    # review54 F2
     assert season_note(1.006, h) is not None
 
 

@@ -1041,17 +1041,31 @@ def test_settled_figures_carry_the_season_of_a_part_year_run() -> None:
 
     from sim.compare import _settled_change
 
-    def results(days: float, bn: float) -> Any:
-        # January twice as busy as each other month: relative factor 2 / (13 / 12) = 24 / 13
-        plan = SimpleNamespace(seasonality=(2.0,) + (1.0,) * 11,
-                               horizon=SimpleNamespace(days=days, warmup_days=0.0))
-        return SimpleNamespace(plan=plan, equilibrium={"market_input_bn_cny_per_year": bn})
+    busy_january = (2.0,) + (1.0,) * 11   # relative factor in January: 2 / (13 / 12) = 24 / 13
+
+    def results(days: float, bn: float | list[float], season: tuple[float, ...] = busy_january,
+                warmup: float = 0.0) -> Any:
+        plan = SimpleNamespace(seasonality=season,
+                               horizon=SimpleNamespace(days=days, warmup_days=warmup))
+        key = "market_input_bn_cny_per_year"
+        eq = ({key: bn} if isinstance(bn, float) else
+              {"by_replication": [{key: b} for b in bn]})
+        return SimpleNamespace(plan=plan, equilibrium=eq)
 
     path = ("market_input_bn_cny_per_year",)
     january = _settled_change(results(30, 10.0), results(30, 11.0), path)
     assert january == pytest.approx([24 / 13])     # 1 bn of a table's year, at January's 24/13
-    whole = _settled_change(results(365, 10.0), results(365, 11.0), path)
-    assert whole == pytest.approx([1.0])
+    # each side at its own season: a flat BASE (factor 1) against ALT's busy January
+    flat = (1.0,) * 12
+    assert _settled_change(results(30, 10.0, flat), results(30, 11.0), path) == pytest.approx(
+        [11.0 * 24 / 13 - 10.0])
+    # one side settled once, the other per replication: the one figure pairs with each
+    assert _settled_change(results(30, 10.0), results(30, [11.0, 12.0]), path) == \
+        pytest.approx([24 / 13, 2 * 24 / 13])
+    # a whole year, from any start, is the table's year exactly (no rounding of the factor)
+    whole = _settled_change(results(395, 10.0, warmup=30.0), results(395, 45.29123, warmup=30.0),
+                            path)
+    assert whole.tolist() == [45.29123 - 10.0]
 
 
 def test_input_growth_is_exact_at_any_count_of_replications() -> None:
@@ -1068,3 +1082,24 @@ def test_input_growth_is_exact_at_any_count_of_replications() -> None:
         45.29, 0.0)
     sampled = _settled_row("plan-2025", "induced by access", same)
     assert np.isnan(sampled["delta_trade_bn_cny_per_year_ci95"])
+
+
+def test_a_part_year_compare_says_its_season_holds_for_attribution_too(tmp_path: Path) -> None:
+    """Under a year the deltas and attribution's settled parts carry the period's season;
+    the compare console said nothing of it (review55 L2) while `input growth` read the
+    scenario's growth times the factor."""
+    from tests.support.market import market_doc
+
+    doc = market_doc(tmp_path)
+    doc["demand"]["seasonality"] = [0.5] + [1.0] * 11          # a quiet January: 6 / 11.5
+    base = write_scenario(tmp_path / "base.yaml", doc)
+    grow = write_scenario(tmp_path / "grow.yaml", {"extends": "base.yaml", "name": "grow",
+                                                    "changes": [{"kind": "demand_growth",
+                                                                 "factor": 1.1}]})
+    res = CliRunner().invoke(main, ["compare", str(base), str(grow), "--days", "30",
+                                    "--replications", "2", "--no-report",
+                                    "--out", str(tmp_path / "cmp")])
+    assert res.exit_code == 0, res.output
+    said = " ".join(res.output.split())
+    assert "whose mean seasonal factor is 0.522" in said, said
+    assert "so are attribution's input growth and induced trade" in said

@@ -152,8 +152,8 @@ def test_the_route_search_counts_the_transfer_cost(tmp_path: Path) -> None:
                       routing={"transfer_cost_cny": 1000, "k_routes": 1})
     plan = build(load_scenario(nb.write_scenario(tmp_path / "s.yaml", doc)))
     (cs,) = choice_sets(plan)
-    # at 10 CNY/TEU-h: direct 1500 + 10 h x 10 = 1600; via b 500 + 500 + 1000 (transfer)
-    # + 20 h x 10 = 2200, dearer; without the transfer, 1200: cheaper than the direct one
+    # at 10 CNY/TEU-h: direct 1500 + 22.2 h x 10 = 1722; via b 500 + 500 + 1000 (transfer)
+    # + 44.3 h x 10 = 2443, dearer; without the transfer, 1443: cheaper than the direct one
     assert [len(r.legs) for r in cs.routes] == [1]
     assert [plan.network.lines[leg.line].service for leg in cs.routes[0].legs] == ["direct"]
     assert cs.routes[0].price_cny == 1500.0
