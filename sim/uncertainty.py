@@ -42,7 +42,7 @@ from sim.scenario import (
     uncertain_inputs,
     with_overrides,
 )
-from sim.stats import meeting, wilson
+from sim.stats import CI95, meeting, wilson
 from sim.trade import GOODS_TRADE, season_note
 from sim.uncertain import EDGE, UncertainInput, lookup, values
 from sim.units import period_season
@@ -101,7 +101,7 @@ def sobol_indices(prob: dict[str, Any], y: np.ndarray, seed: int) -> pd.DataFram
     from SALib.analyze import sobol
 
     res = sobol.analyze(prob, np.asarray(y, dtype=float), calc_second_order=False,
-                        conf_level=0.95, seed=seed)
+                        conf_level=CI95, seed=seed)
     names = list(dict.fromkeys(prob.get("groups") or prob["names"]))
     return pd.DataFrame({"input": names, "S1": res["S1"], "S1_ci95": res["S1_conf"],
                          "ST": res["ST"], "ST_ci95": res["ST_conf"]})
