@@ -38,6 +38,15 @@ def _two_lines(tmp: Path, ab_per_week: float = 7, cd_per_week: float = 7, **kw) 
     return write_scenario(tmp / "base.yaml", doc)
 
 
+def _scaled(tmp: Path, name: str, service: str, field: str, factor: float) -> Path:
+    """A variant of `_two_lines`' base.yaml that scales one field of one service."""
+    return write_scenario(tmp / f"{name}.yaml", {"extends": "base.yaml", "name": name,
+                                                 "changes": [{"kind": "scale",
+                                                              "service": service,
+                                                              "field": field,
+                                                              "factor": factor}]})
+
+
 # ----------------------------------------------------------------------------- trade
 
 
@@ -300,12 +309,8 @@ def test_a_placebo_pairs_each_variant_with_a_variant_that_changes_nothing(
     so its mean is the difference of the two means and its interval is of the per-replication
     differences (not the two intervals added)."""
     base = _two_lines(tmp_path, horizon={"days": 40}, replications=3)
-    more = write_scenario(tmp_path / "more.yaml", {"extends": "base.yaml", "name": "more",
-                                                    "changes": [{
-        "kind": "scale", "service": "ab", "field": "departures_per_week", "factor": 2}]})
-    nudge = write_scenario(tmp_path / "nudge.yaml", {"extends": "base.yaml", "name": "nudge",
-                                                      "changes": [{
-        "kind": "scale", "service": "cd", "field": "price_cny_per_teu", "factor": 1.000001}]})
+    more = _scaled(tmp_path, "more", "ab", "departures_per_week", 2)
+    nudge = _scaled(tmp_path, "nudge", "cd", "price_cny_per_teu", 1.000001)
     cmp = compare(base, [more], placebo=nudge)
     assert [v.name for v in cmp.alts] == ["more", "nudge"] and cmp.placebo is cmp.alts[-1]
     assert cmp.against_placebo is not None
@@ -329,12 +334,8 @@ def test_against_the_placebo_is_paired_with_the_placebo_even_when_it_moves(
     """against_placebo is ALT - P: with a placebo that changes nothing, ALT - BASE reads the
     same, so a placebo that moves the totals shows which of the two was taken."""
     base = _two_lines(tmp_path, horizon={"days": 40}, replications=2)
-    more = write_scenario(tmp_path / "more.yaml", {"extends": "base.yaml", "name": "more",
-                                                    "changes": [{
-        "kind": "scale", "service": "ab", "field": "departures_per_week", "factor": 2}]})
-    half = write_scenario(tmp_path / "half.yaml", {"extends": "base.yaml", "name": "half",
-                                                    "changes": [{
-        "kind": "scale", "service": "ab", "field": "departures_per_week", "factor": 1.5}]})
+    more = _scaled(tmp_path, "more", "ab", "departures_per_week", 2)
+    half = _scaled(tmp_path, "half", "ab", "departures_per_week", 1.5)
     cmp = compare(base, [more], placebo=half)
     assert cmp.against_placebo is not None
     d = cmp.deltas.set_index(["variant", "metric", "scope"])
@@ -773,9 +774,7 @@ def test_cli_run_compare_and_rank(tmp_path: Path) -> None:
         assert {p.name for p in folder.iterdir() if p.is_file()} <= named, line
 
     wrote_every_file(tmp_path / "cmp")
-    nudge = write_scenario(tmp_path / "nudge.yaml", {"extends": "base.yaml", "name": "nudge",
-                                                      "changes": [{
-        "kind": "scale", "service": "cd", "field": "price_cny_per_teu", "factor": 1.000001}]})
+    nudge = _scaled(tmp_path, "nudge", "cd", "price_cny_per_teu", 1.000001)
     res = runner.invoke(main, ["compare", str(base), str(more), "--placebo", str(nudge),
                                "--no-report", "--out", str(tmp_path / "cmp-p")])
     assert res.exit_code == 0, res.output
