@@ -278,3 +278,108 @@ def test_a_wait_grid_near_zero_is_refused_and_zero_is_waits_as_read(tmp_path: Pa
     assert err.field == "routing.wait_resolution_hours" and "0 (waits as read)" in err.expected
     doc["routing"] = {"wait_resolution_hours": 0}
     assert build(load_scenario(_write(tmp_path, doc))).routing.wait_resolution_hours == 0
+
+
+def test_an_extends_chain_of_max_files_loads_and_one_more_is_refused(tmp_path: Path) -> None:
+    """MAX_EXTENDS is the most files a chain may have: the bad-input corpus only tries 41."""
+    from sim.scenario import MAX_EXTENDS
+
+    _write(tmp_path, _doc(tmp_path), "f00.yaml")
+    for k in range(1, MAX_EXTENDS + 1):   # f01 extends f00 ... f16 extends f15
+        _write(tmp_path, {"extends": f"f{k - 1:02d}.yaml", "name": f"f{k:02d}"},
+               f"f{k:02d}.yaml")
+    # f15 -> ... -> f00 is 16 files: the limit, allowed
+    assert load_scenario(tmp_path / f"f{MAX_EXTENDS - 1:02d}.yaml").name == \
+        f"f{MAX_EXTENDS - 1:02d}"
+    with pytest.raises(InputError) as info:   # f16 -> ... -> f00 is 17 files
+        load_scenario(tmp_path / f"f{MAX_EXTENDS:02d}.yaml")
+    assert info.value.field == "extends" and f"at most {MAX_EXTENDS} files" in \
+        info.value.expected
+
+
+def test_demand_growth_of_one_class_leaves_the_other_classes_flows(tmp_path: Path) -> None:
+    """A growth filtered by commodity grows only that class: no test had two classes on one
+    pair, so a filter that ignored the commodity grew every flow."""
+    doc = _doc(tmp_path)
+    doc["demand"]["classes"]["reefer"] = {"value_cny_per_teu": 200_000,
+                                          "value_of_time_cny_per_teu_hour": 20,
+                                          "source": "test"}
+    doc["demand"]["flows"].append(nb.flow("a", "b", 1_000, commodity="reefer"))
+    doc["changes"] = [{"kind": "demand_growth", "factor": 2, "commodity": "reefer"}]
+    plan = build(load_scenario(_write(tmp_path, doc)))
+    teu = {f.commodity: f.teu_per_year for f in plan.flows}
+    assert teu == {"general": pytest.approx(20_000), "reefer": pytest.approx(2_000)}
+
+
+def test_add_hub_with_an_id_the_geodata_has_is_refused(tmp_path: Path) -> None:
+    """An added hub whose id is taken would silently replace the geodata's hub (its
+    handling, yard, place) instead of adding one; set or scale change a hub."""
+    doc = _doc(tmp_path)
+    taken = nb.hub("a", 0.0, handling_servers=9)
+    doc["changes"] = [{"kind": "add_hub", "hub": {**taken["properties"], "lon": 0.0,
+                                                  "lat": 30.0}}]
+    err = _error(_write(tmp_path, doc))
+    assert err.field == "changes.0.hub.id" and err.got == "a"
+    assert err.expected == "a new hub id" and err.file.endswith("s.yaml")
+
+
+def test_a_scale_factor_above_ten_thousand_is_refused_by_the_schema(tmp_path: Path) -> None:
+    """A scale factor is at most 1e4 on loading, whatever field it scales (a field with a wide
+    bound of its own, a price up to ABSURD, would take a typo of 1e6 unless the schema does)."""
+    doc = _doc(tmp_path)
+    doc["changes"] = [{"kind": "scale", "service": "ab", "field": "price_cny_per_teu",
+                       "factor": 1.5e4}]
+    with pytest.raises(InputError) as info:
+        load_scenario(_write(tmp_path, doc))
+    assert info.value.field == "changes.0.factor" and info.value.got == 1.5e4
+    doc["changes"][0]["factor"] = 1e4
+    with pytest.warns(InputWarning, match=r"by 10000 \(\+999,900%\)"):   # loads, and says so
+        assert load_scenario(_write(tmp_path, doc)).changes[0].factor == 1e4
+
+
+def test_a_set_change_of_an_id_is_refused(tmp_path: Path) -> None:
+    """`id` is no attribute a change may set: the row stays keyed by its old id while its
+    spec says another (the hub table and every stop naming it would disagree)."""
+    doc = _doc(tmp_path)
+    doc["changes"] = [{"kind": "set", "hub": "a", "field": "id", "value": "z"}]
+    err = _error(_write(tmp_path, doc))
+    assert err.field == "changes.0.field" and err.got == "id"
+    assert err.expected.startswith("an attribute of hub a")
+
+
+def test_add_flow_of_a_new_class_on_a_pair_already_in_the_table(tmp_path: Path) -> None:
+    """A row is one origin, destination and commodity: a second class on a pair is a new row
+    (only the corpus's exact duplicate was tried, so a check of the pair alone passed)."""
+    doc = _doc(tmp_path)
+    doc["demand"]["classes"]["reefer"] = {"value_cny_per_teu": 200_000,
+                                          "value_of_time_cny_per_teu_hour": 20,
+                                          "source": "test"}
+    doc["changes"] = [{"kind": "add_flow", "flow": nb.flow("a", "b", 500, "reefer")}]
+    plan = build(load_scenario(_write(tmp_path, doc)))
+    assert [(f.commodity, f.teu_per_year) for f in plan.flows] == [
+        ("general", 20_000), ("reefer", 500)]
+
+
+def test_removing_the_last_service_is_refused_at_the_change(tmp_path: Path) -> None:
+    """A scenario with no service left cannot move a box: said at the change that withdrew it."""
+    doc = _doc(tmp_path)
+    doc["changes"] = [{"kind": "remove_service", "service": "ab"}]
+    err = _error(_write(tmp_path, doc))
+    assert err.field == "changes.0" and err.expected == "at least one service left running"
+
+
+def test_a_link_vertex_a_few_km_off_its_hub_is_refused(tmp_path: Path) -> None:
+    """A link's end vertex must lie within 0.01 degrees (about 1 km) of its hub: 0.05 degrees
+    (about 5 km, a link drawn to the wrong terminal) is refused, naming the link's coords."""
+    a, b = nb.hub("a", 0.0), nb.hub("b", 1.0)
+    off = nb.link("a-b", a, b)
+    off["geometry"]["coordinates"][0] = [0.05, 30.0]
+    doc = _doc(tmp_path)   # line_network wrote geo/ first; rewritten with the off vertex
+    nb.write_geodata(tmp_path / "geo", [a, b], [off])
+    err = _error(_write(tmp_path, doc))
+    assert err.file.endswith("links.geojson") and err.field == "features[a-b].coords"
+    assert err.got == (0.05, 30.0)
+    off["geometry"]["coordinates"][0] = [0.009, 30.0]   # within the tolerance: builds
+    nb.write_geodata(tmp_path / "geo", [a, b], [off])
+    assert build(load_scenario(_write(tmp_path, doc))).network.links["a-b"].coords[0] == \
+        (0.009, 30.0)
