@@ -361,3 +361,18 @@ def test_a_service_only_the_variant_runs_pairs_its_boxes_not_its_load(tmp_path: 
                                                          "line_departures_per_year"}
     assert (new["base"] == 0).all()
     assert new.loc[("ab2", "line_departures_per_year"), "alt"] == pytest.approx(3 * 52, rel=0.1)
+
+
+def test_a_lock_operation_set_apart_in_python_names_the_lock() -> None:
+    """A lock's operation (network.locks) set apart by no change record is named only through
+    its digest; the unit test above hands `touched` digests, not `element_digests`' own."""
+    import sim
+    from sim.inputs import origin_of
+    from sim.scenario import load_scenario
+
+    base = load_scenario(BASELINE_2023)   # divert_wait_hours 72 h in the file
+    alt = sim.with_overrides(base, **{
+        "network.locks.three_gorges_locks.divert_wait_hours": 200.0})
+    one, other = origin_of(base), origin_of(alt)
+    assert touched(one.changes, other.changes, one.elements, other.elements) == {
+        ("lock", "three_gorges_locks")}
