@@ -62,3 +62,19 @@ def test_a_lock_adds_its_passage_and_half_a_cycle_to_a_route_s_hours(tmp_path: P
                                                cycle=4.0, passage=3.0)))
     # 10 h on the link + 3 h passage + 4 h cycle / 2 = 15 h
     assert plan.network.locks["lk"].expected_hours(10.0) == pytest.approx(15.0)
+
+
+@pytest.mark.parametrize("chamber_t, refused", [(999.0, True), (1000.0, False)])
+def test_a_barge_must_fit_the_chamber_loaded_in_tonnes(tmp_path: Path, chamber_t: float,
+                                                       refused: bool) -> None:
+    """A barge of 100 TEU at the default 10 t/TEU is 1,000 t: a 999 t chamber cannot lift it
+    loaded, a 1,000 t one can (a check of TEU against tonnes let 100 < 999 through)."""
+    op = {"classes": {"bulk": {**BULK, "vessel_t": 500}}}
+    path = L.lock_scenario(tmp_path, op, chamber_t=chamber_t, barge_per_week=7)
+    if not refused:
+        assert build(load_scenario(path)).network.locks["lk"].chamber_t == 1000.0
+        return
+    with pytest.raises(InputError) as err:
+        build(load_scenario(path))
+    assert err.value.field == "network.services.barge.vehicle_teu" and err.value.got == 100
+    assert err.value.expected == "a loaded vessel (10 t/TEU) that fits the 999 t lock chamber"
