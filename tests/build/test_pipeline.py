@@ -94,3 +94,27 @@ def test_a_variant_with_another_value_of_time_gets_its_own_routes() -> None:
     assert market.value_of_time == pytest.approx(
         choice.model_copy(update={"vot_position": choice.vot_position + 0.25}).value_of_time(cls))
     assert market.value_of_time > choice.value_of_time(cls) > cls.value_of_time_cny_per_teu_hour
+
+
+def test_revised_flows_are_validated_like_a_scenario_file_s(tmp_path: Path) -> None:
+    """A flow handed to `revise` (demand response, a notebook) is checked as a file's row: a
+    negative TEU/yr built without validation (`model_copy`) is named at its row."""
+    plan = prepare(line_network(tmp_path))
+    bad = plan.flows[0].model_copy(update={"teu_per_year": -5.0})
+    with pytest.raises(InputError) as err:
+        revise(plan, flows=[bad])
+    assert err.value.field == "demand.flows.0" and err.value.file == plan.source_file
+    assert err.value.got == -5.0
+
+
+def test_a_new_horizon_keeps_the_warm_up_while_a_day_is_left_to_measure(
+        tmp_path: Path) -> None:
+    """`with_horizon_days` keeps a 10-day warm-up for 30 days (20 measured) and for 11 days
+    (1 measured, MIN_DAYS), and drops it for 10.5 days (0.5 measured)."""
+    from sim.network import with_horizon_days
+
+    plan = prepare(line_network(tmp_path, horizon={"days": 60, "warmup_days": 10}))
+    assert with_horizon_days(plan, 30).horizon.warmup_days == 10
+    assert with_horizon_days(plan, 11).horizon.warmup_days == 10
+    short = with_horizon_days(plan, 10.5).horizon
+    assert (short.days, short.warmup_days) == (10.5, 0.0)
