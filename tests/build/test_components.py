@@ -126,3 +126,14 @@ def test_a_module_imported_again_registers_its_kind_and_kpi_again(
         unregister("reload_port")
         remove_kpi("reload_lots")
         sys.modules.pop("reload_port", None)
+
+
+def test_register_refuses_a_taken_name_with_another_runtime() -> None:
+    """The same spec class under a taken name is a re-import only when its runtime is the
+    same too: "border" with a terminal's runtime would run every border as a plain hub."""
+    from sim.components import REGISTRY
+
+    border = REGISTRY["border"]
+    with pytest.raises(ValueError, match="'border' is already registered"):
+        register(Kind("border", "hubs", border.spec, "sim.engine.hub:Hub"))
+    assert REGISTRY["border"] is border
