@@ -338,3 +338,27 @@ def test_text_for_people_with_escape_codes_is_refused(tmp_path: Path, edit: Any,
     with pytest.raises(InputError) as err:
         prepare(write_scenario(tmp_path / "m.yaml", doc))
     assert err.value.field == field and "printable" in err.value.expected
+
+
+def test_a_row_of_zero_trade_is_read_and_makes_no_flow(tmp_path: Path) -> None:
+    """0 bn CNY/yr is a cell of the table (a market that trades none of a class one way):
+    read, counted in the total (27 bn as without it), and no flow of 0 TEU is made."""
+    rows = [*ROWS, ("asean", "export", "electronics", 0.0)]
+    plan = prepare(write_scenario(tmp_path / "m.yaml", market_doc(tmp_path, rows=rows)))
+    assert plan.market is not None and len(plan.market.rows) == 5
+    assert plan.market.total_bn == pytest.approx(27.0)
+    trade = [f for f in plan.flows if f.flow_class == "trade"]
+    assert len(trade) == len(ROWS) and all(f.teu_per_year > 0 for f in trade)
+
+
+def test_a_row_of_a_class_of_no_value_is_refused_at_its_commodity(tmp_path: Path) -> None:
+    """The empty box (value 0 a TEU) carries no goods: a row of it is named at its commodity,
+    not at its value as a row of infinite TEU."""
+    doc = market_doc(tmp_path)
+    doc["demand"]["classes"]["empty"] = {"value_cny_per_teu": 0,
+                                         "value_of_time_cny_per_teu_hour": 1, "source": "test"}
+    write_market_table(tmp_path / "markets.csv", [*ROWS, ("eu", "export", "empty", 1.0)])
+    with pytest.raises(InputError) as err:
+        prepare(write_scenario(tmp_path / "m.yaml", doc))
+    assert err.value.file.endswith("markets.csv") and err.value.field == "line 6.commodity"
+    assert err.value.got == "empty"
