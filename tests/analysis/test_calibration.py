@@ -381,3 +381,26 @@ def test_a_measure_of_several_corridors_names_the_one_there_is_none_of() -> None
         with pytest.raises(InputError) as info:
             _parse(bad, "t.csv", 3)
         assert f"got '{got}'" in str(info.value), bad
+
+
+@pytest.mark.parametrize(("value", "year", "field"), [
+    ("0", "2025", "line 2.value"),      # every target is a positive figure: 0 as well as -900
+    ("900", "2201", "line 2.year"),     # after LAST_YEAR, as 0 is before FIRST_YEAR
+    ("900", "1899", "line 2.year"),
+])
+def test_a_target_of_zero_or_a_year_outside_the_plan_s_is_refused(
+        tmp_path: Path, value: str, year: str, field: str) -> None:
+    """The CLI test tries -900, nan and year 0; the bounds' other sides were not tried."""
+    from sim.targets import TARGET_COLUMNS, TARGETS_FILE
+
+    def write(v: str, y: str) -> None:
+        (tmp_path / TARGETS_FILE).write_text(
+            ",".join(TARGET_COLUMNS) + f"\ngoods_trade_2025,Goods,{v},bn CNY,{y},true,s,n\n",
+            encoding="utf-8")
+
+    write(value, year)
+    with pytest.raises(InputError) as err:
+        load_targets(tmp_path)
+    assert err.value.file.endswith(TARGETS_FILE) and err.value.field == field
+    write("0.001", "2200")   # the smallest positive and the last year are figures
+    assert [(t.value, t.year) for t in load_targets(tmp_path)] == [(0.001, 2200)]
