@@ -194,6 +194,16 @@ def test_a_scenario_name_cannot_place_results_outside_out(tmp_path: Path, name: 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a"]
 
 
+def test_a_scenario_name_makes_no_hidden_or_empty_results_folder() -> None:
+    """A leading dot made a hidden folder (`ls out` would not show the results); a name of
+    dots and dashes alone leaves nothing, so the fallback is used."""
+    from sim.paths import default_out, safe_slug
+
+    assert safe_slug(".hidden") == "hidden" and safe_slug("-x.") == "x"
+    assert safe_slug(".") == safe_slug("-.-") == "scenario"
+    assert default_out(".cache", "plan-", "pathways") == Path("out/pathways/plan-cache")
+
+
 def test_list_prints_ids_with_a_description(tmp_path: Path) -> None:
     path = nb.line_network(tmp_path)
     hubs = _cqsim("list", "hubs", path)
