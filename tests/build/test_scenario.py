@@ -383,3 +383,15 @@ def test_a_link_vertex_a_few_km_off_its_hub_is_refused(tmp_path: Path) -> None:
     nb.write_geodata(tmp_path / "geo", [a, b], [off])
     assert build(load_scenario(_write(tmp_path, doc))).network.links["a-b"].coords[0] == \
         (0.009, 30.0)
+
+
+def test_two_geodata_hubs_of_one_id_are_refused_at_the_second(tmp_path: Path) -> None:
+    """A second hub `b` would silently replace the first (its place, its handling); only a slow
+    test of the bad-input corpus tried it."""
+    doc = _doc(tmp_path)
+    a, b = nb.hub("a", 0.0), nb.hub("b", 1.0)
+    nb.write_geodata(tmp_path / "geo", [a, b, nb.hub("b", 1.0, handling_servers=9)],
+                     [nb.link("a-b", a, b)])
+    err = _error(_write(tmp_path, doc))
+    assert err.file.endswith("hubs.geojson") and err.field == "features[b].id"
+    assert err.expected == "a unique hub id" and err.got == "b"
