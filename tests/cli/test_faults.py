@@ -447,3 +447,23 @@ def test_a_stop_swallowed_on_the_way_still_keeps_the_earlier_result(
     monkeypatch.setattr(staging, "STOP_SIGNALS", [])
     staging.swap_in(new, target)
     assert (target / "a.csv").read_text() == "new\n"
+
+
+def test_a_write_that_fails_part_way_leaves_the_earlier_file_and_no_temporary(
+        tmp_path: Path) -> None:
+    """`write_atomic` renames only a finished write into place: a writer that raises after
+    half its bytes (a full disk, an interrupt) leaves the earlier file whole, and no
+    temporary file beside it."""
+    from sim.atomic import write_atomic
+
+    target = tmp_path / "table.csv"
+    target.write_text("old\n")
+
+    def half(tmp: Path) -> None:
+        tmp.write_text("new, but only ha")
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space left"):
+        write_atomic(target, half)
+    assert target.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["table.csv"]
