@@ -45,6 +45,16 @@ def test_a_field_of_another_kind_is_rejected() -> None:
         validate_spec("hubs", {**HUB, "kind": "rail_terminal", "gauge_change": True})
 
 
+@pytest.mark.parametrize("side", ["outbound_trains_per_day", "inbound_trains_per_day"])
+def test_a_border_s_trains_a_day_need_a_gauge_change(side: str) -> None:
+    """Trains a day are the capacity of a gauge change: on a border without one they would
+    be read by nothing, so a border that gives them without gauge_change is refused."""
+    with pytest.raises(ValidationError, match="directional capacities need gauge_change"):
+        validate_spec("hubs", {**HUB, "kind": "border", side: 12})
+    border = validate_spec("hubs", {**HUB, "kind": "border", "gauge_change": True, side: 12})
+    assert isinstance(border, BorderSpec) and border.directional
+
+
 def test_an_unknown_kind_names_the_known_ones() -> None:
     with pytest.raises(ValueError, match="'rail_terminal'.*'border'"):
         validate_spec("hubs", {**HUB, "kind": "spaceport"})
