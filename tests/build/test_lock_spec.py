@@ -33,6 +33,9 @@ BULK = {"vessels_per_year": 1000, "vessel_t": 1000, "source": "t"}
     ({"classes": {"bulk": {**BULK, "mt_per_year": 1.0}}}, "network.locks.lk.classes.bulk"),
     ({"classes": {"dg": {**BULK, "entry_hours": {"down": [14, 13]}}}},
      "network.locks.lk.classes.dg"),
+    # an empty window (start = end) would let the class in at no hour: its vessels never pass
+    ({"classes": {"dg": {**BULK, "entry_hours": {"down": [13, 13]}}}},
+     "network.locks.lk.classes.dg"),
     ({"outages": [{"shape": "random", "name": "fog", "events_per_year": 3, "months": [13],
                    "median_hours": 5, "source": "t"}]}, "network.locks.lk.outages.0"),
     ({"outages": [{"shape": "sometimes", "start_day": 1, "end_day": 2}]},
