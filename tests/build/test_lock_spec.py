@@ -36,6 +36,10 @@ BULK = {"vessels_per_year": 1000, "vessel_t": 1000, "source": "t"}
     # an empty window (start = end) would let the class in at no hour: its vessels never pass
     ({"classes": {"dg": {**BULK, "entry_hours": {"down": [13, 13]}}}},
      "network.locks.lk.classes.dg"),
+    # a load of 0 each way: tonnes a year would need infinitely many vessels (0 t carried each)
+    ({"classes": {"bulk": {"mt_per_year": 1.0, "vessel_t": 1000, "source": "t",
+                           "load_factor": {"down": 0.0, "up": 0.0}}}},
+     "network.locks.lk.classes.bulk"),
     ({"outages": [{"shape": "random", "name": "fog", "events_per_year": 3, "months": [13],
                    "median_hours": 5, "source": "t"}]}, "network.locks.lk.outages.0"),
     ({"outages": [{"shape": "sometimes", "start_day": 1, "end_day": 2}]},
