@@ -395,3 +395,16 @@ def test_two_geodata_hubs_of_one_id_are_refused_at_the_second(tmp_path: Path) ->
     err = _error(_write(tmp_path, doc))
     assert err.file.endswith("hubs.geojson") and err.field == "features[b].id"
     assert err.expected == "a unique hub id" and err.got == "b"
+
+
+def test_more_minimum_than_maximum_feedback_passes_is_refused(tmp_path: Path) -> None:
+    """min_iterations above max_iterations cannot both hold: refused at the section, saying
+    both numbers, not run as whichever the loop reads first."""
+    doc = _doc(tmp_path)
+    doc["equilibrium"] = {"min_iterations": 3, "max_iterations": 2}
+    with pytest.raises(InputError) as info:
+        load_scenario(_write(tmp_path, doc))
+    assert info.value.field == "equilibrium"
+    assert "min_iterations (3) at most max_iterations (2)" in info.value.expected
+    doc["equilibrium"] = {"min_iterations": 2, "max_iterations": 2}
+    assert load_scenario(_write(tmp_path, doc)).equilibrium.min_iterations == 2
