@@ -408,3 +408,14 @@ def test_more_minimum_than_maximum_feedback_passes_is_refused(tmp_path: Path) ->
     assert "min_iterations (3) at most max_iterations (2)" in info.value.expected
     doc["equilibrium"] = {"min_iterations": 2, "max_iterations": 2}
     assert load_scenario(_write(tmp_path, doc)).equilibrium.min_iterations == 2
+
+
+def test_scaling_a_true_false_attribute_is_refused_at_its_field(tmp_path: Path) -> None:
+    """True is an int to Python: scaling `bidirectional` is named as no numeric attribute
+    (else 2 x True was refused at the factor, and 1 x True went through as a change)."""
+    doc = _doc(tmp_path)
+    doc["changes"] = [{"kind": "scale", "service": "ab", "field": "bidirectional",
+                       "factor": 2}]
+    err = _error(_write(tmp_path, doc))
+    assert err.field == "changes.0.field" and err.got == "bidirectional"
+    assert err.expected == "a numeric attribute to scale"
