@@ -419,3 +419,16 @@ def test_scaling_a_true_false_attribute_is_refused_at_its_field(tmp_path: Path) 
     err = _error(_write(tmp_path, doc))
     assert err.field == "changes.0.field" and err.got == "bidirectional"
     assert err.expected == "a numeric attribute to scale"
+
+
+def test_an_override_inside_another_override_s_field_is_refused(tmp_path: Path) -> None:
+    """`horizon` and `horizon.days` set one field twice, whichever order: the value run would
+    be the later one, not the one recorded for the other."""
+    scenario = load_scenario(nb.line_network(tmp_path))
+    whole = {"days": 30, "warmup_days": 0}
+    for fields, clash in (({"horizon": whole, "horizon.days": 10}, ("horizon", "horizon.days")),
+                          ({"horizon.days": 10, "horizon": whole}, ("horizon.days", "horizon"))):
+        with pytest.raises(InputError) as info:
+            with_overrides(scenario, **fields)
+        assert info.value.field == clash[1]
+        assert info.value.expected == f"a field no other override sets ({clash[0]} sets it too)"
