@@ -432,3 +432,15 @@ def test_an_override_inside_another_override_s_field_is_refused(tmp_path: Path) 
             with_overrides(scenario, **fields)
         assert info.value.field == clash[1]
         assert info.value.expected == f"a field no other override sets ({clash[0]} sets it too)"
+
+
+def test_an_override_of_a_row_past_the_end_of_a_list_is_an_input_error(
+        tmp_path: Path) -> None:
+    """demand.flows has one row: an override of row 5 (or of a field of it) is no field of the
+    scenario, said as one (an IndexError's traceback otherwise)."""
+    scenario = load_scenario(nb.line_network(tmp_path))
+    for dotted in ("demand.flows.5.teu_per_year", "demand.flows.5"):
+        with pytest.raises(InputError) as info:
+            with_overrides(scenario, **{dotted: 1})
+        assert info.value.field == dotted
+        assert info.value.expected == "an existing scenario field"
