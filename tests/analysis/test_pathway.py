@@ -384,9 +384,10 @@ def test_expansion_share_schedule() -> None:
     assert exp.changes_at(0.5)[0]["factor"] == pytest.approx(1.5)
 
 
-def test_a_single_sample_pathway_grows_each_market_at_its_central_rate(tmp_path: Path) -> None:
+def test_one_sample_is_the_central_rate_and_more_samples_stratify(tmp_path: Path) -> None:
     """With one sample a pathway is the central case: every market at its distribution's
-    centre, not one Latin-hypercube draw that would differ by seed."""
+    centre, not one Latin-hypercube draw that would differ by seed; with more, the draws
+    are a Latin hypercube, one in each quantile stratum."""
     from sim.pathway import growth_draws
     from tests.support.market import write_market_scenario
 

@@ -267,16 +267,17 @@ def test_the_undecided_note_asks_for_the_most_that_decides_every_portfolio_left(
                              trade=np.array([1000.0] * hits + [0.0] * (8 - hits))))
     level = 0.05 / 2
     # against 0.4 the two need different counts (0.75 is further from it than 0.25)
-    need = [most_to_decide(0.75, 0.4, level), most_to_decide(0.25, 0.4, level)]
-    assert None not in need and need[0] != need[1]
+    # (most_to_decide, Clopper-Pearson at 0.025: 15 for 0.75, 57 for 0.25)
+    assert [most_to_decide(0.75, 0.4, level), most_to_decide(0.25, 0.4, level)] == [15, 57]
     note = undecided_note(left, chosen=False, most=8, need=3, level=level, target=900,
                           probability=0.4)
-    assert f"about --most {max(n for n in need if n is not None)} would decide" in note
+    assert "about --most 57 would decide" in note     # the most any portfolio left needs
 
 
 def test_each_replication_of_a_plan_draws_its_own_growth() -> None:
-    """A plan's P(meet) spans growth: replication r draws its rates from the stream (seed, r),
-    the same for every portfolio; one draw for all would leave growth out of P(meet)."""
+    """A plan's P(meet) spans growth: each replication draws its own rates, the same for
+    every portfolio and again on a second call, and another seed draws others; one draw
+    for all would leave growth out of P(meet)."""
     from sim.planner import growth_rates
 
     spec = CandidatesSpec(scenario="x.yaml", base_year=2023, decided_from=2024, seed=11,
@@ -284,10 +285,10 @@ def test_each_replication_of_a_plan_draws_its_own_growth() -> None:
                                          "source": "t"}},
                           candidates=[candidate("a", 1e9)])
     rates = [growth_rates(spec, r)["eu"] for r in range(4)]
-    # uniform on 0-10 %/yr: 10 x the first uniform of numpy's stream [11, r]
-    assert rates == pytest.approx([10 * np.random.default_rng([11, r]).random(1)[0]
-                                   for r in range(4)])
-    assert len(set(rates)) == 4
+    assert len(set(rates)) == 4 and all(0 <= x < 10 for x in rates)   # uniform on 0-10 %/yr
+    assert [growth_rates(spec, r)["eu"] for r in range(4)] == rates
+    other = spec.model_copy(update={"seed": 12})
+    assert [growth_rates(other, r)["eu"] for r in range(4)] != rates
 
 
 def test_clopper_pearson() -> None:

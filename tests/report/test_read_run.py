@@ -4,6 +4,7 @@ refused in one line (a user trial could not load `cqsim run`'s folder back)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -125,14 +126,15 @@ def test_read_run_of_no_path_says_what_it_takes(bad: object, said: str) -> None:
         sim.read_run(bad)  # type: ignore[arg-type]
 
 
-def test_a_measure_annualises_a_horizon_total_over_its_statistics_period() -> None:
+def test_a_measure_annualises_a_horizon_total_over_its_statistics_period(tmp_path: Path) -> None:
     """A run written before the unit convention keeps horizon totals: per year is 365 over
     the days after warm-up, and each CI is scaled as its value (tonnes to Mt, totals to per
     year); no report test read a warmed-up or scaled column."""
     from sim.report import rundir as rd
 
-    run = object.__new__(rd.RunDir)
-    run.__dict__["meta"] = {"days": 120.0, "warmup_days": 10.0}   # cached_property's slot
+    (tmp_path / "run.json").write_text(json.dumps(
+        {"days": 120, "warmup_days": 10, "seed": 1, "replications": 1}), encoding="utf-8")
+    run = rd.RunDir(tmp_path)
     assert run.per_year == pytest.approx(365 / 110)           # statistics period 120 - 10
     legacy = pd.DataFrame({"teu": [1_100.0], "teu_ci95": [110.0]})
     value, ci = rd.LINE_TEU.values(legacy, run.per_year)
