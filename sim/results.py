@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import did_you_mean, wrong_type
-from sim.stats import CI95, mean_ci, t_quantile
+from sim.stats import CI95, mean_ci, t_critical, two_sided
 
 # the key of the settle stage's report (`Results.equilibrium`, `sim.equilibrium`) under which
 # each market's induced trade stands
@@ -85,7 +85,7 @@ def summarize(table: pd.DataFrame, keys: list[str], fixed: Sequence[str] = (),
         if n < 2:
             half = np.full(mean.shape, np.nan)
         else:
-            half = t_quantile(0.5 + CI95 / 2.0, n - 1) * block.std(axis=2, ddof=1) / np.sqrt(n)
+            half = t_critical(n - 1) * block.std(axis=2, ddof=1) / np.sqrt(n)
         # a time or share some replications did not measure (a route that delivered nothing
         # in them): over those that did, as for an entity without a row
         missing = np.isnan(block)
@@ -119,11 +119,11 @@ def summarize_series(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
                if c not in keys and c != "replication"]
     groups = table.groupby(keys, sort=False, dropna=False)[numeric]
     mean, std, count = groups.mean(), groups.std(ddof=1), groups.count()
-    from scipy import special  # as t_quantile, vectorised over the counts
+    from scipy import special  # as t_critical, vectorised over the counts
 
     n = count.to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        t = np.where(n >= 2, special.stdtrit(np.maximum(n - 1, 1), 0.5 + CI95 / 2.0), np.nan)
+        t = np.where(n >= 2, special.stdtrit(np.maximum(n - 1, 1), two_sided()), np.nan)
         half = t * std.to_numpy() / np.sqrt(n)
     out = mean.copy()
     for i, c in enumerate(numeric):

@@ -27,6 +27,17 @@ def t_quantile(p: float, dof: float) -> float:
     return float(stdtrit(dof, p))
 
 
+def two_sided(level: float = CI95) -> float:
+    """The quantile of a two-sided interval at `level` (0.975 at 95%)."""
+    return 0.5 + level / 2.0
+
+
+def t_critical(dof: float, level: float = CI95) -> float:
+    """Student's t critical value of a two-sided interval at `level`: the standard errors
+    every t interval of the project spans (replications, pairs, Welch's, a regression)."""
+    return t_quantile(two_sided(level), dof)
+
+
 def mean_ci(samples: np.ndarray, level: float = CI95) -> tuple[float, float]:
     """Mean and half-width of the t confidence interval (NaN with fewer than 2 samples)."""
     samples = np.asarray(samples, dtype=float)
@@ -34,7 +45,7 @@ def mean_ci(samples: np.ndarray, level: float = CI95) -> tuple[float, float]:
     mean = float(samples.mean()) if n else float("nan")
     if n < 2:
         return mean, float("nan")
-    half = t_quantile(0.5 + level / 2.0, n - 1) * samples.std(ddof=1) / np.sqrt(n)
+    half = t_critical(n - 1, level) * samples.std(ddof=1) / np.sqrt(n)
     return mean, float(half)
 
 
@@ -58,10 +69,8 @@ def replications_to_resolve(differences: np.ndarray, level: float = CI95,
         return None
     if _alike(d):                # no spread: the sign test's count (`paired_ci`)
         return max(n, alike_needed(level))
-    p = 0.5 + level / 2.0
-
     def resolves(i: int) -> bool:
-        return t_quantile(p, i - 1) * sd / np.sqrt(i) <= mean
+        return t_critical(i - 1, level) * sd / np.sqrt(i) <= mean
 
     if resolves(n):
         return n
@@ -155,7 +164,7 @@ def difference_ci(base: np.ndarray, alt: np.ndarray, paired: bool,
     vb, va = base.var(ddof=1) / base.size, alt.var(ddof=1) / alt.size
     se = float(np.sqrt(vb + va))
     dof = (vb + va) ** 2 / (vb ** 2 / (base.size - 1) + va ** 2 / (alt.size - 1))
-    return float(alt.mean() - base.mean()), t_quantile(0.5 + level / 2.0, dof) * se
+    return float(alt.mean() - base.mean()), t_critical(dof, level) * se
 
 
 def resolved(delta: float, half: float) -> bool | None:

@@ -58,7 +58,7 @@ from sim.market.estimates import (
 )
 from sim.market.spec import ASC_LIMIT, Choice, Empties, MarketSection
 from sim.network import Plan, revise
-from sim.stats import CI95, t_quantile
+from sim.stats import t_critical
 
 LOG_SCALE = ("cost_scale", "trade_elasticity")   # positive: estimated as logs
 STEP = 0.5          # perturbation of x for the Jacobian (utils, or log units): large enough
@@ -346,7 +346,7 @@ def _log_sd(target: CalibrationTarget, row: CalibrationRow, replications: int) -
     1.96 standard errors, two replications' CI, 12.7 of them, gave 6.5 times the noise)."""
     band = (math.log(target.high) - math.log(target.low)) / (2 * BAND_Z) \
         if target.low > 0 else math.nan
-    noise = row.ci95 / t_quantile(0.5 + CI95 / 2, replications - 1) / row.simulated \
+    noise = row.ci95 / t_critical(replications - 1) / row.simulated \
         if row.simulated > 0 and replications > 1 and np.isfinite(row.ci95) else 0.0
     return math.sqrt(band ** 2 + noise ** 2)
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.stats import CI95, mean_ci, t_quantile
+from sim.stats import mean_ci, t_critical
 from sim.sweep.store import kpi_columns
 
 
@@ -86,7 +86,7 @@ def sensitivity(runs: pd.DataFrame, params: Sequence[str], kpis: Sequence[str]) 
         resid = y - design @ coef
         sigma2 = float(resid @ resid) / dof
         cov = sigma2 * np.linalg.pinv(design.T @ design)
-        tcrit = t_quantile(0.5 + CI95 / 2, dof)
+        tcrit = t_critical(dof)
         centre = unit.mean(axis=0)
         ybar = float(y.mean())  # low/high values: the other parameters and blocks at their mean
         for i, param in enumerate(varied):
