@@ -21,6 +21,7 @@ from sim.kpis import (
     kpis,
     label,
     measure_of,
+    per_unit,
     teu_weighted_mean,
     totals,
 )
@@ -55,6 +56,49 @@ def test_counts_are_annualised_and_say_so() -> None:
                              col("created_teu", "TEU", "horizon")))
     assert list(weekly.frame([{"week": 1, "teu": 5.0, "created_teu": 9.0}], 3.0)) == [
         "week", "teu_per_week", "created_teu_horizon"]
+
+
+def test_only_a_count_per_year_is_scaled_by_the_period_measured() -> None:
+    """Table.frame annualises the counts over the statistics period: a week's count, a
+    total over the horizon and a time keep their values (their names say their unit)."""
+    table = Table("t", ("week",), (col("week"), col("teu", "TEU", "year"),
+                                   col("moved", "TEU", "week"), col("created", "TEU", "horizon"),
+                                   col("wait_h", "h")))
+    row = table.frame([{"week": 1, "teu": 5.0, "moved": 7.0, "created": 9.0, "wait_h": 2.0}],
+                      per_year=3.0).iloc[0]
+    assert row["teu_per_year"] == 15.0
+    assert (row["moved_per_week"], row["created_horizon"], row["wait_h"]) == (7.0, 9.0, 2.0)
+
+
+def test_a_count_s_unit_names_its_own_unit_of_time() -> None:
+    """A week's count reads "/week" and a total over the horizon "over the horizon", not
+    "/yr" (a horizon total labelled per year overstates a 30-day run twelve times)."""
+    assert per_unit("TEU", "year") == "TEU/yr"
+    assert per_unit("TEU", "week") == "TEU/week"
+    assert per_unit("jobs", "horizon") == "jobs over the horizon"
+    assert per_unit("h", None) == "h"
+    assert col("created", "TEU", "horizon").shown_unit == "TEU over the horizon"
+
+
+def test_loaded_teu_leaves_out_the_empty_boxes_that_empty_teu_counts() -> None:
+    lots = _lots().assign(flow_class=["trade", "empty", "trade"])   # 40 + 40 loaded, 20 empty
+    row = corridor_row(lots, {"trade_bn_cny": 6e-3})
+    assert row["teu"] == 80.0 and row["empty_teu"] == 20.0 and row["lots"] == 3
+
+
+def test_a_summary_s_ci95_is_the_t_interval_half_width_of_the_mean() -> None:
+    """`<col>_ci95` is t(0.975, n-1) * sd / sqrt(n), the sd with n-1: not the sd itself, nor
+    a normal 1.96. Values by hand; t(0.975, 2) = 4.302653."""
+    from sim.results import summarize
+
+    rows = pd.DataFrame({"corridor": ["west", "east"] * 3,
+                         "teu": [1.0, 10.0, 2.0, 10.0, 3.0, 16.0],
+                         "replication": [0, 0, 1, 1, 2, 2]})
+    out = summarize(rows, ["corridor"], counts=["teu"], replications=3).set_index("corridor")
+    assert out.loc["west", "teu"] == 2.0 and out.loc["east", "teu"] == 12.0
+    # west 1, 2, 3: sd 1; east 10, 10, 16: sd sqrt(12), so sd / sqrt(3) = 2
+    assert out.loc["west", "teu_ci95"] == pytest.approx(4.302653 / math.sqrt(3), rel=1e-6)
+    assert out.loc["east", "teu_ci95"] == pytest.approx(4.302653 * 2, rel=1e-6)
 
 
 def test_an_empty_table_summarises_with_a_filled_one_s_columns() -> None:
