@@ -381,3 +381,73 @@ def test_the_console_total_row_has_the_ci_of_its_counts(tmp_path: Path) -> None:
         out.print(corridor_table(results))
     total = next(line for line in captured.get().splitlines() if "total" in line)
     assert f"{teu.show(mean):,.{teu.decimals}f} ± {teu.show(half):,.{teu.decimals}f}" in total
+
+
+def test_the_compared_kpis_are_the_four_declared_so() -> None:
+    from sim.kpis import compared
+
+    assert [k.name for k in compared()] == ["teu", "trade_bn_cny", "transit_mean_h", "co2_t"]
+
+
+def test_a_lock_s_figures_weigh_its_waits_by_what_waited_and_add_its_directions() -> None:
+    """lock_metrics per replication and lock over both directions: the wait of all vessels
+    weighed by vessels, the containers' by container tonnes; tonnes, tonnes diverted and
+    lockages summed; the tonnes shown in Mt/yr (divided by 1e6). Values by hand."""
+    from sim.kpis import LOCK_FIGURES, lock_metrics
+
+    locks = pd.DataFrame({
+        "replication": [0, 0], "lock": ["tg", "tg"], "direction": ["up", "down"],
+        "vessels_per_year": [100.0, 300.0], "container_t_per_year": [3000.0, 1000.0],
+        "wait_mean_h": [4.0, 8.0], "container_wait_mean_h": [2.0, 10.0],
+        "total_t_per_year": [5e6, 7e6], "diverted_t_per_year": [1e5, 0.0],
+        "lockages_per_year": [1000.0, 1200.0]})
+    got = {metric: value for rep, metric, lock, value in lock_metrics(locks)
+           if (rep, lock) == (0, "tg")}
+    assert got == {"lock_wait_mean_h": 7.0,                 # (100 * 4 + 300 * 8) / 400
+                   "lock_container_wait_mean_h": 4.0,       # (3000 * 2 + 1000 * 10) / 4000
+                   "lock_t_per_year": 12e6, "lock_diverted_t_per_year": 1e5,
+                   "lockages_per_year": 2200.0}
+    _, unit, divisor, _ = LOCK_FIGURES["lock_t_per_year"]
+    assert unit == "Mt/yr" and got["lock_t_per_year"] / divisor == 12.0
+
+
+def test_a_hub_s_calls_gone_elsewhere_are_dropped_only_where_both_runs_had_none() -> None:
+    from sim.kpis import drop_quiet
+
+    gone = "background_diverted_teu_per_year"
+    deltas = pd.DataFrame({"metric": [gone, gone, gone, "hub_wait_mean_h"],
+                           "scope": ["a", "b", "c", "a"],
+                           "base": [0.0, 0.0, 3.0, 0.0], "alt": [0.0, 5.0, 0.0, 0.0]})
+    kept = drop_quiet(deltas)
+    assert list(zip(kept["metric"], kept["scope"], strict=True)) == [
+        (gone, "b"), (gone, "c"), ("hub_wait_mean_h", "a")]
+
+
+def test_a_delta_is_alt_less_base_with_the_paired_t_interval() -> None:
+    """key_deltas: ALT - BASE per key; paired, the t interval of the differences (1, 2, 3:
+    sd 1, t(0.975, 2) = 4.302653); pairing needs one seed and as many replications."""
+    from sim.kpis import crn_paired, key_deltas
+
+    base = pd.DataFrame({"replication": [0, 1, 2], "scope": ["x"] * 3, "value": [1.0, 2.0, 3.0]})
+    alt = base.assign(value=[2.0, 4.0, 6.0])
+    row = key_deltas(base, alt, ["scope"], pair=True, variant="v").iloc[0]
+    assert (row["base"], row["alt"], row["delta"]) == (2.0, 4.0, 2.0)
+    assert row["delta_ci95"] == pytest.approx(4.302653 / math.sqrt(3), rel=1e-6)
+    assert crn_paired(7, 5, 7, 5)
+    assert not crn_paired(7, 5, 7, 3) and not crn_paired(7, 5, 8, 5)
+
+
+def test_a_daily_series_ci95_is_the_t_interval_of_the_replications_that_recorded_the_day(
+        ) -> None:
+    """summarize_series: per day the mean and t interval over the replications with a value
+    that day (a NaN day left out). Day 0: 1, 2, 3 (t(0.975, 2) = 4.302653, sd 1); day 1: 5,
+    -, 7 (t(0.975, 1) = 12.706205, sd sqrt(2), so sd / sqrt(2) = 1)."""
+    from sim.results import summarize_series
+
+    rows = pd.DataFrame({"hub": ["h"] * 6, "day": [0, 1] * 3,
+                         "queue_teu": [1.0, 5.0, 2.0, np.nan, 3.0, 7.0],
+                         "replication": [0, 0, 1, 1, 2, 2]})
+    out = summarize_series(rows, ["hub", "day"]).set_index("day")
+    assert list(out["queue_teu"]) == [2.0, 6.0]
+    assert out.loc[0, "queue_teu_ci95"] == pytest.approx(4.302653 / math.sqrt(3), rel=1e-6)
+    assert out.loc[1, "queue_teu_ci95"] == pytest.approx(12.706205, rel=1e-6)
