@@ -451,3 +451,22 @@ def test_a_daily_series_ci95_is_the_t_interval_of_the_replications_that_recorded
     assert list(out["queue_teu"]) == [2.0, 6.0]
     assert out.loc[0, "queue_teu_ci95"] == pytest.approx(4.302653 / math.sqrt(3), rel=1e-6)
     assert out.loc[1, "queue_teu_ci95"] == pytest.approx(12.706205, rel=1e-6)
+
+
+def test_a_replication_whose_table_has_no_row_counts_zero_in_the_run_s_summary() -> None:
+    """Results.summary averages a count over every replication of the run, one whose table
+    has no row at all included (nothing delivered there): 300 and 600 TEU/yr in two of
+    three replications is 300, not 450."""
+    from types import SimpleNamespace
+
+    from sim.engine.recorder import ReplicationResult
+    from sim.results import Results
+
+    def rep(r: int, teu: list[float]) -> ReplicationResult:
+        frame = pd.DataFrame({"corridor": ["west"] * len(teu), "teu_per_year": teu})
+        return ReplicationResult(replication=r, tables={"corridors": frame}, conservation={})
+
+    results = Results(plan=SimpleNamespace(name="p"),  # type: ignore[arg-type]
+                      replications=[rep(0, [300.0]), rep(1, []), rep(2, [600.0])])
+    assert results.summary("corridors").set_index("corridor").loc["west", "teu_per_year"] \
+        == pytest.approx(300.0)
