@@ -80,6 +80,31 @@ def test_group_level_usage_errors_are_one_line() -> None:
         assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1
 
 
+def test_a_usage_error_points_to_the_help_of_the_command_it_is_of() -> None:
+    for args, command in ((["run", "x.yaml", "--seed", "-1"], "cqsim run"),
+                          (["--nope"], "cqsim")):
+        result = CliRunner().invoke(main, args, prog_name="cqsim")
+        assert result.exit_code == 2
+        assert result.stderr.rstrip().endswith(f"(see {command} --help)"), result.stderr
+
+
+def test_a_file_in_a_folder_whose_name_only_begins_as_the_named_one_s_is_not_quoted(
+        tmp_path: Path) -> None:
+    """Values may be quoted from the named file's folder and below it, not from a folder
+    beside it whose name begins alike (`proj-private` beside `proj`: a prefix of the path
+    string is not a parent folder)."""
+    from sim.cli.common import quote_policy
+
+    (tmp_path / "proj").mkdir()
+    named = tmp_path / "proj" / "scenario.yaml"
+    named.write_text("name: s\n")
+    quote = quote_policy([named])
+    assert quote(str(named)) and quote(str(tmp_path / "proj" / "geo" / "hubs.geojson"))
+    assert not quote(str(tmp_path / "proj-private" / "base.yaml"))
+    assert not quote(str(tmp_path / "other.yaml"))
+    assert quote("--days")       # an option: the user typed the value
+
+
 def test_validate_prints_the_estimate_and_checks_sweeps(tmp_path: Path) -> None:
     path = nb.line_network(tmp_path)
     result = _cqsim("validate", path)
