@@ -586,6 +586,22 @@ def test_plain_progress_lines() -> None:
     assert format_duration(3.2 * 86400) == "3d04h" and format_duration(math.inf) == "unbounded"
 
 
+def test_a_duration_pads_its_second_unit_and_changes_unit_at_the_boundaries() -> None:
+    assert format_duration(65) == "1m05s" and format_duration(3660) == "1h01m"
+    assert format_duration(59.4) == "59s" and format_duration(60) == "1m00s"
+    assert format_duration(3600) == "1h00m" and format_duration(86400) == "1d00h"
+
+
+def test_the_eta_counts_the_runs_left_not_those_done_before_a_resume(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """10 runs, 4 done before the resume, 2 in this session in 20 s: 4 left, 40 s."""
+    monkeypatch.setattr("sim.progress.time.perf_counter", lambda: 100.0)
+    progress = Progress(10, 4, "demo", show=False)
+    progress.start, progress.done = 80.0, 2
+    assert progress.remaining == 4 and progress.eta_seconds() == 40.0
+    assert progress.status() == "demo: 6/10 runs done, ETA 40s"
+
+
 # ----------------------------------------------------------------------------- real kills
 
 
