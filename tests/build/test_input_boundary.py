@@ -932,3 +932,13 @@ def test_a_float_that_is_not_finite_reads_as_yaml_writes_it() -> None:
         assert yaml_float(value) == yaml_float(value, exponent=True) == text
         read = yaml.safe_load(text)
         assert isinstance(read, float) and (read == value or read != read)
+
+
+def test_a_csv_row_is_numbered_by_the_line_it_starts_on(tmp_path: Path) -> None:
+    """A quoted cell may span lines: the row is where it starts (line 2), not where it
+    ends (3); the next row's line counts both."""
+    from sim.readers import read_csv
+
+    table = tmp_path / "t.csv"
+    table.write_text('market,note,value\neu,"two\nlines",1\nus,x,2\n', encoding="utf-8")
+    assert [line for line, _ in read_csv(table, ("market", "value"))] == [2, 4]
