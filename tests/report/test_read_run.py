@@ -143,3 +143,19 @@ def test_a_measure_annualises_a_horizon_total_over_its_statistics_period(tmp_pat
     lock = pd.DataFrame({"total_t_per_year": [2.5e6], "total_t_per_year_ci95": [4e5]})
     value, ci = rd.LOCK_TONNES.values(lock, run.per_year)
     assert (value[0], ci[0]) == (pytest.approx(2.5), pytest.approx(0.4))   # Mt/yr, t / 1e6
+
+
+def test_a_run_with_a_warm_up_is_annualised_over_the_days_after_it(tmp_path: Path) -> None:
+    """20 days with a 5-day warm-up measure 15: run.json keeps the warm-up, the folder's
+    figures per year are over 365 / 15, and the map says so, drawn from the run in memory
+    or from its folder."""
+    results = sim.run(sim.load_scenario(line_network(
+        tmp_path, horizon={"days": 20, "warmup_days": 5}, replications=1)), progress=False)
+    sim.write_results(results, tmp_path / "out", map_png=False)
+    run = sim.read_run(tmp_path / "out")
+    assert (run.days, run.warmup_days) == (20.0, 5.0)
+    assert run.per_year == pytest.approx(365 / 15)
+    for drawn in (results, run):
+        fig = sim.flow_map(drawn)
+        assert "annualised from 15 days" in fig.axes[0].get_title()
+        plt.close(fig)
