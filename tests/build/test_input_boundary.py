@@ -942,3 +942,14 @@ def test_a_csv_row_is_numbered_by_the_line_it_starts_on(tmp_path: Path) -> None:
     table = tmp_path / "t.csv"
     table.write_text('market,note,value\neu,"two\nlines",1\nus,x,2\n', encoding="utf-8")
     assert [line for line, _ in read_csv(table, ("market", "value"))] == [2, 4]
+
+
+def test_a_missing_file_a_scenario_names_is_quoted_as_written_beside_it(tmp_path: Path) -> None:
+    """The error names the scenario and its field, and the path as the scenario wrote it
+    (relative to its folder), not the absolute path it resolved to."""
+    child = tmp_path / "child.yaml"
+    child.write_text("extends: bases/nope.yaml\nname: c\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        load_scenario(child)
+    assert (err.value.field, str(err.value.got)) == ("extends", "bases/nope.yaml")
+    assert str(err.value).endswith("got 'bases/nope.yaml'")
