@@ -326,6 +326,21 @@ def test_report_of_a_missing_dir_is_one_line(tmp_path: Path) -> None:
         "folders (0-a)" in proc.stderr, proc.stderr
 
 
+def test_a_run_folder_named_twice_is_one_line_and_no_report(one_run: Path,
+                                                            tmp_path: Path) -> None:
+    """`cqsim report RUN RUN` compared a run with itself: refused at RUN_DIR, exit 2, one
+    line, nothing written."""
+    from click.testing import CliRunner
+
+    from sim.cli import main
+
+    out = tmp_path / "r.html"
+    result = CliRunner().invoke(main, ["report", str(one_run), str(one_run), "-o", str(out)])
+    assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert "RUN_DIR" in result.stderr and "each run folder once" in result.stderr
+    assert not out.exists()
+
+
 def test_one_run_directory_is_a_list_of_one(one_run: Path, tmp_path: Path) -> None:
     """`write_report("out/run")` read the path's characters as run directories
     ("/run.json: expected a run directory")."""
