@@ -756,6 +756,21 @@ def test_published_figures_show_no_interval_in_the_trade_table(one_run: Path) ->
     assert "±" in rows["total"]
 
 
+def test_the_goods_trade_table_names_each_figure_s_unit_and_source(one_run: Path) -> None:
+    """Each row of the Goods trade table says its unit and where it comes from, as
+    trade.csv does: a published figure names its source beside its value."""
+    page = (one_run / "report.html").read_text(encoding="utf-8")
+    trade = pd.read_csv(one_run / "trade.csv", dtype=str, keep_default_na=False)
+    rows = {r[0]: (r[2], r[3]) for r in _rows(page, "<h2>Goods trade</h2>")}
+    for item, unit, source in zip(trade["item"], trade["unit"], trade["source"], strict=True):
+        assert rows[item][0] == unit, item
+        if source:
+            assert rows[item][1] == source, item
+    for item in ("2023 goods trade", "2025 target"):
+        source = trade.set_index("item").loc[item, "source"]
+        assert source and rows[item] == ("bn CNY/yr", source), item
+
+
 def test_hubs_table_shows_boxes_gone_elsewhere_only_where_a_hub_shut(one_run: Path,
                                                                      tmp_path: Path) -> None:
     """The column of other users' boxes gone elsewhere (they would have waited too long)
