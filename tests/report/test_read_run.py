@@ -159,3 +159,24 @@ def test_a_run_with_a_warm_up_is_annualised_over_the_days_after_it(tmp_path: Pat
         fig = sim.flow_map(drawn)
         assert "annualised from 15 days" in fig.axes[0].get_title()
         plt.close(fig)
+
+
+def test_flows_gpkg_gives_each_link_both_ways_and_the_busier_way_s_utilization(
+        written: tuple[sim.Results, Path]) -> None:
+    """A link of flows.gpkg: its TEU the sum of its two ways, each way's TEU as links.csv
+    has it, and its utilization the busier way's (the mean hid a way at 91% behind a link
+    at 45%). The small run carries a -> b only: its two ways differ."""
+    import geopandas as gpd
+
+    _, folder = written
+    layer = gpd.read_file(folder / "flows.gpkg", layer="links").set_index("link")
+    ways = pd.read_csv(folder / "links.csv").pivot(index="link", columns="direction")
+    for column in ("teu_per_year", "utilization"):
+        assert ways[column]["down"].to_numpy() != pytest.approx(ways[column]["up"].to_numpy())
+    assert layer["teu_down_per_year"].to_dict() == pytest.approx(
+        ways["teu_per_year"]["down"].to_dict())
+    assert layer["teu_up_per_year"].to_dict() == pytest.approx(ways["teu_per_year"]["up"].to_dict())
+    assert layer["teu_per_year"].to_dict() == pytest.approx(
+        ways["teu_per_year"].sum(axis=1).to_dict())
+    assert layer["utilization"].to_dict() == pytest.approx(
+        ways["utilization"].max(axis=1).to_dict())
