@@ -180,3 +180,13 @@ def test_flows_gpkg_gives_each_link_both_ways_and_the_busier_way_s_utilization(
         ways["teu_per_year"].sum(axis=1).to_dict())
     assert layer["utilization"].to_dict() == pytest.approx(
         ways["utilization"].max(axis=1).to_dict())
+
+
+def test_the_manifest_records_the_scenario_file_the_run_was_of(
+        written: tuple[sim.Results, Path]) -> None:
+    from sim.staging import MANIFEST_KEY
+
+    results, folder = written
+    about = json.loads((folder / "run.json").read_text(encoding="utf-8"))[MANIFEST_KEY]
+    assert about["source_file"] == results.plan.source_file
+    assert Path(about["source_file"]).name == "scenario.yaml"
