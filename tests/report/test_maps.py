@@ -12,6 +12,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 from pyproj import Geod  # noqa: E402
 from shapely.geometry import LineString, Point  # noqa: E402
@@ -80,3 +81,14 @@ def test_map_png_is_projected_with_a_legend_per_year(one_run: Path) -> None:
     assert "TEU/yr" in legend and "direction" in legend
     assert "TEU per year" in ax.get_title()
     plt.close(fig)
+
+
+def test_the_width_legend_reads_its_flows_in_thousands_and_millions() -> None:
+    """The legend of line widths names the busiest flow, a tenth and a hundredth of it:
+    1,234,567 TEU/yr reads 1.2M, 123,457 reads 123k, 12,346 reads 12k."""
+    from sim.maps import _width_handles
+
+    labels = [h.get_label() for h in _width_handles(1_234_567.0, "TEU/yr")]
+    assert labels == ["12k TEU/yr", "123k TEU/yr", "1.2M TEU/yr"]
+    assert [h.get_label() for h in _width_handles(9_500.0, "TEU/yr")] == [
+        "95 TEU/yr", "950 TEU/yr", "9.5k TEU/yr"]
