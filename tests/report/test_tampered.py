@@ -103,6 +103,10 @@ CASES: dict[str, tuple[Callable[[Path], object], str, str, str | None]] = {
     "corridors.csv empty": (_write("corridors.csv", ""), "corridors.csv", "manifest",
                             "header"),
     "corridors.csv header only": (_header_only, "corridors.csv", "manifest", "rows"),
+    # pandas reads a column of True/False as booleans, which it counts as numbers
+    "a figure as true or false": (_write("corridors.csv", "corridor,teu_per_year,"
+                                         "trade_bn_cny_per_year\neast,True,1\nwest,False,2\n"),
+                                  "corridors.csv", "manifest", "line 2.teu_per_year"),
     "corridors.csv without its TEU": (lambda d: (d / "corridors.csv").write_text(
         "corridor,trade_bn_cny_per_year\neast,1\n"), "corridors.csv", "manifest", "header"),
     "corridors.parquet swapped": (lambda d: shutil.copyfile(d / "hubs.parquet",
