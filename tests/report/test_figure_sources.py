@@ -182,6 +182,20 @@ def test_a_source_line_too_long_for_its_figure_is_wrapped_onto_more_lines() -> N
     assert_sourced(fig, "table_0.csv", "table_29.csv")
 
 
+def test_a_wrapped_line_is_broken_into_lines_of_about_one_length() -> None:
+    """Five words with room for four make two lines of two and three words, not a full line
+    and a last word alone."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
+    from sim.figsource import wrap
+
+    four = TextToPath().get_text_width_height_descent("aaa bbb ccc ddd", FontProperties(size=6),
+                                                      ismath=False)[0]
+    assert wrap("aaa bbb ccc ddd eee", four + 1, 6) == "aaa bbb ccc\nddd eee"
+    assert wrap("aaa bbb", four + 1, 6) == "aaa bbb"     # fits: one line
+
+
 def test_fan_chart_s_caution_of_few_draws_stays_clear_of_its_labels(
         tmp_path: Path, drawn: dict[str, Any]) -> None:
     """The caution of bands from few draws lengthens fan.png's source line: still wrapped
