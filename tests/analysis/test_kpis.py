@@ -470,3 +470,17 @@ def test_a_replication_whose_table_has_no_row_counts_zero_in_the_run_s_summary()
                       replications=[rep(0, [300.0]), rep(1, []), rep(2, [600.0])])
     assert results.summary("corridors").set_index("corridor").loc["west", "teu_per_year"] \
         == pytest.approx(300.0)
+
+
+def test_the_console_s_delta_has_one_decimal_more_than_its_level() -> None:
+    """compare's table shows a change of TEU in kTEU/yr to 2 decimals (its level has 1): a
+    change is smaller than the level it changes. 1,234 ± 567 TEU/yr reads +1.23 ± 0.57."""
+    from sim.cli.render import console, delta_table
+
+    deltas = pd.DataFrame([{"variant": "v", "metric": "teu_per_year", "scope": "total",
+                            "delta": 1234.0, "delta_ci95": 567.0}])
+    out = console(200)
+    with out.capture() as captured:
+        out.print(delta_table(deltas, "v", 5, "paired"))
+    total = next(line for line in captured.get().splitlines() if "total" in line)
+    assert "+1.23 ± 0.57" in total
