@@ -92,3 +92,11 @@ def test_the_width_legend_reads_its_flows_in_thousands_and_millions() -> None:
     assert labels == ["12k TEU/yr", "123k TEU/yr", "1.2M TEU/yr"]
     assert [h.get_label() for h in _width_handles(9_500.0, "TEU/yr")] == [
         "95 TEU/yr", "950 TEU/yr", "9.5k TEU/yr"]
+
+
+def test_a_line_s_width_grows_with_the_square_root_of_its_flow() -> None:
+    """A hundredth of the busiest flow is drawn a tenth as wide above the thinnest line
+    (0.6 + 10 * 0.1), not a hundredth: it still reads as a line."""
+    assert mapdata.line_width(500.0, 50_000.0, 10.0) == pytest.approx(1.6)
+    assert mapdata.line_width(50_000.0, 50_000.0, 10.0) == pytest.approx(10.6)
+    assert mapdata.line_width(-5.0, 50_000.0, 10.0) == pytest.approx(0.6)
