@@ -484,3 +484,20 @@ def test_the_console_s_delta_has_one_decimal_more_than_its_level() -> None:
         out.print(delta_table(deltas, "v", 5, "paired"))
     total = next(line for line in captured.get().splitlines() if "total" in line)
     assert "+1.23 ± 0.57" in total
+
+
+def test_the_sweep_s_variant_table_shows_each_headline_in_its_header_s_unit() -> None:
+    """The headline loaded TEU is shown in kTEU/yr to a decimal, as its header says:
+    1,234,567 ± 12,345 TEU/yr reads 1,234.6 ± 12.3; the goods trade in bn CNY/yr."""
+    from sim.cli.render import console, variant_table
+
+    summary = pd.DataFrame([{"variant": "v1", "p": 2.0, "runs_ok": 3, "runs_failed": 0,
+                             "total_teu_per_year": 1_234_567.0,
+                             "total_teu_per_year_ci95": 12_345.0,
+                             "goods_trade_bn_cny_per_year": 812.34,
+                             "goods_trade_bn_cny_per_year_ci95": 1.26}])
+    out = console(250)
+    with out.capture() as captured:
+        out.print(variant_table(summary, ["p"]))
+    text = captured.get()
+    assert "kTEU/yr" in text and "1,234.6 ± 12.3" in text and "812.3 ± 1.3" in text
