@@ -501,3 +501,16 @@ def test_the_sweep_s_variant_table_shows_each_headline_in_its_header_s_unit() ->
         out.print(variant_table(summary, ["p"]))
     text = captured.get()
     assert "kTEU/yr" in text and "1,234.6 ± 12.3" in text and "812.3 ± 1.3" in text
+
+
+def test_the_console_title_says_the_days_measured_after_the_warm_up(tmp_path: Path) -> None:
+    import sim
+    from sim.cli.render import console, corridor_table
+    from tests.support.netbuilder import line_network
+
+    results = sim.run(sim.load_scenario(line_network(
+        tmp_path, horizon={"days": 20, "warmup_days": 5}, replications=1)), progress=False)
+    out = console(300)
+    with out.capture() as captured:
+        out.print(corridor_table(results))
+    assert "per year over the 15 days measured" in " ".join(captured.get().split())
