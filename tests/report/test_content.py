@@ -415,6 +415,14 @@ def test_an_interval_reaching_below_zero_is_cut_at_zero() -> None:
     assert fg.level(float("nan"), 1.0) == "-"
 
 
+def test_a_change_without_an_interval_says_its_ci_is_not_known() -> None:
+    """A paired change whose pairs all moved it by one amount has no interval: shown
+    without one it read as exact."""
+    assert fg.change_pm(2.0, float("nan"), 1) == "+2.0 (CI not known)"
+    assert fg.change_pm(-2.0, 0.5, 1) == "-2.0 ± 0.5"
+    assert fg.change_pm(float("nan"), float("nan"), 1) == "-"
+
+
 def _pm_reaching_below_zero(cells: list[str]) -> list[str]:
     """The cells reading "v ± h" with h > v >= 0: an interval reaching below 0 not cut."""
     out = []
