@@ -674,6 +674,18 @@ def test_comparison_shows_where_the_change_came_from(comparison: Path, tmp_path:
                          tmp_path / "unvouched.html")
 
 
+def test_an_attribution_csv_edited_after_the_comparison_is_refused(comparison: Path,
+                                                                   tmp_path: Path) -> None:
+    """compare.json's manifest vouches for attribution.csv: the file edited since (one byte
+    more), its manifest intact, is refused naming it, not shown as the comparison's."""
+    edited = shutil.copytree(comparison, tmp_path / "edited")
+    table = edited / "attribution.csv"
+    table.write_text(table.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"attribution\.csv: manifest: expected the file as "
+                                         r"cqsim wrote it"):
+        write_report(sorted(p for p in edited.iterdir() if p.is_dir()), tmp_path / "r.html")
+
+
 def _as_period(src: Path, dst: Path, days: float, warmup: float, factor: float | None) -> Path:
     """A copy of run folder `src` recorded as run over another statistics period (run.json's
     days, warm-up and seasonal factor; the manifest written anew): what the report reads of
