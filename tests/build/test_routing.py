@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
+import math
 from itertools import islice
 from pathlib import Path
 
 import networkx as nx
 import numpy as np
 import pytest
+import yaml
 
 from sim.engine import simulate
 from sim.engine.logit import offered
 from sim.network import build
-from sim.routing import FIRST, _choice_key, _Search, choice_sets, choose, handling_hours
+from sim.routing import (
+    FIRST,
+    ChoiceSet,
+    Route,
+    _choice_key,
+    _Search,
+    choice_sets,
+    choose,
+    handling_hours,
+    market_value_of_time,
+    near,
+    shut_throughout,
+    weights,
+)
 from sim.scenario import load_scenario, with_overrides
 from tests.support import netbuilder as nb
+from tests.support.market import market_doc
 
 
 def _two_channels(tmp_path: Path, teu_per_year: float, aware: bool = True) -> Path:
@@ -157,3 +173,111 @@ def test_the_route_search_counts_the_transfer_cost(tmp_path: Path) -> None:
     assert [len(r.legs) for r in cs.routes] == [1]
     assert [plan.network.lines[leg.line].service for leg in cs.routes[0].legs] == ["direct"]
     assert cs.routes[0].price_cny == 1500.0
+
+
+@pytest.mark.parametrize(("start_day", "factor", "shut"), [
+    (10, 0.0, True),     # from the warm-up's end to the horizon's: the whole period measured
+    (11, 0.0, False),    # its first measured day open
+    (10, 0.5, False),    # at half capacity freight still moves
+])
+def test_a_route_is_shut_throughout_only_when_closed_over_the_whole_statistics_period(
+        tmp_path: Path, start_day: float, factor: float, shut: bool) -> None:
+    """`shut_throughout` (what `cqsim validate` warns of: boxes created that can only
+    wait) means capacity factor 0 from the first measured hour to the last."""
+    path = nb.line_network(tmp_path, horizon={"days": 60, "warmup_days": 10})
+    doc = yaml.safe_load(path.read_text())
+    doc["changes"] = [{"kind": "disruption", "hub": "b", "start_day": start_day,
+                       "end_day": 60, "capacity_factor": factor, "why": "test"}]
+    plan = build(load_scenario(nb.write_scenario(path, doc)))
+    (cs,) = choice_sets(plan)
+    assert shut_throughout(plan, cs.routes[0]) is shut
+
+
+def test_a_ride_on_part_of_a_line_pays_its_share_of_the_tariff_by_km(tmp_path: Path) -> None:
+    """A line's `price_cny_per_teu` is for its whole run: a box that rides 100 of its 400 km
+    pays a quarter of it."""
+    a, b, c = nb.hub("a", 0), nb.hub("b", 1), nb.hub("c", 2)
+    nb.write_geodata(tmp_path / "geo", [a, b, c], [
+        nb.link("a-b", a, b, km=100.0), nb.link("b-c", b, c, km=300.0)])
+    doc = nb.scenario(str(tmp_path / "geo"), {"abc": nb.train(["a", "b", "c"], price=1000)},
+                      [nb.flow("a", "b", 1000), nb.flow("a", "c", 1000)])
+    plan = build(load_scenario(nb.write_scenario(tmp_path / "s.yaml", doc)))
+    short, whole = choice_sets(plan)
+    assert [r.price_cny for r in short.routes] == [pytest.approx(250.0)]
+    assert [r.price_cny for r in whole.routes] == [pytest.approx(1000.0)]
+
+
+def test_a_route_counts_for_the_corridor_it_rides_furthest_but_for_its_feeders(
+        tmp_path: Path) -> None:
+    """A dray of 300 km to a rail terminal, then 100 km by the west's train: the route is
+    the west's, though the feeder is the longer leg."""
+    a, b, c = nb.hub("a", 0), nb.hub("b", 3), nb.hub("c", 5)
+    nb.write_geodata(tmp_path / "geo", [a, b, c], [
+        nb.link("a-b", a, b, mode="road", km=300.0, corridor="feeder"),
+        nb.link("b-c", b, c, km=100.0)])
+    services = {"dray": {"corridor": "feeder", "mode": "road", "stops": ["a", "b"],
+                         "departures_per_week": 70, "vehicle_teu": 2, "price_cny_per_teu": 300,
+                         "source": "test"},
+                "rail": nb.train(["b", "c"])}
+    doc = nb.scenario(str(tmp_path / "geo"), services, [nb.flow("a", "c", 1000)])
+    plan = build(load_scenario(nb.write_scenario(tmp_path / "s.yaml", doc)))
+    (cs,) = choice_sets(plan)
+    assert [len(r.legs) for r in cs.routes] == [2]
+    assert cs.routes[0].corridor == "west"
+    assert cs.routes[0].km == pytest.approx(400.0)
+
+
+def test_a_city_s_hubs_are_those_within_100_km(tmp_path: Path) -> None:
+    """`near` (a route must not come back into its origin's city): at latitude 30 a degree
+    of longitude is 111.2 x cos 30 = 96.3 km, so a hub 0.9 deg east (86.7 km) is the
+    city's and one 1.2 deg east (115.6 km) is not."""
+    a, b, c = nb.hub("a", 0), nb.hub("b", 0.9), nb.hub("c", 1.2)
+    nb.write_geodata(tmp_path / "geo", [a, b, c], [nb.link("a-b", a, b), nb.link("b-c", b, c)])
+    doc = nb.scenario(str(tmp_path / "geo"), {"abc": nb.train(["a", "b", "c"])},
+                      [nb.flow("a", "c", 1000)])
+    plan = build(load_scenario(nb.write_scenario(tmp_path / "s.yaml", doc)))
+    assert 111.195 * math.cos(math.radians(30)) * 1.2 > 100 > \
+        111.195 * math.cos(math.radians(30)) * 0.9
+    assert near(plan, "a") == {"a", "b"}
+    assert near(plan, "c") == {"b", "c"}
+
+
+def test_a_route_dearer_than_max_cost_ratio_times_the_best_is_no_candidate(
+        tmp_path: Path) -> None:
+    """At `max_cost_ratio` 1 only the cheapest route is a candidate; at the default 3 the
+    river, about a tenth dearer, is one too."""
+    path = _two_channels(tmp_path, 1000)
+    doc = yaml.safe_load(path.read_text())
+    doc["routing"]["max_cost_ratio"] = 1.0
+    (cs,) = choice_sets(build(load_scenario(nb.write_scenario(path, doc))))
+    assert [r.corridor for r in cs.routes] == ["west"]
+    doc["routing"]["max_cost_ratio"] = 3.0
+    (cs,) = choice_sets(build(load_scenario(nb.write_scenario(path, doc))))
+    assert [r.corridor for r in cs.routes] == ["west", "east"]
+
+
+def test_choice_weights_count_the_hours_a_route_is_queued() -> None:
+    """Two routes alike but for 100 h queued on the first: at 10 CNY/TEU-h its cost is
+    1000 + 1000 = 2000 against 1000, twice the best, so its weight is exp(-6 x 1)."""
+    def route(i: int) -> Route:
+        return Route(index=i, legs=(), hubs=("a", "b"), corridor="west", km=100.0,
+                     price_cny=1000.0, base_hours=0.0, co2_kg_per_t=0.0)
+    cs = ChoiceSet(flow=0, value_of_time=10.0, routes=(route(0), route(1)))
+    assert weights(cs, [100.0, 0.0], 6.0) == pytest.approx([math.exp(-6.0), 1.0])
+    assert weights(cs, [0.0, 0.0], 6.0) == pytest.approx([1.0, 1.0])
+
+
+def test_a_plain_flow_of_a_market_plan_is_routed_at_its_inventory_value_of_time(
+        tmp_path: Path) -> None:
+    """At `vot_position` 1 the market's choice values a market flow's hour at its revealed
+    time cost (materials: 200,000 CNY x 0.6% a day / 24 = 50 CNY/TEU-h); a domestic flow
+    beside it keeps its class's inventory cost (2 CNY/TEU-h)."""
+    doc = market_doc(tmp_path, market={"choice": {"vot_position": 1.0}})
+    plan = build(load_scenario(nb.write_scenario(tmp_path / "m.yaml", doc)))
+    domestic = next(f for f in plan.flows if not f.market)
+    traded = next(f for f in plan.flows if f.market and f.commodity == "materials")
+    assert market_value_of_time(plan, domestic) == 2.0
+    assert market_value_of_time(plan, traded) == pytest.approx(200_000 * 0.006 / 24)
+    searched = {cs.value_of_time for cs in choice_sets(plan)
+                if plan.flows[cs.flow] == domestic}
+    assert searched == {2.0}
