@@ -118,3 +118,56 @@ def test_a_new_horizon_keeps_the_warm_up_while_a_day_is_left_to_measure(
     assert with_horizon_days(plan, 11).horizon.warmup_days == 10
     short = with_horizon_days(plan, 10.5).horizon
     assert (short.days, short.warmup_days) == (10.5, 0.0)
+
+
+def _fake_passes(monkeypatch: pytest.MonkeyPatch, extra_h: list[float],
+                 foreseen_h: list[float], teu: list[float], offered: list[float]) -> None:
+    """Feedback passes that observe, pass by pass, the given route 0 figures (extra hours
+    over its uncongested ones, hours the picture foresaw, TEU booked, share offered), in
+    place of simulating: what the MSA learns from them is then a hand sum."""
+    import types
+
+    import pandas as pd
+
+    import sim.equilibrium as equilibrium
+    from sim.routing import choice_sets
+
+    seen = iter(range(len(extra_h)))
+
+    def simulate(plan: object, replication: int, choices: tuple, *args: object,
+                 **kw: object) -> types.SimpleNamespace:
+        n = next(seen)
+        base = choice_sets(plan)[0].routes[0].base_hours    # type: ignore[arg-type]
+        routes = pd.DataFrame({
+            "route": [0], "teu_created_per_year": [teu[n]],
+            "transit_usual_mean_h": [base + extra_h[n]],
+            "foreseen_usual_mean_h": [foreseen_h[n]],
+            "transit_event_open_mean_h": [float("nan")],
+            "foreseen_event_open_mean_h": [float("nan")],
+            "teu_event_created_per_year": [0.0], "offered_share": [offered[n]]})
+        return types.SimpleNamespace(tables={"routes": routes})
+    monkeypatch.setattr(equilibrium, "simulate", simulate)
+
+
+@pytest.mark.parametrize("tolerance", [0.3, 0.6])
+def test_feedback_passes_average_what_each_pass_saw_and_stop_at_min_iterations(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tolerance: float) -> None:
+    """MSA: after passes that saw 30, 60 and 0 h of delay the delay learnt is their mean,
+    30 h; its unforeseen part the mean of 30 - 10, 60 - 20 and 0 - 0, 20 h; the share
+    offered the mean of 1, 0.5 and 0. The gap is the TEU moved over the last pass's TEU:
+    |150 - 100| / 100 = 0.5, then |120 - 150| / 150 = 0.2 (a fall counts as a change).
+    With `min_iterations` 3 the third pass runs even where the second's gap (0.5) is below
+    a tolerance of 0.6."""
+    from sim.equilibrium import settle as settle_passes
+
+    _fake_passes(monkeypatch, extra_h=[30.0, 60.0, 0.0], foreseen_h=[10.0, 20.0, 0.0],
+                 teu=[100.0, 150.0, 120.0], offered=[1.0, 0.5, 0.0])
+    path = line_network(tmp_path, equilibrium={"max_iterations": 3, "min_iterations": 3,
+                                               "tolerance": tolerance})
+    settled = settle_passes(prepare(path))
+    assert settled.route_delay == {0: pytest.approx(30.0)}
+    assert settled.route_unforeseen == {0: pytest.approx(20.0)}
+    assert settled.route_offered == {0: pytest.approx(0.5)}
+    assert settled.report.gaps == pytest.approx((0.5, 0.2))
+    assert settled.report.passes == 3
+    assert settled.report.converged
