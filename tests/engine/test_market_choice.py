@@ -589,3 +589,70 @@ def test_each_flow_draws_its_routes_from_its_own_stream(tmp_path: Path) -> None:
     other = Model(more, 0)
     again = other._demand(other.choices[0])
     assert [again.choices() for _ in range(5)] == first
+
+
+def test_a_route_s_spread_is_shrunk_by_its_lots_and_averaged_over_the_passes() -> None:
+    """`_spreads` at lots of 40 TEU: route 0 carried 800 TEU (20 lots, as much as the
+    shrinkage's 20 lots: weight 1/2) at an sd of 10 h, route 1 2,400 TEU (weight 3/4) at
+    30 h; their gateway's TEU-weighted sd is (800 x 10 + 2400 x 30) / 3200 = 25 h. Seen:
+    10/2 + 25/2 = 17.5 h and 30 x 3/4 + 25/4 = 28.75 h; in pass 2 after 7.5 and 8.75 h the
+    MSA gives 7.5 + (17.5 - 7.5) / 2 = 12.5 h and 8.75 + (28.75 - 8.75) / 2 = 18.75 h."""
+    routes = pd.DataFrame({"teu_usual_delivered_per_year": [800.0, 2400.0],
+                           "transit_usual_sd_h": [10.0, 30.0]})
+
+    def route(i: int) -> Route:
+        return Route(index=i, legs=(), hubs=(), corridor="g", km=0.0, price_cny=0.0,
+                     base_hours=0.0, co2_kg_per_t=0.0, gateway="g")
+    choices = [ChoiceSet(flow=0, value_of_time=1.0, routes=(route(0), route(1)))]
+    learnt = _spreads(routes, choices, lot_teu=40.0, previous={0: 7.5, 1: 8.75}, n=2)
+    assert learnt == {0: pytest.approx(12.5), 1: pytest.approx(18.75)}
+
+
+def test_the_report_counts_induced_teu_of_every_flow_and_market_trade_of_market_flows(
+        tmp_path: Path) -> None:
+    """`_report` at demand factors 1.5 on the domestic flow (500 TEU/yr), 2 on a trade flow
+    written in without a market (1,000 TEU/yr qz -> asean) and 1.1 on the EU electronics
+    (10,000 TEU/yr at 2m CNY/TEU): induced 250 + 1,000 + 1,000 TEU/yr; the market's
+    induced trade the electronics' alone, 1,000 TEU/yr and 2 bn CNY/yr; its input every
+    trade flow's, 46,000 TEU/yr."""
+    from sim.equilibrium import _report
+
+    doc = market_doc(tmp_path)
+    doc["demand"]["flows"].append({"origin": "qz", "destination": "asean",
+                                   "commodity": "materials", "teu_per_year": 1000,
+                                   "flow_class": "trade", "source": "test: written in"})
+    plan = prepare(write_scenario(tmp_path / "s.yaml", doc))
+    given = {("sh", "cq", "materials"): 1.5, ("qz", "asean", "materials"): 2.0,
+             ("cq", "eu", "electronics"): 1.1}
+    factors = [given.get((f.origin, f.destination, f.commodity), 1.0) for f in plan.flows]
+    assert sorted((f.origin, f.destination, f.teu_per_year) for f in plan.flows
+                  if f.flow_class == "trade") == [
+        ("asean", "cq", 10_000), ("cq", "asean", 15_000), ("cq", "eu", 10_000),
+        ("eu", "cq", 10_000), ("qz", "asean", 1000)]
+    report = _report(plan, factors, passes=0, converged=False, gaps=[])
+    assert report.induced_teu_per_year == pytest.approx(250 + 1000 + 1000)
+    assert report.market_induced_teu_per_year == pytest.approx(1000)
+    assert report.market_induced_bn_cny_per_year == pytest.approx(1000 * 2e6 / 1e9)
+    assert report.market_input_teu_per_year == pytest.approx(46_000)
+    # materials at 200k CNY/TEU: 1,000 + 10,000 + 15,000 + 10,000 TEU; electronics 10,000
+    assert report.market_input_bn_cny_per_year == pytest.approx(
+        (36_000 * 2e5 + 10_000 * 2e6) / 1e9)
+    assert report.market_induced_by_market == (("asean", 0.0, 0.0),
+                                               ("eu", pytest.approx(1000), pytest.approx(2.0)))
+
+
+def test_an_event_past_the_passes_horizon_counts_to_its_own_end(tmp_path: Path) -> None:
+    """`_aftermath` of a pass shorter than the run (`equilibrium.days`) that ends inside the
+    event: its queue never came back within the pass, yet the event lasts at least to its
+    own end (day 242), not to the pass's (day 230)."""
+    from sim.equilibrium import _aftermath
+
+    doc = market_doc(tmp_path, horizon={"days": 300, "warmup_days": 30})
+    doc["changes"] = [{"kind": "disruption", "hub": "qz", "start_day": 200, "end_day": 242,
+                       "capacity_factor": 0.0, "why": "test"}]
+    plan = prepare(write_scenario(tmp_path / "closed.yaml", doc))
+    queue = {d: float(d % 6) for d in range(30, 200)}       # usual range 0-5 TEU
+    queue.update(dict.fromkeys(range(200, 230), 1000.0))    # the pass ends on day 230
+    daily = pd.DataFrame({"hub": "qz", "day": list(queue), "queue_teu": list(queue.values())})
+    assert _aftermath(plan, {"hubs_daily": daily}, {}, 1) == {("hub", "qz", 200 * 24.0):
+                                                              242 * 24.0}
