@@ -656,3 +656,42 @@ def test_an_event_past_the_passes_horizon_counts_to_its_own_end(tmp_path: Path) 
     daily = pd.DataFrame({"hub": "qz", "day": list(queue), "queue_teu": list(queue.values())})
     assert _aftermath(plan, {"hubs_daily": daily}, {}, 1) == {("hub", "qz", 200 * 24.0):
                                                               242 * 24.0}
+
+
+def test_a_warm_start_meets_the_settled_reference_from_its_first_pass(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settling from cold, each pass's demand answers to the reference's state after the
+    same pass; from a warm start (`initial_delay`, a pathway's later year) it answers to the
+    reference's settled state throughout (`settle`)."""
+    import sim.equilibrium as equilibrium
+
+    states = tuple({("nowhere", "nowhere", f"after pass {n}"): (0.0, 1.0)} for n in range(4))
+    monkeypatch.setattr(equilibrium, "market_reference", lambda *args, **kw: states)
+    met: list[object] = []
+    real = equilibrium._factors
+
+    def spied(base: object, choices: object, mref: object, *args: object) -> object:
+        met.append(mref)
+        return real(base, choices, mref, *args)  # type: ignore[arg-type]
+    monkeypatch.setattr(equilibrium, "_factors", spied)
+    plan = prepare(write_market_scenario(
+        tmp_path, horizon={"days": 20, "warmup_days": 5},
+        equilibrium={"max_iterations": 3, "min_iterations": 3}))
+    equilibrium.settle(plan)
+    assert met == [states[0], states[1], states[2], states[3], states[3]]
+    met.clear()
+    equilibrium.settle(plan, initial_delay={0: 1.0})
+    assert met == [states[3]] * 5
+
+
+def test_a_plan_that_is_its_own_reference_does_not_report_one_from_the_base_run(
+        tmp_path: Path) -> None:
+    """`reference_from_base_run` says a comparison's alternative took the base run's settled
+    reference; a plan with no reference of its own takes none, given one or not."""
+    from sim.equilibrium import settle as settle_plan
+
+    plan = prepare(write_market_scenario(tmp_path))
+    assert plan.reference_scenario is None
+    report = settle_plan(plan, given_reference={0: ({},)}).report
+    assert not report.reference_from_base_run
+    assert "reference_from_base_run" not in report.as_dict()
