@@ -184,6 +184,18 @@ def test_a_combined_report_averages_each_markets_induced_trade() -> None:
     assert [r[BY_MARKET]["eu"]["bn_cny_per_year"] for r in reps] == [0.2, 0.4, 0.6]
 
 
+def test_a_combined_report_has_settled_only_when_every_replication_settled() -> None:
+    """`combined`: one replication that ran out of passes unsettled makes the run's feedback
+    unsettled (what `cqsim run` warns of), and its passes are the most any ran."""
+    from sim.equilibrium import combined
+
+    out = combined([{"passes": 2, "converged": True, "gap": 0.01},
+                    {"passes": 5, "converged": False, "gap": 0.08}])
+    assert out["converged"] is False
+    assert out["passes"] == 5
+    assert out["gap"] == pytest.approx(0.045)
+
+
 def test_per_replication_settling_learns_on_each_replications_streams(tmp_path: Path) -> None:
     """`equilibrium.per_replication`: replication r runs its own feedback passes on its own
     streams (so the noise of the passes is in the spread over replications); replication 0
