@@ -124,7 +124,8 @@ def _fake_passes(monkeypatch: pytest.MonkeyPatch, extra_h: list[float],
                  foreseen_h: list[float], teu: list[float], offered: list[float]) -> None:
     """Feedback passes that observe, pass by pass, the given route 0 figures (extra hours
     over its uncongested ones, hours the picture foresaw, TEU booked, share offered), in
-    place of simulating: what the MSA learns from them is then a hand sum."""
+    place of simulating: what the MSA learns from them is then a hand sum. Returns the
+    days each pass was asked to simulate, as they are asked."""
     import types
 
     import pandas as pd
@@ -133,10 +134,12 @@ def _fake_passes(monkeypatch: pytest.MonkeyPatch, extra_h: list[float],
     from sim.routing import choice_sets
 
     seen = iter(range(len(extra_h)))
+    days: list[float] = []
 
     def simulate(plan: object, replication: int, choices: tuple, *args: object,
                  **kw: object) -> types.SimpleNamespace:
         n = next(seen)
+        days.append(plan.horizon.days)                      # type: ignore[attr-defined]
         base = choice_sets(plan)[0].routes[0].base_hours    # type: ignore[arg-type]
         routes = pd.DataFrame({
             "route": [0], "teu_created_per_year": [teu[n]],
@@ -147,6 +150,7 @@ def _fake_passes(monkeypatch: pytest.MonkeyPatch, extra_h: list[float],
             "teu_event_created_per_year": [0.0], "offered_share": [offered[n]]})
         return types.SimpleNamespace(tables={"routes": routes})
     monkeypatch.setattr(equilibrium, "simulate", simulate)
+    return days
 
 
 @pytest.mark.parametrize("tolerance", [0.3, 0.6])
@@ -171,3 +175,16 @@ def test_feedback_passes_average_what_each_pass_saw_and_stop_at_min_iterations(
     assert settled.report.gaps == pytest.approx((0.5, 0.2))
     assert settled.report.passes == 3
     assert settled.report.converged
+
+
+def test_feedback_passes_run_the_equilibrium_s_days_not_the_run_s(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`equilibrium.days` 20 in a 60-day run: each pass simulates 20 days."""
+    from sim.equilibrium import settle as settle_passes
+
+    days = _fake_passes(monkeypatch, extra_h=[0.0, 0.0], foreseen_h=[0.0, 0.0],
+                        teu=[100.0, 100.0], offered=[1.0, 1.0])
+    path = line_network(tmp_path, horizon={"days": 60},
+                        equilibrium={"max_iterations": 2, "days": 20})
+    settle_passes(prepare(path))
+    assert days == [20.0, 20.0]
