@@ -69,6 +69,15 @@ def test_streams_are_named_per_outage() -> None:
     assert list(both) == sorted(both)
 
 
+def test_two_outages_of_one_spec_draw_their_own_windows() -> None:
+    """Each random outage has a stream of its own name: two alike but for the name (fog at
+    two reaches) do not strike in the same hours."""
+    twin = FOG.model_copy(update={"name": "fog at the upper reach"})
+    windows = outage_windows([FOG, twin], YEAR, 7, 0, "lock:a")
+    assert len(windows) > 4
+    assert len(set(windows)) == len(windows)
+
+
 def test_scheduled_and_closed_hours() -> None:
     sept = ScheduledOutage(start_day=254, end_day=267, source="t")
     windows = outage_windows([sept], YEAR, 0, 0, "hub:pl")
