@@ -13,6 +13,7 @@ import random
 import select
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -467,3 +468,30 @@ def test_a_write_that_fails_part_way_leaves_the_earlier_file_and_no_temporary(
         write_atomic(target, half)
     assert target.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["table.csv"]
+
+
+def test_a_child_ends_when_its_parent_is_gone_and_is_watched_only_when_asked(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`die_with_parent`: a child whose parent id is no longer the one it was given (adopted:
+    the parent died before the prctl took effect) exits at once; one whose parent lives is
+    watched from a daemon thread when `watch` (pool workers), and not otherwise (a forked
+    writer child that must stay single-threaded). The test process's own prctl and exit
+    are stood in for."""
+    from sim import lifeline
+
+    def exit_(code: int) -> None:
+        raise SystemExit(code)
+    monkeypatch.setattr(lifeline, "_pdeathsig", lambda: None)
+    monkeypatch.setattr(lifeline.os, "_exit", exit_)
+    with pytest.raises(SystemExit):
+        lifeline.die_with_parent(os.getppid() + 1)
+    with pytest.raises(SystemExit):        # the watchdog, once the parent id has changed
+        lifeline._watch(os.getppid() + 1, 0.0)
+
+    def watchers() -> int:
+        return sum(t.name == "cqsim-lifeline" for t in threading.enumerate())
+    before = watchers()
+    lifeline.die_with_parent(os.getppid(), watch=False)
+    assert watchers() == before
+    lifeline.die_with_parent(os.getppid(), every=3600.0)    # sleeps out the test session
+    assert watchers() == before + 1
