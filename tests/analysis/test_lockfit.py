@@ -92,3 +92,46 @@ def test_a_scenario_it_cannot_read_is_one_line_and_exit_2(tmp_path: Path) -> Non
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith("lockfit: error: ") and "nope.yaml" in done.stderr
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+
+
+def test_the_container_wait_and_diversion_are_the_three_gorges_locks_own(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`measure`: the container vessels' wait is weighed by the vessels of each direction
+    and averaged over replications, the diverted tonnes summed over directions, in Mt; of
+    the Three Gorges locks only, never another lock of the run. Replication 0 waited
+    (10 x 100 + 30 x 300) / 400 = 25 h, replication 1 20 h: 22.5 h; 2 Mt diverted in each."""
+    import types
+
+    import pandas as pd
+
+    import sim.lockfit as lockfit
+
+    monkeypatch.setattr(lockfit, "calibrate", lambda res, rows: [
+        types.SimpleNamespace(simulated=float(k)) for k in range(len(rows))])
+    locks = pd.DataFrame({
+        "replication": [0, 0, 1, 1, 0, 1],
+        "lock": [lockfit.LOCK] * 4 + ["gezhouba", "gezhouba"],
+        "container_wait_mean_h": [10.0, 30.0, 20.0, 20.0, 500.0, 500.0],
+        "vessels_per_year": [100.0, 300.0, 200.0, 200.0, 1000.0, 1000.0],
+        "diverted_t_per_year": [1.5e6, 0.5e6, 0.0, 2e6, 9e6, 9e6]})
+
+    class Run:
+        def by_replication(self, table: str) -> pd.DataFrame:
+            assert table == "locks"
+            return locks
+    got = lockfit.measure(Run(), dict.fromkeys(lockfit.FIGURES))  # type: ignore[arg-type]
+    assert got["container_wait_mean_h"] == pytest.approx(22.5)
+    assert got["diverted_mt_per_year"] == pytest.approx(2.0)
+    assert [got[name] for name in lockfit.FIGURES] == [0.0, 1.0, 2.0, 3.0]
+
+
+@pytest.mark.parametrize("text", ["0", "1.5", "-0.1", "nan", "inf"])
+def test_tolerance_and_damping_outside_0_to_1_are_refused(text: str) -> None:
+    """--tolerance and --damping take a share in (0, 1]: 0 would never stop, or never move."""
+    import argparse
+
+    from sim.lockfit import _share
+
+    with pytest.raises(argparse.ArgumentTypeError, match=r"\(0, 1\]"):
+        _share(text)
+    assert _share("1") == 1.0
