@@ -77,6 +77,15 @@ def test_formulas_known_values() -> None:
     assert breakdown_wait(2.0, CYCLE, BATCH, 0.0, 10.0, 200.0) > CYCLE / 2
 
 
+def test_closure_wait_by_hand_for_lockages_of_one_vessel() -> None:
+    """`closure_wait` at batch 1, cycle 2 h, 0.2 vessels/h, closures 0.01/h of 10 h mean and
+    200 h^2 second moment: availability 1 / 1.1, so the plain server's load is inflated to
+    0.2 x 1.1 x 2 = 0.44; its wait T/2 + T a / (2 (1 - a)) = 1 + 0.88 / 1.12, plus the
+    residual closure 0.01 x 200 / (2 x 0.56) = 2 / 1.12: 3.5714 h."""
+    assert closure_wait(0.2, 2.0, 1, 0.01, 10.0, 200.0) == pytest.approx(
+        1.0 + 0.88 / 1.12 + 2.0 / 1.12, rel=1e-9)
+
+
 @pytest.mark.parametrize("rho", [0.8, 0.9])
 @pytest.mark.parametrize("idle_start", [False, True])
 def test_batch_server_against_reference_simulation(rho: float, idle_start: bool) -> None:
