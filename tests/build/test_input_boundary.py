@@ -311,6 +311,45 @@ def test_disruption_outside_the_horizon(tmp_path: Path) -> None:
         admit(path, days=20)  # shortened on the command line: a warning
 
 
+@pytest.mark.parametrize(("start_day", "warned"), [(20, True), (19, False)])
+def test_a_disruption_from_the_last_hour_of_a_shortened_run_on_is_warned_of(
+        tmp_path: Path, start_day: float, warned: bool) -> None:
+    """A 20-day run ends at hour 480: a disruption from day 20 has no effect and is warned
+    of; one from day 19 has a day of it."""
+    doc = _doc(tmp_path)
+    doc["changes"] = [{"kind": "disruption", "hub": "a", "start_day": start_day,
+                       "end_day": 30, "capacity_factor": 0}]
+    path = _write(tmp_path, doc)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        admit(path, days=20)
+    said = [str(w.message) for w in seen if "after the end of this 20-day run" in str(w.message)]
+    assert len(said) == (1 if warned else 0), said
+
+
+def test_empties_tied_to_a_shut_channel_are_no_flow_to_warn_of(tmp_path: Path) -> None:
+    """Empties are sized from the loaded flows after settling (`market.empties`): the west's
+    lane of empties, its only channel shut all period, is not named among the flows whose
+    every route is shut (a loaded flow so tied is:
+    test_market_gateways::test_a_flow_with_every_route_shut_all_period_is_warned)."""
+    from tests.support.market import market_doc
+
+    doc = market_doc(tmp_path, horizon={"days": 60, "warmup_days": 10})
+    doc["demand"]["classes"]["empty"] = {
+        "value_cny_per_teu": 0, "value_of_time_cny_per_teu_hour": 0, "tonnes_per_teu": 2.2,
+        "source": "test"}
+    doc["market"]["empties"] = {"repositioned_share": 0.5, "source": "test",
+                                "lanes": [{"gateway": "west", "china": "cq",
+                                           "abroad": ["eu"]}]}
+    doc["changes"] = [{"kind": "disruption", "hub": "wb", "start_day": 0, "end_day": 60,
+                       "capacity_factor": 0.0, "why": "test"}]
+    path = _write(tmp_path, doc)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InputWarning)
+        plan = admit(path).plan
+    assert any(f.flow_class == "empty" and f.gateway == "west" for f in plan.flows)
+
+
 @pytest.mark.parametrize("own, field, says", [
     # a misspelt service id read as a new service: only its missing fields were named
     ({"abb": {"departures_per_week": 14}}, "network.services.abb",
