@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from sim.boundary import admit, check_related, count_variants
+from sim.boundary import admit, admit_comparison, check_related, count_variants
 from sim.budget import Limits
 from sim.errors import InputError, InputWarning, did_you_mean, excerpt
 from sim.network import build
@@ -992,3 +992,18 @@ def test_a_missing_file_a_scenario_names_is_quoted_as_written_beside_it(tmp_path
         load_scenario(child)
     assert (err.value.field, str(err.value.got)) == ("extends", "bases/nope.yaml")
     assert str(err.value).endswith("got 'bases/nope.yaml'")
+
+
+def test_a_comparison_admits_each_alternative_at_the_base_s_seed_and_horizon(
+        tmp_path: Path) -> None:
+    """Paired replications need one seed and horizon: an alternative that sets its own
+    (30 days, seed 9) is admitted, and so run, at the base's (60 days, seed 1), and told so."""
+    base = nb.line_network(tmp_path)
+    alt = _write(tmp_path, {"name": "alt", "extends": base.name, "seed": 9,
+                            "horizon": {"days": 30}}, "alt.yaml")
+    with pytest.warns(InputWarning, match="not used: a comparison runs BASE's"):
+        first, (other,) = admit_comparison(load_scenario(base), [load_scenario(alt)],
+                                           replications=None, days=None, workers=1,
+                                           limits=None)
+    assert first.plan.horizon.days == 60 and first.plan.seed == 1
+    assert other.plan.horizon.days == 60 and other.plan.seed == 1
