@@ -18,7 +18,7 @@ from sim.market.choice import available, induced_factor, nests_of, probabilities
 from sim.market.spec import Choice
 from sim.pipeline import prepare, replicate, settle
 from sim.results import Results
-from sim.routing import ChoiceSet, Route
+from sim.routing import ChoiceSet, Route, choice_sets
 from sim.specs import CommodityClass
 from tests.support.market import market_doc, service, write_market_scenario
 from tests.support.netbuilder import write_scenario
@@ -695,3 +695,39 @@ def test_a_plan_that_is_its_own_reference_does_not_report_one_from_the_base_run(
     report = settle_plan(plan, given_reference={0: ({},)}).report
     assert not report.reference_from_base_run
     assert "reference_from_base_run" not in report.as_dict()
+
+
+def test_a_plain_flow_s_choice_adds_the_learnt_unforeseen_delay_to_the_picture(
+        tmp_path: Path) -> None:
+    """The plain picker's cost of a route is its tariff and value of time on its hours, the
+    hours queued and the delay learnt that the picture does not foresee (`route_delay`):
+    24 h learnt on the first route weigh as 24 h queued would. Weights by hand:
+    exp(-scale (cost / cheapest - 1))."""
+    plan = prepare(write_market_scenario(tmp_path, routing={"logit_scale": 0.1}))
+    cs = next(c for c in choice_sets(plan) if len(c.routes) >= 2
+              and not plan.flows[c.flow].market)
+    first = cs.routes[0].index
+    model = Model(plan, 0, route_delay={first: 24.0})
+    zeros = [0.0] * len(cs.routes)
+    costs = [r.price_cny + cs.value_of_time * (r.base_hours + (24.0 if k == 0 else 0.0))
+             for k, r in enumerate(cs.routes)]
+    by_hand = [math.exp(-0.1 * (c / min(costs) - 1.0)) for c in costs]
+    cum, _ = model._picker(cs)(zeros)
+    assert cum == pytest.approx(np.cumsum(by_hand).tolist())
+
+
+def test_in_a_dated_event_a_route_with_no_event_delay_learnt_keeps_its_usual_one(
+        tmp_path: Path) -> None:
+    """While a dated event is in force on its routes, route choice adds the delay learnt in
+    events (`route_delay_event`), and where none was learnt for a route its usual delay,
+    not nothing."""
+    plan = prepare(write_market_scenario(tmp_path, routing={"logit_scale": 0.1}))
+    cs = next(c for c in choice_sets(plan) if len(c.routes) >= 2
+              and not plan.flows[c.flow].market)
+    first = cs.routes[0].index
+    zeros = [0.0] * len(cs.routes)
+    on = (True,) * len(cs.routes)
+    usual = Model(plan, 0, route_delay={first: 24.0})
+    assert usual._picker(cs, on)(zeros) == usual._picker(cs)(zeros)
+    learnt = Model(plan, 0, route_delay={first: 24.0}, route_delay_event={first: 0.0})
+    assert learnt._picker(cs, on)(zeros) == Model(plan, 0)._picker(cs)(zeros)
