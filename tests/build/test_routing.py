@@ -281,3 +281,32 @@ def test_a_plain_flow_of_a_market_plan_is_routed_at_its_inventory_value_of_time(
     searched = {cs.value_of_time for cs in choice_sets(plan)
                 if plan.flows[cs.flow] == domestic}
     assert searched == {2.0}
+
+
+def test_a_route_s_hours_count_the_stops_it_passes_not_the_one_it_leaves_at(
+        tmp_path: Path) -> None:
+    """A daily train a - b - c (10 h a link, 2 h at each stop), lots of 10 TEU at hubs that
+    handle 100 TEU/h: a -> b takes 0.1 h handling + 12 h (half a headway) + 10 h + 0.1 h =
+    22.2 h; a -> c passes b, 2 h more, and rides 10 h more: 34.2 h."""
+    a, b, c = nb.hub("a", 0), nb.hub("b", 1), nb.hub("c", 2)
+    nb.write_geodata(tmp_path / "geo", [a, b, c], [nb.link("a-b", a, b), nb.link("b-c", b, c)])
+    doc = nb.scenario(str(tmp_path / "geo"), {"abc": nb.train(["a", "b", "c"], stop_hours=2.0)},
+                      [nb.flow("a", "b", 1000), nb.flow("a", "c", 1000)])
+    plan = build(load_scenario(nb.write_scenario(tmp_path / "s.yaml", doc)))
+    short, whole = choice_sets(plan)
+    assert [r.base_hours for r in short.routes] == [pytest.approx(22.2)]
+    assert [r.base_hours for r in whole.routes] == [pytest.approx(34.2)]
+
+
+def test_no_transfer_to_a_line_that_already_called_where_the_first_was_boarded(
+        tmp_path: Path) -> None:
+    """a -> c: riding a - b, then changing at b to the a - b - c train that called at a
+    first, buys nothing (`needless_transfer`): the through train is the only candidate."""
+    a, b, c = nb.hub("a", 0), nb.hub("b", 1), nb.hub("c", 2)
+    nb.write_geodata(tmp_path / "geo", [a, b, c], [nb.link("a-b", a, b), nb.link("b-c", b, c)])
+    services = {"ab": nb.train(["a", "b"], price=100), "abc": nb.train(["a", "b", "c"])}
+    doc = nb.scenario(str(tmp_path / "geo"), services, [nb.flow("a", "c", 1000)])
+    plan = build(load_scenario(nb.write_scenario(tmp_path / "s.yaml", doc)))
+    (cs,) = choice_sets(plan)
+    assert [[plan.network.lines[leg.line].service for leg in r.legs] for r in cs.routes] == \
+        [["abc"]]
