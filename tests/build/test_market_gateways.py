@@ -274,3 +274,17 @@ def test_a_flow_with_every_route_shut_all_period_is_warned(tmp_path: Path) -> No
         with warnings.catch_warnings():
             warnings.simplefilter("error", InputWarning)
             admit(write_scenario(tmp_path / "s.yaml", doc))
+
+
+def test_a_gateway_named_apart_from_its_corridor_is_not_called_idle(tmp_path: Path) -> None:
+    """The idle-gateway warning reads the gateway each route belongs to, not the corridor it
+    counts for: a gateway `beibu` of the `south` corridor, whose routes run, is quiet."""
+    from sim.boundary import admit
+    from sim.errors import InputWarning
+
+    doc = market_doc(tmp_path)
+    doc["market"]["gateways"]["beibu"] = doc["market"]["gateways"].pop("south")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InputWarning)
+        admitted = admit(write_scenario(tmp_path / "s.yaml", doc))
+    assert "beibu" in {r.gateway for cs in admitted.choices for r in cs.routes}
