@@ -731,3 +731,19 @@ def test_in_a_dated_event_a_route_with_no_event_delay_learnt_keeps_its_usual_one
     assert usual._picker(cs, on)(zeros) == usual._picker(cs)(zeros)
     learnt = Model(plan, 0, route_delay={first: 24.0}, route_delay_event={first: 0.0})
     assert learnt._picker(cs, on)(zeros) == Model(plan, 0)._picker(cs)(zeros)
+
+
+def test_a_lot_booked_on_a_route_that_shows_no_end_of_its_queue_foresees_the_bound(
+        tmp_path: Path) -> None:
+    """A halted lock's queue shows no end (an infinite wait): a lot booked then has foreseen
+    `routing.max_excess_wait_hours` on its route, the most a booking may be queued, not
+    nothing (what the passes take from its delay as foreseen)."""
+    plan = prepare(write_market_scenario(tmp_path, routing={"max_excess_wait_hours": 100.0}))
+    model = Model(plan, 0)
+    arrivals = next(a for a in (model._demand(cs) for cs in model.choices)
+                    if a.aware and all(a.waits[1]))
+    model.picture = lambda places: tuple(math.inf for _ in places)  # type: ignore[method-assign]
+    booked: list[float] = []
+    model.recorder.created = lambda lot, offered: booked.append(lot.foreseen)  # type: ignore[method-assign]
+    arrivals.arrive(None)
+    assert booked == [100.0]
