@@ -188,3 +188,18 @@ def test_feedback_passes_run_the_equilibrium_s_days_not_the_run_s(
                         equilibrium={"max_iterations": 2, "days": 20})
     settle_passes(prepare(path))
     assert days == [20.0, 20.0]
+
+
+def test_lots_faster_than_the_uncongested_hours_teach_no_negative_delay(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The delay a pass observes is floored at 0: a pass whose lots came in 6 h under the
+    route's uncongested hours (a lucky timetable) and one on time leave 0 h learnt, not
+    -3 h (a route made to look faster than it can be)."""
+    from sim.equilibrium import settle as settle_passes
+
+    _fake_passes(monkeypatch, extra_h=[-6.0, 0.0], foreseen_h=[0.0, 0.0],
+                 teu=[100.0, 100.0], offered=[1.0, 1.0])
+    path = line_network(tmp_path, equilibrium={"max_iterations": 2})
+    settled = settle_passes(prepare(path))
+    assert settled.route_delay == {0: 0.0}
+    assert settled.route_unforeseen == {0: 0.0}
