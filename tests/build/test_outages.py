@@ -107,6 +107,28 @@ def test_maintenance_turns_the_other_flight_round() -> None:
     assert direction_at(down, "up", 1300.0) == (None, 1320.0)
 
 
+def test_a_flight_turns_round_at_the_very_hour_of_a_reversal() -> None:
+    """`direction_at` at the first hour of a segment gives that segment (a half-open
+    interval), not the one before it nor the normal direction."""
+    north = Maintenance(flight="north", start_day=50, end_day=55, reversal_hours=48,
+                        source="t")
+    south = flight_segments("south", "down", "up", [north])
+    assert direction_at(south, "down", 1200.0) == ("down", 1248.0)
+    assert direction_at(south, "down", 1248.0) == ("up", 1296.0)
+    assert direction_at(south, "down", 1320.0) == ("down", math.inf)
+
+
+def test_random_windows_start_within_the_horizon() -> None:
+    """Months are drawn whole, so the last month of a horizon that ends inside it draws
+    starts beyond it: none is kept. 200 events a month of all months over a month and a
+    half: about 300 windows, all starting before hour 1.5 x 730."""
+    busy = RandomOutage(name="b", events_per_year=2400, median_hours=1, source="t")
+    hours = 1.5 * HOURS_PER_MONTH
+    windows = random_windows(busy, hours, stream(0, 0, "b"))
+    assert len(windows) > 200
+    assert max(start for start, _, _ in windows) < hours
+
+
 def test_a_disruption_change_takes_the_random_shape(tmp_path: Path) -> None:
     """Any node or link can be disrupted at random: `random` in a `disruption` change draws
     its windows per replication, reproducibly, beside the fixed ones."""
