@@ -20,9 +20,11 @@ from sim.queueing import (
     ggc_wait,
     jackson_tandem_sojourn,
     kingman_wait,
+    lognormal_moments,
     mmc_in_system,
     mmc_wait,
     scheduled_wait,
+    squared_cv,
 )
 from sim.units import HOURS_PER_YEAR
 from tests.support import queues as Q
@@ -57,6 +59,26 @@ def test_erlang_c_known_values() -> None:
 
 
 # ----------------------------------------------------------------------------- M/M/c
+
+
+def test_squared_cv_is_the_sample_variance_over_the_mean_squared() -> None:
+    """From a count, sum and sum of squares: 1, 3, 8 have mean 4 and sample variance
+    (9 + 1 + 16) / 2 = 13, so 13 / 16; numpy's ddof=1 agrees."""
+    x = np.array([1.0, 3.0, 8.0])
+    assert squared_cv(x.sum(), (x * x).sum(), 3) == pytest.approx(13 / 16)
+    assert squared_cv(x.sum(), (x * x).sum(), 3) == pytest.approx(
+        np.var(x, ddof=1) / x.mean() ** 2)
+    assert math.isnan(squared_cv(5.0, 25.0, 1))
+
+
+def test_lognormal_moments_are_scipy_s() -> None:
+    """E[D] and E[D^2] of a lognormal duration of median 10 h and log-sd 0.5."""
+    from scipy.stats import lognorm
+
+    dist = lognorm(s=0.5, scale=10.0)
+    mean, second = lognormal_moments(10.0, 0.5)
+    assert mean == pytest.approx(dist.mean())
+    assert second == pytest.approx(dist.moment(2))
 
 
 @pytest.mark.slow
