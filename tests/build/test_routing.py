@@ -156,6 +156,18 @@ def test_the_choice_sets_key_holds_lot_teu(tmp_path: Path) -> None:
     assert _choice_key(other) != _choice_key(plan)
 
 
+def test_plans_of_two_lot_sizes_have_other_candidate_routes(tmp_path: Path) -> None:
+    """`same_candidates` (may a reference's costs be taken on this plan's routes?) reads the
+    lot size: a route's handling and boarding hours depend on it."""
+    from sim.demand import same_candidates
+
+    scenario = load_scenario(nb.line_network(tmp_path, per_week=3, teu_per_year=30_000))
+    plan = build(scenario)
+    other = build(with_overrides(scenario, **{"demand.lot_teu": plan.lot_teu * 2}))
+    assert same_candidates(plan, build(scenario))
+    assert not same_candidates(plan, other)
+
+
 def test_the_route_search_counts_the_transfer_cost(tmp_path: Path) -> None:
     """A change of service costs `routing.transfer_cost_cny`: searched without it, the
     two-leg route looks cheapest and, with one route kept, is the only one offered."""
