@@ -188,6 +188,23 @@ def test_lock_windows_after_the_run_are_named(tmp_path: Path) -> None:
     assert not any("outages.0" in m for m in said)
 
 
+@pytest.mark.parametrize(("start_day", "warned"), [(40, True), (39, False)])
+def test_a_lock_window_from_the_last_day_of_the_run_on_is_named(
+        tmp_path: Path, start_day: float, warned: bool) -> None:
+    """A 40-day run ends as day 40 begins: a maintenance from day 40 has no effect and is
+    named; one from day 39 has a day of it."""
+    from tests.support.locks import lock_scenario
+
+    path = lock_scenario(tmp_path, {"maintenance": [
+        {"flight": "north", "start_day": start_day, "end_day": 45, "source": "t"}]},
+        days=40, warmup=0)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        admit(path, limits=None)
+    said = [str(w.message) for w in seen if "maintenance.0: starts on day" in str(w.message)]
+    assert len(said) == (1 if warned else 0), said
+
+
 @pytest.mark.parametrize("lock_lon, link_kw, field, words", [
     (1.0, {"lock_at": 0.5}, "features[a-b]", "lock_at only with lock"),
     (50.0, {"lock": "lk", "lock_at": 0.5}, "features[a-b].lock", "a lock on the link's line"),
