@@ -1024,3 +1024,17 @@ def test_a_comparison_admits_each_alternative_at_the_base_s_seed_and_horizon(
                                            limits=None)
     assert first.plan.horizon.days == 60 and first.plan.seed == 1
     assert other.plan.horizon.days == 60 and other.plan.seed == 1
+
+
+def test_a_study_holds_in_memory_only_the_runs_it_runs_at_once() -> None:
+    """`repeated`: 10 runs of 2 replications each, 350 MB apiece (150 MB of it the shared
+    base), 2 at a time, 5 MB held for the study: 20 simulations; memory 150 + 5 + 2 x 200
+    MB = 555 MB, not ten runs' worth."""
+    from sim.boundary import repeated
+    from sim.budget import BASE_MEMORY, Estimate
+
+    assert BASE_MEMORY == 150e6
+    total = repeated(Estimate(1000.0, 5000.0, 2, 350e6), copies=10, at_once=2, held=5e6)
+    assert total.runs == 20
+    assert total.memory_bytes == pytest.approx(555e6)
+    assert (total.lots_per_replication, total.events_per_replication) == (1000.0, 5000.0)
