@@ -1038,3 +1038,15 @@ def test_a_study_holds_in_memory_only_the_runs_it_runs_at_once() -> None:
     assert total.runs == 20
     assert total.memory_bytes == pytest.approx(555e6)
     assert (total.lots_per_replication, total.events_per_replication) == (1000.0, 5000.0)
+
+
+def test_an_alternative_that_repeats_the_base_s_seed_is_not_told_it_is_unused(
+        tmp_path: Path) -> None:
+    """`_warn_base_settings` speaks of an alternative's own seed, replications or horizon
+    only where they differ from the base's: one that writes the base's seed again runs it."""
+    base = nb.line_network(tmp_path)
+    alt = _write(tmp_path, {"name": "alt", "extends": base.name, "seed": 1}, "alt.yaml")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InputWarning)
+        admit_comparison(load_scenario(base), [load_scenario(alt)], replications=None,
+                         days=None, workers=1, limits=None)
