@@ -29,6 +29,7 @@ h1 {{ font-size: 24px; margin: 0 0 6px; }} h2 {{ font-size: 19px; margin: 30px 0
 h3 {{ font-size: 15px; margin: 18px 0 6px; }}
 .meta {{ display: grid; grid-template-columns: repeat(auto-fill, minmax(200px, 1fr));
   gap: 2px 18px; font-size: 13px; color: #444; }} .meta b {{ color: #222; }}
+.meta .wide {{ grid-column: 1 / -1; }}
 .cards {{ display: flex; flex-wrap: wrap; gap: 12px; margin: 12px 0; }}
 .card {{ flex: 1 1 200px; border: 1px solid #ddd; border-radius: 6px; padding: 10px 12px;
   background: #f7fafd; }} .card .v {{ font-size: 22px; font-weight: 600; }}
@@ -227,8 +228,10 @@ def header(runs: list[rd.RunDir]) -> str:
                  ("replications", str(run.replications)), ("seed", str(run.seed)),
                  ("code", code), ("run on", str(m.get("created_utc", "unknown"))),
                  ("files", str(run.shown_as or run.path))]
+        # the scenario's description runs to a paragraph: it takes the grid's whole row
         metas.append('<div class="meta">' + "".join(
-            f"<div><b>{k}:</b> {html.escape(v)}</div>" for k, v in items) + "</div>")
+            ('<div class="wide">' if k == "scenario" else "<div>")
+            + f"<b>{k}:</b> {html.escape(v)}</div>" for k, v in items) + "</div>")
     made = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return (f"<header><h1>Chongqing freight corridors: {html.escape(title)}</h1>"
             + "<hr style='border:0;border-top:1px dashed #ddd'>".join(metas)

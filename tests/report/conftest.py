@@ -104,6 +104,10 @@ def comparison(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return made_once(tmp_path_factory, "report-compare", make) / "cmp"
 
 
+# the header's grid of what was run, and its scenario item (a paragraph: the whole row)
+WIDTHS = ("header .meta", "header .meta .wide")
+
+
 @dataclass
 class Visit:
     """What happened when a page was opened."""
@@ -113,6 +117,7 @@ class Visit:
     requests: list[str] = field(default_factory=list)  # every URL the page asked for
     counts: dict[str, int] = field(default_factory=dict)  # CSS selector -> elements found
     hovers: list[str] = field(default_factory=list)  # tooltips met over the first map's hubs
+    widths: dict[str, float] = field(default_factory=dict)  # selector -> first one's width, px
     screenshot: Path | None = None
 
 
@@ -152,6 +157,8 @@ def visit(page_file: Path, selectors: list[str], screenshot: Path | None = None,
             page.wait_for_timeout(500)
             out.counts = {s: page.locator(s).count() for s in selectors}
             out.hovers = _hover_hubs(page)
+            out.widths = {s: page.locator(s).first.bounding_box()["width"]
+                          for s in WIDTHS if page.locator(s).count()}
             if screenshot is not None:
                 page.screenshot(path=str(screenshot), full_page=full_page)
                 out.screenshot = screenshot

@@ -24,6 +24,8 @@ def _check(page: Path, visit: Callable, shot: Path) -> dict[str, int]:
     # hovering a hub shows its figures (TEU per year, utilization)
     assert any("handled" in t and "TEU/yr" in t and "utilization" in t for t in v.hovers), \
         v.hovers
+    # the scenario's description spans the header's grid, not one narrow column of it
+    assert v.widths["header .meta .wide"] > 0.9 * v.widths["header .meta"], v.widths
     pixels = np.asarray(Image.open(shot).convert("L"), dtype=float)
     assert pixels.std() > 20, "the screenshot is blank"
     # the map, not only the page, is drawn: many distinct grey levels in its area
