@@ -60,7 +60,7 @@ from sim.pathway import (
 )
 from sim.scenario import Change, Scenario
 from sim.specs import Spec
-from sim.stats import clopper_pearson, meeting
+from sim.stats import clopper_pearson, difference_ci, meeting
 from sim.trade import Reference
 from sim.units import CNY_PER_BN
 
@@ -412,6 +412,20 @@ def confirmation_note(c: Confirmation, probability: float) -> str | None:
             "replications would tell whether the chosen portfolio meets it")
 
 
+@dataclass(frozen=True)
+class Added:
+    """Goods trade a portfolio adds over the empty one in the target year (bn CNY/yr): the
+    mean of the paired differences over the replications both ran (replication r of each
+    has growth draw r and simulation replication r) and its 95% half-width, and that per
+    bn CNY of the cost the search minimises (per year; NaN for a portfolio that costs
+    nothing). The screening reads P(meet); a planner choosing what to fund reads this."""
+
+    bn_cny_per_year: float
+    ci95: float
+    pairs: int
+    per_bn_cny: float
+
+
 @dataclass
 class PlanResult:
     """What a plan found: the chosen portfolio (None when none is shown to meet the target)
@@ -434,6 +448,24 @@ class PlanResult:
         if self.chosen is None or not self.confirm_trade.size:
             return None
         return Confirmation.of(self.confirm_trade, self.target)
+
+    def added(self, s: Screened) -> Added:
+        """What `s` adds over the empty portfolio, run before screening (NaN without it)."""
+        none = next((o for o in self.screened if not o.portfolio), None)
+        n = min(s.trade.size, none.trade.size) if none is not None else 0
+        if none is None or n == 0:
+            return Added(float("nan"), float("nan"), 0, float("nan"))
+        delta, half = difference_ci(none.trade[:n], s.trade[:n], paired=True)
+        cost = s.cost / CNY_PER_BN
+        return Added(delta, half, n, delta / cost if cost > 0 else float("nan"))
+
+    def alone(self) -> list[tuple[Screened, Added]]:
+        """Each candidate on its own (every in-service year screened) with what it adds,
+        most trade per bn CNY of cost first: where money goes furthest, whatever the
+        target. Empty without the empty portfolio's runs (`search(frontier=False)`)."""
+        rows = [(s, self.added(s)) for s in self.screened if len(s.portfolio) == 1]
+        rows = [(s, a) for s, a in rows if a.pairs]
+        return sorted(rows, key=lambda sa: (math.isnan(sa[1].per_bn_cny), -sa[1].per_bn_cny))
 
     @property
     def verdict(self) -> str:
@@ -604,7 +636,8 @@ def tables(spec: CandidatesSpec, result: PlanResult, warned: Sequence[str] = ()
            ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """plan.csv (the chosen portfolio, its costs, P(meet) with CI; its TOTAL, UNDECIDED or
     NONE row's note carries the search's notes and the `warned` lines) and frontier.csv
-    (cheapest first by the appraisal's objective); both give every cost (`COST_COLUMNS`)."""
+    (cheapest first by the appraisal's objective, each portfolio with the trade it adds over
+    the empty one, `PlanResult.added`); both give every cost (`COST_COLUMNS`)."""
     from sim.stats import wilson
 
     t = result.target
@@ -618,10 +651,14 @@ def tables(spec: CandidatesSpec, result: PlanResult, warned: Sequence[str] = ()
             continue
         k, n = meeting(s.trade, t)
         low, high = wilson(k, n)
+        added = result.added(s)
         rows.append({"portfolio": label(s.portfolio), "candidates": len(s.portfolio),
                      **bn(s.costs), "replications": n, "p_meet": k / n,
                      "p_meet_ci95_low": low, "p_meet_ci95_high": high,
                      "trade_mean_bn_cny_per_year": float(s.trade.mean()),
+                     "trade_added_bn_cny_per_year": added.bn_cny_per_year,
+                     "trade_added_ci95": added.ci95, "trade_added_pairs": added.pairs,
+                     "trade_added_per_bn_cny_per_year": added.per_bn_cny,
                      "co2_mean_kt_per_year": float(s.co2.mean()) / 1e3, "status": s.status,
                      **decision_columns(s)})
     sort = objective_column(result.appraisal)

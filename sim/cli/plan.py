@@ -15,7 +15,7 @@ from sim.cli.common import (
     one_executor,
     study_limit_options,
 )
-from sim.stats import meeting
+from sim.stats import meeting, resolved
 from sim.units import CNY_PER_BN
 
 
@@ -113,5 +113,15 @@ def plan(candidates_file: Path, target: float | None, year: int, probability: fl
                    f"{best.p_meet(target):.2f} over {meeting(best.trade, target)[1]} "
                    "replications, mean "
                    f"trade {best.trade.mean():.1f} bn CNY/yr; {costs(best.costs)}")
+    alone = result.alone()
+    if alone:   # where money goes: each candidate on its own, most trade per CNY first
+        click.echo(f"trade each candidate adds alone in {year} over none (paired 95% CI over "
+                   f"{min(a.pairs for _, a in alone)}+ replications), per bn CNY of its {cost} "
+                   "cost, most first: " + "; ".join(
+                       f"{label(s.portfolio)} {a.bn_cny_per_year:+.2f} ± {a.ci95:.2f} bn CNY/yr"
+                       f"{'' if resolved(a.bn_cny_per_year, a.ci95) else ' (not told from 0)'}"
+                       f" for {s.cost / CNY_PER_BN:.2f} bn CNY: {a.per_bn_cny:+.3f} bn CNY/yr "
+                       "per bn CNY"
+                       for s, a in alone))
     click.echo(f"{len(screened)} portfolios screened -> {out}/ (plan.csv, frontier.csv, "
                "frontier.png)")

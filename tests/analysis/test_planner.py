@@ -18,6 +18,7 @@ from sim.planner import (
     Appraisal,
     CandidatesSpec,
     Portfolio,
+    label,
     load_candidates,
     options,
     portfolio_costs,
@@ -251,6 +252,50 @@ def test_the_frontier_gives_co2_in_kt_from_the_runs_tonnes() -> None:
     _, front = tables(spec, result)
     co2 = front.set_index("portfolio")["co2_mean_kt_per_year"]
     assert co2["a@2025"] == pytest.approx(1_100.0)   # (1e6 + 1e5) t / 1e3 = 1,100 kt
+
+
+def test_frontier_gives_the_trade_each_portfolio_adds_paired_and_per_bn_cny() -> None:
+    """frontier.csv's trade added over the empty portfolio is the mean of the paired
+    differences (replication r against replication r) with their t interval, and per bn CNY
+    of the minimised cost; `alone` ranks the single candidates by it, not by the trade added
+    (c adds most but costs most) nor by P(meet)."""
+    from scipy import stats
+
+    from sim.planner import tables
+
+    effects, cost = {"a": 30.0, "b": 50.0, "c": 100.0}, {"a": 1e9, "b": 2.5e9, "c": 4e9}
+
+    def evaluate(items: Sequence[Portfolio], reps: Sequence[int]):
+        out = {}
+        for p in items:   # a shared draw per replication, and a portfolio's own (sd 2)
+            own = sum(ord(ch) for ch in label(p))
+            trade = np.array([850 + sum(effects[n] for n, _ in p)
+                              + np.random.default_rng([1, r]).normal(0, 10)
+                              + np.random.default_rng([2, r, own]).normal(0, 2)
+                              for r in reps])
+            out[p] = (trade, np.full(len(reps), 1e6))
+        return out
+
+    spec = synthetic_spec([candidate(n, c) for n, c in cost.items()])
+    result = search(spec, 2025, 2000, 0.8, evaluate, first=6, most=64, confirm=0)
+    _, front = tables(spec, result)
+    front = front.set_index("portfolio")
+    none = front.loc["(nothing)"]
+    assert none["trade_added_bn_cny_per_year"] == 0 and none["trade_added_ci95"] == 0
+    assert np.isnan(none["trade_added_per_bn_cny_per_year"])      # it costs nothing
+    runs = {label(s.portfolio): s.trade for s in result.screened}
+    for name in effects:
+        d = runs[f"{name}@2025"] - runs["(nothing)"]
+        row = front.loc[f"{name}@2025"]
+        assert row["trade_added_pairs"] == len(d) == 6
+        assert row["trade_added_bn_cny_per_year"] == pytest.approx(d.mean())
+        assert row["trade_added_ci95"] == pytest.approx(
+            stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d)))
+        assert row["trade_added_per_bn_cny_per_year"] == pytest.approx(
+            d.mean() / (cost[name] / 1e9))
+        assert abs(row["trade_added_bn_cny_per_year"] - effects[name]) < 5   # own sd 2 x 2
+    order = [label(s.portfolio) for s, _ in result.alone()]
+    assert order == ["a@2025", "c@2025", "b@2025"]     # 30, 25 and 20 per bn CNY
 
 
 def test_the_undecided_note_asks_for_the_most_that_decides_every_portfolio_left() -> None:
@@ -971,6 +1016,15 @@ def test_a_plan_for_another_year_says_which_target_it_is_held_to(tmp_path: Path)
     assert "target: 1 bn CNY/yr of goods trade in 2024 (--target)" in own.stdout
     assert json.loads((tmp_path / "own" / "plan.json").read_text())["target"]["source"] == \
         "given"
+    # each candidate alone, what it adds per bn CNY (frontier.csv's columns), on the console
+    front = pd.read_csv(tmp_path / "own" / "frontier.csv").set_index("portfolio")
+    alone = front[front["candidates"] == 1].sort_values("trade_added_per_bn_cny_per_year",
+                                                        ascending=False)
+    said = next(line for line in own.stdout.splitlines() if line.startswith(
+        "trade each candidate adds alone in 2024 over none (paired 95% CI over 2+ "
+        "replications), per bn CNY of its to-target cost, most first: "))
+    assert [part.split(" ")[0] for part in said.split(": ", 1)[1].split("; ")] == \
+        list(alone.index), (said, alone)
 
 
 def test_a_candidates_file_and_a_pathway_file_share_one_seed_default() -> None:
