@@ -121,7 +121,8 @@ def test_a_new_horizon_keeps_the_warm_up_while_a_day_is_left_to_measure(
 
 
 def _fake_passes(monkeypatch: pytest.MonkeyPatch, extra_h: list[float],
-                 foreseen_h: list[float], teu: list[float], offered: list[float]) -> None:
+                 foreseen_h: list[float], teu: list[float], offered: list[float]
+                 ) -> list[float]:
     """Feedback passes that observe, pass by pass, the given route 0 figures (extra hours
     over its uncongested ones, hours the picture foresaw, TEU booked, share offered), in
     place of simulating: what the MSA learns from them is then a hand sum. Returns the
