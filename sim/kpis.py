@@ -785,7 +785,7 @@ def label(column: str, scaled: bool = True) -> str:
     if isinstance(k, KPI) and scaled:
         unit = k.display_unit
     else:
-        unit = f"{k.unit}/yr" if k.per == "year" and k.unit else k.unit
+        unit = per_unit(k.unit, k.per) if k.unit else k.unit
     where = f"{scope} channel: " if scope not in ("", "total") else ""
     return f"{where}{k.label}, {unit}" if unit else f"{where}{k.label}"
 

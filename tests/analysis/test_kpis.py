@@ -514,3 +514,20 @@ def test_the_console_title_says_the_days_measured_after_the_warm_up(tmp_path: Pa
     with out.capture() as captured:
         out.print(corridor_table(results))
     assert "per year over the 15 days measured" in " ".join(captured.get().split())
+
+
+@pytest.mark.parametrize(("per", "unit"), [("year", "TEU/yr"), ("week", "TEU/week"),
+                                           ("horizon", "TEU over the horizon")])
+def test_a_run_figure_s_label_keeps_its_unit_of_time(per: str, unit: str) -> None:
+    """A run figure counted per week or over the horizon was labelled in its bare unit
+    ("TEU"), read as a stock, while its column said "TEU over the horizon" (testaudit5)."""
+    from sim.kpis import Summed, add_run_figure, label, remove_run_figure
+
+    figure = add_run_figure(Summed(name="boxes_made", table="hubs", source="created_teu",
+                                   unit="TEU", per=per, label="boxes created, all hubs"))
+    try:
+        assert label(figure.column) == label(figure.column, scaled=False) == \
+            f"boxes created, all hubs, {unit}"
+        assert figure.shown_unit == unit
+    finally:
+        remove_run_figure("boxes_made")
