@@ -205,16 +205,25 @@ def test_a_route_is_shut_throughout_only_when_closed_over_the_whole_statistics_p
     assert shut_throughout(plan, cs.routes[0]) is shut
 
 
+def _a_b_and_a_c(tmp_path: Path, train: dict, km: tuple[float, float] = (100.0, 100.0)
+                 ) -> tuple:
+    """The choice sets of flows a -> b and a -> c on one train a - b - c (links of `km`,
+    10 h each)."""
+    a, b, c = nb.hub("a", 0), nb.hub("b", 1), nb.hub("c", 2)
+    nb.write_geodata(tmp_path / "geo", [a, b, c], [
+        nb.link("a-b", a, b, km=km[0]), nb.link("b-c", b, c, km=km[1])])
+    doc = nb.scenario(str(tmp_path / "geo"), {"abc": train},
+                      [nb.flow("a", "b", 1000), nb.flow("a", "c", 1000)])
+    short, whole = choice_sets(build(load_scenario(nb.write_scenario(tmp_path / "s.yaml",
+                                                                      doc))))
+    return short, whole
+
+
 def test_a_ride_on_part_of_a_line_pays_its_share_of_the_tariff_by_km(tmp_path: Path) -> None:
     """A line's `price_cny_per_teu` is for its whole run: a box that rides 100 of its 400 km
     pays a quarter of it."""
-    a, b, c = nb.hub("a", 0), nb.hub("b", 1), nb.hub("c", 2)
-    nb.write_geodata(tmp_path / "geo", [a, b, c], [
-        nb.link("a-b", a, b, km=100.0), nb.link("b-c", b, c, km=300.0)])
-    doc = nb.scenario(str(tmp_path / "geo"), {"abc": nb.train(["a", "b", "c"], price=1000)},
-                      [nb.flow("a", "b", 1000), nb.flow("a", "c", 1000)])
-    plan = build(load_scenario(nb.write_scenario(tmp_path / "s.yaml", doc)))
-    short, whole = choice_sets(plan)
+    short, whole = _a_b_and_a_c(tmp_path, nb.train(["a", "b", "c"], price=1000),
+                                km=(100.0, 300.0))
     assert [r.price_cny for r in short.routes] == [pytest.approx(250.0)]
     assert [r.price_cny for r in whole.routes] == [pytest.approx(1000.0)]
 
@@ -300,12 +309,7 @@ def test_a_route_s_hours_count_the_stops_it_passes_not_the_one_it_leaves_at(
     """A daily train a - b - c (10 h a link, 2 h at each stop), lots of 10 TEU at hubs that
     handle 100 TEU/h: a -> b takes 0.1 h handling + 12 h (half a headway) + 10 h + 0.1 h =
     22.2 h; a -> c passes b, 2 h more, and rides 10 h more: 34.2 h."""
-    a, b, c = nb.hub("a", 0), nb.hub("b", 1), nb.hub("c", 2)
-    nb.write_geodata(tmp_path / "geo", [a, b, c], [nb.link("a-b", a, b), nb.link("b-c", b, c)])
-    doc = nb.scenario(str(tmp_path / "geo"), {"abc": nb.train(["a", "b", "c"], stop_hours=2.0)},
-                      [nb.flow("a", "b", 1000), nb.flow("a", "c", 1000)])
-    plan = build(load_scenario(nb.write_scenario(tmp_path / "s.yaml", doc)))
-    short, whole = choice_sets(plan)
+    short, whole = _a_b_and_a_c(tmp_path, nb.train(["a", "b", "c"], stop_hours=2.0))
     assert [r.base_hours for r in short.routes] == [pytest.approx(22.2)]
     assert [r.base_hours for r in whole.routes] == [pytest.approx(34.2)]
 
