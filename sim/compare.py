@@ -46,7 +46,7 @@ from sim.stats import (
     rounding_free,
     unresolved_need,
 )
-from sim.units import CNY_PER_BN, period_season
+from sim.units import CNY_PER_BN
 
 if TYPE_CHECKING:   # matplotlib is imported when a figure is drawn
     from matplotlib.figure import Figure
@@ -362,7 +362,7 @@ def _settled_change(base: Results, alt: Results, path: tuple[str, ...]) -> np.nd
     of their one settling (exact given it: no interval).
 
     The settle stage counts a table's year, without its season; each side's figure is taken
-    at its run's mean seasonal factor (`period_season`, 1 over whole years), so that it is
+    at its run's mean seasonal factor (`Plan.season`, 1 over whole years), so that it is
     per year of the statistics period as the gateway rows it is subtracted from are."""
     def figure(report: dict[str, Any]) -> float:
         value: Any = report
@@ -370,10 +370,7 @@ def _settled_change(base: Results, alt: Results, path: tuple[str, ...]) -> np.nd
             value = (value or {}).get(key)
         return float(value or 0.0)
 
-    def season(x: Results) -> float:
-        return period_season(x.plan.seasonality, x.plan.horizon)
-
-    a, b = ([figure(r) * season(x) for r in _settle_reports(x)] for x in (alt, base))
+    a, b = ([figure(r) * x.plan.season for r in _settle_reports(x)] for x in (alt, base))
     if len(a) != len(b):   # one side settled once: its figure pairs with every replication
         a, b = (a * len(b), b) if len(a) == 1 else (a, b * len(a))
     return np.asarray(a) - np.asarray(b)

@@ -67,7 +67,7 @@ from sim.specs import (
     expected,
     located,
 )
-from sim.units import HOURS_PER_DAY, relative_season
+from sim.units import HOURS_PER_DAY, period_season, relative_season
 
 Window = tuple[float, float, float]  # (start h, end h, capacity factor)
 DIRECTIONS = ("down", "up")   # down: from a link's first vertex to its last
@@ -197,6 +197,12 @@ class Plan:
     # what its run's folder records of the scenario (files, overrides, changes: sim.inputs);
     # no simulation reads it, so it is in no cache key (repr) and no comparison of plans
     origin: Origin = field(default_factory=Origin, repr=False, compare=False)
+
+    @property
+    def season(self) -> float:
+        """Mean seasonal factor of its statistics period (`period_season`): what its counts
+        annualised from part of a year carry of the season (1 over whole years)."""
+        return period_season(self.seasonality, self.horizon)
 
     def lot_teu_of(self, commodity: str) -> float:
         """TEU per lot of a class: its own `lot_teu`, else the demand's. Route times (handling

@@ -328,7 +328,6 @@ def run_metadata(results: Results) -> dict[str, object]:
 
     from sim.checks import run_warnings
     from sim.native import engine_name
-    from sim.units import period_season
     from sim.version import git_commit, package_version
 
     plan = results.plan
@@ -341,7 +340,7 @@ def run_metadata(results: Results) -> dict[str, object]:
         "warmup_days": plan.horizon.warmup_days,
         # the statistics period's mean seasonal factor: 1 for whole years, else the season
         # its per-year figures carry (the report's note, `sim.trade.season_note`)
-        "seasonal_factor": round(period_season(plan.seasonality, plan.horizon), 6),
+        "seasonal_factor": round(plan.season, 6),
         "cqsim_version": package_version(),
         "git_commit": git_commit(), "engine": engine_name(),
         "created_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),

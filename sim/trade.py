@@ -32,7 +32,7 @@ import pandas as pd
 from sim.kpis import GOODS_TRADE_KPI, kpi
 from sim.specs import COMPETING_CORRIDORS
 from sim.stats import mean_ci, meeting
-from sim.units import HasPeriod, period_season
+from sim.units import HasPeriod
 
 if TYPE_CHECKING:
     from sim.network import Plan
@@ -284,8 +284,7 @@ def attainment_lines(results: Results) -> list[str]:
             + f" (this scenario's simulation noise alone, {NOT_A_FORECAST})"
             if a.replications > 1 else "P(meet) not estimated from one replication"),
     ]
-    note = season_note(period_season(results.plan.seasonality, results.plan.horizon),
-                       results.plan.horizon)
+    note = season_note(results.plan.season, results.plan.horizon)
     if note:
         lines.append(f"note: {note}")
     return lines

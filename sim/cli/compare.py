@@ -247,7 +247,6 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
         unresolved_lines,
     )
     from sim.trade import season_note
-    from sim.units import period_season
     screen = console(120)
     reps = len(cmp.base.results.replications)
     pairing = "independent seeds" if independent else f"common random numbers, seed " \
@@ -274,7 +273,7 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
                                                against=cmp.placebo.name))
     screen.print(bottleneck_table(cmp.bottlenecks))
     plan = cmp.base.results.plan
-    note = season_note(period_season(plan.seasonality, plan.horizon), plan.horizon)
+    note = season_note(plan.season, plan.horizon)
     if note:   # the deltas are per year of a part of a year, and so are attribution's parts
         screen.print(f"note: {note}" + ("; so are attribution's input growth and induced "
                                          "trade" if cmp.attribution is not None else ""),

@@ -209,13 +209,11 @@ class Sweep:
         `cqsim run` says it (a 60-day sweep's figures read 13-20% below a year's; trial48
         M1)."""
         from sim.trade import season_note
-        from sim.units import period_season
-
         notes: dict[str, None] = {}
         for task in self.tasks:
             plan = task.settled.plan if task.settled is not None else task.plan
             if plan is not None:
-                note = season_note(period_season(plan.seasonality, plan.horizon), plan.horizon)
+                note = season_note(plan.season, plan.horizon)
                 if note:
                     notes[note] = None
         return list(notes)

@@ -1038,13 +1038,15 @@ def test_settled_figures_carry_the_season_of_a_part_year_run() -> None:
     from types import SimpleNamespace
 
     from sim.compare import _settled_change
+    from sim.units import period_season
 
     busy_january = (2.0,) + (1.0,) * 11   # relative factor in January: 2 / (13 / 12) = 24 / 13
 
     def results(days: float, bn: float | list[float], season: tuple[float, ...] = busy_january,
                 warmup: float = 0.0) -> Any:
-        plan = SimpleNamespace(seasonality=season,
-                               horizon=SimpleNamespace(days=days, warmup_days=warmup))
+        horizon = SimpleNamespace(days=days, warmup_days=warmup)
+        plan = SimpleNamespace(seasonality=season, horizon=horizon,
+                               season=period_season(season, horizon))   # as Plan.season
         key = "market_input_bn_cny_per_year"
         eq = ({key: bn} if isinstance(bn, float) else
               {"by_replication": [{key: b} for b in bn]})
