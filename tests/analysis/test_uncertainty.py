@@ -57,6 +57,17 @@ def test_distributions_map_the_unit_interval_to_their_quantiles() -> None:
         [2.1, 3.0, 3.9])
 
 
+def test_a_lognormal_s_spread_is_its_sigma_of_the_log() -> None:
+    """`sigma` is the standard deviation of the log: the 84.13% quantile (one sd up) of a
+    log-normal with median 5 and sigma 0.3 is 5 e^0.3 = 6.7493, the 15.87% one 5 e^-0.3; the
+    only check was the median, which any sigma keeps."""
+    from scipy.special import ndtr
+
+    dist = LogNormal(dist="lognormal", median=5, sigma=0.3, reason="t")
+    assert dist.ppf(np.array([ndtr(1.0), ndtr(-1.0)])) == pytest.approx(
+        [5 * math.exp(0.3), 5 * math.exp(-0.3)], rel=1e-9)
+
+
 def test_a_triangle_s_quantiles_follow_its_cdf_on_both_sides_of_the_mode() -> None:
     """The draws below the mode come from the left arm's own CDF; the only check was at the
     mode itself, where the two arms meet, so a wrong left arm went unseen."""
@@ -76,6 +87,16 @@ def test_a_truncated_normal_draws_the_quantiles_of_its_window() -> None:
     assert half.central == pytest.approx(0.6744898, rel=1e-6)
 
 
+def test_a_normal_truncated_on_both_sides_draws_the_quantiles_of_its_window() -> None:
+    """Both bounds rescale u: normal(0, 1) kept to [0, 1] has its median at the normal's
+    quantile (Phi(0) + Phi(1)) / 2 = 0.670672, x = 0.44177 (a window cut at `low` alone, its
+    mass above 1 clipped onto the bound, has it at 0.674 and a tenth of the draws at 1)."""
+    window = Normal(dist="normal", mean=0, sd=1, low=0, high=1, reason="t")
+    assert window.ppf(np.array([0.5]))[0] == pytest.approx(0.4417705, abs=1e-6)
+    draws = window.ppf(np.linspace(0.0, 1.0, 1001))
+    assert (draws == 1.0).sum() <= 1          # no mass piled on the upper bound
+
+
 def test_uncertainty_csv_s_spread_is_the_sample_sd() -> None:
     """uncertainty.csv's sd is the sample standard deviation (n - 1) of the runs, as every
     other spread cqsim reports."""
@@ -86,6 +107,28 @@ def test_uncertainty_csv_s_spread_is_the_sample_sd() -> None:
     # mean 2.5; squares 2.25 + 0.25 + 0.25 + 2.25 = 5; 5 / 3 -> sd 1.2909944 (5 / 4: 1.118)
     assert (row["runs"], row["mean"]) == (4, 2.5)
     assert row["sd"] == pytest.approx(1.2909944, rel=1e-7)
+
+
+def test_uncertainty_csv_s_quantiles_are_the_5th_50th_and_95th_percentiles() -> None:
+    """p5, p50 and p95 of 21 runs 0, 1, ..., 20 are 1, 10 and 19 (numpy's linear rule:
+    rank 20 x 0.05 = 1); a 10-90% band read as 5-95% would understate the spread."""
+    from sim.uncertainty import quantile_table
+
+    runs = pd.DataFrame({"total_teu_per_year": np.arange(21.0)})
+    row = quantile_table(runs, ["total_teu_per_year"], "b").iloc[0]
+    assert (row["p5"], row["p50"], row["p95"]) == pytest.approx((1.0, 10.0, 19.0))
+
+
+def test_p_meet_counts_the_runs_that_measured_trade() -> None:
+    """P(meet) and its Wilson interval are over the runs with a goods-trade figure: of 1, 2,
+    (none) and 4 against a target of 2, two of three meet it."""
+    from sim.uncertainty import p_meet_row
+
+    row = p_meet_row(pd.Series([1.0, 2.0, np.nan, 4.0]), 2.0, "b")
+    assert (row["runs"], row["meeting"]) == (3, 2)
+    assert row["p_meet"] == pytest.approx(2 / 3)
+    assert (row["ci95_low"], row["ci95_high"]) == pytest.approx(wilson(2, 3))
+    assert row["trade_mean_bn_cny_per_year"] == pytest.approx(7 / 3)
 
 
 def test_a_triangular_near_the_float_limit_draws_without_numpy_warnings() -> None:
@@ -168,6 +211,18 @@ def test_the_indices_read_the_runs_in_design_order_past_ten_thousand_points() ->
     assert st.to_numpy() == pytest.approx([0.5576, 0.4424, 0.2437], abs=0.04)
 
 
+def test_an_output_that_does_not_vary_gets_a_note_not_indices() -> None:
+    """A Sobol output the same in every run (a channel no input reaches) has no variance to
+    apportion: the study says so instead of writing indices SALib computes as 0 / 0."""
+    from sim.uncertainty import analyse
+
+    study, runs = _ishigami_study(8)
+    flat = runs.assign(goods_trade_bn_cny_per_year=3.0)
+    _, _, sob, notes = analyse(study, flat, target=5.0)   # type: ignore[arg-type]
+    assert sob.empty
+    assert "sobol: goods_trade_bn_cny_per_year does not vary; no indices" in notes
+
+
 def test_p_meet_of_a_sobol_design_counts_only_its_independent_rows() -> None:
     """Saltelli's AB rows reuse A's and B's columns: counted as draws, P(meet)'s 95% Wilson
     interval covered 67-71% (review50 #3). Only the A and B rows, 2N, are draws."""
@@ -207,6 +262,47 @@ def test_p_meet_of_a_sobol_design_counts_only_its_independent_rows() -> None:
                           "status": "ok"})
     picked = basis_rows(runs8, "sobol", 2)["variant"].str[1:].astype(int) - 1
     assert sorted(picked % 4) == [0] * 8 + [3] * 8
+
+
+def test_a_design_is_the_same_for_a_seed_and_another_for_another_seed() -> None:
+    """A study is reproducible: its Sobol and Latin-hypercube points are drawn from its
+    `seed` (uncertainty.json records it), so the same seed lays out the same points and
+    another seed other ones; an unseeded draw would make every rerun a new study."""
+    from sim.uncertainty import lhs_design
+
+    prob = {"num_vars": 2, "names": ["a", "b"], "bounds": [[0.0, 1.0]] * 2}
+    assert np.array_equal(sobol_design(prob, 4, seed=5), sobol_design(prob, 4, seed=5))
+    assert not np.array_equal(sobol_design(prob, 4, seed=5), sobol_design(prob, 4, seed=6))
+    assert np.array_equal(lhs_design(2, 6, seed=5), lhs_design(2, 6, seed=5))
+    assert not np.array_equal(lhs_design(2, 6, seed=5), lhs_design(2, 6, seed=6))
+
+
+def test_designs_stay_inside_the_range_the_study_checked(monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    """A study checks each input at the quantiles EDGE and 1 - EDGE (`check_support`); a
+    design point on a face of the unit cube (a Sobol or Latin-hypercube coordinate of 0 or
+    1, or a copula's normal score past float range) is kept at those quantiles, not drawn
+    at 1e-9 (a normal's -6 sd, beyond what was checked) or infinitely far."""
+    from SALib.sample import sobol
+    from scipy.stats import qmc
+
+    from sim.uncertain import EDGE, UncertainInput, values
+
+    faces = np.array([[0.0, 1.0], [0.5, 0.5]])
+    monkeypatch.setattr(sobol, "sample", lambda *args, **kw: faces.copy())
+    assert sobol_design({}, 1, seed=0).tolist() == [[EDGE, 1.0 - EDGE], [0.5, 0.5]]
+    monkeypatch.setattr(qmc.LatinHypercube, "random", lambda self, n: faces.copy())
+    from sim.uncertainty import lhs_design
+
+    assert lhs_design(2, 2, seed=0).tolist() == [[EDGE, 1.0 - EDGE], [0.5, 0.5]]
+    # correlated estimates (a Gaussian copula) at the design's corners
+    normal = Normal(dist="normal", mean=0.0, sd=1.0, reason="t")
+    pair = [UncertainInput("a", normal, (("b", 0.99),)),
+            UncertainInput("b", normal, (("a", 0.99),))]
+    ends = normal.ppf(np.array([EDGE, 1.0 - EDGE]))
+    for point in values(pair, np.array([[EDGE, EDGE], [1.0 - EDGE, 1.0 - EDGE],
+                                        [1e-12, 1e-12]])):
+        assert all(ends[0] - 1e-9 <= v <= ends[1] + 1e-9 for v in point.values()), point
 
 
 # ------------------------------------------------------------------ validation
