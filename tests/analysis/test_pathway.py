@@ -280,6 +280,11 @@ def test_growth_and_an_expansion_that_outgrow_the_flows_are_refused_on_loading(
         load_pathway(path)
     # the very field, not the base's `changes.N` the checker appended
     assert err.value.file == str(path) and err.value.field == "expansions.0.changes.0.factor"
+    # ramped up from a thousandth: its full change, reached later, is what is checked
+    doc["expansions"] = [{**boom, "ramp_up": [0.001, 1.0]}]
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(InputError, match="together with those of growth"):
+        load_pathway(path)
     doc["to"] = 2025                           # growth x100 by then: the flows fit
     path.write_text(yaml.safe_dump(doc))
     assert load_pathway(path)[0].to == 2025
@@ -363,6 +368,14 @@ def test_an_expansion_the_pathway_cannot_show_is_named(tmp_path: Path) -> None:
     late, old = out_of_time(load_pathway(path)[0], path)
     assert "expansions.0.in_service" in late and "never applies" in late
     assert "expansions.1.in_service" in old and "base year 2023" in old
+    # the edges: in service in the pathway's last year it shows (one year), in the base
+    # year it is already there
+    doc["expansions"] = [{**doc["expansions"][0], "name": n, "in_service": y,
+                          "lead_time_years": 1}
+                         for n, y in (("last", 2026), ("first", 2024), ("base", 2023))]
+    path.write_text(yaml.safe_dump(doc))
+    (base_year,) = out_of_time(load_pathway(path)[0], path)
+    assert "expansions.2.in_service" in base_year
     # a refusal of the folder is its one line: the warnings come only once all is checked
     from click.testing import CliRunner
 
@@ -376,12 +389,87 @@ def test_an_expansion_the_pathway_cannot_show_is_named(tmp_path: Path) -> None:
     assert done.stderr.count("\n") == 1 and "--resume to continue" in done.stderr, done.stderr
 
 
+@pytest.mark.parametrize("low", [-100.0, -120.0])
+def test_a_growth_rate_that_can_reach_minus_100_is_refused(low: float) -> None:
+    """At -100 %/yr a market is gone in a year, (1 + g / 100) ^ years is 0 and every later
+    year fails: a distribution that can draw -100 itself is refused, not only one below."""
+    from sim.pathway import check_growth_rate
+    from sim.uncertain import Uniform
+
+    with pytest.raises(ValueError, match="above -100 %/yr for every draw"):
+        check_growth_rate(Uniform(dist="uniform", low=low, high=5.0, reason="t"))
+    assert check_growth_rate(Uniform(dist="uniform", low=-99.0, high=5.0, reason="t"))
+
+
 def test_expansion_share_schedule() -> None:
     exp = Expansion(name="x", in_service=2030, lead_time_years=5, ramp_up=(0.2, 0.6, 1.0),
                     source="t", changes=({"kind": "scale", "hub": "h", "field": "f",
                                           "factor": 2.0},))
     assert [exp.share(y) for y in (2029, 2030, 2031, 2032, 2040)] == [0, 0.2, 0.6, 1.0, 1.0]
     assert exp.changes_at(0.5)[0]["factor"] == pytest.approx(1.5)
+
+
+def test_an_expansion_s_demand_growth_ramps_and_its_other_changes_apply_whole() -> None:
+    """At a share s of its ramp-up a demand_growth factor is 1 + s (factor - 1), as a
+    scale's is (a market's new demand builds up with the service); a change with no factor
+    (a set) applies as written."""
+    exp = Expansion(name="x", in_service=2030, lead_time_years=1, ramp_up=(0.25, 1.0),
+                    source="t", changes=(
+                        {"kind": "demand_growth", "market": "eu", "factor": 1.4},
+                        {"kind": "set", "service": "ab", "field": "price_cny_per_teu",
+                         "value": 900.0}))
+    grow, price = exp.changes_at(exp.share(2030))
+    assert grow["factor"] == pytest.approx(1.1) and grow["market"] == "eu"
+    assert price["value"] == 900.0 and "factor" not in price
+
+
+def test_an_expansion_adds_no_change_before_its_in_service_year(tmp_path: Path) -> None:
+    """Year y's scenario holds the expansions in service by y, each once, in the file's
+    order: before 2025 the base's changes and the growth alone, then the new service's price
+    (a change without a factor, whole from its first year) and its frequency at the ramp's
+    share."""
+    from sim.pathway import year_scenario
+
+    spec, base = load_pathway(_pathway(tmp_path, expansions=[
+        {"name": "dearer", "in_service": 2025, "lead_time_years": 1, "source": "test",
+         "changes": [{"kind": "set", "service": "ab", "field": "price_cny_per_teu",
+                      "value": 900.0}]},
+        {"name": "more-trains", "in_service": 2026, "lead_time_years": 1,
+         "ramp_up": [0.5, 1.0], "source": "test",
+         "changes": [{"kind": "scale", "service": "ab", "field": "departures_per_week",
+                      "factor": 3.0}]}], to=2027))
+    held = len(base.changes)
+
+    def added(year: int) -> list[tuple[str, object]]:
+        changes = year_scenario(base, spec, {}, year).changes[held:]
+        return [(c.kind, getattr(c, "value", None) or getattr(c, "factor", None))
+                for c in changes]
+    assert added(2024) == []
+    assert added(2025) == [("set", 900.0)]
+    assert added(2026) == [("set", 900.0), ("scale", 2.0)]
+    assert added(2027) == [("set", 900.0), ("scale", 3.0)]
+
+
+def test_each_market_draws_its_own_growth_from_the_pathway_s_seed(tmp_path: Path) -> None:
+    """A Latin hypercube over the markets: each market's draws are its own column (one in
+    each stratum, not in step with another market's), and the pathway's `seed` sets them,
+    the same for the same seed (pathway.json records the draws)."""
+    from sim.pathway import growth_draws
+    from tests.support.market import write_market_scenario
+
+    write_market_scenario(tmp_path)
+    path = tmp_path / "p.yaml"
+    uniform = {"dist": "uniform", "low": 0, "high": 10, "source": "test"}
+    doc = {"scenario": "market.yaml", "base_year": 2023, "to": 2024, "samples": 8,
+           "seed": 3, "growth": {"eu": uniform, "asean": uniform}, "expansions": []}
+    path.write_text(yaml.safe_dump(doc))
+    draws = growth_draws(load_pathway(path)[0])
+    for market in ("eu", "asean"):
+        assert sorted(int(d[market] // 1.25) for d in draws) == list(range(8))
+    assert [d["eu"] for d in draws] != [d["asean"] for d in draws]
+    assert growth_draws(load_pathway(path)[0]) == draws
+    path.write_text(yaml.safe_dump({**doc, "seed": 4}))
+    assert growth_draws(load_pathway(path)[0]) != draws
 
 
 def test_one_sample_is_the_central_rate_and_more_samples_stratify(tmp_path: Path) -> None:
@@ -583,3 +671,49 @@ def test_each_year_is_settled_once(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert len(calls) == len(years), calls            # one settling a year
     assert calls == [False, True, True, True]         # each later one from what was learnt
     assert [r["learnt_routes"] for r in row["years"]] == [0, 1, 1, 1]
+
+
+def test_what_a_year_learnt_carries_into_the_next_averaged_and_floored(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The module's rule: d_(y+1) = (d_y + observed_y) / 2 per route, observed_y the transit
+    beyond the uncongested time (0 if faster), and the same for its part the picture did not
+    foresee; sample s runs replication s every year. Each year's run is replaced by a routes
+    table: the route's extra transit 6 h (2 foreseen) in 2023, -3 h (1 foreseen) in 2024, so
+    2024 starts from 6 (4 unforeseen) and 2025 from (6 + 0) / 2 = 3 ((4 - 1) / 2 = 1.5)."""
+    from types import SimpleNamespace
+
+    import sim.pipeline
+    import sim.sweep.tasks
+    from sim.pathway import PathTask, execute_path
+
+    scen = line_network(tmp_path, horizon={"days": 20, "warmup_days": 2})
+    path = tmp_path / "path.yaml"
+    path.write_text(yaml.safe_dump({"scenario": scen.name, "base_year": 2023, "to": 2025,
+                                    "samples": 2}))
+    spec, base = load_pathway(path)
+    started: list[tuple[dict, dict]] = []
+    ran: list[int] = []
+    extra = iter([(6.0, 2.0), (-3.0, 1.0), (0.0, 0.0)])
+    real = sim.pipeline.settle
+
+    def settle(plan: Any, choices: Any, **kw: Any) -> Any:
+        started.append((dict(kw.get("initial_delay") or {}),
+                        dict(kw.get("initial_unforeseen") or {})))
+        return real(plan, choices, **kw)
+
+    def replicate_one(settled: Any, replication: int) -> Any:
+        ran.append(replication)
+        (route,) = [r for cs in settled.choices for r in cs.routes]
+        seen, foreseen = next(extra)
+        return SimpleNamespace(tables={"routes": pd.DataFrame({
+            "route": [route.index], "transit_usual_mean_h": [route.base_hours + seen],
+            "foreseen_usual_mean_h": [foreseen]})})
+
+    monkeypatch.setattr(sim.pipeline, "settle", settle)
+    monkeypatch.setattr(sim.pipeline, "replicate_one", replicate_one)
+    monkeypatch.setattr(sim.sweep.tasks, "run_kpis", lambda result, plan: {})
+    row = execute_path(PathTask("s001", 1, {}, spec, base, (2023, 2024, 2025)))
+    assert row["status"] == "ok", row.get("error")
+    assert ran == [1, 1, 1]                                  # sample 1: replication 1
+    assert [(list(d.values()), list(u.values())) for d, u in started] == [
+        ([], []), ([6.0], [4.0]), ([3.0], [1.5])]
