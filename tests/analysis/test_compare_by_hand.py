@@ -143,3 +143,20 @@ def test_attribution_by_hand_the_parts_add_up_to_the_total() -> None:
         pytest.approx(at.loc["total", trade])
     # the induced trade per market: eu's, the whole of it here
     part("induced:eu", [5.0, 6.0, 7.0])
+
+
+def test_a_remainder_of_float_rounding_alone_is_none() -> None:
+    """South gains 0.6 TEU/yr in each replication, all of it input growth (0.1) and induced
+    (0.5): the remainder is 0, not the -2.8e-14 that float subtraction of the settle stage's
+    sums leaves (80.6 - 80, 1000.1 - 1000), which read as a change resolved or not known
+    (review47 L1)."""
+    def results(south: float, inp: float, induced: float) -> Any:
+        return _results(_gateways([(r, g, teu, teu / 1000) for r in range(3)
+                                   for g, teu in (("east", 100.0), ("south", south))]),
+                        _routes([(r, 500.0, 500.0, 500.0) for r in range(3)]),
+                        [_settle(inp, induced, induced)])
+    at = attribution(results(80.0, 1000.0, 0.0), results(80.6, 1000.1, 0.5),
+                     "v").set_index("item")
+    assert at.loc["total", "delta_teu_per_year"] != 0.6               # float rounding
+    assert at.loc["remainder", "delta_teu_per_year"] == 0.0
+    assert at.loc["remainder", "delta_teu_per_year_ci95"] == 0.0
