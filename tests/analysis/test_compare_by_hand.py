@@ -51,6 +51,19 @@ def test_a_delta_is_alt_less_base_with_the_t_interval_of_the_paired_differences(
     assert row["replications_to_resolve"] == 5
 
 
+def test_a_variant_is_unmoved_only_when_every_delta_and_interval_is_0() -> None:
+    """`unmoved` (compare's warning that a change acted on nothing): a variant that moved a
+    figure by the same amount in every replication (delta 5, interval 0) moved, and so did
+    one whose replications moved and cancelled on average (delta 0, interval 3); only
+    deltas and intervals all 0 (or not measured) are unmoved."""
+    from sim.compare import unmoved
+
+    deltas = pd.DataFrame({"variant": ["still", "still", "lot", "lot", "cancel", "none"],
+                           "delta": [0.0, 0.0, 5.0, 0.0, 0.0, np.nan],
+                           "delta_ci95": [0.0, 0.0, 0.0, 0.0, 3.0, np.nan]})
+    assert unmoved(deltas) == ["still", "none"]
+
+
 def _gateways(rows: list[tuple[int, str, float, float]]) -> pd.DataFrame:
     """A gateways table by replication: (replication, gateway, trade TEU/yr, bn CNY/yr) of
     the trade class, and the same again of the domestic class, which attribution leaves out."""
