@@ -6,6 +6,7 @@ simulation, where the end-to-end tests only bound them."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -62,6 +63,25 @@ def test_a_variant_is_unmoved_only_when_every_delta_and_interval_is_0() -> None:
                            "delta": [0.0, 0.0, 5.0, 0.0, 0.0, np.nan],
                            "delta_ci95": [0.0, 0.0, 0.0, 0.0, 3.0, np.nan]})
     assert unmoved(deltas) == ["still", "none"]
+
+
+def test_every_variant_runs_base_s_horizon_and_replications(tmp_path: Path) -> None:
+    """`compare(days=..., replications=...)` sets BASE's run, and each ALT runs BASE's
+    horizon and replications with BASE's seed: an ALT on its file's own 60 days against a
+    BASE cut to 20 would set another season's statistics against BASE's."""
+    from sim.compare import compare
+    from tests.support.netbuilder import line_network, write_scenario
+
+    base = line_network(tmp_path, horizon={"days": 60}, equilibrium={"max_iterations": 1})
+    alt = write_scenario(tmp_path / "alt.yaml", {
+        "extends": "scenario.yaml", "name": "more",
+        "changes": [{"kind": "scale", "service": "ab", "field": "departures_per_week",
+                     "factor": 2.0}]})
+    cmp = compare(base, [alt], replications=2, days=20)
+    b, a = cmp.base.results, cmp.alts[0].results
+    assert b.plan.horizon.days == a.plan.horizon.days == 20
+    assert len(b.replications) == len(a.replications) == 2
+    assert cmp.alts[0].seed == cmp.base.seed
 
 
 def _gateways(rows: list[tuple[int, str, float, float]]) -> pd.DataFrame:
