@@ -111,3 +111,13 @@ def test_the_passes_stop_at_the_first_gap_below_the_tolerance_not_before_min_ite
     learnt = _passes(monkeypatch, plan, choices, routes, seen)
     assert (learnt.passes, learnt.converged) == (2, False)
     assert learnt.gaps == pytest.approx((0.4,))
+
+
+def test_the_report_gives_the_last_gap_and_every_gap(tmp_path: Path) -> None:
+    """run.json's `gap` is the last pass's (what the tolerance was held to, and what
+    `cqsim run` warns of when the passes did not settle), `gaps` each pass's in order."""
+    plan, _, _ = _two_routes(tmp_path)
+    report = equilibrium._report(plan, [1.0] * len(plan.flows), passes=3, converged=True,
+                                 gaps=[0.4, 0.01])
+    assert (report.gap, report.gaps, report.passes) == (0.01, (0.4, 0.01), 3)
+    assert np.isnan(equilibrium._report(plan, [1.0] * len(plan.flows), 0, False, []).gap)
