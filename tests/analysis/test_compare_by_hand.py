@@ -193,3 +193,18 @@ def test_a_remainder_of_float_rounding_alone_is_none() -> None:
     assert at.loc["total", "delta_teu_per_year"] != 0.6               # float rounding
     assert at.loc["remainder", "delta_teu_per_year"] == 0.0
     assert at.loc["remainder", "delta_teu_per_year_ci95"] == 0.0
+
+
+def test_a_gateway_that_moved_by_float_rounding_alone_moves_no_total() -> None:
+    """East's TEU summed in another order in ALT (300 against (0.1 + 0.2) x 1000, 5.7e-14
+    apart) moved nothing: the total and the shifted are 0 +- 0, as its own row is, not a
+    change of 5.7e-14 whose interval is not known (review47 L1)."""
+    def results(east: float) -> Any:
+        return _results(_gateways([(r, g, teu, teu / 1000) for r in range(3)
+                                   for g, teu in (("east", east), ("south", 80.0))]),
+                        _routes([(r, 500.0, 500.0, 500.0) for r in range(3)]),
+                        [_settle(1000.0, 0.0, 0.0)])
+    at = attribution(results(300.0), results((0.1 + 0.2) * 1000), "v").set_index("item")
+    for item in ("gateway:east", "total", "shifted"):
+        assert (at.loc[item, "delta_teu_per_year"],
+                at.loc[item, "delta_teu_per_year_ci95"]) == (0.0, 0.0), item
