@@ -562,3 +562,75 @@ def test_the_extensions_code_is_hashed_once_as_loaded(
         assert cache.code_identity() not in (loaded, cache.code_version())
     finally:
         _restart(names)
+
+
+def test_a_key_tells_where_one_part_ends_and_the_next_begins() -> None:
+    """The parts of a key are reprs of whole plans and route sets joined: without a mark
+    between them, a text moved from the end of one part to the start of the next would be
+    the same key, and a settling of other inputs would be read back."""
+    assert cache.key(["ab", "c"]) != cache.key(["a", "bc"])
+    assert cache.key(["a", ""]) != cache.key(["a"])
+    assert cache.key(["x"], "") != cache.key(["x"], "extension")
+
+
+def test_an_entry_of_another_kind_under_the_key_is_computed_again(folder: Path) -> None:
+    """`kept` returns only a value of the kind asked for: what else a key's file holds (of
+    other code writing there) is not handed to a caller that expects a settling."""
+    from sim.extensions import code_version as extensions_version
+
+    name = cache.key(["x"], extensions_version() or "")
+    cache.store(name, "not a tuple")
+    computed: list[int] = []
+
+    def compute() -> tuple[int]:
+        computed.append(1)
+        return (1,)
+
+    assert cache.kept(lambda: ["x"], compute, tuple) == (1,) and computed == [1]
+    assert cache.load(name) == (1,), "stored anew"
+    assert cache.kept(lambda: ["x"], compute, tuple) == (1,) and computed == [1]
+
+
+def test_the_code_version_reads_file_names_and_the_libraries_versions(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A settling is kept under the code that made it: moving a line between two modules (the
+    same bytes in another file) is other code, and so are other versions of Python, NumPy,
+    SimPy and igraph (igraph orders routes of equal cost)."""
+    import igraph
+    import numpy
+    import simpy
+
+    package = tmp_path / "sim"
+    package.mkdir()
+    (package / "cache.py").write_text("")
+
+    def version(a: str, b: str) -> str:
+        (package / "a.py").write_text(a)
+        (package / "b.py").write_text(b)
+        cache.code_version.cache_clear()
+        return cache.code_version()
+
+    try:
+        with monkeypatch.context() as patch:
+            patch.setattr(cache, "__file__", str(package / "cache.py"))
+            moved = {version("X = 1\n", ""), version("", "X = 1\n")}
+            assert len(moved) == 2
+            base = version("", "")
+            for module, attr in ((numpy, "__version__"), (simpy, "__version__"),
+                                 (igraph, "__version__"),
+                                 (cache.platform, "python_version")):
+                with monkeypatch.context() as other:
+                    other.setattr(module, attr, (lambda: "0.0") if callable(
+                        getattr(module, attr)) else "0.0")
+                    assert version("", "") != base, module
+            assert version("", "") == base
+    finally:
+        cache.code_version.cache_clear()
+
+
+@pytest.mark.parametrize("said", ["OFF", " Off ", "none", "0"])
+def test_the_cache_is_off_however_off_is_written(said: str,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """`CQSIM_CACHE_DIR=OFF` turned into a folder named OFF, written in the working folder."""
+    monkeypatch.setenv(cache.ENV, said)
+    assert cache.directory() is None
