@@ -1,0 +1,139 @@
+"""What keeps a sweep's runs its own: the variants a process settles are remembered per
+sweep, two sweeps on one Dask scheduler do not share tasks, and a resume refuses runs of
+another horizon, fixed value or first point."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import yaml
+
+import sim.sweep.tasks as sweep_tasks
+from sim.errors import InputError
+from sim.sweep import execute_run, execute_sweep, prepare_sweep, run_sweep
+from tests.sweep.test_sweep import SERVICE, comparable, tiny_sweep
+
+
+def _two_sweeps(tmp: Path, **kw: Any) -> list[Path]:
+    """Two sweeps of one grid over networks of other demand (a: 20,000 TEU a year, b: 60,000),
+    each in a folder of its own."""
+    paths = []
+    for name, teu in (("a", 20_000), ("b", 60_000)):
+        (tmp / name).mkdir()
+        paths.append(tiny_sweep(tmp / name, teu_per_year=teu, **kw))
+    return paths
+
+
+def test_a_process_remembers_the_variants_it_settled_per_sweep(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker settles each variant once and keeps it for the next runs (`settle_here`
+    false, as `cqsim uncertainty` runs): a second sweep in the same process (a notebook, a
+    Dask worker) has variants of the same ids, and must not be handed the first one's."""
+    monkeypatch.setattr(sweep_tasks, "_SETTLED", OrderedDict())
+    first, second = (prepare_sweep(p, settle_here=False)
+                     for p in _two_sweeps(tmp_path, values=[7], replications=1, days=30))
+    assert first.tasks[0].settled is None and first.tasks[0].run_id == second.tasks[0].run_id
+    rows = [execute_run(s.tasks[0]) for s in (first, second)]
+    settled_here = execute_run(prepare_sweep(second.spec.source_file).tasks[0])
+    assert rows[0]["total_teu_per_year"] != rows[1]["total_teu_per_year"]
+    for column in ("total_teu_per_year", "goods_trade_bn_cny_per_year"):
+        assert rows[1][column] == settled_here[column] > 0, column
+
+
+_GATE = threading.Event()
+
+
+def _held() -> None:
+    """A task that holds the in-process worker's one thread until `_GATE` opens."""
+    assert _GATE.wait(60)
+
+
+def test_two_sweeps_on_one_scheduler_keep_their_own_runs(tmp_path: Path) -> None:
+    """Dask takes a task whose key it holds already for the same task: two sweeps sent to
+    one scheduler at once (two users of a shared cluster) must not name their runs alike,
+    or one sweep's rows come back as the other's. The scheduler's one thread is held until
+    both have sent their runs."""
+    from distributed import Client, LocalCluster
+
+    paths = _two_sweeps(tmp_path, values=[7, 14], replications=1, days=20)
+    sweeps = [prepare_sweep(p) for p in paths]
+    outcomes: dict[int, Any] = {}
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                      dashboard_address="127.0.0.1:0") as cluster, Client(cluster) as client:
+        _GATE.clear()
+        held = client.submit(_held, key="gate-held")
+
+        def run(k: int) -> None:
+            outcomes[k] = execute_sweep(sweeps[k], tmp_path / f"out{k}", progress=False,
+                                        plots=False, scheduler=cluster.scheduler_address)
+
+        threads = [threading.Thread(target=run, args=(k,)) for k in range(2)]
+        for thread in threads:
+            thread.start()
+
+        def sent(dask_scheduler: Any) -> int:
+            """The clients that wait for runs of theirs."""
+            return sum(1 for c in dask_scheduler.clients.values()
+                       if any(not str(ts.key).startswith("gate") for ts in c.wants_what))
+
+        deadline = time.monotonic() + 60
+        while client.run_on_scheduler(sent) < 2:
+            assert time.monotonic() < deadline, "the sweeps sent no runs"
+            time.sleep(0.05)
+        _GATE.set()
+        held.result()
+        for thread in threads:
+            thread.join(60)
+    assert sorted(outcomes) == [0, 1]
+    for k, path in enumerate(paths):
+        pd.testing.assert_frame_equal(comparable(outcomes[k].runs),
+                                      comparable(run_sweep(path, workers=1, plots=False)))
+
+
+def _points(doc: dict[str, Any]) -> None:
+    doc["parameters"] = {"points": [{SERVICE: 7}, {SERVICE: 14}]}
+
+
+@pytest.mark.parametrize("before, after", [
+    ({}, {"days": 40}),                                  # the horizon of every run
+    ({}, {"fixed": {"demand.lot_teu": 5}}),              # a value every variant runs
+    ({"points": True}, {"first_point_as_is": True}),     # what the first point runs
+])
+def test_resume_refuses_runs_of_other_settings(tmp_path: Path, before: dict[str, Any],
+                                               after: dict[str, Any]) -> None:
+    """The sweep file is not among the inputs digested, so each setting of it that changes
+    what a run simulates is part of the sweep's identity: a resume after it changed would
+    put runs of two sweeps in one table."""
+    path = tiny_sweep(tmp_path, values=[7], replications=1)
+    doc = yaml.safe_load(path.read_text())
+    if before.pop("points", False):
+        _points(doc)
+    path.write_text(yaml.safe_dump(doc))
+    run_sweep(path, tmp_path / "out", workers=1, plots=False)
+    path.write_text(yaml.safe_dump({**doc, **after}))
+    with pytest.raises(InputError, match="same sweep"):
+        run_sweep(path, tmp_path / "out", workers=1, plots=False, resume=True)
+
+
+def test_a_sweep_s_own_seed_and_days_reach_every_run(tmp_path: Path) -> None:
+    """`seed:` and `days:` of the sweep file override the base's for every variant: a run is
+    the plain run of its variant at that seed and horizon, replication for replication."""
+    import sim
+
+    path = tiny_sweep(tmp_path, values=[7, 14], replications=2, days=60, seed=5)
+    doc = yaml.safe_load(path.read_text())
+    path.write_text(yaml.safe_dump({**doc, "days": 40}))
+    runs = run_sweep(path, workers=1, plots=False).set_index("run_id")
+    assert set(runs["seed"]) == {5}
+    scenario = sim.with_overrides(sim.load_scenario(tmp_path / "scenario.yaml"),
+                                  **{SERVICE: 14})
+    plain = sim.run(scenario, replications=2, seed=5, days=40).by_replication("corridors")
+    for r in (0, 1):
+        teu = plain.loc[plain["replication"] == r, "teu_per_year"].sum()
+        assert runs.loc[f"v0001-r00{r}", "total_teu_per_year"] == teu > 0
