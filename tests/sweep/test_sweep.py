@@ -266,14 +266,25 @@ def test_grid_and_sample_exclude_each_other(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(doc))
     with pytest.raises(InputError, match="exactly one of grid, sample or points"):
         load_sweep(path)
+    doc["parameters"] = {}       # none of them: no variant at all
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(InputError, match="exactly one of grid, sample or points"):
+        load_sweep(path)
 
 
 @pytest.mark.parametrize("edit, message", [
     (lambda d: d["parameters"].update(grid={SERVICE: [7, 7.0]}), "distinct values"),
     (lambda d: d.update(fixed={SERVICE: 3}), f"fixed.{SERVICE}: a path that parameters"),
+    (lambda d: d["parameters"].update(grid=None, points=[{SERVICE: 7}, {SERVICE: 7.0}]),
+     "distinct parameters.points"),
+    (lambda d: d.update(parameters={"points": [{SERVICE: 7}]}, point_replications=[[0, 0]]),
+     "point_replications: distinct replication indices"),
+    (lambda d: d["parameters"].update(grid=None, sample={
+        "n": 3, "seed": 1, "ranges": {SERVICE: [7, 7]}}), "high greater than low"),
 ])
 def test_a_sweep_that_says_one_thing_twice_is_refused(tmp_path: Path, edit, message) -> None:
-    """Each ran without a word: the same variant twice, or a fixed value the grid overrode."""
+    """Each ran without a word: the same variant twice (a value or a point given twice, a
+    range of one value), a replication twice, or a fixed value the grid overrode."""
     path = tiny_sweep(tmp_path)
     doc = yaml.safe_load(path.read_text())
     edit(doc)
