@@ -1,6 +1,7 @@
 """What keeps a sweep's runs its own: the variants a process settles are remembered per
-sweep, two sweeps on one Dask scheduler do not share tasks, and a resume refuses runs of
-another horizon, fixed value or first point."""
+sweep, two sweeps on one Dask scheduler do not share tasks, a resume refuses runs of
+another horizon, fixed value or first point, and a local pool retries a run its worker died
+in as many times as it says."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ import yaml
 import sim.sweep.tasks as sweep_tasks
 from sim.errors import InputError
 from sim.sweep import execute_run, execute_sweep, prepare_sweep, run_sweep
+from sim.sweep.executors import run_pool
+from tests.support import dying
 from tests.sweep.test_sweep import SERVICE, comparable, tiny_sweep
 
 
@@ -137,3 +140,41 @@ def test_a_sweep_s_own_seed_and_days_reach_every_run(tmp_path: Path) -> None:
     for r in (0, 1):
         teu = plain.loc[plain["replication"] == r, "teu_per_year"].sum()
         assert runs.loc[f"v0001-r00{r}", "total_teu_per_year"] == teu > 0
+
+
+def _pool(tasks: list[dying.Task], max_attempts: int) -> dict[str, dict[str, Any]]:
+    """The rows `run_pool` records, by run id (each recorded once)."""
+    rows: list[dict[str, Any]] = []
+    run_pool(tasks, rows.append, workers=1, max_attempts=max_attempts, fn=dying.run)
+    by_id = {row["run_id"]: row for row in rows}
+    assert len(by_id) == len(rows) == len(tasks), [row["run_id"] for row in rows]
+    return by_id
+
+
+@pytest.mark.slow
+def test_a_run_whose_worker_dies_each_time_is_tried_max_attempts_times(
+        tmp_path: Path) -> None:
+    """A run that kills its worker (out of memory, a crash) is tried `max_attempts` times in
+    all, then recorded failed with the count, and the runs beside it are not held up."""
+    tasks = [dying.Task("good", 0, str(tmp_path)), dying.Task("fatal", 99, str(tmp_path))]
+    rows = _pool(tasks, max_attempts=2)
+    assert rows["good"]["status"] == "ok"
+    assert rows["fatal"]["status"] == "failed" and tasks[1].attempts() == 2
+    assert "worker process died 2 times" in rows["fatal"]["error"]
+
+
+@pytest.mark.slow
+def test_pools_that_break_after_finishing_runs_do_not_give_up_the_sweep(
+        tmp_path: Path) -> None:
+    """`run_pool` gives up only after `max_attempts` pools in a row break before finishing
+    any run (workers that cannot start): three pools that each finish a run and then lose a
+    worker to a different run are three unlucky pools, and every run still succeeds.
+    (Between two runs that kill their worker stand more runs than a pool holds, so no run
+    is lost twice.)"""
+    tasks = [dying.Task("g00", 0, str(tmp_path))]
+    for k in range(1, 4):
+        tasks.append(dying.Task(f"k{k}", 1, str(tmp_path)))
+        tasks += [dying.Task(f"g{k}{j}", 0, str(tmp_path)) for j in range(7)]
+    rows = _pool(tasks, max_attempts=3)
+    assert {row["status"] for row in rows.values()} == {"ok"}, rows
+    assert [tasks[i].attempts() for i in (1, 9, 17)] == [2, 2, 2]
