@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import multiprocessing
 import os
+import tempfile
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sim.errors import ClusterError, InputError, printable
@@ -81,14 +85,46 @@ def run_pool(tasks: Sequence[RunTask], record: Record, *, workers: int,
     At most 4 x workers runs are in flight (queued in the pool, so no worker waits on this
     process). When a worker dies (killed, out of memory, crashed) the pool breaks and loses the
     runs in flight: they go to the back of the queue on a new pool, and a run lost
-    `max_attempts` times is recorded as failed. If `max_attempts` pools in a row break before
-    finishing any run (workers that cannot even start), every remaining run is recorded failed.
-    Workers die with this process (`sim.lifeline`), and are killed when it is interrupted.
-    `pool`: a pool already started (warm: its processes have imported cqsim and settled the
-    variants) for the first round; it is shut down at the end.
+    `max_attempts` times while a worker ran it is recorded as failed (one still queued in the
+    pool was not running: it is sent again, uncounted). If `max_attempts` pools in a row break
+    before finishing any run (workers that cannot even start), every remaining run is
+    recorded failed. Workers die with this process (`sim.lifeline`), and are killed when it
+    is interrupted. `pool`: a pool already started (warm: its processes have imported cqsim
+    and settled the variants) for the first round; it is shut down at the end.
     """
+    with tempfile.TemporaryDirectory(prefix="cqsim-pool-") as begun:
+        _run_pool(tasks, record, workers=workers, notify=notify, max_attempts=max_attempts,
+                  fn=fn, pool=pool, begun=begun)
+
+
+def _mark(folder: str, run_id: str) -> Path:
+    """The file that says a worker has begun run `run_id` (`_Begun`)."""
+    return Path(folder) / hashlib.sha256(run_id.encode()).hexdigest()[:24]
+
+
+@dataclass(frozen=True)
+class _Begun:
+    """`fn`, leaving a mark in `folder` while a worker runs a task: a pool that breaks lost
+    the runs its workers had begun, not those still queued in it (three runs that each
+    killed their worker once failed a fourth that never ran, "died 3 times")."""
+
+    fn: Execute
+    folder: str
+
+    def __call__(self, task: Any) -> dict[str, Any]:
+        mark = _mark(self.folder, task.run_id)
+        mark.touch()
+        row = self.fn(task)
+        mark.unlink(missing_ok=True)
+        return row
+
+
+def _run_pool(tasks: Sequence[RunTask], record: Record, *, workers: int, notify: Notify,
+              max_attempts: int, fn: Execute, pool: ProcessPoolExecutor | None,
+              begun: str) -> None:
+    """`run_pool`, with `begun` the folder of the marks of runs a worker has begun."""
     queue: deque[RunTask] = deque(tasks)
-    call = carried(fn)      # fresh processes: this one's extensions imported there first
+    call = carried(_Begun(fn, begun))   # fresh processes: this one's extensions imported there
     lost: Counter[str] = Counter()
     barren = 0  # pools in a row that broke without finishing a run
     warm = pool
@@ -131,6 +167,11 @@ def run_pool(tasks: Sequence[RunTask], record: Record, *, workers: int,
                 record(fut.result())
                 finished += 1
                 continue
+            mark = _mark(begun, task.run_id)
+            if not mark.exists():    # queued in the pool, not begun: not lost
+                retry.append(task)
+                continue
+            mark.unlink()
             lost[task.run_id] += 1
             if lost[task.run_id] >= max_attempts:
                 record(failed_row(task, f"worker process died {lost[task.run_id]} times "

@@ -178,3 +178,17 @@ def test_pools_that_break_after_finishing_runs_do_not_give_up_the_sweep(
     rows = _pool(tasks, max_attempts=3)
     assert {row["status"] for row in rows.values()} == {"ok"}, rows
     assert [tasks[i].attempts() for i in (1, 9, 17)] == [2, 2, 2]
+
+
+@pytest.mark.slow
+def test_a_run_still_queued_when_a_worker_dies_is_not_charged_with_its_death(
+        tmp_path: Path) -> None:
+    """A pool holds more runs than it has workers: those queued behind the run whose worker
+    died were charged with the death too, so three runs that each killed their worker once
+    failed a fourth that never ran ("worker process died 3 times while running this run"),
+    and the third killer after its one death."""
+    tasks = [dying.Task(f"k{i}", 1, str(tmp_path)) for i in (1, 2, 3)]
+    tasks.append(dying.Task("queued", 0, str(tmp_path)))
+    rows = _pool(tasks, max_attempts=3)
+    assert {row["status"] for row in rows.values()} == {"ok"}, rows
+    assert [task.attempts() for task in tasks] == [2, 2, 2, 1]
