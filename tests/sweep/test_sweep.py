@@ -574,6 +574,19 @@ def test_resume_refuses_inputs_changed_since_the_runs_kept(
     assert again.resumed == 2 and set(again.runs["status"]) == {"ok"} and len(again.runs) == 4
 
 
+def test_a_part_that_cannot_be_read_is_run_again_on_resume(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A part file cut short (a disk that filled, a copy interrupted) is not a finished run:
+    a resume runs it again, and the assembled table reads every part."""
+    path, out = _interrupted_sweep(tmp_path, monkeypatch)
+    part = sorted((work_folder(out) / "runs").glob("v*.parquet"))[0]
+    part.write_bytes(part.read_bytes()[:40])
+    again = sweep_mod.execute_sweep(path, out, workers=1, plots=False, progress=False,
+                                    resume=True)
+    assert again.resumed == 1 and len(again.runs) == 4 and set(again.runs["status"]) == {"ok"}
+    assert part.stem in set(again.runs["run_id"])
+
+
 def test_resume_refuses_a_changed_code_version(tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     path, out = _interrupted_sweep(tmp_path, monkeypatch, after=1)
@@ -875,6 +888,22 @@ def test_a_runs_goods_trade_adds_the_trade_kpi_as_declared(
     assert "total_trade_bn_cny_per_year" not in row
     assert row[GOODS_TRADE] == pytest.approx(
         float(row["total_trade_bn_cny_per_week"]) + outside_channels_bn(plan))
+
+
+def test_a_runs_peaks_name_where_they_are(tmp_path: Path) -> None:
+    """A run's `max_hub_utilization_at` and `max_link_utilization_at` name the busiest hub
+    and link:direction (a plot's label names the one busiest in most runs)."""
+    from sim.pipeline import prepare, replicate_one, settle
+
+    plan = prepare(line_network(tmp_path), replications=1)
+    result = replicate_one(settle(plan), 0)
+    row = sweep_tasks.run_kpis(result, plan)
+    hubs, links = result.tables["hubs"], result.tables["links"]
+    assert hubs["utilization"].nunique() > 1 and links["utilization"].nunique() > 1
+    busiest = links.loc[links["utilization"].idxmax()]
+    assert row["max_hub_utilization"] == hubs["utilization"].max()
+    assert row["max_hub_utilization_at"] == hubs.loc[hubs["utilization"].idxmax(), "hub"]
+    assert row["max_link_utilization_at"] == f"{busiest['link']}:{busiest['direction']}"
 
 
 def test_a_sweep_built_in_python_takes_numpy_and_decimal_numbers() -> None:
