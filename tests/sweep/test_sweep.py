@@ -577,14 +577,17 @@ def test_resume_refuses_inputs_changed_since_the_runs_kept(
 def test_a_part_that_cannot_be_read_is_run_again_on_resume(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A part file cut short (a disk that filled, a copy interrupted) is not a finished run:
-    a resume runs it again, and the assembled table reads every part."""
+    a resume runs it again, and the assembled table reads every part; the part that is
+    whole is kept as it was, not run again."""
     path, out = _interrupted_sweep(tmp_path, monkeypatch)
-    part = sorted((work_folder(out) / "runs").glob("v*.parquet"))[0]
-    part.write_bytes(part.read_bytes()[:40])
+    torn, whole = sorted((work_folder(out) / "runs").glob("v*.parquet"))
+    torn.write_bytes(torn.read_bytes()[:40])
+    kept = whole.stat().st_mtime_ns
     again = sweep_mod.execute_sweep(path, out, workers=1, plots=False, progress=False,
                                     resume=True)
     assert again.resumed == 1 and len(again.runs) == 4 and set(again.runs["status"]) == {"ok"}
-    assert part.stem in set(again.runs["run_id"])
+    assert torn.stem in set(again.runs["run_id"])
+    assert (out / "runs" / whole.name).stat().st_mtime_ns == kept
 
 
 def test_resume_refuses_a_changed_code_version(tmp_path: Path,
