@@ -490,6 +490,26 @@ def test_failed_run_is_recorded_and_retried_on_resume(tmp_path: Path,
     assert {p: p.stat().st_mtime_ns for p in ok_parts} == ok_parts
 
 
+def test_one_failed_run_is_warned_of(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`run_sweep` returns failed runs as rows: even one of them is warned of, as a mean over
+    the rows left would compare its variant over fewer replications than the others."""
+    from sim.errors import SweepWarning
+
+    path = tiny_sweep(tmp_path, values=[7, 14], replications=2, days=20)
+    real, calls = sweep_tasks.replicate_one, []
+
+    def once(settled: Settled, replication: int) -> ReplicationResult:
+        calls.append(replication)
+        if len(calls) == 4:     # the last run (in this process, in order)
+            raise RuntimeError("boom in one run")
+        return real(settled, replication)
+
+    monkeypatch.setattr(sweep_tasks, "replicate_one", once)
+    with pytest.warns(SweepWarning, match=r"1 of 4 sweep runs failed .*boom in one run"):
+        runs = run_sweep(path, workers=1, plots=False)
+    assert list(runs["status"]) == ["ok", "ok", "ok", "failed"]
+
+
 def test_resume_refuses_a_changed_sweep(tmp_path: Path) -> None:
     path = tiny_sweep(tmp_path, values=[7], replications=1)
     run_sweep(path, tmp_path / "out", workers=1, plots=False)
