@@ -16,6 +16,7 @@ import multiprocessing
 import os
 import tempfile
 import time
+import uuid
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -257,10 +258,12 @@ def run_dask(tasks: Sequence[RunTask], record: Record, *, client: Any, key_prefi
              no_worker_timeout: float = NO_WORKER_TIMEOUT_S, fn: Execute = execute_run) -> None:
     """Run tasks on the Dask cluster of `client` (`dask_client`).
 
-    Dask reschedules the runs of a worker that dies; a run whose workers died more than the
-    scheduler's `allowed-failures` is recorded as failed (KilledWorker). When the cluster has
-    had no worker at all for `no_worker_timeout` seconds, the sweep says so and records the
-    runs not done as failed (`--resume` runs them) instead of waiting for ever.
+    Each task's key is `key_prefix`, a token of this call and its run id: no task of another
+    call, of the same prefix or not, is taken for it. Dask reschedules the runs of a worker
+    that dies; a run whose workers died more than the scheduler's `allowed-failures` is
+    recorded as failed (KilledWorker). When the cluster has had no worker at all for
+    `no_worker_timeout` seconds, the sweep says so and records the runs not done as failed
+    (`--resume` runs them) instead of waiting for ever.
     """
     from distributed import wait
 
@@ -268,7 +271,11 @@ def run_dask(tasks: Sequence[RunTask], record: Record, *, client: Any, key_prefi
     notify(f"dask: {len(client.scheduler_info().get('workers', {}))} worker(s) at "
            f"{address}; the sweep stops if no worker is left for "
            f"{no_worker_timeout:g} s")
-    by_key = {f"{key_prefix}-{t.run_id}": t for t in tasks}
+    # this call's own keys: Dask takes a task whose key it holds already for that task, and
+    # two calls of one prefix (`cqsim plan`'s, two plans on one shared scheduler) sent the
+    # same keys, one call handed the other's rows
+    prefix = f"{key_prefix}-{uuid.uuid4().hex[:8]}"
+    by_key = {f"{prefix}-{t.run_id}": t for t in tasks}
     call = carried(fn)      # this process's extensions imported on the worker first
     pending = {client.submit(call, t, key=k, pure=False)
                for k, t in by_key.items()}

@@ -192,3 +192,50 @@ def test_a_run_still_queued_when_a_worker_dies_is_not_charged_with_its_death(
     rows = _pool(tasks, max_attempts=3)
     assert {row["status"] for row in rows.values()} == {"ok"}, rows
     assert [task.attempts() for task in tasks] == [2, 2, 2, 1]
+
+
+def _where(task: dying.Task) -> dict[str, Any]:
+    """A row saying which call's task ran."""
+    return {**task.head(), "status": "ok", "marks": task.marks}
+
+
+def test_two_calls_with_one_key_prefix_on_one_scheduler_keep_their_own_rows(
+        tmp_path: Path) -> None:
+    """`cqsim plan` names its Dask tasks `cqsim-plan-<run id>` whatever the plan: two plans
+    sent to one scheduler at once (a shared cluster) had tasks of the same keys, and Dask
+    handed one plan the other's rows. Each call's tasks are its own."""
+    from distributed import Client, LocalCluster
+
+    from sim.sweep.executors import run_dask
+
+    calls = [[dying.Task(f"p0000-r000{r}", 0, f"plan{k}") for r in range(2)] for k in range(2)]
+    rows: dict[int, list[dict[str, Any]]] = {0: [], 1: []}
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                      dashboard_address="127.0.0.1:0") as cluster, Client(cluster) as client:
+        _GATE.clear()
+        held = client.submit(_held, key="gate-held")
+
+        def run(k: int) -> None:
+            with Client(cluster.scheduler_address) as own:
+                run_dask(calls[k], rows[k].append, client=own, key_prefix="cqsim-plan",
+                         fn=_where)
+
+        threads = [threading.Thread(target=run, args=(k,)) for k in range(2)]
+        for thread in threads:
+            thread.start()
+
+        def sent(dask_scheduler: Any) -> int:
+            return sum(1 for c in dask_scheduler.clients.values()
+                       if any(not str(ts.key).startswith("gate") for ts in c.wants_what))
+
+        deadline = time.monotonic() + 60
+        while client.run_on_scheduler(sent) < 2:
+            assert time.monotonic() < deadline, "the calls sent no tasks"
+            time.sleep(0.05)
+        _GATE.set()
+        held.result()
+        for thread in threads:
+            thread.join(60)
+    for k in range(2):
+        assert sorted((r["run_id"], r["marks"]) for r in rows[k]) == [
+            (f"p0000-r000{r}", f"plan{k}") for r in range(2)]
