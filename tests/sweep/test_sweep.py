@@ -618,6 +618,19 @@ def test_resume_refuses_a_changed_code_version(tmp_path: Path,
         run_sweep(path, out, workers=1, plots=False, progress=False, resume=True)
 
 
+def test_each_row_recorded_is_counted_failed_or_not() -> None:
+    """Every executor records a row through `counted`: written, then counted on the progress,
+    as failed when its status is not ok (the "(1 failed)" of a sweep's or a plan's line)."""
+    from sim.sweep.executors import counted
+
+    rows: list[dict] = []
+    bar = Progress(3, 0, "demo", False)
+    record = counted(rows.append, bar)
+    for status in ("ok", "failed", "ok"):
+        record({"run_id": status, "status": status})
+    assert len(rows) == 3 and (bar.done, bar.failed) == (3, 1)
+
+
 def test_plain_progress_lines() -> None:
     stream = io.StringIO()
     with Progress(4, 1, "demo", None, interval=0.0, stream=stream) as bar:
