@@ -182,3 +182,36 @@ def test_tick_labels_differ_however_close_the_ticks() -> None:
     wide = [0.0, 5_000.0, 10_000.0, 2_500_000.0]
     ticks.set_locs(wide)
     assert [ticks(v) for v in wide] == ["0", "5,000", "10k", "2.5M"]
+
+
+def test_tornado_bars_span_each_parameters_low_to_high_largest_on_top() -> None:
+    """A tornado bar runs from the KPI at the parameter's low value to its high value, green
+    where the KPI rises and red where it falls, the largest swing on top (sensitivity.csv
+    lists the largest first)."""
+    from matplotlib.colors import to_rgb
+
+    sens = pd.DataFrame({"kpi": "total_teu_per_year", "parameter": ["a.rises", "b.falls"],
+                         "low": [1.0, 1.0], "high": [2.0, 2.0],
+                         "kpi_at_low": [10_000.0, 12_000.0], "kpi_at_high": [14_000.0, 10_000.0],
+                         "swing": [4_000.0, -2_000.0], "swing_ci95": [500.0, 500.0],
+                         "swing_pct_of_mean": [33.0, -17.0]})
+    (ax,) = tornado_figure(sens).axes
+    bars = sorted(ax.patches, key=lambda bar: bar.get_y())     # bottom first
+    assert [t.get_text().split("\n")[0] for t in ax.get_yticklabels()] == ["b: falls",
+                                                                          "a: rises"]
+    (falls, rises) = bars
+    # drawn in thousands of TEU (`sim.kpis.shown`)
+    assert (rises.get_x(), rises.get_width()) == (pytest.approx(10.0), pytest.approx(4.0))
+    assert (falls.get_x(), falls.get_width()) == (pytest.approx(10.0), pytest.approx(2.0))
+    assert to_rgb(rises.get_facecolor()) == to_rgb("tab:green")
+    assert to_rgb(falls.get_facecolor()) == to_rgb("tab:red")
+
+
+def test_a_kpi_plot_draws_the_confidence_band_around_the_mean() -> None:
+    """The band of a KPI's plot is the 95% CI of the mean at each value: it has a width
+    where the replications differ."""
+    runs = _runs()
+    fig = kpi_figure(runs, [TRAINS], "total_teu_per_year")
+    band = fig.axes[0].collections[0].get_paths()[0].vertices
+    first = band[np.isclose(band[:, 0], 14)][:, 1]
+    assert first.max() - first.min() > 0.01   # thousand TEU: replications some 40 TEU apart

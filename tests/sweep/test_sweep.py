@@ -398,6 +398,12 @@ def test_designs() -> None:
     rnd = sweep_mod.Parameters(sample={"method": "random", "n": 5, "seed": 3,
                                        "ranges": {"a.x": [0, 1]}})
     assert len(design(rnd)) == 5 and design(rnd) != design(lhs)[:5]
+    # random sampling is reproducible by its seed too (a sweep whose variants changed from
+    # one call to the next could never be resumed: its fingerprint holds them)
+    assert design(rnd) == design(rnd)
+    other = sweep_mod.Parameters(sample={"method": "random", "n": 5, "seed": 4,
+                                         "ranges": {"a.x": [0, 1]}})
+    assert design(other) != design(rnd)
 
 
 # ----------------------------------------------------------------------------- runs
