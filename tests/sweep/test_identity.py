@@ -239,3 +239,26 @@ def test_two_calls_with_one_key_prefix_on_one_scheduler_keep_their_own_rows(
     for k in range(2):
         assert sorted((r["run_id"], r["marks"]) for r in rows[k]) == [
             (f"p0000-r000{r}", f"plan{k}") for r in range(2)]
+
+
+@pytest.mark.slow
+def test_a_run_finished_in_a_pool_found_broken_is_recorded(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run that finished in a pool before it broke, its result not read yet when the break
+    is seen, is recorded from the broken pool (not lost: the table would miss its row)."""
+    import concurrent.futures
+
+    import sim.sweep.executors as executors
+
+    def broken_first(fs: Any, return_when: str) -> tuple[set, set]:
+        """Wait for every run, then hand back the broken ones alone if any: the order a
+        loaded machine may see them in."""
+        done, _ = concurrent.futures.wait(fs, timeout=60)
+        broken = {f for f in done if f.exception() is not None}
+        return (broken, set(fs) - broken) if broken else (done, set(fs) - done)
+
+    monkeypatch.setattr(executors, "wait", broken_first)
+    tasks = [dying.Task("finished", 0, str(tmp_path)), dying.Task("fatal", 1, str(tmp_path))]
+    rows = _pool(tasks, max_attempts=3)
+    assert {row["status"] for row in rows.values()} == {"ok"}
+    assert [task.attempts() for task in tasks] == [1, 2]
