@@ -107,7 +107,7 @@ def _points(doc: dict[str, Any]) -> None:
     ({}, {"days": 40}),                                  # the horizon of every run
     ({}, {"fixed": {"demand.lot_teu": 5}}),              # a value every variant runs
     ({"points": True}, {"first_point_as_is": True}),     # what the first point runs
-])
+], ids=["days", "fixed", "first_point_as_is"])
 def test_resume_refuses_runs_of_other_settings(tmp_path: Path, before: dict[str, Any],
                                                after: dict[str, Any]) -> None:
     """The sweep file is not among the inputs digested, so each setting of it that changes
