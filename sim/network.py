@@ -706,8 +706,9 @@ def _check(scenario: Scenario, net: Network, flows: tuple[Flow, ...], flow_at: l
         _check_constants(scenario, scenario.market, {
             s.corridor for s in net.services.values()} - {"feeder"})
         for name, gateway in scenario.market.gateways.items():
-            for j, hub_id in enumerate(gateway.via):  # a typo left the gateway no route
-                _known(scenario, f"market.gateways.{name}.via.{j}", "hub", hub_id, hubs)
+            for key in ("via", "home"):   # a typo left the gateway no route
+                for j, hub_id in enumerate(getattr(gateway, key)):
+                    _known(scenario, f"market.gateways.{name}.{key}.{j}", "hub", hub_id, hubs)
     for i, hub_id in enumerate(scenario.trade.excluded_hubs):
         _known(scenario, f"trade.excluded_hubs.{i}", "hub", hub_id, freight_hubs)
     for hid, other in scenario.network.background.items():

@@ -300,15 +300,16 @@ class _Search:
     """A graph of hubs and legs (`_graph`, or a gateway's part of it) in the form Yen's
     algorithm runs on: igraph's, in C. It enumerates the same cheapest simple paths as
     networkx's `shortest_simple_paths` in a fraction of the time (every shipped scenario's
-    choice sets are the same with either; docs/performance.md). `via` and `own`: what a
-    path of a gateway's part must pass and ride to be a route of the gateway
-    (`gateway_paths`)."""
+    choice sets are the same with either; docs/performance.md). `via`, `own` and `home`:
+    what a path of a gateway's part must pass, ride, and get on or off its own corridors at
+    to be a route of the gateway (`gateway_paths`)."""
 
-    __slots__ = ("graph", "nodes", "edges", "weights", "index", "via", "own")
+    __slots__ = ("graph", "nodes", "edges", "weights", "index", "via", "own", "home")
 
     def __init__(self, nodes: list[Hashable], edges: list[tuple[int, int]],
                  weights: list[float], via: frozenset[str] = frozenset(),
-                 own: frozenset[str] = frozenset()) -> None:
+                 own: frozenset[str] = frozenset(),
+                 home: frozenset[str] = frozenset()) -> None:
         import igraph
 
         self.graph = igraph.Graph(n=len(nodes), edges=edges, directed=True)
@@ -318,6 +319,7 @@ class _Search:
         self.index = {node: i for i, node in enumerate(nodes)}
         self.via = via
         self.own = own
+        self.home = home
 
     @classmethod
     def of(cls, g: nx.DiGraph) -> _Search:
@@ -330,8 +332,8 @@ class _Search:
             weights.append(w)
         return cls(nodes, edges, weights)
 
-    def part(self, keep: Sequence[bool], via: frozenset[str],
-             own: frozenset[str]) -> _Search:
+    def part(self, keep: Sequence[bool], via: frozenset[str], own: frozenset[str],
+             home: frozenset[str]) -> _Search:
         """The subgraph of the nodes whose `keep` is true, in the same order."""
         new = list(itertools.accumulate(keep, initial=0))   # a kept node's new id
         nodes = [n for n, k in zip(self.nodes, keep, strict=True) if k]
@@ -340,7 +342,7 @@ class _Search:
             if keep[u] and keep[v]:
                 edges.append((new[u], new[v]))
                 weights.append(w)
-        return _Search(nodes, edges, weights, via, own)
+        return _Search(nodes, edges, weights, via, own, home)
 
     def paths(self, origin: str, destination: str,
               limit: int) -> Iterator[tuple[list[Hashable], float]]:
@@ -433,8 +435,9 @@ def gateway_graphs(plan: Plan, g: _Search) -> dict[str, _Search]:
         keep = [lines[n[1]].spec.corridor in corridors if isinstance(n, tuple)
                 else n not in other_via for n in g.nodes]
         # a route of the gateway must pass one of `via` (if any) and ride a service of one
-        # of its own corridors
-        out[name] = g.part(keep, frozenset(gw.via), frozenset(gw.corridors))
+        # of its own corridors, getting on or off them at one of `home` (if any)
+        out[name] = g.part(keep, frozenset(gw.via), frozenset(gw.corridors),
+                           frozenset(gw.home))
     return out
 
 
@@ -442,13 +445,16 @@ def gateway_paths(plan: Plan, sub: _Search, origin: str, destination: str,
                   limit: int) -> Iterator[tuple[list[Hashable], float]]:
     """Cheapest paths of a gateway's graph (`gateway_graphs`) that are routes of the
     gateway: they pass one of its `via` hubs (if any) and ride a service of its own
-    corridors (a path on its onward corridors alone is another gateway's route)."""
-    via, own = sub.via, sub.own
+    corridors (a path on its onward corridors alone is another gateway's route), getting on
+    or off them at one of its `home` hubs (if any)."""
+    via, own, home = sub.via, sub.own, sub.home
     lines = plan.network.lines
     for p, cost in sub.paths(origin, destination, limit):
         if via and not via.intersection(p):
             continue
-        if any(isinstance(n, tuple) and lines[n[1]].spec.corridor in own for n in p):
+        ends = {lines[n[1]].stops[i] for n in p if isinstance(n, tuple)
+                and lines[n[1]].spec.corridor in own for i in (n[2], n[3])}
+        if ends and (not home or not home.isdisjoint(ends)):
             yield p, cost
 
 

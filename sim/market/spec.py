@@ -5,10 +5,12 @@ The routes of a gateway ride at least one service of its `corridors`, otherwise 
 of those, of its `onward` corridors (the Trans-Siberian after the sea to Vladivostok) and
 feeders; when `via` is given, they pass one of the `via` hubs and none of the `via` hubs of
 another gateway that shares a corridor with it (so `coastal` via Ningbo and via Yantian are
-two gateways). A route that another gateway of the flow also offers (the same services but
-for feeders) is an input error: one way of shipping is one alternative. With no gateways
-given, each corridor is one. Choice parameters left out are read from the estimates file
-(`estimates`), else take the defaults below.
+two gateways); when `home` is given, they get on or off their own corridors at one of its
+hubs (a city's own trains, not another city's reached by a feeder). A route that another
+gateway of the flow also offers (the same services but for feeders) is an input error: one
+way of shipping is one alternative. With no gateways given, each corridor is one. Choice
+parameters left out are read from the estimates file (`estimates`), else take the defaults
+below.
 """
 
 from __future__ import annotations
@@ -32,6 +34,10 @@ class Gateway(Spec):
         (), description="corridors its routes may go on by, but not ride alone (the "
                         "Trans-Siberian after the sea to Vladivostok)")
     via: tuple[str, ...] = Field((), description="hub ids; a route must pass one (none: any)")
+    home: tuple[str, ...] = Field(
+        (), description="hub ids, the gateway's home terminals; a route gets on or off its "
+                        "own corridors at one (none: anywhere), so a city's own trains are "
+                        "not reached by a feeder to another city's")
     label: Printable = Field("", description="for people (tables, docs)")
 
 

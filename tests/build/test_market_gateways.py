@@ -197,6 +197,61 @@ def test_a_gateway_of_two_ports_offers_each_ports_rail_and_road(tmp_path: Path) 
                        ("truck-a", "sea-pa"), ("truck-b", "sea-pb")], offered
 
 
+def test_a_gateway_with_a_home_is_not_reached_by_another_citys_trains(
+        tmp_path: Path) -> None:
+    """`home`: Chengdu's own trains, got on or off at Chengdu. Without it the Chengdu gateway
+    is any west train reached through Chengdu, so Chengdu's own boxes may take the feeder to
+    Chongqing and Chongqing's trains (docs/modelling.md, Limits); with it they ride Chengdu's
+    trains, while Chongqing's boxes still reach them by the feeder, both ways."""
+    from tests.support.netbuilder import hub, link
+
+    cq, wb, cd = hub("cq", 106.5), hub("wb", 80.0), hub("cd", 104.1, 30.7)
+    doc = market_doc(tmp_path, more_hubs=[cd], more_links=[
+        link("cd-cq", cd, cq, km=300, hours=4, corridor="feeder"),
+        link("cd-wb", cd, wb, km=2900, hours=80, corridor="west")])
+    services = doc["network"]["services"]
+    services["feeder-cd"] = service("feeder", "rail", ["cd", "cq"], 300)
+    services["cd-rail"] = service("west", "rail", ["cd", "wb", "eu"], 9500)
+    doc["market"]["gateways"]["chengdu"] = {"corridors": ["west"], "via": ["cd"]}
+    doc["demand"]["flows"].append({
+        "origin": "cd", "destination": "eu", "commodity": "materials", "teu_per_year": 500,
+        "flow_class": "chengdu", "gateway": "chengdu", "source": "test: Chengdu's boxes"})
+
+    def boarded(plan: Plan) -> dict[str, set[tuple[str, str]]]:
+        """(service, hub got on or off at in China) of the west legs of the Chengdu
+        gateway's routes, by flow class and direction."""
+        lines = plan.network.lines
+        out: dict[str, set[tuple[str, str]]] = {}
+        for cs in choice_sets(plan):
+            flow = plan.flows[cs.flow]
+            for r in cs.routes:
+                if r.gateway != "chengdu":
+                    continue
+                leg = next(g for g in r.legs if lines[g.line].spec.corridor == "west")
+                line = lines[leg.line]
+                export = flow.destination == "eu"
+                key = f"{flow.flow_class}:{'export' if export else 'import'}"
+                out.setdefault(key, set()).add(
+                    (line.service, line.stops[leg.board if export else leg.alight]))
+        return out
+
+    doc["demand"]["flows"].append({**doc["demand"]["flows"][-1], "origin": "eu",
+                                   "destination": "cd"})
+    either = boarded(prepare(write_scenario(tmp_path / "a.yaml", doc)))
+    for way in ("export", "import"):   # by the feeder to Chongqing and its trains
+        assert ("west-rail", "cq") in either[f"chengdu:{way}"], either
+    doc["market"]["gateways"]["chengdu"]["home"] = ["cd"]
+    own = boarded(prepare(write_scenario(tmp_path / "b.yaml", doc)))
+    trade = [k for k in own if not k.startswith("chengdu:")]
+    assert sorted(trade) == ["trade:export", "trade:import"], own
+    for key in ("chengdu:export", "chengdu:import", *trade):
+        assert own[key] == {("cd-rail", "cd")}, own   # Chongqing's by the feeder, both ways
+        assert own[key] <= either[key]
+    doc["market"]["gateways"]["chengdu"]["home"] = ["atlantis"]
+    with pytest.raises(InputError, match=re.escape("market.gateways.chengdu.home.0")):
+        prepare(write_scenario(tmp_path / "c.yaml", doc))
+
+
 def test_a_route_back_into_its_origins_country_is_a_detour() -> None:
     """The countries of a route's stops in order: a route between two countries may not come
     back into its origin's country, nor leave its destination's once there (the Pudong air
