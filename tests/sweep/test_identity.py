@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,30 @@ def _held() -> None:
     assert _GATE.wait(60)
 
 
+def _two_at_once(client: Any, run: Callable[[int], None]) -> None:
+    """`run(0)` and `run(1)` in two threads, both sending their tasks while the worker's one
+    thread is held, so neither finishes before the other has sent everything."""
+    _GATE.clear()
+    held = client.submit(_held, key="gate-held")
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(2)]
+    for thread in threads:
+        thread.start()
+
+    def sent(dask_scheduler: Any) -> int:
+        """The clients that wait for tasks of theirs."""
+        return sum(1 for c in dask_scheduler.clients.values()
+                   if any(not str(ts.key).startswith("gate") for ts in c.wants_what))
+
+    deadline = time.monotonic() + 60
+    while client.run_on_scheduler(sent) < 2:
+        assert time.monotonic() < deadline, "the calls sent no tasks"
+        time.sleep(0.05)
+    _GATE.set()
+    held.result()
+    for thread in threads:
+        thread.join(60)
+
+
 def test_two_sweeps_on_one_scheduler_keep_their_own_runs(tmp_path: Path) -> None:
     """Dask takes a task whose key it holds already for the same task: two sweeps sent to
     one scheduler at once (two users of a shared cluster) must not name their runs alike,
@@ -69,30 +94,11 @@ def test_two_sweeps_on_one_scheduler_keep_their_own_runs(tmp_path: Path) -> None
     outcomes: dict[int, Any] = {}
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
                       dashboard_address="127.0.0.1:0") as cluster, Client(cluster) as client:
-        _GATE.clear()
-        held = client.submit(_held, key="gate-held")
-
         def run(k: int) -> None:
             outcomes[k] = execute_sweep(sweeps[k], tmp_path / f"out{k}", progress=False,
                                         plots=False, scheduler=cluster.scheduler_address)
 
-        threads = [threading.Thread(target=run, args=(k,)) for k in range(2)]
-        for thread in threads:
-            thread.start()
-
-        def sent(dask_scheduler: Any) -> int:
-            """The clients that wait for runs of theirs."""
-            return sum(1 for c in dask_scheduler.clients.values()
-                       if any(not str(ts.key).startswith("gate") for ts in c.wants_what))
-
-        deadline = time.monotonic() + 60
-        while client.run_on_scheduler(sent) < 2:
-            assert time.monotonic() < deadline, "the sweeps sent no runs"
-            time.sleep(0.05)
-        _GATE.set()
-        held.result()
-        for thread in threads:
-            thread.join(60)
+        _two_at_once(client, run)
     assert sorted(outcomes) == [0, 1]
     for k, path in enumerate(paths):
         pd.testing.assert_frame_equal(comparable(outcomes[k].runs),
@@ -212,30 +218,12 @@ def test_two_calls_with_one_key_prefix_on_one_scheduler_keep_their_own_rows(
     rows: dict[int, list[dict[str, Any]]] = {0: [], 1: []}
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
                       dashboard_address="127.0.0.1:0") as cluster, Client(cluster) as client:
-        _GATE.clear()
-        held = client.submit(_held, key="gate-held")
-
         def run(k: int) -> None:
             with Client(cluster.scheduler_address) as own:
                 run_dask(calls[k], rows[k].append, client=own, key_prefix="cqsim-plan",
                          fn=_where)
 
-        threads = [threading.Thread(target=run, args=(k,)) for k in range(2)]
-        for thread in threads:
-            thread.start()
-
-        def sent(dask_scheduler: Any) -> int:
-            return sum(1 for c in dask_scheduler.clients.values()
-                       if any(not str(ts.key).startswith("gate") for ts in c.wants_what))
-
-        deadline = time.monotonic() + 60
-        while client.run_on_scheduler(sent) < 2:
-            assert time.monotonic() < deadline, "the calls sent no tasks"
-            time.sleep(0.05)
-        _GATE.set()
-        held.result()
-        for thread in threads:
-            thread.join(60)
+        _two_at_once(client, run)
     for k in range(2):
         assert sorted((r["run_id"], r["marks"]) for r in rows[k]) == [
             (f"p0000-r000{r}", f"plan{k}") for r in range(2)]
