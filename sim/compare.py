@@ -7,7 +7,7 @@ route-choice draws, dwell and running times wherever the variants share a compon
 delta ALT - BASE is then taken replication by replication and its t confidence interval is
 built from those paired differences: the noise both variants share cancels. `independent`
 runs each ALT with the seed shifted by INDEPENDENT_SEED_OFFSET (x its position), which shows
-the interval one would get without CRN.
+the interval one would get without CRN: Welch's, for its replications are not pairs.
 """
 
 from __future__ import annotations
@@ -134,9 +134,12 @@ def split_deltas(deltas: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, pd.DataF
              for name, place in PLACES.items()})
 
 
-def paired_deltas(base: Results, alt: Results, variant: str) -> pd.DataFrame:
+def paired_deltas(base: Results, alt: Results, variant: str,
+                  paired: bool = True) -> pd.DataFrame:
     """Mean BASE, mean ALT and the mean paired delta ALT - BASE with its 95% CI half-width
-    of every figure of `metrics` (a place's as `sim.kpis.PLACES` says: a hub's TEU gone
+    (`paired` False, runs on unrelated streams (`compare --independent`): Welch's interval
+    of the two samples, as the report and compare.png's map read such runs) of every figure
+    of `metrics` (a place's as `sim.kpis.PLACES` says: a hub's TEU gone
     elsewhere only where either variant has any, its utilization, wait, TEU and yard peak and
     a line's figures only where a change one made names the hub or the line's service
     (`touched_by`); a hub or line one variant lacks counted 0 there for the TEU it diverts,
@@ -147,11 +150,11 @@ def paired_deltas(base: Results, alt: Results, variant: str) -> pd.DataFrame:
     so a planner can rerun with enough instead of reading an unresolved change as none."""
     named = touched_by(base, alt)
     a, b = metrics(alt, named), metrics(base, named)
-    both = pair_places(b, a, ["metric", "scope"])
+    both = pair_places(b, a, ["metric", "scope"], paired=paired)
     rows = []
     for (metric, scope), sub in both.groupby(["metric", "scope"], sort=False):
         vb, va = sub["value_base"].to_numpy(), sub["value_alt"].to_numpy()
-        delta, half = difference_ci(vb, va, paired=True)
+        delta, half = difference_ci(vb, va, paired=paired)
         base_mean = float(sub["value_base"].mean())
         need = unresolved_need(vb, va)
         rows.append({"variant": variant, "metric": metric, "scope": scope,
@@ -457,22 +460,24 @@ def compare(base: Scenario | str | Path,
     b, variants = run_variants(base, every, replications=replications, days=days,
                                independent=independent, workers=workers, names=named)
     pairing = "independent seeds" if independent else "common random numbers"
-    deltas, where = _paired(b, variants, pairing)
+    deltas, where = _paired(b, variants, pairing, paired=not independent)
     necks = pd.concat([bottlenecks(b.results, b.name)]
                       + [bottlenecks(v.results, v.name) for v in variants], ignore_index=True)
     if placebo is None:
         return Comparison(b, variants, deltas, necks, independent, where)
     p = variants[-1]
-    against, where_p = _paired(p, variants[:-1], f"{pairing}, against {p.name}")
+    against, where_p = _paired(p, variants[:-1], f"{pairing}, against {p.name}",
+                               paired=not independent)
     return Comparison(b, variants, deltas, necks, independent, where, p, against, where_p)
 
 
-def _paired(ref: Variant, variants: Sequence[Variant],
-            pairing: str) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """Every variant's paired deltas against `ref` (labelled `pairing`) and, with a market
-    model, where its change of trade came from (`attribution`)."""
-    deltas = pd.concat([paired_deltas(ref.results, v.results, v.name) for v in variants],
-                       ignore_index=True)
+def _paired(ref: Variant, variants: Sequence[Variant], pairing: str,
+            paired: bool = True) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Every variant's deltas against `ref` (labelled `pairing`; `paired`: replication by
+    replication, else Welch's, `paired_deltas`) and, with a market model, where its change
+    of trade came from (`attribution`)."""
+    deltas = pd.concat([paired_deltas(ref.results, v.results, v.name, paired)
+                        for v in variants], ignore_index=True)
     deltas["pairing"] = pairing
     if ref.results.plan.market is None:
         return deltas, None

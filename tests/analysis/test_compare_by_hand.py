@@ -208,3 +208,36 @@ def test_a_gateway_that_moved_by_float_rounding_alone_moves_no_total() -> None:
     for item in ("gateway:east", "total", "shifted"):
         assert (at.loc[item, "delta_teu_per_year"],
                 at.loc[item, "delta_teu_per_year_ci95"]) == (0.0, 0.0), item
+
+
+def test_independent_seeds_give_welch_s_interval_as_the_report_does(tmp_path: Path) -> None:
+    """`compare(independent=True)` runs each ALT on other streams, so replication r of ALT is
+    no pair of replication r of BASE: compare.csv's interval is Welch's of the two samples,
+    as the report reads the same two runs (`sim.report.deltas`: unpaired when the seeds
+    differ) and as compare.png's map does; it took the t interval of differences of
+    unrelated replications, another interval than the report's for the same runs (audit 7).
+    (Under common random numbers: the paired t interval, worked by hand above.)"""
+    from sim.compare import compare
+    from sim.kpis import compared_by_replication
+    from sim.stats import difference_ci
+    from tests.support.netbuilder import line_network, write_scenario
+
+    base = line_network(tmp_path, horizon={"days": 20}, equilibrium={"max_iterations": 1})
+    alt = write_scenario(tmp_path / "alt.yaml", {
+        "extends": "scenario.yaml", "name": "more",
+        "changes": [{"kind": "scale", "service": "ab", "field": "departures_per_week",
+                     "factor": 2.0}]})
+
+    def totals(results: Any) -> np.ndarray:
+        rows = compared_by_replication(results.by_replication("corridors"))
+        rows = rows[(rows["metric"] == "teu_per_year") & (rows["scope"] == "total")]
+        return rows.sort_values("replication")["value"].to_numpy()
+
+    cmp = compare(base, [alt], replications=3, independent=True)
+    row = cmp.deltas[(cmp.deltas["metric"] == "teu_per_year")
+                     & (cmp.deltas["scope"] == "total")].iloc[0]
+    b, a = totals(cmp.base.results), totals(cmp.alts[0].results)
+    delta, half = difference_ci(b, a, paired=False)
+    assert (row["delta"], row["delta_ci95"]) == pytest.approx((delta, half), rel=1e-9)
+    assert half != pytest.approx(difference_ci(b, a, paired=True)[1], rel=1e-6)
+    assert (cmp.deltas["pairing"] == "independent seeds").all()
