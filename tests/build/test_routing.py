@@ -113,7 +113,7 @@ def test_path_search_finds_networkx_shortest_simple_paths() -> None:
         g.add_node("alone")
         search = _Search.of(g)
         keep = [n == "alone" or n % 5 != 4 for n in g.nodes]
-        part = search.part(keep, frozenset(), frozenset())
+        part = search.part(keep, frozenset(), frozenset(), frozenset())
         g_part = g.subgraph([n for n, k in zip(g.nodes, keep, strict=True) if k])
         for s, graph in ((search, g), (part, g_part)):
             for origin, destination in [(0, 9), (3, 11), (2, 17), (5, 0), (1, "alone")]:
