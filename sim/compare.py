@@ -156,7 +156,7 @@ def paired_deltas(base: Results, alt: Results, variant: str,
         vb, va = sub["value_base"].to_numpy(), sub["value_alt"].to_numpy()
         delta, half = difference_ci(vb, va, paired=paired)
         base_mean = float(sub["value_base"].mean())
-        need = unresolved_need(vb, va)
+        need = unresolved_need(vb, va, paired=paired)
         rows.append({"variant": variant, "metric": metric, "scope": scope,
                      "base": base_mean, "alt": float(sub["value_alt"].mean()),
                      "delta": delta, "delta_ci95": half,

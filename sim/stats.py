@@ -4,6 +4,7 @@ result tables and the readers of result files alike, can use it)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -69,18 +70,44 @@ def replications_to_resolve(differences: np.ndarray, level: float = CI95,
         return None
     if _alike(d):                # no spread: the sign test's count (`paired_ci`)
         return max(n, alike_needed(level))
-    def resolves(i: int) -> bool:
-        return t_critical(i - 1, level) * sd / np.sqrt(i) <= mean
+    return _fewest(n, most, lambda i: t_critical(i - 1, level) * sd / np.sqrt(i) <= mean)
 
+
+def _fewest(n: int, most: int, resolves: Callable[[int], bool]) -> int | None:
+    """The least i in n..`most` that `resolves` (false then true as i grows), None if none."""
     if resolves(n):
         return n
     if not resolves(most):
         return None
-    low, high = n, most          # t(i - 1) / sqrt(i) falls with i: bisect for the first
+    low, high = n, most          # t / sqrt(i) falls with i: bisect for the first
     while high - low > 1:
         mid = (low + high) // 2
         low, high = (low, mid) if resolves(mid) else (mid, high)
     return high
+
+
+def unpaired_replications_to_resolve(base: np.ndarray, alt: np.ndarray,
+                                     level: float = CI95, most: int = 10_000) -> int | None:
+    """`replications_to_resolve` for two samples on unrelated streams (`compare
+    --independent`): the fewest replications of each whose Welch interval would exclude 0
+    for the change of means seen, at each side's spread seen (Law's count with the spread of
+    a difference of two independent replications and Welch's degrees of freedom). None as
+    there, and when either side has fewer than 2 replications or no spread."""
+    base, alt = np.asarray(base, dtype=float), np.asarray(alt, dtype=float)
+    base, alt = base[~np.isnan(base)], alt[~np.isnan(alt)]
+    n = min(base.size, alt.size)
+    if n < 2:
+        return None
+    mean = abs(float(alt.mean() - base.mean()))
+    vb, va = float(base.var(ddof=1)), float(alt.var(ddof=1))
+    if not mean > 0 or not vb + va > 0:
+        return None
+
+    def resolves(i: int) -> bool:
+        dof = (vb + va) ** 2 * (i - 1) / (vb ** 2 + va ** 2)
+        return t_critical(dof, level) * np.sqrt((vb + va) / i) <= mean
+
+    return _fewest(n, most, resolves)
 
 
 def alike_needed(level: float = CI95) -> int:
@@ -178,15 +205,18 @@ def resolved(delta: float, half: float) -> bool | None:
     return bool(abs(delta) > half)
 
 
-def unresolved_need(base: np.ndarray, alt: np.ndarray, level: float = CI95) -> int | None:
+def unresolved_need(base: np.ndarray, alt: np.ndarray, level: float = CI95,
+                    paired: bool = True) -> int | None:
     """`replications_to_resolve` of the paired differences ALT - BASE when their interval
     (`paired_ci`) includes 0 or is not known although they moved; None when it excludes 0
-    or nothing is to resolve."""
-    d = paired_differences(base, alt)
-    delta, half = paired_ci(d, level)
+    or nothing is to resolve. Unpaired (`paired` False), by Welch's interval and
+    `unpaired_replications_to_resolve`, as `difference_ci` gives the interval shown."""
+    delta, half = difference_ci(base, alt, paired, level)
     if resolved(delta, half):        # not known (NaN) falls through: an estimate if it can
         return None
-    return replications_to_resolve(d, level)
+    if not paired:
+        return unpaired_replications_to_resolve(base, alt, level)
+    return replications_to_resolve(paired_differences(base, alt), level)
 
 
 # fewest paired differences whose spread can size a rerun: from fewer the sample standard

@@ -35,6 +35,31 @@ def test_the_replications_a_change_needs_by_hand() -> None:
     assert replications_to_resolve(np.array([1e-6, 1.0, -1.0]), most=100) is None
 
 
+def test_an_unpaired_change_is_counted_by_the_interval_shown() -> None:
+    """`compare --independent` shows Welch's interval: the count it names is Welch's too. A
+    draw whose replications, taken in order, happen to differ alike (1, 1.2, 0.9) looked
+    resolved by their paired interval though Welch's holds 0 by far (until 2026-12-06 the
+    unpaired rows took the paired count: none to resolve). By hand: means 20 and 21.03,
+    variances 100 and 99.0; at i replications each, Welch's degrees of freedom are
+    (vb + va)^2 (i - 1) / (vb^2 + va^2), about 2 (i - 1), and t(dof) x sqrt(199.0 / i) <=
+    1.033 first at i = 718."""
+    base, alt = np.array([10.0, 20.0, 30.0]), np.array([11.0, 21.2, 30.9])
+    assert unresolved_need(base, alt) is None                    # paired: resolved
+    need = unresolved_need(base, alt, paired=False)
+    vb, va = base.var(ddof=1), alt.var(ddof=1)
+    mean = alt.mean() - base.mean()
+
+    def half(i: int) -> float:
+        dof = (vb + va) ** 2 * (i - 1) / (vb ** 2 + va ** 2)
+        return float(stats.t.ppf(0.975, dof) * math.sqrt((vb + va) / i))
+
+    assert need is not None and half(need) <= mean < half(need - 1), need
+    assert need == 718
+    # a change Welch's interval resolves needs none; flat or single samples: not known
+    assert unresolved_need(base, base + 40, paired=False) is None
+    assert unresolved_need(np.array([1.0]), np.array([2.0, 3.0]), paired=False) is None
+
+
 def test_at_the_replications_named_the_interval_would_exclude_zero() -> None:
     rng = np.random.default_rng(7)
     for _ in range(50):
