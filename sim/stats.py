@@ -102,12 +102,7 @@ def unpaired_replications_to_resolve(base: np.ndarray, alt: np.ndarray,
     vb, va = float(base.var(ddof=1)), float(alt.var(ddof=1))
     if not mean > 0 or not vb + va > 0:
         return None
-
-    def resolves(i: int) -> bool:
-        dof = (vb + va) ** 2 * (i - 1) / (vb ** 2 + va ** 2)
-        return t_critical(dof, level) * np.sqrt((vb + va) / i) <= mean
-
-    return _fewest(n, most, resolves)
+    return _fewest(n, most, lambda i: _welch_half(vb, i, va, i, level) <= mean)
 
 
 def alike_needed(level: float = CI95) -> int:
@@ -188,10 +183,16 @@ def difference_ci(base: np.ndarray, alt: np.ndarray, paired: bool,
         none = bool(rounding_free(delta, max(np.abs(base).max(), np.abs(alt).max())) == 0)
         known = none or min(base.size, alt.size) >= alike_needed(level)
         return (0.0 if none else delta), (0.0 if known else float("nan"))
-    vb, va = base.var(ddof=1) / base.size, alt.var(ddof=1) / alt.size
-    se = float(np.sqrt(vb + va))
-    dof = (vb + va) ** 2 / (vb ** 2 / (base.size - 1) + va ** 2 / (alt.size - 1))
-    return float(alt.mean() - base.mean()), t_critical(dof, level) * se
+    return float(alt.mean() - base.mean()), _welch_half(
+        float(base.var(ddof=1)), base.size, float(alt.var(ddof=1)), alt.size, level)
+
+
+def _welch_half(var_b: float, nb: int, var_a: float, na: int, level: float) -> float:
+    """Half-width of Welch's interval for a difference of two means, of samples of
+    variances `var_b`, `var_a` (not both 0) and sizes `nb`, `na` (2 or more each)."""
+    b, a = var_b / nb, var_a / na
+    dof = (b + a) ** 2 / (b ** 2 / (nb - 1) + a ** 2 / (na - 1))
+    return t_critical(dof, level) * math.sqrt(b + a)
 
 
 def resolved(delta: float, half: float) -> bool | None:

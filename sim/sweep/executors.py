@@ -115,9 +115,10 @@ class _Begun:
     def __call__(self, task: Any) -> dict[str, Any]:
         mark = _mark(self.folder, task.run_id)
         mark.touch()
-        row = self.fn(task)
-        mark.unlink(missing_ok=True)
-        return row
+        try:
+            return self.fn(task)
+        finally:    # not reached when the worker dies: the mark says the run was lost
+            mark.unlink(missing_ok=True)
 
 
 def _run_pool(tasks: Sequence[RunTask], record: Record, *, workers: int, notify: Notify,
