@@ -17,6 +17,7 @@ from sim.pipeline import prepare
 from sim.routing import Leg, Route, choice_sets, doubles_back, near, recrosses
 from tests.support.market import market_doc, service
 from tests.support.netbuilder import write_scenario
+from tests.support.paths import SCENARIOS
 
 
 def _corridors(plan: Plan, route: Route) -> set[str]:
@@ -197,6 +198,25 @@ def test_a_gateway_of_two_ports_offers_each_ports_rail_and_road(tmp_path: Path) 
                        ("truck-a", "sea-pa"), ("truck-b", "sea-pb")], offered
 
 
+def _boarded(plan: Plan, gateway: str = "chengdu") -> dict[str, set[tuple[str, str]]]:
+    """(service, hub got on or off at in China) of the west legs of `gateway`'s routes, by
+    flow class and direction (export: the flow starts in China, at a hub of the country)."""
+    lines, hubs = plan.network.lines, plan.network.hubs
+    out: dict[str, set[tuple[str, str]]] = {}
+    for cs in choice_sets(plan):
+        flow = plan.flows[cs.flow]
+        export = hubs[flow.origin].country == "CN"
+        for r in cs.routes:
+            if r.gateway != gateway:
+                continue
+            leg = next(g for g in r.legs if lines[g.line].spec.corridor == "west")
+            line = lines[leg.line]
+            key = f"{flow.flow_class}:{'export' if export else 'import'}"
+            out.setdefault(key, set()).add(
+                (line.service, line.stops[leg.board if export else leg.alight]))
+    return out
+
+
 def test_a_gateway_with_a_home_is_not_reached_by_another_citys_trains(
         tmp_path: Path) -> None:
     """`home`: Chengdu's own trains, got on or off at Chengdu. Without it the Chengdu gateway
@@ -217,31 +237,13 @@ def test_a_gateway_with_a_home_is_not_reached_by_another_citys_trains(
         "origin": "cd", "destination": "eu", "commodity": "materials", "teu_per_year": 500,
         "flow_class": "chengdu", "gateway": "chengdu", "source": "test: Chengdu's boxes"})
 
-    def boarded(plan: Plan) -> dict[str, set[tuple[str, str]]]:
-        """(service, hub got on or off at in China) of the west legs of the Chengdu
-        gateway's routes, by flow class and direction."""
-        lines = plan.network.lines
-        out: dict[str, set[tuple[str, str]]] = {}
-        for cs in choice_sets(plan):
-            flow = plan.flows[cs.flow]
-            for r in cs.routes:
-                if r.gateway != "chengdu":
-                    continue
-                leg = next(g for g in r.legs if lines[g.line].spec.corridor == "west")
-                line = lines[leg.line]
-                export = flow.destination == "eu"
-                key = f"{flow.flow_class}:{'export' if export else 'import'}"
-                out.setdefault(key, set()).add(
-                    (line.service, line.stops[leg.board if export else leg.alight]))
-        return out
-
     doc["demand"]["flows"].append({**doc["demand"]["flows"][-1], "origin": "eu",
                                    "destination": "cd"})
-    either = boarded(prepare(write_scenario(tmp_path / "a.yaml", doc)))
+    either = _boarded(prepare(write_scenario(tmp_path / "a.yaml", doc)))
     for way in ("export", "import"):   # by the feeder to Chongqing and its trains
         assert ("west-rail", "cq") in either[f"chengdu:{way}"], either
     doc["market"]["gateways"]["chengdu"]["home"] = ["cd"]
-    own = boarded(prepare(write_scenario(tmp_path / "b.yaml", doc)))
+    own = _boarded(prepare(write_scenario(tmp_path / "b.yaml", doc)))
     trade = [k for k in own if not k.startswith("chengdu:")]
     assert sorted(trade) == ["trade:export", "trade:import"], own
     for key in ("chengdu:export", "chengdu:import", *trade):
@@ -250,6 +252,18 @@ def test_a_gateway_with_a_home_is_not_reached_by_another_citys_trains(
     doc["market"]["gateways"]["chengdu"]["home"] = ["atlantis"]
     with pytest.raises(InputError, match=re.escape("market.gateways.chengdu.home.0")):
         prepare(write_scenario(tmp_path / "c.yaml", doc))
+
+
+def test_baseline_2023_keeps_chengdus_boxes_on_chengdus_trains() -> None:
+    """The shipped reading (baseline.yaml's Chengdu gateway has its `home`): every route
+    of Chengdu's own boxes gets on or off the west corridor at Chengdu; the sensitivity
+    without the home offers them Chongqing's trains from Tuanjiecun too."""
+    home = _boarded(prepare(SCENARIOS / "baseline-2023.yaml"))
+    away = _boarded(prepare(SCENARIOS / "sensitivity" / "chengdu-via-chongqing.yaml"))
+    for way in ("export", "import"):
+        assert {hub for _, hub in home[f"chengdu:{way}"]} == {"chengdu"}, home
+        assert "cq_tuanjiecun" in {hub for _, hub in away[f"chengdu:{way}"]}, away
+        assert {hub for _, hub in home[f"trade:{way}"]} == {"chengdu"}, home
 
 
 def test_a_route_back_into_its_origins_country_is_a_detour() -> None:
