@@ -287,7 +287,7 @@ class StudyOutcome:
 # at N = 2, 0.64 at 4, 0.36 at 8, 0.32 at 16, 0.26 at 32 (indices run from 0 to 1, and came
 # out above 1), then 0.115 at 64, 0.07 at 256 and 0.008 at 1024. SALib asks only for N a
 # power of two; 64 is where the error first falls to about a tenth of the indices' range.
-# It is a floor, not enough: the shipped study has 15 groups (30 indices) and noisy runs, and
+# It is a floor, not enough: the shipped study has 14 groups (28 indices) and noisy runs, and
 # on Sobol's G function with 14 inputs and noise of 9% of the variance the median was still
 # 0.24 at N = 64 (about Ishigami's at 32) and 0.10 at 256. Both are re-measured by
 # tests/analysis/test_uncertainty.py.
