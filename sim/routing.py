@@ -452,9 +452,9 @@ def gateway_paths(plan: Plan, sub: _Search, origin: str, destination: str,
     for p, cost in sub.paths(origin, destination, limit):
         if via and not via.intersection(p):
             continue
-        ends = {lines[n[1]].stops[i] for n in p if isinstance(n, tuple)
-                and lines[n[1]].spec.corridor in own for i in (n[2], n[3])}
-        if ends and (not home or not home.isdisjoint(ends)):
+        legs = [n for n in p if isinstance(n, tuple) and lines[n[1]].spec.corridor in own]
+        if legs and (not home or any(lines[n[1]].stops[i] in home
+                                     for n in legs for i in (n[2], n[3]))):
             yield p, cost
 
 
