@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml setup.py
 install: native
 
 # The engine compiled with mypyc (sim/native.py): a replication in about 1/2 to 1/2.8 of the
-# plain engine's CPU since perf43 (1/1.5 to 1/1.8 before; README, "Performance"), the same
+# plain engine's CPU since perf43 (1/1.5 to 1/1.8 before; README, "The compiled engine"; docs/performance.md), the same
 # tables. Part of every target that runs the model; again after an edit under sim/ (a no-op
 # when built for these sources; a one-line note and the plain engine when it cannot be built).
 native: $(STAMP)
