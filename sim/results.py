@@ -228,7 +228,13 @@ mean over the replications, with the half-width of its 95% confidence interval i
   measured it.
 
 `trade.csv` is a row a figure, its `unit` and `source` in columns of their own (README,
-"Command line"); `flows.gpkg` holds the links and hubs tables with their geometry.
+"Command line"). `flows.gpkg` (EPSG:4326) has two layers. `hubs` is the hubs table, its
+`lon` and `lat` the points. `links` is not the links table: it has a line a link, means over
+the replications without CIs, both directions on one row, so its `teu_per_year`,
+`teu_km_per_year` and `co2_t_per_year` are the two directions summed (links.csv gives them a
+row each way); `teu_down_per_year` and `teu_up_per_year` are each way's TEU,
+`utilization_down` and `utilization_up` each way's utilization, and `utilization` the
+busier of the two.
 """
 
 @dataclass
