@@ -221,8 +221,10 @@ def assemble(sweep: Sweep, out: Path, *, plots: bool = True) -> SweepOutcome:
         write_csv(out / "sensitivity.csv", sens),
     ]
     if plots and (runs["status"] == "ok").any():
-        files += kpi_plots(runs, sweep.params, plotted_kpis(runs, sweep.params), out / "plots")
-        files.append(tornado_plot(sens, out / "plots" / "sensitivity.png"))
+        period = sweep.periods()
+        files += kpi_plots(runs, sweep.params, plotted_kpis(runs, sweep.params), out / "plots",
+                           period=period)
+        files.append(tornado_plot(sens, out / "plots" / "sensitivity.png", period=period))
     return SweepOutcome(runs, summary, sens, out, "", 0.0, files=files)
 
 

@@ -218,6 +218,18 @@ class Sweep:
                     notes[note] = None
         return list(notes)
 
+    def periods(self) -> str:
+        """What its runs' per-year figures are annualised from, for its plots' source line:
+        "annualised from days 30-60 (mean seasonal factor 0.799)", each distinct horizon
+        once; the factor as `season_notes` gives it (1 for a whole year)."""
+        seen: dict[str, None] = {}
+        for task in self.tasks:
+            plan = task.settled.plan if task.settled is not None else task.plan
+            if plan is not None:
+                seen[f"days {plan.horizon.warmup_days:g}-{plan.horizon.days:g} (mean seasonal "
+                     f"factor {plan.season:.3f})"] = None
+        return f"annualised from {'; '.join(seen)}" if seen else ""
+
     def changes_named(self) -> list[str]:
         """What each `changes.N...` path the sweep sets addresses: N counts the base's merged
         list, the changes of the files it extends first, not the position in the file that
