@@ -13,6 +13,7 @@ import datetime
 import difflib
 import math
 import os
+import unicodedata
 from collections.abc import Callable, Iterable
 from pathlib import Path, PurePath
 from typing import Final
@@ -35,6 +36,13 @@ def printable(text: str, limit: int | None = None, words: bool = False) -> str:
         space = cut.rfind(" ") if words else -1
         joined = (cut[:space].rstrip(",;:") if space > limit // 2 else cut) + "..."
     return joined
+
+
+def has_control(text: str) -> bool:
+    """Whether `text` holds a control character (NUL, tab, a line break, escape...): refused
+    in a path cqsim writes to or hands to GDAL, which cannot open a path with a tab or a line
+    break (a run's flows.gpkg and map failed with a traceback after the whole run)."""
+    return any(unicodedata.category(ch) == "Cc" for ch in text)
 
 
 def absolute(path: str | Path) -> Path:

@@ -43,7 +43,7 @@ from types import TracebackType
 from typing import Any
 
 from sim import cache
-from sim.errors import InputError, plural, printable
+from sim.errors import InputError, has_control, plural, printable
 
 # the JSON file holding the manifest, by command; the first found marks a folder as cqsim's
 MANIFEST_FILES = ("run.json", "compare.json", "rank.json", "sweep.json")
@@ -261,12 +261,14 @@ PATH_MAX = 4096
 
 
 def _check_name(shown: str, option: str, what: str) -> None:
-    """InputError unless `shown` is a name the file system can hold: not empty, no NUL byte,
-    within its lengths. One check of a folder's and a file's name (`what`: "a folder name")."""
+    """InputError unless `shown` is a name the file system and GDAL can hold: not empty, no
+    control character (`has_control`), within its lengths. One check of a folder's and a
+    file's name (`what`: "a folder name")."""
     if not shown.strip():
         raise _refuse(repr(shown), option, f"{what} (got an empty one)")
-    if "\x00" in shown:
-        raise _refuse(printable(shown, 80), option, f"{what} without NUL bytes")
+    if has_control(shown):
+        raise _refuse(printable(shown, 80), option,
+                      f"{what} without control characters (NUL, tab, line breaks...)")
     size = len(os.fsencode(shown))
     longest = max((len(os.fsencode(part)) for part in Path(shown).parts), default=0)
     if longest > NAME_MAX or size >= PATH_MAX:

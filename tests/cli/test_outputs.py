@@ -83,6 +83,22 @@ def test_a_folder_where_nothing_can_be_written_is_refused_before_running(
         in lines[0], result.stderr
 
 
+
+@pytest.mark.parametrize("char", ["\n", "\t", "\r", "\x1b"])
+def test_a_result_name_with_a_control_character_is_refused_before_running(
+        tmp_path: Path, char: str) -> None:
+    # GDAL cannot open a path with a tab or a line break: `run --out 'a<newline>b'` ran, then
+    # failed writing flows.gpkg with a traceback (exit 1)
+    for args in (["run", str(OK), "--out", str(tmp_path / f"a{char}b")],
+                 ["calibrate", str(OK), "--out", str(tmp_path / f"c{char}.csv")]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 2, result.output
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and "--out: expected a f" in lines[0] \
+            and "without control characters" in lines[0], result.stderr
+    assert not any(tmp_path.iterdir())
+
+
 def test_the_lock_refuses_a_second_writer(tmp_path: Path) -> None:
     out = tmp_path / "out"
     with ResultFolder(out, command="run") as first:
