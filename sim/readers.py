@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from sim.errors import InputError, absolute
+from sim.errors import InputError, absolute, has_control
 
 MAX_YAML_BYTES = 5_000_000     # a scenario is ~30 kB; sweep and candidate files are smaller
 MAX_JSON_BYTES = 50_000_000    # the shipped geodata is ~40 kB; detailed link geometry fits
@@ -423,10 +423,14 @@ def check_geopackage(path: Path, ref: tuple[str, str]) -> None:
     """Refuse a GeoPackage that is not readable as one: wrong header, a corrupt SQLite
     database, no feature table, or a geometry that is not a GeoPackage blob of valid WKB.
 
-    Run at validation, so a corrupt basemap stops a run before anything is written.
+    Run at validation, so a corrupt basemap stops a run before anything is written; so is
+    one at a path GDAL cannot open (`has_control`: the map drawn from it failed after the run).
     """
     via = f"{ref[0]}: {ref[1]}"
     resolved, data = read_bytes(path, "GeoPackage", MAX_GPKG_BYTES, ref)
+    if has_control(str(resolved)):
+        raise _refused(path, "a GeoPackage at a path without control characters (tab, line "
+                             "breaks...): GDAL, which reads it for the maps, cannot open it", ref)
     if not data.startswith(_SQLITE_MAGIC):
         raise InputError(resolved, "", "a GeoPackage (an SQLite database)", via=via)
     try:

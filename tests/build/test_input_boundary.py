@@ -519,6 +519,20 @@ def test_the_shipped_basemap_passes_and_a_truncated_one_is_refused(tmp_path: Pat
     assert err.file.endswith("basemap.gpkg") and "network.geodata" in str(err)
 
 
+
+@pytest.mark.parametrize("char", ["\n", "\t", "\r"])
+def test_a_basemap_at_a_path_gdal_cannot_open_is_refused(tmp_path: Path, char: str) -> None:
+    # GDAL drops a tab or line break from a path: a scenario in such a folder validated,
+    # ran, then failed to draw its map with a traceback (exit 1)
+    folder = tmp_path / f"in{char}here"
+    folder.mkdir()
+    path = nb.line_network(folder)
+    (folder / "geo" / "basemap.gpkg").write_bytes((ROOT / "geodata" / "basemap.gpkg").read_bytes())
+    err = _error(path)
+    assert err.field == "network.geodata" and "control characters" in str(err)
+    assert "\n" not in str(err) and "\t" not in str(err)
+
+
 # ----------------------------------------------------------------------------- cost
 
 
