@@ -273,8 +273,9 @@ def run_warnings(results: Results) -> list[RunWarning]:
     """What a run's checks found, empty when all is well: hubs unstable or warmed up too
     briefly, statistics begun before the network held its boxes, lines ending the horizon
     with a backlog, hubs whose other users' calls went elsewhere, delay feedback that did
-    not settle. `cqsim run` and `cqsim compare` print them, run.json keeps them and the
-    report shows them first, so a planner who only opens the report sees them too."""
+    not settle, no freight created at all. `cqsim run` and `cqsim compare` print them,
+    run.json keeps them and the report shows them first, so a planner who only opens the
+    report sees them too."""
     found = [RunWarning(note, "checks.csv") for note in flagged(results.summary("checks"))]
     start = unfilled_start(results.summary("routes"), results.plan.horizon.warmup_days)
     if start:
@@ -294,7 +295,27 @@ def run_warnings(results: Results) -> list[RunWarning]:
     unsettled = unsettled_feedback(results)
     if unsettled:
         found.append(RunWarning(unsettled, "run.json"))
+    none = no_freight(results)
+    if none:
+        found.append(RunWarning(none, "conservation.csv"))
     return found
+
+
+def no_freight(results: Results) -> str | None:
+    """What to say of a run whose flows ask for freight but whose every replication created
+    none, None otherwise. Lots arrive at a flow's TEU a year over its lot size, so a lot
+    larger than a flow's TEU over the horizon, or a season at 0 for the whole horizon, can
+    leave every figure at 0 while the run balances ("created 0 = delivered 0"), which read
+    as a network that carried nothing rather than a run that asked for nothing."""
+    if not any(f.teu_per_year > 0 for f in results.plan.flows):
+        return None
+    if any(r.conservation["created_teu"] > 0 for r in results.replications):
+        return None
+    return (f"no freight was created in {results.plan.horizon.days:g} days, in any "
+            "replication, although the flows ask for some: every figure is 0. A lot "
+            "(demand.lot_teu, demand.classes' lot_teu) larger than a flow's TEU over the "
+            "horizon, or a season at 0 throughout it, does this; lengthen the horizon "
+            "(--days) or make the lots smaller")
 
 
 def unsettled_feedback(results: Results) -> str | None:

@@ -274,3 +274,26 @@ def test_feedback_that_did_not_settle_is_a_warning(tmp_path: Path) -> None:
         for name in ("test", "more"):
             assert f"cqsim: warning: {name}: the delay feedback did not settle" in \
                 done.stderr, done.stderr
+
+
+def test_a_run_that_created_no_freight_says_so(tmp_path: Path) -> None:
+    """A lot far larger than a flow's TEU over the horizon leaves every figure at 0 and the
+    run balanced ("created 0 = delivered 0 - OK"): the console and run.json say why, and a
+    run that carried its flows does not (a probe ran it and heard nothing)."""
+    from sim.checks import run_warnings
+    from sim.pipeline import run
+    from tests.support.netbuilder import line_network
+
+    idle = line_network(tmp_path / "idle", teu_per_year=50, demand={"lot_teu": 5_000})
+    results = run(idle)
+    assert all(r.conservation["created_teu"] == 0 for r in results.replications)
+    said = [w for w in run_warnings(results) if w.table == "conservation.csv"]
+    assert len(said) == 1 and said[0].text.startswith("no freight was created in 60 days")
+    out = CliRunner().invoke(main, ["run", str(idle), "--out", str(tmp_path / "out"),
+                                    "--no-report", "--no-map"])
+    assert out.exit_code == 0, out.output
+    assert "cqsim: warning: no freight was created" in out.stderr
+    kept = json.loads((tmp_path / "out" / "run.json").read_text())["warnings"]
+    assert [w["table"] for w in kept] == ["conservation.csv"]
+    busy = run(line_network(tmp_path / "busy", teu_per_year=20_000))
+    assert not [w for w in run_warnings(busy) if w.table == "conservation.csv"]
