@@ -11,7 +11,7 @@ import socket
 import time
 import warnings
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -209,26 +209,23 @@ class Sweep:
         `cqsim run` says it (a 60-day sweep's figures read 13-20% below a year's; trial48
         M1)."""
         from sim.trade import season_note
-        notes: dict[str, None] = {}
-        for task in self.tasks:
-            plan = task.settled.plan if task.settled is not None else task.plan
-            if plan is not None:
-                note = season_note(plan.season, plan.horizon)
-                if note:
-                    notes[note] = None
-        return list(notes)
+        notes = (season_note(plan.season, plan.horizon) for plan in self._plans())
+        return list(dict.fromkeys(note for note in notes if note))
 
     def periods(self) -> str:
         """What its runs' per-year figures are annualised from, for its plots' source line:
         "annualised from days 30-60 (mean seasonal factor 0.799)", each distinct horizon
         once; the factor as `season_notes` gives it (1 for a whole year)."""
-        seen: dict[str, None] = {}
+        seen = dict.fromkeys(f"days {plan.horizon.warmup_days:g}-{plan.horizon.days:g} (mean "
+                             f"seasonal factor {plan.season:.3f})" for plan in self._plans())
+        return f"annualised from {'; '.join(seen)}" if seen else ""
+
+    def _plans(self) -> Iterator[Plan]:
+        """Each run's plan as it ran (after feedback passes where they settled it)."""
         for task in self.tasks:
             plan = task.settled.plan if task.settled is not None else task.plan
             if plan is not None:
-                seen[f"days {plan.horizon.warmup_days:g}-{plan.horizon.days:g} (mean seasonal "
-                     f"factor {plan.season:.3f})"] = None
-        return f"annualised from {'; '.join(seen)}" if seen else ""
+                yield plan
 
     def changes_named(self) -> list[str]:
         """What each `changes.N...` path the sweep sets addresses: N counts the base's merged
