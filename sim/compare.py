@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError, wrong_type
-from sim.figsource import source_line, wrap
+from sim.figsource import annualised, per_year, source_line, wrap
 from sim.kpis import (
     PLACES,
     compared,
@@ -534,10 +534,13 @@ def draw_daily(cmp: Comparison, hubs: int = 3) -> Figure:
     return fig
 
 
-def draw_comparison(cmp: Comparison) -> Figure:
+def draw_comparison(cmp: Comparison, *, file: str | None = None) -> Figure:
     """Figure: deltas with 95% CI error bars per corridor and variant (TEU, trade, transit,
     CO2; no bar where the CI is not known, `sim.stats.NOT_KNOWN`, which the title then says)
-    above a map of the change of flows of each variant (`sim.maps.draw_difference`)."""
+    above a map of the change of flows of each variant (`sim.maps.draw_difference`). Its
+    source line names `file`, the table of its deltas where one was written (`cqsim
+    compare`: compare.csv; drawn from Python: none, unless given), and what the per-year
+    figures are annualised from (`sim.figsource.annualised`)."""
     if not isinstance(cmp, Comparison):   # before a figure is opened
         folder = isinstance(cmp, (str, os.PathLike))
         raise wrong_type("draw_comparison", "the Comparison of sim.compare.compare", cmp,
@@ -588,7 +591,11 @@ def draw_comparison(cmp: Comparison) -> Figure:
                  + (f"\nno error bar: {NOT_KNOWN} ({NOT_KNOWN_WHY})" if unknown else ""))
     for sub_fig, variant in zip(maps, cmp.alts, strict=True):
         draw_difference(cmp.base.results, variant.results, sub_fig.subplots())
-    source_line(fig, f"source: cqsim compare, compare.csv (simulated; {deltas}); maps: "
-                     f"ALT − BASE of the simulated flows per link and direction, from each "
-                     f"variant's links table by replication; {MAP_NOTE}")
+    period = annualised((v.results.plan.horizon, v.results.plan.season)
+                        for v in (cmp.base, *cmp.alts))
+    held = f", {file}" if file else ""
+    source_line(fig, per_year(f"source: cqsim compare{held} (simulated; {deltas}); maps: "
+                              f"ALT − BASE of the simulated flows per link and direction, "
+                              f"from each variant's links table by replication; {MAP_NOTE}",
+                              period))
     return fig

@@ -2,15 +2,20 @@
 frontier.png, a sweep's plots, the notebook's maps): one style, written here only. A figure
 read on its own says where its figures come from: the simulation and the file holding them,
 and the seeds id of any published figure drawn beside them. And the wrapping of a figure's
-text to the room it has (`wrap`), which the source line and long titles and labels share."""
+text to the room it has (`wrap`), which the source line and long titles and labels share; and
+what a figure's per-year figures are annualised from (`annualised`, `per_year`), said alike by
+the sweep's plots and compare.png."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
     from matplotlib.text import Text
+
+    from sim.units import HasPeriod
 
 SOURCE_GID = "cqsim-source"   # the line's artist id: fig.findobj(lambda a: a.get_gid() == ...)
 RIGHT = 0.995                 # where the line ends, a share of the figure's width
@@ -46,6 +51,23 @@ def wrap(text: str, room: float, size: float | str) -> str:
     while even < room and len(wrapped(even)) > fewest:
         even *= 1.05
     return "\n".join(wrapped(min(even, room)))
+
+
+def annualised(periods: Iterable[tuple[HasPeriod, float]]) -> str:
+    """What per-year figures are annualised from, given each run's (horizon, mean seasonal
+    factor of its statistics period: `Plan.season`, 1 for whole years): "annualised from days
+    30-60 (mean seasonal factor 0.799)", each distinct period once; "" for none."""
+    seen = dict.fromkeys(f"days {horizon.warmup_days:g}-{horizon.days:g} (mean seasonal "
+                         f"factor {factor:.3f})" for horizon, factor in periods)
+    return f"annualised from {'; '.join(seen)}" if seen else ""
+
+
+def per_year(text: str, period: str) -> str:
+    """The source line `text` ending with what its per-year figures are annualised from
+    (`period`, as `annualised` says it), where there is one: a PNG read on its own did not
+    say it (a 60-day sweep's goods trade read 565 bn CNY/yr, its seasonal factor of 0.80
+    named only on the console)."""
+    return f"{text}; per-year figures {period}" if period else text
 
 
 def source_line(fig: Figure, text: str) -> Text:

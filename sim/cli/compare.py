@@ -24,6 +24,10 @@ from sim.cli.common import (
 from sim.errors import InputError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from matplotlib.figure import Figure
+
     from sim.compare import Comparison, Variant
     from sim.scenario import Scenario
     from sim.staging import ResultFolder
@@ -226,7 +230,10 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
             write_csv(folder.path / name, frame)
         import matplotlib.pyplot as plt
 
-        figures = {"compare.png": (draw_comparison, 120), "daily.png": (draw_daily, 110)}
+        # compare.png's source line names the table of its deltas, written above
+        figures: dict[str, tuple[Callable[[Comparison], Figure], int]] = {
+            "compare.png": (lambda c: draw_comparison(c, file="compare.csv"), 120),
+            "daily.png": (draw_daily, 110)}
         for name, (draw, dpi) in figures.items():
             fig = draw(cmp)
             write_png(folder.path / name, fig, dpi=dpi)

@@ -15,7 +15,7 @@ from matplotlib.ticker import Formatter, MaxNLocator
 
 from sim import kpis
 from sim.atomic import write_png
-from sim.figsource import source_line, wrap
+from sim.figsource import per_year, source_line, wrap
 from sim.kpis import PEAKS, measure_of, run_sums, shown
 from sim.sweep.store import kpi_columns
 from sim.sweep.summary import is_numeric, main_effect
@@ -117,10 +117,8 @@ def fitted(text: str, inches: float,
 
 def sourced(file: str, period: str = "") -> str:
     """The source line of a sweep's plot; `period` (`Sweep.periods`) says what its per-year
-    figures are annualised from, which a PNG read on its own did not say (a 60-day sweep's
-    goods trade read 565 bn CNY/yr, its season factor 0.80 named only on the console)."""
-    text = SOURCE.format(file=file)
-    return f"{text}; per-year figures {period}" if period else text
+    figures are annualised from (`sim.figsource.per_year`)."""
+    return per_year(SOURCE.format(file=file), period)
 
 
 def kpi_figure(runs: pd.DataFrame, params: Sequence[str], kpi: str, *,

@@ -140,9 +140,42 @@ def test_map_and_compare_figures_carry_their_source(tmp_path: Path) -> None:
                      "factor": 2}]})
     cmp = compare(base, [more])
     for fig, names in ((sim.flow_map(cmp.base.results), ("flows.gpkg", "basemap")),
-                       (draw_comparison(cmp), ("compare.csv", "basemap")),
+                       (draw_comparison(cmp, file="compare.csv"), ("compare.csv", "basemap")),
                        (draw_daily(cmp), ("locks_daily.csv", "hubs_daily.csv"))):
         assert_sourced(fig, *names)
+        plt.close(fig)
+
+
+def test_compare_png_says_what_its_per_year_deltas_are_annualised_from(
+        tmp_path: Path) -> None:
+    """compare.png gave per-year deltas with nothing saying from which days (a 90-day
+    comparison: days 30-90, seasonal factor 0.895), where map.png and the sweep's plots say
+    it; and drawn from Python its line named compare.csv, which nothing had written
+    (trial50). It says the period as the sweep's plots do, and names compare.csv only where
+    `cqsim compare` wrote it."""
+    from sim.figsource import annualised
+
+    a, b = hub("a", 0.0), hub("b", 1.0)
+    write_geodata(tmp_path / "geo", [a, b], [link("a-b", a, b)])
+    spec = scenario(str(tmp_path / "geo"), {"ab": train(["a", "b"], per_week=7)},
+                    [flow("a", "b", 50_000)], horizon={"days": 30, "warmup_days": 5},
+                    replications=2)
+    spec["demand"]["seasonality"] = [0.5] + [1.0] * 11     # January, the days run, at half
+    base = write_scenario(tmp_path / "base.yaml", spec)
+    more = write_scenario(tmp_path / "more.yaml", {
+        "extends": "base.yaml", "name": "more",
+        "changes": [{"kind": "scale", "service": "ab", "field": "departures_per_week",
+                     "factor": 2}]})
+    cmp = compare(base, [more])
+    plan = cmp.base.results.plan
+    period = annualised([(plan.horizon, plan.season)])
+    assert period == "annualised from days 5-30 (mean seasonal factor 0.522)"
+    for file in (None, "compare.csv"):
+        fig = draw_comparison(cmp, file=file)
+        text = " ".join(source_of(fig).split())
+        assert f"per-year figures {period}" in text, text
+        assert ("compare.csv" in text) is (file is not None), text
+        assert_sourced(fig, "basemap")
         plt.close(fig)
 
 
