@@ -22,7 +22,7 @@ from matplotlib.path import Path as MplPath
 from matplotlib.transforms import IdentityTransform
 
 from sim import mapdata
-from sim.figsource import source_line
+from sim.figsource import source_line, wrap
 from sim.mapdata import CORRIDOR_COLOURS, short_name
 from sim.results import Results, need_results
 
@@ -36,6 +36,8 @@ __all__ = ["CORRIDOR_COLOURS", "difference_colours", "draw_difference", "draw_fl
            "draw_map", "flow_map", "link_table", "short_name"]
 
 MAX_WIDTH = 7.0     # points: the busiest direction of a link
+TITLE_PT = 9        # a map's title ...
+TITLE_ROOM = 0.98   # ... wrapped to fill at most this share of its axes' width
 MIN_WIDTH = 0.6
 GAP_PT = 0.5        # between the two directions of a link
 LABEL_PT = 6.5      # hub labels
@@ -120,6 +122,17 @@ def _root(ax: Axes) -> Figure:
     while not isinstance(fig, Figure):
         fig = fig.figure
     return fig
+
+
+def _title(ax: Axes, title: str | None, caption: str) -> None:
+    """Title `ax` with `title` as the caller wrote it, else with the map's own `caption`
+    wrapped between words to the width of `ax` (`sim.figsource.wrap`): the difference map's,
+    some 230 characters at 9 pt on one line, ran off both edges of the README's
+    `plt.subplots()` figure and of a 13 x 8.2 in one (trial50)."""
+    if not title:
+        width = ax.get_window_extent().width * 72.0 / _root(ax).dpi
+        title = wrap(caption, width * TITLE_ROOM, TITLE_PT)
+    ax.set_title(title, fontsize=TITLE_PT)
 
 
 def _metres_per_point(ax: Axes) -> float:
@@ -356,9 +369,9 @@ def draw_flows(results: Results | RunDir | str | os.PathLike[str], ax: Axes, *,
                        label="direction (drawn right of travel)"),
                 Line2D([], [], color="#9a9a9a", linestyle=":", label="no flow")]
     _legend(ax, handles, "channel; line width: TEU per year")
-    ax.set_title(title or f"{run.name}: freight per link and direction, TEU per year "
-                 f"(annualised from {about.days:g} days, mean of "
-                 f"{about.replications} replication(s))", fontsize=9)
+    _title(ax, title, f"{run.name}: freight per link and direction, TEU per year "
+                      f"(annualised from {about.days:g} days, mean of "
+                      f"{about.replications} replication(s))")
     return ax
 
 
@@ -420,7 +433,7 @@ def draw_difference(base: Results | RunDir | str | os.PathLike[str],
                for label, colour in mapdata.difference_legend(alt.name)]
     handles += _width_handles(top, "TEU/yr")
     _legend(ax, handles, "change; line width: TEU per year")
-    ax.set_title(title or f"{alt.name} − {base.name}: change of freight per link and "
-                 f"direction, TEU per year (mean of {of_alt.replications} replications; "
-                 f"{mapdata.difference_caption(paired)})", fontsize=9)
+    _title(ax, title, f"{alt.name} − {base.name}: change of freight per link and "
+                      f"direction, TEU per year (mean of {of_alt.replications} replications; "
+                      f"{mapdata.difference_caption(paired)})")
     return ax

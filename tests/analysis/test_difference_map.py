@@ -84,16 +84,55 @@ def _scenarios(tmp_path: Path) -> tuple[Path, Path]:
     return base, more
 
 
+def _words(text: str) -> str:
+    """`text` with its line breaks as spaces: a title wrapped to its axes reads the same."""
+    return " ".join(text.split())
+
+
 def test_compare_map_s_caption_says_what_its_colours_mean(tmp_path: Path) -> None:
     base, more = _scenarios(tmp_path)
     fig: Any = draw_comparison(compare(base, [more]))
-    titles = [ax.get_title() for ax in fig.axes if "change of freight" in ax.get_title()]
+    titles = [_words(ax.get_title()) for ax in fig.axes
+              if "change of freight" in _words(ax.get_title())]
     assert len(titles) == 1
     assert "compare.csv" not in titles[0]           # it has no row per link
     assert "95% CI leaves out 0" in titles[0] and "grey where it holds 0" in titles[0]
     legend = [t.get_text() for ax in fig.axes if ax.get_legend() is not None
               for t in ax.get_legend().get_texts()]
     assert NOISE_LABEL in legend
+    plt.close(fig)
+
+
+def test_the_difference_map_s_whole_caption_fits_its_figure(tmp_path: Path) -> None:
+    """The README's `draw_difference(base, alt, plt.subplots()[1])` drew its caption, some
+    230 characters at 9 pt, on one line that ran off both edges of the figure, and of a
+    13 x 8.2 in one (trial50): it is wrapped between words to the axes' width, every word
+    kept, and drawn within the figure's width; within its height too where the layout makes
+    room for it (constrained, as `flow_map`'s; this test's map is taller than the shipped
+    network's, which leaves room above it). A title the caller gives is drawn as given."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from sim.mapdata import difference_caption
+
+    base, more = _scenarios(tmp_path)
+    cmp = compare(base, [more])
+    caption = (f"more − test: change of freight per link and direction, TEU per year (mean "
+               f"of 2 replications; {difference_caption(True)})")
+    for size, layout in ((None, None), ((13, 8.2), None), ((4, 3), None),
+                         ((13, 8.2), "constrained"), (None, "constrained")):
+        fig, ax = plt.subplots(figsize=size, layout=layout)
+        draw_difference(cmp.base.results, cmp.alts[0].results, ax)
+        assert _words(ax.get_title()) == caption
+        assert "\n" in ax.get_title()          # too long for one line at any of these widths
+        FigureCanvasAgg(fig).draw()
+        title, page = ax.title.get_window_extent(), fig.bbox
+        assert page.x0 <= title.x0 and title.x1 <= page.x1, (size, title, page)
+        if layout:
+            assert page.y0 <= title.y0 and title.y1 <= page.y1, (size, title, page)
+        plt.close(fig)
+    fig, ax = plt.subplots()
+    draw_difference(cmp.base.results, cmp.alts[0].results, ax, title=caption)
+    assert ax.get_title() == caption
     plt.close(fig)
 
 
@@ -105,7 +144,7 @@ def test_the_map_pairs_only_runs_that_can_be_paired(tmp_path: Path) -> None:
         cmp = compare(base, [more], independent=independent)
         fig, ax = plt.subplots()
         draw_difference(cmp.base.results, cmp.alts[0].results, ax)
-        assert pairing in ax.get_title()
+        assert pairing in _words(ax.get_title())
         plt.close(fig)
 
 
@@ -115,7 +154,8 @@ def test_compare_png_names_a_variant_by_its_name_only(tmp_path: Path) -> None:
     base, more = _scenarios(tmp_path)
     cmp = compare(base, [more], names=["twice the trains"])
     fig: Any = draw_comparison(cmp)
-    title = next(ax.get_title() for ax in fig.axes if "change of freight" in ax.get_title())
+    title = next(_words(ax.get_title()) for ax in fig.axes
+                 if "change of freight" in _words(ax.get_title()))
     assert title.startswith("twice the trains − ")
     legend = [t.get_text() for ax in fig.axes if ax.get_legend() is not None
               for t in ax.get_legend().get_texts()]
@@ -125,7 +165,7 @@ def test_compare_png_names_a_variant_by_its_name_only(tmp_path: Path) -> None:
     # map.png's title too: the name the run goes by, not its plan's
     fig, ax = plt.subplots()
     draw_flows(cmp.alts[0].results, ax)
-    assert ax.get_title().startswith("twice the trains: freight per link")
+    assert _words(ax.get_title()).startswith("twice the trains: freight per link")
     plt.close(fig)
 
 
