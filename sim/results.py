@@ -235,6 +235,13 @@ the replications without CIs, both directions on one row, so its `teu_per_year`,
 row each way); `teu_down_per_year` and `teu_up_per_year` are each way's TEU,
 `utilization_down` and `utilization_up` each way's utilization, and `utilization` the
 busier of the two.
+
+The tables of `cqsim compare` are not listed here: `compare.csv` and the `_compare` tables
+(`locks_compare.csv`, `hubs_compare.csv`, `lines_compare.csv`, `placebo_compare.csv`) have a
+row per variant, metric and scope, with `base`, `alt`, `delta` (ALT − BASE in the metric's
+unit), `delta_ci95` and `delta_pct`, the delta in percent of `base` (3.82 means +3.82%, not a
+share); docs/modelling.md, "Paired comparisons with common random numbers", says what each
+holds.
 """
 
 @dataclass
