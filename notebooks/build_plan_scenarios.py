@@ -47,9 +47,13 @@ NAMES = ["baseline-2023", "plan-2025", "plan-2035"]"""),
     ("md", """## The plan's targets
 
 Only goods trade is simulated. Services trade and paid-in foreign investment are the plan's
-inputs, shown here and **not simulated** (column `simulated`). Each figure is a year's: the
-goods trade of 2023 (713.7) and the 2025 target (900) are bn CNY in that year, bn CNY/yr."""),
+inputs, shown here and **not simulated** (column `simulated`). Each money figure is a year's:
+the goods trade of 2023 (713.7) and the 2025 target (900) are bn CNY in that year, so the
+table gives them in bn CNY/yr, as trade.csv and the console do (seeds/targets.csv writes
+`bn CNY`)."""),
     ("code", """targets = targets_frame()
+money = targets["unit"].str.startswith("bn ")   # a year's figure: bn CNY and bn USD per year
+targets.loc[money, "unit"] = targets.loc[money, "unit"] + "/yr"
 targets[["id", "metric", "value", "unit", "year", "simulated", "source"]]"""),
     ("md", "## Run the scenarios (same seed: common random numbers across scenarios)"),
     ("code", """def quick(name):

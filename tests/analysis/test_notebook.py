@@ -6,6 +6,7 @@ import json
 import runpy
 import sys
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -37,6 +38,22 @@ def test_every_figure_of_the_notebook_carries_the_one_source_line() -> None:
         assert "fig.text(" not in src and src.count("source_line(fig, ") == 1, src
         assert "sim.run's results" in src, src
     assert not any("flows.gpkg" in src or "SOURCE_NOTE" in src for src in code)
+
+
+def test_the_targets_table_gives_a_year_s_figures_per_year() -> None:
+    """The targets cell showed the 900 bn target and 2023's 713.7 in `bn CNY`, where trade.csv,
+    the console and the notebook's own charts say `bn CNY/yr` (trial50): the table says per
+    year too, and leaves a unit that is not a year's figure as it is."""
+    from sim.targets import targets_frame
+
+    build = runpy.run_path(str(ROOT / "notebooks" / "build_plan_scenarios.py"))["build"]
+    cell = next(c.source for c in build().cells
+                if c.cell_type == "code" and c.source.startswith("targets = targets_frame()"))
+    space: dict[str, Any] = {"targets_frame": targets_frame}
+    exec(cell, space)                                      # the builder's own cell
+    units = space["targets"].set_index("id")["unit"]
+    assert units["goods_trade_2025"] == units["goods_trade_2023"] == "bn CNY/yr"
+    assert units["fdi_paid_in_2025"] == "bn USD/yr" and units["highland_2035"] == "horizon"
 
 
 @pytest.mark.slow
