@@ -155,6 +155,7 @@ def _execute(sweep: Sweep, folder: Path, done: set[str], *, workers: int | None,
         NO_WORKER_TIMEOUT_S,
         connected,
         counted,
+        describe,
         run_dask,
         run_pool,
         run_serial,
@@ -162,12 +163,7 @@ def _execute(sweep: Sweep, folder: Path, done: set[str], *, workers: int | None,
 
     todo = [t for t in sweep.tasks if t.run_id not in done]
     workers = workers or min(os.cpu_count() or 1, max(1, len(todo)))
-    if scheduler:
-        executor = f"dask scheduler {scheduler}"
-    elif local_cluster:
-        executor = f"dask LocalCluster ({workers} workers)"
-    else:
-        executor = "this process" if workers <= 1 else f"local pool ({workers} processes)"
+    executor = describe(workers, scheduler, local_cluster)
     write_meta(sweep, folder, {"status": "running", "executor": executor})
 
     with contextlib.ExitStack() as stack:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sim.errors import ClusterError, InputError, printable
+from sim.errors import ClusterError, InputError, plural, printable
 from sim.extensions import carried
 from sim.lifeline import pool_worker
 from sim.progress import Progress
@@ -269,7 +269,7 @@ def run_dask(tasks: Sequence[RunTask], record: Record, *, client: Any, key_prefi
     from distributed import wait
 
     address = client.scheduler_info().get("address", "?")
-    notify(f"dask: {len(client.scheduler_info().get('workers', {}))} worker(s) at "
+    notify(f"dask: {plural(len(client.scheduler_info().get('workers', {})), 'worker')} at "
            f"{address}; the sweep stops if no worker is left for "
            f"{no_worker_timeout:g} s")
     # this call's own keys: Dask takes a task whose key it holds already for that task, and
@@ -322,11 +322,12 @@ def run_dask(tasks: Sequence[RunTask], record: Record, *, client: Any, key_prefi
 
 
 def describe(workers: int, scheduler: str | None, local_cluster: bool) -> str:
-    """The executor `dispatch` uses, in words."""
+    """The executor `dispatch` uses, in words, as the console and sweep.json's `executor`
+    give it ("dask LocalCluster (1 worker)": it read "(1 workers)", trial50)."""
     if scheduler:
         return f"dask scheduler {scheduler}"
     if local_cluster:
-        return f"dask LocalCluster ({workers} workers)"
+        return f"dask LocalCluster ({plural(workers, 'worker')})"
     return "this process" if workers <= 1 else f"local pool ({workers} processes)"
 
 

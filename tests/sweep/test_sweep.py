@@ -987,3 +987,15 @@ def test_sweep_json_names_the_version_even_from_an_uninstalled_checkout(
     written = write_meta(prepared, tmp_path, {"status": "running"})
     meta = json.loads(written.read_text())
     assert meta["cqsim_version"] == "unknown" and meta["status"] == "running"
+
+
+def test_the_executor_is_said_with_its_workers_counted_right() -> None:
+    """The console and sweep.json's `executor` said "dask LocalCluster (1 workers)"
+    (trial50); `describe` is the one text of both and of `cqsim pathway`."""
+    from sim.sweep.executors import describe
+
+    assert describe(1, None, True) == "dask LocalCluster (1 worker)"
+    assert describe(3, None, True) == "dask LocalCluster (3 workers)"
+    assert describe(1, None, False) == "this process"
+    assert describe(2, None, False) == "local pool (2 processes)"
+    assert describe(4, "tcp://127.0.0.1:8786", False) == "dask scheduler tcp://127.0.0.1:8786"
