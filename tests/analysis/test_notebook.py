@@ -74,7 +74,9 @@ def test_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     again = next(c for c in nb.cells if "trade.attainment(" in c.source)
     nb.cells.append(nbformat.v4.new_code_cell(again.source, id="attainment-again"))
     # a cell may take minutes on a loaded 2-core machine (the run cell settles three
-    # scenarios on passes of a whole year): the test is that it runs, not how fast
+    # scenarios, and baseline-2023 as the plans' market reference, on feedback passes cut to
+    # the notebook's DAYS, not the scenarios' equilibrium.days of 365: `sim.run(days=DAYS)`,
+    # `Equilibrium.pass_days`): the test is that it runs, not how fast
     client = NotebookClient(nb, kernel_name=KERNEL, timeout=600,
                             resources={"metadata": {"path": str(NOTEBOOK.parent)}})
     client.execute()
