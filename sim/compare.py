@@ -39,12 +39,12 @@ from sim.scenario import Scenario, Touched, as_scenario, touched
 from sim.stats import (
     NOT_KNOWN,
     NOT_KNOWN_WHY,
+    difference,
     difference_ci,
     mean_ci,
     paired_ci,
     paired_differences,
     rounding_free,
-    unresolved_need,
 )
 from sim.units import CNY_PER_BN
 
@@ -146,7 +146,7 @@ def paired_deltas(base: Results, alt: Results, variant: str,
     handles or boards and the departures it runs (`Place.zero_where_absent`; it has no wait,
     utilization, yard or load factor: left out); a lock only where both have it);
     where that CI includes 0 but the delta is not 0, `replications_to_resolve` estimates how
-    many replications would exclude 0 at the spread seen (`sim.stats.unresolved_need`),
+    many replications would exclude 0 at the spread seen (`sim.stats.difference`),
     so a planner can rerun with enough instead of reading an unresolved change as none."""
     named = touched_by(base, alt)
     a, b = metrics(alt, named), metrics(base, named)
@@ -154,9 +154,8 @@ def paired_deltas(base: Results, alt: Results, variant: str,
     rows = []
     for (metric, scope), sub in both.groupby(["metric", "scope"], sort=False):
         vb, va = sub["value_base"].to_numpy(), sub["value_alt"].to_numpy()
-        delta, half = difference_ci(vb, va, paired=paired)
+        delta, half, need = difference(vb, va, paired)
         base_mean = float(sub["value_base"].mean())
-        need = unresolved_need(vb, va, paired=paired)
         rows.append({"variant": variant, "metric": metric, "scope": scope,
                      "base": base_mean, "alt": float(sub["value_alt"].mean()),
                      "delta": delta, "delta_ci95": half,

@@ -32,7 +32,7 @@ import pandas as pd
 
 from sim.errors import InputError, printable
 from sim.specs import Corridor
-from sim.stats import difference_ci, unresolved_need
+from sim.stats import difference
 from sim.units import CNY_PER_BN, T_PER_MT
 
 if TYPE_CHECKING:
@@ -715,7 +715,7 @@ def key_deltas(b: pd.DataFrame, a: pd.DataFrame, keys: list[str], pair: bool,
                variant: str = "", *, absent_is_zero: bool = False,
                places: bool = False) -> pd.DataFrame:
     """Per key: mean of BASE and ALT and the delta with its CI (columns keys, base, alt,
-    delta, delta_ci95, replications_to_resolve (`sim.stats.unresolved_need`, by the interval
+    delta, delta_ci95, replications_to_resolve (`sim.stats.difference`, by the interval
     shown), variant). `b` and `a` carry replication, keys and value. With
     `absent_is_zero` (flows, the hubs' diversions) a key one run lacks counts as 0 there
     (`pair_replications`); otherwise it is left out. Unpaired (`pair` False: other
@@ -729,9 +729,8 @@ def key_deltas(b: pd.DataFrame, a: pd.DataFrame, keys: list[str], pair: bool,
     rows = []
     for key, sub in both.groupby(keys, sort=False):
         vb, va = sub["value_base"].to_numpy(float), sub["value_alt"].to_numpy(float)
-        delta, half = difference_ci(vb, va, pair)
+        delta, half, need = difference(vb, va, pair)
         row = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
-        need = unresolved_need(vb, va, paired=pair)
         row.update(base=_mean(vb), alt=_mean(va), delta=delta, delta_ci95=half,
                    replications_to_resolve=np.nan if need is None else need, variant=variant)
         rows.append(row)

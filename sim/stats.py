@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -156,7 +157,7 @@ def rounding_free(differences: np.ndarray | float, scale: np.ndarray | float) ->
 
 def paired_differences(base: np.ndarray, alt: np.ndarray) -> np.ndarray:
     """ALT - BASE per replication, rounding-free (`rounding_free` of the larger of the
-    pair): the differences `difference_ci` and `unresolved_need` read."""
+    pair): the differences `difference_ci` and `difference` read."""
     base, alt = np.asarray(base, dtype=float), np.asarray(alt, dtype=float)
     return rounding_free(alt - base, np.maximum(np.abs(base), np.abs(alt)))
 
@@ -206,18 +207,30 @@ def resolved(delta: float, half: float) -> bool | None:
     return bool(abs(delta) > half)
 
 
-def unresolved_need(base: np.ndarray, alt: np.ndarray, level: float = CI95,
-                    paired: bool = True) -> int | None:
-    """`replications_to_resolve` of the paired differences ALT - BASE when their interval
-    (`paired_ci`) includes 0 or is not known although they moved; None when it excludes 0
-    or nothing is to resolve. Unpaired (`paired` False), by Welch's interval and
-    `unpaired_replications_to_resolve`, as `difference_ci` gives the interval shown."""
+class Difference(NamedTuple):
+    """ALT - BASE over replications as compare.csv and the report's differences read it
+    (`difference`)."""
+
+    delta: float        # mean change ALT - BASE
+    half: float         # half-width of its confidence interval (NaN: not known)
+    need: int | None    # replications that would tell it from none; None: none to advise
+
+
+def difference(base: np.ndarray, alt: np.ndarray, paired: bool,
+               level: float = CI95) -> Difference:
+    """The change ALT - BASE with its interval (`difference_ci`) and, when that interval
+    includes 0 or is not known although they moved, the replications whose interval would
+    exclude 0 at the spread seen: `replications_to_resolve` of the paired differences, or
+    unpaired (`paired` False) `unpaired_replications_to_resolve`, by the interval shown.
+    `need` is None when the interval excludes 0 or nothing is to resolve. The one reading
+    of a delta of compare (`sim.compare.paired_deltas`) and the report
+    (`sim.kpis.key_deltas`), each interval computed once."""
     delta, half = difference_ci(base, alt, paired, level)
     if resolved(delta, half):        # not known (NaN) falls through: an estimate if it can
-        return None
-    if not paired:
-        return unpaired_replications_to_resolve(base, alt, level)
-    return replications_to_resolve(paired_differences(base, alt), level)
+        return Difference(delta, half, None)
+    need = (replications_to_resolve(paired_differences(base, alt), level) if paired else
+            unpaired_replications_to_resolve(base, alt, level))
+    return Difference(delta, half, need)
 
 
 # fewest paired differences whose spread can size a rerun: from fewer the sample standard

@@ -720,7 +720,7 @@ def period_warning(runs: list[rd.RunDir]) -> str:
 def _unresolved_note(d: pd.DataFrame, shown: list[kpis.KPI]) -> str:
     """A note naming the totals whose interval includes 0 or is not known though they moved,
     and how many replications would resolve a change of that size
-    (`sim.stats.unresolved_need`)."""
+    (`sim.stats.difference`)."""
     if "replications_to_resolve" not in d:
         return ""
     parts = []

@@ -11,6 +11,7 @@ from scipy import stats
 
 from sim.stats import (
     alike_needed,
+    difference,
     difference_ci,
     mean_ci,
     meeting,
@@ -18,7 +19,6 @@ from sim.stats import (
     replications_to_resolve,
     resolved,
     rounding_free,
-    unresolved_need,
 )
 
 
@@ -44,8 +44,8 @@ def test_an_unpaired_change_is_counted_by_the_interval_shown() -> None:
     (vb + va)^2 (i - 1) / (vb^2 + va^2), about 2 (i - 1), and t(dof) x sqrt(199.0 / i) <=
     1.033 first at i = 718."""
     base, alt = np.array([10.0, 20.0, 30.0]), np.array([11.0, 21.2, 30.9])
-    assert unresolved_need(base, alt) is None                    # paired: resolved
-    need = unresolved_need(base, alt, paired=False)
+    assert difference(base, alt, paired=True).need is None       # paired: resolved
+    need = difference(base, alt, paired=False).need
     vb, va = base.var(ddof=1), alt.var(ddof=1)
     mean = alt.mean() - base.mean()
 
@@ -55,9 +55,12 @@ def test_an_unpaired_change_is_counted_by_the_interval_shown() -> None:
 
     assert need is not None and half(need) <= mean < half(need - 1), need
     assert need == 718
+    # the delta and interval beside the count are the ones shown (`difference_ci`)
+    for paired in (True, False):
+        assert difference(base, alt, paired)[:2] == difference_ci(base, alt, paired)
     # a change Welch's interval resolves needs none; flat or single samples: not known
-    assert unresolved_need(base, base + 40, paired=False) is None
-    assert unresolved_need(np.array([1.0]), np.array([2.0, 3.0]), paired=False) is None
+    assert difference(base, base + 40, paired=False).need is None
+    assert difference(np.array([1.0]), np.array([2.0, 3.0]), paired=False).need is None
 
 
 def test_at_the_replications_named_the_interval_would_exclude_zero() -> None:
@@ -107,8 +110,8 @@ def test_differences_all_of_one_amount_have_no_known_interval_over_few_replicati
     assert paired_ci(np.zeros(3)) == (0.0, 0.0)
     assert paired_ci(np.array([1.0, 3.0]))[1] > 0                       # a spread: a t interval
     # nothing known at 2, so how many would tell it: the sign test's 6, not the 2 run
-    assert unresolved_need(np.zeros(2), lot) == 6
-    assert unresolved_need(np.zeros(6), np.full(6, -324.0)) is None    # resolved
+    assert difference(np.zeros(2), lot, paired=True).need == 6
+    assert difference(np.zeros(6), np.full(6, -324.0), paired=True).need is None  # resolved
     # independent samples with no spread at all: the same rule on the smaller sample
     assert math.isnan(difference_ci(np.ones(3), np.full(3, 2.0), paired=False)[1])
     assert difference_ci(np.ones(6), np.full(6, 2.0), paired=False) == (1.0, 0.0)
@@ -153,7 +156,7 @@ def test_pairs_equal_up_to_float_rounding_moved_nothing() -> None:
     # and no replications are advised to resolve it (trial47 M1: "about 11 would tell a
     # change of that size from none" for 1.1e-13 bn CNY/yr against 556)
     trade = np.array([556.4673, 556.4673])
-    assert unresolved_need(trade, trade + np.array([0.0, 2.3e-13])) is None
+    assert difference(trade, trade + np.array([0.0, 2.3e-13]), paired=True).need is None
     # attribution's total and remainder, differences of sums, by the same rule against the
     # size of BASE's total (review47 L1: a resolved 5.7e-14 ± 0 under gateways of 0 ± 0)
     assert list(rounding_free(np.array([5.7e-14, -1.1e-13, 0.25]), trade.sum())) == [0, 0, 0.25]
