@@ -92,16 +92,20 @@ def unpaired_replications_to_resolve(base: np.ndarray, alt: np.ndarray,
     """`replications_to_resolve` for two samples on unrelated streams (`compare
     --independent`): the fewest replications of each whose Welch interval would exclude 0
     for the change of means seen, at each side's spread seen (Law's count with the spread of
-    a difference of two independent replications and Welch's degrees of freedom). None as
-    there, and when either side has fewer than 2 replications or no spread."""
+    a difference of two independent replications and Welch's degrees of freedom). Samples
+    both with no spread beyond float rounding (`_flat`) that differ need `alike_needed`, as
+    `difference_ci` reads them; that differ by rounding alone, none. None as there, and when
+    either side has fewer than 2 replications."""
     base, alt = np.asarray(base, dtype=float), np.asarray(alt, dtype=float)
     base, alt = base[~np.isnan(base)], alt[~np.isnan(alt)]
     n = min(base.size, alt.size)
     if n < 2:
         return None
+    if _flat(base) and _flat(alt):   # `difference_ci`'s rule, not rounding read as spread
+        return None if _flat_delta(base, alt) == 0 else max(n, alike_needed(level))
     mean = abs(float(alt.mean() - base.mean()))
     vb, va = float(base.var(ddof=1)), float(alt.var(ddof=1))
-    if not mean > 0 or not vb + va > 0:
+    if not mean > 0:
         return None
     return _fewest(n, most, lambda i: _welch_half(vb, i, va, i, level) <= mean)
 
@@ -180,12 +184,18 @@ def difference_ci(base: np.ndarray, alt: np.ndarray, paired: bool,
         delta = float(alt.mean() - base.mean()) if alt.size and base.size else float("nan")
         return delta, float("nan")
     if _flat(base) and _flat(alt):          # no spread on either side (`_flat`)
-        delta = float(alt.mean() - base.mean())
-        none = bool(rounding_free(delta, max(np.abs(base).max(), np.abs(alt).max())) == 0)
-        known = none or min(base.size, alt.size) >= alike_needed(level)
-        return (0.0 if none else delta), (0.0 if known else float("nan"))
+        delta = _flat_delta(base, alt)
+        known = delta == 0 or min(base.size, alt.size) >= alike_needed(level)
+        return delta, (0.0 if known else float("nan"))
     return float(alt.mean() - base.mean()), _welch_half(
         float(base.var(ddof=1)), base.size, float(alt.var(ddof=1)), alt.size, level)
+
+
+def _flat_delta(base: np.ndarray, alt: np.ndarray) -> float:
+    """ALT's mean less BASE's, of samples with no spread (`_flat`, none NaN), 0 where it is
+    float rounding alone of figures of their size (`rounding_free`)."""
+    delta = float(alt.mean() - base.mean())
+    return float(rounding_free(delta, max(np.abs(base).max(), np.abs(alt).max())))
 
 
 def _welch_half(var_b: float, nb: int, var_a: float, na: int, level: float) -> float:

@@ -63,6 +63,20 @@ def test_an_unpaired_change_is_counted_by_the_interval_shown() -> None:
     assert difference(np.array([1.0]), np.array([2.0, 3.0]), paired=False).need is None
 
 
+def test_an_unpaired_change_without_spread_is_counted_as_the_interval_reads_it() -> None:
+    """Independent samples each of one amount up to float rounding (0.1 + 0.2 beside 0.3)
+    have no Welch interval over few replications (`difference_ci`), as paired differences
+    of one amount have none: the count must then be the sign test's 6, as paired, not the
+    replications run; and a change that reads 0 +- 0 has none to resolve. Welch's count
+    took the rounding for a spread: 3 (the 3 run) and 7 (for no change)."""
+    tenths = np.array([0.1 + 0.2, 0.3, 0.3])
+    moved = difference(tenths, np.ones(3), paired=False)
+    assert math.isnan(moved.half) and moved.need == 6
+    assert moved.need == difference(tenths, np.ones(3), paired=True).need
+    same = difference(tenths, np.full(3, 0.3), paired=False)
+    assert same[:2] == (0.0, 0.0) and same.need is None
+
+
 def test_at_the_replications_named_the_interval_would_exclude_zero() -> None:
     rng = np.random.default_rng(7)
     for _ in range(50):
