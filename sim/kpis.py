@@ -715,8 +715,10 @@ def key_deltas(b: pd.DataFrame, a: pd.DataFrame, keys: list[str], pair: bool,
                variant: str = "", *, absent_is_zero: bool = False,
                places: bool = False) -> pd.DataFrame:
     """Per key: mean of BASE and ALT and the delta with its CI (columns keys, base, alt,
-    delta, delta_ci95, replications_to_resolve (`sim.stats.difference`, by the interval
-    shown), variant). `b` and `a` carry replication, keys and value. With
+    delta, delta_ci95, replications (those both runs have a value in: the pairs the
+    "--replications N would tell" hint is worded by, `sim.stats.pilot_too_small`),
+    replications_to_resolve (`sim.stats.difference`, by the interval shown), variant). `b`
+    and `a` carry replication, keys and value. With
     `absent_is_zero` (flows, the hubs' diversions) a key one run lacks counts as 0 there
     (`pair_replications`); otherwise it is left out. Unpaired (`pair` False: other
     seeds or replication counts), each side's mean and Welch's interval are of all of its own
@@ -732,6 +734,7 @@ def key_deltas(b: pd.DataFrame, a: pd.DataFrame, keys: list[str], pair: bool,
         delta, half, need = difference(vb, va, pair)
         row = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
         row.update(base=_mean(vb), alt=_mean(va), delta=delta, delta_ci95=half,
+                   replications=int((~np.isnan(va - vb)).sum()),
                    replications_to_resolve=np.nan if need is None else need, variant=variant)
         rows.append(row)
     return pd.DataFrame(rows)

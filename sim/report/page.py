@@ -729,7 +729,7 @@ def _unresolved_note(d: pd.DataFrame, shown: list[kpis.KPI]) -> str:
         if hit.empty or pd.isna(hit["replications_to_resolve"].iloc[0]):
             continue
         need, row = int(hit["replications_to_resolve"].iloc[0]), hit.iloc[0]
-        pairs = int(row["replications"]) if "replications" in hit else PILOT_PAIRS
+        pairs = int(row["replications"])
         alike = not np.isfinite(row.get("delta_ci95", np.nan))
         parts.append(f"{html.escape(k.label)}: "
                      + (f"run at least {PILOT_PAIRS} to estimate (a spread from {pairs} "

@@ -897,3 +897,23 @@ def test_the_report_gives_no_replication_count_from_fewer_than_five_pairs() -> N
     note = _unresolved_note(d, [k])
     assert "run at least 5 to estimate" in note and "474" not in note
     assert "about 474" in _unresolved_note(d.assign(replications=8), [k])
+
+
+def test_the_report_s_own_differences_carry_the_pairs_its_note_counts() -> None:
+    """The note's rule above reads a `replications` column, which the frames the report
+    builds (`sim.kpis.key_deltas`) did not have: a comparison of 3 replications said "about
+    52" in report.html where the console said to run 5 first."""
+    from sim.kpis import key_deltas, kpi
+    from sim.report.page import _unresolved_note
+
+    k = kpi("teu")
+
+    def rows(values: list[float]) -> pd.DataFrame:
+        return pd.DataFrame({"replication": [0, 1, 2], "metric": k.column, "scope": "total",
+                             "value": values})
+
+    d = key_deltas(rows([100.0, 200.0, 300.0]), rows([110.0, 190.0, 320.0]),
+                   ["metric", "scope"], True, "v")
+    assert d["replications_to_resolve"].notna().all()
+    assert "run at least 5 to estimate" in _unresolved_note(d, [k])
+    assert d["replications"].tolist() == [3]
