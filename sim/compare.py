@@ -28,7 +28,7 @@ from sim.kpis import (
     compared,
     compared_by_replication,
     drop_quiet,
-    pair_places,
+    key_deltas,
 )
 from sim.network import revise
 from sim.paths import one_or_many
@@ -39,7 +39,6 @@ from sim.scenario import Scenario, Touched, as_scenario, touched
 from sim.stats import (
     NOT_KNOWN,
     NOT_KNOWN_WHY,
-    difference,
     difference_ci,
     mean_ci,
     paired_ci,
@@ -147,22 +146,13 @@ def paired_deltas(base: Results, alt: Results, variant: str,
     utilization, yard or load factor: left out); a lock only where both have it);
     where that CI includes 0 but the delta is not 0, `replications_to_resolve` estimates how
     many replications would exclude 0 at the spread seen (`sim.stats.difference`),
-    so a planner can rerun with enough instead of reading an unresolved change as none."""
+    so a planner can rerun with enough instead of reading an unresolved change as none.
+    Read as the report reads two run folders (`sim.kpis.key_deltas`)."""
     named = touched_by(base, alt)
-    a, b = metrics(alt, named), metrics(base, named)
-    both = pair_places(b, a, ["metric", "scope"], paired=paired)
-    rows = []
-    for (metric, scope), sub in both.groupby(["metric", "scope"], sort=False):
-        vb, va = sub["value_base"].to_numpy(), sub["value_alt"].to_numpy()
-        delta, half, need = difference(vb, va, paired)
-        base_mean = float(sub["value_base"].mean())
-        rows.append({"variant": variant, "metric": metric, "scope": scope,
-                     "base": base_mean, "alt": float(sub["value_alt"].mean()),
-                     "delta": delta, "delta_ci95": half,
-                     "delta_pct": 100 * delta / base_mean if base_mean else np.nan,
-                     "replications": int((~np.isnan(va - vb)).sum()),
-                     "replications_to_resolve": np.nan if need is None else need})
-    return drop_quiet(pd.DataFrame(rows))
+    deltas = key_deltas(metrics(base, named), metrics(alt, named), ["metric", "scope"],
+                        paired, variant, places=True)
+    return drop_quiet(deltas[["variant", *deltas.columns.drop("variant")]]
+                      if len(deltas) else deltas)
 
 
 def unmoved(deltas: pd.DataFrame) -> list[str]:

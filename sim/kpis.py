@@ -715,7 +715,8 @@ def key_deltas(b: pd.DataFrame, a: pd.DataFrame, keys: list[str], pair: bool,
                variant: str = "", *, absent_is_zero: bool = False,
                places: bool = False) -> pd.DataFrame:
     """Per key: mean of BASE and ALT and the delta with its CI (columns keys, base, alt,
-    delta, delta_ci95, replications (those both runs have a value in: the pairs the
+    delta, delta_ci95, delta_pct (of BASE's mean; NaN where it is 0), replications (those
+    both runs have a value in: the pairs the
     "--replications N would tell" hint is worded by, `sim.stats.pilot_too_small`),
     replications_to_resolve (`sim.stats.difference`, by the interval shown), variant). `b`
     and `a` carry replication, keys and value. With
@@ -723,17 +724,19 @@ def key_deltas(b: pd.DataFrame, a: pd.DataFrame, keys: list[str], pair: bool,
     (`pair_replications`); otherwise it is left out. Unpaired (`pair` False: other
     seeds or replication counts), each side's mean and Welch's interval are of all of its own
     replications, not only the replication numbers both runs share. `places`: rows of
-    places' figures, a place one run lacks as `pair_places` takes it. The report's
-    differences (`sim.report.deltas`) and compare.png's map of links
-    (`sim.maps.draw_difference`)."""
+    places' figures, a place one run lacks as `pair_places` takes it. The one reading of
+    compare's deltas (`sim.compare.paired_deltas`), the report's differences
+    (`sim.report.deltas`) and compare.png's map of links (`sim.maps.draw_difference`)."""
     both = (pair_places(b, a, keys, paired=pair) if places else
             pair_replications(b, a, keys, absent_is_zero=absent_is_zero, paired=pair))
     rows = []
     for key, sub in both.groupby(keys, sort=False):
         vb, va = sub["value_base"].to_numpy(float), sub["value_alt"].to_numpy(float)
         delta, half, need = difference(vb, va, pair)
+        base = _mean(vb)
         row = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
-        row.update(base=_mean(vb), alt=_mean(va), delta=delta, delta_ci95=half,
+        row.update(base=base, alt=_mean(va), delta=delta, delta_ci95=half,
+                   delta_pct=100 * delta / base if base else np.nan,
                    replications=int((~np.isnan(va - vb)).sum()),
                    replications_to_resolve=np.nan if need is None else need, variant=variant)
         rows.append(row)

@@ -55,7 +55,6 @@ def channel_deltas(base: rd.RunDir, alt: rd.RunDir) -> pd.DataFrame:
     out = kpis.key_deltas(metrics(base), metrics(alt), ["metric", "scope"], pair, alt.name)
     if out.empty:
         return out
-    out["delta_pct"] = 100 * out["delta"] / out["base"].where(out["base"] != 0)
     out["pairing"] = PAIRED if pair else WELCH
     return out
 
