@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -18,6 +17,7 @@ from sim.compare import Comparison, compare, metrics
 from sim.errors import InputError, given
 from sim.kpis import TOTAL, kpi
 from sim.network import Plan, build
+from sim.results import Results
 from sim.scenario import (
     Provenance,
     Scenario,
@@ -246,11 +246,10 @@ _ROUTE_KEY = ["origin", "destination", "commodity", "flow_class", "gateway", "pa
               "services"]
 
 
-def grown_routes(base: Any, cand: Any) -> list[frozenset[Part]]:
+def grown_routes(base: Results, cand: Results) -> list[frozenset[Part]]:
     """The parts (`route_parts`) of every route of the candidate's run whose TEU/yr departed
-    (mean over replications) is above BASE's (a route BASE's run did not use at 0).
-    `base`, `cand`: the runs' `sim.results.Results`."""
-    def departed(results: Any) -> pd.Series:
+    (mean over replications) is above BASE's (a route BASE's run did not use at 0)."""
+    def departed(results: Results) -> pd.Series:
         routes = results.summary("routes")
         return routes.groupby(_ROUTE_KEY, dropna=False)["teu_departed_per_year"].sum()
 
@@ -416,7 +415,7 @@ def extra_trade_by_replication(cmp: Comparison) -> dict[str, np.ndarray]:
     in the base's order of replications (NaN where either run failed)."""
     column = kpi("trade_bn_cny").column
 
-    def trade(results: Any) -> pd.Series:
+    def trade(results: Results) -> pd.Series:
         m = metrics(results)
         return m[(m["metric"] == column) & (m["scope"] == TOTAL)].set_index(
             "replication")["value"]
