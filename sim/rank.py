@@ -31,8 +31,8 @@ from sim.scenario import (
 from sim.specs import BorderSpec, HubSpec
 from sim.stats import (
     PILOT_PAIRS,
-    difference_ci,
     holm_resolved,
+    paired_ci,
     paired_differences,
     paired_p_value,
     pilot_too_small,
@@ -444,8 +444,8 @@ def _neighbour_tests(table: pd.DataFrame, per: str, extra: Mapping[str, np.ndarr
             # CNY of trade a year per TEU/yr of bottleneck capacity added
             scale = [CNY_PER_BN / float(r[capacity]) for r in (a, b)]
         lower, upper = extra[b["candidate"]] * scale[1], extra[a["candidate"]] * scale[0]
-        delta, half = difference_ci(lower, upper, paired=True)
-        out.append((delta, half, paired_p_value(paired_differences(lower, upper))))
+        d = paired_differences(lower, upper)
+        out.append((*paired_ci(d), paired_p_value(d)))
     return out
 
 
