@@ -144,8 +144,9 @@ def paired_deltas(base: Results, alt: Results, variant: str,
     (`touched_by`); a hub or line one variant lacks counted 0 there for the TEU it diverts,
     handles or boards and the departures it runs (`Place.zero_where_absent`; it has no wait,
     utilization, yard or load factor: left out); a lock only where both have it);
-    where that CI includes 0 but the delta is not 0, `replications_to_resolve` estimates how
-    many replications would exclude 0 at the spread seen (`sim.stats.difference`),
+    where that CI includes 0 or is not known although the figure moved,
+    `replications_to_resolve` estimates how many replications would exclude 0 at the spread
+    seen (`sim.stats.difference`),
     so a planner can rerun with enough instead of reading an unresolved change as none.
     Read as the report reads two run folders (`sim.kpis.key_deltas`)."""
     named = touched_by(base, alt)

@@ -603,6 +603,7 @@ class Place:
 
     @property
     def metrics(self) -> tuple[str, ...]:
+        """The metrics of its figures, as `figures` declares them."""
         return tuple(self.figures)
 
     def rows(self, table: pd.DataFrame, touched: Collection[Touched] = ()) -> PlaceRows:

@@ -41,7 +41,8 @@ def t_critical(dof: float, level: float = CI95) -> float:
 
 
 def mean_ci(samples: np.ndarray, level: float = CI95) -> tuple[float, float]:
-    """Mean and half-width of the t confidence interval (NaN with fewer than 2 samples)."""
+    """Mean and half-width of the t confidence interval (the half-width NaN with fewer than
+    2 samples, the mean with none)."""
     samples = np.asarray(samples, dtype=float)
     n = samples.size
     mean = float(samples.mean()) if n else float("nan")
