@@ -106,8 +106,9 @@ def run(scenario: Path, out: Path | None, overwrite: bool, seed: int | None,
 def validate(scenario: Path, seed: int | None, replications: int | None, days: float | None,
              workers: int | None, max_memory: float, max_events: float, no_limit: bool) -> None:
     """Check SCENARIO exactly as `run` does (files, schema, geodata, basemap, references,
-    routes, cost estimate) without running it; a sweep file is checked as `sweep` does
-    (priced, as it runs, on every CPU unless --workers is given)."""
+    routes, cost estimate) without running it, and its `uncertain:` ranges as `uncertainty`
+    does (each end a valid scenario); a sweep file is checked as `sweep` does (priced, as it
+    runs, on every CPU unless --workers is given)."""
     from sim.readers import read_yaml
 
     raw = read_yaml(scenario, "scenario or sweep file")
@@ -125,6 +126,10 @@ def validate(scenario: Path, seed: int | None, replications: int | None, days: f
         return
     checked = admitted(scenario, seed, replications, days, workers or 1, max_memory, max_events,
                        no_limit)
+    if checked.scenario.uncertain:      # its ranges, as `cqsim uncertainty` refuses them
+        from sim.scenario import uncertain_inputs
+        from sim.uncertainty import check_support
+        check_support(checked.scenario, uncertain_inputs(checked.scenario))
     cache.release()     # accepted: its warnings print before the verdict they are about
     plan = checked.plan
     routes = sum(len(cs.routes) for cs in checked.choices)

@@ -395,6 +395,15 @@ def test_a_distribution_outside_the_field_is_refused_before_any_run(tmp_path: Pa
     with pytest.raises(InputError, match="truncate it with low/high") as err:
         design_study(path, 20, "lhs", noise_replications=2)
     assert err.value.field == "uncertain.demand.elasticity"
+    # `cqsim validate` refuses it too, in one line (it said valid, then `uncertainty`
+    # refused the same file: edges50's probe)
+    from click.testing import CliRunner
+
+    from sim.cli import main
+    said = CliRunner().invoke(main, ["validate", str(path)])
+    assert said.exit_code == 2, said.output
+    assert "uncertain.demand.elasticity" in said.stderr
+    assert len(said.stderr.strip().splitlines()) == 1 and "Traceback" not in said.output
 
 
 def test_a_whole_number_field_needs_a_range_over_two_whole_numbers(tmp_path: Path) -> None:
