@@ -29,17 +29,40 @@ SEA, LAND, BORDER = "#e3eef7", "#f4f1ea", "#c9c3b6"
 MAP_WIDTH_PX = 1060.0  # the width the label placement assumes (the page's content width)
 OVERVIEW_PX = 620  # height of the whole-network maps
 WIDEST_PX, THINNEST_PX = 9.0, 0.8  # line widths of the busiest direction and of none
+# assumption: plotly's toolbar (about 8 icons of 26 px) sits over a chart's top right; a
+# title kept left of it and of the page's padding is not overdrawn (a 190-character one was)
+TITLE_ROOM_PX = MAP_WIDTH_PX - 260
+TITLE_LINE_PX = 20  # a title's further line at 14 px, which the top margin grows by
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def _layout(**extra: Any) -> dict[str, Any]:
+    """A figure's layout: the report's font, margins and legend, then `extra`; its title
+    wrapped between words to `TITLE_ROOM_PX` (`_wrapped_title`)."""
     base: dict[str, Any] = {"font": {"family": FONT, "size": 12, "color": "#222"},
                             "margin": {"l": 60, "r": 20, "t": 40, "b": 50},
                             "paper_bgcolor": "white", "plot_bgcolor": "white",
                             "hoverlabel": {"font": {"family": FONT}},
                             "legend": {"orientation": "h", "y": -0.12}}
     base.update(extra)
+    if isinstance(base.get("title"), dict):
+        _wrapped_title(base)
     return base
+
+
+def _wrapped_title(layout: dict[str, Any]) -> None:
+    """Break `layout`'s title between words into lines that fit left of plotly's toolbar
+    and grow the top margin by a line each: plotly does not wrap a title, and a long one
+    (a KPI's full label, two scenarios' names) ran under the toolbar and off the chart."""
+    from sim.figsource import wrap
+
+    title = layout["title"]
+    size = title.get("font", {}).get("size", 14)
+    lines = wrap(html.unescape(title["text"]), TITLE_ROOM_PX, size).split("\n")
+    if len(lines) > 1:
+        layout["title"] = {**title, "text": "<br>".join(map(html.escape, lines))}
+        margin = layout["margin"]
+        layout["margin"] = {**margin, "t": margin["t"] + TITLE_LINE_PX * (len(lines) - 1)}
 
 
 def fmt(value: float, digits: int = 0) -> str:

@@ -853,7 +853,8 @@ def test_the_delta_chart_says_paired_only_when_it_is() -> None:
                       "delta": [1.0], "delta_ci95": [0.5]})
 
     def title(paired: list[bool]) -> str:
-        return str(fg.delta_figure(d, k, paired)["layout"]["title"]["text"])
+        text = fg.delta_figure(d, k, paired)["layout"]["title"]["text"]
+        return html.unescape(str(text).replace("<br>", " "))     # wrapped to fit
 
     assert "paired difference" in title([True])
     assert "paired" not in title([False]) and "Welch" in title([False])
@@ -880,7 +881,7 @@ def test_the_key_figures_take_their_years_from_the_targets(one_run: Path,
     assert "of 2023 goods trade" not in shown and "of the 2025 target" not in shown
     title = fg.trade_figure([opened], trade_refs(opened))
     assert title is not None
-    text = title["layout"]["title"]["text"]
+    text = html.unescape(title["layout"]["title"]["text"].replace("<br>", " "))
     assert "2024 goods trade" in text and "2030 target" in text and "2025" not in text
 
 
@@ -917,3 +918,24 @@ def test_the_report_s_own_differences_carry_the_pairs_its_note_counts() -> None:
     assert d["replications_to_resolve"].notna().all()
     assert "run at least 5 to estimate" in _unresolved_note(d, [k])
     assert d["replications"].tolist() == [3]
+
+
+def test_a_long_chart_title_is_wrapped_clear_of_the_toolbar() -> None:
+    """plotly does not wrap a title: the delta chart of trade carried (a KPI's full label,
+    about 180 characters) ran under the toolbar and off the chart. Each line now fits
+    `TITLE_ROOM_PX` at its font, the whole title is kept, and the top margin makes room."""
+    from sim.figsource import wrap
+    from sim.kpis import kpi
+
+    k = kpi("trade_bn_cny")
+    d = pd.DataFrame({"variant": ["alt"], "metric": [k.column], "scope": ["total"],
+                      "delta": [1.0], "delta_ci95": [0.5]})
+    layout = fg.delta_figure(d, k, [True])["layout"]
+    lines = layout["title"]["text"].split("<br>")
+    assert len(lines) > 1
+    assert all(wrap(html.unescape(line), fg.TITLE_ROOM_PX, 14) == html.unescape(line)
+               for line in lines)                        # each fits on a line of its own
+    assert html.unescape(" ".join(lines)).startswith(f"Δ {k.label}, {k.report_view.unit}")
+    assert layout["margin"]["t"] == 40 + fg.TITLE_LINE_PX * (len(lines) - 1)
+    short = fg._layout(title={"text": "a & b", "font": {"size": 14}})
+    assert short["title"]["text"] == "a & b" and short["margin"]["t"] == 40   # left as given
