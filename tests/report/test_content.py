@@ -885,6 +885,30 @@ def test_the_key_figures_take_their_years_from_the_targets(one_run: Path,
     assert "2024 goods trade" in text and "2030 target" in text and "2025" not in text
 
 
+def test_the_trade_chart_says_a_part_year_s_period(one_run: Path, tmp_path: Path) -> None:
+    """The trade chart draws per-year trade against a whole year's figures: a part year's
+    runs name the days and the seasonal factor they are annualised from (a 120-day run's
+    660 bn CNY/yr under 2023's 713.7 read as the model missing the year); whole years do
+    not."""
+    from sim.report.page import trade_refs
+
+    def title(factor: float) -> str:
+        run = tmp_path / f"run-{factor}"
+        shutil.copytree(one_run, run)
+        meta = json.loads((run / "run.json").read_text())
+        (run / "run.json").write_text(json.dumps({**meta, "seasonal_factor": factor}))
+        reseal(run)
+        opened = RunDir.open(run)
+        fig = fg.trade_figure([opened], trade_refs(opened))
+        assert fig is not None
+        return html.unescape(fig["layout"]["title"]["text"].replace("<br>", " "))
+
+    meta = json.loads((one_run / "run.json").read_text())
+    days = f"days {meta['warmup_days']:g}-{meta['days']:g}"
+    assert title(0.92).endswith(f"; annualised from {days} (mean seasonal factor 0.920)")
+    assert "annualised" not in title(1.0)
+
+
 def test_the_report_gives_no_replication_count_from_fewer_than_five_pairs() -> None:
     """The report's note gave "about 474" from 2 replications, as the console did (review
     50, #16): below `sim.stats.PILOT_PAIRS` it says to run 5 first, as the console does."""
