@@ -337,10 +337,19 @@ def _width_handles(top: float, unit: str) -> list[Line2D]:
 
 
 def _legend(ax: Axes, handles: list[Line2D], title: str) -> None:
-    """The legend in one row under the map, where it hides no hub."""
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.005),
-              ncol=len(handles), fontsize=6.5, frameon=False, title=title, title_fontsize=7,
-              handlelength=2.2, columnspacing=1.2)
+    """The legend under the map, where it hides no hub: in one row where that fits the
+    figure's width, else in as few even rows as fit (one row of a flow map's 12 entries ran
+    off both edges of the README's `plt.subplots()` figure, 6.4 in wide)."""
+    fig = _root(ax)
+    room = fig.bbox.width * TITLE_ROOM
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    for rows in range(1, len(handles) + 1):
+        legend = ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.005),
+                           ncol=math.ceil(len(handles) / rows), fontsize=6.5, frameon=False,
+                           title=title, title_fontsize=7, handlelength=2.2,
+                           columnspacing=1.2)
+        if legend.get_window_extent(renderer).width <= room:
+            return
 
 
 def _k(value: float) -> str:

@@ -136,6 +136,32 @@ def test_the_difference_map_s_whole_caption_fits_its_figure(tmp_path: Path) -> N
     plt.close(fig)
 
 
+def test_a_map_s_legend_fits_its_figure(tmp_path: Path) -> None:
+    """A map's legend stood in one row under it: a flow map's entries ran off both edges of
+    the README's `plt.subplots()` figure (6.4 in; tfix50). It takes as few rows as fit the
+    figure's width, one where that fits, and keeps every entry."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    base, more = _scenarios(tmp_path)
+    cmp = compare(base, [more])
+    for size in ((4, 3), None, (13, 8.2)):
+        for draw in (lambda ax: draw_flows(cmp.base.results, ax),
+                     lambda ax: draw_difference(cmp.base.results, cmp.alts[0].results, ax)):
+            fig, ax = plt.subplots(figsize=size)
+            draw(ax)
+            FigureCanvasAgg(fig).draw()
+            legend = ax.get_legend()
+            box, page = legend.get_window_extent(), fig.bbox
+            assert page.x0 <= box.x0 and box.x1 <= page.x1, (size, box, page)
+            rows = {round(t.get_window_extent().y0) for t in legend.get_texts()}
+            assert len(legend.get_texts()) == len(legend.legend_handles)     # every entry
+            if size == (13, 8.2):
+                assert len(rows) == 1                  # one row where one fits
+            if size == (4, 3):
+                assert len(rows) > 1
+            plt.close(fig)
+
+
 def test_the_map_pairs_only_runs_that_can_be_paired(tmp_path: Path) -> None:
     """A caller drawing two runs of other seeds got paired CIs: `paired` now defaults to what
     the runs allow (one seed, as many replications), as the report decides."""
