@@ -19,7 +19,9 @@ os.environ[ENV] = "off"
 
 @pytest.fixture
 def shared_settled_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """The year-long passes of baseline-2023 (its own and as the plan scenarios' market
-    reference) simulated once in the suite, not once per test and worker."""
+    """The feedback passes of baseline-2023 (its own and as the plan scenarios' market
+    reference) simulated once in the suite for each horizon the tests run them over (a
+    year for calibrate, the notebook's 120 days, which cut the passes), not once per test
+    and worker."""
     with cache.shared_settled_cache(tmp_path_factory):
         yield
