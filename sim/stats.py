@@ -81,7 +81,18 @@ def _fewest(n: int, most: int, resolves: Callable[[int], bool]) -> int | None:
         return n
     if not resolves(most):
         return None
-    low, high = n, most          # t / sqrt(i) falls with i: bisect for the first
+    return crossing(n, most, resolves)   # t / sqrt(i) falls with i: bisect for the first
+
+
+def crossing(low: int, high: int, resolves: Callable[[int], bool]) -> int:
+    """A count in (`low`, `high`] that `resolves` while the one before it does not, given
+    that `low` does not and `high` does: bisection, the one home of the replication counts'
+    searches (`_fewest`, `sim.planner.most_to_decide`). Where `resolves` is false then true
+    as the count grows (a t interval's half-width), that count is the least that resolves.
+    Where it is not (a Clopper-Pearson bound at a rounded count of successes, which can flip
+    back and forth near the crossing), it is one crossing, not always the least, and which
+    one depends on the bracket: the same predicate bisected over another (low, high) can
+    give another count."""
     while high - low > 1:
         mid = (low + high) // 2
         low, high = (low, mid) if resolves(mid) else (mid, high)

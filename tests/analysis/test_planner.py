@@ -319,6 +319,31 @@ def test_the_undecided_note_asks_for_the_most_that_decides_every_portfolio_left(
     assert "about --most 57 would decide" in note     # the most any portfolio left needs
 
 
+def test_most_to_decide_gives_a_count_that_decides_after_one_that_does_not() -> None:
+    """Its documented rule (`sim.stats.crossing`, bracketed by doubling): the count decides
+    and the one before does not. The decision is not monotone in the count (a rounded number
+    of successes), so it is not always the least that decides, and the whole-range bracket
+    of `sim.stats._fewest` finds another crossing: the reason the two stay apart."""
+    from sim.planner import most_to_decide
+    from sim.stats import _fewest
+
+    def decides(p: float, probability: float, level: float, n: int) -> bool:
+        low, high = clopper_pearson(round(p * n), n, level)
+        return high < probability or low >= probability
+
+    for p, probability, level in ((0.4, 0.5, 0.05), (0.75, 0.3, 0.05 / 4), (0.25, 0.4, 0.025),
+                                  (0.0, 0.8, 0.05 / 324), (5 / 7, 0.8, 0.05 / 12)):
+        n = most_to_decide(p, probability, level)
+        assert n is not None and decides(p, probability, level, n)
+        assert not decides(p, probability, level, n - 1)
+    # 2/5 against 0.5: 101 is the least that decides, 107 and 109 do not, 110 on
+    assert [n for n in range(100, 111) if decides(0.4, 0.5, 0.05, n)] == [101, 103, 106, 108,
+                                                                          110]
+    assert most_to_decide(0.4, 0.5, 0.05) == 106
+    assert _fewest(1, 1_000_000, lambda n: decides(0.4, 0.5, 0.05, n)) == 110
+    assert most_to_decide(0.5, 0.5, 0.05) is None     # at the requirement: nothing decides
+
+
 def test_each_replication_of_a_plan_draws_its_own_growth() -> None:
     """A plan's P(meet) spans growth: each replication draws its own rates, the same for
     every portfolio and again on a second call, and another seed draws others; one draw
