@@ -21,11 +21,13 @@ numbers), so portfolios are compared on paired replications.
 
 Selection (successive screening): every portfolio starts with `first` replications; at each
 stage a portfolio whose P(meet) has a Clopper-Pearson upper bound (Bonferroni over the
-portfolios screened) below the required probability is dropped, one whose lower bound is at
-or above it is feasible, every portfolio dearer than the cheapest feasible one is dropped, and
-the undecided ones get twice the replications, up to `most`. With `monotone` (default), a
-portfolio found infeasible drops its subsets too (an expansion does not lower trade; say
-`--no-monotone` where that may fail). The cheapest feasible portfolio is then confirmed on
+portfolios still undecided at that stage) below the required probability is dropped, one whose
+lower bound is at or above it is feasible, every portfolio dearer than the cheapest feasible
+one is dropped, and the undecided ones get twice the replications, up to `most`. With
+`monotone` (default), each stage first takes the largest undecided portfolios (no other
+undecided one expands more) to a decision, doubling up to `most`, and a portfolio found
+infeasible drops its subsets too (an expansion does not lower trade; say `--no-monotone`
+where that may fail). The cheapest feasible portfolio is then confirmed on
 fresh replications (indices after those used in screening), which give the P(meet) and the
 95% Wilson interval reported.
 """
