@@ -341,7 +341,7 @@ def load_pathway(path: str | Path, to: int | None = None,
     """Read and validate a pathway file and its base scenario (InputError naming the field)."""
     spec, base = read_plan_file(path, PathwaySpec, {"to": to, "samples": samples})
     path = absolute(path)   # as every message names a file
-    check_together(base, [   # the highest growth, then each expansion at full share, and all
+    check_together(base, [   # the highest growth, then each expansion at its last share, all
         *growth_part(spec.growth, spec.base_year, spec.to, path),
         *((f"expansions.{i}.changes", exp.changes_at(exp.share(exp.in_service
                                                                 + len(exp.ramp_up))))
@@ -441,10 +441,11 @@ def check_growth_markets(growth: dict[str, Any], base: Scenario, path: Path) -> 
                      labels=change_labels("growth", changes))
 
 
-def year_scenario(base: Scenario, spec: PathwaySpec, rates: dict[str, float], year: int,
-                  file: str | Path | None = None, where: str = "expansions") -> Scenario:
+def year_scenario(base: Scenario, spec: PathwaySpec, rates: dict[str, float],
+                  year: int) -> Scenario:
     """The base scenario in `year`: growth factors from `rates` (% per year by market) and
-    the expansions at their shares."""
+    the expansions at their shares; InputError naming the file and `expansions` when they
+    make no valid scenario (`load_pathway` checks them together first)."""
     data = base.model_dump(mode="json")
     data["changes"] = [*data["changes"], *(
         {"kind": "demand_growth", "market": market,
@@ -459,7 +460,7 @@ def year_scenario(base: Scenario, spec: PathwaySpec, rates: dict[str, float], ye
         return Scenario.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        raise InputError(file or spec.source_file, where,
+        raise InputError(spec.source_file, "expansions",
                          f"changes that make a valid scenario ({err['msg']})") from None
 
 
