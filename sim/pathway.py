@@ -494,6 +494,8 @@ class PathTask:
     years: tuple[int, ...]
 
     def head(self) -> dict[str, Any]:
+        """The columns that name the sample in its part file (its growth draws), failed or
+        not."""
         return {"run_id": self.run_id, "sample": self.sample,
                 **{f"growth_pct.{m}": r for m, r in self.rates.items()}}
 

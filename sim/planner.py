@@ -828,6 +828,7 @@ class PlanTask:
     base: Scenario
 
     def head(self) -> dict[str, Any]:
+        """The columns that name the run in its part file, failed or not."""
         return {"run_id": self.run_id, "portfolio": label(self.portfolio),
                 "replication": self.replication}
 

@@ -261,6 +261,8 @@ class UncertainInput:
 
     @property
     def group(self) -> str:
+        """Its Sobol group: the one given (or shared with the estimates it is drawn jointly
+        with, `correlate`), else its own path."""
         return self.dist.group or self.path
 
     @property
