@@ -78,11 +78,11 @@ import pandas as pd
 
 from sim.errors import InputError
 from sim.kpis import teu_weighted_mean
-from sim.readers import csv_number
+from sim.readers import csv_number, read_csv
 from sim.results import Results
 from sim.specs import Corridor, Mode
 from sim.stats import mean_ci
-from sim.targets import read_rows, seeds_dir
+from sim.targets import seeds_dir
 from sim.units import CNY_PER_BN, DAYS_PER_YEAR, HOURS_PER_DAY, T_PER_MT
 
 if TYPE_CHECKING:
@@ -141,7 +141,7 @@ def load_calibration_targets(path: str | Path | None = None) -> list[Calibration
     """Read the calibration targets (default: `seeds/calibration.csv` of this repository)."""
     file = Path(path) if path is not None else seeds_dir() / CALIBRATION_FILE
     targets: list[CalibrationTarget] = []
-    for line, row in read_rows(file, COLUMNS, "calibration table (CSV)"):
+    for line, row in read_csv(file, COLUMNS, "calibration table (CSV)"):
         try:
             published, low, high = (csv_number(row[k]) for k in ("published", "low", "high"))
         except ValueError:

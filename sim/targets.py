@@ -80,14 +80,6 @@ def seeds_dir(path: str | Path | None = None) -> Path:
     return folder
 
 
-def read_rows(file: Path, columns: tuple[str, ...],
-              what: str = "CSV file") -> list[tuple[int, dict[str, str]]]:
-    """(line, row) of a seeds CSV, the line each row starts on, or InputError naming the file
-    and what is wrong (missing, binary, not UTF-8, a missing or repeated column, a row too
-    short or too long)."""
-    return read_csv(file, columns, what)
-
-
 # the years a target or reference may carry: those a plan may decide in (`sim.planner`)
 FIRST_YEAR, LAST_YEAR = 1900, 2200
 
@@ -96,7 +88,7 @@ def load_targets(path: str | Path | None = None) -> list[Target]:
     """The plan's targets (and the 2023 reference) from `targets.csv` in the seeds folder."""
     file = seeds_dir(path) / TARGETS_FILE
     out: list[Target] = []
-    for line, row in read_rows(file, TARGET_COLUMNS):
+    for line, row in read_csv(file, TARGET_COLUMNS):
         simulated = row["simulated"].strip().lower()
         if simulated not in ("true", "false"):
             raise InputError(file, f"line {line}.simulated", "true or false", row["simulated"])
@@ -147,4 +139,4 @@ def load_channels(path: str | Path | None = None) -> list[Channel]:
     return [Channel(id=r["id"], name=r["name"], kind=r["kind"], corridor=r["corridor"],
                     cqsim_ids=tuple(x for x in r["cqsim_ids"].split(";") if x),
                     source=r["source"], note=r["note"])
-            for _, r in read_rows(file, CHANNEL_COLUMNS)]
+            for _, r in read_csv(file, CHANNEL_COLUMNS)]

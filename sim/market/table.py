@@ -15,9 +15,8 @@ from pathlib import Path
 
 from sim.errors import InputError
 from sim.market.spec import MarketSection
-from sim.readers import csv_number
+from sim.readers import csv_number, read_csv
 from sim.specs import ABSURD, CommodityClass, Flow
-from sim.targets import read_rows
 from sim.units import CNY_PER_BN
 
 COLUMNS = ("market", "direction", "commodity", "value_bn_cny_per_year", "source")
@@ -46,7 +45,7 @@ def read_market_table(section: MarketSection, classes: dict[str, CommodityClass]
         raise InputError(where, "market.table", "an existing market table (CSV)", section.table)
     rows: list[MarketRow] = []
     seen: set[tuple[str, str, str]] = set()
-    table = read_rows(file, COLUMNS, "market table (CSV)")
+    table = read_csv(file, COLUMNS, "market table (CSV)")
     _warn_unread(file, table[0][1] if table else {})
     for line, raw in table:
         market, direction, commodity = raw["market"], raw["direction"], raw["commodity"]
