@@ -295,6 +295,30 @@ def test_the_season_note_has_one_text_and_one_threshold() -> None:
     assert season_note(1.006, h) is not None
 
 
+def test_trade_csv_says_what_a_part_year_s_figures_are_annualised_from(
+        tmp_path: Path) -> None:
+    """trade.csv read on its own said only "annualized": a 90-day run of baseline-2023 gave
+    a total of 634 bn CNY/yr, "vs 2023" 88.9%, with nothing in the file naming the 60 days
+    or their seasonal factor of 0.895 (trial51). Each simulated row's source names them, as
+    compare.png's source line does; a whole year's rows say nothing more."""
+    import sim
+    from sim.trade import part_year, trade_table
+    from tests.support.market import market_doc
+    from tests.support.netbuilder import write_scenario
+
+    doc = market_doc(tmp_path, horizon={"days": 60})
+    doc["demand"]["seasonality"] = [0.5] * 3 + [1.0] * 9     # days 0-60 in a low season
+    results = sim.run(write_scenario(tmp_path / "market.yaml", doc), replications=1)
+    assert abs(results.plan.season - 1.0) > 0.005
+    table = trade_table(results).set_index("item")
+    said = f"annualised from days {results.plan.horizon.warmup_days:g}-60 (mean seasonal factor"
+    for item in ("total", "vs 2023", "attainment", "channels"):
+        assert said in str(table.loc[item, "source"]), item
+    for item in ("2023 goods trade", "2025 target", "other_trade"):
+        assert "annualised" not in str(table.loc[item, "source"]), item
+    assert part_year(1.0, results.plan.horizon) == ""
+
+
 def test_goods_trade_names_only_the_figure_against_the_target() -> None:
     """A 2023 run's goods trade is 662.9 bn CNY/yr (channels 654.9 + 8.0 of bulk declared not
     simulated), the figure the 900 target is of; but the channels' 654.9 (the corridor KPI,
