@@ -559,6 +559,24 @@ def test_a_run_past_the_limits_is_refused_with_its_estimate(tmp_path: Path) -> N
     assert admit(path, limits=None).estimate.memory_bytes > 4e9  # --no-limit: admitted
 
 
+def test_a_plan_refused_by_its_cost_keeps_its_time_and_the_way_out() -> None:
+    """`cqsim plan scenarios/candidates/plan-2025.yaml --max-events 1` was refused with a
+    line cut at 400 characters of "expected": "...their simulation about 4h06m of one co...",
+    without the plain engine's time, the memory or the options that lift the limits
+    (trial51). The whole message of the longest refusal cqsim writes is kept."""
+    from sim.budget import Estimate, Limits, check
+
+    what = ("plan of 1,328 runs when every portfolio is screened (324 portfolios x --first 4, "
+            "+ --confirm 32; pruning skips the subsets of one found infeasible, an undecided "
+            "portfolio runs up to --most 64)")
+    est = Estimate(86.3e3, 1.09e6, 3984, 323e6)
+    with pytest.raises(InputError) as info:
+        check(est, Limits(max_memory=1e6, max_events=1), "plan-2025.yaml", what)
+    line = str(info.value)
+    assert "..." not in line and line.endswith("--max-events or --no-limit"), line
+    assert "plain" in line and "peak memory" in line
+
+
 def test_an_estimate_says_what_it_counts_and_its_cpu_time() -> None:
     """A cost message gave events only, "x 3,984" unexplained: a planner needs the time
     (trial46, M3). It now names the simulations and gives the CPU time of one core at the
