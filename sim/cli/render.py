@@ -284,7 +284,12 @@ def rank_tables(table: pd.DataFrame, base: str, reps: int) -> list[Table]:
         if ratio:
             cols += ["Δ TEU/yr per cap. TEU/yr", "Δ trade CNY/yr per cap. TEU/yr"]
         for col in cols:
-            t.add_column(col, justify="left" if col == "candidate" else "right")
+            # a candidate's name is what a planner acts on: folded onto a second line where
+            # the column is narrow, not cut to "second-three…" (a 120-column console)
+            if col == "candidate":
+                t.add_column(col, justify="left", overflow="fold")
+            else:
+                t.add_column(col, justify="right")
         for _, r in rows.iterrows():
             told = r.get("extra_trade_resolved_holm")
             cells = [str(r["rank"]), str(r["candidate"]),

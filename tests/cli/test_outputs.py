@@ -578,3 +578,38 @@ def test_a_comparisons_run_folders_record_their_inputs_and_changes(tmp_path: Pat
     assert wrote.endswith("cmp/compare.csv, lines_compare.csv, bottlenecks.csv, compare.png, "
                           "daily.png, report.html, 0-bad-input-base/, 1-alt/, compare.json"), \
         wrote
+
+
+def test_rank_s_console_table_keeps_every_candidate_s_name_whole() -> None:
+    """`cqsim rank ... --days 60` printed "second-three…", "china-europe…" and "ilstc-expans…"
+    in its 120-column table (trial51): a name is what a planner acts on. It folds onto a
+    further line where the column is narrow, every letter kept."""
+    import pandas as pd
+    from rich.console import Console
+
+    from sim.cli.render import rank_tables
+    from sim.rank import ADDS_CAPACITY
+
+    names = ["second-three-gorges-lock", "china-europe-frequency", "ilstc-expansion"]
+    table = pd.DataFrame({
+        "group": ADDS_CAPACITY, "rank": [1, 2, 3], "candidate": names,
+        "added_bottleneck_capacity_teu_per_year": [425e3, 64.1e3, 146e3],
+        "extra_teu_per_year": [5960.0, 670.0, 2190.0],
+        "extra_teu_per_year_ci95": [7250.0, 14250.0, 19500.0],
+        "extra_trade_bn_cny_per_year": [-0.35, -0.06, -0.22],
+        "extra_trade_bn_cny_per_year_ci95": [2.03, 1.74, 2.61],
+        "extra_trade_resolved_holm": [False] * 3,
+        "extra_teu_per_capacity_teu": [0.014, 0.010, 0.015],
+        "extra_teu_per_capacity_teu_ci95": [0.017, 0.222, 0.134],
+        "extra_trade_cny_per_capacity_teu": [-822.0, -1006.0, -1492.0],
+        "extra_trade_cny_per_capacity_teu_ci95": [4783.0, 27099.0, 17860.0]})
+    for width in (120, 80):
+        screen = Console(width=width, record=True)
+        for t in rank_tables(table, "baseline-2023", 3):
+            screen.print(t)
+        text = screen.export_text()
+        assert "…" not in text.split("┡", 1)[1], text        # no cell of the body is cut
+        cells = "".join(line.split("│")[2].strip() for line in text.splitlines()
+                        if line.startswith("│"))
+        for name in names:
+            assert name in cells, (name, text)
