@@ -630,7 +630,7 @@ def comparison_sections(page: Page, runs: list[rd.RunDir]) -> None:
     trade side by side."""
     base = runs[0]
     page.add("<h2>Differences from the base</h2>")
-    page.add(period_warning(runs))
+    page.add(period_warning(runs) or part_year_note(runs))
     frames, shown_frames, pairings = [], [], []
     for alt in runs[1:]:
         d = dl.channel_deltas(base, alt)
@@ -698,6 +698,24 @@ def unrelated_warning(base: rd.RunDir, alt: rd.RunDir, why: str) -> str:
             "changes, so none is marked as resolved, here or on the map. "
             "<code>cqsim compare</code> refuses this pair (unless --allow-unrelated); compare "
             "runs of a scenario and a variant that extends it by changes only.</div>")
+
+
+def part_year_note(runs: list[rd.RunDir]) -> str:
+    """A note over the differences when the runs share a statistics period that is part of
+    a year: their per-year figures and deltas are annualised from it. A 90-day comparison's
+    tables read "626.3 → 626.7 bn CNY/yr" under this heading with the season named only in
+    each run's own section, further down the page (trial51). Empty for a whole year."""
+    from sim.figsource import annualised
+    from sim.trade import SEASON_TOLERANCE
+
+    period = annualised((r, r.seasonal_factor) for r in runs if r.seasonal_factor is not None
+                        and abs(r.seasonal_factor - 1.0) > SEASON_TOLERANCE)
+    if not period:
+        return ""
+    return ("<div class='note'><b>Part of a year.</b> Every per-year figure and difference "
+            f"below is {html.escape(period)}, not a simulated year: read a "
+            "total against a year's figure (2023's goods trade, a target) only from a "
+            "whole-year run (<code>--days 365</code>).</div>")
 
 
 def period_warning(runs: list[rd.RunDir]) -> str:

@@ -963,3 +963,26 @@ def test_a_long_chart_title_is_wrapped_clear_of_the_toolbar() -> None:
     assert layout["margin"]["t"] == 40 + fg.TITLE_LINE_PX * (len(lines) - 1)
     short = fg._layout(title={"text": "a & b", "font": {"size": 14}})
     assert short["title"]["text"] == "a & b" and short["margin"]["t"] == 40   # left as given
+
+
+def test_the_differences_say_a_shared_part_year_s_period(one_run: Path, tmp_path: Path) -> None:
+    """A 90-day comparison's differences read "626.3 → 626.7 bn CNY/yr" under "Differences
+    from the base", its days and seasonal factor named only in each run's own section
+    further down (trial51): a note over them names the period; whole years get none, and
+    runs of other periods keep their warning instead."""
+    from sim.report.page import part_year_note
+
+    def opened(factor: float, name: str) -> RunDir:
+        run = tmp_path / name
+        shutil.copytree(one_run, run)
+        meta = json.loads((run / "run.json").read_text())
+        (run / "run.json").write_text(json.dumps({**meta, "seasonal_factor": factor}))
+        reseal(run)
+        return RunDir.open(run)
+
+    meta = json.loads((one_run / "run.json").read_text())
+    days = f"days {meta['warmup_days']:g}-{meta['days']:g}"
+    note = part_year_note([opened(0.92, "a"), opened(0.92, "b")])
+    assert f"annualised from {days} (mean seasonal factor 0.920)" in note
+    assert "not a simulated year" in note
+    assert part_year_note([opened(1.0, "c"), opened(1.0, "d")]) == ""
