@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -17,6 +19,20 @@ from sim.cli.common import (
 )
 from sim.stats import meeting, resolved
 from sim.units import CNY_PER_BN
+
+if TYPE_CHECKING:
+    from sim.planner import Added
+
+
+def per_cny_ci(added: Added, cost_cny: float) -> str:
+    """" ± 1.80": the 95% half-width of the trade a candidate adds per bn CNY of its cost,
+    the paired interval of the trade over the cost, which is not uncertain (frontier.csv's
+    trade_added_ci95 over the cost, docs/planning.md); "" where there is none. The console
+    printed the ratio bare, "+0.867 bn CNY/yr per bn CNY" beside a trade of +0.48 ± 0.99
+    (trial51): a figure read as firm that its own interval does not tell from 0."""
+    if not cost_cny > 0 or not math.isfinite(added.ci95):
+        return ""
+    return f" ± {added.ci95 / (cost_cny / CNY_PER_BN):.3f}"
 
 
 @click.command()
@@ -107,7 +123,9 @@ def plan(candidates_file: Path, target: float | None, year: int, probability: fl
     for note in result.notes:
         click.echo(f"note: {note}")
     screened = [s for s in result.screened if s.trade.size]
-    best = max(screened, key=lambda s: s.p_meet(target), default=None)
+    # ties (every portfolio at 0.00 when none comes near) go to the most trade: the first of
+    # them was the empty portfolio, "highest P(meet) screened: (nothing)" (trial51)
+    best = max(screened, key=lambda s: (s.p_meet(target), s.trade.mean()), default=None)
     if best is not None:
         click.echo(f"highest P(meet) screened: {label(best.portfolio)}: "
                    f"{best.p_meet(target):.2f} over {meeting(best.trade, target)[1]} "
@@ -120,8 +138,12 @@ def plan(candidates_file: Path, target: float | None, year: int, probability: fl
                    "cost, most first: " + "; ".join(
                        f"{label(s.portfolio)} {a.bn_cny_per_year:+.2f} ± {a.ci95:.2f} bn CNY/yr"
                        f"{'' if resolved(a.bn_cny_per_year, a.ci95) else ' (not told from 0)'}"
-                       f" for {s.cost / CNY_PER_BN:.2f} bn CNY: {a.per_bn_cny:+.3f} bn CNY/yr "
-                       "per bn CNY"
+                       f" for {s.cost / CNY_PER_BN:.2f} bn CNY: {a.per_bn_cny:+.3f}"
+                       f"{per_cny_ci(a, s.cost)} bn CNY/yr per bn CNY"
                        for s, a in alone))
+        click.echo("note: this order reads each candidate's first replications (--first): "
+                   "where the intervals overlap it is not a resolved order; run cqsim compare "
+                   "per candidate with more replications to resolve it (docs/planning.md, "
+                   "\"Where money goes furthest\")")
     click.echo(f"{len(screened)} portfolios screened -> {out}/ (plan.csv, frontier.csv, "
                "frontier.png)")

@@ -1050,6 +1050,19 @@ def test_a_plan_for_another_year_says_which_target_it_is_held_to(tmp_path: Path)
         "replications), per bn CNY of its to-target cost, most first: "))
     assert [part.split(" ")[0] for part in said.split(": ", 1)[1].split("; ")] == \
         list(alone.index), (said, alone)
+    # the ratio carries its interval, and the order is said not to be a resolved one
+    # (trial51: "+0.867 bn CNY/yr per bn CNY" beside a trade of +0.48 ± 0.99)
+    for part, (_, row) in zip(said.split(": ", 1)[1].split("; "), alone.iterrows(),
+                              strict=True):
+        if row["cost_to_target_bn_cny"] > 0:
+            ci = row["trade_added_ci95"] / row["cost_to_target_bn_cny"]
+            assert f" ± {ci:.3f} bn CNY/yr per bn CNY" in part, (part, row)
+    assert "note: this order reads each candidate's first replications" in own.stdout
+    # "highest P(meet) screened" breaks a tie (all 0.00 here) by the most trade, not the
+    # first portfolio, the empty one (trial51: "highest P(meet) screened: (nothing)")
+    top = front[front["p_meet"] == front["p_meet"].max()]
+    best = top["trade_mean_bn_cny_per_year"].idxmax()
+    assert f"highest P(meet) screened: {best}: " in own.stdout, (own.stdout, front)
 
 
 def test_a_candidates_file_and_a_pathway_file_share_one_seed_default() -> None:
