@@ -232,6 +232,11 @@ def test_the_console_sets_each_year_against_the_target_s_own_year(
                         f"(2 bn CNY/yr), P(>= it) {row['p_meet_2025_target']:.2f} (95% CI "
                         f"{row['p_meet_2025_target_ci95_low']:.2f}-"
                         f"{row['p_meet_2025_target_ci95_high']:.2f})")
+    # 110 statistics days a year: the part year is said beside the figures too, not only in
+    # the warning on stderr before the runs (trial51: a 60-day pathway's 2023 read 560.0)
+    notes = [ln for ln in done.stdout.splitlines() if ln.startswith("note: ")]
+    assert any("statistics over days 10-120 (110 days), a part year" in n for n in notes), \
+        done.stdout
     record = json.loads((out / "pathway.json").read_text())
     assert record["target"]["year"] == 2025 and record["target"]["bn_cny_per_year"] == 2.0
     # its samples done on stderr, as a sweep's runs (it printed none)

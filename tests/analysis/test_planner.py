@@ -1058,6 +1058,9 @@ def test_a_plan_for_another_year_says_which_target_it_is_held_to(tmp_path: Path)
             ci = row["trade_added_ci95"] / row["cost_to_target_bn_cny"]
             assert f" ± {ci:.3f} bn CNY/yr per bn CNY" in part, (part, row)
     assert "note: this order reads each candidate's first replications" in own.stdout
+    # its days: 10 make a part year, said beside the figures as well as on stderr (trial51)
+    assert any(ln.startswith("note: ") and "a part year" in ln
+               for ln in own.stdout.splitlines()), own.stdout
     # "highest P(meet) screened" breaks a tie (all 0.00 here) by the most trade, not the
     # first portfolio, the empty one (trial51: "highest P(meet) screened: (nothing)")
     top = front[front["p_meet"] == front["p_meet"].max()]
