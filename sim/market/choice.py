@@ -34,8 +34,8 @@ if TYPE_CHECKING:
     from sim.network import Plan
     from sim.routing import ChoiceSet
 
-__all__ = ["Nests", "available", "cumulative", "flow_nests", "induced_factor", "logsum",
-           "nests_of", "probabilities"]
+__all__ = ["Nests", "available", "cumulative", "flow_nests", "induced_factor", "nests_of",
+           "probabilities"]
 
 
 @dataclass(frozen=True)
@@ -78,11 +78,6 @@ def available(n: Nests, costs: Sequence[float], shares: Sequence[float]
     implicit availability), as if dearer by -(mu / scale) ln a; never offered, it is out."""
     return ([c - n.mu * math.log(a) / n.scale if 0 < a < 1 else c
              for c, a in zip(costs, shares, strict=True)], [a > 0 for a in shares])
-
-
-def logsum(n: Nests, costs: Sequence[float]) -> float:
-    """The logsum (utils) of a flow with route costs `costs`."""
-    return probabilities(n, costs)[1]
 
 
 def induced_factor(value: float, gc0: float, dgc: float, sigma: float) -> float:
