@@ -254,7 +254,7 @@ def estimate(plan: Plan, targets: list[CalibrationTarget], runner: Runner, *,
             se_x = math.sqrt(cov[k, k]) if np.isfinite(cov[k, k]) and cov[k, k] >= 0 \
                 else math.nan
             se = value * se_x if _is_log(path) else se_x
-        estimates.append(Estimate(path=path, value=value, se=se, unit=_unit(path),
+        estimates.append(Estimate(path=path, value=value, se=se, unit=unit_of(path),
                                   method=how))
     return EstimationResult(estimates=estimates, rows=rows, passes=passes, converged=converged,
                             jacobian=jac, history=history,
@@ -334,10 +334,15 @@ def _section_at(section: MarketSection, paths: list[str], x: np.ndarray) -> Mark
     return section
 
 
-def _unit(path: str) -> str:
+def unit_of(path: str) -> str:
+    """The unit an estimate of `path` is written in: utils for a constant, a share of the
+    value a day for the revealed time cost, a share for a share of empties; the logit's other
+    parameters are pure numbers (scales, ratios, a position)."""
     if share_gateways(path):
         return "share"
-    return "-" if _is_log(path) else "utils"
+    if path.startswith(f"{PREFIX}asc."):
+        return "utils"
+    return "share/day" if path == f"{PREFIX}revealed_time_cost_per_day" else "-"
 
 
 def _log_sd(target: CalibrationTarget, row: CalibrationRow, replications: int) -> float:

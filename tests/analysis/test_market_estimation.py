@@ -22,6 +22,7 @@ from sim.market.estimation import (
     own_slopes,
     set_param,
     unidentified,
+    unit_of,
 )
 from sim.network import revise
 from sim.pipeline import prepare, run
@@ -434,3 +435,16 @@ def test_a_figure_s_noise_is_its_mean_s_standard_error_whatever_the_replications
             np.hypot(band, 0.05), rel=1e-3)
     assert _log_sd(target, CalibrationRow(target, 100.0, float("nan")), 1) == \
         pytest.approx(band)
+
+
+def test_an_estimate_s_unit_is_its_parameter_s() -> None:
+    """Only a constant is in utils: the logit's other parameters are ratios and positions
+    (nest_scale, vot_position, reliability_ratio), the revealed time cost a share of the value
+    a day, and a share of empties a share; the ones estimated on logs are pure numbers."""
+    assert unit_of("market.choice.asc.west") == "utils"
+    assert unit_of("market.choice.asc.west@eu") == "utils"
+    assert unit_of("market.empties.repositioned_share@west+north") == "share"
+    assert unit_of("market.choice.cost_scale") == "-"
+    for name in ("nest_scale", "vot_position", "reliability_ratio"):
+        assert unit_of(f"market.choice.{name}") == "-"
+    assert unit_of("market.choice.revealed_time_cost_per_day") == "share/day"
