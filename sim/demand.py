@@ -66,14 +66,23 @@ def reference_costs(plan: Plan, choices: Sequence[ChoiceSet]) -> dict[FlowKey, f
     variant of a file (an override, a sweep point, a ranked candidate) keeps that file's
     name but not its network, and must be measured against the file as written.
     """
-    if plan.reference_scenario is None:
+    named = reference_version(plan)
+    if named is None:
         return flow_costs(plan, choices)
-    path = Path(plan.reference_scenario)
-    mtime = path.stat().st_mtime_ns if path.is_file() else 0
-    ref = file_plan(str(path), mtime)
+    ref = file_plan(*named)
     if same_candidates(ref, plan):  # the plan's routes are the reference's: reuse them
         return flow_costs(ref, choices)
-    return dict(_file_costs(str(path), mtime))
+    return dict(_file_costs(*named))
+
+
+def reference_version(plan: Plan) -> tuple[str, int] | None:
+    """(path, version) of the reference scenario file `plan` names, the version its mtime
+    (0: no such file, which loading it then reports), what `file_plan` caches on; None when
+    it names none."""
+    if plan.reference_scenario is None:
+        return None
+    path = Path(plan.reference_scenario)
+    return str(path), path.stat().st_mtime_ns if path.is_file() else 0
 
 
 def same_candidates(a: Plan, b: Plan, *, same_choice: bool = True) -> bool:

@@ -59,7 +59,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import cast
 
 import numpy as np
@@ -76,6 +75,7 @@ from sim.demand import (
     market_state,
     plain_reference,
     reference_costs,
+    reference_version,
     respond,
     same_candidates,
 )
@@ -592,17 +592,18 @@ def _reference_file(plan: Plan) -> tuple[str, int, str, float, int] | None:
     The reference settles over `plan`'s own pass horizon: a plan cut to 120 days (--days)
     learns a winter's delays, and a reference that learnt a whole year's (the summer lock
     queues included) made any change look like induced trade (+2 bn CNY/yr in a null one)."""
-    if plan.market is None or plan.reference_scenario is None:
+    if plan.market is None:
         return None
-    path = Path(plan.reference_scenario)
-    mtime = path.stat().st_mtime_ns if path.is_file() else 0
-    ref = file_plan(str(path), mtime)
+    named = reference_version(plan)
+    if named is None:
+        return None
+    ref = file_plan(*named)
     if ref.market is None:
         return None
     if same_candidates(ref, plan, same_choice=False) and ref.flows == plan.flows and \
             ref.market.rows == plan.market.rows:
         return None
-    return (str(path), mtime, plan.market.section.choice.model_dump_json(),
+    return (*named, plan.market.section.choice.model_dump_json(),
             _pass_plan(plan).horizon.days, plan.seed)
 
 
