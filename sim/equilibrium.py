@@ -8,7 +8,8 @@ transit minus its uncongested `base_hours`, floored at 0) updates the learnt del
     d_n = d_(n-1) + (observed_n - d_(n-1)) / n,
 
 and demand is re-derived from the generalized costs including d_n (`sim.demand`). The gap
-is the share of route TEU that changed between consecutive passes; iteration stops when it
+is the sum over routes of the change of their TEU between consecutive passes over the
+total (a box moved from one route to another counts twice); iteration stops when it
 falls below `equilibrium.tolerance` (once `equilibrium.min_iterations` passes have run) or
 after `equilibrium.max_iterations` passes. Passes use the scenario's seed, so the result is
 deterministic.
