@@ -214,9 +214,11 @@ SHRINK_LOTS = 20   # lots of a route that weigh as much as its gateway's spread 
 
 def _spreads(routes: pd.DataFrame, choices: Sequence[ChoiceSet], lot_teu: float,
              previous: dict[int, float], n: int) -> dict[int, float]:
-    """Spread of transit (standard deviation, h: what a reliability ratio values) per route
-    seen in a pass, shrunk toward the TEU-weighted spread of its gateway when it carried few
-    lots, averaged over passes (MSA)."""
+    """Spread of transit (standard deviation, h: what a reliability ratio values) of every
+    route, from a pass: its own, shrunk toward the TEU-weighted spread of its gateway by
+    the weight TEU / (TEU + SHRINK_LOTS lots), so a route that delivered nothing in the pass
+    takes its gateway's (0 where the gateway delivered nothing); averaged over passes (MSA).
+    Unlike the delays, a route with no lot delivered is not left at its estimate."""
     seen: dict[int, tuple[float, float]] = {}
     by_gateway: dict[str, list[float]] = {}
     # one dict per column: a row lookup (routes.loc) per route cost more than the pass's sums
