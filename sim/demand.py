@@ -4,7 +4,7 @@ its market, through a constant elasticity.
     TEU = base TEU x (GC / GC_reference) ^ elasticity
 
 GC is the logsum (expected best) generalized cost over the flow's candidate routes, in the
-same relative-cost logit the route choice uses (`sim.routing.choose`), plus any delay per
+same relative-cost logit the route choice uses (`sim.routing.weights`), plus any delay per
 route learnt from earlier simulation passes (`sim.equilibrium`). GC_reference is the same
 quantity on the reference network: the scenario named by `demand.reference_scenario` (the
 network on which the base TEU were observed), or the scenario's own network when none is
@@ -33,7 +33,7 @@ FlowKey = tuple[str, str, str]  # (origin, destination, commodity)
 
 
 def logsum_cost(costs: Sequence[float], scale: float) -> float:
-    """Expected best generalized cost under the relative-cost logit of `choose()`.
+    """Expected best generalized cost under the relative-cost logit of `sim.routing.weights`.
 
     With utilities -scale x (c / best - 1) this is best x (1 - ln(sum exp(u)) / scale): it
     equals `best` for one route and falls when a route is added, as consumer surplus should.

@@ -615,16 +615,3 @@ def weights(cs: ChoiceSet, extra_hours: Sequence[float], scale: float,
         return [1.0 if c == best and ok else 0.0 for c, ok in zip(costs, open_, strict=True)]
     return [math.exp(-scale * (c / best - 1.0)) if ok else 0.0
             for c, ok in zip(costs, open_, strict=True)]
-
-
-def choose(cs: ChoiceSet, extra_hours: Sequence[float], u: float, scale: float,
-           max_extra: float = math.inf) -> int:
-    """Pick a route index by `weights`; `u` is uniform on [0, 1)."""
-    w = weights(cs, extra_hours, scale, max_extra)
-    target = u * sum(w)
-    acc = 0.0
-    for i, x in enumerate(w):
-        acc += x
-        if target < acc:
-            return i
-    return len(w) - 1

@@ -227,7 +227,7 @@ class Model:
         """Cumulative choice weights of a flow's routes given the hours queued beyond normal
         that the congestion picture shows on each: the nested logit over gateways for a
         market flow (`sim.market.choice`), else the relative-cost logit of
-        `sim.routing.choose`, on the queued hours plus the delay learnt for each route that
+        `sim.routing.weights`, on the queued hours plus the delay learnt for each route that
         the picture does not foresee; a route queued beyond `max_excess_wait_hours` is not
         offered (which routes were is returned beside the weights). Called when the picture
         is refreshed, so a lot is drawn from cached weights. `event`: which routes have a

@@ -21,7 +21,6 @@ from sim.routing import (
     _choice_key,
     _Search,
     choice_sets,
-    choose,
     handling_hours,
     market_value_of_time,
     near,
@@ -63,18 +62,21 @@ def test_candidate_routes_are_ordered_by_generalized_cost(tmp_path: Path) -> Non
 
 
 def test_logit_prefers_the_cheaper_route_and_honours_refusal(tmp_path: Path) -> None:
+    """The weights a lot's route is drawn by (`weights`, as the engine draws): the cheaper
+    route the larger share, none for a route queued past the booking limit, and where both
+    are, the shorter backlog alone."""
     plan = build(load_scenario(_two_channels(tmp_path, 1000)))
     (cs,) = choice_sets(plan)
-    picks = [choose(cs, [0.0, 0.0], u / 1000, scale=8.0) for u in range(1000)]
-    assert 0.6 < picks.count(0) / 1000 < 1.0
+    cheap, dear = weights(cs, [0.0, 0.0], scale=8.0)
+    assert 0.6 < cheap / (cheap + dear) < 1.0
     # the cheap route's queue is over the booking limit: everything goes the other way
-    refused = [choose(cs, [500.0, 0.0], u / 100, 8.0, max_extra=168.0) for u in range(100)]
-    assert set(refused) == {1}
+    refused = weights(cs, [500.0, 0.0], 8.0, max_extra=168.0)
+    assert refused[0] == 0.0 and refused[1] > 0.0
     # both are backed up: the shorter backlog is booked, not the cheaper route
-    jammed = [choose(cs, [300.0, 500.0], u / 100, 8.0, max_extra=168.0) for u in range(100)]
-    assert set(jammed) == {0}
-    jammed = [choose(cs, [500.0, 300.0], u / 100, 8.0, max_extra=168.0) for u in range(100)]
-    assert set(jammed) == {1}
+    jammed = weights(cs, [300.0, 500.0], 8.0, max_extra=168.0)
+    assert jammed[0] > 0.0 and jammed[1] == 0.0
+    jammed = weights(cs, [500.0, 300.0], 8.0, max_extra=168.0)
+    assert jammed[0] == 0.0 and jammed[1] > 0.0
 
 
 def test_a_route_queued_exactly_the_bound_is_still_offered() -> None:
