@@ -23,6 +23,7 @@ normal approximation (labelled as such) that is less coarse when replications ar
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -166,7 +167,8 @@ def trade_table(results: Results) -> pd.DataFrame:
     """The `trade` table: bn CNY/yr per corridor, the other-trade input, total and attainment;
     constants (inputs, published figures) with no interval (`CONSTANT`)."""
     plan = results.plan
-    period = part_year(plan.season, plan.horizon)
+    part = part_year([(plan.horizon, plan.season)])
+    period = f"; {part}" if part else ""       # ends each simulated row's source
     per = channel_trade(results)
     rows = []
     for corridor, sub in per.groupby("corridor", sort=False):
@@ -223,21 +225,23 @@ def trade_table(results: Results) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def part_year(factor: float, horizon: HasPeriod) -> str:
-    """What a trade.csv row's per-year figure is annualised from, as its `source` ends
-    ("; annualised from days 30-90 (mean seasonal factor 0.895)"), when the statistics
-    period carries part of a year's season (`season_note`); "" for a whole year. The file
-    read on its own said only "annualized": a 90-day run's total of 634 bn CNY/yr and its
-    "vs 2023" of 88.9% read as the model missing 2023 by 11%."""
-    if not abs(factor - 1.0) > SEASON_TOLERANCE:
-        return ""
-    return (f"; annualised from days {horizon.warmup_days:g}-{horizon.days:g} (mean seasonal "
-            f"factor {factor:.3f}; a whole year: 1)")
+def part_year(periods: Iterable[tuple[HasPeriod, float | None]]) -> str:
+    """What per-year figures are annualised from, of the runs (horizon, mean seasonal factor
+    of the statistics period; None: not recorded) whose period carries part of a year's
+    season (beyond `SEASON_TOLERANCE`): "annualised from days 30-90 (mean seasonal factor
+    0.895)" (`sim.figsource.annualised`); "" when all are whole years. What a trade.csv row's
+    `source`, the report's trade chart and its differences say of a short run, read on
+    their own: a 90-day run's total of 634 bn CNY/yr and its "vs 2023" of 88.9% read as the
+    model missing 2023 by 11%."""
+    from sim.figsource import annualised
+
+    return annualised((horizon, factor) for horizon, factor in periods
+                      if factor is not None and abs(factor - 1.0) > SEASON_TOLERANCE)
 
 
 def _teu_rows(results: Results, period: str = "") -> list[dict[str, object]]:
     """Loaded and empty TEU/yr per corridor (the corridors table's), beside its trade;
-    `period`: what they are annualised from (`part_year`)."""
+    `period`: what their sources end with (`part_year`)."""
     cor = results.by_replication("corridors")
     rows: list[dict[str, object]] = []
     for name, label in (("teu", "loaded"), ("empty_teu", "empty")):

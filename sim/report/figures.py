@@ -554,14 +554,12 @@ def trade_figure(runs: list[rd.RunDir], refs: dict[str, tuple[float, str]]) -> F
 
 def _part_year(runs: Sequence[rd.RunDir]) -> str:
     """"; annualised from days 30-120 (mean seasonal factor 0.921)" for the runs whose
-    statistics period is part of a year (`sim.figsource.annualised`), "" when all are whole
+    statistics period is part of a year (`sim.trade.part_year`), "" when all are whole
     years: the trade chart draws them against a whole year's figures, and a 120-day run's
     660 bn CNY/yr under 2023's 713.7 read as the model missing the year."""
-    from sim.figsource import annualised
-    from sim.trade import SEASON_TOLERANCE
+    from sim.trade import part_year
 
-    period = annualised((r, r.seasonal_factor) for r in runs if r.seasonal_factor is not None
-                        and abs(r.seasonal_factor - 1.0) > SEASON_TOLERANCE)
+    period = part_year((r, r.seasonal_factor) for r in runs)
     return f"; {period}" if period else ""
 
 

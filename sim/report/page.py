@@ -705,11 +705,9 @@ def part_year_note(runs: list[rd.RunDir]) -> str:
     a year: their per-year figures and deltas are annualised from it. A 90-day comparison's
     tables read "626.3 → 626.7 bn CNY/yr" under this heading with the season named only in
     each run's own section, further down the page (trial51). Empty for a whole year."""
-    from sim.figsource import annualised
-    from sim.trade import SEASON_TOLERANCE
+    from sim.trade import part_year
 
-    period = annualised((r, r.seasonal_factor) for r in runs if r.seasonal_factor is not None
-                        and abs(r.seasonal_factor - 1.0) > SEASON_TOLERANCE)
+    period = part_year((r, r.seasonal_factor) for r in runs)
     if not period:
         return ""
     return ("<div class='note'><b>Part of a year.</b> Every per-year figure and difference "

@@ -316,7 +316,7 @@ def test_trade_csv_says_what_a_part_year_s_figures_are_annualised_from(
         assert said in str(table.loc[item, "source"]), item
     for item in ("2023 goods trade", "2025 target", "other_trade"):
         assert "annualised" not in str(table.loc[item, "source"]), item
-    assert part_year(1.0, results.plan.horizon) == ""
+    assert part_year([(results.plan.horizon, 1.0)]) == ""       # a whole year: nothing
 
 
 def test_goods_trade_names_only_the_figure_against_the_target() -> None:

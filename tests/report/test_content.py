@@ -885,6 +885,22 @@ def test_the_key_figures_take_their_years_from_the_targets(one_run: Path,
     assert "2024 goods trade" in text and "2030 target" in text and "2025" not in text
 
 
+def _with_season(one_run: Path, folder: Path, factor: float) -> RunDir:
+    """`one_run` copied to `folder` as if its statistics period's mean seasonal factor were
+    `factor` (run.json's, the manifest written anew)."""
+    shutil.copytree(one_run, folder)
+    meta = json.loads((folder / "run.json").read_text())
+    (folder / "run.json").write_text(json.dumps({**meta, "seasonal_factor": factor}))
+    reseal(folder)
+    return RunDir.open(folder)
+
+
+def _period(one_run: Path) -> str:
+    """"days 0-30": the statistics period of `one_run`, as a part-year note names it."""
+    meta = json.loads((one_run / "run.json").read_text())
+    return f"days {meta['warmup_days']:g}-{meta['days']:g}"
+
+
 def test_the_trade_chart_says_a_part_year_s_period(one_run: Path, tmp_path: Path) -> None:
     """The trade chart draws per-year trade against a whole year's figures: a part year's
     runs name the days and the seasonal factor they are annualised from (a 120-day run's
@@ -893,19 +909,13 @@ def test_the_trade_chart_says_a_part_year_s_period(one_run: Path, tmp_path: Path
     from sim.report.page import trade_refs
 
     def title(factor: float) -> str:
-        run = tmp_path / f"run-{factor}"
-        shutil.copytree(one_run, run)
-        meta = json.loads((run / "run.json").read_text())
-        (run / "run.json").write_text(json.dumps({**meta, "seasonal_factor": factor}))
-        reseal(run)
-        opened = RunDir.open(run)
+        opened = _with_season(one_run, tmp_path / f"run-{factor}", factor)
         fig = fg.trade_figure([opened], trade_refs(opened))
         assert fig is not None
         return html.unescape(fig["layout"]["title"]["text"].replace("<br>", " "))
 
-    meta = json.loads((one_run / "run.json").read_text())
-    days = f"days {meta['warmup_days']:g}-{meta['days']:g}"
-    assert title(0.92).endswith(f"; annualised from {days} (mean seasonal factor 0.920)")
+    assert title(0.92).endswith(f"; annualised from {_period(one_run)} (mean seasonal "
+                                "factor 0.920)")
     assert "annualised" not in title(1.0)
 
 
@@ -973,16 +983,9 @@ def test_the_differences_say_a_shared_part_year_s_period(one_run: Path, tmp_path
     from sim.report.page import part_year_note
 
     def opened(factor: float, name: str) -> RunDir:
-        run = tmp_path / name
-        shutil.copytree(one_run, run)
-        meta = json.loads((run / "run.json").read_text())
-        (run / "run.json").write_text(json.dumps({**meta, "seasonal_factor": factor}))
-        reseal(run)
-        return RunDir.open(run)
+        return _with_season(one_run, tmp_path / name, factor)
 
-    meta = json.loads((one_run / "run.json").read_text())
-    days = f"days {meta['warmup_days']:g}-{meta['days']:g}"
     note = part_year_note([opened(0.92, "a"), opened(0.92, "b")])
-    assert f"annualised from {days} (mean seasonal factor 0.920)" in note
+    assert f"annualised from {_period(one_run)} (mean seasonal factor 0.920)" in note
     assert "not a simulated year" in note
     assert part_year_note([opened(1.0, "c"), opened(1.0, "d")]) == ""
