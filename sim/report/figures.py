@@ -71,11 +71,28 @@ def fmt(value: float, digits: int = 0) -> str:
 
 
 def pm(value: float, half: float, digits: int = 0, sign: bool = False) -> str:
-    """'value ± half' (the CI is left out when it is NaN)."""
+    """'value ± half' (the CI is left out when it is NaN); a change (`sign`) to as many more
+    digits as its value and CI need to show (`visible_digits`)."""
     if value is None or not np.isfinite(value):
         return "-"
+    if sign:
+        digits = visible_digits(digits, value, half)
     text = f"{value:+,.{digits}f}" if sign else f"{value:,.{digits}f}"
     return text + (f" ± {half:,.{digits}f}" if half is not None and np.isfinite(half) else "")
+
+
+MORE_DIGITS = 3   # at most this many digits past a figure's own to show a change at all
+
+
+def visible_digits(digits: int, *figures: float | None) -> int:
+    """`digits`, or more where a figure that is not 0 would round to 0 at them (up to
+    `MORE_DIGITS` more): a change of 0.004 (its interval 0.002) shown at 2 digits read
+    "+0.00 ± 0.00" in green, a resolved change that looked like none (trial51)."""
+    need = digits
+    for x in figures:
+        if x is not None and np.isfinite(x) and x != 0 and round(abs(x), digits) == 0:
+            need = max(need, math.ceil(-math.log10(abs(x))))
+    return min(need, digits + MORE_DIGITS)
 
 
 def change_pm(value: float, half: float, digits: int = 0) -> str:

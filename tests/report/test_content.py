@@ -423,6 +423,19 @@ def test_a_change_without_an_interval_says_its_ci_is_not_known() -> None:
     assert fg.change_pm(float("nan"), float("nan"), 1) == "-"
 
 
+def test_a_change_is_shown_to_the_digits_it_needs() -> None:
+    """A resolved change of a utilization read "+0.00 ± 0.00" in green, and a lock wait
+    "-0.1 ± 0.0" (trial51): a change shows as many more digits (up to `MORE_DIGITS`) as
+    its value and interval need to be seen; one that shows at its own digits keeps them,
+    an interval of exactly 0 stays 0, and a level is left as it is."""
+    assert fg.change_pm(0.004, 0.002, 2) == "+0.004 ± 0.002"
+    assert fg.change_pm(-0.12, 0.03, 1) == "-0.12 ± 0.03"
+    assert fg.change_pm(-324.0, 0.0, 0) == "-324 ± 0"
+    assert fg.change_pm(5.0, 1.2, 0) == "+5 ± 1"
+    assert fg.change_pm(1e-9, 0.0, 2) == f"+{0:.{2 + fg.MORE_DIGITS}f} ± {0:.{2 + fg.MORE_DIGITS}f}"
+    assert fg.pm(0.004, 0.002, 2) == "0.00 ± 0.00"          # a level: its own digits
+
+
 def _pm_reaching_below_zero(cells: list[str]) -> list[str]:
     """The cells reading "v ± h" with h > v >= 0: an interval reaching below 0 not cut."""
     out = []
