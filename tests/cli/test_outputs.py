@@ -613,3 +613,25 @@ def test_rank_s_console_table_keeps_every_candidate_s_name_whole() -> None:
                         if line.startswith("│"))
         for name in names:
             assert name in cells, (name, text)
+
+
+def test_rank_s_heading_says_fund_first_only_when_some_trade_is_told() -> None:
+    """Three candidates with negative mean extra trade, none told from none, stood under
+    "what to fund first" (trial51 F12): with none told the heading says the order is of the
+    means only, not a funding order; with one told it is what to fund first."""
+    import pandas as pd
+
+    from sim.cli.render import rank_tables
+
+    table = pd.DataFrame({
+        "group": "all", "rank": [1, 2], "candidate": ["a", "b"],
+        "added_bottleneck_capacity_teu_per_year": [0.0, 0.0],
+        "extra_teu_per_year": [-500.0, 300.0], "extra_teu_per_year_ci95": [900.0, 900.0],
+        "extra_trade_bn_cny_per_year": [-0.35, -0.06],
+        "extra_trade_bn_cny_per_year_ci95": [2.03, 1.74],
+        "extra_trade_resolved_holm": [False, False]})
+    (t,) = rank_tables(table, "base", 4)
+    assert str(t.title).startswith("in the order of their means, none's extra trade told "
+                                   "from none (not a funding order)")
+    (t,) = rank_tables(table.assign(extra_trade_resolved_holm=[True, False]), "base", 4)
+    assert str(t.title).startswith("what to fund first")
