@@ -258,6 +258,13 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
     reps = len(cmp.base.results.replications)
     pairing = "independent seeds" if independent else f"common random numbers, seed " \
                                                       f"{cmp.base.seed}"
+    plan = cmp.base.results.plan
+    note = season_note(plan.season, plan.horizon)
+    if note:   # the deltas are per year of a part of a year, and so are attribution's parts;
+        # said before them, not after some 380 lines of tables (trial51 F2)
+        screen.print(f"note: {note}" + ("; so are attribution's input growth and induced "
+                                         "trade" if cmp.attribution is not None else ""),
+                     soft_wrap=True)
     for v in cmp.alts:
         screen.print(delta_table(cmp.deltas, v.name, reps, pairing))
         for line in unresolved_lines(cmp.deltas, v.name):
@@ -279,12 +286,6 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
                 screen.print(attribution_table(cmp.attribution_placebo, v.name,
                                                against=cmp.placebo.name))
     screen.print(bottleneck_table(cmp.bottlenecks))
-    plan = cmp.base.results.plan
-    note = season_note(plan.season, plan.horizon)
-    if note:   # the deltas are per year of a part of a year, and so are attribution's parts
-        screen.print(f"note: {note}" + ("; so are attribution's input growth and induced "
-                                         "trade" if cmp.attribution is not None else ""),
-                     soft_wrap=True)
     screen.print(f"wrote {folder.target.shown}/{', '.join(written)}", soft_wrap=True)
     if folder.replaced:
         screen.print(replaced_line(folder), soft_wrap=True)

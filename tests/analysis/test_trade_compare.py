@@ -1105,3 +1105,5 @@ def test_a_part_year_compare_says_its_season_holds_for_attribution_too(tmp_path:
     said = " ".join(res.output.split())
     assert "whose mean seasonal factor is 0.522" in said, said
     assert "so are attribution's input growth and induced trade" in said
+    # before the figures it qualifies, not after every table (trial51 F2)
+    assert said.index("whose mean seasonal factor") < said.index("grow − base"), said
