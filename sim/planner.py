@@ -574,7 +574,11 @@ def search(spec: CandidatesSpec, year: int, target: float, probability: float,
     def decide(items: list[Screened], n: int, level: float) -> None:
         run(items, n)
         for s in items:
-            k, m = meeting(s.trade[:n], target)
+            # every replication it has run, n or more: the monotone search can have taken
+            # the largest portfolios past n, and re-testing those on their first n wrote n
+            # as the decision_replications of one then set aside as dearer, or decided it on
+            # its first n of the more it had (review59 #2)
+            k, m = meeting(s.trade, target)
             low, high = clopper_pearson(k, m, level)
             s.decided_by = (low, high, level, m)
             if high < probability:

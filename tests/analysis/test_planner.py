@@ -1095,3 +1095,18 @@ def test_the_most_help_quotes_the_shipped_plan_as_it_is() -> None:
     said = " ".join((most.help or "").split())
     assert f"among the {pool} portfolios of" in said
     assert f"needs {into} to show one feasible, {out} infeasible" in said
+
+
+def test_a_portfolio_is_decided_on_every_replication_it_has_run() -> None:
+    """The monotone search takes the largest portfolio to --most when it stays undecided;
+    the stage's test of every undecided portfolio then read only its first `first`
+    replications, so a portfolio set aside as dearer kept frontier.csv's
+    decision_replications 4 of the 16 it had run (review59 #2)."""
+    spec = synthetic_spec([candidate("a", 1e9), candidate("b", 2e9)])
+    # a alone clears the target; a and b together sit on it (P(meet) about 0.5 against a
+    # required 0.5), run to --most, then set aside as dearer than a
+    evaluate, _ = synthetic({"a": 100, "b": -50}, 850, 10)
+    result = search(spec, 2025, 900, 0.5, evaluate, first=4, most=16, frontier=False)
+    both = next(s for s in result.screened if len(s.portfolio) == 2)
+    assert both.status == "dearer" and both.trade.size == 16
+    assert both.decided_by is not None and both.decided_by[3] == both.trade.size
