@@ -207,6 +207,20 @@ def part_year_note(base: Scenario, days: float | None, file: str | Path) -> str 
             "target")
 
 
+def study_period(base: Scenario, days: float | None) -> str:
+    """What a study's per-year figures are annualised from where its statistics period is
+    part of a year (`sim.trade.part_year`: "annualised from days 30-60 (mean seasonal factor
+    0.799)"), "" for whole years: the end of its figures' source lines, which a PNG read on
+    its own did not say (fan.png drew a 60-day pathway's 560 bn CNY/yr beside the published
+    713.7; trial51)."""
+    from sim.scenario import run_overrides
+    from sim.trade import part_year
+    from sim.units import period_season
+
+    horizon = run_overrides(base, days=days).horizon
+    return part_year([(horizon, period_season(base.demand.seasonality, horizon))])
+
+
 def check_reference(scenario: Scenario, plan: Plan, choices: tuple[ChoiceSet, ...]) -> None:
     """Load and build the reference scenario as the demand response will (its costs are
     cached for the run); an error in it names this scenario's `demand.reference_scenario`."""

@@ -665,20 +665,21 @@ def year_ticks(first: int, last: int, marked: Sequence[int], most: int = 12) -> 
 
 
 def fan_chart(table: pd.DataFrame, path: Path, *, target: Reference, last_year: int,
-              base: Reference | None = None) -> Path:
+              base: Reference | None = None, period: str = "") -> Path:
     """Total goods trade by year: median, 25-75% and 5-95% bands, the dated `target` (drawn
     at its year) and a line at `last_year`, the last year simulated (--to), where the axis
     ends (it reaches further only to show a target or published figure dated later); every
     year or every k-th is labelled, the target's and the published figure's always. The
     source line names the seeds rows of the two it is given (`Reference.cited`) and says when
-    the bands come from too few draws to read as quantiles (`band_note`)."""
+    the bands come from too few draws to read as quantiles (`band_note`), and `period`, what
+    a part year's figures are annualised from (`sim.boundary.study_period`)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     from sim.atomic import write_png
-    from sim.figsource import source_line
+    from sim.figsource import per_year, source_line
 
     t = table[table["kpi"] == GOODS_TRADE].sort_values("year")
     fig, ax = plt.subplots(figsize=(9, 4.5))   # wider than 8: the legend sits beside
@@ -710,8 +711,9 @@ def fan_chart(table: pd.DataFrame, path: Path, *, target: Reference, last_year: 
     published = "" if base is None else f"; {base.year} published: {base.cited()}"
     few = band_note(table)
     caution = "" if few is None else f"; caution: {few}"
-    source_line(fig, "source: cqsim pathway, pathway.csv (simulated; quantiles over the "
-                     f"samples){published}; target: {target.cited()}{caution}")
+    source_line(fig, per_year("source: cqsim pathway, pathway.csv (simulated; quantiles "
+                              f"over the samples){published}; target: {target.cited()}"
+                              f"{caution}", period))
     fig.tight_layout()
     try:
         return write_png(path, fig, 120)
@@ -753,7 +755,13 @@ def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
     import time
 
     from sim.atomic import write_csv, write_parquet, write_text
-    from sim.boundary import check_study, no_warmup_note, part_year_note, study_horizon
+    from sim.boundary import (
+        check_study,
+        no_warmup_note,
+        part_year_note,
+        study_horizon,
+        study_period,
+    )
     from sim.inputs import check_resume, read_meta, study_identity
     from sim.progress import Progress
     from sim.staging import check_work_folder
@@ -833,7 +841,8 @@ def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
     write_parquet(folder / "pathway_runs.parquet", rows)
     write_csv(folder / "pathway.csv", table)
     if len(table):
-        fan_chart(table, folder / "fan.png", target=goal, last_year=spec.to, base=base_ref)
+        fan_chart(table, folder / "fan.png", target=goal, last_year=spec.to, base=base_ref,
+                  period=study_period(base, spec.days))
     failed = int(rows.drop_duplicates("run_id")["status"].ne("ok").sum())
     few = band_note(table)
     notes = [few] if few else []

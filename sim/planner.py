@@ -744,18 +744,19 @@ def cost_label(appraisal: Appraisal, start: int) -> str:
 
 def frontier_plot(front: pd.DataFrame, path: Path, probability: float, target: float,
                   year: int, appraisal: Appraisal | None = None,
-                  start: int | None = None) -> Path:
+                  start: int | None = None, period: str = "") -> Path:
     """The minimised cost (`appraisal`'s objective; `start`: decided_from, where its present
     value is taken) against P(meet), each point coloured by its mean CO2; the title and the
     y axis say the target (bn CNY/yr) and its year, and the legend sits outside the axes,
-    where it covers no portfolio (at the lower right it hid the dearest one)."""
+    where it covers no portfolio (at the lower right it hid the dearest one); `period`: what
+    a part year's figures are annualised from (`sim.boundary.study_period`)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     from sim.atomic import write_png
-    from sim.figsource import source_line
+    from sim.figsource import per_year, source_line
 
     appraisal = appraisal or Appraisal()
     x = objective_column(appraisal)
@@ -777,11 +778,12 @@ def frontier_plot(front: pd.DataFrame, path: Path, probability: float, target: f
     ax.set_ylabel(f"P(goods trade in {year} >= {target:g} bn CNY/yr)")
     ax.set_ylim(-0.03, 1.03)
     fig.legend(loc="outside upper center", fontsize=8)
-    rate, period = appraisal.sources()
+    rate, years = appraisal.sources()
     rate = ("" if appraisal.objective != "whole-life" else
-            f"; discount rate: {rate}; period: {period}")
-    source_line(fig, "source: cqsim plan, frontier.csv (simulated P(meet) and CO2; costs from "
-                     f"the candidates file, each with its source{rate})")
+            f"; discount rate: {rate}; period: {years}")
+    source_line(fig, per_year("source: cqsim plan, frontier.csv (simulated P(meet) and CO2; "
+                              f"costs from the candidates file, each with its source{rate})",
+                              period))
     try:
         return write_png(path, fig, 120)
     finally:
@@ -789,9 +791,9 @@ def frontier_plot(front: pd.DataFrame, path: Path, probability: float, target: f
 
 
 def write_outputs(spec: CandidatesSpec, result: PlanResult, out: Path,
-                  warned: Sequence[str] = ()) -> list[Path]:
+                  warned: Sequence[str] = (), period: str = "") -> list[Path]:
     """plan.csv, frontier.csv and frontier.png; `warned`: the run's warnings, kept in
-    plan.csv's note beside the search's notes."""
+    plan.csv's note beside the search's notes; `period`: `frontier_plot`'s."""
     from sim.atomic import write_csv
 
     plan, front = tables(spec, result, warned)
@@ -799,7 +801,7 @@ def write_outputs(spec: CandidatesSpec, result: PlanResult, out: Path,
     if len(front):
         files.append(frontier_plot(front, out / "frontier.png", result.probability,
                                    result.target, result.year, result.appraisal,
-                                   spec.decided_from))
+                                   spec.decided_from, period))
     return files
 
 
@@ -979,7 +981,13 @@ def run_plan(path: str | Path, out: str | Path, *, target: float, year: int,
     import os
 
     from sim.atomic import write_text
-    from sim.boundary import check_study, no_warmup_note, part_year_note, study_horizon
+    from sim.boundary import (
+        check_study,
+        no_warmup_note,
+        part_year_note,
+        study_horizon,
+        study_period,
+    )
     from sim.inputs import changed_input, read_meta, study_identity
     from sim.staging import check_work_folder
     from sim.sweep.executors import connected
@@ -1060,7 +1068,8 @@ def run_plan(path: str | Path, out: str | Path, *, target: float, year: int,
                                         connect=connect, progress=progress)
         result = search(spec, year, target, probability, evaluate, first=first, most=most,
                         confirm=confirm, monotone=monotone, appraisal=appraisal)
-    files = write_outputs(spec, result, folder, [*late, *said])   # what the console said
+    files = write_outputs(spec, result, folder, [*late, *said],    # what the console said
+                          study_period(base, spec.days))
     files.append(write_text(meta, json.dumps({
         "candidates": spec.source_file, "fingerprint": fingerprint, "inputs": inputs,
         "status": "complete", "target_bn_cny_per_year": target, "year": year,

@@ -126,6 +126,38 @@ def test_frontier_plot_carries_its_source(tmp_path: Path, drawn: dict[str, Any])
     assert_sourced(drawn["frontier.png"], "frontier.csv")
 
 
+def test_a_part_year_study_s_figures_say_what_they_are_annualised_from(
+        tmp_path: Path, drawn: dict[str, Any]) -> None:
+    """fan.png drew a 60-day pathway's 560 bn CNY/yr beside the published 713.7, and
+    frontier.png a 60-day plan's P(meet), with nothing saying the figures were annualised
+    from part of a year (trial51): the study's period ends their source lines
+    (`sim.boundary.study_period`, "" for whole years), as compare.png's and a sweep's do."""
+    from sim.boundary import study_period
+    from sim.scenario import load_scenario
+    from tests.support.netbuilder import line_network
+
+    base = load_scenario(line_network(tmp_path / "season", demand={
+        "seasonality": [0.5] * 3 + [1.0] * 9}))
+    period = study_period(base, 60)
+    assert period.startswith("annualised from days ") and "mean seasonal factor 0." in period
+    flat = load_scenario(line_network(tmp_path / "flat"))
+    assert study_period(flat, 60) == ""                # no season: nothing to say
+    assert study_period(base, None).startswith("annualised from days ")   # its own 60 days
+    years = range(2025, 2036)
+    table = pd.DataFrame({"kpi": GOODS_TRADE, "year": list(years), "samples": 32,
+                          **{q: [800.0 + 10 * i for i in range(len(years))]
+                             for q in ("p5", "p25", "p50", "p75", "p95")}})
+    _, target = references()
+    fan_chart(table, tmp_path / "fan.png", target=target, last_year=2035, period=period)
+    front = pd.DataFrame({"cost_to_target_bn_cny": [0.0, 14.35], "p_meet": [0.0, 0.9],
+                          "p_meet_ci95_low": [0.0, 0.7], "p_meet_ci95_high": [0.3, 1.0],
+                          "co2_mean_kt_per_year": [6400.0, 6300.0]})
+    frontier_plot(front, tmp_path / "frontier.png", 0.8, 900.0, 2025, period=period)
+    for name in ("fan.png", "frontier.png"):
+        assert " ".join(source_of(drawn[name]).split()).endswith(
+            f"; per-year figures {period}"), name
+
+
 def test_map_and_compare_figures_carry_their_source(tmp_path: Path) -> None:
     a, b, c, d = hub("a", 0.0), hub("b", 1.0), hub("c", 0.0, 31.0), hub("d", 1.0, 31.0)
     write_geodata(tmp_path / "geo", [a, b, c, d], [link("a-b", a, b), link("c-d", c, d)])
