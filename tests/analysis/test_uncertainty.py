@@ -641,6 +641,10 @@ def test_a_part_year_study_says_the_season_it_carries(tmp_path: Path) -> None:
     assert factor == pytest.approx(3.0 / np.mean(doc["demand"]["seasonality"]))  # January
     (note,) = [n for n in result.notes if "days 5-30" in n]
     assert note == season_note(factor, ran)
+    # and the tables read on their own say it (trial51)
+    said = f"annualised from days 5-30 (mean seasonal factor {factor:.3f})"
+    for table in (result.p_meet, result.quantiles):
+        assert set(table["per_year_from"]) == {said}
 
 
 def test_a_study_is_bounded_by_the_study_limits(tmp_path: Path) -> None:
