@@ -1017,7 +1017,8 @@ def run_plan(path: str | Path, out: str | Path, *, target: float, year: int,
     check_study(base, pool * first + confirm, workers or os.cpu_count() or 1, limits,
                 spec.source_file, f"plan of {pool * first + confirm:,} runs when every "
                 f"portfolio is screened ({pool:,} portfolios x --first {first}, + --confirm "
-                f"{confirm}; {pruned}an undecided portfolio runs up to --most {most})")
+                f"{confirm}; {pruned}an undecided portfolio runs up to --most {most})",
+                days=spec.days)   # at the file's days:, as the pathway's (it priced a year)
     late = [f"{named}: candidates.{i}.lead_time_years: {c.name} cannot be in service by {year} "
             f"(decided from {spec.decided_from}, {c.lead_time_years:g} years to build): left "
             "out of every portfolio"

@@ -1110,3 +1110,30 @@ def test_a_portfolio_is_decided_on_every_replication_it_has_run() -> None:
     both = next(s for s in result.screened if len(s.portfolio) == 2)
     assert both.status == "dearer" and both.trade.size == 16
     assert both.decided_by is not None and both.decided_by[3] == both.trade.size
+
+
+def test_a_plan_is_priced_at_its_file_s_days(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plan's cost check priced a year's runs (4.35G events, 7h51m plain) whatever the
+    candidates file's `days:` said; a 60-day plan ran in 674 s (trial51). It prices them at
+    the file's days, as the pathway's check does."""
+    import sim.boundary
+    from sim.planner import run_plan
+    from tests.support.netbuilder import line_network
+
+    priced: list[float | None] = []
+    real = sim.boundary.check_study
+
+    def spy(*args: Any, **kw: Any) -> Any:
+        priced.append(kw.get("days"))
+        return real(*args, **kw)
+
+    monkeypatch.setattr(sim.boundary, "check_study", spy)
+    scen = line_network(tmp_path, horizon={"days": 40, "warmup_days": 2})
+    doc = {"scenario": scen.name, "base_year": 2023, "decided_from": 2024, "days": 12,
+           "candidates": [candidate("double", 1e9)]}
+    path = tmp_path / "cands.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    run_plan(path, tmp_path / "out", year=2025, target=1e6, probability=0.8, first=3,
+             most=3, confirm=0, workers=1)
+    assert priced == [12]
