@@ -37,7 +37,7 @@ __all__ = ["CORRIDOR_COLOURS", "difference_colours", "draw_difference", "draw_fl
 
 MAX_WIDTH = 7.0     # points: the busiest direction of a link
 TITLE_PT = 9        # a map's title ...
-TITLE_ROOM = 0.98   # ... wrapped to fill at most this share of its axes' width
+TEXT_ROOM = 0.98    # ... and its legend fill at most this share of the width they have
 MIN_WIDTH = 0.6
 GAP_PT = 0.5        # between the two directions of a link
 LABEL_PT = 6.5      # hub labels
@@ -131,7 +131,7 @@ def _title(ax: Axes, title: str | None, caption: str) -> None:
     `plt.subplots()` figure and of a 13 x 8.2 in one (trial50)."""
     if not title:
         width = ax.get_window_extent().width * 72.0 / _root(ax).dpi
-        title = wrap(caption, width * TITLE_ROOM, TITLE_PT)
+        title = wrap(caption, width * TEXT_ROOM, TITLE_PT)
     ax.set_title(title, fontsize=TITLE_PT)
 
 
@@ -341,7 +341,7 @@ def _legend(ax: Axes, handles: list[Line2D], title: str) -> None:
     figure's width, else in as few even rows as fit (one row of a flow map's 12 entries ran
     off both edges of the README's `plt.subplots()` figure, 6.4 in wide)."""
     fig = _root(ax)
-    room = fig.bbox.width * TITLE_ROOM
+    room = fig.bbox.width * TEXT_ROOM
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
     for rows in range(1, len(handles) + 1):
         legend = ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.005),
