@@ -41,8 +41,9 @@ from sim.geodata import BASEMAP_FILE
 from sim.network import HOURS_PER_DAY, Plan, build
 from sim.readers import check_geopackage
 from sim.routing import ChoiceSet, choice_sets
-from sim.scenario import Scenario, load_scenario, not_changes_of, run_overrides
-from sim.trade import references
+from sim.scenario import Horizon, Scenario, load_scenario, not_changes_of, run_overrides
+from sim.trade import part_year, references
+from sim.units import DAYS_PER_YEAR, period_season, stats_days
 
 PLAN_BYTES = 1e6  # memory a sweep holds per variant (plan and route sets: 63 kB pickled)
 
@@ -179,9 +180,6 @@ def study_horizon(base: Scenario, days: float | None) -> dict[str, float]:
     """Days each run of a study simulates, its warm-up and the statistics period between
     (days; `days`: the study file's `days:`, else the base's horizon), as its record keeps
     them: every bn CNY/yr and TEU/yr figure is annualised from that period."""
-    from sim.scenario import run_overrides
-    from sim.units import stats_days
-
     h = run_overrides(base, days=days).horizon
     return {"days": h.days, "warmup_days": h.warmup_days, "statistics_days": stats_days(h)}
 
@@ -190,16 +188,12 @@ def part_year_note(base: Scenario, days: float | None, file: str | Path) -> str 
     """The line saying that a study's statistics period is not a whole number of years (a
     `days:` of 60, say), so its per-year figures are annualised from part of a year and then
     set against the annual target; None for whole years."""
-    from sim.scenario import run_overrides
-    from sim.units import DAYS_PER_YEAR, period_season, stats_days
-
-    horizon = run_overrides(base, days=days).horizon    # once: it validates the scenario
+    horizon, factor = _study_season(base, days)
     period = stats_days(horizon)
     years = period / DAYS_PER_YEAR
     if years >= 1 and abs(years - round(years)) < 1e-9:
         return None
     where = f"{file}: days: {days:g}" if days is not None else f"{base.source_file}: horizon"
-    factor = period_season(base.demand.seasonality, horizon)
     return (f"{where}: statistics over days {horizon.warmup_days:g}-{horizon.days:g} "
             f"({period:g} days), a part year: the bn CNY/yr and TEU/yr figures "
             "are annualised from it and carry that part of the year's season (its mean "
@@ -213,12 +207,14 @@ def study_period(base: Scenario, days: float | None) -> str:
     0.799)"), "" for whole years: the end of its figures' source lines, which a PNG read on
     its own did not say (fan.png drew a 60-day pathway's 560 bn CNY/yr beside the published
     713.7; trial51)."""
-    from sim.scenario import run_overrides
-    from sim.trade import part_year
-    from sim.units import period_season
+    return part_year([_study_season(base, days)])
 
+
+def _study_season(base: Scenario, days: float | None) -> tuple[Horizon, float]:
+    """A study's horizon (BASE's, or cut to `days`; validated) and the mean seasonal factor
+    of its statistics period (`sim.units.period_season`)."""
     horizon = run_overrides(base, days=days).horizon
-    return part_year([(horizon, period_season(base.demand.seasonality, horizon))])
+    return horizon, period_season(base.demand.seasonality, horizon)
 
 
 def check_reference(scenario: Scenario, plan: Plan, choices: tuple[ChoiceSet, ...]) -> None:

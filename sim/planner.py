@@ -429,12 +429,14 @@ class Added:
     mean of the paired differences over the replications both ran (replication r of each
     has growth draw r and simulation replication r) and its 95% half-width, and that per
     bn CNY of the cost the search minimises (per year; NaN for a portfolio that costs
-    nothing). The screening reads P(meet); a planner choosing what to fund reads this."""
+    nothing), with its half-width: `ci95` over the same cost, which is not uncertain. The
+    screening reads P(meet); a planner choosing what to fund reads this."""
 
     bn_cny_per_year: float
     ci95: float
     pairs: int
     per_bn_cny: float
+    per_bn_cny_ci95: float
 
 
 @dataclass
@@ -465,10 +467,12 @@ class PlanResult:
         none = next((o for o in self.screened if not o.portfolio), None)
         n = min(s.trade.size, none.trade.size) if none is not None else 0
         if none is None or n == 0:
-            return Added(float("nan"), float("nan"), 0, float("nan"))
+            return Added(float("nan"), float("nan"), 0, float("nan"), float("nan"))
         delta, half = difference_ci(none.trade[:n], s.trade[:n], paired=True)
         cost = s.cost / CNY_PER_BN
-        return Added(delta, half, n, delta / cost if cost > 0 else float("nan"))
+        if not cost > 0:
+            return Added(delta, half, n, float("nan"), float("nan"))
+        return Added(delta, half, n, delta / cost, half / cost)
 
     def alone(self) -> list[tuple[Screened, Added]]:
         """Each candidate on its own (every in-service year screened) with what it adds,

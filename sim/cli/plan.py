@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
@@ -19,20 +18,6 @@ from sim.cli.common import (
 )
 from sim.stats import meeting, resolved
 from sim.units import CNY_PER_BN
-
-if TYPE_CHECKING:
-    from sim.planner import Added
-
-
-def per_cny_ci(added: Added, cost_cny: float) -> str:
-    """" ± 1.80": the 95% half-width of the trade a candidate adds per bn CNY of its cost,
-    the paired interval of the trade over the cost, which is not uncertain (frontier.csv's
-    trade_added_ci95 over the cost, docs/planning.md); "" where there is none. The console
-    printed the ratio bare, "+0.867 bn CNY/yr per bn CNY" beside a trade of +0.48 ± 0.99
-    (trial51): a figure read as firm that its own interval does not tell from 0."""
-    if not cost_cny > 0 or not math.isfinite(added.ci95):
-        return ""
-    return f" ± {added.ci95 / (cost_cny / CNY_PER_BN):.3f}"
 
 
 @click.command()
@@ -141,7 +126,8 @@ def plan(candidates_file: Path, target: float | None, year: int, probability: fl
                        f"{label(s.portfolio)} {a.bn_cny_per_year:+.2f} ± {a.ci95:.2f} bn CNY/yr"
                        f"{'' if resolved(a.bn_cny_per_year, a.ci95) else ' (not told from 0)'}"
                        f" for {s.cost / CNY_PER_BN:.2f} bn CNY: {a.per_bn_cny:+.3f}"
-                       f"{per_cny_ci(a, s.cost)} bn CNY/yr per bn CNY"
+                       + ("" if math.isnan(a.per_bn_cny_ci95) else
+                          f" ± {a.per_bn_cny_ci95:.3f}") + " bn CNY/yr per bn CNY"
                        for s, a in alone))
         click.echo("note: this order reads each candidate's first replications (--first): "
                    "where the intervals overlap it is not a resolved order; run cqsim compare "
