@@ -3,23 +3,29 @@ successive averages), until route flows settle.
 
 Pass n simulates replication 0 (horizon `equilibrium.days`, at most the scenario's) with the
 current learnt delay per route; the observed extra delay of each route (mean door-to-door
-transit minus its uncongested `base_hours`, floored at 0) updates the learnt delay by MSA,
+transit minus its uncongested `base_hours`, floored at 0) updates the learnt delay by MSA
+over the route's own observations,
 
-    d_n = d_(n-1) + (observed_n - d_(n-1)) / n,
+    d_k = d_(k-1) + (observed_k - d_(k-1)) / k,
 
-and demand is re-derived from the generalized costs including d_n (`sim.demand`). The gap
-is the sum over routes of the change of their TEU between consecutive passes over the
-total (a box moved from one route to another counts twice); iteration stops when it
-falls below `equilibrium.tolerance` (once `equilibrium.min_iterations` passes have run) or
-after `equilibrium.max_iterations` passes. Passes use the scenario's seed, so the result is
-deterministic.
+k the number of passes so far in which the route delivered a lot (`_seen`): d is the mean of
+the delays it met. A route that delivered nothing in a pass brings no news and keeps its
+estimate; one first used in a later pass learns what it met, not a share of it with the rest
+the cold start's 0 (until 2026-12-07 the step was 1/n, n the pass, and a route first used in
+pass 2 learnt half its delay). Demand is re-derived from the generalized costs including d
+(`sim.demand`). The gap is the sum over routes of the change of their TEU between
+consecutive passes over the total (a box moved from one route to another counts twice);
+iteration stops when it falls below `equilibrium.tolerance` (once
+`equilibrium.min_iterations` passes have run) or after `equilibrium.max_iterations` passes.
+Passes use the scenario's seed, so the result is deterministic.
 
 Route choice in the run sees the queues live (the congestion picture at booking: backlogs
 at boarding, the locks' queues), so it must not be handed d whole, or it would count the
 waits it sees twice. The passes also learn, by the same MSA, the part of d that the picture
 did not foresee, u = observed - (mean hours the picture showed at booking, over the route's
-delivered lots), and route choice adds u to the picture in the passes and the run: its
-expected cost of a route is then d, the cost the logsums of demand are taken at.
+delivered lots), over the same passes as d, and route choice adds u to the picture in the
+passes and the run: its expected cost of a route is then d, the cost the logsums of demand
+are taken at.
 
 A dated event (a disruption with dates, a lock's maintenance: `sim.routing.dated_spans`) is
 learnt for its own days: the lots booked while one is in force on their route (those still
@@ -35,10 +41,12 @@ queues).
 Without dated events every lot is usual.
 
 A route queued beyond `routing.max_excess_wait_hours` is not offered to the lots booked then
-(a capacity that binds rations it). The passes learn, by MSA, the share of each flow's
-bookings at which each of its routes was offered, and the market logsums weigh each route
-by it (implicit availability, `sim.demand.market_choice`): relieving a binding capacity
-makes its routes available more often, which the logsum, and so the trade induced, sees.
+(a capacity that binds rations it). The passes learn, by MSA over the passes in which the
+route's flow booked lots (a pass in which it booked none says nothing of it), the share of
+each flow's bookings at which each of its routes was offered (1, offered, before any such
+pass), and the market logsums weigh each route by it (implicit availability,
+`sim.demand.market_choice`): relieving a binding capacity makes its routes available more
+often, which the logsum, and so the trade induced, sees.
 
 The passes of one replication's streams are a single draw: the delays they learn, and the
 trade the logsums then induce, carry its noise (on baseline-2023 the trade induced by the
@@ -212,13 +220,30 @@ def _report(base: Plan, factors: Sequence[float], passes: int, converged: bool,
 SHRINK_LOTS = 20   # lots of a route that weigh as much as its gateway's spread (shrinkage)
 
 
+def _seen(counts: dict[int, int], i: int) -> int:
+    """Count one more pass in which route `i` brought news of what `counts` counts (a lot
+    delivered on usual days, one booked in a dated event, a booking of its flow) and return
+    k, the number of such passes so far: the step 1/k of its running means (`_step`), so each
+    is the mean of the route's own observations, whatever pass it was first observed in."""
+    k = counts[i] = counts.get(i, 0) + 1
+    return k
+
+
+def _step(old: float, observed: float, k: int) -> float:
+    """MSA: the mean of k observations from the mean of the first k - 1 (`old`) and the k-th
+    (`observed`); at k = 1 the observation alone (the cold or warm start is replaced)."""
+    return old + (observed - old) / k
+
+
 def _spreads(routes: pd.DataFrame, choices: Sequence[ChoiceSet], lot_teu: float,
              previous: dict[int, float], n: int) -> dict[int, float]:
     """Spread of transit (standard deviation, h: what a reliability ratio values) of every
     route, from a pass: its own, shrunk toward the TEU-weighted spread of its gateway by
     the weight TEU / (TEU + SHRINK_LOTS lots), so a route that delivered nothing in the pass
-    takes its gateway's (0 where the gateway delivered nothing); averaged over passes (MSA).
-    Unlike the delays, a route with no lot delivered is not left at its estimate."""
+    takes its gateway's (0 where the gateway delivered nothing); averaged over every pass
+    (MSA, step 1/n with n the pass, `previous` the mean of the first n - 1). Unlike the
+    delays, averaged over the passes in which the route delivered (`_seen`), a route with no
+    lot delivered is not left at its estimate: every pass observes every route's spread."""
     seen: dict[int, tuple[float, float]] = {}
     by_gateway: dict[str, list[float]] = {}
     # one dict per column: a row lookup (routes.loc) per route cost more than the pass's sums
@@ -243,7 +268,7 @@ def _spreads(routes: pd.DataFrame, choices: Sequence[ChoiceSet], lot_teu: float,
             w = teu / (teu + SHRINK_LOTS * lot_teu)
             observed = max(0.0, w * own + (1 - w) * prior)
             old = previous.get(r.index, 0.0)
-            out[r.index] = old + (observed - old) / n
+            out[r.index] = _step(old, observed, n)
     return out
 
 
@@ -317,7 +342,8 @@ def _aftermath(plan: Plan, tables: Mapping[str, pd.DataFrame], previous: Mapping
     ending at or after the event's end on which the part's queue (a hub's TEU, a lock's
     tonnes both ways; the daily series hold each day's queue at its end) was back within the
     range of the AFTERMATH_REFERENCE_DAYS days that ended by its start, or the end of the
-    pass if it never was; averaged over the passes (MSA). Other parts (a service, a link)
+    pass if it never was; averaged over the passes (MSA, step 1/n: every pass measures every
+    such event). Other parts (a service, a link)
     keep no daily queue: their events end with their windows.
 
     assumption: back within its range of the four weeks before is back to usual (a queue
@@ -345,7 +371,7 @@ def _aftermath(plan: Plan, tables: Mapping[str, pd.DataFrame], previous: Mapping
                    else float(ends.max()))
         key = (kind, ident, start)
         old = previous.get(key, end)
-        out[key] = old + (max(end, cleared) - old) / n
+        out[key] = _step(old, max(end, cleared), n)
     return out
 
 
@@ -360,19 +386,26 @@ def _passes(base: Plan, choices: tuple[ChoiceSet, ...], refs: MarketPasses | Non
             initial_unforeseen: Mapping[int, float], factors: tuple[float, ...]) -> Learnt:
     """The MSA feedback passes of `settle` on the streams of `replication`, from the demand
     factors `factors` that the initial delays give; after pass n, demand answers to the
-    reference's state after its own pass n (`_at`)."""
+    reference's state after its own pass n (`_at`). Each route's running means step by 1/k,
+    k the passes in which it was observed (`_seen`, one count per kind of observation)."""
     settings = base.equilibrium
     index = [r.index for cs in choices for r in cs.routes]
     base_hours = {r.index: r.base_hours for cs in choices for r in cs.routes}
     delay = {i: initial_delay.get(i, 0.0) for i in index}
     unforeseen = {i: initial_unforeseen.get(i, 0.0) for i in index}
-    # learnt from the lots booked in dated events, each route averaged over the passes in
-    # which it delivered such lots (`seen`)
-    unforeseen_event: dict[int, float] = {}
+    # per route, the passes in which it delivered a lot on usual days (its delay and their
+    # unforeseen part), in which its flow booked lots (the share offered), in which it
+    # delivered lots booked in dated events (their delay and unforeseen part) and in which
+    # it was booked at all (the share of its bookings made in dated events): the counts k its
+    # running means step by (`_seen`)
+    seen_usual: dict[int, int] = {}
+    seen_offered: dict[int, int] = {}
     seen_event: dict[int, int] = {}
+    seen_share: dict[int, int] = {}
+    # learnt from the lots booked in dated events
+    unforeseen_event: dict[int, float] = {}
     delay_event: dict[int, float] = {}
     shares: dict[int, float] = {}
-    seen_share: dict[int, int] = {}
     until: dict[EventKey, float] = {}
     dated = bool(base.network.dated_spans())
     spread: dict[int, float] = {}
@@ -407,31 +440,30 @@ def _passes(base: Plan, choices: tuple[ChoiceSet, ...], refs: MarketPasses | Non
         # answers to (route choice reads the live queues, not this)
         for i, a in routes["offered_share"].reindex(index).items():
             if not np.isnan(a):   # its flow booked lots in the pass
-                old = offered.get(i, 1.0)
-                offered[i] = old + (float(a) - old) / n
+                offered[i] = _step(offered.get(i, 1.0), float(a), _seen(seen_offered, i))
         for j, i in enumerate(index):
             # usual days (every lot, without dated events): the delay demand and the logsums
-            # answer to, and its part the picture did not foresee; a route that delivered no
-            # such lot brings no news and keeps its estimates
+            # answer to, and its part the picture did not foresee, each the mean over the
+            # passes in which the route delivered such lots; a route that delivered none
+            # brings no news and keeps its estimates
             if not np.isnan(usual_h[j]):
+                k = _seen(seen_usual, i)
                 observed = max(0.0, float(usual_h[j]) - base_hours[i])
-                delay[i] += (observed - delay[i]) / n
-                unforeseen[i] += (observed - float(usual_seen[j]) - unforeseen[i]) / n
+                delay[i] = _step(delay[i], observed, k)
+                unforeseen[i] = _step(unforeseen[i], observed - float(usual_seen[j]), k)
             # the lots booked in dated events (those still on the way at the end at their
             # age then, so a closure that never clears is learnt): what route choice adds in
             # their hours only (less what the picture showed them at booking), and the delay
             # the year's demand weighs by their share of the route's bookings
             if not np.isnan(event_h[j]):
-                k = seen_event[i] = seen_event.get(i, 0) + 1
+                k = _seen(seen_event, i)
                 observed = max(0.0, float(event_h[j]) - base_hours[i])
-                old = unforeseen_event.get(i, 0.0)
-                unforeseen_event[i] = old + (observed - float(event_seen[j]) - old) / k
-                old = delay_event.get(i, 0.0)
-                delay_event[i] = old + (observed - old) / k
+                unforeseen_event[i] = _step(unforeseen_event.get(i, 0.0),
+                                            observed - float(event_seen[j]), k)
+                delay_event[i] = _step(delay_event.get(i, 0.0), observed, k)
             if dated and booked[j] > 0:
-                k = seen_share[i] = seen_share.get(i, 0) + 1
-                old = shares.get(i, 0.0)
-                shares[i] = old + (float(booked_event[j] / booked[j]) - old) / k
+                shares[i] = _step(shares.get(i, 0.0), float(booked_event[j] / booked[j]),
+                                  _seen(seen_share, i))
         if base.market is not None:
             spread = _spreads(routes, choices, base.lot_teu, spread, n)
         demand_delay = year_blend(delay, delay_event, shares)

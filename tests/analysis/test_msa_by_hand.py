@@ -68,8 +68,9 @@ def test_msa_learns_the_running_mean_of_the_delays_observed(
     learnt 4, then 6, then 4 (a plain overwrite would end at 0, a step of 1/(n + 1) at 3).
     The dear route ran faster than its uncongested time once (-2 h): observed 0, not a
     negative delay. The part the picture did not foresee is averaged alike (observed less
-    what it showed at booking), and so is the share of bookings offered, a pass in which
-    the flow booked nothing (no share: NaN) counting as offered."""
+    what it showed at booking), and so is the share of bookings offered, over the passes in
+    which the flow booked lots: one in which it booked nothing (no share: NaN) says nothing
+    of it and does not count (counted as offered, the cold start, it read 0.5, not 0.25)."""
     plan, choices, routes = _two_routes(tmp_path, max_iterations=3, min_iterations=3,
                                         tolerance=0.5)
     cheap, dear = (r.index for r in routes)
@@ -82,8 +83,34 @@ def test_msa_learns_the_running_mean_of_the_delays_observed(
     assert learnt.delay[dear] == pytest.approx(3.0)            # (0 + 3 + 6) / 3
     assert learnt.unforeseen[cheap] == pytest.approx((3.0 + 6.0 + 0.0) / 3)
     assert learnt.unforeseen[dear] == pytest.approx((0.0 + 3.0 + 3.0) / 3)
-    assert learnt.offered[cheap] == pytest.approx(0.5)         # (1 + 0.5 + 0) / 3
+    assert learnt.offered[cheap] == pytest.approx(0.25)        # (0.5 + 0) / 2
     assert learnt.offered[dear] == pytest.approx(1.0)
+
+
+def test_a_route_learns_the_mean_of_its_own_observations_from_its_first(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each route's running means step by 1/k, k the passes in which it delivered, not by
+    1/n with n the pass: a route first used in pass 2 learns the delay it met there, not
+    half of it with the cold start's 0 as the other half. The cheap route delivers nothing in
+    pass 1 (no transit: NaN), then meets 6 h and 6 h: learnt 6 (by 1/n: 3, then 4). The
+    dear route meets 2 h, delivers nothing in pass 2 (it keeps 2), then 8 h: learnt 5, the
+    mean of the two it met (by 1/n: 4). The unforeseen part is averaged over the same
+    passes, and so is the share offered over the passes in which the flow booked lots."""
+    plan, choices, routes = _two_routes(tmp_path, max_iterations=3, min_iterations=3,
+                                        tolerance=0.5)
+    cheap, dear = (r.index for r in routes)
+    nan = np.nan
+    learnt = _passes(monkeypatch, plan, choices, routes, [
+        ([0.0, 1000.0], [nan, 2.0], [nan, 1.0], [nan, nan]),
+        ([500.0, 500.0], [6.0, nan], [2.0, nan], [0.4, 0.6]),
+        ([500.0, 500.0], [6.0, 8.0], [4.0, 2.0], [0.6, 0.8])])
+    assert learnt.passes == 3
+    assert learnt.delay[cheap] == pytest.approx(6.0)           # (6 + 6) / 2
+    assert learnt.delay[dear] == pytest.approx(5.0)            # (2 + 8) / 2
+    assert learnt.unforeseen[cheap] == pytest.approx((4.0 + 2.0) / 2)
+    assert learnt.unforeseen[dear] == pytest.approx((1.0 + 6.0) / 2)
+    assert learnt.offered[cheap] == pytest.approx(0.5)         # (0.4 + 0.6) / 2
+    assert learnt.offered[dear] == pytest.approx(0.7)          # (0.6 + 0.8) / 2
 
 
 def test_the_passes_stop_at_the_first_gap_below_the_tolerance_not_before_min_iterations(
