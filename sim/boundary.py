@@ -251,12 +251,12 @@ def repeated(per_run: Estimate, copies: int, at_once: int, held: float = 0.0,
 
 
 def check_sweep(variants: int, per_run: Estimate, workers: int, limits: Limits | None,
-                file: str, runs: int | None = None) -> Estimate:
+                file: str, runs: int | None = None, what: str | None = None) -> Estimate:
     """Refuse a sweep too large to hold or to run, before its variants are built; `per_run`
     is the estimate of one variant (all its replications); `runs`: the simulations of all
     the variants together when points run their own replications (`point_replications`:
     `cqsim uncertainty`'s noise point runs 8, each design point 1), else `variants` x
-    `per_run.runs`."""
+    `per_run.runs`; `what`: how a refusal names it (a sweep of N variants)."""
     if limits is not None and (limits.max_memory is not None or
                                limits.max_events is not None) and variants > MAX_VARIANTS:
         raise InputError(file, "parameters", f"at most {MAX_VARIANTS:,} variants (each is a "
@@ -265,24 +265,25 @@ def check_sweep(variants: int, per_run: Estimate, workers: int, limits: Limits |
     total = repeated(per_run, variants, max(1, workers), held=variants * PLAN_BYTES,
                      runs=runs)
     if limits is not None:
-        check(total, limits, file, what=f"sweep of {plural(variants, 'variant')}")
+        check(total, limits, file, what=what or f"sweep of {plural(variants, 'variant')}")
     return total
 
 
 def check_variants(estimates: Sequence[Estimate], workers: int, limits: Limits | None,
-                   file: str) -> Estimate:
+                   file: str, what: str | None = None) -> Estimate:
     """Refuse a sweep whose variants, each estimated on its own plan, pass `limits`: a grid,
     sample or points value (a smaller lot, more demand, a longer horizon) or a variant's own
     replications (`point_replications`) can make it far dearer than the base that
     `check_sweep` priced before the variants were built. `workers` of the dearest run at
-    once."""
+    once; `what` as `check_sweep`'s."""
     every = combine(estimates)
     dearest = max((e.memory_bytes for e in estimates), default=BASE_MEMORY)
     total = Estimate(every.lots_per_replication, every.events_per_replication, every.runs,
                      BASE_MEMORY + len(estimates) * PLAN_BYTES
                      + max(1, workers) * (dearest - BASE_MEMORY))
     if limits is not None:
-        check(total, limits, file, what=f"sweep of {plural(len(estimates), 'variant')}")
+        check(total, limits, file,
+              what=what or f"sweep of {plural(len(estimates), 'variant')}")
     return total
 
 

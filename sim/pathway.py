@@ -823,7 +823,7 @@ def run_pathway(path: str | Path, out: str | Path, *, to: int | None = None,
         write_text(meta, json.dumps({"pathway": spec.source_file, "fingerprint": fingerprint,
                                      "inputs": inputs, "settings": settings,
                                      "status": "running", "executor": executor}, indent=2))
-        with Progress(len(tasks), len(tasks) - len(todo), spec.name, progress,
+        with Progress(len(tasks), len(tasks) - len(todo), f"pathway {spec.name}", progress,
                       unit="samples") as bar:
             dispatch(todo, record, workers=workers, scheduler=scheduler,
                      local_cluster=local_cluster,

@@ -23,7 +23,7 @@ import numpy as np
 from sim.budget import Estimate, Limits, estimate, runs_of
 from sim.engine.recorder import ReplicationResult
 from sim.equilibrium import Settled
-from sim.errors import FactorWarning, InputError
+from sim.errors import FactorWarning, InputError, plural
 from sim.extensions import carried
 from sim.inputs import read_files, study_digests
 from sim.kpis import (
@@ -351,8 +351,13 @@ def prepare_sweep(spec: SweepSpec | str | Path, limits: Limits | None = None,
     # runs 8: priced as one, the 256-sample study of plan-2025 read 387 runs, not 408)
     runs = None if spec.point_replications is None else sum(
         runs_of(first, len(chosen)) for chosen in spec.point_replications)
+    # points with their own replications are an uncertainty study's runs, not variants to
+    # compare: a refusal counts them as the study does (trial51: "a sweep of 17 variants"
+    # for 24 runs)
+    what = None if spec.point_replications is None else \
+        f"study of {plural(sum(len(r) for r in spec.point_replications), 'run')}"
     check_sweep(variants, estimate(first, first_sets), workers, limits, spec.source_file,
-                runs=runs)
+                runs=runs, what=what)
     points = design(spec.parameters)
     tasks: list[RunTask] = []
     plans = []
@@ -372,7 +377,7 @@ def prepare_sweep(spec: SweepSpec | str | Path, limits: Limits | None = None,
         plan if spec.point_replications is None else
         with_run_settings(plan, replications=len(spec.point_replications[k])),
         first_sets if len(plan.flows) == len(first.flows) else None)
-        for k, plan in enumerate(plans)], workers, limits, spec.source_file)
+        for k, plan in enumerate(plans)], workers, limits, spec.source_file, what=what)
     inputs = study_digests(read_files(scenarios))
     del scenarios   # only their files were wanted
     identity = {

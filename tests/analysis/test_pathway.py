@@ -239,9 +239,11 @@ def test_the_console_sets_each_year_against_the_target_s_own_year(
         done.stdout
     record = json.loads((out / "pathway.json").read_text())
     assert record["target"]["year"] == 2025 and record["target"]["bn_cny_per_year"] == 2.0
-    # its samples done on stderr, as a sweep's runs (it printed none)
-    assert "pathway: 0/1 samples done, started" in done.stderr, done.stderr
-    assert "pathway: 1/1 samples done, " in done.stderr, done.stderr
+    # its samples done on stderr, as a sweep's runs (it printed none), named as a pathway
+    # (the shipped pathway is `name: plan`, and "plan: 1/3 samples done" read as `cqsim
+    # plan`'s: trial51)
+    assert "pathway pathway: 0/1 samples done, started" in done.stderr, done.stderr
+    assert "pathway pathway: 1/1 samples done, " in done.stderr, done.stderr
     # one sample: its bands have no width, and the console and the record say so
     assert "note: bands from 1 draw only: they have no width" in done.stdout
     assert record["notes"] == ["bands from 1 draw only: they have no width and show no "

@@ -538,6 +538,10 @@ def test_a_refused_study_prints_its_error_alone(tmp_path: Path) -> None:
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("cqsim: error:") \
         and "within the limits" in lines[0], lines
+    # counted as the study counts its runs (of 14 samples a Sobol design of this network
+    # uses 10, the noise point's 2 replications among them), not as a sweep's variants
+    # (trial51: "a sweep of 17 variants" for 24 runs)
+    assert "a study of 10 runs within the limits" in lines[0] and "variant" not in lines[0]
     assert not out.exists()
 
 
@@ -605,6 +609,11 @@ def test_lhs_study_on_a_tiny_network(tmp_path: Path) -> None:
     hits = int((trade[result.runs["variant"] != "v0000"] >= 2.5).sum())
     assert pm["meeting"].iloc[0] == hits and pm["runs"].iloc[0] == 8
     assert pm["target_bn_cny_per_year"].iloc[0] == 2.5    # a trade figure says its unit of time
+    # no Sobol indices from a Latin hypercube: sobol.csv is its header alone, and the notes
+    # say why (an empty table read as a failed analysis: trial51)
+    assert pd.read_csv(out / "sobol.csv").empty
+    assert any(n.startswith("sobol: a Latin hypercube design") for n in result.notes), \
+        result.notes
     # the study's tables are in the folder's manifest, hashes true
     from sim.staging import read_manifest, verify
     found = read_manifest(out)
