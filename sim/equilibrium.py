@@ -17,6 +17,11 @@ pass 2 learnt half its delay). Demand is re-derived from the generalized costs i
 consecutive passes over the total (a box moved from one route to another counts twice);
 iteration stops when it falls below `equilibrium.tolerance` (once
 `equilibrium.min_iterations` passes have run) or after `equilibrium.max_iterations` passes.
+The flows can stop moving while the delays planned on still differ from those met (under
+MSA the steps shrink as 1/k whether or not they agree), so each pass also gives the delay
+gap, sum TEU |observed - assumed| / sum TEU observed over the routes that delivered lots,
+assumed the delay the route had learnt before the pass (`_delay_gap`): 1.0 on a first pass
+from a cold start, toward 0 as the delays assumed and produced agree.
 Passes use the scenario's seed, so the result is deterministic.
 
 Route choice in the run sees the queues live (the congestion picture at booking: backlogs
@@ -119,6 +124,10 @@ class EquilibriumReport:
     # bn CNY/yr), so a comparison can say which markets an expansion's trade came from
     market_induced_by_market: tuple[tuple[str, float, float], ...] = ()
     reference_from_base_run: bool = False   # market reference taken from a comparison's base
+    # per pass, how far the delays met were from those planned on (`_delay_gap`; NaN: no
+    # delay met), and the last pass's: whether the delays, not only the flows, settled
+    delay_gap: float = float("nan")
+    delay_gaps: tuple[float, ...] = ()
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready fields (NaN as None); `reference_from_base_run` only when true, so a
@@ -127,6 +136,8 @@ class EquilibriumReport:
             return None if np.isnan(x) else round(float(x), 6)
         return {"passes": self.passes, "converged": self.converged, "gap": clean(self.gap),
                 "gaps": [clean(g) for g in self.gaps], "tolerance": self.tolerance,
+                "delay_gap": clean(self.delay_gap),
+                "delay_gaps": [clean(g) for g in self.delay_gaps],
                 "demand_factor_min": clean(self.demand_factor_min),
                 "demand_factor_max": clean(self.demand_factor_max),
                 "induced_teu_per_year": clean(self.induced_teu_per_year),
@@ -192,7 +203,8 @@ def _pass_plan(plan: Plan) -> Plan:
 
 
 def _report(base: Plan, factors: Sequence[float], passes: int, converged: bool,
-            gaps: list[float], reused: bool = False) -> EquilibriumReport:
+            gaps: list[float], reused: bool = False,
+            delay_gaps: Sequence[float] = ()) -> EquilibriumReport:
     induced = sum((k - 1.0) * f.teu_per_year for f, k in zip(base.flows, factors, strict=True))
     # each trade flow's TEU at the trade it counts for (0 at trade.excluded_hubs), as the
     # recorder declares it
@@ -214,7 +226,8 @@ def _report(base: Plan, factors: Sequence[float], passes: int, converged: bool,
         passes=passes, converged=converged, gap=gaps[-1] if gaps else float("nan"),
         gaps=tuple(gaps), tolerance=base.equilibrium.tolerance,
         demand_factor_min=min(factors, default=1.0), demand_factor_max=max(factors, default=1.0),
-        induced_teu_per_year=induced, reference_from_base_run=reused)
+        induced_teu_per_year=induced, reference_from_base_run=reused,
+        delay_gap=delay_gaps[-1] if delay_gaps else float("nan"), delay_gaps=tuple(delay_gaps))
 
 
 SHRINK_LOTS = 20   # lots of a route that weigh as much as its gateway's spread (shrinkage)
@@ -227,6 +240,18 @@ def _seen(counts: dict[int, int], i: int) -> int:
     is the mean of the route's own observations, whatever pass it was first observed in."""
     k = counts[i] = counts.get(i, 0) + 1
     return k
+
+
+def _delay_gap(teu: np.ndarray, observed: np.ndarray, assumed: np.ndarray) -> float:
+    """How far a pass's delays were from those it was planned on: sum TEU |observed -
+    assumed| over sum TEU observed, over the routes that delivered lots (`observed` not
+    NaN); NaN when they met no delay (nothing to be consistent about). AequilibraE's MSA
+    stops on a relative gap of costs; this is the same question asked of the delays."""
+    met = ~np.isnan(observed) & (teu > 0)
+    total = float((teu[met] * observed[met]).sum())
+    if total <= 0:
+        return float("nan")
+    return float((teu[met] * np.abs(observed[met] - assumed[met])).sum() / total)
 
 
 def _step(old: float, observed: float, k: int) -> float:
@@ -307,6 +332,7 @@ class Learnt:
     # year's demand weighs them by (`for_demand`)
     delay_event: dict[int, float] = field(default_factory=dict)
     event_share: dict[int, float] = field(default_factory=dict)
+    delay_gaps: tuple[float, ...] = ()   # per pass, `_delay_gap`
 
     def for_demand(self) -> dict[int, float]:
         """The delay per route that demand and the market logsums answer to: the usual
@@ -411,6 +437,8 @@ def _passes(base: Plan, choices: tuple[ChoiceSet, ...], refs: MarketPasses | Non
     spread: dict[int, float] = {}
     offered: dict[int, float] = {}
     gaps: list[float] = []
+    delay_gaps: list[float] = []
+    base_h = np.array([base_hours[i] for i in index], dtype=float)
     states: list[MarketRef] = []
     converged = False
     passes = 0
@@ -436,6 +464,8 @@ def _passes(base: Plan, choices: tuple[ChoiceSet, ...], refs: MarketPasses | Non
             for c in ("transit_usual_mean_h", "foreseen_usual_mean_h",
                       "transit_event_open_mean_h", "foreseen_event_open_mean_h",
                       "teu_created_per_year", "teu_event_created_per_year"))
+        delay_gaps.append(_delay_gap(booked, np.maximum(usual_h - base_h, 0.0),
+                                     np.array([delay[i] for i in index], dtype=float)))
         # the share offered over the whole period, events included: what a year's demand
         # answers to (route choice reads the live queues, not this)
         for i, a in routes["offered_share"].reindex(index).items():
@@ -474,6 +504,7 @@ def _passes(base: Plan, choices: tuple[ChoiceSet, ...], refs: MarketPasses | Non
             break
     return Learnt(delay=delay, unforeseen=unforeseen, spread=spread, offered=offered,
                   passes=passes, converged=converged, gaps=tuple(gaps), states=tuple(states),
+                  delay_gaps=tuple(delay_gaps),
                   unforeseen_event=unforeseen_event, until=until, delay_event=delay_event,
                   event_share=shares)
 
@@ -531,6 +562,7 @@ def settle(base: Plan, choices: Sequence[ChoiceSet] | None = None,
     states: MarketPasses = (state,)
     passes, converged = 0, False
     gaps: list[float] = []
+    delay_gaps: tuple[float, ...] = ()
     unforeseen_event: dict[int, float] = {}
     until: dict[EventKey, float] = {}
     if learns:
@@ -549,6 +581,7 @@ def settle(base: Plan, choices: Sequence[ChoiceSet] | None = None,
         # offered) would no longer compare equal to the same plan settled afresh
         states = (*states, *learnt.states[:-1], state)
         passes, converged, gaps = learnt.passes, learnt.converged, list(learnt.gaps)
+        delay_gaps = learnt.delay_gaps
         unforeseen_event, until = learnt.unforeseen_event, learnt.until
     else:
         demand_delay = delay
@@ -556,7 +589,8 @@ def settle(base: Plan, choices: Sequence[ChoiceSet] | None = None,
                                      offered),
                    base=base, choices=choices, route_delay=delay,
                    report=_report(base, factors, passes, converged, gaps,
-                                  reused=given_reference is not None and mref is not None),
+                                  reused=given_reference is not None and mref is not None,
+                                  delay_gaps=delay_gaps),
                    route_spread=spread, market_passes=states, market_reference=mref,
                    initial_delay=initial_delay, replication=replication,
                    route_unforeseen=unforeseen, initial_unforeseen=initial_unforeseen,
@@ -673,7 +707,8 @@ def combined(reports: Sequence[dict[str, object]]) -> dict[str, object]:
         return {}
     if all(r == reports[0] for r in reports):
         return dict(reports[0])
-    out: dict[str, object] = {k: v for k, v in reports[0].items() if k != "gaps"}
+    out: dict[str, object] = {k: v for k, v in reports[0].items()
+                              if k not in ("gaps", "delay_gaps")}
     for key, value in reports[0].items():
         if isinstance(value, int | float) and not isinstance(value, bool):
             out[key] = _mean([r.get(key) for r in reports])

@@ -97,7 +97,8 @@ def equilibrium_lines(results: Results) -> list[str]:
             f"delay feedback: the simulated delays were fed back to route choice in "
             f"{eq['passes']} pass{'' if eq['passes'] == 1 else 'es'} (averaged, MSA); "
             f"{'settled' if eq['converged'] else 'NOT settled'}: route flows moved "
-            f"{_moved(eq)} in the last pass (settled below {_percent(tolerance):g}%)")
+            f"{_moved(eq)} in the last pass (settled below {_percent(tolerance):g}%)"
+            f"{_delays_met(eq)}")
     return lines
 
 
@@ -111,6 +112,21 @@ def _moved(eq: dict[str, Any]) -> str:
     if len(gaps) > 1 and gaps[0] != gaps[-1]:
         return f"{gaps[0]:.1f}-{gaps[-1]:.1f}% (by replication)"
     return f"{_percent(eq.get('gap')):.1f}%"
+
+
+def _delays_met(eq: dict[str, Any]) -> str:
+    """How far the last pass's delays were from those it was planned on (run.json's
+    `delay_gap`, TEU-weighted), each replication's as a range where they settled apart;
+    nothing where no delay was met or the report predates it."""
+    kept = eq.get("by_replication")
+    gaps = sorted(_percent(r.get("delay_gap")) for r in kept) if isinstance(kept, list) else \
+        [_percent(eq.get("delay_gap"))]
+    gaps = [g for g in gaps if g == g]
+    if not gaps:
+        return ""
+    shown = f"{gaps[0]:.0f}%" if round(gaps[0]) == round(gaps[-1]) else \
+        f"{gaps[0]:.0f}-{gaps[-1]:.0f}% (by replication)"
+    return f"; the delays met differed from those planned on by {shown} (TEU-weighted)"
 
 
 def _percent(share: object) -> float:

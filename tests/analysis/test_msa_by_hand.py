@@ -85,6 +85,12 @@ def test_msa_learns_the_running_mean_of_the_delays_observed(
     assert learnt.unforeseen[dear] == pytest.approx((0.0 + 3.0 + 3.0) / 3)
     assert learnt.offered[cheap] == pytest.approx(0.25)        # (0.5 + 0) / 2
     assert learnt.offered[dear] == pytest.approx(1.0)
+    # the delay gap, sum TEU |observed - assumed| / sum TEU observed, assumed what each route
+    # had learnt before the pass: (600 x 4 + 400 x 0) / (600 x 4) from the cold start; then
+    # (600 x |8 - 4| + 400 x |3 - 0|) / (600 x 8 + 400 x 3); then (600 x 6 + 400 x 4.5) /
+    # (400 x 6): the flows did not move at all (gaps 0) while the delays kept disagreeing
+    assert learnt.gaps == pytest.approx((0.0, 0.0))
+    assert learnt.delay_gaps == pytest.approx((1.0, 0.6, 2.25))
 
 
 def test_a_route_learns_the_mean_of_its_own_observations_from_its_first(
@@ -111,6 +117,10 @@ def test_a_route_learns_the_mean_of_its_own_observations_from_its_first(
     assert learnt.unforeseen[dear] == pytest.approx((1.0 + 6.0) / 2)
     assert learnt.offered[cheap] == pytest.approx(0.5)         # (0.4 + 0.6) / 2
     assert learnt.offered[dear] == pytest.approx(0.7)          # (0.6 + 0.8) / 2
+    # the delay gap counts only the routes that delivered: 2 h met of 0 assumed (1.0); the
+    # cheap route's first 6 h against its cold start (1.0); then (500 x 0 + 500 x |8 - 2|)
+    # / (500 x 6 + 500 x 8)
+    assert learnt.delay_gaps == pytest.approx((1.0, 1.0, 3 / 7))
 
 
 def test_the_passes_stop_at_the_first_gap_below_the_tolerance_not_before_min_iterations(
@@ -129,6 +139,8 @@ def test_the_passes_stop_at_the_first_gap_below_the_tolerance_not_before_min_ite
     learnt = _passes(monkeypatch, plan, choices, routes, seen)
     assert (learnt.passes, learnt.converged) == (3, True)
     assert learnt.gaps == pytest.approx((0.4, 0.01))
+    # no delay met: nothing for the delays to be consistent about (not a gap of 0)
+    assert len(learnt.delay_gaps) == 3 and np.isnan(learnt.delay_gaps).all()
     plan, choices, routes = _two_routes(tmp_path, max_iterations=5, tolerance=0.05,
                                         min_iterations=4)
     learnt = _passes(monkeypatch, plan, choices, routes, seen)
@@ -145,6 +157,23 @@ def test_the_report_gives_the_last_gap_and_every_gap(tmp_path: Path) -> None:
     `cqsim run` warns of when the passes did not settle), `gaps` each pass's in order."""
     plan, _, _ = _two_routes(tmp_path)
     report = equilibrium._report(plan, [1.0] * len(plan.flows), passes=3, converged=True,
-                                 gaps=[0.4, 0.01])
+                                 gaps=[0.4, 0.01], delay_gaps=[1.0, 0.3, 0.12])
     assert (report.gap, report.gaps, report.passes) == (0.01, (0.4, 0.01), 3)
-    assert np.isnan(equilibrium._report(plan, [1.0] * len(plan.flows), 0, False, []).gap)
+    assert (report.delay_gap, report.delay_gaps) == (0.12, (1.0, 0.3, 0.12))
+    assert report.as_dict()["delay_gaps"] == [1.0, 0.3, 0.12]
+    none = equilibrium._report(plan, [1.0] * len(plan.flows), 0, False, [])
+    assert np.isnan(none.gap) and np.isnan(none.delay_gap)
+    assert none.as_dict()["delay_gap"] is None
+
+
+def test_the_console_gives_the_delay_gap_beside_the_flows_moved() -> None:
+    """`cqsim run` says how far the last pass's delays were from those planned on, each
+    replication's as a range where they settled apart, and nothing where none was met."""
+    from sim.cli.render import _delays_met
+
+    one = {"delay_gap": 0.153}
+    assert _delays_met(one) == ("; the delays met differed from those planned on by 15% "
+                                "(TEU-weighted)")
+    apart = {"delay_gap": 0.2, "by_replication": [{"delay_gap": 0.12}, {"delay_gap": 0.28}]}
+    assert "by 12-28% (by replication)" in _delays_met(apart)
+    assert _delays_met({"delay_gap": None}) == "" and _delays_met({}) == ""
