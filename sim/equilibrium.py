@@ -206,6 +206,10 @@ def _report(base: Plan, factors: Sequence[float], passes: int, converged: bool,
             gaps: list[float], reused: bool = False,
             delay_gaps: Sequence[float] = ()) -> EquilibriumReport:
     induced = sum((k - 1.0) * f.teu_per_year for f, k in zip(base.flows, factors, strict=True))
+    # the range of demand's response over the flows that answer to cost: empties are sized
+    # to the loaded boxes afterwards (`with_empties`), and two lanes' empties between the
+    # same hubs share one cost key, so their factors mean nothing (review60 #6)
+    demand = [k for f, k in zip(base.flows, factors, strict=True) if f.flow_class != "empty"]
     # each trade flow's TEU at the trade it counts for (0 at trade.excluded_hubs), as the
     # recorder declares it
     trade = [(f, k, base.trade_cny_per_teu(f.commodity, f.flow_class, f.origin,
@@ -225,7 +229,7 @@ def _report(base: Plan, factors: Sequence[float], passes: int, converged: bool,
         market_induced_by_market=tuple((m, teu, bn) for m, (teu, bn) in sorted(by_market.items())),
         passes=passes, converged=converged, gap=gaps[-1] if gaps else float("nan"),
         gaps=tuple(gaps), tolerance=base.equilibrium.tolerance,
-        demand_factor_min=min(factors, default=1.0), demand_factor_max=max(factors, default=1.0),
+        demand_factor_min=min(demand, default=1.0), demand_factor_max=max(demand, default=1.0),
         induced_teu_per_year=induced, reference_from_base_run=reused,
         delay_gap=delay_gaps[-1] if delay_gaps else float("nan"), delay_gaps=tuple(delay_gaps))
 

@@ -15,6 +15,7 @@ import pytest
 
 import sim
 from sim import equilibrium
+from sim.network import revise
 from sim.routing import choice_sets
 from tests.support.netbuilder import flow, hub, link, scenario, train, write_geodata, write_scenario
 
@@ -161,6 +162,12 @@ def test_the_report_gives_the_last_gap_and_every_gap(tmp_path: Path) -> None:
     assert (report.gap, report.gaps, report.passes) == (0.01, (0.4, 0.01), 3)
     assert (report.delay_gap, report.delay_gaps) == (0.12, (1.0, 0.3, 0.12))
     assert report.as_dict()["delay_gaps"] == [1.0, 0.3, 0.12]
+    # the range of demand's factors leaves empties out: they are sized to the loaded boxes
+    # afterwards, whatever factor their cost key gave them (review60 #6)
+    empty = revise(plan, flows=[*plan.flows,
+                                plan.flows[0].model_copy(update={"flow_class": "empty"})])
+    ranged = equilibrium._report(empty, [0.9, 0.4], passes=1, converged=False, gaps=[])
+    assert (ranged.demand_factor_min, ranged.demand_factor_max) == (0.9, 0.9)
     none = equilibrium._report(plan, [1.0] * len(plan.flows), 0, False, [])
     assert np.isnan(none.gap) and np.isnan(none.delay_gap)
     assert none.as_dict()["delay_gap"] is None
