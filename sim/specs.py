@@ -795,6 +795,17 @@ class CommodityClass(Spec):
                     "from moving in steps of one very valuable lot")
     source: str = Field(min_length=1)
 
+    @field_validator("value_of_time_cny_per_teu_hour")
+    @classmethod
+    def _time_has_a_cost(cls, v: float, info: ValidationInfo) -> float:
+        """Goods worth something cost something to hold: the market model raises the
+        inventory cost geometrically toward the revealed time cost (`Choice.value_of_time`),
+        and from 0 it stays 0 at every position short of 1, then jumps (review60 #7)."""
+        if v <= 0 and info.data.get("value_cny_per_teu", 0) > 0:
+            raise ValueError("Input should be greater than 0 for a class whose TEU is worth "
+                             "something (0 only for empty boxes)")
+        return v
+
 
 FlowClass = Literal["trade", "domestic", "transit", "chengdu", "empty"]
 # what a flow's freight is: Chongqing's goods trade (the only class counted as trade), domestic

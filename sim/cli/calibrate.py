@@ -188,7 +188,7 @@ def _check_estimation(checked: Admitted, scenario: Path, targets: list[Calibrati
     section, or a fitting figure naming a parameter the scenario does not have."""
     from sim.calibration import CALIBRATION_FILE
     from sim.market.estimates import ESTIMATES_MARKER
-    from sim.market.estimation import free_parameters, get_param
+    from sim.market.estimation import free_parameters, get_param, start_problem
     from sim.staging import begins_with, check_file_out
     from sim.targets import seeds_dir
 
@@ -205,12 +205,15 @@ def _check_estimation(checked: Admitted, scenario: Path, targets: list[Calibrati
         raise click.UsageError(f"{scenario}: --estimate needs a market section")
     for path, figure in free_parameters(targets):   # before the minutes of running
         try:
-            get_param(plan.market.section, path)
+            value = get_param(plan.market.section, path)
         except ValueError:
             raise InputError(targets_file or seeds_dir() / CALIBRATION_FILE,
                              f"{figure.id}.parameter", "a market.choice parameter or a "
                              "share of empties of gateways with lanes in this scenario",
                              path) from None
+        problem = start_problem(path, value)
+        if problem:
+            raise InputError(str(scenario), path, problem, f"{value:g}")
     return target
 
 

@@ -137,6 +137,15 @@ def _is_log(path: str) -> bool:
     return path.split(".")[-1] in LOG_SCALE
 
 
+def start_problem(path: str, value: float) -> str | None:
+    """Why `value` cannot start the estimation of `path`, or None: a parameter estimated on
+    a log scale (`LOG_SCALE`) cannot start at 0 or below, where its log is undefined and no
+    multiplicative step leaves it (review60 #8)."""
+    if _is_log(path) and value <= 0:
+        return "a value above 0 (it is estimated on a log scale)"
+    return None
+
+
 def _to_x(path: str, value: float) -> float:
     return math.log(value) if _is_log(path) else value
 
@@ -184,6 +193,10 @@ def estimate(plan: Plan, targets: list[CalibrationTarget], runner: Runner, *,
     fit = [t for _, t in pairs]
     paths = [p for p, _ in pairs]
     section = plan.market.section
+    for p in paths:
+        problem = start_problem(p, get_param(section, p))
+        if problem:
+            raise ValueError(f"{p}: expected {problem}, got {get_param(section, p):g}")
     x = np.array([_to_x(p, get_param(section, p)) for p in paths])
     low, high = (np.array(b) for b in zip(*(domain(p) for p in paths), strict=True))
     goal = np.log(np.array([t.published for t in fit]))

@@ -311,6 +311,22 @@ def test_demand_growth_of_one_class_leaves_the_other_classes_flows(tmp_path: Pat
     assert teu == {"general": pytest.approx(20_000), "reefer": pytest.approx(2_000)}
 
 
+def test_a_class_with_a_value_needs_a_value_of_time(tmp_path: Path) -> None:
+    """A class worth something with an inventory cost of 0 had a value of time of 0 at every
+    `vot_position` short of 1 and the revealed time cost at 1 (the geometric mean from 0:
+    review60 #7); refused, naming the field. Empty boxes (worth 0) keep 0."""
+    doc = _doc(tmp_path)
+    doc["demand"]["classes"]["reefer"] = {"value_cny_per_teu": 200_000,
+                                          "value_of_time_cny_per_teu_hour": 0,
+                                          "source": "test"}
+    err = _error(_write(tmp_path, doc))
+    assert err.field == "demand.classes.reefer.value_of_time_cny_per_teu_hour"
+    assert "greater than 0" in err.expected and "empty boxes" in err.expected
+    doc["demand"]["classes"]["reefer"]["value_cny_per_teu"] = 0
+    assert load_scenario(_write(tmp_path, doc)).demand.classes["reefer"] \
+        .value_of_time_cny_per_teu_hour == 0
+
+
 def test_add_hub_with_an_id_the_geodata_has_is_refused(tmp_path: Path) -> None:
     """An added hub whose id is taken would silently replace the geodata's hub (its
     handling, yard, place) instead of adding one; set or scale change a hub."""

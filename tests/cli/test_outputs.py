@@ -635,3 +635,25 @@ def test_rank_s_heading_says_fund_first_only_when_some_trade_is_told() -> None:
                                    "from none (not a funding order)")
     (t,) = rank_tables(table.assign(extra_trade_resolved_holm=[True, False]), "base", 4)
     assert str(t.title).startswith("what to fund first")
+
+
+def test_a_log_scale_parameter_at_zero_is_refused_before_estimating(tmp_path: Path) -> None:
+    """A parameter estimated on a log scale (the trade elasticity, the cost scale) that the
+    scenario sets to 0, which its field allows, was math.log(0), a traceback (review60 #8):
+    one line naming the scenario, the parameter and what it must be, exit 2, nothing
+    written."""
+    table = (ROOT / "seeds" / "calibration.csv").read_text()
+    good = "market.empties.repositioned_share@west+north+chengdu"
+    targets = tmp_path / "calibration.csv"
+    targets.write_text(table.replace(good, "market.choice.trade_elasticity"))
+    scenario = tmp_path / "zero.yaml"
+    scenario.write_text(f"extends: {ROOT / 'scenarios' / 'baseline-2023.yaml'}\nname: zero\n"
+                        "market:\n  choice:\n    trade_elasticity: 0\n")
+    out = tmp_path / "e.yaml"
+    result = CliRunner().invoke(main, ["calibrate", str(scenario), "--estimate", "--targets",
+                                       str(targets), "--estimates-out", str(out)])
+    assert result.exit_code == 2, result.output
+    line = result.stderr.strip()
+    assert "\n" not in line and str(scenario) in line, line
+    assert "market.choice.trade_elasticity" in line and "above 0" in line, line
+    assert not out.exists()
