@@ -546,16 +546,24 @@ def unresolved_note(table: pd.DataFrame, replications: int) -> str | None:
                 "(failed runs, too few pairs, or pairs that all moved it by one amount), so "
                 "this order is not tested against noise")
     need = table["extra_trade_replications_to_resolve"].dropna()
+    # counts only from pairs that all moved trade by one amount are the sign test's, exact
+    # from any number of pairs (`pilot_too_small`'s `alike`, as compare's lines and the
+    # report read them: review58 #4)
+    ci = table.get("extra_trade_bn_cny_per_year_ci95")
+    alike = ci is not None and len(need) > 0 and \
+        not np.isfinite(ci.loc[need.index].astype(float)).any()
     # the largest count is the least clear change's (small against its noise): with it,
     # about every candidate's CI would leave out 0
     if not len(need):
         more = ""
-    elif pilot_too_small(replications):     # one or few degrees of freedom: no count
+    elif pilot_too_small(replications, alike):     # one or few degrees of freedom: no count
         more = (f"; run at least --replications {PILOT_PAIRS} to estimate how many would "
                 f"tell them from none (a spread from {replications} is too rough to size it)")
     else:
         more = (f"; about --replications {int(need.max())} would tell each of these changes "
-                "from none (the least clear one needs the most; an estimate from this run)")
+                "from none (the least clear one needs the most; " + (
+                    "the sign test's count: their pairs each moved it by one amount)" if alike
+                    else "an estimate from this run)"))
     which = (f"every 95% CI over {replications} replications includes 0" if not unknown else
              f"{len(table) - unknown} of the {len(table)} candidates' 95% CIs over "
              f"{replications} replications include 0, the other {unknown} have none (failed "

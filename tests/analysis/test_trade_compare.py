@@ -673,6 +673,16 @@ def test_rank_gives_no_count_from_fewer_than_five_pairs() -> None:
     deltas["replications"] = 6
     line, = unresolved_lines(deltas, "x")
     assert "about 3 would tell" in line
+    # counts only from pairs all of one amount are the sign test's, exact from 3 pairs: named,
+    # as compare's lines name them (it said "run at least 5": review58 #4)
+    alike = pd.DataFrame({"extra_trade_resolved": [None, False],
+                          "extra_trade_bn_cny_per_year_ci95": [np.nan, 0.4],
+                          "extra_trade_replications_to_resolve": [6.0, np.nan]})
+    note = unresolved_note(alike, 3)
+    assert note is not None and "about --replications 6 would tell" in note, note
+    assert "sign test" in note and "run at least" not in note
+    alike.loc[1, "extra_trade_replications_to_resolve"] = 40.0    # one count estimated
+    assert "run at least --replications 5" in (unresolved_note(alike, 3) or "")
 
 
 def test_rank_says_once_that_its_order_is_noise() -> None:
