@@ -726,6 +726,21 @@ def combined(reports: Sequence[dict[str, object]]) -> dict[str, object]:
     return out
 
 
+def delay_gap_shown(report: Mapping[str, object]) -> str | None:
+    """The last pass's delay gap (`_delay_gap`) of run.json's `equilibrium` report as a
+    percentage ("8%"), a range over the replications where they settled apart
+    (`by_replication`: "8-9% (by replication)"); None where no delay was met or the report
+    predates it. What the console and the report say."""
+    kept = report.get("by_replication")
+    found = [r.get("delay_gap") for r in kept if isinstance(r, dict)] \
+        if isinstance(kept, list) else [report.get("delay_gap")]
+    gaps = sorted(round(100 * float(g)) for g in found
+                  if isinstance(g, int | float) and not isinstance(g, bool) and g == g)
+    if not gaps:
+        return None
+    return f"{gaps[0]}%" if gaps[0] == gaps[-1] else f"{gaps[0]}-{gaps[-1]}% (by replication)"
+
+
 def _mean(values: Sequence[object]) -> float | None:
     """The mean of the figures given (None: not measured, skipped); None when none is."""
     seen = [float(cast(float, v)) for v in values if v is not None]

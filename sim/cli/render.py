@@ -118,15 +118,11 @@ def _delays_met(eq: dict[str, Any]) -> str:
     """How far the last pass's delays were from those it was planned on (run.json's
     `delay_gap`, TEU-weighted), each replication's as a range where they settled apart;
     nothing where no delay was met or the report predates it."""
-    kept = eq.get("by_replication")
-    gaps = sorted(_percent(r.get("delay_gap")) for r in kept) if isinstance(kept, list) else \
-        [_percent(eq.get("delay_gap"))]
-    gaps = [g for g in gaps if g == g]
-    if not gaps:
-        return ""
-    shown = f"{gaps[0]:.0f}%" if round(gaps[0]) == round(gaps[-1]) else \
-        f"{gaps[0]:.0f}-{gaps[-1]:.0f}% (by replication)"
-    return f"; the delays met differed from those planned on by {shown} (TEU-weighted)"
+    from sim.equilibrium import delay_gap_shown
+
+    shown = delay_gap_shown(eq)
+    return "" if shown is None else \
+        f"; the delays met differed from those planned on by {shown} (TEU-weighted)"
 
 
 def _percent(share: object) -> float:

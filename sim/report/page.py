@@ -14,6 +14,7 @@ import pandas as pd
 
 from sim import kpis, mapdata
 from sim.engine.model import TOLERANCE_TEU
+from sim.equilibrium import delay_gap_shown
 from sim.report import deltas as dl
 from sim.report import figures as fg
 from sim.report import rundir as rd
@@ -330,10 +331,15 @@ def warnings_note(run: rd.RunDir) -> str:
     if not found:
         eq = run.meta.get("equilibrium")
         passes = isinstance(eq, dict) and bool(eq.get("passes")) and bool(eq.get("converged"))
+        gap = delay_gap_shown(eq) if isinstance(eq, dict) else None
+        delays = "" if gap is None else \
+            f" (its route flows; the delays its last pass planned on were {gap} from those met, " \
+            "TEU-weighted)"
         return ("<div class='note'><b>The run's checks</b> found no hub unstable or warmed up "
                 "too briefly, no line ending the horizon with a backlog, and the statistics "
                 "began with the network full"
-                + (", and the delay feedback settled within its tolerance" if passes else "")
+                + (f", and the delay feedback settled within its tolerance{delays}" if passes
+                   else "")
                 + ".</div>")
     items = "".join(f"<li>{html.escape(str(w.get('text', '')))} (see "
                     f"<code>{html.escape(str(w.get('table', '')))}</code>)</li>"

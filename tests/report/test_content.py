@@ -1002,3 +1002,27 @@ def test_the_differences_say_a_shared_part_year_s_period(one_run: Path, tmp_path
     assert f"annualised from {_period(one_run)} (mean seasonal factor 0.920)" in note
     assert "not a simulated year" in note
     assert part_year_note([opened(1.0, "c"), opened(1.0, "d")]) == ""
+
+
+def test_the_checks_note_says_whether_the_feedback_settled_and_how_far_its_delays_were() -> None:
+    """A run whose checks found nothing says so, and that its feedback settled; beside it,
+    how far the delays its last pass planned on were from those met (run.json's
+    `delay_gap`, each replication's as a range), where the flows' settling alone says nothing
+    of the delays (review60 #2). No such words for passes that did not settle, or none."""
+    from types import SimpleNamespace
+
+    from sim.report.page import warnings_note
+
+    def note(eq: object) -> str:
+        return warnings_note(SimpleNamespace(meta={"warnings": [], "equilibrium": eq}))
+
+    one = note({"passes": 3, "converged": True, "delay_gap": 0.083})
+    assert "the delay feedback settled within its tolerance (its route flows; the delays its " \
+        "last pass planned on were 8% from those met, TEU-weighted)" in one, one
+    apart = note({"passes": 3, "converged": True, "delay_gap": 0.1,
+                  "by_replication": [{"delay_gap": 0.081}, {"delay_gap": 0.12}]})
+    assert "were 8-12% (by replication) from those met" in apart, apart
+    older = note({"passes": 3, "converged": True})     # a run.json before the delay gap
+    assert "settled within its tolerance." in older and "TEU-weighted" not in older
+    assert "settled" not in note({"passes": 3, "converged": False, "delay_gap": 0.2})
+    assert "settled" not in note(None)
