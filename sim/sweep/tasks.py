@@ -351,11 +351,11 @@ def prepare_sweep(spec: SweepSpec | str | Path, limits: Limits | None = None,
     # runs 8: priced as one, the 256-sample study of plan-2025 read 387 runs, not 408)
     runs = None if spec.point_replications is None else sum(
         runs_of(first, len(chosen)) for chosen in spec.point_replications)
-    # points with their own replications are an uncertainty study's runs, not variants to
-    # compare: a refusal counts them as the study does (trial51: "a sweep of 17 variants"
-    # for 24 runs)
-    what = None if spec.point_replications is None else \
-        f"study of {plural(sum(len(r) for r in spec.point_replications), 'run')}"
+    # points with their own replications (an uncertainty study's) are counted in runs, as
+    # the study counts them (trial51: "a sweep of 17 variants" for a study of 24 runs)
+    what = None if spec.point_replications is None else (
+        f"sweep of {plural(sum(len(r) for r in spec.point_replications), 'run')} "
+        f"({plural(variants, 'point')}, each with its own replications)")
     check_sweep(variants, estimate(first, first_sets), workers, limits, spec.source_file,
                 runs=runs, what=what)
     points = design(spec.parameters)

@@ -541,7 +541,8 @@ def test_a_refused_study_prints_its_error_alone(tmp_path: Path) -> None:
     # counted as the study counts its runs (of 14 samples a Sobol design of this network
     # uses 10, the noise point's 2 replications among them), not as a sweep's variants
     # (trial51: "a sweep of 17 variants" for 24 runs)
-    assert "a study of 10 runs within the limits" in lines[0] and "variant" not in lines[0]
+    assert "a sweep of 10 runs (9 points, each with its own replications) within the " \
+        "limits" in lines[0] and "variant" not in lines[0], lines[0]
     assert not out.exists()
 
 

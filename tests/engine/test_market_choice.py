@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from pydantic import ValidationError
 
 from sim.engine import Model
 from sim.engine.recorder import Recorder
@@ -246,9 +247,10 @@ def test_each_class_s_value_of_time_lies_between_its_own_bounds() -> None:
     assert Choice(vot_position=1.0, revealed_time_cost_per_day=0.012).value_of_time(
         cls(1e6, 10.0)) == pytest.approx(500.0)
     assert choice.value_of_time(cls(0.0, 0.3)) == 0.3
-    # no inventory cost: nothing short of the revealed end (0 ** 0 = 1 in the power)
-    assert choice.value_of_time(cls(1e6, 0.0)) == 0.0
-    assert Choice(vot_position=1.0).value_of_time(cls(1e6, 0.0)) == pytest.approx(250.0)
+    # no inventory cost would be nothing short of the revealed end (0 ** 0 = 1 in the
+    # power), then all of it: a class worth something must have one (review60 #7)
+    with pytest.raises(ValidationError, match="greater than 0 for a class whose TEU"):
+        cls(1e6, 0.0)
 
 
 def test_reliability_is_valued_on_the_standard_deviation_of_transit() -> None:

@@ -848,7 +848,8 @@ def test_each_variant_is_priced_on_its_own(tmp_path: Path) -> None:
     doc["parameters"] = {"points": [{SERVICE: 7}, {SERVICE: 14}]}
     doc["point_replications"] = [list(range(300)), list(range(300))]
     path.write_text(yaml.safe_dump(doc))
-    with pytest.raises(InputError, match=r"sweep of 2 variants.*events"):
+    with pytest.raises(InputError, match=r"sweep of 600 runs \(2 points, each with its own "
+                                         r"replications\).*events"):
         prepare_sweep(path, limits)
     # the base alone, at the sweep's one replication, passed both
     check_sweep(2, estimate(prepare(tmp_path / "scenario.yaml", replications=1)), 1, limits,
