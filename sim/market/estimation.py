@@ -193,11 +193,12 @@ def estimate(plan: Plan, targets: list[CalibrationTarget], runner: Runner, *,
     fit = [t for _, t in pairs]
     paths = [p for p, _ in pairs]
     section = plan.market.section
-    for p in paths:
-        problem = start_problem(p, get_param(section, p))
+    start = [get_param(section, p) for p in paths]
+    for p, value in zip(paths, start, strict=True):
+        problem = start_problem(p, value)
         if problem:
-            raise ValueError(f"{p}: expected {problem}, got {get_param(section, p):g}")
-    x = np.array([_to_x(p, get_param(section, p)) for p in paths])
+            raise ValueError(f"{p}: expected {problem}, got {value:g}")
+    x = np.array([_to_x(p, value) for p, value in zip(paths, start, strict=True)])
     low, high = (np.array(b) for b in zip(*(domain(p) for p in paths), strict=True))
     goal = np.log(np.array([t.published for t in fit]))
     tol = within(fit, tolerance)
