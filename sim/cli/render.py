@@ -138,7 +138,7 @@ def delta_table(deltas: pd.DataFrame, variant: str, reps: int, pairing: str,
 
     compared = compared_kpis()
     table = Table(title=f"{variant} − {against}: paired deltas, 95% CI over {reps} replications "
-                        f"({pairing})")
+                        f"({pairing})", caption=csv_units_caption(compared))
     table.add_column("scope")
     for k in compared:
         table.add_column(f"Δ {_header(k)}", justify="right")
@@ -149,6 +149,17 @@ def delta_table(deltas: pd.DataFrame, variant: str, reps: int, pairing: str,
         table.add_row(str(scope), *(_delta_cell(rows, k) for k in compared),
                       style="bold" if scope == "total" else None)
     return table
+
+
+def csv_units_caption(shown: list[KPI]) -> str | None:
+    """Where the console shows a KPI scaled (kTEU, days, kt), how the same figure reads in
+    compare.csv's `metric` rows, which keep the column's own unit: a planner copying a
+    figure from the screen into a table built from the CSV is otherwise off by 24 or
+    1,000 (trial51 F14)."""
+    scaled = [f"Δ {_header(k)} = {k.column} / {k.scale:,g}" for k in shown if k.scale != 1]
+    if not scaled:
+        return None
+    return f"compare.csv and placebo_compare.csv keep each metric's own unit: {'; '.join(scaled)}"
 
 
 def unresolved_lines(deltas: pd.DataFrame, variant: str) -> list[str]:

@@ -555,3 +555,19 @@ def test_a_run_figure_s_label_keeps_its_unit_of_time(per: str, unit: str) -> Non
         assert figure.shown_unit == unit
     finally:
         remove_run_figure("boxes_made")
+
+
+def test_the_console_s_delta_table_says_how_its_scaled_figures_read_in_compare_csv() -> None:
+    """The console shows transit in days and TEU in kTEU/yr; compare.csv keeps hours and
+    TEU/yr. The table's caption names each scaled column and its divisor, so a figure copied
+    from the screen is not taken for the CSV's (off by 24 or 1,000)."""
+    from sim.cli.render import console, delta_table
+
+    deltas = pd.DataFrame([{"variant": "v", "metric": "transit_mean_h", "scope": "total",
+                            "delta": 48.0, "delta_ci95": 12.0}])
+    out = console(300)
+    with out.capture() as captured:
+        out.print(delta_table(deltas, "v", 5, "paired"))
+    text = captured.get()
+    assert "+2.00 ± 0.50" in text          # days on the screen
+    assert "transit_mean_h / 24" in text and "teu_per_year / 1,000" in text
