@@ -289,6 +289,16 @@ def candidate_costs(spec: CandidatesSpec, name: str, in_service: int, year: int,
                  c.present_value(in_service, appraisal, spec.decided_from))
 
 
+def largest(spec: CandidatesSpec, year: int) -> Portfolio:
+    """The one portfolio that expands most by `year`: every candidate that can be in service
+    by then, each in the earliest of its in-service years considered (`options`), the one
+    that gives it its largest share in `year` (ramp-ups never fall): every other portfolio
+    is a subset of it (`_subset`). The frontier runs it beside the empty portfolio and each
+    candidate alone; the monotone search screens it first."""
+    opts = options(spec, year)
+    return tuple((c.name, opts[c.name][0]) for c in spec.candidates if opts[c.name])
+
+
 def portfolio_costs(spec: CandidatesSpec, p: Portfolio, year: int,
                     appraisal: Appraisal) -> Costs:
     """The portfolio's costs: the sums of its candidates' (`candidate_costs`)."""
@@ -527,7 +537,10 @@ def search(spec: CandidatesSpec, year: int, target: float, probability: float,
            alpha: float = 0.05, monotone: bool = True, frontier: bool = True,
            appraisal: Appraisal | None = None) -> PlanResult:
     """Successive screening with paired replications (module docstring), cheapest by
-    `appraisal`'s objective (default: the cost to the target year)."""
+    `appraisal`'s objective (default: the cost to the target year). With `frontier`, the
+    empty portfolio, each candidate alone (in each in-service year considered) and the
+    largest portfolio (`largest`) first run `first` replications each, whatever the
+    screening then drops: the frontier's marks."""
     appraisal = appraisal or Appraisal()
     pool = []
     for p in portfolios(spec, year):
@@ -571,9 +584,11 @@ def search(spec: CandidatesSpec, year: int, target: float, probability: float,
             s.co2 = np.concatenate([s.co2, co2[have - done:]])
 
     if frontier:   # a picture of the trade-off even when nothing is feasible
-        names = {c.name for c in spec.candidates}
-        marks = [s for s in pool if len(s.portfolio) <= 1
-                 or {n for n, _ in s.portfolio} == names]
+        # the empty portfolio, each candidate alone and the one largest portfolio: not every
+        # portfolio naming all candidates, which was none when one cannot be in service by
+        # `year` and every combination of their in-service years otherwise (review59 #1)
+        whole = largest(spec, year)
+        marks = [s for s in pool if len(s.portfolio) <= 1 or s.portfolio == whole]
         run(marks, first)
     def decide(items: list[Screened], n: int, level: float) -> None:
         run(items, n)

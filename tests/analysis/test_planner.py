@@ -1137,3 +1137,40 @@ def test_a_plan_is_priced_at_its_file_s_days(tmp_path: Path,
     run_plan(path, tmp_path / "out", year=2025, target=1e6, probability=0.8, first=3,
              most=3, confirm=0, workers=1)
     assert priced == [12]
+
+
+def _marks(spec: CandidatesSpec, monotone: bool) -> set[Portfolio]:
+    """The portfolios the search runs before screening (its first evaluation: the marks)."""
+    evaluate, _ = synthetic({c.name: 1.0 for c in spec.candidates}, 700, 10)
+    asked: list[list[Portfolio]] = []
+
+    def recorded(items: Sequence[Portfolio], reps: Sequence[int]):
+        asked.append(list(items))
+        return evaluate(items, reps)
+
+    search(spec, 2025, 900, 0.8, recorded, first=4, most=32, monotone=monotone)
+    return set(asked[0])
+
+
+@pytest.mark.parametrize("monotone", [True, False])
+def test_the_frontier_marks_the_one_largest_portfolio(monotone: bool) -> None:
+    """Before screening the search runs the empty portfolio, each candidate alone and all of
+    them together (docs/planning.md): the largest portfolio, each candidate that can be in
+    service by --year at its earliest in-service year considered. It marked the portfolios
+    naming every candidate in the file: none when one cannot be in service by --year (the
+    second lock of plan-2025 in 2025), and under ramp-ups every combination of their
+    in-service years, 4 for two candidates (review59 #1)."""
+    from sim.planner import largest
+
+    late = synthetic_spec([candidate("a", 1e9), candidate("b", 2e9),
+                           candidate("lock", 9e9, lead=5)])
+    assert largest(late, 2025) == (("a", 2025), ("b", 2025))
+    assert _marks(late, monotone) == {(), (("a", 2025),), (("b", 2025),),
+                                      (("a", 2025), ("b", 2025))}
+    ramps = synthetic_spec([candidate("a", 1e9, ramp_up=[0.5, 1.0]),
+                            candidate("b", 2e9, ramp_up=[0.5, 1.0])])
+    # in service 2024 (full in 2025) or 2025 (half): the earliest gives each its full share
+    assert options(ramps, 2025) == {"a": [2024, 2025], "b": [2024, 2025]}
+    assert largest(ramps, 2025) == (("a", 2024), ("b", 2024))
+    singles = {((n, y),) for n in "ab" for y in (2024, 2025)}
+    assert _marks(ramps, monotone) == {(), *singles, (("a", 2024), ("b", 2024))}
