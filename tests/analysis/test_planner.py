@@ -25,7 +25,7 @@ from sim.planner import (
     portfolios,
     search,
 )
-from sim.stats import clopper_pearson
+from sim.stats import clopper_pearson, meeting
 
 TO_TARGET = Appraisal()   # the default: cost to the target year
 CHANGE = [{"kind": "scale", "service": "ab", "field": "departures_per_week", "factor": 2.0}]
@@ -1174,3 +1174,20 @@ def test_the_frontier_marks_the_one_largest_portfolio(monotone: bool) -> None:
     assert largest(ramps, 2025) == (("a", 2024), ("b", 2024))
     singles = {((n, y),) for n in "ab" for y in (2024, 2025)}
     assert _marks(ramps, monotone) == {(), *singles, (("a", 2024), ("b", 2024))}
+
+
+def test_a_later_stage_decides_a_portfolio_on_every_replication_it_has_run() -> None:
+    """Once the monotone search has taken a portfolio to --most, no later stage tests it on
+    fewer: here a and b together are shown feasible at 32 replications, a alone and b alone
+    are then the largest undecided and a runs to 32; with b dropped, the last stage (one
+    undecided, level 0.05) read a's first 16 and wrote it infeasible on 16 of its 32 runs
+    (review59 #2). Every status is recorded with the replications it was decided on."""
+    spec = synthetic_spec([candidate("a", 1e9), candidate("b", 2e9)])
+    evaluate, _ = synthetic({"a": 37, "b": 20}, 853, 10, seed=159)
+    result = search(spec, 2025, 900, 0.5, evaluate, first=4, most=32, frontier=False)
+    alone = next(s for s in result.screened if s.portfolio == (("a", 2025),))
+    assert alone.trade.size == 32 and alone.decided_by is not None
+    assert alone.decided_by[2:] == (0.05, 32)
+    assert alone.decided_by[:2] == clopper_pearson(*meeting(alone.trade, 900), 0.05)
+    for s in result.screened:
+        assert s.decided_by is None or s.decided_by[3] == s.trade.size, label(s.portfolio)
