@@ -229,7 +229,7 @@ def load_candidates(path: str | Path, year: int | None = None
     return spec, base
 
 
-Portfolio = tuple[tuple[str, int], ...]   # (candidate name, in-service year), sorted by name
+Portfolio = tuple[tuple[str, int], ...]   # (candidate name, in-service year), in file order
 # assumption: every portfolio is simulated at least --first times (a year of the network,
 # about 15 s a run): 4,096 portfolios x 4 runs are some 68 hours on one core, the most a
 # search on a workstation or a small cluster can mean to do
