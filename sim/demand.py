@@ -52,7 +52,7 @@ def flow_costs(plan: Plan, choices: Sequence[ChoiceSet],
     out: dict[FlowKey, float] = {}
     for cs in choices:
         flow = plan.flows[cs.flow]
-        costs = [r.price_cny + cs.value_of_time * (r.base_hours + delay.get(r.index, 0.0))
+        costs = [r.generalized_cost(cs.value_of_time, delay.get(r.index, 0.0))
                  for r in cs.routes]
         out[(flow.origin, flow.destination, flow.commodity)] = logsum_cost(
             costs, plan.routing.logit_scale)
@@ -159,8 +159,8 @@ def route_costs(plan: Plan, cs: ChoiceSet, delay: Mapping[int, float],
     time on the expected hours (learnt delay included) and on the learnt spread."""
     rr = plan.market.section.choice.reliability_ratio if plan.market else 0.0
     vot = cs.value_of_time
-    return [r.price_cny + vot * (r.base_hours + delay.get(r.index, 0.0)
-                                 + rr * spread.get(r.index, 0.0)) for r in cs.routes]
+    return [r.generalized_cost(vot, delay.get(r.index, 0.0), rr * spread.get(r.index, 0.0))
+            for r in cs.routes]
 
 
 def market_choice(plan: Plan, cs: ChoiceSet, delay: Mapping[int, float],

@@ -54,6 +54,16 @@ class Route:
     co2_kg_per_t: float
     gateway: str = ""          # the gateway a market flow's route belongs to, else its corridor
 
+    def generalized_cost(self, vot: float, delay: float = 0.0, spread: float = 0.0) -> float:
+        """Generalized cost, CNY/TEU, at value of time `vot`: tariff and transfers, and `vot` x
+        the expected hours, with `delay` (hours beyond normal: learnt, queued) and `spread`
+        (a market flow's reliability ratio x its learnt spread) added in that order. The one
+        home of the formula: route choice (`weights`), demand (`sim.demand.flow_costs`,
+        `route_costs`) and the engine's pickers read it here; the additions keep the order
+        the callers wrote them in (base hours + delay + spread), so the floats are as they
+        were (x + 0.0 is x)."""
+        return self.price_cny + vot * (self.base_hours + delay + spread)
+
 
 @dataclass(frozen=True)
 class ChoiceSet:
@@ -608,8 +618,7 @@ def weights(cs: ChoiceSet, extra_hours: Sequence[float], scale: float,
         from sim.engine.logit import offered
 
         open_ = offered(extra_hours, max_extra)
-    costs = [r.price_cny + vot * (r.base_hours + x)
-             for r, x in zip(routes, extra_hours, strict=True)]
+    costs = [r.generalized_cost(vot, x) for r, x in zip(routes, extra_hours, strict=True)]
     best = min(c for c, ok in zip(costs, open_, strict=True) if ok)
     if best <= 0:
         return [1.0 if c == best and ok else 0.0 for c, ok in zip(costs, open_, strict=True)]

@@ -250,8 +250,7 @@ class Model:
             nests = flow_nests(plan, cs)
             rr = choice.reliability_ratio
             static: list[float] = [
-                r.price_cny + vot * (r.base_hours + learnt[k]
-                                     + rr * self.route_spread.get(r.index, 0.0))
+                r.generalized_cost(vot, learnt[k], rr * self.route_spread.get(r.index, 0.0))
                 for k, r in enumerate(routes)]
 
             def nested(queued: list[float]) -> Picked:
@@ -261,6 +260,10 @@ class Model:
                 if len(queued) != len(static):
                     raise ValueError(f"{len(queued)} queued hours for {len(static)} routes")
                 open_ = offered(queued, max_extra)
+                # the queued hours' cost on top of each route's (`Route.generalized_cost`,
+                # reckoned once per picker): no call per route at each new picture, and the
+                # floats the tables were made with (cost + vot x queued, which is not
+                # vot x (hours + queued) to the last bit)
                 costs: list[float] = [static[k] + vot * queued[k] for k in range(len(static))]
                 probs, _ = probabilities(nests, costs, open_)
                 return cumulative(probs), tuple(open_)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from itertools import islice
 from pathlib import Path
@@ -328,3 +329,16 @@ def test_no_transfer_to_a_line_that_already_called_where_the_first_was_boarded(
     (cs,) = choice_sets(plan)
     assert [[plan.network.lines[leg.line].service for leg in r.legs] for r in cs.routes] == \
         [["abc"]]
+
+
+def test_a_route_s_generalized_cost_adds_delay_then_spread_to_its_hours() -> None:
+    """`Route.generalized_cost`, the one formula of route choice, demand and the engine:
+    tariff + value of time x (base hours + delay + spread), summed in that order (the tables
+    were made with it), and with no delay or spread the bare route's cost."""
+    r = Route(index=0, legs=(), hubs=("a", "b"), corridor="west", km=100.0,
+              price_cny=1000.0, base_hours=0.1, co2_kg_per_t=0.0)
+    assert r.generalized_cost(10.0) == 1000.0 + 10.0 * 0.1
+    assert r.generalized_cost(10.0, 0.2, 0.7) == 1000.0 + 10.0 * (0.1 + 0.2 + 0.7)
+    free = dataclasses.replace(r, price_cny=0.0)
+    assert free.generalized_cost(10.0, 0.2, 0.7) == 10.0             # (0.1 + 0.2) + 0.7 is 1
+    assert free.generalized_cost(10.0, 0.2, 0.7) != 10.0 * (0.1 + (0.2 + 0.7))  # 0.99...9
