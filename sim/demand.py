@@ -28,8 +28,7 @@ from pathlib import Path
 from sim.network import Plan, build, revise
 from sim.routing import ChoiceSet, choice_sets, market_value_of_time
 from sim.scenario import load_scenario
-
-FlowKey = tuple[str, str, str]  # (origin, destination, commodity)
+from sim.specs import FlowKey
 
 
 def logsum_cost(costs: Sequence[float], scale: float) -> float:
@@ -54,7 +53,7 @@ def flow_costs(plan: Plan, choices: Sequence[ChoiceSet],
         flow = plan.flows[cs.flow]
         costs = [r.generalized_cost(cs.value_of_time, delay.get(r.index, 0.0))
                  for r in cs.routes]
-        out[(flow.origin, flow.destination, flow.commodity)] = logsum_cost(
+        out[flow.row_key] = logsum_cost(
             costs, plan.routing.logit_scale)
     return out
 
@@ -129,7 +128,7 @@ def demand_factors(plan: Plan, choices: Sequence[ChoiceSet], reference: Mapping[
         flow = plan.flows[cs.flow]
         if flow.market:
             continue  # answers to its logsum (market_factors)
-        key = (flow.origin, flow.destination, flow.commodity)
+        key = flow.row_key
         ref = reference.get(key)
         if ref is not None and ref > 0 and costs[key] > 0:
             factors[cs.flow] = (costs[key] / ref) ** plan.elasticity
@@ -197,7 +196,7 @@ def market_state(plan: Plan, choices: Sequence[ChoiceSet], delay: Mapping[int, f
     plain = flow_costs(plan, [cs for cs in choices if not plan.flows[cs.flow].market], delay)
     for cs in choices:
         flow = plan.flows[cs.flow]
-        key = (flow.origin, flow.destination, flow.commodity)
+        key = flow.row_key
         if not flow.market:
             out[key] = (math.nan, plain[key])
             continue
@@ -229,7 +228,7 @@ def market_factors(plan: Plan, state: MarketRef, reference: MarketRef | None) ->
     for i, flow in enumerate(plan.flows):
         if not flow.market:
             continue
-        key = (flow.origin, flow.destination, flow.commodity)
+        key = flow.row_key
         if reference is None or key not in reference or key not in state:
             out[i] = 1.0
             continue

@@ -478,8 +478,7 @@ def _add_flow(scenario: Scenario, where: str, change: AddFlow, flows: list[Flow]
               flow_at: list[str]) -> None:
     new = change.flow
     for j, flow in enumerate(flows):
-        if (flow.origin, flow.destination, flow.commodity) == \
-                (new.origin, new.destination, new.commodity):
+        if flow.row_key == new.row_key:
             raise scenario.error(f"{where}.flow", "an origin, destination and commodity not "
                                  f"yet in the table (it is {scenario.locate(flow_at[j])[1]}; "
                                  "use "

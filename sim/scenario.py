@@ -67,6 +67,7 @@ from sim.specs import (
     CommodityClass,
     EmissionFactor,
     Flow,
+    FlowKey,
     HubSpec,
     LinkSpec,
     LockOperation,
@@ -967,7 +968,7 @@ def _warn_large_factors(scenario: Scenario) -> None:
 def check_scenario(scenario: Scenario) -> None:
     """Checks across fields that need the whole scenario but not the geodata: one row per
     origin-destination-class, disruptions inside the horizon, no repeated excluded hub."""
-    seen: dict[tuple[str, str, str], int] = {}
+    seen: dict[FlowKey, int] = {}
     written = [(f"demand.flows.{i}", f) for i, f in enumerate(scenario.demand.flows)] + [
         (f"changes.{i}.flow", c.flow) for i, c in enumerate(scenario.changes)
         if isinstance(c, AddFlow)]
@@ -979,7 +980,7 @@ def check_scenario(scenario: Scenario) -> None:
             raise scenario.error(f"{where}.flow_class", "trade, domestic, transit or chengdu "
                                  "(empty boxes are made by market.empties)", flow.flow_class)
     for i, flow in enumerate(scenario.demand.flows):
-        key = (flow.origin, flow.destination, flow.commodity)
+        key = flow.row_key
         if key in seen:
             raise scenario.error(
                 f"demand.flows.{i}", f"one row per origin, destination and commodity "

@@ -814,6 +814,10 @@ FlowClass = Literal["trade", "domestic", "transit", "chengdu", "empty"]
 FLOW_CLASSES: tuple[str, ...] = get_args(FlowClass)
 
 
+FlowKey = tuple[str, str, str]
+"""(origin, destination, commodity): a flow's `Flow.row_key`."""
+
+
 class Flow(Spec):
     """One row of the origin-destination table: annual TEU of a class from one hub to another."""
 
@@ -828,6 +832,13 @@ class Flow(Spec):
     gateway: str = Field("", description="a gateway of the market section this (non-market) "
                                          "flow is bound to: its routes ride only that "
                                          "gateway's services ('' = any route)")
+
+    @property
+    def row_key(self) -> FlowKey:
+        """(origin, destination, commodity): a table has one flow per such triple, and it is
+        what matches a flow with its reference's (`sim.demand`, `sim.equilibrium`) across
+        plans whose flows differ in order or in number."""
+        return self.origin, self.destination, self.commodity
 
     @property
     def key(self) -> str:
