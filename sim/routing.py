@@ -524,6 +524,14 @@ def _choice_sets(plan: Plan) -> tuple[ChoiceSet, ...]:
     """`choice_sets`, computed."""
     graphs: dict[float, _Search] = {}
     by_gateway: dict[float, dict[str, _Search]] = {}
+
+    def gateways_at(vot: float, g: _Search) -> dict[str, _Search]:
+        """The gateways' graphs at `vot` (`gateway_graphs`), made the first time asked."""
+        gws = by_gateway.get(vot)
+        if gws is None:
+            gws = by_gateway[vot] = gateway_graphs(plan, g)
+        return gws
+
     out: list[ChoiceSet] = []
     index = 0
     city: dict[str, frozenset[str]] = {}
@@ -539,9 +547,7 @@ def _choice_sets(plan: Plan) -> tuple[ChoiceSet, ...]:
             g = graphs[vot] = _Search.of(_graph(plan, vot))
         routes: list[Route] = []
         if market:
-            gws = by_gateway.get(vot)
-            if gws is None:
-                gws = by_gateway[vot] = gateway_graphs(plan, g)
+            gws = gateways_at(vot, g)
             keep = plan.market.section.routes_per_gateway if plan.market else 1
             offered_by: dict[tuple[str, ...], str] = {}
             for name, sub in gws.items():
@@ -561,9 +567,7 @@ def _choice_sets(plan: Plan) -> tuple[ChoiceSet, ...]:
         else:
             bound = None
             if flow.gateway and plan.market is not None:
-                gws = by_gateway.get(vot)
-                if gws is None:
-                    gws = by_gateway[vot] = gateway_graphs(plan, g)
+                gws = gateways_at(vot, g)
                 if flow.gateway not in gws:
                     file, field = _flow_at(plan, fi)
                     raise InputError(file, f"{field}.gateway",
