@@ -14,12 +14,13 @@ import yaml
 
 from sim.engine import simulate
 from sim.engine.logit import offered
-from sim.network import build
+from sim.network import Plan, build
 from sim.routing import (
     FIRST,
     ChoiceSet,
     Route,
     _choice_key,
+    _graph,
     _Search,
     choice_sets,
     handling_hours,
@@ -342,3 +343,51 @@ def test_a_route_s_generalized_cost_adds_delay_then_spread_to_its_hours() -> Non
     free = dataclasses.replace(r, price_cny=0.0)
     assert free.generalized_cost(10.0, 0.2, 0.7) == 10.0             # (0.1 + 0.2) + 0.7 is 1
     assert free.generalized_cost(10.0, 0.2, 0.7) != 10.0 * (0.1 + (0.2 + 0.7))  # 0.99...9
+
+
+def _direct_or_via_b(tmp_path: Path, **routing: float) -> Plan:
+    """a -> c by a direct train (1500 CNY) or two (500 each) changing at b."""
+    a, b, c = nb.hub("a", 0), nb.hub("b", 1), nb.hub("c", 2)
+    nb.write_geodata(tmp_path / "geo", [a, b, c], [
+        nb.link("a-b", a, b), nb.link("b-c", b, c), nb.link("a-c", a, c)])
+    services = {"direct": nb.train(["a", "c"], price=1500),
+                "ab": nb.train(["a", "b"], price=500), "bc": nb.train(["b", "c"], price=500)}
+    doc = nb.scenario(str(tmp_path / "geo"), services, [nb.flow("a", "c", 1000)],
+                      routing=routing)
+    return build(load_scenario(nb.write_scenario(tmp_path / "s.yaml", doc)))
+
+
+def test_a_path_s_graph_cost_is_its_route_s_plus_the_transfer_less_the_origin_s_handling(
+        tmp_path: Path) -> None:
+    """The search graph charges a transfer on every leg, the first included, and handling
+    where a leg alights, the origin's nowhere (`_graph`): the same offset on every path of a
+    flow, so the paths come in the order of their routes' costs."""
+    plan = _direct_or_via_b(tmp_path, transfer_cost_cny=1000, k_routes=2,
+                            max_cost_ratio=3.0)
+    (cs,) = choice_sets(plan)
+    vot = cs.value_of_time
+    search = _Search.of(_graph(plan, vot))
+    paths = list(search.paths("a", "c", 8))
+    assert len(paths) == len(cs.routes) == 2
+    offset = (plan.routing.transfer_cost_cny
+              - vot * handling_hours(plan.network.hubs["a"], plan.lot_teu))
+    assert offset != 0
+    for (_, graph_cost), route in zip(paths, cs.routes, strict=True):
+        assert graph_cost == pytest.approx(route.generalized_cost(vot) + offset, rel=1e-12)
+
+
+def test_the_cost_ratio_is_taken_on_the_routes_own_costs(tmp_path: Path) -> None:
+    """At 10 CNY/TEU-h the direct route costs about 1722 and the one via b 2443, 1.42 x;
+    at `max_cost_ratio` 1.3 it is no candidate. On the graph's costs, each 1000 (the
+    transfer) above the route's less the origin's handling, the ratio was 1.26 and the
+    route let through."""
+    plan = _direct_or_via_b(tmp_path, transfer_cost_cny=1000, k_routes=2, max_cost_ratio=1.3)
+    (cs,) = choice_sets(plan)
+    costs = [r.generalized_cost(cs.value_of_time) for r in cs.routes]
+    assert [len(r.legs) for r in cs.routes] == [1]
+    assert costs == [pytest.approx(1722, abs=1)]
+    plan = _direct_or_via_b(tmp_path, transfer_cost_cny=1000, k_routes=2, max_cost_ratio=1.5)
+    (cs,) = choice_sets(plan)
+    costs = [r.generalized_cost(cs.value_of_time) for r in cs.routes]
+    assert [len(r.legs) for r in cs.routes] == [1, 2]
+    assert costs[1] / costs[0] == pytest.approx(1.419, abs=1e-3)
