@@ -175,14 +175,7 @@ def test_plans_of_two_lot_sizes_have_other_candidate_routes(tmp_path: Path) -> N
 def test_the_route_search_counts_the_transfer_cost(tmp_path: Path) -> None:
     """A change of service costs `routing.transfer_cost_cny`: searched without it, the
     two-leg route looks cheapest and, with one route kept, is the only one offered."""
-    a, b, c = nb.hub("a", 0), nb.hub("b", 1), nb.hub("c", 2)
-    nb.write_geodata(tmp_path / "geo", [a, b, c], [
-        nb.link("a-b", a, b), nb.link("b-c", b, c), nb.link("a-c", a, c)])
-    services = {"direct": nb.train(["a", "c"], price=1500),
-                "ab": nb.train(["a", "b"], price=500), "bc": nb.train(["b", "c"], price=500)}
-    doc = nb.scenario(str(tmp_path / "geo"), services, [nb.flow("a", "c", 1000)],
-                      routing={"transfer_cost_cny": 1000, "k_routes": 1})
-    plan = build(load_scenario(nb.write_scenario(tmp_path / "s.yaml", doc)))
+    plan = _direct_or_via_b(tmp_path, transfer_cost_cny=1000, k_routes=1)
     (cs,) = choice_sets(plan)
     # at 10 CNY/TEU-h: direct 1500 + 22.2 h x 10 = 1722; via b 500 + 500 + 1000 (transfer)
     # + 44.3 h x 10 = 2443, dearer; without the transfer, 1443: cheaper than the direct one
