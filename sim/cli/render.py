@@ -156,7 +156,9 @@ def csv_units_caption(shown: list[KPI]) -> str | None:
     compare.csv's `metric` rows, which keep the column's own unit: a planner copying a
     figure from the screen into a table built from the CSV is otherwise off by 24 or
     1,000 (trial51 F14)."""
-    scaled = [f"Δ {_header(k)} = {k.column} / {k.scale:,g}" for k in shown if k.scale != 1]
+    scaled = [f"Δ {_header(k)} = {k.column} / "
+              f"{f'{k.scale:,.0f}' if k.scale.is_integer() else f'{k.scale:g}'}"
+              for k in shown if k.scale != 1]
     if not scaled:
         return None
     return f"compare.csv and placebo_compare.csv keep each metric's own unit: {'; '.join(scaled)}"
