@@ -53,8 +53,7 @@ def flow_costs(plan: Plan, choices: Sequence[ChoiceSet],
         flow = plan.flows[cs.flow]
         costs = [r.generalized_cost(cs.value_of_time, delay.get(r.index, 0.0))
                  for r in cs.routes]
-        out[flow.row_key] = logsum_cost(
-            costs, plan.routing.logit_scale)
+        out[flow.row_key] = logsum_cost(costs, plan.routing.logit_scale)
     return out
 
 

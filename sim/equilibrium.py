@@ -80,7 +80,6 @@ import pandas as pd
 
 from sim import cache
 from sim.demand import (
-    FlowKey,
     MarketPasses,
     MarketRef,
     demand_factors,
@@ -98,6 +97,7 @@ from sim.market.empties import with_empties
 from sim.network import EventKey, Plan, revise, with_horizon_days
 from sim.results import BY_MARKET
 from sim.routing import ChoiceSet, choice_sets
+from sim.specs import FlowKey
 from sim.units import CNY_PER_BN, HOURS_PER_DAY
 
 

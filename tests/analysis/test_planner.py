@@ -19,6 +19,7 @@ from sim.planner import (
     CandidatesSpec,
     Portfolio,
     label,
+    largest,
     load_candidates,
     options,
     portfolio_costs,
@@ -1160,8 +1161,6 @@ def test_the_frontier_marks_the_one_largest_portfolio(monotone: bool) -> None:
     naming every candidate in the file: none when one cannot be in service by --year (the
     second lock of plan-2025 in 2025), and under ramp-ups every combination of their
     in-service years, 4 for two candidates (review59 #1)."""
-    from sim.planner import largest
-
     late = synthetic_spec([candidate("a", 1e9), candidate("b", 2e9),
                            candidate("lock", 9e9, lead=5)])
     assert largest(late, 2025) == (("a", 2025), ("b", 2025))
