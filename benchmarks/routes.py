@@ -24,7 +24,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def networkx_paths() -> Callable[..., Iterator[tuple[list[Hashable], float]]]:
+def networkx_paths() -> Callable[..., Iterator[list[Hashable]]]:
     """A stand-in for `_Search.paths` by networkx: the cheapest simple paths of the same
     graph, found one at a time (each search's graph built once, on its first use)."""
     import networkx as nx
@@ -32,7 +32,7 @@ def networkx_paths() -> Callable[..., Iterator[tuple[list[Hashable], float]]]:
     graphs: dict[int, tuple[Any, nx.DiGraph]] = {}   # id -> (the search, its graph)
 
     def paths(search: Any, origin: str, destination: str,
-              limit: int) -> Iterator[tuple[list[Hashable], float]]:
+              limit: int) -> Iterator[list[Hashable]]:
         known = graphs.get(id(search))
         if known is None:
             graph = nx.DiGraph()
@@ -44,9 +44,8 @@ def networkx_paths() -> Callable[..., Iterator[tuple[list[Hashable], float]]]:
         if origin not in graph or destination not in graph:
             return
         try:
-            for path in islice(nx.shortest_simple_paths(graph, origin, destination,
-                                                        weight="w"), limit):
-                yield path, nx.path_weight(graph, path, weight="w")
+            yield from islice(nx.shortest_simple_paths(graph, origin, destination, weight="w"),
+                              limit)
         except nx.NetworkXNoPath:
             return
 

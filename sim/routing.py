@@ -359,10 +359,10 @@ class _Search:
                 weights.append(w)
         return _Search(nodes, edges, weights, via, own, home)
 
-    def paths(self, origin: str, destination: str,
-              limit: int) -> Iterator[tuple[list[Hashable], float]]:
-        """Up to `limit` cheapest simple paths (nodes, cost), cheapest first, none when the
-        ends are not joined; the first `FIRST` found before the rest."""
+    def paths(self, origin: str, destination: str, limit: int) -> Iterator[list[Hashable]]:
+        """Up to `limit` cheapest simple paths (their nodes), cheapest first, none when the
+        ends are not joined; the first `FIRST` found before the rest. Their graph costs are
+        not returned: the cost ratio is taken on the routes' own (`_routes`)."""
         if origin not in self.index or destination not in self.index:
             return
         done = 0
@@ -377,17 +377,17 @@ class _Search:
                     return
                 nodes = [self.nodes[self.edges[path[0]][0]]]
                 nodes += [self.nodes[self.edges[e][1]] for e in path]
-                yield nodes, sum(self.weights[e] for e in path)
+                yield nodes
             if len(found) < k:
                 return
             done = k
 
 
-def _routes(plan: Plan, paths: Iterable[tuple[list[Hashable], float]], origin: str,
+def _routes(plan: Plan, paths: Iterable[list[Hashable]], origin: str,
             vot: float, start: int, keep: int,
             cities: tuple[frozenset[str], frozenset[str]],
             gateway: str | None = None) -> list[Route]:
-    """Routes of `paths` (nodes and graph cost, cheapest first): no service ridden twice, no
+    """Routes of `paths` (their nodes, cheapest first): no service ridden twice, no
     needless transfer, no detour back (`doubles_back`), none whose generalized cost at `vot`
     (`Route.generalized_cost`) is dearer than `max_cost_ratio` x the best's, at most `keep`;
     through a gateway, none that rides the same services as a cheaper one but for its
@@ -408,7 +408,7 @@ def _routes(plan: Plan, paths: Iterable[tuple[list[Hashable], float]], origin: s
     ports = (frozenset(plan.market.section.gateways[gateway].via)
              if gateway is not None and plan.market is not None
              and gateway in plan.market.section.gateways else frozenset())
-    for path, _ in paths:
+    for path in paths:
         legs = tuple(Leg(n[1], n[2], n[3]) for n in path if isinstance(n, tuple))
         services = [lines[leg.line].service for leg in legs]
         if (len(set(services)) != len(services) or needless_transfer(plan, legs)
@@ -467,20 +467,20 @@ def gateway_graphs(plan: Plan, g: _Search) -> dict[str, _Search]:
 
 
 def gateway_paths(plan: Plan, sub: _Search, origin: str, destination: str,
-                  limit: int) -> Iterator[tuple[list[Hashable], float]]:
+                  limit: int) -> Iterator[list[Hashable]]:
     """Cheapest paths of a gateway's graph (`gateway_graphs`) that are routes of the
     gateway: they pass one of its `via` hubs (if any) and ride a service of its own
     corridors (a path on its onward corridors alone is another gateway's route), getting on
     or off them at one of its `home` hubs (if any)."""
     via, own, home = sub.via, sub.own, sub.home
     lines = plan.network.lines
-    for p, cost in sub.paths(origin, destination, limit):
+    for p in sub.paths(origin, destination, limit):
         if via and not via.intersection(p):
             continue
         legs = [n for n in p if isinstance(n, tuple) and lines[n[1]].spec.corridor in own]
         if legs and (not home or any(lines[n[1]].stops[i] in home
                                      for n in legs for i in (n[2], n[3]))):
-            yield p, cost
+            yield p
 
 
 def _empties_lane(plan: Plan, flow: Flow) -> str | None:
