@@ -142,9 +142,9 @@ def _metres_per_point(ax: Axes) -> float:
 
 
 def _draw_lines(ax: Axes, links: gpd.GeoDataFrame, top: float,
-                colour_of: dict[str, str] | None = None, value: str = "teu") -> None:
-    """Both directions of every link, offset to the right of travel, width by |value|,
-    an arrow at the middle of each; `links` projected, `value` per direction."""
+                colour_of: dict[str, str] | None = None) -> None:
+    """Both directions of every link, offset to the right of travel, width by |teu|,
+    an arrow at the middle of each; `links` projected, `teu` per direction."""
     m_pt = _metres_per_point(ax)
 
     def width(teu: float) -> float:
