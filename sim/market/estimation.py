@@ -79,7 +79,6 @@ class EstimationResult:
     rows: list[CalibrationRow]
     passes: int
     converged: bool
-    jacobian: np.ndarray
     history: list[dict[str, float]] = field(default_factory=list)
     correlation: dict[tuple[str, str], float] = field(default_factory=dict)
 
@@ -271,8 +270,7 @@ def estimate(plan: Plan, targets: list[CalibrationTarget], runner: Runner, *,
         estimates.append(Estimate(path=path, value=value, se=se, unit=unit_of(path),
                                   method=how))
     return EstimationResult(estimates=estimates, rows=rows, passes=passes, converged=converged,
-                            jacobian=jac, history=history,
-                            correlation=_correlation(cov, estimates))
+                            history=history, correlation=_correlation(cov, estimates))
 
 
 def _correlation(cov: np.ndarray, estimates: list[Estimate]) -> dict[tuple[str, str], float]:
