@@ -114,8 +114,7 @@ def shut_throughout(plan: Plan, route: Route) -> bool:
 def handling_hours(hub: HubSpec, teu: float) -> float:
     """Expected hours to handle `teu` at a hub, once a position is free, plus its expected
     dwell (`HubSpec.expected_dwell_hours`: a kind may add to the mean dwell)."""
-    return (hub.handling_setup_hours + teu / hub.handling_teu_per_hour
-            + hub.expected_dwell_hours())
+    return hub.mean_handling_hours(teu) + hub.expected_dwell_hours()
 
 
 def _leg_figures(plan: Plan, line: Line, board: int, alight: int) -> tuple[float, float, float]:

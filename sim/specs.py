@@ -330,6 +330,12 @@ class HubSpec(NodeSpec):
         through (route costs): it stands for the service's stop time."""
         return hours + service.stop_hours
 
+    def mean_handling_hours(self, teu: float) -> float:
+        """Mean hours a handling position takes for a job of `teu`: the set-up, then `teu` at
+        the position's rate (route costs, a border's trains; the engine's `Hub.handling_time`
+        draws around the same mean)."""
+        return self.handling_setup_hours + teu / self.handling_teu_per_hour
+
     def expected_dwell_hours(self) -> float:
         """Expected hours freight handled here dwells before it goes on (customs,
         clearance), as route costs weigh it: the mean dwell. A kind whose runtime class
@@ -409,7 +415,7 @@ class BorderSpec(HubSpec):
             return (self.train_hours(teu, True) + self.train_hours(teu, False)) / 2
         per_day = self.outbound_trains_per_day if outbound else self.inbound_trains_per_day
         if per_day is None:
-            return self.handling_setup_hours + teu / self.handling_teu_per_hour
+            return self.mean_handling_hours(teu)
         return self.handling_servers * HOURS_PER_DAY / per_day
 
     def pass_through_hours(self, hours: float, service: ServiceSpec) -> float:

@@ -242,6 +242,9 @@ class Hub(Component):
 
     # --------------------------------------------------------------- handling
     def handling_time(self, teu: float) -> float:
+        """Hours a position takes for a job of `teu`: the spec's mean
+        (`HubSpec.mean_handling_hours`, written out on fields read once: it runs per job),
+        times an exponential draw where `handling_dist` is exponential."""
         mean = self._setup + teu / self._rate
         return mean * self._expo_draw() if self._expo else mean
 
