@@ -139,7 +139,7 @@ def _land_trace(land: gpd.GeoDataFrame | None) -> list[dict[str, Any]]:
              "showlegend": False, "name": "land"}]
 
 
-def hub_label(hub: str, name: str, name_zh: Any = None) -> str:
+def hub_label(name: str, name_zh: Any = None) -> str:
     """Hover title of a hub: its name, its Chinese name when the geodata gives one."""
     zh = f" {html.escape(str(name_zh))}" if isinstance(name_zh, str) and name_zh else ""
     return f"<b>{html.escape(str(name))}</b>{zh}"
@@ -152,7 +152,7 @@ def _hub_hover(hubs: pd.DataFrame, run: rd.RunDir) -> list[str]:
     peak = rd.HUB_YARD_PEAK.values(hubs, run.per_year)[0]
     out = []
     for i, h in enumerate(hubs.to_dict("records")):
-        out.append(f"{hub_label(str(h['hub']), str(h['name']), h.get('name_zh'))}<br>"
+        out.append(f"{hub_label(str(h['name']), h.get('name_zh'))}<br>"
                    f"{html.escape(str(h.get('kind', '')))}<br>"
                    f"handled {pm(teu.iloc[i], teu_ci.iloc[i])} TEU/yr<br>"
                    f"utilization {fmt(util.iloc[i], 2)}, mean wait {fmt(wait.iloc[i], 1)} h"
