@@ -117,8 +117,10 @@ def handling_hours(hub: HubSpec, teu: float) -> float:
     return hub.mean_handling_hours(teu) + hub.expected_dwell_hours()
 
 
-def _leg_figures(plan: Plan, line: Line, board: int, alight: int) -> tuple[float, float, float]:
-    """(price CNY/TEU, expected hours, kg CO2 per t) of riding `line` from board to alight."""
+def _leg_figures(plan: Plan, line: Line, board: int,
+                 alight: int) -> tuple[float, float, float, float]:
+    """(km, price CNY/TEU, expected hours, kg CO2 per t) of riding `line` from board to
+    alight."""
     net = plan.network
     spec = line.spec
     hops = line.hops[board:alight]
@@ -132,7 +134,7 @@ def _leg_figures(plan: Plan, line: Line, board: int, alight: int) -> tuple[float
         if k + 1 < len(hops):  # an intermediate stop passed through
             hours = net.hubs[line.stops[board + k + 1]].pass_through_hours(hours, spec)
     co2 = sum(h.link.km * net.emission_factors[h.link.mode].g_per_tkm for h in hops) / 1000.0
-    return price, hours, co2
+    return km, price, hours, co2
 
 
 def _graph(plan: Plan, vot: float) -> nx.DiGraph:
@@ -164,7 +166,7 @@ def _graph(plan: Plan, vot: float) -> nx.DiGraph:
             for j in range(i + 1, n):
                 if not usable(line.stops[j]):
                     continue
-                price, hours, _ = _leg_figures(plan, line, i, j)
+                _, price, hours, _ = _leg_figures(plan, line, i, j)
                 alight = plan.network.hubs[line.stops[j]]
                 node = ("leg", li, i, j)
                 transfer = plan.routing.transfer_cost_cny
@@ -176,19 +178,21 @@ def _graph(plan: Plan, vot: float) -> nx.DiGraph:
 
 def _route(plan: Plan, index: int, legs: tuple[Leg, ...], origin: str,
            gateway: str | None = None) -> Route:
+    """Route `index`, from `origin` by `legs`, with its figures per TEU: handling at the
+    origin and where each leg alights, a transfer cost between legs, the corridor it counts
+    for (`_channel`)."""
     net = plan.network
-    price = hours = co2 = 0.0
+    price = co2 = 0.0
     hours = handling_hours(net.hubs[origin], plan.lot_teu)
     km_by_corridor: dict[str, float] = {}
     hubs = [origin]
     km = 0.0
     for leg in legs:
         line = net.lines[leg.line]
-        p, h, c = _leg_figures(plan, line, leg.board, leg.alight)
+        leg_km, p, h, c = _leg_figures(plan, line, leg.board, leg.alight)
         stop = line.stops[leg.alight]
         price, hours, co2 = price + p, hours + h + handling_hours(
             net.hubs[stop], plan.lot_teu), co2 + c
-        leg_km = sum(x.link.km for x in line.hops[leg.board:leg.alight])
         km += leg_km
         km_by_corridor[line.spec.corridor] = km_by_corridor.get(line.spec.corridor, 0.0) + leg_km
         hubs.append(stop)
