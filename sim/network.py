@@ -857,7 +857,7 @@ def _build(scenario: Scenario) -> Plan:
                   locks=locks, services=services,
                   background={hid: spec.model_copy(update={"hub": hid})
                               for hid, spec in scenario.network.background.items()})
-    for mode in {ln.mode for ln in links.values()}:
+    for mode in sorted({ln.mode for ln in links.values()}):   # the first missing, every run
         if mode not in net.emission_factors:
             raise scenario.error(f"network.emission_factors.{mode}",
                                  "an emission factor for every mode in the geodata")
