@@ -73,7 +73,7 @@ def _cell(k: KPI, value: float, half: float | None) -> str:
 def equilibrium_lines(results: Results) -> list[str]:
     """How demand answered to cost and whether the delay feedback settled (sim.equilibrium),
     in a planner's words: what answers to what, against which network, and how much moved;
-    the field names (`trade_elasticity`, `delay_feedback`) are those of the scenario."""
+    the field names (`elasticity`, `trade_elasticity`) are those of the scenario."""
     eq = results.equilibrium
     if not eq:
         return []
