@@ -57,8 +57,9 @@ class Channel:
 
 
 def packaged_seeds() -> Path:
-    """Where the installed package keeps the seeds (`importlib.resources`), falling back to
-    `seeds/` beside the `sim` package of a checkout that was never installed."""
+    """Where the installed package keeps the seeds (the package `sim.seeds`, found by
+    `importlib.util.find_spec`), falling back to `seeds/` beside the `sim` package of a
+    checkout that was never installed."""
     from importlib.util import find_spec
 
     try:  # a data-only (namespace) package: its folder is its search location
