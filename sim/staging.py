@@ -509,8 +509,8 @@ class deferred_signals:  # noqa: N801 - a context manager read as a phrase
     """Hold back SIGINT, SIGTERM and SIGALRM while a step that must not be cut runs (the swap,
     a clean-up); they are delivered when it ends."""
 
-    SIGNALS = {signal.SIGINT, signal.SIGTERM, *([signal.SIGALRM] if hasattr(signal, "SIGALRM")
-                                                 else [])}
+    SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM,
+                         *([signal.SIGALRM] if hasattr(signal, "SIGALRM") else [])})
 
     def __enter__(self) -> None:
         self._old: set[Any] | None = None
