@@ -102,8 +102,9 @@ def route_parts(plan: Plan, route: Route) -> set[tuple[str, str]]:
 
 
 def shut_throughout(plan: Plan, route: Route) -> bool:
-    """Whether a part of `route` is shut (a disruption at capacity factor 0) over the whole
-    statistics period: its freight can then only wait."""
+    """Whether `route` is shut (disruptions at capacity factor 0) over the whole statistics
+    period, by one part or by closures of its parts that overlap or follow back to back:
+    its freight can then only wait."""
     start = plan.horizon.warmup_days * HOURS_PER_DAY
     end = plan.horizon.days * HOURS_PER_DAY
     shut = merge_spans((a, b) for part in route_parts(plan, route)   # back to back: one
