@@ -145,7 +145,8 @@ class Model:
 
     @property
     def at_hubs(self) -> dict[int, Lot]:
-        """Lots at hubs between arrival and their onward queue, by lot id (a view)."""
+        """Lots at hubs between arrival and their onward queue, by lot id: a new dict,
+        gathered from every hub's own at each call (a snapshot, not a view)."""
         return {i: lot for hub in self.hubs.values() for i, lot in hub.lots.items()}
 
     def _waits(self, route: Route) -> tuple[WaitPoint, ...]:
