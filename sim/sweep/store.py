@@ -10,6 +10,7 @@ is deleted. A sweep interrupted or killed keeps its work folder: `--resume` cont
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import shutil
@@ -45,6 +46,7 @@ def part_statuses(parts: Path, pattern: str) -> dict[str, list[str]]:
     """The status of every row of each part file in `parts` matching `pattern`, by run id;
     a part that cannot be read (cut short by a crash, or not cqsim's) is deleted, so its run
     is made again (sweeps, pathways and plans keep runs as part files)."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     out = {}
@@ -52,9 +54,19 @@ def part_statuses(parts: Path, pattern: str) -> dict[str, list[str]]:
         try:
             out[part.stem] = [str(s) for s in
                               pq.read_table(part, columns=["status"]).column("status").to_pylist()]
-        except Exception:  # unreadable (e.g. lost in a crash): run it again
+        except OSError as err:   # a torn file's footer reads as an OSError without errno
+            if err.errno in _NOT_THE_FILE:   # the machine's trouble, not the file's: say it
+                raise
+            part.unlink(missing_ok=True)
+        except (pa.ArrowException, ValueError, KeyError):   # not parquet, or no status
             part.unlink(missing_ok=True)
     return out
+
+
+# errors reading a part file that say nothing of the file (too many open files, no
+# permission, no memory): raised, so a finished run is not deleted and made again
+_NOT_THE_FILE = frozenset({errno.EMFILE, errno.ENFILE, errno.EACCES, errno.EPERM,
+                           errno.ENOMEM, errno.EIO})
 
 
 def finished_runs(out: Path) -> set[str]:

@@ -3,6 +3,7 @@ a dead pool worker, and a real Dask scheduler + worker on loopback."""
 
 from __future__ import annotations
 
+import errno
 import io
 import math
 import os
@@ -1000,3 +1001,29 @@ def test_the_executor_is_said_with_its_workers_counted_right() -> None:
     assert describe(1, None, False) == "this process"
     assert describe(2, None, False) == "local pool (2 processes)"
     assert describe(4, "tcp://127.0.0.1:8786", False) == "dask scheduler tcp://127.0.0.1:8786"
+
+
+@pytest.mark.parametrize("code", [errno.EMFILE, errno.EACCES])
+def test_a_part_the_machine_cannot_open_is_kept_and_the_error_raised(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int) -> None:
+    """Only a torn or foreign part is deleted to be made again: too many open files or no
+    permission says nothing of the file, and deleted a finished run (review64 #9)."""
+    import pyarrow.parquet as pq
+
+    from sim.sweep.store import part_statuses
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    part = runs / "v0000.parquet"
+    pd.DataFrame({"status": ["ok"]}).to_parquet(part)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(pq, "read_table", refuse)
+    with pytest.raises(OSError):
+        part_statuses(runs, "v*.parquet")
+    assert part.exists()
+    monkeypatch.undo()
+    assert part_statuses(runs, "v*.parquet") == {"v0000": ["ok"]}
+    part.write_bytes(part.read_bytes()[:40])        # torn: deleted, to be run again
+    assert part_statuses(runs, "v*.parquet") == {} and not part.exists()
