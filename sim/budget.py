@@ -192,11 +192,15 @@ def estimate(plan: Plan, choices: Sequence[ChoiceSet] | None = None,
 
 
 def runs_of(plan: Plan, replications: int | None = None) -> int:
-    """Simulations `plan` makes: its replications with their feedback passes, each
+    """Simulations `plan` makes at most: its replications with their feedback passes, each
     replication settled on its own streams or all settled once (`plan.equilibrium`);
-    `replications`: that many instead of the plan's."""
+    `replications`: that many instead of the plan's. With feedback (`max_iterations` > 1)
+    the passes are `max_iterations` simulations before the replication's own (`sim.equilibrium`
+    `_passes`; until 2026-12-07 one was left out, and baseline-2023's 3 replications read 9
+    simulations, not 12: docs64)."""
     reps = plan.replications if replications is None else replications
-    passes = plan.equilibrium.max_iterations - 1               # feedback passes
+    iterations = plan.equilibrium.max_iterations
+    passes = iterations if iterations > 1 else 0                # feedback passes
     return reps * (1 + passes) if plan.equilibrium.per_replication else reps + passes
 
 

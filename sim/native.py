@@ -1,4 +1,5 @@
-"""The engine compiled to C with mypyc: the same modules and results, about 1.5x faster.
+"""The engine compiled to C with mypyc: the same modules and results, 2-2.8x faster
+(docs/performance.md).
 
 `python -m sim.native` compiles the modules of `COMPILED` (mypyc, from the test extra,
 and a C compiler) into `<cache>/<key>/sim/engine/`, where `<key>` hashes the whole `sim`

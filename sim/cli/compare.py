@@ -124,17 +124,18 @@ def _result_folder(base: Scenario, others: list[Scenario], out: Path | None, com
                         command=command, overwrite=overwrite, inputs=reads(base, others))
 
 
-def _unsettled_caveat(cmp: Comparison, v: Variant) -> str | None:
+def _unsettled_caveat(cmp: Comparison, v: Variant, command: str = "compare") -> str | None:
     """`sim.cli.render.unsettled_line` for ALT `v` when its feedback or BASE's did not settle
     (`sim.checks.unsettled_feedback`); None otherwise, and for the placebo itself (its own
-    warning names what it moved: `_warn_placebo`)."""
+    warning names what it moved: `_warn_placebo`). `command`: compare or rank, which prints
+    it (rank has no --placebo)."""
     from sim.checks import unsettled_feedback
     from sim.cli.render import unsettled_line
 
     if v is cmp.placebo or not any(unsettled_feedback(x.results) for x in (cmp.base, v)):
         return None
     return unsettled_line(cmp.deltas, v.name,
-                          None if cmp.placebo is None else cmp.placebo.name)
+                          None if cmp.placebo is None else cmp.placebo.name, command)
 
 
 def _warn_runs(cmp: Comparison, shown: str | None) -> None:
@@ -383,7 +384,8 @@ def rank(base: Path, files: tuple[Path, ...], changes: tuple[Path, ...],
     for name in table["candidate"]:     # as compare says it, candidate by candidate
         for line in unresolved_lines(cmp.deltas, str(name)):
             screen.print(line, soft_wrap=True)
-        caveat = _unsettled_caveat(cmp, by_name[str(name)]) if str(name) in by_name else None
+        caveat = (_unsettled_caveat(cmp, by_name[str(name)], "rank") if str(name) in by_name
+                  else None)
         if caveat:
             screen.print(caveat, soft_wrap=True)
     for note in notes:

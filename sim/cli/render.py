@@ -198,13 +198,15 @@ def _total_row(deltas: pd.DataFrame, variant: str, k: KPI) -> pd.DataFrame:
                   & (deltas["scope"] == TOTAL)]
 
 
-def unsettled_line(deltas: pd.DataFrame, variant: str, placebo: str | None) -> str | None:
+def unsettled_line(deltas: pd.DataFrame, variant: str, placebo: str | None,
+                   command: str = "compare") -> str | None:
     """The line to print beside `variant`'s totals whose 95% CI leaves out 0 when its run or
     BASE's had delay feedback that did not settle (`sim.checks.unsettled_feedback`, warned
     apart): such a run's totals move by that much for any change (a trial's 120 days moved
     total trade -0.20 ± 0.13 bn CNY/yr for more trains, -0.16 ± 0.13 for a placebo), so it
-    points to the placebo (`placebo`: its name when one ran, else --placebo) and a longer
-    horizon. None when no total is resolved."""
+    points to the placebo (`placebo`: its name when one ran, else --placebo, an option of
+    `cqsim compare` alone: `command` says which command printed it) and a longer horizon.
+    None when no total is resolved."""
     from sim.kpis import compared as compared_kpis
     from sim.stats import resolved
 
@@ -215,9 +217,12 @@ def unsettled_line(deltas: pd.DataFrame, variant: str, placebo: str | None) -> s
             told.append(f"Δ {_header(k)} ({_delta_cell(row.set_index('metric'), k)})")
     if not told:
         return None
+    placebo_run = ("rerun with --placebo scenarios/placebo.yaml" if command == "compare" else
+                   f"run cqsim compare on BASE and {variant} with --placebo "
+                   "scenarios/placebo.yaml")
     against = (f"compare it with {variant} − {placebo} below" if placebo else
-               "rerun with --placebo scenarios/placebo.yaml (or BASE with a change too small "
-               "to matter) to see how far a change that does nothing moves them")
+               f"{placebo_run} (or BASE with a change too small to matter) to see how far a "
+               "change that does nothing moves them")
     return (f"{variant}: the total {' and '.join(told)} leave{'s' if len(told) == 1 else ''} "
             f"out 0, but the delay feedback did not settle (see the warning): in such a run "
             f"the totals can move that much for any change; {against}, and run a longer "

@@ -1031,6 +1031,9 @@ def test_a_resolved_total_of_a_run_whose_feedback_did_not_settle_gets_a_caveat(
     assert "(-0.20 ± 0.13)" in line and "did not settle" in line
     assert "--placebo scenarios/placebo.yaml" in line and "longer horizon" in line
     assert "kTEU" not in line                         # its CI includes 0: compare's other note
+    ranked = _unsettled_caveat(fake, alt, "rank")     # rank has no --placebo: compare has
+    assert ranked is not None and "rerun with --placebo" not in ranked
+    assert "run cqsim compare on BASE and ilstc with --placebo scenarios/placebo.yaml" in ranked
     with_placebo = cast(Any, SimpleNamespace(base=base, alts=[alt, placebo], placebo=placebo,
                                              deltas=deltas))
     line = _unsettled_caveat(with_placebo, alt)

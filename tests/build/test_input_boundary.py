@@ -605,9 +605,13 @@ def test_runs_count_feedback_passes_per_replication_only_when_each_settles_alone
     def plan(per: bool) -> Any:
         return SimpleNamespace(replications=3, equilibrium=Equilibrium(
             max_iterations=4, min_iterations=4, per_replication=per))
-    # 3 feedback passes (4 - 1): each of 3 replications 1 + 3 = 12; shared: 3 + 3 = 6
-    assert runs_of(plan(True)) == 12 and runs_of(plan(False)) == 6
-    assert runs_of(plan(True), replications=5) == 5 * 4       # 20, the override's count
+    # 4 feedback passes, each a simulation before the replication's own (it counted 4 - 1):
+    # each of 3 replications 1 + 4 = 15; shared: 3 + 4 = 7
+    assert runs_of(plan(True)) == 15 and runs_of(plan(False)) == 7
+    assert runs_of(plan(True), replications=5) == 5 * 5       # 25, the override's count
+    alone = SimpleNamespace(replications=3, equilibrium=Equilibrium(max_iterations=1,
+                                                                     min_iterations=1))
+    assert runs_of(alone) == 3                                # no feedback: no passes
 
 
 def test_estimates_run_one_after_another_add_events_and_keep_the_largest_memory() -> None:
