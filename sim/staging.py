@@ -69,9 +69,25 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+# Files a file browser writes into any folder it shows: macOS Finder's .DS_Store and
+# AppleDouble `._*` files, Windows Explorer's Thumbs.db and desktop.ini. Never cqsim's nor
+# the user's data: a results folder holding them is still as cqsim wrote it (its manifest
+# neither lists them nor is broken by them) and an --out holding them is still empty or
+# cqsim's; one that is replaced (--overwrite) loses them with the rest (trial64 #4).
+OS_METADATA = (".DS_Store", "Thumbs.db", "desktop.ini")
+_OS_METADATA = frozenset(name.lower() for name in OS_METADATA)
+
+
+def os_metadata(path: Path) -> bool:
+    """Whether `path` is a file an operating system's file browser wrote (`OS_METADATA`,
+    any case, or an AppleDouble `._*` file), at any depth of a results folder."""
+    return path.name.lower() in _OS_METADATA or path.name.startswith("._")
+
+
 def _files(folder: Path) -> list[Path]:
-    """Every regular file below `folder`, sorted."""
-    return sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
+    """Every regular file below `folder` but OS metadata (`os_metadata`), sorted."""
+    return sorted(p for p in folder.rglob("*")
+                  if p.is_file() and not p.is_symlink() and not os_metadata(p))
 
 
 def manifest(folder: Path, about: dict[str, Any], exclude: str) -> dict[str, Any]:
@@ -370,7 +386,7 @@ def check_work_folder(out: str | os.PathLike[str], *, own: Iterable[str],
         rel = p.relative_to(path)
         if p.is_dir() and rel.as_posix() == "runs":
             continue
-        ours = (rel.as_posix() in names
+        ours = (rel.as_posix() in names or (os_metadata(p) and not p.is_dir())
                 or (len(rel.parts) == 2 and rel.parts[0] == "runs" and p.suffix == ".parquet")
                 or (p.name.startswith(".") and ".tmp" in p.name))
         if not ours:
@@ -391,7 +407,7 @@ def written_by(name: str, meta: dict[str, Any]) -> str:
 
 def _contents(shown: str, path: Path, overwrite: bool, option: str,
               command: str | None = None, overwrite_as: str = OVERWRITE) -> Target:
-    files = [p for p in path.rglob("*") if not p.is_dir()]
+    files = [p for p in path.rglob("*") if not p.is_dir() and not os_metadata(p)]
     if not files:
         return Target(shown, path, "", 0, option)
     found = read_manifest(path)

@@ -413,6 +413,8 @@ def test_a_resumable_command_keeps_out_of_a_folder_of_other_files(tmp_path: Path
     (folder / "runs" / "s000.parquet").write_bytes(b"")
     (folder / "runs" / ".s001.abc.tmp.parquet").write_bytes(b"")   # a kill mid-write
     (folder / "pathway.json").write_text("{}")
+    for junk in (".DS_Store", "runs/Thumbs.db", "._pathway.csv"):   # a file browser's
+        (folder / junk).write_bytes(b"\0")
     assert check_work_folder(folder, own=own) == folder.resolve()   # its own: resumable
     for stray in ("precious.txt", "runs/notes.txt", "plan.csv"):
         (folder / stray).write_text("x")

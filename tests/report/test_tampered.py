@@ -287,3 +287,37 @@ def test_a_changed_variant_of_a_comparison_asks_for_the_comparison_again(
     (folder / "markets.csv").write_text("x\n1\n")
     with pytest.raises(InputError, match=r"run `cqsim compare` again"):
         rd.check_intact(folder)
+
+
+# a file browser's, at any depth
+OS_FILES = (".DS_Store", "Thumbs.db", "desktop.ini", "._report.html", "sub/.DS_Store")
+
+
+@pytest.mark.parametrize("junk", [".DS_Store", "Thumbs.db"])
+def test_os_metadata_does_not_lock_a_run_folder(run: Path, tmp_path: Path, junk: str) -> None:
+    """Finder's .DS_Store, Explorer's Thumbs.db or desktop.ini, AppleDouble `._*` files
+    in a run folder (opened by double-click, as the README says) are no file cqsim did
+    not write: `cqsim report`, `sim.read_run` and a re-run into it without --overwrite still
+    take it (all three refused the whole folder; trial64 #4). A file of the user's is still
+    refused."""
+    import sim
+    from sim.staging import check_out
+
+    folder = tmp_path / "run"
+    shutil.copytree(run, folder)
+    (folder / junk).write_bytes(b"\0\0\0\1Bud1")
+    for name in OS_FILES:
+        (folder / name).parent.mkdir(exist_ok=True)
+        (folder / name).write_bytes(b"\0\0\0\1Bud1")
+    assert verify(folder) == []
+    sim.read_run(folder)
+    done = CliRunner().invoke(main, ["report", str(folder)])
+    assert done.exit_code == 0, (done.stderr, done.exception)
+    assert check_out(folder, command="run").holds == "cqsim"
+    (folder / "notes.txt").write_text("mine")
+    with pytest.raises(InputError, match=r"files cqsim did not write: notes\.txt\)"):
+        check_out(folder, command="run")
+    empty = tmp_path / "made-in-finder"
+    empty.mkdir()
+    (empty / junk).write_bytes(b"\0")
+    assert check_out(empty, command="run").holds == ""
