@@ -327,7 +327,8 @@ def read_plan_file(path: str | Path, cls: type[FileT],
     try:
         spec = cls.model_validate(raw)
     except ValidationError as exc:
-        err = validation_error(exc, Provenance(), raw["source_file"], first_only=True)
+        err = validation_error(exc, Provenance(), raw["source_file"], first_only=True,
+                               model=cls)
         if err.field in typed:   # the value came from the command line: name the option
             raise InputError(f"--{err.field}", "", err.expected, typed[err.field]) from None
         raise err from None

@@ -77,7 +77,8 @@ def candidate(base: Scenario, path: str | Path, name: str | None = None) -> Scen
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        error = validation_error(exc, Provenance.model_validate(data["provenance"]), resolved)
+        error = validation_error(exc, Provenance.model_validate(data["provenance"]), resolved,
+                                 model=Scenario)
         if name and error.field == "name":   # given on the command line, not in a file
             raise InputError("--candidate", "", error.expected, name) from None
         raise error from None

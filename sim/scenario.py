@@ -19,11 +19,13 @@ import hashlib
 import json
 import math
 import os
+import types
+import typing
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from pathlib import Path, PurePath
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -49,6 +51,7 @@ from sim.errors import (
     InputWarning,
     absolute,
     did_you_mean,
+    printable,
     wrong_type,
 )
 from sim.market.estimates import (
@@ -857,15 +860,100 @@ def tagged_error(err: Any, loc: tuple[Any, ...], got: Any
     return loc, f"a mapping with `{key}` ({noun}: one of {', '.join(tags)})", got
 
 
+def _bare(kind: Any) -> Any:
+    """`kind` without `Annotated` and without `| None`."""
+    while True:
+        if get_origin(kind) is Annotated:
+            kind = get_args(kind)[0]
+        elif get_origin(kind) in (typing.Union, types.UnionType) and len(
+                members := [a for a in get_args(kind) if a is not type(None)]) == 1:
+            kind = members[0]
+        else:
+            return kind
+
+
+def _step(kind: Any, part: Any) -> Any:
+    """The type one part of a pydantic error's location (a field, a list position, a
+    mapping's key, a tagged union's tag) leads to from `kind`; None when it cannot be told."""
+    kind = _bare(kind)
+    origin, args = get_origin(kind), get_args(kind)
+    if isinstance(kind, type) and issubclass(kind, BaseModel):
+        field = kind.model_fields.get(part) if isinstance(part, str) else None
+        return None if field is None else field.annotation
+    if origin in (typing.Union, types.UnionType):    # the member of that tag
+        return next((arg for arg in args if get_origin(arg) is Annotated and any(
+            isinstance(m, Tag) and m.tag == part for m in get_args(arg)[1:])), None)
+    if origin in (list, tuple, Sequence) and isinstance(part, int) and args:
+        return args[0]     # tuple[X, ...]: the schema's tuples are all of one type
+    if origin in (dict, Mapping) and len(args) == 2:
+        return args[1]
+    return None
+
+
+def fields_at(model: type[BaseModel] | None, loc: tuple[Any, ...]) -> list[str]:
+    """The fields of the model at a pydantic error's raw location `loc` (union tags in it)
+    below `model`: what an unknown key there may have been meant to be; [] when that place
+    is no model (or `model` is None)."""
+    kind: Any = model
+    for part in loc:
+        kind = None if kind is None else _step(kind, part)
+    kind = _bare(kind)
+    return list(kind.model_fields) if isinstance(kind, type) and issubclass(
+        kind, BaseModel) else []
+
+
+def _unknown_keys_beside(err: Any, loc: tuple[Any, ...], where: Provenance,
+                         model: type[BaseModel] | None) -> list[str]:
+    """What an unknown key (`extra_forbidden`) at `loc` may have been meant to be: the keys
+    the files set beside it and, with `model`, the fields of its mapping's model."""
+    choices = [*where.beside(".".join(map(str, loc))),
+               *fields_at(model, tuple(err["loc"][:-1]))]
+    return [c for c in choices if c != loc[-1]]
+
+
+def _misspelt(err: Any, errors: list[Any], missing: list[str]) -> list[tuple[Any, list[str]]]:
+    """(an unknown key's error, the `missing` fields it is close to) of each unknown key
+    beside the missing field `err`, in the same mapping, close to one of them (`changes: -
+    {kind: set, feild: ...}`): such a key, not the field it left missing, is what the user
+    typed (trial64 #6); [] when `err` is no missing field or no key is close."""
+    if err["type"] != "missing":
+        return []
+    place = tuple(err["loc"][:-1])
+    found = []
+    for other in errors:
+        if other["type"] == "extra_forbidden" and tuple(other["loc"][:-1]) == place:
+            close = [m for m in missing if did_you_mean(str(other["loc"][-1]), [m])]
+            if close:
+                found.append((other, close))
+    return found
+
+
+def _with_hint(expected: str, hint: str) -> str:
+    """"no such key (unknown field)" with `did_you_mean`'s hint inside its brackets: "no such
+    key (unknown field; did you mean 'x'?)"."""
+    return f"{expected.removesuffix(')')}; {hint.strip().removeprefix('(')}" if hint \
+        else expected
+
+
 def validation_error(exc: ValidationError, where: Provenance, default: str | Path,
-                     *, first_only: bool = False) -> InputError:
+                     *, first_only: bool = False,
+                     model: type[BaseModel] | None = None) -> InputError:
     """The first pydantic error as an InputError naming the file that set the field and
     the position in it; when fields are missing, all missing fields of that place at once,
     and a count of the problems after. With `first_only` (a pathway's or candidates file's
     messages) the first problem alone, a missing field named as the field. One wording for
-    every file pydantic reads."""
+    every file pydantic reads. A missing field that comes with an unknown key beside it
+    close to it is that key, misspelt; an unknown key is given the closest of the keys the
+    files set beside it and, with `model` (what was validated), its mapping's fields."""
     errors = exc.errors()
     err = errors[0]
+    missing = [str(e["loc"][-1]) for e in errors
+               if e["type"] == "missing" and tuple(e["loc"][:-1]) == tuple(err["loc"][:-1])]
+    typos = _misspelt(err, errors, missing)
+    covered = {m for _, close in typos for m in close}
+    whole = bool(typos) and (first_only or covered == set(missing))
+    if whole:   # every missing field is a key typed amiss: name the (first) key as typed
+        err = typos[0][0]
     loc, got = located(err, error_loc(err))    # with the field a model check found wrong
     expected = expected_by(err)
     grouped = err["type"] == "missing" and not first_only
@@ -879,15 +967,20 @@ def validation_error(exc: ValidationError, where: Provenance, default: str | Pat
         hint = where.nearest(".".join(map(str, loc))) if loc else ""
         if hint:
             expected += f" of a new entry, or an existing one{hint}"
+        if typos:    # one of them typed amiss beside them: "(feild: unknown field; did...)"
+            typed = str(typos[0][0]["loc"][-1])
+            expected += f" ({printable(typed, 40)}: " + _with_hint(
+                "unknown field)", did_you_mean(typed, typos[0][1]))
     elif (tag := tagged_error(err, loc, got)) is not None:
         loc, expected, got = tag
     elif err["type"] == "extra_forbidden" and loc:    # a misspelt field: the one beside it
-        hint = where.nearest(".".join(map(str, loc)))
-        if hint:     # "no such key (unknown field; did you mean 'x'?)"
-            expected = f"{expected.removesuffix(')')}; {hint.strip().removeprefix('(')}"
+        meant = typos[0][1] if whole else _unknown_keys_beside(err, loc, where, model)
+        expected = _with_hint(expected, did_you_mean(str(loc[-1]), meant))
     file, field = where.locate(".".join(str(p) for p in loc), str(default))
     shown = len({(str(error_loc(e)), e["type"]) for e in errors if not _echo(e, errors)})
-    more = 0 if first_only else shown - (len(names) if grouped else 1)
+    told = (len(names) + (1 if typos else 0) if grouped
+            else 1 + (len(covered) if whole else 0))
+    more = 0 if first_only else shown - told
     if more > 0:
         expected += f" ({more} more problem{'s' if more > 1 else ''} after this one)"
     return InputError(file, field, expected, got)
@@ -1028,7 +1121,7 @@ def load_scenario(path: str | Path) -> Scenario:
     try:
         scenario = Scenario.model_validate(merged)
     except ValidationError as exc:
-        raise validation_error(exc, where, chain[-1][0]) from None
+        raise validation_error(exc, where, chain[-1][0], model=Scenario) from None
     _check_paths(scenario, written)
     check_scenario(scenario)
     uncertain_inputs(scenario, written)
@@ -1286,7 +1379,7 @@ def _replaced(scenario: Scenario, fields: dict[str, Any], record: bool) -> Scena
     try:
         replaced = Scenario.model_validate(data)
     except ValidationError as exc:
-        error = validation_error(exc, Provenance(), scenario.source_file)
+        error = validation_error(exc, Provenance(), scenario.source_file, model=Scenario)
         shares = [dotted for dotted in fields if share_gateways(dotted)]
         if shares and error.field.startswith("market.empties.lanes."):   # the path as given
             error = InputError(error.file, shares[0], error.expected, error.got)

@@ -219,7 +219,8 @@ def load_sweep(path: str | Path) -> SweepSpec:
     try:
         spec = SweepSpec.model_validate(raw)
     except ValidationError as exc:
-        raise validation_error(exc, Provenance(), raw["source_file"]) from None
+        raise validation_error(exc, Provenance(), raw["source_file"],
+                               model=SweepSpec) from None
     check_settings(spec, raw["source_file"])
     return spec
 

@@ -78,6 +78,40 @@ def test_extends_merges_and_appends_changes(tmp_path: Path) -> None:
     assert spec.vehicle_teu == 200 and spec.departures_per_week == 14
 
 
+@pytest.mark.parametrize("change, field, expected", [
+    ({"kind": "set", "service": "ab", "feild": "departures_per_week", "value": 14},
+     "changes.0.feild", "no such key (unknown field; did you mean 'field'?)"),
+    ({"kind": "scale", "hub": "a", "field": "handling_servers", "facter": 1.5},
+     "changes.0.facter", "no such key (unknown field; did you mean 'factor'?)"),
+    ({"kind": "set", "service": "ab", "field": "departures_per_week", "valeu": 14},
+     "changes.0.valeu", "no such key (unknown field; did you mean 'value'?)"),
+    ({"kind": "scale", "sevice": "ab", "field": "departures_per_week", "factor": 1.5},
+     "changes.0.sevice", "no such key (unknown field; did you mean 'service'?)"),
+    ({"kind": "scale", "hub": "a", "field": "handling_servers", "factor": 1.5, "wy": "x"},
+     "changes.0.wy", "no such key (unknown field; did you mean 'why'?)"),
+    ({"kind": "scale", "hub": "a", "feild": "handling_servers", "facter": 1.5},
+     "changes.0.feild", "no such key (unknown field; did you mean 'field'?) (1 more problem "
+                        "after this one)"),
+    # a field missing besides the misspelt one: both said at once
+    ({"kind": "scale", "hub": "a", "feild": "handling_servers"},
+     "changes.0", "the missing fields field, factor (feild: unknown field; did you mean "
+                  "'field'?)"),
+    # an unknown key close to no missing field: the missing ones, as before
+    ({"kind": "scale", "hub": "a", "xyz": 1},
+     "changes.0", "the missing fields field, factor (1 more problem after this one)"),
+])
+def test_a_misspelt_key_of_a_change_is_named(tmp_path: Path, change: dict, field: str,
+                                             expected: str) -> None:
+    """A misspelt required key of a change read "changes.0: expected the missing field field
+    (1 more problem after this one)", never naming the key typed, and an unknown key of a
+    change got no "did you mean" (horizon.dayz did; trial64 #6)."""
+    doc = _doc(tmp_path)
+    doc["changes"] = [change]
+    err = _error(_write(tmp_path, doc))
+    assert (err.field, err.expected) == (field, expected)
+    assert err.file.endswith("s.yaml")
+
+
 def test_extends_cycle_is_an_input_error(tmp_path: Path) -> None:
     _write(tmp_path, {"extends": "b.yaml", "name": "a"}, "a.yaml")
     _write(tmp_path, {"extends": "a.yaml", "name": "b"}, "b.yaml")

@@ -16,6 +16,7 @@ from click.testing import CliRunner, Result
 
 from sim.cli import main
 from tests.support import netbuilder as nb
+from tests.support.paths import BASELINE_2023
 
 
 def _cqsim(*args: str) -> Result:
@@ -934,3 +935,18 @@ def test_one_replication_says_it_has_no_intervals(tmp_path: Path) -> None:
     said = " ".join(result.stdout.split())
     assert "(no confidence intervals from one replication: run 2 or more)" in said
     assert "P(meet) not estimated from one replication" in said and "P(meet) =" not in said
+
+
+def test_a_misspelt_key_of_a_change_is_one_line_naming_it(tmp_path: Path) -> None:
+    """The trial's file (trial64 #6): `feild:` in a change of baseline-2023 is named, with
+    the field meant, on the one line of a refused input: exit 2, nothing else."""
+    scenario = tmp_path / "typo.yaml"
+    scenario.write_text(
+        f"name: typo\nextends: {BASELINE_2023}\nchanges:\n"
+        "  - {kind: set, service: south-sea-singapore, feild: departures_per_week, "
+        "value: 14}\n", encoding="utf-8")
+    result = _cqsim("validate", scenario)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"cqsim: error: {scenario}: changes.0.feild: expected no such key (unknown field; "
+        "did you mean 'field'?)"]
