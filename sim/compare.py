@@ -543,7 +543,7 @@ def draw_comparison(cmp: Comparison, *, file: str | None = None) -> Figure:
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    from sim.maps import MAP_NOTE, draw_difference
+    from sim.maps import difference_note, draw_difference
 
     panels = compared()
     panel = 4.2   # inches per KPI
@@ -585,7 +585,5 @@ def draw_comparison(cmp: Comparison, *, file: str | None = None) -> Figure:
                         for v in (cmp.base, *cmp.alts))
     held = f", {file}" if file else ""
     source_line(fig, per_year(f"source: cqsim compare{held} (simulated; {deltas}); maps: "
-                              f"ALT − BASE of the simulated flows per link and direction, "
-                              f"from each variant's links table by replication; {MAP_NOTE}",
-                              period))
+                              f"{difference_note()}", period))
     return fig

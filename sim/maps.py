@@ -32,8 +32,8 @@ if TYPE_CHECKING:
 
     from sim.report.rundir import RunDir
 
-__all__ = ["CORRIDOR_COLOURS", "difference_colours", "draw_difference", "draw_flows",
-           "draw_map", "flow_map", "link_table", "short_name"]
+__all__ = ["CORRIDOR_COLOURS", "difference_colours", "difference_map", "draw_difference",
+           "draw_flows", "draw_map", "flow_map", "link_table", "short_name"]
 
 MAX_WIDTH = 7.0     # points: the busiest direction of a link
 TITLE_PT = 9        # a map's title ...
@@ -55,6 +55,15 @@ def source_note(file: str | None = "flows.gpkg") -> str:
     what it names), then the basemap and projection (`MAP_NOTE`)."""
     held = f" ({file})" if file else ""
     return f"source: flows simulated by cqsim{held}; {MAP_NOTE}"
+
+
+def difference_note(file: str | None = None) -> str:
+    """A difference map's source line: ALT − BASE of the simulated flows, from each run's
+    links table (`file` where one holds it: a run folder's links.parquet), then the basemap
+    and projection (`MAP_NOTE`). compare.png's maps say it too (`sim.compare`)."""
+    held = f" ({file})" if file else ""
+    return (f"ALT − BASE of the flows simulated by cqsim per link and direction, from each "
+            f"run's links table{held} by replication; {MAP_NOTE}")
 
 
 def annual_frames(results: Results) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
@@ -105,6 +114,14 @@ def _about(run: Results | RunDir) -> _About:
         return _About(Path(run.plan.geodata), run.plan.seed, run.plan.replications,
                       h.days - h.warmup_days)
     return _About(run.geodata, run.seed, run.replications, run.days - run.warmup_days)
+
+
+def _annualised(*runs: _About) -> str:
+    """'annualised from 120 days' (or '... from 120 and 365 days'): the statistics period
+    the per-year figures of a map are drawn from, in its title (map.png's, a flow map's, a
+    difference map's; a difference drawn without it read as a year's: trial64)."""
+    days = list(dict.fromkeys(f"{r.days:g}" for r in runs))
+    return f"annualised from {' and '.join(days)} days"
 
 
 def _link_table(run: Results | RunDir) -> pd.DataFrame:
@@ -379,8 +396,7 @@ def draw_flows(results: Results | RunDir | str | os.PathLike[str], ax: Axes, *,
                 Line2D([], [], color="#9a9a9a", linestyle=":", label="no flow")]
     _legend(ax, handles, "channel; line width: TEU per year")
     _title(ax, title, f"{run.name}: freight per link and direction, TEU per year "
-                      f"(annualised from {about.days:g} days, mean of "
-                      f"{about.replications} replication(s))")
+                      f"({_annualised(about)}, mean of {about.replications} replication(s))")
     return ax
 
 
@@ -443,6 +459,23 @@ def draw_difference(base: Results | RunDir | str | os.PathLike[str],
     handles += _width_handles(top, "TEU/yr")
     _legend(ax, handles, "change; line width: TEU per year")
     _title(ax, title, f"{alt.name} − {base.name}: change of freight per link and "
-                      f"direction, TEU per year (mean of {of_alt.replications} replications; "
+                      f"direction, TEU per year ({_annualised(of_base, of_alt)}, mean of "
+                      f"{of_alt.replications} replications; "
                       f"{mapdata.difference_caption(paired)})")
     return ax
+
+
+def difference_map(base: Results | RunDir | str | os.PathLike[str],
+                   alt: Results | RunDir | str | os.PathLike[str], *,
+                   figsize: tuple[float, float] = (13, 8.2),
+                   paired: bool | None = None) -> Figure:
+    """A figure with the difference map of ALT - BASE (`draw_difference`) and its source
+    line (`difference_note`), as `flow_map` is a figure with a flow map: of the Results of
+    `sim.run`, or of run folders (a comparison's DIR/0-<base> and DIR/1-<alt>)."""
+    base = _drawn(base, "difference_map")    # before a figure is opened
+    alt = _drawn(alt, "difference_map")
+    fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+    draw_difference(base, alt, ax, paired=paired)
+    on_disk = not isinstance(base, Results) and not isinstance(alt, Results)
+    source_line(fig, "source: " + difference_note("links.parquet" if on_disk else None))
+    return fig

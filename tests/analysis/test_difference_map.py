@@ -116,8 +116,9 @@ def test_the_difference_map_s_whole_caption_fits_its_figure(tmp_path: Path) -> N
 
     base, more = _scenarios(tmp_path)
     cmp = compare(base, [more])
-    caption = (f"more − test: change of freight per link and direction, TEU per year (mean "
-               f"of 2 replications; {difference_caption(True)})")
+    caption = (f"more − test: change of freight per link and direction, TEU per year "
+               f"(annualised from 25 days, mean of 2 replications; "
+               f"{difference_caption(True)})")
     for size, layout in ((None, None), ((13, 8.2), None), ((4, 3), None),
                          ((13, 8.2), "constrained"), (None, "constrained")):
         fig, ax = plt.subplots(figsize=size, layout=layout)
@@ -133,6 +134,26 @@ def test_the_difference_map_s_whole_caption_fits_its_figure(tmp_path: Path) -> N
     fig, ax = plt.subplots()
     draw_difference(cmp.base.results, cmp.alts[0].results, ax, title=caption)
     assert ax.get_title() == caption
+    plt.close(fig)
+
+
+def test_the_difference_map_carries_its_source_and_period(tmp_path: Path) -> None:
+    """The README's difference map drew no source line and said no period its TEU per year
+    are annualised from, where `sim.flow_map` says both (trial64 #9): `difference_map` is
+    its figure with the source line, as `flow_map` is a flow map's, and the period is in
+    `draw_difference`'s title, as in `draw_flows`'."""
+    from sim.figsource import SOURCE_GID
+    from sim.maps import MAP_NOTE, difference_map
+
+    base, more = _scenarios(tmp_path)
+    cmp = compare(base, [more])
+    fig = difference_map(cmp.base.results, cmp.alts[0].results)
+    source = _words(fig.get_supxlabel())
+    assert source.startswith("source: ALT − BASE of the flows simulated by cqsim") and \
+        _words(MAP_NOTE) in source, source
+    assert [t.get_gid() for t in fig.texts if t.get_gid() == SOURCE_GID]
+    title = _words(fig.axes[0].get_title())
+    assert "(annualised from 25 days, mean of 2 replications;" in title, title
     plt.close(fig)
 
 

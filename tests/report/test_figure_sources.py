@@ -171,8 +171,12 @@ def test_map_and_compare_figures_carry_their_source(tmp_path: Path) -> None:
         "changes": [{"kind": "scale", "service": "ab", "field": "departures_per_week",
                      "factor": 2}]})
     cmp = compare(base, [more])
+    from sim.maps import difference_map
+
     for fig, names in ((sim.flow_map(cmp.base.results), ("flows.gpkg", "basemap")),
                        (draw_comparison(cmp, file="compare.csv"), ("compare.csv", "basemap")),
+                       (difference_map(cmp.base.results, cmp.alts[0].results),
+                        ("links table", "basemap")),
                        (draw_daily(cmp), ("locks_daily.csv", "hubs_daily.csv"))):
         assert_sourced(fig, *names)
         plt.close(fig)
