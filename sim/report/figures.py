@@ -154,7 +154,7 @@ def _hub_hover(hubs: pd.DataFrame, run: rd.RunDir) -> list[str]:
     for i, h in enumerate(hubs.to_dict("records")):
         out.append(f"{hub_label(str(h['name']), h.get('name_zh'))}<br>"
                    f"{html.escape(str(h.get('kind', '')))}<br>"
-                   f"handled {pm(teu.iloc[i], teu_ci.iloc[i])} TEU/yr<br>"
+                   f"handled {level(teu.iloc[i], teu_ci.iloc[i])} TEU/yr<br>"
                    f"utilization {fmt(util.iloc[i], 2)}, mean wait {fmt(wait.iloc[i], 1)} h"
                    f"<br>yard peak {fmt(peak.iloc[i])} TEU")
     return out
@@ -293,7 +293,7 @@ def _link_hover(lines: pd.DataFrame, names: dict[str, str]) -> list[str]:
         out.append(f"<b>{html.escape(names.get(src, src))} → "
                    f"{html.escape(names.get(dst, dst))}</b><br>"
                    f"{r['corridor']}, {r['mode']}, {fmt(r['km'])} km<br>"
-                   f"{pm(r['teu'], r.get('teu_ci95', np.nan))} TEU/yr"
+                   f"{level(r['teu'], r.get('teu_ci95', np.nan))} TEU/yr"
                    + (f"<br>utilization {util:.2f}" if np.isfinite(util) else ""))
     return out
 

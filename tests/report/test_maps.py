@@ -100,3 +100,25 @@ def test_a_line_s_width_grows_with_the_square_root_of_its_flow() -> None:
     assert mapdata.line_width(500.0, 50_000.0, 10.0) == pytest.approx(1.6)
     assert mapdata.line_width(50_000.0, 50_000.0, 10.0) == pytest.approx(10.6)
     assert mapdata.line_width(-5.0, 50_000.0, 10.0) == pytest.approx(0.6)
+
+
+def test_the_map_hover_cuts_a_flow_s_interval_at_0_as_the_tables_do() -> None:
+    """A link's or hub's TEU/yr in the map's hover read '162 ± 824' where the page says a
+    figure that cannot be negative is shown 'v (0 to u)' (trial64 #9): the same formatter
+    (`figures.level`) as the tables'."""
+    from types import SimpleNamespace
+
+    from sim.report.figures import _hub_hover, _link_hover
+
+    lines = pd.DataFrame({"from_hub": ["a", "a"], "to_hub": ["b", "b"],
+                          "corridor": ["south", "south"], "mode": ["rail", "rail"],
+                          "km": [10.0, 10.0], "teu": [162.0, 5000.0],
+                          "teu_ci95": [824.0, 100.0], "utilization": [0.1, 0.5]})
+    low, high = _link_hover(lines, {"a": "A", "b": "B"})
+    assert "162 (0 to 986) TEU/yr" in low and "±" not in low, low
+    assert "5,000 ± 100 TEU/yr" in high, high
+    hubs = pd.DataFrame({"hub": ["a"], "name": ["A"], "kind": ["port"],
+                         "teu_per_year": [114.0], "teu_per_year_ci95": [618.0],
+                         "utilization": [0.1], "wait_mean_h": [1.0], "yard_peak_teu": [3.0]})
+    (hover,) = _hub_hover(hubs, SimpleNamespace(per_year=1.0))   # type: ignore[arg-type]
+    assert "handled 114 (0 to 732) TEU/yr" in hover, hover
