@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError, wrong_type
-from sim.figsource import annualised, per_year, source_line, wrap
+from sim.figsource import CALENDAR_AXIS, annualised, per_year, source_line, wrap
 from sim.kpis import (
     PLACES,
     compared,
@@ -516,7 +516,7 @@ def draw_daily(cmp: Comparison, hubs: int = 3) -> Figure:
                 y = d["queue_teu"]
             ax.plot(d["day"], y, lw=1, label=v.name)
         ax.set_title(title, fontsize=9, loc="left")
-        ax.set_xlabel("simulation day")
+        ax.set_xlabel(CALENDAR_AXIS)   # as report.html's charts say it
     axes[0, 0].legend(fontsize=8)
     fig.suptitle(f"Daily series, mean over {len(cmp.base.results.replications)} replications")
     source_line(fig, DAILY_SOURCE)

@@ -21,6 +21,9 @@ SOURCE_GID = "cqsim-source"   # the line's artist id: fig.findobj(lambda a: a.ge
 RIGHT = 0.995                 # where the line ends, a share of the figure's width
 ROOM = 0.96                   # the share of the width it may fill: wrapped to the next line past it
 FONT_SIZE = 6                 # points
+# the day axis of every daily series (report.html's charts, daily.png): day numbers are the
+# model's calendar, day 0 being 1 January of its first year, the warm-up included
+CALENDAR_AXIS = "model calendar (day 0 = 1 January)"
 
 
 def wrap(text: str, room: float, size: float | str) -> str:

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from sim import mapdata
+from sim.figsource import CALENDAR_AXIS
 from sim.report import rundir as rd
 from sim.stats import NOT_KNOWN, NOT_KNOWN_WHY, resolved
 from sim.units import DAYS_PER_MONTH, DAYS_PER_WEEK, DAYS_PER_YEAR
@@ -447,8 +448,7 @@ def _month_axis(days: float) -> dict[str, Any]:
     vals = [m * DAYS_PER_MONTH for m in range(0, n + 1, step)]
     text = [MONTHS[m % 12] + (f" y{m // 12 + 1}" if days > DAYS_PER_YEAR + 1 else "")
             for m in range(0, n + 1, step)]
-    return {"tickvals": vals, "ticktext": text, "title": {"text": "model calendar (day 0 = "
-                                                                  "1 January)"},
+    return {"tickvals": vals, "ticktext": text, "title": {"text": CALENDAR_AXIS},
             "showgrid": True, "gridcolor": "#eee", "range": [0, days]}
 
 

@@ -182,6 +182,27 @@ def test_map_and_compare_figures_carry_their_source(tmp_path: Path) -> None:
         plt.close(fig)
 
 
+def test_daily_png_and_the_report_name_the_day_axis_alike() -> None:
+    """daily.png's day axis said "simulation day", report.html's, of the same day numbers,
+    "model calendar (day 0 = 1 January)" (trial64 #9): one label, figsource.CALENDAR_AXIS."""
+    from types import SimpleNamespace
+
+    from sim.figsource import CALENDAR_AXIS
+    from sim.report.figures import _month_axis
+
+    days = range(10)
+    tables = {"locks_daily": pd.DataFrame({"lock": "gezhouba", "direction": "up", "day": days,
+                                           "queue_vessels": 3.0}),
+              "hubs_daily": pd.DataFrame({"hub": "a", "day": days, "queue_teu": 40.0})}
+    run = SimpleNamespace(summary=tables.__getitem__, replications=[0, 1])
+    variant = SimpleNamespace(name="base", results=run)
+    daily = draw_daily(SimpleNamespace(base=variant, alts=[]))  # type: ignore[arg-type]
+    assert [ax.get_xlabel() for ax in daily.axes] == [CALENDAR_AXIS] * 2
+    assert _month_axis(30)["title"]["text"] == CALENDAR_AXIS
+    assert CALENDAR_AXIS == "model calendar (day 0 = 1 January)"
+    plt.close(daily)
+
+
 def test_compare_png_says_what_its_per_year_deltas_are_annualised_from(
         tmp_path: Path) -> None:
     """compare.png gave per-year deltas with nothing saying from which days (a 90-day
