@@ -38,7 +38,7 @@ from sim.budget import (
 )
 from sim.errors import InputError, InputWarning, plural
 from sim.geodata import BASEMAP_FILE
-from sim.network import HOURS_PER_DAY, Plan, build
+from sim.network import HOURS_PER_DAY, Plan, blame_unjoined, build
 from sim.readers import check_geopackage
 from sim.routing import ChoiceSet, choice_sets
 from sim.scenario import Horizon, Scenario, load_scenario, not_changes_of, run_overrides
@@ -79,7 +79,10 @@ def _admit(scenario: Scenario | str | Path, *, seed: int | None, replications: i
     basemap = Path(plan.geodata) / BASEMAP_FILE
     if basemap.exists():
         check_geopackage(basemap, loaded.locate("network.geodata"))
-    choices = choice_sets(plan)
+    try:
+        choices = choice_sets(plan)
+    except InputError as exc:   # a flow no service joins: the removal that cut it, if one did
+        raise blame_unjoined(loaded, exc) from None
     _warn_idle_gateways(loaded, plan, choices)
     _warn_shut_flows(loaded, plan, choices)
     cost = estimate(plan, choices, workers)

@@ -799,6 +799,49 @@ def _blamed(scenario: Scenario, exc: InputError) -> InputError:
     return exc
 
 
+def blame_unjoined(scenario: Scenario, exc: InputError) -> InputError:
+    """`exc`, a flow no service joins (`sim.routing.UNJOINED`, raised when its routes are
+    searched, after `build`), blamed on the first `remove_service` change of `scenario`
+    without which its origin and destination would share services (stops joined through
+    services' common stops): the flow was blamed, not the removal that cut it (trial64 #9).
+    Unchanged when no removal joins them so. A check of the stops alone, not a search of
+    routes: cheap, on the error's path only."""
+    from sim.routing import UNJOINED
+
+    if exc.expected != UNJOINED or exc.after or not isinstance(exc.got, str) \
+            or " -> " not in exc.got:
+        return exc
+    origin, _, destination = exc.got.partition(" -> ")
+    services: dict[str, Sequence[str]] = {k: v.stops for k, v in
+                                          scenario.network.services.items()}
+    removed: list[tuple[int, Sequence[str]]] = []
+    for i, change in enumerate(scenario.changes):
+        if isinstance(change, AddService):
+            services[change.id] = change.service.stops
+        elif isinstance(change, RemoveService) and change.service in services:
+            removed.append((i, services.pop(change.service)))
+
+    def joined(lines: Iterable[Sequence[str]]) -> bool:
+        parent: dict[str, str] = {}
+
+        def root(hub: str) -> str:
+            while parent.setdefault(hub, hub) != hub:
+                hub = parent[hub]
+            return hub
+        for stops in lines:
+            for a, b in pairwise(stops):
+                parent[root(a)] = root(b)
+        return root(origin) == root(destination)
+
+    if joined(services.values()):
+        return exc
+    for i, stops in removed:
+        if joined([*services.values(), stops]):
+            file, where = scenario.locate(f"changes.{i}")
+            return exc.caused_by(f"{file}: {where}")
+    return exc
+
+
 def _build(scenario: Scenario) -> Plan:
     """`build` without blaming a change."""
     folder = Path(scenario.network.geodata)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import Field, TypeAdapter, ValidationError
 
 from sim.errors import InputError
-from sim.network import Plan, build, revise, with_horizon_days
+from sim.network import Plan, blame_unjoined, build, revise, with_horizon_days
 from sim.scenario import MIN_DAYS, Replications, Scenario, Seed, as_scenario
 from sim.specs import expected
 from sim.units import MAX_DAYS
@@ -192,10 +192,17 @@ def run(scenario: Scenario | str | Path | Plan, *, seed: int | None = None,
 
     start = time.perf_counter()
     check_keywords(seed=seed, replications=replications, days=days, workers=workers)
-    plan = scenario if isinstance(scenario, Plan) else build(as_scenario(scenario, "run"))
+    loaded = None if isinstance(scenario, Plan) else as_scenario(scenario, "run")
+    plan = build(loaded) if loaded is not None else scenario
+    assert isinstance(plan, Plan)
     plan = with_run_settings(plan, seed=seed, replications=replications, days=days)
     origin = record(plan)
-    results = replicate(settle(plan, choices, given_reference=given_reference),
-                        workers=workers, progress=progress, started=start)
+    try:
+        settled = settle(plan, choices, given_reference=given_reference)
+    except InputError as exc:   # a flow no service joins: the removal that cut it, if one did
+        if loaded is None:
+            raise
+        raise blame_unjoined(loaded, exc) from None
+    results = replicate(settled, workers=workers, progress=progress, started=start)
     results.name, results.origin = name or plan.name, origin
     return results

@@ -500,6 +500,10 @@ def _empties_lane(plan: Plan, flow: Flow) -> str | None:
     return None
 
 
+# what a flow no service joins was expected to be (`sim.network.blame_unjoined` reads it)
+UNJOINED = "an origin-destination pair joined by services"
+
+
 def _flow_at(plan: Plan, fi: int) -> tuple[str, str]:
     """(file, field) where flow `fi` was written: a row of demand.flows, the market table,
     market.empties or a change."""
@@ -606,8 +610,7 @@ def _choice_sets(plan: Plan) -> tuple[ChoiceSet, ...]:
             if market:
                 field = f"{field}: market {flow.market} ({flow.commodity}, {flow.origin} -> " \
                         f"{flow.destination})"
-            raise InputError(file, field, "an origin-destination pair joined by services",
-                             f"{flow.origin} -> {flow.destination}")
+            raise InputError(file, field, UNJOINED, f"{flow.origin} -> {flow.destination}")
         out.append(ChoiceSet(flow=fi, value_of_time=vot, routes=tuple(routes)))
     return tuple(out)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from itertools import islice
 from pathlib import Path
 
@@ -383,3 +384,44 @@ def test_the_cost_ratio_is_taken_on_the_routes_own_costs(tmp_path: Path) -> None
     costs = [r.generalized_cost(cs.value_of_time) for r in cs.routes]
     assert [len(r.legs) for r in cs.routes] == [1, 2]
     assert costs[1] / costs[0] == pytest.approx(1.419, abs=1e-3)
+
+
+def _cut_flow(tmp_path: Path, changes: list[dict]) -> Path:
+    """a - b - c by two trains (ab, bc), a flow a -> b, and `changes` on top."""
+    a, b, c = nb.hub("a", 0), nb.hub("b", 1), nb.hub("c", 2)
+    nb.write_geodata(tmp_path / "geo", [a, b, c], [nb.link("a-b", a, b), nb.link("b-c", b, c)])
+    doc = nb.scenario(str(tmp_path / "geo"), {"ab": nb.train(["a", "b"]),
+                                              "bc": nb.train(["b", "c"])},
+                      [nb.flow("a", "b", 1000)], changes=changes)
+    return nb.write_scenario(tmp_path / "s.yaml", doc)
+
+
+def test_a_removal_that_leaves_an_added_flow_without_a_route_is_named(tmp_path: Path) -> None:
+    """A remove_service that leaves an earlier add_flow with no route was blamed on the flow
+    alone ("changes.0.flow: expected an origin-destination pair joined by services"): the
+    removal that cut it leads the line, as a change that breaks the network does (trial64
+    #9); a flow no service ever joined is still the flow's own error."""
+    import sim
+    from sim.boundary import admit
+    from sim.errors import InputError
+
+    add = {"kind": "add_flow", "flow": nb.flow("a", "c", 100)}
+    path = _cut_flow(tmp_path, [add, {"kind": "remove_service", "service": "bc"}])
+    at = re.escape(str(path))
+    blamed = (rf"^{at}: changes\.1: expected a change the network can take, but after it "
+              rf"{at}: changes\.0\.flow: expected an origin-destination pair joined by "
+              r"services, got 'a -> c'$")
+    with pytest.raises(InputError, match=blamed):
+        admit(path)
+    with pytest.raises(InputError, match=blamed):
+        sim.run(path, progress=False)
+    other = tmp_path / "other"
+    other.mkdir()   # a removal that cut nothing the flow needs: the flow's error alone
+    d = nb.hub("d", 3)
+    path = _cut_flow(other, [{"kind": "add_hub", "hub": {**d["properties"], "lon": 3.0,
+                                                         "lat": 30.0}},
+                             {**add, "flow": nb.flow("a", "d", 100)},
+                             {"kind": "remove_service", "service": "bc"}])
+    alone = rf"^{re.escape(str(path))}: changes\.1\.flow: expected an origin-destination pair"
+    with pytest.raises(InputError, match=alone):
+        admit(path)
