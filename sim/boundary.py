@@ -43,7 +43,7 @@ from sim.readers import check_geopackage
 from sim.routing import ChoiceSet, choice_sets
 from sim.scenario import Horizon, Scenario, load_scenario, not_changes_of, run_overrides
 from sim.trade import part_year, references
-from sim.units import DAYS_PER_YEAR, period_season, stats_days
+from sim.units import period_season, stats_days, whole_years
 
 PLAN_BYTES = 1e6  # memory a sweep holds per variant (plan and route sets: 63 kB pickled)
 
@@ -192,10 +192,9 @@ def part_year_note(base: Scenario, days: float | None, file: str | Path) -> str 
     `days:` of 60, say), so its per-year figures are annualised from part of a year and then
     set against the annual target; None for whole years."""
     horizon, factor = _study_season(base, days)
-    period = stats_days(horizon)
-    years = period / DAYS_PER_YEAR
-    if years >= 1 and abs(years - round(years)) < 1e-9:
+    if whole_years(horizon):
         return None
+    period = stats_days(horizon)
     where = f"{file}: days: {days:g}" if days is not None else f"{base.source_file}: horizon"
     return (f"{where}: statistics over days {horizon.warmup_days:g}-{horizon.days:g} "
             f"({period:g} days), a part year: the bn CNY/yr and TEU/yr figures "

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError, wrong_type
-from sim.figsource import CALENDAR_AXIS, annualised, per_year, source_line, wrap
+from sim.figsource import CALENDAR_AXIS, per_year, source_line, wrap
 from sim.kpis import (
     PLACES,
     compared,
@@ -530,7 +530,7 @@ def draw_comparison(cmp: Comparison, *, file: str | None = None) -> Figure:
     above a map of the change of flows of each variant (`sim.maps.draw_difference`). Its
     source line names `file`, the table of its deltas where one was written (`cqsim
     compare`: compare.csv; drawn from Python: none, unless given), and what the per-year
-    figures are annualised from (`sim.figsource.annualised`)."""
+    figures are annualised from (`sim.trade.part_year`)."""
     if not isinstance(cmp, Comparison):   # before a figure is opened
         folder = isinstance(cmp, (str, os.PathLike))
         raise wrong_type("draw_comparison", "the Comparison of sim.compare.compare", cmp,
@@ -581,8 +581,10 @@ def draw_comparison(cmp: Comparison, *, file: str | None = None) -> Figure:
                  + (f"\nno error bar: {NOT_KNOWN} ({NOT_KNOWN_WHY})" if unknown else ""))
     for sub_fig, variant in zip(maps, cmp.alts, strict=True):
         draw_difference(cmp.base.results, variant.results, sub_fig.subplots())
-    period = annualised((v.results.plan.horizon, v.results.plan.season)
-                        for v in (cmp.base, *cmp.alts))
+    from sim.trade import part_year
+
+    period = part_year((v.results.plan.horizon, v.results.plan.season)
+                       for v in (cmp.base, *cmp.alts))
     held = f", {file}" if file else ""
     source_line(fig, per_year(f"source: cqsim compare{held} (simulated; {deltas}); maps: "
                               f"{difference_note()}", period))

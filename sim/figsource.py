@@ -56,12 +56,15 @@ def wrap(text: str, room: float, size: float | str) -> str:
     return "\n".join(wrapped(min(even, room)))
 
 
-def annualised(periods: Iterable[tuple[HasPeriod, float]]) -> str:
+def annualised(periods: Iterable[tuple[HasPeriod, float | None]]) -> str:
     """What per-year figures are annualised from, given each run's (horizon, mean seasonal
-    factor of its statistics period: `Plan.season`, 1 for whole years): "annualised from days
-    30-60 (mean seasonal factor 0.799)", each distinct period once; "" for none."""
-    seen = dict.fromkeys(f"days {horizon.warmup_days:g}-{horizon.days:g} (mean seasonal "
-                         f"factor {factor:.3f})" for horizon, factor in periods)
+    factor of its statistics period, None where it is not to be named): "annualised from
+    days 30-60 (mean seasonal factor 0.799)", or "annualised from days 30-60", each distinct
+    period once; "" for none. Only the wording: which runs and factors it names is
+    `sim.trade.part_year`'s."""
+    seen = dict.fromkeys(f"days {horizon.warmup_days:g}-{horizon.days:g}"
+                         + ("" if factor is None else f" (mean seasonal factor {factor:.3f})")
+                         for horizon, factor in periods)
     return f"annualised from {'; '.join(seen)}" if seen else ""
 
 

@@ -228,10 +228,12 @@ mean over the replications, with the half-width of its 95% confidence interval i
   measured it.
 
 `trade.csv` is a row a figure, its `unit` and `source` in columns of their own (README,
-"Command line"); where the statistics period is part of a year, each simulated row's
-`source` ends with what it is annualised from (`annualised from days 30-90 (mean seasonal
-factor 0.895)`, `sim.trade.part_year`), so the file read alone does not pass off a part
-year's total as a year's. `flows.gpkg` (EPSG:4326) has two layers. `hubs` is the hubs table, its
+"Command line"); where the statistics period (days less warm-up) is not a whole number of
+years, whatever its season, each simulated row's `source` ends with what it is annualised
+from (`annualised from days 30-90 (mean seasonal factor 0.895)`; `annualised from days
+30-90` where the factor is within 0.005 of 1, as with flat seasonality:
+`sim.trade.part_year`), so the file read alone does not pass off a part year's total as a
+year's. `flows.gpkg` (EPSG:4326) has two layers. `hubs` is the hubs table, its
 `lon` and `lat` the points. `links` is not the links table: it has a line a link, means over
 the replications without CIs, both directions on one row, so its `teu_per_year`,
 `teu_km_per_year` and `co2_t_per_year` are the two directions summed (links.csv gives them a

@@ -33,7 +33,7 @@ import pandas as pd
 from sim.kpis import GOODS_TRADE_KPI, kpi
 from sim.specs import COMPETING_CORRIDORS
 from sim.stats import mean_ci, meeting
-from sim.units import HasPeriod
+from sim.units import HasPeriod, annual_factor, stats_days, whole_years
 
 if TYPE_CHECKING:
     from sim.network import Plan
@@ -227,16 +227,18 @@ def trade_table(results: Results) -> pd.DataFrame:
 
 def part_year(periods: Iterable[tuple[HasPeriod, float | None]]) -> str:
     """What per-year figures are annualised from, of the runs (horizon, mean seasonal factor
-    of the statistics period; None: not recorded) whose period carries part of a year's
-    season (beyond `SEASON_TOLERANCE`): "annualised from days 30-90 (mean seasonal factor
-    0.895)" (`sim.figsource.annualised`); "" when all are whole years. What a trade.csv row's
-    `source`, the report's trade chart and its differences say of a short run, read on
-    their own: a 90-day run's total of 634 bn CNY/yr and its "vs 2023" of 88.9% read as the
-    model missing 2023 by 11%."""
+    of the statistics period; None: not recorded) whose statistics period is not a whole
+    number of years (`sim.units.whole_years`), whatever its season: "annualised from days
+    30-90 (mean seasonal factor 0.895)", the factor only where it is off 1 (`seasonal`),
+    "annualised from days 30-90" otherwise (`sim.figsource.annualised`); "" when all are
+    whole years. What a trade.csv row's `source`, the report's trade chart and its
+    differences, compare.png's and a sweep's plots say of a short run, read on their own: a
+    90-day run's total of 634 bn CNY/yr and its "vs 2023" of 88.9% read as the model missing
+    2023 by 11%, and a flat season's 60 days passed for a year (trial64 #3)."""
     from sim.figsource import annualised
 
-    return annualised((horizon, factor) for horizon, factor in periods
-                      if factor is not None and abs(factor - 1.0) > SEASON_TOLERANCE)
+    return annualised((horizon, factor if seasonal(factor) else None)
+                      for horizon, factor in periods if not whole_years(horizon))
 
 
 def _teu_rows(results: Results, period: str = "") -> list[dict[str, object]]:
@@ -274,8 +276,8 @@ def trade_by_replication(results: Results) -> pd.DataFrame:
 
 
 def attainment_lines(results: Results) -> list[str]:
-    """Two or three lines for the console after a run (a third when the figures carry part
-    of a year's season)."""
+    """Two or three lines for the console after a run (a third when the statistics period
+    is part of a year: `season_note`)."""
     a = attainment(results)
     ci = (lambda x: f" ± {x:,.1f}") if a.replications > 1 else (lambda x: "")
     other = results.plan.trade.other_trade_bn_cny
@@ -310,16 +312,33 @@ def attainment_lines(results: Results) -> list[str]:
     return lines
 
 
-SEASON_TOLERANCE = 0.005   # a mean seasonal factor this close to 1 goes without a note
+SEASON_TOLERANCE = 0.005   # a mean seasonal factor this close to 1 carries no season to name
 
 
-def season_note(factor: float, horizon: HasPeriod) -> str | None:
-    """What per-year figures annualised from part of a year carry of its season, given the
-    statistics period's mean seasonal factor (`sim.units.period_season`); None within
-    SEASON_TOLERANCE of 1. One text for the console, report.html and `cqsim uncertainty`."""
-    if not abs(factor - 1.0) > SEASON_TOLERANCE:
+def seasonal(factor: float | None) -> bool:
+    """Whether a statistics period's mean seasonal factor (None: not recorded) is off 1 by
+    more than `SEASON_TOLERANCE`: the season part of a part year's note (`season_note`,
+    `part_year`). Whether there is a note at all is the period's (`sim.units.whole_years`)."""
+    return factor is not None and abs(factor - 1.0) > SEASON_TOLERANCE
+
+
+def season_note(factor: float | None, horizon: HasPeriod) -> str | None:
+    """What per-year figures annualised from part of a year are, given the statistics
+    period's mean seasonal factor (`sim.units.period_season`; None: not recorded): None for
+    a whole number of years (`sim.units.whole_years`), else the period they are annualised
+    from and, where the factor is off 1 (`seasonal`), the season they carry. One text for
+    the console, report.html, `cqsim compare`, a sweep and `cqsim uncertainty`."""
+    if whole_years(horizon):
         return None
-    return (f"annualised from days {horizon.warmup_days:g}-{horizon.days:g}, whose mean "
+    period = f"annualised from days {horizon.warmup_days:g}-{horizon.days:g}"
+    if not seasonal(factor):
+        season = ("; its mean seasonal factor is not recorded" if factor is None else
+                  f"; its mean seasonal factor, {factor:.3f}, is a whole year's (1) to within "
+                  f"{SEASON_TOLERANCE:g}")
+        return (f"{period} ({stats_days(horizon):g} days, part of a year): the simulated "
+                f"per-year figures are that period's scaled to a year (x"
+                f"{annual_factor(horizon):.3g}), not a simulated year{season}")
+    return (f"{period}, whose mean "
             f"seasonal factor is {factor:.3f} (a whole year: 1): the simulated per-year "
             "figures carry that part of the year's season (TEU, counted at delivery, with a "
             "lag); the classes declared not simulated count a whole year, so the attainment "

@@ -44,6 +44,16 @@ def annual_factor(horizon: HasPeriod) -> float:
     return DAYS_PER_YEAR / stats_days(horizon)
 
 
+def whole_years(horizon: HasPeriod) -> bool:
+    """Whether the statistics period is a whole number of years (one or more, within
+    `WHOLE_YEARS_DAYS`), whose per-year figures are a simulated year's (or the mean of
+    years), not a part year's annualised: the one rule of whether figures are said to be
+    annualised from part of a year (`sim.trade.part_year`, `sim.trade.season_note`) and of
+    `period_season`'s exact 1."""
+    years = stats_days(horizon) / DAYS_PER_YEAR
+    return round(years) >= 1 and abs(years - round(years)) < WHOLE_YEARS_DAYS / DAYS_PER_YEAR
+
+
 def relative_season(seasonality: tuple[float, ...]) -> tuple[float, ...]:
     """Monthly factors relative to their mean (mean 1), so a year's total is its rate x a
     year whatever scale the scenario wrote them in: `Plan.seasonality` and
@@ -64,8 +74,7 @@ def period_season(seasonality: tuple[float, ...], horizon: HasPeriod) -> float:
     start, end = horizon.warmup_days, horizon.days
     if end <= start or not seasonality or sum(seasonality) <= 0:
         return 1.0
-    years = (end - start) / DAYS_PER_YEAR
-    if abs(years - round(years)) < WHOLE_YEARS_DAYS / DAYS_PER_YEAR:
+    if whole_years(horizon):
         return 1.0
     relative = relative_season(seasonality)
     total, month = 0.0, int(start // DAYS_PER_MONTH)

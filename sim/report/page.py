@@ -308,13 +308,12 @@ def target_gap(run: rd.RunDir) -> list[tuple[str, str]]:
 
 
 def season_note(run: rd.RunDir) -> str:
-    """The console's note on the season a part year's per-year figures carry
-    (`sim.trade.season_note`, from run.json's `seasonal_factor`); empty for a whole year or
-    a run folder written before run.json kept the factor."""
+    """The console's note on what a part year's per-year figures are annualised from and
+    the season they carry (`sim.trade.season_note`, from run.json's days, warm-up and
+    `seasonal_factor`); empty for a whole number of years."""
     from sim.trade import season_note as note_of
 
-    factor = run.seasonal_factor
-    note = None if factor is None else note_of(factor, run)
+    note = note_of(run.seasonal_factor, run)
     if not note:
         return ""
     return f"<div class='note'><b>Season.</b> {html.escape(note[0].upper() + note[1:])}.</div>"

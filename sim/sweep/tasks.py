@@ -215,9 +215,9 @@ class Sweep:
     def periods(self) -> str:
         """What its runs' per-year figures are annualised from, for its plots' source line:
         "annualised from days 30-60 (mean seasonal factor 0.799)", each distinct horizon
-        once; the factor as `season_notes` gives it (1 for a whole year): `annualised`."""
-        from sim.figsource import annualised
-        return annualised((plan.horizon, plan.season) for plan in self._plans())
+        once, "" for whole years: `sim.trade.part_year`, as `season_notes` reads them."""
+        from sim.trade import part_year
+        return part_year((plan.horizon, plan.season) for plan in self._plans())
 
     def _plans(self) -> Iterator[Plan]:
         """Each run's plan as it ran (after feedback passes where they settled it)."""

@@ -280,19 +280,27 @@ def test_a_plan_s_seasonality_is_the_one_normalisation(tmp_path: Path) -> None:
 
 
 def test_the_season_note_has_one_text_and_one_threshold() -> None:
-    """The note on a part year's season (console, report.html, `cqsim uncertainty`): none
-    within 0.005 of 1, else the period, its factor and what carries it."""
+    """The note on a part year (console, report.html, `cqsim uncertainty`): none over whole
+    years; else the period, and its factor and what carries it where the factor is off 1 by
+    more than 0.005. A period whose factor is about 1 (flat seasonality, the default) is a
+    part year all the same: its note names the days without the season (trial64 #3)."""
     from types import SimpleNamespace
 
     from sim.trade import season_note
 
     h = SimpleNamespace(warmup_days=30.0, days=120.0)
-    assert season_note(1.0, h) is None and season_note(1.004, h) is None
+    for flat in (1.0, 1.004, None):
+        note = season_note(flat, h)
+        assert note is not None and note.startswith("annualised from days 30-120 (90 days, ")
+        assert "part of a year" in note and "not a simulated year" in note
+        assert "carry that part of the year's season" not in note
     note = season_note(0.929, h)
     assert note is not None and "days 30-120" in note and "0.929" in note
     # what carries the season and what does not: TEU at delivery, declared bulk a whole year
     assert "with a lag" in note and "not simulated count a whole year" in note    # review54 F2
-    assert season_note(1.006, h) is not None
+    assert "season" in str(season_note(1.006, h)) and "1.006" in str(season_note(1.006, h))
+    for start, end in ((30.0, 395.0), (0.0, 365.0), (30.0, 760.0)):   # whole years: none
+        assert season_note(1.0, SimpleNamespace(warmup_days=start, days=end)) is None
 
 
 def test_trade_csv_says_what_a_part_year_s_figures_are_annualised_from(
@@ -316,7 +324,35 @@ def test_trade_csv_says_what_a_part_year_s_figures_are_annualised_from(
         assert said in str(table.loc[item, "source"]), item
     for item in ("2023 goods trade", "2025 target", "other_trade"):
         assert "annualised" not in str(table.loc[item, "source"]), item
-    assert part_year([(results.plan.horizon, 1.0)]) == ""       # a whole year: nothing
+    year = results.plan.horizon.model_copy(update={"days": 365 + results.plan.horizon.warmup_days})
+    assert part_year([(year, 1.0)]) == ""                        # a whole year: nothing
+
+
+def test_part_year_is_said_whatever_the_season(tmp_path: Path) -> None:
+    """A part-year run passed for a year where its period's mean seasonal factor was about 1:
+    with flat seasonality (the documented default) and 60 days of statistics the console
+    printed the total and "99.6% of 2023" with no note, and trade.csv's sources said only
+    "annualized" (trial64 #3). The period decides, not the factor: the days are said, the
+    factor is not (there is no season to name)."""
+    import sim
+    from sim.scenario import Horizon
+    from sim.trade import attainment_lines, part_year, trade_table
+    from tests.support.market import market_doc
+    from tests.support.netbuilder import write_scenario
+
+    assert part_year([(Horizon(days=90, warmup_days=30), 1.0)]) == "annualised from days 30-90"
+    assert part_year([(Horizon(days=395, warmup_days=30), 1.0)]) == ""
+    doc = market_doc(tmp_path, horizon={"days": 60})
+    doc["demand"]["seasonality"] = [1.0] * 12
+    results = sim.run(write_scenario(tmp_path / "flat.yaml", doc), replications=1)
+    assert results.plan.season == pytest.approx(1.0)
+    said = f"annualised from days {results.plan.horizon.warmup_days:g}-60"
+    table = trade_table(results).set_index("item")
+    for item in ("total", "vs 2023", "attainment", "channels"):
+        source = str(table.loc[item, "source"])
+        assert source.endswith(f"; {said}") and "seasonal factor" not in source, item
+    note = attainment_lines(results)[-1]
+    assert note.startswith(f"note: {said} (") and "not a simulated year" in note, note
 
 
 def test_goods_trade_names_only_the_figure_against_the_target() -> None:
@@ -373,7 +409,7 @@ def test_the_goods_trade_lines_take_their_years_from_the_reference_rows(
     were (review51 #6; the report was fixed by review50 #13)."""
     import sim
     import sim.trade
-    from sim.trade import Reference, attainment_lines, trade_table
+    from sim.trade import Reference, attainment_lines, part_year, trade_table
     from tests.support.market import write_market_scenario
 
     results = sim.run(write_market_scenario(tmp_path, horizon={"days": 60}), replications=1)
@@ -384,7 +420,9 @@ def test_the_goods_trade_lines_take_their_years_from_the_reference_rows(
     assert "of 2024 (720 bn CNY/yr)" in trade_line and "2023" not in trade_line
     assert target_line.startswith("target 1200 bn CNY/yr (2030): attainment")
     table = trade_table(results)
-    assert table.loc[table["item"] == "vs 2023", "source"].item() == "total / 2024"
+    # 60 days: a part year, said whatever the season (trial64 #3)
+    assert table.loc[table["item"] == "vs 2023", "source"].item() == \
+        f"total / 2024; {part_year([(results.plan.horizon, results.plan.season)])}"
 
 
 def test_the_console_total_row_has_the_ci_of_its_counts(tmp_path: Path) -> None:

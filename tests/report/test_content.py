@@ -929,7 +929,11 @@ def test_the_trade_chart_says_a_part_year_s_period(one_run: Path, tmp_path: Path
 
     assert title(0.92).endswith(f"; annualised from {_period(one_run)} (mean seasonal "
                                 "factor 0.920)")
-    assert "annualised" not in title(1.0)
+    # no season to name: still a part year, its days said (trial64 #3)
+    assert title(1.0).endswith(f"; annualised from {_period(one_run)}")
+    year = RunDir.open(_as_period(one_run, tmp_path / "year", 395, 30, 1.0))
+    chart = fg.trade_figure([year], trade_refs(year))
+    assert chart is not None and "annualised" not in chart["layout"]["title"]["text"]
 
 
 def test_the_report_gives_no_replication_count_from_fewer_than_five_pairs() -> None:
@@ -1001,7 +1005,11 @@ def test_the_differences_say_a_shared_part_year_s_period(one_run: Path, tmp_path
     note = part_year_note([opened(0.92, "a"), opened(0.92, "b")])
     assert f"annualised from {_period(one_run)} (mean seasonal factor 0.920)" in note
     assert "not a simulated year" in note
-    assert part_year_note([opened(1.0, "c"), opened(1.0, "d")]) == ""
+    # a flat season's part year is a part year all the same (trial64 #3)
+    flat = part_year_note([opened(1.0, "c"), opened(1.0, "d")])
+    assert f"annualised from {_period(one_run)}, not a simulated year" in flat, flat
+    years = [RunDir.open(_as_period(one_run, tmp_path / n, 395, 30, 1.0)) for n in "ef"]
+    assert part_year_note(years) == ""
 
 
 def test_the_checks_note_says_whether_the_feedback_settled_and_how_far_its_delays_were() -> None:

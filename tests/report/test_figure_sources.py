@@ -141,7 +141,9 @@ def test_a_part_year_study_s_figures_say_what_they_are_annualised_from(
     period = study_period(base, 60)
     assert period.startswith("annualised from days ") and "mean seasonal factor 0." in period
     flat = load_scenario(line_network(tmp_path / "flat"))
-    assert study_period(flat, 60) == ""                # no season: nothing to say
+    # no season: still a part year, its days said without a factor (trial64 #3)
+    assert study_period(flat, 60) == f"annualised from days {flat.horizon.warmup_days:g}-60"
+    assert study_period(flat, flat.horizon.warmup_days + 365) == ""     # a whole year
     assert study_period(base, None).startswith("annualised from days ")   # its own 60 days
     years = range(2025, 2036)
     table = pd.DataFrame({"kpi": GOODS_TRADE, "year": list(years), "samples": 32,

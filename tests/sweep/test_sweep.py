@@ -180,7 +180,10 @@ def test_a_sweep_of_part_of_a_year_says_what_its_season_carries(tmp_path: Path) 
     assert note.startswith("annualised from days ") and "mean seasonal factor is 0." in note
     base["demand"]["seasonality"] = [1.0] * 12
     (tmp_path / "scenario.yaml").write_text(yaml.safe_dump(base))
-    assert prepare_sweep(load_sweep(path)).season_notes() == []
+    # flat seasonality: still a part year, said without a season (trial64 #3)
+    (note,) = prepare_sweep(load_sweep(path)).season_notes()
+    assert note.startswith("annualised from days ") and "part of a year" in note
+    assert "seasonal factor is" not in note
 
 def test_a_base_factor_is_warned_of_only_where_a_variant_runs_it(tmp_path: Path) -> None:
     """A base's factor of 20 was warned of even when the sweep replaced it in every variant
