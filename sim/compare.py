@@ -146,9 +146,9 @@ def paired_deltas(base: Results, alt: Results, variant: str,
     utilization, yard or load factor: left out); a lock only where both have it);
     where that CI includes 0 or is not known although the figure moved,
     `replications_to_resolve` estimates how many replications would exclude 0 at the spread
-    seen (`sim.stats.difference`), so a planner can rerun with enough instead of reading an
-    unresolved change as none. Read as the report reads two run folders
-    (`sim.kpis.key_deltas`)."""
+    seen (`sim.stats.difference`; NaN from fewer than 5 pairs, `sim.stats.unsized`), so a
+    planner can rerun with enough instead of reading an unresolved change as none. Read as
+    the report reads two run folders (`sim.kpis.key_deltas`)."""
     named = touched_by(base, alt)
     deltas = key_deltas(metrics(base, named), metrics(alt, named), ["metric", "scope"],
                         paired, variant, places=True)

@@ -719,7 +719,8 @@ def key_deltas(b: pd.DataFrame, a: pd.DataFrame, keys: list[str], pair: bool,
     delta, delta_ci95, delta_pct (of BASE's mean; NaN where it is 0), replications (those
     both runs have a value in: the pairs the
     "--replications N would tell" hint is worded by, `sim.stats.pilot_too_small`),
-    replications_to_resolve (`sim.stats.difference`, by the interval shown), variant). `b`
+    replications_to_resolve (`sim.stats.difference`, by the interval shown; NaN from too
+    few pairs to size it, `sim.stats.unsized`), variant). `b`
     and `a` carry replication, keys and value. With
     `absent_is_zero` (flows, the hubs' diversions) a key one run lacks counts as 0 there
     (`pair_replications`); otherwise it is left out. Unpaired (`pair` False: other

@@ -37,6 +37,7 @@ from sim.stats import (
     paired_p_value,
     pilot_too_small,
     resolved,
+    unsized,
 )
 from sim.units import CNY_PER_BN, DAYS_PER_YEAR, HOURS_PER_YEAR, T_PER_MT
 
@@ -547,15 +548,19 @@ def unresolved_note(table: pd.DataFrame, replications: int) -> str | None:
                 "(failed runs, too few pairs, or pairs that all moved it by one amount), so "
                 "this order is not tested against noise")
     need = table["extra_trade_replications_to_resolve"].dropna()
+    ci = table.get("extra_trade_bn_cny_per_year_ci95")
+    # changes from too few pairs have no count (`unsized`: rank.csv's NaN), said all the same
+    few = ci is not None and "extra_trade_bn_cny_per_year" in table and any(
+        unsized(float(d), float(h), replications)
+        for d, h in zip(table["extra_trade_bn_cny_per_year"], ci, strict=True))
     # counts only from pairs that all moved trade by one amount are the sign test's, exact
     # from any number of pairs (`pilot_too_small`'s `alike`, as compare's lines and the
     # report read them: review58 #4)
-    ci = table.get("extra_trade_bn_cny_per_year_ci95")
-    alike = ci is not None and len(need) > 0 and \
+    alike = not few and ci is not None and len(need) > 0 and \
         not np.isfinite(ci.loc[need.index].astype(float)).any()
     # the largest count is the least clear change's (small against its noise): with it,
     # about every candidate's CI would leave out 0
-    if not len(need):
+    if not len(need) and not few:
         more = ""
     elif pilot_too_small(replications, alike):     # one or few degrees of freedom: no count
         more = (f"; run at least --replications {PILOT_PAIRS} to estimate how many would "

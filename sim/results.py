@@ -245,8 +245,11 @@ The tables of `cqsim compare` are not listed here: `compare.csv` and the `_compa
 (`locks_compare.csv`, `hubs_compare.csv`, `lines_compare.csv`, `placebo_compare.csv`) have a
 row per variant, metric and scope, with `base`, `alt`, `delta` (ALT − BASE in the metric's
 unit), `delta_ci95` and `delta_pct`, the delta in percent of `base` (3.82 means +3.82%, not a
-share); docs/modelling.md, "Paired comparisons with common random numbers", says what each
-holds.
+share), `replications` and `replications_to_resolve`, about how many replications would
+tell a change whose CI includes 0 from none: empty (NaN) where it is resolved or did not
+move, and from fewer than 5 pairs, too few to size it (run at least 5 first), except the
+sign test's exact 6 where the pairs all moved it by one amount; docs/modelling.md, "Paired
+comparisons with common random numbers", says what each holds.
 """
 
 @dataclass

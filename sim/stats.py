@@ -244,15 +244,28 @@ def difference(base: np.ndarray, alt: np.ndarray, paired: bool,
     includes 0 or is not known although they moved, the replications whose interval would
     exclude 0 at the spread seen: `replications_to_resolve` of the paired differences, or
     unpaired (`paired` False) `unpaired_replications_to_resolve`, by the interval shown.
-    `need` is None when the interval excludes 0 or nothing is to resolve. The one reading
-    of a delta of compare (`sim.compare.paired_deltas`) and the report
-    (`sim.kpis.key_deltas`), each interval computed once."""
+    `need` is None when the interval excludes 0, nothing is to resolve, or the pairs are
+    too few to size a rerun (`unsized`: compare.csv gave 3 from 2 pairs while the console
+    said to run 5 first; trial64 #5). The one reading of a delta of compare
+    (`sim.compare.paired_deltas`) and the report (`sim.kpis.key_deltas`), each interval
+    computed once."""
     delta, half = difference_ci(base, alt, paired, level)
     if resolved(delta, half):        # not known (NaN) falls through: an estimate if it can
+        return Difference(delta, half, None)
+    if unsized(delta, half, _pairs(base, alt, paired)):
         return Difference(delta, half, None)
     need = (replications_to_resolve(paired_differences(base, alt), level) if paired else
             unpaired_replications_to_resolve(base, alt, level))
     return Difference(delta, half, need)
+
+
+def _pairs(base: np.ndarray, alt: np.ndarray, paired: bool) -> int:
+    """The pairs a difference is of, as compare.csv's `replications` counts them: paired,
+    those with neither side NaN; unpaired, the smaller side's replications (not NaN)."""
+    b, a = np.asarray(base, dtype=float), np.asarray(alt, dtype=float)
+    if paired:
+        return int((~np.isnan(a - b)).sum())
+    return int(min((~np.isnan(b)).sum(), (~np.isnan(a)).sum()))
 
 
 # fewest paired differences whose spread can size a rerun: from fewer the sample standard
@@ -266,8 +279,21 @@ def pilot_too_small(pairs: int, alike: bool = False) -> bool:
     """Whether `pairs` paired differences are too few to estimate how many replications
     would tell a change from none: fewer than `PILOT_PAIRS`, unless they are all one amount
     (then the count is the sign test's, `alike_needed`, exact and not an estimate). The one
-    rule compare, rank and the report word their "--replications N would tell" hint by."""
+    rule compare, rank and the report word their "--replications N would tell" hint by
+    (`unsized`)."""
     return pairs < PILOT_PAIRS and not alike
+
+
+def unsized(delta: float, half: float, pairs: int) -> bool:
+    """Whether a change ALT - BASE that moved (`delta` not 0) with an interval that includes
+    0 (`half`, not NaN) is of too few `pairs` (2 or more) to estimate how many replications
+    would tell it from none (`pilot_too_small`: pairs all one amount have a NaN interval and
+    the sign test's exact count, so they are never unsized). Then `difference` gives no
+    count (compare.csv's and the _compare tables' `replications_to_resolve` NaN) and the
+    console, the report and rank say to run at least `PILOT_PAIRS` first: the one rule of
+    both, read from a delta's own figures (compare.csv's delta, delta_ci95, replications)."""
+    return (pairs >= 2 and pilot_too_small(pairs) and bool(np.isfinite(delta))
+            and delta != 0 and bool(np.isfinite(half)) and abs(delta) <= half)
 
 
 def paired_p_value(differences: np.ndarray, level: float = CI95) -> float:

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from sim.kpis import KPI, PLACES, TOTAL, kpi, kpis, measure_of, totals
 from sim.report.figures import change_pm, fmt, pm  # the report's: "-" where there is none
-from sim.stats import PILOT_PAIRS, pilot_too_small
+from sim.stats import PILOT_PAIRS, pilot_too_small, unsized
 from sim.units import stats_days
 
 if TYPE_CHECKING:
@@ -173,10 +173,14 @@ def unresolved_lines(deltas: pd.DataFrame, variant: str) -> list[str]:
     lines = []
     for k in compared_kpis():
         row = _total_row(deltas, variant, k)
-        if row.empty or pd.isna(row["replications_to_resolve"].iloc[0]):
+        if row.empty:
             continue
         r = row.iloc[0]
-        need, reps = int(r["replications_to_resolve"]), int(r["replications"])
+        reps = int(r["replications"])
+        # no count from too few pairs (`unsized`: compare.csv's NaN), said all the same
+        if pd.isna(r["replications_to_resolve"]) and \
+                not unsized(float(r["delta"]), float(r["delta_ci95"]), reps):
+            continue
         alike = not np.isfinite(r["delta_ci95"])
         cell = f"the 95% CI of the total Δ {_header(k)} ({_delta_cell(row.set_index('metric'), k)})"
         if pilot_too_small(reps, alike):    # a spread of 1-3 degrees of freedom sizes nothing
@@ -184,6 +188,7 @@ def unresolved_lines(deltas: pd.DataFrame, variant: str) -> list[str]:
                          f"{PILOT_PAIRS} to estimate how many would tell a change of that size "
                          f"from none (a spread from {reps} is too rough to size it)")
             continue
+        need = int(r["replications_to_resolve"])
         said = (f"is not known: all {reps} replications moved it by one amount, a spread too "
                 f"small to show over so few, not none; with" if alike else
                 f"includes 0; at the spread of these {reps} replications")

@@ -18,7 +18,7 @@ from sim.equilibrium import delay_gap_shown
 from sim.report import deltas as dl
 from sim.report import figures as fg
 from sim.report import rundir as rd
-from sim.stats import PILOT_PAIRS, pilot_too_small, resolved
+from sim.stats import PILOT_PAIRS, pilot_too_small, resolved, unsized
 
 CSS = f"""
 :root {{ color-scheme: light; }}
@@ -747,15 +747,19 @@ def _unresolved_note(d: pd.DataFrame, shown: list[kpis.KPI]) -> str:
     parts = []
     for k in shown:
         hit = d[(d["scope"] == dl.TOTAL) & (d["metric"] == k.column)]
-        if hit.empty or pd.isna(hit["replications_to_resolve"].iloc[0]):
+        if hit.empty:
             continue
-        need, row = int(hit["replications_to_resolve"].iloc[0]), hit.iloc[0]
-        pairs = int(row["replications"])
-        alike = not np.isfinite(row.get("delta_ci95", np.nan))
+        row = hit.iloc[0]
+        pairs, half = int(row["replications"]), float(row.get("delta_ci95", np.nan))
+        # no count from too few pairs (`unsized`: compare.csv's NaN), said all the same
+        if pd.isna(row["replications_to_resolve"]) and \
+                not unsized(float(row["delta"]), half, pairs):
+            continue
         parts.append(f"{html.escape(k.label)}: "
                      + (f"run at least {PILOT_PAIRS} to estimate (a spread from {pairs} "
-                        "is too rough to size it)" if pilot_too_small(pairs, alike)
-                        else f"about {need}"))
+                        "is too rough to size it)"
+                        if pilot_too_small(pairs, not np.isfinite(half))
+                        else f"about {int(row['replications_to_resolve'])}"))
     if not parts:
         return ""
     return ("<div class='note'>Totals whose interval includes 0, or is not known (every "

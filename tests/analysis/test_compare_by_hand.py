@@ -48,8 +48,9 @@ def test_a_delta_is_alt_less_base_with_the_t_interval_of_the_paired_differences(
     assert row["delta_ci95"] == pytest.approx(3.7946, abs=1e-4)   # t(2) = 4.303, s = 1.528
     assert row["delta_pct"] == pytest.approx(100 * (7 / 3) / 200.0)
     assert row["replications"] == 3
-    # the interval includes 0: the replications that would exclude it at this spread
-    assert row["replications_to_resolve"] == 5
+    # the interval includes 0; the replications that would exclude it at this spread (5)
+    # are not sized from 3 pairs, too few (`sim.stats.unsized`; trial64 #5)
+    assert pd.isna(row["replications_to_resolve"])
 
 
 def test_a_variant_is_unmoved_only_when_every_delta_and_interval_is_0() -> None:

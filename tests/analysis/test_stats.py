@@ -19,6 +19,7 @@ from sim.stats import (
     replications_to_resolve,
     resolved,
     rounding_free,
+    unpaired_replications_to_resolve,
 )
 
 
@@ -42,10 +43,12 @@ def test_an_unpaired_change_is_counted_by_the_interval_shown() -> None:
     unpaired rows took the paired count: none to resolve). By hand: means 20 and 21.03,
     variances 100 and 99.0; at i replications each, Welch's degrees of freedom are
     (vb + va)^2 (i - 1) / (vb^2 + va^2), about 2 (i - 1), and t(dof) x sqrt(199.0 / i) <=
-    1.033 first at i = 718."""
+    1.033 first at i = 718 (`difference` names it from 5 replications a side: from these 3
+    it gives none, `unsized`)."""
     base, alt = np.array([10.0, 20.0, 30.0]), np.array([11.0, 21.2, 30.9])
     assert difference(base, alt, paired=True).need is None       # paired: resolved
-    need = difference(base, alt, paired=False).need
+    assert difference(base, alt, paired=False).need is None      # 3 a side: too few to size
+    need = unpaired_replications_to_resolve(base, alt)
     vb, va = base.var(ddof=1), alt.var(ddof=1)
     mean = alt.mean() - base.mean()
 
@@ -233,6 +236,66 @@ def test_a_count_from_fewer_than_five_pairs_is_not_given() -> None:
     assert PILOT_PAIRS == 5
     assert pilot_too_small(2) and pilot_too_small(4) and not pilot_too_small(5)
     assert not pilot_too_small(2, alike=True)
+
+
+def test_too_few_pairs_give_no_rerun_count() -> None:
+    """From 2 pairs the console and the report said "run at least --replications 5 to
+    estimate", but compare.csv's replications_to_resolve (the same `difference`) held a
+    count, 3 (trial64 #5): an analyst reading the CSV reran with 3. The count is NaN below
+    `PILOT_PAIRS`, paired or not; pairs all one amount keep the sign test's exact count."""
+    from sim.stats import unsized
+
+    base = np.array([655.0, 654.9])
+    alt = np.array([654.95, 654.75])
+    found = difference(base, alt, paired=True)
+    assert np.isnan(found.half) or abs(found.delta) <= found.half   # unresolved
+    assert found.need is None, f"a rerun count of {found.need} from 2 pairs"
+    assert unsized(found.delta, found.half, 2)
+    assert replications_to_resolve(alt - base) is not None          # the estimate it withholds
+    unpaired = difference(np.array([1.0, 3.0, 2.0]), np.array([2.0, 1.0, 3.5]), paired=False)
+    assert not resolved(unpaired.delta, unpaired.half) and unpaired.need is None
+    # from 5 pairs a count stands; pairs all one amount have the sign test's from 2
+    five = difference(np.array([1.0, 3.0, 2.0, 5.0, 4.0]), np.array([1.5, 2.0, 3.5, 4.0, 5.5]),
+                      paired=True)
+    assert not resolved(five.delta, five.half) and five.need is not None
+    assert not unsized(five.delta, five.half, 5)
+    alike = difference(np.array([1.0, 2.0]), np.array([2.0, 3.0]), paired=True)
+    assert np.isnan(alike.half) and alike.need == 6 and not unsized(alike.delta, alike.half, 2)
+    assert not unsized(0.0, 1.0, 2) and not unsized(2.0, 1.0, 2)   # unmoved; resolved
+
+
+def test_compare_csv_s_count_from_too_few_pairs_is_nan_and_the_advice_stands() -> None:
+    """compare.csv and the _compare tables (`sim.kpis.key_deltas`) write NaN from fewer than
+    5 pairs, and the console's line and the report's note, reading the same frame, still say
+    to run 5 first (trial64 #5)."""
+    from sim.cli.render import unresolved_lines
+    from sim.kpis import key_deltas, kpi
+    from sim.report.page import _unresolved_note
+
+    k = kpi("teu")
+
+    def rows(values: list[float]) -> pd.DataFrame:
+        return pd.DataFrame({"replication": range(len(values)), "metric": k.column,
+                             "scope": "total", "value": values})
+
+    d = key_deltas(rows([100.0, 200.0]), rows([110.0, 195.0]), ["metric", "scope"], True, "x")
+    assert d["replications_to_resolve"].isna().all() and d["replications"].tolist() == [2]
+    line, = unresolved_lines(d, "x")
+    assert "run at least --replications 5 to estimate" in line, line
+    assert "run at least 5 to estimate" in _unresolved_note(d, [k])
+    five = key_deltas(rows([100.0, 200.0, 300.0, 400.0, 500.0]),
+                      rows([110.0, 190.0, 320.0, 395.0, 505.0]), ["metric", "scope"], True, "x")
+    assert five["replications_to_resolve"].notna().all()
+    line, = unresolved_lines(five, "x")
+    assert f"about {int(five['replications_to_resolve'].iloc[0])} would tell" in line
+    # rank reads its table's NaN count the same way (rank.csv)
+    from sim.rank import unresolved_note
+    table = pd.DataFrame({"extra_trade_resolved": [False, False],
+                          "extra_trade_bn_cny_per_year": [0.1, 0.0],
+                          "extra_trade_bn_cny_per_year_ci95": [0.3, 0.0],
+                          "extra_trade_replications_to_resolve": [np.nan, np.nan]})
+    assert "run at least --replications 5 to estimate" in (unresolved_note(table, 2) or "")
+    assert "run at least" not in (unresolved_note(table.iloc[1:], 2) or "")   # unmoved
 
 
 def test_meeting_counts_the_target_itself_and_leaves_out_what_was_not_measured() -> None:

@@ -261,7 +261,8 @@ def test_common_random_numbers_narrow_the_ci_of_a_clear_effect(tmp_path: Path) -
         assert c["delta"] - c["delta_ci95"] > 0, metric  # a clear effect under CRN
         assert pd.isna(c["replications_to_resolve"])      # needs no more replications
         if i["delta"] - i["delta_ci95"] <= 0:               # unresolved without CRN: how many
-            assert i["replications_to_resolve"] > 4, (metric, i)
+            # is not sized from 4 replications a side, too few (trial64 #5)
+            assert pd.isna(i["replications_to_resolve"]), (metric, i)
         # without CRN: Welch's interval (until audit 7 the t interval of differences of
         # unpaired replications, at 3 degrees of freedom where Welch's has about 6, which
         # made CRN look twice as narrow; 2026-12-06: TEU 1,164 against Welch's 2,043)
