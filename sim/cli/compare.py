@@ -267,25 +267,26 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
                                          "trade" if cmp.attribution is not None else ""),
                      soft_wrap=True)
     for v in cmp.alts:
-        screen.print(delta_table(cmp.deltas, v.name, reps, pairing))
+        screen.print(delta_table(cmp.deltas, v.name, reps, pairing, paired=not independent))
         for line in unresolved_lines(cmp.deltas, v.name):
             screen.print(line, soft_wrap=True)
         caveat = _unsettled_caveat(cmp, v)
         if caveat:
             screen.print(caveat, soft_wrap=True)
         for place in PLACES:
-            at = place_delta_table(cmp.deltas, v.name, place)
+            at = place_delta_table(cmp.deltas, v.name, place, paired=not independent)
             if at is not None:
                 screen.print(at)
         if cmp.attribution is not None:
-            screen.print(attribution_table(cmp.attribution, v.name))
+            screen.print(attribution_table(cmp.attribution, v.name, paired=not independent))
         if cmp.placebo is not None and cmp.against_placebo is not None \
                 and v is not cmp.placebo:        # (set together: both for the type checker)
             screen.print(delta_table(cmp.against_placebo, v.name, reps, pairing,
-                                     against=cmp.placebo.name))
+                                     against=cmp.placebo.name, paired=not independent))
             if cmp.attribution_placebo is not None:
                 screen.print(attribution_table(cmp.attribution_placebo, v.name,
-                                               against=cmp.placebo.name))
+                                               against=cmp.placebo.name,
+                                               paired=not independent))
     screen.print(bottleneck_table(cmp.bottlenecks))
     screen.print(f"wrote {folder.target.shown}/{', '.join(written)}", soft_wrap=True)
     if folder.replaced:

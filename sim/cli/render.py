@@ -131,14 +131,16 @@ def _percent(share: object) -> float:
 
 
 def delta_table(deltas: pd.DataFrame, variant: str, reps: int, pairing: str,
-                against: str = "base") -> Table:
-    """Per corridor and total: the compared KPIs' paired deltas (`variant` − `against`) with
-    95% CIs."""
+                against: str = "base", paired: bool = True) -> Table:
+    """Per corridor and total: the compared KPIs' deltas (`variant` − `against`) with 95%
+    CIs: paired (replication by replication, common random numbers), or with `paired` False
+    (`compare --independent`) Welch's intervals of unpaired runs, as the title says
+    (`deltas_kind`)."""
     from sim.kpis import compared as compared_kpis
 
     compared = compared_kpis()
-    table = Table(title=f"{variant} − {against}: paired deltas, 95% CI over {reps} replications "
-                        f"({pairing})", caption=csv_units_caption(compared))
+    table = Table(title=f"{variant} − {against}: {deltas_kind(paired)} over {reps} "
+                        f"replications ({pairing})", caption=csv_units_caption(compared))
     table.add_column("scope")
     for k in compared:
         table.add_column(f"Δ {_header(k)}", justify="right")
@@ -149,6 +151,13 @@ def delta_table(deltas: pd.DataFrame, variant: str, reps: int, pairing: str,
         table.add_row(str(scope), *(_delta_cell(rows, k) for k in compared),
                       style="bold" if scope == "total" else None)
     return table
+
+
+def deltas_kind(paired: bool) -> str:
+    """What a table's deltas and intervals are, as its title says it: "paired deltas, 95% CI"
+    of runs on common random numbers, "deltas, Welch 95% CI" of independent ones
+    (`compare --independent`: titled "paired" until trial64 #7)."""
+    return "paired deltas, 95% CI" if paired else "deltas, Welch 95% CI"
 
 
 def csv_units_caption(shown: list[KPI]) -> str | None:
@@ -234,18 +243,20 @@ def unsettled_line(deltas: pd.DataFrame, variant: str, placebo: str | None,
             f"horizon before reporting it")
 
 
-def place_delta_table(deltas: pd.DataFrame, variant: str, place: str) -> Table | None:
-    """The paired deltas at the locks (`place` "lock": waits, tonnes passed and diverted,
-    lockages), at the hubs ("hub": other users' calls gone elsewhere, where either side has
-    any; utilization, wait, TEU handled and yard peak where the variant touches the hub,
-    `sim.scenario.touched`) or at the lines ("line": of a service it touches), as
-    locks_compare.csv, hubs_compare.csv and lines_compare.csv have them; None where there
-    are none."""
+def place_delta_table(deltas: pd.DataFrame, variant: str, place: str,
+                      paired: bool = True) -> Table | None:
+    """The deltas (paired, or Welch's with `paired` False: `deltas_kind`) at the locks
+    (`place` "lock": waits, tonnes passed and diverted, lockages), at the hubs ("hub": other
+    users' calls gone elsewhere, where either side has any; utilization, wait, TEU handled
+    and yard peak where the variant touches the hub, `sim.scenario.touched`) or at the lines
+    ("line": of a service it touches), as locks_compare.csv, hubs_compare.csv and
+    lines_compare.csv have them; None where there are none."""
     of = PLACES[place]
     sub = deltas[(deltas["variant"] == variant) & deltas["metric"].isin(list(of.figures))]
     if sub.empty:
         return None
-    table = Table(title=f"{variant} − base at the {place}s: base, alt, paired delta ± 95% CI")
+    delta = "paired delta ± 95% CI" if paired else "delta ± Welch 95% CI"
+    table = Table(title=f"{variant} − base at the {place}s: base, alt, {delta}")
     if sub["metric"].isin(list(of.where_touched)).any():
         shown = [of.figures[m][0] for m in of.figures if m in of.where_touched]
         table.caption = (f"{', '.join(shown)}: only where {variant} sets the "
@@ -373,11 +384,15 @@ def calibration_table(rows: list[CalibrationRow], title: str) -> Table:
     return table
 
 
-def attribution_table(frame: pd.DataFrame, variant: str, against: str = "base") -> Table:
+def attribution_table(frame: pd.DataFrame, variant: str, against: str = "base",
+                      paired: bool = True) -> Table:
     """Where a variant's trade came from (against `against`): per gateway, induced (and by
-    which markets) and shifted (paired deltas)."""
+    which markets) and shifted (deltas replication by replication, `sim.compare.attribution`:
+    of runs on common random numbers, or with `paired` False on independent seeds)."""
+    how = ("paired delta ± 95% CI" if paired else
+           "delta ± 95% CI of replication r less replication r, independent seeds")
     table = Table(title=f"{variant} − {against}: where the change of trade came from, per year "
-                        "(paired delta ± 95% CI; trade flow class)")
+                        f"({how}; trade flow class)")
     for col in ("item", "TEU/yr", "Δ TEU/yr", "trade bn CNY/yr", "Δ trade bn CNY/yr"):
         table.add_column(col, justify="left" if col == "item" else "right")
     from sim.report.rundir import GATEWAY_ITEM, MARKET_ITEM, attribution_parts

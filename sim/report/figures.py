@@ -718,10 +718,16 @@ def market_figure(run: rd.RunDir) -> Fig | None:
 
 def attribution_figure(base: rd.RunDir, alt: rd.RunDir, rows: pd.DataFrame) -> Fig | None:
     """ALT - BASE of Chongqing's trade per gateway and in total (rows of attribution.csv,
-    `gateway` naming each), bn CNY per year with the paired 95% CI as error bars; gateways in
-    their channels' colours, the total in dark grey; hover adds the change of loaded TEU."""
+    `gateway` naming each), bn CNY per year with the 95% CI of the differences replication
+    by replication as error bars (paired on common random numbers; the title says when the
+    runs had independent seeds); gateways in their channels' colours, the total in dark
+    grey; hover adds the change of loaded TEU."""
+    from sim.report.deltas import paired
+
     if rows.empty:
         return None
+    how = ("paired 95% CI" if paired(base, alt) else
+           "95% CI of replication r less replication r, independent seeds")
     trade, trade_ci = rd.ATTR_TRADE.values(rows, alt.per_year)
     teu, teu_ci = rd.ATTR_TEU.values(rows, alt.per_year)
     names = rows["gateway"].astype(str).tolist()
@@ -743,5 +749,5 @@ def attribution_figure(base: rd.RunDir, alt: rd.RunDir, rows: pd.DataFrame) -> F
                                                  f"{rd.ATTR_TRADE.unit}"},
                                "gridcolor": "#eee", "zeroline": True, "zerolinecolor": "#333"},
             title={"text": f"{html.escape(alt.label)} − {html.escape(base.label)}: change of "
-                           f"Chongqing's trade per gateway, {rd.ATTR_TRADE.unit} (paired "
-                           "95% CI)", "x": 0.01, "font": {"size": 14}})}
+                           f"Chongqing's trade per gateway, {rd.ATTR_TRADE.unit} ({how})",
+                   "x": 0.01, "font": {"size": 14}})}

@@ -825,9 +825,14 @@ def attribution_sections(page: Page, runs: list[rd.RunDir], frame: pd.DataFrame,
                    "), an interval that excludes 0:</b> the comparison carries a bias, or an "
                    "unlucky draw (one interval in twenty), of about that size, so a variant's "
                    "change of that size is read here, against the placebo. ") + against
-    page.add(f"<h2>{title}</h2><div class='note'>{against}Per gateway, the paired "
-             "change of Chongqing's trade and of its loaded TEU (trade class), replication by "
-             "replication (common random numbers); <i>total</i>: their sum, the net change; "
+    crn = all(dl.paired(base, alt) for alt in runs[1:])
+    how = ("paired change of Chongqing's trade and of its loaded TEU (trade class), "
+           "replication by replication (common random numbers)" if crn else
+           "change of Chongqing's trade and of its loaded TEU (trade class), replication r "
+           "less replication r of runs on independent seeds (no common random numbers: "
+           "their noise does not cancel)")
+    page.add(f"<h2>{title}</h2><div class='note'>{against}Per gateway, the {how}; "
+             "<i>total</i>: their sum, the net change; "
              "<i>shifted</i>: what the gateways that lost gave up to others (in each column "
              "the gateways that lost in it: a tariff cut can bring a gateway more boxes of "
              "less value); of the total, "

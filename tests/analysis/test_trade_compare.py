@@ -759,6 +759,36 @@ def test_a_border_with_trains_a_day_gains_capacity_from_them_not_from_positions(
     assert gains["handling_servers"].hubs == 0 == gains["handling_servers"].bottleneck
 
 
+def test_independent_runs_are_not_headed_paired(tmp_path: Path) -> None:
+    """`compare --independent` titled its tables "paired deltas, 95% CI ... (independent
+    seeds)" though they are Welch's intervals of unpaired runs (trial64 #7): its tables say
+    Welch's; paired runs keep "paired deltas"."""
+    from sim.cli.render import delta_table, place_delta_table
+    from sim.kpis import PLACES
+
+    base = _two_lines(tmp_path, horizon={"days": 30}, replications=2)
+    more = write_scenario(tmp_path / "more.yaml", {
+        "extends": "base.yaml", "name": "more",
+        "changes": [{"kind": "scale", "service": "ab", "field": "departures_per_week",
+                     "factor": 2}]})
+    res = CliRunner().invoke(main, ["compare", str(base), str(more), "--independent",
+                                    "--no-report", "--out", str(tmp_path / "cmp")])
+    assert res.exit_code == 0, res.output
+    said = " ".join(res.output.split())
+    assert "more − base: deltas, Welch 95% CI over 2 replications (independent seeds)" in said
+    assert "paired delta" not in said, said
+    teu = kpi("teu").column
+    deltas = pd.DataFrame({"variant": ["x"], "metric": [teu], "scope": ["total"],
+                           "delta": [1.0], "delta_ci95": [2.0], "replications": [2]})
+    assert str(delta_table(deltas, "x", 2, "common random numbers").title).startswith(
+        "x − base: paired deltas, 95% CI over 2")
+    lock = next(iter(PLACES["lock"].figures))
+    at = deltas.assign(metric=lock, scope="l1", base=1.0, alt=2.0)
+    for paired, title in ((True, "paired delta ± 95% CI"), (False, "delta ± Welch 95% CI")):
+        table = place_delta_table(at, "x", "lock", paired=paired)
+        assert table is not None and str(table.title).endswith(title)
+
+
 @pytest.mark.slow
 def test_cli_run_compare_and_rank(tmp_path: Path) -> None:
     base = _two_lines(tmp_path, horizon={"days": 40}, replications=2)
