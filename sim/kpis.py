@@ -159,6 +159,8 @@ class KPI(Column):
 
     of: Callable[[pd.DataFrame], float] | None   # value over a frame of delivered lots
     total: Total = "sum"                   # how the corridors' values make the total
+    weight: str = "teu"                    # a "teu_mean" total: the KPI whose column
+                                           # weighs each corridor's value
     scale: float = 1.0                     # shown as value / scale ...
     shown_as: str = ""                     # ... in this unit ...
     digits: int | None = None              # ... to these decimals (None: `default_digits`)
@@ -256,14 +258,28 @@ _KPIS: list[KPI] = [
         in_console=False),
     KPI(name="lots", unit="lots", per="year", label="lots delivered", short="lots",
         of=lambda lots: len(lots), in_console=False),
-    KPI(name="transit_mean_h", unit="h", label="mean transit", total="teu_mean",
-        compared=True,
+    KPI(name="transit_mean_h", unit="h",
+        label="mean transit of the TEU delivered (those still on the way left out)",
+        total="teu_mean", compared=True,
         short="transit", of=lambda lots: teu_weighted_mean(lots["transit_h"], lots["teu"]),
         scale=24.0, shown_as="days", digits=1),
     KPI(name="transit_p95_h", unit="h", label="95th pct transit", total="none",
         short="p95", of=lambda lots: weighted_quantile(lots["transit_h"].to_numpy(),
                                                        lots["teu"].to_numpy(), 0.95),
         scale=24.0, shown_as="days", digits=1),
+    # The transit of the lots booked in the period, those still on the way at the end at
+    # their age then (`sim.engine.recorder.open_mean`): a lower bound that a lot stranded
+    # longer only raises, where a mean over the lots delivered leaves stranded freight out;
+    # its total weighs the channels by the TEU booked.
+    KPI(name="teu_created", unit="TEU", per="year",
+        label="TEU booked in the period (created), every box, delivered or not",
+        short="booked", of=None, scale=1e3, shown_as="kTEU", digits=1, in_console=False,
+        report=TEU_PER_YEAR),
+    KPI(name="transit_open_mean_h", unit="h",
+        label="mean transit of the TEU booked, those still on the way at their age at the "
+              "end (a lower bound)", total="teu_mean",
+        weight="teu_created", short="transit", of=None, scale=24.0,
+        shown_as="days", digits=1, in_console=False),
     KPI(name="wait_mean_h", unit="h", label="mean wait", total="teu_mean", short="wait",
         of=lambda lots: teu_weighted_mean(lots["wait_h"], lots["teu"]),
         scale=24.0, shown_as="days", digits=2),   # waits are hours: 0.1 day is too coarse
@@ -474,7 +490,7 @@ def total(k: KPI, corridors: pd.DataFrame) -> float:
     if k.total == "sum":
         return float(corridors[k.column].sum())
     if k.total == "teu_mean":
-        return teu_weighted_mean(corridors[k.column], corridors[kpi("teu").column])
+        return teu_weighted_mean(corridors[k.column], corridors[kpi(k.weight).column])
     return float("nan")
 
 

@@ -166,6 +166,13 @@ class Recorder:
         # doubles (a numpy array's item is a Python index, add and store, ~15 times dearer;
         # the sums are the same IEEE additions)
         self.route_created: list[float] = [0.0] * n
+        # of the lots booked in the statistics period (a cohort, followed to the end): TEU x
+        # hour booked, and of those delivered, TEU, TEU x hour booked and TEU-hours door to
+        # door; the ones still on the way at the end are the difference (`open_mean`)
+        self.route_created_at: list[float] = [0.0] * n
+        self.cohort_done: list[float] = [0.0] * n
+        self.cohort_done_at: list[float] = [0.0] * n
+        self.cohort_done_h: list[float] = [0.0] * n
         self.route_departed: list[float] = [0.0] * n    # TEU that boarded their first vehicle
         self.route_delivered: list[float] = [0.0] * n
         self.route_transit: list[float] = [0.0] * n     # TEU-hours door to door, for the mean
@@ -204,6 +211,8 @@ class Recorder:
             idx: int = lot.path.index
             sums = self.route_created
             sums[idx] = sums[idx] + lot.teu
+            at = self.route_created_at
+            at[idx] = at[idx] + lot.teu * lot.created
             booked = self.bookings[lot.flow]
             booked[offered] = booked.get(offered, 0.0) + lot.teu
             if self.spans and inside(self.spans.get(idx, ()), lot.created):
@@ -239,6 +248,11 @@ class Recorder:
         teu[idx] = teu[idx] + lot.teu
         transit[idx] = transit[idx] + lot.teu * (now - lot.created)
         foreseen[idx] = foreseen[idx] + lot.teu * lot.foreseen
+        if lot.created >= self.stats_from:     # of the cohort `created` counts
+            got, got_at, got_h = self.cohort_done, self.cohort_done_at, self.cohort_done_h
+            got[idx] = got[idx] + lot.teu
+            got_at[idx] = got_at[idx] + lot.teu * lot.created
+            got_h[idx] = got_h[idx] + lot.teu * (now - lot.created)
         if self.spans:
             spans = self.spans.get(idx, ())
             booked_in = inside(spans, lot.created)
@@ -340,11 +354,7 @@ class Recorder:
         """Mean door-to-door hours of the lots booked on route `idx` in its dated events in
         the statistics period, those not delivered by `end` at their age then (NaN: none)."""
         booked, done = self.event_booked[:, idx], self.event_done[:, idx]
-        if booked[0] <= 0:
-            return float("nan")
-        still = booked[0] - done[0]
-        age = still * end - (booked[1] - done[1])    # their hours since booking, summed
-        return float((done[2] + max(0.0, age)) / booked[0])
+        return open_mean(booked[0], booked[1], done[0], done[1], done[2], end)
 
     def _leg_table(self) -> list[Row]:
         """Time on board per leg of every route (boarding to alighting, stops and borders
@@ -407,14 +417,32 @@ class Recorder:
                                                    "market", "direction")})
         return frame.assign(trade_cny=np.asarray(self.route_departed[:n]) * per["trade"])
 
-    def _corridor_table(self, lots: pd.DataFrame, declared: pd.DataFrame) -> list[Row]:
+    def _corridor_table(self, lots: pd.DataFrame, declared: pd.DataFrame,
+                        end: float) -> list[Row]:
         """Every KPI (`sim.kpis`) per corridor, the channels and gateways of CORRIDORS first;
-        trade as declared (`_declared`)."""
+        trade as declared (`_declared`); the TEU booked in the period and their transit,
+        those still on the way at `end` at their age then (`open_mean`): a corridor whose
+        freight was all stranded has a row too."""
+        n = len(self.routes)
+        cohort = pd.DataFrame({
+            "corridor": declared["corridor"], "booked": self.route_created[:n],
+            "booked_at": self.route_created_at[:n], "done": self.cohort_done[:n],
+            "done_at": self.cohort_done_at[:n], "done_h": self.cohort_done_h[:n]}
+        ).groupby("corridor").sum()
         names = list(CORRIDORS) + sorted((set(lots["corridor"].unique()) | set(
-            declared.loc[declared["trade_cny"] > 0, "corridor"])) - set(CORRIDORS))
+            declared.loc[declared["trade_cny"] > 0, "corridor"])
+            | set(cohort.index[cohort["booked"] > 0])) - set(CORRIDORS))
         trade = declared.groupby("corridor")["trade_cny"].sum()
-        return [{"corridor": name, **corridor_row(lots[lots["corridor"] == name], {
-                    "trade_bn_cny": float(trade.get(name, 0.0)) / CNY_PER_BN})} for name in names]
+        rows = []
+        for name in names:
+            sums = cohort.loc[name] if name in cohort.index else None
+            rows.append({"corridor": name, **corridor_row(lots[lots["corridor"] == name], {
+                "trade_bn_cny": float(trade.get(name, 0.0)) / CNY_PER_BN,
+                "teu_created": 0.0 if sums is None else float(sums["booked"]),
+                "transit_open_mean_h": float("nan") if sums is None else open_mean(
+                    float(sums["booked"]), float(sums["booked_at"]), float(sums["done"]),
+                    float(sums["done_at"]), float(sums["done_h"]), end)})})
+        return rows
 
     def _gateway_table(self, lots: pd.DataFrame, declared: pd.DataFrame) -> list[Row]:
         """TEU delivered, trade declared and value delivered per gateway and flow class (every
@@ -482,7 +510,7 @@ class Recorder:
             per = self._per_route()
             lots, declared = self._lots(per), self._declared(per)
             rows.update({
-                "corridors": self._corridor_table(lots, declared),
+                "corridors": self._corridor_table(lots, declared, end),
                 "timeseries": self._timeseries(lots, end),
                 "gateways": self._gateway_table(lots, declared),
                 "markets": self._market_table(lots, declared)})
@@ -506,6 +534,22 @@ class Recorder:
                   if wanted(t.name)}
         return ReplicationResult(replication=model.replication, tables=tables,
                                  conservation=conservation)
+
+
+def open_mean(booked: float, booked_at: float, done: float, done_at: float, done_h: float,
+              end: float) -> float:
+    """Mean door-to-door hours of a cohort of lots followed to `end`: `booked` TEU, booked
+    at TEU x hour `booked_at` in all; of them `done` TEU delivered, booked at `done_at`, in
+    `done_h` TEU-hours door to door. The lots still on the way at `end` count at their age
+    then, so the mean is a lower bound of the cohort's transit that a lot stranded longer
+    only raises (its counted hours, min(its transit, its age at `end`), never fall as its
+    transit grows). NaN when nothing was booked. The one reading of routes.csv's
+    `transit_event_open_mean_h` and of the corridors' `transit_open_mean_h`."""
+    if booked <= 0:
+        return float("nan")
+    still = booked - done
+    age = still * end - (booked_at - done_at)    # their hours since booking, summed
+    return float((done_h + max(0.0, age)) / booked)
 
 
 def _p95(ranked: np.ndarray, starts: np.ndarray) -> np.ndarray:

@@ -197,7 +197,7 @@ def _weighted_totals(run: rd.RunDir) -> dict[str, tuple[float, float]]:
     for k in kpis():
         if k.total != "teu_mean" or k.column not in reps.columns:
             continue
-        if kpi("teu").column not in reps.columns:
+        if kpi(k.weight).column not in reps.columns:
             continue
         per = np.array([total(k, sub) for _, sub in reps.groupby("replication")])
         per = k.report_view.show(per[np.isfinite(per)])

@@ -35,11 +35,20 @@ def _lots() -> pd.DataFrame:
 
 
 TRADE = {"west": 4e-3, "east": 2e-3}   # bn CNY declared (the recorder counts it, not the lots)
+# the TEU booked in the period and their transit, those on the way at the end at their age
+# (the recorder follows them to the end: not a figure of the lots delivered)
+BOOKED = {"west": (60.0, 300.0), "east": (40.0, 200.0), "all": (100.0, 260.0)}
+
+
+def _given(trade: float, where: str = "all") -> dict[str, float]:
+    """The KPIs the recorder gives a corridor row (`KPI.of` None)."""
+    teu, hours = BOOKED[where]
+    return {"trade_bn_cny": trade, "teu_created": teu, "transit_open_mean_h": hours}
 
 
 def test_a_corridor_row_has_every_kpi() -> None:
     row = corridor_row(_lots()[lambda d: d["corridor"] == "west"],
-                       {"trade_bn_cny": TRADE["west"]})
+                       _given(TRADE["west"], "west"))
     assert list(row) == [k.name for k in kpis()]
     assert row["teu"] == 60 and row["lots"] == 2
     assert row["value_bn_cny"] == 5e-3 and row["trade_bn_cny"] == 4e-3
@@ -48,7 +57,7 @@ def test_a_corridor_row_has_every_kpi() -> None:
 
 
 def test_counts_are_annualised_and_say_so() -> None:
-    rows = [{"corridor": "west", **corridor_row(_lots(), {"trade_bn_cny": 6e-3})}]
+    rows = [{"corridor": "west", **corridor_row(_lots(), _given(6e-3))}]
     table = corridors_table().frame(rows, per_year=365 / 50).iloc[0]   # 50 days measured
     assert table["teu_per_year"] == pytest.approx(100 * 365 / 50)
     assert table["transit_mean_h"] == rows[0]["transit_mean_h"]     # a time: as it is
@@ -82,7 +91,7 @@ def test_a_count_s_unit_names_its_own_unit_of_time() -> None:
 
 def test_loaded_teu_leaves_out_the_empty_boxes_that_empty_teu_counts() -> None:
     lots = _lots().assign(flow_class=["trade", "empty", "trade"])   # 40 + 40 loaded, 20 empty
-    row = corridor_row(lots, {"trade_bn_cny": 6e-3})
+    row = corridor_row(lots, _given(6e-3))
     assert row["teu"] == 80.0 and row["empty_teu"] == 20.0 and row["lots"] == 3
 
 
@@ -138,11 +147,10 @@ def test_a_row_key_no_column_declares_is_refused() -> None:
 
 def test_totals_sum_counts_and_weigh_times_by_teu() -> None:
     lots = _lots()
-    rows = [{"corridor": c, **corridor_row(lots[lots["corridor"] == c],
-                                           {"trade_bn_cny": TRADE[c]})}
+    rows = [{"corridor": c, **corridor_row(lots[lots["corridor"] == c], _given(TRADE[c], c))}
             for c in ("west", "east")]
     total = totals(corridors_table().frame(rows, per_year=1.0))
-    everything = corridor_row(lots, {"trade_bn_cny": sum(TRADE.values())})
+    everything = corridor_row(lots, _given(sum(TRADE.values())))
     for k in kpis():
         if k.total != "none":   # same as over all the lots at once
             assert total[k.column] == pytest.approx(everything[k.name]), k.name
@@ -156,10 +164,11 @@ def test_weighted_mean_skips_empty_corridors() -> None:
 
 def test_labels_name_the_scope_kpi_and_unit() -> None:
     assert label("west_teu_per_year") == "west channel: loaded TEU delivered, kTEU/yr"
-    assert label("total_transit_mean_h") == "mean transit, days"
+    assert label("total_transit_mean_h") == ("mean transit of the TEU delivered (those still "
+                                             "on the way left out), days")
     # a table writes raw values: its label names their unit, not the one they are shown in
     assert label("west_teu_per_year", scaled=False) == "west channel: loaded TEU delivered, TEU/yr"
-    assert label("total_transit_mean_h", scaled=False) == "mean transit, h"
+    assert label("total_transit_mean_h", scaled=False).endswith("left out), h")
     assert label("max_hub_utilization") == "busiest hub's utilization, share"
     assert measure_of("created_teu_horizon") is None
     assert label("created_teu_horizon") == "created, TEU over the horizon"

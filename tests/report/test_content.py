@@ -402,7 +402,8 @@ def test_the_channels_table_shows_the_kpis_as_declared(one_run: Path, tmp_path: 
             ("teu_per_year", 1.0, 0), ("empty_teu_per_year", 1.0, 0),
             ("trade_bn_cny_per_year", 1.0, 1), ("value_bn_cny_per_year", 1.0, 1),
             ("lots_per_year", 1.0, 0), ("transit_mean_h", 24.0, 1),
-            ("transit_p95_h", 24.0, 1), ("wait_mean_h", 24.0, 2),
+            ("transit_p95_h", 24.0, 1), ("teu_created_per_year", 1.0, 0),
+            ("transit_open_mean_h", 24.0, 1), ("wait_mean_h", 24.0, 2),
             ("co2_t_per_year", 1e3, 1)], strict=True):
         value, half = cor[column].iloc[0] / scale, cor[f"{column}_ci95"].iloc[0] / scale
         assert want == fg.level(value, half, digits), (column, want)
