@@ -168,9 +168,13 @@ def csv_units_caption(shown: list[KPI]) -> str | None:
     scaled = [f"Δ {_header(k)} = {k.column} / "
               f"{f'{k.scale:,.0f}' if k.scale.is_integer() else f'{k.scale:g}'}"
               for k in shown if k.scale != 1]
+    # what the paired transit is (not the delivered lots' mean of corridors.csv: a closure
+    # would read as faster freight, trial64 #1)
+    said = [f"Δ {_header(k)}: {k.label}" for k in shown if k.name == "transit_open_mean_h"]
     if not scaled:
-        return None
-    return f"compare.csv and placebo_compare.csv keep each metric's own unit: {'; '.join(scaled)}"
+        return "; ".join(said) or None
+    return (f"compare.csv and placebo_compare.csv keep each metric's own unit: "
+            f"{'; '.join(scaled)}" + "".join(f"\n{line}" for line in said))
 
 
 def unresolved_lines(deltas: pd.DataFrame, variant: str) -> list[str]:

@@ -235,7 +235,7 @@ def test_a_delta_whose_ci_is_not_known_has_no_error_bar_and_the_title_says_so(
     base, more = _scenarios(tmp_path)
     cmp = compare(base, [more])
     shown = cmp.deltas["metric"].isin(["teu_per_year", "trade_bn_cny_per_year",
-                                       "transit_mean_h", "co2_t_per_year"])
+                                       "transit_open_mean_h", "co2_t_per_year"])
     known = int((shown & cmp.deltas["delta_ci95"].notna()).sum())
     fig: Any = draw_comparison(cmp)
     assert _error_bars(fig) == known and NOT_KNOWN not in _bars_title(fig)

@@ -457,7 +457,8 @@ def test_the_console_total_row_has_the_ci_of_its_counts(tmp_path: Path) -> None:
 def test_the_compared_kpis_are_the_four_declared_so() -> None:
     from sim.kpis import compared
 
-    assert [k.name for k in compared()] == ["teu", "trade_bn_cny", "transit_mean_h", "co2_t"]
+    assert [k.name for k in compared()] == ["teu", "trade_bn_cny", "transit_open_mean_h",
+                                            "co2_t"]
 
 
 def test_a_lock_s_figures_weigh_its_waits_by_what_waited_and_add_its_directions() -> None:
@@ -610,11 +611,12 @@ def test_the_console_s_delta_table_says_how_its_scaled_figures_read_in_compare_c
     from the screen is not taken for the CSV's (off by 24 or 1,000)."""
     from sim.cli.render import console, delta_table
 
-    deltas = pd.DataFrame([{"variant": "v", "metric": "transit_mean_h", "scope": "total",
+    deltas = pd.DataFrame([{"variant": "v", "metric": "transit_open_mean_h", "scope": "total",
                             "delta": 48.0, "delta_ci95": 12.0}])
     out = console(300)
     with out.capture() as captured:
         out.print(delta_table(deltas, "v", 5, "paired"))
     text = captured.get()
     assert "+2.00 ± 0.50" in text          # days on the screen
-    assert "transit_mean_h / 24" in text and "teu_per_year / 1,000" in text
+    assert "transit_open_mean_h / 24" in text and "teu_per_year / 1,000" in text
+    assert "mean transit of the TEU booked" in text and "a lower bound" in text  # what it is

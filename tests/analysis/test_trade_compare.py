@@ -268,7 +268,7 @@ def test_common_random_numbers_narrow_the_ci_of_a_clear_effect(tmp_path: Path) -
         # made CRN look twice as narrow; 2026-12-06: TEU 1,164 against Welch's 2,043)
         assert c["delta_ci95"] < i["delta_ci95"], (metric, c["delta_ci95"], i["delta_ci95"])
     # transit: the schedule, not the shared arrivals, sets most of its spread
-    c = total(crn, "transit_mean_h")
+    c = total(crn, "transit_open_mean_h")
     assert c["delta"] + c["delta_ci95"] < 0
     assert (crn["pairing"] == "common random numbers").all()
     assert (ind["pairing"] == "independent seeds").all()

@@ -56,7 +56,8 @@ def test_a_kpi_declared_compared_is_paired_in_compare_csv(tmp_path: Path) -> Non
                          "--workers", 1, "--no-report", "--out", out)
     assert done.returncode == 0, done.stderr
     metrics = list(dict.fromkeys(pd.read_csv(out / "compare.csv")["metric"]))
-    assert metrics == ["teu_per_year", "trade_bn_cny_per_year", "transit_mean_h", "co2_t_per_year",
+    assert metrics == ["teu_per_year", "trade_bn_cny_per_year", "transit_open_mean_h",
+                       "co2_t_per_year",
                        "slow_share"], metrics
 
 
