@@ -136,24 +136,70 @@ def test_a_warm_up_shorter_than_the_transit_is_named() -> None:
     """A run that starts counting before the network holds its boxes in transit reads its
     delivered TEU low (baseline.yaml had no warm-up: 4.8% low over a year, 14% over 120
     days). Named when the period's deliveries fall short of its bookings by over 2% and the
-    warm-up is shorter than most boxes' door-to-door time (the routes' 95th percentiles);
-    quiet otherwise, and quiet once the warm-up passes that time, not only the mean."""
+    warm-up is shorter than most boxes' door-to-door time (the 95th percentile of the
+    routes' uncongested hours, base_h, weighted by the TEU created); quiet otherwise, and
+    quiet once the warm-up passes that time, not only the mean."""
     from sim.checks import unfilled_start
 
     routes = pd.DataFrame({"teu_created_per_year": [1000.0, 3000.0, 50.0],
                            "teu_delivered_per_year": [950.0, 2850.0, 0.0],
-                           "transit_mean_h": [240.0, 480.0, float("nan")],   # 17.5 days
-                           "transit_p95_h": [480.0, 720.0, float("nan")]})   # 20 and 30
+                           "base_h": [240.0, 480.0, 720.0],    # 10, 20 and 30 days
+                           "transit_mean_h": [240.0, 480.0, float("nan")],
+                           "transit_p95_h": [480.0, 720.0, float("nan")]})
     note = unfilled_start(routes, 0.0)
-    assert note is not None and "6.2% below" in note and "mean 17.5 days" in note, note
-    assert "95th percentile about 30" in note and "a warm-up of about 30 days" in note
+    assert note is not None and "6.2% below" in note and "mean 17.7 days" in note, note
+    assert "95th percentile 20.0" in note and "a warm-up of at least 20 days" in note
+    routes["base_h"] = [480.0, 720.0, 720.0]                    # 20, 30 and 30 days
     assert unfilled_start(routes, 20.0) is not None             # past the mean, not most
     assert unfilled_start(routes, 30.0) is None                 # past most boxes' time
     routes["teu_delivered_per_year"] = [990.0, 2970.0, 0.0]     # 2.2% short
     assert unfilled_start(routes, 0.0) is not None
     routes["teu_delivered_per_year"] = [1000.0, 2980.0, 0.0]    # 1.7%: within noise
     assert unfilled_start(routes, 0.0) is None
-    assert unfilled_start(routes.iloc[:0], 0.0) is None         # nothing delivered
+    assert unfilled_start(routes.iloc[:0], 0.0) is None         # nothing created
+    # none arrived yet (a run shorter than every route): 100% short, not quiet
+    assert "100.0% below" in str(unfilled_start(routes.assign(teu_delivered_per_year=0.0), 0.0))
+
+
+def test_the_warm_up_advice_is_sized_from_the_routes_created() -> None:
+    """trial64 #8: in a 1.5-day run only the short routes' lots arrive, and the warning sized
+    the warm-up from them ("mean 1.2 days, 95th percentile about 1", "a warm-up of about 2
+    days") while the sea and China-Europe routes take 12-18 days. The advice now reads the
+    uncongested door-to-door hours (routes.csv base_h) of what was created, one decimal."""
+    from sim.checks import start_up, unfilled_start
+
+    routes = pd.DataFrame({"teu_created_per_year": [1000.0, 900.0, 200.0],
+                           "teu_delivered_per_year": [300.0, 0.0, 0.0],
+                           "base_h": [24.0, 300.0, 432.0],              # 1, 12.5, 18 days
+                           "transit_mean_h": [28.8, float("nan"), float("nan")],
+                           "transit_p95_h": [33.6, float("nan"), float("nan")]})
+    found = start_up(routes, 0.5)
+    assert found is not None and found.mean_days == pytest.approx(
+        (1000 * 1 + 900 * 12.5 + 200 * 18) / 2100)
+    assert found.most_days == pytest.approx(18.0) and found.most_days >= found.mean_days
+    note = unfilled_start(routes, 0.5)
+    assert note is not None, note
+    assert "mean 7.5 days, 95th percentile 18.0" in note and "at least 18 days" in note, note
+
+
+def test_a_short_run_advises_a_warm_up_as_long_as_its_long_routes() -> None:
+    """The trial's run: baseline-2023 for 1.5 days. The warning's 95th percentile is not below
+    its mean, and the warm-up it advises covers the China-Europe and sea routes (12-18
+    days), not the 2 days of the lots that happened to arrive."""
+    import re
+
+    import sim
+    from sim.checks import run_warnings
+
+    root = Path(__file__).resolve().parents[2]
+    results = sim.run(sim.load_scenario(root / "scenarios" / "baseline-2023.yaml"),
+                      replications=1, days=1.5, progress=False)
+    note = next(w.text for w in run_warnings(results) if "a run starts empty" in w.text)
+    got = re.search(r"mean (\d+\.\d) days, 95th percentile (\d+\.\d)\).*at least (\d+) days",
+                    note)
+    assert got is not None, note
+    mean, most, advised = float(got[1]), float(got[2]), int(got[3])
+    assert most >= mean and advised >= 12, note
 
 
 def test_a_sweep_names_the_variants_whose_runs_began_unfilled() -> None:
