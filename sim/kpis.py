@@ -528,15 +528,13 @@ def lock_metrics(locks: pd.DataFrame) -> list[tuple[int, str, str, float]]:
     rows: list[tuple[int, str, str, float]] = []
     for _, sub in locks.groupby(["replication", "lock"]):
         rep, lock = int(sub["replication"].iloc[0]), str(sub["lock"].iloc[0])
-        vessels = sub["vessels_per_year"].to_numpy(dtype=float)
-        tonnes = sub["container_t_per_year"].to_numpy(dtype=float)
+        # weighted over the directions that measured a wait: one no vessel entered has
+        # none (NaN), not a wait of 0 h; NaN when neither did
         rows += [
             (rep, "lock_wait_mean_h", lock,
-             float(np.average(sub["wait_mean_h"], weights=vessels))
-             if vessels.sum() else np.nan),
+             teu_weighted_mean(sub["wait_mean_h"], sub["vessels_per_year"])),
             (rep, "lock_container_wait_mean_h", lock,
-             float(np.average(sub["container_wait_mean_h"], weights=tonnes))
-             if tonnes.sum() else np.nan),
+             teu_weighted_mean(sub["container_wait_mean_h"], sub["container_t_per_year"])),
             (rep, "lock_t_per_year", lock, float(sub["total_t_per_year"].sum())),
             (rep, "lock_diverted_t_per_year", lock, float(sub["diverted_t_per_year"].sum())),
             (rep, "lockages_per_year", lock, float(sub["lockages_per_year"].sum()))]

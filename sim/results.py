@@ -225,7 +225,9 @@ mean over the replications, with the half-width of its 95% confidence interval i
   degrees.
 - **summary**: how `<table>.csv` gives the column. A replication without a row (a route no
   lot rode) counts 0 for a count; a time or a share is averaged over the replications that
-  measured it.
+  measured it. A mean of nothing is not measured: the wait at a hub that handled no job (a
+  hub closed all period), at a lock no vessel entered, on a line nobody boarded is empty
+  (NaN in Python, `-` in the console and the report), never 0.
 
 `trade.csv` is a row a figure, its `unit` and `source` in columns of their own (README,
 "Command line"); where the statistics period (days less warm-up) is not a whole number of

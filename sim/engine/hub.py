@@ -182,10 +182,15 @@ HUBS = Table("hubs", ("hub",), (
     col("trains_gauge_changed", "trains", "year",
         "through trains handled (gauge change at a border)"),
     col("wait_mean_h", "h", label="mean wait of a handling job for yard space and a handling "
-                                  "position (closures included), background jobs too"),
+                                  "position (closures included), background jobs too, of "
+                                  "the jobs handled; empty where none was (a hub closed all "
+                                  "period: not a wait of 0, queue_end_jobs counts what "
+                                  "waits)"),
     col("wait_max_h", "h", label="longest such wait"),
     col("utilization", "share", label="share of the handling positions' hours spent "
-                                      "handling"),
+                                      "handling: 0 at a hub closed all period, however long "
+                                      "its queue (queue_end_jobs; wait_mean_h empty), so a "
+                                      "ranking by it puts such a hub last"),
     col("yard_mean_teu", "TEU", label="TEU in the yard, time average"),
     col("yard_peak_teu", "TEU", label="most TEU in the yard at once"),
     col("yard_teu", "TEU", label="yard capacity: the hub's yard_teu as the scenario sets it "
@@ -193,7 +198,8 @@ HUBS = Table("hubs", ("hub",), (
     col("queue_end_jobs", "jobs", label="jobs waiting for the yard or a position at the end"),
     col("in_system_mean_jobs", "jobs", label="jobs at the hub (waiting or in handling), time "
                                              "average"),
-    col("service_mean_h", "h", label="mean handling time of a job (position-hours)"),
+    col("service_mean_h", "h", label="mean handling time of a job (position-hours); empty "
+                                     "where none was handled"),
     col("lon", "deg", fixed=True, label="longitude (WGS 84)"),
     col("lat", "deg", fixed=True, label="latitude (WGS 84)")))
 
@@ -496,13 +502,13 @@ class Hub(Component):
             "background_teu": s.background_teu, "background_jobs": s.background_jobs,
             "background_diverted_teu": s.background_diverted_teu,
             "jobs": s.jobs, "arrivals": s.arrivals, "trains_gauge_changed": s.vehicles,
-            "wait_mean_h": s.wait_sum / s.jobs if s.jobs else 0.0, "wait_max_h": s.wait_max,
+            "wait_mean_h": s.wait_sum / s.jobs if s.jobs else np.nan, "wait_max_h": s.wait_max,
             "utilization": s.busy_in_period / (self.positions() * period),
             "yard_mean_teu": (yard.area + yard.level * (end - yard.last)) / period,
             "yard_peak_teu": yard.peak, "yard_teu": spec.yard_teu,
             "queue_end_jobs": len(self.servers.queue) + len(yard.waiting),
             "in_system_mean_jobs": self.in_system_mean(end, period),
-            "service_mean_h": s.busy / s.jobs if s.jobs else 0.0,
+            "service_mean_h": s.busy / s.jobs if s.jobs else np.nan,
             "lon": spec.lon, "lat": spec.lat}
         yield "checks", hub_check(self.queue_counts(), period, self.model.stats_from)
         for row in self.daily.rows(hub=spec.id):

@@ -63,9 +63,12 @@ LINES = Table("lines", ("line",), (
     col("teu", "TEU", "year", "TEU boarded"),
     col("capacity_teu", "TEU", "year", "TEU of capacity the departures offered (a "
                                        "continuous line: at its rate)"),
-    col("load_factor", "share", label="TEU-km carried / TEU-km offered"),
+    col("load_factor", "share", label="TEU-km carried / TEU-km offered; empty where none "
+                                      "was offered"),
     col("boarding_wait_mean_h", "h", label="mean wait of the TEU boarded, from ready at the "
-                                           "stop to boarding (TEU-weighted)"),
+                                           "stop to boarding (TEU-weighted); empty where "
+                                           "none boarded (not a wait of 0: queue_end_teu "
+                                           "counts what waits)"),
     col("queue_end_teu", "TEU", label="TEU waiting to board at the line's stops at the end")))
 
 
@@ -208,8 +211,8 @@ class LineBase(Component):
             "line": line.id, "service": line.service, "corridor": spec.corridor,
             "mode": spec.mode, "schedule": spec.schedule, "departures": s.departures,
             "loaded_departures": s.loaded, "teu": s.teu, "capacity_teu": capacity,
-            "load_factor": s.teu_km / capacity_km if capacity_km else 0.0,
-            "boarding_wait_mean_h": s.wait_sum / s.teu if s.teu else 0.0,
+            "load_factor": s.teu_km / capacity_km if capacity_km else math.nan,
+            "boarding_wait_mean_h": s.wait_sum / s.teu if s.teu else math.nan,
             "queue_end_teu": sum(self.queued_teu)}
 
 

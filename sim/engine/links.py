@@ -3,6 +3,7 @@ on it (by the departures of scheduled lines, and the rate of continuous ones).""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Protocol
 
@@ -28,7 +29,8 @@ LINKS = Table("links", ("link", "direction"), (
     col("vehicles", "vehicles", "year", "vehicles that crossed it (trains, trucks, vessels, "
                                         "aircraft)"),
     col("capacity_teu", "TEU", "year", "TEU of capacity the services offered over it"),
-    col("utilization", "share", label="TEU carried / TEU of capacity offered"),
+    col("utilization", "share", label="TEU carried / TEU of capacity offered; empty where "
+                                      "none was offered"),
     col("teu_km", "TEU-km", "year", "TEU carried x the link's km"),
     col("co2_t", "t", "year", "CO2e of the freight carried over it: tonnes x km x the mode's "
                               "emission factor")))
@@ -90,5 +92,5 @@ class Link(Component):
                 "to_hub": link.to_hub if direction == "down" else link.from_hub,
                 "mode": link.mode, "corridor": link.corridor, "km": link.km,
                 "teu": s.teu, "vehicles": s.vehicles, "capacity_teu": capacity,
-                "utilization": s.teu / capacity if capacity else 0.0,
+                "utilization": s.teu / capacity if capacity else math.nan,
                 "teu_km": s.teu * link.km, "co2_t": s.tonnes * link.km * ef / 1e6}

@@ -140,8 +140,10 @@ LOCKS = Table("locks", ("lock", "direction"), (
     col("lockages", "lockages", "year", "lockages run in this direction, all flights"),
     col("lockages_per_day", "lockages/day", label="lockages a day, all flights serving"),
     col("vessels", "vessels", "year", "vessels that entered the flights"),
-    col("vessels_per_lockage", "vessels", label="mean vessels a lockage"),
-    col("t_per_lockage", "t", label="mean tonnes of cargo a lockage"),
+    col("vessels_per_lockage", "vessels", label="mean vessels a lockage; empty where the "
+                                                "flights ran none"),
+    col("t_per_lockage", "t", label="mean tonnes of cargo a lockage; empty where the flights "
+                                    "ran none"),
     col("container_t", "t", "year", "tonnes of cargo of the simulated container vessels "
                                     "through the flights"),
     col("bulk_t", "t", "year", "tonnes of every other class through the flights"),
@@ -149,10 +151,13 @@ LOCKS = Table("locks", ("lock", "direction"), (
     col("utilization", "share", label="tonnes lifted / tonnes the flights can lift"),
     col("slot_use", "share", label="lockages / the lockages the flights can run (one a lane "
         "every cycle, all period): how near the lock is to saturation, whatever the tonnes"),
-    col("wait_mean_h", "h", label="mean wait of all vessels before entering"),
+    col("wait_mean_h", "h", label="mean wait of all vessels before entering, of those that "
+                                  "entered; empty where none did (a lock closed all period: "
+                                  "not a wait of 0, queue_end_vessels counts what waits)"),
     col("container_wait_mean_h", "h", label="mean wait of the container vessels before "
-                                            "entering"),
-    col("bulk_wait_mean_h", "h", label="mean wait of the other classes"),
+                                            "entering; empty where none entered"),
+    col("bulk_wait_mean_h", "h", label="mean wait of the other classes; empty where none "
+                                       "entered"),
     col("queue_mean_vessels", "vessels", label="vessels waiting, time average"),
     col("diverted_t", "t", "year", "tonnes that went another way (total control)"),
     col("queue_end_t", "t", label="tonnes of cargo waiting at the end"),
@@ -160,7 +165,8 @@ LOCKS = Table("locks", ("lock", "direction"), (
     col("closed_h", "h", "year", "hours the lock was closed (outages, disruptions)"),
     col("lift_trips", "trips", "year", "ship-lift trips in this direction (a vessel a trip)"),
     col("lift_t", "t", "year", "tonnes of cargo through the ship lift"),
-    col("lift_wait_mean_h", "h", label="mean wait of the vessels for the ship lift")))
+    col("lift_wait_mean_h", "h", label="mean wait of the vessels for the ship lift; empty "
+                                       "where it lifted none")))
 LOCK_CLASSES = Table("lock_classes", ("lock", "direction", "vessel_class", "via"), (
     col("lock", TEXT, label=_LOCK_ID), col("direction", TEXT, label=_LOCK_DIRECTION),
     col("vessel_class", TEXT, label="vessel class (container: the simulated container "
@@ -168,7 +174,8 @@ LOCK_CLASSES = Table("lock_classes", ("lock", "direction", "vessel_class", "via"
     col("via", TEXT, label="locks (the flights) or lift (the ship lift)"),
     col("vessels", "vessels", "year", "vessels of the class that passed"),
     col("t", "t", "year", "tonnes of cargo they carried"),
-    col("wait_mean_h", "h", label="their mean wait before entering"),
+    col("wait_mean_h", "h", label="their mean wait before entering; empty where none "
+                                  "passed"),
     col("diverted_vessels", "vessels", "year", "vessels that went another way (total "
                                                "control)"),
     col("diverted_t", "t", "year", "tonnes of cargo the diverted vessels carried")))
@@ -527,21 +534,23 @@ class Lock(Component):
             yield "locks", {
                 "lock": self.spec.id, "direction": d, "lockages": side.lockages,
                 "lockages_per_day": side.lockages / days, "vessels": vessels,
-                "vessels_per_lockage": vessels / side.lockages if side.lockages else 0.0,
-                "t_per_lockage": total / side.lockages if side.lockages else 0.0,
+                "vessels_per_lockage": vessels / side.lockages if side.lockages else math.nan,
+                "t_per_lockage": total / side.lockages if side.lockages else math.nan,
                 "container_t": box.tonnes, "bulk_t": total - box.tonnes, "total_t": total,
                 "utilization": total / self.spec.lift_t(period),
                 "slot_use": side.lockages / self.spec.lockages(period),
-                "wait_mean_h": wait / vessels if vessels else 0.0,
-                "container_wait_mean_h": box.wait / box.vessels if box.vessels else 0.0,
+                "wait_mean_h": wait / vessels if vessels else math.nan,
+                "container_wait_mean_h": (box.wait / box.vessels if box.vessels
+                                          else math.nan),
                 "bulk_wait_mean_h": (sum(s.wait for s in other) / other_n
-                                     if other_n else 0.0),
+                                     if other_n else math.nan),
                 "queue_mean_vessels": (wait + residual) / period,
                 "diverted_t": sum(s.diverted_t for s in stats.values()),
                 "queue_end_t": side.queued_t, "queue_end_vessels": side.queued,
                 "closed_h": closed,
                 "lift_trips": self.lift_trips[d], "lift_t": sum(s.tonnes for s in lift),
-                "lift_wait_mean_h": sum(s.wait for s in lift) / lift_n if lift_n else 0.0}
+                "lift_wait_mean_h": (sum(s.wait for s in lift) / lift_n if lift_n
+                                     else math.nan)}
             for name, s in stats.items():
                 yield "lock_classes", _class_row(self.spec.id, d, name, "locks", s)
         for (name, d), s in self.lift_stats.items():
@@ -554,7 +563,7 @@ class Lock(Component):
 def _class_row(lock: str, direction: str, name: str, via: str, s: ClassStats) -> Row:
     return {"lock": lock, "direction": direction, "vessel_class": name, "via": via,
             "vessels": s.vessels, "t": s.tonnes,
-            "wait_mean_h": s.wait / s.vessels if s.vessels else 0.0,
+            "wait_mean_h": s.wait / s.vessels if s.vessels else math.nan,
             "diverted_vessels": s.diverted, "diverted_t": s.diverted_t}
 
 
