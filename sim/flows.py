@@ -3,6 +3,7 @@ flows.gpkg and the maps, read from `Results` only. Flows are per year, as in the
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -39,7 +40,8 @@ def flows_frames(results: Results) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
             "teu_up_per_year": _at(up, spec.id, "teu_per_year"),
             "teu_km_per_year": row["teu_km"], "co2_t_per_year": row["co2_t"],
             "utilization_down": use["down"], "utilization_up": use["up"],
-            "utilization": max(use.values()), "geometry": LineString(spec.coords)})
+            "utilization": _busier(use["down"], use["up"]),
+            "geometry": LineString(spec.coords)})
     link_gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
     hubs = results.hubs
     hub_gdf = gpd.GeoDataFrame(
@@ -47,6 +49,13 @@ def flows_frames(results: Results) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
         geometry=[Point(xy) for xy in zip(hubs["lon"], hubs["lat"], strict=True)],
         crs="EPSG:4326")
     return link_gdf, hub_gdf
+
+
+def _busier(down: float, up: float) -> float:
+    """The higher of two directions' utilizations, of those measured: a direction offered
+    no capacity has none (NaN); NaN when neither was."""
+    measured = [u for u in (down, up) if not math.isnan(u)]
+    return max(measured) if measured else math.nan
 
 
 def _at(table: pd.DataFrame, link: str, column: str) -> float:

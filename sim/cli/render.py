@@ -303,8 +303,8 @@ def bottleneck_table(bottlenecks: pd.DataFrame) -> Table:
                          overflow="fold" if col == "id" else "ellipsis")   # ids: never cut
     for _, r in bottlenecks.iterrows():
         necks.add_row(str(r["variant"]), str(r["kind"]), str(r["id"]),
-                      f"{r['utilization']:.2f}", str(r.get("utilization_of", "")),
-                      "-" if pd.isna(r["wait_mean_h"]) else f"{r['wait_mean_h']:.1f}",
+                      fmt(r["utilization"], 2), str(r.get("utilization_of", "")),
+                      fmt(r["wait_mean_h"], 1),
                       "-" if pd.isna(r["queue_end"])
                       else f"{r['queue_end']:,.0f} {r['queue_unit']}")
     return necks

@@ -153,10 +153,13 @@ def _hub_hover(hubs: pd.DataFrame, run: rd.RunDir) -> list[str]:
     peak = rd.HUB_YARD_PEAK.values(hubs, run.per_year)[0]
     out = []
     for i, h in enumerate(hubs.to_dict("records")):
+        # a hub that handled no job measured no wait (closed all period): not "0.0 h"
+        waited = (f"{fmt(wait.iloc[i], 1)} h" if np.isfinite(wait.iloc[i])
+                  else "- (no job handled)")
         out.append(f"{hub_label(str(h['name']), h.get('name_zh'))}<br>"
                    f"{html.escape(str(h.get('kind', '')))}<br>"
                    f"handled {level(teu.iloc[i], teu_ci.iloc[i])} TEU/yr<br>"
-                   f"utilization {fmt(util.iloc[i], 2)}, mean wait {fmt(wait.iloc[i], 1)} h"
+                   f"utilization {fmt(util.iloc[i], 2)}, mean wait {waited}"
                    f"<br>yard peak {fmt(peak.iloc[i])} TEU")
     return out
 

@@ -617,6 +617,9 @@ def congestion(page: Page, run: rd.RunDir) -> None:
         busiest = busiest.sort_values("utilization", ascending=False)
         column = rd.HUB_DIVERTED.column(busiest)
         diverted = column is not None and bool((busiest[column] > 0).any())
+        # a hub that handled no job, of a run whose table has the wait
+        idle = rd.HUB_WAIT.column(busiest) is not None and bool(
+            rd.HUB_WAIT.values(busiest, run.per_year)[0].isna().any())
         # the column of other users gone elsewhere only where some went
         measures = [m for m in rd.HUB_MEASURES if m is not rd.HUB_DIVERTED or diverted]
         page.add("<h3>Hubs, most utilised first</h3><div class='note'>Utilisation, waits, "
@@ -627,6 +630,9 @@ def congestion(page: Page, run: rd.RunDir) -> None:
                     "users' limit (diverts_after_hours), their boxes went elsewhere and are "
                     "counted apart."
                     if diverted else "")
+                 + (" A hub that handled no job (none came, or it was closed all period) "
+                    "measured no wait (-) and has a utilisation of 0, so it comes last "
+                    "here; a closed one's queue at end says what waits." if idle else "")
                  + "</div>" + measure_table(run, busiest, ["place", "kind"], measures))
 
 

@@ -145,8 +145,11 @@ def run_kpis(result: ReplicationResult, plan: Plan) -> dict[str, float | str]:
             raise ValueError(f"run figure {figure.column!r} (sim.kpis.add_run_figure): the "
                              f"column {taken[0]!r} is one cqsim writes of each run already")
         if isinstance(figure, Peak):
+            # over the rows that measured it (a line that offered no capacity has no load
+            # factor: NaN, which max() spread to the run's figure); NaN when none did
             values = df[figure.source].to_numpy(dtype=float)
-            row[figure.column] = float(values.max())
+            measured = values[~np.isnan(values)]
+            row[figure.column] = float(measured.max()) if measured.size else float("nan")
             top = df.iloc[int(np.argmax(np.nan_to_num(values, nan=-np.inf)))]
             row[figure.at] = ":".join(str(top[c]) for c in (figure.key, "direction")
                                       if c in df.columns)
