@@ -159,6 +159,21 @@ def test_the_choice_sets_key_holds_lot_teu(tmp_path: Path) -> None:
     assert _choice_key(other) != _choice_key(plan)
 
 
+def test_the_memo_and_the_disk_key_of_choice_sets_read_the_same_plan_fields() -> None:
+    """Choice sets are reused on two keys: on disk every Plan field but `NOT_ROUTING`, in the
+    process `sim.demand.same_candidates` (network, routing, lot size, flows, market; classes
+    through each flow's value of time). A field routing starts to read that the disk key
+    takes in but the memo does not compare would hand a process stale routes, and a result
+    would hang on what the worker ran before (review64 #5): a new Plan field fails here
+    until it is put in NOT_ROUTING or compared by same_candidates."""
+    from sim.routing import NOT_ROUTING
+
+    fields = {f.name for f in dataclasses.fields(Plan)}
+    assert NOT_ROUTING <= fields
+    assert fields - NOT_ROUTING == {"network", "routing", "lot_teu", "flows", "market",
+                                    "classes"}
+
+
 def test_plans_of_two_lot_sizes_have_other_candidate_routes(tmp_path: Path) -> None:
     """`same_candidates` (may a reference's costs be taken on this plan's routes?) reads the
     lot size: a route's handling and boarding hours depend on it."""
