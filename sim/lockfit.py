@@ -45,9 +45,10 @@ from sim.units import T_PER_MT
 
 SCENARIO = Path("scenarios") / "baseline-2023.yaml"
 LOCK = "three_gorges_locks"
-# each figure fitted -> its row of seeds/calibration.csv (role fit), whose published value is
-# the target and whose measure measures it: lock_wait_2013, cg_lock_vessels_per_lockage_2023
-# and east_lock_mt_2023 of seeds/published-figures.csv
+# each figure of the lock -> its row of seeds/calibration.csv, whose published value is the
+# target and whose measure measures it: the three FITTED (role fit: lock_wait_2013,
+# cg_lock_vessels_per_lockage_2023 and east_lock_mt_2023 of seeds/published-figures.csv) and
+# the lockages a day, which follow from them (role dependent), reported beside them
 FIGURES = {"wait_mean_h": "lock_wait_all", "vessels_per_lockage": "lock_vessels_per_lockage",
            "mt_per_year": "lock_mt", "lockages_per_day": "lock_lockages"}
 FITTED = ("wait_mean_h", "vessels_per_lockage", "mt_per_year")
