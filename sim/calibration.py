@@ -15,6 +15,9 @@ expression read from the result tables:
                                           alone (per year)
 - `line_teu:<service>[+<service>...]`    TEU carried by services' lines, both directions (per
                                           year)
+- `line_value:<service>[+<service>...]`  value of the goods delivered on the routes that ride
+                                          any of the services (every flow class, bn CNY per
+                                          year; TEU x the class's value, as gateways.csv)
 - `lock_t:<lock>`                        tonnes through a lock, both directions (per year)
 - `lock:<lock>:<figure>`                 a lock's `lockages` per day, `vessels_per_lockage`,
                                           mean `wait` of all vessels (`wait.<class>`: of one
@@ -265,6 +268,19 @@ def _line_teu(services: str) -> Measure:
     return measure
 
 
+def _line_value(services: str) -> Measure:
+    """Value (bn CNY/yr) of the goods delivered on the routes that ride any of the services
+    named (`+`), every flow class: what a service carries, as its operator declares it."""
+    named = set(services.split("+"))
+
+    def measure(results: Results) -> np.ndarray:
+        routes = results.by_replication("routes")
+        sub = routes[routes["services"].map(lambda s: not named.isdisjoint(s.split(" > ")))]
+        return _per_rep(results, sub.assign(value=_delivered_value(results, sub) / CNY_PER_BN),
+                        "value")
+    return measure
+
+
 def _lock_t(lock: str) -> Measure:
     def measure(results: Results) -> np.ndarray:
         locks = results.by_replication("locks")
@@ -453,6 +469,8 @@ def _parse(text: str, file: Path | str = "", line: int = 0) -> Measure:
             return _water_teu(args[0])
         if kind == "line_teu" and len(args) == 1:
             return _line_teu(args[0])
+        if kind == "line_value" and len(args) == 1:
+            return _line_value(args[0])
         if kind == "lock_t" and len(args) == 1:
             return _lock_t(args[0])
         if kind == "lock" and len(args) == 2 and (args[1] in LOCK_MEASURES or (
@@ -484,7 +502,7 @@ def _parse(text: str, file: Path | str = "", line: int = 0) -> Measure:
         pass
     raise InputError(file, f"line {line}.measure",
                      "loaded_departures:C[+C]:M, link_teu:C[+C]:HUB[+HUB], hub_teu:HUB, "
-                     "water_teu:HUB, line_teu:SERVICE, "
+                     "water_teu:HUB, line_teu:SERVICE, line_value:SERVICE, "
                      "lock_t:LOCK, lock:LOCK:FIGURE, ride:A>B, arrive:A>HUB, door:A>B[:C[+C]], "
                      "gateway_teu:G[:CLASSES], gateway_value:G[:CLASSES], class_value:G:CLASS, "
                      "value_per_teu:G[:all], loaded_ratio:G:out|in|both, "
@@ -495,7 +513,8 @@ def _parse(text: str, file: Path | str = "", line: int = 0) -> Measure:
 # not a name to check
 _NAMES: dict[str, tuple[str | None, ...]] = {
     "loaded_departures": ("corridor", "mode"), "link_teu": ("corridor", "hub"),
-    "hub_teu": ("hub",), "water_teu": ("hub",), "line_teu": ("service",), "lock_t": ("lock",),
+    "hub_teu": ("hub",), "water_teu": ("hub",), "line_teu": ("service",),
+    "line_value": ("service",), "lock_t": ("lock",),
     "lock": ("lock", None),
     "ride": ("hub",), "arrive": ("hub",), "door": ("hub", "corridor"),
     "loaded_ratio": ("gateway", None),

@@ -68,6 +68,31 @@ def test_loaded_departures_of_several_corridors_add_up(results: Results) -> None
 
 
 @pytest.mark.slow
+def test_a_service_s_value_is_its_routes_boxes_at_their_class_values(results: Results) -> None:
+    """`line_value` (the ILSTC trucks' goods value, a validation figure since 2026-12-07):
+    the routes riding either truck service, their delivered TEU at their classes' values;
+    the trucks' boxes between the cheapest class's value and electronics'."""
+    def measured(text: str, unit: str) -> float:
+        target = CalibrationTarget(id="x", metric="m", published=1.0, low=0.0, high=2.0,
+                                   unit=unit, measure=text, how_measured="", source="t")
+        return calibrate(results, [target])[0].simulated
+
+    trucks = "south-truck-pingxiang+south-truck-mohan"
+    routes = results.by_replication("routes")
+    rides = routes["services"].str.split(" > ").map(
+        lambda s: bool({"south-truck-pingxiang", "south-truck-mohan"} & set(s)))
+    values = {k: c.value_cny_per_teu for k, c in results.plan.classes.items()}
+    by_hand = float((routes.loc[rides, "teu_delivered_per_year"]
+                     * routes.loc[rides, "commodity"].map(values)).sum()) / 1e9
+    value = measured(f"line_value:{trucks}", "bn CNY/yr")
+    assert value == pytest.approx(by_hand) and value > 0
+    assert value == pytest.approx(measured("line_value:south-truck-pingxiang", "bn CNY/yr")
+                                  + measured("line_value:south-truck-mohan", "bn CNY/yr"))
+    per_teu = value * 1e9 / measured(f"line_teu:{trucks}", "TEU/yr")
+    assert min(v for v in values.values() if v > 0) <= per_teu <= max(values.values())
+
+
+@pytest.mark.slow
 def test_guoyuans_throughput_counts_the_boxes_handled_by_water(results: Results) -> None:
     """Port throughput counts the boxes loaded onto or unloaded from vessels: Guoyuan's is
     every river leg boarding or leaving there, and not the Nansha rail-sea trains' boxes,
