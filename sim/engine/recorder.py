@@ -433,9 +433,10 @@ class Recorder:
             declared.loc[declared["trade_cny"] > 0, "corridor"])
             | set(cohort.index[cohort["booked"] > 0])) - set(CORRIDORS))
         trade = declared.groupby("corridor")["trade_cny"].sum()
+        by_corridor: dict = cohort.to_dict("index")
         rows = []
         for name in names:
-            sums = cohort.loc[name] if name in cohort.index else None
+            sums = by_corridor.get(name)
             rows.append({"corridor": name, **corridor_row(lots[lots["corridor"] == name], {
                 "trade_bn_cny": float(trade.get(name, 0.0)) / CNY_PER_BN,
                 "teu_created": 0.0 if sums is None else float(sums["booked"]),
