@@ -55,7 +55,8 @@ def test_the_console_place_table_shows_a_lock_figure_without_a_value_as_a_dash()
     locks_compare.csv): the console's table printed `nan` where the report shows a dash; it
     formats with the report's `pm` and `fmt` now, the one formatter (review 41, L3)."""
     import sim.cli.render as render
-    from sim.cli.render import console, place_delta_table
+    from sim.cli.render import place_delta_table
+    from tests.support.console import place_rows
 
     nan = float("nan")
     deltas = pd.DataFrame([
@@ -65,11 +66,7 @@ def test_the_console_place_table_shows_a_lock_figure_without_a_value_as_a_dash()
          "alt": 3.0e6, "delta": 0.5e6, "delta_ci95": 0.25e6}])
     table = place_delta_table(deltas, "v", "lock")
     assert table is not None
-    screen = console(200)
-    with screen.capture() as out:
-        screen.print(table)
-    rows = {line.split("│")[2].strip(): [c.strip() for c in line.split("│")[3:6]]
-            for line in out.get().splitlines() if line.startswith("│ l ")}
+    rows = place_rows(table, "l")
     assert rows == {"wait containers h": ["-", "3.0", "-"],
                     "passed Mt/yr": ["2.50", "3.00", "+0.50 ± 0.25"]}
     assert not hasattr(render, "_pm")

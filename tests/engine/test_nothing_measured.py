@@ -84,8 +84,9 @@ def test_a_closure_does_not_read_as_a_shorter_wait_in_the_comparison(tmp_path: P
     """hubs_compare.csv and locks_compare.csv paired the closed place's 0.0 with BASE's
     wait: a delta of minus BASE's wait, closing a congested hub read as its wait improving.
     A side that measured nothing has no wait, and the delta none either ("-")."""
-    from sim.cli.render import console, place_delta_table
+    from sim.cli.render import place_delta_table
     from sim.compare import paired_deltas, split_deltas
+    from tests.support.console import place_rows
 
     base = _lock_run(tmp_path / "base")
     alt = _lock_run(tmp_path / "alt", [{"kind": "disruption", "lock": "lk", **CLOSED},
@@ -100,11 +101,7 @@ def test_a_closure_does_not_read_as_a_shorter_wait_in_the_comparison(tmp_path: P
         assert math.isnan(row["alt"]) and math.isnan(row["delta"]), (metric, row.to_dict())
     table = place_delta_table(deltas, "closed", "lock")
     assert table is not None
-    screen = console(200)
-    with screen.capture() as out:
-        screen.print(table)
-    rows = {line.split("│")[2].strip(): [c.strip() for c in line.split("│")[3:6]]
-            for line in out.get().splitlines() if line.startswith("│ lk ")}
+    rows = place_rows(table, "lk")
     assert rows["wait all vessels h"][1:] == ["-", "-"], rows
 
 
