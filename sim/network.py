@@ -799,15 +799,18 @@ def _blamed(scenario: Scenario, exc: InputError) -> InputError:
     return exc
 
 
+# what a flow no service joins was expected to be: raised by `sim.routing` when a flow's
+# routes are searched, read by `blame_unjoined`
+UNJOINED = "an origin-destination pair joined by services"
+
+
 def blame_unjoined(scenario: Scenario, exc: InputError) -> InputError:
-    """`exc`, a flow no service joins (`sim.routing.UNJOINED`, raised when its routes are
-    searched, after `build`), blamed on the first `remove_service` change of `scenario`
+    """`exc`, a flow no service joins (`UNJOINED`, raised when its routes are searched in
+    `sim.routing`, after `build`), blamed on the first `remove_service` change of `scenario`
     without which its origin and destination would share services (stops joined through
     services' common stops): the flow was blamed, not the removal that cut it (trial64 #9).
     Unchanged when no removal joins them so. A check of the stops alone, not a search of
     routes: cheap, on the error's path only."""
-    from sim.routing import UNJOINED
-
     if exc.expected != UNJOINED or exc.after or not isinstance(exc.got, str) \
             or " -> " not in exc.got:
         return exc

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from sim import cache
 from sim.errors import InputError
 from sim.market.spec import Choice, Gateway
-from sim.network import EventKey, Line, Plan, merge_spans
+from sim.network import UNJOINED, EventKey, Line, Plan, merge_spans
 from sim.specs import Flow, HubSpec
 from sim.units import HOURS_PER_DAY
 
@@ -498,10 +498,6 @@ def _empties_lane(plan: Plan, flow: Flow) -> str | None:
                 not flow.gateway or flow.gateway == lane.gateway):
             return f"market.empties.lanes.{i}"
     return None
-
-
-# what a flow no service joins was expected to be (`sim.network.blame_unjoined` reads it)
-UNJOINED = "an origin-destination pair joined by services"
 
 
 def _flow_at(plan: Plan, fi: int) -> tuple[str, str]:
