@@ -54,6 +54,8 @@ def part_statuses(parts: Path, pattern: str) -> dict[str, list[str]]:
         try:
             out[part.stem] = [str(s) for s in
                               pq.read_table(part, columns=["status"]).column("status").to_pylist()]
+        except MemoryError:   # pyarrow's ArrowMemoryError too (an ArrowException): no
+            raise             # memory says nothing of the file
         except OSError as err:   # a torn file's footer reads as an OSError without errno
             if err.errno in _NOT_THE_FILE:   # the machine's trouble, not the file's: say it
                 raise

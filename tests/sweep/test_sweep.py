@@ -1030,3 +1030,25 @@ def test_a_part_the_machine_cannot_open_is_kept_and_the_error_raised(
     assert part_statuses(runs, "v*.parquet") == {"v0000": ["ok"]}
     part.write_bytes(part.read_bytes()[:40])        # torn: deleted, to be run again
     assert part_statuses(runs, "v*.parquet") == {} and not part.exists()
+
+
+def test_a_part_read_out_of_memory_is_kept_and_the_error_raised(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pyarrow's out-of-memory error is an ArrowException as well as a MemoryError: caught
+    with the torn files', it deleted a finished run to be made again (review65)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from sim.sweep.store import part_statuses
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    part = runs / "v0000.parquet"
+    pd.DataFrame({"status": ["ok"]}).to_parquet(part)
+
+    def no_memory(*args: object, **kwargs: object) -> None:
+        raise pa.ArrowMemoryError("malloc of 64 bytes failed")
+
+    monkeypatch.setattr(pq, "read_table", no_memory)
+    with pytest.raises(MemoryError):
+        part_statuses(runs, "v*.parquet")
+    assert part.exists()
