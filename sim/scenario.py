@@ -249,7 +249,8 @@ class Equilibrium(Spec):
         False, description="every replication learns its own delays from passes on its own "
                            "random streams (false: all learn from passes on replication 0's): "
                            "the confidence intervals then include the noise of the feedback "
-                           "passes, at the cost of max_iterations - 1 more runs a replication")
+                           "passes, at the cost of max_iterations more runs for every "
+                           "replication after the first (its own feedback passes)")
 
     def pass_days(self, horizon: float) -> float:
         """The days each feedback pass runs in a run of `horizon` days: `days`, cut to it."""

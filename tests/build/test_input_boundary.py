@@ -612,6 +612,12 @@ def test_runs_count_feedback_passes_per_replication_only_when_each_settles_alone
     alone = SimpleNamespace(replications=3, equilibrium=Equilibrium(max_iterations=1,
                                                                      min_iterations=1))
     assert runs_of(alone) == 3                                # no feedback: no passes
+    # the field's description says the same cost: each replication's own passes, all
+    # max_iterations of them, beyond the shared set (it said max_iterations - 1; review65)
+    extra = (runs_of(plan(True)) - runs_of(plan(False))) // (3 - 1)
+    assert extra == 4
+    said = Equilibrium.model_fields["per_replication"].description or ""
+    assert "at the cost of max_iterations more runs" in said, said
 
 
 def test_estimates_run_one_after_another_add_events_and_keep_the_largest_memory() -> None:
