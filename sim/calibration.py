@@ -549,6 +549,13 @@ def unknown_names(targets: list[CalibrationTarget], plan: Plan) -> list[str]:
     return out
 
 
+def measured(results: Results, text: str) -> np.ndarray:
+    """The measure `text` (see the module docstring) per replication of `results`, in the
+    unit its kind gives (before a calibration row's unit factor): one home for a figure
+    both a calibration row and another report read (`sim.lockfit`)."""
+    return _parse(text)(results)
+
+
 def calibrate(results: Results, targets: list[CalibrationTarget]) -> list[CalibrationRow]:
     """Measure every target on `results` (mean over replications and 95% CI half-width)."""
     rows = []

@@ -29,6 +29,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import yaml
 
 from sim.calibration import (
@@ -36,6 +37,7 @@ from sim.calibration import (
     CalibrationTarget,
     calibrate,
     load_calibration_targets,
+    measured,
 )
 from sim.errors import InputError
 from sim.pipeline import prepare, run
@@ -100,10 +102,13 @@ def measure(res: Results, rows: dict[str, CalibrationTarget] | None = None) -> d
     locks = res.by_replication("locks")
     locks = locks[locks["lock"] == LOCK]
     by_rep = locks.groupby("replication").sum(numeric_only=True)
-    waited = (locks["container_wait_mean_h"] * locks["vessels_per_year"]).groupby(
-        locks["replication"]).sum()
+    # the container vessels' wait weighed by the container vessels of each direction, as
+    # `cqsim calibrate` reads `lock:<lock>:wait.container` (until 2026-12-07 by all vessels:
+    # a direction no container vessel entered kept its vessels in the weights, review65)
+    waits = measured(res, f"lock:{LOCK}:wait.container")
     return {**got,
-            "container_wait_mean_h": float((waited / by_rep["vessels_per_year"]).mean()),
+            "container_wait_mean_h": float(np.nanmean(waits)) if np.isfinite(waits).any()
+            else float("nan"),
             "diverted_mt_per_year": float((by_rep["diverted_t_per_year"] / T_PER_MT).mean())}
 
 

@@ -96,10 +96,13 @@ def test_a_scenario_it_cannot_read_is_one_line_and_exit_2(tmp_path: Path) -> Non
 
 def test_the_container_wait_and_diversion_are_the_three_gorges_locks_own(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    """`measure`: the container vessels' wait is weighed by the vessels of each direction
-    and averaged over replications, the diverted tonnes summed over directions, in Mt; of
-    the Three Gorges locks only, never another lock of the run. Replication 0 waited
-    (10 x 100 + 30 x 300) / 400 = 25 h, replication 1 20 h: 22.5 h; 2 Mt diverted in each."""
+    """`measure`: the container vessels' wait is weighed by the container vessels of each
+    direction (lock_classes, as `cqsim calibrate` reads `wait.container`) and averaged over
+    replications, the diverted tonnes summed over directions, in Mt; of the Three Gorges
+    locks only, never another lock of the run. Replication 0 waited (10 x 100 + 30 x 300) /
+    400 = 25 h; replication 1's down direction had no container vessel (its wait NaN) and
+    bulk vessels only, so it waited the up direction's 20 h, not 20 x 200 / (200 + 900) = 3.6
+    h as weighed by all vessels until review65: 22.5 h over the two; 2 Mt diverted in each."""
     import types
 
     import pandas as pd
@@ -108,17 +111,26 @@ def test_the_container_wait_and_diversion_are_the_three_gorges_locks_own(
 
     monkeypatch.setattr(lockfit, "calibrate", lambda res, rows: [
         types.SimpleNamespace(simulated=float(k)) for k in range(len(rows))])
+    nan = float("nan")
     locks = pd.DataFrame({
         "replication": [0, 0, 1, 1, 0, 1],
         "lock": [lockfit.LOCK] * 4 + ["gezhouba", "gezhouba"],
-        "container_wait_mean_h": [10.0, 30.0, 20.0, 20.0, 500.0, 500.0],
-        "vessels_per_year": [100.0, 300.0, 200.0, 200.0, 1000.0, 1000.0],
+        "direction": ["down", "up", "down", "up", "down", "down"],
         "diverted_t_per_year": [1.5e6, 0.5e6, 0.0, 2e6, 9e6, 9e6]})
+    classes = pd.DataFrame({
+        "replication": [0, 0, 1, 1, 1, 0, 1],
+        "lock": [lockfit.LOCK] * 5 + ["gezhouba", "gezhouba"],
+        "vessel_class": ["container", "container", "container", "bulk", "container",
+                         "container", "container"],
+        "wait_mean_h": [10.0, 30.0, nan, 5.0, 20.0, 500.0, 500.0],
+        "vessels_per_year": [100.0, 300.0, 0.0, 900.0, 200.0, 1000.0, 1000.0]})
 
     class Run:
+        replications = [types.SimpleNamespace(replication=0),
+                        types.SimpleNamespace(replication=1)]
+
         def by_replication(self, table: str) -> pd.DataFrame:
-            assert table == "locks"
-            return locks
+            return {"locks": locks, "lock_classes": classes}[table]
     got = lockfit.measure(Run(), dict.fromkeys(lockfit.FIGURES))  # type: ignore[arg-type]
     assert got["container_wait_mean_h"] == pytest.approx(22.5)
     assert got["diverted_mt_per_year"] == pytest.approx(2.0)
