@@ -186,7 +186,7 @@ HUBS = Table("hubs", ("hub",), (
                                   "the jobs handled; empty where none was (a hub closed all "
                                   "period: not a wait of 0, queue_end_jobs counts what "
                                   "waits)"),
-    col("wait_max_h", "h", label="longest such wait"),
+    col("wait_max_h", "h", label="longest such wait; empty where no job was handled"),
     col("utilization", "share", label="share of the handling positions' hours spent "
                                       "handling: 0 at a hub closed all period, however long "
                                       "its queue (queue_end_jobs; wait_mean_h empty), so a "
@@ -502,7 +502,8 @@ class Hub(Component):
             "background_teu": s.background_teu, "background_jobs": s.background_jobs,
             "background_diverted_teu": s.background_diverted_teu,
             "jobs": s.jobs, "arrivals": s.arrivals, "trains_gauge_changed": s.vehicles,
-            "wait_mean_h": s.wait_sum / s.jobs if s.jobs else np.nan, "wait_max_h": s.wait_max,
+            "wait_mean_h": s.wait_sum / s.jobs if s.jobs else np.nan,
+            "wait_max_h": s.wait_max if s.jobs else np.nan,
             "utilization": s.busy_in_period / (self.positions() * period),
             "yard_mean_teu": (yard.area + yard.level * (end - yard.last)) / period,
             "yard_peak_teu": yard.peak, "yard_teu": spec.yard_teu,

@@ -50,6 +50,7 @@ def test_a_closed_hub_does_not_read_as_no_wait(tmp_path: Path) -> None:
     wait = float(hubs.loc["qinzhou", "wait_mean_h"])
     assert math.isnan(wait) or wait > 24, f"mean wait {wait} h at a port closed all run"
     assert math.isnan(hubs.loc["qinzhou", "service_mean_h"])
+    assert math.isnan(hubs.loc["qinzhou", "wait_max_h"])     # not a longest wait of 0 h
     assert hubs.loc["qinzhou", "utilization"] == 0.0
     checks = results.summary("checks").set_index("hub")
     assert math.isnan(checks.loc["qinzhou", "wait_observed_h"])
