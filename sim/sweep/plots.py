@@ -30,11 +30,15 @@ ROOM = 0.94          # the share of the width (height, for a y label) a title or
 
 def label(kpi: str, runs: pd.DataFrame | None = None) -> str:
     """Axis label of a KPI in words with the unit it is plotted in (`sim.kpis.label`); a peak
-    names where it is (the hub, link... that is busiest in most runs, its `<kpi>_at`)."""
+    names where it is (the hub, link... that is busiest in most runs, its `<kpi>_at`), of
+    the runs that name one (empty: no row measured it, or a failed run)."""
     text = kpis.label(kpi)
     where = f"{kpi}_at"
-    if runs is not None and where in runs.columns and runs[where].notna().any():
-        counts = runs[where].dropna().value_counts()
+    if runs is None or where not in runs.columns:
+        return text
+    named = runs[where].dropna().astype(str)
+    counts = named[named != ""].value_counts()
+    if len(counts):
         text += f" ({counts.index[0]} in {counts.iloc[0]} of {int(counts.sum())} runs)"
     return text
 

@@ -111,7 +111,7 @@ def run_kpis(result: ReplicationResult, plan: Plan) -> dict[str, float | str]:
     (`<corridor>_<kpi>`) and in total (`total_<kpi>`, `sim.kpis`), the goods trade
     (`goods_trade_bn_cny_per_year`: channels plus what no simulated route carries,
     `sim.trade`), peak utilizations with where each peak is (`max_hub_utilization_at`: the
-    hub's id; `link:direction`, ...), the sums over a table (`sim.kpis.SUMS`: the other
+    hub's id; `link:direction`, ...; empty when no row measured it), the sums over a table (`sim.kpis.SUMS`: the other
     users' TEU gone elsewhere from every hub, per year), the peaks and sums an extension
     declares (`sim.kpis.add_run_figure`), the conservation balance and the
     start-up check
@@ -146,13 +146,16 @@ def run_kpis(result: ReplicationResult, plan: Plan) -> dict[str, float | str]:
                              f"column {taken[0]!r} is one cqsim writes of each run already")
         if isinstance(figure, Peak):
             # over the rows that measured it (a line that offered no capacity has no load
-            # factor: NaN, which max() spread to the run's figure); NaN when none did
+            # factor: NaN, which max() spread to the run's figure); NaN when none did, and
+            # no row named where (argmax of all NaN named the table's first row; review65 #6)
             values = df[figure.source].to_numpy(dtype=float)
             measured = values[~np.isnan(values)]
             row[figure.column] = float(measured.max()) if measured.size else float("nan")
-            top = df.iloc[int(np.argmax(np.nan_to_num(values, nan=-np.inf)))]
-            row[figure.at] = ":".join(str(top[c]) for c in (figure.key, "direction")
-                                      if c in df.columns)
+            row[figure.at] = ""
+            if measured.size:
+                top = df.iloc[int(np.nanargmax(values))]
+                row[figure.at] = ":".join(str(top[c]) for c in (figure.key, "direction")
+                                          if c in df.columns)
         else:
             row[figure.column] = float(df[figure.source].sum())
     return row

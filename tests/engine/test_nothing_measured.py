@@ -134,3 +134,18 @@ def test_a_run_figure_peaks_over_the_rows_that_measured_it(tmp_path: Path) -> No
         lines.loc[lines["load_factor"].idxmax(), "line"])
     assert _busier(math.nan, 0.4) == 0.4 and _busier(0.3, math.nan) == 0.3
     assert math.isnan(_busier(math.nan, math.nan))
+
+
+def test_a_run_figure_no_row_measured_names_no_row(tmp_path: Path) -> None:
+    """No line offered capacity: the fullest-service figure is NaN and its `_at` is empty,
+    not the table's first line (argmax of all NaN is 0; review65 #6)."""
+    from sim.sweep.tasks import run_kpis
+
+    results = _lock_run(tmp_path)
+    result = results.replications[0]
+    lines = result.tables["lines"].copy()
+    lines["load_factor"] = np.nan
+    result.tables["lines"] = lines
+    row = run_kpis(result, results.plan)
+    assert math.isnan(float(row["max_line_load_factor"]))
+    assert row["max_line_load_factor_at"] == ""

@@ -72,6 +72,16 @@ def test_kpi_plot_is_labelled_in_words_with_legible_ticks() -> None:
         assert not note.overlaps(ax.xaxis.label.get_window_extent())
 
 
+def test_the_busiest_in_most_runs_skips_runs_that_named_none() -> None:
+    """Runs where no line measured a load factor name none (`_at` empty, or NaN read back
+    from runs.csv): the plot names the line busiest in most of the runs that named one."""
+    runs = pd.DataFrame({"max_line_load_factor_at": ["", "", "", np.nan, "a", "a", "b"]})
+    text = label("max_line_load_factor", runs)
+    assert text.endswith("(a in 2 of 3 runs)"), text
+    none = pd.DataFrame({"max_line_load_factor_at": ["", ""]})
+    assert label("max_line_load_factor", none) == label("max_line_load_factor")
+
+
 def test_a_swing_its_interval_and_its_end_values_by_hand() -> None:
     """sensitivity.csv's swing, its 95% CI and the KPI at each end, on a design whose fit is
     a difference of means: only the tornado's drawing was tested, never the numbers."""
