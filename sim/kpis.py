@@ -32,7 +32,7 @@ import pandas as pd
 
 from sim.errors import InputError, printable
 from sim.specs import Corridor
-from sim.stats import difference
+from sim.stats import difference, pairs
 from sim.units import CNY_PER_BN, T_PER_MT
 
 if TYPE_CHECKING:
@@ -731,8 +731,9 @@ def key_deltas(b: pd.DataFrame, a: pd.DataFrame, keys: list[str], pair: bool,
                variant: str = "", *, absent_is_zero: bool = False,
                places: bool = False) -> pd.DataFrame:
     """Per key: mean of BASE and ALT and the delta with its CI (columns keys, base, alt,
-    delta, delta_ci95, delta_pct (of BASE's mean; NaN where it is 0), replications (those
-    both runs have a value in: the pairs the
+    delta, delta_ci95, delta_pct (of BASE's mean; NaN where it is 0), replications (the
+    pairs, `sim.stats.pairs`: paired, the replications both runs have a value in; unpaired,
+    the smaller side's replications with a value; what the
     "--replications N would tell" hint is worded by, `sim.stats.pilot_too_small`),
     replications_to_resolve (`sim.stats.difference`, by the interval shown; NaN from too
     few pairs to size it, `sim.stats.unsized`), variant). `b`
@@ -754,7 +755,7 @@ def key_deltas(b: pd.DataFrame, a: pd.DataFrame, keys: list[str], pair: bool,
         row = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
         row.update(base=base, alt=_mean(va), delta=delta, delta_ci95=half,
                    delta_pct=100 * delta / base if base else np.nan,
-                   replications=int((~np.isnan(va - vb)).sum()),
+                   replications=pairs(vb, va, pair),
                    replications_to_resolve=np.nan if need is None else need, variant=variant)
         rows.append(row)
     return pd.DataFrame(rows)

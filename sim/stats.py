@@ -252,16 +252,20 @@ def difference(base: np.ndarray, alt: np.ndarray, paired: bool,
     delta, half = difference_ci(base, alt, paired, level)
     if resolved(delta, half):        # not known (NaN) falls through: an estimate if it can
         return Difference(delta, half, None)
-    if unsized(delta, half, _pairs(base, alt, paired)):
+    if unsized(delta, half, pairs(base, alt, paired)):
         return Difference(delta, half, None)
     need = (replications_to_resolve(paired_differences(base, alt), level) if paired else
             unpaired_replications_to_resolve(base, alt, level))
     return Difference(delta, half, need)
 
 
-def _pairs(base: np.ndarray, alt: np.ndarray, paired: bool) -> int:
-    """The pairs a difference is of, as compare.csv's `replications` counts them: paired,
-    those with neither side NaN; unpaired, the smaller side's replications (not NaN)."""
+def pairs(base: np.ndarray, alt: np.ndarray, paired: bool) -> int:
+    """The pairs a difference ALT - BASE is of: paired, the replications with neither side
+    NaN; unpaired (each side its own sample), the smaller side's replications that are not
+    NaN, wherever its NaNs fall. The one count of compare.csv's and the _compare tables'
+    `replications` (`sim.kpis.key_deltas`) and of `difference`'s `unsized` (counted
+    apart, an unpaired pair whose NaNs fell in different replications read 1 in the CSV
+    and 2 here; review65 #7)."""
     b, a = np.asarray(base, dtype=float), np.asarray(alt, dtype=float)
     if paired:
         return int((~np.isnan(a - b)).sum())

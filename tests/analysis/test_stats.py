@@ -303,3 +303,30 @@ def test_meeting_counts_the_target_itself_and_leaves_out_what_was_not_measured()
     neither a hit nor a run."""
     assert meeting(np.array([899.9, 900.0, 950.0, np.nan]), 900.0) == (2, 3)
     assert meeting(np.array([]), 900.0) == (0, 0)
+
+
+def test_an_unpaired_difference_s_pairs_are_counted_once_for_csv_and_rule() -> None:
+    """Unpaired samples whose NaNs fall in different replications (a wait measured in some
+    only): compare.csv's `replications` is the count `difference` withholds its rerun count
+    by (`sim.stats.pairs`: the smaller side's measured replications, 2 here), so the console
+    reading the CSV still says to run 5 first (review65 #7: the CSV read 1, and said
+    nothing)."""
+    from sim.cli.render import unresolved_lines
+    from sim.kpis import key_deltas, kpi
+    from sim.stats import pairs, unsized
+
+    k = kpi("teu")
+
+    def rows(values: list[float]) -> pd.DataFrame:
+        return pd.DataFrame({"replication": range(len(values)), "metric": k.column,
+                             "scope": "total", "value": values})
+
+    base, alt = [10.0, np.nan, 12.0], [np.nan, 9.0, 14.0]
+    assert pairs(np.array(base), np.array(alt), paired=False) == 2
+    assert pairs(np.array(base), np.array(alt), paired=True) == 1
+    d = key_deltas(rows(base), rows(alt), ["metric", "scope"], False, "x")
+    row = d.iloc[0]
+    assert row["replications"] == 2 and np.isnan(row["replications_to_resolve"])
+    assert unsized(float(row["delta"]), float(row["delta_ci95"]), int(row["replications"]))
+    line, = unresolved_lines(d, "x")
+    assert "run at least --replications 5 to estimate" in line, line
