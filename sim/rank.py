@@ -368,6 +368,9 @@ def rank(base: Scenario | str | Path, candidates: dict[str, Scenario], *,
             "extra_trade_resolved": resolved(trade["delta"], trade["delta_ci95"]),
             "extra_trade_p": paired_p_value(extra_by_rep[name]),
             "extra_trade_replications_to_resolve": trade["replications_to_resolve"],
+            # the pairs the delta is of (compare.csv's `replications`, `sim.stats.pairs`):
+            # fewer than the run's where a run failed, and what `unsized` reads
+            "extra_trade_pairs": int(trade["replications"]),
             # TEU/yr gained per TEU/yr of bottleneck capacity added (a share), and CNY of
             # trade a year per TEU/yr of it
             "extra_teu_per_capacity_teu": teu["delta"] / c if c else np.nan,
@@ -536,7 +539,9 @@ def unresolved_note(table: pd.DataFrame, replications: int) -> str | None:
     """The line saying that no candidate's extra trade (bn CNY/yr) is told from none at 95%
     over `replications` (each CI includes 0, or has none: failed runs, `sim.stats.paired_ci`),
     so the order is the noise's, not a funding order; None when some candidate's is
-    resolved."""
+    resolved. Whether a change is of too few pairs to size a rerun (`unsized`) is read from
+    each candidate's `extra_trade_pairs` (the run's `replications` where the table has
+    none)."""
     if table.empty:
         return None
     flags = table["extra_trade_resolved"]
@@ -549,10 +554,14 @@ def unresolved_note(table: pd.DataFrame, replications: int) -> str | None:
                 "this order is not tested against noise")
     need = table["extra_trade_replications_to_resolve"].dropna()
     ci = table.get("extra_trade_bn_cny_per_year_ci95")
+    # each candidate's own pairs (a candidate whose runs failed has fewer than the run's
+    # replications; review65 #8), the run's where the table has none
+    pairs = table.get("extra_trade_pairs", pd.Series(replications, index=table.index))
     # changes from too few pairs have no count (`unsized`: rank.csv's NaN), said all the same
-    few = ci is not None and "extra_trade_bn_cny_per_year" in table and any(
-        unsized(float(d), float(h), replications)
-        for d, h in zip(table["extra_trade_bn_cny_per_year"], ci, strict=True))
+    unsized_pairs = [] if ci is None or "extra_trade_bn_cny_per_year" not in table else [
+        int(n) for d, h, n in zip(table["extra_trade_bn_cny_per_year"], ci, pairs, strict=True)
+        if unsized(float(d), float(h), int(n))]
+    few = bool(unsized_pairs)
     # counts only from pairs that all moved trade by one amount are the sign test's, exact
     # from any number of pairs (`pilot_too_small`'s `alike`, as compare's lines and the
     # report read them: review58 #4)
@@ -562,9 +571,10 @@ def unresolved_note(table: pd.DataFrame, replications: int) -> str | None:
     # about every candidate's CI would leave out 0
     if not len(need) and not few:
         more = ""
-    elif pilot_too_small(replications, alike):     # one or few degrees of freedom: no count
+    elif few or pilot_too_small(replications, alike):   # one or few degrees of freedom
+        rough = min(unsized_pairs, default=replications)
         more = (f"; run at least --replications {PILOT_PAIRS} to estimate how many would "
-                f"tell them from none (a spread from {replications} is too rough to size it)")
+                f"tell them from none (a spread from {rough} is too rough to size it)")
     else:
         more = (f"; about --replications {int(need.max())} would tell each of these changes "
                 "from none (the least clear one needs the most; " + (

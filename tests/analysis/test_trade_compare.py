@@ -689,6 +689,24 @@ def test_rank_gives_no_count_from_fewer_than_five_pairs() -> None:
     assert "run at least --replications 5" in (unresolved_note(alike, 3) or "")
 
 
+def test_rank_reads_each_candidate_s_pairs_not_the_run_s_replications() -> None:
+    """6 replications run, but one candidate's failed runs leave it 3 pairs: compare.csv
+    withholds its count (`unsized`), and rank's note said neither a count nor "run at least
+    5" (it read the run's 6; review65 #8). It reads rank.csv's `extra_trade_pairs`."""
+    from sim.rank import unresolved_note
+
+    table = pd.DataFrame({"extra_trade_resolved": [False, False],
+                          "extra_trade_bn_cny_per_year": [0.1, 0.0],
+                          "extra_trade_bn_cny_per_year_ci95": [0.3, 0.2],
+                          "extra_trade_replications_to_resolve": [np.nan, np.nan],
+                          "extra_trade_pairs": [3, 6]})
+    note = unresolved_note(table, 6)
+    assert note is not None and "run at least --replications 5 to estimate" in note, note
+    assert "a spread from 3 is too rough" in note
+    table["extra_trade_pairs"] = [6, 6]     # the same change from 6 pairs: not unsized
+    assert "run at least" not in (unresolved_note(table, 6) or "")
+
+
 def test_rank_says_once_that_its_order_is_noise() -> None:
     """With no candidate told from none, the note on unordered neighbours only repeated it
     (both printed: final review of the merges); with one told, the neighbours' note stands."""
