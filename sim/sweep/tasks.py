@@ -111,10 +111,10 @@ def run_kpis(result: ReplicationResult, plan: Plan) -> dict[str, float | str]:
     (`<corridor>_<kpi>`) and in total (`total_<kpi>`, `sim.kpis`), the goods trade
     (`goods_trade_bn_cny_per_year`: channels plus what no simulated route carries,
     `sim.trade`), peak utilizations with where each peak is (`max_hub_utilization_at`: the
-    hub's id; `link:direction`, ...; empty when no row measured it), the sums over a table (`sim.kpis.SUMS`: the other
-    users' TEU gone elsewhere from every hub, per year), the peaks and sums an extension
-    declares (`sim.kpis.add_run_figure`), the conservation balance and the
-    start-up check
+    hub's id; `link:direction`, ...; empty when no row measured it), the sums over a table
+    (`sim.kpis.SUMS`: the other users' TEU gone elsewhere from every hub, per year), the
+    peaks and sums an extension declares (`sim.kpis.add_run_figure`), the conservation
+    balance and the start-up check
     (`start_up_shortfall`: the share by which the TEU delivered fall short of those created;
     `warmup_short_days`: by how much the warm-up falls short of most boxes' door-to-door
     time; `sim.checks.StartUp`)."""
