@@ -174,15 +174,32 @@ UTILIZATION_OF = {"hub": "handling capacity in use", "link": "slots filled on it
                   "lock": "lockage slots used"}
 
 
+# what a stalled hub's row says in place of what its utilization divides
+STALLED = "handled no job while jobs queued (closed or blocked all period)"
+
+
+def stalled_hubs(hubs: pd.DataFrame) -> pd.Series:
+    """Which hubs of a hubs summary handled no job in the period while jobs queued at its
+    end: a hub closed all period, whose utilization is 0 and whose queue grows."""
+    return (hubs["queue_end_jobs"] > 0) & ~(hubs["jobs_per_year"] > 0)
+
+
 def bottlenecks(results: Results, variant: str, top: int = 3) -> pd.DataFrame:
     """The most utilized hubs, links and locks of a variant, with their queues and what
-    each utilization measures (`utilization_of`)."""
+    each utilization measures (`utilization_of`). Hubs that handled no job while jobs
+    queued (`stalled_hubs`) come first among the hubs, whatever their utilization (0: a
+    ranking by it left a port closed all period out; review65 #9), longest queue first."""
     rows = []
-    hubs = results.summary("hubs").sort_values("utilization", ascending=False).head(top)
+    summary = results.summary("hubs")
+    stalled = stalled_hubs(summary)
+    hubs = pd.concat([
+        summary[stalled].sort_values("queue_end_jobs", ascending=False, kind="stable"),
+        summary[~stalled].sort_values("utilization", ascending=False).head(top)])
     for _, h in hubs.iterrows():
         rows.append({"variant": variant, "kind": "hub", "id": h["hub"],
                      "utilization": h["utilization"],
-                     "utilization_of": UTILIZATION_OF["hub"], "wait_mean_h": h["wait_mean_h"],
+                     "utilization_of": STALLED if stalled[h.name] else UTILIZATION_OF["hub"],
+                     "wait_mean_h": h["wait_mean_h"],
                      "queue_end": h["queue_end_jobs"], "queue_unit": "jobs"})
     links = results.summary("links").sort_values("utilization", ascending=False).head(top)
     for _, ln in links.iterrows():

@@ -295,8 +295,10 @@ def _delta(k: KPI, delta: float, half: float) -> str:
 
 
 def bottleneck_table(bottlenecks: pd.DataFrame) -> Table:
-    """The most utilized hubs, links and locks of every variant, with waits and queues."""
-    necks = Table(title="bottlenecks (highest utilization)")
+    """The most utilized hubs, links and locks of every variant, with waits and queues, and
+    hubs that handled no job while jobs queued (`sim.compare.stalled_hubs`)."""
+    necks = Table(title="bottlenecks (highest utilization; first, any hub that handled no "
+                        "job while jobs queued)")
     for col in ("variant", "kind", "id", "utilization", "of", "wait h", "queue at end"):
         necks.add_column(col, justify="right" if col in ("utilization", "wait h",
                                                          "queue at end") else "left",

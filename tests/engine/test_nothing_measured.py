@@ -54,6 +54,17 @@ def test_a_closed_hub_does_not_read_as_no_wait(tmp_path: Path) -> None:
     assert hubs.loc["qinzhou", "utilization"] == 0.0
     checks = results.summary("checks").set_index("hub")
     assert math.isnan(checks.loc["qinzhou", "wait_observed_h"])
+    # compare's bottleneck table lists it, first, though its utilization is 0 (ranked by
+    # utilization alone it was left out; review65 #9)
+    from sim.cli.render import bottleneck_table
+    from sim.compare import STALLED, bottlenecks
+
+    necks = bottlenecks(results, "closed")
+    first = necks[necks["kind"] == "hub"].iloc[0]
+    assert first["id"] == "qinzhou" and first["utilization_of"] == STALLED
+    assert first["queue_end"] == hubs.loc["qinzhou", "queue_end_jobs"]
+    assert (necks["kind"] == "hub").sum() == 4          # and the 3 most utilized
+    assert bottleneck_table(necks).row_count == len(necks)
 
 
 def test_a_lock_closed_all_run_and_a_line_nobody_boards_measure_no_wait(
