@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from sim.report.rundir import RunDir
+    from sim.units import HasPeriod
 
 __all__ = ["CORRIDOR_COLOURS", "difference_colours", "difference_map", "draw_difference",
            "draw_flows", "draw_map", "flow_map", "link_table", "short_name"]
@@ -82,7 +83,8 @@ class _About(NamedTuple):
     geodata: Path | None    # the basemap's folder
     seed: int
     replications: int
-    days: float             # the statistics period (horizon minus warm-up)
+    period: HasPeriod       # the horizon: days and warm-up (the statistics period)
+    season: float | None    # its mean seasonal factor (None: not recorded)
 
 
 def _drawn(value: object, call: str) -> Results | RunDir:
@@ -112,16 +114,21 @@ def _about(run: Results | RunDir) -> _About:
     if isinstance(run, Results):
         h = run.plan.horizon
         return _About(Path(run.plan.geodata), run.plan.seed, run.plan.replications,
-                      h.days - h.warmup_days)
-    return _About(run.geodata, run.seed, run.replications, run.days - run.warmup_days)
+                      h, run.plan.season)
+    return _About(run.geodata, run.seed, run.replications, run, run.seasonal_factor)
 
 
-def _annualised(*runs: _About) -> str:
-    """'annualised from 120 days' (or '... from 120 and 365 days'): the statistics period
-    the per-year figures of a map are drawn from, in its title (map.png's, a flow map's, a
-    difference map's; a difference drawn without it read as a year's: trial64)."""
-    days = list(dict.fromkeys(f"{r.days:g}" for r in runs))
-    return f"annualised from {' and '.join(days)} days"
+def _per_year(*runs: _About) -> str:
+    """The parenthesis after a map title's "TEU per year": what its per-year figures are
+    annualised from where the statistics period is part of a year (`sim.trade.part_year`,
+    as trade.csv, the report, compare.png and a sweep's plots say it: "annualised from days
+    30-150, "), nothing for whole years (it wrote "annualised from 365 days"; review65 #11),
+    then the replications, by `_title`'s caller. A difference drawn without the period read
+    as a year's (trial64)."""
+    from sim.trade import part_year
+
+    period = part_year((r.period, r.season) for r in runs)
+    return f"{period}, " if period else ""
 
 
 def _link_table(run: Results | RunDir) -> pd.DataFrame:
@@ -396,7 +403,7 @@ def draw_flows(results: Results | RunDir | str | os.PathLike[str], ax: Axes, *,
                 Line2D([], [], color="#9a9a9a", linestyle=":", label="no flow")]
     _legend(ax, handles, "channel; line width: TEU per year")
     _title(ax, title, f"{run.name}: freight per link and direction, TEU per year "
-                      f"({_annualised(about)}, mean of {about.replications} replication(s))")
+                      f"({_per_year(about)}mean of {about.replications} replication(s))")
     return ax
 
 
@@ -459,7 +466,7 @@ def draw_difference(base: Results | RunDir | str | os.PathLike[str],
     handles += _width_handles(top, "TEU/yr")
     _legend(ax, handles, "change; line width: TEU per year")
     _title(ax, title, f"{alt.name} − {base.name}: change of freight per link and "
-                      f"direction, TEU per year ({_annualised(of_base, of_alt)}, mean of "
+                      f"direction, TEU per year ({_per_year(of_base, of_alt)}mean of "
                       f"{of_alt.replications} replications; "
                       f"{mapdata.difference_caption(paired)})")
     return ax

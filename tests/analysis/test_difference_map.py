@@ -117,7 +117,7 @@ def test_the_difference_map_s_whole_caption_fits_its_figure(tmp_path: Path) -> N
     base, more = _scenarios(tmp_path)
     cmp = compare(base, [more])
     caption = (f"more − test: change of freight per link and direction, TEU per year "
-               f"(annualised from 25 days, mean of 2 replications; "
+               f"(annualised from days 5-30, mean of 2 replications; "
                f"{difference_caption(True)})")
     for size, layout in ((None, None), ((13, 8.2), None), ((4, 3), None),
                          ((13, 8.2), "constrained"), (None, "constrained")):
@@ -153,7 +153,7 @@ def test_the_difference_map_carries_its_source_and_period(tmp_path: Path) -> Non
         _words(MAP_NOTE) in source, source
     assert [t.get_gid() for t in fig.texts if t.get_gid() == SOURCE_GID]
     title = _words(fig.axes[0].get_title())
-    assert "(annualised from 25 days, mean of 2 replications;" in title, title
+    assert "(annualised from days 5-30, mean of 2 replications;" in title, title
     plt.close(fig)
 
 

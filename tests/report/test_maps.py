@@ -122,3 +122,19 @@ def test_the_map_hover_cuts_a_flow_s_interval_at_0_as_the_tables_do() -> None:
                          "utilization": [0.1], "wait_mean_h": [1.0], "yard_peak_teu": [3.0]})
     (hover,) = _hub_hover(hubs, SimpleNamespace(per_year=1.0))   # type: ignore[arg-type]
     assert "handled 114 (0 to 732) TEU/yr" in hover, hover
+
+
+def test_a_map_says_its_period_as_the_other_figures_do() -> None:
+    """Map titles said "annualised from 120 days" their own way, and "annualised from 365
+    days" of whole years (review65 #11): they say what `sim.trade.part_year` says (the days,
+    the season where it is off 1), and nothing of a whole year."""
+    from sim.maps import _About, _per_year
+    from sim.scenario import Horizon
+
+    def about(days: float, warmup: float, season: float | None) -> _About:
+        return _About(None, 1, 1, Horizon(days=days, warmup_days=warmup), season)
+
+    assert _per_year(about(395, 30, 1.0)) == ""
+    assert _per_year(about(150, 30, 1.0)) == "annualised from days 30-150, "
+    assert _per_year(about(150, 30, 0.9), about(395, 30, 1.0)) == \
+        "annualised from days 30-150 (mean seasonal factor 0.900), "

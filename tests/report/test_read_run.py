@@ -157,7 +157,8 @@ def test_a_run_with_a_warm_up_is_annualised_over_the_days_after_it(tmp_path: Pat
     assert run.per_year == pytest.approx(365 / 15)
     for drawn in (results, run):
         fig = sim.flow_map(drawn)
-        assert "annualised from 15 days" in fig.axes[0].get_title()
+        assert "(annualised from days 5-20, mean of 1 replication(s))" in " ".join(
+            fig.axes[0].get_title().split())
         plt.close(fig)
 
 
