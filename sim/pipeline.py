@@ -192,9 +192,11 @@ def run(scenario: Scenario | str | Path | Plan, *, seed: int | None = None,
 
     start = time.perf_counter()
     check_keywords(seed=seed, replications=replications, days=days, workers=workers)
-    loaded = None if isinstance(scenario, Plan) else as_scenario(scenario, "run")
-    plan = build(loaded) if loaded is not None else scenario
-    assert isinstance(plan, Plan)
+    if isinstance(scenario, Plan):
+        loaded, plan = None, scenario
+    else:
+        loaded = as_scenario(scenario, "run")
+        plan = build(loaded)
     plan = with_run_settings(plan, seed=seed, replications=replications, days=days)
     origin = record(plan)
     try:

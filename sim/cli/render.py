@@ -153,10 +153,13 @@ def delta_table(deltas: pd.DataFrame, variant: str, reps: int, pairing: str,
     return table
 
 
-def deltas_kind(paired: bool) -> str:
+def deltas_kind(paired: bool, one: bool = False) -> str:
     """What a table's deltas and intervals are, as its title says it: "paired deltas, 95% CI"
     of runs on common random numbers, "deltas, Welch 95% CI" of independent ones
-    (`compare --independent`: titled "paired" until trial64 #7)."""
+    (`compare --independent`: titled "paired" until trial64 #7); `one`: a delta a row
+    ("paired delta ± 95% CI", "delta ± Welch 95% CI")."""
+    if one:
+        return "paired delta ± 95% CI" if paired else "delta ± Welch 95% CI"
     return "paired deltas, 95% CI" if paired else "deltas, Welch 95% CI"
 
 
@@ -259,8 +262,8 @@ def place_delta_table(deltas: pd.DataFrame, variant: str, place: str,
     sub = deltas[(deltas["variant"] == variant) & deltas["metric"].isin(list(of.figures))]
     if sub.empty:
         return None
-    delta = "paired delta ± 95% CI" if paired else "delta ± Welch 95% CI"
-    table = Table(title=f"{variant} − base at the {place}s: base, alt, {delta}")
+    table = Table(title=f"{variant} − base at the {place}s: base, alt, "
+                        f"{deltas_kind(paired, one=True)}")
     if sub["metric"].isin(list(of.where_touched)).any():
         shown = [of.figures[m][0] for m in of.figures if m in of.where_touched]
         table.caption = (f"{', '.join(shown)}: only where {variant} sets the "

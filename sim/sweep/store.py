@@ -58,7 +58,9 @@ def part_statuses(parts: Path, pattern: str) -> dict[str, list[str]]:
             raise             # memory says nothing of the file
         except OSError as err:   # a torn file's footer reads as an OSError without errno
             if err.errno in _NOT_THE_FILE:   # the machine's trouble, not the file's: say it
-                raise
+                raise InputError(part, "", "a part file this process can read (it is kept, "
+                                 "not run again: the machine refused it, not the file; "
+                                 "resume when it can)", err.strerror) from None
             part.unlink(missing_ok=True)
         except (pa.ArrowException, ValueError, KeyError):   # not parquet, or no status
             part.unlink(missing_ok=True)
@@ -66,7 +68,7 @@ def part_statuses(parts: Path, pattern: str) -> dict[str, list[str]]:
 
 
 # errors reading a part file that say nothing of the file (too many open files, no
-# permission, no memory): raised, so a finished run is not deleted and made again
+# permission, no memory): said in one line, the finished run neither deleted nor made again
 _NOT_THE_FILE = frozenset({errno.EMFILE, errno.ENFILE, errno.EACCES, errno.EPERM,
                            errno.ENOMEM, errno.EIO})
 

@@ -1010,7 +1010,8 @@ def test_the_executor_is_said_with_its_workers_counted_right() -> None:
 def test_a_part_the_machine_cannot_open_is_kept_and_the_error_raised(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int) -> None:
     """Only a torn or foreign part is deleted to be made again: too many open files or no
-    permission says nothing of the file, and deleted a finished run (review64 #9)."""
+    permission says nothing of the file, and deleted a finished run (review64 #9): said
+    in one line naming the part (an InputError), the part kept."""
     import pyarrow.parquet as pq
 
     from sim.sweep.store import part_statuses
@@ -1023,7 +1024,8 @@ def test_a_part_the_machine_cannot_open_is_kept_and_the_error_raised(
         raise OSError(code, os.strerror(code))
 
     monkeypatch.setattr(pq, "read_table", refuse)
-    with pytest.raises(OSError):
+    with pytest.raises(InputError, match=r"v0000\.parquet: expected a part file this "
+                       r"process can read .*, got"):
         part_statuses(runs, "v*.parquet")
     assert part.exists()
     monkeypatch.undo()
