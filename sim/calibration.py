@@ -80,7 +80,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
-from sim.kpis import teu_weighted_mean
+from sim.kpis import lock_wait_h, teu_weighted_mean
 from sim.readers import csv_number, read_csv
 from sim.results import Results
 from sim.specs import Corridor, Mode
@@ -207,11 +207,17 @@ def _per_rep(results: Results, table: pd.DataFrame, column: str) -> np.ndarray:
     return np.array([float(sums.get(r, 0.0)) for r in reps])
 
 
+def _of_each_rep(results: Results, table: pd.DataFrame,
+                 of: Callable[[pd.DataFrame], float]) -> np.ndarray:
+    """`of` the rows of `table` of each replication, in the replications' order."""
+    return np.array([of(table[table["replication"] == r.replication])
+                     for r in results.replications])
+
+
 def _weighted_per_rep(results: Results, table: pd.DataFrame, value: str,
                       teu: str) -> np.ndarray:
     """The TEU-weighted mean of `value` per replication (`sim.kpis.teu_weighted_mean`)."""
-    return np.array([teu_weighted_mean(sub[value], sub[teu]) for sub in (
-        table[table["replication"] == r.replication] for r in results.replications)])
+    return _of_each_rep(results, table, lambda sub: teu_weighted_mean(sub[value], sub[teu]))
 
 
 def _loaded_departures(corridor: str, mode: str) -> Measure:
@@ -290,17 +296,18 @@ def _lock_t(lock: str) -> Measure:
 
 def _lock_figure(lock: str, what: str) -> Measure:
     """Both directions of a lock together: `lockages` per day, `vessels_per_lockage`, the
-    vessel-weighted mean `wait` of all vessels (or of one class, `wait.<class>`) and the
+    vessel-weighted mean `wait` of all vessels (or of one class, `wait.<class>`: its rows of
+    lock_classes; `sim.kpis.lock_wait_h`, as `cqsim compare` weighs them) and the
     time-average `queue` of vessels waiting."""
     def measure(results: Results) -> np.ndarray:
         if what.startswith("wait."):
             rows = results.by_replication("lock_classes")
             rows = rows[(rows["lock"] == lock) & (rows["vessel_class"] == what[5:])]
-            return _weighted_per_rep(results, rows, "wait_mean_h", "vessels_per_year")
+            return _of_each_rep(results, rows, lock_wait_h)
         locks = results.by_replication("locks")
         locks = locks[locks["lock"] == lock]
         if what == "wait":
-            return _weighted_per_rep(results, locks, "wait_mean_h", "vessels_per_year")
+            return _of_each_rep(results, locks, lock_wait_h)
         lockages = _per_rep(results, locks, "lockages_per_year")
         if what == "lockages":
             return lockages / DAYS_PER_YEAR

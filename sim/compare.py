@@ -111,7 +111,7 @@ def metrics(results: Results, touched: Collection[Touched] = ()) -> pd.DataFrame
     column)."""
     rows = compared_by_replication(results.by_replication("corridors"))
     places = pd.DataFrame([row for place in PLACES.values()
-                           for row in place.rows(results.by_replication(place.table), touched)],
+                           for row in place.rows(place.frame(results.by_replication), touched)],
                           columns=list(rows.columns))
     return pd.concat([rows, places], ignore_index=True) if len(places) else rows
 

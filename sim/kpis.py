@@ -521,20 +521,60 @@ LOCK_FIGURES: dict[str, tuple[str, str, float, int]] = {
 LOCK_METRICS = tuple(LOCK_FIGURES)
 
 
+# the column `lock_table` adds to the locks table: each direction's container vessels a
+# year, through the flights (lock_classes' `vessels_per_year` of the container class)
+CONTAINER_VESSELS = "container_vessels_per_year"
+
+
+def lock_wait_h(rows: pd.DataFrame, wait: str = "wait_mean_h",
+                vessels: str = "vessels_per_year") -> float:
+    """The mean wait (h) of the vessels of `rows`, rows of one lock and replication (its
+    directions, each with its own mean `wait` of the `vessels` that entered, vessels/yr):
+    each row's mean weighted by its vessels, so every vessel counts once. A row no vessel
+    entered has no wait (NaN), not one of 0 h, and is left out; NaN when none measured one.
+    The one weighting of a lock's mean wait over its directions: of all vessels (the locks
+    table's `wait_mean_h`, `vessels_per_year`), of the container vessels (`container_wait_mean_h`
+    by `CONTAINER_VESSELS`, `lock_table`) or of one class (lock_classes' rows of it), as
+    `cqsim compare` (`lock_metrics`), `cqsim calibrate` (`lock:<lock>:wait`,
+    `wait.<class>`) and `sim.lockfit` read it. Weighing by tonnes instead (compare's
+    container wait until 2026-12-07) let a direction's heavier vessels count more."""
+    return teu_weighted_mean(rows[wait], rows[vessels])
+
+
+def lock_table(by_replication: Callable[[str], pd.DataFrame]) -> pd.DataFrame:
+    """A run's locks table by replication (`by_replication`: `Results`' or a run folder's)
+    with each direction's container vessels a year through the flights, `CONTAINER_VESSELS`,
+    from its lock_classes table: the weights of the container vessels' mean wait over both
+    directions (`lock_wait_h`; the locks table counts all vessels, not the container ones).
+    Without that column where the run has no lock_classes table, so no container wait is
+    read from it rather than one weighed otherwise."""
+    from sim.engine.lock import CONTAINER
+
+    locks = by_replication("locks")
+    classes = by_replication("lock_classes")
+    if locks.empty or classes.empty or not (
+            {"vessel_class", "via", "vessels_per_year"} <= set(classes.columns)):
+        return locks
+    box = classes[(classes["vessel_class"] == CONTAINER) & (classes["via"] == "locks")]
+    box = box[["replication", "lock", "direction", "vessels_per_year"]].rename(
+        columns={"vessels_per_year": CONTAINER_VESSELS})
+    return locks.merge(box, on=["replication", "lock", "direction"], how="left")
+
+
 def lock_metrics(locks: pd.DataFrame) -> list[tuple[int, str, str, float]]:
-    """Per replication and lock (both directions) of a locks table by replication: mean wait
-    of all vessels and of the container vessels (h), tonnes passed and tonnes diverted (t/yr),
+    """Per replication and lock (both directions) of a locks table by replication
+    (`lock_table`): mean wait of all vessels and of the container vessels (h, `lock_wait_h`:
+    weighted by the vessels of each direction; the container vessels' only where the table
+    has their counts, `CONTAINER_VESSELS`), tonnes passed and tonnes diverted (t/yr),
     lockages per year (`locks_compare.csv`, and the report's lock differences)."""
     rows: list[tuple[int, str, str, float]] = []
     for _, sub in locks.groupby(["replication", "lock"]):
         rep, lock = int(sub["replication"].iloc[0]), str(sub["lock"].iloc[0])
-        # weighted over the directions that measured a wait: one no vessel entered has
-        # none (NaN), not a wait of 0 h; NaN when neither did
+        rows.append((rep, "lock_wait_mean_h", lock, lock_wait_h(sub)))
+        if CONTAINER_VESSELS in sub:
+            rows.append((rep, "lock_container_wait_mean_h", lock,
+                         lock_wait_h(sub, "container_wait_mean_h", CONTAINER_VESSELS)))
         rows += [
-            (rep, "lock_wait_mean_h", lock,
-             teu_weighted_mean(sub["wait_mean_h"], sub["vessels_per_year"])),
-            (rep, "lock_container_wait_mean_h", lock,
-             teu_weighted_mean(sub["container_wait_mean_h"], sub["container_t_per_year"])),
             (rep, "lock_t_per_year", lock, float(sub["total_t_per_year"].sum())),
             (rep, "lock_diverted_t_per_year", lock, float(sub["diverted_t_per_year"].sum())),
             (rep, "lockages_per_year", lock, float(sub["lockages_per_year"].sum()))]
@@ -615,6 +655,14 @@ class Place:
     named: tuple[str, str] = ("", "")   # (what a change names, the table's column of its
                           # id) of a row: ("hub", "hub"); a line's service ("service", "service")
     key: str = ""         # the table's column of a row's scope ("hub", "line")
+    joined: Callable[[Callable[[str], pd.DataFrame]], pd.DataFrame] | None = None
+                          # the table as `read` takes it, where it needs another's columns
+                          # (the locks': `lock_table`); None: `table` as it is
+
+    def frame(self, by_replication: Callable[[str], pd.DataFrame]) -> pd.DataFrame:
+        """The table its figures are read from, of a run (`by_replication`: `Results`' or a
+        run folder's): `table` by replication, or what `joined` makes of the run's tables."""
+        return self.joined(by_replication) if self.joined else by_replication(self.table)
 
     @property
     def metrics(self) -> tuple[str, ...]:
@@ -640,7 +688,7 @@ class Place:
 PLACES: dict[str, Place] = {
     "lock": Place(table="locks", read=lock_metrics, figures=LOCK_FIGURES,
                   file="locks_compare.csv", zero_where_absent=frozenset(),
-                  only_where_any=False),
+                  only_where_any=False, joined=lock_table),
     "hub": Place(table="hubs", read=hub_metrics, figures=HUB_FIGURES,
                  file="hubs_compare.csv", only_where_any=True,
                  zero_where_absent=frozenset({"background_diverted_teu_per_year",

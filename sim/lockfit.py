@@ -103,8 +103,10 @@ def measure(res: Results, rows: dict[str, CalibrationTarget] | None = None) -> d
     locks = locks[locks["lock"] == LOCK]
     by_rep = locks.groupby("replication").sum(numeric_only=True)
     # the container vessels' wait weighed by the container vessels of each direction, as
-    # `cqsim calibrate` reads `lock:<lock>:wait.container` (until 2026-12-07 by all vessels:
-    # a direction no container vessel entered kept its vessels in the weights, review65)
+    # `cqsim calibrate` reads `lock:<lock>:wait.container` and `cqsim compare` its
+    # `lock_container_wait_mean_h` (`sim.kpis.lock_wait_h`; until 2026-12-07 here by all
+    # vessels, a direction no container vessel entered kept its vessels in the weights, and
+    # in compare by container tonnes: review65 #10)
     waits = measured(res, f"lock:{LOCK}:wait.container")
     return {**got,
             "container_wait_mean_h": float(np.nanmean(waits)) if np.isfinite(waits).any()

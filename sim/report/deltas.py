@@ -77,7 +77,7 @@ def place_deltas(base: rd.RunDir, alt: rd.RunDir, place: str) -> pd.DataFrame:
              touched(base.changes, alt.changes, base.elements, alt.elements))
     frames, columns = [], []
     for run in (base, alt):
-        table = run.by_replication(of.table)
+        table = of.frame(run.by_replication)
         if table.empty:
             return pd.DataFrame()
         frames.append(pd.DataFrame(of.rows(table, named),

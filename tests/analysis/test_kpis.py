@@ -461,26 +461,111 @@ def test_the_compared_kpis_are_the_four_declared_so() -> None:
                                             "co2_t"]
 
 
-def test_a_lock_s_figures_weigh_its_waits_by_what_waited_and_add_its_directions() -> None:
+def test_a_lock_s_figures_weigh_its_waits_by_the_vessels_and_add_its_directions() -> None:
     """lock_metrics per replication and lock over both directions: the wait of all vessels
-    weighed by vessels, the containers' by container tonnes; tonnes, tonnes diverted and
-    lockages summed; the tonnes shown in Mt/yr (divided by 1e6). Values by hand."""
-    from sim.kpis import LOCK_FIGURES, lock_metrics
+    weighed by vessels, the container vessels' by the container vessels of each direction
+    (by their tonnes until 2026-12-07, review65 #10: here 4.0 h, (3000 x 2 + 1000 x 10) /
+    4000, the heavier vessels of the up direction counting more); tonnes, tonnes diverted
+    and lockages summed; the tonnes shown in Mt/yr (divided by 1e6). Values by hand."""
+    from sim.kpis import CONTAINER_VESSELS, LOCK_FIGURES, lock_metrics
 
     locks = pd.DataFrame({
         "replication": [0, 0], "lock": ["tg", "tg"], "direction": ["up", "down"],
         "vessels_per_year": [100.0, 300.0], "container_t_per_year": [3000.0, 1000.0],
+        CONTAINER_VESSELS: [10.0, 30.0],
         "wait_mean_h": [4.0, 8.0], "container_wait_mean_h": [2.0, 10.0],
         "total_t_per_year": [5e6, 7e6], "diverted_t_per_year": [1e5, 0.0],
         "lockages_per_year": [1000.0, 1200.0]})
     got = {metric: value for rep, metric, lock, value in lock_metrics(locks)
            if (rep, lock) == (0, "tg")}
     assert got == {"lock_wait_mean_h": 7.0,                 # (100 * 4 + 300 * 8) / 400
-                   "lock_container_wait_mean_h": 4.0,       # (3000 * 2 + 1000 * 10) / 4000
+                   "lock_container_wait_mean_h": 8.0,       # (10 * 2 + 30 * 10) / 40
                    "lock_t_per_year": 12e6, "lock_diverted_t_per_year": 1e5,
                    "lockages_per_year": 2200.0}
     _, unit, divisor, _ = LOCK_FIGURES["lock_t_per_year"]
     assert unit == "Mt/yr" and got["lock_t_per_year"] / divisor == 12.0
+    # a direction no container vessel entered has no wait (NaN), not one of 0 h: left out
+    none_up = locks.assign(**{CONTAINER_VESSELS: [0.0, 30.0],
+                              "container_wait_mean_h": [float("nan"), 10.0]})
+    assert {m: v for _, m, _, v in lock_metrics(none_up)}[
+        "lock_container_wait_mean_h"] == 10.0
+    # a table without the container vessels' counts (a run folder written before
+    # lock_classes): no container wait, rather than one weighed by something else
+    older = lock_metrics(locks.drop(columns=CONTAINER_VESSELS))
+    assert "lock_container_wait_mean_h" not in {m for _, m, _, _ in older}
+    assert "lock_wait_mean_h" in {m for _, m, _, _ in older}
+
+
+def _lock_run(locks: pd.DataFrame, classes: pd.DataFrame) -> Any:
+    """A run of `locks` and `lock_classes` by replication, as `Results` and a run folder give
+    them (`by_replication`, `replications`)."""
+    import types
+
+    reps = sorted(set(locks["replication"]))
+    return types.SimpleNamespace(
+        replications=[types.SimpleNamespace(replication=r) for r in reps],
+        by_replication={"locks": locks, "lock_classes": classes}.__getitem__)
+
+
+def _two_way_lock() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One lock `tg`, one replication, two directions whose container vessels' tonnes and
+    counts weigh differently: up 10 vessels of 300 t waited 2 h, down 30 of 33.3 t waited 10
+    h; the bulk and lift classes wait otherwise, another lock `gz` far longer."""
+    nan = float("nan")
+    locks = pd.DataFrame({
+        "replication": [0, 0, 0, 0], "lock": ["tg", "tg", "gz", "gz"],
+        "direction": ["up", "down", "up", "down"],
+        "vessels_per_year": [110.0, 330.0, 50.0, 50.0],
+        "container_t_per_year": [3000.0, 1000.0, 500.0, 500.0],
+        "wait_mean_h": [3.0, 9.0, 90.0, 90.0], "container_wait_mean_h": [2.0, 10.0, 99.0, 99.0],
+        "total_t_per_year": [5e6, 7e6, 1e6, 1e6], "diverted_t_per_year": [0.0] * 4,
+        "lockages_per_year": [1000.0, 1200.0, 10.0, 10.0]})
+    classes = pd.DataFrame({
+        "replication": [0] * 8,
+        "lock": ["tg"] * 6 + ["gz", "gz"],
+        "direction": ["up", "down", "up", "down", "up", "down", "up", "down"],
+        "vessel_class": ["container", "container", "bulk", "bulk", "lift_vessels",
+                         "lift_vessels", "container", "container"],
+        "via": ["locks", "locks", "locks", "locks", "lift", "lift", "locks", "locks"],
+        "vessels_per_year": [10.0, 30.0, 100.0, 300.0, 7.0, 0.0, 25.0, 25.0],
+        "t_per_year": [3000.0, 1000.0, 4e6, 6e6, 70.0, 0.0, 500.0, 500.0],
+        "wait_mean_h": [2.0, 10.0, 3.1, 8.9, 0.5, nan, 99.0, 99.0]})
+    return locks, classes
+
+
+def test_compare_and_calibrate_read_one_container_wait_at_a_lock() -> None:
+    """The container vessels' mean wait at a lock had two measures: `cqsim compare`'s
+    (locks_compare.csv, the report) weighed the directions by container tonnes, `cqsim
+    calibrate`'s (`lock:<lock>:wait.container`, `sim.lockfit`'s) by container vessels
+    (review65 #10). Both read `sim.kpis.lock_wait_h` now, compare's with the container
+    vessels `lock_table` joins from lock_classes (the container class through the flights):
+    (10 x 2 + 30 x 10) / 40 = 8 h, where tonnes gave (3000 x 2 + 1000 x 10) / 4000 = 4 h.
+    The all-vessel wait is by vessels in both: (110 x 3 + 330 x 9) / 440 = 7.5 h."""
+    from sim.calibration import measured
+    from sim.kpis import CONTAINER_VESSELS, PLACES, lock_table
+
+    run = _lock_run(*_two_way_lock())
+    joined = lock_table(run.by_replication)
+    assert list(joined[CONTAINER_VESSELS]) == [10.0, 30.0, 25.0, 25.0]
+    place = PLACES["lock"]
+    got = {(m, lock): v for _, m, lock, v in place.rows(place.frame(run.by_replication))}
+    assert got[("lock_container_wait_mean_h", "tg")] == 8.0
+    assert list(measured(run, "lock:tg:wait.container")) == [8.0]
+    assert got[("lock_wait_mean_h", "tg")] == 7.5 == measured(run, "lock:tg:wait")[0]
+    assert got[("lock_container_wait_mean_h", "gz")] == 99.0
+
+
+def test_a_run_without_lock_classes_has_no_container_wait_to_compare() -> None:
+    """A run folder written before lock_classes (its table empty): the locks table as it is,
+    so compare's differences leave the container wait out (`sim.report.deltas` keeps a
+    figure only where both runs have it), not weigh it by something else."""
+    from sim.kpis import CONTAINER_VESSELS, lock_table
+
+    locks, classes = _two_way_lock()
+    for absent in (pd.DataFrame(), classes.iloc[:0]):   # no file; a file of no rows
+        run = _lock_run(locks, absent)
+        assert CONTAINER_VESSELS not in lock_table(run.by_replication)
+        assert lock_table(run.by_replication).equals(locks)
 
 
 def test_a_hub_s_calls_gone_elsewhere_are_dropped_only_where_both_runs_had_none() -> None:
