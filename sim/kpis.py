@@ -521,8 +521,11 @@ LOCK_FIGURES: dict[str, tuple[str, str, float, int]] = {
 LOCK_METRICS = tuple(LOCK_FIGURES)
 
 
-# the column `lock_table` adds to the locks table: each direction's container vessels a
-# year, through the flights (lock_classes' `vessels_per_year` of the container class)
+# lock_classes' class of the simulated container vessels (`sim.engine.lock` writes it, the
+# scenario's other classes beside it), and the column `lock_table` adds to the locks table:
+# each direction's container vessels a year, through the flights (that class's
+# `vessels_per_year`)
+CONTAINER_CLASS = "container"
 CONTAINER_VESSELS = "container_vessels_per_year"
 
 
@@ -548,14 +551,12 @@ def lock_table(by_replication: Callable[[str], pd.DataFrame]) -> pd.DataFrame:
     directions (`lock_wait_h`; the locks table counts all vessels, not the container ones).
     Without that column where the run has no lock_classes table, so no container wait is
     read from it rather than one weighed otherwise."""
-    from sim.engine.lock import CONTAINER
-
     locks = by_replication("locks")
     classes = by_replication("lock_classes")
     if locks.empty or classes.empty or not (
             {"vessel_class", "via", "vessels_per_year"} <= set(classes.columns)):
         return locks
-    box = classes[(classes["vessel_class"] == CONTAINER) & (classes["via"] == "locks")]
+    box = classes[(classes["vessel_class"] == CONTAINER_CLASS) & (classes["via"] == "locks")]
     box = box[["replication", "lock", "direction", "vessels_per_year"]].rename(
         columns={"vessels_per_year": CONTAINER_VESSELS})
     return locks.merge(box, on=["replication", "lock", "direction"], how="left")

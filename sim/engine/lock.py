@@ -40,7 +40,7 @@ from sim.engine.component import Component, Row, WaitPoint
 from sim.engine.daily import DailySeries
 from sim.engine.loop import Delay, delay, later
 from sim.engine.windows import factor_at
-from sim.kpis import TEXT, Table, col
+from sim.kpis import CONTAINER_CLASS, TEXT, Table, col
 from sim.network import DIRECTIONS
 from sim.outages import closed_hours, direction_at, flight_segments, outage_windows
 from sim.rng import draws
@@ -50,7 +50,7 @@ from sim.units import HOURS_PER_DAY, HOURS_PER_MONTH, HOURS_PER_YEAR, relative_s
 if TYPE_CHECKING:
     from sim.engine.model import Model
 
-CONTAINER = "container"        # the class of the simulated container vessels
+CONTAINER = CONTAINER_CLASS    # the class of the simulated container vessels
 NO_OPERATION = LockOperation(source="none: container vessels only")
 
 # (arrival h, size: t when fully loaded, cargo t, event to fire for a container vessel)

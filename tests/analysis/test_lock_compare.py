@@ -39,6 +39,17 @@ def test_lock_deltas_are_written_apart(tmp_path: Path) -> None:
     wait = locks.set_index("metric").loc["lock_wait_mean_h"]
     assert wait["delta"] < 0 and wait["alt"] < wait["base"]     # a second flight each way
     assert "wait all vessels h" in res.output
+    # the containers' wait of the base, over both directions, is weighed by the container
+    # vessels of each, read from lock_classes, as `cqsim calibrate` weighs `wait.container`
+    # (the wiring; here a container vessel carries as much each way, so tonnes would weigh
+    # alike: tests/analysis/test_kpis.py tells the two weightings apart)
+    (base_dir,) = (tmp_path / "cmp").glob("0-*")
+    classes = pd.read_parquet(base_dir / "lock_classes.parquet")
+    box = classes[(classes["vessel_class"] == "container") & (classes["via"] == "locks")]
+    per_rep = [(g["wait_mean_h"] * g["vessels_per_year"]).sum() / g["vessels_per_year"].sum()
+               for _, g in box.groupby("replication")]
+    container = locks.set_index("metric").loc["lock_container_wait_mean_h"]
+    assert container["base"] == pytest.approx(sum(per_rep) / len(per_rep), rel=1e-12)
     # the report shows the same deltas (it read none before 2026-12-02)
     page = (tmp_path / "cmp" / "report.html").read_text(encoding="utf-8")
     lockages = locks.set_index("metric").loc["lockages_per_year"]
