@@ -353,9 +353,18 @@ def _of_its_kind(spec: BaseModel, field: str) -> str:
 
 def _scaled(scenario: Scenario, where: str, ident: str, change: ScaleChange, old: Any) -> Any:
     """`old` x factor; a whole-number attribute is rounded, with a warning when that changes
-    the value (3 positions x 1.5 = 4.5 -> 4)."""
+    the value (3 positions x 1.5 = 4.5 -> 4). A field at 0 stays 0, with a warning: "halve
+    Qinzhou's customs dwell" scaled a dwell of 0 h and validated, ran and compared as if it
+    acted (trial66)."""
     if isinstance(old, bool) or not isinstance(old, (int, float)):
         raise scenario.error(f"{where}.field", "a numeric attribute to scale", change.field)
+    if old == 0 and change.factor != 1:
+        file, field = scenario.locate(where)
+        warnings.warn(InputWarning(
+            f"{file}: {field}: {change.field} of {ident} is 0, so a scale by "
+            f"{change.factor:g} leaves it 0 and changes nothing (use a change of kind set "
+            f"to give it a value)"), stacklevel=2)
+        return old
     value: Any = old * change.factor
     if isinstance(old, int):
         rounded = max(1, round(value))

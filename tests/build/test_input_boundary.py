@@ -316,6 +316,24 @@ def test_scale_that_rounds_a_count_says_so(tmp_path: Path) -> None:
     assert plan.network.hubs["a"].handling_servers == 2
 
 
+def test_scale_of_a_field_at_zero_says_it_changes_nothing(tmp_path: Path) -> None:
+    """Qinzhou's dwell_hours is 0 in the geodata: "halve the customs dwell at Qinzhou" as a
+    scale change validated, ran and compared as if it did something (trial66). A scale of a
+    field at 0 leaves it 0, and says so; a set gives it a value."""
+    doc = _doc(tmp_path)
+    doc["changes"] = [{"kind": "scale", "hub": "a", "field": "dwell_hours", "factor": 0.5}]
+    with pytest.warns(InputWarning, match=r"dwell_hours of a is 0, so a scale by 0.5 leaves "
+                                          r"it 0 and changes nothing"):
+        plan = build(load_scenario(_write(tmp_path, doc)))
+    assert plan.network.hubs["a"].dwell_hours == 0.0
+    doc["changes"] = [{"kind": "set", "hub": "a", "field": "dwell_hours", "value": 3},
+                      {"kind": "scale", "hub": "a", "field": "dwell_hours", "factor": 0.5}]
+    with warnings.catch_warnings():     # not at 0 when scaled: quiet
+        warnings.simplefilter("error", InputWarning)
+        plan = build(load_scenario(_write(tmp_path, doc)))
+    assert plan.network.hubs["a"].dwell_hours == 1.5
+
+
 def test_disruption_outside_the_horizon(tmp_path: Path) -> None:
     doc = _doc(tmp_path)
     doc["changes"] = [{"kind": "disruption", "hub": "a", "start_day": 90, "end_day": 95,
