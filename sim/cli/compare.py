@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from matplotlib.figure import Figure
+    from rich.console import Console
 
     from sim.compare import Comparison, Variant
     from sim.scenario import Scenario
@@ -136,6 +137,20 @@ def _unsettled_caveat(cmp: Comparison, v: Variant, command: str = "compare") -> 
         return None
     return unsettled_line(cmp.deltas, v.name,
                           None if cmp.placebo is None else cmp.placebo.name, command)
+
+
+def _print_season_note(screen: Console, cmp: Comparison) -> None:
+    """The note that the deltas are per year of a part of a year (`sim.trade.season_note`),
+    and so are attribution's parts, printed before the tables, not after some 380 lines of
+    them (trial51 F2); by compare and rank alike (rank printed none: trial66)."""
+    from sim.trade import season_note
+
+    plan = cmp.base.results.plan
+    note = season_note(plan.season, plan.horizon)
+    if note:
+        screen.print(f"note: {note}" + ("; so are attribution's input growth and induced "
+                                         "trade" if cmp.attribution is not None else ""),
+                     soft_wrap=True)
 
 
 def _warn_runs(cmp: Comparison, shown: str | None) -> None:
@@ -254,18 +269,11 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
         place_delta_table,
         unresolved_lines,
     )
-    from sim.trade import season_note
     screen = console(120)
     reps = len(cmp.base.results.replications)
     pairing = "independent seeds" if independent else f"common random numbers, seed " \
                                                       f"{cmp.base.seed}"
-    plan = cmp.base.results.plan
-    note = season_note(plan.season, plan.horizon)
-    if note:   # the deltas are per year of a part of a year, and so are attribution's parts;
-        # said before them, not after some 380 lines of tables (trial51 F2)
-        screen.print(f"note: {note}" + ("; so are attribution's input growth and induced "
-                                         "trade" if cmp.attribution is not None else ""),
-                     soft_wrap=True)
+    _print_season_note(screen, cmp)
     for v in cmp.alts:
         screen.print(delta_table(cmp.deltas, v.name, reps, pairing, paired=not independent))
         for line in unresolved_lines(cmp.deltas, v.name):
@@ -378,6 +386,7 @@ def rank(base: Path, files: tuple[Path, ...], changes: tuple[Path, ...],
 
     screen = console(120)
     reps = len(cmp.base.results.replications)
+    _print_season_note(screen, cmp)
     for shown in rank_tables(table, base_s.name, reps):
         screen.print(shown)
     screen.print(f"{RANK_MEASURE}; {RANK_ORDER[per]}; {RANK_TESTS}", soft_wrap=True)
@@ -395,3 +404,4 @@ def rank(base: Path, files: tuple[Path, ...], changes: tuple[Path, ...],
     if folder.replaced:
         screen.print(replaced_line(folder), soft_wrap=True)
     _warn_unmoved(cmp)
+    _warn_runs(cmp, None)   # rank writes no run folder: each warning whole, on the console

@@ -132,6 +132,26 @@ def test_a_line_left_with_a_backlog_is_warned_about(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "o2" / "run.json").read_text())["warnings"] == []
 
 
+def test_rank_warns_of_its_runs_checks_and_says_their_period(tmp_path: Path) -> None:
+    """`cqsim rank` runs a comparison but printed none of its runs' checks (a line left with
+    a backlog, feedback that did not settle) and no note that its per-year figures came from
+    part of a year, where `cqsim compare` of the same runs prints both (trial66): a 60-day
+    rank of baseline-2023 read as quiet as a settled year."""
+    from tests.support.netbuilder import line_network
+
+    full = line_network(tmp_path / "full", teu_per_year=50_000)
+    more = tmp_path / "full" / "more.yaml"
+    more.write_text("extends: scenario.yaml\nname: more\nchanges:\n  - {kind: scale, "
+                    "service: ab, field: vehicle_teu, factor: 1.1}\n")
+    done = CliRunner().invoke(main, ["rank", str(full), "--changes", str(more),
+                                     "--replications", "2", "--out", str(tmp_path / "r")])
+    assert done.exit_code == 0, done.output
+    late = [ln for ln in done.stderr.splitlines() if "waiting to board" in ln]
+    assert late and late[0].startswith("cqsim: warning: "), done.stderr
+    assert {ln.split(": ")[2] for ln in late} == {"test", "more"}, late
+    assert "note: annualised from days" in done.stdout, done.stdout
+
+
 def test_a_warm_up_shorter_than_the_transit_is_named() -> None:
     """A run that starts counting before the network holds its boxes in transit reads its
     delivered TEU low (baseline.yaml had no warm-up: 4.8% low over a year, 14% over 120
