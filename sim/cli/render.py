@@ -52,6 +52,13 @@ def corridor_table(results: Results) -> Table:
     spread = _total_spread(results) if reps > 1 else {}
     table.add_row("total", *(_cell(k, total.get(k.column, float("nan")), spread.get(k.column))
                              for k in shown), style="bold")
+    # compare heads the booked boxes' transit "transit days" too: say which this one is
+    # (south 15.0 here, 13.3 in compare of the same runs, under one label: trial66)
+    said = [f"{_header(k)}: {k.label}" for k in shown if k.name == "transit_mean_h"]
+    if said:
+        paired = kpi("transit_open_mean_h")
+        table.caption = (f"{said[0]}; compare pairs the {paired.label} (corridors.csv "
+                         f"{paired.column})")
     return table
 
 

@@ -673,6 +673,25 @@ def test_the_console_title_says_the_days_measured_after_the_warm_up(tmp_path: Pa
     assert "per year over the 15 days measured" in " ".join(captured.get().split())
 
 
+def test_the_run_table_says_which_transit_it_shows(tmp_path: Path) -> None:
+    """`cqsim run` headed the delivered boxes' mean "transit days" (south 15.0 for the trial's
+    scenario) and `cqsim compare` of the same runs the booked boxes' "transit days" (13.3):
+    one label, two measures, two numbers (trial66). The run's table says what each transit
+    column is, with the measure compare pairs."""
+    import sim
+    from sim.cli.render import console, corridor_table
+    from tests.support.netbuilder import line_network
+
+    results = sim.run(sim.load_scenario(line_network(
+        tmp_path, horizon={"days": 20, "warmup_days": 5}, replications=1)), progress=False)
+    out = console(300)
+    with out.capture() as captured:
+        out.print(corridor_table(results))
+    text = " ".join(captured.get().split())
+    assert f"transit days: {kpi('transit_mean_h').label}" in text, text
+    assert "transit_open_mean_h" in text, text
+
+
 @pytest.mark.parametrize(("per", "unit"), [("year", "TEU/yr"), ("week", "TEU/week"),
                                            ("horizon", "TEU over the horizon")])
 def test_a_run_figure_s_label_keeps_its_unit_of_time(per: str, unit: str) -> None:
