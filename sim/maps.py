@@ -410,12 +410,37 @@ def draw_flows(results: Results | RunDir | str | os.PathLike[str], ax: Axes, *,
 def flow_map(results: Results | RunDir | str | os.PathLike[str], *,
              figsize: tuple[float, float] = (13, 8.2)) -> Figure:
     """A figure with the flow map of one scenario: of the Results of `sim.run`, or of a
-    run's folder (its path, or `sim.read_run` of it), drawn from its flows.gpkg."""
+    run's folder (its path, or `sim.read_run` of it), drawn from its flows.gpkg; `figsize`
+    wide, taller where its title and legend need it (`_fit_height`)."""
     run = _drawn(results, "flow_map")     # before a figure is opened
     fig, ax = plt.subplots(figsize=figsize, layout="constrained")
     draw_flows(run, ax)
     source_line(fig, source_note())
+    _fit_height(fig, ax)
     return fig
+
+
+FIT_MARGIN_PX = 2.0   # room kept between the title and the top, the legend and the source
+
+
+def _fit_height(fig: Figure, ax: Axes) -> None:
+    """Make `fig` taller until the map's title lies inside it and its legend clears the
+    source line. A map as wide as the figure has its height fixed by its width, and the
+    constrained layout left a two-line title 7 px off the top and the legend over the
+    source line (trial66); the extra height is shared above and below the centred map."""
+    from sim.figsource import SOURCE_GID
+
+    source = fig.findobj(lambda a: a.get_gid() == SOURCE_GID)
+    legend = ax.get_legend()
+    for _ in range(4):
+        fig.draw_without_rendering()
+        over = ax.title.get_window_extent().y1 - fig.bbox.y1
+        under = (source[0].get_window_extent().y1 - legend.get_window_extent().y0
+                 if source and legend is not None else -math.inf)
+        need = max(over, under) + FIT_MARGIN_PX
+        if need <= FIT_MARGIN_PX:
+            return
+        fig.set_figheight(fig.get_figheight() + 2 * need / fig.dpi)
 
 
 def link_table(results: Results) -> pd.DataFrame:
@@ -478,11 +503,13 @@ def difference_map(base: Results | RunDir | str | os.PathLike[str],
                    paired: bool | None = None) -> Figure:
     """A figure with the difference map of ALT - BASE (`draw_difference`) and its source
     line (`difference_note`), as `flow_map` is a figure with a flow map: of the Results of
-    `sim.run`, or of run folders (a comparison's DIR/0-<base> and DIR/1-<alt>)."""
+    `sim.run`, or of run folders (a comparison's DIR/0-<base> and DIR/1-<alt>); `figsize`
+    wide, taller where its title and legend need it (`_fit_height`)."""
     base = _drawn(base, "difference_map")    # before a figure is opened
     alt = _drawn(alt, "difference_map")
     fig, ax = plt.subplots(figsize=figsize, layout="constrained")
     draw_difference(base, alt, ax, paired=paired)
     on_disk = not isinstance(base, Results) and not isinstance(alt, Results)
     source_line(fig, "source: " + difference_note("links.parquet" if on_disk else None))
+    _fit_height(fig, ax)
     return fig

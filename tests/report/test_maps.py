@@ -138,3 +138,35 @@ def test_a_map_says_its_period_as_the_other_figures_do() -> None:
     assert _per_year(about(150, 30, 1.0)) == "annualised from days 30-150, "
     assert _per_year(about(150, 30, 0.9), about(395, 30, 1.0)) == \
         "annualised from days 30-150 (mean seasonal factor 0.900), "
+
+
+@pytest.mark.parametrize("name", ["short", "a scenario name long enough to wrap the title of "
+                                           "the map onto a second line " * 2])
+def test_a_map_s_title_legend_and_source_line_fit_the_figure(tmp_path: Path,
+                                                             name: str) -> None:
+    """On the whole network (as wide as the figure, the map's height fixed by its width), a
+    title of two lines ran 7 px off the top of the figure and the legend under the map over
+    the source line: the constrained layout left too little room, and 1d6f71a's period made
+    the README's difference map of a comparison two lines long (trial66). The figure grows
+    to hold them."""
+    import sim
+    from sim.figsource import SOURCE_GID
+    from tests.support import netbuilder as nb
+
+    doc = nb.scenario(str(ROOT / "geodata"),
+                      {"ab": nb.train(["cq_tuanjiecun", "qinzhou"], per_week=7)},
+                      [nb.flow("cq_tuanjiecun", "qinzhou", 20_000)],
+                      horizon={"days": 20, "warmup_days": 5})
+    doc["name"] = name
+    results = sim.run(sim.load_scenario(nb.write_scenario(tmp_path / "s.yaml", doc)),
+                      progress=False)
+    fig = sim.flow_map(results)
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    title = ax.title.get_window_extent()
+    legend = ax.get_legend().get_window_extent()
+    source = fig.findobj(lambda a: a.get_gid() == SOURCE_GID)[0].get_window_extent()
+    assert title.y1 <= fig.bbox.y1, (title, fig.bbox)
+    assert legend.y0 >= source.y1, (legend, source)
+    assert fig.get_figwidth() == 13        # as wide as asked
+    plt.close(fig)
