@@ -319,7 +319,8 @@ def flow_maps(run: rd.RunDir) -> tuple[Fig, Fig | None]:
     near = mapdata.close_up_hubs(hubs)
     overview = _flow_figure(run, hubs, near, names, land, bounds, OVERVIEW_PX,
                             f"{run.label}: freight per link and direction, TEU per year "
-                            f"(mean of {run.replications} replication(s))", close_up=False)
+                            f"({_part_year([run], after=', ')}mean of {run.replications} "
+                            "replication(s))", close_up=False)
     cu = mapdata.close_up_bounds(hubs)
     if cu is None:
         return overview, None
@@ -436,7 +437,8 @@ def difference_map(base: rd.RunDir, alt: rd.RunDir, deltas: pd.DataFrame, *,
                           "<br>width: |Δ| (widest "
                           f"{fmt(top)} TEU/yr); the 95% CI in the hover text"})
     layout = _map_layout(bounds, OVERVIEW_PX, f"{alt.label} − {base.label}: change of freight "
-                         "per link and direction, TEU per year", notes)
+                         "per link and direction, TEU per year"
+                         + _part_year([base, alt], before=" (", after=")"), notes)
     layout["legend"]["title"] = {"text": ""}
     return {"data": traces, "layout": layout}
 
@@ -572,15 +574,16 @@ def trade_figure(runs: list[rd.RunDir], refs: dict[str, tuple[float, str]]) -> F
                "font": {"size": 14}}, legend={"orientation": "v", "x": 1.02, "y": 1})}
 
 
-def _part_year(runs: Sequence[rd.RunDir]) -> str:
-    """"; annualised from days 30-120 (mean seasonal factor 0.921)" for the runs whose
-    statistics period is part of a year (`sim.trade.part_year`), "" when all are whole
-    years: the trade chart draws them against a whole year's figures, and a 120-day run's
-    660 bn CNY/yr under 2023's 713.7 read as the model missing the year."""
+def _part_year(runs: Sequence[rd.RunDir], before: str = "; ", after: str = "") -> str:
+    """"; annualised from days 30-120 (mean seasonal factor 0.921)" (between `before` and
+    `after`) for the runs whose statistics period is part of a year
+    (`sim.trade.part_year`), "" when all are whole years: the trade chart draws them against
+    a whole year's figures, and a 120-day run's 660 bn CNY/yr under 2023's 713.7 read as
+    the model missing the year; the maps and the markets' chart say it as map.png does."""
     from sim.trade import part_year
 
     period = part_year((r, r.seasonal_factor) for r in runs)
-    return f"; {period}" if period else ""
+    return f"{before}{period}{after}" if period else ""
 
 
 def daily_figure(run: rd.RunDir, name: str, key: str, measures: dict[str, tuple[str, str]],
@@ -709,7 +712,8 @@ def market_figure(run: rd.RunDir) -> Fig | None:
         legend={"orientation": "h", "y": -0.08 - 1.2 / len(markets), "title": {
             "text": "gateway"}},
         title={"text": f"Chongqing's trade with each market by gateway, {rd.TRADE.unit} "
-                       f"(mean of {run.replications} replication(s))", "x": 0.01,
+                       f"({_part_year([run], after=', ')}mean of {run.replications} "
+                       "replication(s))", "x": 0.01,
                "font": {"size": 14}})
     for p, direction in enumerate(directions):
         lo, hi = p / n + (0.03 if p else 0.0), (p + 1) / n - (0.03 if p < n - 1 else 0.0)

@@ -519,6 +519,28 @@ def test_each_gateway_is_said_in_words(one_run: Path, tmp_path: Path) -> None:
         (g, labels[g]) for g in dict.fromkeys(r[0] for r in _rows(page, "<h3>Gateways</h3>")[:-1])]
 
 
+def test_the_report_s_maps_and_markets_say_a_part_year_s_period(one_run: Path) -> None:
+    """map.png's title and the trade chart said what a part year's figures are annualised
+    from; the report's own maps and its chart of the markets did not, nor did such a figure
+    saved from the page (trial66): they say it as `sim.trade.part_year` gives it."""
+    from sim.trade import part_year
+
+    run = RunDir.open(one_run)
+    period = part_year([(run, run.seasonal_factor)])
+    assert period.startswith("annualised from days")     # 30 days: part of a year
+    overview, _ = fg.flow_maps(run)
+    markets = fg.market_figure(run)
+    assert markets is not None
+    differences = fg.difference_map(run, run, mapdata.link_deltas(
+        run.by_replication("links").rename(columns={"teu_per_year": "value"})[
+            ["replication", "link", "direction", "value"]],
+        run.by_replication("links").rename(columns={"teu_per_year": "value"})[
+            ["replication", "link", "direction", "value"]], paired=True), paired=True)
+    for fig in (overview, markets, differences):
+        title = html.unescape(fig["layout"]["title"]["text"].replace("<br>", " "))
+        assert period in title, title
+
+
 def test_markets_section_shows_which_gateways_carry_each_market(one_run: Path,
                                                                 tmp_path: Path) -> None:
     markets = pd.read_csv(one_run / "markets.csv")
