@@ -168,13 +168,15 @@ def _capacity(service: ServiceSpec) -> str:
 
 def _handling(hub: HubSpec) -> str:
     """A hub's handling in the fields a change sets, as `list` shows it: "6 positions x 40
-    TEU/h (2,102,400 TEU/yr), yard 8,000 TEU"; a border whose gauge change is published in
-    trains a day by those; a zone handles nothing (shippers are there)."""
+    TEU/h (2,102,400 TEU/yr), yard 8,000 TEU, dwell 6 h"; a border whose gauge change is
+    published in trains a day by those; a zone handles nothing (shippers are there). The
+    dwell is there to read before a customs change scales it: Qinzhou's is 0 h, and
+    "halve it" did nothing (trial66)."""
     from sim.specs import BorderSpec, ZoneSpec
 
     if isinstance(hub, ZoneSpec):
         return "shippers' zone (handles nothing)"
-    yard = f"yard {hub.yard_teu:,.0f} TEU"
+    yard = f"yard {hub.yard_teu:,.0f} TEU, dwell {hub.dwell_hours:g} h"
     if isinstance(hub, BorderSpec) and hub.trains_a_day:   # the trains a day set it
         return (f"gauge change {hub.outbound_trains_per_day:g} trains/day out and "
                 f"{hub.inbound_trains_per_day:g} in, {yard}")

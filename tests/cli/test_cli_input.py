@@ -236,6 +236,9 @@ def test_list_prints_ids_with_a_description(tmp_path: Path) -> None:
     assert hubs.exit_code == 0 and hubs.stdout.split()[0] == "a"
     # the fields a change scales, with the capacity they make
     assert "2 positions x 100 TEU/h (1,752,000 TEU/yr), yard 100,000 TEU" in hubs.stdout
+    # and the clearance dwell a customs change scales: Qinzhou's 0 h was nowhere to read,
+    # and "halve it" did nothing (trial66)
+    assert "yard 100,000 TEU, dwell 0 h" in hubs.stdout
     services = _cqsim("list", "services", path)
     assert services.stdout.startswith("ab") and "7/week" in services.stdout
     flows = _cqsim("list", "flows", path).stdout.splitlines()
