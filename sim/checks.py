@@ -29,6 +29,8 @@ from sim.queueing import (
 from sim.units import HOURS_PER_DAY, HOURS_PER_WEEK, HOURS_PER_YEAR
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from sim.results import Results
 
 GROWTH_SHARE = 0.05      # queue grew by more than this share of the period's arrivals ...
@@ -324,6 +326,14 @@ def no_freight(results: Results) -> str | None:
             "(--days) or make the lots smaller")
 
 
+def percent_span(shares: Sequence[float], apart: str = "") -> str:
+    """Shares as a percentage to one decimal: "6.1%", or their range "5.0-6.2%" followed by
+    `apart` where its ends read differently; gaps of 14.27% and 14.33% read "14.3-14.3%"
+    (trial66). The feedback's gaps as the warning and the run's console line say them."""
+    low, high = (f"{100 * x:.1f}" for x in (min(shares), max(shares)))
+    return f"{low}%" if low == high else f"{low}-{high}%{apart}"
+
+
 def unsettled_feedback(results: Results) -> str | None:
     """What to say of feedback passes that stopped with the route flows still moving by more
     than the tolerance (`sim.equilibrium`, run.json `equilibrium`), None when they settled
@@ -337,10 +347,9 @@ def unsettled_feedback(results: Results) -> str | None:
     moving = [r for r in reports if r.get("passes") and not r.get("converged")]
     if not moving:
         return None
-    gaps = sorted(100 * float(r["gap"]) for r in moving
-                  if isinstance(r.get("gap"), (int, float)) and not isinstance(r["gap"], bool))
-    shown = ("by an unmeasured share" if not gaps else f"{gaps[0]:.1f}%" if gaps[0] == gaps[-1]
-             else f"{gaps[0]:.1f}-{gaps[-1]:.1f}%")
+    gaps = [float(r["gap"]) for r in moving
+            if isinstance(r.get("gap"), (int, float)) and not isinstance(r["gap"], bool)]
+    shown = percent_span(gaps) if gaps else "by an unmeasured share"
     plan = results.plan
     settings, horizon = plan.equilibrium, plan.horizon.days
     days = settings.pass_days(horizon)

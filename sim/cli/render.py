@@ -113,11 +113,13 @@ def _moved(eq: dict[str, Any]) -> str:
     """The last pass's gap as a percentage: each replication's, as a range, where they
     settled apart (`per_replication`), as the warning of `sim.checks.unsettled_feedback`
     gives it (the mean of their gaps, shown before, disagreed with it); else the one gap."""
+    from sim.checks import percent_span
+
     kept = eq.get("by_replication")
-    gaps = sorted(_percent(r.get("gap")) for r in kept) if isinstance(kept, list) else []
+    gaps = [_percent(r.get("gap")) / 100 for r in kept] if isinstance(kept, list) else []
     gaps = [g for g in gaps if g == g]
-    if len(gaps) > 1 and gaps[0] != gaps[-1]:
-        return f"{gaps[0]:.1f}-{gaps[-1]:.1f}% (by replication)"
+    if len(gaps) > 1:
+        return percent_span(gaps, " (by replication)")
     return f"{_percent(eq.get('gap')):.1f}%"
 
 

@@ -363,3 +363,29 @@ def test_a_run_that_created_no_freight_says_so(tmp_path: Path) -> None:
     assert [w["table"] for w in kept] == ["conservation.csv"]
     busy = run(line_network(tmp_path / "busy", teu_per_year=20_000))
     assert not [w for w in run_warnings(busy) if w.table == "conservation.csv"]
+
+
+def test_feedback_gaps_that_round_alike_are_one_figure_not_a_range() -> None:
+    """A 60-day rank of baseline-2023 warned "route flows still changed 14.3-14.3%" (gaps of
+    14.27% and 14.33%: trial66): a range whose ends read the same is said as one figure, in
+    the warning and in the run's console line alike."""
+    from types import SimpleNamespace
+    from typing import Any, cast
+
+    from sim.checks import unsettled_feedback
+    from sim.cli.render import _moved
+    from sim.scenario import Equilibrium
+
+    def report(*gaps: float) -> dict[str, Any]:
+        return {"passes": 3, "converged": False, "gap": sum(gaps) / len(gaps),
+                "by_replication": [{"passes": 3, "converged": False, "gap": g} for g in gaps]}
+
+    plan = SimpleNamespace(equilibrium=Equilibrium(), horizon=SimpleNamespace(days=60.0))
+    alike = report(0.1427, 0.1433)
+    said = unsettled_feedback(cast(Any, SimpleNamespace(equilibrium=alike, plan=plan)))
+    assert said is not None and "changed 14.3% in the last" in said, said
+    assert _moved(alike) == "14.3%"
+    apart = report(0.05, 0.062)
+    said = unsettled_feedback(cast(Any, SimpleNamespace(equilibrium=apart, plan=plan)))
+    assert said is not None and "changed 5.0-6.2% in the last" in said, said
+    assert _moved(apart) == "5.0-6.2% (by replication)"
