@@ -483,10 +483,18 @@ def _paired(ref: Variant, variants: Sequence[Variant], pairing: str,
     """Every variant's deltas against `ref` (labelled `pairing`; `paired`: replication by
     replication, else Welch's, `paired_deltas`) and, with a market model, where its change
     of trade came from (`attribution`)."""
+    from sim.trade import part_year
+
     deltas = pd.concat([paired_deltas(ref.results, v.results, v.name, paired)
                         for v in variants], ignore_index=True)
     deltas["pairing"] = pairing
-    if ref.results.plan.market is None:
+    # read on its own, compare.csv gave a 120-day run's per-year deltas as a year's (trial66)
+    plan = ref.results.plan
+    period = part_year([(plan.horizon, plan.season)])
+    per_year = deltas["metric"].astype(str).str.endswith("_per_year").to_numpy(bool) \
+        if len(deltas) else np.zeros(0, bool)
+    deltas["per_year_from"] = np.where(per_year, period, "")
+    if plan.market is None:
         return deltas, None
     return deltas, pd.concat([attribution(ref.results, v.results, v.name) for v in variants],
                              ignore_index=True)

@@ -250,8 +250,11 @@ unit), `delta_ci95` and `delta_pct`, the delta in percent of `base` (3.82 means 
 share), `replications` and `replications_to_resolve`, about how many replications would
 tell a change whose CI includes 0 from none: empty (NaN) where it is resolved or did not
 move, and from fewer than 5 pairs, too few to size it (run at least 5 first), except the
-sign test's exact 6 where the pairs all moved it by one amount; docs/modelling.md, "Paired
-comparisons with common random numbers", says what each holds.
+sign test's exact 6 where the pairs all moved it by one amount, the `pairing`, and
+`per_year_from`, what a part year's per-year rows are annualised from (`annualised from days
+30-120 (mean seasonal factor 0.929)`; empty for whole years and for rows of hours, shares and
+stocks), as `trade.csv`'s `source` says it; docs/modelling.md, "Paired comparisons with common
+random numbers", says what each holds.
 """
 
 @dataclass

@@ -1172,3 +1172,27 @@ def test_a_part_year_compare_says_its_season_holds_for_attribution_too(tmp_path:
     assert "so are attribution's input growth and induced trade" in said
     # before the figures it qualifies, not after every table (trial51 F2)
     assert said.index("whose mean seasonal factor") < said.index("grow − base"), said
+
+
+def test_compare_tables_say_what_a_part_year_s_per_year_deltas_come_from(
+        tmp_path: Path) -> None:
+    """trade.csv, uncertainty.csv and p_meet.csv name a part year's period; compare.csv and
+    the _compare tables gave a 120-day comparison's TEU and trade per year with nothing
+    saying so (trial66). Their per-year rows say it in `per_year_from`, the rows of hours,
+    shares and stocks say nothing, and a whole year leaves it empty."""
+    from sim.compare import split_deltas
+    from sim.trade import part_year
+
+    path = _two_lines(tmp_path, horizon={"days": 40, "warmup_days": 10}, replications=2)
+    more = _scaled(tmp_path, "more", "ab", "departures_per_week", 2.0)
+    cmp = compare(path, [more])
+    plan = cmp.base.results.plan
+    period = part_year([(plan.horizon, plan.season)])
+    assert period.startswith("annualised from days 10-40"), period
+    deltas, places = split_deltas(cmp.deltas)
+    for table in (deltas, *places.values()):
+        per_year = table["metric"].str.endswith("_per_year")
+        assert (table.loc[per_year, "per_year_from"] == period).all(), table
+        assert (table.loc[~per_year, "per_year_from"] == "").all(), table
+    whole = compare(path, [more], days=375)             # 10 + 365: a whole year
+    assert (whole.deltas["per_year_from"] == "").all()
