@@ -529,6 +529,29 @@ class ScheduledService(ServiceSpec):
     departures_per_week: float = Field(ge=MIN_DEPARTURES_PER_WEEK, le=1e4,
                                        description="per direction")
     vehicle_teu: float = Field(gt=0, le=1e5, description="TEU per vehicle")
+    min_load_share: float = Field(
+        0.0, ge=0, le=1,
+        description="dispatch rule: a vehicle leaves at a timetable slot only when the TEU "
+                    "queued to board it at its stops reach this share of vehicle_teu, else "
+                    "the slot is skipped (a block train runs when a train-load is "
+                    "assembled); 0, the default, runs every slot whatever its load")
+    max_hold_slots: int | None = Field(
+        None, ge=1, le=1000,
+        description="with min_load_share: after this many slots skipped in a row the next "
+                    "slot runs with whatever is queued (if anything), so freight waits at "
+                    "most max_hold_slots + 1 headways for a departure")
+
+    @model_validator(mode="after")
+    def _hold_rule(self) -> ScheduledService:
+        """The two fields of the dispatch rule go together: a share without a bound on the
+        hold could keep freight waiting for ever, a bound without a share is never used."""
+        if self.min_load_share > 0 and self.max_hold_slots is None:
+            raise FieldError("max_hold_slots", "a whole number of slots from 1 to 1000 with "
+                             "min_load_share above 0", None)
+        if self.min_load_share == 0 and self.max_hold_slots is not None:
+            raise FieldError("min_load_share", "above 0 with max_hold_slots (0 runs every "
+                             "slot)", self.min_load_share)
+        return self
 
     @property
     def headway_hours(self) -> float:

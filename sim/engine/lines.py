@@ -37,12 +37,13 @@ ROOM_WEIGHT = 0.1
 class LineStats:
     """Counters of one line since the end of the warm-up."""
 
-    __slots__ = ("departures", "loaded", "teu", "capacity", "wait_sum", "teu_km",
+    __slots__ = ("departures", "loaded", "skipped", "teu", "capacity", "wait_sum", "teu_km",
                  "capacity_km")
 
     def __init__(self) -> None:
         self.departures = 0     # vehicles (or continuous loads) started
         self.loaded = 0         # of which carried freight on some hop
+        self.skipped = 0        # timetable slots the dispatch rule skipped (no departure)
         self.teu = 0.0          # TEU boarded, at any stop
         self.capacity = 0.0     # TEU capacity offered by the departures
         self.wait_sum = 0.0     # TEU-weighted boarding wait, TEU-hours
@@ -60,6 +61,10 @@ LINES = Table("lines", ("line",), (
     col("departures", "departures", "year", "departures (vehicles or continuous loads "
                                             "started)"),
     col("loaded_departures", "departures", "year", "departures that carried freight"),
+    col("skipped_departures", "departures", "year", "timetable slots skipped by the "
+                                                    "dispatch rule (min_load_share): too "
+                                                    "little freight queued to board; not "
+                                                    "in departures or capacity_teu"),
     col("teu", "TEU", "year", "TEU boarded"),
     col("capacity_teu", "TEU", "year", "TEU of capacity the departures offered (a "
                                        "continuous line: at its rate)"),
@@ -210,7 +215,7 @@ class LineBase(Component):
         yield "lines", {
             "line": line.id, "service": line.service, "corridor": spec.corridor,
             "mode": spec.mode, "schedule": spec.schedule, "departures": s.departures,
-            "loaded_departures": s.loaded, "teu": s.teu, "capacity_teu": capacity,
+            "loaded_departures": s.loaded, "skipped_departures": s.skipped, "teu": s.teu, "capacity_teu": capacity,
             "load_factor": s.teu_km / capacity_km if capacity_km else math.nan,
             "boarding_wait_mean_h": s.wait_sum / s.teu if s.teu else math.nan,
             "queue_end_teu": sum(self.queued_teu)}
@@ -247,6 +252,15 @@ class ScheduledLine(LineBase):
         # (moving mean over its calls): a through vessel that reaches a stop nearly full
         # takes few of the boxes waiting there
         self.room = [float(line.spec.vehicle_teu)] * len(line.stops)
+        # the dispatch rule (`ScheduledService.min_load_share`): the TEU that must be queued
+        # at the line's stops for a slot to run (0: every slot runs, no look at the queues),
+        # and the slots that may be skipped in a row before one runs with what there is
+        self._hold_teu = line.spec.min_load_share * line.spec.vehicle_teu
+        self._max_hold = line.spec.max_hold_slots or 0
+        self._held_slots = 0        # slots skipped in a row
+        # moving mean of the slots that ran (1) or were skipped (0), by the weight of
+        # `room`: stretches the headway route choice expects (`excess_wait`)
+        self._run_share = 1.0
 
     def start(self) -> None:
         begin(self.env, self._first)
@@ -259,7 +273,16 @@ class ScheduledLine(LineBase):
         room = self.room[stop]
         if room < 1.0:
             return math.inf if booked > 0 else 0.0
-        return self._headway * (booked // room)
+        if self._hold_teu <= 0.0:
+            return self._headway * (booked // room)
+        # slots skipped by the dispatch rule: the mean gap between departures is a headway
+        # over the share of slots that run, at most max_hold_slots + 1 headways while
+        # freight waits; a lot waits half that gap (not half a headway) and a gap for each
+        # vehicle's room ahead of it (an approximation: gaps that vary wait longer)
+        gap = self._headway * (self._max_hold + 1)
+        if self._run_share * (self._max_hold + 1) > 1.0:
+            gap = self._headway / self._run_share
+        return gap * (booked // room) + (gap - self._headway) / 2.0
 
     def _first(self, _event: object) -> None:
         """The first departure, at a uniform offset within a headway."""
@@ -270,10 +293,37 @@ class ScheduledLine(LineBase):
         """A departure by the timetable. The next one is armed before this one runs, as when
         the timetable was a process that started each trip as a process (`drive`)."""
         again(self.env, self._headway, self._next)
+        if self._hold_teu > 0.0 and self._skips():
+            return
         if self._direct and not self.queues[0]:
             self._empty_run()
         else:
             drive(self._vehicle())
+
+    def _skips(self) -> bool:
+        """Whether the dispatch rule skips this slot, counted: fewer TEU queued at the
+        line's stops than min_load_share of a vehicle and fewer than max_hold_slots slots
+        skipped in a row, or nothing queued at all. Booked freight not yet queued (at the
+        gate, in handling or dwell) does not count: it could not board at this slot. A slot
+        a disruption cancels is neither run nor skipped (`_departure`)."""
+        factor, _ = self.factor()
+        if factor <= 0:
+            return False
+        queued = 0.0
+        empty = True
+        for k in range(len(self.queues)):
+            if self.queues[k]:
+                empty = False
+                queued += self.queued_teu[k]
+        skip = empty or (queued < self._hold_teu and self._held_slots < self._max_hold)
+        if skip:
+            self._held_slots += 1
+            self.stats.skipped += 1
+            self._run_share += ROOM_WEIGHT * (0.0 - self._run_share)
+        else:
+            self._held_slots = 0
+            self._run_share += ROOM_WEIGHT * (1.0 - self._run_share)
+        return skip
 
     def _empty_run(self) -> None:
         """A departure of a one-hop line with nothing to board: what `_vehicle` counts for
