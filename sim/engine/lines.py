@@ -215,7 +215,8 @@ class LineBase(Component):
         yield "lines", {
             "line": line.id, "service": line.service, "corridor": spec.corridor,
             "mode": spec.mode, "schedule": spec.schedule, "departures": s.departures,
-            "loaded_departures": s.loaded, "skipped_departures": s.skipped, "teu": s.teu, "capacity_teu": capacity,
+            "loaded_departures": s.loaded, "skipped_departures": s.skipped, "teu": s.teu,
+            "capacity_teu": capacity,
             "load_factor": s.teu_km / capacity_km if capacity_km else math.nan,
             "boarding_wait_mean_h": s.wait_sum / s.teu if s.teu else math.nan,
             "queue_end_teu": sum(self.queued_teu)}

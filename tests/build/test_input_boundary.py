@@ -103,6 +103,27 @@ def test_whole_numbers_in_float_fields_still_work(tmp_path: Path) -> None:
     assert plan.network.lines[0].spec.departures_per_week == 14.0
 
 
+@pytest.mark.parametrize(("rule", "field", "expected"), [
+    ({"min_load_share": -0.1, "max_hold_slots": 2}, "min_load_share", "a number >= 0.0"),
+    ({"min_load_share": 1.5, "max_hold_slots": 2}, "min_load_share", "a number <= 1.0"),
+    ({"min_load_share": 0.8, "max_hold_slots": 2.5}, "max_hold_slots", "a whole number"),
+    ({"min_load_share": 0.8, "max_hold_slots": True}, "max_hold_slots",
+     "a number (not true or false)"),
+    ({"min_load_share": 0.8, "max_hold_slots": 0}, "max_hold_slots", "a number >= 1"),
+    ({"min_load_share": 0.8}, "max_hold_slots", "a whole number of slots from 1 to 1000 "
+                                                "with min_load_share above 0"),
+    ({"max_hold_slots": 2}, "min_load_share", "above 0 with max_hold_slots")])
+def test_a_bad_dispatch_rule_is_one_error_naming_its_field(
+        tmp_path: Path, rule: dict, field: str, expected: str) -> None:
+    """The dispatch rule's two fields (`ScheduledService.min_load_share`, `max_hold_slots`):
+    a share from 0 to 1 and a whole number of slots from 1, given together."""
+    doc = _doc(tmp_path)
+    doc["network"]["services"]["ab"].update(rule)
+    err = _error(_write(tmp_path, doc))
+    assert err.field == f"network.services.ab.{field}"
+    assert err.expected.startswith(expected)
+
+
 # ----------------------------------------------------------------------------- positions
 
 
