@@ -17,14 +17,16 @@ from tests.support import netbuilder as nb
 DAYS = 60           # daily slots in the run: 60 a direction (the first within the first day)
 
 
-def _model(tmp_path: Path, lot_teu: float = 10.0, **rule: Any) -> Model:
-    """The a-b network with `rule` on its train, simulated for DAYS days."""
+def _model(tmp_path: Path, lot_teu: float = 10.0, changes: list | None = None,
+           **rule: Any) -> Model:
+    """The a-b network with `rule` on its train (and `changes`), simulated for DAYS days."""
     a, b = nb.hub("a", 0), nb.hub("b", 1)
     nb.write_geodata(tmp_path / "geo", [a, b], [nb.link("a-b", a, b)])
     doc = nb.scenario(str(tmp_path / "geo"),
                       {"ab": nb.train(["a", "b"], per_week=7, teu=1000, **rule)},
                       [nb.flow("a", "b", 36_500)], horizon={"days": DAYS})
     doc["demand"]["lot_teu"] = lot_teu
+    doc["changes"] = changes or []
     plan = build(load_scenario(nb.write_scenario(tmp_path / "s.yaml", doc)))
     model = Model(plan, 0)
     model.start()
@@ -79,6 +81,17 @@ def test_a_train_runs_when_its_share_is_queued(tmp_path: Path) -> None:
     assert out.stats.departures in (29, 30)
     assert out.stats.departures + out.stats.skipped == DAYS
     assert out.stats.teu >= 150.0 * (out.stats.departures - 1)
+
+
+def test_a_cancelled_slot_is_neither_run_nor_skipped(tmp_path: Path) -> None:
+    """A closure of days 30-40 cancels 10 daily slots each way: they are not skipped slots,
+    so runs and skips add up to the 50 slots left."""
+    closed = [{"kind": "disruption", "service": "ab", "start_day": 30, "end_day": 40,
+               "capacity_factor": 0.0}]
+    out, back = _lines(_model(tmp_path, changes=closed, min_load_share=1.0,
+                              max_hold_slots=2))
+    assert out.stats.departures + out.stats.skipped == DAYS - 10
+    assert (back.stats.departures, back.stats.skipped) == (0, DAYS - 10)
 
 
 def test_freight_is_conserved_and_the_lines_table_counts_skipped_slots(
