@@ -539,18 +539,18 @@ class ScheduledService(ServiceSpec):
         None, ge=1, le=1000,
         description="with min_load_share: after this many slots skipped in a row the next "
                     "slot runs with whatever is queued (if anything), so freight waits at "
-                    "most max_hold_slots + 1 headways for a departure")
+                    "most max_hold_slots + 1 headways for a departure; unused at a share "
+                    "of 0")
 
     @model_validator(mode="after")
     def _hold_rule(self) -> ScheduledService:
-        """The two fields of the dispatch rule go together: a share without a bound on the
-        hold could keep freight waiting for ever, a bound without a share is never used."""
+        """A share of the dispatch rule needs a bound on the hold: without one, freight short
+        of the share could wait for ever. A bound with a share of 0 has nothing to bound
+        (every slot runs), and is allowed so that a sweep of the share can start at 0."""
         if self.min_load_share > 0 and self.max_hold_slots is None:
-            raise FieldError("max_hold_slots", "a whole number of slots from 1 to 1000 with "
-                             "min_load_share above 0", None)
-        if self.min_load_share == 0 and self.max_hold_slots is not None:
-            raise FieldError("min_load_share", "above 0 with max_hold_slots (0 runs every "
-                             "slot)", self.min_load_share)
+            raise FieldError("max_hold_slots", "max_hold_slots, a whole number of slots from "
+                             "1 to 1000, with min_load_share above 0 (in changes, set it "
+                             "before the share)", None)
         return self
 
     @property

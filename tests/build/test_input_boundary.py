@@ -110,18 +110,26 @@ def test_whole_numbers_in_float_fields_still_work(tmp_path: Path) -> None:
     ({"min_load_share": 0.8, "max_hold_slots": True}, "max_hold_slots",
      "a number (not true or false)"),
     ({"min_load_share": 0.8, "max_hold_slots": 0}, "max_hold_slots", "a number >= 1"),
-    ({"min_load_share": 0.8}, "max_hold_slots", "a whole number of slots from 1 to 1000 "
-                                                "with min_load_share above 0"),
-    ({"max_hold_slots": 2}, "min_load_share", "above 0 with max_hold_slots")])
+    ({"min_load_share": 0.8}, "max_hold_slots", "max_hold_slots, a whole number of slots "
+                                                "from 1 to 1000, with min_load_share above 0")])
 def test_a_bad_dispatch_rule_is_one_error_naming_its_field(
         tmp_path: Path, rule: dict, field: str, expected: str) -> None:
     """The dispatch rule's two fields (`ScheduledService.min_load_share`, `max_hold_slots`):
-    a share from 0 to 1 and a whole number of slots from 1, given together."""
+    a share from 0 to 1 and a whole number of slots from 1, required with a share above 0."""
     doc = _doc(tmp_path)
     doc["network"]["services"]["ab"].update(rule)
     err = _error(_write(tmp_path, doc))
     assert err.field == f"network.services.ab.{field}"
     assert err.expected.startswith(expected)
+
+
+def test_a_hold_without_a_share_runs_every_slot(tmp_path: Path) -> None:
+    """max_hold_slots with min_load_share 0 has nothing to bound: valid, so that a sweep of
+    the share can start at 0 (the rule off)."""
+    doc = _doc(tmp_path)
+    doc["network"]["services"]["ab"]["max_hold_slots"] = 2
+    spec = build(load_scenario(_write(tmp_path, doc))).network.lines[0].spec
+    assert (spec.min_load_share, spec.max_hold_slots) == (0.0, 2)
 
 
 # ----------------------------------------------------------------------------- positions
