@@ -39,6 +39,7 @@ from sim.scenario import Scenario, Touched, as_scenario, touched
 from sim.stats import (
     NOT_KNOWN,
     NOT_KNOWN_WHY,
+    deltas_kind,
     difference_ci,
     mean_ci,
     paired_ci,
@@ -601,7 +602,7 @@ def draw_comparison(cmp: Comparison, *, file: str | None = None) -> Figure:
     axes[0].legend(fontsize=8)
     pairing = "independent seeds" if cmp.independent else "common random numbers"
     deltas = "deltas" if cmp.independent else "paired deltas"
-    top.suptitle(f"ALT − {cmp.base.name}: {deltas}, 95% CI over "
+    top.suptitle(f"ALT − {cmp.base.name}: {deltas_kind(not cmp.independent)} over "
                  f"{len(cmp.base.results.replications)} replications ({pairing})"
                  + (f"\nno error bar: {NOT_KNOWN} ({NOT_KNOWN_WHY})" if unknown else ""))
     for sub_fig, variant in zip(maps, cmp.alts, strict=True):

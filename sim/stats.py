@@ -16,9 +16,20 @@ CI95 = 0.95
 NOT_KNOWN = "CI not known"
 # why it can be: the differences a t interval needs are missing, or have no spread to show
 NOT_KNOWN_WHY = "fewer than 2 replications, or too few that all moved it by one amount"
+
 # differences whose sample standard deviation is at most this fraction of their largest
 # magnitude are one amount (float rounding of the same whole lots)
 ALIKE_RTOL = 1e-9
+
+
+def deltas_kind(paired: bool, one: bool = False) -> str:
+    """What a table's or figure's deltas and intervals are, as its title says it: "paired
+    deltas, 95% CI" of runs on common random numbers, "deltas, Welch 95% CI" of independent
+    ones (`compare --independent`); `one`: a delta a row ("paired delta ± 95% CI", "delta ±
+    Welch 95% CI"). The one wording of the console's tables and compare.png."""
+    if one:
+        return "paired delta ± 95% CI" if paired else "delta ± Welch 95% CI"
+    return "paired deltas, 95% CI" if paired else "deltas, Welch 95% CI"
 
 
 def t_quantile(p: float, dof: float) -> float:

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from sim.kpis import KPI, PLACES, TOTAL, kpi, kpis, measure_of, totals
 from sim.report.figures import change_pm, fmt, pm  # the report's: "-" where there is none
-from sim.stats import PILOT_PAIRS, pilot_too_small, unsized
+from sim.stats import PILOT_PAIRS, deltas_kind, pilot_too_small, unsized
 from sim.units import stats_days
 
 if TYPE_CHECKING:
@@ -144,7 +144,7 @@ def delta_table(deltas: pd.DataFrame, variant: str, reps: int, pairing: str,
     """Per corridor and total: the compared KPIs' deltas (`variant` − `against`) with 95%
     CIs: paired (replication by replication, common random numbers), or with `paired` False
     (`compare --independent`) Welch's intervals of unpaired runs, as the title says
-    (`deltas_kind`)."""
+    (`sim.stats.deltas_kind`)."""
     from sim.kpis import compared as compared_kpis
 
     compared = compared_kpis()
@@ -160,16 +160,6 @@ def delta_table(deltas: pd.DataFrame, variant: str, reps: int, pairing: str,
         table.add_row(str(scope), *(_delta_cell(rows, k) for k in compared),
                       style="bold" if scope == "total" else None)
     return table
-
-
-def deltas_kind(paired: bool, one: bool = False) -> str:
-    """What a table's deltas and intervals are, as its title says it: "paired deltas, 95% CI"
-    of runs on common random numbers, "deltas, Welch 95% CI" of independent ones
-    (`compare --independent`: titled "paired" until trial64 #7); `one`: a delta a row
-    ("paired delta ± 95% CI", "delta ± Welch 95% CI")."""
-    if one:
-        return "paired delta ± 95% CI" if paired else "delta ± Welch 95% CI"
-    return "paired deltas, 95% CI" if paired else "deltas, Welch 95% CI"
 
 
 def csv_units_caption(shown: list[KPI]) -> str | None:

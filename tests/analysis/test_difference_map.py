@@ -185,13 +185,20 @@ def test_a_map_s_legend_fits_its_figure(tmp_path: Path) -> None:
 
 def test_the_map_pairs_only_runs_that_can_be_paired(tmp_path: Path) -> None:
     """A caller drawing two runs of other seeds got paired CIs: `paired` now defaults to what
-    the runs allow (one seed, as many replications), as the report decides."""
+    the runs allow (one seed, as many replications), as the report decides; compare.png's
+    title says which intervals its bars have."""
     base, more = _scenarios(tmp_path)
     for independent, pairing in ((True, "Welch 95% CI"), (False, "paired 95% CI")):
         cmp = compare(base, [more], independent=independent)
         fig, ax = plt.subplots()
         draw_difference(cmp.base.results, cmp.alts[0].results, ax)
         assert pairing in _words(ax.get_title())
+        plt.close(fig)
+        # compare.png's bars say the same of their intervals as the console's tables
+        # (`sim.stats.deltas_kind`): its title read "deltas, 95% CI" for Welch's
+        fig = draw_comparison(cmp)
+        kind = "deltas, Welch 95% CI" if independent else "paired deltas, 95% CI"
+        assert f"ALT − {cmp.base.name}: {kind} over" in _words(fig.subfigs[0].get_suptitle())
         plt.close(fig)
 
 
