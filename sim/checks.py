@@ -130,8 +130,8 @@ def hub_check(s: QueueCounts, period: float, warmup: float) -> dict[str, object]
 # waiting to board has demand above its capacity (or a closure not yet cleared): its
 # boarding waits are a backlog's, not a queue's in steady state. Full lines in steady state
 # end a year with up to about 1.5 weeks queued (the coastal trains' return legs in a
-# one-replication baseline-2023 run, 2026-12-02); the Almaty trains' backlog that grew all
-# year (3 a week, until 2026-12-02) ended at 2.8 weeks.
+# one-replication baseline-2023 run, 2026-12-02); a backlog that grew all year (the Almaty
+# trains at 3 a week, a frequency since raised) ended at 2.8 weeks.
 BACKLOG_WEEKS = 2.0
 
 
@@ -207,8 +207,8 @@ class StartUp:
 
 def start_up(routes: pd.DataFrame, warmup_days: float) -> StartUp | None:
     """The start-up measures of a routes table (one replication's, or their mean); None when
-    nothing was created. A run too short for any box to arrive is 100% short (it was quiet:
-    its door-to-door days were read from the boxes delivered)."""
+    nothing was created. A run too short for any box to arrive is 100% short, and its
+    door-to-door days are still known (of the TEU created, not of those delivered)."""
     created = float(routes["teu_created_per_year"].sum())
     delivered = float(routes["teu_delivered_per_year"].sum())
     if created <= 0:

@@ -10,9 +10,9 @@ over the route's own observations,
 
 k the number of passes so far in which the route delivered a lot (`_seen`): d is the mean of
 the delays it met. A route that delivered nothing in a pass brings no news and keeps its
-estimate; one first used in a later pass learns what it met, not a share of it with the rest
-the cold start's 0 (until 2026-12-07 the step was 1/n, n the pass, and a route first used in
-pass 2 learnt half its delay). Demand is re-derived from the generalized costs including d
+estimate; one first used in a later pass learns what it met in full (a step of 1/n, n the
+pass, would average it with the cold start's 0: a route first used in pass 2 would learn half
+its delay). Demand is re-derived from the generalized costs including d
 (`sim.demand`). The gap is the sum over routes of the change of their TEU between
 consecutive passes over the total (a box moved from one route to another counts twice);
 iteration stops when it falls below `equilibrium.tolerance` (once

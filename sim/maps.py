@@ -122,9 +122,8 @@ def _per_year(*runs: _About) -> str:
     """The parenthesis after a map title's "TEU per year": what its per-year figures are
     annualised from where the statistics period is part of a year (`sim.trade.part_year`,
     as trade.csv, the report, compare.png and a sweep's plots say it: "annualised from days
-    30-150, "), nothing for whole years (it wrote "annualised from 365 days"; review65 #11),
-    then the replications, by `_title`'s caller. A difference drawn without the period read
-    as a year's (trial64)."""
+    30-150, "), nothing for whole years, then the replications, by `_title`'s caller:
+    without the period, a part year's map or difference reads as a year's."""
     from sim.trade import part_year
 
     period = part_year((r.period, r.season) for r in runs)

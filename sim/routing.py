@@ -458,7 +458,7 @@ def gateway_graphs(plan: Plan, g: _Search) -> dict[str, _Search]:
         other_via.discard(section.origin)
         # ... but a hub from which a service of the gateway's own corridors runs to one of its
         # ports is its own as well (the Nansha rail-sea trains leave from Guoyuan, the east's
-        # river port: until 2026-12-04 no route could board them)
+        # river port: without this no route could board them)
         other_via -= {h for ln in lines if ln.spec.corridor in gw.corridors
                       and set(gw.via) & set(ln.stops) for h in ln.stops}
         keep = [lines[n[1]].spec.corridor in corridors if isinstance(n, tuple)

@@ -98,8 +98,8 @@ class Choice(Spec):
         """A class's value of time in route choice, CNY/TEU-h: its inventory cost raised
         toward the revealed time cost of its own value by `vot_position` (one position for
         every class, so laptops and chemicals are each weighed against their own evidence;
-        a single multiplier of the inventory cost, used until 2026-12-03, took its range
-        from electronics and left the other classes at a quarter of theirs)."""
+        a single multiplier of the inventory cost would take its range from electronics and
+        leave the other classes at a quarter of theirs)."""
         low = cls.value_of_time_cny_per_teu_hour
         high = max(low, cls.value_cny_per_teu * self.revealed_time_cost_per_day
                    / HOURS_PER_DAY)
