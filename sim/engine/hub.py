@@ -86,6 +86,8 @@ class Yard:
             self.peak = self.level
 
     def reset_stats(self) -> None:
+        """Start the time average and the peak afresh (end of the warm-up), at the level
+        held now."""
         self._tick()
         self.area = 0.0
         self.peak = self.level
@@ -112,6 +114,7 @@ class Servers:
         return event
 
     def release(self) -> None:
+        """Free a position: the first waiter takes it (made due now), else it is free."""
         if self.queue:
             succeed(self.env, self.queue.popleft())
         else:

@@ -156,6 +156,7 @@ class Model:
 
     # ------------------------------------------------------------------ freight flow
     def next_lot_id(self) -> int:
+        """A new lot's id: 1, 2, ... in the order lots are made (created or split)."""
         self._lot_id += 1
         return self._lot_id
 

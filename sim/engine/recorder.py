@@ -241,6 +241,10 @@ class Recorder:
         acc[2] = acc[2] + lot.teu * (now - lot.created)
 
     def delivered(self, lot: Lot, now: float) -> None:
+        """A lot reaches its route's destination at hour `now`: in the statistics period,
+        add its TEU and door-to-door hours to its route's sums (its cohort's too, if booked
+        in the period; the usual or event sums, where the route has dated events) and keep
+        its record for the corridor, gateway, market and weekly tables (`_lots`)."""
         if now < self.stats_from:
             return
         idx: int = lot.path.index
