@@ -13,10 +13,9 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
-from sim.kpis import TEXT, Table, col, weighted_quantile
+from sim.kpis import TEXT, Table, col, teu_weighted_mean, weighted_quantile
 from sim.queueing import (
     ggc_wait,
     mmc_wait,
@@ -216,7 +215,7 @@ def start_up(routes: pd.DataFrame, warmup_days: float) -> StartUp | None:
     weight = routes["teu_created_per_year"].to_numpy(dtype=float)
     hours = routes["base_h"].to_numpy(dtype=float)
     ok = weight > 0
-    mean_days = float(np.average(hours[ok], weights=weight[ok])) / HOURS_PER_DAY
+    mean_days = teu_weighted_mean(hours, weight) / HOURS_PER_DAY
     most_days = weighted_quantile(hours[ok], weight[ok], 0.95) / HOURS_PER_DAY
     return StartUp(1.0 - delivered / created, mean_days, most_days, warmup_days)
 
