@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from sim.figsource import annualised
 from sim.kpis import GOODS_TRADE_KPI, kpi
 from sim.specs import COMPETING_CORRIDORS
 from sim.stats import mean_ci, meeting
@@ -235,8 +236,6 @@ def part_year(periods: Iterable[tuple[HasPeriod, float | None]]) -> str:
     differences, compare.png's and a sweep's plots say of a short run, read on their own: a
     90-day run's total of 634 bn CNY/yr and its "vs 2023" of 88.9% read as the model missing
     2023 by 11%, and a flat season's 60 days passed for a year (trial64 #3)."""
-    from sim.figsource import annualised
-
     return annualised((horizon, factor if seasonal(factor) else None)
                       for horizon, factor in periods if not whole_years(horizon))
 
@@ -330,7 +329,7 @@ def season_note(factor: float | None, horizon: HasPeriod) -> str | None:
     the console, report.html, `cqsim compare`, a sweep and `cqsim uncertainty`."""
     if whole_years(horizon):
         return None
-    period = f"annualised from days {horizon.warmup_days:g}-{horizon.days:g}"
+    period = annualised([(horizon, None)])
     if not seasonal(factor):
         season = ("; its mean seasonal factor is not recorded" if factor is None else
                   f"; its mean seasonal factor, {factor:.3f}, is a whole year's (1) to within "
