@@ -60,11 +60,6 @@ class Vehicle:
         self.teu = 0.0
         self.tonnes = 0.0
 
-    @property
-    def lots(self) -> list[Lot]:
-        """Every lot on board."""
-        return [lot for lots in self.by_stop.values() for lot in lots]
-
     def load(self, lot: Lot) -> None:
         """Take a lot on board; it leaves at its `alight` stop."""
         self.by_stop.setdefault(lot.alight, []).append(lot)
