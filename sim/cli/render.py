@@ -397,7 +397,8 @@ def attribution_table(frame: pd.DataFrame, variant: str, against: str = "base",
     """Where a variant's trade came from (against `against`): per gateway, induced (and by
     which markets) and shifted (deltas replication by replication, `sim.compare.attribution`:
     of runs on common random numbers, or with `paired` False on independent seeds)."""
-    how = ("paired delta ± 95% CI" if paired else
+    # unpaired, not Welch's: each replication's deltas are taken r against r all the same
+    how = (deltas_kind(True, one=True) if paired else
            "delta ± 95% CI of replication r less replication r, independent seeds")
     table = Table(title=f"{variant} − {against}: where the change of trade came from, per year "
                         f"({how}; trade flow class)")
