@@ -170,3 +170,24 @@ def test_a_map_s_title_legend_and_source_line_fit_the_figure(tmp_path: Path,
     assert legend.y0 >= source.y1, (legend, source)
     assert fig.get_figwidth() == 13        # as wide as asked
     plt.close(fig)
+
+
+def test_hub_labels_are_placed_busiest_first(one_run: Path, monkeypatch: pytest.MonkeyPatch
+                                             ) -> None:
+    """`label_hubs` places labels in the order it is given, most important first: the
+    hubs outside the Chongqing inset came in table order, sorted by a column of the
+    off-map hubs (`far`, none of them on the map: every key NaN) since the off-map arrows
+    were added."""
+    import sim
+    import sim.maps
+
+    links, hubs = sim.maps._frames(sim.read_run(one_run))
+    seen: list[pd.DataFrame] = []
+    monkeypatch.setattr(sim.maps, "label_hubs", lambda ax, order, texts: seen.append(order))
+    fig, ax = plt.subplots(figsize=(13, 8.2), layout="constrained")
+    draw_map(ax, links, hubs, geodata=None)
+    plt.close(fig)
+    order = seen[0]             # the main map's (the inset's own come after)
+    rest = order.iloc[1:]       # after the inset's anchor
+    teu = rest["teu_per_year"].to_numpy()
+    assert len(rest) > 5 and (teu[:-1] >= teu[1:]).all(), list(rest["hub"])
