@@ -176,7 +176,7 @@ def trade_table(results: Results) -> pd.DataFrame:
         mean, half = mean_ci(sub["bn_cny"].to_numpy())
         rows.append({"item": f"corridor:{corridor}", "value": mean, "ci95": half,
                      "unit": "bn CNY/yr",
-                     "source": "simulated channel freight, annualized" + period})
+                     "source": "simulated channel freight, per year" + period})
     rows += _teu_rows(results, period)
     channels = per.groupby("replication")["bn_cny"].sum().to_numpy()
     mean, half = mean_ci(channels)
@@ -254,8 +254,8 @@ def _teu_rows(results: Results, period: str = "") -> list[dict[str, object]]:
             if mean == 0 and label == "empty":
                 continue
             rows.append({"item": f"teu_{label}:{corridor}", "value": mean, "ci95": half,
-                         "unit": "TEU/yr", "source": f"simulated {label} boxes delivered, "
-                                                     f"annualized{period}"})
+                         "unit": "TEU/yr",
+                         "source": f"simulated {label} boxes delivered, per year{period}"})
     return rows
 
 

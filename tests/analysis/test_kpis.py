@@ -333,6 +333,11 @@ def test_trade_csv_says_what_a_part_year_s_figures_are_annualised_from(
         assert said in str(table.loc[item, "source"]), item
     for item in ("2023 goods trade", "2025 target", "other_trade"):
         assert "annualised" not in str(table.loc[item, "source"]), item
+    # the period said once, in one spelling: a row read "annualized; annualised from days
+    # 30-120" (review66)
+    sources = table["source"].astype(str)
+    assert not sources.str.contains("annualized").any()
+    assert (sources.str.count("annualised") <= 1).all()
     year = results.plan.horizon.model_copy(update={"days": 365 + results.plan.horizon.warmup_days})
     assert part_year([(year, 1.0)]) == ""                        # a whole year: nothing
 
