@@ -209,6 +209,15 @@ class Label:
     leader: bool
 
 
+def busiest_first(hubs: pd.DataFrame) -> pd.DataFrame:
+    """`hubs` busiest first (their `teu_per_year`; ties and a frame without it in table
+    order): the order `place_labels` should get them, so the busiest hubs' labels take the
+    best places on every map (map.png and the report's)."""
+    teu = hubs["teu_per_year"].fillna(0.0) if "teu_per_year" in hubs else 0.0
+    return hubs.assign(_t=teu).sort_values("_t", ascending=False, kind="stable").drop(
+        columns="_t")
+
+
 def place_labels(points: np.ndarray, sizes: list[tuple[float, float]],
                  frame: tuple[float, float, float, float]) -> list[Label]:
     """Greedy collision-free label placement in display space: each label (in the order

@@ -312,10 +312,8 @@ def draw_map(ax: Axes, links: gpd.GeoDataFrame, hubs: gpd.GeoDataFrame, *,
         import pandas as pd
 
         rest = phubs.drop(index=near.index)
-        # busiest first: `label_hubs` places them in this order (the hubs on the map's own
-        # TEU/yr; the off-map ones' `far` are marked at the edge, not labelled here)
-        order = rest.assign(_t=rest.get("teu_per_year", 0.0)).sort_values(
-            "_t", ascending=False, kind="stable")
+        # busiest first (the off-map ones' `far` are marked at the edge, not labelled here)
+        order = mapdata.busiest_first(rest)
         texts = [short_name(str(h), str(n))
                  for h, n in zip(order["hub"], order["name"], strict=True)]
         if len(near):

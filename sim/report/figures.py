@@ -167,7 +167,10 @@ def _hub_hover(hubs: pd.DataFrame, run: rd.RunDir) -> list[str]:
 def _label_annotations(hubs: gpd.GeoDataFrame, texts: list[str],
                        bounds: tuple[float, float, float, float],
                        height_px: float, font_px: float = 11.0) -> list[dict[str, Any]]:
-    """Annotations naming hubs, placed without overlap for a map `height_px` high."""
+    """Annotations naming hubs, placed without overlap for a map `height_px` high, the
+    busiest hubs' first (`mapdata.busiest_first`), as map.png places them."""
+    order = mapdata.busiest_first(hubs.assign(_text=texts))
+    hubs, texts = order, list(order["_text"])
     minx, miny, maxx, maxy = bounds
     scale = min(MAP_WIDTH_PX / (maxx - minx), height_px / (maxy - miny))  # px per metre
     pts = np.column_stack([(hubs.geometry.x - minx) * scale, (hubs.geometry.y - miny) * scale])

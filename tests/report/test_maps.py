@@ -191,3 +191,19 @@ def test_hub_labels_are_placed_busiest_first(one_run: Path, monkeypatch: pytest.
     rest = order.iloc[1:]       # after the inset's anchor
     teu = rest["teu_per_year"].to_numpy()
     assert len(rest) > 5 and (teu[:-1] >= teu[1:]).all(), list(rest["hub"])
+
+
+
+def test_the_report_s_maps_place_hub_labels_busiest_first() -> None:
+    """The report's maps placed their labels in the flows layer's table order while map.png
+    placed them busiest first (review66): both order them by `mapdata.busiest_first`, so the
+    busiest hub's label takes the best place."""
+    from sim.report.figures import _label_annotations
+
+    hubs = gpd.GeoDataFrame({"hub": ["a", "b", "c", "d"],
+                             "teu_per_year": [1.0, 3.0, float("nan"), 2.0]},
+                            geometry=[Point(0, 0), Point(1, 0), Point(2, 0), Point(3, 0)])
+    notes = _label_annotations(hubs, ["A", "B", "C", "D"], (-1.0, -1.0, 4.0, 1.0), 300.0)
+    assert [n["text"] for n in notes] == ["B", "D", "A", "C"]
+    assert list(mapdata.busiest_first(hubs)["hub"]) == ["b", "d", "a", "c"]
+    assert list(mapdata.busiest_first(hubs.drop(columns="teu_per_year"))["hub"]) == list("abcd")
