@@ -339,8 +339,7 @@ def rank_tables(table: pd.DataFrame, base: str, reps: int) -> list[Table]:
                 "in the order of their means, none's extra trade told from none (not a "
                 "funding order)")
         t = Table(title=f"{head}: {what.get(str(group), 'by extra trade')}; "
-                        f"against {base}, paired deltas (CRN), 95% CI over {reps} "
-                        "replications")
+                        f"against {base}, {deltas_kind(True)} over {reps} replications")
         cols = ["rank", "candidate", "bottleneck cap. kTEU/yr", f"Δ {_header(teu)}",
                 f"Δ {_header(trade)}", "Δ trade told (Holm)"]
         if ratio:

@@ -637,6 +637,10 @@ def test_rank_s_heading_says_fund_first_only_when_some_trade_is_told() -> None:
                                    "from none (not a funding order)")
     (t,) = rank_tables(table.assign(extra_trade_resolved_holm=[True, False]), "base", 4)
     assert str(t.title).startswith("what to fund first")
+    # the deltas in compare's words (`deltas_kind`), not a third wording (review66)
+    from sim.stats import deltas_kind
+
+    assert f"against base, {deltas_kind(True)} over 4 replications" in str(t.title)
 
 
 def test_a_log_scale_parameter_at_zero_is_refused_before_estimating(tmp_path: Path) -> None:
