@@ -28,7 +28,9 @@ from sim.kpis import (
     compared,
     compared_by_replication,
     drop_quiet,
+    hubs_by_concern,
     key_deltas,
+    stalled_hubs,
 )
 from sim.network import revise
 from sim.paths import one_or_many
@@ -179,12 +181,6 @@ UTILIZATION_OF = {"hub": "handling capacity in use", "link": "slots filled on it
 STALLED = "handled no job while jobs queued (closed or blocked all period)"
 
 
-def stalled_hubs(hubs: pd.DataFrame) -> pd.Series:
-    """Which hubs of a hubs summary handled no job in the period while jobs queued at its
-    end: a hub closed all period, whose utilization is 0 and whose queue grows."""
-    return (hubs["queue_end_jobs"] > 0) & ~(hubs["jobs_per_year"] > 0)
-
-
 def bottlenecks(results: Results, variant: str, top: int = 3) -> pd.DataFrame:
     """The most utilized hubs, links and locks of a variant, with their queues and what
     each utilization measures (`utilization_of`). Hubs that handled no job while jobs
@@ -192,10 +188,9 @@ def bottlenecks(results: Results, variant: str, top: int = 3) -> pd.DataFrame:
     ranking by it left a port closed all period out; review65 #9), longest queue first."""
     rows = []
     summary = results.summary("hubs")
-    stalled = stalled_hubs(summary)
-    hubs = pd.concat([
-        summary[stalled].sort_values("queue_end_jobs", ascending=False, kind="stable"),
-        summary[~stalled].sort_values("utilization", ascending=False).head(top)])
+    ordered = hubs_by_concern(summary)
+    stalled = stalled_hubs(ordered)
+    hubs = pd.concat([ordered[stalled], ordered[~stalled].head(top)])
     for _, h in hubs.iterrows():
         rows.append({"variant": variant, "kind": "hub", "id": h["hub"],
                      "utilization": h["utilization"],

@@ -598,6 +598,26 @@ HUB_FIGURES: dict[str, tuple[str, str, float, int]] = {
 HUB_TOUCHED = frozenset(m for m in HUB_FIGURES if m.startswith("hub_"))
 
 
+def stalled_hubs(hubs: pd.DataFrame) -> pd.Series:
+    """Which hubs of a hubs summary handled no job in the period while jobs queued at its
+    end: a hub closed all period, whose utilization is 0 and whose queue grows (none of a
+    table written before its columns)."""
+    if "queue_end_jobs" not in hubs or "jobs_per_year" not in hubs:
+        return pd.Series(False, index=hubs.index)
+    return (hubs["queue_end_jobs"] > 0) & ~(hubs["jobs_per_year"] > 0)
+
+
+def hubs_by_concern(hubs: pd.DataFrame) -> pd.DataFrame:
+    """A hubs summary in the order a reader should see it: the stalled hubs first
+    (`stalled_hubs`, longest queue first: a ranking by utilization put a port closed all
+    period last), then the most utilized. The order of compare's bottleneck table and the
+    report's hubs table."""
+    stalled = stalled_hubs(hubs)
+    return pd.concat([
+        hubs[stalled].sort_values("queue_end_jobs", ascending=False, kind="stable"),
+        hubs[~stalled].sort_values("utilization", ascending=False, kind="stable")])
+
+
 def hub_metrics(hubs: pd.DataFrame) -> list[tuple[int, str, str, float]]:
     """Per replication and hub of a hubs table by replication: `HUB_FIGURES` (the other
     users' TEU gone elsewhere, TEU/yr, `diverts_after_hours`; utilization, mean wait h, TEU

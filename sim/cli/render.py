@@ -298,7 +298,7 @@ def _delta(k: KPI, delta: float, half: float) -> str:
 
 def bottleneck_table(bottlenecks: pd.DataFrame) -> Table:
     """The most utilized hubs, links and locks of every variant, with waits and queues, and
-    hubs that handled no job while jobs queued (`sim.compare.stalled_hubs`)."""
+    hubs that handled no job while jobs queued (`sim.kpis.stalled_hubs`)."""
     necks = Table(title="bottlenecks (highest utilization; first, any hub that handled no "
                         "job while jobs queued)")
     for col in ("variant", "kind", "id", "utilization", "of", "wait h", "queue at end"):

@@ -614,7 +614,7 @@ def congestion(page: Page, run: rd.RunDir) -> None:
     if not hubs.empty:
         places = run.hub_places()
         busiest = hubs.assign(place=[places[str(h)] for h in hubs["hub"]])
-        busiest = busiest.sort_values("utilization", ascending=False)
+        busiest = kpis.hubs_by_concern(busiest)   # stalled first, as compare's bottlenecks
         column = rd.HUB_DIVERTED.column(busiest)
         diverted = column is not None and bool((busiest[column] > 0).any())
         # a hub that handled no job, of a run whose table has the wait
@@ -622,7 +622,8 @@ def congestion(page: Page, run: rd.RunDir) -> None:
             rd.HUB_WAIT.values(busiest, run.per_year)[0].isna().any())
         # the column of other users gone elsewhere only where some went
         measures = [m for m in rd.HUB_MEASURES if m is not rd.HUB_DIVERTED or diverted]
-        page.add("<h3>Hubs, most utilised first</h3><div class='note'>Utilisation, waits, "
+        page.add("<h3>Hubs, stalled and most utilised first</h3><div class='note'>"
+                 "Utilisation, waits, "
                  "yards and queues count the background traffic too: the boxes of the port's "
                  "or terminal's other users (its published other throughput), which share its "
                  "capacity but are not simulated one by one."
@@ -630,9 +631,10 @@ def congestion(page: Page, run: rd.RunDir) -> None:
                     "users' limit (diverts_after_hours), their boxes went elsewhere and are "
                     "counted apart."
                     if diverted else "")
-                 + (" A hub that handled no job (none came, or it was closed all period) "
-                    "measured no wait (-) and has a utilisation of 0, so it comes last "
-                    "here; a closed one's queue at end says what waits." if idle else "")
+                 + (" A hub that handled no job measured no wait (-) and has a "
+                    "utilisation of 0: one closed all period while jobs queued comes first "
+                    "here, its queue at end saying what waits; one no job came to comes "
+                    "last." if idle else "")
                  + "</div>" + measure_table(run, busiest, ["place", "kind"], measures))
 
 

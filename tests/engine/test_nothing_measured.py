@@ -65,6 +65,14 @@ def test_a_closed_hub_does_not_read_as_no_wait(tmp_path: Path) -> None:
     assert first["queue_end"] == hubs.loc["qinzhou", "queue_end_jobs"]
     assert (necks["kind"] == "hub").sum() == 4          # and the 3 most utilized
     assert bottleneck_table(necks).row_count == len(necks)
+    # the report's hubs table first too: it listed hubs by utilization, so the closed port
+    # came last of some 40, under compare's bottlenecks that put it first (review66)
+    from tests.report.conftest import rows_after
+
+    sim.write_results(results, tmp_path / "out", map_png=False, report=True)
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    first = rows_after(page, "<h3>Hubs, stalled and most utilised first</h3>")[0]
+    assert first[0].startswith("Qinzhou"), first
 
 
 def test_a_lock_closed_all_run_and_a_line_nobody_boards_measure_no_wait(
