@@ -403,7 +403,7 @@ def attribution_table(frame: pd.DataFrame, variant: str, against: str = "base",
                         f"({how}; trade flow class)")
     for col in ("item", "TEU/yr", "Δ TEU/yr", "trade bn CNY/yr", "Δ trade bn CNY/yr"):
         table.add_column(col, justify="left" if col == "item" else "right")
-    from sim.report.rundir import GATEWAY_ITEM, MARKET_ITEM, attribution_parts
+    from sim.report.rundir import GATEWAY_ITEM, MARKET_ITEM, attribution_parts, sampled_change
 
     rows = frame[frame["variant"] == variant]
     rows = pd.concat([rows[rows["item"].str.startswith(GATEWAY_ITEM)],
@@ -411,11 +411,14 @@ def attribution_table(frame: pd.DataFrame, variant: str, against: str = "base",
     for _, r in rows.iterrows():
         item = str(r["item"])
         name = f"  {item.removeprefix(MARKET_ITEM)}" if item.startswith(MARKET_ITEM) else item
-        table.add_row(name, pm(r["base_teu_per_year"], np.nan, 0),
-                      pm(r["delta_teu_per_year"], r["delta_teu_per_year_ci95"], 0, sign=True),
-                      pm(r["base_trade_bn_cny_per_year"], np.nan, 1),
-                      pm(r["delta_trade_bn_cny_per_year"],
-                         r["delta_trade_bn_cny_per_year_ci95"], 3, sign=True))
+        # a sampled change without a CI says so, as every delta table does; a settled part
+        # without one is exact given its settling (`sampled_change`)
+        teu, trade = (change_pm(r[f"delta_{c}"], r[f"delta_{c}_ci95"], digits)
+                      if sampled_change(item) else
+                      pm(r[f"delta_{c}"], r[f"delta_{c}_ci95"], digits, sign=True)
+                      for c, digits in (("teu_per_year", 0), ("trade_bn_cny_per_year", 3)))
+        table.add_row(name, pm(r["base_teu_per_year"], np.nan, 0), teu,
+                      pm(r["base_trade_bn_cny_per_year"], np.nan, 1), trade)
     return table
 
 

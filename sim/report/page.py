@@ -115,7 +115,8 @@ def delta_cell(delta: float, half: float, digits: int, paired: bool = False,
     """A difference with its sign and CI, green where the CI excludes 0 (grey otherwise, and
     always when not `judged`: two runs not a variant and its base, `deltas.not_a_variant`);
     `paired`: a paired change, said to have its CI not known where it has none
-    (`fg.change_pm`; an attribution's exact part has none either, and is not said so)."""
+    (`fg.change_pm`; an attribution's settled part, exact given its settling, has none
+    either and is not said so: `rd.sampled_change`)."""
     sig = judged and resolved(delta, half) is True
     text = fg.change_pm(delta, half, digits) if paired else fg.pm(delta, half, digits,
                                                                  sign=True)
@@ -125,12 +126,14 @@ def delta_cell(delta: float, half: float, digits: int, paired: bool = False,
 def measure_table(run: rd.RunDir, frame: pd.DataFrame, keys: Sequence[str],
                   measures: Sequence[rd.Measure], *, extras: bool = False,
                   total: dict[str, tuple[float, float]] | None = None,
-                  judged: bool = True) -> str:
+                  judged: bool = True, sampled: Sequence[bool] = ()) -> str:
     """A KPI table: key columns, then value ± 95% CI of every measure the table has (cut at
     0 where it cannot be negative, `Measure.level`; a change with its sign, coloured where
     its CI excludes 0 if `judged`: `delta_cell`), and, with `extras`, any other numeric
     column, so new result columns appear (`rundir.extra_measure`; value ± CI as it is, its
-    sign not being known)."""
+    sign not being known). `sampled`: per row, whether its changes are sampled over the
+    replications, said to have their CI not known where they have none (`delta_cell`
+    paired; `rd.sampled_change`); none is without it."""
     shown = [m for m in measures if m.column(frame)]
     more = [rd.extra_measure(c) for c in rd.extra_columns(frame, tuple(measures), tuple(keys))
             ] if extras else []
@@ -141,7 +144,8 @@ def measure_table(run: rd.RunDir, frame: pd.DataFrame, keys: Sequence[str],
     rows = []
     for i in range(len(frame)):
         row = [html.escape(str(frame[k].iloc[i])) for k in keys]
-        row += [delta_cell(v.iloc[i], h.iloc[i], m.digits, judged=judged) if m.signed else
+        row += [delta_cell(v.iloc[i], h.iloc[i], m.digits, judged=judged,
+                           paired=bool(sampled) and sampled[i]) if m.signed else
                 (fg.level if m.level else fg.pm)(v.iloc[i], h.iloc[i], m.digits)
                 for m, (v, h) in zip(shown, values, strict=True)]
         row += [fg.pm(v.iloc[i], h.iloc[i], m.digits)
@@ -881,8 +885,10 @@ def attribution_sections(page: Page, runs: list[rd.RunDir], frame: pd.DataFrame,
                  + "".join(unrelated_warning(runs[0], run, why) for run, why in unrelated))
         page.figure(fg.attribution_figure(base, alt, pd.concat(
             [gws, parts[parts["item"] == "total"].assign(gateway="total")])))
-        page.add(measure_table(alt, pd.concat([gws, parts]), ["gateway"],
-                               rd.ATTRIBUTION_MEASURES, judged=not unrelated))
+        shown = pd.concat([gws, parts])
+        page.add(measure_table(alt, shown, ["gateway"], rd.ATTRIBUTION_MEASURES,
+                               judged=not unrelated,
+                               sampled=[rd.sampled_change(str(i)) for i in shown["item"]]))
 
 
 def render(runs: list[rd.RunDir]) -> str:

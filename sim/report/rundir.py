@@ -172,6 +172,18 @@ ATTRIBUTION_PARTS = {
                               "ends (trade counts boxes as they leave: none of the trade)",
     "remainder": "of the total, the rest (chiefly the chance of whole lots)"}
 MARKET_ITEM = "induced:"   # one market's part of `induced by access`
+# the parts the settle stage gives (`sim.compare._settled_row`): without a CI when the
+# replications share one settling, exact given it
+SETTLED_PARTS = ("input growth", "induced by access")
+
+
+def sampled_change(item: str) -> bool:
+    """Whether attribution.csv's row `item` is a change sampled over the replications (a
+    gateway, the total, shifted, the stocks at the ends, the remainder), whose missing CI is
+    not known (`sim.stats.paired_ci`) and is said so, not a part of the settle stage
+    (`SETTLED_PARTS`, a market's part of the induced), exact given one shared settling, which
+    has none. The console's and the report's attribution tables read it alike."""
+    return item not in SETTLED_PARTS and not item.startswith(MARKET_ITEM)
 
 
 def attribution_label(item: str, markets: Mapping[str, str] | None = None) -> str:

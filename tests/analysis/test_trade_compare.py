@@ -1009,6 +1009,33 @@ def test_the_console_attribution_shows_a_part_without_a_trade_figure_as_a_dash()
     assert "+3 ± 2" in text and "+0.100 ± 0.050" in text
 
 
+def test_the_console_attribution_says_a_sampled_change_s_ci_is_not_known() -> None:
+    """A gateway's change with no CI (every replication moved it by one amount) read bare,
+    "-32", as if exact, where every other delta table says "(CI not known)" (trial66); a
+    part of the settle stage without a CI is exact given its one settling, and stays bare."""
+    from sim.cli.render import attribution_table, console
+    from sim.stats import NOT_KNOWN
+
+    nan = float("nan")
+    frame = pd.DataFrame([
+        {"variant": "v", "item": "gateway:air", "base_teu_per_year": 17916.0,
+         "delta_teu_per_year": -32.0, "delta_teu_per_year_ci95": nan,
+         "base_trade_bn_cny_per_year": 102.1, "delta_trade_bn_cny_per_year": -0.186,
+         "delta_trade_bn_cny_per_year_ci95": nan},
+        {"variant": "v", "item": "induced by access", "base_teu_per_year": nan,
+         "delta_teu_per_year": 12.0, "delta_teu_per_year_ci95": nan,
+         "base_trade_bn_cny_per_year": nan, "delta_trade_bn_cny_per_year": 0.25,
+         "delta_trade_bn_cny_per_year_ci95": nan}])
+    screen = console(300)
+    with screen.capture() as out:
+        screen.print(attribution_table(frame, "v"))
+    rows = {line.split("│")[1].strip(): line for line in out.get().splitlines()
+            if line.count("│") > 2}
+    assert f"-32 ({NOT_KNOWN})" in rows["gateway:air"]
+    assert f"-0.186 ({NOT_KNOWN})" in rows["gateway:air"]
+    assert "+12" in rows["induced by access"] and NOT_KNOWN not in rows["induced by access"]
+
+
 def test_each_run_warning_is_its_own_line_and_a_long_one_is_cut_at_a_word(
         capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     """compare joined a variant's warnings into one line, cut at 600 characters mid-word

@@ -188,6 +188,35 @@ def test_attribution_of_runs_not_a_variant_and_its_base_marks_nothing_resolved(
     assert "china-europe-frequency is not" not in against and "class='sig'" not in against
 
 
+def test_the_report_s_attribution_says_a_sampled_change_s_ci_is_not_known(
+        comparison: Path) -> None:
+    """The report's "Where the change came from" showed a gateway's change with no CI bare,
+    as if exact, where its other delta tables say "CI not known" (trial66); a part of the
+    settle stage without a CI is exact given its one settling, and stays bare."""
+    from sim.report import page
+    from sim.stats import NOT_KNOWN
+
+    runs = [RunDir.open(comparison / d) for d in ("0-baseline-2023", "1-china-europe-frequency")]
+    rd.label_runs(runs)
+    nan = float("nan")
+    frame = pd.DataFrame([
+        {"variant": runs[1].name, "item": "gateway:air", "base_teu_per_year": 17916.0,
+         "delta_teu_per_year": -32.0, "delta_teu_per_year_ci95": nan,
+         "base_trade_bn_cny_per_year": 102.1, "delta_trade_bn_cny_per_year": -0.186,
+         "delta_trade_bn_cny_per_year_ci95": nan},
+        {"variant": runs[1].name, "item": "induced by access", "base_teu_per_year": nan,
+         "delta_teu_per_year": 12.0, "delta_teu_per_year_ci95": nan,
+         "base_trade_bn_cny_per_year": nan, "delta_trade_bn_cny_per_year": 0.25,
+         "delta_trade_bn_cny_per_year_ci95": nan}])
+    built = page.Page()
+    page.attribution_sections(built, runs, frame)
+    rows = html.unescape("".join(built.parts)).split("<tr")
+    air = next(r for r in rows if ">air<" in r)
+    induced = next(r for r in rows if "induced by cheaper access" in r)
+    assert f"-32 ({NOT_KNOWN})" in air and f"-0.186 ({NOT_KNOWN})" in air
+    assert "+12" in induced and NOT_KNOWN not in induced
+
+
 def test_a_delta_s_percentage_is_of_the_base(monkeypatch: pytest.MonkeyPatch) -> None:
     """The report's % change is ALT - BASE over BASE's mean, as compare.csv's delta_pct; no
     other test read the report's own column."""
