@@ -69,13 +69,19 @@ def _run_folder_names(cmp: Comparison) -> list[str]:
 
 
 def _comparison_about(cmp: Comparison) -> dict[str, object]:
-    """What the manifest of a comparison says it is."""
+    """What the manifest of a comparison (compare.json, rank.json) says it is, with what the
+    console says of its runs: the part year its per-year figures are annualised from
+    (`season_note`, None for whole years) and each variant's checks (`warnings`, as
+    `_runs_warned` words them), so a reader of the file alone sees them (rank.json kept
+    none, and rank writes no run folder: trial66)."""
     from sim.compare import unmoved
 
     plan = cmp.base.results.plan
     return {"scenario": cmp.base.name, "alternatives": [v.name for v in cmp.alts],
             "seed": cmp.base.seed, "replications": len(cmp.base.results.replications),
-            "days": plan.horizon.days, "unmoved": unmoved(cmp.deltas),
+            "days": plan.horizon.days, "season_note": _season_note(cmp),
+            "unmoved": unmoved(cmp.deltas),
+            "warnings": [said for _, said, _ in _runs_warned(cmp)],
             **({"placebo": cmp.placebo.name} if cmp.placebo is not None else {})}
 
 
@@ -139,38 +145,54 @@ def _unsettled_caveat(cmp: Comparison, v: Variant, command: str = "compare") -> 
                           None if cmp.placebo is None else cmp.placebo.name, command)
 
 
-def _print_season_note(screen: Console, cmp: Comparison) -> None:
-    """The note that the deltas are per year of a part of a year (`sim.trade.season_note`),
-    and so are attribution's parts, printed before the tables, not after some 380 lines of
-    them (trial51 F2); by compare and rank alike (rank printed none: trial66)."""
+def _season_note(cmp: Comparison) -> str | None:
+    """What a comparison's per-year figures are annualised from (`sim.trade.season_note`),
+    None for whole years."""
     from sim.trade import season_note
 
     plan = cmp.base.results.plan
-    note = season_note(plan.season, plan.horizon)
+    return season_note(plan.season, plan.horizon)
+
+
+def _print_season_note(screen: Console, cmp: Comparison) -> None:
+    """The note that the deltas are per year of a part of a year (`_season_note`), and so
+    are attribution's parts, printed before the tables, not after some 380 lines of them
+    (trial51 F2); by compare and rank alike (rank printed none: trial66)."""
+    note = _season_note(cmp)
     if note:
         screen.print(f"note: {note}" + ("; so are attribution's input growth and induced "
                                          "trade" if cmp.attribution is not None else ""),
                      soft_wrap=True)
 
 
-def _warn_runs(cmp: Comparison, shown: str | None) -> None:
-    """One warning per finding of each variant's own checks (`sim.checks.run_warnings`, as
-    `cqsim run` prints them): unstable hubs, a start before the network held its boxes in
-    transit (a change of transit time then moves its delivered TEU as if it were
-    throughput), lines ending with a backlog, feedback that did not settle. Each its own
-    line: joined, they ran past the cut and lost their advice. `shown`: the comparison's
-    folder as the console names it, where each variant's tables, run.json and the report
-    keep every warning whole (None with --no-report: none is written, so no line points
-    to them)."""
+def _runs_warned(cmp: Comparison) -> list[tuple[str, str, str]]:
+    """Each finding of each variant's own checks (`sim.checks.run_warnings`, as `cqsim run`
+    finds them): unstable hubs, a start before the network held its boxes in transit (a
+    change of transit time then moves its delivered TEU as if it were throughput), lines
+    ending with a backlog, feedback that did not settle; as (the variant's run folder, what
+    is said of it, the table that shows it). What the console prints and the comparison's
+    manifest keeps."""
     from sim.checks import run_warnings
 
-    for v, folder in zip((cmp.base, *cmp.alts), _run_folder_names(cmp), strict=True):
-        kept = None if shown is None else f"{shown}/{folder}/run.json and {shown}/report.html"
-        for w in run_warnings(v.results):
-            why = ("; a change of transit time then moves the delivered TEU compared here"
-                   if w.table == "routes.csv" else "")
-            see = "" if shown is None else f" (see its {w.table})"
-            show_warning(f"{v.name}: {w.text}{why}{see}", kept)
+    return [(folder, f"{v.name}: {w.text}" + (
+                "; a change of transit time then moves the delivered TEU compared here"
+                if w.table == "routes.csv" else ""), w.table)
+            for v, folder in zip((cmp.base, *cmp.alts), _run_folder_names(cmp), strict=True)
+            for w in run_warnings(v.results)]
+
+
+def _warn_runs(cmp: Comparison, manifest: str, shown: str | None) -> None:
+    """One warning per finding of each variant's own checks (`_runs_warned`), each its own
+    line: joined, they ran past the cut and lost their advice. `manifest`: the comparison's
+    JSON file as the console names it, which keeps each whole; `shown`: the comparison's
+    folder, where each variant's tables, run.json and the report keep them too (None with
+    --no-report, and for rank: no run folder is written, so no line points to one)."""
+    for folder, said, table in _runs_warned(cmp):
+        if shown is None:
+            show_warning(said, manifest)
+        else:
+            show_warning(f"{said} (see its {table})",
+                         f"{shown}/{folder}/run.json and {shown}/report.html")
 
 
 @click.command()
@@ -300,7 +322,8 @@ def compare(base: Path, alts: tuple[Path, ...], replications: int | None, days: 
     if folder.replaced:
         screen.print(replaced_line(folder), soft_wrap=True)
     _warn_unmoved(cmp)
-    _warn_runs(cmp, None if no_report else folder.target.shown)
+    _warn_runs(cmp, f"{folder.target.shown}/compare.json",
+               None if no_report else folder.target.shown)
     _warn_placebo(cmp)
 
 
@@ -404,4 +427,4 @@ def rank(base: Path, files: tuple[Path, ...], changes: tuple[Path, ...],
     if folder.replaced:
         screen.print(replaced_line(folder), soft_wrap=True)
     _warn_unmoved(cmp)
-    _warn_runs(cmp, None)   # rank writes no run folder: each warning whole, on the console
+    _warn_runs(cmp, f"{folder.target.shown}/rank.json", None)   # no run folder is written

@@ -150,6 +150,20 @@ def test_rank_warns_of_its_runs_checks_and_says_their_period(tmp_path: Path) -> 
     assert late and late[0].startswith("cqsim: warning: "), done.stderr
     assert {ln.split(": ")[2] for ln in late} == {"test", "more"}, late
     assert "note: annualised from days" in done.stdout, done.stdout
+    # rank.json keeps each whole, and the period: rank writes no run folder, and a planner
+    # reading the file later saw none of them (trial66)
+    about = json.loads((tmp_path / "r" / "rank.json").read_text(encoding="utf-8"))["manifest"]
+    kept = [w for w in about["warnings"] if "waiting to board" in w]
+    assert [w.split(": ")[0] for w in kept] == ["test", "more"], about["warnings"]
+    assert all(f"cqsim: warning: {w}" in done.stderr for w in kept)
+    assert about["season_note"] and about["season_note"] in done.stdout, about
+    # compare's manifest keeps them alike, with --no-report too (no run.json then)
+    done = CliRunner().invoke(main, ["compare", str(full), str(more), "--replications", "2",
+                                     "--no-report", "--out", str(tmp_path / "c")])
+    assert done.exit_code == 0, done.output
+    about = json.loads((tmp_path / "c" / "compare.json").read_text(encoding="utf-8"))[
+        "manifest"]
+    assert [w for w in about["warnings"] if "waiting to board" in w] == kept
 
 
 def test_a_warm_up_shorter_than_the_transit_is_named() -> None:

@@ -1061,7 +1061,7 @@ def test_each_run_warning_is_its_own_line_and_a_long_one_is_cut_at_a_word(
     monkeypatch.setattr(sim.checks, "run_warnings", lambda results: found)
     variant = SimpleNamespace(name="base", results=None)
     fake = cast(Any, SimpleNamespace(base=variant, alts=[]))
-    _warn_runs(fake, "out/cmp")
+    _warn_runs(fake, "out/cmp/compare.json", "out/cmp")
     said = capsys.readouterr().err.splitlines()
     assert len(said) == 2
     assert said[1] == f"cqsim: warning: base: {advice} (see its run.json)"
@@ -1071,11 +1071,12 @@ def test_each_run_warning_is_its_own_line_and_a_long_one_is_cut_at_a_word(
     assert backlog.startswith(body) and backlog[len(body)] in " ,"     # at a word's end
     assert tail == " (cut here; the whole warning is in out/cmp/0-base/run.json and " \
                    "out/cmp/report.html)"
-    # --no-report: nowhere to point, neither to the whole text nor to its table (it said
-    # "(see its run.json)" of a run directory not written: review45, L1)
-    _warn_runs(fake, None)
+    # --no-report (and rank): no table to point to (it said "(see its run.json)" of a run
+    # directory not written: review45, L1); the whole text is in the comparison's manifest
+    _warn_runs(fake, "out/cmp/compare.json", None)
     said = capsys.readouterr().err.splitlines()
-    assert said[0].endswith("...") and said[1] == f"cqsim: warning: base: {advice}", said
+    assert said[0].endswith("... (cut here; the whole warning is in out/cmp/compare.json)")
+    assert said[1] == f"cqsim: warning: base: {advice}", said
 
 
 def test_a_resolved_total_of_a_run_whose_feedback_did_not_settle_gets_a_caveat(
