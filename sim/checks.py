@@ -28,8 +28,9 @@ from sim.queueing import (
 from sim.units import HOURS_PER_DAY, HOURS_PER_WEEK, HOURS_PER_YEAR
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
+    from sim.network import Plan
     from sim.results import Results
 
 GROWTH_SHARE = 0.05      # queue grew by more than this share of the period's arrivals ...
@@ -134,15 +135,36 @@ def hub_check(s: QueueCounts, period: float, warmup: float) -> dict[str, object]
 BACKLOG_WEEKS = 2.0
 
 
+def _backlogs(lines: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    """The rows of a lines table whose queue at the end of the horizon exceeds
+    `BACKLOG_WEEKS` of their capacity, and each one's capacity a week."""
+    weekly = lines["capacity_teu_per_year"] * HOURS_PER_WEEK / HOURS_PER_YEAR
+    late = lines[(weekly > 0) & (lines["queue_end_teu"] > BACKLOG_WEEKS * weekly)]
+    return late, weekly[late.index]
+
+
 def backlogged_lines(lines: pd.DataFrame) -> list[str]:
     """`line (TEU queued at the end, capacity a week)` for each line of a lines table (mean
     over replications) whose queue at the end of the horizon exceeds `BACKLOG_WEEKS` of its
     capacity: the hubs' checks do not see it (freight queues for a departure, not a
     handling position)."""
-    weekly = lines["capacity_teu_per_year"] * HOURS_PER_WEEK / HOURS_PER_YEAR
-    late = lines[(weekly > 0) & (lines["queue_end_teu"] > BACKLOG_WEEKS * weekly)]
+    late, weekly = _backlogs(lines)
     return [f"{row.line} ({row.queue_end_teu:,.0f} TEU queued, {cap:,.0f} a week)"
-            for row, cap in zip(late.itertuples(), weekly[late.index], strict=True)]
+            for row, cap in zip(late.itertuples(), weekly, strict=True)]
+
+
+def backlogged_names(lines: pd.DataFrame) -> list[str]:
+    """The lines `backlogged_lines` names, by name alone: what a sweep's run keeps
+    (`sim.sweep.tasks.run_kpis`, `lines_backlogged`)."""
+    return [str(name) for name in _backlogs(lines)[0]["line"]]
+
+
+def backlog_note(late: Sequence[str]) -> str:
+    """What to say of lines ending the horizon with a backlog (`late`: each named, with what
+    shows it): by a run, a comparison's runs and a sweep alike."""
+    return (f"lines ending the horizon with more than {BACKLOG_WEEKS:g} weeks of their "
+            f"capacity waiting to board (demand above capacity, or a closure not yet "
+            f"cleared): {', '.join(late)}")
 
 
 def diverted_hubs(hubs: pd.DataFrame) -> list[str]:
@@ -243,15 +265,65 @@ def unfilled_runs(runs: pd.DataFrame, shown: int = 4, *,
         means["start_up_shortfall"], means["warmup_short_days"], strict=True)]]
     if hit.empty:
         return None
-    names = list(map(str, hit.index))
-    more = f" and {len(names) - shown} more" if len(names) > shown else ""
-    return (f"{len(hit)} of {len(means)} variants ({', '.join(names[:shown])}{more}) began "
+    names = _first(list(map(str, hit.index)), shown)
+    return (f"{len(hit)} of {len(means)} variants ({names}) began "
             "their statistics before the network held its boxes in transit: the TEU "
             f"delivered fall up to {100 * hit['start_up_shortfall'].max():.1f}% short of "
             "those created (mean over the runs), with a warm-up shorter than most boxes' "
             "door-to-door time, so a change of transit time moves the delivered TEU compared "
             f"here (a longer horizon.warmup_days in {warmup_from}; `cqsim run` on the base "
             "says how long)")
+
+
+def _first(names: Sequence[str], shown: int) -> str:
+    """The first `shown` of `names`, and how many more: "a, b and 3 more"."""
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return f"{', '.join(names[:shown])}{more}"
+
+
+# what a sweep's run keeps of its feedback passes (`sim.sweep.tasks.run_kpis`): passes run,
+# whether the route flows settled (1) or not (0; NaN: no pass ran), the last pass's change of
+# route flows (NaN: not measured)
+FEEDBACK_COLUMNS = ("feedback_passes", "feedback_settled", "feedback_gap")
+
+
+def unsettled_runs(runs: pd.DataFrame, plans: Mapping[str, Plan], shown: int = 4) -> str | None:
+    """A note naming the variants of a sweep's runs table (`sim.sweep.tasks.run_kpis`) any of
+    whose ok runs' feedback passes did not settle (`FEEDBACK_COLUMNS`), as `run`, `compare`
+    and `rank` warn of their own: `feedback_note` of every ok run, with the advice of the
+    first such variant's plan (`plans`: variant -> its plan). None when all settled (or the
+    table predates the columns)."""
+    if not set(FEEDBACK_COLUMNS) <= set(runs) or not len(runs):
+        return None
+    ok = runs[runs["status"] == "ok"]
+    reports = {str(v): [{"passes": p, "converged": c == 1, "gap": g} for p, c, g in zip(
+        sub["feedback_passes"], sub["feedback_settled"], sub["feedback_gap"], strict=True)]
+        for v, sub in ok.groupby("variant", sort=True)}
+    hit = [v for v, r in reports.items() if feedback_note(r, plans[v]) is not None]
+    if not hit:
+        return None
+    note = feedback_note([r for rs in reports.values() for r in rs], plans[hit[0]], "runs")
+    return f"{len(hit)} of {len(reports)} variants ({_first(hit, shown)}): {note}"
+
+
+def backlogged_runs(runs: pd.DataFrame, shown: int = 4) -> str | None:
+    """A note naming the variants of a sweep's runs table any of whose ok runs ended with a
+    line's backlog (`lines_backlogged`, `backlogged_names`), and each such line with how many
+    runs ended so, as `run`, `compare` and `rank` warn of their own (`backlog_note`). None
+    when none did (or the table predates the column)."""
+    if "lines_backlogged" not in runs or not len(runs):
+        return None
+    ok = runs[runs["status"] == "ok"]
+    named = ok["lines_backlogged"].fillna("").astype(str).str.split(", ")
+    counts = pd.Series([n for names in named for n in names if n]).value_counts(sort=False)
+    if counts.empty:
+        return None
+    counts = counts.sort_values(ascending=False, kind="stable")
+    hit = sorted({str(v) for v, names in zip(ok["variant"], named, strict=True)
+                  if any(names)})
+    late = [f"{line} (in {count} of {len(ok)} runs)" for line, count in counts.items()]
+    return (f"{len(hit)} of {ok['variant'].nunique()} variants ({_first(hit, shown)}): "
+            + backlog_note([_first(late, 2 * shown)]))
 
 
 def flagged(checks: pd.DataFrame) -> list[str]:
@@ -289,10 +361,7 @@ def run_warnings(results: Results) -> list[RunWarning]:
         found.append(RunWarning(start, "routes.csv"))
     late = backlogged_lines(results.summary("lines"))
     if late:
-        found.append(RunWarning(
-            f"lines ending the horizon with more than {BACKLOG_WEEKS:g} weeks of their "
-            f"capacity waiting to board (demand above capacity, or a closure not yet "
-            f"cleared): {', '.join(late)}", "lines.csv"))
+        found.append(RunWarning(backlog_note(late), "lines.csv"))
     gone = diverted_hubs(results.summary("hubs"))
     if gone:
         found.append(RunWarning(
@@ -343,13 +412,21 @@ def unsettled_feedback(results: Results) -> str | None:
     eq = results.equilibrium
     kept = eq.get("by_replication")      # with per_replication: each replication's passes
     reports: list[dict[str, Any]] = kept if isinstance(kept, list) else [eq]
+    return feedback_note(reports, results.plan)
+
+
+def feedback_note(reports: Sequence[Mapping[str, Any]], plan: Plan,
+                  of: str = "replications") -> str | None:
+    """`unsettled_feedback` of the settling reports (`sim.equilibrium.EquilibriumReport`
+    as a dict: `passes`, `converged`, `gap`) of runs of `plan`, `of` what they are (a run's
+    replications, a sweep variant's runs): None when they settled or ran no passes."""
     moving = [r for r in reports if r.get("passes") and not r.get("converged")]
     if not moving:
         return None
     gaps = [float(r["gap"]) for r in moving
-            if isinstance(r.get("gap"), (int, float)) and not isinstance(r["gap"], bool)]
+            if isinstance(r.get("gap"), (int, float)) and not isinstance(r["gap"], bool)
+            and not math.isnan(r["gap"])]
     shown = percent_span(gaps) if gaps else "by an unmeasured share"
-    plan = results.plan
     settings, horizon = plan.equilibrium, plan.horizon.days
     days = settings.pass_days(horizon)
     if settings.days is None:
@@ -359,7 +436,7 @@ def unsettled_feedback(results: Results) -> str | None:
                   f"equilibrium.days {settings.days:g})")
     else:
         longer = f"longer passes (equilibrium.days, now {days:g})"
-    where = f" in {len(moving)} of {len(reports)} replications" if len(reports) > 1 else ""
+    where = f" in {len(moving)} of {len(reports)} {of}" if len(reports) > 1 else ""
     return (f"the delay feedback did not settle{where}: route flows still changed {shown} "
             f"in the last of {max(int(r['passes']) for r in moving)} passes, above the "
             f"tolerance of {100 * settings.tolerance:g}% (equilibrium.tolerance), so the "

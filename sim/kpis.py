@@ -420,7 +420,8 @@ def add_run_figure(figure: Peak | Summed) -> Peak | Summed:
     (`--import`). The same figure declared again (the module imported again) is kept; another
     of a taken name is refused."""
     written = {f"total_{k.column}" for k in kpis()} | {
-        GOODS_TRADE_KPI.column, "start_up_shortfall", "warmup_short_days"}
+        GOODS_TRADE_KPI.column, "start_up_shortfall", "warmup_short_days",
+        "feedback_passes", "feedback_settled", "feedback_gap", "lines_backlogged"}
     if figure.column in written:   # it overwrote the run's own (review51 #5; a name made of
         # a corridor's, or the conservation's, is refused when a run's row is made)
         raise ValueError(f"a run figure named {figure.column!r}: a column cqsim writes of "

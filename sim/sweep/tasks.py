@@ -117,8 +117,11 @@ def run_kpis(result: ReplicationResult, plan: Plan) -> dict[str, float | str]:
     balance and the start-up check
     (`start_up_shortfall`: the share by which the TEU delivered fall short of those created;
     `warmup_short_days`: by how much the warm-up falls short of most boxes' door-to-door
-    time; `sim.checks.StartUp`)."""
-    from sim.checks import start_up
+    time; `sim.checks.StartUp`), the feedback passes (`sim.checks.FEEDBACK_COLUMNS`) and
+    the lines ending with a backlog (`lines_backlogged`: `sim.checks.backlogged_names`),
+    which the sweep warns of as `run` does (`sim.checks.unsettled_runs`, `backlogged_runs`).
+    """
+    from sim.checks import backlogged_names, start_up
     from sim.trade import GOODS_TRADE, outside_channels_bn
 
     row: dict[str, float | str] = {}
@@ -134,6 +137,14 @@ def run_kpis(result: ReplicationResult, plan: Plan) -> dict[str, float | str]:
     begun = start_up(result.tables["routes"], plan.horizon.warmup_days)
     row["start_up_shortfall"] = begun.shortfall if begun is not None else float("nan")
     row["warmup_short_days"] = begun.short_days if begun is not None else float("nan")
+    passes = result.equilibrium or {}
+    gap = passes.get("gap")
+    row["feedback_passes"] = float(passes.get("passes") or 0)   # NaN: none ran to settle
+    row["feedback_settled"] = (float(bool(passes.get("converged")))
+                               if row["feedback_passes"] else float("nan"))
+    row["feedback_gap"] = float(gap) if isinstance(gap, int | float) else float("nan")
+    lines = result.tables.get("lines")
+    row["lines_backlogged"] = ", ".join(backlogged_names(lines)) if lines is not None else ""
     figures: tuple[Peak | Summed, ...] = (*run_peaks(), *run_sums())
     for figure in figures:
         df = result.tables.get(figure.table)
@@ -225,12 +236,20 @@ class Sweep:
         from sim.trade import part_year
         return part_year((plan.horizon, plan.season) for plan in self._plans())
 
+    def variant_plans(self) -> dict[str, Plan]:
+        """Each variant's plan as its runs ran (`_plans`), by its id: what a check of its
+        runs reads of its settings (`sim.checks.unsettled_runs`)."""
+        return {task.variant: plan for task, plan in self._task_plans()}
+
     def _plans(self) -> Iterator[Plan]:
         """Each run's plan as it ran (after feedback passes where they settled it)."""
+        return (plan for _, plan in self._task_plans())
+
+    def _task_plans(self) -> Iterator[tuple[RunTask, Plan]]:
         for task in self.tasks:
             plan = task.settled.plan if task.settled is not None else task.plan
             if plan is not None:
-                yield plan
+                yield task, plan
 
     def changes_named(self) -> list[str]:
         """What each `changes.N...` path the sweep sets addresses: N counts the base's merged

@@ -1054,3 +1054,42 @@ def test_a_part_read_out_of_memory_is_kept_and_the_error_raised(
     with pytest.raises(MemoryError):
         part_statuses(runs, "v*.parquet")
     assert part.exists()
+
+
+def test_a_sweep_warns_of_its_runs_unsettled_feedback_and_lines_backlogs(
+        tmp_path: Path) -> None:
+    """A sweep warned only of a short warm-up: a 60-day sweep of baseline-2023 whose feedback
+    settled in none of its runs, with a line's backlog in each, said nothing of either,
+    where run, compare and rank warn of both (trial66). It now names the variants, with the
+    words `run` uses (`sim.checks.feedback_note`, `backlog_note`)."""
+    from sim.checks import backlogged_runs, unsettled_runs
+    from sim.pipeline import prepare, replicate_one, settle
+
+    # the lines: one train a week for 50,000 TEU a year leaves a backlog in every run
+    path = tiny_sweep(tmp_path, values=(1, 2), replications=2, teu_per_year=50_000)
+    result = CliRunner().invoke(main, ["sweep", str(path), "--out", str(tmp_path / "out"),
+                                       "--workers", "1", "--no-plots"])
+    assert result.exit_code == 0, result.output
+    late = [ln for ln in result.stderr.splitlines() if "waiting to board" in ln]
+    assert late == ["cqsim: warning: 2 of 2 variants (v0000, v0001): lines ending the horizon "
+                    "with more than 2 weeks of their capacity waiting to board (demand above "
+                    "capacity, or a closure not yet cleared): ab (in 4 of 4 runs)"], result.stderr
+    runs = pd.read_parquet(tmp_path / "out" / "runs.parquet")
+    assert set(runs["lines_backlogged"]) == {"ab"}
+    runs.loc[runs["variant"] == "v0001", "lines_backlogged"] = ""
+    assert "1 of 2 variants (v0000)" in str(backlogged_runs(runs))
+    assert "(in 2 of 4 runs)" in str(backlogged_runs(runs))
+    # the feedback: a network of one route runs no pass (its columns say so) ...
+    plan = prepare(line_network(tmp_path / "one"), replications=1)
+    row = sweep_tasks.run_kpis(replicate_one(settle(plan), 0), plan)
+    plans = {"v0000": plan, "v0001": plan}
+    assert unsettled_runs(runs, plans) is None
+    # ... and runs whose passes stopped above the tolerance are named, as run says it
+    runs["feedback_passes"], runs["feedback_settled"] = 3.0, 1.0
+    runs.loc[runs["variant"] == "v0001", ["feedback_settled", "feedback_gap"]] = [0.0, 0.12]
+    said = unsettled_runs(runs, plans)
+    assert said is not None and said.startswith(
+        "1 of 2 variants (v0001): the delay feedback did not settle in 2 of 4 runs: route "
+        "flows still changed 12.0% in the last of 3 passes"), said
+    assert row["feedback_passes"] == 0 and np.isnan(row["feedback_settled"])
+    assert np.isnan(row["feedback_gap"]) and row["lines_backlogged"] == ""
