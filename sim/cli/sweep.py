@@ -117,6 +117,12 @@ def sweep(sweep_file: Path, out: Path | None, overwrite: bool, workers: int | No
         screen.print(f"replaced what {shown}/ held: {outcome.replaced}", soft_wrap=True)
     for note in prepared.season_notes():
         screen.print(f"note: {note}", soft_wrap=True)
+    from sim.sweep.summary import no_sensitivity
+    from sim.sweep.tasks import HEADLINE_KPIS
+
+    empty = no_sensitivity(outcome.runs, prepared.params, HEADLINE_KPIS)
+    if empty:   # its file has no column for a note: said here
+        screen.print(f"note: sensitivity.csv is empty: {empty}", soft_wrap=True)
     from sim.checks import backlogged_runs, unfilled_runs, unsettled_runs
 
     set_by = spec.settings().get("horizon.warmup_days")   # the sweep's own, if it sets it

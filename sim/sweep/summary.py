@@ -11,11 +11,12 @@ from its lowest to its highest value, others held) with a 95% CI.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
+from sim.errors import plural
 from sim.stats import mean_ci, t_critical
 from sim.sweep.store import kpi_columns
 
@@ -61,26 +62,71 @@ def _blocks(runs: pd.DataFrame) -> np.ndarray:
     return np.column_stack([(runs["replication"] == r).to_numpy(dtype=float) for r in levels])
 
 
+def _varied(ok: pd.DataFrame, params: Sequence[str]) -> list[str]:
+    """The numeric parameters whose value varies over the ok runs: those a swing is fitted of."""
+    return [p for p in params if p in ok and is_numeric(ok[p]) and ok[p].nunique() > 1]
+
+
+class _Fit(NamedTuple):
+    data: pd.DataFrame      # the runs with the KPI and every varied parameter
+    lows: np.ndarray        # each varied parameter's lowest and highest value
+    highs: np.ndarray
+    unit: np.ndarray        # the parameters scaled to [0, 1]
+    design: np.ndarray      # a constant, the scaled parameters, the replication blocks
+    dof: int                # residual degrees of freedom (below 1: no swing has a CI)
+
+
+def _fit(ok: pd.DataFrame, varied: Sequence[str], kpi: str) -> _Fit:
+    """The linear fit's inputs of `kpi` on the `varied` parameters over the ok runs."""
+    data = ok[[*varied, kpi]].dropna()
+    lows = data[varied].min().to_numpy(dtype=float)
+    highs = data[varied].max().to_numpy(dtype=float)
+    unit = (data[varied].to_numpy(dtype=float) - lows) / (highs - lows)
+    design = np.column_stack([np.ones(len(data)), unit, _blocks(ok.loc[data.index])])
+    return _Fit(data, lows, highs, unit, design,
+                len(data) - int(np.linalg.matrix_rank(design)))
+
+
+def _ok(runs: pd.DataFrame) -> pd.DataFrame:
+    return runs[runs["status"] == "ok"] if "status" in runs else runs
+
+
+def no_sensitivity(runs: pd.DataFrame, params: Sequence[str],
+                   kpis: Sequence[str]) -> str | None:
+    """Why `sensitivity` finds no swing of any of `kpis`, in one line, None when it finds
+    one: no numeric parameter varied, or too few runs for the fit to leave a degree of
+    freedom for its CI (a sweep of 2 grid points and 1 replication wrote sensitivity.csv
+    with its header alone, and said nothing: trial66)."""
+    ok = _ok(runs)
+    varied = _varied(ok, params)
+    if not varied:
+        return "no numeric parameter varies over the ok runs"
+    fits = [_fit(ok, varied, kpi) for kpi in kpis if kpi in ok]
+    if not fits or any(f.dof >= 1 for f in fits):
+        return None
+    fit = fits[0]
+    blocks = fit.design.shape[1] - 1 - len(varied)
+    fitted = plural(len(varied), "varied parameter") + (
+        f" and {plural(blocks, 'replication block')}" if blocks else "")
+    return (f"{len(fit.data)} ok runs are too few to fit a swing with a CI: a constant and "
+            f"{fitted} leave no degree of freedom; it needs at least "
+            f"{int(np.linalg.matrix_rank(fit.design)) + 1} (more grid points or replications)")
+
+
 def sensitivity(runs: pd.DataFrame, params: Sequence[str], kpis: Sequence[str]) -> pd.DataFrame:
-    """Swing of each KPI from each numeric parameter's low to high value (linear fit, 95% CI)."""
+    """Swing of each KPI from each numeric parameter's low to high value (linear fit, 95% CI);
+    no row where there is none (`no_sensitivity` says why)."""
     cols = ["kpi", "parameter", "low", "high", "kpi_at_low", "kpi_at_high", "swing",
             "swing_ci95", "swing_pct_of_mean"]
-    ok = runs[runs["status"] == "ok"] if "status" in runs else runs
-    varied = [p for p in params if p in ok and is_numeric(ok[p]) and ok[p].nunique() > 1]
+    ok = _ok(runs)
+    varied = _varied(ok, params)
     rows = []
     for kpi in kpis:
-        if kpi not in ok:
+        if kpi not in ok or not varied:
             continue
-        data = ok[[*varied, kpi]].dropna()
+        data, lows, highs, unit, design, dof = _fit(ok, varied, kpi)
         y = data[kpi].to_numpy(dtype=float)
-        if not varied:
-            continue
-        lows = data[varied].min().to_numpy(dtype=float)
-        highs = data[varied].max().to_numpy(dtype=float)
-        unit = (data[varied].to_numpy(dtype=float) - lows) / (highs - lows)
-        design = np.column_stack([np.ones(len(y)), unit, _blocks(ok.loc[data.index])])
         coef, *_ = np.linalg.lstsq(design, y, rcond=None)
-        dof = len(y) - np.linalg.matrix_rank(design)
         if dof < 1:
             continue
         resid = y - design @ coef

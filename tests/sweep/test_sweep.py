@@ -1093,3 +1093,28 @@ def test_a_sweep_warns_of_its_runs_unsettled_feedback_and_lines_backlogs(
         "flows still changed 12.0% in the last of 3 passes"), said
     assert row["feedback_passes"] == 0 and np.isnan(row["feedback_settled"])
     assert np.isnan(row["feedback_gap"]) and row["lines_backlogged"] == ""
+
+
+def test_a_sweep_too_small_for_sensitivity_says_why(tmp_path: Path) -> None:
+    """A sweep of 2 grid points and 1 replication wrote sensitivity.csv with its header alone
+    and said nothing (only plots/sensitivity.png had "too few runs"; trial66): the console
+    now says why in one line (the file has no note column). A sweep that can fit says none."""
+    from sim.sweep.summary import no_sensitivity, sensitivity
+
+    path = tiny_sweep(tmp_path, values=(7, 14), replications=1)
+    result = CliRunner().invoke(main, ["sweep", str(path), "--out", str(tmp_path / "out"),
+                                       "--workers", "1", "--no-plots"])
+    assert result.exit_code == 0, result.output
+    assert pd.read_csv(tmp_path / "out" / "sensitivity.csv").empty
+    said = [ln for ln in result.stdout.splitlines() if "sensitivity.csv" in ln]
+    assert said == ["note: sensitivity.csv is empty: 2 ok runs are too few to fit a swing "
+                    "with a CI: a constant and 1 varied parameter leave no degree of "
+                    "freedom; it needs at least 3 (more grid points or replications)"], said
+    runs = pd.read_parquet(tmp_path / "out" / "runs.parquet")
+    kpis = sweep_tasks.HEADLINE_KPIS
+    assert "no numeric parameter varies" in str(no_sensitivity(runs.iloc[:1], [SERVICE], kpis))
+    # three points fit with a degree of freedom left: rows, and nothing said
+    third = runs.iloc[[0]].assign(**{SERVICE: 21, "run_id": "x"})
+    three = pd.concat([runs, third], ignore_index=True)
+    assert no_sensitivity(three, [SERVICE], kpis) is None
+    assert len(sensitivity(three, [SERVICE], kpis))
