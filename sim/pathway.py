@@ -44,7 +44,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -69,6 +69,7 @@ from sim.scenario import (
     Scenario,
     check_scenario,
     load_scenario_via,
+    not_a_scenario,
     read_yaml,
     run_overrides,
     validation_error,
@@ -236,6 +237,8 @@ class PlanFile(Spec):
     """What a pathway file and a candidates file share: the base-year scenario, market
     growth (% per year, uncertain) and the run settings."""
 
+    KIND: ClassVar[str] = "pathway or candidates file"   # what a message calls it
+
     name: str = Field("", description="default: the file name without .yaml")
     description: str = ""
     scenario: str = Field(min_length=1, description="base-year scenario, relative to this file")
@@ -256,6 +259,8 @@ class PlanFile(Spec):
 
 class PathwaySpec(PlanFile):
     """A pathway file, validated."""
+
+    KIND: ClassVar[str] = "pathway file"
 
     to: int = Field(2035, ge=1900, le=2200, description="last year simulated")
     samples: int = Field(8, ge=1, le=10_000, description="input draws (one replication each)")
@@ -324,6 +329,7 @@ def read_plan_file(path: str | Path, cls: type[FileT],
     raw["source_file"] = str(path.resolve())
     typed = {k: v for k, v in (overrides or {}).items() if v is not None}
     raw.update(typed)
+    not_a_scenario(raw, path, cls.KIND, "scenario", cls)
     try:
         spec = cls.model_validate(raw)
     except ValidationError as exc:

@@ -41,7 +41,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -193,6 +193,8 @@ class Appraisal:
 
 class CandidatesSpec(PlanFile):
     """A candidates file, validated."""
+
+    KIND: ClassVar[str] = "candidates file"
 
     decided_from: int = Field(ge=1900, le=2200, description="first year a decision is taken")
     candidates: tuple[Candidate, ...] = Field(min_length=1)

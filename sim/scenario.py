@@ -1131,6 +1131,22 @@ def load_scenario(path: str | Path) -> Scenario:
     return scenario
 
 
+def not_a_scenario(raw: Mapping[str, Any], file: str | Path, kind: str, field: str,
+                   model: type[BaseModel]) -> None:
+    """An InputError when a file given as a `kind` ("candidates file", "pathway file",
+    "sweep file": validated as `model`) lacks its `field`, the base scenario it names, and
+    holds a scenario's own fields instead: given a scenario, `cqsim plan` said only
+    "scenario: expected a value (the field is required)", not that the file was the wrong
+    kind (trial66)."""
+    if field in raw:
+        return
+    own = [k for k in raw if k in Scenario.model_fields and k not in model.model_fields]
+    if own:
+        raise InputError(absolute(file), field, f"a {kind} (its {field}: names the base "
+                         f"scenario); this is a scenario file (it has {', '.join(own[:3])}): "
+                         f"give it as a {kind}'s {field}:")
+
+
 def load_scenario_via(file: str | Path, field: str, name: str) -> Scenario:
     """The scenario `name` that `field` of `file` (a sweep, pathway or candidates file) names,
     relative to that file's folder; an error in it says it was read for `file: field`."""

@@ -25,6 +25,7 @@ from sim.scenario import (
     Provenance,
     check_days_setting,
     check_not_run_setting,
+    not_a_scenario,
     read_yaml,
     validation_error,
 )
@@ -216,6 +217,7 @@ def load_sweep(path: str | Path) -> SweepSpec:
     if raw.get("name") in (None, ""):   # absent, null or empty: the file's name ('' was
         raw["name"] = path.stem         # the progress line's title, ": 0/1 runs done")
     raw["source_file"] = str(path.resolve())
+    not_a_scenario(raw, path, "sweep file", "base", SweepSpec)
     try:
         spec = SweepSpec.model_validate(raw)
     except ValidationError as exc:

@@ -704,6 +704,25 @@ def test_plan_most_below_first_says_what_was_expected(tmp_path: Path) -> None:
     assert len(lines) == 1 and "--most: expected at least --first (4), got 2" in lines[0], lines
 
 
+@pytest.mark.parametrize(("command", "kind", "field"), [
+    ("plan", "candidates file", "scenario"), ("pathway", "pathway file", "scenario"),
+    ("sweep", "sweep file", "base")])
+def test_a_scenario_given_for_a_study_file_says_which_file_was_expected(
+        tmp_path: Path, command: str, kind: str, field: str) -> None:
+    """`cqsim plan scenarios/baseline-2023.yaml` said "scenario: expected a value (the field
+    is required)", not that a candidates file was expected (trial66); pathway and sweep
+    alike ("expected the missing fields base, parameters")."""
+    result = _cqsim(command, BASELINE_2023, "--out", tmp_path / "out")
+    assert result.exit_code == 2, (result.output, result.exception)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"cqsim: error: {BASELINE_2023.resolve()}: {field}: expected a "
+                               f"{kind} (its {field}: names the base scenario); this is a "
+                               "scenario file (it has "), lines
+    assert lines[0].endswith(f"give it as a {kind}'s {field}:"), lines
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize("address", ["127.0.0.1:0", ":8787", "8787", "localhost:65535"])
 def test_the_dashboard_addresses_dask_takes_are_taken(address: str) -> None:
     from sim.cli.sweep import DashboardAddress
