@@ -1362,6 +1362,13 @@ def _no_field(scenario: Scenario, dotted: str, node: object, key: str) -> InputE
     """The error of an override's dotted path that leaves the scenario at `key` of `node`,
     with the key there it is close to, as a misspelt key of a file gets (`Provenance.nearest`)."""
     hint = did_you_mean(key, node) if isinstance(node, dict) else ""
+    parts = dotted.split(".")
+    kind = parts[1].removesuffix("s") if len(parts) == 4 and parts[0] == "network" else None
+    kind = kind if kind in TARGETS and kind != "service" else None   # a hub, lock or link
+    if kind and key in (parts[1], parts[3]):    # a field of the geodata's: no path reaches it
+        hint = (f"; a {kind}'s {parts[3]} is the geodata's: vary it through a set change in "
+                f"the base, {{kind: set, {kind}: {parts[2]}, field: {parts[3]}, value: ...}}, "
+                "and that change's changes.N.value (docs/sweeps.md)")
     return InputError(scenario.source_file, dotted, f"an existing scenario field{hint}")
 
 

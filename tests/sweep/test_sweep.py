@@ -1118,3 +1118,26 @@ def test_a_sweep_too_small_for_sensitivity_says_why(tmp_path: Path) -> None:
     three = pd.concat([runs, third], ignore_index=True)
     assert no_sensitivity(three, [SERVICE], kpis) is None
     assert len(sensitivity(three, [SERVICE], kpis))
+
+
+@pytest.mark.parametrize(("path", "kind", "element", "field"), [
+    ("network.hubs.a.dwell_hours", "hub", "a", "dwell_hours"),
+    ("network.links.a-b.length_km", "link", "a-b", "length_km")])
+def test_a_sweep_of_a_geodata_field_says_to_vary_a_set_change(
+        tmp_path: Path, path: str, kind: str, element: str, field: str) -> None:
+    """A sweep of `network.hubs.qinzhou.dwell_hours` said only "expected an existing scenario
+    field", with no hint that a hub's fields are the geodata's and are swept through a `set`
+    change's value (trial66); the one line now says so."""
+    sweep = tiny_sweep(tmp_path)
+    doc = yaml.safe_load(sweep.read_text())
+    doc["parameters"]["grid"] = {path: [1, 2]}
+    sweep.write_text(yaml.safe_dump(doc))
+    result = CliRunner().invoke(main, ["sweep", str(sweep), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, (result.output, result.exception)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert (f"parameters.grid.{path}: expected an existing scenario field; a {kind}'s "
+            f"{field} is the geodata's: vary it through a set change in the base, {{kind: "
+            f"set, {kind}: {element}, field: {field}, value: ...}}, and that change's "
+            "changes.N.value") in lines[0], lines
+    assert not (tmp_path / "out").exists()
