@@ -139,8 +139,9 @@ def run_kpis(result: ReplicationResult, plan: Plan) -> dict[str, float | str]:
     row["warmup_short_days"] = begun.short_days if begun is not None else float("nan")
     passes = result.equilibrium or {}
     gap = passes.get("gap")
-    row["feedback_passes"] = float(passes.get("passes") or 0)   # NaN: none ran to settle
-    row["feedback_settled"] = (float(bool(passes.get("converged")))
+    ran = passes.get("passes")
+    row["feedback_passes"] = float(ran) if isinstance(ran, int | float) else 0.0
+    row["feedback_settled"] = (float(bool(passes.get("converged")))   # NaN: none ran
                                if row["feedback_passes"] else float("nan"))
     row["feedback_gap"] = float(gap) if isinstance(gap, int | float) else float("nan")
     lines = result.tables.get("lines")
