@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError, printable
-from sim.specs import Corridor
+from sim.specs import CONTAINER_CLASS, Corridor
 from sim.stats import difference, pairs
 from sim.units import CNY_PER_BN, T_PER_MT
 
@@ -522,11 +522,8 @@ LOCK_FIGURES: dict[str, tuple[str, str, float, int]] = {
 LOCK_METRICS = tuple(LOCK_FIGURES)
 
 
-# lock_classes' class of the simulated container vessels (`sim.engine.lock` writes it, the
-# scenario's other classes beside it), and the column `lock_table` adds to the locks table:
-# each direction's container vessels a year, through the flights (that class's
-# `vessels_per_year`)
-CONTAINER_CLASS = "container"
+# the column `lock_table` adds to the locks table: each direction's container vessels a
+# year, through the flights (lock_classes' `vessels_per_year` of `CONTAINER_CLASS`)
 CONTAINER_VESSELS = "container_vessels_per_year"
 
 

@@ -753,6 +753,11 @@ class ShipLift(Spec):
     source: str = Field(min_length=1)
 
 
+# the class of the simulated container vessels at a lock: lock_classes' rows of them, the
+# priority key `sim.engine.lock` gives them; no scenario class may take the name
+CONTAINER_CLASS = "container"
+
+
 class LockOperation(Spec):
     """How a lock is operated in a scenario: the other vessels, priority, outages,
     maintenance, the ship lift and the free behavioural parameters."""
@@ -787,6 +792,10 @@ class LockOperation(Spec):
     def _consistent(self) -> LockOperation:
         check_factors(self.seasonality, "seasonality", field=True)
         check_factors(self.passage_hours_by_month, "passage_hours_by_month", field=True)
+        if CONTAINER_CLASS in self.classes:   # it would merge with the simulated ones
+            raise FieldError(f"classes.{CONTAINER_CLASS}", "a class name other than "
+                             f"{CONTAINER_CLASS!r}, the simulated container vessels' (their "
+                             "statistics and priority are the lock's own)", CONTAINER_CLASS)
         if self.lift is None and any(c.lift for c in self.classes.values()):
             raise ValueError("a class uses the ship lift but the lock has no `lift`")
         if self.divert_wait_hours is None and any(c.diverts for c in self.classes.values()):

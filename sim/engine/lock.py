@@ -40,17 +40,16 @@ from sim.engine.component import Component, Row, WaitPoint
 from sim.engine.daily import DailySeries
 from sim.engine.loop import Delay, delay, later
 from sim.engine.windows import factor_at
-from sim.kpis import CONTAINER_CLASS, TEXT, Table, col
+from sim.kpis import TEXT, Table, col
 from sim.network import DIRECTIONS
 from sim.outages import closed_hours, direction_at, flight_segments, outage_windows
 from sim.rng import draws
-from sim.specs import LockOperation, LockSpec, VesselClass
+from sim.specs import CONTAINER_CLASS, LockOperation, LockSpec, VesselClass
 from sim.units import HOURS_PER_DAY, HOURS_PER_MONTH, HOURS_PER_YEAR, relative_season
 
 if TYPE_CHECKING:
     from sim.engine.model import Model
 
-CONTAINER = CONTAINER_CLASS    # the class of the simulated container vessels
 NO_OPERATION = LockOperation(source="none: container vessels only")
 
 # (arrival h, size: t when fully loaded, cargo t, event to fire for a container vessel)
@@ -221,12 +220,12 @@ class Lock(Component):
             op.outages, horizon, model.plan.seed, model.replication, f"lock:{spec.id}")))
         season = relative_season(op.seasonality or (1.0,) * 12)
         self.classes = dict(op.classes)
-        names = [CONTAINER, *(n for n, c in op.classes.items() if not c.lift)]
+        names = [CONTAINER_CLASS, *(n for n, c in op.classes.items() if not c.lift)]
         self.sides = {d: _Side(names, DailySeries(model.first_day, model.days,
                                                   ("queue_vessels", "queue_t"),
                                                   ("lockages_per_day", "t_per_day")))
                       for d in DIRECTIONS}
-        self.priority = {CONTAINER: op.container_priority,
+        self.priority = {CONTAINER_CLASS: op.container_priority,
                          **{n: c.priority for n, c in op.classes.items()}}
         self.arrivals: dict[str, list[tuple[str, _Arrivals]]] = {d: [] for d in DIRECTIONS}
         self.lift_arrivals: list[tuple[str, str, _Arrivals]] = []
@@ -316,7 +315,7 @@ class Lock(Component):
         self.admit(direction)
         side = self.sides[direction]
         event = self.env.event()
-        side.push(CONTAINER, (self.env._now, tonnes, tonnes, event))
+        side.push(CONTAINER_CLASS, (self.env._now, tonnes, tonnes, event))
         side.wake()
         return event
 
@@ -525,9 +524,9 @@ class Lock(Component):
             vessels = sum(s.vessels for s in stats.values())
             total = sum(s.tonnes for s in stats.values())
             wait = sum(s.wait for s in stats.values())
-            other = [s for n, s in stats.items() if n != CONTAINER]
+            other = [s for n, s in stats.items() if n != CONTAINER_CLASS]
             other_n = sum(s.vessels for s in other)
-            box = stats[CONTAINER]
+            box = stats[CONTAINER_CLASS]
             residual = sum(end - max(v[0], start) for q in side.queues.values() for v in q)
             lift = [s for (n, dd), s in self.lift_stats.items() if dd == d]
             lift_n = sum(s.vessels for s in lift)

@@ -40,6 +40,10 @@ BULK = {"vessels_per_year": 1000, "vessel_t": 1000, "source": "t"}
     ({"classes": {"bulk": {"mt_per_year": 1.0, "vessel_t": 1000, "source": "t",
                            "load_factor": {"down": 0.0, "up": 0.0}}}},
      "network.locks.lk.classes.bulk"),
+    # a class named as the simulated container vessels merged with them, statistics and
+    # priority (lockwait66)
+    ({"classes": {"container": BULK}},
+     "network.locks.lk.classes.container: expected a class name other than 'container'"),
     ({"outages": [{"shape": "random", "name": "fog", "events_per_year": 3, "months": [13],
                    "median_hours": 5, "source": "t"}]}, "network.locks.lk.outages.0"),
     ({"outages": [{"shape": "sometimes", "start_day": 1, "end_day": 2}]},
