@@ -292,10 +292,11 @@ def unsettled_runs(runs: pd.DataFrame, plans: Mapping[str, Plan], shown: int = 4
     whose ok runs' feedback passes did not settle (`FEEDBACK_COLUMNS`), as `run`, `compare`
     and `rank` warn of their own: `feedback_note` of every ok run, with the advice of the
     first such variant's plan (`plans`: variant -> its plan). None when all settled (or the
-    table predates the columns)."""
+    table predates the columns; a run kept before them, resumed, has NaN passes: not
+    measured, left out)."""
     if not set(FEEDBACK_COLUMNS) <= set(runs) or not len(runs):
         return None
-    ok = runs[runs["status"] == "ok"]
+    ok = runs[(runs["status"] == "ok") & runs["feedback_passes"].notna()]
     reports = {str(v): [{"passes": p, "converged": c == 1, "gap": g} for p, c, g in zip(
         sub["feedback_passes"], sub["feedback_settled"], sub["feedback_gap"], strict=True)]
         for v, sub in ok.groupby("variant", sort=True)}

@@ -1095,6 +1095,25 @@ def test_a_sweep_warns_of_its_runs_unsettled_feedback_and_lines_backlogs(
     assert np.isnan(row["feedback_gap"]) and row["lines_backlogged"] == ""
 
 
+def test_a_resumed_sweep_s_runs_of_before_the_feedback_columns_say_nothing_of_it(
+        tmp_path: Path) -> None:
+    """Runs kept by a sweep before its runs kept their feedback passes, resumed now, have
+    NaN in those columns (their part files lack them): not a pass that did not settle
+    (`int(nan)` raised a traceback after the runs had finished; review67)."""
+    from sim.checks import unsettled_runs
+    from sim.pipeline import prepare
+
+    plan = prepare(line_network(tmp_path / "one"), replications=1)
+    runs = pd.DataFrame({"variant": ["v0000", "v0000"], "status": ["ok", "ok"],
+                         "feedback_passes": [np.nan, 3.0],
+                         "feedback_settled": [np.nan, 1.0],
+                         "feedback_gap": [np.nan, 0.01]})
+    assert unsettled_runs(runs, {"v0000": plan}) is None
+    runs.loc[1, ["feedback_settled", "feedback_gap"]] = [0.0, 0.12]
+    said = unsettled_runs(runs, {"v0000": plan})
+    assert said is not None and "changed 12.0% in the last of 3 passes" in said, said
+
+
 def test_a_sweep_too_small_for_sensitivity_says_why(tmp_path: Path) -> None:
     """A sweep of 2 grid points and 1 replication wrote sensitivity.csv with its header alone
     and said nothing (only plots/sensitivity.png had "too few runs"; trial66): the console
