@@ -303,7 +303,8 @@ class ScheduledLine(LineBase):
 
     def _skips(self) -> bool:
         """Whether the dispatch rule skips this slot, counted: fewer TEU queued at the
-        line's stops than min_load_share of a vehicle and fewer than max_hold_slots slots
+        line's stops than min_load_share of the vehicle that can run (its capacity at the
+        slot, less than vehicle_teu during a disruption) and fewer than max_hold_slots slots
         skipped in a row, or nothing queued at all. Booked freight not yet queued (at the
         gate, in handling or dwell) does not count: it could not board at this slot. A slot
         a disruption cancels is neither run nor skipped (`_departure`)."""
@@ -316,7 +317,10 @@ class ScheduledLine(LineBase):
             if self.queues[k]:
                 empty = False
                 queued += self.queued_teu[k]
-        skip = empty or (queued < self._hold_teu and self._held_slots < self._max_hold)
+        # the share is of the vehicle that can run at this slot: a disruption's factor
+        # below 1 runs a smaller one, which a load of the full vehicle_teu would overfill
+        skip = empty or (queued < self._hold_teu * min(factor, 1.0)
+                         and self._held_slots < self._max_hold)
         if skip:
             self._held_slots += 1
             self.stats.skipped += 1

@@ -109,3 +109,16 @@ def test_freight_is_conserved_and_the_lines_table_counts_skipped_slots(
     per_year = 365.0 / DAYS
     assert lines.loc["ab", "departures_per_year"] == pytest.approx(20 * per_year)
     assert lines.loc["ab", "skipped_departures_per_year"] == pytest.approx(40 * per_year)
+
+
+def test_a_slot_of_a_disrupted_line_waits_for_its_share_of_the_vehicle_that_runs(
+        tmp_path: Path) -> None:
+    """A disruption at capacity factor 0.5 runs 500-TEU trains: the share is of the train
+    that can run at the slot, 500 TEU (5 days' freight, so a box waits about 3 days to
+    board), not of the full 1,000, which no train of 500 carries: each train then left
+    500 TEU behind, a standing backlog that held every box some 5 days longer (review67)."""
+    halved = [{"kind": "disruption", "service": "ab", "start_day": 0, "end_day": DAYS,
+               "capacity_factor": 0.5}]
+    out, _ = _lines(_model(tmp_path, changes=halved, min_load_share=1.0, max_hold_slots=30))
+    assert out.stats.departures + out.stats.skipped == DAYS
+    assert out.stats.wait_sum / out.stats.teu < 4 * 24.0
