@@ -533,8 +533,9 @@ class ScheduledService(ServiceSpec):
         0.0, ge=0, le=1,
         description="dispatch rule: a vehicle leaves at a timetable slot only when the TEU "
                     "queued to board it at its stops reach this share of vehicle_teu (of its "
-                    "capacity at the slot during a disruption), else the slot is skipped (a block train runs when a train-load is "
-                    "assembled); 0, the default, runs every slot whatever its load")
+                    "capacity at the slot during a disruption), else the slot is skipped "
+                    "(a block train runs when a train-load is assembled); 0, the default, "
+                    "runs every slot whatever its load")
     max_hold_slots: int | None = Field(
         None, ge=1, le=1000,
         description="with min_load_share: after this many slots skipped in a row the next "
