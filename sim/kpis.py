@@ -537,8 +537,8 @@ def lock_wait_h(rows: pd.DataFrame, wait: str = "wait_mean_h",
     table's `wait_mean_h`, `vessels_per_year`), of the container vessels (`container_wait_mean_h`
     by `CONTAINER_VESSELS`, `lock_table`) or of one class (lock_classes' rows of it), as
     `cqsim compare` (`lock_metrics`), `cqsim calibrate` (`lock:<lock>:wait`,
-    `wait.<class>`) and `sim.lockfit` read it. Weighing by tonnes instead (compare's
-    container wait until 2026-12-07) let a direction's heavier vessels count more."""
+    `wait.<class>`) and `sim.lockfit` read it. Weighing by tonnes instead would let a direction's
+    heavier vessels count more."""
     return teu_weighted_mean(rows[wait], rows[vessels])
 
 

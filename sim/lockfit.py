@@ -104,9 +104,9 @@ def measure(res: Results, rows: dict[str, CalibrationTarget] | None = None) -> d
     by_rep = locks.groupby("replication").sum(numeric_only=True)
     # the container vessels' wait weighed by the container vessels of each direction, as
     # `cqsim calibrate` reads `lock:<lock>:wait.container` and `cqsim compare` its
-    # `lock_container_wait_mean_h` (`sim.kpis.lock_wait_h`; until 2026-12-07 here by all
-    # vessels, a direction no container vessel entered kept its vessels in the weights, and
-    # in compare by container tonnes: review65 #10)
+    # `lock_container_wait_mean_h` (`sim.kpis.lock_wait_h`: not by all vessels, which keep
+    # a direction no container vessel entered in the weights, nor by container tonnes, which
+    # count a direction's heavier vessels more)
     waits = measured(res, f"lock:{LOCK}:wait.container")
     return {**got,
             "container_wait_mean_h": float(np.nanmean(waits)) if np.isfinite(waits).any()
