@@ -550,8 +550,9 @@ class ScheduledService(ServiceSpec):
         (every slot runs), and is allowed so that a sweep of the share can start at 0."""
         if self.min_load_share > 0 and self.max_hold_slots is None:
             raise FieldError("max_hold_slots", "max_hold_slots, a whole number of slots from "
-                             "1 to 1000, with min_load_share above 0 (in changes, set it "
-                             "before the share)", None)
+                             "1 to 1000, with min_load_share above 0 (set beside the share, "
+                             "or in a sweep's fixed or grid; in changes, before the share)",
+                             None)
         return self
 
     @property

@@ -1114,6 +1114,24 @@ def test_a_resumed_sweep_s_runs_of_before_the_feedback_columns_say_nothing_of_it
     assert said is not None and "changed 12.0% in the last of 3 passes" in said, said
 
 
+def test_a_sweep_of_the_dispatch_share_without_a_hold_says_where_to_set_it(
+        tmp_path: Path) -> None:
+    """A sweep of min_load_share over a base without max_hold_slots is refused in one line
+    that says where a sweep sets the hold (its fixed or grid): it said only "in changes, set
+    it before the share", of a sweep that has no changes (review67)."""
+    path = tiny_sweep(tmp_path, replications=1)
+    doc = yaml.safe_load(path.read_text())
+    doc["parameters"]["grid"] = {"network.services.ab.min_load_share": [0.0, 0.5]}
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    result = CliRunner().invoke(main, ["sweep", str(path), "--out", str(tmp_path / "out"),
+                                       "--workers", "1", "--no-plots"])
+    assert result.exit_code == 2, result.output
+    said = result.stderr.strip()
+    assert len(said.splitlines()) == 1 and "Traceback" not in said, said
+    assert "max_hold_slots" in said and "sweep's fixed or grid" in said, said
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_sweep_too_small_for_sensitivity_says_why(tmp_path: Path) -> None:
     """A sweep of 2 grid points and 1 replication wrote sensitivity.csv with its header alone
     and said nothing (only plots/sensitivity.png had "too few runs"; trial66): the console
