@@ -67,6 +67,7 @@ from sim.readers import MAX_ALIASES, MAX_EXPANDED, read_yaml, read_yaml_file  # 
 from sim.specs import (
     OUTAGE_TAGS,
     BackgroundTraffic,
+    BorderSpec,
     CommodityClass,
     EmissionFactor,
     Flow,
@@ -74,10 +75,13 @@ from sim.specs import (
     HubSpec,
     LinkSpec,
     LockOperation,
+    LockSpec,
     Mode,
     RandomOutage,
     ServiceSpec,
     Spec,
+    TerminalSpec,
+    ZoneSpec,
     check_factors,
     check_printable,
     located,
@@ -1358,14 +1362,22 @@ def with_overrides(scenario: Scenario | str | Path, **fields: Any) -> Scenario:
     return _replaced(as_scenario(scenario, "with_overrides"), fields, record=True)
 
 
+# the specs of a hub's, lock's or link's geodata fields, by what a change names (`TARGETS`)
+_GEODATA_SPECS: dict[str, tuple[type[Spec], ...]] = {
+    "hub": (HubSpec, TerminalSpec, ZoneSpec, BorderSpec), "lock": (LockSpec,),
+    "link": (LinkSpec,)}
+
+
 def _no_field(scenario: Scenario, dotted: str, node: object, key: str) -> InputError:
     """The error of an override's dotted path that leaves the scenario at `key` of `node`,
     with the key there it is close to, as a misspelt key of a file gets (`Provenance.nearest`)."""
     hint = did_you_mean(key, node) if isinstance(node, dict) else ""
     parts = dotted.split(".")
     kind = parts[1].removesuffix("s") if len(parts) == 4 and parts[0] == "network" else None
-    kind = kind if kind in TARGETS and kind != "service" else None   # a hub, lock or link
-    if kind and key in (parts[1], parts[3]):    # a field of the geodata's: no path reaches it
+    geodata = _GEODATA_SPECS.get(kind or "", ())    # a hub, lock or link: its geodata's specs
+    # a field of the geodata's: no path reaches it (a lock's other fields, its operation's,
+    # are the scenario's: a misspelt one keeps its "did you mean")
+    if key in (parts[1], parts[3]) and any(parts[3] in spec.model_fields for spec in geodata):
         hint = (f"; a {kind}'s {parts[3]} is the geodata's: vary it through a set change in "
                 f"the base, {{kind: set, {kind}: {parts[2]}, field: {parts[3]}, value: ...}}, "
                 "and that change's changes.N.value (docs/sweeps.md)")

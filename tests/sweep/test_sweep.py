@@ -1132,6 +1132,27 @@ def test_a_sweep_of_the_dispatch_share_without_a_hold_says_where_to_set_it(
     assert not (tmp_path / "out").exists()
 
 
+def test_a_path_to_no_geodata_field_is_not_sent_to_a_set_change() -> None:
+    """The geodata hint is for a hub's, lock's or link's geodata fields alone: a misspelt
+    field of a lock's operation (the scenario's own) was told it was the geodata's and to
+    vary it through a set change, and lost its "did you mean"; a link's `length_km` (its
+    field is `km`) was sent to a set change that would refuse it (review67)."""
+    from sim.scenario import load_scenario, with_overrides
+    from tests.support.paths import ROOT
+
+    base = load_scenario(ROOT / "scenarios" / "baseline-2023.yaml")
+    lock = next(iter(base.network.locks))
+    for path, said, not_said in (
+            (f"network.locks.{lock}.container_priorty", "did you mean 'container_priority'",
+             "is the geodata's"),
+            ("network.links.a-b.length_km", "an existing scenario field", "is the geodata's"),
+            (f"network.locks.{lock}.cycle_hours", "a lock's cycle_hours is the geodata's",
+             "did you mean")):
+        with pytest.raises(InputError) as err:
+            with_overrides(base, **{path: 1})
+        assert said in str(err.value) and not_said not in str(err.value), str(err.value)
+
+
 def test_a_sweep_too_small_for_sensitivity_says_why(tmp_path: Path) -> None:
     """A sweep of 2 grid points and 1 replication wrote sensitivity.csv with its header alone
     and said nothing (only plots/sensitivity.png had "too few runs"; trial66): the console
@@ -1159,7 +1180,7 @@ def test_a_sweep_too_small_for_sensitivity_says_why(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("path", "kind", "element", "field"), [
     ("network.hubs.a.dwell_hours", "hub", "a", "dwell_hours"),
-    ("network.links.a-b.length_km", "link", "a-b", "length_km")])
+    ("network.links.a-b.km", "link", "a-b", "km")])
 def test_a_sweep_of_a_geodata_field_says_to_vary_a_set_change(
         tmp_path: Path, path: str, kind: str, element: str, field: str) -> None:
     """A sweep of `network.hubs.qinzhou.dwell_hours` said only "expected an existing scenario
