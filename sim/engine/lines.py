@@ -269,7 +269,9 @@ class ScheduledLine(LineBase):
     def excess_wait(self, stop: int) -> float:
         """Hours beyond half a headway that a lot arriving at `stop` now would wait: one
         headway for every vehicle's room (as vehicles have reached the stop of late) of
-        freight at that hub ahead of it; no end when they have come full."""
+        freight at that hub ahead of it; no end when they have come full. Under the dispatch
+        rule a gap between departures stands for the headway, and half of what it adds to
+        one is waited too."""
         booked = self.booked_teu[stop]
         room = self.room[stop]
         if room < 1.0:
