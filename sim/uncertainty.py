@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -377,8 +378,9 @@ def run_uncertainty(scenario: Scenario | str | Path, out: str | Path | None = No
     `overwrite`: replace an `out` that holds files cqsim did not write (`cqsim sweep`'s).
     `limits` bound all its runs together, as a study's (a sweep's default, 5e8 events,
     refused the 256-sample study the README shows)."""
-    from sim.checks import unfilled_runs
+    from sim.checks import backlogged_runs, unfilled_runs, unsettled_runs
     from sim.sweep.execute import execute_sweep
+    from sim.sweep.tasks import prepare_sweep
     from sim.trade import references
 
     study = design_study(scenario, samples, method, seed=seed,
@@ -387,8 +389,11 @@ def run_uncertainty(scenario: Scenario | str | Path, out: str | Path | None = No
         inp.path: (f"uncertain.{inp.path}", [p[inp.path] for p in study.points])
         for inp in study.inputs}, study.scenario.source_file)
     goal = references()[1].bn_cny if target is None else target
-    spec = sweep_spec(study, days)
-    outcome = execute_sweep(spec, out, workers=workers, scheduler=scheduler,
+    # prepared here (as `execute_sweep` would, each variant settled by its workers) so the
+    # runs' checks below can read each variant's plan
+    sweep = prepare_sweep(sweep_spec(study, days), limits, workers or os.cpu_count() or 1,
+                          settle_here=False)
+    outcome = execute_sweep(sweep, out, workers=workers, scheduler=scheduler,
                             local_cluster=local_cluster, resume=resume, progress=progress,
                             plots=False, settle_here=False, overwrite=overwrite,
                             limits=limits, command="uncertainty")
@@ -396,9 +401,11 @@ def run_uncertainty(scenario: Scenario | str | Path, out: str | Path | None = No
     unused = unused_note(study)   # after the sweep's checks: a refused study says only why
     if unused:
         notes.insert(0, unused)
-    unfilled = unfilled_runs(outcome.runs)
-    if unfilled:
-        notes.append(unfilled)
+    # the runs' checks, as run, compare, rank and sweep warn of theirs: a short warm-up,
+    # feedback passes that did not settle, lines that ended with a backlog
+    notes += [note for note in (unfilled_runs(outcome.runs),
+                                unsettled_runs(outcome.runs, sweep.variant_plans()),
+                                backlogged_runs(outcome.runs)) if note]
     horizon = run_overrides(study.scenario, days=days).horizon   # the runs' own (`--days`)
     factor = period_season(study.scenario.demand.seasonality, horizon)
     season = season_note(factor, horizon)

@@ -882,3 +882,19 @@ def test_the_assumed_shares_of_empties_are_uncertain_inputs_of_their_own_lanes()
     after = {lane.gateway: drawn.market.empties.share_of(lane)
              for lane in drawn.market.empties.lanes}
     assert after == shares | {"east": east.low, "south": 0.0}
+
+
+def test_a_study_says_its_runs_backlogs_as_run_and_sweep_do(tmp_path: Path) -> None:
+    """A study warned only of a short warm-up: its runs' lines that ended with weeks of
+    capacity waiting to board went unsaid, where run, compare, rank and sweep warn of them
+    (fix66's leftovers). One train a week for 45k-55k TEU/yr leaves a backlog in every run."""
+    path = _with(line_network(tmp_path, per_week=1, teu_per_year=50_000,
+                              horizon={"days": 40, "warmup_days": 5}), uncertain={
+        "demand.flows.0.teu_per_year": {"dist": "uniform", "low": 45_000, "high": 55_000,
+                                        "reason": "test"}})
+    result = run_uncertainty(path, tmp_path / "out", samples=4, method="lhs",
+                             noise_replications=2, target=2.5, workers=1, progress=False)
+    late = [n for n in result.notes if "waiting to board" in n]
+    assert len(late) == 1 and "ab (in 4 of 4 runs)" in late[0], result.notes
+    about = json.loads((tmp_path / "out" / "uncertainty.json").read_text())
+    assert late[0] in about["notes"]
