@@ -137,8 +137,15 @@ BACKLOG_WEEKS = 2.0
 
 def _backlogs(lines: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
     """The rows of a lines table whose queue at the end of the horizon exceeds
-    `BACKLOG_WEEKS` of their capacity, and each one's capacity a week."""
-    weekly = lines["capacity_teu_per_year"] * HOURS_PER_WEEK / HOURS_PER_YEAR
+    `BACKLOG_WEEKS` of their capacity, and each one's capacity a week: the timetable's, the
+    slots a dispatch rule skipped included (`capacity_teu` counts the vehicles that ran, so a
+    line that held its trains for a load would read a short queue as weeks of capacity)."""
+    offered = lines["capacity_teu_per_year"]
+    if {"departures_per_year", "skipped_departures_per_year"} <= set(lines.columns):
+        ran = lines["departures_per_year"]
+        slots = ran + lines["skipped_departures_per_year"].fillna(0.0)
+        offered = offered * (slots / ran.where(ran > 0)).fillna(1.0)
+    weekly = offered * HOURS_PER_WEEK / HOURS_PER_YEAR
     late = lines[(weekly > 0) & (lines["queue_end_teu"] > BACKLOG_WEEKS * weekly)]
     return late, weekly[late.index]
 

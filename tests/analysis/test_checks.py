@@ -132,6 +132,24 @@ def test_a_line_left_with_a_backlog_is_warned_about(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "o2" / "run.json").read_text())["warnings"] == []
 
 
+def test_a_line_holding_its_trains_for_a_load_is_judged_by_its_timetable() -> None:
+    """Under a dispatch rule a line's capacity_teu counts the trains that ran: a daily train
+    that ran one slot in seven read 300 TEU queued (3 of its 100-TEU trains) as three weeks
+    of capacity and was warned of as a backlog (review67). Its timetable's slots, skipped
+    ones included, are its capacity: 300 TEU is under half a week of it."""
+    import pandas as pd
+
+    from sim.checks import backlogged_lines
+
+    row = {"line": "ab", "capacity_teu_per_year": 5_214.0, "departures_per_year": 52.14,
+           "skipped_departures_per_year": 312.86, "queue_end_teu": 300.0}
+    assert backlogged_lines(pd.DataFrame([row])) == []
+    clock = {**row, "skipped_departures_per_year": 0.0}    # the same line on its timetable
+    assert backlogged_lines(pd.DataFrame([clock])) == ["ab (300 TEU queued, 100 a week)"]
+    old = {k: v for k, v in row.items() if not k.startswith(("departures", "skipped"))}
+    assert backlogged_lines(pd.DataFrame([old])) == ["ab (300 TEU queued, 100 a week)"]
+
+
 def test_rank_warns_of_its_runs_checks_and_says_their_period(tmp_path: Path) -> None:
     """`cqsim rank` runs a comparison but printed none of its runs' checks (a line left with
     a backlog, feedback that did not settle) and no note that its per-year figures came from
