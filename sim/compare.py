@@ -492,8 +492,9 @@ def _paired(ref: Variant, variants: Sequence[Variant], pairing: str,
     deltas["per_year_from"] = np.where(per_year, period, "")
     if plan.market is None:
         return deltas, None
+    # every row of attribution.csv is per year: each says what a part year annualises
     return deltas, pd.concat([attribution(ref.results, v.results, v.name) for v in variants],
-                             ignore_index=True)
+                             ignore_index=True).assign(per_year_from=period)
 
 
 def draw_daily(cmp: Comparison, hubs: int = 3) -> Figure:

@@ -703,7 +703,7 @@ SHAPES = {
     "links": Shape(("link", "direction"), text=("from_hub", "to_hub", "mode", "corridor")),
     "locks": Shape(("lock", "direction")),
     "locks_daily": Shape(("lock", "direction"), ("day",)),
-    "attribution": Shape(("variant", "item")),
+    "attribution": Shape(("variant", "item"), text=("per_year_from",)),
     "conservation": Shape((), ("created_teu_horizon", "delivered_teu_horizon",
                                "in_transit_teu", "waiting_teu", "residual_teu")),
 }

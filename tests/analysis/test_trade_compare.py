@@ -1198,6 +1198,13 @@ def test_a_part_year_compare_says_its_season_holds_for_attribution_too(tmp_path:
     said = " ".join(res.output.split())
     assert "whose mean seasonal factor is 0.522" in said, said
     assert "so are attribution's input growth and induced trade" in said
+    # and attribution.csv, read on its own, says it of every row as compare.csv does of its
+    # per-year rows (review67)
+    import pandas as pd
+
+    attribution = pd.read_csv(tmp_path / "cmp" / "attribution.csv")
+    assert len(attribution) and attribution["per_year_from"].str.startswith(
+        "annualised from days").all(), attribution["per_year_from"]
     # before the figures it qualifies, not after every table (trial51 F2)
     assert said.index("whose mean seasonal factor") < said.index("grow − base"), said
 
