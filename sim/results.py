@@ -253,8 +253,9 @@ move, and from fewer than 5 pairs, too few to size it (run at least 5 first), ex
 sign test's exact 6 where the pairs all moved it by one amount, the `pairing`, and
 `per_year_from`, what a part year's per-year rows are annualised from (`annualised from days
 30-120 (mean seasonal factor 0.929)`; empty for whole years and for rows of hours, shares and
-stocks), as `trade.csv`'s `source` says it; docs/modelling.md, "Paired comparisons with common
-random numbers", says what each holds.
+stocks; `attribution.csv` has it on every row, all per year), as `trade.csv`'s `source`
+says it; docs/modelling.md, "Paired comparisons with common random numbers", says what each
+holds.
 """
 
 @dataclass
