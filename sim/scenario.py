@@ -1377,7 +1377,8 @@ def _no_field(scenario: Scenario, dotted: str, node: object, key: str) -> InputE
     geodata = _GEODATA_SPECS.get(kind or "", ())    # a hub, lock or link: its geodata's specs
     # a field of the geodata's: no path reaches it (a lock's other fields, its operation's,
     # are the scenario's: a misspelt one keeps its "did you mean")
-    if key in (parts[1], parts[3]) and any(parts[3] in spec.model_fields for spec in geodata):
+    if geodata and key in (parts[1], parts[3]) and any(parts[3] in spec.model_fields
+                                                       for spec in geodata):
         hint = (f"; a {kind}'s {parts[3]} is the geodata's: vary it through a set change in "
                 f"the base, {{kind: set, {kind}: {parts[2]}, field: {parts[3]}, value: ...}}, "
                 "and that change's changes.N.value (docs/sweeps.md)")
