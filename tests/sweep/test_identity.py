@@ -51,10 +51,12 @@ def test_a_process_remembers_the_variants_it_settled_per_sweep(
 
 
 _GATE = threading.Event()
+_HELD = threading.Event()      # set once `_held` holds the worker's thread
 
 
 def _held() -> None:
     """A task that holds the in-process worker's one thread until `_GATE` opens."""
+    _HELD.set()
     assert _GATE.wait(60)
 
 
@@ -62,7 +64,11 @@ def _two_at_once(client: Any, run: Callable[[int], None]) -> None:
     """`run(0)` and `run(1)` in two threads, both sending their tasks while the worker's one
     thread is held, so neither finishes before the other has sent everything."""
     _GATE.clear()
+    _HELD.clear()
     held = client.submit(_held, key="gate-held")
+    # the worker held before either call sends: a call whose tasks reached the free worker
+    # first could finish whole and never be seen waiting (a fresh clone's suite, loaded)
+    assert _HELD.wait(60), "the worker was not held"
     threads = [threading.Thread(target=run, args=(k,)) for k in range(2)]
     for thread in threads:
         thread.start()
