@@ -552,9 +552,11 @@ def lock_table(by_replication: Callable[[str], pd.DataFrame]) -> pd.DataFrame:
     locks = by_replication("locks")
     classes = by_replication("lock_classes")
     if locks.empty or classes.empty or not (
-            {"vessel_class", "via", "vessels_per_year"} <= set(classes.columns)):
+            {"vessel_class", "vessels_per_year"} <= set(classes.columns)):
         return locks
-    box = classes[(classes["vessel_class"] == CONTAINER_CLASS) & (classes["via"] == "locks")]
+    box = classes[classes["vessel_class"] == CONTAINER_CLASS]
+    if "via" in box:   # the flights' vessels, not the ship lift's (a table before the lift
+        box = box[box["via"] == "locks"]      # had every vessel through the flights)
     box = box[["replication", "lock", "direction", "vessels_per_year"]].rename(
         columns={"vessels_per_year": CONTAINER_VESSELS})
     return locks.merge(box, on=["replication", "lock", "direction"], how="left")

@@ -571,6 +571,11 @@ def test_a_run_without_lock_classes_has_no_container_wait_to_compare() -> None:
         run = _lock_run(locks, absent)
         assert CONTAINER_VESSELS not in lock_table(run.by_replication)
         assert lock_table(run.by_replication).equals(locks)
+    # a lock_classes written before the ship lift (no `via`: every vessel through the
+    # flights) still gives the weights, not no container wait (review67)
+    before_lift = _lock_run(locks, classes[classes["via"] == "locks"].drop(columns="via"))
+    assert lock_table(before_lift.by_replication)[CONTAINER_VESSELS].equals(
+        lock_table(_lock_run(locks, classes).by_replication)[CONTAINER_VESSELS])
 
 
 def test_a_hub_s_calls_gone_elsewhere_are_dropped_only_where_both_runs_had_none() -> None:
