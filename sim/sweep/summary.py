@@ -68,6 +68,7 @@ def _varied(ok: pd.DataFrame, params: Sequence[str]) -> list[str]:
 
 
 class _Fit(NamedTuple):
+    varied: list[str]       # the parameters fitted: those that vary over `data`
     data: pd.DataFrame      # the runs with the KPI and every varied parameter
     lows: np.ndarray        # each varied parameter's lowest and highest value
     highs: np.ndarray
@@ -77,13 +78,16 @@ class _Fit(NamedTuple):
 
 
 def _fit(ok: pd.DataFrame, varied: Sequence[str], kpi: str) -> _Fit:
-    """The linear fit's inputs of `kpi` on the `varied` parameters over the ok runs."""
+    """The linear fit's inputs of `kpi` on the `varied` parameters over the ok runs that
+    measured it: a parameter that varies only across runs without the KPI (NaN: a wait no
+    run of one value measured) is left out, not scaled by a range of 0."""
     data = ok[[*varied, kpi]].dropna()
+    varied = [p for p in varied if data[p].nunique() > 1]
     lows = data[varied].min().to_numpy(dtype=float)
     highs = data[varied].max().to_numpy(dtype=float)
     unit = (data[varied].to_numpy(dtype=float) - lows) / (highs - lows)
     design = np.column_stack([np.ones(len(data)), unit, _blocks(ok.loc[data.index])])
-    return _Fit(data, lows, highs, unit, design,
+    return _Fit(varied, data, lows, highs, unit, design,
                 len(data) - int(np.linalg.matrix_rank(design)))
 
 
@@ -101,12 +105,15 @@ def no_sensitivity(runs: pd.DataFrame, params: Sequence[str],
     varied = _varied(ok, params)
     if not varied:
         return "no numeric parameter varies over the ok runs"
-    fits = [_fit(ok, varied, kpi) for kpi in kpis if kpi in ok]
+    every = [_fit(ok, varied, kpi) for kpi in kpis if kpi in ok]
+    fits = [f for f in every if f.varied]
+    if every and not fits:
+        return "no numeric parameter varies over the ok runs that measured a KPI"
     if not fits or any(f.dof >= 1 for f in fits):
         return None
     fit = fits[0]
-    blocks = fit.design.shape[1] - 1 - len(varied)
-    fitted = plural(len(varied), "varied parameter") + (
+    blocks = fit.design.shape[1] - 1 - len(fit.varied)
+    fitted = plural(len(fit.varied), "varied parameter") + (
         f" and {plural(blocks, 'replication block')}" if blocks else "")
     return (f"{len(fit.data)} ok runs are too few to fit a swing with a CI: a constant and "
             f"{fitted} leave no degree of freedom; it needs at least "
@@ -124,7 +131,9 @@ def sensitivity(runs: pd.DataFrame, params: Sequence[str], kpis: Sequence[str]) 
     for kpi in kpis:
         if kpi not in ok or not varied:
             continue
-        data, lows, highs, unit, design, dof = _fit(ok, varied, kpi)
+        fitted, data, lows, highs, unit, design, dof = _fit(ok, varied, kpi)
+        if not fitted:
+            continue
         y = data[kpi].to_numpy(dtype=float)
         coef, *_ = np.linalg.lstsq(design, y, rcond=None)
         if dof < 1:
@@ -135,7 +144,7 @@ def sensitivity(runs: pd.DataFrame, params: Sequence[str], kpis: Sequence[str]) 
         tcrit = t_critical(dof)
         centre = unit.mean(axis=0)
         ybar = float(y.mean())  # low/high values: the other parameters and blocks at their mean
-        for i, param in enumerate(varied):
+        for i, param in enumerate(fitted):
             swing = float(coef[i + 1])
             rows.append({
                 "kpi": kpi, "parameter": param, "low": lows[i], "high": highs[i],

@@ -1199,3 +1199,30 @@ def test_a_sweep_of_a_geodata_field_says_to_vary_a_set_change(
             f"set, {kind}: {element}, field: {field}, value: ...}}, and that change's "
             "changes.N.value") in lines[0], lines
     assert not (tmp_path / "out").exists()
+
+
+def test_sensitivity_leaves_out_a_parameter_that_varies_only_where_the_kpi_is_not_measured(
+        ) -> None:
+    """A KPI that no run of one value measured (NaN: a wait at a hub none of them used)
+    left that parameter constant over the runs fitted; scaled by a range of 0, its column
+    was NaN and the least-squares fit failed with a traceback. It is left out of that KPI's
+    fit, and the other parameter's swing is still fitted (review of the session, 2026-12-07)."""
+    from sim.sweep.summary import no_sensitivity, sensitivity
+
+    rng = np.random.default_rng(3)
+    rows = []
+    for a in (1.0, 2.0, 3.0):
+        for b in (10.0, 20.0):
+            for r in range(2):
+                wait = np.nan if b == 20.0 else 5.0 * a + rng.normal(0, 0.1)
+                rows.append({"status": "ok", "replication": r, "a": a, "b": b,
+                             "wait_h": wait})
+    runs = pd.DataFrame(rows)
+    table = sensitivity(runs, ["a", "b"], ["wait_h"])
+    assert list(table["parameter"]) == ["a"], table
+    assert abs(table["swing"].iloc[0] - 10.0) < 0.5
+    assert no_sensitivity(runs, ["a", "b"], ["wait_h"]) is None
+    only_b = runs.assign(wait_h=np.where(runs["b"] == 20.0, np.nan, 1.0)).drop(columns="a")
+    assert no_sensitivity(only_b, ["b"], ["wait_h"]) == (
+        "no numeric parameter varies over the ok runs that measured a KPI")
+    assert sensitivity(only_b, ["b"], ["wait_h"]).empty
