@@ -23,6 +23,14 @@ expression read from the result tables:
                                           mean `wait` of all vessels (`wait.<class>`: of one
                                           class) or time-average `queue` (vessels), both
                                           directions
+- `lock_daily:<lock>:<figure>:<first>-<last>[:max]`  a lock's daily series (`locks_daily`)
+                                          over the simulation days `first` to `last` (both
+                                          included), both directions added day by day: the
+                                          mean day (`:max`: the largest) of `lockages`
+                                          started, tonnes `t` entering the flights, or the
+                                          `queue` of vessels at the end of the day; NaN when
+                                          a day of the window was not measured (warm-up,
+                                          horizon), as a part of it is another figure
 - `ride:<from>><to>`                     mean hours on board from `from` to `to` (legs table)
 - `arrive:<origin>><hub>`                mean hours from the hand-over at a route's origin to
                                           alighting at `hub` (legs table, door_mean_h): door
@@ -62,6 +70,15 @@ figure comes from, so in band it is not independent evidence; `parameter` says w
 e.g. the market table's total, so a run in its band shows the network carried its inputs,
 not that the model is right). Both columns are optional (role fit, no parameter).
 
+A figure of another scenario (optional column `scenario`: a scenario file, its path relative
+to the calibration table's folder; empty: the calibrated scenario) is measured on a run of
+that scenario with the calibrated one's seed, replications and horizon, and only when it is
+the calibrated scenario plus changes (`sim.scenario.not_changes_of`, the rule of `cqsim
+compare`): the lock's records of a maintenance are figures of baseline-2023 with the
+maintenance, not of another base, which would get them silently. Otherwise the row is shown as
+not measured, with why. A fitting figure names none (the estimation runs the calibrated
+scenario alone).
+
 Counts are read per year, as every result table reports them (annualised over the
 statistics period, horizon minus warm-up); times are TEU-weighted means. Every measure is
 computed per replication, then averaged with a 95% CI.
@@ -71,7 +88,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, get_args
@@ -95,9 +112,11 @@ CALIBRATION_FILE = "calibration.csv"
 UNIT_FACTORS: dict[str, float] = {   # measured base unit -> published unit
     "trains/yr": 1.0, "TEU/yr": 1.0, "Mt/yr": 1 / T_PER_MT, "t/yr": 1.0, "h": 1.0,
     "days": 1 / HOURS_PER_DAY, "lockages/day": 1.0, "vessels/lockage": 1.0, "vessels": 1.0,
-    "CNY/TEU": 1.0, "share": 1.0, "bn CNY/yr": 1.0}
+    "CNY/TEU": 1.0, "share": 1.0, "bn CNY/yr": 1.0, "kt/day": 1 / 1000}
 ROLES = ("fit", "validate", "dependent", "check")
 LOCK_MEASURES = ("lockages", "vessels_per_lockage", "wait", "queue")
+LOCK_DAILY = {"lockages": "lockages_per_day", "t": "t_per_day",   # figure -> locks_daily
+              "queue": "queue_vessels"}                           # column
 GATEWAY_SUMS = {"gateway_teu": "teu_per_year",             # measure -> gateways table column
                 "gateway_value": "value_bn_cny_per_year"}
 COLUMNS = ("id", "metric", "published", "low", "high", "unit", "measure", "how_measured",
@@ -119,6 +138,7 @@ class CalibrationTarget:
     source: str
     role: str = "fit"            # fit, validate, dependent or check (module docstring)
     parameter: str = ""          # what was fitted to it (a dotted path, or prose)
+    scenario: str = ""           # the scenario file it is measured in ("": the calibrated)
 
 
 @dataclass(frozen=True)
@@ -128,6 +148,7 @@ class CalibrationRow:
     target: CalibrationTarget
     simulated: float
     ci95: float
+    not_measured: str = ""       # why its scenario was not run ("": it was measured)
 
     @property
     def ok(self) -> bool:
@@ -180,7 +201,9 @@ def load_calibration_targets(path: str | Path | None = None) -> list[Calibration
                              f"figure ({row['id']} is held out: nothing is set to it; a "
                              "figure a parameter is set to is fit, or dependent once the "
                              "parameter is held)", parameter)
+        scenario = _scenario_file(file, line, (row.get("scenario") or "").strip(), role)
         twin = next((t.id for t in targets if role == t.role == "validate"
+                     and t.scenario == scenario
                      and measure_key(t.measure) == measure_key(row["measure"])), None)
         if twin is not None:   # one model figure against one series, counted twice
             raise InputError(file, f"line {line}.role", f"one validation figure per measure "
@@ -189,11 +212,26 @@ def load_calibration_targets(path: str | Path | None = None) -> list[Calibration
         targets.append(CalibrationTarget(
             id=row["id"], metric=row["metric"], published=published, low=low, high=high,
             unit=row["unit"], measure=row["measure"], how_measured=row["how_measured"],
-            source=row["source"], role=role, parameter=parameter))
+            source=row["source"], role=role, parameter=parameter, scenario=scenario))
     if not targets:   # else "all 0 fitting figures within their bands", exit 0
         raise InputError(file, "rows", "at least one published figure (a header alone "
                                        "checks nothing)")
     return targets
+
+
+def _scenario_file(file: Path, line: int, text: str, role: str) -> str:
+    """The scenario file a row's `scenario` names (relative to the table's folder), as an
+    absolute path; "" for none. InputError for a fitting figure naming one, or no such file."""
+    if not text:
+        return ""
+    if role == "fit":   # the estimation and its check run the calibrated scenario alone
+        raise InputError(file, f"line {line}.scenario", "no scenario on a fitting figure "
+                         "(a parameter is fitted on the calibrated scenario's own runs)", text)
+    path = file.parent / text
+    if path.suffix not in (".yaml", ".yml") or not path.is_file():
+        raise InputError(file, f"line {line}.scenario", "a scenario file (.yaml), its path "
+                         f"relative to the table's folder {file.parent}", text)
+    return str(path.resolve())
 
 
 # ----------------------------------------------------------------------------- measures
@@ -317,6 +355,30 @@ def _lock_figure(lock: str, what: str) -> Measure:
         if what == "queue":
             return _per_rep(results, locks, "queue_mean_vessels")
         raise ValueError(what)
+    return measure
+
+
+def _lock_daily(lock: str, figure: str, window: str, how: str = "mean") -> Measure:
+    """A lock's daily figure (`LOCK_DAILY`), both directions added day by day, over the
+    simulation days `first-last` of `window`: the mean day, or the largest (`how` max), e.g.
+    a flight's lockages a day during another's maintenance. NaN for a replication that did
+    not measure every day of the window (a part of it would be another figure)."""
+    first, _, last = window.partition("-")
+    start, end = int(first), int(last)
+    if figure not in LOCK_DAILY or how not in ("mean", "max") or not 0 <= start <= end:
+        raise ValueError(window)
+    column = LOCK_DAILY[figure]
+
+    def of(rows: pd.DataFrame) -> float:
+        per_day = rows.groupby("day")[column].sum()
+        if len(per_day) < end - start + 1:
+            return math.nan
+        return float(per_day.max() if how == "max" else per_day.mean())
+
+    def measure(results: Results) -> np.ndarray:
+        daily = results.by_replication("locks_daily")
+        daily = daily[(daily["lock"] == lock) & daily["day"].between(start, end)]
+        return _of_each_rep(results, daily, of)
     return measure
 
 
@@ -483,6 +545,8 @@ def _parse(text: str, file: Path | str = "", line: int = 0) -> Measure:
         if kind == "lock" and len(args) == 2 and (args[1] in LOCK_MEASURES or (
                 args[1].startswith("wait.") and len(args[1]) > 5)):
             return _lock_figure(*args)
+        if kind == "lock_daily" and len(args) in (3, 4):
+            return _lock_daily(*args)
         if kind == "ride" and len(args) == 1:
             board, alight = args[0].split(">")
             return _ride(board, alight)
@@ -510,7 +574,9 @@ def _parse(text: str, file: Path | str = "", line: int = 0) -> Measure:
     raise InputError(file, f"line {line}.measure",
                      "loaded_departures:C[+C]:M, link_teu:C[+C]:HUB[+HUB], hub_teu:HUB, "
                      "water_teu:HUB, line_teu:SERVICE, line_value:SERVICE, "
-                     "lock_t:LOCK, lock:LOCK:FIGURE, ride:A>B, arrive:A>HUB, door:A>B[:C[+C]], "
+                     "lock_t:LOCK, lock:LOCK:FIGURE, "
+                     "lock_daily:LOCK:lockages|t|queue:FIRST-LAST[:max], ride:A>B, arrive:A>HUB, "
+                     "door:A>B[:C[+C]], "
                      "gateway_teu:G[:CLASSES], gateway_value:G[:CLASSES], class_value:G:CLASS, "
                      "value_per_teu:G[:all], loaded_ratio:G:out|in|both, "
                      "share:G:MARKET:DIRECTION:CLASS or trade_total", text)
@@ -522,7 +588,7 @@ _NAMES: dict[str, tuple[str | None, ...]] = {
     "loaded_departures": ("corridor", "mode"), "link_teu": ("corridor", "hub"),
     "hub_teu": ("hub",), "water_teu": ("hub",), "line_teu": ("service",),
     "line_value": ("service",), "lock_t": ("lock",),
-    "lock": ("lock", None),
+    "lock": ("lock", None), "lock_daily": ("lock", None, None, None),
     "ride": ("hub",), "arrive": ("hub",), "door": ("hub", "corridor"),
     "loaded_ratio": ("gateway", None),
     "gateway_teu": ("gateway", None), "gateway_value": ("gateway", None),
@@ -563,11 +629,20 @@ def measured(results: Results, text: str) -> np.ndarray:
     return _parse(text)(results)
 
 
-def calibrate(results: Results, targets: list[CalibrationTarget]) -> list[CalibrationRow]:
-    """Measure every target on `results` (mean over replications and 95% CI half-width)."""
+def calibrate(results: Results, targets: list[CalibrationTarget],
+              others: Mapping[str, Results | str] | None = None) -> list[CalibrationRow]:
+    """Measure every target on `results` (mean over replications and 95% CI half-width); a
+    target of another scenario on `others[its scenario file]`, the runs of that scenario,
+    or, where that is a text (or there is none), not at all: the text says why."""
     rows = []
     for target in targets:
-        per_rep = _parse(target.measure)(results) * UNIT_FACTORS[target.unit]
+        on = results if not target.scenario else (others or {}).get(
+            target.scenario, "not measured: its scenario was not run")
+        if isinstance(on, str):
+            rows.append(CalibrationRow(target=target, simulated=math.nan, ci95=math.nan,
+                                       not_measured=on))
+            continue
+        per_rep = _parse(target.measure)(on) * UNIT_FACTORS[target.unit]
         values = per_rep[~np.isnan(per_rep)]
         mean, half = mean_ci(values) if values.size else (float("nan"), float("nan"))
         rows.append(CalibrationRow(target=target, simulated=mean, ci95=half))
@@ -575,7 +650,8 @@ def calibrate(results: Results, targets: list[CalibrationTarget]) -> list[Calibr
 
 
 CALIBRATION_COLUMNS = ("id", "metric", "unit", "published", "low", "high", "simulated", "ci95",
-                       "deviation", "ok", "role", "parameter", "how_measured", "source")
+                       "deviation", "ok", "role", "parameter", "how_measured", "source",
+                       "scenario", "not_measured")
 
 
 def calibration_frame(rows: list[CalibrationRow]) -> pd.DataFrame:
@@ -585,4 +661,5 @@ def calibration_frame(rows: list[CalibrationRow]) -> pd.DataFrame:
         "published": r.target.published, "low": r.target.low, "high": r.target.high,
         "simulated": r.simulated, "ci95": r.ci95, "deviation": r.deviation, "ok": r.ok,
         "role": r.target.role, "parameter": r.target.parameter,
-        "how_measured": r.target.how_measured, "source": r.target.source} for r in rows])
+        "how_measured": r.target.how_measured, "source": r.target.source,
+        "scenario": r.target.scenario, "not_measured": r.not_measured} for r in rows])

@@ -20,6 +20,7 @@ from sim.cli.common import (
     OutPath,
     admitted,
     limit_options,
+    limits,
     named_inputs,
     override_options,
     show_warning,
@@ -28,7 +29,9 @@ from sim.errors import InputError
 
 if TYPE_CHECKING:
     from sim.boundary import Admitted
+    from sim.budget import Limits
     from sim.calibration import CalibrationTarget
+    from sim.network import Plan
 
 # the tables `cqsim calibrate` prints, one per role of a figure (`sim.calibration.ROLES`):
 # role -> (heading, what its figures are called)
@@ -77,7 +80,9 @@ def calibrate_cmd(scenario: Path, seed: int | None, replications: int | None,
                   max_events: float, no_limit: bool) -> None:
     """Simulate SCENARIO and compare it with the published figures, fitting and validation
     figures apart; exit 1 if a fitting figure is out of its band. Counts are annualised over
-    the days measured."""
+    the days measured. A figure of another scenario (the table's `scenario` column) is
+    measured on its run, with SCENARIO's seed, replications and horizon, when that scenario
+    is SCENARIO plus changes."""
     from sim.calibration import load_calibration_targets, unknown_names
     from sim.targets import seeds_dir
     from sim.units import DAYS_PER_YEAR, stats_days
@@ -92,18 +97,25 @@ def calibrate_cmd(scenario: Path, seed: int | None, replications: int | None,
         check_table_out(out, overwrite, [*named_inputs(), *seeds_dir().glob("*")])
     checked = admitted(scenario, seed, replications, days, workers, max_memory, max_events,
                        no_limit)
+    others = _other_scenarios(checked, targets, workers,
+                              limits(max_memory, max_events, no_limit))
+    from sim.boundary import Admitted
     from sim.inputs import read_files
 
-    # neither output may replace a file the run reads, --overwrite or not: the scenario and
-    # what it reads, --targets, and the seeds (the default table of figures, their sources)
-    reads = [*named_inputs(), *read_files([checked.scenario]), *seeds_dir().glob("*")]
+    variants = [a for a in others.values() if isinstance(a, Admitted)]
+    # neither output may replace a file the run reads, --overwrite or not: the scenarios and
+    # what they read, --targets, and the seeds (the default table of figures, their sources)
+    reads = [*named_inputs(), *read_files([checked.scenario, *(a.scenario for a in variants)]),
+             *seeds_dir().glob("*")]
     if out is not None:   # again, now that every file the scenario reads is known
         out = check_table_out(out, overwrite, reads)
     if estimate:   # checked before the estimation runs, which takes minutes
         estimates_out = _check_estimation(checked, scenario, targets, targets_file, out,
                                           estimates_out, overwrite, reads)
     plan = checked.plan
-    unknown = unknown_names(targets, plan)
+    unknown = unknown_names([t for t in targets if not t.scenario], plan) + [
+        name for file, a in others.items() if isinstance(a, Admitted)
+        for name in unknown_names([t for t in targets if t.scenario == file], a.plan)]
     if unknown:
         show_warning(f"{targets_file or 'seeds/calibration.csv'}: {len(unknown)} name(s) this "
                      f"scenario does not have, so those figures measure nothing: "
@@ -123,6 +135,8 @@ def calibrate_cmd(scenario: Path, seed: int | None, replications: int | None,
     cache.release()     # the input is accepted: the runs and the estimation store at once
     screen = console(160)
     choices: tuple | None = checked.choices
+    runs_of: dict[str, tuple[Plan, tuple | None]] = {   # the other scenarios to run
+        file: (a.plan, a.choices) for file, a in others.items() if isinstance(a, Admitted)}
     if estimate:
         from sim.market.estimates import write_estimates
         if plan.replications < 2:   # the figures' CI is not known: their noise reads as 0
@@ -151,8 +165,17 @@ def calibrate_cmd(scenario: Path, seed: int | None, replications: int | None,
         for e in result.estimates:
             section = set_param(section, e.path, e.value)
         plan, choices = revise(plan, section=section), None
+        for file, (other, _) in list(runs_of.items()):   # other scenarios' figures too
+            if other.market is not None:
+                section = other.market.section
+                for e in result.estimates:
+                    section = set_param(section, e.path, e.value)
+                runs_of[file] = (revise(other, section=section), None)
     results = run(plan, workers=workers, choices=choices)
-    rows = calibrate(results, targets)
+    rows = calibrate(results, targets, {
+        file: a if isinstance(a, str) else run(runs_of[file][0], workers=workers,
+                                                choices=runs_of[file][1])
+        for file, a in others.items()})
     reps = len(results.replications)
     measured_text = f"{measured:g} days measured, {reps} replication(s)" + (
         "  (± = 95% CI)" if reps > 1 else "")
@@ -164,18 +187,57 @@ def calibrate_cmd(scenario: Path, seed: int | None, replications: int | None,
     if out is not None:
         write_csv(out, calibration_frame(rows))
         screen.print(f"wrote {out}", soft_wrap=True)
-    off = {role: [r.target.id for r in got if not r.ok] for role, got in by_role.items()}
+    off = {role: [r.target.id for r in got if not r.ok and not r.not_measured]
+           for role, got in by_role.items()}
     held = [role for role in ROLE_TABLES if role != "fit"]
     for role in held:
         if off[role]:
             screen.print(f"{ROLE_TABLES[role][1]} outside their band: {', '.join(off[role])}")
+    for why in dict.fromkeys(r.not_measured for r in rows if r.not_measured):
+        ids = ", ".join(r.target.id for r in rows if r.not_measured == why)
+        screen.print(f"{ids}: {why}", soft_wrap=True)
+    unmeasured = {role: sum(bool(r.not_measured) for r in got) for role, got in by_role.items()}
     if off["fit"]:
         screen.print(f"[bold red]fitting figures outside the band:[/bold red] "
                      f"{', '.join(off['fit'])}")
         raise SystemExit(1)
     screen.print(f"all {len(by_role['fit'])} fitting figures within their bands; " + " and ".join(
-        f"{len(by_role[r]) - len(off[r])} of {len(by_role[r])} {ROLE_TABLES[r][1]}"
+        f"{len(by_role[r]) - len(off[r]) - unmeasured[r]} of {len(by_role[r])} "
+        f"{ROLE_TABLES[r][1]}" + (f" ({unmeasured[r]} not measured)" if unmeasured[r] else "")
         for r in held) + " within theirs")
+
+
+def _other_scenarios(checked: Admitted, targets: list[CalibrationTarget], workers: int,
+                     limits: Limits | None) -> dict[str, Admitted | str]:
+    """Each scenario file the figures name (`CalibrationTarget.scenario`), admitted as `cqsim
+    compare` admits an alternative (the calibrated scenario's seed, replications and horizon,
+    the limits applied to all the runs together), or why its figures are not measured: it is
+    not the calibrated scenario plus changes (`sim.scenario.not_changes_of`), so a figure of
+    baseline-2023's maintenance is not read off another base's."""
+    from sim.boundary import admit
+    from sim.budget import check, combine
+    from sim.scenario import load_scenario, not_changes_of
+
+    base, plan = checked.scenario, checked.plan
+    out: dict[str, Admitted | str] = {}
+    for file in dict.fromkeys(t.scenario for t in targets if t.scenario):
+        loaded = load_scenario(file)
+        why = (not_changes_of(base.source_file, loaded.provenance.chain) if base.source_file
+               else "the calibrated scenario was read from no file")
+        if why is not None:
+            out[file] = (f"not measured: {Path(file).name} is not the calibrated scenario "
+                         f"plus changes ({why})")
+            continue
+        out[file] = admit(loaded, seed=plan.seed, replications=plan.replications,
+                          days=plan.horizon.days, workers=workers, limits=None)
+    runs = [a for a in out.values() if not isinstance(a, str)]
+    if limits is not None and runs:   # each alone, then all together, as compare checks them
+        for a in runs:
+            check(a.estimate, limits, a.scenario.source_file or a.scenario.name)
+        check(combine([checked.estimate, *(a.estimate for a in runs)]), limits,
+              base.source_file or base.name,
+              what=f"calibration with {len(runs)} other scenario(s)")
+    return out
 
 
 def _check_estimation(checked: Admitted, scenario: Path, targets: list[CalibrationTarget],

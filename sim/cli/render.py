@@ -385,7 +385,10 @@ def calibration_table(rows: list[CalibrationRow], title: str) -> Table:
         if row.ci95 == row.ci95 and row.simulated == row.simulated:
             sim += f" ± {num(row.ci95)}"
         verdict = "[green]ok[/green]" if row.ok else "[bold red]OUT[/bold red]"
-        table.add_row(t.metric, t.unit, num(t.published), f"{num(t.low)}-{num(t.high)}", sim,
+        if row.not_measured:   # its scenario was not run: the line below the tables says why
+            sim, verdict = "not measured", "-"
+        figure = t.metric + (f" (run: {Path(t.scenario).name})" if t.scenario else "")
+        table.add_row(figure, t.unit, num(t.published), f"{num(t.low)}-{num(t.high)}", sim,
                       f"{row.deviation:+.1%}" if row.simulated == row.simulated else "-",
                       verdict, t.source)
     return table

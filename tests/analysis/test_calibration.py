@@ -5,6 +5,7 @@ from __future__ import annotations
 import traceback
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner, Result
@@ -429,3 +430,119 @@ def test_a_target_of_zero_or_a_year_outside_the_plan_s_is_refused(
     assert err.value.file.endswith(TARGETS_FILE) and err.value.field == field
     write("0.001", "2200")   # the smallest positive and the last year are figures
     assert [(t.value, t.year) for t in load_targets(tmp_path)] == [(0.001, 2200)]
+
+
+def test_a_lock_s_daily_figure_over_a_window_adds_the_directions_day_by_day() -> None:
+    """`lock_daily`: both directions added each day, then the mean day (or, `:max`, the
+    largest) of the window's days, both ends included; a replication that did not measure
+    every day of the window (warm-up, a shorter horizon) reads NaN, not a part's mean."""
+    import types
+
+    from sim.calibration import measured
+
+    days = [50, 51, 52, 53] * 2
+    daily = pd.DataFrame({
+        "replication": [0] * 8 + [1] * 2 + [0], "lock": ["tg"] * 10 + ["gz"],
+        "direction": ["up"] * 4 + ["down"] * 4 + ["up", "down", "up"],
+        "day": [*days, 53, 53, 51],
+        "lockages_per_day": [9.0, 7.0, 8.0, 1.0, 9.0, 7.0, 6.0, 1.0, 5.0, 5.0, 99.0],
+        "t_per_day": [1e5] * 10 + [1e9],
+        "queue_vessels": [0.0, 10.0, 30.0, 0.0, 0.0, 20.0, 50.0, 0.0, 0.0, 0.0, 999.0]})
+    run = types.SimpleNamespace(replications=[types.SimpleNamespace(replication=r)
+                                              for r in (0, 1)],
+                                by_replication={"locks_daily": daily}.__getitem__)
+    got = measured(run, "lock_daily:tg:lockages:51-52")   # type: ignore[arg-type]
+    assert got[0] == pytest.approx(((7 + 7) + (8 + 6)) / 2)   # not gz's day 51, not day 50
+    assert np.isnan(got[1])                           # replication 1 measured day 53 alone
+    assert measured(run, "lock_daily:tg:queue:51-53:max")[0] == 80.0  # type: ignore[arg-type]
+    assert measured(run, "lock_daily:tg:t:53-53")[1] == 2e5  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("measure", ["lock_daily:tg:lockages", "lock_daily:tg:lockages:9-5",
+                                     "lock_daily:tg:wait:1-5", "lock_daily:tg:t:1-5:min",
+                                     "lock_daily:tg:t:a-b"])
+def test_a_lock_s_daily_figure_names_a_figure_and_a_window(tmp_path: Path,
+                                                           measure: str) -> None:
+    table = tmp_path / "t.csv"
+    table.write_text("id,metric,published,low,high,unit,measure,how_measured,source\n"
+                     f"a,b,10,9,11,lockages/day,{measure},how,src\n")
+    with pytest.raises(InputError, match=r"t\.csv: line 2\.measure: expected .*lock_daily:"
+                                         r"LOCK:lockages\|t\|queue:FIRST-LAST\[:max\]"):
+        load_calibration_targets(table)
+
+
+@pytest.mark.parametrize(("scenario", "role", "expected"), [
+    ("nowhere.yaml", "validate", r"line 2\.scenario: expected a scenario file \(\.yaml\), its "
+                                 r"path relative to the table's folder"),
+    ("t.csv", "validate", r"line 2\.scenario: expected a scenario file"),
+    ("s.yaml", "fit", r"line 2\.scenario: expected no scenario on a fitting figure"),
+])
+def test_a_figure_s_scenario_is_a_file_beside_the_table_and_never_fitted(
+        tmp_path: Path, scenario: str, role: str, expected: str) -> None:
+    (tmp_path / "s.yaml").write_text("name: s\n")
+    table = tmp_path / "t.csv"
+    table.write_text("id,metric,published,low,high,unit,measure,how_measured,source,role,"
+                     f"scenario\na,b,10,9,11,Mt/yr,lock_t:lk,how,src,{role},{scenario}\n")
+    with pytest.raises(InputError, match=expected):
+        load_calibration_targets(table)
+
+
+def test_a_measure_validates_once_in_each_scenario(tmp_path: Path) -> None:
+    """The lock's tonnes of the calibrated scenario and of a variant are two model figures:
+    each may be a validation figure once."""
+    (tmp_path / "s.yaml").write_text("name: s\n")
+    table = tmp_path / "t.csv"
+    row = "{},b,10,9,11,Mt/yr,lock_t:lk,how,src,validate,{}\n"
+    header = "id,metric,published,low,high,unit,measure,how_measured,source,role,scenario\n"
+    table.write_text(header + row.format("a", "") + row.format("b", "s.yaml"))
+    got = load_calibration_targets(table)
+    assert [t.scenario for t in got] == ["", str((tmp_path / "s.yaml").resolve())]
+    table.write_text(header + row.format("a", "s.yaml") + row.format("b", "./s.yaml"))
+    with pytest.raises(InputError, match=r"line 3\.role: expected one validation figure"):
+        load_calibration_targets(table)
+
+
+def test_calibrate_measures_a_figure_in_its_scenario_only_on_its_base(tmp_path: Path) -> None:
+    """A figure of a variant (`scenario` column) is measured on the variant's runs, with the
+    calibrated scenario's seed, replications and horizon: a flight's lockages a day while
+    the other is in maintenance, the case of tests/engine/test_lock.py (24/cycle x (1 -
+    (passage - cycle)/48) under a saturating demand). Calibrating another scenario, the
+    figure is shown as not measured, with why, and gates nothing."""
+    from tests.support import locks as L
+    from tests.support.locks import BATCH, CYCLE, VESSEL_T
+
+    base = L.lock_scenario(tmp_path, {"classes": {"bulk": L.equal_vessels(1.5 * BATCH / CYCLE)}},
+                           cycle=CYCLE, chamber_t=BATCH * VESSEL_T, passage=4.0, days=40,
+                           warmup=0)
+    (tmp_path / "maintenance.yaml").write_text(
+        "name: maintenance\nextends: lock.yaml\nhorizon: {days: 5}\nnetwork:\n  locks:\n"
+        "    lk:\n      maintenance:\n      - {flight: north, start_day: 10, end_day: 40,"
+        " reversal_hours: 48, source: t}\n      source: t\n")
+    other = tmp_path / "other.yaml"
+    other.write_text(base.read_text().replace("name: ", "name: other-", 1))
+    expected = 24 / CYCLE * (1 - (4.0 - CYCLE) / 48)
+    table = tmp_path / "t.csv"
+    table.write_text(
+        "id,metric,published,low,high,unit,measure,how_measured,source,role,scenario\n"
+        f"one,lockages,{expected:.4f},{0.98 * expected:.4f},{1.02 * expected:.4f},"
+        "lockages/day,lock_daily:lk:lockages:10-39,how,src,validate,maintenance.yaml\n"
+        # a validation figure far out of its band gates nothing either
+        "far,tonnes,1,0.5,1.5,Mt/yr,lock_t:lk,how,src,validate,maintenance.yaml\n")
+    runner = CliRunner()
+    out = tmp_path / "cal.csv"
+    got = runner.invoke(main, ["calibrate", str(base), "--targets", str(table),
+                               "--out", str(out)])
+    assert got.exit_code == 0, _said(got)
+    frame = pd.read_csv(out).set_index("id")
+    assert frame.loc["one", "simulated"] == pytest.approx(expected, rel=0.02)
+    assert bool(frame.loc["one", "ok"]) and not bool(frame.loc["far", "ok"])
+    assert "1 of 2 validation figures and" in got.output
+    assert "(run: maintenance.yaml)" in got.output
+    # its runs used the calibrated scenario's horizon (40 days), not its own 5 days: the
+    # window's 30 days were all measured
+    elsewhere = runner.invoke(main, ["calibrate", str(other), "--targets", str(table)])
+    assert elsewhere.exit_code == 0, _said(elsewhere)
+    assert "one, far: not measured: maintenance.yaml is not the calibrated scenario plus " \
+           "changes (its chain maintenance.yaml <- lock.yaml does not pass through " \
+           "other.yaml)" in " ".join(elsewhere.output.split())
+    assert "0 of 2 validation figures (2 not measured) and" in elsewhere.output
