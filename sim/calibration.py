@@ -71,13 +71,13 @@ e.g. the market table's total, so a run in its band shows the network carried it
 not that the model is right). Both columns are optional (role fit, no parameter).
 
 A figure of another scenario (optional column `scenario`: a scenario file, its path relative
-to the calibration table's folder; empty: the calibrated scenario) is measured on a run of
+to the calibrated scenario's folder; empty: the calibrated scenario) is measured on a run of
 that scenario with the calibrated one's seed, replications and horizon, and only when it is
 the calibrated scenario plus changes (`sim.scenario.not_changes_of`, the rule of `cqsim
 compare`): the lock's records of a maintenance are figures of baseline-2023 with the
-maintenance, not of another base, which would get them silently. Otherwise the row is shown as
-not measured, with why. A fitting figure names none (the estimation runs the calibrated
-scenario alone).
+maintenance, not of another base, which would get them silently. Otherwise, or when there is
+no such file beside the calibrated scenario, the row is shown as not measured, with why. A
+fitting figure names none (the estimation runs the calibrated scenario alone).
 
 Counts are read per year, as every result table reports them (annualised over the
 statistics period, horizon minus warm-up); times are TEU-weighted means. Every measure is
@@ -90,7 +90,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, get_args
 
 import numpy as np
@@ -220,18 +220,21 @@ def load_calibration_targets(path: str | Path | None = None) -> list[Calibration
 
 
 def _scenario_file(file: Path, line: int, text: str, role: str) -> str:
-    """The scenario file a row's `scenario` names (relative to the table's folder), as an
-    absolute path; "" for none. InputError for a fitting figure naming one, or no such file."""
+    """The scenario file a row's `scenario` names, a path relative to the calibrated
+    scenario's folder, normalised ("" for none); InputError for a fitting figure naming one,
+    or a text that is not such a path. Whether the file is there is the calibrated
+    scenario's question (`cqsim calibrate`: not measured when it is not), as the seeds ship
+    without the scenarios in an installed package."""
     if not text:
         return ""
     if role == "fit":   # the estimation and its check run the calibrated scenario alone
         raise InputError(file, f"line {line}.scenario", "no scenario on a fitting figure "
                          "(a parameter is fitted on the calibrated scenario's own runs)", text)
-    path = file.parent / text
-    if path.suffix not in (".yaml", ".yml") or not path.is_file():
-        raise InputError(file, f"line {line}.scenario", "a scenario file (.yaml), its path "
-                         f"relative to the table's folder {file.parent}", text)
-    return str(path.resolve())
+    path = PurePosixPath(text.replace("\\", "/"))
+    if path.is_absolute() or path.suffix not in (".yaml", ".yml") or ".." in path.parts:
+        raise InputError(file, f"line {line}.scenario", "a scenario file (.yaml) beside or "
+                         "below the calibrated scenario, its path relative to that folder", text)
+    return str(path)
 
 
 # ----------------------------------------------------------------------------- measures

@@ -211,24 +211,28 @@ def _other_scenarios(checked: Admitted, targets: list[CalibrationTarget], worker
                      limits: Limits | None) -> dict[str, Admitted | str]:
     """Each scenario file the figures name (`CalibrationTarget.scenario`), admitted as `cqsim
     compare` admits an alternative (the calibrated scenario's seed, replications and horizon,
-    the limits applied to all the runs together), or why its figures are not measured: it is
-    not the calibrated scenario plus changes (`sim.scenario.not_changes_of`), so a figure of
-    baseline-2023's maintenance is not read off another base's."""
+    the limits applied to all the runs together), or why its figures are not measured: no
+    such file beside the calibrated scenario, or it is not the calibrated scenario plus
+    changes (`sim.scenario.not_changes_of`), so a figure of baseline-2023's maintenance is
+    not read off another base's."""
     from sim.boundary import admit
     from sim.budget import check, combine
     from sim.scenario import load_scenario, not_changes_of
 
     base, plan = checked.scenario, checked.plan
     out: dict[str, Admitted | str] = {}
-    for file in dict.fromkeys(t.scenario for t in targets if t.scenario):
-        loaded = load_scenario(file)
-        why = (not_changes_of(base.source_file, loaded.provenance.chain) if base.source_file
-               else "the calibrated scenario was read from no file")
-        if why is not None:
-            out[file] = (f"not measured: {Path(file).name} is not the calibrated scenario "
-                         f"plus changes ({why})")
+    for name in dict.fromkeys(t.scenario for t in targets if t.scenario):
+        file = Path(base.source_file or ".").parent / name
+        if not base.source_file or not file.is_file():
+            out[name] = f"not measured: no {name} beside the calibrated scenario"
             continue
-        out[file] = admit(loaded, seed=plan.seed, replications=plan.replications,
+        loaded = load_scenario(file)
+        why = not_changes_of(base.source_file, loaded.provenance.chain)
+        if why is not None:
+            out[name] = (f"not measured: {name} is not the calibrated scenario plus changes "
+                         f"({why})")
+            continue
+        out[name] = admit(loaded, seed=plan.seed, replications=plan.replications,
                           days=plan.horizon.days, workers=workers, limits=None)
     runs = [a for a in out.values() if not isinstance(a, str)]
     if limits is not None and runs:   # each alone, then all together, as compare checks them

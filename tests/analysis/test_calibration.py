@@ -472,14 +472,14 @@ def test_a_lock_s_daily_figure_names_a_figure_and_a_window(tmp_path: Path,
 
 
 @pytest.mark.parametrize(("scenario", "role", "expected"), [
-    ("nowhere.yaml", "validate", r"line 2\.scenario: expected a scenario file \(\.yaml\), its "
-                                 r"path relative to the table's folder"),
-    ("t.csv", "validate", r"line 2\.scenario: expected a scenario file"),
+    ("t.csv", "validate", r"line 2\.scenario: expected a scenario file \(\.yaml\) beside or "
+                          r"below the calibrated scenario, its path relative to that folder"),
+    ("/abs/s.yaml", "validate", r"line 2\.scenario: expected a scenario file"),
+    ("../s.yaml", "validate", r"line 2\.scenario: expected a scenario file"),
     ("s.yaml", "fit", r"line 2\.scenario: expected no scenario on a fitting figure"),
 ])
-def test_a_figure_s_scenario_is_a_file_beside_the_table_and_never_fitted(
+def test_a_figure_s_scenario_is_a_file_beside_the_calibrated_one_and_never_fitted(
         tmp_path: Path, scenario: str, role: str, expected: str) -> None:
-    (tmp_path / "s.yaml").write_text("name: s\n")
     table = tmp_path / "t.csv"
     table.write_text("id,metric,published,low,high,unit,measure,how_measured,source,role,"
                      f"scenario\na,b,10,9,11,Mt/yr,lock_t:lk,how,src,{role},{scenario}\n")
@@ -490,13 +490,12 @@ def test_a_figure_s_scenario_is_a_file_beside_the_table_and_never_fitted(
 def test_a_measure_validates_once_in_each_scenario(tmp_path: Path) -> None:
     """The lock's tonnes of the calibrated scenario and of a variant are two model figures:
     each may be a validation figure once."""
-    (tmp_path / "s.yaml").write_text("name: s\n")
     table = tmp_path / "t.csv"
     row = "{},b,10,9,11,Mt/yr,lock_t:lk,how,src,validate,{}\n"
     header = "id,metric,published,low,high,unit,measure,how_measured,source,role,scenario\n"
     table.write_text(header + row.format("a", "") + row.format("b", "s.yaml"))
     got = load_calibration_targets(table)
-    assert [t.scenario for t in got] == ["", str((tmp_path / "s.yaml").resolve())]
+    assert [t.scenario for t in got] == ["", "s.yaml"]
     table.write_text(header + row.format("a", "s.yaml") + row.format("b", "./s.yaml"))
     with pytest.raises(InputError, match=r"line 3\.role: expected one validation figure"):
         load_calibration_targets(table)
@@ -546,3 +545,11 @@ def test_calibrate_measures_a_figure_in_its_scenario_only_on_its_base(tmp_path: 
            "changes (its chain maintenance.yaml <- lock.yaml does not pass through " \
            "other.yaml)" in " ".join(elsewhere.output.split())
     assert "0 of 2 validation figures (2 not measured) and" in elsewhere.output
+    # nor in a folder without the variant (an installed package's seeds, a copied scenario)
+    apart = tmp_path / "apart"
+    apart.mkdir()
+    alone = runner.invoke(main, ["calibrate", str(L.lock_scenario(apart, {}, days=40)),
+                                 "--targets", str(table)])
+    assert alone.exit_code == 0, _said(alone)
+    assert "one, far: not measured: no maintenance.yaml beside the calibrated scenario" in \
+           " ".join(alone.output.split())
