@@ -38,7 +38,11 @@ def test_every_fitting_2023_figure_is_within_its_band(results: Results) -> None:
     rows = calibrate(results, load_calibration_targets())
     frame = calibration_frame(rows)
     assert len(rows) >= 10
-    assert frame["simulated"].notna().all(), frame[["id", "simulated"]]
+    # a figure of another scenario (the maintenance's) is measured on that scenario's runs,
+    # which this call was not given: not measured, saying so; every other figure measures
+    apart = frame["scenario"] != ""
+    assert apart.any() and (frame.loc[apart, "not_measured"] != "").all()
+    assert frame.loc[~apart, "simulated"].notna().all(), frame[["id", "simulated"]]
     # fitting figures must be in band; validation figures are held out and reported with
     # their error (`cqsim calibrate` gates on the fitting ones only)
     outside = frame[~frame["ok"] & (frame["role"] == "fit")]
