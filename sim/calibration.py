@@ -61,8 +61,8 @@ Each figure has a `role`: `fit` (a free parameter was set or estimated to it: th
 checks the fit, not the model; `parameter` names what was fitted, and `market.choice.*`
 parameters are estimated by `cqsim calibrate --estimate`), `validate` (held out: nothing was
 set to it, so it names no `parameter`, and it shares no published series with a fitting
-figure; one per measure, so one model figure is not counted twice against two years of a
-series), `dependent` (neither:
+figure; one per measure in a scenario, so one model figure is not counted twice against
+two years of a series), `dependent` (neither:
 a parameter now held was once set or estimated to it, e.g. geodata running speeds chosen
 so a transit time comes out in its published range, or it is derived from the series a fitting
 figure comes from, so in band it is not independent evidence; `parameter` says which) or
