@@ -582,7 +582,9 @@ def _part_year(runs: Sequence[rd.RunDir], before: str = "; ", after: str = "") -
     `after`) for the runs whose statistics period is part of a year
     (`sim.trade.part_year`), "" when all are whole years: the trade chart draws them against
     a whole year's figures, and a 120-day run's 660 bn CNY/yr under 2023's 713.7 read as
-    the model missing the year; the maps and the markets' chart say it as map.png does."""
+    the model missing the year; the maps, the markets' chart, the Δ bar charts and the
+    attribution charts say it as map.png does (a chart saved from the page loses the note
+    above it)."""
     from sim.trade import part_year
 
     period = part_year((r, r.seasonal_factor) for r in runs)
@@ -643,10 +645,13 @@ def difference_kind(paired: Sequence[bool]) -> str:
     return "difference, paired where the runs share random numbers, else Welch"
 
 
-def delta_figure(deltas: pd.DataFrame, k: KPI, paired: Sequence[bool]) -> Fig:
+def delta_figure(deltas: pd.DataFrame, k: KPI, paired: Sequence[bool],
+                 runs: Sequence[rd.RunDir] = ()) -> Fig:
     """Deltas ALT - BASE of KPI `k` per channel with 95% CI error bars, one bar per ALT, in
     the unit the report shows the KPI in (`KPI.report_view`). `paired`: per ALT, whether its
-    difference is paired with BASE (`deltas.paired`) or Welch's: the title says which."""
+    difference is paired with BASE (`deltas.paired`) or Welch's: the title says which; of a
+    count per year, it says what `runs` (those compared) annualise a part year from
+    (`_part_year`), as the note above it does, which a chart saved from the page loses."""
     sub = deltas[deltas["metric"] == k.column]
     view = k.report_view
     label = f"{k.label}, {view.unit}"
@@ -662,7 +667,8 @@ def delta_figure(deltas: pd.DataFrame, k: KPI, paired: Sequence[bool]) -> Fig:
         height=340, barmode="group",  # the axis names the unit; the title says what it is
         yaxis={"title": {"text": f"Δ {view.unit}"}, "gridcolor": "#eee",
                "zeroline": True, "zerolinecolor": "#333"},
-        title={"text": f"Δ {label}: {difference_kind(paired)}, 95% CI", "x": 0.01,
+        title={"text": f"Δ {label}: {difference_kind(paired)}, 95% CI"
+                       + (_part_year(runs) if k.per == "year" else ""), "x": 0.01,
                "font": {"size": 14}})}
 
 
@@ -731,7 +737,8 @@ def attribution_figure(base: rd.RunDir, alt: rd.RunDir, rows: pd.DataFrame) -> F
     `gateway` naming each), bn CNY per year with the 95% CI of the differences replication
     by replication as error bars (paired on common random numbers; the title says when the
     runs had independent seeds); gateways in their channels' colours, the total in dark
-    grey; hover adds the change of loaded TEU."""
+    grey; hover adds the change of loaded TEU. The title says what a part year's figures
+    are annualised from (`_part_year`)."""
     from sim.report.deltas import paired
 
     if rows.empty:
@@ -759,5 +766,6 @@ def attribution_figure(base: rd.RunDir, alt: rd.RunDir, rows: pd.DataFrame) -> F
                                                  f"{rd.ATTR_TRADE.unit}"},
                                "gridcolor": "#eee", "zeroline": True, "zerolinecolor": "#333"},
             title={"text": f"{html.escape(alt.label)} − {html.escape(base.label)}: change of "
-                           f"Chongqing's trade per gateway, {rd.ATTR_TRADE.unit} ({how})",
+                           f"Chongqing's trade per gateway, {rd.ATTR_TRADE.unit} ({how}"
+                           f"{_part_year([base, alt])})",
                    "x": 0.01, "font": {"size": 14}})}

@@ -693,8 +693,8 @@ def comparison_sections(page: Page, runs: list[rd.RunDir]) -> None:
                     MAP_CONFIG, "map")
     if shown_frames:
         both = pd.concat(shown_frames, ignore_index=True)
-        page.figure(fg.delta_figure(both, kpis.kpi("teu"), pairings))
-        page.figure(fg.delta_figure(both, kpis.kpi("trade_bn_cny"), pairings))
+        page.figure(fg.delta_figure(both, kpis.kpi("teu"), pairings, runs))
+        page.figure(fg.delta_figure(both, kpis.kpi("trade_bn_cny"), pairings, runs))
     attribution_sections(page, runs, rd.attribution(runs))
     placebo, frame = rd.placebo_attribution(runs)
     if placebo is not None:

@@ -570,6 +570,35 @@ def test_the_report_s_maps_and_markets_say_a_part_year_s_period(one_run: Path) -
         assert period in title, title
 
 
+def test_the_report_s_delta_and_attribution_charts_say_a_part_year_s_period(
+        one_run: Path) -> None:
+    """The Δ bar charts ("Δ loaded TEU delivered, TEU/yr: paired difference") and the
+    attribution chart ("change of Chongqing's trade per gateway") said no period: the
+    "Part of a year" note above them is lost when a chart is saved from the page (trial66).
+    A count per year says it as `sim.trade.part_year` gives it; a time does not."""
+    from sim import kpis
+    from sim.trade import part_year
+
+    run = RunDir.open(one_run)
+    period = part_year([(run, run.seasonal_factor)])
+    assert period.startswith("annualised from days")     # 30 days: part of a year
+    deltas = channel_deltas(run, run).assign(variant="again")
+    rows = pd.DataFrame({"item": ["gateway:east", "total"], "gateway": ["east", "total"],
+                         "delta_trade_bn_cny_per_year": [1.0, 1.0],
+                         "delta_trade_bn_cny_per_year_ci95": [0.5, 0.5],
+                         "delta_teu_per_year": [10.0, 10.0],
+                         "delta_teu_per_year_ci95": [5.0, 5.0]})
+    attributed = fg.attribution_figure(run, run, rows)
+    assert attributed is not None
+    for fig in (fg.delta_figure(deltas, kpis.kpi("teu"), [True], [run, run]),
+                fg.delta_figure(deltas, kpis.kpi("trade_bn_cny"), [True], [run, run]),
+                attributed):
+        title = html.unescape(fig["layout"]["title"]["text"])
+        assert period in title, title
+    hours = fg.delta_figure(deltas, kpis.kpi("transit_open_mean_h"), [True], [run, run])
+    assert "annualised" not in hours["layout"]["title"]["text"]
+
+
 def test_markets_section_shows_which_gateways_carry_each_market(one_run: Path,
                                                                 tmp_path: Path) -> None:
     markets = pd.read_csv(one_run / "markets.csv")
