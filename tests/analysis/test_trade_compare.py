@@ -1214,7 +1214,12 @@ def test_compare_tables_say_what_a_part_year_s_per_year_deltas_come_from(
     """trade.csv, uncertainty.csv and p_meet.csv name a part year's period; compare.csv and
     the _compare tables gave a 120-day comparison's TEU and trade per year with nothing
     saying so (trial66). Their per-year rows say it in `per_year_from`, the rows of hours,
-    shares and stocks say nothing, and a whole year leaves it empty."""
+    shares and stocks say nothing, and a whole year leaves it empty. Which rows are per
+    year is read from each metric's declared unit (`kpis.compared()`' `per`, `PLACES`'
+    figures' units), not from its name as the code reads it: a per-year metric named
+    otherwise, or a name that says a year of a figure that is not one, fails here
+    (review67)."""
+    from sim import kpis
     from sim.compare import split_deltas
     from sim.trade import part_year
 
@@ -1224,9 +1229,15 @@ def test_compare_tables_say_what_a_part_year_s_per_year_deltas_come_from(
     plan = cmp.base.results.plan
     period = part_year([(plan.horizon, plan.season)])
     assert period.startswith("annualised from days 10-40"), period
+    declared = {k.column: k.per == "year" for k in kpis.compared()} | {
+        metric: unit.endswith("/yr") for place in kpis.PLACES.values()
+        for metric, (_label, unit, _divisor, _digits) in place.figures.items()}
     deltas, places = split_deltas(cmp.deltas)
+    channels = deltas["metric"].map(declared)
+    assert channels.any() and not channels.all(), deltas["metric"]   # counts and times
     for table in (deltas, *places.values()):
-        per_year = table["metric"].str.endswith("_per_year")
+        assert set(table["metric"]) <= set(declared), set(table["metric"]) - set(declared)
+        per_year = table["metric"].map(declared).astype(bool)
         assert (table.loc[per_year, "per_year_from"] == period).all(), table
         assert (table.loc[~per_year, "per_year_from"] == "").all(), table
     whole = compare(path, [more], days=375)             # 10 + 365: a whole year
