@@ -1382,7 +1382,32 @@ def _no_field(scenario: Scenario, dotted: str, node: object, key: str) -> InputE
         hint = (f"; a {kind}'s {parts[3]} is the geodata's: vary it through a set change in "
                 f"the base, {{kind: set, {kind}: {parts[2]}, field: {parts[3]}, value: ...}}, "
                 "and that change's changes.N.value (docs/sweeps.md)")
+        known = _network_ids(scenario, str(kind))
+        if known is not None and parts[2] not in known:   # the set change would refuse it
+            hint = (f"; {parts[2]} is no {kind} of the scenario's network (its geodata and "
+                    f"changes){did_you_mean(parts[2], known)}: `cqsim list "
+                    f"{'links' if kind == 'link' else 'hubs'}` lists them")
     return InputError(scenario.source_file, dotted, f"an existing scenario field{hint}")
+
+
+def _network_ids(scenario: Scenario, kind: str) -> set[str] | None:
+    """The ids of the hubs, locks or links (`kind`) of `scenario`'s network: its geodata's
+    and those its changes add (add_hub, add_link), as the build knows them; None when the
+    geodata cannot be read (the build says why). What `_no_field`'s geodata hint checks the
+    id against, so an unknown id is not sent to a set change that would refuse it."""
+    from sim.geodata import read_hubs, read_links, read_locks
+
+    read = {"hub": read_hubs, "lock": read_locks, "link": read_links}[kind]
+    try:
+        ids = set(read(Path(scenario.network.geodata)))
+    except (InputError, OSError):
+        return None
+    for change in scenario.changes:
+        if isinstance(change, AddHub) and kind == "hub":
+            ids.add(change.hub.id)
+        elif isinstance(change, AddLink) and kind == "link":
+            ids.add(change.link.id)
+    return ids
 
 
 def _replaced(scenario: Scenario, fields: dict[str, Any], record: bool) -> Scenario:

@@ -1201,6 +1201,36 @@ def test_a_sweep_of_a_geodata_field_says_to_vary_a_set_change(
     assert not (tmp_path / "out").exists()
 
 
+def test_the_geodata_hint_says_an_unknown_id_is_unknown(tmp_path: Path) -> None:
+    """The geodata hint named a set change for any id: `network.links.a-c.km` of a network
+    with no link a-c was sent to `{kind: set, link: a-c, ...}`, which the build then refused
+    in a second error (review67). The one line now says the id is no such element of the
+    scenario's network, with the nearest one; an id a change adds (add_link) is known."""
+    from sim.scenario import load_scenario, with_overrides
+
+    path = line_network(tmp_path)
+    doc = yaml.safe_load(path.read_text())
+    doc["changes"] = [{"kind": "add_link", "link": {
+        "id": "a-b2", "from_hub": "a", "to_hub": "b", "mode": "rail", "corridor": "west",
+        "km": 10, "hours": 1, "coords": [[0, 30], [0.1, 30]], "sources": "test"}}]
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    base = load_scenario(path)
+    for dotted, said in (
+            ("network.hubs.aa.dwell_hours", "; aa is no hub of the scenario's network (its "
+                                            "geodata and changes) (did you mean 'a'?): "
+                                            "`cqsim list hubs` lists them"),
+            ("network.links.a-c.km", "; a-c is no link of the scenario's network (its geodata "
+                                     "and changes) (did you mean "),
+            ("network.links.a-b2.km", "; a link's km is the geodata's: vary it through a set "
+                                      "change in the base, {kind: set, link: a-b2,"),
+            ("network.hubs.b.dwell_hours", "{kind: set, hub: b, field: dwell_hours")):
+        with pytest.raises(InputError) as err:
+            with_overrides(base, **{dotted: 1})
+        text = str(err.value)
+        assert len(text.splitlines()) == 1 and said in text, text
+        assert ("is the geodata's" in text) != ("is no " in text), text
+
+
 def test_sensitivity_leaves_out_a_parameter_that_varies_only_where_the_kpi_is_not_measured(
         ) -> None:
     """A KPI that no run of one value measured (NaN: a wait at a hub none of them used)
