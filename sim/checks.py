@@ -294,24 +294,35 @@ def _first(names: Sequence[str], shown: int) -> str:
 FEEDBACK_COLUMNS = ("feedback_passes", "feedback_settled", "feedback_gap")
 
 
-def unsettled_runs(runs: pd.DataFrame, plans: Mapping[str, Plan], shown: int = 4) -> str | None:
-    """A note naming the variants of a sweep's runs table (`sim.sweep.tasks.run_kpis`) any of
+def unsettled_runs(runs: pd.DataFrame, plans: Mapping[str, Plan],
+                   shown: int = 4) -> list[str]:
+    """Notes naming the variants of a sweep's runs table (`sim.sweep.tasks.run_kpis`) any of
     whose ok runs' feedback passes did not settle (`FEEDBACK_COLUMNS`), as `run`, `compare`
-    and `rank` warn of their own: `feedback_note` of every ok run, with the advice of the
-    first such variant's plan (`plans`: variant -> its plan). None when all settled (or the
-    table predates the columns; a run kept before them, resumed, has NaN passes: not
-    measured, left out)."""
+    and `rank` warn of their own: `feedback_note` of the ok runs, one note per group of
+    variants whose plans (`plans`: variant -> its plan) give the same advice
+    (`feedback_advice`: a sweep that varies the horizon, equilibrium.days or max_iterations
+    was given the first variant's alone), one note for all when they share it. Empty when
+    all settled (or the table predates the columns; a run kept before them, resumed, has
+    NaN passes: not measured, left out)."""
     if not set(FEEDBACK_COLUMNS) <= set(runs) or not len(runs):
-        return None
+        return []
     ok = runs[(runs["status"] == "ok") & runs["feedback_passes"].notna()]
     reports = {str(v): [{"passes": p, "converged": c == 1, "gap": g} for p, c, g in zip(
         sub["feedback_passes"], sub["feedback_settled"], sub["feedback_gap"], strict=True)]
         for v, sub in ok.groupby("variant", sort=True)}
-    hit = [v for v, r in reports.items() if feedback_note(r, plans[v]) is not None]
-    if not hit:
-        return None
-    note = feedback_note([r for rs in reports.values() for r in rs], plans[hit[0]], "runs")
-    return f"{len(hit)} of {len(reports)} variants ({_first(hit, shown)}): {note}"
+    groups: dict[str, list[str]] = {}
+    for v in reports:
+        groups.setdefault(feedback_advice(plans[v]), []).append(v)
+    alike = " alike in horizon and equilibrium settings" if len(groups) > 1 else ""
+    notes = []
+    for variants in groups.values():
+        hit = [v for v in variants if feedback_note(reports[v], plans[v]) is not None]
+        if hit:
+            note = feedback_note([r for v in variants for r in reports[v]], plans[hit[0]],
+                                 "runs")
+            notes.append(f"{len(hit)} of {len(variants)} variants{alike} "
+                         f"({_first(hit, shown)}): {note}")
+    return notes
 
 
 def backlogged_runs(runs: pd.DataFrame, shown: int = 4) -> str | None:
@@ -435,6 +446,17 @@ def feedback_note(reports: Sequence[Mapping[str, Any]], plan: Plan,
             if isinstance(r.get("gap"), (int, float)) and not isinstance(r["gap"], bool)
             and not math.isnan(r["gap"])]
     shown = percent_span(gaps) if gaps else "by an unmeasured share"
+    where = f" in {len(moving)} of {len(reports)} {of}" if len(reports) > 1 else ""
+    return (f"the delay feedback did not settle{where}: route flows still changed {shown} "
+            f"in the last of {max(int(r['passes']) for r in moving)} passes, "
+            + feedback_advice(plan))
+
+
+def feedback_advice(plan: Plan) -> str:
+    """What `feedback_note` says of `plan`'s settings: the tolerance the passes stopped
+    above, and the horizon, equilibrium.days and max_iterations that give them more room.
+    A sweep's variants that vary those settings are warned of apart, each with its own
+    (`unsettled_runs`)."""
     settings, horizon = plan.equilibrium, plan.horizon.days
     days = settings.pass_days(horizon)
     if settings.days is None:
@@ -444,10 +466,7 @@ def feedback_note(reports: Sequence[Mapping[str, Any]], plan: Plan,
                   f"equilibrium.days {settings.days:g})")
     else:
         longer = f"longer passes (equilibrium.days, now {days:g})"
-    where = f" in {len(moving)} of {len(reports)} {of}" if len(reports) > 1 else ""
-    return (f"the delay feedback did not settle{where}: route flows still changed {shown} "
-            f"in the last of {max(int(r['passes']) for r in moving)} passes, above the "
-            f"tolerance of {100 * settings.tolerance:g}% (equilibrium.tolerance), so the "
-            f"delays learnt carry the passes' noise, which can exceed a small difference "
-            f"between scenarios; run {longer} or more passes (equilibrium.max_iterations, "
-            f"now {settings.max_iterations})")
+    return (f"above the tolerance of {100 * settings.tolerance:g}% (equilibrium.tolerance), "
+            "so the delays learnt carry the passes' noise, which can exceed a small "
+            f"difference between scenarios; run {longer} or more passes "
+            f"(equilibrium.max_iterations, now {settings.max_iterations})")

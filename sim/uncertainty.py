@@ -404,7 +404,7 @@ def run_uncertainty(scenario: Scenario | str | Path, out: str | Path | None = No
     # the runs' checks, as run, compare, rank and sweep warn of theirs: a short warm-up,
     # feedback passes that did not settle, lines that ended with a backlog
     notes += [note for note in (unfilled_runs(outcome.runs),
-                                unsettled_runs(outcome.runs, sweep.variant_plans()),
+                                *unsettled_runs(outcome.runs, sweep.variant_plans()),
                                 backlogged_runs(outcome.runs)) if note]
     horizon = run_overrides(study.scenario, days=days).horizon   # the runs' own (`--days`)
     factor = period_season(study.scenario.demand.seasonality, horizon)

@@ -128,7 +128,7 @@ def sweep(sweep_file: Path, out: Path | None, overwrite: bool, workers: int | No
     unfilled = unfilled_runs(outcome.runs, warmup_from=f"the sweep's {set_by[0]}" if set_by
                              else "the base")
     # the runs' other checks, as run, compare and rank warn of theirs
-    for warned in (unfilled, unsettled_runs(outcome.runs, prepared.variant_plans()),
+    for warned in (unfilled, *unsettled_runs(outcome.runs, prepared.variant_plans()),
                    backlogged_runs(outcome.runs)):
         if warned:
             show_warning(warned, f"{shown}/runs.parquet")
