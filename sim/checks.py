@@ -292,6 +292,11 @@ def _first(names: Sequence[str], shown: int) -> str:
 # whether the route flows settled (1) or not (0; NaN: no pass ran), the last pass's change of
 # route flows (NaN: not measured)
 FEEDBACK_COLUMNS = ("feedback_passes", "feedback_settled", "feedback_gap")
+# the numeric checks a sweep's run keeps (the start-up's, `start_up`, and the feedback
+# passes'): not KPIs, so a sweep's summary.csv keeps their means per variant apart, after
+# the KPIs and without a CI, and uncertainty.csv no quantiles of them
+# (`sim.sweep.store.kpi_columns`, `check_columns`)
+RUN_CHECK_COLUMNS = ("start_up_shortfall", "warmup_short_days", *FEEDBACK_COLUMNS)
 
 
 def unsettled_runs(runs: pd.DataFrame, plans: Mapping[str, Plan],

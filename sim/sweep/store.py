@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from sim.atomic import write_text
+from sim.checks import RUN_CHECK_COLUMNS
 from sim.errors import InputError
 from sim.inputs import check_resume
 from sim.sweep.tasks import Sweep
@@ -170,6 +171,15 @@ def collect(out: Path, params: Sequence[str] = ()) -> pd.DataFrame:
 
 
 def kpi_columns(runs: pd.DataFrame, params: Sequence[str]) -> list[str]:
-    """The numeric measure columns of a runs table (not ids, parameters or timings)."""
-    skip = {*ID_COLUMNS, *params, *STATUS_COLUMNS, *TIMING_COLUMNS}
+    """The numeric measure columns of a runs table (not ids, parameters, timings or the
+    runs' checks, `check_columns`): what summary.csv gives a mean and CI of and
+    uncertainty.csv quantiles of."""
+    skip = {*ID_COLUMNS, *params, *STATUS_COLUMNS, *TIMING_COLUMNS, *RUN_CHECK_COLUMNS}
     return [c for c in runs.select_dtypes("number").columns if c not in skip]
+
+
+def check_columns(runs: pd.DataFrame) -> list[str]:
+    """The runs' numeric checks a runs table has (`sim.checks.RUN_CHECK_COLUMNS`: the
+    start-up's shortfall and warm-up, the feedback passes'): not KPIs; summary.csv keeps
+    their means apart, after the KPIs, and the sweep warns of them."""
+    return [c for c in RUN_CHECK_COLUMNS if c in runs]

@@ -18,12 +18,16 @@ import pandas as pd
 
 from sim.errors import plural
 from sim.stats import mean_ci, t_critical
-from sim.sweep.store import kpi_columns
+from sim.sweep.store import check_columns, kpi_columns
 
 
 def summarize_variants(runs: pd.DataFrame, params: Sequence[str]) -> pd.DataFrame:
-    """Mean and 95% CI half-width (`<kpi>_ci95`) of every KPI per variant, over its ok runs."""
+    """Mean and 95% CI half-width (`<kpi>_ci95`) of every KPI per variant, over its ok runs;
+    then, apart, the mean of each of the runs' checks over those that measured it
+    (`check_columns`: feedback_settled's is the share of the runs whose feedback settled),
+    without a CI: how far to trust the variant's KPIs, not a KPI."""
     measures = kpi_columns(runs, params)
+    checks = check_columns(runs)
     rows = []
     for vid, sub in runs.groupby("variant", sort=True):
         ok = sub[sub["status"] == "ok"]
@@ -33,6 +37,7 @@ def summarize_variants(runs: pd.DataFrame, params: Sequence[str]) -> pd.DataFram
             mean, half = mean_ci(ok[col].dropna().to_numpy())
             row[col] = mean
             row[f"{col}_ci95"] = half
+        row.update({col: float(ok[col].mean()) for col in checks})
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -1095,6 +1095,34 @@ def test_a_sweep_warns_of_its_runs_unsettled_feedback_and_lines_backlogs(
     assert np.isnan(row["feedback_gap"]) and row["lines_backlogged"] == ""
 
 
+def test_a_sweep_s_summary_keeps_its_runs_checks_apart_from_its_kpis(tmp_path: Path) -> None:
+    """The runs' checks (start-up shortfall and warm-up, feedback passes) were KPIs to the
+    sweep's tables: summary.csv gave each a mean and a CI among the KPIs, and `cqsim
+    uncertainty`'s uncertainty.csv quantiles of them (fix66). They are not KPIs:
+    `kpi_columns` (what both tables are of) leaves them out, and summary.csv keeps their
+    means per variant apart, after the KPIs, without a CI (feedback_settled's the share of
+    runs settled)."""
+    from sim.checks import RUN_CHECK_COLUMNS
+    from sim.sweep.store import check_columns, kpi_columns
+
+    path = tiny_sweep(tmp_path, values=(7, 14), replications=2)
+    result = CliRunner().invoke(main, ["sweep", str(path), "--out", str(tmp_path / "out"),
+                                       "--workers", "1", "--no-plots"])
+    assert result.exit_code == 0, result.output
+    runs = pd.read_parquet(tmp_path / "out" / "runs.parquet")
+    assert check_columns(runs) == list(RUN_CHECK_COLUMNS)
+    kpis = kpi_columns(runs, [SERVICE])
+    assert kpis and not set(kpis) & set(RUN_CHECK_COLUMNS), kpis
+    summary = pd.read_csv(tmp_path / "out" / "summary.csv")
+    columns = list(summary.columns)
+    assert columns[-len(RUN_CHECK_COLUMNS):] == list(RUN_CHECK_COLUMNS), columns
+    assert not any(f"{c}_ci95" in columns for c in RUN_CHECK_COLUMNS), columns
+    assert all(f"{k}_ci95" in columns for k in kpis), columns
+    for variant, sub in runs.groupby("variant"):
+        row = summary[summary["variant"] == variant].iloc[0]
+        assert row["start_up_shortfall"] == pytest.approx(sub["start_up_shortfall"].mean())
+
+
 def test_a_resumed_sweep_s_runs_of_before_the_feedback_columns_say_nothing_of_it(
         tmp_path: Path) -> None:
     """Runs kept by a sweep before its runs kept their feedback passes, resumed now, have
