@@ -406,18 +406,25 @@ def attribution_table(frame: pd.DataFrame, variant: str, against: str = "base",
                         f"({how}; trade flow class)")
     for col in ("item", "TEU/yr", "Δ TEU/yr", "trade bn CNY/yr", "Δ trade bn CNY/yr"):
         table.add_column(col, justify="left" if col == "item" else "right")
-    from sim.report.rundir import GATEWAY_ITEM, MARKET_ITEM, attribution_parts, sampled_change
+    from sim.report.rundir import (
+        GATEWAY_ITEM,
+        MARKET_ITEM,
+        attribution_parts,
+        sampled_change,
+        settled_apart,
+    )
 
     rows = frame[frame["variant"] == variant]
+    apart = settled_apart(rows)
     rows = pd.concat([rows[rows["item"].str.startswith(GATEWAY_ITEM)],
                       attribution_parts(rows)])
     for _, r in rows.iterrows():
         item = str(r["item"])
         name = f"  {item.removeprefix(MARKET_ITEM)}" if item.startswith(MARKET_ITEM) else item
         # a sampled change without a CI says so, as every delta table does; a settled part
-        # without one is exact given its settling (`sampled_change`)
+        # without one is exact given its one shared settling (`sampled_change`)
         teu, trade = (change_pm(r[f"delta_{c}"], r[f"delta_{c}_ci95"], digits)
-                      if sampled_change(item) else
+                      if sampled_change(item, apart) else
                       pm(r[f"delta_{c}"], r[f"delta_{c}_ci95"], digits, sign=True)
                       for c, digits in (("teu_per_year", 0), ("trade_bn_cny_per_year", 3)))
         table.add_row(name, pm(r["base_teu_per_year"], np.nan, 0), teu,

@@ -115,8 +115,8 @@ def delta_cell(delta: float, half: float, digits: int, paired: bool = False,
     """A difference with its sign and CI, green where the CI excludes 0 (grey otherwise, and
     always when not `judged`: two runs not a variant and its base, `deltas.not_a_variant`);
     `paired`: a paired change, said to have its CI not known where it has none
-    (`fg.change_pm`; an attribution's settled part, exact given its settling, has none
-    either and is not said so: `rd.sampled_change`)."""
+    (`fg.change_pm`; an attribution's settled part, exact given one shared settling, has
+    none either and is not said so: `rd.sampled_change`)."""
     sig = judged and resolved(delta, half) is True
     text = fg.change_pm(delta, half, digits) if paired else fg.pm(delta, half, digits,
                                                                  sign=True)
@@ -886,9 +886,11 @@ def attribution_sections(page: Page, runs: list[rd.RunDir], frame: pd.DataFrame,
         page.figure(fg.attribution_figure(base, alt, pd.concat(
             [gws, parts[parts["item"] == "total"].assign(gateway="total")])))
         shown = pd.concat([gws, parts])
+        apart = rd.settled_apart(rows)
         page.add(measure_table(alt, shown, ["gateway"], rd.ATTRIBUTION_MEASURES,
                                judged=not unrelated,
-                               sampled=[rd.sampled_change(str(i)) for i in shown["item"]]))
+                               sampled=[rd.sampled_change(str(i), apart)
+                                        for i in shown["item"]]))
 
 
 def render(runs: list[rd.RunDir]) -> str:

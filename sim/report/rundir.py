@@ -177,13 +177,27 @@ MARKET_ITEM = "induced:"   # one market's part of `induced by access`
 SETTLED_PARTS = ("input growth", "induced by access")
 
 
-def sampled_change(item: str) -> bool:
+def sampled_change(item: str, settled_apart: bool = False) -> bool:
     """Whether attribution.csv's row `item` is a change sampled over the replications (a
     gateway, the total, shifted, the stocks at the ends, the remainder), whose missing CI is
     not known (`sim.stats.paired_ci`) and is said so, not a part of the settle stage
     (`SETTLED_PARTS`, a market's part of the induced), exact given one shared settling, which
-    has none. The console's and the report's attribution tables read it alike."""
-    return item not in SETTLED_PARTS and not item.startswith(MARKET_ITEM)
+    has none; with `settled_apart` (`settled_apart`: each replication settled on its own
+    streams) every row is sampled. The console's and the report's attribution tables read it
+    alike."""
+    return settled_apart or (item not in SETTLED_PARTS and not item.startswith(MARKET_ITEM))
+
+
+def settled_apart(rows: pd.DataFrame) -> bool:
+    """Whether one variant's rows of attribution.csv have settle-stage parts sampled over
+    the replications (each settled on its own streams, `equilibrium.per_replication`): its
+    `input growth`, a change of the inputs, then has a CI, 0 wide (`sim.compare.
+    _settled_row`), where one shared settling leaves every settled part without one. A
+    settled part with no CI is then not known (`sim.stats.paired_ci`: differences all of
+    one amount over few replications), not exact, and is said so (`sampled_change`)."""
+    growth = rows[rows["item"] == SETTLED_PARTS[0]]
+    column = f"{ATTR_TRADE.columns[0][0]}_ci95"
+    return column in growth and bool(growth[column].notna().any())
 
 
 def attribution_label(item: str, markets: Mapping[str, str] | None = None) -> str:

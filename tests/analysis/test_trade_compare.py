@@ -1036,6 +1036,38 @@ def test_the_console_attribution_says_a_sampled_change_s_ci_is_not_known() -> No
     assert "+12" in rows["induced by access"] and NOT_KNOWN not in rows["induced by access"]
 
 
+def test_a_settled_part_of_replications_settled_apart_says_its_ci_is_not_known() -> None:
+    """With per-replication settling, a settled part whose changes are all one amount over
+    fewer than 6 replications gets no CI from `paired_ci`: not known, not exact; it read bare
+    as if exact (fix66). The rows come from `_settled_row` as attribution makes them: where
+    each replication settled apart, `input growth` has its 0-wide CI and the induced part
+    says "(CI not known)"; of one shared settling both stay bare."""
+    from sim.cli.render import attribution_table, console
+    from sim.compare import _settled_row
+    from sim.stats import NOT_KNOWN
+
+    def table(changes: int) -> dict[str, str]:
+        frame = pd.DataFrame([_settled_row("v", item, {
+            "teu_per_year": np.full(changes, teu),
+            "trade_bn_cny_per_year": np.full(changes, trade)}, exact=item == "input growth")
+            for item, teu, trade in (("input growth", 0.0, 0.0),
+                                     ("induced by access", 12.0, 0.25))]).assign(
+            base_teu_per_year=np.nan, base_trade_bn_cny_per_year=np.nan)
+        cis = ["delta_teu_per_year_ci95", "delta_trade_bn_cny_per_year_ci95"]
+        frame = frame.reindex(columns=list(dict.fromkeys([*frame.columns, *cis])))
+        screen = console(300)
+        with screen.capture() as out:
+            screen.print(attribution_table(frame, "v"))
+        return {line.split("│")[1].strip(): line for line in out.get().splitlines()
+                if line.count("│") > 2}
+
+    apart, shared = table(3), table(1)
+    assert f"+12 ({NOT_KNOWN})" in apart["induced by access"], apart
+    assert f"+0.250 ({NOT_KNOWN})" in apart["induced by access"], apart
+    assert NOT_KNOWN not in apart["input growth"], apart
+    assert "+12" in shared["induced by access"] and NOT_KNOWN not in "".join(shared.values())
+
+
 def test_each_run_warning_is_its_own_line_and_a_long_one_is_cut_at_a_word(
         capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     """compare joined a variant's warnings into one line, cut at 600 characters mid-word

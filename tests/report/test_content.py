@@ -215,6 +215,17 @@ def test_the_report_s_attribution_says_a_sampled_change_s_ci_is_not_known(
     induced = next(r for r in rows if "induced by cheaper access" in r)
     assert f"-32 ({NOT_KNOWN})" in air and f"-0.186 ({NOT_KNOWN})" in air
     assert "+12" in induced and NOT_KNOWN not in induced
+    # settled apart (input growth's 0-wide CI says so: rd.settled_apart), the induced part's
+    # missing CI is not known either (fix66)
+    growth = {**frame.iloc[1].to_dict(), "item": "input growth", "delta_teu_per_year": 0.0,
+              "delta_teu_per_year_ci95": 0.0, "delta_trade_bn_cny_per_year": 0.0,
+              "delta_trade_bn_cny_per_year_ci95": 0.0}
+    built = page.Page()
+    page.attribution_sections(built, runs, pd.concat([frame, pd.DataFrame([growth])],
+                                                  ignore_index=True))
+    rows = html.unescape("".join(built.parts)).split("<tr")
+    induced = next(r for r in rows if "induced by cheaper access" in r)
+    assert f"+12 ({NOT_KNOWN})" in induced, induced
 
 
 def test_a_delta_s_percentage_is_of_the_base(monkeypatch: pytest.MonkeyPatch) -> None:
