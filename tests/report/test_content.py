@@ -716,7 +716,9 @@ def test_comparison_shows_where_the_change_came_from(comparison: Path, tmp_path:
     att = pd.read_csv(comparison / "attribution.csv")
     assert set(att["variant"]) == {"china-europe-frequency", "placebo"}
     att = att[att["variant"] == "china-europe-frequency"]    # the first table after heading
-    assert heading in page and "trade per gateway, bn CNY\\u002fyr (paired 95% CI)" in page
+    # 30 days: the chart's title names the part year (`fg._part_year`), wrapped to its width
+    assert heading in page and ("per gateway, bn CNY\\u002fyr (paired 95% CI; "
+                                "annualised from days") in page
     rows = {r[0]: r for r in _rows(page, heading)}
     labels = rd.market_labels(RunDir.open(sorted(p for p in comparison.iterdir()
                                                  if p.is_dir())[0]))
