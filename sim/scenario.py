@@ -1397,9 +1397,10 @@ def _network_ids(scenario: Scenario, kind: str) -> set[str] | None:
     id against, so an unknown id is not sent to a set change that would refuse it."""
     from sim.geodata import read_hubs, read_links, read_locks
 
-    read = {"hub": read_hubs, "lock": read_locks, "link": read_links}[kind]
+    folder = Path(scenario.network.geodata)
     try:
-        ids = set(read(Path(scenario.network.geodata)))
+        ids: set[str] = set(read_hubs(folder) if kind == "hub" else read_locks(folder)
+                            if kind == "lock" else read_links(folder))
     except (InputError, OSError):
         return None
     for change in scenario.changes:
