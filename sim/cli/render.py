@@ -3,6 +3,7 @@ when it has results to show, so `cqsim --help` and bad input stay fast)."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -379,11 +380,18 @@ def calibration_table(rows: list[CalibrationRow], title: str) -> Table:
     def num(x: float) -> str:
         return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.2f}"
 
+    def with_ci(x: float, ci: float) -> str:
+        """x ± ci to the CI's second significant digit (at most 2 decimals): "712.0 ± 6.1",
+        not "712 ± 6.14", a value rounded coarser than its own interval."""
+        if not ci > 0:
+            return f"{num(x)} ± {num(ci)}"
+        return pm(x, ci, min(2, max(0, 1 - math.floor(math.log10(ci)))))
+
     for row in rows:
         t = row.target
         sim = num(row.simulated) if row.simulated == row.simulated else "-"
         if row.ci95 == row.ci95 and row.simulated == row.simulated:
-            sim += f" ± {num(row.ci95)}"
+            sim = with_ci(row.simulated, row.ci95)
         verdict = "[green]ok[/green]" if row.ok else "[bold red]OUT[/bold red]"
         if row.not_measured:   # its scenario was not run: the line below the tables says why
             sim, verdict = "not measured", "-"

@@ -557,3 +557,27 @@ def test_calibrate_measures_a_figure_in_its_scenario_only_on_its_base(tmp_path: 
     assert alone.exit_code == 0, _said(alone)
     assert "one, far: not measured: no maintenance.yaml beside the calibrated scenario" in \
            " ".join(alone.output.split())
+
+
+@pytest.mark.parametrize(("simulated", "ci", "shown"), [
+    (712.04, 6.14, "712.0 ± 6.1"),        # printed "712 ± 6.14" before
+    (4789.3, 17.39, "4,789 ± 17"),        # printed "4,789 ± 17.39"
+    (12960.0, 1500.0, "12,960 ± 1,500"),
+    (2.923, 0.36, "2.92 ± 0.36"),
+    (0.98, 0.0, "0.98 ± 0.00"),
+])
+def test_the_calibration_table_rounds_a_figure_to_its_interval(
+        simulated: float, ci: float, shown: str) -> None:
+    """A simulated figure is shown to its CI's second significant digit, both rounded alike:
+    '712 ± 6.14' rounded the figure coarser than its own interval."""
+    from rich.console import Console
+
+    from sim.calibration import CalibrationRow
+    from sim.cli.render import calibration_table
+
+    target = CalibrationTarget(id="x", metric="m", published=1.0, low=0.0, high=1e6,
+                               unit="u", measure="trade_total", how_measured="",
+                               source="test")
+    console = Console(width=400, record=True)
+    console.print(calibration_table([CalibrationRow(target, simulated, ci)], "t"))
+    assert f" {shown} │" in console.export_text()   # the whole cell
