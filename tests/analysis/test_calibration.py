@@ -61,7 +61,7 @@ def test_a_band_the_simulation_misses_is_reported_outside(results: Results) -> N
 @pytest.mark.slow
 def test_loaded_departures_of_several_corridors_add_up(results: Results) -> None:
     """`loaded_departures:west+north:rail` is the two corridors' trains together, as
-    west_trains_all_routes reads the China-Europe brand (the northern routes included)."""
+    west_trains reads the China-Europe brand (the northern routes included)."""
     def measured(text: str) -> float:
         target = CalibrationTarget(id="x", metric="m", published=1.0, low=0.0, high=2.0,
                                    unit="trains/yr", measure=text, how_measured="", source="t")
