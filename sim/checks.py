@@ -350,6 +350,16 @@ def backlogged_runs(runs: pd.DataFrame, shown: int = 4) -> str | None:
             + backlog_note([_first(late, 2 * shown)]))
 
 
+def sweep_notes(runs: pd.DataFrame, plans: Mapping[str, Plan], *,
+                warmup_from: str = "the base") -> list[str]:
+    """What a sweep's runs table says of its runs' checks, as `run`, `compare` and `rank`
+    warn of their own: a warm-up too short (`unfilled_runs`), feedback passes that did not
+    settle (`unsettled_runs`, `plans`: variant -> its plan), lines that ended with a backlog
+    (`backlogged_runs`). The one list `cqsim sweep` and `cqsim uncertainty` say."""
+    return [note for note in (unfilled_runs(runs, warmup_from=warmup_from),
+                              *unsettled_runs(runs, plans), backlogged_runs(runs)) if note]
+
+
 def flagged(checks: pd.DataFrame) -> list[str]:
     """Human-readable notes on the hubs a checks table flags (empty when all is well)."""
     notes = []

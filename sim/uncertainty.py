@@ -378,7 +378,7 @@ def run_uncertainty(scenario: Scenario | str | Path, out: str | Path | None = No
     `overwrite`: replace an `out` that holds files cqsim did not write (`cqsim sweep`'s).
     `limits` bound all its runs together, as a study's (a sweep's default, 5e8 events,
     refused the 256-sample study the README shows)."""
-    from sim.checks import backlogged_runs, unfilled_runs, unsettled_runs
+    from sim.checks import sweep_notes
     from sim.sweep.execute import execute_sweep
     from sim.sweep.tasks import prepare_sweep
     from sim.trade import references
@@ -401,11 +401,7 @@ def run_uncertainty(scenario: Scenario | str | Path, out: str | Path | None = No
     unused = unused_note(study)   # after the sweep's checks: a refused study says only why
     if unused:
         notes.insert(0, unused)
-    # the runs' checks, as run, compare, rank and sweep warn of theirs: a short warm-up,
-    # feedback passes that did not settle, lines that ended with a backlog
-    notes += [note for note in (unfilled_runs(outcome.runs),
-                                *unsettled_runs(outcome.runs, sweep.variant_plans()),
-                                backlogged_runs(outcome.runs)) if note]
+    notes += sweep_notes(outcome.runs, sweep.variant_plans())   # as cqsim sweep says them
     horizon = run_overrides(study.scenario, days=days).horizon   # the runs' own (`--days`)
     factor = period_season(study.scenario.demand.seasonality, horizon)
     season = season_note(factor, horizon)

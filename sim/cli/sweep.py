@@ -122,16 +122,12 @@ def sweep(sweep_file: Path, out: Path | None, overwrite: bool, workers: int | No
     for note in (*prepared.season_notes(),   # sensitivity.csv has no column for its note
                  *([f"sensitivity.csv is empty: {empty}"] if empty else [])):
         screen.print(f"note: {note}", soft_wrap=True)
-    from sim.checks import backlogged_runs, unfilled_runs, unsettled_runs
+    from sim.checks import sweep_notes
 
     set_by = spec.settings().get("horizon.warmup_days")   # the sweep's own, if it sets it
-    unfilled = unfilled_runs(outcome.runs, warmup_from=f"the sweep's {set_by[0]}" if set_by
-                             else "the base")
-    # the runs' other checks, as run, compare and rank warn of theirs
-    for warned in (unfilled, *unsettled_runs(outcome.runs, prepared.variant_plans()),
-                   backlogged_runs(outcome.runs)):
-        if warned:
-            show_warning(warned, f"{shown}/runs.parquet")
+    for warned in sweep_notes(outcome.runs, prepared.variant_plans(), warmup_from=(
+            f"the sweep's {set_by[0]}" if set_by else "the base")):
+        show_warning(warned, f"{shown}/runs.parquet")
     if outcome.failed:
         click.echo(f"cqsim: {outcome.failed} of {total} runs failed; their errors are in "
                    f"{shown}/runs.parquet (status, error); --resume retries them", err=True)
