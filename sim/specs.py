@@ -778,6 +778,11 @@ class LockOperation(Spec):
         None, gt=0, le=1e4, description="a diverting class's vessel goes another way when "
                                         "the tonnes ahead of it would take longer than this "
                                         "to pass (the dispatcher's total control)")
+    maintenance_divert_wait_hours: float | None = Field(
+        None, gt=0, le=1e4, description="divert_wait_hours while a flight is in maintenance "
+                                        "(none: divert_wait_hours): the shippers of an "
+                                        "announced maintenance may wait longer than in "
+                                        "normal operation")
     seasonality: tuple[float, ...] | None = Field(
         None, min_length=12, max_length=12,
         description="monthly factors of the classes' traffic, January first (normalised)")
@@ -802,6 +807,10 @@ class LockOperation(Spec):
             raise ValueError("a class uses the ship lift but the lock has no `lift`")
         if self.divert_wait_hours is None and any(c.diverts for c in self.classes.values()):
             raise ValueError("a class diverts but divert_wait_hours is not set")
+        if self.maintenance_divert_wait_hours is not None and self.divert_wait_hours is None:
+            raise FieldError("maintenance_divert_wait_hours", "a value only beside "
+                             "divert_wait_hours (the bound of normal operation)",
+                             self.maintenance_divert_wait_hours)
         spans = sorted(range(len(self.maintenance)), key=lambda i: (
             self.maintenance[i].start_day, self.maintenance[i].end_day))
         for a, b in pairwise(spans):

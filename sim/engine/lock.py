@@ -285,7 +285,8 @@ class Lock(Component):
 
     def admit(self, direction: str) -> None:
         """Bring every vessel arrived by now into the queue, in arrival order; a diverting
-        vessel that sees more than `divert_wait_hours` of tonnes ahead goes another way."""
+        vessel that sees more than `divert_wait_hours` of tonnes ahead goes another way
+        (`maintenance_divert_wait_hours`, when set, while a flight is in maintenance)."""
         now: float = self.env._now
         streams = self.arrivals[direction]
         for _, stream in streams:       # a plain loop: this runs at every look at the queue
@@ -298,6 +299,8 @@ class Lock(Component):
                    for t, size in stream.until(now)]
         pending.sort()
         limit = self.op.divert_wait_hours
+        if self.op.maintenance_divert_wait_hours is not None and self._maintained(now):
+            limit = self.op.maintenance_divert_wait_hours
         rate = self._rate(direction, now) if limit is not None else 0.0
         loads = self._loads[direction]
         for t, size, name in pending:

@@ -14,6 +14,7 @@ import pytest
 
 from sim.pipeline import run
 from sim.results import Results
+from sim.specs import LockOperation
 from tests.support import locks as L
 from tests.support.locks import BATCH, CYCLE, VESSEL_T, YEAR_H
 
@@ -214,3 +215,38 @@ def test_bottlenecks_rank_a_lock_by_its_slots(tmp_path: Path) -> None:
     row = bottlenecks(res, "x").query("kind == 'lock'").iloc[0]
     assert row["id"] == "lk:down" and row["utilization"] == locks.loc["down", "slot_use"]
     assert row["utilization_of"] == UTILIZATION_OF["lock"] == "lockage slots used"
+
+
+def test_a_maintenance_bound_lets_vessels_wait_through_the_maintenance(tmp_path: Path) -> None:
+    """`maintenance_divert_wait_hours`: while a flight is down, a diverting class waits up
+    to that bound instead of `divert_wait_hours`. At rho 0.7 with one flight left (demand
+    about 1.45 x what it passes) the 24-h bound holds the queue near 24 h of the flight's
+    rate; a bound no wait reaches lets it grow by the excess all maintenance. Before the
+    maintenance both runs are the same run; set to `divert_wait_hours` it changes nothing."""
+    lam = 0.7 * BATCH / CYCLE
+    maintenance = [{"flight": "north", "start_day": 40, "end_day": 70, "reversal_hours": 48,
+                    "source": "t"}]
+
+    def daily(name: str, **bound: float) -> pd.DataFrame:
+        op = {"divert_wait_hours": 24.0, "classes": {"bulk": _bulk(lam, diverts=True)},
+              "maintenance": maintenance, **bound}
+        res = run(L.lock_scenario(tmp_path / name, op, cycle=CYCLE,
+                                  chamber_t=BATCH * VESSEL_T, days=80, warmup=10))
+        return res.by_replication("locks_daily").set_index(["direction", "day"])
+
+    bounded, same = daily("bounded"), daily("same", maintenance_divert_wait_hours=24.0)
+    waiting = daily("waiting", maintenance_divert_wait_hours=1e4)
+    pd.testing.assert_frame_equal(bounded, same)
+    before = [d < 40 for _, d in bounded.index]
+    pd.testing.assert_frame_equal(bounded[before], waiting[before])
+    room = 24 * 0.5 * BATCH / CYCLE            # vessels the flight passes in 24 h one way
+    served = 24 / CYCLE * (1 - (3.0 - CYCLE) / 48) / 2 * BATCH   # vessels a day one way
+    excess = (lam * 24 - served) * 28           # arrivals beyond it by the end of day 68
+    for d in ("down", "up"):      # day 68: at the end of day 69 the maintenance has ended
+        assert bounded.loc[(d, 68), "queue_vessels"] < room + 2 * BATCH
+        assert waiting.loc[(d, 68), "queue_vessels"] == pytest.approx(excess, rel=0.25)
+
+
+def test_a_maintenance_bound_needs_the_normal_one() -> None:
+    with pytest.raises(ValueError, match="maintenance_divert_wait_hours"):
+        LockOperation(maintenance_divert_wait_hours=100.0, source="t")
