@@ -76,8 +76,9 @@ that scenario with the calibrated one's seed, replications and horizon, and only
 the calibrated scenario plus changes (`sim.scenario.not_changes_of`, the rule of `cqsim
 compare`): the lock's records of a maintenance are figures of baseline-2023 with the
 maintenance, not of another base, which would get them silently. Otherwise, or when there is
-no such file beside the calibrated scenario, the row is shown as not measured, with why. A
-fitting figure names none (the estimation runs the calibrated scenario alone).
+no such file beside the calibrated scenario, or under `cqsim calibrate --no-variants` (which
+skips those runs), the row is shown as not measured, with why. A fitting figure names none
+(the estimation runs the calibrated scenario alone).
 
 Counts are read per year, as every result table reports them (annualised over the
 statistics period, horizon minus warm-up); times are TEU-weighted means. Every measure is

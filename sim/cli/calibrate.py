@@ -71,18 +71,23 @@ ROLE_TABLES = {
                    "--overwrite).")
 @click.option("--max-passes", type=click.IntRange(min=1, max=50), default=10,
               show_default=True, help="Estimation passes at most.")
+@click.option("--no-variants", is_flag=True,
+              help="Skip the runs of the other scenarios the table's `scenario` column names "
+                   "(for baseline-2023, the maintenance records: a second scenario's runs, "
+                   "which more than double the time); their figures are shown as not measured. "
+                   "Fitting figures never name one, so the exit status is the same.")
 @limit_options
 @IMPORTS
 def calibrate_cmd(scenario: Path, seed: int | None, replications: int | None,
                   days: float | None, workers: int, targets_file: Path | None,
                   out: Path | None, overwrite: bool, estimate: bool,
-                  estimates_out: Path | None, max_passes: int, max_memory: float,
-                  max_events: float, no_limit: bool) -> None:
+                  estimates_out: Path | None, max_passes: int, no_variants: bool,
+                  max_memory: float, max_events: float, no_limit: bool) -> None:
     """Simulate SCENARIO and compare it with the published figures, fitting and validation
     figures apart; exit 1 if a fitting figure is out of its band. Counts are annualised over
     the days measured. A figure of another scenario (the table's `scenario` column) is
     measured on its run, with SCENARIO's seed, replications and horizon, when that scenario
-    is SCENARIO plus changes."""
+    is SCENARIO plus changes (not at all with --no-variants)."""
     from sim.calibration import load_calibration_targets, unknown_names
     from sim.targets import seeds_dir
     from sim.units import DAYS_PER_YEAR, stats_days
@@ -98,7 +103,7 @@ def calibrate_cmd(scenario: Path, seed: int | None, replications: int | None,
     checked = admitted(scenario, seed, replications, days, workers, max_memory, max_events,
                        no_limit)
     others = _other_scenarios(checked, targets, workers,
-                              limits(max_memory, max_events, no_limit))
+                              limits(max_memory, max_events, no_limit), skip=no_variants)
     from sim.boundary import Admitted
     from sim.inputs import read_files
 
@@ -208,13 +213,14 @@ def calibrate_cmd(scenario: Path, seed: int | None, replications: int | None,
 
 
 def _other_scenarios(checked: Admitted, targets: list[CalibrationTarget], workers: int,
-                     limits: Limits | None) -> dict[str, Admitted | str]:
+                     limits: Limits | None, skip: bool = False) -> dict[str, Admitted | str]:
     """Each scenario file the figures name (`CalibrationTarget.scenario`), admitted as `cqsim
     compare` admits an alternative (the calibrated scenario's seed, replications and horizon,
     the limits applied to all the runs together), or why its figures are not measured: no
     such file beside the calibrated scenario, or it is not the calibrated scenario plus
     changes (`sim.scenario.not_changes_of`), so a figure of baseline-2023's maintenance is
-    not read off another base's."""
+    not read off another base's, or `skip` (`--no-variants`: their runs are left out, to save
+    their time)."""
     from sim.boundary import admit
     from sim.budget import check, combine
     from sim.scenario import load_scenario, not_changes_of
@@ -222,6 +228,9 @@ def _other_scenarios(checked: Admitted, targets: list[CalibrationTarget], worker
     base, plan = checked.scenario, checked.plan
     out: dict[str, Admitted | str] = {}
     for name in dict.fromkeys(t.scenario for t in targets if t.scenario):
+        if skip:
+            out[name] = f"not measured: --no-variants (the runs of {name} were skipped)"
+            continue
         file = Path(base.source_file or ".").parent / name
         if not base.source_file or not file.is_file():
             out[name] = f"not measured: no {name} beside the calibrated scenario"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,9 @@ from sim.results import Results
 from sim.targets import load_channels, load_targets, targets_frame
 from tests.support.cache import shared_settled_cache
 from tests.support.paths import BASELINE_2023, ROOT
+
+if TYPE_CHECKING:
+    from sim.network import Plan
 
 
 @pytest.fixture(scope="module")
@@ -557,6 +561,58 @@ def test_calibrate_measures_a_figure_in_its_scenario_only_on_its_base(tmp_path: 
     assert alone.exit_code == 0, _said(alone)
     assert "one, far: not measured: no maintenance.yaml beside the calibrated scenario" in \
            " ".join(alone.output.split())
+
+
+def test_no_variants_skips_the_other_scenarios_runs_and_says_so(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--no-variants` runs the calibrated scenario alone: a figure of a variant (`scenario`
+    column) is shown as not measured, with why, on screen and in --out, through the path a
+    variant that cannot be run takes; the calibrated scenario's figures are measured as
+    before and the exit status is the fitting figures' alone."""
+    import sim.pipeline
+    from tests.support import locks as L
+
+    base = L.lock_scenario(tmp_path, {"classes": {"bulk": L.equal_vessels(2.0)}}, days=20,
+                           warmup=0)
+    (tmp_path / "maintenance.yaml").write_text(
+        "name: maintenance\nextends: lock.yaml\nnetwork:\n  locks:\n    lk:\n"
+        "      maintenance:\n      - {flight: north, start_day: 5, end_day: 15,"
+        " reversal_hours: 48, source: t}\n      source: t\n")
+    table = tmp_path / "t.csv"
+    table.write_text(
+        "id,metric,published,low,high,unit,measure,how_measured,source,role,scenario\n"
+        "here,lockages,1,0.001,1000,lockages/day,lock:lk:lockages,how,src,fit,\n"
+        "there,lockages,1,0.001,1000,lockages/day,lock:lk:lockages,how,src,validate,"
+        "maintenance.yaml\n")
+    ran: list[str] = []
+    real = sim.pipeline.run
+
+    def counted(plan: Plan, **kw: Any) -> Results:
+        ran.append(plan.name)
+        return real(plan, **kw)
+
+    monkeypatch.setattr(sim.pipeline, "run", counted)
+    out = tmp_path / "cal.csv"
+    got = CliRunner().invoke(main, ["calibrate", str(base), "--targets", str(table),
+                                    "--out", str(out), "--no-variants"])
+    assert got.exit_code == 0, _said(got)
+    assert ran == ["test"]   # the variant was not run
+    frame = pd.read_csv(out, keep_default_na=False).set_index("id")
+    assert float(frame.loc["here", "simulated"]) > 0 and not frame.loc["here", "not_measured"]
+    why = "not measured: --no-variants (the runs of maintenance.yaml were skipped)"
+    assert frame.loc["there", "not_measured"] == why
+    assert frame.loc["there", "simulated"] == ""   # NaN, as a variant not run
+    said = " ".join(got.output.split())
+    assert f"there: {why}" in said
+    assert "0 of 1 validation figures (1 not measured)" in said
+    # without it, the variant is run and its figure measured
+    ran.clear()
+    again = CliRunner().invoke(main, ["calibrate", str(base), "--targets", str(table),
+                                      "--out", str(out)])
+    assert again.exit_code == 0, _said(again)
+    assert sorted(ran) == ["maintenance", "test"]
+    assert not pd.read_csv(out, keep_default_na=False).set_index("id").loc[
+        "there", "not_measured"]
 
 
 @pytest.mark.parametrize(("simulated", "ci", "shown"), [
