@@ -209,6 +209,63 @@ def test_one_replication_s_standard_errors_say_they_leave_the_noise_out(
     assert all("one replication: the simulation's noise not measured" in e.method
                for e in result.estimates)
 
+def test_estimate_fits_on_the_calibrated_runs_and_runs_a_variant_once_for_the_table(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`cqsim calibrate --estimate` with a figure of a variant (the table's `scenario`
+    column): the passes and their Jacobians run the calibrated scenario alone (a fitting
+    figure names no variant), and the variant runs once, after them, with the estimates,
+    for the final table; under --no-variants not at all, its row not measured."""
+    import pandas as pd
+    from click.testing import CliRunner
+
+    import sim.pipeline
+    from sim.cli import main
+
+    doc = market_doc(tmp_path, horizon={"days": 120, "warmup_days": 30},
+                     routing={"congestion_aware": False})
+    doc["demand"]["lot_teu"] = 5
+    base = write_scenario(tmp_path / "m.yaml", doc)
+    (tmp_path / "v.yaml").write_text("name: v\nextends: m.yaml\n")
+    probe = _target("south", "gateway_teu:south:trade", 1.0, "")
+    start = calibrate(run(prepare(base), progress=False), [probe])[0].simulated
+    goal = 1.15 * start   # off the start: more than one pass
+    table = tmp_path / "t.csv"
+    table.write_text(
+        "id,metric,published,low,high,unit,measure,how_measured,source,role,parameter,"
+        "scenario\n"
+        f"south,teu,{goal:.1f},{0.95 * goal:.1f},{1.05 * goal:.1f},TEU/yr,"
+        "gateway_teu:south:trade,how,src,fit,market.choice.asc.south,\n"
+        "east,teu,1000,0.001,1e9,TEU/yr,gateway_teu:east:trade,how,src,validate,,v.yaml\n")
+    ran: list[tuple[str, float]] = []   # (scenario, its asc.south) of every run
+    real = sim.pipeline.run
+
+    def counted(plan: Any, **kw: Any) -> Any:
+        ran.append((plan.name, get_param(plan.market.section, "market.choice.asc.south")))
+        return real(plan, **kw)
+
+    monkeypatch.setattr(sim.pipeline, "run", counted)
+    for skip in (False, True):
+        ran.clear()
+        out, estimates = tmp_path / f"cal{skip}.csv", tmp_path / f"e{skip}.yaml"
+        got = CliRunner().invoke(main, [
+            "calibrate", str(base), "--targets", str(table), "--estimate", "--out", str(out),
+            "--estimates-out", str(estimates), *(["--no-variants"] if skip else [])])
+        assert got.exit_code == 0, got.output
+        value = read_estimates(estimates, "t")["market.choice.asc.south"].value
+        assert value > 0.05 and "estimated in 1 pass" not in got.output, got.output
+        names = [name for name, _ in ran]
+        # two passes, a Jacobian and the final run at least, each of the calibrated scenario
+        assert names.count("test") >= 4 and "v" not in names[:-1], names
+        row = pd.read_csv(out, keep_default_na=False).set_index("id").loc["east"]
+        if skip:
+            assert "v" not in names
+            assert row["not_measured"] == ("not measured: --no-variants (the runs of v.yaml "
+                                           "were skipped)")
+        else:   # the variant last, once, with the estimate
+            assert names[-1] == "v" and ran[-1][1] == pytest.approx(value, rel=1e-3)
+            assert not row["not_measured"] and float(row["simulated"]) > 0
+
+
 EMPTY = {"value_cny_per_teu": 0, "value_of_time_cny_per_teu_hour": 0, "tonnes_per_teu": 2.2,
          "source": "test"}
 SHARE = "market.empties.repositioned_share@west"
