@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from sim.errors import plural
 from sim.kpis import TEXT, Table, col, teu_weighted_mean, weighted_quantile
 from sim.queueing import (
     ggc_wait,
@@ -273,13 +274,19 @@ def unfilled_runs(runs: pd.DataFrame, shown: int = 4, *,
     if hit.empty:
         return None
     names = _first(list(map(str, hit.index)), shown)
-    return (f"{len(hit)} of {len(means)} variants ({names}) began "
-            "their statistics before the network held its boxes in transit: the TEU "
+    return (f"{_hit_of(len(hit), len(means))} ({names}) began "
+            f"{'its' if len(hit) == 1 else 'their'} statistics before the network held its "
+            "boxes in transit: the TEU "
             f"delivered fall up to {100 * hit['start_up_shortfall'].max():.1f}% short of "
             "those created (mean over the runs), with a warm-up shorter than most boxes' "
             "door-to-door time, so a change of transit time moves the delivered TEU compared "
             f"here (a longer horizon.warmup_days in {warmup_from}; `cqsim run` on the base "
             "says how long)")
+
+
+def _hit_of(hit: int, of: int) -> str:
+    """How many of a sweep's variants a note names: "2 of 3 variants", "1 of 1 variant"."""
+    return f"{hit:,} of {plural(of, 'variant')}"
 
 
 def _first(names: Sequence[str], shown: int) -> str:
@@ -318,14 +325,16 @@ def unsettled_runs(runs: pd.DataFrame, plans: Mapping[str, Plan],
     groups: dict[str, list[str]] = {}
     for v in reports:
         groups.setdefault(feedback_advice(plans[v]), []).append(v)
-    alike = " alike in horizon and equilibrium settings" if len(groups) > 1 else ""
     notes = []
     for variants in groups.values():
         hit = [v for v in variants if feedback_note(reports[v], plans[v]) is not None]
         if hit:
             note = feedback_note([r for v in variants for r in reports[v]], plans[hit[0]],
                                  "runs")
-            notes.append(f"{len(hit)} of {len(variants)} variants{alike} "
+            group = "" if len(groups) == 1 else (
+                " alike in horizon and equilibrium settings" if len(variants) > 1 else
+                " alone in its horizon and equilibrium settings")
+            notes.append(f"{_hit_of(len(hit), len(variants))}{group} "
                          f"({_first(hit, shown)}): {note}")
     return notes
 
@@ -346,7 +355,7 @@ def backlogged_runs(runs: pd.DataFrame, shown: int = 4) -> str | None:
     hit = sorted({str(v) for v, names in zip(ok["variant"], named, strict=True)
                   if any(names)})
     late = [f"{line} (in {count} of {len(ok)} runs)" for line, count in counts.items()]
-    return (f"{len(hit)} of {ok['variant'].nunique()} variants ({_first(hit, shown)}): "
+    return (f"{_hit_of(len(hit), ok['variant'].nunique())} ({_first(hit, shown)}): "
             + backlog_note([_first(late, 2 * shown)]))
 
 

@@ -280,6 +280,24 @@ def test_a_sweep_names_the_variants_whose_runs_began_unfilled() -> None:
     assert unfilled_runs(runs.drop(columns="warmup_short_days")) is None
 
 
+def test_a_note_of_one_variant_says_variant_not_variants() -> None:
+    """A sweep's notes counted "1 of 1 variants"; a note of one variant now says "1 of 1
+    variant", and the statistics are its, not their; several keep the plural."""
+    from sim.checks import backlogged_runs, unfilled_runs
+
+    runs = pd.DataFrame({"variant": ["v0", "v0"], "status": "ok",
+                         "start_up_shortfall": [0.2, 0.2], "warmup_short_days": [10.0, 10.0],
+                         "lines_backlogged": ["ab", ""]})
+    assert str(unfilled_runs(runs)).startswith("1 of 1 variant (v0) began its statistics")
+    assert str(backlogged_runs(runs)).startswith("1 of 1 variant (v0): ")
+    two = pd.concat([runs, runs.assign(variant="v1")])
+    assert str(unfilled_runs(two)).startswith("2 of 2 variants (v0, v1) began their "
+                                              "statistics")
+    two.loc[two["variant"] == "v1", "start_up_shortfall"] = 0.0
+    assert str(unfilled_runs(two)).startswith("1 of 2 variants (v0) began its statistics")
+    assert str(backlogged_runs(two)).startswith("2 of 2 variants (v0, v1): ")
+
+
 @pytest.mark.slow
 def test_run_and_compare_name_a_warm_up_shorter_than_the_transit(tmp_path: Path) -> None:
     """A 20-day line counted from day 0 of 60: a third of the boxes are still on their way

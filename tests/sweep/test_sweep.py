@@ -1164,7 +1164,7 @@ def test_a_sweep_varying_the_feedback_settings_gives_each_variant_group_its_advi
         "1 of 2 variants alike in horizon and equilibrium settings (v0000): the delay "
         "feedback did not settle in 1 of 3 runs: route flows still changed 12.0% in the last "
         "of 3 passes, " + feedback_advice(three),
-        "1 of 1 variants alike in horizon and equilibrium settings (v0001): the delay "
+        "1 of 1 variant alone in its horizon and equilibrium settings (v0001): the delay "
         "feedback did not settle in 2 of 2 runs: route flows still changed 8.0-9.0% in the "
         "last of 6 passes, " + feedback_advice(six)], said
     assert "max_iterations, now 6)" in said[1] and "now 3)" in said[0]
