@@ -23,6 +23,7 @@ from sim.cli.common import (
     one_executor,
     show_warning,
 )
+from sim.errors import plural
 
 
 class DashboardAddress(click.ParamType):
@@ -129,7 +130,7 @@ def sweep(sweep_file: Path, out: Path | None, overwrite: bool, workers: int | No
             f"the sweep's {set_by[0]}" if set_by else "the base")):
         show_warning(warned, f"{shown}/runs.parquet")
     if outcome.failed:
-        click.echo(f"cqsim: {outcome.failed} of {total} runs failed; their errors are in "
+        click.echo(f"cqsim: {outcome.failed} of {plural(total, 'run')} failed; their errors are in "
                    f"{shown}/runs.parquet (status, error); --resume retries them", err=True)
         raise SystemExit(1)
 

@@ -18,7 +18,7 @@ import pandas as pd
 from sim import cache
 from sim.atomic import write_csv, write_parquet
 from sim.budget import DEFAULT_LIMITS, Limits
-from sim.errors import SweepWarning
+from sim.errors import SweepWarning, plural
 from sim.inputs import CODE
 from sim.sweep.spec import SweepSpec
 from sim.sweep.store import (
@@ -247,7 +247,7 @@ def run_sweep(spec: SweepSpec | str | Path, out: str | Path | None = None, *,
     if outcome.failed:
         first = outcome.runs.loc[outcome.runs["status"] == "failed", "error"].iloc[0]
         warnings.warn(SweepWarning(
-            f"{outcome.failed} of {len(outcome.runs)} sweep runs failed (status 'failed'; "
-            f"the first: {first}): compare variants over the runs of every variant, not a "
-            "mean of what is left"), stacklevel=2)
+            f"{outcome.failed} of {plural(len(outcome.runs), 'sweep run')} failed "
+            f"(status 'failed'; the first: {first}): compare variants over the runs of every "
+            "variant, not a mean of what is left"), stacklevel=2)
     return outcome.runs

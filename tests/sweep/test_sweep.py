@@ -520,6 +520,23 @@ def test_one_failed_run_is_warned_of(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert list(runs["status"]) == ["ok", "ok", "ok", "failed"]
 
 
+def test_a_sweep_of_one_failed_run_says_run(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """One run, failed: the warning reads "1 of 1 sweep run failed" (it read "1 of 1 sweep
+    runs"), the count through `errors.plural` as the sweep's other notes."""
+    from sim.errors import SweepWarning
+
+    path = tiny_sweep(tmp_path, values=[7], replications=1, days=20)
+
+    def boom(settled: Settled, replication: int) -> ReplicationResult:
+        raise RuntimeError("boom in the run")
+
+    monkeypatch.setattr(sweep_tasks, "replicate_one", boom)
+    with pytest.warns(SweepWarning, match=r"^1 of 1 sweep run failed "):
+        runs = run_sweep(path, workers=1, plots=False)
+    assert list(runs["status"]) == ["failed"]
+
+
 def test_resume_refuses_a_changed_sweep(tmp_path: Path) -> None:
     path = tiny_sweep(tmp_path, values=[7], replications=1)
     run_sweep(path, tmp_path / "out", workers=1, plots=False)
