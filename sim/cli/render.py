@@ -226,7 +226,8 @@ def unsettled_line(deltas: pd.DataFrame, variant: str, placebo: str | None,
     apart): such a run's totals move by that much for any change (a trial's 120 days moved
     total trade -0.20 ± 0.13 bn CNY/yr for more trains, -0.16 ± 0.13 for a placebo), so it
     points to the placebo (`placebo`: its name when one ran, else --placebo, an option of
-    `cqsim compare` alone: `command` says which command printed it) and a longer horizon.
+    `cqsim compare` alone: `command` says which command printed it) and to the warning's
+    advice (a longer horizon or more passes: `sim.checks.feedback_advice`).
     None when no total is resolved."""
     from sim.kpis import compared as compared_kpis
     from sim.stats import resolved
@@ -246,8 +247,9 @@ def unsettled_line(deltas: pd.DataFrame, variant: str, placebo: str | None,
                "change that does nothing moves them")
     return (f"{variant}: the total {' and '.join(told)} leave{'s' if len(told) == 1 else ''} "
             f"out 0, but the delay feedback did not settle (see the warning): in such a run "
-            f"the totals can move that much for any change; {against}, and run a longer "
-            f"horizon before reporting it")
+            f"the totals can move that much for any change; {against}, and settle the "
+            f"passes (the warning says how: a longer horizon or more passes) before "
+            f"reporting it")
 
 
 def place_delta_table(deltas: pd.DataFrame, variant: str, place: str,
