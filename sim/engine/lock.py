@@ -114,6 +114,7 @@ class _Side:
         self.queues: dict[str, deque[Vessel]] = {n: deque() for n in names}
         self.queued_t = 0.0         # cargo waiting
         self.queued_size = 0.0      # room the waiting vessels take (t fully loaded)
+        self.sizes = dict.fromkeys(names, 0.0)    # the same, per class
         self.queued = 0
         self.waiters: list[simpy.Event] = []       # idle flights waiting for a vessel
         self.stats = {n: ClassStats() for n in names}
@@ -123,6 +124,7 @@ class _Side:
     def push(self, name: str, vessel: Vessel) -> None:
         self.queues[name].append(vessel)
         self.queued_size += vessel[1]
+        self.sizes[name] += vessel[1]
         self.queued_t += vessel[2]
         self.queued += 1
 
@@ -327,12 +329,29 @@ class Lock(Component):
         choice reads a place shared by several routes once)."""
         return self._points.setdefault(direction, Approach(self, direction))
 
-    def excess_wait(self, direction: str) -> float:
-        """Hours a vessel arriving now would wait: the tonnes ahead over the lift rate."""
+    def excess_wait(self, direction: str, vessel_class: str = CONTAINER_CLASS) -> float:
+        """Hours a vessel of `vessel_class` (route choice's lots: the container vessels)
+        arriving now would wait: the room taken by the vessels that enter before it under
+        the entry rule in force now (`ahead`) over the lift rate. While priority applies, a
+        container vessel does not wait for the bulk queue, which enters after it."""
         self.admit(direction)
-        rate = self._rate(direction, self.env._now)
-        queued = self.sides[direction].queued_size
+        now = self.env._now
+        rate = self._rate(direction, now)
+        queued = self.ahead(direction, vessel_class, now)
         return queued / rate if rate > 0 else (math.inf if queued > 0 else 0.0)
+
+    def ahead(self, direction: str, vessel_class: str, now: float) -> float:
+        """Room (t fully loaded) taken by the queued vessels that would enter before a
+        vessel of `vessel_class` arriving at `now`. `_fill` takes vessels by (`_rank`,
+        arrival), and every queued vessel arrived by now, so those of a rank no later than
+        its own; first come first served (every class of one rank): the whole queue."""
+        side = self.sides[direction]
+        by_priority = self._by_priority(now)
+        own = self._rank(vessel_class, by_priority)
+        first = [n for n in side.queues if self._rank(n, by_priority) <= own]
+        if len(first) == len(side.queues):
+            return side.queued_size      # the running total of the whole queue, as before
+        return sum(side.sizes[n] for n in first)
 
     # ------------------------------------------------------------------ flights
     def start(self) -> None:
@@ -341,6 +360,12 @@ class Lock(Component):
             self.env.process(self._flight(flight, normal))  # type: ignore[arg-type]
         if self.lift_arrivals and self.op.lift is not None:
             self.env.process(self._lift())  # type: ignore[arg-type]
+
+    def _rank(self, name: str, by_priority: bool) -> int:
+        """Where class `name` stands in the order of entry (lower first, then by arrival):
+        its priority while priority applies, else the same for every class (first come
+        first served). The one home of who enters first: `_fill` and `ahead` use it."""
+        return self.priority[name] if by_priority else 0
 
     def _by_priority(self, now: float) -> bool:
         when = self.op.priority_when
@@ -438,8 +463,7 @@ class Lock(Component):
         if not eligible:
             return None
         by_priority = self._by_priority(now)
-        heads = [((self.priority[n] if by_priority else 0), side.queues[n][0][0], n)
-                 for n in eligible]
+        heads = [(self._rank(n, by_priority), side.queues[n][0][0], n) for n in eligible]
         heapq.heapify(heads)
         events: list[simpy.Event] = []
         used, count = 0.0, 0
@@ -453,6 +477,7 @@ class Lock(Component):
             used += size
             count += 1
             side.queued_size -= size
+            side.sizes[name] = side.sizes[name] - size if queue else 0.0   # no drift
             side.queued_t -= tonnes
             side.queued -= 1
             stats = side.stats[name]
