@@ -12,8 +12,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.engine import Model
+from sim.engine.lock import Lock
+from sim.network import build
 from sim.pipeline import run
 from sim.results import Results
+from sim.scenario import load_scenario
 from sim.specs import LockOperation
 from tests.support import locks as L
 from tests.support.locks import BATCH, CYCLE, VESSEL_T, YEAR_H
@@ -250,3 +254,50 @@ def test_a_maintenance_bound_lets_vessels_wait_through_the_maintenance(tmp_path:
 def test_a_maintenance_bound_needs_the_normal_one() -> None:
     with pytest.raises(ValueError, match="maintenance_divert_wait_hours"):
         LockOperation(maintenance_divert_wait_hours=100.0, source="t")
+
+
+def _queued_lock(tmp: Path, op: dict) -> tuple[Lock, float]:
+    """The lock `lk` of a model not started (no flight serves), queued downstream with 8
+    bulk vessels (priority 5), 2 dangerous-goods vessels (priority 1) and 2 container
+    vessels (priority 4) of 1000 t, which arrived in that order; and the room ahead of a
+    container vessel under priority (the dangerous goods and the container vessels)."""
+    classes = {"bulk": _bulk(0.0, priority=5), "dg": _bulk(0.0, priority=1)}
+    path = L.lock_scenario(tmp, {"classes": classes, "container_priority": 4, **op},
+                           cycle=CYCLE, chamber_t=BATCH * VESSEL_T, days=60, warmup=0)
+    model = Model(build(load_scenario(path)), 0)
+    lock = model.locks["lk"]
+    side = lock.sides["down"]
+    for name in ["bulk"] * 8 + ["dg"] * 2:
+        side.push(name, (0.0, VESSEL_T, VESSEL_T, None))
+    for _ in range(2):
+        lock.pass_vessel("down", VESSEL_T)
+    return lock, 4 * VESSEL_T
+
+
+def test_a_container_lot_sees_only_the_queue_that_enters_before_its_vessel(
+        tmp_path: Path) -> None:
+    """Route choice's picture of a lock (`Approach.wait`) is the wait of a container vessel
+    arriving now: while vessels enter by priority, the bulk queue (priority 5, after the
+    container vessels' 4) is not ahead of it, the dangerous goods (1) and the container
+    vessels queued before it are; a bulk vessel still sees the whole queue."""
+    lock, ahead = _queued_lock(tmp_path, {"priority_when": "always"})
+    rate = lock._rate("down", 0.0)
+    assert lock.wait_point("down").wait() == pytest.approx(ahead / rate)
+    assert lock.excess_wait("down", "bulk") == pytest.approx(12 * VESSEL_T / rate)
+    # a lockage takes the four vessels ahead (by priority): none is left before a container
+    assert lock._fill(lock.sides["down"], "down", BATCH * VESSEL_T, 0.0) is not None
+    assert lock.wait_point("down").wait() == 0.0
+    assert lock.excess_wait("down", "bulk") == pytest.approx(8 * VESSEL_T / rate)
+
+
+def test_without_priority_a_container_lot_sees_the_whole_queue(tmp_path: Path) -> None:
+    """First come first served (`priority_when: one_flight` with both flights up) the
+    picture is the whole queue, bulk included; once a flight is down, priority applies and
+    the bulk queue drops out of the container lots' picture."""
+    maintenance = [{"flight": "north", "start_day": 10, "end_day": 20, "reversal_hours": 48,
+                    "source": "t"}]
+    lock, ahead = _queued_lock(tmp_path, {"maintenance": maintenance})
+    point = lock.wait_point("down")
+    assert point.wait() == pytest.approx(12 * VESSEL_T / lock._rate("down", 0.0))
+    lock.env.run(until=24 * 10)               # the north flight down, nothing served
+    assert point.wait() == pytest.approx(ahead / lock._rate("down", 24 * 10))
