@@ -478,8 +478,11 @@ def feedback_note(reports: Sequence[Mapping[str, Any]], plan: Plan,
 
 def feedback_advice(plan: Plan) -> str:
     """What `feedback_note` says of `plan`'s settings: the tolerance the passes stopped
-    above, and the horizon, equilibrium.days and max_iterations that give them more room.
-    A sweep's variants that vary those settings are warned of apart, each with its own
+    above, and the horizon, equilibrium.days and max_iterations that give them more room,
+    with min_iterations as many: a base that settles early and a variant that runs the extra
+    passes learn over different passes, which biases their difference (a placebo on
+    baseline-2023 induced +0.026 ± 0.014 bn CNY/yr so, docs/modelling.md). A sweep's
+    variants that vary those settings are warned of apart, each with its own
     (`unsettled_runs`)."""
     settings, horizon = plan.equilibrium, plan.horizon.days
     days = settings.pass_days(horizon)
@@ -493,4 +496,5 @@ def feedback_advice(plan: Plan) -> str:
     return (f"above the tolerance of {100 * settings.tolerance:g}% (equilibrium.tolerance), "
             "so the delays learnt carry the passes' noise, which can exceed a small "
             f"difference between scenarios; run {longer} or more passes "
-            f"(equilibrium.max_iterations, now {settings.max_iterations})")
+            f"(equilibrium.max_iterations, now {settings.max_iterations}, and min_iterations "
+            "as many, so that compared runs learn over the same passes)")

@@ -1184,7 +1184,7 @@ def test_a_sweep_varying_the_feedback_settings_gives_each_variant_group_its_advi
         "1 of 1 variant alone in its horizon and equilibrium settings (v0001): the delay "
         "feedback did not settle in 2 of 2 runs: route flows still changed 8.0-9.0% in the "
         "last of 6 passes, " + feedback_advice(six)], said
-    assert "max_iterations, now 6)" in said[1] and "now 3)" in said[0]
+    assert "max_iterations, now 6," in said[1] and "now 3," in said[0]
     alike = unsettled_runs(runs, {"v0000": three, "v0001": three, "v0002": three})
     assert len(alike) == 1 and alike[0].startswith("2 of 3 variants (v0000, v0001): "), alike
 
