@@ -479,9 +479,10 @@ def feedback_note(reports: Sequence[Mapping[str, Any]], plan: Plan,
 def feedback_advice(plan: Plan) -> str:
     """What `feedback_note` says of `plan`'s settings: the tolerance the passes stopped
     above, and the horizon, equilibrium.days and max_iterations that give them more room,
-    with min_iterations as many: a base that settles early and a variant that runs the extra
-    passes learn over different passes, which biases their difference (a placebo on
-    baseline-2023 induced +0.026 ± 0.014 bn CNY/yr so, docs/modelling.md). A sweep's
+    with min_iterations as many: else a base that settles early and a variant that runs the
+    extra passes learn over different passes, and their difference mixes the change with
+    the extra passes' learning (a placebo against it: docs/modelling.md, "A fourth pass,
+    tried"). A sweep's
     variants that vary those settings are warned of apart, each with its own
     (`unsettled_runs`)."""
     settings, horizon = plan.equilibrium, plan.horizon.days
