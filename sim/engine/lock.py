@@ -287,7 +287,8 @@ class Lock(Component):
 
     def admit(self, direction: str) -> None:
         """Bring every vessel arrived by now into the queue, in arrival order; a diverting
-        vessel that sees more than `divert_wait_hours` of tonnes ahead goes another way
+        vessel that sees more than `divert_wait_hours` of tonnes ahead of it (`ahead`: what
+        enters before it under the entry rule in force) goes another way
         (`maintenance_divert_wait_hours`, when set, while a flight is in maintenance)."""
         now: float = self.env._now
         streams = self.arrivals[direction]
@@ -308,7 +309,7 @@ class Lock(Component):
         for t, size, name in pending:
             cargo = size * loads[name]
             if limit is not None and self.classes[name].diverts and (
-                    rate <= 0 or side.queued_size / rate > limit):
+                    rate <= 0 or self.ahead(direction, name, now) / rate > limit):
                 stats = side.stats[name]
                 stats.diverted += 1
                 stats.diverted_t += cargo

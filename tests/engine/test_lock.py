@@ -301,3 +301,21 @@ def test_without_priority_a_container_lot_sees_the_whole_queue(tmp_path: Path) -
     assert point.wait() == pytest.approx(12 * VESSEL_T / lock._rate("down", 0.0))
     lock.env.run(until=24 * 10)               # the north flight down, nothing served
     assert point.wait() == pytest.approx(ahead / lock._rate("down", 24 * 10))
+
+
+def test_a_diverting_class_ranked_first_counts_only_the_queue_ahead_of_it(
+        tmp_path: Path) -> None:
+    """The diversion bound reads the room ahead of the arriving vessel under the entry rule
+    in force (`Lock.ahead`, as route choice's picture does), not the whole queue: a
+    diverting class entering first by priority is not sent away by a queue of a class
+    entering after it, which grows without bound (rho 0.9 + 0.3 at both flights)."""
+    classes = {"first": _bulk(0.3 * BATCH / CYCLE, priority=0, diverts=True),
+               "second": _bulk(0.9 * BATCH / CYCLE, priority=1)}
+    path = L.lock_scenario(tmp_path, {"classes": classes, "priority_when": "always",
+                                      "divert_wait_hours": 24.0},
+                           cycle=CYCLE, chamber_t=BATCH * VESSEL_T, days=60, warmup=10)
+    got = _classes(run(path)).groupby("vessel_class")[["diverted_vessels_per_year",
+                                                          "wait_mean_h"]].sum()
+    assert got.loc["first", "diverted_vessels_per_year"] == 0
+    assert got.loc["first", "wait_mean_h"] < 24
+    assert got.loc["second", "wait_mean_h"] > 100      # its queue grows: days of wait
