@@ -482,9 +482,8 @@ def feedback_advice(plan: Plan) -> str:
     with min_iterations as many: else a base that settles early and a variant that runs the
     extra passes learn over different passes, and their difference mixes the change with
     the extra passes' learning (a placebo against it: docs/modelling.md, "A fourth pass,
-    tried"). A sweep's
-    variants that vary those settings are warned of apart, each with its own
-    (`unsettled_runs`)."""
+    tried"). A sweep's variants that vary those settings are warned of apart, each with its
+    own (`unsettled_runs`)."""
     settings, horizon = plan.equilibrium, plan.horizon.days
     days = settings.pass_days(horizon)
     if settings.days is None:

@@ -347,11 +347,12 @@ class Lock(Component):
         arrival), and every queued vessel arrived by now, so those of a rank no later than
         its own; first come first served (every class of one rank): the whole queue."""
         side = self.sides[direction]
-        by_priority = self._by_priority(now)
-        own = self._rank(vessel_class, by_priority)
-        first = [n for n in side.queues if self._rank(n, by_priority) <= own]
+        if not self._by_priority(now):   # every class of one rank: the running total
+            return side.queued_size      # (admit asks it of every diverting arrival)
+        own = self._rank(vessel_class, True)
+        first = [n for n in side.queues if self._rank(n, True) <= own]
         if len(first) == len(side.queues):
-            return side.queued_size      # the running total of the whole queue, as before
+            return side.queued_size      # the whole queue, as that total
         return sum(side.sizes[n] for n in first)
 
     # ------------------------------------------------------------------ flights
