@@ -236,13 +236,15 @@ def _revalidate(model: BaseModel, updates: dict[str, Any], file: str, field_name
 def revise(plan: Plan, *, seed: int | None = None, replications: int | None = None,
            horizon: Horizon | None = None, flows: Sequence[Flow] | None = None,
            reference_scenario: str | None = None, choice: Choice | None = None,
-           section: MarketSection | None = None) -> Plan:
+           section: MarketSection | None = None, equilibrium: Equilibrium | None = None
+           ) -> Plan:
     """`plan` with new run settings or demand, each validated as a scenario file's would be.
 
     The one way to edit a Plan (run overrides, demand response, the horizon of feedback
     passes, a comparison's common horizon, the market section or its choice parameters as
-    estimation moves them): a value a scenario file may not hold raises an InputError naming
-    the plan's file and the field.
+    estimation moves them, a market reference settled with a plan's feedback settings): a
+    value a scenario file may not hold raises an InputError naming the plan's file and the
+    field.
     """
     changes: dict[str, Any] = {}
     for name, kind, value in (("seed", Seed, seed), ("replications", Replications,
@@ -254,6 +256,8 @@ def revise(plan: Plan, *, seed: int | None = None, replications: int | None = No
                 raise _input_error(exc, plan.source_file, name) from None
     if horizon is not None:
         changes["horizon"] = _revalidate(horizon, {}, plan.source_file, "horizon")
+    if equilibrium is not None:
+        changes["equilibrium"] = _revalidate(equilibrium, {}, plan.source_file, "equilibrium")
     if reference_scenario is not None:
         if not Path(reference_scenario).is_file():
             raise InputError(plan.source_file, "demand.reference_scenario",

@@ -16,7 +16,7 @@ import sim
 from sim.cli import main
 from sim.compare import compare
 from sim.demand import flow_costs, logsum_cost
-from sim.equilibrium import settle
+from sim.equilibrium import Settled, settle
 from sim.errors import InputError
 from sim.kpis import kpi
 from sim.rank import added_capacity, candidate, rank
@@ -902,6 +902,33 @@ def test_a_market_plans_other_flows_answer_to_the_settled_reference(tmp_path: Pa
     assert variant.plan.flows[0].teu_per_year > 1000
 
 
+def _queued_market(tmp_path: Path, east_eu_price: float, passes: int) -> dict:
+    """A small market whose weekly EU trains queue for days (the passes learn the queues),
+    settled over `passes` feedback passes fixed (min = max)."""
+    from tests.support.market import market_doc, service
+
+    services = {
+        # 20 bn CNY/yr of electronics to the EU is 10,000 TEU/yr, for weekly trains of
+        # 220 TEU (11,440 a year): queues of days, which the passes learn
+        "west-rail": service("west", "rail", ["cq", "wb", "eu"], 9000, per_week=1, teu=220),
+        "south-rail": service("south", "rail", ["cq", "qz"], 2500),
+        "south-sea-asean": service("south", "sea", ["qz", "asean"], 1500),
+        "south-sea-eu": service("south", "sea", ["qz", "eu"], 6000),
+        "east-river": service("east", "river", ["cq", "sh"], 2000, per_week=2, teu=100),
+        "east-sea-eu": service("east", "sea", ["sh", "eu"], east_eu_price),
+        "east-sea-asean": service("east", "sea", ["sh", "asean"], 1800),
+    }
+    return market_doc(tmp_path, services=services, horizon={"days": 90},
+                      equilibrium={"max_iterations": passes, "min_iterations": passes,
+                                   "tolerance": 1e-9})
+
+
+def _market_factors(settled: Settled) -> list[float]:
+    """Each market flow's settled TEU over its table's: the trade its logsum induced."""
+    return [f.teu_per_year / b.teu_per_year
+            for f, b in zip(settled.plan.flows, settled.base.flows, strict=True) if f.market]
+
+
 def test_a_placebo_settles_pass_by_pass_with_its_reference(tmp_path: Path) -> None:
     """A variant that changes nothing (a price x 1.000001) settles with the table's trade:
     each feedback pass's demand answers to the reference's state after the same pass, so
@@ -909,45 +936,66 @@ def test_a_placebo_settles_pass_by_pass_with_its_reference(tmp_path: Path) -> No
     saw no congestion where the reference had learnt some, shipped more, learnt that surge's
     delays and settled with less trade than its reference (the bias measured on
     baseline-2023: -0.060 bn CNY/yr)."""
-    from tests.support.market import market_doc, service
-
-    def doc(east_eu_price: float) -> dict:
-        services = {
-            # 20 bn CNY/yr of electronics to the EU is 10,000 TEU/yr, for weekly trains of
-            # 220 TEU (11,440 a year): queues of days, which the passes learn
-            "west-rail": service("west", "rail", ["cq", "wb", "eu"], 9000, per_week=1,
-                                 teu=220),
-            "south-rail": service("south", "rail", ["cq", "qz"], 2500),
-            "south-sea-asean": service("south", "sea", ["qz", "asean"], 1500),
-            "south-sea-eu": service("south", "sea", ["qz", "eu"], 6000),
-            "east-river": service("east", "river", ["cq", "sh"], 2000, per_week=2, teu=100),
-            "east-sea-eu": service("east", "sea", ["sh", "eu"], east_eu_price),
-            "east-sea-asean": service("east", "sea", ["sh", "asean"], 1800),
-        }
-        return market_doc(tmp_path, services=services, horizon={"days": 90},
-                          equilibrium={"max_iterations": 3, "min_iterations": 3,
-                                       "tolerance": 1e-9})
-
-    base = write_scenario(tmp_path / "base.yaml", doc(5500))
+    base = write_scenario(tmp_path / "base.yaml", _queued_market(tmp_path, 5500, 3))
     settled = settle(sim.prepare(base))
     assert max(settled.route_delay.values()) > 5             # the passes learnt queues
     assert len(settled.market_passes) == 4                   # before and after each pass
-    placebo = doc(5500 * 1.000001)
+    placebo = _queued_market(tmp_path, 5500 * 1.000001, 3)
     placebo["demand"]["reference_scenario"] = str(base)
     variant = settle(sim.prepare(write_scenario(tmp_path / "placebo.yaml", placebo)))
     assert variant.market_reference is not None              # it answers to the base
-    factors = [f.teu_per_year / b.teu_per_year
-               for f, b in zip(variant.plan.flows, variant.base.flows, strict=True) if f.market]
+    factors = _market_factors(variant)
     assert factors and max(abs(k - 1.0) for k in factors) < 1e-6
     assert variant.route_delay == pytest.approx(settled.route_delay, abs=1e-3)
-    # without feedback passes a plan's demand is settled at once: it meets the reference's
-    # settled state, so its uncongested routes look cheaper and it ships more
+    # without feedback passes a plan meets the reference settled without them too (until
+    # 2026-12-07 it met the reference's settled state, learnt over three passes: its
+    # uncongested routes looked cheaper and it shipped 0.1% more and up for nothing)
     placebo["equilibrium"]["max_iterations"] = 1
     placebo["equilibrium"]["min_iterations"] = 1
     cold = settle(sim.prepare(write_scenario(tmp_path / "cold.yaml", placebo)))
-    assert cold.report.passes == 0
-    assert max(f.teu_per_year / b.teu_per_year
-               for f, b in zip(cold.plan.flows, cold.base.flows, strict=True) if f.market) > 1.001
+    assert cold.report.passes == 0 and len(cold.market_passes) == 1
+    assert max(abs(k - 1.0) for k in _market_factors(cold)) < 1e-6
+
+
+def test_a_placebo_with_more_passes_meets_a_reference_settled_over_as_many(
+        tmp_path: Path) -> None:
+    """The reference settles with the plan's feedback settings, as with its choice
+    parameters: a placebo that runs four passes against a file that runs two retraces that
+    file settled over four. Before 2026-12-07 the reference kept its file's two passes, the
+    placebo learnt lower delays over more (the cold start's surge weighs less in a longer
+    mean) and induced trade from nothing (+0.051 bn CNY/yr on baseline-2023, three passes
+    against four)."""
+    base = write_scenario(tmp_path / "base.yaml", _queued_market(tmp_path, 5500, 2))
+    placebo = _queued_market(tmp_path, 5500 * 1.000001, 4)
+    placebo["demand"]["reference_scenario"] = str(base)
+    variant = settle(sim.prepare(write_scenario(tmp_path / "placebo.yaml", placebo)))
+    assert variant.report.passes == 4
+    assert variant.market_reference is not None and len(variant.market_passes) == 5
+    factors = _market_factors(variant)
+    assert factors and max(abs(k - 1.0) for k in factors) < 1e-6
+    own = settle(sim.prepare(write_scenario(tmp_path / "base4.yaml",
+                                            _queued_market(tmp_path, 5500, 4))))
+    assert variant.route_delay == pytest.approx(own.route_delay, abs=1e-3)
+
+
+def test_a_plan_runs_as_many_passes_as_the_reference_it_meets(tmp_path: Path) -> None:
+    """Against a reference met pass by pass a plan runs the passes the reference ran on the
+    same streams, whatever its own settings allow (a reference that settled early, or a
+    comparison's base run handed over): pass n beyond the reference's would meet its settled
+    state with delays averaged over more passes than the reference's."""
+    from sim.equilibrium import pass_range
+
+    assert pass_range(1, 4, None) == (1, 4)                  # its own reference
+    assert pass_range(1, 4, ({},)) == (1, 4)                 # a warm start: the settled state
+    assert pass_range(4, 4, ({}, {}, {})) == (2, 2)
+    base = write_scenario(tmp_path / "base.yaml", _queued_market(tmp_path, 5500, 2))
+    reference = settle(sim.prepare(base))
+    placebo = _queued_market(tmp_path, 5500 * 1.000001, 4)
+    placebo["demand"]["reference_scenario"] = str(base)
+    variant = settle(sim.prepare(write_scenario(tmp_path / "placebo.yaml", placebo)),
+                     given_reference={0: reference.market_passes})
+    assert variant.report.passes == 2
+    assert max(abs(k - 1.0) for k in _market_factors(variant)) < 1e-6
 
 
 def test_a_placebo_that_moves_a_total_is_named(capsys: pytest.CaptureFixture[str]) -> None:
