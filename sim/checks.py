@@ -479,11 +479,11 @@ def feedback_note(reports: Sequence[Mapping[str, Any]], plan: Plan,
 def feedback_advice(plan: Plan) -> str:
     """What `feedback_note` says of `plan`'s settings: the tolerance the passes stopped
     above, and the horizon, equilibrium.days and max_iterations that give them more room,
-    with min_iterations as many: else a base that settles early and a variant that runs the
-    extra passes learn over different passes, and their difference mixes the change with
-    the extra passes' learning (a placebo against it: docs/modelling.md, "A fourth pass,
-    tried"). A sweep's variants that vary those settings are warned of apart, each with its
-    own (`unsettled_runs`)."""
+    with min_iterations as many: a variant runs the passes its reference ran
+    (`sim.equilibrium.pass_range`), so a base that settles early stops its variants there
+    too, and only passes the base runs in every replication settle them (docs/modelling.md,
+    "A fourth pass, tried"). A sweep's variants that vary those settings are warned of
+    apart, each with its own (`unsettled_runs`)."""
     settings, horizon = plan.equilibrium, plan.horizon.days
     days = settings.pass_days(horizon)
     if settings.days is None:
@@ -497,4 +497,4 @@ def feedback_advice(plan: Plan) -> str:
             "so the delays learnt carry the passes' noise, which can exceed a small "
             f"difference between scenarios; run {longer} or more passes "
             f"(equilibrium.max_iterations, now {settings.max_iterations}, and min_iterations "
-            "as many, so that compared runs learn over the same passes)")
+            "as many: a variant runs the passes its base ran)")
