@@ -196,7 +196,7 @@ def runs_of(plan: Plan, replications: int | None = None) -> int:
     replication settled on its own streams or all settled once (`plan.equilibrium`);
     `replications`: that many instead of the plan's. With feedback (`max_iterations` > 1)
     the passes are `max_iterations` simulations before the replication's own (`sim.equilibrium`
-    `_passes`): baseline-2023's 3 replications, each settled on its own in 4 passes, are 15
+    `_passes`): baseline-2023's 3 replications, each settled on its own in 3 passes, are 12
     simulations."""
     reps = plan.replications if replications is None else replications
     iterations = plan.equilibrium.max_iterations
