@@ -77,8 +77,10 @@ the calibrated scenario plus changes (`sim.scenario.not_changes_of`, the rule of
 compare`): the lock's records of a maintenance are figures of baseline-2023 with the
 maintenance, not of another base, which would get them silently. Otherwise, or when there is
 no such file beside the calibrated scenario, or under `cqsim calibrate --no-variants` (which
-skips those runs), the row is shown as not measured, with why. A fitting figure names none
-(the estimation runs the calibrated scenario alone).
+skips those runs), the row is shown as not measured, with why. A fitting figure names one
+only for a parameter estimated outside `cqsim calibrate --estimate`, which runs the
+calibrated scenario alone: the lock's diversion bound during a maintenance, fitted by
+`python -m sim.lockfit --maintenance` on the maintenance's runs.
 
 Counts are read per year, as every result table reports them (annualised over the
 statistics period, horizon minus warm-up); times are TEU-weighted means. Every measure is
@@ -202,7 +204,8 @@ def load_calibration_targets(path: str | Path | None = None) -> list[Calibration
                              f"figure ({row['id']} is held out: nothing is set to it; a "
                              "figure a parameter is set to is fit, or dependent once the "
                              "parameter is held)", parameter)
-        scenario = _scenario_file(file, line, (row.get("scenario") or "").strip(), role)
+        scenario = _scenario_file(file, line, (row.get("scenario") or "").strip(), role,
+                                  parameter)
         twin = next((t.id for t in targets if role == t.role == "validate"
                      and t.scenario == scenario
                      and measure_key(t.measure) == measure_key(row["measure"])), None)
@@ -220,17 +223,22 @@ def load_calibration_targets(path: str | Path | None = None) -> list[Calibration
     return targets
 
 
-def _scenario_file(file: Path, line: int, text: str, role: str) -> str:
+def _scenario_file(file: Path, line: int, text: str, role: str, parameter: str) -> str:
     """The scenario file a row's `scenario` names, a path relative to the calibrated
-    scenario's folder, normalised ("" for none); InputError for a fitting figure naming one,
-    or a text that is not such a path. Whether the file is there is the calibrated
-    scenario's question (`cqsim calibrate`: not measured when it is not), as the seeds ship
-    without the scenarios in an installed package."""
+    scenario's folder, normalised ("" for none); InputError for a text that is not such a
+    path, or for a fitting figure naming one whose parameter `cqsim calibrate --estimate`
+    would estimate (a `market.*` one: the estimation runs the calibrated scenario alone) or
+    that names no parameter. A parameter estimated elsewhere on a variant's runs (the lock's
+    bound during a maintenance, `python -m sim.lockfit --maintenance`) is checked there.
+    Whether the file is there is the calibrated scenario's question (`cqsim calibrate`: not
+    measured when it is not), as the seeds ship without the scenarios in an installed
+    package."""
     if not text:
         return ""
-    if role == "fit":   # the estimation and its check run the calibrated scenario alone
-        raise InputError(file, f"line {line}.scenario", "no scenario on a fitting figure "
-                         "(a parameter is fitted on the calibrated scenario's own runs)", text)
+    if role == "fit" and (not parameter or parameter.startswith("market.")):
+        raise InputError(file, f"line {line}.scenario", "no scenario on a fitting figure of "
+                         "a market parameter, or of none (those are fitted on the calibrated "
+                         "scenario's own runs)", text)
     path = PurePosixPath(text.replace("\\", "/"))
     if path.is_absolute() or path.suffix not in (".yaml", ".yml") or ".." in path.parts:
         raise InputError(file, f"line {line}.scenario", "a scenario file (.yaml) beside or "

@@ -17,13 +17,23 @@ passes, a prior before), until every figure is within `--tolerance`. Nothing her
 at run time: the estimates are written into baseline-2023.yaml by hand with this command as
 their source; `--check` runs the scenario as it is and prints the figures.
 
+A fourth parameter is fitted apart, on another scenario's runs (`--maintenance`): the
+diversion bound while a flight is in maintenance (`maintenance_divert_wait_hours`), to the
+peak queue of the 2017 maintenance (lock_maint_queue_peak, about 900 vessels), on the
+maintenance scenario that row names (three-gorges-maintenance.yaml: baseline-2023 with the
+north flight out for 45 days), the maintenance's other figures (the single flight's
+lockages and cargo a day, the year's tonnes) reported beside it, held apart. Baseline-2023
+has no maintenance, so the bound moves none of the figures above.
+
 Run from the repository folder: `.venv/bin/python -m sim.lockfit [--scenario
-scenarios/baseline-2023.yaml] [--replications 4] [--passes 10] [--wait-h 26] [--check]`.
+scenarios/baseline-2023.yaml] [--replications 4] [--passes 10] [--wait-h 26] [--check]
+[--maintenance] [--workers 2]`.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import tempfile
 from dataclasses import dataclass
@@ -59,6 +69,14 @@ FITTED = ("wait_mean_h", "vessels_per_lockage", "mt_per_year")
 # rate sets how full a lockage is; the bulk offered sets the tonnes
 DRIVES = {"rate": ("wait_mean_h", -15.0), "chamber_t": ("vessels_per_lockage", 1.0),
           "bulk_mt": ("mt_per_year", 1.0)}
+# the bound while a flight is in maintenance (the lock's `maintenance_divert_wait_hours`) ->
+# its fitting figure, the peak queue of the maintenance (cg_lock_maint_2017_reopen), and the
+# maintenance's figures held apart, reported beside it (validation: nothing is set to them);
+# prior elasticity of the peak to the bound 1: a queue held at its bound is the bound times
+# the flight's rate (Little's law)
+MAINTENANCE = "lock_maint_queue_peak"
+MAINTENANCE_BESIDE = ("lock_maint_lockages", "lock_maint_cargo", "lock_mt_2024")
+BOUND_PRIOR = 1.0
 
 
 @dataclass
@@ -146,6 +164,19 @@ def _moves(p: Params) -> dict[str, float]:
             "bulk_mt": p.bulk_mt}
 
 
+def secant(x: float, y: float, goal: float, prior: float, damping: float,
+           before: tuple[float, float] | None = None) -> float:
+    """`x` moved by a damped secant step in logs so that its figure `y` reaches `goal`: the
+    elasticity of y to x measured from the pass `before` ((x, y)), or `prior` where there is
+    none, x did not move, or the measured slope has the wrong sign (noise near saturation)."""
+    elasticity = prior
+    if before is not None:
+        dx, dy = math.log(x / before[0]), math.log(y / before[1])
+        if abs(dx) > 1e-3 and dy / dx * prior > 0:
+            elasticity = dy / dx
+    return x * math.exp(damping * math.log(goal / y) / elasticity)
+
+
 def step(history: list[tuple[Params, dict[str, float]]], damping: float,
          goal: dict[str, float] | None = None) -> Params:
     """The next parameters: for each move, a damped secant step in logs towards its figure
@@ -156,17 +187,101 @@ def step(history: list[tuple[Params, dict[str, float]]], damping: float,
     now = _moves(p)
     new = dict(now)
     for name, (figure, prior) in DRIVES.items():
-        elasticity = prior
+        before = None
         if len(history) > 1:
-            q, before = history[-2]
-            dx = math.log(now[name] / _moves(q)[name])
-            dy = math.log(got[figure] / before[figure])
-            if abs(dx) > 1e-3 and dy / dx * prior > 0:
-                elasticity = dy / dx
-        new[name] = now[name] * math.exp(
-            damping * math.log(goal[figure] / got[figure]) / elasticity)
+            q, measured_before = history[-2]
+            before = (_moves(q)[name], measured_before[figure])
+        new[name] = secant(now[name], got[figure], goal[figure], prior, damping, before)
     return Params(cycle_hours=new["chamber_t"] / new["rate"], chamber_t=new["chamber_t"],
                   bulk_mt=new["bulk_mt"], divert_h=p.divert_h)
+
+
+def maintenance_rows(path: str | Path | None = None) -> dict[str, CalibrationTarget]:
+    """The bound's fitting figure (`MAINTENANCE`) and the maintenance's figures reported
+    beside it (`MAINTENANCE_BESIDE`), rows of `path` (default: seeds/calibration.csv), each
+    measured on the maintenance's runs as `cqsim calibrate` measures it there."""
+    file = Path(path) if path is not None else seeds_dir() / CALIBRATION_FILE
+    rows = {t.id: t for t in load_calibration_targets(file)}
+    wanted = (MAINTENANCE, *MAINTENANCE_BESIDE)
+    missing = [i for i in wanted if i not in rows]
+    if missing:
+        raise InputError(file, "id", f"the maintenance's figures {', '.join(wanted)} "
+                         f"(missing: {', '.join(missing)})")
+    if not rows[MAINTENANCE].scenario:
+        raise InputError(file, f"{MAINTENANCE}.scenario", "the maintenance scenario the "
+                         "bound is fitted on", "")
+    return {i: rows[i] for i in wanted}
+
+
+def maintenance_scenario(base: Path, row: CalibrationTarget) -> Path:
+    """The scenario file of the bound's figure, beside the calibrated scenario `base` as
+    `cqsim calibrate` finds it; InputError when it is missing or is not `base` plus changes
+    (a bound fitted on another base's maintenance would not be `base`'s)."""
+    from sim.scenario import load_scenario, not_changes_of
+
+    file = base.parent / row.scenario
+    if not file.is_file():
+        raise InputError(file, "scenario", f"the maintenance scenario of {row.id} beside "
+                         f"{base.name}", "no such file")
+    why = not_changes_of(str(base), load_scenario(file).provenance.chain)
+    if why is not None:
+        raise InputError(file, "extends", f"{base.name} plus changes", why)
+    return file
+
+
+def current_bound(scenario: Path) -> float:
+    """The lock's diversion bound during a maintenance as `scenario` runs it: its
+    `maintenance_divert_wait_hours`, or the bound of normal operation where that is unset;
+    InputError where the lock diverts nothing (no bound to fit)."""
+    op = prepare(scenario).network.lock_traffic[LOCK]
+    bound = op.maintenance_divert_wait_hours or op.divert_wait_hours
+    if bound is None:
+        raise InputError(scenario, f"network.locks.{LOCK}.divert_wait_hours",
+                         "a diversion bound (the maintenance's bound is fitted beside it)")
+    return bound
+
+
+def with_bound(bound: float, path: Path, scenario: Path) -> Path:
+    """A scenario at `path` that extends `scenario` with the maintenance bound `bound` h."""
+    doc = {"name": f"{scenario.stem}-fit", "extends": str(scenario.resolve()),
+           "network": {"locks": {LOCK: {"maintenance_divert_wait_hours": bound}}}}
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+def measure_maintenance(res: Results, rows: dict[str, CalibrationTarget]) -> dict[str, float]:
+    """The maintenance's figures (`maintenance_rows`) on a run of its scenario, in their
+    published units, means over replications."""
+    here = [dataclasses.replace(t, scenario="") for t in rows.values()]
+    return {r.target.id: r.simulated for r in calibrate(res, here)}
+
+
+def fit_maintenance(base: Path, replications: int | None, passes: int, tolerance: float,
+                    damping: float, check: bool = False, workers: int = 1) -> float:
+    """Estimate the lock's `maintenance_divert_wait_hours` to its fitting figure (the
+    queue's peak during a flight's maintenance, `MAINTENANCE`) on the maintenance scenario
+    beside `base`, by secant steps in logs with common random numbers, printing each pass
+    with the figures reported beside; with `check`, one run as the scenario stands. Returns
+    the last bound run."""
+    rows = maintenance_rows()
+    target = rows[MAINTENANCE]
+    file = maintenance_scenario(base, target)
+    bound = current_bound(file)
+    history: list[tuple[float, float]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for k in range(1 if check else passes):
+            path = file if check else with_bound(bound, Path(tmp) / "fit.yaml", file)
+            got = measure_maintenance(run(path, replications=replications, workers=workers),
+                                      rows)
+            print(f"pass {k}: maintenance_divert_wait_hours {bound:.1f}")
+            print("   " + ", ".join(f"{name} {value:.2f}" for name, value in got.items()),
+                  flush=True)
+            history.append((bound, got[MAINTENANCE]))
+            if check or abs(got[MAINTENANCE] / target.published - 1) < tolerance:
+                break
+            bound = secant(bound, got[MAINTENANCE], target.published, BOUND_PRIOR, damping,
+                           history[-2] if len(history) > 1 else None)
+    return history[-1][0]
 
 
 def _share(text: str) -> float:
@@ -199,6 +314,8 @@ def main() -> None:
     parser.add_argument("--scenario", type=Path, default=SCENARIO)
     parser.add_argument("--replications", type=_count, default=4)
     parser.add_argument("--passes", type=_count, default=12)
+    parser.add_argument("--workers", type=_count, default=1,
+                        help="processes running the replications (the same results on any)")
     parser.add_argument("--tolerance", type=_share, default=0.02)
     parser.add_argument("--damping", type=_share, default=0.7)
     parser.add_argument("--wait-h", type=_hours, default=None,
@@ -207,7 +324,19 @@ def main() -> None:
                              "sensitivity, e.g. 50 for cg_lock_wait_2016_little's 48-53)")
     parser.add_argument("--check", action="store_true",
                         help="run the scenario as it is and print the figures")
+    parser.add_argument("--maintenance", action="store_true",
+                        help="fit (or with --check, measure) the diversion bound during a "
+                             "flight's maintenance instead, to calibration.csv's "
+                             f"{MAINTENANCE} on the maintenance scenario beside --scenario")
     args = parser.parse_args()
+    if args.maintenance:
+        try:
+            bound = fit_maintenance(args.scenario, args.replications, args.passes,
+                                    args.tolerance, args.damping, args.check, args.workers)
+        except InputError as exc:
+            parser.exit(2, f"lockfit: error: {exc.message()}\n")
+        print(f"estimate: maintenance_divert_wait_hours {bound:.1f}")
+        return
     try:
         rows = calibration_rows()
         p = current(args.scenario)
@@ -220,7 +349,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for k in range(1 if args.check else args.passes):
             path = scenario_with(p, Path(tmp) / "fit.yaml", args.scenario)
-            got = measure(run(path, replications=args.replications), rows)
+            got = measure(run(path, replications=args.replications, workers=args.workers),
+                          rows)
             print(f"pass {k}: {p}")
             print("   " + ", ".join(f"{name} {value:.3f}" for name, value in got.items()),
                   flush=True)

@@ -206,7 +206,11 @@ def calibrate_cmd(scenario: Path, seed: int | None, replications: int | None,
         screen.print(f"[bold red]fitting figures outside the band:[/bold red] "
                      f"{', '.join(off['fit'])}")
         raise SystemExit(1)
-    screen.print(f"all {len(by_role['fit'])} fitting figures within their bands; " + " and ".join(
+    fitted = (f"all {len(by_role['fit'])} fitting figures within their bands" if not
+              unmeasured["fit"] else f"{len(by_role['fit']) - unmeasured['fit']} of "
+              f"{len(by_role['fit'])} fitting figures within their bands "
+              f"({unmeasured['fit']} not measured)")
+    screen.print(f"{fitted}; " + " and ".join(
         f"{len(by_role[r]) - len(off[r]) - unmeasured[r]} of {len(by_role[r])} "
         f"{ROLE_TABLES[r][1]}" + (f" ({unmeasured[r]} not measured)" if unmeasured[r] else "")
         for r in held) + " within theirs")

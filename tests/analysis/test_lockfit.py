@@ -147,3 +147,83 @@ def test_tolerance_and_damping_outside_0_to_1_are_refused(text: str) -> None:
     with pytest.raises(argparse.ArgumentTypeError, match=r"\(0, 1\]"):
         _share(text)
     assert _share("1") == 1.0
+
+
+def test_the_secant_takes_the_measured_slope_or_the_prior() -> None:
+    """`secant`: with no pass before, the prior elasticity; with one, the measured slope in
+    logs; a slope of the wrong sign (noise near saturation) falls back to the prior."""
+    from sim.lockfit import secant
+
+    assert secant(100.0, 300.0, 900.0, prior=1.0, damping=1.0) == pytest.approx(300.0)
+    assert secant(100.0, 300.0, 900.0, prior=1.0, damping=0.5) == pytest.approx(
+        100.0 * 3 ** 0.5)
+    # from (50, 200) to (100, 300): elasticity ln 1.5 / ln 2
+    e = math.log(1.5) / math.log(2)
+    assert secant(100.0, 300.0, 900.0, 1.0, 1.0, before=(50.0, 200.0)) == pytest.approx(
+        100.0 * 3 ** (1 / e))
+    assert secant(100.0, 300.0, 900.0, 1.0, 1.0, before=(50.0, 400.0)) == pytest.approx(300.0)
+
+
+def test_the_maintenance_bound_is_fitted_to_its_own_row_on_its_scenario(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--maintenance` fits the lock's bound during a maintenance to the shipped fitting
+    figure (the 2017 peak queue, role fit, measured on three-gorges-maintenance.yaml), runs
+    a scenario extending that file with each bound, and stops within the tolerance. With a
+    stand-in simulation whose peak is 3 vessels an hour of bound, from 100 h the first step
+    (prior elasticity 1) lands on 900 / 3 = 300 h and stops there."""
+    import types
+
+    import yaml
+
+    import sim.lockfit as lockfit
+
+    rows = lockfit.maintenance_rows()
+    assert rows[lockfit.MAINTENANCE].role == "fit"
+    assert rows[lockfit.MAINTENANCE].scenario == "three-gorges-maintenance.yaml"
+    assert "maintenance_divert_wait_hours" in rows[lockfit.MAINTENANCE].parameter
+    assert all(rows[i].role == "validate" for i in lockfit.MAINTENANCE_BESIDE)
+    ran: list[tuple[str, float]] = []
+
+    def fake_run(path: Path, replications: int | None = None, workers: int = 1) -> object:
+        doc = yaml.safe_load(Path(path).read_text())
+        bound = doc["network"]["locks"][lockfit.LOCK]["maintenance_divert_wait_hours"]
+        ran.append((Path(doc["extends"]).name, bound))
+        return types.SimpleNamespace(peak=3.0 * bound)
+
+    monkeypatch.setattr(lockfit, "run", fake_run)
+    monkeypatch.setattr(lockfit, "current_bound", lambda file: 100.0)
+    monkeypatch.setattr(lockfit, "measure_maintenance", lambda res, rows: {
+        i: (res.peak if i == lockfit.MAINTENANCE else 1.0) for i in rows})
+    got = lockfit.fit_maintenance(SCENARIOS / "baseline-2023.yaml", 1, passes=5,
+                                  tolerance=0.02, damping=1.0)
+    assert got == pytest.approx(300.0)
+    assert [name for name, _ in ran] == ["three-gorges-maintenance.yaml"] * 2
+    assert [b for _, b in ran] == pytest.approx([100.0, 300.0])
+
+
+def test_the_maintenance_fit_needs_its_scenario_beside_the_calibrated_one(
+        tmp_path: Path) -> None:
+    """A calibrated scenario with no maintenance file beside it is one line naming the
+    missing file, exit 2, no traceback."""
+    done = subprocess.run([sys.executable, "-m", "sim.lockfit", "--scenario",
+                           str(tmp_path / "base.yaml"), "--maintenance", "--check"],
+                          capture_output=True, text=True, cwd=ROOT, check=False)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("lockfit: error: ")
+    assert "three-gorges-maintenance.yaml" in done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+
+
+def test_the_shipped_bound_is_the_maintenance_s_and_baseline_2023_has_none_to_use() -> None:
+    """The fitted bound is set in baseline-2023 (which has no maintenance, so it moves none
+    of its figures) and reaches the maintenance scenario through its extends chain."""
+    from sim.lockfit import current_bound
+    from sim.pipeline import prepare
+
+    plan = prepare(SCENARIOS / "baseline-2023.yaml")
+    op = plan.network.lock_traffic["three_gorges_locks"]
+    assert op.maintenance_divert_wait_hours is not None
+    assert op.maintenance_divert_wait_hours > op.divert_wait_hours
+    assert not op.maintenance
+    assert current_bound(SCENARIOS / "three-gorges-maintenance.yaml") == \
+        op.maintenance_divert_wait_hours
