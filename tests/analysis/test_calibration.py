@@ -603,6 +603,20 @@ def test_calibrate_measures_a_figure_in_its_scenario_only_on_its_base(tmp_path: 
            " ".join(alone.output.split())
 
 
+def _lock_and_its_maintenance(folder: Path) -> Path:
+    """A small lock scenario (20 days) and, beside it, `maintenance.yaml`: the same with its
+    north flight out on days 5-15, a variant `cqsim calibrate` measures figures on."""
+    from tests.support import locks as L
+
+    base = L.lock_scenario(folder, {"classes": {"bulk": L.equal_vessels(2.0)}}, days=20,
+                           warmup=0)
+    (folder / "maintenance.yaml").write_text(
+        "name: maintenance\nextends: lock.yaml\nnetwork:\n  locks:\n    lk:\n"
+        "      maintenance:\n      - {flight: north, start_day: 5, end_day: 15,"
+        " reversal_hours: 48, source: t}\n      source: t\n")
+    return base
+
+
 def test_no_variants_skips_the_other_scenarios_runs_and_says_so(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`--no-variants` runs the calibrated scenario alone: a figure of a variant (`scenario`
@@ -610,14 +624,8 @@ def test_no_variants_skips_the_other_scenarios_runs_and_says_so(
     variant that cannot be run takes; the calibrated scenario's figures are measured as
     before and the exit status is the fitting figures' alone."""
     import sim.pipeline
-    from tests.support import locks as L
 
-    base = L.lock_scenario(tmp_path, {"classes": {"bulk": L.equal_vessels(2.0)}}, days=20,
-                           warmup=0)
-    (tmp_path / "maintenance.yaml").write_text(
-        "name: maintenance\nextends: lock.yaml\nnetwork:\n  locks:\n    lk:\n"
-        "      maintenance:\n      - {flight: north, start_day: 5, end_day: 15,"
-        " reversal_hours: 48, source: t}\n      source: t\n")
+    base = _lock_and_its_maintenance(tmp_path)
     table = tmp_path / "t.csv"
     table.write_text(
         "id,metric,published,low,high,unit,measure,how_measured,source,role,scenario\n"
@@ -659,14 +667,7 @@ def test_a_fitting_figure_of_a_variant_not_run_is_counted_apart(tmp_path: Path) 
     """Under `--no-variants` a fitting figure of a variant (the lock's bound fitted to a
     maintenance's queue) is not measured, and the closing line says so rather than "all
     fitting figures within their bands"."""
-    from tests.support import locks as L
-
-    base = L.lock_scenario(tmp_path, {"classes": {"bulk": L.equal_vessels(2.0)}}, days=20,
-                           warmup=0)
-    (tmp_path / "maintenance.yaml").write_text(
-        "name: maintenance\nextends: lock.yaml\nnetwork:\n  locks:\n    lk:\n"
-        "      maintenance:\n      - {flight: north, start_day: 5, end_day: 15,"
-        " reversal_hours: 48, source: t}\n      source: t\n")
+    base = _lock_and_its_maintenance(tmp_path)
     table = tmp_path / "t.csv"
     table.write_text(
         "id,metric,published,low,high,unit,measure,how_measured,source,role,parameter,"
