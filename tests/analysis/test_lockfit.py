@@ -227,3 +227,18 @@ def test_the_shipped_bound_is_the_maintenance_s_and_baseline_2023_has_none_to_us
     assert not op.maintenance
     assert current_bound(SCENARIOS / "three-gorges-maintenance.yaml") == \
         op.maintenance_divert_wait_hours
+
+
+def test_the_sensitivity_file_sets_the_maintenance_bound_back_to_normal_operation() -> None:
+    """scenarios/sensitivity/maintenance-shippers-divert.yaml is the maintenance with the
+    bulk shippers going another way past the 72 h of normal operation, the reading before
+    the bound was fitted: the same flight out, the bound during it the normal one."""
+    from sim.pipeline import prepare
+
+    fitted = prepare(SCENARIOS / "three-gorges-maintenance.yaml").network.lock_traffic[
+        "three_gorges_locks"]
+    back = prepare(SCENARIOS / "sensitivity" / "maintenance-shippers-divert.yaml").network \
+        .lock_traffic["three_gorges_locks"]
+    assert back.maintenance == fitted.maintenance and back.maintenance
+    assert back.maintenance_divert_wait_hours == back.divert_wait_hours == 72
+    assert fitted.maintenance_divert_wait_hours > 72
