@@ -93,13 +93,21 @@ def calibration_rows(path: str | Path | None = None) -> dict[str, CalibrationTar
     """The calibration rows of the lock's figures (`FIGURES`), from `path` (default:
     seeds/calibration.csv): the fit reads its targets and measures where the calibration
     report does, so a revised figure is fitted as it is checked."""
+    rows = _rows(path, tuple(FIGURES.values()), "the lock's figures")
+    return {name: rows[i] for name, i in FIGURES.items()}
+
+
+def _rows(path: str | Path | None, ids: tuple[str, ...],
+          what: str) -> dict[str, CalibrationTarget]:
+    """The rows `ids` of the calibration table `path` (default: seeds/calibration.csv) by
+    id; InputError naming `what` and the ids missing."""
     file = Path(path) if path is not None else seeds_dir() / CALIBRATION_FILE
     rows = {t.id: t for t in load_calibration_targets(file)}
-    missing = [i for i in FIGURES.values() if i not in rows]
+    missing = [i for i in ids if i not in rows]
     if missing:
-        raise InputError(file, "id", f"the lock's figures "
-                         f"{', '.join(FIGURES.values())} (missing: {', '.join(missing)})")
-    return {name: rows[i] for name, i in FIGURES.items()}
+        raise InputError(file, "id", f"{what} {', '.join(ids)} "
+                         f"(missing: {', '.join(missing)})")
+    return {i: rows[i] for i in ids}
 
 
 def targets(rows: dict[str, CalibrationTarget] | None = None) -> dict[str, float]:
@@ -200,17 +208,12 @@ def maintenance_rows(path: str | Path | None = None) -> dict[str, CalibrationTar
     """The bound's fitting figure (`MAINTENANCE`) and the maintenance's figures reported
     beside it (`MAINTENANCE_BESIDE`), rows of `path` (default: seeds/calibration.csv), each
     measured on the maintenance's runs as `cqsim calibrate` measures it there."""
-    file = Path(path) if path is not None else seeds_dir() / CALIBRATION_FILE
-    rows = {t.id: t for t in load_calibration_targets(file)}
-    wanted = (MAINTENANCE, *MAINTENANCE_BESIDE)
-    missing = [i for i in wanted if i not in rows]
-    if missing:
-        raise InputError(file, "id", f"the maintenance's figures {', '.join(wanted)} "
-                         f"(missing: {', '.join(missing)})")
+    rows = _rows(path, (MAINTENANCE, *MAINTENANCE_BESIDE), "the maintenance's figures")
     if not rows[MAINTENANCE].scenario:
+        file = Path(path) if path is not None else seeds_dir() / CALIBRATION_FILE
         raise InputError(file, f"{MAINTENANCE}.scenario", "the maintenance scenario the "
                          "bound is fitted on", "")
-    return {i: rows[i] for i in wanted}
+    return rows
 
 
 def maintenance_scenario(base: Path, row: CalibrationTarget) -> Path:
@@ -330,12 +333,16 @@ def main() -> None:
                              f"{MAINTENANCE} on the maintenance scenario beside --scenario")
     args = parser.parse_args()
     if args.maintenance:
+        if args.wait_h is not None:   # the bound's figure is the queue, not a wait
+            parser.exit(2, "lockfit: error: --wait-h is a figure of the three-parameter "
+                           "fit, not of --maintenance (whose figure is the queue)\n")
         try:
             bound = fit_maintenance(args.scenario, args.replications, args.passes,
                                     args.tolerance, args.damping, args.check, args.workers)
         except InputError as exc:
             parser.exit(2, f"lockfit: error: {exc.message()}\n")
-        print(f"estimate: maintenance_divert_wait_hours {bound:.1f}")
+        said = "as the scenario stands" if args.check else "estimate"
+        print(f"{said}: maintenance_divert_wait_hours {bound:.1f}")
         return
     try:
         rows = calibration_rows()

@@ -201,16 +201,19 @@ def test_the_maintenance_bound_is_fitted_to_its_own_row_on_its_scenario(
     assert [b for _, b in ran] == pytest.approx([100.0, 300.0])
 
 
+@pytest.mark.parametrize(("extra", "said"), [
+    ([], "three-gorges-maintenance.yaml"),
+    (["--wait-h", "50"], "--wait-h is a figure of the three-parameter fit")])
 def test_the_maintenance_fit_needs_its_scenario_beside_the_calibrated_one(
-        tmp_path: Path) -> None:
+        tmp_path: Path, extra: list[str], said: str) -> None:
     """A calibrated scenario with no maintenance file beside it is one line naming the
-    missing file, exit 2, no traceback."""
+    missing file, exit 2, no traceback; so is a wait to fit given to the bound's fit."""
     done = subprocess.run([sys.executable, "-m", "sim.lockfit", "--scenario",
-                           str(tmp_path / "base.yaml"), "--maintenance", "--check"],
+                           str(tmp_path / "base.yaml"), "--maintenance", "--check", *extra],
                           capture_output=True, text=True, cwd=ROOT, check=False)
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith("lockfit: error: ")
-    assert "three-gorges-maintenance.yaml" in done.stderr
+    assert said in done.stderr
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
 
 
