@@ -245,3 +245,19 @@ def test_the_sensitivity_file_sets_the_maintenance_bound_back_to_normal_operatio
     assert back.maintenance == fitted.maintenance and back.maintenance
     assert back.maintenance_divert_wait_hours == back.divert_wait_hours == 72
     assert fitted.maintenance_divert_wait_hours > 72
+
+
+def test_the_second_lock_in_a_maintenance_year_is_the_maintenance_plus_its_change() -> None:
+    """second-three-gorges-lock-in-maintenance.yaml is three-gorges-maintenance with the
+    second lock's one change (lanes 1 -> 2), so `cqsim compare` pairs it with the
+    maintenance: the same flight out on the same days, the maintenance's fitted bound."""
+    from sim.pipeline import prepare
+    from sim.scenario import load_scenario, not_changes_of
+
+    maint = SCENARIOS / "three-gorges-maintenance.yaml"
+    both = SCENARIOS / "second-three-gorges-lock-in-maintenance.yaml"
+    assert not_changes_of(str(maint), load_scenario(both).provenance.chain) is None
+    one, two = prepare(maint).network, prepare(both).network
+    lock = "three_gorges_locks"
+    assert (one.locks[lock].lanes, two.locks[lock].lanes) == (1, 2)
+    assert two.lock_traffic[lock] == one.lock_traffic[lock] and one.lock_traffic[lock].maintenance
