@@ -276,7 +276,7 @@ def fit_maintenance(base: Path, replications: int | None, passes: int, tolerance
             path = file if check else with_bound(bound, Path(tmp) / "fit.yaml", file)
             got = measure_maintenance(run(path, replications=replications, workers=workers),
                                       rows)
-            print(f"pass {k}: maintenance_divert_wait_hours {bound:.1f}")
+            print(f"pass {k}: maintenance_divert_wait_hours {bound:.2f}")
             print("   " + ", ".join(f"{name} {value:.2f}" for name, value in got.items()),
                   flush=True)
             history.append((bound, got[MAINTENANCE]))
@@ -342,7 +342,7 @@ def main() -> None:
         except InputError as exc:
             parser.exit(2, f"lockfit: error: {exc.message()}\n")
         said = "as the scenario stands" if args.check else "estimate"
-        print(f"{said}: maintenance_divert_wait_hours {bound:.1f}")
+        print(f"{said}: maintenance_divert_wait_hours {bound:.2f}")
         return
     try:
         rows = calibration_rows()
