@@ -101,6 +101,7 @@ import pandas as pd
 
 from sim.errors import InputError
 from sim.kpis import lock_wait_h, teu_weighted_mean
+from sim.market.estimates import PREFIXES
 from sim.readers import csv_number, read_csv
 from sim.results import Results
 from sim.specs import Corridor, Mode
@@ -110,6 +111,7 @@ from sim.units import CNY_PER_BN, DAYS_PER_YEAR, HOURS_PER_DAY, T_PER_MT
 
 if TYPE_CHECKING:
     from sim.network import Plan
+    from sim.scenario import Scenario
 
 CALIBRATION_FILE = "calibration.csv"
 UNIT_FACTORS: dict[str, float] = {   # measured base unit -> published unit
@@ -227,15 +229,16 @@ def _scenario_file(file: Path, line: int, text: str, role: str, parameter: str) 
     """The scenario file a row's `scenario` names, a path relative to the calibrated
     scenario's folder, normalised ("" for none); InputError for a text that is not such a
     path, or for a fitting figure naming one whose parameter `cqsim calibrate --estimate`
-    would estimate (a `market.*` one: the estimation runs the calibrated scenario alone) or
-    that names no parameter. A parameter estimated elsewhere on a variant's runs (the lock's
-    bound during a maintenance, `python -m sim.lockfit --maintenance`) is checked there.
+    would estimate (`PREFIXES`, the market's: the estimation runs the calibrated scenario
+    alone) or that names no parameter. A parameter estimated elsewhere on a variant's runs
+    (the lock's bound during a maintenance, `python -m sim.lockfit --maintenance`) is
+    checked there.
     Whether the file is there is the calibrated scenario's question (`cqsim calibrate`: not
     measured when it is not), as the seeds ship without the scenarios in an installed
     package."""
     if not text:
         return ""
-    if role == "fit" and (not parameter or parameter.startswith("market.")):
+    if role == "fit" and (not parameter or parameter.startswith(PREFIXES)):
         raise InputError(file, f"line {line}.scenario", "no scenario on a fitting figure of "
                          "a market parameter, or of none (those are fitted on the calibrated "
                          "scenario's own runs)", text)
@@ -632,6 +635,24 @@ def unknown_names(targets: list[CalibrationTarget], plan: Plan) -> list[str]:
             out += [f"{target.id}: {what} {n}" for n in names
                     if what is not None and n not in known[what]]
     return out
+
+
+def variant_scenario(base_file: str | None, name: str) -> Scenario | str:
+    """The scenario file `name` of a figure (`CalibrationTarget.scenario`) beside the
+    calibrated scenario `base_file`, loaded, or why its figures are not measured: no such
+    file, or it is not the calibrated scenario plus changes (`sim.scenario.not_changes_of`),
+    so a figure of baseline-2023's maintenance is not read off another base's. The one rule
+    of `cqsim calibrate` and `python -m sim.lockfit --maintenance`."""
+    from sim.scenario import load_scenario, not_changes_of
+
+    file = Path(base_file or ".").parent / name
+    if not base_file or not file.is_file():
+        return f"not measured: no {name} beside the calibrated scenario"
+    loaded = load_scenario(file)
+    why = not_changes_of(base_file, loaded.provenance.chain)
+    if why is not None:
+        return f"not measured: {name} is not the calibrated scenario plus changes ({why})"
+    return loaded
 
 
 def measured(results: Results, text: str) -> np.ndarray:

@@ -33,7 +33,6 @@ scenarios/baseline-2023.yaml] [--replications 4] [--passes 10] [--wait-h 26] [--
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import math
 import tempfile
 from dataclasses import dataclass
@@ -48,6 +47,7 @@ from sim.calibration import (
     calibrate,
     load_calibration_targets,
     measured,
+    variant_scenario,
 )
 from sim.errors import InputError
 from sim.pipeline import prepare, run
@@ -218,26 +218,22 @@ def maintenance_rows(path: str | Path | None = None) -> dict[str, CalibrationTar
 
 def maintenance_scenario(base: Path, row: CalibrationTarget) -> Path:
     """The scenario file of the bound's figure, beside the calibrated scenario `base` as
-    `cqsim calibrate` finds it; InputError when it is missing or is not `base` plus changes
-    (a bound fitted on another base's maintenance would not be `base`'s)."""
-    from sim.scenario import load_scenario, not_changes_of
-
-    file = base.parent / row.scenario
-    if not file.is_file():
-        raise InputError(file, "scenario", f"the maintenance scenario of {row.id} beside "
-                         f"{base.name}", "no such file")
-    why = not_changes_of(str(base), load_scenario(file).provenance.chain)
-    if why is not None:
-        raise InputError(file, "extends", f"{base.name} plus changes", why)
-    return file
+    `cqsim calibrate` finds it (`variant_scenario`); InputError when it is missing or is not
+    `base` plus changes (a bound fitted on another base's maintenance would not be
+    `base`'s)."""
+    loaded = variant_scenario(str(base), row.scenario)
+    if isinstance(loaded, str):
+        raise InputError(base.parent / row.scenario, "scenario", f"the maintenance scenario "
+                         f"of {row.id}, {base.name} plus changes; "
+                         f"{loaded.removeprefix('not measured: ')}", row.scenario)
+    return Path(loaded.source_file or row.scenario)
 
 
 def current_bound(scenario: Path) -> float:
     """The lock's diversion bound during a maintenance as `scenario` runs it: its
     `maintenance_divert_wait_hours`, or the bound of normal operation where that is unset;
     InputError where the lock diverts nothing (no bound to fit)."""
-    op = prepare(scenario).network.lock_traffic[LOCK]
-    bound = op.maintenance_divert_wait_hours or op.divert_wait_hours
+    bound = prepare(scenario).network.lock_traffic[LOCK].divert_bound(maintained=True)
     if bound is None:
         raise InputError(scenario, f"network.locks.{LOCK}.divert_wait_hours",
                          "a diversion bound (the maintenance's bound is fitted beside it)")
@@ -253,10 +249,11 @@ def with_bound(bound: float, path: Path, scenario: Path) -> Path:
 
 
 def measure_maintenance(res: Results, rows: dict[str, CalibrationTarget]) -> dict[str, float]:
-    """The maintenance's figures (`maintenance_rows`) on a run of its scenario, in their
-    published units, means over replications."""
-    here = [dataclasses.replace(t, scenario="") for t in rows.values()]
-    return {r.target.id: r.simulated for r in calibrate(res, here)}
+    """The maintenance's figures (`maintenance_rows`) on a run of its scenario (`res`, given
+    to `calibrate` as that scenario's runs), in their published units, means over
+    replications."""
+    got = calibrate(res, list(rows.values()), {t.scenario: res for t in rows.values()})
+    return {r.target.id: r.simulated for r in got}
 
 
 def fit_maintenance(base: Path, replications: int | None, passes: int, tolerance: float,

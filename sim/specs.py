@@ -821,6 +821,14 @@ class LockOperation(Spec):
                                  "periods must not overlap", then.start_day)
         return self
 
+    def divert_bound(self, maintained: bool) -> float | None:
+        """The wait past which a diverting class goes another way (h; None: none does):
+        `maintenance_divert_wait_hours` while a flight is `maintained`, where set, else
+        `divert_wait_hours`. One home for the rule the lock applies and `sim.lockfit` fits."""
+        if maintained and self.maintenance_divert_wait_hours is not None:
+            return self.maintenance_divert_wait_hours
+        return self.divert_wait_hours
+
 
 class EmissionFactor(Spec):
     """CO2e per tonne-km of one mode, as its source gives it (baseline.yaml: China's for rail and

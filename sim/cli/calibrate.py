@@ -227,7 +227,7 @@ def _other_scenarios(checked: Admitted, targets: list[CalibrationTarget], worker
     their time)."""
     from sim.boundary import admit
     from sim.budget import check, combine
-    from sim.scenario import load_scenario, not_changes_of
+    from sim.calibration import variant_scenario
 
     base, plan = checked.scenario, checked.plan
     out: dict[str, Admitted | str] = {}
@@ -235,15 +235,9 @@ def _other_scenarios(checked: Admitted, targets: list[CalibrationTarget], worker
         if skip:
             out[name] = f"not measured: --no-variants (the runs of {name} were skipped)"
             continue
-        file = Path(base.source_file or ".").parent / name
-        if not base.source_file or not file.is_file():
-            out[name] = f"not measured: no {name} beside the calibrated scenario"
-            continue
-        loaded = load_scenario(file)
-        why = not_changes_of(base.source_file, loaded.provenance.chain)
-        if why is not None:
-            out[name] = (f"not measured: {name} is not the calibrated scenario plus changes "
-                         f"({why})")
+        loaded = variant_scenario(base.source_file, name)
+        if isinstance(loaded, str):
+            out[name] = loaded
             continue
         out[name] = admit(loaded, seed=plan.seed, replications=plan.replications,
                           days=plan.horizon.days, workers=workers, limits=None)

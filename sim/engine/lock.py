@@ -301,9 +301,7 @@ class Lock(Component):
         pending = [(t, size, name) for name, stream in streams
                    for t, size in stream.until(now)]
         pending.sort()
-        limit = self.op.divert_wait_hours
-        if self.op.maintenance_divert_wait_hours is not None and self._maintained(now):
-            limit = self.op.maintenance_divert_wait_hours
+        limit = self.op.divert_bound(self._maintained(now))
         rate = self._rate(direction, now) if limit is not None else 0.0
         loads = self._loads[direction]
         for t, size, name in pending:
