@@ -95,6 +95,7 @@ from sim.demand import (
     same_candidates,
 )
 from sim.engine import simulate
+from sim.engine.recorder import ReplicationResult
 from sim.market.empties import with_empties
 from sim.network import EventKey, Plan, revise, with_horizon_days
 from sim.results import BY_MARKET
@@ -200,8 +201,22 @@ class Settled:
         return self.market_passes[-1] if self.market_passes else {}
 
 
-def _pass_plan(plan: Plan) -> Plan:
+def pass_plan(plan: Plan) -> Plan:
+    """`plan` over the horizon of its feedback passes (`equilibrium.days`, cut to its own)."""
     return with_horizon_days(plan, plan.equilibrium.pass_days(plan.horizon.days))
+
+
+def route_flows(result: ReplicationResult, choices: Sequence[ChoiceSet]) -> np.ndarray:
+    """TEU/yr booked on each route of `choices`, in their order (0 where none)."""
+    routes = result.tables["routes"].set_index("route")
+    index = [r.index for cs in choices for r in cs.routes]
+    return routes["teu_created_per_year"].reindex(index).fillna(0.0).to_numpy()
+
+
+def flow_gap(flows: np.ndarray, previous: np.ndarray) -> float:
+    """The passes' gap: the sum over routes of the change of their TEU, over the previous
+    total (a box moved from one route to another counts twice)."""
+    return float(np.abs(flows - previous).sum() / max(previous.sum(), 1e-9))
 
 
 def _report(base: Plan, factors: Sequence[float], passes: int, converged: bool,
@@ -467,7 +482,7 @@ def _passes(base: Plan, choices: tuple[ChoiceSet, ...], refs: MarketPasses | Non
     previous: np.ndarray | None = None
     demand_delay = dict(delay)      # what demand answers to: `year_blend` after each pass
     for n in range(1, last + 1):
-        plan = _pass_plan(with_empties(respond(base, factors), choices, demand_delay, spread,
+        plan = pass_plan(with_empties(respond(base, factors), choices, demand_delay, spread,
                                        offered))
         result = simulate(plan, replication, choices, unforeseen, spread,
                           tables=("routes", "hubs_daily", "locks_daily") if dated else ("routes",),
@@ -476,9 +491,9 @@ def _passes(base: Plan, choices: tuple[ChoiceSet, ...], refs: MarketPasses | Non
         if dated:
             until = _aftermath(plan, result.tables, until, n)
         passes = n
-        flows = routes["teu_created_per_year"].reindex(index).fillna(0.0).to_numpy()
+        flows = route_flows(result, choices)
         if previous is not None:
-            gaps.append(float(np.abs(flows - previous).sum() / max(previous.sum(), 1e-9)))
+            gaps.append(flow_gap(flows, previous))
         previous = flows
         # one array per column, by position in `index` (a row lookup per route costs more)
         usual_h, usual_seen, event_h, event_seen, booked, booked_event = (
@@ -659,7 +674,7 @@ def market_reference(plan: Plan, replication: int = 0,
 def settles_reference_of(base: Plan, plan: Plan) -> bool:
     """Whether settling `base` (each replication, as its run does) is the very computation
     that gives `plan`'s market reference: the two plans as the feedback passes read them
-    (`_pass_plan`: network, demand, market, choice parameters, seed, pass horizon,
+    (`pass_plan`: network, demand, market, choice parameters, seed, pass horizon,
     equilibrium, routing, lots) are equal, the number of replications aside. Decided by
     comparing the plans, not assumed from the file named."""
     found = _reference_file(plan)
@@ -667,7 +682,7 @@ def settles_reference_of(base: Plan, plan: Plan) -> bool:
         return False
 
     def as_read(p: Plan) -> Plan:
-        return revise(_pass_plan(p), replications=1)
+        return revise(pass_plan(p), replications=1)
     return as_read(base) == as_read(_reference_plan(*found))
 
 
@@ -698,7 +713,7 @@ def _reference_file(plan: Plan) -> tuple[str, int, str, float, int, str] | None:
             ref.market.rows == plan.market.rows:
         return None
     return (*named, plan.market.section.choice.model_dump_json(),
-            _pass_plan(plan).horizon.days, plan.seed, plan.equilibrium.model_dump_json())
+            pass_plan(plan).horizon.days, plan.seed, plan.equilibrium.model_dump_json())
 
 
 def _reference_plan(path: str, mtime: int, choice_json: str, days: float, seed: int,
