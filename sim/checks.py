@@ -483,7 +483,9 @@ def feedback_advice(plan: Plan) -> str:
     (`sim.equilibrium.pass_range`), so a base that settles early stops its variants there
     too, and only passes the base runs in every replication settle them (docs/modelling.md,
     "A fourth pass, tried"). A sweep's variants that vary those settings are warned of
-    apart, each with its own (`unsettled_runs`)."""
+    apart, each with its own (`unsettled_runs`). The gap levels off above zero however
+    many passes run (`sim.feedbackgap`: about 3% on baseline-2023), so the advice names the
+    command that measures that floor."""
     settings, horizon = plan.equilibrium, plan.horizon.days
     days = settings.pass_days(horizon)
     if settings.days is None:
@@ -497,4 +499,6 @@ def feedback_advice(plan: Plan) -> str:
             "so the delays learnt carry the passes' noise, which can exceed a small "
             f"difference between scenarios; run {longer} or more passes "
             f"(equilibrium.max_iterations, now {settings.max_iterations}, and min_iterations "
-            "as many: a variant runs the passes its base ran)")
+            "as many: a variant runs the passes its base ran); more passes take the gap no "
+            "lower than the passes' own floor, which `python -m sim.feedbackgap SCENARIO` "
+            "measures")

@@ -381,7 +381,9 @@ def test_feedback_that_did_not_settle_is_a_warning(tmp_path: Path) -> None:
         for text in ("above the tolerance of 0.01% (equilibrium.tolerance)",
                      "a longer horizon (--days: the passes ran 30 days, cut from "
                      "equilibrium.days 60)", "more passes (equilibrium.max_iterations, now 2, "
-                     "and min_iterations as many: a variant runs the passes its base ran)"):
+                     "and min_iterations as many: a variant runs the passes its base ran); "
+                     "more passes take the gap no lower than the passes' own floor, which "
+                     "`python -m sim.feedbackgap SCENARIO` measures"):
             assert text in said[0], said[0]
         assert len(kept) == 1 and kept[0] in said[0]
         assert "The run's checks found" in page and "delay feedback did not settle" in page
