@@ -483,7 +483,7 @@ def _passes(base: Plan, choices: tuple[ChoiceSet, ...], refs: MarketPasses | Non
     demand_delay = dict(delay)      # what demand answers to: `year_blend` after each pass
     for n in range(1, last + 1):
         plan = pass_plan(with_empties(respond(base, factors), choices, demand_delay, spread,
-                                       offered))
+                                      offered))
         result = simulate(plan, replication, choices, unforeseen, spread,
                           tables=("routes", "hubs_daily", "locks_daily") if dated else ("routes",),
                           route_delay_event=unforeseen_event, event_until=until)
