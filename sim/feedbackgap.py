@@ -57,6 +57,7 @@ class GapFloor:
 
     @property
     def passes(self) -> int:
+        """The passes of the longer series."""
         return len(self.gaps) + 1
 
     @property
@@ -72,23 +73,21 @@ def with_passes(plan: Plan, passes: int) -> Plan:
     return revise(plan, equilibrium=eq)
 
 
-def rerun_gap(settled: Settled, scale: float, replication: int | None = None) -> float:
-    """Route flows' gap between a pass run from `settled`'s learnt state and the same pass
-    with the delays route choice adds to the live picture x `scale` (on `replication`'s
-    streams when given, else the settling's)."""
-    plan = pass_plan(settled.plan)
+def rerun_flows(settled: Settled, scale: float = 1.0, replication: int | None = None
+                ) -> np.ndarray:
+    """Route flows (TEU/yr per route) of a pass run from `settled`'s learnt state, with the
+    delays route choice adds to the live picture x `scale`, on `replication`'s streams
+    (default: the settling's)."""
+    def scaled(delays: dict[int, float]) -> dict[int, float]:
+        return {i: d * scale for i, d in delays.items()}
 
-    def flows(factor: float, rep: int) -> np.ndarray:
-        result = simulate(
-            plan, rep, settled.choices,
-            {i: d * factor for i, d in settled.route_unforeseen.items()},
-            settled.route_spread, tables=("routes",),
-            route_delay_event={i: d * factor for i, d in settled.route_unforeseen_event.items()},
-            event_until=settled.event_until)
-        return route_flows(result, settled.choices)
-
-    rep = settled.replication
-    return flow_gap(flows(scale, rep if replication is None else replication), flows(1.0, rep))
+    result = simulate(pass_plan(settled.plan),
+                      settled.replication if replication is None else replication,
+                      settled.choices, scaled(settled.route_unforeseen), settled.route_spread,
+                      tables=("routes",),
+                      route_delay_event=scaled(settled.route_unforeseen_event),
+                      event_until=settled.event_until)
+    return route_flows(result, settled.choices)
 
 
 def measure(plan: Plan, replication: int = 0, passes: int | None = None,
@@ -103,12 +102,13 @@ def measure(plan: Plan, replication: int = 0, passes: int | None = None,
     own = settle(plan, replication=replication)
     n = settings.max_iterations + EXTRA_PASSES if passes is None else passes
     longer = settle(with_passes(plan, n), own.choices, replication=replication)
+    learnt = rerun_flows(own)
     return GapFloor(
         replication=replication, pass_days=settings.pass_days(plan.horizon.days),
         own_passes=own.report.passes, own_gaps=own.report.gaps,
         tolerance=settings.tolerance, gaps=longer.report.gaps,
-        perturbed=tuple((s, rerun_gap(own, 1.0 + s)) for s in shares),
-        other_streams=rerun_gap(own, 1.0, replication + 1))
+        perturbed=tuple((s, flow_gap(rerun_flows(own, 1.0 + s), learnt)) for s in shares),
+        other_streams=flow_gap(rerun_flows(own, replication=replication + 1), learnt))
 
 
 def lines(found: GapFloor, name: str) -> list[str]:

@@ -12,7 +12,8 @@ import pytest
 
 import sim
 from sim import equilibrium
-from sim.feedbackgap import lines, measure, rerun_gap
+from sim.equilibrium import flow_gap
+from sim.feedbackgap import lines, measure, rerun_flows
 from tests.support.netbuilder import flow, hub, link, scenario, train, write_geodata, write_scenario
 from tests.support.paths import ROOT
 
@@ -43,7 +44,7 @@ def test_the_longer_series_retraces_the_scenario_s_passes_then_goes_on(tmp_path:
     assert all(g >= 0 for _, g in found.perturbed)
     assert found.other_streams > 0
     own = equilibrium.settle(plan)
-    assert rerun_gap(own, 1.0) == 0.0
+    assert flow_gap(rerun_flows(own), rerun_flows(own)) == 0.0
     shown = lines(found, "gap.yaml")
     assert shown[0].startswith("gap.yaml, replication 0, passes of 60 days")
     assert f"over 4 passes: {100 * found.gaps[0]:.1f}%" in shown[2]
