@@ -19,7 +19,8 @@ two ways on replication `R`'s streams:
 
 A tolerance under the floor is never met; one just above it stops the passes by chance.
 Nothing here is read at run time. Run from the repository folder: `.venv/bin/python -m
-sim.feedbackgap SCENARIO [--replication 0] [--passes N] [--shares 0.001,0.01]`.
+sim.feedbackgap SCENARIO [--days D] [--replication 0] [--passes N] [--shares
+0.001,0.01]`.
 """
 
 from __future__ import annotations
@@ -138,6 +139,18 @@ def _count(text: str) -> int:
     return value
 
 
+def _days(text: str) -> float:
+    """A finite number of days > 0 (argparse type of --days; the scenario's own bounds are
+    checked when the plan is built)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a number of days > 0, got {text!r}")
+    return value
+
+
 def _replication(text: str) -> int:
     """A whole number >= 0 (argparse type of --replication)."""
     if not text.strip().isdigit():
@@ -161,6 +174,9 @@ def main() -> None:
     """`python -m sim.feedbackgap`: print the gap floor of a scenario."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("scenario", type=Path)
+    parser.add_argument("--days", type=_days, default=None,
+                        help="the run's horizon, as cqsim run --days (the passes run "
+                             "equilibrium.days cut to it; default: the scenario's)")
     parser.add_argument("--replication", type=_replication, default=0,
                         help="whose random streams the passes run on (default 0)")
     parser.add_argument("--passes", type=_count, default=None,
@@ -171,7 +187,8 @@ def main() -> None:
                              f"{','.join(f'{s:g}' for s in SHARES)})")
     args = parser.parse_args()
     try:
-        found = measure(prepare(args.scenario), args.replication, args.passes, args.shares)
+        found = measure(prepare(args.scenario, days=args.days), args.replication,
+                        args.passes, args.shares)
     except InputError as exc:   # one line and exit 2, as cqsim answers bad input
         parser.exit(2, f"feedbackgap: error: {exc.message()}\n")
     print("\n".join(lines(found, args.scenario.name)))

@@ -54,6 +54,7 @@ def test_the_longer_series_retraces_the_scenario_s_passes_then_goes_on(tmp_path:
     (["nope.yaml"], "nope.yaml"),
     (["gap.yaml", "--passes", "1"], "--passes: expected a whole number >= 2"),
     (["gap.yaml", "--shares", "0,0.1"], "--shares: expected comma-separated numbers"),
+    (["gap.yaml", "--days", "0"], "--days: expected a number of days > 0"),
     (["one.yaml"], "equilibrium.max_iterations: expected at least 2 feedback passes"),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], said: str) -> None:
@@ -69,3 +70,15 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], said:
     assert said in done.stderr
     assert "Traceback" not in done.stderr and done.stdout == ""
     assert done.stderr.strip().splitlines()[-1].count(said) == 1
+
+
+def test_the_command_cuts_the_passes_to_the_days_given(tmp_path: Path) -> None:
+    """`--days` is the run's horizon, as `cqsim run --days`: the passes run no longer."""
+    done = subprocess.run([sys.executable, "-m", "sim.feedbackgap",
+                           str(_congested(tmp_path)), "--days", "30", "--passes", "3",
+                           "--shares", "0.01"],
+                          capture_output=True, text=True, cwd=ROOT, check=False)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout.splitlines()
+    assert out[0].startswith("gap.yaml, replication 0, passes of 30 days"), out
+    assert out[2].startswith("  over 3 passes: ") and out[3].endswith("%"), out
