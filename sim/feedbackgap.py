@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.argtypes import positive_number, whole_number
 from sim.engine import simulate
 from sim.equilibrium import Settled, flow_gap, pass_plan, route_flows, settle
 from sim.errors import InputError
@@ -94,7 +95,9 @@ def rerun_flows(settled: Settled, scale: float = 1.0, replication: int | None = 
 def measure(plan: Plan, replication: int = 0, passes: int | None = None,
             shares: Sequence[float] = SHARES) -> GapFloor:
     """The gap floor of `plan` on `replication`'s streams (module docstring); `passes`
-    defaults to the scenario's `max_iterations` plus `EXTRA_PASSES`."""
+    defaults to the scenario's `max_iterations` plus `EXTRA_PASSES`. The longer series runs
+    the scenario's own passes again from the cold start (the passes' running means are not
+    resumed from a settled state), so its first gaps are the scenario's to the digit."""
     settings = plan.equilibrium
     if settings.max_iterations < 2:
         raise InputError(Path(plan.source_file), "equilibrium.max_iterations",
@@ -131,33 +134,6 @@ def lines(found: GapFloor, name: str) -> list[str]:
         "tolerance under it is never met"]
 
 
-def _count(text: str) -> int:
-    """A whole number >= 2 (argparse type of --passes)."""
-    value = int(text) if text.strip().isdigit() else 0
-    if value < 2:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 2, got {text!r}")
-    return value
-
-
-def _days(text: str) -> float:
-    """A finite number of days > 0 (argparse type of --days; the scenario's own bounds are
-    checked when the plan is built)."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"expected a number of days > 0, got {text!r}")
-    return value
-
-
-def _replication(text: str) -> int:
-    """A whole number >= 0 (argparse type of --replication)."""
-    if not text.strip().isdigit():
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
-    return int(text)
-
-
 def _shares(text: str) -> tuple[float, ...]:
     """Comma-separated numbers in (0, 1) (argparse type of --shares)."""
     try:
@@ -174,12 +150,12 @@ def main() -> None:
     """`python -m sim.feedbackgap`: print the gap floor of a scenario."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("scenario", type=Path)
-    parser.add_argument("--days", type=_days, default=None,
+    parser.add_argument("--days", type=positive_number("days"), default=None,
                         help="the run's horizon, as cqsim run --days (the passes run "
                              "equilibrium.days cut to it; default: the scenario's)")
-    parser.add_argument("--replication", type=_replication, default=0,
+    parser.add_argument("--replication", type=whole_number(0), default=0,
                         help="whose random streams the passes run on (default 0)")
-    parser.add_argument("--passes", type=_count, default=None,
+    parser.add_argument("--passes", type=whole_number(2), default=None,
                         help=f"passes of the longer series (default: the scenario's "
                              f"max_iterations + {EXTRA_PASSES})")
     parser.add_argument("--shares", type=_shares, default=SHARES,

@@ -41,6 +41,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from sim.argtypes import positive_number, share, whole_number
 from sim.calibration import (
     CALIBRATION_FILE,
     CalibrationTarget,
@@ -284,41 +285,17 @@ def fit_maintenance(base: Path, replications: int | None, passes: int, tolerance
     return history[-1][0]
 
 
-def _share(text: str) -> float:
-    """A finite number in (0, 1] (argparse type of --tolerance and --damping)."""
-    value = float(text)
-    if not (math.isfinite(value) and 0 < value <= 1):
-        raise argparse.ArgumentTypeError(f"expected a number in (0, 1], got {text!r}")
-    return value
-
-
-def _hours(text: str) -> float:
-    """A finite number of hours > 0 (argparse type of --wait-h)."""
-    value = float(text)
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"expected a number of hours > 0, got {text!r}")
-    return value
-
-
-def _count(text: str) -> int:
-    """A whole number >= 1 (argparse type of --replications and --passes)."""
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
-    return value
-
-
 def main() -> None:
     """Command line: fit (or with --check, measure) the lock parameters."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--scenario", type=Path, default=SCENARIO)
-    parser.add_argument("--replications", type=_count, default=4)
-    parser.add_argument("--passes", type=_count, default=12)
-    parser.add_argument("--workers", type=_count, default=1,
+    parser.add_argument("--replications", type=whole_number(1), default=4)
+    parser.add_argument("--passes", type=whole_number(1), default=12)
+    parser.add_argument("--workers", type=whole_number(1), default=1,
                         help="processes running the replications (the same results on any)")
-    parser.add_argument("--tolerance", type=_share, default=0.02)
-    parser.add_argument("--damping", type=_share, default=0.7)
-    parser.add_argument("--wait-h", type=_hours, default=None,
+    parser.add_argument("--tolerance", type=share, default=0.02)
+    parser.add_argument("--damping", type=share, default=0.7)
+    parser.add_argument("--wait-h", type=positive_number("hours"), default=None,
                         help="mean wait of all vessels to fit, h (default: calibration.csv's "
                              "lock_wait_all, the 2013 mean; another published wait gives a "
                              "sensitivity, e.g. 50 for cg_lock_wait_2016_little's 48-53)")

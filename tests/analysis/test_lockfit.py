@@ -142,11 +142,11 @@ def test_tolerance_and_damping_outside_0_to_1_are_refused(text: str) -> None:
     """--tolerance and --damping take a share in (0, 1]: 0 would never stop, or never move."""
     import argparse
 
-    from sim.lockfit import _share
+    from sim.argtypes import share
 
     with pytest.raises(argparse.ArgumentTypeError, match=r"\(0, 1\]"):
-        _share(text)
-    assert _share("1") == 1.0
+        share(text)
+    assert share("1") == 1.0
 
 
 def test_the_secant_takes_the_measured_slope_or_the_prior() -> None:
